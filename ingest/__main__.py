@@ -1,0 +1,8 @@
+"""`python -m ingest PATH...` is `rag ingest PATH...`."""
+
+import sys
+
+from rag.cli import app
+
+if __name__ == "__main__":
+    app(args=["ingest", *sys.argv[1:]], prog_name="python -m ingest")

@@ -1,0 +1,219 @@
+"""The `rag` command: each subcommand builds the service, calls one method and prints.
+
+Human output goes to the terminal (answers stream as they are produced, progress on stderr);
+`--json` prints one JSON object on stdout and nothing else there.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rag.errors import RagError
+from rag.settings import load_settings
+
+app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
+docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+err = Console(stderr=True)
+
+Collection = Annotated[str | None, typer.Option("--collection", help="Qdrant collection name.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passages to retrieve.")]
+
+
+@contextmanager
+def service_for(collection: str | None = None):
+    """Build the service; a RagError anywhere inside becomes a one-line message and exit 2."""
+    service = None
+    try:
+        from rag.service import build_service
+
+        service = build_service(load_settings(collection=collection))
+        yield service
+    except RagError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        if service is not None:
+            service.close()
+
+
+def _emit_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _cite(n: int, hit) -> str:
+    page = f", page {hit.page}" if hit.page else ""
+    return f"[{n}] {hit.title or Path(hit.source).name} ({hit.source}{page})"
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
+    collection: Collection = None,
+    as_json: AsJson = False,
+) -> None:
+    """Ingest files: PDF, text, Markdown, HTML. Exit 1 if any file failed."""
+    from ingest.pipeline import discover
+
+    files = [p.resolve() for p in discover(paths)]
+    show_bar = not as_json and err.is_terminal
+    with service_for(collection) as service, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=not show_bar, transient=True,
+    ) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+
+        def on_file(result) -> None:
+            progress.advance(task)
+            if not as_json:
+                colour = {"ingested": "green", "unchanged": "blue", "failed": "red"}[result.status]
+                detail = result.error if result.status == "failed" else f"{result.chunks} chunks"
+                err.print(f"[{colour}]{result.status:>9}[/{colour}] {result.path}: {detail}",
+                          highlight=False)
+
+        report = service.ingest(files, on_file)
+    if as_json:
+        _emit_json(report.as_json())
+    else:
+        t = report.totals()
+        err.print(f"{t['files']} files: {t['ingested']} ingested ({t['chunks']} chunks), "
+                  f"{t['unchanged']} unchanged, {t['failed']} failed")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def search(
+    query: str,
+    top_k: TopK = None,
+    mode: Annotated[str | None, typer.Option(help="dense, sparse or hybrid.")] = None,
+    collection: Collection = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print the passages that best match QUERY."""
+    if mode not in (None, "dense", "sparse", "hybrid"):
+        raise typer.BadParameter("mode must be dense, sparse or hybrid")
+    with service_for(collection) as service:
+        hits = service.search(query, top_k, mode)  # type: ignore[arg-type]
+    if as_json:
+        _emit_json({"hits": [h.as_json() for h in hits]})
+        return
+    for n, hit in enumerate(hits, start=1):
+        typer.echo(f"{_cite(n, hit)}  score={hit.score:.3f}\n    {hit.text[:300]}\n")
+    if not hits:
+        typer.echo("No matching passages.")
+
+
+@app.command()
+def ask(
+    question: str,
+    top_k: TopK = None,
+    collection: Collection = None,
+    as_json: AsJson = False,
+) -> None:
+    """Answer QUESTION from the documents, citing passages as [n]."""
+    with service_for(collection) as service:
+        answer = service.ask(question, top_k)
+        if as_json:
+            answer.text  # noqa: B018 - reads the whole stream
+            _emit_json(answer.as_json())
+            return
+        for delta in answer:
+            typer.echo(delta, nl=False)
+        typer.echo("")
+    if answer.record.notice:
+        err.print(f"\n[dim]{answer.record.notice}[/dim]", highlight=False)
+    if answer.citations:
+        typer.echo("\nSources:")
+        for n, hit in enumerate(answer.citations, start=1):
+            typer.echo(f"  {_cite(n, hit)}")
+
+
+@docs_app.command("list")
+def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
+    """List stored documents."""
+    with service_for(collection) as service:
+        docs = service.documents()
+    if as_json:
+        _emit_json({"documents": [d.__dict__ for d in docs]})
+        return
+    for d in docs:
+        typer.echo(f"{d.doc_id}  {d.chunks:>5} chunks  {d.source}")
+    if not docs:
+        typer.echo("No documents. Add some with `rag ingest PATH`.")
+
+
+@docs_app.command("delete")
+def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
+    """Delete a document (by id or source path) and all its chunks."""
+    candidates = [doc_id_or_path]
+    if Path(doc_id_or_path).exists():
+        candidates.append(str(Path(doc_id_or_path).resolve()))
+    with service_for(collection) as service:
+        removed = [d for key in candidates for d in service.delete(key)]
+    if not removed:
+        err.print(f"[red]error:[/red] no document with id or path {doc_id_or_path}")
+        raise typer.Exit(1)
+    for d in removed:
+        typer.echo(f"deleted {d.doc_id} ({d.chunks} chunks) {d.source}")
+
+
+@app.command("eval")
+def evaluate_cmd(
+    squad: Annotated[Path, typer.Option("--squad", exists=True, dir_okay=False,
+                                        help="SQuAD v1.1-format JSON file.")],
+    limit: Annotated[int | None, typer.Option(help="Use the first N questions only.")] = None,
+    mode: Annotated[str, typer.Option(help="dense, sparse or hybrid.")] = "hybrid",
+    answer_limit: Annotated[int, typer.Option(help="Questions answered extractively.")] = 1000,
+    as_json: AsJson = False,
+) -> None:
+    """Measure retrieval (hit@k, MRR, nDCG) on a SQuAD file in a throw-away collection."""
+    from rag.evaluation import evaluate
+    from rag.registry import make_embedder
+
+    if mode not in ("dense", "sparse", "hybrid"):
+        raise typer.BadParameter("mode must be dense, sparse or hybrid")
+    settings = load_settings()
+    try:
+        result = evaluate(make_embedder(settings), squad, mode, limit, answer_limit,  # type: ignore[arg-type]
+                          settings.chunk_tokens, settings.chunk_overlap,
+                          progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
+    except RagError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        _emit_json(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>18}: {value}")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) -> None:
+    """Run the Streamlit chat app."""
+    import subprocess
+
+    app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    raise typer.Exit(subprocess.call([
+        sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]))
+
+
+def _mount_optional() -> None:
+    try:
+        from rag.cost_cli import cost_app
+    except ImportError:
+        return
+    app.add_typer(cost_app, name="cost", help="Workers AI cost (neurons) estimates.")
+
+
+_mount_optional()

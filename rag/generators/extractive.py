@@ -1,0 +1,77 @@
+"""The embedded default answerer: quotes the retrieved sentences that best answer the question.
+
+It writes nothing of its own, so it cannot invent facts; it says so, and how to configure an
+LLM. Sentences are ranked by the same embedder as the search (cosine to the question) with a
+small lexical bonus, never repeated, and each is followed by its passage's citation [n].
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+
+from rag import lexical
+from rag.embedders.base import Embedder
+from rag.generators.base import GenerationRequest, Generator
+from rag.types import GenerationRecord
+
+NOTICE = (
+    "Extractive answer: these are sentences quoted from your documents, not written by a "
+    "language model. For written answers set RAG_GENERATOR=workers-ai (with "
+    "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN) or RAG_GENERATOR=openai (Ollama, vLLM, "
+    "llama.cpp); see README."
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n{2,}|\n(?=\s*[-*•#\d])")
+_MIN_CHARS = 20
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = (" ".join(p.split()) for p in _SENTENCE_END.split(text))
+    return [p for p in parts if len(p) >= _MIN_CHARS]
+
+
+class ExtractiveGenerator(Generator):
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, max_sentences: int = 4) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+
+    def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
+        record.model = f"extractive ({self.embedder.name})"
+        record.notice = NOTICE
+        candidates: list[tuple[int, str]] = []
+        seen: set[str] = set()
+        for number, hit in enumerate(request.passages, start=1):
+            for sentence in split_sentences(hit.text):
+                key = sentence.lower()
+                if key not in seen and self.embedder.count_tokens(sentence) <= self.embedder.max_tokens:
+                    seen.add(key)
+                    candidates.append((number, sentence))
+        if not candidates:
+            record.usage = {"sentences_scored": 0}
+            return
+        scores = self._score(request.question, candidates)
+        record.usage = {"sentences_scored": len(candidates)}
+        best = float(scores.max())
+        chosen = [i for i in np.argsort(-scores) if scores[i] >= best * 0.6][: self.max_sentences]
+        for rank, i in enumerate(chosen):
+            number, sentence = candidates[i]
+            yield ("" if rank == 0 else " ") + f"{sentence} [{number}]"
+
+    def _score(self, question: str, candidates: list[tuple[int, str]]) -> np.ndarray:
+        """Cosine to the question, plus a bonus for the share of question terms present."""
+        sentences = [s for _, s in candidates]
+        query = self.embedder.embed_query(question)
+        vectors = self.embedder.embed_documents(sentences)
+        dense = vectors @ query
+        q_terms = set(lexical.terms(question))
+        overlap = np.array([
+            len(q_terms & set(lexical.terms(s))) / len(q_terms) if q_terms else 0.0
+            for s in sentences
+        ], dtype=np.float32)
+        # passages come ranked: a gentle prior keeps the top passage's sentences in front
+        rank_prior = np.array([0.01 * (n - 1) for n, _ in candidates], dtype=np.float32)
+        return dense + 0.3 * overlap - rank_prior

@@ -1,0 +1,69 @@
+"""Sparse lexical vectors for hybrid search, in the shape Qdrant's IDF modifier expects.
+
+A document vector holds each stemmed term's BM25 term-frequency weight; Qdrant multiplies it by
+the term's IDF computed over the whole collection at query time, so the statistics stay right
+on a server or cluster and need no refit when documents come and go. A query vector weighs each
+of its distinct terms 1.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from functools import lru_cache
+
+import snowballstemmer
+
+K1 = 1.2
+B = 0.75
+AVERAGE_TERMS = 120.0  # typical content terms in a chunk; fixed so vectors never need refitting
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves""".split()
+)
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+
+
+def term_index(term: str) -> int:
+    """A stable index for a term (no vocabulary to store or share between processes)."""
+    return zlib.crc32(term.encode("utf-8")) & 0x7FFFFFFF
+
+
+def _to_sparse(weights: dict[int, float]) -> tuple[list[int], list[float]]:
+    indices = sorted(weights)
+    return indices, [weights[i] for i in indices]
+
+
+def document_vector(text: str) -> tuple[list[int], list[float]]:
+    """BM25 term-frequency weights of a chunk's terms (IDF is applied by Qdrant)."""
+    counts = Counter(terms(text))
+    length_norm = 1 - B + B * sum(counts.values()) / AVERAGE_TERMS
+    weights: dict[int, float] = {}
+    for term, tf in counts.items():
+        index = term_index(term)
+        weights[index] = weights.get(index, 0.0) + tf * (K1 + 1) / (tf + K1 * length_norm)
+    return _to_sparse(weights)
+
+
+def query_vector(text: str) -> tuple[list[int], list[float]]:
+    """Each distinct query term once, weight 1."""
+    return _to_sparse({term_index(term): 1.0 for term in set(terms(text))})

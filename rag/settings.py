@@ -1,0 +1,131 @@
+"""One settings object for the whole application, read from the environment and `.env`.
+
+Every field is listed in README with its default. Nothing is read at import time: call
+`load_settings()` (the CLI, the UI and the tests each build their own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderMode = Literal["local", "workers-ai", "openai"]
+GeneratorMode = Literal["extractive", "workers-ai", "openai"]
+
+
+def _env(name: str) -> AliasChoices:
+    """Accept a variable by its exact name (e.g. CLOUDFLARE_API_TOKEN) with no RAG_ prefix."""
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Application settings; `RAG_*` variables plus the providers' own standard names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    qdrant_path: Path | None = None  # embedded store; default <data_dir>/qdrant
+    qdrant_url: str | None = None  # a Qdrant server; when set the embedded path is unused
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "docs"
+
+    # --- models --------------------------------------------------------------------------
+    embedder: EmbedderMode = "local"
+    generator: GeneratorMode | None = None  # None: workers-ai when credentials are set
+    model_dir: Path | None = None  # where the local ONNX model is built; default <data_dir>/models
+
+    # --- chunking and retrieval ----------------------------------------------------------
+    chunk_tokens: int = Field(200, ge=16, description="chunk length in the embedder's tokens")
+    chunk_overlap: int = Field(30, ge=0)
+    top_k: int = Field(5, ge=1, le=100)
+    search_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
+    embed_batch_size: int = Field(32, ge=1, le=100)
+    upsert_batch_size: int = Field(256, ge=1)
+    answer_sentences: int = Field(4, ge=1, le=20, description="extractive answer length")
+
+    # --- Cloudflare Workers AI -----------------------------------------------------------
+    cloudflare_account_id: str | None = Field(None, validation_alias=_env("CLOUDFLARE_ACCOUNT_ID"))
+    cloudflare_api_token: SecretStr | None = Field(
+        None, validation_alias=_env("CLOUDFLARE_API_TOKEN")
+    )
+    cloudflare_base_url: str = Field(
+        "https://api.cloudflare.com/client/v4", validation_alias=_env("CLOUDFLARE_BASE_URL")
+    )
+    cloudflare_ai_gateway_id: str | None = Field(
+        None, validation_alias=_env("CLOUDFLARE_AI_GATEWAY_ID")
+    )
+    cloudflare_ai_gateway_base_url: str = Field(
+        "https://gateway.ai.cloudflare.com/v1",
+        validation_alias=_env("CLOUDFLARE_AI_GATEWAY_BASE_URL"),
+    )
+    workers_ai_embedding_model: str = "@cf/baai/bge-base-en-v1.5"
+    workers_ai_chat_model: str = "@cf/meta/llama-3.1-8b-instruct"
+    workers_ai_fallback_models: list[str] = [
+        "@cf/meta/llama-3.2-1b-instruct",
+        "@cf/meta/llama-3.1-8b-instruct-fp8",
+    ]
+
+    # --- OpenAI-compatible servers (Ollama, vLLM, llama.cpp, Workers AI /ai/v1) ----------
+    openai_base_url: str = Field("http://localhost:11434/v1", validation_alias=_env("OPENAI_BASE_URL"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_chat_model: str = "llama3.1"
+    openai_embedding_model: str = "nomic-embed-text"
+
+    @property
+    def resolved_qdrant_path(self) -> Path:
+        return self.qdrant_path or self.data_dir / "qdrant"
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
+
+    @property
+    def has_cloudflare_credentials(self) -> bool:
+        return bool(self.cloudflare_account_id and self.cloudflare_api_token)
+
+    @property
+    def resolved_generator(self) -> GeneratorMode:
+        """Workers AI when credentials are set and nothing was chosen; extractive otherwise."""
+        if self.generator is not None:
+            return self.generator
+        return "workers-ai" if self.has_cloudflare_credentials else "extractive"
+
+    # --- AI client behaviour (issue 3) ---
+    # Retries: one AI call makes at most `ai_max_attempts` tries within `ai_deadline_seconds`,
+    # backing off exponentially (with jitter) from `ai_backoff_base_seconds` up to
+    # `ai_backoff_max_seconds`, or as long as Retry-After asks (capped at 60 s).
+    ai_max_attempts: int = Field(4, ge=1, le=10)
+    ai_deadline_seconds: float = Field(60.0, gt=0)
+    ai_backoff_base_seconds: float = Field(0.5, ge=0)
+    ai_backoff_max_seconds: float = Field(8.0, ge=0)
+    ai_connect_timeout_seconds: float = Field(5.0, gt=0)
+    ai_read_timeout_seconds: float = Field(60.0, gt=0, description="max wait for any byte")
+    # Generation: answer length, sampling, and an optional context-window override for
+    # servers whose window is configured locally (Ollama num_ctx, vLLM --max-model-len).
+    ai_max_tokens: int = Field(512, ge=16, le=8192)
+    ai_temperature: float = Field(0.2, ge=0, le=5)
+    ai_context_window: int | None = Field(None, ge=512)
+    # Embeddings: requests in flight at once (each carries up to 100 texts on Workers AI).
+    ai_embed_concurrency: int = Field(4, ge=1, le=32)
+    openai_embedding_dimension: int | None = Field(None, ge=1)  # None: ask the server once
+    openai_embedding_max_tokens: int = Field(512, ge=16)
+    # AI Gateway: cache TTL (60 s to one month; None sends no header), cache bypass, and the
+    # token of an authenticated gateway (sent as cf-aig-authorization).
+    ai_gateway_cache_ttl: int | None = Field(None, ge=60, le=2_592_000)
+    ai_gateway_skip_cache: bool = False
+    cloudflare_ai_gateway_token: SecretStr | None = Field(
+        None, validation_alias=_env("CLOUDFLARE_AI_GATEWAY_TOKEN")
+    )
+    # --- end AI client behaviour (issue 3) ---
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment and `.env`; keyword overrides win (the CLI's flags use them)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

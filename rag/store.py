@@ -1,0 +1,234 @@
+"""Qdrant storage: embedded (a folder) by default, a server by URL, one code path.
+
+Writes are made safe by a `status` field on every point. A document's chunks are written as
+`pending` (never searchable), then in one filter-based update the document's older versions
+at the same source are retired and the new one made `live`, then the retired points are
+deleted. Search only sees `live` points, so old and new chunks are never mixed, and a failed
+write leaves only pending points, which `discard` removes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from qdrant_client import QdrantClient, models
+
+from rag.errors import ConfigError, EmbedderMismatchError
+from rag.types import Chunk, Hit
+
+log = logging.getLogger(__name__)
+
+DENSE = "dense"
+SPARSE = "lexical"
+LIVE, PENDING, RETIRED = "live", "pending", "retired"
+SearchMode = Literal["dense", "sparse", "hybrid"]
+_POINT_NAMESPACE = uuid.UUID("3f1c3b6e-8d2a-4c1e-9a57-2b9e4d0c7a11")
+
+
+def point_id(doc_id: str, position: int) -> str:
+    """Same document, same position, same id: writing a document twice writes nothing new."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{position}"))
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    source: str
+    title: str
+    chunks: int
+    media_type: str
+
+
+def open_client(url: str | None, api_key: str | None, path: str | None) -> QdrantClient:
+    """A client for a server when `url` is set, else for the embedded store at `path`."""
+    if url:
+        return QdrantClient(url=url, api_key=api_key, timeout=60)
+    try:
+        return QdrantClient(path=path)
+    except RuntimeError as exc:  # the embedded store is locked by another process
+        raise ConfigError(
+            f"The embedded Qdrant store at {path} is open in another process (the app, or "
+            f"another `rag` command). Stop it, or run a Qdrant server and set RAG_QDRANT_URL."
+        ) from exc
+
+
+def _match(key: str, value: str) -> models.FieldCondition:
+    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
+
+
+class QdrantStore:
+    """One collection holding chunks with a dense and a sparse vector each."""
+
+    def __init__(self, client: QdrantClient, collection: str, embedder_name: str,
+                 dimension: int) -> None:
+        self.client = client
+        self.collection = collection
+        self.embedder_name = embedder_name
+        self.dimension = dimension
+
+    # --- collection ------------------------------------------------------------------------
+    def ensure_collection(self) -> None:
+        """Create the collection, or check that it was filled by the same embedder."""
+        if not self.client.collection_exists(self.collection):
+            self.client.create_collection(
+                self.collection,
+                vectors_config={
+                    DENSE: models.VectorParams(size=self.dimension, distance=models.Distance.COSINE)
+                },
+                sparse_vectors_config={
+                    SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                },
+                metadata={"embedder": self.embedder_name, "dimension": self.dimension},
+            )
+            self._create_payload_indexes()
+            return
+        meta = self.client.get_collection(self.collection).config.metadata or {}
+        name, dim = meta.get("embedder"), meta.get("dimension")
+        if name != self.embedder_name or dim != self.dimension:
+            raise EmbedderMismatchError(
+                f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
+                f"the configured embedder is {self.embedder_name} ({self.dimension} dims). Set "
+                f"RAG_EMBEDDER back, or use another RAG_COLLECTION (or delete this one) to re-ingest."
+            )
+
+    def _create_payload_indexes(self) -> None:
+        """Indexes for the filters we use; a server needs them, embedded mode ignores them."""
+        schema = {"doc_id": models.PayloadSchemaType.KEYWORD,
+                  "source": models.PayloadSchemaType.KEYWORD,
+                  "status": models.PayloadSchemaType.KEYWORD,
+                  "position": models.PayloadSchemaType.INTEGER}
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+            for field, kind in schema.items():
+                self.client.create_payload_index(self.collection, field, kind)
+
+    # --- writing ---------------------------------------------------------------------------
+    def count(self, doc_id: str, status: str = LIVE) -> int:
+        flt = models.Filter(must=[_match("doc_id", doc_id), _match("status", status)])
+        return self.client.count(self.collection, count_filter=flt, exact=True).count
+
+    def live_copy_of(self, doc_id: str) -> StoredDocument | None:
+        """The live document with this content, if any."""
+        for doc in self._first_chunks(models.Filter(must=[_match("doc_id", doc_id)])):
+            return doc
+        return None
+
+    def upsert_pending(self, chunks: Sequence[Chunk], dense: np.ndarray,
+                       sparse: Sequence[tuple[list[int], list[float]]], chunk_total: int,
+                       media_type: str) -> None:
+        """Write chunks as pending: stored, but invisible to search until `activate`."""
+        points = [
+            models.PointStruct(
+                id=point_id(chunk.doc_id, chunk.position),
+                vector={
+                    DENSE: vector.tolist(),
+                    SPARSE: models.SparseVector(indices=indices, values=values),
+                },
+                payload={
+                    "doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
+                    "page": chunk.page, "position": chunk.position, "start": chunk.start,
+                    "end": chunk.end, "text": chunk.text, "token_count": chunk.token_count,
+                    "chunks": chunk_total, "media_type": media_type, "status": PENDING,
+                },
+            )
+            for chunk, vector, (indices, values) in zip(chunks, dense, sparse, strict=True)
+        ]
+        self.client.upsert(self.collection, points=points, wait=True)
+
+    def activate(self, doc_id: str, source: str) -> None:
+        """Make a fully written document live, replacing older versions at the same source."""
+        self._set_status(
+            models.Filter(must=[_match("source", source)], must_not=[_match("doc_id", doc_id)]),
+            RETIRED,
+        )
+        self._set_status(models.Filter(must=[_match("doc_id", doc_id)]), LIVE)
+        self._delete(models.Filter(must=[_match("status", RETIRED)]))
+
+    def discard(self, doc_id: str) -> None:
+        """Remove a document's pending points after a failed write."""
+        self._delete(models.Filter(must=[_match("doc_id", doc_id), _match("status", PENDING)]))
+
+    def delete(self, doc_id_or_source: str) -> list[StoredDocument]:
+        """Delete every chunk of the documents with this id or source path; return them."""
+        flt = models.Filter(should=[_match("doc_id", doc_id_or_source),
+                                    _match("source", doc_id_or_source)])
+        removed = list(self._first_chunks(flt))
+        if removed:
+            self._delete(flt)
+        return removed
+
+    def _set_status(self, flt: models.Filter, status: str) -> None:
+        self.client.set_payload(self.collection, payload={"status": status}, points=flt, wait=True)
+
+    def _delete(self, flt: models.Filter) -> None:
+        self.client.delete(self.collection, points_selector=models.FilterSelector(filter=flt),
+                           wait=True)
+
+    # --- reading ---------------------------------------------------------------------------
+    def documents(self) -> list[StoredDocument]:
+        return sorted(self._first_chunks(None), key=lambda d: d.source)
+
+    def _first_chunks(self, flt: models.Filter | None):
+        must = [_match("status", LIVE),
+                models.FieldCondition(key="position", match=models.MatchValue(value=0))]
+        query = models.Filter(must=must + ([flt] if flt else []))
+        offset = None
+        while True:
+            points, offset = self.client.scroll(
+                self.collection, scroll_filter=query, limit=256, offset=offset,
+                with_payload=["doc_id", "source", "title", "chunks", "media_type"],
+                with_vectors=False,
+            )
+            for p in points:
+                pl = p.payload or {}
+                yield StoredDocument(pl["doc_id"], pl["source"], pl.get("title", ""),
+                                     int(pl.get("chunks", 0)), pl.get("media_type", ""))
+            if offset is None:
+                return
+
+    def search(self, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
+               top_k: int, mode: SearchMode = "hybrid", doc_id: str | None = None,
+               source: str | None = None) -> list[Hit]:
+        """Top chunks by dense, sparse, or both fused with reciprocal rank fusion."""
+        must = [_match("status", LIVE)]
+        if doc_id:
+            must.append(_match("doc_id", doc_id))
+        if source:
+            must.append(_match("source", source))
+        flt = models.Filter(must=must)
+        dense_query = dense.tolist() if dense is not None else None
+        sparse_query = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
+        if mode == "dense" or (mode == "hybrid" and not (sparse and sparse[0])):
+            result = self.client.query_points(self.collection, query=dense_query, using=DENSE,
+                                              query_filter=flt, limit=top_k, with_payload=True)
+        elif mode == "sparse":
+            if not (sparse and sparse[0]):
+                return []
+            result = self.client.query_points(self.collection, query=sparse_query, using=SPARSE,
+                                              query_filter=flt, limit=top_k, with_payload=True)
+        else:
+            depth = max(top_k * 4, 20)
+            result = self.client.query_points(
+                self.collection,
+                prefetch=[
+                    models.Prefetch(query=dense_query, using=DENSE, filter=flt, limit=depth),
+                    models.Prefetch(query=sparse_query, using=SPARSE, filter=flt, limit=depth),
+                ],
+                query=models.FusionQuery(fusion=models.Fusion.RRF),
+                limit=top_k, with_payload=True,
+            )
+        return [
+            Hit(doc_id=p.payload["doc_id"], source=p.payload["source"], page=p.payload.get("page"),
+                chunk_id=str(p.id), score=float(p.score), text=p.payload["text"],
+                title=p.payload.get("title", ""), position=int(p.payload.get("position", 0)))
+            for p in result.points
+        ]
+
+    def close(self) -> None:
+        self.client.close()

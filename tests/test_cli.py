@@ -1,0 +1,78 @@
+"""The `rag` command as a user runs it, through typer's runner, with the real model and store."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rag.cli import app
+from tests.pdfgen import make_pdf
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def corpus(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "kettle.md").write_text(
+        "# Kettle manual\n\nDescale the kettle every month with white vinegar. "
+        "Never immerse the base in water.")
+    (folder / "bike.pdf").write_bytes(make_pdf(
+        ["Bicycle care.\n" + "A bicycle has two wheels and a frame.\n" * 40, "Inflate the tyres to 4 bar before every ride. Oil the chain weekly."],
+        title="Bike care"))
+    (folder / "bad.pdf").write_bytes(b"%PDF-1.5\nnot really a pdf")
+    return folder
+
+
+def test_ingest_json_summary_and_exit_codes(env, tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "docs")
+    first = run("ingest", str(folder), "--json")
+    assert first.exit_code == 1  # bad.pdf failed, the others are stored
+    summary = json.loads(first.stdout)
+    assert summary["totals"] == {"files": 3, "ingested": 2, "unchanged": 0, "failed": 1,
+                                 "chunks": summary["totals"]["chunks"]}
+    assert summary["totals"]["chunks"] >= 2
+    failed = next(f for f in summary["files"] if f["status"] == "failed")
+    assert failed["path"].endswith("bad.pdf") and failed["error"]
+    assert set(failed) == {"path", "status", "doc_id", "chunks", "error"}
+
+    (folder / "bad.pdf").unlink()
+    second = run("ingest", str(folder), "--json")
+    assert second.exit_code == 0
+    assert json.loads(second.stdout)["totals"]["unchanged"] == 2
+
+
+def test_search_ask_and_docs(env, tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    assert run("ingest", str(folder)).exit_code == 0
+
+    hits = json.loads(run("search", "tyre pressure", "--json", "--top-k", "2").stdout)["hits"]
+    assert hits[0]["source"].endswith("bike.pdf") and hits[0]["page"] == 2
+    assert set(hits[0]) >= {"doc_id", "source", "page", "chunk_id", "score", "text"}
+
+    out = json.loads(run("ask", "How often should I descale the kettle?", "--json").stdout)
+    assert out["generator"] == "extractive" and out["cached"] is False
+    assert "vinegar" in out["answer"] and "[1]" in out["answer"]
+    assert out["citations"][0]["source"].endswith("kettle.md")
+
+    human = run("ask", "How often should I oil the chain?")
+    assert "weekly" in human.stdout and "Sources:" in human.stdout and "page 2" in human.stdout
+    assert "Extractive answer" in human.stderr
+
+    listed = json.loads(run("docs", "list", "--json").stdout)["documents"]
+    assert len(listed) == 2
+    bike = next(d for d in listed if d["source"].endswith("bike.pdf"))
+    deleted = run("docs", "delete", bike["doc_id"])
+    assert deleted.exit_code == 0 and "deleted" in deleted.stdout
+    assert len(json.loads(run("docs", "list", "--json").stdout)["documents"]) == 1
+    assert run("docs", "delete", "no-such-doc").exit_code == 1
+
+
+def test_errors_are_one_clear_line(env) -> None:
+    result = run("search", "word " * 300)
+    assert result.exit_code == 2
+    assert "at most 256" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import load_bytes, load_file
+from rag.errors import DocumentError
+from tests.pdfgen import encrypt, make_pdf
+
+
+def test_pdf_pages_and_title() -> None:
+    data = make_pdf(["First page text.", "Second page text."], title="Field Guide")
+    doc = load_bytes(Path("guide.pdf"), data)
+    assert doc.title == "Field Guide"
+    assert [p.number for p in doc.pages] == [1, 2]
+    assert "Second page" in doc.pages[1].text
+    assert doc.media_type == "application/pdf"
+
+
+def test_pdf_with_empty_user_password_opens() -> None:
+    doc = load_bytes(Path("a.pdf"), encrypt(make_pdf(["Open sesame."]), user_password=""))
+    assert "Open sesame" in doc.pages[0].text
+
+
+def test_pdf_with_password_is_reported_encrypted() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("locked.pdf"), encrypt(make_pdf(["Secret."]), user_password="pw"))
+    assert info.value.reason == "encrypted"
+    assert "locked.pdf" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"   \n\n ", "empty"),
+        ("fake.pdf", b"this is plain text, not a PDF", "mislabelled"),
+        ("truncated.pdf", b"%PDF-1.4\n1 0 obj <<", "corrupt"),
+        ("binary.txt", b"\x7fELF\x00\x00\x01\x02" * 20, "binary"),
+        ("image.png", b"\x89PNG\r\n", "unsupported"),
+    ],
+)
+def test_bad_files_have_reasons(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path(name), data)
+    assert info.value.reason == reason
+    assert name in str(info.value)
+
+
+def test_scanned_pdf_without_text_is_empty() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("scan.pdf"), make_pdf([""]))
+    assert info.value.reason == "empty"
+    assert "OCR" in str(info.value)
+
+
+def test_html_drops_scripts_and_keeps_title(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text("<html><head><title>Tides</title><script>var x=1;</script></head>"
+                    "<body><h1>Tides</h1><p>The moon pulls the sea.</p></body></html>")
+    doc = load_file(page)
+    assert doc.title == "Tides"
+    assert "moon pulls" in doc.pages[0].text
+    assert "var x" not in doc.pages[0].text
+
+
+def test_markdown_title_and_same_content_same_id(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text("# Llamas\n\nLlamas hum.")
+    b.write_text("# Llamas\n\nLlamas hum.")
+    assert load_file(a).title == "Llamas"
+    assert load_file(a).doc_id == load_file(b).doc_id
+    b.write_text("# Llamas\n\nLlamas hum loudly.")
+    assert load_file(a).doc_id != load_file(b).doc_id
+
+
+def test_latin1_text_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "old.txt"
+    f.write_bytes("Caf\xe9 au lait".encode("cp1252"))
+    assert "Café" in load_file(f).pages[0].text

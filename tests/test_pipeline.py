@@ -1,0 +1,145 @@
+"""Ingest → search → ask on real files with the real model and embedded Qdrant."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.errors import EmbedderMismatchError, InputTooLongError
+from rag.store import QdrantStore, open_client
+from tests.conftest import make_service
+from tests.pdfgen import encrypt, make_pdf
+
+OTTERS = ("Sea otters use rocks as tools to crack open shellfish. They float on their backs "
+          "while eating and hold hands while sleeping so they do not drift apart.")
+VOLCANO = ("Mount Etna is an active stratovolcano on the east coast of Sicily. Its eruptions "
+           "have been recorded since 1500 BC and it is among the most active volcanoes on Earth.")
+
+
+def write_corpus(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "otters.md").write_text(f"# Otters\n\n{OTTERS}\n")
+    (folder / "etna.pdf").write_bytes(make_pdf(["Volcanoes of Italy.\n" + "Italy has twenty regions and many islands.\n" * 40, VOLCANO], title="Etna"))
+    (folder / "notes.txt").write_text("The cafeteria opens at 8 am and closes at 3 pm on weekdays.")
+
+
+def points(service) -> int:
+    return service.store.client.count(service.store.collection, exact=True).count
+
+
+def test_ingest_search_ask(service, tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    report = service.ingest([tmp_path / "docs"])
+    assert report.ok and report.totals()["ingested"] == 3
+    hits = service.search("Which volcano erupts in Sicily?", top_k=3)
+    assert hits[0].source.endswith("etna.pdf")
+    assert hits[0].page == 2
+    answer = service.ask("How do sea otters open shellfish?", top_k=3)
+    deltas = list(answer)
+    assert len(deltas) >= 1
+    assert "rocks as tools" in answer.text and "[1]" in answer.text
+    assert answer.citations[0].source.endswith("otters.md")
+    assert answer.generator == "extractive" and "extractive" in answer.record.notice.lower()
+
+
+def test_reingest_is_a_noop(service, tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    service.ingest([tmp_path / "docs"])
+    before = points(service)
+    again = service.ingest([tmp_path / "docs"])
+    assert [f.status for f in again.files] == ["unchanged"] * 3
+    assert points(service) == before
+
+
+def test_changed_file_replaces_its_chunks(service, tmp_path: Path) -> None:
+    f = tmp_path / "facts.txt"
+    f.write_text("The office plant is a fern named Gerald. " * 30)
+    service.ingest([f])
+    old = service.documents()[0]
+    f.write_text("The office plant is now a cactus named Prickles.")
+    result = service.ingest([f]).files[0]
+    assert result.status == "ingested" and result.doc_id != old.doc_id
+    docs = service.documents()
+    assert [d.doc_id for d in docs] == [result.doc_id]
+    assert points(service) == result.chunks  # no old chunk left behind
+    assert all("Gerald" not in h.text for h in service.search("fern Gerald", top_k=10))
+
+
+def test_delete_removes_every_chunk(service, tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    service.ingest([tmp_path / "docs"])
+    etna = next(d for d in service.documents() if d.source.endswith("etna.pdf"))
+    removed = service.delete(etna.doc_id)
+    assert [d.doc_id for d in removed] == [etna.doc_id]
+    assert service.store.count(etna.doc_id) == 0
+    assert all(not h.source.endswith("etna.pdf") for h in service.search("volcano", top_k=10))
+    assert service.delete(str(tmp_path / "docs" / "otters.md"))  # by path too
+    assert len(service.documents()) == 1
+
+
+def test_bad_pdfs_are_reported_and_the_rest_stored(service, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    write_corpus(folder)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 100)
+    (folder / "locked.pdf").write_bytes(encrypt(make_pdf(["secret plans"]), user_password="pw"))
+    report = service.ingest([folder])
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert by_name["broken.pdf"].status == "failed" and "cannot read" in by_name["broken.pdf"].error
+    assert by_name["locked.pdf"].status == "failed" and "password" in by_name["locked.pdf"].error
+    assert not report.ok and report.totals()["ingested"] == 3
+    assert len(service.documents()) == 3
+
+
+def test_failed_embedding_leaves_no_half_document(service, tmp_path: Path, monkeypatch) -> None:
+    f = tmp_path / "long.txt"
+    f.write_text(" ".join(f"Paragraph {i} about lighthouses and keepers." for i in range(2000)))
+    real = service.embedder.embed_documents
+    calls = {"n": 0}
+
+    def flaky(texts):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("embedding backend went away")
+        return real(texts)
+
+    monkeypatch.setattr(service.pipeline, "upsert_batch_size", 8)
+    monkeypatch.setattr(service.embedder, "embed_documents", flaky)
+    result = service.ingest([f]).files[0]
+    assert result.status == "failed" and "went away" in result.error
+    assert points(service) == 0
+    monkeypatch.setattr(service.embedder, "embed_documents", real)
+    assert service.ingest([f]).files[0].status == "ingested"
+
+
+def test_wrong_embedder_fails_clearly(service, settings) -> None:
+    service.close()
+    store = QdrantStore(open_client(None, None, str(settings.resolved_qdrant_path)),
+                        settings.collection, "workers-ai:@cf/baai/bge-base-en-v1.5", 768)
+    with pytest.raises(EmbedderMismatchError) as info:
+        store.ensure_collection()
+    store.close()
+    message = str(info.value)
+    assert "local:all-MiniLM-L6-v2" in message and "bge-base-en-v1.5" in message
+
+
+def test_overlong_question_is_an_error(service) -> None:
+    with pytest.raises(InputTooLongError, match="at most 256"):
+        service.search("why " * 400)
+
+
+def test_embeddings_are_normalised_and_order_kept(embedder) -> None:
+    texts = ["short", "a much longer sentence about many different things " * 5, "mid length text"]
+    together = embedder.embed_documents(texts)
+    alone = np.stack([embedder.embed_documents([t])[0] for t in texts])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1, atol=1e-5)
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_reopened_store_keeps_documents(settings, embedder, tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    first = make_service(settings, embedder)
+    first.ingest([tmp_path / "docs"])
+    first.close()
+    second = make_service(settings, embedder)
+    assert len(second.documents()) == 3
+    second.close()

@@ -1,0 +1,42 @@
+"""Real-world files from ../shared: damaged and encrypted PDFs, and real manuals.
+
+Marked slow (CI runs them); skipped with a reason when ../shared is not beside the checkout.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import shared_path
+
+pytestmark = pytest.mark.slow
+
+
+def test_malformed_pdfs_are_each_reported_and_the_rest_stored(service) -> None:
+    folder = shared_path("data", "pdfs", "malformed")
+    files = sorted(folder.rglob("*.pdf"))
+    report = service.ingest([folder])
+    assert len(report.files) == len(files)  # every file has an outcome; none crashed the batch
+    by_name = {Path(f.path).name: f for f in report.files}
+    for f in report.files:
+        if f.status == "failed":
+            assert f.error and Path(f.path).name in f.error, f
+    for name in ("r2-user-password.pdf", "r4-aes-user-password.pdf",
+                 "libreoffice-writer-password.pdf"):
+        assert by_name[name].status == "failed" and "password" in by_name[name].error
+    assert by_name["r2-empty-password.pdf"].status in ("ingested", "unchanged")
+    stored = {d.doc_id for d in service.documents()}
+    ingested = {f.doc_id for f in report.files if f.status == "ingested"}
+    assert ingested and ingested <= stored
+    assert service.store.client.count(service.store.collection, exact=True).count == sum(
+        d.chunks for d in service.documents())  # no pending leftovers from failed files
+
+
+def test_real_manual_ingests_then_is_unchanged(service) -> None:
+    manual = shared_path("data", "pdfs", "real", "R-data.pdf")
+    first = service.ingest([manual]).files[0]
+    assert first.status == "ingested" and first.chunks > 50
+    hits = service.search("How do I read a CSV file into a data frame?", top_k=5)
+    assert any("read.csv" in h.text or "read.table" in h.text for h in hits)
+    assert all(h.page for h in hits)
+    assert service.ingest([manual]).files[0].status == "unchanged"

@@ -1,0 +1,60 @@
+"""The Streamlit app driven headlessly with AppTest: upload, list, ask, delete."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.pdfgen import make_pdf
+
+APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+
+
+@pytest.fixture
+def app(env) -> AppTest:
+    st.cache_resource.clear()  # each test gets a service built from its own environment
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
+    at.sidebar.file_uploader[0].set_value(files)
+    at.sidebar.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception
+
+
+def test_upload_then_ask_shows_cited_sources(app: AppTest) -> None:
+    pdf = make_pdf(["Greenhouse guide.\n" + "Plants need light and water.\n" * 40,
+                    "Tomatoes need at least eight hours of direct sunlight each day."],
+                   title="Greenhouse guide")
+    upload(app, [("greenhouse.pdf", pdf, "application/pdf"),
+                 ("broken.pdf", b"%PDF-1.4 garbage", "application/pdf"),
+                 ("notes.md", b"# Notes\n\nThe shed key is under the blue flowerpot.", "text/markdown")])
+    outcomes = [e.value for e in app.sidebar.success] + [e.value for e in app.sidebar.error]
+    assert any("greenhouse.pdf: ingested" in o for o in outcomes)
+    assert any("notes.md: ingested" in o for o in outcomes)
+    assert any("broken.pdf: failed" in o for o in outcomes)
+    listed = " ".join(m.value for m in app.sidebar.markdown)
+    assert "Greenhouse guide" in listed and "notes.md" in listed
+
+    app.chat_input[0].set_value("How much sunlight do tomatoes need?").run()
+    assert not app.exception
+    assistant = app.chat_message[1]
+    body = " ".join(m.value for m in assistant.markdown)
+    assert "eight hours" in body and "[1]" in body
+    assert "Greenhouse guide, page 2" in body  # the source list names file and page
+    assert any("Extractive answer" in c.value for c in assistant.caption)
+
+
+def test_delete_from_the_list(app: AppTest) -> None:
+    upload(app, [("a.txt", b"Alpha text about apples and orchards.", "text/plain")])
+    delete = [b for b in app.sidebar.button if b.key and b.key.startswith("delete-")]
+    assert len(delete) == 1
+    delete[0].click().run()
+    assert not app.exception
+    assert any("No documents yet" in i.value for i in app.sidebar.info)

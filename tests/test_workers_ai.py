@@ -1,0 +1,357 @@
+"""Workers AI embedder and generator against the loopback stand-in (native and AI Gateway)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from rag.ai.workers_ai import WorkersAIEmbedder, WorkersAIGenerator
+from rag.errors import ConfigError, InputTooLongError, PermanentAIError, TransientAIError
+from rag.generators.base import GenerationRequest
+from rag.types import GenerationRecord
+from tests.workers_ai_server import ACCOUNT, GATEWAY, NEURONS_PER_M, TOKEN, embed_text
+
+EMBED = "@cf/baai/bge-base-en-v1.5"
+PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
+FALLBACK = "@cf/meta/llama-3.2-1b-instruct"
+QUESTION = "Where do llamas live?"
+
+
+def ai_calls(caplog: pytest.LogCaptureFixture) -> list[dict]:
+    return [r.ai_call for r in caplog.records if hasattr(r, "ai_call")]
+
+
+def ask(generator, passages, question=QUESTION, history=()):
+    record = GenerationRecord()
+    deltas = list(generator.stream(GenerationRequest(question, passages, list(history)), record))
+    return deltas, record
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", ["cloudflare_account_id", "cloudflare_api_token"])
+@pytest.mark.parametrize("cls", [WorkersAIEmbedder, WorkersAIGenerator])
+def test_missing_credentials_name_the_variable(ai_settings, cls, missing):
+    settings = ai_settings.model_copy(update={missing: None})
+    with pytest.raises(ConfigError, match=missing.upper()):
+        cls.from_settings(settings)
+
+
+def test_embedder_identity(ai_settings):
+    embedder = WorkersAIEmbedder.from_settings(ai_settings)
+    assert embedder.name == f"workers-ai:{EMBED}"
+    assert (embedder.dimension, embedder.max_tokens, embedder.max_batch) == (768, 512, 100)
+    assert WorkersAIGenerator.from_settings(ai_settings).name == "workers-ai"
+
+
+# --- embeddings -------------------------------------------------------------------------------
+
+
+def test_batches_of_at_most_100_in_flight_together_in_input_order(ai_settings, standin):
+    standin.latency = 0.1
+    texts = [f"chunk {i} about topic{i % 17} and item{i}" for i in range(1050)]
+    embedder = WorkersAIEmbedder.from_settings(ai_settings)
+    vectors = embedder.embed_documents(texts)
+
+    sizes = [r.batch_size for r in standin.requests]
+    assert max(sizes) <= 100 and sum(sizes) == 1050 and len(sizes) == 11
+    assert 2 <= standin.max_in_flight <= ai_settings.ai_embed_concurrency
+    expected = np.array([embed_text(text, 768, "cls") for text in texts], dtype=np.float32)
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+
+
+def test_embedding_request_shape(ai_settings, standin):
+    WorkersAIEmbedder.from_settings(ai_settings).embed_documents(["hello there"])
+    (request,) = standin.requests
+    assert request.path == f"/client/v4/accounts/{ACCOUNT}/ai/run/{EMBED}"
+    assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert request.body == {"text": ["hello there"], "pooling": "cls"}
+
+
+def test_similar_texts_embed_closer_than_unrelated_ones(ai_settings):
+    embedder = WorkersAIEmbedder.from_settings(ai_settings)
+    query = embedder.embed_query("opening hours of the office")
+    docs = embedder.embed_documents(["The office opening hours are nine to five.",
+                                     "Llamas graze in the Andes."])
+    assert float(docs[0] @ query) > float(docs[1] @ query)
+
+
+def test_a_text_over_512_tokens_is_refused_before_any_request(ai_settings, standin):
+    embedder = WorkersAIEmbedder.from_settings(ai_settings)
+    with pytest.raises(InputTooLongError, match="512"):
+        embedder.embed_documents(["short", "word " * 600])
+    assert standin.requests == []
+
+
+def test_a_wrong_dimension_is_reported(ai_settings, standin):
+    standin.embedding_dimension = 384
+    with pytest.raises(PermanentAIError, match="384-dimensional.*expected 768"):
+        WorkersAIEmbedder.from_settings(ai_settings).embed_documents(["text"])
+
+
+def test_a_failing_batch_fails_the_whole_ingest(ai_settings, standin):
+    standin.fail(400, 5006, times=1)
+    with pytest.raises(PermanentAIError, match="invalid"):
+        WorkersAIEmbedder.from_settings(ai_settings).embed_documents(["t"] * 350)
+
+
+# --- chat -------------------------------------------------------------------------------------
+
+
+def test_streams_a_cited_answer_from_the_passages(ai_settings, standin, passages, caplog):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    answer = "".join(deltas)
+    assert len(deltas) > 3
+    assert "Llamas live mostly in the Andes of Peru and Bolivia." in answer and "[2]" in answer
+    assert record.model == PRIMARY and record.notice is None and record.attempts == 1
+    assert record.usage["completion_tokens"] == len(deltas)
+    assert record.usage["passages_used"] == 3
+
+    (request,) = standin.requests
+    assert request.path == f"/client/v4/accounts/{ACCOUNT}/ai/run/{PRIMARY}"
+    body = request.body
+    assert body["stream"] is True
+    assert body["max_tokens"] == ai_settings.ai_max_tokens
+    assert body["temperature"] == ai_settings.ai_temperature
+    system = body["messages"][0]
+    assert system["role"] == "system" and "Llamas" not in system["content"]
+    (call,) = ai_calls(caplog)
+    assert call["ttft_ms"] <= call["duration_ms"] and call["outcome"] == "ok"
+
+
+def test_tokens_arrive_before_the_stream_ends(ai_settings, standin, passages):
+    release = standin.hold_after_first_token()
+    stream = WorkersAIGenerator.from_settings(ai_settings).stream(
+        GenerationRequest(QUESTION, passages), GenerationRecord())
+    timer = threading.Timer(4.0, release.set)  # unblock the server if the client buffers
+    timer.start()
+    try:
+        started = time.monotonic()
+        first = next(stream)
+        assert time.monotonic() - started < 2.0
+        assert standin.hold_state == "holding"  # the server has not sent the rest yet
+        release.set()
+        rest = "".join(stream)
+    finally:
+        timer.cancel()
+    assert first and "[2]" in rest and standin.hold_state == "released"
+
+
+def test_history_is_sent_between_instructions_and_question(ai_settings, standin, passages):
+    history = [{"role": "user", "content": "Tell me about camelids."},
+               {"role": "assistant", "content": "Camelids include llamas [2]."}]
+    ask(WorkersAIGenerator.from_settings(ai_settings), passages, history=history)
+    messages = standin.requests[0].body["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[-1]["content"].endswith(f"Question: {QUESTION}")
+
+
+@pytest.mark.parametrize("style", ["choices", "both"])
+def test_openai_shaped_chunks_on_the_native_route(ai_settings, standin, passages, style):
+    plain, _ = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    standin.run_stream_style = style
+    shaped, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert shaped == plain and record.usage["completion_tokens"] == len(plain)
+
+
+def test_malformed_events_are_skipped(ai_settings, standin, passages, caplog):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    plain, _ = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    standin.malformed_events()
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert deltas == plain and record.notice is None
+    assert ai_calls(caplog)[-1]["malformed_events"] == 3
+
+
+def test_a_server_that_ignores_stream_true_still_answers(ai_settings, standin, passages):
+    standin.ignore_stream = True
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert len(deltas) == 1 and "[2]" in deltas[0]
+    assert record.model == PRIMARY and record.usage["prompt_tokens"] > 0
+
+
+# --- fallback and interruption ----------------------------------------------------------------
+
+
+def test_capacity_errors_fall_back_to_the_next_model(ai_settings, standin, passages, caplog):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    standin.fail(429, 3040, model=PRIMARY, times=None)
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert "[2]" in "".join(deltas)
+    assert record.model == FALLBACK and record.notice is None
+    models = [r.model for r in standin.requests]
+    assert models == [PRIMARY] * ai_settings.ai_max_attempts + [FALLBACK]
+    assert record.attempts == ai_settings.ai_max_attempts + 1
+    outcomes = [(c["model"], c["outcome"], c.get("error_code")) for c in ai_calls(caplog)]
+    assert outcomes == [(PRIMARY, "error", 3040), (FALLBACK, "ok", None)]
+
+
+def test_a_stream_breaking_before_the_first_token_falls_back(ai_settings, standin, passages):
+    standin.cut_stream(0, model=PRIMARY)
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert record.model == FALLBACK and "[2]" in "".join(deltas)
+    assert "interrupted" not in "".join(deltas) and record.notice is None
+
+
+def test_a_stream_stalling_before_the_first_token_falls_back(ai_settings, standin, passages):
+    settings = ai_settings.model_copy(update={"ai_read_timeout_seconds": 0.3})
+    standin.slow_stream_start(2.0, model=PRIMARY)
+    deltas, record = ask(WorkersAIGenerator.from_settings(settings), passages)
+    assert record.model == FALLBACK and "[2]" in "".join(deltas)
+
+
+def test_a_stream_cut_after_tokens_ends_with_a_visible_notice(ai_settings, standin, passages):
+    standin.cut_stream(3)
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert len(deltas) == 4
+    assert deltas[-1].startswith("\n\n[answer interrupted: ") and deltas[-1].endswith("]")
+    assert record.notice and record.notice.startswith("answer interrupted")
+    assert record.model == PRIMARY
+    assert len(standin.requests) == 1  # nothing is retried once text was shown
+
+
+def test_an_error_event_after_tokens_interrupts(ai_settings, standin, passages):
+    standin.error_event(after_tokens=2)
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert len(deltas) == 3 and "out of capacity" in deltas[-1]
+    assert record.notice and "interrupted" in record.notice
+
+
+def test_when_every_model_is_out_of_capacity_the_error_lists_them(ai_settings, standin,
+                                                                    passages):
+    settings = ai_settings.model_copy(update={"ai_max_attempts": 2})
+    standin.fail(429, 3040, times=None)
+    with pytest.raises(TransientAIError) as info:
+        ask(WorkersAIGenerator.from_settings(settings), passages)
+    message = str(info.value)
+    for model in [PRIMARY, *settings.workers_ai_fallback_models]:
+        assert model in message
+    assert len(standin.requests) == 2 * (1 + len(settings.workers_ai_fallback_models))
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, 5006), (429, 4006), (401, 10000)])
+def test_permanent_errors_do_not_fall_back(ai_settings, standin, passages, status, code):
+    standin.fail(status, code, model=PRIMARY)
+    with pytest.raises(PermanentAIError):
+        ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert [r.model for r in standin.requests] == [PRIMARY]
+
+
+def test_an_unknown_model_is_a_clear_permanent_error(ai_settings, standin, passages):
+    settings = ai_settings.model_copy(update={"workers_ai_chat_model": "@cf/meta/llama-9-imaginary",
+                                              "workers_ai_fallback_models": []})
+    with pytest.raises(PermanentAIError, match="has no model '@cf/meta/llama-9-imaginary'"):
+        ask(WorkersAIGenerator.from_settings(settings), passages)
+
+
+# --- context window ---------------------------------------------------------------------------
+
+
+def test_the_servers_context_window_error_is_permanent_with_a_hint(ai_settings, standin,
+                                                                   passages):
+    standin.context_windows[PRIMARY] = 600  # the server counts more than the client estimated
+    with pytest.raises(PermanentAIError, match="RAG_TOP_K") as info:
+        ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert (info.value.status, info.value.code) == (413, 5021)
+    assert len(standin.requests) == 1
+
+
+def test_a_question_too_long_for_the_window_is_refused_before_the_call(ai_settings, standin,
+                                                                       passages):
+    settings = ai_settings.model_copy(update={"workers_ai_fallback_models": []})
+    with pytest.raises(InputTooLongError, match="7968"):
+        ask(WorkersAIGenerator.from_settings(settings), passages, question="why " * 9000)
+    assert standin.requests == []
+
+
+def test_fallbacks_get_a_prompt_sized_for_their_own_window(ai_settings, standin, passages):
+    long_passages = [p.__class__(**{**p.as_json(), "text": p.text + " filler" * 3000})
+                     for p in passages]
+    standin.fail(429, 3040, model=PRIMARY, times=None)
+    settings = ai_settings.model_copy(update={"ai_max_attempts": 1})
+    _, record = ask(WorkersAIGenerator.from_settings(settings), long_passages)
+    primary_body, fallback_body = (r.body for r in standin.requests)
+    assert record.model == FALLBACK
+    def question_message(body: dict) -> str:
+        return body["messages"][-1]["content"]
+
+    assert len(question_message(fallback_body)) > len(question_message(primary_body))
+
+
+# --- AI Gateway -------------------------------------------------------------------------------
+
+
+def test_gateway_route_cache_headers_and_status(gateway_settings, standin, passages, caplog):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    settings = gateway_settings.model_copy(update={"ai_gateway_cache_ttl": 120})
+    generator = WorkersAIGenerator.from_settings(settings)
+    first, first_record = ask(generator, passages)
+    second, second_record = ask(generator, passages)
+
+    assert first == second
+    path = f"/v1/{ACCOUNT}/{GATEWAY}/workers-ai/{PRIMARY}"
+    assert [r.path for r in standin.requests] == [path, path]
+    assert all(r.headers["cf-aig-cache-ttl"] == "120" for r in standin.requests)
+    assert "cf-aig-skip-cache" not in standin.requests[0].headers
+    assert (first_record.usage["cache_status"], second_record.usage["cache_status"]) == (
+        "MISS", "HIT")
+    log_ids = [first_record.usage["gateway_log_id"], second_record.usage["gateway_log_id"]]
+    assert all(log_ids) and log_ids[0] != log_ids[1]
+    calls = ai_calls(caplog)
+    assert [c["cache_status"] for c in calls] == ["MISS", "HIT"]
+    assert [c["gateway_log_id"] for c in calls] == log_ids
+    assert all(c["endpoint"] == "gateway" for c in calls)
+
+
+def test_gateway_skip_cache(gateway_settings, standin, passages):
+    settings = gateway_settings.model_copy(
+        update={"ai_gateway_cache_ttl": 120, "ai_gateway_skip_cache": True})
+    generator = WorkersAIGenerator.from_settings(settings)
+    records = [ask(generator, passages)[1] for _ in range(2)]
+    assert [r.usage["cache_status"] for r in records] == ["MISS", "MISS"]
+    assert all(r.headers["cf-aig-skip-cache"] == "true" for r in standin.requests)
+
+
+def test_gateway_embeddings(gateway_settings, standin):
+    vectors = WorkersAIEmbedder.from_settings(gateway_settings).embed_documents(["a", "b c"])
+    assert vectors.shape == (2, 768)
+    assert standin.requests[0].path == f"/v1/{ACCOUNT}/{GATEWAY}/workers-ai/{EMBED}"
+
+
+def test_an_authenticated_gateway_needs_its_token(gateway_settings, standin, passages):
+    standin.gateway_token = "gw-token-1"
+    with pytest.raises(PermanentAIError, match="CLOUDFLARE_AI_GATEWAY_TOKEN"):
+        ask(WorkersAIGenerator.from_settings(gateway_settings), passages)
+    from pydantic import SecretStr
+
+    settings = gateway_settings.model_copy(
+        update={"cloudflare_ai_gateway_token": SecretStr("gw-token-1")})
+    _, record = ask(WorkersAIGenerator.from_settings(settings), passages)
+    assert record.model == PRIMARY
+    assert standin.requests[-1].headers["cf-aig-authorization"] == "Bearer gw-token-1"
+
+
+# --- neurons ----------------------------------------------------------------------------------
+
+
+def computed_neurons(usage: dict) -> float:
+    rate_in, rate_out = NEURONS_PER_M[PRIMARY]
+    return (usage["prompt_tokens"] * rate_in + usage["completion_tokens"] * rate_out) / 1e6
+
+
+@pytest.mark.parametrize(("mode", "factor"), [
+    ("header", 2.0),  # a reported figure wins over the arithmetic
+    ("usage", 3.0),
+    ("none", 1.0),  # nothing reported: computed from usage and the price table
+])
+def test_neurons_prefer_the_reported_figure(ai_settings, standin, passages, mode, factor):
+    standin.neurons_mode, standin.neurons_factor = mode, factor
+    _, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    expected = computed_neurons(record.usage) * factor
+    assert record.usage["neurons"] == pytest.approx(expected, rel=1e-4)

@@ -86,7 +86,9 @@ def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page]]:
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             NotImplementedError, RecursionError, OSError, AssertionError) as exc:
         reason = "encrypted" if "decrypt" in str(exc).lower() else "corrupt"
-        raise DocumentError(reason, f"{path}: cannot read the PDF ({type(exc).__name__}: {exc})")
+        raise DocumentError(
+            reason, f"{path}: cannot read the PDF ({type(exc).__name__}: {exc})"
+        ) from exc
     title = str(meta_title).strip() if meta_title else ""
     return title or path.stem, pages
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.chunking import chunk_document, make_splitter
-from ingest.loaders import is_supported, load_bytes, load_file
+from ingest.loaders import content_id, is_supported, load_bytes
 from rag import lexical
 from rag.embedders.base import Embedder
 from rag.errors import DocumentError, RagError
@@ -93,31 +93,34 @@ class IngestPipeline:
         results = []
         for path in discover(paths):
             try:
-                result = self.ingest_document(load_file(path))
-            except DocumentError as exc:
-                result = FileResult(str(path), "failed", error=str(exc))
+                data = path.read_bytes()
+            except OSError as exc:
+                result = FileResult(str(path), "failed", error=f"{path}: {exc.strerror or exc}")
+            else:
+                result = self.ingest_bytes(path, data, str(path))
             results.append(result)
             if on_file:
                 on_file(result)
         return IngestReport(results)
 
-    def ingest_upload(self, name: str, data: bytes, source: str) -> FileResult:
-        """Ingest bytes that did not come from disk (a browser upload)."""
+    def ingest_bytes(self, path: Path, data: bytes, source: str) -> FileResult:
+        """Ingest a file's bytes (from disk or a browser upload) stored under `source`.
+
+        The content hash is checked before parsing, so an unchanged file costs one hash.
+        """
+        unchanged = self._unchanged(content_id(data), source)
+        if unchanged:
+            return unchanged
         try:
-            return self.ingest_document(load_bytes(Path(name), data, source=source))
+            return self.ingest_document(load_bytes(path, data, source=source))
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
 
     def ingest_document(self, document: Document) -> FileResult:
         """Store one document unless the same content is already live; all or nothing."""
-        existing = self.store.live_copy_of(document.doc_id)
-        if existing is not None:
-            # same content: nothing to embed; older versions at this path are retired
-            self.store.activate(document.doc_id, document.source)
-            note = None if existing.source == document.source else (
-                f"same content as {existing.source}, already stored")
-            return FileResult(document.source, "unchanged", document.doc_id, existing.chunks,
-                              error=note)
+        unchanged = self._unchanged(document.doc_id, document.source)
+        if unchanged:
+            return unchanged
         chunks = chunk_document(document, self.splitter, self.count_tokens,
                                 self.embedder.max_tokens - 2)
         if not chunks:
@@ -139,6 +142,16 @@ class IngestPipeline:
             self._discard_quietly(document.doc_id)
             raise
         return FileResult(document.source, "ingested", document.doc_id, len(chunks))
+
+    def _unchanged(self, doc_id: str, source: str) -> FileResult | None:
+        """The result for content already live, if it is; older versions here are retired."""
+        existing = self.store.live_copy_of(doc_id)
+        if existing is None:
+            return None
+        self.store.activate(doc_id, source)
+        note = None if existing.source == source else (
+            f"same content as {existing.source}, already stored")
+        return FileResult(source, "unchanged", doc_id, existing.chunks, error=note)
 
     def _discard_quietly(self, doc_id: str) -> None:
         try:

@@ -11,7 +11,7 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "local":
         from rag.embedders.local import LocalOnnxEmbedder
 
-        return LocalOnnxEmbedder(settings.resolved_model_dir)
+        return LocalOnnxEmbedder(settings.resolved_model_dir, settings.embed_batch_size)
     if settings.embedder == "workers-ai":
         from rag.ai.workers_ai import WorkersAIEmbedder
 

@@ -44,7 +44,7 @@ class RagService:
         return self.pipeline.ingest_paths(paths, on_file)
 
     def ingest_upload(self, name: str, data: bytes) -> FileResult:
-        return self.pipeline.ingest_upload(name, data, source=f"upload:{name}")
+        return self.pipeline.ingest_bytes(Path(name), data, source=f"upload:{name}")
 
     def search(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
                doc_id: str | None = None, source: str | None = None) -> list[Hit]:

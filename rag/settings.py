@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(30, ge=0)
     top_k: int = Field(5, ge=1, le=100)
     search_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
-    embed_batch_size: int = Field(32, ge=1, le=100)
+    embed_batch_size: int = Field(8, ge=1, le=100, description="texts per local model call")
     upsert_batch_size: int = Field(256, ge=1)
     answer_sentences: int = Field(4, ge=1, le=20, description="extractive answer length")
 
@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     ]
 
     # --- OpenAI-compatible servers (Ollama, vLLM, llama.cpp, Workers AI /ai/v1) ----------
-    openai_base_url: str = Field("http://localhost:11434/v1", validation_alias=_env("OPENAI_BASE_URL"))
+    openai_base_url: str = Field(
+        "http://localhost:11434/v1", validation_alias=_env("OPENAI_BASE_URL")
+    )
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_chat_model: str = "llama3.1"
     openai_embedding_model: str = "nomic-embed-text"
@@ -113,7 +115,7 @@ class Settings(BaseSettings):
     ai_temperature: float = Field(0.2, ge=0, le=5)
     ai_context_window: int | None = Field(None, ge=512)
     # Embeddings: requests in flight at once (each carries up to 100 texts on Workers AI).
-    ai_embed_concurrency: int = Field(4, ge=1, le=32)
+    ai_embed_concurrency: int = Field(8, ge=1, le=32)
     openai_embedding_dimension: int | None = Field(None, ge=1)  # None: ask the server once
     openai_embedding_max_tokens: int = Field(512, ge=16)
     # AI Gateway: cache TTL (60 s to one month; None sends no header), cache bypass, and the

@@ -94,7 +94,8 @@ class QdrantStore:
             raise EmbedderMismatchError(
                 f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
                 f"the configured embedder is {self.embedder_name} ({self.dimension} dims). Set "
-                f"RAG_EMBEDDER back, or use another RAG_COLLECTION (or delete this one) to re-ingest."
+                f"RAG_EMBEDDER back, or use another RAG_COLLECTION (or delete this one) to "
+                f"re-ingest."
             )
 
     def _create_payload_indexes(self) -> None:

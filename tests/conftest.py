@@ -20,12 +20,7 @@ from rag.store import QdrantStore, open_client
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 _PREFIXES = ("RAG_", "CLOUDFLARE_", "OPENAI_")
 
-try:  # the Workers AI stand-in server and its fixtures, when present
-    import tests.conftest_ai  # noqa: F401
-
-    pytest_plugins = ["tests.conftest_ai"]
-except ImportError:
-    pass
+pytest_plugins = ["tests.conftest_ai"]  # the Workers AI stand-in server and its fixtures
 
 
 @pytest.fixture(autouse=True)

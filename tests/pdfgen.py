@@ -49,6 +49,11 @@ def make_pdf(pages: list[str], title: str | None = None) -> bytes:
     return data
 
 
+def filler(sentence: str, times: int = 40) -> str:
+    """Lines of text long enough to fill a chunk, so the next page starts a new one."""
+    return (sentence + "\n") * times
+
+
 def encrypt(data: bytes, user_password: str, owner_password: str = "owner") -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="AES-256")

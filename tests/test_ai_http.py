@@ -188,7 +188,7 @@ def test_retries_stop_at_the_deadline(ai_settings, standin):
     started = time.monotonic()
     with pytest.raises(TransientAIError, match="Gave up"):
         emb.embed_documents(["some text"])
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.5
     assert 2 <= len(standin.requests) < 10
 
 

@@ -10,7 +10,8 @@ def _doc(pages: list[Page]) -> Document:
 def test_chunks_stay_within_the_token_limit(embedder) -> None:
     text = (
         "Supercalifragilisticexpialidocious" * 300  # one enormous 'word'
-        + "\n\n" + " ".join(f"Sentence {i} talks about otters, rivers and the tide." for i in range(400))
+        + "\n\n"
+        + " ".join(f"Sentence {i} talks about otters, rivers and the tide." for i in range(400))
         + "\n\n" + "x" * 5000
     )
     count = embedder.count_content_tokens
@@ -22,7 +23,8 @@ def test_chunks_stay_within_the_token_limit(embedder) -> None:
 
 
 def test_offsets_pages_and_positions(embedder) -> None:
-    pages = [Page(1, "Alpha page talks about apples. " * 40), Page(2, "Beta page is about bees. " * 40),
+    pages = [Page(1, "Alpha page talks about apples. " * 40),
+             Page(2, "Beta page is about bees. " * 40),
              Page(3, "Gamma page covers goats. " * 40)]
     doc = _doc(pages)
     count = embedder.count_content_tokens

@@ -6,7 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from rag.cli import app
-from tests.pdfgen import make_pdf
+from tests.pdfgen import filler, make_pdf
 
 runner = CliRunner()
 
@@ -21,7 +21,8 @@ def corpus(folder: Path) -> Path:
         "# Kettle manual\n\nDescale the kettle every month with white vinegar. "
         "Never immerse the base in water.")
     (folder / "bike.pdf").write_bytes(make_pdf(
-        ["Bicycle care.\n" + "A bicycle has two wheels and a frame.\n" * 40, "Inflate the tyres to 4 bar before every ride. Oil the chain weekly."],
+        [filler("A bicycle has two wheels and a frame."),
+         "Inflate the tyres to 4 bar before every ride. Oil the chain weekly."],
         title="Bike care"))
     (folder / "bad.pdf").write_bytes(b"%PDF-1.5\nnot really a pdf")
     return folder

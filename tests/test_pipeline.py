@@ -8,7 +8,7 @@ import pytest
 from rag.errors import EmbedderMismatchError, InputTooLongError
 from rag.store import QdrantStore, open_client
 from tests.conftest import make_service
-from tests.pdfgen import encrypt, make_pdf
+from tests.pdfgen import encrypt, filler, make_pdf
 
 OTTERS = ("Sea otters use rocks as tools to crack open shellfish. They float on their backs "
           "while eating and hold hands while sleeping so they do not drift apart.")
@@ -19,7 +19,8 @@ VOLCANO = ("Mount Etna is an active stratovolcano on the east coast of Sicily. I
 def write_corpus(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "otters.md").write_text(f"# Otters\n\n{OTTERS}\n")
-    (folder / "etna.pdf").write_bytes(make_pdf(["Volcanoes of Italy.\n" + "Italy has twenty regions and many islands.\n" * 40, VOLCANO], title="Etna"))
+    (folder / "etna.pdf").write_bytes(make_pdf(
+        [filler("Italy has twenty regions and many islands."), VOLCANO], title="Etna"))
     (folder / "notes.txt").write_text("The cafeteria opens at 8 am and closes at 3 pm on weekdays.")
 
 

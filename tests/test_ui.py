@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.pdfgen import make_pdf
+from tests.pdfgen import filler, make_pdf
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 
@@ -29,12 +29,13 @@ def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
 
 
 def test_upload_then_ask_shows_cited_sources(app: AppTest) -> None:
-    pdf = make_pdf(["Greenhouse guide.\n" + "Plants need light and water.\n" * 40,
+    pdf = make_pdf([filler("Plants need light and water."),
                     "Tomatoes need at least eight hours of direct sunlight each day."],
                    title="Greenhouse guide")
     upload(app, [("greenhouse.pdf", pdf, "application/pdf"),
                  ("broken.pdf", b"%PDF-1.4 garbage", "application/pdf"),
-                 ("notes.md", b"# Notes\n\nThe shed key is under the blue flowerpot.", "text/markdown")])
+                 ("notes.md", b"# Notes\n\nThe shed key is under the blue flowerpot.",
+                  "text/markdown")])
     outcomes = [e.value for e in app.sidebar.success] + [e.value for e in app.sidebar.error]
     assert any("greenhouse.pdf: ingested" in o for o in outcomes)
     assert any("notes.md: ingested" in o for o in outcomes)

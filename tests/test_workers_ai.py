@@ -143,6 +143,18 @@ def test_tokens_arrive_before_the_stream_ends(ai_settings, standin, passages):
     assert first and "[2]" in rest and standin.hold_state == "released"
 
 
+def test_closing_the_stream_early_cancels_the_call(ai_settings, standin, passages, caplog):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    release = standin.hold_after_first_token()
+    stream = WorkersAIGenerator.from_settings(ai_settings).stream(
+        GenerationRequest(QUESTION, passages), GenerationRecord())
+    assert next(stream)
+    stream.close()  # the user pressed stop
+    release.set()
+    (call,) = ai_calls(caplog)
+    assert call["outcome"] == "cancelled" and "ttft_ms" in call
+
+
 def test_history_is_sent_between_instructions_and_question(ai_settings, standin, passages):
     history = [{"role": "user", "content": "Tell me about camelids."},
                {"role": "assistant", "content": "Camelids include llamas [2]."}]
@@ -301,6 +313,7 @@ def test_gateway_route_cache_headers_and_status(gateway_settings, standin, passa
     assert "cf-aig-skip-cache" not in standin.requests[0].headers
     assert (first_record.usage["cache_status"], second_record.usage["cache_status"]) == (
         "MISS", "HIT")
+    assert first_record.usage["neurons"] > 0 and second_record.usage["neurons"] == 0
     log_ids = [first_record.usage["gateway_log_id"], second_record.usage["gateway_log_id"]]
     assert all(log_ids) and log_ids[0] != log_ids[1]
     calls = ai_calls(caplog)

@@ -24,6 +24,7 @@ import itertools
 import json
 import math
 import re
+import sys
 import threading
 import time
 import uuid
@@ -32,7 +33,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -174,6 +174,8 @@ class StandIn:
             Route("/client/v4/accounts/{acct}/ai/v1/embeddings", self._cf_openai_embeddings,
                   methods=["POST"]),
             Route("/v1/{acct}/{gw}/workers-ai/{model:path}", self._gateway, methods=["POST"]),
+            Route("/_standin/stats", self._stats, methods=["GET"]),
+            Route("/_standin/reset", self._reset_route, methods=["POST"]),
         ])
 
     # -- switches
@@ -232,13 +234,26 @@ class StandIn:
     def requests_to(self, route: str) -> list[LoggedRequest]:
         return [r for r in self.requests if r.route == route]
 
+    # -- control over HTTP, for a stand-in running in another process (the benchmark)
+
+    async def _stats(self, request: Request) -> Response:
+        return JSONResponse({"requests": len(self.requests), "max_in_flight": self.max_in_flight,
+                             "batch_sizes": [r.batch_size for r in self.requests],
+                             "statuses": [r.status for r in self.requests]})
+
+    async def _reset_route(self, request: Request) -> Response:
+        options = json.loads(await request.body() or b"{}")
+        self.reset()
+        self.latency = float(options.get("latency", 0.0))
+        return JSONResponse({"ok": True})
+
     # -- plumbing
 
     async def _nap(self, seconds: float) -> None:
         """Sleep, but stop as soon as the test that asked for it has been reset."""
         generation, until = self.generation, time.monotonic() + seconds
         while time.monotonic() < until and generation == self.generation:
-            await asyncio.sleep(min(0.01, max(until - time.monotonic(), 0)))
+            await asyncio.sleep(min(0.05, max(until - time.monotonic(), 0)))
 
     def _take(self, items: list[Any], match: Any) -> Any:
         with self._lock:
@@ -369,11 +384,11 @@ class StandIn:
         texts = [body["text"]] if isinstance(body["text"], str) else body["text"]
         pooling = body.get("pooling", "mean")
         dim = self.embedding_dimension or EMBED_MODELS[model]
-        vectors = [embed_text(text, dim, pooling) for text in texts]
         tokens = sum(_approx_tokens(text) for text in texts)
-        result = {"shape": [len(texts), dim], "data": vectors, "pooling": pooling}
+        result = {"shape": [len(texts), dim], "data": "@DATA@", "pooling": pooling}
+        payload = json.dumps(_v4_ok(result)).replace('"@DATA@"', vectors_json(texts, dim, pooling))
         headers = self._neuron_headers(model, tokens, 0)
-        return JSONResponse(_v4_ok(result), headers=headers)
+        return Response(payload, media_type="application/json", headers=headers)
 
     def _workers_chat(self, body: Any, model: str, store: Any) -> Response:
         problem = _chat_problem(body)
@@ -445,9 +460,10 @@ class StandIn:
                         return
                 chunk = f"data: {json.dumps(event)}\n\n".encode()
                 sent.append(chunk)
+                if n == 0 and hold is not None:
+                    self.hold_state = "holding"  # set before the client can see the token
                 yield chunk
                 if n == 0 and hold is not None:
-                    self.hold_state = "holding"
                     deadline = time.monotonic() + 5
                     while not hold.is_set() and time.monotonic() < deadline:
                         await asyncio.sleep(0.005)
@@ -632,16 +648,35 @@ def _slot(word: str, dim: int) -> tuple[int, float]:
     return value % dim, (1.0 if value >> 63 else -1.0)
 
 
-def embed_text(text: str, dim: int, pooling: str = "mean") -> list[float]:
-    """A hashed bag of words, L2-normalised: texts sharing words get close vectors."""
-    vector = np.zeros(dim, dtype=np.float64)
+def sparse_embedding(text: str, dim: int, pooling: str = "mean") -> dict[int, float]:
+    """A hashed bag of words, L2-normalised, as {index: value}: texts sharing words are close."""
+    vector: dict[int, float] = {}
     for word in _words(text) or [text]:
         index, sign = _slot(word, dim)
-        vector[index] += sign
-    if pooling == "mean":  # cls and mean vectors must not be comparable
-        vector = np.roll(vector, 1)
-    vector /= max(float(np.linalg.norm(vector)), 1e-12)
-    return np.round(vector, 6).tolist()
+        if pooling == "mean":  # cls and mean vectors must not be comparable
+            index = (index + 1) % dim
+        vector[index] = vector.get(index, 0.0) + sign
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {i: round(v / norm, 6) for i, v in vector.items() if v}
+
+
+def embed_text(text: str, dim: int, pooling: str = "mean") -> list[float]:
+    """The dense vector of `sparse_embedding` (what the client should get back)."""
+    dense = [0.0] * dim
+    for index, value in sparse_embedding(text, dim, pooling).items():
+        dense[index] = value
+    return dense
+
+
+def vectors_json(texts: list[str], dim: int, pooling: str) -> str:
+    """JSON rows without json.dumps on every zero: keeps the stand-in's event loop free."""
+    rows = []
+    for text in texts:
+        parts = ["0.0"] * dim
+        for index, value in sparse_embedding(text, dim, pooling).items():
+            parts[index] = repr(value)
+        rows.append("[" + ",".join(parts) + "]")
+    return "[" + ",".join(rows) + "]"
 
 
 # --- validation and envelopes ---------------------------------------------------------------
@@ -770,3 +805,20 @@ def serve() -> tuple[StandIn, ServerThread]:
     thread = ServerThread(standin.app)
     standin.url = thread.start()
     return standin, thread
+
+
+def main() -> None:
+    """Serve in this process: print the URL, stop when stdin closes (the parent went away).
+
+        python -m tests.workers_ai_server
+    """
+    standin, thread = serve()
+    print(standin.url, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        thread.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -139,7 +139,7 @@ class RetryPolicy:
     def delay_after(self, exc: BaseException | None, attempt: int) -> float:
         """The server's Retry-After when it gave one (capped), otherwise our backoff."""
         if isinstance(exc, AIError) and exc.retry_after is not None:
-            pass
+            return min(exc.retry_after, RETRY_AFTER_CAP_SECONDS)
         return self.backoff(attempt)
 
 
@@ -246,7 +246,7 @@ def map_status_error(
             f"The prompt plus the answer budget is too large for {model} {said}. Lower "
             "RAG_TOP_K or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the model's window."
         )
-    if code in MODEL_CODES or status == 404 and "model" in lowered:
+    if code in MODEL_CODES or "no such model" in lowered or (status == 404 and "model" in lowered):
         return permanent(
             f"{provider} has no model {model!r} {said}. Check the model name in your settings."
         )

@@ -139,7 +139,9 @@ def _fill_usage(
     usage: Mapping[str, Any] | None, pricer: Pricer | None,
 ) -> None:
     record.usage = {**(usage or {}), **candidate.notes}
-    if pricer is not None:
+    if stats.cache_status == "HIT":
+        stats.neurons = 0.0  # answered by AI Gateway's cache: no inference, no neurons
+    elif pricer is not None:
         stats.neurons = pricer(candidate.model, usage, stats.reported_neurons)
     elif stats.reported_neurons is not None:
         stats.neurons = stats.reported_neurons

@@ -183,7 +183,9 @@ class WorkersAIEmbedder(Embedder):
             data = self.http.post_json(url, body, stats, self.route.headers)
             rows = unwrap(data, self.model).get("data")
             vectors = self._check(rows, len(texts))
-            if stats.reported_neurons is None and self.model in cost.PRICES:
+            if stats.cache_status == "HIT":
+                stats.neurons = 0.0
+            elif stats.reported_neurons is None and self.model in cost.PRICES:
                 tokens = sum(wordpiece_counts(texts) or [estimate_tokens(t) for t in texts])
                 stats.neurons = cost.neurons_for(self.model, tokens)
         return normalise(vectors)

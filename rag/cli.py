@@ -95,14 +95,18 @@ def search(
     query: str,
     top_k: TopK = None,
     mode: Annotated[str | None, typer.Option(help="dense, sparse or hybrid.")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="Only this document id.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source path.")] = None,
     collection: Collection = None,
     as_json: AsJson = False,
 ) -> None:
     """Print the passages that best match QUERY."""
     if mode not in (None, "dense", "sparse", "hybrid"):
         raise typer.BadParameter("mode must be dense, sparse or hybrid")
+    if source and Path(source).exists():
+        source = str(Path(source).resolve())
     with service_for(collection) as service:
-        hits = service.search(query, top_k, mode)  # type: ignore[arg-type]
+        hits = service.search(query, top_k, mode, doc, source)  # type: ignore[arg-type]
     if as_json:
         _emit_json({"hits": [h.as_json() for h in hits]})
         return
@@ -172,7 +176,9 @@ def evaluate_cmd(
                                         help="SQuAD v1.1-format JSON file.")],
     limit: Annotated[int | None, typer.Option(help="Use the first N questions only.")] = None,
     mode: Annotated[str, typer.Option(help="dense, sparse or hybrid.")] = "hybrid",
-    answer_limit: Annotated[int, typer.Option(help="Questions answered extractively.")] = 1000,
+    answer_limit: Annotated[int | None, typer.Option(
+        help="Answer only the first N questions extractively (default: all).")] = None,
+    bm25: Annotated[bool, typer.Option("--bm25", help="Also report plain BM25.")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Measure retrieval (hit@k, MRR, nDCG) on a SQuAD file in a throw-away collection."""
@@ -183,17 +189,19 @@ def evaluate_cmd(
         raise typer.BadParameter("mode must be dense, sparse or hybrid")
     settings = load_settings()
     try:
-        result = evaluate(make_embedder(settings), squad, mode, limit, answer_limit,  # type: ignore[arg-type]
-                          settings.chunk_tokens, settings.chunk_overlap,
-                          progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
+        results = evaluate(make_embedder(settings), squad, [mode], limit,  # type: ignore[list-item]
+                           answer_limit, settings.chunk_tokens, settings.chunk_overlap,
+                           with_bm25=bm25, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
     except RagError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
     if as_json:
-        _emit_json(result)
+        _emit_json(results[0] if len(results) == 1 else {"results": results})
         return
-    for key, value in result.items():
-        typer.echo(f"{key:>18}: {value}")
+    for result in results:
+        typer.echo("")
+        for key, value in result.items():
+            typer.echo(f"{key:>18}: {value}")
 
 
 @app.command()

@@ -6,12 +6,17 @@ shells (CLI, Streamlit) only call its methods and print what they return.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.pipeline import FileResult, IngestPipeline, IngestReport
+from rag.ai.cost import CostTracker
+from rag.cache import Cache, make_key, normalise_question
+from rag.citations import CitationChecker
 from rag.embedders.base import Embedder
+from rag.followup import standalone_question
 from rag.generators.base import GenerationRequest, Generator
 from rag.registry import make_embedder, make_generator
 from rag.retriever import Retriever
@@ -31,44 +36,112 @@ class RagService:
     embedder: Embedder
     store: QdrantStore
     generator: Generator
+    cache: Cache = field(default_factory=lambda: Cache(Path("."), 0, enabled=False))
+    costs: CostTracker = field(default_factory=CostTracker)
 
     def __post_init__(self) -> None:
-        self.retriever = Retriever(self.embedder, self.store, self.settings.search_mode)
+        self.retriever = Retriever(self.embedder, self.store, self.settings.search_mode,
+                                   self.cache)
         self.pipeline = IngestPipeline(
             self.embedder, self.store, self.settings.chunk_tokens, self.settings.chunk_overlap,
             self.settings.upsert_batch_size,
         )
 
+    # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-        return self.pipeline.ingest_paths(paths, on_file)
+        report = self.pipeline.ingest_paths(paths, on_file)
+        if report.totals()["ingested"]:
+            self.store.bump_version()
+        return report
 
     def ingest_upload(self, name: str, data: bytes) -> FileResult:
-        return self.pipeline.ingest_bytes(Path(name), data, source=f"upload:{name}")
-
-    def search(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
-               doc_id: str | None = None, source: str | None = None) -> list[Hit]:
-        return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id, source)
-
-    def ask(self, question: str, top_k: int | None = None,
-            history: list[dict[str, str]] | None = None) -> Answer:
-        """Retrieve, then stream an answer that cites the retrieved passages by number."""
-        hits = self.search(question, top_k)
-        record = GenerationRecord()
-        if not hits:
-            record.model = "none"
-            return Answer(iter([NOTHING_FOUND]), [], self.generator.name, record)
-        request = GenerationRequest(question, hits, list(history or []))
-        return Answer(self.generator.stream(request, record), hits, self.generator.name, record)
+        result = self.pipeline.ingest_bytes(Path(name), data, source=f"upload:{name}")
+        if result.status == "ingested":
+            self.store.bump_version()
+        return result
 
     def documents(self) -> list[StoredDocument]:
         return self.store.documents()
 
     def delete(self, doc_id_or_source: str) -> list[StoredDocument]:
-        return self.store.delete(doc_id_or_source)
+        removed = self.store.delete(doc_id_or_source)
+        if removed:
+            self.store.bump_version()
+        return removed
+
+    # --- questions -------------------------------------------------------------------------
+    def search(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
+               doc_id: str | None = None, source: str | None = None) -> list[Hit]:
+        return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id, source)
+
+    def ask(self, question: str, top_k: int | None = None,
+            history: list[dict[str, str]] | None = None, *, session: str | None = None,
+            user: str | None = None) -> Answer:
+        """Retrieve, then stream an answer that cites the retrieved passages by number.
+
+        A follow-up is first made standalone; an identical question on an unchanged library
+        is answered from the cache (still streamed, and marked cached).
+        """
+        history = list(history or [])
+        k = top_k or self.settings.top_k
+        query = standalone_question(question, history, self.generator)
+        key = self._answer_key(question, query, k, history)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return _replay(cached, self.generator.name)
+        hits = self.search(query, k)
+        record = GenerationRecord()
+        record.usage["query"] = query
+        if not hits:
+            record.model = "none"
+            return Answer(iter([NOTHING_FOUND]), [], self.generator.name, record)
+        request = GenerationRequest(question, hits, history)
+        checker = CitationChecker(len(hits))
+        answer = Answer(iter(()), hits, self.generator.name, record)
+        answer.deltas = self._finish(answer, checker.filter(self.generator.stream(request, record)),
+                                     checker, key, session, user)
+        return answer
+
+    def _finish(self, answer: Answer, deltas: Iterator[str], checker: CitationChecker, key: str,
+                session: str | None, user: str | None) -> Iterator[str]:
+        """Pass the deltas through, then do the bookkeeping once the stream has ended."""
+        parts = []
+        for delta in deltas:
+            parts.append(delta)
+            yield delta
+        record = answer.record
+        record.usage["cited"] = sorted(checker.cited)
+        record.usage["dropped_citations"] = checker.dropped
+        self.costs.add(record.usage.get("neurons"), session=session, user=user)
+        if record.notice is None or self.generator.name == "extractive":
+            self.cache.set(key, {
+                "text": "".join(parts), "citations": [h.as_json() for h in answer.citations],
+                "model": record.model, "usage": dict(record.usage), "notice": record.notice,
+            })
+
+    def _answer_key(self, question: str, query: str, k: int,
+                    history: list[dict[str, str]]) -> str:
+        s = self.settings
+        model = {"extractive": s.answer_sentences, "workers-ai": s.workers_ai_chat_model,
+                 "openai": s.openai_chat_model}.get(self.generator.name)
+        asked = [normalise_question(t["content"]) for t in history if t.get("role") == "user"]
+        return make_key("answer", s.collection, self.store.version(), self.embedder.name,
+                        self.generator.name, model, s.search_mode, k,
+                        normalise_question(question), normalise_question(query), asked)
 
     def close(self) -> None:
         self.store.close()
+        self.cache.close()
+
+
+def _replay(cached: dict, generator: str) -> Answer:
+    """A cached answer, streamed word by word like a fresh one."""
+    record = GenerationRecord(model=cached["model"], usage=dict(cached["usage"]),
+                              notice=cached["notice"])
+    citations = [Hit(**c) for c in cached["citations"]]
+    words = re.findall(r"\s*\S+", cached["text"])
+    return Answer(iter(words), citations, generator, record, cached=True)
 
 
 def build_service(settings: Settings) -> RagService:
@@ -88,4 +161,5 @@ def build_service(settings: Settings) -> RagService:
     except Exception:
         store.close()
         raise
-    return RagService(settings, embedder, store, make_generator(settings, embedder))
+    cache = Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache)
+    return RagService(settings, embedder, store, make_generator(settings, embedder), cache)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     search_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
     embed_batch_size: int = Field(8, ge=1, le=100, description="texts per local model call")
     upsert_batch_size: int = Field(256, ge=1)
+    cache: bool = True  # query embeddings and answers, on disk
+    cache_dir: Path | None = None  # default <data_dir>/cache
+    cache_ttl_seconds: int = Field(86_400, ge=0)
     answer_sentences: int = Field(4, ge=1, le=20, description="extractive answer length")
 
     # --- Cloudflare Workers AI -----------------------------------------------------------
@@ -83,6 +86,10 @@ class Settings(BaseSettings):
     @property
     def resolved_qdrant_path(self) -> Path:
         return self.qdrant_path or self.data_dir / "qdrant"
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
 
     @property
     def resolved_model_dir(self) -> Path:

@@ -109,6 +109,14 @@ class QdrantStore:
             for field, kind in schema.items():
                 self.client.create_payload_index(self.collection, field, kind)
 
+    def version(self) -> int:
+        """Bumped by every ingest or delete: answer caches key on it."""
+        meta = self.client.get_collection(self.collection).config.metadata or {}
+        return int(meta.get("version", 0))
+
+    def bump_version(self) -> None:
+        self.client.update_collection(self.collection, metadata={"version": self.version() + 1})
+
     # --- writing ---------------------------------------------------------------------------
     def count(self, doc_id: str, status: str = LIVE) -> int:
         flt = models.Filter(must=[_match("doc_id", doc_id), _match("status", status)])

@@ -108,4 +108,5 @@ class Answer:
             "usage": self.record.usage,
             "cached": self.cached,
             "notice": self.record.notice,
+            "cited": self.record.usage.get("cited", []),
         }

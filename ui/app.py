@@ -5,6 +5,7 @@ Run with `rag ui` (or `streamlit run ui/app.py`).
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -80,7 +81,8 @@ def chat(service: RagService) -> None:
     with st.chat_message("assistant"):
         history = [{"role": m["role"], "content": m["content"]} for m in messages[:-1]]
         try:
-            answer = service.ask(question, history=history)
+            session = st.session_state.setdefault("session_id", uuid.uuid4().hex)
+            answer = service.ask(question, history=history, session=session)
             text = st.write_stream(iter(answer))
         except RagError as exc:
             st.error(str(exc))
@@ -89,6 +91,8 @@ def chat(service: RagService) -> None:
         citations = [h.as_json() for h in answer.citations]
         if answer.record.notice:
             st.caption(answer.record.notice)
+        if answer.cached:
+            st.caption("Answered from the cache: the library has not changed since.")
         show_sources(citations)
     messages.append({"role": "assistant", "content": text if isinstance(text, str) else answer.text,
                      "citations": citations, "notice": answer.record.notice,

@@ -188,6 +188,7 @@ class OpenAIGenerator(Generator):
         prompt = build_prompt(
             request.question, request.passages, request.history, model=self.model,
             max_tokens=self.max_tokens, window=context_window(self.model, self.context_window),
+            system=request.system,
         )
         body = {
             "model": self.model, "messages": prompt.messages, "stream": True,

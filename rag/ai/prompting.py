@@ -143,12 +143,16 @@ def build_prompt(
     model: str,
     max_tokens: int,
     window: int | None = None,
+    system: str | None = None,
 ) -> Prompt:
     """Fit instructions, passages, history and question into `window - max_tokens`.
 
     Trims in this order: lowest-ranked passages down to one, then the oldest history turns,
     then the last passage. Raises InputTooLongError if the question alone does not fit.
+    With `system` (a side task such as rewriting a question) the question is sent as it is.
     """
+    instructions = system or SYSTEM_PROMPT
+    render = (lambda q, _passages: q.strip()) if system else user_message
     total = window or context_window(model)
     budget = total - max_tokens
     turns = [
@@ -156,11 +160,11 @@ def build_prompt(
         for turn in history
         if turn.get("role") in ("user", "assistant") and turn.get("content")
     ]
-    system_cost = estimate_tokens(SYSTEM_PROMPT) + TOKENS_PER_MESSAGE + TOKENS_PER_PROMPT
+    system_cost = estimate_tokens(instructions) + TOKENS_PER_MESSAGE + TOKENS_PER_PROMPT
     turn_costs = [estimate_tokens(turn["content"]) + TOKENS_PER_MESSAGE for turn in turns]
 
     def cost(k: int, h: int) -> int:
-        user = estimate_tokens(user_message(question, passages[:k])) + TOKENS_PER_MESSAGE
+        user = estimate_tokens(render(question, passages[:k])) + TOKENS_PER_MESSAGE
         return system_cost + sum(turn_costs[len(turns) - h:]) + user
 
     k, h = len(passages), len(turns)
@@ -178,7 +182,7 @@ def build_prompt(
             f"a {max_tokens}-token answer it does not fit the {total}-token context window of "
             f"{model}. Shorten the question (or lower RAG_AI_MAX_TOKENS)."
         )
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    messages = [{"role": "system", "content": instructions}]
     messages += turns[len(turns) - h:]
-    messages.append({"role": "user", "content": user_message(question, passages[:k])})
+    messages.append({"role": "user", "content": render(question, passages[:k])})
     return Prompt(messages, passages_used=k, history_used=h, estimated_tokens=used, window=total)

@@ -268,6 +268,7 @@ class WorkersAIGenerator(Generator):
         prompt = build_prompt(
             request.question, request.passages, request.history, model=model,
             max_tokens=self.max_tokens, window=context_window(model, self.context_window),
+            system=request.system,
         )
         body = {
             "messages": prompt.messages, "stream": True,

@@ -20,6 +20,9 @@ class GenerationRequest:
     question: str
     passages: list[Hit]
     history: list[dict[str, str]] = field(default_factory=list)  # [{"role", "content"}]
+    # Replaces the answering instructions for a side task (e.g. rewriting a follow-up
+    # question); the question is then sent as it is, with no passages.
+    system: str | None = None
 
 
 class Generator(ABC):

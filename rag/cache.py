@@ -1,0 +1,57 @@
+"""On-disk caches with a TTL: query embeddings, and whole answers.
+
+Answer keys include the collection's version, which every ingest or delete bumps, so a change
+to the library invalidates that collection's answers without scanning the cache. diskcache
+keeps the entries in SQLite under RAG_CACHE_DIR, safe for several processes on one machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def normalise_question(text: str) -> str:
+    """Case and spacing do not change the question."""
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def make_key(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    """Query vectors and answers; `enabled=False` makes every lookup a miss."""
+
+    def __init__(self, directory: Path, ttl_seconds: int, enabled: bool = True) -> None:
+        self.ttl = ttl_seconds
+        self.enabled = enabled and ttl_seconds > 0
+        self._store = None
+        if self.enabled:
+            import diskcache
+
+            directory.mkdir(parents=True, exist_ok=True)
+            self._store = diskcache.Cache(str(directory), size_limit=512 * 2**20)
+
+    def get(self, key: str) -> Any | None:
+        return self._store.get(key) if self._store is not None else None
+
+    def set(self, key: str, value: Any) -> None:
+        if self._store is not None:
+            self._store.set(key, value, expire=self.ttl)
+
+    def query_vector(self, embedder_name: str, text: str) -> np.ndarray | None:
+        return self.get(make_key("qvec", embedder_name, text))
+
+    def set_query_vector(self, embedder_name: str, text: str, vector: np.ndarray) -> None:
+        self.set(make_key("qvec", embedder_name, text), vector)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()

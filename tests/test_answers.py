@@ -1,0 +1,119 @@
+"""Citations checked against the passages, follow-ups, and the answer cache."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.cache import Cache
+from rag.citations import CitationChecker
+from rag.evaluation import evaluate, rank_metrics
+from rag.followup import carry_over, is_follow_up
+from tests.conftest import make_service
+
+
+@pytest.mark.parametrize(
+    ("deltas", "expected", "cited", "dropped"),
+    [
+        (["Rocks [1] and ", "shells [", "7", "] too [2]."], "Rocks [1] and shells  too [2].",
+         {1, 2}, 1),
+        (["Both [1, 3", "] say so [2;9]."], "Both [1][3] say so [2].", {1, 2, 3}, 1),
+        (["An array [a] stays, ", "[0] goes."], "An array [a] stays,  goes.", set(), 1),
+        (["Ends open ["], "Ends open [", set(), 0),
+    ],
+)
+def test_citation_checker(deltas, expected, cited, dropped) -> None:
+    checker = CitationChecker(passages=3)
+    assert "".join(checker.filter(iter(deltas))) == expected
+    assert checker.cited == cited and checker.dropped == dropped
+
+
+def test_citation_checker_streams_without_waiting_for_the_end() -> None:
+    checker = CitationChecker(passages=2)
+    out = checker.filter(iter(["First words ", "then more [1]", " and the end."]))
+    assert next(out) == "First words "
+
+
+def test_follow_up_detection_and_carry_over() -> None:
+    assert is_follow_up("And what about its price?")
+    assert is_follow_up("Why?")
+    assert not is_follow_up("How do sea otters crack open shellfish with rocks?")
+    assert carry_over("What does it eat?", "Where do sea otters live?") == (
+        "What does it eat? (Where do sea otters live?)")
+    assert carry_over("How tall is Mount Etna in Sicily?", "Where do otters live?") == (
+        "How tall is Mount Etna in Sicily?")
+
+
+@pytest.fixture
+def cached_service(settings, embedder, tmp_path: Path):
+    settings.cache = True
+    svc = make_service(settings, embedder)
+    svc.cache = Cache(tmp_path / "cache", ttl_seconds=3600)
+    svc.retriever.cache = svc.cache
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "otters.md").write_text(
+        "# Otters\n\nSea otters eat sea urchins, crabs and clams. They crack shells with rocks.")
+    (folder / "etna.txt").write_text("Mount Etna is a volcano in Sicily, about 3,300 m tall.")
+    svc.ingest([folder])
+    yield svc
+    svc.close()
+
+
+def test_follow_up_without_llm_retrieves_with_previous_terms(cached_service) -> None:
+    history = [{"role": "user", "content": "What do sea otters eat?"},
+               {"role": "assistant", "content": "Sea urchins, crabs and clams [1]."}]
+    answer = cached_service.ask("And how do they open them?", history=history)
+    assert answer.citations[0].source.endswith("otters.md")
+    assert "otters" in answer.record.usage["query"]
+    assert "rocks" in answer.text
+
+
+def test_answers_are_cached_until_the_library_changes(cached_service, tmp_path: Path) -> None:
+    first = cached_service.ask("How tall is Mount Etna?")
+    assert not first.cached and "3,300" in first.text
+    second = cached_service.ask("  how tall is MOUNT ETNA? ")
+    deltas = list(second)
+    assert second.cached and len(deltas) > 1  # still streamed, word by word
+    assert second.text == first.text
+    assert [c.chunk_id for c in second.citations] == [c.chunk_id for c in first.citations]
+    extra = tmp_path / "more.txt"
+    extra.write_text("Etna's summit height changes after eruptions.")
+    cached_service.ingest([extra])
+    assert not cached_service.ask("How tall is Mount Etna?").cached
+
+
+def test_search_filters_by_document_and_source(cached_service) -> None:
+    etna = next(d for d in cached_service.documents() if d.source.endswith("etna.txt"))
+    hits = cached_service.search("otters", top_k=5, doc_id=etna.doc_id)
+    assert hits and {h.doc_id for h in hits} == {etna.doc_id}
+    hits = cached_service.search("volcano", top_k=5, source=etna.source)
+    assert {h.source for h in hits} == {etna.source}
+
+
+def test_rank_metrics() -> None:
+    m = rank_metrics([1, 2, None, 11])
+    assert m["hit@1"] == 0.25 and m["hit@5"] == 0.5 and m["hit@10"] == 0.5
+    assert m["mrr@10"] == pytest.approx((1 + 0.5) / 4)
+
+
+def test_eval_on_a_small_squad_file(embedder, tmp_path: Path) -> None:
+    squad = {"data": [{"title": "Animals", "paragraphs": [
+        {"context": "Sea otters crack shellfish with rocks while floating on their backs.",
+         "qas": [{"question": "What do sea otters use to crack shellfish?",
+                  "answers": [{"text": "rocks", "answer_start": 32}]}]},
+        {"context": "Honey bees communicate the direction of flowers with a waggle dance.",
+         "qas": [{"question": "How do bees tell others where flowers are?",
+                  "answers": [{"text": "a waggle dance", "answer_start": 52}]}]},
+        {"context": "Camels store fat, not water, in their humps.",
+         "qas": [{"question": "What is stored in a camel's hump?",
+                  "answers": [{"text": "fat", "answer_start": 13}]}]},
+    ]}]}
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(squad))
+    results = evaluate(embedder, path, ["dense", "hybrid"], with_bm25=True)
+    assert [r["mode"] for r in results] == ["dense", "hybrid", "bm25 (rank-bm25)"]
+    for r in results:
+        assert r["paragraphs"] == 3 and r["questions"] == 3
+        assert r["hit@5"] == 1.0 and 0 < r["mrr@10"] <= 1
+    assert results[1]["answer_span_rate"] == 1.0

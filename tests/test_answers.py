@@ -117,3 +117,25 @@ def test_eval_on_a_small_squad_file(embedder, tmp_path: Path) -> None:
         assert r["paragraphs"] == 3 and r["questions"] == 3
         assert r["hit@5"] == 1.0 and 0 < r["mrr@10"] <= 1
     assert results[1]["answer_span_rate"] == 1.0
+
+
+def test_hybrid_finds_what_only_one_retriever_finds(service, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "codes.txt").write_text("Error QX7731 means the flux capacitor is misaligned.")
+    for i, topic in enumerate(["gardening tips for tomatoes", "history of the Roman empire",
+                               "how to bake sourdough bread", "care of house cats"]):
+        (folder / f"filler{i}.txt").write_text(f"A short note about {topic}. " * 5)
+    service.ingest([folder])
+    # the made-up code means nothing to the embedding model: only the lexical side knows it
+    dense = service.search("QX7731", top_k=2, mode="dense")
+    hybrid = service.search("QX7731", top_k=2, mode="hybrid")
+    sparse = service.search("QX7731", top_k=2, mode="sparse")
+    assert sparse[0].source.endswith("codes.txt")
+    assert hybrid[0].source.endswith("codes.txt")
+    assert dense  # dense always returns something, right or not
+    # and a paraphrase with no shared words is found through the dense side
+    para = service.search("growing vegetables in the backyard", top_k=1, mode="hybrid")
+    assert para[0].source.endswith("filler0.txt")
+    lexical_only = service.search("growing vegetables in the backyard", top_k=5, mode="sparse")
+    assert all(not h.source.endswith("filler0.txt") for h in lexical_only)

@@ -133,7 +133,7 @@ class IngestPipeline:
                 dense = self.embedder.embed_documents(texts)
                 sparse = [lexical.document_vector(t) for t in texts]
                 self.store.upsert_pending(batch, dense, sparse, len(chunks), document.media_type)
-            self.store.activate(document.doc_id, document.source)
+            self.store.activate(document.doc_id, document.source, len(chunks))
         except (RagError, OSError, ValueError) as exc:
             self._discard_quietly(document.doc_id)
             return FileResult(document.source, "failed", document.doc_id,
@@ -148,7 +148,7 @@ class IngestPipeline:
         existing = self.store.live_copy_of(doc_id)
         if existing is None:
             return None
-        self.store.activate(doc_id, source)
+        self.store.activate(doc_id, source, existing.chunks)
         note = None if existing.source == source else (
             f"same content as {existing.source}, already stored")
         return FileResult(source, "unchanged", doc_id, existing.chunks, error=note)

@@ -123,7 +123,7 @@ def ask(
     collection: Collection = None,
     as_json: AsJson = False,
 ) -> None:
-    """Answer QUESTION from the documents, citing passages as [n]."""
+    """Answer QUESTION from the documents, citing the passages by number."""
     with service_for(collection) as service:
         answer = service.ask(question, top_k)
         if as_json:

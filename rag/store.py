@@ -58,6 +58,11 @@ def open_client(url: str | None, api_key: str | None, path: str | None) -> Qdran
         ) from exc
 
 
+def _stored(payload: dict) -> StoredDocument:
+    return StoredDocument(payload["doc_id"], payload["source"], payload.get("title", ""),
+                          int(payload.get("chunks", 0)), payload.get("media_type", ""))
+
+
 def _match(key: str, value: str) -> models.FieldCondition:
     return models.FieldCondition(key=key, match=models.MatchValue(value=value))
 
@@ -123,10 +128,12 @@ class QdrantStore:
         return self.client.count(self.collection, count_filter=flt, exact=True).count
 
     def live_copy_of(self, doc_id: str) -> StoredDocument | None:
-        """The live document with this content, if any."""
-        for doc in self._first_chunks(models.Filter(must=[_match("doc_id", doc_id)])):
-            return doc
-        return None
+        """The live document with this content, if any: one lookup of its first chunk by id."""
+        points = self.client.retrieve(self.collection, [point_id(doc_id, 0)],
+                                      with_payload=True, with_vectors=False)
+        if not points or (points[0].payload or {}).get("status") != LIVE:
+            return None
+        return _stored(points[0].payload or {})
 
     def upsert_pending(self, chunks: Sequence[Chunk], dense: np.ndarray,
                        sparse: Sequence[tuple[list[int], list[float]]], chunk_total: int,
@@ -150,14 +157,33 @@ class QdrantStore:
         ]
         self.client.upsert(self.collection, points=points, wait=True)
 
-    def activate(self, doc_id: str, source: str) -> None:
-        """Make a fully written document live, replacing older versions at the same source."""
-        self._set_status(
-            models.Filter(must=[_match("source", source)], must_not=[_match("doc_id", doc_id)]),
-            RETIRED,
-        )
-        self._set_status(models.Filter(must=[_match("doc_id", doc_id)]), LIVE)
-        self._delete(models.Filter(must=[_match("status", RETIRED)]))
+    def activate(self, doc_id: str, source: str, chunks: int) -> None:
+        """Make a fully written document live, replacing older versions at the same source.
+
+        The new points are addressed by id and only the old ones are found by filter, so this
+        costs one scan in embedded mode, however large the collection.
+        """
+        old = self._ids(models.Filter(must=[_match("source", source)],
+                                      must_not=[_match("doc_id", doc_id)]))
+        if old:
+            self.client.set_payload(self.collection, payload={"status": RETIRED}, points=old,
+                                    wait=True)
+        self.client.set_payload(self.collection, payload={"status": LIVE},
+                                points=[point_id(doc_id, i) for i in range(chunks)], wait=True)
+        if old:
+            self.client.delete(self.collection, points_selector=models.PointIdsList(points=old),
+                               wait=True)
+
+    def _ids(self, flt: models.Filter) -> list[str | int]:
+        ids: list[str | int] = []
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.collection, scroll_filter=flt, limit=1024,
+                                                offset=offset, with_payload=False,
+                                                with_vectors=False)
+            ids.extend(p.id for p in points)
+            if offset is None:
+                return ids
 
     def discard(self, doc_id: str) -> None:
         """Remove a document's pending points after a failed write."""
@@ -171,9 +197,6 @@ class QdrantStore:
         if removed:
             self._delete(flt)
         return removed
-
-    def _set_status(self, flt: models.Filter, status: str) -> None:
-        self.client.set_payload(self.collection, payload={"status": status}, points=flt, wait=True)
 
     def _delete(self, flt: models.Filter) -> None:
         self.client.delete(self.collection, points_selector=models.FilterSelector(filter=flt),
@@ -195,9 +218,7 @@ class QdrantStore:
                 with_vectors=False,
             )
             for p in points:
-                pl = p.payload or {}
-                yield StoredDocument(pl["doc_id"], pl["source"], pl.get("title", ""),
-                                     int(pl.get("chunks", 0)), pl.get("media_type", ""))
+                yield _stored(p.payload or {})
             if offset is None:
                 return
 

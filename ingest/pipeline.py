@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone  # issue 5: ingested_at
 from pathlib import Path
 from typing import Literal
 
@@ -74,6 +75,13 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
+def _document_fields(document: Document) -> dict:
+    """Issue 5: payload fields the app's document table shows (pages: PDFs only)."""
+    numbers = [p.number for p in document.pages if p.number is not None]
+    return {"pages": max(numbers) if numbers else None,
+            "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
 class IngestPipeline:
     """Turns files into searchable chunks in one Qdrant collection."""
 
@@ -126,13 +134,15 @@ class IngestPipeline:
         if not chunks:
             return FileResult(document.source, "failed", document.doc_id,
                               error=f"{document.source}: no text to index")
+        extra = _document_fields(document)  # issue 5: pages and ingested_at, for the app
         try:
             for start in range(0, len(chunks), self.upsert_batch_size):
                 batch = chunks[start : start + self.upsert_batch_size]
                 texts = [c.text for c in batch]
                 dense = self.embedder.embed_documents(texts)
                 sparse = [lexical.document_vector(t) for t in texts]
-                self.store.upsert_pending(batch, dense, sparse, len(chunks), document.media_type)
+                self.store.upsert_pending(batch, dense, sparse, len(chunks), document.media_type,
+                                          extra)
             self.store.activate(document.doc_id, document.source, len(chunks))
         except (RagError, OSError, ValueError) as exc:
             self._discard_quietly(document.doc_id)

@@ -134,6 +134,13 @@ class Settings(BaseSettings):
     )
     # --- end AI client behaviour (issue 3) ---
 
+    # --- app (issue 5) ---
+    # Largest file the app accepts, checked before it is read (and by the browser's uploader).
+    upload_max_mb: int = Field(50, ge=1, le=200, description="largest upload, in MB")
+    # Questions one user may ask in any 60 seconds in the app; 0 turns the limit off.
+    app_rate_limit_per_minute: int = Field(20, ge=0)
+    # --- end app (issue 5) ---
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment and `.env`; keyword overrides win (the CLI's flags use them)."""

@@ -137,7 +137,7 @@ class QdrantStore:
 
     def upsert_pending(self, chunks: Sequence[Chunk], dense: np.ndarray,
                        sparse: Sequence[tuple[list[int], list[float]]], chunk_total: int,
-                       media_type: str) -> None:
+                       media_type: str, extra: dict | None = None) -> None:
         """Write chunks as pending: stored, but invisible to search until `activate`."""
         points = [
             models.PointStruct(
@@ -151,6 +151,7 @@ class QdrantStore:
                     "page": chunk.page, "position": chunk.position, "start": chunk.start,
                     "end": chunk.end, "text": chunk.text, "token_count": chunk.token_count,
                     "chunks": chunk_total, "media_type": media_type, "status": PENDING,
+                    **(extra or {}),  # issue 5: document fields for the app (pages, ingested_at)
                 },
             )
             for chunk, vector, (indices, values) in zip(chunks, dense, sparse, strict=True)
@@ -262,3 +263,33 @@ class QdrantStore:
 
     def close(self) -> None:
         self.client.close()
+
+    # --- app support (issue 5) ---
+    def collections(self) -> list[str]:
+        """Names of every collection on this Qdrant (embedded folder or server)."""
+        return sorted(c.name for c in self.client.get_collections().collections)
+
+    def drop(self) -> None:
+        """Delete this store's collection and everything in it."""
+        self.client.delete_collection(self.collection)
+
+    def document_payloads(self) -> list[dict]:
+        """The first chunk's payload of every live document (text left out), by source.
+
+        Besides StoredDocument's fields it holds `pages` and `ingested_at` for documents
+        ingested since those fields were added.
+        """
+        query = models.Filter(must=[
+            _match("status", LIVE),
+            models.FieldCondition(key="position", match=models.MatchValue(value=0)),
+        ])
+        fields = ["doc_id", "source", "title", "chunks", "media_type", "pages", "ingested_at"]
+        out: list[dict] = []
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.collection, scroll_filter=query, limit=256,
+                                                offset=offset, with_payload=fields,
+                                                with_vectors=False)
+            out.extend(p.payload or {} for p in points)
+            if offset is None:
+                return sorted(out, key=lambda d: d.get("source", ""))

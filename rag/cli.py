@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from rag.errors import RagError
 from rag.settings import load_settings
@@ -22,7 +23,23 @@ from rag.settings import load_settings
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def say(text: str, style: str | None = None, label: str | None = None) -> None:
+    """One line on stderr; `text` (file names, server messages) is never read as markup."""
+    line = Text()
+    if label:
+        line.append(label, style=style)
+        line.append(" ")
+        line.append(text)
+    else:
+        line.append(text, style=style)
+    err.print(line)
+
+
+def fail(message: object) -> None:
+    say(str(message), "red", "error:")
 
 Collection = Annotated[str | None, typer.Option("--collection", help="Qdrant collection name.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -39,7 +56,7 @@ def service_for(collection: str | None = None):
         service = build_service(load_settings(collection=collection))
         yield service
     except RagError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        fail(exc)
         raise typer.Exit(2) from None
     finally:
         if service is not None:
@@ -76,16 +93,20 @@ def ingest(
             progress.advance(task)
             if not as_json:
                 colour = {"ingested": "green", "unchanged": "blue", "failed": "red"}[result.status]
-                detail = result.error if result.status == "failed" else f"{result.chunks} chunks"
-                err.print(f"[{colour}]{result.status:>9}[/{colour}] {result.path}: {detail}",
-                          highlight=False)
+                if result.status == "failed" and result.error:
+                    # the error already names the file
+                    detail = result.error if result.path in result.error else (
+                        f"{result.path}: {result.error}")
+                else:
+                    detail = f"{result.path}: {result.chunks} chunks"
+                say(detail, colour, f"{result.status:>9}")
 
         report = service.ingest(files, on_file)
     if as_json:
         _emit_json(report.as_json())
     else:
         t = report.totals()
-        err.print(f"{t['files']} files: {t['ingested']} ingested ({t['chunks']} chunks), "
+        say(f"{t['files']} files: {t['ingested']} ingested ({t['chunks']} chunks), "
                   f"{t['unchanged']} unchanged, {t['failed']} failed")
     raise typer.Exit(0 if report.ok else 1)
 
@@ -134,7 +155,8 @@ def ask(
             typer.echo(delta, nl=False)
         typer.echo("")
     if answer.record.notice:
-        err.print(f"\n[dim]{answer.record.notice}[/dim]", highlight=False)
+        err.print()
+        say(answer.record.notice, "dim")
     if answer.citations:
         typer.echo("\nSources:")
         for n, hit in enumerate(answer.citations, start=1):
@@ -164,7 +186,7 @@ def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
     with service_for(collection) as service:
         removed = [d for key in candidates for d in service.delete(key)]
     if not removed:
-        err.print(f"[red]error:[/red] no document with id or path {doc_id_or_path}")
+        fail(f"no document with id or path {doc_id_or_path}")
         raise typer.Exit(1)
     for d in removed:
         typer.echo(f"deleted {d.doc_id} ({d.chunks} chunks) {d.source}")
@@ -191,9 +213,9 @@ def evaluate_cmd(
     try:
         results = evaluate(make_embedder(settings), squad, [mode], limit,  # type: ignore[list-item]
                            answer_limit, settings.chunk_tokens, settings.chunk_overlap,
-                           with_bm25=bm25, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
+                           with_bm25=bm25, progress=lambda msg: say(msg, "dim"))
     except RagError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        fail(exc)
         raise typer.Exit(2) from None
     if as_json:
         _emit_json(results[0] if len(results) == 1 else {"results": results})

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(86_400, ge=0)
     answer_sentences: int = Field(4, ge=1, le=20, description="extractive answer length")
 
+    # --- logs ----------------------------------------------------------------------------
+    log_level: str = "ERROR"  # what reaches the console; the log file keeps INFO and up
+    log_file: Path | None = None  # default <data_dir>/logs/rag.jsonl
+
     # --- Cloudflare Workers AI -----------------------------------------------------------
     cloudflare_account_id: str | None = Field(None, validation_alias=_env("CLOUDFLARE_ACCOUNT_ID"))
     cloudflare_api_token: SecretStr | None = Field(
@@ -86,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def resolved_qdrant_path(self) -> Path:
         return self.qdrant_path or self.data_dir / "qdrant"
+
+    @property
+    def resolved_log_file(self) -> Path:
+        return self.log_file or self.data_dir / "logs" / "rag.jsonl"
 
     @property
     def resolved_cache_dir(self) -> Path:

@@ -77,3 +77,16 @@ def test_errors_are_one_clear_line(env) -> None:
     result = run("search", "word " * 300)
     assert result.exit_code == 2
     assert "at most 256" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "[draft] kettle.md").write_text("# Kettle\n\nDescale monthly.")
+    (folder / "[bold]oops.pdf").write_bytes(b"not a pdf")
+    result = run("ingest", str(folder))
+    assert result.exit_code == 1
+    assert "[draft] kettle.md" in result.stderr
+    assert "[bold]oops.pdf: named .pdf but is not a PDF file" in result.stderr
+    assert result.stderr.count("[bold]oops.pdf") == 1  # the path is not printed twice
+    assert "2 files: 1 ingested" in result.stderr

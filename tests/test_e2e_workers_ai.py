@@ -374,8 +374,6 @@ def test_a_local_collection_refuses_workers_ai_embeddings(env, standin, monkeypa
     assert standin.requests == []  # refused before anything was sent
 
 
-@pytest.mark.xfail(strict=True, reason="rag/cli.py prints errors through a Rich console that "
-                   "hard-wraps them at the terminal width (80 columns when not a terminal)")
 def test_the_mismatch_error_is_one_line(env, standin, monkeypatch, tmp_path: Path) -> None:
     assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0  # local embedder
     use_workers_ai(monkeypatch, standin)

@@ -10,9 +10,11 @@ write leaves only pending points, which `discard` removes.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,6 +78,13 @@ class QdrantStore:
         self.collection = collection
         self.embedder_name = embedder_name
         self.dimension = dimension
+        # Embedded mode evaluates payload filters in Python, point by point (10x the cost of a
+        # dense search), and only this process can have the store open; so while no document
+        # is being written here, every point is live and search can skip the status filter.
+        options = client.init_options
+        self.embedded = not (options.get("url") or options.get("host"))
+        self._writing: set[str] = set()
+        self._writing_lock = threading.Lock()
 
     # --- collection ------------------------------------------------------------------------
     def ensure_collection(self) -> None:
@@ -95,13 +104,15 @@ class QdrantStore:
             return
         meta = self.client.get_collection(self.collection).config.metadata or {}
         name, dim = meta.get("embedder"), meta.get("dimension")
-        if name != self.embedder_name or dim != self.dimension:
-            raise EmbedderMismatchError(
-                f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
-                f"the configured embedder is {self.embedder_name} ({self.dimension} dims). Set "
-                f"RAG_EMBEDDER back, or use another RAG_COLLECTION (or delete this one) to "
-                f"re-ingest."
-            )
+        if name == self.embedder_name and dim == self.dimension:
+            if self.embedded:  # pending or retired points here are left by a crash: drop them
+                self._delete(models.Filter(must_not=[_match("status", LIVE)]))
+            return
+        raise EmbedderMismatchError(
+            f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
+            f"the configured embedder is {self.embedder_name} ({self.dimension} dims). Set "
+            f"RAG_EMBEDDER back, or use another RAG_COLLECTION (or delete this one) to re-ingest."
+        )
 
     def _create_payload_indexes(self) -> None:
         """Indexes for the filters we use; a server needs them, embedded mode ignores them."""
@@ -139,6 +150,9 @@ class QdrantStore:
                        sparse: Sequence[tuple[list[int], list[float]]], chunk_total: int,
                        media_type: str, extra: dict | None = None) -> None:
         """Write chunks as pending: stored, but invisible to search until `activate`."""
+        if chunks:
+            with self._writing_lock:
+                self._writing.add(chunks[0].doc_id)
         points = [
             models.PointStruct(
                 id=point_id(chunk.doc_id, chunk.position),
@@ -164,16 +178,33 @@ class QdrantStore:
         The new points are addressed by id and only the old ones are found by filter, so this
         costs one scan in embedded mode, however large the collection.
         """
-        old = self._ids(models.Filter(must=[_match("source", source)],
-                                      must_not=[_match("doc_id", doc_id)]))
-        if old:
-            self.client.set_payload(self.collection, payload={"status": RETIRED}, points=old,
+        with self._written(doc_id):
+            old = self._ids(models.Filter(must=[_match("source", source)],
+                                          must_not=[_match("doc_id", doc_id)]))
+            if old:
+                self.client.set_payload(self.collection, payload={"status": RETIRED},
+                                        points=old, wait=True)
+            self.client.set_payload(self.collection, payload={"status": LIVE},
+                                    points=[point_id(doc_id, i) for i in range(chunks)],
                                     wait=True)
-        self.client.set_payload(self.collection, payload={"status": LIVE},
-                                points=[point_id(doc_id, i) for i in range(chunks)], wait=True)
-        if old:
-            self.client.delete(self.collection, points_selector=models.PointIdsList(points=old),
-                               wait=True)
+            if old:
+                self.client.delete(self.collection,
+                                   points_selector=models.PointIdsList(points=old), wait=True)
+
+    @contextmanager
+    def _written(self, doc_id: str):
+        """Mark a document as being written until the block ends, however it ends."""
+        with self._writing_lock:
+            self._writing.add(doc_id)
+        try:
+            yield
+        finally:
+            with self._writing_lock:
+                self._writing.discard(doc_id)
+
+    def _needs_status_filter(self) -> bool:
+        with self._writing_lock:
+            return not self.embedded or bool(self._writing)
 
     def _ids(self, flt: models.Filter) -> list[str | int]:
         ids: list[str | int] = []
@@ -188,7 +219,9 @@ class QdrantStore:
 
     def discard(self, doc_id: str) -> None:
         """Remove a document's pending points after a failed write."""
-        self._delete(models.Filter(must=[_match("doc_id", doc_id), _match("status", PENDING)]))
+        with self._written(doc_id):
+            self._delete(models.Filter(must=[_match("doc_id", doc_id),
+                                             _match("status", PENDING)]))
 
     def delete(self, doc_id_or_source: str) -> list[StoredDocument]:
         """Delete every chunk of the documents with this id or source path; return them."""
@@ -227,12 +260,12 @@ class QdrantStore:
                top_k: int, mode: SearchMode = "hybrid", doc_id: str | None = None,
                source: str | None = None) -> list[Hit]:
         """Top chunks by dense, sparse, or both fused with reciprocal rank fusion."""
-        must = [_match("status", LIVE)]
+        must = [_match("status", LIVE)] if self._needs_status_filter() else []
         if doc_id:
             must.append(_match("doc_id", doc_id))
         if source:
             must.append(_match("source", source))
-        flt = models.Filter(must=must)
+        flt = models.Filter(must=must) if must else None
         dense_query = dense.tolist() if dense is not None else None
         sparse_query = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
         if mode == "dense" or (mode == "hybrid" and not (sparse and sparse[0])):

@@ -29,11 +29,12 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--answer-limit", type=int, default=1000)
+    parser.add_argument("--every", type=int, default=1, help="keep every k-th question")
     args = parser.parse_args()
     settings = load_settings()
     results = evaluate(make_embedder(settings), args.squad, ["dense", "sparse", "hybrid"],
                        args.limit, args.answer_limit, settings.chunk_tokens,
-                       settings.chunk_overlap, with_bm25=True, progress=print)
+                       settings.chunk_overlap, with_bm25=True, progress=print, every=args.every)
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))
     for r in results:
@@ -41,7 +42,8 @@ def main() -> None:
     out = ROOT / "bench" / "results" / "squad_eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
-        "squad": str(args.squad), "answer_limit": args.answer_limit, "results": results,
+        "squad": str(args.squad), "answer_limit": args.answer_limit, "every": args.every,
+        "results": results,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     }, indent=2) + "\n")
 

@@ -200,6 +200,7 @@ def evaluate_cmd(
     mode: Annotated[str, typer.Option(help="dense, sparse or hybrid.")] = "hybrid",
     answer_limit: Annotated[int | None, typer.Option(
         help="Answer only the first N questions extractively (default: all).")] = None,
+    every: Annotated[int, typer.Option(min=1, help="Keep every k-th question.")] = 1,
     bm25: Annotated[bool, typer.Option("--bm25", help="Also report plain BM25.")] = False,
     as_json: AsJson = False,
 ) -> None:
@@ -213,7 +214,7 @@ def evaluate_cmd(
     try:
         results = evaluate(make_embedder(settings), squad, [mode], limit,  # type: ignore[list-item]
                            answer_limit, settings.chunk_tokens, settings.chunk_overlap,
-                           with_bm25=bm25, progress=lambda msg: say(msg, "dim"))
+                           with_bm25=bm25, progress=lambda msg: say(msg, "dim"), every=every)
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None

@@ -30,9 +30,11 @@ def file_name(source: str) -> str:
 
 def answer_meta(message: dict[str, Any]) -> str:
     """One line saying who answered, how, and how fast: generator · model · cache · latency."""
-    parts = [message.get("generator") or "?"]
-    model = message.get("model")
-    if model and model != message.get("generator"):
+    generator, model = message.get("generator") or "?", message.get("model")
+    parts = [generator]
+    if model and model.startswith(generator):  # "extractive (local:...)"
+        parts = [model]
+    elif model:
         parts.append(model)
     parts.append("from cache" if message.get("cached") else "fresh")
     if message.get("latency_ms") is not None:

@@ -37,6 +37,14 @@ class AskOptions:
                    search_mode=settings.search_mode, top_k=settings.top_k,
                    max_tokens=settings.ai_max_tokens)
 
+    @property
+    def generator_key(self) -> tuple:
+        """What a generator is built from: equal keys can share one generator."""
+        if self.generator == "extractive":
+            return ("extractive",)
+        fallbacks = self.fallbacks if self.generator == "workers-ai" else ()
+        return (self.generator, self.model, fallbacks, self.max_tokens)
+
     def with_generator(self, settings: Settings, generator: str) -> AskOptions:
         """Switch generator, taking that generator's configured model."""
         return replace(self, generator=generator, model=default_model(settings, generator))

@@ -1,0 +1,225 @@
+"""The app in a real browser: upload, list, ask, stream, cite, open the source, stop, status,
+delete. Each test saves screenshots of the screens it visits (see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ROOT, AppServer
+from tests.pdfgen import make_pdf
+from tests.workers_ai_server import TOKEN
+
+pytestmark = pytest.mark.e2e
+
+QUESTION = "How much sunlight do tomatoes need?"
+ANSWER_SENTENCE = "Tomatoes need at least eight hours of direct sunlight each day."
+README_SHOT = ROOT / "docs" / "screenshots" / "chat.png"
+
+
+GUIDE_PAGE_1 = """\
+A small greenhouse extends the growing season by several months.
+Place it where it gets sun from the south and shelter from the wind.
+Open the vents on warm mornings and close them again in the evening.
+Keep the temperature between 18 and 27 degrees Celsius during the day.
+Below 10 degrees at night most seedlings stop growing.
+Water the soil, not the leaves, to keep fungal diseases away.
+Use rain water when you can; tap water is fine if left to stand overnight.
+A layer of mulch keeps the soil moist and cool in summer.
+Clean the glass in autumn so that winter light reaches the plants.
+Disinfect pots and trays before sowing the next crop.
+Sow lettuce and radish early in spring, as soon as the soil warms up.
+Peppers and aubergines need a long, warm season and a sunny spot.
+Cucumbers climb: give them strings or a trellis to grow along.
+Basil grows well beside tomatoes and keeps whiteflies away.
+Check the undersides of leaves every week for aphids and spider mites.
+Yellow sticky traps catch whiteflies before they spread.
+Ventilate well on humid days to prevent grey mould.
+Feed fruiting plants every two weeks once the first flowers open.
+Remove dead leaves promptly; they harbour pests and disease.
+Keep a notebook of sowing dates, varieties and harvests for next year."""
+GUIDE_PAGE_2 = """\
+Tomatoes need at least eight hours of direct sunlight each day.
+Plant them deep: roots grow along the buried stem.
+Pinch out the side shoots of cordon varieties every week.
+Water them in the morning, not at night, and water evenly to avoid split fruit.
+Pick the fruit when it is fully coloured and slightly soft."""
+
+
+def greenhouse_pdf() -> bytes:
+    """Two pages of a small guide; the answer to QUESTION is on page 2."""
+    return make_pdf([GUIDE_PAGE_1, GUIDE_PAGE_2], title="Greenhouse guide")
+
+
+def open_app(page, server: AppServer, path: str = "") -> None:
+    page.goto(f"{server.url}/{path}")
+    page.get_by_test_id("stChatInput").or_(page.get_by_test_id("stDataFrame")).or_(
+        page.get_by_text("Requests")).first.wait_for()
+    wait_idle(page)
+
+
+def wait_idle(page, timeout: float = 30) -> None:
+    """Until the script run has finished (Streamlit shows a status widget while running)."""
+    deadline = time.monotonic() + timeout
+    page.wait_for_timeout(150)
+    while page.get_by_test_id("stStatusWidget").count():
+        if time.monotonic() > deadline:
+            raise AssertionError("the app kept running")
+        page.wait_for_timeout(100)
+
+
+def sidebar(page):
+    return page.get_by_test_id("stSidebar")
+
+
+def upload(page, name: str, data: bytes, mime: str) -> None:
+    bar = sidebar(page)
+    bar.locator("input[type=file]").set_input_files(
+        [{"name": name, "mimeType": mime, "buffer": data}])
+    bar.get_by_test_id("stFileChip").filter(has_text=name).wait_for()
+    bar.get_by_role("button", name="Add to library").click()
+    bar.get_by_text(re.compile(rf"{re.escape(name)}: (ingested|unchanged)")).wait_for()
+    wait_idle(page)
+
+
+def ask(page, question: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def assistant_messages(page):
+    return page.get_by_test_id("stChatMessage").filter(
+        has=page.get_by_test_id("stChatMessageAvatarAssistant"))
+
+
+def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
+                                                   output_dir: Path) -> None:
+    open_app(page, app_server)
+    page.screenshot(path=str(output_dir / "01-empty.png"))
+
+    upload(page, "greenhouse.pdf", greenhouse_pdf(), "application/pdf")
+    bar = sidebar(page)
+    bar.get_by_text("greenhouse.pdf: ingested").wait_for()
+    bar.get_by_text("Greenhouse guide").wait_for()  # listed, by its PDF title
+    page.screenshot(path=str(output_dir / "02-uploaded.png"))
+
+    ask(page, QUESTION)
+    answer = assistant_messages(page).last
+    answer.get_by_text(re.compile(re.escape(ANSWER_SENTENCE) + r" \[1\]")).wait_for()
+    wait_idle(page)
+    meta = answer.get_by_text(re.compile(r"^extractive \(.*\) · fresh · \d+\.\d\d s"))
+    meta.wait_for()
+    answer.get_by_test_id("stExpander").get_by_text(re.compile(r"Sources \(\d\)")).click()
+    answer.get_by_text("[1] Greenhouse guide, page 2").wait_for()
+    page.wait_for_timeout(300)  # the expander's animation
+    page.screenshot(path=str(output_dir / "03-answer.png"))
+    if os.environ.get("E2E_UPDATE_README_SCREENSHOT") == "1":  # refresh README's picture
+        shutil.copyfile(output_dir / "03-answer.png", README_SHOT)
+
+    answer.get_by_role("button", name="Open").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("page 2 of").wait_for()
+    dialog.get_by_text(ANSWER_SENTENCE).first.wait_for()  # the quoted passage
+    image = dialog.get_by_role("img")
+    image.wait_for()
+    dialog.get_by_text("Page 2 of 2: the cited passage is highlighted").wait_for()
+    page.screenshot(path=str(output_dir / "04-source.png"))
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+
+    page.get_by_role("link", name="Documents").click()
+    table = page.get_by_test_id("stDataFrame")
+    table.wait_for()
+    wait_idle(page)
+    page.screenshot(path=str(output_dir / "05-documents.png"))
+
+    assert TOKEN not in page.content()
+    bar.locator("[class*='st-key-delete-'] button").filter(visible=True).click()
+    bar.get_by_text("No documents yet").wait_for()
+    page.get_by_text("This collection is empty").wait_for()
+
+
+KETTLE = "Descale the kettle every month with white vinegar."
+PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
+
+
+def choose_generator(page, label: str) -> None:
+    bar = sidebar(page)
+    settings = bar.get_by_test_id("stExpander").filter(has_text="Answer settings")
+    box = settings.get_by_test_id("stSelectbox").filter(has_text="Generator")
+    if not box.is_visible():
+        settings.get_by_text("Answer settings").click()
+    box.click()
+    page.get_by_role("option", name=label).click()
+    wait_idle(page)
+
+
+def first_token_shown(page, server: AppServer, full: str) -> str:
+    """Wait until the stand-in is holding after its first token and the page shows it."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        text = assistant_messages(page).last.inner_text() if assistant_messages(page).count() \
+            else ""
+        if server.standin.hold_state == "holding" and text.strip():
+            return text
+        page.wait_for_timeout(50)
+    raise AssertionError(f"no first token on the page (stand-in: {server.standin.hold_state!r})")
+
+
+def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServer, standin,
+                                                       output_dir: Path) -> None:
+    open_app(page, app_server)
+    upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE} Never immerse the base in "
+                              f"water.\n".encode(), "text/markdown")
+    choose_generator(page, "Workers AI")
+    page.get_by_text(f"workers-ai ({PRIMARY})").wait_for()  # the chat's header says so
+
+    hold = standin.hold_after_first_token()
+    ask(page, "How often should I descale the kettle?")
+    partial = first_token_shown(page, app_server, KETTLE)
+    assert KETTLE not in partial  # the first token is on screen, the rest is still to come
+    page.screenshot(path=str(output_dir / "01-streaming.png"))
+    hold.set()
+    answer = assistant_messages(page).last
+    answer.get_by_text(re.compile(re.escape(KETTLE) + r".*\[1\]")).wait_for()
+    wait_idle(page)
+    answer.get_by_text(re.compile(rf"^workers-ai · {re.escape(PRIMARY)} · fresh · ")).wait_for()
+    page.screenshot(path=str(output_dir / "02-streamed.png"))
+
+    # stop: an answer held after its first token is stopped from the chat input's stop button
+    page.get_by_role("button", name="Clear chat").click()  # no history: no follow-up rewrite
+    assistant_messages(page).first.wait_for(state="detached")
+    wait_idle(page)
+    hold = standin.hold_after_first_token()
+    ask(page, "What must never be immersed in water?")
+    first_token_shown(page, app_server, "")
+    page.get_by_test_id("stChatInputStopButton").click()
+    page.get_by_test_id("stChatInputStopButton").wait_for(state="detached")
+    hold.set()
+    wait_idle(page)
+
+    page.get_by_role("link", name="Status").click()
+    page.get_by_text("Requests per hour").wait_for()
+    wait_idle(page)
+    tiles = {page.get_by_test_id("stMetricLabel").nth(i).inner_text().strip():
+             page.get_by_test_id("stMetricValue").nth(i).inner_text().strip()
+             for i in range(page.get_by_test_id("stMetric").count())}
+    assert int(tiles["Your requests"]) == 2, tiles  # this browser session's two questions
+    assert float(tiles["Neurons today"].replace(",", "")) > 0, tiles
+    assert tiles["Time to first token"].endswith(" s"), tiles
+    page.get_by_test_id("stVegaLiteChart").or_(page.get_by_test_id("stArrowVegaLiteChart")) \
+        .first.wait_for()
+    page.screenshot(path=str(output_dir / "03-status.png"), full_page=True)
+
+    page.get_by_role("link", name="Chat").click()
+    stopped = assistant_messages(page).last
+    stopped.get_by_text("Stopped: the answer above is what had arrived").wait_for()
+    assert "Never immerse" not in stopped.inner_text()  # the rest never arrived
+    page.screenshot(path=str(output_dir / "04-stopped.png"))
+    assert TOKEN not in page.content()

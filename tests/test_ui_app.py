@@ -1,0 +1,246 @@
+"""The app's pages driven headlessly with AppTest: upload limits and outcomes, answer details,
+sources, the settings panel, the documents table, collections, status, rate limits, login and
+secrets. (tests/e2e/ drives the same app in a real browser.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.pdfgen import filler, make_pdf
+
+APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+QUESTION = "How much sunlight do tomatoes need?"
+SECRET = "cf-secret-token-do-not-show-4711"
+
+
+@pytest.fixture
+def start(env, monkeypatch: pytest.MonkeyPatch):
+    """Start the app with extra environment variables (a fresh service each time)."""
+    apps = []
+
+    def run(**variables: str) -> AppTest:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        st.cache_resource.clear()
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        assert not at.exception, at.exception
+        apps.append(at)
+        return at
+
+    yield run
+    st.cache_resource.clear()
+
+
+def greenhouse() -> tuple[str, bytes, str]:
+    pdf = make_pdf([filler("Plants need light and water."),
+                    "Tomatoes need at least eight hours of direct sunlight each day."],
+                   title="Greenhouse guide")
+    return ("greenhouse.pdf", pdf, "application/pdf")
+
+
+def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
+    at.sidebar.file_uploader[0].set_value(files)
+    at.sidebar.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception, at.exception
+
+
+def ask(at: AppTest, question: str = QUESTION):
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at.chat_message[-1]
+
+
+def texts(block) -> str:
+    return " ".join(e.value for kind in ("markdown", "caption") for e in getattr(block, kind))
+
+
+def outcomes(at: AppTest) -> list[str]:
+    return [e.value for kind in ("success", "info", "error") for e in getattr(at.sidebar, kind)]
+
+
+def test_uploads_report_each_file_and_enforce_the_size_limit(start) -> None:
+    at = start(RAG_UPLOAD_MAX_MB="1")
+    big = ("big.txt", b"word " * 300_000, "text/plain")  # 1.4 MB
+    upload(at, [greenhouse(), big, ("notes.md", b"# Notes\n\nThe key is under the pot.",
+                                    "text/markdown")])
+    got = outcomes(at)
+    assert any(o.startswith("greenhouse.pdf: ingested (") for o in got), got
+    assert any(o.startswith("notes.md: ingested (") for o in got), got
+    assert "big.txt: failed (big.txt: 1.4 MB is over the 1 MB upload limit " \
+           "(RAG_UPLOAD_MAX_MB))" in got, got
+    (bar,) = at.sidebar.get("progress")
+    assert "2 ingested, 1 failed" in bar.proto.text
+    assert at.sidebar.file_uploader[0].proto.max_upload_size_mb == 1  # the browser checks too
+    listed = texts(at.sidebar)
+    assert "Greenhouse guide" in listed and "2 pages" in listed and "notes.md" in listed
+
+    upload(at, [greenhouse()])
+    assert any(o.startswith("greenhouse.pdf: unchanged (") for o in outcomes(at))
+
+
+def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    answer = ask(at)
+    body = texts(answer)
+    assert "eight hours" in body and "[1]" in body
+    meta = next(c.value for c in answer.caption if c.value.startswith("extractive ("))
+    assert " · fresh · " in meta and meta.split(" · ")[2].endswith(" s")  # latency
+    assert "first token" in meta
+    last = at.session_state["messages"][-1]
+    assert last["generator"] == "extractive" and last["latency_ms"] > 0
+    assert last["cached"] is False
+
+    clear = next(b for b in at.button if b.label == "Clear chat")
+    clear.click().run()
+    assert not at.chat_message and at.session_state["messages"] == []
+    answer = ask(at)  # same question, same library, no history: from the cache
+    assert any(" · from cache · " in c.value for c in answer.caption)
+    assert any("Answered from the cache" in c.value for c in answer.caption)
+    export = next(b for b in at.get("download_button") if "Export" in b.proto.label)
+    assert not export.proto.disabled
+
+
+def test_a_citation_opens_its_passage_on_the_highlighted_page(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    answer = ask(at)
+    (sources,) = answer.expander
+    first = next(b for b in sources.button if b.key.endswith("-open-1"))
+    first.click().run()
+    assert not at.exception
+    (image,) = at.image
+    assert image.proto.imgs[0].caption == "Page 2 of 2: the cited passage is highlighted"
+    dialog_text = " ".join(m.value for m in at.markdown)
+    assert "[1] Greenhouse guide, page 2" in dialog_text
+    assert "> Tomatoes need at least eight hours of direct sunlight each day." in dialog_text
+
+
+def test_the_settings_panel_starts_from_the_settings_and_applies(start) -> None:
+    at = start(RAG_TOP_K="2", RAG_SEARCH_MODE="sparse")
+    panel = next(e for e in at.sidebar.expander if e.label == "Answer settings")
+    assert panel.selectbox(key="opt_generator").value == "extractive"
+    assert panel.radio(key="opt_search_mode").value == "sparse"
+    assert panel.slider(key="opt_top_k").value == 2
+    assert any("RAG_GENERATOR=workers-ai" in c.value for c in panel.caption)  # how to get an LLM
+    upload(at, [greenhouse()])
+    assert len(ask(at).expander[0].markdown) <= 2 * 2  # two passages: a title line and text each
+    assert len(at.session_state["messages"][-1]["citations"]) == 2
+
+    at.slider(key="opt_top_k").set_value(1).run()
+    at.radio(key="opt_search_mode").set_value("hybrid").run()
+    ask(at, "Which plants need eight hours of sunlight?")
+    assert len(at.session_state["messages"][-1]["citations"]) == 1
+    assert "hybrid search · top 1" in " ".join(c.value for c in at.caption)
+
+
+def test_workers_ai_appears_with_credentials_and_no_secret_is_shown(start) -> None:
+    at = start(CLOUDFLARE_ACCOUNT_ID="acct", CLOUDFLARE_API_TOKEN=SECRET,
+               RAG_GENERATOR="extractive", RAG_QDRANT_API_KEY="qdrant-" + SECRET)
+    generator = at.sidebar.selectbox(key="opt_generator")
+    assert generator.options == ["Extractive (quotes, no LLM)", "Workers AI"]
+    generator.set_value("workers-ai").run()
+    assert at.sidebar.selectbox(key="opt_model_workers-ai").value == \
+        "@cf/meta/llama-3.1-8b-instruct"
+    for page in (None, "views/documents.py", "views/status.py"):
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception
+        assert SECRET not in str(at._tree)
+
+
+def test_documents_page_lists_pages_chunks_and_time_and_deletes(start) -> None:
+    at = start()
+    upload(at, [greenhouse(), ("notes.md", b"# Notes\n\nThe key is under the blue pot.",
+                               "text/markdown")])
+    at.switch_page("views/documents.py").run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert list(frame.columns) == ["Name", "Title", "Pages", "Chunks", "Ingested at", "Type"]
+    pdf = frame[frame["Name"] == "greenhouse.pdf"].iloc[0]
+    assert pdf["Pages"] == 2 and pdf["Chunks"] >= 2 and pdf["Ingested at"].endswith(" UTC")
+    md = frame[frame["Name"] == "notes.md"].iloc[0]
+    assert md["Title"] == "Notes" and md["Chunks"] == 1
+
+    doc_id = next(d.doc_id for d in at.session_state["_ctx"].view.document_rows()
+                  if d.name == "greenhouse.pdf")
+    kept = Path(at.session_state["_ctx"].service.settings.data_dir) / "uploads" / f"{doc_id}.pdf"
+    assert kept.exists()  # the original is kept to draw its pages
+    next(b for b in at.sidebar.button if b.key == f"delete-{doc_id}").click().run()
+    assert list(at.dataframe[0].value["Name"]) == ["notes.md"]
+    assert not kept.exists()
+
+
+def test_collections_are_created_switched_and_deleted(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    at.switch_page("views/documents.py").run()
+    at.text_input[0].set_value("manuals")
+    next(b for b in at.button if b.label == "Create and switch to it").click().run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="collection").value == "manuals"
+    assert at.sidebar.selectbox(key="collection").options == ["docs", "manuals"]
+    assert any("No documents yet" in i.value for i in at.sidebar.info)  # a separate library
+    upload(at, [("kettle.md", b"# Kettle\n\nDescale the kettle monthly.", "text/markdown")])
+    assert "Kettle" in texts(at.sidebar) and "Greenhouse" not in texts(at.sidebar)
+
+    at.text_input[0].set_value("bad name!")
+    next(b for b in at.button if b.label == "Create and switch to it").click().run()
+    assert any("not a valid collection name" in e.value for e in at.error)
+
+    at.selectbox(key="collection").set_value("docs").run()
+    assert "Greenhouse" in texts(at.sidebar) and "Kettle" not in texts(at.sidebar)
+    at.selectbox(key="collection").set_value("manuals").run()
+    drop = next(s for s in at.selectbox if s.label == "Delete a collection")
+    drop.set_value("manuals")
+    next(c for c in at.checkbox if c.label.startswith("Yes, delete")).check()
+    next(b for b in at.button if b.label == "Delete collection").click().run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="collection").options == ["docs"]
+    assert at.sidebar.selectbox(key="collection").value == "docs"
+
+
+def test_the_status_page_counts_requests_and_the_rate_limit_holds(start) -> None:
+    at = start(RAG_APP_RATE_LIMIT_PER_MINUTE="2")
+    upload(at, [greenhouse()])
+    ask(at)
+    ask(at, "Do plants need water?")
+    ask(at, "Anything else?")  # the third in a minute: refused
+    assert any("You have asked 2 questions in the last minute" in w.value for w in at.warning)
+    assert len(at.session_state["messages"]) == 4  # the refused question was not added
+
+    at.switch_page("views/status.py").run()
+    assert not at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Requests"] == "2" and tiles["Errors"] == "0"
+    assert tiles["Your requests"] == "2"
+    assert tiles["Average latency"].endswith(" s") and tiles["p95 latency"].endswith(" s")
+    assert tiles["Cache hit rate"] == "0%"
+    assert tiles["Neurons today"] == "–"  # no Workers AI here
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    charts = [n for n in walk(at._tree) if getattr(n, "type", "") == "vega_lite_chart"]
+    assert charts, "the requests-per-hour chart is missing"
+
+
+def test_with_oidc_configured_a_login_is_required(start) -> None:
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": SECRET, "client_id": "app",
+                          "client_secret": SECRET,
+                          "server_metadata_url": "https://id.example/.well-known/openid"}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Log in"]
+    assert not at.chat_input and not at.sidebar.file_uploader  # nothing before signing in
+    assert SECRET not in str(at._tree)

@@ -1,0 +1,336 @@
+"""The app's logic outside Streamlit: metrics, page images, rate limits, export, answer
+options, identity, stopping a stream, and the RagService methods the app uses."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from PIL import Image
+
+from rag.cache import Cache
+from rag.conversation import HistoryStore, answer_meta, to_markdown
+from rag.errors import ConfigError, InputTooLongError
+from rag.metrics import Metrics, RequestRecord, percentile, start_of_utc_day, timed
+from rag.options import AskOptions, available_generators
+from rag.pages import passage_spans, render_page
+from rag.ratelimit import RateLimiter
+from rag.service import RagService
+from rag.settings import Settings
+from tests.conftest import make_service
+from tests.pdfgen import filler, make_pdf
+
+SUN = "Tomatoes need at least eight hours of direct sunlight each day."
+
+
+def greenhouse_pdf() -> bytes:
+    return make_pdf([filler("Plants need light and water."), f"{SUN}\nSecond line."],
+                    title="Greenhouse guide")
+
+
+class Upload:
+    """An uploaded file whose bytes must not be read when it is too large."""
+
+    def __init__(self, name: str, data: bytes | None, size: int | None = None) -> None:
+        self.name, self._data = name, data
+        self.size = len(data) if data is not None else size
+
+    def getvalue(self) -> bytes:
+        if self._data is None:
+            raise AssertionError(f"{self.name} was read")
+        return self._data
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+def test_percentile_interpolates() -> None:
+    assert percentile([], 95) is None
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([float(v) for v in range(1, 101)], 95) == pytest.approx(95.05)
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+
+
+def test_summary_counts_errors_stops_cache_hits_and_todays_neurons() -> None:
+    now = datetime(2026, 5, 2, 10, 30, tzinfo=timezone.utc).timestamp()
+    metrics = Metrics(None, clock=lambda: now)
+    yesterday = now - 11 * 3600  # 23:30 UTC the day before
+    rows = [
+        RequestRecord(now - 60, "ok", 100.0, 40.0, neurons=3.0, generator="workers-ai",
+                      user="u1"),
+        RequestRecord(now - 50, "ok", 300.0, 20.0, cached=True, generator="workers-ai"),
+        RequestRecord(now - 40, "error", 900.0, None, generator="workers-ai", error="boom"),
+        RequestRecord(now - 30, "stopped", 50.0, 10.0, neurons=None, generator="extractive",
+                      user="u1"),
+        RequestRecord(yesterday, "ok", 999.0, 999.0, neurons=100.0, generator="workers-ai"),
+    ]
+    for r in rows:
+        metrics.record(r)
+    s = metrics.summary()
+    assert s.since == start_of_utc_day(now)
+    assert (s.requests, s.errors, s.stopped, s.cache_hits) == (4, 1, 1, 1)
+    assert s.avg_latency_ms == 200.0 and s.p95_latency_ms == pytest.approx(290.0)
+    assert s.avg_ttft_ms == pytest.approx(70 / 3)
+    assert s.cache_hit_rate == pytest.approx(1 / 3)  # of the 3 that were not errors
+    assert s.neurons == 3.0  # yesterday's 100 are not today's
+    assert s.by_generator == {"workers-ai": 3, "extractive": 1}
+    assert metrics.summary(user="u1").requests == 2
+    assert metrics.summary(since=0).neurons == 103.0
+    buckets = metrics.buckets(hours=24)
+    assert len(buckets) == 24 and sum(b.requests for b in buckets) == 5
+    assert buckets[-1].requests == 4 and buckets[-1].errors == 1
+    assert json.dumps(s.as_json())
+
+
+def test_metrics_persist_in_sqlite_across_instances(tmp_path: Path) -> None:
+    Metrics(tmp_path / "m.sqlite3").record(RequestRecord(1e9, "ok", 10.0))
+    assert Metrics(tmp_path / "m.sqlite3").summary(since=0).requests == 1
+
+
+def test_timed_reports_ok_error_and_stopped() -> None:
+    ends = []
+    clock = iter([1.0, 3.0]).__next__  # the first token, then the end
+
+    def on_end(*args):
+        ends.append(args)
+
+    assert list(timed(iter(["a", "b"]), 0.0, on_end, clock)) == ["a", "b"]
+    assert ends[-1] == ("ok", 3000.0, 1000.0, None)  # latency and TTFT in ms
+
+    def broken():
+        yield "a"
+        raise InputTooLongError("too long")
+
+    with pytest.raises(InputTooLongError):
+        list(timed(broken(), 0.0, on_end))
+    assert ends[-1][0] == "error" and ends[-1][3] == "too long"
+
+    closed = []
+
+    def endless():
+        try:
+            while True:
+                yield "x"
+        finally:
+            closed.append(True)
+
+    stream = timed(endless(), 0.0, on_end)
+    next(stream)
+    stream.close()  # the reader stops early
+    assert ends[-1][0] == "stopped" and closed == [True]  # and the source was closed
+
+
+# --- page images ------------------------------------------------------------------------------
+
+def test_passage_spans_match_words_across_spacing_and_line_breaks() -> None:
+    page = "Header\r\nTomatoes  need at least\r\neight hours of direct sunlight each day.\r\nEnd"
+    spans = passage_spans(page, SUN)
+    assert [page[a:b] for a, b in spans] == [
+        "Tomatoes  need at least\r\neight hours of direct sunlight each day"]
+    assert passage_spans(page, "nothing like it here at all") == []
+
+
+def test_render_page_highlights_the_passage() -> None:
+    rendered = render_page(greenhouse_pdf(), 2, SUN)
+    assert (rendered.page, rendered.pages) == (2, 2) and rendered.highlighted
+    image = Image.open(io.BytesIO(rendered.png)).convert("RGB")
+    assert image.size == (rendered.width, rendered.height)
+    left, top = min(b[0] for b in rendered.boxes), min(b[1] for b in rendered.boxes)
+    right, bottom = max(b[2] for b in rendered.boxes), max(b[3] for b in rendered.boxes)
+    assert top < 120 and right - left > 250  # two lines near the top of the page
+    inside = image.crop((left + 3, top + 3, right - 3, bottom - 3)).getcolors(1 << 16)
+    r, g, b = max(inside)[1]  # the commonest colour in the box: the highlight, not the text
+    assert r > 200 and g > 180 and b < 180  # yellow, where the page is white elsewhere
+    assert image.getpixel((left + 3, bottom + 60)) == (255, 255, 255)
+    assert bottom - top < 60  # the passage, not the page
+    plain = render_page(greenhouse_pdf(), 1, "words that are not there at all")
+    assert not plain.highlighted
+    with pytest.raises(ValueError, match="outside the document"):
+        render_page(greenhouse_pdf(), 3)
+
+
+# --- small pieces -----------------------------------------------------------------------------
+
+def test_rate_limiter_is_a_sliding_window_per_user() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert limiter.acquire("a") == 0 and limiter.acquire("a") == 0
+    assert limiter.acquire("a") == pytest.approx(60.0)
+    assert limiter.acquire("b") == 0  # another user
+    now[0] = 30.0
+    assert limiter.acquire("a") == pytest.approx(30.0)
+    now[0] = 60.5
+    assert limiter.acquire("a") == 0
+    assert RateLimiter(0).acquire("a") == 0  # 0: no limit
+
+
+def test_export_is_markdown_with_sources() -> None:
+    messages = [
+        {"role": "user", "content": "How much sun?"},
+        {"role": "assistant", "content": "Eight hours [1].", "generator": "workers-ai",
+         "model": "@cf/meta/llama-3.1-8b-instruct", "cached": True, "latency_ms": 1234.0,
+         "ttft_ms": 200.0, "notice": None,
+         "citations": [{"doc_id": "d", "source": "upload:guide.pdf", "page": 2,
+                        "text": "Tomatoes need\neight hours.", "title": "Guide"}]},
+    ]
+    md = to_markdown(messages)
+    assert md.startswith("# Conversation\n")
+    assert "**You:** How much sun?" in md
+    assert ("**Answer** (workers-ai · @cf/meta/llama-3.1-8b-instruct · from cache · 1.23 s · "
+            "first token 0.20 s):") in md
+    assert "1. Guide, page 2 (guide.pdf)\n   > Tomatoes need eight hours." in md
+    assert answer_meta({"generator": "extractive", "model": "extractive (local)"}) == \
+        "extractive (local) · fresh"
+
+
+def test_history_store_keeps_a_users_conversation(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    store.save("user:a@x", [{"role": "user", "content": "hi"}])
+    assert HistoryStore(tmp_path / "h.sqlite3").load("user:a@x")[0]["content"] == "hi"
+    assert store.load("user:b@x") == []
+    store.clear("user:a@x")
+    assert store.load("user:a@x") == []
+
+
+def test_options_default_from_settings_and_apply() -> None:
+    settings = Settings(_env_file=None, top_k=7, search_mode="dense", ai_max_tokens=300)
+    opts = AskOptions.defaults(settings)
+    assert (opts.generator, opts.model, opts.top_k, opts.search_mode, opts.max_tokens) == \
+        ("extractive", None, 7, "dense", 300)
+    assert available_generators(settings) == ["extractive"]
+    cf = Settings(_env_file=None, cloudflare_account_id="a", cloudflare_api_token="t")
+    assert available_generators(cf) == ["extractive", "workers-ai"]
+    chosen = AskOptions.defaults(cf).with_generator(cf, "workers-ai")
+    applied = chosen.__class__(**{**chosen.__dict__, "model": "@cf/meta/llama-3.2-1b-instruct",
+                                  "fallbacks": ("@cf/meta/llama-3.2-1b-instruct", "m2"),
+                                  "top_k": 3}).apply(cf)
+    assert applied.generator == "workers-ai" and applied.top_k == 3
+    assert applied.workers_ai_chat_model == "@cf/meta/llama-3.2-1b-instruct"
+    assert applied.workers_ai_fallback_models == ["m2"]  # never the model itself
+
+
+def test_identity_is_the_signed_in_user_or_the_session() -> None:
+    from ui.common import identity_from
+
+    anon = identity_from(None, {}, "0123456789abcdef")
+    assert anon.id == "anon:0123456789ab" and not anon.signed_in
+    auth = {"client_id": "x"}
+    assert identity_from(auth, {"is_logged_in": False}, "s") is None
+    user = identity_from(auth, {"is_logged_in": True, "email": "ada@example.org",
+                                "name": "Ada"}, "s")
+    assert user.id == "user:ada@example.org" and user.label == "Ada" and user.signed_in
+
+
+# --- the service methods the app uses ---------------------------------------------------------
+
+@pytest.fixture
+def svc(settings: Settings, embedder):
+    settings = settings.model_copy(update={"upload_max_mb": 1})
+    plain = make_service(settings, embedder)
+    service = RagService(settings, embedder, plain.store, plain.generator,
+                         Cache(settings.resolved_cache_dir, 3600))  # with the answer cache
+    yield service
+    service.close()
+
+
+def test_uploads_over_the_limit_are_refused_unread(svc) -> None:
+    seen = []
+    results = svc.ingest_files(
+        [Upload("huge.pdf", None, size=3 * 1024 * 1024), Upload("g.pdf", greenhouse_pdf())],
+        lambda i, r: seen.append((i, r.status)))
+    assert seen == [(0, "failed"), (1, "ingested")]
+    assert results[0].error == ("huge.pdf: 3.0 MB is over the 1 MB upload limit "
+                                "(RAG_UPLOAD_MAX_MB)")
+    (row,) = svc.document_rows()
+    assert (row.name, row.title, row.pages, row.media_type) == ("g.pdf", "Greenhouse guide", 2,
+                                                               "application/pdf")
+    stamp = datetime.fromisoformat(row.ingested_at)
+    assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 60
+    page, reason = svc.source_page(row.doc_id, row.source, 2, SUN)
+    assert reason is None and page.highlighted
+    svc.delete_document(row.doc_id)
+    assert svc.source_page(row.doc_id, row.source, 2, SUN)[0] is None  # the kept copy is gone
+
+
+def test_a_changed_file_on_disk_is_not_drawn(svc, tmp_path: Path) -> None:
+    path = tmp_path / "guide.pdf"
+    path.write_bytes(greenhouse_pdf())
+    svc.ingest([path])
+    (row,) = svc.document_rows()
+    assert svc.original_pdf(row.doc_id, row.source)[0] == path.read_bytes()
+    path.write_bytes(make_pdf(["Something else entirely."]))
+    data, reason = svc.original_pdf(row.doc_id, row.source)
+    assert data is None and "has changed since it was ingested" in reason
+    assert svc.original_pdf("x", str(tmp_path / "notes.md")) == (None, None)
+
+
+def test_every_question_is_counted_with_its_outcome(svc) -> None:
+    svc.ingest_files([Upload("g.pdf", greenhouse_pdf())])
+    answer = svc.ask("How much sunlight do tomatoes need?", session="s", user="u")
+    assert "eight hours" in answer.text
+    assert answer.record.usage["latency_ms"] > 0 and answer.record.usage["ttft_ms"] > 0
+    again = svc.ask("How much sunlight do tomatoes need?", session="s", user="u")
+    assert again.cached and again.text == answer.text
+    with pytest.raises(InputTooLongError):
+        svc.ask("sunlight " * 400, user="u")
+    stopped = svc.ask("Do plants need water?", user="v")
+    next(iter(stopped))
+    stopped.deltas.close()
+    s = svc.metrics.summary()
+    assert (s.requests, s.errors, s.stopped, s.cache_hits) == (4, 1, 1, 1)
+    assert svc.metrics.summary(user="u").requests == 3
+
+
+def test_views_share_state_and_collections_can_be_managed(svc) -> None:
+    options = AskOptions.defaults(svc.settings)
+    small = options.__class__(**{**options.__dict__, "top_k": 1, "search_mode": "sparse"})
+    view = svc.view(None, small)
+    assert view is svc.view(None, small)  # cached
+    assert view.store is svc.store and view.metrics is svc.metrics and view.costs is svc.costs
+    assert view.settings.top_k == 1 and view.settings.search_mode == "sparse"
+    assert view.generator is svc.generator  # same generator options: shared
+
+    manuals = svc.create_collection("manuals")
+    assert svc.collections() == ["docs", "manuals"]
+    manuals.ingest_files([Upload("g.pdf", greenhouse_pdf())])
+    assert [r.name for r in manuals.document_rows()] == ["g.pdf"] and not svc.document_rows()
+    with pytest.raises(ConfigError, match="already exists"):
+        svc.create_collection("manuals")
+    with pytest.raises(ConfigError, match="not a valid collection name"):
+        svc.create_collection("../x")
+    with pytest.raises(ConfigError, match="cannot be deleted"):
+        svc.delete_collection("docs")
+    svc.delete_collection("manuals")
+    assert svc.collections() == ["docs"]
+
+
+def test_stopping_the_stream_keeps_the_partial_answer(svc, monkeypatch) -> None:
+    """What the chat does when the stop button ends the script mid-answer."""
+    import streamlit as st
+
+    from ui import chat
+    from ui.common import Identity
+
+    class Stop(BaseException):  # Streamlit's StopException is a BaseException too
+        pass
+
+    def write_stream(stream, cursor=None):
+        next(stream)
+        raise Stop
+
+    svc.ingest_files([Upload("g.pdf", greenhouse_pdf())])
+    monkeypatch.setattr(st, "write_stream", write_stream)
+    monkeypatch.setattr(chat, "session_id", lambda: "s")
+    ctx = SimpleNamespace(view=svc, service=svc, options=AskOptions.defaults(svc.settings),
+                          identity=Identity("anon:s", "anonymous", False))
+    messages: list[dict] = []
+    with pytest.raises(Stop):
+        chat.stream_answer(ctx, "How much sunlight do tomatoes need?", [], messages)
+    (message,) = messages
+    assert message["stopped"] and message["notice"] == chat.STOPPED
+    assert message["content"] and message["content"] in SUN + " [1]"
+    assert message["citations"] and message["latency_ms"] is not None
+    assert svc.metrics.summary().stopped == 1

@@ -1,0 +1,131 @@
+"""The chat page: history, a streamed answer with a stop button, who answered and how fast,
+sources to open, clear and export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import streamlit as st
+
+from rag.conversation import answer_meta, to_markdown
+from rag.errors import RagError
+from rag.types import Answer
+from ui.common import Context, session_id
+from ui.sources import show_sources
+
+STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
+
+
+def render(ctx: Context) -> None:
+    messages = load_messages(ctx)
+    head, tools = st.columns([3, 2], vertical_alignment="bottom")
+    head.subheader("Ask your documents")
+    head.caption(f"Collection **{ctx.collection}** · {ctx.options.generator}"
+                 + (f" ({ctx.options.model})" if ctx.options.model else "")
+                 + f" · {ctx.options.search_mode} search · top {ctx.options.top_k}")
+    toolbar = tools.container(horizontal=True, horizontal_alignment="right")
+    for i, m in enumerate(messages):
+        with st.chat_message(m["role"]):
+            st.markdown(m["content"])
+            if m["role"] == "assistant":
+                show_details(ctx, m, key=f"m{i}")
+    question = st.chat_input("Ask a question about your documents", submit_mode="stop")
+    if question:
+        ask(ctx, messages, question)
+    with toolbar:  # drawn last, so that it knows about the answer just given
+        if st.button("Clear chat", icon=":material/delete_sweep:", disabled=not messages):
+            messages.clear()
+            save_messages(ctx, messages)
+            st.rerun()
+        st.download_button("Export Markdown", to_markdown(messages, "Conversation"),
+                           file_name="conversation.md", mime="text/markdown",
+                           icon=":material/download:", disabled=not messages,
+                           on_click="ignore", help="The conversation and its sources")
+
+
+def show_details(ctx: Context, m: dict, key: str) -> None:
+    if m.get("error"):
+        return
+    st.caption(answer_meta(m))
+    if m.get("notice"):
+        st.caption(m["notice"])
+    if m.get("cached"):
+        st.caption("Answered from the cache: the library has not changed since.")
+    show_sources(ctx.service, m.get("citations", []), key)
+
+
+def ask(ctx: Context, messages: list[dict], question: str) -> None:
+    wait = ctx.service.admit(ctx.identity.id)
+    if wait:
+        limit = ctx.service.settings.app_rate_limit_per_minute
+        st.warning(f"You have asked {limit} questions in the last minute; ask again in "
+                   f"{wait:.0f} s (RAG_APP_RATE_LIMIT_PER_MINUTE).")
+        return
+    history = [{"role": m["role"], "content": m["content"]} for m in messages
+               if not m.get("error")]
+    messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        message = stream_answer(ctx, question, history, messages)
+        if message is not None:
+            show_details(ctx, message, key=f"m{len(messages) - 1}")
+
+
+def stream_answer(ctx: Context, question: str, history: list[dict],
+                  messages: list[dict]) -> dict | None:
+    """Stream the answer into the page; the message is kept even when the user stops it."""
+    parts: list[str] = []
+    answer: Answer | None = None
+    done = False
+    try:
+        answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
+                              user=ctx.identity.id)
+        st.write_stream(_collect(answer, parts), cursor="▌")
+        done = True
+    except RagError as exc:
+        st.error(str(exc))
+        messages.append({"role": "assistant", "content": f"⚠️ {exc}", "error": True})
+        save_messages(ctx, messages)
+        return None
+    finally:
+        if not done and answer is not None:  # stopped (the stop button) mid-stream
+            answer.deltas.close()  # type: ignore[attr-defined]  # ends the model's stream
+            messages.append(message_from(answer, "".join(parts), stopped=True))
+            save_messages(ctx, messages)
+    message = message_from(answer, "".join(parts))
+    messages.append(message)
+    save_messages(ctx, messages)
+    return message
+
+
+def _collect(answer: Answer, parts: list[str]) -> Iterator[str]:
+    for delta in answer:
+        parts.append(delta)
+        yield delta
+
+
+def message_from(answer: Answer, text: str, stopped: bool = False) -> dict:
+    usage = answer.record.usage
+    return {
+        "role": "assistant", "content": text,
+        "citations": [h.as_json() for h in answer.citations],
+        "generator": answer.generator, "model": answer.record.model,
+        "cached": answer.cached, "latency_ms": usage.get("latency_ms"),
+        "ttft_ms": usage.get("ttft_ms"),
+        "neurons": None if answer.cached else usage.get("neurons"),
+        "notice": STOPPED if stopped else answer.record.notice, "stopped": stopped,
+    }
+
+
+def load_messages(ctx: Context) -> list[dict]:
+    """This session's messages; a signed-in user's stored history on their first page view."""
+    if "messages" not in st.session_state:
+        stored = ctx.service.history.load(ctx.identity.id) if ctx.identity.signed_in else []
+        st.session_state["messages"] = stored
+    return st.session_state["messages"]
+
+
+def save_messages(ctx: Context, messages: list[dict]) -> None:
+    if ctx.identity.signed_in:
+        ctx.service.history.save(ctx.identity.id, messages)

@@ -1,0 +1,92 @@
+"""What every page of the app shares: the service, the user's identity and the current view.
+
+The service is built once per server process (`st.cache_resource`); each browser session picks
+a collection and answer options, which select a *view* of it (`RagService.view`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from rag.options import AskOptions
+from rag.service import RagService, build_service
+from rag.settings import load_settings
+
+
+@st.cache_resource(show_spinner="Loading the embedding model and the document store…")
+def get_service() -> RagService:
+    return build_service(load_settings())
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is asking: the signed-in user, or this browser session when there is no login."""
+
+    id: str
+    label: str
+    signed_in: bool
+
+
+@dataclass
+class Context:
+    service: RagService  # the root service (library-wide actions)
+    view: RagService  # the current collection with the current answer options
+    identity: Identity
+    collection: str
+    options: AskOptions
+
+
+def session_id() -> str:
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+
+
+def auth_config() -> dict[str, Any] | None:
+    """The `[auth]` section of .streamlit/secrets.toml, when OIDC login is configured."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # no secrets file at all
+        return None
+    return dict(auth) if auth else None
+
+
+def identity_from(auth: dict[str, Any] | None, user: Any, session: str) -> Identity | None:
+    """The identity for history, rate limits and cost; None when a login is required first."""
+    if not auth:
+        return Identity(f"anon:{session[:12]}", "anonymous (this browser tab)", False)
+    if not user.get("is_logged_in"):
+        return None
+    subject = user.get("email") or user.get("sub")
+    if not subject:
+        return None
+    return Identity(f"user:{subject}", str(user.get("name") or subject), True)
+
+
+def current_identity() -> Identity | None:
+    auth = auth_config()
+    user = st.user.to_dict() if auth else {}
+    return identity_from(auth, user, session_id())
+
+
+def login_screen(auth: dict[str, Any]) -> None:
+    """Ask for a login; one button per configured provider."""
+    st.title("📚 Ask your documents")
+    st.write("Sign in to use this app: your conversations, limits and costs are kept per user.")
+    providers = [name for name, value in auth.items() if isinstance(value, dict)]
+    if ("client_id" in auth or not providers) and st.button("Log in", type="primary"):
+        st.login()
+    for name in providers:
+        if st.button(f"Log in with {name.capitalize()}", key=f"login-{name}"):
+            st.login(name)
+
+
+def set_context(ctx: Context) -> None:
+    st.session_state["_ctx"] = ctx
+
+
+def context() -> Context:
+    """The context app.py built for this run (pages call this)."""
+    return st.session_state["_ctx"]

@@ -1,0 +1,90 @@
+"""The Documents page: the current collection's documents as a table (delete the selected
+ones), and collections: create, switch to, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from rag.errors import RagError
+from rag.service import DocumentRow
+from ui.common import Context
+
+
+def ingested_label(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return value
+
+
+def table(rows: list[DocumentRow]) -> dict[str, list]:
+    return {
+        "Name": [r.name for r in rows],
+        "Title": [r.title for r in rows],
+        "Pages": [r.pages for r in rows],
+        "Chunks": [r.chunks for r in rows],
+        "Ingested at": [ingested_label(r.ingested_at) for r in rows],
+        "Type": [r.media_type for r in rows],
+    }
+
+
+def render(ctx: Context) -> None:
+    st.subheader(f"Documents in “{ctx.collection}”")
+    rows = ctx.view.document_rows()
+    if not rows:
+        st.info("This collection is empty: add files in the sidebar, or run "
+                f"`rag ingest PATH --collection {ctx.collection}`.")
+    else:
+        event = st.dataframe(table(rows), hide_index=True, on_select="rerun",
+                             selection_mode="multi-row", key="documents-table",
+                             column_config={"Pages": st.column_config.NumberColumn(format="%d"),
+                                            "Chunks": st.column_config.NumberColumn(format="%d")})
+        chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
+        st.caption(f"{len(rows)} documents, {sum(r.chunks for r in rows)} chunks. Select rows "
+                   "to delete them.")
+        if st.button(f"Delete selected ({len(chosen)})", disabled=not chosen,
+                     icon=":material/delete:", key="delete-selected"):
+            for row in chosen:
+                ctx.view.delete_document(row.doc_id)
+            st.toast(f"Deleted {len(chosen)} document(s).")
+            st.rerun()
+    collections(ctx)
+
+
+def collections(ctx: Context) -> None:
+    st.subheader("Collections")
+    names = ctx.service.collections()
+    st.caption("Each collection is a separate library; pick the one to ask in the sidebar. "
+               f"Now: {', '.join(names)}.")
+    new, drop = st.columns(2)
+    with new.form("new-collection", clear_on_submit=True, border=True):
+        name = st.text_input("New collection", placeholder="e.g. manuals")
+        if st.form_submit_button("Create and switch to it"):
+            try:
+                ctx.service.create_collection(name)
+            except RagError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["_switch_to"] = name.strip()
+                st.rerun()
+    with drop.form("drop-collection", border=True):
+        others = [n for n in names if n != ctx.service.settings.collection]
+        target = st.selectbox("Delete a collection", others, index=None,
+                              placeholder="choose one" if others else "none but the default")
+        sure = st.checkbox("Yes, delete it and all its documents")
+        if st.form_submit_button("Delete collection", disabled=not others):
+            if not target or not sure:
+                st.warning("Choose a collection and tick the box first.")
+            else:
+                try:
+                    ctx.service.delete_collection(target)
+                except RagError as exc:
+                    st.error(str(exc))
+                else:
+                    if target == ctx.collection:
+                        st.session_state["_switch_to"] = ctx.service.settings.collection
+                    st.rerun()

@@ -1,0 +1,157 @@
+"""The sidebar: the collection, the upload form with per-file outcomes, the document list,
+the answer settings and who is signed in. Its first button is the upload form's submit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from rag.errors import RagError
+from rag.options import (
+    EXTRACTIVE_NOTE,
+    SEARCH_MODES,
+    AskOptions,
+    available_generators,
+    workers_ai_chat_models,
+)
+from rag.service import RagService
+from ui.common import Context, Identity
+
+UPLOAD_TYPES = ["pdf", "txt", "md", "markdown", "html", "htm"]
+OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
+GENERATOR_LABELS = {"extractive": "Extractive (quotes, no LLM)", "workers-ai": "Workers AI",
+                    "openai": "OpenAI-compatible server"}
+
+
+def render(service: RagService, identity: Identity) -> Context:
+    bar = st.sidebar
+    collection = collection_picker(service)
+    options = answer_options(service)  # read before the view is built; drawn further down
+    try:
+        view = service.view(collection, options)
+    except RagError as exc:  # e.g. a collection of another embedder, a generator's settings
+        bar.error(str(exc))
+        collection, options = service.settings.collection, AskOptions.defaults(service.settings)
+        view = service.view(collection)
+    upload_form(view)
+    document_list(view)
+    settings_panel(service, options)
+    identity_footer(identity)
+    return Context(service, view, identity, collection, options)
+
+
+def collection_picker(service: RagService) -> str:
+    names = service.collections()
+    if "_switch_to" in st.session_state:  # set by the Documents page (create, delete)
+        st.session_state["collection"] = st.session_state.pop("_switch_to")
+    if st.session_state.get("collection") not in names:
+        st.session_state["collection"] = names[0]
+    st.sidebar.header("Documents")
+    return st.sidebar.selectbox("Collection", names, key="collection",
+                                help="Questions search this collection; manage collections on "
+                                     "the Documents page.")
+
+
+def upload_form(view: RagService) -> None:
+    limit = view.settings.upload_max_mb
+    with st.sidebar.form("upload", clear_on_submit=True):
+        files = st.file_uploader(f"Add PDF, text, Markdown or HTML files (up to {limit} MB each)",
+                                 type=UPLOAD_TYPES, accept_multiple_files=True,
+                                 max_upload_size=limit)
+        submitted = st.form_submit_button("Add to library")
+    if not (submitted and files):
+        return
+    progress = st.sidebar.progress(0.0, text=f"Ingesting {len(files)} file(s)…")
+
+    def on_file(i: int, result) -> None:
+        name = files[i].name
+        progress.progress((i + 1) / len(files), text=f"{i + 1} of {len(files)}: {name}")
+        detail = result.error or f"{result.chunks} chunks"
+        getattr(st.sidebar, OUTCOME_STYLE[result.status])(f"{name}: {result.status} ({detail})")
+
+    with st.spinner("Reading, chunking and embedding…"):
+        results = view.ingest_files(files, on_file)
+    counts = {s: sum(r.status == s for r in results) for s in OUTCOME_STYLE}
+    progress.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
+
+
+def document_list(view: RagService) -> None:
+    docs = view.document_rows()
+    if not docs:
+        st.sidebar.info("No documents yet: add some above or run `rag ingest PATH`.")
+    for doc in docs:
+        left, right = st.sidebar.columns([5, 1], vertical_alignment="center")
+        pages = f"{doc.pages} pages · " if doc.pages else ""
+        left.markdown(f"**{doc.title or doc.name}**  \n"
+                      f"<small>{doc.name} · {pages}{doc.chunks} chunks</small>",
+                      unsafe_allow_html=True)
+        if right.button(":material/delete:", key=f"delete-{doc.doc_id}", type="tertiary",
+                        help=f"Delete {doc.name}"):
+            view.delete_document(doc.doc_id)
+            st.rerun()
+
+
+def answer_options(service: RagService) -> AskOptions:
+    """The options chosen in the settings panel (its widgets' state), defaults from settings."""
+    settings = service.settings
+    defaults = AskOptions.defaults(settings)
+    state = st.session_state
+    generators = available_generators(settings)
+    generator = state.get("opt_generator", defaults.generator)
+    if generator not in generators:
+        generator = defaults.generator
+    options = defaults.with_generator(settings, generator)
+    model = state.get(f"opt_model_{generator}") if generator != "extractive" else None
+    fallbacks = state.get("opt_fallbacks", list(defaults.fallbacks))
+    return AskOptions(generator=generator, model=model or options.model,
+                      fallbacks=tuple(fallbacks) if generator == "workers-ai" else (),
+                      search_mode=state.get("opt_search_mode", defaults.search_mode),
+                      top_k=int(state.get("opt_top_k", defaults.top_k)),
+                      max_tokens=int(state.get("opt_max_tokens", defaults.max_tokens)))
+
+
+def settings_panel(service: RagService, current: AskOptions) -> None:
+    settings = service.settings
+    defaults = AskOptions.defaults(settings)
+    generators = available_generators(settings)
+    with st.sidebar.expander("Answer settings", icon=":material/tune:", key="answer-settings",
+                             on_change="rerun"):
+        generator = st.selectbox("Generator", generators, key="opt_generator",
+                                 index=generators.index(current.generator),
+                                 format_func=lambda g: GENERATOR_LABELS.get(g, g))
+        if generator == "extractive":
+            st.caption(EXTRACTIVE_NOTE)
+        elif generator == "workers-ai":
+            models = workers_ai_chat_models(settings)
+            st.selectbox("Model", models, key="opt_model_workers-ai",
+                         index=models.index(current.model) if current.model in models else 0)
+            st.multiselect("Fallback models, in order", models, key="opt_fallbacks",
+                           default=[m for m in current.fallbacks if m in models]
+                           if "opt_fallbacks" not in st.session_state else None,
+                           help="Tried when the model is out of capacity or unavailable.")
+        else:
+            st.text_input("Model", key="opt_model_openai",
+                          value=current.model or settings.openai_chat_model)
+        st.radio("Search mode", SEARCH_MODES, key="opt_search_mode", horizontal=True,
+                 index=SEARCH_MODES.index(defaults.search_mode),
+                 help="hybrid: meaning and words (RRF); dense: meaning; sparse: words (BM25).")
+        st.slider("Passages per question (top-k)", 1, max(20, defaults.top_k),
+                  value=defaults.top_k, key="opt_top_k")
+        st.number_input("Max answer tokens", 16, 8192, value=defaults.max_tokens, step=64,
+                        key="opt_max_tokens", disabled=generator == "extractive",
+                        help="Longest answer a language model may write.")
+
+
+def identity_footer(identity: Identity) -> None:
+    st.sidebar.divider()
+    if identity.signed_in:
+        st.sidebar.caption(f"Signed in as **{identity.label}**")
+        if st.sidebar.button("Log out"):
+            st.logout()
+    else:
+        st.sidebar.caption("Anonymous session: history lives in this browser tab only.")
+
+
+def file_label(source: str) -> str:
+    return Path(source.removeprefix("upload:")).name

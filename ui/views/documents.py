@@ -1,0 +1,5 @@
+"""The documents page (see ui/documents.py)."""
+
+from ui import common, documents
+
+documents.render(common.context())

@@ -1,11 +1,15 @@
-"""Latency of one retrieval (query embedding + Qdrant search), as `rag search` does it.
+"""Latency of one retrieval (query embedding + Qdrant search), as `rag search` does it, and
+of an extractive `rag ask` in the default search mode (to its first sentence and to its end).
 
-Two collection sizes: the SQuAD dev paragraphs (2,067, really embedded), and N synthetic chunks
-(default 100,000: random unit vectors plus sparse vectors of real SQuAD sentences, upserted
-directly, since only the search cost matters). Each size is queried with real SQuAD questions in
-dense, sparse and hybrid mode; prints median and p95 and writes bench/results/query_latency.json.
+Collections: the SQuAD dev paragraphs (2,067, really embedded; --no-squad skips them), and N
+synthetic chunks for each size given (default 100,000: random unit vectors plus sparse vectors
+of real SQuAD sentences, upserted directly, since only the search cost matters). Each is built
+on every embedded engine given (--engine local edge: qdrant-client local mode, qdrant-edge) and
+queried with real SQuAD questions in dense, sparse and hybrid mode; prints median and p95 and
+writes bench/results/query_latency.json.
 
-    .venv/bin/python bench/query_latency.py [--synthetic 100000] [--queries 300]
+    .venv/bin/python bench/query_latency.py [--engine local edge] [--synthetic 2000 100000]
+        [--queries 300] [--no-squad]
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from qdrant_client import models
 
 from ingest.pipeline import IngestPipeline
 from rag import lexical
 from rag.evaluation import load_squad
-from rag.registry import make_embedder
+from rag.generators.base import GenerationRequest
+from rag.generators.extractive import ExtractiveGenerator
+from rag.registry import make_embedder, make_store
 from rag.retriever import Retriever
 from rag.settings import load_settings
-from rag.store import DENSE, LIVE, SPARSE, QdrantStore, open_client
+from rag.store_base import LIVE, ChunkStore
+from rag.types import GenerationRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
@@ -40,51 +46,86 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def time_queries(retriever: Retriever, questions: list[str], mode: str) -> dict[str, float]:
-    timings = []
+    """Whole retrievals (embedding included), then the store's search alone on the same
+    questions with their vectors made beforehand: the difference is the embedder's."""
+    timings, search_timings = [], []
     for q in questions:
         started = time.perf_counter()
         retriever.search(q, 5, mode)  # type: ignore[arg-type]
         timings.append((time.perf_counter() - started) * 1000)
+    vectors = [(retriever.embedder.embed_query(q), lexical.query_vector(q)) for q in questions]
+    for dense, sparse in vectors:
+        started = time.perf_counter()
+        retriever.store.search(dense, sparse, 5, mode)  # type: ignore[arg-type]
+        search_timings.append((time.perf_counter() - started) * 1000)
     return {"median_ms": round(statistics.median(timings), 1),
-            "p95_ms": round(percentile(timings, 95), 1)}
+            "p95_ms": round(percentile(timings, 95), 1),
+            "search_median_ms": round(statistics.median(search_timings), 2),
+            "search_p95_ms": round(percentile(search_timings, 95), 2)}
 
 
-def fill_synthetic(store: QdrantStore, n: int, texts: list[str], dim: int) -> None:
+def time_asks(retriever: Retriever, generator: ExtractiveGenerator,
+              questions: list[str]) -> dict[str, float]:
+    """An extractive `ask` in the default mode: retrieval, then the answer's first sentence
+    (after_search: the generator's own share) and its end."""
+    first, end, after = [], [], []
+    for q in questions:
+        started = time.perf_counter()
+        hits = retriever.search(q, 5)
+        searched = time.perf_counter()
+        deltas = generator.stream(GenerationRequest(q, hits), GenerationRecord())
+        next(deltas, None)
+        now = time.perf_counter()
+        first.append((now - started) * 1000)
+        after.append((now - searched) * 1000)
+        for _ in deltas:
+            pass
+        end.append((time.perf_counter() - started) * 1000)
+    return {"ask_first_token_median_ms": round(statistics.median(first), 1),
+            "ask_first_token_p95_ms": round(percentile(first, 95), 1),
+            "ask_end_median_ms": round(statistics.median(end), 1),
+            "ask_end_p95_ms": round(percentile(end, 95), 1),
+            "first_token_after_search_median_ms": round(statistics.median(after), 1)}
+
+
+def fill_synthetic(store: ChunkStore, n: int, texts: list[str], dim: int) -> None:
     rng = np.random.default_rng(7)
     batch = 2000
     for start in range(0, n, batch):
         count = min(batch, n - start)
         vectors = rng.standard_normal((count, dim)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        points = []
-        for i in range(count):
-            text = texts[(start + i) % len(texts)]
-            indices, values = lexical.document_vector(text)
-            points.append(models.PointStruct(
-                id=str(uuid.uuid4()),
-                vector={DENSE: vectors[i].tolist(),
-                        SPARSE: models.SparseVector(indices=indices, values=values)},
-                payload={"doc_id": f"synthetic{(start + i) // 50}", "source": "synthetic",
-                         "page": None, "position": (start + i) % 50, "text": text,
-                         "status": LIVE}))
-        store.client.upsert(store.collection, points=points, wait=True)
+        chunk_texts = [texts[(start + i) % len(texts)] for i in range(count)]
+        payloads = [{"doc_id": f"synthetic{(start + i) // 50}", "source": "synthetic",
+                     "page": None, "position": (start + i) % 50, "text": text, "status": LIVE}
+                    for i, text in enumerate(chunk_texts)]
+        store.upsert_points([str(uuid.uuid4()) for _ in range(count)], vectors,
+                            [lexical.document_vector(t) for t in chunk_texts], payloads)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--synthetic", type=int, default=100_000)
+    parser.add_argument("--synthetic", type=int, nargs="*", default=[100_000],
+                        help="sizes of synthetic collections (none: only SQuAD)")
+    parser.add_argument("--engine", nargs="+", choices=["local", "edge"], default=["edge"],
+                        help="embedded engines to measure (RAG_QDRANT_ENGINE values)")
+    parser.add_argument("--no-squad", action="store_true", help="skip the embedded SQuAD set")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--limit", type=int, default=None, help="SQuAD questions (whole articles)")
     args = parser.parse_args()
     settings = load_settings()
     embedder = make_embedder(settings)
+    generator = ExtractiveGenerator(embedder, settings.answer_sentences)
     documents, questions = load_squad(SQUAD, args.limit)
     asked = [q.text for q in questions[:: max(1, len(questions) // args.queries)]][: args.queries]
     rows = []
+    sizes = ([] if args.no_squad else [None]) + args.synthetic
     with tempfile.TemporaryDirectory() as tmp:
-        for label, size in (("squad paragraphs", None), ("synthetic chunks", args.synthetic)):
-            store = QdrantStore(open_client(None, None, f"{tmp}/{label}"), "bench",
-                                embedder.name, embedder.dimension)
+        for engine, size in ((e, n) for e in args.engine for n in sizes):
+            label = "squad paragraphs" if size is None else "synthetic chunks"
+            store = make_store(settings.model_copy(update={
+                "qdrant_url": None, "qdrant_engine": engine, "collection": "bench",
+                "qdrant_path": Path(tmp) / f"{engine}-{size}"}), embedder)
             store.ensure_collection()
             started = time.perf_counter()
             if size is None:
@@ -95,21 +136,28 @@ def main() -> None:
             else:
                 sentences = [d.pages[0].text for d in documents]
                 fill_synthetic(store, size, sentences, embedder.dimension)
-            points = store.client.count(store.collection, exact=True).count
+            points = store.size()
             fill_s = time.perf_counter() - started
             retriever = Retriever(embedder, store)
             retriever.search(asked[0], 5)  # warm up
             for mode in ("dense", "sparse", "hybrid"):
-                rows.append({"collection": label, "points": points, "mode": mode,
-                             "fill_seconds": round(fill_s, 1),
+                rows.append({"engine": engine, "collection": label, "points": points,
+                             "mode": mode, "fill_seconds": round(fill_s, 1),
                              **time_queries(retriever, asked, mode)})
+                if mode == settings.search_mode:
+                    rows[-1].update(time_asks(retriever, generator, asked))
                 print(rows[-1], flush=True)
             store.close()
-    print("| collection | points | mode | median ms | p95 ms |")
-    print("|---|---|---|---|---|")
+    print("| engine | collection | points | mode | median ms | p95 ms | search median ms "
+          "| search p95 ms | ask first token median / p95 ms | ask end median / p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['collection']} | {r['points']} | {r['mode']} | {r['median_ms']} "
-              f"| {r['p95_ms']} |")
+        ask = ("| {ask_first_token_median_ms} / {ask_first_token_p95_ms} "
+               "| {ask_end_median_ms} / {ask_end_p95_ms} |".format(**r)
+               if "ask_end_median_ms" in r else "| | |")
+        print(f"| {r['engine']} | {r['collection']} | {r['points']} | {r['mode']} "
+              f"| {r['median_ms']} | {r['p95_ms']} | {r['search_median_ms']} "
+              f"| {r['search_p95_ms']} {ask}")
     out = ROOT / "bench" / "results" / "query_latency.json"
     out.write_text(json.dumps({"queries": len(asked), "rows": rows,
                                "machine": f"{platform.machine()}, {os.cpu_count()} cores"},

@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{row['client_cpu_seconds']:.2f}")
     console = Console(width=120)
     console.print(table)
-    console.print(f"Checking every chunk's token count up front (part of each run): "
-                  f"{token_check_seconds:.2f} s. Load average before: "
+    console.print(f"Counting every chunk's tokens (done inside each run, per batch, while "
+                  f"other requests wait): {token_check_seconds:.2f} s of CPU. Load average before: "
                   f"{', '.join(f'{x:.2f}' for x in load_before)} on {os.cpu_count()} CPUs.")
     if sequential.get("extrapolated"):
         console.print(f"* sequential run measured on {sequential['measured_chunks']:,} chunks "

@@ -16,10 +16,11 @@ from typing import Literal
 
 from ingest.chunking import chunk_document, make_splitter
 from ingest.loaders import content_id, is_supported, load_bytes
+from ingest.parse_ahead import Loaded, load_ahead
 from rag import lexical
 from rag.embedders.base import Embedder
 from rag.errors import DocumentError, RagError
-from rag.store import QdrantStore
+from rag.store_base import ChunkStore
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def _document_fields(document: Document) -> dict:
 class IngestPipeline:
     """Turns files into searchable chunks in one Qdrant collection."""
 
-    def __init__(self, embedder: Embedder, store: QdrantStore, chunk_tokens: int,
+    def __init__(self, embedder: Embedder, store: ChunkStore, chunk_tokens: int,
                  chunk_overlap: int, upsert_batch_size: int = 256) -> None:
         self.embedder = embedder
         self.store = store
@@ -98,18 +99,30 @@ class IngestPipeline:
 
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
+        """Ingest files and folders in order; the next files parse while one embeds."""
         results = []
-        for path in discover(paths):
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                result = FileResult(str(path), "failed", error=f"{path}: {exc.strerror or exc}")
-            else:
-                result = self.ingest_bytes(path, data, str(path))
+        for item in load_ahead(list(discover(paths)), self._is_stored):
+            result = self._ingest_loaded(item)
             results.append(result)
             if on_file:
                 on_file(result)
         return IngestReport(results)
+
+    def _is_stored(self, doc_id: str, source: str) -> bool:
+        return self.store.live_copy_of(doc_id) is not None
+
+    def _ingest_loaded(self, item: Loaded) -> FileResult:
+        source = str(item.path)
+        if item.error is not None:
+            return FileResult(source, "failed", error=item.error)
+        assert item.doc_id is not None
+        unchanged = self._unchanged(item.doc_id, source)
+        if unchanged:
+            return unchanged
+        try:
+            return self.ingest_document(item.document())
+        except DocumentError as exc:
+            return FileResult(source, "failed", error=str(exc))
 
     def ingest_bytes(self, path: Path, data: bytes, source: str) -> FileResult:
         """Ingest a file's bytes (from disk or a browser upload) stored under `source`.

@@ -36,6 +36,9 @@ class DocumentError(RagError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self) -> tuple:  # raised in the parser process, re-raised here
+        return (type(self), (self.reason, str(self)))
+
 
 class AIError(RagError):
     """A failed AI call; `code` is the provider's error code when it gave one."""

@@ -1,7 +1,7 @@
 """Retrieval evaluation on a SQuAD-format file: does the search find the question's paragraph?
 
-Each paragraph becomes a document in a throw-away collection (a temporary embedded store, so
-the user's own library is never touched); every question is searched, and the rank of the
+Each paragraph becomes a document in a throw-away collection (a temporary embedded edge store,
+so the user's own library is never touched); every question is searched, and the rank of the
 first chunk from its own paragraph gives hit@1/5/10, MRR@10 and nDCG@10. Questions are also
 answered by the extractive generator to see how often the answer holds a gold answer span.
 Several modes share one ingest; plain BM25 (rank-bm25) can run beside them as a baseline.
@@ -25,7 +25,8 @@ from rag import lexical
 from rag.embedders.base import Embedder
 from rag.generators.base import GenerationRequest
 from rag.generators.extractive import ExtractiveGenerator
-from rag.store import QdrantStore, SearchMode, open_client
+from rag.store_base import SearchMode
+from rag.store_edge import EdgeStore, open_edge_client
 from rag.types import Document, GenerationRecord, Hit, Page
 
 
@@ -128,8 +129,7 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
     documents, questions = load_squad(squad, limit, every)
     results = []
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        store = QdrantStore(open_client(None, None, tmp), "eval", embedder.name,
-                            embedder.dimension)
+        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
         store.ensure_collection()
         pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
         started = time.perf_counter()

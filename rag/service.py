@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from qdrant_client import models
-
 from ingest.loaders import content_id
 from ingest.pipeline import FileResult, IngestPipeline, IngestReport
 from rag.ai.cost import CostTracker
@@ -32,10 +30,11 @@ from rag.metrics import Metrics, RequestRecord, timed
 from rag.options import AskOptions
 from rag.pages import RenderedPage, render_page
 from rag.ratelimit import RateLimiter
-from rag.registry import make_embedder, make_generator
+from rag.registry import make_embedder, make_generator, make_store
+from rag.rerank import Reranker, make_reranker
 from rag.retriever import Retriever
 from rag.settings import Settings
-from rag.store import QdrantStore, SearchMode, StoredDocument, open_client
+from rag.store_base import ChunkStore, SearchMode, StoredDocument
 from rag.types import Answer, GenerationRecord, Hit
 
 log = logging.getLogger(__name__)
@@ -50,14 +49,15 @@ NOTHING_FOUND = (
 class RagService:
     settings: Settings
     embedder: Embedder
-    store: QdrantStore
+    store: ChunkStore
     generator: Generator
     cache: Cache = field(default_factory=lambda: Cache(Path("."), 0, enabled=False))
     costs: CostTracker = field(default_factory=CostTracker)
+    reranker: Reranker | None = None  # RAG_RERANK; search, ask, the app all retrieve through it
 
     def __post_init__(self) -> None:
         self.retriever = Retriever(self.embedder, self.store, self.settings.search_mode,
-                                   self.cache)
+                                   self.cache, self.reranker, self.settings.rerank_candidates)
         self.pipeline = IngestPipeline(
             self.embedder, self.store, self.settings.chunk_tokens, self.settings.chunk_overlap,
             self.settings.upsert_batch_size,
@@ -118,7 +118,8 @@ class RagService:
         cached = self.cache.get(key)
         if cached is not None:
             return _replay(cached, self.generator.name)
-        hits = self.search(query, k)
+        retrieval = self.retriever.retrieve(query, k)
+        hits = retrieval.hits
         record = GenerationRecord()
         record.usage["query"] = query
         if not hits:
@@ -127,13 +128,17 @@ class RagService:
         request = GenerationRequest(question, hits, history)
         checker = CitationChecker(len(hits))
         answer = Answer(iter(()), hits, self.generator.name, record)
+        key_or_none = None if retrieval.rerank_failed else key  # fused order: don't keep it
         answer.deltas = self._finish(answer, checker.filter(self.generator.stream(request, record)),
-                                     checker, key, session, user)
+                                     checker, key_or_none, session, user)
         return answer
 
-    def _finish(self, answer: Answer, deltas: Iterator[str], checker: CitationChecker, key: str,
-                session: str | None, user: str | None) -> Iterator[str]:
-        """Pass the deltas through, then do the bookkeeping once the stream has ended."""
+    def _finish(self, answer: Answer, deltas: Iterator[str], checker: CitationChecker,
+                key: str | None, session: str | None, user: str | None) -> Iterator[str]:
+        """Pass the deltas through, then do the bookkeeping once the stream has ended.
+
+        `key` None: the answer is not cached (it was made from unreranked hits).
+        """
         parts = []
         for delta in deltas:
             parts.append(delta)
@@ -142,7 +147,7 @@ class RagService:
         record.usage["cited"] = sorted(checker.cited)
         record.usage["dropped_citations"] = checker.dropped
         self.costs.add(record.usage.get("neurons"), session=session, user=user)
-        if record.notice is None or self.generator.name == "extractive":
+        if key is not None and (record.notice is None or self.generator.name == "extractive"):
             self.cache.set(key, {
                 "text": "".join(parts), "citations": [h.as_json() for h in answer.citations],
                 "model": record.model, "usage": dict(record.usage), "notice": record.notice,
@@ -154,14 +159,16 @@ class RagService:
         model = {"extractive": s.answer_sentences, "workers-ai": s.workers_ai_chat_model,
                  "openai": s.openai_chat_model}.get(self.generator.name)
         asked = [normalise_question(t["content"]) for t in history if t.get("role") == "user"]
+        rerank = self.retriever.rerank_key  # added only when on: keys without it stay valid
         return make_key("answer", s.collection, self.store.version(), self.embedder.name,
                         self.generator.name, model, s.search_mode, k,
-                        normalise_question(question), normalise_question(query), asked)
+                        normalise_question(question), normalise_question(query), asked,
+                        *([rerank] if rerank else []))
 
     def close(self) -> None:
         self.store.close()
         self.cache.close()
-        for part in (self.embedder, self.generator):
+        for part in (self.embedder, self.generator, self.reranker):
             http = getattr(part, "http", None)
             if http is not None:
                 http.close()
@@ -233,8 +240,7 @@ class RagService:
         if name == self.store.collection:
             store = self.store
         else:
-            store = QdrantStore(self.store.client, name, self.embedder.name,
-                                self.embedder.dimension)
+            store = self.store.with_collection(name)
             store.ensure_collection()
         generator = self.generator
         if options is not None and options.generator_key != app.default_options.generator_key:
@@ -243,7 +249,8 @@ class RagService:
             generator = found_generator or make_generator(settings, self.embedder)
             with app.lock:
                 generator = app.generators.setdefault(options.generator_key, generator)
-        view = RagService(settings, self.embedder, store, generator, self.cache, self.costs)
+        view = RagService(settings, self.embedder, store, generator, self.cache, self.costs,
+                          self.reranker)
         view.__dict__["_app_state"] = app
         with app.lock:
             for cache in (app.views, app.generators):  # keep the most recent few
@@ -265,7 +272,7 @@ class RagService:
             raise ConfigError(f"A collection named '{name}' already exists.")
         view = self.view(name)
         # a new collection's answer-cache version starts where no earlier one of that name was
-        view.store.client.update_collection(name, metadata={"version": time.time_ns() // 1000})
+        view.store.set_version(time.time_ns() // 1000)
         return view
 
     def delete_collection(self, name: str) -> None:
@@ -277,7 +284,7 @@ class RagService:
         with self._app.lock:
             for key in [k for k in self._app.views if k[0] == name]:
                 del self._app.views[key]
-        QdrantStore(self.store.client, name, self.embedder.name, self.embedder.dimension).drop()
+        self.store.with_collection(name).drop()
 
     def document_rows(self) -> list[DocumentRow]:
         return [DocumentRow.from_payload(p) for p in self.store.document_payloads()]
@@ -318,9 +325,7 @@ class RagService:
     def delete_document(self, doc_id: str) -> list[StoredDocument]:
         """Delete a document, and its kept upload when no collection holds it any more."""
         removed = self.delete(doc_id)
-        only_doc = models.Filter(must=[
-            models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))])
-        held = any(self.store.client.count(name, count_filter=only_doc, exact=True).count
+        held = any(self.store.with_collection(name).holds(doc_id)
                    for name in self.store.collections())
         if not held:
             (self._app.uploads / f"{doc_id}.pdf").unlink(missing_ok=True)
@@ -438,20 +443,14 @@ def _replay(cached: dict, generator: str) -> Answer:
 def build_service(settings: Settings) -> RagService:
     """Wire the configured parts; opens (and if needed creates) the collection."""
     configure_logging(settings.resolved_log_file, settings.log_level)
+    reranker = make_reranker(settings)  # checked first: a ConfigError leaves nothing open
     embedder = make_embedder(settings)
-    path = settings.resolved_qdrant_path
-    if not settings.qdrant_url:
-        path.mkdir(parents=True, exist_ok=True)
-    client = open_client(
-        settings.qdrant_url,
-        settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
-        str(path),
-    )
-    store = QdrantStore(client, settings.collection, embedder.name, embedder.dimension)
+    store = make_store(settings, embedder)
     try:
         store.ensure_collection()
     except Exception:
         store.close()
         raise
     cache = Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache)
-    return RagService(settings, embedder, store, make_generator(settings, embedder), cache)
+    return RagService(settings, embedder, store, make_generator(settings, embedder), cache,
+                      reranker=reranker)

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Path("./data")
     qdrant_path: Path | None = None  # embedded store; default <data_dir>/qdrant
+    # the embedded store's engine, used when qdrant_url is unset: "edge" is Qdrant's Rust engine
+    # in-process (rag/store_edge.py; 10-200x faster searches), "local" qdrant-client's
+    # pure-Python local mode (for platforms without a qdrant-edge-py wheel)
+    qdrant_engine: Literal["local", "edge"] = "edge"
     qdrant_url: str | None = None  # a Qdrant server; when set the embedded path is unused
     qdrant_api_key: SecretStr | None = None
     collection: str = "docs"
@@ -148,6 +152,15 @@ class Settings(BaseSettings):
     # Questions one user may ask in any 60 seconds in the app; 0 turns the limit off.
     app_rate_limit_per_minute: int = Field(20, ge=0)
     # --- end app (issue 5) ---
+
+    # --- reranking ---
+    # A cross-encoder reorders the best `rerank_candidates` fused hits and the top_k are kept.
+    # Off by default: no reranker weights install from PyPI for local use, and Workers AI's
+    # costs a request per question. `workers-ai` needs the Cloudflare credentials above.
+    rerank: Literal["off", "workers-ai"] = "off"
+    rerank_model: str = "@cf/baai/bge-reranker-base"
+    rerank_candidates: int = Field(20, ge=1, le=100, description="fused hits to rerank")
+    # --- end reranking ---
 
 
 def load_settings(**overrides: object) -> Settings:

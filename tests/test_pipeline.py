@@ -144,25 +144,3 @@ def test_reopened_store_keeps_documents(settings, embedder, tmp_path: Path) -> N
     second = make_service(settings, embedder)
     assert len(second.documents()) == 3
     second.close()
-
-
-def test_pending_chunks_are_never_searchable_and_a_crash_leaves_nothing(
-        settings, embedder, tmp_path: Path) -> None:
-    from rag import lexical
-    from rag.types import Chunk
-
-    svc = make_service(settings, embedder)
-    (tmp_path / "live.txt").write_text("Penguins live in the southern hemisphere.")
-    svc.ingest([tmp_path / "live.txt"])
-    text = "Penguins huddle together to keep warm in Antarctic winters."
-    chunk = Chunk("f" * 32, "half.txt", "half", 0, None, 0, len(text), text, 12)
-    svc.store.upsert_pending([chunk], embedder.embed_documents([text]),
-                             [lexical.document_vector(text)], 1, "text/plain")
-    for mode in ("dense", "sparse", "hybrid"):
-        hits = svc.search("penguins huddle warm winters", top_k=5, mode=mode)
-        assert all(h.source != "half.txt" for h in hits), mode
-    svc.close()  # the process "dies" before activating
-    reopened = make_service(settings, embedder)
-    assert points(reopened) == 1  # the pending point is gone, the live one kept
-    assert not reopened.store._needs_status_filter()  # and search runs without the filter
-    reopened.close()

@@ -11,7 +11,8 @@ real client, transport, timeouts and SSE parsing are exercised:
 
 Answers are computed, not canned: the reply quotes the sentence sharing most words with the
 question from the best-matching passage and cites that passage's number. Embeddings are hashed
-bags of words, so texts sharing words are close. Faults are switched on per test (`fail`,
+bags of words, so texts sharing words are close; the reranker scores a context by the share of
+the question's words it contains, however long it is. Faults are switched on per test (`fail`,
 `slow_first_byte`, `cut_stream`, `malformed_events`, `error_event`, `latency`, ...) and every
 request is logged in `requests` (path, model, headers, body, batch size, status).
 """
@@ -55,6 +56,9 @@ EMBED_MODELS = {
     "@cf/baai/bge-small-en-v1.5": 384,
     "@cf/baai/bge-large-en-v1.5": 1024,
 }
+# Rerankers and their limit per query + context pair, counted here in words: a lower bound on
+# the model's tokens, so a client that fits its own (pessimistic) count is never refused.
+RERANK_MODELS = {"@cf/baai/bge-reranker-base": 512}
 OPENAI_TEXT_MODELS = {"llama3.1": 8_192}
 OPENAI_EMBED_MODELS = {"nomic-embed-text": 768}
 # The stand-in's own copy of the price table (neurons per M tokens in/out), kept apart from the
@@ -122,7 +126,7 @@ class LoggedRequest:
     def batch_size(self) -> int | None:
         if not isinstance(self.body, dict):
             return None
-        items = self.body.get("text", self.body.get("input"))
+        items = self.body.get("text", self.body.get("input", self.body.get("contexts")))
         if isinstance(items, list):
             return len(items)
         return 1 if isinstance(items, str) else None
@@ -375,6 +379,8 @@ class StandIn:
             return self._workers_embed(body, model)
         if model in self.context_windows:
             return self._workers_chat(body, model, store)
+        if model in RERANK_MODELS:
+            return self._workers_rerank(body, model)
         return _v4_error(400, 5007, f"AiError: No such model {model} or task")
 
     def _workers_embed(self, body: Any, model: str) -> Response:
@@ -389,6 +395,29 @@ class StandIn:
         payload = json.dumps(_v4_ok(result)).replace('"@DATA@"', vectors_json(texts, dim, pooling))
         headers = self._neuron_headers(model, tokens, 0)
         return Response(payload, media_type="application/json", headers=headers)
+
+    def _workers_rerank(self, body: Any, model: str) -> Response:
+        """Rank contexts by the share of the query's words (not stopwords) they contain.
+
+        A pair over the model's limit is refused (400/5006). What the real model does with
+        one is UNCONFIRMED; refusing makes tests prove the client trims. Usage is reported
+        only in the "usage"/"both" neurons modes, without neurons (no published price).
+        """
+        problem = _rerank_problem(body, RERANK_MODELS[model])
+        if problem:
+            return _v4_error(400, 5006, f"AiError: Bad input: Error: {problem}")
+        wanted = set(_words(body["query"])) - STOPWORDS
+        scores = [len(wanted & set(_words(c["text"]))) / max(len(wanted), 1)
+                  for c in body["contexts"]]
+        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+        top_k = body.get("top_k", len(order))
+        result: dict[str, Any] = {"response": [{"id": i, "score": scores[i]}
+                                               for i in order[:top_k]]}
+        if self.neurons_mode in ("usage", "both"):
+            tokens = sum(len(_words(body["query"])) + len(_words(c["text"]))
+                         for c in body["contexts"])
+            result["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return JSONResponse(_v4_ok(result))
 
     def _workers_chat(self, body: Any, model: str, store: Any) -> Response:
         problem = _chat_problem(body)
@@ -696,6 +725,24 @@ def _embedding_problem(body: Any) -> str | None:
         return "/text: items must be non-empty strings"
     if body.get("pooling", "mean") not in ("mean", "cls"):
         return "/pooling: must be equal to one of the allowed values"
+    return None
+
+
+def _rerank_problem(body: Any, limit: int) -> str | None:
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str) or not body["query"]:
+        return "required properties at '/' are 'query' (non-empty string) and 'contexts'"
+    contexts = body.get("contexts")
+    if not isinstance(contexts, list) or not contexts or not all(
+            isinstance(c, dict) and isinstance(c.get("text"), str) and c["text"]
+            for c in contexts):
+        return "/contexts: must be a non-empty array of {text: non-empty string}"
+    top_k = body.get("top_k", 1)
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
+        return "/top_k: must be a positive integer"
+    query_words = len(_words(body["query"]))
+    for i, c in enumerate(contexts):
+        if query_words + len(_words(c["text"])) > limit:
+            return f"/contexts/{i}: query and context exceed {limit} tokens"
     return None
 
 

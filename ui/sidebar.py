@@ -135,7 +135,7 @@ def settings_panel(service: RagService, current: AskOptions) -> None:
                           value=current.model or settings.openai_chat_model)
         st.radio("Search mode", SEARCH_MODES, key="opt_search_mode", horizontal=True,
                  index=SEARCH_MODES.index(defaults.search_mode),
-                 help="hybrid: meaning and words (RRF); dense: meaning; sparse: words (BM25).")
+                 help="hybrid: meaning and words, fused; dense: meaning; sparse: words (BM25).")
         st.slider("Passages per question (top-k)", 1, max(20, defaults.top_k),
                   value=defaults.top_k, key="opt_top_k")
         st.number_input("Max answer tokens", 16, 8192, value=defaults.max_tokens, step=64,

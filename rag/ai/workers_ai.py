@@ -1,4 +1,5 @@
-"""Cloudflare Workers AI: embeddings (bge) and streamed chat (Llama), natively or via AI Gateway.
+"""Cloudflare Workers AI: embeddings (bge), streamed chat (Llama) and reranking, natively or via
+AI Gateway.
 
 Routes (contract §1.1, §6.1); the model id is inserted literally, slashes and "@" included:
 
@@ -10,6 +11,8 @@ Both take the same bodies and return the `{"result": ..., "success": ...}` envel
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -153,25 +156,37 @@ class WorkersAIEmbedder(Embedder):
         return counts[0] if counts else estimate_tokens(text) + 2
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Check every length first (never truncate), then embed batches concurrently."""
+        """Embed batches concurrently; each batch's lengths are checked before its request.
+
+        Counting inside the batches lets the tokenizer (which releases the GIL) run while other
+        requests wait on the network; a chunk over the limit stops the work not yet started
+        and is reported (never truncated). The pipeline discards whatever was written before.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        starts = range(0, len(texts), self.max_batch)
+        parts = run_concurrently(
+            lambda start: self._embed_checked(texts[start : start + self.max_batch], start),
+            list(starts), self.concurrency)
+        return np.concatenate(parts).astype(np.float32)
+
+    def _embed_checked(self, texts: Sequence[str], first: int) -> np.ndarray:
         counts = wordpiece_counts(texts) or [self.count_tokens(text) for text in texts]
-        for position, tokens in enumerate(counts):
+        for offset, tokens in enumerate(counts):
             if tokens > self.max_tokens:
                 raise InputTooLongError(
-                    f"Chunk {position} has {tokens} tokens; the embedding model {self.name} takes "
-                    f"at most {self.max_tokens}. Lower RAG_CHUNK_TOKENS."
+                    f"Chunk {first + offset} has {tokens} tokens; the embedding model {self.name} "
+                    f"takes at most {self.max_tokens}. Lower RAG_CHUNK_TOKENS."
                 )
-        batches = [
-            list(texts[start : start + self.max_batch])
-            for start in range(0, len(texts), self.max_batch)
-        ]
-        parts = run_concurrently(self.embed_batch, batches, self.concurrency)
-        return np.concatenate(parts).astype(np.float32)
+        return self._embed(texts, sum(counts))
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """One request for at most 100 non-empty texts; checks the returned shape."""
+        return self._embed(texts)
+
+    def _embed(self, texts: Sequence[str], tokens: int | None = None) -> np.ndarray:
+        """`embed_batch`, given the texts' token total when the caller has counted it already
+        (counting every chunk twice cost a fifth of a remote ingest's client time)."""
         if len(texts) > self.max_batch:
             raise ValueError(f"at most {self.max_batch} texts per request, got {len(texts)}")
         for position, text in enumerate(texts):
@@ -186,7 +201,8 @@ class WorkersAIEmbedder(Embedder):
             if stats.cache_status == "HIT":
                 stats.neurons = 0.0
             elif stats.reported_neurons is None and self.model in cost.PRICES:
-                tokens = sum(wordpiece_counts(texts) or [estimate_tokens(t) for t in texts])
+                if tokens is None:
+                    tokens = sum(wordpiece_counts(texts) or [estimate_tokens(t) for t in texts])
                 stats.neurons = cost.neurons_for(self.model, tokens)
         return normalise(vectors)
 
@@ -282,3 +298,46 @@ class WorkersAIGenerator(Generator):
                 "estimated_prompt_tokens": prompt.estimated_tokens,
             },
         )
+
+
+# --- reranking -----------------------------------------------------------------------------
+
+def rerank(
+    http: AIHttp, route: WorkersAIRoute, model: str, query: str, contexts: Sequence[str],
+    top_k: int,
+) -> list[tuple[int, float]]:
+    """Score `contexts` against `query` in one request: (index into contexts, score), best first.
+
+    Body `{"query", "contexts": [{"text"}], "top_k"}`; result `{"response": [{"id", "score"}]}`.
+    Callers fit each pair into the model's 512 tokens first (see rag.rerank). The reranker's price
+    is not in the contract, so nothing is computed: a figure the server reports is kept (and
+    any `usage` logged), otherwise the call records 0 neurons.
+    """
+    body = {"query": query, "contexts": [{"text": text} for text in contexts], "top_k": top_k}
+    with http.call(model=model, endpoint=route.endpoint, items=len(contexts)) as stats:
+        data = http.post_json(route.url(model), body, stats, route.headers)
+        result = unwrap(data, model)
+        ranked = _ranking(result.get("response"), len(contexts), model)
+        usage = result.get("usage") if isinstance(result.get("usage"), dict) else None
+        if usage:
+            record = {"event": "ai_usage", "model": model, "usage": usage}
+            logging.getLogger("rag.ai").info(http.redact(json.dumps(record)))
+        if stats.cache_status == "HIT":
+            stats.neurons = 0.0
+        elif stats.reported_neurons is None:
+            # price UNCONFIRMED: usage.neurons if reported, else 0 rather than a made-up rate
+            stats.neurons = cost.neurons_from_usage(model, usage) or 0.0
+    return ranked[:top_k]
+
+
+def _ranking(rows: Any, n_contexts: int, model: str) -> list[tuple[int, float]]:
+    """Validated (id, score) pairs sorted best first; ids must index the contexts sent."""
+    try:
+        pairs = [(int(row["id"]), float(row["score"])) for row in rows]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentAIError(f"{PROVIDER} sent a malformed ranking for {model}.") from exc
+    if any(not 0 <= index < n_contexts for index, _ in pairs):
+        raise PermanentAIError(
+            f"{PROVIDER} ranked a context that was not sent ({model}, {n_contexts} contexts)."
+        )
+    return sorted(pairs, key=lambda pair: -pair[1])

@@ -1,0 +1,72 @@
+"""Parsing ahead in a worker process: order kept, stored files skipped, failures per file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, wait
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import content_id
+from ingest.parse_ahead import Loaded, _submit, load_ahead
+from rag.errors import DocumentError
+from tests.pdfgen import make_pdf
+
+
+def corpus(folder: Path) -> list[Path]:
+    folder.mkdir()
+    files = [folder / "a.pdf", folder / "b.txt", folder / "broken.pdf", folder / "c.pdf"]
+    files[0].write_bytes(make_pdf(["Alpha page one.", "Alpha page two."], title="Alpha"))
+    files[1].write_text("Bravo is plain text.")
+    files[2].write_bytes(b"%PDF-1.4\nthis is not a PDF body at all\n%%EOF\n")
+    files[3].write_bytes(make_pdf(["Charlie only page."]))
+    return files
+
+
+def test_files_come_back_in_order_parsed_in_a_worker(tmp_path: Path) -> None:
+    files = corpus(tmp_path / "docs")
+    items = list(load_ahead(files, lambda doc_id, source: False, lookahead=2))
+    assert [item.path for item in items] == files
+    assert all(item.future is not None for item in items)  # every file went to the worker
+    alpha = items[0].document()
+    assert [page.number for page in alpha.pages] == [1, 2] and alpha.title == "Alpha"
+    assert items[1].document().pages[0].text == "Bravo is plain text."
+    with pytest.raises(DocumentError) as info:  # the worker's error arrives whole
+        items[2].document()
+    assert info.value.reason == "corrupt" and "broken.pdf" in str(info.value)
+    assert "Charlie" in items[3].document().pages[0].text
+
+
+def test_stored_content_is_not_parsed_and_a_lone_file_parses_here(tmp_path: Path) -> None:
+    files = corpus(tmp_path / "docs")
+    stored = content_id(files[1].read_bytes())
+    items = list(load_ahead(files, lambda doc_id, source: doc_id == stored))
+    assert items[1].future is None and items[0].future is not None
+    [lone] = load_ahead(files[:1], lambda doc_id, source: False)
+    assert lone.future is None and lone.document().title == "Alpha"
+
+
+def test_an_unreadable_file_is_reported_and_the_rest_go_on(tmp_path: Path) -> None:
+    files = corpus(tmp_path / "docs")
+    missing = tmp_path / "docs" / "gone.txt"
+    items = list(load_ahead([missing, *files], lambda doc_id, source: False))
+    assert items[0].error and "gone.txt" in items[0].error
+    with pytest.raises(DocumentError):
+        items[0].document()
+    assert items[1].document().title == "Alpha"
+
+
+def test_a_dead_worker_costs_nothing_but_time(tmp_path: Path) -> None:
+    path = corpus(tmp_path / "docs")[0]
+    data = path.read_bytes()
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        crashed = pool.submit(os._exit, 3)  # what a segfaulting parser looks like from here
+        wait([crashed])
+        item = Loaded(path, content_id(data), data, future=crashed)
+        assert item.document().title == "Alpha"  # parsed in this process instead
+        assert _submit(pool, item) is None  # and so are the files after it
+    finally:
+        pool.shutdown(wait=False)

@@ -1,0 +1,180 @@
+"""The store's contract on each embedded engine: qdrant-client local mode and qdrant-edge.
+
+Each test runs once per engine through `make_store` (the routing RAG_QDRANT_ENGINE selects),
+with the real model: writes never mix versions, a crash leaves nothing searchable, filters and
+search modes behave alike, and the last test checks both engines rank the same corpus alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import lexical
+from rag.errors import ConfigError, EmbedderMismatchError
+from rag.registry import make_generator, make_store
+from rag.service import RagService
+from rag.settings import Settings
+from rag.types import Chunk
+from tests.test_pipeline import write_corpus
+
+ENGINES = ["local", "edge"]
+
+
+def open_service(settings: Settings, embedder, engine: str) -> RagService:
+    settings = settings.model_copy(update={"qdrant_engine": engine})
+    store = make_store(settings, embedder)
+    store.ensure_collection()
+    return RagService(settings, embedder, store, make_generator(settings, embedder))
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def svc(settings: Settings, embedder, engine: str):
+    service = open_service(settings, embedder, engine)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    write_corpus(tmp_path / "docs")
+    return tmp_path / "docs"
+
+
+def test_ingest_search_and_reingest_unchanged(svc, corpus: Path) -> None:
+    assert svc.ingest([corpus]).totals()["ingested"] == 3
+    assert svc.store.version() == 1
+    hits = svc.search("Which volcano erupts in Sicily?", top_k=3)
+    assert hits[0].source.endswith("etna.pdf") and hits[0].page == 2
+    size = svc.store.size()
+    again = svc.ingest([corpus])
+    assert [f.status for f in again.files] == ["unchanged"] * 3
+    assert svc.store.size() == size and svc.store.version() == 1
+
+
+def test_changed_file_replaces_its_chunks_without_mixture(svc, tmp_path: Path) -> None:
+    f = tmp_path / "facts.txt"
+    f.write_text("The office plant is a fern named Gerald. " * 30)
+    old = svc.ingest([f]).files[0]
+    f.write_text("The office plant is now a cactus named Prickles.")
+    new = svc.ingest([f]).files[0]
+    assert new.status == "ingested" and new.doc_id != old.doc_id
+    assert [d.doc_id for d in svc.documents()] == [new.doc_id]
+    assert svc.store.size() == new.chunks
+    for mode in ("dense", "sparse", "hybrid"):
+        assert all("Gerald" not in h.text for h in svc.search("fern Gerald", 10, mode)), mode
+
+
+def test_delete_by_id_and_by_path(svc, corpus: Path) -> None:
+    svc.ingest([corpus])
+    etna = next(d for d in svc.documents() if d.source.endswith("etna.pdf"))
+    assert [d.doc_id for d in svc.delete(etna.doc_id)] == [etna.doc_id]
+    assert svc.store.count(etna.doc_id) == 0 and not svc.store.holds(etna.doc_id)
+    assert all(not h.source.endswith("etna.pdf") for h in svc.search("volcano", top_k=10))
+    assert svc.delete(str(corpus / "otters.md"))
+    assert len(svc.documents()) == 1 and svc.store.version() == 3
+    assert svc.delete("no-such-document") == []
+
+
+def test_filters_and_search_modes(svc, corpus: Path) -> None:
+    (corpus / "codes.txt").write_text("Error QX7731 means the flux capacitor is misaligned.")
+    svc.ingest([corpus])
+    etna = next(d for d in svc.documents() if d.source.endswith("etna.pdf"))
+    hits = svc.search("otters", top_k=5, doc_id=etna.doc_id)
+    assert hits and {h.doc_id for h in hits} == {etna.doc_id}
+    notes = str(corpus / "notes.txt")
+    assert {h.source for h in svc.search("volcano", top_k=5, source=notes)} == {notes}
+    for mode in ("sparse", "hybrid"):
+        assert svc.search("QX7731", top_k=2, mode=mode)[0].source.endswith("codes.txt"), mode
+    assert svc.search("QX7731", top_k=2, mode="dense")  # dense always finds something
+    assert svc.search("the of and", top_k=2, mode="sparse") == []  # no terms left
+    assert svc.search("rocks shellfish", top_k=1, mode="sparse")[0].source.endswith("otters.md")
+
+
+def test_pending_chunks_are_hidden_and_a_crash_leaves_nothing(settings, embedder, engine,
+                                                               tmp_path: Path) -> None:
+    svc = open_service(settings, embedder, engine)
+    (tmp_path / "live.txt").write_text("Penguins live in the southern hemisphere.")
+    svc.ingest([tmp_path / "live.txt"])
+    text = "Penguins huddle together to keep warm in Antarctic winters."
+    chunk = Chunk("f" * 32, "half.txt", "half", 0, None, 0, len(text), text, 12)
+    svc.store.upsert_pending([chunk], embedder.embed_documents([text]),
+                             [lexical.document_vector(text)], 1, "text/plain")
+    for mode in ("dense", "sparse", "hybrid"):
+        hits = svc.search("penguins huddle warm winters", top_k=5, mode=mode)
+        assert hits and all(h.source != "half.txt" for h in hits), mode
+    assert svc.store.live_copy_of("f" * 32) is None
+    svc.close()  # the process "dies" before activating
+    reopened = open_service(settings, embedder, engine)
+    assert reopened.store.size() == 1 and not reopened.store._needs_status_filter()
+    reopened.close()
+
+
+def test_failed_write_is_discarded(svc, tmp_path: Path, monkeypatch) -> None:
+    f = tmp_path / "long.txt"
+    f.write_text(" ".join(f"Paragraph {i} about lighthouses and keepers." for i in range(600)))
+    real, calls = svc.embedder.embed_documents, []
+
+    def flaky(texts):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("embedding backend went away")
+        return real(texts)
+
+    monkeypatch.setattr(svc.pipeline, "upsert_batch_size", 4)
+    monkeypatch.setattr(svc.embedder, "embed_documents", flaky)
+    assert svc.ingest([f]).files[0].status == "failed"
+    assert svc.store.size() == 0
+
+
+def test_reopen_keeps_documents_and_version_and_checks_the_embedder(
+        settings, embedder, engine, corpus: Path) -> None:
+    first = open_service(settings, embedder, engine)
+    first.ingest([corpus])
+    first.close()
+    second = open_service(settings, embedder, engine)
+    assert len(second.documents()) == 3 and second.store.version() == 1
+    with pytest.raises(ConfigError, match="open in another process"):
+        make_store(settings.model_copy(update={"qdrant_engine": engine}), embedder)
+    second.close()
+    other = make_store(settings.model_copy(update={"qdrant_engine": engine}), embedder)
+    other.embedder_name, other.dimension = "workers-ai:@cf/baai/bge-base-en-v1.5", 768
+    with pytest.raises(EmbedderMismatchError) as info:
+        other.ensure_collection()
+    other.close()
+    assert "local:all-MiniLM-L6-v2" in str(info.value) and "bge-base-en-v1.5" in str(info.value)
+
+
+def test_collections_views_and_drop(svc, corpus: Path) -> None:
+    svc.ingest([corpus / "notes.txt"])
+    view = svc.create_collection("second")
+    assert svc.collections() == ["docs", "second"] and view.store.version() > 1
+    view.ingest([corpus / "otters.md"])
+    rows = view.document_rows()
+    assert [r.name for r in rows] == ["otters.md"] and rows[0].ingested_at
+    assert [d.source for d in svc.documents()] == [str(corpus / "notes.txt")]
+    otters = rows[0].doc_id
+    assert view.store.holds(otters) and not svc.store.holds(otters)
+    svc.delete_collection("second")
+    assert svc.collections() == ["docs"]
+    assert svc.view("second").documents() == []  # made again, empty
+
+
+def test_both_engines_rank_alike(settings, embedder, corpus: Path) -> None:
+    (corpus / "codes.txt").write_text("Error QX7731 means the flux capacitor is misaligned.")
+    ranked = {}
+    for engine in ENGINES:
+        svc = open_service(settings.model_copy(update={"data_dir": settings.data_dir / engine}),
+                           embedder, engine)
+        svc.ingest([corpus])
+        ranked[engine] = [[(h.chunk_id, round(h.score, 3)) for h in svc.search(q, 4, mode)]
+                          for q in ("volcano in Sicily", "otters rocks", "QX7731 error")
+                          for mode in ("dense", "sparse", "hybrid")]
+        svc.close()
+    assert ranked["local"] == ranked["edge"]

@@ -9,7 +9,7 @@ queried with real SQuAD questions in dense, sparse and hybrid mode; prints media
 writes bench/results/query_latency.json.
 
     .venv/bin/python bench/query_latency.py [--engine local edge] [--synthetic 2000 100000]
-        [--queries 300] [--no-squad]
+        [--queries 300] [--no-squad] [--out query_latency.json]
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--no-squad", action="store_true", help="skip the embedded SQuAD set")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--limit", type=int, default=None, help="SQuAD questions (whole articles)")
+    parser.add_argument("--out", default="query_latency.json", help="file in bench/results")
     args = parser.parse_args()
     settings = load_settings()
     embedder = make_embedder(settings)
@@ -158,7 +159,7 @@ def main() -> None:
         print(f"| {r['engine']} | {r['collection']} | {r['points']} | {r['mode']} "
               f"| {r['median_ms']} | {r['p95_ms']} | {r['search_median_ms']} "
               f"| {r['search_p95_ms']} {ask}")
-    out = ROOT / "bench" / "results" / "query_latency.json"
+    out = ROOT / "bench" / "results" / args.out
     out.write_text(json.dumps({"queries": len(asked), "rows": rows,
                                "machine": f"{platform.machine()}, {os.cpu_count()} cores"},
                               indent=2) + "\n")

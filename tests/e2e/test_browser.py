@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import ROOT, AppServer
 from tests.pdfgen import make_pdf
@@ -153,10 +154,20 @@ def choose_generator(page, label: str) -> None:
     bar = sidebar(page)
     settings = bar.get_by_test_id("stExpander").filter(has_text="Answer settings")
     box = settings.get_by_test_id("stSelectbox").filter(has_text="Generator")
+    wait_idle(page)
     if not box.is_visible():
         settings.get_by_text("Answer settings").click()
-    box.click()
-    page.get_by_role("option", name=label).click()
+    box.wait_for()
+    option = page.get_by_role("option", name=label)
+    for _ in range(4):  # on a busy machine a click can land while the script reruns
+        box.click()
+        try:
+            option.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    option.click()
     wait_idle(page)
 
 

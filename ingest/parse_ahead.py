@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +48,9 @@ class Loaded:
             return self.future.result()
         except BrokenProcessPool:
             log.warning("the parser process died on %s; parsing it here instead", self.path)
-            return load_bytes(self.path, self.data, str(self.path))
+        except CancelledError:  # read after `load_ahead` ended, which stops its worker
+            pass
+        return load_bytes(self.path, self.data, str(self.path))
 
 
 def _read(path: Path) -> Loaded:

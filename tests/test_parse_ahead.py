@@ -27,9 +27,12 @@ def corpus(folder: Path) -> list[Path]:
 
 def test_files_come_back_in_order_parsed_in_a_worker(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
-    items = list(load_ahead(files, lambda doc_id, source: False, lookahead=2))
+    items = []
+    for item in load_ahead(files, lambda doc_id, source: False, lookahead=2):
+        assert item.future is not None  # every file went to the worker
+        item.future.exception()  # wait, as the pipeline does, before taking the next
+        items.append(item)
     assert [item.path for item in items] == files
-    assert all(item.future is not None for item in items)  # every file went to the worker
     alpha = items[0].document()
     assert [page.number for page in alpha.pages] == [1, 2] and alpha.title == "Alpha"
     assert items[1].document().pages[0].text == "Bravo is plain text."
@@ -46,6 +49,13 @@ def test_stored_content_is_not_parsed_and_a_lone_file_parses_here(tmp_path: Path
     assert items[1].future is None and items[0].future is not None
     [lone] = load_ahead(files[:1], lambda doc_id, source: False)
     assert lone.future is None and lone.document().title == "Alpha"
+
+
+def test_files_read_after_the_loop_has_ended_are_parsed_here(tmp_path: Path) -> None:
+    files = corpus(tmp_path / "docs")
+    items = list(load_ahead(files, lambda doc_id, source: False, lookahead=3))  # worker stopped
+    assert [item.document().title for item in (items[0], items[1], items[3])] == [
+        "Alpha", "b", "c"]
 
 
 def test_an_unreadable_file_is_reported_and_the_rest_go_on(tmp_path: Path) -> None:

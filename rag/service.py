@@ -20,7 +20,7 @@ from ingest.pipeline import FileResult, IngestPipeline, IngestReport
 from rag.ai.cost import CostTracker
 from rag.cache import Cache, make_key, normalise_question
 from rag.citations import CitationChecker
-from rag.conversation import HistoryStore
+from rag.conversation import HistoryStore, file_name
 from rag.embedders.base import Embedder
 from rag.errors import ConfigError
 from rag.followup import standalone_question
@@ -402,7 +402,7 @@ class DocumentRow:
     @classmethod
     def from_payload(cls, p: dict) -> DocumentRow:
         source = str(p.get("source", ""))
-        return cls(str(p.get("doc_id", "")), Path(source.removeprefix("upload:")).name,
+        return cls(str(p.get("doc_id", "")), file_name(source),
                    str(p.get("title", "")), source, p.get("pages"), int(p.get("chunks", 0)),
                    p.get("ingested_at"), str(p.get("media_type", "")))
 

@@ -3,8 +3,6 @@ the answer settings and who is signed in. Its first button is the upload form's 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from rag.errors import RagError
@@ -152,6 +150,3 @@ def identity_footer(identity: Identity) -> None:
     else:
         st.sidebar.caption("Anonymous session: history lives in this browser tab only.")
 
-
-def file_label(source: str) -> str:
-    return Path(source.removeprefix("upload:")).name

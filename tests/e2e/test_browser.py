@@ -74,6 +74,25 @@ def wait_idle(page, timeout: float = 30) -> None:
         page.wait_for_timeout(100)
 
 
+def metric_tiles(page, until, timeout: float = 15) -> dict[str, str]:
+    """The Status page's tiles as {label: value}, read again until `until(tiles)` holds or the
+    timeout passes: a rerun may still be replacing the page's elements when they are first read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        metrics = page.get_by_test_id("stMetric")
+        tiles = {}
+        for i in range(metrics.count()):
+            try:
+                tile = metrics.nth(i)
+                tiles[tile.get_by_test_id("stMetricLabel").inner_text(timeout=1000).strip()] = \
+                    tile.get_by_test_id("stMetricValue").inner_text(timeout=1000).strip()
+            except PlaywrightTimeout:
+                break  # the element went away mid-read: read them all again
+        if until(tiles) or time.monotonic() > deadline:
+            return tiles
+        page.wait_for_timeout(200)
+
+
 def sidebar(page):
     return page.get_by_test_id("stSidebar")
 
@@ -218,9 +237,7 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     page.get_by_role("link", name="Status").click()
     page.get_by_text("Requests per hour").wait_for()
     wait_idle(page)
-    tiles = {page.get_by_test_id("stMetricLabel").nth(i).inner_text().strip():
-             page.get_by_test_id("stMetricValue").nth(i).inner_text().strip()
-             for i in range(page.get_by_test_id("stMetric").count())}
+    tiles = metric_tiles(page, until=lambda t: t.get("Your requests") == "2")
     assert int(tiles["Your requests"]) == 2, tiles  # this browser session's two questions
     assert float(tiles["Neurons today"].replace(",", "")) > 0, tiles
     assert tiles["Time to first token"].endswith(" s"), tiles

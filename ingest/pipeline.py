@@ -1,4 +1,4 @@
-"""Load → chunk → embed in batches → upsert, one file at a time, each file all-or-nothing.
+"""Load → chunk → embed in batches → upsert, as one stream of files, each all-or-nothing.
 
 A file that cannot be read, or whose embedding or write fails, is reported with its reason and
 the batch goes on; its pending points are discarded so no half document is ever left behind.
@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone  # issue 5: ingested_at
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
+from ingest.ahead import run_ahead
 from ingest.chunking import chunk_document, make_splitter
 from ingest.loaders import content_id, is_supported, load_bytes
 from ingest.parse_ahead import Loaded, load_ahead
@@ -21,7 +25,7 @@ from rag import lexical
 from rag.embedders.base import Embedder
 from rag.errors import DocumentError, RagError
 from rag.store_base import ChunkStore
-from rag.types import Document
+from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
 
@@ -83,46 +87,71 @@ def _document_fields(document: Document) -> dict:
             "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
+@dataclass
+class _Open:
+    """A document whose chunks are on their way to the store (pending until all are written)."""
+
+    document: Document
+    chunks: list[Chunk]
+    extra: dict
+    batches: int
+    written: int = 0
+    failed: bool = False
+
+
+@dataclass
+class _Batch:
+    """Chunks of one open document to embed and write, or a file whose outcome is known."""
+
+    doc: _Open | None = None
+    chunks: Sequence[Chunk] = ()
+    result: FileResult | None = None
+    # a later file with the same content as `twin`, still being written: decided after it
+    twin: _Open | None = None
+    document: Document | None = None
+
+
 class IngestPipeline:
-    """Turns files into searchable chunks in one Qdrant collection."""
+    """Turns files into searchable chunks in one Qdrant collection.
+
+    One stream runs through it: files are parsed ahead in a worker process, chunked here,
+    embedded in worker threads a bounded number of batches ahead (`ingest.ahead`), and written
+    here in order. A document goes live when its last batch is written; a failure discards
+    what it had written and the stream goes on with the next file.
+    """
 
     def __init__(self, embedder: Embedder, store: ChunkStore, chunk_tokens: int,
                  chunk_overlap: int, upsert_batch_size: int = 256) -> None:
         self.embedder = embedder
         self.store = store
-        self.upsert_batch_size = upsert_batch_size
-        count = getattr(embedder, "count_content_tokens", None) or embedder.count_tokens
-        self.count_tokens: Callable[[str], int] = count
-        # the model also reads [CLS] and [SEP]: keep room for them
-        self.chunk_tokens = min(chunk_tokens, embedder.max_tokens - 2)
-        self.splitter = make_splitter(count, self.chunk_tokens, chunk_overlap)
+        # chunks are measured in content tokens; each final chunk is counted by its hard-limit
+        # check and again for its record: remember the last few thousand
+        self.count_tokens: Callable[[str], int] = lru_cache(maxsize=16_384)(
+            embedder.count_content_tokens)
+        self.token_limit = embedder.max_tokens - embedder.special_tokens
+        self.chunk_tokens = min(chunk_tokens, self.token_limit)
+        self.splitter = make_splitter(embedder.count_content_tokens, self.chunk_tokens,
+                                      chunk_overlap)
+        # one request per batch for a remote embedder (several in flight); a local model
+        # length-sorts a larger batch itself
+        concurrency = getattr(embedder, "concurrency", 1)
+        self._workers = concurrency
+        self.batch_size = embedder.max_batch if concurrency > 1 else upsert_batch_size
 
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders in order; the next files parse while one embeds."""
+        loaded = load_ahead(list(discover(paths)), self._is_stored)
         results = []
-        for item in load_ahead(list(discover(paths)), self._is_stored):
-            result = self._ingest_loaded(item)
+        for result in self._store_all(self._prepare(item) for item in loaded):
             results.append(result)
             if on_file:
                 on_file(result)
         return IngestReport(results)
 
-    def _is_stored(self, doc_id: str, source: str) -> bool:
-        return self.store.live_copy_of(doc_id) is not None
-
-    def _ingest_loaded(self, item: Loaded) -> FileResult:
-        source = str(item.path)
-        if item.error is not None:
-            return FileResult(source, "failed", error=item.error)
-        assert item.doc_id is not None
-        unchanged = self._unchanged(item.doc_id, source)
-        if unchanged:
-            return unchanged
-        try:
-            return self.ingest_document(item.document())
-        except DocumentError as exc:
-            return FileResult(source, "failed", error=str(exc))
+    def ingest_documents(self, documents: Iterable[Document]) -> Iterator[FileResult]:
+        """Store parsed documents, each all or nothing; one result per document, in order."""
+        return self._store_all(documents)
 
     def ingest_bytes(self, path: Path, data: bytes, source: str) -> FileResult:
         """Ingest a file's bytes (from disk or a browser upload) stored under `source`.
@@ -139,32 +168,117 @@ class IngestPipeline:
 
     def ingest_document(self, document: Document) -> FileResult:
         """Store one document unless the same content is already live; all or nothing."""
-        unchanged = self._unchanged(document.doc_id, document.source)
+        [result] = self._store_all([document])
+        return result
+
+    def _is_stored(self, doc_id: str, source: str) -> bool:
+        return self.store.live_copy_of(doc_id) is not None
+
+    def _prepare(self, item: Loaded) -> Document | FileResult:
+        """The parsed document, or the outcome already known (unreadable or unchanged)."""
+        source = str(item.path)
+        if item.error is not None:
+            return FileResult(source, "failed", error=item.error)
+        assert item.doc_id is not None
+        unchanged = self._unchanged(item.doc_id, source)
         if unchanged:
             return unchanged
-        chunks = chunk_document(document, self.splitter, self.count_tokens,
-                                self.embedder.max_tokens - 2)
-        if not chunks:
-            return FileResult(document.source, "failed", document.doc_id,
-                              error=f"{document.source}: no text to index")
-        extra = _document_fields(document)  # issue 5: pages and ingested_at, for the app
         try:
-            for start in range(0, len(chunks), self.upsert_batch_size):
-                batch = chunks[start : start + self.upsert_batch_size]
-                texts = [c.text for c in batch]
-                dense = self.embedder.embed_documents(texts)
-                sparse = [lexical.document_vector(t) for t in texts]
-                self.store.upsert_pending(batch, dense, sparse, len(chunks), document.media_type,
-                                          extra)
-            self.store.activate(document.doc_id, document.source, len(chunks))
+            return item.document()
+        except DocumentError as exc:
+            return FileResult(source, "failed", error=str(exc))
+
+    def _store_all(self, items: Iterable[Document | FileResult]) -> Iterator[FileResult]:
+        open_docs: list[_Open] = []
+        batches = self._batches(items, open_docs)
+        try:
+            for done in run_ahead(self._embed, batches, self._workers,
+                                  needs_work=lambda batch: batch.doc is not None):
+                batch = done.item
+                if batch.result is not None:
+                    result: FileResult | None = batch.result
+                elif batch.twin is not None:
+                    result = self._after_twin(batch)
+                else:
+                    result = self._write(batch, done.result, done.error, open_docs)
+                if result is not None:
+                    yield result
+        finally:  # interrupted (or a bug): no half document may stay behind
+            for doc in open_docs:
+                self._discard_quietly(doc.document.doc_id)
+
+    def _batches(self, items: Iterable[Document | FileResult],
+                 open_docs: list[_Open]) -> Iterator[_Batch]:
+        """Chunk each document as the embedding window asks for more work."""
+        for item in items:
+            if isinstance(item, FileResult):
+                yield _Batch(result=item)
+                continue
+            unchanged = self._unchanged(item.doc_id, item.source)
+            if unchanged:
+                yield _Batch(result=unchanged)
+                continue
+            twin = next((d for d in open_docs if d.document.doc_id == item.doc_id), None)
+            if twin is not None:
+                yield _Batch(twin=twin, document=item)
+                continue
+            chunks = chunk_document(item, self.splitter, self.count_tokens, self.token_limit)
+            if not chunks:
+                yield _Batch(result=FileResult(item.source, "failed", item.doc_id,
+                                               error=f"{item.source}: no text to index"))
+                continue
+            size = self.batch_size
+            doc = _Open(item, chunks, _document_fields(item), -(-len(chunks) // size))
+            open_docs.append(doc)
+            for start in range(0, len(chunks), size):
+                if doc.failed:
+                    break
+                yield _Batch(doc, chunks[start : start + size])
+
+    def _embed(self, batch: _Batch) -> np.ndarray:
+        """Runs in a worker thread: the counts from chunking spare the embedder a recount."""
+        return self.embedder.embed_documents(
+            [c.text for c in batch.chunks],
+            [c.token_count + self.embedder.special_tokens for c in batch.chunks])
+
+    def _write(self, batch: _Batch, dense: np.ndarray | None, error: Exception | None,
+               open_docs: list[_Open]) -> FileResult | None:
+        """Write one embedded batch; the document's result once it is live or has failed."""
+        doc = batch.doc
+        assert doc is not None
+        if doc.failed:
+            return None
+        document = doc.document
+        try:
+            if error is not None:
+                raise error
+            assert dense is not None
+            sparse = [lexical.document_vector(c.text) for c in batch.chunks]
+            self.store.upsert_pending(batch.chunks, dense, sparse, len(doc.chunks),
+                                      document.media_type, doc.extra)
+            doc.written += 1
+            if doc.written < doc.batches:
+                return None
+            self.store.activate(document.doc_id, document.source, len(doc.chunks))
         except (RagError, OSError, ValueError) as exc:
+            doc.failed = True
+            open_docs.remove(doc)
             self._discard_quietly(document.doc_id)
             return FileResult(document.source, "failed", document.doc_id,
                               error=f"{document.source}: {exc}")
-        except BaseException:
-            self._discard_quietly(document.doc_id)
-            raise
-        return FileResult(document.source, "ingested", document.doc_id, len(chunks))
+        open_docs.remove(doc)
+        return FileResult(document.source, "ingested", document.doc_id, len(doc.chunks))
+
+    def _after_twin(self, batch: _Batch) -> FileResult:
+        """A file with the same content as one earlier in this stream, now that it has ended."""
+        twin = batch.twin
+        assert twin is not None and batch.document is not None
+        source, doc_id = batch.document.source, batch.document.doc_id
+        if twin.failed:
+            return FileResult(source, "failed", doc_id, error=f"{source}: same content as "
+                              f"{twin.document.source}, which failed")
+        return self._unchanged(doc_id, source) or FileResult(source, "failed", doc_id,
+                                                             error=f"{source}: not stored")
 
     def _unchanged(self, doc_id: str, source: str) -> FileResult | None:
         """The result for content already live, if it is; older versions here are retired."""

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import streamlit as st
 import typer
-from qdrant_client import QdrantClient
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from rag.cli import app
+from rag.store_edge import EdgeStore, open_edge_client
 from tests.pdfgen import filler, make_pdf
 from tests.workers_ai_server import ACCOUNT, TOKEN, Fault, StandIn, answer_tokens
 
@@ -101,11 +101,13 @@ def streamed_answer(request) -> str:
 
 
 def all_points(data_dir: Path) -> int:
-    """Every point in the embedded store, pending and retired included (docs list shows live)."""
-    client = QdrantClient(path=str(data_dir / "qdrant"))
+    """Every point in the embedded store (the default edge engine), pending and retired
+    included (the docs list shows live documents only)."""
+    client = open_edge_client(data_dir / "qdrant")
     try:
-        return sum(client.count(c.name, exact=True).count
-                   for c in client.get_collections().collections)
+        names = client.names()
+        assert names, "the ingest created no collection: this count would prove nothing"
+        return sum(EdgeStore(client, name, "", 0).size() for name in names)
     finally:
         client.close()
 
@@ -243,6 +245,29 @@ def test_a_failure_after_written_batches_leaves_no_points_and_no_token(
     search = run("search", station(17), "--json")
     assert search.exit_code == 0 and json.loads(search.stdout)["hits"] == []
     assert_secret_absent(TOKEN, result, caplog)
+
+
+def test_ingest_keeps_requests_in_flight_across_files_and_fails_one_file_alone(
+        env, standin, monkeypatch, tmp_path: Path) -> None:
+    """Eight small files, one request each: the next files are chunked and sent while earlier
+    requests wait, and the one request the server refuses fails its file alone."""
+    use_workers_ai(monkeypatch, standin, RAG_AI_EMBED_CONCURRENCY="4")
+    standin.latency = 0.2
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"note{i}.txt").write_text(f"{station(i)}\n\n{station(i + 100)}")
+    standin.fail(400, message="Bad input for this one", times=1, model=EMBED)
+    result = run("ingest", str(folder), "--json")
+    summary = json.loads(result.stdout)
+    assert summary["totals"]["ingested"] == 7 and summary["totals"]["failed"] == 1, summary
+    (failed,) = [f for f in summary["files"] if f["status"] == "failed"]
+    assert "Bad input for this one" in failed["error"]
+    assert [f["path"] for f in summary["files"]] == sorted(str(p) for p in folder.iterdir())
+    assert 3 <= standin.max_in_flight <= 4  # one file at a time would never exceed 1
+    assert all_points(Path(env["RAG_DATA_DIR"])) == summary["totals"]["chunks"] > 0
+    listed = json.loads(run("docs", "list", "--json").stdout)["documents"]
+    assert len(listed) == 7 and failed["path"] not in {d["source"] for d in listed}
 
 
 # --- 3. ask ------------------------------------------------------------------------------------

@@ -97,19 +97,60 @@ def test_failed_embedding_leaves_no_half_document(service, tmp_path: Path, monke
     real = service.embedder.embed_documents
     calls = {"n": 0}
 
-    def flaky(texts):
+    def flaky(texts, token_counts=None):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("embedding backend went away")
-        return real(texts)
+        return real(texts, token_counts)
 
-    monkeypatch.setattr(service.pipeline, "upsert_batch_size", 8)
+    monkeypatch.setattr(service.pipeline, "batch_size", 8)
     monkeypatch.setattr(service.embedder, "embed_documents", flaky)
     result = service.ingest([f]).files[0]
     assert result.status == "failed" and "went away" in result.error
     assert points(service) == 0
     monkeypatch.setattr(service.embedder, "embed_documents", real)
     assert service.ingest([f]).files[0].status == "ingested"
+
+
+def test_a_file_failing_mid_stream_leaves_the_others_whole(service, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """The embedder refuses one batch of the middle file while the next file is already being
+    embedded: that file fails whole, the files on either side are stored whole."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, topic in (("a.txt", "apples"), ("b.txt", "bridges"), ("c.txt", "comets")):
+        (folder / name).write_text(" ".join(f"Note {i} is about {topic} and more {topic}."
+                                            for i in range(300)))
+    real = service.embedder.embed_documents
+    batches = []
+
+    def refuses_bridges(texts, token_counts=None):
+        batches.append(texts[0])
+        if "bridges" in texts[0] and sum("bridges" in t for t in batches) == 2:
+            raise OSError("the embedder refused a batch about bridges")
+        return real(texts, token_counts)
+
+    monkeypatch.setattr(service.pipeline, "batch_size", 4)
+    monkeypatch.setattr(service.embedder, "embed_documents", refuses_bridges)
+    report = service.ingest([folder])
+    assert [f.status for f in report.files] == ["ingested", "failed", "ingested"]
+    assert "refused a batch about bridges" in report.files[1].error
+    assert any("comets" in first for first in batches)  # the stream went on past the failure
+    stored = {d.source: d.chunks for d in service.documents()}
+    assert set(stored) == {str(folder / "a.txt"), str(folder / "c.txt")}
+    assert points(service) == sum(stored.values()) == report.totals()["chunks"]
+
+
+def test_the_same_content_twice_in_one_run_is_stored_once(service, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("first.md", "second.md"):
+        (folder / name).write_text(f"# Otters\n\n{OTTERS}\n")
+    report = service.ingest([folder])
+    assert [f.status for f in report.files] == ["ingested", "unchanged"]
+    assert report.files[1].error == f"same content as {folder / 'first.md'}, already stored"
+    assert len(service.documents()) == 1
+    assert points(service) == report.files[0].chunks
 
 
 def test_wrong_embedder_fails_clearly(service, settings) -> None:

@@ -121,13 +121,13 @@ def test_failed_write_is_discarded(svc, tmp_path: Path, monkeypatch) -> None:
     f.write_text(" ".join(f"Paragraph {i} about lighthouses and keepers." for i in range(600)))
     real, calls = svc.embedder.embed_documents, []
 
-    def flaky(texts):
+    def flaky(texts, token_counts=None):
         calls.append(1)
         if len(calls) == 2:
             raise OSError("embedding backend went away")
-        return real(texts)
+        return real(texts, token_counts)
 
-    monkeypatch.setattr(svc.pipeline, "upsert_batch_size", 4)
+    monkeypatch.setattr(svc.pipeline, "batch_size", 4)
     monkeypatch.setattr(svc.embedder, "embed_documents", flaky)
     assert svc.ingest([f]).files[0].status == "failed"
     assert svc.store.size() == 0

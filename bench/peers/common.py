@@ -151,7 +151,7 @@ def our_chunks(corpus: Corpus) -> OurChunks:
         pages.extend(page.text for page in document.pages)
         chunks.extend(c.text for c in chunk_document(document, pipeline.splitter,
                                                      pipeline.count_tokens,
-                                                     embedder.max_tokens - 2))
+                                                     pipeline.token_limit))
     result = OurChunks(pages, chunks, round(time.perf_counter() - started, 1))
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{os.getpid()}.part")

@@ -102,15 +102,22 @@ class OpenAIEmbedder(Embedder):
                     self._dimension = int(self._request(["dimension probe"]).shape[1])
         return self._dimension
 
-    def count_tokens(self, text: str) -> int:
-        counts = wordpiece_counts([text])
-        return counts[0] if counts else len(text.encode("utf-8")) // 3 + 2
+    special_tokens = 2  # [CLS] and [SEP] for the BERT family; BPE models add fewer
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+    def count_tokens(self, text: str) -> int:
+        return self.count_content_tokens(text) + self.special_tokens
+
+    def count_content_tokens(self, text: str) -> int:
+        counts = wordpiece_counts([text], special_tokens=False)
+        return counts[0] if counts else len(text.encode("utf-8")) // 3
+
+    def embed_documents(self, texts: Sequence[str],
+                        token_counts: Sequence[int] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        for text in texts:
-            self.check_length(text, "chunk")
+        if token_counts is None:
+            token_counts = [self.check_length(text, "chunk") for text in texts]
+        self.check_counts(token_counts)
         batches = [
             list(texts[start : start + self.max_batch])
             for start in range(0, len(texts), self.max_batch)

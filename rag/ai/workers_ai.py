@@ -129,6 +129,7 @@ class WorkersAIEmbedder(Embedder):
 
     max_tokens = 512
     max_batch = MAX_TEXTS_PER_REQUEST
+    special_tokens = 2  # [CLS] and [SEP]
     pooling = "cls"
 
     def __init__(self, http: AIHttp, route: WorkersAIRoute, model: str, concurrency: int = 4):
@@ -152,32 +153,39 @@ class WorkersAIEmbedder(Embedder):
 
     def count_tokens(self, text: str) -> int:
         """Exact for bge (same WordPiece vocabulary); a conservative estimate without it."""
-        counts = wordpiece_counts([text])
-        return counts[0] if counts else estimate_tokens(text) + 2
+        return self.count_content_tokens(text) + self.special_tokens
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+    def count_content_tokens(self, text: str) -> int:
+        counts = wordpiece_counts([text], special_tokens=False)
+        return counts[0] if counts else estimate_tokens(text)
+
+    def embed_documents(self, texts: Sequence[str],
+                        token_counts: Sequence[int] | None = None) -> np.ndarray:
         """Embed batches concurrently; each batch's lengths are checked before its request.
 
         Counting inside the batches lets the tokenizer (which releases the GIL) run while other
         requests wait on the network; a chunk over the limit stops the work not yet started
         and is reported (never truncated). The pipeline discards whatever was written before.
+        Counts the caller already has (chunking's) are checked instead of counted again.
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if token_counts is not None:
+            self.check_counts(token_counts)
         starts = range(0, len(texts), self.max_batch)
-        parts = run_concurrently(
-            lambda start: self._embed_checked(texts[start : start + self.max_batch], start),
-            list(starts), self.concurrency)
-        return np.concatenate(parts).astype(np.float32)
+
+        def batch(start: int) -> np.ndarray:
+            part = texts[start : start + self.max_batch]
+            if token_counts is None:
+                return self._embed_checked(part, start)
+            return self._embed(part, sum(token_counts[start : start + self.max_batch]))
+
+        return np.concatenate(run_concurrently(batch, list(starts), self.concurrency)).astype(
+            np.float32)
 
     def _embed_checked(self, texts: Sequence[str], first: int) -> np.ndarray:
         counts = wordpiece_counts(texts) or [self.count_tokens(text) for text in texts]
-        for offset, tokens in enumerate(counts):
-            if tokens > self.max_tokens:
-                raise InputTooLongError(
-                    f"Chunk {first + offset} has {tokens} tokens; the embedding model {self.name} "
-                    f"takes at most {self.max_tokens}. Lower RAG_CHUNK_TOKENS."
-                )
+        self.check_counts(counts, first)
         return self._embed(texts, sum(counts))
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:

@@ -23,6 +23,8 @@ class Embedder(ABC):
         dimension: vector length.
         max_tokens: the model's limit per text, special tokens included.
         max_batch: most texts a single `embed_batch` call may take.
+        concurrency: how many calls are worth having in flight at once.
+        special_tokens: tokens the model adds to every text.
         query_instruction: prefix the model was trained to expect on queries ("" if none).
     """
 
@@ -30,11 +32,22 @@ class Embedder(ABC):
     dimension: int
     max_tokens: int
     max_batch: int = 32
+    #: `embed_documents` calls worth running at once: 1 for a model that uses every core
+    #: itself; a remote API's requests in flight
+    concurrency: int = 1
+    #: tokens the model adds to every text ([CLS] and [SEP] for BERT-family models)
+    special_tokens: int = 0
     query_instruction: str = ""
 
     @abstractmethod
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text`, special tokens included."""
+
+    def count_content_tokens(self, text: str) -> int:
+        """Tokens of `text` itself: chunk sizes are measured in these. Adding
+        `special_tokens` gives `count_tokens`; a provider that cannot tell them apart leaves
+        both as they are here, which over-counts (never under-counts)."""
+        return self.count_tokens(text)
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -50,11 +63,29 @@ class Embedder(ABC):
             )
         return tokens
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed many texts in length-sorted batches; the result keeps the input order."""
+    def check_counts(self, token_counts: Sequence[int], first: int = 0) -> None:
+        """Refuse any text over the model's limit, given counts as `count_tokens` gives them
+        (`first`: the position of the first count among the caller's chunks)."""
+        for position, tokens in enumerate(token_counts, start=first):
+            if tokens > self.max_tokens:
+                raise InputTooLongError(
+                    f"Chunk {position} has {tokens} tokens; the embedding model {self.name} "
+                    f"takes at most {self.max_tokens}. Lower RAG_CHUNK_TOKENS."
+                )
+
+    def embed_documents(self, texts: Sequence[str],
+                        token_counts: Sequence[int] | None = None) -> np.ndarray:
+        """Embed many texts in length-sorted batches; the result keeps the input order.
+
+        `token_counts`, when the caller has counted already (chunking does), spares a recount.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        lengths = [self.check_length(text, "chunk") for text in texts]
+        if token_counts is None:
+            lengths = [self.check_length(text, "chunk") for text in texts]
+        else:
+            self.check_counts(token_counts)
+            lengths = list(token_counts)
         order = sorted(range(len(texts)), key=lengths.__getitem__)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self.max_batch):

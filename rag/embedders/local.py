@@ -52,6 +52,7 @@ class LocalOnnxEmbedder(Embedder):
 
     name = "local:all-MiniLM-L6-v2"
     query_instruction = ""  # all-MiniLM-L6-v2 was trained without one
+    special_tokens = 2  # [CLS] and [SEP]
 
     def __init__(self, model_dir: Path, batch_size: int = 8, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -71,7 +72,7 @@ class LocalOnnxEmbedder(Embedder):
         self._counter = load_tokenizer(source)
         self._batcher = load_tokenizer(source)
         self._batcher.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._lock = threading.Lock()  # the padding tokenizer is stateful
+        self._lock = threading.Lock()  # see embed_batch
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
@@ -89,14 +90,16 @@ class LocalOnnxEmbedder(Embedder):
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        # one batch at a time: the padding tokenizer is stateful, and the session already
+        # uses every core (two runs at once would fight over them)
         with self._lock:
             encodings = self._batcher.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalise(pooled)

@@ -27,6 +27,18 @@ def join_pages(document: Document) -> tuple[str, list[int]]:
     return PAGE_SEPARATOR.join(parts), starts
 
 
+class _WordTokens(dict):
+    """Each word's token count, counted by the real tokenizer the first time it is asked for."""
+
+    def __init__(self, count_tokens: Callable[[str], int]) -> None:
+        super().__init__()
+        self._count = count_tokens
+
+    def __missing__(self, word: str) -> int:
+        tokens = self[word] = self._count(word)
+        return tokens
+
+
 class WordSumCounter:
     """A text's tokens as the sum of its whitespace-separated words' tokens, each distinct word
     counted once by the real tokenizer and remembered.
@@ -37,21 +49,13 @@ class WordSumCounter:
     """
 
     def __init__(self, count_tokens: Callable[[str], int], max_words: int = 500_000) -> None:
-        self._count = count_tokens
+        self._words = _WordTokens(count_tokens)
         self._max_words = max_words
-        self._words: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
-        words = self._words
-        if len(words) > self._max_words:  # a corpus of unique tokens: start over
-            words.clear()
-        total = 0
-        for word in text.split():
-            tokens = words.get(word)
-            if tokens is None:
-                tokens = words[word] = self._count(word)
-            total += tokens
-        return total
+        if len(self._words) > self._max_words:  # a corpus of unique tokens: start over
+            self._words.clear()
+        return sum(map(self._words.__getitem__, text.split()))
 
 
 def make_splitter(

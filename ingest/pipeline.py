@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone  # issue 5: ingested_at
 from functools import lru_cache
 from pathlib import Path
@@ -94,21 +94,24 @@ class _Open:
     document: Document
     chunks: list[Chunk]
     extra: dict
-    batches: int
     written: int = 0
     failed: bool = False
 
 
 @dataclass
 class _Batch:
-    """Chunks of one open document to embed and write, or a file whose outcome is known."""
+    """Chunks to embed in one call and then write, from one document or several (small files
+    share a request); or a file whose outcome is known (`result`); or a file with the same
+    content as `twin`, an earlier file of this stream, to be decided once that one is."""
 
-    doc: _Open | None = None
-    chunks: Sequence[Chunk] = ()
+    parts: list[tuple[_Open, Sequence[Chunk]]] = field(default_factory=list)
     result: FileResult | None = None
-    # a later file with the same content as `twin`, still being written: decided after it
     twin: _Open | None = None
     document: Document | None = None
+
+    @property
+    def size(self) -> int:
+        return sum(len(chunks) for _, chunks in self.parts)
 
 
 class IngestPipeline:
@@ -141,16 +144,20 @@ class IngestPipeline:
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders in order; the next files parse while one embeds."""
-        loaded = load_ahead(list(discover(paths)), self._is_stored)
+        files = list(discover(paths))
         results = []
-        for result in self._store_all(self._prepare(item) for item in loaded):
+        for result in self._store_all(self._prepare(item)
+                                      for item in load_ahead(files, self._is_stored)):
             results.append(result)
             if on_file:
                 on_file(result)
-        return IngestReport(results)
+        # results come as files finish, which batches shared between files can reorder
+        order = {str(path): n for n, path in enumerate(files)}
+        return IngestReport(sorted(results, key=lambda r: order.get(r.path, len(order))))
 
     def ingest_documents(self, documents: Iterable[Document]) -> Iterator[FileResult]:
-        """Store parsed documents, each all or nothing; one result per document, in order."""
+        """Store parsed documents, each all or nothing; one result per document, as each
+        one ends (not always in input order)."""
         return self._store_all(documents)
 
     def ingest_bytes(self, path: Path, data: bytes, source: str) -> FileResult:
@@ -193,23 +200,23 @@ class IngestPipeline:
         batches = self._batches(items, open_docs)
         try:
             for done in run_ahead(self._embed, batches, self._workers,
-                                  needs_work=lambda batch: batch.doc is not None):
+                                  needs_work=lambda batch: bool(batch.parts)):
                 batch = done.item
                 if batch.result is not None:
-                    result: FileResult | None = batch.result
+                    yield batch.result
                 elif batch.twin is not None:
-                    result = self._after_twin(batch)
+                    yield self._after_twin(batch)
                 else:
-                    result = self._write(batch, done.result, done.error, open_docs)
-                if result is not None:
-                    yield result
+                    yield from self._write(batch, done.result, done.error, open_docs)
         finally:  # interrupted (or a bug): no half document may stay behind
             for doc in open_docs:
                 self._discard_quietly(doc.document.doc_id)
 
     def _batches(self, items: Iterable[Document | FileResult],
                  open_docs: list[_Open]) -> Iterator[_Batch]:
-        """Chunk each document as the embedding window asks for more work."""
+        """Chunk each document as the embedding window asks for more work, and pack the
+        chunks into full batches, across documents."""
+        batch = _Batch()
         for item in items:
             if isinstance(item, FileResult):
                 yield _Batch(result=item)
@@ -220,6 +227,9 @@ class IngestPipeline:
                 continue
             twin = next((d for d in open_docs if d.document.doc_id == item.doc_id), None)
             if twin is not None:
+                if batch.parts:  # the twin's last chunks may be in it: they go first
+                    yield batch
+                    batch = _Batch()
                 yield _Batch(twin=twin, document=item)
                 continue
             chunks = chunk_document(item, self.splitter, self.count_tokens, self.token_limit)
@@ -227,47 +237,56 @@ class IngestPipeline:
                 yield _Batch(result=FileResult(item.source, "failed", item.doc_id,
                                                error=f"{item.source}: no text to index"))
                 continue
-            size = self.batch_size
-            doc = _Open(item, chunks, _document_fields(item), -(-len(chunks) // size))
+            doc = _Open(item, chunks, _document_fields(item))
             open_docs.append(doc)
-            for start in range(0, len(chunks), size):
-                if doc.failed:
-                    break
-                yield _Batch(doc, chunks[start : start + size])
+            start = 0
+            while start < len(chunks):
+                room = self.batch_size - batch.size
+                batch.parts.append((doc, chunks[start : start + room]))
+                start += room
+                if batch.size == self.batch_size:
+                    yield batch
+                    batch = _Batch()
+        if batch.parts:
+            yield batch
 
     def _embed(self, batch: _Batch) -> np.ndarray:
         """Runs in a worker thread: the counts from chunking spare the embedder a recount."""
-        return self.embedder.embed_documents(
-            [c.text for c in batch.chunks],
-            [c.token_count + self.embedder.special_tokens for c in batch.chunks])
+        chunks = [c for _, part in batch.parts for c in part]
+        special = self.embedder.special_tokens
+        return self.embedder.embed_documents([c.text for c in chunks],
+                                             [c.token_count + special for c in chunks])
 
     def _write(self, batch: _Batch, dense: np.ndarray | None, error: Exception | None,
-               open_docs: list[_Open]) -> FileResult | None:
-        """Write one embedded batch; the document's result once it is live or has failed."""
-        doc = batch.doc
-        assert doc is not None
-        if doc.failed:
-            return None
-        document = doc.document
-        try:
-            if error is not None:
-                raise error
-            assert dense is not None
-            sparse = [lexical.document_vector(c.text) for c in batch.chunks]
-            self.store.upsert_pending(batch.chunks, dense, sparse, len(doc.chunks),
-                                      document.media_type, doc.extra)
-            doc.written += 1
-            if doc.written < doc.batches:
-                return None
-            self.store.activate(document.doc_id, document.source, len(doc.chunks))
-        except (RagError, OSError, ValueError) as exc:
-            doc.failed = True
+               open_docs: list[_Open]) -> Iterator[FileResult]:
+        """Write one embedded batch; the result of each document that is now live or failed."""
+        offset = 0
+        for doc, chunks in batch.parts:
+            rows = slice(offset, offset + len(chunks))
+            offset += len(chunks)
+            if doc.failed:
+                continue
+            document = doc.document
+            try:
+                if error is not None:
+                    raise error
+                assert dense is not None
+                sparse = [lexical.document_vector(c.text) for c in chunks]
+                self.store.upsert_pending(chunks, dense[rows], sparse, len(doc.chunks),
+                                          document.media_type, doc.extra)
+                doc.written += len(chunks)
+                if doc.written < len(doc.chunks):
+                    continue
+                self.store.activate(document.doc_id, document.source, len(doc.chunks))
+            except (RagError, OSError, ValueError) as exc:
+                doc.failed = True
+                open_docs.remove(doc)
+                self._discard_quietly(document.doc_id)
+                yield FileResult(document.source, "failed", document.doc_id,
+                                 error=f"{document.source}: {exc}")
+                continue
             open_docs.remove(doc)
-            self._discard_quietly(document.doc_id)
-            return FileResult(document.source, "failed", document.doc_id,
-                              error=f"{document.source}: {exc}")
-        open_docs.remove(doc)
-        return FileResult(document.source, "ingested", document.doc_id, len(doc.chunks))
+            yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks))
 
     def _after_twin(self, batch: _Batch) -> FileResult:
         """A file with the same content as one earlier in this stream, now that it has ended."""

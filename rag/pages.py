@@ -1,7 +1,8 @@
 """A PDF page as an image, with a cited passage highlighted on it (pypdfium2 + Pillow, offline).
 
-The passage is the chunk text our loader (pypdf) extracted; pdfium extracts the page's text
-again with its own spacing and line breaks, so the two are matched word by word
+The passage is the chunk text our loader extracted (pdfium's text, with line breaks and
+hyphenation marks tidied; pypdf's for files pdfium could not open), so the two are matched
+word by word
 (case-insensitive), not character by character. Every run of at least three consecutive
 passage words found in order on the page is highlighted; a passage that starts on this page and
 ends on the next is highlighted where it is.
@@ -13,6 +14,8 @@ import io
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+from rag.pdfium_lock import PDFIUM_LOCK
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 HIGHLIGHT_FILL = (255, 214, 0, 90)
@@ -61,9 +64,14 @@ def render_page(data: bytes, page_number: int, passage: str | None = None,
     pdfium cannot open.
     """
     import pypdfium2 as pdfium
+
+    with PDFIUM_LOCK:
+        return _render(pdfium.PdfDocument(data), page_number, passage, scale)
+
+
+def _render(pdf, page_number: int, passage: str | None, scale: float) -> RenderedPage:
     from PIL import Image, ImageDraw
 
-    pdf = pdfium.PdfDocument(data)
     try:
         if not 1 <= page_number <= len(pdf):
             raise ValueError(f"page {page_number} is outside the document (1 to {len(pdf)})")
@@ -109,8 +117,9 @@ def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, 
 def page_count(data: bytes) -> int:
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(data)
-    try:
-        return len(pdf)
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()

@@ -16,6 +16,25 @@ def test_pdf_pages_and_title() -> None:
     assert doc.media_type == "application/pdf"
 
 
+def test_pdf_text_comes_from_pdfium_tidied_and_pypdf_reads_what_pdfium_cannot(
+        monkeypatch) -> None:
+    import pypdfium2 as pdfium
+
+    lines = ["The first line of the page.", "The second line, after a break."]
+    data = make_pdf(["\n".join(lines)], title="Lines")
+    fast = load_bytes(Path("lines.pdf"), data)
+    assert "\r" not in fast.pages[0].text and "\x02" not in fast.pages[0].text
+    assert [line.strip() for line in fast.pages[0].text.splitlines()] == lines
+
+    def cannot_open(*args, **kwargs):
+        raise pdfium.PdfiumError("Failed to load document (PDFium: Data format error).")
+
+    monkeypatch.setattr(pdfium, "PdfDocument", cannot_open)
+    fallback = load_bytes(Path("lines.pdf"), data)
+    assert fallback.title == fast.title == "Lines"
+    assert fallback.pages[0].text.split() == fast.pages[0].text.split()
+
+
 def test_pdf_with_empty_user_password_opens() -> None:
     doc = load_bytes(Path("a.pdf"), encrypt(make_pdf(["Open sesame."]), user_password=""))
     assert "Open sesame" in doc.pages[0].text

@@ -3,7 +3,8 @@
 All modes share one ingest of the paragraphs into a throw-away collection; BM25 (rank-bm25)
 runs in the same process as the baseline. Prints a table and writes bench/results/squad_eval.json.
 
-    .venv/bin/python bench/squad_eval.py [--limit N] [--answer-limit N]
+    .venv/bin/python bench/squad_eval.py [--limit N] [--answer-limit N] [--every K]
+        [--precision int8 fp32]
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from rag.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
-COLUMNS = ["mode", "paragraphs", "questions", "hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10",
-           "answer_span_rate", "seconds"]
+COLUMNS = ["mode", "embedder", "paragraphs", "questions", "hit@1", "hit@5", "hit@10", "mrr@10",
+           "ndcg@10", "answer_span_rate", "seconds"]
 
 
 def main() -> None:
@@ -30,11 +31,18 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--answer-limit", type=int, default=1000)
     parser.add_argument("--every", type=int, default=1, help="keep every k-th question")
+    parser.add_argument("--precision", nargs="+", choices=["int8", "fp32"],
+                        help="local model precisions to compare (default: the configured one); "
+                             "the first runs every mode and BM25, the others dense and hybrid")
     args = parser.parse_args()
     settings = load_settings()
-    results = evaluate(make_embedder(settings), args.squad, ["dense", "sparse", "hybrid"],
-                       args.limit, args.answer_limit, settings.chunk_tokens,
-                       settings.chunk_overlap, with_bm25=True, progress=print, every=args.every)
+    results = []
+    for n, precision in enumerate(args.precision or [settings.local_precision]):
+        configured = settings.model_copy(update={"local_precision": precision})
+        modes = ["dense", "sparse", "hybrid"] if n == 0 else ["dense", "hybrid"]
+        results += evaluate(make_embedder(configured), args.squad, modes, args.limit,
+                            args.answer_limit, settings.chunk_tokens, settings.chunk_overlap,
+                            with_bm25=n == 0, progress=print, every=args.every)
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))
     for r in results:

@@ -134,8 +134,7 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
         pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
         started = time.perf_counter()
         say(f"ingesting {len(documents)} paragraphs")
-        for doc in documents:
-            result = pipeline.ingest_document(doc)
+        for result in pipeline.ingest_documents(documents):
             if result.status == "failed":
                 raise RuntimeError(result.error)
         ingest_seconds = time.perf_counter() - started

@@ -12,7 +12,8 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "local":
         from rag.embedders.local import LocalOnnxEmbedder
 
-        return LocalOnnxEmbedder(settings.resolved_model_dir, settings.embed_batch_size)
+        return LocalOnnxEmbedder(settings.resolved_model_dir, settings.embed_batch_size,
+                                 precision=settings.local_precision)
     if settings.embedder == "workers-ai":
         from rag.ai.workers_ai import WorkersAIEmbedder
 

@@ -131,7 +131,8 @@ class ChunkStore(ABC):
         raise EmbedderMismatchError(
             f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
             f"the configured embedder is {self.embedder_name} ({self.dimension} dims). Set "
-            f"RAG_EMBEDDER back, or use another RAG_COLLECTION (or delete this one) to re-ingest."
+            f"RAG_EMBEDDER (or RAG_LOCAL_PRECISION) back, or use another RAG_COLLECTION (or "
+            f"delete this one) to re-ingest."
         )
 
     def version(self) -> int:

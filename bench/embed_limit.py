@@ -173,14 +173,18 @@ def print_report(passes: list[Pass], best: Pass, at_ours: Pass | None,
 
 def main() -> None:
     args = parse_args()
-    ours = load_settings(embedder="local").embed_batch_size
-    sizes = ([int(s) for s in args.batch_sizes.split(",")] if args.batch_sizes
-             else [ours] + [s for s in (16, 32) if s != ours])
+    settings = load_settings(embedder="local")
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     load_at_start = os.getloadavg()
     corpus, chunks, ids, pre_s = prepare(args)
-    # our ingest's own session: same graph, threads and optimisation level
-    embedder = LocalOnnxEmbedder(ensure_onnx_model(), ours)
+    # our ingest's own session: same graph, precision, threads and optimisation level; the
+    # int8 model runs one text per call in our ingest, batches are tried here all the same
+    embedder = LocalOnnxEmbedder(ensure_onnx_model(), settings.embed_batch_size,
+                                 precision=settings.local_precision)
+    ours = embedder.max_batch
+    sizes = ([int(s) for s in args.batch_sizes.split(",")] if args.batch_sizes
+             else [ours] + [s for s in (8, 16, 32) if s != ours])
+    print(f"model: {embedder.name}; our batch size {ours}", flush=True)
     session = embedder._session  # private, on purpose: the embedder alone is the point
     print(f"{corpus.files} files, {corpus.pages} pages"
           + (f" (SUBSET: {corpus.subset})" if corpus.subset else "")
@@ -198,6 +202,7 @@ def main() -> None:
     print_report(passes, best, at_ours, share)
     result = {
         "name": "embed_limit",
+        "embedder": embedder.name,
         "run": f"SUBSET RUN ({corpus.subset}), not the full benchmark" if corpus.subset
         else "full corpus",
         "subset": corpus.subset is not None, "started": started, "command": " ".join(sys.argv),

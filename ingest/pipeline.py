@@ -137,9 +137,8 @@ class IngestPipeline:
                                       chunk_overlap)
         # one request per batch for a remote embedder (several in flight); a local model
         # length-sorts a larger batch itself
-        concurrency = getattr(embedder, "concurrency", 1)
-        self._workers = concurrency
-        self.batch_size = embedder.max_batch if concurrency > 1 else upsert_batch_size
+        self._workers = embedder.concurrency
+        self.batch_size = embedder.max_batch if embedder.concurrency > 1 else upsert_batch_size
 
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:

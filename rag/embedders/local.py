@@ -118,7 +118,7 @@ class LocalOnnxEmbedder(Embedder):
         self._counter = load_tokenizer(source)
         self._batcher = load_tokenizer(source)
         self._batcher.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._lock = threading.Lock()  # see embed_batch
+        self._lock = threading.Lock()  # see _run
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1

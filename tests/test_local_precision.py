@@ -1,0 +1,34 @@
+"""The local model's two precisions: int8 (default, quantized once from fp32) and fp32."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rag.embedders.local import LocalOnnxEmbedder
+from rag.registry import make_embedder
+from rag.settings import Settings
+
+TEXTS = ["Sea otters use rocks to crack open shellfish.",
+         "Mount Etna is an active volcano on the east coast of Sicily.",
+         "The cafeteria opens at eight and closes at three on weekdays, except on holidays."]
+
+
+def test_int8_is_the_default_and_named_apart_from_fp32(embedder: LocalOnnxEmbedder,
+                                                      model_dir: Path) -> None:
+    fp32 = make_embedder(Settings(model_dir=model_dir, local_precision="fp32", _env_file=None))
+    assert embedder.name == "local:all-MiniLM-L6-v2-int8"
+    assert fp32.name == "local:all-MiniLM-L6-v2"  # collections filled before int8 keep working
+    assert (model_dir / "all-MiniLM-L6-v2.int8.onnx").is_file()
+    a, b = embedder.embed_documents(TEXTS), fp32.embed_documents(TEXTS)
+    cosines = (a * b).sum(axis=1)
+    assert cosines.min() > 0.95 and not np.allclose(a, b, atol=1e-4)
+    # the same meaning wins under both: each text is closest to its own other-precision vector
+    assert (np.argmax(a @ b.T, axis=1) == np.arange(len(TEXTS))).all()
+
+
+def test_an_int8_vector_does_not_depend_on_its_batch(embedder: LocalOnnxEmbedder) -> None:
+    together = embedder.embed_batch(TEXTS)
+    alone = np.stack([embedder.embed_query(t) for t in TEXTS])  # a question is embedded alone
+    np.testing.assert_allclose(together, alone, atol=1e-6)

@@ -1,9 +1,9 @@
 """Parse the next files in a worker process while the current one is being embedded.
 
-Embedding dominates a CPU ingest, and pypdf's text extraction is pure Python: in the same
-process it would add its whole time on top (a fifth of the shared manuals' ingest). A worker
-process (a thread would hold the GIL) parses up to `lookahead` files ahead of the file being
-embedded; only those files are held in memory, so memory stays flat however large the folder.
+Parsing (pdfium, pypdf for the files pdfium refuses, BeautifulSoup for HTML) would otherwise
+run in line with chunking and writing, and the pure-Python parts would hold the GIL. A worker
+process parses up to `lookahead` files ahead of the file being embedded; only those files are
+held in memory, so memory stays flat however large the folder.
 
 A file whose content is already stored is not parsed at all (its hash is checked first); a
 parser that crashes the worker costs only that file, which is then parsed in this process.

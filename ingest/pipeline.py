@@ -157,7 +157,7 @@ class IngestPipeline:
     def ingest_documents(self, documents: Iterable[Document]) -> Iterator[FileResult]:
         """Store parsed documents, each all or nothing; one result per document, as each
         one ends (not always in input order)."""
-        return self._store_all(documents)
+        return self._store_all(self._unless_stored(document) for document in documents)
 
     def ingest_bytes(self, path: Path, data: bytes, source: str) -> FileResult:
         """Ingest a file's bytes (from disk or a browser upload) stored under `source`.
@@ -168,20 +168,25 @@ class IngestPipeline:
         if unchanged:
             return unchanged
         try:
-            return self.ingest_document(load_bytes(path, data, source=source))
+            [result] = self._store_all([load_bytes(path, data, source=source)])
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
+        return result
 
     def ingest_document(self, document: Document) -> FileResult:
         """Store one document unless the same content is already live; all or nothing."""
-        [result] = self._store_all([document])
+        [result] = self._store_all([self._unless_stored(document)])
         return result
+
+    def _unless_stored(self, document: Document) -> Document | FileResult:
+        return self._unchanged(document.doc_id, document.source) or document
 
     def _is_stored(self, doc_id: str, source: str) -> bool:
         return self.store.live_copy_of(doc_id) is not None
 
     def _prepare(self, item: Loaded) -> Document | FileResult:
-        """The parsed document, or the outcome already known (unreadable or unchanged)."""
+        """The parsed document, or the outcome already known (unreadable or unchanged);
+        stored content is never parsed."""
         source = str(item.path)
         if item.error is not None:
             return FileResult(source, "failed", error=item.error)
@@ -214,16 +219,14 @@ class IngestPipeline:
     def _batches(self, items: Iterable[Document | FileResult],
                  open_docs: list[_Open]) -> Iterator[_Batch]:
         """Chunk each document as the embedding window asks for more work, and pack the
-        chunks into full batches, across documents."""
+        chunks into full batches, across documents. Documents come checked against the store
+        (`_prepare`, `_unless_stored`), each drawn just before it is chunked."""
         batch = _Batch()
         for item in items:
             if isinstance(item, FileResult):
                 yield _Batch(result=item)
                 continue
-            unchanged = self._unchanged(item.doc_id, item.source)
-            if unchanged:
-                yield _Batch(result=unchanged)
-                continue
+            # same content as a file still being written in this stream
             twin = next((d for d in open_docs if d.document.doc_id == item.doc_id), None)
             if twin is not None:
                 if batch.parts:  # the twin's last chunks may be in it: they go first

@@ -116,8 +116,10 @@ class OpenAIEmbedder(Embedder):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if token_counts is None:
-            token_counts = [self.check_length(text, "chunk") for text in texts]
-        self.check_counts(token_counts)
+            for text in texts:
+                self.check_length(text, "chunk")
+        else:
+            self.check_counts(token_counts)
         batches = [
             list(texts[start : start + self.max_batch])
             for start in range(0, len(texts), self.max_batch)

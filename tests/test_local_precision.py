@@ -32,3 +32,15 @@ def test_an_int8_vector_does_not_depend_on_its_batch(embedder: LocalOnnxEmbedder
     together = embedder.embed_batch(TEXTS)
     alone = np.stack([embedder.embed_query(t) for t in TEXTS])  # a question is embedded alone
     np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+def test_sessions_side_by_side_give_the_same_vectors(model_dir: Path) -> None:
+    """Documents are spread over one single-threaded session per core; a text's vector must
+    not depend on which session ran it, or how many there are."""
+    texts = TEXTS * 4 + [f"Note {i} on rivers, otters and tides." for i in range(10)]
+    one = LocalOnnxEmbedder(model_dir, sessions=1)
+    two = LocalOnnxEmbedder(model_dir, sessions=2)
+    assert (one.sessions, two.sessions) == (1, 2)
+    np.testing.assert_allclose(two.embed_documents(texts), one.embed_documents(texts),
+                               atol=1e-6)
+    np.testing.assert_allclose(two.embed_query(TEXTS[0]), one.embed_query(TEXTS[0]), atol=1e-6)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.errors import InputTooLongError
+from rag.tokens import TokenCounter
 
 
 class Embedder(ABC):
@@ -35,6 +36,8 @@ class Embedder(ABC):
     #: `embed_documents` calls worth running at once: 1 for a model that uses every core
     #: itself; a remote API's requests in flight
     concurrency: int = 1
+    #: runs on this machine's cores (a local model), not behind a network API
+    runs_locally: bool = False
     #: tokens the model adds to every text ([CLS] and [SEP] for BERT-family models)
     special_tokens: int = 0
     query_instruction: str = ""
@@ -43,11 +46,15 @@ class Embedder(ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text`, special tokens included."""
 
+    def token_counter(self) -> TokenCounter:
+        """What chunk sizes are measured with: tokens of a text itself, without the special
+        tokens (adding `special_tokens` gives `count_tokens`). Picklable, for a parse worker.
+        Every provider here reads the bundled WordPiece vocabulary; one that does not
+        overrides this."""
+        return TokenCounter.bundled()
+
     def count_content_tokens(self, text: str) -> int:
-        """Tokens of `text` itself: chunk sizes are measured in these. Adding
-        `special_tokens` gives `count_tokens`; a provider that cannot tell them apart leaves
-        both as they are here, which over-counts (never under-counts)."""
-        return self.count_tokens(text)
+        return self.token_counter().count(text)
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -87,11 +94,18 @@ class Embedder(ABC):
             self.check_counts(token_counts)
             lengths = list(token_counts)
         order = sorted(range(len(texts)), key=lengths.__getitem__)
+        rows = [order[start : start + self.max_batch]
+                for start in range(0, len(order), self.max_batch)]
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self.max_batch):
-            idx = order[start : start + self.max_batch]
-            out[idx] = self.embed_batch([texts[i] for i in idx])
+        vectors = self.embed_batches([[texts[i] for i in idx] for idx in rows])
+        for idx, batch in zip(rows, vectors, strict=True):
+            out[idx] = batch
         return out
+
+    def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """`embed_batch` on each batch, in order; a model with several sessions runs them
+        side by side."""
+        return [self.embed_batch(batch) for batch in batches]
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a search query with the model's own query instruction."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.tokens import TokenCounter
 from rag.types import Chunk, Document
 
 PAGE_SEPARATOR = "\n\n"
@@ -27,45 +28,45 @@ def join_pages(document: Document) -> tuple[str, list[int]]:
     return PAGE_SEPARATOR.join(parts), starts
 
 
-class _WordTokens(dict):
-    """Each word's token count, counted by the real tokenizer the first time it is asked for."""
-
-    def __init__(self, count_tokens: Callable[[str], int]) -> None:
-        super().__init__()
-        self._count = count_tokens
-
-    def __missing__(self, word: str) -> int:
-        tokens = self[word] = self._count(word)
-        return tokens
-
-
 class WordSumCounter:
     """A text's tokens as the sum of its whitespace-separated words' tokens, each distinct word
     counted once by the real tokenizer and remembered.
 
     WordPiece splits at whitespace before anything else, so the sum is the tokenizer's own
-    count; for the splitter, which measures every paragraph, sentence and merge, it is ten
-    times cheaper than tokenizing each piece (the final chunks are still counted exactly).
+    count (`TokenCounter.needs_exact_count` finds the rare exceptions); for the splitter,
+    which measures every paragraph, sentence and merge, it is ten times cheaper than
+    tokenizing each piece. `learn` counts a document's new words in one tokenizer call.
     """
 
-    def __init__(self, count_tokens: Callable[[str], int], max_words: int = 500_000) -> None:
-        self._words = _WordTokens(count_tokens)
+    def __init__(self, counter: TokenCounter, max_words: int = 500_000) -> None:
+        self._counter = counter
+        self._words: dict[str, int] = {}
         self._max_words = max_words
 
-    def __call__(self, text: str) -> int:
+    def learn(self, text: str) -> None:
+        """Count every word of `text` not seen yet, all in one call."""
         if len(self._words) > self._max_words:  # a corpus of unique tokens: start over
             self._words.clear()
-        return sum(map(self._words.__getitem__, text.split()))
+        new = list(set(text.split()).difference(self._words))
+        if new:
+            self._words.update(zip(new, self._counter.count_many(new), strict=True))
+
+    def __call__(self, text: str) -> int:
+        words = text.split()
+        try:
+            return sum(map(self._words.__getitem__, words))
+        except KeyError:  # a text `learn` has not seen
+            self.learn(text)
+            return sum(map(self._words.__getitem__, words))
 
 
-def make_splitter(
-    count_tokens: Callable[[str], int], chunk_tokens: int, overlap_tokens: int
-) -> RecursiveCharacterTextSplitter:
-    """A splitter whose sizes are in model tokens (count_tokens excludes special tokens)."""
+def make_splitter(length: Callable[[str], int], chunk_tokens: int,
+                  overlap_tokens: int) -> RecursiveCharacterTextSplitter:
+    """A splitter whose sizes are in model tokens, as `length` counts them."""
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_tokens,
         chunk_overlap=min(overlap_tokens, chunk_tokens // 2),
-        length_function=WordSumCounter(count_tokens),
+        length_function=length,
         separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
         keep_separator="end",
         add_start_index=True,
@@ -73,26 +74,74 @@ def make_splitter(
     )
 
 
-def _fit(body: str, start: int, count_tokens: Callable[[str], int],
-         limit: int) -> list[tuple[str, int]]:
-    """Halve a piece at whitespace until each part is within `limit` tokens.
+class Chunker:
+    """Chunks of `chunk_tokens` content tokens with `overlap_tokens` of overlap, never over
+    `limit` (the model's limit less its special tokens), each counted exactly.
 
-    The splitter adds up the token counts of the pieces it merges, and WordPiece counts are not
-    quite additive, so a merged chunk can come out a few tokens over; this makes the limit hard.
+    Picklable (it travels as its settings), so a parse worker process can chunk; each
+    process keeps its own word counts.
     """
-    if count_tokens(body) <= limit or len(body) < 2:
-        return [(body, start)]
-    middle = len(body) // 2
-    cut = body.rfind(" ", 0, middle)
-    cut = cut if cut > 0 else middle
-    head, tail = body[:cut], body[cut:]
-    lead = len(tail) - len(tail.lstrip())
-    return (_fit(head.rstrip(), start, count_tokens, limit)
-            + _fit(tail.lstrip(), start + cut + lead, count_tokens, limit))
+
+    def __init__(self, counter: TokenCounter, chunk_tokens: int, overlap_tokens: int,
+                 limit: int) -> None:
+        self.counter = counter
+        self.chunk_tokens = min(chunk_tokens, limit)
+        self.overlap_tokens = overlap_tokens
+        self.limit = limit
+        self.words = WordSumCounter(counter)
+        self.splitter = make_splitter(self.words, self.chunk_tokens, overlap_tokens)
+
+    def __reduce__(self) -> tuple[type, tuple]:
+        return Chunker, (self.counter, self.chunk_tokens, self.overlap_tokens, self.limit)
+
+    def __call__(self, document: Document) -> list[Chunk]:
+        """The document's chunks in reading order, each with its first page and offsets."""
+        text, page_starts = join_pages(document)
+        self.words.learn(text)
+        pieces = list(_pieces(text, self.splitter))
+        counts = self._counts([body for body, _ in pieces])
+        chunks: list[Chunk] = []
+        for (body, start), tokens in zip(pieces, counts, strict=True):
+            fitted = [(body, start, tokens)] if tokens <= self.limit else self._fit(body, start)
+            for part, offset, part_tokens in fitted:
+                page_index = max(bisect_right(page_starts, offset) - 1, 0)
+                chunks.append(Chunk(
+                    doc_id=document.doc_id, source=document.source, title=document.title,
+                    position=len(chunks), page=document.pages[page_index].number,
+                    start=offset, end=offset + len(part), text=part, token_count=part_tokens,
+                ))
+        return chunks
+
+    def _counts(self, bodies: list[str]) -> list[int]:
+        """Exact counts: the words' sums where they are exact, the tokenizer elsewhere."""
+        if not self.counter.additive:
+            return self.counter.count_many(bodies)
+        counts = [self.words(body) for body in bodies]
+        odd = [i for i, body in enumerate(bodies) if self.counter.needs_exact_count(body)]
+        if odd:
+            for i, tokens in zip(odd, self.counter.count_many([bodies[i] for i in odd]),
+                                 strict=True):
+                counts[i] = tokens
+        return counts
+
+    def _fit(self, body: str, start: int) -> list[tuple[str, int, int]]:
+        """Halve a piece at whitespace until each part is within the limit.
+
+        The splitter adds up the token counts of the pieces it merges, and a merge can come
+        out a few tokens over (or a single word be enormous); this makes the limit hard.
+        """
+        tokens = self.counter.count(body)
+        if tokens <= self.limit or len(body) < 2:
+            return [(body, start, tokens)]
+        middle = len(body) // 2
+        cut = body.rfind(" ", 0, middle)
+        cut = cut if cut > 0 else middle
+        head, tail = body[:cut], body[cut:]
+        lead = len(tail) - len(tail.lstrip())
+        return self._fit(head.rstrip(), start) + self._fit(tail.lstrip(), start + cut + lead)
 
 
-def _pieces(text: str, splitter: RecursiveCharacterTextSplitter,
-            count_tokens: Callable[[str], int], limit: int) -> Iterator[tuple[str, int]]:
+def _pieces(text: str, splitter: RecursiveCharacterTextSplitter) -> Iterator[tuple[str, int]]:
     for piece in splitter.create_documents([text]):
         body = piece.page_content
         if not body.strip():
@@ -100,32 +149,4 @@ def _pieces(text: str, splitter: RecursiveCharacterTextSplitter,
         start = int(piece.metadata.get("start_index", -1))
         if start < 0:  # the splitter could not locate it; find it ourselves
             start = text.find(body)
-        yield from _fit(body, start, count_tokens, limit)
-
-
-def chunk_document(
-    document: Document, splitter: RecursiveCharacterTextSplitter,
-    count_tokens: Callable[[str], int], limit: int,
-) -> list[Chunk]:
-    """Chunks of one document in reading order, each with its first page and offsets.
-
-    `limit` is the hard ceiling in content tokens (the model's limit less its special tokens).
-    """
-    text, page_starts = join_pages(document)
-    chunks: list[Chunk] = []
-    for body, start in _pieces(text, splitter, count_tokens, limit):
-        page_index = max(bisect_right(page_starts, start) - 1, 0)
-        chunks.append(
-            Chunk(
-                doc_id=document.doc_id,
-                source=document.source,
-                title=document.title,
-                position=len(chunks),
-                page=document.pages[page_index].number,
-                start=start,
-                end=start + len(body),
-                text=body,
-                token_count=count_tokens(body),
-            )
-        )
-    return chunks
+        yield body, start

@@ -1,12 +1,13 @@
-"""Parse the next files in a worker process while the current one is being embedded.
+"""Prepare the next files in a worker process while the current ones are being embedded.
 
-Parsing (pdfium, pypdf for the files pdfium refuses, BeautifulSoup for HTML) would otherwise
-run in line with chunking and writing, and the pure-Python parts would hold the GIL. A worker
-process parses up to `lookahead` files ahead of the file being embedded; only those files are
-held in memory, so memory stays flat however large the folder.
+Preparing a file (`ingest.prepare`: parsing with pdfium, pypdf or BeautifulSoup, chunking,
+sparse vectors) is pure CPU work that would otherwise hold this process's GIL while it sends
+requests and writes to the store. A worker process prepares up to `lookahead` files ahead of
+the one being embedded; only those are held in memory, so memory stays flat however large
+the folder.
 
 A file whose content is already stored is not parsed at all (its hash is checked first); a
-parser that crashes the worker costs only that file, which is then parsed in this process.
+parser that crashes the worker costs only that file, which is then prepared in this process.
 """
 
 from __future__ import annotations
@@ -20,16 +21,17 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.loaders import content_id, load_bytes
+from ingest.chunking import Chunker
+from ingest.loaders import content_id
+from ingest.prepare import Prepared, prepare_file, use_chunker
 from rag.errors import DocumentError
-from rag.types import Document
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Loaded:
-    """One file on its way through: read, hashed, and parsed unless its content is stored."""
+    """One file on its way through: read, hashed, and prepared unless its content is stored."""
 
     path: Path
     doc_id: str | None = None
@@ -37,20 +39,20 @@ class Loaded:
     future: Future | None = None
     error: str | None = None
 
-    def document(self) -> Document:
-        """The parsed document; raises `DocumentError` for a file that cannot be read."""
+    def prepared(self, chunker: Chunker) -> Prepared:
+        """The prepared file; raises `DocumentError` for a file that cannot be read."""
         if self.error is not None:
             raise DocumentError("unreadable", self.error)
         assert self.data is not None
         if self.future is None:
-            return load_bytes(self.path, self.data, str(self.path))
+            return prepare_file(self.path, self.data, str(self.path), chunker)
         try:
             return self.future.result()
         except BrokenProcessPool:
             log.warning("the parser process died on %s; parsing it here instead", self.path)
         except CancelledError:  # read after `load_ahead` ended, which stops its worker
             pass
-        return load_bytes(self.path, self.data, str(self.path))
+        return prepare_file(self.path, self.data, str(self.path), chunker)
 
 
 def _read(path: Path) -> Loaded:
@@ -62,24 +64,33 @@ def _read(path: Path) -> Loaded:
 
 
 def load_ahead(paths: Sequence[Path], is_stored: Callable[[str, str], bool],
-               lookahead: int = 2) -> Iterator[Loaded]:
-    """Yield each file in order, with the next `lookahead` files parsing in a worker.
+               chunker: Chunker, lookahead: int = 32,
+               lookahead_bytes: int = 4 << 20) -> Iterator[Loaded]:
+    """Yield each file in order, with up to `lookahead` files (and `lookahead_bytes` of them)
+    being prepared ahead in a worker: enough small files to fill the requests in flight.
 
-    `is_stored(doc_id, source)` says a file needs no parsing. With fewer than two files to
-    parse, everything happens in this process (a worker would cost more than it saves).
+    `is_stored(doc_id, source)` says a file needs no parsing. The first file to parse is
+    prepared in this process (the worker's start-up and imports take longer); with a single
+    file, everything happens here.
     """
     pending: deque[Loaded] = deque()
     pool: ProcessPoolExecutor | None = None
+    held = 0  # bytes of the files in `pending`
     try:
         for path in paths:
             item = _read(path)
             if item.doc_id and not is_stored(item.doc_id, str(path)) and len(paths) > 1:
-                if pool is None:
-                    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-                item.future = _submit(pool, item)
+                if pool is None:  # the first file is prepared here while the worker starts
+                    pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
+                                               use_chunker, (chunker,))
+                else:
+                    item.future = _submit(pool, item)
             pending.append(item)
-            if len(pending) > lookahead:
-                yield pending.popleft()
+            held += len(item.data or b"")
+            while len(pending) > lookahead or (len(pending) > 1 and held > lookahead_bytes):
+                done = pending.popleft()
+                held -= len(done.data or b"")
+                yield done
         while pending:
             yield pending.popleft()
     finally:
@@ -89,6 +100,6 @@ def load_ahead(paths: Sequence[Path], is_stored: Callable[[str, str], bool],
 
 def _submit(pool: ProcessPoolExecutor, item: Loaded) -> Future | None:
     try:
-        return pool.submit(load_bytes, item.path, item.data, str(item.path))
+        return pool.submit(prepare_file, item.path, item.data, str(item.path))
     except BrokenProcessPool:  # an earlier file killed the worker: parse here from now on
         return None

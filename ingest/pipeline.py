@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone  # issue 5: ingested_at
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from ingest.ahead import run_ahead
-from ingest.chunking import chunk_document, make_splitter
+from ingest.chunking import Chunker
 from ingest.loaders import content_id, is_supported, load_bytes
 from ingest.parse_ahead import Loaded, load_ahead
-from rag import lexical
+from ingest.prepare import Prepared, prepare_document
 from rag.embedders.base import Embedder
 from rag.errors import DocumentError, RagError
 from rag.store_base import ChunkStore
@@ -91,11 +90,18 @@ def _document_fields(document: Document) -> dict:
 class _Open:
     """A document whose chunks are on their way to the store (pending until all are written)."""
 
-    document: Document
-    chunks: list[Chunk]
+    prepared: Prepared
     extra: dict
     written: int = 0
     failed: bool = False
+
+    @property
+    def document(self) -> Document:
+        return self.prepared.document
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self.prepared.chunks
 
 
 @dataclass
@@ -104,49 +110,46 @@ class _Batch:
     share a request); or a file whose outcome is known (`result`); or a file with the same
     content as `twin`, an earlier file of this stream, to be decided once that one is."""
 
-    parts: list[tuple[_Open, Sequence[Chunk]]] = field(default_factory=list)
+    parts: list[tuple[_Open, slice]] = field(default_factory=list)  # chunks of each document
     result: FileResult | None = None
     twin: _Open | None = None
     document: Document | None = None
 
     @property
     def size(self) -> int:
-        return sum(len(chunks) for _, chunks in self.parts)
+        return sum(rows.stop - rows.start for _, rows in self.parts)
 
 
 class IngestPipeline:
     """Turns files into searchable chunks in one Qdrant collection.
 
-    One stream runs through it: files are parsed ahead in a worker process, chunked here,
-    embedded in worker threads a bounded number of batches ahead (`ingest.ahead`), and written
-    here in order. A document goes live when its last batch is written; a failure discards
-    what it had written and the stream goes on with the next file.
+    One stream runs through it: files are parsed, chunked and sparse-encoded ahead in a worker
+    process (`ingest.prepare`), embedded in worker threads a bounded number of batches ahead
+    (`ingest.ahead`), and written here in order. A document goes live when its last batch is
+    written; a failure discards what it had written and the stream goes on with the next file.
     """
 
     def __init__(self, embedder: Embedder, store: ChunkStore, chunk_tokens: int,
-                 chunk_overlap: int, upsert_batch_size: int = 256) -> None:
+                 chunk_overlap: int, upsert_batch_size: int = 64) -> None:
         self.embedder = embedder
         self.store = store
-        # chunks are measured in content tokens; each final chunk is counted by its hard-limit
-        # check and again for its record: remember the last few thousand
-        self.count_tokens: Callable[[str], int] = lru_cache(maxsize=16_384)(
-            embedder.count_content_tokens)
-        self.token_limit = embedder.max_tokens - embedder.special_tokens
-        self.chunk_tokens = min(chunk_tokens, self.token_limit)
-        self.splitter = make_splitter(embedder.count_content_tokens, self.chunk_tokens,
-                                      chunk_overlap)
-        # one request per batch for a remote embedder (several in flight); a local model
-        # length-sorts a larger batch itself
-        self._workers = embedder.concurrency
-        self.batch_size = embedder.max_batch if embedder.concurrency > 1 else upsert_batch_size
+        # chunks are measured in content tokens, up to the model's limit less its own tokens
+        self.chunker = Chunker(embedder.token_counter(), chunk_tokens, chunk_overlap,
+                               embedder.max_tokens - embedder.special_tokens)
+        if embedder.runs_locally:
+            # two batches queued on the model's sessions, so none idles at a batch's end; the
+            # model length-sorts each batch itself
+            self.batch_size, self._workers = upsert_batch_size, 2
+        else:  # one request per batch, `concurrency` in flight
+            self.batch_size, self._workers = embedder.max_batch, embedder.concurrency
 
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders in order; the next files parse while one embeds."""
         files = list(discover(paths))
         results = []
-        for result in self._store_all(self._prepare(item)
-                                      for item in load_ahead(files, self._is_stored)):
+        for result in self._store_all(self._prepare(item) for item in
+                                      load_ahead(files, self._is_stored, self.chunker)):
             results.append(result)
             if on_file:
                 on_file(result)
@@ -168,7 +171,7 @@ class IngestPipeline:
         if unchanged:
             return unchanged
         try:
-            [result] = self._store_all([load_bytes(path, data, source=source)])
+            [result] = self._store_all([self._prepared(load_bytes(path, data, source=source))])
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
         return result
@@ -178,15 +181,18 @@ class IngestPipeline:
         [result] = self._store_all([self._unless_stored(document)])
         return result
 
-    def _unless_stored(self, document: Document) -> Document | FileResult:
-        return self._unchanged(document.doc_id, document.source) or document
+    def _unless_stored(self, document: Document) -> Prepared | FileResult:
+        return self._unchanged(document.doc_id, document.source) or self._prepared(document)
+
+    def _prepared(self, document: Document) -> Prepared:
+        return prepare_document(document, self.chunker)
 
     def _is_stored(self, doc_id: str, source: str) -> bool:
         return self.store.live_copy_of(doc_id) is not None
 
-    def _prepare(self, item: Loaded) -> Document | FileResult:
-        """The parsed document, or the outcome already known (unreadable or unchanged);
-        stored content is never parsed."""
+    def _prepare(self, item: Loaded) -> Prepared | FileResult:
+        """The prepared file, or the outcome already known (unreadable or unchanged); stored
+        content is never parsed."""
         source = str(item.path)
         if item.error is not None:
             return FileResult(source, "failed", error=item.error)
@@ -195,11 +201,11 @@ class IngestPipeline:
         if unchanged:
             return unchanged
         try:
-            return item.document()
+            return item.prepared(self.chunker)
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
 
-    def _store_all(self, items: Iterable[Document | FileResult]) -> Iterator[FileResult]:
+    def _store_all(self, items: Iterable[Prepared | FileResult]) -> Iterator[FileResult]:
         open_docs: list[_Open] = []
         batches = self._batches(items, open_docs)
         try:
@@ -216,35 +222,34 @@ class IngestPipeline:
             for doc in open_docs:
                 self._discard_quietly(doc.document.doc_id)
 
-    def _batches(self, items: Iterable[Document | FileResult],
+    def _batches(self, items: Iterable[Prepared | FileResult],
                  open_docs: list[_Open]) -> Iterator[_Batch]:
-        """Chunk each document as the embedding window asks for more work, and pack the
-        chunks into full batches, across documents. Documents come checked against the store
-        (`_prepare`, `_unless_stored`), each drawn just before it is chunked."""
+        """Pack chunks into full batches, across documents, as the embedding window asks for
+        more work. Documents come checked against the store (`_prepare`, `_unless_stored`)."""
         batch = _Batch()
         for item in items:
             if isinstance(item, FileResult):
                 yield _Batch(result=item)
                 continue
+            document = item.document
             # same content as a file still being written in this stream
-            twin = next((d for d in open_docs if d.document.doc_id == item.doc_id), None)
+            twin = next((d for d in open_docs if d.document.doc_id == document.doc_id), None)
             if twin is not None:
                 if batch.parts:  # the twin's last chunks may be in it: they go first
                     yield batch
                     batch = _Batch()
-                yield _Batch(twin=twin, document=item)
+                yield _Batch(twin=twin, document=document)
                 continue
-            chunks = chunk_document(item, self.splitter, self.count_tokens, self.token_limit)
-            if not chunks:
-                yield _Batch(result=FileResult(item.source, "failed", item.doc_id,
-                                               error=f"{item.source}: no text to index"))
+            if not item.chunks:
+                yield _Batch(result=FileResult(document.source, "failed", document.doc_id,
+                                               error=f"{document.source}: no text to index"))
                 continue
-            doc = _Open(item, chunks, _document_fields(item))
+            doc = _Open(item, _document_fields(document))
             open_docs.append(doc)
-            start = 0
-            while start < len(chunks):
+            start, total = 0, len(item.chunks)
+            while start < total:
                 room = self.batch_size - batch.size
-                batch.parts.append((doc, chunks[start : start + room]))
+                batch.parts.append((doc, slice(start, min(start + room, total))))
                 start += room
                 if batch.size == self.batch_size:
                     yield batch
@@ -254,7 +259,7 @@ class IngestPipeline:
 
     def _embed(self, batch: _Batch) -> np.ndarray:
         """Runs in a worker thread: the counts from chunking spare the embedder a recount."""
-        chunks = [c for _, part in batch.parts for c in part]
+        chunks = [c for doc, rows in batch.parts for c in doc.chunks[rows]]
         special = self.embedder.special_tokens
         return self.embedder.embed_documents([c.text for c in chunks],
                                              [c.token_count + special for c in chunks])
@@ -263,8 +268,9 @@ class IngestPipeline:
                open_docs: list[_Open]) -> Iterator[FileResult]:
         """Write one embedded batch; the result of each document that is now live or failed."""
         offset = 0
-        for doc, chunks in batch.parts:
-            rows = slice(offset, offset + len(chunks))
+        for doc, rows in batch.parts:
+            chunks = doc.chunks[rows]
+            vectors = slice(offset, offset + len(chunks))
             offset += len(chunks)
             if doc.failed:
                 continue
@@ -273,9 +279,8 @@ class IngestPipeline:
                 if error is not None:
                     raise error
                 assert dense is not None
-                sparse = [lexical.document_vector(c.text) for c in chunks]
-                self.store.upsert_pending(chunks, dense[rows], sparse, len(doc.chunks),
-                                          document.media_type, doc.extra)
+                self.store.upsert_pending(chunks, dense[vectors], doc.prepared.sparse[rows],
+                                          len(doc.chunks), document.media_type, doc.extra)
                 doc.written += len(chunks)
                 if doc.written < len(doc.chunks):
                     continue

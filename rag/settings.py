@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100)
     search_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
     embed_batch_size: int = Field(8, ge=1, le=100, description="texts per local model call")
-    upsert_batch_size: int = Field(256, ge=1)
+    upsert_batch_size: int = Field(64, ge=1, description="chunks per local embedding batch "
+                                   "and per store write")
     cache: bool = True  # query embeddings and answers, on disk
     cache_dir: Path | None = None  # default <data_dir>/cache
     cache_ttl_seconds: int = Field(86_400, ge=0)

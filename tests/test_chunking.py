@@ -1,10 +1,23 @@
-from ingest.chunking import chunk_document, make_splitter
+import pickle
+from pathlib import Path
+
+from ingest.chunking import Chunker, WordSumCounter
+from ingest.loaders import load_file
+from rag.tokens import TokenCounter
 from rag.types import Document, Page
+
+SAMPLES = Path(__file__).parents[1] / "data" / "samples"
 
 
 def _doc(pages: list[Page]) -> Document:
     return Document(source="s.txt", doc_id="d" * 32, title="t", pages=pages,
                     media_type="text/plain")
+
+
+def _samples() -> list[Path]:
+    samples = sorted(p for p in SAMPLES.rglob("*") if p.suffix in {".md", ".txt", ".html", ".pdf"})
+    assert samples, "the sample documents in data/ are missing"
+    return samples
 
 
 def test_chunks_stay_within_the_token_limit(embedder) -> None:
@@ -14,9 +27,8 @@ def test_chunks_stay_within_the_token_limit(embedder) -> None:
         + " ".join(f"Sentence {i} talks about otters, rivers and the tide." for i in range(400))
         + "\n\n" + "x" * 5000
     )
-    count = embedder.count_content_tokens
     limit = embedder.max_tokens - 2
-    chunks = chunk_document(_doc([Page(None, text)]), make_splitter(count, 200, 30), count, limit)
+    chunks = Chunker(embedder.token_counter(), 200, 30, limit)(_doc([Page(None, text)]))
     assert len(chunks) > 10
     assert max(c.token_count for c in chunks) <= limit
     assert all(embedder.count_tokens(c.text) <= embedder.max_tokens for c in chunks)
@@ -26,9 +38,7 @@ def test_offsets_pages_and_positions(embedder) -> None:
     pages = [Page(1, "Alpha page talks about apples. " * 40),
              Page(2, "Beta page is about bees. " * 40),
              Page(3, "Gamma page covers goats. " * 40)]
-    doc = _doc(pages)
-    count = embedder.count_content_tokens
-    chunks = chunk_document(doc, make_splitter(count, 64, 8), count, 254)
+    chunks = Chunker(embedder.token_counter(), 64, 8, 254)(_doc(pages))
     joined = "\n\n".join(p.text for p in pages)
     assert [c.position for c in chunks] == list(range(len(chunks)))
     for c in chunks:
@@ -41,23 +51,69 @@ def test_offsets_pages_and_positions(embedder) -> None:
 def test_word_sums_give_the_splitter_the_tokenizers_own_counts(embedder) -> None:
     """The splitter measures with per-word sums; they must equal the tokenizer's counts, so
     the chunks are exactly those an exact length function would give."""
-    from pathlib import Path
-
-    from ingest.chunking import WordSumCounter
-    from ingest.loaders import load_file
-
-    count = embedder.count_content_tokens
-    samples = sorted(p for p in (Path(__file__).parents[1] / "data" / "samples").rglob("*")
-                     if p.suffix in {".md", ".txt", ".html", ".pdf"})
-    assert samples, "the sample documents in data/ are missing"
-    summed = WordSumCounter(count)
-    for path in samples:
+    counter = embedder.token_counter()
+    summed = WordSumCounter(counter)
+    for path in _samples():
         document = load_file(path)
         text = "\n\n".join(p.text for p in document.pages)
         paragraphs = [p for p in text.split("\n\n") if p.strip()][:200]
-        assert [summed(p) for p in paragraphs] == [count(p) for p in paragraphs], path
-        exact = make_splitter(count, 200, 30)
-        exact._length_function = count  # what the splitter would call without the word sums
-        fast = chunk_document(document, make_splitter(count, 200, 30), count, 254)
-        slow = chunk_document(document, exact, count, 254)
+        assert [summed(p) for p in paragraphs] == counter.count_many(paragraphs), path
+        exact = Chunker(counter, 200, 30, 254)
+        exact.splitter._length_function = counter.count  # no word sums at all
+        fast = Chunker(counter, 200, 30, 254)(document)
+        slow = exact(document)
         assert [(c.text, c.start) for c in fast] == [(c.text, c.start) for c in slow], path
+
+
+def test_every_chunk_records_its_exact_count(embedder) -> None:
+    """Counts come from word sums; around the control characters where WordPiece joins what
+    Python splits, the tokenizer counts instead, so a recorded count is never off."""
+    counter = embedder.token_counter()
+    joined = "to\x1fday and to\x0cmorrow, the\x85re " * 30  # WordPiece deletes them
+    assert counter.needs_exact_count(joined) and not counter.needs_exact_count("to day")
+    pages = [Page(1, joined), *(load_file(p).pages[0] for p in _samples()[:2])]
+    chunks = Chunker(counter, 120, 20, 254)(_doc(pages))
+    assert any(counter.needs_exact_count(c.text) for c in chunks)
+    assert [c.token_count for c in chunks] == counter.count_many([c.text for c in chunks])
+    assert WordSumCounter(counter)("to\x1fday") != counter.count("to\x1fday")  # why it matters
+
+
+class _CallCounter(TokenCounter):
+    def __init__(self, base: TokenCounter) -> None:
+        super().__init__(base.path)
+        self.calls: list[int] = []
+
+    def count_many(self, texts):
+        self.calls.append(len(texts))
+        return super().count_many(texts)
+
+
+def test_each_documents_new_words_are_counted_in_one_call(embedder) -> None:
+    counter = _CallCounter(embedder.token_counter())
+    chunker = Chunker(counter, 100, 10, 254)
+    document = load_file(_samples()[0])
+    chunks = chunker(document)
+    assert len(chunks) > 3 and counter.calls[0] > 50 and len(counter.calls) == 1
+    chunker(document)  # the same words again: nothing to count
+    assert len(counter.calls) == 1
+
+
+def test_a_chunker_pickles_as_its_settings(embedder) -> None:
+    """It travels to the parse worker; there it must cut exactly the same chunks."""
+    chunker = Chunker(embedder.token_counter(), 120, 20, 254)
+    document = load_file(_samples()[0])
+    copy = pickle.loads(pickle.dumps(chunker))
+    assert len(pickle.dumps(chunker)) < 1_000  # settings only, no tokenizer, no word counts
+    assert [(c.text, c.token_count) for c in copy(document)] == [
+        (c.text, c.token_count) for c in chunker(document)]
+
+
+def test_without_the_tokenizer_counts_are_byte_estimates_and_limits_hold() -> None:
+    """Workers AI without the weights package: UTF-8 bytes / 3, never summed over words."""
+    counter = TokenCounter(None)
+    assert counter.count("abcdefg") == 3 and not counter.additive
+    text = " ".join(f"word{i}" for i in range(3000))
+    chunks = Chunker(counter, 100, 10, 120)(_doc([Page(None, text)]))
+    assert len(chunks) > 10
+    assert [c.token_count for c in chunks] == counter.count_many([c.text for c in chunks])
+    assert max(c.token_count for c in chunks) <= 120

@@ -1,4 +1,5 @@
-"""Parsing ahead in a worker process: order kept, stored files skipped, failures per file."""
+"""Preparing ahead in a worker process (parse, chunk, sparse vectors): order kept, stored files
+skipped, failures per file."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from ingest.chunking import Chunker
 from ingest.loaders import content_id
 from ingest.parse_ahead import Loaded, _submit, load_ahead
+from rag import lexical
 from rag.errors import DocumentError
+from rag.tokens import TokenCounter
 from tests.pdfgen import make_pdf
+
+CHUNKER = Chunker(TokenCounter.bundled(), 200, 30, 254)
 
 
 def corpus(folder: Path) -> list[Path]:
@@ -28,44 +34,54 @@ def corpus(folder: Path) -> list[Path]:
 def test_files_come_back_in_order_parsed_in_a_worker(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
     items = []
-    for item in load_ahead(files, lambda doc_id, source: False, lookahead=2):
-        assert item.future is not None  # every file went to the worker
-        item.future.exception()  # wait, as the pipeline does, before taking the next
+    for item in load_ahead(files, lambda doc_id, source: False, CHUNKER, lookahead=2):
+        # the first is prepared here while the worker starts; the others went to the worker
+        assert (item.future is None) == (item.path == files[0])
+        if item.future is not None:
+            item.future.exception()  # wait, as the pipeline does, before taking the next
         items.append(item)
     assert [item.path for item in items] == files
-    alpha = items[0].document()
-    assert [page.number for page in alpha.pages] == [1, 2] and alpha.title == "Alpha"
-    assert items[1].document().pages[0].text == "Bravo is plain text."
+    alpha = items[0].prepared(CHUNKER)
+    assert [page.number for page in alpha.document.pages] == [1, 2]
+    assert alpha.document.title == "Alpha"
+    assert items[1].prepared(CHUNKER).document.pages[0].text == "Bravo is plain text."
     with pytest.raises(DocumentError) as info:  # the worker's error arrives whole
-        items[2].document()
+        items[2].prepared(CHUNKER)
     assert info.value.reason == "corrupt" and "broken.pdf" in str(info.value)
-    assert "Charlie" in items[3].document().pages[0].text
+    charlie = items[3].prepared(CHUNKER)
+    assert "Charlie" in charlie.chunks[0].text
+    # chunked and sparse-encoded there, exactly as here
+    here = CHUNKER(charlie.document)
+    assert [(c.text, c.token_count) for c in charlie.chunks] == [
+        (c.text, c.token_count) for c in here]
+    assert charlie.sparse == [lexical.document_vector(c.text) for c in here]
 
 
 def test_stored_content_is_not_parsed_and_a_lone_file_parses_here(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
     stored = content_id(files[1].read_bytes())
-    items = list(load_ahead(files, lambda doc_id, source: doc_id == stored))
-    assert items[1].future is None and items[0].future is not None
-    [lone] = load_ahead(files[:1], lambda doc_id, source: False)
-    assert lone.future is None and lone.document().title == "Alpha"
+    items = list(load_ahead(files, lambda doc_id, source: doc_id == stored, CHUNKER))
+    assert items[1].future is None and items[2].future is not None
+    [lone] = load_ahead(files[:1], lambda doc_id, source: False, CHUNKER)
+    assert lone.future is None and lone.prepared(CHUNKER).document.title == "Alpha"
 
 
 def test_files_read_after_the_loop_has_ended_are_parsed_here(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
-    items = list(load_ahead(files, lambda doc_id, source: False, lookahead=3))  # worker stopped
-    assert [item.document().title for item in (items[0], items[1], items[3])] == [
-        "Alpha", "b", "c"]
+    items = list(load_ahead(files, lambda doc_id, source: False, CHUNKER, lookahead=3))
+    # the worker has stopped: these are prepared here
+    assert [item.prepared(CHUNKER).document.title for item in (items[0], items[1], items[3])
+            ] == ["Alpha", "b", "c"]
 
 
 def test_an_unreadable_file_is_reported_and_the_rest_go_on(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
     missing = tmp_path / "docs" / "gone.txt"
-    items = list(load_ahead([missing, *files], lambda doc_id, source: False))
+    items = list(load_ahead([missing, *files], lambda doc_id, source: False, CHUNKER))
     assert items[0].error and "gone.txt" in items[0].error
     with pytest.raises(DocumentError):
-        items[0].document()
-    assert items[1].document().title == "Alpha"
+        items[0].prepared(CHUNKER)
+    assert items[1].prepared(CHUNKER).document.title == "Alpha"
 
 
 def test_a_dead_worker_costs_nothing_but_time(tmp_path: Path) -> None:
@@ -76,7 +92,7 @@ def test_a_dead_worker_costs_nothing_but_time(tmp_path: Path) -> None:
         crashed = pool.submit(os._exit, 3)  # what a segfaulting parser looks like from here
         wait([crashed])
         item = Loaded(path, content_id(data), data, future=crashed)
-        assert item.document().title == "Alpha"  # parsed in this process instead
+        assert item.prepared(CHUNKER).document.title == "Alpha"  # prepared here instead
         assert _submit(pool, item) is None  # and so are the files after it
     finally:
         pool.shutdown(wait=False)

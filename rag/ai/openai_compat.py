@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.ai import cost
 from rag.ai.http import AIHttp, RetryPolicy, build_client, make_timeout, run_concurrently
-from rag.ai.prompting import build_prompt, context_window, wordpiece_counts
+from rag.ai.prompting import build_prompt, context_window
 from rag.ai.streaming import Candidate, stream_answer
 from rag.embedders.base import Embedder, normalise
 from rag.errors import PermanentAIError
@@ -106,10 +106,6 @@ class OpenAIEmbedder(Embedder):
 
     def count_tokens(self, text: str) -> int:
         return self.count_content_tokens(text) + self.special_tokens
-
-    def count_content_tokens(self, text: str) -> int:
-        counts = wordpiece_counts([text], special_tokens=False)
-        return counts[0] if counts else len(text.encode("utf-8")) // 3
 
     def embed_documents(self, texts: Sequence[str],
                         token_counts: Sequence[int] | None = None) -> np.ndarray:

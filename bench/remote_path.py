@@ -8,7 +8,9 @@ waits `--latency` seconds before answering each request. Three measurements:
    a time is latency-bound). Bound: ceil(chunks / 100) / in flight x latency.
 2. Ingest: `rag ingest` on a folder of SQuAD dev paragraphs (every article written out four
    times, about 10,000 chunks), as a user runs it: parse, chunk, embed through the stand-in,
-   sparse vectors, the edge store. Same bound, from the chunks the ingest produced.
+   sparse vectors, the edge store. Same bound, from the chunks the ingest produced. Two
+   floors beside it: the same ingest with no latency at all (what this machine's CPU allows),
+   and the embedded store's writes alone (the same chunks, ready-made vectors).
 3. Questions: 200 SQuAD questions through RagService.ask with Workers AI embeddings and
    generation (hybrid retrieval, streamed answer with citations), one asker and 8 at once.
    Each question is two requests in a row (question embedding, then the answer stream), so
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -159,7 +162,9 @@ def write_corpus(squad: Path, folder: Path, copies: int) -> None:
 
 
 def ingest(standin: RemoteStandIn, folder: Path, data_dir: Path, concurrency: int,
-           latency: float) -> dict[str, Any]:
+           latency: float, bound_latency: float | None = None,
+           run: str | None = None) -> dict[str, Any]:
+    """`rag ingest` of `folder`; the bound is for `bound_latency` (default: `latency`)."""
     standin.reset(latency)
     service = build_service(settings_for(standin.url, concurrency, data_dir))
     try:
@@ -170,10 +175,43 @@ def ingest(standin: RemoteStandIn, folder: Path, data_dir: Path, concurrency: in
         service.close()
     stats, totals = standin.stats(), report.totals()
     assert report.ok and set(stats["statuses"]) == {200}, totals
-    bound = math.ceil(totals["chunks"] / MAX_TEXTS_PER_REQUEST) / concurrency * latency
-    return bound_row(f"rag ingest, {concurrency} in flight", seconds, bound, cpu,
+    bound = (math.ceil(totals["chunks"] / MAX_TEXTS_PER_REQUEST) / concurrency
+             * (latency if bound_latency is None else bound_latency))
+    return bound_row(run or f"rag ingest, {concurrency} in flight", seconds, bound, cpu,
                      concurrency=concurrency, files=totals["files"], chunks=totals["chunks"],
                      requests=stats["requests"], max_in_flight_seen=stats["max_in_flight"])
+
+
+def store_alone(folder: Path, data_dir: Path, url: str, concurrency: int,
+                latency: float) -> dict[str, Any]:
+    """The embedded store's share of an ingest: the same chunks written as the pipeline
+    writes them (pending in batches of 100, then live), with ready-made vectors."""
+    from ingest.loaders import load_file
+    from ingest.pipeline import discover
+    from ingest.prepare import prepare_document
+
+    service = build_service(settings_for(url, concurrency, data_dir))
+    try:
+        documents = [prepare_document(load_file(path), service.pipeline.chunker)
+                     for path in discover([folder])]
+        rng = np.random.default_rng(0)
+        vectors = [rng.standard_normal((len(d.chunks), service.embedder.dimension),
+                                       dtype=np.float32) for d in documents]
+        started, cpu = time.perf_counter(), time.process_time()
+        for prepared, dense in zip(documents, vectors, strict=True):
+            chunks, document = prepared.chunks, prepared.document
+            for start in range(0, len(chunks), MAX_TEXTS_PER_REQUEST):
+                rows = slice(start, start + MAX_TEXTS_PER_REQUEST)
+                service.store.upsert_pending(chunks[rows], dense[rows], prepared.sparse[rows],
+                                             len(chunks), document.media_type, {})
+            service.store.activate(document.doc_id, document.source, len(chunks))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        service.close()
+    total = sum(len(d.chunks) for d in documents)
+    bound = math.ceil(total / MAX_TEXTS_PER_REQUEST) / concurrency * latency
+    return bound_row("store writes alone (no embedding)", seconds, bound, cpu, requests=0,
+                     files=len(documents), chunks=total)
 
 
 # --- 3. questions ---------------------------------------------------------------------------------
@@ -254,6 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         folder, data_dir = Path(tmp) / "squad", Path(tmp) / "data"
         write_corpus(args.squad, folder, args.copies)
         ingest_row = ingest(standin, folder, data_dir, concurrency, args.latency)
+        # what the ingest costs with no latency to wait for: this machine's floor
+        floor_rows = [
+            ingest(standin, folder, Path(tmp) / "floor", concurrency, 0.0, args.latency,
+                   "rag ingest, no latency (CPU floor)"),
+            store_alone(folder, Path(tmp) / "store", standin.url, concurrency, args.latency),
+        ]
 
         _, squad_questions = load_squad(args.squad)
         step = max(1, len(squad_questions) // args.questions)
@@ -262,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                          for n in args.askers]
 
     print_rows(console, f"Embedding and ingest, {args.latency * 1000:.0f} ms per request, "
-                        f"100 texts per request", embedder_rows + [ingest_row],
+                        f"100 texts per request", embedder_rows + [ingest_row, *floor_rows],
                {"chunks": "chunks", "max in flight": "max_in_flight_seen"})
     print_rows(console, f"Questions, {args.latency * 1000:.0f} ms per request, "
                         f"{REQUESTS_PER_QUESTION} requests per question", question_rows,
@@ -284,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": [round(x, 2) for x in load_before],
         "embedding": embedder_rows,
         "ingest": ingest_row,
+        "floors": floor_rows,
         "questions": question_rows,
     }, indent=2) + "\n")
     console.print(f"wrote {RESULTS.relative_to(ROOT)}")

@@ -125,7 +125,6 @@ class OurChunks:
 
 def our_chunks(corpus: Corpus) -> OurChunks:
     """Load and chunk every file exactly as `rag ingest` does; cached by content and code."""
-    from ingest.chunking import chunk_document
     from ingest.loaders import load_file
     from ingest.pipeline import IngestPipeline
     from rag.registry import make_embedder
@@ -133,7 +132,8 @@ def our_chunks(corpus: Corpus) -> OurChunks:
 
     settings = load_settings(embedder="local")
     files = pdf_files(corpus.folder)
-    code = [ROOT / "ingest" / "chunking.py", ROOT / "ingest" / "loaders.py"]
+    code = [ROOT / "ingest" / "chunking.py", ROOT / "ingest" / "loaders.py",
+            ROOT / "rag" / "tokens.py"]
     key = _digest(files + code, f"{settings.chunk_tokens}/{settings.chunk_overlap}/"
                   f"{metadata.version('pypdf')}/{metadata.version('langchain-text-splitters')}")
     cached = CACHE / f"chunks-{key}.json"
@@ -141,7 +141,7 @@ def our_chunks(corpus: Corpus) -> OurChunks:
         return OurChunks(**json.loads(cached.read_text()))
     started = time.perf_counter()
     embedder = make_embedder(settings)
-    # the pipeline builds the splitter from the settings exactly as ingest does; no store needed
+    # the pipeline builds the chunker from the settings exactly as ingest does; no store needed
     pipeline = IngestPipeline(embedder, None, settings.chunk_tokens,  # type: ignore[arg-type]
                               settings.chunk_overlap)
     pages: list[str] = []
@@ -149,9 +149,7 @@ def our_chunks(corpus: Corpus) -> OurChunks:
     for path in files:
         document = load_file(path)
         pages.extend(page.text for page in document.pages)
-        chunks.extend(c.text for c in chunk_document(document, pipeline.splitter,
-                                                     pipeline.count_tokens,
-                                                     pipeline.token_limit))
+        chunks.extend(c.text for c in pipeline.chunker(document))
     result = OurChunks(pages, chunks, round(time.perf_counter() - started, 1))
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{os.getpid()}.part")

@@ -63,10 +63,7 @@ def main() -> None:
 
 
 def _batch_size(embedder: object) -> int | None:
-    """Texts per model call: ours from the settings, the peers' from their own defaults."""
-    core = getattr(embedder, "core", None) or getattr(embedder, "_core", None)
-    if core is not None:
-        return core.embedder.max_batch
+    """Texts per embedding call: the peers' own defaults (LangChain hands over every text)."""
     kwargs = getattr(embedder, "encode_kwargs", None)
     if kwargs is not None:  # LangChain's HuggingFaceEmbeddings: sentence-transformers' default
         return int(kwargs.get("batch_size", 32))

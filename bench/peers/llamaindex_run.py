@@ -31,12 +31,14 @@ COLLECTION = "bench"
 
 
 class OnnxEmbedding(BaseEmbedding):
-    """Our ONNX embedder behind LlamaIndex's interface, with our batch size."""
+    """Our ONNX embedder behind LlamaIndex's interface, fed in LlamaIndex's default batches
+    (10 texts): our embedder spreads each batch over its sessions, as it does ours. Batches of
+    one text (the int8 model's texts per session call) would leave all but one core idle."""
 
     _core: OnnxCore = PrivateAttr()
 
     def __init__(self, core: OnnxCore) -> None:
-        super().__init__(model_name=core.embedder.name, embed_batch_size=core.embedder.max_batch)
+        super().__init__(model_name=core.embedder.name)
         self._core = core
 
     @property

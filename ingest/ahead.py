@@ -2,7 +2,7 @@
 
 The ingest pipeline embeds chunk batches here while its own thread chunks the next document
 and writes finished batches: with a remote embedder, eight requests wait on the network at
-once; with the local one, the next batch is ready the moment the model is free.
+once; with the local one, two batches queue on the model's sessions.
 `Executor.map` would not do: it takes the whole input at once, and the input is produced
 (parsed, chunked) as it goes.
 """

@@ -104,23 +104,9 @@ class OpenAIEmbedder(Embedder):
 
     special_tokens = 2  # [CLS] and [SEP] for the BERT family; BPE models add fewer
 
-    def count_tokens(self, text: str) -> int:
-        return self.count_content_tokens(text) + self.special_tokens
-
-    def embed_documents(self, texts: Sequence[str],
-                        token_counts: Sequence[int] | None = None) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        if token_counts is None:
-            for text in texts:
-                self.check_length(text, "chunk")
-        else:
-            self.check_counts(token_counts)
-        batches = [
-            list(texts[start : start + self.max_batch])
-            for start in range(0, len(texts), self.max_batch)
-        ]
-        return np.concatenate(run_concurrently(self.embed_batch, batches, self.concurrency))
+    def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """`concurrency` requests in flight."""
+        return run_concurrently(self.embed_batch, list(batches), self.concurrency)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._request(texts)

@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.ai import cost
 from rag.ai.http import AIHttp, RetryPolicy, build_client, make_timeout, run_concurrently
-from rag.ai.prompting import build_prompt, context_window, estimate_tokens, wordpiece_counts
+from rag.ai.prompting import build_prompt, context_window
 from rag.ai.streaming import Candidate, stream_answer
 from rag.embedders.base import Embedder, normalise
 from rag.errors import ConfigError, InputTooLongError, PermanentAIError
@@ -151,10 +151,6 @@ class WorkersAIEmbedder(Embedder):
     def __repr__(self) -> str:
         return f"WorkersAIEmbedder(model={self.model!r}, endpoint={self.route.endpoint!r})"
 
-    def count_tokens(self, text: str) -> int:
-        """Exact for bge (same WordPiece vocabulary); a conservative estimate without it."""
-        return self.count_content_tokens(text) + self.special_tokens
-
     def embed_documents(self, texts: Sequence[str],
                         token_counts: Sequence[int] | None = None) -> np.ndarray:
         """Embed batches concurrently; each batch's lengths are checked before its request.
@@ -180,7 +176,7 @@ class WorkersAIEmbedder(Embedder):
             np.float32)
 
     def _embed_checked(self, texts: Sequence[str], first: int) -> np.ndarray:
-        counts = wordpiece_counts(texts) or [self.count_tokens(text) for text in texts]
+        counts = self.count_tokens_many(texts)
         self.check_counts(counts, first)
         return self._embed(texts, sum(counts))
 
@@ -206,7 +202,7 @@ class WorkersAIEmbedder(Embedder):
                 stats.neurons = 0.0
             elif stats.reported_neurons is None and self.model in cost.PRICES:
                 if tokens is None:
-                    tokens = sum(wordpiece_counts(texts) or [estimate_tokens(t) for t in texts])
+                    tokens = sum(self.count_tokens_many(texts))
                 stats.neurons = cost.neurons_for(self.model, tokens)
         return normalise(vectors)
 

@@ -1,6 +1,7 @@
 """The embedder seam: one small method to implement, batching and limits built on top.
 
-A provider implements `embed_batch` (one model call) and `count_tokens`. `embed_documents`
+A provider implements `embed_batch` (one model call); token counts come from `token_counter`
+(the bundled WordPiece tokenizer unless a provider overrides it). `embed_documents`
 sorts texts by length so each batch pads little, checks every text against the model's token
 limit (never truncating silently) and returns vectors in input order.
 """
@@ -42,10 +43,6 @@ class Embedder(ABC):
     special_tokens: int = 0
     query_instruction: str = ""
 
-    @abstractmethod
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model sees for `text`, special tokens included."""
-
     def token_counter(self) -> TokenCounter:
         """What chunk sizes are measured with: tokens of a text itself, without the special
         tokens (adding `special_tokens` gives `count_tokens`). Picklable, for a parse worker.
@@ -55,6 +52,14 @@ class Embedder(ABC):
 
     def count_content_tokens(self, text: str) -> int:
         return self.token_counter().count(text)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text`, special tokens included."""
+        return self.count_content_tokens(text) + self.special_tokens
+
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        """`count_tokens` of many texts in one tokenizer call."""
+        return [n + self.special_tokens for n in self.token_counter().count_many(texts)]
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -88,11 +93,9 @@ class Embedder(ABC):
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if token_counts is None:
-            lengths = [self.check_length(text, "chunk") for text in texts]
-        else:
-            self.check_counts(token_counts)
-            lengths = list(token_counts)
+        lengths = list(token_counts) if token_counts is not None else self.count_tokens_many(
+            texts)
+        self.check_counts(lengths)
         order = sorted(range(len(texts)), key=lengths.__getitem__)
         rows = [order[start : start + self.max_batch]
                 for start in range(0, len(order), self.max_batch)]

@@ -146,7 +146,6 @@ class LocalOnnxEmbedder(Embedder):
         if precision == "int8":
             onnx_path = quantized(onnx_path, Path(model_dir) / f"{MODEL}.int8.onnx")
         self.onnx_path = onnx_path
-        self._counter = load_tokenizer(source)
         self._token_counter = TokenCounter(source / "tokenizer.json")  # the model's own
         runners = [_runner(onnx_path, source) for _ in range(sessions or os.cpu_count() or 1)]
         self._inputs = {i.name for i in runners[0].session.get_inputs()}
@@ -155,9 +154,6 @@ class LocalOnnxEmbedder(Embedder):
             self._idle.put(runner)
         self.sessions = len(runners)
         self._pool = ThreadPoolExecutor(self.sessions, "rag-onnx") if self.sessions > 1 else None
-
-    def count_tokens(self, text: str) -> int:
-        return len(self._counter.encode(text).ids)
 
     def token_counter(self) -> TokenCounter:
         return self._token_counter

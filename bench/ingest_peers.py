@@ -301,6 +301,15 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def per_round_ratios(runs: list[Run], peer: str) -> list[float]:
+    """Ours ÷ the peer within each round both ran in (neighbours in time, so the machine's
+    drift over minutes mostly cancels): the spread says how far the median ratio can move."""
+    ours = {r.round: r for r in runs if r.contender == OURS and r.error is None}
+    return [round(ours[r.round].chunks_per_s / r.chunks_per_s, 2) for r in runs
+            if r.contender == peer and r.error is None and r.round in ours
+            and peer in ONNX_PEERS]
+
+
 def summarise(runs: list[Run]) -> list[dict]:
     """Median over each contender's successful runs, and our ratio to each peer."""
     rows = []
@@ -332,6 +341,7 @@ def summarise(runs: list[Run]) -> list[dict]:
         if ours["chunks_per_s_after_setup"] and row["chunks_per_s_after_setup"]:
             row["ours_over_peer_after_setup"] = (ours["chunks_per_s_after_setup"]
                                                  / row["chunks_per_s_after_setup"])
+        row["ours_over_peer_per_round"] = per_round_ratios(runs, row["contender"])
         row["target"] = TARGETS[row["contender"]]
         row["target_met"] = row["ours_over_peer_chunks_per_s"] >= row["target"]
     return [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
@@ -355,8 +365,11 @@ def print_report(summary: list[dict], runs: list[Run], corpus: Corpus) -> None:
     for r in summary:
         if "target" in r:
             verdict = "met" if r["target_met"] else "NOT met"
+            rounds = r.get("ours_over_peer_per_round")
             print(f"  vs {r['contender']:<17} {r['ours_over_peer_chunks_per_s']:.2f}x "
-                  f"(target {r['target']}x: {verdict})")
+                  f"(target {r['target']}x: {verdict})"
+                  + (f"; round by round: {', '.join(f'{x:.2f}' for x in rounds)}"
+                     if rounds else ""))
     print("\nseconds: median wall time, process start to exit; setup: interpreter, imports, "
           "model load; CPU s: user + system; peak RSS: the largest process; tree RSS: all of "
           "a run's processes summed (sampled every 0.1 s)")

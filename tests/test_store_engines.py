@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag import lexical
@@ -16,6 +17,7 @@ from rag.errors import ConfigError, EmbedderMismatchError
 from rag.registry import make_generator, make_store
 from rag.service import RagService
 from rag.settings import Settings
+from rag.store_base import point_id
 from rag.types import Chunk
 from tests.test_pipeline import write_corpus
 
@@ -179,3 +181,21 @@ def test_both_engines_rank_alike(settings, embedder, corpus: Path) -> None:
                           for mode in ("dense", "sparse", "hybrid")]
         svc.close()
     assert ranked["local"] == ranked["edge"]
+
+
+def test_edge_store_keeps_each_vector_exactly(settings, embedder) -> None:
+    """The edge store is handed float32 rows as buffers (not lists of floats): each point
+    must hold its own chunk's vector, value for value."""
+    svc = open_service(settings, embedder, "edge")
+    texts = ["Glaciers carve valleys over millennia.", "Bees dance to share where food is."]
+    chunks = [Chunk("e" * 32, "bees.txt", "bees", n, None, 0, len(t), t, 8)
+              for n, t in enumerate(texts)]
+    dense = embedder.embed_documents(texts)
+    svc.store.upsert_pending(chunks, dense, [lexical.document_vector(t) for t in texts], 2,
+                             "text/plain")
+    ids = [point_id("e" * 32, n) for n in range(len(texts))]
+    stored = {str(p.id): p.vector["dense"] for p in
+              svc.store._shard.retrieve(ids, with_payload=False, with_vector=True)}
+    for pid, row in zip(ids, dense, strict=True):
+        assert np.array_equal(np.asarray(stored[pid], dtype=np.float32), row)
+    svc.close()

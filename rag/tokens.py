@@ -33,17 +33,22 @@ def bundled_tokenizer_path() -> Path | None:
     return path if path.is_file() else None
 
 
-@lru_cache(maxsize=4)
-def shared_tokenizer(path: Path) -> Any:
-    """The tokenizer at `path` without its shipped truncation and padding, loaded once per
-    process (shared: never enable padding on it)."""
+def open_tokenizer(path: Path) -> Any:
+    """A new tokenizer from `path` (a tokenizer.json) without its shipped truncation and
+    padding: the model sees whole texts, and a text too long for it is an error instead."""
     from tokenizers import Tokenizer
 
-    with _load_lock:
-        tokenizer = Tokenizer.from_file(str(path))
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
     return tokenizer
+
+
+@lru_cache(maxsize=4)
+def shared_tokenizer(path: Path) -> Any:
+    """`open_tokenizer(path)`, once per process (shared: never enable padding on it)."""
+    with _load_lock:
+        return open_tokenizer(path)
 
 
 def token_lengths(tokenizer: Any, texts: Sequence[str], special_tokens: bool) -> list[int]:

@@ -50,12 +50,9 @@ class Embedder(ABC):
         overrides this."""
         return TokenCounter.bundled()
 
-    def count_content_tokens(self, text: str) -> int:
-        return self.token_counter().count(text)
-
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text`, special tokens included."""
-        return self.count_content_tokens(text) + self.special_tokens
+        return self.token_counter().count(text) + self.special_tokens
 
     def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
         """`count_tokens` of many texts in one tokenizer call."""
@@ -93,8 +90,9 @@ class Embedder(ABC):
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        lengths = list(token_counts) if token_counts is not None else self.count_tokens_many(
-            texts)
+        if token_counts is None:
+            token_counts = self.count_tokens_many(texts)
+        lengths = list(token_counts)
         self.check_counts(lengths)
         order = sorted(range(len(texts)), key=lengths.__getitem__)
         rows = [order[start : start + self.max_batch]

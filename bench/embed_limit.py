@@ -30,7 +30,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 from ingest_peers import Run, base_env, ours_startup, run_ours
 from peers.common import (
     DEFAULT_PDFS,
@@ -45,7 +44,7 @@ from peers.common import (
     write_result,
 )
 
-from rag.embedders.local import LocalOnnxEmbedder, load_tokenizer, weights_dir
+from rag.embedders.local import LocalOnnxEmbedder, load_tokenizer, open_session, weights_dir
 from rag.settings import Settings, load_settings
 
 Feeds = dict[str, np.ndarray]
@@ -183,12 +182,7 @@ def measure(configs: list[Config], ids: list[list[int]], repeats: int,
 
 def one_session_all_cores(embedder: LocalOnnxEmbedder):
     """The layout before: one session whose intra-op threads use every core."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(embedder.onnx_path), options,
-                                providers=["CPUExecutionProvider"])
+    return open_session(embedder.onnx_path, threads=os.cpu_count() or 1)
 
 
 def ours_share(runs: list[Run], limit: float, at_our_batch: float | None,

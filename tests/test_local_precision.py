@@ -20,10 +20,10 @@ def test_int8_is_the_default_and_named_apart_from_fp32(embedder: LocalOnnxEmbedd
     fp32 = make_embedder(Settings(model_dir=model_dir, local_precision="fp32", _env_file=None))
     assert embedder.name == "local:all-MiniLM-L6-v2-int8"
     assert fp32.name == "local:all-MiniLM-L6-v2"  # collections filled before int8 keep working
-    assert (model_dir / "all-MiniLM-L6-v2.int8.onnx").is_file()
+    assert (model_dir / "all-MiniLM-L6-v2.b2.int8.onnx").is_file()
     a, b = embedder.embed_documents(TEXTS), fp32.embed_documents(TEXTS)
     cosines = (a * b).sum(axis=1)
-    assert cosines.min() > 0.95 and not np.allclose(a, b, atol=1e-4)
+    assert cosines.min() > 0.985 and not np.allclose(a, b, atol=1e-4)
     # the same meaning wins under both: each text is closest to its own other-precision vector
     assert (np.argmax(a @ b.T, axis=1) == np.arange(len(TEXTS))).all()
 

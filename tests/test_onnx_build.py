@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
-pytest.importorskip("onnx", reason="onnx is not installed")
+onnx = pytest.importorskip("onnx", reason="onnx is not installed")
 safetensors_numpy = pytest.importorskip("safetensors.numpy", reason="safetensors is not installed")
 tokenizers = pytest.importorskip("tokenizers", reason="tokenizers is not installed")
 
@@ -243,11 +243,16 @@ def _tiny_bert(
 
 
 @pytest.mark.parametrize(
-    ("prefix", "act"), [("", "gelu"), ("bert.", "gelu"), ("", "gelu_new"), ("", "relu")]
+    ("prefix", "act", "fused"), [("", "gelu", True), ("bert.", "gelu", True),
+                                 ("", "gelu_new", True), ("", "relu", True),
+                                 ("", "gelu", False), ("", "gelu_new", False)]
 )
-def test_tiny_bert_matches_numpy_reference(tmp_path: Path, prefix: str, act: str) -> None:
+def test_tiny_bert_matches_numpy_reference(tmp_path: Path, prefix: str, act: str,
+                                           fused: bool) -> None:
     config, weights = _tiny_bert(tmp_path / "tiny", prefix, act)
-    out = build_bert_onnx(tmp_path / "tiny", tmp_path / "out" / "tiny.onnx")
+    out = build_bert_onnx(tmp_path / "tiny", tmp_path / "out" / "tiny.onnx", fused)
+    ops = {node.op_type for node in onnx.load(str(out)).graph.node}
+    assert ("Attention" in ops) == fused and ("Softmax" in ops) != fused
     assert [p.name for p in out.parent.iterdir()] == ["tiny.onnx"], "temp file left behind"
 
     rng = np.random.default_rng(3)

@@ -5,7 +5,9 @@ models ship only `config.json` + `model.safetensors`. BERT's encoder is small en
 down op by op with `onnx.helper`, so we read the weights with `safetensors.numpy` and emit the
 graph ourselves. The graph follows the shapes onnxruntime's optimizer recognises (opset 17
 LayerNormalization, erf GELU, MatMul+Add linears) so ORT_ENABLE_ALL fuses it as it would a
-torch export.
+torch export. Self-attention is written directly as onnxruntime's fused `Attention` op, which
+its optimizer would not find here; `fused_attention=False` spells it out in standard ops, for
+other runtimes and for comparison (bench/model_graph.py).
 
 Inputs `input_ids`, `attention_mask`, `token_type_ids` (int64, [batch, sequence]); output
 `last_hidden_state` (float32, [batch, sequence, hidden]). Pooling is left to the caller.
@@ -29,6 +31,8 @@ from rag.errors import ConfigError
 #: Opset 17 is the first with LayerNormalization; IR 8 is what it needs, so older runtimes load it.
 OPSET = 17
 IR_VERSION = 8
+#: onnxruntime's own operators (`Attention`), version 1.
+CONTRIB_DOMAIN = "com.microsoft"
 #: Protobuf cannot serialise a single message of 2 GiB or more.
 _PROTOBUF_LIMIT = 2**31 - 1
 _SUPPORTED_ACTS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
@@ -103,6 +107,41 @@ def _linear(g: _Graph, w: dict[str, np.ndarray], x: str, key: str) -> str:
     return g.op("Add", [g.op("MatMul", [x, weight]), bias])
 
 
+def _self_attention(g: _Graph, w: dict[str, np.ndarray], x: str, mask: str, key: str,
+                    heads: int) -> str:
+    """Multi-head self-attention as onnxruntime's fused `Attention` op: query, key and value
+    in one [hidden, 3 x hidden] matrix, `mask` the raw 0/1 attention mask as int32. Quantized,
+    it becomes one `QAttention` that quantizes its input once: up to 4% faster than the same
+    attention in standard ops (bench/model_graph.py), with the same fp32 vectors."""
+    parts = ("query", "key", "value")
+    weight = np.concatenate([w[f"{key}.{p}.weight"].T for p in parts], axis=1)
+    bias = np.concatenate([w[f"{key}.{p}.bias"] for p in parts])
+    return g.op("Attention", [x, g.const(f"{key}.qkv.weight", weight),
+                              g.const(f"{key}.qkv.bias", bias), mask],
+                domain=CONTRIB_DOMAIN, num_heads=heads)
+
+
+def _standard_attention(g: _Graph, w: dict[str, np.ndarray], x: str, mask: str, key: str,
+                        heads: int, hidden: int) -> str:
+    """The same attention in standard ONNX ops; `mask` is additive, [batch, 1, 1, seq]."""
+    head_dim = hidden // heads
+    split = g.const(f"{key}.split_heads", np.array([0, 0, heads, head_dim], np.int64))
+    merge = g.const(f"{key}.merge_heads", np.array([0, 0, hidden], np.int64))
+    scale = g.const(f"{key}.scale", np.array(1.0 / math.sqrt(head_dim), np.float32))
+
+    def heads_of(part: str, perm: list[int]) -> str:
+        return g.op("Transpose", [g.op("Reshape", [_linear(g, w, x, f"{key}.{part}"), split])],
+                    perm=perm)
+
+    q = heads_of("query", [0, 2, 1, 3])
+    k = heads_of("key", [0, 2, 3, 1])  # transposed, for q @ k
+    v = heads_of("value", [0, 2, 1, 3])
+    scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k]), scale]), mask])
+    probs = g.op("Softmax", [scores], axis=-1)
+    context = g.op("Transpose", [g.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
+    return g.op("Reshape", [context, merge])
+
+
 def _layer_norm(g: _Graph, w: dict[str, np.ndarray], x: str, key: str, eps: float) -> str:
     scale = g.const(f"{key}.weight", w[f"{key}.weight"])
     bias = g.const(f"{key}.bias", w[f"{key}.bias"])
@@ -123,10 +162,10 @@ def _activation(g: _Graph, x: str, act: str, consts: dict[str, str]) -> str:
     return g.op("Mul", [g.op("Mul", [x, g.op("Add", [tanh, consts["one"]])]), consts["half"]])
 
 
-def _build_graph(config: dict[str, Any], w: dict[str, np.ndarray]) -> onnx.GraphProto:
+def _build_graph(config: dict[str, Any], w: dict[str, np.ndarray],
+                 fused_attention: bool) -> onnx.GraphProto:
     hidden = int(config["hidden_size"])
     heads = int(config["num_attention_heads"])
-    head_dim = hidden // heads
     layers = int(config["num_hidden_layers"])
     eps = float(config.get("layer_norm_eps", 1e-12))
     act = str(config.get("hidden_act", "gelu"))
@@ -151,9 +190,6 @@ def _build_graph(config: dict[str, Any], w: dict[str, np.ndarray]) -> onnx.Graph
         "c044715": g.const("const_0_044715", np.array(0.044715, f32)),
         "sqrt2_pi": g.const("const_sqrt_2_over_pi", np.array(math.sqrt(2.0 / math.pi), f32)),
     }
-    scale = g.const("const_attn_scale", np.array(1.0 / math.sqrt(head_dim), f32))
-    split_heads = g.const("const_split_heads", np.array([0, 0, heads, head_dim], np.int64))
-    merge_heads = g.const("const_merge_heads", np.array([0, 0, hidden], np.int64))
 
     # Embeddings: word + position (rows 0..seq-1 sliced, broadcast over batch) + token type.
     word = g.op("Gather", [g.const("embeddings.word_embeddings.weight",
@@ -172,24 +208,19 @@ def _build_graph(config: dict[str, Any], w: dict[str, np.ndarray]) -> onnx.Graph
     x = g.op("Add", [g.op("Add", [word, positions]), token_type])
     x = _layer_norm(g, w, x, "embeddings.LayerNorm", eps)
 
-    # Additive mask [batch, 1, 1, seq]: 0 where attended, float32 min where padded (as HF does).
-    mask = g.op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
-    mask = g.op("Mul", [g.op("Sub", [consts["one"], mask]),
-                        g.const("const_mask_value", np.array(np.finfo(f32).min, f32))])
-    mask = g.op("Unsqueeze", [mask, g.const("const_axes_1_2", np.array([1, 2], np.int64))])
+    if fused_attention:  # `Attention` takes the raw 0/1 mask and masks padded keys itself
+        mask = g.op("Cast", ["attention_mask"], to=TensorProto.INT32)
+    else:  # additive [batch, 1, 1, seq]: 0 where attended, float32 min where padded (as HF)
+        mask = g.op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
+        mask = g.op("Mul", [g.op("Sub", [consts["one"], mask]),
+                            g.const("const_mask_value", np.array(np.finfo(f32).min, f32))])
+        mask = g.op("Unsqueeze", [mask, g.const("const_axes_1_2", np.array([1, 2], np.int64))])
 
     for i in range(layers):
         p = f"encoder.layer.{i}"
-        q = g.op("Transpose", [g.op("Reshape", [_linear(g, w, x, f"{p}.attention.self.query"),
-                                                split_heads])], perm=[0, 2, 1, 3])
-        k = g.op("Transpose", [g.op("Reshape", [_linear(g, w, x, f"{p}.attention.self.key"),
-                                                split_heads])], perm=[0, 2, 3, 1])
-        v = g.op("Transpose", [g.op("Reshape", [_linear(g, w, x, f"{p}.attention.self.value"),
-                                                split_heads])], perm=[0, 2, 1, 3])
-        scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k]), scale]), mask])
-        probs = g.op("Softmax", [scores], axis=-1)
-        context = g.op("Transpose", [g.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
-        context = g.op("Reshape", [context, merge_heads])
+        key = f"{p}.attention.self"
+        context = (_self_attention(g, w, x, mask, key, heads) if fused_attention
+                   else _standard_attention(g, w, x, mask, key, heads, hidden))
         attn = _linear(g, w, context, f"{p}.attention.output.dense")
         x = _layer_norm(g, w, g.op("Add", [attn, x]), f"{p}.attention.output.LayerNorm", eps)
 
@@ -245,26 +276,28 @@ def _write_atomic(data: bytes, out_path: Path) -> None:
         os.close(dir_fd)
 
 
-def build_bert_onnx(model_dir: Path, out_path: Path) -> Path:
+def build_bert_onnx(model_dir: Path, out_path: Path, fused_attention: bool = True) -> Path:
     """Convert the BERT encoder in `model_dir` (config.json + model.safetensors) to ONNX.
 
     Every hyperparameter comes from config.json. Weights stay fp32 initializers inside the one
     file (models of 2 GiB or more are refused: protobuf cannot hold them in one message). The
-    file at `out_path` is replaced atomically; returns `out_path`.
+    file at `out_path` is replaced atomically; returns `out_path`. `fused_attention=False`
+    leaves out onnxruntime's own `Attention` op, for runtimes that lack it.
     """
     model_dir = Path(model_dir)
     out_path = Path(out_path)
     config = _read_config(model_dir)
     weights = _load_weights(model_dir)
     try:
-        graph = _build_graph(config, weights)
+        graph = _build_graph(config, weights, fused_attention)
     except KeyError as exc:
         raise ConfigError(f"{model_dir / 'model.safetensors'} lacks weight {exc}.") from None
     del weights
 
     model = helper.make_model(
         graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=[helper.make_opsetid("", OPSET)]
+        + ([helper.make_opsetid(CONTRIB_DOMAIN, 1)] if fused_attention else []),
         ir_version=IR_VERSION,
         producer_name="rag.embedders.onnx_build",
         doc_string=f"BERT encoder converted from {config.get('_name_or_path') or model_dir.name}",

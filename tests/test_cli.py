@@ -1,6 +1,9 @@
 """The `rag` command as a user runs it, through typer's runner, with the real model and store."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -90,3 +93,24 @@ def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> 
     assert "[bold]oops.pdf: named .pdf but is not a PDF file" in result.stderr
     assert result.stderr.count("[bold]oops.pdf") == 1  # the path is not printed twice
     assert "2 files: 1 ingested" in result.stderr
+
+
+def test_python_m_rag_runs_a_real_ingest_with_its_exit_code(env, tmp_path: Path) -> None:
+    """`python -m rag` (the console script's module) in its own process: the parse worker
+    starts from it, and the exit code says a file failed."""
+    folder = corpus(tmp_path / "docs")
+    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(folder), "--json"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env}, check=False)
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["totals"]["ingested"] == 2
+
+
+def test_the_entry_module_imports_no_cli_packages() -> None:
+    """A spawned worker re-imports the script that started its parent; with the console
+    script importing `rag.__main__`, that costs it nothing."""
+    code = ("import sys, rag.__main__; "
+            "print(sorted({'typer', 'rich', 'pydantic'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

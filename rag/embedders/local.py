@@ -66,7 +66,7 @@ def quantized(fp32_path: Path, int8_path: Path, reduce_range: bool = True) -> Pa
     """The fp32 graph with its weights quantized to int8, made once and cached.
 
     Dynamic quantization (weights per output channel; activations quantized per call): our
-    ingest runs 1.36x faster than on fp32 on 2 cores, and SQuAD retrieval stays within 0.3
+    ingest runs 1.36x faster than on fp32 on 2 cores, and SQuAD retrieval stays within 0.4
     points (bench/squad_eval.py --precision int8 fp32). Weights keep 7 bits (`reduce_range`):
     on CPUs without VNNI, onnxruntime multiplies uint8 by int8 in pairs summed into 16 bits,
     which full-range weights overflow; 7-bit ones do not, and bring the vectors closer to fp32

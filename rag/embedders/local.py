@@ -142,8 +142,6 @@ class LocalOnnxEmbedder(Embedder):
 
     def __init__(self, model_dir: Path, batch_size: int = 8, sessions: int | None = None,
                  precision: Precision = "int8") -> None:
-        from rag.embedders.onnx_build import build_bert_onnx
-
         # the two precisions give slightly different vectors: a collection records which
         self.name = f"local:{MODEL}" + ("" if precision == "fp32" else f"-{precision}")
         # small batches pad less and were fastest on 2 cores. int8 runs one text at a time:
@@ -160,6 +158,9 @@ class LocalOnnxEmbedder(Embedder):
         self.max_tokens = int(st_config.get("max_seq_length", 256))
         onnx_path = Path(model_dir) / f"{MODEL}.{BUILD}.fp32.onnx"
         if not onnx_path.exists():
+            # imported only to build: onnx's own import costs every later start 0.05 s
+            from rag.embedders.onnx_build import build_bert_onnx
+
             onnx_path.parent.mkdir(parents=True, exist_ok=True)
             build_bert_onnx(source, onnx_path)
         if precision == "int8":

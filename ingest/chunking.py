@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.tokens import TokenCounter
+from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document
 
 PAGE_SEPARATOR = "\n\n"

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest.pdfium import PDFIUM_LOCK
 from rag.errors import DocumentError
-from rag.pdfium_lock import PDFIUM_LOCK
 from rag.types import Document, Page
 
 log = logging.getLogger(__name__)

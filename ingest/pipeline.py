@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone  # issue 5: ingested_at
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -21,9 +21,9 @@ from ingest.chunking import Chunker
 from ingest.loaders import content_id, is_supported, load_bytes
 from ingest.parse_ahead import Loaded, load_ahead
 from ingest.prepare import Prepared, prepare_document
-from rag.embedders.base import Embedder
 from rag.errors import DocumentError, RagError
-from rag.store_base import ChunkStore
+from rag.providers.embedders.base import Embedder
+from rag.stores.base import ChunkStore
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _document_fields(document: Document) -> dict:
-    """Issue 5: payload fields the app's document table shows (pages: PDFs only)."""
+    """Payload fields the app's document table shows (pages: paged formats only)."""
     numbers = [p.number for p in document.pages if p.number is not None]
     return {"pages": max(numbers) if numbers else None,
             "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -105,19 +105,34 @@ class _Open:
 
 
 @dataclass
-class _Batch:
+class _Chunks:
     """Chunks to embed in one call and then write, from one document or several (small files
-    share a request); or a file whose outcome is known (`result`); or a file with the same
-    content as `twin`, an earlier file of this stream, to be decided once that one is."""
+    share a request)."""
 
     parts: list[tuple[_Open, slice]] = field(default_factory=list)  # chunks of each document
-    result: FileResult | None = None
-    twin: _Open | None = None
-    document: Document | None = None
 
     @property
     def size(self) -> int:
         return sum(rows.stop - rows.start for _, rows in self.parts)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A file whose outcome is known without embedding anything (unreadable, unchanged)."""
+
+    result: FileResult
+
+
+@dataclass(frozen=True)
+class _Twin:
+    """A file with the same content as `twin`, an earlier file of this stream: decided once
+    that one is."""
+
+    twin: _Open
+    document: Document
+
+
+_Work = _Chunks | _Known | _Twin
 
 
 class IngestPipeline:
@@ -207,29 +222,29 @@ class IngestPipeline:
 
     def _store_all(self, items: Iterable[Prepared | FileResult]) -> Iterator[FileResult]:
         open_docs: list[_Open] = []
-        batches = self._batches(items, open_docs)
+        work = self._batches(items, open_docs)
         try:
-            for done in run_ahead(self._embed, batches, self._workers,
-                                  needs_work=lambda batch: bool(batch.parts)):
-                batch = done.item
-                if batch.result is not None:
-                    yield batch.result
-                elif batch.twin is not None:
-                    yield self._after_twin(batch)
+            for done in run_ahead(self._embed, work, self._workers,
+                                  needs_work=lambda item: isinstance(item, _Chunks)):
+                item = done.item
+                if isinstance(item, _Known):
+                    yield item.result
+                elif isinstance(item, _Twin):
+                    yield self._after_twin(item)
                 else:
-                    yield from self._write(batch, done.result, done.error, open_docs)
+                    yield from self._write(item, done.result, done.error, open_docs)
         finally:  # interrupted (or a bug): no half document may stay behind
             for doc in open_docs:
                 self._discard_quietly(doc.document.doc_id)
 
     def _batches(self, items: Iterable[Prepared | FileResult],
-                 open_docs: list[_Open]) -> Iterator[_Batch]:
+                 open_docs: list[_Open]) -> Iterator[_Work]:
         """Pack chunks into full batches, across documents, as the embedding window asks for
         more work. Documents come checked against the store (`_prepare`, `_unless_stored`)."""
-        batch = _Batch()
+        batch = _Chunks()
         for item in items:
             if isinstance(item, FileResult):
-                yield _Batch(result=item)
+                yield _Known(item)
                 continue
             document = item.document
             # same content as a file still being written in this stream
@@ -237,12 +252,12 @@ class IngestPipeline:
             if twin is not None:
                 if batch.parts:  # the twin's last chunks may be in it: they go first
                     yield batch
-                    batch = _Batch()
-                yield _Batch(twin=twin, document=document)
+                    batch = _Chunks()
+                yield _Twin(twin, document)
                 continue
             if not item.chunks:
-                yield _Batch(result=FileResult(document.source, "failed", document.doc_id,
-                                               error=f"{document.source}: no text to index"))
+                yield _Known(FileResult(document.source, "failed", document.doc_id,
+                                        error=f"{document.source}: no text to index"))
                 continue
             doc = _Open(item, _document_fields(document))
             open_docs.append(doc)
@@ -253,18 +268,18 @@ class IngestPipeline:
                 start += room
                 if batch.size == self.batch_size:
                     yield batch
-                    batch = _Batch()
+                    batch = _Chunks()
         if batch.parts:
             yield batch
 
-    def _embed(self, batch: _Batch) -> np.ndarray:
+    def _embed(self, batch: _Chunks) -> np.ndarray:
         """Runs in a worker thread: the counts from chunking spare the embedder a recount."""
         chunks = [c for doc, rows in batch.parts for c in doc.chunks[rows]]
         special = self.embedder.special_tokens
         return self.embedder.embed_documents([c.text for c in chunks],
                                              [c.token_count + special for c in chunks])
 
-    def _write(self, batch: _Batch, dense: np.ndarray | None, error: Exception | None,
+    def _write(self, batch: _Chunks, dense: np.ndarray | None, error: Exception | None,
                open_docs: list[_Open]) -> Iterator[FileResult]:
         """Write one embedded batch; the result of each document that is now live or failed."""
         offset = 0
@@ -295,11 +310,10 @@ class IngestPipeline:
             open_docs.remove(doc)
             yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks))
 
-    def _after_twin(self, batch: _Batch) -> FileResult:
+    def _after_twin(self, item: _Twin) -> FileResult:
         """A file with the same content as one earlier in this stream, now that it has ended."""
-        twin = batch.twin
-        assert twin is not None and batch.document is not None
-        source, doc_id = batch.document.source, batch.document.doc_id
+        twin = item.twin
+        source, doc_id = item.document.source, item.document.doc_id
         if twin.failed:
             return FileResult(source, "failed", doc_id, error=f"{source}: same content as "
                               f"{twin.document.source}, which failed")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.loaders import load_bytes
-from rag import lexical
-from rag.store_base import Sparse
+from rag.stores.base import Sparse
+from rag.text import lexical
 from rag.types import Chunk, Document
 
 

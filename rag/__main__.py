@@ -1,15 +1,15 @@
 """`rag` and `python -m rag`: the command line, whose imports load only when a command runs.
 
-The console script imports this module rather than `rag.cli` because a process started with
+The console script imports this module rather than `rag.cli.main` because a process started with
 "spawn" (the ingest's parse worker) re-imports the script that started its parent: it would
 otherwise load the CLI's own packages (typer, rich, the settings), which it never uses, on a
 core the model wants.
 
 On the way out the command skips the interpreter's teardown of every loaded module, which
-only frees memory the process is about to give back, and cost each command 0.07 to 0.23 s
-(langchain's and pydantic's modules most of it; bench/cli_exit.py). By then the command has
-closed its store and its threads and children have been joined; the last exit handler
-flushes the output and ends the process with the command's exit code.
+only frees memory the process is about to give back and takes a noticeable share of a short
+command (langchain's and pydantic's modules most of it; bench/cli_exit.py). By then the
+command has closed its store and its threads and children have been joined; the last exit
+handler flushes the output and ends the process with the command's exit code.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main() -> None:
     # registered before the command imports anything, so it runs after every other handler
     # (multiprocessing's join of the parse worker, logging's flush)
     atexit.register(leave_without_teardown)
-    from rag.cli import app
+    from rag.cli.main import app
 
     try:
         app()

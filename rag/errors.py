@@ -5,6 +5,7 @@
     ├── EmbedderMismatchError  the collection was filled by another embedder
     ├── InputTooLongError      a query or text exceeds a model's token limit
     ├── DocumentError          a file could not be read (corrupt, encrypted, empty, unsupported)
+    ├── StoreError             the Qdrant server is down, or refused the request
     └── AIError                a remote AI call failed
         ├── TransientAIError   worth retrying: 429, 408, 5xx, timeouts, connection errors
         └── PermanentAIError   not worth retrying: bad input, auth, no such model, context window
@@ -38,6 +39,10 @@ class DocumentError(RagError):
 
     def __reduce__(self) -> tuple:  # raised in the parser process, re-raised here
         return (type(self), (self.reason, str(self)))
+
+
+class StoreError(RagError):
+    pass
 
 
 class AIError(RagError):

@@ -21,13 +21,12 @@ import numpy as np
 
 from ingest.loaders import content_id
 from ingest.pipeline import IngestPipeline
-from rag import lexical
-from rag.embedders.base import Embedder
-from rag.generators.base import GenerationRequest
-from rag.generators.extractive import ExtractiveGenerator
-from rag.store_base import SearchMode
-from rag.store_edge import EdgeStore, open_edge_client
-from rag.types import Document, GenerationRecord, Hit, Page
+from rag.providers.embedders.base import Embedder
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.extractive import ExtractiveGenerator
+from rag.stores.edge import EdgeStore, open_edge_client
+from rag.text import lexical
+from rag.types import Document, GenerationRecord, Hit, Page, SearchMode
 
 
 @dataclass(frozen=True)

@@ -1,59 +1,124 @@
-"""Build the configured implementation of each seam; optional backends are imported lazily."""
+"""Each seam's modes and the factory that builds each one; optional backends import lazily.
+
+One dict per seam, from the mode name a setting holds to its factory. A new provider is a
+class implementing the seam (`providers/*/base.py`) and one entry here; `settings.py` names
+the mode in its Literal so that a typo is refused when the settings are read.
+"""
 
 from __future__ import annotations
 
-from rag.embedders.base import Embedder
-from rag.generators.base import Generator
-from rag.settings import Settings
-from rag.store_base import ChunkStore
+from collections.abc import Callable
+
+import httpx
+
+from rag.providers.embedders.base import Embedder
+from rag.providers.generators.base import Generator
+from rag.providers.rerankers.base import Reranker
+from rag.settings import EmbedderMode, GeneratorMode, RerankMode, Settings
+from rag.stores.base import ChunkStore
+
+Transport = httpx.BaseTransport | None
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    if settings.embedder == "local":
-        from rag.embedders.local import LocalOnnxEmbedder
+def _local_embedder(settings: Settings, transport: Transport) -> Embedder:
+    from rag.providers.embedders.local import LocalOnnxEmbedder
 
-        return LocalOnnxEmbedder(settings.resolved_model_dir, settings.embed_batch_size,
-                                 precision=settings.local_precision)
-    if settings.embedder == "workers-ai":
-        from rag.ai.workers_ai import WorkersAIEmbedder
-
-        return WorkersAIEmbedder.from_settings(settings)
-    from rag.ai.openai_compat import OpenAIEmbedder
-
-    return OpenAIEmbedder.from_settings(settings)
+    return LocalOnnxEmbedder(settings.resolved_model_dir, settings.embed_batch_size,
+                             precision=settings.local_precision)
 
 
-def make_generator(settings: Settings, embedder: Embedder) -> Generator:
-    mode = settings.resolved_generator
-    if mode == "extractive":
-        from rag.generators.extractive import ExtractiveGenerator
+def _workers_ai_embedder(settings: Settings, transport: Transport) -> Embedder:
+    from rag.providers.embedders.workers_ai import WorkersAIEmbedder
 
-        return ExtractiveGenerator(embedder, settings.answer_sentences)
-    if mode == "workers-ai":
-        from rag.ai.workers_ai import WorkersAIGenerator
-
-        return WorkersAIGenerator.from_settings(settings)
-    from rag.ai.openai_compat import OpenAIGenerator
-
-    return OpenAIGenerator.from_settings(settings)
+    return WorkersAIEmbedder.from_settings(settings, transport)
 
 
-def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
-    """The configured collection's store (not yet opened with `ensure_collection`).
+def _openai_embedder(settings: Settings, transport: Transport) -> Embedder:
+    from rag.providers.embedders.openai import OpenAIEmbedder
 
-    A Qdrant server when RAG_QDRANT_URL is set; otherwise the embedded store in
-    RAG_QDRANT_PATH, on the engine RAG_QDRANT_ENGINE names.
-    """
-    if settings.qdrant_url or settings.qdrant_engine == "local":
-        from rag.store import QdrantStore, open_client
+    return OpenAIEmbedder.from_settings(settings, transport)
 
-        path = settings.resolved_qdrant_path
-        if not settings.qdrant_url:
-            path.mkdir(parents=True, exist_ok=True)
-        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        client = open_client(settings.qdrant_url, key, str(path))
-        return QdrantStore(client, settings.collection, embedder.name, embedder.dimension)
-    from rag.store_edge import EdgeStore, open_edge_client
+
+def _extractive(settings: Settings, embedder: Embedder, transport: Transport) -> Generator:
+    from rag.providers.generators.extractive import ExtractiveGenerator
+
+    return ExtractiveGenerator(embedder, settings.answer_sentences)
+
+
+def _workers_ai_generator(settings: Settings, embedder: Embedder,
+                          transport: Transport) -> Generator:
+    from rag.providers.generators.workers_ai import WorkersAIGenerator
+
+    return WorkersAIGenerator.from_settings(settings, transport)
+
+
+def _openai_generator(settings: Settings, embedder: Embedder, transport: Transport) -> Generator:
+    from rag.providers.generators.openai import OpenAIGenerator
+
+    return OpenAIGenerator.from_settings(settings, transport)
+
+
+def _workers_ai_reranker(settings: Settings, transport: Transport) -> Reranker:
+    from rag.providers.rerankers.workers_ai import WorkersAIReranker
+
+    return WorkersAIReranker.from_settings(settings, transport)
+
+
+def _edge_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    from rag.stores.edge import EdgeStore, open_edge_client
 
     return EdgeStore(open_edge_client(settings.resolved_qdrant_path), settings.collection,
                      embedder.name, embedder.dimension)
+
+
+def _qdrant_client_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    """A Qdrant server when RAG_QDRANT_URL is set, else qdrant-client's local mode."""
+    from rag.stores.qdrant import QdrantStore, open_client
+
+    path = settings.resolved_qdrant_path
+    if not settings.qdrant_url:
+        path.mkdir(parents=True, exist_ok=True)
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    client = open_client(settings.qdrant_url, key, str(path))
+    return QdrantStore(client, settings.collection, embedder.name, embedder.dimension)
+
+
+EMBEDDERS: dict[EmbedderMode, Callable[[Settings, Transport], Embedder]] = {
+    "local": _local_embedder,
+    "workers-ai": _workers_ai_embedder,
+    "openai": _openai_embedder,
+}
+GENERATORS: dict[GeneratorMode, Callable[[Settings, Embedder, Transport], Generator]] = {
+    "extractive": _extractive,
+    "workers-ai": _workers_ai_generator,
+    "openai": _openai_generator,
+}
+RERANKERS: dict[RerankMode, Callable[[Settings, Transport], Reranker] | None] = {
+    "off": None,
+    "workers-ai": _workers_ai_reranker,
+}
+#: "server" whenever RAG_QDRANT_URL is set; otherwise the embedded engine RAG_QDRANT_ENGINE names
+STORES: dict[str, Callable[[Settings, Embedder], ChunkStore]] = {
+    "edge": _edge_store,
+    "local": _qdrant_client_store,
+    "server": _qdrant_client_store,
+}
+
+
+def make_embedder(settings: Settings, transport: Transport = None) -> Embedder:
+    return EMBEDDERS[settings.embedder](settings, transport)
+
+
+def make_generator(settings: Settings, embedder: Embedder, transport: Transport = None
+                   ) -> Generator:
+    return GENERATORS[settings.resolved_generator](settings, embedder, transport)
+
+
+def make_reranker(settings: Settings, transport: Transport = None) -> Reranker | None:
+    factory = RERANKERS[settings.rerank]
+    return factory(settings, transport) if factory is not None else None
+
+
+def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    """The configured collection's store (not yet opened with `ensure_collection`)."""
+    return STORES["server" if settings.qdrant_url else settings.qdrant_engine](settings, embedder)

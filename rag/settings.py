@@ -1,19 +1,35 @@
 """One settings object for the whole application, read from the environment and `.env`.
 
-Every field is listed in README with its default. Nothing is read at import time: call
-`load_settings()` (the CLI, the UI and the tests each build their own).
+Every field is listed in docs/configuration.md with its default. Nothing is read at import
+time: call `load_settings()` (the CLI, the app and the tests each build their own; tests pass
+`environ=` instead of changing `os.environ`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from rag.types import SearchMode
 
 EmbedderMode = Literal["local", "workers-ai", "openai"]
 GeneratorMode = Literal["extractive", "workers-ai", "openai"]
+RerankMode = Literal["off", "workers-ai"]
+StoreEngine = Literal["edge", "local"]
+
+#: the variables `load_settings(environ=...)` reads instead of os.environ
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
 
 
 def _env(name: str) -> AliasChoices:
@@ -33,9 +49,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     qdrant_path: Path | None = None  # embedded store; default <data_dir>/qdrant
     # the embedded store's engine, used when qdrant_url is unset: "edge" is Qdrant's Rust engine
-    # in-process (rag/store_edge.py; 10-200x faster searches), "local" qdrant-client's
+    # in-process (rag/stores/edge.py; far faster searches), "local" qdrant-client's
     # pure-Python local mode (for platforms without a qdrant-edge-py wheel)
-    qdrant_engine: Literal["local", "edge"] = "edge"
+    qdrant_engine: StoreEngine = "edge"
     qdrant_url: str | None = None  # a Qdrant server; when set the embedded path is unused
     qdrant_api_key: SecretStr | None = None
     collection: str = "docs"
@@ -44,14 +60,14 @@ class Settings(BaseSettings):
     embedder: EmbedderMode = "local"
     generator: GeneratorMode | None = None  # None: workers-ai when credentials are set
     model_dir: Path | None = None  # where the local ONNX model is built; default <data_dir>/models
-    # int8: quantized once from the fp32 graph; ingest 1.36x faster, SQuAD within 0.3 points
+    # int8: quantized once from the fp32 graph; faster on a CPU, retrieval within a point
     local_precision: Literal["int8", "fp32"] = "int8"
 
     # --- chunking and retrieval ----------------------------------------------------------
     chunk_tokens: int = Field(200, ge=16, description="chunk length in the embedder's tokens")
     chunk_overlap: int = Field(30, ge=0)
     top_k: int = Field(5, ge=1, le=100)
-    search_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
+    search_mode: SearchMode = "hybrid"
     embed_batch_size: int = Field(8, ge=1, le=100, description="texts per local model call")
     upsert_batch_size: int = Field(64, ge=1, description="chunks per local embedding batch "
                                    "and per store write")
@@ -121,7 +137,7 @@ class Settings(BaseSettings):
             return self.generator
         return "workers-ai" if self.has_cloudflare_credentials else "extractive"
 
-    # --- AI client behaviour (issue 3) ---
+    # --- AI client behaviour ---
     # Retries: one AI call makes at most `ai_max_attempts` tries within `ai_deadline_seconds`,
     # backing off exponentially (with jitter) from `ai_backoff_base_seconds` up to
     # `ai_backoff_max_seconds`, or as long as Retry-After asks (capped at 60 s).
@@ -147,25 +163,54 @@ class Settings(BaseSettings):
     cloudflare_ai_gateway_token: SecretStr | None = Field(
         None, validation_alias=_env("CLOUDFLARE_AI_GATEWAY_TOKEN")
     )
-    # --- end AI client behaviour (issue 3) ---
 
-    # --- app (issue 5) ---
+    # --- app ---
     # Largest file the app accepts, checked before it is read (and by the browser's uploader).
     upload_max_mb: int = Field(50, ge=1, le=200, description="largest upload, in MB")
     # Questions one user may ask in any 60 seconds in the app; 0 turns the limit off.
     app_rate_limit_per_minute: int = Field(20, ge=0)
-    # --- end app (issue 5) ---
 
     # --- reranking ---
     # A cross-encoder reorders the best `rerank_candidates` fused hits and the top_k are kept.
     # Off by default: no reranker weights install from PyPI for local use, and Workers AI's
     # costs a request per question. `workers-ai` needs the Cloudflare credentials above.
-    rerank: Literal["off", "workers-ai"] = "off"
+    rerank: RerankMode = "off"
     rerank_model: str = "@cf/baai/bge-reranker-base"
     rerank_candidates: int = Field(20, ge=1, le=100, description="fused hits to rerank")
-    # --- end reranking ---
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = _environ.get()
+        if environ is not None:
+            env_settings = _MappingSource(settings_cls, environ)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment and `.env`; keyword overrides win (the CLI's flags use them)."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+class _MappingSource(EnvSettingsSource):
+    """Environment variables from a mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env_vars = {key.lower(): value for key, value in environ.items()}
+
+
+@contextmanager
+def _reading(environ: Mapping[str, str] | None) -> Iterator[None]:
+    token = _environ.set(environ)
+    try:
+        yield
+    finally:
+        _environ.reset(token)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | None = ".env",
+                  **overrides: Any) -> Settings:
+    """Read the environment (or `environ`) and `env_file`; keyword overrides win (the CLI's
+    flags use them; None means "not given")."""
+    with _reading(environ):
+        return Settings(_env_file=env_file,  # type: ignore[call-arg]
+                        **{k: v for k, v in overrides.items() if v is not None})

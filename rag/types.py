@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+#: How a question is matched against the chunks: by meaning, by words, or both fused.
+SearchMode = Literal["hybrid", "dense", "sparse"]
+SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
+
+
+def source_name(source: str) -> str:
+    """The file name of a source path, or of an `upload:NAME` source (a browser upload)."""
+    return Path(source.removeprefix("upload:")).name
 
 
 @dataclass(frozen=True)
@@ -63,16 +73,38 @@ class GenerationRecord:
     """What a generator reports about its run; filled in while the stream is read."""
 
     model: str = ""
-    usage: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
-    notice: str | None = None  # e.g. "answer interrupted" shown to the user
+    notice: str | None = None  # shown under the answer, e.g. "answer interrupted: ..."
+    prompt_tokens: int | None = None  # as the model counted them
+    completion_tokens: int | None = None
+    neurons: float | None = None  # Workers AI's cost unit; 0 for a gateway cache hit
+    cache_status: str | None = None  # AI Gateway's cf-aig-cache-status (HIT, MISS)
+    gateway_log_id: str | None = None
+    passages_used: int | None = None  # passages that fitted the model's context window
+    estimated_prompt_tokens: int | None = None  # our pessimistic count before the call
+    sentences_scored: int | None = None  # the extractive answerer's candidates
+
+    def as_json(self) -> dict[str, Any]:
+        """The fields that were set; `total_tokens` as OpenAI-style clients expect it."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)
+                  if f.name not in ("model", "attempts", "notice")}
+        if self.prompt_tokens is not None and self.completion_tokens is not None:
+            values["total_tokens"] = self.prompt_tokens + self.completion_tokens
+        return {key: value for key, value in values.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, model: str, notice: str | None, usage: dict[str, Any]) -> GenerationRecord:
+        known = {f.name for f in fields(cls)}
+        return cls(model=model, notice=notice,
+                   **{k: v for k, v in usage.items() if k in known})
 
 
 @dataclass
 class Answer:
     """A streaming answer: iterate once for the text deltas, then read `.text`.
 
-    The deltas are buffered, so `text` works after (or instead of) iterating.
+    The deltas are buffered, so `text` works after (or instead of) iterating. The fields
+    below the record are filled as the stream ends.
     """
 
     deltas: Iterator[str]
@@ -80,6 +112,11 @@ class Answer:
     generator: str
     record: GenerationRecord
     cached: bool = False
+    query: str = ""  # what was searched for: the question, made standalone if a follow-up
+    cited: list[int] = field(default_factory=list)  # the [n] markers kept in the text
+    dropped_citations: int = 0  # markers naming no retrieved passage, removed
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
     _parts: list[str] = field(default_factory=list)
     _done: bool = False
 
@@ -99,14 +136,26 @@ class Answer:
                 pass
         return "".join(self._parts)
 
+    def close(self) -> None:
+        """Stop reading: the model's stream is closed and the answer counted as stopped."""
+        close = getattr(self.deltas, "close", None)
+        if close is not None:
+            close()
+
     def as_json(self) -> dict[str, Any]:
+        usage = self.record.as_json()
+        usage["dropped_citations"] = self.dropped_citations
+        for name in ("latency_ms", "ttft_ms"):
+            if getattr(self, name) is not None:
+                usage[name] = getattr(self, name)
         return {
             "answer": self.text,
             "citations": [hit.as_json() for hit in self.citations],
             "generator": self.generator,
             "model": self.record.model,
-            "usage": self.record.usage,
+            "usage": usage,
             "cached": self.cached,
             "notice": self.record.notice,
-            "cited": self.record.usage.get("cited", []),
+            "cited": self.cited,
+            "query": self.query,
         }

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.embedders.local import LocalOnnxEmbedder
-from rag.registry import make_generator
-from rag.service import RagService
-from rag.settings import Settings
-from rag.store import QdrantStore, open_client
+from rag.providers.embedders.local import LocalOnnxEmbedder
+from rag.providers.http.client import AIHttp
+from rag.service import RagService, build_service
+from rag.settings import Settings, load_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 _PREFIXES = ("RAG_", "CLOUDFLARE_", "OPENAI_")
@@ -31,6 +30,23 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
 
 
+@pytest.fixture(autouse=True)
+def close_ai_clients(monkeypatch: pytest.MonkeyPatch):
+    """Close every AI client a test opened when it ends (an unclosed socket is a warning,
+    and warnings fail the run)."""
+    opened: list[AIHttp] = []
+    real_init = AIHttp.__init__
+
+    def tracked_init(self: AIHttp, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(AIHttp, "__init__", tracked_init)
+    yield
+    for http in opened:
+        http.close()
+
+
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the ONNX model is built once for the whole run."""
@@ -42,9 +58,15 @@ def embedder(model_dir: Path) -> LocalOnnxEmbedder:
     return LocalOnnxEmbedder(model_dir)
 
 
+def fresh_settings(tmp_path: Path, model_dir: Path, **values: object) -> Settings:
+    """Settings as a fresh machine reads them, with this run's data folder and model."""
+    return load_settings({}, env_file=None, data_dir=tmp_path / "data", model_dir=model_dir,
+                         **values)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, model_dir: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", model_dir=model_dir, _env_file=None)
+    return fresh_settings(tmp_path, model_dir)
 
 
 @pytest.fixture
@@ -56,18 +78,9 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_dir: Path) -> dic
     return values
 
 
-def make_service(settings: Settings, embedder) -> RagService:
-    path = settings.resolved_qdrant_path
-    path.mkdir(parents=True, exist_ok=True)
-    store = QdrantStore(open_client(None, None, str(path)), settings.collection, embedder.name,
-                        embedder.dimension)
-    store.ensure_collection()
-    return RagService(settings, embedder, store, make_generator(settings, embedder))
-
-
 @pytest.fixture
-def service(settings: Settings, embedder: LocalOnnxEmbedder):
-    svc = make_service(settings, embedder)
+def service(settings: Settings, embedder: LocalOnnxEmbedder) -> RagService:
+    svc = build_service(settings, embedder=embedder)
     yield svc
     svc.close()
 

@@ -14,15 +14,14 @@ from email.utils import format_datetime
 import pytest
 from pydantic import SecretStr
 
-from rag.ai.http import (
-    RetryPolicy,
-    map_status_error,
-    retry_after_seconds,
-    run_concurrently,
-)
-from rag.ai.workers_ai import WorkersAIEmbedder, WorkersAIGenerator
 from rag.errors import PermanentAIError, TransientAIError
-from rag.generators.base import GenerationRequest
+from rag.providers.cloudflare.errors import cloudflare_errors
+from rag.providers.embedders.workers_ai import WorkersAIEmbedder
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.workers_ai import WorkersAIGenerator
+from rag.providers.http.errors import map_status_error
+from rag.providers.http.parallel import run_concurrently
+from rag.providers.http.retry import RetryPolicy, retry_after_seconds
 from rag.types import GenerationRecord
 from tests.workers_ai_server import TOKEN
 
@@ -95,7 +94,7 @@ def envelope(code, message):
 )
 def test_status_and_code_decide_the_error(status, body, kind, hint):
     error = map_status_error(status, body, provider="Workers AI", model="@cf/x",
-                             credentials_hint="CLOUDFLARE_API_TOKEN")
+                             credentials_hint="CLOUDFLARE_API_TOKEN", policy=cloudflare_errors)
     assert type(error) is kind
     assert error.status == status
     assert hint in str(error)

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.cache import Cache
-from rag.citations import CitationChecker
+from rag.answering.citations import CitationChecker
+from rag.answering.followup import carry_over, is_follow_up
 from rag.evaluation import evaluate, rank_metrics
-from rag.followup import carry_over, is_follow_up
-from tests.conftest import make_service
+from rag.service import build_service
+from tests.conftest import fresh_settings
 
 
 @pytest.mark.parametrize(
@@ -45,11 +45,9 @@ def test_follow_up_detection_and_carry_over() -> None:
 
 
 @pytest.fixture
-def cached_service(settings, embedder, tmp_path: Path):
-    settings.cache = True
-    svc = make_service(settings, embedder)
-    svc.cache = Cache(tmp_path / "cache", ttl_seconds=3600)
-    svc.retriever.cache = svc.cache
+def cached_service(embedder, model_dir: Path, tmp_path: Path):
+    svc = build_service(fresh_settings(tmp_path, model_dir, cache=True, cache_ttl_seconds=3600),
+                        embedder=embedder)
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "otters.md").write_text(
@@ -65,7 +63,7 @@ def test_follow_up_without_llm_retrieves_with_previous_terms(cached_service) -> 
                {"role": "assistant", "content": "Sea urchins, crabs and clams [1]."}]
     answer = cached_service.ask("And how do they open them?", history=history)
     assert answer.citations[0].source.endswith("otters.md")
-    assert "otters" in answer.record.usage["query"]
+    assert "otters" in answer.query
     assert "rocks" in answer.text
 
 

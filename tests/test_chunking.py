@@ -3,7 +3,7 @@ from pathlib import Path
 
 from ingest.chunking import Chunker, WordSumCounter
 from ingest.loaders import load_file
-from rag.tokens import TokenCounter
+from rag.text.tokens import TokenCounter
 from rag.types import Document, Page
 
 SAMPLES = Path(__file__).parents[1] / "data" / "samples"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from rag.cli import app
+from rag.cli.main import app
 from tests.pdfgen import filler, make_pdf
 
 runner = CliRunner()

@@ -16,8 +16,8 @@ import typer
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from rag.cli import app
-from rag.store_edge import EdgeStore, open_edge_client
+from rag.cli.main import app
+from rag.stores.edge import EdgeStore, open_edge_client
 from tests.pdfgen import filler, make_pdf
 from tests.workers_ai_server import ACCOUNT, TOKEN, Fault, StandIn, answer_tokens
 
@@ -226,11 +226,11 @@ def test_a_failure_after_written_batches_leaves_no_points_and_no_token(
     use_workers_ai(monkeypatch, standin, RAG_UPSERT_BATCH_SIZE="100")
     original, seen, refusing = standin._fault_for, itertools.count(), [True]
 
-    def refuse_after_first(route: str, model: str | None) -> Fault | None:
+    def refuse_after_first(entry, route: str, model: str | None) -> Fault | None:
         if model == EMBED and refusing[0] and next(seen) >= 1:
             return Fault(401, 10000, f"Authentication error: token {TOKEN} was revoked", None,
                          None, None, None, None)
-        return original(route, model)
+        return original(entry, route, model)
 
     monkeypatch.setattr(standin, "_fault_for", refuse_after_first)
     result = run("ingest", str(big_corpus(tmp_path / "docs", small=False)), "--json")

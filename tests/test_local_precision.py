@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embedders.local import LocalOnnxEmbedder
+from rag.providers.embedders.local import LocalOnnxEmbedder
 from rag.registry import make_embedder
 from rag.settings import Settings
 

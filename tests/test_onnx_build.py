@@ -20,8 +20,8 @@ onnx = pytest.importorskip("onnx", reason="onnx is not installed")
 safetensors_numpy = pytest.importorskip("safetensors.numpy", reason="safetensors is not installed")
 tokenizers = pytest.importorskip("tokenizers", reason="tokenizers is not installed")
 
-from rag.embedders.onnx_build import build_bert_onnx  # noqa: E402
 from rag.errors import ConfigError  # noqa: E402
+from rag.providers.embedders.onnx_build import build_bert_onnx  # noqa: E402
 
 SENTENCES = [
     "How do I install R packages?",
@@ -291,7 +291,7 @@ def test_unsupported_config_is_refused(tmp_path: Path) -> None:
 def test_crash_while_writing_leaves_old_model_and_no_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.embedders.onnx_build as onnx_build
+    import rag.providers.embedders.onnx_build as onnx_build
 
     _tiny_bert(tmp_path / "tiny")
     out = tmp_path / "out" / "model.onnx"

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
-from rag.ai.openai_compat import OpenAIEmbedder, OpenAIGenerator
 from rag.errors import PermanentAIError, TransientAIError
-from rag.generators.base import GenerationRequest
+from rag.providers.embedders.openai import OpenAIEmbedder
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.openai import OpenAIGenerator
 from rag.types import GenerationRecord
 from tests.workers_ai_server import ACCOUNT, TOKEN, embed_text
 
@@ -44,7 +45,7 @@ def test_local_server_streams_a_cited_answer(ai_settings, standin, passages, cap
     deltas, record = ask(OpenAIGenerator.from_settings(ai_settings), passages)
     answer = "".join(deltas)
     assert len(deltas) > 3 and "Andes of Peru" in answer and "[2]" in answer
-    assert record.model == "llama3.1" and record.usage["completion_tokens"] == len(deltas)
+    assert record.model == "llama3.1" and record.completion_tokens == len(deltas)
     (request,) = standin.requests
     assert request.path == "/v1/chat/completions"
     assert "authorization" not in request.headers  # no key configured: none sent
@@ -58,8 +59,8 @@ def test_workers_ai_openai_endpoint_with_padding_and_trailing_usage(cf_openai_se
                                                                      passages):
     deltas, record = ask(OpenAIGenerator.from_settings(cf_openai_settings), passages)
     assert "[2]" in "".join(deltas)
-    assert record.usage["completion_tokens"] == len(deltas)  # no token counted twice
-    assert record.usage["neurons"] > 0
+    assert record.completion_tokens == len(deltas)  # no token counted twice
+    assert record.neurons > 0
     request = standin.requests[0]
     assert request.path == f"/client/v4/accounts/{ACCOUNT}/ai/v1/chat/completions"
     assert request.headers["authorization"] == f"Bearer {TOKEN}"

@@ -13,9 +13,9 @@ import pytest
 from ingest.chunking import Chunker
 from ingest.loaders import content_id
 from ingest.parse_ahead import Loaded, _submit, load_ahead
-from rag import lexical
 from rag.errors import DocumentError
-from rag.tokens import TokenCounter
+from rag.text import lexical
+from rag.text.tokens import TokenCounter
 from tests.pdfgen import make_pdf
 
 CHUNKER = Chunker(TokenCounter.bundled(), 200, 30, 254)

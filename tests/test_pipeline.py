@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rag.errors import EmbedderMismatchError, InputTooLongError
-from rag.store import QdrantStore, open_client
-from tests.conftest import make_service
+from rag.service import build_service
+from rag.stores.edge import EdgeStore, open_edge_client
 from tests.pdfgen import encrypt, filler, make_pdf
 
 OTTERS = ("Sea otters use rocks as tools to crack open shellfish. They float on their backs "
@@ -25,7 +25,7 @@ def write_corpus(folder: Path) -> None:
 
 
 def points(service) -> int:
-    return service.store.client.count(service.store.collection, exact=True).count
+    return service.store.size()
 
 
 def test_ingest_search_ask(service, tmp_path: Path) -> None:
@@ -155,8 +155,8 @@ def test_the_same_content_twice_in_one_run_is_stored_once(service, tmp_path: Pat
 
 def test_wrong_embedder_fails_clearly(service, settings) -> None:
     service.close()
-    store = QdrantStore(open_client(None, None, str(settings.resolved_qdrant_path)),
-                        settings.collection, "workers-ai:@cf/baai/bge-base-en-v1.5", 768)
+    store = EdgeStore(open_edge_client(settings.resolved_qdrant_path), settings.collection,
+                      "workers-ai:@cf/baai/bge-base-en-v1.5", 768)
     with pytest.raises(EmbedderMismatchError) as info:
         store.ensure_collection()
     store.close()
@@ -179,9 +179,9 @@ def test_embeddings_are_normalised_and_order_kept(embedder) -> None:
 
 def test_reopened_store_keeps_documents(settings, embedder, tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")
-    first = make_service(settings, embedder)
+    first = build_service(settings, embedder=embedder)
     first.ingest([tmp_path / "docs"])
     first.close()
-    second = make_service(settings, embedder)
+    second = build_service(settings, embedder=embedder)
     assert len(second.documents()) == 3
     second.close()

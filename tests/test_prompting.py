@@ -6,16 +6,11 @@ import math
 
 import pytest
 
-from rag.ai.prompting import (
-    CONTEXT_WINDOWS,
-    DEFAULT_CONTEXT_WINDOW,
-    SYSTEM_PROMPT,
-    build_prompt,
-    context_window,
-    estimate_tokens,
-    wordpiece_counts,
-)
 from rag.errors import InputTooLongError
+from rag.providers.cloudflare.catalog import CONTEXT_WINDOWS
+from rag.providers.generators.prompting import DEFAULT_CONTEXT_WINDOW, SYSTEM_PROMPT, build_prompt
+from rag.providers.generators.workers_ai import WorkersAIGenerator
+from rag.text.tokens import TokenCounter, estimate_tokens
 from rag.types import Hit
 
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
@@ -52,13 +47,16 @@ def test_history_keeps_only_user_and_assistant_turns(passages):
 
 
 def test_context_window_table_and_defaults():
-    assert context_window("@cf/meta/llama-3.1-8b-instruct") == 7_968
-    assert context_window("@cf/meta/llama-3.2-1b-instruct") == 60_000
-    assert context_window("@cf/meta/llama-3.1-8b-instruct-fp8") == 32_000
-    assert context_window("@cf/meta/llama-3.1-8b-instruct-awq") == 8_192
-    assert context_window("some-local-model") == DEFAULT_CONTEXT_WINDOW <= min(
+    generator = WorkersAIGenerator(None, None, MODEL)  # type: ignore[arg-type]
+    assert generator.window("@cf/meta/llama-3.1-8b-instruct") == 7_968
+    assert generator.window("@cf/meta/llama-3.2-1b-instruct") == 60_000
+    assert generator.window("@cf/meta/llama-3.1-8b-instruct-fp8") == 32_000
+    assert generator.window("@cf/meta/llama-3.1-8b-instruct-awq") == 8_192
+    assert generator.window("some-local-model") == DEFAULT_CONTEXT_WINDOW <= min(
         CONTEXT_WINDOWS.values())
-    assert context_window("@cf/meta/llama-3.1-8b-instruct", override=16_384) == 16_384
+    overridden = WorkersAIGenerator(None, None, MODEL,  # type: ignore[arg-type]
+                                    context_window=16_384)
+    assert overridden.window("@cf/meta/llama-3.1-8b-instruct") == 16_384
 
 
 @pytest.mark.parametrize("text", [
@@ -71,9 +69,9 @@ def test_context_window_table_and_defaults():
 def test_estimates_are_at_least_both_bounds(text):
     estimate = estimate_tokens(text)
     assert estimate >= math.ceil(len(text.encode("utf-8")) / 3)
-    counts = wordpiece_counts([text], special_tokens=False)
-    if counts is not None:
-        assert estimate >= math.ceil(counts[0] * 1.25)
+    counter = TokenCounter.bundled()
+    assert counter.path is not None  # the weights package is installed with the app
+    assert estimate >= math.ceil(counter.count(text) * 1.25)
 
 
 def test_lowest_ranked_passages_are_trimmed_first():
@@ -109,7 +107,8 @@ def test_max_tokens_is_reserved():
 
 def test_a_question_that_alone_does_not_fit_is_refused():
     with pytest.raises(InputTooLongError) as info:
-        build_prompt("why " * 10_000, [hit(1)], model=MODEL, max_tokens=256)
+        build_prompt("why " * 10_000, [hit(1)], model=MODEL, max_tokens=256,
+                     window=CONTEXT_WINDOWS[MODEL])
     message = str(info.value)
     assert "7968" in message and MODEL in message and "Shorten the question" in message
 

@@ -11,15 +11,15 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from rag.ai.prompting import estimate_tokens
-from rag.ai.workers_ai import WorkersAIEmbedder, WorkersAIGenerator, rerank
-from rag.cache import Cache
-from rag.cli import app
+from rag.cli.main import app
+from rag.engine.workspace import Workspace
 from rag.errors import ConfigError, PermanentAIError
-from rag.rerank import WorkersAIReranker, fit_pairs, make_reranker
+from rag.providers.rerankers.workers_ai import WorkersAIReranker, fit_pairs
+from rag.registry import make_reranker
+from rag.retrieval.cache import Cache
 from rag.service import RagService, build_service
 from rag.settings import Settings, load_settings
-from rag.store import QdrantStore, open_client
+from rag.text.tokens import estimate_tokens
 from tests.workers_ai_server import ACCOUNT, GATEWAY, TOKEN
 
 RERANKER = "@cf/baai/bge-reranker-base"
@@ -43,15 +43,9 @@ def rerank_settings(ai_settings: Settings) -> Settings:
                                           "generator": "workers-ai", "cache": False})
 
 
-def plain_service(settings: Settings) -> RagService:
-    """No reranker; real parts: the Workers AI client (on the stand-in), embedded Qdrant."""
-    embedder = WorkersAIEmbedder.from_settings(settings)
-    path = settings.resolved_qdrant_path
-    path.mkdir(parents=True, exist_ok=True)
-    store = QdrantStore(open_client(None, None, str(path)), settings.collection, embedder.name,
-                        embedder.dimension)
-    store.ensure_collection()
-    return RagService(settings, embedder, store, WorkersAIGenerator.from_settings(settings))
+def reranking(service: RagService, settings: Settings) -> RagService:
+    """The same collection and parts, searched through the reranker `settings` configure."""
+    return replace(service, settings=settings, reranker=make_reranker(settings))
 
 
 @pytest.fixture
@@ -66,12 +60,11 @@ def library(tmp_path: Path) -> Path:
 @pytest.fixture
 def services(rerank_settings: Settings, library: Path):
     """Two services on one collection: with and without the reranker."""
-    plain = plain_service(rerank_settings)
+    plain = build_service(rerank_settings.model_copy(update={"rerank": "off"}))
     plain.ingest([library])
-    reranked = RagService(rerank_settings, plain.embedder, plain.store, plain.generator,
-                          reranker=make_reranker(rerank_settings))
+    reranked = reranking(plain, rerank_settings)
     yield plain, reranked
-    reranked.reranker.http.close()
+    reranked.reranker.close()
     plain.close()  # the parts both share
 
 
@@ -136,7 +129,7 @@ def test_passages_over_512_tokens_are_trimmed_for_scoring_only(rerank_settings, 
     long_text = "Llamas live in Peru. " + "The herd grazes on the high plateau. " * 300
     reranker = WorkersAIReranker.from_settings(rerank_settings)
     with pytest.raises(PermanentAIError, match="5006"):  # the stand-in refuses such a pair
-        rerank(reranker.http, reranker.route, RERANKER, QUESTION, [long_text], 1)
+        reranker.rank(QUESTION, [long_text], 1)
 
     hits = [passages[0], replace(passages[1], text=long_text)]
     best = reranker.rerank(QUESTION, hits, top_k=2)
@@ -175,13 +168,12 @@ def test_search_reranks_the_fused_candidates(services, standin):
 def test_candidates_setting_limits_what_is_reranked(rerank_settings, services, standin):
     plain, _ = services
     settings = rerank_settings.model_copy(update={"rerank_candidates": 2})
-    service = RagService(settings, plain.embedder, plain.store, plain.generator,
-                         reranker=make_reranker(settings))
+    service = reranking(plain, settings)
     standin.requests.clear()
     service.search(QUESTION, top_k=1)
     rerank = [r for r in standin.requests if r.model == RERANKER]
     assert len(rerank[0].body["contexts"]) == 2
-    service.reranker.http.close()
+    service.reranker.close()
 
 
 def test_a_failing_reranker_falls_back_to_the_fused_order(services, standin, caplog):
@@ -196,10 +188,10 @@ def test_a_failing_reranker_falls_back_to_the_fused_order(services, standin, cap
 
 
 def test_an_answer_survives_a_failing_reranker_and_is_not_cached(rerank_settings, services,
-                                                                 standin, tmp_path):
+                                                                 standin):
     plain, _ = services
-    service = RagService(rerank_settings, plain.embedder, plain.store, plain.generator,
-                         Cache(tmp_path / "cache", 3600), reranker=make_reranker(rerank_settings))
+    cached = rerank_settings.model_copy(update={"cache": True})
+    service = replace(reranking(plain, cached), cache=Cache(cached.resolved_cache_dir, 3600))
     standin.fail(400, 5006, times=1, model=RERANKER)  # not retried, still not fatal
     answer = service.ask(QUESTION)
     assert "Llamas live in Peru" in answer.text
@@ -209,41 +201,39 @@ def test_an_answer_survives_a_failing_reranker_and_is_not_cached(rerank_settings
     assert again.text  # the stream is read: now it is cached
     assert service.ask(QUESTION).cached  # a reranked answer is cached as usual
     service.cache.close()
-    service.reranker.http.close()
+    service.reranker.close()
 
 
 def test_the_answer_cache_key_includes_reranking(services):
     plain, reranked = services
-    key = plain._answer_key(QUESTION, QUESTION, 5, [])
-    assert reranked._answer_key(QUESTION, QUESTION, 5, []) != key
-    deeper = RagService(reranked.settings.model_copy(update={"rerank_candidates": 40}),
-                        plain.embedder, plain.store, plain.generator, reranker=reranked.reranker)
-    assert deeper._answer_key(QUESTION, QUESTION, 5, []) not in (
-        key, reranked._answer_key(QUESTION, QUESTION, 5, []))
+    key = plain.answerer._key(QUESTION, QUESTION, 5, [])
+    assert reranked.answerer._key(QUESTION, QUESTION, 5, []) != key
+    deeper = replace(reranked, settings=reranked.settings.model_copy(
+        update={"rerank_candidates": 40}))
+    assert deeper.answerer._key(QUESTION, QUESTION, 5, []) not in (
+        key, reranked.answerer._key(QUESTION, QUESTION, 5, []))
 
 
 def test_views_share_the_reranker(services):
     _, reranked = services
-    assert reranked.view("other").reranker is reranked.reranker
+    assert Workspace(reranked).view("other").reranker is reranked.reranker
 
 
 # --- settings and startup -----------------------------------------------------------------
 
 
-def test_off_by_default_and_read_from_the_environment(monkeypatch):
-    defaults = Settings(_env_file=None)
+def test_off_by_default_and_read_from_the_environment():
+    defaults = load_settings({}, env_file=None)
     assert (defaults.rerank, defaults.rerank_model, defaults.rerank_candidates) == (
         "off", RERANKER, 20)
     assert make_reranker(defaults) is None
-    monkeypatch.setenv("RAG_RERANK", "workers-ai")
-    monkeypatch.setenv("RAG_RERANK_MODEL", "@cf/baai/other-reranker")
-    monkeypatch.setenv("RAG_RERANK_CANDIDATES", "30")
-    settings = load_settings()
+    environ = {"RAG_RERANK": "workers-ai", "RAG_RERANK_MODEL": "@cf/baai/other-reranker",
+               "RAG_RERANK_CANDIDATES": "30"}
+    settings = load_settings(environ, env_file=None)
     assert (settings.rerank, settings.rerank_model, settings.rerank_candidates) == (
         "workers-ai", "@cf/baai/other-reranker", 30)
-    monkeypatch.setenv("RAG_RERANK", "local")
     with pytest.raises(ValidationError):
-        load_settings()
+        load_settings({"RAG_RERANK": "local"}, env_file=None)
 
 
 @pytest.mark.parametrize("missing", [("cloudflare_account_id",), ("cloudflare_api_token",),

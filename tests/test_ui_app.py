@@ -168,9 +168,10 @@ def test_documents_page_lists_pages_chunks_and_time_and_deletes(start) -> None:
     md = frame[frame["Name"] == "notes.md"].iloc[0]
     assert md["Title"] == "Notes" and md["Chunks"] == 1
 
-    doc_id = next(d.doc_id for d in at.session_state["_ctx"].view.document_rows()
+    ctx = at.session_state["_ctx"]
+    doc_id = next(d.doc_id for d in ctx.workspace.document_rows(ctx.collection)
                   if d.name == "greenhouse.pdf")
-    kept = Path(at.session_state["_ctx"].service.settings.data_dir) / "uploads" / f"{doc_id}.pdf"
+    kept = Path(ctx.workspace.settings.data_dir) / "uploads" / f"{doc_id}.pdf"
     assert kept.exists()  # the original is kept to draw its pages
     next(b for b in at.sidebar.button if b.key == f"delete-{doc_id}").click().run()
     assert list(at.dataframe[0].value["Name"]) == ["notes.md"]

@@ -1,10 +1,11 @@
 """The app's logic outside Streamlit: metrics, page images, rate limits, export, answer
-options, identity, stopping a stream, and the RagService methods the app uses."""
+options, identity, stopping a stream, and the workspace the app's sessions share."""
 
 from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,17 +13,18 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from rag.cache import Cache
-from rag.conversation import HistoryStore, answer_meta, to_markdown
+from rag.app.history import HistoryStore
+from rag.app.metrics import Metrics, RequestRecord, percentile, start_of_utc_day, timed
+from rag.app.ratelimit import RateLimiter
+from rag.engine.options import AskOptions, available_generators
+from rag.engine.pages import passage_spans, render_page
+from rag.engine.workspace import Workspace
 from rag.errors import ConfigError, InputTooLongError
-from rag.metrics import Metrics, RequestRecord, percentile, start_of_utc_day, timed
-from rag.options import AskOptions, available_generators
-from rag.pages import passage_spans, render_page
-from rag.ratelimit import RateLimiter
-from rag.service import RagService
-from rag.settings import Settings
-from tests.conftest import make_service
+from rag.service import build_service
+from rag.settings import load_settings
+from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
+from ui.conversation import answer_meta, to_markdown
 
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
 
@@ -196,17 +198,18 @@ def test_history_store_keeps_a_users_conversation(tmp_path: Path) -> None:
 
 
 def test_options_default_from_settings_and_apply() -> None:
-    settings = Settings(_env_file=None, top_k=7, search_mode="dense", ai_max_tokens=300)
+    settings = load_settings({"RAG_TOP_K": "7", "RAG_SEARCH_MODE": "dense",
+                              "RAG_AI_MAX_TOKENS": "300"}, env_file=None)
     opts = AskOptions.defaults(settings)
     assert (opts.generator, opts.model, opts.top_k, opts.search_mode, opts.max_tokens) == \
         ("extractive", None, 7, "dense", 300)
     assert available_generators(settings) == ["extractive"]
-    cf = Settings(_env_file=None, cloudflare_account_id="a", cloudflare_api_token="t")
+    cf = load_settings({"CLOUDFLARE_ACCOUNT_ID": "a", "CLOUDFLARE_API_TOKEN": "t"},
+                       env_file=None)
     assert available_generators(cf) == ["extractive", "workers-ai"]
     chosen = AskOptions.defaults(cf).with_generator(cf, "workers-ai")
-    applied = chosen.__class__(**{**chosen.__dict__, "model": "@cf/meta/llama-3.2-1b-instruct",
-                                  "fallbacks": ("@cf/meta/llama-3.2-1b-instruct", "m2"),
-                                  "top_k": 3}).apply(cf)
+    applied = replace(chosen, model="@cf/meta/llama-3.2-1b-instruct",
+                      fallbacks=("@cf/meta/llama-3.2-1b-instruct", "m2"), top_k=3).apply(cf)
     assert applied.generator == "workers-ai" and applied.top_k == 3
     assert applied.workers_ai_chat_model == "@cf/meta/llama-3.2-1b-instruct"
     assert applied.workers_ai_fallback_models == ["m2"]  # never the model itself
@@ -224,42 +227,41 @@ def test_identity_is_the_signed_in_user_or_the_session() -> None:
     assert user.id == "user:ada@example.org" and user.label == "Ada" and user.signed_in
 
 
-# --- the service methods the app uses ---------------------------------------------------------
+# --- the workspace the app's sessions share ---------------------------------------------------
 
 @pytest.fixture
-def svc(settings: Settings, embedder):
-    settings = settings.model_copy(update={"upload_max_mb": 1})
-    plain = make_service(settings, embedder)
-    service = RagService(settings, embedder, plain.store, plain.generator,
-                         Cache(settings.resolved_cache_dir, 3600))  # with the answer cache
-    yield service
-    service.close()
+def svc(tmp_path: Path, model_dir: Path, embedder):
+    """A workspace as the app builds it, with a 1 MB upload limit and the answer cache on."""
+    settings = fresh_settings(tmp_path, model_dir, upload_max_mb=1, cache_ttl_seconds=3600)
+    workspace = Workspace(build_service(settings, embedder=embedder))
+    yield workspace
+    workspace.close()
 
 
 def test_uploads_over_the_limit_are_refused_unread(svc) -> None:
     seen = []
-    results = svc.ingest_files(
-        [Upload("huge.pdf", None, size=3 * 1024 * 1024), Upload("g.pdf", greenhouse_pdf())],
+    results = svc.ingest_uploads(
+        None, [Upload("huge.pdf", None, size=3 * 1024 * 1024), Upload("g.pdf", greenhouse_pdf())],
         lambda i, r: seen.append((i, r.status)))
     assert seen == [(0, "failed"), (1, "ingested")]
     assert results[0].error == ("huge.pdf: 3.0 MB is over the 1 MB upload limit "
                                 "(RAG_UPLOAD_MAX_MB)")
-    (row,) = svc.document_rows()
+    (row,) = svc.document_rows(None)
     assert (row.name, row.title, row.pages, row.media_type) == ("g.pdf", "Greenhouse guide", 2,
                                                                "application/pdf")
     stamp = datetime.fromisoformat(row.ingested_at)
     assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 60
     page, reason = svc.source_page(row.doc_id, row.source, 2, SUN)
     assert reason is None and page.highlighted
-    svc.delete_document(row.doc_id)
+    svc.delete_document(None, row.doc_id)
     assert svc.source_page(row.doc_id, row.source, 2, SUN)[0] is None  # the kept copy is gone
 
 
 def test_a_changed_file_on_disk_is_not_drawn(svc, tmp_path: Path) -> None:
     path = tmp_path / "guide.pdf"
     path.write_bytes(greenhouse_pdf())
-    svc.ingest([path])
-    (row,) = svc.document_rows()
+    svc.service.ingest([path])
+    (row,) = svc.document_rows(None)
     assert svc.original_pdf(row.doc_id, row.source)[0] == path.read_bytes()
     path.write_bytes(make_pdf(["Something else entirely."]))
     data, reason = svc.original_pdf(row.doc_id, row.source)
@@ -268,35 +270,37 @@ def test_a_changed_file_on_disk_is_not_drawn(svc, tmp_path: Path) -> None:
 
 
 def test_every_question_is_counted_with_its_outcome(svc) -> None:
-    svc.ingest_files([Upload("g.pdf", greenhouse_pdf())])
-    answer = svc.ask("How much sunlight do tomatoes need?", session="s", user="u")
+    svc.ingest_uploads(None, [Upload("g.pdf", greenhouse_pdf())])
+    service = svc.service
+    answer = service.ask("How much sunlight do tomatoes need?", session="s", user="u")
     assert "eight hours" in answer.text
-    assert answer.record.usage["latency_ms"] > 0 and answer.record.usage["ttft_ms"] > 0
-    again = svc.ask("How much sunlight do tomatoes need?", session="s", user="u")
+    assert answer.latency_ms > 0 and answer.ttft_ms > 0
+    again = service.ask("How much sunlight do tomatoes need?", session="s", user="u")
     assert again.cached and again.text == answer.text
     with pytest.raises(InputTooLongError):
-        svc.ask("sunlight " * 400, user="u")
-    stopped = svc.ask("Do plants need water?", user="v")
+        service.ask("sunlight " * 400, user="u")
+    stopped = service.ask("Do plants need water?", user="v")
     next(iter(stopped))
-    stopped.deltas.close()
+    stopped.close()
     s = svc.metrics.summary()
     assert (s.requests, s.errors, s.stopped, s.cache_hits) == (4, 1, 1, 1)
     assert svc.metrics.summary(user="u").requests == 3
 
 
 def test_views_share_state_and_collections_can_be_managed(svc) -> None:
-    options = AskOptions.defaults(svc.settings)
-    small = options.__class__(**{**options.__dict__, "top_k": 1, "search_mode": "sparse"})
+    small = replace(AskOptions.defaults(svc.settings), top_k=1, search_mode="sparse")
     view = svc.view(None, small)
     assert view is svc.view(None, small)  # cached
-    assert view.store is svc.store and view.metrics is svc.metrics and view.costs is svc.costs
+    root = svc.service
+    assert view.store is root.store and view.metrics is root.metrics
     assert view.settings.top_k == 1 and view.settings.search_mode == "sparse"
-    assert view.generator is svc.generator  # same generator options: shared
+    assert view.generator is root.generator  # same generator options: shared
 
-    manuals = svc.create_collection("manuals")
+    svc.create_collection("manuals")
     assert svc.collections() == ["docs", "manuals"]
-    manuals.ingest_files([Upload("g.pdf", greenhouse_pdf())])
-    assert [r.name for r in manuals.document_rows()] == ["g.pdf"] and not svc.document_rows()
+    svc.ingest_uploads("manuals", [Upload("g.pdf", greenhouse_pdf())])
+    assert [r.name for r in svc.document_rows("manuals")] == ["g.pdf"]
+    assert not svc.document_rows(None)
     with pytest.raises(ConfigError, match="already exists"):
         svc.create_collection("manuals")
     with pytest.raises(ConfigError, match="not a valid collection name"):
@@ -321,10 +325,11 @@ def test_stopping_the_stream_keeps_the_partial_answer(svc, monkeypatch) -> None:
         next(stream)
         raise Stop
 
-    svc.ingest_files([Upload("g.pdf", greenhouse_pdf())])
+    svc.ingest_uploads(None, [Upload("g.pdf", greenhouse_pdf())])
     monkeypatch.setattr(st, "write_stream", write_stream)
     monkeypatch.setattr(chat, "session_id", lambda: "s")
-    ctx = SimpleNamespace(view=svc, service=svc, options=AskOptions.defaults(svc.settings),
+    ctx = SimpleNamespace(view=svc.view(), workspace=svc,
+                          options=AskOptions.defaults(svc.settings),
                           identity=Identity("anon:s", "anonymous", False))
     messages: list[dict] = []
     with pytest.raises(Stop):

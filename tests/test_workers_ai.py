@@ -9,9 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from rag.ai.workers_ai import WorkersAIEmbedder, WorkersAIGenerator
 from rag.errors import ConfigError, InputTooLongError, PermanentAIError, TransientAIError
-from rag.generators.base import GenerationRequest
+from rag.providers.embedders.workers_ai import WorkersAIEmbedder
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.workers_ai import WorkersAIGenerator
 from rag.types import GenerationRecord
 from tests.workers_ai_server import ACCOUNT, GATEWAY, NEURONS_PER_M, TOKEN, embed_text
 
@@ -110,8 +111,8 @@ def test_streams_a_cited_answer_from_the_passages(ai_settings, standin, passages
     assert len(deltas) > 3
     assert "Llamas live mostly in the Andes of Peru and Bolivia." in answer and "[2]" in answer
     assert record.model == PRIMARY and record.notice is None and record.attempts == 1
-    assert record.usage["completion_tokens"] == len(deltas)
-    assert record.usage["passages_used"] == 3
+    assert record.completion_tokens == len(deltas)
+    assert record.passages_used == 3
 
     (request,) = standin.requests
     assert request.path == f"/client/v4/accounts/{ACCOUNT}/ai/run/{PRIMARY}"
@@ -169,7 +170,7 @@ def test_openai_shaped_chunks_on_the_native_route(ai_settings, standin, passages
     plain, _ = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
     standin.run_stream_style = style
     shaped, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
-    assert shaped == plain and record.usage["completion_tokens"] == len(plain)
+    assert shaped == plain and record.completion_tokens == len(plain)
 
 
 def test_malformed_events_are_skipped(ai_settings, standin, passages, caplog):
@@ -185,7 +186,7 @@ def test_a_server_that_ignores_stream_true_still_answers(ai_settings, standin, p
     standin.ignore_stream = True
     deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
     assert len(deltas) == 1 and "[2]" in deltas[0]
-    assert record.model == PRIMARY and record.usage["prompt_tokens"] > 0
+    assert record.model == PRIMARY and record.prompt_tokens > 0
 
 
 # --- fallback and interruption ----------------------------------------------------------------
@@ -311,10 +312,10 @@ def test_gateway_route_cache_headers_and_status(gateway_settings, standin, passa
     assert [r.path for r in standin.requests] == [path, path]
     assert all(r.headers["cf-aig-cache-ttl"] == "120" for r in standin.requests)
     assert "cf-aig-skip-cache" not in standin.requests[0].headers
-    assert (first_record.usage["cache_status"], second_record.usage["cache_status"]) == (
+    assert (first_record.cache_status, second_record.cache_status) == (
         "MISS", "HIT")
-    assert first_record.usage["neurons"] > 0 and second_record.usage["neurons"] == 0
-    log_ids = [first_record.usage["gateway_log_id"], second_record.usage["gateway_log_id"]]
+    assert first_record.neurons > 0 and second_record.neurons == 0
+    log_ids = [first_record.gateway_log_id, second_record.gateway_log_id]
     assert all(log_ids) and log_ids[0] != log_ids[1]
     calls = ai_calls(caplog)
     assert [c["cache_status"] for c in calls] == ["MISS", "HIT"]
@@ -327,7 +328,7 @@ def test_gateway_skip_cache(gateway_settings, standin, passages):
         update={"ai_gateway_cache_ttl": 120, "ai_gateway_skip_cache": True})
     generator = WorkersAIGenerator.from_settings(settings)
     records = [ask(generator, passages)[1] for _ in range(2)]
-    assert [r.usage["cache_status"] for r in records] == ["MISS", "MISS"]
+    assert [r.cache_status for r in records] == ["MISS", "MISS"]
     assert all(r.headers["cf-aig-skip-cache"] == "true" for r in standin.requests)
 
 
@@ -353,9 +354,9 @@ def test_an_authenticated_gateway_needs_its_token(gateway_settings, standin, pas
 # --- neurons ----------------------------------------------------------------------------------
 
 
-def computed_neurons(usage: dict) -> float:
+def computed_neurons(record: GenerationRecord) -> float:
     rate_in, rate_out = NEURONS_PER_M[PRIMARY]
-    return (usage["prompt_tokens"] * rate_in + usage["completion_tokens"] * rate_out) / 1e6
+    return (record.prompt_tokens * rate_in + record.completion_tokens * rate_out) / 1e6
 
 
 @pytest.mark.parametrize(("mode", "factor"), [
@@ -366,5 +367,5 @@ def computed_neurons(usage: dict) -> float:
 def test_neurons_prefer_the_reported_figure(ai_settings, standin, passages, mode, factor):
     standin.neurons_mode, standin.neurons_factor = mode, factor
     _, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
-    expected = computed_neurons(record.usage) * factor
-    assert record.usage["neurons"] == pytest.approx(expected, rel=1e-4)
+    expected = computed_neurons(record) * factor
+    assert record.neurons == pytest.approx(expected, rel=1e-4)

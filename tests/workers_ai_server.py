@@ -119,6 +119,7 @@ class LoggedRequest:
     headers: dict[str, str]
     body: Any
     received_at: float
+    generation: int = 0  # the test it belongs to (see StandIn.reset)
     status: int | None = None
     cache_status: str | None = None
 
@@ -270,7 +271,9 @@ class StandIn:
                     return item
         return None
 
-    def _fault_for(self, route: str, model: str | None) -> Fault | None:
+    def _fault_for(self, entry: LoggedRequest, route: str, model: str | None) -> Fault | None:
+        if entry.generation != self.generation:  # a late request of an earlier test
+            return None
         return self._take(self.faults, lambda f: (f.model in (None, model))
                           and (f.route in (None, route)))
 
@@ -285,7 +288,7 @@ class StandIn:
             body = raw.decode("utf-8", "replace")
         entry = LoggedRequest(request.method, request.url.path, route, model,
                               {k.lower(): v for k, v in request.headers.items()}, body,
-                              time.monotonic())
+                              time.monotonic(), self.generation)
         with self._lock:
             self.requests.append(entry)
             self.in_flight += 1
@@ -368,7 +371,7 @@ class StandIn:
         if acct != ACCOUNT:
             return _v4_error(404, 7003, f"Could not route to {request.url.path}, perhaps your "
                              "object identifier is invalid?", result_null=True)
-        fault = self._fault_for(route, model)
+        fault = self._fault_for(entry, route, model)
         if fault:
             return _fault_response(fault, style="v4")
         return None
@@ -538,7 +541,7 @@ class StandIn:
         entry.model = model
         windows = self.context_windows if workers else OPENAI_TEXT_MODELS
         rejected = self._openai_auth(request, workers)
-        fault = None if rejected else self._fault_for(route, model)
+        fault = None if rejected else self._fault_for(entry, route, model)
         if rejected:
             response = rejected
         elif fault:
@@ -588,7 +591,7 @@ class StandIn:
         entry.model = model
         dims = EMBED_MODELS if workers else OPENAI_EMBED_MODELS
         rejected = self._openai_auth(request, workers)
-        fault = None if rejected else self._fault_for(route, model)
+        fault = None if rejected else self._fault_for(entry, route, model)
         inputs = body.get("input")
         texts = [inputs] if isinstance(inputs, str) else inputs
         if rejected:

@@ -1,4 +1,4 @@
-"""Streamlit chat over your documents. Thin on purpose: every action is a RagService call.
+"""Streamlit chat over your documents. Thin on purpose: every action is a Workspace call.
 
 Run with `rag ui` (or `streamlit run ui/app.py`). The sidebar (documents, collection, answer
 settings) is on every page; the pages are the chat, the document table and the status page.
@@ -23,11 +23,11 @@ def main() -> None:
         common.login_screen(common.auth_config() or {})
         st.stop()
     try:
-        service = common.get_service()
+        workspace = common.get_workspace()
     except RagError as exc:
         st.error(str(exc))
         st.stop()
-    common.set_context(sidebar.render(service, identity))
+    common.set_context(sidebar.render(workspace, identity))
     views = HERE / "views"
     st.navigation([
         st.Page(views / "chat.py", title="Chat", icon=":material/chat:", default=True),
@@ -36,4 +36,5 @@ def main() -> None:
     ], position="top").run()
 
 
-main()
+if __name__ == "__main__":  # not when a parse worker process re-imports the main script
+    main()

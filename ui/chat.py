@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from rag.conversation import answer_meta, to_markdown
 from rag.errors import RagError
 from rag.types import Answer
 from ui.common import Context, session_id
+from ui.conversation import answer_meta, to_markdown
 from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
@@ -51,13 +51,13 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
         st.caption(m["notice"])
     if m.get("cached"):
         st.caption("Answered from the cache: the library has not changed since.")
-    show_sources(ctx.service, m.get("citations", []), key)
+    show_sources(ctx.workspace, m.get("citations", []), key)
 
 
 def ask(ctx: Context, messages: list[dict], question: str) -> None:
-    wait = ctx.service.admit(ctx.identity.id)
+    wait = ctx.workspace.admit(ctx.identity.id)
     if wait:
-        limit = ctx.service.settings.app_rate_limit_per_minute
+        limit = ctx.workspace.settings.app_rate_limit_per_minute
         st.warning(f"You have asked {limit} questions in the last minute; ask again in "
                    f"{wait:.0f} s (RAG_APP_RATE_LIMIT_PER_MINUTE).")
         return
@@ -90,7 +90,7 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
         return None
     finally:
         if not done and answer is not None:  # stopped (the stop button) mid-stream
-            answer.deltas.close()  # type: ignore[attr-defined]  # ends the model's stream
+            answer.close()  # ends the model's stream
             messages.append(message_from(answer, "".join(parts), stopped=True))
             save_messages(ctx, messages)
     message = message_from(answer, "".join(parts))
@@ -106,14 +106,12 @@ def _collect(answer: Answer, parts: list[str]) -> Iterator[str]:
 
 
 def message_from(answer: Answer, text: str, stopped: bool = False) -> dict:
-    usage = answer.record.usage
     return {
         "role": "assistant", "content": text,
         "citations": [h.as_json() for h in answer.citations],
         "generator": answer.generator, "model": answer.record.model,
-        "cached": answer.cached, "latency_ms": usage.get("latency_ms"),
-        "ttft_ms": usage.get("ttft_ms"),
-        "neurons": None if answer.cached else usage.get("neurons"),
+        "cached": answer.cached, "latency_ms": answer.latency_ms, "ttft_ms": answer.ttft_ms,
+        "neurons": None if answer.cached else answer.record.neurons,
         "notice": STOPPED if stopped else answer.record.notice, "stopped": stopped,
     }
 
@@ -121,11 +119,11 @@ def message_from(answer: Answer, text: str, stopped: bool = False) -> dict:
 def load_messages(ctx: Context) -> list[dict]:
     """This session's messages; a signed-in user's stored history on their first page view."""
     if "messages" not in st.session_state:
-        stored = ctx.service.history.load(ctx.identity.id) if ctx.identity.signed_in else []
+        stored = ctx.workspace.history.load(ctx.identity.id) if ctx.identity.signed_in else []
         st.session_state["messages"] = stored
     return st.session_state["messages"]
 
 
 def save_messages(ctx: Context, messages: list[dict]) -> None:
     if ctx.identity.signed_in:
-        ctx.service.history.save(ctx.identity.id, messages)
+        ctx.workspace.history.save(ctx.identity.id, messages)

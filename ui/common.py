@@ -1,7 +1,7 @@
-"""What every page of the app shares: the service, the user's identity and the current view.
+"""What every page of the app shares: the workspace, the user's identity and the current view.
 
-The service is built once per server process (`st.cache_resource`); each browser session picks
-a collection and answer options, which select a *view* of it (`RagService.view`).
+The workspace is built once per server process (`st.cache_resource`); each browser session
+picks a collection and answer options, which select a *view* of it (`Workspace.view`).
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from typing import Any
 
 import streamlit as st
 
-from rag.options import AskOptions
+from rag.engine.options import AskOptions
+from rag.engine.workspace import Workspace
 from rag.service import RagService, build_service
 from rag.settings import load_settings
 
 
-@st.cache_resource(show_spinner="Loading the embedding model and the document store…")
-def get_service() -> RagService:
-    return build_service(load_settings())
+@st.cache_resource(show_spinner="Loading the embedding model and the document store…",
+                   on_release=Workspace.close)
+def get_workspace() -> Workspace:
+    return Workspace(build_service(load_settings()))
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Identity:
 
 @dataclass
 class Context:
-    service: RagService  # the root service (library-wide actions)
+    workspace: Workspace  # library-wide actions
     view: RagService  # the current collection with the current answer options
     identity: Identity
     collection: str

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import streamlit as st
 
+from rag.engine.workspace import DocumentRow
 from rag.errors import RagError
-from rag.service import DocumentRow
 from ui.common import Context
 
 
@@ -34,7 +34,7 @@ def table(rows: list[DocumentRow]) -> dict[str, list]:
 
 def render(ctx: Context) -> None:
     st.subheader(f"Documents in “{ctx.collection}”")
-    rows = ctx.view.document_rows()
+    rows = ctx.workspace.document_rows(ctx.collection)
     if not rows:
         st.info("This collection is empty: add files in the sidebar, or run "
                 f"`rag ingest PATH --collection {ctx.collection}`.")
@@ -49,7 +49,7 @@ def render(ctx: Context) -> None:
         if st.button(f"Delete selected ({len(chosen)})", disabled=not chosen,
                      icon=":material/delete:", key="delete-selected"):
             for row in chosen:
-                ctx.view.delete_document(row.doc_id)
+                ctx.workspace.delete_document(ctx.collection, row.doc_id)
             st.toast(f"Deleted {len(chosen)} document(s).")
             st.rerun()
     collections(ctx)
@@ -57,7 +57,7 @@ def render(ctx: Context) -> None:
 
 def collections(ctx: Context) -> None:
     st.subheader("Collections")
-    names = ctx.service.collections()
+    names = ctx.workspace.collections()
     st.caption("Each collection is a separate library; pick the one to ask in the sidebar. "
                f"Now: {', '.join(names)}.")
     new, drop = st.columns(2)
@@ -65,14 +65,14 @@ def collections(ctx: Context) -> None:
         name = st.text_input("New collection", placeholder="e.g. manuals")
         if st.form_submit_button("Create and switch to it"):
             try:
-                ctx.service.create_collection(name)
+                ctx.workspace.create_collection(name)
             except RagError as exc:
                 st.error(str(exc))
             else:
                 st.session_state["_switch_to"] = name.strip()
                 st.rerun()
     with drop.form("drop-collection", border=True):
-        others = [n for n in names if n != ctx.service.settings.collection]
+        others = [n for n in names if n != ctx.workspace.settings.collection]
         target = st.selectbox("Delete a collection", others, index=None,
                               placeholder="choose one" if others else "none but the default")
         sure = st.checkbox("Yes, delete it and all its documents")
@@ -81,10 +81,10 @@ def collections(ctx: Context) -> None:
                 st.warning("Choose a collection and tick the box first.")
             else:
                 try:
-                    ctx.service.delete_collection(target)
+                    ctx.workspace.delete_collection(target)
                 except RagError as exc:
                     st.error(str(exc))
                 else:
                     if target == ctx.collection:
-                        st.session_state["_switch_to"] = ctx.service.settings.collection
+                        st.session_state["_switch_to"] = ctx.workspace.settings.collection
                     st.rerun()

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.errors import RagError
-from rag.options import (
+from rag.engine.options import (
     EXTRACTIVE_NOTE,
-    SEARCH_MODES,
     AskOptions,
     available_generators,
     workers_ai_chat_models,
 )
-from rag.service import RagService
+from rag.engine.workspace import Workspace
+from rag.errors import RagError
+from rag.settings import Settings
+from rag.types import SEARCH_MODES
 from ui.common import Context, Identity
 
 UPLOAD_TYPES = ["pdf", "txt", "md", "markdown", "html", "htm"]
@@ -22,25 +23,26 @@ GENERATOR_LABELS = {"extractive": "Extractive (quotes, no LLM)", "workers-ai": "
                     "openai": "OpenAI-compatible server"}
 
 
-def render(service: RagService, identity: Identity) -> Context:
+def render(workspace: Workspace, identity: Identity) -> Context:
     bar = st.sidebar
-    collection = collection_picker(service)
-    options = answer_options(service)  # read before the view is built; drawn further down
+    settings = workspace.settings
+    collection = collection_picker(workspace)
+    options = answer_options(settings)  # read before the view is built; drawn further down
     try:
-        view = service.view(collection, options)
+        view = workspace.view(collection, options)
     except RagError as exc:  # e.g. a collection of another embedder, a generator's settings
         bar.error(str(exc))
-        collection, options = service.settings.collection, AskOptions.defaults(service.settings)
-        view = service.view(collection)
-    upload_form(view)
-    document_list(view)
-    settings_panel(service, options)
+        collection, options = settings.collection, AskOptions.defaults(settings)
+        view = workspace.view(collection)
+    upload_form(workspace, collection)
+    document_list(workspace, collection)
+    settings_panel(settings, options)
     identity_footer(identity)
-    return Context(service, view, identity, collection, options)
+    return Context(workspace, view, identity, collection, options)
 
 
-def collection_picker(service: RagService) -> str:
-    names = service.collections()
+def collection_picker(workspace: Workspace) -> str:
+    names = workspace.collections()
     if "_switch_to" in st.session_state:  # set by the Documents page (create, delete)
         st.session_state["collection"] = st.session_state.pop("_switch_to")
     if st.session_state.get("collection") not in names:
@@ -51,8 +53,8 @@ def collection_picker(service: RagService) -> str:
                                      "the Documents page.")
 
 
-def upload_form(view: RagService) -> None:
-    limit = view.settings.upload_max_mb
+def upload_form(workspace: Workspace, collection: str) -> None:
+    limit = workspace.settings.upload_max_mb
     with st.sidebar.form("upload", clear_on_submit=True):
         files = st.file_uploader(f"Add PDF, text, Markdown or HTML files (up to {limit} MB each)",
                                  type=UPLOAD_TYPES, accept_multiple_files=True,
@@ -69,13 +71,13 @@ def upload_form(view: RagService) -> None:
         getattr(st.sidebar, OUTCOME_STYLE[result.status])(f"{name}: {result.status} ({detail})")
 
     with st.spinner("Reading, chunking and embedding…"):
-        results = view.ingest_files(files, on_file)
+        results = workspace.ingest_uploads(collection, files, on_file)
     counts = {s: sum(r.status == s for r in results) for s in OUTCOME_STYLE}
     progress.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
 
 
-def document_list(view: RagService) -> None:
-    docs = view.document_rows()
+def document_list(workspace: Workspace, collection: str) -> None:
+    docs = workspace.document_rows(collection)
     if not docs:
         st.sidebar.info("No documents yet: add some above or run `rag ingest PATH`.")
     for doc in docs:
@@ -86,13 +88,12 @@ def document_list(view: RagService) -> None:
                       unsafe_allow_html=True)
         if right.button(":material/delete:", key=f"delete-{doc.doc_id}", type="tertiary",
                         help=f"Delete {doc.name}"):
-            view.delete_document(doc.doc_id)
+            workspace.delete_document(collection, doc.doc_id)
             st.rerun()
 
 
-def answer_options(service: RagService) -> AskOptions:
+def answer_options(settings: Settings) -> AskOptions:
     """The options chosen in the settings panel (its widgets' state), defaults from settings."""
-    settings = service.settings
     defaults = AskOptions.defaults(settings)
     state = st.session_state
     generators = available_generators(settings)
@@ -109,8 +110,7 @@ def answer_options(service: RagService) -> AskOptions:
                       max_tokens=int(state.get("opt_max_tokens", defaults.max_tokens)))
 
 
-def settings_panel(service: RagService, current: AskOptions) -> None:
-    settings = service.settings
+def settings_panel(settings: Settings, current: AskOptions) -> None:
     defaults = AskOptions.defaults(settings)
     generators = available_generators(settings)
     with st.sidebar.expander("Answer settings", icon=":material/tune:", key="answer-settings",

@@ -5,46 +5,47 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.conversation import file_name, source_label
-from rag.service import RagService
+from rag.engine.workspace import Workspace
+from rag.types import source_name
+from ui.conversation import source_label
 
 PREVIEW_CHARS = 600
 
 
-def show_sources(service: RagService, citations: list[dict], key: str) -> None:
+def show_sources(workspace: Workspace, citations: list[dict], key: str) -> None:
     """The "Sources (n)" expander: one line per passage, each with an Open button."""
     if not citations:
         return
     with st.expander(f"Sources ({len(citations)})"):
         for n, c in enumerate(citations, start=1):
             text, button = st.columns([7, 1], vertical_alignment="top")
-            text.markdown(f"**[{n}] {source_label(c)}** — `{file_name(c['source'])}`")
+            text.markdown(f"**[{n}] {source_label(c)}** — `{source_name(c['source'])}`")
             preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
             text.caption(preview)
             if button.button("Open", key=f"{key}-open-{n}", icon=":material/open_in_new:",
                              help="Show the passage in its page"):
-                source_dialog(service, n, c)
+                source_dialog(workspace, n, c)
 
 
 @st.cache_data(max_entries=64, show_spinner="Drawing the page…")
-def _page_image(_service: RagService, doc_id: str, source: str, page: int,
+def _page_image(_workspace: Workspace, doc_id: str, source: str, page: int,
                 passage: str) -> tuple[bytes | None, str | None, int, bool]:
-    rendered, reason = _service.source_page(doc_id, source, page, passage)
+    rendered, reason = _workspace.source_page(doc_id, source, page, passage)
     if rendered is None:
         return None, reason, 0, False
     return rendered.png, None, rendered.pages, rendered.highlighted
 
 
 @st.dialog("Source", width="large")
-def source_dialog(service: RagService, n: int, c: dict) -> None:
+def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
     st.markdown(f"**[{n}] {source_label(c)}**")
     where = f"page {c['page']} of " if c.get("page") else ""
     origin = "uploaded in the app" if c["source"].startswith("upload:") else c["source"]
-    st.caption(f"{where}`{file_name(c['source'])}` ({origin})")
+    st.caption(f"{where}`{source_name(c['source'])}` ({origin})")
     st.markdown("\n".join(f"> {line}" for line in c["text"].splitlines() if line.strip()))
     if not c.get("page"):
         return
-    png, reason, pages, highlighted = _page_image(service, c["doc_id"], c["source"],
+    png, reason, pages, highlighted = _page_image(workspace, c["doc_id"], c["source"],
                                                   int(c["page"]), c["text"])
     if png is not None:
         note = ("the cited passage is highlighted" if highlighted

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from rag.ai.cost import FREE_NEURONS_PER_DAY
-from rag.metrics import start_of_utc_day
+from rag.app.metrics import start_of_utc_day
+from rag.providers.cloudflare.pricing import FREE_NEURONS_PER_DAY
 from ui.common import Context
 
 PERIODS = {"Today (UTC)": None, "Last hour": 3600, "Last 7 days": 7 * 86400}
@@ -21,7 +21,7 @@ def seconds(ms: float | None) -> str:
 
 
 def render(ctx: Context) -> None:
-    metrics = ctx.service.metrics
+    metrics = ctx.workspace.metrics
     st.subheader("Status")
     period = st.segmented_control("Period", list(PERIODS), default="Today (UTC)",
                                   key="status-period") or "Today (UTC)"
@@ -42,7 +42,7 @@ def render(ctx: Context) -> None:
     row[1].metric("Cache hit rate", "–" if rate is None else f"{rate:.0%}", border=True,
                   help=f"{s.cache_hits} answers from the cache")
     today = metrics.summary()
-    workers = ctx.service.settings.has_cloudflare_credentials or today.neurons > 0
+    workers = ctx.workspace.settings.has_cloudflare_credentials or today.neurons > 0
     row[2].metric("Neurons today", f"{today.neurons:,.1f}" if workers else "–", border=True,
                   help=f"Workers AI; {FREE_NEURONS_PER_DAY:,} free per day, reset at 00:00 UTC"
                   if workers else "Workers AI is not in use")

@@ -163,7 +163,7 @@ def embedded_tokens(texts: list[str]) -> int:
 
     Chunk counts alone would flatter a pipeline that makes small chunks; this is the work.
     """
-    from rag.embedders.local import load_tokenizer, weights_dir
+    from rag.providers.embedders.local import load_tokenizer, weights_dir
 
     tokenizer = load_tokenizer(weights_dir())
     return sum(min(len(e.ids), 256) for e in tokenizer.encode_batch(texts))
@@ -186,7 +186,7 @@ def ensure_onnx_model() -> Path:
     Uses the app's own model folder (`data/models`, as bench/ingest_real_pdfs.py does) so the
     one-time build (about a second) is never part of a timed ingest.
     """
-    from rag.embedders.local import LocalOnnxEmbedder
+    from rag.providers.embedders.local import LocalOnnxEmbedder
 
     folder = ROOT / "data" / "models"
     LocalOnnxEmbedder(folder)  # builds the graph if it is missing, else only loads it

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embedders.local import LocalOnnxEmbedder, load_tokenizer, weights_dir
+from rag.providers.embedders.local import LocalOnnxEmbedder, load_tokenizer, weights_dir
 from rag.settings import Settings
 
 

@@ -24,7 +24,7 @@ from llama_index.vector_stores.qdrant import QdrantVectorStore
 from pydantic import PrivateAttr
 from qdrant_client import QdrantClient
 
-from rag.embedders.local import load_tokenizer, weights_dir
+from rag.providers.embedders.local import load_tokenizer, weights_dir
 from rag.settings import Settings
 
 COLLECTION = "bench"

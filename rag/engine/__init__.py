@@ -1,0 +1,2 @@
+"""The running application around the service: collections, answer options, uploads and the
+page viewer, shared by every browser session."""

@@ -1,0 +1,273 @@
+"""What the app adds around the service, for every browser session at once.
+
+A *view* is a `RagService` for one collection answering with one set of `AskOptions` (the
+chat's settings panel); views share the root service's embedder, store connection, caches and
+metrics, and only the root service is ever closed. The workspace also keeps uploaded PDFs so
+that the page viewer can draw them, each user's rate limit and their stored conversations.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ingest.loaders import content_id
+from ingest.pipeline import FileResult
+from rag.app.history import HistoryStore
+from rag.app.metrics import Metrics
+from rag.app.ratelimit import RateLimiter
+from rag.engine.options import AskOptions
+from rag.engine.pages import RenderedPage, render_page
+from rag.errors import ConfigError
+from rag.providers.generators.base import Generator
+from rag.registry import make_generator
+from rag.service import RagService
+from rag.settings import Settings
+from rag.stores.base import StoredDocument
+from rag.types import source_name
+
+MB = 1024 * 1024
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+_MOST_VIEWS = 64  # views and generators kept; the least recently made go first
+
+
+class UploadLike(Protocol):
+    """What the app hands over for each uploaded file (Streamlit's UploadedFile fits)."""
+
+    name: str
+    size: int
+
+    def getvalue(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A line of the app's document table."""
+
+    doc_id: str
+    name: str
+    title: str
+    source: str
+    pages: int | None  # PDFs only
+    chunks: int
+    ingested_at: str | None  # ISO 8601, UTC; None for documents stored before the field
+    media_type: str
+
+    @classmethod
+    def from_payload(cls, p: dict) -> DocumentRow:
+        source = str(p.get("source", ""))
+        return cls(str(p.get("doc_id", "")), source_name(source),
+                   str(p.get("title", "")), source, p.get("pages"), int(p.get("chunks", 0)),
+                   p.get("ingested_at"), str(p.get("media_type", "")))
+
+
+def is_pdf(name: str, data: bytes) -> bool:
+    return name.lower().endswith(".pdf") and b"%PDF" in data[:1024]
+
+
+class Workspace:
+    """The root service and everything the app's sessions share around it.
+
+    Usage:
+        workspace = Workspace(build_service(settings))
+        view = workspace.view("manuals", options)   # a RagService
+        workspace.ingest_uploads("manuals", files)
+        workspace.close()
+    """
+
+    def __init__(self, service: RagService) -> None:
+        self.service = service
+        self.settings = service.settings
+        self.default_collection = service.settings.collection
+        self.default_options = AskOptions.defaults(service.settings)
+        self.uploads = service.settings.data_dir / "uploads"
+        self.limiter = RateLimiter(service.settings.app_rate_limit_per_minute)
+        self._lock = threading.Lock()
+        self._views: dict[tuple[str, AskOptions | None], RagService] = {}
+        self._generators: dict[tuple, Generator] = {}
+        self._history: HistoryStore | None = None
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.service.metrics
+
+    @property
+    def history(self) -> HistoryStore:
+        """Stored conversations of signed-in users (opened on first use)."""
+        with self._lock:
+            if self._history is None:
+                self._history = HistoryStore(self.settings.data_dir / "history.sqlite3")
+            return self._history
+
+    def admit(self, identity: str) -> float:
+        """0 when `identity` may ask now (and counts the question), else seconds to wait."""
+        return self.limiter.acquire(identity)
+
+    # --- views -----------------------------------------------------------------------------
+    def view(self, collection: str | None = None,
+             options: AskOptions | None = None) -> RagService:
+        """The service for `collection` (created if missing), answering with `options`."""
+        name = collection or self.default_collection
+        key = (name, options)
+        with self._lock:
+            found = self._views.get(key)
+        if found is not None:
+            return found
+        root = self.service
+        settings = options.apply(root.settings) if options else root.settings
+        settings = settings.model_copy(update={"collection": name})
+        store = root.store
+        if name != store.collection:
+            store = store.with_collection(name)
+            store.ensure_collection()
+        view = RagService(settings, root.embedder, store, self._generator(settings, options),
+                          root.cache, root.metrics, root.reranker)
+        with self._lock:
+            _keep_recent(self._views)
+            return self._views.setdefault(key, view)
+
+    def _generator(self, settings: Settings, options: AskOptions | None) -> Generator:
+        if options is None or options.generator_key == self.default_options.generator_key:
+            return self.service.generator
+        with self._lock:
+            found = self._generators.get(options.generator_key)
+        if found is not None:
+            return found
+        made = make_generator(settings, self.service.embedder)
+        with self._lock:
+            _keep_recent(self._generators)
+            kept = self._generators.setdefault(options.generator_key, made)
+        if kept is not made:
+            made.close()
+        return kept
+
+    # --- collections -----------------------------------------------------------------------
+    def collections(self) -> list[str]:
+        """Every collection's name; the configured one first (it always exists)."""
+        default = self.default_collection
+        return [default] + [n for n in self.service.store.collections() if n != default]
+
+    def create_collection(self, name: str) -> RagService:
+        name = name.strip()
+        if not COLLECTION_NAME.fullmatch(name):
+            raise ConfigError(f"'{name}' is not a valid collection name: use 1 to 63 letters, "
+                              f"digits, '-' or '_', starting with a letter or digit.")
+        if name in self.service.store.collections():
+            raise ConfigError(f"A collection named '{name}' already exists.")
+        view = self.view(name)
+        # a new collection's answer-cache version starts where no earlier one of that name was
+        view.store.set_version(time.time_ns() // 1000)
+        return view
+
+    def delete_collection(self, name: str) -> None:
+        if name == self.default_collection:
+            raise ConfigError(f"'{name}' is the configured collection (RAG_COLLECTION) and "
+                              f"cannot be deleted here; delete its documents instead.")
+        if name not in self.service.store.collections():
+            raise ConfigError(f"There is no collection named '{name}'.")
+        with self._lock:
+            for key in [k for k in self._views if k[0] == name]:
+                del self._views[key]
+        self.service.store.with_collection(name).drop()
+
+    # --- documents -------------------------------------------------------------------------
+    def document_rows(self, collection: str | None = None) -> list[DocumentRow]:
+        store = self.view(collection).store
+        return [DocumentRow.from_payload(p) for p in store.document_payloads()]
+
+    def ingest_uploads(self, collection: str | None, files: Iterable[UploadLike],
+                       on_file: Callable[[int, FileResult], None] | None = None
+                       ) -> list[FileResult]:
+        """Ingest uploads one by one; the size limit is checked before a file is read.
+
+        PDFs that are in the library afterwards are kept under `<data dir>/uploads` so the
+        page viewer can draw them. `on_file(i, result)` is called after each file.
+        """
+        view = self.view(collection)
+        limit_mb = self.settings.upload_max_mb
+        results = []
+        for i, upload in enumerate(files):
+            if upload.size > limit_mb * MB:
+                result = FileResult(f"upload:{upload.name}", "failed", error=(
+                    f"{upload.name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB upload "
+                    f"limit (RAG_UPLOAD_MAX_MB)"))
+            else:
+                data = upload.getvalue()
+                result = view.ingest_bytes(upload.name, data, f"upload:{upload.name}")
+                if result.doc_id and result.status != "failed" and is_pdf(upload.name, data):
+                    self._keep_original(result.doc_id, data)
+            results.append(result)
+            if on_file:
+                on_file(i, result)
+        return results
+
+    def _keep_original(self, doc_id: str, data: bytes) -> None:
+        path = self.uploads / f"{doc_id}.pdf"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{threading.get_ident()}.part")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+
+    def delete_document(self, collection: str | None, doc_id: str) -> list[StoredDocument]:
+        """Delete a document, and its kept upload when no collection holds it any more."""
+        removed = self.view(collection).delete(doc_id)
+        store = self.service.store
+        if not any(store.with_collection(name).holds(doc_id) for name in store.collections()):
+            (self.uploads / f"{doc_id}.pdf").unlink(missing_ok=True)
+        return removed
+
+    # --- the page viewer -------------------------------------------------------------------
+    def original_pdf(self, doc_id: str, source: str) -> tuple[bytes | None, str | None]:
+        """The PDF a passage came from, or None and why it cannot be shown (None: not a PDF)."""
+        if source.startswith("upload:"):
+            path = self.uploads / f"{doc_id}.pdf"
+            if not path.exists():
+                if not source.lower().endswith(".pdf"):
+                    return None, None
+                return None, ("The uploaded PDF was not kept (it was uploaded before the app "
+                              "kept PDFs); upload it again to see its pages.")
+            return path.read_bytes(), None
+        path = Path(source)
+        if path.suffix.lower() != ".pdf":
+            return None, None
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return None, f"{source} cannot be read here ({exc.strerror or exc})."
+        if content_id(data) != doc_id:
+            return None, f"{source} has changed since it was ingested; ingest it again."
+        return data, None
+
+    def source_page(self, doc_id: str, source: str, page: int,
+                    passage: str) -> tuple[RenderedPage | None, str | None]:
+        """The cited page drawn with the passage highlighted, or None and the reason."""
+        data, reason = self.original_pdf(doc_id, source)
+        if data is None:
+            return None, reason
+        try:
+            return render_page(data, page, passage), None
+        except Exception as exc:  # a page pdfium cannot draw must not break the chat
+            return None, f"The page could not be drawn ({type(exc).__name__}: {exc})."
+
+    def close(self) -> None:
+        """Close the root service, the generators made for other options, and the history."""
+        with self._lock:
+            generators = list(self._generators.values())
+            self._generators.clear()
+            self._views.clear()
+        for generator in generators:
+            generator.close()
+        if self._history is not None:
+            self._history.close()
+        self.service.close()
+
+
+def _keep_recent(cache: dict) -> None:
+    while len(cache) >= _MOST_VIEWS:
+        cache.pop(next(iter(cache)))

@@ -1,0 +1,78 @@
+"""The Workers AI client: credentials checked once, the v4 envelope, Cloudflare's headers."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+import httpx
+
+from rag.errors import ConfigError, PermanentAIError
+from rag.providers.cloudflare.errors import cloudflare_errors
+from rag.providers.http.calllog import CallStats
+from rag.providers.http.client import AIHttp, open_http
+from rag.providers.http.retry import RetryPolicy
+
+PROVIDER = "Workers AI"
+CREDENTIALS_HINT = "CLOUDFLARE_API_TOKEN (Workers AI Read + Edit) and CLOUDFLARE_ACCOUNT_ID"
+
+
+def require_credentials(settings: Any, what: str = "Workers AI") -> None:
+    """ConfigError naming the missing variables; `what` says which setting asked for them."""
+    missing = [name for name, value in (
+        ("CLOUDFLARE_ACCOUNT_ID", settings.cloudflare_account_id),
+        ("CLOUDFLARE_API_TOKEN", settings.cloudflare_api_token),
+    ) if not value]
+    if missing:
+        raise ConfigError(
+            f"{what} needs {' and '.join(missing)}. Create a token with Workers AI Read and "
+            "Edit permissions in the Cloudflare dashboard and set both variables."
+        )
+
+
+def read_cloudflare_headers(headers: httpx.Headers, stats: CallStats) -> None:
+    """AI Gateway's cache status and log id, Workers AI's request id and reported neurons."""
+    stats.cache_status = headers.get("cf-aig-cache-status", stats.cache_status)
+    stats.gateway_log_id = headers.get("cf-aig-log-id", stats.gateway_log_id)
+    stats.request_id = headers.get("cf-ai-req-id", stats.request_id)
+    raw = headers.get("cf-ai-neurons")
+    if raw:
+        with suppress(ValueError):
+            stats.reported_neurons = float(raw)
+
+
+def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
+                    max_connections: int = 20, policy: RetryPolicy | None = None) -> AIHttp:
+    """An `AIHttp` for Workers AI (and AI Gateway, with its token when one is set)."""
+    require_credentials(settings)
+    token = settings.cloudflare_api_token.get_secret_value()
+    secret_headers = {"Authorization": f"Bearer {token}"}
+    secrets = [token]
+    gateway_token = settings.cloudflare_ai_gateway_token
+    if settings.cloudflare_ai_gateway_id and gateway_token is not None:
+        secret_headers["cf-aig-authorization"] = f"Bearer {gateway_token.get_secret_value()}"
+        secrets.append(gateway_token.get_secret_value())
+    return open_http(settings, provider=PROVIDER, credentials_hint=CREDENTIALS_HINT,
+                     secret_headers=secret_headers, secrets=secrets, transport=transport,
+                     max_connections=max_connections, policy=policy,
+                     error_policy=cloudflare_errors, read_headers=read_cloudflare_headers)
+
+
+def unwrap(data: dict[str, Any], model: str) -> dict[str, Any]:
+    """The `result` of a v4 envelope; a 200 with success=false is still an error."""
+    if data.get("success") is False:
+        raise PermanentAIError(f"{PROVIDER} reported a failure for {model}: {data.get('errors')}")
+    result = data.get("result", data)
+    if not isinstance(result, dict):
+        raise PermanentAIError(f"{PROVIDER} sent no result for {model}.")
+    return result
+
+
+def billed_neurons(stats: CallStats, computed: float | None) -> float | None:
+    """What a call costs: nothing from AI Gateway's cache, else the provider's own figure,
+    else ours (None when neither is known)."""
+    if stats.cache_status == "HIT":
+        return 0.0
+    if stats.reported_neurons is not None:
+        return stats.reported_neurons
+    return computed

@@ -1,0 +1,52 @@
+"""Cloudflare's error codes (docs/workers-ai.md, "Errors"): they decide before HTTP statuses.
+
+A 429 with code 4006 or 3036 is the account's daily free allocation, which no retry fixes
+before 00:00 UTC; a 429 with 3040 is a model out of capacity, worth retrying or falling back.
+Workers AI's OpenAI-compatible routes (`/ai/v1`) answer with the same codes.
+"""
+
+from __future__ import annotations
+
+from rag.errors import AIError
+from rag.providers.http.errors import FailedCall
+
+CAPACITY_CODES = {3040}
+TIMEOUT_CODES = {3007, 3008, 3046}
+DAILY_LIMIT_CODES = {4006, 3036}
+CONTEXT_CODES = {5021, 3006}
+MODEL_CODES = {5007, 3042}
+AUTH_CODES = {10000}
+GATEWAY_AUTH_CODES = {2009}
+ROUTE_CODES = {7003, 7000}
+FORBIDDEN_CODES = {5016, 5018, 3041, 3023}
+
+
+def cloudflare_errors(failed: FailedCall) -> AIError | None:
+    """The error a Cloudflare code means, or None to decide by the HTTP status."""
+    code = failed.code
+    if code in DAILY_LIMIT_CODES or "daily free allocation" in failed.detail.lower():
+        return failed.permanent(
+            f"{failed.provider}: the daily free allocation of 10,000 neurons is used up "
+            f"{failed.said}. It resets at 00:00 UTC; upgrade to the Workers Paid plan or set "
+            "RAG_GENERATOR=extractive.")
+    if code in CAPACITY_CODES:
+        return failed.transient(f"{failed.provider} is out of capacity for {failed.model} "
+                                f"{failed.said}.")
+    if code in TIMEOUT_CODES:
+        return failed.transient(f"{failed.provider} timed out running {failed.model} "
+                                f"{failed.said}.")
+    if code in GATEWAY_AUTH_CODES:
+        return failed.permanent(f"AI Gateway refused the request {failed.said}. The gateway is "
+                                "authenticated: set CLOUDFLARE_AI_GATEWAY_TOKEN to a gateway "
+                                "token.")
+    if code in AUTH_CODES:
+        return failed.bad_credentials()
+    if code in CONTEXT_CODES:
+        return failed.context_too_large()
+    if code in MODEL_CODES:
+        return failed.no_such_model()
+    if code in ROUTE_CODES:
+        return failed.no_route()
+    if code in FORBIDDEN_CODES:
+        return failed.forbidden()
+    return None

@@ -1,0 +1,116 @@
+"""What Workers AI calls cost, in neurons and dollars (docs/workers-ai.md, "Pricing").
+
+Cloudflare bills neurons: $0.011 per 1,000, with 10,000 free per account per day (reset at
+00:00 UTC). Per-token prices are published per model; a figure the server reports (`neurons`
+in the usage object, or the `cf-ai-neurons` header) is preferred over our arithmetic because
+the two are known to disagree for some models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rag.errors import ConfigError
+
+USD_PER_1000_NEURONS = 0.011
+FREE_NEURONS_PER_DAY = 10_000
+
+# Neurons per million (input, output) tokens. Embedding models have no output price.
+PRICES: dict[str, tuple[float, float]] = {
+    "@cf/meta/llama-3.1-8b-instruct": (25_608, 75_147),
+    "@cf/meta/llama-3.2-1b-instruct": (2_457, 18_252),
+    "@cf/meta/llama-3.1-8b-instruct-fp8": (13_778, 26_128),
+    "@cf/meta/llama-3.1-8b-instruct-awq": (11_161, 24_215),
+    "@cf/meta/llama-3.1-8b-instruct-fp8-fast": (4_119, 34_868),
+    "@cf/meta/llama-3.2-3b-instruct": (4_625, 30_475),
+    "@cf/baai/bge-base-en-v1.5": (6_058, 0),
+    "@cf/baai/bge-small-en-v1.5": (1_841, 0),
+    "@cf/baai/bge-large-en-v1.5": (18_582, 0),
+}
+
+
+def price(model: str) -> tuple[float, float]:
+    """(input, output) neurons per million tokens; ConfigError for a model without a price."""
+    try:
+        return PRICES[model]
+    except KeyError:
+        known = ", ".join(sorted(PRICES))
+        raise ConfigError(f"No Workers AI price is known for {model!r}. Known: {known}.") from None
+
+
+def neurons_for(model: str, input_tokens: float, output_tokens: float = 0) -> float:
+    """neurons = in_tokens x in_rate / 1e6 + out_tokens x out_rate / 1e6."""
+    rate_in, rate_out = price(model)
+    return (input_tokens * rate_in + output_tokens * rate_out) / 1_000_000
+
+
+def neurons_from_usage(
+    model: str, usage: Mapping[str, Any] | None, reported: float | None = None
+) -> float | None:
+    """Neurons of one call: the usage's own figure, else the header's, else computed.
+
+    None when nothing was reported and the model has no known price.
+    """
+    usage = usage or {}
+    for value in (usage.get("neurons"), reported):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    if model not in PRICES:
+        return None
+    return neurons_for(
+        model, float(usage.get("prompt_tokens") or 0), float(usage.get("completion_tokens") or 0)
+    )
+
+
+def usd(neurons: float, *, free: float = 0.0) -> float:
+    """Dollars for `neurons` after subtracting a free allowance."""
+    return max(0.0, neurons - free) * USD_PER_1000_NEURONS / 1000
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """Daily cost of a steady workload on one model."""
+
+    model: str
+    requests_per_day: int
+    input_tokens_per_request: int
+    output_tokens_per_request: int
+    neurons_per_request: float
+    daily_neurons: float
+    free_neurons: int
+    billable_neurons: float
+    daily_usd: float
+    monthly_usd: float  # 30 days
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def estimate(
+    requests_per_day: int, tokens_per_request: int, model: str, output_tokens: int = 0
+) -> CostEstimate:
+    """Daily neurons and dollars, with the 10,000 free neurons/day applied.
+
+    `tokens_per_request` are input tokens (prompt, or text embedded); `output_tokens` are the
+    generated tokens per request (ignored by embedding models, which have no output price).
+    """
+    if requests_per_day < 0 or tokens_per_request < 0 or output_tokens < 0:
+        raise ValueError("requests and tokens must not be negative")
+    per_request = neurons_for(model, tokens_per_request, output_tokens)
+    daily = per_request * requests_per_day
+    billable = max(0.0, daily - FREE_NEURONS_PER_DAY)
+    daily_usd = usd(daily, free=FREE_NEURONS_PER_DAY)
+    return CostEstimate(
+        model=model,
+        requests_per_day=requests_per_day,
+        input_tokens_per_request=tokens_per_request,
+        output_tokens_per_request=output_tokens if price(model)[1] else 0,
+        neurons_per_request=per_request,
+        daily_neurons=daily,
+        free_neurons=FREE_NEURONS_PER_DAY,
+        billable_neurons=billable,
+        daily_usd=daily_usd,
+        monthly_usd=daily_usd * 30,
+    )

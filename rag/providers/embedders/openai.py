@@ -1,0 +1,108 @@
+"""Embeddings from any OpenAI-compatible `/v1/embeddings` endpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rag.errors import PermanentAIError
+from rag.providers.embedders.base import Embedder, normalise
+from rag.providers.http.client import AIHttp
+from rag.providers.http.parallel import run_concurrently
+from rag.providers.openai_compat import PROVIDER, openai_http
+
+
+class OpenAIEmbedder(Embedder):
+    """Embeddings from `/v1/embeddings`; several requests in flight, results in input order.
+
+    Parameters:
+        http: from `openai_http`.
+        base_url: e.g. "http://localhost:11434/v1".
+        model: e.g. "nomic-embed-text".
+        dimension: vector length; None asks the server once (one short request).
+        max_tokens: the model's per-text limit; texts above it are refused, never truncated.
+        max_batch, concurrency: texts per request and requests in flight.
+
+    Token counts use BERT WordPiece, exact for the common BERT-family embedders (nomic, bge,
+    all-minilm) and an over-count for BPE models, so limits are never exceeded silently.
+    """
+
+    special_tokens = 2  # [CLS] and [SEP] for the BERT family; BPE models add fewer
+
+    def __init__(
+        self, http: AIHttp, base_url: str, model: str, *, dimension: int | None = None,
+        max_tokens: int = 512, max_batch: int = 32, concurrency: int = 4,
+    ) -> None:
+        self.http = http
+        self.url = base_url.rstrip("/") + "/embeddings"
+        self.model = model
+        self.name = f"openai:{model}"
+        self.max_tokens = max_tokens
+        self.max_batch = max_batch
+        self.concurrency = max(1, concurrency)
+        self._dimension = dimension
+        self._probe_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any, transport: Any = None) -> OpenAIEmbedder:
+        concurrency = settings.ai_embed_concurrency
+        return cls(
+            openai_http(settings, transport, max_connections=max(10, concurrency * 2)),
+            settings.openai_base_url, settings.openai_embedding_model,
+            dimension=settings.openai_embedding_dimension,
+            max_tokens=settings.openai_embedding_max_tokens,
+            max_batch=settings.embed_batch_size, concurrency=concurrency,
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAIEmbedder(model={self.model!r}, url={self.url!r})"
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def dimension(self) -> int:  # type: ignore[override]
+        """Configured, or learnt from one probe request the first time it is needed."""
+        if self._dimension is None:
+            with self._probe_lock:
+                if self._dimension is None:
+                    self._dimension = int(self._request(["dimension probe"]).shape[1])
+        return self._dimension
+
+    def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """`concurrency` requests in flight."""
+        return run_concurrently(self.embed_batch, list(batches), self.concurrency)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._request(texts)
+        expected = self.dimension
+        if vectors.shape[1] != expected:
+            raise PermanentAIError(
+                f"{PROVIDER} returned {vectors.shape[1]}-dimensional vectors for {self.model}; "
+                f"expected {expected}. Check RAG_OPENAI_EMBEDDING_DIMENSION."
+            )
+        return normalise(vectors)
+
+    def _request(self, texts: Sequence[str]) -> np.ndarray:
+        body = {"model": self.model, "input": list(texts)}
+        with self.http.call(model=self.model, endpoint="embeddings", items=len(texts)) as stats:
+            data = self.http.post_json(self.url, body, stats)
+            rows = data.get("data")
+            if not isinstance(rows, list) or len(rows) != len(texts):
+                raise PermanentAIError(
+                    f"{PROVIDER} returned {len(rows) if isinstance(rows, list) else 0} embeddings "
+                    f"for {len(texts)} texts ({self.model})."
+                )
+            ordered = sorted(rows, key=lambda row: row.get("index", 0))
+            try:
+                vectors = np.asarray([row["embedding"] for row in ordered], dtype=np.float32)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PermanentAIError(
+                    f"{PROVIDER} sent malformed embeddings for {self.model}."
+                ) from exc
+        if vectors.ndim != 2:
+            raise PermanentAIError(f"{PROVIDER} sent malformed embeddings for {self.model}.")
+        return vectors

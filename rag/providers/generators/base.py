@@ -1,0 +1,45 @@
+"""The generator seam: turn a question and numbered passages into a stream of text.
+
+`stream` yields text deltas as they arrive and fills `record` (model, usage, notices) as it
+goes, so callers can show the first token at once and the bookkeeping afterwards.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from rag.types import GenerationRecord, Hit
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What every generator gets: passages are numbered [1]..[k] in this order."""
+
+    question: str
+    passages: list[Hit]
+    history: list[dict[str, str]] = field(default_factory=list)  # [{"role", "content"}]
+    # Replaces the answering instructions for a side task (e.g. rewriting a follow-up
+    # question); the question is then sent as it is, with no passages.
+    system: str | None = None
+
+
+class Generator(ABC):
+    """Answers from retrieved passages. `name` is the mode shown to users ("extractive", ...)."""
+
+    name: str
+
+    @property
+    def identity(self) -> str:
+        """What makes this generator's answers differ from another's of the same `name`
+        (its model, its length): part of the answer cache's key."""
+        return self.name
+
+    @abstractmethod
+    def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
+        """Yield the answer's text deltas; fill `record` (model, tokens, neurons, notice)."""
+
+    def close(self) -> None:
+        """Release connections (remote generators)."""
+        return None  # nothing to release for a model in this process

@@ -1,0 +1,79 @@
+"""Streamed, cited answers from any OpenAI-compatible `/v1/chat/completions` endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from rag.providers.cloudflare import pricing
+from rag.providers.cloudflare.catalog import CONTEXT_WINDOWS
+from rag.providers.generators.base import GenerationRequest, Generator
+from rag.providers.generators.prompting import DEFAULT_CONTEXT_WINDOW, build_prompt
+from rag.providers.generators.streaming import Candidate, stream_answer
+from rag.providers.http.client import AIHttp
+from rag.providers.openai_compat import openai_http
+from rag.types import GenerationRecord
+
+
+class OpenAIGenerator(Generator):
+    """Streamed, cited answers from `/v1/chat/completions`.
+
+    Parameters:
+        http: from `openai_http`.
+        base_url, model: where and what to ask.
+        max_tokens, temperature: sent with every request.
+        context_window: the server's window (Ollama num_ctx, vLLM --max-model-len); unknown
+            models otherwise get a conservative default.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self, http: AIHttp, base_url: str, model: str, *, max_tokens: int = 512,
+        temperature: float = 0.2, context_window: int | None = None,
+    ) -> None:
+        self.http = http
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.context_window = context_window
+
+    @classmethod
+    def from_settings(cls, settings: Any, transport: Any = None) -> OpenAIGenerator:
+        return cls(
+            openai_http(settings, transport), settings.openai_base_url, settings.openai_chat_model,
+            max_tokens=settings.ai_max_tokens, temperature=settings.ai_temperature,
+            context_window=settings.ai_context_window,
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAIGenerator(model={self.model!r}, url={self.url!r})"
+
+    @property
+    def identity(self) -> str:
+        return self.model
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def window(self) -> int:
+        """Workers AI's `/ai/v1` serves its own models: their windows are known."""
+        return self.context_window or CONTEXT_WINDOWS.get(self.model, DEFAULT_CONTEXT_WINDOW)
+
+    def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
+        prompt = build_prompt(
+            request.question, request.passages, request.history, model=self.model,
+            max_tokens=self.max_tokens, window=self.window,
+            system=request.system,
+        )
+        body = {
+            "model": self.model, "messages": prompt.messages, "stream": True,
+            "max_tokens": self.max_tokens, "temperature": self.temperature,
+            "stream_options": {"include_usage": True},
+        }
+        candidate = Candidate(model=self.model, url=self.url, body=body,
+                              endpoint="chat.completions", passages_used=prompt.passages_used,
+                              estimated_prompt_tokens=prompt.estimated_tokens)
+        yield from stream_answer(self.http, [candidate], record, pricing.neurons_from_usage)

@@ -1,0 +1,180 @@
+"""Turn a chat event stream into answer text, with model fallback and visible interruptions.
+
+Both providers use this. Events come in two shapes and may be mixed:
+
+* Workers AI: `{"response": "tok", "p": "abc..."}` and a final `{"response": "", "usage": {...}}`;
+* OpenAI-style: `{"choices": [{"delta": {"content": "tok"}, "finish_reason": null}]}`.
+
+A candidate that fails before its first token (transient error after its retries, or a stream
+breaking early) hands over to the next candidate. Once tokens have been shown nothing can be
+taken back, so a later failure ends the answer with "[answer interrupted: <reason>]".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.errors import AIError, PermanentAIError, TransientAIError
+from rag.providers.http.calllog import CallStats
+from rag.providers.http.client import AIHttp
+from rag.types import GenerationRecord
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model to try: where to send what, and how its prompt was fitted."""
+
+    model: str
+    url: str
+    body: dict[str, Any]
+    endpoint: str
+    headers: dict[str, str] = field(default_factory=dict)
+    passages_used: int | None = None
+    estimated_prompt_tokens: int | None = None
+
+
+class _FallBack(Exception):
+    """A candidate failed before its first token: the next one may answer instead."""
+
+    def __init__(self, error: AIError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def delta_of(event: Mapping[str, Any]) -> str:
+    """The new text in one event (either shape), or ""."""
+    response = event.get("response")
+    if isinstance(response, str) and response:
+        return response
+    choices = event.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        choice = choices[0]
+        for key in ("delta", "message"):
+            part = choice.get(key)
+            if isinstance(part, dict) and isinstance(part.get("content"), str):
+                return part["content"]
+        if isinstance(choice.get("text"), str):
+            return choice["text"]
+    return ""
+
+
+def finished(event: Mapping[str, Any]) -> bool:
+    """True when an event says the answer is complete (finish_reason or usage)."""
+    if isinstance(event.get("usage"), dict):
+        return True
+    choices = event.get("choices")
+    return bool(
+        isinstance(choices, list) and choices and isinstance(choices[0], dict)
+        and choices[0].get("finish_reason")
+    )
+
+
+#: (model, the usage the model reported, the neurons a header reported) -> neurons, or None
+Pricer = Callable[[str, Mapping[str, Any] | None, float | None], float | None]
+
+
+def stream_answer(
+    http: AIHttp,
+    candidates: Sequence[Candidate],
+    record: GenerationRecord,
+    pricer: Pricer | None = None,
+) -> Iterator[str]:
+    """Yield the answer from the first candidate that produces one; fill `record`."""
+    failures: list[tuple[str, AIError]] = []
+    for candidate in candidates:
+        try:
+            yield from _one_candidate(http, candidate, record, pricer)
+        except _FallBack as fall:
+            failures.append((candidate.model, fall.error))
+            continue
+        return
+    if not failures:
+        raise PermanentAIError("No model is configured to answer.")
+    if len(failures) == 1:
+        raise failures[0][1]
+    last = failures[-1][1]
+    tried = "; ".join(f"{model}: {exc}" for model, exc in failures)
+    raise type(last)(f"No model could answer. {tried}", status=last.status, code=last.code)
+
+
+def _one_candidate(
+    http: AIHttp, candidate: Candidate, record: GenerationRecord, pricer: Pricer | None
+) -> Iterator[str]:
+    """Stream one model; raises `_FallBack` when it failed before saying anything."""
+    produced = False
+    complete = False
+    usage: dict[str, Any] | None = None
+    failed: AIError | None = None
+    with http.call(model=candidate.model, endpoint=candidate.endpoint) as stats:
+        try:
+            try:
+                for event in http.stream_events(
+                    candidate.url, candidate.body, stats, headers=candidate.headers
+                ):
+                    complete = complete or finished(event)
+                    if isinstance(event.get("usage"), dict):
+                        usage = dict(event["usage"])
+                    delta = delta_of(event)
+                    if delta:
+                        if not produced:
+                            produced = True
+                            stats.mark_first_token()
+                            record.model = candidate.model
+                        yield delta
+            finally:
+                record.attempts += stats.attempts
+            if not (stats.done or complete):
+                raise TransientAIError(
+                    f"the stream ended without finishing ({http.provider}, {candidate.model})"
+                )
+        except AIError as exc:
+            if produced:
+                stats.fail(exc, outcome="interrupted")
+                notice = f"answer interrupted: {_reason(exc)}"
+                record.notice = notice
+                _fill_usage(record, candidate, stats, usage, pricer)
+                yield f"\n\n[{notice}]"
+                return
+            if isinstance(exc, PermanentAIError):
+                raise
+            stats.fail(exc)
+            failed = exc
+        else:
+            record.model = candidate.model
+            if not produced:
+                record.notice = "the model returned an empty answer"
+            _fill_usage(record, candidate, stats, usage, pricer)
+    if failed is not None:  # raised here, so that the call is logged with its own error
+        raise _FallBack(failed) from failed
+
+
+def _fill_usage(
+    record: GenerationRecord, candidate: Candidate, stats: CallStats,
+    usage: Mapping[str, Any] | None, pricer: Pricer | None,
+) -> None:
+    usage = usage or {}
+    record.prompt_tokens = _count(usage.get("prompt_tokens"))
+    record.completion_tokens = _count(usage.get("completion_tokens"))
+    record.passages_used = candidate.passages_used
+    record.estimated_prompt_tokens = candidate.estimated_prompt_tokens
+    if stats.cache_status == "HIT":
+        stats.neurons = 0.0  # answered by AI Gateway's cache: no inference, no neurons
+    elif pricer is not None:
+        stats.neurons = pricer(candidate.model, usage, stats.reported_neurons)
+    elif stats.reported_neurons is not None:
+        stats.neurons = stats.reported_neurons
+    record.neurons = stats.neurons
+    record.cache_status = stats.cache_status
+    record.gateway_log_id = stats.gateway_log_id
+
+
+def _count(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _reason(exc: AIError) -> str:
+    """The first sentence of the error, short enough to show inline."""
+    text = str(exc).split(". ")[0].rstrip(".")
+    return text if len(text) <= 160 else text[:157] + "..."

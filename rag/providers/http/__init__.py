@@ -1,0 +1,1 @@
+"""HTTP to AI providers: client, retries, error mapping, SSE, call log, parallel requests."""

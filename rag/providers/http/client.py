@@ -1,0 +1,226 @@
+"""The one HTTP client of every AI provider: retried JSON and SSE calls, one log record each.
+
+Providers (Workers AI, OpenAI-compatible servers) build URLs and bodies; the wire behaves the
+same for all of them:
+
+* `open_http` makes the `httpx.Client` with explicit timeouts (httpx's default is 5 s), the
+  credentials in an `httpx.Auth` (never in a repr or a log) and a `transport=` seam for tests.
+* `AIHttp.post_json` and `AIHttp.stream_events` retry transient failures (`retry.RetryPolicy`);
+  a stream is only retried while it is being opened: once events flow, a failure is the
+  caller's to handle (a fallback model, or "answer interrupted").
+* `AIHttp.call` scopes one logical call and logs it once (`calllog`); every message and
+  exception passes through `redact`, so a secret a server echoes back is never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+import orjson
+
+from rag.errors import AIError, PermanentAIError, TransientAIError
+from rag.providers.http.calllog import CallStats, HeaderReader, logged_call
+from rag.providers.http.errors import (
+    ErrorPolicy,
+    map_status_error,
+    map_stream_error,
+    map_transport_error,
+)
+from rag.providers.http.retry import RetryPolicy, retry_after_seconds, timeout_within
+from rag.providers.http.sse import read_events
+
+
+class SecretHeaders(httpx.Auth):
+    """Adds credential headers to each request as it is sent.
+
+    Kept out of the client's default headers because httpx masks only `Authorization` in a
+    Headers repr, not `cf-aig-authorization`; this object's repr shows header names only.
+    """
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = dict(headers)
+
+    def __repr__(self) -> str:
+        return f"SecretHeaders({sorted(self._headers)})"
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers.update(self._headers)
+        yield request
+
+
+class AIHttp:
+    """Retrying JSON and SSE calls for one provider, with one log record per call.
+
+    Usage:
+        http = open_http(settings, provider="Workers AI", credentials_hint="...",
+                         secret_headers={"Authorization": f"Bearer {token}"}, secrets=[token])
+        with http.call(model=model, endpoint="run") as stats:
+            data = http.post_json(url, body, stats)
+
+    Parameters:
+        client: holds the credentials (see `open_http`).
+        policy: attempts, deadline and backoff.
+        provider: name used in messages and logs ("Workers AI", "OpenAI-compatible server").
+        credentials_hint: the settings to check after a 401/404, e.g. "CLOUDFLARE_API_TOKEN".
+        secrets: strings that must never appear in a message or log line.
+        error_policy: the provider's reading of its own error codes.
+        read_headers: the provider's reading of its own response headers.
+    """
+
+    def __init__(self, client: httpx.Client, policy: RetryPolicy, *, provider: str,
+                 credentials_hint: str, secrets: Sequence[str] = (),
+                 error_policy: ErrorPolicy | None = None,
+                 read_headers: HeaderReader | None = None) -> None:
+        self.client = client
+        self.policy = policy
+        self.provider = provider
+        self.credentials_hint = credentials_hint
+        self.error_policy = error_policy
+        self.read_headers = read_headers
+        self._secrets = [secret for secret in secrets if secret]
+
+    def __repr__(self) -> str:
+        return f"AIHttp(provider={self.provider!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def call(self, *, model: str, endpoint: str, items: int | None = None):
+        """Scope of one AI call (retries included); logs its outcome once on exit."""
+        stats = CallStats(provider=self.provider, model=model, endpoint=endpoint, items=items)
+        return logged_call(stats, self.redact)
+
+    # -- JSON
+
+    def post_json(self, url: str, body: Mapping[str, Any], stats: CallStats,
+                  headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """POST a JSON body and return the decoded JSON object, retrying transient failures."""
+
+        def attempt(timeout: httpx.Timeout) -> dict[str, Any]:
+            try:
+                response = self.client.post(url, json=body, headers=headers, timeout=timeout)
+            except httpx.HTTPError as exc:
+                raise self._redacted(map_transport_error(
+                    exc, provider=self.provider, model=stats.model)) from exc
+            self._absorb(response, stats)
+            if response.status_code >= 400:
+                raise self._status_error(response, response.text, stats)
+            try:  # orjson: a 100-text embedding response is 77,000 floats to decode
+                data = orjson.loads(response.content)
+            except ValueError as exc:
+                raise TransientAIError(
+                    f"{self.provider} sent a response that is not JSON for {stats.model}.",
+                    status=response.status_code,
+                ) from exc
+            if not isinstance(data, dict):
+                raise PermanentAIError(f"{self.provider} sent unexpected JSON for {stats.model}: "
+                                       f"{type(data).__name__}.")
+            return data
+
+        return self._with_retries(stats, attempt)
+
+    # -- SSE
+
+    def stream_events(self, url: str, body: Mapping[str, Any], stats: CallStats,
+                      headers: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield each SSE `data:` JSON object as it arrives (see `sse.read_events`).
+
+        Opening the stream is retried; a failure after that raises `TransientAIError` (or
+        the mapped error of an error event). `stats.done` tells whether the stream ended
+        properly.
+        """
+
+        def attempt(timeout: httpx.Timeout) -> httpx.Response:
+            request = self.client.build_request(
+                "POST", url, json=body, timeout=timeout,
+                headers={**(headers or {}), "Accept": "text/event-stream"},
+            )
+            try:
+                response = self.client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise self._redacted(map_transport_error(
+                    exc, provider=self.provider, model=stats.model)) from exc
+            self._absorb(response, stats)
+            if response.status_code >= 400:
+                try:
+                    text = response.read().decode("utf-8", "replace")
+                except httpx.HTTPError:
+                    text = ""
+                finally:
+                    response.close()
+                raise self._status_error(response, text, stats)
+            return response
+
+        response = self._with_retries(stats, attempt)
+
+        def on_error(event: dict[str, Any], status: int) -> AIError:
+            return self._status_error(response, orjson.dumps(event).decode(), stats, status)
+
+        try:
+            yield from read_events(response, stats, self.provider, on_error)
+        except httpx.HTTPError as exc:
+            raise map_stream_error(exc, provider=self.provider, model=stats.model) from exc
+        finally:
+            response.close()
+
+    # -- shared
+
+    def _with_retries(self, stats: CallStats, attempt: Any) -> Any:
+        def once(seconds_left: float) -> Any:
+            return attempt(timeout_within(self.client.timeout, seconds_left))
+
+        def seen(number: int) -> None:
+            stats.attempts = number
+
+        return self.policy.run(once, on_attempt=seen, describe=lambda: {
+            "provider": stats.provider, "model": stats.model})
+
+    def _absorb(self, response: httpx.Response, stats: CallStats) -> None:
+        stats.status = response.status_code
+        if self.read_headers is not None:
+            self.read_headers(response.headers, stats)
+
+    def _status_error(self, response: httpx.Response, text: str, stats: CallStats,
+                      status: int | None = None) -> AIError:
+        return self._redacted(map_status_error(
+            status or response.status_code, text, provider=self.provider, model=stats.model,
+            credentials_hint=self.credentials_hint,
+            retry_after=retry_after_seconds(response.headers), policy=self.error_policy,
+        ))
+
+    def _redacted(self, error: AIError) -> Any:
+        if self._secrets:
+            clean = self.redact(str(error))
+            if clean != str(error):
+                error.args = (clean,)
+        return error
+
+
+def open_http(settings: Any, *, provider: str, credentials_hint: str,
+              secret_headers: Mapping[str, str], secrets: Sequence[str],
+              transport: httpx.BaseTransport | None = None, max_connections: int = 20,
+              policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
+              read_headers: HeaderReader | None = None) -> AIHttp:
+    """An `AIHttp` with the settings' timeouts and retry policy; `transport` for tests."""
+    client = httpx.Client(
+        headers={"Content-Type": "application/json"},
+        auth=SecretHeaders(secret_headers) if secret_headers else None,
+        timeout=httpx.Timeout(connect=settings.ai_connect_timeout_seconds,
+                              read=settings.ai_read_timeout_seconds,
+                              write=settings.ai_read_timeout_seconds,
+                              pool=settings.ai_read_timeout_seconds),
+        transport=transport,
+        limits=httpx.Limits(max_connections=max_connections,
+                            max_keepalive_connections=max_connections),
+        follow_redirects=False,
+    )
+    return AIHttp(client, policy or RetryPolicy.from_settings(settings), provider=provider,
+                  credentials_hint=credentials_hint, secrets=secrets,
+                  error_policy=error_policy, read_headers=read_headers)

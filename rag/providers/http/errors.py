@@ -1,0 +1,158 @@
+"""A failed response or a broken connection, translated into an `AIError` that says what to do.
+
+`PermanentAIError` for what retrying cannot fix (bad input, credentials, unknown model, context
+window); `TransientAIError` for what it may (429, 408, 5xx, timeouts, connection errors). A
+provider may pass an `ErrorPolicy` that reads its own error codes first: codes win over HTTP
+statuses (Cloudflare's 429 with code 4006 means tomorrow, not in a second).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from rag.errors import AIError, PermanentAIError, TransientAIError
+
+TRANSIENT_STATUSES = {408, 409, 425, 429}
+
+
+@dataclass(frozen=True)
+class FailedCall:
+    """A non-2xx answer, parsed, with the sentences every provider's messages share."""
+
+    provider: str
+    model: str
+    credentials_hint: str  # the settings to check after a 401 or 404
+    status: int
+    code: int | str | None
+    detail: str
+    retry_after: float | None = None
+
+    @property
+    def said(self) -> str:
+        where = f"HTTP {self.status}" + (f", code {self.code}" if self.code is not None else "")
+        return f"({where}: {self.detail})"
+
+    def permanent(self, text: str) -> PermanentAIError:
+        return PermanentAIError(text, status=self.status, code=self.code)
+
+    def transient(self, text: str) -> TransientAIError:
+        return TransientAIError(text, status=self.status, code=self.code,
+                                retry_after=self.retry_after)
+
+    def bad_credentials(self) -> PermanentAIError:
+        return self.permanent(f"{self.provider} rejected the credentials {self.said}. "
+                              f"Check {self.credentials_hint}.")
+
+    def context_too_large(self) -> PermanentAIError:
+        return self.permanent(
+            f"The prompt plus the answer budget is too large for {self.model} {self.said}. "
+            "Lower RAG_TOP_K or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the "
+            "model's window.")
+
+    def no_such_model(self) -> PermanentAIError:
+        return self.permanent(f"{self.provider} has no model {self.model!r} {self.said}. "
+                              "Check the model name in your settings.")
+
+    def no_route(self) -> PermanentAIError:
+        return self.permanent(f"{self.provider} could not route the request {self.said}. "
+                              f"Check the account id and base URL ({self.credentials_hint}).")
+
+    def forbidden(self) -> PermanentAIError:
+        return self.permanent(
+            f"{self.provider} does not allow this account to use {self.model} {self.said}. "
+            "Check the token's permissions and any model licence that must be accepted first.")
+
+
+#: A provider's reading of its own error codes; None leaves the call to the HTTP status.
+ErrorPolicy = Callable[[FailedCall], AIError | None]
+
+
+def parse_error_body(text: str) -> tuple[int | str | None, str]:
+    """(code, message) from a Cloudflare v4 envelope, a gateway `error` list, or OpenAI style."""
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError):
+        return None, text.strip()[:300]
+    if not isinstance(data, dict):
+        return None, text.strip()[:300]
+    errors = data.get("errors") or data.get("error")
+    entry: Any = errors[0] if isinstance(errors, list) and errors else errors
+    if isinstance(entry, dict):
+        code = entry.get("code", data.get("internalCode"))
+        message = entry.get("message") or data.get("message") or ""
+        return _normalise_code(code), _clean_message(str(message))
+    if isinstance(entry, str):  # Ollama: {"error": "model 'x' not found"}
+        return None, _clean_message(entry)
+    if "message" in data:
+        return _normalise_code(data.get("code")), _clean_message(str(data["message"]))
+    return None, text.strip()[:300]
+
+
+def _normalise_code(code: Any) -> int | str | None:
+    if isinstance(code, bool) or code is None:
+        return None
+    if isinstance(code, int):
+        return code
+    text = str(code).strip()
+    return int(text) if text.isdigit() else (text or None)
+
+
+def _clean_message(message: str) -> str:
+    """Drop the repeated 'AiError: ' prefixes Workers AI puts on its messages."""
+    return re.sub(r"^(AiError:\s*)+", "", message.strip())
+
+
+def map_status_error(
+    status: int, body: str, *, provider: str, model: str, credentials_hint: str,
+    retry_after: float | None = None, policy: ErrorPolicy | None = None,
+) -> AIError:
+    """Classify a non-2xx response: the provider's policy first, then the HTTP status."""
+    code, detail = parse_error_body(body)
+    failed = FailedCall(provider, model, credentials_hint, status, code,
+                        detail or httpx.codes.get_reason_phrase(status) or "no detail",
+                        retry_after)
+    error = policy(failed) if policy is not None else None
+    if error is not None:
+        return error
+    lowered = failed.detail.lower()
+    if status == 401:
+        return failed.bad_credentials()
+    if status == 413:
+        return failed.context_too_large()
+    if "no such model" in lowered or (status == 404 and "model" in lowered):
+        return failed.no_such_model()
+    if status == 404:
+        return failed.no_route()
+    if status == 403:
+        return failed.forbidden()
+    if status in TRANSIENT_STATUSES or status >= 500:
+        kind = {429: "is rate limiting requests", 408: "timed out"}.get(status, "failed")
+        return failed.transient(f"{provider} {kind} for {model} {failed.said}.")
+    return failed.permanent(f"{provider} rejected the request for {model} as invalid "
+                            f"{failed.said}.")
+
+
+def map_transport_error(exc: httpx.HTTPError, *, provider: str, model: str) -> TransientAIError:
+    """Timeouts and broken connections are worth retrying; say which one it was."""
+    if isinstance(exc, httpx.TimeoutException):
+        text = (f"{provider} did not answer in time for {model} ({type(exc).__name__}). "
+                "Try again, or raise RAG_AI_READ_TIMEOUT_SECONDS.")
+    elif isinstance(exc, httpx.ConnectError):
+        text = f"Could not connect to {provider} for {model} ({exc}). Check the base URL."
+    else:
+        text = (f"The connection to {provider} broke while calling {model} "
+                f"({type(exc).__name__}: {exc}).")
+    return TransientAIError(text)
+
+
+def map_stream_error(exc: httpx.HTTPError, *, provider: str, model: str) -> TransientAIError:
+    """A stream that broke after it had opened: the reason is shown inside the answer."""
+    text = ("no new token arrived in time" if isinstance(exc, httpx.TimeoutException)
+            else "the connection closed mid-answer")
+    return TransientAIError(f"{text} ({provider}, {model})")

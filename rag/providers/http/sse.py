@@ -1,0 +1,80 @@
+"""Server-sent events from a chat stream: each `data:` JSON object, until `data: [DONE]`.
+
+Malformed events are skipped and counted; an error sent as an event (its shape is
+unconfirmed for Workers AI, so the plausible ones are accepted) raises through `on_error`. A
+server that ignored `stream: true` and answered with plain JSON yields that object once, its
+v4 envelope unwrapped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from rag.errors import AIError, PermanentAIError, TransientAIError
+from rag.providers.http.calllog import CallStats
+
+
+def read_events(response: httpx.Response, stats: CallStats, provider: str,
+                on_error: Callable[[dict[str, Any], int], AIError]) -> Iterator[dict[str, Any]]:
+    """The events of an open response; `on_error(event, status)` builds an error event's error."""
+    if "text/event-stream" not in response.headers.get("content-type", ""):
+        yield _whole_body(response, stats, provider)
+        return
+    for sse in EventSource(response).iter_sse():
+        data = sse.data.strip()
+        if not data:
+            continue
+        if data == "[DONE]":
+            stats.done = True
+            return
+        try:
+            event = json.loads(data)
+        except ValueError:
+            stats.malformed_events += 1
+            continue
+        if not isinstance(event, dict):
+            stats.malformed_events += 1
+            continue
+        if sse.event == "error" or is_error_event(event):
+            raise on_error(event, event_status(event))
+        yield event
+
+
+def _whole_body(response: httpx.Response, stats: CallStats, provider: str) -> dict[str, Any]:
+    try:
+        data = json.loads(response.read())
+    except ValueError as exc:
+        raise TransientAIError(
+            f"{provider} sent neither an event stream nor JSON for {stats.model}.",
+            status=response.status_code,
+        ) from exc
+    stats.done = True
+    if isinstance(data, dict) and isinstance(data.get("result"), dict):
+        return data["result"]
+    if not isinstance(data, dict):
+        raise PermanentAIError(f"{provider} sent unexpected JSON for {stats.model}.")
+    return data
+
+
+def is_error_event(event: Mapping[str, Any]) -> bool:
+    if event.get("success") is False:
+        return True
+    error = event.get("error")
+    if error and not event.get("choices") and "response" not in event:
+        return True
+    errors = event.get("errors")
+    return bool(errors) and "response" not in event
+
+
+def event_status(event: Mapping[str, Any]) -> int:
+    """An error event carries no HTTP status; read one if given, else treat it as a 500."""
+    for key in ("status", "httpCode", "status_code"):
+        value = event.get(key)
+        if isinstance(value, int) and 400 <= value < 600:
+            return value
+    return 500

@@ -1,0 +1,29 @@
+"""OpenAI-compatible servers: Ollama, vLLM, llama.cpp, OpenAI, and Workers AI's `/ai/v1`.
+
+The API key is optional because local servers usually need none. Workers AI's `/ai/v1`
+routes answer with Cloudflare's error codes and headers, so those are read here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from rag.providers.cloudflare.client import read_cloudflare_headers
+from rag.providers.cloudflare.errors import cloudflare_errors
+from rag.providers.http.client import AIHttp, open_http
+
+PROVIDER = "OpenAI-compatible server"
+CREDENTIALS_HINT = "OPENAI_BASE_URL and OPENAI_API_KEY"
+
+
+def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
+                max_connections: int = 20) -> AIHttp:
+    """An `AIHttp` for `settings.openai_base_url`, with a Bearer key only when one is set."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return open_http(settings, provider=PROVIDER, credentials_hint=CREDENTIALS_HINT,
+                     secret_headers={"Authorization": f"Bearer {key}"} if key else {},
+                     secrets=[key] if key else [], transport=transport,
+                     max_connections=max_connections, error_policy=cloudflare_errors,
+                     read_headers=read_cloudflare_headers)

@@ -1,0 +1,79 @@
+"""Find the chunks that best match a question: dense, sparse (lexical) or both fused, then
+optionally reranked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.providers.embedders.base import Embedder
+from rag.providers.rerankers.base import Reranker
+from rag.retrieval.cache import Cache
+from rag.retrieval.rerank import rerank_or_keep
+from rag.stores.base import ChunkStore
+from rag.text import lexical
+from rag.types import Hit, SearchMode
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Hits, and whether a configured reranker failed (they are then in fused order)."""
+
+    hits: list[Hit]
+    rerank_failed: bool = False
+
+
+class Retriever:
+    def __init__(self, embedder: Embedder, store: ChunkStore, mode: SearchMode = "hybrid",
+                 cache: Cache | None = None, reranker: Reranker | None = None,
+                 rerank_candidates: int = 20) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.mode = mode
+        self.cache = cache
+        self.reranker = reranker
+        self.rerank_candidates = rerank_candidates
+
+    @property
+    def rerank_key(self) -> list[object] | None:
+        """What reranking changes about results (None when off): part of the answer-cache key."""
+        if self.reranker is None:
+            return None
+        return [self.reranker.name, self.rerank_candidates]
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query's vector, from the cache when this embedder has seen the query before."""
+        if self.cache is not None:
+            cached = self.cache.query_vector(self.embedder.name, query)
+            if cached is not None:
+                return cached
+        vector = self.embedder.embed_query(query)
+        if self.cache is not None:
+            self.cache.set_query_vector(self.embedder.name, query, vector)
+        return vector
+
+    def search(self, query: str, top_k: int, mode: SearchMode | None = None,
+               doc_id: str | None = None, source: str | None = None) -> list[Hit]:
+        """The best `top_k` hits; see `retrieve` for what reranking does to them."""
+        return self.retrieve(query, top_k, mode, doc_id, source).hits
+
+    def retrieve(self, query: str, top_k: int, mode: SearchMode | None = None,
+                 doc_id: str | None = None, source: str | None = None) -> Retrieval:
+        """The best `top_k` hits, and whether reranking failed.
+
+        With a reranker, the best `rerank_candidates` fused hits are reranked and the top_k
+        kept in the reranker's order; each hit's `score` is then the reranker's score, not the
+        fused one. If the reranker fails, the fused top_k are returned (with fused scores).
+        """
+        mode = mode or self.mode
+        dense = self.embed_query(query) if mode != "sparse" else None
+        if mode == "sparse":
+            self.embedder.check_length(query, "question")
+        sparse = lexical.query_vector(query) if mode != "dense" else None
+        depth = max(top_k, self.rerank_candidates) if self.reranker else top_k
+        hits = self.store.search(dense, sparse, depth, mode, doc_id=doc_id, source=source)
+        if self.reranker is None:
+            return Retrieval(hits)
+        reranked, ok = rerank_or_keep(self.reranker, query, hits, top_k)
+        return Retrieval(reranked, rerank_failed=not ok)

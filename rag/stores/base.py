@@ -1,0 +1,357 @@
+"""What every chunk store does, whichever Qdrant engine holds the points.
+
+Writes are made safe by a `status` field on every point. A document's chunks are written as
+`pending` (never searchable), then the document's older versions at the same source are retired
+and the new one made `live`, then the retired points are deleted. Search only sees `live`
+points, so old and new chunks are never mixed, and a failed write leaves only pending points,
+which `discard` removes.
+
+This logic, the payload shape, point ids, filters and hits live here once; an engine (`qdrant`
+for qdrant-client, `edge` for qdrant-edge) supplies only the primitives at the end of
+`ChunkStore`, taking engine-neutral `Where` filters that `build_filter` turns into its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from rag.errors import ConfigError, EmbedderMismatchError
+from rag.types import Chunk, Hit, SearchMode
+
+DENSE = "dense"
+SPARSE = "lexical"
+HYBRID_DEPTH = 100  # candidates per retriever before fusion; deeper than 40 measured better
+LIVE, PENDING, RETIRED = "live", "pending", "retired"
+Sparse = tuple[list[int], list[float]]
+PointId = Any  # a str, or whatever id type the engine hands back (qdrant-edge: uuid.UUID)
+# payload fields that filters use, and the kind of index each gets
+PAYLOAD_INDEXES = {"doc_id": "keyword", "source": "keyword", "status": "keyword",
+                   "position": "integer"}
+DOCUMENT_FIELDS = ["doc_id", "source", "title", "chunks", "media_type"]
+_POINT_NAMESPACE = uuid.UUID("3f1c3b6e-8d2a-4c1e-9a57-2b9e4d0c7a11")
+
+Store = TypeVar("Store", bound="ChunkStore")
+
+
+def point_id(doc_id: str, position: int) -> str:
+    """Same document, same position, same id: writing a document twice writes nothing new."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{position}"))
+
+
+def locked_error(path: str | None) -> ConfigError:
+    """Only one process may hold an embedded store: the message says what to do instead."""
+    return ConfigError(
+        f"The embedded Qdrant store at {path} is open in another process (the app, or "
+        f"another `rag` command). Stop it, or run a Qdrant server and set RAG_QDRANT_URL."
+    )
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    source: str
+    title: str
+    chunks: int
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Where:
+    """A payload filter either engine can express: every `must` pair matches, no `must_not`
+    pair does, and, when `should` is given, at least one of its pairs does."""
+
+    must: tuple[tuple[str, str | int], ...] = ()
+    must_not: tuple[tuple[str, str | int], ...] = ()
+    should: tuple[tuple[str, str | int], ...] = ()
+
+
+FIRST_CHUNKS = (("status", LIVE), ("position", 0))  # one point per live document
+C = TypeVar("C")
+F = TypeVar("F")
+
+
+def build_filter(where: Where | None, condition: Callable[[str, str | int], C],
+                 combine: Callable[[list[C] | None, list[C] | None, list[C] | None], F]
+                 ) -> F | None:
+    """An engine's filter for `where`: `condition(key, value)` makes one exact match and
+    `combine(must, must_not, should)` the filter (each list None when empty)."""
+    if where is None:
+        return None
+    match = lambda pairs: [condition(k, v) for k, v in pairs] or None  # noqa: E731
+    return combine(match(where.must), match(where.must_not), match(where.should))
+
+
+def _stored(payload: dict) -> StoredDocument:
+    return StoredDocument(payload["doc_id"], payload["source"], payload.get("title", ""),
+                          int(payload.get("chunks", 0)), payload.get("media_type", ""))
+
+
+def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict | None) -> dict:
+    """What a point stores besides its vectors: a citation's fields and the document's."""
+    return {
+        "doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
+        "page": chunk.page, "position": chunk.position, "start": chunk.start,
+        "end": chunk.end, "text": chunk.text, "token_count": chunk.token_count,
+        "chunks": chunk_total, "media_type": media_type, "status": PENDING,
+        **(extra or {}),  # document fields the app shows (pages, ingested_at)
+    }
+
+
+def make_hit(pid: PointId, score: float, payload: dict) -> Hit:
+    return Hit(doc_id=payload["doc_id"], source=payload["source"], page=payload.get("page"),
+               chunk_id=str(pid), score=float(score), text=payload["text"],
+               title=payload.get("title", ""), position=int(payload.get("position", 0)))
+
+
+class ChunkStore(ABC):
+    """One collection holding chunks with a dense and a sparse vector each."""
+
+    # True when only this process can have the store open (embedded stores): then, while no
+    # document is being written here, every point is live and search can skip the status
+    # filter, and points that are not live when the store is opened are a crash's residue.
+    embedded: bool = True
+
+    def __init__(self, client: Any, collection: str, embedder_name: str,
+                 dimension: int) -> None:
+        self.client = client  # the engine's connection, shared by `with_collection` stores
+        self.collection = collection
+        self.embedder_name = embedder_name
+        self.dimension = dimension
+        self._writing: set[str] = set()
+        self._writing_lock = threading.Lock()
+
+    # --- collection ------------------------------------------------------------------------
+    def ensure_collection(self) -> None:
+        """Create the collection, or check that it was filled by the same embedder."""
+        if not self._exists():
+            self._create({"embedder": self.embedder_name, "dimension": self.dimension})
+            return
+        meta = self._metadata()
+        name, dim = meta.get("embedder"), meta.get("dimension")
+        if name == self.embedder_name and dim == self.dimension:
+            if self.embedded:  # pending or retired points here are left by a crash: drop them
+                self._delete_where(Where(must_not=(("status", LIVE),)))
+            return
+        raise EmbedderMismatchError(
+            f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
+            f"the configured embedder is {self.embedder_name} ({self.dimension} dims). Set "
+            f"RAG_EMBEDDER (or RAG_LOCAL_PRECISION) back, or use another RAG_COLLECTION (or "
+            f"delete this one) to re-ingest."
+        )
+
+    def version(self) -> int:
+        """Bumped by every ingest or delete: answer caches key on it."""
+        return int(self._metadata().get("version", 0))
+
+    def bump_version(self) -> None:
+        self.set_version(self.version() + 1)
+
+    def set_version(self, version: int) -> None:
+        """A new collection's version starts where no earlier one of its name was."""
+        self._set_metadata({"version": version})
+
+    def with_collection(self: Store, name: str) -> Store:
+        """A store for another collection of the same Qdrant, sharing this one's connection.
+
+        Only the store that opened the connection is ever closed.
+        """
+        return type(self)(self.client, name, self.embedder_name, self.dimension)
+
+    # --- writing ---------------------------------------------------------------------------
+    def count(self, doc_id: str, status: str = LIVE) -> int:
+        return self._count(Where(must=(("doc_id", doc_id), ("status", status))))
+
+    def holds(self, doc_id: str) -> bool:
+        """Whether any point of this document is here, in any status."""
+        return self._count(Where(must=(("doc_id", doc_id),))) > 0
+
+    def size(self) -> int:
+        """Every point of the collection, in any status."""
+        return self._count(None)
+
+    def live_copy_of(self, doc_id: str) -> StoredDocument | None:
+        """The live document with this content, if any: one lookup of its first chunk by id."""
+        payload = self._payload(point_id(doc_id, 0))
+        if not payload or payload.get("status") != LIVE:
+            return None
+        return _stored(payload)
+
+    def upsert_pending(self, chunks: Sequence[Chunk], dense: np.ndarray,
+                       sparse: Sequence[Sparse], chunk_total: int,
+                       media_type: str, extra: dict | None = None) -> None:
+        """Write chunks as pending: stored, but invisible to search until `activate`."""
+        if chunks:
+            with self._writing_lock:
+                self._writing.add(chunks[0].doc_id)
+        self.upsert_points([point_id(c.doc_id, c.position) for c in chunks], dense, sparse,
+                           [chunk_payload(c, chunk_total, media_type, extra) for c in chunks])
+
+    def activate(self, doc_id: str, source: str, chunks: int) -> None:
+        """Make a fully written document live, replacing older versions at the same source.
+
+        The new points are addressed by id and only the old ones are found by filter, so this
+        costs one scan in embedded mode, however large the collection.
+        """
+        with self._written(doc_id):
+            old = self._ids(Where(must=(("source", source),), must_not=(("doc_id", doc_id),)))
+            if old:
+                self._set_payload(old, {"status": RETIRED})
+            self._set_payload([point_id(doc_id, i) for i in range(chunks)], {"status": LIVE})
+            if old:
+                self._delete_ids(old)
+
+    @contextmanager
+    def _written(self, doc_id: str) -> Iterator[None]:
+        """Mark a document as being written until the block ends, however it ends."""
+        with self._writing_lock:
+            self._writing.add(doc_id)
+        try:
+            yield
+        finally:
+            with self._writing_lock:
+                self._writing.discard(doc_id)
+
+    def _needs_status_filter(self) -> bool:
+        with self._writing_lock:
+            return not self.embedded or bool(self._writing)
+
+    def _ids(self, where: Where) -> list[PointId]:
+        return [pid for pid, _ in self._scroll(where, None)]
+
+    def _scroll(self, where: Where, fields: list[str] | None) -> Iterator[tuple[PointId, dict]]:
+        """Every point matching `where`, a page at a time: a large collection is never read
+        at once (ids alone come in larger pages)."""
+        offset = None
+        while True:
+            points, offset = self._scroll_page(where, fields, 1024 if fields is None else 256,
+                                               offset)
+            yield from points
+            if offset is None:
+                return
+
+    def discard(self, doc_id: str) -> None:
+        """Remove a document's pending points after a failed write."""
+        with self._written(doc_id):
+            self._delete_where(Where(must=(("doc_id", doc_id), ("status", PENDING))))
+
+    def delete(self, doc_id_or_source: str) -> list[StoredDocument]:
+        """Delete every chunk of the documents with this id or source path; return them."""
+        where = Where(should=(("doc_id", doc_id_or_source), ("source", doc_id_or_source)))
+        removed = [_stored(p) for p in self._first_chunks(where, DOCUMENT_FIELDS)]
+        if removed:
+            self._delete_where(where)
+        return removed
+
+    # --- reading ---------------------------------------------------------------------------
+    def documents(self) -> list[StoredDocument]:
+        found = (_stored(p) for p in self._first_chunks(Where(), DOCUMENT_FIELDS))
+        return sorted(found, key=lambda d: d.source)
+
+    def document_payloads(self) -> list[dict]:
+        """The first chunk's payload of every live document (text left out), by source.
+
+        Besides StoredDocument's fields it holds `pages` and `ingested_at` for documents
+        ingested since those fields were added.
+        """
+        fields = [*DOCUMENT_FIELDS, "pages", "ingested_at"]
+        return sorted(self._first_chunks(Where(), fields), key=lambda d: d.get("source", ""))
+
+    def _first_chunks(self, where: Where, fields: list[str]) -> Iterator[dict]:
+        first = Where(must=FIRST_CHUNKS + where.must, must_not=where.must_not,
+                      should=where.should)
+        return (payload for _, payload in self._scroll(first, fields))
+
+    def search(self, dense: np.ndarray | None, sparse: Sparse | None, top_k: int,
+               mode: SearchMode = "hybrid", doc_id: str | None = None,
+               source: str | None = None) -> list[Hit]:
+        """Top chunks by dense, sparse, or both fused.
+
+        Hybrid fuses each retriever's top HYBRID_DEPTH by distribution-based score fusion
+        (scores normalised by their mean and spread, then summed), which retrieved better than
+        reciprocal rank fusion (docs/evaluation.md).
+        """
+        must: list[tuple[str, str | int]] = []
+        if self._needs_status_filter():
+            must.append(("status", LIVE))
+        if doc_id:
+            must.append(("doc_id", doc_id))
+        if source:
+            must.append(("source", source))
+        where = Where(must=tuple(must)) if must else None
+        has_terms = bool(sparse and sparse[0])
+        if mode == "sparse" and not has_terms:
+            return []
+        if mode == "dense" or (mode == "hybrid" and not has_terms):
+            found = self._query(dense, None, where, top_k, 0)
+        elif mode == "sparse":
+            found = self._query(None, sparse, where, top_k, 0)
+        else:
+            found = self._query(dense, sparse, where, top_k, max(top_k * 4, HYBRID_DEPTH))
+        return [make_hit(pid, score, payload) for pid, score, payload in found]
+
+    # --- the engine's primitives -----------------------------------------------------------
+    @abstractmethod
+    def _exists(self) -> bool: ...
+
+    @abstractmethod
+    def _create(self, metadata: dict) -> None:
+        """Create the collection with its vectors, PAYLOAD_INDEXES and `metadata`."""
+
+    @abstractmethod
+    def _metadata(self) -> dict: ...
+
+    @abstractmethod
+    def _set_metadata(self, update: dict) -> None:
+        """Merge `update` into the collection's metadata."""
+
+    @abstractmethod
+    def _count(self, where: Where | None) -> int: ...
+
+    @abstractmethod
+    def _payload(self, pid: str) -> dict | None:
+        """The payload of one point, or None when there is no such point."""
+
+    @abstractmethod
+    def upsert_points(self, ids: Sequence[str], dense: np.ndarray, sparse: Sequence[Sparse],
+                      payloads: Sequence[dict]) -> None:
+        """Write points exactly as given (the benchmark fills collections with it)."""
+
+    @abstractmethod
+    def _set_payload(self, ids: list[PointId], payload: dict) -> None: ...
+
+    @abstractmethod
+    def _delete_ids(self, ids: list[PointId]) -> None: ...
+
+    @abstractmethod
+    def _delete_where(self, where: Where) -> None: ...
+
+    @abstractmethod
+    def _scroll_page(self, where: Where, fields: list[str] | None, limit: int,
+                     offset: PointId | None) -> tuple[list[tuple[PointId, dict]], PointId | None]:
+        """Up to `limit` points matching `where` from `offset` on, as (id, payload) with the
+        payload cut to `fields` (None: no payload), and the offset of the next page or None."""
+
+    @abstractmethod
+    def _query(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
+               limit: int, depth: int) -> list[tuple[PointId, float, dict]]:
+        """Nearest points with their payloads, by the one vector given, or when both are
+        given, by each retriever's top `depth` fused by DBSF."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def collections(self) -> list[str]:
+        """Names of every collection this store's Qdrant holds."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Delete this store's collection and everything in it."""

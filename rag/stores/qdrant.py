@@ -1,0 +1,202 @@
+"""Qdrant through qdrant-client: a server or cluster by URL, or its pure-Python local mode.
+
+The store's logic (pending → live writes, filters, search modes) is `base.ChunkStore`; this
+module maps its primitives onto qdrant-client, and translates the client's errors at the
+boundary: a server that is down or refuses the API key is a one-line `StoreError` that says
+what to do. `edge` does the same for the qdrant-edge engine.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import numpy as np
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from rag.errors import StoreError
+from rag.stores.base import (
+    DENSE,
+    PAYLOAD_INDEXES,
+    SPARSE,
+    ChunkStore,
+    PointId,
+    Sparse,
+    Where,
+    build_filter,
+    locked_error,
+)
+
+_SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD,
+           "integer": models.PayloadSchemaType.INTEGER}
+
+
+def open_client(url: str | None, api_key: str | None, path: str | None) -> QdrantClient:
+    """A client for a server when `url` is set, else for the local-mode store at `path`."""
+    if url:
+        client = QdrantClient(url=url, api_key=api_key, timeout=60, check_compatibility=False)
+        return _Translating(client, url)  # type: ignore[return-value]
+    try:
+        return QdrantClient(path=path)
+    except RuntimeError as exc:  # the embedded store is locked by another process
+        raise locked_error(path) from exc
+
+
+def server_error(exc: Exception, url: str) -> StoreError:
+    """What a failed call to a Qdrant server means, and what to do about it."""
+    if isinstance(exc, UnexpectedResponse):
+        if exc.status_code in (401, 403):
+            return StoreError(f"The Qdrant server at {url} refused the request (HTTP "
+                              f"{exc.status_code}): set RAG_QDRANT_API_KEY to its API key.")
+        detail = exc.content.decode("utf-8", "replace").strip()[:200] or exc.reason_phrase
+        return StoreError(f"The Qdrant server at {url} answered HTTP {exc.status_code}: "
+                          f"{detail}")
+    cause = exc.source if isinstance(exc, ResponseHandlingException) else exc
+    return StoreError(f"Cannot reach the Qdrant server at {url} ({type(cause).__name__}: "
+                      f"{cause}). Start it, or fix RAG_QDRANT_URL (unset it to use the "
+                      "embedded store).")
+
+
+class _Translating:
+    """A QdrantClient whose every call turns the client's errors into `StoreError`."""
+
+    def __init__(self, client: QdrantClient, url: str) -> None:
+        self._client = client
+        self._url = url
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except (UnexpectedResponse, ResponseHandlingException, httpx.HTTPError) as exc:
+                raise server_error(exc, self._url) from exc
+
+        return call
+
+
+def _filter(where: Where | None) -> models.Filter | None:
+    return build_filter(
+        where, lambda key, value: models.FieldCondition(key=key, match=models.MatchValue(
+            value=value)),
+        lambda must, must_not, should: models.Filter(must=must, must_not=must_not,
+                                                     should=should))
+
+
+class QdrantStore(ChunkStore):
+    """One collection holding chunks with a dense and a sparse vector each."""
+
+    client: QdrantClient
+
+    def __init__(self, client: QdrantClient, collection: str, embedder_name: str,
+                 dimension: int) -> None:
+        super().__init__(client, collection, embedder_name, dimension)
+        # Local mode evaluates payload filters in Python, point by point (10x the cost of a
+        # dense search), and only this process can have the store open: see ChunkStore.
+        self.embedded = not isinstance(client, _Translating)
+
+    def _exists(self) -> bool:
+        return self.client.collection_exists(self.collection)
+
+    def _create(self, metadata: dict) -> None:
+        self.client.create_collection(
+            self.collection,
+            vectors_config={
+                DENSE: models.VectorParams(size=self.dimension, distance=models.Distance.COSINE)
+            },
+            sparse_vectors_config={
+                SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
+            },
+            metadata=metadata,
+        )
+        # a server needs the indexes for our filters; embedded mode ignores them
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+            for field, kind in PAYLOAD_INDEXES.items():
+                self.client.create_payload_index(self.collection, field, _SCHEMA[kind])
+
+    def _metadata(self) -> dict:
+        return self.client.get_collection(self.collection).config.metadata or {}
+
+    def _set_metadata(self, update: dict) -> None:
+        self.client.update_collection(self.collection, metadata=update)
+
+    def _count(self, where: Where | None) -> int:
+        return self.client.count(self.collection, count_filter=_filter(where), exact=True).count
+
+    def _payload(self, pid: str) -> dict | None:
+        points = self.client.retrieve(self.collection, [pid], with_payload=True,
+                                      with_vectors=False)
+        return (points[0].payload or {}) if points else None
+
+    def upsert_points(self, ids: Sequence[str], dense: np.ndarray, sparse: Sequence[Sparse],
+                      payloads: Sequence[dict]) -> None:
+        points = [
+            models.PointStruct(
+                id=pid,
+                vector={DENSE: vector.tolist(),
+                        SPARSE: models.SparseVector(indices=indices, values=values)},
+                payload=payload,
+            )
+            for pid, vector, (indices, values), payload in zip(ids, dense, sparse, payloads,
+                                                                strict=True)
+        ]
+        self.client.upsert(self.collection, points=points, wait=True)
+
+    def _set_payload(self, ids: list[PointId], payload: dict) -> None:
+        self.client.set_payload(self.collection, payload=payload, points=ids, wait=True)
+
+    def _delete_ids(self, ids: list[PointId]) -> None:
+        self.client.delete(self.collection, points_selector=models.PointIdsList(points=ids),
+                           wait=True)
+
+    def _delete_where(self, where: Where) -> None:
+        self.client.delete(self.collection,
+                           points_selector=models.FilterSelector(filter=_filter(where)),
+                           wait=True)
+
+    def _scroll_page(self, where: Where, fields: list[str] | None, limit: int,
+                     offset: PointId | None) -> tuple[list[tuple[PointId, dict]], PointId | None]:
+        points, offset = self.client.scroll(
+            self.collection, scroll_filter=_filter(where), limit=limit, offset=offset,
+            with_payload=fields or False, with_vectors=False)
+        return [(p.id, p.payload or {}) for p in points], offset
+
+    def _query(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
+               limit: int, depth: int) -> list[tuple[PointId, float, dict]]:
+        flt = _filter(where)
+        dense_query = dense.tolist() if dense is not None else None
+        sparse_query = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
+        if dense_query is not None and sparse_query is not None:
+            result = self.client.query_points(
+                self.collection,
+                prefetch=[
+                    models.Prefetch(query=dense_query, using=DENSE, filter=flt, limit=depth),
+                    models.Prefetch(query=sparse_query, using=SPARSE, filter=flt, limit=depth),
+                ],
+                query=models.FusionQuery(fusion=models.Fusion.DBSF),
+                limit=limit, with_payload=True,
+            )
+        else:
+            result = self.client.query_points(
+                self.collection, query=dense_query if sparse_query is None else sparse_query,
+                using=DENSE if sparse_query is None else SPARSE, query_filter=flt, limit=limit,
+                with_payload=True)
+        return [(p.id, p.score, p.payload or {}) for p in result.points]
+
+    def close(self) -> None:
+        self.client.close()
+
+    def collections(self) -> list[str]:
+        return sorted(c.name for c in self.client.get_collections().collections)
+
+    def drop(self) -> None:
+        self.client.delete_collection(self.collection)

@@ -1,0 +1,1 @@
+"""Text measures every layer shares: token counts and lexical (BM25) terms."""

@@ -1,4 +1,4 @@
-"""The most any ingest could reach with our model on this machine: the embedder alone (issue 6).
+"""The most any ingest could reach with our model on this machine: the embedder alone.
 
 Pre-steps, not timed: chunk the PDFs with our own loader and chunker (as `rag ingest` does),
 tokenize every chunk, sort by length and pad each batch to its longest text. Timed: only the

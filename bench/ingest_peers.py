@@ -1,4 +1,4 @@
-"""Our ingest against LangChain's and LlamaIndex's usual pipelines, in the same run (issue 6).
+"""Our ingest against LangChain's and LlamaIndex's usual pipelines, in the same run.
 
 Contenders, each run in its own fresh process into its own fresh embedded Qdrant store:
   ours              `rag ingest FOLDER --json`, exactly as a user runs it (the app's .venv)

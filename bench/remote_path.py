@@ -1,4 +1,4 @@
-"""The remote path against a Workers AI stand-in with 200 ms per request (issue 6, item 4).
+"""The remote path against a Workers AI stand-in with 200 ms per request.
 
 The stand-in (tests/workers_ai_server.py) runs in a child process, as a real server would, and
 waits `--latency` seconds before answering each request. Three measurements:

@@ -1,4 +1,4 @@
-"""How much memory the embedded store itself takes per chunk it holds (issue 6: memory).
+"""How much memory the embedded store itself takes per chunk it holds.
 
 The ingest streams (files prepared a few ahead, batches embedded a few ahead), so its own
 memory is flat; the embedded store (qdrant-edge, in our process) holds its collection's

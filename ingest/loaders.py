@@ -72,8 +72,8 @@ def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page]]:
 
 
 def _pdfium_pages(path: Path, data: bytes) -> tuple[str, list[Page]] | None:
-    """pdfium's text extraction, in C++: 17x faster than pypdf's on the shared manuals, with
-    the same words (it also joins words hyphenated across lines). None if it cannot open."""
+    """pdfium's text extraction, in C++: much faster than pypdf's on real manuals, with the
+    same words (it also joins words hyphenated across lines). None if it cannot open."""
     import pypdfium2 as pdfium
 
     with PDFIUM_LOCK:

@@ -1,1 +1,1 @@
-"""Helpers of the peer benchmarks (issue 6); the contender modules run under .venv-peers."""
+"""Helpers of the peer benchmarks; the contender modules run under .venv-peers."""

@@ -1,9 +1,9 @@
 """The embedded store on qdrant-edge: Qdrant's own Rust engine, in this process.
 
-qdrant-client's local mode is plain Python (100–200 ms a sparse or hybrid query at a few
-thousand points, and slower as the library grows); qdrant-edge searches 100,000 chunks in
-milliseconds with the same vectors, IDF modifier, filters, payload indexes and DBSF fusion, so
-only the primitives of `ChunkStore` are mapped here.
+qdrant-client's local mode is plain Python, slow to search and slower as the library grows
+(docs/performance.md); qdrant-edge searches 100,000 chunks in milliseconds with the same
+vectors, IDF modifier, filters, payload indexes and DBSF fusion, so only the primitives of
+`ChunkStore` are mapped here.
 
 An edge shard is one collection with no name and no metadata, so `EdgeClient` keeps a folder of
 them: `<path>/edge/<collection>/shard/` and, beside it, `collection.json` holding what a

@@ -99,7 +99,7 @@ class QdrantStore(ChunkStore):
     def __init__(self, client: QdrantClient, collection: str, embedder_name: str,
                  dimension: int) -> None:
         super().__init__(client, collection, embedder_name, dimension)
-        # Local mode evaluates payload filters in Python, point by point (10x the cost of a
+        # Local mode evaluates payload filters in Python, point by point (far dearer than a
         # dense search), and only this process can have the store open: see ChunkStore.
         self.embedded = not isinstance(client, _Translating)
 

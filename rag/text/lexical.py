@@ -32,7 +32,7 @@ _STOPWORDS = frozenset(
     which while who whom why will with would you your yours yourself yourselves
     """.split()
 )
-# snowballstemmer hands out PyStemmer's C stemmer (same algorithm, same stems, 30x faster)
+# snowballstemmer hands out PyStemmer's C stemmer (same algorithm, same stems, far faster)
 # when it is installed; neither kind may be shared between threads
 _stemmers = threading.local()
 

@@ -65,13 +65,12 @@ class _DropMessage(logging.Filter):
 def quantized(fp32_path: Path, int8_path: Path, reduce_range: bool = True) -> Path:
     """The fp32 graph with its weights quantized to int8, made once and cached.
 
-    Dynamic quantization (weights per output channel; activations quantized per call): our
-    ingest runs 1.36x faster than on fp32 on 2 cores, and SQuAD retrieval stays within 0.4
-    points (bench/squad_eval.py --precision int8 fp32). Weights keep 7 bits (`reduce_range`):
-    on CPUs without VNNI, onnxruntime multiplies uint8 by int8 in pairs summed into 16 bits,
-    which full-range weights overflow; 7-bit ones do not, and bring the vectors closer to fp32
-    (lowest cosine on 200 SQuAD paragraphs 0.990 instead of 0.983) at about the same speed
-    (bench/model_graph.py).
+    Dynamic quantization (weights per output channel; activations quantized per call) makes
+    ingest faster on a CPU at a retrieval cost within a point (docs/local-model.md,
+    bench/squad_eval.py --precision int8 fp32). Weights keep 7 bits (`reduce_range`): on CPUs
+    without VNNI, onnxruntime multiplies uint8 by int8 in pairs summed into 16 bits, which
+    full-range weights overflow; 7-bit ones do not, and bring the vectors closer to fp32 at
+    about the same speed (bench/model_graph.py).
     """
     if not int8_path.exists():
         import onnx
@@ -102,9 +101,8 @@ class _Runner:
 
 
 #: onnxruntime fusions our graph runs faster without: the fused SkipLayerNormalization kernel
-#: took 6 of the int8 model's 44 ms a text (200 tokens, 1 thread), the LayerNormalization and
-#: Add it would replace 1.3; the model runs 1.08-1.12x faster without it, int8 and fp32
-#: (bench/model_graph.py), and fp32 vectors are the same either way.
+#: is slower on this model than the LayerNormalization and Add it replaces, int8 and fp32
+#: alike (bench/model_graph.py), and the fp32 vectors are the same either way.
 SLOWER_FUSIONS = ("SkipLayerNormFusion",)
 
 
@@ -123,7 +121,7 @@ def open_session(onnx_path: Path, threads: int = 1,
 
 def _runner(onnx_path: Path, source: Path) -> _Runner:
     """A single-threaded session: several of them side by side beat one session's intra-op
-    threads on small inputs (one text per call on 2 cores: 62 texts/s against 48-54)."""
+    threads on small inputs (bench/embed_limit.py)."""
     tokenizer = load_tokenizer(source)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     return _Runner(open_session(onnx_path), tokenizer)
@@ -158,7 +156,7 @@ class LocalOnnxEmbedder(Embedder):
         self.max_tokens = int(st_config.get("max_seq_length", 256))
         onnx_path = Path(model_dir) / f"{MODEL}.{BUILD}.fp32.onnx"
         if not onnx_path.exists():
-            # imported only to build: onnx's own import costs every later start 0.05 s
+            # imported only to build: onnx's own import would slow every later start
             from rag.providers.embedders.onnx_build import build_bert_onnx
 
             onnx_path.parent.mkdir(parents=True, exist_ok=True)

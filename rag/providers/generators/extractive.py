@@ -73,8 +73,8 @@ class ExtractiveGenerator(Generator):
     def _shortlist(self, candidates: list[tuple[int, str]], overlap: np.ndarray) -> list[int]:
         """Indices of the `shortlist` sentences sharing most of the question's terms (ties: the
         better passage first), in their original order. Embedding every sentence of five
-        passages took 200 ms before the first word; 12 keep SQuAD's answer span rate within
-        0.2 points (8 lost 2.3)."""
+        passages would delay the first word; a shortlist of 12 answers as well as all of them
+        (docs/evaluation.md), where 8 loses answers."""
         ranked = sorted(range(len(candidates)),
                         key=lambda i: (-overlap[i], candidates[i][0], i))
         return sorted(ranked[: self.shortlist])

@@ -133,7 +133,7 @@ def our_chunks(corpus: Corpus) -> OurChunks:
     settings = load_settings(embedder="local")
     files = pdf_files(corpus.folder)
     code = [ROOT / "ingest" / "chunking.py", ROOT / "ingest" / "loaders.py",
-            ROOT / "rag" / "tokens.py"]
+            ROOT / "rag" / "text" / "tokens.py"]
     key = _digest(files + code, f"{settings.chunk_tokens}/{settings.chunk_overlap}/"
                   f"{metadata.version('pypdf')}/{metadata.version('langchain-text-splitters')}")
     cached = CACHE / f"chunks-{key}.json"

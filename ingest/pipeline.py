@@ -191,11 +191,6 @@ class IngestPipeline:
             return FileResult(source, "failed", error=str(exc))
         return result
 
-    def ingest_document(self, document: Document) -> FileResult:
-        """Store one document unless the same content is already live; all or nothing."""
-        [result] = self._store_all([self._unless_stored(document)])
-        return result
-
     def _unless_stored(self, document: Document) -> Prepared | FileResult:
         return self._unchanged(document.doc_id, document.source) or self._prepared(document)
 

@@ -92,12 +92,6 @@ class GenerationRecord:
             values["total_tokens"] = self.prompt_tokens + self.completion_tokens
         return {key: value for key, value in values.items() if value is not None}
 
-    @classmethod
-    def from_json(cls, model: str, notice: str | None, usage: dict[str, Any]) -> GenerationRecord:
-        known = {f.name for f in fields(cls)}
-        return cls(model=model, notice=notice,
-                   **{k: v for k, v in usage.items() if k in known})
-
 
 @dataclass
 class Answer:

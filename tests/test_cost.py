@@ -1,4 +1,4 @@
-"""Cost arithmetic (contract §5), running totals and the `cost estimate` command."""
+"""Cost arithmetic (docs/workers-ai.md, "Pricing") and the `cost estimate` command."""
 
 from __future__ import annotations
 

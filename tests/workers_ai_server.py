@@ -1,6 +1,6 @@
 """A loopback stand-in for Workers AI, AI Gateway and OpenAI-compatible servers.
 
-It speaks the wire contract (/work/shared/docs/workers-ai-contract.md §9) over real HTTP so the
+It speaks the wire contract (docs/workers-ai.md) over real HTTP so the
 real client, transport, timeouts and SSE parsing are exercised:
 
 * `POST /client/v4/accounts/{acct}/ai/run/{model:path}`: native Workers AI (v4 envelope).
@@ -44,7 +44,7 @@ ACCOUNT = "acct-0123456789abcdef"
 TOKEN = "cf-test-token-7Hq2ZbX9"  # fake; tests assert it never reaches a log line
 GATEWAY = "docqa-gw"
 
-# Context windows (contract §4.2); tests may shrink them to force a 413/5021.
+# Context windows (docs/workers-ai.md, "Limits"); tests may shrink them to force a 413/5021.
 TEXT_MODELS = {
     "@cf/meta/llama-3.1-8b-instruct": 7_968,
     "@cf/meta/llama-3.2-1b-instruct": 60_000,

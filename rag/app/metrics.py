@@ -166,9 +166,6 @@ class Metrics:
             out.p95_ttft_ms = percentile(ttfts, 95)
         return out
 
-    def neurons_today(self, user: str | None = None) -> float:
-        return self.summary(user=user).neurons
-
     def buckets(self, hours: int = 24, minutes_per_bucket: int = 60) -> list[Bucket]:
         """Requests per interval over the last `hours`, oldest first, empty ones included."""
         width = minutes_per_bucket * 60

@@ -113,13 +113,3 @@ def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, 
     finally:
         textpage.close()
 
-
-def page_count(data: bytes) -> int:
-    import pypdfium2 as pdfium
-
-    with PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(data)
-        try:
-            return len(pdf)
-        finally:
-            pdf.close()

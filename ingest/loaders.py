@@ -154,21 +154,28 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in LOADERS
 
 
-def load_bytes(path: Path, data: bytes, source: str | None = None) -> Document:
-    """Load a file's bytes (an upload, or a file read from disk) as a Document."""
+def refusal(path: Path, size: int) -> DocumentError | None:
+    """Why a file of `size` bytes is refused before it is read, or None: its type, its
+    emptiness, its size."""
     suffix = path.suffix.lower()
     if suffix not in LOADERS:
-        raise DocumentError(
-            "unsupported", f"{path}: unsupported file type {suffix or '(none)'}; "
-            f"supported: {', '.join(sorted(LOADERS))}"
-        )
-    if not data.strip():
-        raise DocumentError("empty", f"{path}: the file is empty")
-    if len(data) > MAX_FILE_BYTES:
-        raise DocumentError(
-            "too-large", f"{path}: {len(data) / 2**20:.0f} MiB is over the "
-            f"{MAX_FILE_BYTES // 2**20} MiB limit per file"
-        )
+        return DocumentError("unsupported", f"{path}: unsupported file type {suffix or '(none)'}; "
+                                            f"supported: {', '.join(sorted(LOADERS))}")
+    if size == 0:
+        return DocumentError("empty", f"{path}: the file is empty")
+    if size > MAX_FILE_BYTES:
+        return DocumentError("too-large", f"{path}: {size / 2**20:.0f} MiB is over the "
+                                          f"{MAX_FILE_BYTES // 2**20} MiB limit per file")
+    return None
+
+
+def load_bytes(path: Path, data: bytes, source: str | None = None) -> Document:
+    """Load a file's bytes (an upload, or a file read from disk) as a Document."""
+    refused = refusal(path, len(data)) or (
+        DocumentError("empty", f"{path}: the file is empty") if not data.strip() else None)
+    if refused is not None:
+        raise refused
+    suffix = path.suffix.lower()
     title, pages = LOADERS[suffix](path, data)
     if not any(page.text.strip() for page in pages):
         hint = " (a scanned PDF? run OCR on it first)" if suffix == ".pdf" else ""

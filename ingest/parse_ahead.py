@@ -29,11 +29,25 @@ from rag.errors import DocumentError
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to ingest, and the source it is stored under (its path, or `upload:NAME` for
+    a file uploaded to the app or the API and spooled to disk)."""
+
+    path: Path
+    source: str
+
+    @classmethod
+    def at(cls, path: Path) -> SourceFile:
+        return cls(path, str(path))
+
+
 @dataclass
 class Loaded:
     """One file on its way through: read, hashed, and prepared unless its content is stored."""
 
     path: Path
+    source: str
     doc_id: str | None = None
     data: bytes | None = None
     future: Future | None = None
@@ -45,25 +59,25 @@ class Loaded:
             raise DocumentError("unreadable", self.error)
         assert self.data is not None
         if self.future is None:
-            return prepare_file(self.path, self.data, str(self.path), chunker)
+            return prepare_file(self.path, self.data, self.source, chunker)
         try:
             return self.future.result()
         except BrokenProcessPool:
             log.warning("the parser process died on %s; parsing it here instead", self.path)
         except CancelledError:  # read after `load_ahead` ended, which stops its worker
             pass
-        return prepare_file(self.path, self.data, str(self.path), chunker)
+        return prepare_file(self.path, self.data, self.source, chunker)
 
 
-def _read(path: Path) -> Loaded:
+def _read(file: SourceFile) -> Loaded:
     try:
-        data = path.read_bytes()
+        data = file.path.read_bytes()
     except OSError as exc:
-        return Loaded(path, error=f"{path}: {exc.strerror or exc}")
-    return Loaded(path, content_id(data), data)
+        return Loaded(file.path, file.source, error=f"{file.source}: {exc.strerror or exc}")
+    return Loaded(file.path, file.source, content_id(data), data)
 
 
-def load_ahead(paths: Sequence[Path], is_stored: Callable[[str, str], bool],
+def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool],
                chunker: Chunker, lookahead: int = 32,
                lookahead_bytes: int = 4 << 20) -> Iterator[Loaded]:
     """Yield each file in order, with up to `lookahead` files (and `lookahead_bytes` of them)
@@ -77,9 +91,9 @@ def load_ahead(paths: Sequence[Path], is_stored: Callable[[str, str], bool],
     pool: ProcessPoolExecutor | None = None
     held = 0  # bytes of the files in `pending`
     try:
-        for path in paths:
-            item = _read(path)
-            if item.doc_id and not is_stored(item.doc_id, str(path)) and len(paths) > 1:
+        for file in files:
+            item = _read(file)
+            if item.doc_id and not is_stored(item.doc_id, file.source) and len(files) > 1:
                 if pool is None:  # the first file is prepared here while the worker starts
                     pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
                                                use_chunker, (chunker,))
@@ -100,6 +114,6 @@ def load_ahead(paths: Sequence[Path], is_stored: Callable[[str, str], bool],
 
 def _submit(pool: ProcessPoolExecutor, item: Loaded) -> Future | None:
     try:
-        return pool.submit(prepare_file, item.path, item.data, str(item.path))
+        return pool.submit(prepare_file, item.path, item.data, item.source)
     except BrokenProcessPool:  # an earlier file killed the worker: parse here from now on
         return None

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,9 +20,9 @@ import numpy as np
 from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
 from ingest.loaders import content_id, is_supported, load_bytes
-from ingest.parse_ahead import Loaded, load_ahead
+from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
-from rag.errors import DocumentError, RagError
+from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
 from rag.stores.base import ChunkStore
 from rag.types import Chunk, Document
@@ -43,6 +44,17 @@ class FileResult:
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far one file has got: its pages are read once it is parsed, then its chunks are
+    embedded and written batch by batch."""
+
+    source: str
+    pages: int | None
+    chunks: int
+    chunks_written: int
 
 
 @dataclass
@@ -103,6 +115,10 @@ class _Open:
     def chunks(self) -> list[Chunk]:
         return self.prepared.chunks
 
+    def progress(self) -> Progress:
+        return Progress(self.document.source, self.extra.get("pages"), len(self.chunks),
+                        self.written)
+
 
 @dataclass
 class _Chunks:
@@ -161,15 +177,24 @@ class IngestPipeline:
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders in order; the next files parse while one embeds."""
-        files = list(discover(paths))
+        return self.ingest_files([SourceFile.at(path) for path in discover(paths)], on_file)
+
+    def ingest_files(self, files: Sequence[SourceFile],
+                     on_file: Callable[[FileResult], None] | None = None,
+                     on_progress: Callable[[Progress], None] | None = None,
+                     cancel: threading.Event | None = None) -> IngestReport:
+        """Ingest files, each stored under its source; `on_file` hears each outcome as the
+        file ends, `on_progress` each file's progress. When `cancel` is set the ingest stops
+        at the next batch with `IngestCancelled`, discarding the files not yet live."""
         results = []
-        for result in self._store_all(self._prepare(item) for item in
-                                      load_ahead(files, self._is_stored, self.chunker)):
+        prepared = (self._prepare(item) for item in
+                    load_ahead(files, self._is_stored, self.chunker))
+        for result in self._store_all(prepared, on_progress, cancel):
             results.append(result)
             if on_file:
                 on_file(result)
         # results come as files finish, which batches shared between files can reorder
-        order = {str(path): n for n, path in enumerate(files)}
+        order = {file.source: n for n, file in enumerate(files)}
         return IngestReport(sorted(results, key=lambda r: order.get(r.path, len(order))))
 
     def ingest_documents(self, documents: Iterable[Document]) -> Iterator[FileResult]:
@@ -203,7 +228,7 @@ class IngestPipeline:
     def _prepare(self, item: Loaded) -> Prepared | FileResult:
         """The prepared file, or the outcome already known (unreadable or unchanged); stored
         content is never parsed."""
-        source = str(item.path)
+        source = item.source
         if item.error is not None:
             return FileResult(source, "failed", error=item.error)
         assert item.doc_id is not None
@@ -215,25 +240,31 @@ class IngestPipeline:
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
 
-    def _store_all(self, items: Iterable[Prepared | FileResult]) -> Iterator[FileResult]:
+    def _store_all(self, items: Iterable[Prepared | FileResult],
+                   on_progress: Callable[[Progress], None] | None = None,
+                   cancel: threading.Event | None = None) -> Iterator[FileResult]:
         open_docs: list[_Open] = []
-        work = self._batches(items, open_docs)
+        work = self._batches(items, open_docs, on_progress)
         try:
             for done in run_ahead(self._embed, work, self._workers,
                                   needs_work=lambda item: isinstance(item, _Chunks)):
+                if cancel is not None and cancel.is_set():
+                    raise IngestCancelled("The ingest was stopped; files not yet complete were "
+                                          "discarded.")
                 item = done.item
                 if isinstance(item, _Known):
                     yield item.result
                 elif isinstance(item, _Twin):
                     yield self._after_twin(item)
                 else:
-                    yield from self._write(item, done.result, done.error, open_docs)
+                    yield from self._write(item, done.result, done.error, open_docs,
+                                           on_progress)
         finally:  # interrupted (or a bug): no half document may stay behind
             for doc in open_docs:
                 self._discard_quietly(doc.document.doc_id)
 
-    def _batches(self, items: Iterable[Prepared | FileResult],
-                 open_docs: list[_Open]) -> Iterator[_Work]:
+    def _batches(self, items: Iterable[Prepared | FileResult], open_docs: list[_Open],
+                 on_progress: Callable[[Progress], None] | None) -> Iterator[_Work]:
         """Pack chunks into full batches, across documents, as the embedding window asks for
         more work. Documents come checked against the store (`_prepare`, `_unless_stored`)."""
         batch = _Chunks()
@@ -256,6 +287,8 @@ class IngestPipeline:
                 continue
             doc = _Open(item, _document_fields(document))
             open_docs.append(doc)
+            if on_progress:
+                on_progress(doc.progress())
             start, total = 0, len(item.chunks)
             while start < total:
                 room = self.batch_size - batch.size
@@ -275,7 +308,8 @@ class IngestPipeline:
                                              [c.token_count + special for c in chunks])
 
     def _write(self, batch: _Chunks, dense: np.ndarray | None, error: Exception | None,
-               open_docs: list[_Open]) -> Iterator[FileResult]:
+               open_docs: list[_Open],
+               on_progress: Callable[[Progress], None] | None) -> Iterator[FileResult]:
         """Write one embedded batch; the result of each document that is now live or failed."""
         offset = 0
         for doc, rows in batch.parts:
@@ -292,6 +326,8 @@ class IngestPipeline:
                 self.store.upsert_pending(chunks, dense[vectors], doc.prepared.sparse[rows],
                                           len(doc.chunks), document.media_type, doc.extra)
                 doc.written += len(chunks)
+                if on_progress:
+                    on_progress(doc.progress())
                 if doc.written < len(doc.chunks):
                     continue
                 self.store.activate(document.doc_id, document.source, len(doc.chunks))

@@ -5,7 +5,12 @@
     ├── EmbedderMismatchError  the collection was filled by another embedder
     ├── InputTooLongError      a query or text exceeds a model's token limit
     ├── DocumentError          a file could not be read (corrupt, encrypted, empty, unsupported)
+    ├── IngestCancelled        an ingest was stopped (the engine shutting down) before it ended
     ├── StoreError             the Qdrant server is down, or refused the request
+    ├── AccessError            the engine refused a caller
+    │   ├── Unauthorized       a missing or wrong API key
+    │   ├── Forbidden          not allowed from where it came (no keys set: loopback only)
+    │   └── RateLimited        over the per-user limit; `retry_after` seconds
     └── AIError                a remote AI call failed
         ├── TransientAIError   worth retrying: 429, 408, 5xx, timeouts, connection errors
         └── PermanentAIError   not worth retrying: bad input, auth, no such model, context window
@@ -41,8 +46,30 @@ class DocumentError(RagError):
         return (type(self), (self.reason, str(self)))
 
 
+class IngestCancelled(RagError):
+    pass
+
+
 class StoreError(RagError):
     pass
+
+
+class AccessError(RagError):
+    pass
+
+
+class Unauthorized(AccessError):
+    pass
+
+
+class Forbidden(AccessError):
+    pass
+
+
+class RateLimited(AccessError):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class AIError(RagError):

@@ -7,6 +7,7 @@ the tests all build the service this way, tests injecting the parts they replace
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from ingest.pipeline import FileResult, IngestPipeline, IngestReport
+from ingest.parse_ahead import SourceFile
+from ingest.pipeline import FileResult, IngestPipeline, IngestReport, Progress, discover
 from rag.answering.answerer import Answerer
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
@@ -63,10 +65,28 @@ class RagService:
     # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-        report = self.pipeline.ingest_paths(paths, on_file)
-        if report.totals()["ingested"]:
-            self.store.bump_version()
-        return report
+        """Files and folders (recursive), each stored under its path."""
+        return self.ingest_files([SourceFile.at(path) for path in discover(paths)], on_file)
+
+    def ingest_files(self, files: list[SourceFile],
+                     on_file: Callable[[FileResult], None] | None = None,
+                     on_progress: Callable[[Progress], None] | None = None,
+                     cancel: threading.Event | None = None) -> IngestReport:
+        """Files each stored under its own source (an upload spooled to disk keeps
+        `upload:NAME`); see `IngestPipeline.ingest_files` for progress and cancelling."""
+        stored: list[bool] = []
+
+        def heard(result: FileResult) -> None:
+            if result.status == "ingested":
+                stored.append(True)
+            if on_file:
+                on_file(result)
+
+        try:
+            return self.pipeline.ingest_files(files, heard, on_progress, cancel)
+        finally:  # answers cached before a stopped ingest must not outlive what it stored
+            if stored:
+                self.store.bump_version()
 
     def ingest_bytes(self, name: str, data: bytes, source: str) -> FileResult:
         """A file's bytes (a browser or API upload) stored under `source`."""

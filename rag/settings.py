@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         return self.cache_dir or self.data_dir / "cache"
 
     @property
+    def resolved_api_keys_file(self) -> Path:
+        return self.api_keys_file or self.data_dir / "api_keys"
+
+    @property
     def resolved_model_dir(self) -> Path:
         return self.model_dir or self.data_dir / "models"
 
@@ -164,11 +168,23 @@ class Settings(BaseSettings):
         None, validation_alias=_env("CLOUDFLARE_AI_GATEWAY_TOKEN")
     )
 
-    # --- app ---
-    # Largest file the app accepts, checked before it is read (and by the browser's uploader).
+    # --- app and API ---
+    # Largest file the app and the API accept, checked before it is read (and by the browser's
+    # uploader); the `rag` command's own limit is the loaders' (200 MiB).
     upload_max_mb: int = Field(50, ge=1, le=200, description="largest upload, in MB")
-    # Questions one user may ask in any 60 seconds in the app; 0 turns the limit off.
-    app_rate_limit_per_minute: int = Field(20, ge=0)
+    # Questions one user may ask in any 60 seconds, in the chat and the API alike; 0: no limit.
+    rate_limit_per_minute: int = Field(20, ge=0, validation_alias=AliasChoices(
+        "rate_limit_per_minute", "RAG_RATE_LIMIT_PER_MINUTE",
+        "RAG_APP_RATE_LIMIT_PER_MINUTE"))
+    # Where rate limits (and other state every engine replica shares) live: unset keeps them in
+    # this process; redis://host:6379/0 shares them between replicas.
+    redis_url: str | None = None
+    # API keys, each naming a user: "alice:KEY,bob:KEY". Unset (and no keys file): the API
+    # answers loopback callers only.
+    api_keys: SecretStr | None = None
+    # A file of "user key" or "user sha256:HEX" lines (`rag keys add` writes hashed ones);
+    # default <data_dir>/api_keys when it exists.
+    api_keys_file: Path | None = None
 
     # --- reranking ---
     # A cross-encoder reorders the best `rerank_candidates` fused hits and the top_k are kept.

@@ -26,7 +26,7 @@ PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
 FALLBACK = "@cf/meta/llama-3.2-1b-instruct"
 QUESTION = "How often should I descale the kettle?"
 KETTLE = "Descale the kettle every month with white vinegar."
-APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
 LONG_PARAGRAPHS = 160  # at RAG_CHUNK_TOKENS=24 every paragraph is its own chunk
 
 runner = CliRunner()
@@ -420,7 +420,7 @@ def test_the_mismatch_error_is_one_line(env, standin, monkeypatch, tmp_path: Pat
 def ui(env, standin: StandIn, monkeypatch: pytest.MonkeyPatch):
     use_workers_ai(monkeypatch, standin)
     st.cache_resource.clear()  # the service is built from this test's environment
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(PAGE, default_timeout=60)
     at.run()
     assert not at.exception
     yield at

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.chunking import Chunker
 from ingest.loaders import content_id
-from ingest.parse_ahead import Loaded, _submit, load_ahead
+from ingest.parse_ahead import Loaded, SourceFile, _submit, load_ahead
 from rag.errors import DocumentError
 from rag.text import lexical
 from rag.text.tokens import TokenCounter
@@ -31,10 +31,14 @@ def corpus(folder: Path) -> list[Path]:
     return files
 
 
+def at(paths: list[Path]) -> list[SourceFile]:
+    return [SourceFile.at(path) for path in paths]
+
+
 def test_files_come_back_in_order_parsed_in_a_worker(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
     items = []
-    for item in load_ahead(files, lambda doc_id, source: False, CHUNKER, lookahead=2):
+    for item in load_ahead(at(files), lambda doc_id, source: False, CHUNKER, lookahead=2):
         # the first is prepared here while the worker starts; the others went to the worker
         assert (item.future is None) == (item.path == files[0])
         if item.future is not None:
@@ -60,15 +64,15 @@ def test_files_come_back_in_order_parsed_in_a_worker(tmp_path: Path) -> None:
 def test_stored_content_is_not_parsed_and_a_lone_file_parses_here(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
     stored = content_id(files[1].read_bytes())
-    items = list(load_ahead(files, lambda doc_id, source: doc_id == stored, CHUNKER))
+    items = list(load_ahead(at(files), lambda doc_id, source: doc_id == stored, CHUNKER))
     assert items[1].future is None and items[2].future is not None
-    [lone] = load_ahead(files[:1], lambda doc_id, source: False, CHUNKER)
+    [lone] = load_ahead(at(files[:1]), lambda doc_id, source: False, CHUNKER)
     assert lone.future is None and lone.prepared(CHUNKER).document.title == "Alpha"
 
 
 def test_files_read_after_the_loop_has_ended_are_parsed_here(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
-    items = list(load_ahead(files, lambda doc_id, source: False, CHUNKER, lookahead=3))
+    items = list(load_ahead(at(files), lambda doc_id, source: False, CHUNKER, lookahead=3))
     # the worker has stopped: these are prepared here
     assert [item.prepared(CHUNKER).document.title for item in (items[0], items[1], items[3])
             ] == ["Alpha", "b", "c"]
@@ -77,7 +81,7 @@ def test_files_read_after_the_loop_has_ended_are_parsed_here(tmp_path: Path) -> 
 def test_an_unreadable_file_is_reported_and_the_rest_go_on(tmp_path: Path) -> None:
     files = corpus(tmp_path / "docs")
     missing = tmp_path / "docs" / "gone.txt"
-    items = list(load_ahead([missing, *files], lambda doc_id, source: False, CHUNKER))
+    items = list(load_ahead(at([missing, *files]), lambda doc_id, source: False, CHUNKER))
     assert items[0].error and "gone.txt" in items[0].error
     with pytest.raises(DocumentError):
         items[0].prepared(CHUNKER)
@@ -91,7 +95,7 @@ def test_a_dead_worker_costs_nothing_but_time(tmp_path: Path) -> None:
     try:
         crashed = pool.submit(os._exit, 3)  # what a segfaulting parser looks like from here
         wait([crashed])
-        item = Loaded(path, content_id(data), data, future=crashed)
+        item = Loaded(path, str(path), content_id(data), data, future=crashed)
         assert item.prepared(CHUNKER).document.title == "Alpha"  # prepared here instead
         assert _submit(pool, item) is None  # and so are the files after it
     finally:

@@ -8,13 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 from tests.pdfgen import filler, make_pdf
 
-APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
 
 
 @pytest.fixture
 def app(env) -> AppTest:
     st.cache_resource.clear()  # each test gets a service built from its own environment
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
     assert not at.exception
     yield at

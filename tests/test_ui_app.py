@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.pdfgen import filler, make_pdf
 
-APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
 QUESTION = "How much sunlight do tomatoes need?"
 SECRET = "cf-secret-token-do-not-show-4711"
 
@@ -26,7 +26,7 @@ def start(env, monkeypatch: pytest.MonkeyPatch):
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
         st.cache_resource.clear()
-        at = AppTest.from_file(APP, default_timeout=120)
+        at = AppTest.from_file(PAGE, default_timeout=120)
         at.run()
         assert not at.exception, at.exception
         apps.append(at)
@@ -235,7 +235,7 @@ def test_the_status_page_counts_requests_and_the_rate_limit_holds(start) -> None
 
 def test_with_oidc_configured_a_login_is_required(start) -> None:
     st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(PAGE, default_timeout=60)
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
                           "cookie_secret": SECRET, "client_id": "app",
                           "client_secret": SECRET,

@@ -15,12 +15,11 @@ from PIL import Image
 
 from rag.app.history import HistoryStore
 from rag.app.metrics import Metrics, RequestRecord, percentile, start_of_utc_day, timed
-from rag.app.ratelimit import RateLimiter
+from rag.engine.access import RateLimits
+from rag.engine.engine import Engine
 from rag.engine.options import AskOptions, available_generators
 from rag.engine.pages import passage_spans, render_page
-from rag.engine.workspace import Workspace
 from rag.errors import ConfigError, InputTooLongError
-from rag.service import build_service
 from rag.settings import load_settings
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
@@ -156,17 +155,12 @@ def test_render_page_highlights_the_passage() -> None:
 
 # --- small pieces -----------------------------------------------------------------------------
 
-def test_rate_limiter_is_a_sliding_window_per_user() -> None:
-    now = [0.0]
-    limiter = RateLimiter(2, clock=lambda: now[0])
-    assert limiter.acquire("a") == 0 and limiter.acquire("a") == 0
-    assert limiter.acquire("a") == pytest.approx(60.0)
-    assert limiter.acquire("b") == 0  # another user
-    now[0] = 30.0
-    assert limiter.acquire("a") == pytest.approx(30.0)
-    now[0] = 60.5
-    assert limiter.acquire("a") == 0
-    assert RateLimiter(0).acquire("a") == 0  # 0: no limit
+def test_rate_limits_count_per_user_in_a_moving_window() -> None:
+    limits = RateLimits(2)
+    assert limits.admit("a") == 0 and limits.admit("a") == 0
+    assert 59 < limits.admit("a") <= 60  # the window's first question leaves it in a minute
+    assert limits.admit("b") == 0  # another user
+    assert all(RateLimits(0).admit("a") == 0 for _ in range(50))  # 0: no limit
 
 
 def test_export_is_markdown_with_sources() -> None:
@@ -227,25 +221,35 @@ def test_identity_is_the_signed_in_user_or_the_session() -> None:
     assert user.id == "user:ada@example.org" and user.label == "Ada" and user.signed_in
 
 
-# --- the workspace the app's sessions share ---------------------------------------------------
+# --- the engine and the workspace the app's sessions share -----------------------------------
 
 @pytest.fixture
-def svc(tmp_path: Path, model_dir: Path, embedder):
-    """A workspace as the app builds it, with a 1 MB upload limit and the answer cache on."""
+def engine(tmp_path: Path, model_dir: Path, embedder):
+    """An engine as the app opens it, with a 1 MB upload limit and the answer cache on."""
     settings = fresh_settings(tmp_path, model_dir, upload_max_mb=1, cache_ttl_seconds=3600)
-    workspace = Workspace(build_service(settings, embedder=embedder))
-    yield workspace
-    workspace.close()
+    engine = Engine.open(settings, embedder=embedder)
+    yield engine
+    engine.close()
 
 
-def test_uploads_over_the_limit_are_refused_unread(svc) -> None:
-    seen = []
-    results = svc.ingest_uploads(
-        None, [Upload("huge.pdf", None, size=3 * 1024 * 1024), Upload("g.pdf", greenhouse_pdf())],
-        lambda i, r: seen.append((i, r.status)))
-    assert seen == [(0, "failed"), (1, "ingested")]
-    assert results[0].error == ("huge.pdf: 3.0 MB is over the 1 MB upload limit "
-                                "(RAG_UPLOAD_MAX_MB)")
+@pytest.fixture
+def svc(engine):
+    return engine.workspace
+
+
+def uploaded(engine, uploads: list[Upload], collection: str = "docs") -> list[dict]:
+    """What the chat's upload shows: each file's outcome, once the ingest queue has run."""
+    job = engine.submit_uploads(collection, uploads, user="u")
+    assert engine.jobs.wait(job.id, timeout=120).status == "done", job.error
+    return job.report["files"]
+
+
+def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
+    results = uploaded(engine, [Upload("huge.pdf", None, size=3 * 1024 * 1024),
+                                Upload("g.pdf", greenhouse_pdf())])
+    assert [r["status"] for r in results] == ["failed", "ingested"]
+    assert results[0]["error"] == ("huge.pdf: 3.0 MB is over the 1 MB upload limit "
+                                   "(RAG_UPLOAD_MAX_MB)")
     (row,) = svc.document_rows(None)
     assert (row.name, row.title, row.pages, row.media_type) == ("g.pdf", "Greenhouse guide", 2,
                                                                "application/pdf")
@@ -269,8 +273,8 @@ def test_a_changed_file_on_disk_is_not_drawn(svc, tmp_path: Path) -> None:
     assert svc.original_pdf("x", str(tmp_path / "notes.md")) == (None, None)
 
 
-def test_every_question_is_counted_with_its_outcome(svc) -> None:
-    svc.ingest_uploads(None, [Upload("g.pdf", greenhouse_pdf())])
+def test_every_question_is_counted_with_its_outcome(engine, svc) -> None:
+    uploaded(engine, [Upload("g.pdf", greenhouse_pdf())])
     service = svc.service
     answer = service.ask("How much sunlight do tomatoes need?", session="s", user="u")
     assert "eight hours" in answer.text
@@ -287,7 +291,7 @@ def test_every_question_is_counted_with_its_outcome(svc) -> None:
     assert svc.metrics.summary(user="u").requests == 3
 
 
-def test_views_share_state_and_collections_can_be_managed(svc) -> None:
+def test_views_share_state_and_collections_can_be_managed(engine, svc) -> None:
     small = replace(AskOptions.defaults(svc.settings), top_k=1, search_mode="sparse")
     view = svc.view(None, small)
     assert view is svc.view(None, small)  # cached
@@ -298,7 +302,7 @@ def test_views_share_state_and_collections_can_be_managed(svc) -> None:
 
     svc.create_collection("manuals")
     assert svc.collections() == ["docs", "manuals"]
-    svc.ingest_uploads("manuals", [Upload("g.pdf", greenhouse_pdf())])
+    uploaded(engine, [Upload("g.pdf", greenhouse_pdf())], "manuals")
     assert [r.name for r in svc.document_rows("manuals")] == ["g.pdf"]
     assert not svc.document_rows(None)
     with pytest.raises(ConfigError, match="already exists"):
@@ -311,7 +315,7 @@ def test_views_share_state_and_collections_can_be_managed(svc) -> None:
     assert svc.collections() == ["docs"]
 
 
-def test_stopping_the_stream_keeps_the_partial_answer(svc, monkeypatch) -> None:
+def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) -> None:
     """What the chat does when the stop button ends the script mid-answer."""
     import streamlit as st
 
@@ -325,10 +329,10 @@ def test_stopping_the_stream_keeps_the_partial_answer(svc, monkeypatch) -> None:
         next(stream)
         raise Stop
 
-    svc.ingest_uploads(None, [Upload("g.pdf", greenhouse_pdf())])
+    uploaded(engine, [Upload("g.pdf", greenhouse_pdf())])
     monkeypatch.setattr(st, "write_stream", write_stream)
     monkeypatch.setattr(chat, "session_id", lambda: "s")
-    ctx = SimpleNamespace(view=svc.view(), workspace=svc,
+    ctx = SimpleNamespace(view=svc.view(), workspace=svc, engine=engine,
                           options=AskOptions.defaults(svc.settings),
                           identity=Identity("anon:s", "anonymous", False))
     messages: list[dict] = []

@@ -1,40 +1,50 @@
-"""Streamlit chat over your documents. Thin on purpose: every action is a Workspace call.
+"""The app server: one process, the engine and its three doors' two web ones.
 
-Run with `rag ui` (or `streamlit run ui/app.py`). The sidebar (documents, collection, answer
-settings) is on every page; the pages are the chat, the document table and the status page.
+The chat is at /, the HTTP API at /api/v1 (OpenAPI page: /api/docs), Prometheus metrics at
+/metrics. `rag ui` (or `streamlit run ui/app.py`) serves it. The engine opens at start-up,
+before the first browser arrives, and is announced in `<data dir>/server.json` so that `rag`
+commands go through its API; it is closed (ingests stopped cleanly) when the server stops.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
+import anyio
 import streamlit as st
+from starlette.routing import Mount, Route
 
-from rag.errors import RagError
-from ui import common, sidebar
+from rag.engine.api.app import create_api, metrics_endpoint
+from rag.engine.engine import Engine
+from rag.settings import load_settings
 
-HERE = Path(__file__).resolve().parent
+api = create_api()
 
 
-def main() -> None:
-    st.set_page_config(page_title="Document Q&A", page_icon="📚", layout="wide")
-    identity = common.current_identity()
-    if identity is None:
-        common.login_screen(common.auth_config() or {})
-        st.stop()
+def own_url() -> str:
+    """Where this server answers, for server.json (a wildcard address means this machine)."""
+    host = st.get_option("server.address") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "localhost"):
+        host = "127.0.0.1"
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"http://{host}:{st.get_option('server.port')}" + (f"/{base}" if base else "")
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
+    engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
+    api.state.engine = engine
+    engine.announce(own_url())
     try:
-        workspace = common.get_workspace()
-    except RagError as exc:
-        st.error(str(exc))
-        st.stop()
-    common.set_context(sidebar.render(workspace, identity))
-    views = HERE / "views"
-    st.navigation([
-        st.Page(views / "chat.py", title="Chat", icon=":material/chat:", default=True),
-        st.Page(views / "documents.py", title="Documents", icon=":material/description:"),
-        st.Page(views / "status.py", title="Status", icon=":material/monitoring:"),
-    ], position="top").run()
+        yield {"engine": engine}
+    finally:
+        api.state.engine = None
+        await anyio.to_thread.run_sync(engine.close)
 
 
-if __name__ == "__main__":  # not when a parse worker process re-imports the main script
-    main()
+app = st.App("page.py", lifespan=serving, routes=[
+    Mount("/api", app=api),
+    Route("/metrics", metrics_endpoint),
+])

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from rag.errors import RagError
+from rag.errors import RagError, RateLimited
 from rag.types import Answer
 from ui.common import Context, session_id
 from ui.conversation import answer_meta, to_markdown
@@ -55,11 +55,10 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
 
 
 def ask(ctx: Context, messages: list[dict], question: str) -> None:
-    wait = ctx.workspace.admit(ctx.identity.id)
-    if wait:
-        limit = ctx.workspace.settings.app_rate_limit_per_minute
-        st.warning(f"You have asked {limit} questions in the last minute; ask again in "
-                   f"{wait:.0f} s (RAG_APP_RATE_LIMIT_PER_MINUTE).")
+    try:
+        ctx.engine.admit(ctx.identity.id, "chat")
+    except RateLimited as exc:
+        st.warning(str(exc))
         return
     history = [{"role": m["role"], "content": m["content"]} for m in messages
                if not m.get("error")]

@@ -1,7 +1,7 @@
-"""What every page of the app shares: the workspace, the user's identity and the current view.
+"""What every page of the app shares: the engine, the user's identity and the current view.
 
-The workspace is built once per server process (`st.cache_resource`); each browser session
-picks a collection and answer options, which select a *view* of it (`Workspace.view`).
+The engine is the one the app server opened at start-up; each browser session picks a
+collection and answer options, which select a *view* of its workspace (`Workspace.view`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,23 @@ from typing import Any
 
 import streamlit as st
 
+from rag.engine.engine import Engine, running_engine
 from rag.engine.options import AskOptions
 from rag.engine.workspace import Workspace
-from rag.service import RagService, build_service
+from rag.service import RagService
 from rag.settings import load_settings
 
 
+def get_engine() -> Engine:
+    """The app server's engine; one of the page's own when it runs without the server
+    (Streamlit's AppTest, or `streamlit run ui/page.py`)."""
+    return running_engine() or _own_engine()
+
+
 @st.cache_resource(show_spinner="Loading the embedding model and the document store…",
-                   on_release=Workspace.close)
-def get_workspace() -> Workspace:
-    return Workspace(build_service(load_settings()))
+                   on_release=Engine.close)
+def _own_engine() -> Engine:
+    return Engine.open(load_settings())
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class Identity:
 
 @dataclass
 class Context:
+    engine: Engine  # uploads, rate limits
     workspace: Workspace  # library-wide actions
     view: RagService  # the current collection with the current answer options
     identity: Identity

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rag.engine.engine import Engine
+from rag.engine.jobs import IngestJob
 from rag.engine.options import (
     EXTRACTIVE_NOTE,
     AskOptions,
@@ -19,12 +21,14 @@ from ui.common import Context, Identity
 
 UPLOAD_TYPES = ["pdf", "txt", "md", "markdown", "html", "htm"]
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
+QUICK_INGEST_SECONDS = 1.5  # a small upload's outcome shows at once, a big one's progress
 GENERATOR_LABELS = {"extractive": "Extractive (quotes, no LLM)", "workers-ai": "Workers AI",
                     "openai": "OpenAI-compatible server"}
 
 
-def render(workspace: Workspace, identity: Identity) -> Context:
+def render(engine: Engine, identity: Identity) -> Context:
     bar = st.sidebar
+    workspace = engine.workspace
     settings = workspace.settings
     collection = collection_picker(workspace)
     options = answer_options(settings)  # read before the view is built; drawn further down
@@ -34,11 +38,11 @@ def render(workspace: Workspace, identity: Identity) -> Context:
         bar.error(str(exc))
         collection, options = settings.collection, AskOptions.defaults(settings)
         view = workspace.view(collection)
-    upload_form(workspace, collection)
+    upload_form(engine, collection, identity)
     document_list(workspace, collection)
     settings_panel(settings, options)
     identity_footer(identity)
-    return Context(workspace, view, identity, collection, options)
+    return Context(engine, workspace, view, identity, collection, options)
 
 
 def collection_picker(workspace: Workspace) -> str:
@@ -53,27 +57,61 @@ def collection_picker(workspace: Workspace) -> str:
                                      "the Documents page.")
 
 
-def upload_form(workspace: Workspace, collection: str) -> None:
-    limit = workspace.settings.upload_max_mb
+def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
+    """Uploads go to the engine's ingest queue: the chat stays usable while they are read,
+    and their progress shows here, file by file and within a file."""
+    limit = engine.settings.upload_max_mb
     with st.sidebar.form("upload", clear_on_submit=True):
         files = st.file_uploader(f"Add PDF, text, Markdown or HTML files (up to {limit} MB each)",
                                  type=UPLOAD_TYPES, accept_multiple_files=True,
                                  max_upload_size=limit)
         submitted = st.form_submit_button("Add to library")
-    if not (submitted and files):
+    if submitted and files:
+        job = engine.submit_uploads(collection, files, user=identity.id)
+        job.done.wait(QUICK_INGEST_SECONDS)  # small files: their outcomes in this run
+        st.session_state["ingest_jobs"] = [job.id]
+    jobs = [job for job in map(engine.jobs.get, st.session_state.get("ingest_jobs", [])) if job]
+    with st.sidebar:
+        if any(not job.done.is_set() for job in jobs):
+            st.fragment(ingest_progress, run_every=1.0)(engine, [job.id for job in jobs])
+        for job in jobs:
+            show_outcomes(job)
+
+
+def ingest_progress(engine: Engine, job_ids: list[str]) -> None:
+    """Redrawn every second while the user's ingests run; the whole page once they end."""
+    jobs = [job for job in map(engine.jobs.get, job_ids) if job]
+    if all(job.done.is_set() for job in jobs):
+        st.rerun(scope="app")
+    for job in jobs:
+        states = job.states
+        finished = sum(state.status in OUTCOME_STYLE for state in states)
+        current = next((s for s in states if s.status not in OUTCOME_STYLE), None)
+        share = finished / max(len(states), 1)
+        text = f"{finished} of {len(states)} files"
+        if current is not None and current.chunks:
+            share += current.chunks_written / current.chunks / max(len(states), 1)
+            pages = f", {current.pages} pages" if current.pages else ""
+            text += (f" · {current.name}: {current.chunks_written:,} of {current.chunks:,} "
+                     f"chunks{pages}")
+        elif current is not None:
+            text += f" · reading {current.name}"
+        st.progress(min(share, 1.0), text=text)
+
+
+def show_outcomes(job: IngestJob) -> None:
+    if not job.done.is_set():
         return
-    progress = st.sidebar.progress(0.0, text=f"Ingesting {len(files)} file(s)…")
-
-    def on_file(i: int, result) -> None:
-        name = files[i].name
-        progress.progress((i + 1) / len(files), text=f"{i + 1} of {len(files)}: {name}")
-        detail = result.error or f"{result.chunks} chunks"
-        getattr(st.sidebar, OUTCOME_STYLE[result.status])(f"{name}: {result.status} ({detail})")
-
-    with st.spinner("Reading, chunking and embedding…"):
-        results = workspace.ingest_uploads(collection, files, on_file)
-    counts = {s: sum(r.status == s for r in results) for s in OUTCOME_STYLE}
-    progress.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    if job.status != "done":
+        st.error(job.error or "The ingest did not finish.")
+        return
+    results = job.report["files"] if job.report else []
+    counts = {s: sum(r["status"] == s for r in results) for s in OUTCOME_STYLE}
+    st.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    for result in results:
+        name = result["path"].removeprefix("upload:")
+        detail = result["error"] or f"{result['chunks']} chunks"
+        getattr(st, OUTCOME_STYLE[result["status"]])(f"{name}: {result['status']} ({detail})")
 
 
 def document_list(workspace: Workspace, collection: str) -> None:

@@ -124,6 +124,11 @@ class Metrics:
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._listeners: list[Callable[[RequestRecord], None]] = []
+
+    def subscribe(self, listener: Callable[[RequestRecord], None]) -> None:
+        """Hear of every request recorded from now on (the engine's Prometheus counters)."""
+        self._listeners.append(listener)
 
     def record(self, rec: RequestRecord) -> None:
         row = (rec.ts, rec.user, rec.session, rec.collection, rec.generator, rec.model,
@@ -131,6 +136,8 @@ class Metrics:
                (rec.error or "")[:500] or None)
         with self._lock, self._db:
             self._db.execute("INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+        for listener in self._listeners:
+            listener(rec)
 
     def _rows(self, since: float, user: str | None = None) -> list[tuple]:
         sql = ("SELECT ts, generator, cached, outcome, latency_ms, ttft_ms, neurons "

@@ -3,7 +3,7 @@
 A *view* is a `RagService` for one collection answering with one set of `AskOptions` (the
 chat's settings panel); views share the root service's embedder, store connection, caches and
 metrics, and only the root service is ever closed. The workspace also keeps uploaded PDFs so
-that the page viewer can draw them, each user's rate limit and their stored conversations.
+that the page viewer can draw them, and the signed-in users' conversations.
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ingest.loaders import content_id
-from ingest.pipeline import FileResult
 from rag.app.history import HistoryStore
 from rag.app.metrics import Metrics
-from rag.app.ratelimit import RateLimiter
 from rag.engine.options import AskOptions
 from rag.engine.pages import RenderedPage, render_page
 from rag.errors import ConfigError
@@ -76,7 +73,7 @@ class Workspace:
     Usage:
         workspace = Workspace(build_service(settings))
         view = workspace.view("manuals", options)   # a RagService
-        workspace.ingest_uploads("manuals", files)
+        workspace.document_rows("manuals")
         workspace.close()
     """
 
@@ -86,7 +83,6 @@ class Workspace:
         self.default_collection = service.settings.collection
         self.default_options = AskOptions.defaults(service.settings)
         self.uploads = service.settings.data_dir / "uploads"
-        self.limiter = RateLimiter(service.settings.app_rate_limit_per_minute)
         self._lock = threading.Lock()
         self._views: dict[tuple[str, AskOptions | None], RagService] = {}
         self._generators: dict[tuple, Generator] = {}
@@ -103,10 +99,6 @@ class Workspace:
             if self._history is None:
                 self._history = HistoryStore(self.settings.data_dir / "history.sqlite3")
             return self._history
-
-    def admit(self, identity: str) -> float:
-        """0 when `identity` may ask now (and counts the question), else seconds to wait."""
-        return self.limiter.acquire(identity)
 
     # --- views -----------------------------------------------------------------------------
     def view(self, collection: str | None = None,
@@ -180,33 +172,8 @@ class Workspace:
         store = self.view(collection).store
         return [DocumentRow.from_payload(p) for p in store.document_payloads()]
 
-    def ingest_uploads(self, collection: str | None, files: Iterable[UploadLike],
-                       on_file: Callable[[int, FileResult], None] | None = None
-                       ) -> list[FileResult]:
-        """Ingest uploads one by one; the size limit is checked before a file is read.
-
-        PDFs that are in the library afterwards are kept under `<data dir>/uploads` so the
-        page viewer can draw them. `on_file(i, result)` is called after each file.
-        """
-        view = self.view(collection)
-        limit_mb = self.settings.upload_max_mb
-        results = []
-        for i, upload in enumerate(files):
-            if upload.size > limit_mb * MB:
-                result = FileResult(f"upload:{upload.name}", "failed", error=(
-                    f"{upload.name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB upload "
-                    f"limit (RAG_UPLOAD_MAX_MB)"))
-            else:
-                data = upload.getvalue()
-                result = view.ingest_bytes(upload.name, data, f"upload:{upload.name}")
-                if result.doc_id and result.status != "failed" and is_pdf(upload.name, data):
-                    self._keep_original(result.doc_id, data)
-            results.append(result)
-            if on_file:
-                on_file(i, result)
-        return results
-
-    def _keep_original(self, doc_id: str, data: bytes) -> None:
+    def keep_original(self, doc_id: str, data: bytes) -> None:
+        """Keep an uploaded PDF so that the page viewer can draw its pages."""
         path = self.uploads / f"{doc_id}.pdf"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -88,7 +88,8 @@ class OpenAIEmbedder(Embedder):
 
     def _request(self, texts: Sequence[str]) -> np.ndarray:
         body = {"model": self.model, "input": list(texts)}
-        with self.http.call(model=self.model, endpoint="embeddings", items=len(texts)) as stats:
+        with self.http.call(model=self.model, endpoint="embeddings", kind="embedding",
+                            items=len(texts)) as stats:
             data = self.http.post_json(self.url, body, stats)
             rows = data.get("data")
             if not isinstance(rows, list) or len(rows) != len(texts):

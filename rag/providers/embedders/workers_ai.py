@@ -101,7 +101,7 @@ class WorkersAIEmbedder(Embedder):
             if not text.strip():
                 raise PermanentAIError(f"Text {position} is empty; Workers AI rejects empty text.")
         body = {"text": list(texts), "pooling": self.pooling}
-        with self.http.call(model=self.model, endpoint=self.route.endpoint,
+        with self.http.call(model=self.model, endpoint=self.route.endpoint, kind="embedding",
                             items=len(texts)) as stats:
             data = self.http.post_json(self.route.url(self.model), body, stats,
                                        self.route.headers)

@@ -107,7 +107,7 @@ def _one_candidate(
     complete = False
     usage: dict[str, Any] | None = None
     failed: AIError | None = None
-    with http.call(model=candidate.model, endpoint=candidate.endpoint) as stats:
+    with http.call(model=candidate.model, endpoint=candidate.endpoint, kind="chat") as stats:
         try:
             try:
                 for event in http.stream_events(

@@ -14,13 +14,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from rag.errors import AIError
 
 logger = logging.getLogger("rag.ai")
+
+#: What a call was for, as neurons are counted: answers, embeddings, reranking, safety checks.
+CallKind = Literal["chat", "embedding", "rerank", "guard"]
 
 
 @dataclass
@@ -30,6 +33,7 @@ class CallStats:
     provider: str
     model: str
     endpoint: str
+    kind: CallKind
     items: int | None = None
     started: float = field(default_factory=time.monotonic)
     attempts: int = 0
@@ -63,6 +67,7 @@ class CallStats:
             "provider": self.provider,
             "model": self.model,
             "endpoint": self.endpoint,
+            "kind": self.kind,
             "items": self.items,
             "duration_ms": round((time.monotonic() - self.started) * 1000, 1),
             "ttft_ms": self.ttft_ms,

@@ -15,13 +15,14 @@ same for all of them:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 import orjson
 
 from rag.errors import AIError, PermanentAIError, TransientAIError
-from rag.providers.http.calllog import CallStats, HeaderReader, logged_call
+from rag.providers.http.calllog import CallKind, CallStats, HeaderReader, logged_call
 from rag.providers.http.errors import (
     ErrorPolicy,
     map_status_error,
@@ -56,7 +57,7 @@ class AIHttp:
     Usage:
         http = open_http(settings, provider="Workers AI", credentials_hint="...",
                          secret_headers={"Authorization": f"Bearer {token}"}, secrets=[token])
-        with http.call(model=model, endpoint="run") as stats:
+        with http.call(model=model, endpoint="run", kind="chat") as stats:
             data = http.post_json(url, body, stats)
 
     Parameters:
@@ -92,9 +93,11 @@ class AIHttp:
             text = text.replace(secret, "***")
         return text
 
-    def call(self, *, model: str, endpoint: str, items: int | None = None):
+    def call(self, *, model: str, endpoint: str, kind: CallKind,
+             items: int | None = None) -> AbstractContextManager[CallStats]:
         """Scope of one AI call (retries included); logs its outcome once on exit."""
-        stats = CallStats(provider=self.provider, model=model, endpoint=endpoint, items=items)
+        stats = CallStats(provider=self.provider, model=model, endpoint=endpoint, kind=kind,
+                          items=items)
         return logged_call(stats, self.redact)
 
     # -- JSON

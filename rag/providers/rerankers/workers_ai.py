@@ -79,7 +79,7 @@ class WorkersAIReranker(Reranker):
         """
         body = {"query": query, "contexts": [{"text": text} for text in contexts],
                 "top_k": top_k}
-        with self.http.call(model=self.model, endpoint=self.route.endpoint,
+        with self.http.call(model=self.model, endpoint=self.route.endpoint, kind="rerank",
                             items=len(contexts)) as stats:
             data = self.http.post_json(self.route.url(self.model), body, stats,
                                        self.route.headers)

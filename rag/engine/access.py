@@ -1,0 +1,170 @@
+"""Who may call the engine, and how often: API keys, the loopback rule and per-user limits.
+
+Every caller is a `Caller`, a user name for rate limits, history and cost, like a signed-in
+user of the chat. An API key names its user; keys come from RAG_API_KEYS and from a keys file
+whose lines hold a key in plain or, as `rag keys add` writes them, only its SHA-256. Keys are
+compared by hash and never logged. With no keys configured the API answers loopback callers
+only. The engine's own start token (in server.json) lets the `rag` command on this machine in.
+
+Rate limits use the `limits` library: a moving window per user, in this process by default or
+in Redis (RAG_REDIS_URL), so that several engine replicas share one limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import math
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from rag.errors import ConfigError
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HASH_PREFIX = "sha256:"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: a key's user, the local `rag` command, or an anonymous loopback client."""
+
+    user: str
+    trusted: bool = False  # the `rag` command on this machine: it may name a file's source
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key() -> str:
+    return "rag_" + secrets.token_urlsafe(32)
+
+
+class ApiKeys:
+    """The configured keys, held only as hashes."""
+
+    def __init__(self, hashes: dict[str, str]) -> None:
+        self._users_by_hash = hashes  # hash -> user
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ApiKeys:
+        hashes: dict[str, str] = {}
+        if settings.api_keys is not None:
+            for entry in filter(None, (e.strip() for e in
+                                       settings.api_keys.get_secret_value().split(","))):
+                user, sep, key = entry.partition(":")
+                if not sep or not user.strip() or not key.strip():
+                    raise ConfigError("RAG_API_KEYS holds user:key pairs separated by commas, "
+                                      "e.g. alice:KEY,bob:KEY.")
+                hashes[key_hash(key.strip())] = user.strip()
+        path = settings.resolved_api_keys_file
+        if settings.api_keys_file is not None or path.is_file():
+            hashes.update(read_keys_file(path))
+        return cls(hashes)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._users_by_hash)
+
+    def user_of(self, key: str) -> str | None:
+        wanted = key_hash(key)
+        for known, user in self._users_by_hash.items():
+            if hmac.compare_digest(known, wanted):
+                return user
+        return None
+
+
+def read_keys_file(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the API keys file {path} ({exc.strerror or exc}); "
+                          "fix RAG_API_KEYS_FILE.") from exc
+    hashes = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise ConfigError(f"{path}, line {number}: expected 'user key' or "
+                              "'user sha256:HEX'.")
+        user, key = parts
+        hashes[key.removeprefix(HASH_PREFIX) if key.startswith(HASH_PREFIX)
+               else key_hash(key)] = user
+    return hashes
+
+
+def add_key(path: Path, user: str) -> str:
+    """A new key for `user`, appended to the keys file as its hash only; the key is returned
+    to be shown once."""
+    if not user or any(c.isspace() for c in user):
+        raise ConfigError("A user name is one word, e.g. alice or ci-bot.")
+    key = new_key()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8", opener=lambda p, f: _private(p, f)) as out:
+        out.write(f"{user} {HASH_PREFIX}{key_hash(key)}\n")
+    return key
+
+
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class RateLimits:
+    """At most `per_minute` questions per user in any 60 seconds; 0 turns the limit off.
+
+    Usage:
+        wait = limits.admit("alice")   # 0: go ahead (counted); else seconds to wait
+    """
+
+    def __init__(self, per_minute: int, storage_uri: str | None = None) -> None:
+        self.per_minute = per_minute
+        self._item = RateLimitItemPerMinute(max(per_minute, 1))
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri or "memory://"))
+        self._storage_errors: tuple[type[Exception], ...] = ()
+        if storage_uri and storage_uri.startswith(("redis://", "rediss://")):
+            from redis.exceptions import RedisError
+
+            self._storage_errors = (RedisError,)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        return cls(settings.rate_limit_per_minute, settings.redis_url)
+
+    def admit(self, user: str) -> float:
+        if self.per_minute <= 0:
+            return 0.0
+        try:
+            if self._limiter.hit(self._item, "questions", user):
+                return 0.0
+            reset = self._limiter.get_window_stats(self._item, "questions", user).reset_time
+        except self._storage_errors as exc:
+            # an outage of the shared store must not stop every question: admit, and say so
+            log.warning("rate limits unavailable (RAG_REDIS_URL): %s; admitting %s", exc, user)
+            return 0.0
+        return max(reset - time.time(), 0.001)
+
+
+def retry_after(seconds: float) -> str:
+    """The Retry-After header's whole seconds, never 0."""
+    return str(max(1, math.ceil(seconds)))

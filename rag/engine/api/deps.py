@@ -1,0 +1,43 @@
+"""What every route needs: the engine, who is calling, and the collection asked about."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rag.engine.access import Caller
+from rag.engine.api.errors import ApiError
+from rag.engine.engine import Engine
+from rag.errors import Unauthorized
+from rag.service import RagService
+
+
+def engine_of(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def caller(request: Request) -> Caller:
+    """The caller the Authorization header and the client's address make (or 401/403)."""
+    header = request.headers.get("authorization")
+    token = None
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("Send the API key as Authorization: Bearer KEY.")
+        token = value.strip()
+    host = request.client.host if request.client else None
+    return engine_of(request).caller(token, host)
+
+
+EngineDep = Annotated[Engine, Depends(engine_of)]
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+def collection_view(engine: Engine, collection: str | None) -> RagService:
+    """The service for an existing collection (the configured one by default), or 404."""
+    name = collection or engine.settings.collection
+    if name not in engine.workspace.collections():
+        raise ApiError("not_found", f"There is no collection named '{name}'. See GET "
+                                    "/api/v1/collections, or create it with POST.")
+    return engine.workspace.view(name)

@@ -1,0 +1,164 @@
+"""Every API error is `{"error": {"code", "message"}}` with a stable code.
+
+Our own errors (RagError) are translated here, once, for every route; so are FastAPI's
+validation errors (a 400, not a 422) and unknown routes. An unexpected error answers 500 with
+a short id the user can quote; the log holds that id with the stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from rag.engine.access import retry_after
+from rag.errors import (
+    ConfigError,
+    DocumentError,
+    EmbedderMismatchError,
+    Forbidden,
+    IngestCancelled,
+    InputTooLongError,
+    PermanentAIError,
+    RagError,
+    RateLimited,
+    StoreError,
+    TransientAIError,
+    Unauthorized,
+)
+
+log = logging.getLogger(__name__)
+
+#: Every code the API answers with, its HTTP status and when it is used.
+CODES: dict[str, tuple[int, str]] = {
+    "bad_request": (400, "the request is malformed: bad JSON, a missing or out-of-range field, "
+                         "an empty upload"),
+    "input_too_long": (400, "a question longer than the embedding model takes"),
+    "unauthorized": (401, "no API key, or a wrong one"),
+    "forbidden": (403, "no API keys are configured and the caller is not on this machine"),
+    "not_found": (404, "no such collection, document, ingest, model or route"),
+    "method_not_allowed": (405, "the route exists, not with this method"),
+    "conflict": (409, "the collection was filled by another embedder, or already exists"),
+    "too_large": (413, "an uploaded file over the size limit (RAG_UPLOAD_MAX_MB)"),
+    "unsupported_type": (415, "an uploaded file of a type the loaders cannot read"),
+    "rate_limited": (429, "over the per-user limit; see the Retry-After header"),
+    "internal_error": (500, "a bug: the message holds an id to quote, the log the details"),
+    "upstream_error": (502, "the AI provider refused the request (credentials, model, input)"),
+    "upstream_unavailable": (503, "the AI provider or the Qdrant server cannot be reached now, "
+                                  "or the engine is stopping"),
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    """An error a route raises on purpose: one of CODES and a message that says what to do."""
+
+    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    @property
+    def status(self) -> int:
+        return CODES[self.code][0]
+
+
+def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route, for the OpenAPI page."""
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(CODES[code][0], []).append(code)
+    return {status: {"model": ErrorBody, "description": "; ".join(
+        f"`{code}`: {CODES[code][1]}" for code in names)} for status, names in by_status.items()}
+
+
+def from_rag_error(exc: RagError) -> ApiError:
+    """Our own errors, as the API reports them."""
+    if isinstance(exc, RateLimited):
+        return ApiError("rate_limited", str(exc), {"Retry-After": retry_after(exc.retry_after)})
+    if isinstance(exc, Unauthorized):
+        return ApiError("unauthorized", str(exc), {"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, Forbidden):
+        return ApiError("forbidden", str(exc))
+    if isinstance(exc, InputTooLongError):
+        return ApiError("input_too_long", str(exc))
+    if isinstance(exc, EmbedderMismatchError):
+        return ApiError("conflict", str(exc))
+    if isinstance(exc, (StoreError, IngestCancelled)):
+        return ApiError("upstream_unavailable", str(exc))
+    if isinstance(exc, TransientAIError):
+        headers = {"Retry-After": retry_after(exc.retry_after)} if exc.retry_after else {}
+        return ApiError("upstream_unavailable", str(exc), headers)
+    if isinstance(exc, PermanentAIError):
+        return ApiError("upstream_error", str(exc))
+    if isinstance(exc, (ConfigError, DocumentError)):
+        return ApiError("bad_request", str(exc))
+    return ApiError("bad_request", str(exc))
+
+
+def unexpected(exc: Exception) -> ApiError:
+    error_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s", error_id, exc_info=exc)
+    return ApiError("internal_error", f"Something went wrong on our side (error id {error_id}); "
+                                      "quote it when you report the problem.")
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse({"error": {"code": error.code, "message": error.message}},
+                        status_code=error.status, headers=error.headers)
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through `error_response`."""
+
+    async def api_error(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(exc)  # type: ignore[arg-type]
+
+    async def rag_error(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(from_rag_error(exc))  # type: ignore[arg-type]
+
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(ApiError("bad_request", describe(exc)))  # type: ignore[arg-type]
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        message = "No such route." if exc.status_code == 404 else str(exc.detail)
+        return error_response(ApiError(code, message))
+
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(unexpected(exc))
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RagError, rag_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, crash)
+
+
+def describe(exc: Exception) -> str:
+    """The first validation problem, as a sentence: `top_k: Input should be <= 100`."""
+    assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
+    if not problems:
+        return "The request is not valid."
+    first = problems[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    if first.get("type") == "json_invalid":
+        return "The body is not valid JSON."
+    return f"{where or 'body'}: {first.get('msg', 'invalid')}."

@@ -1,0 +1,126 @@
+"""The library: health, documents (list, upload, delete), collections, ingest progress."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from ingest.loaders import MAX_FILE_BYTES
+from rag.engine.api.deps import CallerDep, EngineDep, collection_view
+from rag.engine.api.errors import ApiError, responses
+from rag.engine.api.schemas import CollectionRequest
+from rag.engine.api.uploads import MB, read_upload
+from rag.errors import ConfigError
+
+router = APIRouter()
+Collection = Annotated[str | None, Query(description="collection (default RAG_COLLECTION)")]
+ACCESS = ("unauthorized", "forbidden")
+
+
+@router.get("/v1/health", responses=responses(*ACCESS))
+def health(engine: EngineDep, caller: CallerDep) -> dict:
+    """Whether the engine is up, what it runs, and how many documents it holds."""
+    service = engine.workspace.service
+    return {"status": "ok", "collection": service.store.collection,
+            "documents": len(service.documents()), "embedder": service.embedder.name,
+            "generator": service.generator.name,
+            "collections": engine.workspace.collections()}
+
+
+@router.get("/v1/documents", responses=responses("not_found", *ACCESS))
+def documents(engine: EngineDep, caller: CallerDep, collection: Collection = None) -> dict:
+    """The documents of a collection, as `rag docs list --json` prints them."""
+    view = collection_view(engine, collection)
+    return {"documents": [asdict(d) for d in view.documents()]}
+
+
+@router.post("/v1/documents", status_code=200, responses=responses(
+    "bad_request", "not_found", "too_large", "unsupported_type", "upstream_unavailable",
+    *ACCESS), openapi_extra={"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["files"],
+                                           "properties": {"files": {
+                                               "type": "array",
+                                               "items": {"type": "string",
+                                                         "format": "binary"}}}}}}}})
+async def upload(request: Request, engine: EngineDep, caller: CallerDep,
+                 collection: Collection = None,
+                 wait: Annotated[bool, Query(description="answer when the batch is done "
+                                                         "(else 202 and the ingest's id)")] = True
+                 ) -> JSONResponse:
+    """Ingest uploaded files (parts named `files`); answers as `rag ingest --json` does.
+
+    Each file's size is checked as it arrives: over the limit is 413 and nothing is stored.
+    With `wait=false` the answer is 202 at once, with the ingest's id to follow at
+    GET /api/v1/ingests/{id}.
+    """
+    name = collection or engine.settings.collection
+    collection_view(engine, name)  # 404 before a byte is read
+    if caller.trusted:  # the `rag` command on this machine: its own limit, as without engine
+        limit, limit_name = MAX_FILE_BYTES, "the loaders' limit per file"
+    else:
+        limit, limit_name = engine.settings.upload_max_mb * MB, "RAG_UPLOAD_MAX_MB"
+    job_id, folder = engine.jobs.spool_folder()
+    try:
+        form = await read_upload(request, folder, limit, limit_name, caller.trusted)
+        job = engine.jobs.submit(name, form.files, user=caller.user, job_id=job_id,
+                                 spool=folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if not wait:
+        return JSONResponse(job.as_json(), status_code=202)
+    await anyio.to_thread.run_sync(job.done.wait)
+    if job.status != "done":
+        raise ApiError("upstream_unavailable", job.error or "The ingest did not finish.")
+    return JSONResponse({**(job.report or {}), "ingest_id": job.id})
+
+
+@router.get("/v1/ingests/{ingest_id}", responses=responses("not_found", *ACCESS))
+def ingest_progress(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
+    """An ingest's state: each file's status, pages read and chunks written, then its report."""
+    job = engine.jobs.get(ingest_id)
+    if job is None or (job.user != caller.user and not caller.trusted):
+        raise ApiError("not_found", f"There is no ingest {ingest_id}.")
+    return job.as_json()
+
+
+@router.delete("/v1/documents/{doc_id:path}", responses=responses("not_found", *ACCESS))
+def delete_document(doc_id: str, engine: EngineDep, caller: CallerDep,
+                    collection: Collection = None) -> dict:
+    """Delete a document (by id, or by its source path) and all its chunks."""
+    view = collection_view(engine, collection)
+    removed = engine.workspace.delete_document(view.store.collection, doc_id)
+    if not removed:
+        raise ApiError("not_found", f"No document with id or path {doc_id}.")
+    return {"deleted": [asdict(d) for d in removed]}
+
+
+@router.get("/v1/collections", responses=responses(*ACCESS))
+def collections(engine: EngineDep, caller: CallerDep) -> dict:
+    return {"collections": engine.workspace.collections()}
+
+
+@router.post("/v1/collections", status_code=201,
+             responses=responses("bad_request", "conflict", *ACCESS))
+def create_collection(body: CollectionRequest, engine: EngineDep, caller: CallerDep) -> dict:
+    if body.name.strip() in engine.workspace.collections():
+        raise ApiError("conflict", f"A collection named '{body.name.strip()}' already exists.")
+    try:
+        engine.workspace.create_collection(body.name)
+    except ConfigError as exc:
+        raise ApiError("bad_request", str(exc)) from exc
+    return {"collection": body.name.strip()}
+
+
+@router.delete("/v1/collections/{name}",
+               responses=responses("bad_request", "not_found", *ACCESS))
+def delete_collection(name: str, engine: EngineDep, caller: CallerDep) -> dict:
+    if name not in engine.workspace.collections():
+        raise ApiError("not_found", f"There is no collection named '{name}'.")
+    engine.workspace.delete_collection(name)
+    return {"deleted": name}

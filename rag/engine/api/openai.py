@@ -1,0 +1,96 @@
+"""OpenAI-compatible chat: the official `openai` SDK works with base_url=.../api/v1.
+
+Each collection is a model. The last user message is the question and the turns before it
+its history; system messages are not passed on (the answer is grounded in the documents by
+our own instructions). The answer keeps its [n] markers, and the passages they cite go in an
+extra top-level `citations` field: on the response, or on the last chunk of a stream.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from rag.engine.api.deps import CallerDep, EngineDep, collection_view
+from rag.engine.api.errors import ApiError, responses
+from rag.engine.api.questions import QUESTION_ERRORS, deltas_of, error_event, in_thread
+from rag.engine.api.schemas import ChatCompletionRequest
+from rag.engine.engine import Engine
+from rag.types import Answer
+
+router = APIRouter()
+
+
+@router.get("/v1/models", responses=responses("unauthorized", "forbidden"))
+def models(engine: EngineDep, caller: CallerDep) -> dict:
+    """Every collection, as a model to chat with."""
+    return {"object": "list", "data": [
+        {"id": name, "object": "model", "created": 0, "owned_by": "docqa"}
+        for name in engine.workspace.collections()]}
+
+
+@router.post("/v1/chat/completions", responses=responses(*QUESTION_ERRORS))
+async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
+                           caller: CallerDep) -> Any:
+    if body.model not in engine.workspace.collections():
+        raise ApiError("not_found", f"There is no model '{body.model}': each collection is a "
+                                    "model (GET /api/v1/models).")
+    turns = [{"role": m.role, "content": m.text()} for m in body.messages
+             if m.role in ("user", "assistant") and m.text()]
+    if not turns or turns[-1]["role"] != "user":
+        raise ApiError("bad_request", "messages: the last message must be the user's question.")
+    view = collection_view(engine, body.model)
+    engine.admit(caller.user, "api")
+    answer: Answer = await in_thread(engine, lambda: view.ask(
+        turns[-1]["content"], None, turns[:-1], user=caller.user))
+    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    if not body.stream:
+        summary = await in_thread(engine, answer.as_json)
+        return {"id": completion_id, "object": "chat.completion", "created": created,
+                "model": body.model, "system_fingerprint": summary["generator"],
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                    "role": "assistant", "content": summary["answer"]}}],
+                **usage_of(summary), "citations": summary["citations"]}
+    return StreamingResponse(chunks(engine, answer, completion_id, created, body.model),
+                             media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+def usage_of(summary: dict) -> dict:
+    usage = summary["usage"]
+    if usage.get("prompt_tokens") is None or usage.get("completion_tokens") is None:
+        return {}
+    return {"usage": {"prompt_tokens": usage["prompt_tokens"],
+                      "completion_tokens": usage["completion_tokens"],
+                      "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}}
+
+
+async def chunks(engine: Engine, answer: Answer, completion_id: str, created: int,
+                 model: str) -> AsyncIterator[bytes]:
+    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+            "model": model}
+
+    def data(payload: dict) -> bytes:
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+
+    first = True
+    try:
+        async for delta in deltas_of(engine, answer):
+            content: dict[str, str] = {"content": delta}
+            if first:
+                content["role"], first = "assistant", False
+            yield data({**base, "choices": [{"index": 0, "delta": content,
+                                             "finish_reason": None}]})
+    except Exception as exc:  # mid-stream: the SDK raises an APIError for an `error` chunk
+        yield data({"error": error_event(exc)})
+        return
+    summary = answer.as_json()
+    yield data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                **usage_of(summary), "citations": summary["citations"]})
+    yield b"data: [DONE]\n\n"

@@ -1,0 +1,102 @@
+"""Questions: search and ask, the answer streamed as server-sent events when asked to.
+
+`POST /api/v1/ask` with `stream: true` sends `token` events ({"text"}) as the answer is
+written, then `citations` ({"citations", "cited"}) and `done` ({"generator", "model",
+"usage", "cached", "notice"}); a failure after the stream has started is an `error` event
+({"code", "message"}). Errors found before it starts (no such collection, over the rate
+limit) are ordinary error responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from rag.engine.api.deps import CallerDep, EngineDep, collection_view
+from rag.engine.api.errors import from_rag_error, responses, unexpected
+from rag.engine.api.schemas import AskRequest, SearchRequest
+from rag.engine.engine import Engine
+from rag.errors import RagError
+from rag.types import Answer
+
+router = APIRouter()
+QUESTION_ERRORS = ("bad_request", "input_too_long", "not_found", "rate_limited",
+                   "unauthorized", "forbidden", "upstream_error", "upstream_unavailable")
+_END = object()
+
+
+async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
+    """Run blocking work (retrieval, a model's stream) on the engine's answer threads."""
+    return await asyncio.get_running_loop().run_in_executor(engine.answer_threads, work)
+
+
+async def deltas_of(engine: Engine, answer: Answer) -> AsyncIterator[str]:
+    """The answer's text as it is produced; closing early stops the model's stream (the
+    question is then counted as stopped)."""
+    stream: Iterator[str] = iter(answer)
+    finished = False
+    try:
+        while True:
+            delta = await in_thread(engine, lambda: next(stream, _END))
+            if delta is _END:
+                finished = True
+                return
+            yield delta
+    finally:
+        if not finished:
+            await in_thread(engine, answer.close)
+
+
+def sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def error_event(exc: Exception) -> dict[str, str]:
+    error = from_rag_error(exc) if isinstance(exc, RagError) else unexpected(exc)
+    return {"code": error.code, "message": error.message}
+
+
+@router.post("/v1/search", responses=responses(*QUESTION_ERRORS))
+async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep) -> dict:
+    """The best-matching passages, as `rag search --json` prints them."""
+    view = collection_view(engine, body.collection)
+    engine.admit(caller.user, "api")
+    hits = await in_thread(engine, lambda: view.search(body.query, body.top_k, body.mode,
+                                                       body.doc_id, body.source))
+    return {"hits": [hit.as_json() for hit in hits]}
+
+
+@router.post("/v1/ask", responses={**responses(*QUESTION_ERRORS), 200: {
+    "description": "The answer as `rag ask --json` prints it, or with `stream: true` a "
+                   "text/event-stream of `token`, `citations`, `done` (or `error`) events.",
+    "content": {"application/json": {}, "text/event-stream": {}}}})
+async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep) -> Any:
+    """Answer a question from the documents, citing passages by number."""
+    view = collection_view(engine, body.collection)
+    engine.admit(caller.user, "api")
+    history = [turn.model_dump() for turn in body.history]
+    answer: Answer = await in_thread(engine, lambda: view.ask(
+        body.question, body.top_k, history, user=caller.user))
+    if not body.stream:
+        return await in_thread(engine, answer.as_json)
+    return StreamingResponse(events(engine, answer), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
+async def events(engine: Engine, answer: Answer) -> AsyncIterator[bytes]:
+    try:
+        async for delta in deltas_of(engine, answer):
+            yield sse("token", {"text": delta})
+    except Exception as exc:  # the stream has started: the status is sent already
+        yield sse("error", error_event(exc))
+        return
+    summary = answer.as_json()
+    yield sse("citations", {"citations": summary["citations"], "cited": summary["cited"]})
+    yield sse("done", {key: summary[key] for key in
+                       ("generator", "model", "usage", "cached", "notice", "query")})
+

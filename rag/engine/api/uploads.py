@@ -1,0 +1,139 @@
+"""Files uploaded as multipart/form-data, streamed to the spool folder as they arrive.
+
+Each part named `files` is written to disk while it is read, its size counted: a file over
+the limit stops the request at once with 413 (nothing past the limit is read, nothing is
+stored), a file of a type no loader reads with 415 before its bytes are read, an empty one
+with 400. The `rag` command on this machine (a trusted caller) names each file by its full
+path, which becomes its source, as when it ingests without an engine; other uploads are
+stored as `upload:NAME`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import IO
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from ingest.loaders import LOADERS, is_supported
+from ingest.parse_ahead import SourceFile
+from rag.engine.api.errors import ApiError
+
+MB = 1024 * 1024
+MAX_FIELD_BYTES = 64 * 1024
+
+
+@dataclass
+class UploadForm:
+    """What a multipart request held: the spooled files and the other fields."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, folder: Path, limit: int, limit_name: str, trusted: bool) -> None:
+        self.folder, self.limit, self.limit_name, self.trusted = folder, limit, limit_name, trusted
+        self.form = UploadForm()
+        self._header_name = b""
+        self._header_value = b""
+        self._disposition = b""
+        self._file: IO[bytes] | None = None
+        self._label = ""
+        self._size = 0
+        self._field: tuple[str, bytearray] | None = None
+
+    def on_part_begin(self) -> None:
+        self._disposition, self._file, self._field, self._size = b"", None, None, 0
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if self._header_name.lower() == b"content-disposition":
+            self._disposition = self._header_value
+        self._header_name, self._header_value = b"", b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._disposition)
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" not in options:
+            self._field = (name, bytearray())
+            return
+        if name != "files":
+            raise ApiError("bad_request", "Upload files in parts named `files`.")
+        self._open(options[b"filename"].decode("utf-8", "replace"))
+
+    def _open(self, filename: str) -> None:
+        given = PurePath(filename)
+        label = given.name or "upload"
+        source = filename if self.trusted and given.is_absolute() else f"upload:{label}"
+        if not is_supported(Path(label)):
+            raise ApiError("unsupported_type", f"{label}: unsupported file type "
+                           f"{given.suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
+        path = self.folder / f"{len(self.form.files):05d}{given.suffix.lower()}"
+        self._file = open(path, "wb")  # noqa: SIM115 - closed at the part's end or on error
+        self._label = label
+        self.form.files.append(SourceFile(path, source))
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._field is not None:
+            if len(self._field[1]) + end - start > MAX_FIELD_BYTES:
+                raise ApiError("bad_request", f"The field {self._field[0]} is too long.")
+            self._field[1].extend(data[start:end])
+            return
+        if self._file is None:
+            return
+        self._size += end - start
+        if self._size > self.limit:
+            raise ApiError("too_large", f"{self._label}: over the {self.limit // MB} MB upload "
+                                        f"limit ({self.limit_name})")
+        self._file.write(data[start:end])
+
+    def on_part_end(self) -> None:
+        if self._field is not None:
+            self.form.fields[self._field[0]] = self._field[1].decode("utf-8", "replace")
+        elif self._file is not None:
+            self._file.close()
+            self._file = None
+            if self._size == 0:
+                raise ApiError("bad_request", f"{self._label}: the file is empty")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+async def read_upload(request: Request, folder: Path, limit: int, limit_name: str,
+                      trusted: bool) -> UploadForm:
+    """Stream the request's files into `folder`; raises ApiError for a refused request."""
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise ApiError("bad_request", "Send the files as multipart/form-data, each in a part "
+                                      "named `files`.")
+    reader = _Reader(folder, limit, limit_name, trusted)
+    parser = MultipartParser(boundary, {
+        "on_part_begin": reader.on_part_begin, "on_part_data": reader.on_part_data,
+        "on_part_end": reader.on_part_end, "on_header_field": reader.on_header_field,
+        "on_header_value": reader.on_header_value, "on_header_end": reader.on_header_end,
+        "on_headers_finished": reader.on_headers_finished,
+    })
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except FormParserError as exc:
+        raise ApiError("bad_request", f"The multipart body is malformed ({exc}).") from exc
+    finally:
+        reader.close()
+    if not reader.form.files:
+        raise ApiError("bad_request", "No file was uploaded: send one or more parts named "
+                                      "`files`.")
+    return reader.form

@@ -1,0 +1,140 @@
+"""The engine: the one process that owns the store, the models and the caches.
+
+The chat (ui/), the HTTP API (`engine.api`) and the `rag` command are its doors. It opens at
+start-up, before the first browser arrives; the API and every chat session share it. It
+announces itself in `<data dir>/server.json` so that `rag` commands run while it is up go
+through its API instead of opening the embedded store a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ingest.parse_ahead import SourceFile
+from ingest.pipeline import FileResult
+from rag.engine import discovery
+from rag.engine.access import ApiKeys, Caller, RateLimits, is_loopback
+from rag.engine.discovery import EngineAddress
+from rag.engine.jobs import IngestJob, IngestJobs
+from rag.engine.telemetry import Telemetry
+from rag.engine.workspace import MB, UploadLike, Workspace
+from rag.errors import Forbidden, RateLimited, Unauthorized
+from rag.service import build_service
+from rag.settings import Settings
+
+_running: Engine | None = None
+
+
+def running_engine() -> Engine | None:
+    """The engine this process opened at start-up (the chat pages use it), if any."""
+    return _running
+
+
+class Engine:
+    """The workspace, its ingest queue, who may call and how often, and its metrics.
+
+    Usage:
+        engine = Engine.open(load_settings())
+        engine.announce("http://127.0.0.1:8501")
+        ...
+        engine.close()
+    """
+
+    def __init__(self, workspace: Workspace, keys: ApiKeys, limits: RateLimits,
+                 telemetry: Telemetry) -> None:
+        self.workspace = workspace
+        self.settings = workspace.settings
+        self.keys = keys
+        self.limits = limits
+        self.telemetry = telemetry
+        self.jobs = IngestJobs(workspace, on_report=telemetry.observe_ingest)
+        self.address: EngineAddress | None = None
+        # answers stream on threads of their own: a slow model must not hold the server's
+        # small default pool that also serves the chat's files
+        self.answer_threads = ThreadPoolExecutor(max_workers=128,
+                                                 thread_name_prefix="rag-answer")
+        self._ai_calls = telemetry.ai_call_handler()
+        logging.getLogger("rag.ai").addHandler(self._ai_calls)
+        workspace.metrics.subscribe(telemetry.observe_answer)
+
+    @classmethod
+    def open(cls, settings: Settings, **parts: object) -> Engine:
+        """Build the service (parts as `build_service` takes them) and everything around it."""
+        keys = ApiKeys.from_settings(settings)  # first: a bad keys file leaves nothing open
+        limits = RateLimits.from_settings(settings)
+        workspace = Workspace(build_service(settings, **parts))  # type: ignore[arg-type]
+        return cls(workspace, keys, limits, Telemetry())
+
+    def announce(self, url: str) -> EngineAddress:
+        """Write server.json and become this process's running engine."""
+        global _running
+        self.address = discovery.announce(self.settings.data_dir, url)
+        _running = self
+        return self.address
+
+    # --- who may call ----------------------------------------------------------------------
+    def caller(self, token: str | None, client_host: str | None) -> Caller:
+        """The caller a request's bearer token and address make, or the reason it is refused.
+
+        The engine's own token is the `rag` command on this machine; an API key names its
+        user; with no keys configured, loopback clients are let in as `local`.
+        """
+        if token:
+            if self.address is not None and token == self.address.token:
+                return Caller("rag-cli", trusted=True)
+            user = self.keys.user_of(token)
+            if user is None:
+                raise Unauthorized("The API key is not valid. Check the Authorization: Bearer "
+                                   "header against RAG_API_KEYS or the keys file.")
+            return Caller(user)
+        if self.keys.configured:
+            raise Unauthorized("This engine needs an API key: send Authorization: Bearer KEY "
+                               "(keys come from RAG_API_KEYS or the keys file).")
+        if not is_loopback(client_host):
+            raise Forbidden("With no API keys configured the API answers this machine only. "
+                            "Set RAG_API_KEYS (or add keys with `rag keys add USER`) to let "
+                            "other machines in.")
+        return Caller("local")
+
+    def admit(self, user: str, door: str) -> None:
+        """Count a question against the user's limit, or raise RateLimited."""
+        wait = self.limits.admit(user)
+        if wait:
+            self.telemetry.rate_limited.labels(door).inc()
+            limit = self.limits.per_minute
+            raise RateLimited(f"You have asked {limit} questions in the last minute; ask again "
+                              f"in {wait:.0f} s (RAG_RATE_LIMIT_PER_MINUTE).", wait)
+
+    def submit_uploads(self, collection: str, uploads: Iterable[UploadLike], *,
+                       user: str) -> IngestJob:
+        """Queue the chat's uploads: a file over RAG_UPLOAD_MAX_MB is refused before it is
+        read; the others are spooled to disk for the ingest worker."""
+        limit_mb = self.settings.upload_max_mb
+        job_id, folder = self.jobs.spool_folder()
+        files, refused = [], []
+        for upload in uploads:
+            if upload.size > limit_mb * MB:
+                refused.append(FileResult(f"upload:{upload.name}", "failed", error=(
+                    f"{upload.name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
+                    f"upload limit (RAG_UPLOAD_MAX_MB)")))
+                continue
+            path = folder / f"{len(files):05d}{Path(upload.name).suffix.lower()}"
+            path.write_bytes(upload.getvalue())
+            files.append(SourceFile(path, f"upload:{upload.name}"))
+        return self.jobs.submit(collection, files, user=user, job_id=job_id, spool=folder,
+                                refused=refused)
+
+    def close(self) -> None:
+        """Stop taking ingests, let the running one stop cleanly, then close everything."""
+        global _running
+        self.jobs.close()
+        self.answer_threads.shutdown(wait=False, cancel_futures=True)
+        logging.getLogger("rag.ai").removeHandler(self._ai_calls)
+        if self.address is not None:
+            discovery.withdraw(self.settings.data_dir, self.address)
+        if _running is self:
+            _running = None
+        self.workspace.close()

@@ -1,0 +1,214 @@
+"""Ingests queued to one worker inside the engine, so that uploads never block questions.
+
+The chat and the API hand over files already written to the spool folder
+(`<data dir>/incoming/<job>/`); the worker ingests one job at a time through the same
+pipeline as `rag ingest`, records each file's progress (pages read, chunks written) and its
+outcome, keeps uploaded PDFs for the page viewer and removes the spooled copies. Stopping the
+engine cancels what is queued and stops the running ingest at its next batch: a file not yet
+complete is discarded, so nothing half-written stays searchable.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ingest.parse_ahead import SourceFile
+from ingest.pipeline import FileResult, IngestReport, Progress
+from rag.engine.workspace import Workspace, is_pdf
+from rag.errors import IngestCancelled, RagError
+
+log = logging.getLogger(__name__)
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+_KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests/{id}
+
+
+@dataclass
+class FileState:
+    """One file of a job, as the job reports it while it runs."""
+
+    name: str
+    source: str
+    status: str = "queued"  # queued, reading, embedding, then ingested / unchanged / failed
+    pages: int | None = None
+    chunks: int | None = None
+    chunks_written: int = 0
+    doc_id: str | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "status": self.status,
+                "pages": self.pages, "chunks": self.chunks,
+                "chunks_written": self.chunks_written, "doc_id": self.doc_id,
+                "error": self.error}
+
+
+@dataclass
+class IngestJob:
+    id: str
+    user: str
+    collection: str
+    spool: Path | None  # the folder of spooled copies, removed when the job ends
+    files: list[SourceFile]
+    states: list[FileState]
+    refused: list[FileResult] = field(default_factory=list)  # refused before reading
+    status: JobStatus = "queued"
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+    report: dict | None = None
+    error: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "collection": self.collection,
+                "created": self.created, "finished": self.finished,
+                "files": [state.as_json() for state in self.states],
+                "report": self.report, "error": self.error}
+
+
+class IngestJobs:
+    """The queue and its worker thread.
+
+    Usage:
+        job = jobs.submit("docs", files, user="alice")
+        jobs.wait(job.id)          # or poll jobs.get(job.id).as_json()
+        job.report                 # as `rag ingest --json` prints it
+    """
+
+    def __init__(self, workspace: Workspace,
+                 on_report: Callable[[dict], None] | None = None) -> None:
+        self.workspace = workspace
+        self.on_report = on_report
+        self.spool_root = workspace.settings.data_dir / "incoming"
+        shutil.rmtree(self.spool_root, ignore_errors=True)  # left by an engine that died
+        self._queue: queue.Queue[IngestJob | None] = queue.Queue()
+        self._jobs: OrderedDict[str, IngestJob] = OrderedDict()
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="rag-ingest-jobs", daemon=True)
+        self._worker.start()
+
+    def spool_folder(self) -> tuple[str, Path]:
+        """A new job id and the folder its files are spooled to."""
+        job_id = uuid.uuid4().hex[:16]
+        folder = self.spool_root / job_id
+        folder.mkdir(parents=True)
+        return job_id, folder
+
+    def submit(self, collection: str, files: list[SourceFile], *, user: str,
+               job_id: str | None = None, spool: Path | None = None,
+               refused: list[FileResult] | None = None) -> IngestJob:
+        if self._cancel.is_set():
+            raise IngestCancelled("The engine is stopping; no new ingest is taken.")
+        job = IngestJob(job_id or uuid.uuid4().hex[:16], user, collection, spool, files,
+                        [FileState(Path(f.source.removeprefix("upload:")).name, f.source)
+                         for f in files], list(refused or []))
+        with self._lock:
+            self._jobs[job.id] = job
+            while len(self._jobs) > _KEPT_JOBS:
+                oldest = next(iter(self._jobs))
+                if not self._jobs[oldest].done.is_set():
+                    break
+                del self._jobs[oldest]
+        self._queue.put(job)
+        return job
+
+    def get(self, job_id: str) -> IngestJob | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> IngestJob | None:
+        job = self.get(job_id)
+        if job is not None:
+            job.done.wait(timeout)
+        return job
+
+    def running(self, user: str) -> list[IngestJob]:
+        """The user's jobs not yet finished, oldest first."""
+        with self._lock:
+            return [j for j in self._jobs.values() if j.user == user and not j.done.is_set()]
+
+    # --- the worker ------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            if self._cancel.is_set():
+                self._finish(job, "cancelled", error="The engine stopped before this ingest "
+                                                     "started.")
+                continue
+            self._ingest(job)
+
+    def _ingest(self, job: IngestJob) -> None:
+        job.status = "running"
+        by_source = {state.source: state for state in job.states}
+
+        def on_progress(progress: Progress) -> None:
+            state = by_source.get(progress.source)
+            if state is not None:
+                state.status = "embedding"
+                state.pages, state.chunks = progress.pages, progress.chunks
+                state.chunks_written = progress.chunks_written
+
+        def on_file(result: FileResult) -> None:
+            state = by_source.get(result.path)
+            if state is not None:
+                state.status, state.doc_id, state.error = result.status, result.doc_id, result.error
+                if result.status != "failed":
+                    state.chunks = state.chunks_written = result.chunks
+                self._keep_upload(job, result)
+
+        try:
+            view = self.workspace.view(job.collection)
+            report = view.ingest_files(job.files, on_file, on_progress, self._cancel)
+        except IngestCancelled as exc:
+            self._finish(job, "cancelled", error=str(exc))
+        except RagError as exc:
+            self._finish(job, "failed", error=str(exc))
+        except Exception as exc:  # a bug must not kill the worker: the job says so
+            log.exception("ingest job %s failed", job.id)
+            self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")
+        else:
+            full = IngestReport(job.refused + report.files)
+            job.report = full.as_json()
+            self._finish(job, "done")
+            if self.on_report:
+                self.on_report(job.report)
+
+    def _keep_upload(self, job: IngestJob, result: FileResult) -> None:
+        """An uploaded PDF in the library is kept so that the page viewer can draw it."""
+        if not result.doc_id or result.status == "failed" or not result.path.startswith(
+                "upload:"):
+            return
+        spooled = next((f.path for f in job.files if f.source == result.path), None)
+        if spooled is not None:
+            data = spooled.read_bytes()
+            if is_pdf(result.path, data):
+                self.workspace.keep_original(result.doc_id, data)
+
+    def _finish(self, job: IngestJob, status: JobStatus, error: str | None = None) -> None:
+        job.status, job.error, job.finished = status, error, time.time()
+        for state in job.states:
+            if state.status in ("queued", "reading", "embedding"):
+                state.status = "failed"
+                state.error = error or "not ingested"
+        if job.spool is not None:
+            shutil.rmtree(job.spool, ignore_errors=True)
+        job.done.set()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Cancel what is queued, stop the running ingest at its next batch, wait for it."""
+        self._cancel.set()
+        self._queue.put(None)
+        self._worker.join(timeout)

@@ -41,6 +41,11 @@ class SourceFile:
     def at(cls, path: Path) -> SourceFile:
         return cls(path, str(path))
 
+    @property
+    def label(self) -> Path:
+        """The name it is known by (in titles and messages): its source, not a spool name."""
+        return Path(self.source.removeprefix("upload:"))
+
 
 @dataclass
 class Loaded:
@@ -59,14 +64,18 @@ class Loaded:
             raise DocumentError("unreadable", self.error)
         assert self.data is not None
         if self.future is None:
-            return prepare_file(self.path, self.data, self.source, chunker)
+            return prepare_file(self.label, self.data, self.source, chunker)
         try:
             return self.future.result()
         except BrokenProcessPool:
             log.warning("the parser process died on %s; parsing it here instead", self.path)
         except CancelledError:  # read after `load_ahead` ended, which stops its worker
             pass
-        return prepare_file(self.path, self.data, self.source, chunker)
+        return prepare_file(self.label, self.data, self.source, chunker)
+
+    @property
+    def label(self) -> Path:
+        return SourceFile(self.path, self.source).label
 
 
 def _read(file: SourceFile) -> Loaded:
@@ -114,6 +123,6 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
 
 def _submit(pool: ProcessPoolExecutor, item: Loaded) -> Future | None:
     try:
-        return pool.submit(prepare_file, item.path, item.data, item.source)
+        return pool.submit(prepare_file, item.label, item.data, item.source)
     except BrokenProcessPool:  # an earlier file killed the worker: parse here from now on
         return None

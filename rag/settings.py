@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -21,6 +21,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from rag.errors import ConfigError
 from rag.types import SearchMode
 
 EmbedderMode = Literal["local", "workers-ai", "openai"]
@@ -228,5 +229,21 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | N
     """Read the environment (or `environ`) and `env_file`; keyword overrides win (the CLI's
     flags use them; None means "not given")."""
     with _reading(environ):
-        return Settings(_env_file=env_file,  # type: ignore[call-arg]
-                        **{k: v for k, v in overrides.items() if v is not None})
+        try:
+            return Settings(_env_file=env_file,  # type: ignore[call-arg]
+                            **{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    """A setting's problem in one line, named as users set it: `RAG_TOP_K: ...`."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error.get("loc") else "?"
+        name = field.upper() if field.upper().startswith(("CLOUDFLARE_", "OPENAI_")) else (
+            f"RAG_{field.upper()}")
+        secret = any(word in field for word in ("token", "key"))
+        got = "" if secret else f" (got {error.get('input')!r})"
+        problems.append(f"{name}: {error['msg']}{got}")
+    return "Invalid setting: " + "; ".join(problems) + ". See docs/configuration.md."

@@ -137,13 +137,16 @@ class Answer:
             close()
 
     def as_json(self) -> dict[str, Any]:
+        """`rag ask --json`'s object; reads the whole stream first (the record fills as it
+        ends)."""
+        text = self.text
         usage = self.record.as_json()
         usage["dropped_citations"] = self.dropped_citations
         for name in ("latency_ms", "ttft_ms"):
             if getattr(self, name) is not None:
                 usage[name] = getattr(self, name)
         return {
-            "answer": self.text,
+            "answer": text,
             "citations": [hit.as_json() for hit in self.citations],
             "generator": self.generator,
             "model": self.record.model,

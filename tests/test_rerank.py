@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from rag.cli.main import app
@@ -232,7 +231,7 @@ def test_off_by_default_and_read_from_the_environment():
     settings = load_settings(environ, env_file=None)
     assert (settings.rerank, settings.rerank_model, settings.rerank_candidates) == (
         "workers-ai", "@cf/baai/other-reranker", 30)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigError, match="RAG_RERANK: Input should be 'off' or 'workers-ai'"):
         load_settings({"RAG_RERANK": "local"}, env_file=None)
 
 

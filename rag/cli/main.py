@@ -1,6 +1,8 @@
-"""The `rag` command: each subcommand builds the service, calls one method and prints.
+"""The `rag` command: each subcommand opens the library, calls one method and prints.
 
-Human output goes to the terminal (answers stream as they are produced, progress on stderr);
+The library is this process's, or a running engine's when `rag ui` has the data folder open
+(`library.open_library`); the output, JSON and exit codes are the same either way. Human
+output goes to the terminal (answers stream as they are produced, progress on stderr);
 `--json` prints one JSON object on stdout and nothing else there.
 """
 
@@ -8,10 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from rag.cli.cost import cost_app
+from rag.cli.library import Library, open_library
 from rag.errors import RagError
 from rag.settings import load_settings
 from rag.types import SEARCH_MODES
@@ -26,6 +29,8 @@ from rag.types import SEARCH_MODES
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
+keys_app = typer.Typer(help="API keys for the engine's HTTP API.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -50,20 +55,19 @@ TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passa
 
 
 @contextmanager
-def service_for(collection: str | None = None):
-    """Build the service; a RagError anywhere inside becomes a one-line message and exit 2."""
-    service = None
+def library_for(collection: str | None = None) -> Iterator[Library]:
+    """The library (this process's, or a running engine's); a RagError anywhere inside
+    becomes a one-line message and exit 2."""
+    library = None
     try:
-        from rag.service import build_service  # imported here: `rag --help` stays quick
-
-        service = build_service(load_settings(collection=collection))
-        yield service
+        library = open_library(load_settings(collection=collection))
+        yield library
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None
     finally:
-        if service is not None:
-            service.close()
+        if library is not None:
+            library.close()
 
 
 def check_mode(mode: str) -> None:
@@ -75,9 +79,9 @@ def _emit_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
-def _cite(n: int, hit) -> str:
-    page = f", page {hit.page}" if hit.page else ""
-    return f"[{n}] {hit.title or Path(hit.source).name} ({hit.source}{page})"
+def _cite(n: int, hit: dict[str, Any]) -> str:
+    page = f", page {hit['page']}" if hit.get("page") else ""
+    return f"[{n}] {hit.get('title') or Path(hit['source']).name} ({hit['source']}{page})"
 
 
 @app.command()
@@ -91,32 +95,32 @@ def ingest(
 
     files = [p.resolve() for p in discover(paths)]
     show_bar = not as_json and err.is_terminal
-    with service_for(collection) as service, Progress(
+    with library_for(collection) as library, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=not show_bar, transient=True,
     ) as progress:
         task = progress.add_task("ingesting", total=len(files))
 
-        def on_file(result) -> None:
+        def on_file(result: dict[str, Any]) -> None:
             progress.advance(task)
             if not as_json:
-                colour = {"ingested": "green", "unchanged": "blue", "failed": "red"}[result.status]
-                if result.status == "failed" and result.error:
+                status, path, error = result["status"], result["path"], result["error"]
+                colour = {"ingested": "green", "unchanged": "blue", "failed": "red"}[status]
+                if status == "failed" and error:
                     # the error already names the file
-                    detail = result.error if result.path in result.error else (
-                        f"{result.path}: {result.error}")
+                    detail = error if path in error else f"{path}: {error}"
                 else:
-                    detail = f"{result.path}: {result.chunks} chunks"
-                say(detail, colour, f"{result.status:>9}")
+                    detail = f"{path}: {result['chunks']} chunks"
+                say(detail, colour, f"{status:>9}")
 
-        report = service.ingest(files, on_file)
+        report = library.ingest(files, on_file)
     if as_json:
-        _emit_json(report.as_json())
+        _emit_json(report)
     else:
-        t = report.totals()
+        t = report["totals"]
         say(f"{t['files']} files: {t['ingested']} ingested ({t['chunks']} chunks), "
-                  f"{t['unchanged']} unchanged, {t['failed']} failed")
-    raise typer.Exit(0 if report.ok else 1)
+            f"{t['unchanged']} unchanged, {t['failed']} failed")
+    raise typer.Exit(1 if report["totals"]["failed"] else 0)
 
 
 @app.command()
@@ -134,13 +138,13 @@ def search(
         check_mode(mode)
     if source and Path(source).exists():
         source = str(Path(source).resolve())
-    with service_for(collection) as service:
-        hits = service.search(query, top_k, mode, doc, source)  # type: ignore[arg-type]
+    with library_for(collection) as library:
+        hits = library.search(query, top_k, mode, doc, source)
     if as_json:
-        _emit_json({"hits": [h.as_json() for h in hits]})
+        _emit_json({"hits": hits})
         return
     for n, hit in enumerate(hits, start=1):
-        typer.echo(f"{_cite(n, hit)}  score={hit.score:.3f}\n    {hit.text[:300]}\n")
+        typer.echo(f"{_cite(n, hit)}  score={hit['score']:.3f}\n    {hit['text'][:300]}\n")
     if not hits:
         typer.echo("No matching passages.")
 
@@ -153,34 +157,34 @@ def ask(
     as_json: AsJson = False,
 ) -> None:
     """Answer QUESTION from the documents, citing the passages by number."""
-    with service_for(collection) as service:
-        answer = service.ask(question, top_k)
+    with library_for(collection) as library:
+        answer = library.ask(question, top_k)
         if as_json:
-            answer.text  # noqa: B018 - reads the whole stream
-            _emit_json(answer.as_json())
+            _emit_json(answer.summary())
             return
         for delta in answer:
             typer.echo(delta, nl=False)
         typer.echo("")
-    if answer.record.notice:
+        summary = answer.summary()
+    if summary["notice"]:
         err.print()
-        say(answer.record.notice, "dim")
-    if answer.citations:
+        say(summary["notice"], "dim")
+    if summary["citations"]:
         typer.echo("\nSources:")
-        for n, hit in enumerate(answer.citations, start=1):
+        for n, hit in enumerate(summary["citations"], start=1):
             typer.echo(f"  {_cite(n, hit)}")
 
 
 @docs_app.command("list")
 def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
     """List stored documents."""
-    with service_for(collection) as service:
-        docs = service.documents()
+    with library_for(collection) as library:
+        docs = library.documents()
     if as_json:
-        _emit_json({"documents": [asdict(d) for d in docs]})
+        _emit_json({"documents": docs})
         return
     for d in docs:
-        typer.echo(f"{d.doc_id}  {d.chunks:>5} chunks  {d.source}")
+        typer.echo(f"{d['doc_id']}  {d['chunks']:>5} chunks  {d['source']}")
     if not docs:
         typer.echo("No documents. Add some with `rag ingest PATH`.")
 
@@ -191,13 +195,31 @@ def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
     candidates = [doc_id_or_path]
     if Path(doc_id_or_path).exists():
         candidates.append(str(Path(doc_id_or_path).resolve()))
-    with service_for(collection) as service:
-        removed = [d for key in candidates for d in service.delete(key)]
+    with library_for(collection) as library:
+        removed = [d for key in candidates for d in library.delete(key)]
     if not removed:
         fail(f"no document with id or path {doc_id_or_path}")
         raise typer.Exit(1)
     for d in removed:
-        typer.echo(f"deleted {d.doc_id} ({d.chunks} chunks) {d.source}")
+        typer.echo(f"deleted {d['doc_id']} ({d['chunks']} chunks) {d['source']}")
+
+
+@keys_app.command("add")
+def keys_add(user: Annotated[str, typer.Argument(help="Who the key is for, e.g. alice.")]
+             ) -> None:
+    """Make an API key for USER: printed once, stored only as its hash in the keys file."""
+    from rag.engine.access import add_key
+
+    try:
+        settings = load_settings()
+        key = add_key(settings.resolved_api_keys_file, user)
+    except RagError as exc:
+        fail(exc)
+        raise typer.Exit(2) from None
+    typer.echo(key)
+    say(f"the key for {user} is above; it is not stored anywhere in the clear "
+        f"({settings.resolved_api_keys_file} holds its hash). A running engine reads it "
+        "when restarted.", "dim")
 
 
 @app.command("eval")
@@ -217,8 +239,8 @@ def evaluate_cmd(
     from rag.registry import make_embedder
 
     check_mode(mode)
-    settings = load_settings()
     try:
+        settings = load_settings()
         results = evaluate(make_embedder(settings), squad, [mode], limit,  # type: ignore[list-item]
                            answer_limit, settings.chunk_tokens, settings.chunk_overlap,
                            with_bm25=bm25, progress=lambda msg: say(msg, "dim"), every=every)
@@ -236,14 +258,16 @@ def evaluate_cmd(
 
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) -> None:
-    """Run the Streamlit chat app."""
-    import subprocess
+    """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
+    import os
 
     app_path = Path(__file__).resolve().parents[2] / "ui" / "app.py"
-    raise typer.Exit(subprocess.call([
+    sys.stdout.flush()
+    # the server becomes this process, so Ctrl-C and SIGTERM reach it (and stop it cleanly)
+    os.execv(sys.executable, [
         sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]))
+    ])
 
 
 app.add_typer(cost_app, name="cost", help="Workers AI cost (neurons) estimates.")

@@ -80,19 +80,20 @@ class Engine:
         """The caller a request's bearer token and address make, or the reason it is refused.
 
         The engine's own token is the `rag` command on this machine; an API key names its
-        user; with no keys configured, loopback clients are let in as `local`.
+        user; with no keys configured, loopback clients are let in as `local`, whatever token
+        they send (OpenAI's SDK always sends one).
         """
-        if token:
-            if self.address is not None and token == self.address.token:
-                return Caller("rag-cli", trusted=True)
+        if token and self.address is not None and token == self.address.token:
+            return Caller("rag-cli", trusted=True)
+        if self.keys.configured:
+            if not token:
+                raise Unauthorized("This engine needs an API key: send Authorization: Bearer "
+                                   "KEY (keys come from RAG_API_KEYS or the keys file).")
             user = self.keys.user_of(token)
             if user is None:
                 raise Unauthorized("The API key is not valid. Check the Authorization: Bearer "
                                    "header against RAG_API_KEYS or the keys file.")
             return Caller(user)
-        if self.keys.configured:
-            raise Unauthorized("This engine needs an API key: send Authorization: Bearer KEY "
-                               "(keys come from RAG_API_KEYS or the keys file).")
         if not is_loopback(client_host):
             raise Forbidden("With no API keys configured the API answers this machine only. "
                             "Set RAG_API_KEYS (or add keys with `rag keys add USER`) to let "

@@ -1,0 +1,98 @@
+"""What a `rag` command works on: the library in this process, or a running engine's.
+
+When an engine has the data folder open (`<data dir>/server.json` names a live one), the
+embedded store cannot be opened a second time, so the command goes through the engine's API
+(`remote.EngineLibrary`); otherwise it builds the service here (`LocalLibrary`). Both answer
+in the shapes `--json` prints, so each command is written once for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Protocol
+
+from rag.engine import discovery
+from rag.settings import Settings
+
+#: (the file's source, its outcome as `FileResult.as_json()`)
+OnFile = Callable[[dict[str, Any]], None]
+
+
+class AnswerStream(Protocol):
+    """An answer's text deltas; once read, `summary()` is `rag ask --json`'s object."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+class Library(Protocol):
+    where: str  # "here", or the engine's address
+
+    def ingest(self, files: list[Path], on_file: OnFile) -> dict[str, Any]: ...
+
+    def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
+               source: str | None) -> list[dict[str, Any]]: ...
+
+    def ask(self, question: str, top_k: int | None) -> AnswerStream: ...
+
+    def documents(self) -> list[dict[str, Any]]: ...
+
+    def delete(self, doc_id_or_source: str) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+def open_library(settings: Settings) -> Library:
+    """The running engine's library when there is one for this data folder, else this one."""
+    address = discovery.find(settings.data_dir)
+    if address is not None:
+        from rag.cli.remote import EngineLibrary
+
+        return EngineLibrary(address, settings.collection)
+    return LocalLibrary(settings)
+
+
+class _LocalAnswer:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.answer)
+
+    def summary(self) -> dict[str, Any]:
+        return self.answer.as_json()
+
+
+class LocalLibrary:
+    """The service, built in this process (it holds the embedded store while it runs)."""
+
+    where = "here"
+
+    def __init__(self, settings: Settings) -> None:
+        from rag.service import build_service
+
+        self.service = build_service(settings)
+
+    def ingest(self, files: list[Path], on_file: OnFile) -> dict[str, Any]:
+        report = self.service.ingest(files, lambda result: on_file(result.as_json()))
+        return report.as_json()
+
+    def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
+               source: str | None) -> list[dict[str, Any]]:
+        return [hit.as_json() for hit in
+                self.service.search(query, top_k, mode, doc_id, source)]  # type: ignore[arg-type]
+
+    def ask(self, question: str, top_k: int | None) -> AnswerStream:
+        return _LocalAnswer(self.service.ask(question, top_k))
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [asdict(d) for d in self.service.documents()]
+
+    def delete(self, doc_id_or_source: str) -> list[dict[str, Any]]:
+        return [asdict(d) for d in self.service.delete(doc_id_or_source)]
+
+    def close(self) -> None:
+        self.service.close()

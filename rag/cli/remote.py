@@ -1,0 +1,205 @@
+"""The `rag` command's library when an engine is running: its HTTP API, on this machine.
+
+The command authenticates with the engine's start token from server.json. Files are streamed
+to the engine in multipart requests (never read whole into memory here), each named by its
+full path so that it is stored under the same source as without an engine; the command then
+follows the ingest's progress and reports each file as it ends. A file the engine would refuse
+before reading (its type, emptiness, size) is reported here without being sent, exactly as
+the loaders word it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from httpx_sse import connect_sse
+
+from ingest.loaders import refusal
+from rag.cli.library import OnFile
+from rag.engine.discovery import EngineAddress
+from rag.errors import InputTooLongError, RagError, RateLimited
+
+BATCH_FILES = 64
+BATCH_BYTES = 256 * 1024 * 1024
+POLL_SECONDS = 0.2
+FINAL = ("ingested", "unchanged", "failed")
+
+
+class EngineLibrary:
+    def __init__(self, address: EngineAddress, collection: str) -> None:
+        self.where = address.url
+        self.collection = collection
+        self.client = httpx.Client(
+            base_url=address.api, headers={"Authorization": f"Bearer {address.token}"},
+            timeout=httpx.Timeout(30.0, read=600.0))
+
+    # --- the library -----------------------------------------------------------------------
+    def ingest(self, files: list[Path], on_file: OnFile) -> dict[str, Any]:
+        from ingest.pipeline import FileResult, IngestReport  # numpy: only when ingesting
+
+        results: dict[str, FileResult] = {}
+        to_send: list[tuple[Path, int]] = []
+        for path in files:
+            try:
+                size = path.stat().st_size
+            except OSError as exc:
+                refused = f"{path}: {exc.strerror or exc}"
+            else:
+                problem = refusal(path, size)
+                if problem is None:
+                    to_send.append((path, size))
+                    continue
+                refused = str(problem)
+            results[str(path)] = FileResult(str(path), "failed", error=refused)
+            on_file(results[str(path)].as_json())
+        if to_send:
+            self._ensure_collection()
+        for batch in _batches(to_send):
+            for outcome in self._ingest_batch(batch, on_file):
+                results[outcome["path"]] = FileResult(**outcome)
+        return IngestReport([results[str(p)] for p in files if str(p) in results]).as_json()
+
+    def _ingest_batch(self, batch: list[Path], on_file: OnFile) -> list[dict[str, Any]]:
+        with ExitStack() as stack:
+            parts = [("files", (str(path), stack.enter_context(open(path, "rb")),
+                                "application/octet-stream")) for path in batch]
+            job = self._request("POST", "/documents", files=parts, params={
+                "collection": self.collection, "wait": "false"})
+        told: set[str] = set()
+        while True:
+            for state in job["files"]:
+                if state["status"] in FINAL and state["source"] not in told:
+                    told.add(state["source"])
+                    on_file(_outcome(state))
+            if job["status"] != "queued" and job["status"] != "running":
+                break
+            time.sleep(POLL_SECONDS)
+            job = self._request("GET", f"/ingests/{job['id']}")
+        if job["status"] != "done":
+            raise RagError(job.get("error") or "The engine did not finish the ingest.")
+        return job["report"]["files"]
+
+    def _ensure_collection(self) -> None:
+        names = self._request("GET", "/collections")["collections"]
+        if self.collection not in names:
+            self._request("POST", "/collections", json={"name": self.collection})
+
+    def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
+               source: str | None) -> list[dict[str, Any]]:
+        body = {"query": query, "top_k": top_k, "mode": mode, "doc_id": doc_id,
+                "source": source, "collection": self.collection}
+        return self._request("POST", "/search", json=body)["hits"]
+
+    def ask(self, question: str, top_k: int | None) -> _EngineAnswer:
+        return _EngineAnswer(self, {"question": question, "top_k": top_k,
+                                    "collection": self.collection, "stream": True})
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/documents",
+                             params={"collection": self.collection})["documents"]
+
+    def delete(self, doc_id_or_source: str) -> list[dict[str, Any]]:
+        response = self._send("DELETE", f"/documents/{quote(doc_id_or_source, safe='')}",
+                              params={"collection": self.collection})
+        if response.status_code == 404:
+            return []
+        return _checked(response)["deleted"]
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- the wire --------------------------------------------------------------------------
+    def _request(self, method: str, url: str, **options: Any) -> dict[str, Any]:
+        return _checked(self._send(method, url, **options))
+
+    def _send(self, method: str, url: str, **options: Any) -> httpx.Response:
+        try:
+            return self.client.request(method, url, **options)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.where, exc) from exc
+
+
+class _EngineAnswer:
+    """The answer's `token` events as they arrive; its `citations` and `done` events make
+    the summary."""
+
+    def __init__(self, library: EngineLibrary, body: dict[str, Any]) -> None:
+        self.library, self.body = library, body
+        self.parts: list[str] = []
+        self.events: dict[str, dict[str, Any]] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            with connect_sse(self.library.client, "POST", "/ask", json=self.body) as source:
+                if source.response.status_code >= 400:
+                    source.response.read()
+                    _checked(source.response)
+                for event in source.iter_sse():
+                    data = event.json()
+                    if event.event == "token":
+                        self.parts.append(data["text"])
+                        yield data["text"]
+                    elif event.event == "error":
+                        raise _error(data["code"], data["message"])
+                    else:
+                        self.events[event.event] = data
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.library.where, exc) from exc
+
+    def summary(self) -> dict[str, Any]:
+        if "done" not in self.events:
+            for _ in self:
+                pass
+        done, citations = self.events["done"], self.events.get("citations", {})
+        return {"answer": "".join(self.parts), "citations": citations.get("citations", []),
+                "generator": done["generator"], "model": done["model"], "usage": done["usage"],
+                "cached": done["cached"], "notice": done["notice"],
+                "cited": citations.get("cited", []), "query": done.get("query", "")}
+
+
+def _batches(files: list[tuple[Path, int]]) -> Iterator[list[Path]]:
+    batch: list[Path] = []
+    held = 0
+    for path, size in files:
+        if batch and (len(batch) >= BATCH_FILES or held + size > BATCH_BYTES):
+            yield batch
+            batch, held = [], 0
+        batch.append(path)
+        held += size
+    if batch:
+        yield batch
+
+
+def _outcome(state: dict[str, Any]) -> dict[str, Any]:
+    return {"path": state["source"], "status": state["status"], "doc_id": state["doc_id"],
+            "chunks": state["chunks"] or 0, "error": state["error"]}
+
+
+def _checked(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code < 400:
+        return response.json()
+    try:
+        error = response.json()["error"]
+        code, message = error["code"], error["message"]
+    except (ValueError, KeyError, TypeError):
+        code, message = "internal_error", f"The engine answered HTTP {response.status_code}."
+    raise _error(code, message, response.headers.get("retry-after"))
+
+
+def _error(code: str, message: str, retry_after: str | None = None) -> RagError:
+    if code == "rate_limited":
+        return RateLimited(message, float(retry_after or 60))
+    if code == "input_too_long":
+        return InputTooLongError(message)
+    return RagError(message)
+
+
+def _unreachable(where: str, exc: httpx.HTTPError) -> RagError:
+    return RagError(f"The engine at {where} stopped answering ({type(exc).__name__}). Is "
+                    "`rag ui` still running? If it was stopped, run the command again.")

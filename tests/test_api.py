@@ -1,0 +1,340 @@
+"""The HTTP API in-process through httpx.ASGITransport: every route, its JSON (the `rag`
+command's --json), its errors, who may call, rate limits, progress and metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+
+from rag.engine import discovery
+from rag.engine.access import add_key
+from rag.engine.api.app import create_api, metrics_endpoint
+from rag.engine.engine import Engine
+from tests.conftest import fresh_settings
+from tests.pdfgen import filler, make_pdf
+
+pytestmark = pytest.mark.anyio
+SUN = "Tomatoes need at least eight hours of direct sunlight each day."
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def open_engine(tmp_path: Path, model_dir: Path, embedder):
+    """Engines as the app server opens them, each with its own data folder."""
+    engines: list[Engine] = []
+
+    def make(**values: object) -> Engine:
+        settings = fresh_settings(tmp_path / f"engine{len(engines)}", model_dir, **values)
+        engine = Engine.open(settings, embedder=embedder)
+        engine.announce("http://127.0.0.1:9")  # server.json, and /metrics serves it
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+@pytest.fixture
+def engine(open_engine) -> Engine:
+    return open_engine()
+
+
+def server(engine: Engine) -> Starlette:
+    """The routes the app server mounts beside the chat."""
+    return Starlette(routes=[Mount("/api", app=create_api(engine)),
+                             Route("/metrics", metrics_endpoint)])
+
+
+def client(engine: Engine, host: str = "127.0.0.1", key: str | None = None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    transport = httpx.ASGITransport(app=server(engine), client=(host, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://engine.test/api/v1",
+                             headers=headers)
+
+
+@pytest.fixture
+async def api(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    async with client(engine) as c:
+        yield c
+
+
+def guide() -> bytes:
+    return make_pdf([filler("Plants need light and water."), f"{SUN}\nWater them in the morning."],
+                    title="Greenhouse guide")
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert body["error"]["message"]
+    return response.status_code, body["error"]["code"]
+
+
+async def upload(api: httpx.AsyncClient, *files: tuple[str, bytes], **params: str
+                 ) -> httpx.Response:
+    return await api.post("/documents", params=params,
+                          files=[("files", (name, data)) for name, data in files])
+
+
+# --- the library ------------------------------------------------------------------------------
+
+async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine: Engine) -> None:
+    response = await upload(api, ("guide.pdf", guide()), ("notes.md", b"# Notes\n\nThe key "
+                                                           b"is under the blue pot."))
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["totals"] == {"files": 2, "ingested": 2, "unchanged": 0, "failed": 0,
+                                "chunks": report["totals"]["chunks"]}
+    assert [f["path"] for f in report["files"]] == ["upload:guide.pdf", "upload:notes.md"]
+    assert set(report["files"][0]) == {"path", "status", "doc_id", "chunks", "error"}
+
+    docs = (await api.get("/documents")).json()["documents"]
+    assert {d["source"] for d in docs} == {"upload:guide.pdf", "upload:notes.md"}
+    assert set(docs[0]) == {"doc_id", "source", "title", "chunks", "media_type"}
+
+    hits = (await api.post("/search", json={"query": "how much sun for tomatoes",
+                                            "top_k": 2})).json()["hits"]
+    assert hits[0]["source"] == "upload:guide.pdf" and hits[0]["page"] == 2
+
+    answer = (await api.post("/ask", json={"question": "How much sunlight do tomatoes need?"}
+                             )).json()
+    assert "eight hours" in answer["answer"] and 1 in answer["cited"]
+    assert answer["citations"][0]["page"] == 2 and answer["generator"] == "extractive"
+    assert set(answer) == {"answer", "citations", "generator", "model", "usage", "cached",
+                           "notice", "cited", "query"}
+    # the upload is kept so that the page viewer can draw it
+    pdf_id = next(d["doc_id"] for d in docs if d["source"] == "upload:guide.pdf")
+    assert (engine.settings.data_dir / "uploads" / f"{pdf_id}.pdf").exists()
+
+    deleted = (await api.delete(f"/documents/{pdf_id}")).json()["deleted"]
+    assert [d["doc_id"] for d in deleted] == [pdf_id]
+    assert error_of(await api.delete(f"/documents/{pdf_id}")) == (404, "not_found")
+    assert [d["source"] for d in (await api.get("/documents")).json()["documents"]] == [
+        "upload:notes.md"]
+
+
+async def test_the_answer_streams_as_server_sent_events(api: httpx.AsyncClient) -> None:
+    await upload(api, ("guide.pdf", guide()))
+    events: list[tuple[str, dict]] = []
+    async with api.stream("POST", "/ask", json={"question": "How much sunlight do tomatoes "
+                                                            "need?", "stream": True}) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        async for line in r.aiter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line.removeprefix("data: "))))
+    kinds = [k for k, _ in events]
+    assert kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"token"}
+    text = "".join(data["text"] for k, data in events if k == "token")
+    assert SUN in text and "[1]" in text
+    assert events[-2][1]["citations"][0]["source"] == "upload:guide.pdf"
+    assert events[-1][1]["generator"] == "extractive" and events[-1][1]["cached"] is False
+
+
+async def test_collections_scope_every_route(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/collections")).json() == {"collections": ["docs"]}
+    assert (await api.post("/collections", json={"name": "manuals"})).status_code == 201
+    assert error_of(await api.post("/collections", json={"name": "manuals"})) == (
+        409, "conflict")
+    assert error_of(await api.post("/collections", json={"name": "../x"})) == (
+        400, "bad_request")
+    await upload(api, ("guide.pdf", guide()), collection="manuals")
+    assert (await api.get("/documents")).json()["documents"] == []
+    assert len((await api.get("/documents", params={"collection": "manuals"})).json()[
+        "documents"]) == 1
+    hits = (await api.post("/search", json={"query": "tomatoes", "collection": "manuals"}
+                           )).json()["hits"]
+    assert hits and hits[0]["source"] == "upload:guide.pdf"
+    assert (await api.delete("/collections/manuals")).json() == {"deleted": "manuals"}
+    assert error_of(await api.get("/documents", params={"collection": "manuals"})) == (
+        404, "not_found")
+
+
+async def test_an_ingest_reports_progress_within_a_file(api: httpx.AsyncClient) -> None:
+    pages = [filler(f"Chapter {n} is about greenhouse number {n}.", 2500) for n in range(1, 9)]
+    accepted = await upload(api, ("big.pdf", make_pdf(pages)), wait="false")
+    assert accepted.status_code == 202
+    job_id = accepted.json()["id"]
+    seen = []
+    while True:
+        job = (await api.get(f"/ingests/{job_id}")).json()
+        seen.append(job["files"][0])
+        if job["status"] != "queued" and job["status"] != "running":
+            break
+    assert job["status"] == "done" and job["report"]["totals"]["ingested"] == 1
+    final = seen[-1]
+    assert final["status"] == "ingested" and final["pages"] == 8
+    assert final["chunks_written"] == final["chunks"] > 8
+    partial = [s for s in seen if s["status"] == "embedding"]
+    assert partial and all(s["chunks_written"] <= s["chunks"] for s in partial)
+    assert error_of(await api.get("/ingests/nope")) == (404, "not_found")
+
+
+async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
+    await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."))
+    health = (await api.get("/health")).json()
+    assert health == {"status": "ok", "collection": "docs", "documents": 1,
+                      "embedder": "local:all-MiniLM-L6-v2-int8", "generator": "extractive",
+                      "collections": ["docs"]}
+
+
+# --- bad input: the right code, and nothing stored --------------------------------------------
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), [
+    ("POST", "/search", b"{not json", (400, "bad_request")),
+    ("POST", "/ask", b'{"question": "x", "stream": tru', (400, "bad_request")),
+    ("POST", "/search", {"top_k": 3}, (400, "bad_request")),  # no query
+    ("POST", "/ask", {}, (400, "bad_request")),  # no question
+    ("POST", "/search", {"query": "tomatoes", "top_k": -1}, (400, "bad_request")),
+    ("POST", "/ask", {"question": "tomatoes", "top_k": 10_000}, (400, "bad_request")),
+    ("POST", "/search", {"query": "tomatoes", "mode": "fuzzy"}, (400, "bad_request")),
+    ("POST", "/ask", {"question": "tomatoes", "collection": "nope"}, (404, "not_found")),
+    ("POST", "/search", {"query": "tomatoes", "collection": "nope"}, (404, "not_found")),
+    ("GET", "/documents?collection=nope", None, (404, "not_found")),
+    ("DELETE", "/collections/docs", None, (400, "bad_request")),
+    ("POST", "/chat/completions", {"model": "nope", "messages": [
+        {"role": "user", "content": "hi"}]}, (404, "not_found")),
+    ("POST", "/chat/completions", {"model": "docs", "messages": []}, (400, "bad_request")),
+    ("GET", "/no/such/route", None, (404, "not_found")),
+    ("POST", "/health", None, (405, "method_not_allowed")),
+    ("POST", "/search", {"query": "why " * 400}, (400, "input_too_long")),
+])
+async def test_bad_requests_get_their_code(api: httpx.AsyncClient, engine: Engine, method: str,
+                                           path: str, body: object,
+                                           expected: tuple[int, str]) -> None:
+    content = body if isinstance(body, bytes) else (
+        None if body is None else json.dumps(body).encode())
+    response = await api.request(method, path, content=content,
+                                 headers={"content-type": "application/json"})
+    assert error_of(response) == expected
+    assert engine.workspace.service.store.size() == 0
+
+
+async def test_refused_uploads_store_nothing(open_engine) -> None:
+    engine = open_engine(upload_max_mb=1)
+    async with client(engine) as api:
+        over = await upload(api, ("guide.pdf", guide()), ("big.txt", b"word " * 300_000))
+        assert error_of(over) == (413, "too_large") and "RAG_UPLOAD_MAX_MB" in over.text
+        assert error_of(await upload(api, ("empty.md", b""))) == (400, "bad_request")
+        assert error_of(await upload(api, ("tool.exe", b"MZ\x90\x00"))) == (
+            415, "unsupported_type")
+        assert error_of(await api.post("/documents", json={"files": []})) == (
+            400, "bad_request")
+        assert error_of(await upload(api, ("guide.pdf", guide()), collection="nope")) == (
+            404, "not_found")
+    assert engine.workspace.service.store.size() == 0
+    spool = engine.settings.data_dir / "incoming"
+    assert not spool.exists() or not any(spool.iterdir())  # no spooled copy left behind
+
+
+async def test_a_damaged_file_fails_alone_in_the_report(api: httpx.AsyncClient) -> None:
+    report = (await upload(api, ("bad.pdf", b"%PDF-1.5\nnot really a pdf"),
+                           ("guide.pdf", guide()))).json()
+    assert [f["status"] for f in report["files"]] == ["failed", "ingested"]
+    assert report["files"][0]["error"].startswith("bad.pdf: ")
+
+
+# --- who may call -----------------------------------------------------------------------------
+
+async def test_without_keys_only_this_machine_may_call(engine: Engine) -> None:
+    async with client(engine, host="10.0.0.7") as outside:
+        response = await outside.get("/health")
+        assert error_of(response) == (403, "forbidden") and "RAG_API_KEYS" in response.text
+        assert error_of(await upload(outside, ("guide.pdf", guide()))) == (403, "forbidden")
+    async with client(engine, host="::ffff:127.0.0.1") as mapped:  # IPv4 on a dual stack
+        assert (await mapped.get("/health")).status_code == 200
+    assert engine.workspace.service.store.size() == 0
+
+
+async def test_keys_name_their_users_and_are_never_logged(open_engine, tmp_path: Path,
+                                                          caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    keys_file = tmp_path / "keys"
+    hashed = add_key(keys_file, "bob")
+    assert hashed not in keys_file.read_text() and "bob sha256:" in keys_file.read_text()
+    engine = open_engine(api_keys="alice:alice-secret-key-1", api_keys_file=keys_file)
+    async with client(engine, host="10.0.0.7", key="alice-secret-key-1") as alice:
+        assert (await alice.get("/health")).status_code == 200
+        await alice.post("/ask", json={"question": "anything?"})
+    async with client(engine, host="10.0.0.8", key=hashed) as bob:
+        assert (await bob.get("/collections")).status_code == 200
+    async with client(engine, host="127.0.0.1") as nobody:  # keys set: loopback needs one too
+        assert error_of(await nobody.get("/health")) == (401, "unauthorized")
+    async with client(engine, host="10.0.0.7", key="wrong") as wrong:
+        assert error_of(await wrong.get("/health")) == (401, "unauthorized")
+    metrics = engine.workspace.metrics
+    assert metrics.summary(since=0, user="alice").requests == 1  # the question is alice's
+    assert metrics.summary(since=0).requests == 1
+    logged = caplog.text + (engine.settings.resolved_log_file.read_text()
+                            if engine.settings.resolved_log_file.exists() else "")
+    assert "alice-secret-key-1" not in logged and hashed not in logged
+
+
+async def test_the_rate_limit_answers_429_with_retry_after(open_engine) -> None:
+    engine = open_engine(rate_limit_per_minute=2)
+    async with client(engine) as api:
+        for _ in range(2):
+            assert (await api.post("/search", json={"query": "tomatoes"})).status_code == 200
+        limited = await api.post("/ask", json={"question": "tomatoes?"})
+        assert error_of(limited) == (429, "rate_limited")
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert (await api.get("/documents")).status_code == 200  # only questions count
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+async def test_metrics_are_prometheus_text(api: httpx.AsyncClient) -> None:
+    await upload(api, ("guide.pdf", guide()))
+    await api.post("/ask", json={"question": "How much sunlight do tomatoes need?"})
+    await api.post("/ask", json={"question": "How much sunlight do tomatoes need?"})  # cached
+    await api.post("/search", json={"query": "x", "collection": "nope"})
+    text = (await api.get("http://engine.test/metrics")).text
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+
+    def value(name: str, **labels: str) -> float:
+        return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    assert value("rag_http_requests_total", route="/api/v1/ask", method="POST",
+                 status="200") == 2
+    assert value("rag_errors_total", code="not_found") == 1
+    assert value("rag_answers_total", generator="extractive", outcome="ok") == 2
+    assert value("rag_answer_cache_hits_total") == 1  # the same question, asked again
+    assert value("rag_ingested_documents_total") == 1
+    assert value("rag_ingested_files_total", status="ingested") == 1
+    assert value("rag_ingested_chunks_total") >= 2
+    assert value("rag_answer_first_token_seconds_count") == 2
+
+
+# --- the engine announces itself ---------------------------------------------------------------
+
+def test_server_json_is_private_and_removed_at_exit(open_engine) -> None:
+    engine = open_engine()
+    path = engine.settings.data_dir / discovery.FILE_NAME
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert discovery.find(engine.settings.data_dir) == engine.address
+    engine.close()
+    assert not path.exists()
+
+
+def test_a_stale_server_json_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / discovery.FILE_NAME).write_text(json.dumps(
+        {"url": "http://127.0.0.1:1", "token": "t", "pid": 2**22 + 17}))
+    assert discovery.find(tmp_path) is None
+    (tmp_path / discovery.FILE_NAME).write_text("{not json")
+    assert discovery.find(tmp_path) is None

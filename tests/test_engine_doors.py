@@ -1,0 +1,253 @@
+"""The engine's doors over real HTTP on loopback: the official `openai` SDK, the `rag` command
+going through a running engine, limits shared in a real Redis, and an engine that keeps
+answering during an ingest and stops one cleanly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from typer.testing import CliRunner
+
+from rag.cli.main import app as cli
+from rag.engine.access import RateLimits
+from rag.engine.api.app import create_api, metrics_endpoint
+from rag.engine.engine import Engine
+from rag.errors import IngestCancelled
+from tests.conftest import fresh_settings
+from tests.pdfgen import filler, make_pdf
+from tests.workers_ai_server import ServerThread
+
+SUN = "Tomatoes need at least eight hours of direct sunlight each day."
+
+
+def guide() -> bytes:
+    return make_pdf([filler("Plants need light and water."), f"{SUN}\nWater them in the morning."],
+                    title="Greenhouse guide")
+
+
+def big_pdf(pages: int = 30) -> bytes:
+    return make_pdf([filler(f"Section {n} describes the valves of pump model {n}.", 3000)
+                     for n in range(1, pages + 1)], title="Pump manual")
+
+
+@pytest.fixture
+def served(tmp_path: Path, model_dir: Path, embedder):
+    """An engine served over real HTTP on 127.0.0.1, announced in its data folder."""
+    started: list[tuple[Engine, ServerThread]] = []
+
+    def start(**values: object) -> tuple[Engine, str]:
+        settings = fresh_settings(tmp_path / f"engine{len(started)}", model_dir, **values)
+        engine = Engine.open(settings, embedder=embedder)
+        thread = ServerThread(Starlette(routes=[Mount("/api", app=create_api(engine)),
+                                                Route("/metrics", metrics_endpoint)]))
+        url = thread.start()
+        engine.announce(url)
+        started.append((engine, thread))
+        return engine, url
+
+    yield start
+    for engine, thread in started:
+        thread.stop()
+        engine.close()
+
+
+# --- OpenAI-compatible chat, with the official SDK ---------------------------------------------
+
+def test_the_openai_sdk_chats_with_the_documents(served) -> None:
+    engine, url = served()
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    assert [m.id for m in sdk.models.list()] == ["docs"]
+
+    question = [{"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "How much sunlight do tomatoes need?"}]
+    completion = sdk.chat.completions.create(model="docs", messages=question)
+    text = completion.choices[0].message.content
+    assert SUN in text and "[1]" in text and completion.choices[0].finish_reason == "stop"
+    citations = completion.model_extra["citations"]
+    assert citations[0]["source"] == "upload:guide.pdf" and citations[0]["page"] == 2
+
+    chunks = list(sdk.chat.completions.create(model="docs", messages=question, stream=True))
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert streamed == text  # the second time from the answer cache, word by word
+    assert len(chunks) > 3 and chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"][0]["page"] == 2
+    assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
+
+    with pytest.raises(openai.NotFoundError):
+        sdk.chat.completions.create(model="no-such-collection", messages=question)
+
+
+# --- the `rag` command goes through a running engine ------------------------------------------
+
+def corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "kettle.md").write_text("# Kettle manual\n\nDescale the kettle every month with "
+                                      "white vinegar. Never immerse the base in water.")
+    (folder / "guide.pdf").write_bytes(guide())
+    (folder / "bad.pdf").write_bytes(b"%PDF-1.5\nnot really a pdf")
+    (folder / "empty.txt").write_text("")
+    return folder
+
+
+def rag(data_dir: Path, *args: str):
+    return CliRunner().invoke(cli, list(args), env={"RAG_DATA_DIR": str(data_dir)},
+                              catch_exceptions=False)
+
+
+def test_commands_work_while_the_engine_runs(served, tmp_path: Path, env) -> None:
+    engine, _ = served()
+    folder = corpus(tmp_path / "docs")
+    local_dir = tmp_path / "alone"  # the same commands with no engine, for comparison
+
+    through = rag(engine.settings.data_dir, "ingest", str(folder), "--json")
+    alone = rag(local_dir, "ingest", str(folder), "--json")
+    assert through.exit_code == alone.exit_code == 1  # bad.pdf and empty.txt failed
+    assert json.loads(through.stdout) == json.loads(alone.stdout)
+    stored = {d.source for d in engine.workspace.service.documents()}
+    assert stored == {str(folder / "kettle.md"), str(folder / "guide.pdf")}
+
+    again = rag(engine.settings.data_dir, "ingest", str(folder))
+    assert again.exit_code == 1 and "0 ingested" in again.stderr and "2 unchanged" in again.stderr
+
+    for args in (["search", "tyre or kettle descaling", "--json", "--top-k", "2"],
+                 ["ask", "How often should I descale the kettle?", "--json"],
+                 ["docs", "list", "--json"]):
+        remote = json.loads(rag(engine.settings.data_dir, *args).stdout)
+        local = json.loads(rag(local_dir, *args).stdout)
+        if "hits" in remote:  # point ids and fused scores are the store's own
+            assert [(h["source"], h["page"], h["text"]) for h in remote["hits"]] == [
+                (h["source"], h["page"], h["text"]) for h in local["hits"]]
+        elif "answer" in remote:
+            assert remote["answer"] == local["answer"] and remote["cited"] == local["cited"]
+        else:
+            assert remote == local
+
+    printed = rag(engine.settings.data_dir, "ask", "How often should I descale the kettle?")
+    assert printed.exit_code == 0 and "white vinegar" in printed.stdout
+    assert "Sources:" in printed.stdout and "Extractive answer" in printed.stderr
+
+    deleted = rag(engine.settings.data_dir, "docs", "delete", str(folder / "kettle.md"))
+    assert deleted.exit_code == 0 and "deleted" in deleted.stdout
+    missing = rag(engine.settings.data_dir, "docs", "delete", "no-such-doc")
+    assert missing.exit_code == 1 and "no document with id or path" in missing.stderr
+
+
+def test_a_refused_question_is_one_line_and_exit_2(served) -> None:
+    engine, _ = served(rate_limit_per_minute=1)
+    assert rag(engine.settings.data_dir, "search", "kettle").exit_code == 0
+    limited = rag(engine.settings.data_dir, "search", "kettle")
+    assert limited.exit_code == 2
+    assert limited.stderr.strip().startswith("error: You have asked 1 questions")
+
+
+# --- questions during an ingest, and a clean stop ---------------------------------------------
+
+def test_questions_are_answered_while_a_large_ingest_runs(served) -> None:
+    engine, url = served()
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    with httpx.Client(base_url=f"{url}/api/v1", timeout=120) as api:
+        job = api.post("/documents", params={"wait": "false"},
+                       files=[("files", ("pump.pdf", big_pdf()))]).json()
+        answer = api.post("/ask", json={"question": "How much sunlight do tomatoes need?"}
+                          ).json()
+        running = api.get(f"/ingests/{job['id']}").json()["status"]
+        assert SUN in answer["answer"]
+        assert running in ("queued", "running")  # answered before the ingest ended
+        assert engine.jobs.wait(job["id"], timeout=300).status == "done"
+
+
+def test_stopping_the_engine_leaves_nothing_half_written(served, tmp_path: Path, model_dir,
+                                                         embedder) -> None:
+    engine, url = served()
+    with httpx.Client(base_url=f"{url}/api/v1", timeout=60) as api:
+        job = api.post("/documents", params={"wait": "false"},
+                       files=[("files", ("pump.pdf", big_pdf(60)))]).json()
+        deadline = time.monotonic() + 120
+        while (api.get(f"/ingests/{job['id']}").json()["files"][0]["chunks_written"] == 0
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+    engine.close()  # what SIGTERM does to the app server: mid-ingest
+    stopped = engine.jobs.get(job["id"])
+    assert stopped.status == "cancelled" and "stopped" in stopped.error
+    assert stopped.states[0].status == "failed"
+
+    reopened = Engine.open(engine.settings, embedder=embedder)
+    try:
+        service = reopened.workspace.service
+        assert service.documents() == [] and service.store.size() == 0
+        with pytest.raises(IngestCancelled):
+            engine.jobs.submit("docs", [], user="late")
+    finally:
+        reopened.close()
+
+
+# --- limits shared by several engines, in Redis ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server; scripts/test.sh "
+                    "installs it as root)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                "--dir", str(folder), "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_replicas_share_one_limit_in_redis(redis_url: str) -> None:
+    user = f"alice-{time.time_ns()}"
+    first, second = RateLimits(3, redis_url), RateLimits(3, redis_url)
+    assert [first.admit(user), second.admit(user), first.admit(user)] == [0, 0, 0]
+    assert 0 < second.admit(user) <= 60  # the fourth question, on another replica
+    assert first.admit(f"bob-{time.time_ns()}") == 0
+
+
+def test_the_api_rate_limit_lives_in_redis(served, redis_url: str) -> None:
+    key = f"carol-key-{time.time_ns()}"  # the same user on two replicas
+    shared = {"rate_limit_per_minute": 2, "redis_url": redis_url, "api_keys": f"carol:{key}"}
+    (_, first), (_, second) = served(**shared), served(**shared)
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def search(url: str) -> httpx.Response:
+        return httpx.post(f"{url}/api/v1/search", json={"query": "x"}, headers=headers)
+
+    assert [search(first).status_code, search(second).status_code] == [200, 200]
+    third = search(first)
+    assert third.status_code == 429 and third.json()["error"]["code"] == "rate_limited"
+
+
+def test_a_redis_outage_does_not_stop_questions(caplog) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    limits = RateLimits(1, f"redis://127.0.0.1:{port}/0")
+    assert limits.admit("dave") == 0 and limits.admit("dave") == 0
+    assert "rate limits unavailable" in caplog.text
+

@@ -1,0 +1,102 @@
+"""Three doors on one engine, as a team uses them: `rag ui` runs as a real process; `rag
+ingest` and `rag ask` run as separate processes while it is up and go through its API; the
+documents show through GET /api/v1/documents and in the chat, in a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ROOT, free_port
+from tests.e2e.test_browser import ask, assistant_messages, sidebar, wait_idle
+from tests.pdfgen import filler, make_pdf
+
+pytestmark = pytest.mark.e2e
+PUMP = "Bleed the air from the pump through the valve on its left side before the first start."
+
+
+def rag(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def engine_process(chromium: str, model_dir: Path, tmp_path: Path):
+    """`rag ui` on 127.0.0.1 with its own data folder; stopped with SIGTERM at the end."""
+    data_dir = tmp_path / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.upper().startswith(("RAG_", "CLOUDFLARE_", "OPENAI_"))}
+    env.update({"RAG_DATA_DIR": str(data_dir), "RAG_MODEL_DIR": str(model_dir),
+                "PYTHONUNBUFFERED": "1"})
+    log = tmp_path / "engine.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag", "ui", "--port", str(port)], cwd=tmp_path, env=env,
+            stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while not (data_dir / "server.json").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the engine did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield url, env, process, data_dir
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def browser_page(browser_context, output_dir: Path):
+    page = browser_context.new_page()
+    try:
+        yield page
+    finally:
+        page.screenshot(path=str(output_dir / "zz-last.png"), full_page=True)
+        page.close()
+
+
+def test_the_cli_and_the_chat_share_a_running_engine(engine_process, browser_page,
+                                                     tmp_path: Path, output_dir: Path) -> None:
+    page = browser_page
+    url, env, process, data_dir = engine_process
+    docs = tmp_path / "manuals"
+    docs.mkdir()
+    (docs / "pump.pdf").write_bytes(make_pdf([filler("The pump is made of cast iron."), PUMP],
+                                             title="Pump manual"))
+    (docs / "notes.md").write_text("# Notes\n\nThe spare fuses are in the blue drawer.")
+
+    ingested = rag(env, "ingest", str(docs), "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["totals"]["ingested"] == 2
+    listed = httpx.get(f"{url}/api/v1/documents").json()["documents"]
+    assert sorted(d["source"] for d in listed) == [str(docs / "notes.md"), str(docs / "pump.pdf")]
+
+    answered = rag(env, "ask", "How do I bleed the air from the pump?")
+    assert answered.returncode == 0, answered.stderr
+    assert PUMP in answered.stdout and "page 2" in answered.stdout
+    health = httpx.get(f"{url}/api/v1/health").json()
+    assert health["documents"] == 2  # the engine holds them; the commands opened no store
+
+    page.goto(url)
+    page.get_by_test_id("stChatInput").wait_for()
+    wait_idle(page)
+    sidebar(page).get_by_text("Pump manual").wait_for()  # ingested from the command line
+    ask(page, "Where are the spare fuses?")
+    assistant_messages(page).last.get_by_text(
+        "The spare fuses are in the blue drawer.", exact=False).wait_for()
+    page.screenshot(path=str(output_dir / "01-chat.png"))
+
+    process.send_signal(signal.SIGTERM)  # a clean stop withdraws the announcement
+    assert process.wait(timeout=30) == 0 or process.returncode in (-signal.SIGTERM, 143)
+    assert not (data_dir / "server.json").exists()
+    alone = rag(env, "docs", "list", "--json")  # the store is free again, opened here
+    assert alone.returncode == 0 and len(json.loads(alone.stdout)["documents"]) == 2

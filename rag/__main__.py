@@ -41,6 +41,12 @@ def main() -> None:
     # registered before the command imports anything, so it runs after every other handler
     # (multiprocessing's join of the parse worker, logging's flush)
     atexit.register(leave_without_teardown)
+    from rag.cli.quick import answer_quickly
+
+    quick = answer_quickly(sys.argv[1:])  # a question to a running engine needs no more
+    if quick is not None:
+        status = quick
+        return
     from rag.cli.main import app
 
     try:

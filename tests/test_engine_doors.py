@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from typer.testing import CliRunner
 
+from rag.cli import quick
 from rag.cli.main import app as cli
 from rag.engine.access import RateLimits
 from rag.engine.api.app import create_api, metrics_endpoint
@@ -141,6 +142,35 @@ def test_commands_work_while_the_engine_runs(served, tmp_path: Path, env) -> Non
     assert deleted.exit_code == 0 and "deleted" in deleted.stdout
     missing = rag(engine.settings.data_dir, "docs", "delete", "no-such-doc")
     assert missing.exit_code == 1 and "no document with id or path" in missing.stderr
+
+
+def test_a_quick_question_prints_what_the_full_command_prints(served, capsys,
+                                                              monkeypatch) -> None:
+    """`python -m rag ask` asks a running engine without loading the command's framework; its
+    output is the full command's, to the byte."""
+    engine, _ = served()
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    data_dir = engine.settings.data_dir
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+    question = "How much sunlight do tomatoes need?"
+    assert quick.answer_quickly(["ask", question]) == 0
+    fast = capsys.readouterr()
+    full = rag(data_dir, "ask", question)
+    assert fast.out == full.stdout and fast.err.strip() == full.stderr.strip()
+    assert SUN in fast.out
+    assert quick.answer_quickly(["ask", question, "--top-k", "1", "--json"]) == 0
+    fast_json = json.loads(capsys.readouterr().out)
+    full_json = json.loads(rag(data_dir, "ask", question, "--top-k", "1", "--json").stdout)
+    for summary in (fast_json, full_json):  # timings differ from one answer to the next
+        for volatile in ("latency_ms", "ttft_ms"):
+            summary["usage"].pop(volatile)
+        summary.pop("cached")
+    assert fast_json == full_json and len(fast_json["citations"]) == 1
+    for other in (["search", question], ["ask", "--verbose", question], ["ask"],
+                  ["ask", question, "--top-k", "0"]):
+        assert quick.answer_quickly(other) is None  # the full command takes it
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir / "elsewhere"))
+    assert quick.answer_quickly(["ask", question]) is None  # no engine: the full command
 
 
 def test_a_refused_question_is_one_line_and_exit_2(served) -> None:

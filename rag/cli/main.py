@@ -22,6 +22,7 @@ from rich.text import Text
 
 from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
+from rag.cli.output import cite, sources_block
 from rag.errors import RagError
 from rag.settings import load_settings
 from rag.types import SEARCH_MODES
@@ -77,11 +78,6 @@ def check_mode(mode: str) -> None:
 
 def _emit_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-
-def _cite(n: int, hit: dict[str, Any]) -> str:
-    page = f", page {hit['page']}" if hit.get("page") else ""
-    return f"[{n}] {hit.get('title') or Path(hit['source']).name} ({hit['source']}{page})"
 
 
 @app.command()
@@ -144,7 +140,7 @@ def search(
         _emit_json({"hits": hits})
         return
     for n, hit in enumerate(hits, start=1):
-        typer.echo(f"{_cite(n, hit)}  score={hit['score']:.3f}\n    {hit['text'][:300]}\n")
+        typer.echo(f"{cite(n, hit)}  score={hit['score']:.3f}\n    {hit['text'][:300]}\n")
     if not hits:
         typer.echo("No matching passages.")
 
@@ -170,9 +166,7 @@ def ask(
         err.print()
         say(summary["notice"], "dim")
     if summary["citations"]:
-        typer.echo("\nSources:")
-        for n, hit in enumerate(summary["citations"], start=1):
-            typer.echo(f"  {_cite(n, hit)}")
+        typer.echo(sources_block(summary["citations"]), nl=False)
 
 
 @docs_app.command("list")

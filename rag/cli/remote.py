@@ -18,12 +18,12 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from httpx_sse import connect_sse
 
 from ingest.loaders import refusal
 from rag.cli.library import OnFile
+from rag.cli.quick import EngineAnswer, error_from
 from rag.engine.discovery import EngineAddress
-from rag.errors import InputTooLongError, RagError, RateLimited
+from rag.errors import RagError
 
 BATCH_FILES = 64
 BATCH_BYTES = 256 * 1024 * 1024
@@ -33,6 +33,7 @@ FINAL = ("ingested", "unchanged", "failed")
 
 class EngineLibrary:
     def __init__(self, address: EngineAddress, collection: str) -> None:
+        self.address = address
         self.where = address.url
         self.collection = collection
         self.client = httpx.Client(
@@ -96,9 +97,9 @@ class EngineLibrary:
                 "source": source, "collection": self.collection}
         return self._request("POST", "/search", json=body)["hits"]
 
-    def ask(self, question: str, top_k: int | None) -> _EngineAnswer:
-        return _EngineAnswer(self, {"question": question, "top_k": top_k,
-                                    "collection": self.collection, "stream": True})
+    def ask(self, question: str, top_k: int | None) -> EngineAnswer:
+        return EngineAnswer(self.address, {"question": question, "top_k": top_k,
+                                           "collection": self.collection, "stream": True})
 
     def documents(self) -> list[dict[str, Any]]:
         return self._request("GET", "/documents",
@@ -123,44 +124,6 @@ class EngineLibrary:
             return self.client.request(method, url, **options)
         except httpx.HTTPError as exc:
             raise _unreachable(self.where, exc) from exc
-
-
-class _EngineAnswer:
-    """The answer's `token` events as they arrive; its `citations` and `done` events make
-    the summary."""
-
-    def __init__(self, library: EngineLibrary, body: dict[str, Any]) -> None:
-        self.library, self.body = library, body
-        self.parts: list[str] = []
-        self.events: dict[str, dict[str, Any]] = {}
-
-    def __iter__(self) -> Iterator[str]:
-        try:
-            with connect_sse(self.library.client, "POST", "/ask", json=self.body) as source:
-                if source.response.status_code >= 400:
-                    source.response.read()
-                    _checked(source.response)
-                for event in source.iter_sse():
-                    data = event.json()
-                    if event.event == "token":
-                        self.parts.append(data["text"])
-                        yield data["text"]
-                    elif event.event == "error":
-                        raise _error(data["code"], data["message"])
-                    else:
-                        self.events[event.event] = data
-        except httpx.HTTPError as exc:
-            raise _unreachable(self.library.where, exc) from exc
-
-    def summary(self) -> dict[str, Any]:
-        if "done" not in self.events:
-            for _ in self:
-                pass
-        done, citations = self.events["done"], self.events.get("citations", {})
-        return {"answer": "".join(self.parts), "citations": citations.get("citations", []),
-                "generator": done["generator"], "model": done["model"], "usage": done["usage"],
-                "cached": done["cached"], "notice": done["notice"],
-                "cited": citations.get("cited", []), "query": done.get("query", "")}
 
 
 def _batches(files: list[tuple[Path, int]]) -> Iterator[list[Path]]:
@@ -189,15 +152,7 @@ def _checked(response: httpx.Response) -> dict[str, Any]:
         code, message = error["code"], error["message"]
     except (ValueError, KeyError, TypeError):
         code, message = "internal_error", f"The engine answered HTTP {response.status_code}."
-    raise _error(code, message, response.headers.get("retry-after"))
-
-
-def _error(code: str, message: str, retry_after: str | None = None) -> RagError:
-    if code == "rate_limited":
-        return RateLimited(message, float(retry_after or 60))
-    if code == "input_too_long":
-        return InputTooLongError(message)
-    return RagError(message)
+    raise error_from(code, message, response.headers.get("retry-after"))
 
 
 def _unreachable(where: str, exc: httpx.HTTPError) -> RagError:

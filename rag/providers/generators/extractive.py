@@ -21,7 +21,7 @@ NOTICE = (
     "Extractive answer: these are sentences quoted from your documents, not written by a "
     "language model. For written answers set RAG_GENERATOR=workers-ai (with "
     "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN) or RAG_GENERATOR=openai (Ollama, vLLM, "
-    "llama.cpp); see README."
+    "llama.cpp); see docs/providers.md."
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n{2,}|\n(?=\s*[-*•#\d])")
 _MIN_CHARS = 20

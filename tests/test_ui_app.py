@@ -10,6 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import upload
 from tests.pdfgen import filler, make_pdf
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
@@ -41,13 +42,6 @@ def greenhouse() -> tuple[str, bytes, str]:
                     "Tomatoes need at least eight hours of direct sunlight each day."],
                    title="Greenhouse guide")
     return ("greenhouse.pdf", pdf, "application/pdf")
-
-
-def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
-    at.sidebar.file_uploader[0].set_value(files)
-    at.sidebar.button[0].click()  # the form's submit button
-    at.run()
-    assert not at.exception, at.exception
 
 
 def ask(at: AppTest, question: str = QUESTION):

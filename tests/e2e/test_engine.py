@@ -92,7 +92,7 @@ def test_the_cli_and_the_chat_share_a_running_engine(engine_process, browser_pag
     sidebar(page).get_by_text("Pump manual").wait_for()  # ingested from the command line
     ask(page, "Where are the spare fuses?")
     assistant_messages(page).last.get_by_text(
-        "The spare fuses are in the blue drawer.", exact=False).wait_for()
+        "The spare fuses are in the blue drawer.", exact=False).first.wait_for()
     page.screenshot(path=str(output_dir / "01-chat.png"))
 
     process.send_signal(signal.SIGTERM)  # a clean stop withdraws the announcement

@@ -1,0 +1,21 @@
+"""Driving the app's page with Streamlit's AppTest: what a user does in the sidebar."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from ui.common import get_engine
+
+
+def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
+    """Add files with the sidebar's form and wait, as the sidebar's progress does, until the
+    engine's ingest queue has read them; then the page shows their outcomes."""
+    at.sidebar.file_uploader[0].set_value(files)
+    at.sidebar.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception, at.exception
+    engine = get_engine()  # the page's own engine (no app server around AppTest)
+    for job_id in at.session_state["ingest_jobs"]:
+        engine.jobs.wait(job_id, timeout=300)
+    at.run()
+    assert not at.exception, at.exception

@@ -187,8 +187,8 @@ def store_alone(folder: Path, data_dir: Path, url: str, concurrency: int,
                 latency: float) -> dict[str, Any]:
     """The embedded store's share of an ingest: the same chunks written as the pipeline
     writes them (pending in batches of 100, then live), with ready-made vectors."""
+    from ingest.discovery import discover
     from ingest.loaders import load_file
-    from ingest.pipeline import discover
     from ingest.prepare import prepare_document
 
     service = build_service(settings_for(url, concurrency, data_dir))

@@ -2,7 +2,8 @@
 
 langchain-text-splitters does the splitting (paragraphs, then lines, sentences, words); the
 length function is the embedder's tokenizer, so no chunk can exceed what the model reads.
-Each chunk keeps its character offsets in the document's joined text and the page it starts on.
+Each chunk keeps its character offsets in the document's joined text and the page (with its
+locator: slide, sheet, chapter, section) it starts on.
 """
 
 from __future__ import annotations
@@ -104,11 +105,12 @@ class Chunker:
         for (body, start), tokens in zip(pieces, counts, strict=True):
             fitted = [(body, start, tokens)] if tokens <= self.limit else self._fit(body, start)
             for part, offset, part_tokens in fitted:
-                page_index = max(bisect_right(page_starts, offset) - 1, 0)
+                page = document.pages[max(bisect_right(page_starts, offset) - 1, 0)]
                 chunks.append(Chunk(
                     doc_id=document.doc_id, source=document.source, title=document.title,
-                    position=len(chunks), page=document.pages[page_index].number,
-                    start=offset, end=offset + len(part), text=part, token_count=part_tokens,
+                    position=len(chunks), page=page.number, start=offset,
+                    end=offset + len(part), text=part, token_count=part_tokens,
+                    locator=page.locator,
                 ))
         return chunks
 

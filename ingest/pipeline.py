@@ -7,7 +7,6 @@ the batch goes on; its pending points are discarded so no half document is ever 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -18,7 +17,9 @@ import numpy as np
 
 from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
-from ingest.loaders import content_id, is_supported, load_bytes
+from ingest.discovery import Skipped, describe, find_files
+from ingest.formats.base import LoadOptions
+from ingest.loaders import content_id, load_bytes
 from ingest.parse_ahead import Loaded, load_ahead
 from ingest.prepare import Prepared, prepare_document
 from rag.errors import DocumentError, RagError
@@ -40,6 +41,8 @@ class FileResult:
     doc_id: str | None = None
     chunks: int = 0
     error: str | None = None
+    # parts of an ingested file that could not be read ("page 4 not OCR'd: ...")
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -48,6 +51,7 @@ class FileResult:
 @dataclass
 class IngestReport:
     files: list[FileResult]
+    skipped: list[Skipped] = field(default_factory=list)  # found in folders, not read
 
     @property
     def ok(self) -> bool:
@@ -59,24 +63,16 @@ class IngestReport:
             "files": len(self.files), "ingested": count("ingested"),
             "unchanged": count("unchanged"), "failed": count("failed"),
             "chunks": sum(f.chunks for f in self.files if f.status == "ingested"),
+            "skipped": sum(1 for s in self.skipped if s.type != "folder"),
         }
 
+    def skipped_summary(self) -> str:
+        """"skipped 12 files: .zip ×10, .exe ×2 (unsupported)", or "" when none were."""
+        return describe(self.skipped)
+
     def as_json(self) -> dict:
-        return {"files": [f.as_json() for f in self.files], "totals": self.totals()}
-
-
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named directly, and supported files found recursively in folders (sorted)."""
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    candidate = Path(root) / name
-                    if not name.startswith(".") and is_supported(candidate):
-                        yield candidate
-        else:
-            yield path
+        return {"files": [f.as_json() for f in self.files],
+                "skipped": [s.as_json() for s in self.skipped], "totals": self.totals()}
 
 
 def _document_fields(document: Document) -> dict:
@@ -145,9 +141,11 @@ class IngestPipeline:
     """
 
     def __init__(self, embedder: Embedder, store: ChunkStore, chunk_tokens: int,
-                 chunk_overlap: int, upsert_batch_size: int = 64) -> None:
+                 chunk_overlap: int, upsert_batch_size: int = 64,
+                 options: LoadOptions | None = None) -> None:
         self.embedder = embedder
         self.store = store
+        self.options = options or LoadOptions()
         # chunks are measured in content tokens, up to the model's limit less its own tokens
         self.chunker = Chunker(embedder.token_counter(), chunk_tokens, chunk_overlap,
                                embedder.max_tokens - embedder.special_tokens)
@@ -160,17 +158,20 @@ class IngestPipeline:
 
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-        """Ingest files and folders in order; the next files parse while one embeds."""
-        files = list(discover(paths))
+        """Ingest files and folders in order; the next files parse while one embeds. Files
+        found in folders but not read are listed in the report's `skipped`."""
+        found = find_files(paths)
+        files = found.files
         results = []
-        for result in self._store_all(self._prepare(item) for item in
-                                      load_ahead(files, self._is_stored, self.chunker)):
+        for result in self._store_all(self._prepare(item) for item in load_ahead(
+                files, self._is_stored, self.chunker, self.options)):
             results.append(result)
             if on_file:
                 on_file(result)
         # results come as files finish, which batches shared between files can reorder
         order = {str(path): n for n, path in enumerate(files)}
-        return IngestReport(sorted(results, key=lambda r: order.get(r.path, len(order))))
+        return IngestReport(sorted(results, key=lambda r: order.get(r.path, len(order))),
+                            found.skipped)
 
     def ingest_documents(self, documents: Iterable[Document]) -> Iterator[FileResult]:
         """Store parsed documents, each all or nothing; one result per document, as each
@@ -186,7 +187,8 @@ class IngestPipeline:
         if unchanged:
             return unchanged
         try:
-            [result] = self._store_all([self._prepared(load_bytes(path, data, source=source))])
+            [result] = self._store_all([self._prepared(
+                load_bytes(path, data, source=source, options=self.options))])
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
         return result
@@ -216,7 +218,7 @@ class IngestPipeline:
         if unchanged:
             return unchanged
         try:
-            return item.prepared(self.chunker)
+            return item.prepared(self.chunker, self.options)
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
 
@@ -308,7 +310,8 @@ class IngestPipeline:
                                  error=f"{document.source}: {exc}")
                 continue
             open_docs.remove(doc)
-            yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks))
+            yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks),
+                             warnings=list(document.warnings))
 
     def _after_twin(self, item: _Twin) -> FileResult:
         """A file with the same content as one earlier in this stream, now that it has ended."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from ingest.formats.base import LoadOptions
 from ingest.pipeline import FileResult, IngestPipeline, IngestReport
 from rag.answering.answerer import Answerer
 from rag.app.logs import configure_logging
@@ -58,7 +59,8 @@ class RagService:
         self.answerer = Answerer(self.retriever, self.generator, self.cache)
         self.pipeline = IngestPipeline(self.embedder, self.store, self.settings.chunk_tokens,
                                        self.settings.chunk_overlap,
-                                       self.settings.upsert_batch_size)
+                                       self.settings.upsert_batch_size,
+                                       LoadOptions.from_settings(self.settings))
 
     # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],

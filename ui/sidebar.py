@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ingest.loaders import SUPPORTED_SUFFIXES
 from rag.engine.options import (
     EXTRACTIVE_NOTE,
     AskOptions,
@@ -17,7 +18,7 @@ from rag.settings import Settings
 from rag.types import SEARCH_MODES
 from ui.common import Context, Identity
 
-UPLOAD_TYPES = ["pdf", "txt", "md", "markdown", "html", "htm"]
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
 GENERATOR_LABELS = {"extractive": "Extractive (quotes, no LLM)", "workers-ai": "Workers AI",
                     "openai": "OpenAI-compatible server"}
@@ -56,7 +57,8 @@ def collection_picker(workspace: Workspace) -> str:
 def upload_form(workspace: Workspace, collection: str) -> None:
     limit = workspace.settings.upload_max_mb
     with st.sidebar.form("upload", clear_on_submit=True):
-        files = st.file_uploader(f"Add PDF, text, Markdown or HTML files (up to {limit} MB each)",
+        files = st.file_uploader(f"Add documents (up to {limit} MB each): PDF and scans, "
+                                 f"images, Word, PowerPoint, Excel, CSV, EPUB, text, HTML",
                                  type=UPLOAD_TYPES, accept_multiple_files=True,
                                  max_upload_size=limit)
         submitted = st.form_submit_button("Add to library")
@@ -69,6 +71,8 @@ def upload_form(workspace: Workspace, collection: str) -> None:
         progress.progress((i + 1) / len(files), text=f"{i + 1} of {len(files)}: {name}")
         detail = result.error or f"{result.chunks} chunks"
         getattr(st.sidebar, OUTCOME_STYLE[result.status])(f"{name}: {result.status} ({detail})")
+        for warning in result.warnings:
+            st.sidebar.warning(f"{name}: {warning}")
 
     with st.spinner("Reading, chunking and embedding…"):
         results = workspace.ingest_uploads(collection, files, on_file)

@@ -21,7 +21,7 @@ from rich.text import Text
 from rag.cli.cost import cost_app
 from rag.errors import RagError
 from rag.settings import load_settings
-from rag.types import SEARCH_MODES
+from rag.types import SEARCH_MODES, cited_place
 
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
@@ -76,8 +76,8 @@ def _emit_json(obj: object) -> None:
 
 
 def _cite(n: int, hit) -> str:
-    page = f", page {hit.page}" if hit.page else ""
-    return f"[{n}] {hit.title or Path(hit.source).name} ({hit.source}{page})"
+    place = cited_place(hit.page, hit.locator)
+    return f"[{n}] {hit.title or Path(hit.source).name} ({hit.source}{', ' * bool(place)}{place})"
 
 
 @app.command()
@@ -86,10 +86,12 @@ def ingest(
     collection: Collection = None,
     as_json: AsJson = False,
 ) -> None:
-    """Ingest files: PDF, text, Markdown, HTML. Exit 1 if any file failed."""
-    from ingest.pipeline import discover
+    """Ingest files: PDF (scans by OCR), images, Word, PowerPoint, Excel, CSV, EPUB, text,
+    Markdown, HTML. Files skipped in folders are listed. Exit 1 if any file failed."""
+    from ingest.discovery import find_files
 
-    files = [p.resolve() for p in discover(paths)]
+    paths = [p.resolve() for p in paths]
+    files = find_files(paths).files
     show_bar = not as_json and err.is_terminal
     with service_for(collection) as service, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -108,14 +110,18 @@ def ingest(
                 else:
                     detail = f"{result.path}: {result.chunks} chunks"
                 say(detail, colour, f"{result.status:>9}")
+                for warning in result.warnings:
+                    say(f"{result.path}: {warning}", "yellow", f"{'warning':>9}")
 
-        report = service.ingest(files, on_file)
+        report = service.ingest(paths, on_file)
     if as_json:
         _emit_json(report.as_json())
     else:
         t = report.totals()
         say(f"{t['files']} files: {t['ingested']} ingested ({t['chunks']} chunks), "
                   f"{t['unchanged']} unchanged, {t['failed']} failed")
+        if report.skipped:
+            say(report.skipped_summary(), "yellow")
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -3,7 +3,8 @@
 A *view* is a `RagService` for one collection answering with one set of `AskOptions` (the
 chat's settings panel); views share the root service's embedder, store connection, caches and
 metrics, and only the root service is ever closed. The workspace also keeps uploaded PDFs so
-that the page viewer can draw them, each user's rate limit and their stored conversations.
+that the page viewer can draw them (PDFs and scanned images), each user's rate limit and their
+stored conversations.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ingest.loaders import content_id
+from ingest.formats.base import LoadOptions
+from ingest.loaders import IMAGE_SUFFIXES, content_id
 from ingest.pipeline import FileResult
 from rag.app.history import HistoryStore
 from rag.app.metrics import Metrics
 from rag.app.ratelimit import RateLimiter
 from rag.engine.options import AskOptions
-from rag.engine.pages import RenderedPage, render_page
+from rag.engine.pages import RenderedPage, render_image, render_page
 from rag.errors import ConfigError
 from rag.providers.generators.base import Generator
 from rag.registry import make_generator
@@ -68,6 +70,14 @@ class DocumentRow:
 
 def is_pdf(name: str, data: bytes) -> bool:
     return name.lower().endswith(".pdf") and b"%PDF" in data[:1024]
+
+
+def drawable_suffix(name: str, data: bytes) -> str | None:
+    """".pdf" or the image's suffix for a file the page viewer can draw, else None."""
+    if is_pdf(name, data):
+        return ".pdf"
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix in IMAGE_SUFFIXES else None
 
 
 class Workspace:
@@ -185,8 +195,8 @@ class Workspace:
                        ) -> list[FileResult]:
         """Ingest uploads one by one; the size limit is checked before a file is read.
 
-        PDFs that are in the library afterwards are kept under `<data dir>/uploads` so the
-        page viewer can draw them. `on_file(i, result)` is called after each file.
+        PDFs and images that are in the library afterwards are kept under
+        `<data dir>/uploads` so the page viewer can draw them. `on_file(i, result)` is called after each file.
         """
         view = self.view(collection)
         limit_mb = self.settings.upload_max_mb
@@ -199,15 +209,16 @@ class Workspace:
             else:
                 data = upload.getvalue()
                 result = view.ingest_bytes(upload.name, data, f"upload:{upload.name}")
-                if result.doc_id and result.status != "failed" and is_pdf(upload.name, data):
-                    self._keep_original(result.doc_id, data)
+                suffix = drawable_suffix(upload.name, data)
+                if result.doc_id and result.status != "failed" and suffix:
+                    self._keep_original(result.doc_id, data, suffix)
             results.append(result)
             if on_file:
                 on_file(i, result)
         return results
 
-    def _keep_original(self, doc_id: str, data: bytes) -> None:
-        path = self.uploads / f"{doc_id}.pdf"
+    def _keep_original(self, doc_id: str, data: bytes, suffix: str = ".pdf") -> None:
+        path = self.uploads / f"{doc_id}{suffix}"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{threading.get_ident()}.part")
@@ -219,23 +230,24 @@ class Workspace:
         removed = self.view(collection).delete(doc_id)
         store = self.service.store
         if not any(store.with_collection(name).holds(doc_id) for name in store.collections()):
-            (self.uploads / f"{doc_id}.pdf").unlink(missing_ok=True)
+            for suffix in (".pdf", *IMAGE_SUFFIXES):
+                (self.uploads / f"{doc_id}{suffix}").unlink(missing_ok=True)
         return removed
 
     # --- the page viewer -------------------------------------------------------------------
     def original_pdf(self, doc_id: str, source: str) -> tuple[bytes | None, str | None]:
-        """The PDF a passage came from, or None and why it cannot be shown (None: not a PDF)."""
+        """The PDF or image a passage came from, or None and why it cannot be shown (None: a
+        file the viewer does not draw)."""
+        suffix = Path(source).suffix.lower()
+        if suffix not in (".pdf", *IMAGE_SUFFIXES):
+            return None, None
         if source.startswith("upload:"):
-            path = self.uploads / f"{doc_id}.pdf"
+            path = self.uploads / f"{doc_id}{suffix}"
             if not path.exists():
-                if not source.lower().endswith(".pdf"):
-                    return None, None
-                return None, ("The uploaded PDF was not kept (it was uploaded before the app "
-                              "kept PDFs); upload it again to see its pages.")
+                return None, ("The uploaded file was not kept (it was uploaded before the app "
+                              "kept it); upload it again to see its pages.")
             return path.read_bytes(), None
         path = Path(source)
-        if path.suffix.lower() != ".pdf":
-            return None, None
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -250,8 +262,11 @@ class Workspace:
         data, reason = self.original_pdf(doc_id, source)
         if data is None:
             return None, reason
+        options = LoadOptions.from_settings(self.settings)
         try:
-            return render_page(data, page, passage), None
+            if Path(source).suffix.lower() in IMAGE_SUFFIXES:
+                return render_image(data, page, passage, options), None
+            return render_page(data, page, passage, options=options), None
         except Exception as exc:  # a page pdfium cannot draw must not break the chat
             return None, f"The page could not be drawn ({type(exc).__name__}: {exc})."
 

@@ -1,5 +1,9 @@
 # The app image: the same code as the embedded default, pointed at the Qdrant service.
 FROM python:3.11-slim
+# Tesseract reads scanned pages and images (RAG_OCR); English is its default language
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY rag rag

@@ -85,11 +85,11 @@ def describe(skipped: list[Skipped]) -> str:
         parts.append(f"{kinds} (unsupported)")
     for reason, label in (("hidden", "hidden"), ("temporary", "editor temporary")):
         files = sum(1 for s in skipped if s.reason == reason and s.type != "folder")
-        folders = sum(1 for s in skipped if s.reason == reason and s.type == "folder")
         if files:
             parts.append(f"{files} {label} file{'s' if files > 1 else ''}")
-        if folders:
-            parts.append(f"{folders} {label} folder{'s' if folders > 1 else ''}")
+    folders = sum(1 for s in skipped if s.type == "folder")
+    if folders:
+        parts.append(f"{folders} hidden folder{'s' if folders > 1 else ''}")
     files = sum(1 for s in skipped if s.type != "folder")
     head = f"skipped {files} file{'s' if files != 1 else ''}" if files else "skipped"
     return f"{head}: {'; '.join(parts)}"

@@ -196,7 +196,8 @@ class Workspace:
         """Ingest uploads one by one; the size limit is checked before a file is read.
 
         PDFs and images that are in the library afterwards are kept under
-        `<data dir>/uploads` so the page viewer can draw them. `on_file(i, result)` is called after each file.
+        `<data dir>/uploads` so the page viewer can draw them. `on_file(i, result)` is called
+        after each file.
         """
         view = self.view(collection)
         limit_mb = self.settings.upload_max_mb

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     ocr_languages: str = Field("eng", pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$",
                                description="Tesseract languages, e.g. eng+deu")
     ocr_dpi: int = Field(300, ge=72, le=600, description="PDF pages are rendered at this "
-                         "resolution for OCR")
+                         "resolution for OCR, and images of a lower one scaled up to it")
     ocr_workers: int = Field(0, ge=0, le=64, description="pages OCR'd at once; 0: one per core")
 
     # --- logs ----------------------------------------------------------------------------

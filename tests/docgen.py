@@ -147,3 +147,23 @@ TEXT = ("Hydraulic pumps move fluid through the pressure lines of the press.",
         "Operators record each reading in the maintenance log by hand.",
         "Replace the filter cartridge after four hundred running hours.",
         "A warning lamp shows when the reservoir level falls too low.")
+
+SENTENCES = (
+    "Spring water from the northern hills fills the old stone cistern each April.",
+    "The village baker lights his oven at four and sells rye loaves by seven.",
+    "Migrating geese rest on the lake for two weeks before flying south.",
+    "A narrow gauge railway once carried slate from the quarry to the harbour.",
+    "Teachers at the small school collect rainfall figures with their pupils.",
+    "The ferry timetable changes in October when the winter storms arrive.",
+    "Beekeepers move their hives to the heather moors in late summer.",
+    "Fishermen mend their nets on the quay while gulls circle overhead.",
+    "The library keeps parish records going back three hundred years.",
+    "Wild thyme and sea pinks grow along the cliff path above the bay.",
+    "A retired engineer restored the windmill and grinds flour on Sundays.",
+    "Visitors must book the lighthouse tour a day in advance.",
+)
+
+
+def full_page(seed: int, lines: int = 30) -> str:
+    """A page of real sentences in an order set by `seed`: about 400 words."""
+    return "\n".join(SENTENCES[(seed * 5 + n * 7) % len(SENTENCES)] for n in range(lines))

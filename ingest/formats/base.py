@@ -32,7 +32,7 @@ class LoadOptions:
 
     ocr: OcrMode = "auto"  # auto: only pages with no text layer (or almost none)
     ocr_languages: str = "eng"  # Tesseract's language codes, joined by '+'
-    ocr_dpi: int = 300  # resolution a PDF page is rendered at for Tesseract
+    ocr_dpi: int = 300  # a PDF page is drawn at this for Tesseract; images scaled up to it
     ocr_workers: int = 0  # pages OCR'd at once; 0: one per core
 
     @classmethod

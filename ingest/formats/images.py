@@ -1,4 +1,8 @@
-"""Images (.png, .jpg, .tiff): read by OCR; each frame of a multi-page TIFF is a page."""
+"""Images (.png, .jpg, .tiff): read by OCR; each frame of a multi-page TIFF is a page.
+
+An image whose resolution is known and lower than RAG_OCR_DPI is scaled up to it first:
+Tesseract reads small type at 300 dpi far better than at the 150 dpi of a quick scan.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,20 @@ def dpi_of(image: Image) -> int | None:
         return None
 
 
+def for_ocr(image: Image, dpi: int | None, options: LoadOptions
+            ) -> tuple[Image, int | None, float]:
+    """The image as Tesseract gets it, its dpi, and how much it was scaled up."""
+    from PIL import Image as PIL
+
+    if not dpi or dpi >= options.ocr_dpi:
+        return image, dpi, 1.0
+    scale = min(options.ocr_dpi / dpi, (MAX_IMAGE_PIXELS / (image.width * image.height)) ** 0.5)
+    if scale <= 1.0:
+        return image, dpi, 1.0
+    size = (round(image.width * scale), round(image.height * scale))
+    return image.resize(size, PIL.Resampling.LANCZOS), round(dpi * scale), scale
+
+
 def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     if options.ocr == "off":
         raise DocumentError("unsupported", f"{path}: an image is read by OCR, which is off "
@@ -73,9 +91,11 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
         with decoding:
             try:
-                return frame(image, number), dpi_of(image)
+                page, dpi = frame(image, number), dpi_of(image)
             except (OSError, ValueError, EOFError, PIL.DecompressionBombError) as exc:
                 raise ocr.OcrFailed(f"cannot decode the image ({exc})") from exc
+        scaled, dpi, _ = for_ocr(page, dpi, options)
+        return scaled, dpi
 
     pages, notes = Pages(path), []
     for number, outcome in ocr.read_pages(render, list(range(1, count + 1)), options):

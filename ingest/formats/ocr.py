@@ -11,6 +11,7 @@ meanwhile comes first. Images go to Tesseract as uncompressed PGM files: nothing
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -68,7 +69,8 @@ def missing(languages: str) -> str | None:
     """None when Tesseract and the languages are installed, else what to install."""
     import pytesseract
 
-    return _missing(pytesseract.pytesseract.tesseract_cmd, languages)
+    command = pytesseract.pytesseract.tesseract_cmd
+    return _missing(shutil.which(command) or command, languages)  # checked once per binary
 
 
 @lru_cache(maxsize=16)

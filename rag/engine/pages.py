@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
-from ingest.formats.images import frame, frames, open_image
+from ingest.formats.images import dpi_of, for_ocr, frame, frames, open_image
 from ingest.formats.pdf import needs_ocr, page_text, render_for_ocr, shows_image
 from ingest.pdfium import PDFIUM_LOCK
 
@@ -108,8 +108,10 @@ def render_image(data: bytes, page_number: int, passage: str | None = None,
     full = frame(image, page_number)
     boxes: list[tuple[int, int, int, int]] = []
     factor = min(1.0, longest_side / max(full.size))
-    if passage:
-        boxes = _ocr_boxes(full, passage, options or LoadOptions(), None, factor)
+    if passage:  # OCR'd as at ingest, so the words are the same
+        options = options or LoadOptions()
+        scanned, dpi, upscale = for_ocr(full, dpi_of(image), options)
+        boxes = _ocr_boxes(scanned, passage, options, dpi, factor / upscale)
     shown = full if factor == 1.0 else full.resize(
         (round(full.width * factor), round(full.height * factor)))
     return _drawn(shown.convert("RGBA"), boxes, page_number, count)
@@ -142,7 +144,7 @@ def _ocr_boxes(image, passage: str, options: LoadOptions, dpi: int | None,
     for start, end in passage_spans(scanned.text, passage):
         line: list[int] | None = None
         for word in scanned.words:
-            if word.start < start or word.end > end:
+            if word.end <= start or word.start >= end:  # a word overlapping the span is in it
                 continue
             left, top, right, bottom = (round(v * factor) for v in word.box)
             if line and top < line[3] and bottom > line[1] and left >= line[2]:

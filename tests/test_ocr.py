@@ -217,10 +217,13 @@ class Upload:
 
 def test_a_scan_is_cited_by_page_and_the_passage_highlighted_on_it(workspace, tmp_path: Path
                                                                    ) -> None:
-    path = tmp_path / "manual-scan.pdf"
+    folder = tmp_path / "binder"
+    folder.mkdir()
+    (folder / "a-cover.txt").write_text("Press maintenance binder, second edition.")
+    path = folder / "b-manual-scan.pdf"  # the second file: OCR'd in the parse worker process
     path.write_bytes(scanned_pdf([PAGE_ONE, "\n".join([PAGE_TWO, *TEXT])]))
-    report = workspace.service.ingest([path])
-    assert report.ok
+    report = workspace.service.ingest([folder])
+    assert report.ok and report.totals()["ingested"] == 2
     [hit] = workspace.service.search("when does the warning lamp show", top_k=1)
     assert hit.page == 2 and "reservoir" in hit.text
     page, reason = workspace.source_page(hit.doc_id, hit.source, hit.page, TEXT[5])

@@ -40,13 +40,14 @@ MIN_TEXT_CHARS = 20  # fewer characters (besides spaces) than this: "almost no t
 _PDFIUM_TEXT = re.compile("\r\n|\r|\x02")
 
 
-def needs_ocr(text: str, shows_image: bool, mode: OcrMode) -> bool:
-    """Whether a page with this text layer is OCR'd."""
+def needs_ocr(page, text: str, mode: OcrMode) -> bool:
+    """Whether a pdfium page with this text layer is OCR'd (its objects are looked at only
+    when its text is scant: a text page is not slowed)."""
     if mode == "off":
         return False
     if mode == "force":
         return True
-    return shows_image and len("".join(text.split())) < MIN_TEXT_CHARS
+    return len("".join(text.split())) < MIN_TEXT_CHARS and shows_image(page)
 
 
 def shows_image(page) -> bool:
@@ -106,7 +107,7 @@ def _pdfium_pages(path: Path, data: bytes, options: LoadOptions) -> Parsed | Non
                     page = pdf[number - 1]
                     try:
                         texts[number] = page_text(page)
-                        if needs_ocr(texts[number], shows_image(page), options.ocr):
+                        if needs_ocr(page, texts[number], options.ocr):
                             scans.append(number)
                     finally:
                         page.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
 from ingest.formats.images import dpi_of, for_ocr, frame, frames, open_image
-from ingest.formats.pdf import needs_ocr, page_text, render_for_ocr, shows_image
+from ingest.formats.pdf import needs_ocr, page_text, render_for_ocr
 from ingest.pdfium import PDFIUM_LOCK
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -84,8 +84,8 @@ def render_page(data: bytes, page_number: int, passage: str | None = None,
             image = page.render(scale=scale).to_pil().convert("RGBA")
             boxes: list[tuple[int, int, int, int]] = []
             scan = None
-            if passage and options is not None and needs_ocr(
-                    page_text(page), shows_image(page), options.ocr):
+            if passage and options is not None and needs_ocr(page, page_text(page),
+                                                             options.ocr):
                 scan = render_for_ocr(page, options.ocr_dpi)
             elif passage and page.get_rotation() == 0:
                 boxes = _boxes(page, passage, scale, image.height)

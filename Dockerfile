@@ -1,5 +1,9 @@
 # The engine image: the chat, the API and /metrics on port 8501, with the local model built in.
 FROM python:3.11-slim
+# Tesseract reads scanned pages and images (RAG_OCR); English is its default language
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY rag rag

@@ -187,14 +187,14 @@ def store_alone(folder: Path, data_dir: Path, url: str, concurrency: int,
                 latency: float) -> dict[str, Any]:
     """The embedded store's share of an ingest: the same chunks written as the pipeline
     writes them (pending in batches of 100, then live), with ready-made vectors."""
+    from ingest.discovery import find_files
     from ingest.loaders import load_file
-    from ingest.pipeline import discover
     from ingest.prepare import prepare_document
 
     service = build_service(settings_for(url, concurrency, data_dir))
     try:
         documents = [prepare_document(load_file(path), service.pipeline.chunker)
-                     for path in discover([folder])]
+                     for path in find_files([folder]).files]
         rng = np.random.default_rng(0)
         vectors = [rng.standard_normal((len(d.chunks), service.embedder.dimension),
                                        dtype=np.float32) for d in documents]

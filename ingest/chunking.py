@@ -2,7 +2,11 @@
 
 langchain-text-splitters does the splitting (paragraphs, then lines, sentences, words); the
 length function is the embedder's tokenizer, so no chunk can exceed what the model reads.
-Each chunk keeps its character offsets in the document's joined text and the page it starts on.
+Each chunk keeps its character offsets in the document's joined text and the page (with its
+locator: slide, sheet, chapter, section) it starts on. Pages without a locator (a PDF's) are
+split as one text, so a chunk may run on from one page to the next; a page with a locator is
+split on its own, so a chunk never mixes two slides, sheets, chapters or sections and its
+citation names the one it comes from.
 """
 
 from __future__ import annotations
@@ -98,17 +102,23 @@ class Chunker:
         """The document's chunks in reading order, each with its first page and offsets."""
         text, page_starts = join_pages(document)
         self.words.learn(text)
-        pieces = list(_pieces(text, self.splitter))
+        pieces = []
+        for first, last in _runs(document):
+            base = page_starts[first]
+            end = page_starts[last] + len(document.pages[last].text)
+            pieces += [(body, base + start) for body, start in
+                       _pieces(text[base:end], self.splitter)]
         counts = self._counts([body for body, _ in pieces])
         chunks: list[Chunk] = []
         for (body, start), tokens in zip(pieces, counts, strict=True):
             fitted = [(body, start, tokens)] if tokens <= self.limit else self._fit(body, start)
             for part, offset, part_tokens in fitted:
-                page_index = max(bisect_right(page_starts, offset) - 1, 0)
+                page = document.pages[max(bisect_right(page_starts, offset) - 1, 0)]
                 chunks.append(Chunk(
                     doc_id=document.doc_id, source=document.source, title=document.title,
-                    position=len(chunks), page=document.pages[page_index].number,
-                    start=offset, end=offset + len(part), text=part, token_count=part_tokens,
+                    position=len(chunks), page=page.number, start=offset,
+                    end=offset + len(part), text=part, token_count=part_tokens,
+                    locator=page.locator,
                 ))
         return chunks
 
@@ -139,6 +149,22 @@ class Chunker:
         head, tail = body[:cut], body[cut:]
         lead = len(tail) - len(tail.lstrip())
         return self._fit(head.rstrip(), start) + self._fit(tail.lstrip(), start + cut + lead)
+
+
+def _runs(document: Document) -> Iterator[tuple[int, int]]:
+    """Indexes (first, last) of the pages split together: each page with a locator alone,
+    consecutive pages without one together."""
+    first = None
+    for i, page in enumerate(document.pages):
+        if page.locator is None:
+            first = i if first is None else first
+            continue
+        if first is not None:
+            yield first, i - 1
+            first = None
+        yield i, i
+    if first is not None:
+        yield first, len(document.pages) - 1
 
 
 def _pieces(text: str, splitter: RecursiveCharacterTextSplitter) -> Iterator[tuple[str, int]]:

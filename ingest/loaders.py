@@ -1,153 +1,70 @@
-"""Read files into pages of text, one loader per file type.
+"""Read files into pages of text: one loader per file type, each in `ingest.formats`.
 
-PDF text comes from pdfium (pypdfium2), with pypdf as the fallback for files pdfium cannot
-open. Each loader returns a `Document` or raises `DocumentError` with a short reason
-("encrypted", "corrupt", "empty", "too-large", "unsupported", "mislabelled", "binary") so that
-a batch can report the file and go on with the rest.
+Each loader returns the file's title and pages (with warnings for parts it could not read) or
+raises `DocumentError` with a short reason ("encrypted", "corrupt", "empty", "too-large",
+"unsupported", "mislabelled", "binary", "ocr-unavailable") so that a batch can report the file
+and go on with the rest. The bounds on what one file may hold are in `ingest.formats.base`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.pdfium import PDFIUM_LOCK
+from ingest.formats.base import MAX_FILE_BYTES, MIB, LoadOptions, Parsed
+from ingest.formats.ebook import load_epub
+from ingest.formats.images import load_image
+from ingest.formats.pdf import load_pdf
+from ingest.formats.sheets import load_csv, load_xlsx
+from ingest.formats.slides import load_pptx
+from ingest.formats.text import load_markdown, load_text
+from ingest.formats.web import load_html
+from ingest.formats.word import load_docx
 from rag.errors import DocumentError
-from rag.types import Document, Page
+from rag.types import Document
 
-log = logging.getLogger(__name__)
+Loader = Callable[[Path, bytes, LoadOptions], Parsed]
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
+LOADERS: dict[str, Loader] = {
+    ".pdf": load_pdf,
+    ".txt": load_text,
+    ".text": load_text,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".html": load_html,
+    ".htm": load_html,
+    ".docx": load_docx,
+    ".pptx": load_pptx,
+    ".xlsx": load_xlsx,
+    ".csv": load_csv,
+    ".tsv": load_csv,
+    ".epub": load_epub,
+    ".png": load_image,
+    ".jpg": load_image,
+    ".jpeg": load_image,
+    ".tif": load_image,
+    ".tiff": load_image,
+}
+
+MEDIA_TYPES = {
+    ".pdf": "application/pdf", ".md": "text/markdown", ".markdown": "text/markdown",
+    ".html": "text/html", ".htm": "text/html",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".epub": "application/epub+zip",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
+
+SUPPORTED_SUFFIXES = tuple(sorted(LOADERS))
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def content_id(data: bytes) -> str:
     """A document's identity: the hash of its bytes, so a renamed copy is the same document."""
     return hashlib.sha256(data).hexdigest()[:32]
-
-
-def _decode_text(path: Path, data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise DocumentError("binary", f"{path}: looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _load_text(path: Path, data: bytes) -> tuple[str, list[Page]]:
-    text = _decode_text(path, data)
-    return path.stem, [Page(None, text)]
-
-
-def _load_markdown(path: Path, data: bytes) -> tuple[str, list[Page]]:
-    text = _decode_text(path, data)
-    title = next(
-        (line.lstrip("#").strip() for line in text.splitlines() if line.startswith("# ")),
-        path.stem,
-    )
-    return title, [Page(None, text)]
-
-
-def _load_html(path: Path, data: bytes) -> tuple[str, list[Page]]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode_text(path, data), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    title = soup.title.get_text(strip=True) if soup.title else ""
-    body = soup.body or soup
-    lines = (line.strip() for line in body.get_text("\n").splitlines())
-    return title or path.stem, [Page(None, "\n".join(line for line in lines if line))]
-
-
-def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page]]:
-    """A PDF's title and the text of each page: pdfium's, or pypdf's when pdfium cannot open
-    the file (pypdf reads some damaged files pdfium refuses, and names why it cannot)."""
-    if not data.lstrip()[:1024].find(b"%PDF") >= 0:
-        raise DocumentError("mislabelled", f"{path}: named .pdf but is not a PDF file")
-    return _pdfium_pages(path, data) or _pypdf_pages(path, data)
-
-
-def _pdfium_pages(path: Path, data: bytes) -> tuple[str, list[Page]] | None:
-    """pdfium's text extraction, in C++: much faster than pypdf's on real manuals, with the
-    same words (it also joins words hyphenated across lines). None if it cannot open."""
-    import pypdfium2 as pdfium
-
-    with PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError:
-            return None
-        try:
-            pages = []
-            for number in range(1, len(pdf) + 1):
-                try:
-                    page = pdf[number - 1]
-                    textpage = page.get_textpage()
-                    text = textpage.get_text_bounded()
-                    textpage.close()
-                    page.close()
-                except pdfium.PdfiumError as exc:  # one bad page must not lose the others
-                    log.warning("%s: page %d unreadable (%s); skipped", path, number, exc)
-                    continue
-                pages.append(Page(number, _PDFIUM_TEXT.sub(
-                    lambda m: "" if m.group() == "\x02" else "\n", text)))
-            title = (pdf.get_metadata_value("Title") or "").strip()
-        finally:
-            pdf.close()
-    return title or path.stem, pages
-
-
-# pdfium ends lines with \r\n and marks a hyphenation point it has joined with \x02
-_PDFIUM_TEXT = re.compile("\r\n|\r|\x02")
-
-
-def _pypdf_pages(path: Path, data: bytes) -> tuple[str, list[Page]]:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(
-                "encrypted", f"{path}: the PDF is password-protected; remove the password first"
-            )
-        pages = []
-        for number, page in enumerate(reader.pages, start=1):
-            try:
-                pages.append(Page(number, page.extract_text() or ""))
-            except Exception as exc:  # one bad page must not lose the others
-                log.warning("%s: page %d unreadable (%s); skipped", path, number, exc)
-        meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            NotImplementedError, RecursionError, OSError, AssertionError) as exc:
-        reason = "encrypted" if "decrypt" in str(exc).lower() else "corrupt"
-        raise DocumentError(
-            reason, f"{path}: cannot read the PDF ({type(exc).__name__}: {exc})"
-        ) from exc
-    title = str(meta_title).strip() if meta_title else ""
-    return title or path.stem, pages
-
-
-LOADERS: dict[str, Callable[[Path, bytes], tuple[str, list[Page]]]] = {
-    ".pdf": _load_pdf,
-    ".txt": _load_text,
-    ".text": _load_text,
-    ".md": _load_markdown,
-    ".markdown": _load_markdown,
-    ".html": _load_html,
-    ".htm": _load_html,
-}
-
-MEDIA_TYPES = {".pdf": "application/pdf", ".md": "text/markdown", ".markdown": "text/markdown",
-               ".html": "text/html", ".htm": "text/html"}
 
 
 def is_supported(path: Path) -> bool:
@@ -160,36 +77,40 @@ def refusal(path: Path, size: int) -> DocumentError | None:
     suffix = path.suffix.lower()
     if suffix not in LOADERS:
         return DocumentError("unsupported", f"{path}: unsupported file type {suffix or '(none)'}; "
-                                            f"supported: {', '.join(sorted(LOADERS))}")
+                                            f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
     if size == 0:
         return DocumentError("empty", f"{path}: the file is empty")
     if size > MAX_FILE_BYTES:
-        return DocumentError("too-large", f"{path}: {size / 2**20:.0f} MiB is over the "
-                                          f"{MAX_FILE_BYTES // 2**20} MiB limit per file")
+        return DocumentError("too-large", f"{path}: {size / MIB:.0f} MiB is over the "
+                                          f"{MAX_FILE_BYTES // MIB} MiB limit per file")
     return None
 
 
-def load_bytes(path: Path, data: bytes, source: str | None = None) -> Document:
+def load_bytes(path: Path, data: bytes, source: str | None = None,
+               options: LoadOptions | None = None) -> Document:
     """Load a file's bytes (an upload, or a file read from disk) as a Document."""
+    options = options or LoadOptions()
     refused = refusal(path, len(data)) or (
         DocumentError("empty", f"{path}: the file is empty") if not data.strip() else None)
     if refused is not None:
         raise refused
     suffix = path.suffix.lower()
-    title, pages = LOADERS[suffix](path, data)
-    if not any(page.text.strip() for page in pages):
-        hint = " (a scanned PDF? run OCR on it first)" if suffix == ".pdf" else ""
+    parsed = LOADERS[suffix](path, data, options)
+    if not any(page.text.strip() for page in parsed.pages):
+        hint = (" (a scanned PDF? OCR is off: set RAG_OCR=auto)"
+                if suffix == ".pdf" and options.ocr == "off" else "")
         raise DocumentError("empty", f"{path}: no extractable text{hint}")
     return Document(
-        source=source or str(path), doc_id=content_id(data), title=title, pages=pages,
-        media_type=MEDIA_TYPES.get(suffix, "text/plain"),
+        source=source or str(path), doc_id=content_id(data), title=parsed.title,
+        pages=parsed.pages, media_type=MEDIA_TYPES.get(suffix, "text/plain"),
+        warnings=tuple(parsed.warnings),
     )
 
 
-def load_file(path: Path) -> Document:
+def load_file(path: Path, options: LoadOptions | None = None) -> Document:
     """Read and load one file from disk."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError("unreadable", f"{path}: {exc.strerror or exc}") from exc
-    return load_bytes(path, data)
+    return load_bytes(path, data, options=options)

@@ -1,10 +1,11 @@
 """Prepare the next files in a worker process while the current ones are being embedded.
 
-Preparing a file (`ingest.prepare`: parsing with pdfium, pypdf or BeautifulSoup, chunking,
-sparse vectors) is pure CPU work that would otherwise hold this process's GIL while it sends
-requests and writes to the store. A worker process prepares up to `lookahead` files ahead of
-the one being embedded; only those are held in memory, so memory stays flat however large
-the folder.
+Preparing a file (`ingest.prepare`: parsing with pdfium, pypdf, python-docx, openpyxl and
+the like, chunking, sparse vectors) is CPU work that would otherwise hold this process's GIL
+while it sends requests and writes to the store. A worker process prepares up to
+`lookahead` files ahead of the one being embedded; only those are held in memory, so memory
+stays flat however large the folder. The scanned pages of a file are OCR'd by Tesseract
+processes that the worker runs, one page per core at a time (`ingest.formats.ocr`).
 
 A file whose content is already stored is not parsed at all (its hash is checked first); a
 parser that crashes the worker costs only that file, which is then prepared in this process.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import Chunker
+from ingest.formats.base import LoadOptions
 from ingest.loaders import content_id
 from ingest.prepare import Prepared, prepare_file, use_chunker
 from rag.errors import DocumentError
@@ -58,20 +60,20 @@ class Loaded:
     future: Future | None = None
     error: str | None = None
 
-    def prepared(self, chunker: Chunker) -> Prepared:
+    def prepared(self, chunker: Chunker, options: LoadOptions | None = None) -> Prepared:
         """The prepared file; raises `DocumentError` for a file that cannot be read."""
         if self.error is not None:
             raise DocumentError("unreadable", self.error)
         assert self.data is not None
         if self.future is None:
-            return prepare_file(self.label, self.data, self.source, chunker)
+            return prepare_file(self.label, self.data, self.source, chunker, options)
         try:
             return self.future.result()
         except BrokenProcessPool:
             log.warning("the parser process died on %s; parsing it here instead", self.path)
         except CancelledError:  # read after `load_ahead` ended, which stops its worker
             pass
-        return prepare_file(self.label, self.data, self.source, chunker)
+        return prepare_file(self.label, self.data, self.source, chunker, options)
 
     @property
     def label(self) -> Path:
@@ -87,7 +89,7 @@ def _read(file: SourceFile) -> Loaded:
 
 
 def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool],
-               chunker: Chunker, lookahead: int = 32,
+               chunker: Chunker, options: LoadOptions | None = None, lookahead: int = 32,
                lookahead_bytes: int = 4 << 20) -> Iterator[Loaded]:
     """Yield each file in order, with up to `lookahead` files (and `lookahead_bytes` of them)
     being prepared ahead in a worker: enough small files to fill the requests in flight.
@@ -105,7 +107,7 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
             if item.doc_id and not is_stored(item.doc_id, file.source) and len(files) > 1:
                 if pool is None:  # the first file is prepared here while the worker starts
                     pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
-                                               use_chunker, (chunker,))
+                                               use_chunker, (chunker, options))
                 else:
                     item.future = _submit(pool, item)
             pending.append(item)

@@ -7,7 +7,6 @@ the batch goes on; its pending points are discarded so no half document is ever 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,7 +18,9 @@ import numpy as np
 
 from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
-from ingest.loaders import content_id, is_supported, load_bytes
+from ingest.discovery import Skipped, describe, find_files
+from ingest.formats.base import LoadOptions
+from ingest.loaders import content_id, load_bytes
 from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
 from rag.errors import DocumentError, IngestCancelled, RagError
@@ -41,6 +42,8 @@ class FileResult:
     doc_id: str | None = None
     chunks: int = 0
     error: str | None = None
+    # parts of an ingested file that could not be read ("page 4 not OCR'd: ...")
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -60,6 +63,7 @@ class Progress:
 @dataclass
 class IngestReport:
     files: list[FileResult]
+    skipped: list[Skipped] = field(default_factory=list)  # found in folders, not read
 
     @property
     def ok(self) -> bool:
@@ -71,24 +75,16 @@ class IngestReport:
             "files": len(self.files), "ingested": count("ingested"),
             "unchanged": count("unchanged"), "failed": count("failed"),
             "chunks": sum(f.chunks for f in self.files if f.status == "ingested"),
+            "skipped": sum(1 for s in self.skipped if s.type != "folder"),
         }
 
+    def skipped_summary(self) -> str:
+        """"skipped 12 files: .zip ×10, .exe ×2 (unsupported)", or "" when none were."""
+        return describe(self.skipped)
+
     def as_json(self) -> dict:
-        return {"files": [f.as_json() for f in self.files], "totals": self.totals()}
-
-
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named directly, and supported files found recursively in folders (sorted)."""
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    candidate = Path(root) / name
-                    if not name.startswith(".") and is_supported(candidate):
-                        yield candidate
-        else:
-            yield path
+        return {"files": [f.as_json() for f in self.files],
+                "skipped": [s.as_json() for s in self.skipped], "totals": self.totals()}
 
 
 def _document_fields(document: Document) -> dict:
@@ -161,9 +157,11 @@ class IngestPipeline:
     """
 
     def __init__(self, embedder: Embedder, store: ChunkStore, chunk_tokens: int,
-                 chunk_overlap: int, upsert_batch_size: int = 64) -> None:
+                 chunk_overlap: int, upsert_batch_size: int = 64,
+                 options: LoadOptions | None = None) -> None:
         self.embedder = embedder
         self.store = store
+        self.options = options or LoadOptions()
         # chunks are measured in content tokens, up to the model's limit less its own tokens
         self.chunker = Chunker(embedder.token_counter(), chunk_tokens, chunk_overlap,
                                embedder.max_tokens - embedder.special_tokens)
@@ -176,8 +174,12 @@ class IngestPipeline:
 
     def ingest_paths(self, paths: Iterable[Path],
                      on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-        """Ingest files and folders in order; the next files parse while one embeds."""
-        return self.ingest_files([SourceFile.at(path) for path in discover(paths)], on_file)
+        """Ingest files and folders in order; the next files parse while one embeds. Files
+        found in folders but not read are listed in the report's `skipped`."""
+        found = find_files(paths)
+        report = self.ingest_files([SourceFile.at(path) for path in found.files], on_file)
+        report.skipped = found.skipped
+        return report
 
     def ingest_files(self, files: Sequence[SourceFile],
                      on_file: Callable[[FileResult], None] | None = None,
@@ -188,7 +190,7 @@ class IngestPipeline:
         at the next batch with `IngestCancelled`, discarding the files not yet live."""
         results = []
         prepared = (self._prepare(item) for item in
-                    load_ahead(files, self._is_stored, self.chunker))
+                    load_ahead(files, self._is_stored, self.chunker, self.options))
         for result in self._store_all(prepared, on_progress, cancel):
             results.append(result)
             if on_file:
@@ -211,7 +213,8 @@ class IngestPipeline:
         if unchanged:
             return unchanged
         try:
-            [result] = self._store_all([self._prepared(load_bytes(path, data, source=source))])
+            [result] = self._store_all([self._prepared(
+                load_bytes(path, data, source=source, options=self.options))])
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
         return result
@@ -236,7 +239,7 @@ class IngestPipeline:
         if unchanged:
             return unchanged
         try:
-            return item.prepared(self.chunker)
+            return item.prepared(self.chunker, self.options)
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
 
@@ -339,7 +342,8 @@ class IngestPipeline:
                                  error=f"{document.source}: {exc}")
                 continue
             open_docs.remove(doc)
-            yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks))
+            yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks),
+                             warnings=list(document.warnings))
 
     def _after_twin(self, item: _Twin) -> FileResult:
         """A file with the same content as one earlier in this stream, now that it has ended."""

@@ -1,8 +1,9 @@
 """A file made ready to embed: parsed, chunked, and given its sparse (BM25) vectors.
 
 This is all the per-file work that needs no model and no store, so it can run in a parse
-worker process (`parse_ahead`) while this process embeds and writes; the chunker travels there
-once, as the worker's initializer, and keeps its word counts across files.
+worker process (`parse_ahead`) while this process embeds and writes; the chunker and the load
+options travel there once, as the worker's initializer, and the chunker keeps its word counts
+across files.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import Chunker
+from ingest.formats.base import LoadOptions
 from ingest.loaders import load_bytes
 from rag.stores.base import Sparse
 from rag.text import lexical
@@ -32,17 +34,20 @@ def prepare_document(document: Document, chunker: Chunker) -> Prepared:
 
 
 _worker_chunker: Chunker | None = None
+_worker_options = LoadOptions()
 
 
-def use_chunker(chunker: Chunker) -> None:
-    """Worker initializer: the chunker `prepare_file` uses in this process."""
-    global _worker_chunker
+def use_chunker(chunker: Chunker, options: LoadOptions | None = None) -> None:
+    """Worker initializer: the chunker and load options `prepare_file` uses in this process."""
+    global _worker_chunker, _worker_options
     _worker_chunker = chunker
+    _worker_options = options or LoadOptions()
 
 
-def prepare_file(path: Path, data: bytes, source: str,
-                 chunker: Chunker | None = None) -> Prepared:
+def prepare_file(path: Path, data: bytes, source: str, chunker: Chunker | None = None,
+                 options: LoadOptions | None = None) -> Prepared:
     """Parse, chunk and sparse-encode a file's bytes; raises `DocumentError` if unreadable."""
     chunker = chunker or _worker_chunker
     assert chunker is not None, "use_chunker() first, or pass a chunker"
-    return prepare_document(load_bytes(path, data, source), chunker)
+    return prepare_document(load_bytes(path, data, source, options or _worker_options),
+                            chunker)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import httpx
 
+from ingest.formats.base import LoadOptions
 from ingest.parse_ahead import SourceFile
-from ingest.pipeline import FileResult, IngestPipeline, IngestReport, Progress, discover
+from ingest.pipeline import FileResult, IngestPipeline, IngestReport, Progress
 from rag.answering.answerer import Answerer
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
@@ -60,13 +61,15 @@ class RagService:
         self.answerer = Answerer(self.retriever, self.generator, self.cache)
         self.pipeline = IngestPipeline(self.embedder, self.store, self.settings.chunk_tokens,
                                        self.settings.chunk_overlap,
-                                       self.settings.upsert_batch_size)
+                                       self.settings.upsert_batch_size,
+                                       LoadOptions.from_settings(self.settings))
 
     # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-        """Files and folders (recursive), each stored under its path."""
-        return self.ingest_files([SourceFile.at(path) for path in discover(paths)], on_file)
+        """Files and folders (recursive), each stored under its path; what folders held but
+        could not be read is in the report's `skipped`."""
+        return self._changing(lambda heard: self.pipeline.ingest_paths(paths, heard), on_file)
 
     def ingest_files(self, files: list[SourceFile],
                      on_file: Callable[[FileResult], None] | None = None,
@@ -74,6 +77,13 @@ class RagService:
                      cancel: threading.Event | None = None) -> IngestReport:
         """Files each stored under its own source (an upload spooled to disk keeps
         `upload:NAME`); see `IngestPipeline.ingest_files` for progress and cancelling."""
+        return self._changing(lambda heard: self.pipeline.ingest_files(
+            files, heard, on_progress, cancel), on_file)
+
+    def _changing(self, ingest: Callable[[Callable[[FileResult], None]], IngestReport],
+                  on_file: Callable[[FileResult], None] | None) -> IngestReport:
+        """Run an ingest; once anything was stored, the collection's version moves on, even
+        when the ingest was stopped, so that no cached answer outlives what it stored."""
         stored: list[bool] = []
 
         def heard(result: FileResult) -> None:
@@ -83,8 +93,8 @@ class RagService:
                 on_file(result)
 
         try:
-            return self.pipeline.ingest_files(files, heard, on_progress, cancel)
-        finally:  # answers cached before a stopped ingest must not outlive what it stored
+            return ingest(heard)
+        finally:
             if stored:
                 self.store.bump_version()
 

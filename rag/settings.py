@@ -28,6 +28,7 @@ EmbedderMode = Literal["local", "workers-ai", "openai"]
 GeneratorMode = Literal["extractive", "workers-ai", "openai"]
 RerankMode = Literal["off", "workers-ai"]
 StoreEngine = Literal["edge", "local"]
+OcrMode = Literal["auto", "off", "force"]
 
 #: the variables `load_settings(environ=...)` reads instead of os.environ
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
@@ -76,6 +77,16 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None  # default <data_dir>/cache
     cache_ttl_seconds: int = Field(86_400, ge=0)
     answer_sentences: int = Field(4, ge=1, le=20, description="extractive answer length")
+
+    # --- reading files --------------------------------------------------------------------
+    # OCR with Tesseract: auto reads a PDF page's text layer and OCRs only pages with none (or
+    # almost none) and images; force OCRs every page; off never OCRs.
+    ocr: OcrMode = "auto"
+    ocr_languages: str = Field("eng", pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$",
+                               description="Tesseract languages, e.g. eng+deu")
+    ocr_dpi: int = Field(300, ge=72, le=600, description="PDF pages are rendered at this "
+                         "resolution for OCR, and images of a lower one scaled up to it")
+    ocr_workers: int = Field(0, ge=0, le=64, description="pages OCR'd at once; 0: one per core")
 
     # --- logs ----------------------------------------------------------------------------
     log_level: str = "ERROR"  # what reaches the console; the log file keeps INFO and up

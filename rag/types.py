@@ -17,12 +17,24 @@ def source_name(source: str) -> str:
     return Path(source.removeprefix("upload:")).name
 
 
+def cited_place(page: int | None, locator: str | None) -> str:
+    """Where in its file a passage is, as citations show it: the locator ("slide 3: Budget",
+    "sheet Costs"), else "page 3", else "" (a file without pages)."""
+    return locator or (f"page {page}" if page else "")
+
+
 @dataclass(frozen=True)
 class Page:
-    """Text of one page (or the whole file for formats without pages)."""
+    """Text of one page, or of a page-like part: a slide, a sheet, a chapter, a section.
+
+    `number` is the page (or slide, sheet, chapter) number that citations show; None for a
+    format without pages. `locator` names the part where a number alone would not
+    ("slide 3: Budget", "sheet Costs", "chapter 2: Setup", a section heading).
+    """
 
     number: int | None
     text: str
+    locator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,8 @@ class Document:
     title: str
     pages: list[Page]
     media_type: str
+    # what could not be read but did not stop the rest ("page 4: no text layer, and ...")
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class Chunk:
     end: int
     text: str
     token_count: int
+    locator: str | None = None  # the page's locator ("slide 3: Budget"), see `Page`
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class Hit:
     text: str
     title: str = ""
     position: int = 0
+    locator: str | None = None  # "slide 3: Budget", "sheet Costs"; None for plain pages
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

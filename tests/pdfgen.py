@@ -11,8 +11,9 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(pages: list[str], title: str | None = None) -> bytes:
-    """A PDF with one page per string, each line drawn in Helvetica."""
+def make_pdf(pages: list[str], title: str | None = None, invisible: bool = False) -> bytes:
+    """A PDF with one page per string, each line drawn in Helvetica (or, `invisible`, laid
+    out but not drawn: text render mode 3, as OCR tools add a text layer over a scan)."""
     objects: list[bytes] = []
     page_ids = [4 + 2 * i for i in range(len(pages))]
     kids = " ".join(f"{pid} 0 R" for pid in page_ids)
@@ -21,7 +22,8 @@ def make_pdf(pages: list[str], title: str | None = None) -> bytes:
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for i, text in enumerate(pages):
         lines = "".join(f"({_escape(line)}) Tj T* " for line in text.splitlines())
-        stream = f"BT /F1 10 Tf 12 TL 40 800 Td {lines}ET".encode()
+        mode = "3 Tr " if invisible else ""
+        stream = f"BT {mode}/F1 10 Tf 12 TL 40 800 Td {lines}ET".encode()
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_ids[i] + 1} 0 R >>".encode()

@@ -97,9 +97,10 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["totals"] == {"files": 2, "ingested": 2, "unchanged": 0, "failed": 0,
-                                "chunks": report["totals"]["chunks"]}
+                                "skipped": 0, "chunks": report["totals"]["chunks"]}
     assert [f["path"] for f in report["files"]] == ["upload:guide.pdf", "upload:notes.md"]
-    assert set(report["files"][0]) == {"path", "status", "doc_id", "chunks", "error"}
+    assert set(report["files"][0]) == {"path", "status", "doc_id", "chunks", "error",
+                                       "warnings"}
 
     docs = (await api.get("/documents")).json()["documents"]
     assert {d["source"] for d in docs} == {"upload:guide.pdf", "upload:notes.md"}

@@ -48,6 +48,21 @@ def test_offsets_pages_and_positions(embedder) -> None:
     assert {c.page for c in chunks if "bees" in c.text and "apples" not in c.text} == {2}
 
 
+def test_a_page_with_a_locator_is_chunked_on_its_own(embedder) -> None:
+    """Short slides are never merged: each chunk cites the one slide it comes from; pages
+    without a locator still run on into each other."""
+    pages = [Page(None, "Cover text."), Page(None, "Foreword text."),
+             Page(1, "Agenda: welcome.", "slide 1: Agenda"),
+             Page(2, "Budget: travel fell.", "slide 2: Budget"), Page(None, "Appendix.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    joined = "\n\n".join(p.text for p in pages)
+    assert [(c.text, c.locator) for c in chunks] == [
+        ("Cover text.\n\nForeword text.", None), ("Agenda: welcome.", "slide 1: Agenda"),
+        ("Budget: travel fell.", "slide 2: Budget"), ("Appendix.", None)]
+    assert [c.position for c in chunks] == [0, 1, 2, 3]
+    assert all(joined[c.start : c.end] == c.text for c in chunks)
+
+
 def test_word_sums_give_the_splitter_the_tokenizers_own_counts(embedder) -> None:
     """The splitter measures with per-word sums; they must equal the tokenizer's counts, so
     the chunks are exactly those an exact length function would give."""

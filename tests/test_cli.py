@@ -38,11 +38,12 @@ def test_ingest_json_summary_and_exit_codes(env, tmp_path: Path) -> None:
     assert first.exit_code == 1  # bad.pdf failed, the others are stored
     summary = json.loads(first.stdout)
     assert summary["totals"] == {"files": 3, "ingested": 2, "unchanged": 0, "failed": 1,
-                                 "chunks": summary["totals"]["chunks"]}
+                                 "chunks": summary["totals"]["chunks"], "skipped": 0}
     assert summary["totals"]["chunks"] >= 2
     failed = next(f for f in summary["files"] if f["status"] == "failed")
     assert failed["path"].endswith("bad.pdf") and failed["error"]
-    assert set(failed) == {"path", "status", "doc_id", "chunks", "error"}
+    assert set(failed) == {"path", "status", "doc_id", "chunks", "error", "warnings"}
+    assert summary["skipped"] == []
 
     (folder / "bad.pdf").unlink()
     second = run("ingest", str(folder), "--json")

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.formats.base import LoadOptions
 from ingest.loaders import load_bytes, load_file
 from rag.errors import DocumentError
 from tests.pdfgen import encrypt, make_pdf
@@ -55,7 +56,8 @@ def test_pdf_with_password_is_reported_encrypted() -> None:
         ("fake.pdf", b"this is plain text, not a PDF", "mislabelled"),
         ("truncated.pdf", b"%PDF-1.4\n1 0 obj <<", "corrupt"),
         ("binary.txt", b"\x7fELF\x00\x00\x01\x02" * 20, "binary"),
-        ("image.png", b"\x89PNG\r\n", "unsupported"),
+        ("image.png", b"\x89PNG\r\n", "corrupt"),
+        ("archive.zip", b"PK\x03\x04 not read", "unsupported"),
     ],
 )
 def test_bad_files_have_reasons(name: str, data: bytes, reason: str) -> None:
@@ -65,11 +67,13 @@ def test_bad_files_have_reasons(name: str, data: bytes, reason: str) -> None:
     assert name in str(info.value)
 
 
-def test_scanned_pdf_without_text_is_empty() -> None:
+def test_pdf_without_text_is_empty_and_says_when_ocr_is_off() -> None:
     with pytest.raises(DocumentError) as info:
-        load_bytes(Path("scan.pdf"), make_pdf([""]))
+        load_bytes(Path("blank.pdf"), make_pdf([""]))  # no text and no image: nothing to OCR
     assert info.value.reason == "empty"
-    assert "OCR" in str(info.value)
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("scan.pdf"), make_pdf([""]), options=LoadOptions(ocr="off"))
+    assert info.value.reason == "empty" and "RAG_OCR=auto" in str(info.value)
 
 
 def test_html_drops_scripts_and_keeps_title(tmp_path: Path) -> None:

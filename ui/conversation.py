@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.types import source_name
+from rag.types import cited_place, source_name
 
 
 def source_label(citation: dict[str, Any]) -> str:
-    """"Title, page 3" (the file name when there is no title; no page for pageless files)."""
+    """"Title, page 3" or "Deck, slide 3: Budget" (the file name when there is no title;
+    nothing after it for a file without pages)."""
     name = citation.get("title") or source_name(str(citation.get("source", "")))
-    page = f", page {citation['page']}" if citation.get("page") else ""
-    return f"{name}{page}"
+    place = cited_place(citation.get("page"), citation.get("locator"))
+    return f"{name}, {place}" if place else name
 
 
 def answer_meta(message: dict[str, Any]) -> str:

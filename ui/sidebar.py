@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ingest.loaders import SUPPORTED_SUFFIXES
 from rag.engine.engine import Engine
 from rag.engine.jobs import IngestJob
 from rag.engine.options import (
@@ -19,7 +20,7 @@ from rag.settings import Settings
 from rag.types import SEARCH_MODES
 from ui.common import Context, Identity
 
-UPLOAD_TYPES = ["pdf", "txt", "md", "markdown", "html", "htm"]
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
 QUICK_INGEST_SECONDS = 1.5  # a small upload's outcome shows at once, a big one's progress
 GENERATOR_LABELS = {"extractive": "Extractive (quotes, no LLM)", "workers-ai": "Workers AI",
@@ -62,7 +63,8 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
     and their progress shows here, file by file and within a file."""
     limit = engine.settings.upload_max_mb
     with st.sidebar.form("upload", clear_on_submit=True):
-        files = st.file_uploader(f"Add PDF, text, Markdown or HTML files (up to {limit} MB each)",
+        files = st.file_uploader(f"Add documents (up to {limit} MB each): PDF and scans, "
+                                 f"images, Word, PowerPoint, Excel, CSV, EPUB, text, HTML",
                                  type=UPLOAD_TYPES, accept_multiple_files=True,
                                  max_upload_size=limit)
         submitted = st.form_submit_button("Add to library")
@@ -112,6 +114,8 @@ def show_outcomes(job: IngestJob) -> None:
         name = result["path"].removeprefix("upload:")
         detail = result["error"] or f"{result['chunks']} chunks"
         getattr(st, OUTCOME_STYLE[result["status"]])(f"{name}: {result['status']} ({detail})")
+        for warning in result.get("warnings") or []:
+            st.warning(f"{name}: {warning}")
 
 
 def document_list(workspace: Workspace, collection: str) -> None:

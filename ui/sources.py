@@ -1,12 +1,13 @@
-"""Sources under an answer, and the source viewer: the quoted passage with its file and page,
-and for a PDF the page itself with the passage highlighted."""
+"""Sources under an answer, and the source viewer: the quoted passage with its file and place
+(page, slide, sheet, chapter, section), and for a PDF or a scanned image the page itself with
+the passage highlighted."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from rag.engine.workspace import Workspace
-from rag.types import source_name
+from rag.types import cited_place, source_name
 from ui.conversation import source_label
 
 PREVIEW_CHARS = 600
@@ -39,9 +40,9 @@ def _page_image(_workspace: Workspace, doc_id: str, source: str, page: int,
 @st.dialog("Source", width="large")
 def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
     st.markdown(f"**[{n}] {source_label(c)}**")
-    where = f"page {c['page']} of " if c.get("page") else ""
+    place = cited_place(c.get("page"), c.get("locator"))
     origin = "uploaded in the app" if c["source"].startswith("upload:") else c["source"]
-    st.caption(f"{where}`{source_name(c['source'])}` ({origin})")
+    st.caption(f"{place + ' of ' if place else ''}`{source_name(c['source'])}` ({origin})")
     st.markdown("\n".join(f"> {line}" for line in c["text"].splitlines() if line.strip()))
     if not c.get("page"):
         return

@@ -31,7 +31,7 @@ class AnswerStream(Protocol):
 class Library(Protocol):
     where: str  # "here", or the engine's address
 
-    def ingest(self, files: list[Path], on_file: OnFile) -> dict[str, Any]: ...
+    def ingest(self, paths: list[Path], on_file: OnFile) -> dict[str, Any]: ...
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]: ...
@@ -76,8 +76,8 @@ class LocalLibrary:
 
         self.service = build_service(settings)
 
-    def ingest(self, files: list[Path], on_file: OnFile) -> dict[str, Any]:
-        report = self.service.ingest(files, lambda result: on_file(result.as_json()))
+    def ingest(self, paths: list[Path], on_file: OnFile) -> dict[str, Any]:
+        report = self.service.ingest(paths, lambda result: on_file(result.as_json()))
         return report.as_json()
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,

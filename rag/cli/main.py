@@ -86,10 +86,12 @@ def ingest(
     collection: Collection = None,
     as_json: AsJson = False,
 ) -> None:
-    """Ingest files: PDF, text, Markdown, HTML. Exit 1 if any file failed."""
-    from ingest.pipeline import discover
+    """Ingest files: PDF (scans by OCR), images, Word, PowerPoint, Excel, CSV, EPUB, text,
+    Markdown, HTML. Files skipped in folders are listed. Exit 1 if any file failed."""
+    from ingest.discovery import Skipped, describe, find_files
 
-    files = [p.resolve() for p in discover(paths)]
+    paths = [p.resolve() for p in paths]
+    files = find_files(paths).files
     show_bar = not as_json and err.is_terminal
     with library_for(collection) as library, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -108,14 +110,18 @@ def ingest(
                 else:
                     detail = f"{path}: {result['chunks']} chunks"
                 say(detail, colour, f"{status:>9}")
+                for warning in result.get("warnings") or []:
+                    say(f"{path}: {warning}", "yellow", f"{'warning':>9}")
 
-        report = library.ingest(files, on_file)
+        report = library.ingest(paths, on_file)
     if as_json:
         _emit_json(report)
     else:
         t = report["totals"]
         say(f"{t['files']} files: {t['ingested']} ingested ({t['chunks']} chunks), "
             f"{t['unchanged']} unchanged, {t['failed']} failed")
+        if report["skipped"]:
+            say(describe([Skipped(**s) for s in report["skipped"]]), "yellow")
     raise typer.Exit(1 if report["totals"]["failed"] else 0)
 
 

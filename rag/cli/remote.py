@@ -41,9 +41,12 @@ class EngineLibrary:
             timeout=httpx.Timeout(30.0, read=600.0))
 
     # --- the library -----------------------------------------------------------------------
-    def ingest(self, files: list[Path], on_file: OnFile) -> dict[str, Any]:
-        from ingest.pipeline import FileResult, IngestReport  # numpy: only when ingesting
+    def ingest(self, paths: list[Path], on_file: OnFile) -> dict[str, Any]:
+        from ingest.discovery import find_files  # numpy: only when ingesting
+        from ingest.pipeline import FileResult, IngestReport
 
+        found = find_files(paths)
+        files = found.files
         results: dict[str, FileResult] = {}
         to_send: list[tuple[Path, int]] = []
         for path in files:
@@ -64,7 +67,8 @@ class EngineLibrary:
         for batch in _batches(to_send):
             for outcome in self._ingest_batch(batch, on_file):
                 results[outcome["path"]] = FileResult(**outcome)
-        return IngestReport([results[str(p)] for p in files if str(p) in results]).as_json()
+        return IngestReport([results[str(p)] for p in files if str(p) in results],
+                            found.skipped).as_json()
 
     def _ingest_batch(self, batch: list[Path], on_file: OnFile) -> list[dict[str, Any]]:
         with ExitStack() as stack:

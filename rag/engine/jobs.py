@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
-from rag.engine.workspace import Workspace, is_pdf
+from rag.engine.workspace import Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError
 
 log = logging.getLogger(__name__)
@@ -189,15 +189,17 @@ class IngestJobs:
                 self.on_report(job.report)
 
     def _keep_upload(self, job: IngestJob, result: FileResult) -> None:
-        """An uploaded PDF in the library is kept so that the page viewer can draw it."""
+        """An uploaded PDF or image in the library is kept so that the page viewer can draw
+        it."""
         if not result.doc_id or result.status == "failed" or not result.path.startswith(
                 "upload:"):
             return
         spooled = next((f.path for f in job.files if f.source == result.path), None)
         if spooled is not None:
             data = spooled.read_bytes()
-            if is_pdf(result.path, data):
-                self.workspace.keep_original(result.doc_id, data)
+            suffix = drawable_suffix(result.path, data)
+            if suffix:
+                self.workspace.keep_original(result.doc_id, data, suffix)
 
     def _finish(self, job: IngestJob, status: JobStatus, error: str | None = None) -> None:
         job.status, job.error, job.finished = status, error, time.time()

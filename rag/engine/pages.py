@@ -1,11 +1,13 @@
-"""A PDF page as an image, with a cited passage highlighted on it (pypdfium2 + Pillow, offline).
+"""A PDF page or a scanned image as a picture, with a cited passage highlighted on it
+(pypdfium2 + Pillow, offline).
 
 The passage is the chunk text our loader extracted (pdfium's text, with line breaks and
-hyphenation marks tidied; pypdf's for files pdfium could not open), so the two are matched
-word by word
-(case-insensitive), not character by character. Every run of at least three consecutive
-passage words found in order on the page is highlighted; a passage that starts on this page and
-ends on the next is highlighted where it is.
+hyphenation marks tidied; pypdf's for files pdfium could not open; Tesseract's for a scan), so
+the two are matched word by word (case-insensitive), not character by character. Every run of
+at least three consecutive passage words found in order on the page is highlighted; a passage
+that starts on this page and ends on the next is highlighted where it is. On a page that was
+read by OCR (no text layer) the page is OCR'd again as at ingest, same image, same words, and
+Tesseract's word boxes are highlighted.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ import io
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from pathlib import Path
 
+from ingest.formats import ocr
+from ingest.formats.base import LoadOptions
+from ingest.formats.images import dpi_of, for_ocr, frame, frames, open_image
+from ingest.formats.pdf import needs_ocr, page_text, render_for_ocr
 from ingest.pdfium import PDFIUM_LOCK
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -57,41 +64,102 @@ def passage_spans(page_text: str, passage: str, min_words: int = 3) -> list[tupl
 
 
 def render_page(data: bytes, page_number: int, passage: str | None = None,
-                scale: float = 1.5) -> RenderedPage:
+                scale: float = 1.5, options: LoadOptions | None = None) -> RenderedPage:
     """Render page `page_number` (1-based) of a PDF, highlighting `passage` where found.
 
-    Raises ValueError for a page outside the document, and pypdfium2's PdfiumError for a file
-    pdfium cannot open.
+    With `options`, a page read by OCR at ingest is OCR'd again for its word boxes (pdfium's
+    lock is not held meanwhile). Raises ValueError for a page outside the document, and
+    pypdfium2's PdfiumError for a file pdfium cannot open.
     """
     import pypdfium2 as pdfium
 
     with PDFIUM_LOCK:
-        return _render(pdfium.PdfDocument(data), page_number, passage, scale)
+        pdf = pdfium.PdfDocument(data)
+        try:
+            if not 1 <= page_number <= len(pdf):
+                raise ValueError(f"page {page_number} is outside the document "
+                                 f"(1 to {len(pdf)})")
+            pages = len(pdf)
+            page = pdf[page_number - 1]
+            image = page.render(scale=scale).to_pil().convert("RGBA")
+            boxes: list[tuple[int, int, int, int]] = []
+            scan = None
+            if passage and options is not None and needs_ocr(page, page_text(page),
+                                                             options.ocr):
+                scan = render_for_ocr(page, options.ocr_dpi)
+            elif passage and page.get_rotation() == 0:
+                boxes = _boxes(page, passage, scale, image.height)
+            page.close()
+        finally:
+            pdf.close()
+    if scan is not None and passage and options is not None:
+        scan_image, dpi = scan
+        boxes = _ocr_boxes(scan_image, passage, options, dpi, scale * 72 / dpi)
+    return _drawn(image, boxes, page_number, pages)
 
 
-def _render(pdf, page_number: int, passage: str | None, scale: float) -> RenderedPage:
+def render_image(data: bytes, page_number: int, passage: str | None = None,
+                 options: LoadOptions | None = None, longest_side: int = 1400) -> RenderedPage:
+    """Frame `page_number` (1-based) of an image file, with `passage` highlighted by OCR."""
+    image = open_image(Path("image"), data)
+    count = frames(image)
+    if not 1 <= page_number <= count:
+        raise ValueError(f"page {page_number} is outside the image (1 to {count})")
+    full = frame(image, page_number)
+    boxes: list[tuple[int, int, int, int]] = []
+    factor = min(1.0, longest_side / max(full.size))
+    if passage:  # OCR'd as at ingest, so the words are the same
+        options = options or LoadOptions()
+        scanned, dpi, upscale = for_ocr(full, dpi_of(image), options)
+        boxes = _ocr_boxes(scanned, passage, options, dpi, factor / upscale)
+    shown = full if factor == 1.0 else full.resize(
+        (round(full.width * factor), round(full.height * factor)))
+    return _drawn(shown.convert("RGBA"), boxes, page_number, count)
+
+
+def _drawn(image, boxes: list[tuple[int, int, int, int]], page_number: int,
+           pages: int) -> RenderedPage:
     from PIL import Image, ImageDraw
 
+    if boxes:
+        overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        for box in boxes:
+            draw.rectangle(box, fill=HIGHLIGHT_FILL, outline=HIGHLIGHT_EDGE, width=2)
+        image = Image.alpha_composite(image, overlay)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="PNG", optimize=True)
+    return RenderedPage(buf.getvalue(), image.width, image.height, page_number, pages, boxes)
+
+
+def _ocr_boxes(image, passage: str, options: LoadOptions, dpi: int | None,
+               factor: float) -> list[tuple[int, int, int, int]]:
+    """Tesseract's boxes of the passage's words on `image`, scaled by `factor`, joined along
+    each line; none when OCR is not installed or fails (the page is shown all the same)."""
     try:
-        if not 1 <= page_number <= len(pdf):
-            raise ValueError(f"page {page_number} is outside the document (1 to {len(pdf)})")
-        page = pdf[page_number - 1]
-        image = page.render(scale=scale).to_pil().convert("RGBA")
-        boxes: list[tuple[int, int, int, int]] = []
-        if passage and page.get_rotation() == 0:
-            boxes = _boxes(page, passage, scale, image.height)
-        if boxes:
-            overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
-            draw = ImageDraw.Draw(overlay)
-            for box in boxes:
-                draw.rectangle(box, fill=HIGHLIGHT_FILL, outline=HIGHLIGHT_EDGE, width=2)
-            image = Image.alpha_composite(image, overlay)
-        buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="PNG", optimize=True)
-        return RenderedPage(buf.getvalue(), image.width, image.height, page_number, len(pdf),
-                            boxes)
-    finally:
-        pdf.close()
+        scanned = ocr.read_image(image, options, dpi)
+    except (ocr.OcrUnavailable, ocr.OcrFailed):
+        return []
+    boxes: list[tuple[int, int, int, int]] = []
+    for start, end in passage_spans(scanned.text, passage):
+        line: list[int] | None = None
+        for word in scanned.words:
+            if word.end <= start or word.start >= end:  # a word overlapping the span is in it
+                continue
+            left, top, right, bottom = (round(v * factor) for v in word.box)
+            if line and top < line[3] and bottom > line[1] and left >= line[2]:
+                line[2], line[1], line[3] = right, min(line[1], top), max(line[3], bottom)
+                continue
+            if line:
+                boxes.append(_padded(line))
+            line = [left, top, right, bottom]
+        if line:
+            boxes.append(_padded(line))
+    return boxes
+
+
+def _padded(box: list[int]) -> tuple[int, int, int, int]:
+    return box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2
 
 
 def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, int, int, int]]:

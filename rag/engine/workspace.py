@@ -3,7 +3,8 @@
 A *view* is a `RagService` for one collection answering with one set of `AskOptions` (the
 chat's settings panel); views share the root service's embedder, store connection, caches and
 metrics, and only the root service is ever closed. The workspace also keeps uploaded PDFs so
-that the page viewer can draw them, and the signed-in users' conversations.
+that the page viewer can draw them (PDFs and scanned images), and the signed-in users'
+conversations.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ingest.loaders import content_id
+from ingest.formats.base import LoadOptions
+from ingest.loaders import IMAGE_SUFFIXES, content_id
 from rag.app.history import HistoryStore
 from rag.app.metrics import Metrics
 from rag.engine.options import AskOptions
-from rag.engine.pages import RenderedPage, render_page
+from rag.engine.pages import RenderedPage, render_image, render_page
 from rag.errors import ConfigError
 from rag.providers.generators.base import Generator
 from rag.registry import make_generator
@@ -65,6 +67,14 @@ class DocumentRow:
 
 def is_pdf(name: str, data: bytes) -> bool:
     return name.lower().endswith(".pdf") and b"%PDF" in data[:1024]
+
+
+def drawable_suffix(name: str, data: bytes) -> str | None:
+    """".pdf" or the image's suffix for a file the page viewer can draw, else None."""
+    if is_pdf(name, data):
+        return ".pdf"
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix in IMAGE_SUFFIXES else None
 
 
 class Workspace:
@@ -172,9 +182,9 @@ class Workspace:
         store = self.view(collection).store
         return [DocumentRow.from_payload(p) for p in store.document_payloads()]
 
-    def keep_original(self, doc_id: str, data: bytes) -> None:
-        """Keep an uploaded PDF so that the page viewer can draw its pages."""
-        path = self.uploads / f"{doc_id}.pdf"
+    def keep_original(self, doc_id: str, data: bytes, suffix: str = ".pdf") -> None:
+        """Keep an uploaded PDF or image so that the page viewer can draw it."""
+        path = self.uploads / f"{doc_id}{suffix}"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{threading.get_ident()}.part")
@@ -186,23 +196,24 @@ class Workspace:
         removed = self.view(collection).delete(doc_id)
         store = self.service.store
         if not any(store.with_collection(name).holds(doc_id) for name in store.collections()):
-            (self.uploads / f"{doc_id}.pdf").unlink(missing_ok=True)
+            for suffix in (".pdf", *IMAGE_SUFFIXES):
+                (self.uploads / f"{doc_id}{suffix}").unlink(missing_ok=True)
         return removed
 
     # --- the page viewer -------------------------------------------------------------------
     def original_pdf(self, doc_id: str, source: str) -> tuple[bytes | None, str | None]:
-        """The PDF a passage came from, or None and why it cannot be shown (None: not a PDF)."""
+        """The PDF or image a passage came from, or None and why it cannot be shown (None: a
+        file the viewer does not draw)."""
+        suffix = Path(source).suffix.lower()
+        if suffix not in (".pdf", *IMAGE_SUFFIXES):
+            return None, None
         if source.startswith("upload:"):
-            path = self.uploads / f"{doc_id}.pdf"
+            path = self.uploads / f"{doc_id}{suffix}"
             if not path.exists():
-                if not source.lower().endswith(".pdf"):
-                    return None, None
-                return None, ("The uploaded PDF was not kept (it was uploaded before the app "
-                              "kept PDFs); upload it again to see its pages.")
+                return None, ("The uploaded file was not kept (it was uploaded before the app "
+                              "kept it); upload it again to see its pages.")
             return path.read_bytes(), None
         path = Path(source)
-        if path.suffix.lower() != ".pdf":
-            return None, None
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -217,8 +228,11 @@ class Workspace:
         data, reason = self.original_pdf(doc_id, source)
         if data is None:
             return None, reason
+        options = LoadOptions.from_settings(self.settings)
         try:
-            return render_page(data, page, passage), None
+            if Path(source).suffix.lower() in IMAGE_SUFFIXES:
+                return render_image(data, page, passage, options), None
+            return render_page(data, page, passage, options=options), None
         except Exception as exc:  # a page pdfium cannot draw must not break the chat
             return None, f"The page could not be drawn ({type(exc).__name__}: {exc})."
 

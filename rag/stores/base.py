@@ -99,8 +99,9 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
     """What a point stores besides its vectors: a citation's fields and the document's."""
     return {
         "doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
-        "page": chunk.page, "position": chunk.position, "start": chunk.start,
-        "end": chunk.end, "text": chunk.text, "token_count": chunk.token_count,
+        "page": chunk.page, "locator": chunk.locator, "position": chunk.position,
+        "start": chunk.start, "end": chunk.end, "text": chunk.text,
+        "token_count": chunk.token_count,
         "chunks": chunk_total, "media_type": media_type, "status": PENDING,
         **(extra or {}),  # document fields the app shows (pages, ingested_at)
     }
@@ -109,7 +110,8 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
 def make_hit(pid: PointId, score: float, payload: dict) -> Hit:
     return Hit(doc_id=payload["doc_id"], source=payload["source"], page=payload.get("page"),
                chunk_id=str(pid), score=float(score), text=payload["text"],
-               title=payload.get("title", ""), position=int(payload.get("position", 0)))
+               title=payload.get("title", ""), position=int(payload.get("position", 0)),
+               locator=payload.get("locator"))  # absent from points stored before locators
 
 
 class ChunkStore(ABC):

@@ -1,0 +1,1 @@
+"""One module per file format; `ingest.loaders` maps file types to them."""

@@ -1,0 +1,86 @@
+"""What every format loader shares: its options, its result, and the bounds on one document.
+
+The bounds keep memory flat whatever a file claims to hold. A loader adds its pages (slides,
+sheets, chapters, sections) one at a time to `Pages`, which stops the read with a
+`DocumentError` ("too-large") as soon as the document goes over a bound, before more is read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import DocumentError
+from rag.settings import OcrMode, Settings
+from rag.types import Page
+
+MIB = 1 << 20
+MAX_FILE_BYTES = 200 * MIB  # read into memory whole: the bound on everything else
+MAX_DOCUMENT_CHARS = 20_000_000  # text kept for one document, all pages together
+MAX_PAGES = 10_000  # pages, slides, sheets, chapters or sections of one document
+MAX_ROWS = 50_000  # rows of one workbook (all sheets) or one CSV file
+MAX_UNPACKED_BYTES = 256 * MIB  # what a zip-based file (.docx .pptx .xlsx .epub) expands to
+MAX_PART_BYTES = 64 * MIB  # one XML part that a library parses whole (a slide, a chapter)
+MAX_MEMBERS = 20_000  # files inside one zip-based file
+MAX_IMAGE_PIXELS = 50_000_000  # an image or a rendered page, before it is OCR'd
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How files are read: whether and how pages without text are OCR'd."""
+
+    ocr: OcrMode = "auto"  # auto: only pages with no text layer (or almost none)
+    ocr_languages: str = "eng"  # Tesseract's language codes, joined by '+'
+    ocr_dpi: int = 300  # a PDF page is drawn at this for Tesseract; images scaled up to it
+    ocr_workers: int = 0  # pages OCR'd at once; 0: one per core
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoadOptions:
+        return cls(settings.ocr, settings.ocr_languages, settings.ocr_dpi, settings.ocr_workers)
+
+    @property
+    def workers(self) -> int:
+        if self.ocr_workers:
+            return self.ocr_workers
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
+
+
+@dataclass
+class Parsed:
+    """A file's title and pages, and what could not be read without stopping the rest."""
+
+    title: str
+    pages: list[Page]
+    warnings: list[str] = field(default_factory=list)
+
+
+class Pages:
+    """The pages of one document as a loader reads them, held within the bounds above."""
+
+    def __init__(self, path: Path, max_chars: int = MAX_DOCUMENT_CHARS,
+                 max_pages: int = MAX_PAGES) -> None:
+        self.path = path
+        self.pages: list[Page] = []
+        self.chars = 0
+        self.max_chars = max_chars
+        self.max_pages = max_pages
+
+    def add(self, number: int | None, text: str, locator: str | None = None) -> None:
+        if len(self.pages) >= self.max_pages:
+            raise too_large(self.path, f"more than {self.max_pages:,} pages, slides, sheets "
+                                       f"or chapters")
+        self.chars += len(text)
+        if self.chars > self.max_chars:
+            raise too_large(self.path, f"more than {self.max_chars:,} characters of text")
+        self.pages.append(Page(number, text, locator))
+
+
+def too_large(path: Path, what: str,
+              hint: str | None = "split it into smaller files") -> DocumentError:
+    """A file over one of the bounds: "<path>: too large to read: <what>; <hint>"."""
+    return DocumentError("too-large", f"{path}: too large to read: {what}"
+                                      + (f"; {hint}" if hint else ""))

@@ -1,0 +1,88 @@
+"""EPUB with ebooklib: each chapter of the reading order is a page, its locator
+"chapter 2: <title>" (the title from the table of contents, else the chapter's own heading)."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import warnings
+import zipfile
+from pathlib import Path
+
+from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.containers import check_package, reading
+from ingest.formats.word import short
+from rag.errors import DocumentError
+
+# fonts obfuscated by these are listed in encryption.xml too; any other algorithm is DRM
+_FONT_OBFUSCATION = {b"http://www.idpf.org/2008/embedding", b"http://ns.adobe.com/pdf/enc#RC"}
+_ALGORITHM = re.compile(rb'Algorithm="([^"]*)"')
+
+
+def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
+    from ebooklib import ITEM_DOCUMENT, epub
+
+    names = check_package(path, data)
+    if "META-INF/encryption.xml" in names and _drm(data):
+        raise DocumentError("encrypted", f"{path}: the book is DRM-protected")
+    pages = Pages(path)
+    with reading(path, "EPUB book", (epub.EpubException,)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ebooklib warns about its own future defaults
+        book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
+        titles = toc_titles(book.toc)
+        number = 0
+        for idref, _linear in book.spine:
+            item = book.get_item_with_id(idref)
+            if (item is None or item.get_type() != ITEM_DOCUMENT
+                    or isinstance(item, epub.EpubNav)):  # the table of contents
+                continue
+            heading, text = chapter_text(item.get_content())
+            if not text:
+                continue
+            number += 1
+            name = titles.get(posixpath.normpath(item.get_name())) or heading
+            pages.add(number, text, f"chapter {number}: {short(name)}" if name
+                      else f"chapter {number}")
+        metadata = book.get_metadata("DC", "title")
+    title = str(metadata[0][0]).strip() if metadata else ""
+    return Parsed(title or path.stem, pages.pages)
+
+
+def _drm(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        listing = package.read("META-INF/encryption.xml")
+    return any(a not in _FONT_OBFUSCATION for a in _ALGORITHM.findall(listing))
+
+
+def toc_titles(toc) -> dict[str, str]:
+    """Table-of-contents titles by the file they point to (first entry per file wins)."""
+    titles: dict[str, str] = {}
+    for entry in toc:
+        if isinstance(entry, tuple):  # (section, children)
+            section, children = entry
+            _note(titles, section)
+            titles = {**toc_titles(children), **titles}
+        else:
+            _note(titles, entry)
+    return titles
+
+
+def _note(titles: dict[str, str], entry) -> None:
+    href, title = getattr(entry, "href", ""), getattr(entry, "title", "")
+    if href and title:
+        titles.setdefault(posixpath.normpath(href.split("#")[0]), " ".join(title.split()))
+
+
+def chapter_text(content: bytes) -> tuple[str, str]:
+    """A chapter's first heading and its visible text."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(content, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    first = soup.find(["h1", "h2", "h3"]) or soup.title
+    heading = " ".join(first.get_text(" ").split()) if first else ""
+    body = soup.body or soup
+    lines = (line.strip() for line in body.get_text("\n").splitlines())
+    return heading, "\n".join(line for line in lines if line)

@@ -1,0 +1,176 @@
+"""Text and word boxes from page images, with Tesseract through pytesseract, on every core.
+
+Tesseract runs as one subprocess per page. The pages of a document, and of every document this
+process reads at once, go to one shared pool of threads, each waiting on one tesseract working
+on one page: every core is busy while this process's GIL stays free (the app's chat goes on).
+Each tesseract is held to one thread (OMP_THREAD_LIMIT=1, unless already set) since the pool
+already gives each page a core, and runs at a lower priority (nice) so that a question asked
+meanwhile comes first. Images go to Tesseract as uncompressed PGM files: nothing to compress.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.formats.base import MAX_IMAGE_PIXELS, LoadOptions
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+PAGE_TIMEOUT_SECONDS = 300  # one page; Tesseract takes seconds, a pathological image longer
+NICENESS = 10
+
+
+class OcrUnavailable(Exception):
+    """Tesseract, or the language data asked for, is not installed; says what to install."""
+
+
+class OcrFailed(Exception):
+    """Tesseract ran but could not read this page."""
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word: where it is in the page's text and on the image (pixels)."""
+
+    start: int
+    end: int
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """A page's recognised text (lines and paragraphs as Tesseract found them), its words."""
+
+    text: str
+    words: list[Word]
+
+
+def debian_package(language: str) -> str:
+    return "tesseract-ocr-" + language.lower().replace("_", "-")
+
+
+def install_hint(languages: str) -> str:
+    packages = " ".join(["tesseract-ocr", *(debian_package(lang) for lang in
+                                            languages.split("+"))])
+    return f"install Tesseract: apt-get install {packages}"
+
+
+def missing(languages: str) -> str | None:
+    """None when Tesseract and the languages are installed, else what to install."""
+    import pytesseract
+
+    command = pytesseract.pytesseract.tesseract_cmd
+    return _missing(shutil.which(command) or command, languages)  # checked once per binary
+
+
+@lru_cache(maxsize=16)
+def _missing(command: str, languages: str) -> str | None:
+    import pytesseract
+
+    try:
+        installed = set(pytesseract.get_languages())
+    except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError, OSError):
+        return f"Tesseract is not installed ({install_hint(languages)})"
+    absent = [lang for lang in languages.split("+") if lang not in installed]
+    if absent:
+        packages = " ".join(debian_package(lang) for lang in absent)
+        return (f"Tesseract has no language data for {', '.join(absent)} "
+                f"(apt-get install {packages}; RAG_OCR_LANGUAGES names the languages)")
+    return None
+
+
+def read_image(image: Image, options: LoadOptions, dpi: int | None = None) -> OcrPage:
+    """The text of one image. Raises OcrUnavailable or OcrFailed."""
+    import pytesseract
+
+    reason = missing(options.ocr_languages)
+    if reason:
+        raise OcrUnavailable(reason)
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        raise OcrFailed(f"{image.width}x{image.height} pixels is over the "
+                        f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit")
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    config = f"--dpi {dpi}" if dpi else ""
+    with tempfile.TemporaryDirectory(prefix="rag-ocr-") as folder:
+        path = Path(folder) / "page.pgm"
+        image.convert("L").save(path)
+        try:
+            data = pytesseract.image_to_data(
+                str(path), lang=options.ocr_languages, config=config, nice=NICENESS,
+                timeout=PAGE_TIMEOUT_SECONDS, output_type=pytesseract.Output.DICT)
+        except pytesseract.TesseractError as exc:
+            raise OcrFailed(f"Tesseract failed: {exc.message.strip() or exc.status}") from exc
+        except RuntimeError as exc:  # pytesseract's timeout
+            raise OcrFailed(f"Tesseract took over {PAGE_TIMEOUT_SECONDS} s") from exc
+    return _page(data)
+
+
+def _page(data: dict[str, list]) -> OcrPage:
+    """Words joined by spaces, lines by newlines, paragraphs by blank lines."""
+    parts: list[str] = []
+    words: list[Word] = []
+    offset, line, paragraph = 0, None, None
+    for i, text in enumerate(data["text"]):
+        text = text.strip()
+        if not text:
+            continue
+        here = (data["block_num"][i], data["par_num"][i])
+        if words:
+            gap = " " if (*here, data["line_num"][i]) == line else (
+                "\n" if here == paragraph else "\n\n")
+            parts.append(gap)
+            offset += len(gap)
+        line, paragraph = (*here, data["line_num"][i]), here
+        left, top = int(data["left"][i]), int(data["top"][i])
+        box = (left, top, left + int(data["width"][i]), top + int(data["height"][i]))
+        words.append(Word(offset, offset + len(text), box))
+        parts.append(text)
+        offset += len(text)
+    return OcrPage("".join(parts), words)
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def pool(workers: int) -> ThreadPoolExecutor:
+    """The process's OCR threads: every document's pages share them."""
+    with _pools_lock:
+        if workers not in _pools:
+            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="rag-ocr")
+        return _pools[workers]
+
+
+def read_pages(render: Callable[[int], tuple[Image, int | None]], pages: list[int],
+               options: LoadOptions) -> Iterator[tuple[int, OcrPage | Exception]]:
+    """OCR `pages` (`render(page)` draws one, with its dpi) across the pool, in order.
+
+    A page is drawn only when a thread takes it, so at most one image per thread is held.
+    Each page's outcome comes back: its text, or the exception that stopped it.
+    """
+    threads = pool(options.workers)
+    futures: list[tuple[int, Future[OcrPage]]] = [
+        (page, threads.submit(_render_and_read, render, page, options)) for page in pages]
+    try:
+        for page, future in futures:
+            error = future.exception()
+            yield page, error if error is not None else future.result()
+    finally:  # the reader stopped early: pages not started are not OCR'd
+        for _, future in futures:
+            future.cancel()
+
+
+def _render_and_read(render: Callable[[int], tuple[Image, int | None]], page: int,
+                     options: LoadOptions) -> OcrPage:
+    image, dpi = render(page)
+    return read_image(image, options, dpi)

@@ -1,0 +1,101 @@
+"""Tables of rows: Excel workbooks (.xlsx, with openpyxl) and CSV files.
+
+A row becomes one line that names each value by its column's header ("Region: North; Q1:
+1200"), so a passage taken from the middle of a sheet still says what its numbers are. A
+workbook is read in openpyxl's read-only mode, a row at a time, with the values Excel last
+computed (not the formulas); each sheet is a page whose locator is "sheet <name>". Rows are
+counted as they are read, and reading stops past MAX_ROWS.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ingest.formats.base import MAX_ROWS, LoadOptions, Pages, Parsed, too_large
+from ingest.formats.containers import check_package, reading
+from ingest.formats.text import decode_text
+
+
+def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
+    import openpyxl
+
+    check_package(path, data, streamed=("xl/worksheets/",))
+    pages = Pages(path)
+    rows = RowCount(path)
+    with reading(path, "Excel workbook"):
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            title = (workbook.properties.title or "").strip()
+            for number, sheet in enumerate(workbook.worksheets, start=1):
+                lines = table_text(sheet.iter_rows(values_only=True), rows)
+                if lines:
+                    pages.add(number, "\n".join(lines), f"sheet {sheet.title}")
+        finally:
+            workbook.close()
+    return Parsed(title or path.stem, pages.pages)
+
+
+def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:
+    text = decode_text(path, data)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:65536], delimiters=",;\t|")
+    except csv.Error:  # one column, or no clear delimiter
+        dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
+    pages = Pages(path)
+    with reading(path, "CSV file", (csv.Error,)):
+        lines = table_text(csv.reader(io.StringIO(text, newline=""), dialect), RowCount(path))
+    pages.add(None, "\n".join(lines))
+    return Parsed(path.stem, pages.pages)
+
+
+class RowCount:
+    """Rows read so far from one file, stopped past MAX_ROWS."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.rows = path, 0
+
+    def add(self) -> None:
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            raise too_large(self.path, f"more than {MAX_ROWS:,} rows")
+
+
+def table_text(rows: Iterable[Sequence[object]], count: RowCount) -> list[str]:
+    """The header (the first row with a value) and each row after it as one line."""
+    header: list[str] | None = None
+    lines = []
+    for row in rows:
+        count.add()
+        values = [cell_text(value) for value in row]
+        if not any(values):
+            continue
+        if header is None:
+            header = values
+            lines.append(" | ".join(v for v in values if v))
+            continue
+        named = [f"{name}: {value}" if name else value
+                 for name, value in zip(_pad(header, len(values)), values, strict=True)
+                 if value]
+        lines.append("; ".join(named))
+    return lines
+
+
+def _pad(header: list[str], width: int) -> list[str]:
+    return header[:width] + [""] * (width - len(header))
+
+
+def cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
+        return value.date().isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return " ".join(str(value).split())

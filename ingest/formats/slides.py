@@ -1,0 +1,62 @@
+"""PowerPoint (.pptx) with python-pptx: a slide is a page, with its title, body text, tables
+and speaker notes; its locator is "slide 3: <title>"."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ingest.formats.base import MAX_PAGES, LoadOptions, Pages, Parsed, too_large
+from ingest.formats.containers import check_package, reading
+from ingest.formats.word import short
+
+
+def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
+    import pptx
+    from pptx.exc import PythonPptxError
+
+    names = check_package(path, data)
+    slides = sum(1 for name in names if name.startswith("ppt/slides/slide"))
+    if slides > MAX_PAGES:  # counted from the zip's directory, before anything is parsed
+        raise too_large(path, f"{slides:,} slides is more than {MAX_PAGES:,}")
+    pages = Pages(path)
+    with reading(path, "PowerPoint file", (PythonPptxError,)):
+        deck = pptx.Presentation(io.BytesIO(data))
+        deck_title = (deck.core_properties.title or "").strip()
+        for number, slide in enumerate(deck.slides, start=1):
+            title_shape = slide.shapes.title
+            title = " ".join(title_shape.text.split()) if title_shape is not None else ""
+            title_id = title_shape.shape_id if title_shape is not None else None
+            lines = [title] if title else []
+            for shape in reading_order(slide.shapes):
+                if shape.shape_id != title_id:
+                    lines += shape_lines(shape)
+            if slide.has_notes_slide:
+                notes = slide.notes_slide.notes_text_frame
+                if notes is not None and notes.text.strip():
+                    lines += ["Notes:", notes.text.strip()]
+            if lines:
+                locator = f"slide {number}: {short(title)}" if title else f"slide {number}"
+                pages.add(number, "\n".join(lines), locator)
+            if not deck_title and number == 1 and title:
+                deck_title = title
+    return Parsed(deck_title or path.stem, pages.pages)
+
+
+def reading_order(shapes) -> list:
+    """Top to bottom, then left to right (placeholders without a position first)."""
+    return sorted(shapes, key=lambda s: (s.top or 0, s.left or 0))
+
+
+def shape_lines(shape) -> list[str]:
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    from ingest.formats.word import table_lines
+
+    if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+        return [line for inner in reading_order(shape.shapes) for line in shape_lines(inner)]
+    if getattr(shape, "has_table", False) and shape.has_table:
+        return table_lines(shape.table)
+    if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+        return [p for p in (para.text.strip() for para in shape.text_frame.paragraphs) if p]
+    return []

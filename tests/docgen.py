@@ -1,0 +1,169 @@
+"""Documents of every supported type for tests, made with the libraries that read them, and
+scans made by rendering text PDFs to images (what a scanner hands over: pages of pixels)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+
+from tests.pdfgen import make_pdf
+
+
+def make_docx(sections: Sequence[tuple[str, Sequence[str]]], title: str | None = None,
+              table: Sequence[Sequence[str]] | None = None) -> bytes:
+    """A Word document: a Heading 1 and its paragraphs per section, then `table`."""
+    import docx
+
+    document = docx.Document()
+    if title:
+        document.core_properties.title = title
+    for heading, paragraphs in sections:
+        document.add_heading(heading, level=1)
+        for paragraph in paragraphs:
+            document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def make_pptx(slides: Sequence[dict], title: str | None = None) -> bytes:
+    """A deck: each slide a dict with `title`, `body` (lines), and optional `notes`, `table`."""
+    import pptx
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    if title:
+        deck.core_properties.title = title
+    layout = deck.slide_layouts[1]  # title and content
+    for spec in slides:
+        slide = deck.slides.add_slide(layout)
+        slide.shapes.title.text = spec["title"]
+        slide.placeholders[1].text_frame.text = "\n".join(spec.get("body", []))
+        if spec.get("table"):
+            rows = spec["table"]
+            shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(1), Inches(5),
+                                           Inches(6), Inches(1.5))
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    shape.table.cell(r, c).text = value
+        if spec.get("notes"):
+            slide.notes_slide.notes_text_frame.text = spec["notes"]
+    buf = io.BytesIO()
+    deck.save(buf)
+    return buf.getvalue()
+
+
+def make_xlsx(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
+    """A workbook written in write-only mode (so a large one is made in little memory)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+    buf = io.BytesIO()
+    workbook.save(buf)
+    return buf.getvalue()
+
+
+def make_epub(chapters: Sequence[tuple[str, str]], title: str = "A Book") -> bytes:
+    """An EPUB with one XHTML file per (title, body paragraph text) chapter, and its TOC."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("test-book")
+    book.set_title(title)
+    book.set_language("en")
+    items = []
+    for n, (heading, text) in enumerate(chapters, start=1):
+        item = epub.EpubHtml(title=heading, file_name=f"chap_{n}.xhtml", lang="en")
+        item.content = f"<h1>{heading}</h1><p>{text}</p>"
+        book.add_item(item)
+        items.append(item)
+    book.toc = items
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", *items]
+    buf = io.BytesIO()
+    epub.write_epub(buf, book)
+    return buf.getvalue()
+
+
+def page_images(pages: Sequence[str], dpi: int = 150) -> list:
+    """Each page of a text PDF drawn at `dpi` in grey: a clean scan."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(make_pdf(list(pages)))
+    try:
+        return [pdf[i].render(scale=dpi / 72, grayscale=True).to_pil().copy()
+                for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def scanned_pdf(pages: Sequence[str], dpi: int = 150) -> bytes:
+    """A PDF of page images only, no text layer: what a scanner makes of these pages."""
+    images = page_images(pages, dpi)
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return buf.getvalue()
+
+
+def scanned_image(text: str, dpi: int = 150, kind: str = "PNG") -> bytes:
+    [image] = page_images([text], dpi)
+    buf = io.BytesIO()
+    image.save(buf, kind, dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def damaged(data: bytes) -> bytes:
+    """The first half of a file: what an interrupted download or copy leaves."""
+    return data[: len(data) // 2]
+
+
+def zip_bomb(name: str, unpacked_mib: int = 300) -> bytes:
+    """A zip named like an Office file whose one member inflates to `unpacked_mib` MiB of
+    zeros (a few hundred KiB packed)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        with package.open(name, "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(unpacked_mib):
+                member.write(block)
+    return buf.getvalue()
+
+
+TEXT = ("Hydraulic pumps move fluid through the pressure lines of the press.",
+        "Check every seal for wear before the morning shift begins.",
+        "The relief valve opens when the pressure passes two hundred bar.",
+        "Operators record each reading in the maintenance log by hand.",
+        "Replace the filter cartridge after four hundred running hours.",
+        "A warning lamp shows when the reservoir level falls too low.")
+
+SENTENCES = (
+    "Spring water from the northern hills fills the old stone cistern each April.",
+    "The village baker lights his oven at four and sells rye loaves by seven.",
+    "Migrating geese rest on the lake for two weeks before flying south.",
+    "A narrow gauge railway once carried slate from the quarry to the harbour.",
+    "Teachers at the small school collect rainfall figures with their pupils.",
+    "The ferry timetable changes in October when the winter storms arrive.",
+    "Beekeepers move their hives to the heather moors in late summer.",
+    "Fishermen mend their nets on the quay while gulls circle overhead.",
+    "The library keeps parish records going back three hundred years.",
+    "Wild thyme and sea pinks grow along the cliff path above the bay.",
+    "A retired engineer restored the windmill and grinds flour on Sundays.",
+    "Visitors must book the lighthouse tour a day in advance.",
+)
+
+
+def full_page(seed: int, lines: int = 30) -> str:
+    """A page of real sentences in an order set by `seed`: about 400 words."""
+    return "\n".join(SENTENCES[(seed * 5 + n * 7) % len(SENTENCES)] for n in range(lines))

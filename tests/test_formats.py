@@ -1,0 +1,176 @@
+"""Word, PowerPoint, Excel, CSV and EPUB files, made with the libraries that read them: the text
+a user gets back, the locator each page carries, and a reason for every file that cannot be
+read (damaged, password-protected, a zip bomb, over a bound)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from ingest.formats import sheets
+from ingest.loaders import load_bytes
+from rag.errors import DocumentError
+from tests.docgen import damaged, make_docx, make_epub, make_pptx, make_xlsx, zip_bomb
+
+
+def docx_report() -> bytes:
+    return make_docx([("Installation", ["Unpack the pump and bolt it to the floor."]),
+                      ("Maintenance", ["Grease the bearings every spring."])],
+                     title="Pump manual", table=[["Part", "Interval"], ["Seal", "6 months"]])
+
+
+def pptx_deck() -> bytes:
+    return make_pptx([
+        {"title": "Quarterly budget", "body": ["Travel costs fell by a tenth."],
+         "notes": "Mention the new travel policy.",
+         "table": [["Team", "Spend"], ["Sales", "1200"]]},
+        {"title": "Hiring plan", "body": ["Two engineers join in March."]},
+    ])
+
+
+def xlsx_book() -> bytes:
+    return make_xlsx({"Costs": [["Region", "Q1", "Q2"], ["North", 1200, 1350.5],
+                                [None, None, None], ["South", 800, None]],
+                      "Empty": [],
+                      "Staff": [["Name", "Role"], ["Ada", "Engineer"]]})
+
+
+def test_docx_sections_in_reading_order_with_headings_as_locators() -> None:
+    doc = load_bytes(Path("manual.docx"), docx_report())
+    assert doc.title == "Pump manual"
+    assert [(p.number, p.locator) for p in doc.pages] == [(None, "Installation"),
+                                                         (None, "Maintenance")]
+    assert doc.pages[0].text == "Installation\nUnpack the pump and bolt it to the floor."
+    # the table comes after the paragraph it follows in the document, its cells side by side
+    assert doc.pages[1].text.splitlines() == ["Maintenance", "Grease the bearings every spring.",
+                                              "Part | Interval", "Seal | 6 months"]
+    assert doc.media_type.endswith("wordprocessingml.document")
+
+
+def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
+    doc = load_bytes(Path("deck.pptx"), pptx_deck())
+    assert doc.title == "Quarterly budget"  # no title set: the first slide's
+    assert [(p.number, p.locator) for p in doc.pages] == [(1, "slide 1: Quarterly budget"),
+                                                         (2, "slide 2: Hiring plan")]
+    assert doc.pages[0].text.splitlines() == [
+        "Quarterly budget", "Travel costs fell by a tenth.", "Team | Spend", "Sales | 1200",
+        "Notes:", "Mention the new travel policy."]
+
+
+def test_xlsx_sheet_is_a_page_and_rows_carry_their_header() -> None:
+    doc = load_bytes(Path("book.xlsx"), xlsx_book())
+    # the empty sheet has no page, and numbers stay the sheets' own
+    assert [(p.number, p.locator) for p in doc.pages] == [(1, "sheet Costs"), (3, "sheet Staff")]
+    assert doc.pages[0].text.splitlines() == ["Region | Q1 | Q2",
+                                              "Region: North; Q1: 1200; Q2: 1350.5",
+                                              "Region: South; Q1: 800"]
+    assert doc.pages[1].text.splitlines()[1] == "Name: Ada; Role: Engineer"
+
+
+def test_xlsx_gives_values_not_formulas() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Item", "Cost"])
+    sheet.append(["Bolt", "=2+2"])
+    buf = io.BytesIO()
+    book.save(buf)
+    text = load_bytes(Path("formula.xlsx"), buf.getvalue()).pages[0].text
+    # openpyxl writes no cached value, as a file never opened in Excel has none: no formula
+    assert "=2+2" not in text and "Item: Bolt" in text
+
+
+def test_csv_rows_carry_their_header_with_the_delimiter_found() -> None:
+    doc = load_bytes(Path("stock.csv"), b"part;count\nbolt;40\nwasher;\n")
+    assert doc.pages[0].text.splitlines() == ["part | count", "part: bolt; count: 40",
+                                              "part: washer"]
+    assert doc.media_type == "text/csv" and doc.pages[0].locator is None
+
+
+def test_epub_chapter_is_a_page_titled_from_the_table_of_contents() -> None:
+    doc = load_bytes(Path("tale.epub"), make_epub(
+        [("The harbour", "Boats rest in the harbour at night."),
+         ("The storm", "Waves broke over the pier.")], title="Sea stories"))
+    assert doc.title == "Sea stories"
+    assert [(p.number, p.locator) for p in doc.pages] == [(1, "chapter 1: The harbour"),
+                                                         (2, "chapter 2: The storm")]
+    assert "Waves broke over the pier." in doc.pages[1].text
+
+
+MAKERS = {".docx": docx_report, ".pptx": pptx_deck, ".xlsx": xlsx_book,
+          ".epub": lambda: make_epub([("One", "Text.")])}
+
+
+@pytest.mark.parametrize("suffix", sorted(MAKERS))
+def test_a_damaged_copy_of_each_type_is_corrupt(suffix: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path(f"broken{suffix}"), damaged(MAKERS[suffix]()))
+    assert info.value.reason == "corrupt" and f"broken{suffix}" in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", sorted(MAKERS))
+def test_a_package_missing_its_parts_is_corrupt_not_a_crash(suffix: str) -> None:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as package:
+        package.writestr("readme.txt", "not an office document")
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path(f"hollow{suffix}"), buf.getvalue())
+    assert info.value.reason == "corrupt"
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".pptx", ".xlsx"])
+def test_a_password_protected_office_file_says_so(suffix: str) -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = io.BytesIO(MAKERS[suffix]())
+    locked = io.BytesIO()
+    OOXMLFile(plain).encrypt("secret", locked)
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path(f"locked{suffix}"), locked.getvalue())
+    assert info.value.reason == "encrypted" and "password" in str(info.value)
+
+
+def test_a_zip_bomb_named_docx_is_refused_before_it_is_inflated() -> None:
+    bomb = zip_bomb("word/document.xml", unpacked_mib=300)
+    assert len(bomb) < 2 << 20
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("invoice.docx"), bomb)
+    assert info.value.reason == "too-large"
+    assert "unpacks to 300 MiB" in str(info.value) and "zip bomb" in str(info.value)
+
+
+def test_one_oversized_part_is_refused_even_when_the_total_fits() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("huge.pptx"), zip_bomb("ppt/slides/slide1.xml", unpacked_mib=80))
+    assert info.value.reason == "too-large" and "ppt/slides/slide1.xml" in str(info.value)
+
+
+def test_an_old_binary_office_file_renamed_is_mislabelled() -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("old.docx"), ole)
+    assert info.value.reason == "mislabelled" and "save it as .docx" in str(info.value)
+
+
+def test_rows_are_counted_as_they_are_read_and_reading_stops_past_the_bound(
+        monkeypatch) -> None:
+    monkeypatch.setattr(sheets, "MAX_ROWS", 3)
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("long.csv"), b"a,b\n1,2\n3,4\n5,6\n")
+    assert info.value.reason == "too-large" and "more than 3 rows" in str(info.value)
+    assert load_bytes(Path("short.csv"), b"a,b\n1,2\n3,4\n").pages[0].text
+
+
+@pytest.mark.slow
+def test_a_100000_row_sheet_is_refused_with_its_reason() -> None:
+    rows = ([f"item {n}", n, n * 0.5] for n in range(100_000))
+    data = make_xlsx({"Big": [["Item", "Count", "Half"], *rows]})
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("big.xlsx"), data)
+    assert info.value.reason == "too-large"
+    assert f"more than {sheets.MAX_ROWS:,} rows" in str(info.value)

@@ -1,0 +1,254 @@
+"""Scanned PDFs and images read by Tesseract, as a user sees them: the words recovered, the
+page numbers kept, a mixed PDF read both ways, the cited passage highlighted on the scan, and a
+clear message naming the package when Tesseract is missing while the rest of the batch goes on.
+
+These run wherever Tesseract (Debian's tesseract-ocr, tesseract-ocr-eng) is installed;
+scripts/setup.sh installs it when run as root, so CI runs them (and fails if it could not).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ingest.formats import ocr
+from ingest.formats.base import LoadOptions
+from ingest.loaders import load_bytes
+from rag.engine.engine import Engine
+from rag.engine.workspace import Workspace
+from rag.errors import DocumentError
+from rag.service import build_service
+from tests.conftest import fresh_settings
+from tests.docgen import TEXT, full_page, page_images, scanned_image, scanned_pdf
+from tests.pdfgen import make_pdf
+
+
+@pytest.fixture(autouse=True)
+def tesseract() -> None:
+    reason = ocr.missing("eng")
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"CI runs the OCR tests, but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+PAGE_ONE = full_page(1)  # about 400 words each
+PAGE_TWO = full_page(2)
+
+
+def recovered(original: str, read: str) -> float:
+    """The fraction of the original's words found in what was read (case and punctuation
+    aside; each word counted as often as it occurs)."""
+    words = lambda text: Counter(re.findall(r"\w+", text.lower()))  # noqa: E731
+    want, got = words(original), words(read)
+    return sum(min(n, got[w]) for w, n in want.items()) / sum(want.values())
+
+
+def mixed_pdf() -> bytes:
+    """Page 1 with a text layer, page 2 a scan: what a scanner's 'append' leaves."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in (make_pdf([PAGE_ONE]), scanned_pdf([PAGE_TWO])):
+        writer.append(PdfReader(io.BytesIO(data)))
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def test_a_clean_150_dpi_scan_is_read_page_by_page() -> None:
+    doc = load_bytes(Path("scan.pdf"), scanned_pdf([PAGE_ONE, PAGE_TWO], dpi=150))
+    assert [p.number for p in doc.pages] == [1, 2]
+    assert recovered(PAGE_ONE, doc.pages[0].text) >= 0.95
+    assert recovered(PAGE_TWO, doc.pages[1].text) >= 0.95
+    # each page holds its own lines, in order
+    assert recovered(PAGE_TWO.splitlines()[0], doc.pages[1].text.splitlines()[0]) >= 0.9
+    assert doc.warnings == ()
+
+
+def test_a_mixed_pdf_gets_its_text_layer_and_its_scan_read() -> None:
+    doc = load_bytes(Path("mixed.pdf"), mixed_pdf())
+    assert doc.pages[0].text.splitlines() == PAGE_ONE.splitlines()  # the layer, exactly
+    assert recovered(PAGE_TWO, doc.pages[1].text) >= 0.95
+
+
+def test_ocr_modes_off_and_force() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("scan.pdf"), scanned_pdf([PAGE_ONE]), options=LoadOptions(ocr="off"))
+    assert info.value.reason == "empty" and "RAG_OCR=auto" in str(info.value)
+
+    # a scan under a wrong text layer (a bad earlier OCR): auto trusts the layer, force reads
+    # the page itself
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(scanned_pdf([PAGE_ONE]))))
+    layer = PdfReader(io.BytesIO(make_pdf(["Quartz gizmos jumble vexing fjords."],
+                                          invisible=True)))
+    writer.pages[0].merge_page(layer.pages[0])
+    buf = io.BytesIO()
+    writer.write(buf)
+    auto = load_bytes(Path("relayered.pdf"), buf.getvalue())
+    assert "Quartz gizmos" in auto.pages[0].text
+    forced = load_bytes(Path("relayered.pdf"), buf.getvalue(),
+                        options=LoadOptions(ocr="force"))
+    assert recovered(PAGE_ONE, forced.pages[0].text) >= 0.95
+    assert "Quartz" not in forced.pages[0].text
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF"])
+def test_images_are_read(kind: str) -> None:
+    suffix = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tiff"}[kind]
+    doc = load_bytes(Path(f"note{suffix}"), scanned_image(PAGE_ONE, kind=kind))
+    assert [p.number for p in doc.pages] == [1]
+    assert recovered(PAGE_ONE, doc.pages[0].text) >= 0.95
+    assert doc.media_type.startswith("image/")
+
+
+def test_each_frame_of_a_multipage_tiff_is_a_page() -> None:
+    first, second = page_images([PAGE_ONE, PAGE_TWO])
+    buf = io.BytesIO()
+    first.save(buf, "TIFF", save_all=True, append_images=[second], dpi=(150, 150))
+    doc = load_bytes(Path("fax.tif"), buf.getvalue())
+    assert [p.number for p in doc.pages] == [1, 2]
+    assert recovered(PAGE_TWO, doc.pages[1].text) >= 0.95
+
+
+def test_pages_are_spread_over_the_workers_one_page_each(monkeypatch) -> None:
+    """Four pages on two OCR workers: two pages are read at once, never more."""
+    busy, most, lock = 0, 0, threading.Lock()
+    real = ocr.read_image
+
+    def counted(*args, **kwargs):
+        nonlocal busy, most
+        with lock:
+            busy += 1
+            most = max(most, busy)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                busy -= 1
+
+    monkeypatch.setattr(ocr, "read_image", counted)
+    doc = load_bytes(Path("four.pdf"), scanned_pdf([PAGE_ONE, PAGE_TWO] * 2),
+                     options=LoadOptions(ocr_workers=2))
+    assert [p.number for p in doc.pages] == [1, 2, 3, 4]
+    assert most == 2
+
+
+def test_a_corrupt_image_is_reported() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("photo.jpg"), scanned_image(PAGE_ONE, kind="JPEG")[:300])
+    assert info.value.reason == "corrupt" and "photo.jpg" in str(info.value)
+
+
+# --- Tesseract missing --------------------------------------------------------------------
+
+@pytest.fixture
+def no_tesseract(monkeypatch, tmp_path: Path) -> None:
+    """A PATH without tesseract, for this process and the parse worker it spawns."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    monkeypatch.setenv("PATH", str(bare))
+
+
+def test_without_tesseract_a_scan_fails_naming_the_package(no_tesseract) -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("scan.pdf"), scanned_pdf([PAGE_ONE]))
+    assert info.value.reason == "ocr-unavailable"
+    assert "apt-get install tesseract-ocr tesseract-ocr-eng" in str(info.value)
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("note.png"), scanned_image(PAGE_ONE))
+    assert "apt-get install tesseract-ocr tesseract-ocr-eng" in str(info.value)
+    # a mixed PDF keeps its text pages, and says which pages were not read
+    doc = load_bytes(Path("mixed.pdf"), mixed_pdf())
+    assert [p.text.strip() != "" for p in doc.pages] == [True, False]
+    assert doc.warnings == ("page 2 not OCR'd: Tesseract is not installed (install "
+                            "Tesseract: apt-get install tesseract-ocr tesseract-ocr-eng)",)
+
+
+def test_without_tesseract_the_rest_of_the_batch_goes_on(no_tesseract, service,
+                                                         tmp_path: Path) -> None:
+    folder = tmp_path / "post"
+    folder.mkdir()
+    (folder / "a-scan.pdf").write_bytes(scanned_pdf([PAGE_ONE]))
+    (folder / "b-letter.txt").write_text("The parcel arrives on Tuesday morning.")
+    (folder / "c-mixed.pdf").write_bytes(mixed_pdf())  # parsed in the spawned worker
+    report = service.ingest([folder])
+    outcome = {Path(f.path).name: f for f in report.files}
+    assert outcome["a-scan.pdf"].status == "failed"
+    assert "tesseract-ocr-eng" in outcome["a-scan.pdf"].error
+    assert outcome["b-letter.txt"].status == "ingested"
+    assert outcome["c-mixed.pdf"].status == "ingested"
+    assert outcome["c-mixed.pdf"].warnings[0].startswith("page 2 not OCR'd: Tesseract is not")
+
+
+def test_a_missing_language_names_its_package(settings, embedder) -> None:
+    svc = build_service(settings.model_copy(update={"ocr_languages": "eng+kat"}),
+                        embedder=embedder)
+    try:
+        result = svc.ingest_bytes("scan.pdf", scanned_pdf([PAGE_ONE]), "upload:scan.pdf")
+    finally:
+        svc.close()
+    assert result.status == "failed" and "apt-get install tesseract-ocr-kat" in result.error
+
+
+# --- citations and the page viewer --------------------------------------------------------
+
+@pytest.fixture
+def engine(tmp_path: Path, model_dir: Path, embedder):
+    engine = Engine.open(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def workspace(engine: Engine) -> Workspace:
+    return engine.workspace
+
+
+class Upload:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self.size, self._data = name, len(data), data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_a_scan_is_cited_by_page_and_the_passage_highlighted_on_it(workspace, tmp_path: Path
+                                                                   ) -> None:
+    folder = tmp_path / "binder"
+    folder.mkdir()
+    (folder / "a-cover.txt").write_text("Press maintenance binder, second edition.")
+    path = folder / "b-manual-scan.pdf"  # the second file: OCR'd in the parse worker process
+    path.write_bytes(scanned_pdf([PAGE_ONE, "\n".join([PAGE_TWO, *TEXT])]))
+    report = workspace.service.ingest([folder])
+    assert report.ok and report.totals()["ingested"] == 2
+    [hit] = workspace.service.search("when does the warning lamp show", top_k=1)
+    assert hit.page == 2 and "reservoir" in hit.text
+    page, reason = workspace.source_page(hit.doc_id, hit.source, hit.page, TEXT[5])
+    assert reason is None and page.highlighted and page.page == 2 and page.pages == 2
+    # the passage is the last of 36 lines: the first baseline is 42 pt from the top and each
+    # line 12 pt below the last; the page is drawn at 1.5 px per point
+    baseline = (42 + 12 * 35) * 1.5
+    assert all(box[1] < baseline < box[3] + 6 for box in page.boxes)
+    assert all(box[2] <= page.width for box in page.boxes)
+
+
+def test_an_uploaded_image_is_kept_and_drawn_with_the_passage(engine, workspace) -> None:
+    job = engine.submit_uploads("docs", [Upload("whiteboard.png",
+                                                scanned_image("\n".join(TEXT)))], user="u")
+    [result] = engine.jobs.wait(job.id, timeout=300).report["files"]
+    assert result["status"] == "ingested"
+    doc_id = result["doc_id"]
+    page, reason = workspace.source_page(doc_id, "upload:whiteboard.png", 1, TEXT[4])
+    assert reason is None and page.highlighted
+    workspace.delete_document(None, doc_id)
+    gone, reason = workspace.source_page(doc_id, "upload:whiteboard.png", 1, TEXT[4])
+    assert gone is None and "not kept" in reason

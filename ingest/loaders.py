@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from ingest.pdfium import PDFIUM_LOCK
 from rag.errors import DocumentError
+from rag.text.sanitize import clean
 from rag.types import Document, Page
 
 log = logging.getLogger(__name__)
@@ -176,14 +178,28 @@ def load_bytes(path: Path, data: bytes, source: str | None = None) -> Document:
     if refused is not None:
         raise refused
     suffix = path.suffix.lower()
-    title, pages = LOADERS[suffix](path, data)
+    title, pages, removed = cleaned(*LOADERS[suffix](path, data))
     if not any(page.text.strip() for page in pages):
         hint = " (a scanned PDF? run OCR on it first)" if suffix == ".pdf" else ""
         raise DocumentError("empty", f"{path}: no extractable text{hint}")
     return Document(
         source=source or str(path), doc_id=content_id(data), title=title, pages=pages,
-        media_type=MEDIA_TYPES.get(suffix, "text/plain"),
+        media_type=MEDIA_TYPES.get(suffix, "text/plain"), removed=removed,
     )
+
+
+def cleaned(title: str, pages: list[Page]) -> tuple[str, list[Page], dict[str, int]]:
+    """Title and pages as `rag.text.sanitize.clean` leaves them (no invisible characters, no
+    chat-template markers), and what it removed: a document's text reaches prompts."""
+    removed: Counter[str] = Counter()
+    title_cleaned = clean(title, tidy_spaces=True)
+    removed.update(title_cleaned.removed)
+    kept = []
+    for page in pages:
+        page_cleaned = clean(page.text)
+        removed.update(page_cleaned.removed)
+        kept.append(Page(page.number, page_cleaned.text))
+    return title_cleaned.text, kept, dict(removed)
 
 
 def load_file(path: Path) -> Document:

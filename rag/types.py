@@ -34,6 +34,7 @@ class Document:
     title: str
     pages: list[Page]
     media_type: str
+    removed: dict[str, int] = field(default_factory=dict)  # what cleaning took out, by kind
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Hit:
     text: str
     title: str = ""
     position: int = 0
+    flags: tuple[str, ...] = ()  # instruction-like text found in the passage (rag.text.injection)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,11 +85,13 @@ class GenerationRecord:
     passages_used: int | None = None  # passages that fitted the model's context window
     estimated_prompt_tokens: int | None = None  # our pessimistic count before the call
     sentences_scored: int | None = None  # the extractive answerer's candidates
+    guard_neurons: float | None = None  # what Llama Guard's checks of this answer cost
+    blocked: str | None = None  # the category the content filter withheld the answer for
 
     def as_json(self) -> dict[str, Any]:
         """The fields that were set; `total_tokens` as OpenAI-style clients expect it."""
         values = {f.name: getattr(self, f.name) for f in fields(self)
-                  if f.name not in ("model", "attempts", "notice")}
+                  if f.name not in ("model", "attempts", "notice", "blocked")}
         if self.prompt_tokens is not None and self.completion_tokens is not None:
             values["total_tokens"] = self.prompt_tokens + self.completion_tokens
         return {key: value for key, value in values.items() if value is not None}

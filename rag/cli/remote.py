@@ -10,6 +10,7 @@ the loaders word it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -23,7 +24,7 @@ from httpx_sse import connect_sse
 from ingest.loaders import refusal
 from rag.cli.library import OnFile
 from rag.engine.discovery import EngineAddress
-from rag.errors import InputTooLongError, RagError, RateLimited
+from rag.errors import ContentBlocked, InputTooLongError, RagError, RateLimited
 
 BATCH_FILES = 64
 BATCH_BYTES = 256 * 1024 * 1024
@@ -197,6 +198,9 @@ def _error(code: str, message: str, retry_after: str | None = None) -> RagError:
         return RateLimited(message, float(retry_after or 60))
     if code == "input_too_long":
         return InputTooLongError(message)
+    if code == "content_blocked":
+        named = re.search(r"\(category: ([^)]*)\)", message)
+        return ContentBlocked(named.group(1) if named else "unknown", message=message)
     return RagError(message)
 
 

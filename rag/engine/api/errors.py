@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from rag.engine.access import retry_after
 from rag.errors import (
     ConfigError,
+    ContentBlocked,
     DocumentError,
     EmbedderMismatchError,
     Forbidden,
@@ -40,6 +41,8 @@ CODES: dict[str, tuple[int, str]] = {
     "bad_request": (400, "the request is malformed: bad JSON, a missing or out-of-range field, "
                          "an empty upload"),
     "input_too_long": (400, "a question longer than the embedding model takes"),
+    "content_blocked": (400, "the content filter refused the question (or, with answer checks "
+                             "on, the answer); the message names the category"),
     "unauthorized": (401, "no API key, or a wrong one"),
     "forbidden": (403, "no API keys are configured and the caller is not on this machine"),
     "not_found": (404, "no such collection, document, ingest, model or route"),
@@ -97,6 +100,8 @@ def from_rag_error(exc: RagError) -> ApiError:
         return ApiError("forbidden", str(exc))
     if isinstance(exc, InputTooLongError):
         return ApiError("input_too_long", str(exc))
+    if isinstance(exc, ContentBlocked):
+        return ApiError("content_blocked", str(exc))
     if isinstance(exc, EmbedderMismatchError):
         return ApiError("conflict", str(exc))
     if isinstance(exc, (StoreError, IngestCancelled)):

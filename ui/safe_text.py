@@ -5,14 +5,17 @@ Streamlit escapes raw HTML already, but still draws Markdown images (a remote im
 by the browser the moment it is shown: the exfiltration path of a poisoned document) and turns
 `[text](javascript:...)` or `[text](https://...)` into links that hide their target. So:
 
-* `plain(text)`: every Markdown character escaped; the text shows exactly as written.
-* `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `]`, `<`,
-  `>`, `$` and backslashes are escaped outside code blocks, so no image, link, autolink, HTML
-  tag or formula can form. A bare URL still shows as itself (its target is what it says) and
-  nothing is loaded until someone clicks it.
+* `plain(text)`: every Markdown character that means something escaped; the text shows as
+  written.
+* `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`
+  and backslashes are escaped outside code blocks, so no image, link, autolink, HTML tag or
+  formula can form (each needs one of those characters, unescaped, to begin). A bare URL
+  still shows as itself (its target is what it says) and nothing is loaded until someone
+  clicks it.
 
-Fenced and indented code blocks are left as they are: nothing in them is rendered, and where
-they begin and end is read with a CommonMark parser (markdown-it), not guessed.
+Code blocks (found by a CommonMark parser, markdown-it) are kept as they are, each re-fenced
+on its own so that no renderer can read its lines as anything but code; any other line that
+looks like a fence is escaped, so that only those fences open code.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import re
 from markdown_it import MarkdownIt
 
 # inline syntax anywhere on a line, and the block syntax that only counts at its start
-_INLINE = re.compile(r"([\\`*_\[\]<>!|~$])")
+_INLINE = re.compile(r"([\\`*_\[<|~$])")
 _LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
-_ACTIVE = re.compile(r"([\\\[\]<>$])")
+_ACTIVE = re.compile(r"([\\\[<$])")
+_FENCE_LIKE = re.compile(r"^(\s*)(`{3}|~{3})")
 _parser = MarkdownIt("commonmark")
 
 
@@ -43,15 +47,26 @@ def _escape_marker(match: re.Match[str]) -> str:
 def safe_markdown(text: str) -> str:
     """Markdown that can show formatting and code but cannot load or run anything."""
     lines = text.splitlines(keepends=True)
-    code = _code_lines(text)
-    return "".join(line if n in code else _ACTIVE.sub(r"\\\1", line)
-                   for n, line in enumerate(lines))
+    blocks = {token.map[0]: token for token in _parser.parse(text)
+              if token.type in ("fence", "code_block") and token.map}
+    out: list[str] = []
+    n = 0
+    while n < len(lines):
+        block = blocks.get(n)
+        if block is not None and block.map:
+            out.append(_code_block(block.content, block.info))
+            n = block.map[1]
+            continue
+        line = _ACTIVE.sub(r"\\\1", lines[n])
+        out.append(_FENCE_LIKE.sub(r"\1\\\2", line))  # only our own fences open code
+        n += 1
+    return "".join(out)
 
 
-def _code_lines(text: str) -> set[int]:
-    """Line numbers inside fenced or indented code blocks, as CommonMark reads them."""
-    lines: set[int] = set()
-    for token in _parser.parse(text):
-        if token.type in ("fence", "code_block") and token.map:
-            lines.update(range(*token.map))
-    return lines
+def _code_block(content: str, info: str) -> str:
+    """A code block in a fence of its own, blank lines around it: where it starts and ends
+    is then the same for every parser and in every context (a list, a table, an export)."""
+    fence = "`" * max(8, max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
+    language = re.sub(r"[^\w+#.-]", "", info.split()[0]) if info.strip() else ""
+    body = content if content.endswith("\n") or not content else content + "\n"
+    return f"\n{fence}{language}\n{body}{fence}\n\n"

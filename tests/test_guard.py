@@ -175,8 +175,8 @@ def test_a_bad_policy_file_is_named_with_its_line(tmp_path: Path, text: str,
 
 def test_the_default_policy_includes_nothing_and_names_its_categories() -> None:
     policy = load_policy(None)
-    assert policy.categories == ["malware", "hacking", "fraud", "weapons", "drugs", "violence",
-                                 "self-harm", "child sexual abuse"]
+    assert policy.categories == ["malware", "hacking", "fraud", "weapons", "drugs", "self-harm",
+                                 "violence", "child sexual abuse"]
     with pytest.raises(ConfigError):
         parse_policy("%include default\n", "default")
 

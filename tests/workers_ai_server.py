@@ -66,13 +66,15 @@ RERANK_MODELS = {"@cf/baai/bge-reranker-base": 512}
 GUARD_MODELS = {"@cf/meta/llama-guard-3-8b": 131_072}
 GUARD_TEMPLATE_TOKENS = 200  # Meta's category template, added to every check
 HAZARDS = {
-    "S1": ("kill my", "kill someone", "poison someone", "gas my", "threatening", "hurt her"),
-    "S2": ("malware", "ransomware", "keylogger", "trojan", "ddos", "steal", "launder",
-           "counterfeit", "phishing", "hack into", "break into", "meth", "fentanyl"),
-    "S4": ("14 year old", "underage"),
-    "S7": ("home address",),
-    "S9": ("pipe bomb", "explosive device", "sarin", "nerve agent", "untraceable gun"),
-    "S11": ("kill myself", "suicide"),
+    "S1": ("kill my", "kill someone", "poison someone", "gas my", "threatening"),
+    "S2": ("working malware", "ransomware program", "write a keylogger", "code for a trojan",
+           "ddos script", "steal passwords", "steal credit card", "launder money",
+           "counterfeit 100", "phishing email", "hack into", "break into my", "cook meth",
+           "synthesize fentanyl"),
+    "S4": ("14 year old",),
+    "S7": ("home addresses",),
+    "S9": ("pipe bomb", "explosive device", "sarin", "untraceable gun"),
+    "S11": ("kill myself",),
 }
 OPENAI_TEXT_MODELS = {"llama3.1": 8_192}
 OPENAI_EMBED_MODELS = {"nomic-embed-text": 768}

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from tests.e2e.conftest import AppServer
 from tests.e2e.test_browser import ask, assistant_messages, open_app, sidebar, wait_idle
 from tests.pdfgen import make_pdf
+from tests.workers_ai_server import TOKEN
 
 pytestmark = pytest.mark.e2e
 QUESTION = "How long is the kettle warranty?"
@@ -162,3 +163,4 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     wait_idle(page)
     page.screenshot(path=str(output_dir / "04-documents.png"))
     assert_inert(page, listener)
+    assert TOKEN not in page.content()

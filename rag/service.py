@@ -145,11 +145,10 @@ class RagService:
                 ttft_ms: float | None, error: str | None, session: str | None,
                 user: str | None, blocked: ContentBlocked | None = None) -> None:
         """One question in the metrics; a failure to record never fails the answer."""
-        spent = [answer.record.neurons if answer and not answer.cached else None,
-                 answer.record.guard_neurons if answer else None,
-                 blocked.neurons if blocked else None]  # the answer's, and the guard's
-        neurons = sum(n for n in spent if n is not None) if any(
-            n is not None for n in spent) else None
+        spent = [n for n in (answer.record.neurons if answer and not answer.cached else None,
+                             answer.record.guard_neurons if answer else None,
+                             blocked.neurons if blocked else None) if n is not None]
+        neurons = sum(spent) if spent else None  # the answer's and the content filter's
         category = blocked.category if blocked else (answer.record.blocked if answer else None)
         record = RequestRecord(
             ts=time.time(), outcome=outcome, latency_ms=latency_ms, ttft_ms=ttft_ms,

@@ -9,7 +9,9 @@ and go on with the rest. The bounds on what one file may hold are in `ingest.for
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.formats.base import MAX_FILE_BYTES, MIB, LoadOptions, Parsed
@@ -22,7 +24,8 @@ from ingest.formats.text import load_markdown, load_text
 from ingest.formats.web import load_html
 from ingest.formats.word import load_docx
 from rag.errors import DocumentError
-from rag.types import Document
+from rag.text.sanitize import clean
+from rag.types import Document, Page
 
 Loader = Callable[[Path, bytes, LoadOptions], Parsed]
 
@@ -96,15 +99,30 @@ def load_bytes(path: Path, data: bytes, source: str | None = None,
         raise refused
     suffix = path.suffix.lower()
     parsed = LOADERS[suffix](path, data, options)
-    if not any(page.text.strip() for page in parsed.pages):
+    title, pages, removed = cleaned(parsed.title, parsed.pages)
+    if not any(page.text.strip() for page in pages):
         hint = (" (a scanned PDF? OCR is off: set RAG_OCR=auto)"
                 if suffix == ".pdf" and options.ocr == "off" else "")
         raise DocumentError("empty", f"{path}: no extractable text{hint}")
     return Document(
-        source=source or str(path), doc_id=content_id(data), title=parsed.title,
-        pages=parsed.pages, media_type=MEDIA_TYPES.get(suffix, "text/plain"),
-        warnings=tuple(parsed.warnings),
+        source=source or str(path), doc_id=content_id(data), title=title, pages=pages,
+        media_type=MEDIA_TYPES.get(suffix, "text/plain"), warnings=tuple(parsed.warnings),
+        removed=removed,
     )
+
+
+def cleaned(title: str, pages: list[Page]) -> tuple[str, list[Page], dict[str, int]]:
+    """Title and pages as `rag.text.sanitize.clean` leaves them (no invisible characters, no
+    chat-template markers), and what it removed: a document's text reaches prompts."""
+    removed: Counter[str] = Counter()
+    title_cleaned = clean(title, tidy_spaces=True)
+    removed.update(title_cleaned.removed)
+    kept = []
+    for page in pages:
+        page_cleaned = clean(page.text)
+        removed.update(page_cleaned.removed)
+        kept.append(replace(page, text=page_cleaned.text))
+    return title_cleaned.text, kept, dict(removed)
 
 
 def load_file(path: Path, options: LoadOptions | None = None) -> Document:

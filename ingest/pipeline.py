@@ -26,6 +26,7 @@ from ingest.prepare import Prepared, prepare_document
 from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
 from rag.stores.base import ChunkStore
+from rag.text.sanitize import log_removed
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -342,6 +343,7 @@ class IngestPipeline:
                                  error=f"{document.source}: {exc}")
                 continue
             open_docs.remove(doc)
+            log_removed("document", document.removed, source=document.source)
             yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks),
                              warnings=list(document.warnings))
 

@@ -7,6 +7,7 @@
     ├── DocumentError          a file could not be read (corrupt, encrypted, empty, unsupported)
     ├── IngestCancelled        an ingest was stopped (the engine shutting down) before it ended
     ├── StoreError             the Qdrant server is down, or refused the request
+    ├── ContentBlocked         the content filter refused a question (or an answer); `category`
     ├── AccessError            the engine refused a caller
     │   ├── Unauthorized       a missing or wrong API key
     │   ├── Forbidden          not allowed from where it came (no keys set: loopback only)
@@ -52,6 +53,31 @@ class IngestCancelled(RagError):
 
 class StoreError(RagError):
     pass
+
+
+class ContentBlocked(RagError):
+    """The content filter refused a question, or with answer checks on, an answer.
+
+    `category` names what was refused ("malware", "violent crimes"), never the rule that
+    matched; `stage` is "question" or "answer"; `neurons` is what the check cost.
+    """
+
+    def __init__(self, category: str, stage: str = "question", neurons: float = 0.0, *,
+                 message: str | None = None) -> None:
+        super().__init__(message or refusal(category, stage))
+        self.category = category
+        self.stage = stage
+        self.neurons = neurons
+
+
+def refusal(category: str, stage: str = "question") -> str:
+    """What a user is told when the content filter refuses their question (or its answer)."""
+    if stage == "question":
+        return (f"This question was blocked by the content filter (category: {category}); it "
+                "was not sent to the model. If this is a mistake, rephrase the question or ask "
+                "the administrator to tune the filter (docs/security.md).")
+    return (f"The answer was withheld by the content filter (category: {category}). If this is "
+            "a mistake, ask the administrator to tune the filter (docs/security.md).")
 
 
 class AccessError(RagError):

@@ -13,8 +13,9 @@ import httpx
 
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
+from rag.providers.guards.base import Guard
 from rag.providers.rerankers.base import Reranker
-from rag.settings import EmbedderMode, GeneratorMode, RerankMode, Settings
+from rag.settings import ContentFilterMode, EmbedderMode, GeneratorMode, RerankMode, Settings
 from rag.stores.base import ChunkStore
 
 Transport = httpx.BaseTransport | None
@@ -64,6 +65,12 @@ def _workers_ai_reranker(settings: Settings, transport: Transport) -> Reranker:
     return WorkersAIReranker.from_settings(settings, transport)
 
 
+def _llama_guard(settings: Settings, transport: Transport) -> Guard:
+    from rag.providers.guards.llama_guard import LlamaGuard
+
+    return LlamaGuard.from_settings(settings, transport)
+
+
 def _edge_store(settings: Settings, embedder: Embedder) -> ChunkStore:
     from rag.stores.edge import EdgeStore, open_edge_client
 
@@ -97,6 +104,12 @@ RERANKERS: dict[RerankMode, Callable[[Settings, Transport], Reranker] | None] = 
     "off": None,
     "workers-ai": _workers_ai_reranker,
 }
+#: the classifier each content-filter mode consults after its rules (rag.guard.filter)
+GUARDS: dict[ContentFilterMode, Callable[[Settings, Transport], Guard] | None] = {
+    "off": None,
+    "rules": None,
+    "llama-guard": _llama_guard,
+}
 #: "server" whenever RAG_QDRANT_URL is set; otherwise the embedded engine RAG_QDRANT_ENGINE names
 STORES: dict[str, Callable[[Settings, Embedder], ChunkStore]] = {
     "edge": _edge_store,
@@ -116,6 +129,11 @@ def make_generator(settings: Settings, embedder: Embedder, transport: Transport 
 
 def make_reranker(settings: Settings, transport: Transport = None) -> Reranker | None:
     factory = RERANKERS[settings.rerank]
+    return factory(settings, transport) if factory is not None else None
+
+
+def make_guard(settings: Settings, transport: Transport = None) -> Guard | None:
+    factory = GUARDS[settings.content_filter]
     return factory(settings, transport) if factory is not None else None
 
 

@@ -21,10 +21,12 @@ from ingest.pipeline import FileResult, IngestPipeline, IngestReport, Progress
 from rag.answering.answerer import Answerer
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
+from rag.errors import ContentBlocked
+from rag.guard.filter import ContentFilter
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
 from rag.providers.rerankers.base import Reranker
-from rag.registry import make_embedder, make_generator, make_reranker, make_store
+from rag.registry import make_embedder, make_generator, make_guard, make_reranker, make_store
 from rag.retrieval.cache import Cache
 from rag.retrieval.retriever import Retriever
 from rag.settings import Settings
@@ -54,11 +56,13 @@ class RagService:
     cache: Cache
     metrics: Metrics
     reranker: Reranker | None = None
+    content_filter: ContentFilter | None = None  # None: questions are cleaned, not filtered
 
     def __post_init__(self) -> None:
         self.retriever = Retriever(self.embedder, self.store, self.settings.search_mode,
                                    self.cache, self.reranker, self.settings.rerank_candidates)
-        self.answerer = Answerer(self.retriever, self.generator, self.cache)
+        self.answerer = Answerer(self.retriever, self.generator, self.cache,
+                                 self.content_filter)
         self.pipeline = IngestPipeline(self.embedder, self.store, self.settings.chunk_tokens,
                                        self.settings.chunk_overlap,
                                        self.settings.upsert_batch_size,
@@ -125,14 +129,17 @@ class RagService:
         """Retrieve, then stream an answer that cites the retrieved passages by number.
 
         Every question is timed and recorded in `metrics` once its stream ends: latency, time
-        to first token, and how it ended (ok, error, or stopped by the reader).
+        to first token, and how it ended (ok, error, blocked by the content filter, or stopped
+        by the reader). A blocked question raises ContentBlocked.
         """
         started = time.monotonic()
         try:
             answer = self.answerer.ask(question, top_k or self.settings.top_k, history)
         except Exception as exc:
-            self._record(None, "error", (time.monotonic() - started) * 1000, None, str(exc),
-                         session, user)
+            blocked = exc if isinstance(exc, ContentBlocked) else None
+            self._record(None, "blocked" if blocked else "error",
+                         (time.monotonic() - started) * 1000, None, str(exc), session, user,
+                         blocked)
             raise
 
         def on_end(outcome: Outcome, latency_ms: float, ttft_ms: float | None,
@@ -146,15 +153,20 @@ class RagService:
 
     def _record(self, answer: Answer | None, outcome: Outcome, latency_ms: float,
                 ttft_ms: float | None, error: str | None, session: str | None,
-                user: str | None) -> None:
+                user: str | None, blocked: ContentBlocked | None = None) -> None:
         """One question in the metrics; a failure to record never fails the answer."""
-        neurons = answer.record.neurons if answer and not answer.cached else None
+        spent = [n for n in (answer.record.neurons if answer and not answer.cached else None,
+                             answer.record.guard_neurons if answer else None,
+                             blocked.neurons if blocked else None) if n is not None]
+        neurons = sum(spent) if spent else None  # the answer's and the content filter's
+        category = blocked.category if blocked else (answer.record.blocked if answer else None)
         record = RequestRecord(
             ts=time.time(), outcome=outcome, latency_ms=latency_ms, ttft_ms=ttft_ms,
             cached=bool(answer and answer.cached),
             generator=answer.generator if answer else self.generator.name,
             model=answer.record.model if answer else "", neurons=neurons, user=user,
-            session=session, collection=self.store.collection, error=error)
+            session=session, collection=self.store.collection, error=error,
+            blocked_category=category)
         try:
             self.metrics.record(record)
         except Exception:
@@ -165,7 +177,7 @@ class RagService:
         self.store.close()
         self.cache.close()
         self.metrics.close()
-        for part in (self.embedder, self.generator, self.reranker):
+        for part in (self.embedder, self.generator, self.reranker, self.content_filter):
             if part is not None:
                 part.close()
 
@@ -179,7 +191,13 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
     stand-in without a network). Parts given are closed with the service like the others.
     """
     configure_logging(settings.resolved_log_file, settings.log_level)
-    reranker = make_reranker(settings, transport)  # first: a ConfigError leaves nothing open
+    # first: a ConfigError (a bad policy file, missing credentials) leaves nothing open
+    content_filter = ContentFilter.from_settings(settings, make_guard(settings, transport))
+    try:
+        reranker = make_reranker(settings, transport)
+    except Exception:
+        content_filter.close()
+        raise
     embedder = embedder or make_embedder(settings, transport)
     store = store or make_store(settings, embedder)
     try:
@@ -191,5 +209,5 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
         settings, embedder, store,
         generator or make_generator(settings, embedder, transport),
         Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache),
-        Metrics(settings.data_dir / "metrics.sqlite3"), reranker,
+        Metrics(settings.data_dir / "metrics.sqlite3"), reranker, content_filter,
     )

@@ -29,6 +29,7 @@ GeneratorMode = Literal["extractive", "workers-ai", "openai"]
 RerankMode = Literal["off", "workers-ai"]
 StoreEngine = Literal["edge", "local"]
 OcrMode = Literal["auto", "off", "force"]
+ContentFilterMode = Literal["off", "rules", "llama-guard"]
 
 #: the variables `load_settings(environ=...)` reads instead of os.environ
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
@@ -205,6 +206,15 @@ class Settings(BaseSettings):
     rerank: RerankMode = "off"
     rerank_model: str = "@cf/baai/bge-reranker-base"
     rerank_candidates: int = Field(20, ge=1, le=100, description="fused hits to rerank")
+
+    # --- content filter ---
+    # Questions are checked before anything else: `rules` against a policy file of patterns
+    # (the shipped default, or RAG_CONTENT_FILTER_RULES), `llama-guard` the rules and then
+    # Workers AI's Llama Guard (which needs the Cloudflare credentials). docs/security.md.
+    content_filter: ContentFilterMode = "rules"
+    content_filter_rules: Path | None = None  # a policy file; default: the shipped one
+    content_filter_answers: bool = False  # llama-guard also checks each answer before it shows
+    content_filter_model: str = "@cf/meta/llama-guard-3-8b"
 
     @classmethod
     def settings_customise_sources(

@@ -48,6 +48,7 @@ class Document:
     media_type: str
     # what could not be read but did not stop the rest ("page 4: no text layer, and ...")
     warnings: tuple[str, ...] = ()
+    removed: dict[str, int] = field(default_factory=dict)  # what cleaning took out, by kind
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Hit:
     title: str = ""
     position: int = 0
     locator: str | None = None  # "slide 3: Budget", "sheet Costs"; None for plain pages
+    flags: tuple[str, ...] = ()  # instruction-like text found in the passage (rag.text.injection)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,11 +101,13 @@ class GenerationRecord:
     passages_used: int | None = None  # passages that fitted the model's context window
     estimated_prompt_tokens: int | None = None  # our pessimistic count before the call
     sentences_scored: int | None = None  # the extractive answerer's candidates
+    guard_neurons: float | None = None  # what Llama Guard's checks of this answer cost
+    blocked: str | None = None  # the category the content filter withheld the answer for
 
     def as_json(self) -> dict[str, Any]:
         """The fields that were set; `total_tokens` as OpenAI-style clients expect it."""
         values = {f.name: getattr(self, f.name) for f in fields(self)
-                  if f.name not in ("model", "attempts", "notice")}
+                  if f.name not in ("model", "attempts", "notice", "blocked")}
         if self.prompt_tokens is not None and self.completion_tokens is not None:
             values["total_tokens"] = self.prompt_tokens + self.completion_tokens
         return {key: value for key, value in values.items() if value is not None}

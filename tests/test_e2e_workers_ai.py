@@ -20,6 +20,7 @@ from rag.cli.main import app
 from rag.stores.edge import EdgeStore, open_edge_client
 from tests.apptest import upload
 from tests.pdfgen import filler, make_pdf
+from tests.test_ui_app import shown
 from tests.workers_ai_server import ACCOUNT, TOKEN, Fault, StandIn, answer_tokens
 
 EMBED = "@cf/baai/bge-base-en-v1.5"
@@ -440,11 +441,11 @@ def test_the_app_uploads_and_answers_through_workers_ai(ui: AppTest, standin: St
     (chat,) = chat_requests(standin)
     assistant = ui.chat_message[1]
     assert assistant.name == "assistant"
-    body = " ".join(m.value for m in assistant.markdown)
+    body = " ".join(shown(m.value) for m in assistant.markdown)
     assert streamed_answer(chat) in body and KETTLE in body
     last = ui.session_state["messages"][-1]
     assert last["model"] == PRIMARY and last["content"] == streamed_answer(chat)
     (sources,) = assistant.expander
     assert sources.label == f"Sources ({len(last['citations'])})"
-    listed = " ".join(m.value for m in sources.markdown)
+    listed = " ".join(shown(m.value) for m in sources.markdown)
     assert "[1] Kettle manual" in listed and "kettle.md" in listed

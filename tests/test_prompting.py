@@ -21,7 +21,7 @@ def hit(n: int, words: int = 30, page: int | None = 1) -> Hit:
     return Hit(f"d{n}", f"/data/file{n}.pdf", page, f"c{n}", 1.0 / n, text)
 
 
-def test_layout_keeps_instructions_apart_from_numbered_passages(passages):
+def test_layout_keeps_instructions_apart_from_tagged_passages(passages):
     history = [{"role": "user", "content": "Earlier question"},
                {"role": "assistant", "content": "Earlier answer [1]"}]
     prompt = build_prompt("Where do llamas live?", passages, history, model=MODEL,
@@ -32,9 +32,11 @@ def test_layout_keeps_instructions_apart_from_numbered_passages(passages):
     assert all(p.text not in system["content"] for p in passages)
     assert middle == history
     content = user["content"]
-    assert content.index("[1] handbook.pdf, page 3\nThe office opens") < content.index(
-        "[2] animals.md\nLlamas") < content.index("[3] Company history (history.pdf, page 12)")
-    assert content.endswith("Question: Where do llamas live?")
+    assert content.index('<passage n="1" source="handbook.pdf, page 3">\nThe office opens') \
+        < content.index('<passage n="2" source="animals.md">\nLlamas') \
+        < content.index('<passage n="3" source="Company history (history.pdf, page 12)">')
+    assert content.count("</passage>") == 3
+    assert content.endswith("</passage>\n\nQuestion: Where do llamas live?")
     assert prompt.passages_used == 3 and prompt.history_used == 2
 
 
@@ -81,9 +83,10 @@ def test_lowest_ranked_passages_are_trimmed_first():
     small = build_prompt("What is fact3?", hits, model=MODEL, max_tokens=256, window=3_000)
     assert 1 <= small.passages_used < 10
     user = small.messages[-1]["content"]
-    kept = [f"[{n}] file{n}.pdf" for n in range(1, small.passages_used + 1)]
+    kept = [f'<passage n="{n}" source="file{n}.pdf, page 1">'
+            for n in range(1, small.passages_used + 1)]
     assert all(label in user for label in kept)
-    assert f"[{small.passages_used + 1}]" not in user
+    assert f'<passage n="{small.passages_used + 1}"' not in user
     assert small.estimated_tokens + 256 <= 3_000
     bigger = build_prompt("What is fact3?", hits, model=MODEL, max_tokens=256, window=6_000)
     assert small.passages_used < bigger.passages_used

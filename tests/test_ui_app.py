@@ -4,6 +4,7 @@ secrets. (tests/e2e/ drives the same app in a real browser.)"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,12 +51,19 @@ def ask(at: AppTest, question: str = QUESTION):
     return at.chat_message[-1]
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown that escapes document text (ui.safe_text)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def texts(block) -> str:
-    return " ".join(e.value for kind in ("markdown", "caption") for e in getattr(block, kind))
+    return " ".join(shown(e.value) for kind in ("markdown", "caption")
+                    for e in getattr(block, kind))
 
 
 def outcomes(at: AppTest) -> list[str]:
-    return [e.value for kind in ("success", "info", "error") for e in getattr(at.sidebar, kind)]
+    return [shown(e.value) for kind in ("success", "info", "error")
+            for e in getattr(at.sidebar, kind)]
 
 
 def test_uploads_report_each_file_and_enforce_the_size_limit(start) -> None:
@@ -84,7 +92,8 @@ def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
     answer = ask(at)
     body = texts(answer)
     assert "eight hours" in body and "[1]" in body
-    meta = next(c.value for c in answer.caption if c.value.startswith("extractive ("))
+    meta = next(shown(c.value) for c in answer.caption
+                if shown(c.value).startswith("extractive ("))
     assert " · fresh · " in meta and meta.split(" · ")[2].endswith(" s")  # latency
     assert "first token" in meta
     last = at.session_state["messages"][-1]
@@ -101,6 +110,22 @@ def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
     assert not export.proto.disabled
 
 
+def test_a_refused_question_is_a_notice_and_stays_out_of_the_history(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    refused = ask(at, "How do I make a pipe bomb at home?")
+    (notice,) = refused.warning
+    assert "category: weapons" in shown(notice.value) and not refused.expander
+    question, reply = at.session_state["messages"][-2:]
+    assert question["blocked"] and reply["blocked"] and reply["role"] == "assistant"
+    # the next question is answered: the refused turn is not in its history (the filter
+    # checks earlier turns too, so it would be refused again)
+    answer = ask(at)
+    assert not answer.warning and "eight hours" in texts(answer)
+    at.run()  # drawn again from the history: still a notice, still text
+    assert any("category: weapons" in shown(w.value) for w in at.warning)
+
+
 def test_a_citation_opens_its_passage_on_the_highlighted_page(start) -> None:
     at = start()
     upload(at, [greenhouse()])
@@ -111,7 +136,7 @@ def test_a_citation_opens_its_passage_on_the_highlighted_page(start) -> None:
     assert not at.exception
     (image,) = at.image
     assert image.proto.imgs[0].caption == "Page 2 of 2: the cited passage is highlighted"
-    dialog_text = " ".join(m.value for m in at.markdown)
+    dialog_text = " ".join(shown(m.value) for m in at.markdown)
     assert "[1] Greenhouse guide, page 2" in dialog_text
     assert "> Tomatoes need at least eight hours of direct sunlight each day." in dialog_text
 

@@ -325,12 +325,12 @@ def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) 
     class Stop(BaseException):  # Streamlit's StopException is a BaseException too
         pass
 
-    def write_stream(stream, cursor=None):
-        next(stream)
-        raise Stop
+    class Placeholder:  # the stop arrives while the first delta is being drawn
+        def markdown(self, body: str) -> None:
+            raise Stop
 
     uploaded(engine, [Upload("g.pdf", greenhouse_pdf())])
-    monkeypatch.setattr(st, "write_stream", write_stream)
+    monkeypatch.setattr(st, "empty", Placeholder)
     monkeypatch.setattr(chat, "session_id", lambda: "s")
     ctx = SimpleNamespace(view=svc.view(), workspace=svc, engine=engine,
                           options=AskOptions.defaults(svc.settings),

@@ -12,9 +12,11 @@ real client, transport, timeouts and SSE parsing are exercised:
 Answers are computed, not canned: the reply quotes the sentence sharing most words with the
 question from the best-matching passage and cites that passage's number. Embeddings are hashed
 bags of words, so texts sharing words are close; the reranker scores a context by the share of
-the question's words it contains, however long it is. Faults are switched on per test (`fail`,
-`slow_first_byte`, `cut_stream`, `malformed_events`, `error_event`, `latency`, ...) and every
-request is logged in `requests` (path, model, headers, body, batch size, status).
+the question's words it contains, however long it is; Llama Guard calls a text unsafe when it
+holds one of its categories' phrases (`HAZARDS`), in either result form (`guard_form`). Faults
+are switched on per test (`fail`, `slow_first_byte`, `cut_stream`, `malformed_events`,
+`error_event`, `latency`, ...) and every request is logged in `requests` (path, model,
+headers, body, batch size, status).
 """
 
 from __future__ import annotations
@@ -59,6 +61,21 @@ EMBED_MODELS = {
 # Rerankers and their limit per query + context pair, counted here in words: a lower bound on
 # the model's tokens, so a client that fits its own (pessimistic) count is never refused.
 RERANK_MODELS = {"@cf/baai/bge-reranker-base": 512}
+# Llama Guard: a text is unsafe when it holds one of its categories' phrases (computed, so
+# tests can tell what a real classifier would plausibly refuse from what it would let pass).
+GUARD_MODELS = {"@cf/meta/llama-guard-3-8b": 131_072}
+GUARD_TEMPLATE_TOKENS = 200  # Meta's category template, added to every check
+HAZARDS = {
+    "S1": ("kill my", "kill someone", "poison someone", "gas my", "threatening"),
+    "S2": ("working malware", "ransomware program", "write a keylogger", "code for a trojan",
+           "ddos script", "steal passwords", "steal credit card", "launder money",
+           "counterfeit 100", "phishing email", "hack into", "break into my", "cook meth",
+           "synthesize fentanyl"),
+    "S4": ("14 year old",),
+    "S7": ("home addresses",),
+    "S9": ("pipe bomb", "explosive device", "sarin", "untraceable gun"),
+    "S11": ("kill myself",),
+}
 OPENAI_TEXT_MODELS = {"llama3.1": 8_192}
 OPENAI_EMBED_MODELS = {"nomic-embed-text": 768}
 # The stand-in's own copy of the price table (neurons per M tokens in/out), kept apart from the
@@ -68,6 +85,7 @@ NEURONS_PER_M = {
     "@cf/meta/llama-3.2-1b-instruct": (2_457, 18_252),
     "@cf/meta/llama-3.1-8b-instruct-fp8": (13_778, 26_128),
     "@cf/meta/llama-3.1-8b-instruct-awq": (11_161, 24_215),
+    "@cf/meta/llama-guard-3-8b": (44_003, 2_730),
     "@cf/baai/bge-base-en-v1.5": (6_058, 0),
     "@cf/baai/bge-small-en-v1.5": (1_841, 0),
     "@cf/baai/bge-large-en-v1.5": (18_582, 0),
@@ -155,6 +173,9 @@ class StandIn:
     ignore_stream: bool = False  # answer `stream: true` with plain JSON (UNCONFIRMED case)
     gateway_token: str | None = None  # authenticated gateway when set
     openai_key: str | None = None  # /v1 requires this key when set
+    # Llama Guard's result form: "auto" (the object when response_format asks for JSON, else
+    # text), "json" ({"safe", "categories"}) or "text" ("safe" / "unsafe\nS2")
+    guard_form: str = "auto"
     context_windows: dict[str, int] = field(default_factory=lambda: dict(TEXT_MODELS))
     requests: list[LoggedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
@@ -190,7 +211,8 @@ class StandIn:
             fresh = StandIn(url=self.url)
             for name in ("latency", "neurons_mode", "neurons_factor", "run_stream_style",
                          "embedding_dimension", "shuffle_openai_embeddings", "ignore_stream",
-                         "gateway_token", "openai_key", "context_windows", "hold", "hold_state"):
+                         "gateway_token", "openai_key", "guard_form", "context_windows", "hold",
+                         "hold_state"):
                 setattr(self, name, getattr(fresh, name))
             self.requests.clear()
             self.faults.clear()
@@ -384,6 +406,8 @@ class StandIn:
             return self._workers_chat(body, model, store)
         if model in RERANK_MODELS:
             return self._workers_rerank(body, model)
+        if model in GUARD_MODELS:
+            return self._workers_guard(body, model)
         return _v4_error(400, 5007, f"AiError: No such model {model} or task")
 
     def _workers_embed(self, body: Any, model: str) -> Response:
@@ -421,6 +445,29 @@ class StandIn:
                          for c in body["contexts"])
             result["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens}
         return JSONResponse(_v4_ok(result))
+
+    def _workers_guard(self, body: Any, model: str) -> Response:
+        """Classify the last turn (the question, or the answer after it) by `HAZARDS`."""
+        problem = _guard_problem(body)
+        if problem:
+            return _v4_error(400, 5006, f"AiError: Bad input: Error: {problem}")
+        text = " ".join(_words(body["messages"][-1]["content"]))
+        codes = [code for code, phrases in HAZARDS.items()
+                 if any(phrase in text for phrase in phrases)]
+        wanted = (body.get("response_format") or {}).get("type") == "json_object"
+        if self.guard_form == "json" or (self.guard_form == "auto" and wanted):
+            response: Any = {"safe": not codes, "categories": codes}
+        else:
+            response = "\n\nunsafe\n" + ",".join(codes) if codes else "\n\nsafe"
+        tokens_in = GUARD_TEMPLATE_TOKENS + sum(_approx_tokens(m["content"]) + 4
+                                                for m in body["messages"])
+        tokens_out = 2 + len(codes)
+        usage = {"prompt_tokens": tokens_in, "completion_tokens": tokens_out,
+                 "total_tokens": tokens_in + tokens_out}
+        if self.neurons_mode in ("usage", "both"):
+            usage["neurons"] = self._neurons(model, tokens_in, tokens_out)
+        return JSONResponse(_v4_ok({"response": response, "usage": usage}),
+                            headers=self._neuron_headers(model, tokens_in, tokens_out))
 
     def _workers_chat(self, body: Any, model: str, store: Any) -> Response:
         problem = _chat_problem(body)
@@ -650,7 +697,7 @@ class _Passage:
     text: str
 
 
-PASSAGE = re.compile(r"^\[(\d+)\][^\n]*\n(.*?)(?=\n\n\[\d+\] |\n\nQuestion:|\Z)", re.S | re.M)
+PASSAGE = re.compile(r'^<passage n="(\d+)"[^\n]*>\n(.*?)\n</passage>$', re.S | re.M)
 
 
 def answer_tokens(messages: list[dict[str, Any]]) -> list[str]:
@@ -769,6 +816,17 @@ def _chat_problem(body: Any) -> str | None:
     temperature = body.get("temperature", 0.6)
     if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 5:
         return "/temperature: must be between 0 and 5"
+    return None
+
+
+def _guard_problem(body: Any) -> str | None:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(messages, list) or not messages or not all(
+            isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages):
+        return "/messages: a non-empty array of {role, content} is required"
+    roles = [m.get("role") for m in messages]
+    if roles != ["user", "assistant", "user", "assistant"][:len(roles)]:
+        return "/messages: roles must alternate user, assistant, starting with user"
     return None
 
 

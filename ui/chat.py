@@ -3,17 +3,17 @@ sources to open, clear and export."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import streamlit as st
 
-from rag.errors import RagError, RateLimited
+from rag.errors import ContentBlocked, RagError, RateLimited
 from rag.types import Answer
 from ui.common import Context, session_id
 from ui.conversation import answer_meta, to_markdown
+from ui.safe_text import plain, safe_markdown
 from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
+CURSOR = "▌"
 
 
 def render(ctx: Context) -> None:
@@ -26,7 +26,10 @@ def render(ctx: Context) -> None:
     toolbar = tools.container(horizontal=True, horizontal_alignment="right")
     for i, m in enumerate(messages):
         with st.chat_message(m["role"]):
-            st.markdown(m["content"])
+            if m.get("blocked") and m["role"] == "assistant":
+                st.warning(plain(m["content"]), icon=":material/block:")
+            else:
+                st.markdown(safe_markdown(m["content"]))
             if m["role"] == "assistant":
                 show_details(ctx, m, key=f"m{i}")
     question = st.chat_input("Ask a question about your documents", submit_mode="stop")
@@ -46,9 +49,9 @@ def render(ctx: Context) -> None:
 def show_details(ctx: Context, m: dict, key: str) -> None:
     if m.get("error"):
         return
-    st.caption(answer_meta(m))
+    st.caption(plain(answer_meta(m)))
     if m.get("notice"):
-        st.caption(m["notice"])
+        st.caption(plain(m["notice"]))
     if m.get("cached"):
         st.caption("Answered from the cache: the library has not changed since.")
     show_sources(ctx.workspace, m.get("citations", []), key)
@@ -61,10 +64,10 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
         st.warning(str(exc))
         return
     history = [{"role": m["role"], "content": m["content"]} for m in messages
-               if not m.get("error")]
+               if not m.get("error") and not m.get("blocked")]
     messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(safe_markdown(question))
     with st.chat_message("assistant"):
         message = stream_answer(ctx, question, history, messages)
         if message is not None:
@@ -76,14 +79,23 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     """Stream the answer into the page; the message is kept even when the user stops it."""
     parts: list[str] = []
     answer: Answer | None = None
-    done = False
+    done = False  # the stream ended, or failed and was reported: not stopped by the user
     try:
         answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
                               user=ctx.identity.id)
-        st.write_stream(_collect(answer, parts), cursor="▌")
+        write_stream(answer, parts)
         done = True
+    except ContentBlocked as exc:  # a refused question is kept out of later turns' history
+        done = True
+        st.warning(plain(exc), icon=":material/block:")
+        messages[-1]["blocked"] = True
+        messages.append({"role": "assistant", "content": str(exc), "blocked": True,
+                         "error": True})
+        save_messages(ctx, messages)
+        return None
     except RagError as exc:
-        st.error(str(exc))
+        done = True
+        st.error(safe_markdown(str(exc)))
         messages.append({"role": "assistant", "content": f"⚠️ {exc}", "error": True})
         save_messages(ctx, messages)
         return None
@@ -98,10 +110,14 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     return message
 
 
-def _collect(answer: Answer, parts: list[str]) -> Iterator[str]:
+def write_stream(answer: Answer, parts: list[str]) -> None:
+    """Show the answer as it arrives, as safe Markdown (`st.write_stream` would render the
+    model's Markdown as it is, remote images included)."""
+    shown = st.empty()
     for delta in answer:
         parts.append(delta)
-        yield delta
+        shown.markdown(safe_markdown("".join(parts)) + CURSOR)
+    shown.markdown(safe_markdown("".join(parts)))
 
 
 def message_from(answer: Answer, text: str, stopped: bool = False) -> dict:

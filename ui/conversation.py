@@ -1,11 +1,13 @@
 """A chat's messages as the app shows them: who answered and how fast, its sources, and the
-whole conversation as Markdown."""
+whole conversation as Markdown (inert: no image, link or HTML from a document or a model
+survives into the file, see `ui.safe_text`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rag.types import cited_place, source_name
+from ui.safe_text import plain, safe_markdown
 
 
 def source_label(citation: dict[str, Any]) -> str:
@@ -39,18 +41,20 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
     lines = [f"# {title}", ""]
     for m in messages:
         if m.get("role") == "user":
-            lines += [f"**You:** {m['content']}", ""]
+            lines += [f"**You:** {safe_markdown(m['content'])}", ""]
             continue
-        lines += [f"**Answer** ({answer_meta(m)}):", "", m.get("content", ""), ""]
+        lines += [f"**Answer** ({plain(answer_meta(m))}):", "",
+                  safe_markdown(m.get("content", "")), ""]
         if m.get("notice"):
-            lines += [f"> {m['notice']}", ""]
+            lines += [f"> {plain(m['notice'])}", ""]
         citations = m.get("citations") or []
         if citations:
             lines.append("Sources:")
             lines.append("")
             for n, c in enumerate(citations, start=1):
                 quote = " ".join(str(c.get("text", "")).split())
-                lines.append(f"{n}. {source_label(c)} ({source_name(str(c.get('source', '')))})")
-                lines.append(f"   > {quote}")
+                lines.append(f"{n}. {plain(source_label(c))} "
+                             f"({plain(source_name(str(c.get('source', ''))))})")
+                lines.append(f"   > {plain(quote)}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -19,6 +19,7 @@ from rag.errors import RagError
 from rag.settings import Settings
 from rag.types import SEARCH_MODES
 from ui.common import Context, Identity
+from ui.safe_text import plain
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
@@ -36,7 +37,7 @@ def render(engine: Engine, identity: Identity) -> Context:
     try:
         view = workspace.view(collection, options)
     except RagError as exc:  # e.g. a collection of another embedder, a generator's settings
-        bar.error(str(exc))
+        bar.error(plain(exc))
         collection, options = settings.collection, AskOptions.defaults(settings)
         view = workspace.view(collection)
     upload_form(engine, collection, identity)
@@ -98,14 +99,14 @@ def ingest_progress(engine: Engine, job_ids: list[str]) -> None:
                      f"chunks{pages}")
         elif current is not None:
             text += f" · reading {current.name}"
-        st.progress(min(share, 1.0), text=text)
+        st.progress(min(share, 1.0), text=plain(text))
 
 
 def show_outcomes(job: IngestJob) -> None:
     if not job.done.is_set():
         return
     if job.status != "done":
-        st.error(job.error or "The ingest did not finish.")
+        st.error(plain(job.error or "The ingest did not finish."))
         return
     results = job.report["files"] if job.report else []
     counts = {s: sum(r["status"] == s for r in results) for s in OUTCOME_STYLE}
@@ -113,9 +114,10 @@ def show_outcomes(job: IngestJob) -> None:
     for result in results:
         name = result["path"].removeprefix("upload:")
         detail = result["error"] or f"{result['chunks']} chunks"
-        getattr(st, OUTCOME_STYLE[result["status"]])(f"{name}: {result['status']} ({detail})")
+        getattr(st, OUTCOME_STYLE[result["status"]])(
+            plain(f"{name}: {result['status']} ({detail})"))
         for warning in result.get("warnings") or []:
-            st.warning(f"{name}: {warning}")
+            st.warning(plain(f"{name}: {warning}"))
 
 
 def document_list(workspace: Workspace, collection: str) -> None:
@@ -125,11 +127,11 @@ def document_list(workspace: Workspace, collection: str) -> None:
     for doc in docs:
         left, right = st.sidebar.columns([5, 1], vertical_alignment="center")
         pages = f"{doc.pages} pages · " if doc.pages else ""
-        left.markdown(f"**{doc.title or doc.name}**  \n"
-                      f"<small>{doc.name} · {pages}{doc.chunks} chunks</small>",
-                      unsafe_allow_html=True)
+        # titles and file names come from the documents: shown as text, never as HTML
+        left.markdown(f"**{plain(doc.title or doc.name)}**  \n"
+                      f":small[{plain(f'{doc.name} · {pages}{doc.chunks} chunks')}]")
         if right.button(":material/delete:", key=f"delete-{doc.doc_id}", type="tertiary",
-                        help=f"Delete {doc.name}"):
+                        help=f"Delete {plain(doc.name)}"):
             workspace.delete_document(collection, doc.doc_id)
             st.rerun()
 

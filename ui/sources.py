@@ -9,6 +9,7 @@ import streamlit as st
 from rag.engine.workspace import Workspace
 from rag.types import cited_place, source_name
 from ui.conversation import source_label
+from ui.safe_text import plain
 
 PREVIEW_CHARS = 600
 
@@ -20,9 +21,13 @@ def show_sources(workspace: Workspace, citations: list[dict], key: str) -> None:
     with st.expander(f"Sources ({len(citations)})"):
         for n, c in enumerate(citations, start=1):
             text, button = st.columns([7, 1], vertical_alignment="top")
-            text.markdown(f"**[{n}] {source_label(c)}** — `{source_name(c['source'])}`")
+            text.markdown(f"**{plain(f'[{n}] {source_label(c)}')}** — "
+                          f"{plain(source_name(c['source']))}")
             preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
-            text.caption(preview)
+            text.caption(plain(preview))
+            if c.get("flags"):
+                text.caption(plain("This passage contains instruction-like text ("
+                                   + ", ".join(c["flags"]) + "); it was quoted, not obeyed."))
             if button.button("Open", key=f"{key}-open-{n}", icon=":material/open_in_new:",
                              help="Show the passage in its page"):
                 source_dialog(workspace, n, c)
@@ -39,11 +44,12 @@ def _page_image(_workspace: Workspace, doc_id: str, source: str, page: int,
 
 @st.dialog("Source", width="large")
 def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
-    st.markdown(f"**[{n}] {source_label(c)}**")
+    st.markdown(f"**{plain(f'[{n}] {source_label(c)}')}**")
     place = cited_place(c.get("page"), c.get("locator"))
     origin = "uploaded in the app" if c["source"].startswith("upload:") else c["source"]
-    st.caption(f"{place + ' of ' if place else ''}`{source_name(c['source'])}` ({origin})")
-    st.markdown("\n".join(f"> {line}" for line in c["text"].splitlines() if line.strip()))
+    st.caption(plain(f"{place + ' of ' if place else ''}{source_name(c['source'])} ({origin})"))
+    st.markdown("\n".join(f"> {plain(line)}" for line in c["text"].splitlines()
+                          if line.strip()))
     if not c.get("page"):
         return
     png, reason, pages, highlighted = _page_image(workspace, c["doc_id"], c["source"],

@@ -31,7 +31,8 @@ def render(ctx: Context) -> None:
     row = st.columns(4)
     row[0].metric("Requests", s.requests, border=True)
     row[1].metric("Errors", s.errors, border=True,
-                  help=f"{s.stopped} stopped by the user (not errors)")
+                  help=f"{s.stopped} stopped by the user, {s.blocked} refused by the content "
+                       "filter (neither counts as an error)")
     row[2].metric("Average latency", seconds(s.avg_latency_ms), border=True,
                   help="From the question to the last token of the answer")
     row[3].metric("p95 latency", seconds(s.p95_latency_ms), border=True)

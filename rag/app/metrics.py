@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-Outcome = Literal["ok", "error", "stopped"]
+from rag.errors import ContentBlocked
+
+Outcome = Literal["ok", "error", "stopped", "blocked"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS requests (
     generator TEXT,
     model TEXT,
     cached INTEGER NOT NULL,
-    outcome TEXT NOT NULL,       -- ok | error | stopped
+    outcome TEXT NOT NULL,       -- ok | error | stopped | blocked
     latency_ms REAL,             -- question to last token (or to the error / the stop)
     ttft_ms REAL,                -- question to first token; NULL when none came
     neurons REAL,                -- Workers AI neurons of the answer, NULL when not Workers AI
@@ -57,6 +59,7 @@ class RequestRecord:
     session: str | None = None
     collection: str | None = None
     error: str | None = None
+    blocked_category: str | None = None  # what the content filter refused it as (not stored)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Summary:
     requests: int = 0
     errors: int = 0
     stopped: int = 0
+    blocked: int = 0  # refused by the content filter
     avg_latency_ms: float | None = None
     p95_latency_ms: float | None = None
     avg_ttft_ms: float | None = None
@@ -86,7 +90,7 @@ class Summary:
     @property
     def cache_hit_rate(self) -> float | None:
         """Share of answered questions served from the answer cache (None before any)."""
-        answered = self.requests - self.errors
+        answered = self.requests - self.errors - self.blocked
         return self.cache_hits / answered if answered > 0 else None
 
     def as_json(self) -> dict[str, Any]:
@@ -159,6 +163,7 @@ class Metrics:
             out.by_generator[generator] = out.by_generator.get(generator, 0) + 1
             out.errors += outcome == "error"
             out.stopped += outcome == "stopped"
+            out.blocked += outcome == "blocked"
             if outcome == "ok":
                 latencies.append(latency)
                 out.cache_hits += bool(cached)
@@ -198,8 +203,9 @@ def timed(deltas: Iterator[str], started: float, on_end: Callable[..., None],
           clock: Callable[[], float] = time.monotonic) -> Iterator[str]:
     """Pass a stream through, then call `on_end(outcome, latency_ms, ttft_ms, error)` once.
 
-    The outcome is "ok" when the stream ends, "error" when it raises, and "stopped" when the
-    reader closes it early (the app's stop button) or the reader's thread is stopped.
+    The outcome is "ok" when the stream ends, "error" when it raises ("blocked" when the
+    content filter withholds the answer), and "stopped" when the reader closes it early (the
+    app's stop button) or the reader's thread is stopped.
     """
     first: float | None = None
     outcome: Outcome = "ok"
@@ -211,6 +217,9 @@ def timed(deltas: Iterator[str], started: float, on_end: Callable[..., None],
             yield delta
     except GeneratorExit:
         outcome = "stopped"
+        raise
+    except ContentBlocked as exc:
+        outcome, error = "blocked", str(exc)
         raise
     except Exception as exc:
         outcome, error = "error", str(exc)

@@ -23,7 +23,7 @@ from rich.text import Text
 from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
 from rag.cli.output import cite, sources_block
-from rag.errors import RagError
+from rag.errors import ContentBlocked, RagError
 from rag.settings import load_settings
 from rag.types import SEARCH_MODES
 
@@ -58,11 +58,14 @@ TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passa
 @contextmanager
 def library_for(collection: str | None = None) -> Iterator[Library]:
     """The library (this process's, or a running engine's); a RagError anywhere inside
-    becomes a one-line message and exit 2."""
+    becomes a one-line message and exit 2 (3: the content filter refused the question)."""
     library = None
     try:
         library = open_library(load_settings(collection=collection))
         yield library
+    except ContentBlocked as exc:
+        fail(exc)
+        raise typer.Exit(3) from None
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None

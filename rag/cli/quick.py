@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 
 from rag.cli.output import sources_block
 from rag.engine import discovery
-from rag.errors import InputTooLongError, RagError, RateLimited
+from rag.errors import ContentBlocked, InputTooLongError, RagError, RateLimited
 
 
 class EngineAnswer:
@@ -97,6 +98,9 @@ def error_from(code: str, message: str, retry_after: str | None = None) -> RagEr
         return RateLimited(message, float(retry_after or 60))
     if code == "input_too_long":
         return InputTooLongError(message)
+    if code == "content_blocked":
+        named = re.search(r"\(category: ([^)]*)\)", message)
+        return ContentBlocked(named.group(1) if named else "unknown", message=message)
     return RagError(message)
 
 
@@ -167,7 +171,7 @@ def answer_quickly(argv: list[str]) -> int | None:
         summary = answer.summary()
     except RagError as exc:
         sys.stderr.write(f"error: {exc}\n")
-        return 2
+        return 3 if isinstance(exc, ContentBlocked) else 2
     if summary["notice"]:
         sys.stderr.write(f"\n{summary['notice']}\n")
     if summary["citations"]:

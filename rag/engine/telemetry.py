@@ -47,6 +47,8 @@ class Telemetry:
                                              buckets=ANSWER_BUCKETS, registry=r)
         self.cache_hits = Counter("rag_answer_cache_hits", "Answers replayed from the answer "
                                   "cache", registry=r)
+        self.blocked = Counter("rag_content_blocked", "Questions (and answers) refused by the "
+                               "content filter, by category", ["category"], registry=r)
         self.files = Counter("rag_ingested_files", "Files ingested, by outcome", ["status"],
                              registry=r)
         self.documents = Counter("rag_ingested_documents", "Documents made searchable",
@@ -63,6 +65,8 @@ class Telemetry:
             self.first_token_seconds.observe(record.ttft_ms / 1000)
         if record.cached:
             self.cache_hits.inc()
+        if record.outcome == "blocked":
+            self.blocked.labels(record.blocked_category or "unknown").inc()
 
     def observe_ingest(self, report: dict) -> None:
         for file in report.get("files", []):

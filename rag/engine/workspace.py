@@ -128,7 +128,7 @@ class Workspace:
             store = store.with_collection(name)
             store.ensure_collection()
         view = RagService(settings, root.embedder, store, self._generator(settings, options),
-                          root.cache, root.metrics, root.reranker)
+                          root.cache, root.metrics, root.reranker, root.content_filter)
         with self._lock:
             _keep_recent(self._views)
             return self._views.setdefault(key, view)

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.engine.api import errors, library, openai, questions
-from rag.engine.api.errors import CODES
+from rag.engine.api.errors import CODES, ERROR_CODE_KEY
 from rag.engine.engine import Engine, running_engine
 from rag.engine.telemetry import CONTENT_TYPE
 
@@ -68,7 +68,8 @@ class RequestMetrics:
                 telemetry.requests.labels(label, scope["method"], str(status)).inc()
                 telemetry.request_seconds.labels(label).observe(time.monotonic() - started)
                 if status >= 400:
-                    telemetry.errors.labels(CODES_BY_STATUS.get(status, str(status))).inc()
+                    code = scope.get(ERROR_CODE_KEY) or CODES_BY_STATUS.get(status, str(status))
+                    telemetry.errors.labels(code).inc()
 
 
 async def metrics_endpoint(request: Request) -> Response:

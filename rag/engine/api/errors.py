@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from rag.engine.access import retry_after
 from rag.errors import (
     ConfigError,
+    ContentBlocked,
     DocumentError,
     EmbedderMismatchError,
     Forbidden,
@@ -35,11 +36,15 @@ from rag.errors import (
 
 log = logging.getLogger(__name__)
 
+ERROR_CODE_KEY = "rag.error_code"
+
 #: Every code the API answers with, its HTTP status and when it is used.
 CODES: dict[str, tuple[int, str]] = {
     "bad_request": (400, "the request is malformed: bad JSON, a missing or out-of-range field, "
                          "an empty upload"),
     "input_too_long": (400, "a question longer than the embedding model takes"),
+    "content_blocked": (400, "the content filter refused the question (or, with answer checks "
+                             "on, the answer); the message names the category"),
     "unauthorized": (401, "no API key, or a wrong one"),
     "forbidden": (403, "no API keys are configured and the caller is not on this machine"),
     "not_found": (404, "no such collection, document, ingest, model or route"),
@@ -97,6 +102,8 @@ def from_rag_error(exc: RagError) -> ApiError:
         return ApiError("forbidden", str(exc))
     if isinstance(exc, InputTooLongError):
         return ApiError("input_too_long", str(exc))
+    if isinstance(exc, ContentBlocked):
+        return ApiError("content_blocked", str(exc))
     if isinstance(exc, EmbedderMismatchError):
         return ApiError("conflict", str(exc))
     if isinstance(exc, (StoreError, IngestCancelled)):
@@ -124,25 +131,30 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Route every error through `error_response`."""
+    """Route every error through `error_response`, noting its code in the request's scope
+    (ERROR_CODE_KEY) for the request metrics: several codes share a status."""
+
+    def respond(request: Request, error: ApiError) -> JSONResponse:
+        request.scope[ERROR_CODE_KEY] = error.code
+        return error_response(error)
 
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(exc)  # type: ignore[arg-type]
+        return respond(request, exc)  # type: ignore[arg-type]
 
     async def rag_error(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(from_rag_error(exc))  # type: ignore[arg-type]
+        return respond(request, from_rag_error(exc))  # type: ignore[arg-type]
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(ApiError("bad_request", describe(exc)))  # type: ignore[arg-type]
+        return respond(request, ApiError("bad_request", describe(exc)))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         message = "No such route." if exc.status_code == 404 else str(exc.detail)
-        return error_response(ApiError(code, message))
+        return respond(request, ApiError(code, message))
 
     async def crash(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(unexpected(exc))
+        return respond(request, unexpected(exc))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RagError, rag_error)

@@ -25,7 +25,7 @@ from rag.errors import RagError
 from rag.types import Answer
 
 router = APIRouter()
-QUESTION_ERRORS = ("bad_request", "input_too_long", "not_found", "rate_limited",
+QUESTION_ERRORS = ("bad_request", "input_too_long", "content_blocked", "not_found", "rate_limited",
                    "unauthorized", "forbidden", "upstream_error", "upstream_unavailable")
 _END = object()
 

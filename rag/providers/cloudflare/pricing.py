@@ -25,6 +25,7 @@ PRICES: dict[str, tuple[float, float]] = {
     "@cf/meta/llama-3.1-8b-instruct-awq": (11_161, 24_215),
     "@cf/meta/llama-3.1-8b-instruct-fp8-fast": (4_119, 34_868),
     "@cf/meta/llama-3.2-3b-instruct": (4_625, 30_475),
+    "@cf/meta/llama-guard-3-8b": (44_003, 2_730),
     "@cf/baai/bge-base-en-v1.5": (6_058, 0),
     "@cf/baai/bge-small-en-v1.5": (1_841, 0),
     "@cf/baai/bge-large-en-v1.5": (18_582, 0),

@@ -75,5 +75,6 @@ class OpenAIGenerator(Generator):
         }
         candidate = Candidate(model=self.model, url=self.url, body=body,
                               endpoint="chat.completions", passages_used=prompt.passages_used,
-                              estimated_prompt_tokens=prompt.estimated_tokens)
+                              estimated_prompt_tokens=prompt.estimated_tokens,
+                              flagged_passages=prompt.flagged)
         yield from stream_answer(self.http, [candidate], record, pricing.neurons_from_usage)

@@ -33,6 +33,7 @@ class Candidate:
     headers: dict[str, str] = field(default_factory=dict)
     passages_used: int | None = None
     estimated_prompt_tokens: int | None = None
+    flagged_passages: dict[int, list[str]] = field(default_factory=dict)  # for the call log
 
 
 class _FallBack(Exception):
@@ -108,6 +109,7 @@ def _one_candidate(
     usage: dict[str, Any] | None = None
     failed: AIError | None = None
     with http.call(model=candidate.model, endpoint=candidate.endpoint, kind="chat") as stats:
+        stats.flagged_passages = candidate.flagged_passages or None
         try:
             try:
                 for event in http.stream_events(

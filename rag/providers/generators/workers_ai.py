@@ -90,4 +90,5 @@ class WorkersAIGenerator(Generator):
         return Candidate(model=model, url=self.route.url(model), body=body,
                          endpoint=self.route.endpoint, headers=dict(self.route.headers),
                          passages_used=prompt.passages_used,
-                         estimated_prompt_tokens=prompt.estimated_tokens)
+                         estimated_prompt_tokens=prompt.estimated_tokens,
+                         flagged_passages=prompt.flagged)

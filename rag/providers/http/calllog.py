@@ -49,6 +49,8 @@ class CallStats:
     neurons: float | None = None  # what we count: reported, computed, or 0 on a cache hit
     done: bool = False  # a stream reached its end marker (or was a complete JSON body)
     malformed_events: int = 0
+    # passages sent with instruction-like text in them (rag.text.injection): number → flags
+    flagged_passages: dict[int, list[str]] | None = None
 
     def mark_first_token(self) -> None:
         if self.ttft_ms is None:
@@ -81,6 +83,7 @@ class CallStats:
             "gateway_log_id": self.gateway_log_id,
             "request_id": self.request_id,
             "malformed_events": self.malformed_events or None,
+            "flagged_passages": self.flagged_passages or None,
         }
         return {key: value for key, value in record.items() if value is not None}
 

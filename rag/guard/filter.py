@@ -1,0 +1,158 @@
+"""The guard step of the ask pipeline: clean what people typed, then refuse harmful asks.
+
+`ContentFilter.screen` runs before anything else answers (the cache, the follow-up rewrite,
+retrieval, the generator): the question and every conversation turn are cleaned
+(`rag.text.sanitize`), then, by RAG_CONTENT_FILTER,
+
+* `off`: nothing is refused;
+* `rules`: the question and the user's earlier turns are matched against the policy file;
+* `llama-guard`: the rules first, then Llama Guard classifies the question; with
+  RAG_CONTENT_FILTER_ANSWERS it also classifies each answer, which is held back until then.
+
+A refusal raises `ContentBlocked` naming the category; the log records the category and the
+rule (or "llama-guard"), never the question. When Llama Guard cannot be reached the rules'
+verdict stands, and the log says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from rag.errors import AIError, ContentBlocked
+from rag.guard.rules import Policy, load_policy
+from rag.providers.guards.base import Guard, Verdict
+from rag.settings import ContentFilterMode, Settings
+from rag.text.injection import instruction_flags
+from rag.text.sanitize import clean, log_removed
+from rag.types import GenerationRecord, Hit
+
+log = logging.getLogger("rag.guard")
+UNNAMED = "unsafe content"  # Llama Guard said unsafe without naming a category
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The question and history as they go on, and what checking them cost."""
+
+    question: str
+    history: list[dict[str, str]]
+    neurons: float | None = None
+
+
+class ContentFilter:
+    """Cleans questions and applies the content policy.
+
+    Usage:
+        content_filter = ContentFilter("rules", load_policy(None))
+        screened = content_filter.screen(question, history)   # or ContentBlocked
+        deltas = content_filter.screen_answer(screened.question, deltas, record)
+
+    Parameters:
+        mode: off, rules or llama-guard.
+        policy: the rules (unused when the mode is off).
+        guard: the classifier of the llama-guard mode.
+        check_answers: with a guard, classify each answer before it is shown.
+    """
+
+    def __init__(self, mode: ContentFilterMode, policy: Policy | None = None,
+                 guard: Guard | None = None, check_answers: bool = False) -> None:
+        self.mode = mode
+        self.policy = policy if mode != "off" else None
+        self.guard = guard if mode == "llama-guard" else None
+        self.check_answers = check_answers and self.guard is not None
+
+    @property
+    def answer_key(self) -> str | None:
+        """Part of the answer cache's key when answers are checked (an answer cached without
+        the check is not replayed with it)."""
+        return f"answers-checked:{self.guard.name}" if self.check_answers and self.guard else None
+
+    # --- questions -------------------------------------------------------------------------
+    def screen(self, question: str, history: Sequence[dict[str, str]] = ()) -> Screened:
+        """The cleaned question and turns; ContentBlocked if the policy refuses them."""
+        cleaned = clean(question, tidy_spaces=True)
+        log_removed("question", cleaned.removed)
+        turns, removed = [], Counter[str]()
+        for turn in history:
+            text = clean(str(turn.get("content", "")), tidy_spaces=True)
+            removed.update(text.removed)
+            turns.append({**turn, "content": text.text})
+        log_removed("history", dict(removed), turns=len(turns))
+        question = cleaned.text
+        if self.policy is not None:
+            asked = [question] + [t["content"] for t in turns if t.get("role") == "user"]
+            for n, text in enumerate(asked):
+                rule = self.policy.first_match(text)
+                if rule is not None:
+                    _log_blocked("question" if n == 0 else "history", rule.category,
+                                 by="rules", rule=rule.where)
+                    raise ContentBlocked(rule.category)
+        neurons = None
+        if self.guard is not None:
+            verdict = self._classify(question)
+            neurons = verdict.neurons if verdict else None
+            if verdict is not None and not verdict.safe:
+                category = verdict.categories[0] if verdict.categories else UNNAMED
+                _log_blocked("question", category, by="llama-guard",
+                             categories=list(verdict.categories))
+                raise ContentBlocked(category, "question", verdict.neurons or 0.0)
+        return Screened(question, turns, neurons)
+
+    # --- answers ---------------------------------------------------------------------------
+    def screen_answer(self, question: str, deltas: Iterator[str],
+                      record: GenerationRecord) -> Iterator[str]:
+        """The deltas as they come; with answer checks on, held until the whole answer has
+        been classified (ContentBlocked instead of an unsafe answer)."""
+        if not self.check_answers:
+            yield from deltas
+            return
+        parts = list(deltas)
+        verdict = self._classify(question, "".join(parts))
+        if verdict is not None:
+            record.guard_neurons = (record.guard_neurons or 0.0) + (verdict.neurons or 0.0)
+            if not verdict.safe:
+                category = verdict.categories[0] if verdict.categories else UNNAMED
+                _log_blocked("answer", category, by="llama-guard",
+                             categories=list(verdict.categories))
+                record.blocked = category
+                raise ContentBlocked(category, "answer", verdict.neurons or 0.0)
+        yield from parts
+
+    def _classify(self, question: str, answer: str | None = None) -> Verdict | None:
+        """The guard's verdict, or None when it could not be asked (the rules decide alone)."""
+        assert self.guard is not None
+        try:
+            return self.guard.classify(question, answer)
+        except AIError as exc:
+            record = {"event": "guard_unavailable", "guard": self.guard.name,
+                      "stage": "answer" if answer is not None else "question",
+                      "error": type(exc).__name__, "status": exc.status,
+                      "fallback": "rules" if answer is None else "answer shown unchecked"}
+            log.warning(json.dumps(record), extra={"guard": record})
+            return None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, guard: Guard | None = None) -> ContentFilter:
+        """The filter RAG_CONTENT_FILTER* describe; `guard` is llama-guard's classifier."""
+        mode = settings.content_filter
+        policy = load_policy(settings.content_filter_rules) if mode != "off" else None
+        return cls(mode, policy, guard, settings.content_filter_answers)
+
+    def close(self) -> None:
+        if self.guard is not None:
+            self.guard.close()
+
+
+def flag_passages(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits, each carrying the names of the instruction-like patterns its text holds."""
+    return [replace(hit, flags=flags) if (flags := instruction_flags(hit.text)) else hit
+            for hit in hits]
+
+
+def _log_blocked(stage: str, category: str, **detail: object) -> None:
+    record = {"event": "content_blocked", "stage": stage, "category": category, **detail}
+    log.info(json.dumps(record), extra={"content_blocked": record})

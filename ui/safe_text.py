@@ -1,0 +1,72 @@
+"""Untrusted text (documents, their titles and file names, questions, model output) made inert
+for Streamlit's Markdown, and for the exported conversation.
+
+Streamlit escapes raw HTML already, but still draws Markdown images (a remote image is fetched
+by the browser the moment it is shown: the exfiltration path of a poisoned document) and turns
+`[text](javascript:...)` or `[text](https://...)` into links that hide their target. So:
+
+* `plain(text)`: every Markdown character that means something escaped; the text shows as
+  written.
+* `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`
+  and backslashes are escaped outside code blocks, so no image, link, autolink, HTML tag or
+  formula can form (each needs one of those characters, unescaped, to begin). A bare URL
+  still shows as itself (its target is what it says) and nothing is loaded until someone
+  clicks it.
+
+Code blocks (found by a CommonMark parser, markdown-it) are kept as they are, each re-fenced
+on its own so that no renderer can read its lines as anything but code; any other line that
+looks like a fence is escaped, so that only those fences open code.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+# inline syntax anywhere on a line, and the block syntax that only counts at its start
+_INLINE = re.compile(r"([\\`*_\[<|~$])")
+_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
+_ACTIVE = re.compile(r"([\\\[<$])")
+_FENCE_LIKE = re.compile(r"^(\s*)(`{3}|~{3})")
+_parser = MarkdownIt("commonmark")
+
+
+def plain(text: object) -> str:
+    """`text` as literal Markdown: shown as written, each line break kept."""
+    lines = (_INLINE.sub(r"\\\1", line).strip() for line in str(text).splitlines())
+    return "  \n".join(_LINE_START.sub(_escape_marker, line) for line in lines)
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    marker = match.group(2)
+    return match.group(1) + (marker[:-1] + "\\" + marker[-1] if marker[0].isdigit()
+                             else "\\" + marker)
+
+
+def safe_markdown(text: str) -> str:
+    """Markdown that can show formatting and code but cannot load or run anything."""
+    lines = text.splitlines(keepends=True)
+    blocks = {token.map[0]: token for token in _parser.parse(text)
+              if token.type in ("fence", "code_block") and token.map}
+    out: list[str] = []
+    n = 0
+    while n < len(lines):
+        block = blocks.get(n)
+        if block is not None and block.map:
+            out.append(_code_block(block.content, block.info))
+            n = block.map[1]
+            continue
+        line = _ACTIVE.sub(r"\\\1", lines[n])
+        out.append(_FENCE_LIKE.sub(r"\1\\\2", line))  # only our own fences open code
+        n += 1
+    return "".join(out)
+
+
+def _code_block(content: str, info: str) -> str:
+    """A code block in a fence of its own, blank lines around it: where it starts and ends
+    is then the same for every parser and in every context (a list, a table, an export)."""
+    fence = "`" * max(8, max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
+    language = re.sub(r"[^\w+#.-]", "", info.split()[0]) if info.strip() else ""
+    body = content if content.endswith("\n") or not content else content + "\n"
+    return f"\n{fence}{language}\n{body}{fence}\n\n"

@@ -83,14 +83,55 @@ class GenerationRecord:
     passages_used: int | None = None  # passages that fitted the model's context window
     estimated_prompt_tokens: int | None = None  # our pessimistic count before the call
     sentences_scored: int | None = None  # the extractive answerer's candidates
+    interrupted: bool = False  # the stream broke after tokens had been shown
 
     def as_json(self) -> dict[str, Any]:
         """The fields that were set; `total_tokens` as OpenAI-style clients expect it."""
         values = {f.name: getattr(self, f.name) for f in fields(self)
-                  if f.name not in ("model", "attempts", "notice")}
+                  if f.name not in ("model", "attempts", "notice", "interrupted")}
         if self.prompt_tokens is not None and self.completion_tokens is not None:
             values["total_tokens"] = self.prompt_tokens + self.completion_tokens
         return {key: value for key, value in values.items() if value is not None}
+
+
+#: why an answer came from less than the configured path: the search ran on words only (the
+#: question could not be embedded), every language model failed, or the user is over budget
+Degradation = Literal["sparse_search", "models_unavailable", "over_budget"]
+
+
+@dataclass
+class ProgressiveReport:
+    """The progressive strategy: the fast model's answer, and the upgrade when it was weak."""
+
+    first_model: str
+    first_ms: float
+    upgraded: bool = False
+    reason: str | None = None  # why the first answer was not kept
+    final_model: str = ""
+    final_ms: float | None = None
+    name: str = "progressive"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ConsensusReport:
+    """The consensus strategy: every model's answer, and how far they agree."""
+
+    models: list[str]
+    chosen_model: str
+    agreement: float | None  # the chosen answer's agreement score, 0..1 (`agreement`)
+    disagree: bool  # agreement under RAG_CONSENSUS_MIN_AGREEMENT
+    failed: list[str] = field(default_factory=list)  # models that gave no answer
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    name: str = "consensus"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+StrategyReport = ProgressiveReport | ConsensusReport
 
 
 @dataclass
@@ -111,6 +152,10 @@ class Answer:
     dropped_citations: int = 0  # markers naming no retrieved passage, removed
     latency_ms: float | None = None
     ttft_ms: float | None = None
+    degraded: list[Degradation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # shown with the record's notice
+    strategy: StrategyReport | None = None  # progressive or consensus; None for single
+    request_id: str | None = None  # in every log record made for this question
     _parts: list[str] = field(default_factory=list)
     _done: bool = False
 
@@ -122,6 +167,12 @@ class Answer:
             self._parts.append(delta)
             yield delta
         self._done = True
+
+    @property
+    def notice(self) -> str | None:
+        """Everything to tell the reader under the answer, or None."""
+        parts = [*self.notes, *([self.record.notice] if self.record.notice else [])]
+        return " ".join(parts) if parts else None
 
     @property
     def text(self) -> str:
@@ -152,7 +203,10 @@ class Answer:
             "model": self.record.model,
             "usage": usage,
             "cached": self.cached,
-            "notice": self.record.notice,
+            "notice": self.notice,
             "cited": self.cited,
             "query": self.query,
+            "degraded": list(self.degraded),
+            "strategy": self.strategy.as_json() if self.strategy else None,
+            "request_id": self.request_id,
         }

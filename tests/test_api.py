@@ -114,7 +114,8 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
     assert "eight hours" in answer["answer"] and 1 in answer["cited"]
     assert answer["citations"][0]["page"] == 2 and answer["generator"] == "extractive"
     assert set(answer) == {"answer", "citations", "generator", "model", "usage", "cached",
-                           "notice", "cited", "query"}
+                           "notice", "cited", "query", "degraded", "strategy", "request_id"}
+    assert answer["degraded"] == [] and answer["strategy"] is None and answer["request_id"]
     # the upload is kept so that the page viewer can draw it
     pdf_id = next(d["doc_id"] for d in docs if d["source"] == "upload:guide.pdf")
     assert (engine.settings.data_dir / "uploads" / f"{pdf_id}.pdf").exists()

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from rag.app.logs import report_unexpected
 from rag.errors import RagError, RateLimited
 from rag.types import Answer
 from ui.common import Context, session_id
-from ui.conversation import answer_meta, to_markdown
+from ui.conversation import answer_meta, strategy_line, to_markdown
 from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
@@ -47,6 +48,9 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
     if m.get("error"):
         return
     st.caption(answer_meta(m))
+    strategy = strategy_line(m)
+    if strategy is not None:
+        (st.warning if strategy[1] else st.caption)(strategy[0])
     if m.get("notice"):
         st.caption(m["notice"])
     if m.get("cached"):
@@ -79,12 +83,19 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     done = False
     try:
         answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
-                              user=ctx.identity.id)
+                              user=ctx.identity.id, strategy=ctx.options.strategy)
         st.write_stream(_collect(answer, parts), cursor="▌")
         done = True
     except RagError as exc:
         st.error(str(exc))
         messages.append({"role": "assistant", "content": f"⚠️ {exc}", "error": True})
+        save_messages(ctx, messages)
+        return None
+    except Exception as exc:  # a bug: the user gets an id to quote, the log the stack trace
+        text = (f"Something went wrong on our side (error id {report_unexpected(exc)}); quote "
+                "it when you report the problem.")
+        st.error(text)
+        messages.append({"role": "assistant", "content": f"⚠️ {text}", "error": True})
         save_messages(ctx, messages)
         return None
     finally:
@@ -111,7 +122,9 @@ def message_from(answer: Answer, text: str, stopped: bool = False) -> dict:
         "generator": answer.generator, "model": answer.record.model,
         "cached": answer.cached, "latency_ms": answer.latency_ms, "ttft_ms": answer.ttft_ms,
         "neurons": None if answer.cached else answer.record.neurons,
-        "notice": STOPPED if stopped else answer.record.notice, "stopped": stopped,
+        "notice": STOPPED if stopped else answer.notice, "stopped": stopped,
+        "degraded": list(answer.degraded),
+        "strategy": answer.strategy.as_json() if answer.strategy else None,
     }
 
 

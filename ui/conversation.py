@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rag.answering.strategies import describe as strategy_line
 from rag.types import source_name
 
 
@@ -43,6 +44,9 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
         lines += [f"**Answer** ({answer_meta(m)}):", "", m.get("content", ""), ""]
         if m.get("notice"):
             lines += [f"> {m['notice']}", ""]
+        strategy = strategy_line(m)
+        if strategy:
+            lines += [f"> {strategy[0]}", ""]
         citations = m.get("citations") or []
         if citations:
             lines.append("Sources:")

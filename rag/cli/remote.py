@@ -96,9 +96,11 @@ class EngineLibrary:
                 "source": source, "collection": self.collection}
         return self._request("POST", "/search", json=body)["hits"]
 
-    def ask(self, question: str, top_k: int | None) -> _EngineAnswer:
+    def ask(self, question: str, top_k: int | None,
+            strategy: str | None = None) -> _EngineAnswer:
         return _EngineAnswer(self, {"question": question, "top_k": top_k,
-                                    "collection": self.collection, "stream": True})
+                                    "collection": self.collection, "stream": True,
+                                    "strategy": strategy})
 
     def documents(self) -> list[dict[str, Any]]:
         return self._request("GET", "/documents",
@@ -160,7 +162,9 @@ class _EngineAnswer:
         return {"answer": "".join(self.parts), "citations": citations.get("citations", []),
                 "generator": done["generator"], "model": done["model"], "usage": done["usage"],
                 "cached": done["cached"], "notice": done["notice"],
-                "cited": citations.get("cited", []), "query": done.get("query", "")}
+                "cited": citations.get("cited", []), "query": done.get("query", ""),
+                "degraded": done.get("degraded", []), "strategy": done.get("strategy"),
+                "request_id": done.get("request_id")}
 
 
 def _batches(files: list[tuple[Path, int]]) -> Iterator[list[Path]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -105,6 +105,8 @@ class Workspace:
              options: AskOptions | None = None) -> RagService:
         """The service for `collection` (created if missing), answering with `options`."""
         name = collection or self.default_collection
+        if options is not None:  # the strategy goes with each question: one view for all
+            options = replace(options, strategy=self.default_options.strategy)
         key = (name, options)
         with self._lock:
             found = self._views.get(key)
@@ -118,7 +120,7 @@ class Workspace:
             store = store.with_collection(name)
             store.ensure_collection()
         view = RagService(settings, root.embedder, store, self._generator(settings, options),
-                          root.cache, root.metrics, root.reranker)
+                          root.cache, root.metrics, root.reranker, root.budgets)
         with self._lock:
             _keep_recent(self._views)
             return self._views.setdefault(key, view)

@@ -7,7 +7,7 @@ once, as the worker's initializer, and keeps its word counts across files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunker
@@ -24,6 +24,7 @@ class Prepared:
     document: Document
     chunks: list[Chunk]
     sparse: list[Sparse]
+    fields: dict = field(default_factory=dict)  # stored with the document (its enrichment)
 
 
 def prepare_document(document: Document, chunker: Chunker) -> Prepared:

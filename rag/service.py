@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from ingest.enrich import Enricher
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestPipeline, IngestReport, Progress, discover
 from rag.answering.answerer import Answerer
@@ -72,6 +73,9 @@ class RagService:
         self.pipeline = IngestPipeline(self.embedder, self.store, self.settings.chunk_tokens,
                                        self.settings.chunk_overlap,
                                        self.settings.upsert_batch_size)
+        if self.settings.enrich and self.generator.name != "extractive":
+            self.pipeline.enricher = Enricher(self.generator, self.pipeline.chunker,
+                                              self.settings.enrich_concurrency)
 
     # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],

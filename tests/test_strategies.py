@@ -1,11 +1,13 @@
 """Answer strategies against the Workers AI stand-in: progressive (a fast model first, the
-primary when its answer is weak) and consensus (several models, the answer they agree on)."""
+primary when its answer is weak) and consensus (several models, the answer they agree on);
+and requests run in parallel where they pay: ingest's enrichment, a follow-up's rewrite."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,79 @@ def test_agreement_scores(embedder) -> None:
     scores = agreement([same, same, other], 3, embedder)
     assert scores[0] == scores[1] > scores[2]
     assert agreement([same], 3, embedder) == []
+
+
+# --- parallel requests -----------------------------------------------------------------------
+
+
+def test_enrich_adds_a_searchable_summary_and_keywords(env, standin: StandIn, monkeypatch,
+                                                       tmp_path: Path) -> None:
+    use_workers_ai(monkeypatch, standin, embedder=False, RAG_ENRICH="true")
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    described = [r for r in chat_requests(standin) if "'Keywords: '" in
+                 r.body["messages"][0]["content"]]
+    assert len(described) == 2  # one call per document
+    listed = {Path(d["source"]).name: d for d in
+              json.loads(run("docs", "list", "--json").stdout)["documents"]}
+    assert listed["kettle.md"]["chunks"] == 2  # its one chunk, and its summary
+    from rag.engine.workspace import Workspace
+    from rag.service import build_service
+    from rag.settings import load_settings
+
+    workspace = Workspace(build_service(load_settings()))
+    try:
+        rows = {row.name: row for row in workspace.document_rows()}
+    finally:
+        workspace.close()
+    assert "Descale the kettle every month" in rows["kettle.md"].summary
+    assert "kettle" in rows["kettle.md"].keywords
+    hits = json.loads(run("search", "keywords descale immerse", "--json", "--mode", "sparse")
+                      .stdout)["hits"]
+    assert hits[0]["text"].startswith("Summary: ") and hits[0]["source"].endswith("kettle.md")
+
+
+def test_a_follow_up_is_rewritten_while_its_sparse_half_is_searched(corpus: StandIn) -> None:
+    from rag.service import build_service
+    from rag.settings import load_settings
+
+    service = build_service(load_settings())
+    try:
+        answer = service.ask("And what must never be immersed?", history=[
+            {"role": "user", "content": QUESTION},
+            {"role": "assistant", "content": "Every month [1]."}])
+        text = answer.text
+    finally:
+        service.close()
+    rewrite, chat = chat_requests(corpus)
+    assert "Standalone question:" in rewrite.body["messages"][-1]["content"]
+    # the stand-in cannot rewrite; the sparse half, searched with the previous question's
+    # terms meanwhile, still brings the kettle manual
+    assert any(c.source.endswith("kettle.md") for c in answer.citations)
+    assert text == streamed_answer(chat)
+
+
+def test_enrichment_calls_run_in_parallel(tmp_path: Path) -> None:
+    """Each call waits for the other at a barrier: run one after the other, both would fail."""
+    from ingest.chunking import Chunker
+    from ingest.enrich import Enricher
+    from ingest.prepare import prepare_document
+    from rag.providers.generators.base import Generator
+    from rag.text.tokens import TokenCounter
+    from rag.types import Document, Page
+
+    barrier = threading.Barrier(2, timeout=10)
+
+    class Describer(Generator):
+        name = "scripted"
+
+        def stream(self, request, record):
+            barrier.wait()
+            yield f"Summary: about {request.question.splitlines()[0]}.\nKeywords: a, b"
+
+    chunker = Chunker(TokenCounter.bundled(), 64, 0, 254)
+    docs = [prepare_document(Document(f"d{i}.md", f"id{i}", f"Doc {i}",
+                                      [Page(None, f"Text number {i}.")], "text/markdown"),
+                             chunker) for i in range(2)]
+    out = list(Enricher(Describer(), chunker, concurrency=2).ahead(docs))
+    assert [d.fields["summary"] for d in out] == ["about Title: Doc 0.", "about Title: Doc 1."]
+    assert [d.chunks[-1].text.splitlines()[1] for d in out] == ["Keywords: a, b"] * 2

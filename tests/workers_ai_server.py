@@ -220,6 +220,10 @@ class StandIn:
         self.answer_styles[model] = style
 
     def _answer(self, messages: list[dict[str, Any]], model: str | None) -> list[str]:
+        system = next((str(m.get("content", "")) for m in messages if m.get("role") == "system"),
+                      "")
+        if "'Keywords: '" in system:  # asked to describe a document (ingest's enrichment)
+            return describe_tokens(messages)
         style = self.answer_styles.get(model, self.answer_styles.get(None, "best"))
         return answer_tokens(messages, style)
 
@@ -697,6 +701,21 @@ def answer_tokens(messages: list[dict[str, Any]], style: str = "best") -> list[s
         cite = "" if style == "uncited" else f" [{best.number}]"
         text = f'According to the documents, "{sentence}"{cite}'
     return re.findall(r"\s*\S+", text)
+
+
+def describe_tokens(messages: list[dict[str, Any]]) -> list[str]:
+    """A document's description: its first sentence as the summary, and its most frequent
+    words (not stopwords, longer than three letters) as keywords."""
+    text = next((str(m.get("content", "")) for m in reversed(messages)
+                 if m.get("role") == "user"), "")
+    body = text.split("\n\n", 1)[-1]
+    first = re.split(r"(?<=[.!?])\s+", " ".join(body.split()))[0]
+    counts: dict[str, int] = {}
+    for word in _words(body):
+        if word not in STOPWORDS and len(word) > 3:
+            counts[word] = counts.get(word, 0) + 1
+    keywords = sorted(counts, key=lambda w: (-counts[w], w))[:6]
+    return re.findall(r"\s*\S+", f"Summary: {first}\nKeywords: {', '.join(keywords)}")
 
 
 @lru_cache(maxsize=65536)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 from rag.answering.citations import CitationChecker
-from rag.answering.followup import standalone_question
+from rag.answering.followup import carry_over, previous_question, standalone_question
 from rag.answering.strategies import StrategyConfig, draft
-from rag.app.context import current
+from rag.app.context import current, submit
 from rag.errors import AIError
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question
@@ -75,12 +76,12 @@ class Answerer:
         strategy = strategy or self.strategies.default
         if generator.variant(self.strategies.progressive_model) is None:
             strategy = "single"  # a generator with no choice of model answers alone
-        query = standalone_question(question, history, generator)
+        query, sparse_hits = self._standalone(question, history, generator, top_k)
         key = self._key(question, query, top_k, history, generator, strategy)
         cached = self.cache.get(key) if not degraded else None
         if cached is not None:
             return _replay(cached, generator.name)
-        retrieval = self.retriever.retrieve(query, top_k, lenient=True)
+        retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_hits=sparse_hits)
         if retrieval.sparse_only is not None:
             degraded.append("sparse_search")
             notes.append(SPARSE_ONLY_NOTE.format(retrieval.sparse_only))
@@ -105,6 +106,20 @@ class Answerer:
         answer.deltas = self._finish(answer, checker.filter(deltas), checker,
                                      key if keep else None)
         return answer
+
+    def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
+                    top_k: int) -> tuple[str, list[Hit] | None]:
+        """The question to search for and, when a model rewrites a follow-up, the sparse half
+        of the search: it runs meanwhile, on the question with the previous one's terms (what
+        a words-only search needs), and is fused with the rewritten question's dense half."""
+        previous = previous_question(history)
+        if previous is None or generator.name == "extractive" or self.retriever.mode != "hybrid":
+            return standalone_question(question, history, generator), None
+        with ThreadPoolExecutor(1, thread_name_prefix="rag-sparse") as pool:
+            sparse = submit(pool, self.retriever.sparse_half, carry_over(question, previous),
+                            top_k)
+            query = standalone_question(question, history, generator)
+            return query, sparse.result()
 
     def _drafted(self, generator: Generator, strategy: AnswerStrategy,
                  request: GenerationRequest, answer: Answer) -> Iterator[str]:

@@ -54,13 +54,16 @@ class DocumentRow:
     chunks: int
     ingested_at: str | None  # ISO 8601, UTC; None for documents stored before the field
     media_type: str
+    summary: str | None = None  # with RAG_ENRICH: the chat model's summary and keywords
+    keywords: tuple[str, ...] = ()
 
     @classmethod
     def from_payload(cls, p: dict) -> DocumentRow:
         source = str(p.get("source", ""))
         return cls(str(p.get("doc_id", "")), source_name(source),
                    str(p.get("title", "")), source, p.get("pages"), int(p.get("chunks", 0)),
-                   p.get("ingested_at"), str(p.get("media_type", "")))
+                   p.get("ingested_at"), str(p.get("media_type", "")), p.get("summary"),
+                   tuple(p.get("keywords") or ()))
 
 
 def is_pdf(name: str, data: bytes) -> bool:

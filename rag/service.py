@@ -134,8 +134,12 @@ class RagService:
 
     # --- questions -------------------------------------------------------------------------
     def search(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
-               doc_id: str | None = None, source: str | None = None) -> list[Hit]:
-        return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id, source)
+               doc_id: str | None = None, source: str | None = None, *,
+               user: str | None = None) -> list[Hit]:
+        """The best-matching passages; a remote query embedding is charged to `user`."""
+        with request_scope(user, self.spending):
+            return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id,
+                                         source)
 
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,

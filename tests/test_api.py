@@ -320,6 +320,11 @@ async def test_metrics_are_prometheus_text(api: httpx.AsyncClient) -> None:
     assert value("rag_ingested_files_total", status="ingested") == 1
     assert value("rag_ingested_chunks_total") >= 2
     assert value("rag_answer_first_token_seconds_count") == 2
+    # gauges read at the scrape: today's error rate and the targets
+    assert value("rag_error_rate_percent") == 0.0
+    assert value("rag_target_pass", target="error_rate") == 1.0
+    assert value("rag_target_value", target="cache_hit_rate") == 50.0
+    assert value("rag_target_pass", target="cache_hit_rate") == 0.0  # 50 % is not over 50 %
 
 
 # --- the engine announces itself ---------------------------------------------------------------

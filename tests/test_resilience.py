@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ from tests.test_e2e_workers_ai import (
     streamed_answer,
     use_workers_ai,
 )
+from tests.test_engine_doors import redis_url  # noqa: F401 - the fixture
 from tests.workers_ai_server import GATEWAY, StandIn
 
 FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
@@ -295,3 +297,48 @@ def test_ingest_neurons_are_charged_to_the_user_by_kind(env, standin: StandIn, m
     assert summary.neurons_by_kind["embedding"] > 0  # the ingest and the question's vector
     assert set(summary.neurons_by_user) == {"local"}
     assert summary.neurons == pytest.approx(sum(summary.neurons_by_kind.values()))
+
+
+def test_open_breakers_and_targets_are_served_on_metrics(tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from rag.app.metrics import CallRecord, RequestRecord
+    from rag.engine.telemetry import Telemetry
+
+    metrics = Metrics(tmp_path / "m.sqlite3")
+    breakers = Breakers(DiskState(tmp_path / "state"), 60)
+    telemetry = Telemetry()
+    telemetry.watch(metrics, breakers)
+    metrics.subscribe(telemetry.observe_answer)
+    breakers.failed(PRIMARY, "Workers AI is out of capacity")
+    for outcome in ("ok", "interrupted", "degraded", "ok"):
+        metrics.record(RequestRecord(time.time(), outcome, 1500.0, 300.0))  # type: ignore[arg-type]
+    metrics.record(RequestRecord(time.time(), "ok", 900.0, 200.0, gateway_hit=True))
+    metrics.record_call(CallRecord(time.time(), "chat", PRIMARY, 0.0, "u", cache_status="HIT"))
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for family in
+               text_string_to_metric_families(telemetry.exposition().decode())
+               for s in family.samples}
+    assert 59 < samples[("rag_breaker_open_seconds", (("model", PRIMARY),))] <= 60
+    assert samples[("rag_error_rate_percent", ())] == 20.0  # 1 interrupted of 5
+    assert samples[("rag_target_pass", (("target", "first_token"),))] == 1.0
+    assert samples[("rag_target_pass", (("target", "response"),))] == 1.0  # 1.38 s average
+    assert samples[("rag_target_pass", (("target", "error_rate"),))] == 0.0
+    assert samples[("rag_answers_total", (("generator", "none"), ("outcome", "degraded")))] == 1
+    assert samples[("rag_gateway_cache_hits_total", ())] == 1
+    metrics.close()
+
+
+def test_breakers_are_shared_through_redis(redis_url: str) -> None:  # noqa: F811
+    from rag.providers.state import RedisState
+
+    model = f"@cf/test/model-{time.time_ns()}"
+    here, there = Breakers(RedisState(redis_url), 60), Breakers(RedisState(redis_url), 60)
+    assert here.admit(model) == "closed"
+    here.failed(model, "down")
+    assert there.admit(model) == "open"
+    assert [b.model for b in there.open_breakers() if b.model == model] == [model]
+    later = Breakers(RedisState(redis_url), 60, clock=lambda: time.time() + 61)
+    assert later.admit(model) == "probe"  # one caller probes ...
+    assert later.admit(model) == "open"  # ... the others keep skipping
+    later.succeeded(model)
+    assert there.admit(model) == "closed"

@@ -217,3 +217,47 @@ def test_enrichment_calls_run_in_parallel(tmp_path: Path) -> None:
     out = list(Enricher(Describer(), chunker, concurrency=2).ahead(docs))
     assert [d.fields["summary"] for d in out] == ["about Title: Doc 0.", "about Title: Doc 1."]
     assert [d.chunks[-1].text.splitlines()[1] for d in out] == ["Keywords: a, b"] * 2
+
+
+# --- the chat --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chat(corpus: StandIn, monkeypatch: pytest.MonkeyPatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_e2e_workers_ai import PAGE
+
+    monkeypatch.setenv("RAG_CONSENSUS_MODELS", json.dumps([PRIMARY, FP8]))
+    st.cache_resource.clear()  # the engine is built from this test's environment
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def test_the_chat_asks_with_the_chosen_strategy_and_says_models_disagree(
+        chat, corpus: StandIn) -> None:
+    corpus.answer_as("contrary", model=FP8)
+    chat.sidebar.radio(key="opt_strategy").set_value("consensus").run()
+    chat.chat_input[0].set_value(QUESTION).run()
+    assert not chat.exception
+    assert {r.model for r in chat_requests(corpus)} == {PRIMARY, FP8}
+    (warning,) = chat.chat_message[1].warning
+    assert warning.value.startswith("Models disagree. Consensus of 2 models: agreement ")
+    assert chat.session_state["messages"][-1]["strategy"]["disagree"] is True
+
+
+def test_an_unexpected_error_in_the_chat_shows_an_error_id(chat, monkeypatch) -> None:
+    from rag.answering.answerer import Answerer
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(Answerer, "ask", broken)
+    chat.chat_input[0].set_value(QUESTION).run()
+    assert not chat.exception  # shown to the user as a message, not a crash
+    (error,) = chat.chat_message[1].error
+    assert error.value.startswith("Something went wrong on our side (error id ")

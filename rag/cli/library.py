@@ -84,8 +84,8 @@ class LocalLibrary:
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]:
-        return [hit.as_json() for hit in
-                self.service.search(query, top_k, mode, doc_id, source)]  # type: ignore[arg-type]
+        return [hit.as_json() for hit in self.service.search(
+            query, top_k, mode, doc_id, source, user="local")]  # type: ignore[arg-type]
 
     def ask(self, question: str, top_k: int | None,
             strategy: str | None = None) -> AnswerStream:

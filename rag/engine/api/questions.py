@@ -67,7 +67,8 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep) -> d
     view = collection_view(engine, body.collection)
     engine.admit(caller.user, "api")
     hits = await in_thread(engine, lambda: view.search(body.query, body.top_k, body.mode,
-                                                       body.doc_id, body.source))
+                                                       body.doc_id, body.source,
+                                                       user=caller.user))
     return {"hits": [hit.as_json() for hit in hits]}
 
 

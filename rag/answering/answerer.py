@@ -68,7 +68,9 @@ class Answerer:
         `over_budget` (why the user may not spend more today) makes the last resort answer.
         """
         history = list(history or [])
-        generator, degraded, notes = self.generator, list[Degradation](), list[str]()
+        generator = self.generator
+        degraded: list[Degradation] = []
+        notes: list[str] = []
         if over_budget is not None and self.last_resort is not None \
                 and generator.name != self.last_resort.name:
             generator = self.last_resort

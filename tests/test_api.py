@@ -116,6 +116,12 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
     assert set(answer) == {"answer", "citations", "generator", "model", "usage", "cached",
                            "notice", "cited", "query", "degraded", "strategy", "request_id"}
     assert answer["degraded"] == [] and answer["strategy"] is None and answer["request_id"]
+    # a strategy is chosen per question; the extractive answerer always answers alone
+    chosen = (await api.post("/ask", json={"question": "How much sunlight do tomatoes need?",
+                                           "strategy": "consensus"})).json()
+    assert chosen["generator"] == "extractive" and chosen["strategy"] is None
+    assert error_of(await api.post("/ask", json={"question": "x", "strategy": "vote"})) == (
+        400, "bad_request")
     # the upload is kept so that the page viewer can draw it
     pdf_id = next(d["doc_id"] for d in docs if d["source"] == "upload:guide.pdf")
     assert (engine.settings.data_dir / "uploads" / f"{pdf_id}.pdf").exists()

@@ -9,6 +9,7 @@ once; with the local one, two batches queue on the model's sessions.
 
 from __future__ import annotations
 
+import contextvars
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,7 +49,10 @@ def run_ahead(fn: Callable[[T], R], items: Iterable[T], workers: int,
                 if item is _END:
                     exhausted = True
                 else:
-                    pending.append((item, pool.submit(fn, item) if needs_work(item) else None))
+                    # in the caller's context: the calls are charged to its request's user
+                    work = (pool.submit(contextvars.copy_context().run, fn, item)
+                            if needs_work(item) else None)
+                    pending.append((item, work))
             if not pending:
                 return
             item, future = pending.popleft()

@@ -19,6 +19,7 @@ import numpy as np
 from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
 from ingest.discovery import Skipped, describe, find_files
+from ingest.enrich import Enricher
 from ingest.formats.base import LoadOptions
 from ingest.loaders import content_id, load_bytes
 from ingest.parse_ahead import Loaded, SourceFile, load_ahead
@@ -163,6 +164,7 @@ class IngestPipeline:
         self.embedder = embedder
         self.store = store
         self.options = options or LoadOptions()
+        self.enricher: Enricher | None = None  # RAG_ENRICH: a summary and keywords per file
         # chunks are measured in content tokens, up to the model's limit less its own tokens
         self.chunker = Chunker(embedder.token_counter(), chunk_tokens, chunk_overlap,
                                embedder.max_tokens - embedder.special_tokens)
@@ -248,6 +250,8 @@ class IngestPipeline:
                    on_progress: Callable[[Progress], None] | None = None,
                    cancel: threading.Event | None = None) -> Iterator[FileResult]:
         open_docs: list[_Open] = []
+        if self.enricher is not None:
+            items = self.enricher.ahead(items)
         work = self._batches(items, open_docs, on_progress)
         try:
             for done in run_ahead(self._embed, work, self._workers,
@@ -289,7 +293,7 @@ class IngestPipeline:
                 yield _Known(FileResult(document.source, "failed", document.doc_id,
                                         error=f"{document.source}: no text to index"))
                 continue
-            doc = _Open(item, _document_fields(document))
+            doc = _Open(item, {**_document_fields(document), **item.fields})
             open_docs.append(doc)
             if on_progress:
                 on_progress(doc.progress())

@@ -8,7 +8,7 @@ across files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunker
@@ -26,6 +26,7 @@ class Prepared:
     document: Document
     chunks: list[Chunk]
     sparse: list[Sparse]
+    fields: dict = field(default_factory=dict)  # stored with the document (its enrichment)
 
 
 def prepare_document(document: Document, chunker: Chunker) -> Prepared:

@@ -14,6 +14,7 @@
     │   └── RateLimited        over the per-user limit; `retry_after` seconds
     └── AIError                a remote AI call failed
         ├── TransientAIError   worth retrying: 429, 408, 5xx, timeouts, connection errors
+        │   └── CircuitOpenError  not sent: the model failed recently and is skipped for now
         └── PermanentAIError   not worth retrying: bad input, auth, no such model, context window
 """
 
@@ -111,6 +112,11 @@ class AIError(RagError):
 
 class TransientAIError(AIError):
     pass
+
+
+class CircuitOpenError(TransientAIError):
+    """Not sent at all: the model's circuit breaker is open (it failed through its retries
+    a moment ago, here or in another process)."""
 
 
 class PermanentAIError(AIError):

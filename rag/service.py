@@ -6,19 +6,24 @@ the tests all build the service this way, tests injecting the parts they replace
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from ingest.enrich import Enricher
 from ingest.formats.base import LoadOptions
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestPipeline, IngestReport, Progress
 from rag.answering.answerer import Answerer
+from rag.answering.budget import Budgets, Spending
+from rag.answering.strategies import StrategyConfig
+from rag.app.context import enter_scope, in_scope, request_scope
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
 from rag.errors import ContentBlocked
@@ -26,10 +31,18 @@ from rag.guard.filter import ContentFilter
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
 from rag.providers.rerankers.base import Reranker
-from rag.registry import make_embedder, make_generator, make_guard, make_reranker, make_store
+from rag.providers.state import state_for
+from rag.registry import (
+    GENERATORS,
+    make_embedder,
+    make_generator,
+    make_guard,
+    make_reranker,
+    make_store,
+)
 from rag.retrieval.cache import Cache
 from rag.retrieval.retriever import Retriever
-from rag.settings import Settings
+from rag.settings import AnswerStrategy, Settings
 from rag.stores.base import ChunkStore, StoredDocument
 from rag.types import Answer, Hit, SearchMode
 
@@ -57,32 +70,48 @@ class RagService:
     metrics: Metrics
     reranker: Reranker | None = None
     content_filter: ContentFilter | None = None  # None: questions are cleaned, not filtered
+    budgets: Budgets = field(default_factory=lambda: Budgets(None, None))
 
     def __post_init__(self) -> None:
         self.retriever = Retriever(self.embedder, self.store, self.settings.search_mode,
                                    self.cache, self.reranker, self.settings.rerank_candidates)
-        self.answerer = Answerer(self.retriever, self.generator, self.cache,
+        # the last resort quotes the passages when no model can answer
+        self.last_resort = (self.generator if self.generator.name == "extractive"
+                            else GENERATORS["extractive"](self.settings, self.embedder, None))
+        self.answerer = Answerer(self.retriever, self.generator, self.cache, self.last_resort,
+                                 StrategyConfig.from_settings(self.settings),
                                  self.content_filter)
+        self.spending = Spending(self.metrics, self.budgets)
         self.pipeline = IngestPipeline(self.embedder, self.store, self.settings.chunk_tokens,
                                        self.settings.chunk_overlap,
                                        self.settings.upsert_batch_size,
                                        LoadOptions.from_settings(self.settings))
+        if self.settings.enrich and self.generator.name != "extractive":
+            self.pipeline.enricher = Enricher(self.generator, self.pipeline.chunker,
+                                              self.settings.enrich_concurrency)
 
     # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],
-               on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
+               on_file: Callable[[FileResult], None] | None = None, *,
+               user: str | None = None) -> IngestReport:
         """Files and folders (recursive), each stored under its path; what folders held but
-        could not be read is in the report's `skipped`."""
-        return self._changing(lambda heard: self.pipeline.ingest_paths(paths, heard), on_file)
+        could not be read is in the report's `skipped`. Remote embeddings are charged to
+        `user`."""
+        with request_scope(user, self.spending):
+            return self._changing(lambda heard: self.pipeline.ingest_paths(paths, heard),
+                                  on_file)
 
     def ingest_files(self, files: list[SourceFile],
                      on_file: Callable[[FileResult], None] | None = None,
                      on_progress: Callable[[Progress], None] | None = None,
-                     cancel: threading.Event | None = None) -> IngestReport:
+                     cancel: threading.Event | None = None, *,
+                     user: str | None = None) -> IngestReport:
         """Files each stored under its own source (an upload spooled to disk keeps
-        `upload:NAME`); see `IngestPipeline.ingest_files` for progress and cancelling."""
-        return self._changing(lambda heard: self.pipeline.ingest_files(
-            files, heard, on_progress, cancel), on_file)
+        `upload:NAME`); see `IngestPipeline.ingest_files` for progress and cancelling.
+        The neurons a remote embedder spends are charged to `user`."""
+        with request_scope(user, self.spending):
+            return self._changing(lambda heard: self.pipeline.ingest_files(
+                files, heard, on_progress, cancel), on_file)
 
     def _changing(self, ingest: Callable[[Callable[[FileResult], None]], IngestReport],
                   on_file: Callable[[FileResult], None] | None) -> IngestReport:
@@ -102,9 +131,11 @@ class RagService:
             if stored:
                 self.store.bump_version()
 
-    def ingest_bytes(self, name: str, data: bytes, source: str) -> FileResult:
+    def ingest_bytes(self, name: str, data: bytes, source: str, *,
+                     user: str | None = None) -> FileResult:
         """A file's bytes (a browser or API upload) stored under `source`."""
-        result = self.pipeline.ingest_bytes(Path(name), data, source)
+        with request_scope(user, self.spending):
+            result = self.pipeline.ingest_bytes(Path(name), data, source)
         if result.status == "ingested":
             self.store.bump_version()
         return result
@@ -120,45 +151,60 @@ class RagService:
 
     # --- questions -------------------------------------------------------------------------
     def search(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
-               doc_id: str | None = None, source: str | None = None) -> list[Hit]:
-        return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id, source)
+               doc_id: str | None = None, source: str | None = None, *,
+               user: str | None = None) -> list[Hit]:
+        """The best-matching passages; a remote query embedding is charged to `user`."""
+        with request_scope(user, self.spending):
+            return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id,
+                                         source)
 
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,
-            user: str | None = None) -> Answer:
+            user: str | None = None, strategy: AnswerStrategy | None = None) -> Answer:
         """Retrieve, then stream an answer that cites the retrieved passages by number.
 
         Every question is timed and recorded in `metrics` once its stream ends: latency, time
-        to first token, and how it ended (ok, error, blocked by the content filter, or stopped
-        by the reader). A blocked question raises ContentBlocked.
+        to first token, and how it ended (ok, degraded, interrupted, error, blocked by the
+        content filter, or stopped by the reader); a blocked question raises ContentBlocked. It
+        runs as one request of `user` (`app.context`): its log records carry the request id,
+        and its AI calls are charged to the user's budget, whichever thread reads the stream.
         """
         started = time.monotonic()
+        context = contextvars.copy_context()
+        scope = context.run(enter_scope, user, self.spending)
         try:
-            answer = self.answerer.ask(question, top_k or self.settings.top_k, history)
+            answer = context.run(self.answerer.ask, question, top_k or self.settings.top_k,
+                                 history, strategy=strategy,
+                                 over_budget=context.run(self.budgets.refusal, user))
         except Exception as exc:
             blocked = exc if isinstance(exc, ContentBlocked) else None
-            self._record(None, "blocked" if blocked else "error",
-                         (time.monotonic() - started) * 1000, None, str(exc), session, user,
-                         blocked)
+            context.run(self._record, None, "blocked" if blocked else "error",
+                        (time.monotonic() - started) * 1000, None, str(exc), session, user,
+                        scope.request_id, blocked)
             raise
+        answer.request_id = scope.request_id
 
         def on_end(outcome: Outcome, latency_ms: float, ttft_ms: float | None,
                    error: str | None) -> None:
             answer.latency_ms = round(latency_ms, 1)
             answer.ttft_ms = None if ttft_ms is None else round(ttft_ms, 1)
-            self._record(answer, outcome, latency_ms, ttft_ms, error, session, user)
+            if outcome == "ok" and answer.record.interrupted:
+                outcome = "interrupted"
+            elif outcome == "ok" and answer.degraded:
+                outcome = "degraded"
+            self._record(answer, outcome, latency_ms, ttft_ms, error, session, user,
+                         scope.request_id)
 
-        answer.deltas = timed(answer.deltas, started, on_end)
+        answer.deltas = in_scope(context, timed(answer.deltas, started, on_end))
         return answer
 
     def _record(self, answer: Answer | None, outcome: Outcome, latency_ms: float,
                 ttft_ms: float | None, error: str | None, session: str | None,
-                user: str | None, blocked: ContentBlocked | None = None) -> None:
+                user: str | None, request_id: str | None = None,
+                blocked: ContentBlocked | None = None) -> None:
         """One question in the metrics; a failure to record never fails the answer."""
-        spent = [n for n in (answer.record.neurons if answer and not answer.cached else None,
-                             answer.record.guard_neurons if answer else None,
-                             blocked.neurons if blocked else None) if n is not None]
-        neurons = sum(spent) if spent else None  # the answer's and the content filter's
+        # the answer's own; the content filter's checks are AI calls, in the call ledger
+        neurons = answer.record.neurons if answer and not answer.cached else None
         category = blocked.category if blocked else (answer.record.blocked if answer else None)
         record = RequestRecord(
             ts=time.time(), outcome=outcome, latency_ms=latency_ms, ttft_ms=ttft_ms,
@@ -166,7 +212,10 @@ class RagService:
             generator=answer.generator if answer else self.generator.name,
             model=answer.record.model if answer else "", neurons=neurons, user=user,
             session=session, collection=self.store.collection, error=error,
-            blocked_category=category)
+            blocked_category=category,
+            gateway_hit=bool(answer and not answer.cached
+                             and answer.record.cache_status == "HIT"),
+            request_id=request_id)
         try:
             self.metrics.record(record)
         except Exception:
@@ -205,9 +254,11 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
     except Exception:
         store.close()
         raise
+    budget_state = state_for(settings) if settings.user_daily_neurons is not None else None
     return RagService(
         settings, embedder, store,
         generator or make_generator(settings, embedder, transport),
         Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache),
         Metrics(settings.data_dir / "metrics.sqlite3"), reranker, content_filter,
+        Budgets(budget_state, settings.user_daily_neurons, settings.budget_exempt_users),
     )

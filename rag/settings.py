@@ -30,6 +30,8 @@ RerankMode = Literal["off", "workers-ai"]
 StoreEngine = Literal["edge", "local"]
 OcrMode = Literal["auto", "off", "force"]
 ContentFilterMode = Literal["off", "rules", "llama-guard"]
+AnswerStrategy = Literal["single", "progressive", "consensus"]
+ANSWER_STRATEGIES: tuple[AnswerStrategy, ...] = ("single", "progressive", "consensus")
 
 #: the variables `load_settings(environ=...)` reads instead of os.environ
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
@@ -215,6 +217,39 @@ class Settings(BaseSettings):
     content_filter_rules: Path | None = None  # a policy file; default: the shipped one
     content_filter_answers: bool = False  # llama-guard also checks each answer before it shows
     content_filter_model: str = "@cf/meta/llama-guard-3-8b"
+
+    # --- resilience ---
+    # A model that stays out of capacity or unavailable through its retries is skipped for this
+    # long (every process on the data dir, and every replica sharing RAG_REDIS_URL, agrees);
+    # then one probe request decides whether it is back. 0 turns breakers off.
+    ai_breaker_seconds: float = Field(60.0, ge=0)
+
+    # --- answer strategies ---
+    # single: one model (with its fallbacks). progressive: `progressive_model` first, the
+    # configured model when that answer fails a check. consensus: `consensus_models` in
+    # parallel, the answer the others agree with most.
+    answer_strategy: AnswerStrategy = "single"
+    progressive_model: str = "@cf/meta/llama-3.2-1b-instruct"
+    progressive_min_words: int = Field(8, ge=1, description="shorter first answers upgrade")
+    # a "not in the passages" answer upgrades when the top passage scored at least this
+    progressive_refusal_score: float = Field(0.5, ge=0)
+    consensus_models: list[str] = [
+        "@cf/meta/llama-3.1-8b-instruct",
+        "@cf/meta/llama-3.2-1b-instruct",
+        "@cf/meta/llama-3.1-8b-instruct-fp8",
+    ]
+    consensus_min_agreement: float = Field(0.6, ge=0, le=1)
+    # At ingest, ask the chat model for a short summary and keywords per document (one call
+    # each, in parallel); they are shown on the Documents page and searchable.
+    enrich: bool = False
+    enrich_concurrency: int = Field(4, ge=1, le=32)
+
+    # --- budgets ---
+    # Neurons one user may spend per UTC day (answers, question embeddings, reranking, guard
+    # and ingest alike); over it, answers are extractive until 00:00 UTC. Unset: no budget.
+    user_daily_neurons: float | None = Field(None, ge=0)
+    # Users never held to the budget (e.g. the admin's API key user): '["admin"]'.
+    budget_exempt_users: list[str] = []
 
     @classmethod
     def settings_customise_sources(

@@ -103,14 +103,55 @@ class GenerationRecord:
     sentences_scored: int | None = None  # the extractive answerer's candidates
     guard_neurons: float | None = None  # what Llama Guard's checks of this answer cost
     blocked: str | None = None  # the category the content filter withheld the answer for
+    interrupted: bool = False  # the stream broke after tokens had been shown
 
     def as_json(self) -> dict[str, Any]:
         """The fields that were set; `total_tokens` as OpenAI-style clients expect it."""
         values = {f.name: getattr(self, f.name) for f in fields(self)
-                  if f.name not in ("model", "attempts", "notice", "blocked")}
+                  if f.name not in ("model", "attempts", "notice", "blocked", "interrupted")}
         if self.prompt_tokens is not None and self.completion_tokens is not None:
             values["total_tokens"] = self.prompt_tokens + self.completion_tokens
         return {key: value for key, value in values.items() if value is not None}
+
+
+#: why an answer came from less than the configured path: the search ran on words only (the
+#: question could not be embedded), every language model failed, or the user is over budget
+Degradation = Literal["sparse_search", "models_unavailable", "over_budget"]
+
+
+@dataclass
+class ProgressiveReport:
+    """The progressive strategy: the fast model's answer, and the upgrade when it was weak."""
+
+    first_model: str
+    first_ms: float
+    upgraded: bool = False
+    reason: str | None = None  # why the first answer was not kept
+    final_model: str = ""
+    final_ms: float | None = None
+    name: str = "progressive"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ConsensusReport:
+    """The consensus strategy: every model's answer, and how far they agree."""
+
+    models: list[str]
+    chosen_model: str
+    agreement: float | None  # the chosen answer's agreement score, 0..1 (`agreement`)
+    disagree: bool  # agreement under RAG_CONSENSUS_MIN_AGREEMENT
+    failed: list[str] = field(default_factory=list)  # models that gave no answer
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    name: str = "consensus"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+StrategyReport = ProgressiveReport | ConsensusReport
 
 
 @dataclass
@@ -131,6 +172,10 @@ class Answer:
     dropped_citations: int = 0  # markers naming no retrieved passage, removed
     latency_ms: float | None = None
     ttft_ms: float | None = None
+    degraded: list[Degradation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # shown with the record's notice
+    strategy: StrategyReport | None = None  # progressive or consensus; None for single
+    request_id: str | None = None  # in every log record made for this question
     _parts: list[str] = field(default_factory=list)
     _done: bool = False
 
@@ -142,6 +187,12 @@ class Answer:
             self._parts.append(delta)
             yield delta
         self._done = True
+
+    @property
+    def notice(self) -> str | None:
+        """Everything to tell the reader under the answer, or None."""
+        parts = [*self.notes, *([self.record.notice] if self.record.notice else [])]
+        return " ".join(parts) if parts else None
 
     @property
     def text(self) -> str:
@@ -172,7 +223,35 @@ class Answer:
             "model": self.record.model,
             "usage": usage,
             "cached": self.cached,
-            "notice": self.record.notice,
+            "notice": self.notice,
             "cited": self.cited,
             "query": self.query,
+            "degraded": list(self.degraded),
+            "strategy": self.strategy.as_json() if self.strategy else None,
+            "request_id": self.request_id,
         }
+
+
+def describe_strategy(message: dict[str, Any]) -> tuple[str, bool] | None:
+    """What the answer strategy did, in a sentence, and whether it is a warning (models that
+    disagree); `message` is an answer's JSON (or the chat's message), with its `strategy`."""
+    report = message.get("strategy")
+    if not report:
+        return None
+    if report.get("name") == "progressive":
+        first = f"{report['first_model']} ({report['first_ms'] / 1000:.2f} s)"
+        if not report.get("upgraded"):
+            return f"Progressive: the fast model {first} answered.", False
+        final = report.get("final_ms")
+        took = f" ({final / 1000:.2f} s)" if final is not None else ""
+        return (f"Progressive: upgraded from {first} to {report.get('final_model')}{took} "
+                f"because the first answer was weak: {report.get('reason')}.", False)
+    agreement = report.get("agreement")
+    models = len(report.get("models", []))
+    if agreement is None:
+        return f"Consensus: only {report.get('chosen_model')} of {models} models answered.", True
+    text = (f"Consensus of {models} models: agreement {agreement:.2f}, answer by "
+            f"{report.get('chosen_model')}.")
+    if report.get("disagree"):
+        return f"Models disagree. {text} Check the sources before relying on it.", True
+    return text, False

@@ -271,7 +271,7 @@ def test_each_call_logs_one_json_record(ai_settings, standin, caplog):
     for call in calls:
         assert call["model"] == EMBED_MODEL and call["endpoint"] == "run"
         assert call["outcome"] == "ok" and call["duration_ms"] >= 0
-        assert call["neurons"] > 0 and call["request_id"]
+        assert call["neurons"] > 0 and call["provider_request_id"]
 
 
 def test_a_failed_call_logs_its_error_code(ai_settings, standin, caplog):

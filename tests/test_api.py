@@ -115,7 +115,14 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
     assert "eight hours" in answer["answer"] and 1 in answer["cited"]
     assert answer["citations"][0]["page"] == 2 and answer["generator"] == "extractive"
     assert set(answer) == {"answer", "citations", "generator", "model", "usage", "cached",
-                           "notice", "cited", "query"}
+                           "notice", "cited", "query", "degraded", "strategy", "request_id"}
+    assert answer["degraded"] == [] and answer["strategy"] is None and answer["request_id"]
+    # a strategy is chosen per question; the extractive answerer always answers alone
+    chosen = (await api.post("/ask", json={"question": "How much sunlight do tomatoes need?",
+                                           "strategy": "consensus"})).json()
+    assert chosen["generator"] == "extractive" and chosen["strategy"] is None
+    assert error_of(await api.post("/ask", json={"question": "x", "strategy": "vote"})) == (
+        400, "bad_request")
     # the upload is kept so that the page viewer can draw it
     pdf_id = next(d["doc_id"] for d in docs if d["source"] == "upload:guide.pdf")
     assert (engine.settings.data_dir / "uploads" / f"{pdf_id}.pdf").exists()
@@ -320,6 +327,11 @@ async def test_metrics_are_prometheus_text(api: httpx.AsyncClient) -> None:
     assert value("rag_ingested_files_total", status="ingested") == 1
     assert value("rag_ingested_chunks_total") >= 2
     assert value("rag_answer_first_token_seconds_count") == 2
+    # gauges read at the scrape: today's error rate and the targets
+    assert value("rag_error_rate_percent") == 0.0
+    assert value("rag_target_pass", target="error_rate") == 1.0
+    assert value("rag_target_value", target="cache_hit_rate") == 50.0
+    assert value("rag_target_pass", target="cache_hit_rate") == 0.0  # 50 % is not over 50 %
 
 
 # --- the engine announces itself ---------------------------------------------------------------

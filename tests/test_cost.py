@@ -96,3 +96,21 @@ def test_cli_unknown_model_fails_on_stderr():
     ])
     assert result.exit_code == 2
     assert "No Workers AI price" in result.stderr and result.stdout == ""
+
+
+def test_the_flat_rate_method_prints_the_plans_example():
+    """10,000 requests x 500 tokens at 50 neurons per 1K: 250,000 neurons, $2.64 a day."""
+    result = CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "10000", "--tokens-per-request", "500",
+        "--neurons-per-1k-tokens", "50",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "250,000.0" in result.output and "$2.6400" in result.output
+    data = json.loads(CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "10000", "--tokens-per-request", "500",
+        "--neurons-per-1k-tokens", "50", "--json"]).stdout)
+    assert data["daily_neurons"] == 250_000 and data["daily_usd"] == pytest.approx(2.64)
+    both = CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "1", "--tokens-per-request", "1",
+        "--neurons-per-1k-tokens", "50", "--model", LLAMA_8B])
+    assert both.exit_code == 2 and "not both or neither" in both.stderr

@@ -165,6 +165,7 @@ def test_a_quick_question_prints_what_the_full_command_prints(served, capsys,
         for volatile in ("latency_ms", "ttft_ms"):
             summary["usage"].pop(volatile)
         summary.pop("cached")
+        summary.pop("request_id")
     assert fast_json == full_json and len(fast_json["citations"]) == 1
     for other in (["search", question], ["ask", "--verbose", question], ["ask"],
                   ["ask", question, "--top-k", "0"]):

@@ -14,7 +14,14 @@ import pytest
 from PIL import Image
 
 from rag.app.history import HistoryStore
-from rag.app.metrics import Metrics, RequestRecord, percentile, start_of_utc_day, timed
+from rag.app.metrics import (
+    CallRecord,
+    Metrics,
+    RequestRecord,
+    percentile,
+    start_of_utc_day,
+    timed,
+)
 from rag.engine.access import RateLimits
 from rag.engine.engine import Engine
 from rag.engine.options import AskOptions, available_generators
@@ -70,16 +77,27 @@ def test_summary_counts_errors_stops_cache_hits_and_todays_neurons() -> None:
     ]
     for r in rows:
         metrics.record(r)
+    calls = [CallRecord(now - 60, "chat", neurons=3.0, user="u1"),
+             CallRecord(now - 60, "embedding", neurons=0.5, user="u1"),
+             CallRecord(now - 20, "embedding", neurons=2.0, user="u2"),  # an ingest
+             CallRecord(yesterday, "chat", neurons=100.0, user="u1")]
+    for call in calls:
+        metrics.record_call(call)
     s = metrics.summary()
     assert s.since == start_of_utc_day(now)
     assert (s.requests, s.errors, s.stopped, s.cache_hits) == (4, 1, 1, 1)
+    assert s.error_rate == 25.0
     assert s.avg_latency_ms == 200.0 and s.p95_latency_ms == pytest.approx(290.0)
     assert s.avg_ttft_ms == pytest.approx(70 / 3)
     assert s.cache_hit_rate == pytest.approx(1 / 3)  # of the 3 that were not errors
-    assert s.neurons == 3.0  # yesterday's 100 are not today's
+    # every call of today counts (the ingest's embeddings too); yesterday's 100 do not
+    assert s.neurons == 5.5 and s.answer_neurons == 3.0
+    assert s.neurons_by_kind == {"chat": 3.0, "embedding": 2.5}
+    assert s.neurons_by_user == {"u1": 3.5, "u2": 2.0}
     assert s.by_generator == {"workers-ai": 3, "extractive": 1}
     assert metrics.summary(user="u1").requests == 2
-    assert metrics.summary(since=0).neurons == 103.0
+    assert metrics.summary(user="u1").neurons == 3.5
+    assert metrics.summary(since=0).neurons == 105.5
     buckets = metrics.buckets(hours=24)
     assert len(buckets) == 24 and sum(b.requests for b in buckets) == 5
     assert buckets[-1].requests == 4 and buckets[-1].errors == 1
@@ -281,13 +299,15 @@ def test_every_question_is_counted_with_its_outcome(engine, svc) -> None:
     assert answer.latency_ms > 0 and answer.ttft_ms > 0
     again = service.ask("How much sunlight do tomatoes need?", session="s", user="u")
     assert again.cached and again.text == answer.text
-    with pytest.raises(InputTooLongError):
-        service.ask("sunlight " * 400, user="u")
+    # too long for the embedder: searched by its words alone, answered, counted as degraded
+    long = service.ask("sunlight " * 400, user="u")
+    assert long.text and long.degraded == ["sparse_search"]
+    assert "matched words only" in long.notice and "at most 256" in long.notice
     stopped = service.ask("Do plants need water?", user="v")
     next(iter(stopped))
     stopped.close()
     s = svc.metrics.summary()
-    assert (s.requests, s.errors, s.stopped, s.cache_hits) == (4, 1, 1, 1)
+    assert (s.requests, s.errors, s.degraded, s.stopped, s.cache_hits) == (4, 0, 1, 1, 1)
     assert svc.metrics.summary(user="u").requests == 3
 
 

@@ -16,7 +16,9 @@ the question's words it contains, however long it is; Llama Guard calls a text u
 holds one of its categories' phrases (`HAZARDS`), in either result form (`guard_form`). Faults
 are switched on per test (`fail`, `slow_first_byte`, `cut_stream`, `malformed_events`,
 `error_event`, `latency`, ...) and every request is logged in `requests` (path, model,
-headers, body, batch size, status).
+headers, body, batch size, status). `model_latency` delays one model's answers; `answer_as`
+makes one model answer weakly or differently from the others (answer strategies); AI
+Gateway's cache honours `cf-aig-cache-key`.
 """
 
 from __future__ import annotations
@@ -165,6 +167,8 @@ class StandIn:
 
     url: str = ""
     latency: float = 0.0
+    model_latency: dict[str, float] = field(default_factory=dict)  # seconds, per model
+    answer_styles: dict[str | None, str] = field(default_factory=dict)  # see `answer_as`
     neurons_mode: str = "header"  # "header" | "usage" | "both" | "none"
     neurons_factor: float = 1.0  # the reported figure vs the docs arithmetic
     run_stream_style: str = "response"  # "response" | "choices" | "both"
@@ -210,9 +214,9 @@ class StandIn:
         with self._lock:
             fresh = StandIn(url=self.url)
             for name in ("latency", "neurons_mode", "neurons_factor", "run_stream_style",
-                         "embedding_dimension", "shuffle_openai_embeddings", "ignore_stream",
-                         "gateway_token", "openai_key", "guard_form", "context_windows", "hold",
-                         "hold_state"):
+                         "model_latency", "answer_styles", "embedding_dimension",
+                         "shuffle_openai_embeddings", "ignore_stream", "gateway_token",
+                         "openai_key", "guard_form", "context_windows", "hold", "hold_state"):
                 setattr(self, name, getattr(fresh, name))
             self.requests.clear()
             self.faults.clear()
@@ -228,6 +232,21 @@ class StandIn:
         """Answer matching requests with an error (route: run, gateway, ai-v1, openai)."""
         self.faults.append(Fault(status, code, message or _default_message(status, code), times,
                                  model, route, retry_after, retry_after_ms))
+
+    def answer_as(self, style: str, model: str | None = None) -> None:
+        """Make `model`'s answers (every model's when None) weak or contrary, still computed
+        from the prompt: "refuse" says the documents do not answer; "uncited" quotes the best
+        sentence without a citation; "contrary" quotes the worst-matching passage instead."""
+        assert style in ("refuse", "uncited", "contrary")
+        self.answer_styles[model] = style
+
+    def _answer(self, messages: list[dict[str, Any]], model: str | None) -> list[str]:
+        system = next((str(m.get("content", "")) for m in messages if m.get("role") == "system"),
+                      "")
+        if "'Keywords: '" in system:  # asked to describe a document (ingest's enrichment)
+            return describe_tokens(messages)
+        style = self.answer_styles.get(model, self.answer_styles.get(None, "best"))
+        return answer_tokens(messages, style)
 
     def slow_first_byte(self, seconds: float, times: int = 1) -> None:
         """Delay the response headers themselves (the client sees a read timeout)."""
@@ -315,9 +334,13 @@ class StandIn:
             self.requests.append(entry)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if model is None and isinstance(body, dict) and isinstance(body.get("model"), str):
+            model = body["model"]
         try:
             if self.latency:
                 await self._nap(self.latency)
+            if self.model_latency.get(model or ""):
+                await self._nap(self.model_latency[model or ""])
             with self._lock:
                 slow = next((s for s in self.slow_first if s[1] > 0), None)
                 if slow:
@@ -366,7 +389,8 @@ class StandIn:
     def _cached_or_fresh(self, request: Request, entry: LoggedRequest, model: str) -> Response:
         skip = request.headers.get("cf-aig-skip-cache", "").lower() == "true"
         ttl_header = request.headers.get("cf-aig-cache-ttl")
-        key = hashlib.sha256(json.dumps([model, entry.body, request.headers.get(
+        custom = request.headers.get("cf-aig-cache-key")  # replaces the body as the key
+        key = hashlib.sha256(json.dumps([model, custom or entry.body, request.headers.get(
             "authorization")], sort_keys=True).encode()).hexdigest()
         cached = None if skip else self.cache.get(key)
         if cached and cached.expires > time.monotonic():
@@ -481,7 +505,7 @@ class StandIn:
             return _v4_error(413, 5021, "AiError: The estimated number of input and maximum "
                              f"output tokens ({prompt_tokens + max_tokens}) exceeded this model "
                              f"context window limit ({window}).")
-        tokens = answer_tokens(messages)[:max_tokens]
+        tokens = self._answer(messages, model)[:max_tokens]
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
                  "total_tokens": prompt_tokens + len(tokens)}
         neurons = self._neurons(model, prompt_tokens, len(tokens))
@@ -605,7 +629,7 @@ class StandIn:
     def _openai_answer(self, body: dict[str, Any], model: str, workers: bool) -> Response:
         messages = body["messages"]
         prompt_tokens = sum(_approx_tokens(str(m.get("content", ""))) + 4 for m in messages)
-        tokens = answer_tokens(messages)[: int(body.get("max_tokens") or 256)]
+        tokens = self._answer(messages, model)[: int(body.get("max_tokens") or 256)]
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
                  "total_tokens": prompt_tokens + len(tokens)}
         headers = self._neuron_headers(model, prompt_tokens, len(tokens)) if workers else {}
@@ -700,8 +724,9 @@ class _Passage:
 PASSAGE = re.compile(r'^<passage n="(\d+)"[^\n]*>\n(.*?)\n</passage>$', re.S | re.M)
 
 
-def answer_tokens(messages: list[dict[str, Any]]) -> list[str]:
-    """Quote the best-matching sentence of the best-matching passage, cite it, split into tokens."""
+def answer_tokens(messages: list[dict[str, Any]], style: str = "best") -> list[str]:
+    """Quote the best-matching sentence of the best-matching passage, cite it, split into tokens
+    (for the other styles, see `StandIn.answer_as`)."""
     user = next((str(m.get("content", "")) for m in reversed(messages)
                  if m.get("role") == "user"), "")
     question = user.rsplit("Question:", 1)[-1]
@@ -712,13 +737,31 @@ def answer_tokens(messages: list[dict[str, Any]]) -> list[str]:
         overlap = len(wanted & set(_words(passage.text)))
         if overlap > best_overlap:
             best, best_overlap = passage, overlap
-    if best is None:
+    if style == "contrary" and len(passages) > 1:  # the passage sharing fewest words
+        best = min(reversed(passages), key=lambda p: len(wanted & set(_words(p.text))))
+    if best is None or style == "refuse":
         text = NOT_FOUND_ANSWER
     else:
         sentences = re.split(r"(?<=[.!?])\s+", best.text)
         sentence = max(sentences, key=lambda s: len(wanted & set(_words(s)))).strip()
-        text = f'According to the documents, "{sentence}" [{best.number}]'
+        cite = "" if style == "uncited" else f" [{best.number}]"
+        text = f'According to the documents, "{sentence}"{cite}'
     return re.findall(r"\s*\S+", text)
+
+
+def describe_tokens(messages: list[dict[str, Any]]) -> list[str]:
+    """A document's description: its first sentence as the summary, and its most frequent
+    words (not stopwords, longer than three letters) as keywords."""
+    text = next((str(m.get("content", "")) for m in reversed(messages)
+                 if m.get("role") == "user"), "")
+    body = text.split("\n\n", 1)[-1]
+    first = re.split(r"(?<=[.!?])\s+", " ".join(body.split()))[0]
+    counts: dict[str, int] = {}
+    for word in _words(body):
+        if word not in STOPWORDS and len(word) > 3:
+            counts[word] = counts.get(word, 0) + 1
+    keywords = sorted(counts, key=lambda w: (-counts[w], w))[:6]
+    return re.findall(r"\s*\S+", f"Summary: {first}\nKeywords: {', '.join(keywords)}")
 
 
 @lru_cache(maxsize=65536)

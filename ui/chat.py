@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rag.app.logs import report_unexpected
 from rag.errors import ContentBlocked, RagError, RateLimited
-from rag.types import Answer
+from rag.types import Answer, describe_strategy
 from ui.common import Context, session_id
 from ui.conversation import answer_meta, to_markdown
 from ui.safe_text import plain, safe_markdown
@@ -50,6 +51,9 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
     if m.get("error"):
         return
     st.caption(plain(answer_meta(m)))
+    strategy = describe_strategy(m)
+    if strategy is not None:
+        (st.warning if strategy[1] else st.caption)(plain(strategy[0]))
     if m.get("notice"):
         st.caption(plain(m["notice"]))
     if m.get("cached"):
@@ -82,7 +86,7 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     done = False  # the stream ended, or failed and was reported: not stopped by the user
     try:
         answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
-                              user=ctx.identity.id)
+                              user=ctx.identity.id, strategy=ctx.options.strategy)
         write_stream(answer, parts)
         done = True
     except ContentBlocked as exc:  # a refused question is kept out of later turns' history
@@ -97,6 +101,13 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
         done = True
         st.error(safe_markdown(str(exc)))
         messages.append({"role": "assistant", "content": f"⚠️ {exc}", "error": True})
+        save_messages(ctx, messages)
+        return None
+    except Exception as exc:  # a bug: the user gets an id to quote, the log the stack trace
+        text = (f"Something went wrong on our side (error id {report_unexpected(exc)}); quote "
+                "it when you report the problem.")
+        st.error(plain(text))
+        messages.append({"role": "assistant", "content": f"⚠️ {text}", "error": True})
         save_messages(ctx, messages)
         return None
     finally:
@@ -127,7 +138,9 @@ def message_from(answer: Answer, text: str, stopped: bool = False) -> dict:
         "generator": answer.generator, "model": answer.record.model,
         "cached": answer.cached, "latency_ms": answer.latency_ms, "ttft_ms": answer.ttft_ms,
         "neurons": None if answer.cached else answer.record.neurons,
-        "notice": STOPPED if stopped else answer.record.notice, "stopped": stopped,
+        "notice": STOPPED if stopped else answer.notice, "stopped": stopped,
+        "degraded": list(answer.degraded),
+        "strategy": answer.strategy.as_json() if answer.strategy else None,
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.types import cited_place, source_name
+from rag.types import cited_place, describe_strategy, source_name
 from ui.safe_text import plain, safe_markdown
 
 
@@ -47,6 +47,9 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
                   safe_markdown(m.get("content", "")), ""]
         if m.get("notice"):
             lines += [f"> {plain(m['notice'])}", ""]
+        strategy = describe_strategy(m)
+        if strategy:
+            lines += [f"> {plain(strategy[0])}", ""]
         citations = m.get("citations") or []
         if citations:
             lines.append("Sources:")

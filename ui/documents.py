@@ -29,6 +29,9 @@ def table(rows: list[DocumentRow]) -> dict[str, list]:
         "Chunks": [r.chunks for r in rows],
         "Ingested at": [ingested_label(r.ingested_at) for r in rows],
         "Type": [r.media_type for r in rows],
+        **({"Summary": [r.summary or "" for r in rows],
+            "Keywords": [", ".join(r.keywords) for r in rows]}
+           if any(r.summary or r.keywords for r in rows) else {}),
     }
 
 

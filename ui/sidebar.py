@@ -16,7 +16,7 @@ from rag.engine.options import (
 )
 from rag.engine.workspace import Workspace
 from rag.errors import RagError
-from rag.settings import Settings
+from rag.settings import ANSWER_STRATEGIES, Settings
 from rag.types import SEARCH_MODES
 from ui.common import Context, Identity
 from ui.safe_text import plain
@@ -24,6 +24,9 @@ from ui.safe_text import plain
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
 QUICK_INGEST_SECONDS = 1.5  # a small upload's outcome shows at once, a big one's progress
+STRATEGY_HELP = ("single: one model (with its fallbacks). progressive: a fast model first, the "
+                 "chosen model when its answer is weak. consensus: several models at once, the "
+                 "answer they agree on (costs every model's neurons).")
 GENERATOR_LABELS = {"extractive": "Extractive (quotes, no LLM)", "workers-ai": "Workers AI",
                     "openai": "OpenAI-compatible server"}
 
@@ -151,7 +154,9 @@ def answer_options(settings: Settings) -> AskOptions:
                       fallbacks=tuple(fallbacks) if generator == "workers-ai" else (),
                       search_mode=state.get("opt_search_mode", defaults.search_mode),
                       top_k=int(state.get("opt_top_k", defaults.top_k)),
-                      max_tokens=int(state.get("opt_max_tokens", defaults.max_tokens)))
+                      max_tokens=int(state.get("opt_max_tokens", defaults.max_tokens)),
+                      strategy=state.get("opt_strategy", defaults.strategy)
+                      if generator != "extractive" else "single")
 
 
 def settings_panel(settings: Settings, current: AskOptions) -> None:
@@ -183,6 +188,9 @@ def settings_panel(settings: Settings, current: AskOptions) -> None:
         st.number_input("Max answer tokens", 16, 8192, value=defaults.max_tokens, step=64,
                         key="opt_max_tokens", disabled=generator == "extractive",
                         help="Longest answer a language model may write.")
+        st.radio("Answer strategy", ANSWER_STRATEGIES, key="opt_strategy", horizontal=True,
+                 index=ANSWER_STRATEGIES.index(defaults.strategy),
+                 disabled=generator == "extractive", help=STRATEGY_HELP)
 
 
 def identity_footer(identity: Identity) -> None:

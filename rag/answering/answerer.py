@@ -3,29 +3,45 @@
 In order: the guard cleans the question and its history and refuses harmful asks
 (`rag.guard.filter`); a follow-up is made standalone (`followup`); an identical question on
 an unchanged library is replayed from the answer cache; otherwise the passages are retrieved
-(and those holding instruction-like text flagged), the generator streams its answer, and
-`citations` checks each [n] marker as it passes. When the stream ends the answer's citations
-are filled in and, if it is complete, cached.
+(and those holding instruction-like text flagged), the answer strategy (`strategies`: single,
+progressive, consensus) drafts the answer, and `citations` checks each [n] marker as it
+passes. When the stream ends the answer's citations are filled in and, if it is complete,
+cached.
+
+Degrade, never fail, while the documents can still answer: a question that cannot be embedded
+is searched by its words; when every language model fails before its first word, or the user
+is over budget, the last resort (the extractive answerer) quotes the passages instead, and
+the answer says why. Degraded answers are never cached.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 from rag.answering.citations import CitationChecker
-from rag.answering.followup import standalone_question
+from rag.answering.followup import carry_over, previous_question, standalone_question
+from rag.answering.strategies import StrategyConfig, draft
+from rag.app.context import current, submit
+from rag.errors import AIError
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question
-from rag.retrieval.retriever import Retriever
-from rag.types import Answer, GenerationRecord, Hit
+from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retriever
+from rag.settings import AnswerStrategy
+from rag.types import Answer, Degradation, GenerationRecord, Hit
+
+log = logging.getLogger(__name__)
 
 NOTHING_FOUND = (
     "I found nothing in your documents that matches this question. Ingest documents first "
     "(`rag ingest PATH`, or upload them in the app), or rephrase the question."
 )
+MODELS_UNAVAILABLE = ("The language models are unavailable; these are quoted passages "
+                      "({reason}).")
 
 
 class Answerer:
@@ -35,47 +51,120 @@ class Answerer:
         retriever: finds the passages (and knows the collection and its version).
         generator: writes the answer from them.
         cache: the answer cache (a disabled `Cache` never hits).
+        last_resort: quotes the passages when the generator cannot answer (extractive).
+        strategies: the answer strategies' settings.
         guard: cleans questions and applies the content policy (default: cleaning only).
     """
 
     def __init__(self, retriever: Retriever, generator: Generator, cache: Cache,
+                 last_resort: Generator | None = None,
+                 strategies: StrategyConfig | None = None,
                  guard: ContentFilter | None = None) -> None:
         self.retriever = retriever
         self.generator = generator
         self.cache = cache
+        self.last_resort = last_resort
+        self.strategies = strategies or StrategyConfig()
         self.guard = guard or ContentFilter("off")
 
-    def ask(self, question: str, top_k: int,
-            history: list[dict[str, str]] | None = None) -> Answer:
+    def ask(self, question: str, top_k: int, history: list[dict[str, str]] | None = None, *,
+            strategy: AnswerStrategy | None = None, over_budget: str | None = None) -> Answer:
         """The answer, ready to stream; retrieval has run when this returns.
 
         Raises ContentBlocked, before anything else runs, when the content filter refuses.
+        `over_budget` (why the user may not spend more today) makes the last resort answer.
         """
         screened = self.guard.screen(question, history or [])  # the guard step
-        question, history = screened.question, screened.history
-        query = standalone_question(question, history, self.generator)
-        key = self._key(question, query, top_k, history)
-        cached = self.cache.get(key)
+        question, history = screened.question, list(screened.history)
+        generator = self.generator
+        degraded: list[Degradation] = []
+        notes: list[str] = []
+        if over_budget is not None and self.last_resort is not None \
+                and generator.name != self.last_resort.name:
+            generator = self.last_resort
+            degraded.append("over_budget")
+        strategy = strategy or self.strategies.default
+        if generator.variant(self.strategies.progressive_model) is None:
+            strategy = "single"  # a generator with no choice of model answers alone
+        query, sparse_hits = self._standalone(question, history, generator, top_k)
+        key = self._key(question, query, top_k, history, generator, strategy)
+        cached = self.cache.get(key) if not degraded else None
         if cached is not None:
-            replayed = _replay(cached, self.generator.name)
+            replayed = _replay(cached, generator.name)
             replayed.record.guard_neurons = screened.neurons
             return replayed
-        retrieval = self.retriever.retrieve(query, top_k)
+        retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_hits=sparse_hits)
+        if retrieval.sparse_only is not None:
+            degraded.append("sparse_search")
+            notes.append(SPARSE_ONLY_NOTE.format(retrieval.sparse_only))
         hits = flag_passages(retrieval.hits)
         if not hits:
-            return Answer(iter([NOTHING_FOUND]), [], self.generator.name,
+            return Answer(iter([NOTHING_FOUND]), [], generator.name,
                           GenerationRecord(model="none", guard_neurons=screened.neurons),
-                          query=query)
-        answer = Answer(iter(()), hits, self.generator.name,
-                        GenerationRecord(guard_neurons=screened.neurons), query=query)
+                          query=query, degraded=degraded, notes=notes)
+        answer = Answer(iter(()), hits, generator.name,
+                        GenerationRecord(guard_neurons=screened.neurons), query=query,
+                        degraded=degraded, notes=notes)
+        scope = current()
+        request = GenerationRequest(question, hits, history, metadata={
+            "user": (scope.user if scope else None) or "",
+            "collection": self.retriever.store.collection})
         checker = CitationChecker(len(hits))
-        deltas = checker.filter(self.generator.stream(GenerationRequest(question, hits, history),
-                                                      answer.record))
-        deltas = self.guard.screen_answer(question, deltas, answer.record)
-        # an answer made from unreranked hits (the reranker failed) is not kept
-        answer.deltas = self._finish(answer, deltas, checker,
-                                     None if retrieval.rerank_failed else key)
+        if "over_budget" in degraded:
+            deltas = self._quoted(request, answer, over_budget or "")
+        else:
+            deltas = self._drafted(generator, strategy, request, answer)
+        deltas = self.guard.screen_answer(question, checker.filter(deltas), answer)
+        # an answer made from unreranked or degraded hits (a part failed) is not kept
+        keep = not (retrieval.rerank_failed or degraded)
+        answer.deltas = self._finish(answer, deltas, checker, key if keep else None)
         return answer
+
+    def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
+                    top_k: int) -> tuple[str, list[Hit] | None]:
+        """The question to search for and, when a model rewrites a follow-up, the sparse half
+        of the search: it runs meanwhile, on the question with the previous one's terms (what
+        a words-only search needs), and is fused with the rewritten question's dense half."""
+        previous = previous_question(history)
+        if previous is None or generator.name == "extractive" or self.retriever.mode != "hybrid":
+            return standalone_question(question, history, generator), None
+        with ThreadPoolExecutor(1, thread_name_prefix="rag-sparse") as pool:
+            sparse = submit(pool, self.retriever.sparse_half, carry_over(question, previous),
+                            top_k)
+            query = standalone_question(question, history, generator)
+            return query, sparse.result()
+
+    def _drafted(self, generator: Generator, strategy: AnswerStrategy,
+                 request: GenerationRequest, answer: Answer) -> Iterator[str]:
+        """The strategy's answer; the last resort's when every model failed before its first
+        word (after that, an interruption is shown inside the answer)."""
+        produced = False
+        try:
+            for delta in draft(strategy, generator, request, answer, self.strategies,
+                               self.retriever.embedder):
+                produced = produced or bool(delta)
+                yield delta
+        except AIError as exc:
+            if produced or self.last_resort is None or generator is self.last_resort:
+                raise
+            log.warning("every language model failed; quoting the passages instead: %s", exc)
+            answer.degraded.append("models_unavailable")
+            reason = str(exc).split(". ")[0].rstrip(".")
+            yield from self._quoted(request, answer, MODELS_UNAVAILABLE.format(
+                reason=reason if len(reason) <= 200 else reason[:197] + "..."))
+
+    def _quoted(self, request: GenerationRequest, answer: Answer,
+                notice: str) -> Iterator[str]:
+        """The last resort's answer, under `notice` instead of its own."""
+        assert self.last_resort is not None
+        answer.generator = self.last_resort.name
+        answer.strategy = None
+        answer.record = record = GenerationRecord(attempts=answer.record.attempts,
+                                                  guard_neurons=answer.record.guard_neurons)
+        for delta in self.last_resort.stream(request, record):
+            record.notice = notice
+            yield delta
+        record.notice = notice
 
     def _finish(self, answer: Answer, deltas: Iterator[str], checker: CitationChecker,
                 key: str | None) -> Iterator[str]:
@@ -88,23 +177,33 @@ class Answerer:
         answer.dropped_citations = checker.dropped
         record = answer.record
         # an interrupted model answer is not kept; the extractive one's notice is its label
-        if key is not None and (record.notice is None or self.generator.name == "extractive"):
+        if key is not None and (record.notice is None or answer.generator == "extractive"):
             self.cache.set(key, {
                 "text": "".join(parts), "citations": [h.as_json() for h in answer.citations],
                 "model": record.model, "record": asdict(record), "query": answer.query,
                 "cited": answer.cited,
             })
 
-    def _key(self, question: str, query: str, k: int, history: list[dict[str, str]]) -> str:
+    def _key(self, question: str, query: str, k: int, history: list[dict[str, str]],
+             generator: Generator | None = None, strategy: AnswerStrategy = "single") -> str:
         retriever = self.retriever
+        generator = generator or self.generator
         asked = [normalise_question(t["content"]) for t in history if t.get("role") == "user"]
         rerank = retriever.rerank_key  # added only when on: keys without it stay valid
-        checked = self.guard.answer_key  # likewise
+        checked = self.guard.answer_key  # added only when on, likewise
+        # added for the other strategies only: single's keys stay as they were
+        extra = [] if strategy == "single" else [self._strategy_key(strategy)]
         return make_key("answer", retriever.store.collection, retriever.store.version(),
-                        retriever.embedder.name, self.generator.name, self.generator.identity,
+                        retriever.embedder.name, generator.name, generator.identity,
                         retriever.mode, k, normalise_question(question),
                         normalise_question(query), asked, *([rerank] if rerank else []),
-                        *([checked] if checked else []))
+                        *([checked] if checked else []), *extra)
+
+    def _strategy_key(self, strategy: AnswerStrategy) -> list[object]:
+        config = self.strategies
+        if strategy == "progressive":
+            return [strategy, config.progressive_model, config.min_words, config.refusal_score]
+        return [strategy, list(config.consensus_models)]
 
 
 def _replay(cached: dict, generator: str) -> Answer:

@@ -1,20 +1,101 @@
-"""Where log records go: the AI call records to a JSON-lines file, problems to stderr.
+"""Where log records go: JSON lines in a file, problems to stderr, AI calls to the ledger.
 
-Each AI call writes one JSON record on the `rag.ai` logger (model, duration, attempts, neurons,
-...). A terminal user should not see those mid-answer, so the console only shows records at
-RAG_LOG_LEVEL (default ERROR) while the file keeps everything from INFO up.
+Every record in the file is one JSON object (python-json-logger) with `timestamp` (ISO 8601,
+UTC), `level`, `logger`, `message`, and the `request_id` and `user` of the question or ingest
+it belongs to (`context`); an error's stack trace is in `exc_info`. Each AI call's record
+(`calllog`: model, duration, attempts, neurons, ...) has its fields at the top level, with
+`event: "ai_call"`. A terminal user should not see those mid-answer, so the console only
+shows records at RAG_LOG_LEVEL (default ERROR) while the file keeps everything from INFO up.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from rag.app.context import current, new_request_id
 
 _MARK = "_rag_handler"
 
 
+class ScopeFilter(logging.Filter):
+    """Adds the current request id and user to every record it sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        scope = current()
+        if not hasattr(record, "request_id"):
+            record.request_id = scope.request_id if scope else None
+        if not hasattr(record, "user"):
+            record.user = scope.user if scope else None
+        return True
+
+
+class JsonLines(JsonFormatter):
+    """One JSON object per record; an AI call's fields are lifted to the top level."""
+
+    def __init__(self) -> None:
+        super().__init__("{levelname}{name}{message}{request_id}{user}", style="{",
+                         rename_fields={"levelname": "level", "name": "logger"},
+                         timestamp=True, reserved_attrs=[*_RESERVED, "ai_call"])
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord,
+                   message_dict: dict[str, Any]) -> None:
+        super().add_fields(log_data, record, message_dict)
+        call = getattr(record, "ai_call", None)
+        if isinstance(call, dict):
+            log_data["message"] = "ai_call"
+            log_data.update(call)
+
+
+class OneLine(logging.Formatter):
+    """The console's format: one line per record; stack traces stay in the log file."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return ""
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return ""
+
+
+class LedgerHandler(logging.Handler):
+    """Charges each AI call to the ledger of the scope it was made in (neurons by kind and
+    user, budgets); calls made outside a scope are only logged."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        call = getattr(record, "ai_call", None)
+        scope = current()
+        if not isinstance(call, dict) or scope is None or scope.ledger is None:
+            return
+        try:
+            scope.ledger.on_ai_call(call, scope)
+        except Exception:
+            self.handleError(record)
+
+
+def report_unexpected(exc: BaseException, logger: str = "rag") -> str:
+    """Log an error nobody planned for with its stack trace, under a short id to show the
+    user; the id is returned."""
+    error_id = new_request_id()
+    logging.getLogger(logger).error("unexpected error %s", error_id, exc_info=exc,
+                                    extra={"error_id": error_id})
+    return error_id
+
+
+_RESERVED = list(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) + ["message",
+                                                                            "asctime"]
+
+
 def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
-    """Install our two handlers on the `rag` logger, replacing any we installed before."""
+    """Install our handlers on the `rag` logger, replacing any we installed before."""
     logger = logging.getLogger("rag")
     for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
         logger.removeHandler(handler)
@@ -22,11 +103,13 @@ def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
     logger.setLevel(logging.INFO)
     console = logging.StreamHandler()
     console.setLevel(console_level.upper())
-    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    console.setFormatter(OneLine())
     log_file.parent.mkdir(parents=True, exist_ok=True)
     to_file = logging.FileHandler(log_file, encoding="utf-8")
     to_file.setLevel(logging.INFO)
-    to_file.setFormatter(logging.Formatter("%(message)s"))
-    for handler in (console, to_file):
+    to_file.addFilter(ScopeFilter())
+    to_file.setFormatter(JsonLines())
+    ledger = LedgerHandler()
+    for handler in (console, to_file, ledger):
         setattr(handler, _MARK, True)
         logger.addHandler(handler)

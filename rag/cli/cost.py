@@ -1,24 +1,27 @@
-"""`rag cost estimate`: what a steady Workers AI workload costs per day."""
+"""`rag cost estimate`: what a steady Workers AI workload costs per day, by the models' prices
+or by a flat rate per 1,000 tokens; `rag cost report`: what was spent, by user and kind."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, RagError
 from rag.providers.cloudflare import pricing
 
 cost_app = typer.Typer(
-    help="Estimate Workers AI costs in neurons and dollars.", no_args_is_help=True
+    help="Estimate Workers AI costs in neurons and dollars, and report what was spent.",
+    no_args_is_help=True,
 )
 
 
 @cost_app.callback()
 def _group() -> None:
-    """Keep `estimate` a subcommand even though it is the only one."""
+    """Keep `estimate` and `report` subcommands."""
 
 
 @cost_app.command()
@@ -27,24 +30,36 @@ def estimate(
     tokens_per_request: int = typer.Option(
         ..., "--tokens-per-request", min=0, help="Input tokens per call (prompt or text embedded)."
     ),
-    model: str = typer.Option(
-        ..., "--model", help="Workers AI model id, e.g. @cf/meta/llama-3.1-8b-instruct."
+    model: str | None = typer.Option(
+        None, "--model", help="Workers AI model id, e.g. @cf/meta/llama-3.1-8b-instruct."
     ),
     output_tokens: int = typer.Option(
-        0, "--output-tokens", min=0, help="Generated tokens per call."
+        0, "--output-tokens", min=0, help="Generated tokens per call (with --model)."
     ),
+    neurons_per_1k_tokens: float | None = typer.Option(
+        None, "--neurons-per-1k-tokens", min=0,
+        help="A flat rate instead of a model's prices: neurons per 1,000 tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Daily neurons and dollars, after the 10,000 free neurons per day."""
     try:
-        result = pricing.estimate(requests_per_day, tokens_per_request, model, output_tokens)
+        if (model is None) == (neurons_per_1k_tokens is None):
+            raise ConfigError("Give either --model (its published prices) or "
+                              "--neurons-per-1k-tokens (a flat rate), not both or neither.")
+        if neurons_per_1k_tokens is not None:
+            result = pricing.flat_estimate(requests_per_day, tokens_per_request,
+                                           neurons_per_1k_tokens)
+        else:
+            assert model is not None
+            result = pricing.estimate(requests_per_day, tokens_per_request, model,
+                                      output_tokens)
     except ConfigError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=2))
         return
-    table = Table(title=f"Workers AI cost: {model}", show_header=False)
+    table = Table(title=f"Workers AI cost: {result.model}", show_header=False)
     table.add_row("requests per day", f"{requests_per_day:,}")
     table.add_row("tokens per request (in / out)",
                   f"{tokens_per_request:,} / {result.output_tokens_per_request:,}")
@@ -55,3 +70,66 @@ def estimate(
     table.add_row("dollars per day", f"${result.daily_usd:,.4f}")
     table.add_row("dollars per 30 days", f"${result.monthly_usd:,.2f}")
     Console(width=100).print(table)
+
+
+@cost_app.command()
+def report(
+    day: bool = typer.Option(False, "--day", help="One UTC day (the default period)."),
+    date: str | None = typer.Option(None, "--date", help="Which UTC day, YYYY-MM-DD "
+                                                         "(default today)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Neurons spent in one UTC day, by user and kind (chat, embedding, rerank, guard):
+    questions and ingests alike, from this data folder's metrics."""
+    from rag.app.metrics import Metrics
+    from rag.settings import load_settings
+
+    try:
+        settings = load_settings()
+        start = _day_start(date)
+    except RagError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    metrics = Metrics(settings.data_dir / "metrics.sqlite3")
+    try:
+        spent = metrics.neurons_by(start.timestamp(), (start + timedelta(days=1)).timestamp())
+    finally:
+        metrics.close()
+    users: dict[str, dict[str, float]] = {}
+    for (user, kind), neurons in spent.items():
+        users.setdefault(user, {})[kind] = neurons
+    total = sum(spent.values())
+    budget = settings.user_daily_neurons
+    if as_json:
+        typer.echo(json.dumps({
+            "day": start.date().isoformat(), "neurons": total,
+            "usd": pricing.usd(total, free=pricing.FREE_NEURONS_PER_DAY),
+            "user_daily_neurons": budget,
+            "users": [{"user": user, "neurons": sum(kinds.values()), "by_kind": kinds}
+                      for user, kinds in sorted(users.items())]}, indent=2))
+        return
+    kinds = sorted({kind for _, kind in spent})
+    table = Table(title=f"Neurons spent on {start.date().isoformat()} (UTC)"
+                  + (f", budget {budget:,.0f} per user" if budget is not None else ""))
+    table.add_column("user")
+    for kind in kinds:
+        table.add_column(kind, justify="right")
+    table.add_column("total", justify="right")
+    for user, by_kind in sorted(users.items(), key=lambda item: -sum(item[1].values())):
+        table.add_row(user, *[f"{by_kind.get(k, 0.0):,.1f}" for k in kinds],
+                      f"{sum(by_kind.values()):,.1f}")
+    table.add_row("all", *[f"{sum(n for (_, k), n in spent.items() if k == kind):,.1f}"
+                           for kind in kinds], f"{total:,.1f}", style="bold")
+    Console(width=120).print(table)
+    if not spent:
+        typer.echo("No AI calls were recorded that day.")
+
+
+def _day_start(date: str | None) -> datetime:
+    if date is None:
+        now = datetime.now(timezone.utc)
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        return datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ConfigError(f"--date takes YYYY-MM-DD, not {date!r}.") from None

@@ -36,7 +36,8 @@ class Library(Protocol):
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]: ...
 
-    def ask(self, question: str, top_k: int | None) -> AnswerStream: ...
+    def ask(self, question: str, top_k: int | None,
+            strategy: str | None = None) -> AnswerStream: ...
 
     def documents(self) -> list[dict[str, Any]]: ...
 
@@ -77,16 +78,20 @@ class LocalLibrary:
         self.service = build_service(settings)
 
     def ingest(self, paths: list[Path], on_file: OnFile) -> dict[str, Any]:
-        report = self.service.ingest(paths, lambda result: on_file(result.as_json()))
+        report = self.service.ingest(paths, lambda result: on_file(result.as_json()),
+                                     user="local")
         return report.as_json()
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]:
-        return [hit.as_json() for hit in
-                self.service.search(query, top_k, mode, doc_id, source)]  # type: ignore[arg-type]
+        return [hit.as_json() for hit in self.service.search(
+            query, top_k, mode, doc_id, source, user="local")]  # type: ignore[arg-type]
 
-    def ask(self, question: str, top_k: int | None) -> AnswerStream:
-        return _LocalAnswer(self.service.ask(question, top_k))
+    def ask(self, question: str, top_k: int | None,
+            strategy: str | None = None) -> AnswerStream:
+        # the local command is this machine's user, as a loopback client of the engine is
+        return _LocalAnswer(self.service.ask(question, top_k, user="local",
+                                             strategy=strategy))  # type: ignore[arg-type]
 
     def documents(self) -> list[dict[str, Any]]:
         return [asdict(d) for d in self.service.documents()]

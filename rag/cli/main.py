@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,8 +25,8 @@ from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
 from rag.cli.output import cite, sources_block
 from rag.errors import ContentBlocked, RagError
-from rag.settings import load_settings
-from rag.types import SEARCH_MODES
+from rag.settings import ANSWER_STRATEGIES, load_settings
+from rag.types import SEARCH_MODES, describe_strategy
 
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
@@ -58,7 +59,9 @@ TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passa
 @contextmanager
 def library_for(collection: str | None = None) -> Iterator[Library]:
     """The library (this process's, or a running engine's); a RagError anywhere inside
-    becomes a one-line message and exit 2 (3: the content filter refused the question)."""
+    becomes a one-line message and exit 2 (3: the content filter refused the question), an
+    unexpected error a line with an error id to quote (the log holds it with the stack trace)
+    and exit 1."""
     library = None
     try:
         library = open_library(load_settings(collection=collection))
@@ -69,6 +72,14 @@ def library_for(collection: str | None = None) -> Iterator[Library]:
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None
+    except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        raise
+    except Exception as exc:
+        from rag.app.logs import report_unexpected
+
+        fail(f"Something went wrong on our side (error id {report_unexpected(exc)}); the log "
+             "holds the details under that id. Quote it when you report the problem.")
+        raise typer.Exit(1) from None
     finally:
         if library is not None:
             library.close()
@@ -77,6 +88,11 @@ def library_for(collection: str | None = None) -> Iterator[Library]:
 def check_mode(mode: str) -> None:
     if mode not in SEARCH_MODES:
         raise typer.BadParameter(f"mode must be one of {', '.join(SEARCH_MODES)}")
+
+
+def check_strategy(strategy: str | None) -> None:
+    if strategy is not None and strategy not in ANSWER_STRATEGIES:
+        raise typer.BadParameter(f"strategy must be one of {', '.join(ANSWER_STRATEGIES)}")
 
 
 def _emit_json(obj: object) -> None:
@@ -158,12 +174,15 @@ def search(
 def ask(
     question: str,
     top_k: TopK = None,
+    strategy: Annotated[str | None, typer.Option(
+        help=" or ".join(ANSWER_STRATEGIES) + " (default RAG_ANSWER_STRATEGY).")] = None,
     collection: Collection = None,
     as_json: AsJson = False,
 ) -> None:
     """Answer QUESTION from the documents, citing the passages by number."""
+    check_strategy(strategy)
     with library_for(collection) as library:
-        answer = library.ask(question, top_k)
+        answer = library.ask(question, top_k, strategy)
         if as_json:
             _emit_json(answer.summary())
             return
@@ -174,6 +193,9 @@ def ask(
     if summary["notice"]:
         err.print()
         say(summary["notice"], "dim")
+    strategy = describe_strategy(summary)
+    if strategy is not None:
+        say(strategy[0], "yellow" if strategy[1] else "dim")
     if summary["citations"]:
         typer.echo(sources_block(summary["citations"]), nl=False)
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from rag.cli.output import sources_block
 from rag.engine import discovery
 from rag.errors import ContentBlocked, InputTooLongError, RagError, RateLimited
+from rag.types import describe_strategy
 
 
 class EngineAnswer:
@@ -67,7 +68,9 @@ class EngineAnswer:
         return {"answer": "".join(self.parts), "citations": citations.get("citations", []),
                 "generator": done["generator"], "model": done["model"], "usage": done["usage"],
                 "cached": done["cached"], "notice": done["notice"],
-                "cited": citations.get("cited", []), "query": done.get("query", "")}
+                "cited": citations.get("cited", []), "query": done.get("query", ""),
+                "degraded": done.get("degraded", []), "strategy": done.get("strategy"),
+                "request_id": done.get("request_id")}
 
 
 def events(response: http.client.HTTPResponse) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -174,6 +177,9 @@ def answer_quickly(argv: list[str]) -> int | None:
         return 3 if isinstance(exc, ContentBlocked) else 2
     if summary["notice"]:
         sys.stderr.write(f"\n{summary['notice']}\n")
+    strategy = describe_strategy(summary)
+    if strategy is not None:
+        sys.stderr.write(f"{strategy[0]}\n")
     if summary["citations"]:
         sys.stdout.write(sources_block(summary["citations"]))
     return 0

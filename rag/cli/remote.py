@@ -101,9 +101,11 @@ class EngineLibrary:
                 "source": source, "collection": self.collection}
         return self._request("POST", "/search", json=body)["hits"]
 
-    def ask(self, question: str, top_k: int | None) -> EngineAnswer:
+    def ask(self, question: str, top_k: int | None,
+            strategy: str | None = None) -> EngineAnswer:
         return EngineAnswer(self.address, {"question": question, "top_k": top_k,
-                                           "collection": self.collection, "stream": True})
+                                           "collection": self.collection, "stream": True,
+                                           "strategy": strategy})
 
     def documents(self) -> list[dict[str, Any]]:
         return self._request("GET", "/documents",

@@ -22,6 +22,7 @@ from rag.engine.jobs import IngestJob, IngestJobs
 from rag.engine.telemetry import Telemetry
 from rag.engine.workspace import MB, UploadLike, Workspace
 from rag.errors import Forbidden, RateLimited, Unauthorized
+from rag.providers.http.breaker import breakers_for
 from rag.service import build_service
 from rag.settings import Settings
 
@@ -59,6 +60,8 @@ class Engine:
         self._ai_calls = telemetry.ai_call_handler()
         logging.getLogger("rag.ai").addHandler(self._ai_calls)
         workspace.metrics.subscribe(telemetry.observe_answer)
+        self.breakers = breakers_for(workspace.settings)
+        telemetry.watch(workspace.metrics, self.breakers)
 
     @classmethod
     def open(cls, settings: Settings, **parts: object) -> Engine:

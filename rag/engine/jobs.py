@@ -173,7 +173,8 @@ class IngestJobs:
 
         try:
             view = self.workspace.view(job.collection)
-            report = view.ingest_files(job.files, on_file, on_progress, self._cancel)
+            report = view.ingest_files(job.files, on_file, on_progress, self._cancel,
+                                       user=job.user)
         except IngestCancelled as exc:
             self._finish(job, "cancelled", error=str(exc))
         except RagError as exc:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.providers.cloudflare.pricing import PRICES
-from rag.settings import Settings
+from rag.settings import AnswerStrategy, Settings
 from rag.types import SearchMode
 
 EXTRACTIVE_NOTE = (
@@ -28,6 +28,7 @@ class AskOptions:
     search_mode: SearchMode = "hybrid"
     top_k: int = 5
     max_tokens: int = 512
+    strategy: AnswerStrategy = "single"  # passed with each question, not part of the view
 
     @classmethod
     def defaults(cls, settings: Settings) -> AskOptions:
@@ -35,7 +36,7 @@ class AskOptions:
         return cls(generator=generator, model=default_model(settings, generator),
                    fallbacks=tuple(settings.workers_ai_fallback_models),
                    search_mode=settings.search_mode, top_k=settings.top_k,
-                   max_tokens=settings.ai_max_tokens)
+                   max_tokens=settings.ai_max_tokens, strategy=settings.answer_strategy)
 
     @property
     def generator_key(self) -> tuple:

@@ -2,14 +2,18 @@
 
 One registry per engine (not the process-global one), fed from three places: the API's
 middleware (requests by route and status, their latency, error codes, rate-limited requests),
-the request log (every answered question, whichever door it came through: latency, time to
-first token, cache hits) and the AI call log (neurons by kind). Ingest jobs add the files,
-documents and chunks they stored.
+the request log (every answered question, whichever door it came through: its outcome,
+latency, time to first token, cache hits, the answer cache's and AI Gateway's) and the AI call
+log (neurons by kind and user). Ingest jobs add the files, documents and chunks they stored.
+Gauges read at each scrape (`StateCollector`): today's error rate, the performance targets
+with pass or fail, and the models whose circuit breaker is open.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,8 +22,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
-from rag.app.metrics import RequestRecord
+from rag.app.context import current
+from rag.app.metrics import Metrics, RequestRecord, targets
+from rag.providers.http.breaker import Breakers
 
 # answers take from milliseconds (cache, extractive) to tens of seconds (a remote model)
 ANSWER_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
@@ -54,8 +62,14 @@ class Telemetry:
         self.documents = Counter("rag_ingested_documents", "Documents made searchable",
                                  registry=r)
         self.chunks = Counter("rag_ingested_chunks", "Chunks written", registry=r)
-        self.neurons = Counter("rag_neurons", "Workers AI neurons spent, by kind", ["kind"],
-                               registry=r)
+        self.neurons = Counter("rag_neurons", "Workers AI neurons spent, by kind and user",
+                               ["kind", "user"], registry=r)
+        self.gateway_hits = Counter("rag_gateway_cache_hits", "Answers AI Gateway served "
+                                    "from its cache (0 neurons)", registry=r)
+
+    def watch(self, metrics: Metrics, breakers: Breakers) -> None:
+        """Serve today's error rate, the targets and the open breakers as gauges."""
+        self.registry.register(StateCollector(metrics, breakers))
 
     def observe_answer(self, record: RequestRecord) -> None:
         self.answers.labels(record.generator or "none", record.outcome).inc()
@@ -63,10 +77,12 @@ class Telemetry:
             self.answer_seconds.observe(record.latency_ms / 1000)
         if record.ttft_ms is not None:
             self.first_token_seconds.observe(record.ttft_ms / 1000)
-        if record.cached:
+        if record.cached or record.gateway_hit:
             self.cache_hits.inc()
         if record.outcome == "blocked":
             self.blocked.labels(record.blocked_category or "unknown").inc()
+        if record.gateway_hit and not record.cached:
+            self.gateway_hits.inc()
 
     def observe_ingest(self, report: dict) -> None:
         for file in report.get("files", []):
@@ -91,4 +107,38 @@ class _NeuronCounter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         call = getattr(record, "ai_call", None)
         if isinstance(call, dict) and call.get("neurons"):
-            self.counter.labels(call.get("kind", "chat")).inc(float(call["neurons"]))
+            scope = current()
+            user = (scope.user if scope else None) or "-"
+            self.counter.labels(call.get("kind", "chat"), user).inc(float(call["neurons"]))
+
+
+class StateCollector(Collector):
+    """Gauges computed when /metrics is read, from the request log and the breakers."""
+
+    def __init__(self, metrics: Metrics, breakers: Breakers) -> None:
+        self.metrics = metrics
+        self.breakers = breakers
+
+    def collect(self) -> Iterator[Metric]:
+        summary = self.metrics.summary()
+        rate = GaugeMetricFamily("rag_error_rate_percent", "Questions failed or cut mid-answer "
+                                 "today (UTC), percent")
+        rate.add_metric([], summary.error_rate or 0.0)
+        yield rate
+        value = GaugeMetricFamily("rag_target_value", "Today's figure for each performance "
+                                  "target (ms or percent)", labels=["target"])
+        passed = GaugeMetricFamily("rag_target_pass", "1 when today's figure meets the target, "
+                                   "0 when it does not (absent before any question)",
+                                   labels=["target"])
+        for target in targets(summary):
+            if target.value is not None:
+                value.add_metric([target.name], target.value)
+                passed.add_metric([target.name], 1.0 if target.passed else 0.0)
+        yield value
+        yield passed
+        now = time.time()
+        open_ = GaugeMetricFamily("rag_breaker_open_seconds", "Models skipped by an open "
+                                  "circuit breaker: seconds until the probe", labels=["model"])
+        for breaker in self.breakers.open_breakers():
+            open_.add_metric([breaker.model], breaker.seconds_left(now))
+        yield open_

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -56,13 +56,16 @@ class DocumentRow:
     chunks: int
     ingested_at: str | None  # ISO 8601, UTC; None for documents stored before the field
     media_type: str
+    summary: str | None = None  # with RAG_ENRICH: the chat model's summary and keywords
+    keywords: tuple[str, ...] = ()
 
     @classmethod
     def from_payload(cls, p: dict) -> DocumentRow:
         source = str(p.get("source", ""))
         return cls(str(p.get("doc_id", "")), source_name(source),
                    str(p.get("title", "")), source, p.get("pages"), int(p.get("chunks", 0)),
-                   p.get("ingested_at"), str(p.get("media_type", "")))
+                   p.get("ingested_at"), str(p.get("media_type", "")), p.get("summary"),
+                   tuple(p.get("keywords") or ()))
 
 
 def is_pdf(name: str, data: bytes) -> bool:
@@ -115,6 +118,8 @@ class Workspace:
              options: AskOptions | None = None) -> RagService:
         """The service for `collection` (created if missing), answering with `options`."""
         name = collection or self.default_collection
+        if options is not None:  # the strategy goes with each question: one view for all
+            options = replace(options, strategy=self.default_options.strategy)
         key = (name, options)
         with self._lock:
             found = self._views.get(key)
@@ -128,7 +133,8 @@ class Workspace:
             store = store.with_collection(name)
             store.ensure_collection()
         view = RagService(settings, root.embedder, store, self._generator(settings, options),
-                          root.cache, root.metrics, root.reranker, root.content_filter)
+                          root.cache, root.metrics, root.reranker, root.content_filter,
+                          root.budgets)
         with self._lock:
             _keep_recent(self._views)
             return self._views.setdefault(key, view)

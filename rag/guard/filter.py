@@ -28,7 +28,7 @@ from rag.providers.guards.base import Guard, Verdict
 from rag.settings import ContentFilterMode, Settings
 from rag.text.injection import instruction_flags
 from rag.text.sanitize import clean, log_removed
-from rag.types import GenerationRecord, Hit
+from rag.types import Answer, Hit
 
 log = logging.getLogger("rag.guard")
 UNNAMED = "unsafe content"  # Llama Guard said unsafe without naming a category
@@ -49,7 +49,7 @@ class ContentFilter:
     Usage:
         content_filter = ContentFilter("rules", load_policy(None))
         screened = content_filter.screen(question, history)   # or ContentBlocked
-        deltas = content_filter.screen_answer(screened.question, deltas, record)
+        deltas = content_filter.screen_answer(screened.question, deltas, answer)
 
     Parameters:
         mode: off, rules or llama-guard.
@@ -104,14 +104,17 @@ class ContentFilter:
 
     # --- answers ---------------------------------------------------------------------------
     def screen_answer(self, question: str, deltas: Iterator[str],
-                      record: GenerationRecord) -> Iterator[str]:
+                      answer: Answer) -> Iterator[str]:
         """The deltas as they come; with answer checks on, held until the whole answer has
-        been classified (ContentBlocked instead of an unsafe answer)."""
+        been classified (ContentBlocked instead of an unsafe answer). The check's cost and
+        verdict go to `answer.record` as it stands once the answer is complete (a fallback
+        may have replaced it meanwhile)."""
         if not self.check_answers:
             yield from deltas
             return
         parts = list(deltas)
         verdict = self._classify(question, "".join(parts))
+        record = answer.record
         if verdict is not None:
             record.guard_neurons = (record.guard_neurons or 0.0) + (verdict.neurons or 0.0)
             if not verdict.safe:

@@ -1,27 +1,41 @@
 """Find the chunks that best match a question: dense, sparse (lexical) or both fused, then
-optionally reranked."""
+optionally reranked.
+
+For a question being answered (`lenient`), a question that cannot be embedded (the embedding
+service is down, or the question is longer than the embedder takes) is searched by its words
+alone: the sparse half needs no model. The retrieval then says so.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
+from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.rerankers.base import Reranker
 from rag.retrieval.cache import Cache
+from rag.retrieval.fusion import fuse_dbsf
 from rag.retrieval.rerank import rerank_or_keep
-from rag.stores.base import ChunkStore
+from rag.stores.base import HYBRID_DEPTH, ChunkStore
 from rag.text import lexical
 from rag.types import Hit, SearchMode
+
+log = logging.getLogger(__name__)
+
+SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be embedded ({}).")
 
 
 @dataclass(frozen=True)
 class Retrieval:
-    """Hits, and whether a configured reranker failed (they are then in fused order)."""
+    """Hits, whether a configured reranker failed (they are then in fused order), and why
+    the search fell back to words only (None when it did not)."""
 
     hits: list[Hit]
     rerank_failed: bool = False
+    sparse_only: str | None = None
 
 
 class Retriever:
@@ -58,22 +72,49 @@ class Retriever:
         """The best `top_k` hits; see `retrieve` for what reranking does to them."""
         return self.retrieve(query, top_k, mode, doc_id, source).hits
 
+    def sparse_half(self, query: str, top_k: int) -> list[Hit]:
+        """The sparse half of a hybrid search, as deep as the hybrid query's own (to be fused
+        later by `retrieve(sparse_hits=...)`)."""
+        depth = max(top_k, self.rerank_candidates) if self.reranker else top_k
+        return self.store.search(None, lexical.query_vector(query),
+                                 max(depth * 4, HYBRID_DEPTH), "sparse")
+
     def retrieve(self, query: str, top_k: int, mode: SearchMode | None = None,
-                 doc_id: str | None = None, source: str | None = None) -> Retrieval:
+                 doc_id: str | None = None, source: str | None = None, *,
+                 lenient: bool = False, sparse_hits: list[Hit] | None = None) -> Retrieval:
         """The best `top_k` hits, and whether reranking failed.
 
         With a reranker, the best `rerank_candidates` fused hits are reranked and the top_k
         kept in the reranker's order; each hit's `score` is then the reranker's score, not the
         fused one. If the reranker fails, the fused top_k are returned (with fused scores).
+        `sparse_hits` (from `sparse_half`, fetched earlier) stand for the sparse half of a
+        hybrid search over the whole collection: only the dense half runs here.
         """
         mode = mode or self.mode
-        dense = self.embed_query(query) if mode != "sparse" else None
-        if mode == "sparse":
+        dense, sparse_only = None, None
+        if mode != "sparse":
+            try:
+                dense = self.embed_query(query)
+            except (AIError, InputTooLongError) as exc:
+                if not lenient:
+                    raise
+                log.warning("question embedding failed, searching by words only: %s", exc)
+                mode, sparse_only = "sparse", _first_sentence(exc)
+        elif not lenient:
             self.embedder.check_length(query, "question")
-        sparse = lexical.query_vector(query) if mode != "dense" else None
         depth = max(top_k, self.rerank_candidates) if self.reranker else top_k
-        hits = self.store.search(dense, sparse, depth, mode, doc_id=doc_id, source=source)
+        if sparse_hits is not None and mode == "hybrid" and not (doc_id or source):
+            dense_hits = self.store.search(dense, None, max(depth * 4, HYBRID_DEPTH), "dense")
+            hits = fuse_dbsf([dense_hits, sparse_hits], depth)
+        else:
+            sparse = lexical.query_vector(query) if mode != "dense" else None
+            hits = self.store.search(dense, sparse, depth, mode, doc_id=doc_id, source=source)
         if self.reranker is None:
-            return Retrieval(hits)
+            return Retrieval(hits, sparse_only=sparse_only)
         reranked, ok = rerank_or_keep(self.reranker, query, hits, top_k)
-        return Retrieval(reranked, rerank_failed=not ok)
+        return Retrieval(reranked, rerank_failed=not ok, sparse_only=sparse_only)
+
+
+def _first_sentence(exc: Exception) -> str:
+    text = str(exc).split(". ")[0].rstrip(".")
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -262,9 +262,10 @@ class ChunkStore(ABC):
         """The first chunk's payload of every live document (text left out), by source.
 
         Besides StoredDocument's fields it holds `pages` and `ingested_at` for documents
-        ingested since those fields were added.
+        ingested since those fields were added, and `summary` and `keywords` for documents
+        ingested with RAG_ENRICH.
         """
-        fields = [*DOCUMENT_FIELDS, "pages", "ingested_at"]
+        fields = [*DOCUMENT_FIELDS, "pages", "ingested_at", "summary", "keywords"]
         return sorted(self._first_chunks(Where(), fields), key=lambda d: d.get("source", ""))
 
     def _first_chunks(self, where: Where, fields: list[str]) -> Iterator[dict]:

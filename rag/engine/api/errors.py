@@ -8,7 +8,6 @@ a short id the user can quote; the log holds that id with the stack trace.
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from rag.app.logs import report_unexpected
 from rag.engine.access import retry_after
 from rag.errors import (
     ConfigError,
@@ -119,8 +119,7 @@ def from_rag_error(exc: RagError) -> ApiError:
 
 
 def unexpected(exc: Exception) -> ApiError:
-    error_id = uuid.uuid4().hex[:12]
-    log.error("unexpected error %s", error_id, exc_info=exc)
+    error_id = report_unexpected(exc, __name__)
     return ApiError("internal_error", f"Something went wrong on our side (error id {error_id}); "
                                       "quote it when you report the problem.")
 

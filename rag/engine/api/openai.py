@@ -48,7 +48,7 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
     view = collection_view(engine, body.model)
     engine.admit(caller.user, "api")
     answer: Answer = await in_thread(engine, lambda: view.ask(
-        turns[-1]["content"], None, turns[:-1], user=caller.user))
+        turns[-1]["content"], None, turns[:-1], user=caller.user, strategy=body.strategy))
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:

@@ -2,9 +2,9 @@
 
 `POST /api/v1/ask` with `stream: true` sends `token` events ({"text"}) as the answer is
 written, then `citations` ({"citations", "cited"}) and `done` ({"generator", "model",
-"usage", "cached", "notice"}); a failure after the stream has started is an `error` event
-({"code", "message"}). Errors found before it starts (no such collection, over the rate
-limit) are ordinary error responses.
+"usage", "cached", "notice", "query", "degraded", "strategy", "request_id"}); a failure
+after the stream has started is an `error` event ({"code", "message"}). Errors found
+before it starts (no such collection, over the rate limit) are ordinary error responses.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep) -> d
     view = collection_view(engine, body.collection)
     engine.admit(caller.user, "api")
     hits = await in_thread(engine, lambda: view.search(body.query, body.top_k, body.mode,
-                                                       body.doc_id, body.source))
+                                                       body.doc_id, body.source,
+                                                       user=caller.user))
     return {"hits": [hit.as_json() for hit in hits]}
 
 
@@ -81,7 +82,7 @@ async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep) -> Any:
     engine.admit(caller.user, "api")
     history = [turn.model_dump() for turn in body.history]
     answer: Answer = await in_thread(engine, lambda: view.ask(
-        body.question, body.top_k, history, user=caller.user))
+        body.question, body.top_k, history, user=caller.user, strategy=body.strategy))
     if not body.stream:
         return await in_thread(engine, answer.as_json)
     return StreamingResponse(events(engine, answer), media_type="text/event-stream",
@@ -98,5 +99,6 @@ async def events(engine: Engine, answer: Answer) -> AsyncIterator[bytes]:
     summary = answer.as_json()
     yield sse("citations", {"citations": summary["citations"], "cited": summary["cited"]})
     yield sse("done", {key: summary[key] for key in
-                       ("generator", "model", "usage", "cached", "notice", "query")})
+                       ("generator", "model", "usage", "cached", "notice", "query",
+                        "degraded", "strategy", "request_id")})
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.settings import AnswerStrategy
 from rag.types import SearchMode
 
 TopK = Field(None, ge=1, le=100, description="passages to retrieve (default RAG_TOP_K)")
@@ -35,6 +36,8 @@ class AskRequest(BaseModel):
     top_k: int | None = TopK
     collection: str | None = None
     stream: bool = False
+    strategy: AnswerStrategy | None = Field(
+        None, description="single, progressive or consensus (default RAG_ANSWER_STRATEGY)")
 
 
 class CollectionRequest(BaseModel):
@@ -65,3 +68,4 @@ class ChatCompletionRequest(BaseModel):
     model: str
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    strategy: AnswerStrategy | None = None  # ours: single, progressive or consensus

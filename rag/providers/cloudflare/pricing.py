@@ -89,6 +89,27 @@ class CostEstimate:
         return asdict(self)
 
 
+def flat_estimate(requests_per_day: int, tokens_per_request: int,
+                  neurons_per_1k_tokens: float) -> CostEstimate:
+    """Daily neurons and dollars by a flat rate per 1,000 tokens (the planning method: no
+    model, no input/output split), with the 10,000 free neurons/day applied.
+
+    10,000 requests of 500 tokens at 50 neurons per 1K: 250,000 neurons, $2.64 a day.
+    """
+    if requests_per_day < 0 or tokens_per_request < 0 or neurons_per_1k_tokens < 0:
+        raise ValueError("requests, tokens and neurons must not be negative")
+    per_request = tokens_per_request / 1000 * neurons_per_1k_tokens
+    daily = per_request * requests_per_day
+    daily_usd = usd(daily, free=FREE_NEURONS_PER_DAY)
+    return CostEstimate(
+        model=f"flat rate: {neurons_per_1k_tokens:g} neurons per 1K tokens",
+        requests_per_day=requests_per_day, input_tokens_per_request=tokens_per_request,
+        output_tokens_per_request=0, neurons_per_request=per_request, daily_neurons=daily,
+        free_neurons=FREE_NEURONS_PER_DAY,
+        billable_neurons=max(0.0, daily - FREE_NEURONS_PER_DAY), daily_usd=daily_usd,
+        monthly_usd=daily_usd * 30)
+
+
 def estimate(
     requests_per_day: int, tokens_per_request: int, model: str, output_tokens: int = 0
 ) -> CostEstimate:

@@ -7,10 +7,20 @@ literally, slashes and "@" included:
 * gateway: {cloudflare_ai_gateway_base_url}/{account}/{gateway}/workers-ai/{model}
 
 Both take the same bodies and return the `{"result": ..., "success": ...}` envelope.
+
+Through the gateway, a chat request also carries `cf-aig-cache-key` (made from the model, its
+parameters and the normalised question, history and passages, so that the same question on
+the same passages hits the gateway's cache whoever asks it) and `cf-aig-metadata` (the user
+and collection, for per-user analytics in the gateway's logs). docs/workers-ai.md lists every
+gateway header sent and read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -33,7 +43,31 @@ class WorkersAIRoute:
     def endpoint(self) -> str:
         return "gateway" if self.gateway else "run"
 
+    def chat_headers(self, cache_key: str, metadata: Mapping[str, str]) -> dict[str, str]:
+        """The headers of one chat request: the route's, plus the gateway's cache key and
+        metadata (none of them on the native route)."""
+        headers = dict(self.headers)
+        if not self.gateway:
+            return headers
+        if "cf-aig-skip-cache" not in headers:
+            headers["cf-aig-cache-key"] = cache_key
+        labels = {k: v for k, v in metadata.items() if v}
+        if labels:  # the gateway keeps at most five entries
+            headers["cf-aig-metadata"] = json.dumps(dict(list(labels.items())[:5]),
+                                                    separators=(",", ":"))
+        return headers
+
     def url(self, model: str) -> str:
         if self.gateway:
             return f"{self.gateway_base}/{self.account}/{self.gateway}/workers-ai/{model}"
         return f"{self.base}/accounts/{self.account}/ai/run/{model}"
+
+
+def chat_cache_key(model: str, messages: Sequence[Mapping[str, str]],
+                   parameters: Mapping[str, Any]) -> str:
+    """A key equal for the same prompt, whatever its case and spacing: the gateway's cache
+    then answers identical questions on identical passages across users."""
+    normal = [[m.get("role", ""), re.sub(r"\s+", " ", m.get("content", "")).strip().lower()]
+              for m in messages]
+    blob = json.dumps([model, normal, dict(parameters)], sort_keys=True, ensure_ascii=False)
+    return "docqa-" + hashlib.sha256(blob.encode("utf-8")).hexdigest()

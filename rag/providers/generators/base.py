@@ -23,6 +23,8 @@ class GenerationRequest:
     # Replaces the answering instructions for a side task (e.g. rewriting a follow-up
     # question); the question is then sent as it is, with no passages.
     system: str | None = None
+    # who asked, in which collection: labels a provider may pass on (AI Gateway's metadata)
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class Generator(ABC):
@@ -39,6 +41,11 @@ class Generator(ABC):
     @abstractmethod
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         """Yield the answer's text deltas; fill `record` (model, tokens, neurons, notice)."""
+
+    def variant(self, model: str) -> Generator | None:
+        """The same provider answering with `model` instead, sharing this one's connection
+        (and closed with it); None when this generator has no choice of model."""
+        return None
 
     def close(self) -> None:
         """Release connections (remote generators)."""

@@ -2,16 +2,20 @@
 
 It writes nothing of its own, so it cannot invent facts; it says so, and how to configure an
 LLM. Sentences are ranked by the same embedder as the search (cosine to the question) with a
-small lexical bonus, never repeated, and each is followed by its passage's citation [n].
+small lexical bonus, never repeated, and each is followed by its passage's citation [n]. It is
+also the last resort when the language models fail: if the embedder cannot help either (a
+remote one that is down, a question longer than it takes), the words alone rank the sentences.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 
 import numpy as np
 
+from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
@@ -23,6 +27,7 @@ NOTICE = (
     "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN) or RAG_GENERATOR=openai (Ollama, vLLM, "
     "llama.cpp); see docs/providers.md."
 )
+log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n{2,}|\n(?=\s*[-*•#\d])")
 _MIN_CHARS = 20
 
@@ -82,9 +87,13 @@ class ExtractiveGenerator(Generator):
     def _score(self, question: str, candidates: list[tuple[int, str]],
                overlap: np.ndarray, tokens: list[int]) -> np.ndarray:
         """Cosine to the question, plus a bonus for the share of question terms present."""
-        query = self.embedder.embed_query(question)
-        vectors = self.embedder.embed_documents([s for _, s in candidates], tokens)
-        dense = vectors @ query
+        try:
+            query = self.embedder.embed_query(question)
+            vectors = self.embedder.embed_documents([s for _, s in candidates], tokens)
+            dense = vectors @ query
+        except (AIError, InputTooLongError) as exc:
+            log.warning("extractive answer ranked by words only: %s", exc)
+            dense = np.zeros(len(candidates), dtype=np.float32)
         # passages come ranked: a gentle prior keeps the top passage's sentences in front
         rank_prior = np.array([0.01 * (n - 1) for n, _ in candidates], dtype=np.float32)
         return dense + 0.3 * overlap - rank_prior

@@ -57,6 +57,11 @@ class OpenAIGenerator(Generator):
     def close(self) -> None:
         self.http.close()
 
+    def variant(self, model: str) -> OpenAIGenerator:
+        return OpenAIGenerator(self.http, self.url.removesuffix("/chat/completions"), model,
+                               max_tokens=self.max_tokens, temperature=self.temperature,
+                               context_window=self.context_window)
+
     @property
     def window(self) -> int:
         """Workers AI's `/ai/v1` serves its own models: their windows are known."""

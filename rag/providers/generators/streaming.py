@@ -136,6 +136,7 @@ def _one_candidate(
                 stats.fail(exc, outcome="interrupted")
                 notice = f"answer interrupted: {_reason(exc)}"
                 record.notice = notice
+                record.interrupted = True
                 _fill_usage(record, candidate, stats, usage, pricer)
                 yield f"\n\n[{notice}]"
                 return

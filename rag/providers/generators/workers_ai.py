@@ -9,7 +9,7 @@ from rag.errors import InputTooLongError
 from rag.providers.cloudflare import pricing
 from rag.providers.cloudflare.catalog import CONTEXT_WINDOWS
 from rag.providers.cloudflare.client import cloudflare_http
-from rag.providers.cloudflare.route import WorkersAIRoute
+from rag.providers.cloudflare.route import WorkersAIRoute, chat_cache_key
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.providers.generators.prompting import DEFAULT_CONTEXT_WINDOW, build_prompt
 from rag.providers.generators.streaming import Candidate, stream_answer
@@ -68,27 +68,40 @@ class WorkersAIGenerator(Generator):
     def close(self) -> None:
         self.http.close()
 
+    def variant(self, model: str) -> WorkersAIGenerator:
+        """`model` alone (no fallbacks), on this generator's client."""
+        return WorkersAIGenerator(self.http, self.route, model, max_tokens=self.max_tokens,
+                                  temperature=self.temperature,
+                                  context_window=self.context_window)
+
     def window(self, model: str) -> int:
         return self.context_window or CONTEXT_WINDOWS.get(model, DEFAULT_CONTEXT_WINDOW)
 
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
-        """Yield text deltas as they arrive. The prompt is sized for each model before its call."""
-        candidates = [self._candidate(self.model, request)]
-        for model in self.fallbacks:
+        """Yield text deltas as they arrive. The prompt is sized for each model before its call;
+        a question too long for a model's window goes to the next model whose window fits it,
+        and is refused (with the primary's reason) only when none does."""
+        candidates: list[Candidate] = []
+        too_long: InputTooLongError | None = None
+        for model in [self.model, *self.fallbacks]:
             try:
                 candidates.append(self._candidate(model, request))
-            except InputTooLongError:
-                continue  # this fallback's window is too small; the others may do
+            except InputTooLongError as exc:
+                too_long = too_long or exc
+        if not candidates and too_long is not None:
+            raise too_long
         yield from stream_answer(self.http, candidates, record, pricing.neurons_from_usage)
 
     def _candidate(self, model: str, request: GenerationRequest) -> Candidate:
         prompt = build_prompt(request.question, request.passages, request.history, model=model,
                               max_tokens=self.max_tokens, window=self.window(model),
                               system=request.system)
-        body = {"messages": prompt.messages, "stream": True,
-                "max_tokens": self.max_tokens, "temperature": self.temperature}
+        parameters = {"max_tokens": self.max_tokens, "temperature": self.temperature}
+        body = {"messages": prompt.messages, "stream": True, **parameters}
+        headers = self.route.chat_headers(chat_cache_key(model, prompt.messages, parameters),
+                                          request.metadata)
         return Candidate(model=model, url=self.route.url(model), body=body,
-                         endpoint=self.route.endpoint, headers=dict(self.route.headers),
+                         endpoint=self.route.endpoint, headers=headers,
                          passages_used=prompt.passages_used,
                          estimated_prompt_tokens=prompt.estimated_tokens,
                          flagged_passages=prompt.flagged)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import httpx
 
-from rag.errors import AIError
+from rag.errors import AIError, CircuitOpenError
 
 logger = logging.getLogger("rag.ai")
 
@@ -57,7 +57,8 @@ class CallStats:
             self.ttft_ms = round((time.monotonic() - self.started) * 1000, 1)
 
     def fail(self, exc: BaseException, outcome: str = "error") -> None:
-        self.outcome = outcome
+        # a model skipped by its open breaker was never called
+        self.outcome = "skipped" if isinstance(exc, CircuitOpenError) else outcome
         self.error = type(exc).__name__
         if isinstance(exc, AIError):
             self.error_code = exc.code
@@ -81,7 +82,8 @@ class CallStats:
             "cache_status": self.cache_status,
             "neurons": self.neurons if self.neurons is not None else self.reported_neurons,
             "gateway_log_id": self.gateway_log_id,
-            "request_id": self.request_id,
+            # the provider's id for the call; `request_id` is our question's (app.logs)
+            "provider_request_id": self.request_id,
             "malformed_events": self.malformed_events or None,
             "flagged_passages": self.flagged_passages or None,
         }
@@ -105,5 +107,6 @@ def logged_call(stats: CallStats, redact: Callable[[str], str]) -> Iterator[Call
         raise
     finally:
         record = stats.as_record()
-        level = logging.INFO if stats.outcome in ("ok", "cancelled") else logging.WARNING
+        level = logging.INFO if stats.outcome in ("ok", "cancelled", "skipped") else (
+            logging.WARNING)
         logger.log(level, redact(json.dumps(record)), extra={"ai_call": record})

@@ -10,18 +10,22 @@ same for all of them:
   caller's to handle (a fallback model, or "answer interrupted").
 * `AIHttp.call` scopes one logical call and logs it once (`calllog`); every message and
   exception passes through `redact`, so a secret a server echoes back is never shown.
+* A model that fails through its retries trips its circuit breaker (`breaker`): it is then
+  skipped without a request until one probe finds it back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import orjson
 
-from rag.errors import AIError, PermanentAIError, TransientAIError
+from rag.errors import AIError, CircuitOpenError, PermanentAIError, TransientAIError
+from rag.providers.http.breaker import Breakers, breakers_for
 from rag.providers.http.calllog import CallKind, CallStats, HeaderReader, logged_call
 from rag.providers.http.errors import (
     ErrorPolicy,
@@ -68,18 +72,21 @@ class AIHttp:
         secrets: strings that must never appear in a message or log line.
         error_policy: the provider's reading of its own error codes.
         read_headers: the provider's reading of its own response headers.
+        breakers: skip models that failed through their retries a moment ago (None: never).
     """
 
     def __init__(self, client: httpx.Client, policy: RetryPolicy, *, provider: str,
                  credentials_hint: str, secrets: Sequence[str] = (),
                  error_policy: ErrorPolicy | None = None,
-                 read_headers: HeaderReader | None = None) -> None:
+                 read_headers: HeaderReader | None = None,
+                 breakers: Breakers | None = None) -> None:
         self.client = client
         self.policy = policy
         self.provider = provider
         self.credentials_hint = credentials_hint
         self.error_policy = error_policy
         self.read_headers = read_headers
+        self.breakers = breakers
         self._secrets = [secret for secret in secrets if secret]
 
     def __repr__(self) -> str:
@@ -182,8 +189,28 @@ class AIHttp:
         def seen(number: int) -> None:
             stats.attempts = number
 
-        return self.policy.run(once, on_attempt=seen, describe=lambda: {
-            "provider": stats.provider, "model": stats.model})
+        breakers, model = self.breakers, stats.model
+        admission = breakers.admit(model) if breakers is not None else "closed"
+        if admission == "open":
+            raise CircuitOpenError(
+                f"{self.provider} skipped {model}: it failed through its retries a moment ago "
+                "and is tried again after RAG_AI_BREAKER_SECONDS.", code="circuit_open")
+        # a probe is one request: it only has to tell whether the model is back
+        policy = self.policy if admission == "closed" else replace(self.policy, max_attempts=1)
+        try:
+            result = policy.run(once, on_attempt=seen, describe=lambda: {
+                "provider": stats.provider, "model": model})
+        except TransientAIError as exc:
+            if breakers is not None:
+                breakers.failed(model, str(exc))
+            raise
+        except PermanentAIError:
+            if breakers is not None:  # it answered, if only to refuse: it is up
+                breakers.succeeded(model)
+            raise
+        if breakers is not None:
+            breakers.succeeded(model)
+        return result
 
     def _absorb(self, response: httpx.Response, stats: CallStats) -> None:
         stats.status = response.status_code
@@ -211,7 +238,8 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
               transport: httpx.BaseTransport | None = None, max_connections: int = 20,
               policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
               read_headers: HeaderReader | None = None) -> AIHttp:
-    """An `AIHttp` with the settings' timeouts and retry policy; `transport` for tests."""
+    """An `AIHttp` with the settings' timeouts, retry policy and breakers; `transport` for
+    tests."""
     client = httpx.Client(
         headers={"Content-Type": "application/json"},
         auth=SecretHeaders(secret_headers) if secret_headers else None,
@@ -226,4 +254,5 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
     )
     return AIHttp(client, policy or RetryPolicy.from_settings(settings), provider=provider,
                   credentials_hint=credentials_hint, secrets=secrets,
-                  error_policy=error_policy, read_headers=read_headers)
+                  error_policy=error_policy, read_headers=read_headers,
+                  breakers=breakers_for(settings))

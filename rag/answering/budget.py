@@ -1,0 +1,84 @@
+"""Per-user daily budgets in neurons, and the ledger every AI call is charged to.
+
+Each AI call made for a user's question or ingest (`app.context`) adds its neurons to that
+user's spend of the UTC day, in the shared state (`providers.state`: the data dir's store, or
+Redis), and to the metrics (neurons by kind and by user). A user whose spend reached
+RAG_USER_DAILY_NEURONS gets extractive answers, with a notice saying why, until 00:00 UTC;
+the users in RAG_BUDGET_EXEMPT_USERS never do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from rag.app.context import Scope
+from rag.app.metrics import CallRecord, Metrics
+from rag.providers.state import SharedState
+
+_DAY = 86_400
+
+
+def utc_day(now: float) -> str:
+    return datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+class Budgets:
+    """Neurons spent per user per UTC day, against an optional daily limit.
+
+    Usage:
+        budgets.charge("alice", 12.5)
+        reason = budgets.refusal("alice")   # None while under budget
+    """
+
+    def __init__(self, state: SharedState | None, daily_neurons: float | None,
+                 exempt: Sequence[str] = (), clock: Callable[[], float] = time.time) -> None:
+        self.state = state
+        self.daily_neurons = daily_neurons
+        self.exempt = frozenset(exempt)
+        self.clock = clock
+
+    def _key(self, user: str) -> str:
+        return f"spend:{utc_day(self.clock())}:{user}"
+
+    def charge(self, user: str, neurons: float) -> float:
+        if self.state is None or neurons <= 0:
+            return self.spent(user)
+        return self.state.incr(self._key(user), neurons, 2 * _DAY)
+
+    def spent(self, user: str) -> float:
+        if self.state is None:
+            return 0.0
+        return float(self.state.get(self._key(user)) or 0.0)
+
+    def refusal(self, user: str | None) -> str | None:
+        """Why `user` may not spend more today, or None."""
+        limit = self.daily_neurons
+        if limit is None or user is None or user in self.exempt:
+            return None
+        spent = self.spent(user)
+        if spent < limit:
+            return None
+        return (f"You have used today's budget of {limit:,.0f} neurons ({spent:,.1f} spent), so "
+                "these are quoted passages rather than a written answer; written answers come "
+                "back at 00:00 UTC (RAG_USER_DAILY_NEURONS).")
+
+
+class Spending:
+    """The ledger of one service: each AI call in metrics, and in its user's budget."""
+
+    def __init__(self, metrics: Metrics, budgets: Budgets) -> None:
+        self.metrics = metrics
+        self.budgets = budgets
+
+    def on_ai_call(self, call: dict[str, Any], scope: Scope) -> None:
+        neurons = call.get("neurons")
+        self.metrics.record_call(CallRecord(
+            ts=time.time(), kind=str(call.get("kind", "chat")), model=str(call.get("model", "")),
+            neurons=float(neurons) if neurons is not None else None, user=scope.user,
+            request_id=scope.request_id, outcome=str(call.get("outcome", "ok")),
+            cache_status=call.get("cache_status")))
+        if scope.user is not None and neurons:
+            self.budgets.charge(scope.user, float(neurons))

@@ -1,0 +1,256 @@
+"""How the answer is drafted from the passages: one model, a fast one first, or several at once.
+
+* `single`: the configured model, with its fallbacks; the answer streams as it is written.
+* `progressive`: a fast model (RAG_PROGRESSIVE_MODEL) answers first, unseen; the answer is
+  checked (`weakness`) and, when it is weak, the configured model answers instead. Only the
+  final answer is shown; the first one goes to the log.
+* `consensus`: the same prompt goes to several models (RAG_CONSENSUS_MODELS) in parallel; the
+  answer the others agree with most is shown, with its agreement score (`agreement`).
+
+A strategy needs a generator that can answer with another model (`Generator.variant`); the
+extractive answerer cannot, and always answers alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from rag.answering.citations import CitationChecker
+from rag.app.context import submit
+from rag.errors import AIError, RagError
+from rag.providers.embedders.base import Embedder
+from rag.providers.generators.base import GenerationRequest, Generator
+from rag.settings import AnswerStrategy
+from rag.text import lexical
+from rag.types import Answer, ConsensusReport, GenerationRecord, ProgressiveReport
+
+log = logging.getLogger(__name__)
+
+_REFUSAL = re.compile(
+    r"\b(could ?n[o']t find|can ?n[o']t find|cannot find|unable to find|no information|"
+    r"do(es)? not (say|contain|mention|include|state|specify)|"
+    r"not (mentioned|stated|found|specified) in)\b", re.I)
+_MARKER = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """The strategies' settings (see docs/configuration.md)."""
+
+    default: AnswerStrategy = "single"
+    progressive_model: str = "@cf/meta/llama-3.2-1b-instruct"
+    min_words: int = 8
+    refusal_score: float = 0.5
+    consensus_models: tuple[str, ...] = ()
+    min_agreement: float = 0.6
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> StrategyConfig:
+        return cls(settings.answer_strategy, settings.progressive_model,
+                   settings.progressive_min_words, settings.progressive_refusal_score,
+                   tuple(settings.consensus_models), settings.consensus_min_agreement)
+
+
+def words_of(text: str) -> Iterator[str]:
+    """A finished text, replayed in word-sized deltas like a stream."""
+    return iter(re.findall(r"\s*\S+", text))
+
+
+def draft(strategy: AnswerStrategy, generator: Generator, request: GenerationRequest,
+          answer: Answer, config: StrategyConfig, embedder: Embedder) -> Iterator[str]:
+    """The answer's deltas as `strategy` drafts them; fills `answer.record` and
+    `answer.strategy`."""
+    if strategy == "progressive" and generator.variant(config.progressive_model) is not None:
+        return progressive(generator, request, answer, config)
+    if strategy == "consensus" and len(config.consensus_models) > 1 \
+            and generator.variant(config.consensus_models[0]) is not None:
+        return consensus(generator, request, answer, config, embedder)
+    return generator.stream(request, answer.record)
+
+
+# --- progressive -----------------------------------------------------------------------------
+
+
+def weakness(text: str, request: GenerationRequest, config: StrategyConfig) -> str | None:
+    """Why a first answer is not good enough to keep, or None: too short, no valid citation,
+    citations naming no passage, or a "not in the passages" answer although the best
+    passage scored high."""
+    checker = CitationChecker(len(request.passages))
+    kept = "".join(checker.filter(words_of(text)))
+    top = request.passages[0].score if request.passages else 0.0
+    if _REFUSAL.search(text) and top >= config.refusal_score:
+        return f"it said the passages do not answer, but the best passage scored {top:.2f}"
+    if len(_MARKER.sub(" ", kept).split()) < config.min_words:
+        return f"shorter than {config.min_words} words"
+    if checker.dropped:
+        return f"{checker.dropped} citation(s) named no passage"
+    if not checker.cited:
+        return "no valid citation"
+    return None
+
+
+def progressive(generator: Generator, request: GenerationRequest, answer: Answer,
+                config: StrategyConfig) -> Iterator[str]:
+    fast = generator.variant(config.progressive_model)
+    assert fast is not None
+    started = time.monotonic()
+    first = GenerationRecord()
+    try:
+        text = "".join(fast.stream(request, first))
+        reason = weakness(text, request, config) if not first.interrupted else "interrupted"
+    except AIError as exc:
+        text, reason = "", f"the fast model failed ({type(exc).__name__})"
+    report = ProgressiveReport(config.progressive_model, _ms_since(started))
+    answer.strategy = report
+    if reason is None:
+        _copy_record(first, answer.record)
+        report.final_model, report.final_ms = config.progressive_model, report.first_ms
+        yield from words_of(text)
+        return
+    report.upgraded, report.reason = True, reason
+    log.info(json.dumps({"event": "progressive_upgrade", "first_model": report.first_model,
+                         "first_ms": report.first_ms, "reason": reason, "first_answer": text}))
+    upgraded = time.monotonic()
+    try:
+        yield from generator.stream(request, answer.record)
+    finally:
+        report.final_model = answer.record.model
+        report.final_ms = _ms_since(upgraded)
+        answer.record.neurons = _total(first.neurons, answer.record.neurons)
+
+
+# --- consensus -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    model: str
+    record: GenerationRecord = field(default_factory=GenerationRecord)
+    text: str = ""
+    ms: float = 0.0
+    error: AIError | None = None
+
+
+def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
+              config: StrategyConfig, embedder: Embedder) -> Iterator[str]:
+    models = list(dict.fromkeys(config.consensus_models))
+
+    def write(model: str) -> _Draft:
+        drafted = _Draft(model)
+        started = time.monotonic()
+        variant = generator.variant(model)
+        assert variant is not None
+        try:
+            drafted.text = "".join(variant.stream(request, drafted.record))
+        except AIError as exc:
+            drafted.error = exc
+        drafted.ms = _ms_since(started)
+        return drafted
+
+    with ThreadPoolExecutor(len(models), thread_name_prefix="rag-consensus") as pool:
+        drafts = [f.result() for f in [submit(pool, write, m) for m in models]]
+    answered = [d for d in drafts if d.error is None and d.text.strip()
+                and not d.record.interrupted]
+    if not answered:
+        errors = [d.error for d in drafts if d.error is not None]
+        if errors:
+            raise errors[-1]
+        raise RagError("No model gave an answer.")
+    scores = agreement([d.text for d in answered], len(request.passages), embedder)
+    best = max(range(len(answered)), key=lambda i: (scores[i] if scores else 0.0, -i))
+    chosen = answered[best]
+    score = round(scores[best], 3) if scores else None
+    answer.strategy = ConsensusReport(
+        models=models, chosen_model=chosen.model, agreement=score,
+        disagree=score is not None and score < config.min_agreement,
+        failed=[d.model for d in drafts if d not in answered],
+        timings_ms={d.model: d.ms for d in drafts})
+    _copy_record(chosen.record, answer.record)
+    answer.record.neurons = _total(*(d.record.neurons for d in drafts))
+    others = [d for d in drafts if d is not chosen]
+    log.info(json.dumps({"event": "consensus", "chosen": chosen.model, "agreement": score,
+                         "others": [{"model": d.model, "answer": d.text,
+                                     "error": str(d.error) if d.error else None}
+                                    for d in others]}))
+    yield from words_of(chosen.text)
+
+
+def agreement(texts: Sequence[str], passages: int, embedder: Embedder) -> list[float]:
+    """Each answer's agreement score, 0..1: its share of the votes when every answer votes for
+    it as far as they agree, itself fully. Two answers agree by half the overlap of the
+    passages they cite (Jaccard) and half the similarity of their texts by the embedder
+    (cosine). Two of three models giving the same answer score it at least 2/3; two models
+    answering differently score about 0.5 (up to 0.6 when their texts are alike). Empty for a
+    single answer."""
+    if len(texts) < 2:
+        return []
+    cited = [_cited(text, passages) for text in texts]
+    similarity = _similarity([_MARKER.sub(" ", t) for t in texts], embedder)
+    n = len(texts)
+    scores = []
+    for i in range(n):
+        pairs = []
+        for j in range(n):
+            if i == j:
+                continue
+            text_score = float(similarity[i, j])
+            if cited[i] or cited[j]:
+                overlap = len(cited[i] & cited[j]) / len(cited[i] | cited[j])
+                pairs.append((overlap + text_score) / 2)
+            else:
+                pairs.append(text_score)
+        # a vote share: the answer agrees fully with itself, and partly with each other one
+        scores.append(max(0.0, min(1.0, (1.0 + sum(pairs)) / n)))
+    return scores
+
+
+def _cited(text: str, passages: int) -> set[int]:
+    checker = CitationChecker(passages)
+    for _ in checker.filter(words_of(text)):
+        pass
+    return set(checker.cited)
+
+
+def _similarity(texts: list[str], embedder: Embedder) -> np.ndarray:
+    """Cosine similarities by the embedder; word overlap if it cannot embed them."""
+    try:
+        vectors = embedder.embed_documents([_fit(t, embedder) for t in texts])
+        return np.clip(vectors @ vectors.T, 0.0, 1.0)
+    except (AIError, RagError) as exc:
+        log.warning("consensus: the embedder failed (%s); comparing words instead", exc)
+        terms = [set(lexical.terms(t)) for t in texts]
+        return np.array([[len(a & b) / max(len(a | b), 1) for b in terms] for a in terms])
+
+
+def _fit(text: str, embedder: Embedder) -> str:
+    """The text, cut to what the embedder takes (the start carries the answer)."""
+    words = text.split() or ["(empty)"]
+    while len(words) > 1 and embedder.count_tokens(" ".join(words)) > embedder.max_tokens:
+        words = words[: max(1, int(len(words) * 0.8))]
+    return " ".join(words)
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _copy_record(source: GenerationRecord, target: GenerationRecord) -> None:
+    for f in fields(source):
+        setattr(target, f.name, getattr(source, f.name))
+
+
+def _total(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _ms_since(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)

@@ -1,0 +1,118 @@
+"""A circuit breaker per model: a model that is down is skipped instead of retried each time.
+
+When a call to a model still fails with a transient error (out of capacity, 5xx, timeouts,
+dropped connections) after all its retries, its breaker opens for `seconds`: every process
+sharing the state (`providers.state`) skips the model at once, so the fallback model answers
+without the wasted attempts. When the time is up, the first caller to claim the probe sends
+one request with a single attempt: success closes the breaker, failure opens it again. Others
+keep skipping the model while the probe is out.
+
+    closed ──(fails through its retries)──► open ──(time is up)──► half-open: one probe
+      ▲                                                               │
+      └──────────────────────── the probe succeeds ◄──────────────────┘ (fails: open again)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.providers.state import SharedState, state_for
+
+log = logging.getLogger("rag.ai")
+
+PREFIX = "breaker:"
+PROBE_PREFIX = "breaker-probe:"
+PROBE_SECONDS = 30.0  # a probe that never reports back frees the claim after this long
+
+#: what a caller may do with a model: send as usual, send the one probe, or skip it
+Admission = Literal["closed", "probe", "open"]
+
+
+@dataclass(frozen=True)
+class OpenBreaker:
+    """A model being skipped, as the Status page and /metrics show it."""
+
+    model: str
+    reason: str
+    opened_at: float
+    until: float
+
+    def seconds_left(self, now: float) -> float:
+        return max(0.0, self.until - now)
+
+
+class Breakers:
+    """The breakers of every model, in shared state.
+
+    Usage:
+        admission = breakers.admit(model)      # "open": skip it
+        ... call with one attempt if admission == "probe" ...
+        breakers.succeeded(model) / breakers.failed(model, reason)
+    """
+
+    def __init__(self, state: SharedState | None, seconds: float,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.state = state
+        self.seconds = seconds
+        self.clock = clock
+
+    @property
+    def enabled(self) -> bool:
+        return self.state is not None and self.seconds > 0
+
+    def admit(self, model: str) -> Admission:
+        if not self.enabled:
+            return "closed"
+        assert self.state is not None
+        opened = self.state.get(PREFIX + model)
+        if not opened:
+            return "closed"
+        if self.clock() < float(opened.get("until", 0)):
+            return "open"
+        # time is up: one caller (in any process) probes, the others keep skipping
+        claimed = self.state.add(PROBE_PREFIX + model, self.clock(), PROBE_SECONDS)
+        return "probe" if claimed else "open"
+
+    def succeeded(self, model: str) -> None:
+        if not self.enabled:
+            return
+        assert self.state is not None
+        if self.state.get(PREFIX + model):
+            log.info("circuit closed for %s: it answered again", model)
+            self.state.delete(PREFIX + model)
+        self.state.delete(PROBE_PREFIX + model)
+
+    def failed(self, model: str, reason: str) -> None:
+        """Open (or re-open) the model's breaker for `seconds`."""
+        if not self.enabled:
+            return
+        assert self.state is not None
+        now = self.clock()
+        self.state.set(PREFIX + model, {"reason": reason[:300], "opened_at": now,
+                                        "until": now + self.seconds},
+                       ttl=self.seconds + 24 * 3600)  # kept past `until` to need a probe
+        self.state.delete(PROBE_PREFIX + model)
+        log.warning("circuit open for %s for %.0f s: %s", model, self.seconds, reason[:300])
+
+    def open_breakers(self) -> list[OpenBreaker]:
+        """Models currently skipped (open, or waiting for their probe)."""
+        if not self.enabled:
+            return []
+        assert self.state is not None
+        found = []
+        for key, value in self.state.items(PREFIX).items():
+            if isinstance(value, dict):
+                found.append(OpenBreaker(key.removeprefix(PREFIX), str(value.get("reason", "")),
+                                         float(value.get("opened_at", 0)),
+                                         float(value.get("until", 0))))
+        return sorted(found, key=lambda b: b.model)
+
+
+def breakers_for(settings: object) -> Breakers:
+    """The breakers of this data dir (or of the Redis at RAG_REDIS_URL)."""
+    seconds = float(getattr(settings, "ai_breaker_seconds", 0) or 0)
+    return Breakers(state_for(settings) if seconds > 0 else None, seconds)

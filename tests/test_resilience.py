@@ -1,0 +1,344 @@
+"""Answers that survive failures, against the Workers AI stand-in with faults switched on:
+circuit breakers shared between `rag ask` processes, the extractive last resort, a words-only
+search when the question cannot be embedded, the fallback whose window fits a long question,
+interrupted answers and AI Gateway cache hits counted as such, and per-user budgets."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.app.metrics import Metrics
+from rag.errors import InputTooLongError
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.workers_ai import WorkersAIGenerator
+from rag.providers.http.breaker import Breakers
+from rag.providers.state import DiskState
+from rag.settings import load_settings
+from rag.types import GenerationRecord
+from tests.test_e2e_workers_ai import (
+    EMBED,
+    FALLBACK,
+    KETTLE,
+    PRIMARY,
+    QUESTION,
+    chat_requests,
+    run,
+    small_corpus,
+    streamed_answer,
+    use_workers_ai,
+)
+from tests.test_engine_doors import redis_url  # noqa: F401 - the fixture
+from tests.workers_ai_server import GATEWAY, StandIn
+
+FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
+
+
+@pytest.fixture
+def local_embeddings(env, standin: StandIn, monkeypatch: pytest.MonkeyPatch,
+                     tmp_path: Path) -> StandIn:
+    """Answers by Workers AI, the small corpus embedded by the local model (so the stand-in
+    only sees chat requests); its log is cleared after the ingest."""
+    use_workers_ai(monkeypatch, standin, embedder=False,
+                   RAG_WORKERS_AI_FALLBACK_MODELS=json.dumps([FALLBACK]))
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    return standin
+
+
+def ask_json(*args: str) -> dict:
+    result = run("ask", QUESTION, "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def outcomes(env: dict[str, str]) -> list[str]:
+    db = sqlite3.connect(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3")
+    try:
+        return [row[0] for row in db.execute("SELECT outcome FROM requests ORDER BY ts")]
+    finally:
+        db.close()
+
+
+def metrics_of(env: dict[str, str]) -> Metrics:
+    return Metrics(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3")
+
+
+# --- circuit breakers ------------------------------------------------------------------------
+
+
+def rag_ask_process(*args: str) -> dict:
+    """`rag ask --json` in a process of its own (the environment is the test's)."""
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", QUESTION, "--json", *args],
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ),
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_model_down_is_skipped_by_the_next_processes(local_embeddings: StandIn,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CACHE", "false")  # every process asks the models again
+    local_embeddings.fail(429, 3040, model=PRIMARY, times=None)
+    answers = [rag_ask_process() for _ in range(3)]
+    sent = [(r.model, r.status) for r in chat_requests(local_embeddings)]
+    # the first process spends its 4 attempts on the primary; the others skip it at once
+    assert sent == [(PRIMARY, 429)] * 4 + [(FALLBACK, 200)] * 3
+    assert all(a["model"] == FALLBACK and KETTLE in a["answer"] for a in answers)
+    settings = load_settings()
+    (opened,) = Breakers(DiskState(settings.data_dir / "state"), 60).open_breakers()
+    assert opened.model == PRIMARY and "out of capacity" in opened.reason
+
+
+def test_after_the_pause_one_probe_decides(ai_settings, standin: StandIn, passages) -> None:
+    now = [1000.0]
+    settings = ai_settings.model_copy(update={"workers_ai_fallback_models": [FALLBACK]})
+    generator = WorkersAIGenerator.from_settings(settings)
+    breakers = Breakers(DiskState(ai_settings.data_dir / "probe-state"), 60, clock=lambda: now[0])
+    generator.http.breakers = breakers
+
+    def ask() -> str:
+        record = GenerationRecord()
+        "".join(generator.stream(GenerationRequest("Where do llamas live?", passages), record))
+        return record.model
+
+    standin.fail(503, times=None, model=PRIMARY)
+    assert [ask(), ask()] == [FALLBACK, FALLBACK]
+    assert [r.model for r in standin.requests] == [PRIMARY] * 4 + [FALLBACK] * 2
+    standin.requests.clear()
+    now[0] += 61  # the pause is over: one probe, of one attempt, finds it still down
+    assert ask() == FALLBACK
+    assert [r.model for r in standin.requests] == [PRIMARY, FALLBACK]
+    standin.requests.clear()
+    now[0] += 30  # re-opened by the failed probe: skipped again
+    assert ask() == FALLBACK and [r.model for r in standin.requests] == [FALLBACK]
+    standin.reset()  # the primary is back
+    now[0] += 61
+    assert [ask(), ask()] == [PRIMARY, PRIMARY]
+    assert [r.model for r in standin.requests] == [PRIMARY, PRIMARY]
+    assert breakers.open_breakers() == []
+
+
+# --- degrade, never fail -----------------------------------------------------------------------
+
+
+def test_with_every_model_down_the_passages_answer(local_embeddings: StandIn,
+                                                   env: dict[str, str]) -> None:
+    local_embeddings.fail(429, 3040, times=None)  # every chat model
+    out = ask_json()
+    assert out["generator"] == "extractive" and out["degraded"] == ["models_unavailable"]
+    assert "Descale the kettle every month" in out["answer"] and "[1]" in out["answer"]
+    assert out["notice"].startswith("The language models are unavailable; these are quoted "
+                                    "passages (")
+    assert out["citations"][0]["source"].endswith("kettle.md")
+    assert {r.model for r in chat_requests(local_embeddings)} == {PRIMARY, FALLBACK}
+    assert outcomes(env) == ["degraded"]
+    assert metrics_of(env).summary().degraded == 1
+    human = run("ask", "How often should I oil the chain?")  # the breakers skip both now
+    assert human.exit_code == 0 and "weekly" in human.stdout
+    assert "language models are unavailable" in human.stderr
+
+
+def test_with_everything_remote_down_the_words_still_answer(env, standin: StandIn,
+                                                            monkeypatch, tmp_path) -> None:
+    use_workers_ai(monkeypatch, standin)  # remote embeddings too
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    standin.fail(503, times=None)  # the embedder and every chat model
+    out = ask_json()
+    assert out["degraded"] == ["sparse_search", "models_unavailable"]
+    assert KETTLE in out["answer"] and out["generator"] == "extractive"
+    assert "matched words only" in out["notice"]
+
+
+def test_with_the_embedder_down_search_runs_on_words(env, standin: StandIn, monkeypatch,
+                                                     tmp_path: Path) -> None:
+    use_workers_ai(monkeypatch, standin)
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    standin.fail(500, times=None, model=EMBED)
+    out = ask_json()
+    assert out["degraded"] == ["sparse_search"] and out["generator"] == "workers-ai"
+    assert out["notice"].startswith("The search matched words only: the question could not "
+                                    "be embedded (Workers AI failed for " + EMBED)
+    (chat,) = chat_requests(standin)
+    assert KETTLE in chat.body["messages"][-1]["content"]  # the passage was found by words
+    assert out["answer"] == streamed_answer(chat)
+    assert outcomes(env) == ["degraded"]
+    assert run("search", "kettle").exit_code == 2  # a plain search still says it failed
+
+
+def test_a_question_too_long_for_the_primary_goes_to_the_model_it_fits(
+        ai_settings, standin: StandIn, passages) -> None:
+    # the fp8 model's 32k window is too small too; the 1B model's 60k fits
+    settings = ai_settings.model_copy(update={"workers_ai_fallback_models": [FP8, FALLBACK]})
+    generator = WorkersAIGenerator.from_settings(settings)
+    question = "Where do llamas live? " + "Please answer carefully and briefly. " * 4_000
+    record = GenerationRecord()
+    text = "".join(generator.stream(GenerationRequest(question, passages), record))
+    assert [r.model for r in standin.requests] == [FALLBACK]
+    assert record.model == FALLBACK and "Andes" in text
+    alone = WorkersAIGenerator.from_settings(
+        ai_settings.model_copy(update={"workers_ai_fallback_models": [FP8]}))
+    with pytest.raises(InputTooLongError, match="7968"):  # refused with the primary's reason
+        "".join(alone.stream(GenerationRequest(question, passages), GenerationRecord()))
+    assert len(standin.requests) == 1
+
+
+# --- metrics that tell the truth -----------------------------------------------------------------
+
+
+def test_a_stream_cut_after_three_tokens_is_counted_as_interrupted(
+        local_embeddings: StandIn, env: dict[str, str]) -> None:
+    local_embeddings.cut_stream(after_tokens=3)
+    out = ask_json()
+    assert out["notice"].startswith("answer interrupted")
+    assert outcomes(env) == ["interrupted"]
+    summary = metrics_of(env).summary()
+    assert (summary.requests, summary.interrupted, summary.errors) == (1, 1, 0)
+    assert summary.error_rate == 100.0
+
+
+def test_a_gateway_cache_hit_is_a_cache_hit_with_no_neurons(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_AI_GATEWAY_ID", GATEWAY)
+    monkeypatch.setenv("CLOUDFLARE_AI_GATEWAY_BASE_URL", f"{local_embeddings.url}/v1")
+    monkeypatch.setenv("RAG_AI_GATEWAY_CACHE_TTL", "300")
+    monkeypatch.setenv("RAG_CACHE", "false")  # our own answer cache would answer first
+    first = ask_json()
+    # the same question, spelled differently, hits the gateway's cache
+    second = json.loads(run("ask", "  how OFTEN should I descale the kettle? ", "--json").stdout)
+    miss, hit = chat_requests(local_embeddings)
+    assert (miss.cache_status, hit.cache_status) == ("MISS", "HIT")
+    assert miss.headers["cf-aig-cache-key"] == hit.headers["cf-aig-cache-key"]
+    assert json.loads(miss.headers["cf-aig-metadata"]) == {"user": "local", "collection": "docs"}
+    assert second["answer"] == first["answer"] and second["usage"]["neurons"] == 0
+    assert first["usage"]["neurons"] > 0
+    summary = metrics_of(env).summary()
+    assert (summary.cache_hits, summary.gateway_hits) == (1, 1)
+    assert summary.cache_hit_rate == 0.5
+    assert summary.neurons_by_kind["chat"] == pytest.approx(first["usage"]["neurons"])
+
+
+def test_log_records_are_json_with_time_level_request_and_user(
+        local_embeddings: StandIn, env: dict[str, str]) -> None:
+    out = ask_json()
+    lines = [json.loads(line) for line in
+             (Path(env["RAG_DATA_DIR"]) / "logs" / "rag.jsonl").read_text().splitlines()]
+    (call,) = [r for r in lines if r.get("event") == "ai_call" and r["kind"] == "chat"]
+    assert call["request_id"] == out["request_id"] and call["user"] == "local"
+    assert call["level"] == "INFO" and call["timestamp"].startswith("20")
+    assert call["model"] == PRIMARY and call["neurons"] > 0
+    assert all({"timestamp", "level", "logger", "message"} <= set(r) for r in lines)
+
+
+def test_an_unexpected_error_shows_an_id_and_logs_the_trace(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    from rag.answering.answerer import Answerer
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(Answerer, "ask", broken)
+    result = run("ask", QUESTION)
+    assert result.exit_code == 1
+    line = " ".join(result.stderr.split())
+    assert "Something went wrong on our side (error id " in line
+    error_id = line.split("error id ", 1)[1].split(")", 1)[0]
+    records = [json.loads(x) for x in
+               (Path(env["RAG_DATA_DIR"]) / "logs" / "rag.jsonl").read_text().splitlines()]
+    (logged,) = [r for r in records if r.get("error_id") == error_id]
+    assert logged["level"] == "ERROR" and "ZeroDivisionError: a bug" in logged["exc_info"]
+    assert "Traceback" not in result.stderr
+
+
+# --- budgets ---------------------------------------------------------------------------------
+
+
+def test_a_user_over_budget_gets_quoted_passages_until_midnight(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    monkeypatch.setenv("RAG_USER_DAILY_NEURONS", "1")
+    first = ask_json()
+    assert first["generator"] == "workers-ai" and first["usage"]["neurons"] > 1
+    second = json.loads(run("ask", "How often should I oil the chain?", "--json").stdout)
+    assert second["generator"] == "extractive" and second["degraded"] == ["over_budget"]
+    assert "used today's budget of 1 neurons" in second["notice"]
+    assert "00:00 UTC" in second["notice"] and "weekly" in second["answer"]
+    assert len(chat_requests(local_embeddings)) == 1  # nothing more was spent
+    monkeypatch.setenv("RAG_BUDGET_EXEMPT_USERS", '["local"]')
+    exempt = json.loads(run("ask", "How often should I oil the chain?", "--json").stdout)
+    assert exempt["generator"] == "workers-ai"
+
+    report = run("cost", "report", "--day", "--json")
+    assert report.exit_code == 0, report.stderr
+    spent = json.loads(report.stdout)
+    (local,) = spent["users"]
+    assert local["user"] == "local" and set(local["by_kind"]) == {"chat"}
+    assert local["neurons"] == pytest.approx(first["usage"]["neurons"]
+                                             + exempt["usage"]["neurons"])
+    table = run("cost", "report", "--day")
+    assert "local" in table.stdout and "chat" in table.stdout
+
+
+def test_ingest_neurons_are_charged_to_the_user_by_kind(env, standin: StandIn, monkeypatch,
+                                                        tmp_path: Path) -> None:
+    use_workers_ai(monkeypatch, standin)
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    ask_json()
+    summary = metrics_of(env).summary()
+    assert set(summary.neurons_by_kind) == {"embedding", "chat"}
+    assert summary.neurons_by_kind["embedding"] > 0  # the ingest and the question's vector
+    assert set(summary.neurons_by_user) == {"local"}
+    assert summary.neurons == pytest.approx(sum(summary.neurons_by_kind.values()))
+
+
+def test_open_breakers_and_targets_are_served_on_metrics(tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from rag.app.metrics import CallRecord, RequestRecord
+    from rag.engine.telemetry import Telemetry
+
+    metrics = Metrics(tmp_path / "m.sqlite3")
+    breakers = Breakers(DiskState(tmp_path / "state"), 60)
+    telemetry = Telemetry()
+    telemetry.watch(metrics, breakers)
+    metrics.subscribe(telemetry.observe_answer)
+    breakers.failed(PRIMARY, "Workers AI is out of capacity")
+    for outcome in ("ok", "interrupted", "degraded", "ok"):
+        metrics.record(RequestRecord(time.time(), outcome, 1500.0, 300.0))  # type: ignore[arg-type]
+    metrics.record(RequestRecord(time.time(), "ok", 900.0, 200.0, gateway_hit=True))
+    metrics.record_call(CallRecord(time.time(), "chat", PRIMARY, 0.0, "u", cache_status="HIT"))
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for family in
+               text_string_to_metric_families(telemetry.exposition().decode())
+               for s in family.samples}
+    assert 59 < samples[("rag_breaker_open_seconds", (("model", PRIMARY),))] <= 60
+    assert samples[("rag_error_rate_percent", ())] == 20.0  # 1 interrupted of 5
+    assert samples[("rag_target_pass", (("target", "first_token"),))] == 1.0
+    assert samples[("rag_target_pass", (("target", "response"),))] == 1.0  # 1.38 s average
+    assert samples[("rag_target_pass", (("target", "error_rate"),))] == 0.0
+    assert samples[("rag_answers_total", (("generator", "none"), ("outcome", "degraded")))] == 1
+    assert samples[("rag_gateway_cache_hits_total", ())] == 1
+    metrics.close()
+
+
+def test_breakers_are_shared_through_redis(redis_url: str) -> None:  # noqa: F811
+    from rag.providers.state import RedisState
+
+    model = f"@cf/test/model-{time.time_ns()}"
+    here, there = Breakers(RedisState(redis_url), 60), Breakers(RedisState(redis_url), 60)
+    assert here.admit(model) == "closed"
+    here.failed(model, "down")
+    assert there.admit(model) == "open"
+    assert [b.model for b in there.open_breakers() if b.model == model] == [model]
+    later = Breakers(RedisState(redis_url), 60, clock=lambda: time.time() + 61)
+    assert later.admit(model) == "probe"  # one caller probes ...
+    assert later.admit(model) == "open"  # ... the others keep skipping
+    later.succeeded(model)
+    assert there.admit(model) == "closed"

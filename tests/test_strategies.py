@@ -1,0 +1,263 @@
+"""Answer strategies against the Workers AI stand-in: progressive (a fast model first, the
+primary when its answer is weak) and consensus (several models, the answer they agree on);
+and requests run in parallel where they pay: ingest's enrichment, a follow-up's rewrite."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from rag.answering.strategies import StrategyConfig, agreement, weakness
+from rag.app.metrics import Metrics
+from rag.providers.generators.base import GenerationRequest
+from rag.types import Hit
+from tests.test_e2e_workers_ai import (
+    FALLBACK,
+    KETTLE,
+    PRIMARY,
+    QUESTION,
+    chat_requests,
+    run,
+    small_corpus,
+    streamed_answer,
+    use_workers_ai,
+)
+from tests.workers_ai_server import NOT_FOUND_ANSWER, StandIn, answer_tokens
+
+FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
+
+
+@pytest.fixture
+def corpus(env, standin: StandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> StandIn:
+    """Workers AI answers over the small corpus (embedded locally); no answer cache."""
+    use_workers_ai(monkeypatch, standin, embedder=False, RAG_CACHE="false")
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    return standin
+
+
+def ask(*args: str) -> dict:
+    result = run("ask", QUESTION, "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# --- progressive -----------------------------------------------------------------------------
+
+
+def test_progressive_keeps_a_good_fast_answer(corpus: StandIn) -> None:
+    out = ask("--strategy", "progressive")
+    (chat,) = chat_requests(corpus)
+    assert chat.model == FALLBACK  # the 1B model, the fast one by default
+    assert out["model"] == FALLBACK and out["answer"] == streamed_answer(chat)
+    report = out["strategy"]
+    assert report["name"] == "progressive" and report["upgraded"] is False
+    assert report["first_model"] == report["final_model"] == FALLBACK
+    assert report["first_ms"] > 0
+
+
+@pytest.mark.parametrize("style, reason", [
+    ("refuse", "passages do not answer"),
+    ("uncited", "no valid citation"),
+])
+def test_progressive_upgrades_a_weak_answer(corpus: StandIn, monkeypatch, caplog,
+                                            style: str, reason: str) -> None:
+    monkeypatch.setenv("RAG_PROGRESSIVE_REFUSAL_SCORE", "0")  # any top passage counts as high
+    caplog.set_level(logging.INFO)
+    corpus.answer_as(style, model=FALLBACK)
+    out = ask("--strategy", "progressive")
+    fast, primary = chat_requests(corpus)
+    assert (fast.model, primary.model) == (FALLBACK, PRIMARY)
+    assert out["model"] == PRIMARY and out["answer"] == streamed_answer(primary)
+    assert KETTLE in out["answer"]
+    report = out["strategy"]
+    assert report["upgraded"] is True and reason in report["reason"]
+    assert report["final_model"] == PRIMARY and report["final_ms"] > 0
+    first = "".join(answer_tokens(fast.body["messages"], style))
+    logged = [json.loads(r.getMessage()) for r in caplog.records
+              if '"progressive_upgrade"' in r.getMessage()]
+    assert logged[0]["first_answer"] == first  # only the final answer is shown
+    assert out["answer"] != first
+
+
+def test_weakness_checks() -> None:
+    hits = [Hit("d", "a.md", None, "c1", 0.9, "Kettles boil water.")]
+    request = GenerationRequest("q", hits)
+    config = StrategyConfig(min_words=4, refusal_score=0.5)
+    assert weakness("Kettles boil water quickly [1].", request, config) is None
+    assert "shorter" in weakness("Yes [1].", request, config)
+    assert "named no passage" in weakness("Kettles boil water quickly [7].", request, config)
+    assert "no valid citation" in weakness("Kettles boil water quickly.", request, config)
+    assert "do not answer" in weakness(NOT_FOUND_ANSWER, request, config)
+    low = GenerationRequest("q", [Hit("d", "a.md", None, "c1", 0.1, "x")])
+    assert "do not answer" not in (weakness(NOT_FOUND_ANSWER, low, config) or "")
+
+
+# --- consensus -------------------------------------------------------------------------------
+
+
+def test_consensus_returns_the_answer_the_others_agree_with(corpus: StandIn, env) -> None:
+    corpus.answer_as("contrary", model=FP8)  # one model quotes another passage
+    out = ask("--strategy", "consensus")
+    sent = {r.model: r for r in chat_requests(corpus)}
+    assert set(sent) == {PRIMARY, FALLBACK, FP8}  # the same prompt to all three
+    assert len({json.dumps(r.body["messages"]) for r in sent.values()}) == 1
+    report = out["strategy"]
+    assert report["name"] == "consensus" and report["chosen_model"] in (PRIMARY, FALLBACK)
+    assert out["answer"] == streamed_answer(sent[report["chosen_model"]])
+    assert KETTLE in out["answer"]
+    assert report["disagree"] is False and report["agreement"] >= 0.6
+    assert set(report["timings_ms"]) == {PRIMARY, FALLBACK, FP8}
+    # every model's cost is counted, in the answer and in the metrics
+    calls = Metrics(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3").summary()
+    assert calls.neurons_by_kind["chat"] == pytest.approx(out["usage"]["neurons"])
+    db = sqlite3.connect(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3")
+    try:
+        charged = db.execute("SELECT model, neurons FROM ai_calls WHERE kind = 'chat'").fetchall()
+    finally:
+        db.close()
+    assert sorted(m for m, _ in charged) == sorted([PRIMARY, FALLBACK, FP8])
+    assert all(n > 0 for _, n in charged)
+
+
+def test_consensus_says_when_models_disagree(corpus: StandIn, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_CONSENSUS_MODELS", json.dumps([PRIMARY, FP8]))
+    corpus.answer_as("contrary", model=FP8)
+    out = ask("--strategy", "consensus")
+    report = out["strategy"]
+    assert report["disagree"] is True and report["agreement"] < 0.6
+    human = run("ask", QUESTION, "--strategy", "consensus")
+    assert human.exit_code == 0 and "Models disagree" in " ".join(human.stderr.split())
+
+
+def test_agreement_scores(embedder) -> None:
+    same = 'According to the documents, "Descale the kettle every month." [1]'
+    other = 'According to the documents, "Inflate the tyres to 4 bar before every ride." [2]'
+    scores = agreement([same, same, other], 3, embedder)
+    assert scores[0] == scores[1] > scores[2]
+    assert agreement([same], 3, embedder) == []
+
+
+# --- parallel requests -----------------------------------------------------------------------
+
+
+def test_enrich_adds_a_searchable_summary_and_keywords(env, standin: StandIn, monkeypatch,
+                                                       tmp_path: Path) -> None:
+    use_workers_ai(monkeypatch, standin, embedder=False, RAG_ENRICH="true")
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    described = [r for r in chat_requests(standin) if "'Keywords: '" in
+                 r.body["messages"][0]["content"]]
+    assert len(described) == 2  # one call per document
+    listed = {Path(d["source"]).name: d for d in
+              json.loads(run("docs", "list", "--json").stdout)["documents"]}
+    assert listed["kettle.md"]["chunks"] == 2  # its one chunk, and its summary
+    from rag.engine.workspace import Workspace
+    from rag.service import build_service
+    from rag.settings import load_settings
+
+    workspace = Workspace(build_service(load_settings()))
+    try:
+        rows = {row.name: row for row in workspace.document_rows()}
+    finally:
+        workspace.close()
+    assert "Descale the kettle every month" in rows["kettle.md"].summary
+    assert "kettle" in rows["kettle.md"].keywords
+    hits = json.loads(run("search", "keywords descale immerse", "--json", "--mode", "sparse")
+                      .stdout)["hits"]
+    assert hits[0]["text"].startswith("Summary: ") and hits[0]["source"].endswith("kettle.md")
+
+
+def test_a_follow_up_is_rewritten_while_its_sparse_half_is_searched(corpus: StandIn) -> None:
+    from rag.service import build_service
+    from rag.settings import load_settings
+
+    service = build_service(load_settings())
+    try:
+        answer = service.ask("And what must never be immersed?", history=[
+            {"role": "user", "content": QUESTION},
+            {"role": "assistant", "content": "Every month [1]."}])
+        text = answer.text
+    finally:
+        service.close()
+    rewrite, chat = chat_requests(corpus)
+    assert "Standalone question:" in rewrite.body["messages"][-1]["content"]
+    # the stand-in cannot rewrite; the sparse half, searched with the previous question's
+    # terms meanwhile, still brings the kettle manual
+    assert any(c.source.endswith("kettle.md") for c in answer.citations)
+    assert text == streamed_answer(chat)
+
+
+def test_enrichment_calls_run_in_parallel(tmp_path: Path) -> None:
+    """Each call waits for the other at a barrier: run one after the other, both would fail."""
+    from ingest.chunking import Chunker
+    from ingest.enrich import Enricher
+    from ingest.prepare import prepare_document
+    from rag.providers.generators.base import Generator
+    from rag.text.tokens import TokenCounter
+    from rag.types import Document, Page
+
+    barrier = threading.Barrier(2, timeout=10)
+
+    class Describer(Generator):
+        name = "scripted"
+
+        def stream(self, request, record):
+            barrier.wait()
+            yield f"Summary: about {request.question.splitlines()[0]}.\nKeywords: a, b"
+
+    chunker = Chunker(TokenCounter.bundled(), 64, 0, 254)
+    docs = [prepare_document(Document(f"d{i}.md", f"id{i}", f"Doc {i}",
+                                      [Page(None, f"Text number {i}.")], "text/markdown"),
+                             chunker) for i in range(2)]
+    out = list(Enricher(Describer(), chunker, concurrency=2).ahead(docs))
+    assert [d.fields["summary"] for d in out] == ["about Title: Doc 0.", "about Title: Doc 1."]
+    assert [d.chunks[-1].text.splitlines()[1] for d in out] == ["Keywords: a, b"] * 2
+
+
+# --- the chat --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chat(corpus: StandIn, monkeypatch: pytest.MonkeyPatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_e2e_workers_ai import PAGE
+
+    monkeypatch.setenv("RAG_CONSENSUS_MODELS", json.dumps([PRIMARY, FP8]))
+    st.cache_resource.clear()  # the engine is built from this test's environment
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def test_the_chat_asks_with_the_chosen_strategy_and_says_models_disagree(
+        chat, corpus: StandIn) -> None:
+    corpus.answer_as("contrary", model=FP8)
+    chat.sidebar.radio(key="opt_strategy").set_value("consensus").run()
+    chat.chat_input[0].set_value(QUESTION).run()
+    assert not chat.exception
+    assert {r.model for r in chat_requests(corpus)} == {PRIMARY, FP8}
+    (warning,) = chat.chat_message[1].warning
+    assert warning.value.startswith("Models disagree. Consensus of 2 models: agreement ")
+    assert chat.session_state["messages"][-1]["strategy"]["disagree"] is True
+
+
+def test_an_unexpected_error_in_the_chat_shows_an_error_id(chat, monkeypatch) -> None:
+    from rag.answering.answerer import Answerer
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(Answerer, "ask", broken)
+    chat.chat_input[0].set_value(QUESTION).run()
+    assert not chat.exception  # shown to the user as a message, not a crash
+    (error,) = chat.chat_message[1].error
+    assert error.value.startswith("Something went wrong on our side (error id ")

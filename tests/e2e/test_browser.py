@@ -138,6 +138,8 @@ def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
     answer.get_by_test_id("stExpander").get_by_text(re.compile(r"Sources \(\d\)")).click()
     answer.get_by_text("[1] Greenhouse guide, page 2").wait_for()
     page.wait_for_timeout(300)  # the expander's animation
+    question = page.get_by_test_id("stChatMessage").filter(has_text=QUESTION).last
+    question.evaluate("element => element.scrollIntoView({block: 'center'})")  # answer in view
     page.screenshot(path=str(output_dir / "03-answer.png"))
     if os.environ.get("E2E_UPDATE_README_SCREENSHOT") == "1":  # refresh README's picture
         shutil.copyfile(output_dir / "03-answer.png", README_SHOT)

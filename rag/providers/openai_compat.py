@@ -12,14 +12,14 @@ import httpx
 
 from rag.providers.cloudflare.client import read_cloudflare_headers
 from rag.providers.cloudflare.errors import cloudflare_errors
-from rag.providers.http.client import AIHttp, open_http
+from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
 
 PROVIDER = "OpenAI-compatible server"
 CREDENTIALS_HINT = "OPENAI_BASE_URL and OPENAI_API_KEY"
 
 
 def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
-                max_connections: int = 20) -> AIHttp:
+                max_connections: int = CONNECTIONS_PER_PROVIDER) -> AIHttp:
     """An `AIHttp` for `settings.openai_base_url`, with a Bearer key only when one is set."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     return open_http(settings, provider=PROVIDER, credentials_hint=CREDENTIALS_HINT,

@@ -10,7 +10,7 @@ import httpx
 from rag.errors import ConfigError, PermanentAIError
 from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.http.calllog import CallStats
-from rag.providers.http.client import AIHttp, open_http
+from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
 from rag.providers.http.retry import RetryPolicy
 
 PROVIDER = "Workers AI"
@@ -42,7 +42,8 @@ def read_cloudflare_headers(headers: httpx.Headers, stats: CallStats) -> None:
 
 
 def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
-                    max_connections: int = 20, policy: RetryPolicy | None = None) -> AIHttp:
+                    max_connections: int = CONNECTIONS_PER_PROVIDER,
+                    policy: RetryPolicy | None = None) -> AIHttp:
     """An `AIHttp` for Workers AI (and AI Gateway, with its token when one is set)."""
     require_credentials(settings)
     token = settings.cloudflare_api_token.get_secret_value()

@@ -36,6 +36,10 @@ from rag.providers.http.errors import (
 from rag.providers.http.retry import RetryPolicy, retry_after_seconds, timeout_within
 from rag.providers.http.sse import read_events
 
+# A streamed answer holds its connection to the end, and the engine answers many questions at
+# once: a smaller pool would queue answers behind each other before their first token.
+CONNECTIONS_PER_PROVIDER = 100
+
 
 class SecretHeaders(httpx.Auth):
     """Adds credential headers to each request as it is sent.
@@ -235,7 +239,8 @@ class AIHttp:
 
 def open_http(settings: Any, *, provider: str, credentials_hint: str,
               secret_headers: Mapping[str, str], secrets: Sequence[str],
-              transport: httpx.BaseTransport | None = None, max_connections: int = 20,
+              transport: httpx.BaseTransport | None = None,
+              max_connections: int = CONNECTIONS_PER_PROVIDER,
               policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
               read_headers: HeaderReader | None = None) -> AIHttp:
     """An `AIHttp` with the settings' timeouts, retry policy and breakers; `transport` for

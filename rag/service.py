@@ -54,11 +54,16 @@ class RagService:
 
     def __post_init__(self) -> None:
         self.retriever = Retriever(self.embedder, self.store, self.settings.search_mode,
-                                   self.cache, self.reranker, self.settings.rerank_candidates)
+                                   self.cache, self.reranker, self.settings.rerank_candidates,
+                                   self._rescore())
         self.answerer = Answerer(self.retriever, self.generator, self.cache)
         self.pipeline = IngestPipeline(self.embedder, self.store, self.settings.chunk_tokens,
                                        self.settings.chunk_overlap,
                                        self.settings.upsert_batch_size)
+
+    def _rescore(self) -> bool:
+        mode = self.settings.sentence_rescore
+        return mode == "on" or (mode == "auto" and self.embedder.runs_locally)
 
     # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],

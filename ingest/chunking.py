@@ -2,7 +2,9 @@
 
 langchain-text-splitters does the splitting (paragraphs, then lines, sentences, words); the
 length function is the embedder's tokenizer, so no chunk can exceed what the model reads.
-Each chunk keeps its character offsets in the document's joined text and the page it starts on.
+Each chunk keeps its character offsets in the document's joined text and its page. A chunk
+never spans two pages: a citation names one page, and a chunk that ran on into the next page
+would be found by that page's words and cite the page before (docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -98,7 +100,9 @@ class Chunker:
         """The document's chunks in reading order, each with its first page and offsets."""
         text, page_starts = join_pages(document)
         self.words.learn(text)
-        pieces = list(_pieces(text, self.splitter))
+        pieces = [(body, page_start + start)
+                  for page, page_start in zip(document.pages, page_starts, strict=True)
+                  for body, start in _pieces(page.text, self.splitter)]
         counts = self._counts([body for body, _ in pieces])
         chunks: list[Chunk] = []
         for (body, start), tokens in zip(pieces, counts, strict=True):

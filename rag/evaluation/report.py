@@ -1,7 +1,7 @@
 """`rag eval --report`: every development set, every search mode and BM25, in one table.
 
-Each SQuAD-format set is evaluated on its own collection (`run.evaluate`); then the sets are
-laid out as PDFs, one paragraph a page, and evaluated together for page citations
+Each SQuAD-format set is evaluated on its own collection (`run.evaluate`); then each set is
+laid out as PDFs, one paragraph a page, and evaluated again for file-and-page citations
 (`pdfpages.evaluate_pages`). Each row carries its margin over BM25 on the same set.
 """
 
@@ -16,7 +16,7 @@ from rag.providers.embedders.base import Embedder
 from rag.types import SearchMode
 
 MODES: tuple[SearchMode, ...] = ("dense", "sparse", "hybrid")
-PDF_SET = "pdf-pages"
+PDF_SUFFIX = "(pdf pages)"
 BM25 = "bm25 (rank-bm25)"
 COLUMNS = ["set", "mode", "questions", "hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10",
            "answer_span_rate", "first_citation_rate", "hit@5 vs bm25", "mrr@10 vs bm25"]
@@ -36,8 +36,8 @@ def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[Sea
                pdf_sets: Sequence[str] | None = None, pdf_every: int = 1,
                chunk_tokens: int = 200, chunk_overlap: int = 30,
                progress: Progress | None = None) -> list[dict]:
-    """Rows for every set and mode (BM25 included), then the PDF page set built from
-    `pdf_sets` (default: every set), each row with its margins over BM25."""
+    """Rows for every set and mode (BM25 included), then for each of `pdf_sets` (default:
+    every set) laid out as PDFs one paragraph a page; each row with its margins over BM25."""
     say = progress or (lambda _msg: None)
     every = every or {}
     rows: list[dict] = []
@@ -47,13 +47,12 @@ def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[Sea
                          chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
                          with_bm25=True, progress=progress, every=every.get(name, 1))
         rows += _with_margins(name, found)
-    chosen = {n: sets[n] for n in (pdf_sets if pdf_sets is not None else sets)}
-    if chosen:
-        say(f"== {PDF_SET} ({', '.join(chosen)})")
-        found = evaluate_pages(embedder, chosen, modes, every=pdf_every,
+    for name in pdf_sets if pdf_sets is not None else sets:
+        say(f"== {name} as PDFs, one paragraph a page")
+        found = evaluate_pages(embedder, {name: sets[name]}, modes, every=pdf_every,
                                chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
                                progress=progress)
-        rows += _with_margins(PDF_SET, found)
+        rows += _with_margins(f"{name} {PDF_SUFFIX}", found)
     return rows
 
 

@@ -28,6 +28,7 @@ from rag.evaluation import load_squad, rank_metrics
 from rag.registry import make_embedder
 from rag.settings import load_settings
 from rag.text import lexical
+from rag.text.sentences import sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path("/tmp/rag-levers-cache")
@@ -107,19 +108,16 @@ class Corpus:
     def sentence_vectors(self):
         """Every chunk's sentences embedded: (vectors, chunk index of each)."""
         if self._sentences is None:
-            cache = self._cache.with_name(self._cache.stem + "-sent.npz")
+            cache = self._cache.with_name(self._cache.stem + "-sentences.npz")
             if cache.exists():
                 data = np.load(cache)
                 self._sentences = (data["vectors"], data["owner"])
             else:
-                import pysbd
-                seg = pysbd.Segmenter(language="en", clean=False)
                 texts, owner = [], []
                 for i, c in enumerate(self.chunks):
-                    for sent in seg.segment(c.text):
-                        if sent.strip():
-                            texts.append(sent.strip())
-                            owner.append(i)
+                    for sent in sentences(c.text) or [c.text]:
+                        texts.append(sent)
+                        owner.append(i)
                 vectors = self._embedder.embed_documents(texts)
                 owner_arr = np.array(owner)
                 np.savez(cache, vectors=vectors, owner=owner_arr)
@@ -265,52 +263,44 @@ def bm25_okapi(corpus: Corpus) -> dict[str, float]:
     return rank_metrics(ranks)
 
 
+S = Sparse  # shorthand
+BIGRAMS = S(bigram=0.5)
 VARIANTS = [
-    Variant(label="current: dbsf 1:1, k1 1.2 b .75 avg 120"),
+    Variant(label="before: dbsf 1:1, unigrams"),
     Variant(fusion="none-sparse", label="sparse alone"),
     Variant(fusion="none-dense", label="dense alone"),
-    Variant(fusion="rrf", label="rrf 1:1"),
-    Variant(w_dense=1.0, w_sparse=1.5, label="dbsf 1:1.5"),
-    Variant(w_dense=1.0, w_sparse=0.7, label="dbsf 1:0.7"),
-    Variant(w_dense=1.0, w_sparse=1.25, label="dbsf 1:1.25"),
-    Variant(sparse=Sparse(avg=None), label="avg = corpus mean"),
-    Variant(sparse=Sparse(b=0.5), label="b .5"),
-    Variant(sparse=Sparse(b=0.9), label="b .9"),
-    Variant(sparse=Sparse(k1=0.9), label="k1 .9"),
-    Variant(sparse=Sparse(k1=1.6), label="k1 1.6"),
-    Variant(sparse=Sparse(stem=False), label="no stemming"),
-    Variant(sparse=Sparse(stop=False), label="no stop words"),
-    Variant(sparse=Sparse(title=1.0), label="title terms +1"),
-    Variant(prf=5, label="prf 5 terms"),
+    Variant(fusion="rrf", label="rrf 1:1 (k 60)"),
+    Variant(w_sparse=0.7, label="dbsf 1:0.7"),
+    Variant(w_sparse=1.25, label="dbsf 1:1.25"),
+    Variant(w_sparse=1.5, label="dbsf 1:1.5"),
+    Variant(w_sparse=2.0, label="dbsf 1:2"),
     Variant(depth=40, label="depth 40"),
     Variant(depth=200, label="depth 200"),
-    Variant(sparse=Sparse(bigram=0.5), label="bigrams .5"),
-    Variant(sparse=Sparse(bigram=1.0), label="bigrams 1"),
-    Variant(maxsim=1.0, label="maxsim rerank 1"),
-    Variant(maxsim=2.0, label="maxsim rerank 2"),
-    Variant(maxsim=4.0, label="maxsim rerank 4"),
-    Variant(w_sparse=1.5, maxsim=2.0, label="dbsf 1:1.5 + maxsim 2"),
-    Variant(w_sparse=1.5, maxsim=1.5, label="dbsf 1:1.5 + maxsim 1.5"),
-    Variant(w_sparse=1.5, maxsim=3.0, label="dbsf 1:1.5 + maxsim 3"),
-    Variant(w_sparse=1.25, maxsim=2.0, label="dbsf 1:1.25 + maxsim 2"),
-    Variant(w_sparse=2.0, maxsim=2.0, label="dbsf 1:2 + maxsim 2"),
-    Variant(w_sparse=1.5, maxsim=2.0, rerank=30, label="dbsf 1:1.5 + maxsim 2 top 30"),
-    Variant(w_sparse=1.5, maxsim=2.0, rerank=10, label="dbsf 1:1.5 + maxsim 2 top 10"),
-    Variant(w_sparse=1.5, maxsim=2.0, prf=5, label="dbsf 1:1.5 + maxsim 2 + prf 5"),
-    Variant(w_sparse=1.5, maxsim=2.0, sparse=Sparse(stop=False),
-            label="dbsf 1:1.5 + maxsim 2, no stop words"),
-    Variant(w_sparse=1.5, maxsim=2.0, sparse=Sparse(k1=0.9, b=0.5),
-            label="dbsf 1:1.5 + maxsim 2, k1 .9 b .5"),
-    Variant(w_sparse=1.5, maxsim=2.0, sparse=Sparse(bigram=0.5),
-            label="dbsf 1:1.5 + maxsim 2 + bigrams .5"),
-    Variant(w_sparse=1.5, maxsim=3.0, sparse=Sparse(bigram=0.5),
-            label="dbsf 1:1.5 + maxsim 3 + bigrams .5"),
-    Variant(w_sparse=1.25, maxsim=2.0, sparse=Sparse(bigram=0.5),
-            label="dbsf 1:1.25 + maxsim 2 + bigrams .5"),
-    Variant(w_sparse=1.5, maxsim=2.0, sparse=Sparse(bigram=0.25),
-            label="dbsf 1:1.5 + maxsim 2 + bigrams .25"),
-    Variant(w_sparse=1.5, maxsim=2.0, sparse=Sparse(bigram=0.5, stop=False),
-            label="dbsf 1:1.5 + maxsim 2 + bigrams .5, no stop words"),
+    Variant(sparse=S(avg=None), label="length norm: corpus mean"),
+    Variant(sparse=S(b=0.5), label="b 0.5"),
+    Variant(sparse=S(b=0.9), label="b 0.9"),
+    Variant(sparse=S(k1=0.9), label="k1 0.9"),
+    Variant(sparse=S(k1=1.6), label="k1 1.6"),
+    Variant(sparse=S(stem=False), label="no stemming"),
+    Variant(sparse=S(stop=False), label="no stop words"),
+    Variant(sparse=S(title=1.0), label="title terms +1"),
+    Variant(prf=5, label="query expansion: 5 terms from top 3"),
+    Variant(sparse=BIGRAMS, label="bigrams 0.5"),
+    Variant(sparse=S(bigram=1.0), label="bigrams 1"),
+    Variant(maxsim=3.0, label="sentence rescoring 3, top 20"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, label="dbsf 1:1.5 + bigrams"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=2.0, label="dbsf 1:1.5 + bigrams + rescore 2"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0,
+            label="chosen: dbsf 1:1.5 + bigrams + rescore 3"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=4.0, label="dbsf 1:1.5 + bigrams + rescore 4"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, rerank=10, label="chosen, rescore top 10"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, rerank=30, label="chosen, rescore top 30"),
+    Variant(w_sparse=2.0, sparse=BIGRAMS, maxsim=3.0, label="dbsf 1:2 + bigrams + rescore 3"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, prf=5, label="chosen + query expansion"),
+    Variant(w_sparse=1.5, sparse=S(bigram=0.5, stop=False), maxsim=3.0,
+            label="chosen, no stop words"),
+    Variant(w_sparse=1.5, sparse=S(bigram=0.5, k1=0.9, b=0.5), maxsim=3.0,
+            label="chosen, k1 0.9 b 0.5"),
 ]
 
 

@@ -39,20 +39,18 @@ class SentenceVectors:
 
     def __call__(self, texts: Sequence[str]) -> list[np.ndarray]:
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for t in found:
+                self._vectors.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
-            fresh = self.embedder.embed_documents(missing)
-            with self._lock:
-                self._vectors.update(zip(missing, fresh, strict=True))
-                while len(self._vectors) > self.size:
-                    self._vectors.popitem(last=False)
-        with self._lock:
-            found = {t: self._vectors.get(t) for t in texts}
-        # a vector evicted by another thread meanwhile is embedded again
-        lost = [t for t, v in found.items() if v is None]
-        if lost:
-            found.update(zip(lost, self.embedder.embed_documents(lost), strict=True))
-        return [found[t] for t in texts]  # type: ignore[misc]
+            found.update(zip(missing, self.embedder.embed_documents(missing), strict=True))
+            if self.size:
+                with self._lock:
+                    self._vectors.update((t, found[t]) for t in missing)
+                    while len(self._vectors) > self.size:
+                        self._vectors.popitem(last=False)
+        return [found[t] for t in texts]
 
 
 class SentenceRescorer:

@@ -3,9 +3,10 @@
 It writes nothing of its own, so it cannot invent facts; it says so, and how to configure an
 LLM. The passages are cut into whole sentences (rag.text.sentences), the sentences sharing most
 of the question's terms are scored by the search's embedder (cosine to the question) with a
-lexical bonus and a prior for the better-ranked passage, and the answer quotes the best 2 to
-`max_sentences` of them: grouped by passage, best passage first, in document order within a
-passage, each group followed by its passage's citation [n]. A sentence that leans on the one
+lexical bonus, a bonus for holding what the question asks for, and a prior from their
+passage's search score, and the answer quotes the best 2 to `max_sentences` of them: grouped
+by passage, best passage first, in document order within a passage, each group followed by its
+passage's citation [n]. A sentence that leans on the one
 before it ("He ...", "This ...", "However, ...") brings that one along.
 """
 
@@ -39,8 +40,26 @@ _LEANS_BACK = re.compile(
     r"similarly|both|neither|the latter|the former|in addition|as a result|for example|"
     r"in (?:this|that|these|those) \w+)\b",
     re.IGNORECASE)
-_RELATIVE = 0.6  # sentences scoring below this share of the best are left out (after the 2nd)
-_PRIOR = 0.02  # score lost per rank of a sentence's passage
+_RELATIVE = 0.5  # sentences scoring below this share of the best are left out (after the 2nd)
+# a sentence loses this per point of search score its passage is behind the best passage: the
+# search (fused, then rescored by sentence) knows better than one sentence's cosine where the
+# answer is
+_SCORE_PRIOR = 0.2
+_TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december")
+# (question pattern, what a sentence answering it holds)
+_ANSWER_TYPES = [
+    (re.compile(r"^\s*(when|what (year|date|time|day|month|century|decade)|in what year|"
+                r"in which year)\b", re.I),
+     re.compile(rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th)\b|{_MONTHS}|century|"
+                r"centuries|bc|ad)\b", re.I)),
+    (re.compile(r"^\s*(how (many|much|long|old|far|big|large|tall|high|deep|often)|what "
+                r"(percentage|percent|number|amount))\b", re.I),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
+                re.I)),
+]
 
 
 @dataclass(frozen=True)
@@ -91,8 +110,9 @@ class ExtractiveGenerator(Generator):
         record.sentences_scored = len(keep)
         if not keep:
             return
+        behind = [request.passages[0].score - h.score for h in request.passages]
         scores = self._score(request.question, [candidates[i] for i in keep], overlap[keep],
-                             [n for n in tokens if n <= self.embedder.max_tokens])
+                             [n for n in tokens if n <= self.embedder.max_tokens], behind)
         ranked = [keep[i] for i in np.argsort(-scores)]
         best = float(scores.max())
         score_of = dict(zip(keep, scores.tolist(), strict=True))
@@ -136,14 +156,19 @@ class ExtractiveGenerator(Generator):
         return sorted(ranked[: self.shortlist])
 
     def _score(self, question: str, candidates: list[_Candidate],
-               overlap: np.ndarray, tokens: list[int]) -> np.ndarray:
-        """Cosine to the question, plus a bonus for the share of question terms present."""
+               overlap: np.ndarray, tokens: list[int], behind: list[float]) -> np.ndarray:
+        """Cosine to the question, plus a bonus for the share of question terms present and
+        for holding what the question asks for (a date, a number), less the passage's
+        distance behind the best passage in search score."""
         query = self.embedder.embed_query(question)
         vectors = self.embedder.embed_documents([c.text for c in candidates], tokens)
         dense = vectors @ query
-        # passages come ranked: a gentle prior keeps the top passage's sentences in front
-        rank_prior = np.array([_PRIOR * (c.passage - 1) for c in candidates], dtype=np.float32)
-        return dense + 0.3 * overlap - rank_prior
+        prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
+                         dtype=np.float32)
+        kind = _answer_kind(question)
+        typed = np.array([_TYPE_BONUS if kind and kind.search(c.text) else 0.0
+                          for c in candidates], dtype=np.float32)
+        return dense + 0.3 * overlap - prior + typed
 
 
 def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
@@ -155,6 +180,12 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     for n, passage in enumerate(order):
         sentences = " ".join(c.text for c, _ in sorted(groups[passage], key=lambda x: x[0].index))
         yield ("" if n == 0 else " ") + f"{sentences} [{passage}]"
+
+
+def _answer_kind(question: str) -> re.Pattern[str] | None:
+    """What a sentence answering this question holds (a date, a number), if the question
+    says."""
+    return next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
 
 
 def _overlap(question: str, sentences: list[str]) -> np.ndarray:

@@ -87,7 +87,8 @@ class Corpus:
         self.titles = [d.title for d in documents for _ in chunker(d)]
         self.sources = [c.source for c in self.chunks]
         self.questions = [q for q in questions]
-        key = hashlib.sha1(f"{path}:{every}:{chunk_tokens}:{overlap}:{embedder.name}"
+        key = hashlib.sha1(f"{path}:{every}:{chunk_tokens}:{overlap}:{embedder.name}:"
+                           f"{len(self.chunks)}:{len(self.questions)}"
                            .encode()).hexdigest()[:12]
         cache = CACHE / f"{name}-{key}.npz"
         self._cache = cache

@@ -57,8 +57,8 @@ def pdf_of_pages(pages: Sequence[str]) -> bytes:
                b"/Encoding /WinAnsiEncoding >>"]
     kids = []
     for text in pages:
-        lines = [w for para in text.splitlines() for w in (textwrap.wrap(para, _LINE_CHARS)
-                                                             or [""])]
+        lines = [line for para in text.splitlines()
+                 for line in textwrap.wrap(para, _LINE_CHARS, break_on_hyphens=False) or [""]]
         size = min(10.0, 10.0 * _LINES / max(len(lines), 1))
         shown = "".join(f"({_pdf_string(line)}) Tj T* " for line in lines)
         stream = f"BT /F1 {size:.2f} Tf {size * 1.2:.2f} TL 40 {_TOP} Td {shown}ET".encode()

@@ -22,7 +22,7 @@ PASSAGES = [
     "Sourdough needs a starter of flour and water. The dough rises for twelve hours. Bakers "
     "score the loaf before it goes in the oven.",
 ]
-_GROUP = re.compile(r"(.+?) \[(\d+)\](?: |$)")
+_CITED = re.compile(r"(.+?) \[(\d+)\](?: |$)")
 
 
 def hits(order: list[int]) -> list[Hit]:
@@ -38,10 +38,18 @@ def answer(embedder, question: str, order: list[int], **kw) -> tuple[str, list[H
 
 
 def groups(text: str) -> list[tuple[list[str], int]]:
-    """(sentences quoted, passage number) for each cited group, in order."""
-    found = _GROUP.findall(text)
+    """(sentences quoted, passage number) for each passage's run of sentences, in order;
+    every sentence carries its own citation."""
+    found = _CITED.findall(text)
     assert "".join(f"{body} [{n}] " for body, n in found).strip() == text
-    return [(sentences(body), int(n)) for body, n in found]
+    runs: list[tuple[list[str], int]] = []
+    for body, n in found:
+        assert len(sentences(body)) == 1, body  # one sentence per citation
+        if runs and runs[-1][1] == int(n):
+            runs[-1][0].append(body)
+        else:
+            runs.append(([body], int(n)))
+    return runs
 
 
 QUESTIONS = [
@@ -67,9 +75,9 @@ def test_answers_quote_whole_sentences_in_document_order(embedder, question, ord
 
 def test_a_sentence_that_leans_back_brings_its_predecessor(embedder) -> None:
     text, _ = answer(embedder, "How many Nobel Prizes did she win?", [0, 1, 2, 3])
-    assert "Marie Curie was born in Warsaw in 1867. She won two Nobel Prizes" in text
+    assert "Marie Curie was born in Warsaw in 1867. [1] She won two Nobel Prizes" in text
     text, _ = answer(embedder, "Are most lighthouse lights automatic?", [2, 3, 0, 1])
-    assert "in the tower until the 1980s. However, most lights are automatic today." in text
+    assert "in the tower until the 1980s. [1] However, most lights are automatic today." in text
 
 
 def test_abbreviations_and_times_do_not_end_a_sentence(embedder) -> None:

@@ -20,11 +20,11 @@ from rag.evaluation.metrics import first_rank, rank_metrics
 from rag.evaluation.run import (
     ANSWER_PASSAGES,
     Progress,
-    _rounded,
     answer_rates,
     bm25_ranks,
     embed_questions,
     eval_retriever,
+    rounded,
     search_all,
 )
 from rag.evaluation.squad import Article, load_articles
@@ -145,7 +145,7 @@ def evaluate_pages(embedder: Embedder, sets: dict[str, Path],
                                        _page, golds[::answer_every])
                 results.append({
                     "mode": mode, "embedder": embedder.name, "paragraphs": len(page_texts),
-                    "questions": len(questions), **_rounded(rank_metrics(ranks)), **answers,
+                    "questions": len(questions), **rounded(rank_metrics(ranks)), **answers,
                     "ingest_seconds": round(ingest_seconds, 1),
                     "seconds": round(ingest_seconds + time.perf_counter() - mode_started, 1)})
         finally:
@@ -155,7 +155,7 @@ def evaluate_pages(embedder: Embedder, sets: dict[str, Path],
         keys = list(page_texts)
         ranks = bm25_ranks([page_texts[k] for k in keys], keys, questions, golds)
         results.append({"mode": "bm25 (rank-bm25)", "paragraphs": len(keys),
-                        "questions": len(questions), **_rounded(rank_metrics(ranks)),
+                        "questions": len(questions), **rounded(rank_metrics(ranks)),
                         "answer_span_rate": None, "first_citation_rate": None,
                         "seconds": round(time.perf_counter() - started, 1)})
     return results

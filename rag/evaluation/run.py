@@ -74,12 +74,12 @@ def bm25_baseline(documents: Sequence[Document], questions: Sequence[Question]) 
     ranks = bm25_ranks([d.pages[0].text for d in documents], [d.source for d in documents],
                        questions, [q.paragraph for q in questions])
     return {"mode": "bm25 (rank-bm25)", "paragraphs": len(documents),
-            "questions": len(questions), **_rounded(rank_metrics(ranks)),
+            "questions": len(questions), **rounded(rank_metrics(ranks)),
             "answer_span_rate": None, "first_citation_rate": None,
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _rounded(metrics: dict[str, float]) -> dict[str, float]:
+def rounded(metrics: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in metrics.items()}
 
 
@@ -146,7 +146,7 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
                                        [q.paragraph for q in questions[:n_answer]])
                 results.append({
                     "mode": mode, "embedder": embedder.name, "paragraphs": len(documents),
-                    "questions": len(questions), **_rounded(rank_metrics(ranks)), **answers,
+                    "questions": len(questions), **rounded(rank_metrics(ranks)), **answers,
                     "ingest_seconds": round(ingest_seconds, 1),
                     "seconds": round(ingest_seconds + embed_seconds
                                      + time.perf_counter() - mode_started, 1),

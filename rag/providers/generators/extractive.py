@@ -5,8 +5,8 @@ LLM. The passages are cut into whole sentences (rag.text.sentences), the sentenc
 of the question's terms are scored by the search's embedder (cosine to the question) with a
 lexical bonus, a bonus for holding what the question asks for, and a prior from their
 passage's search score, and the answer quotes the best 2 to `max_sentences` of them: grouped
-by passage, best passage first, in document order within a passage, each group followed by its
-passage's citation [n]. A sentence that leans on the one
+by passage, best passage first, in document order within a passage, each sentence followed by
+its passage's citation [n]. A sentence that leans on the one
 before it ("He ...", "This ...", "However, ...") brings that one along.
 """
 
@@ -172,14 +172,16 @@ class ExtractiveGenerator(Generator):
 
 
 def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
-    """Groups by passage, the best-scoring group first; document order within each group."""
+    """Groups by passage, the best-scoring group first; document order within each group;
+    every sentence followed by its citation."""
     groups: dict[int, list[tuple[_Candidate, float]]] = {}
     for c, score in chosen:
         groups.setdefault(c.passage, []).append((c, score))
     order = sorted(groups, key=lambda p: -max(s for _, s in groups[p]))
-    for n, passage in enumerate(order):
-        sentences = " ".join(c.text for c, _ in sorted(groups[passage], key=lambda x: x[0].index))
-        yield ("" if n == 0 else " ") + f"{sentences} [{passage}]"
+    quoted = [c for passage in order
+              for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
+    for n, c in enumerate(quoted):
+        yield ("" if n == 0 else " ") + f"{c.text} [{c.passage}]"
 
 
 def _answer_kind(question: str) -> re.Pattern[str] | None:

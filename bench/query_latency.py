@@ -113,6 +113,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--limit", type=int, default=None, help="SQuAD questions (whole articles)")
     parser.add_argument("--out", default="query_latency.json", help="file in bench/results")
+    parser.add_argument("--rescore", choices=["on", "off", "cold"], default="on",
+                        help="hybrid sentence rescoring: on (its sentence cache kept across "
+                             "questions, as the app runs), cold (no cache: every question "
+                             "embeds its candidates' sentences), off")
     args = parser.parse_args()
     settings = load_settings()
     embedder = make_embedder(settings)
@@ -139,7 +143,9 @@ def main() -> None:
                 fill_synthetic(store, size, sentences, embedder.dimension)
             points = store.size()
             fill_s = time.perf_counter() - started
-            retriever = Retriever(embedder, store)
+            retriever = Retriever(embedder, store, rescore=args.rescore != "off")
+            if args.rescore == "cold":
+                retriever.rescorer.vectors.size = 0  # type: ignore[union-attr]
             retriever.search(asked[0], 5)  # warm up
             for mode in ("dense", "sparse", "hybrid"):
                 rows.append({"engine": engine, "collection": label, "points": points,
@@ -160,7 +166,7 @@ def main() -> None:
               f"| {r['median_ms']} | {r['p95_ms']} | {r['search_median_ms']} "
               f"| {r['search_p95_ms']} {ask}")
     out = ROOT / "bench" / "results" / args.out
-    out.write_text(json.dumps({"queries": len(asked), "rows": rows,
+    out.write_text(json.dumps({"queries": len(asked), "rescore": args.rescore, "rows": rows,
                                "machine": f"{platform.machine()}, {os.cpu_count()} cores"},
                               indent=2) + "\n")
 

@@ -3,10 +3,10 @@
 langchain-text-splitters does the splitting (paragraphs, then lines, sentences, words); the
 length function is the embedder's tokenizer, so no chunk can exceed what the model reads.
 Each chunk keeps its character offsets in the document's joined text and the page (with its
-locator: slide, sheet, chapter, section) it starts on. Pages without a locator (a PDF's) are
-split as one text, so a chunk may run on from one page to the next; a page with a locator is
-split on its own, so a chunk never mixes two slides, sheets, chapters or sections and its
-citation names the one it comes from.
+locator: slide, sheet, chapter, section) it comes from. A chunk never spans two pages: a
+citation names one page, and a chunk that ran on into the next page would be found by that
+page's words and cite the page before (docs/evaluation.md). Parts without a number or a
+locator (a format without pages) are split as one text.
 """
 
 from __future__ import annotations
@@ -152,11 +152,11 @@ class Chunker:
 
 
 def _runs(document: Document) -> Iterator[tuple[int, int]]:
-    """Indexes (first, last) of the pages split together: each page with a locator alone,
-    consecutive pages without one together."""
+    """Indexes (first, last) of the pages split together: each page that a citation names (by
+    number or locator) alone, consecutive parts that have neither together."""
     first = None
     for i, page in enumerate(document.pages):
-        if page.locator is None:
+        if page.number is None and page.locator is None:
             first = i if first is None else first
             continue
         if first is not None:

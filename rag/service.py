@@ -74,7 +74,8 @@ class RagService:
 
     def __post_init__(self) -> None:
         self.retriever = Retriever(self.embedder, self.store, self.settings.search_mode,
-                                   self.cache, self.reranker, self.settings.rerank_candidates)
+                                   self.cache, self.reranker, self.settings.rerank_candidates,
+                                   self._rescore())
         # the last resort quotes the passages when no model can answer
         self.last_resort = (self.generator if self.generator.name == "extractive"
                             else GENERATORS["extractive"](self.settings, self.embedder, None))
@@ -89,6 +90,10 @@ class RagService:
         if self.settings.enrich and self.generator.name != "extractive":
             self.pipeline.enricher = Enricher(self.generator, self.pipeline.chunker,
                                               self.settings.enrich_concurrency)
+
+    def _rescore(self) -> bool:
+        mode = self.settings.sentence_rescore
+        return mode == "on" or (mode == "auto" and self.embedder.runs_locally)
 
     # --- library ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path],

@@ -32,6 +32,7 @@ OcrMode = Literal["auto", "off", "force"]
 ContentFilterMode = Literal["off", "rules", "llama-guard"]
 AnswerStrategy = Literal["single", "progressive", "consensus"]
 ANSWER_STRATEGIES: tuple[AnswerStrategy, ...] = ("single", "progressive", "consensus")
+RescoreMode = Literal["auto", "on", "off"]
 
 #: the variables `load_settings(environ=...)` reads instead of os.environ
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(30, ge=0)
     top_k: int = Field(5, ge=1, le=100)
     search_mode: SearchMode = "hybrid"
+    # hybrid search rescores its best fused hits by their best sentence's closeness to the
+    # question (rag/retrieval/rescoring.py): better ranking on every style of text measured,
+    # for embedding those sentences per question. "auto": on with the local embedder, off
+    # with a remote one (where it would cost a request per question)
+    sentence_rescore: RescoreMode = "auto"
     embed_batch_size: int = Field(8, ge=1, le=100, description="texts per local model call")
     upsert_batch_size: int = Field(64, ge=1, description="chunks per local embedding batch "
                                    "and per store write")

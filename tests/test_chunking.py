@@ -49,8 +49,8 @@ def test_offsets_pages_and_positions(embedder) -> None:
 
 
 def test_a_page_with_a_locator_is_chunked_on_its_own(embedder) -> None:
-    """Short slides are never merged: each chunk cites the one slide it comes from; pages
-    without a locator still run on into each other."""
+    """Short slides are never merged: each chunk cites the one slide it comes from; parts
+    with neither a number nor a locator still run on into each other."""
     pages = [Page(None, "Cover text."), Page(None, "Foreword text."),
              Page(1, "Agenda: welcome.", "slide 1: Agenda"),
              Page(2, "Budget: travel fell.", "slide 2: Budget"), Page(None, "Appendix.")]

@@ -17,7 +17,7 @@ from rag.errors import ConfigError, EmbedderMismatchError
 from rag.registry import make_store
 from rag.service import RagService, build_service
 from rag.settings import Settings
-from rag.stores.base import point_id
+from rag.stores.base import fuse_dbsf, point_id
 from rag.text import lexical
 from rag.types import Chunk
 from tests.test_pipeline import write_corpus
@@ -197,3 +197,45 @@ def test_edge_store_keeps_each_vector_exactly(settings, embedder) -> None:
         (hit,) = svc.store.search(row, None, 1, "dense")
         assert hit.chunk_id == point_id("e" * 32, n) and hit.score == pytest.approx(1, abs=1e-6)
     svc.close()
+
+
+def test_phrases_rank_above_scattered_words(svc, tmp_path: Path) -> None:
+    folder = tmp_path / "phrases"
+    folder.mkdir()
+    (folder / "stand.txt").write_text("Our hot dog stand sells lemonade by the beach.")
+    (folder / "walk.txt").write_text("The dog was hot after the walk by the beach, so he drank.")
+    svc.ingest([folder])
+    assert svc.store.lexical_scheme == lexical.SCHEME
+    for mode in ("sparse", "hybrid"):
+        assert svc.search("hot dog by the beach", top_k=2, mode=mode)[0].source.endswith(
+            "stand.txt"), mode
+
+
+def test_a_collection_indexed_before_phrases_is_searched_as_before(
+        settings, embedder, engine, corpus: Path) -> None:
+    first = open_service(settings, embedder, engine)
+    first.ingest([corpus])
+    first.store._set_metadata({"lexical": None})  # as the version before schemes left it
+    first.close()
+    old = open_service(settings, embedder, engine)
+    assert old.store.lexical_scheme == lexical.UNIGRAM_SCHEME
+    question = "Which volcano erupts in Sicily?"
+    assert old.search(question, 3, "sparse")[0].source.endswith("etna.pdf")
+    unigram = lexical.query_vector(question, lexical.UNIGRAM_SCHEME)
+    assert unigram == (sorted(lexical.term_index(t) for t in set(lexical.terms(question))),
+                       [1.0] * len(set(lexical.terms(question))))
+    old.store._set_metadata({"lexical": "bm25-from-the-future"})
+    old.close()
+    with pytest.raises(ConfigError, match="newer version"):
+        open_service(settings, embedder, engine)
+
+
+def test_weighted_dbsf_fusion() -> None:
+    dense = [("a", 0.9), ("b", 0.8), ("c", 0.1)]
+    sparse = [("c", 12.0), ("b", 6.0)]
+    fused = dict(fuse_dbsf([(1.0, dense), (1.5, sparse)]))
+    # each list is mapped so its mean is 0.5 and three deviations either side span 0..1
+    assert fused["a"] == pytest.approx(0.5 + (0.9 - 0.6) / (6 * 0.3559), rel=1e-3)
+    assert fused["c"] > fused["b"] > fused["a"]  # the lexical side weighs more
+    assert [pid for pid, _ in fuse_dbsf([(1.0, dense), (1.0, [])])] == ["a", "b", "c"]
+    assert fuse_dbsf([(1.0, [("x", 3.0)])]) == [("x", 1.0)]  # one score: no spread

@@ -25,7 +25,7 @@ from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
 from rag.cli.output import cite, sources_block
 from rag.errors import ContentBlocked, RagError
-from rag.settings import ANSWER_STRATEGIES, load_settings
+from rag.settings import ANSWER_STRATEGIES, Settings, load_settings
 from rag.types import SEARCH_MODES, describe_strategy
 
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
@@ -249,23 +249,37 @@ def keys_add(user: Annotated[str, typer.Argument(help="Who the key is for, e.g. 
 
 @app.command("eval")
 def evaluate_cmd(
-    squad: Annotated[Path, typer.Option("--squad", exists=True, dir_okay=False,
-                                        help="SQuAD v1.1-format JSON file.")],
+    squad: Annotated[Path | None, typer.Option("--squad", exists=True, dir_okay=False,
+                                               help="SQuAD v1.1-format JSON file.")] = None,
     limit: Annotated[int | None, typer.Option(help="Use the first N questions only.")] = None,
     mode: Annotated[str, typer.Option(help=" or ".join(SEARCH_MODES) + ".")] = "hybrid",
     answer_limit: Annotated[int | None, typer.Option(
         help="Answer only the first N questions extractively (default: all).")] = None,
     every: Annotated[int, typer.Option(min=1, help="Keep every k-th question.")] = 1,
     bm25: Annotated[bool, typer.Option("--bm25", help="Also report plain BM25.")] = False,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Every set given by --sets (and --squad), every mode and BM25, then "
+        "the sets as PDFs one paragraph a page: one table.")] = False,
+    sets: Annotated[list[Path] | None, typer.Option(
+        "--sets", exists=True, help="With --report: a SQuAD-format file, or a folder of them "
+        "(repeatable; default ./data/eval).")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Measure retrieval (hit@k, MRR, nDCG) on a SQuAD file in a throw-away collection."""
-    from rag.evaluation import evaluate
+    """Measure retrieval (hit@k, MRR, nDCG) and extractive answers on SQuAD-format files, each
+    in a throw-away collection."""
     from rag.registry import make_embedder
 
     check_mode(mode)
     try:
         settings = load_settings()
+        if report:
+            _eval_report(settings, squad, sets, every, answer_limit, as_json)
+            return
+        if squad is None:
+            fail("Give a SQuAD-format file with --squad, or --report for the development sets.")
+            raise typer.Exit(2)
+        from rag.evaluation import evaluate
+
         results = evaluate(make_embedder(settings), squad, [mode], limit,  # type: ignore[list-item]
                            answer_limit, settings.chunk_tokens, settings.chunk_overlap,
                            with_bm25=bm25, progress=lambda msg: say(msg, "dim"), every=every)
@@ -281,6 +295,32 @@ def evaluate_cmd(
             typer.echo(f"{key:>18}: {value}")
 
 
+def _eval_report(settings: Settings, squad: Path | None, sets: list[Path] | None, every: int,
+                 answer_limit: int | None, as_json: bool) -> None:
+    from rag.evaluation import find_sets, format_table, run_report
+    from rag.registry import make_embedder
+
+    folders = sets or [Path("data/eval")]
+    found = find_sets([p for p in folders if p.exists()])
+    if squad is not None:
+        found[squad.stem] = squad
+    if not found:
+        fail(f"No SQuAD-format sets found in {', '.join(map(str, folders))}: give --sets.")
+        raise typer.Exit(2)
+    try:
+        rows = run_report(make_embedder(settings), found, every={n: every for n in found},
+                          answer_limit=answer_limit, chunk_tokens=settings.chunk_tokens,
+                          chunk_overlap=settings.chunk_overlap,
+                          progress=lambda msg: say(msg, "dim"))
+    except RagError as exc:
+        fail(exc)
+        raise typer.Exit(2) from None
+    if as_json:
+        _emit_json({"rows": rows})
+    else:
+        typer.echo(format_table(rows))
+
+
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) -> None:
     """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
@@ -292,6 +332,7 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
     os.execv(sys.executable, [
         sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",  # a server does not reload its code
     ])
 
 

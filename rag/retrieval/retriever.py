@@ -1,5 +1,5 @@
-"""Find the chunks that best match a question: dense, sparse (lexical) or both fused, then
-optionally reranked.
+"""Find the chunks that best match a question: dense, sparse (lexical) or both fused; in
+hybrid mode the fused candidates rescored by their best sentence; then optionally reranked.
 
 For a question being answered (`lenient`), a question that cannot be embedded (the embedding
 service is down, or the question is longer than the embedder takes) is searched by its words
@@ -17,8 +17,9 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.rerankers.base import Reranker
 from rag.retrieval.cache import Cache
-from rag.retrieval.fusion import fuse_dbsf
+from rag.retrieval.fusion import fuse_halves
 from rag.retrieval.rerank import rerank_or_keep
+from rag.retrieval.rescoring import SentenceRescorer
 from rag.stores.base import HYBRID_DEPTH, ChunkStore
 from rag.text import lexical
 from rag.types import Hit, SearchMode
@@ -41,20 +42,22 @@ class Retrieval:
 class Retriever:
     def __init__(self, embedder: Embedder, store: ChunkStore, mode: SearchMode = "hybrid",
                  cache: Cache | None = None, reranker: Reranker | None = None,
-                 rerank_candidates: int = 20) -> None:
+                 rerank_candidates: int = 20, rescore: bool = True) -> None:
         self.embedder = embedder
         self.store = store
         self.mode = mode
         self.cache = cache
         self.reranker = reranker
         self.rerank_candidates = rerank_candidates
+        self.rescorer = SentenceRescorer(embedder) if rescore else None
 
     @property
     def rerank_key(self) -> list[object] | None:
         """What reranking changes about results (None when off): part of the answer-cache key."""
-        if self.reranker is None:
-            return None
-        return [self.reranker.name, self.rerank_candidates]
+        key: list[object] = ["sentences"] if self.rescorer else []
+        if self.reranker is not None:
+            key += [self.reranker.name, self.rerank_candidates]
+        return key or None
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector, from the cache when this embedder has seen the query before."""
@@ -75,20 +78,21 @@ class Retriever:
     def sparse_half(self, query: str, top_k: int) -> list[Hit]:
         """The sparse half of a hybrid search, as deep as the hybrid query's own (to be fused
         later by `retrieve(sparse_hits=...)`)."""
-        depth = max(top_k, self.rerank_candidates) if self.reranker else top_k
-        return self.store.search(None, lexical.query_vector(query),
-                                 max(depth * 4, HYBRID_DEPTH), "sparse")
+        return self.store.search(None, lexical.query_vector(query, self.store.lexical_scheme),
+                                 max(self._depth(top_k, "hybrid") * 4, HYBRID_DEPTH), "sparse")
 
     def retrieve(self, query: str, top_k: int, mode: SearchMode | None = None,
                  doc_id: str | None = None, source: str | None = None, *,
                  lenient: bool = False, sparse_hits: list[Hit] | None = None) -> Retrieval:
         """The best `top_k` hits, and whether reranking failed.
 
-        With a reranker, the best `rerank_candidates` fused hits are reranked and the top_k
-        kept in the reranker's order; each hit's `score` is then the reranker's score, not the
-        fused one. If the reranker fails, the fused top_k are returned (with fused scores).
-        `sparse_hits` (from `sparse_half`, fetched earlier) stand for the sparse half of a
-        hybrid search over the whole collection: only the dense half runs here.
+        In hybrid mode the best fused hits are first rescored by their best sentence
+        (`rescoring.SentenceRescorer`, when on). With a reranker, the best `rerank_candidates`
+        of those are then reranked and the top_k kept in the reranker's order; each hit's
+        `score` is then the reranker's score. If the reranker fails, the top_k are returned in
+        the order before it. `sparse_hits` (from `sparse_half`, fetched earlier) stand for the
+        sparse half of a hybrid search over the whole collection: only the dense half runs
+        here.
         """
         mode = mode or self.mode
         dense, sparse_only = None, None
@@ -102,17 +106,44 @@ class Retriever:
                 mode, sparse_only = "sparse", _first_sentence(exc)
         elif not lenient:
             self.embedder.check_length(query, "question")
-        depth = max(top_k, self.rerank_candidates) if self.reranker else top_k
         if sparse_hits is not None and mode == "hybrid" and not (doc_id or source):
+            depth = self._depth(top_k, mode)
             dense_hits = self.store.search(dense, None, max(depth * 4, HYBRID_DEPTH), "dense")
-            hits = fuse_dbsf([dense_hits, sparse_hits], depth)
+            hits = fuse_halves(dense_hits, sparse_hits, depth)
+            retrieval = self._refine(query, dense, hits, top_k, mode)
         else:
-            sparse = lexical.query_vector(query) if mode != "dense" else None
-            hits = self.store.search(dense, sparse, depth, mode, doc_id=doc_id, source=source)
+            retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
+        return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only)
+
+    def retrieve_with(self, query: str, dense: np.ndarray | None, top_k: int,
+                      mode: SearchMode, doc_id: str | None = None,
+                      source: str | None = None) -> Retrieval:
+        """`retrieve` with the query's dense vector already made (None in sparse mode)."""
+        sparse = (lexical.query_vector(query, self.store.lexical_scheme)
+                  if mode != "dense" else None)
+        hits = self.store.search(dense, sparse, self._depth(top_k, mode), mode,
+                                 doc_id=doc_id, source=source)
+        return self._refine(query, dense, hits, top_k, mode)
+
+    def _depth(self, top_k: int, mode: SearchMode) -> int:
+        """Candidates to fetch: enough for the rescorer and the reranker to choose from."""
+        depth = top_k
+        if self.rescorer and mode == "hybrid":
+            depth = max(depth, self.rescorer.candidates)
+        if self.reranker:
+            depth = max(depth, self.rerank_candidates)
+        return depth
+
+    def _refine(self, query: str, dense: np.ndarray | None, hits: list[Hit], top_k: int,
+                mode: SearchMode) -> Retrieval:
+        """The fetched candidates rescored by sentence (hybrid), then reranked, cut to top_k."""
+        if self.rescorer and mode == "hybrid" and dense is not None:
+            hits = self.rescorer.rescore(dense, hits)
         if self.reranker is None:
-            return Retrieval(hits, sparse_only=sparse_only)
-        reranked, ok = rerank_or_keep(self.reranker, query, hits, top_k)
-        return Retrieval(reranked, rerank_failed=not ok, sparse_only=sparse_only)
+            return Retrieval(hits[:top_k])
+        reranked, ok = rerank_or_keep(self.reranker, query, hits[: self.rerank_candidates],
+                                      top_k)
+        return Retrieval(reranked, rerank_failed=not ok)
 
 
 def _first_sentence(exc: Exception) -> str:

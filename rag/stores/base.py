@@ -13,6 +13,7 @@ for qdrant-client, `edge` for qdrant-edge) supplies only the primitives at the e
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -24,11 +25,17 @@ from typing import Any, TypeVar
 import numpy as np
 
 from rag.errors import ConfigError, EmbedderMismatchError
+from rag.text import lexical
 from rag.types import Chunk, Hit, SearchMode
+
+log = logging.getLogger(__name__)
 
 DENSE = "dense"
 SPARSE = "lexical"
 HYBRID_DEPTH = 100  # candidates per retriever before fusion; deeper than 40 measured better
+# each side's weight in the fused score: the lexical side is the surer one on every style of
+# text measured, the dense side the one that finds paraphrases (docs/evaluation.md)
+FUSION_WEIGHTS = {DENSE: 1.0, SPARSE: 1.5}
 LIVE, PENDING, RETIRED = "live", "pending", "retired"
 Sparse = tuple[list[int], list[float]]
 PointId = Any  # a str, or whatever id type the engine hands back (qdrant-edge: uuid.UUID)
@@ -107,6 +114,26 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
     }
 
 
+def fuse_dbsf(ranked: Sequence[tuple[float, Sequence[tuple[PointId, float]]]]
+              ) -> list[tuple[PointId, float]]:
+    """Distribution-based score fusion, as Qdrant's DBSF, with a weight per list.
+
+    Each list's scores are mapped so that its mean less three standard deviations is 0 and its
+    mean plus three is 1, then weighted and summed per point (a point missing from a list gets
+    nothing from it). Best first.
+    """
+    fused: dict[PointId, float] = {}
+    for weight, hits in ranked:
+        if not hits:
+            continue
+        scores = np.array([score for _, score in hits], dtype=np.float64)
+        mean, spread = float(scores.mean()), 6 * float(scores.std())
+        normalised = (scores - mean) / spread + 0.5 if spread > 0 else np.ones_like(scores)
+        for (pid, _), value in zip(hits, normalised, strict=True):
+            fused[pid] = fused.get(pid, 0.0) + weight * float(value)
+    return sorted(fused.items(), key=lambda item: -item[1])
+
+
 def make_hit(pid: PointId, score: float, payload: dict) -> Hit:
     return Hit(doc_id=payload["doc_id"], source=payload["source"], page=payload.get("page"),
                chunk_id=str(pid), score=float(score), text=payload["text"],
@@ -130,16 +157,22 @@ class ChunkStore(ABC):
         self.dimension = dimension
         self._writing: set[str] = set()
         self._writing_lock = threading.Lock()
+        # how the stored sparse vectors were made, which decides how queries are made
+        self.lexical_scheme = lexical.SCHEME
 
     # --- collection ------------------------------------------------------------------------
     def ensure_collection(self) -> None:
-        """Create the collection, or check that it was filled by the same embedder."""
+        """Create the collection, or check that it was filled by the same embedder (and with
+        sparse vectors this version can query)."""
         if not self._exists():
-            self._create({"embedder": self.embedder_name, "dimension": self.dimension})
+            self._create({"embedder": self.embedder_name, "dimension": self.dimension,
+                          "lexical": lexical.SCHEME})
+            self.lexical_scheme = lexical.SCHEME
             return
         meta = self._metadata()
         name, dim = meta.get("embedder"), meta.get("dimension")
         if name == self.embedder_name and dim == self.dimension:
+            self.lexical_scheme = self._check_lexical(meta.get("lexical"))
             if self.embedded:  # pending or retired points here are left by a crash: drop them
                 self._delete_where(Where(must_not=(("status", LIVE),)))
             return
@@ -149,6 +182,21 @@ class ChunkStore(ABC):
             f"RAG_EMBEDDER (or RAG_LOCAL_PRECISION) back, or use another RAG_COLLECTION (or "
             f"delete this one) to re-ingest."
         )
+
+    def _check_lexical(self, scheme: str | None) -> str:
+        """The collection's lexical scheme: one recorded by this version, or none (a collection
+        filled before schemes were recorded, searched as it always was)."""
+        if scheme in (None, lexical.UNIGRAM_SCHEME):
+            log.warning("collection '%s' was indexed without phrase terms: keyword search works "
+                        "as before; re-ingest into a new collection (RAG_COLLECTION) for the "
+                        "better ranking", self.collection)
+            return lexical.UNIGRAM_SCHEME
+        if scheme != lexical.SCHEME:
+            raise ConfigError(
+                f"Collection '{self.collection}' was indexed by a newer version of this app "
+                f"(lexical scheme {scheme}; this version knows {lexical.SCHEME}). Upgrade the "
+                f"app, or use another RAG_COLLECTION to re-ingest.")
+        return scheme
 
     def version(self) -> int:
         """Bumped by every ingest or delete: answer caches key on it."""
@@ -279,8 +327,10 @@ class ChunkStore(ABC):
         """Top chunks by dense, sparse, or both fused.
 
         Hybrid fuses each retriever's top HYBRID_DEPTH by distribution-based score fusion
-        (scores normalised by their mean and spread, then summed), which retrieved better than
-        reciprocal rank fusion (docs/evaluation.md).
+        (scores normalised by their mean and spread, weighted by FUSION_WEIGHTS, then summed),
+        which retrieved better than reciprocal rank fusion (docs/evaluation.md). The fusion
+        runs here rather than in Qdrant, whose DBSF takes no weights, so every engine fuses
+        alike.
         """
         must: list[tuple[str, str | int]] = []
         if self._needs_status_filter():
@@ -294,12 +344,24 @@ class ChunkStore(ABC):
         if mode == "sparse" and not has_terms:
             return []
         if mode == "dense" or (mode == "hybrid" and not has_terms):
-            found = self._query(dense, None, where, top_k, 0)
+            found = self._query(dense, None, where, top_k, True)
         elif mode == "sparse":
-            found = self._query(None, sparse, where, top_k, 0)
+            found = self._query(None, sparse, where, top_k, True)
         else:
-            found = self._query(dense, sparse, where, top_k, max(top_k * 4, HYBRID_DEPTH))
+            found = self._fused(dense, sparse, where, top_k)
         return [make_hit(pid, score, payload) for pid, score, payload in found]
+
+    def _fused(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
+               top_k: int) -> list[tuple[PointId, float, dict]]:
+        """Each side's top HYBRID_DEPTH (ids and scores only), fused; payloads for the top_k."""
+        depth = max(top_k * 4, HYBRID_DEPTH)
+        sides = [(FUSION_WEIGHTS[DENSE], self._query(dense, None, where, depth, False)),
+                 (FUSION_WEIGHTS[SPARSE], self._query(None, sparse, where, depth, False))]
+        best = fuse_dbsf([(w, [(pid, score) for pid, score, _ in hits]) for w, hits in sides])
+        best = best[:top_k]
+        payloads = self._payloads([pid for pid, _ in best])
+        # a point deleted since the searches is left out
+        return [(pid, score, payloads[pid]) for pid, score in best if pid in payloads]
 
     # --- the engine's primitives -----------------------------------------------------------
     @abstractmethod
@@ -324,6 +386,10 @@ class ChunkStore(ABC):
         """The payload of one point, or None when there is no such point."""
 
     @abstractmethod
+    def _payloads(self, ids: list[PointId]) -> dict[PointId, dict]:
+        """The payloads of the points that exist among `ids`, by id."""
+
+    @abstractmethod
     def upsert_points(self, ids: Sequence[str], dense: np.ndarray, sparse: Sequence[Sparse],
                       payloads: Sequence[dict]) -> None:
         """Write points exactly as given (the benchmark fills collections with it)."""
@@ -345,9 +411,9 @@ class ChunkStore(ABC):
 
     @abstractmethod
     def _query(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
-               limit: int, depth: int) -> list[tuple[PointId, float, dict]]:
-        """Nearest points with their payloads, by the one vector given, or when both are
-        given, by each retriever's top `depth` fused by DBSF."""
+               limit: int, with_payload: bool) -> list[tuple[PointId, float, dict]]:
+        """Nearest points by the one vector given (the other None), with their payloads when
+        asked (else empty dicts)."""
 
     @abstractmethod
     def close(self) -> None: ...

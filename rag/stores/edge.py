@@ -2,8 +2,8 @@
 
 qdrant-client's local mode is plain Python, slow to search and slower as the library grows
 (docs/performance.md); qdrant-edge searches 100,000 chunks in milliseconds with the same
-vectors, IDF modifier, filters, payload indexes and DBSF fusion, so only the primitives of
-`ChunkStore` are mapped here.
+vectors, IDF modifier, filters and payload indexes, so only the primitives of `ChunkStore` are
+mapped here.
 
 An edge shard is one collection with no name and no metadata, so `EdgeClient` keeps a folder of
 them: `<path>/edge/<collection>/shard/` and, beside it, `collection.json` holding what a
@@ -180,6 +180,10 @@ class EdgeStore(ChunkStore):
         points = self._shard.retrieve([pid], with_payload=True, with_vector=False)
         return (points[0].payload or {}) if points else None
 
+    def _payloads(self, ids: list[PointId]) -> dict[PointId, dict]:
+        points = self._shard.retrieve(ids, with_payload=True, with_vector=False) if ids else []
+        return {p.id: p.payload or {} for p in points}
+
     def upsert_points(self, ids: Sequence[str], dense: np.ndarray, sparse: Sequence[Sparse],
                       payloads: Sequence[dict]) -> None:
         # float32 rows as array('f'): read from its buffer, twice as fast as a list of floats
@@ -212,16 +216,9 @@ class EdgeStore(ChunkStore):
         return [(p.id, p.payload or {}) for p in points], offset
 
     def _query(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
-               limit: int, depth: int) -> list[tuple[PointId, float, dict]]:
-        flt = _filter(where)
-        if dense is not None and sparse is not None:
-            request = qe.QueryRequest(
-                limit=limit, with_payload=True, query=qe.Fusion.Dbsf(),
-                prefetches=[qe.Prefetch(limit=depth, query=_nearest(dense, None), filter=flt),
-                            qe.Prefetch(limit=depth, query=_nearest(None, sparse), filter=flt)])
-        else:
-            request = qe.QueryRequest(limit=limit, query=_nearest(dense, sparse), filter=flt,
-                                      with_payload=True)
+               limit: int, with_payload: bool) -> list[tuple[PointId, float, dict]]:
+        request = qe.QueryRequest(limit=limit, query=_nearest(dense, sparse),
+                                  filter=_filter(where), with_payload=with_payload)
         return [(p.id, p.score, p.payload or {}) for p in self._shard.query(request)]
 
     def close(self) -> None:

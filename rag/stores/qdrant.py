@@ -137,6 +137,13 @@ class QdrantStore(ChunkStore):
                                       with_vectors=False)
         return (points[0].payload or {}) if points else None
 
+    def _payloads(self, ids: list[PointId]) -> dict[PointId, dict]:
+        if not ids:
+            return {}
+        points = self.client.retrieve(self.collection, ids, with_payload=True,
+                                      with_vectors=False)
+        return {p.id: p.payload or {} for p in points}
+
     def upsert_points(self, ids: Sequence[str], dense: np.ndarray, sparse: Sequence[Sparse],
                       payloads: Sequence[dict]) -> None:
         points = [
@@ -171,25 +178,15 @@ class QdrantStore(ChunkStore):
         return [(p.id, p.payload or {}) for p in points], offset
 
     def _query(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
-               limit: int, depth: int) -> list[tuple[PointId, float, dict]]:
-        flt = _filter(where)
-        dense_query = dense.tolist() if dense is not None else None
-        sparse_query = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
-        if dense_query is not None and sparse_query is not None:
-            result = self.client.query_points(
-                self.collection,
-                prefetch=[
-                    models.Prefetch(query=dense_query, using=DENSE, filter=flt, limit=depth),
-                    models.Prefetch(query=sparse_query, using=SPARSE, filter=flt, limit=depth),
-                ],
-                query=models.FusionQuery(fusion=models.Fusion.DBSF),
-                limit=limit, with_payload=True,
-            )
+               limit: int, with_payload: bool) -> list[tuple[PointId, float, dict]]:
+        if dense is not None:
+            query: list[float] | models.SparseVector = dense.tolist()
         else:
-            result = self.client.query_points(
-                self.collection, query=dense_query if sparse_query is None else sparse_query,
-                using=DENSE if sparse_query is None else SPARSE, query_filter=flt, limit=limit,
-                with_payload=True)
+            assert sparse is not None
+            query = models.SparseVector(indices=sparse[0], values=sparse[1])
+        result = self.client.query_points(
+            self.collection, query=query, using=DENSE if dense is not None else SPARSE,
+            query_filter=_filter(where), limit=limit, with_payload=with_payload)
         return [(p.id, p.score, p.payload or {}) for p in result.points]
 
     def close(self) -> None:

@@ -4,6 +4,14 @@ A document vector holds each stemmed term's BM25 term-frequency weight; Qdrant m
 the term's IDF computed over the whole collection at query time, so the statistics stay right
 on a server or cluster and need no refit when documents come and go. A query vector weighs each
 of its distinct terms 1.
+
+Besides single terms, each pair of adjacent content terms ("new_york") is a term of its own:
+a phrase the question shares with a passage is stronger evidence than its words scattered, and
+the pair's IDF says how rare the phrase is. Pairs weigh BIGRAM_WEIGHT in the query, so the
+weight can change without re-ingesting.
+
+SCHEME names how document vectors are made; a collection records the scheme it was filled
+with, and queries against an older collection are made the way its vectors were.
 """
 
 from __future__ import annotations
@@ -19,6 +27,9 @@ import snowballstemmer
 K1 = 1.2
 B = 0.75
 AVERAGE_TERMS = 120.0  # typical content terms in a chunk; fixed so vectors never need refitting
+BIGRAM_WEIGHT = 0.5  # a shared phrase counts half as much as a shared word (docs/evaluation.md)
+SCHEME = "bm25-bigrams-1"  # single terms and adjacent pairs, BM25 tf weights
+UNIGRAM_SCHEME = "bm25-1"  # single terms only: collections filled before pairs were indexed
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STOPWORDS = frozenset(
@@ -66,17 +77,30 @@ def _to_sparse(weights: dict[int, float]) -> tuple[list[int], list[float]]:
     return indices, [weights[i] for i in indices]
 
 
+def pairs(words: list[str]) -> list[str]:
+    """Adjacent terms joined as one term ("_" never occurs inside a term)."""
+    return [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
 def document_vector(text: str) -> tuple[list[int], list[float]]:
-    """BM25 term-frequency weights of a chunk's terms (IDF is applied by Qdrant)."""
-    counts = Counter(terms(text))
-    length_norm = 1 - B + B * sum(counts.values()) / AVERAGE_TERMS
+    """BM25 term-frequency weights of a chunk's terms and term pairs (IDF is applied by
+    Qdrant); the length normalisation counts single terms."""
+    words = terms(text)
+    length_norm = 1 - B + B * len(words) / AVERAGE_TERMS
     weights: dict[int, float] = {}
-    for term, tf in counts.items():
-        index = term_index(term)
-        weights[index] = weights.get(index, 0.0) + tf * (K1 + 1) / (tf + K1 * length_norm)
+    for counts in (Counter(words), Counter(pairs(words))):
+        for term, tf in counts.items():
+            index = term_index(term)
+            weights[index] = weights.get(index, 0.0) + tf * (K1 + 1) / (tf + K1 * length_norm)
     return _to_sparse(weights)
 
 
-def query_vector(text: str) -> tuple[list[int], list[float]]:
-    """Each distinct query term once, weight 1."""
-    return _to_sparse({term_index(term): 1.0 for term in set(terms(text))})
+def query_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
+    """Each distinct query term once, weight 1, and (unless the collection predates them) each
+    distinct pair of adjacent terms, weight BIGRAM_WEIGHT."""
+    words = terms(text)
+    weights = {term_index(term): 1.0 for term in set(words)}
+    if scheme != UNIGRAM_SCHEME:
+        for pair in set(pairs(words)):
+            weights.setdefault(term_index(pair), BIGRAM_WEIGHT)
+    return _to_sparse(weights)

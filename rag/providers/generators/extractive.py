@@ -1,10 +1,15 @@
 """The embedded default answerer: quotes the retrieved sentences that best answer the question.
 
 It writes nothing of its own, so it cannot invent facts; it says so, and how to configure an
-LLM. Sentences are ranked by the same embedder as the search (cosine to the question) with a
-small lexical bonus, never repeated, and each is followed by its passage's citation [n]. It is
-also the last resort when the language models fail: if the embedder cannot help either (a
-remote one that is down, a question longer than it takes), the words alone rank the sentences.
+LLM. The passages are cut into whole sentences (rag.text.sentences), the sentences sharing most
+of the question's terms are scored by the search's embedder (cosine to the question) with a
+lexical bonus, a bonus for holding what the question asks for, and a prior from their
+passage's search score, and the answer quotes the best 2 to `max_sentences` of them: grouped
+by passage, best passage first, in document order within a passage, each sentence followed by
+its passage's citation [n]. A sentence that leans on the one before it ("He ...", "This ...",
+"However, ...") brings that one along. It is also the last resort when the language models
+fail: if the embedder cannot help either (a remote one that is down, a question longer than
+it takes), the words alone rank the sentences.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +25,7 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
+from rag.text.sentences import split
 from rag.types import GenerationRecord
 
 NOTICE = (
@@ -28,13 +35,52 @@ NOTICE = (
     "llama.cpp); see docs/providers.md."
 )
 log = logging.getLogger(__name__)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n{2,}|\n(?=\s*[-*•#\d])")
-_MIN_CHARS = 20
+MIN_SENTENCES = 2
+_MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
+# a sentence opening with one of these words refers back to the sentence before it
+_LEANS_BACK = re.compile(
+    r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
+    r"thus|hence|however|but|also|so|therefore|moreover|furthermore|instead|otherwise|"
+    r"meanwhile|afterwards|later|still|yet|besides|nevertheless|consequently|likewise|"
+    r"similarly|both|neither|the latter|the former|in addition|as a result|for example|"
+    r"in (?:this|that|these|those) \w+)\b",
+    re.IGNORECASE)
+_RELATIVE = 0.5  # sentences scoring below this share of the best are left out (after the 2nd)
+# a sentence loses this per point of search score its passage is behind the best passage: the
+# search (fused, then rescored by sentence) knows better than one sentence's cosine where the
+# answer is
+_SCORE_PRIOR = 0.2
+_TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december")
+# (question pattern, what a sentence answering it holds)
+_ANSWER_TYPES = [
+    (re.compile(r"^\s*(when|what (year|date|time|day|month|century|decade)|in what year|"
+                r"in which year)\b", re.I),
+     re.compile(rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th)\b|{_MONTHS}|century|"
+                r"centuries|bc|ad)\b", re.I)),
+    (re.compile(r"^\s*(how (many|much|long|old|far|big|large|tall|high|deep|often)|what "
+                r"(percentage|percent|number|amount))\b", re.I),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
+                re.I)),
+]
 
 
-def split_sentences(text: str) -> list[str]:
-    parts = (" ".join(p.split()) for p in _SENTENCE_END.split(text))
-    return [p for p in parts if len(p) >= _MIN_CHARS]
+@dataclass(frozen=True)
+class _Candidate:
+    passage: int  # 1-based rank of its passage: its citation number
+    index: int  # its place among the passage's sentences
+    text: str
+
+
+def _passage_sentences(number: int, text: str) -> list[_Candidate]:
+    """A passage's whole sentences. A chunk can begin inside a sentence (its overlap with the
+    chunk before): a first piece that starts in lower case is such a fragment and is dropped."""
+    found = split(text)
+    if found and found[0].text[:1].islower():
+        found = found[1:]
+    return [_Candidate(number, i, s.text) for i, s in enumerate(found)]
 
 
 class ExtractiveGenerator(Generator):
@@ -42,7 +88,7 @@ class ExtractiveGenerator(Generator):
 
     def __init__(self, embedder: Embedder, max_sentences: int = 4, shortlist: int = 12) -> None:
         self.embedder = embedder
-        self.max_sentences = max_sentences
+        self.max_sentences = max(max_sentences, 1)
         self.shortlist = shortlist  # most sentences embedded per answer
 
     @property
@@ -52,51 +98,105 @@ class ExtractiveGenerator(Generator):
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         record.model = f"extractive ({self.embedder.name})"
         record.notice = NOTICE
-        candidates: list[tuple[int, str]] = []
+        by_passage = [_passage_sentences(n, hit.text)
+                      for n, hit in enumerate(request.passages, start=1)]
+        candidates: list[_Candidate] = []
         seen: set[str] = set()
-        for number, hit in enumerate(request.passages, start=1):
-            for sentence in split_sentences(hit.text):
-                if sentence.lower() not in seen:
-                    seen.add(sentence.lower())
-                    candidates.append((number, sentence))
-        overlap = _overlap(request.question, [s for _, s in candidates])
+        for group in by_passage:
+            for c in group:
+                if len(c.text) >= _MIN_CHARS and c.text.lower() not in seen:
+                    seen.add(c.text.lower())
+                    candidates.append(c)
+        overlap = _overlap(request.question, [c.text for c in candidates])
         shortlist = self._shortlist(candidates, overlap)
-        tokens = [self.embedder.count_tokens(candidates[i][1]) for i in shortlist]
-        fits = [n <= self.embedder.max_tokens for n in tokens]
-        keep = [i for i, ok in zip(shortlist, fits, strict=True) if ok]
+        tokens = [self.embedder.count_tokens(candidates[i].text) for i in shortlist]
+        keep = [i for i, n in zip(shortlist, tokens, strict=True)
+                if n <= self.embedder.max_tokens]
         record.sentences_scored = len(keep)
         if not keep:
             return
+        behind = [request.passages[0].score - h.score for h in request.passages]
         scores = self._score(request.question, [candidates[i] for i in keep], overlap[keep],
-                             [n for n, ok in zip(tokens, fits, strict=True) if ok])
+                             [n for n in tokens if n <= self.embedder.max_tokens], behind)
+        ranked = [keep[i] for i in np.argsort(-scores)]
         best = float(scores.max())
-        chosen = [i for i in np.argsort(-scores) if scores[i] >= best * 0.6][: self.max_sentences]
-        for rank, i in enumerate(chosen):
-            number, sentence = candidates[keep[i]]
-            yield ("" if rank == 0 else " ") + f"{sentence} [{number}]"
+        score_of = dict(zip(keep, scores.tolist(), strict=True))
+        chosen = self._choose([candidates[i] for i in ranked],
+                              [score_of[i] for i in ranked], best, by_passage)
+        yield from _compose(chosen)
 
-    def _shortlist(self, candidates: list[tuple[int, str]], overlap: np.ndarray) -> list[int]:
+    def _choose(self, ranked: list[_Candidate], scores: list[float], best: float,
+                by_passage: list[list[_Candidate]]) -> list[tuple[_Candidate, float]]:
+        """The best sentences, each with the predecessor it leans on, up to max_sentences: at
+        least MIN_SENTENCES when there are that many, and beyond that only those scoring
+        within _RELATIVE of the best. Each carries the score of the sentence that chose it."""
+        chosen: dict[tuple[int, int], float] = {}
+        for c, score in zip(ranked, scores, strict=True):
+            if len(chosen) >= self.max_sentences:
+                break
+            if len(chosen) >= MIN_SENTENCES and score < best * _RELATIVE:
+                break
+            if (c.passage, c.index) in chosen:
+                continue
+            needed = [(c.passage, c.index)]
+            if c.index > 0 and _LEANS_BACK.match(c.text):
+                needed.insert(0, (c.passage, c.index - 1))
+            needed = [k for k in needed if k not in chosen]
+            if len(chosen) + len(needed) > self.max_sentences:
+                if chosen:
+                    continue  # no room for this one with its predecessor; a later one may fit
+                needed = needed[-1:]
+            for key in needed:
+                chosen[key] = score
+        lookup = {(c.passage, c.index): c for group in by_passage for c in group}
+        return [(lookup[k], s) for k, s in chosen.items()]
+
+    def _shortlist(self, candidates: list[_Candidate], overlap: np.ndarray) -> list[int]:
         """Indices of the `shortlist` sentences sharing most of the question's terms (ties: the
         better passage first), in their original order. Embedding every sentence of five
         passages would delay the first word; a shortlist of 12 answers as well as all of them
         (docs/evaluation.md), where 8 loses answers."""
         ranked = sorted(range(len(candidates)),
-                        key=lambda i: (-overlap[i], candidates[i][0], i))
+                        key=lambda i: (-overlap[i], candidates[i].passage, i))
         return sorted(ranked[: self.shortlist])
 
-    def _score(self, question: str, candidates: list[tuple[int, str]],
-               overlap: np.ndarray, tokens: list[int]) -> np.ndarray:
-        """Cosine to the question, plus a bonus for the share of question terms present."""
+    def _score(self, question: str, candidates: list[_Candidate],
+               overlap: np.ndarray, tokens: list[int], behind: list[float]) -> np.ndarray:
+        """Cosine to the question, plus a bonus for the share of question terms present and
+        for holding what the question asks for (a date, a number), less the passage's
+        distance behind the best passage in search score."""
         try:
             query = self.embedder.embed_query(question)
-            vectors = self.embedder.embed_documents([s for _, s in candidates], tokens)
+            vectors = self.embedder.embed_documents([c.text for c in candidates], tokens)
             dense = vectors @ query
         except (AIError, InputTooLongError) as exc:
             log.warning("extractive answer ranked by words only: %s", exc)
             dense = np.zeros(len(candidates), dtype=np.float32)
-        # passages come ranked: a gentle prior keeps the top passage's sentences in front
-        rank_prior = np.array([0.01 * (n - 1) for n, _ in candidates], dtype=np.float32)
-        return dense + 0.3 * overlap - rank_prior
+        prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
+                         dtype=np.float32)
+        kind = _answer_kind(question)
+        typed = np.array([_TYPE_BONUS if kind and kind.search(c.text) else 0.0
+                          for c in candidates], dtype=np.float32)
+        return dense + 0.3 * overlap - prior + typed
+
+
+def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
+    """Groups by passage, the best-scoring group first; document order within each group;
+    every sentence followed by its citation."""
+    groups: dict[int, list[tuple[_Candidate, float]]] = {}
+    for c, score in chosen:
+        groups.setdefault(c.passage, []).append((c, score))
+    order = sorted(groups, key=lambda p: -max(s for _, s in groups[p]))
+    quoted = [c for passage in order
+              for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
+    for n, c in enumerate(quoted):
+        yield ("" if n == 0 else " ") + f"{c.text} [{c.passage}]"
+
+
+def _answer_kind(question: str) -> re.Pattern[str] | None:
+    """What a sentence answering this question holds (a date, a number), if the question
+    says."""
+    return next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
 
 
 def _overlap(question: str, sentences: list[str]) -> np.ndarray:

@@ -1,0 +1,350 @@
+"""Retrieval levers measured side by side on every development set, in numpy.
+
+Each set's passages are chunked the way ingest chunks them and embedded once (cached under
+/tmp); then every variant (sparse weighting, stemming, title terms, fusion rule and weights,
+query expansion) is scored exactly as Qdrant would score it: dense cosine over every chunk,
+sparse dot products with Qdrant's IDF modifier, DBSF fusion of each side's top HYBRID_DEPTH.
+The winners are then confirmed through the real store with `bench/squad_eval.py --report`.
+
+    .venv/bin/python bench/retrieval_levers.py [--every K] [--squad-every K] [--only NAME...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import snowballstemmer
+
+from ingest.chunking import Chunker
+from rag.evaluation import load_squad, rank_metrics
+from rag.registry import make_embedder
+from rag.settings import load_settings
+from rag.text import lexical
+from rag.text.sentences import sentences
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path("/tmp/rag-levers-cache")
+SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_stem = snowballstemmer.stemmer("english").stemWord
+
+
+@dataclass
+class Sparse:
+    k1: float = 1.2
+    b: float = 0.75
+    avg: float | None = 120.0  # None: the corpus's real average
+    stem: bool = True
+    stop: bool = True
+    title: float = 0.0  # weight of the title's terms added to every chunk
+    bigram: float = 0.0  # weight of adjacent-term pairs, as extra terms
+    name: str = "bm25"
+
+
+@dataclass
+class Variant:
+    sparse: Sparse = field(default_factory=Sparse)
+    fusion: str = "dbsf"  # dbsf | rrf | none-dense | none-sparse
+    w_dense: float = 1.0
+    w_sparse: float = 1.0
+    depth: int = 100
+    prf: int = 0  # pseudo-relevance feedback: terms added from the top sparse chunks
+    maxsim: float = 0.0  # weight of the best sentence's cosine, reranking the top `rerank`
+    rerank: int = 20
+    label: str = ""
+
+
+def tokens(text: str, s: Sparse) -> list[str]:
+    words = _WORD.findall(text.lower())
+    if s.stop:
+        words = [w for w in words if w not in lexical._STOPWORDS]
+    if s.stem:
+        words = [w if w.isdigit() else _stem(w) for w in words]
+    return words
+
+
+def bigrams(text: str, s: Sparse) -> list[str]:
+    words = tokens(text, s)
+    return [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+class Corpus:
+    def __init__(self, name: str, path: Path, every: int, chunk_tokens: int, overlap: int,
+                 embedder) -> None:
+        documents, questions = load_squad(path, every=every)
+        self.documents = documents
+        limit = embedder.max_tokens - embedder.special_tokens
+        chunker = Chunker(embedder.token_counter(), chunk_tokens, overlap, limit)
+        self.chunks = [c for d in documents for c in chunker(d)]
+        self.titles = [d.title for d in documents for _ in chunker(d)]
+        self.sources = [c.source for c in self.chunks]
+        self.questions = [q for q in questions]
+        key = hashlib.sha1(f"{path}:{every}:{chunk_tokens}:{overlap}:{embedder.name}:"
+                           f"{len(self.chunks)}:{len(self.questions)}"
+                           .encode()).hexdigest()[:12]
+        cache = CACHE / f"{name}-{key}.npz"
+        self._cache = cache
+        if cache.exists():
+            data = np.load(cache)
+            self.dense, self.qdense = data["dense"], data["qdense"]
+        else:
+            self.dense = embedder.embed_documents([c.text for c in self.chunks])
+            self.qdense = embedder.embed_documents([embedder.query_instruction + q.text
+                                                    for q in self.questions])
+            CACHE.mkdir(exist_ok=True)
+            np.savez(cache, dense=self.dense, qdense=self.qdense)
+        self.dense_scores = self.qdense @ self.dense.T
+        self._embedder, self._cache = embedder, cache
+        self._sentences: tuple | None = None
+        self._sparse: dict[tuple, tuple] = {}
+
+    def sentence_vectors(self):
+        """Every chunk's sentences embedded: (vectors, chunk index of each)."""
+        if self._sentences is None:
+            cache = self._cache.with_name(self._cache.stem + "-sentences.npz")
+            if cache.exists():
+                data = np.load(cache)
+                self._sentences = (data["vectors"], data["owner"])
+            else:
+                texts, owner = [], []
+                for i, c in enumerate(self.chunks):
+                    for sent in sentences(c.text) or [c.text]:
+                        texts.append(sent)
+                        owner.append(i)
+                vectors = self._embedder.embed_documents(texts)
+                owner_arr = np.array(owner)
+                np.savez(cache, vectors=vectors, owner=owner_arr)
+                self._sentences = (vectors, owner_arr)
+            vectors, owner = self._sentences
+            self._by_chunk = defaultdict(list)
+            for j, i in enumerate(owner):
+                self._by_chunk[int(i)].append(j)
+        return self._sentences
+
+    def maxsim(self, qi: int, chunk_ids: list[int]) -> np.ndarray:
+        vectors, _ = self.sentence_vectors()
+        q = self.qdense[qi]
+        return np.array([float((vectors[self._by_chunk[i]] @ q).max())
+                         if self._by_chunk[i] else 0.0 for i in chunk_ids])
+
+    def sparse_index(self, s: Sparse):
+        key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram)
+        if key not in self._sparse:
+            docs = [tokens(c.text, s) for c in self.chunks]
+            grams = [bigrams(c.text, s) for c in self.chunks] if s.bigram else None
+            if s.title:
+                titles = [tokens(t.replace("_", " "), s) for t in self.titles]
+            lengths = [len(d) for d in docs]
+            avg = s.avg or (sum(lengths) / max(len(lengths), 1))
+            postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+            for i, d in enumerate(docs):
+                norm = 1 - s.b + s.b * len(d) / avg
+                for term, tf in Counter(d).items():
+                    w = tf * (s.k1 + 1) / (tf + s.k1 * norm)
+                    postings[term].append((i, w))
+                if grams:
+                    for term, tf in Counter(grams[i]).items():
+                        w = tf * (s.k1 + 1) / (tf + s.k1 * norm)
+                        postings[term].append((i, s.bigram * w))
+                if s.title:
+                    for term in set(titles[i]):
+                        found = [p for p in postings[term] if p[0] == i]
+                        if found:
+                            postings[term].remove(found[0])
+                            postings[term].append((i, found[0][1] + s.title))
+                        else:
+                            postings[term].append((i, s.title))
+            n = len(docs)
+            index = {}
+            for term, plist in postings.items():
+                idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
+                ids = np.array([p[0] for p in plist])
+                ws = np.array([p[1] for p in plist], dtype=np.float32) * idf
+                index[term] = (ids, ws)
+            self._sparse[key] = (index, docs)
+        return self._sparse[key]
+
+    def sparse_scores(self, qi: int, s: Sparse, prf: int) -> np.ndarray:
+        index, docs = self.sparse_index(s)
+        scores = np.zeros(len(self.chunks), dtype=np.float32)
+        qterms = set(tokens(self.questions[qi].text, s))
+        if s.bigram:
+            qterms |= set(bigrams(self.questions[qi].text, s))
+        for t in qterms:
+            if t in index:
+                ids, ws = index[t]
+                scores[ids] += ws
+        if prf:
+            top = np.argsort(-scores)[:3]
+            counts: Counter[str] = Counter()
+            for i in top:
+                counts.update(t for t in set(docs[i]) if t not in qterms)
+            extra = [t for t, c in counts.most_common() if c >= 2 and "_" not in t][:prf]
+            for t in extra:
+                ids, ws = index[t]
+                scores[ids] += 0.3 * ws
+        return scores
+
+
+def _norm_dbsf(scores: np.ndarray) -> np.ndarray:
+    mean, std = scores.mean(), scores.std()
+    low, high = mean - 3 * std, mean + 3 * std
+    return (scores - low) / (high - low) if high > low else np.ones_like(scores)
+
+
+def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
+    dense = corpus.dense_scores[qi]
+    if v.fusion == "none-dense":
+        return list(np.argsort(-dense)[:60])
+    sparse = corpus.sparse_scores(qi, v.sparse, v.prf)
+    if v.fusion == "none-sparse":
+        order = np.argsort(-sparse)[:60]
+        return [int(i) for i in order if sparse[i] > 0]
+    d_top = np.argsort(-dense)[: v.depth]
+    s_top = [int(i) for i in np.argsort(-sparse)[: v.depth] if sparse[i] > 0]
+    fused: dict[int, float] = defaultdict(float)
+    if v.fusion == "dbsf":
+        for i, x in zip(d_top, _norm_dbsf(dense[d_top]), strict=True):
+            fused[int(i)] += v.w_dense * float(x)
+        if s_top:
+            for i, x in zip(s_top, _norm_dbsf(sparse[s_top]), strict=True):
+                fused[i] += v.w_sparse * float(x)
+    elif v.fusion == "rrf":
+        for r, i in enumerate(d_top):
+            fused[int(i)] += v.w_dense / (60 + r + 1)
+        for r, i in enumerate(s_top):
+            fused[i] += v.w_sparse / (60 + r + 1)
+    order = sorted(fused, key=lambda i: -fused[i])[:60]
+    if v.maxsim:
+        head = order[: v.rerank]
+        base = np.array([fused[i] for i in head])
+        best = corpus.maxsim(qi, head)
+        score = base + v.maxsim * best
+        head = [head[j] for j in np.argsort(-score)]
+        order = head + order[v.rerank:]
+    return order
+
+
+def doc_rank(corpus: Corpus, chunk_ids: list[int], gold: str) -> int | None:
+    seen: list[str] = []
+    for i in chunk_ids:
+        s = corpus.sources[i]
+        if s not in seen:
+            seen.append(s)
+            if len(seen) > 10:
+                break
+    return seen.index(gold) + 1 if gold in seen[:10] else None
+
+
+def evaluate(corpus: Corpus, v: Variant) -> dict[str, float]:
+    ranks = [doc_rank(corpus, ranking(corpus, qi, v), q.paragraph)
+             for qi, q in enumerate(corpus.questions)]
+    return rank_metrics(ranks)
+
+
+def bm25_okapi(corpus: Corpus) -> dict[str, float]:
+    """The baseline `rag eval` reports: rank-bm25 over whole paragraphs."""
+    from rank_bm25 import BM25Okapi
+
+    index = BM25Okapi([lexical.terms(d.pages[0].text) or ["_"] for d in corpus.documents])
+    sources = [d.source for d in corpus.documents]
+    ranks = []
+    for q in corpus.questions:
+        top = np.argsort(-index.get_scores(lexical.terms(q.text)))[:10]
+        found = [sources[i] for i in top]
+        ranks.append(found.index(q.paragraph) + 1 if q.paragraph in found else None)
+    return rank_metrics(ranks)
+
+
+S = Sparse  # shorthand
+BIGRAMS = S(bigram=0.5)
+VARIANTS = [
+    Variant(label="before: dbsf 1:1, unigrams"),
+    Variant(fusion="none-sparse", label="sparse alone"),
+    Variant(fusion="none-dense", label="dense alone"),
+    Variant(fusion="rrf", label="rrf 1:1 (k 60)"),
+    Variant(w_sparse=0.7, label="dbsf 1:0.7"),
+    Variant(w_sparse=1.25, label="dbsf 1:1.25"),
+    Variant(w_sparse=1.5, label="dbsf 1:1.5"),
+    Variant(w_sparse=2.0, label="dbsf 1:2"),
+    Variant(depth=40, label="depth 40"),
+    Variant(depth=200, label="depth 200"),
+    Variant(sparse=S(avg=None), label="length norm: corpus mean"),
+    Variant(sparse=S(b=0.5), label="b 0.5"),
+    Variant(sparse=S(b=0.9), label="b 0.9"),
+    Variant(sparse=S(k1=0.9), label="k1 0.9"),
+    Variant(sparse=S(k1=1.6), label="k1 1.6"),
+    Variant(sparse=S(stem=False), label="no stemming"),
+    Variant(sparse=S(stop=False), label="no stop words"),
+    Variant(sparse=S(title=1.0), label="title terms +1"),
+    Variant(prf=5, label="query expansion: 5 terms from top 3"),
+    Variant(sparse=BIGRAMS, label="bigrams 0.5"),
+    Variant(sparse=S(bigram=1.0), label="bigrams 1"),
+    Variant(maxsim=3.0, label="sentence rescoring 3, top 20"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, label="dbsf 1:1.5 + bigrams"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=2.0, label="dbsf 1:1.5 + bigrams + rescore 2"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0,
+            label="chosen: dbsf 1:1.5 + bigrams + rescore 3"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=4.0, label="dbsf 1:1.5 + bigrams + rescore 4"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, rerank=10, label="chosen, rescore top 10"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, rerank=30, label="chosen, rescore top 30"),
+    Variant(w_sparse=2.0, sparse=BIGRAMS, maxsim=3.0, label="dbsf 1:2 + bigrams + rescore 3"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, prf=5, label="chosen + query expansion"),
+    Variant(w_sparse=1.5, sparse=S(bigram=0.5, stop=False), maxsim=3.0,
+            label="chosen, no stop words"),
+    Variant(w_sparse=1.5, sparse=S(bigram=0.5, k1=0.9, b=0.5), maxsim=3.0,
+            label="chosen, k1 0.9 b 0.5"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--every", type=int, default=1)
+    parser.add_argument("--squad-every", type=int, default=8)
+    parser.add_argument("--only", nargs="*")
+    parser.add_argument("--variants", nargs="*", help="labels to run (default: all)")
+    parser.add_argument("--chunk-tokens", type=int, default=200)
+    parser.add_argument("--overlap", type=int, default=30)
+    args = parser.parse_args()
+    settings = load_settings(environ={}, env_file=None)
+    embedder = make_embedder(settings)
+    sets = {p.stem: p for p in sorted((ROOT / "data" / "eval").glob("*.json"))}
+    sets["squad-dev"] = SQUAD
+    results: dict[str, dict[str, dict]] = {}
+    for name, path in sets.items():
+        if args.only and name not in args.only:
+            continue
+        every = args.squad_every if name == "squad-dev" else args.every
+        corpus = Corpus(name, path, every, args.chunk_tokens, args.overlap, embedder)
+        m = bm25_okapi(corpus)
+        results.setdefault("BM25 (rank-bm25, paragraphs)", {})[name] = m
+        print(f"{name:15s} {'BM25':40s} hit@5 {m['hit@5']:.3f} mrr {m['mrr@10']:.3f}", flush=True)
+        for v in VARIANTS:
+            if args.variants and v.label not in args.variants:
+                continue
+            m = evaluate(corpus, v)
+            results.setdefault(v.label, {})[name] = m
+            print(f"{name:15s} {v.label:40s} hit@5 {m['hit@5']:.3f} mrr {m['mrr@10']:.3f}",
+                  flush=True)
+    print()
+    names = [n for n in sets if not args.only or n in args.only]
+    print("| variant | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for label, per in results.items():
+        cells = [f"{per[n]['hit@5']:.3f} / {per[n]['mrr@10']:.3f}" if n in per else ""
+                 for n in names]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    out = ROOT / "bench" / "results" / "retrieval_levers.json"
+    out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Ranking and answer measures for one relevant item per question."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Hashable, Sequence
+
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def rank_metrics(ranks: Sequence[int | None]) -> dict[str, float]:
+    """hit@k, MRR@10 and nDCG@10 for one relevant item per query (rank is 1-based)."""
+    n = max(len(ranks), 1)
+    in10 = [r for r in ranks if r is not None and r <= 10]
+    return {
+        "hit@1": sum(1 for r in in10 if r <= 1) / n,
+        "hit@5": sum(1 for r in in10 if r <= 5) / n,
+        "hit@10": len(in10) / n,
+        "mrr@10": sum(1 / r for r in in10) / n,
+        "ndcg@10": sum(1 / math.log2(r + 1) for r in in10) / n,
+    }
+
+
+def first_rank(keys: Sequence[Hashable], gold: Hashable) -> int | None:
+    """Rank of `gold` among the distinct keys, in order (a paragraph or page split into
+    several chunks counts at its first)."""
+    seen: list[Hashable] = []
+    for key in keys:
+        if key not in seen:
+            seen.append(key)
+    return seen.index(gold) + 1 if gold in seen else None
+
+
+def first_citation(answer: str) -> int | None:
+    """The passage number of an answer's first citation marker [n]."""
+    match = _CITATION.search(answer)
+    return int(match.group(1)) if match else None
+
+
+def share(count: int, total: int) -> float | None:
+    return round(count / total, 4) if total else None

@@ -1,0 +1,159 @@
+"""Retrieval evaluation on a SQuAD-format file: does the search find the question's paragraph?
+
+Each paragraph becomes a document in a throw-away collection (a temporary embedded edge store,
+so the user's own library is never touched); every question is searched the way the app
+searches (the Retriever: fusion, then sentence rescoring in hybrid mode), and the rank of the
+first chunk from its own paragraph gives hit@1/5/10, MRR@10 and nDCG@10. Questions are also
+answered by the extractive generator, to see how often the answer holds a gold answer span and
+how often its first citation is the gold paragraph. Several modes share one ingest; plain BM25
+(rank-bm25) can run beside them as the baseline.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Hashable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ingest.pipeline import IngestPipeline
+from rag.evaluation.metrics import first_citation, first_rank, rank_metrics, share
+from rag.evaluation.squad import Question, load_squad
+from rag.providers.embedders.base import Embedder
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.extractive import ExtractiveGenerator
+from rag.retrieval.rescoring import SentenceRescorer
+from rag.retrieval.retriever import Retriever
+from rag.stores.base import ChunkStore
+from rag.stores.edge import EdgeStore, open_edge_client
+from rag.text import lexical
+from rag.types import Document, GenerationRecord, Hit, SearchMode
+
+Progress = Callable[[str], None]
+ANSWER_PASSAGES = 5  # passages the answerer is given, as the app's default top_k
+
+
+def answer_rates(embedder: Embedder, questions: Sequence[Question],
+                 hits: Sequence[list[Hit]], gold: Callable[[Hit], Hashable],
+                 golds: Sequence[Hashable]) -> dict:
+    """Share of questions whose extractive answer holds a gold span (questions with spans
+    only), and share whose answer's first citation is the gold passage (`gold(hit)` is the
+    key compared with the question's entry in `golds`)."""
+    generator = ExtractiveGenerator(embedder)
+    spans = spanned = cited = 0
+    for q, top, key in zip(questions, hits, golds, strict=True):
+        text = "".join(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))
+        number = first_citation(text)
+        cited += number is not None and number <= len(top) and gold(top[number - 1]) == key
+        if q.answers:
+            spanned += 1
+            spans += any(a.lower() in text.lower() for a in q.answers)
+    return {"answer_span_rate": share(spans, spanned),
+            "first_citation_rate": share(cited, len(questions)),
+            "answer_questions": len(questions)}
+
+
+def bm25_ranks(texts: Sequence[str], keys: Sequence[Hashable],
+               questions: Sequence[Question], golds: Sequence[Hashable]) -> list[int | None]:
+    """Plain BM25 (rank-bm25, the same stemmed terms) over whole texts: each gold's rank."""
+    from rank_bm25 import BM25Okapi
+
+    index = BM25Okapi([lexical.terms(t) or ["_"] for t in texts])
+    ranks = []
+    for q, gold in zip(questions, golds, strict=True):
+        top = np.argsort(-index.get_scores(lexical.terms(q.text)))[:10]
+        ranks.append(first_rank([keys[i] for i in top], gold))
+    return ranks
+
+
+def bm25_baseline(documents: Sequence[Document], questions: Sequence[Question]) -> dict:
+    """Plain BM25 over whole paragraphs, for comparison."""
+    started = time.perf_counter()
+    ranks = bm25_ranks([d.pages[0].text for d in documents], [d.source for d in documents],
+                       questions, [q.paragraph for q in questions])
+    return {"mode": "bm25 (rank-bm25)", "paragraphs": len(documents),
+            "questions": len(questions), **rounded(rank_metrics(ranks)),
+            "answer_span_rate": None, "first_citation_rate": None,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def rounded(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in metrics.items()}
+
+
+def search_all(retriever: Retriever, questions: Sequence[Question],
+               dense: np.ndarray | None, mode: SearchMode, top_k: int = 10) -> list[list[Hit]]:
+    """Every question's hits, searched as the app searches."""
+    return [retriever.retrieve_with(q.text, dense[i] if dense is not None else None, top_k,
+                                    mode).hits
+            for i, q in enumerate(questions)]
+
+
+def eval_retriever(embedder: Embedder, store: ChunkStore, rescore: bool = True) -> Retriever:
+    """The app's retriever, with room to keep every sentence vector of a set (a set's
+    questions come back to the same passages again and again)."""
+    retriever = Retriever(embedder, store, rescore=False)
+    if rescore:
+        retriever.rescorer = SentenceRescorer(embedder, cache_size=1_000_000)
+    return retriever
+
+
+def embed_questions(embedder: Embedder, questions: Sequence[Question]) -> np.ndarray:
+    return embedder.embed_documents([embedder.query_instruction + q.text for q in questions])
+
+
+def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hybrid",),
+             limit: int | None = None, answer_limit: int | None = 1000,
+             chunk_tokens: int = 200, chunk_overlap: int = 30, with_bm25: bool = False,
+             progress: Progress | None = None, every: int = 1,
+             rescore: bool = True) -> list[dict]:
+    """One result per mode (plus BM25 when asked): the figures `rag eval --json` prints."""
+    say = progress or (lambda _msg: None)
+    documents, questions = load_squad(squad, limit, every)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
+        try:
+            store.ensure_collection()
+            pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
+            started = time.perf_counter()
+            say(f"ingesting {len(documents)} paragraphs")
+            for result in pipeline.ingest_documents(documents):
+                if result.status == "failed":
+                    raise RuntimeError(result.error)
+            ingest_seconds = time.perf_counter() - started
+            dense = None
+            if any(m != "sparse" for m in modes):
+                say(f"embedding {len(questions)} questions")
+                dense = embed_questions(embedder, questions)
+            embed_seconds = time.perf_counter() - started - ingest_seconds
+            retriever = eval_retriever(embedder, store, rescore)
+            for mode in modes:
+                mode_started = time.perf_counter()
+                say(f"searching {len(questions)} questions ({mode})")
+                hits = search_all(retriever, questions, dense if mode != "sparse" else None,
+                                  mode)
+                ranks = [first_rank([h.source for h in top], q.paragraph)
+                         for q, top in zip(questions, hits, strict=True)]
+                n_answer = len(questions) if answer_limit is None else answer_limit
+                say(f"answering {min(n_answer, len(questions))} questions extractively "
+                    f"({mode})")
+                answers = answer_rates(embedder, questions[:n_answer],
+                                       [top[:ANSWER_PASSAGES] for top in hits[:n_answer]],
+                                       lambda h: h.source,
+                                       [q.paragraph for q in questions[:n_answer]])
+                results.append({
+                    "mode": mode, "embedder": embedder.name, "paragraphs": len(documents),
+                    "questions": len(questions), **rounded(rank_metrics(ranks)), **answers,
+                    "ingest_seconds": round(ingest_seconds, 1),
+                    "seconds": round(ingest_seconds + embed_seconds
+                                     + time.perf_counter() - mode_started, 1),
+                })
+        finally:
+            store.close()
+    if with_bm25:
+        say("BM25 baseline")
+        results.append(bm25_baseline(documents, questions))
+    return results

@@ -1,0 +1,94 @@
+"""`rag eval --report` on small generated sets, and the page-structured PDF set: the right
+file and page, a chunk never spanning two pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ingest.chunking import Chunker
+from ingest.loaders import load_bytes
+from rag.cli.main import app
+from rag.evaluation import evaluate_pages
+from rag.evaluation.pdfpages import pdf_of_pages
+
+ANIMALS = {"data": [
+    {"title": "Otters", "paragraphs": [
+        {"context": "Sea otters crack shellfish with rocks while floating on their backs.",
+         "qas": [{"question": "What do sea otters use to crack shellfish?",
+                  "answers": [{"text": "rocks", "answer_start": 32}]}]},
+        {"context": "Otters sleep holding paws so that they do not drift apart. Mr. Otter "
+                    "keeps a favourite stone in a pouch under his arm.",
+         "qas": [{"question": "Why do otters hold paws while sleeping?",
+                  "answers": [{"text": "so that they do not drift apart", "answer_start": 27}]}]},
+    ]},
+    {"title": "Bees", "paragraphs": [
+        {"context": "Honey bees tell each other where flowers are with a waggle dance.",
+         "qas": [{"question": "How do bees tell others where flowers are?",
+                  "answers": [{"text": "a waggle dance", "answer_start": 50}]}]},
+        {"context": "A worker bee lives about six weeks in summer. Queens live for years.",
+         "qas": [{"question": "How long does a worker bee live in summer?",
+                  "answers": [{"text": "about six weeks", "answer_start": 19}]}]},
+    ]},
+]}
+MANUAL = {"data": [{"title": "Kettle", "paragraphs": [
+    {"context": "Descale the kettle every month with white vinegar, e.g. one cup.",
+     "qas": [{"question": "How often should the kettle be descaled?", "answers": []}]},
+    {"context": "Never immerse the base in water. Wipe it with a dry cloth instead.",
+     "qas": [{"question": "Can the kettle base go in water?", "answers": []}]},
+]}]}
+
+
+def write_sets(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "animals.json").write_text(json.dumps(ANIMALS))
+    (folder / "manual.json").write_text(json.dumps(MANUAL))
+    return folder
+
+
+def test_report_prints_every_set_mode_and_bm25(env, tmp_path: Path) -> None:
+    folder = write_sets(tmp_path / "sets")
+    result = CliRunner().invoke(app, ["eval", "--report", "--sets", str(folder), "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    sets = ["animals", "manual", "animals (pdf pages)", "manual (pdf pages)"]
+    modes = ["dense", "sparse", "hybrid", "bm25 (rank-bm25)"]
+    assert [(r["set"], r["mode"]) for r in rows] == [(s, m) for s in sets for m in modes]
+    for r in rows:
+        assert r["hit@5"] == 1.0 and 0 < r["mrr@10"] <= 1, r
+        if r["mode"] != "bm25 (rank-bm25)":
+            assert r["hit@5 vs bm25"] == 0.0 and "mrr@10 vs bm25" in r
+    hybrid = {r["set"]: r for r in rows if r["mode"] == "hybrid"}
+    assert hybrid["animals"]["answer_span_rate"] == 1.0
+    assert hybrid["manual"]["answer_span_rate"] is None  # no spans: retrieval only
+    assert hybrid["animals (pdf pages)"]["first_citation_rate"] == 1.0
+    table = CliRunner().invoke(app, ["eval", "--report", "--sets", str(folder / "manual.json")],
+                               catch_exceptions=False).stdout
+    assert table.splitlines()[0].startswith("| set | mode | questions | hit@1 | hit@5 |")
+    assert "| manual (pdf pages) | hybrid | 2 |" in table
+
+
+def test_eval_needs_a_file_or_the_report(env) -> None:
+    result = CliRunner().invoke(app, ["eval"], catch_exceptions=False)
+    assert result.exit_code == 2 and "--squad" in result.stderr
+
+
+def test_pdf_pages_cite_the_right_file_and_page(embedder, tmp_path: Path) -> None:
+    path = write_sets(tmp_path / "sets") / "animals.json"
+    rows = evaluate_pages(embedder, {"animals": path}, ["hybrid"])
+    hybrid, bm25 = rows
+    assert hybrid["paragraphs"] == 4 and hybrid["questions"] == 4
+    assert hybrid["hit@1"] == 1.0 and hybrid["first_citation_rate"] == 1.0
+    assert hybrid["answer_span_rate"] == 1.0 and bm25["hit@5"] == 1.0
+
+
+def test_short_pages_never_share_a_chunk(embedder) -> None:
+    pages = [f"Page {n} tells of the {word} and nothing else." for n, word in
+             enumerate(["heron", "badger", "newt", "stoat"], start=1)]
+    document = load_bytes(Path("p.pdf"), pdf_of_pages(pages), "p.pdf")
+    assert [p.number for p in document.pages] == [1, 2, 3, 4]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(document)
+    assert [(c.page, c.text) for c in chunks] == [(n, t) for n, t in enumerate(pages, start=1)]

@@ -1,0 +1,74 @@
+"""Sentence rescoring of hybrid hits: the passage holding the sentence that answers moves up,
+only in hybrid mode, and only where the setting (auto: a local embedder) turns it on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.registry import make_embedder
+from rag.retrieval.rescoring import SentenceRescorer
+from rag.service import build_service
+from rag.types import Hit
+from tests.conftest import fresh_settings
+
+FILLER = ("The museum opens at nine. Tickets are sold at the door. The café serves soup. "
+          "Guided tours leave every hour. The gift shop sells postcards. ")
+
+
+def hit(n: int, text: str, score: float) -> Hit:
+    return Hit(f"d{n}", f"doc{n}.txt", None, f"c{n}", score, text)
+
+
+def test_the_passage_with_the_answering_sentence_moves_up(embedder) -> None:
+    question = "How deep is the lake in winter?"
+    vague = hit(1, "Lakes and rivers change with the seasons. Winter is long here. " * 3, 1.2)
+    answering = hit(2, FILLER + "In winter the lake is about forty metres deep.", 1.0)
+    other = hit(3, FILLER, 0.9)
+    rescored = SentenceRescorer(embedder).rescore(embedder.embed_query(question),
+                                                  [vague, answering, other])
+    assert [h.doc_id for h in rescored] == ["d2", "d1", "d3"]
+    assert rescored[0].score > answering.score  # fused score plus the sentence's cosine
+
+
+def test_only_the_first_candidates_are_rescored(embedder) -> None:
+    hits = [hit(n, f"Note number {n} is about bridges and rivers.", 2 - n / 10)
+            for n in range(4)]
+    rescorer = SentenceRescorer(embedder, candidates=2)
+    rescored = rescorer.rescore(embedder.embed_query("bridges"), hits)
+    assert [h.doc_id for h in rescored[2:]] == ["d2", "d3"]
+    assert [h.score for h in rescored[2:]] == [hits[2].score, hits[3].score]
+
+
+def test_rescoring_runs_in_hybrid_mode_with_the_local_model(embedder, model_dir: Path,
+                                                            tmp_path: Path) -> None:
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        assert svc.retriever.rescorer is not None
+        (tmp_path / "lake.txt").write_text(FILLER + "In winter the lake is forty metres deep.")
+        (tmp_path / "other.txt").write_text(FILLER)
+        svc.ingest([tmp_path / "lake.txt", tmp_path / "other.txt"])
+        cached = len(svc.retriever.rescorer.vectors._vectors)
+        assert svc.search("How deep is the lake?", 2, "hybrid")[0].source.endswith("lake.txt")
+        assert len(svc.retriever.rescorer.vectors._vectors) > cached
+        before = len(svc.retriever.rescorer.vectors._vectors)
+        svc.search("museum tickets", 2, "dense")
+        svc.search("museum tickets", 2, "sparse")
+        assert len(svc.retriever.rescorer.vectors._vectors) == before  # hybrid only
+    finally:
+        svc.close()
+    off = build_service(fresh_settings(tmp_path / "off", model_dir, sentence_rescore="off"),
+                        embedder=embedder)
+    assert off.retriever.rescorer is None
+    off.close()
+
+
+def test_auto_leaves_it_off_with_a_remote_embedder(ai_settings) -> None:
+    settings = ai_settings.model_copy(update={"embedder": "workers-ai"})
+    svc = build_service(settings, embedder=make_embedder(settings))
+    assert svc.retriever.rescorer is None
+    svc.close()
+    on = settings.model_copy(update={"sentence_rescore": "on",
+                                     "data_dir": settings.data_dir / "on"})
+    svc = build_service(on, embedder=make_embedder(on))
+    assert svc.retriever.rescorer is not None
+    svc.close()

@@ -1,0 +1,54 @@
+"""The sentence segmenter: abbreviations, decimals, initials, quotes and list items."""
+
+import pytest
+
+from rag.text.sentences import sentences, split
+
+CASES = [
+    # abbreviations
+    ("The report did not mention Mr. Smith. He left early.",
+     ["The report did not mention Mr. Smith.", "He left early."]),
+    ("Mrs. Jones met Dr. Brown at noon. They talked.",
+     ["Mrs. Jones met Dr. Brown at noon.", "They talked."]),
+    ("The U.S. Army arrived in 1944. It stayed.",
+     ["The U.S. Army arrived in 1944.", "It stayed."]),
+    ("Bring fruit, e.g. an apple, i.e. something sweet. Then eat it.",
+     ["Bring fruit, e.g. an apple, i.e. something sweet.", "Then eat it."]),
+    ("Gen. Smith and Capt. Jones arrived. They were tired.",
+     ["Gen. Smith and Capt. Jones arrived.", "They were tired."]),
+    # decimals and prices
+    ("The rate rose to 3.5 percent in 2019. It fell to 2.1 after.",
+     ["The rate rose to 3.5 percent in 2019.", "It fell to 2.1 after."]),
+    ("The price was $4.99. He paid cash.", ["The price was $4.99.", "He paid cash."]),
+    # initials
+    ("J. R. R. Tolkien wrote The Hobbit. It sold well.",
+     ["J. R. R. Tolkien wrote The Hobbit.", "It sold well."]),
+    # quotes
+    ('"Is anyone there?" she asked. Nobody answered.',
+     ['"Is anyone there?" she asked.', "Nobody answered."]),
+    ("“Hello? Is there someone here? ”\n\nIt was hard to see.",
+     ["“Hello? Is there someone here? ”", "It was hard to see."]),
+    # list items, with and without a final stop
+    ("Steps:\n1. Open the file.\n2. Save it", ["Steps:", "1. Open the file.", "2. Save it"]),
+    ("Options:\n- the first one\n- the second one",
+     ["Options:", "- the first one", "- the second one"]),
+    ("Do this:\na) unplug it\nb) wait a minute", ["Do this:", "a) unplug it", "b) wait a minute"]),
+    # paragraphs and white space
+    ("First paragraph ends here.\n\nSecond   one\nruns on.",
+     ["First paragraph ends here.", "Second one runs on."]),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+def test_offsets_point_at_each_sentence() -> None:
+    text = "  Mr. Smith left.\n\n1. He came back at 3.5 p.m. on Friday.\n- Then he slept."
+    found = split(text)
+    assert [" ".join(text[s.start:s.end].split()) for s in found] == [s.text for s in found]
+    assert [s.text for s in found] == ["Mr. Smith left.",
+                                       "1. He came back at 3.5 p.m. on Friday.",
+                                       "- Then he slept."]

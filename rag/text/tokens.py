@@ -107,9 +107,20 @@ class TokenCounter:
 
 def estimate_tokens(text: str) -> int:
     """A conservative Llama-token count: max(WordPiece x 1.25, UTF-8 bytes / 3)."""
-    if not text:
-        return 0
-    by_bytes = math.ceil(len(text.encode("utf-8")) / 3)
+    return estimate_tokens_many([text])[0]
+
+
+def estimate_tokens_many(texts: Sequence[str]) -> list[int]:
+    """`estimate_tokens` of each text, the tokenizer called once for all of them."""
     counter = TokenCounter.bundled()
-    by_wordpiece = math.ceil(counter.count(text) * 1.25) if counter.path else 0
-    return max(by_bytes, by_wordpiece)
+    present = [t for t in texts if t]
+    wordpieces = iter(counter.count_many(present) if counter.path and present else [])
+    estimates = []
+    for text in texts:
+        if not text:
+            estimates.append(0)
+            continue
+        by_bytes = math.ceil(len(text.encode("utf-8")) / 3)
+        by_wordpiece = math.ceil(next(wordpieces) * 1.25) if counter.path else 0
+        estimates.append(max(by_bytes, by_wordpiece))
+    return estimates

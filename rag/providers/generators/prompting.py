@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from rag.errors import InputTooLongError
 from rag.text.sanitize import clean, skeleton
-from rag.text.tokens import estimate_tokens
+from rag.text.tokens import estimate_tokens, estimate_tokens_many
 from rag.types import Hit, source_name
 
 # unknown models (Ollama's default num_ctx is 2,048 to 4,096); a provider knows its own
@@ -120,11 +120,19 @@ def build_prompt(
         for turn in history
         if turn.get("role") in ("user", "assistant") and turn.get("content")
     ]
-    system_cost = estimate_tokens(instructions) + TOKENS_PER_MESSAGE + TOKENS_PER_PROMPT
-    turn_costs = [estimate_tokens(turn["content"]) + TOKENS_PER_MESSAGE for turn in turns]
+    # every part counted once: the user message's cost for k passages is the sum of its
+    # parts' (WordPiece splits at whitespace, and each part's estimate is rounded up)
+    blocks = [] if system else [passage_block(n, hit) for n, hit in enumerate(passages, 1)]
+    system_tokens, question_tokens, alone_tokens, *rest = estimate_tokens_many(
+        [instructions, f"Question: {question.strip()}", render(question, []),
+         *(turn["content"] for turn in turns), *blocks])
+    system_cost = system_tokens + TOKENS_PER_MESSAGE + TOKENS_PER_PROMPT
+    turn_costs = [tokens + TOKENS_PER_MESSAGE for tokens in rest[:len(turns)]]
+    block_costs = rest[len(turns):]
 
     def cost(k: int, h: int) -> int:
-        user = estimate_tokens(render(question, passages[:k])) + TOKENS_PER_MESSAGE
+        user = (question_tokens + sum(block_costs[:k]) + k if k and not system
+                else alone_tokens) + TOKENS_PER_MESSAGE
         return system_cost + sum(turn_costs[len(turns) - h:]) + user
 
     k, h = len(passages), len(turns)

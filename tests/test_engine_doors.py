@@ -26,7 +26,7 @@ from rag.engine.engine import Engine
 from rag.errors import IngestCancelled
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
-from tests.workers_ai_server import ServerThread
+from tests.workers_ai_server import ACCOUNT, TOKEN, ServerThread, StandIn
 
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
 
@@ -190,6 +190,29 @@ def test_a_blocked_question_exits_3_through_the_engine(served, capsys, monkeypat
     assert "category: malware" in capsys.readouterr().err
     full = rag(engine.settings.data_dir, "ask", harmful)
     assert full.exit_code == 3 and "category: malware" in full.stderr
+
+
+def test_a_client_that_leaves_mid_answer_stops_the_model(served, standin: StandIn) -> None:
+    """The answer's reader stops at the model's next word once the client has gone, and the
+    question is counted as stopped, not answered."""
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4",
+                         workers_ai_fallback_models=[])
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    release = standin.hold_after_first_token()
+    with httpx.Client(base_url=url, timeout=10) as client, client.stream(
+            "POST", "/api/v1/ask", json={"question": "How much sun do tomatoes need?",
+                                         "stream": True}) as response:
+        assert next(line for line in response.iter_lines() if line.startswith("event:")) \
+            == "event: token"
+    release.set()  # the model goes on; nobody reads it any more
+    metrics = engine.workspace.service.metrics
+    deadline = time.monotonic() + 10
+    while metrics.summary().requests == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    summary = metrics.summary()
+    assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
 
 
 # --- questions during an ingest, and a clean stop ---------------------------------------------

@@ -206,6 +206,9 @@ class Metrics:
                                    check_same_thread=False)
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # a row per question and per AI call: under WAL, NORMAL never corrupts the file and
+            # skips an fsync per commit (a crash may lose the last rows, not the database)
+            self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._add_missing_columns()
         self._listeners: list[Callable[[RequestRecord], None]] = []

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
@@ -37,19 +39,50 @@ async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
 
 async def deltas_of(engine: Engine, answer: Answer) -> AsyncIterator[str]:
     """The answer's text as it is produced; closing early stops the model's stream (the
-    question is then counted as stopped)."""
-    stream: Iterator[str] = iter(answer)
+    question is then counted as stopped).
+
+    One answer thread reads the whole stream and hands each delta to the event loop, rather
+    than a thread hop per delta: on a busy engine those hops cost more than the deltas.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    stop = threading.Event()
+
+    def read() -> None:
+        stream = iter(answer)
+        try:
+            for delta in stream:
+                loop.call_soon_threadsafe(queue.put_nowait, delta)
+                if stop.is_set():
+                    break
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, _END)
+        except BaseException as exc:  # handed to the reader, raised there
+            loop.call_soon_threadsafe(queue.put_nowait, _Failed(exc))
+        finally:
+            if stop.is_set():
+                answer.close()  # in the thread that reads it: a generator is closed where it runs
+
+    loop.run_in_executor(engine.answer_threads, read)
     finished = False
     try:
         while True:
-            delta = await in_thread(engine, lambda: next(stream, _END))
-            if delta is _END:
-                finished = True
-                return
-            yield delta
+            item = await queue.get()
+            if isinstance(item, str):
+                yield item
+                continue
+            finished = True
+            if isinstance(item, _Failed):
+                raise item.error
+            return
     finally:
-        if not finished:
-            await in_thread(engine, answer.close)
+        if not finished:  # the reader stops at its next delta (the client went away)
+            stop.set()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
 
 
 def sse(event: str, data: dict[str, Any]) -> bytes:

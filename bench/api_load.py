@@ -47,7 +47,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from rag.evaluation import load_squad  # noqa: E402
-from tests.workers_ai_server import ACCOUNT, TOKEN  # noqa: E402
+from tests.workers_ai_server import ACCOUNT, TOKEN, StandInProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "api_load.json"
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
@@ -65,26 +65,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class StandIn:
-    """The Workers AI stand-in in a child process; it exits when its stdin closes."""
-
-    def __enter__(self) -> StandIn:
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.workers_ai_server"],
-                                        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True)
-        assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
-        return self
-
-    def latency(self, seconds: float) -> None:
-        httpx.post(f"{self.url}/_standin/reset", json={"latency": seconds}).raise_for_status()
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
 
 
 class EngineProcess:
@@ -243,7 +223,7 @@ def main() -> int:
     results: dict[str, Any] = {"benchmark": "api_load", "machine": f"{platform.machine()}, "
                                f"{os.cpu_count()} cores, Python {platform.python_version()}",
                                "seconds_per_run": args.seconds, "runs": []}
-    with tempfile.TemporaryDirectory(prefix="rag-api-load-") as tmp, StandIn() as standin:
+    with tempfile.TemporaryDirectory(prefix="rag-api-load-") as tmp, StandInProcess() as standin:
         root = Path(tmp)
         questions = write_library(root / "library", args.articles)
         base = {k: v for k, v in os.environ.items()
@@ -260,7 +240,7 @@ def main() -> int:
             env = {**base, **extra, "RAG_DATA_DIR": str(data_dir)}
             subprocess.run([sys.executable, "-m", "rag", "ingest", str(root / "library")],
                            cwd=ROOT, env=env, check=True, capture_output=True)
-            standin.latency(args.latency)
+            standin.reset(latency=args.latency)
             with EngineProcess(data_dir, env) as engine:
                 for clients in args.clients:
                     run = {"generator": label, **asyncio.run(

@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from ingest.formats.base import LoadOptions  # noqa: E402
 from ingest.loaders import LOADERS  # noqa: E402
 from rag.errors import ContentBlocked  # noqa: E402
 from rag.guard.filter import ContentFilter  # noqa: E402
@@ -42,7 +42,7 @@ from rag.providers.guards.llama_guard import LlamaGuard  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.text.sanitize import clean  # noqa: E402
 from tests.guard_cases import BENIGN, HARMFUL  # noqa: E402
-from tests.workers_ai_server import ACCOUNT, TOKEN  # noqa: E402
+from tests.workers_ai_server import ACCOUNT, TOKEN, StandInProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "content_filter.json"
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
@@ -78,28 +78,6 @@ def false_positives(questions: list[str]) -> dict[str, Any]:
             "blocked_questions": blocked}
 
 
-class StandIn:
-    """The Workers AI stand-in in a child process; it exits when we close its stdin."""
-
-    def __enter__(self) -> StandIn:
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.workers_ai_server"],
-                                        cwd=ROOT, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
-        if not self.url.startswith("http://127.0.0.1:"):
-            raise RuntimeError("the stand-in did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 def modes(url: str) -> dict[str, ContentFilter]:
     settings = Settings(_env_file=None, cloudflare_account_id=ACCOUNT,
                         cloudflare_api_token=TOKEN, cloudflare_base_url=f"{url}/client/v4")
@@ -130,7 +108,7 @@ def cleaning_cost(folder: Path, rounds: int = 3) -> dict[str, Any]:
     for _ in range(rounds):
         started = time.perf_counter()
         pages = [page.text for path in sorted(folder.glob("*.pdf"))
-                 for page in LOADERS[".pdf"](path, path.read_bytes())[1]]
+                 for page in LOADERS[".pdf"](path, path.read_bytes(), LoadOptions()).pages]
         read.append(time.perf_counter() - started)
         started = time.perf_counter()
         for text in pages:
@@ -153,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()
     fp = false_positives(squad_questions(args.squad))
-    with StandIn() as standin:
+    with StandInProcess() as standin:
         rows = per_mode(modes(standin.url))
     cost = cleaning_cost(args.pdfs)
 

@@ -30,7 +30,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +40,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
@@ -51,7 +49,7 @@ from rag.providers.cloudflare.catalog import MAX_TEXTS_PER_REQUEST  # noqa: E402
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder  # noqa: E402
 from rag.service import build_service  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from tests.workers_ai_server import ACCOUNT, TOKEN  # noqa: E402
+from tests.workers_ai_server import ACCOUNT, TOKEN, StandInProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "remote_path.json"
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
@@ -66,35 +64,6 @@ def make_chunks(n: int) -> list[str]:
         + " ".join(f"detail{(i * 7 + j) % 997}" for j in range(20 + i % 16))
         for i in range(n)
     ]
-
-
-class RemoteStandIn:
-    """The stand-in in a child process; it exits when we close its stdin."""
-
-    def __enter__(self) -> RemoteStandIn:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.workers_ai_server"], cwd=ROOT,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
-        if not self.url.startswith("http://127.0.0.1:"):
-            raise RuntimeError("the stand-in did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-    def reset(self, latency: float) -> None:
-        httpx.post(f"{self.url}/_standin/reset", json={"latency": latency}).raise_for_status()
-
-    def stats(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/_standin/stats").json()
 
 
 def settings_for(url: str, concurrency: int, data_dir: Path | None = None) -> Settings:
@@ -121,9 +90,9 @@ def bound_row(kind: str, seconds: float, bound: float, cpu: float, **extra: Any)
 # --- 1. the embedder alone ----------------------------------------------------------------------
 
 
-def embed_alone(standin: RemoteStandIn, chunks: list[str], concurrency: int,
+def embed_alone(standin: StandInProcess, chunks: list[str], concurrency: int,
                 latency: float) -> dict[str, Any]:
-    standin.reset(latency)
+    standin.reset(latency=latency)
     embedder = WorkersAIEmbedder.from_settings(settings_for(standin.url, concurrency))
     started, cpu = time.perf_counter(), time.process_time()
     vectors = embedder.embed_documents(chunks)
@@ -162,11 +131,11 @@ def write_corpus(squad: Path, folder: Path, copies: int) -> None:
             (folder / f"{copy}-{n:02d}.txt").write_text(f"{article['title']} ({copy})\n\n{text}")
 
 
-def ingest(standin: RemoteStandIn, folder: Path, data_dir: Path, concurrency: int,
+def ingest(standin: StandInProcess, folder: Path, data_dir: Path, concurrency: int,
            latency: float, bound_latency: float | None = None,
            run: str | None = None) -> dict[str, Any]:
     """`rag ingest` of `folder`; the bound is for `bound_latency` (default: `latency`)."""
-    standin.reset(latency)
+    standin.reset(latency=latency)
     service = build_service(settings_for(standin.url, concurrency, data_dir))
     try:
         started, cpu = time.perf_counter(), time.process_time()
@@ -218,10 +187,10 @@ def store_alone(folder: Path, data_dir: Path, url: str, concurrency: int,
 # --- 3. questions ---------------------------------------------------------------------------------
 
 
-def ask_all(standin: RemoteStandIn, data_dir: Path, questions: list[str], askers: int,
+def ask_all(standin: StandInProcess, data_dir: Path, questions: list[str], askers: int,
             latency: float) -> dict[str, Any]:
     """Every question answered in full; `askers` threads share one service, as app users do."""
-    standin.reset(latency)
+    standin.reset(latency=latency)
     service = build_service(settings_for(standin.url, 8, data_dir))
 
     def one(question: str) -> tuple[float, float, int]:
@@ -282,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=140)
 
     load_before = os.getloadavg()
-    with RemoteStandIn() as standin, tempfile.TemporaryDirectory() as tmp:
+    with StandInProcess() as standin, tempfile.TemporaryDirectory() as tmp:
         chunks = make_chunks(args.chunks)
         WorkersAIEmbedder.from_settings(settings_for(standin.url, 1)).count_tokens("warm up")
         embedder_rows = [embed_alone(standin, chunks, concurrency, args.latency)]

@@ -29,6 +29,7 @@ import itertools
 import json
 import math
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -36,6 +37,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -956,6 +958,47 @@ def serve() -> tuple[StandIn, ServerThread]:
     thread = ServerThread(standin.app)
     standin.url = thread.start()
     return standin, thread
+
+
+class StandInProcess:
+    """The stand-in in a child process (`python -m tests.workers_ai_server`), as a real server
+    is for the benchmarks that measure through it; it exits when its stdin closes.
+
+    Usage:
+        with StandInProcess() as standin:
+            standin.reset(latency=0.2)
+            ... standin.url ...
+    """
+
+    def __enter__(self) -> StandInProcess:
+        root = Path(__file__).resolve().parents[1]
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.workers_ai_server"],
+                                        cwd=root, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            raise RuntimeError("the stand-in did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def reset(self, **options: Any) -> None:
+        """`StandIn.reset` in the child: faults off, then `options` (e.g. latency=0.2)."""
+        import httpx
+
+        httpx.post(f"{self.url}/_standin/reset", json=options).raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        import httpx
+
+        return httpx.get(f"{self.url}/_standin/stats").json()
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ run, and that the second run finds every file unchanged. Writes bench/results/in
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -35,7 +36,10 @@ def run_ingest(folder: Path, env: dict[str, str]) -> tuple[dict, float, int]:
 
 
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT,
+                        help="PDFs to ingest (default: the shared real manuals)")
+    folder = parser.parse_args().folder
     pages = 0
     from pypdf import PdfReader
 

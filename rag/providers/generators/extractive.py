@@ -2,9 +2,10 @@
 
 It writes nothing of its own, so it cannot invent facts; it says so, and how to configure an
 LLM. The passages are cut into whole sentences (rag.text.sentences), the sentences sharing most
-of the question's terms are scored by the search's embedder (cosine to the question) with a
-lexical bonus, a bonus for holding what the question asks for, and a prior from their
-passage's search score, and the answer quotes the best 2 to `max_sentences` of them: grouped
+of the question's terms are scored by the search's embedder (cosine to the question: from the
+sentence vectors stored with the passages at ingest, else embedded now) with a lexical bonus,
+a bonus for holding what the question asks for, and a prior from their passage's search
+score, and the answer quotes the best 2 to `max_sentences` of them: grouped
 by passage, best passage first, in document order within a passage, each sentence followed by
 its passage's citation [n]. A sentence that leans on the one before it ("He ...", "This ...",
 "However, ...") brings that one along. It is also the last resort when the language models

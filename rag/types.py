@@ -67,7 +67,7 @@ class Chunk:
     locator: str | None = None  # the page's locator ("slide 3: Budget"), see `Page`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # an array's == is elementwise: compared by identity
 class SentenceVectors:
     """A chunk's sentences as ingest stored them: where each lies in the chunk's text
     (`text[start:end]`) and its vector, a row of `vectors` (a float32 numpy array)."""

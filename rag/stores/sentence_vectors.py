@@ -11,9 +11,9 @@ context, which makes a chunk's sentences alike; taking CONTRAST of the chunk's v
 before normalising leaves what sets each sentence apart, and ranked better than the plain
 pooled vectors over the development sets (docs/evaluation.md).
 
-A collection records the SCHEME its vectors were made by. One without a record (filled before
-this) gets none written, so its hits are all rescored the same way: by sentences embedded at
-question time.
+A collection records the SCHEME its vectors were made by. One without that record (or with
+another scheme) gets none written, so its hits are all rescored the same way: by sentences
+embedded at question time.
 
 In the payload the vectors are int8 with one float32 scale per sentence, base64-encoded: a
 quarter of float32's bytes, and cosines within a few thousandths of the float32 ones.

@@ -24,6 +24,7 @@ import numpy as np
 import snowballstemmer
 
 from ingest.chunking import Chunker
+from ingest.embedding import sentence_spans
 from rag.evaluation import load_squad, rank_metrics
 from rag.registry import make_embedder
 from rag.settings import load_settings
@@ -59,6 +60,9 @@ class Variant:
     prf: int = 0  # pseudo-relevance feedback: terms added from the top sparse chunks
     maxsim: float = 0.0  # weight of the best sentence's cosine, reranking the top `rerank`
     rerank: int = 20
+    # sentence vectors: None, each sentence embedded alone (as at question time); a number,
+    # pooled from the chunk's forward pass less that share of the chunk's vector (as stored)
+    pooled: float | None = None
     label: str = ""
 
 
@@ -104,6 +108,7 @@ class Corpus:
         self.dense_scores = self.qdense @ self.dense.T
         self._embedder, self._cache = embedder, cache
         self._sentences: tuple | None = None
+        self._pooled: dict[float, np.ndarray] = {}
         self._sparse: dict[tuple, tuple] = {}
 
     def sentence_vectors(self):
@@ -129,8 +134,29 @@ class Corpus:
                 self._by_chunk[int(i)].append(j)
         return self._sentences
 
-    def maxsim(self, qi: int, chunk_ids: list[int]) -> np.ndarray:
+    def pooled_vectors(self, contrast: float) -> np.ndarray:
+        """Every chunk's sentences pooled from its own forward pass, less `contrast` × the
+        chunk's vector, in the order of `sentence_vectors`."""
+        if contrast not in self._pooled:
+            cache = self._cache.with_name(self._cache.stem + "-pooled.npz")
+            if cache.exists():
+                pooled, owner = np.load(cache)["pooled"], np.load(cache)["owner"]
+            else:
+                texts = [c.text for c in self.chunks]
+                spans = [sentence_spans(t) for t in texts]
+                _, per_chunk = self._embedder.embed_documents_with_sentences(texts, spans)
+                pooled = np.vstack(per_chunk)
+                owner = np.array([i for i, rows in enumerate(per_chunk) for _ in rows])
+                np.savez(cache, pooled=pooled, owner=owner)
+            assert np.array_equal(owner, self.sentence_vectors()[1])
+            rows = pooled - contrast * self.dense[owner]
+            self._pooled[contrast] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return self._pooled[contrast]
+
+    def maxsim(self, qi: int, chunk_ids: list[int], pooled: float | None = None) -> np.ndarray:
         vectors, _ = self.sentence_vectors()
+        if pooled is not None:
+            vectors = self.pooled_vectors(pooled)
         q = self.qdense[qi]
         return np.array([float((vectors[self._by_chunk[i]] @ q).max())
                          if self._by_chunk[i] else 0.0 for i in chunk_ids])
@@ -226,7 +252,7 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
     if v.maxsim:
         head = order[: v.rerank]
         base = np.array([fused[i] for i in head])
-        best = corpus.maxsim(qi, head)
+        best = corpus.maxsim(qi, head, v.pooled)
         score = base + v.maxsim * best
         head = [head[j] for j in np.argsort(-score)]
         order = head + order[v.rerank:]
@@ -302,6 +328,18 @@ VARIANTS = [
             label="chosen, no stop words"),
     Variant(w_sparse=1.5, sparse=S(bigram=0.5, k1=0.9, b=0.5), maxsim=3.0,
             label="chosen, k1 0.9 b 0.5"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.0,
+            label="chosen, sentences pooled from the chunk"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.3,
+            label="chosen, pooled less 0.3 x chunk"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5,
+            label="chosen, pooled less 0.5 x chunk (stored)"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.7,
+            label="chosen, pooled less 0.7 x chunk"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=2.0, pooled=0.5,
+            label="chosen, stored, rescore 2"),
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=4.0, pooled=0.5,
+            label="chosen, stored, rescore 4"),
 ]
 
 

@@ -24,6 +24,7 @@ import platform
 from pathlib import Path
 
 from rag.evaluation import evaluate, find_sets, format_table, run_report
+from rag.evaluation.report import MODES
 from rag.registry import make_embedder
 from rag.settings import load_settings
 
@@ -42,13 +43,16 @@ def report(args: argparse.Namespace) -> None:
     every = {name: args.every for name in sets} | {"squad-dev": args.squad_every}
     rows = run_report(make_embedder(settings), sets, every=every,
                       answer_limit=args.answer_limit,
-                      pdf_sets=[n for n in sets if n != "squad-dev"], pdf_every=args.pdf_every,
+                      pdf_sets=[] if args.no_pdf else [n for n in sets if n != "squad-dev"],
+                      pdf_every=args.pdf_every,
                       chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap,
-                      progress=print)
+                      progress=print, rescoring=args.rescoring,
+                      modes=args.modes)
     print(format_table(rows))
-    _write("eval_report.json", {"every": args.every, "squad_every": args.squad_every,
-                                "pdf_every": args.pdf_every, "answer_limit": args.answer_limit,
-                                "rows": rows})
+    _write(args.out or "eval_report.json",
+           {"every": args.every, "squad_every": args.squad_every, "pdf_every": args.pdf_every,
+            "answer_limit": args.answer_limit, "rescoring": args.rescoring, "modes": args.modes,
+            "rows": rows})
 
 
 def squad_only(args: argparse.Namespace) -> None:
@@ -86,6 +90,17 @@ def main() -> None:
                         help="with --report: keep every k-th SQuAD question")
     parser.add_argument("--pdf-every", type=int, default=1,
                         help="with --report: keep every k-th question of the PDF page set")
+    parser.add_argument("--rescoring", nargs="+", default=["stored"],
+                        choices=["stored", "stored-rescore", "question", "off"],
+                        help="with --report: hybrid rows for each way sentence vectors are "
+                             "had: stored at ingest (the default), stored for rescoring only "
+                             "(the answerer embeds), embedded at question time, or none")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES),
+                        help="with --report: the search modes (default: all)")
+    parser.add_argument("--no-pdf", action="store_true",
+                        help="with --report: leave out the sets laid out as PDFs")
+    parser.add_argument("--out", help="with --report: the results file's name in "
+                                      "bench/results (default eval_report.json)")
     parser.add_argument("--precision", nargs="+", choices=["int8", "fp32"],
                         help="local model precisions to compare (default: the configured one); "
                              "the first runs every mode and BM25, the others dense and hybrid")

@@ -5,9 +5,11 @@ memory is flat; the embedded store (qdrant-edge, in our process) holds its colle
 vectors, payloads and indexes in memory, so the process grows with what is stored. This writes
 chunks shaped like ours (384-dim vectors, ~1 KB of text, sparse vectors of ~70 terms, our
 payload fields and indexes) through `EdgeStore.upsert_pending` in batches of 100 and prints
-the process's resident memory after every `--step` chunks.
+the process's resident memory after every `--step` chunks. With `--sentences N` each chunk
+also carries N stored sentence vectors (`rag.stores.sentence_vectors`), as ingest with the
+local model stores them.
 
-    .venv/bin/python bench/store_memory.py [--chunks 8000] [--step 1000]
+    .venv/bin/python bench/store_memory.py [--chunks 8000] [--step 1000] [--sentences 0]
 
 Prints a table and writes bench/results/store_memory.json.
 """
@@ -27,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.stores.base import Sparse  # noqa: E402
 from rag.stores.edge import EdgeStore, open_edge_client  # noqa: E402
-from rag.types import Chunk  # noqa: E402
+from rag.types import Chunk, SentenceVectors  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "store_memory.json"
 BATCH = 100
@@ -55,10 +57,21 @@ def fake_batch(rng: np.random.Generator, doc: int,
     return chunks, rng.standard_normal((BATCH, 384), dtype=np.float32), sparse
 
 
+def fake_sentences(rng: np.random.Generator, count: int) -> list[SentenceVectors]:
+    """`count` unit vectors for each of `BATCH` chunks, with spans over its 1 KB of text."""
+    step = 1000 // max(count, 1)
+    return [SentenceVectors(tuple((i * step, (i + 1) * step) for i in range(count)),
+                            rng.standard_normal((count, 384), dtype=np.float32))
+            for _ in range(BATCH)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chunks", type=int, default=8_000)
     parser.add_argument("--step", type=int, default=1_000)
+    parser.add_argument("--sentences", type=int, default=0,
+                        help="stored sentence vectors per chunk (0: none)")
+    parser.add_argument("--out", default=RESULTS.name, help="file in bench/results")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     rows = []
@@ -71,7 +84,8 @@ def main() -> int:
             doc = first // args.step
             chunks, dense, sparse = fake_batch(rng, doc, first % args.step)
             store.upsert_pending(chunks, dense, sparse, args.step, "application/pdf",
-                                 {"pages": 400, "ingested_at": "2026-11-27T00:00:00+00:00"})
+                                 {"pages": 400, "ingested_at": "2026-11-27T00:00:00+00:00"},
+                                 fake_sentences(rng, args.sentences) if args.sentences else None)
             if (first + BATCH) % args.step == 0:
                 store.activate(chunks[0].doc_id, chunks[0].source, args.step)
                 now = rss_mib()
@@ -84,9 +98,11 @@ def main() -> int:
     for row in rows:
         print(f"{row['chunks']:>8,}  {row['rss_mib']:>8.1f}  {row['growth_mib']:>10.1f}")
     print(f"\nthe store grows {per_1000:.1f} MiB per 1,000 chunks held")
-    RESULTS.write_text(json.dumps({"benchmark": "store_memory", "rows": rows,
-                                   "mib_per_1000_chunks": round(per_1000, 2)}, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    out = RESULTS.with_name(args.out)
+    out.write_text(json.dumps({"benchmark": "store_memory", "rows": rows,
+                               "sentences_per_chunk": args.sentences,
+                               "mib_per_1000_chunks": round(per_1000, 2)}, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
     return 0
 
 

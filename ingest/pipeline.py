@@ -14,11 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
 from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
 from ingest.discovery import Skipped, describe, find_files
+from ingest.embedding import Embedded, embed_chunks
 from ingest.enrich import Enricher
 from ingest.formats.base import LoadOptions
 from ingest.loaders import content_id, load_bytes
@@ -308,14 +307,15 @@ class IngestPipeline:
         if batch.parts:
             yield batch
 
-    def _embed(self, batch: _Chunks) -> np.ndarray:
-        """Runs in a worker thread: the counts from chunking spare the embedder a recount."""
+    def _embed(self, batch: _Chunks) -> Embedded:
+        """Runs in a worker thread: the counts from chunking spare the embedder a recount.
+        Sentence vectors come along where the collection keeps them."""
         chunks = [c for doc, rows in batch.parts for c in doc.chunks[rows]]
-        special = self.embedder.special_tokens
-        return self.embedder.embed_documents([c.text for c in chunks],
-                                             [c.token_count + special for c in chunks])
+        return embed_chunks(self.embedder, [c.text for c in chunks],
+                            [c.token_count + self.embedder.special_tokens for c in chunks],
+                            sentences=self.store.sentence_scheme is not None)
 
-    def _write(self, batch: _Chunks, dense: np.ndarray | None, error: Exception | None,
+    def _write(self, batch: _Chunks, embedded: Embedded | None, error: Exception | None,
                open_docs: list[_Open],
                on_progress: Callable[[Progress], None] | None) -> Iterator[FileResult]:
         """Write one embedded batch; the result of each document that is now live or failed."""
@@ -330,9 +330,11 @@ class IngestPipeline:
             try:
                 if error is not None:
                     raise error
-                assert dense is not None
-                self.store.upsert_pending(chunks, dense[vectors], doc.prepared.sparse[rows],
-                                          len(doc.chunks), document.media_type, doc.extra)
+                assert embedded is not None
+                self.store.upsert_pending(
+                    chunks, embedded.dense[vectors], doc.prepared.sparse[rows],
+                    len(doc.chunks), document.media_type, doc.extra,
+                    embedded.sentences[vectors] if embedded.sentences is not None else None)
                 doc.written += len(chunks)
                 if on_progress:
                     on_progress(doc.progress())

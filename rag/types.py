@@ -67,6 +67,15 @@ class Chunk:
     locator: str | None = None  # the page's locator ("slide 3: Budget"), see `Page`
 
 
+@dataclass(frozen=True, eq=False)  # an array's == is elementwise: compared by identity
+class SentenceVectors:
+    """A chunk's sentences as ingest stored them: where each lies in the chunk's text
+    (`text[start:end]`) and its vector, a row of `vectors` (a float32 numpy array)."""
+
+    spans: tuple[tuple[int, int], ...]
+    vectors: Any
+
+
 @dataclass(frozen=True)
 class Hit:
     """One search result."""
@@ -81,9 +90,13 @@ class Hit:
     position: int = 0
     locator: str | None = None  # "slide 3: Budget", "sheet Costs"; None for plain pages
     flags: tuple[str, ...] = ()  # instruction-like text found in the passage (rag.text.injection)
+    # stored at ingest where the collection keeps them (rag.stores.sentence_vectors); never
+    # shown or cached, so left out of `as_json`
+    sentence_vectors: SentenceVectors | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "sentence_vectors"}
 
 
 @dataclass

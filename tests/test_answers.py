@@ -115,6 +115,11 @@ def test_eval_on_a_small_squad_file(embedder, tmp_path: Path) -> None:
         assert r["paragraphs"] == 3 and r["questions"] == 3
         assert r["hit@5"] == 1.0 and 0 < r["mrr@10"] <= 1
     assert results[1]["answer_span_rate"] == 1.0
+    # hybrid once per way of having sentence vectors, labelled, on the same collection
+    ways = evaluate(embedder, path, ["hybrid"], rescoring=("stored", "question", "off"))
+    assert [r["mode"] for r in ways] == ["hybrid", "hybrid (question-time rescoring)",
+                                         "hybrid (no rescoring)"]
+    assert all(r["hit@5"] == 1.0 and r["answer_span_rate"] == 1.0 for r in ways)
 
 
 def test_hybrid_finds_what_only_one_retriever_finds(service, tmp_path: Path) -> None:

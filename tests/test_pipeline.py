@@ -94,21 +94,21 @@ def test_bad_pdfs_are_reported_and_the_rest_stored(service, tmp_path: Path) -> N
 def test_failed_embedding_leaves_no_half_document(service, tmp_path: Path, monkeypatch) -> None:
     f = tmp_path / "long.txt"
     f.write_text(" ".join(f"Paragraph {i} about lighthouses and keepers." for i in range(2000)))
-    real = service.embedder.embed_documents
+    real = service.embedder.embed_documents_with_sentences  # what ingest calls (local model)
     calls = {"n": 0}
 
-    def flaky(texts, token_counts=None):
+    def flaky(texts, spans, token_counts=None):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("embedding backend went away")
-        return real(texts, token_counts)
+        return real(texts, spans, token_counts)
 
     monkeypatch.setattr(service.pipeline, "batch_size", 8)
-    monkeypatch.setattr(service.embedder, "embed_documents", flaky)
+    monkeypatch.setattr(service.embedder, "embed_documents_with_sentences", flaky)
     result = service.ingest([f]).files[0]
     assert result.status == "failed" and "went away" in result.error
     assert points(service) == 0
-    monkeypatch.setattr(service.embedder, "embed_documents", real)
+    monkeypatch.setattr(service.embedder, "embed_documents_with_sentences", real)
     assert service.ingest([f]).files[0].status == "ingested"
 
 
@@ -121,17 +121,17 @@ def test_a_file_failing_mid_stream_leaves_the_others_whole(service, tmp_path: Pa
     for name, topic in (("a.txt", "apples"), ("b.txt", "bridges"), ("c.txt", "comets")):
         (folder / name).write_text(" ".join(f"Note {i} is about {topic} and more {topic}."
                                             for i in range(300)))
-    real = service.embedder.embed_documents
+    real = service.embedder.embed_documents_with_sentences
     batches = []
 
-    def refuses_bridges(texts, token_counts=None):
+    def refuses_bridges(texts, spans, token_counts=None):
         batches.append(texts[0])
         if "bridges" in texts[0] and sum("bridges" in t for t in batches) == 2:
             raise OSError("the embedder refused a batch about bridges")
-        return real(texts, token_counts)
+        return real(texts, spans, token_counts)
 
     monkeypatch.setattr(service.pipeline, "batch_size", 4)
-    monkeypatch.setattr(service.embedder, "embed_documents", refuses_bridges)
+    monkeypatch.setattr(service.embedder, "embed_documents_with_sentences", refuses_bridges)
     report = service.ingest([folder])
     assert [f.status for f in report.files] == ["ingested", "failed", "ingested"]
     assert "refused a batch about bridges" in report.files[1].error

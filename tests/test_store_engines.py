@@ -119,16 +119,16 @@ def test_pending_chunks_are_hidden_and_a_crash_leaves_nothing(settings, embedder
 def test_failed_write_is_discarded(svc, tmp_path: Path, monkeypatch) -> None:
     f = tmp_path / "long.txt"
     f.write_text(" ".join(f"Paragraph {i} about lighthouses and keepers." for i in range(600)))
-    real, calls = svc.embedder.embed_documents, []
+    real, calls = svc.embedder.embed_documents_with_sentences, []
 
-    def flaky(texts, token_counts=None):
+    def flaky(texts, spans, token_counts=None):
         calls.append(1)
         if len(calls) == 2:
             raise OSError("embedding backend went away")
-        return real(texts, token_counts)
+        return real(texts, spans, token_counts)
 
     monkeypatch.setattr(svc.pipeline, "batch_size", 4)
-    monkeypatch.setattr(svc.embedder, "embed_documents", flaky)
+    monkeypatch.setattr(svc.embedder, "embed_documents_with_sentences", flaky)
     assert svc.ingest([f]).files[0].status == "failed"
     assert svc.store.size() == 0
 

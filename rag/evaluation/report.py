@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag.evaluation.pdfpages import evaluate_pages
-from rag.evaluation.run import Progress, evaluate
+from rag.evaluation.run import Progress, Rescoring, evaluate
 from rag.providers.embedders.base import Embedder
 from rag.types import SearchMode
 
@@ -35,9 +35,11 @@ def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[Sea
                every: dict[str, int] | None = None, answer_limit: int | None = None,
                pdf_sets: Sequence[str] | None = None, pdf_every: int = 1,
                chunk_tokens: int = 200, chunk_overlap: int = 30,
-               progress: Progress | None = None) -> list[dict]:
-    """Rows for every set and mode (BM25 included), then for each of `pdf_sets` (default:
-    every set) laid out as PDFs one paragraph a page; each row with its margins over BM25."""
+               progress: Progress | None = None,
+               rescoring: Sequence[Rescoring] = ("stored",)) -> list[dict]:
+    """Rows for every set and mode (BM25 included; hybrid once per way of `rescoring`), then
+    for each of `pdf_sets` (default: every set) laid out as PDFs one paragraph a page; each
+    row with its margins over BM25."""
     say = progress or (lambda _msg: None)
     every = every or {}
     rows: list[dict] = []
@@ -45,7 +47,8 @@ def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[Sea
         say(f"== {name}")
         found = evaluate(embedder, path, modes, answer_limit=answer_limit,
                          chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
-                         with_bm25=True, progress=progress, every=every.get(name, 1))
+                         with_bm25=True, progress=progress, every=every.get(name, 1),
+                         rescoring=rescoring)
         rows += _with_margins(name, found)
     for name in pdf_sets if pdf_sets is not None else sets:
         say(f"== {name} as PDFs, one paragraph a page")

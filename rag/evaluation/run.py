@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -33,15 +34,23 @@ from rag.types import Document, GenerationRecord, Hit, SearchMode
 
 Progress = Callable[[str], None]
 ANSWER_PASSAGES = 5  # passages the answerer is given, as the app's default top_k
+#: how hybrid search's sentence rescoring and the extractive answerer get sentence vectors:
+#: stored at ingest (the default), stored for rescoring but embedded by the answerer, both
+#: embedded at question time, or no rescoring (the answerer embedding)
+Rescoring = Literal["stored", "stored-rescore", "question", "off"]
+RESCORING_LABELS: dict[str, str] = {
+    "stored": "", "stored-rescore": " (answerer embeds)",
+    "question": " (question-time rescoring)", "off": " (no rescoring)"}
 
 
 def answer_rates(embedder: Embedder, questions: Sequence[Question],
                  hits: Sequence[list[Hit]], gold: Callable[[Hit], Hashable],
-                 golds: Sequence[Hashable]) -> dict:
+                 golds: Sequence[Hashable], stored: bool = True) -> dict:
     """Share of questions whose extractive answer holds a gold span (questions with spans
     only), and share whose answer's first citation is the gold passage (`gold(hit)` is the
-    key compared with the question's entry in `golds`)."""
-    generator = ExtractiveGenerator(embedder)
+    key compared with the question's entry in `golds`). `stored`: the answerer uses stored
+    sentence vectors where the passages have them."""
+    generator = ExtractiveGenerator(embedder, stored=stored)
     spans = spanned = cited = 0
     for q, top, key in zip(questions, hits, golds, strict=True):
         text = "".join(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))
@@ -91,12 +100,14 @@ def search_all(retriever: Retriever, questions: Sequence[Question],
             for i, q in enumerate(questions)]
 
 
-def eval_retriever(embedder: Embedder, store: ChunkStore, rescore: bool = True) -> Retriever:
+def eval_retriever(embedder: Embedder, store: ChunkStore,
+                   rescoring: Rescoring = "stored") -> Retriever:
     """The app's retriever, with room to keep every sentence vector of a set (a set's
     questions come back to the same passages again and again)."""
     retriever = Retriever(embedder, store, rescore=False)
-    if rescore:
-        retriever.rescorer = SentenceRescorer(embedder, cache_size=1_000_000)
+    if rescoring != "off":
+        retriever.rescorer = SentenceRescorer(embedder, cache_size=1_000_000,
+                                              stored=rescoring != "question")
     return retriever
 
 
@@ -108,8 +119,9 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
              limit: int | None = None, answer_limit: int | None = 1000,
              chunk_tokens: int = 200, chunk_overlap: int = 30, with_bm25: bool = False,
              progress: Progress | None = None, every: int = 1,
-             rescore: bool = True) -> list[dict]:
-    """One result per mode (plus BM25 when asked): the figures `rag eval --json` prints."""
+             rescoring: Sequence[Rescoring] = ("stored",)) -> list[dict]:
+    """One result per mode (plus BM25 when asked): the figures `rag eval --json` prints.
+    Hybrid mode gives one result per way of `rescoring` (its mode then says which)."""
     say = progress or (lambda _msg: None)
     documents, questions = load_squad(squad, limit, every)
     results = []
@@ -129,10 +141,12 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
                 say(f"embedding {len(questions)} questions")
                 dense = embed_questions(embedder, questions)
             embed_seconds = time.perf_counter() - started - ingest_seconds
-            retriever = eval_retriever(embedder, store, rescore)
-            for mode in modes:
+            runs = [(mode, way) for mode in modes
+                    for way in (rescoring if mode == "hybrid" else ["stored"])]
+            for mode, way in runs:
+                retriever = eval_retriever(embedder, store, way)
                 mode_started = time.perf_counter()
-                say(f"searching {len(questions)} questions ({mode})")
+                say(f"searching {len(questions)} questions ({mode}{RESCORING_LABELS[way]})")
                 hits = search_all(retriever, questions, dense if mode != "sparse" else None,
                                   mode)
                 ranks = [first_rank([h.source for h in top], q.paragraph)
@@ -143,9 +157,11 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
                 answers = answer_rates(embedder, questions[:n_answer],
                                        [top[:ANSWER_PASSAGES] for top in hits[:n_answer]],
                                        lambda h: h.source,
-                                       [q.paragraph for q in questions[:n_answer]])
+                                       [q.paragraph for q in questions[:n_answer]],
+                                       stored=way == "stored")
                 results.append({
-                    "mode": mode, "embedder": embedder.name, "paragraphs": len(documents),
+                    "mode": mode + (RESCORING_LABELS[way] if mode == "hybrid" else ""),
+                    "embedder": embedder.name, "paragraphs": len(documents),
                     "questions": len(questions), **rounded(rank_metrics(ranks)), **answers,
                     "ingest_seconds": round(ingest_seconds, 1),
                     "seconds": round(ingest_seconds + embed_seconds

@@ -7,8 +7,10 @@ best sentence's cosine to the question; the hits are then reordered. No cross-en
 weights install from the package registries for offline use (docs/evaluation.md); this uses
 only the model the search already has, and helped on every development set measured.
 
-Sentence vectors are kept in a small in-memory LRU, since the same passages come back for
-related questions.
+A hit from a collection that keeps sentence vectors brings them along, made at ingest from
+the chunk's own forward pass (`rag.stores.sentence_vectors`): rescoring it embeds nothing.
+Hits without them (a collection filled before they were stored) have their sentences embedded
+here, kept in a small in-memory LRU, since the same passages come back for related questions.
 """
 
 from __future__ import annotations
@@ -54,10 +56,13 @@ class SentenceVectors:
 
 
 class SentenceRescorer:
+    """`stored=False` ignores the hits' stored sentence vectors (to compare the two ways)."""
+
     def __init__(self, embedder: Embedder, candidates: int = CANDIDATES,
-                 weight: float = WEIGHT, cache_size: int = 4096) -> None:
+                 weight: float = WEIGHT, cache_size: int = 4096, stored: bool = True) -> None:
         self.candidates = candidates
         self.weight = weight
+        self.stored = stored
         self.vectors = SentenceVectors(embedder, cache_size)
 
     def rescore(self, query: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
@@ -66,14 +71,25 @@ class SentenceRescorer:
         head, tail = list(hits[: self.candidates]), list(hits[self.candidates:])
         if len(head) < 2:
             return list(hits)
-        per_hit = [sentences(h.text) or [h.text] for h in head]
-        flat = [s for group in per_hit for s in group]
-        vectors = np.stack(self.vectors(flat))
-        cosines = vectors @ query
-        scored, at = [], 0
-        for hit, group in zip(head, per_hit, strict=True):
-            best = float(cosines[at:at + len(group)].max())
-            at += len(group)
-            scored.append(replace(hit, score=hit.score + self.weight * best))
+        best = self.best_cosines(query, head)
+        scored = [replace(hit, score=hit.score + self.weight * cosine)
+                  for hit, cosine in zip(head, best, strict=True)]
         scored.sort(key=lambda h: -h.score)
         return scored + tail
+
+    def best_cosines(self, query: np.ndarray, hits: Sequence[Hit]) -> list[float]:
+        """Each hit's best sentence's cosine to the question: from its stored vectors, or
+        from its sentences embedded now."""
+        best = np.full(len(hits), np.nan)
+        for i, hit in enumerate(hits):
+            if self.stored and hit.sentence_vectors is not None:
+                best[i] = (hit.sentence_vectors.vectors @ query).max()
+        missing = np.flatnonzero(np.isnan(best)).tolist()
+        if missing:
+            per_hit = [sentences(hits[i].text) or [hits[i].text] for i in missing]
+            cosines = np.stack(self.vectors([s for group in per_hit for s in group])) @ query
+            at = 0
+            for i, group in zip(missing, per_hit, strict=True):
+                best[i] = cosines[at:at + len(group)].max()
+                at += len(group)
+        return best.tolist()

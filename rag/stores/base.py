@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from rag.errors import ConfigError, EmbedderMismatchError
+from rag.stores import sentence_vectors
 from rag.text import lexical
-from rag.types import Chunk, Hit, SearchMode
+from rag.types import Chunk, Hit, SearchMode, SentenceVectors
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,11 @@ def _stored(payload: dict) -> StoredDocument:
                           int(payload.get("chunks", 0)), payload.get("media_type", ""))
 
 
-def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict | None) -> dict:
-    """What a point stores besides its vectors: a citation's fields and the document's."""
-    return {
+def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict | None,
+                  sentences: SentenceVectors | None = None) -> dict:
+    """What a point stores besides its vectors: a citation's fields and the document's, and
+    the chunk's sentence vectors when given."""
+    payload = {
         "doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
         "page": chunk.page, "locator": chunk.locator, "position": chunk.position,
         "start": chunk.start, "end": chunk.end, "text": chunk.text,
@@ -112,6 +115,10 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
         "chunks": chunk_total, "media_type": media_type, "status": PENDING,
         **(extra or {}),  # document fields the app shows (pages, ingested_at)
     }
+    if sentences is not None:
+        payload[sentence_vectors.FIELD] = sentence_vectors.encode(sentences.spans,
+                                                                  sentences.vectors)
+    return payload
 
 
 def fuse_dbsf(ranked: Sequence[tuple[float, Sequence[tuple[PointId, float]]]]
@@ -138,7 +145,8 @@ def make_hit(pid: PointId, score: float, payload: dict) -> Hit:
     return Hit(doc_id=payload["doc_id"], source=payload["source"], page=payload.get("page"),
                chunk_id=str(pid), score=float(score), text=payload["text"],
                title=payload.get("title", ""), position=int(payload.get("position", 0)),
-               locator=payload.get("locator"))  # absent from points stored before locators
+               locator=payload.get("locator"),  # absent from points stored before locators
+               sentence_vectors=sentence_vectors.decode(payload.get(sentence_vectors.FIELD)))
 
 
 class ChunkStore(ABC):
@@ -159,6 +167,8 @@ class ChunkStore(ABC):
         self._writing_lock = threading.Lock()
         # how the stored sparse vectors were made, which decides how queries are made
         self.lexical_scheme = lexical.SCHEME
+        # how stored sentence vectors are made; None: the collection keeps none
+        self.sentence_scheme: str | None = sentence_vectors.SCHEME
 
     # --- collection ------------------------------------------------------------------------
     def ensure_collection(self) -> None:
@@ -166,13 +176,15 @@ class ChunkStore(ABC):
         sparse vectors this version can query)."""
         if not self._exists():
             self._create({"embedder": self.embedder_name, "dimension": self.dimension,
-                          "lexical": lexical.SCHEME})
+                          "lexical": lexical.SCHEME, "sentences": sentence_vectors.SCHEME})
             self.lexical_scheme = lexical.SCHEME
+            self.sentence_scheme = sentence_vectors.SCHEME
             return
         meta = self._metadata()
         name, dim = meta.get("embedder"), meta.get("dimension")
         if name == self.embedder_name and dim == self.dimension:
             self.lexical_scheme = self._check_lexical(meta.get("lexical"))
+            self.sentence_scheme = self._check_sentences(meta.get("sentences"))
             if self.embedded:  # pending or retired points here are left by a crash: drop them
                 self._delete_where(Where(must_not=(("status", LIVE),)))
             return
@@ -197,6 +209,17 @@ class ChunkStore(ABC):
                 f"(lexical scheme {scheme}; this version knows {lexical.SCHEME}). Upgrade the "
                 f"app, or use another RAG_COLLECTION to re-ingest.")
         return scheme
+
+    def _check_sentences(self, scheme: str | None) -> str | None:
+        """The collection's sentence-vector scheme, or None: one filled before sentence
+        vectors were stored (or by a version storing them another way) gets none, so that
+        all its hits are rescored alike, by sentences embedded at question time."""
+        if scheme == sentence_vectors.SCHEME:
+            return scheme
+        log.warning("collection '%s' keeps no sentence vectors of this version's kind: hybrid "
+                    "search embeds its passages' sentences per question; re-ingest into a new "
+                    "collection (RAG_COLLECTION) for faster questions", self.collection)
+        return None
 
     def version(self) -> int:
         """Bumped by every ingest or delete: answer caches key on it."""
@@ -237,13 +260,18 @@ class ChunkStore(ABC):
 
     def upsert_pending(self, chunks: Sequence[Chunk], dense: np.ndarray,
                        sparse: Sequence[Sparse], chunk_total: int,
-                       media_type: str, extra: dict | None = None) -> None:
-        """Write chunks as pending: stored, but invisible to search until `activate`."""
+                       media_type: str, extra: dict | None = None,
+                       sentences: Sequence[SentenceVectors] | None = None) -> None:
+        """Write chunks as pending: stored, but invisible to search until `activate`.
+        `sentences` (one per chunk) are kept only in a collection that keeps them."""
         if chunks:
             with self._writing_lock:
                 self._writing.add(chunks[0].doc_id)
+        kept = (sentences if sentences is not None and self.sentence_scheme
+                else [None] * len(chunks))
         self.upsert_points([point_id(c.doc_id, c.position) for c in chunks], dense, sparse,
-                           [chunk_payload(c, chunk_total, media_type, extra) for c in chunks])
+                           [chunk_payload(c, chunk_total, media_type, extra, s)
+                            for c, s in zip(chunks, kept, strict=True)])
 
     def activate(self, doc_id: str, source: str, chunks: int) -> None:
         """Make a fully written document live, replacing older versions at the same source.

@@ -42,6 +42,9 @@ class Embedder(ABC):
     #: tokens the model adds to every text ([CLS] and [SEP] for BERT-family models)
     special_tokens: int = 0
     query_instruction: str = ""
+    #: can pool sentence vectors from a text's own forward pass (`embed_batch_with_sentences`):
+    #: a local model, whose token states are at hand; a remote API returns only the vector
+    pools_sentences: bool = False
 
     def token_counter(self) -> TokenCounter:
         """What chunk sizes are measured with: tokens of a text itself, without the special
@@ -88,20 +91,54 @@ class Embedder(ABC):
 
         `token_counts`, when the caller has counted already (chunking does), spares a recount.
         """
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        rows = self._sorted_batches(texts, token_counts)
+        vectors = self.embed_batches([[texts[i] for i in idx] for idx in rows])
+        for idx, batch in zip(rows, vectors, strict=True):
+            out[idx] = batch
+        return out
+
+    def embed_documents_with_sentences(
+            self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+            token_counts: Sequence[int] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`embed_documents`, and for each text one vector per (start, end) character span of
+        it, pooled from the text's own forward pass (`pools_sentences` embedders only)."""
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.empty((0, self.dimension), np.float32)] * len(texts)
+        rows = self._sorted_batches(texts, token_counts)
+        batches = [([texts[i] for i in idx], [spans[i] for i in idx]) for idx in rows]
+        for idx, (vectors, per_text) in zip(rows, self.embed_batches_with_sentences(batches),
+                                            strict=True):
+            out[idx] = vectors
+            for i, sentences in zip(idx, per_text, strict=True):
+                pooled[i] = sentences
+        return out, pooled
+
+    def _sorted_batches(self, texts: Sequence[str],
+                        token_counts: Sequence[int] | None) -> list[list[int]]:
+        """Indices of `texts` in batches of similar length (each text checked against the
+        model's limit)."""
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return []
         if token_counts is None:
             token_counts = self.count_tokens_many(texts)
         lengths = list(token_counts)
         self.check_counts(lengths)
         order = sorted(range(len(texts)), key=lengths.__getitem__)
-        rows = [order[start : start + self.max_batch]
+        return [order[start : start + self.max_batch]
                 for start in range(0, len(order), self.max_batch)]
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        vectors = self.embed_batches([[texts[i] for i in idx] for idx in rows])
-        for idx, batch in zip(rows, vectors, strict=True):
-            out[idx] = batch
-        return out
+
+    def embed_batch_with_sentences(self, texts: Sequence[str],
+                                   spans: Sequence[Sequence[tuple[int, int]]]
+                                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One model call: `embed_batch`'s vectors, and each text's spans pooled."""
+        raise NotImplementedError(f"{self.name} cannot pool sentence vectors")
+
+    def embed_batches_with_sentences(
+            self, batches: Sequence[tuple[Sequence[str], Sequence[Sequence[tuple[int, int]]]]]
+    ) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+        """`embed_batch_with_sentences` on each (texts, spans) batch, in order."""
+        return [self.embed_batch_with_sentences(texts, spans) for texts, spans in batches]
 
     def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """`embed_batch` on each batch, in order; a model with several sessions runs them

@@ -137,6 +137,7 @@ class LocalOnnxEmbedder(Embedder):
     query_instruction = ""  # all-MiniLM-L6-v2 was trained without one
     special_tokens = 2  # [CLS] and [SEP]
     runs_locally = True
+    pools_sentences = True
 
     def __init__(self, model_dir: Path, batch_size: int = 8, sessions: int | None = None,
                  precision: Precision = "int8") -> None:
@@ -187,10 +188,44 @@ class LocalOnnxEmbedder(Embedder):
             return super().embed_batches(batches)
         return list(self._pool.map(self.embed_batch, batches))
 
+    def embed_batches_with_sentences(
+            self, batches: Sequence[tuple[Sequence[str], Sequence[Sequence[tuple[int, int]]]]]
+    ) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+        if self._pool is None or len(batches) < 2:
+            return super().embed_batches_with_sentences(batches)
+        return list(self._pool.map(lambda batch: self.embed_batch_with_sentences(*batch),
+                                   batches))
+
+    def embed_batch_with_sentences(self, texts: Sequence[str],
+                                   spans: Sequence[Sequence[tuple[int, int]]]
+                                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`embed_batch`, and each text's sentences pooled from the same forward pass."""
+        if self._per_text and len(texts) > 1:
+            parts = [self._run_pooled([text], [where])
+                     for text, where in zip(texts, spans, strict=True)]
+            return np.vstack([p[0] for p in parts]), [p[1][0] for p in parts]
+        return self._run_pooled(texts, spans)
+
     def _run(self, texts: Sequence[str]) -> np.ndarray:
+        hidden, mask, _ = self._forward(texts, offsets=False)
+        return _mean_pool(hidden, mask)
+
+    def _run_pooled(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        hidden, mask, encodings = self._forward(texts, offsets=True)
+        vectors = _mean_pool(hidden, mask)
+        return vectors, [pool_spans(states, e.offsets, e.special_tokens_mask, where, vector)
+                         for states, e, where, vector
+                         in zip(hidden, encodings, spans, vectors, strict=True)]
+
+    def _forward(self, texts: Sequence[str], offsets: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+        """The encoder's last hidden states, the attention mask and the encodings."""
         runner = self._idle.get()  # waits while every session is busy
         try:
-            encodings = runner.tokenizer.encode_batch_fast(list(texts))  # no offsets needed
+            # the fast variant skips character offsets, which only sentence pooling needs
+            encode = runner.tokenizer.encode_batch if offsets else \
+                runner.tokenizer.encode_batch_fast
+            encodings = encode(list(texts))
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": mask}
@@ -199,6 +234,27 @@ class LocalOnnxEmbedder(Embedder):
             hidden = runner.session.run(None, feeds)[0]
         finally:
             self._idle.put(runner)
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return normalise(pooled)
+        return hidden, mask, encodings
+
+
+def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return normalise(pooled)
+
+
+def pool_spans(states: np.ndarray, offsets: Sequence[tuple[int, int]],
+               special: Sequence[int], spans: Sequence[tuple[int, int]],
+               fallback: np.ndarray) -> np.ndarray:
+    """One normalised vector per character span: the mean of the token states that overlap
+    it (special and padding tokens left out); a span no token covers gets `fallback`."""
+    if not spans:
+        return np.zeros((0, states.shape[-1]), dtype=np.float32)
+    where = np.asarray(offsets, dtype=np.int64)
+    content = np.asarray(special) == 0
+    bounds = np.asarray(spans, dtype=np.int64)
+    inside = ((where[None, :, 0] < bounds[:, 1:2]) & (where[None, :, 1] > bounds[:, 0:1])
+              & content[None, :])
+    counts = inside.sum(axis=1, keepdims=True)
+    pooled = inside.astype(np.float32) @ states / np.maximum(counts, 1)
+    return normalise(np.where(counts > 0, pooled, fallback[None, :]))

@@ -2,9 +2,10 @@
 
 It writes nothing of its own, so it cannot invent facts; it says so, and how to configure an
 LLM. The passages are cut into whole sentences (rag.text.sentences), the sentences sharing most
-of the question's terms are scored by the search's embedder (cosine to the question) with a
-lexical bonus, a bonus for holding what the question asks for, and a prior from their
-passage's search score, and the answer quotes the best 2 to `max_sentences` of them: grouped
+of the question's terms are scored by the search's embedder (cosine to the question: from the
+sentence vectors stored with the passages at ingest, else embedded now) with a lexical bonus,
+a bonus for holding what the question asks for, and a prior from their passage's search
+score, and the answer quotes the best 2 to `max_sentences` of them: grouped
 by passage, best passage first, in document order within a passage, each sentence followed by
 its passage's citation [n]. A sentence that leans on the one before it ("He ...", "This ...",
 "However, ...") brings that one along. It is also the last resort when the language models
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
 from rag.text.sentences import split
-from rag.types import GenerationRecord
+from rag.types import GenerationRecord, Hit
 
 NOTICE = (
     "Extractive answer: these are sentences quoted from your documents, not written by a "
@@ -72,24 +73,33 @@ class _Candidate:
     passage: int  # 1-based rank of its passage: its citation number
     index: int  # its place among the passage's sentences
     text: str
+    # its vector as ingest stored it, if it did
+    stored: np.ndarray | None = field(default=None, compare=False)
 
 
-def _passage_sentences(number: int, text: str) -> list[_Candidate]:
+def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     """A passage's whole sentences. A chunk can begin inside a sentence (its overlap with the
     chunk before): a first piece that starts in lower case is such a fragment and is dropped."""
-    found = split(text)
+    found = split(hit.text)
     if found and found[0].text[:1].islower():
         found = found[1:]
-    return [_Candidate(number, i, s.text) for i, s in enumerate(found)]
+    stored = {}
+    if hit.sentence_vectors is not None:
+        stored = dict(zip(hit.sentence_vectors.spans, hit.sentence_vectors.vectors,
+                          strict=True))
+    return [_Candidate(number, i, s.text, stored.get((s.start, s.end)))
+            for i, s in enumerate(found)]
 
 
 class ExtractiveGenerator(Generator):
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, max_sentences: int = 4, shortlist: int = 12) -> None:
+    def __init__(self, embedder: Embedder, max_sentences: int = 4, shortlist: int = 12,
+                 stored: bool = True) -> None:
         self.embedder = embedder
         self.max_sentences = max(max_sentences, 1)
         self.shortlist = shortlist  # most sentences embedded per answer
+        self.stored = stored  # use the passages' stored sentence vectors where they have them
 
     @property
     def identity(self) -> str:
@@ -98,7 +108,7 @@ class ExtractiveGenerator(Generator):
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         record.model = f"extractive ({self.embedder.name})"
         record.notice = NOTICE
-        by_passage = [_passage_sentences(n, hit.text)
+        by_passage = [_passage_sentences(n, hit)
                       for n, hit in enumerate(request.passages, start=1)]
         candidates: list[_Candidate] = []
         seen: set[str] = set()
@@ -167,7 +177,10 @@ class ExtractiveGenerator(Generator):
         distance behind the best passage in search score."""
         try:
             query = self.embedder.embed_query(question)
-            vectors = self.embedder.embed_documents([c.text for c in candidates], tokens)
+            if self.stored and all(c.stored is not None for c in candidates):
+                vectors = np.stack([c.stored for c in candidates])
+            else:
+                vectors = self.embedder.embed_documents([c.text for c in candidates], tokens)
             dense = vectors @ query
         except (AIError, InputTooLongError) as exc:
             log.warning("extractive answer ranked by words only: %s", exc)

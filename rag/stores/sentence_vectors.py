@@ -1,0 +1,69 @@
+"""Sentence vectors stored with each chunk at ingest, so that question time embeds nothing.
+
+Hybrid search rescores its best hits by their best sentence's cosine to the question
+(`rag.retrieval.rescoring`). Embedding those sentences per question is the dearest part of a
+search; instead, ingest keeps each chunk's sentences with it: their character spans in the
+chunk's text and one vector each.
+
+The vectors come from the chunk's own forward pass (`Embedder.embed_documents_with_sentences`):
+a sentence's token states, mean-pooled. Inside a chunk those states all carry the chunk's
+context, which makes a chunk's sentences alike; taking CONTRAST of the chunk's vector away
+before normalising leaves what sets each sentence apart, and ranked better than the plain
+pooled vectors over the development sets (docs/evaluation.md).
+
+A collection records the SCHEME its vectors were made by. One without that record (or with
+another scheme) gets none written, so its hits are all rescored the same way: by sentences
+embedded at question time.
+
+In the payload the vectors are int8 with one float32 scale per sentence, base64-encoded: a
+quarter of float32's bytes, and cosines within a few thousandths of the float32 ones.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.types import SentenceVectors
+
+SCHEME = "pooled-contrast-0.5"
+CONTRAST = 0.5  # share of the chunk's vector taken from each pooled sentence vector
+FIELD = "sentence_vectors"  # the payload field
+
+
+def contrasted(chunk: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """The stored vectors: each pooled sentence vector less CONTRAST × its chunk's vector,
+    normalised."""
+    rows = pooled - CONTRAST * chunk[None, :]
+    return (rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            ).astype(np.float32)
+
+
+def encode(spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> dict:
+    """The payload value for a chunk's sentences."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scales = np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0
+    quantized = np.round(vectors / scales[:, None]).astype(np.int8)
+    return {"spans": [[int(start), int(end)] for start, end in spans],
+            "int8": base64.b64encode(quantized.tobytes()).decode("ascii"),
+            "scales": base64.b64encode(scales.astype(np.float32).tobytes()).decode("ascii")}
+
+
+def decode(value: object) -> SentenceVectors | None:
+    """A chunk's stored sentences, or None when the payload holds none (or none this version
+    can read)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        spans = tuple((int(s), int(e)) for s, e in value["spans"])
+        scales = np.frombuffer(base64.b64decode(value["scales"]), dtype=np.float32)
+        quantized = np.frombuffer(base64.b64decode(value["int8"]), dtype=np.int8)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not spans or len(scales) != len(spans) or quantized.size % len(spans):
+        return None
+    rows = quantized.reshape(len(spans), -1).astype(np.float32) * scales[:, None]
+    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    return SentenceVectors(spans, rows)

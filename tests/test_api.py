@@ -3,10 +3,14 @@ command's --json), its errors, who may call, rate limits, progress and metrics."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -17,6 +21,7 @@ from starlette.routing import Mount, Route
 from rag.engine import discovery
 from rag.engine.access import add_key
 from rag.engine.api.app import create_api, metrics_endpoint
+from rag.engine.api.questions import deltas_of
 from rag.engine.engine import Engine
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
@@ -152,6 +157,28 @@ async def test_the_answer_streams_as_server_sent_events(api: httpx.AsyncClient) 
     assert SUN in text and "[1]" in text
     assert events[-2][1]["citations"][0]["source"] == "upload:guide.pdf"
     assert events[-1][1]["generator"] == "extractive" and events[-1][1]["cached"] is False
+
+
+async def test_deltas_that_arrive_together_leave_as_one_event() -> None:
+    first_three_read, go_on = threading.Event(), threading.Event()
+
+    class Stream:  # an answer: three deltas at once, a pause, then two more
+        def __iter__(self) -> Iterator[str]:
+            yield from ["Tomatoes ", "need ", "sun "]
+            first_three_read.set()
+            go_on.wait(5)
+            yield from ["every ", "day."]
+
+        def close(self) -> None: ...
+
+    with ThreadPoolExecutor(2) as threads:
+        pieces = deltas_of(SimpleNamespace(answer_threads=threads), Stream())
+        first = asyncio.ensure_future(anext(pieces))
+        await asyncio.sleep(0)  # the reader starts
+        assert first_three_read.wait(5)  # the loop is held while all three arrive
+        assert await first == "Tomatoes need sun "
+        go_on.set()
+        assert "".join([piece async for piece in pieces]) == "every day."
 
 
 async def test_collections_scope_every_route(api: httpx.AsyncClient) -> None:

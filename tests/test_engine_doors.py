@@ -80,8 +80,8 @@ def test_the_openai_sdk_chats_with_the_documents(served) -> None:
 
     chunks = list(sdk.chat.completions.create(model="docs", messages=question, stream=True))
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert streamed == text  # the second time from the answer cache, word by word
-    assert len(chunks) > 3 and chunks[-1].choices[0].finish_reason == "stop"
+    assert streamed == text  # the second time from the answer cache
+    assert len(chunks) >= 2 and chunks[-1].choices[0].finish_reason == "stop"
     assert chunks[-1].model_extra["citations"][0]["page"] == 2
     assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
 

@@ -41,24 +41,35 @@ async def deltas_of(engine: Engine, answer: Answer) -> AsyncIterator[str]:
     """The answer's text as it is produced; closing early stops the model's stream (the
     question is then counted as stopped).
 
-    One answer thread reads the whole stream and hands each delta to the event loop, rather
-    than a thread hop per delta: on a busy engine those hops cost more than the deltas.
+    One answer thread reads the whole stream and hands its deltas to the event loop, rather
+    than a thread hop per delta: on a busy engine those hops cost more than the deltas. The
+    loop is woken once per batch, and the deltas that arrived meanwhile leave as one piece,
+    so a backlogged engine writes fewer, larger events instead of falling further behind.
     """
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[object] = asyncio.Queue()
+    pending: list[object] = []
+    lock = threading.Lock()
+    ready = asyncio.Event()
     stop = threading.Event()
+
+    def hand_over(item: object) -> None:
+        with lock:
+            pending.append(item)
+            wake = len(pending) == 1
+        if wake:
+            loop.call_soon_threadsafe(ready.set)
 
     def read() -> None:
         stream = iter(answer)
         try:
             for delta in stream:
-                loop.call_soon_threadsafe(queue.put_nowait, delta)
+                hand_over(delta)
                 if stop.is_set():
                     break
             else:
-                loop.call_soon_threadsafe(queue.put_nowait, _END)
+                hand_over(_END)
         except BaseException as exc:  # handed to the reader, raised there
-            loop.call_soon_threadsafe(queue.put_nowait, _Failed(exc))
+            hand_over(_Failed(exc))
         finally:
             if stop.is_set():
                 answer.close()  # in the thread that reads it: a generator is closed where it runs
@@ -67,14 +78,21 @@ async def deltas_of(engine: Engine, answer: Answer) -> AsyncIterator[str]:
     finished = False
     try:
         while True:
-            item = await queue.get()
-            if isinstance(item, str):
-                yield item
-                continue
-            finished = True
-            if isinstance(item, _Failed):
-                raise item.error
-            return
+            await ready.wait()
+            with lock:
+                items = pending[:]
+                pending.clear()
+                ready.clear()
+            text = "".join(item for item in items if isinstance(item, str))
+            if text:
+                yield text
+            last = items[-1] if items else None
+            if isinstance(last, _Failed):
+                finished = True
+                raise last.error
+            if last is _END:
+                finished = True
+                return
     finally:
         if not finished:  # the reader stops at its next delta (the client went away)
             stop.set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from rag.engine.access import add_key
 from rag.engine.api.app import create_api, metrics_endpoint
 from rag.engine.api.questions import deltas_of
 from rag.engine.engine import Engine
+from rag.engine.sockets import disable_nagle
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 
@@ -378,3 +380,16 @@ def test_a_stale_server_json_is_ignored(tmp_path: Path) -> None:
     assert discovery.find(tmp_path) is None
     (tmp_path / discovery.FILE_NAME).write_text("{not json")
     assert discovery.find(tmp_path) is None
+
+
+def test_accepted_connections_send_without_waiting_for_acknowledgements() -> None:
+    def accepted_nodelay(listener: socket.socket) -> int:
+        with socket.create_connection(listener.getsockname()), listener.accept()[0] as conn:
+            return conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+    with socket.socket(socket.AF_INET) as listener:  # bound as Streamlit binds its own
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert accepted_nodelay(listener) == 0
+        assert disable_nagle(listener.getsockname()[1]) == 1
+        assert accepted_nodelay(listener) == 1

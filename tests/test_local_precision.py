@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.app.priority import BULK_NICENESS
+from rag.priority import BULK_NICENESS
 from rag.providers.embedders.local import LocalOnnxEmbedder
 from rag.registry import make_embedder
 from rag.settings import Settings

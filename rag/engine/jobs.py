@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
-from rag.app.priority import run_below_questions
 from rag.engine.workspace import Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError
+from rag.priority import run_below_questions
 
 log = logging.getLogger(__name__)
 

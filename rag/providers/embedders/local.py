@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rag.app.priority import run_below_questions
 from rag.errors import ConfigError
+from rag.priority import run_below_questions
 from rag.providers.embedders.base import Embedder, normalise
 from rag.text.tokens import TokenCounter, open_tokenizer
 

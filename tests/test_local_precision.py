@@ -53,6 +53,7 @@ def test_sessions_side_by_side_give_the_same_vectors(model_dir: Path) -> None:
 
 def test_a_question_is_embedded_while_every_document_session_is_busy(model_dir: Path) -> None:
     embedder = LocalOnnxEmbedder(model_dir, sessions=2)
+    embedder.keep_ready_for_questions()  # as the engine does
     expected = embedder.embed_query(TEXTS[0])
     taken = [embedder._idle.get(timeout=5) for _ in range(embedder.sessions)]  # an ingest's
     with ThreadPoolExecutor(1) as question:

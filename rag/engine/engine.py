@@ -69,6 +69,7 @@ class Engine:
         keys = ApiKeys.from_settings(settings)  # first: a bad keys file leaves nothing open
         limits = RateLimits.from_settings(settings)
         workspace = Workspace(build_service(settings, **parts))  # type: ignore[arg-type]
+        workspace.service.embedder.keep_ready_for_questions()
         return cls(workspace, keys, limits, Telemetry())
 
     def announce(self, url: str) -> EngineAddress:

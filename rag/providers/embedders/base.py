@@ -145,6 +145,11 @@ class Embedder(ABC):
         side by side."""
         return [self.embed_batch(batch) for batch in batches]
 
+    def keep_ready_for_questions(self) -> None:
+        """A long-lived process (the engine) calls this once: an embedder that can keep
+        capacity aside so that questions never queue behind an ingest's batches does so."""
+        return None  # remote embedders: every request is its own
+
     def close(self) -> None:
         """Release connections (remote embedders) or sessions."""
         return None  # nothing to release for a model in this process

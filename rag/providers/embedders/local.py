@@ -133,7 +133,8 @@ class LocalOnnxEmbedder(Embedder):
     """Sentence embeddings on the CPU: tokenize, run the encoder, mean-pool, normalise.
 
     `sessions` single-threaded sessions (one per core by default) run calls side by side;
-    `embed_documents` spreads its batches over them.
+    `embed_documents` spreads its batches over them, on threads that yield the CPU to
+    questions, and `keep_ready_for_questions` adds a session for questions alone.
     """
 
     query_instruction = ""  # all-MiniLM-L6-v2 was trained without one
@@ -177,9 +178,7 @@ class LocalOnnxEmbedder(Embedder):
         self._pool = ThreadPoolExecutor(self.sessions, "rag-onnx",
                                         initializer=run_below_questions) \
             if self.sessions > 1 else None
-        # one more session kept for questions: while an ingest keeps every other session
-        # busy, a question is embedded at once instead of waiting for a chunk's turn
-        self._question_runner = _runner(onnx_path, source)
+        self._question_runner: _Runner | None = None
         self._question_lock = threading.Lock()
 
     def token_counter(self) -> TokenCounter:
@@ -214,11 +213,18 @@ class LocalOnnxEmbedder(Embedder):
             return np.vstack([p[0] for p in parts]), [p[1][0] for p in parts]
         return self._run_pooled(texts, spans)
 
+    def keep_ready_for_questions(self) -> None:
+        """One more session, kept for questions: while an ingest keeps every other session
+        busy, a question is embedded at once instead of waiting for a chunk's turn. A command
+        asking one question skips it: opening a session takes far longer than a question."""
+        if self._question_runner is None:
+            self._question_runner = _runner(self.onnx_path, weights_dir())
+
     def embed_query(self, text: str) -> np.ndarray:
         query = self.query_instruction + text
         self.check_length(query, "question")
-        if not self._question_lock.acquire(blocking=False):  # questions at once: share
-            return self.embed_batch([query])[0]
+        if self._question_runner is None or not self._question_lock.acquire(blocking=False):
+            return self.embed_batch([query])[0]  # no kept session, or another question has it
         try:
             hidden, mask, _ = self._forward_on(self._question_runner, [query], offsets=False)
         finally:

@@ -1,4 +1,8 @@
-"""What every route needs: the engine, who is calling, and the collection asked about."""
+"""What every route needs: the engine, who is calling, and the collection asked about.
+
+The dependencies are async though they never wait: FastAPI runs a plain function dependency
+on its thread pool, a hop to another thread and back on every request.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,11 @@ from rag.errors import Unauthorized
 from rag.service import RagService
 
 
-def engine_of(request: Request) -> Engine:
+async def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def caller(request: Request) -> Caller:
+async def caller(request: Request) -> Caller:
     """The caller the Authorization header and the client's address make (or 401/403)."""
     header = request.headers.get("authorization")
     token = None
@@ -27,7 +31,7 @@ def caller(request: Request) -> Caller:
             raise Unauthorized("Send the API key as Authorization: Bearer KEY.")
         token = value.strip()
     host = request.client.host if request.client else None
-    return engine_of(request).caller(token, host)
+    return request.app.state.engine.caller(token, host)
 
 
 EngineDep = Annotated[Engine, Depends(engine_of)]

@@ -206,9 +206,14 @@ def test_a_client_that_leaves_mid_answer_stops_the_model(served, standin: StandI
                                          "stream": True}) as response:
         assert next(line for line in response.iter_lines() if line.startswith("event:")) \
             == "event: token"
+    # the request ends once the engine has seen the client go; only then may the model go on
+    ended = {"route": "/api/v1/ask", "method": "POST", "status": "200"}
+    deadline = time.monotonic() + 10
+    while not engine.telemetry.registry.get_sample_value("rag_http_requests_total", ended) \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
     release.set()  # the model goes on; nobody reads it any more
     metrics = engine.workspace.service.metrics
-    deadline = time.monotonic() + 10
     while metrics.summary().requests == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     summary = metrics.summary()

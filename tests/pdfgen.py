@@ -6,6 +6,8 @@ import io
 
 from pypdf import PdfReader, PdfWriter
 
+from rag.evaluation.pdfpages import pdf_file
+
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
@@ -29,19 +31,7 @@ def make_pdf(pages: list[str], title: str | None = None, invisible: bool = False
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_ids[i] + 1} 0 R >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
-    data = out.getvalue()
+    data = pdf_file(objects)
     if title:
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
         writer.add_metadata({"/Title": title})

@@ -145,6 +145,15 @@ def test_llama_guard_is_consulted_and_refuses_what_the_rules_miss(guarded, stand
     assert summary.neurons > answer.record.neurons  # the guard's checks are counted too
 
 
+@pytest.mark.parametrize("strategy", ["progressive", "consensus"])
+def test_the_guards_cost_stays_with_every_strategys_answer(guarded, standin,
+                                                           strategy: str) -> None:
+    service = guarded(content_filter="llama-guard")
+    answer = service.ask(QUESTION, strategy=strategy)
+    assert "two years" in answer.text
+    assert answer.record.guard_neurons and answer.record.guard_neurons > 0
+
+
 def test_an_unreachable_guard_leaves_the_rules_to_decide(guarded, standin,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     service = guarded(content_filter="llama-guard")

@@ -243,8 +243,11 @@ def _fit(text: str, embedder: Embedder) -> str:
 
 
 def _copy_record(source: GenerationRecord, target: GenerationRecord) -> None:
+    """The drafting model's record becomes the answer's; what the content filter spent on
+    the question is the answer's own and stays."""
     for f in fields(source):
-        setattr(target, f.name, getattr(source, f.name))
+        if f.name != "guard_neurons":
+            setattr(target, f.name, getattr(source, f.name))
 
 
 def _total(*values: float | None) -> float | None:

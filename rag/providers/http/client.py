@@ -209,11 +209,12 @@ class AIHttp:
                 breakers.failed(model, str(exc))
             raise
         except PermanentAIError:
-            if breakers is not None:  # it answered, if only to refuse: it is up
-                breakers.succeeded(model)
+            if admission == "probe":  # it answered, if only to refuse: it is up
+                breakers.succeeded(model)  # type: ignore[union-attr]
             raise
-        if breakers is not None:
-            breakers.succeeded(model)
+        # a closed breaker has nothing to clear: the shared state is written only by a probe
+        if admission == "probe":
+            breakers.succeeded(model)  # type: ignore[union-attr]
         return result
 
     def _absorb(self, response: httpx.Response, stats: CallStats) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.priority import BULK_NICENESS
+from rag.priority import BULK_NICENESS, run_below_questions
 from rag.providers.embedders.local import LocalOnnxEmbedder
 from rag.registry import make_embedder
 from rag.settings import Settings
@@ -65,9 +66,18 @@ def test_a_question_is_embedded_while_every_document_session_is_busy(model_dir: 
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="thread priorities are set on Linux only")
-def test_document_batches_run_below_questions(model_dir: Path) -> None:
+def test_bulk_batches_run_below_questions(model_dir: Path) -> None:
     embedder = LocalOnnxEmbedder(model_dir, sessions=2)
-    assert embedder._pool is not None
-    niceness = embedder._pool.submit(os.getpriority, os.PRIO_PROCESS,
-                                     0).result()  # 0: the calling thread, on Linux
-    assert niceness == min(os.getpriority(os.PRIO_PROCESS, 0) + BULK_NICENESS, 19)
+    base = os.getpriority(os.PRIO_PROCESS, os.getpid())  # the main thread's
+
+    def niceness(_: object) -> int:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+
+    def as_an_ingest() -> list[int]:
+        run_below_questions()
+        return embedder._spread(niceness, [1, 2])
+
+    assert embedder._spread(niceness, [1, 2]) == [base, base]  # a question's batches
+    with ThreadPoolExecutor(1) as ingest:  # its thread is lowered for good: not this one
+        lowered = ingest.submit(contextvars.copy_context().run, as_an_ingest).result()
+    assert lowered == [min(base + BULK_NICENESS, 19)] * 2

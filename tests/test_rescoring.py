@@ -54,7 +54,7 @@ def test_rescoring_runs_in_hybrid_mode_with_the_local_model(embedder, model_dir:
         monkeypatch.setattr(rescorer, "rescore", lambda q, hits: calls.append(1) or real(q, hits))
         assert svc.search("How deep is the lake?", 2, "hybrid")[0].source.endswith("lake.txt")
         assert calls == [1]
-        assert len(rescorer.vectors._vectors) == 0  # the sentences' vectors were stored
+        assert len(rescorer.embedded._vectors) == 0  # the sentences' vectors were stored
         svc.search("museum tickets", 2, "dense")
         svc.search("museum tickets", 2, "sparse")
         assert calls == [1]  # hybrid only

@@ -131,7 +131,7 @@ def test_rescoring_from_stored_vectors_embeds_nothing(settings, embedder, engine
         assert [h.chunk_id for h in ranked] == [cid for _, cid in implied][:10]
         assert [h.score for h in ranked] == pytest.approx([s for s, _ in implied][:10])
         assert ranked[0].source.endswith("lake.txt")
-        assert len(rescorer.vectors._vectors) == 0
+        assert len(rescorer.embedded._vectors) == 0
     finally:
         svc.close()
 
@@ -148,9 +148,9 @@ def test_a_collection_without_them_is_rescored_at_question_time(settings, embedd
         hits = old.search(QUESTION, 10, "dense")
         assert hits and all(h.sentence_vectors is None for h in hits)
         rescorer = old.retriever.rescorer
-        assert rescorer is not None and len(rescorer.vectors._vectors) == 0
+        assert rescorer is not None and len(rescorer.embedded._vectors) == 0
         assert old.search(QUESTION, 3, "hybrid")[0].source.endswith("lake.txt")
-        assert len(rescorer.vectors._vectors) > 0  # its sentences were embedded now
+        assert len(rescorer.embedded._vectors) > 0  # its sentences were embedded now
         # the answer still quotes whole sentences, from sentences embedded per question
         text = old.ask(QUESTION, top_k=3).text
         assert "forty metres deep" in text
@@ -194,4 +194,4 @@ def test_the_question_time_path_still_answers_when_asked_to(embedder) -> None:
             Hit("l", "lake.txt", None, "c0", 0.9, LAKE,
                 sentence_vectors=embedded.sentences[0])]
     ranked = rescorer.rescore(embedder.embed_query(QUESTION), hits)
-    assert ranked[0].doc_id == "l" and len(rescorer.vectors._vectors) == 9
+    assert ranked[0].doc_id == "l" and len(rescorer.embedded._vectors) == 9

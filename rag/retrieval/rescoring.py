@@ -30,7 +30,7 @@ WEIGHT = 3.0  # the best sentence's cosine against the fused (DBSF, 0..~2.5) sco
 CANDIDATES = 20  # fused hits rescored; 10 measured worse, 30 no better
 
 
-class SentenceVectors:
+class SentenceCache:
     """An LRU of sentence vectors for one embedder, filled a batch at a time."""
 
     def __init__(self, embedder: Embedder, size: int = 4096) -> None:
@@ -63,7 +63,7 @@ class SentenceRescorer:
         self.candidates = candidates
         self.weight = weight
         self.stored = stored
-        self.vectors = SentenceVectors(embedder, cache_size)
+        self.embedded = SentenceCache(embedder, cache_size)
 
     def rescore(self, query: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
         """The first `candidates` hits reordered by fused score + WEIGHT × best sentence
@@ -87,7 +87,7 @@ class SentenceRescorer:
         missing = np.flatnonzero(np.isnan(best)).tolist()
         if missing:
             per_hit = [sentences(hits[i].text) or [hits[i].text] for i in missing]
-            cosines = np.stack(self.vectors([s for group in per_hit for s in group])) @ query
+            cosines = np.stack(self.embedded([s for group in per_hit for s in group])) @ query
             at = 0
             for i, group in zip(missing, per_hit, strict=True):
                 best[i] = cosines[at:at + len(group)].max()

@@ -98,16 +98,9 @@ def flat_estimate(requests_per_day: int, tokens_per_request: int,
     """
     if requests_per_day < 0 or tokens_per_request < 0 or neurons_per_1k_tokens < 0:
         raise ValueError("requests, tokens and neurons must not be negative")
-    per_request = tokens_per_request / 1000 * neurons_per_1k_tokens
-    daily = per_request * requests_per_day
-    daily_usd = usd(daily, free=FREE_NEURONS_PER_DAY)
-    return CostEstimate(
-        model=f"flat rate: {neurons_per_1k_tokens:g} neurons per 1K tokens",
-        requests_per_day=requests_per_day, input_tokens_per_request=tokens_per_request,
-        output_tokens_per_request=0, neurons_per_request=per_request, daily_neurons=daily,
-        free_neurons=FREE_NEURONS_PER_DAY,
-        billable_neurons=max(0.0, daily - FREE_NEURONS_PER_DAY), daily_usd=daily_usd,
-        monthly_usd=daily_usd * 30)
+    return _daily(f"flat rate: {neurons_per_1k_tokens:g} neurons per 1K tokens",
+                  requests_per_day, tokens_per_request, 0,
+                  tokens_per_request / 1000 * neurons_per_1k_tokens)
 
 
 def estimate(
@@ -120,19 +113,18 @@ def estimate(
     """
     if requests_per_day < 0 or tokens_per_request < 0 or output_tokens < 0:
         raise ValueError("requests and tokens must not be negative")
-    per_request = neurons_for(model, tokens_per_request, output_tokens)
+    return _daily(model, requests_per_day, tokens_per_request,
+                  output_tokens if price(model)[1] else 0,
+                  neurons_for(model, tokens_per_request, output_tokens))
+
+
+def _daily(model: str, requests_per_day: int, input_tokens: int, output_tokens: int,
+           per_request: float) -> CostEstimate:
     daily = per_request * requests_per_day
-    billable = max(0.0, daily - FREE_NEURONS_PER_DAY)
     daily_usd = usd(daily, free=FREE_NEURONS_PER_DAY)
     return CostEstimate(
-        model=model,
-        requests_per_day=requests_per_day,
-        input_tokens_per_request=tokens_per_request,
-        output_tokens_per_request=output_tokens if price(model)[1] else 0,
-        neurons_per_request=per_request,
-        daily_neurons=daily,
-        free_neurons=FREE_NEURONS_PER_DAY,
-        billable_neurons=billable,
-        daily_usd=daily_usd,
-        monthly_usd=daily_usd * 30,
-    )
+        model=model, requests_per_day=requests_per_day, input_tokens_per_request=input_tokens,
+        output_tokens_per_request=output_tokens, neurons_per_request=per_request,
+        daily_neurons=daily, free_neurons=FREE_NEURONS_PER_DAY,
+        billable_neurons=max(0.0, daily - FREE_NEURONS_PER_DAY), daily_usd=daily_usd,
+        monthly_usd=daily_usd * 30)

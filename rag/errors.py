@@ -25,6 +25,12 @@ class RagError(Exception):
     """Base of every error this application raises on purpose."""
 
 
+def first_sentence(exc: BaseException, limit: int = 200) -> str:
+    """The error's first sentence, cut to `limit` characters: short enough to show inline."""
+    text = str(exc).split(". ")[0].rstrip(".")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 class ConfigError(RagError):
     pass
 

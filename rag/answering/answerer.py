@@ -26,7 +26,7 @@ from rag.answering.citations import CitationChecker
 from rag.answering.followup import carry_over, previous_question, standalone_question
 from rag.answering.strategies import StrategyConfig, draft
 from rag.app.context import current, submit
-from rag.errors import AIError
+from rag.errors import AIError, first_sentence
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question
@@ -149,9 +149,8 @@ class Answerer:
                 raise
             log.warning("every language model failed; quoting the passages instead: %s", exc)
             answer.degraded.append("models_unavailable")
-            reason = str(exc).split(". ")[0].rstrip(".")
             yield from self._quoted(request, answer, MODELS_UNAVAILABLE.format(
-                reason=reason if len(reason) <= 200 else reason[:197] + "..."))
+                reason=first_sentence(exc)))
 
     def _quoted(self, request: GenerationRequest, answer: Answer,
                 notice: str) -> Iterator[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.errors import AIError, InputTooLongError
+from rag.errors import AIError, InputTooLongError, first_sentence
 from rag.providers.embedders.base import Embedder
 from rag.providers.rerankers.base import Reranker
 from rag.retrieval.cache import Cache
@@ -103,7 +103,7 @@ class Retriever:
                 if not lenient:
                     raise
                 log.warning("question embedding failed, searching by words only: %s", exc)
-                mode, sparse_only = "sparse", _first_sentence(exc)
+                mode, sparse_only = "sparse", first_sentence(exc)
         elif not lenient:
             self.embedder.check_length(query, "question")
         if sparse_hits is not None and mode == "hybrid" and not (doc_id or source):
@@ -144,8 +144,3 @@ class Retriever:
         reranked, ok = rerank_or_keep(self.reranker, query, hits[: self.rerank_candidates],
                                       top_k)
         return Retrieval(reranked, rerank_failed=not ok)
-
-
-def _first_sentence(exc: Exception) -> str:
-    text = str(exc).split(". ")[0].rstrip(".")
-    return text if len(text) <= 200 else text[:197] + "..."

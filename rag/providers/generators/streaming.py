@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.errors import AIError, PermanentAIError, TransientAIError
+from rag.errors import AIError, PermanentAIError, TransientAIError, first_sentence
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.types import GenerationRecord
@@ -134,7 +134,7 @@ def _one_candidate(
         except AIError as exc:
             if produced:
                 stats.fail(exc, outcome="interrupted")
-                notice = f"answer interrupted: {_reason(exc)}"
+                notice = f"answer interrupted: {first_sentence(exc, limit=160)}"
                 record.notice = notice
                 record.interrupted = True
                 _fill_usage(record, candidate, stats, usage, pricer)
@@ -176,8 +176,3 @@ def _fill_usage(
 def _count(value: Any) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
-
-def _reason(exc: AIError) -> str:
-    """The first sentence of the error, short enough to show inline."""
-    text = str(exc).split(". ")[0].rstrip(".")
-    return text if len(text) <= 160 else text[:157] + "..."

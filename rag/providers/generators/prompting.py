@@ -20,6 +20,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.errors import InputTooLongError
 from rag.text.sanitize import clean, skeleton
@@ -71,7 +72,8 @@ def label(hit: Hit) -> str:
     return f"{hit.title} ({where})" if hit.title and hit.title != name else where
 
 
-def quoted(text: str) -> str:
+@lru_cache(maxsize=1024)  # the same passages come back for every model tried, and for
+def quoted(text: str) -> str:  # related questions
     """Document text made safe to put between passage tags: cleaned (no invisible characters
     or chat-template markers, whenever it was ingested) and with every look-alike of the tags
     escaped, look-alike letters and odd spacing included."""
@@ -89,9 +91,12 @@ def passage_block(n: int, hit: Hit) -> str:
 
 def user_message(question: str, passages: Sequence[Hit]) -> str:
     """The passages first, each between its tags, then the question, so it is read last."""
-    if not passages:
+    return _user_message(question, [passage_block(n, hit) for n, hit in enumerate(passages, 1)])
+
+
+def _user_message(question: str, blocks: Sequence[str]) -> str:
+    if not blocks:
         return f"No passages were found.\n\nQuestion: {question.strip()}"
-    blocks = [passage_block(n, hit) for n, hit in enumerate(passages, 1)]
     return "\n\n".join(blocks) + f"\n\nQuestion: {question.strip()}"
 
 
@@ -112,7 +117,6 @@ def build_prompt(
     With `system` (a side task such as rewriting a question) the question is sent as it is.
     """
     instructions = system or SYSTEM_PROMPT
-    render = (lambda q, _passages: q.strip()) if system else user_message
     total = window
     budget = total - max_tokens
     turns = [
@@ -123,8 +127,12 @@ def build_prompt(
     # every part counted once: the user message's cost for k passages is the sum of its
     # parts' (WordPiece splits at whitespace, and each part's estimate is rounded up)
     blocks = [] if system else [passage_block(n, hit) for n, hit in enumerate(passages, 1)]
+
+    def render(k: int) -> str:
+        return question.strip() if system else _user_message(question, blocks[:k])
+
     system_tokens, question_tokens, alone_tokens, *rest = estimate_tokens_many(
-        [instructions, f"Question: {question.strip()}", render(question, []),
+        [instructions, f"Question: {question.strip()}", render(0),
          *(turn["content"] for turn in turns), *blocks])
     system_cost = system_tokens + TOKENS_PER_MESSAGE + TOKENS_PER_PROMPT
     turn_costs = [tokens + TOKENS_PER_MESSAGE for tokens in rest[:len(turns)]]
@@ -152,7 +160,7 @@ def build_prompt(
         )
     messages = [{"role": "system", "content": instructions}]
     messages += turns[len(turns) - h:]
-    messages.append({"role": "user", "content": render(question, passages[:k])})
+    messages.append({"role": "user", "content": render(k)})
     flagged = {n: list(hit.flags) for n, hit in enumerate(passages[:k], 1) if hit.flags}
     return Prompt(messages, passages_used=k, history_used=h, estimated_tokens=used, window=total,
                   flagged=flagged)

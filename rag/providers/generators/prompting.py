@@ -72,8 +72,9 @@ def label(hit: Hit) -> str:
     return f"{hit.title} ({where})" if hit.title and hit.title != name else where
 
 
-@lru_cache(maxsize=1024)  # the same passages come back for every model tried, and for
-def quoted(text: str) -> str:  # related questions
+# the same passages come back for every model tried and for related questions
+@lru_cache(maxsize=1024)
+def quoted(text: str) -> str:
     """Document text made safe to put between passage tags: cleaned (no invisible characters
     or chat-template markers, whenever it was ingested) and with every look-alike of the tags
     escaped, look-alike letters and odd spacing included."""

@@ -119,15 +119,18 @@ class ExtractiveGenerator(Generator):
                     candidates.append(c)
         overlap = _overlap(request.question, [c.text for c in candidates])
         shortlist = self._shortlist(candidates, overlap)
-        tokens = [self.embedder.count_tokens(candidates[i].text) for i in shortlist]
-        keep = [i for i, n in zip(shortlist, tokens, strict=True)
-                if n <= self.embedder.max_tokens]
+        keep, tokens = shortlist, None  # stored vectors: nothing to embed, nothing to count
+        if not (self.stored and all(candidates[i].stored is not None for i in shortlist)):
+            counts = self.embedder.count_tokens_many([candidates[i].text for i in shortlist])
+            fits = [(i, n) for i, n in zip(shortlist, counts, strict=True)
+                    if n <= self.embedder.max_tokens]
+            keep, tokens = [i for i, _ in fits], [n for _, n in fits]
         record.sentences_scored = len(keep)
         if not keep:
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
         scores = self._score(request.question, [candidates[i] for i in keep], overlap[keep],
-                             [n for n in tokens if n <= self.embedder.max_tokens], behind)
+                             tokens, behind)
         ranked = [keep[i] for i in np.argsort(-scores)]
         best = float(scores.max())
         score_of = dict(zip(keep, scores.tolist(), strict=True))
@@ -171,13 +174,15 @@ class ExtractiveGenerator(Generator):
         return sorted(ranked[: self.shortlist])
 
     def _score(self, question: str, candidates: list[_Candidate],
-               overlap: np.ndarray, tokens: list[int], behind: list[float]) -> np.ndarray:
+               overlap: np.ndarray, tokens: list[int] | None,
+               behind: list[float]) -> np.ndarray:
         """Cosine to the question, plus a bonus for the share of question terms present and
         for holding what the question asks for (a date, a number), less the passage's
-        distance behind the best passage in search score."""
+        distance behind the best passage in search score. `tokens` (the candidates' counts)
+        is None when their stored vectors are used."""
         try:
             query = self.embedder.embed_query(question)
-            if self.stored and all(c.stored is not None for c in candidates):
+            if tokens is None:
                 vectors = np.stack([c.stored for c in candidates])
             else:
                 vectors = self.embedder.embed_documents([c.text for c in candidates], tokens)

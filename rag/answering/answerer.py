@@ -32,6 +32,7 @@ from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question
 from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retriever
 from rag.settings import AnswerStrategy
+from rag.stores.base import ScoredIds
 from rag.types import Answer, Degradation, GenerationRecord, Hit
 
 log = logging.getLogger(__name__)
@@ -86,14 +87,14 @@ class Answerer:
         strategy = strategy or self.strategies.default
         if generator.variant(self.strategies.progressive_model) is None:
             strategy = "single"  # a generator with no choice of model answers alone
-        query, sparse_hits = self._standalone(question, history, generator, top_k)
+        query, sparse_side = self._standalone(question, history, generator, top_k)
         key = self._key(question, query, top_k, history, generator, strategy)
         cached = self.cache.get(key) if not degraded else None
         if cached is not None:
             replayed = _replay(cached, generator.name)
             replayed.record.guard_neurons = screened.neurons
             return replayed
-        retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_hits=sparse_hits)
+        retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_side=sparse_side)
         if retrieval.sparse_only is not None:
             degraded.append("sparse_search")
             notes.append(SPARSE_ONLY_NOTE.format(retrieval.sparse_only))
@@ -121,7 +122,7 @@ class Answerer:
         return answer
 
     def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
-                    top_k: int) -> tuple[str, list[Hit] | None]:
+                    top_k: int) -> tuple[str, ScoredIds | None]:
         """The question to search for and, when a model rewrites a follow-up, the sparse half
         of the search: it runs meanwhile, on the question with the previous one's terms (what
         a words-only search needs), and is fused with the rewritten question's dense half."""

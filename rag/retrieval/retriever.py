@@ -17,10 +17,9 @@ from rag.errors import AIError, InputTooLongError, first_sentence
 from rag.providers.embedders.base import Embedder
 from rag.providers.rerankers.base import Reranker
 from rag.retrieval.cache import Cache
-from rag.retrieval.fusion import fuse_halves
 from rag.retrieval.rerank import rerank_or_keep
 from rag.retrieval.rescoring import SentenceRescorer
-from rag.stores.base import HYBRID_DEPTH, ChunkStore
+from rag.stores.base import ChunkStore, ScoredIds
 from rag.text import lexical
 from rag.types import Hit, SearchMode
 
@@ -75,23 +74,24 @@ class Retriever:
         """The best `top_k` hits; see `retrieve` for what reranking does to them."""
         return self.retrieve(query, top_k, mode, doc_id, source).hits
 
-    def sparse_half(self, query: str, top_k: int) -> list[Hit]:
-        """The sparse half of a hybrid search, as deep as the hybrid query's own (to be fused
-        later by `retrieve(sparse_hits=...)`)."""
-        return self.store.search(None, lexical.query_vector(query, self.store.lexical_scheme),
-                                 max(self._depth(top_k, "hybrid") * 4, HYBRID_DEPTH), "sparse")
+    def sparse_half(self, query: str, top_k: int) -> ScoredIds:
+        """The sparse side of a hybrid search, as deep as the hybrid query's own (to be fused
+        later by `retrieve(sparse_side=...)`)."""
+        return self.store.sparse_side(lexical.query_vector(query, self.store.lexical_scheme),
+                                      self._depth(top_k, "hybrid"))
 
     def retrieve(self, query: str, top_k: int, mode: SearchMode | None = None,
                  doc_id: str | None = None, source: str | None = None, *,
-                 lenient: bool = False, sparse_hits: list[Hit] | None = None) -> Retrieval:
+                 lenient: bool = False,
+                 sparse_side: ScoredIds | None = None) -> Retrieval:
         """The best `top_k` hits, and whether reranking failed.
 
         In hybrid mode the best fused hits are first rescored by their best sentence
         (`rescoring.SentenceRescorer`, when on). With a reranker, the best `rerank_candidates`
         of those are then reranked and the top_k kept in the reranker's order; each hit's
         `score` is then the reranker's score. If the reranker fails, the top_k are returned in
-        the order before it. `sparse_hits` (from `sparse_half`, fetched earlier) stand for the
-        sparse half of a hybrid search over the whole collection: only the dense half runs
+        the order before it. `sparse_side` (from `sparse_half`, fetched earlier) stands for
+        the sparse half of a hybrid search over the whole collection: only the dense half runs
         here.
         """
         mode = mode or self.mode
@@ -106,10 +106,9 @@ class Retriever:
                 mode, sparse_only = "sparse", first_sentence(exc)
         elif not lenient:
             self.embedder.check_length(query, "question")
-        if sparse_hits is not None and mode == "hybrid" and not (doc_id or source):
-            depth = self._depth(top_k, mode)
-            dense_hits = self.store.search(dense, None, max(depth * 4, HYBRID_DEPTH), "dense")
-            hits = fuse_halves(dense_hits, sparse_hits, depth)
+        if sparse_side is not None and mode == "hybrid" and not (doc_id or source):
+            hits = self.store.search(dense, None, self._depth(top_k, mode), mode,
+                                     sparse_side=sparse_side)
             retrieval = self._refine(query, dense, hits, top_k, mode)
         else:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)

@@ -34,12 +34,18 @@ log = logging.getLogger(__name__)
 DENSE = "dense"
 SPARSE = "lexical"
 HYBRID_DEPTH = 100  # candidates per retriever before fusion; deeper than 40 measured better
+
+
+def fusion_depth(top_k: int) -> int:
+    """Candidates each side of a hybrid search brings to the fusion."""
+    return max(top_k * 4, HYBRID_DEPTH)
 # each side's weight in the fused score: the lexical side is the surer one on every style of
 # text measured, the dense side the one that finds paraphrases (docs/evaluation.md)
 FUSION_WEIGHTS = {DENSE: 1.0, SPARSE: 1.5}
 LIVE, PENDING, RETIRED = "live", "pending", "retired"
 Sparse = tuple[list[int], list[float]]
 PointId = Any  # a str, or whatever id type the engine hands back (qdrant-edge: uuid.UUID)
+ScoredIds = list[tuple[PointId, float]]  # one side of a hybrid search, best first
 # payload fields that filters use, and the kind of index each gets
 PAYLOAD_INDEXES = {"doc_id": "keyword", "source": "keyword", "status": "keyword",
                    "position": "integer"}
@@ -349,29 +355,31 @@ class ChunkStore(ABC):
                       should=where.should)
         return (payload for _, payload in self._scroll(first, fields))
 
+    def sparse_side(self, sparse: Sparse, top_k: int) -> ScoredIds:
+        """The sparse side of a hybrid search for `top_k`, ids and scores only: fetched ahead
+        (beside a follow-up question's rewrite) and handed to `search(sparse_side=...)`."""
+        found = self._query(None, sparse, self._where(None, None), fusion_depth(top_k), False)
+        return [(pid, score) for pid, score, _ in found]
+
     def search(self, dense: np.ndarray | None, sparse: Sparse | None, top_k: int,
                mode: SearchMode = "hybrid", doc_id: str | None = None,
-               source: str | None = None) -> list[Hit]:
+               source: str | None = None,
+               sparse_side: ScoredIds | None = None) -> list[Hit]:
         """Top chunks by dense, sparse, or both fused.
 
         Hybrid fuses each retriever's top HYBRID_DEPTH by distribution-based score fusion
         (scores normalised by their mean and spread, weighted by FUSION_WEIGHTS, then summed),
         which retrieved better than reciprocal rank fusion (docs/evaluation.md). The fusion
         runs here rather than in Qdrant, whose DBSF takes no weights, so every engine fuses
-        alike.
+        alike. `sparse_side` (from `sparse_side`) stands for a hybrid search's sparse side.
         """
-        must: list[tuple[str, str | int]] = []
-        if self._needs_status_filter():
-            must.append(("status", LIVE))
-        if doc_id:
-            must.append(("doc_id", doc_id))
-        if source:
-            must.append(("source", source))
-        where = Where(must=tuple(must)) if must else None
+        where = self._where(doc_id, source)
         has_terms = bool(sparse and sparse[0])
         if mode == "sparse" and not has_terms:
             return []
-        if mode == "dense" or (mode == "hybrid" and not has_terms):
+        if mode == "hybrid" and sparse_side is not None:
+            found = self._fused(dense, None, where, top_k, sparse_side)
+        elif mode == "dense" or (mode == "hybrid" and not has_terms):
             found = self._query(dense, None, where, top_k, True)
         elif mode == "sparse":
             found = self._query(None, sparse, where, top_k, True)
@@ -379,14 +387,29 @@ class ChunkStore(ABC):
             found = self._fused(dense, sparse, where, top_k)
         return [make_hit(pid, score, payload) for pid, score, payload in found]
 
+    def _where(self, doc_id: str | None, source: str | None) -> Where | None:
+        must: list[tuple[str, str | int]] = []
+        if self._needs_status_filter():
+            must.append(("status", LIVE))
+        if doc_id:
+            must.append(("doc_id", doc_id))
+        if source:
+            must.append(("source", source))
+        return Where(must=tuple(must)) if must else None
+
     def _fused(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
-               top_k: int) -> list[tuple[PointId, float, dict]]:
-        """Each side's top HYBRID_DEPTH (ids and scores only), fused; payloads for the top_k."""
-        depth = max(top_k * 4, HYBRID_DEPTH)
-        sides = [(FUSION_WEIGHTS[DENSE], self._query(dense, None, where, depth, False)),
-                 (FUSION_WEIGHTS[SPARSE], self._query(None, sparse, where, depth, False))]
-        best = fuse_dbsf([(w, [(pid, score) for pid, score, _ in hits]) for w, hits in sides])
-        best = best[:top_k]
+               top_k: int, sparse_side: ScoredIds | None = None
+               ) -> list[tuple[PointId, float, dict]]:
+        """Each side's top `fusion_depth` (ids and scores only), fused; payloads for the
+        top_k."""
+        depth = fusion_depth(top_k)
+        if sparse_side is None:
+            sparse_side = [(pid, score) for pid, score, _
+                           in self._query(None, sparse, where, depth, False)]
+        dense_side = [(pid, score) for pid, score, _
+                      in self._query(dense, None, where, depth, False)]
+        best = fuse_dbsf([(FUSION_WEIGHTS[DENSE], dense_side),
+                          (FUSION_WEIGHTS[SPARSE], sparse_side)])[:top_k]
         payloads = self._payloads([pid for pid, _ in best])
         # a point deleted since the searches is left out
         return [(pid, score, payloads[pid]) for pid, score in best if pid in payloads]

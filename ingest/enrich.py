@@ -8,15 +8,13 @@ leaves the document as it would have been without enrichment: it is logged, neve
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
 from ingest.prepare import Prepared
 from rag.errors import AIError, InputTooLongError
@@ -95,22 +93,9 @@ class Enricher:
         """The items in order (documents, and outcomes already known), each document
         enriched; up to `concurrency` calls in flight while the following documents are
         prepared, each in the caller's context (its neurons are the ingesting user's)."""
-        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="rag-enrich")
-        window: deque[tuple[Any, Future | None]] = deque()
-        try:
-            for item in items:
-                work = None
-                if isinstance(item, Prepared) and item.chunks:
-                    work = pool.submit(contextvars.copy_context().run, self.describe, item)
-                window.append((item, work))
-                while len(window) > self.concurrency:
-                    yield self._done(*window.popleft())
-            while window:
-                yield self._done(*window.popleft())
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _done(self, item: Any, work: Future | None) -> Any:
-        if work is None or not isinstance(item, Prepared):
-            return item
-        return self.enriched(item, work.result())
+        for done in run_ahead(self.describe, items, self.concurrency,
+                              needs_work=lambda item: isinstance(item, Prepared)
+                              and bool(item.chunks)):
+            if done.error is not None:
+                raise done.error
+            yield done.item if done.result is None else self.enriched(done.item, done.result)

@@ -55,6 +55,19 @@ def parse_reply(reply: str) -> Enrichment | None:
     return Enrichment(text[:600], words)
 
 
+def excerpt(texts: Iterable[str], chars: int = EXCERPT_CHARS) -> str:
+    """The first `chars` characters of the texts joined by blank lines; the texts past them
+    are not joined (a long document is not copied whole for its start)."""
+    parts: list[str] = []
+    length = -2  # the joined parts' length: no separator before the first
+    for text in texts:
+        if length >= chars:
+            break
+        parts.append(text)
+        length += 2 + len(text)
+    return "\n\n".join(parts)[:chars]
+
+
 class Enricher:
     """Asks `generator` for each document's summary and keywords, `concurrency` at a time."""
 
@@ -65,8 +78,8 @@ class Enricher:
 
     def describe(self, prepared: Prepared) -> Enrichment | None:
         document = prepared.document
-        excerpt = "\n\n".join(page.text for page in document.pages)[:EXCERPT_CHARS]
-        request = GenerationRequest(f"Title: {document.title}\n\n{excerpt}", [],
+        start = excerpt(page.text for page in document.pages)
+        request = GenerationRequest(f"Title: {document.title}\n\n{start}", [],
                                     system=INSTRUCTIONS)
         try:
             reply = "".join(self.generator.stream(request, GenerationRecord()))

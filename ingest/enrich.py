@@ -20,6 +20,7 @@ from ingest.prepare import Prepared
 from rag.errors import AIError, InputTooLongError
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
+from rag.text.tokens import fit_tokens
 from rag.types import Chunk, GenerationRecord
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,10 @@ class Enricher:
         """The document with its enrichment: the fields to store, and one more chunk."""
         if found is None or not prepared.chunks:
             return prepared
-        text = found.text
-        while self.chunker.counter.count(text) > self.chunker.limit and len(text) > 40:
-            text = text[: int(len(text) * 0.8)]
+        text, tokens = fit_tokens(found.text, self.chunker.counter.count, self.chunker.limit)
         last = prepared.chunks[-1]
         chunk = Chunk(last.doc_id, last.source, last.title, len(prepared.chunks), None, 0, 0,
-                      text, self.chunker.counter.count(text))
+                      text, tokens)
         return replace(prepared, chunks=[*prepared.chunks, chunk],
                        sparse=[*prepared.sparse, lexical.document_vector(text)],
                        fields={"summary": found.summary, "keywords": found.keywords})

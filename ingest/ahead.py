@@ -9,12 +9,13 @@ once; with the local one, two batches queue on the model's sessions.
 
 from __future__ import annotations
 
-import contextvars
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from rag.app.context import submit
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,8 +51,7 @@ def run_ahead(fn: Callable[[T], R], items: Iterable[T], workers: int,
                     exhausted = True
                 else:
                     # in the caller's context: the calls are charged to its request's user
-                    work = (pool.submit(contextvars.copy_context().run, fn, item)
-                            if needs_work(item) else None)
+                    work = submit(pool, fn, item) if needs_work(item) else None
                     pending.append((item, work))
             if not pending:
                 return

@@ -8,20 +8,19 @@ leaves the document as it would have been without enrichment: it is logged, neve
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
 from ingest.prepare import Prepared
 from rag.errors import AIError, InputTooLongError
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
+from rag.text.tokens import fit_tokens
 from rag.types import Chunk, GenerationRecord
 
 log = logging.getLogger(__name__)
@@ -57,6 +56,19 @@ def parse_reply(reply: str) -> Enrichment | None:
     return Enrichment(text[:600], words)
 
 
+def excerpt(texts: Iterable[str], chars: int = EXCERPT_CHARS) -> str:
+    """The first `chars` characters of the texts joined by blank lines; the texts past them
+    are not joined (a long document is not copied whole for its start)."""
+    parts: list[str] = []
+    length = -2  # the joined parts' length: no separator before the first
+    for text in texts:
+        if length >= chars:
+            break
+        parts.append(text)
+        length += 2 + len(text)
+    return "\n\n".join(parts)[:chars]
+
+
 class Enricher:
     """Asks `generator` for each document's summary and keywords, `concurrency` at a time."""
 
@@ -67,8 +79,8 @@ class Enricher:
 
     def describe(self, prepared: Prepared) -> Enrichment | None:
         document = prepared.document
-        excerpt = "\n\n".join(page.text for page in document.pages)[:EXCERPT_CHARS]
-        request = GenerationRequest(f"Title: {document.title}\n\n{excerpt}", [],
+        start = excerpt(page.text for page in document.pages)
+        request = GenerationRequest(f"Title: {document.title}\n\n{start}", [],
                                     system=INSTRUCTIONS)
         try:
             reply = "".join(self.generator.stream(request, GenerationRecord()))
@@ -81,12 +93,10 @@ class Enricher:
         """The document with its enrichment: the fields to store, and one more chunk."""
         if found is None or not prepared.chunks:
             return prepared
-        text = found.text
-        while self.chunker.counter.count(text) > self.chunker.limit and len(text) > 40:
-            text = text[: int(len(text) * 0.8)]
+        text, tokens = fit_tokens(found.text, self.chunker.counter.count, self.chunker.limit)
         last = prepared.chunks[-1]
         chunk = Chunk(last.doc_id, last.source, last.title, len(prepared.chunks), None, 0, 0,
-                      text, self.chunker.counter.count(text))
+                      text, tokens)
         return replace(prepared, chunks=[*prepared.chunks, chunk],
                        sparse=[*prepared.sparse, lexical.document_vector(text)],
                        fields={"summary": found.summary, "keywords": found.keywords})
@@ -95,22 +105,9 @@ class Enricher:
         """The items in order (documents, and outcomes already known), each document
         enriched; up to `concurrency` calls in flight while the following documents are
         prepared, each in the caller's context (its neurons are the ingesting user's)."""
-        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="rag-enrich")
-        window: deque[tuple[Any, Future | None]] = deque()
-        try:
-            for item in items:
-                work = None
-                if isinstance(item, Prepared) and item.chunks:
-                    work = pool.submit(contextvars.copy_context().run, self.describe, item)
-                window.append((item, work))
-                while len(window) > self.concurrency:
-                    yield self._done(*window.popleft())
-            while window:
-                yield self._done(*window.popleft())
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _done(self, item: Any, work: Future | None) -> Any:
-        if work is None or not isinstance(item, Prepared):
-            return item
-        return self.enriched(item, work.result())
+        for done in run_ahead(self.describe, items, self.concurrency,
+                              needs_work=lambda item: isinstance(item, Prepared)
+                              and bool(item.chunks)):
+            if done.error is not None:
+                raise done.error
+            yield done.item if done.result is None else self.enriched(done.item, done.result)

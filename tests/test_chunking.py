@@ -3,7 +3,7 @@ from pathlib import Path
 
 from ingest.chunking import Chunker, WordSumCounter
 from ingest.loaders import load_file
-from rag.text.tokens import TokenCounter
+from rag.text.tokens import TokenCounter, fit_tokens
 from rag.types import Document, Page
 
 SAMPLES = Path(__file__).parents[1] / "data" / "samples"
@@ -132,3 +132,14 @@ def test_without_the_tokenizer_counts_are_byte_estimates_and_limits_hold() -> No
     assert len(chunks) > 10
     assert [c.token_count for c in chunks] == counter.count_many([c.text for c in chunks])
     assert max(c.token_count for c in chunks) <= 120
+
+
+def test_a_text_is_fitted_to_a_token_limit_at_whole_words() -> None:
+    counter = TokenCounter.bundled()
+    text = "Summary: " + "The pump needs grease every spring. " * 60 + "\nKeywords: pump, grease"
+    fitted, tokens = fit_tokens(text, counter.count, 64)
+    assert tokens == counter.count(fitted) and 48 < tokens <= 64
+    assert text.startswith(fitted) and text[len(fitted)] == " "
+    assert fit_tokens("short text", counter.count, 64) == ("short text", 2)
+    one_word, tokens = fit_tokens("x" * 5000, lambda t: len(t), 100)
+    assert one_word == "x" * tokens and tokens <= 100

@@ -36,6 +36,22 @@ def test_pdf_text_comes_from_pdfium_tidied_and_pypdf_reads_what_pdfium_cannot(
     assert fallback.pages[0].text.split() == fast.pages[0].text.split()
 
 
+def test_a_pdf_over_the_character_bound_is_refused_before_any_page_is_ocrd(
+        monkeypatch) -> None:
+    from ingest.formats import ocr, pdf
+
+    def no_ocr(*args, **kwargs):
+        raise AssertionError("a page was sent to OCR")
+
+    monkeypatch.setattr(pdf, "MAX_DOCUMENT_CHARS", 150)
+    monkeypatch.setattr(ocr, "read_pages", no_ocr)
+    data = make_pdf(["a" * 100, "b" * 100, "c" * 100])
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("long.pdf"), data, options=LoadOptions(ocr="force"))
+    assert info.value.reason == "too-large" and "more than 150 characters" in str(info.value)
+    assert load_bytes(Path("short.pdf"), make_pdf(["a" * 100])).pages[0].text
+
+
 def test_pdf_with_empty_user_password_opens() -> None:
     doc = load_bytes(Path("a.pdf"), encrypt(make_pdf(["Open sesame."]), user_password=""))
     assert "Open sesame" in doc.pages[0].text

@@ -173,6 +173,15 @@ def test_without_tesseract_a_scan_fails_naming_the_package(no_tesseract) -> None
                             "Tesseract: apt-get install tesseract-ocr tesseract-ocr-eng)",)
 
 
+def test_without_tesseract_one_image_read_says_what_to_install(no_tesseract) -> None:
+    """The page viewer reads one image with no check of its own beforehand."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(scanned_image(PAGE_ONE)))
+    with pytest.raises(ocr.OcrUnavailable, match="apt-get install tesseract-ocr tesseract-ocr-eng"):
+        ocr.read_image(image, LoadOptions())
+
+
 def test_without_tesseract_the_rest_of_the_batch_goes_on(no_tesseract, service,
                                                          tmp_path: Path) -> None:
     folder = tmp_path / "post"

@@ -219,6 +219,21 @@ def test_enrichment_calls_run_in_parallel(tmp_path: Path) -> None:
     assert [d.chunks[-1].text.splitlines()[1] for d in out] == ["Keywords: a, b"] * 2
 
 
+def test_enrichment_reads_only_the_start_of_a_long_document() -> None:
+    from ingest.enrich import EXCERPT_CHARS, excerpt
+
+    drawn = []
+
+    def pages():
+        for number in range(1000):
+            drawn.append(number)
+            yield f"page {number} " * 200
+
+    start = excerpt(pages())
+    assert len(start) == EXCERPT_CHARS and start.startswith("page 0 page 0")
+    assert len(drawn) < 10
+
+
 # --- the chat --------------------------------------------------------------------------------
 
 

@@ -75,7 +75,7 @@ class Pages:
                                        f"or chapters")
         self.chars += len(text)
         if self.chars > self.max_chars:
-            raise too_large(self.path, f"more than {self.max_chars:,} characters of text")
+            raise too_much_text(self.path, self.max_chars)
         self.pages.append(Page(number, text, locator))
 
 
@@ -84,3 +84,7 @@ def too_large(path: Path, what: str,
     """A file over one of the bounds: "<path>: too large to read: <what>; <hint>"."""
     return DocumentError("too-large", f"{path}: too large to read: {what}"
                                       + (f"; {hint}" if hint else ""))
+
+
+def too_much_text(path: Path, max_chars: int = MAX_DOCUMENT_CHARS) -> DocumentError:
+    return too_large(path, f"more than {max_chars:,} characters of text")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
 from ingest.formats.containers import check_package, reading
+from ingest.formats.web import visible
 from ingest.formats.word import short
 from rag.errors import DocumentError
 
@@ -76,13 +77,7 @@ def _note(titles: dict[str, str], entry) -> None:
 
 def chapter_text(content: bytes) -> tuple[str, str]:
     """A chapter's first heading and its visible text."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(content, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
+    soup, text = visible(content)
     first = soup.find(["h1", "h2", "h3"]) or soup.title
     heading = " ".join(first.get_text(" ").split()) if first else ""
-    body = soup.body or soup
-    lines = (line.strip() for line in body.get_text("\n").splitlines())
-    return heading, "\n".join(line for line in lines if line)
+    return heading, text

@@ -90,16 +90,15 @@ def _missing(command: str, languages: str) -> str | None:
 
 
 def read_image(image: Image, options: LoadOptions, dpi: int | None = None) -> OcrPage:
-    """The text of one image. Raises OcrUnavailable or OcrFailed."""
+    """The text of one image. Raises OcrUnavailable or OcrFailed.
+
+    Whether Tesseract and its languages are installed is the caller's check (`missing`), made
+    once per document rather than once per page."""
     import pytesseract
 
-    reason = missing(options.ocr_languages)
-    if reason:
-        raise OcrUnavailable(reason)
     if image.width * image.height > MAX_IMAGE_PIXELS:
         raise OcrFailed(f"{image.width}x{image.height} pixels is over the "
                         f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit")
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     config = f"--dpi {dpi}" if dpi else ""
     with tempfile.TemporaryDirectory(prefix="rag-ocr-") as folder:
         path = Path(folder) / "page.pgm"
@@ -108,6 +107,9 @@ def read_image(image: Image, options: LoadOptions, dpi: int | None = None) -> Oc
             data = pytesseract.image_to_data(
                 str(path), lang=options.ocr_languages, config=config, nice=NICENESS,
                 timeout=PAGE_TIMEOUT_SECONDS, output_type=pytesseract.Output.DICT)
+        except pytesseract.TesseractNotFoundError as exc:
+            raise OcrUnavailable(f"Tesseract is not installed "
+                                 f"({install_hint(options.ocr_languages)})") from exc
         except pytesseract.TesseractError as exc:
             raise OcrFailed(f"Tesseract failed: {exc.message.strip() or exc.status}") from exc
         except RuntimeError as exc:  # pytesseract's timeout
@@ -147,6 +149,7 @@ def pool(workers: int) -> ThreadPoolExecutor:
     """The process's OCR threads: every document's pages share them."""
     with _pools_lock:
         if workers not in _pools:
+            os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # the pool gives each page a core
             _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="rag-ocr")
         return _pools[workers]
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ingest.formats import ocr
 from ingest.formats.base import (
+    MAX_DOCUMENT_CHARS,
     MAX_IMAGE_PIXELS,
     MAX_PAGES,
     LoadOptions,
@@ -25,6 +26,7 @@ from ingest.formats.base import (
     Pages,
     Parsed,
     too_large,
+    too_much_text,
 )
 from ingest.pdfium import PDFIUM_LOCK
 from rag.errors import DocumentError
@@ -99,6 +101,7 @@ def _pdfium_pages(path: Path, data: bytes, options: LoadOptions) -> Parsed | Non
             return None
     try:
         texts, scans, warnings = {}, [], []
+        chars = 0  # all of `texts`: the bound is met before any page is OCR'd
         with PDFIUM_LOCK:
             if len(pdf) > MAX_PAGES:
                 raise too_large(path, f"{len(pdf):,} pages is more than {MAX_PAGES:,}")
@@ -107,6 +110,9 @@ def _pdfium_pages(path: Path, data: bytes, options: LoadOptions) -> Parsed | Non
                     page = pdf[number - 1]
                     try:
                         texts[number] = page_text(page)
+                        chars += len(texts[number])
+                        if chars > MAX_DOCUMENT_CHARS:
+                            raise too_much_text(path, MAX_DOCUMENT_CHARS)
                         if needs_ocr(page, texts[number], options.ocr):
                             scans.append(number)
                     finally:
@@ -116,20 +122,21 @@ def _pdfium_pages(path: Path, data: bytes, options: LoadOptions) -> Parsed | Non
                     warnings.append(f"page {number} could not be read ({exc}); skipped")
             title = (pdf.get_metadata_value("Title") or "").strip()
         if scans:
-            warnings += _ocr_pages(path, pdf, scans, texts, options)
+            warnings += _ocr_pages(path, pdf, scans, texts, chars, options)
     finally:
         with PDFIUM_LOCK:
             pdf.close()
-    pages = Pages(path)
+    pages = Pages(path, MAX_DOCUMENT_CHARS)
     for number, text in texts.items():
         pages.add(number, text)
     return Parsed(title or path.stem, pages.pages, warnings)
 
 
-def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str],
+def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: int,
                options: LoadOptions) -> list[str]:
     """Put Tesseract's text in `texts` for the scanned pages; warnings for those it could not
-    read (their text layer is kept). Raises when OCR is missing and nothing else has text."""
+    read (their text layer is kept). Raises when OCR is missing and nothing else has text, and
+    as soon as the pages' text (`chars` so far) goes over the bound: later pages are not OCR'd."""
     import pypdfium2 as pdfium
 
     unavailable = ocr.missing(options.ocr_languages)
@@ -151,6 +158,9 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str],
     for number, outcome in ocr.read_pages(render, scans, options):
         if isinstance(outcome, ocr.OcrPage):
             if outcome.text.strip():
+                chars += len(outcome.text) - len(texts[number])
+                if chars > MAX_DOCUMENT_CHARS:
+                    raise too_much_text(path, MAX_DOCUMENT_CHARS)
                 texts[number] = outcome.text
         elif isinstance(outcome, (ocr.OcrFailed, ocr.OcrUnavailable, pdfium.PdfiumError)):
             warnings.append(f"page {number} not OCR'd: {outcome}")

@@ -31,6 +31,7 @@ from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.settings import AnswerStrategy
 from rag.text import lexical
+from rag.text.tokens import fit_tokens
 from rag.types import Answer, ConsensusReport, GenerationRecord, ProgressiveReport
 
 log = logging.getLogger(__name__)
@@ -233,10 +234,8 @@ def _similarity(texts: list[str], embedder: Embedder) -> np.ndarray:
 
 def _fit(text: str, embedder: Embedder) -> str:
     """The text, cut to what the embedder takes (the start carries the answer)."""
-    words = text.split() or ["(empty)"]
-    while len(words) > 1 and embedder.count_tokens(" ".join(words)) > embedder.max_tokens:
-        words = words[: max(1, int(len(words) * 0.8))]
-    return " ".join(words)
+    return fit_tokens(" ".join(text.split()) or "(empty)", embedder.count_tokens,
+                      embedder.max_tokens)[0]
 
 
 # --- shared ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from rag.evaluation.run import (
     ANSWER_PASSAGES,
     Progress,
     answer_rates,
-    bm25_ranks,
+    bm25_result,
     embed_questions,
     eval_retriever,
     rounded,
@@ -157,11 +157,6 @@ def evaluate_pages(embedder: Embedder, sets: dict[str, Path],
         finally:
             store.close()
     if with_bm25:
-        started = time.perf_counter()
         keys = list(page_texts)
-        ranks = bm25_ranks([page_texts[k] for k in keys], keys, questions, golds)
-        results.append({"mode": "bm25 (rank-bm25)", "paragraphs": len(keys),
-                        "questions": len(questions), **rounded(rank_metrics(ranks)),
-                        "answer_span_rate": None, "first_citation_rate": None,
-                        "seconds": round(time.perf_counter() - started, 1)})
+        results.append(bm25_result([page_texts[k] for k in keys], keys, questions, golds))
     return results

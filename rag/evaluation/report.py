@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag.evaluation.pdfpages import evaluate_pages
-from rag.evaluation.run import Progress, Rescoring, evaluate
+from rag.evaluation.run import BM25_MODE, Progress, Rescoring, evaluate
 from rag.providers.embedders.base import Embedder
 from rag.types import SearchMode
 
 MODES: tuple[SearchMode, ...] = ("dense", "sparse", "hybrid")
 PDF_SUFFIX = "(pdf pages)"
-BM25 = "bm25 (rank-bm25)"
 COLUMNS = ["set", "mode", "questions", "hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10",
            "answer_span_rate", "first_citation_rate", "hit@5 vs bm25", "mrr@10 vs bm25"]
 
@@ -60,7 +59,7 @@ def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[Sea
 
 
 def _with_margins(name: str, results: list[dict]) -> list[dict]:
-    bm25 = next((r for r in results if r["mode"] == BM25), None)
+    bm25 = next((r for r in results if r["mode"] == BM25_MODE), None)
     rows = []
     for r in results:
         row = {"set": name, **r}

@@ -30,10 +30,11 @@ from rag.retrieval.retriever import Retriever
 from rag.stores.base import ChunkStore
 from rag.stores.edge import EdgeStore, open_edge_client
 from rag.text import lexical
-from rag.types import Document, GenerationRecord, Hit, SearchMode
+from rag.types import GenerationRecord, Hit, SearchMode
 
 Progress = Callable[[str], None]
 ANSWER_PASSAGES = 5  # passages the answerer is given, as the app's default top_k
+BM25_MODE = "bm25 (rank-bm25)"  # the plain BM25 baseline's row, beside the search modes'
 #: how hybrid search's sentence rescoring and the extractive answerer get sentence vectors:
 #: stored at ingest (the default), stored for rescoring but embedded by the answerer, both
 #: embedded at question time, or no rescoring (the answerer embedding)
@@ -77,12 +78,12 @@ def bm25_ranks(texts: Sequence[str], keys: Sequence[Hashable],
     return ranks
 
 
-def bm25_baseline(documents: Sequence[Document], questions: Sequence[Question]) -> dict:
-    """Plain BM25 over whole paragraphs, for comparison."""
+def bm25_result(texts: Sequence[str], keys: Sequence[Hashable],
+                questions: Sequence[Question], golds: Sequence[Hashable]) -> dict:
+    """Plain BM25's result row over whole texts, for comparison with the modes'."""
     started = time.perf_counter()
-    ranks = bm25_ranks([d.pages[0].text for d in documents], [d.source for d in documents],
-                       questions, [q.paragraph for q in questions])
-    return {"mode": "bm25 (rank-bm25)", "paragraphs": len(documents),
+    ranks = bm25_ranks(texts, keys, questions, golds)
+    return {"mode": BM25_MODE, "paragraphs": len(texts),
             "questions": len(questions), **rounded(rank_metrics(ranks)),
             "answer_span_rate": None, "first_citation_rate": None,
             "seconds": round(time.perf_counter() - started, 1)}
@@ -171,5 +172,7 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
             store.close()
     if with_bm25:
         say("BM25 baseline")
-        results.append(bm25_baseline(documents, questions))
+        results.append(bm25_result([d.pages[0].text for d in documents],
+                                   [d.source for d in documents],
+                                   questions, [q.paragraph for q in questions]))
     return results

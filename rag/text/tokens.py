@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ _load_lock = threading.Lock()
 # characters Python's str.split() breaks words at but WordPiece deletes (control characters),
 # joining the words around them: only there can a text's count differ from its words' sum
 _JOINING_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
+_WORD = re.compile(r"\S+")
 
 
 def bundled_tokenizer_path() -> Path | None:
@@ -124,3 +125,18 @@ def estimate_tokens_many(texts: Sequence[str]) -> list[int]:
         by_wordpiece = math.ceil(next(wordpieces) * 1.25) if counter.path else 0
         estimates.append(max(by_bytes, by_wordpiece))
     return estimates
+
+
+def fit_tokens(text: str, count: Callable[[str], int], limit: int) -> tuple[str, int]:
+    """The start of `text` that `count` puts within `limit` tokens, and its count.
+
+    A fifth is cut off at a time (a few counts, not one per word), at whitespace while more
+    than one word is left, so the words kept are whole and their spacing is the text's own.
+    """
+    tokens = count(text)
+    while tokens > limit and len(text) > 1:
+        ends = [word.end() for word in _WORD.finditer(text)]
+        text = text[:ends[max(1, int(len(ends) * 0.8)) - 1] if len(ends) > 1
+                    else int(len(text) * 0.8)]
+        tokens = count(text)
+    return text, tokens

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,25 +246,27 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
     stand-in without a network). Parts given are closed with the service like the others.
     """
     configure_logging(settings.resolved_log_file, settings.log_level)
-    # first: a ConfigError (a bad policy file, missing credentials) leaves nothing open
-    content_filter = ContentFilter.from_settings(settings, make_guard(settings, transport))
-    try:
+    # what is opened here is closed again if a later part fails (the embedded store held by
+    # another process, a missing credential): nothing is left open
+    with ExitStack() as opened:
+        content_filter = ContentFilter.from_settings(settings, make_guard(settings, transport))
+        opened.callback(content_filter.close)
         reranker = make_reranker(settings, transport)
-    except Exception:
-        content_filter.close()
-        raise
-    embedder = embedder or make_embedder(settings, transport)
-    store = store or make_store(settings, embedder)
-    try:
+        if reranker is not None:
+            opened.callback(reranker.close)
+        if embedder is None:
+            embedder = make_embedder(settings, transport)
+            opened.callback(embedder.close)
+        store = store or make_store(settings, embedder)
+        opened.callback(store.close)
         store.ensure_collection()
-    except Exception:
-        store.close()
-        raise
-    budget_state = state_for(settings) if settings.user_daily_neurons is not None else None
-    return RagService(
-        settings, embedder, store,
-        generator or make_generator(settings, embedder, transport),
-        Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache),
-        Metrics(settings.data_dir / "metrics.sqlite3"), reranker, content_filter,
-        Budgets(budget_state, settings.user_daily_neurons, settings.budget_exempt_users),
-    )
+        generator = generator or make_generator(settings, embedder, transport)
+        budget_state = state_for(settings) if settings.user_daily_neurons is not None else None
+        service = RagService(
+            settings, embedder, store, generator,
+            Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache),
+            Metrics(settings.data_dir / "metrics.sqlite3"), reranker, content_filter,
+            Budgets(budget_state, settings.user_daily_neurons, settings.budget_exempt_users),
+        )
+        opened.pop_all()  # built: the service closes them from now on
+    return service

@@ -315,6 +315,8 @@ def test_views_share_state_and_collections_can_be_managed(engine, svc) -> None:
     small = replace(AskOptions.defaults(svc.settings), top_k=1, search_mode="sparse")
     view = svc.view(None, small)
     assert view is svc.view(None, small)  # cached
+    # the strategy goes with each question: every strategy shares the view
+    assert svc.view(None, replace(small, strategy="consensus")) is view
     root = svc.service
     assert view.store is root.store and view.metrics is root.metrics
     assert view.settings.top_k == 1 and view.settings.search_mode == "sparse"

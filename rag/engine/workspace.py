@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -118,8 +118,6 @@ class Workspace:
              options: AskOptions | None = None) -> RagService:
         """The service for `collection` (created if missing), answering with `options`."""
         name = collection or self.default_collection
-        if options is not None:  # the strategy goes with each question: one view for all
-            options = replace(options, strategy=self.default_options.strategy)
         key = (name, options)
         with self._lock:
             found = self._views.get(key)

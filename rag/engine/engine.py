@@ -8,6 +8,7 @@ through its API instead of opening the embedded store a second time.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -87,7 +88,8 @@ class Engine:
         user; with no keys configured, loopback clients are let in as `local`, whatever token
         they send (OpenAI's SDK always sends one).
         """
-        if token and self.address is not None and token == self.address.token:
+        if token and self.address is not None and hmac.compare_digest(
+                token.encode(), self.address.token.encode()):  # bytes: a header may be non-ASCII
             return Caller("rag-cli", trusted=True)
         if self.keys.configured:
             if not token:

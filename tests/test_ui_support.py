@@ -279,6 +279,13 @@ def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
     assert svc.source_page(row.doc_id, row.source, 2, SUN)[0] is None  # the kept copy is gone
 
 
+def test_an_upload_that_cannot_be_spooled_leaves_no_spool_folder(engine) -> None:
+    with pytest.raises(AssertionError, match="broken.pdf was read"):
+        engine.submit_uploads("docs", [Upload("g.pdf", greenhouse_pdf()),
+                                       Upload("broken.pdf", None, size=10)], user="u")
+    assert not any(engine.jobs.spool_root.iterdir())
+
+
 def test_a_changed_file_on_disk_is_not_drawn(svc, tmp_path: Path) -> None:
     path = tmp_path / "guide.pdf"
     path.write_bytes(greenhouse_pdf())

@@ -18,9 +18,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from ingest.parse_ahead import SourceFile
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 _KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests/{id}
+
+
+def spool_path(folder: Path, index: int, name: str) -> Path:
+    """Where the index-th file of a job is spooled: its suffix tells the loaders its type."""
+    return folder / f"{index:05d}{PurePath(name).suffix.lower()}"
 
 
 @dataclass
@@ -101,12 +107,18 @@ class IngestJobs:
         self._worker = threading.Thread(target=self._run, name="rag-ingest-jobs", daemon=True)
         self._worker.start()
 
-    def spool_folder(self) -> tuple[str, Path]:
-        """A new job id and the folder its files are spooled to."""
+    @contextmanager
+    def spool(self) -> Iterator[tuple[str, Path]]:
+        """A new job id and the folder its files are spooled to. If the block raises, the job
+        was not submitted: the folder is removed (once submitted, the worker removes it)."""
         job_id = uuid.uuid4().hex[:16]
         folder = self.spool_root / job_id
         folder.mkdir(parents=True)
-        return job_id, folder
+        try:
+            yield job_id, folder
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     def submit(self, collection: str, files: list[SourceFile], *, user: str,
                job_id: str | None = None, spool: Path | None = None,

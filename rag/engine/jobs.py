@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
-from rag.engine.workspace import Workspace, drawable_suffix
+from rag.engine.workspace import DRAWABLE_SUFFIXES, Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError
 from rag.priority import run_below_questions
 
@@ -209,6 +209,8 @@ class IngestJobs:
         if not result.doc_id or result.status == "failed" or not result.path.startswith(
                 "upload:"):
             return
+        if Path(result.path).suffix.lower() not in DRAWABLE_SUFFIXES:
+            return  # never drawn: its bytes need not be read
         spooled = next((f.path for f in job.files if f.source == result.path), None)
         if spooled is not None:
             data = spooled.read_bytes()

@@ -47,7 +47,7 @@ class FileState:
 
     name: str
     source: str
-    status: str = "queued"  # queued, reading, embedding, then ingested / unchanged / failed
+    status: str = "queued"  # queued, embedding, then ingested / unchanged / failed
     pages: int | None = None
     chunks: int | None = None
     chunks_written: int = 0
@@ -148,11 +148,6 @@ class IngestJobs:
             job.done.wait(timeout)
         return job
 
-    def running(self, user: str) -> list[IngestJob]:
-        """The user's jobs not yet finished, oldest first."""
-        with self._lock:
-            return [j for j in self._jobs.values() if j.user == user and not j.done.is_set()]
-
     # --- the worker ------------------------------------------------------------------------
     def _run(self) -> None:
         run_below_questions()
@@ -221,7 +216,7 @@ class IngestJobs:
     def _finish(self, job: IngestJob, status: JobStatus, error: str | None = None) -> None:
         job.status, job.error, job.finished = status, error, time.time()
         for state in job.states:
-            if state.status in ("queued", "reading", "embedding"):
+            if state.status in ("queued", "embedding"):
                 state.status = "failed"
                 state.error = error or "not ingested"
         if job.spool is not None:

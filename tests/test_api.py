@@ -314,6 +314,9 @@ async def test_keys_name_their_users_and_are_never_logged(open_engine, tmp_path:
         assert error_of(await nobody.get("/health")) == (401, "unauthorized")
     async with client(engine, host="10.0.0.7", key="wrong") as wrong:
         assert error_of(await wrong.get("/health")) == (401, "unauthorized")
+        assert engine.address is not None  # so the token is compared with the start token too
+        not_ascii = {"Authorization": "Bearer cl\xe9".encode("latin-1")}
+        assert error_of(await wrong.get("/health", headers=not_ascii)) == (401, "unauthorized")
     metrics = engine.workspace.metrics
     assert metrics.summary(since=0, user="alice").requests == 1  # the question is alice's
     assert metrics.summary(since=0).requests == 1

@@ -279,6 +279,13 @@ def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
     assert svc.source_page(row.doc_id, row.source, 2, SUN)[0] is None  # the kept copy is gone
 
 
+def test_an_upload_that_cannot_be_spooled_leaves_no_spool_folder(engine) -> None:
+    with pytest.raises(AssertionError, match="broken.pdf was read"):
+        engine.submit_uploads("docs", [Upload("g.pdf", greenhouse_pdf()),
+                                       Upload("broken.pdf", None, size=10)], user="u")
+    assert not any(engine.jobs.spool_root.iterdir())
+
+
 def test_a_changed_file_on_disk_is_not_drawn(svc, tmp_path: Path) -> None:
     path = tmp_path / "guide.pdf"
     path.write_bytes(greenhouse_pdf())
@@ -315,6 +322,8 @@ def test_views_share_state_and_collections_can_be_managed(engine, svc) -> None:
     small = replace(AskOptions.defaults(svc.settings), top_k=1, search_mode="sparse")
     view = svc.view(None, small)
     assert view is svc.view(None, small)  # cached
+    # the strategy goes with each question: every strategy shares the view
+    assert svc.view(None, replace(small, strategy="consensus")) is view
     root = svc.service
     assert view.store is root.store and view.metrics is root.metrics
     assert view.settings.top_k == 1 and view.settings.search_mode == "sparse"
@@ -363,3 +372,24 @@ def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) 
     assert message["content"] and message["content"] in SUN + " [1]"
     assert message["citations"] and message["latency_ms"] is not None
     assert svc.metrics.summary().stopped == 1
+
+
+def test_a_streamed_answer_is_redrawn_at_most_every_interval(monkeypatch) -> None:
+    import streamlit as st
+
+    from ui import chat
+
+    drawn: list[str] = []
+
+    class Placeholder:
+        def markdown(self, body: str) -> None:
+            drawn.append(body)
+
+    monkeypatch.setattr(st, "empty", Placeholder)
+    monkeypatch.setattr(chat, "REDRAW_SECONDS", 3600.0)
+    parts: list[str] = []
+    deltas = ["", " ", "Tomatoes", " need", " sun", " [1]"]
+    chat.write_stream(iter(deltas), parts)  # type: ignore[arg-type]
+    # drawn until there is text, then not again until the end: the whole answer, no cursor
+    assert drawn == ["" + chat.CURSOR, " " + chat.CURSOR, " Tomatoes" + chat.CURSOR,
+                     chat.safe_markdown(" Tomatoes need sun [1]")]

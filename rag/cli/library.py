@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.engine import discovery
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.discovery import Found
 
 #: (the file's source, its outcome as `FileResult.as_json()`)
 OnFile = Callable[[dict[str, Any]], None]
@@ -31,7 +33,9 @@ class AnswerStream(Protocol):
 class Library(Protocol):
     where: str  # "here", or the engine's address
 
-    def ingest(self, paths: list[Path], on_file: OnFile) -> dict[str, Any]: ...
+    def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
+        """Ingest the files `find_files` found; its skipped ones go in the report."""
+        ...
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]: ...
@@ -77,9 +81,13 @@ class LocalLibrary:
 
         self.service = build_service(settings)
 
-    def ingest(self, paths: list[Path], on_file: OnFile) -> dict[str, Any]:
-        report = self.service.ingest(paths, lambda result: on_file(result.as_json()),
-                                     user="local")
+    def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
+        from ingest.parse_ahead import SourceFile
+
+        report = self.service.ingest_files([SourceFile.at(path) for path in found.files],
+                                           lambda result: on_file(result.as_json()),
+                                           user="local")
+        report.skipped = found.skipped
         return report.as_json()
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,

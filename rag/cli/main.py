@@ -110,13 +110,13 @@ def ingest(
     from ingest.discovery import Skipped, describe, find_files
 
     paths = [p.resolve() for p in paths]
-    files = find_files(paths).files
+    found = find_files(paths)  # walked once: the bar's total, then the ingest
     show_bar = not as_json and err.is_terminal
     with library_for(collection) as library, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=not show_bar, transient=True,
     ) as progress:
-        task = progress.add_task("ingesting", total=len(files))
+        task = progress.add_task("ingesting", total=len(found.files))
 
         def on_file(result: dict[str, Any]) -> None:
             progress.advance(task)
@@ -132,7 +132,7 @@ def ingest(
                 for warning in result.get("warnings") or []:
                     say(f"{path}: {warning}", "yellow", f"{'warning':>9}")
 
-        report = library.ingest(paths, on_file)
+        report = library.ingest(found, on_file)
     if as_json:
         _emit_json(report)
     else:

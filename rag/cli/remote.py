@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -24,6 +24,9 @@ from rag.cli.library import OnFile
 from rag.cli.quick import EngineAnswer, error_from
 from rag.engine.discovery import EngineAddress
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from ingest.discovery import Found
 
 BATCH_FILES = 64
 BATCH_BYTES = 256 * 1024 * 1024
@@ -41,11 +44,9 @@ class EngineLibrary:
             timeout=httpx.Timeout(30.0, read=600.0))
 
     # --- the library -----------------------------------------------------------------------
-    def ingest(self, paths: list[Path], on_file: OnFile) -> dict[str, Any]:
-        from ingest.discovery import find_files  # numpy: only when ingesting
-        from ingest.pipeline import FileResult, IngestReport
+    def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
+        from ingest.pipeline import FileResult, IngestReport  # numpy: only when ingesting
 
-        found = find_files(paths)
         files = found.files
         results: dict[str, FileResult] = {}
         to_send: list[tuple[Path, int]] = []

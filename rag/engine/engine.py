@@ -8,17 +8,17 @@ through its API instead of opening the embedded store a second time.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult
 from rag.engine import discovery
 from rag.engine.access import ApiKeys, Caller, RateLimits, is_loopback
 from rag.engine.discovery import EngineAddress
-from rag.engine.jobs import IngestJob, IngestJobs
+from rag.engine.jobs import IngestJob, IngestJobs, spool_path
 from rag.engine.telemetry import Telemetry
 from rag.engine.workspace import MB, UploadLike, Workspace
 from rag.errors import Forbidden, RateLimited, Unauthorized
@@ -87,7 +87,8 @@ class Engine:
         user; with no keys configured, loopback clients are let in as `local`, whatever token
         they send (OpenAI's SDK always sends one).
         """
-        if token and self.address is not None and token == self.address.token:
+        if token and self.address is not None and hmac.compare_digest(
+                token.encode(), self.address.token.encode()):  # bytes: a header may be non-ASCII
             return Caller("rag-cli", trusted=True)
         if self.keys.configured:
             if not token:
@@ -118,19 +119,19 @@ class Engine:
         """Queue the chat's uploads: a file over RAG_UPLOAD_MAX_MB is refused before it is
         read; the others are spooled to disk for the ingest worker."""
         limit_mb = self.settings.upload_max_mb
-        job_id, folder = self.jobs.spool_folder()
-        files, refused = [], []
-        for upload in uploads:
-            if upload.size > limit_mb * MB:
-                refused.append(FileResult(f"upload:{upload.name}", "failed", error=(
-                    f"{upload.name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
-                    f"upload limit (RAG_UPLOAD_MAX_MB)")))
-                continue
-            path = folder / f"{len(files):05d}{Path(upload.name).suffix.lower()}"
-            path.write_bytes(upload.getvalue())
-            files.append(SourceFile(path, f"upload:{upload.name}"))
-        return self.jobs.submit(collection, files, user=user, job_id=job_id, spool=folder,
-                                refused=refused)
+        with self.jobs.spool() as (job_id, folder):
+            files, refused = [], []
+            for upload in uploads:
+                if upload.size > limit_mb * MB:
+                    refused.append(FileResult(f"upload:{upload.name}", "failed", error=(
+                        f"{upload.name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
+                        f"upload limit (RAG_UPLOAD_MAX_MB)")))
+                    continue
+                path = spool_path(folder, len(files), upload.name)
+                path.write_bytes(upload.getvalue())
+                files.append(SourceFile(path, f"upload:{upload.name}"))
+            return self.jobs.submit(collection, files, user=user, job_id=job_id,
+                                    spool=folder, refused=refused)
 
     def close(self) -> None:
         """Stop taking ingests, let the running one stop cleanly, then close everything."""

@@ -18,14 +18,15 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
-from rag.engine.workspace import Workspace, drawable_suffix
+from rag.engine.workspace import DRAWABLE_SUFFIXES, Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError
 from rag.priority import run_below_questions
 
@@ -35,13 +36,18 @@ JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 _KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests/{id}
 
 
+def spool_path(folder: Path, index: int, name: str) -> Path:
+    """Where the index-th file of a job is spooled: its suffix tells the loaders its type."""
+    return folder / f"{index:05d}{PurePath(name).suffix.lower()}"
+
+
 @dataclass
 class FileState:
     """One file of a job, as the job reports it while it runs."""
 
     name: str
     source: str
-    status: str = "queued"  # queued, reading, embedding, then ingested / unchanged / failed
+    status: str = "queued"  # queued, embedding, then ingested / unchanged / failed
     pages: int | None = None
     chunks: int | None = None
     chunks_written: int = 0
@@ -101,12 +107,18 @@ class IngestJobs:
         self._worker = threading.Thread(target=self._run, name="rag-ingest-jobs", daemon=True)
         self._worker.start()
 
-    def spool_folder(self) -> tuple[str, Path]:
-        """A new job id and the folder its files are spooled to."""
+    @contextmanager
+    def spool(self) -> Iterator[tuple[str, Path]]:
+        """A new job id and the folder its files are spooled to. If the block raises, the job
+        was not submitted: the folder is removed (once submitted, the worker removes it)."""
         job_id = uuid.uuid4().hex[:16]
         folder = self.spool_root / job_id
         folder.mkdir(parents=True)
-        return job_id, folder
+        try:
+            yield job_id, folder
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     def submit(self, collection: str, files: list[SourceFile], *, user: str,
                job_id: str | None = None, spool: Path | None = None,
@@ -135,11 +147,6 @@ class IngestJobs:
         if job is not None:
             job.done.wait(timeout)
         return job
-
-    def running(self, user: str) -> list[IngestJob]:
-        """The user's jobs not yet finished, oldest first."""
-        with self._lock:
-            return [j for j in self._jobs.values() if j.user == user and not j.done.is_set()]
 
     # --- the worker ------------------------------------------------------------------------
     def _run(self) -> None:
@@ -197,6 +204,8 @@ class IngestJobs:
         if not result.doc_id or result.status == "failed" or not result.path.startswith(
                 "upload:"):
             return
+        if Path(result.path).suffix.lower() not in DRAWABLE_SUFFIXES:
+            return  # never drawn: its bytes need not be read
         spooled = next((f.path for f in job.files if f.source == result.path), None)
         if spooled is not None:
             data = spooled.read_bytes()
@@ -207,7 +216,7 @@ class IngestJobs:
     def _finish(self, job: IngestJob, status: JobStatus, error: str | None = None) -> None:
         job.status, job.error, job.finished = status, error, time.time()
         for state in job.states:
-            if state.status in ("queued", "reading", "embedding"):
+            if state.status in ("queued", "embedding"):
                 state.status = "failed"
                 state.error = error or "not ingested"
         if job.spool is not None:

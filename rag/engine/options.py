@@ -28,7 +28,8 @@ class AskOptions:
     search_mode: SearchMode = "hybrid"
     top_k: int = 5
     max_tokens: int = 512
-    strategy: AnswerStrategy = "single"  # passed with each question, not part of the view
+    # passed with each question: left out of equality and hash, so all strategies share a view
+    strategy: AnswerStrategy = field(default="single", compare=False)
 
     @classmethod
     def defaults(cls, settings: Settings) -> AskOptions:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -68,6 +68,10 @@ class DocumentRow:
                    tuple(p.get("keywords") or ()))
 
 
+#: The kinds of file the page viewer draws, by suffix.
+DRAWABLE_SUFFIXES = (".pdf", *IMAGE_SUFFIXES)
+
+
 def is_pdf(name: str, data: bytes) -> bool:
     return name.lower().endswith(".pdf") and b"%PDF" in data[:1024]
 
@@ -118,8 +122,6 @@ class Workspace:
              options: AskOptions | None = None) -> RagService:
         """The service for `collection` (created if missing), answering with `options`."""
         name = collection or self.default_collection
-        if options is not None:  # the strategy goes with each question: one view for all
-            options = replace(options, strategy=self.default_options.strategy)
         key = (name, options)
         with self._lock:
             found = self._views.get(key)
@@ -202,7 +204,7 @@ class Workspace:
         removed = self.view(collection).delete(doc_id)
         store = self.service.store
         if not any(store.with_collection(name).holds(doc_id) for name in store.collections()):
-            for suffix in (".pdf", *IMAGE_SUFFIXES):
+            for suffix in DRAWABLE_SUFFIXES:
                 (self.uploads / f"{doc_id}{suffix}").unlink(missing_ok=True)
         return removed
 
@@ -211,7 +213,7 @@ class Workspace:
         """The PDF or image a passage came from, or None and why it cannot be shown (None: a
         file the viewer does not draw)."""
         suffix = Path(source).suffix.lower()
-        if suffix not in (".pdf", *IMAGE_SUFFIXES):
+        if suffix not in DRAWABLE_SUFFIXES:
             return None, None
         if source.startswith("upload:"):
             path = self.uploads / f"{doc_id}{suffix}"

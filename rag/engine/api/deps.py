@@ -38,10 +38,22 @@ EngineDep = Annotated[Engine, Depends(engine_of)]
 CallerDep = Annotated[Caller, Depends(caller)]
 
 
-def collection_view(engine: Engine, collection: str | None) -> RagService:
-    """The service for an existing collection (the configured one by default), or 404."""
+def collection_view(engine: Engine, collection: str | None, *,
+                    missing: str | None = None) -> RagService:
+    """The service for an existing collection (the configured one by default), or 404 with
+    the `missing` message. Blocking: the store lists its collections (a Qdrant server call)."""
     name = collection or engine.settings.collection
     if name not in engine.workspace.collections():
-        raise ApiError("not_found", f"There is no collection named '{name}'. See GET "
-                                    "/api/v1/collections, or create it with POST.")
+        raise ApiError("not_found", missing or f"There is no collection named '{name}'. See GET "
+                                               "/api/v1/collections, or create it with POST.")
     return engine.workspace.view(name)
+
+
+def question_view(engine: Engine, collection: str | None, user: str, *,
+                  missing: str | None = None) -> RagService:
+    """collection_view, then the question counted against the user's limit (a missing
+    collection costs no question). Blocking (the store, Redis): run it on the answer threads
+    with the work it admits."""
+    view = collection_view(engine, collection, missing=missing)
+    engine.admit(user, "api")
+    return view

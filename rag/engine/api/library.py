@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict
 from typing import Annotated
 
@@ -64,14 +63,10 @@ async def upload(request: Request, engine: EngineDep, caller: CallerDep,
         limit, limit_name = MAX_FILE_BYTES, "the loaders' limit per file"
     else:
         limit, limit_name = engine.settings.upload_max_mb * MB, "RAG_UPLOAD_MAX_MB"
-    job_id, folder = engine.jobs.spool_folder()
-    try:
+    with engine.jobs.spool() as (job_id, folder):
         form = await read_upload(request, folder, limit, limit_name, caller.trusted)
         job = engine.jobs.submit(name, form.files, user=caller.user, job_id=job_id,
                                  spool=folder)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
     if not wait:
         return JSONResponse(job.as_json(), status_code=202)
     await anyio.to_thread.run_sync(job.done.wait)

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from rag.engine.api.deps import CallerDep, EngineDep, collection_view
+from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.questions import QUESTION_ERRORS, deltas_of, error_event, in_thread
 from rag.engine.api.schemas import ChatCompletionRequest
@@ -38,17 +38,22 @@ def models(engine: EngineDep, caller: CallerDep) -> dict:
 @router.post("/v1/chat/completions", responses=responses(*QUESTION_ERRORS))
 async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
                            caller: CallerDep) -> Any:
-    if body.model not in engine.workspace.collections():
-        raise ApiError("not_found", f"There is no model '{body.model}': each collection is a "
-                                    "model (GET /api/v1/models).")
     turns = [{"role": m.role, "content": m.text()} for m in body.messages
              if m.role in ("user", "assistant") and m.text()]
     if not turns or turns[-1]["role"] != "user":
         raise ApiError("bad_request", "messages: the last message must be the user's question.")
-    view = collection_view(engine, body.model)
-    engine.admit(caller.user, "api")
-    answer: Answer = await in_thread(engine, lambda: view.ask(
-        turns[-1]["content"], None, turns[:-1], user=caller.user, strategy=body.strategy))
+
+    missing = (f"There is no model '{body.model}': each collection is a model "
+               "(GET /api/v1/models).")
+    if not body.model:  # an empty name is no model, not the configured collection
+        raise ApiError("not_found", missing)
+
+    def work() -> Answer:
+        view = question_view(engine, body.model, caller.user, missing=missing)
+        return view.ask(turns[-1]["content"], None, turns[:-1], user=caller.user,
+                        strategy=body.strategy)
+
+    answer: Answer = await in_thread(engine, work)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from rag.engine.api.deps import CallerDep, EngineDep, collection_view
+from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import from_rag_error, responses, unexpected
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
@@ -115,11 +115,12 @@ def error_event(exc: Exception) -> dict[str, str]:
 @router.post("/v1/search", responses=responses(*QUESTION_ERRORS))
 async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep) -> dict:
     """The best-matching passages, as `rag search --json` prints them."""
-    view = collection_view(engine, body.collection)
-    engine.admit(caller.user, "api")
-    hits = await in_thread(engine, lambda: view.search(body.query, body.top_k, body.mode,
-                                                       body.doc_id, body.source,
-                                                       user=caller.user))
+    def work() -> list:
+        view = question_view(engine, body.collection, caller.user)
+        return view.search(body.query, body.top_k, body.mode, body.doc_id, body.source,
+                           user=caller.user)
+
+    hits = await in_thread(engine, work)
     return {"hits": [hit.as_json() for hit in hits]}
 
 
@@ -129,11 +130,14 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep) -> d
     "content": {"application/json": {}, "text/event-stream": {}}}})
 async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep) -> Any:
     """Answer a question from the documents, citing passages by number."""
-    view = collection_view(engine, body.collection)
-    engine.admit(caller.user, "api")
     history = [turn.model_dump() for turn in body.history]
-    answer: Answer = await in_thread(engine, lambda: view.ask(
-        body.question, body.top_k, history, user=caller.user, strategy=body.strategy))
+
+    def work() -> Answer:
+        view = question_view(engine, body.collection, caller.user)
+        return view.ask(body.question, body.top_k, history, user=caller.user,
+                        strategy=body.strategy)
+
+    answer: Answer = await in_thread(engine, work)
     if not body.stream:
         return await in_thread(engine, answer.as_json)
     return StreamingResponse(events(engine, answer), media_type="text/event-stream",

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from ingest.loaders import LOADERS, is_supported
 from ingest.parse_ahead import SourceFile
 from rag.engine.api.errors import ApiError
+from rag.engine.jobs import spool_path
 
 MB = 1024 * 1024
 MAX_FIELD_BYTES = 64 * 1024
@@ -77,7 +78,7 @@ class _Reader:
         if not is_supported(Path(label)):
             raise ApiError("unsupported_type", f"{label}: unsupported file type "
                            f"{given.suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
-        path = self.folder / f"{len(self.form.files):05d}{given.suffix.lower()}"
+        path = spool_path(self.folder, len(self.form.files), label)
         self._file = open(path, "wb")  # noqa: SIM115 - closed at the part's end or on error
         self._label = label
         self.form.files.append(SourceFile(path, source))

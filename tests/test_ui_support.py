@@ -372,24 +372,3 @@ def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) 
     assert message["content"] and message["content"] in SUN + " [1]"
     assert message["citations"] and message["latency_ms"] is not None
     assert svc.metrics.summary().stopped == 1
-
-
-def test_a_streamed_answer_is_redrawn_at_most_every_interval(monkeypatch) -> None:
-    import streamlit as st
-
-    from ui import chat
-
-    drawn: list[str] = []
-
-    class Placeholder:
-        def markdown(self, body: str) -> None:
-            drawn.append(body)
-
-    monkeypatch.setattr(st, "empty", Placeholder)
-    monkeypatch.setattr(chat, "REDRAW_SECONDS", 3600.0)
-    parts: list[str] = []
-    deltas = ["", " ", "Tomatoes", " need", " sun", " [1]"]
-    chat.write_stream(iter(deltas), parts)  # type: ignore[arg-type]
-    # drawn until there is text, then not again until the end: the whole answer, no cursor
-    assert drawn == ["" + chat.CURSOR, " " + chat.CURSOR, " Tomatoes" + chat.CURSOR,
-                     chat.safe_markdown(" Tomatoes need sun [1]")]

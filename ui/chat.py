@@ -3,9 +3,6 @@ sources to open, clear and export."""
 
 from __future__ import annotations
 
-import math
-import time
-
 import streamlit as st
 
 from rag.app.logs import report_unexpected
@@ -18,7 +15,6 @@ from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
 CURSOR = "▌"
-REDRAW_SECONDS = 0.1  # while an answer streams
 
 
 def render(ctx: Context) -> None:
@@ -127,20 +123,11 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
 
 def write_stream(answer: Answer, parts: list[str]) -> None:
     """Show the answer as it arrives, as safe Markdown (`st.write_stream` would render the
-    model's Markdown as it is, remote images included).
-
-    Each redraw parses and sends the whole answer so far, so it is redrawn at most every
-    REDRAW_SECONDS (the first text at once), and once complete at the end.
-    """
+    model's Markdown as it is, remote images included)."""
     shown = st.empty()
-    drawn_at, drawn_text = -math.inf, False
     for delta in answer:
         parts.append(delta)
-        now = time.monotonic()
-        if not drawn_text or now - drawn_at >= REDRAW_SECONDS:
-            text = "".join(parts)
-            shown.markdown(safe_markdown(text) + CURSOR)
-            drawn_at, drawn_text = now, bool(text.strip())
+        shown.markdown(safe_markdown("".join(parts)) + CURSOR)
     shown.markdown(safe_markdown("".join(parts)))
 
 

@@ -123,7 +123,10 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
 
 def write_stream(answer: Answer, parts: list[str]) -> None:
     """Show the answer as it arrives, as safe Markdown (`st.write_stream` would render the
-    model's Markdown as it is, remote images included)."""
+    model's Markdown as it is, remote images included).
+
+    Every delta is drawn, though each draw parses the whole answer so far: Streamlit notices
+    the stop button only at a call that draws, so skipping draws would read on past a stop."""
     shown = st.empty()
     for delta in answer:
         parts.append(delta)

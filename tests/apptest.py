@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from ui.common import get_engine
+
+PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
+
+
+def open_page(timeout: float = 120) -> AppTest:
+    """The page, run once, on an engine built from this test's environment: the engine the
+    page caches is dropped first. Drop it again after the test."""
+    st.cache_resource.clear()
+    at = AppTest.from_file(PAGE, default_timeout=timeout)
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from rag.cli.main import app
 from rag.stores.edge import EdgeStore, open_edge_client
-from tests.apptest import upload
+from tests.apptest import open_page, upload
 from tests.pdfgen import filler, make_pdf
 from tests.test_ui_app import shown
 from tests.workers_ai_server import ACCOUNT, TOKEN, Fault, StandIn, answer_tokens
@@ -26,9 +26,9 @@ from tests.workers_ai_server import ACCOUNT, TOKEN, Fault, StandIn, answer_token
 EMBED = "@cf/baai/bge-base-en-v1.5"
 PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
 FALLBACK = "@cf/meta/llama-3.2-1b-instruct"
+FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
 QUESTION = "How often should I descale the kettle?"
 KETTLE = "Descale the kettle every month with white vinegar."
-PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
 LONG_PARAGRAPHS = 160  # at RAG_CHUNK_TOKENS=24 every paragraph is its own chunk
 
 runner = CliRunner()
@@ -421,11 +421,7 @@ def test_the_mismatch_error_is_one_line(env, standin, monkeypatch, tmp_path: Pat
 @pytest.fixture
 def ui(env, standin: StandIn, monkeypatch: pytest.MonkeyPatch):
     use_workers_ai(monkeypatch, standin)
-    st.cache_resource.clear()  # the service is built from this test's environment
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception
-    yield at
+    yield open_page(timeout=60)
     st.cache_resource.clear()
 
 

@@ -26,6 +26,7 @@ from rag.types import GenerationRecord
 from tests.test_e2e_workers_ai import (
     EMBED,
     FALLBACK,
+    FP8,
     KETTLE,
     PRIMARY,
     QUESTION,
@@ -37,8 +38,6 @@ from tests.test_e2e_workers_ai import (
 )
 from tests.test_engine_doors import redis_url  # noqa: F401 - the fixture
 from tests.workers_ai_server import GATEWAY, StandIn
-
-FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from rag.providers.generators.base import GenerationRequest
 from rag.types import Hit
 from tests.test_e2e_workers_ai import (
     FALLBACK,
+    FP8,
     KETTLE,
     PRIMARY,
     QUESTION,
@@ -28,8 +29,6 @@ from tests.test_e2e_workers_ai import (
     use_workers_ai,
 )
 from tests.workers_ai_server import NOT_FOUND_ANSWER, StandIn, answer_tokens
-
-FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
 
 
 @pytest.fixture
@@ -240,16 +239,11 @@ def test_enrichment_reads_only_the_start_of_a_long_document() -> None:
 @pytest.fixture
 def chat(corpus: StandIn, monkeypatch: pytest.MonkeyPatch):
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
-    from tests.test_e2e_workers_ai import PAGE
+    from tests.apptest import open_page
 
     monkeypatch.setenv("RAG_CONSENSUS_MODELS", json.dumps([PRIMARY, FP8]))
-    st.cache_resource.clear()  # the engine is built from this test's environment
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception
-    yield at
+    yield open_page(timeout=60)
     st.cache_resource.clear()
 
 

@@ -1,24 +1,17 @@
 """The Streamlit app driven headlessly with AppTest: upload, list, ask, delete."""
 
-from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import upload
+from tests.apptest import open_page, upload
 from tests.pdfgen import filler, make_pdf
-
-PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
 
 
 @pytest.fixture
 def app(env) -> AppTest:
-    st.cache_resource.clear()  # each test gets a service built from its own environment
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    assert not at.exception
-    yield at
+    yield open_page()
     st.cache_resource.clear()
 
 

@@ -11,10 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import upload
+from tests.apptest import PAGE, open_page, upload
 from tests.pdfgen import filler, make_pdf
 
-PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
 QUESTION = "How much sunlight do tomatoes need?"
 SECRET = "cf-secret-token-do-not-show-4711"
 
@@ -27,10 +26,7 @@ def start(env, monkeypatch: pytest.MonkeyPatch):
     def run(**variables: str) -> AppTest:
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
-        st.cache_resource.clear()
-        at = AppTest.from_file(PAGE, default_timeout=120)
-        at.run()
-        assert not at.exception, at.exception
+        at = open_page()
         apps.append(at)
         return at
 

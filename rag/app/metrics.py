@@ -257,24 +257,23 @@ class Metrics:
             rows = self._db.execute(sql + " GROUP BY 1, 2 ORDER BY 1, 2", args).fetchall()
         return {(user, kind): float(total) for user, kind, total in rows}
 
-    def _calls(self, since: float, user: str | None) -> list[tuple]:
-        sql = "SELECT COALESCE(user, '-'), kind, COALESCE(neurons, 0) FROM ai_calls WHERE ts >= ?"
+    def _since(self, select: str, since: float, user: str | None, order: str = "") -> list[tuple]:
+        """The rows of `select` (ending in its FROM) from `since` on, of `user` if given."""
+        sql = f"{select} WHERE ts >= ?"
         args: list[Any] = [since]
         if user is not None:
             sql += " AND user = ?"
             args.append(user)
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            return self._db.execute(sql + order, args).fetchall()
+
+    def _calls(self, since: float, user: str | None) -> list[tuple]:
+        return self._since("SELECT COALESCE(user, '-'), kind, COALESCE(neurons, 0) FROM ai_calls",
+                           since, user)
 
     def _rows(self, since: float, user: str | None = None) -> list[tuple]:
-        sql = ("SELECT ts, generator, cached, outcome, latency_ms, ttft_ms, neurons, "
-               "gateway_hit FROM requests WHERE ts >= ?")
-        args: list[Any] = [since]
-        if user is not None:
-            sql += " AND user = ?"
-            args.append(user)
-        with self._lock:
-            return self._db.execute(sql + " ORDER BY ts", args).fetchall()
+        return self._since("SELECT ts, generator, cached, outcome, latency_ms, ttft_ms, neurons, "
+                           "gateway_hit FROM requests", since, user, " ORDER BY ts")
 
     def summary(self, since: float | None = None, user: str | None = None) -> Summary:
         """Aggregates over requests asked at or after `since` (default: today, UTC)."""

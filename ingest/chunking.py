@@ -1,7 +1,9 @@
 """Split a document into chunks measured in the embedder's own tokens.
 
-langchain-text-splitters does the splitting (paragraphs, then lines, sentences, words); the
-length function is the embedder's tokenizer, so no chunk can exceed what the model reads.
+langchain-text-splitters does the splitting (paragraphs, then sentences, lines, clauses,
+words); the length function is the embedder's tokenizer, so no chunk can exceed what the model
+reads. Sentences come before lines because a PDF's lines end wherever the layout wrapped them:
+a chunk cut at a line end would end mid-sentence, and so would a passage quoted from it.
 Each chunk keeps its character offsets in the document's joined text and the page (with its
 locator: slide, sheet, chapter, section) it comes from. A chunk never spans two pages: a
 citation names one page, and a chunk that ran on into the next page would be found by that
@@ -11,11 +13,14 @@ locator (a format without pages) are split as one text.
 
 from __future__ import annotations
 
+import itertools
+import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.text.sentences import split as split_sentences
 from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document
 
@@ -64,14 +69,61 @@ class WordSumCounter:
             return sum(map(self._words.__getitem__, words))
 
 
-def make_splitter(length: Callable[[str], int], chunk_tokens: int,
-                  overlap_tokens: int) -> RecursiveCharacterTextSplitter:
+SENTENCE_ENDS = "\x00sentence ends\x00"  # a level of `SentenceSplitter`, not a string to find
+SEPARATORS = ("\n\n", SENTENCE_ENDS, "\n", "; ", ", ", " ", "")
+
+
+class SentenceSplitter(RecursiveCharacterTextSplitter):
+    """langchain's recursive splitter with one more level: the sentence ends that the app's
+    segmenter finds (`rag.text.sentences`), so "Mr. Smith" and a line that wraps mid-sentence
+    are not cut points while a real sentence end is. Each piece keeps the white space after
+    it, so the pieces join back into the text."""
+
+    def _split_text(self, text: str, separators: list[str]) -> list[str]:
+        for i, separator in enumerate(separators):
+            if separator == SENTENCE_ENDS:
+                pieces = _sentence_pieces(text)
+                if len(pieces) > 1:
+                    return self._merged(pieces, separators[i + 1:])
+            elif not separator or re.search(re.escape(separator), text):
+                return super()._split_text(text, separators[i:])
+        return super()._split_text(text, [""])
+
+    def _merged(self, pieces: list[str], finer: list[str]) -> list[str]:
+        """Pieces merged into chunks as the base class merges its splits; a piece too long
+        for one chunk is split further at the `finer` separators."""
+        chunks: list[str] = []
+        fitting: list[str] = []
+        for piece in pieces:
+            if self._length_function(piece) < self._chunk_size:
+                fitting.append(piece)
+                continue
+            if fitting:
+                chunks += self._merge_splits(fitting, "")
+                fitting = []
+            chunks += self._split_text(piece, finer)
+        if fitting:
+            chunks += self._merge_splits(fitting, "")
+        return chunks
+
+
+def _sentence_pieces(text: str) -> list[str]:
+    """`text` cut where each sentence after the first begins, after white space only (the
+    segmenter may end a "sentence" inside a URL or a file name)."""
+    starts = [sentence.start for sentence in split_sentences(text)[1:]
+              if text[sentence.start - 1].isspace()]
+    bounds = [0, *starts, len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if a < b]
+
+
+def make_splitter(length: Callable[[str], int], chunk_tokens: int, overlap_tokens: int,
+                  separators: Sequence[str] = SEPARATORS) -> RecursiveCharacterTextSplitter:
     """A splitter whose sizes are in model tokens, as `length` counts them."""
-    return RecursiveCharacterTextSplitter(
+    return SentenceSplitter(
         chunk_size=chunk_tokens,
         chunk_overlap=min(overlap_tokens, chunk_tokens // 2),
         length_function=length,
-        separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
+        separators=list(separators),
         keep_separator="end",
         add_start_index=True,
         strip_whitespace=True,
@@ -83,20 +135,24 @@ class Chunker:
     `limit` (the model's limit less its special tokens), each counted exactly.
 
     Picklable (it travels as its settings), so a parse worker process can chunk; each
-    process keeps its own word counts.
+    process keeps its own word counts. `separators` are the splitter's levels, coarsest
+    first (`SEPARATORS`; benchmarks compare others).
     """
 
     def __init__(self, counter: TokenCounter, chunk_tokens: int, overlap_tokens: int,
-                 limit: int) -> None:
+                 limit: int, separators: Sequence[str] = SEPARATORS) -> None:
         self.counter = counter
         self.chunk_tokens = min(chunk_tokens, limit)
         self.overlap_tokens = overlap_tokens
         self.limit = limit
+        self.separators = tuple(separators)
         self.words = WordSumCounter(counter)
-        self.splitter = make_splitter(self.words, self.chunk_tokens, overlap_tokens)
+        self.splitter = make_splitter(self.words, self.chunk_tokens, overlap_tokens,
+                                      self.separators)
 
     def __reduce__(self) -> tuple[type, tuple]:
-        return Chunker, (self.counter, self.chunk_tokens, self.overlap_tokens, self.limit)
+        return Chunker, (self.counter, self.chunk_tokens, self.overlap_tokens, self.limit,
+                         self.separators)
 
     def __call__(self, document: Document) -> list[Chunk]:
         """The document's chunks in reading order, each with its first page and offsets."""

@@ -1,4 +1,5 @@
 import pickle
+import textwrap
 from pathlib import Path
 
 from ingest.chunking import Chunker, WordSumCounter
@@ -61,6 +62,22 @@ def test_a_page_with_a_locator_is_chunked_on_its_own(embedder) -> None:
         ("Budget: travel fell.", "slide 2: Budget"), ("Appendix.", None)]
     assert [c.position for c in chunks] == [0, 1, 2, 3]
     assert all(joined[c.start : c.end] == c.text for c in chunks)
+
+
+def test_a_wrapped_page_is_cut_at_sentence_ends_not_at_line_ends(embedder) -> None:
+    """A PDF page's lines end wherever the layout wrapped them, and "Mr." ends no sentence:
+    every chunk of a long wrapped page ends where one of its sentences ends."""
+    sentences = [f"Mr. Okafor moved crate {i} to the river dock before the tide turned, and "
+                 f"Dr. Lind counted {i * 3} otters there." for i in range(60)]
+    flowing = " ".join(sentences)
+    wrapped = textwrap.fill(flowing, 70)
+    chunks = Chunker(embedder.token_counter(), 120, 20, 254)(_doc([Page(1, wrapped)]))
+    assert len(chunks) > 5
+    ends = {" ".join(s.split()) for s in sentences}
+    for chunk in chunks:
+        last = " ".join(chunk.text.split())
+        assert any(last.endswith(end) for end in ends), chunk.text[-80:]
+        assert wrapped[chunk.start:chunk.end] == chunk.text
 
 
 def test_word_sums_give_the_splitter_the_tokenizers_own_counts(embedder) -> None:

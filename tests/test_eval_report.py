@@ -12,6 +12,7 @@ from ingest.chunking import Chunker
 from ingest.loaders import load_bytes
 from rag.cli.main import app
 from rag.evaluation import evaluate_pages
+from rag.evaluation.metrics import cuts_a_sentence
 from rag.evaluation.pdfpages import pdf_of_pages
 
 ANIMALS = {"data": [
@@ -83,6 +84,21 @@ def test_pdf_pages_cite_the_right_file_and_page(embedder, tmp_path: Path) -> Non
     assert hybrid["paragraphs"] == 4 and hybrid["questions"] == 4
     assert hybrid["hit@1"] == 1.0 and hybrid["first_citation_rate"] == 1.0
     assert hybrid["answer_span_rate"] == 1.0 and bm25["hit@5"] == 1.0
+    assert hybrid["cut_answer_rate"] == 0.0
+
+
+def test_pages_of_several_paragraphs_cite_the_page_that_holds_the_answer(embedder,
+                                                                         tmp_path: Path) -> None:
+    path = write_sets(tmp_path / "sets") / "animals.json"
+    hybrid, bm25 = evaluate_pages(embedder, {"animals": path}, ["hybrid"], per_page=2)
+    assert hybrid["paragraphs"] == 2 and hybrid["questions"] == 4  # two articles, a page each
+    assert hybrid["hit@1"] == 1.0 and bm25["hit@5"] == 1.0
+
+
+def test_an_answer_that_stops_mid_sentence_is_counted_as_cut() -> None:
+    assert not cuts_a_sentence("Otters hold paws. [1] “Do they?” he asked. [2]")
+    assert not cuts_a_sentence("“ Hello? ” [1] Wait… [2]")
+    assert cuts_a_sentence("Otters hold paws. [1] They keep a stone under [1]")
 
 
 def test_short_pages_never_share_a_chunk(embedder) -> None:

@@ -109,3 +109,14 @@ def test_a_fragment_at_a_chunks_start_is_not_quoted(embedder) -> None:
         GenerationRequest("Where was the radium kept?", [fragment] + hits([0])),
         GenerationRecord()))
     assert "and kept in a shed for decades" not in text
+
+
+def test_a_sentence_running_on_past_a_chunks_end_is_not_quoted(embedder) -> None:
+    """A chunk at a page's end can stop mid-sentence (the rest is on the next page)."""
+    page_end = Hit("d9", "doc9.pdf", 4, "c9", 1.0,
+                   "The radium was kept in a shed. Curie carried the radium home in")
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("Where did Curie carry the radium?", [page_end] + hits([0])),
+        GenerationRecord()))
+    assert "The radium was kept in a shed. [1]" in text
+    assert "carried the radium home" not in text

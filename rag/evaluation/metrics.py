@@ -7,6 +7,8 @@ import re
 from collections.abc import Hashable, Sequence
 
 _CITATION = re.compile(r"\[(\d+)\]")
+_CITED = re.compile(r"\s*\[\d+\]")
+_SENTENCE_END = re.compile(r"""[.?!;:…](?:\s*["'”’)\]])*$""")
 
 
 def rank_metrics(ranks: Sequence[int | None]) -> dict[str, float]:
@@ -36,6 +38,14 @@ def first_citation(answer: str) -> int | None:
     """The passage number of an answer's first citation marker [n]."""
     match = _CITATION.search(answer)
     return int(match.group(1)) if match else None
+
+
+def cuts_a_sentence(answer: str) -> bool:
+    """True when a quoted piece of an answer (the text before each citation marker) stops
+    without a sentence's closing punctuation: the sign of a sentence cut at a chunk's end.
+    A list item or a heading without a final stop counts too, so read it as an upper bound."""
+    pieces = (piece.strip() for piece in _CITED.split(answer))
+    return any(piece and not _SENTENCE_END.search(piece) for piece in pieces)
 
 
 def share(count: int, total: int) -> float | None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ingest.chunking import SEPARATORS, Chunker
 from ingest.pipeline import IngestPipeline
 from rag.evaluation.metrics import first_rank, rank_metrics
 from rag.evaluation.run import (
@@ -90,11 +91,17 @@ def pdf_file(objects: Sequence[bytes]) -> bytes:
     return out.getvalue()
 
 
-def write_pdfs(sets: dict[str, list[Article]], folder: Path) -> None:
-    """One PDF per article, named <set>-<article>.pdf, one paragraph a page."""
+def write_pdfs(sets: dict[str, list[Article]], folder: Path, per_page: int = 1) -> None:
+    """One PDF per article, named <set>-<article>.pdf, `per_page` paragraphs a page. The
+    paragraphs of a page follow each other without a blank line, as in most real PDFs."""
     for name, articles in sets.items():
         for a, article in enumerate(articles):
-            (folder / f"{name}-{a:04d}.pdf").write_bytes(pdf_of_pages(article.paragraphs))
+            pages = _grouped(article.paragraphs, per_page)
+            (folder / f"{name}-{a:04d}.pdf").write_bytes(pdf_of_pages(pages))
+
+
+def _grouped(paragraphs: Sequence[str], per_page: int) -> list[str]:
+    return ["\n".join(paragraphs[i:i + per_page]) for i in range(0, len(paragraphs), per_page)]
 
 
 def _page(hit: Hit) -> tuple[str, int | None]:
@@ -104,9 +111,11 @@ def _page(hit: Hit) -> tuple[str, int | None]:
 def evaluate_pages(embedder: Embedder, sets: dict[str, Path],
                    modes: Sequence[SearchMode] = ("hybrid",), every: int = 1,
                    chunk_tokens: int = 200, chunk_overlap: int = 30, with_bm25: bool = True,
-                   answer_every: int = 1, progress: Progress | None = None) -> list[dict]:
-    """Results per mode (and BM25) over the named sets laid out as PDFs, pooled in one
-    library: the search must find the file as well as the page."""
+                   answer_every: int = 1, progress: Progress | None = None,
+                   per_page: int = 1, separators: Sequence[str] = SEPARATORS) -> list[dict]:
+    """Results per mode (and BM25) over the named sets laid out as PDFs, `per_page`
+    paragraphs a page, pooled in one library: the search must find the file as well as the
+    page. `separators`: the chunker's levels (ingest's own by default)."""
     say: Callable[[str], None] = progress or (lambda _msg: None)
     articles: dict[str, list[Article]] = {}
     questions, golds = [], []
@@ -115,22 +124,25 @@ def evaluate_pages(embedder: Embedder, sets: dict[str, Path],
         articles[name] = found
         for a, p, question in asked:
             questions.append(question)
-            golds.append((f"{name}-{a:04d}.pdf", p + 1))
+            golds.append((f"{name}-{a:04d}.pdf", p // per_page + 1))
     page_texts = {(f"{name}-{a:04d}.pdf", p + 1): text for name, found in articles.items()
-                  for a, article in enumerate(found) for p, text in enumerate(article.paragraphs)}
+                  for a, article in enumerate(found)
+                  for p, text in enumerate(_grouped(article.paragraphs, per_page))}
     results = []
     with tempfile.TemporaryDirectory(prefix="rag-eval-pdf-") as tmp:
         folder = Path(tmp) / "pdfs"
         folder.mkdir()
-        write_pdfs(articles, folder)
+        write_pdfs(articles, folder, per_page)
         store = EdgeStore(open_edge_client(Path(tmp) / "store"), "eval", embedder.name,
                           embedder.dimension)
         try:
             store.ensure_collection()
             started = time.perf_counter()
             say(f"ingesting {len(page_texts)} pages in {sum(map(len, articles.values()))} PDFs")
-            report = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap).ingest_paths(
-                [folder])
+            pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
+            pipeline.chunker = Chunker(pipeline.chunker.counter, chunk_tokens, chunk_overlap,
+                                       pipeline.chunker.limit, separators)
+            report = pipeline.ingest_paths([folder])
             failed = [r for r in report.files if r.status == "failed"]
             if failed:
                 raise RuntimeError(f"{failed[0].path}: {failed[0].error}")

@@ -18,7 +18,8 @@ from rag.types import SearchMode
 MODES: tuple[SearchMode, ...] = ("dense", "sparse", "hybrid")
 PDF_SUFFIX = "(pdf pages)"
 COLUMNS = ["set", "mode", "questions", "hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10",
-           "answer_span_rate", "first_citation_rate", "hit@5 vs bm25", "mrr@10 vs bm25"]
+           "answer_span_rate", "first_citation_rate", "cut_answer_rate", "hit@5 vs bm25",
+           "mrr@10 vs bm25"]
 
 
 def find_sets(paths: Sequence[Path]) -> dict[str, Path]:

@@ -20,7 +20,13 @@ from typing import Literal
 import numpy as np
 
 from ingest.pipeline import IngestPipeline
-from rag.evaluation.metrics import first_citation, first_rank, rank_metrics, share
+from rag.evaluation.metrics import (
+    cuts_a_sentence,
+    first_citation,
+    first_rank,
+    rank_metrics,
+    share,
+)
 from rag.evaluation.squad import Question, load_squad
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest
@@ -50,18 +56,21 @@ def answer_rates(embedder: Embedder, questions: Sequence[Question],
     """Share of questions whose extractive answer holds a gold span (questions with spans
     only), and share whose answer's first citation is the gold passage (`gold(hit)` is the
     key compared with the question's entry in `golds`). `stored`: the answerer uses stored
-    sentence vectors where the passages have them."""
+    sentence vectors where the passages have them. Also the share of answers that quote a
+    sentence cut short (`metrics.cuts_a_sentence`)."""
     generator = ExtractiveGenerator(embedder, stored=stored)
-    spans = spanned = cited = 0
+    spans = spanned = cited = cut = 0
     for q, top, key in zip(questions, hits, golds, strict=True):
         text = "".join(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))
         number = first_citation(text)
         cited += number is not None and number <= len(top) and gold(top[number - 1]) == key
+        cut += cuts_a_sentence(text)
         if q.answers:
             spanned += 1
             spans += any(a.lower() in text.lower() for a in q.answers)
     return {"answer_span_rate": share(spans, spanned),
             "first_citation_rate": share(cited, len(questions)),
+            "cut_answer_rate": share(cut, len(questions)),
             "answer_questions": len(questions)}
 
 

@@ -38,6 +38,9 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
+# a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
+# the sentence was longer than a chunk
+_TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
 # a sentence opening with one of these words refers back to the sentence before it
 _LEANS_BACK = re.compile(
     r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
@@ -79,10 +82,13 @@ class _Candidate:
 
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     """A passage's whole sentences. A chunk can begin inside a sentence (its overlap with the
-    chunk before): a first piece that starts in lower case is such a fragment and is dropped."""
+    chunk before): a first piece that starts in lower case is such a fragment and is dropped.
+    So is a last piece that ends on a comma or a word in lower case, with no stop."""
     found = split(hit.text)
     if found and found[0].text[:1].islower():
         found = found[1:]
+    if len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text):
+        found = found[:-1]
     stored = {}
     if hit.sentence_vectors is not None:
         stored = dict(zip(hit.sentence_vectors.spans, hit.sentence_vectors.vectors,

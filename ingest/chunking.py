@@ -108,10 +108,8 @@ class SentenceSplitter(RecursiveCharacterTextSplitter):
 
 
 def _sentence_pieces(text: str) -> list[str]:
-    """`text` cut where each sentence after the first begins, after white space only (the
-    segmenter may end a "sentence" inside a URL or a file name)."""
-    starts = [sentence.start for sentence in split_sentences(text)[1:]
-              if text[sentence.start - 1].isspace()]
+    """`text` cut where each sentence after the first begins."""
+    starts = [sentence.start for sentence in split_sentences(text)[1:]]
     bounds = [0, *starts, len(text)]
     return [text[a:b] for a, b in itertools.pairwise(bounds) if a < b]
 

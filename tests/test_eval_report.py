@@ -98,6 +98,7 @@ def test_pages_of_several_paragraphs_cite_the_page_that_holds_the_answer(embedde
 def test_an_answer_that_stops_mid_sentence_is_counted_as_cut() -> None:
     assert not cuts_a_sentence("Otters hold paws. [1] “Do they?” he asked. [2]")
     assert not cuts_a_sentence("“ Hello? ” [1] Wait… [2]")
+    assert not cuts_a_sentence("He graduated in 1873.:33 [1] It was cold.[citation needed] [2]")
     assert cuts_a_sentence("Otters hold paws. [1] They keep a stone under [1]")
 
 

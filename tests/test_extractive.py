@@ -120,3 +120,15 @@ def test_a_sentence_running_on_past_a_chunks_end_is_not_quoted(embedder) -> None
         GenerationRecord()))
     assert "The radium was kept in a shed. [1]" in text
     assert "carried the radium home" not in text
+
+
+def test_a_table_of_contents_is_not_quoted(embedder) -> None:
+    """Contents pages share every heading's words with the questions, dot leaders and all."""
+    contents = Hit("d9", "manual.pdf", 3, "c9", 1.0,
+                   "2.1 Where is the radium kept? . . . . . . . . . . . . 14\n"
+                   "2.2 Who isolated radium? . . . . . . . . . . . . . . 15")
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("Where was the radium kept?", [contents] + hits([0])),
+        GenerationRecord()))
+    assert ". . ." not in text
+    assert "The radium she isolated was kept in a shed. [2]" in text

@@ -33,6 +33,11 @@ CASES = [
     ("Options:\n- the first one\n- the second one",
      ["Options:", "- the first one", "- the second one"]),
     ("Do this:\na) unplug it\nb) wait a minute", ["Do this:", "a) unplug it", "b) wait a minute"]),
+    # no cut inside a word: a URL, a file name
+    ("See https://CRAN.R-project.org for the sources. Then build them.",
+     ["See https://CRAN.R-project.org for the sources.", "Then build them."]),
+    ("Why did my .Rprofile stop working? It moved.",
+     ["Why did my .Rprofile stop working?", "It moved."]),
     # paragraphs and white space
     ("First paragraph ends here.\n\nSecond   one\nruns on.",
      ["First paragraph ends here.", "Second one runs on."]),

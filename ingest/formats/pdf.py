@@ -5,6 +5,7 @@ cannot open. With RAG_OCR=auto a page is OCR'd when its text layer holds almost 
 shows an image: a scan. A mixed PDF gets its text pages read and its scanned pages OCR'd, each
 under its own page number. OCR renders the page with pdfium at RAG_OCR_DPI, one page per OCR
 thread at a time (`ocr.read_pages`), with pdfium's lock taken only while a page is drawn.
+Running headers and footers are taken out of the pages' text (`running_lines`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
+from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
 from rag.errors import DocumentError
 
@@ -129,7 +131,7 @@ def _pdfium_pages(path: Path, data: bytes, options: LoadOptions) -> Parsed | Non
     pages = Pages(path, MAX_DOCUMENT_CHARS)
     for number, text in texts.items():
         pages.add(number, text)
-    return Parsed(title or path.stem, pages.pages, warnings)
+    return Parsed(title or path.stem, without_running_lines(pages.pages), warnings)
 
 
 def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: int,
@@ -206,4 +208,4 @@ def _pypdf_pages(path: Path, data: bytes) -> Parsed:
             reason, f"{path}: cannot read the PDF ({type(exc).__name__}: {exc})"
         ) from exc
     title = str(meta_title).strip() if meta_title else ""
-    return Parsed(title or path.stem, pages.pages, warnings)
+    return Parsed(title or path.stem, without_running_lines(pages.pages), warnings)

@@ -8,7 +8,8 @@ from collections.abc import Hashable, Sequence
 
 _CITATION = re.compile(r"\[(\d+)\]")
 _CITED = re.compile(r"\s*\[\d+\]")
-_SENTENCE_END = re.compile(r"""[.?!;:…](?:\s*["'”’)\]])*$""")
+# closing punctuation, then closing quotes or brackets and reference marks ("[3]", ":245")
+_SENTENCE_END = re.compile(r"""[.?!;:…](?:\s*["'”’)\]])*(?:\[[^\]]{1,30}\]|:\d+(?:,\s?\d+)*)*$""")
 
 
 def rank_metrics(ranks: Sequence[int | None]) -> dict[str, float]:

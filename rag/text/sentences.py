@@ -5,7 +5,8 @@ abbreviations (Mr., Mrs., Dr., U.S., e.g., i.e.), decimals, initials and closing
 segments a paragraph in microseconds, so it can run on every retrieved passage at question
 time. pysbd agreed with it on our cases but is hundreds of times slower (docs/evaluation.md).
 Blank lines and lines that begin a list item end a sentence before sentencex sees the text, so
-a list's items are sentences even when they have no final stop.
+a list's items are sentences even when they have no final stop; a sentence never ends inside
+a word (sentencex cuts "https://CRAN." from "R-project.org").
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def split(text: str, language: str = "en") -> list[Sentence]:
             if marker is not None:
                 start, marker = marker, None
             end = offset + part["start_index"] + len(raw.rstrip())
+            if found and found[-1].end == start and start > offset:
+                start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
             found.append(Sentence(_SPACE.sub(" ", text[start:end]), start, end))
         if marker is not None:  # a number with nothing after it
             end = offset + len(block.rstrip())

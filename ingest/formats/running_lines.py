@@ -1,0 +1,75 @@
+"""Running headers and footers: the lines a PDF repeats at the top or the bottom of its pages.
+
+"Chapter 2: R Basics 5" heads every page of a manual's chapter, and a page number foots most
+pages. Left in the text, they are glued to the sentence that runs on from the page before,
+so an answer quoting it begins "Chapter 5: R Add-On Packages 23 at the shell prompt", and
+every chunk of a page carries the words of its heading. A line is running when, its numbers
+set aside (arabic or roman), the same line is among the first (or last) two lines of at least
+three pages and starts or ends with a page number that changes from page to page, or of 80%
+of the pages whatever it holds ("Confidential"): a closing brace, a "For example:" or a "see
+Section 15.4" that happens to end three pages is the text's own. It is removed from those
+places only, never from the middle of a page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rag.types import Page
+
+MIN_PAGES = 3  # a line at the edge of fewer pages than this is the page's own
+EDGE_LINES = 2  # lines looked at, at each page's top and bottom
+MAX_CHARS = 120  # a longer line is text, not a header
+UNNUMBERED = 0.8  # the share of pages a running line without a page number must be on
+_NUMBER = re.compile(r"\d+")
+_ROMAN = re.compile(r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
+_SPACE = re.compile(r"\s+")
+PAGE_NUMBER = "\x00"  # stands for any number in a line's key
+
+
+def without_running_lines(pages: Sequence[Page]) -> list[Page]:
+    """The pages without their running headers and footers."""
+    lines = [page.text.split("\n") for page in pages]
+    drop: list[set[int]] = [set() for _ in lines]
+    for edge in (_top, _bottom):
+        seen: Counter[str] = Counter()
+        numbers: dict[str, set[str]] = defaultdict(set)  # the numbers each key was seen with
+        for page in lines:
+            keys = {_key(page[i]): page[i] for i in edge(page)}
+            seen.update(keys.keys())
+            for key, line in keys.items():
+                numbers[key].add(" ".join(_NUMBER.findall(line)))
+        everywhere = UNNUMBERED * len(lines)
+        running = {key for key, count in seen.items() if key and count >= MIN_PAGES and (
+            (_numbered(key) and len(numbers[key]) >= MIN_PAGES) or count >= everywhere)}
+        for page, dropped in zip(lines, drop, strict=True):
+            dropped.update(i for i in edge(page) if _key(page[i]) in running)
+    return [replace(page, text="\n".join(line for i, line in enumerate(text) if i not in dropped))
+            if dropped else page for page, text, dropped in zip(pages, lines, drop, strict=True)]
+
+
+def _top(page: list[str]) -> list[int]:
+    return [i for i, line in enumerate(page) if line.strip()][:EDGE_LINES]
+
+
+def _bottom(page: list[str]) -> list[int]:
+    return [i for i, line in enumerate(page) if line.strip()][-EDGE_LINES:]
+
+
+def _key(line: str) -> str:
+    """The line with its numbers set aside; "" for one that cannot be running."""
+    text = _SPACE.sub(" ", line.strip().lower())
+    if not text or len(text) > MAX_CHARS:
+        return ""
+    return PAGE_NUMBER if _ROMAN.fullmatch(text) else _NUMBER.sub(PAGE_NUMBER, text)
+
+
+def _numbered(key: str) -> bool:
+    """A bare page number, or words that begin or end with one ("chapter 2: basics 5")."""
+    if key == PAGE_NUMBER:
+        return True
+    words = sum(char.isalpha() for char in key) >= 3
+    return words and (key.startswith(PAGE_NUMBER) or key.endswith(PAGE_NUMBER))

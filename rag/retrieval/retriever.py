@@ -1,5 +1,6 @@
 """Find the chunks that best match a question: dense, sparse (lexical) or both fused; in
-hybrid mode the fused candidates rescored by their best sentence; then optionally reranked.
+hybrid mode the fused candidates rescored by their best sentence; a table of contents' chunks
+last; then optionally reranked.
 
 For a question being answered (`lenient`), a question that cannot be embedded (the embedding
 service is down, or the question is longer than the embedder takes) is searched by its words
@@ -21,6 +22,7 @@ from rag.retrieval.rerank import rerank_or_keep
 from rag.retrieval.rescoring import SentenceRescorer
 from rag.stores.base import ChunkStore, ScoredIds
 from rag.text import lexical
+from rag.text.contents import is_contents
 from rag.types import Hit, SearchMode
 
 log = logging.getLogger(__name__)
@@ -135,9 +137,12 @@ class Retriever:
 
     def _refine(self, query: str, dense: np.ndarray | None, hits: list[Hit], top_k: int,
                 mode: SearchMode) -> Retrieval:
-        """The fetched candidates rescored by sentence (hybrid), then reranked, cut to top_k."""
+        """The fetched candidates rescored by sentence (hybrid), then reranked, cut to top_k.
+        Passages of a table of contents go after the others: they match a question by its
+        headings' words and cite the contents page."""
         if self.rescorer and mode == "hybrid" and dense is not None:
             hits = self.rescorer.rescore(dense, hits)
+        hits = sorted(hits, key=lambda hit: is_contents(hit.text))  # stable: order kept
         if self.reranker is None:
             return Retrieval(hits[:top_k])
         reranked, ok = rerank_or_keep(self.reranker, query, hits[: self.rerank_candidates],

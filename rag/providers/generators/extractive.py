@@ -26,6 +26,7 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
+from rag.text.contents import DOT_LEADER
 from rag.text.sentences import split
 from rag.types import GenerationRecord, Hit
 
@@ -38,8 +39,6 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
-# a table of contents' dot leaders ("Installing R . . . . . 12"): a list of titles, not an answer
-_DOT_LEADER = re.compile(r"(?:\.\s?){5,}")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
@@ -123,7 +122,7 @@ class ExtractiveGenerator(Generator):
         for group in by_passage:
             for c in group:
                 if (len(c.text) >= _MIN_CHARS and c.text.lower() not in seen
-                        and not _DOT_LEADER.search(c.text)):
+                        and not DOT_LEADER.search(c.text)):  # a contents entry
                     seen.add(c.text.lower())
                     candidates.append(c)
         overlap = _overlap(request.question, [c.text for c in candidates])

@@ -1,0 +1,21 @@
+"""Tables of contents: lines of titles with dot leaders and page numbers.
+
+A contents page repeats every heading's words (an FAQ's contents, every question word for
+word), so it matches questions as well as the sections themselves do, while it answers none
+of them and cites the wrong page.
+"""
+
+from __future__ import annotations
+
+import re
+
+DOT_LEADER = re.compile(r"(?:\.\s?){5,}")  # "Installing R . . . . . 12"
+_ENTRY = re.compile(r"(?:\.\s?){5,}\s*\d+\s*$")
+MIN_ENTRIES = 3
+
+
+def is_contents(text: str) -> bool:
+    """True when at least half of the text's lines (and three or more) are contents entries."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    entries = sum(1 for line in lines if _ENTRY.search(line))
+    return entries >= MIN_ENTRIES and entries * 2 >= len(lines)

@@ -132,3 +132,16 @@ def test_a_table_of_contents_is_not_quoted(embedder) -> None:
         GenerationRecord()))
     assert ". . ." not in text
     assert "The radium she isolated was kept in a shed. [2]" in text
+
+
+def test_a_sentence_that_restates_the_question_is_not_the_answer(embedder) -> None:
+    """An FAQ's heading or a manual's cross-reference holds the question word for word and
+    outscores the sentence that answers it."""
+    manual = Hit("d9", "faq.pdf", 9, "c9", 1.0,
+                 "For uploads see Section 2.10 [What is CRAN?], page 9. The Comprehensive R "
+                 "Archive Network (CRAN) is a collection of sites which carry R and its "
+                 "packages.")
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is CRAN?", [manual] + hits([3])), GenerationRecord()))
+    assert text.startswith("The Comprehensive R Archive Network (CRAN) is a collection")
+    assert "[What is CRAN?]" not in text

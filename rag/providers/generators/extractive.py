@@ -39,6 +39,8 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
+_ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
+_WORD = re.compile(r"\w+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
@@ -125,6 +127,7 @@ class ExtractiveGenerator(Generator):
                         and not DOT_LEADER.search(c.text)):  # a contents entry
                     seen.add(c.text.lower())
                     candidates.append(c)
+        candidates = _without_echoes(request.question, candidates)
         overlap = _overlap(request.question, [c.text for c in candidates])
         shortlist = self._shortlist(candidates, overlap)
         keep, tokens = shortlist, None  # stored vectors: nothing to embed, nothing to count
@@ -223,6 +226,21 @@ def _answer_kind(question: str) -> re.Pattern[str] | None:
     """What a sentence answering this question holds (a date, a number), if the question
     says."""
     return next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
+
+
+def _without_echoes(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates but those holding the whole question: a heading or a cross-reference
+    ("see Section 2.10 [What is CRAN?], page 9") restates it and outscores the answer,
+    which it is not. All of them if nothing else is left."""
+    asked = _words(question)
+    if len(asked.split()) <= _ECHO_WORDS:
+        return candidates
+    kept = [c for c in candidates if asked not in _words(c.text)]
+    return kept or candidates
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
 
 
 def _overlap(question: str, sentences: list[str]) -> np.ndarray:

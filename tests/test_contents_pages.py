@@ -3,7 +3,7 @@ themselves first, and the unit test of what makes a contents page."""
 
 from pathlib import Path
 
-from rag.text.contents import is_contents
+from rag.text.contents import has_dot_leader, is_contents
 from tests.pdfgen import make_pdf
 
 CONTENTS = ("Contents\n"
@@ -36,3 +36,8 @@ def test_what_makes_a_contents_page() -> None:
     assert is_contents(CONTENTS)
     assert not is_contents(SECTIONS[0])
     assert not is_contents("Wait . . . . . what?\nThe dots were a pause. . . . . 3")
+
+
+def test_a_dot_leader_is_five_dots_side_by_side_or_a_space_apart() -> None:
+    assert has_dot_leader("Installing R . . . . . 12") and has_dot_leader("Index.......7")
+    assert not has_dot_leader("Wait... what? e.g. i.e. U.S.A.")

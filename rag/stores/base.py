@@ -34,11 +34,6 @@ log = logging.getLogger(__name__)
 DENSE = "dense"
 SPARSE = "lexical"
 HYBRID_DEPTH = 100  # candidates per retriever before fusion; deeper than 40 measured better
-
-
-def fusion_depth(top_k: int) -> int:
-    """Candidates each side of a hybrid search brings to the fusion."""
-    return max(top_k * 4, HYBRID_DEPTH)
 # each side's weight in the fused score: the lexical side is the surer one on every style of
 # text measured, the dense side the one that finds paraphrases (docs/evaluation.md)
 FUSION_WEIGHTS = {DENSE: 1.0, SPARSE: 1.5}
@@ -46,6 +41,7 @@ LIVE, PENDING, RETIRED = "live", "pending", "retired"
 Sparse = tuple[list[int], list[float]]
 PointId = Any  # a str, or whatever id type the engine hands back (qdrant-edge: uuid.UUID)
 ScoredIds = list[tuple[PointId, float]]  # one side of a hybrid search, best first
+
 # payload fields that filters use, and the kind of index each gets
 PAYLOAD_INDEXES = {"doc_id": "keyword", "source": "keyword", "status": "keyword",
                    "position": "integer"}
@@ -53,6 +49,11 @@ DOCUMENT_FIELDS = ["doc_id", "source", "title", "chunks", "media_type"]
 _POINT_NAMESPACE = uuid.UUID("3f1c3b6e-8d2a-4c1e-9a57-2b9e4d0c7a11")
 
 Store = TypeVar("Store", bound="ChunkStore")
+
+
+def fusion_depth(top_k: int) -> int:
+    """Candidates each side of a hybrid search brings to the fusion."""
+    return max(top_k * 4, HYBRID_DEPTH)
 
 
 def point_id(doc_id: str, position: int) -> str:

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import re
 
-DOT_LEADER = re.compile(r"(?:\.\s?){5,}")  # "Installing R . . . . . 12"
-_ENTRY = re.compile(r"(?:\.\s?){5,}\s*\d+\s*$")
+_DOT_LEADER = re.compile(r"(?:\.\s?){5,}")  # "Installing R . . . . . 12"
+_ENTRY = re.compile(_DOT_LEADER.pattern + r"\s*\d+\s*$")
 MIN_ENTRIES = 3
+
+
+def has_dot_leader(text: str) -> bool:
+    """Whether the text holds a run of five dots, side by side or a space apart. Search asks
+    it of every candidate passage, and most hold no two dots that close: a substring test
+    says so far sooner than the pattern."""
+    return (".." in text or ". ." in text) and _DOT_LEADER.search(text) is not None
 
 
 def is_contents(text: str) -> bool:
     """True when at least half of the text's lines (and three or more) are contents entries."""
+    if not has_dot_leader(text):
+        return False
     lines = [line for line in text.split("\n") if line.strip()]
     entries = sum(1 for line in lines if _ENTRY.search(line))
     return entries >= MIN_ENTRIES and entries * 2 >= len(lines)

@@ -26,7 +26,7 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
-from rag.text.contents import DOT_LEADER
+from rag.text.contents import has_dot_leader
 from rag.text.sentences import split
 from rag.types import GenerationRecord, Hit
 
@@ -124,7 +124,7 @@ class ExtractiveGenerator(Generator):
         for group in by_passage:
             for c in group:
                 if (len(c.text) >= _MIN_CHARS and c.text.lower() not in seen
-                        and not DOT_LEADER.search(c.text)):  # a contents entry
+                        and not has_dot_leader(c.text)):  # a contents entry
                     seen.add(c.text.lower())
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)

@@ -7,6 +7,7 @@ sparse dot products with Qdrant's IDF modifier, DBSF fusion of each side's top H
 The winners are then confirmed through the real store with `bench/squad_eval.py --report`.
 
     .venv/bin/python bench/retrieval_levers.py [--every K] [--squad-every K] [--only NAME...]
+        [--variants LABEL...] [--out FILE]
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class Variant:
     # sentence vectors: None, each sentence embedded alone (as at question time); a number,
     # pooled from the chunk's forward pass less that share of the chunk's vector (as stored)
     pooled: float | None = None
+    # weight of the largest share of the question's terms one sentence of the chunk holds,
+    # added in the rescoring; `words_idf` weighs each term by its IDF
+    words: float = 0.0
+    words_idf: bool = False
     label: str = ""
 
 
@@ -161,6 +166,20 @@ class Corpus:
         return np.array([float((vectors[self._by_chunk[i]] @ q).max())
                          if self._by_chunk[i] else 0.0 for i in chunk_ids])
 
+    def word_shares(self, qi: int, chunk_ids: list[int], idf: bool) -> np.ndarray:
+        """Each chunk's largest share of the question's terms held by one sentence."""
+        if not hasattr(self, "_sentence_terms"):
+            self._sentence_terms = [[set(tokens(t, Sparse())) for t in sentences(c.text)
+                                     or [c.text]] for c in self.chunks]
+            counts = Counter(t for d in self._sentence_terms for t in set().union(*d))
+            n = len(self.chunks)
+            self._idf = {t: math.log(1 + (n - k + 0.5) / (k + 0.5)) for t, k in counts.items()}
+        asked = set(tokens(self.questions[qi].text, Sparse()))
+        weight = (lambda t: self._idf.get(t, 0.0)) if idf else (lambda _t: 1.0)
+        total = sum(map(weight, asked)) or 1.0
+        return np.array([max(sum(map(weight, asked & held)) for held in self._sentence_terms[i])
+                         / total for i in chunk_ids])
+
     def sparse_index(self, s: Sparse):
         key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram)
         if key not in self._sparse:
@@ -254,6 +273,8 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
         base = np.array([fused[i] for i in head])
         best = corpus.maxsim(qi, head, v.pooled)
         score = base + v.maxsim * best
+        if v.words:
+            score = score + v.words * corpus.word_shares(qi, head, v.words_idf)
         head = [head[j] for j in np.argsort(-score)]
         order = head + order[v.rerank:]
     return order
@@ -340,6 +361,11 @@ VARIANTS = [
             label="chosen, stored, rescore 2"),
     Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=4.0, pooled=0.5,
             label="chosen, stored, rescore 4"),
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=w,
+              label=f"chosen, stored + sentence words {w:g}"
+                    + (" (the default)" if w == 1.0 else "")) for w in (0.6, 1.0, 1.5)],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=w, words_idf=True,
+              label=f"chosen, stored + sentence words {w:g}, IDF-weighted") for w in (0.6, 1.0)],
 ]
 
 
@@ -351,6 +377,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", help="labels to run (default: all)")
     parser.add_argument("--chunk-tokens", type=int, default=200)
     parser.add_argument("--overlap", type=int, default=30)
+    parser.add_argument("--out", default="retrieval_levers.json",
+                        help="file under bench/results")
     args = parser.parse_args()
     settings = load_settings(environ={}, env_file=None)
     embedder = make_embedder(settings)
@@ -380,7 +408,7 @@ def main() -> None:
         cells = [f"{per[n]['hit@5']:.3f} / {per[n]['mrr@10']:.3f}" if n in per else ""
                  for n in names]
         print(f"| {label} | " + " | ".join(cells) + " |")
-    out = ROOT / "bench" / "results" / "retrieval_levers.json"
+    out = ROOT / "bench" / "results" / args.out
     out.write_text(json.dumps(results, indent=1) + "\n")
 
 

@@ -14,6 +14,7 @@ from rag.cli.main import app
 from rag.evaluation import evaluate_pages
 from rag.evaluation.metrics import cuts_a_sentence
 from rag.evaluation.pdfpages import pdf_of_pages
+from rag.evaluation.squad import load_articles
 
 ANIMALS = {"data": [
     {"title": "Otters", "paragraphs": [
@@ -92,6 +93,25 @@ def test_pages_of_several_paragraphs_cite_the_page_that_holds_the_answer(embedde
     path = write_sets(tmp_path / "sets") / "animals.json"
     hybrid, bm25 = evaluate_pages(embedder, {"animals": path}, ["hybrid"], per_page=2)
     assert hybrid["paragraphs"] == 2 and hybrid["questions"] == 4  # two articles, a page each
+    assert hybrid["hit@1"] == 1.0 and bm25["hit@5"] == 1.0
+
+
+def test_a_repeated_article_is_one_file_holding_both_copies_questions(embedder,
+                                                                     tmp_path: Path) -> None:
+    # CoQA tells some stories twice, each with its own questions
+    otters = ANIMALS["data"][0]
+    again = {"title": otters["title"], "paragraphs": [
+        {**otters["paragraphs"][0], "qas": [
+            {"question": "What do floating otters crack with rocks?",
+             "answers": [{"text": "shellfish", "answer_start": 17}]}]},
+        otters["paragraphs"][1]]}
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps({"data": [*ANIMALS["data"], again]}))
+    articles, asked = load_articles(path)
+    assert [a.title for a in articles] == ["Otters", "Bees"]
+    assert [(a, p) for a, p, _ in asked][-2:] == [(0, 0), (0, 1)]
+    hybrid, bm25 = evaluate_pages(embedder, {"animals": path}, ["hybrid"])
+    assert hybrid["paragraphs"] == 4 and hybrid["questions"] == 6
     assert hybrid["hit@1"] == 1.0 and bm25["hit@5"] == 1.0
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rag.registry import make_embedder
-from rag.retrieval.rescoring import SentenceRescorer
+from rag.retrieval.rescoring import WEIGHT, WORDS_WEIGHT, SentenceRescorer
 from rag.service import build_service
 from rag.types import Hit
 from tests.conftest import fresh_settings
@@ -24,17 +26,31 @@ def test_the_passage_with_the_answering_sentence_moves_up(embedder) -> None:
     vague = hit(1, "Lakes and rivers change with the seasons. Winter is long here. " * 3, 1.2)
     answering = hit(2, FILLER + "In winter the lake is about forty metres deep.", 1.0)
     other = hit(3, FILLER, 0.9)
-    rescored = SentenceRescorer(embedder).rescore(embedder.embed_query(question),
+    rescored = SentenceRescorer(embedder).rescore(question, embedder.embed_query(question),
                                                   [vague, answering, other])
     assert [h.doc_id for h in rescored] == ["d2", "d1", "d3"]
     assert rescored[0].score > answering.score  # fused score plus the sentence's cosine
+
+
+def test_a_sentence_holding_all_the_questions_words_counts_more_than_words_scattered(
+        embedder) -> None:
+    question = "How deep is the lake in winter?"
+    together = hit(1, "The shore is rocky. In winter the lake is forty metres deep.", 1.0)
+    scattered = hit(2, "In winter the shore is rocky. The lake is forty metres deep.", 1.0)
+    rescorer = SentenceRescorer(embedder)
+    rescored = rescorer.rescore(question, embedder.embed_query(question), [together, scattered])
+    cosines = dict(zip(["d1", "d2"], rescorer.best_cosines(embedder.embed_query(question),
+                                                           [together, scattered]), strict=True))
+    words = {h.doc_id: h.score - 1.0 - WEIGHT * cosines[h.doc_id] for h in rescored}
+    assert words["d1"] == pytest.approx(WORDS_WEIGHT)  # deep, lake, winter: all in one
+    assert words["d2"] == pytest.approx(WORDS_WEIGHT * 2 / 3)  # lake, deep; winter apart
 
 
 def test_only_the_first_candidates_are_rescored(embedder) -> None:
     hits = [hit(n, f"Note number {n} is about bridges and rivers.", 2 - n / 10)
             for n in range(4)]
     rescorer = SentenceRescorer(embedder, candidates=2)
-    rescored = rescorer.rescore(embedder.embed_query("bridges"), hits)
+    rescored = rescorer.rescore("bridges", embedder.embed_query("bridges"), hits)
     assert [h.doc_id for h in rescored[2:]] == ["d2", "d3"]
     assert [h.score for h in rescored[2:]] == [hits[2].score, hits[3].score]
 
@@ -51,7 +67,7 @@ def test_rescoring_runs_in_hybrid_mode_with_the_local_model(embedder, model_dir:
         svc.ingest([tmp_path / "lake.txt", tmp_path / "other.txt"])
         calls = []
         real = rescorer.rescore
-        monkeypatch.setattr(rescorer, "rescore", lambda q, hits: calls.append(1) or real(q, hits))
+        monkeypatch.setattr(rescorer, "rescore", lambda *args: calls.append(1) or real(*args))
         assert svc.search("How deep is the lake?", 2, "hybrid")[0].source.endswith("lake.txt")
         assert calls == [1]
         assert len(rescorer.embedded._vectors) == 0  # the sentences' vectors were stored

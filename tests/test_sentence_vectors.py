@@ -13,7 +13,7 @@ import pytest
 
 from ingest.embedding import embed_chunks, sentence_spans
 from rag.providers.embedders.local import pool_spans
-from rag.retrieval.rescoring import WEIGHT, SentenceRescorer
+from rag.retrieval.rescoring import WEIGHT, WORDS_WEIGHT, SentenceRescorer
 from rag.stores import sentence_vectors
 from rag.text import lexical
 from rag.text.sentences import split
@@ -123,11 +123,18 @@ def test_rescoring_from_stored_vectors_embeds_nothing(settings, embedder, engine
         monkeypatch.setattr(svc.embedder, "embed_documents", refuse)
         query = embedder.embed_query(QUESTION)
         ranked = svc.retriever.retrieve_with(QUESTION, query, 10, "hybrid").hits
-        # the order the stored vectors imply: fused score + WEIGHT × best stored cosine
+        # the order the stored vectors imply: fused score + WEIGHT × best stored cosine +
+        # WORDS_WEIGHT × best share of the question's terms in a sentence the spans cut
         fused = svc.store.search(query, lexical.query_vector(QUESTION, svc.store.lexical_scheme),
                                  rescorer.candidates, "hybrid")
-        implied = sorted(((h.score + WEIGHT * float((h.sentence_vectors.vectors @ query).max()),
-                           h.chunk_id) for h in fused), key=lambda pair: -pair[0])
+
+        def words(h: Hit) -> float:
+            cut = [h.text[start:end] for start, end in h.sentence_vectors.spans]
+            return max(lexical.term_shares(QUESTION, cut))
+
+        implied = sorted(((h.score + WEIGHT * float((h.sentence_vectors.vectors @ query).max())
+                           + WORDS_WEIGHT * words(h), h.chunk_id) for h in fused),
+                         key=lambda pair: -pair[0])
         assert [h.chunk_id for h in ranked] == [cid for _, cid in implied][:10]
         assert [h.score for h in ranked] == pytest.approx([s for s, _ in implied][:10])
         assert ranked[0].source.endswith("lake.txt")
@@ -193,5 +200,5 @@ def test_the_question_time_path_still_answers_when_asked_to(embedder) -> None:
                 sentence_vectors=embedded.sentences[1]),
             Hit("l", "lake.txt", None, "c0", 0.9, LAKE,
                 sentence_vectors=embedded.sentences[0])]
-    ranked = rescorer.rescore(embedder.embed_query(QUESTION), hits)
+    ranked = rescorer.rescore(QUESTION, embedder.embed_query(QUESTION), hits)
     assert ranked[0].doc_id == "l" and len(rescorer.embedded._vectors) == 9

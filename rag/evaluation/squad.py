@@ -64,12 +64,17 @@ def _questions(paragraph: dict, gold: str) -> list[Question]:
 
 def load_articles(path: Path, every: int = 1) -> tuple[list[Article], list[tuple[int, int,
                                                                                    Question]]]:
-    """Articles, and every k-th question with its article's and paragraph's index."""
+    """Articles, and every k-th question with its article's and paragraph's index. An article
+    that repeats an earlier one (title and text) is that one: its questions point there. Laid
+    out as files, the copy would be a second file the search can never tell from the first."""
     articles: list[Article] = []
+    index_of: dict[Article, int] = {}
     questions: list[tuple[int, int, Question]] = []
-    for a, article in enumerate(read_articles(path)):
-        articles.append(Article(article["title"],
-                                tuple(p["context"] for p in article["paragraphs"])))
+    for article in read_articles(path):
+        found = Article(article["title"], tuple(p["context"] for p in article["paragraphs"]))
+        a = index_of.setdefault(found, len(articles))
+        if a == len(articles):
+            articles.append(found)
         for p, para in enumerate(article["paragraphs"]):
             questions.extend((a, p, q) for q in _questions(para, paragraph_source(
                 article["title"], p)))

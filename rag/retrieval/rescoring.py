@@ -3,9 +3,12 @@
 A chunk's one vector averages everything the chunk says, and a question usually asks about one
 of its sentences. So the best `candidates` fused hits are split into sentences, the sentences
 embedded with the search's own model, and each hit's fused score raised by WEIGHT times its
-best sentence's cosine to the question; the hits are then reordered. No cross-encoder's
-weights install from the package registries for offline use (docs/evaluation.md); this uses
-only the model the search already has, and helped on every development set measured.
+best sentence's cosine to the question, and by WORDS_WEIGHT times the largest share of the
+question's terms one of its sentences holds (the chunk-level BM25 cannot tell a sentence
+holding all the question's words from words scattered over the chunk); the hits are then
+reordered. No cross-encoder's weights install from the package registries for offline use
+(docs/evaluation.md); this uses only the model the search already has, and helped on every
+development set measured.
 
 A hit from a collection that keeps sentence vectors brings them along, made at ingest from
 the chunk's own forward pass (`rag.stores.sentence_vectors`): rescoring it embeds nothing.
@@ -23,10 +26,12 @@ from dataclasses import replace
 import numpy as np
 
 from rag.providers.embedders.base import Embedder
+from rag.text import lexical
 from rag.text.sentences import sentences
 from rag.types import Hit
 
 WEIGHT = 3.0  # the best sentence's cosine against the fused (DBSF, 0..~2.5) score
+WORDS_WEIGHT = 1.0  # the best sentence's share of the question's terms (0.6 to 1.5 alike)
 CANDIDATES = 20  # fused hits rescored; 10 measured worse, 30 no better
 
 
@@ -65,15 +70,17 @@ class SentenceRescorer:
         self.stored = stored
         self.embedded = SentenceCache(embedder, cache_size)
 
-    def rescore(self, query: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
+    def rescore(self, question: str, query: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
         """The first `candidates` hits reordered by fused score + WEIGHT × best sentence
-        cosine (their `score` becomes that sum); the rest keep their order after them."""
+        cosine + WORDS_WEIGHT × best sentence term share (their `score` becomes that sum);
+        the rest keep their order after them."""
         head, tail = list(hits[: self.candidates]), list(hits[self.candidates:])
         if len(head) < 2:
             return list(hits)
         best = self.best_cosines(query, head)
-        scored = [replace(hit, score=hit.score + self.weight * cosine)
-                  for hit, cosine in zip(head, best, strict=True)]
+        words = _best_term_shares(question, head)
+        scored = [replace(hit, score=hit.score + self.weight * cosine + WORDS_WEIGHT * share)
+                  for hit, cosine, share in zip(head, best, words, strict=True)]
         scored.sort(key=lambda h: -h.score)
         return scored + tail
 
@@ -93,3 +100,15 @@ class SentenceRescorer:
                 best[i] = cosines[at:at + len(group)].max()
                 at += len(group)
         return best.tolist()
+
+
+def _best_term_shares(question: str, hits: Sequence[Hit]) -> list[float]:
+    """Each hit's largest share of the question's terms held by one of its sentences."""
+    return [max(lexical.term_shares(question, _sentences(hit))) for hit in hits]
+
+
+def _sentences(hit: Hit) -> list[str]:
+    """A hit's sentences: as its stored vectors cut it, else split now."""
+    if hit.sentence_vectors is not None:
+        return [hit.text[start:end] for start, end in hit.sentence_vectors.spans]
+    return sentences(hit.text) or [hit.text]

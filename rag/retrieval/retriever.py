@@ -17,6 +17,7 @@ import numpy as np
 from rag.errors import AIError, InputTooLongError, first_sentence
 from rag.providers.embedders.base import Embedder
 from rag.providers.rerankers.base import Reranker
+from rag.retrieval import rescoring
 from rag.retrieval.cache import Cache
 from rag.retrieval.rerank import rerank_or_keep
 from rag.retrieval.rescoring import SentenceRescorer
@@ -55,7 +56,9 @@ class Retriever:
     @property
     def rerank_key(self) -> list[object] | None:
         """What reranking changes about results (None when off): part of the answer-cache key."""
-        key: list[object] = ["sentences"] if self.rescorer else []
+        # the rescoring's weights: an answer ranked with other weights is not replayed
+        key: list[object] = (["sentences", self.rescorer.weight, rescoring.WORDS_WEIGHT]
+                             if self.rescorer else [])
         if self.reranker is not None:
             key += [self.reranker.name, self.rerank_candidates]
         return key or None
@@ -141,7 +144,7 @@ class Retriever:
         Passages of a table of contents go after the others: they match a question by its
         headings' words and cite the contents page."""
         if self.rescorer and mode == "hybrid" and dense is not None:
-            hits = self.rescorer.rescore(dense, hits)
+            hits = self.rescorer.rescore(query, dense, hits)
         hits = sorted(hits, key=lambda hit: is_contents(hit.text))  # stable: order kept
         if self.reranker is None:
             return Retrieval(hits[:top_k])

@@ -20,6 +20,7 @@ import re
 import threading
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 
 import snowballstemmer
@@ -64,6 +65,23 @@ def _term(word: str) -> str | None:
 def terms(text: str) -> list[str]:
     """Lower-cased, stemmed content words."""
     return [t for t in map(_term, _WORD.findall(text.lower())) if t is not None]
+
+
+def term_shares(question: str, texts: Sequence[str]) -> list[float]:
+    """The share of the question's distinct terms each text contains (0 for a question of
+    stop words only)."""
+    asked = term_set(question)
+    if not asked:
+        return [0.0] * len(texts)
+    return [len(asked & term_set(text)) / len(asked) for text in texts]
+
+
+# the search's rescoring and the extractive answer ask it of the same sentences in turn, and
+# the same passages come back for related questions
+@lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """A text's distinct terms."""
+    return frozenset(terms(text))
 
 
 @lru_cache(maxsize=200_000)

@@ -245,8 +245,4 @@ def _words(text: str) -> str:
 
 def _overlap(question: str, sentences: list[str]) -> np.ndarray:
     """The share of the question's terms each sentence contains."""
-    q_terms = set(lexical.terms(question))
-    return np.array([
-        len(q_terms & set(lexical.terms(s))) / len(q_terms) if q_terms else 0.0
-        for s in sentences
-    ], dtype=np.float32)
+    return np.array(lexical.term_shares(question, sentences), dtype=np.float32)

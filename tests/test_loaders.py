@@ -3,8 +3,10 @@ from pathlib import Path
 import pytest
 
 from ingest.formats.base import LoadOptions
+from ingest.formats.pdf_text import joined_accents, joined_addresses
 from ingest.loaders import load_bytes, load_file
 from rag.errors import DocumentError
+from rag.evaluation.pdfpages import pdf_of_pages
 from tests.pdfgen import encrypt, make_pdf
 
 
@@ -34,6 +36,48 @@ def test_pdf_text_comes_from_pdfium_tidied_and_pypdf_reads_what_pdfium_cannot(
     fallback = load_bytes(Path("lines.pdf"), data)
     assert fallback.title == fast.title == "Lines"
     assert fallback.pages[0].text.split() == fast.pages[0].text.split()
+
+
+def test_accents_drawn_before_their_letters_are_joined_to_them(monkeypatch) -> None:
+    import pypdfium2 as pdfium
+
+    # TeX's accents: a glyph of their own before the letter, as the manuals' names show
+    data = pdf_of_pages(["Thanks to Jos\u00b4e, J\u00a8oreskog and Pe\u02dcna; it\u00b4s done."])
+    for reader in ("pdfium", "pypdf"):
+        text = load_bytes(Path("names.pdf"), data).pages[0].text
+        assert "José, Jöreskog and Peña" in text, (reader, text)
+        assert "it" in text and "\u0301t" not in text  # an apostrophe-like accent stays loose
+
+        def cannot_open(*args, **kwargs):
+            raise pdfium.PdfiumError("Failed to load document (PDFium: Data format error).")
+
+        monkeypatch.setattr(pdfium, "PdfDocument", cannot_open)
+    # WinAnsi cannot write the dotless i TeX accents ("Garc\u00b4\u0131a")
+    assert joined_accents("Garc\u00b4\u0131a") == "García"
+
+
+def test_a_web_address_the_layout_wrapped_is_made_whole() -> None:
+    page = ("The mirrors are at https://CRAN.R-project.org/\nmirrors.html for every country.\n"
+            "Snapshots live at https://stat.ethz.ch/R/daily/.\n2.5 What is next?")
+    text = load_bytes(Path("faq.pdf"), make_pdf([page])).pages[0].text
+    assert "https://CRAN.R-project.org/mirrors.html for every" in text
+    assert "daily/.\n2.5 What" in text  # a section starts after an address ending a sentence
+
+
+@pytest.mark.parametrize(("wrapped", "read"), [
+    ("https://www.\ngnu.org/) and", "https://www.gnu.org/) and"),
+    ("https://doi.org/10.1137/1.\n9781611971224, p", "https://doi.org/10.1137/1.9781611971224, p"),
+    ("https://llvm.org/docs/AddressSanitizer.\nhtml", "https://llvm.org/docs/AddressSanitizer.html"),
+    ("https://github.com/iains/\ngcc-darwin-arm64", "https://github.com/iains/gcc-darwin-arm64"),
+    ("https://en.wikipedia.org/wiki/R#\nHistory", "https://en.wikipedia.org/wiki/R#History"),
+    ("https://CRAN.R-project.org/\nand more", None),
+    ("https://releases.llvm.org.\n14", None),
+    ("(https://CRAN.R-project.org/package=xml2).\nyaml reads", None),
+    ("https://www.gnu.org/licenses/.\nThe", None),
+])
+def test_an_address_at_a_line_end_takes_only_what_continues_it(wrapped: str,
+                                                                read: str | None) -> None:
+    assert joined_addresses(wrapped) == (read or wrapped)
 
 
 def test_a_pdf_over_the_character_bound_is_refused_before_any_page_is_ocrd(

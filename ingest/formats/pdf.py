@@ -29,6 +29,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
+from ingest.formats.pdf_text import mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
 from rag.errors import DocumentError
@@ -42,7 +43,6 @@ MIN_TEXT_CHARS = 20  # fewer characters (besides spaces) than this: "almost no t
 
 # pdfium ends lines with \r\n and marks a hyphenation point it has joined with \x02
 _PDFIUM_TEXT = re.compile("\r\n|\r|\x02")
-
 
 def needs_ocr(page, text: str, mode: OcrMode) -> bool:
     """Whether a pdfium page with this text layer is OCR'd (its objects are looked at only
@@ -68,7 +68,7 @@ def page_text(page) -> str:
         text = textpage.get_text_bounded()
     finally:
         textpage.close()
-    return _PDFIUM_TEXT.sub(lambda m: "" if m.group() == "\x02" else "\n", text)
+    return mended(_PDFIUM_TEXT.sub(lambda m: "" if m.group() == "\x02" else "\n", text))
 
 
 def render_for_ocr(page, dpi: int) -> tuple[Image, int]:
@@ -197,7 +197,7 @@ def _pypdf_pages(path: Path, data: bytes) -> Parsed:
                 log.warning("%s: page %d unreadable (%s); skipped", path, number, exc)
                 warnings.append(f"page {number} could not be read ({exc}); skipped")
                 continue
-            pages.add(number, text)
+            pages.add(number, mended(text))
         meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     except DocumentError:
         raise

@@ -44,6 +44,7 @@ MIN_TEXT_CHARS = 20  # fewer characters (besides spaces) than this: "almost no t
 # pdfium ends lines with \r\n and marks a hyphenation point it has joined with \x02
 _PDFIUM_TEXT = re.compile("\r\n|\r|\x02")
 
+
 def needs_ocr(page, text: str, mode: OcrMode) -> bool:
     """Whether a pdfium page with this text layer is OCR'd (its objects are looked at only
     when its text is scant: a text page is not slowed)."""

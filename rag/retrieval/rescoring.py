@@ -64,22 +64,24 @@ class SentenceRescorer:
     """`stored=False` ignores the hits' stored sentence vectors (to compare the two ways)."""
 
     def __init__(self, embedder: Embedder, candidates: int = CANDIDATES,
-                 weight: float = WEIGHT, cache_size: int = 4096, stored: bool = True) -> None:
+                 weight: float = WEIGHT, words_weight: float = WORDS_WEIGHT,
+                 cache_size: int = 4096, stored: bool = True) -> None:
         self.candidates = candidates
         self.weight = weight
+        self.words_weight = words_weight
         self.stored = stored
         self.embedded = SentenceCache(embedder, cache_size)
 
     def rescore(self, question: str, query: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
-        """The first `candidates` hits reordered by fused score + WEIGHT × best sentence
-        cosine + WORDS_WEIGHT × best sentence term share (their `score` becomes that sum);
+        """The first `candidates` hits reordered by fused score + `weight` × best sentence
+        cosine + `words_weight` × best sentence term share (their `score` becomes that sum);
         the rest keep their order after them."""
         head, tail = list(hits[: self.candidates]), list(hits[self.candidates:])
         if len(head) < 2:
             return list(hits)
         best = self.best_cosines(query, head)
         words = _best_term_shares(question, head)
-        scored = [replace(hit, score=hit.score + self.weight * cosine + WORDS_WEIGHT * share)
+        scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share)
                   for hit, cosine, share in zip(head, best, words, strict=True)]
         scored.sort(key=lambda h: -h.score)
         return scored + tail
@@ -93,7 +95,7 @@ class SentenceRescorer:
                 best[i] = (hit.sentence_vectors.vectors @ query).max()
         missing = np.flatnonzero(np.isnan(best)).tolist()
         if missing:
-            per_hit = [sentences(hits[i].text) or [hits[i].text] for i in missing]
+            per_hit = [_split(hits[i].text) for i in missing]
             cosines = np.stack(self.embedded([s for group in per_hit for s in group])) @ query
             at = 0
             for i, group in zip(missing, per_hit, strict=True):
@@ -111,4 +113,8 @@ def _sentences(hit: Hit) -> list[str]:
     """A hit's sentences: as its stored vectors cut it, else split now."""
     if hit.sentence_vectors is not None:
         return [hit.text[start:end] for start, end in hit.sentence_vectors.spans]
-    return sentences(hit.text) or [hit.text]
+    return _split(hit.text)
+
+
+def _split(text: str) -> list[str]:
+    return sentences(text) or [text]

@@ -17,7 +17,6 @@ import numpy as np
 from rag.errors import AIError, InputTooLongError, first_sentence
 from rag.providers.embedders.base import Embedder
 from rag.providers.rerankers.base import Reranker
-from rag.retrieval import rescoring
 from rag.retrieval.cache import Cache
 from rag.retrieval.rerank import rerank_or_keep
 from rag.retrieval.rescoring import SentenceRescorer
@@ -57,7 +56,7 @@ class Retriever:
     def rerank_key(self) -> list[object] | None:
         """What reranking changes about results (None when off): part of the answer-cache key."""
         # the rescoring's weights: an answer ranked with other weights is not replayed
-        key: list[object] = (["sentences", self.rescorer.weight, rescoring.WORDS_WEIGHT]
+        key: list[object] = (["sentences", self.rescorer.weight, self.rescorer.words_weight]
                              if self.rescorer else [])
         if self.reranker is not None:
             key += [self.reranker.name, self.rerank_candidates]

@@ -8,6 +8,7 @@ import pytest
 from rag.answering.citations import CitationChecker
 from rag.answering.followup import carry_over, is_follow_up
 from rag.evaluation import evaluate, rank_metrics
+from rag.providers.generators.base import Quoted
 from rag.service import build_service
 from tests.conftest import fresh_settings
 
@@ -32,6 +33,31 @@ def test_citation_checker_streams_without_waiting_for_the_end() -> None:
     checker = CitationChecker(passages=2)
     out = checker.filter(iter(["First words ", "then more [1]", " and the end."]))
     assert next(out) == "First words "
+
+
+def test_quoted_brackets_are_the_documents_not_markers() -> None:
+    checker = CitationChecker(passages=3)
+    deltas = [Quoted("Loop with for i = [1,3;2,4] as in [12]."), " [1]", " And [", "9]."]
+    assert "".join(checker.filter(iter(deltas))) == (
+        "Loop with for i = [1,3;2,4] as in [12]. [1] And ."
+    )
+    assert checker.cited == {1} and checker.dropped == 1
+
+
+def test_an_offline_answer_quotes_a_documents_brackets_as_written(embedder, model_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        doc = tmp_path / "loops.txt"
+        doc.write_text("A for loop can walk the columns of a matrix: for i = [1,3;2,4] visits "
+                       "each column in turn. Column loops were first described in [2].")
+        svc.ingest([doc])
+        answer = svc.ask("How does a for loop walk the columns of a matrix?")
+        assert "for i = [1,3;2,4] visits" in answer.text
+        assert "described in [2]." in answer.text
+        assert answer.cited == [1] and answer.dropped_citations == 0
+    finally:
+        svc.close()
 
 
 def test_follow_up_detection_and_carry_over() -> None:

@@ -29,7 +29,7 @@ from rag.evaluation.metrics import (
 )
 from rag.evaluation.squad import Question, load_squad
 from rag.providers.embedders.base import Embedder
-from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.base import GenerationRequest, Quoted
 from rag.providers.generators.extractive import ExtractiveGenerator
 from rag.retrieval.rescoring import SentenceRescorer
 from rag.retrieval.retriever import Retriever
@@ -61,8 +61,9 @@ def answer_rates(embedder: Embedder, questions: Sequence[Question],
     generator = ExtractiveGenerator(embedder, stored=stored)
     spans = spanned = cited = cut = 0
     for q, top, key in zip(questions, hits, golds, strict=True):
-        text = "".join(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))
-        number = first_citation(text)
+        deltas = list(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))
+        text = "".join(deltas)
+        number = first_citation("".join(d for d in deltas if not isinstance(d, Quoted)))
         cited += number is not None and number <= len(top) and gold(top[number - 1]) == key
         cut += cuts_a_sentence(text)
         if q.answers:

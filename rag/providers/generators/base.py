@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from rag.types import GenerationRecord, Hit
 
 
+class Quoted(str):
+    """A delta quoted word for word from a passage: its brackets are the document's, never
+    citation markers."""
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """What every generator gets: passages are numbered [1]..[k] in this order."""

@@ -24,10 +24,10 @@ import numpy as np
 
 from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
-from rag.providers.generators.base import GenerationRequest, Generator
+from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
 from rag.text.contents import has_dot_leader
-from rag.text.sentences import split
+from rag.text.sentences import is_heading, split
 from rag.types import GenerationRecord, Hit
 
 NOTICE = (
@@ -124,7 +124,8 @@ class ExtractiveGenerator(Generator):
         for group in by_passage:
             for c in group:
                 if (len(c.text) >= _MIN_CHARS and c.text.lower() not in seen
-                        and not has_dot_leader(c.text)):  # a contents entry
+                        and not has_dot_leader(c.text)  # a contents entry
+                        and not is_heading(c.text)):
                     seen.add(c.text.lower())
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
@@ -163,7 +164,8 @@ class ExtractiveGenerator(Generator):
             if (c.passage, c.index) in chosen:
                 continue
             needed = [(c.passage, c.index)]
-            if c.index > 0 and _LEANS_BACK.match(c.text):
+            before = by_passage[c.passage - 1][c.index - 1] if c.index > 0 else None
+            if before and _LEANS_BACK.match(c.text) and not is_heading(before.text):
                 needed.insert(0, (c.passage, c.index - 1))
             needed = [k for k in needed if k not in chosen]
             if len(chosen) + len(needed) > self.max_sentences:
@@ -219,7 +221,8 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     quoted = [c for passage in order
               for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
     for n, c in enumerate(quoted):
-        yield ("" if n == 0 else " ") + f"{c.text} [{c.passage}]"
+        yield Quoted(c.text) if n == 0 else Quoted(" " + c.text)
+        yield f" [{c.passage}]"
 
 
 def _answer_kind(question: str) -> re.Pattern[str] | None:

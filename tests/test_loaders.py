@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from ingest.formats.base import LoadOptions
-from ingest.formats.pdf_text import joined_accents, joined_addresses
+from ingest.formats.pdf_text import joined_accents, joined_addresses, joined_identifiers
 from ingest.loaders import load_bytes, load_file
 from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
@@ -78,6 +78,32 @@ def test_a_web_address_the_layout_wrapped_is_made_whole() -> None:
 def test_an_address_at_a_line_end_takes_only_what_continues_it(wrapped: str,
                                                                 read: str | None) -> None:
     assert joined_addresses(wrapped) == (read or wrapped)
+
+
+def test_an_identifier_the_layout_wrapped_after_an_underscore_is_made_whole() -> None:
+    page = ("Set (on some platforms) LD_RUN_PATH or LD_LIBRARY_\nPATH before R starts.\n"
+            "_R_CHECK_LICENSE_\nControl whether license checks are performed.")
+    text = load_bytes(Path("admin.pdf"), make_pdf([page])).pages[0].text
+    assert "LD_RUN_PATH or LD_LIBRARY_PATH before R starts." in text
+    assert "_R_CHECK_LICENSE_\nControl whether" in text  # a definition list's term
+
+
+@pytest.mark.parametrize(("wrapped", "read"), [
+    ("a call to R_\nPreserveObject adds", "a call to R_PreserveObject adds"),
+    ("made using package_native_routine_\nregistration_skeleton in",
+     "made using package_native_routine_registration_skeleton in"),
+    ("compilers define _GNU_\nSOURCE unless", "compilers define _GNU_SOURCE unless"),
+    ("_R_CHECK_BUILD_VIGNETTES_\nELAPSED_TIMEOUT_", "_R_CHECK_BUILD_VIGNETTES_ELAPSED_TIMEOUT_"),
+    ("java_unsigned_\nconversion", "java_unsigned_conversion"),
+    ("variable _R_CHECK_ALWAYS_LOG_VIGNETTE_OUTPUT_\nis set", None),
+    ("_R_CHECK_BOGUS_RETURN_\nIf true, check", None),
+    ("_R_CHECK_CRAN_INCOMING_\n_R_CHECK_XREFS_USE_ALIASES_FROM_CRAN_", None),
+    ("NA_complex_ NA_character_\n... ..1", None),
+    ("Sign here: ____\nDate", None),
+])
+def test_an_identifier_at_a_line_end_takes_only_what_continues_it(wrapped: str,
+                                                                  read: str | None) -> None:
+    assert joined_identifiers(wrapped) == (read or wrapped)
 
 
 def test_a_pdf_over_the_character_bound_is_refused_before_any_page_is_ocrd(

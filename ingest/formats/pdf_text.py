@@ -1,5 +1,5 @@
 """What a PDF's text layer gets wrong that its reader never sees: accents drawn apart from
-their letters, and web addresses broken at the end of a line."""
+their letters, and web addresses and identifiers broken at the end of a line."""
 
 from __future__ import annotations
 
@@ -18,10 +18,14 @@ _ADDRESS_AT_LINE_END = re.compile(r"(https?://\S*[/\-_.#~])[ \t]*\n[ \t]*(?=(\S+
 _ADDRESS_PART = re.compile(r"[/.=#_)-]")
 _SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*\.?$")  # "2.5" after an address ending a sentence
 
+# TeX lets a line break after an identifier's underscore ("LD_LIBRARY_" then "PATH")
+_IDENTIFIER_AT_LINE_END = re.compile(
+    r"(^[ \t]*)?(\S*[A-Za-z0-9]_)[ \t]*\n[ \t]*(?=([A-Za-z0-9_]+))", re.MULTILINE)
+
 
 def mended(text: str) -> str:
-    """A page's text with both repairs below."""
-    return joined_addresses(joined_accents(text))
+    """A page's text with the repairs below."""
+    return joined_identifiers(joined_addresses(joined_accents(text)))
 
 
 def joined_accents(text: str) -> str:
@@ -49,3 +53,28 @@ def joined_addresses(text: str) -> str:
         return match.group()
 
     return _ADDRESS_AT_LINE_END.sub(join, text)
+
+
+def joined_identifiers(text: str) -> str:
+    """The text with an identifier that a line end cut after an underscore ("LD_LIBRARY_"
+    then "PATH", "R_" then "PreserveObject") made whole again. Inside a line of prose the
+    next word always continues it. An identifier alone on its line, or one that starts with
+    an underscore, may be whole already: a definition list's term ("_R_CHECK_LICENSE_" then
+    "Control whether...") or one that ends the sentence's subject ("..._OUTPUT_ is set"); it
+    is joined only when the next word is written in its case ("_GNU_" then "SOURCE",
+    "java_unsigned_" then "conversion")."""
+    def join(match: re.Match[str]) -> str:
+        alone, cut, rest = match.group(1) is not None, match.group(2), match.group(3)
+        if rest.startswith("_"):  # the next term of a list of them
+            return match.group()
+        if not alone and not cut.startswith("_"):
+            return (match.group(1) or "") + cut
+        letters = [c for c in cut if c.isalpha()]
+        if letters and all(c.isupper() for c in letters):
+            rest_letters = [c for c in rest if c.isalpha()]
+            same_case = len(rest_letters) >= 2 and all(c.isupper() for c in rest_letters)
+        else:
+            same_case = rest[0].islower() or rest[0].isdigit()
+        return (match.group(1) or "") + cut if same_case else match.group()
+
+    return _IDENTIFIER_AT_LINE_END.sub(join, text)

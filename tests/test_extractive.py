@@ -145,3 +145,13 @@ def test_a_sentence_that_restates_the_question_is_not_the_answer(embedder) -> No
         GenerationRequest("What is CRAN?", [manual] + hits([3])), GenerationRecord()))
     assert text.startswith("The Comprehensive R Archive Network (CRAN) is a collection")
     assert "[What is CRAN?]" not in text
+
+
+def test_a_section_heading_is_neither_quoted_nor_glued_to_its_first_sentence(embedder) -> None:
+    text = ("Builtins evaluate their arguments.\n2.1.8 Promise objects\nPromise objects are "
+            "part of the lazy evaluation mechanism. They hold a value and an expression.")
+    passages = [Hit("d0", "lang.pdf", 10, "c0", 1.0, text)]
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What are promise objects?", passages), GenerationRecord()))
+    assert answer.startswith("Promise objects are part of the lazy evaluation mechanism. [1]")
+    assert "2.1.8" not in answer

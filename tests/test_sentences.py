@@ -38,6 +38,17 @@ CASES = [
      ["See https://CRAN.R-project.org for the sources.", "Then build them."]),
     ("Why did my .Rprofile stop working? It moved.",
      ["Why did my .Rprofile stop working?", "It moved."]),
+    # a numbered section heading on its own line is no part of the sentence after it
+    ("They are functions.\n2.1.8 Promise objects\nPromise objects are lazy.",
+     ["They are functions.", "2.1.8 Promise objects", "Promise objects are lazy."]),
+    ("octave:6> A' * A\n1.2.4 Solving Linear Equations\nSystems are common.",
+     ["octave:6> A' * A", "1.2.4 Solving Linear Equations", "Systems are common."]),
+    ("8 Tools\n[Only after release.] The check is controlled.",
+     ["8 Tools", "[Only after release.] The check is controlled."]),
+    ("There were\n3 Packages in it and\nmore came.",
+     ["There were 3 Packages in it and more came."]),
+    ("It was set.\n3 Packages in the list\nwere loaded.",
+     ["It was set.", "3 Packages in the list were loaded."]),
     # paragraphs and white space
     ("First paragraph ends here.\n\nSecond   one\nruns on.",
      ["First paragraph ends here.", "Second one runs on."]),

@@ -5,8 +5,10 @@ abbreviations (Mr., Mrs., Dr., U.S., e.g., i.e.), decimals, initials and closing
 segments a paragraph in microseconds, so it can run on every retrieved passage at question
 time. pysbd agreed with it on our cases but is hundreds of times slower (docs/evaluation.md).
 Blank lines and lines that begin a list item end a sentence before sentencex sees the text, so
-a list's items are sentences even when they have no final stop; a sentence never ends inside
-a word (sentencex cuts "https://CRAN." from "R-project.org").
+a list's items are sentences even when they have no final stop; so does a numbered section
+heading on its own line ("2.1.8 Promise objects"), which would otherwise open the sentence
+after it. A sentence never ends inside a word (sentencex cuts "https://CRAN." from
+"R-project.org").
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
     r"|\n(?=[ \t]*(?:[-*•‣◦▪·–]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])[ \t])"  # a line that starts an item
 )
+# "2.1.8 Promise objects", "8 Tools": a section number, a capital, no closing stop
+_HEADING = re.compile(r"\d{1,2}(?:\.\d{1,2})*[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])")
+_HEADING_LINE = re.compile(r"^[ \t]*" + _HEADING.pattern + r"[ \t]*$", re.MULTILINE)
+_HEADING_WORDS = 10
+_ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
+_STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")
 _SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")  # "1." alone is no sentence
 
@@ -34,11 +42,42 @@ class Sentence:
     end: int
 
 
+def is_heading(sentence: str) -> bool:
+    """Whether a sentence is a numbered section heading: a title, not something to quote."""
+    return (_HEADING.fullmatch(sentence) is not None
+            and len(sentence.split()) <= _HEADING_WORDS + 1)
+
+
+def _heading_breaks(text: str) -> list[tuple[int, int]]:
+    """The line ends around each numbered heading. The line after it starts a sentence; a
+    chapter's number alone ("8 Tools") must also follow a finished sentence (or open the
+    text), or "...there were\n3 Packages in it" would be one."""
+    breaks = []
+    for match in _HEADING_LINE.finditer(text):
+        start, end = match.start(), match.end()
+        heading = match.group().strip()
+        if not is_heading(heading):
+            continue
+        if (start > 0 and "." not in heading.split()[0]
+                and not _ENDS_SENTENCE.search(text[:start - 1][-200:])):
+            continue
+        if end < len(text) and not _STARTS_SENTENCE.match(text[end + 1:end + 80].lstrip()):
+            continue
+        breaks += [(start - 1, start)] if start > 0 else []
+        breaks += [(end, end + 1)] if end < len(text) else []
+    return breaks
+
+
 def _blocks(text: str) -> list[tuple[int, str]]:
+    breaks = [(m.start(), m.end()) for m in _BLOCK_BREAK.finditer(text)]
+    if "\n" in text:
+        breaks = sorted(breaks + _heading_breaks(text))
     blocks, start = [], 0
-    for match in _BLOCK_BREAK.finditer(text):
-        blocks.append((start, text[start:match.start()]))
-        start = match.end()
+    for cut, resume in breaks:
+        if cut < start:  # inside a break already taken
+            continue
+        blocks.append((start, text[start:cut]))
+        start = resume
     blocks.append((start, text[start:]))
     return blocks
 

@@ -144,3 +144,22 @@ def test_the_entry_module_imports_no_cli_packages() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_first_run_prints_no_log_records(embedder, model_dir: Path, tmp_path: Path) -> None:
+    """The first run quantizes the model, and onnxruntime logs through the root logger: that
+    must not leave a console handler printing our INFO records ("INFO:rag.guard:{...}")."""
+    fresh_models = tmp_path / "models"
+    fresh_models.mkdir()
+    for built in model_dir.glob("*.fp32.onnx"):
+        (fresh_models / built.name).write_bytes(built.read_bytes())
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "bell.txt").write_text("The bell\x07 rings at noon every day.")  # cleaned: logged
+    done = python_m_rag({"RAG_DATA_DIR": str(tmp_path / "data"),
+                         "RAG_MODEL_DIR": str(fresh_models)}, "ingest", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert list(fresh_models.glob("*.int8.onnx"))  # this run quantized it
+    assert "INFO" not in done.stderr and "WARNING" not in done.stderr, done.stderr
+    log = (tmp_path / "data" / "logs" / "rag.jsonl").read_text()
+    assert '"sanitized"' in log  # the record went to the log file, where it belongs

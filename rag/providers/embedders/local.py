@@ -84,6 +84,10 @@ def quantized(fp32_path: Path, int8_path: Path, reduce_range: bool = True) -> Pa
         root = logging.getLogger()  # it advises "pre-processing" on the root logger: not ours
         quiet = _DropMessage("pre-processing before quantization")
         root.addFilter(quiet)
+        # logging.warning() gives a root logger without handlers a console one for good, and
+        # every INFO record of ours would then print there: lend it one that prints nothing
+        silent = logging.NullHandler()
+        root.addHandler(silent)
         try:
             # the `Attention` op's output type is unknown to onnx's shape inference: say float
             quantize_dynamic(str(fp32_path), str(tmp), weight_type=QuantType.QInt8,
@@ -92,6 +96,7 @@ def quantized(fp32_path: Path, int8_path: Path, reduce_range: bool = True) -> Pa
             os.replace(tmp, int8_path)
         finally:
             root.removeFilter(quiet)
+            root.removeHandler(silent)
             tmp.unlink(missing_ok=True)
     return int8_path
 

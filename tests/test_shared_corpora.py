@@ -3,6 +3,8 @@
 Marked slow (CI runs them); skipped with a reason when ../shared is not beside the checkout.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,20 @@ def test_real_manual_ingests_then_is_unchanged(service) -> None:
     assert any("read.csv" in h.text or "read.table" in h.text for h in hits)
     assert all(h.page for h in hits)
     assert service.ingest([manual]).files[0].status == "unchanged"
+
+
+def test_a_damaged_pdfs_repairs_are_not_printed(env, tmp_path: Path) -> None:
+    """pypdf logs each repair it tries; the user sees one line per file, with its reason."""
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    for name in ("issue-100.pdf", "issue-146.pdf"):
+        source = shared_path("data", "pdfs", "malformed", "qpdf", name)
+        (folder / name).write_bytes(source.read_bytes())
+    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(folder)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "issue-100.pdf: cannot read the PDF" in output
+    assert "issue-146.pdf: cannot read the PDF" in output
+    assert "startxref" not in output.replace("startxref not found", "")  # pypdf's repairs
+    assert "PdfReadError(" not in output and "EOF marker" not in output

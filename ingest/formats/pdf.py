@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 log = logging.getLogger(__name__)
+# pypdf logs every repair it tries on a damaged file ("incorrect startxref pointer",
+# "PdfReadError(...)" with the file's bytes); with no handler of its own Python prints them
+# amid the progress lines. A file it cannot read is reported with the reason all the same.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 MIN_TEXT_CHARS = 20  # fewer characters (besides spaces) than this: "almost no text layer"
 

@@ -155,3 +155,14 @@ def test_a_section_heading_is_neither_quoted_nor_glued_to_its_first_sentence(emb
         GenerationRequest("What are promise objects?", passages), GenerationRecord()))
     assert answer.startswith("Promise objects are part of the lazy evaluation mechanism. [1]")
     assert "2.1.8" not in answer
+
+
+def test_titles_are_not_quoted_and_a_sentence_about_this_group_brings_its_subject(
+        embedder) -> None:
+    text = ("Users and Groups\n\nadm: Group adm is used for system monitoring. Members of this "
+            "group can read the log files.\n\nOther groups have no user.")
+    passages = [Hit("d0", "groups.html", None, "c0", 1.0, text)]
+    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
+        GenerationRequest("Which group can read the log files?", passages), GenerationRecord()))
+    assert answer == ("adm: Group adm is used for system monitoring. [1] Members of this group "
+                      "can read the log files. [1]")

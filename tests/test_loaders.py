@@ -172,6 +172,23 @@ def test_html_drops_scripts_and_keeps_title(tmp_path: Path) -> None:
     assert "var x" not in doc.pages[0].text
 
 
+def test_html_text_is_laid_out_as_a_browser_shows_it(tmp_path: Path) -> None:
+    page = tmp_path / "groups.html"
+    page.write_text(
+        "<html><body><div class='toc'><p><b>Table of Contents</b></p><dl>"
+        "<dt><a href='#1'>1. Introduction</a></dt><dt><a href='#2'>2. Groups</a></dt></dl></div>"
+        "<h1>Users\n  and Groups</h1><dl><dt>adm</dt><dd><p>Group adm is for monitoring.\n"
+        "Members of it can read <code>/var/log</code>, and use <b>xconsole</b>.</p>"
+        "<p>It is old.</p></dd><dt>What is sudo?</dt><dd>Root for a while.</dd></dl>"
+        "<!-- a comment --><pre>x = 1\ny = 2</pre>"
+        "<table><tr><th>Group</th><td>tape</td></tr></table></body></html>")
+    text = load_file(page).pages[0].text
+    assert text.split("\n\n") == [
+        "Table of Contents", "1. Introduction", "2. Groups", "Users and Groups",
+        "adm: Group adm is for monitoring. Members of it can read /var/log, and use xconsole.",
+        "It is old.", "What is sudo? Root for a while.", "x = 1\ny = 2", "Group tape"]
+
+
 def test_markdown_title_and_same_content_same_id(tmp_path: Path) -> None:
     a, b = tmp_path / "a.md", tmp_path / "b.md"
     a.write_text("# Llamas\n\nLlamas hum.")

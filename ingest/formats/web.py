@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,7 +10,22 @@ from ingest.formats.base import LoadOptions, Pages, Parsed
 from ingest.formats.text import decode_text
 
 if TYPE_CHECKING:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, PageElement, Tag
+
+# a definition's term (<dt>) is one too, but leads into its definition: _TERM_END
+_BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog", "div",
+    "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "header", "hgroup", "hr", "legend", "li", "main", "nav", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul"})
+_CELLS = frozenset({"td", "th"})
+# a definition list's term leads into its text's first paragraph ("sudo: Members of this
+# group may run any command"), so that sentence names what it defines
+_TERM_END = "\x00"
+_TERM_JOIN = re.compile(r"[ \t]*([^\n\x00]*?)[ \t]*\x00\s*")
+_CLOSING = frozenset(".:;!?")
+_SPACE = re.compile(r"\s+")
+_PARAGRAPHS = re.compile(r"\n{3,}")
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -22,12 +38,66 @@ def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed HTML without what a browser does not show (scripts, styles, templates), and
-    the visible text of its body: its non-blank lines, trimmed."""
+    the visible text of its body laid out as a browser lays it out (`layout`)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
-    body = soup.body or soup
-    lines = (line.strip() for line in body.get_text("\n").splitlines())
-    return soup, "\n".join(line for line in lines if line)
+    return soup, layout(soup.body or soup)
+
+
+def layout(root: Tag) -> str:
+    """The text as a browser shows it: white space in the source collapsed (but in `<pre>`),
+    each block element (paragraph, heading, list item, a definition's term and its text, a
+    table's row) a paragraph of its own, inline elements (`<a>`, `<code>`, `<em>`) inside
+    the sentence that holds them, a definition's term leading into its text. Read with one
+    line per text node instead, "Members can read /var/log , and" kept a space before the
+    comma, and a term ran into its text as if part of its first sentence ("adm Group adm is
+    used...")."""
+    from bs4 import CData, NavigableString
+
+    shown = (NavigableString, CData)  # not comments, doctypes or processing instructions
+    parts: list[str] = []
+    # (node, inside <pre>) to enter, or a string to emit when a block element ends
+    stack: list[tuple[PageElement, bool] | str] = [(root, False)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        node, pre = item
+        if isinstance(node, NavigableString):
+            if type(node) in shown:
+                text = str(node).replace(_TERM_END, "")
+                parts.append(text if pre else _SPACE.sub(" ", text))
+            continue
+        name = node.name
+        if name == "br":
+            parts.append("\n")
+            continue
+        if name in _BLOCKS or name == "dt":
+            parts.append("\n\n")
+        after = ("\n\n" if name in _BLOCKS else " " if name in _CELLS
+                 else _defined(node) if name == "dt" else "")
+        if after:
+            stack.append(after)
+        inner = pre or name == "pre"
+        stack.extend((child, inner) for child in reversed(node.contents))
+    text = _TERM_JOIN.sub(_join_term, "".join(parts))
+    lines = (line.strip(" \t") for line in text.split("\n"))
+    return _PARAGRAPHS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _defined(term: Tag) -> str:
+    """What ends a term: a lead into the definition that follows it, or a paragraph's end
+    when none does (a table of contents' entries)."""
+    following = term.find_next_sibling()
+    return _TERM_END if following is not None and following.name == "dd" else "\n\n"
+
+
+def _join_term(match: re.Match[str]) -> str:
+    term = match.group(1)
+    if not term:
+        return ""
+    return f"{term} " if term[-1] in _CLOSING else f"{term}: "

@@ -39,6 +39,9 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
+# a piece this short with no closing stop is a title ("Users and Groups", "2. Introduction")
+_TITLE_WORDS = 3
+_CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
 _WORD = re.compile(r"\w+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
@@ -50,7 +53,8 @@ _LEANS_BACK = re.compile(
     r"thus|hence|however|but|also|so|therefore|moreover|furthermore|instead|otherwise|"
     r"meanwhile|afterwards|later|still|yet|besides|nevertheless|consequently|likewise|"
     r"similarly|both|neither|the latter|the former|in addition|as a result|for example|"
-    r"in (?:this|that|these|those) \w+)\b",
+    r"in (?:this|that|these|those) \w+|"
+    r"\w+ of (?:this|that|these|those|them|it|its|their))\b",  # "Members of this group"
     re.IGNORECASE)
 _RELATIVE = 0.5  # sentences scoring below this share of the best are left out (after the 2nd)
 # a sentence loses this per point of search score its passage is behind the best passage: the
@@ -125,7 +129,7 @@ class ExtractiveGenerator(Generator):
             for c in group:
                 if (len(c.text) >= _MIN_CHARS and c.text.lower() not in seen
                         and not has_dot_leader(c.text)  # a contents entry
-                        and not is_heading(c.text)):
+                        and not is_heading(c.text) and not _is_title(c.text)):
                     seen.add(c.text.lower())
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
@@ -223,6 +227,11 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     for n, c in enumerate(quoted):
         yield Quoted(c.text) if n == 0 else Quoted(" " + c.text)
         yield f" [{c.passage}]"
+
+
+def _is_title(text: str) -> bool:
+    words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
+    return len(words) <= _TITLE_WORDS and not _CLOSED.search(text)
 
 
 def _answer_kind(question: str) -> re.Pattern[str] | None:

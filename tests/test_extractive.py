@@ -166,3 +166,14 @@ def test_titles_are_not_quoted_and_a_sentence_about_this_group_brings_its_subjec
         GenerationRequest("Which group can read the log files?", passages), GenerationRecord()))
     assert answer == ("adm: Group adm is used for system monitoring. [1] Members of this group "
                       "can read the log files. [1]")
+
+
+def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> None:
+    # blocks of their own (a Word document's list items and table rows), whole without a stop
+    text = ("Cleaning\n\nDescale the kettle every month with white vinegar.\n\nFill it halfway"
+            "\n\nModel | Capacity\n\nK200 | 1.7 litres")
+    passages = [Hit("d0", "kettle.docx", None, "c0", 1.0, text)]
+    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
+        GenerationRequest("What is the capacity of the K200?", passages), GenerationRecord()))
+    assert "K200 | 1.7 litres [1]" in answer
+    assert "Model | Capacity" not in answer and "Cleaning" not in answer  # titles

@@ -42,9 +42,10 @@ def test_docx_sections_in_reading_order_with_headings_as_locators() -> None:
     assert doc.title == "Pump manual"
     assert [(p.number, p.locator) for p in doc.pages] == [(None, "Installation"),
                                                          (None, "Maintenance")]
-    assert doc.pages[0].text == "Installation\nUnpack the pump and bolt it to the floor."
-    # the table comes after the paragraph it follows in the document, its cells side by side
-    assert doc.pages[1].text.splitlines() == ["Maintenance", "Grease the bearings every spring.",
+    assert doc.pages[0].text == "Installation\n\nUnpack the pump and bolt it to the floor."
+    # the table comes after the paragraph it follows in the document, its cells side by side;
+    # each paragraph and row a block of its own
+    assert doc.pages[1].text.split("\n\n") == ["Maintenance", "Grease the bearings every spring.",
                                               "Part | Interval", "Seal | 6 months"]
     assert doc.media_type.endswith("wordprocessingml.document")
 
@@ -54,7 +55,7 @@ def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     assert doc.title == "Quarterly budget"  # no title set: the first slide's
     assert [(p.number, p.locator) for p in doc.pages] == [(1, "slide 1: Quarterly budget"),
                                                          (2, "slide 2: Hiring plan")]
-    assert doc.pages[0].text.splitlines() == [
+    assert doc.pages[0].text.split("\n\n") == [
         "Quarterly budget", "Travel costs fell by a tenth.", "Team | Spend", "Sales | 1200",
         "Notes:", "Mention the new travel policy."]
 
@@ -63,10 +64,10 @@ def test_xlsx_sheet_is_a_page_and_rows_carry_their_header() -> None:
     doc = load_bytes(Path("book.xlsx"), xlsx_book())
     # the empty sheet has no page, and numbers stay the sheets' own
     assert [(p.number, p.locator) for p in doc.pages] == [(1, "sheet Costs"), (3, "sheet Staff")]
-    assert doc.pages[0].text.splitlines() == ["Region | Q1 | Q2",
+    assert doc.pages[0].text.split("\n\n") == ["Region | Q1 | Q2",
                                               "Region: North; Q1: 1200; Q2: 1350.5",
                                               "Region: South; Q1: 800"]
-    assert doc.pages[1].text.splitlines()[1] == "Name: Ada; Role: Engineer"
+    assert doc.pages[1].text.split("\n\n")[1] == "Name: Ada; Role: Engineer"
 
 
 def test_xlsx_gives_values_not_formulas() -> None:
@@ -85,7 +86,7 @@ def test_xlsx_gives_values_not_formulas() -> None:
 
 def test_csv_rows_carry_their_header_with_the_delimiter_found() -> None:
     doc = load_bytes(Path("stock.csv"), b"part;count\nbolt;40\nwasher;\n")
-    assert doc.pages[0].text.splitlines() == ["part | count", "part: bolt; count: 40",
+    assert doc.pages[0].text.split("\n\n") == ["part | count", "part: bolt; count: 40",
                                               "part: washer"]
     assert doc.media_type == "text/csv" and doc.pages[0].locator is None
 

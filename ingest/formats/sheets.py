@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ingest.formats.base import MAX_ROWS, LoadOptions, Pages, Parsed, too_large
+from ingest.formats.base import MAX_ROWS, PARAGRAPH_BREAK, LoadOptions, Pages, Parsed, too_large
 from ingest.formats.containers import check_package, reading
 from ingest.formats.text import decode_text
 
@@ -33,7 +33,7 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             for number, sheet in enumerate(workbook.worksheets, start=1):
                 lines = table_text(sheet.iter_rows(values_only=True), rows)
                 if lines:
-                    pages.add(number, "\n".join(lines), f"sheet {sheet.title}")
+                    pages.add(number, PARAGRAPH_BREAK.join(lines), f"sheet {sheet.title}")
         finally:
             workbook.close()
     return Parsed(title or path.stem, pages.pages)
@@ -49,7 +49,7 @@ def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     with reading(path, "CSV file", (csv.Error,)):
         lines = table_text(csv.reader(io.StringIO(text, newline=""), dialect), RowCount(path))
-    pages.add(None, "\n".join(lines))
+    pages.add(None, PARAGRAPH_BREAK.join(lines))
     return Parsed(path.stem, pages.pages)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ingest.formats.base import MAX_PAGES, LoadOptions, Pages, Parsed, too_large
+from ingest.formats.base import MAX_PAGES, PARAGRAPH_BREAK, LoadOptions, Pages, Parsed, too_large
 from ingest.formats.containers import check_package, reading
 from ingest.formats.word import short
 
@@ -37,7 +37,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                     lines += ["Notes:", notes.text.strip()]
             if lines:
                 locator = f"slide {number}: {short(title)}" if title else f"slide {number}"
-                pages.add(number, "\n".join(lines), locator)
+                pages.add(number, PARAGRAPH_BREAK.join(lines), locator)
             if not deck_title and number == 1 and title:
                 deck_title = title
     return Parsed(deck_title or path.stem, pages.pages)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.base import PARAGRAPH_BREAK, LoadOptions, Pages, Parsed
 from ingest.formats.containers import check_package, reading
 
 LOCATOR_CHARS = 80
@@ -39,11 +39,11 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 title = text
             if style.startswith("Heading") or style == "Title":
                 if lines:
-                    pages.add(None, "\n".join(lines), heading)
+                    pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
                 heading, lines = short(text), []
             lines.append(text)
         if lines:
-            pages.add(None, "\n".join(lines), heading)
+            pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
     return Parsed(title or path.stem, pages.pages)
 
 

@@ -27,7 +27,7 @@ from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
 from rag.text.contents import has_dot_leader
-from rag.text.sentences import is_heading, split
+from rag.text.sentences import Sentence, is_heading, split
 from rag.types import GenerationRecord, Hit
 
 NOTICE = (
@@ -39,7 +39,7 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
-# a piece this short with no closing stop is a title ("Users and Groups", "2. Introduction")
+# a piece of this many capitalised words with no closing stop is a title ("Users and Groups")
 _TITLE_WORDS = 3
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
@@ -47,6 +47,7 @@ _WORD = re.compile(r"\w+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
+_BLOCK_WORDS = 15  # unless it is a block of its own this short (a list item, a table's row)
 # a sentence opening with one of these words refers back to the sentence before it
 _LEANS_BACK = re.compile(
     r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
@@ -94,7 +95,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     found = split(hit.text)
     if found and found[0].text[:1].islower():
         found = found[1:]
-    if len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text):
+    if (len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text)
+            and not _whole_block(hit.text, found[-1])):
         found = found[:-1]
     stored = {}
     if hit.sentence_vectors is not None:
@@ -229,9 +231,19 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
         yield f" [{c.passage}]"
 
 
+def _whole_block(text: str, piece: Sentence) -> bool:
+    """Whether a passage's last piece is a short block of its own (a list item, a table's
+    row), whole without a closing stop, rather than a sentence the chunk's end cut."""
+    return (len(piece.text.split()) <= _BLOCK_WORDS
+            and text[:piece.start].rstrip(" \t").endswith("\n\n"))
+
+
 def _is_title(text: str) -> bool:
+    """A few capitalised words and no closing stop: "Users and Groups", not "Fill it
+    halfway" (a list item) or "K200 | 1.7 litres" (a table's row)."""
     words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
-    return len(words) <= _TITLE_WORDS and not _CLOSED.search(text)
+    return (len(words) <= _TITLE_WORDS and not _CLOSED.search(text)
+            and all(w[0].isupper() for w in words if len(w) > 3))
 
 
 def _answer_kind(question: str) -> re.Pattern[str] | None:

@@ -21,12 +21,12 @@ MAX_DOCUMENT_CHARS = 20_000_000  # text kept for one document, all pages togethe
 MAX_PAGES = 10_000  # pages, slides, sheets, chapters or sections of one document
 MAX_ROWS = 50_000  # rows of one workbook (all sheets) or one CSV file
 MAX_UNPACKED_BYTES = 256 * MIB  # what a zip-based file (.docx .pptx .xlsx .epub) expands to
-# between a document's paragraphs, list items, table rows and sheet rows: each is a block of
-# its own, never run on into the next as one sentence (a list item or a row has no stop)
-PARAGRAPH_BREAK = "\n\n"
 MAX_PART_BYTES = 64 * MIB  # one XML part that a library parses whole (a slide, a chapter)
 MAX_MEMBERS = 20_000  # files inside one zip-based file
 MAX_IMAGE_PIXELS = 50_000_000  # an image or a rendered page, before it is OCR'd
+# between a document's paragraphs, list items, table rows and sheet rows: each is a block of
+# its own, never run on into the next as one sentence (a list item or a row has no stop)
+PARAGRAPH_BREAK = "\n\n"
 
 
 @dataclass(frozen=True)

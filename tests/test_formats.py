@@ -46,8 +46,25 @@ def test_docx_sections_in_reading_order_with_headings_as_locators() -> None:
     # the table comes after the paragraph it follows in the document, its cells side by side;
     # each paragraph and row a block of its own
     assert doc.pages[1].text.split("\n\n") == ["Maintenance", "Grease the bearings every spring.",
-                                              "Part | Interval", "Seal | 6 months"]
+                                              "Part | Interval", "Part: Seal; Interval: 6 months"]
     assert doc.media_type.endswith("wordprocessingml.document")
+
+
+def test_a_word_table_names_values_by_its_header_row_when_it_has_one() -> None:
+    import docx
+
+    document = docx.Document()
+    for rows in ([["Model", "Capacity"], ["K200", "1.7 litres"], ["K300", ""]],
+                 [["Voltage", "230 V"], ["Current", "10 A"]]):  # a header holds no figures
+        table = document.add_table(rows=len(rows), cols=2)
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                table.cell(r, c).text = value
+    buf = io.BytesIO()
+    document.save(buf)
+    text = load_bytes(Path("kettles.docx"), buf.getvalue()).pages[0].text
+    assert text.split("\n\n") == ["Model | Capacity", "Model: K200; Capacity: 1.7 litres",
+                                   "Model: K300", "Voltage | 230 V", "Current | 10 A"]
 
 
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
@@ -56,7 +73,8 @@ def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     assert [(p.number, p.locator) for p in doc.pages] == [(1, "slide 1: Quarterly budget"),
                                                          (2, "slide 2: Hiring plan")]
     assert doc.pages[0].text.split("\n\n") == [
-        "Quarterly budget", "Travel costs fell by a tenth.", "Team | Spend", "Sales | 1200",
+        "Quarterly budget", "Travel costs fell by a tenth.", "Team | Spend",
+        "Team: Sales; Spend: 1200",
         "Notes:", "Mention the new travel policy."]
 
 

@@ -48,16 +48,29 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 
 def table_lines(table) -> list[str]:
-    """A table's rows, cells joined by ' | ' (a merged cell once)."""
-    lines = []
+    """A table's rows, a merged cell once. When the first row reads as a header (two or more
+    cells of words, no digits), each row after it names its values by it, as a sheet's rows
+    do ("Model: K200; Capacity: 1.7 litres"), so a row quoted alone still says what its
+    values are; otherwise a row's cells are joined by ' | ' ("Voltage | 230 V")."""
+    rows = []
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
             text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):
-                cells.append(text)
-        if cells:
-            lines.append(" | ".join(cells))
+            cells.append("" if cells and text == cells[-1] else text)  # merged: once
+        if any(cells):
+            rows.append(cells)
+    if not rows:
+        return []
+    header = rows[0]
+    named = [c for c in header if c]
+    if len(rows) < 2 or len(named) < 2 or any(ch.isdigit() for c in named for ch in c):
+        return [" | ".join(c for c in cells if c) for cells in rows]
+    lines = [" | ".join(named)]
+    for cells in rows[1:]:
+        pairs = zip(header + [""] * (len(cells) - len(header)), cells, strict=False)
+        lines.append("; ".join(f"{name}: {value}" if name else value
+                               for name, value in pairs if value))
     return lines
 
 

@@ -22,8 +22,11 @@ _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
     r"|\n(?=[ \t]*(?:[-*•‣◦▪·–]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])[ \t])"  # a line that starts an item
 )
-# "2.1.8 Promise objects", "8 Tools": a section number, a capital, no closing stop
-_HEADING = re.compile(r"\d{1,2}(?:\.\d{1,2})*[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])")
+# "2.1.8 Promise objects", "8 Tools", "B.4 Scripting with R": a section number, a capital,
+# no closing stop; "6.3.2 macOS": a third-level number, a few words
+_HEADING = re.compile(
+    r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
+    r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}")
 _HEADING_LINE = re.compile(r"^[ \t]*" + _HEADING.pattern + r"[ \t]*$", re.MULTILINE)
 _HEADING_WORDS = 10
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")

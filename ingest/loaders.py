@@ -103,6 +103,8 @@ def load_bytes(path: Path, data: bytes, source: str | None = None,
     if not any(page.text.strip() for page in pages):
         hint = (" (a scanned PDF? OCR is off: set RAG_OCR=auto)"
                 if suffix == ".pdf" and options.ocr == "off" else "")
+        if parsed.warnings:  # why there is none: "page 1 could not be read (...); skipped"
+            hint += f": {'; '.join(parsed.warnings)}"
         raise DocumentError("empty", f"{path}: no extractable text{hint}")
     return Document(
         source=source or str(path), doc_id=content_id(data), title=title, pages=pages,

@@ -8,12 +8,14 @@ across files.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.formats.base import LoadOptions
 from ingest.loaders import load_bytes
+from rag.app.logs import OUR_LOGGERS
 from rag.stores.base import Sparse
 from rag.text import lexical
 from rag.types import Chunk, Document
@@ -39,8 +41,12 @@ _worker_options = LoadOptions()
 
 
 def use_chunker(chunker: Chunker, options: LoadOptions | None = None) -> None:
-    """Worker initializer: the chunker and load options `prepare_file` uses in this process."""
+    """Worker initializer: the chunker and load options `prepare_file` uses in this process.
+    A worker has no log of its own, and Python would print its records raw amid the
+    progress lines: what its parsers warn of travels back in the file's warnings."""
     global _worker_chunker, _worker_options
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).addHandler(logging.NullHandler())
     _worker_chunker = chunker
     _worker_options = options or LoadOptions()
 

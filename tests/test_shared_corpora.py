@@ -45,17 +45,30 @@ def test_real_manual_ingests_then_is_unchanged(service) -> None:
 
 
 def test_a_damaged_pdfs_repairs_are_not_printed(env, tmp_path: Path) -> None:
-    """pypdf logs each repair it tries; the user sees one line per file, with its reason."""
+    """pypdf logs each repair it tries, and the parsers' warnings are log records too: the
+    user sees one line per file, with its reason, whichever process parsed it."""
     folder = tmp_path / "damaged"
     folder.mkdir()
-    for name in ("issue-100.pdf", "issue-146.pdf"):
+    (folder / "a.txt").write_text("A plain file, parsed in the command's own process.")
+    for name in ("bad34.pdf", "issue-100.pdf", "issue-146.pdf"):  # parsed in the worker
         source = shared_path("data", "pdfs", "malformed", "qpdf", name)
         (folder / name).write_bytes(source.read_bytes())
-    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(folder)],
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = rag_ingest(folder)
     output = done.stdout + done.stderr
     assert done.returncode == 1
     assert "issue-100.pdf: cannot read the PDF" in output
     assert "issue-146.pdf: cannot read the PDF" in output
+    assert "bad34.pdf: no extractable text: page 1 could not be read" in output
     assert "startxref" not in output.replace("startxref not found", "")  # pypdf's repairs
     assert "PdfReadError(" not in output and "EOF marker" not in output
+    assert "unreadable" not in output  # the raw record behind the reason
+
+    alone = rag_ingest(folder / "bad34.pdf")  # parsed here: its record goes to the log
+    assert "unreadable" not in alone.stdout + alone.stderr
+    log = (Path(env["RAG_DATA_DIR"]) / "logs" / "rag.jsonl").read_text()
+    assert '"logger": "ingest.formats.pdf"' in log and "page 1 unreadable" in log
+
+
+def rag_ingest(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rag", "ingest", str(path)],
+                          capture_output=True, text=True, timeout=300, check=False)

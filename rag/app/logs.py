@@ -94,13 +94,18 @@ _RESERVED = list(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) + ["mes
                                                                             "asctime"]
 
 
+#: the packages whose records our handlers take: the engine's and the ingest's
+OUR_LOGGERS = ("rag", "ingest")
+
+
 def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
-    """Install our handlers on the `rag` logger, replacing any we installed before."""
-    logger = logging.getLogger("rag")
-    for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
-        logger.removeHandler(handler)
-        handler.close()
-    logger.setLevel(logging.INFO)
+    """Install our handlers on our loggers, replacing any we installed before."""
+    loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
+    for logger in loggers:
+        for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
+            logger.removeHandler(handler)
+            handler.close()
+        logger.setLevel(logging.INFO)
     console = logging.StreamHandler()
     console.setLevel(console_level.upper())
     console.setFormatter(OneLine())
@@ -112,4 +117,5 @@ def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
     ledger = LedgerHandler()
     for handler in (console, to_file, ledger):
         setattr(handler, _MARK, True)
-        logger.addHandler(handler)
+        for logger in loggers:
+            logger.addHandler(handler)

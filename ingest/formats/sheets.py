@@ -78,15 +78,16 @@ def table_text(rows: Iterable[Sequence[object]], count: RowCount) -> list[str]:
             header = values
             lines.append(" | ".join(v for v in values if v))
             continue
-        named = [f"{name}: {value}" if name else value
-                 for name, value in zip(_pad(header, len(values)), values, strict=True)
-                 if value]
-        lines.append("; ".join(named))
+        lines.append(named_row(header, values))
     return lines
 
 
-def _pad(header: list[str], width: int) -> list[str]:
-    return header[:width] + [""] * (width - len(header))
+def named_row(header: Sequence[str], values: Sequence[str]) -> str:
+    """A row's values, each named by its column's header ("Region: North; Q1: 1200"); empty
+    values left out, a value without a header as it is."""
+    names = list(header[:len(values)]) + [""] * (len(values) - len(header))
+    return "; ".join(f"{name}: {value}" if name else value
+                     for name, value in zip(names, values, strict=True) if value)
 
 
 def cell_text(value: object) -> str:

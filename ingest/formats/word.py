@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.formats.base import PARAGRAPH_BREAK, LoadOptions, Pages, Parsed
 from ingest.formats.containers import check_package, reading
+from ingest.formats.sheets import named_row
 
 LOCATOR_CHARS = 80
 
@@ -66,12 +67,7 @@ def table_lines(table) -> list[str]:
     named = [c for c in header if c]
     if len(rows) < 2 or len(named) < 2 or any(ch.isdigit() for c in named for ch in c):
         return [" | ".join(c for c in cells if c) for cells in rows]
-    lines = [" | ".join(named)]
-    for cells in rows[1:]:
-        pairs = zip(header + [""] * (len(cells) - len(header)), cells, strict=False)
-        lines.append("; ".join(f"{name}: {value}" if name else value
-                               for name, value in pairs if value))
-    return lines
+    return [" | ".join(named)] + [named_row(header, cells) for cells in rows[1:]]
 
 
 def short(text: str) -> str:

@@ -62,7 +62,7 @@ def _heading_breaks(text: str) -> list[tuple[int, int]]:
         if not is_heading(heading):
             continue
         if (start > 0 and "." not in heading.split()[0]
-                and not _ENDS_SENTENCE.search(text[:start - 1][-200:])):
+                and not _ENDS_SENTENCE.search(text[max(0, start - 201):start - 1])):
             continue
         if end < len(text) and not _STARTS_SENTENCE.match(text[end + 1:end + 80].lstrip()):
             continue

@@ -33,6 +33,12 @@ CASES = [
     ("Options:\n- the first one\n- the second one",
      ["Options:", "- the first one", "- the second one"]),
     ("Do this:\na) unplug it\nb) wait a minute", ["Do this:", "a) unplug it", "b) wait a minute"]),
+    # a bulleted item is a list item, and its sentences end where sentences end
+    ("Uses:\n• Running R under a debugger. Starting a GUI.\nThe first two work. So does R.",
+     ["Uses:", "• Running R under a debugger.", "Starting a GUI.", "The first two work.",
+      "So does R."]),
+    ("■ Heavy. It sinks.\n▶ Light. It floats.",
+     ["■ Heavy.", "It sinks.", "▶ Light.", "It floats."]),
     # no cut inside a word: a URL, a file name
     ("See https://CRAN.R-project.org for the sources. Then build them.",
      ["See https://CRAN.R-project.org for the sources.", "Then build them."]),
@@ -46,6 +52,8 @@ CASES = [
     ("It works.\n6.3.2 macOS\nOn macOS it works too.\nB.4 Scripting with R\nRun a file.",
      ["It works.", "6.3.2 macOS", "On macOS it works too.", "B.4 Scripting with R",
       "Run a file."]),
+    ("It is quirky.\n5.4.1 Mixed arithmetic. The recycling rule\nThe rule is simple.",
+     ["It is quirky.", "5.4.1 Mixed arithmetic. The recycling rule", "The rule is simple."]),
     ("8 Tools\n[Only after release.] The check is controlled.",
      ["8 Tools", "[Only after release.] The check is controlled."]),
     ("There were\n3 Packages in it and\nmore came.",

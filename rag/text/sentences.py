@@ -7,8 +7,10 @@ time. pysbd agreed with it on our cases but is hundreds of times slower (docs/ev
 Blank lines and lines that begin a list item end a sentence before sentencex sees the text, so
 a list's items are sentences even when they have no final stop; so does a numbered section
 heading on its own line ("2.1.8 Promise objects"), which would otherwise open the sentence
-after it. A sentence never ends inside a word (sentencex cuts "https://CRAN." from
-"R-project.org").
+after it; such a line is one piece, even with a stop inside ("5.4.1 Mixed arithmetic. The
+recycling rule"). A sentence never ends inside a word (sentencex cuts "https://CRAN." from
+"R-project.org"). sentencex reads a line opening with a bullet ("•", "■", "▶") as one item
+running to the next blank line, which a PDF's text seldom has: it sees a hyphen there instead.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ from dataclasses import dataclass
 
 import sentencex
 
+# the bullets after which sentencex finds no sentence end until a blank line
+_SENTENCEX_BULLETS = "•⁃⁌⁍■□▪▫▶▸►◆◇○●◦★☆➢➣➤"
+_AS_HYPHENS = str.maketrans(_SENTENCEX_BULLETS, "-" * len(_SENTENCEX_BULLETS))
 _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
-    r"|\n(?=[ \t]*(?:[-*•‣◦▪·–]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])[ \t])"  # a line that starts an item
+    rf"|\n(?=[ \t]*(?:[-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}]|\(?\d{{1,3}}[.)]"
+    r"|\(?[a-zA-Z][.)])[ \t])"  # a line that starts an item
 )
 # "2.1.8 Promise objects", "8 Tools", "B.4 Scripting with R": a section number, a capital,
 # no closing stop; "6.3.2 macOS": a third-level number, a few words
@@ -91,8 +97,15 @@ def split(text: str, language: str = "en") -> list[Sentence]:
     for offset, block in _blocks(text):
         if not block.strip():
             continue
+        heading = block.strip()
+        if "\n" in text and is_heading(heading):  # a title is one piece, stops and all
+            start = offset + block.index(heading)
+            found.append(Sentence(_SPACE.sub(" ", heading), start, start + len(heading)))
+            continue
         marker: int | None = None  # where a list item's number began, awaiting its text
-        for part in sentencex.get_sentence_boundaries(language, block):
+        # one character for one: the offsets sentencex gives hold in the block
+        unbulleted = block.translate(_AS_HYPHENS)
+        for part in sentencex.get_sentence_boundaries(language, unbulleted):
             if part["is_paragraph_break"]:
                 continue
             raw = part["text"]

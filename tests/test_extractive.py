@@ -177,3 +177,25 @@ def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> Non
         GenerationRequest("What is the capacity of the K200?", passages), GenerationRecord()))
     assert "K200 | 1.7 litres [1]" in answer
     assert "Model | Capacity" not in answer and "Cleaning" not in answer  # titles
+
+
+def test_a_sentence_under_a_heading_that_names_the_question_s_subject_comes_first(
+        embedder) -> None:
+    # the sentence that answers says "recycled" once; its heading names the subject
+    manual = Hit("d0", "R-lang.pdf", 21, "c0", 1.0,
+                 "In this section, we discuss the finer points of the rules that apply to basic "
+                 "operation like\naddition or multiplication of two vectors or matrices.\n"
+                 "3.3.1 Recycling rules\nIf one tries to add two structures with a different "
+                 "number of elements, then the shortest is\nrecycled to length of longest. That "
+                 "is, if for instance you add c(1, 2, 3) to a six-element\nvector then you will "
+                 "really add c(1, 2, 3, 1, 2, 3).")
+    files = Hit("d1", "octave.pdf", 978, "c1", 0.8,
+                "val = recycle ()\nold_val = recycle (new_val)\nQuery or set the preference for "
+                "recycling deleted files.\nWhen recycling is enabled, commands which would "
+                "permanently erase files instead\nmove them to a temporary location.")
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the recycling rule?", [manual, files]), GenerationRecord()))
+    first_group, cited = groups(answer)[0]
+    assert cited == 1
+    assert any(s.startswith("If one tries to add two structures") for s in first_group)
+    assert "3.3.1" not in answer

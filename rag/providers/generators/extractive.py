@@ -4,13 +4,14 @@ It writes nothing of its own, so it cannot invent facts; it says so, and how to 
 LLM. The passages are cut into whole sentences (rag.text.sentences), the sentences sharing most
 of the question's terms are scored by the search's embedder (cosine to the question: from the
 sentence vectors stored with the passages at ingest, else embedded now) with a lexical bonus,
-a bonus for holding what the question asks for, and a prior from their passage's search
-score, and the answer quotes the best 2 to `max_sentences` of them: grouped
-by passage, best passage first, in document order within a passage, each sentence followed by
-its passage's citation [n]. A sentence that leans on the one before it ("He ...", "This ...",
-"However, ...") brings that one along. It is also the last resort when the language models
-fail: if the embedder cannot help either (a remote one that is down, a question longer than
-it takes), the words alone rank the sentences.
+a bonus for holding what the question asks for, one for a heading above them in the passage
+that names the question's subject, and a prior from their passage's search score, and the
+answer quotes the best 2 to `max_sentences` of them: grouped by passage, best passage first, in
+document order within a passage, each sentence followed by its passage's citation [n]. A
+sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
+along. It is also the last resort when the language models fail: if the embedder cannot help
+either (a remote one that is down, a question longer than it takes), the words alone rank the
+sentences.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ _RELATIVE = 0.5  # sentences scoring below this share of the best are left out (
 # answer is
 _SCORE_PRIOR = 0.2
 _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
+# times the square of the share of the question's terms in the heading a sentence sits under
+# ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
+# subject in the heading, not again in themselves. Squared, a heading sharing one common word
+# ("package", "data") adds little.
+_HEADING_BONUS = 0.2
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
            "december")
 # (question pattern, what a sentence answering it holds)
@@ -86,6 +92,7 @@ class _Candidate:
     text: str
     # its vector as ingest stored it, if it did
     stored: np.ndarray | None = field(default=None, compare=False)
+    heading: str = ""  # the section heading or title above it in the passage, if any
 
 
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
@@ -102,8 +109,12 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     if hit.sentence_vectors is not None:
         stored = dict(zip(hit.sentence_vectors.spans, hit.sentence_vectors.vectors,
                           strict=True))
-    return [_Candidate(number, i, s.text, stored.get((s.start, s.end)))
-            for i, s in enumerate(found)]
+    candidates, heading = [], ""
+    for i, s in enumerate(found):
+        candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading))
+        if is_heading(s.text) or _is_title(s.text):
+            heading = s.text
+    return candidates
 
 
 class ExtractiveGenerator(Generator):
@@ -136,7 +147,8 @@ class ExtractiveGenerator(Generator):
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
         overlap = _overlap(request.question, [c.text for c in candidates])
-        shortlist = self._shortlist(candidates, overlap)
+        headed = _overlap(request.question, [c.heading for c in candidates])
+        shortlist = self._shortlist(candidates, overlap + headed)
         keep, tokens = shortlist, None  # stored vectors: nothing to embed, nothing to count
         if not (self.stored and all(candidates[i].stored is not None for i in shortlist)):
             counts = self.embedder.count_tokens_many([candidates[i].text for i in shortlist])
@@ -148,7 +160,7 @@ class ExtractiveGenerator(Generator):
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
         scores = self._score(request.question, [candidates[i] for i in keep], overlap[keep],
-                             tokens, behind)
+                             headed[keep], tokens, behind)
         ranked = [keep[i] for i in np.argsort(-scores)]
         best = float(scores.max())
         score_of = dict(zip(keep, scores.tolist(), strict=True))
@@ -184,20 +196,21 @@ class ExtractiveGenerator(Generator):
         return [(lookup[k], s) for k, s in chosen.items()]
 
     def _shortlist(self, candidates: list[_Candidate], overlap: np.ndarray) -> list[int]:
-        """Indices of the `shortlist` sentences sharing most of the question's terms (ties: the
-        better passage first), in their original order. Embedding every sentence of five
-        passages would delay the first word; a shortlist of 12 answers as well as all of them
-        (docs/evaluation.md), where 8 loses answers."""
+        """Indices of the `shortlist` sentences sharing most of the question's terms, in
+        themselves or their heading (ties: the better passage first), in their original order.
+        Embedding every sentence of five passages would delay the first word; a shortlist of 12
+        answers as well as all of them (docs/evaluation.md), where 8 loses answers."""
         ranked = sorted(range(len(candidates)),
                         key=lambda i: (-overlap[i], candidates[i].passage, i))
         return sorted(ranked[: self.shortlist])
 
     def _score(self, question: str, candidates: list[_Candidate],
-               overlap: np.ndarray, tokens: list[int] | None,
+               overlap: np.ndarray, headed: np.ndarray, tokens: list[int] | None,
                behind: list[float]) -> np.ndarray:
-        """Cosine to the question, plus a bonus for the share of question terms present and
-        for holding what the question asks for (a date, a number), less the passage's
-        distance behind the best passage in search score. `tokens` (the candidates' counts)
+        """Cosine to the question, plus a bonus for the share of question terms present, in
+        the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
+        the question asks for (a date, a number), less the passage's distance behind the best
+        passage in search score. `tokens` (the candidates' counts)
         is None when their stored vectors are used."""
         try:
             query = self.embedder.embed_query(question)
@@ -214,7 +227,7 @@ class ExtractiveGenerator(Generator):
         kind = _answer_kind(question)
         typed = np.array([_TYPE_BONUS if kind and kind.search(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
-        return dense + 0.3 * overlap - prior + typed
+        return dense + 0.3 * overlap + _HEADING_BONUS * headed ** 2 - prior + typed
 
 
 def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:

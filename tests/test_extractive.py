@@ -199,3 +199,15 @@ def test_a_sentence_under_a_heading_that_names_the_question_s_subject_comes_firs
     assert cited == 1
     assert any(s.startswith("If one tries to add two structures") for s in first_group)
     assert "3.3.1" not in answer
+
+
+def test_markdown_and_numbered_titles_are_not_quoted(embedder) -> None:
+    card = Hit("d0", "model-card.md", None, "c0", 1.0,
+               "#### Training data\n\nWe trained the model on one billion sentence pairs from "
+               "many datasets.\n\n6. Trademarks. This License does not grant permission to use "
+               "the trade names of the Licensor.")
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What training data was the model trained on, and trademarks?", [card]),
+        GenerationRecord()))
+    assert answer.startswith("We trained the model on one billion sentence pairs")
+    assert "####" not in answer and "6. Trademarks." not in answer

@@ -54,6 +54,8 @@ CASES = [
       "Run a file."]),
     ("It is quirky.\n5.4.1 Mixed arithmetic. The recycling rule\nThe rule is simple.",
      ["It is quirky.", "5.4.1 Mixed arithmetic. The recycling rule", "The rule is simple."]),
+    ("## Training data\nWe used 1B pairs. See below.\n# Usage\n\nRun it.",
+     ["## Training data", "We used 1B pairs.", "See below.", "# Usage", "Run it."]),
     ("8 Tools\n[Only after release.] The check is controlled.",
      ["8 Tools", "[Only after release.] The check is controlled."]),
     ("There were\n3 Packages in it and\nmore came.",

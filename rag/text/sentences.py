@@ -5,12 +5,13 @@ abbreviations (Mr., Mrs., Dr., U.S., e.g., i.e.), decimals, initials and closing
 segments a paragraph in microseconds, so it can run on every retrieved passage at question
 time. pysbd agreed with it on our cases but is hundreds of times slower (docs/evaluation.md).
 Blank lines and lines that begin a list item end a sentence before sentencex sees the text, so
-a list's items are sentences even when they have no final stop; so does a numbered section
-heading on its own line ("2.1.8 Promise objects"), which would otherwise open the sentence
-after it; such a line is one piece, even with a stop inside ("5.4.1 Mixed arithmetic. The
-recycling rule"). A sentence never ends inside a word (sentencex cuts "https://CRAN." from
-"R-project.org"). sentencex reads a line opening with a bullet ("•", "■", "▶") as one item
-running to the next blank line, which a PDF's text seldom has: it sees a hyphen there instead.
+a list's items are sentences even when they have no final stop; so does a section heading on
+its own line, numbered ("2.1.8 Promise objects") or Markdown's ("## Usage"), which would
+otherwise open the sentence after it; such a line is one piece, even with a stop inside ("5.4.1
+Mixed arithmetic. The recycling rule"). A sentence never ends inside a word (sentencex cuts
+"https://CRAN." from "R-project.org"). sentencex reads a line opening with a bullet ("•", "■",
+"▶") as one item running to the next blank line, which a PDF's text seldom has: it sees a
+hyphen there instead.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}")
 _HEADING_LINE = re.compile(r"^[ \t]*" + _HEADING.pattern + r"[ \t]*$", re.MULTILINE)
+# "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
+# code ("# you should now see", "# Create queue q = queue.Queue()")
+_MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())[A-Z0-9][^\n]*(?<![.,;:!?])")
+_MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern, re.MULTILINE)
 _HEADING_WORDS = 10
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
 _STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")
@@ -52,16 +57,22 @@ class Sentence:
 
 
 def is_heading(sentence: str) -> bool:
-    """Whether a sentence is a numbered section heading: a title, not something to quote."""
-    return (_HEADING.fullmatch(sentence) is not None
+    """Whether a sentence is a numbered or Markdown section heading: a title, not something to
+    quote."""
+    return ((_HEADING.fullmatch(sentence) is not None
+             or _MARKDOWN_HEADING.fullmatch(sentence) is not None)
             and len(sentence.split()) <= _HEADING_WORDS + 1)
 
 
 def _heading_breaks(text: str) -> list[tuple[int, int]]:
-    """The line ends around each numbered heading. The line after it starts a sentence; a
-    chapter's number alone ("8 Tools") must also follow a finished sentence (or open the
-    text), or "...there were\n3 Packages in it" would be one."""
+    """The line ends around each numbered or Markdown heading. After a numbered one the next
+    line starts a sentence; a chapter's number alone ("8 Tools") must also follow a finished
+    sentence (or open the text), or "...there were\n3 Packages in it" would be one."""
     breaks = []
+    for match in _MARKDOWN_HEADING_LINE.finditer(text):
+        start, end = match.start(), match.end()
+        breaks += [(start - 1, start)] if start > 0 else []
+        breaks += [(end, end + 1)] if end < len(text) else []
     for match in _HEADING_LINE.finditer(text):
         start, end = match.start(), match.end()
         heading = match.group().strip()

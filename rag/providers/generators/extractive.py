@@ -43,6 +43,7 @@ _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
 # a piece of this many capitalised words with no closing stop is a title ("Users and Groups")
 _TITLE_WORDS = 3
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
+_ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
 _WORD = re.compile(r"\w+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
@@ -112,7 +113,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     candidates, heading = [], ""
     for i, s in enumerate(found):
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading))
-        if is_heading(s.text) or _is_title(s.text):
+        if _is_heading_or_title(s.text):
             heading = s.text
     return candidates
 
@@ -142,7 +143,7 @@ class ExtractiveGenerator(Generator):
             for c in group:
                 if (len(c.text) >= _MIN_CHARS and c.text.lower() not in seen
                         and not has_dot_leader(c.text)  # a contents entry
-                        and not is_heading(c.text) and not _is_title(c.text)):
+                        and not _is_heading_or_title(c.text)):
                     seen.add(c.text.lower())
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
@@ -183,7 +184,8 @@ class ExtractiveGenerator(Generator):
                 continue
             needed = [(c.passage, c.index)]
             before = by_passage[c.passage - 1][c.index - 1] if c.index > 0 else None
-            if before and _LEANS_BACK.match(c.text) and not is_heading(before.text):
+            if (before and _LEANS_BACK.match(c.text)
+                    and not _is_heading_or_title(before.text)):
                 needed.insert(0, (c.passage, c.index - 1))
             needed = [k for k in needed if k not in chosen]
             if len(chosen) + len(needed) > self.max_sentences:
@@ -251,9 +253,17 @@ def _whole_block(text: str, piece: Sentence) -> bool:
             and text[:piece.start].rstrip(" \t").endswith("\n\n"))
 
 
+def _is_heading_or_title(text: str) -> bool:
+    return is_heading(text) or _is_title(text)
+
+
 def _is_title(text: str) -> bool:
     """A few capitalised words and no closing stop: "Users and Groups", not "Fill it
-    halfway" (a list item) or "K200 | 1.7 litres" (a table's row)."""
+    halfway" (a list item) or "K200 | 1.7 litres" (a table's row). A numbered one may end
+    on a stop: "6. Trademarks." """
+    numbered = _ITEM_NUMBER.match(text)
+    if numbered:
+        text = text[numbered.end():].removesuffix(".")
     words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
     return (len(words) <= _TITLE_WORDS and not _CLOSED.search(text)
             and all(w[0].isupper() for w in words if len(w) > 3))

@@ -81,3 +81,10 @@ def test_offsets_point_at_each_sentence() -> None:
     assert [s.text for s in found] == ["Mr. Smith left.",
                                        "1. He came back at 3.5 p.m. on Friday.",
                                        "- Then he slept."]
+
+
+def test_a_comment_in_code_that_looks_like_a_heading_is_not_cut_inside_a_word() -> None:
+    text = ('one can use\nfor(i in 1:100) {\n## Calculations constructing "obj" ...\n'
+            'fp <- file.path("R")\n}\n# Create queue q = queue.Queue()\nq.put(1)')
+    for sentence in split(text):
+        assert sentence.start == 0 or text[sentence.start - 1].isspace(), sentence

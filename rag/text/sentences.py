@@ -38,7 +38,8 @@ _HEADING_LINE = re.compile(r"^[ \t]*" + _HEADING.pattern + r"[ \t]*$", re.MULTIL
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())[A-Z0-9][^\n]*(?<![.,;:!?])")
-_MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern, re.MULTILINE)
+_MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern + r"[ \t]*$",
+                                    re.MULTILINE)
 _HEADING_WORDS = 10
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
 _STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")

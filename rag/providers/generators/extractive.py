@@ -40,8 +40,9 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
-# a piece of this many capitalised words with no closing stop is a title ("Users and Groups")
-_TITLE_WORDS = 3
+# a piece of this many capitalised words with no closing stop is a title ("Users and Groups");
+# after a number, of up to the second many ("3. Grant of Patent License.")
+_TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
@@ -259,13 +260,14 @@ def _is_heading_or_title(text: str) -> bool:
 
 def _is_title(text: str) -> bool:
     """A few capitalised words and no closing stop: "Users and Groups", not "Fill it
-    halfway" (a list item) or "K200 | 1.7 litres" (a table's row). A numbered one may end
-    on a stop: "6. Trademarks." """
+    halfway" (a list item) or "K200 | 1.7 litres" (a table's row). A numbered one may be
+    longer and end on a stop: "3. Grant of Patent License." """
     numbered = _ITEM_NUMBER.match(text)
     if numbered:
         text = text[numbered.end():].removesuffix(".")
     words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
-    return (len(words) <= _TITLE_WORDS and not _CLOSED.search(text)
+    return (len(words) <= (_NUMBERED_TITLE_WORDS if numbered else _TITLE_WORDS)
+            and not _CLOSED.search(text)
             and all(w[0].isupper() for w in words if len(w) > 3))
 
 

@@ -213,8 +213,8 @@ class ExtractiveGenerator(Generator):
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
         the question asks for (a date, a number), less the passage's distance behind the best
-        passage in search score. `tokens` (the candidates' counts)
-        is None when their stored vectors are used."""
+        passage in search score. `tokens` (the candidates' counts) is None when their stored
+        vectors are used."""
         try:
             query = self.embedder.embed_query(question)
             if tokens is None:

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 
+import rag
 from rag.answering.citations import CitationChecker
 from rag.answering.followup import carry_over, is_follow_up
 from rag.evaluation import evaluate, rank_metrics
 from rag.providers.generators.base import Quoted
+from rag.retrieval.cache import source_digest
 from rag.service import build_service
 from tests.conftest import fresh_settings
 
@@ -105,6 +107,29 @@ def test_answers_are_cached_until_the_library_changes(cached_service, tmp_path: 
     extra.write_text("Etna's summit height changes after eruptions.")
     cached_service.ingest([extra])
     assert not cached_service.ask("How tall is Mount Etna?").cached
+
+
+def test_an_upgraded_engine_does_not_replay_the_old_ones_answers(
+        cached_service, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = cached_service.ask("How tall is Mount Etna?")
+    list(first)
+    assert cached_service.ask("How tall is Mount Etna?").cached
+    monkeypatch.setattr("rag.answering.answerer.source_digest", lambda: "another release")
+    assert not cached_service.ask("How tall is Mount Etna?").cached
+
+
+def test_the_source_digest_changes_with_any_file(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("A = 1\n")
+    (package / "sub" / "b.py").write_text("B = 2\n")
+    before = source_digest.__wrapped__(package)
+    assert source_digest.__wrapped__(package) == before
+    (package / "sub" / "b.py").write_text("B = 3\n")
+    assert source_digest.__wrapped__(package) != before
+    engine = Path(rag.__file__).resolve().parent
+    assert source_digest() == source_digest.__wrapped__(engine) != source_digest.__wrapped__(
+        package)
 
 
 def test_search_filters_by_document_and_source(cached_service) -> None:

@@ -29,7 +29,7 @@ from rag.app.context import current, submit
 from rag.errors import AIError, first_sentence
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
-from rag.retrieval.cache import Cache, make_key, normalise_question
+from rag.retrieval.cache import Cache, make_key, normalise_question, source_digest
 from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retriever
 from rag.settings import AnswerStrategy
 from rag.stores.base import ScoredIds
@@ -193,7 +193,8 @@ class Answerer:
         checked = self.guard.answer_key  # added only when on, likewise
         # added for the other strategies only: single's keys stay as they were
         extra = [] if strategy == "single" else [self._strategy_key(strategy)]
-        return make_key("answer", retriever.store.collection, retriever.store.version(),
+        return make_key("answer", source_digest(), retriever.store.collection,
+                        retriever.store.version(),
                         retriever.embedder.name, generator.name, generator.identity,
                         retriever.mode, k, normalise_question(question),
                         normalise_question(query), asked, *([rerank] if rerank else []),

@@ -1,8 +1,10 @@
 """On-disk caches with a TTL: query embeddings, and whole answers.
 
 Answer keys include the collection's version, which every ingest or delete bumps, so a change
-to the library invalidates that collection's answers without scanning the cache. diskcache
-keeps the entries in SQLite under RAG_CACHE_DIR, safe for several processes on one machine.
+to the library invalidates that collection's answers without scanning the cache, and a digest
+of the engine's source, so an upgraded answerer or prompt never replays the old one's answers.
+diskcache keeps the entries in SQLite under RAG_CACHE_DIR, safe for several processes on one
+machine.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,20 @@ import numpy as np
 def normalise_question(text: str) -> str:
     """Case and spacing do not change the question."""
     return re.sub(r"\s+", " ", text).strip().lower()
+
+
+ENGINE_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@lru_cache(maxsize=4)
+def source_digest(package: Path = ENGINE_PACKAGE) -> str:
+    """A digest of a package's Python source (names and contents): it changes with any
+    release or edit, and is read once per process."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def make_key(*parts: Any) -> str:

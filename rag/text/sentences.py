@@ -24,6 +24,7 @@ import sentencex
 # the bullets after which sentencex finds no sentence end until a blank line
 _SENTENCEX_BULLETS = "•⁃⁌⁍■□▪▫▶▸►◆◇○●◦★☆➢➣➤"
 _AS_HYPHENS = str.maketrans(_SENTENCEX_BULLETS, "-" * len(_SENTENCEX_BULLETS))
+_HAS_BULLET = re.compile(f"[{_SENTENCEX_BULLETS}]")  # a search is cheaper than a translate
 _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
     rf"|\n(?=[ \t]*(?:[-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}]|\(?\d{{1,3}}[.)]"
@@ -70,7 +71,7 @@ def _heading_breaks(text: str) -> list[tuple[int, int]]:
     line starts a sentence; a chapter's number alone ("8 Tools") must also follow a finished
     sentence (or open the text), or "...there were\n3 Packages in it" would be one."""
     breaks = []
-    for match in _MARKDOWN_HEADING_LINE.finditer(text):
+    for match in _MARKDOWN_HEADING_LINE.finditer(text) if "#" in text else ():
         start, end = match.start(), match.end()
         breaks += [(start - 1, start)] if start > 0 else []
         breaks += [(end, end + 1)] if end < len(text) else []
@@ -116,8 +117,9 @@ def split(text: str, language: str = "en") -> list[Sentence]:
             continue
         marker: int | None = None  # where a list item's number began, awaiting its text
         # one character for one: the offsets sentencex gives hold in the block
-        unbulleted = block.translate(_AS_HYPHENS)
-        for part in sentencex.get_sentence_boundaries(language, unbulleted):
+        if _HAS_BULLET.search(block):
+            block = block.translate(_AS_HYPHENS)
+        for part in sentencex.get_sentence_boundaries(language, block):
             if part["is_paragraph_break"]:
                 continue
             raw = part["text"]

@@ -39,6 +39,9 @@ CASES = [
       "So does R."]),
     ("■ Heavy. It sinks.\n▶ Light. It floats.",
      ["■ Heavy.", "It sinks.", "▶ Light.", "It floats."]),
+    # Word's bullet from the Symbol font, as PDF text layers give it
+    ("Steps:\n\uf0b7 Heavy. It sinks.\n\uf0b7 Light one",
+     ["Steps:", "\uf0b7 Heavy.", "It sinks.", "\uf0b7 Light one"]),
     # no cut inside a word: a URL, a file name
     ("See https://CRAN.R-project.org for the sources. Then build them.",
      ["See https://CRAN.R-project.org for the sources.", "Then build them."]),

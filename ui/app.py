@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 import streamlit as st
+import streamlit.net_util
 from starlette.routing import Mount, Route
 
 from rag.engine.api.app import create_api, metrics_endpoint
@@ -22,6 +23,11 @@ from rag.engine.sockets import disable_nagle
 from rag.settings import load_settings
 
 api = create_api()
+# Streamlit asks checkip.amazonaws.com for this machine's public address: for its start-up
+# banner, and on the event loop, blocking, for every cross-origin WebSocket attempt (two 1 s
+# timeouts where a firewall drops packets). A self-hosted engine calls nobody; same-origin
+# browsers and the origins in server.corsAllowedOrigins connect as before.
+streamlit.net_util.get_external_ip = lambda: None
 
 
 def own_url() -> str:
@@ -33,12 +39,29 @@ def own_url() -> str:
     return f"http://{host}:{st.get_option('server.port')}" + (f"/{base}" if base else "")
 
 
+def addresses() -> str:
+    """Where people reach the chat, the API and the metrics: this machine's name, and its
+    address on the network when the server listens on every interface."""
+    host = st.get_option("server.address") or ""
+    port = st.get_option("server.port")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    path = f"/{base}" if base else ""
+    local = f"http://{'localhost' if host in ('', '0.0.0.0', '::') else host}:{port}{path}"
+    lines = [f"  The chat:  {local}/", f"  The API:   {local}/api/v1 (OpenAPI page: "
+             f"{local}/api/docs)", f"  Metrics:   {local}/metrics"]
+    network = streamlit.net_util.get_internal_ip() if host in ("", "0.0.0.0", "::") else None
+    if network:
+        lines.append(f"  From other machines: http://{network}:{port}{path}/")
+    return "\n".join(["", *lines, ""])
+
+
 @asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
     disable_nagle(st.get_option("server.port"))
     engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
     api.state.engine = engine
     engine.announce(own_url())
+    print(addresses(), flush=True)
     try:
         yield {"engine": engine}
     finally:

@@ -333,6 +333,9 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
         sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",  # a server does not reload its code
+        # Streamlit's banner asks checkip.amazonaws.com for the public address: the engine
+        # prints its own addresses once it is up (ui/app.py)
+        "--logger.hideWelcomeMessage", "true",
     ])
 
 

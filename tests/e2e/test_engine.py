@@ -100,3 +100,24 @@ def test_the_cli_and_the_chat_share_a_running_engine(engine_process, browser_pag
     assert not (data_dir / "server.json").exists()
     alone = rag(env, "docs", "list", "--json")  # the store is free again, opened here
     assert alone.returncode == 0 and len(json.loads(alone.stdout)["documents"]) == 2
+
+
+def test_the_engine_prints_its_addresses_and_calls_nobody_to_find_them(
+        engine_process, tmp_path: Path) -> None:
+    """Streamlit asks checkip.amazonaws.com for the public address, for its banner and for
+    every cross-origin WebSocket attempt; the engine prints its own addresses instead."""
+    url, _env, _process, _data_dir = engine_process
+    port = url.rsplit(":", 1)[1]
+    log = tmp_path / "engine.log"
+    deadline = time.monotonic() + 30
+    while "The API:" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    refused = httpx.get(f"{url}/_stcore/stream", headers={
+        "Origin": "http://elsewhere.example", "Connection": "Upgrade", "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert refused.status_code == 403
+    printed = log.read_text()
+    assert f"The chat:  http://localhost:{port}/" in printed
+    assert f"The API:   http://localhost:{port}/api/v1" in printed
+    assert "Rejecting WebSocket connection" in printed  # the attempt was seen
+    assert "external IP" not in printed and "External URL" not in printed

@@ -30,28 +30,32 @@ api = create_api()
 streamlit.net_util.get_external_ip = lambda: None
 
 
-def own_url() -> str:
-    """Where this server answers, for server.json (a wildcard address means this machine)."""
-    host = st.get_option("server.address") or "127.0.0.1"
-    if host in ("0.0.0.0", "::", "localhost"):
-        host = "127.0.0.1"
+_EVERY_INTERFACE = ("", "0.0.0.0", "::")  # server.address values that mean all of them
+
+
+def _url(host: str) -> str:
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return f"http://{host}:{st.get_option('server.port')}" + (f"/{base}" if base else "")
+
+
+def own_url() -> str:
+    """Where this server answers, for server.json (a wildcard address means this machine)."""
+    host = st.get_option("server.address") or ""
+    return _url("127.0.0.1" if host in (*_EVERY_INTERFACE, "localhost") else host)
 
 
 def addresses() -> str:
     """Where people reach the chat, the API and the metrics: this machine's name, and its
     address on the network when the server listens on every interface."""
     host = st.get_option("server.address") or ""
-    port = st.get_option("server.port")
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    path = f"/{base}" if base else ""
-    local = f"http://{'localhost' if host in ('', '0.0.0.0', '::') else host}:{port}{path}"
-    lines = [f"  The chat:  {local}/", f"  The API:   {local}/api/v1 (OpenAPI page: "
-             f"{local}/api/docs)", f"  Metrics:   {local}/metrics"]
-    network = streamlit.net_util.get_internal_ip() if host in ("", "0.0.0.0", "::") else None
+    everywhere = host in _EVERY_INTERFACE
+    local = _url("localhost" if everywhere else host)
+    lines = [f"  The chat:  {local}/",
+             f"  The API:   {local}/api/v1 (OpenAPI page: {local}/api/docs)",
+             f"  Metrics:   {local}/metrics"]
+    network = streamlit.net_util.get_internal_ip() if everywhere else None
     if network:
-        lines.append(f"  From other machines: http://{network}:{port}{path}/")
+        lines.append(f"  From other machines: {_url(network)}/")
     return "\n".join(["", *lines, ""])
 
 

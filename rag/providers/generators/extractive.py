@@ -95,6 +95,7 @@ class _Candidate:
     # its vector as ingest stored it, if it did
     stored: np.ndarray | None = field(default=None, compare=False)
     heading: str = ""  # the section heading or title above it in the passage, if any
+    is_title: bool = False  # a heading or title itself: never quoted
 
 
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
@@ -113,8 +114,10 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                           strict=True))
     candidates, heading = [], ""
     for i, s in enumerate(found):
-        candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading))
-        if _is_heading_or_title(s.text):
+        titled = is_heading(s.text) or _is_title(s.text)
+        candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
+                                     titled))
+        if titled:
             heading = s.text
     return candidates
 
@@ -144,7 +147,7 @@ class ExtractiveGenerator(Generator):
             for c in group:
                 if (len(c.text) >= _MIN_CHARS and c.text.lower() not in seen
                         and not has_dot_leader(c.text)  # a contents entry
-                        and not _is_heading_or_title(c.text)):
+                        and not c.is_title):
                     seen.add(c.text.lower())
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
@@ -185,8 +188,7 @@ class ExtractiveGenerator(Generator):
                 continue
             needed = [(c.passage, c.index)]
             before = by_passage[c.passage - 1][c.index - 1] if c.index > 0 else None
-            if (before and _LEANS_BACK.match(c.text)
-                    and not _is_heading_or_title(before.text)):
+            if before and _LEANS_BACK.match(c.text) and not before.is_title:
                 needed.insert(0, (c.passage, c.index - 1))
             needed = [k for k in needed if k not in chosen]
             if len(chosen) + len(needed) > self.max_sentences:
@@ -252,10 +254,6 @@ def _whole_block(text: str, piece: Sentence) -> bool:
     row), whole without a closing stop, rather than a sentence the chunk's end cut."""
     return (len(piece.text.split()) <= _BLOCK_WORDS
             and text[:piece.start].rstrip(" \t").endswith("\n\n"))
-
-
-def _is_heading_or_title(text: str) -> bool:
-    return is_heading(text) or _is_title(text)
 
 
 def _is_title(text: str) -> bool:

@@ -163,3 +163,12 @@ def test_the_first_run_prints_no_log_records(embedder, model_dir: Path, tmp_path
     assert "INFO" not in done.stderr and "WARNING" not in done.stderr, done.stderr
     log = (tmp_path / "data" / "logs" / "rag.jsonl").read_text()
     assert '"sanitized"' in log  # the record went to the log file, where it belongs
+
+
+def test_the_command_list_gives_each_command_one_line() -> None:
+    listing = run("--help").stdout
+    commands = listing[listing.index("Commands"):].splitlines()[1:-1]
+    names = [line.split()[1] for line in commands if line.split()[1:2] and line[2] != " "]
+    assert {"ingest", "search", "ask", "eval", "ui", "docs", "keys", "cost"} <= set(names)
+    summary = next(line for line in commands if " ingest " in line)
+    assert summary.split("ingest", 1)[1].strip(" │").endswith(".")

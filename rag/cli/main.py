@@ -105,8 +105,12 @@ def ingest(
     collection: Collection = None,
     as_json: AsJson = False,
 ) -> None:
-    """Ingest files: PDF (scans by OCR), images, Word, PowerPoint, Excel, CSV, EPUB, text,
-    Markdown, HTML. Files skipped in folders are listed. Exit 1 if any file failed."""
+    """Ingest files and folders.
+
+    Reads PDF (scans by OCR), images, Word, PowerPoint, Excel, CSV,
+    EPUB, text, Markdown and HTML.
+
+    Files skipped in folders are listed. Exit 1 if any file failed."""
     from ingest.discovery import Skipped, describe, find_files
 
     paths = [p.resolve() for p in paths]
@@ -265,8 +269,9 @@ def evaluate_cmd(
         "(repeatable; default ./data/eval).")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Measure retrieval (hit@k, MRR, nDCG) and extractive answers on SQuAD-format files, each
-    in a throw-away collection."""
+    """Measure retrieval (hit@k, MRR, nDCG) and extractive answers.
+
+    Each SQuAD-format file is ingested into a throw-away collection."""
     from rag.registry import make_embedder
 
     check_mode(mode)

@@ -97,6 +97,15 @@ def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> 
     assert "2 files: 1 ingested" in result.stderr
 
 
+def test_a_web_address_is_a_usage_error_before_anything_is_read(env, tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "docs")
+    result = run("ingest", str(folder / "kettle.md"), "https://example.com/manual.pdf")
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert "https://example.com/manual.pdf is a web address" in message
+    assert json.loads(run("docs", "list", "--json").stdout) == {"documents": []}
+
+
 def python_m_rag(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
                           timeout=300, env={**os.environ, **env}, check=False)

@@ -9,6 +9,7 @@ output goes to the terminal (answers stream as they are produced, progress on st
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,6 +96,21 @@ def check_strategy(strategy: str | None) -> None:
         raise typer.BadParameter(f"strategy must be one of {', '.join(ANSWER_STRATEGIES)}")
 
 
+def check_paths(paths: list[Path]) -> None:
+    """A web address is a usage error, not a missing file: the path type has already folded
+    its "//" into "/", so "No such file" would name a path nobody typed."""
+    for path in paths:
+        scheme = _WEB_ADDRESS.match(str(path))
+        if scheme and not path.exists():
+            address = f"{scheme[1]}://{str(path)[scheme.end():]}"
+            raise typer.BadParameter(
+                f"{address} is a web address; rag ingest reads files and folders. "
+                "Download it, then ingest the file.", param_hint="PATHS")
+
+
+_WEB_ADDRESS = re.compile(r"(https?|ftp|s3|gs):/+", re.IGNORECASE)
+
+
 def _emit_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
@@ -113,6 +129,7 @@ def ingest(
     Files skipped in folders are listed. Exit 1 if any file failed."""
     from ingest.discovery import Skipped, describe, find_files
 
+    check_paths(paths)
     paths = [p.resolve() for p in paths]
     found = find_files(paths)  # walked once: the bar's total, then the ingest
     show_bar = not as_json and err.is_terminal

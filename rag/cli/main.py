@@ -358,6 +358,8 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
         # Streamlit's banner asks checkip.amazonaws.com for the public address: the engine
         # prints its own addresses once it is up (ui/app.py)
         "--logger.hideWelcomeMessage", "true",
+        # the menu a reader needs (rerun, settings, print), not Streamlit's Deploy button
+        "--client.toolbarMode", "viewer",
     ])
 
 

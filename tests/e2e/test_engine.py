@@ -94,6 +94,9 @@ def test_the_cli_and_the_chat_share_a_running_engine(engine_process, browser_pag
     assistant_messages(page).last.get_by_text(
         "The spare fuses are in the blue drawer.", exact=False).first.wait_for()
     page.screenshot(path=str(output_dir / "01-chat.png"))
+    # a reader's menu: no Deploy button for a team's own engine
+    assert page.get_by_test_id("stMainMenu").count() == 1
+    assert page.get_by_test_id("stAppDeployButton").count() == 0
 
     process.send_signal(signal.SIGTERM)  # a clean stop withdraws the announcement
     assert process.wait(timeout=30) == 0 or process.returncode in (-signal.SIGTERM, 143)

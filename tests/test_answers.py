@@ -62,14 +62,39 @@ def test_an_offline_answer_quotes_a_documents_brackets_as_written(embedder, mode
         svc.close()
 
 
+def conversation(*questions: str) -> list[dict[str, str]]:
+    turns = []
+    for question in questions:
+        turns += [{"role": "user", "content": question},
+                  {"role": "assistant", "content": "An answer [1]."}]
+    return turns
+
+
 def test_follow_up_detection_and_carry_over() -> None:
     assert is_follow_up("And what about its price?")
     assert is_follow_up("Why?")
     assert not is_follow_up("How do sea otters crack open shellfish with rocks?")
-    assert carry_over("What does it eat?", "Where do sea otters live?") == (
+    assert carry_over("What does it eat?", conversation("Where do sea otters live?")) == (
         "What does it eat? (Where do sea otters live?)")
-    assert carry_over("How tall is Mount Etna in Sicily?", "Where do otters live?") == (
+    assert carry_over("How tall is Mount Etna in Sicily?",
+                      conversation("Where do otters live?")) == (
         "How tall is Mount Etna in Sicily?")
+
+
+def test_a_follow_up_carries_the_run_of_follow_ups_back_to_its_subject() -> None:
+    history = conversation("How tall is Mount Etna in Sicily?",
+                           "How do sea otters crack open shellfish?", "Was he afraid of them?",
+                           "Did they sink?")
+    # back through the follow-ups to the question that named the subject, and no further
+    assert carry_over("What could he hear?", history) == (
+        "What could he hear? (How do sea otters crack open shellfish? Was he afraid of them? "
+        "Did they sink?)")
+    many = conversation(*[f"And question {n}?" for n in range(10)])
+    assert carry_over("Why?", many) == "Why? (And question 6? And question 7? And question 8? "\
+        "And question 9?)"
+    long = conversation("Who wrote " + "a very long title " * 40 + "?")
+    carried = carry_over("Why did he?", long)
+    assert len(carried.split()) == 3 + 80 and carried.endswith("title ?)")
 
 
 @pytest.fixture
@@ -84,6 +109,28 @@ def cached_service(embedder, model_dir: Path, tmp_path: Path):
     svc.ingest([folder])
     yield svc
     svc.close()
+
+
+def test_a_follow_up_finds_the_subject_named_two_questions_back(embedder, model_dir: Path,
+                                                               tmp_path: Path) -> None:
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        folder = tmp_path / "docs"
+        folder.mkdir()
+        (folder / "otters.md").write_text(
+            "# Sea otters\n\nSea otters eat sea urchins, crabs and clams. They crack shells "
+            "with rocks. At night they sleep floating on their backs, holding paws.")
+        (folder / "beavers.md").write_text(
+            "# Beavers\n\nBeavers eat bark, twigs and water plants. They use their teeth as "
+            "tools to fell trees. At night they sleep in lodges of sticks and mud.")
+        svc.ingest([folder])
+        history = conversation("What do sea otters eat?", "Do they use tools?")
+        answer = svc.ask("Where do they sleep?", history=history)
+        assert "sea otters" in answer.query
+        assert answer.citations[0].source.endswith("otters.md")
+        assert "floating on their backs" in answer.text
+    finally:
+        svc.close()
 
 
 def test_follow_up_without_llm_retrieves_with_previous_terms(cached_service) -> None:

@@ -124,13 +124,13 @@ class Answerer:
     def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
                     top_k: int) -> tuple[str, ScoredIds | None]:
         """The question to search for and, when a model rewrites a follow-up, the sparse half
-        of the search: it runs meanwhile, on the question with the previous one's terms (what
-        a words-only search needs), and is fused with the rewritten question's dense half."""
+        of the search: it runs meanwhile, on the question with the terms of those it leans on
+        (what a words-only search needs), and is fused with the rewritten question's dense half."""
         previous = previous_question(history)
         if previous is None or generator.name == "extractive" or self.retriever.mode != "hybrid":
             return standalone_question(question, history, generator), None
         with ThreadPoolExecutor(1, thread_name_prefix="rag-sparse") as pool:
-            sparse = submit(pool, self.retriever.sparse_half, carry_over(question, previous),
+            sparse = submit(pool, self.retriever.sparse_half, carry_over(question, history),
                             top_k)
             query = standalone_question(question, history, generator)
             return query, sparse.result()

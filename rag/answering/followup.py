@@ -2,7 +2,9 @@
 
 With an LLM configured, the model rewrites the question as a standalone one from the chat
 history. Without one, a question that leans on the conversation (a pronoun, or too few words
-of its own) carries over the previous question's terms.
+of its own) carries over the terms of the questions before it, back through the run of
+follow-ups to the question that started it: in a conversation the subject is often named
+only there ("Who was hungry?" / "Was he afraid?" / "What could he hear?").
 """
 
 from __future__ import annotations
@@ -28,10 +30,28 @@ _ANAPHORA = frozenset(
 )
 _CONNECTIVE = re.compile(r"^\s*(and|also|what about|how about|and what|or|but|then)\b", re.I)
 _OWN_TERMS = 3  # a question with at most this many content words leans on the context
+# earlier questions carried over, at most: further back a conversation may have moved on
+# (docs/evaluation.md, follow-up questions)
+_CARRIED_QUESTIONS = 4
+# words carried over, at most (the newest kept): the question and its context are embedded
+# together, within the embedder's limit
+_CARRIED_WORDS = 80
 
 
 def previous_question(history: list[dict[str, str]]) -> str | None:
     return next((t["content"] for t in reversed(history) if t.get("role") == "user"), None)
+
+
+def questions_leaned_on(question: str, history: list[dict[str, str]]) -> list[str]:
+    """The earlier questions a follow-up leans on, oldest first: the one before it, and
+    further back while each question reads as a follow-up of the one before it."""
+    earlier = [t["content"] for t in history if t.get("role") == "user"]
+    carried: list[str] = []
+    current = question
+    while earlier and len(carried) < _CARRIED_QUESTIONS and is_follow_up(current):
+        current = earlier.pop()
+        carried.insert(0, current)
+    return carried
 
 
 def is_follow_up(question: str) -> bool:
@@ -40,11 +60,11 @@ def is_follow_up(question: str) -> bool:
             or len(lexical.terms(question)) <= _OWN_TERMS)
 
 
-def carry_over(question: str, previous: str | None) -> str:
-    """The question plus the previous question's terms, when it reads as a follow-up."""
-    if not previous or not is_follow_up(question):
-        return question
-    return f"{question} ({previous})"
+def carry_over(question: str, history: list[dict[str, str]]) -> str:
+    """The question plus the terms of the questions it leans on, when it reads as a
+    follow-up."""
+    carried = " ".join(questions_leaned_on(question, history)).split()[-_CARRIED_WORDS:]
+    return f"{question} ({' '.join(carried)})" if carried else question
 
 
 def standalone_question(question: str, history: list[dict[str, str]],
@@ -54,7 +74,7 @@ def standalone_question(question: str, history: list[dict[str, str]],
     if previous is None:
         return question
     if generator.name == "extractive":
-        return carry_over(question, previous)
+        return carry_over(question, history)
     transcript = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:]
                            if t.get("role") in ("user", "assistant"))
     request = GenerationRequest(
@@ -66,7 +86,7 @@ def standalone_question(question: str, history: list[dict[str, str]],
         text = "".join(generator.stream(request, GenerationRecord())).strip()
     except AIError as exc:
         log.warning("follow-up rewrite failed (%s); carrying terms over instead", exc)
-        return carry_over(question, previous)
+        return carry_over(question, history)
     rewritten = text.splitlines()[0].strip().strip('"') if text else ""
     return rewritten if 3 <= len(rewritten) <= 4 * len(question) + 200 else carry_over(
-        question, previous)
+        question, history)

@@ -50,14 +50,18 @@ def test_a_damaged_pdfs_repairs_are_not_printed(env, tmp_path: Path) -> None:
     folder = tmp_path / "damaged"
     folder.mkdir()
     (folder / "a.txt").write_text("A plain file, parsed in the command's own process.")
-    for name in ("bad34.pdf", "issue-100.pdf", "issue-146.pdf"):  # parsed in the worker
+    for name in ("bad34.pdf", "bad35.pdf", "issue-100.pdf",
+                 "issue-146.pdf"):  # parsed in the worker
         source = shared_path("data", "pdfs", "malformed", "qpdf", name)
         (folder / name).write_bytes(source.read_bytes())
     done = rag_ingest(folder)
     output = done.stdout + done.stderr
     assert done.returncode == 1
     assert "issue-100.pdf: cannot read the PDF" in output
-    assert "issue-146.pdf: cannot read the PDF" in output
+    assert "issue-146.pdf: cannot read the PDF: damaged" in output
+    # pypdf's assertion has no text: its name alone, not "(AssertionError: )"
+    assert "bad35.pdf: cannot read the PDF: damaged, or built in a way its readers do not " \
+        "understand (AssertionError)" in output
     assert "bad34.pdf: no extractable text: page 1 could not be read" in output
     assert "startxref" not in output.replace("startxref not found", "")  # pypdf's repairs
     assert "PdfReadError(" not in output and "EOF marker" not in output

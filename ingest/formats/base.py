@@ -91,3 +91,10 @@ def too_large(path: Path, what: str,
 
 def too_much_text(path: Path, max_chars: int = MAX_DOCUMENT_CHARS) -> DocumentError:
     return too_large(path, f"more than {max_chars:,} characters of text")
+
+
+def library_error(exc: BaseException) -> str:
+    """What a parsing library said, for a user's message: its type, and its text if any
+    ("PdfReadError: startxref not found"; a bare "AssertionError")."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

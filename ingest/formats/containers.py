@@ -21,6 +21,7 @@ from ingest.formats.base import (
     MAX_PART_BYTES,
     MAX_UNPACKED_BYTES,
     MIB,
+    library_error,
     too_large,
 )
 from rag.errors import DocumentError
@@ -80,5 +81,4 @@ def reading(path: Path, what: str,
             AttributeError, IndexError, SyntaxError, OSError, EOFError, RecursionError,
             LookupError, AssertionError) as exc:  # lxml's XMLSyntaxError is a SyntaxError
         raise DocumentError("corrupt", f"{path}: cannot read the {what}: damaged or not "
-                                       f"what its name says ({type(exc).__name__}: {exc})"
-                            ) from exc
+                                       f"what its name says ({library_error(exc)})") from exc

@@ -26,6 +26,7 @@ from ingest.formats.base import (
     OcrMode,
     Pages,
     Parsed,
+    library_error,
     too_large,
     too_much_text,
 )
@@ -210,7 +211,8 @@ def _pypdf_pages(path: Path, data: bytes) -> Parsed:
             NotImplementedError, RecursionError, OSError, AssertionError) as exc:
         reason = "encrypted" if "decrypt" in str(exc).lower() else "corrupt"
         raise DocumentError(
-            reason, f"{path}: cannot read the PDF ({type(exc).__name__}: {exc})"
+            reason, f"{path}: cannot read the PDF: damaged, or built in a way its readers do "
+                    f"not understand ({library_error(exc)})"
         ) from exc
     title = str(meta_title).strip() if meta_title else ""
     return Parsed(title or path.stem, without_running_lines(pages.pages), warnings)

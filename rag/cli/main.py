@@ -96,6 +96,9 @@ def check_strategy(strategy: str | None) -> None:
         raise typer.BadParameter(f"strategy must be one of {', '.join(ANSWER_STRATEGIES)}")
 
 
+_WEB_ADDRESS = re.compile(r"(https?|ftp|s3|gs):/+", re.IGNORECASE)
+
+
 def check_paths(paths: list[Path]) -> None:
     """A web address is a usage error, not a missing file: the path type has already folded
     its "//" into "/", so "No such file" would name a path nobody typed."""
@@ -106,9 +109,6 @@ def check_paths(paths: list[Path]) -> None:
             raise typer.BadParameter(
                 f"{address} is a web address; rag ingest reads files and folders. "
                 "Download it, then ingest the file.", param_hint="PATHS")
-
-
-_WEB_ADDRESS = re.compile(r"(https?|ftp|s3|gs):/+", re.IGNORECASE)
 
 
 def _emit_json(obj: object) -> None:

@@ -84,8 +84,11 @@ def test_uploads_report_each_file_and_enforce_the_size_limit(start) -> None:
 
 def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
     at = start()
+    first_steps = [c for c in at.main.caption if "Sources" in c.value]
+    assert first_steps and "follow-up" in first_steps[0].value  # an empty chat says how
     upload(at, [greenhouse()])
     answer = ask(at)
+    assert not [c for c in at.main.caption if "follow-up" in c.value]
     body = texts(answer)
     assert "eight hours" in body and "[1]" in body
     meta = next(shown(c.value) for c in answer.caption

@@ -15,6 +15,10 @@ from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
 CURSOR = "▌"
+FIRST_STEPS = (
+    "Ask about the documents listed on the left; add your own with Upload. Each answer cites "
+    "the passages it rests on, [1], [2], down to the page, and **Sources** opens them. A "
+    "follow-up (\"and the second one?\") is read with the questions before it.")
 
 
 def render(ctx: Context) -> None:
@@ -25,6 +29,9 @@ def render(ctx: Context) -> None:
                  + (f" ({ctx.options.model})" if ctx.options.model else "")
                  + f" · {ctx.options.search_mode} search · top {ctx.options.top_k}")
     toolbar = tools.container(horizontal=True, horizontal_alignment="right")
+    first_steps = st.empty()
+    if not messages:
+        first_steps.caption(FIRST_STEPS)
     for i, m in enumerate(messages):
         with st.chat_message(m["role"]):
             if m.get("blocked") and m["role"] == "assistant":
@@ -35,6 +42,7 @@ def render(ctx: Context) -> None:
                 show_details(ctx, m, key=f"m{i}")
     question = st.chat_input("Ask a question about your documents", submit_mode="stop")
     if question:
+        first_steps.empty()
         ask(ctx, messages, question)
     with toolbar:  # drawn last, so that it knows about the answer just given
         if st.button("Clear chat", icon=":material/delete_sweep:", disabled=not messages):

@@ -212,3 +212,28 @@ def test_markdown_and_numbered_titles_are_not_quoted(embedder) -> None:
         GenerationRecord()))
     assert answer.startswith("We trained the model on one billion sentence pairs")
     assert "####" not in answer and "Trademarks." not in answer and "Grant of" not in answer
+
+
+def test_a_documents_opening_title_block_is_not_quoted(embedder) -> None:
+    opening = Hit("d0", "LICENSE.txt", None, "c0", 1.0,
+                  "Apache License\n      Version 2.0, January 2004\n   "
+                  "http://www.apache.org/licenses/\n\nEach Contributor grants You a patent "
+                  "license to make and use the Work. The license ends if You sue over a patent.",
+                  position=0)
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What does the Apache license say about patents?", [opening]),
+        GenerationRecord()))
+    assert answer.startswith("Each Contributor grants You a patent license")
+    assert "January 2004" not in answer
+    # further on in the document the same lines are no title, and a sheet's first row (one
+    # line, no stop) opening a document is its content
+    later = Hit("d0", "LICENSE.txt", None, "c1", 1.0, opening.text, position=3)
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("Which version of the Apache License is from January 2004?", [later]),
+        GenerationRecord()))
+    assert "Version 2.0, January 2004" in answer
+    row = Hit("d1", "costs.csv", None, "c2", 0.9, "Region: North; Quarter: Q1; Spent: 1200 "
+              "euros\n\nRegion: South; Quarter: Q1; Spent: 900 euros", position=0)
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What did the North region spend in Q1?", [row]), GenerationRecord()))
+    assert answer.startswith("Region: North; Quarter: Q1; Spent: 1200 euros [1]")

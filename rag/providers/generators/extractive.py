@@ -114,7 +114,12 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                           strict=True))
     candidates, heading = [], ""
     for i, s in enumerate(found):
-        titled = is_heading(s.text) or _is_title(s.text)
+        titled = is_heading(s.text) or _is_title(s.text) or (
+            # the unclosed lines a document opens with are its title block ("Apache License
+            # / Version 2.0, January 2004 / http://..."), however many words they hold; one
+            # line may be a sheet's first row
+            hit.position == 0 and i == 0 and s.start == 0 and not _CLOSED.search(s.text)
+            and "\n" in hit.text[s.start:s.end].strip())
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
                                      titled))
         if titled:

@@ -177,6 +177,12 @@ def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> Non
         GenerationRequest("What is the capacity of the K200?", passages), GenerationRecord()))
     assert "K200 | 1.7 litres [1]" in answer
     assert "Model | Capacity" not in answer and "Cleaning" not in answer  # titles
+    sheet = Hit("d1", "costs.xlsx", None, "c1", 1.0,
+                "Region: North; Q1: 1200\n\nRegion: South; Q1: 900")  # short named rows
+    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
+        GenerationRequest("What did the South region spend in Q1?", [sheet]),
+        GenerationRecord()))
+    assert "Region: South; Q1: 900 [1]" in answer
 
 
 def test_a_sentence_under_a_heading_that_names_the_question_s_subject_comes_first(

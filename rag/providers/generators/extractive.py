@@ -263,8 +263,11 @@ def _whole_block(text: str, piece: Sentence) -> bool:
 
 def _is_title(text: str) -> bool:
     """A few capitalised words and no closing stop: "Users and Groups", not "Fill it
-    halfway" (a list item) or "K200 | 1.7 litres" (a table's row). A numbered one may be
-    longer and end on a stop: "3. Grant of Patent License." """
+    halfway" (a list item), "K200 | 1.7 litres" (a table's row) or "Region: North; Q1: 1200"
+    (a sheet's row, its values named). A numbered one may be longer and end on a stop: "3.
+    Grant of Patent License." """
+    if ";" in text:
+        return False
     numbered = _ITEM_NUMBER.match(text)
     if numbered:
         text = text[numbered.end():].removesuffix(".")

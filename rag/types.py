@@ -17,6 +17,11 @@ def source_name(source: str) -> str:
     return Path(source.removeprefix("upload:")).name
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 chunk", "2 chunks" (nouns whose plural adds an s), as every door prints counts."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def cited_place(page: int | None, locator: str | None) -> str:
     """Where in its file a passage is, as citations show it: the locator ("slide 3: Budget",
     "sheet Costs"), else "page 3", else "" (a file without pages)."""

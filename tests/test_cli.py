@@ -97,6 +97,14 @@ def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> 
     assert "2 files: 1 ingested" in result.stderr
 
 
+def test_counts_of_one_are_singular(env, tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "docs")
+    result = run("ingest", str(folder / "kettle.md"))
+    assert result.exit_code == 0
+    assert "kettle.md: 1 chunk\n" in result.stderr
+    assert "1 file: 1 ingested (1 chunk), 0 unchanged, 0 failed" in result.stderr
+
+
 def test_a_web_address_is_a_usage_error_before_anything_is_read(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     result = run("ingest", str(folder / "kettle.md"), "https://example.com/manual.pdf")

@@ -17,7 +17,7 @@ from rag.engine.options import (
 from rag.engine.workspace import Workspace
 from rag.errors import RagError
 from rag.settings import ANSWER_STRATEGIES, Settings
-from rag.types import SEARCH_MODES
+from rag.types import SEARCH_MODES, counted
 from ui.common import Context, Identity
 from ui.safe_text import plain
 
@@ -116,7 +116,7 @@ def show_outcomes(job: IngestJob) -> None:
     st.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
     for result in results:
         name = result["path"].removeprefix("upload:")
-        detail = result["error"] or f"{result['chunks']} chunks"
+        detail = result["error"] or counted(result["chunks"], "chunk")
         getattr(st, OUTCOME_STYLE[result["status"]])(
             plain(f"{name}: {result['status']} ({detail})"))
         for warning in result.get("warnings") or []:
@@ -129,10 +129,10 @@ def document_list(workspace: Workspace, collection: str) -> None:
         st.sidebar.info("No documents yet: add some above or run `rag ingest PATH`.")
     for doc in docs:
         left, right = st.sidebar.columns([5, 1], vertical_alignment="center")
-        pages = f"{doc.pages} pages · " if doc.pages else ""
+        pages = f"{counted(doc.pages, 'page')} · " if doc.pages else ""
+        about = f"{doc.name} · {pages}{counted(doc.chunks, 'chunk')}"
         # titles and file names come from the documents: shown as text, never as HTML
-        left.markdown(f"**{plain(doc.title or doc.name)}**  \n"
-                      f":small[{plain(f'{doc.name} · {pages}{doc.chunks} chunks')}]")
+        left.markdown(f"**{plain(doc.title or doc.name)}**  \n:small[{plain(about)}]")
         if right.button(":material/delete:", key=f"delete-{doc.doc_id}", type="tertiary",
                         help=f"Delete {plain(doc.name)}"):
             workspace.delete_document(collection, doc.doc_id)

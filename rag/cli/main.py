@@ -27,7 +27,7 @@ from rag.cli.library import Library, open_library
 from rag.cli.output import cite, sources_block
 from rag.errors import ContentBlocked, RagError
 from rag.settings import ANSWER_STRATEGIES, Settings, load_settings
-from rag.types import SEARCH_MODES, describe_strategy
+from rag.types import SEARCH_MODES, counted, describe_strategy
 
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
@@ -148,7 +148,7 @@ def ingest(
                     # the error already names the file
                     detail = error if path in error else f"{path}: {error}"
                 else:
-                    detail = f"{path}: {result['chunks']} chunks"
+                    detail = f"{path}: {counted(result['chunks'], 'chunk')}"
                 say(detail, colour, f"{status:>9}")
                 for warning in result.get("warnings") or []:
                     say(f"{path}: {warning}", "yellow", f"{'warning':>9}")
@@ -158,7 +158,8 @@ def ingest(
         _emit_json(report)
     else:
         t = report["totals"]
-        say(f"{t['files']} files: {t['ingested']} ingested ({t['chunks']} chunks), "
+        say(f"{counted(t['files'], 'file')}: {t['ingested']} ingested "
+            f"({counted(t['chunks'], 'chunk')}), "
             f"{t['unchanged']} unchanged, {t['failed']} failed")
         if report["skipped"]:
             say(describe([Skipped(**s) for s in report["skipped"]]), "yellow")

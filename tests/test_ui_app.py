@@ -194,6 +194,7 @@ def test_documents_page_lists_pages_chunks_and_time_and_deletes(start) -> None:
     next(b for b in at.sidebar.button if b.key == f"delete-{doc_id}").click().run()
     assert list(at.dataframe[0].value["Name"]) == ["notes.md"]
     assert not kept.exists()
+    assert any(c.value.startswith("1 document, 1 chunk.") for c in at.main.caption)
 
 
 def test_collections_are_created_switched_and_deleted(start) -> None:

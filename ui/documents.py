@@ -9,6 +9,7 @@ import streamlit as st
 
 from rag.engine.workspace import DocumentRow
 from rag.errors import RagError
+from rag.types import counted
 from ui.common import Context
 
 
@@ -47,13 +48,13 @@ def render(ctx: Context) -> None:
                              column_config={"Pages": st.column_config.NumberColumn(format="%d"),
                                             "Chunks": st.column_config.NumberColumn(format="%d")})
         chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
-        st.caption(f"{len(rows)} documents, {sum(r.chunks for r in rows)} chunks. Select rows "
-                   "to delete them.")
+        st.caption(f"{counted(len(rows), 'document')}, "
+                   f"{counted(sum(r.chunks for r in rows), 'chunk')}. Select rows to delete them.")
         if st.button(f"Delete selected ({len(chosen)})", disabled=not chosen,
                      icon=":material/delete:", key="delete-selected"):
             for row in chosen:
                 ctx.workspace.delete_document(ctx.collection, row.doc_id)
-            st.toast(f"Deleted {len(chosen)} document(s).")
+            st.toast(f"Deleted {counted(len(chosen), 'document')}.")
             st.rerun()
     collections(ctx)
 

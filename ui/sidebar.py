@@ -94,12 +94,12 @@ def ingest_progress(engine: Engine, job_ids: list[str]) -> None:
         finished = sum(state.status in OUTCOME_STYLE for state in states)
         current = next((s for s in states if s.status not in OUTCOME_STYLE), None)
         share = finished / max(len(states), 1)
-        text = f"{finished} of {len(states)} files"
+        text = f"{finished} of {counted(len(states), 'file')}"
         if current is not None and current.chunks:
             share += current.chunks_written / current.chunks / max(len(states), 1)
-            pages = f", {current.pages} pages" if current.pages else ""
-            text += (f" · {current.name}: {current.chunks_written:,} of {current.chunks:,} "
-                     f"chunks{pages}")
+            pages = f", {counted(current.pages, 'page')}" if current.pages else ""
+            text += (f" · {current.name}: {current.chunks_written:,} of "
+                     f"{counted(current.chunks, 'chunk')}{pages}")
         elif current is not None:
             text += f" · reading {current.name}"
         st.progress(min(share, 1.0), text=plain(text))

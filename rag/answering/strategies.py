@@ -32,7 +32,7 @@ from rag.providers.generators.base import GenerationRequest, Generator
 from rag.settings import AnswerStrategy
 from rag.text import lexical
 from rag.text.tokens import fit_tokens
-from rag.types import Answer, ConsensusReport, GenerationRecord, ProgressiveReport
+from rag.types import Answer, ConsensusReport, GenerationRecord, ProgressiveReport, counted
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def weakness(text: str, request: GenerationRequest, config: StrategyConfig) -> s
     if len(_MARKER.sub(" ", kept).split()) < config.min_words:
         return f"shorter than {config.min_words} words"
     if checker.dropped:
-        return f"{checker.dropped} citation(s) named no passage"
+        return f"{counted(checker.dropped, 'citation')} named no passage"
     if not checker.cited:
         return "no valid citation"
     return None

@@ -248,7 +248,7 @@ def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
         fail(f"no document with id or path {doc_id_or_path}")
         raise typer.Exit(1)
     for d in removed:
-        typer.echo(f"deleted {d['doc_id']} ({d['chunks']} chunks) {d['source']}")
+        typer.echo(f"deleted {d['doc_id']} ({counted(d['chunks'], 'chunk')}) {d['source']}")
 
 
 @keys_app.command("add")

@@ -21,6 +21,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from rag.errors import AIError, TransientAIError
+from rag.types import counted
 
 logger = logging.getLogger("rag.ai")
 
@@ -103,7 +104,7 @@ class RetryPolicy:
             elapsed = self.clock() - start
             if attempts <= 1 and elapsed < self.deadline:
                 raise
-            text = f"{exc} Gave up after {attempts} attempt(s) in {elapsed:.1f} s."
+            text = f"{exc} Gave up after {counted(attempts, 'attempt')} in {elapsed:.1f} s."
             raise type(exc)(text, status=exc.status, code=exc.code,
                             retry_after=exc.retry_after) from exc
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import PAGE, open_page, upload
 from tests.pdfgen import filler, make_pdf
+from ui.conversation import to_markdown
 
 QUESTION = "How much sunlight do tomatoes need?"
 SECRET = "cf-secret-token-do-not-show-4711"
@@ -98,6 +99,13 @@ def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
     last = at.session_state["messages"][-1]
     assert last["generator"] == "extractive" and last["latency_ms"] > 0
     assert last["cached"] is False
+
+    assert not [c for c in answer.caption if "Searched for" in c.value]  # the question itself
+    follow_up = ask(at, "And at night?")
+    searched = [shown(c.value) for c in follow_up.caption if "Searched for" in c.value]
+    assert searched == [f"Searched for: And at night? ({QUESTION})"]
+    assert f"> Searched for: And at night? ({QUESTION})" in shown(
+        to_markdown(at.session_state["messages"]))
 
     clear = next(b for b in at.button if b.label == "Clear chat")
     clear.click().run()

@@ -59,6 +59,8 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
     if m.get("error"):
         return
     st.caption(plain(answer_meta(m)))
+    if m.get("searched"):
+        st.caption(plain(f"Searched for: {m['searched']}"))
     strategy = describe_strategy(m)
     if strategy is not None:
         (st.warning if strategy[1] else st.caption)(plain(strategy[0]))
@@ -121,9 +123,9 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     finally:
         if not done and answer is not None:  # stopped (the stop button) mid-stream
             answer.close()  # ends the model's stream
-            messages.append(message_from(answer, "".join(parts), stopped=True))
+            messages.append(message_from(answer, question, "".join(parts), stopped=True))
             save_messages(ctx, messages)
-    message = message_from(answer, "".join(parts))
+    message = message_from(answer, question, "".join(parts))
     messages.append(message)
     save_messages(ctx, messages)
     return message
@@ -142,9 +144,12 @@ def write_stream(answer: Answer, parts: list[str]) -> None:
     shown.markdown(safe_markdown("".join(parts)))
 
 
-def message_from(answer: Answer, text: str, stopped: bool = False) -> dict:
+def message_from(answer: Answer, question: str, text: str, stopped: bool = False) -> dict:
     return {
         "role": "assistant", "content": text,
+        # what was searched, when not the question as asked (a follow-up's carried terms, a
+        # model's rewrite): the sources make sense only with it
+        "searched": answer.query if answer.query.strip() != question.strip() else None,
         "citations": [h.as_json() for h in answer.citations],
         "generator": answer.generator, "model": answer.record.model,
         "cached": answer.cached, "latency_ms": answer.latency_ms, "ttft_ms": answer.ttft_ms,

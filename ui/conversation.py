@@ -45,6 +45,8 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
             continue
         lines += [f"**Answer** ({plain(answer_meta(m))}):", "",
                   safe_markdown(m.get("content", "")), ""]
+        if m.get("searched"):
+            lines += [f"> Searched for: {plain(m['searched'])}", ""]
         if m.get("notice"):
             lines += [f"> {plain(m['notice'])}", ""]
         strategy = describe_strategy(m)

@@ -28,8 +28,10 @@ from rag.engine.options import AskOptions, available_generators
 from rag.engine.pages import passage_spans, render_page
 from rag.errors import ConfigError, InputTooLongError
 from rag.settings import load_settings
+from rag.types import Answer, GenerationRecord
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
+from ui.chat import message_from
 from ui.conversation import answer_meta, to_markdown
 
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
@@ -198,6 +200,15 @@ def test_export_is_markdown_with_sources() -> None:
     assert "1. Guide, page 2 (guide.pdf)\n   > Tomatoes need eight hours." in md
     assert answer_meta({"generator": "extractive", "model": "extractive (local)"}) == \
         "extractive (local) · fresh"
+
+
+def test_an_answer_keeps_what_was_searched_only_when_it_was_not_the_question() -> None:
+    def searched(question: str, query: str) -> str | None:
+        answer = Answer(iter(()), [], "extractive", GenerationRecord(), query=query)
+        return message_from(answer, question, "An answer [1].")["searched"]
+
+    assert searched("What  is R?\n", "What is R?") is None  # white space tidied, no more
+    assert searched("Is it free?", "Is it free? (What is R?)") == "Is it free? (What is R?)"
 
 
 def test_history_store_keeps_a_users_conversation(tmp_path: Path) -> None:

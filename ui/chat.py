@@ -149,7 +149,7 @@ def message_from(answer: Answer, question: str, text: str, stopped: bool = False
         "role": "assistant", "content": text,
         # what was searched, when not the question as asked (a follow-up's carried terms, a
         # model's rewrite): the sources make sense only with it
-        "searched": answer.query if answer.query.strip() != question.strip() else None,
+        "searched": answer.query if answer.query.split() != question.split() else None,
         "citations": [h.as_json() for h in answer.citations],
         "generator": answer.generator, "model": answer.record.model,
         "cached": answer.cached, "latency_ms": answer.latency_ms, "ttft_ms": answer.ttft_ms,

@@ -18,7 +18,8 @@ def source_name(source: str) -> str:
 
 
 def counted(n: int, noun: str) -> str:
-    """ "1 chunk", "2 chunks" (nouns whose plural adds an s), as every door prints counts."""
+    """A count and its noun, "1 chunk" or "2 chunks" (nouns whose plural adds an s), as every
+    door prints counts."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 

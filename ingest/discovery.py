@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.loaders import is_supported
+from rag.types import counted
 
 SkipReason = Literal["unsupported", "hidden", "temporary"]
 
@@ -86,11 +87,11 @@ def describe(skipped: list[Skipped]) -> str:
     for reason, label in (("hidden", "hidden"), ("temporary", "editor temporary")):
         files = sum(1 for s in skipped if s.reason == reason and s.type != "folder")
         if files:
-            parts.append(f"{files} {label} file{'s' if files > 1 else ''}")
+            parts.append(counted(files, f"{label} file"))
     folders = sum(1 for s in skipped if s.type == "folder")
     if folders:
-        parts.append(f"{folders} hidden folder{'s' if folders > 1 else ''}")
+        parts.append(counted(folders, "hidden folder"))
     files = sum(1 for s in skipped if s.type != "folder")
-    head = f"skipped {files} file{'s' if files != 1 else ''}" if files else "skipped"
+    head = f"skipped {counted(files, 'file')}" if files else "skipped"
     return f"{head}: {'; '.join(parts)}"
 

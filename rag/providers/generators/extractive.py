@@ -114,12 +114,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                           strict=True))
     candidates, heading = [], ""
     for i, s in enumerate(found):
-        titled = is_heading(s.text) or _is_title(s.text) or (
-            # the unclosed lines a document opens with are its title block ("Apache License
-            # / Version 2.0, January 2004 / http://..."), however many words they hold; one
-            # line may be a sheet's first row
-            hit.position == 0 and i == 0 and s.start == 0 and not _CLOSED.search(s.text)
-            and "\n" in hit.text[s.start:s.end].strip())
+        titled = is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
                                      titled))
         if titled:
@@ -259,6 +254,13 @@ def _whole_block(text: str, piece: Sentence) -> bool:
     row), whole without a closing stop, rather than a sentence the chunk's end cut."""
     return (len(piece.text.split()) <= _BLOCK_WORDS
             and text[:piece.start].rstrip(" \t").endswith("\n\n"))
+
+
+def _is_title_block(hit: Hit, piece: Sentence) -> bool:
+    """The unclosed lines a document opens with ("Apache License / Version 2.0, January 2004
+    / http://..."), however many words they hold; one line alone may be a sheet's first row."""
+    return (hit.position == 0 and piece.start == 0 and not _CLOSED.search(piece.text)
+            and "\n" in hit.text[piece.start:piece.end].strip())
 
 
 def _is_title(text: str) -> bool:

@@ -193,6 +193,7 @@ def test_documents_page_lists_pages_chunks_and_time_and_deletes(start) -> None:
     assert pdf["Pages"] == 2 and pdf["Chunks"] >= 2 and pdf["Ingested at"].endswith(" UTC")
     md = frame[frame["Name"] == "notes.md"].iloc[0]
     assert md["Title"] == "Notes" and md["Chunks"] == 1
+    assert at.dataframe[0].proto.placeholder == "–"  # a pageless file's cell, not "None"
 
     ctx = at.session_state["_ctx"]
     doc_id = next(d.doc_id for d in ctx.workspace.document_rows(ctx.collection)

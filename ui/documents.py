@@ -43,7 +43,8 @@ def render(ctx: Context) -> None:
         st.info("This collection is empty: add files in the sidebar, or run "
                 f"`rag ingest PATH --collection {ctx.collection}`.")
     else:
-        event = st.dataframe(table(rows), hide_index=True, on_select="rerun",
+        # a file without pages (text, HTML) shows a dash there, not "None"
+        event = st.dataframe(table(rows), hide_index=True, on_select="rerun", placeholder="–",
                              selection_mode="multi-row", key="documents-table",
                              column_config={"Pages": st.column_config.NumberColumn(format="%d"),
                                             "Chunks": st.column_config.NumberColumn(format="%d")})

@@ -168,6 +168,29 @@ def test_titles_are_not_quoted_and_a_sentence_about_this_group_brings_its_subjec
                       "can read the log files. [1]")
 
 
+def test_a_question_naming_a_list_entry_is_answered_from_that_entry(embedder) -> None:
+    # every entry says "group"; only one is named by the question, and it is not the first
+    text = ("Some groups have special uses.\n\n"
+            "plugdev: Members of this group can access removable devices. Since pmount always "
+            "mounts with the nodev option, this group is not root-equivalent.\n\n"
+            "staff: Allows users to add local modifications to the system without root. "
+            "Compare with group adm, which is about monitoring.\n\n"
+            "audio: This group gives a set of users access to an audio device.")
+    passages = [Hit("d0", "groups.html", None, "c0", 1.0, text)]
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the staff group for?", passages), GenerationRecord()))
+    assert "staff: Allows users to add local modifications to the system without root. [1] " \
+           "Compare with group adm" in answer
+    assert "plugdev" not in answer and "audio" not in answer
+    # a label that opens no line is a sentence's own colon, not an entry
+    prose = Hit("d1", "notes.txt", None, "c1", 1.0,
+                "Audio devices need care. The staff rule: ask before you unplug the speakers. "
+                "Members of the audio group may use them.")
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("Who may use the audio devices?", [prose]), GenerationRecord()))
+    assert "Members of the audio group may use them. [1]" in answer
+
+
 def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> None:
     # blocks of their own (a Word document's list items and table rows), whole without a stop
     text = ("Cleaning\n\nDescale the kettle every month with white vinegar.\n\nFill it halfway"

@@ -5,13 +5,14 @@ LLM. The passages are cut into whole sentences (rag.text.sentences), the sentenc
 of the question's terms are scored by the search's embedder (cosine to the question: from the
 sentence vectors stored with the passages at ingest, else embedded now) with a lexical bonus,
 a bonus for holding what the question asks for, one for a heading above them in the passage
-that names the question's subject, and a prior from their passage's search score, and the
-answer quotes the best 2 to `max_sentences` of them: grouped by passage, best passage first, in
-document order within a passage, each sentence followed by its passage's citation [n]. A
-sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
-along. It is also the last resort when the language models fail: if the embedder cannot help
-either (a remote one that is down, a question longer than it takes), the words alone rank the
-sentences.
+that names the question's subject, and a prior from their passage's search score (when the
+question names one entry of a list, "staff: ...", the other entries' sentences are left out),
+and the answer quotes the best 2 to `max_sentences` of them: grouped by passage, best
+passage first, in document order within a passage, each sentence followed by its passage's
+citation [n]. A sentence that leans on the one before it ("He ...", "This ...", "However,
+...") brings that one along. It is also the last resort when the language models fail: if
+the embedder cannot help either (a remote one that is down, a question longer than it takes),
+the words alone rank the sentences.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
+# a list entry's label: "staff: Allows users to ...", "-v, --verbose: Print ..."
+_ENTRY_LABEL = re.compile(r"([\w.,+/-]+(?: [\w.,+/-]+){0,2}):[ \t]+\S")
 _WORD = re.compile(r"\w+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
@@ -96,6 +99,7 @@ class _Candidate:
     stored: np.ndarray | None = field(default=None, compare=False)
     heading: str = ""  # the section heading or title above it in the passage, if any
     is_title: bool = False  # a heading or title itself: never quoted
+    entry: str = ""  # the label of the list entry it belongs to ("staff" in "staff: ..."), if any
 
 
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
@@ -112,11 +116,15 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     if hit.sentence_vectors is not None:
         stored = dict(zip(hit.sentence_vectors.spans, hit.sentence_vectors.vectors,
                           strict=True))
-    candidates, heading = [], ""
+    candidates, heading, entry = [], "", ""
     for i, s in enumerate(found):
         titled = is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
+        if titled:
+            entry = ""
+        elif (labelled := _ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
+            entry = labelled.group(1)
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
-                                     titled))
+                                     titled, entry))
         if titled:
             heading = s.text
     return candidates
@@ -151,8 +159,9 @@ class ExtractiveGenerator(Generator):
                     seen.add(c.text.lower())
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
+        candidates = _in_named_entries(request.question, candidates)
         overlap = _overlap(request.question, [c.text for c in candidates])
-        headed = _overlap(request.question, [c.heading for c in candidates])
+        headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
         shortlist = self._shortlist(candidates, overlap + headed)
         keep, tokens = shortlist, None  # stored vectors: nothing to embed, nothing to count
         if not (self.stored and all(candidates[i].stored is not None for i in shortlist)):
@@ -256,6 +265,10 @@ def _whole_block(text: str, piece: Sentence) -> bool:
             and text[:piece.start].rstrip(" \t").endswith("\n\n"))
 
 
+def _starts_line(text: str, piece: Sentence) -> bool:
+    return text[:piece.start].rstrip(" \t").endswith("\n") or not text[:piece.start].strip()
+
+
 def _is_title_block(hit: Hit, piece: Sentence) -> bool:
     """The unclosed lines a document opens with ("Apache License / Version 2.0, January 2004
     / http://..."), however many words they hold; one line alone may be a sheet's first row."""
@@ -293,6 +306,18 @@ def _without_echoes(question: str, candidates: list[_Candidate]) -> list[_Candid
     if len(asked.split()) <= _ECHO_WORDS:
         return candidates
     kept = [c for c in candidates if asked not in _words(c.text)]
+    return kept or candidates
+
+
+def _in_named_entries(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    """When the question names a list entry ("What is the staff group for?" of a list of
+    "plugdev: ...", "staff: ..."), the candidates but those of the other entries: they share
+    the list's words ("group") and would lead the answer in document order."""
+    asked = lexical.term_set(question)
+    named = {c.entry for c in candidates if c.entry and asked & lexical.term_set(c.entry)}
+    if not named:
+        return candidates
+    kept = [c for c in candidates if not c.entry or c.entry in named]
     return kept or candidates
 
 

@@ -2,8 +2,11 @@
 
     RagError
     ├── ConfigError            a setting is missing or inconsistent
+    │   ├── CollectionExists   a new collection's name is taken
+    │   └── CollectionBusy     a collection to delete is being ingested into
     ├── EmbedderMismatchError  the collection was filled by another embedder
     ├── InputTooLongError      a query or text exceeds a model's token limit
+    ├── EmptyQuestion          a question or query with nothing in it but spaces
     ├── DocumentError          a file could not be read (corrupt, encrypted, empty, unsupported)
     ├── IngestCancelled        an ingest was stopped (the engine shutting down) before it ended
     ├── StoreError             the Qdrant server is down, or refused the request
@@ -35,11 +38,23 @@ class ConfigError(RagError):
     pass
 
 
+class CollectionExists(ConfigError):
+    pass
+
+
+class CollectionBusy(ConfigError):
+    pass
+
+
 class EmbedderMismatchError(RagError):
     pass
 
 
 class InputTooLongError(RagError):
+    pass
+
+
+class EmptyQuestion(RagError):
     pass
 
 

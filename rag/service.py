@@ -27,7 +27,7 @@ from rag.answering.strategies import StrategyConfig
 from rag.app.context import enter_scope, in_scope, request_scope
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
-from rag.errors import ContentBlocked
+from rag.errors import ContentBlocked, EmptyQuestion
 from rag.guard.filter import ContentFilter
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
@@ -45,6 +45,7 @@ from rag.retrieval.cache import Cache
 from rag.retrieval.retriever import Retriever
 from rag.settings import AnswerStrategy, Settings
 from rag.stores.base import ChunkStore, StoredDocument
+from rag.text.sanitize import clean
 from rag.types import Answer, Hit, SearchMode
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ class RagService:
                doc_id: str | None = None, source: str | None = None, *,
                user: str | None = None) -> list[Hit]:
         """The best-matching passages; a remote query embedding is charged to `user`."""
+        if not clean(query, tidy_spaces=True).text:
+            raise EmptyQuestion("The query is empty: give the words to search for.")
         with request_scope(user, self.spending):
             return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id,
                                          source)

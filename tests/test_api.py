@@ -250,6 +250,19 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("GET", "/no/such/route", None, (404, "not_found")),
     ("POST", "/health", None, (405, "method_not_allowed")),
     ("POST", "/search", {"query": "why " * 400}, (400, "input_too_long")),
+    ("POST", "/ask", {"question": "   "}, (400, "bad_request")),  # nothing to ask
+    ("POST", "/search", {"query": "\u200b\u200b"}, (400, "bad_request")),  # invisible only
+    # the collection as a query parameter, as on every other route
+    ("POST", "/search?collection=nope", {"query": "tomatoes"}, (404, "not_found")),
+    ("POST", "/ask?collection=nope", {"question": "tomatoes"}, (404, "not_found")),
+    ("POST", "/ask?collection=other", {"question": "tomatoes", "collection": "docs"},
+     (400, "bad_request")),
+    ("POST", "/chat/completions", {"model": "docs", "messages": [
+        {"role": "user", "content": "x" * 100_001}]}, (400, "bad_request")),
+    ("POST", "/chat/completions", {"model": "docs", "messages": [
+        {"role": "user", "content": "why " * 5_001}]}, (400, "bad_request")),
+    ("POST", "/chat/completions", {"model": "docs", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": None}]}]}, (400, "bad_request")),
 ])
 async def test_bad_requests_get_their_code(api: httpx.AsyncClient, engine: Engine, method: str,
                                            path: str, body: object,
@@ -274,9 +287,74 @@ async def test_refused_uploads_store_nothing(open_engine) -> None:
             400, "bad_request")
         assert error_of(await upload(api, ("guide.pdf", guide()), collection="nope")) == (
             404, "not_found")
+        cut = (b"--XYZ\r\nContent-Disposition: form-data; name=\"files\"; "
+               b"filename=\"notes.txt\"\r\n\r\nThe key is under the blue")  # no closing boundary
+        refused = await api.post("/documents", content=cut,
+                                 headers={"content-type": "multipart/form-data; boundary=XYZ"})
+        assert error_of(refused) == (400, "bad_request") and "cut short" in refused.text
     assert engine.workspace.service.store.size() == 0
     spool = engine.jobs.spool_root
     assert not spool.exists() or not any(spool.iterdir())  # no spooled copy left behind
+
+
+async def test_a_client_that_leaves_mid_upload_is_no_server_error(engine: Engine) -> None:
+    app = server(engine)
+    body = (b"--XYZ\r\nContent-Disposition: form-data; name=\"files\"; "
+            b"filename=\"notes.txt\"\r\n\r\nThe key is")
+    messages = iter([{"type": "http.request", "body": body, "more_body": True},
+                     {"type": "http.disconnect"}])
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return next(messages)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app({"type": "http", "method": "POST", "path": "/api/v1/documents",
+               "raw_path": b"/api/v1/documents", "root_path": "", "query_string": b"",
+               "scheme": "http", "server": ("engine.test", 80), "client": ("127.0.0.1", 40000),
+               "http_version": "1.1", "headers": [
+                   (b"content-type", b"multipart/form-data; boundary=XYZ"),
+                   (b"content-length", b"100000")]}, receive, send)
+    assert sent[0]["status"] == 400  # not a 500 logged and counted as a bug
+    assert engine.workspace.service.store.size() == 0
+
+
+async def test_two_files_of_one_name_in_one_upload(api: httpx.AsyncClient) -> None:
+    report = (await upload(api, ("same.txt", b"Giraffes live in Kenya."),
+                           ("same.txt", b"Penguins live in Chile."))).json()
+    assert report["totals"]["ingested"] == 1 and report["totals"]["failed"] == 1
+    failed = next(f for f in report["files"] if f["status"] == "failed")
+    assert "another file of this name" in failed["error"]
+    docs = (await api.get("/documents")).json()["documents"]
+    assert [d["source"] for d in docs] == ["upload:same.txt"]
+    hits = (await api.post("/search", json={"query": "giraffes Kenya"})).json()["hits"]
+    assert "Giraffes" in hits[0]["text"]  # the first file, as the report says
+
+
+async def test_a_collection_is_created_once_however_many_ask_at_once(
+        api: httpx.AsyncClient) -> None:
+    answers = await asyncio.gather(*(api.post("/collections", json={"name": "race"})
+                                     for _ in range(8)))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 7
+    assert all(error_of(a) == (409, "conflict") for a in answers if a.status_code != 201)
+
+
+async def test_deleting_a_collection_removes_its_kept_uploads_and_waits_for_its_ingest(
+        api: httpx.AsyncClient, engine: Engine) -> None:
+    assert (await api.post("/collections", json={"name": "manuals"})).status_code == 201
+    await upload(api, ("guide.pdf", guide()), collection="manuals")
+    uploads = engine.settings.data_dir / "uploads"
+    assert len(list(uploads.glob("*.pdf"))) == 1
+    pages = [filler(f"Chapter {n} is about greenhouse number {n}.", 2500) for n in range(1, 9)]
+    accepted = await upload(api, ("big.pdf", make_pdf(pages)), collection="manuals",
+                            wait="false")
+    busy = await api.delete("/collections/manuals")
+    assert error_of(busy) == (409, "conflict") and "under way" in busy.text
+    engine.jobs.wait(accepted.json()["id"])
+    assert (await api.delete("/collections/manuals")).status_code == 200
+    assert list(uploads.glob("*.pdf")) == []
 
 
 async def test_a_damaged_file_fails_alone_in_the_report(api: httpx.AsyncClient) -> None:
@@ -295,6 +373,10 @@ async def test_without_keys_only_this_machine_may_call(engine: Engine) -> None:
         assert error_of(await upload(outside, ("guide.pdf", guide()))) == (403, "forbidden")
     async with client(engine, host="::ffff:127.0.0.1") as mapped:  # IPv4 on a dual stack
         assert (await mapped.get("/health")).status_code == 200
+        # no keys configured: whatever this machine sends as a key is ignored
+        for header in ("Bearer ", "Bearer anything", "Basic Zm9vOmJhcg=="):
+            sent = await mapped.get("/health", headers={"Authorization": header})
+            assert sent.status_code == 200, header
     assert engine.workspace.service.store.size() == 0
 
 

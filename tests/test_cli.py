@@ -119,6 +119,15 @@ def python_m_rag(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
                           timeout=300, env={**os.environ, **env}, check=False)
 
 
+def test_the_app_refuses_a_bad_key_setting_in_one_line_before_it_starts(env) -> None:
+    done = subprocess.run([sys.executable, "-m", "rag", "ui", "--port", "8698"],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, **env, "RAG_API_KEYS": "alice"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: RAG_API_KEYS holds user:key pairs separated by "
+                                   "commas, e.g. alice:KEY,bob:KEY.")
+
+
 def test_python_m_rag_runs_a_real_ingest_with_its_exit_code(env, tmp_path: Path) -> None:
     """`python -m rag` (the console script's module) in its own process: the parse worker
     starts from it, the exit code says a file failed, and what it stored is still there for

@@ -69,6 +69,9 @@ def test_the_openai_sdk_chats_with_the_documents(served) -> None:
     engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
     sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
     assert [m.id for m in sdk.models.list()] == ["docs"]
+    assert sdk.models.retrieve("docs").id == "docs"
+    with pytest.raises(openai.NotFoundError):
+        sdk.models.retrieve("no-such-collection")
 
     question = [{"role": "system", "content": "Be brief."},
                 {"role": "user", "content": "How much sunlight do tomatoes need?"}]

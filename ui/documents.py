@@ -86,7 +86,7 @@ def collections(ctx: Context) -> None:
                 st.warning("Choose a collection and tick the box first.")
             else:
                 try:
-                    ctx.workspace.delete_collection(target)
+                    ctx.engine.delete_collection(target)
                 except RagError as exc:
                     st.error(str(exc))
                 else:

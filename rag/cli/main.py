@@ -349,6 +349,13 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
     """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
     import os
 
+    from rag.engine.access import ApiKeys
+
+    try:  # settings the server would stop on, said in one line before it starts
+        ApiKeys.from_settings(load_settings())
+    except RagError as exc:
+        fail(exc)
+        raise typer.Exit(2) from None
     app_path = Path(__file__).resolve().parents[2] / "ui" / "app.py"
     sys.stdout.flush()
     # the server becomes this process, so Ctrl-C and SIGTERM reach it (and stop it cleanly)

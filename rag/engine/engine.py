@@ -21,7 +21,7 @@ from rag.engine.discovery import EngineAddress
 from rag.engine.jobs import IngestJob, IngestJobs, spool_path
 from rag.engine.telemetry import Telemetry
 from rag.engine.workspace import MB, UploadLike, Workspace
-from rag.errors import Forbidden, RateLimited, Unauthorized
+from rag.errors import CollectionBusy, Forbidden, RateLimited, Unauthorized
 from rag.providers.http.breaker import breakers_for
 from rag.service import build_service
 from rag.settings import Settings
@@ -132,6 +132,13 @@ class Engine:
                 files.append(SourceFile(path, f"upload:{upload.name}"))
             return self.jobs.submit(collection, files, user=user, job_id=job_id,
                                     spool=folder, refused=refused)
+
+    def delete_collection(self, name: str) -> None:
+        """Delete a collection and its documents, unless an ingest into it is under way."""
+        if self.jobs.busy_with(name):
+            raise CollectionBusy(f"An ingest into '{name}' is under way; delete the collection "
+                                 "once it has ended.")
+        self.workspace.delete_collection(name)
 
     def close(self) -> None:
         """Stop taking ingests, let the running one stop cleanly, then close everything."""

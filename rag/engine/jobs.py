@@ -125,9 +125,10 @@ class IngestJobs:
                refused: list[FileResult] | None = None) -> IngestJob:
         if self._cancel.is_set():
             raise IngestCancelled("The engine is stopping; no new ingest is taken.")
+        files, refused = _first_of_each_name(files, list(refused or []))
         job = IngestJob(job_id or uuid.uuid4().hex[:16], user, collection, spool, files,
                         [FileState(Path(f.source.removeprefix("upload:")).name, f.source)
-                         for f in files], list(refused or []))
+                         for f in files], refused)
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > _KEPT_JOBS:
@@ -137,6 +138,12 @@ class IngestJobs:
                 del self._jobs[oldest]
         self._queue.put(job)
         return job
+
+    def busy_with(self, collection: str) -> bool:
+        """Whether an ingest into the collection is queued or running."""
+        with self._lock:
+            return any(job.collection == collection and not job.done.is_set()
+                       for job in self._jobs.values())
 
     def get(self, job_id: str) -> IngestJob | None:
         with self._lock:
@@ -228,3 +235,19 @@ class IngestJobs:
         self._cancel.set()
         self._queue.put(None)
         self._worker.join(timeout)
+
+
+def _first_of_each_name(files: list[SourceFile], refused: list[FileResult]
+                        ) -> tuple[list[SourceFile], list[FileResult]]:
+    """The files but those of a source an earlier file of the batch has (two uploads named
+    alike: the second would replace the first as it is stored), which are refused."""
+    kept: dict[str, SourceFile] = {}
+    for file in files:
+        if file.source in kept:
+            name = Path(file.source.removeprefix("upload:")).name
+            refused.append(FileResult(file.source, "failed", error=(
+                f"{name}: another file of this name is in the same upload; upload it on its "
+                "own to replace that one, or rename it")))
+        else:
+            kept[file.source] = file
+    return list(kept.values()), refused

@@ -22,7 +22,7 @@ from rag.app.history import HistoryStore
 from rag.app.metrics import Metrics
 from rag.engine.options import AskOptions
 from rag.engine.pages import RenderedPage, render_image, render_page
-from rag.errors import ConfigError
+from rag.errors import CollectionExists, ConfigError
 from rag.providers.generators.base import Generator
 from rag.registry import make_generator
 from rag.service import RagService
@@ -101,6 +101,7 @@ class Workspace:
         self.default_options = AskOptions.defaults(service.settings)
         self.uploads = service.settings.data_dir / "uploads"
         self._lock = threading.Lock()
+        self._naming = threading.Lock()  # a collection's creation: checked and made as one
         self._views: dict[tuple[str, AskOptions | None], RagService] = {}
         self._generators: dict[tuple, Generator] = {}
         self._history: HistoryStore | None = None
@@ -167,12 +168,14 @@ class Workspace:
         if not COLLECTION_NAME.fullmatch(name):
             raise ConfigError(f"'{name}' is not a valid collection name: use 1 to 63 letters, "
                               f"digits, '-' or '_', starting with a letter or digit.")
-        if name in self.service.store.collections():
-            raise ConfigError(f"A collection named '{name}' already exists.")
-        view = self.view(name)
-        # a new collection's answer-cache version starts where no earlier one of that name was
-        view.store.set_version(time.time_ns() // 1000)
-        return view
+        with self._naming:
+            if name in self.service.store.collections():
+                raise CollectionExists(f"A collection named '{name}' already exists.")
+            view = self.view(name)
+            # a new collection's answer-cache version starts where no earlier one of that
+            # name was
+            view.store.set_version(time.time_ns() // 1000)
+            return view
 
     def delete_collection(self, name: str) -> None:
         if name == self.default_collection:
@@ -183,7 +186,19 @@ class Workspace:
         with self._lock:
             for key in [k for k in self._views if k[0] == name]:
                 del self._views[key]
-        self.service.store.with_collection(name).drop()
+        store = self.service.store
+        held = {p["doc_id"] for p in store.with_collection(name).document_payloads()}
+        store.with_collection(name).drop()
+        self._forget_uploads(held)
+
+    def _forget_uploads(self, doc_ids: set[str]) -> None:
+        """Remove the kept uploads of these documents that no collection holds any more."""
+        store = self.service.store
+        others = [store.with_collection(n) for n in store.collections()]
+        for doc_id in doc_ids:
+            if not any(other.holds(doc_id) for other in others):
+                for suffix in DRAWABLE_SUFFIXES:
+                    (self.uploads / f"{doc_id}{suffix}").unlink(missing_ok=True)
 
     # --- documents -------------------------------------------------------------------------
     def document_rows(self, collection: str | None = None) -> list[DocumentRow]:
@@ -202,10 +217,7 @@ class Workspace:
     def delete_document(self, collection: str | None, doc_id: str) -> list[StoredDocument]:
         """Delete a document, and its kept upload when no collection holds it any more."""
         removed = self.view(collection).delete(doc_id)
-        store = self.service.store
-        if not any(store.with_collection(name).holds(doc_id) for name in store.collections()):
-            for suffix in DRAWABLE_SUFFIXES:
-                (self.uploads / f"{doc_id}{suffix}").unlink(missing_ok=True)
+        self._forget_uploads({d.doc_id for d in removed})
         return removed
 
     # --- the page viewer -------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The guard step of the ask pipeline: clean what people typed, then refuse harmful asks.
 
 `ContentFilter.screen` runs before anything else answers (the cache, the follow-up rewrite,
-retrieval, the generator): the question and every conversation turn are cleaned
-(`rag.text.sanitize`), then, by RAG_CONTENT_FILTER,
+retrieval, the generator): the question and the conversation's newest turns (HISTORY_CHARS)
+are cleaned (`rag.text.sanitize`), then, by RAG_CONTENT_FILTER,
 
 * `off`: nothing is refused;
 * `rules`: the question and the user's earlier turns are matched against the policy file;
@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from rag.errors import AIError, ContentBlocked
+from rag.errors import AIError, ContentBlocked, EmptyQuestion
 from rag.guard.rules import Policy, load_policy
 from rag.providers.guards.base import Guard, Verdict
 from rag.settings import ContentFilterMode, Settings
@@ -32,6 +32,9 @@ from rag.types import Answer, Hit
 
 log = logging.getLogger("rag.guard")
 UNNAMED = "unsafe content"  # Llama Guard said unsafe without naming a category
+# characters of conversation kept, newest first: more fits no model's prompt beside the
+# passages, and matching the rules against it would cost a second per 150,000 characters
+HISTORY_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -73,16 +76,19 @@ class ContentFilter:
 
     # --- questions -------------------------------------------------------------------------
     def screen(self, question: str, history: Sequence[dict[str, str]] = ()) -> Screened:
-        """The cleaned question and turns; ContentBlocked if the policy refuses them."""
+        """The cleaned question and the newest turns (up to HISTORY_CHARS); ContentBlocked if
+        the policy refuses them."""
         cleaned = clean(question, tidy_spaces=True)
         log_removed("question", cleaned.removed)
         turns, removed = [], Counter[str]()
-        for turn in history:
+        for turn in recent(history):
             text = clean(str(turn.get("content", "")), tidy_spaces=True)
             removed.update(text.removed)
             turns.append({**turn, "content": text.text})
         log_removed("history", dict(removed), turns=len(turns))
         question = cleaned.text
+        if not question:
+            raise EmptyQuestion("The question is empty: ask something about your documents.")
         if self.policy is not None:
             asked = [question] + [t["content"] for t in turns if t.get("role") == "user"]
             for n, text in enumerate(asked):
@@ -148,6 +154,18 @@ class ContentFilter:
     def close(self) -> None:
         if self.guard is not None:
             self.guard.close()
+
+
+def recent(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """The newest turns of a conversation, HISTORY_CHARS of them at most."""
+    kept: list[dict[str, str]] = []
+    total = 0
+    for turn in reversed(history):
+        total += len(str(turn.get("content", "")))
+        if total > HISTORY_CHARS:
+            break
+        kept.append(turn)
+    return kept[::-1]
 
 
 def flag_passages(hits: Sequence[Hit]) -> list[Hit]:

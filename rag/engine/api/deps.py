@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from rag.engine.access import Caller
 from rag.engine.api.errors import ApiError
 from rag.engine.engine import Engine
-from rag.errors import Unauthorized
 from rag.service import RagService
 
 
@@ -22,20 +21,27 @@ async def engine_of(request: Request) -> Engine:
 
 
 async def caller(request: Request) -> Caller:
-    """The caller the Authorization header and the client's address make (or 401/403)."""
-    header = request.headers.get("authorization")
-    token = None
-    if header is not None:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("Send the API key as Authorization: Bearer KEY.")
-        token = value.strip()
+    """The caller the Authorization header and the client's address make (or 401/403).
+    A header of another scheme, or a bearer with no key, carries no key: refused where keys
+    are needed, ignored on this machine where none are configured."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    token = value.strip() if scheme.lower() == "bearer" and value.strip() else None
     host = request.client.host if request.client else None
     return request.app.state.engine.caller(token, host)
 
 
 EngineDep = Annotated[Engine, Depends(engine_of)]
 CallerDep = Annotated[Caller, Depends(caller)]
+Collection = Annotated[str | None, Query(description="collection (default RAG_COLLECTION)")]
+
+
+def either(in_body: str | None, in_query: str | None) -> str | None:
+    """The collection a route with a JSON body was asked about: in the body, or as a query
+    parameter (never two different ones)."""
+    if in_body is not None and in_query is not None and in_body != in_query:
+        raise ApiError("bad_request", f"Two collections were given: '{in_body}' in the body "
+                                      f"and '{in_query}' in the address; give one.")
+    return in_body if in_body is not None else in_query
 
 
 def collection_view(engine: Engine, collection: str | None, *,

@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException
 from rag.app.logs import report_unexpected
 from rag.engine.access import retry_after
 from rag.errors import (
+    CollectionBusy,
+    CollectionExists,
     ConfigError,
     ContentBlocked,
     DocumentError,
@@ -49,7 +51,8 @@ CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "no API keys are configured and the caller is not on this machine"),
     "not_found": (404, "no such collection, document, ingest, model or route"),
     "method_not_allowed": (405, "the route exists, not with this method"),
-    "conflict": (409, "the collection was filled by another embedder, or already exists"),
+    "conflict": (409, "the collection was filled by another embedder, already exists, or is "
+                      "being ingested into (to delete it)"),
     "too_large": (413, "an uploaded file over the size limit (RAG_UPLOAD_MAX_MB)"),
     "unsupported_type": (415, "an uploaded file of a type the loaders cannot read"),
     "rate_limited": (429, "over the per-user limit; see the Retry-After header"),
@@ -104,7 +107,7 @@ def from_rag_error(exc: RagError) -> ApiError:
         return ApiError("input_too_long", str(exc))
     if isinstance(exc, ContentBlocked):
         return ApiError("content_blocked", str(exc))
-    if isinstance(exc, EmbedderMismatchError):
+    if isinstance(exc, (EmbedderMismatchError, CollectionExists, CollectionBusy)):
         return ApiError("conflict", str(exc))
     if isinstance(exc, (StoreError, IngestCancelled)):
         return ApiError("upstream_unavailable", str(exc))

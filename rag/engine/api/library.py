@@ -10,14 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from ingest.loaders import MAX_FILE_BYTES
-from rag.engine.api.deps import CallerDep, EngineDep, collection_view
+from rag.engine.api.deps import CallerDep, Collection, EngineDep, collection_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.schemas import CollectionRequest
 from rag.engine.api.uploads import MB, read_upload
-from rag.errors import ConfigError
 
 router = APIRouter()
-Collection = Annotated[str | None, Query(description="collection (default RAG_COLLECTION)")]
 ACCESS = ("unauthorized", "forbidden")
 
 
@@ -103,19 +101,14 @@ def collections(engine: EngineDep, caller: CallerDep) -> dict:
 @router.post("/v1/collections", status_code=201,
              responses=responses("bad_request", "conflict", *ACCESS))
 def create_collection(body: CollectionRequest, engine: EngineDep, caller: CallerDep) -> dict:
-    if body.name.strip() in engine.workspace.collections():
-        raise ApiError("conflict", f"A collection named '{body.name.strip()}' already exists.")
-    try:
-        engine.workspace.create_collection(body.name)
-    except ConfigError as exc:
-        raise ApiError("bad_request", str(exc)) from exc
+    engine.workspace.create_collection(body.name)
     return {"collection": body.name.strip()}
 
 
 @router.delete("/v1/collections/{name}",
-               responses=responses("bad_request", "not_found", *ACCESS))
+               responses=responses("bad_request", "not_found", "conflict", *ACCESS))
 def delete_collection(name: str, engine: EngineDep, caller: CallerDep) -> dict:
     if name not in engine.workspace.collections():
         raise ApiError("not_found", f"There is no collection named '{name}'.")
-    engine.workspace.delete_collection(name)
+    engine.delete_collection(name)
     return {"deleted": name}

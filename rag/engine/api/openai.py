@@ -20,19 +20,31 @@ from fastapi.responses import StreamingResponse
 from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.questions import QUESTION_ERRORS, deltas_of, error_event, in_thread
-from rag.engine.api.schemas import ChatCompletionRequest
+from rag.engine.api.schemas import QUESTION_CHARS, ChatCompletionRequest
 from rag.engine.engine import Engine
 from rag.types import Answer
 
 router = APIRouter()
 
 
+def model_card(name: str) -> dict:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "docqa"}
+
+
 @router.get("/v1/models", responses=responses("unauthorized", "forbidden"))
 def models(engine: EngineDep, caller: CallerDep) -> dict:
     """Every collection, as a model to chat with."""
-    return {"object": "list", "data": [
-        {"id": name, "object": "model", "created": 0, "owned_by": "docqa"}
-        for name in engine.workspace.collections()]}
+    return {"object": "list", "data": [model_card(n) for n in engine.workspace.collections()]}
+
+
+@router.get("/v1/models/{model_id}", responses=responses("not_found", "unauthorized",
+                                                         "forbidden"))
+def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
+    """One collection, as a model."""
+    if model_id not in engine.workspace.collections():
+        raise ApiError("not_found", f"There is no model '{model_id}': each collection is a "
+                                    "model (GET /api/v1/models).")
+    return model_card(model_id)
 
 
 @router.post("/v1/chat/completions", responses=responses(*QUESTION_ERRORS))
@@ -42,6 +54,9 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
              if m.role in ("user", "assistant") and m.text()]
     if not turns or turns[-1]["role"] != "user":
         raise ApiError("bad_request", "messages: the last message must be the user's question.")
+    if len(turns[-1]["content"]) > QUESTION_CHARS:
+        raise ApiError("bad_request", f"messages: the question (the last user message) holds "
+                                      f"at most {QUESTION_CHARS:,} characters.")
 
     missing = (f"There is no model '{body.model}': each collection is a model "
                "(GET /api/v1/models).")

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from rag.engine.api.deps import CallerDep, EngineDep, question_view
+from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, question_view
 from rag.engine.api.errors import from_rag_error, responses, unexpected
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
@@ -113,10 +113,13 @@ def error_event(exc: Exception) -> dict[str, str]:
 
 
 @router.post("/v1/search", responses=responses(*QUESTION_ERRORS))
-async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep) -> dict:
+async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
+                 collection: Collection = None) -> dict:
     """The best-matching passages, as `rag search --json` prints them."""
+    name = either(body.collection, collection)
+
     def work() -> list:
-        view = question_view(engine, body.collection, caller.user)
+        view = question_view(engine, name, caller.user)
         return view.search(body.query, body.top_k, body.mode, body.doc_id, body.source,
                            user=caller.user)
 
@@ -128,12 +131,14 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep) -> d
     "description": "The answer as `rag ask --json` prints it, or with `stream: true` a "
                    "text/event-stream of `token`, `citations`, `done` (or `error`) events.",
     "content": {"application/json": {}, "text/event-stream": {}}}})
-async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep) -> Any:
+async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep,
+              collection: Collection = None) -> Any:
     """Answer a question from the documents, citing passages by number."""
     history = [turn.model_dump() for turn in body.history]
+    name = either(body.collection, collection)
 
     def work() -> Answer:
-        view = question_view(engine, body.collection, caller.user)
+        view = question_view(engine, name, caller.user)
         return view.ask(body.question, body.top_k, history, user=caller.user,
                         strategy=body.strategy)
 

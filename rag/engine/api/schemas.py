@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag.settings import AnswerStrategy
 from rag.types import SearchMode
 
+QUESTION_CHARS = 20_000
+TURN_CHARS = 100_000
 TopK = Field(None, ge=1, le=100, description="passages to retrieve (default RAG_TOP_K)")
 
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=20_000)
+    query: str = Field(min_length=1, max_length=QUESTION_CHARS)
     top_k: int | None = TopK
     mode: SearchMode | None = None
     collection: str | None = None
@@ -25,13 +27,13 @@ class SearchRequest(BaseModel):
 
 class Turn(BaseModel):
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=100_000)
+    content: str = Field(max_length=TURN_CHARS)
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=20_000)
+    question: str = Field(min_length=1, max_length=QUESTION_CHARS)
     history: list[Turn] = Field(default_factory=list, max_length=100)
     top_k: int | None = TopK
     collection: str | None = None
@@ -50,22 +52,32 @@ class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "developer", "tool"]
     content: str | list[dict] | None = None
 
+    @field_validator("content")
+    @classmethod
+    def _bounded(cls, content: str | list[dict] | None) -> str | list[dict] | None:
+        if content is not None and len(_text_of(content)) > TURN_CHARS:
+            raise ValueError(f"a message holds at most {TURN_CHARS:,} characters")
+        return content
+
     def text(self) -> str:
         """The message's text (OpenAI clients may send a list of content parts)."""
-        if isinstance(self.content, str):
-            return self.content
-        if isinstance(self.content, list):
-            return "".join(str(part.get("text", "")) for part in self.content
-                           if part.get("type") == "text")
-        return ""
+        return _text_of(self.content) if self.content is not None else ""
+
+
+def _text_of(content: str | list[dict]) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(part["text"] for part in content
+                   if part.get("type") == "text" and isinstance(part.get("text"), str))
 
 
 class ChatCompletionRequest(BaseModel):
-    """OpenAI's request; fields we do not use (temperature, ...) are accepted and ignored."""
+    """OpenAI's request; fields we do not use (temperature, ...) are accepted and ignored.
+    The messages are bounded as /ask bounds its question and history."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=101)
     stream: bool = False
     strategy: AnswerStrategy | None = None  # ours: single, progressive or consensus

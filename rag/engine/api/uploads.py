@@ -15,8 +15,8 @@ from pathlib import Path, PurePath
 from typing import IO
 
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
+from starlette.requests import ClientDisconnect, Request
 
 from ingest.loaders import LOADERS, is_supported
 from ingest.parse_ahead import SourceFile
@@ -132,8 +132,13 @@ async def read_upload(request: Request, folder: Path, limit: int, limit_name: st
         parser.finalize()
     except FormParserError as exc:
         raise ApiError("bad_request", f"The multipart body is malformed ({exc}).") from exc
+    except ClientDisconnect as exc:  # nobody reads the answer; the metrics count no bug
+        raise ApiError("bad_request", "The client went away before the upload ended.") from exc
     finally:
         reader.close()
+    if parser.state != MultipartState.END:  # a body cut short: its last file is incomplete
+        raise ApiError("bad_request", "The multipart body ended before its closing boundary: "
+                                      "the upload was cut short, so nothing was stored.")
     if not reader.form.files:
         raise ApiError("bad_request", "No file was uploaded: send one or more parts named "
                                       "`files`.")

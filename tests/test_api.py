@@ -220,6 +220,7 @@ async def test_an_ingest_reports_progress_within_a_file(api: httpx.AsyncClient) 
     partial = [s for s in seen if s["status"] == "embedding"]
     assert partial and all(s["chunks_written"] <= s["chunks"] for s in partial)
     assert error_of(await api.get("/ingests/nope")) == (404, "not_found")
+    assert error_of(await api.delete("/ingests/nope")) == (404, "not_found")
 
 
 async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:

@@ -51,6 +51,32 @@ def test_ingest_json_summary_and_exit_codes(env, tmp_path: Path) -> None:
     assert json.loads(second.stdout)["totals"]["unchanged"] == 2
 
 
+def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    from rag.cli.library import LocalLibrary
+
+    ingest = LocalLibrary.ingest
+
+    def pressed_after_the_first_file(self, found, on_file):
+        def heard(result):
+            on_file(result)
+            raise KeyboardInterrupt
+
+        return ingest(self, found, heard)
+
+    monkeypatch.setattr(LocalLibrary, "ingest", pressed_after_the_first_file)
+    stopped = run("ingest", str(folder))
+    assert stopped.exit_code == 130
+    assert "error: interrupted: 1 file stored before the stop" in stopped.stderr
+    monkeypatch.setattr(LocalLibrary, "ingest", ingest)
+    listed = json.loads(run("docs", "list", "--json").stdout)["documents"]
+    assert len(listed) == 1  # the first file whole, nothing of the second
+    again = json.loads(run("ingest", str(folder), "--json").stdout)["totals"]
+    assert again["unchanged"] == 1 and again["ingested"] == 1
+
+
 def test_search_ask_and_docs(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     (folder / "bad.pdf").unlink()

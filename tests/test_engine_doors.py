@@ -147,6 +147,27 @@ def test_commands_work_while_the_engine_runs(served, tmp_path: Path, env) -> Non
     assert missing.exit_code == 1 and "no document with id or path" in missing.stderr
 
 
+def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch) -> None:
+    engine, _ = served()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "kettle.md").write_text("# Kettle\n\nDescale the kettle every month.")
+    (folder / "pump.pdf").write_bytes(big_pdf(60))
+    from rag.cli import remote
+
+    def ctrl_c(seconds: float) -> None:  # pressed while the command follows the ingest
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(remote.time, "sleep", ctrl_c)
+    stopped = rag(engine.settings.data_dir, "ingest", str(folder))
+    assert stopped.exit_code == 130 and "interrupted:" in stopped.stderr
+    engine.jobs.wait(next(iter(engine.jobs._jobs)), timeout=60)
+    job = next(iter(engine.jobs._jobs.values()))
+    assert job.status == "cancelled"
+    stored = {d.source for d in engine.workspace.service.documents()}
+    assert str(folder / "pump.pdf") not in stored  # nothing of it half-searchable
+
+
 def test_a_quick_question_prints_what_the_full_command_prints(served, capsys,
                                                               monkeypatch) -> None:
     """`python -m rag ask` asks a running engine without loading the command's framework; its

@@ -138,8 +138,10 @@ def ingest(
         console=err, disable=not show_bar, transient=True,
     ) as progress:
         task = progress.add_task("ingesting", total=len(found.files))
+        ended: list[str] = []  # the statuses of the files ended so far
 
         def on_file(result: dict[str, Any]) -> None:
+            ended.append(result["status"])
             progress.advance(task)
             if not as_json:
                 status, path, error = result["status"], result["path"], result["error"]
@@ -153,7 +155,14 @@ def ingest(
                 for warning in result.get("warnings") or []:
                     say(f"{path}: {warning}", "yellow", f"{'warning':>9}")
 
-        report = library.ingest(found, on_file)
+        try:
+            report = library.ingest(found, on_file)
+        except KeyboardInterrupt:
+            stored = sum(status != "failed" for status in ended)
+            fail(f"interrupted: {counted(stored, 'file')} stored before the stop stay "
+                 "searchable; the file being read and those after it were not ingested. Run "
+                 "the command again to finish (stored files come back unchanged).")
+            raise typer.Exit(130) from None
     if as_json:
         _emit_json(report)
     else:

@@ -78,15 +78,19 @@ class EngineLibrary:
             job = self._request("POST", "/documents", files=parts, params={
                 "collection": self.collection, "wait": "false"})
         told: set[str] = set()
-        while True:
-            for state in job["files"]:
-                if state["status"] in FINAL and state["source"] not in told:
-                    told.add(state["source"])
-                    on_file(_outcome(state))
-            if job["status"] != "queued" and job["status"] != "running":
-                break
-            time.sleep(POLL_SECONDS)
-            job = self._request("GET", f"/ingests/{job['id']}")
+        try:
+            while True:
+                for state in job["files"]:
+                    if state["status"] in FINAL and state["source"] not in told:
+                        told.add(state["source"])
+                        on_file(_outcome(state))
+                if job["status"] != "queued" and job["status"] != "running":
+                    break
+                time.sleep(POLL_SECONDS)
+                job = self._request("GET", f"/ingests/{job['id']}")
+        except KeyboardInterrupt:  # Ctrl-C stops the engine's ingest too, as it would here
+            self._send("DELETE", f"/ingests/{job['id']}")
+            raise
         if job["status"] != "done":
             raise RagError(job.get("error") or "The engine did not finish the ingest.")
         return job["report"]["files"]

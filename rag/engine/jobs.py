@@ -76,6 +76,7 @@ class IngestJob:
     report: dict | None = None
     error: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)  # stop at the next batch
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
@@ -145,6 +146,14 @@ class IngestJobs:
             return any(job.collection == collection and not job.done.is_set()
                        for job in self._jobs.values())
 
+    def cancel(self, job_id: str) -> IngestJob | None:
+        """Stop an ingest: a queued one never starts, a running one stops at its next batch
+        (the files already live stay, the rest are discarded)."""
+        job = self.get(job_id)
+        if job is not None:
+            job.cancel.set()
+        return job
+
     def get(self, job_id: str) -> IngestJob | None:
         with self._lock:
             return self._jobs.get(job_id)
@@ -165,6 +174,10 @@ class IngestJobs:
             if self._cancel.is_set():
                 self._finish(job, "cancelled", error="The engine stopped before this ingest "
                                                      "started.")
+                continue
+            if job.cancel.is_set():
+                self._finish(job, "cancelled", error="The ingest was cancelled before it "
+                                                     "started; nothing of it was stored.")
                 continue
             self._ingest(job)
 
@@ -189,7 +202,7 @@ class IngestJobs:
 
         try:
             view = self.workspace.view(job.collection)
-            report = view.ingest_files(job.files, on_file, on_progress, self._cancel,
+            report = view.ingest_files(job.files, on_file, on_progress, job.cancel,
                                        user=job.user)
         except IngestCancelled as exc:
             self._finish(job, "cancelled", error=str(exc))
@@ -233,6 +246,9 @@ class IngestJobs:
     def close(self, timeout: float = 30.0) -> None:
         """Cancel what is queued, stop the running ingest at its next batch, wait for it."""
         self._cancel.set()
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancel.set()
         self._queue.put(None)
         self._worker.join(timeout)
 

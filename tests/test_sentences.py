@@ -59,6 +59,10 @@ CASES = [
      ["It is quirky.", "5.4.1 Mixed arithmetic. The recycling rule", "The rule is simple."]),
     ("## Training data\nWe used 1B pairs. See below.\n# Usage\n\nRun it.",
      ["## Training data", "We used 1B pairs.", "See below.", "# Usage", "Run it."]),
+    # a one-word name of any case is a heading; a comment in code of several is not
+    ("# all-MiniLM-L6-v2\nThis is a model: it maps sentences to vectors.\n# you should see\nx",
+     ["# all-MiniLM-L6-v2", "This is a model: it maps sentences to vectors.",
+      "# you should see x"]),
     ("8 Tools\n[Only after release.] The check is controlled.",
      ["8 Tools", "[Only after release.] The check is controlled."]),
     ("There were\n3 Packages in it and\nmore came.",

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from markdown_it import MarkdownIt
 from PIL import Image
 
 from rag.app.history import HistoryStore
@@ -32,7 +33,7 @@ from rag.types import Answer, GenerationRecord
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 from ui.chat import message_from
-from ui.conversation import answer_meta, to_markdown
+from ui.conversation import answer_meta, message_markdown, to_markdown
 
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
 
@@ -181,6 +182,20 @@ def test_rate_limits_count_per_user_in_a_moving_window() -> None:
     assert 59 < limits.admit("a") <= 60  # the window's first question leaves it in a minute
     assert limits.admit("b") == 0  # another user
     assert all(RateLimits(0).admit("a") == 0 for _ in range(50))  # 0: no limit
+
+
+def test_quoted_answers_and_questions_show_as_written_a_models_answer_formatted() -> None:
+    parser = MarkdownIt("commonmark")
+    text = "# all-MiniLM-L6-v2 maps **sentences** to vectors [1]"
+    for message in ({"role": "user", "content": text},
+                    {"role": "assistant", "content": text, "generator": "extractive"}):
+        html = parser.render(message_markdown(message))
+        assert "<h1>" not in html and "<strong>" not in html
+        assert "# all-MiniLM-L6-v2 maps **sentences** to vectors [1]" in parser.renderInline(
+            message_markdown(message))
+    written = parser.render(message_markdown({"role": "assistant", "content": text,
+                                              "generator": "workers-ai"}))
+    assert "<h1>" in written and "<strong>sentences</strong>" in written
 
 
 def test_export_is_markdown_with_sources() -> None:

@@ -9,8 +9,8 @@ from rag.app.logs import report_unexpected
 from rag.errors import ContentBlocked, RagError, RateLimited
 from rag.types import Answer, describe_strategy
 from ui.common import Context, session_id
-from ui.conversation import answer_meta, to_markdown
-from ui.safe_text import plain, safe_markdown
+from ui.conversation import answer_markdown, answer_meta, message_markdown, to_markdown
+from ui.safe_text import plain
 from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
@@ -37,7 +37,7 @@ def render(ctx: Context) -> None:
             if m.get("blocked") and m["role"] == "assistant":
                 st.warning(plain(m["content"]), icon=":material/block:")
             else:
-                st.markdown(safe_markdown(m["content"]))
+                st.markdown(message_markdown(m))
             if m["role"] == "assistant":
                 show_details(ctx, m, key=f"m{i}")
     question = st.chat_input("Ask a question about your documents", submit_mode="stop")
@@ -75,13 +75,13 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
     try:
         ctx.engine.admit(ctx.identity.id, "chat")
     except RateLimited as exc:
-        st.warning(str(exc))
+        st.warning(plain(exc))
         return
     history = [{"role": m["role"], "content": m["content"]} for m in messages
                if not m.get("error") and not m.get("blocked")]
     messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
-        st.markdown(safe_markdown(question))
+        st.markdown(plain(question))
     with st.chat_message("assistant"):
         message = stream_answer(ctx, question, history, messages)
         if message is not None:
@@ -109,7 +109,7 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
         return None
     except RagError as exc:
         done = True
-        st.error(safe_markdown(str(exc)))
+        st.error(plain(exc))
         messages.append({"role": "assistant", "content": f"⚠️ {exc}", "error": True})
         save_messages(ctx, messages)
         return None
@@ -132,16 +132,16 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
 
 
 def write_stream(answer: Answer, parts: list[str]) -> None:
-    """Show the answer as it arrives, as safe Markdown (`st.write_stream` would render the
-    model's Markdown as it is, remote images included).
+    """Show the answer as it arrives, as safe Markdown or, quoted, as text (`st.write_stream`
+    would render the model's Markdown as it is, remote images included).
 
     Every delta is drawn, though each draw parses the whole answer so far: Streamlit notices
     the stop button only at a call that draws, so skipping draws would read on past a stop."""
     shown = st.empty()
     for delta in answer:
         parts.append(delta)
-        shown.markdown(safe_markdown("".join(parts)) + CURSOR)
-    shown.markdown(safe_markdown("".join(parts)))
+        shown.markdown(answer_markdown("".join(parts), answer.generator) + CURSOR)
+    shown.markdown(answer_markdown("".join(parts), answer.generator))
 
 
 def message_from(answer: Answer, question: str, text: str, stopped: bool = False) -> dict:

@@ -36,15 +36,27 @@ def answer_meta(message: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def message_markdown(message: dict[str, Any]) -> str:
+    """A message as the chat shows it: a question, and an answer of quoted sentences (the
+    extractive answerer's), as the text they are; a model's answer with its formatting."""
+    return answer_markdown(str(message.get("content", "")),
+                           "typed" if message.get("role") == "user" else message.get("generator"))
+
+
+def answer_markdown(text: str, generator: str | None) -> str:
+    # a quote keeps the document's own Markdown ("# Title", "**note**") as written
+    return plain(text) if generator in ("typed", "extractive") else safe_markdown(text)
+
+
 def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> str:
     """The conversation as Markdown: each question, each answer, and the answer's sources."""
     lines = [f"# {title}", ""]
     for m in messages:
         if m.get("role") == "user":
-            lines += [f"**You:** {safe_markdown(m['content'])}", ""]
+            lines += [f"**You:** {message_markdown(m)}", ""]
             continue
         lines += [f"**Answer** ({plain(answer_meta(m))}):", "",
-                  safe_markdown(m.get("content", "")), ""]
+                  message_markdown(m), ""]
         if m.get("searched"):
             lines += [f"> Searched for: {plain(m['searched'])}", ""]
         if m.get("notice"):

@@ -11,6 +11,7 @@ from rag.engine.workspace import DocumentRow
 from rag.errors import RagError
 from rag.types import counted
 from ui.common import Context
+from ui.safe_text import plain
 
 
 def ingested_label(value: str | None) -> str:
@@ -72,7 +73,7 @@ def collections(ctx: Context) -> None:
             try:
                 ctx.workspace.create_collection(name)
             except RagError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
             else:
                 st.session_state["_switch_to"] = name.strip()
                 st.rerun()
@@ -88,7 +89,7 @@ def collections(ctx: Context) -> None:
                 try:
                     ctx.engine.delete_collection(target)
                 except RagError as exc:
-                    st.error(str(exc))
+                    st.error(plain(exc))
                 else:
                     if target == ctx.collection:
                         st.session_state["_switch_to"] = ctx.workspace.settings.collection

@@ -12,6 +12,7 @@ import streamlit as st
 
 from rag.errors import RagError
 from ui import common, sidebar
+from ui.safe_text import plain
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,7 +26,7 @@ def main() -> None:
     try:
         engine = common.get_engine()
     except RagError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     common.set_context(sidebar.render(engine, identity))
     views = HERE / "views"

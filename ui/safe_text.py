@@ -9,9 +9,12 @@ by the browser the moment it is shown: the exfiltration path of a poisoned docum
   written.
 * `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`
   and backslashes are escaped outside code blocks, so no image, link, autolink, HTML tag or
-  formula can form (each needs one of those characters, unescaped, to begin). A bare URL
-  still shows as itself (its target is what it says) and nothing is loaded until someone
-  clicks it.
+  formula can form (each needs one of those characters, unescaped, to begin).
+
+In both, a bare web or mail address stays text: GFM would link it (a live link, and a broken
+one where an escaped "_" inside it becomes part of its target), so an invisible word joiner
+goes before its "://" and after its "www" or "@". Streamlit's own codes (":material/home:", ":red[text]",
+emoji names) get one after their opening colon, so they show as typed.
 
 Code blocks (found by a CommonMark parser, markdown-it) are kept as they are, each re-fenced
 on its own so that no renderer can read its lines as anything but code; any other line that
@@ -30,11 +33,21 @@ _LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
 _ACTIVE = re.compile(r"([\\\[<$])")
 _FENCE_LIKE = re.compile(r"^(\s*)(`{3}|~{3})")
 _parser = MarkdownIt("commonmark")
+_JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
+_LINKABLE = re.compile(r"(?=://)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)", re.IGNORECASE)
+_STREAMLIT_CODE = re.compile(r"(?<=:)(?=[A-Za-z][\w-]*\\?[:/\[])")
+
+
+def _inert(line: str) -> str:
+    """A line with its addresses and Streamlit codes broken by an invisible joiner."""
+    if ":" in line or "www" in line.lower() or "@" in line:
+        line = _STREAMLIT_CODE.sub(_JOINER, _LINKABLE.sub(_JOINER, line))
+    return line
 
 
 def plain(text: object) -> str:
     """`text` as literal Markdown: shown as written, each line break kept."""
-    lines = (_INLINE.sub(r"\\\1", line).strip() for line in str(text).splitlines())
+    lines = (_inert(_INLINE.sub(r"\\\1", line)).strip() for line in str(text).splitlines())
     return "  \n".join(_LINE_START.sub(_escape_marker, line) for line in lines)
 
 
@@ -57,7 +70,7 @@ def safe_markdown(text: str) -> str:
             out.append(_code_block(block.content, block.info))
             n = block.map[1]
             continue
-        line = _ACTIVE.sub(r"\\\1", lines[n])
+        line = _inert(_ACTIVE.sub(r"\\\1", lines[n]))
         out.append(_FENCE_LIKE.sub(r"\1\\\2", line))  # only our own fences open code
         n += 1
     return "".join(out)

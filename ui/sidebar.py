@@ -132,7 +132,8 @@ def document_list(workspace: Workspace, collection: str) -> None:
         pages = f"{counted(doc.pages, 'page')} · " if doc.pages else ""
         about = f"{doc.name} · {pages}{counted(doc.chunks, 'chunk')}"
         # titles and file names come from the documents: shown as text, never as HTML
-        left.markdown(f"**{plain(doc.title or doc.name)}**  \n:small[{plain(about)}]")
+        left.markdown(f"**{plain(doc.title or doc.name)}**")
+        left.caption(plain(about))
         if right.button(":material/delete:", key=f"delete-{doc.doc_id}", type="tertiary",
                         help=f"Delete {plain(doc.name)}"):
             workspace.delete_document(collection, doc.doc_id)

@@ -13,6 +13,7 @@ import streamlit as st
 from rag.app.metrics import Summary, start_of_utc_day, targets
 from rag.providers.cloudflare.pricing import FREE_NEURONS_PER_DAY
 from ui.common import Context
+from ui.safe_text import plain
 
 PERIODS = {"Today (UTC)": None, "Last hour": 3600, "Last 7 days": 7 * 86400}
 
@@ -63,17 +64,17 @@ def render(ctx: Context) -> None:
     breakers = ctx.engine.breakers.open_breakers()
     if breakers:
         now = time.time()
-        st.warning("Skipped by an open circuit breaker (the fallback model answers): " + "; ".join(
-            f"{b.model}, probed again in {b.seconds_left(now):.0f} s ({b.reason[:120]})"
-            for b in breakers))
+        st.warning(plain("Skipped by an open circuit breaker (the fallback model answers): "
+                         + "; ".join(f"{b.model}, probed again in {b.seconds_left(now):.0f} s "
+                                     f"({b.reason[:120]})" for b in breakers)))
     chart(metrics)
     if s.neurons_by_user:
-        st.caption("Neurons by user: " + ", ".join(
+        st.caption(plain("Neurons by user: " + ", ".join(
             f"{user} {n:,.1f}" for user, n in sorted(s.neurons_by_user.items(),
-                                                     key=lambda item: -item[1])[:10]))
+                                                     key=lambda item: -item[1])[:10])))
     if s.by_generator:
-        st.caption("By generator: " + ", ".join(f"{g or '?'} {n}"
-                                                for g, n in sorted(s.by_generator.items())))
+        st.caption(plain("By generator: " + ", ".join(
+            f"{g or '?'} {n}" for g, n in sorted(s.by_generator.items()))))
 
 
 def target_table(s: Summary) -> None:

@@ -37,8 +37,10 @@ _HEADING = re.compile(
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}")
 _HEADING_LINE = re.compile(r"^[ \t]*" + _HEADING.pattern + r"[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
-# code ("# you should now see", "# Create queue q = queue.Queue()")
-_MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())[A-Z0-9][^\n]*(?<![.,;:!?])")
+# code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,
+# a name ("# all-MiniLM-L6-v2")
+_MARKDOWN_HEADING = re.compile(
+    r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())(?:[A-Z0-9][^\n]*|\S+)(?<![.,;:!?])")
 _MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern + r"[ \t]*$",
                                     re.MULTILINE)
 _HEADING_WORDS = 10

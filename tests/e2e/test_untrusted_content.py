@@ -67,7 +67,9 @@ def payloads(url: str, where: str) -> str:
             f"<img src=x onerror=\"fetch('{url}/{where}-onerror')\"> "
             f"<iframe src=\"{url}/{where}-iframe\"></iframe> "
             f"[the warranty card](javascript:window.__pwned='{where}-link') "
-            f"<script>window.__pwned='{where}-script'</script>")
+            f"<script>window.__pwned='{where}-script'</script> "
+            f"{url}/{where}-bare www.{where}.example mail@{where}.example "
+            ":material/warning: :red[in red] **in bold**")
 
 
 def poisoned_markdown(url: str) -> bytes:
@@ -109,6 +111,12 @@ def assert_inert(page, listener: Listener) -> None:
     port = listener.url.rsplit(":", 1)[1]
     assert page.locator(f"img[src*='{port}'], iframe, script[src*='{port}'], "
                         "a[href^='javascript:'], [onerror]").count() == 0
+    # no address became a link, no Streamlit code an icon or a colour
+    assert page.locator(f"a[href*='{port}'], a[href*='.example'], a[href^='mailto:']"
+                        ).count() == 0
+    assert page.locator("[data-testid='stMarkdownContainer'] [data-testid='stIconMaterial'], "
+                        "[data-testid='stMarkdownContainer'] span[class*='colored']"
+                        ).count() == 0
 
 
 def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, listener,
@@ -153,7 +161,8 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     with page.expect_download() as download:
         page.get_by_role("button", name="Export Markdown").click()
     exported = Path(download.value.path()).read_text()
-    assert "two years" in exported and url in exported  # the targets show, as text
+    # the targets show, as text: an invisible joiner keeps an address from becoming a link
+    assert "two years" in exported and url.replace("://", "\u2060://") in exported
     active = {t.type for block in MarkdownIt("commonmark").parse(exported)
               for t in [block, *(block.children or [])]} & ACTIVE_TOKENS
     assert active == set(), active
@@ -162,5 +171,11 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     page.get_by_test_id("stDataFrame").wait_for()
     wait_idle(page)
     page.screenshot(path=str(output_dir / "04-documents.png"))
+    assert_inert(page, listener)
+
+    # a collection's name, refused, is shown back as the text it is
+    page.get_by_placeholder("e.g. manuals").fill(f"![x]({url}/collection-name) :red[x]")
+    page.get_by_role("button", name="Create and switch to it").click()
+    page.get_by_text("is not a valid collection name").wait_for()
     assert_inert(page, listener)
     assert TOKEN not in page.content()

@@ -147,6 +147,14 @@ def test_a_citation_opens_its_passage_on_the_highlighted_page(start) -> None:
     assert "[1] Greenhouse guide, page 2" in dialog_text
     assert "> Tomatoes need at least eight hours of direct sunlight each day." in dialog_text
 
+    # the document deleted, its page (drawn once, cached) is no longer shown
+    ctx = at.session_state["_ctx"]
+    for row in ctx.workspace.document_rows(ctx.collection):
+        ctx.workspace.delete_document(ctx.collection, row.doc_id)
+    first.click().run()
+    assert not at.exception and not at.image
+    assert any("has been deleted from the library" in i.value for i in at.info)
+
 
 def test_the_settings_panel_starts_from_the_settings_and_applies(start) -> None:
     at = start(RAG_TOP_K="2", RAG_SEARCH_MODE="sparse")

@@ -13,8 +13,8 @@ by the browser the moment it is shown: the exfiltration path of a poisoned docum
 
 In both, a bare web or mail address stays text: GFM would link it (a live link, and a broken
 one where an escaped "_" inside it becomes part of its target), so an invisible word joiner
-goes before its "://" and after its "www" or "@". Streamlit's own codes (":material/home:", ":red[text]",
-emoji names) get one after their opening colon, so they show as typed.
+goes before its "://" and after its "www" or "@". Streamlit's own codes (":material/home:",
+":red[text]", emoji names) get one after their opening colon, so they show as typed.
 
 Code blocks (found by a CommonMark parser, markdown-it) are kept as they are, each re-fenced
 on its own so that no renderer can read its lines as anything but code; any other line that

@@ -52,6 +52,10 @@ def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
                           if line.strip()))
     if not c.get("page"):
         return
+    if not workspace.holds(c["doc_id"]):  # its page image may still be in the cache
+        st.info("This document has been deleted from the library: the passage above is what "
+                "the answer quoted.")
+        return
     png, reason, pages, highlighted = _page_image(workspace, c["doc_id"], c["source"],
                                                   int(c["page"]), c["text"])
     if png is not None:

@@ -191,12 +191,15 @@ class Workspace:
         store.with_collection(name).drop()
         self._forget_uploads(held)
 
+    def holds(self, doc_id: str) -> bool:
+        """Whether any collection holds the document."""
+        store = self.service.store
+        return any(store.with_collection(n).holds(doc_id) for n in store.collections())
+
     def _forget_uploads(self, doc_ids: set[str]) -> None:
         """Remove the kept uploads of these documents that no collection holds any more."""
-        store = self.service.store
-        others = [store.with_collection(n) for n in store.collections()]
         for doc_id in doc_ids:
-            if not any(other.holds(doc_id) for other in others):
+            if not self.holds(doc_id):
                 for suffix in DRAWABLE_SUFFIXES:
                     (self.uploads / f"{doc_id}{suffix}").unlink(missing_ok=True)
 

@@ -27,7 +27,8 @@ def test_upload_then_ask_shows_cited_sources(app: AppTest) -> None:
     assert any("greenhouse.pdf: ingested" in o for o in outcomes)
     assert any("notes.md: ingested" in o for o in outcomes)
     assert any("broken.pdf: failed" in o for o in outcomes)
-    listed = " ".join(m.value for m in app.sidebar.markdown)
+    listed = " ".join(m.value for kind in ("markdown", "caption")
+                      for m in getattr(app.sidebar, kind))
     assert "Greenhouse guide" in listed and "notes.md" in listed
 
     app.chat_input[0].set_value("How much sunlight do tomatoes need?").run()

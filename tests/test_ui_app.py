@@ -243,6 +243,21 @@ def test_collections_are_created_switched_and_deleted(start) -> None:
     assert at.sidebar.selectbox(key="collection").value == "docs"
 
 
+def test_a_follow_up_leans_only_on_questions_asked_of_its_collection(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    ask(at)  # in docs
+    at.switch_page("views/documents.py").run()
+    at.text_input[0].set_value("manuals")
+    next(b for b in at.button if b.label == "Create and switch to it").click().run()
+    upload(at, [("kettle.md", b"# Kettle\n\nDescale the kettle monthly.", "text/markdown")])
+    at.switch_page("views/chat.py").run()
+    answer = ask(at, "and how often?")
+    assert "Searched for" not in texts(answer)  # nothing carried over from docs
+    earlier = at.chat_message[1]
+    assert "Asked in the collection docs" in texts(earlier)
+
+
 def test_the_status_page_counts_requests_and_the_rate_limit_holds(start) -> None:
     at = start(RAG_APP_RATE_LIMIT_PER_MINUTE="2")
     upload(at, [greenhouse()])

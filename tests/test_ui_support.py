@@ -387,7 +387,7 @@ def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) 
     uploaded(engine, [Upload("g.pdf", greenhouse_pdf())])
     monkeypatch.setattr(st, "empty", Placeholder)
     monkeypatch.setattr(chat, "session_id", lambda: "s")
-    ctx = SimpleNamespace(view=svc.view(), workspace=svc, engine=engine,
+    ctx = SimpleNamespace(view=svc.view(), workspace=svc, engine=engine, collection="docs",
                           options=AskOptions.defaults(svc.settings),
                           identity=Identity("anon:s", "anonymous", False))
     messages: list[dict] = []

@@ -59,6 +59,9 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
     if m.get("error"):
         return
     st.caption(plain(answer_meta(m)))
+    if m.get("collection", ctx.collection) != ctx.collection:
+        st.caption(plain(f"Asked in the collection {m['collection']}; questions in "
+                         f"{ctx.collection} do not follow on from it."))
     if m.get("searched"):
         st.caption(plain(f"Searched for: {m['searched']}"))
     strategy = describe_strategy(m)
@@ -77,9 +80,11 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
     except RateLimited as exc:
         st.warning(plain(exc))
         return
+    # a follow-up leans on the questions asked of this collection, not of another one
     history = [{"role": m["role"], "content": m["content"]} for m in messages
-               if not m.get("error") and not m.get("blocked")]
-    messages.append({"role": "user", "content": question})
+               if not m.get("error") and not m.get("blocked")
+               and m.get("collection", ctx.collection) == ctx.collection]
+    messages.append({"role": "user", "content": question, "collection": ctx.collection})
     with st.chat_message("user"):
         st.markdown(plain(question))
     with st.chat_message("assistant"):
@@ -123,9 +128,10 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     finally:
         if not done and answer is not None:  # stopped (the stop button) mid-stream
             answer.close()  # ends the model's stream
-            messages.append(message_from(answer, question, "".join(parts), stopped=True))
+            messages.append({**message_from(answer, question, "".join(parts), stopped=True),
+                             "collection": ctx.collection})
             save_messages(ctx, messages)
-    message = message_from(answer, question, "".join(parts))
+    message = {**message_from(answer, question, "".join(parts)), "collection": ctx.collection}
     messages.append(message)
     save_messages(ctx, messages)
     return message

@@ -134,10 +134,13 @@ def document_list(workspace: Workspace, collection: str) -> None:
         # titles and file names come from the documents: shown as text, never as HTML
         left.markdown(f"**{plain(doc.title or doc.name)}**")
         left.caption(plain(about))
-        if right.button(":material/delete:", key=f"delete-{doc.doc_id}", type="tertiary",
-                        help=f"Delete {plain(doc.name)}"):
-            workspace.delete_document(collection, doc.doc_id)
-            st.rerun()
+        # a click opens the question, a second one deletes: a stray click loses nothing
+        with right.popover("", icon=":material/delete:", type="tertiary",
+                           help=f"Delete {plain(doc.name)}"):
+            st.caption(plain(f"Delete {doc.name} and its {counted(doc.chunks, 'chunk')}?"))
+            if st.button("Delete", key=f"delete-{doc.doc_id}", type="primary"):
+                workspace.delete_document(collection, doc.doc_id)
+                st.rerun()
 
 
 def answer_options(settings: Settings) -> AskOptions:

@@ -162,7 +162,8 @@ def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
     page.screenshot(path=str(output_dir / "05-documents.png"))
 
     assert TOKEN not in page.content()
-    bar.locator("[class*='st-key-delete-'] button").filter(visible=True).click()
+    bar.get_by_test_id("stPopover").filter(visible=True).first.click()  # asks first
+    page.get_by_role("button", name="Delete", exact=True).click()
     bar.get_by_text("No documents yet").wait_for()
     page.get_by_text("This collection is empty").wait_for()
 

@@ -118,8 +118,13 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
                 yield done
         while pending:
             yield pending.popleft()
-    finally:
         if pool is not None:
+            # every file read: the worker is idle and stops at once. Left to the exit, its
+            # manager thread and the interpreter's own shutdown of the pool race over a
+            # closed pipe ("Exception ignored ... Bad file descriptor")
+            pool.shutdown(wait=True)
+    finally:
+        if pool is not None:  # stopped early: a parse under way is not waited for
             pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -46,6 +46,11 @@ class CollectionBusy(ConfigError):
     pass
 
 
+def no_such_collection(name: str, names: list[str]) -> ConfigError:
+    return ConfigError(f"There is no collection named '{name}' (there are: "
+                       f"{', '.join(names) or 'none yet'}).")
+
+
 class EmbedderMismatchError(RagError):
     pass
 

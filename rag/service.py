@@ -27,7 +27,7 @@ from rag.answering.strategies import StrategyConfig
 from rag.app.context import enter_scope, in_scope, request_scope
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
-from rag.errors import ContentBlocked, EmptyQuestion
+from rag.errors import ContentBlocked, EmptyQuestion, no_such_collection
 from rag.guard.filter import ContentFilter
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
@@ -242,8 +242,10 @@ class RagService:
 
 def build_service(settings: Settings, *, embedder: Embedder | None = None,
                   generator: Generator | None = None, store: ChunkStore | None = None,
-                  transport: httpx.BaseTransport | None = None) -> RagService:
-    """Wire the configured parts, or the ones given, and open (or create) the collection.
+                  transport: httpx.BaseTransport | None = None,
+                  create: bool = True) -> RagService:
+    """Wire the configured parts, or the ones given, and open the collection: made when it
+    does not exist, or without `create` refused (ConfigError).
 
     `transport` is handed to every remote provider's HTTP client (tests use it to reach a
     stand-in without a network). Parts given are closed with the service like the others.
@@ -262,6 +264,8 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
             opened.callback(embedder.close)
         store = store or make_store(settings, embedder)
         opened.callback(store.close)
+        if not create and settings.collection not in (names := store.collections()):
+            raise no_such_collection(settings.collection, names)
         store.ensure_collection()
         generator = generator or make_generator(settings, embedder, transport)
         budget_state = state_for(settings) if settings.user_daily_neurons is not None else None

@@ -7,13 +7,14 @@ time: call `load_settings()` (the CLI, the app and the tests each build their ow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -33,6 +34,9 @@ ContentFilterMode = Literal["off", "rules", "llama-guard"]
 AnswerStrategy = Literal["single", "progressive", "consensus"]
 ANSWER_STRATEGIES: tuple[AnswerStrategy, ...] = ("single", "progressive", "consensus")
 RescoreMode = Literal["auto", "on", "off"]
+# a collection's name is also a folder's and a URL's part
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+COLLECTION_RULE = "use 1 to 63 letters, digits, '-' or '_', starting with a letter or digit"
 
 #: the variables `load_settings(environ=...)` reads instead of os.environ
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
@@ -61,6 +65,13 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None  # a Qdrant server; when set the embedded path is unused
     qdrant_api_key: SecretStr | None = None
     collection: str = "docs"
+
+    @field_validator("collection")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not COLLECTION_NAME.fullmatch(name):
+            raise ValueError(COLLECTION_RULE)
+        return name
 
     # --- models --------------------------------------------------------------------------
     embedder: EmbedderMode = "local"

@@ -77,6 +77,21 @@ def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
     assert again["unchanged"] == 1 and again["ingested"] == 1
 
 
+def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    assert run("ingest", str(folder), "--collection", "manuals").exit_code == 0  # made
+    for command in (["search", "tyre"], ["ask", "What about tyres?"], ["docs", "list"]):
+        missing = run(*command, "--collection", "manual")
+        assert missing.exit_code == 2, command
+        assert "There is no collection named 'manual' (there are: manuals)" in \
+            missing.stderr
+    assert not (Path(env["RAG_DATA_DIR"]) / "qdrant" / "edge" / "manual").exists()
+    for bad in ("a b", "x" * 300, "../up"):
+        refused = run("docs", "list", "--collection", bad)
+        assert refused.exit_code == 2 and "RAG_COLLECTION" in refused.stderr
+
+
 def test_search_ask_and_docs(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     (folder / "bad.pdf").unlink()

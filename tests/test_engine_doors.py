@@ -145,6 +145,10 @@ def test_commands_work_while_the_engine_runs(served, tmp_path: Path, env) -> Non
     assert deleted.exit_code == 0 and "deleted" in deleted.stdout
     missing = rag(engine.settings.data_dir, "docs", "delete", "no-such-doc")
     assert missing.exit_code == 1 and "no document with id or path" in missing.stderr
+    misspelt = rag(engine.settings.data_dir, "search", "kettle", "--collection", "doc")
+    assert misspelt.exit_code == 2  # as without the engine, and nothing is made
+    assert "There is no collection named 'doc' (there are: docs)." in misspelt.stderr
+    assert engine.workspace.collections() == ["docs"]
 
 
 def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch) -> None:

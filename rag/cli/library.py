@@ -50,14 +50,16 @@ class Library(Protocol):
     def close(self) -> None: ...
 
 
-def open_library(settings: Settings) -> Library:
-    """The running engine's library when there is one for this data folder, else this one."""
+def open_library(settings: Settings, *, must_exist: bool = False) -> Library:
+    """The running engine's library when there is one for this data folder, else this one;
+    with `must_exist`, ConfigError when the collection does not exist (it is not made)."""
     address = discovery.find(settings.data_dir)
     if address is not None:
         from rag.cli.remote import EngineLibrary
 
-        return EngineLibrary(address, settings.collection)
-    return LocalLibrary(settings)
+        return EngineLibrary(address, settings.collection, must_exist=must_exist)
+    return LocalLibrary(settings, must_exist=must_exist)
+
 
 
 class _LocalAnswer:
@@ -76,10 +78,10 @@ class LocalLibrary:
 
     where = "here"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, must_exist: bool = False) -> None:
         from rag.service import build_service
 
-        self.service = build_service(settings)
+        self.service = build_service(settings, create=not must_exist)
 
     def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
         from ingest.parse_ahead import SourceFile

@@ -58,14 +58,18 @@ TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passa
 
 
 @contextmanager
-def library_for(collection: str | None = None) -> Iterator[Library]:
-    """The library (this process's, or a running engine's); a RagError anywhere inside
+def library_for(collection: str | None = None, *, creates: bool = False) -> Iterator[Library]:
+    """The library (this process's, or a running engine's): a collection named with
+    --collection must exist unless the command `creates` it (the configured one always
+    does). A RagError anywhere inside
     becomes a one-line message and exit 2 (3: the content filter refused the question), an
     unexpected error a line with an error id to quote (the log holds it with the stack trace)
     and exit 1."""
     library = None
     try:
-        library = open_library(load_settings(collection=collection))
+        settings = load_settings(collection=collection)
+        must_exist = not creates and settings.collection != load_settings().collection
+        library = open_library(settings, must_exist=must_exist)
         yield library
     except ContentBlocked as exc:
         fail(exc)
@@ -133,7 +137,7 @@ def ingest(
     paths = [p.resolve() for p in paths]
     found = find_files(paths)  # walked once: the bar's total, then the ingest
     show_bar = not as_json and err.is_terminal
-    with library_for(collection) as library, Progress(
+    with library_for(collection, creates=True) as library, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=not show_bar, transient=True,
     ) as progress:

@@ -23,7 +23,7 @@ from ingest.loaders import refusal
 from rag.cli.library import OnFile
 from rag.cli.quick import EngineAnswer, error_from
 from rag.engine.discovery import EngineAddress
-from rag.errors import RagError
+from rag.errors import RagError, no_such_collection
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
@@ -35,13 +35,19 @@ FINAL = ("ingested", "unchanged", "failed")
 
 
 class EngineLibrary:
-    def __init__(self, address: EngineAddress, collection: str) -> None:
+    def __init__(self, address: EngineAddress, collection: str, *,
+                 must_exist: bool = False) -> None:
         self.address = address
         self.where = address.url
         self.collection = collection
         self.client = httpx.Client(
             base_url=address.api, headers={"Authorization": f"Bearer {address.token}"},
             timeout=httpx.Timeout(30.0, read=600.0))
+        if must_exist:  # said as without an engine, not as the API says it
+            names = self._request("GET", "/collections")["collections"]
+            if collection not in names:
+                self.client.close()
+                raise no_such_collection(collection, names)
 
     # --- the library -----------------------------------------------------------------------
     def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:

@@ -9,7 +9,6 @@ conversations.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -26,12 +25,11 @@ from rag.errors import CollectionExists, ConfigError
 from rag.providers.generators.base import Generator
 from rag.registry import make_generator
 from rag.service import RagService
-from rag.settings import Settings
+from rag.settings import COLLECTION_NAME, COLLECTION_RULE, Settings
 from rag.stores.base import StoredDocument
 from rag.types import source_name
 
 MB = 1024 * 1024
-COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _MOST_VIEWS = 64  # views and generators kept; the least recently made go first
 
 
@@ -166,8 +164,7 @@ class Workspace:
     def create_collection(self, name: str) -> RagService:
         name = name.strip()
         if not COLLECTION_NAME.fullmatch(name):
-            raise ConfigError(f"'{name}' is not a valid collection name: use 1 to 63 letters, "
-                              f"digits, '-' or '_', starting with a letter or digit.")
+            raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
         with self._naming:
             if name in self.service.store.collections():
                 raise CollectionExists(f"A collection named '{name}' already exists.")

@@ -13,6 +13,7 @@ from fastapi import Depends, Query, Request
 from rag.engine.access import Caller
 from rag.engine.api.errors import ApiError
 from rag.engine.engine import Engine
+from rag.errors import no_such_collection
 from rag.service import RagService
 
 
@@ -49,9 +50,10 @@ def collection_view(engine: Engine, collection: str | None, *,
     """The service for an existing collection (the configured one by default), or 404 with
     the `missing` message. Blocking: the store lists its collections (a Qdrant server call)."""
     name = collection or engine.settings.collection
-    if name not in engine.workspace.collections():
-        raise ApiError("not_found", missing or f"There is no collection named '{name}'. See GET "
-                                               "/api/v1/collections, or create it with POST.")
+    names = engine.workspace.collections()
+    if name not in names:
+        raise ApiError("not_found", missing or f"{no_such_collection(name, names)} POST "
+                                               "/api/v1/collections makes one.")
     return engine.workspace.view(name)
 
 

@@ -94,7 +94,8 @@ def load_bytes(path: Path, data: bytes, source: str | None = None,
     """Load a file's bytes (an upload, or a file read from disk) as a Document."""
     options = options or LoadOptions()
     refused = refusal(path, len(data)) or (
-        DocumentError("empty", f"{path}: the file is empty") if not data.strip() else None)
+        DocumentError("empty", f"{path}: the file holds only white space: no text to index")
+        if not data.strip() else None)
     if refused is not None:
         raise refused
     suffix = path.suffix.lower()

@@ -251,6 +251,8 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("GET", "/no/such/route", None, (404, "not_found")),
     ("POST", "/health", None, (405, "method_not_allowed")),
     ("POST", "/search", {"query": "why " * 400}, (400, "input_too_long")),
+    ("POST", "/search", {"query": "tomatoes", "mode": "sparse", "top_k": 0},
+     (400, "bad_request")),
     ("POST", "/ask", {"question": "   "}, (400, "bad_request")),  # nothing to ask
     ("POST", "/search", {"query": "\u200b\u200b"}, (400, "bad_request")),  # invisible only
     # the collection as a query parameter, as on every other route
@@ -356,6 +358,14 @@ async def test_deleting_a_collection_removes_its_kept_uploads_and_waits_for_its_
     engine.jobs.wait(accepted.json()["id"])
     assert (await api.delete("/collections/manuals")).status_code == 200
     assert list(uploads.glob("*.pdf")) == []
+
+
+async def test_a_words_only_search_takes_a_query_longer_than_the_embedder_reads(
+        api: httpx.AsyncClient) -> None:
+    await upload(api, ("guide.pdf", guide()))
+    long = "how much direct sunlight do tomatoes need " * 60  # 420 words
+    hits = (await api.post("/search", json={"query": long, "mode": "sparse"})).json()["hits"]
+    assert hits[0]["page"] == 2
 
 
 async def test_a_damaged_file_fails_alone_in_the_report(api: httpx.AsyncClient) -> None:

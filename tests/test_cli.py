@@ -92,6 +92,16 @@ def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -
         assert refused.exit_code == 2 and "RAG_COLLECTION" in refused.stderr
 
 
+def test_eval_names_a_file_that_is_not_squad(env, tmp_path: Path) -> None:
+    for name, text, problem in (("bad.json", "not json", "is not a SQuAD-format file"),
+                                ("nodata.json", '{"version": "1"}', "no 'data' field"),
+                                ("empty.json", '{"data": []}', "holds no questions")):
+        (tmp_path / name).write_text(text)
+        done = run("eval", "--squad", str(tmp_path / name))
+        assert done.exit_code == 2 and problem in done.stderr
+        assert done.stderr.count("\n") == 1  # one line, no traceback
+
+
 def test_search_ask_and_docs(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     (folder / "bad.pdf").unlink()

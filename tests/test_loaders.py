@@ -151,6 +151,13 @@ def test_bad_files_have_reasons(name: str, data: bytes, reason: str) -> None:
         load_bytes(Path(name), data)
     assert info.value.reason == reason
     assert name in str(info.value)
+    assert " at 0x" not in str(info.value)  # no object of ours named in a user's message
+
+
+def test_a_file_of_white_space_is_not_called_empty() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("blank.md"), b"   \n\t\n ")
+    assert str(info.value) == "blank.md: the file holds only white space: no text to index"
 
 
 def test_pdf_without_text_is_empty_and_says_when_ocr_is_off() -> None:

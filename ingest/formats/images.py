@@ -30,7 +30,10 @@ def open_image(path: Path, data: bytes) -> Image:
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise too_large(path, f"an image of too many pixels ({exc})") from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except UnidentifiedImageError as exc:  # its message names an in-memory buffer
+        raise DocumentError("corrupt", f"{path}: not an image any reader knows (damaged, or "
+                                       "not the format its name says)") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
         raise DocumentError("corrupt", f"{path}: cannot read the image ({exc})") from exc
     if image.width * image.height > MAX_IMAGE_PIXELS:
         raise too_large(path, f"{image.width}x{image.height} pixels is more than "

@@ -153,8 +153,9 @@ def ingest(
                 if status == "failed" and error:
                     # the error already names the file
                     detail = error if path in error else f"{path}: {error}"
-                else:
-                    detail = f"{path}: {counted(result['chunks'], 'chunk')}"
+                else:  # an unchanged copy's note names the path its content is stored under
+                    detail = f"{path}: {counted(result['chunks'], 'chunk')}" + (
+                        f" ({error})" if error else "")
                 say(detail, colour, f"{status:>9}")
                 for warning in result.get("warnings") or []:
                     say(f"{path}: {warning}", "yellow", f"{'warning':>9}")
@@ -244,7 +245,7 @@ def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
         _emit_json({"documents": docs})
         return
     for d in docs:
-        typer.echo(f"{d['doc_id']}  {d['chunks']:>5} chunks  {d['source']}")
+        typer.echo(f"{d['doc_id']}  {counted(d['chunks'], 'chunk'):>11}  {d['source']}")
     if not docs:
         typer.echo("No documents. Add some with `rag ingest PATH`.")
 
@@ -362,10 +363,16 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
     """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
     import os
 
+    from rag.engine import discovery
     from rag.engine.access import ApiKeys
 
-    try:  # settings the server would stop on, said in one line before it starts
-        ApiKeys.from_settings(load_settings())
+    try:  # what the server would stop on, said in one line before it starts
+        settings = load_settings()
+        ApiKeys.from_settings(settings)
+        running = discovery.find(settings.data_dir)
+        if running is not None:
+            raise RagError(f"An engine already runs on the data folder {settings.data_dir} "
+                           f"at {running.url}: open that one, or stop it first.")
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None

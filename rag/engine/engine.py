@@ -25,6 +25,7 @@ from rag.errors import CollectionBusy, Forbidden, RateLimited, Unauthorized
 from rag.providers.http.breaker import breakers_for
 from rag.service import build_service
 from rag.settings import Settings
+from rag.types import counted
 
 _running: Engine | None = None
 
@@ -111,8 +112,9 @@ class Engine:
         if wait:
             self.telemetry.rate_limited.labels(door).inc()
             limit = self.limits.per_minute
-            raise RateLimited(f"You have asked {limit} questions in the last minute; ask again "
-                              f"in {wait:.0f} s (RAG_RATE_LIMIT_PER_MINUTE).", wait)
+            raise RateLimited(f"You have asked {counted(limit, 'question')} in the last "
+                              f"minute; ask again in {wait:.0f} s (RAG_RATE_LIMIT_PER_MINUTE).",
+                              wait)
 
     def submit_uploads(self, collection: str, uploads: Iterable[UploadLike], *,
                        user: str) -> IngestJob:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.loaders import content_id
+from rag.errors import ConfigError
 from rag.types import Document, Page
 
 
@@ -30,7 +31,21 @@ def paragraph_source(title: str, index: int) -> str:
 
 
 def read_articles(path: Path) -> list[dict]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    try:
+        articles = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path} ({exc.strerror or exc}).") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise not_squad(path, exc) from None
+    if not isinstance(articles, list):
+        raise not_squad(path, TypeError("'data' is not a list"))
+    return articles
+
+
+def not_squad(path: Path, exc: Exception) -> ConfigError:
+    problem = f"no {exc} field" if isinstance(exc, KeyError) else str(exc)
+    return ConfigError(f"{path} is not a SQuAD-format file ({problem}): see "
+                       "docs/evaluation.md.")
 
 
 def load_squad(path: Path, limit: int | None = None,
@@ -42,15 +57,22 @@ def load_squad(path: Path, limit: int | None = None,
     """
     documents: list[Document] = []
     questions: list[Question] = []
-    for article in read_articles(path):
-        if limit is not None and len(questions) >= limit:
-            break
-        for i, para in enumerate(article["paragraphs"]):
-            source = paragraph_source(article["title"], i)
-            context = para["context"]
-            documents.append(Document(source, content_id(source.encode() + context.encode()),
-                                      article["title"], [Page(None, context)], "text/plain"))
-            questions.extend(_questions(para, source))
+    try:
+        for article in read_articles(path):
+            if limit is not None and len(questions) >= limit:
+                break
+            for i, para in enumerate(article["paragraphs"]):
+                source = paragraph_source(article["title"], i)
+                context = para["context"]
+                documents.append(Document(source,
+                                          content_id(source.encode() + context.encode()),
+                                          article["title"], [Page(None, context)],
+                                          "text/plain"))
+                questions.extend(_questions(para, source))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise not_squad(path, exc) from None
+    if not questions:
+        raise ConfigError(f"{path} holds no questions to evaluate with.")
     if limit is not None:
         questions = questions[:limit]
     return documents, questions[::every]

@@ -108,8 +108,6 @@ class Retriever:
                     raise
                 log.warning("question embedding failed, searching by words only: %s", exc)
                 mode, sparse_only = "sparse", first_sentence(exc)
-        elif not lenient:
-            self.embedder.check_length(query, "question")
         if sparse_side is not None and mode == "hybrid" and not (doc_id or source):
             hits = self.store.search(dense, None, self._depth(top_k, mode), mode,
                                      sparse_side=sparse_side)

@@ -57,11 +57,13 @@ def collection_view(engine: Engine, collection: str | None, *,
     return engine.workspace.view(name)
 
 
-def question_view(engine: Engine, collection: str | None, user: str, *,
+def question_view(engine: Engine, collection: str | None, caller: Caller, *,
                   missing: str | None = None) -> RagService:
-    """collection_view, then the question counted against the user's limit (a missing
-    collection costs no question). Blocking (the store, Redis): run it on the answer threads
-    with the work it admits."""
+    """collection_view, then the question counted against the caller's limit (a missing
+    collection costs no question; the `rag` command on this machine, which has no limit
+    without an engine, has none with one). Blocking (the store, Redis): run it on the answer
+    threads with the work it admits."""
     view = collection_view(engine, collection, missing=missing)
-    engine.admit(user, "api")
+    if not caller.trusted:
+        engine.admit(caller.user, "api")
     return view

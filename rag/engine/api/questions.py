@@ -119,7 +119,7 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> list:
-        view = question_view(engine, name, caller.user)
+        view = question_view(engine, name, caller)
         return view.search(body.query, body.top_k, body.mode, body.doc_id, body.source,
                            user=caller.user)
 
@@ -138,7 +138,7 @@ async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> Answer:
-        view = question_view(engine, name, caller.user)
+        view = question_view(engine, name, caller)
         return view.ask(body.question, body.top_k, history, user=caller.user,
                         strategy=body.strategy)
 

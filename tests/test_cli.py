@@ -92,6 +92,19 @@ def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -
         assert refused.exit_code == 2 and "RAG_COLLECTION" in refused.stderr
 
 
+def test_a_copy_says_where_its_content_is_stored(env, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("The spare key is under the blue pot.")
+    (folder / "notes_copy.txt").write_text("The spare key is under the blue pot.")
+    done = run("ingest", str(folder))
+    assert done.exit_code == 0
+    assert (f"unchanged {folder / 'notes_copy.txt'}: 1 chunk (same content as "
+            f"{folder / 'notes.txt'}, already stored)") in " ".join(done.stderr.split())
+    listed = run("docs", "list").stdout
+    assert " 1 chunk " in listed and "chunks" not in listed
+
+
 def test_eval_names_a_file_that_is_not_squad(env, tmp_path: Path) -> None:
     for name, text, problem in (("bad.json", "not json", "is not a SQuAD-format file"),
                                 ("nodata.json", '{"version": "1"}', "no 'data' field"),

@@ -251,8 +251,9 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("GET", "/no/such/route", None, (404, "not_found")),
     ("POST", "/health", None, (405, "method_not_allowed")),
     ("POST", "/search", {"query": "why " * 400}, (400, "input_too_long")),
-    ("POST", "/search", {"query": "tomatoes", "mode": "sparse", "top_k": 0},
-     (400, "bad_request")),
+    ("POST", "/search", {"query": "tomatoes", "top_k": "5"}, (400, "bad_request")),  # strict
+    ("POST", "/ask", {"question": "tomatoes", "stream": "yes"}, (400, "bad_request")),
+    ("POST", "/search", b'{"query": "\xff\xfe"}', (400, "bad_request")),  # not UTF-8
     ("POST", "/ask", {"question": "   "}, (400, "bad_request")),  # nothing to ask
     ("POST", "/search", {"query": "\u200b\u200b"}, (400, "bad_request")),  # invisible only
     # the collection as a query parameter, as on every other route
@@ -276,6 +277,16 @@ async def test_bad_requests_get_their_code(api: httpx.AsyncClient, engine: Engin
                                  headers={"content-type": "application/json"})
     assert error_of(response) == expected
     assert engine.workspace.service.store.size() == 0
+
+
+async def test_a_wrong_method_says_which_ones_the_route_takes(api: httpx.AsyncClient) -> None:
+    wrong = await api.put("/documents")
+    assert error_of(wrong) == (405, "method_not_allowed")
+    assert wrong.headers["allow"] == "GET, POST"
+    assert wrong.json()["error"]["message"] == "This route takes GET, POST."
+    broken = await api.post("/search", content=b'{"query": "\xff"}',
+                            headers={"content-type": "application/json"})
+    assert broken.json()["error"]["message"].startswith("The body is not valid JSON")
 
 
 async def test_refused_uploads_store_nothing(open_engine) -> None:

@@ -254,3 +254,23 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     assert "Never immerse" not in stopped.inner_text()  # the rest never arrived
     page.screenshot(path=str(output_dir / "04-stopped.png"))
     assert TOKEN not in page.content()
+
+
+def test_the_openapi_page_draws_without_the_internet(page, app_server: AppServer,
+                                                     output_dir: Path) -> None:
+    elsewhere: list[str] = []
+
+    def only_the_app(route) -> None:  # a machine without the internet
+        if route.request.url.startswith(app_server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_the_app)
+    page.goto(f"{app_server.url}/api/docs")
+    page.get_by_text("/v1/chat/completions").first.wait_for()
+    page.get_by_text("/v1/ask").first.wait_for()
+    page.screenshot(path=str(output_dir / "openapi.png"))
+    assert elsewhere == []
+    assert "422" not in page.content()  # validation errors are 400 here

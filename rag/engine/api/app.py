@@ -2,15 +2,22 @@
 
 Mounted at /api by the app server (ui/app.py), beside the chat, and given its engine once the
 engine has opened; tests call it in-process through httpx's ASGITransport. Its OpenAPI page
-is /api/docs.
+is /api/docs, drawn by Swagger UI's files from the swagger-ui-py package (FastAPI's own page
+loads them from a CDN: blank on a machine without the internet).
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
+import swagger_ui
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.engine.api import errors, library, openai, questions
@@ -28,13 +35,40 @@ CODES_BY_STATUS = {status: code for code, (status, _) in reversed(CODES.items())
 def create_api(engine: Engine | None = None) -> FastAPI:
     """The API; `engine` now, or set `api.state.engine` once it has opened."""
     api = FastAPI(title="docqa-rag API", version="1", description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+                  docs_url=None, openapi_url="/openapi.json", redoc_url=None)
     api.state.engine = engine
     for router in (library.router, questions.router, openai.router):
         api.include_router(router)
     errors.install(api)
     api.add_middleware(RequestMetrics)  # type: ignore[arg-type]
+    api.mount("/docs-files", StaticFiles(directory=SWAGGER_FILES), name="docs-files")
+    api.add_api_route("/docs", openapi_page, include_in_schema=False)
+    api.openapi = lambda: schema_of(api)  # type: ignore[method-assign]
     return api
+
+
+SWAGGER_FILES = Path(swagger_ui.__file__).parent / "static"
+
+
+async def openapi_page(request: Request) -> HTMLResponse:
+    base = request.scope.get("root_path", "")
+    return get_swagger_ui_html(openapi_url=f"{base}/openapi.json", title="docqa-rag API",
+                               swagger_js_url=f"{base}/docs-files/swagger-ui-bundle.js",
+                               swagger_css_url=f"{base}/docs-files/swagger-ui.css",
+                               swagger_favicon_url=f"{base}/docs-files/favicon-32x32.png")
+
+
+def schema_of(api: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema without its 422 answers: a request that fails validation gets 400
+    `bad_request` here, which each route lists."""
+    if api.openapi_schema is None:
+        schema = FastAPI.openapi(api)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+    return api.openapi_schema  # type: ignore[return-value]
 
 
 class RequestMetrics:

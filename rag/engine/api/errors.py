@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from rag.app.logs import report_unexpected
 from rag.engine.access import retry_after
@@ -42,8 +43,9 @@ ERROR_CODE_KEY = "rag.error_code"
 
 #: Every code the API answers with, its HTTP status and when it is used.
 CODES: dict[str, tuple[int, str]] = {
-    "bad_request": (400, "the request is malformed: bad JSON, a missing or out-of-range field, "
-                         "an empty upload"),
+    "bad_request": (400, "the request is malformed: bad JSON, a missing, mistyped or "
+                         "out-of-range field, a question of nothing but spaces, an empty upload "
+                         "or one cut short"),
     "input_too_long": (400, "a question longer than the embedding model takes"),
     "content_blocked": (400, "the content filter refused the question (or, with answer checks "
                              "on, the answer); the message names the category"),
@@ -152,8 +154,15 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-        message = "No such route." if exc.status_code == 404 else str(exc.detail)
-        return respond(request, ApiError(code, message))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the first matching route's methods only
+            headers["Allow"] = ", ".join(methods_of(request))
+        message = {404: "No such route.",
+                   405: f"This route takes {headers.get('Allow', 'other methods')}."}.get(
+            exc.status_code, str(exc.detail))
+        if message == "There was an error parsing the body":  # FastAPI's, for any bad body
+            message = "The body is not valid JSON (UTF-8 text, of a sensible depth and size)."
+        return respond(request, ApiError(code, message, headers))
 
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         return respond(request, unexpected(exc))
@@ -163,6 +172,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, crash)
+
+
+def methods_of(request: Request) -> list[str]:
+    """Every method some route of this path takes."""
+    return [method for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in request.app.router.routes)]
 
 
 def describe(exc: Exception) -> str:

@@ -36,14 +36,19 @@ def documents(engine: EngineDep, caller: CallerDep, collection: Collection = Non
     return {"documents": [asdict(d) for d in view.documents()]}
 
 
-@router.post("/v1/documents", status_code=200, responses=responses(
-    "bad_request", "not_found", "too_large", "unsupported_type", "upstream_unavailable",
-    *ACCESS), openapi_extra={"requestBody": {"required": True, "content": {
-        "multipart/form-data": {"schema": {"type": "object", "required": ["files"],
-                                           "properties": {"files": {
-                                               "type": "array",
-                                               "items": {"type": "string",
-                                                         "format": "binary"}}}}}}}})
+UPLOAD_ANSWERS = {
+    **responses("bad_request", "not_found", "too_large", "unsupported_type",
+                "upstream_unavailable", *ACCESS),
+    202: {"description": "With `wait=false`: the ingest's state at once, to follow at GET "
+                         "/api/v1/ingests/{id}."}}
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+}}}}}
+
+
+@router.post("/v1/documents", status_code=200, responses=UPLOAD_ANSWERS,
+             openapi_extra=UPLOAD_BODY)
 async def upload(request: Request, engine: EngineDep, caller: CallerDep,
                  collection: Collection = None,
                  wait: Annotated[bool, Query(description="answer when the batch is done "

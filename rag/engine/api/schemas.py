@@ -14,8 +14,9 @@ TURN_CHARS = 100_000
 TopK = Field(None, ge=1, le=100, description="passages to retrieve (default RAG_TOP_K)")
 
 
+# strict: "5" is no top_k and "yes" no stream, as the OpenAPI page says
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     query: str = Field(min_length=1, max_length=QUESTION_CHARS)
     top_k: int | None = TopK
@@ -31,7 +32,7 @@ class Turn(BaseModel):
 
 
 class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=QUESTION_CHARS)
     history: list[Turn] = Field(default_factory=list, max_length=100)
@@ -43,7 +44,7 @@ class AskRequest(BaseModel):
 
 
 class CollectionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=63)
 

@@ -223,6 +223,22 @@ async def test_an_ingest_reports_progress_within_a_file(api: httpx.AsyncClient) 
     assert error_of(await api.delete("/ingests/nope")) == (404, "not_found")
 
 
+async def test_a_queued_ingest_knows_its_place_and_can_be_cancelled(
+        api: httpx.AsyncClient, engine: Engine) -> None:
+    pages = [filler(f"Chapter {n} is about greenhouse number {n}.", 2500) for n in range(1, 31)]
+    first = (await upload(api, ("big.pdf", make_pdf(pages)), wait="false")).json()
+    second = (await upload(api, ("notes.md", b"# Notes\n\nThe key is under the pot."),
+                           wait="false")).json()
+    assert engine.jobs.ahead_of(second["id"]) == 1 and engine.jobs.ahead_of(first["id"]) == 0
+    assert (await api.delete(f"/ingests/{second['id']}")).status_code == 200
+    engine.jobs.wait(second["id"], timeout=120)
+    job = (await api.get(f"/ingests/{second['id']}")).json()
+    assert job["status"] == "cancelled" and "nothing of it was stored" in job["error"]
+    engine.jobs.wait(first["id"], timeout=120)
+    sources = [d["source"] for d in (await api.get("/documents")).json()["documents"]]
+    assert sources == ["upload:big.pdf"]
+
+
 async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."))
     health = (await api.get("/health")).json()

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import PAGE, open_page, upload
 from tests.pdfgen import filler, make_pdf
+from ui.common import get_engine
 from ui.conversation import to_markdown
 
 QUESTION = "How much sunlight do tomatoes need?"
@@ -241,6 +242,22 @@ def test_collections_are_created_switched_and_deleted(start) -> None:
     assert not at.exception
     assert at.sidebar.selectbox(key="collection").options == ["docs"]
     assert at.sidebar.selectbox(key="collection").value == "docs"
+
+
+def test_an_upload_under_way_can_be_cancelled(start) -> None:
+    at = start()
+    pages = [filler(f"Chapter {n} is about greenhouse number {n}.", 2500) for n in range(1, 61)]
+    at.sidebar.file_uploader[0].set_value([("big.pdf", make_pdf(pages), "application/pdf")])
+    at.sidebar.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception, at.exception
+    (job_id,) = at.session_state["ingest_jobs"]
+    cancel = next(b for b in at.sidebar.button if b.key == f"cancel-{job_id}")
+    cancel.click().run()
+    assert get_engine().jobs.wait(job_id, timeout=120).status == "cancelled"
+    at.run()
+    assert any("was stopped" in e.value for e in at.sidebar.error)
+    assert any("No documents yet" in i.value for i in at.sidebar.info)
 
 
 def test_a_follow_up_leans_only_on_questions_asked_of_its_collection(start) -> None:

@@ -100,9 +100,16 @@ def ingest_progress(engine: Engine, job_ids: list[str]) -> None:
             pages = f", {counted(current.pages, 'page')}" if current.pages else ""
             text += (f" · {current.name}: {current.chunks_written:,} of "
                      f"{counted(current.chunks, 'chunk')}{pages}")
+        elif job.status == "queued":
+            ahead = engine.jobs.ahead_of(job.id)
+            text += f" · waiting for {counted(ahead, 'ingest')} ahead" if ahead else " · waiting"
         elif current is not None:
             text += f" · reading {current.name}"
         st.progress(min(share, 1.0), text=plain(text))
+        if not job.cancel.is_set() and st.button(
+                "Cancel", key=f"cancel-{job.id}", icon=":material/cancel:", type="tertiary",
+                help="Stop this upload: files already stored stay, the rest are not read"):
+            engine.jobs.cancel(job.id)
 
 
 def show_outcomes(job: IngestJob) -> None:
@@ -204,5 +211,7 @@ def identity_footer(identity: Identity) -> None:
         if st.sidebar.button("Log out"):
             st.logout()
     else:
-        st.sidebar.caption("Anonymous session: history lives in this browser tab only.")
+        st.sidebar.caption("Anonymous session: the conversation and the uploads' progress "
+                           "live in this page only; a reload starts afresh (uploads still "
+                           "finish).")
 

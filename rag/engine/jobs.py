@@ -154,6 +154,12 @@ class IngestJobs:
             job.cancel.set()
         return job
 
+    def ahead_of(self, job_id: str) -> int:
+        """How many unfinished ingests were queued before this one."""
+        with self._lock:
+            ids = [i for i, job in self._jobs.items() if not job.done.is_set()]
+        return ids.index(job_id) if job_id in ids else 0
+
     def get(self, job_id: str) -> IngestJob | None:
         with self._lock:
             return self._jobs.get(job_id)

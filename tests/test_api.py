@@ -188,6 +188,8 @@ async def test_collections_scope_every_route(api: httpx.AsyncClient) -> None:
     assert (await api.post("/collections", json={"name": "manuals"})).status_code == 201
     assert error_of(await api.post("/collections", json={"name": "manuals"})) == (
         409, "conflict")
+    assert error_of(await api.post("/collections", json={"name": "Manuals"})) == (
+        409, "conflict")  # a name differing in case only would be taken for the other
     assert error_of(await api.post("/collections", json={"name": "../x"})) == (
         400, "bad_request")
     await upload(api, ("guide.pdf", guide()), collection="manuals")

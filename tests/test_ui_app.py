@@ -72,8 +72,8 @@ def test_uploads_report_each_file_and_enforce_the_size_limit(start) -> None:
     got = outcomes(at)
     assert any(o.startswith("greenhouse.pdf: ingested (") for o in got), got
     assert any(o.startswith("notes.md: ingested (") for o in got), got
-    assert "big.txt: failed (big.txt: 1.4 MB is over the 1 MB upload limit " \
-           "(RAG_UPLOAD_MAX_MB))" in got, got
+    assert "big.txt: failed (1.4 MB is over the 1 MB upload limit " \
+           "(RAG_UPLOAD_MAX_MB))" in got, got  # the reason, without the name again
     (bar,) = at.sidebar.get("progress")
     assert "2 ingested, 1 failed" in bar.proto.text
     assert at.sidebar.file_uploader[0].proto.max_upload_size_mb == 1  # the browser checks too
@@ -86,9 +86,10 @@ def test_uploads_report_each_file_and_enforce_the_size_limit(start) -> None:
 
 def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
     at = start()
+    assert any("The library is empty" in c.value for c in at.main.caption)
+    upload(at, [greenhouse()])
     first_steps = [c for c in at.main.caption if "Sources" in c.value]
     assert first_steps and "follow-up" in first_steps[0].value  # an empty chat says how
-    upload(at, [greenhouse()])
     answer = ask(at)
     assert not [c for c in at.main.caption if "follow-up" in c.value]
     body = texts(answer)

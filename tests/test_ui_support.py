@@ -215,6 +215,8 @@ def test_export_is_markdown_with_sources() -> None:
     assert "1. Guide, page 2 (guide.pdf)\n   > Tomatoes need eight hours." in md
     assert answer_meta({"generator": "extractive", "model": "extractive (local)"}) == \
         "extractive (local) · fresh"
+    # nothing found: no model was asked, and "none" says nothing to a reader
+    assert answer_meta({"generator": "extractive", "model": "none"}) == "extractive · fresh"
 
 
 def test_an_answer_keeps_what_was_searched_only_when_it_was_not_the_question() -> None:

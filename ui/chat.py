@@ -15,6 +15,9 @@ from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
 CURSOR = "▌"
+EMPTY_LIBRARY = (
+    "The library is empty: add documents with Upload on the left (or `rag ingest PATH`), then "
+    "ask about them. Each answer cites the passages it rests on, down to the page.")
 FIRST_STEPS = (
     "Ask about the documents listed on the left; add your own with Upload. Each answer cites "
     "the passages it rests on, [1], [2], down to the page, and **Sources** opens them. A "
@@ -31,7 +34,7 @@ def render(ctx: Context) -> None:
     toolbar = tools.container(horizontal=True, horizontal_alignment="right")
     first_steps = st.empty()
     if not messages:
-        first_steps.caption(FIRST_STEPS)
+        first_steps.caption(FIRST_STEPS if ctx.view.store.size() else EMPTY_LIBRARY)
     for i, m in enumerate(messages):
         with st.chat_message(m["role"]):
             if m.get("blocked") and m["role"] == "assistant":

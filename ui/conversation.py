@@ -21,6 +21,8 @@ def source_label(citation: dict[str, Any]) -> str:
 def answer_meta(message: dict[str, Any]) -> str:
     """One line saying who answered, how, and how fast: generator · model · cache · latency."""
     generator, model = message.get("generator") or "?", message.get("model")
+    if model == "none":  # nothing was found, so no model was asked
+        model = None
     parts = [generator]
     if model and model.startswith(generator):  # "extractive (local:...)"
         parts = [model]

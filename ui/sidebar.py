@@ -123,7 +123,9 @@ def show_outcomes(job: IngestJob) -> None:
     st.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
     for result in results:
         name = result["path"].removeprefix("upload:")
-        detail = result["error"] or counted(result["chunks"], "chunk")
+        # a reason names the file already, and an upload by the name the user gave it
+        detail = (result["error"] or counted(result["chunks"], "chunk")).replace(
+            "upload:", "").removeprefix(f"{name}: ")
         getattr(st, OUTCOME_STYLE[result["status"]])(
             plain(f"{name}: {result['status']} ({detail})"))
         for warning in result.get("warnings") or []:

@@ -36,6 +36,7 @@ def render(ctx: Context) -> None:
     row[1].metric("Errors", s.errors, border=True,
                   delta=None if rate is None else f"{rate:.1f} % error rate",
                   delta_color="inverse" if rate else "off",
+                  delta_arrow="auto" if rate else "off",  # no rise shown on a zero
                   help=f"{s.interrupted} cut mid-answer (counted in the error rate), "
                        f"{s.degraded} answered from the documents alone (degraded), "
                        f"{s.stopped} stopped by the user and {s.blocked} refused by the "

@@ -166,8 +166,10 @@ class Workspace:
         if not COLLECTION_NAME.fullmatch(name):
             raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
         with self._naming:
-            if name in self.service.store.collections():
-                raise CollectionExists(f"A collection named '{name}' already exists.")
+            taken = {n.lower(): n for n in self.service.store.collections()}
+            if name.lower() in taken:  # "Docs" beside "docs" would be taken for it
+                raise CollectionExists(f"A collection named '{taken[name.lower()]}' already "
+                                       "exists.")
             view = self.view(name)
             # a new collection's answer-cache version starts where no earlier one of that
             # name was

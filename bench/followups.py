@@ -15,6 +15,11 @@ For each: hit@1 and hit@5 of the passage holding the answer, and the share of ex
 answers holding the gold span. No peer does this offline (their follow-ups are rewritten by
 an LLM), so the baselines are the first two rows.
 
+Carrying must not hurt a question that changes the subject, so a second set asks each
+story's first question (which stands alone) after the whole conversation about the story
+before it, of the same style: `alone` is then the right search, and `carried` should lose
+as little as it can.
+
     .venv/bin/python bench/followups.py [--bigbench SDIST] [--per-style N]
 
 Without --bigbench the sdist is fetched with `pip download`. Prints a table and writes
@@ -85,9 +90,37 @@ def follow_ups(sdist: Path) -> list[dict]:
     return found
 
 
+def new_topics(sdist: Path) -> list[dict]:
+    """Each story's first question with a span answer in its passage, the conversation about
+    the story before it (same style) as its history."""
+    with tarfile.open(sdist) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith(devsets.COQA_MEMBER))
+        stories = json.load(tar.extractfile(member))["data"]  # type: ignore[arg-type]
+    found, last = [], {}
+    for story in (s for s in stories if s["source"] in devsets.COQA_DOMAINS):
+        style, parts = story["source"], devsets.passages(story["story"])
+        answers = {a["turn_id"]: a for a in story["answers"]}
+        first, answer = story["questions"][0], answers.get(1)
+        text = (answer or {}).get("input_text", "").strip().rstrip(".").strip()
+        if (style in last and answer is not None and text
+                and text.lower() not in devsets._NO_SPAN and answer["span_start"] >= 0):
+            index = max(i for i, (start, _) in enumerate(parts)
+                        if start <= max(answer["span_start"], parts[0][0]))
+            if text.lower() in parts[index][1].lower():
+                found.append({"style": style, "question": first["input_text"].strip(),
+                              "history": last[style], "answer": text,
+                              "gold": paragraph_source(f"{style} {story['filename']}",
+                                                       index)})
+        last[style] = [turn for q in story["questions"] for turn in (
+            {"role": "user", "content": q["input_text"].strip()},
+            {"role": "assistant",
+             "content": (answers.get(q["turn_id"]) or {}).get("input_text", "")})]
+    return found
+
+
 def previous_only(question: str, history: Turns) -> str:
     previous = next(t["content"] for t in reversed(history) if t["role"] == "user")
-    return f"{question} ({previous})" if is_follow_up(question) else question
+    return f"{question} ({previous})" if is_follow_up(question, history) else question
 
 
 WAYS: dict[str, Callable[[str, Turns], str]] = {
@@ -97,9 +130,8 @@ WAYS: dict[str, Callable[[str, Turns], str]] = {
 }
 
 
-def run_style(style: str, items: list[dict], embedder) -> list[dict]:
+def run_style(style: str, sets: dict[str, list[dict]], embedder) -> list[dict]:
     documents, _ = load_squad(ROOT / "data" / "eval" / f"coqa-{style}.json")
-    questions = [Question(f["question"], f["gold"], (f["answer"],)) for f in items]
     rows = []
     with tempfile.TemporaryDirectory(prefix="followups-") as tmp:
         store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
@@ -109,23 +141,29 @@ def run_style(style: str, items: list[dict], embedder) -> list[dict]:
                 if result.status == "failed":
                     raise RuntimeError(result.error)
             retriever = eval_retriever(embedder, store)
-            for way, build in WAYS.items():
-                started = time.perf_counter()
-                hits = [retriever.retrieve(build(f["question"], f["history"]), 10).hits
-                        for f in items]
-                ranks = [first_rank([h.source for h in top], f["gold"])
-                         for f, top in zip(items, hits, strict=True)]
-                metrics = rank_metrics(ranks)
-                answers = answer_rates(embedder, questions, [top[:5] for top in hits],
-                                       lambda h: h.source, [f["gold"] for f in items])
-                rows.append({"style": style, "way": way, "questions": len(items),
-                             "hit@1": round(metrics["hit@1"], 3),
-                             "hit@5": round(metrics["hit@5"], 3),
-                             "answer_span_rate": round(answers["answer_span_rate"], 3),
-                             "seconds": round(time.perf_counter() - started, 1)})
-                print(rows[-1], flush=True)
+            for kind, items in sets.items():
+                rows += measure(style, kind, items, retriever, embedder)
         finally:
             store.close()
+    return rows
+
+
+def measure(style: str, kind: str, items: list[dict], retriever, embedder) -> list[dict]:
+    questions = [Question(f["question"], f["gold"], (f["answer"],)) for f in items]
+    rows = []
+    for way, build in WAYS.items():
+        started = time.perf_counter()
+        hits = [retriever.retrieve(build(f["question"], f["history"]), 10).hits for f in items]
+        ranks = [first_rank([h.source for h in top], f["gold"])
+                 for f, top in zip(items, hits, strict=True)]
+        metrics = rank_metrics(ranks)
+        answers = answer_rates(embedder, questions, [top[:5] for top in hits],
+                               lambda h: h.source, [f["gold"] for f in items])
+        rows.append({"style": style, "set": kind, "way": way, "questions": len(items),
+                     "hit@1": round(metrics["hit@1"], 3), "hit@5": round(metrics["hit@5"], 3),
+                     "answer_span_rate": round(answers["answer_span_rate"], 3),
+                     "seconds": round(time.perf_counter() - started, 1)})
+        print(rows[-1], flush=True)
     return rows
 
 
@@ -133,15 +171,16 @@ def show(rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Follow-up questions: the gold passage in the search's top 1 and 5")
-    for column in ("style", "questions", "way", "hit@1", "hit@5", "answer span rate",
+    table = Table(title="Follow-ups and new subjects: the gold passage in the search's top 1 "
+                        "and 5")
+    for column in ("style", "set", "questions", "way", "hit@1", "hit@5", "answer span rate",
                    "hit@5 vs previous"):
         table.add_column(column)
-    base = {r["style"]: r["hit@5"] for r in rows if r["way"] == "previous"}
+    base = {(r["style"], r["set"]): r["hit@5"] for r in rows if r["way"] == "previous"}
     for r in rows:
-        table.add_row(r["style"], str(r["questions"]), r["way"], f"{r['hit@1']:.3f}",
+        table.add_row(r["style"], r["set"], str(r["questions"]), r["way"], f"{r['hit@1']:.3f}",
                       f"{r['hit@5']:.3f}", f"{r['answer_span_rate']:.3f}",
-                      f"{r['hit@5'] - base[r['style']]:+.3f}")
+                      f"{r['hit@5'] - base[(r['style'], r['set'])]:+.3f}")
     Console().print(table)
 
 
@@ -151,12 +190,15 @@ def main() -> int:
     parser.add_argument("--per-style", type=int, help="at most this many follow-ups a style")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="followups-") as tmp:
-        items = follow_ups(args.bigbench or devsets.fetch_bigbench(Path(tmp)))
+        sdist = args.bigbench or devsets.fetch_bigbench(Path(tmp))
+        items, subjects = follow_ups(sdist), new_topics(sdist)
     embedder = make_embedder(load_settings())
     rows = []
     for style in devsets.COQA_DOMAINS:
-        chosen = [f for f in items if f["style"] == style][:args.per_style]
-        rows += run_style(style, chosen, embedder)
+        rows += run_style(style, {
+            "follow-up": [f for f in items if f["style"] == style][:args.per_style],
+            "new subject": [f for f in subjects if f["style"] == style][:args.per_style]},
+            embedder)
     show(rows)
     RESULTS.write_text(json.dumps({
         "benchmark": "followups", "machine": f"{platform.machine()}, Python "

@@ -71,9 +71,18 @@ def conversation(*questions: str) -> list[dict[str, str]]:
 
 
 def test_follow_up_detection_and_carry_over() -> None:
-    assert is_follow_up("And what about its price?")
-    assert is_follow_up("Why?")
-    assert not is_follow_up("How do sea otters crack open shellfish with rocks?")
+    before = conversation("Who was hungry in the story?")
+    before[-1]["content"] = "The cat was hungry."
+    assert is_follow_up("And what about its price?", before)
+    assert is_follow_up("Why?", before)
+    assert is_follow_up("Was the cat hungry?", before)  # words the conversation had
+    assert is_follow_up("In what year?", before) and is_follow_up("Who else?", before)
+    assert not is_follow_up("How do sea otters crack open shellfish with rocks?", before)
+    # a short question with a word of its own names a new subject
+    assert not is_follow_up("What is CRAN?", before)
+    assert carry_over("What is the user nobody used for?",
+                      conversation("Does the Apache license grant a patent license?")) == (
+        "What is the user nobody used for?")
     assert carry_over("What does it eat?", conversation("Where do sea otters live?")) == (
         "What does it eat? (Where do sea otters live?)")
     assert carry_over("How tall is Mount Etna in Sicily?",

@@ -1,10 +1,13 @@
 """Turn a follow-up question ("and what about its price?") into one retrieval can use.
 
 With an LLM configured, the model rewrites the question as a standalone one from the chat
-history. Without one, a question that leans on the conversation (a pronoun, or too few words
-of its own) carries over the terms of the questions before it, back through the run of
-follow-ups to the question that started it: in a conversation the subject is often named
-only there ("Who was hungry?" / "Was he afraid?" / "What could he hear?").
+history. Without one, a question that leans on the conversation carries over the terms of
+the questions before it, back through the run of follow-ups to the question that started it:
+in a conversation the subject is often named only there ("Who was hungry?" / "Was he
+afraid?" / "What could he hear?"). A question leans on it when it points back (a pronoun, a
+leading "and"), or is short and either a fragment ("In what year?", "Who else?") or made
+only of words the conversation already had; a short question with a word of its own names a
+new subject ("What is CRAN?") and is searched as asked.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ _ANAPHORA = frozenset(
     "one ones same former latter".split()
 )
 _CONNECTIVE = re.compile(r"^\s*(and|also|what about|how about|and what|or|but|then)\b", re.I)
-_OWN_TERMS = 3  # a question with at most this many content words leans on the context
+_OWN_TERMS = 3  # a question with more content words than this stands alone
+# how a question that stands alone opens; "In what year?", "unless what happens?" do not
+_OPENER = re.compile(
+    r"^\s*(what|which|who|whom|whose|where|when|why|how|is|are|was|were|do|does|did|can|"
+    r"could|will|would|should|has|have|had|may|might|must|name|list|describe|explain|tell|"
+    r"give)\b", re.I)
+_MORE = re.compile(r"\b(else|also|too|other|another|more)\b", re.I)  # "Who else?"
 # earlier questions carried over, at most: further back a conversation may have moved on
 # (docs/evaluation.md, follow-up questions)
 _CARRIED_QUESTIONS = 4
@@ -44,20 +53,29 @@ def previous_question(history: list[dict[str, str]]) -> str | None:
 
 def questions_leaned_on(question: str, history: list[dict[str, str]]) -> list[str]:
     """The earlier questions a follow-up leans on, oldest first: the one before it, and
-    further back while each question reads as a follow-up of the one before it."""
-    earlier = [t["content"] for t in history if t.get("role") == "user"]
+    further back while each question reads as a follow-up of the conversation before it."""
+    asked = [n for n, t in enumerate(history) if t.get("role") == "user"]
     carried: list[str] = []
-    current = question
-    while earlier and len(carried) < _CARRIED_QUESTIONS and is_follow_up(current):
-        current = earlier.pop()
+    current, before = question, history
+    while asked and len(carried) < _CARRIED_QUESTIONS and is_follow_up(current, before):
+        at = asked.pop()
+        current, before = history[at]["content"], history[:at]
         carried.insert(0, current)
     return carried
 
 
-def is_follow_up(question: str) -> bool:
-    words = set(re.findall(r"[a-z']+", question.lower()))
-    return (bool(words & _ANAPHORA) or bool(_CONNECTIVE.match(question))
-            or len(lexical.terms(question)) <= _OWN_TERMS)
+def is_follow_up(question: str, before: list[dict[str, str]]) -> bool:
+    """Whether a question leans on the conversation `before` it (docs/evaluation.md)."""
+    words = set(re.findall(r"[a-z]+", question.lower()))  # "it's": "it"
+    if words & _ANAPHORA or _CONNECTIVE.match(question):
+        return True
+    terms = lexical.term_set(question)
+    if len(terms) > _OWN_TERMS:
+        return False
+    if not _OPENER.match(question) or _MORE.search(question):
+        return True
+    said = frozenset().union(*(lexical.term_set(t.get("content", "")) for t in before))
+    return terms <= said
 
 
 def carry_over(question: str, history: list[dict[str, str]]) -> str:

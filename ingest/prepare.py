@@ -9,6 +9,7 @@ across files.
 from __future__ import annotations
 
 import logging
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,8 +44,11 @@ _worker_options = LoadOptions()
 def use_chunker(chunker: Chunker, options: LoadOptions | None = None) -> None:
     """Worker initializer: the chunker and load options `prepare_file` uses in this process.
     A worker has no log of its own, and Python would print its records raw amid the
-    progress lines: what its parsers warn of travels back in the file's warnings."""
+    progress lines: what its parsers warn of travels back in the file's warnings. Ctrl-C
+    reaches the whole process group: the command stops its worker, which must not print a
+    traceback of its own."""
     global _worker_chunker, _worker_options
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in OUR_LOGGERS:
         logging.getLogger(name).addHandler(logging.NullHandler())
     _worker_chunker = chunker

@@ -129,8 +129,11 @@ def test_a_long_conversation_is_screened_and_kept_from_its_newest_turns(
         rules.screen("and the next step?", within)
     beyond = [harmful, *[filler_turn] * 4]  # past HISTORY_CHARS: no model would be sent it
     screened = rules.screen("and the next step?", beyond)
-    assert len(screened.history) == 3
-    assert all(turn["content"] == filler_turn["content"].strip() for turn in screened.history)
+    assert len(screened.history) == 4  # the turn that overflows keeps its end
+    assert sum(len(turn["content"]) for turn in screened.history) <= 32_000
+    one_long = [{"role": "user", "content": "y " * 20_000 + harmful["content"]}]
+    with pytest.raises(ContentBlocked):  # its newest characters are screened
+        rules.screen("and the next step?", one_long)
 
 
 def test_a_question_of_nothing_but_spaces_is_refused(rules: ContentFilter) -> None:

@@ -35,7 +35,10 @@ _FENCE_LIKE = re.compile(r"^(\s*)(`{3}|~{3})")
 _parser = MarkdownIt("commonmark")
 _JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
 _LINKABLE = re.compile(r"(?=://)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)", re.IGNORECASE)
-_STREAMLIT_CODE = re.compile(r"(?<=:)(?=[A-Za-z][\w-]*\\?[:/\[])")
+# ":material/home:", ":red[x]", ":red-background[x]", ":small[x]", ":smile:"; not "Re:Meeting"
+_STREAMLIT_CODE = re.compile(
+    r"(?<=:)(?=material/|(?:red|orange|yellow|green|blue|violet|gray|grey|rainbow|primary|"
+    r"small)(?:-background)?\\?\[|[a-z0-9_+-]+:(?!/))")
 
 
 def _inert(line: str) -> str:

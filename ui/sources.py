@@ -50,11 +50,11 @@ def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
     st.caption(plain(f"{place + ' of ' if place else ''}{source_name(c['source'])} ({origin})"))
     st.markdown("\n".join(f"> {plain(line)}" for line in c["text"].splitlines()
                           if line.strip()))
-    if not c.get("page"):
-        return
-    if not workspace.holds(c["doc_id"]):  # its page image may still be in the cache
+    if not workspace.holds(c["doc_id"]):  # a page image may still be in the cache
         st.info("This document has been deleted from the library: the passage above is what "
                 "the answer quoted.")
+        return
+    if not c.get("page"):
         return
     png, reason, pages, highlighted = _page_image(workspace, c["doc_id"], c["source"],
                                                   int(c["page"]), c["text"])

@@ -152,6 +152,9 @@ class IngestJobs:
         job = self.get(job_id)
         if job is not None:
             job.cancel.set()
+            if job.status == "queued":  # said at once, not when the ingest ahead has ended
+                self._finish(job, "cancelled", error="The ingest was cancelled before it "
+                                                     "started; nothing of it was stored.")
         return job
 
     def ahead_of(self, job_id: str) -> int:
@@ -181,9 +184,7 @@ class IngestJobs:
                 self._finish(job, "cancelled", error="The engine stopped before this ingest "
                                                      "started.")
                 continue
-            if job.cancel.is_set():
-                self._finish(job, "cancelled", error="The ingest was cancelled before it "
-                                                     "started; nothing of it was stored.")
+            if job.cancel.is_set():  # finished when it was cancelled
                 continue
             self._ingest(job)
 

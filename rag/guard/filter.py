@@ -159,12 +159,15 @@ class ContentFilter:
 def recent(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
     """The newest turns of a conversation, HISTORY_CHARS of them at most."""
     kept: list[dict[str, str]] = []
-    total = 0
+    room = HISTORY_CHARS
     for turn in reversed(history):
-        total += len(str(turn.get("content", "")))
-        if total > HISTORY_CHARS:
+        content = str(turn.get("content", ""))
+        if len(content) > room:  # the turn that overflows keeps its end
+            if room:
+                kept.append({**turn, "content": content[-room:]})
             break
         kept.append(turn)
+        room -= len(content)
     return kept[::-1]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from rag.settings import AnswerStrategy
 from rag.types import SearchMode
@@ -80,5 +80,5 @@ class ChatCompletionRequest(BaseModel):
 
     model: str
     messages: list[ChatMessage] = Field(min_length=1, max_length=101)
-    stream: bool = False
+    stream: StrictBool | None = False  # OpenAI's API takes null for false
     strategy: AnswerStrategy | None = None  # ours: single, progressive or consensus

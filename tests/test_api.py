@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
+from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
 from rag.engine.access import add_key
 from rag.engine.api.app import create_api, metrics_endpoint
@@ -396,6 +397,18 @@ async def test_a_words_only_search_takes_a_query_longer_than_the_embedder_reads(
     long = "how much direct sunlight do tomatoes need " * 60  # 420 words
     hits = (await api.post("/search", json={"query": long, "mode": "sparse"})).json()["hits"]
     assert hits[0]["page"] == 2
+
+
+def test_an_ingest_into_a_collection_deleted_meanwhile_does_not_bring_it_back(
+        engine: Engine, tmp_path: Path) -> None:
+    engine.workspace.create_collection("gone")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nThe key is under the blue pot.")
+    engine.delete_collection("gone")  # as an upload into it was still arriving
+    job = engine.jobs.submit("gone", [SourceFile(notes, "upload:notes.md")], user="local")
+    engine.jobs.wait(job.id, timeout=60)
+    assert job.status == "failed" and "was deleted" in (job.error or "")
+    assert "gone" not in engine.workspace.collections()
 
 
 async def test_a_damaged_file_fails_alone_in_the_report(api: httpx.AsyncClient) -> None:

@@ -207,6 +207,10 @@ class IngestJobs:
                     state.chunks = state.chunks_written = result.chunks
                 self._keep_upload(job, result)
 
+        if job.collection not in self.workspace.collections():  # deleted since it was queued
+            self._finish(job, "failed", error=f"The collection '{job.collection}' was deleted "
+                                              "before this ingest began; nothing was stored.")
+            return
         try:
             view = self.workspace.view(job.collection)
             report = view.ingest_files(job.files, on_file, on_progress, job.cancel,

@@ -149,8 +149,14 @@ def write_stream(answer: Answer, parts: list[str]) -> None:
     shown = st.empty()
     for delta in answer:
         parts.append(delta)
-        shown.markdown(answer_markdown("".join(parts), answer.generator) + CURSOR)
-    shown.markdown(answer_markdown("".join(parts), answer.generator))
+        shown.markdown(answer_markdown("".join(parts), quoted(answer)) + CURSOR)
+    shown.markdown(answer_markdown("".join(parts), quoted(answer)))
+
+
+def quoted(answer: Answer) -> bool:
+    """Whether the answer quotes the documents (the generator may change mid-stream: the
+    last resort takes over when the models fail)."""
+    return answer.generator == "extractive"
 
 
 def message_from(answer: Answer, question: str, text: str, stopped: bool = False) -> dict:

@@ -41,13 +41,13 @@ def answer_meta(message: dict[str, Any]) -> str:
 def message_markdown(message: dict[str, Any]) -> str:
     """A message as the chat shows it: a question, and an answer of quoted sentences (the
     extractive answerer's), as the text they are; a model's answer with its formatting."""
-    return answer_markdown(str(message.get("content", "")),
-                           "typed" if message.get("role") == "user" else message.get("generator"))
+    return answer_markdown(str(message.get("content", "")), message.get("role") == "user"
+                           or message.get("generator") == "extractive")
 
 
-def answer_markdown(text: str, generator: str | None) -> str:
+def answer_markdown(text: str, as_written: bool) -> str:
     # a quote keeps the document's own Markdown ("# Title", "**note**") as written
-    return plain(text) if generator in ("typed", "extractive") else safe_markdown(text)
+    return plain(text) if as_written else safe_markdown(text)
 
 
 def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> str:

@@ -61,7 +61,6 @@ def open_library(settings: Settings, *, must_exist: bool = False) -> Library:
     return LocalLibrary(settings, must_exist=must_exist)
 
 
-
 class _LocalAnswer:
     def __init__(self, answer: Any) -> None:
         self.answer = answer

@@ -90,8 +90,9 @@ def ingest_progress(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dic
 @router.delete("/v1/ingests/{ingest_id}", responses=responses("not_found", *ACCESS))
 def cancel_ingest(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     """Cancel an ingest: a queued one never starts, a running one stops at its next batch
-    (files already searchable stay; the rest are discarded). The answer is its state, which
-    reaches `cancelled` (or `done`, if it ended first) moments later."""
+    (files already searchable stay; the rest are discarded). The answer is its state:
+    `cancelled` at once for a queued one; a running one gets there (or to `done`, if it ended
+    first) moments later."""
     job = engine.jobs.get(ingest_id)
     if job is None or (job.user != caller.user and not caller.trusted):
         raise ApiError("not_found", f"There is no ingest {ingest_id}.")

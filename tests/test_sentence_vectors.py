@@ -5,6 +5,7 @@ filled before them still rescored by sentences embedded per question. Real model
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -56,6 +57,33 @@ def test_the_payload_codec_keeps_spans_and_cosines() -> None:
     assert sentence_vectors.decode(None) is None
     assert sentence_vectors.decode({"spans": [[0, 1]], "int8": "!!", "scales": ""}) is None
     assert sentence_vectors.decode({"spans": [], "int8": "", "scales": ""}) is None
+
+
+def test_a_searchs_payloads_are_decoded_together_as_one_by_one() -> None:
+    rng = np.random.default_rng(11)
+
+    def stored(sentences: int, width: int = 384) -> dict:
+        vectors = rng.normal(size=(sentences, width)).astype(np.float32) * rng.uniform(0.1, 9)
+        return sentence_vectors.encode([(n, n + 1) for n in range(sentences)], vectors)
+
+    unreadable = {"spans": [[0, 1]], "int8": "AAAA", "scales": ""}  # no scale for its sentence
+    values = [stored(3), None, stored(1), unreadable, stored(6), {"spans": "x"}]
+    together = sentence_vectors.decode_many(values)
+    assert [found is None for found in together] == [False, True, False, True, False, True]
+    for value, found in zip(values, together, strict=True):
+        if found is None:
+            continue
+        assert found.spans == tuple(tuple(span) for span in value["spans"])
+        np.testing.assert_allclose(np.linalg.norm(found.vectors, axis=1), 1, atol=1e-5)
+        # the same vectors as the payload's int8 rows times their scales, normalised
+        raw = np.frombuffer(base64.b64decode(value["int8"]), np.int8).reshape(
+            len(found.spans), -1) * np.frombuffer(base64.b64decode(value["scales"]),
+                                                  np.float32)[:, None]
+        np.testing.assert_allclose(found.vectors, raw / np.linalg.norm(raw, axis=1,
+                                                                      keepdims=True), atol=1e-6)
+    # vectors of two widths (never in one collection) are still each read right
+    mixed = sentence_vectors.decode_many([stored(2, 384), stored(2, 768)])
+    assert [found.vectors.shape for found in mixed] == [(2, 384), (2, 768)]
 
 
 def test_spans_are_pooled_from_the_chunks_own_forward_pass(embedder) -> None:

@@ -163,9 +163,11 @@ def test_collections_views_and_drop(svc, corpus: Path) -> None:
     assert [d.source for d in svc.documents()] == [str(corpus / "notes.txt")]
     otters = rows[0].doc_id
     assert view.store.holds(otters) and not svc.store.holds(otters)
+    assert workspace.has_collection("second") and workspace.has_collection("docs")
     workspace.delete_collection("second")
-    assert workspace.collections() == ["docs"]
+    assert workspace.collections() == ["docs"] and not workspace.has_collection("second")
     assert workspace.view("second").documents() == []  # made again, empty
+    assert workspace.has_collection("second")
 
 
 def test_both_engines_rank_alike(settings, embedder, corpus: Path) -> None:

@@ -122,8 +122,7 @@ class Workspace:
         """The service for `collection` (created if missing), answering with `options`."""
         name = collection or self.default_collection
         key = (name, options)
-        with self._lock:
-            found = self._views.get(key)
+        found = self._views.get(key)  # without the lock, which every question would queue on
         if found is not None:
             return found
         root = self.service
@@ -160,6 +159,12 @@ class Workspace:
         """Every collection's name; the configured one first (it always exists)."""
         default = self.default_collection
         return [default] + [n for n in self.service.store.collections() if n != default]
+
+    def has_collection(self, name: str) -> bool:
+        """Whether the collection exists; asked by every question, so the configured one
+        costs nothing and another one look."""
+        return name == self.default_collection or self.service.store.with_collection(
+            name).exists()
 
     def create_collection(self, name: str) -> RagService:
         name = name.strip()

@@ -14,6 +14,7 @@ for qdrant-client, `edge` for qdrant-edge) supplies only the primitives at the e
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -134,26 +135,37 @@ def fuse_dbsf(ranked: Sequence[tuple[float, Sequence[tuple[PointId, float]]]]
 
     Each list's scores are mapped so that its mean less three standard deviations is 0 and its
     mean plus three is 1, then weighted and summed per point (a point missing from a list gets
-    nothing from it). Best first.
+    nothing from it). Best first. In plain Python: for a few dozen scores, numpy's calls
+    would each let go of the interpreter lock and wait to take it back on a busy engine.
     """
     fused: dict[PointId, float] = {}
     for weight, hits in ranked:
         if not hits:
             continue
-        scores = np.array([score for _, score in hits], dtype=np.float64)
-        mean, spread = float(scores.mean()), 6 * float(scores.std())
-        normalised = (scores - mean) / spread + 0.5 if spread > 0 else np.ones_like(scores)
-        for (pid, _), value in zip(hits, normalised, strict=True):
-            fused[pid] = fused.get(pid, 0.0) + weight * float(value)
+        scores = [score for _, score in hits]
+        mean = math.fsum(scores) / len(scores)
+        spread = 6 * math.sqrt(math.fsum((score - mean) ** 2 for score in scores) / len(scores))
+        for pid, score in hits:
+            value = (score - mean) / spread + 0.5 if spread > 0 else 1.0
+            fused[pid] = fused.get(pid, 0.0) + weight * value
     return sorted(fused.items(), key=lambda item: -item[1])
 
 
-def make_hit(pid: PointId, score: float, payload: dict) -> Hit:
+def make_hits(found: Sequence[tuple[PointId, float, dict]]) -> list[Hit]:
+    """Hits from (id, score, payload), their stored sentence vectors decoded together."""
+    vectors = sentence_vectors.decode_many([payload.get(sentence_vectors.FIELD)
+                                            for _, _, payload in found])
+    return [make_hit(pid, score, payload, sentences)
+            for (pid, score, payload), sentences in zip(found, vectors, strict=True)]
+
+
+def make_hit(pid: PointId, score: float, payload: dict,
+             sentences: SentenceVectors | None) -> Hit:
     return Hit(doc_id=payload["doc_id"], source=payload["source"], page=payload.get("page"),
                chunk_id=str(pid), score=float(score), text=payload["text"],
                title=payload.get("title", ""), position=int(payload.get("position", 0)),
                locator=payload.get("locator"),  # absent from points stored before locators
-               sentence_vectors=sentence_vectors.decode(payload.get(sentence_vectors.FIELD)))
+               sentence_vectors=sentences)
 
 
 class ChunkStore(ABC):
@@ -238,6 +250,10 @@ class ChunkStore(ABC):
     def set_version(self, version: int) -> None:
         """A new collection's version starts where no earlier one of its name was."""
         self._set_metadata({"version": version})
+
+    def exists(self) -> bool:
+        """Whether this store's collection exists (one look, not a listing of them all)."""
+        return self._exists()
 
     def with_collection(self: Store, name: str) -> Store:
         """A store for another collection of the same Qdrant, sharing this one's connection.
@@ -386,7 +402,7 @@ class ChunkStore(ABC):
             found = self._query(None, sparse, where, top_k, True)
         else:
             found = self._fused(dense, sparse, where, top_k)
-        return [make_hit(pid, score, payload) for pid, score, payload in found]
+        return make_hits(found)
 
     def _where(self, doc_id: str | None, source: str | None) -> Where | None:
         must: list[tuple[str, str | int]] = []

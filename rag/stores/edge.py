@@ -60,6 +60,9 @@ class EdgeClient:
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
+        # The folder is locked for this process, so its metadata files change only through
+        # this client: kept in memory, every question's cache key reads no file.
+        self._metadata: dict[str, dict] = {}
         self._lock_file: IO[str] | None = open(self.root / ".lock", "a")  # noqa: SIM115
         try:
             portalocker.lock(self._lock_file, portalocker.LOCK_EX | portalocker.LOCK_NB)
@@ -91,6 +94,11 @@ class EdgeClient:
             self._write_metadata(name, metadata)
 
     def shard(self, name: str) -> qe.EdgeShard:
+        # every query passes here: an open shard is handed out without the lock, which many
+        # answer threads would otherwise queue on
+        shard = self._shards.get(name)
+        if shard is not None:
+            return shard
         with self._lock:
             shard = self._shards.get(name)
             if shard is None:
@@ -100,8 +108,12 @@ class EdgeClient:
             return shard
 
     def metadata(self, name: str) -> dict:
-        with self._lock:
-            return json.loads((self._folder(name) / _META).read_text(encoding="utf-8"))
+        known = self._metadata.get(name)
+        if known is None:
+            with self._lock:
+                known = json.loads((self._folder(name) / _META).read_text(encoding="utf-8"))
+                self._metadata[name] = known
+        return dict(known)
 
     def update_metadata(self, name: str, update: dict) -> None:
         with self._lock:
@@ -113,11 +125,13 @@ class EdgeClient:
         tmp = path.with_name(f"{_META}.tmp")
         tmp.write_text(json.dumps(metadata), encoding="utf-8")
         os.replace(tmp, path)
+        self._metadata[name] = dict(metadata)
 
     def drop(self, name: str) -> None:
         folder = self._folder(name)
         with self._lock:
             shard = self._shards.pop(name, None)
+            self._metadata.pop(name, None)
             if shard is not None:
                 shard.close()
             (folder / _META).unlink(missing_ok=True)  # first: a half-deleted folder is gone
@@ -128,6 +142,7 @@ class EdgeClient:
             for shard in self._shards.values():
                 shard.close()
             self._shards.clear()
+            self._metadata.clear()
             if self._lock_file is not None:
                 portalocker.unlock(self._lock_file)
                 self._lock_file.close()

@@ -54,16 +54,56 @@ def encode(spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> dict:
 def decode(value: object) -> SentenceVectors | None:
     """A chunk's stored sentences, or None when the payload holds none (or none this version
     can read)."""
+    return decode_many([value])[0]
+
+
+def decode_many(values: Sequence[object]) -> list[SentenceVectors | None]:
+    """`decode` of many chunks' payload values, with one pass of array work for them all.
+
+    Numpy lets go of the interpreter lock in each call, and on a busy engine every call then
+    waits its turn to take it back: decoding a search's candidates one by one (ten calls
+    each) cost more in those waits than in the work.
+    """
+    read = [_read(value) for value in values]
+    widths = {len(quantized) // len(spans) for spans, quantized in filter(None, read)}
+    if len(widths) != 1:  # none to decode, or vectors of two sizes: never in one collection
+        return [_rows(*found) if found else None for found in read]
+    # a row's scale is a positive factor, which normalising takes away again
+    rows = _normalised(np.frombuffer(b"".join(q for _, q in filter(None, read)), np.int8),
+                       widths.pop())
+    decoded: list[SentenceVectors | None] = []
+    at = 0
+    for found in read:
+        if found is None:
+            decoded.append(None)
+            continue
+        spans = found[0]
+        decoded.append(SentenceVectors(spans, rows[at:at + len(spans)]))
+        at += len(spans)
+    return decoded
+
+
+def _read(value: object) -> tuple[tuple[tuple[int, int], ...], bytes] | None:
+    """A payload value's spans and int8 bytes, checked against its scales; None if unreadable."""
     if not isinstance(value, dict):
         return None
     try:
         spans = tuple((int(s), int(e)) for s, e in value["spans"])
-        scales = np.frombuffer(base64.b64decode(value["scales"]), dtype=np.float32)
-        quantized = np.frombuffer(base64.b64decode(value["int8"]), dtype=np.int8)
+        scales = base64.b64decode(value["scales"])
+        quantized = base64.b64decode(value["int8"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not spans or len(scales) != len(spans) or quantized.size % len(spans):
+    if not spans or len(scales) != 4 * len(spans) or len(quantized) % len(spans):
         return None
-    rows = quantized.reshape(len(spans), -1).astype(np.float32) * scales[:, None]
+    return spans, quantized
+
+
+def _rows(spans: tuple[tuple[int, int], ...], quantized: bytes) -> SentenceVectors:
+    return SentenceVectors(spans, _normalised(np.frombuffer(quantized, np.int8),
+                                              len(quantized) // len(spans)))
+
+
+def _normalised(quantized: np.ndarray, width: int) -> np.ndarray:
+    rows = quantized.reshape(-1, width).astype(np.float32)
     rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-    return SentenceVectors(spans, rows)
+    return rows

@@ -48,10 +48,10 @@ def either(in_body: str | None, in_query: str | None) -> str | None:
 def collection_view(engine: Engine, collection: str | None, *,
                     missing: str | None = None) -> RagService:
     """The service for an existing collection (the configured one by default), or 404 with
-    the `missing` message. Blocking: the store lists its collections (a Qdrant server call)."""
+    the `missing` message. Blocking: the store is asked (a Qdrant server call)."""
     name = collection or engine.settings.collection
-    names = engine.workspace.collections()
-    if name not in names:
+    if not engine.workspace.has_collection(name):
+        names = engine.workspace.collections()
         raise ApiError("not_found", missing or f"{no_such_collection(name, names)} POST "
                                                "/api/v1/collections makes one.")
     return engine.workspace.view(name)

@@ -23,7 +23,7 @@ from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
 from rag.engine.access import add_key
 from rag.engine.api.app import create_api, metrics_endpoint
-from rag.engine.api.questions import deltas_of
+from rag.engine.api.questions import start_answer
 from rag.engine.engine import Engine
 from rag.engine.sockets import disable_nagle
 from tests.conftest import fresh_settings
@@ -175,10 +175,12 @@ async def test_deltas_that_arrive_together_leave_as_one_event() -> None:
         def close(self) -> None: ...
 
     with ThreadPoolExecutor(2) as threads:
-        pieces = deltas_of(SimpleNamespace(answer_threads=threads), Stream())
-        first = asyncio.ensure_future(anext(pieces))
-        await asyncio.sleep(0)  # the reader starts
+        stream = Stream()
+        answer, pieces = await start_answer(SimpleNamespace(answer_threads=threads),
+                                            lambda: stream)
+        assert answer is stream
         assert first_three_read.wait(5)  # the loop is held while all three arrive
+        first = asyncio.ensure_future(anext(pieces))
         assert await first == "Tomatoes need sun "
         go_on.set()
         assert "".join([piece async for piece in pieces]) == "every day."

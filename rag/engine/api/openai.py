@@ -19,9 +19,8 @@ from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import ApiError, responses
-from rag.engine.api.questions import QUESTION_ERRORS, deltas_of, error_event, in_thread
+from rag.engine.api.questions import QUESTION_ERRORS, error_event, in_thread, start_answer
 from rag.engine.api.schemas import QUESTION_CHARS, ChatCompletionRequest
-from rag.engine.engine import Engine
 from rag.types import Answer
 
 router = APIRouter()
@@ -68,17 +67,17 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
         return view.ask(turns[-1]["content"], None, turns[:-1], user=caller.user,
                         strategy=body.strategy)
 
-    answer: Answer = await in_thread(engine, work)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
-        summary = await in_thread(engine, answer.as_json)
+        summary = await in_thread(engine, lambda: work().as_json())
         return {"id": completion_id, "object": "chat.completion", "created": created,
                 "model": body.model, "system_fingerprint": summary["generator"],
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {
                     "role": "assistant", "content": summary["answer"]}}],
                 **usage_of(summary), "citations": summary["citations"]}
-    return StreamingResponse(chunks(engine, answer, completion_id, created, body.model),
+    answer, deltas = await start_answer(engine, work)
+    return StreamingResponse(chunks(answer, deltas, completion_id, created, body.model),
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
@@ -91,7 +90,7 @@ def usage_of(summary: dict) -> dict:
                       "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}}
 
 
-async def chunks(engine: Engine, answer: Answer, completion_id: str, created: int,
+async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str, created: int,
                  model: str) -> AsyncIterator[bytes]:
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
             "model": model}
@@ -101,7 +100,7 @@ async def chunks(engine: Engine, answer: Answer, completion_id: str, created: in
 
     first = True
     try:
-        async for delta in deltas_of(engine, answer):
+        async for delta in deltas:
             content: dict[str, str] = {"content": delta}
             if first:
                 content["role"], first = "assistant", False

@@ -37,65 +37,107 @@ async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(engine.answer_threads, work)
 
 
-async def deltas_of(engine: Engine, answer: Answer) -> AsyncIterator[str]:
-    """The answer's text as it is produced; closing early stops the model's stream (the
+async def start_answer(engine: Engine, work: Callable[[], Answer]
+                       ) -> tuple[Answer, AsyncIterator[str]]:
+    """Run `work` (the question's retrieval and prompt) on an answer thread; return its
+    answer, and the answer's text as it is produced. An error of `work` is raised here,
+    before any response starts; closing the text early stops the model's stream (the
     question is then counted as stopped).
 
-    One answer thread reads the whole stream and hands its deltas to the event loop, rather
-    than a thread hop per delta: on a busy engine those hops cost more than the deltas. The
-    loop is woken once per batch, and the deltas that arrived meanwhile leave as one piece,
-    so a backlogged engine writes fewer, larger events instead of falling further behind.
+    The thread that ran `work` goes on to read the whole stream, handing its deltas to the
+    event loop, rather than a thread hop per delta, or one more between `work` and the
+    stream: on a busy engine each hop waits its turn for the interpreter, and the first
+    token waited for every one. The loop is woken once per batch, and the deltas that
+    arrived meanwhile leave as one piece, so a backlogged engine writes fewer, larger events
+    instead of falling further behind.
     """
     loop = asyncio.get_running_loop()
-    pending: list[object] = []
-    lock = threading.Lock()
-    ready = asyncio.Event()
-    stop = threading.Event()
+    started: asyncio.Future[Answer] = loop.create_future()
+    relay = _Relay(loop)
 
-    def hand_over(item: object) -> None:
-        with lock:
-            pending.append(item)
-            wake = len(pending) == 1
-        if wake:
-            loop.call_soon_threadsafe(ready.set)
-
-    def read() -> None:
-        stream = iter(answer)
+    def run() -> None:
         try:
-            for delta in stream:
-                hand_over(delta)
-                if stop.is_set():
-                    break
-            else:
-                hand_over(_END)
+            answer = work()
+        except BaseException as exc:  # raised to the route, which answers with the error
+            loop.call_soon_threadsafe(_settle, started, None, exc)
+            return
+        loop.call_soon_threadsafe(_settle, started, answer, None)
+        relay.read(answer)
+
+    loop.run_in_executor(engine.answer_threads, run)
+    try:
+        answer = await started
+    except asyncio.CancelledError:  # the client went away: the reader stops at once
+        relay.stop.set()
+        raise
+    return answer, relay.deltas()
+
+
+def _settle(future: asyncio.Future, answer: Answer | None, error: BaseException | None
+            ) -> None:
+    if future.done():  # cancelled meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(answer)
+
+
+class _Relay:
+    """An answer's deltas, from the thread that reads its stream to the event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[object] = []
+        self.lock = threading.Lock()
+        self.ready = asyncio.Event()
+        self.stop = threading.Event()
+
+    def hand_over(self, item: object) -> None:
+        with self.lock:
+            self.pending.append(item)
+            wake = len(self.pending) == 1
+        if wake:
+            self.loop.call_soon_threadsafe(self.ready.set)
+
+    def read(self, answer: Answer) -> None:
+        """On the answer thread: the whole stream, unless the loop's side stops it."""
+        try:
+            if not self.stop.is_set():
+                for delta in answer:
+                    self.hand_over(delta)
+                    if self.stop.is_set():
+                        break
+                else:
+                    self.hand_over(_END)
         except BaseException as exc:  # handed to the reader, raised there
-            hand_over(_Failed(exc))
+            self.hand_over(_Failed(exc))
         finally:
-            if stop.is_set():
+            if self.stop.is_set():
                 answer.close()  # in the thread that reads it: a generator is closed where it runs
 
-    loop.run_in_executor(engine.answer_threads, read)
-    finished = False
-    try:
-        while True:
-            await ready.wait()
-            with lock:
-                items = pending[:]
-                pending.clear()
-                ready.clear()
-            text = "".join(item for item in items if isinstance(item, str))
-            if text:
-                yield text
-            last = items[-1] if items else None
-            if isinstance(last, _Failed):
-                finished = True
-                raise last.error
-            if last is _END:
-                finished = True
-                return
-    finally:
-        if not finished:  # the reader stops at its next delta (the client went away)
-            stop.set()
+    async def deltas(self) -> AsyncIterator[str]:
+        finished = False
+        try:
+            while True:
+                await self.ready.wait()
+                with self.lock:
+                    items = self.pending[:]
+                    self.pending.clear()
+                    self.ready.clear()
+                text = "".join(item for item in items if isinstance(item, str))
+                if text:
+                    yield text
+                last = items[-1] if items else None
+                if isinstance(last, _Failed):
+                    finished = True
+                    raise last.error
+                if last is _END:
+                    finished = True
+                    return
+        finally:
+            if not finished:  # the reader stops at its next delta (the client went away)
+                self.stop.set()
 
 
 @dataclass(frozen=True)
@@ -142,16 +184,16 @@ async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep,
         return view.ask(body.question, body.top_k, history, user=caller.user,
                         strategy=body.strategy)
 
-    answer: Answer = await in_thread(engine, work)
     if not body.stream:
-        return await in_thread(engine, answer.as_json)
-    return StreamingResponse(events(engine, answer), media_type="text/event-stream",
+        return await in_thread(engine, lambda: work().as_json())
+    answer, deltas = await start_answer(engine, work)
+    return StreamingResponse(events(answer, deltas), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})
 
 
-async def events(engine: Engine, answer: Answer) -> AsyncIterator[bytes]:
+async def events(answer: Answer, deltas: AsyncIterator[str]) -> AsyncIterator[bytes]:
     try:
-        async for delta in deltas_of(engine, answer):
+        async for delta in deltas:
             yield sse("token", {"text": delta})
     except Exception as exc:  # the stream has started: the status is sent already
         yield sse("error", error_event(exc))

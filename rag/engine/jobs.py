@@ -207,7 +207,7 @@ class IngestJobs:
                     state.chunks = state.chunks_written = result.chunks
                 self._keep_upload(job, result)
 
-        if job.collection not in self.workspace.collections():  # deleted since it was queued
+        if not self.workspace.has_collection(job.collection):  # deleted since it was queued
             self._finish(job, "failed", error=f"The collection '{job.collection}' was deleted "
                                               "before this ingest began; nothing was stored.")
             return

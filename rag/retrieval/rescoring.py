@@ -90,12 +90,12 @@ class SentenceRescorer:
         """Each hit's best sentence's cosine to the question: from its stored vectors, or
         from its sentences embedded now."""
         best = np.full(len(hits), np.nan)
-        stored = [i for i, hit in enumerate(hits)
-                  if self.stored and hit.sentence_vectors is not None]
+        stored = {i: hit.sentence_vectors.vectors for i, hit in enumerate(hits)
+                  if self.stored and hit.sentence_vectors is not None}
         if stored:  # in one product: numpy calls per hit would each wait for the lock back
-            blocks = [hits[i].sentence_vectors.vectors for i in stored]  # type: ignore[union-attr]
+            blocks = list(stored.values())
             starts = np.cumsum([0] + [len(block) for block in blocks[:-1]])
-            best[stored] = np.maximum.reduceat(np.concatenate(blocks) @ query, starts)
+            best[list(stored)] = np.maximum.reduceat(np.concatenate(blocks) @ query, starts)
         missing = np.flatnonzero(np.isnan(best)).tolist()
         if missing:
             per_hit = [_split(hits[i].text) for i in missing]

@@ -36,9 +36,7 @@ FIELD = "sentence_vectors"  # the payload field
 def contrasted(chunk: np.ndarray, pooled: np.ndarray) -> np.ndarray:
     """The stored vectors: each pooled sentence vector less CONTRAST × its chunk's vector,
     normalised."""
-    rows = pooled - CONTRAST * chunk[None, :]
-    return (rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-            ).astype(np.float32)
+    return _unit_rows(pooled - CONTRAST * chunk[None, :]).astype(np.float32)
 
 
 def encode(spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> dict:
@@ -69,7 +67,7 @@ def decode_many(values: Sequence[object]) -> list[SentenceVectors | None]:
     if len(widths) != 1:  # none to decode, or vectors of two sizes: never in one collection
         return [_rows(*found) if found else None for found in read]
     # a row's scale is a positive factor, which normalising takes away again
-    rows = _normalised(np.frombuffer(b"".join(q for _, q in filter(None, read)), np.int8),
+    rows = _float_rows(np.frombuffer(b"".join(q for _, q in filter(None, read)), np.int8),
                        widths.pop())
     decoded: list[SentenceVectors | None] = []
     at = 0
@@ -99,11 +97,14 @@ def _read(value: object) -> tuple[tuple[tuple[int, int], ...], bytes] | None:
 
 
 def _rows(spans: tuple[tuple[int, int], ...], quantized: bytes) -> SentenceVectors:
-    return SentenceVectors(spans, _normalised(np.frombuffer(quantized, np.int8),
+    return SentenceVectors(spans, _float_rows(np.frombuffer(quantized, np.int8),
                                               len(quantized) // len(spans)))
 
 
-def _normalised(quantized: np.ndarray, width: int) -> np.ndarray:
-    rows = quantized.reshape(-1, width).astype(np.float32)
-    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-    return rows
+def _float_rows(quantized: np.ndarray, width: int) -> np.ndarray:
+    """int8 values as unit float32 rows of `width`."""
+    return _unit_rows(quantized.reshape(-1, width).astype(np.float32))
+
+
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)

@@ -295,7 +295,7 @@ def test_the_token_never_reaches_logs_errors_or_reprs(gateway_settings, standin,
         update={"cloudflare_ai_gateway_token": SecretStr(gateway_token)})
     emb = embedder(settings)
     gen = WorkersAIGenerator.from_settings(settings)
-    client = emb.http.client
+    client = emb.http.clients.sample
     texts: list[str] = [repr(emb), repr(gen), repr(emb.http), repr(client.headers),
                         repr(client.auth)]
 

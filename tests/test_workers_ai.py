@@ -144,6 +144,14 @@ def test_tokens_arrive_before_the_stream_ends(ai_settings, standin, passages):
     assert first and "[2]" in rest and standin.hold_state == "released"
 
 
+def test_streamed_answers_share_one_kept_alive_connection(ai_settings, standin, passages):
+    generator = WorkersAIGenerator.from_settings(ai_settings)
+    answers = ["".join(ask(generator, passages)[0]) for _ in range(3)]
+    assert all("[2]" in answer for answer in answers)
+    ports = {request.client_port for request in standin.requests}
+    assert len(standin.requests) == 3 and len(ports) == 1 and None not in ports
+
+
 def test_closing_the_stream_early_cancels_the_call(ai_settings, standin, passages, caplog):
     caplog.set_level(logging.INFO, logger="rag.ai")
     release = standin.hold_after_first_token()

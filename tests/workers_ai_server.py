@@ -144,6 +144,7 @@ class LoggedRequest:
     generation: int = 0  # the test it belongs to (see StandIn.reset)
     status: int | None = None
     cache_status: str | None = None
+    client_port: int | None = None  # one port for calls that share a kept-alive connection
 
     @property
     def batch_size(self) -> int | None:
@@ -331,7 +332,8 @@ class StandIn:
             body = raw.decode("utf-8", "replace")
         entry = LoggedRequest(request.method, request.url.path, route, model,
                               {k.lower(): v for k, v in request.headers.items()}, body,
-                              time.monotonic(), self.generation)
+                              time.monotonic(), self.generation,
+                              client_port=request.client.port if request.client else None)
         with self._lock:
             self.requests.append(entry)
             self.in_flight += 1

@@ -3,8 +3,9 @@
 Providers (Workers AI, OpenAI-compatible servers) build URLs and bodies; the wire behaves the
 same for all of them:
 
-* `open_http` makes the `httpx.Client` with explicit timeouts (httpx's default is 5 s), the
-  credentials in an `httpx.Auth` (never in a repr or a log) and a `transport=` seam for tests.
+* `open_http` makes the `httpx.Client`s (one kept-alive connection each, `clients.ClientPool`)
+  with explicit timeouts (httpx's default is 5 s), the credentials in an `httpx.Auth` (never in
+  a repr or a log) and a `transport=` seam for tests.
 * `AIHttp.post_json` and `AIHttp.stream_events` retry transient failures (`retry.RetryPolicy`);
   a stream is only retried while it is being opened: once events flow, a failure is the
   caller's to handle (a fallback model, or "answer interrupted").
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import httpx
@@ -27,6 +29,7 @@ import orjson
 from rag.errors import AIError, CircuitOpenError, PermanentAIError, TransientAIError
 from rag.providers.http.breaker import Breakers, breakers_for
 from rag.providers.http.calllog import CallKind, CallStats, HeaderReader, logged_call
+from rag.providers.http.clients import ClientPool
 from rag.providers.http.errors import (
     ErrorPolicy,
     map_status_error,
@@ -69,7 +72,7 @@ class AIHttp:
             data = http.post_json(url, body, stats)
 
     Parameters:
-        client: holds the credentials (see `open_http`).
+        clients: the clients, which hold the credentials (see `open_http`).
         policy: attempts, deadline and backoff.
         provider: name used in messages and logs ("Workers AI", "OpenAI-compatible server").
         credentials_hint: the settings to check after a 401/404, e.g. "CLOUDFLARE_API_TOKEN".
@@ -79,12 +82,12 @@ class AIHttp:
         breakers: skip models that failed through their retries a moment ago (None: never).
     """
 
-    def __init__(self, client: httpx.Client, policy: RetryPolicy, *, provider: str,
+    def __init__(self, clients: ClientPool, policy: RetryPolicy, *, provider: str,
                  credentials_hint: str, secrets: Sequence[str] = (),
                  error_policy: ErrorPolicy | None = None,
                  read_headers: HeaderReader | None = None,
                  breakers: Breakers | None = None) -> None:
-        self.client = client
+        self.clients = clients
         self.policy = policy
         self.provider = provider
         self.credentials_hint = credentials_hint
@@ -97,7 +100,7 @@ class AIHttp:
         return f"AIHttp(provider={self.provider!r})"
 
     def close(self) -> None:
-        self.client.close()
+        self.clients.close()
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -117,9 +120,9 @@ class AIHttp:
                   headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         """POST a JSON body and return the decoded JSON object, retrying transient failures."""
 
-        def attempt(timeout: httpx.Timeout) -> dict[str, Any]:
+        def attempt(client: httpx.Client, timeout: httpx.Timeout) -> dict[str, Any]:
             try:
-                response = self.client.post(url, json=body, headers=headers, timeout=timeout)
+                response = client.post(url, json=body, headers=headers, timeout=timeout)
             except httpx.HTTPError as exc:
                 raise self._redacted(map_transport_error(
                     exc, provider=self.provider, model=stats.model)) from exc
@@ -138,7 +141,8 @@ class AIHttp:
                                        f"{type(data).__name__}.")
             return data
 
-        return self._with_retries(stats, attempt)
+        with self.clients.lease() as client:
+            return self._with_retries(stats, partial(attempt, client))
 
     # -- SSE
 
@@ -151,13 +155,13 @@ class AIHttp:
         properly.
         """
 
-        def attempt(timeout: httpx.Timeout) -> httpx.Response:
-            request = self.client.build_request(
+        def attempt(client: httpx.Client, timeout: httpx.Timeout) -> httpx.Response:
+            request = client.build_request(
                 "POST", url, json=body, timeout=timeout,
                 headers={**(headers or {}), "Accept": "text/event-stream"},
             )
             try:
-                response = self.client.send(request, stream=True)
+                response = client.send(request, stream=True)
             except httpx.HTTPError as exc:
                 raise self._redacted(map_transport_error(
                     exc, provider=self.provider, model=stats.model)) from exc
@@ -172,23 +176,24 @@ class AIHttp:
                 raise self._status_error(response, text, stats)
             return response
 
-        response = self._with_retries(stats, attempt)
+        with self.clients.lease() as client:
+            response = self._with_retries(stats, partial(attempt, client))
 
-        def on_error(event: dict[str, Any], status: int) -> AIError:
-            return self._status_error(response, orjson.dumps(event).decode(), stats, status)
+            def on_error(event: dict[str, Any], status: int) -> AIError:
+                return self._status_error(response, orjson.dumps(event).decode(), stats, status)
 
-        try:
-            yield from read_events(response, stats, self.provider, on_error)
-        except httpx.HTTPError as exc:
-            raise map_stream_error(exc, provider=self.provider, model=stats.model) from exc
-        finally:
-            response.close()
+            try:
+                yield from read_events(response, stats, self.provider, on_error)
+            except httpx.HTTPError as exc:
+                raise map_stream_error(exc, provider=self.provider, model=stats.model) from exc
+            finally:
+                response.close()
 
     # -- shared
 
     def _with_retries(self, stats: CallStats, attempt: Any) -> Any:
         def once(seconds_left: float) -> Any:
-            return attempt(timeout_within(self.client.timeout, seconds_left))
+            return attempt(timeout_within(self.clients.sample.timeout, seconds_left))
 
         def seen(number: int) -> None:
             stats.attempts = number
@@ -246,19 +251,19 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
               read_headers: HeaderReader | None = None) -> AIHttp:
     """An `AIHttp` with the settings' timeouts, retry policy and breakers; `transport` for
     tests."""
-    client = httpx.Client(
-        headers={"Content-Type": "application/json"},
-        auth=SecretHeaders(secret_headers) if secret_headers else None,
-        timeout=httpx.Timeout(connect=settings.ai_connect_timeout_seconds,
-                              read=settings.ai_read_timeout_seconds,
-                              write=settings.ai_read_timeout_seconds,
-                              pool=settings.ai_read_timeout_seconds),
-        transport=transport,
-        limits=httpx.Limits(max_connections=max_connections,
-                            max_keepalive_connections=max_connections),
-        follow_redirects=False,
-    )
-    return AIHttp(client, policy or RetryPolicy.from_settings(settings), provider=provider,
+    auth = SecretHeaders(secret_headers) if secret_headers else None
+    timeout = httpx.Timeout(connect=settings.ai_connect_timeout_seconds,
+                            read=settings.ai_read_timeout_seconds,
+                            write=settings.ai_read_timeout_seconds,
+                            pool=settings.ai_read_timeout_seconds)
+
+    def make() -> httpx.Client:
+        return httpx.Client(headers={"Content-Type": "application/json"}, auth=auth,
+                            timeout=timeout, transport=transport, follow_redirects=False,
+                            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+
+    return AIHttp(ClientPool(make, max_connections),
+                  policy or RetryPolicy.from_settings(settings), provider=provider,
                   credentials_hint=credentials_hint, secrets=secrets,
                   error_policy=error_policy, read_headers=read_headers,
                   breakers=breakers_for(settings))

@@ -25,12 +25,14 @@ def read_events(response: httpx.Response, stats: CallStats, provider: str,
     if "text/event-stream" not in response.headers.get("content-type", ""):
         yield _whole_body(response, stats, provider)
         return
-    for sse in EventSource(response).iter_sse():
+    events = EventSource(response).iter_sse()
+    for sse in events:
         data = sse.data.strip()
         if not data:
             continue
         if data == "[DONE]":
             stats.done = True
+            _drain(events)
             return
         try:
             event = json.loads(data)
@@ -43,6 +45,17 @@ def read_events(response: httpx.Response, stats: CallStats, provider: str,
         if sse.event == "error" or is_error_event(event):
             raise on_error(event, event_status(event))
         yield event
+
+
+def _drain(events: Iterator[Any]) -> None:
+    """Read the stream to its end after `[DONE]`: only a response read to its end returns
+    its connection to the pool; closed before, the next call opens a new connection (and,
+    over TLS, a new handshake). The answer is complete by now, so a failure here is not one."""
+    try:
+        for _ in events:
+            pass
+    except httpx.HTTPError:
+        pass
 
 
 def _whole_body(response: httpx.Response, stats: CallStats, provider: str) -> dict[str, Any]:

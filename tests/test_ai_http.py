@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -19,6 +20,7 @@ from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.workers_ai import WorkersAIGenerator
+from rag.providers.http.clients import ClientPool
 from rag.providers.http.errors import map_status_error
 from rag.providers.http.parallel import run_concurrently
 from rag.providers.http.retry import RetryPolicy, retry_after_seconds
@@ -122,6 +124,28 @@ def test_run_concurrently_keeps_order_and_bounds_workers():
 
     assert run_concurrently(work, list(range(12)), max_workers=3) == [n * n for n in range(12)]
     assert 1 < peak[0] <= 3
+
+
+def test_client_pool_lends_each_client_to_one_call_and_bounds_them():
+    made: list[httpx.Client] = []
+
+    def make() -> httpx.Client:
+        made.append(httpx.Client(timeout=httpx.Timeout(5.0, pool=0.2)))
+        return made[-1]
+
+    pool = ClientPool(make, size=2)
+    try:
+        with pool.lease() as first, pool.lease() as second:
+            assert first is not second
+            started = time.monotonic()
+            with pytest.raises(httpx.PoolTimeout), pool.lease():
+                pass
+            assert 0.15 < time.monotonic() - started < 2
+        with pool.lease() as again:  # a returned client is lent again, none made
+            assert again in (first, second) and len(made) == 2
+    finally:
+        pool.close()
+    assert all(client.is_closed for client in made)
 
 
 def test_run_concurrently_raises_the_failure():

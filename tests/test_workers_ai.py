@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from rag.errors import ConfigError, InputTooLongError, PermanentAIError, TransientAIError
+from rag.providers.cloudflare.client import cloudflare_http
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.workers_ai import WorkersAIGenerator
@@ -150,6 +151,28 @@ def test_streamed_answers_share_one_kept_alive_connection(ai_settings, standin, 
     assert all("[2]" in answer for answer in answers)
     ports = {request.client_port for request in standin.requests}
     assert len(standin.requests) == 3 and len(ports) == 1 and None not in ports
+
+
+def test_a_call_finding_every_connection_busy_times_out_as_a_transient_error(ai_settings,
+                                                                             standin):
+    settings = ai_settings.model_copy(update={"ai_read_timeout_seconds": 0.5,
+                                              "ai_max_attempts": 1})
+    http = cloudflare_http(settings, max_connections=1)
+    release = standin.hold_after_first_token()
+    chat = f"{settings.cloudflare_base_url}/accounts/{ACCOUNT}/ai/run/{PRIMARY}"
+    body = {"messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    with http.call(model=PRIMARY, endpoint="run", kind="chat") as stats:
+        stream = http.stream_events(chat, body, stats)
+        next(stream)  # the one connection is held by this stream
+        embed = f"{settings.cloudflare_base_url}/accounts/{ACCOUNT}/ai/run/{EMBED}"
+        with http.call(model=EMBED, endpoint="run", kind="embedding") as other, \
+                pytest.raises(TransientAIError, match="did not answer in time"):
+            http.post_json(embed, {"text": ["alpha"]}, other)
+        release.set()
+        assert list(stream)
+    with http.call(model=EMBED, endpoint="run", kind="embedding") as stats:
+        assert http.post_json(embed, {"text": ["alpha"]}, stats)["result"]["data"]
+    assert len({request.client_port for request in standin.requests}) == 1
 
 
 def test_closing_the_stream_early_cancels_the_call(ai_settings, standin, passages, caplog):

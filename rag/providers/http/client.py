@@ -18,7 +18,7 @@ same for all of them:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -141,7 +141,7 @@ class AIHttp:
                                        f"{type(data).__name__}.")
             return data
 
-        with self.clients.lease() as client:
+        with self._leased(stats) as client:
             return self._with_retries(stats, partial(attempt, client))
 
     # -- SSE
@@ -176,7 +176,7 @@ class AIHttp:
                 raise self._status_error(response, text, stats)
             return response
 
-        with self.clients.lease() as client:
+        with self._leased(stats) as client:
             response = self._with_retries(stats, partial(attempt, client))
 
             def on_error(event: dict[str, Any], status: int) -> AIError:
@@ -190,6 +190,17 @@ class AIHttp:
                 response.close()
 
     # -- shared
+
+    @contextmanager
+    def _leased(self, stats: CallStats) -> Iterator[httpx.Client]:
+        """A client for the call; every connection busy for too long is a timeout like any."""
+        with ExitStack() as stack:
+            try:
+                client = stack.enter_context(self.clients.lease())
+            except httpx.PoolTimeout as exc:
+                raise self._redacted(map_transport_error(
+                    exc, provider=self.provider, model=stats.model)) from exc
+            yield client
 
     def _with_retries(self, stats: CallStats, attempt: Any) -> Any:
         def once(seconds_left: float) -> Any:

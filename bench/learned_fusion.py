@@ -10,7 +10,11 @@ MRR@10 over the *other* sets (each set counting once, whatever its size), and th
 are scored on the held-out set. A set's row thus never sees its own questions. The weights
 fitted on all sets together are printed last.
 
-    .venv/bin/python bench/learned_fusion.py [--squad-every 4] [--head 20]
+`--document` adds a fifth signal: the best default score among the candidates of the
+candidate's own document (its article or story), so a passage of the document the question
+is about rises beside that document's best match.
+
+    .venv/bin/python bench/learned_fusion.py [--squad-every 4] [--head 20] [--document]
 
 Features come from `bench/retrieval_levers.py`'s `Corpus` (embeddings cached under /tmp).
 Writes bench/results/learned_fusion.json.
@@ -37,11 +41,12 @@ from rag.registry import make_embedder  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 DEPTH = 100  # each side's top, fused (as the store does)
-DEFAULT = (1.0, 1.5, 3.0, 1.0)  # dense, sparse, best sentence, sentence words
+DEFAULT = (1.0, 1.5, 3.0, 1.0, 0.0)  # dense, sparse, best sentence, words, document
 GRIDS = ([1.0],  # the dense weight fixes the scale
          [0.75, 1.0, 1.25, 1.5, 2.0, 2.5],
          [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-         [0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
+         [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+         [0.0, 0.1, 0.25, 0.5, 1.0])
 
 
 @dataclass
@@ -49,7 +54,7 @@ class Features:
     """Per question, its candidates (the union of both sides' tops) and their signals."""
 
     candidates: list[np.ndarray]  # chunk ids
-    signals: list[np.ndarray]  # (candidates, 4): dense, sparse, sentence cosine, words
+    signals: list[np.ndarray]  # (candidates, 5): dense, sparse, sentence cosine, words, document
     gold: list[str]
     sources: list[str]
 
@@ -64,11 +69,17 @@ def features(corpus: Corpus) -> Features:
         ids = np.array(sorted(set(int(i) for i in d_top) | set(s_top)))
         d_n = dict(zip((int(i) for i in d_top), _norm_dbsf(dense[d_top]), strict=True))
         s_n = dict(zip(s_top, _norm_dbsf(sparse[s_top]), strict=True)) if s_top else {}
-        rows = np.zeros((len(ids), 4))
+        rows = np.zeros((len(ids), 5))
         rows[:, 0] = [d_n.get(int(i), 0.0) for i in ids]
         rows[:, 1] = [s_n.get(int(i), 0.0) for i in ids]
         rows[:, 2] = corpus.maxsim(qi, [int(i) for i in ids], 0.5)
         rows[:, 3] = corpus.word_shares(qi, [int(i) for i in ids], False)
+        default = rows[:, :4] @ np.asarray(DEFAULT[:4])
+        documents = [corpus.titles[int(i)] for i in ids]
+        best: dict[str, float] = {}
+        for document, score in zip(documents, default, strict=True):
+            best[document] = max(best.get(document, -np.inf), float(score))
+        rows[:, 4] = [best[document] for document in documents]
         cands.append(ids)
         sigs.append(rows)
     return Features(cands, sigs, [q.paragraph for q in corpus.questions], corpus.sources)
@@ -97,7 +108,8 @@ def objective(m: dict[str, float]) -> float:
     return (m["hit@5"] + m["mrr@10"]) / 2
 
 
-def fit(sets: dict[str, Features], head: int) -> tuple[float, ...]:
+def fit(sets: dict[str, Features], head: int, grids: tuple[list[float], ...]
+        ) -> tuple[float, ...]:
     """Coordinate search from the default over the grids, best mean objective over `sets`."""
     def score(weights: tuple[float, ...]) -> float:
         return float(np.mean([objective(metrics(f, weights, head)) for f in sets.values()]))
@@ -105,7 +117,7 @@ def fit(sets: dict[str, Features], head: int) -> tuple[float, ...]:
     best, best_score = DEFAULT, score(DEFAULT)
     for _ in range(3):
         improved = False
-        for axis, grid in enumerate(GRIDS):
+        for axis, grid in enumerate(grids):
             for value in grid:
                 trial = tuple(value if a == axis else x for a, x in enumerate(best))
                 if trial == best:
@@ -122,7 +134,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--squad-every", type=int, default=4)
     parser.add_argument("--head", type=int, default=20)
+    parser.add_argument("--document", action="store_true",
+                        help="fit the document signal's weight too (else it stays 0)")
     args = parser.parse_args()
+    grids = GRIDS if args.document else (*GRIDS[:4], [0.0])
     embedder = make_embedder(load_settings(environ={}, env_file=None))
     paths = {p.stem: p for p in sorted((ROOT / "data" / "eval").glob("*.json"))}
     if SQUAD.exists():
@@ -138,7 +153,7 @@ def main() -> None:
     rows = []
     for name, f in sets.items():
         others = {n: g for n, g in sets.items() if n != name}
-        weights = fit(others, args.head)
+        weights = fit(others, args.head, grids)
         default, learned = metrics(f, DEFAULT, args.head), metrics(f, weights, args.head)
         rows.append({"set": name, "weights_from_other_sets": weights, "default": default,
                      "learned": learned, "bm25": bm25[name]})
@@ -146,7 +161,7 @@ def main() -> None:
               f"{default['mrr@10']:.3f}  learned {learned['hit@5']:.3f} / "
               f"{learned['mrr@10']:.3f}  bm25 {bm25[name]['hit@5']:.3f} / "
               f"{bm25[name]['mrr@10']:.3f}", flush=True)
-    every_set = fit(sets, args.head)
+    every_set = fit(sets, args.head, grids)
     print(f"weights fitted on every set: {every_set}")
     print("\n| set | weights fitted on the other sets | default hit@5 / MRR@10 | learned | BM25 |")
     print("| --- | --- | --- | --- | --- |")
@@ -155,9 +170,10 @@ def main() -> None:
                                                                           "bm25")]
         print(f"| {r['set']} | {', '.join(f'{x:g}' for x in r['weights_from_other_sets'])} | "
               + " | ".join(cells) + " |")
-    out = ROOT / "bench" / "results" / "learned_fusion.json"
+    out = ROOT / "bench" / "results" / ("learned_fusion_document.json" if args.document
+                                        else "learned_fusion.json")
     out.write_text(json.dumps({"head": args.head, "squad_every": args.squad_every,
-                               "default_weights": DEFAULT, "grids": GRIDS,
+                               "default_weights": DEFAULT, "grids": grids,
                                "weights_fitted_on_every_set": every_set, "rows": rows},
                               indent=1) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")

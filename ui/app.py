@@ -1,9 +1,10 @@
 """The app server: one process, the engine and its three doors' two web ones.
 
 The chat is at /, the HTTP API at /api/v1 (OpenAPI page: /api/docs), Prometheus metrics at
-/metrics. `rag ui` (or `streamlit run ui/app.py`) serves it. The engine opens at start-up,
-before the first browser arrives, and is announced in `<data dir>/server.json` so that `rag`
-commands go through its API; it is closed (ingests stopped cleanly) when the server stops.
+/metrics. `rag ui` serves it (`streamlit run ui/app.py` too, with uvicorn's own keep-alive:
+rag/engine/serve.py). The engine opens at start-up, before the first browser arrives, and is
+announced in `<data dir>/server.json` so that `rag` commands go through its API; it is closed
+(ingests stopped cleanly) when the server stops.
 """
 
 from __future__ import annotations

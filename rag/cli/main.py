@@ -379,8 +379,9 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
     app_path = Path(__file__).resolve().parents[2] / "ui" / "app.py"
     sys.stdout.flush()
     # the server becomes this process, so Ctrl-C and SIGTERM reach it (and stop it cleanly)
+    # (`streamlit run`, with the server's keep-alive set first: rag/engine/serve.py)
     os.execv(sys.executable, [
-        sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+        sys.executable, "-m", "rag.engine.serve", str(app_path), "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",  # a server does not reload its code
         # Streamlit's banner asks checkip.amazonaws.com for the public address: the engine

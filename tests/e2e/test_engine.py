@@ -124,3 +124,20 @@ def test_the_engine_prints_its_addresses_and_calls_nobody_to_find_them(
     assert f"The API:   http://localhost:{port}/api/v1" in printed
     assert "Rejecting WebSocket connection" in printed  # the attempt was seen
     assert "external IP" not in printed and "External URL" not in printed
+
+
+def test_the_engine_keeps_an_idle_connection_longer_than_its_clients_do(engine_process
+                                                                         ) -> None:
+    """uvicorn's default drops a connection after 5 s idle, just as httpx would reuse it: a
+    request sent as the server closes its connection is reset. The engine keeps it."""
+    url, _env, _process, _data_dir = engine_process
+    limits = httpx.Limits(keepalive_expiry=60)
+    with httpx.Client(base_url=url, limits=limits, timeout=30) as client:
+        def port() -> int:
+            response = client.get("/api/v1/health")
+            assert response.status_code == 200
+            return response.extensions["network_stream"].get_extra_info("client_addr")[1]
+
+        first = port()
+        time.sleep(6)
+        assert port() == first  # the same connection, still open on the server's side

@@ -289,6 +289,12 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
         {"role": "user", "content": "why " * 5_001}]}, (400, "bad_request")),
     ("POST", "/chat/completions", {"model": "docs", "messages": [
         {"role": "user", "content": [{"type": "text", "text": None}]}]}, (400, "bad_request")),
+    # over the 1 MiB a JSON body may have
+    ("POST", "/ask", {"question": "tomatoes", "history": [
+        {"role": "user", "content": "x" * 1000}] * 1100}, (413, "too_large")),
+    ("POST", "/chat/completions", {"model": "docs", "messages": [
+        {"role": "user", "content": "x" * 1000}] * 1100}, (413, "too_large")),
+    ("POST", "/collections", b'{"name": "' + b"a" * (1024 * 1024) + b'"}', (413, "too_large")),
 ])
 async def test_bad_requests_get_their_code(api: httpx.AsyncClient, engine: Engine, method: str,
                                            path: str, body: object,
@@ -299,6 +305,19 @@ async def test_bad_requests_get_their_code(api: httpx.AsyncClient, engine: Engin
                                  headers={"content-type": "application/json"})
     assert error_of(response) == expected
     assert engine.workspace.service.store.size() == 0
+
+
+async def test_a_body_over_the_limit_is_refused_as_it_arrives(api: httpx.AsyncClient) -> None:
+    """No Content-Length: the body is counted as it streams in, and refused past 1 MiB."""
+    async def endless() -> AsyncIterator[bytes]:
+        yield b'{"query": "'
+        for _ in range(4096):
+            yield b"x" * 1024
+
+    refused = await api.post("/search", content=endless(),
+                             headers={"content-type": "application/json"})
+    assert error_of(refused) == (413, "too_large")
+    assert "1 MiB" in refused.json()["error"]["message"]
 
 
 async def test_a_wrong_method_says_which_ones_the_route_takes(api: httpx.AsyncClient) -> None:

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.engine.api import errors, library, openai, questions
+from rag.engine.api.bodylimit import BodyLimit, is_upload
 from rag.engine.api.errors import CODES, ERROR_CODE_KEY
 from rag.engine.engine import Engine, running_engine
 from rag.engine.telemetry import CONTENT_TYPE
@@ -40,6 +41,8 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     for router in (library.router, questions.router, openai.router):
         api.include_router(router)
     errors.install(api)
+    body_limit = errors.JSON_BODY_MB * 1024 * 1024
+    api.add_middleware(BodyLimit, limit=body_limit, exempt=is_upload)  # type: ignore[arg-type]
     api.add_middleware(RequestMetrics)  # type: ignore[arg-type]
     api.mount("/docs-files", StaticFiles(directory=SWAGGER_FILES), name="docs-files")
     api.add_api_route("/docs", openapi_page, include_in_schema=False)

@@ -40,6 +40,11 @@ from rag.errors import (
 log = logging.getLogger(__name__)
 
 ERROR_CODE_KEY = "rag.error_code"
+#: the largest request body but an upload's (whose files are limited one by one as they
+#: arrive): a question, its history or a chat's messages are far smaller, and are read whole
+JSON_BODY_MB = 1
+BODY_TOO_LARGE = (f"The request's body is over the API's limit of {JSON_BODY_MB} MiB (uploads, "
+                  "to POST /api/v1/documents, are limited by RAG_UPLOAD_MAX_MB a file).")
 
 #: Every code the API answers with, its HTTP status and when it is used.
 CODES: dict[str, tuple[int, str]] = {
@@ -55,7 +60,8 @@ CODES: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "the route exists, not with this method"),
     "conflict": (409, "the collection was filled by another embedder, already exists, or is "
                       "being ingested into (to delete it)"),
-    "too_large": (413, "an uploaded file over the size limit (RAG_UPLOAD_MAX_MB)"),
+    "too_large": (413, "an uploaded file over the size limit (RAG_UPLOAD_MAX_MB), or a "
+                       f"request body over {JSON_BODY_MB} MiB"),
     "unsupported_type": (415, "an uploaded file of a type the loaders cannot read"),
     "rate_limited": (429, "over the per-user limit; see the Retry-After header"),
     "internal_error": (500, "a bug: the message holds an id to quote, the log the details"),
@@ -153,13 +159,15 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "bad_request")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # Starlette names the first matching route's methods only
             headers["Allow"] = ", ".join(methods_of(request))
         message = {404: "No such route.",
-                   405: f"This route takes {headers.get('Allow', 'other methods')}."}.get(
-            exc.status_code, str(exc.detail))
+                   405: f"This route takes {headers.get('Allow', 'other methods')}.",
+                   413: BODY_TOO_LARGE
+                   }.get(exc.status_code, str(exc.detail))
         if message == "There was an error parsing the body":  # FastAPI's, for any bad body
             message = "The body is not valid JSON (UTF-8 text, of a sensible depth and size)."
         return respond(request, ApiError(code, message, headers))

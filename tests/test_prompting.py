@@ -10,7 +10,8 @@ from rag.errors import InputTooLongError
 from rag.providers.cloudflare.catalog import CONTEXT_WINDOWS
 from rag.providers.generators.prompting import DEFAULT_CONTEXT_WINDOW, SYSTEM_PROMPT, build_prompt
 from rag.providers.generators.workers_ai import WorkersAIGenerator
-from rag.text.tokens import TokenCounter, estimate_tokens
+from rag.text import tokens
+from rag.text.tokens import TokenCounter, estimate_tokens, estimate_tokens_many
 from rag.types import Hit
 
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
@@ -74,6 +75,28 @@ def test_estimates_are_at_least_both_bounds(text):
     counter = TokenCounter.bundled()
     assert counter.path is not None  # the weights package is installed with the app
     assert estimate >= math.ceil(counter.count(text) * 1.25)
+
+
+def test_estimates_are_remembered_and_the_same(monkeypatch):
+    texts = [f"passage {n}: " + "tomatoes need sun " * n for n in range(1, 6)]
+    fresh = [math.ceil(max(len(t.encode()) / 3, TokenCounter.bundled().count(t) * 1.25))
+             for t in texts]
+    counted: list[list[str]] = []
+    real = TokenCounter.count_many
+
+    def spy(self, batch):
+        counted.append(list(batch))
+        return real(self, batch)
+
+    monkeypatch.setattr(TokenCounter, "count_many", spy)
+    monkeypatch.setattr(tokens, "_known", {})
+    assert estimate_tokens_many([*texts, "", texts[0]]) == [*fresh, 0, fresh[0]]
+    assert estimate_tokens_many([texts[2], "new words here"])[0] == fresh[2]
+    assert counted == [texts, ["new words here"]]  # each text counted once
+    monkeypatch.setattr(tokens, "_KNOWN_MAX", 6)
+    assert estimate_tokens_many(["one more", "and another"]) == [
+        estimate_tokens("one more"), estimate_tokens("and another")]
+    assert len(tokens._known) <= 6  # full: forgotten, then refilled
 
 
 def test_lowest_ranked_passages_are_trimmed_first():

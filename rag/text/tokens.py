@@ -112,19 +112,26 @@ def estimate_tokens(text: str) -> int:
 
 
 def estimate_tokens_many(texts: Sequence[str]) -> list[int]:
-    """`estimate_tokens` of each text, the tokenizer called once for all of them."""
+    """`estimate_tokens` of each text, the tokenizer called once for all of them.
+
+    Estimates are remembered: a prompt is mostly the same instructions and the library's
+    popular passages, and counting them was a tenth of an answer's CPU on a busy engine
+    (docs/performance.md). Up to _KNOWN_MAX texts; all are forgotten when it is reached."""
     counter = TokenCounter.bundled()
-    present = [t for t in texts if t]
-    wordpieces = iter(counter.count_many(present) if counter.path and present else [])
-    estimates = []
-    for text in texts:
-        if not text:
-            estimates.append(0)
-            continue
+    found = {text: _known.get(text) for text in texts if text}
+    missing = [text for text, estimate in found.items() if estimate is None]
+    wordpieces = iter(counter.count_many(missing) if counter.path and missing else [])
+    if len(_known) + len(missing) > _KNOWN_MAX:
+        _known.clear()
+    for text in missing:
         by_bytes = math.ceil(len(text.encode("utf-8")) / 3)
         by_wordpiece = math.ceil(next(wordpieces) * 1.25) if counter.path else 0
-        estimates.append(max(by_bytes, by_wordpiece))
-    return estimates
+        found[text] = _known[text] = max(by_bytes, by_wordpiece)
+    return [found[text] or 0 if text else 0 for text in texts]
+
+
+_KNOWN_MAX = 4096
+_known: dict[str, int] = {}
 
 
 def fit_tokens(text: str, count: Callable[[str], int], limit: int) -> tuple[str, int]:

@@ -50,4 +50,3 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
-

@@ -268,10 +268,14 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
                             write=settings.ai_read_timeout_seconds,
                             pool=settings.ai_read_timeout_seconds)
 
+    # an idle connection is given up after 4 s: servers on uvicorn (vLLM, the stand-in) close
+    # theirs after 5, and a request sent on one just as the server closes it is reset
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=4.0)
+
     def make() -> httpx.Client:
         return httpx.Client(headers={"Content-Type": "application/json"}, auth=auth,
                             timeout=timeout, transport=transport, follow_redirects=False,
-                            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+                            limits=limits)
 
     return AIHttp(ClientPool(make, max_connections),
                   policy or RetryPolicy.from_settings(settings), provider=provider,

@@ -485,6 +485,9 @@ async def test_keys_name_their_users_and_are_never_logged(open_engine, tmp_path:
 async def test_the_rate_limit_answers_429_with_retry_after(open_engine) -> None:
     engine = open_engine(rate_limit_per_minute=2)
     async with client(engine) as api:
+        for empty in ({"question": "   "}, {"question": "\u200b"}):  # cost no question
+            assert error_of(await api.post("/ask", json=empty)) == (400, "bad_request")
+        assert error_of(await api.post("/search", json={"query": "\t"})) == (400, "bad_request")
         for _ in range(2):
             assert (await api.post("/search", json={"query": "tomatoes"})).status_code == 200
         limited = await api.post("/ask", json={"question": "tomatoes?"})

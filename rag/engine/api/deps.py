@@ -13,8 +13,9 @@ from fastapi import Depends, Query, Request
 from rag.engine.access import Caller
 from rag.engine.api.errors import ApiError
 from rag.engine.engine import Engine
-from rag.errors import no_such_collection
+from rag.errors import EmptyQuestion, no_such_collection
 from rag.service import RagService
+from rag.text.sanitize import clean
 
 
 async def engine_of(request: Request) -> Engine:
@@ -57,13 +58,15 @@ def collection_view(engine: Engine, collection: str | None, *,
     return engine.workspace.view(name)
 
 
-def question_view(engine: Engine, collection: str | None, caller: Caller, *,
+def question_view(engine: Engine, collection: str | None, caller: Caller, asked: str, *,
                   missing: str | None = None) -> RagService:
-    """collection_view, then the question counted against the caller's limit (a missing
-    collection costs no question; the `rag` command on this machine, which has no limit
-    without an engine, has none with one). Blocking (the store, Redis): run it on the answer
-    threads with the work it admits."""
+    """collection_view, then the question `asked` counted against the caller's limit (a
+    missing collection or an empty question costs none; the `rag` command on this machine,
+    which has no limit without an engine, has none with one). Blocking (the store, Redis):
+    run it on the answer threads with the work it admits."""
     view = collection_view(engine, collection, missing=missing)
+    if not clean(asked, tidy_spaces=True).text:
+        raise EmptyQuestion("The question is empty: ask something about your documents.")
     if not caller.trusted:
         engine.admit(caller.user, "api")
     return view

@@ -63,7 +63,7 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
         raise ApiError("not_found", missing)
 
     def work() -> Answer:
-        view = question_view(engine, body.model, caller, missing=missing)
+        view = question_view(engine, body.model, caller, turns[-1]["content"], missing=missing)
         return view.ask(turns[-1]["content"], None, turns[:-1], user=caller.user,
                         strategy=body.strategy)
 

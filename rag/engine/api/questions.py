@@ -161,7 +161,7 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> list:
-        view = question_view(engine, name, caller)
+        view = question_view(engine, name, caller, body.query)
         return view.search(body.query, body.top_k, body.mode, body.doc_id, body.source,
                            user=caller.user)
 
@@ -180,7 +180,7 @@ async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> Answer:
-        view = question_view(engine, name, caller)
+        view = question_view(engine, name, caller, body.question)
         return view.ask(body.question, body.top_k, history, user=caller.user,
                         strategy=body.strategy)
 

@@ -249,6 +249,8 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     assert health == {"status": "ok", "collection": "docs", "documents": 1,
                       "embedder": "local:all-MiniLM-L6-v2-int8", "generator": "extractive",
                       "collections": ["docs"]}
+    probe = await api.head("/health")  # as load balancers probe
+    assert probe.status_code == 200 and probe.content == b""
 
 
 # --- bad input: the right code, and nothing stored --------------------------------------------

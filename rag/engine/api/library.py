@@ -19,7 +19,8 @@ router = APIRouter()
 ACCESS = ("unauthorized", "forbidden")
 
 
-@router.get("/v1/health", responses=responses(*ACCESS))
+# HEAD too: load balancers and uptime checks often probe with it
+@router.api_route("/v1/health", methods=["GET", "HEAD"], responses=responses(*ACCESS))
 def health(engine: EngineDep, caller: CallerDep) -> dict:
     """Whether the engine is up, what it runs, and how many documents it holds."""
     service = engine.workspace.service

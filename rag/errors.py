@@ -63,6 +63,10 @@ class EmptyQuestion(RagError):
     pass
 
 
+EMPTY_QUERY = "The query is empty: give the words to search for."
+EMPTY_QUESTION = "The question is empty: ask something about your documents."
+
+
 class DocumentError(RagError):
     """A file that cannot be ingested; `reason` is a short machine-friendly word."""
 

@@ -27,7 +27,7 @@ from rag.answering.strategies import StrategyConfig
 from rag.app.context import enter_scope, in_scope, request_scope
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
-from rag.errors import ContentBlocked, EmptyQuestion, no_such_collection
+from rag.errors import EMPTY_QUERY, ContentBlocked, EmptyQuestion, no_such_collection
 from rag.guard.filter import ContentFilter
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
@@ -162,7 +162,7 @@ class RagService:
                user: str | None = None) -> list[Hit]:
         """The best-matching passages; a remote query embedding is charged to `user`."""
         if not clean(query, tidy_spaces=True).text:
-            raise EmptyQuestion("The query is empty: give the words to search for.")
+            raise EmptyQuestion(EMPTY_QUERY)
         with request_scope(user, self.spending):
             return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id,
                                          source)

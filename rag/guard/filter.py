@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from rag.errors import AIError, ContentBlocked, EmptyQuestion
+from rag.errors import EMPTY_QUESTION, AIError, ContentBlocked, EmptyQuestion
 from rag.guard.rules import Policy, load_policy
 from rag.providers.guards.base import Guard, Verdict
 from rag.settings import ContentFilterMode, Settings
@@ -88,7 +88,7 @@ class ContentFilter:
         log_removed("history", dict(removed), turns=len(turns))
         question = cleaned.text
         if not question:
-            raise EmptyQuestion("The question is empty: ask something about your documents.")
+            raise EmptyQuestion(EMPTY_QUESTION)
         if self.policy is not None:
             asked = [question] + [t["content"] for t in turns if t.get("role") == "user"]
             for n, text in enumerate(asked):

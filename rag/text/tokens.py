@@ -115,8 +115,9 @@ def estimate_tokens_many(texts: Sequence[str]) -> list[int]:
     """`estimate_tokens` of each text, the tokenizer called once for all of them.
 
     Estimates are remembered: a prompt is mostly the same instructions and the library's
-    popular passages, and counting them was a tenth of an answer's CPU on a busy engine
-    (docs/performance.md). Up to _KNOWN_MAX texts; all are forgotten when it is reached."""
+    popular passages, and counting them again for every question was a good part of an
+    answer's CPU on a busy engine (docs/performance.md). Up to _KNOWN_MAX texts; all are
+    forgotten when it is reached."""
     counter = TokenCounter.bundled()
     found = {text: _known.get(text) for text in texts if text}
     missing = [text for text, estimate in found.items() if estimate is None]

@@ -13,7 +13,7 @@ from fastapi import Depends, Query, Request
 from rag.engine.access import Caller
 from rag.engine.api.errors import ApiError
 from rag.engine.engine import Engine
-from rag.errors import EmptyQuestion, no_such_collection
+from rag.errors import EMPTY_QUESTION, EmptyQuestion, no_such_collection
 from rag.service import RagService
 from rag.text.sanitize import clean
 
@@ -59,14 +59,15 @@ def collection_view(engine: Engine, collection: str | None, *,
 
 
 def question_view(engine: Engine, collection: str | None, caller: Caller, asked: str, *,
-                  missing: str | None = None) -> RagService:
+                  missing: str | None = None, empty: str = EMPTY_QUESTION) -> RagService:
     """collection_view, then the question `asked` counted against the caller's limit (a
     missing collection or an empty question costs none; the `rag` command on this machine,
-    which has no limit without an engine, has none with one). Blocking (the store, Redis):
-    run it on the answer threads with the work it admits."""
+    which has no limit without an engine, has none with one; `empty` is the refusal's
+    message). Blocking (the store, Redis): run it on the answer threads with the work it
+    admits."""
     view = collection_view(engine, collection, missing=missing)
     if not clean(asked, tidy_spaces=True).text:
-        raise EmptyQuestion("The question is empty: ask something about your documents.")
+        raise EmptyQuestion(empty)
     if not caller.trusted:
         engine.admit(caller.user, "api")
     return view

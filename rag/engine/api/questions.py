@@ -23,7 +23,7 @@ from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, questi
 from rag.engine.api.errors import from_rag_error, responses, unexpected
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
-from rag.errors import RagError
+from rag.errors import EMPTY_QUERY, RagError
 from rag.types import Answer
 
 router = APIRouter()
@@ -161,7 +161,7 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> list:
-        view = question_view(engine, name, caller, body.query)
+        view = question_view(engine, name, caller, body.query, empty=EMPTY_QUERY)
         return view.search(body.query, body.top_k, body.mode, body.doc_id, body.source,
                            user=caller.user)
 

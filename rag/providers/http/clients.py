@@ -3,8 +3,8 @@
 httpx's own pool, before each request and after each response, asks every idle connection
 whether the server has hung up (a poll each) while holding the pool's lock. With tens of
 answers streaming at once on a busy engine, every poll waits its turn for the interpreter
-and every call queues behind that lock: keeping connections alive then cost more than
-opening new ones (docs/performance.md). A client of one connection asks one.
+and every call queues behind that lock: kept alive in one shared pool, connections cost more
+than new ones (docs/performance.md). A client of one connection asks one.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from typing import Any
 
 import httpx
@@ -51,11 +52,9 @@ def _drain(events: Iterator[Any]) -> None:
     """Read the stream to its end after `[DONE]`: only a response read to its end returns
     its connection to the pool; closed before, the next call opens a new connection (and,
     over TLS, a new handshake). The answer is complete by now, so a failure here is not one."""
-    try:
+    with suppress(httpx.HTTPError):
         for _ in events:
             pass
-    except httpx.HTTPError:
-        pass
 
 
 def _whole_body(response: httpx.Response, stats: CallStats, provider: str) -> dict[str, Any]:

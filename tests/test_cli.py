@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -190,6 +191,19 @@ def test_the_app_refuses_a_bad_key_setting_in_one_line_before_it_starts(env) -> 
     assert done.returncode == 2
     assert done.stderr.strip() == ("error: RAG_API_KEYS holds user:key pairs separated by "
                                    "commas, e.g. alice:KEY,bob:KEY.")
+
+
+def test_the_app_on_a_taken_port_says_so_in_one_line(env) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "rag", "ui", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60, check=False,
+                              env={**os.environ, **env})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: Port {port} is in use by another program: choose "
+                                   "another with --port, or stop that program.")
 
 
 def test_python_m_rag_runs_a_real_ingest_with_its_exit_code(env, tmp_path: Path) -> None:

@@ -365,6 +365,7 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
 
     from rag.engine import discovery
     from rag.engine.access import ApiKeys
+    from rag.engine.sockets import port_taken
 
     try:  # what the server would stop on, said in one line before it starts
         settings = load_settings()
@@ -373,6 +374,9 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
         if running is not None:
             raise RagError(f"An engine already runs on the data folder {settings.data_dir} "
                            f"at {running.url}: open that one, or stop it first.")
+        if port_taken(os.environ.get("STREAMLIT_SERVER_ADDRESS", ""), port):
+            raise RagError(f"Port {port} is in use by another program: choose another with "
+                           "--port, or stop that program.")
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None

@@ -1,4 +1,5 @@
-"""TCP_NODELAY on the server's listening socket, so every connection it accepts has it.
+"""The server's listening socket: TCP_NODELAY on it, so every connection it accepts has it;
+and whether its port is free before the server starts.
 
 Streamlit binds its listening socket itself, as `socket.socket(family)`, whose protocol
 number is 0; asyncio sets TCP_NODELAY only on sockets whose protocol reads as TCP, so the
@@ -51,3 +52,16 @@ def _open_descriptors() -> list[int]:
         return [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:  # no /proc: try the low descriptors, where a server's sockets are
         return list(range(3, 1024))
+
+
+def port_taken(address: str, port: int) -> bool:
+    """Whether another program listens on `port` at `address` ("" for every interface), as
+    the server would find when it binds there (with SO_REUSEADDR, as Streamlit binds)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return True
+    return False

@@ -20,8 +20,9 @@ IDLE_CONNECTION_SECONDS = 75
 
 
 def keep_idle_connections(seconds: int = IDLE_CONNECTION_SECONDS) -> bool:
-    """Have the server Streamlit starts keep idle connections for `seconds`; False (and a
-    warning) when this Streamlit builds its server some other way."""
+    """Have the server Streamlit starts keep idle connections for `seconds` (once per
+    process, before Streamlit starts); False (and a warning) when this Streamlit builds its
+    server some other way."""
     from streamlit.web.server.starlette import starlette_server
 
     make = getattr(starlette_server, "_get_uvicorn_config_kwargs", None)
@@ -29,14 +30,9 @@ def keep_idle_connections(seconds: int = IDLE_CONNECTION_SECONDS) -> bool:
         log.warning("Could not set the server's keep-alive: idle connections close after "
                     "uvicorn's 5 s, and a client may see a reset connection now and then.")
         return False
-    if getattr(make, "keeps_idle_connections", None) == seconds:
-        return True
-    original = getattr(make, "__wrapped__", make)
 
     def with_keep_alive() -> dict[str, Any]:
-        return {**original(), "timeout_keep_alive": seconds}
+        return {**make(), "timeout_keep_alive": seconds}
 
-    with_keep_alive.__wrapped__ = original  # type: ignore[attr-defined]
-    with_keep_alive.keeps_idle_connections = seconds  # type: ignore[attr-defined]
     starlette_server._get_uvicorn_config_kwargs = with_keep_alive
     return True

@@ -59,8 +59,8 @@ def decode_many(values: Sequence[object]) -> list[SentenceVectors | None]:
     """`decode` of many chunks' payload values, with one pass of array work for them all.
 
     Numpy lets go of the interpreter lock in each call, and on a busy engine every call then
-    waits its turn to take it back: decoding a search's candidates one by one (ten calls
-    each) cost more in those waits than in the work.
+    waits its turn to take it back: decoding a search's candidates one by one costs more in
+    those waits than in the work.
     """
     read = [_read(value) for value in values]
     widths = {len(quantized) // len(spans) for spans, quantized in filter(None, read)}

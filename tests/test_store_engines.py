@@ -97,6 +97,18 @@ def test_filters_and_search_modes(svc, corpus: Path) -> None:
     assert svc.search("rocks shellfish", top_k=1, mode="sparse")[0].source.endswith("otters.md")
 
 
+def test_a_hybrid_search_batches_both_sides_as_separate_searches_find_them(
+        svc, embedder, corpus: Path) -> None:
+    svc.ingest([corpus])
+    question = "Which volcano erupts in Sicily?"
+    dense, sparse = embedder.embed_query(question), lexical.query_vector(question)
+    for where in (None, svc.store._where(svc.documents()[0].doc_id, None)):
+        dense_side, sparse_side = svc.store._query_sides(dense, sparse, where, 20)
+        alone = [[(pid, score) for pid, score, _ in svc.store._query(d, s, where, 20, False)]
+                 for d, s in ((dense, None), (None, sparse))]
+        assert dense_side and sparse_side and [dense_side, sparse_side] == alone
+
+
 def test_pending_chunks_are_hidden_and_a_crash_leaves_nothing(settings, embedder, engine,
                                                                tmp_path: Path) -> None:
     svc = open_service(settings, embedder, engine)

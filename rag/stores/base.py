@@ -421,10 +421,11 @@ class ChunkStore(ABC):
         top_k."""
         depth = fusion_depth(top_k)
         if sparse_side is None:
-            sparse_side = [(pid, score) for pid, score, _
-                           in self._query(None, sparse, where, depth, False)]
-        dense_side = [(pid, score) for pid, score, _
-                      in self._query(dense, None, where, depth, False)]
+            assert dense is not None and sparse is not None
+            dense_side, sparse_side = self._query_sides(dense, sparse, where, depth)
+        else:
+            dense_side = [(pid, score) for pid, score, _
+                          in self._query(dense, None, where, depth, False)]
         best = fuse_dbsf([(FUSION_WEIGHTS[DENSE], dense_side),
                           (FUSION_WEIGHTS[SPARSE], sparse_side)])[:top_k]
         payloads = self._payloads([pid for pid, _ in best])
@@ -482,6 +483,12 @@ class ChunkStore(ABC):
                limit: int, with_payload: bool) -> list[tuple[PointId, float, dict]]:
         """Nearest points by the one vector given (the other None), with their payloads when
         asked (else empty dicts)."""
+
+    @abstractmethod
+    def _query_sides(self, dense: np.ndarray, sparse: Sparse, where: Where | None,
+                     limit: int) -> tuple[ScoredIds, ScoredIds]:
+        """The dense and the sparse nearest points, ids and scores only, as one batch: the
+        engine plans and runs both searches in one call."""
 
     @abstractmethod
     def close(self) -> None: ...

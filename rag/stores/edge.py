@@ -36,6 +36,7 @@ from rag.stores.base import (
     SPARSE,
     ChunkStore,
     PointId,
+    ScoredIds,
     Sparse,
     Where,
     build_filter,
@@ -45,6 +46,10 @@ from rag.stores.base import (
 _SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}
 _NAME = re.compile(r"[^./\\\x00][^/\\\x00]*")  # a collection is a folder: no path tricks
 _META = "collection.json"
+# Searches run in the calling thread. With a search pool, each one is handed to a pool thread
+# and waited for holding the GIL, and on a busy machine that thread's wake-up stalls every
+# request of the engine; an edge shard here is one segment, which a pool cannot split anyway.
+_SEARCH_THREADS = 1
 
 
 class EdgeClient:
@@ -104,7 +109,9 @@ class EdgeClient:
             if shard is None:
                 if self._lock_file is None:
                     raise ConfigError("The embedded store has been closed.")
-                shard = self._shards[name] = qe.EdgeShard.load(str(self._folder(name) / "shard"))
+                config = shard_config(self.metadata(name)["dimension"])
+                shard = self._shards[name] = qe.EdgeShard.load(
+                    str(self._folder(name) / "shard"), config)
             return shard
 
     def metadata(self, name: str) -> dict:
@@ -149,6 +156,13 @@ class EdgeClient:
                 self._lock_file = None
 
 
+def shard_config(dimension: int) -> qe.EdgeConfig:
+    return qe.EdgeConfig(
+        vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        max_search_threads=_SEARCH_THREADS)
+
+
 def _filter(where: Where | None) -> qe.Filter | None:
     return build_filter(
         where, lambda key, value: qe.FieldCondition(key, match=qe.MatchValue(value)),
@@ -176,11 +190,7 @@ class EdgeStore(ChunkStore):
         return self.client.exists(self.collection)
 
     def _create(self, metadata: dict) -> None:
-        config = qe.EdgeConfig(
-            vectors={DENSE: qe.EdgeVectorParams(size=self.dimension, distance=qe.Distance.Cosine)},
-            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-        )
-        self.client.create(self.collection, config, metadata)
+        self.client.create(self.collection, shard_config(self.dimension), metadata)
 
     def _metadata(self) -> dict:
         return self.client.metadata(self.collection)
@@ -235,6 +245,17 @@ class EdgeStore(ChunkStore):
         request = qe.QueryRequest(limit=limit, query=_nearest(dense, sparse),
                                   filter=_filter(where), with_payload=with_payload)
         return [(p.id, p.score, p.payload or {}) for p in self._shard.query(request)]
+
+    def _query_sides(self, dense: np.ndarray, sparse: Sparse, where: Where | None,
+                     limit: int) -> tuple[ScoredIds, ScoredIds]:
+        # qdrant-edge runs a query on its thread pool and waits for it holding the GIL, which
+        # every other request of the engine then waits for too: one call, one wait
+        flt = _filter(where)
+        batch = qe.QueryBatchRequest([
+            qe.QueryRequest(limit=limit, query=_nearest(dense, None), filter=flt),
+            qe.QueryRequest(limit=limit, query=_nearest(None, sparse), filter=flt)])
+        dense_side, sparse_side = self._shard.query_batch(batch)
+        return ([(p.id, p.score) for p in dense_side], [(p.id, p.score) for p in sparse_side])
 
     def close(self) -> None:
         self.client.close()

@@ -25,6 +25,7 @@ from rag.stores.base import (
     SPARSE,
     ChunkStore,
     PointId,
+    ScoredIds,
     Sparse,
     Where,
     build_filter,
@@ -89,6 +90,13 @@ def _filter(where: Where | None) -> models.Filter | None:
             value=value)),
         lambda must, must_not, should: models.Filter(must=must, must_not=must_not,
                                                      should=should))
+
+
+def _nearest(dense: np.ndarray | None, sparse: Sparse | None) -> list[float] | models.SparseVector:
+    if dense is not None:
+        return dense.tolist()
+    assert sparse is not None
+    return models.SparseVector(indices=sparse[0], values=sparse[1])
 
 
 class QdrantStore(ChunkStore):
@@ -179,15 +187,23 @@ class QdrantStore(ChunkStore):
 
     def _query(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
                limit: int, with_payload: bool) -> list[tuple[PointId, float, dict]]:
-        if dense is not None:
-            query: list[float] | models.SparseVector = dense.tolist()
-        else:
-            assert sparse is not None
-            query = models.SparseVector(indices=sparse[0], values=sparse[1])
         result = self.client.query_points(
-            self.collection, query=query, using=DENSE if dense is not None else SPARSE,
-            query_filter=_filter(where), limit=limit, with_payload=with_payload)
+            self.collection, query=_nearest(dense, sparse),
+            using=DENSE if dense is not None else SPARSE, query_filter=_filter(where),
+            limit=limit, with_payload=with_payload)
         return [(p.id, p.score, p.payload or {}) for p in result.points]
+
+    def _query_sides(self, dense: np.ndarray, sparse: Sparse, where: Where | None,
+                     limit: int) -> tuple[ScoredIds, ScoredIds]:
+        # one round trip to a Qdrant server for both searches
+        flt = _filter(where)
+        dense_side, sparse_side = self.client.query_batch_points(self.collection, [
+            models.QueryRequest(query=_nearest(dense, None), using=DENSE, filter=flt,
+                                limit=limit, with_payload=False),
+            models.QueryRequest(query=_nearest(None, sparse), using=SPARSE, filter=flt,
+                                limit=limit, with_payload=False)])
+        return ([(p.id, p.score) for p in dense_side.points],
+                [(p.id, p.score) for p in sparse_side.points])
 
     def close(self) -> None:
         self.client.close()

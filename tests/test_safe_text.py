@@ -75,3 +75,25 @@ def test_the_export_is_inert() -> None:
                  "citations": [{"source": f"upload:{poison}.md", "title": poison,
                                 "text": poison, "page": None}]}]
     assert active(to_markdown(messages)) == set()
+
+
+def code_spans(markdown: str) -> list[str]:
+    return [t.content for block in PARSER.parse(markdown) for t in block.children or []
+            if t.type == "code_inline"]
+
+
+@pytest.mark.parametrize("shown", [plain, safe_markdown])
+def test_addresses_show_as_code_and_copy_as_written(shown) -> None:
+    text = ("Docs at https://example.com/a_b?q=1, mirror (www.example.org/x). "
+            "Mail bob.smith+kettle@example.net! | https://example.com/a|b")
+    markdown = shown(text)
+    assert code_spans(markdown) == ["https://example.com/a_b?q=1", "www.example.org/x",
+                                    "bob.smith+kettle@example.net", "https://example.com/a"]
+    assert "\u2060" not in markdown  # nothing invisible that a copy would carry
+    assert active(markdown) == set()
+
+
+def test_an_address_in_the_models_own_code_is_left_to_it() -> None:
+    markdown = safe_markdown("Run `curl https://example.com/x` to fetch https://example.org")
+    assert code_spans(markdown)[0].startswith("curl https")
+    assert active(markdown) == set()

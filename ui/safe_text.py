@@ -12,9 +12,11 @@ by the browser the moment it is shown: the exfiltration path of a poisoned docum
   formula can form (each needs one of those characters, unescaped, to begin).
 
 In both, a bare web or mail address stays text: GFM would link it (a live link, and a broken
-one where an escaped "_" inside it becomes part of its target), so an invisible word joiner
-goes before its "://" and after its "www" or "@". Streamlit's own codes (":material/home:",
-":red[text]", emoji names) get one after their opening colon, so they show as typed.
+one where an escaped "_" inside it becomes part of its target), so it is shown as inline code,
+which no renderer links and which copies exactly as written. An address inside the model's own
+inline code, or one the pattern misses, gets an invisible word joiner before its "://" and
+after its "www" or "@" instead. Streamlit's own codes (":material/home:", ":red[text]", emoji
+names) get one after their opening colon, so they show as typed.
 
 Code blocks (found by a CommonMark parser, markdown-it) are kept as they are, each re-fenced
 on its own so that no renderer can read its lines as anything but code; any other line that
@@ -24,6 +26,7 @@ looks like a fence is escaped, so that only those fences open code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from markdown_it import MarkdownIt
 
@@ -41,6 +44,14 @@ _STREAMLIT_CODE = re.compile(
     r"small)(?:-background)?\\?\[|[a-z0-9_+-]+:(?!/))")
 
 
+# a web or mail address as GFM would link it; its last character is not a closing
+# punctuation mark, which GFM leaves out of a link too, and it holds no "|", which would
+# split a table's cell inside its code span
+_ADDRESS = re.compile(
+    r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`<>\"|]*[^\s`<>\"|.,;:!?')\]*_~]"
+    r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+
+
 def _inert(line: str) -> str:
     """A line with its addresses and Streamlit codes broken by an invisible joiner."""
     if ":" in line or "www" in line.lower() or "@" in line:
@@ -48,9 +59,26 @@ def _inert(line: str) -> str:
     return line
 
 
+def _with_addresses_as_code(line: str, escape: Callable[[str], str]) -> str:
+    """`escape(piece)` for the line's text, each address between as inline code. The
+    addresses hold no backtick, so none can end its code span early."""
+    out, start = [], 0
+    for match in _ADDRESS.finditer(line):
+        out.append(escape(line[start:match.start()]))
+        out.append(f"`{match.group()}`")
+        start = match.end()
+    out.append(escape(line[start:]))
+    return "".join(out)
+
+
+def _plain_piece(piece: str) -> str:
+    return _inert(_INLINE.sub(r"\\\1", piece))
+
+
 def plain(text: object) -> str:
     """`text` as literal Markdown: shown as written, each line break kept."""
-    lines = (_inert(_INLINE.sub(r"\\\1", line)).strip() for line in str(text).splitlines())
+    lines = (_with_addresses_as_code(line, _plain_piece).strip()
+             for line in str(text).splitlines())
     return "  \n".join(_LINE_START.sub(_escape_marker, line) for line in lines)
 
 
@@ -73,10 +101,18 @@ def safe_markdown(text: str) -> str:
             out.append(_code_block(block.content, block.info))
             n = block.map[1]
             continue
-        line = _inert(_ACTIVE.sub(r"\\\1", lines[n]))
+        line = lines[n]
+        if "`" in line:  # the model's own inline code: an address in it must not close it
+            line = _markdown_piece(line)
+        else:
+            line = _with_addresses_as_code(line, _markdown_piece)
         out.append(_FENCE_LIKE.sub(r"\1\\\2", line))  # only our own fences open code
         n += 1
     return "".join(out)
+
+
+def _markdown_piece(piece: str) -> str:
+    return _inert(_ACTIVE.sub(r"\\\1", piece))
 
 
 def _code_block(content: str, info: str) -> str:

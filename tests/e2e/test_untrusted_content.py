@@ -138,6 +138,9 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     answer.get_by_text("two years", exact=False).first.wait_for()
     wait_idle(page)
     assert "![seen](" in answer.inner_text()  # the image is shown as the text it is
+    # an address shows as code, and is copied as written: no invisible character in it
+    shown = answer.locator("code", has_text=url).first.inner_text()
+    assert shown.startswith(f"{url}/") and "\u2060" not in shown
     answer.get_by_test_id("stExpander").get_by_text("Sources", exact=False).click()
     page.wait_for_timeout(300)
     page.screenshot(path=str(output_dir / "02-answer-and-sources.png"), full_page=True)
@@ -161,8 +164,8 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     with page.expect_download() as download:
         page.get_by_role("button", name="Export Markdown").click()
     exported = Path(download.value.path()).read_text()
-    # the targets show, as text: an invisible joiner keeps an address from becoming a link
-    assert "two years" in exported and url.replace("://", "\u2060://") in exported
+    # the targets show as text: an address as inline code, which no renderer links
+    assert "two years" in exported and f"`{url}/" in exported
     active = {t.type for block in MarkdownIt("commonmark").parse(exported)
               for t in [block, *(block.children or [])]} & ACTIVE_TOKENS
     assert active == set(), active

@@ -47,8 +47,9 @@ _SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaT
 _NAME = re.compile(r"[^./\\\x00][^/\\\x00]*")  # a collection is a folder: no path tricks
 _META = "collection.json"
 # Searches run in the calling thread. With a search pool, each one is handed to a pool thread
-# and waited for holding the GIL, and on a busy machine that thread's wake-up stalls every
-# request of the engine; an edge shard here is one segment, which a pool cannot split anyway.
+# and waited for, the GIL held for part of the wait, and on a busy machine that thread's
+# wake-up stalls the engine's other requests; an edge shard here is one segment, which a pool
+# cannot split anyway (bench/edge_search_threads.py).
 _SEARCH_THREADS = 1
 
 
@@ -248,8 +249,7 @@ class EdgeStore(ChunkStore):
 
     def _query_sides(self, dense: np.ndarray, sparse: Sparse, where: Where | None,
                      limit: int) -> tuple[ScoredIds, ScoredIds]:
-        # qdrant-edge runs a query on its thread pool and waits for it holding the GIL, which
-        # every other request of the engine then waits for too: one call, one wait
+        # one call: the shard plans both searches as one batch, one pass over its segment
         flt = _filter(where)
         batch = qe.QueryBatchRequest([
             qe.QueryRequest(limit=limit, query=_nearest(dense, None), filter=flt),

@@ -36,6 +36,12 @@ def test_what_makes_a_contents_page() -> None:
     assert is_contents(CONTENTS)
     assert not is_contents(SECTIONS[0])
     assert not is_contents("Wait . . . . . what?\nThe dots were a pause. . . . . 3")
+    # the last chunk of a contents page: two entries, and a third cut short
+    assert is_contents("6 R and Emacs . . . . . . . . . . . 26\n"
+                       "6.1 Is there Emacs support for R? . . . . . . . . 26\n"
+                       "6.2 Should I run R from within Emacs?.")
+    assert not is_contents("Totals . . . . . 12\nThe year closed with a profit, reported in "
+                           "full below.\nMore detail follows.\nSee the notes.")
 
 
 def test_a_dot_leader_is_five_dots_side_by_side_or_a_space_apart() -> None:

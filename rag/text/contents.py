@@ -11,7 +11,8 @@ import re
 
 _DOT_LEADER = re.compile(r"(?:\.\s?){5,}")  # "Installing R . . . . . 12"
 _ENTRY = re.compile(_DOT_LEADER.pattern + r"\s*\d+\s*$")
-MIN_ENTRIES = 3
+# a chunk cut from the end of a contents page can hold two entries and the start of a third
+MIN_ENTRIES = 2
 
 
 def has_dot_leader(text: str) -> bool:

@@ -1,0 +1,88 @@
+"""An FAQ asked its own questions: every numbered question heading of the sample R FAQ.
+
+A user of an FAQ asks what its headings ask ("What is CRAN?"). The sample R FAQ
+(`data/samples/R-FAQ.pdf`) is ingested into a throw-away store and each of its numbered
+headings that ends in "?" (outside its contents pages) is asked as a search; a hit is right
+when it cites the page the heading is on, or the next (a section may start at the foot of a
+page). Its contents pages hold every question word for word, which is what this checks
+against. Reported per search mode: right first (hit@1) and within the top 5, and the
+questions whose first hit is wrong.
+
+    .venv/bin/python bench/faq_headings.py
+
+Prints a table and writes bench/results/faq_headings.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pypdf import PdfReader  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from rag.service import build_service  # noqa: E402
+from rag.settings import load_settings  # noqa: E402
+from rag.text.contents import has_dot_leader  # noqa: E402
+
+FAQ = ROOT / "data" / "samples" / "R-FAQ.pdf"
+RESULTS = ROOT / "bench" / "results" / "faq_headings.json"
+_HEADING = re.compile(r"^\d+(?:\.\d+)+ (.+\?)$")
+
+
+def questions(pdf: Path) -> list[tuple[str, int]]:
+    """(question, page) for each numbered question heading outside the contents pages."""
+    found = []
+    for number, page in enumerate(PdfReader(pdf).pages, start=1):
+        text = page.extract_text()
+        if has_dot_leader(text):
+            continue
+        found += [(m.group(1), number) for line in text.splitlines()
+                  if (m := _HEADING.match(line.strip()))]
+    return found
+
+
+def main() -> int:
+    asked = questions(FAQ)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rag-faq-") as data_dir:
+        os.environ["RAG_DATA_DIR"] = data_dir
+        os.environ.setdefault("RAG_MODEL_DIR", str(ROOT / "data" / "models"))
+        service = build_service(load_settings())
+        service.ingest([FAQ])
+        for mode in ("hybrid", "sparse", "dense"):
+            first = top5 = 0
+            wrong = []
+            for question, page in asked:
+                pages = [hit.page for hit in service.search(question, top_k=5, mode=mode)]
+                right = (page, page + 1)
+                first += bool(pages) and pages[0] in right
+                top5 += any(p in right for p in pages)
+                if not pages or pages[0] not in right:
+                    wrong.append({"question": question, "page": page, "cited": pages})
+            rows.append({"mode": mode, "questions": len(asked),
+                         "hit@1": round(first / len(asked), 3),
+                         "hit@5": round(top5 / len(asked), 3), "wrong_first": wrong})
+        service.close()
+    table = Table(title=f"The R FAQ asked its {len(asked)} question headings")
+    for column in ("mode", "hit@1", "hit@5", "first hit wrong"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["mode"], str(row["hit@1"]), str(row["hit@5"]),
+                      "; ".join(w["question"] for w in row["wrong_first"][:6]))
+    Console(width=140).print(table)
+    RESULTS.write_text(json.dumps({"benchmark": "faq_headings", "rows": rows}, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

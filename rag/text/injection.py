@@ -10,6 +10,7 @@ a security report quoting an attack, and is still used.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.text.sanitize import skeleton
 
@@ -34,6 +35,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+# every answer asks it of its five passages, and the library's popular passages come back
+# question after question
+@lru_cache(maxsize=4096)
 def instruction_flags(text: str) -> tuple[str, ...]:
     """The names of the instruction-like patterns found in `text` (empty: none)."""
     seen = skeleton(text)

@@ -68,6 +68,9 @@ class Variant:
     # added in the rescoring; `words_idf` weighs each term by its IDF
     words: float = 0.0
     words_idf: bool = False
+    # each side's best chunk kept in the final top 5 (inserted 5th when fusion and rescoring
+    # left it out): "sparse", "dense" or "both"
+    keep_best: str = ""
     label: str = ""
 
 
@@ -277,6 +280,13 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
             score = score + v.words * corpus.word_shares(qi, head, v.words_idf)
         head = [head[j] for j in np.argsort(-score)]
         order = head + order[v.rerank:]
+    sides = {"sparse": s_top[:1], "dense": [int(i) for i in d_top[:1]]}
+    kept = ("sparse", "dense") if v.keep_best == "both" else [v.keep_best] * bool(v.keep_best)
+    for side in kept:
+        for best in sides[side]:
+            if best not in order[:5]:
+                order = [i for i in order if i != best]
+                order.insert(4, best)
     return order
 
 
@@ -366,6 +376,9 @@ VARIANTS = [
                     + (" (the default)" if w == 1.0 else "")) for w in (0.6, 1.0, 1.5)],
     *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=w, words_idf=True,
               label=f"chosen, stored + sentence words {w:g}, IDF-weighted") for w in (0.6, 1.0)],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, keep_best=side,
+              label=f"the default, {side} side's best kept in the top 5")
+      for side in ("sparse", "dense", "both")],
 ]
 
 

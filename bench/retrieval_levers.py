@@ -71,6 +71,9 @@ class Variant:
     # each side's best chunk kept in the final top 5 (inserted 5th when fusion and rescoring
     # left it out): "sparse", "dense" or "both"
     keep_best: str = ""
+    # the sparse side's weight times min(1, its best score / this): a question whose terms
+    # are in most chunks says little through them
+    adaptive: float = 0.0
     label: str = ""
 
 
@@ -263,8 +266,11 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
         for i, x in zip(d_top, _norm_dbsf(dense[d_top]), strict=True):
             fused[int(i)] += v.w_dense * float(x)
         if s_top:
+            w_sparse = v.w_sparse
+            if v.adaptive:
+                w_sparse *= min(1.0, float(sparse[s_top[0]]) / v.adaptive)
             for i, x in zip(s_top, _norm_dbsf(sparse[s_top]), strict=True):
-                fused[i] += v.w_sparse * float(x)
+                fused[i] += w_sparse * float(x)
     elif v.fusion == "rrf":
         for r, i in enumerate(d_top):
             fused[int(i)] += v.w_dense / (60 + r + 1)
@@ -379,6 +385,9 @@ VARIANTS = [
     *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, keep_best=side,
               label=f"the default, {side} side's best kept in the top 5")
       for side in ("sparse", "dense", "both")],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, adaptive=a,
+              label=f"the default, sparse weight scaled by its best score / {a:g}")
+      for a in (2.0, 4.0, 8.0)],
 ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.registry import make_embedder
-from rag.retrieval.rescoring import WEIGHT, WORDS_WEIGHT, SentenceRescorer
+from rag.retrieval.rescoring import HEADING_WEIGHT, WEIGHT, WORDS_WEIGHT, SentenceRescorer
 from rag.service import build_service
 from rag.types import Hit
 from tests.conftest import fresh_settings
@@ -44,6 +44,26 @@ def test_a_sentence_holding_all_the_questions_words_counts_more_than_words_scatt
     words = {h.doc_id: h.score - 1.0 - WEIGHT * cosines[h.doc_id] for h in rescored}
     assert words["d1"] == pytest.approx(WORDS_WEIGHT)  # deep, lake, winter: all in one
     assert words["d2"] == pytest.approx(WORDS_WEIGHT * 2 / 3)  # lake, deep; winter apart
+
+
+def test_the_section_whose_heading_is_the_question_comes_first(embedder) -> None:
+    """An FAQ's heading asks the question its section answers, often in other words than
+    the answer's; a passage that only refers to the section by its title does not count."""
+    question = "What is CRAN?"
+    section = hit(1, "2.12 What is CRAN?\nThe Comprehensive R Archive Network is a collection "
+                     "of sites which carry identical material.", 1.0)
+    reference = hit(2, "Sources and binaries can be obtained via CRAN (see Section 2.12 [What "
+                       "is CRAN?], page 9). What is CRAN good for? Downloads of CRAN.", 1.6)
+    ordinary = hit(3, "CRAN is mirrored on many sites around the world, and CRAN hosts "
+                      "packages.", 1.6)
+    with_heading, without = (SentenceRescorer(embedder, heading_weight=weight).rescore(
+        question, embedder.embed_query(question), [reference, ordinary, section])
+        for weight in (HEADING_WEIGHT, 0.0))
+    assert with_heading[0].doc_id == "d1" and without[0].doc_id != "d1"
+    gained = {h.doc_id: h.score for h in with_heading}
+    for h in without:  # only the section's score moved, by the heading's weight
+        assert gained[h.doc_id] == pytest.approx(
+            h.score + (HEADING_WEIGHT if h.doc_id == "d1" else 0.0))
 
 
 def test_only_the_first_candidates_are_rescored(embedder) -> None:

@@ -6,7 +6,9 @@ embedded with the search's own model, and each hit's fused score raised by WEIGH
 best sentence's cosine to the question, and by WORDS_WEIGHT times the largest share of the
 question's terms one of its sentences holds (the chunk-level BM25 cannot tell a sentence
 holding all the question's words from words scattered over the chunk); the hits are then
-reordered. No cross-encoder's weights install from the package registries for offline use
+reordered; and by HEADING_WEIGHT when a line of it is the question itself, an FAQ's or a
+manual's heading ("2.12 What is CRAN?"), which its sentences answer without repeating. No
+cross-encoder's weights install from the package registries for offline use
 (docs/evaluation.md); this uses only the model the search already has, and helped on every
 development set measured.
 
@@ -18,6 +20,7 @@ here, kept in a small in-memory LRU, since the same passages come back for relat
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -33,6 +36,9 @@ from rag.types import Hit
 WEIGHT = 3.0  # the best sentence's cosine against the fused (DBSF, 0..~2.5) score
 WORDS_WEIGHT = 1.0  # the best sentence's share of the question's terms (0.6 to 1.5 alike)
 CANDIDATES = 20  # fused hits rescored; 10 measured worse, 30 no better
+HEADING_WEIGHT = 1.0  # a line that is the question: the section answering it
+_SECTION_NUMBER = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.(?:\d+\.?)*|Q\d*[.:])\s+")
+_CLOSING = " \t?.:"
 
 
 class SentenceCache:
@@ -65,10 +71,12 @@ class SentenceRescorer:
 
     def __init__(self, embedder: Embedder, candidates: int = CANDIDATES,
                  weight: float = WEIGHT, words_weight: float = WORDS_WEIGHT,
-                 cache_size: int = 4096, stored: bool = True) -> None:
+                 cache_size: int = 4096, stored: bool = True,
+                 heading_weight: float = HEADING_WEIGHT) -> None:
         self.candidates = candidates
         self.weight = weight
         self.words_weight = words_weight
+        self.heading_weight = heading_weight
         self.stored = stored
         self.embedded = SentenceCache(embedder, cache_size)
 
@@ -81,7 +89,9 @@ class SentenceRescorer:
             return list(hits)
         best = self.best_cosines(query, head)
         words = _best_term_shares(question, head)
-        scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share)
+        asked = _plain_line(question)
+        scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share
+                          + self.heading_weight * _has_line(hit.text, asked))
                   for hit, cosine, share in zip(head, best, words, strict=True)]
         scored.sort(key=lambda h: -h.score)
         return scored + tail
@@ -105,6 +115,21 @@ class SentenceRescorer:
                 best[i] = cosines[at:at + len(group)].max()
                 at += len(group)
         return best.tolist()
+
+
+def _plain_line(text: str) -> str:
+    """A line as compared with a question: no section number, no closing mark, lower case,
+    single spaces."""
+    return " ".join(_SECTION_NUMBER.sub("", text).strip(_CLOSING).lower().split())
+
+
+def _has_line(text: str, asked: str) -> bool:
+    """Whether a line of `text` says `asked` (a `_plain_line`) and nothing else: a heading
+    that is the question. Most texts do not hold the words at all, which a substring test
+    says first."""
+    if not asked or asked not in " ".join(text.lower().split()):
+        return False
+    return any(_plain_line(line) == asked for line in text.splitlines())
 
 
 def _best_term_shares(question: str, hits: Sequence[Hit]) -> list[float]:

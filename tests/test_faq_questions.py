@@ -1,0 +1,35 @@
+"""An FAQ asked its own questions, as its readers ask them: the sample R FAQ's answer to each
+question comes from the section that asks it, not from its contents pages, a reference to the
+section, or a passage that only says "R" more often (bench/faq_headings.py asks all 68)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.service import build_service
+from tests.conftest import fresh_settings
+
+FAQ = Path(__file__).resolve().parents[1] / "data" / "samples" / "R-FAQ.pdf"
+
+
+@pytest.fixture(scope="module")
+def faq(tmp_path_factory: pytest.TempPathFactory, embedder, model_dir: Path):
+    service = build_service(fresh_settings(tmp_path_factory.mktemp("faq"), model_dir),
+                            embedder=embedder)
+    service.ingest([FAQ])
+    yield service
+    service.close()
+
+
+@pytest.mark.parametrize(("question", "page"), [
+    ("What is CRAN?", 13),  # a heading line that is the question
+    ("Are there Unix-like binaries for R?", 10),  # referred to by title on page 8
+    ("Is there Emacs support for R?", 30),  # listed on the end of a contents page
+])
+def test_the_section_that_asks_answers(faq, question: str, page: int) -> None:
+    assert faq.search(question, top_k=5)[0].page == page
+    answer = faq.ask(question)
+    "".join(answer)
+    assert answer.citations[0].page in (page, page + 1)

@@ -64,6 +64,12 @@ def test_the_section_whose_heading_is_the_question_comes_first(embedder) -> None
     for h in without:  # only the section's score moved, by the heading's weight
         assert gained[h.doc_id] == pytest.approx(
             h.score + (HEADING_WEIGHT if h.doc_id == "d1" else 0.0))
+    markdown = hit(4, "## What is CRAN?\nA network of sites.", 1.0)  # an FAQ in Markdown
+    with_mark, without_mark = ({h.doc_id: h.score for h in SentenceRescorer(
+        embedder, heading_weight=weight).rescore(question, embedder.embed_query(question),
+                                                 [markdown, ordinary])}
+        for weight in (HEADING_WEIGHT, 0.0))
+    assert with_mark["d4"] == pytest.approx(without_mark["d4"] + HEADING_WEIGHT)
 
 
 def test_only_the_first_candidates_are_rescored(embedder) -> None:

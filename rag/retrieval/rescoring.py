@@ -37,7 +37,8 @@ WEIGHT = 3.0  # the best sentence's cosine against the fused (DBSF, 0..~2.5) sco
 WORDS_WEIGHT = 1.0  # the best sentence's share of the question's terms (0.6 to 1.5 alike)
 CANDIDATES = 20  # fused hits rescored; 10 measured worse, 30 no better
 HEADING_WEIGHT = 1.0  # a line that is the question: the section answering it
-_SECTION_NUMBER = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.(?:\d+\.?)*|Q\d*[.:])\s+")
+# what may open a heading before its words: "2.12", "A.3", "Q:", "## "
+_HEADING_MARK = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.(?:\d+\.?)*|Q\d*[.:]|#{1,6})\s+")
 _CLOSING = " \t?.:"
 
 
@@ -118,9 +119,9 @@ class SentenceRescorer:
 
 
 def _plain_line(text: str) -> str:
-    """A line as compared with a question: no section number, no closing mark, lower case,
-    single spaces."""
-    return " ".join(_SECTION_NUMBER.sub("", text).strip(_CLOSING).lower().split())
+    """A line as compared with a question: no section number or Markdown heading mark, no
+    closing mark, lower case, single spaces."""
+    return " ".join(_HEADING_MARK.sub("", text).strip(_CLOSING).lower().split())
 
 
 def _has_line(text: str, asked: str) -> bool:

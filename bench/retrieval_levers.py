@@ -287,7 +287,7 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
         head = [head[j] for j in np.argsort(-score)]
         order = head + order[v.rerank:]
     sides = {"sparse": s_top[:1], "dense": [int(i) for i in d_top[:1]]}
-    kept = ("sparse", "dense") if v.keep_best == "both" else [v.keep_best] * bool(v.keep_best)
+    kept = {"": (), "both": ("sparse", "dense")}.get(v.keep_best, (v.keep_best,))
     for side in kept:
         for best in sides[side]:
             if best not in order[:5]:

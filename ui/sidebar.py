@@ -137,7 +137,9 @@ def document_list(workspace: Workspace, collection: str) -> None:
     if not docs:
         st.sidebar.info("No documents yet: add some above or run `rag ingest PATH`.")
     for doc in docs:
-        left, right = st.sidebar.columns([5, 1], vertical_alignment="center")
+        # a horizontal container, unlike columns, keeps the icon beside the name on a phone
+        row = st.sidebar.container(horizontal=True, vertical_alignment="center", wrap=False)
+        left, right = row.container(), row.container(width="content")
         pages = f"{counted(doc.pages, 'page')} · " if doc.pages else ""
         about = f"{doc.name} · {pages}{counted(doc.chunks, 'chunk')}"
         # titles and file names come from the documents: shown as text, never as HTML

@@ -274,3 +274,28 @@ def test_the_openapi_page_draws_without_the_internet(page, app_server: AppServer
     page.screenshot(path=str(output_dir / "openapi.png"))
     assert elsewhere == []
     assert "422" not in page.content()  # validation errors are 400 here
+
+
+def test_the_document_list_keeps_its_delete_button_beside_the_name_on_a_phone(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    open_app(page, app_server)
+    upload(page, "phone-notes.md", b"# Phone notes\n\nThe sidebar fits a narrow screen.\n",
+           "text/markdown")
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_app(page, app_server)
+    page.get_by_test_id("stExpandSidebarButton").click()  # a phone starts it collapsed
+    title = sidebar(page).get_by_text("Phone notes", exact=True)
+    title.wait_for()
+    page.wait_for_timeout(500)  # the sidebar's slide-in animation
+    title.scroll_into_view_if_needed()
+    row = sidebar(page).get_by_test_id("stHorizontalBlock").filter(
+        has=page.get_by_text("Phone notes", exact=True))
+    button = row.get_by_test_id("stPopover")
+    name_box, button_box = title.bounding_box(), button.bounding_box()
+    page.screenshot(path=str(output_dir / "phone-sidebar.png"))
+    assert button_box["x"] > name_box["x"] + name_box["width"] - 1  # beside, not below
+    assert button_box["y"] < name_box["y"] + name_box["height"]
+
+    button.click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    title.wait_for(state="detached")

@@ -291,10 +291,12 @@ def uploaded(engine, uploads: list[Upload], collection: str = "docs") -> list[di
 
 
 def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
-    results = uploaded(engine, [Upload("huge.pdf", None, size=3 * 1024 * 1024),
-                                Upload("g.pdf", greenhouse_pdf())])
-    assert [r["status"] for r in results] == ["failed", "ingested"]
-    assert results[0]["error"] == ("huge.pdf: 3.0 MB is over the 1 MB upload limit "
+    results = uploaded(engine, [Upload("g.pdf", greenhouse_pdf()),
+                                Upload("huge.pdf", None, size=3 * 1024 * 1024)])
+    # listed as uploaded, not refused first
+    assert [(r["path"], r["status"]) for r in results] == [("upload:g.pdf", "ingested"),
+                                                           ("upload:huge.pdf", "failed")]
+    assert results[1]["error"] == ("huge.pdf: 3.0 MB is over the 1 MB upload limit "
                                    "(RAG_UPLOAD_MAX_MB)")
     (row,) = svc.document_rows(None)
     assert (row.name, row.title, row.pages, row.media_type) == ("g.pdf", "Greenhouse guide", 2,

@@ -123,11 +123,11 @@ class Engine:
         limit_mb = self.settings.upload_max_mb
         with self.jobs.spool() as (job_id, folder):
             files, refused = [], []
-            for upload in uploads:
+            for place, upload in enumerate(uploads):
                 if upload.size > limit_mb * MB:
-                    refused.append(FileResult(f"upload:{upload.name}", "failed", error=(
+                    refused.append((place, FileResult(f"upload:{upload.name}", "failed", error=(
                         f"{upload.name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
-                        f"upload limit (RAG_UPLOAD_MAX_MB)")))
+                        f"upload limit (RAG_UPLOAD_MAX_MB)"))))
                     continue
                 path = spool_path(folder, len(files), upload.name)
                 path.write_bytes(upload.getvalue())

@@ -10,6 +10,7 @@ complete is discarded, so nothing half-written stays searchable.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import shutil
@@ -18,9 +19,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -69,7 +71,9 @@ class IngestJob:
     spool: Path | None  # the folder of spooled copies, removed when the job ends
     files: list[SourceFile]
     states: list[FileState]
-    refused: list[FileResult] = field(default_factory=list)  # refused before reading
+    # refused before reading, each with its place in the batch as given
+    refused: list[tuple[int, FileResult]] = field(default_factory=list)
+    places: list[int] = field(default_factory=list)  # each of `files`' place in the batch
     status: JobStatus = "queued"
     created: float = field(default_factory=time.time)
     finished: float | None = None
@@ -123,13 +127,19 @@ class IngestJobs:
 
     def submit(self, collection: str, files: list[SourceFile], *, user: str,
                job_id: str | None = None, spool: Path | None = None,
-               refused: list[FileResult] | None = None) -> IngestJob:
+               refused: Sequence[tuple[int, FileResult]] = ()) -> IngestJob:
+        """Queue `files`; `refused` are the batch's files refused before it was spooled, each
+        with its place in the batch (`files` fill the other places, in order), so that the
+        report lists every file where the user put it."""
         if self._cancel.is_set():
             raise IngestCancelled("The engine is stopping; no new ingest is taken.")
-        files, refused = _first_of_each_name(files, list(refused or []))
+        taken = {place for place, _ in refused}
+        free = (place for place in itertools.count() if place not in taken)
+        placed, doubles = _first_of_each_name([(next(free), f) for f in files])
+        files = [f for _, f in placed]
         job = IngestJob(job_id or uuid.uuid4().hex[:16], user, collection, spool, files,
                         [FileState(Path(f.source.removeprefix("upload:")).name, f.source)
-                         for f in files], refused)
+                         for f in files], [*refused, *doubles], [place for place, _ in placed])
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > _KEPT_JOBS:
@@ -223,7 +233,10 @@ class IngestJobs:
             log.exception("ingest job %s failed", job.id)
             self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")
         else:
-            full = IngestReport(job.refused + report.files)
+            place = dict(zip((f.source for f in job.files), job.places, strict=True))
+            last = len(job.files) + len(job.refused)  # a result of no file given: last
+            results = [*job.refused, *((place.get(r.path, last), r) for r in report.files)]
+            full = IngestReport([r for _, r in sorted(results, key=itemgetter(0))])
             job.report = full.as_json()
             self._finish(job, "done")
             if self.on_report:
@@ -264,17 +277,19 @@ class IngestJobs:
         self._worker.join(timeout)
 
 
-def _first_of_each_name(files: list[SourceFile], refused: list[FileResult]
-                        ) -> tuple[list[SourceFile], list[FileResult]]:
-    """The files but those of a source an earlier file of the batch has (two uploads named
-    alike: the second would replace the first as it is stored), which are refused."""
-    kept: dict[str, SourceFile] = {}
-    for file in files:
+def _first_of_each_name(files: list[tuple[int, SourceFile]]
+                        ) -> tuple[list[tuple[int, SourceFile]], list[tuple[int, FileResult]]]:
+    """The (place, file) pairs but those of a source an earlier file of the batch has (two
+    uploads named alike: the second would replace the first as it is stored), which are
+    refused."""
+    kept: dict[str, tuple[int, SourceFile]] = {}
+    refused = []
+    for place, file in files:
         if file.source in kept:
             name = Path(file.source.removeprefix("upload:")).name
-            refused.append(FileResult(file.source, "failed", error=(
+            refused.append((place, FileResult(file.source, "failed", error=(
                 f"{name}: another file of this name is in the same upload; upload it on its "
-                "own to replace that one, or rename it")))
+                "own to replace that one, or rename it"))))
         else:
-            kept[file.source] = file
+            kept[file.source] = (place, file)
     return list(kept.values()), refused

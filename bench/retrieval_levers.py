@@ -74,6 +74,10 @@ class Variant:
     # the sparse side's weight times min(1, its best score / this): a question whose terms
     # are in most chunks says little through them
     adaptive: float = 0.0
+    # each side's best this many also rescored, wherever fusion put them ("dense": that
+    # side's only): a chunk only one side finds can still win on its sentences
+    pool: int = 0
+    pool_sides: tuple[str, ...] = ("dense", "sparse")
     label: str = ""
 
 
@@ -279,13 +283,17 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
     order = sorted(fused, key=lambda i: -fused[i])[:60]
     if v.maxsim:
         head = order[: v.rerank]
+        sides = {"dense": [int(i) for i in d_top], "sparse": s_top}
+        for side in v.pool_sides if v.pool else ():
+            head += [i for i in sides[side][: v.pool] if i not in head]
         base = np.array([fused[i] for i in head])
         best = corpus.maxsim(qi, head, v.pooled)
         score = base + v.maxsim * best
         if v.words:
             score = score + v.words * corpus.word_shares(qi, head, v.words_idf)
+        rest = [i for i in order if i not in set(head)]
         head = [head[j] for j in np.argsort(-score)]
-        order = head + order[v.rerank:]
+        order = head + rest
     sides = {"sparse": s_top[:1], "dense": [int(i) for i in d_top[:1]]}
     kept = {"": (), "both": ("sparse", "dense")}.get(v.keep_best, (v.keep_best,))
     for side in kept:
@@ -329,6 +337,7 @@ def bm25_okapi(corpus: Corpus) -> dict[str, float]:
 
 S = Sparse  # shorthand
 BIGRAMS = S(bigram=0.5)
+BOTH_SIDES = ("dense", "sparse")
 VARIANTS = [
     Variant(label="before: dbsf 1:1, unigrams"),
     Variant(fusion="none-sparse", label="sparse alone"),
@@ -388,6 +397,10 @@ VARIANTS = [
     *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, adaptive=a,
               label=f"the default, sparse weight scaled by its best score / {a:g}")
       for a in (2.0, 4.0, 8.0)],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=n,
+              pool_sides=sides, label=f"the default, {' and '.join(sides)} side's top {n} "
+                                      "rescored too")
+      for n, sides in ((3, BOTH_SIDES), (5, BOTH_SIDES), (10, BOTH_SIDES), (5, ("dense",)))],
 ]
 
 

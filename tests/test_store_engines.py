@@ -17,7 +17,7 @@ from rag.errors import ConfigError, EmbedderMismatchError
 from rag.registry import make_store
 from rag.service import RagService, build_service
 from rag.settings import Settings
-from rag.stores.base import fuse_dbsf, point_id
+from rag.stores.base import DENSE, FUSION_WEIGHTS, SPARSE, fuse_dbsf, fusion_depth, point_id
 from rag.text import lexical
 from rag.types import Chunk
 from tests.test_pipeline import write_corpus
@@ -107,6 +107,22 @@ def test_a_hybrid_search_batches_both_sides_as_separate_searches_find_them(
         alone = [[(pid, score) for pid, score, _ in svc.store._query(d, s, where, 20, False)]
                  for d, s in ((dense, None), (None, sparse))]
         assert dense_side and sparse_side and [dense_side, sparse_side] == alone
+
+
+def test_a_hybrid_search_brings_each_sides_best_after_its_top_k(svc, embedder,
+                                                                corpus: Path) -> None:
+    svc.ingest([corpus])
+    question = "Which volcano erupts in Sicily?"
+    dense, sparse = embedder.embed_query(question), lexical.query_vector(question)
+    top = [h.chunk_id for h in svc.store.search(dense, sparse, 1)]
+    found = [h.chunk_id for h in svc.store.search(dense, sparse, 1, side_best=3)]
+    dense_side, sparse_side = svc.store._query_sides(dense, sparse, svc.store._where(None, None),
+                                                     fusion_depth(1))
+    sides = {str(pid) for side in (dense_side, sparse_side) for pid, _ in side[:3]}
+    fused = [str(pid) for pid, _ in fuse_dbsf([(FUSION_WEIGHTS[DENSE], dense_side),
+                                               (FUSION_WEIGHTS[SPARSE], sparse_side)])]
+    assert found[:1] == top and len(found) > 1
+    assert found[1:] == [pid for pid in fused[1:] if pid in sides]  # in fused order
 
 
 def test_pending_chunks_are_hidden_and_a_crash_leaves_nothing(settings, embedder, engine,

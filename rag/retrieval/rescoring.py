@@ -1,8 +1,9 @@
 """Rescoring fused hits by their best sentence: a reranker that needs no weights of its own.
 
 A chunk's one vector averages everything the chunk says, and a question usually asks about one
-of its sentences. So the best `candidates` fused hits are split into sentences, the sentences
-embedded with the search's own model, and each hit's fused score raised by WEIGHT times its
+of its sentences. So the best `candidates` fused hits (and each side's best SIDE_BEST that the
+fusion ranked lower) are split into sentences, the sentences embedded with the search's own
+model, and each hit's fused score raised by WEIGHT times its
 best sentence's cosine to the question, and by WORDS_WEIGHT times the largest share of the
 question's terms one of its sentences holds (the chunk-level BM25 cannot tell a sentence
 holding all the question's words from words scattered over the chunk); the hits are then
@@ -36,6 +37,9 @@ from rag.types import Hit
 WEIGHT = 3.0  # the best sentence's cosine against the fused (DBSF, 0..~2.5) score
 WORDS_WEIGHT = 1.0  # the best sentence's share of the question's terms (0.6 to 1.5 alike)
 CANDIDATES = 20  # fused hits rescored; 10 measured worse, 30 no better
+# and each side's best this many, wherever the fusion put them: a chunk only one side finds
+# (a heading "2.1 What is R?", whose words are in every chunk) can still win on its sentences
+SIDE_BEST = 10
 HEADING_WEIGHT = 1.0  # a line that is the question: the section answering it
 # what may open a heading before its words: "2.12", "A.3", "Q:", "## "
 _HEADING_MARK = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.(?:\d+\.?)*|Q\d*[.:]|#{1,6})\s+")
@@ -73,19 +77,23 @@ class SentenceRescorer:
     def __init__(self, embedder: Embedder, candidates: int = CANDIDATES,
                  weight: float = WEIGHT, words_weight: float = WORDS_WEIGHT,
                  cache_size: int = 4096, stored: bool = True,
-                 heading_weight: float = HEADING_WEIGHT) -> None:
+                 heading_weight: float = HEADING_WEIGHT, side_best: int = SIDE_BEST) -> None:
         self.candidates = candidates
+        self.side_best = side_best
         self.weight = weight
         self.words_weight = words_weight
         self.heading_weight = heading_weight
         self.stored = stored
         self.embedded = SentenceCache(embedder, cache_size)
 
-    def rescore(self, question: str, query: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
-        """The first `candidates` hits reordered by fused score + `weight` × best sentence
-        cosine + `words_weight` × best sentence term share (their `score` becomes that sum);
-        the rest keep their order after them."""
-        head, tail = list(hits[: self.candidates]), list(hits[self.candidates:])
+    def rescore(self, question: str, query: np.ndarray, hits: Sequence[Hit],
+                also: Sequence[Hit] = ()) -> list[Hit]:
+        """The first `candidates` hits, and `also` (hits fused lower that one side ranked
+        among its best), reordered by fused score + `weight` × best sentence cosine +
+        `words_weight` × best sentence term share (their `score` becomes that sum); the rest
+        keep their order after them."""
+        head = [*hits[: self.candidates], *also]
+        tail = list(hits[self.candidates:])
         if len(head) < 2:
             return list(hits)
         best = self.best_cosines(query, head)

@@ -109,9 +109,10 @@ class Retriever:
                 log.warning("question embedding failed, searching by words only: %s", exc)
                 mode, sparse_only = "sparse", first_sentence(exc)
         if sparse_side is not None and mode == "hybrid" and not (doc_id or source):
-            hits = self.store.search(dense, None, self._depth(top_k, mode), mode,
-                                     sparse_side=sparse_side)
-            retrieval = self._refine(query, dense, hits, top_k, mode)
+            depth = self._depth(top_k, mode)
+            hits = self.store.search(dense, None, depth, mode, sparse_side=sparse_side,
+                                     side_best=self._side_best(mode))
+            retrieval = self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
         else:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
         return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only)
@@ -122,9 +123,10 @@ class Retriever:
         """`retrieve` with the query's dense vector already made (None in sparse mode)."""
         sparse = (lexical.query_vector(query, self.store.lexical_scheme)
                   if mode != "dense" else None)
-        hits = self.store.search(dense, sparse, self._depth(top_k, mode), mode,
-                                 doc_id=doc_id, source=source)
-        return self._refine(query, dense, hits, top_k, mode)
+        depth = self._depth(top_k, mode)
+        hits = self.store.search(dense, sparse, depth, mode, doc_id=doc_id, source=source,
+                                 side_best=self._side_best(mode))
+        return self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
 
     def _depth(self, top_k: int, mode: SearchMode) -> int:
         """Candidates to fetch: enough for the rescorer and the reranker to choose from."""
@@ -135,13 +137,18 @@ class Retriever:
             depth = max(depth, self.rerank_candidates)
         return depth
 
+    def _side_best(self, mode: SearchMode) -> int:
+        """Each side's best fetched beyond the fused candidates, for the rescorer."""
+        return self.rescorer.side_best if self.rescorer and mode == "hybrid" else 0
+
     def _refine(self, query: str, dense: np.ndarray | None, hits: list[Hit], top_k: int,
-                mode: SearchMode) -> Retrieval:
-        """The fetched candidates rescored by sentence (hybrid), then reranked, cut to top_k.
-        Passages of a table of contents go after the others: they match a question by its
-        headings' words and cite the contents page."""
+                mode: SearchMode, side_best: list[Hit] | None = None) -> Retrieval:
+        """The fetched candidates (and `side_best`, each side's best the fusion ranked
+        lower) rescored by sentence (hybrid), then reranked, cut to top_k. Passages of a
+        table of contents go after the others: they match a question by its headings' words
+        and cite the contents page."""
         if self.rescorer and mode == "hybrid" and dense is not None:
-            hits = self.rescorer.rescore(query, dense, hits)
+            hits = self.rescorer.rescore(query, dense, hits, side_best or ())
         hits = sorted(hits, key=lambda hit: is_contents(hit.text))  # stable: order kept
         if self.reranker is None:
             return Retrieval(hits[:top_k])

@@ -381,7 +381,7 @@ class ChunkStore(ABC):
     def search(self, dense: np.ndarray | None, sparse: Sparse | None, top_k: int,
                mode: SearchMode = "hybrid", doc_id: str | None = None,
                source: str | None = None,
-               sparse_side: ScoredIds | None = None) -> list[Hit]:
+               sparse_side: ScoredIds | None = None, side_best: int = 0) -> list[Hit]:
         """Top chunks by dense, sparse, or both fused.
 
         Hybrid fuses each retriever's top HYBRID_DEPTH by distribution-based score fusion
@@ -389,19 +389,21 @@ class ChunkStore(ABC):
         which retrieved better than reciprocal rank fusion (docs/evaluation.md). The fusion
         runs here rather than in Qdrant, whose DBSF takes no weights, so every engine fuses
         alike. `sparse_side` (from `sparse_side`) stands for a hybrid search's sparse side.
+        With `side_best`, a hybrid search's top_k are followed by each side's best
+        `side_best` that the fusion ranked lower, in fused order.
         """
         where = self._where(doc_id, source)
         has_terms = bool(sparse and sparse[0])
         if mode == "sparse" and not has_terms:
             return []
         if mode == "hybrid" and sparse_side is not None:
-            found = self._fused(dense, None, where, top_k, sparse_side)
+            found = self._fused(dense, None, where, top_k, side_best, sparse_side)
         elif mode == "dense" or (mode == "hybrid" and not has_terms):
             found = self._query(dense, None, where, top_k, True)
         elif mode == "sparse":
             found = self._query(None, sparse, where, top_k, True)
         else:
-            found = self._fused(dense, sparse, where, top_k)
+            found = self._fused(dense, sparse, where, top_k, side_best)
         return make_hits(found)
 
     def _where(self, doc_id: str | None, source: str | None) -> Where | None:
@@ -415,10 +417,10 @@ class ChunkStore(ABC):
         return Where(must=tuple(must)) if must else None
 
     def _fused(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
-               top_k: int, sparse_side: ScoredIds | None = None
+               top_k: int, side_best: int = 0, sparse_side: ScoredIds | None = None
                ) -> list[tuple[PointId, float, dict]]:
         """Each side's top `fusion_depth` (ids and scores only), fused; payloads for the
-        top_k."""
+        top_k, and for each side's best `side_best` the top_k left out."""
         depth = fusion_depth(top_k)
         if sparse_side is None:
             assert dense is not None and sparse is not None
@@ -426,8 +428,12 @@ class ChunkStore(ABC):
         else:
             dense_side = [(pid, score) for pid, score, _
                           in self._query(dense, None, where, depth, False)]
-        best = fuse_dbsf([(FUSION_WEIGHTS[DENSE], dense_side),
-                          (FUSION_WEIGHTS[SPARSE], sparse_side)])[:top_k]
+        fused = fuse_dbsf([(FUSION_WEIGHTS[DENSE], dense_side),
+                           (FUSION_WEIGHTS[SPARSE], sparse_side)])
+        best = fused[:top_k]
+        if side_best:
+            sides = {pid for side in (dense_side, sparse_side) for pid, _ in side[:side_best]}
+            best += [(pid, score) for pid, score in fused[top_k:] if pid in sides]
         payloads = self._payloads([pid for pid, _ in best])
         # a point deleted since the searches is left out
         return [(pid, score, payloads[pid]) for pid, score in best if pid in payloads]

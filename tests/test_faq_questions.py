@@ -33,3 +33,11 @@ def test_the_section_that_asks_answers(faq, question: str, page: int) -> None:
     answer = faq.ask(question)
     "".join(answer)
     assert answer.citations[0].page in (page, page + 1)
+
+
+def test_what_is_r_is_answered_by_the_sentence_saying_what_r_is(faq) -> None:
+    # "r" is in nearly every chunk: only the dense side finds the section, below the fusion's
+    # candidates; and the answer's first sentence is the one that says what R is
+    answer = faq.ask("What is R?")
+    text = "".join(answer)
+    assert text.startswith("R is a system for statistical computation and graphics. [")

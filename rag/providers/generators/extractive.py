@@ -89,6 +89,12 @@ _ANSWER_TYPES = [
                 re.I)),
 ]
 
+# "What is CRAN?", "What are S4 classes?": the subject, of a few words
+_DEFINITION_ASKED = re.compile(
+    r"^\s*what\s+(?:is|are)\s+(?:(?:an?|the)\s+)?((?:[\w.+-]+\s+){0,3}[\w.+-]+)\s*\??\s*$",
+    re.I)
+_DEFINES = r"(?:is|are|means|refers to|stands for)\b"
+
 
 @dataclass(frozen=True)
 class _Candidate:
@@ -294,7 +300,10 @@ def _is_title(text: str) -> bool:
 
 def _answer_kind(question: str) -> re.Pattern[str] | None:
     """What a sentence answering this question holds (a date, a number), if the question
-    says."""
+    says; for "What is X?", a sentence that opens by saying what X is ("X is a ...")."""
+    if defined := _DEFINITION_ASKED.match(question):
+        subject = re.escape(defined.group(1)).replace(r"\ ", r"\s+")
+        return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I)
     return next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
 
 

@@ -57,7 +57,8 @@ class Retriever:
         """What reranking changes about results (None when off): part of the answer-cache key."""
         # the rescoring's weights: an answer ranked with other weights is not replayed
         key: list[object] = (["sentences", self.rescorer.weight, self.rescorer.words_weight,
-                              self.rescorer.heading_weight] if self.rescorer else [])
+                              self.rescorer.heading_weight, self.rescorer.side_best]
+                             if self.rescorer else [])
         if self.reranker is not None:
             key += [self.reranker.name, self.rerank_candidates]
         return key or None

@@ -55,7 +55,7 @@ class Retriever:
     @property
     def rerank_key(self) -> list[object] | None:
         """What reranking changes about results (None when off): part of the answer-cache key."""
-        # the rescoring's weights: an answer ranked with other weights is not replayed
+        # the rescoring's settings: an answer ranked with other settings is not replayed
         key: list[object] = (["sentences", self.rescorer.weight, self.rescorer.words_weight,
                               self.rescorer.heading_weight, self.rescorer.side_best]
                              if self.rescorer else [])

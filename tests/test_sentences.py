@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.text.sentences import sentences, split
+from rag.text.sentences import is_heading, sentences, split
 
 CASES = [
     # abbreviations
@@ -69,6 +69,12 @@ CASES = [
      ["There were 3 Packages in it and more came."]),
     ("It was set.\n3 Packages in the list\nwere loaded.",
      ["It was set.", "3 Packages in the list were loaded."]),
+    # an FAQ's numbered question is a heading, its "?" kept; a numbered line ending on a stop
+    # is a sentence
+    ("It works.\n7.3 How can I clean up my workspace?\nUse rm() to remove them.",
+     ["It works.", "7.3 How can I clean up my workspace?", "Use rm() to remove them."]),
+    ("It works.\n2.1.8 Promise objects are lazy.\nThey wait.",
+     ["It works.", "2.1.8 Promise objects are lazy.", "They wait."]),
     # paragraphs and white space
     ("First paragraph ends here.\n\nSecond   one\nruns on.",
      ["First paragraph ends here.", "Second one runs on."]),
@@ -95,3 +101,9 @@ def test_a_comment_in_code_that_looks_like_a_heading_is_not_cut_inside_a_word() 
             'fp <- file.path("R")\n}\n# Create queue q = queue.Queue()\nq.put(1)')
     for sentence in split(text):
         assert sentence.start == 0 or text[sentence.start - 1].isspace(), sentence
+
+
+def test_a_numbered_question_is_a_heading_and_an_unnumbered_one_a_sentence() -> None:
+    assert is_heading("7.3 How can I clean up my workspace?")
+    assert not is_heading("What is R?")
+    assert not is_heading("3 Why did it fail?")  # a bare number: a list's item as well

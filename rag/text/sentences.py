@@ -31,11 +31,13 @@ _BLOCK_BREAK = re.compile(
     r"|\(?[a-zA-Z][.)])[ \t])"  # a line that starts an item
 )
 # "2.1.8 Promise objects", "8 Tools", "B.4 Scripting with R": a section number, a capital,
-# no closing stop; "6.3.2 macOS": a third-level number, a few words
+# no closing stop; "6.3.2 macOS": a third-level number, a few words; "7.3 How can I clean up
+# my workspace?": an FAQ's question under a dotted number
 _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
-    r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}")
-_HEADING_LINE = re.compile(r"^[ \t]*" + _HEADING.pattern + r"[ \t]*$", re.MULTILINE)
+    r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}"
+    r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+[A-Z][^\n]{0,70}\?")
+_HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,
 # a name ("# all-MiniLM-L6-v2")

@@ -3,15 +3,14 @@
 A chunk's one vector averages everything the chunk says, and a question usually asks about one
 of its sentences. So the best `candidates` fused hits (and each side's best SIDE_BEST that the
 fusion ranked lower) are split into sentences, the sentences embedded with the search's own
-model, and each hit's fused score raised by WEIGHT times its
-best sentence's cosine to the question, and by WORDS_WEIGHT times the largest share of the
-question's terms one of its sentences holds (the chunk-level BM25 cannot tell a sentence
-holding all the question's words from words scattered over the chunk); the hits are then
-reordered; and by HEADING_WEIGHT when a line of it is the question itself, an FAQ's or a
-manual's heading ("2.12 What is CRAN?"), which its sentences answer without repeating. No
-cross-encoder's weights install from the package registries for offline use
-(docs/evaluation.md); this uses only the model the search already has, and helped on every
-development set measured.
+model, and each hit's fused score raised by WEIGHT times its best sentence's cosine to the
+question, by WORDS_WEIGHT times the largest share of the question's terms one of its
+sentences holds (the chunk-level BM25 cannot tell a sentence holding all the question's words
+from words scattered over the chunk), and by HEADING_WEIGHT when a line of it is the question
+itself, an FAQ's or a manual's heading ("2.12 What is CRAN?"), which its sentences answer
+without repeating; the hits are then reordered. No cross-encoder's weights install from the
+package registries for offline use (docs/evaluation.md); this uses only the model the search
+already has, and helped on every development set measured.
 
 A hit from a collection that keeps sentence vectors brings them along, made at ingest from
 the chunk's own forward pass (`rag.stores.sentence_vectors`): rescoring it embeds nothing.
@@ -90,8 +89,8 @@ class SentenceRescorer:
                 also: Sequence[Hit] = ()) -> list[Hit]:
         """The first `candidates` hits, and `also` (hits fused lower that one side ranked
         among its best), reordered by fused score + `weight` × best sentence cosine +
-        `words_weight` × best sentence term share (their `score` becomes that sum); the rest
-        keep their order after them."""
+        `words_weight` × best sentence term share + `heading_weight` when a line is the
+        question (their `score` becomes that sum); the rest keep their order after them."""
         head = [*hits[: self.candidates], *also]
         tail = list(hits[self.candidates:])
         if len(head) < 2:

@@ -10,6 +10,7 @@ alone: the sparse half needs no model. The retrieval then says so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,13 +144,13 @@ class Retriever:
         return self.rescorer.side_best if self.rescorer and mode == "hybrid" else 0
 
     def _refine(self, query: str, dense: np.ndarray | None, hits: list[Hit], top_k: int,
-                mode: SearchMode, side_best: list[Hit] | None = None) -> Retrieval:
+                mode: SearchMode, side_best: Sequence[Hit] = ()) -> Retrieval:
         """The fetched candidates (and `side_best`, each side's best the fusion ranked
         lower) rescored by sentence (hybrid), then reranked, cut to top_k. Passages of a
         table of contents go after the others: they match a question by its headings' words
         and cite the contents page."""
         if self.rescorer and mode == "hybrid" and dense is not None:
-            hits = self.rescorer.rescore(query, dense, hits, side_best or ())
+            hits = self.rescorer.rescore(query, dense, hits, side_best)
         hits = sorted(hits, key=lambda hit: is_contents(hit.text))  # stable: order kept
         if self.reranker is None:
             return Retrieval(hits[:top_k])

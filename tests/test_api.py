@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -17,12 +18,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
 from rag.engine.access import add_key
-from rag.engine.api.app import create_api, metrics_endpoint
+from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.api.questions import start_answer
 from rag.engine.engine import Engine
 from rag.engine.sockets import disable_nagle
@@ -62,7 +63,7 @@ def engine(open_engine) -> Engine:
 
 def server(engine: Engine) -> Starlette:
     """The routes the app server mounts beside the chat."""
-    return Starlette(routes=[Mount("/api", app=create_api(engine)),
+    return Starlette(routes=[mounted(create_api(engine)),
                              Route("/metrics", metrics_endpoint)])
 
 
@@ -267,10 +268,15 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("POST", "/search", {"query": "tomatoes", "collection": "nope"}, (404, "not_found")),
     ("GET", "/documents?collection=nope", None, (404, "not_found")),
     ("DELETE", "/collections/docs", None, (400, "bad_request")),
+    # a name no collection of the embedded store can have
+    ("GET", "/documents?collection=..%2Fx", None, (400, "bad_request")),
+    ("DELETE", "/documents/a.txt?collection=..%2Fx", None, (400, "bad_request")),
     ("POST", "/chat/completions", {"model": "nope", "messages": [
         {"role": "user", "content": "hi"}]}, (404, "not_found")),
     ("POST", "/chat/completions", {"model": "docs", "messages": []}, (400, "bad_request")),
     ("GET", "/no/such/route", None, (404, "not_found")),
+    ("DELETE", "/documents/a%0Ab.txt", None, (404, "not_found")),  # a line break in the path
+    ("GET", "/ingests/a%0Ab", None, (404, "not_found")),
     ("POST", "/health", None, (405, "method_not_allowed")),
     ("POST", "/search", {"query": "why " * 400}, (400, "input_too_long")),
     ("POST", "/search", {"query": "tomatoes", "top_k": "5"}, (400, "bad_request")),  # strict
@@ -307,6 +313,27 @@ async def test_bad_requests_get_their_code(api: httpx.AsyncClient, engine: Engin
                                  headers={"content-type": "application/json"})
     assert error_of(response) == expected
     assert engine.workspace.service.store.size() == 0
+    if path != "/no/such/route" and expected[0] != 405:
+        assert str(expected[0]) in await documented_statuses(api, method, path)
+
+
+async def test_the_schema_names_every_operation_once(api: httpx.AsyncClient) -> None:
+    schema = (await api.get("/../openapi.json")).json()
+    ids = [operation["operationId"] for operations in schema["paths"].values()
+           for operation in operations.values()]
+    assert len(ids) == len(set(ids)) > 10
+    assert {"get", "head"} <= set(schema["paths"]["/v1/health"])
+
+
+async def documented_statuses(api: httpx.AsyncClient, method: str, path: str) -> set[str]:
+    """The statuses the OpenAPI schema lists for the operation that `path` reaches."""
+    schema = (await api.get("/../openapi.json")).json()
+    route = "/v1" + path.split("?")[0]
+    for template, operations in schema["paths"].items():
+        pattern = re.sub(r"\\{[^}]+\\}", "[^?]+", re.escape(template))
+        if re.fullmatch(pattern, route) and method.lower() in operations:
+            return set(operations[method.lower()]["responses"])
+    raise AssertionError(f"{method} {route} is not in the schema")
 
 
 async def test_a_body_over_the_limit_is_refused_as_it_arrives(api: httpx.AsyncClient) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 import anyio
 import streamlit as st
 import streamlit.net_util
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
-from rag.engine.api.app import create_api, metrics_endpoint
+from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.engine import Engine
 from rag.engine.sockets import disable_nagle
 from rag.settings import load_settings
@@ -75,6 +75,6 @@ async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
 
 
 app = st.App("page.py", lifespan=serving, routes=[
-    Mount("/api", app=api),
+    mounted(api),
     Route("/metrics", metrics_endpoint),
 ])

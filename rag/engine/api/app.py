@@ -8,6 +8,7 @@ loads them from a CDN: blank on a machine without the internet).
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.engine.api import errors, library, openai, questions
@@ -31,6 +33,15 @@ DESCRIPTION = ("Ask questions of your documents, with citations down to the page
                    f"- `{code}` ({status}): {meaning}" for code, (status, meaning) in
                    CODES.items()))
 CODES_BY_STATUS = {status: code for code, (status, _) in reversed(CODES.items())}
+
+
+def mounted(api: FastAPI, path: str = "/api") -> Mount:
+    """The API mounted at `path`, for every path under it: Starlette's mount stops at an
+    encoded line break ("%0A" in a document's id), and Streamlit would answer in plain text
+    what the API answers as `{"error": ...}`."""
+    mount = Mount(path, app=api)
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount
 
 
 def create_api(engine: Engine | None = None) -> FastAPI:

@@ -19,8 +19,10 @@ router = APIRouter()
 ACCESS = ("unauthorized", "forbidden")
 
 
-# HEAD too: load balancers and uptime checks often probe with it
-@router.api_route("/v1/health", methods=["GET", "HEAD"], responses=responses(*ACCESS))
+# HEAD too: load balancers and uptime checks often probe with it. Two routes, not one of two
+# methods, which would give both operations one operationId in the schema.
+@router.get("/v1/health", responses=responses(*ACCESS))
+@router.head("/v1/health", responses=responses(*ACCESS))
 def health(engine: EngineDep, caller: CallerDep) -> dict:
     """Whether the engine is up, what it runs, and how many documents it holds."""
     service = engine.workspace.service
@@ -30,7 +32,7 @@ def health(engine: EngineDep, caller: CallerDep) -> dict:
             "collections": engine.workspace.collections()}
 
 
-@router.get("/v1/documents", responses=responses("not_found", *ACCESS))
+@router.get("/v1/documents", responses=responses("bad_request", "not_found", *ACCESS))
 def documents(engine: EngineDep, caller: CallerDep, collection: Collection = None) -> dict:
     """The documents of a collection, as `rag docs list --json` prints them."""
     view = collection_view(engine, collection)
@@ -44,7 +46,8 @@ UPLOAD_ANSWERS = {
                          "/api/v1/ingests/{id}."}}
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
-    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    "properties": {"files": {"type": "array", "minItems": 1,
+                             "items": {"type": "string", "format": "binary"}}},
 }}}}}
 
 
@@ -101,7 +104,8 @@ def cancel_ingest(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     return job.as_json()
 
 
-@router.delete("/v1/documents/{doc_id:path}", responses=responses("not_found", *ACCESS))
+@router.delete("/v1/documents/{doc_id:path}",
+                responses=responses("bad_request", "not_found", *ACCESS))
 def delete_document(doc_id: str, engine: EngineDep, caller: CallerDep,
                     collection: Collection = None) -> dict:
     """Delete a document (by id, or by its source path) and all its chunks."""
@@ -118,7 +122,7 @@ def collections(engine: EngineDep, caller: CallerDep) -> dict:
 
 
 @router.post("/v1/collections", status_code=201,
-             responses=responses("bad_request", "conflict", *ACCESS))
+             responses=responses("bad_request", "too_large", "conflict", *ACCESS))
 def create_collection(body: CollectionRequest, engine: EngineDep, caller: CallerDep) -> dict:
     engine.workspace.create_collection(body.name)
     return {"collection": body.name.strip()}

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from rag.settings import AnswerStrategy
+from rag.settings import COLLECTION_NAME, AnswerStrategy
 from rag.types import SearchMode
 
 QUESTION_CHARS = 20_000
@@ -46,7 +46,9 @@ class AskRequest(BaseModel):
 class CollectionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, max_length=63)
+    # the rule is checked by the workspace, whose message says it in words; the schema shows it
+    name: str = Field(min_length=1, max_length=63,
+                      json_schema_extra={"pattern": f"^{COLLECTION_NAME.pattern}$"})
 
 
 class ChatMessage(BaseModel):

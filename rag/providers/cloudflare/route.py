@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 
@@ -43,14 +43,16 @@ class WorkersAIRoute:
     def endpoint(self) -> str:
         return "gateway" if self.gateway else "run"
 
-    def chat_headers(self, cache_key: str, metadata: Mapping[str, str]) -> dict[str, str]:
+    def chat_headers(self, cache_key: Callable[[], str], metadata: Mapping[str, str]
+                     ) -> dict[str, str]:
         """The headers of one chat request: the route's, plus the gateway's cache key and
-        metadata (none of them on the native route)."""
+        metadata (none of them on the native route, which never computes the key: hashing
+        the whole prompt is a question's cost for nothing there)."""
         headers = dict(self.headers)
         if not self.gateway:
             return headers
         if "cf-aig-skip-cache" not in headers:
-            headers["cf-aig-cache-key"] = cache_key
+            headers["cf-aig-cache-key"] = cache_key()
         labels = {k: v for k, v in metadata.items() if v}
         if labels:  # the gateway keeps at most five entries
             headers["cf-aig-metadata"] = json.dumps(dict(list(labels.items())[:5]),

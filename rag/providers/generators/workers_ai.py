@@ -98,8 +98,8 @@ class WorkersAIGenerator(Generator):
                               system=request.system)
         parameters = {"max_tokens": self.max_tokens, "temperature": self.temperature}
         body = {"messages": prompt.messages, "stream": True, **parameters}
-        headers = self.route.chat_headers(chat_cache_key(model, prompt.messages, parameters),
-                                          request.metadata)
+        headers = self.route.chat_headers(
+            lambda: chat_cache_key(model, prompt.messages, parameters), request.metadata)
         return Candidate(model=model, url=self.route.url(model), body=body,
                          endpoint=self.route.endpoint, headers=headers,
                          passages_used=prompt.passages_used,

@@ -43,7 +43,7 @@ def report(args: argparse.Namespace) -> None:
     every = {name: args.every for name in sets} | {"squad-dev": args.squad_every}
     rows = run_report(make_embedder(settings), sets, every=every,
                       answer_limit=args.answer_limit,
-                      pdf_sets=[] if args.no_pdf else [n for n in sets if n != "squad-dev"],
+                      pdf_sets=[] if args.no_pdf else list(sets),
                       pdf_every=args.pdf_every,
                       chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap,
                       progress=print, rescoring=args.rescoring,
@@ -89,7 +89,8 @@ def main() -> None:
     parser.add_argument("--squad-every", type=int, default=1,
                         help="with --report: keep every k-th SQuAD question")
     parser.add_argument("--pdf-every", type=int, default=1,
-                        help="with --report: keep every k-th question of the PDF page set")
+                        help="with --report: of the questions a set's text rows ask, keep every "
+                             "k-th for its PDF rows")
     parser.add_argument("--rescoring", nargs="+", default=["stored"],
                         choices=["stored", "stored-rescore", "question", "off"],
                         help="with --report: hybrid rows for each way sentence vectors are "

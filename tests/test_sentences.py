@@ -33,6 +33,11 @@ CASES = [
     ("Options:\n- the first one\n- the second one",
      ["Options:", "- the first one", "- the second one"]),
     ("Do this:\na) unplug it\nb) wait a minute", ["Do this:", "a) unplug it", "b) wait a minute"]),
+    # a PDF line wrapped before a dash goes on with its sentence; a list of such lines is a list
+    ("Between bearing six children, Hans\n– June 1526; Elizabeth – 1527, she farmed. It paid.",
+     ["Between bearing six children, Hans – June 1526; Elizabeth – 1527, she farmed.",
+      "It paid."]),
+    ("Features\n- Fast\n- Small and\nlight", ["Features", "- Fast", "- Small and light"]),
     # a bulleted item is a list item, and its sentences end where sentences end
     ("Uses:\n• Running R under a debugger. Starting a GUI.\nThe first two work. So does R.",
      ["Uses:", "• Running R under a debugger.", "Starting a GUI.", "The first two work.",

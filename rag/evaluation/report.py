@@ -38,8 +38,8 @@ def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[Sea
                progress: Progress | None = None,
                rescoring: Sequence[Rescoring] = ("stored",)) -> list[dict]:
     """Rows for every set and mode (BM25 included; hybrid once per way of `rescoring`), then
-    for each of `pdf_sets` (default: every set) laid out as PDFs one paragraph a page; each
-    row with its margins over BM25."""
+    for each of `pdf_sets` (default: every set) laid out as PDFs one paragraph a page, asked
+    the same questions (every `pdf_every`-th of them); each row with its margins over BM25."""
     say = progress or (lambda _msg: None)
     every = every or {}
     rows: list[dict] = []
@@ -52,7 +52,8 @@ def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[Sea
         rows += _with_margins(name, found)
     for name in pdf_sets if pdf_sets is not None else sets:
         say(f"== {name} as PDFs, one paragraph a page")
-        found = evaluate_pages(embedder, {name: sets[name]}, modes, every=pdf_every,
+        found = evaluate_pages(embedder, {name: sets[name]}, modes,
+                               every=every.get(name, 1) * pdf_every,
                                chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
                                progress=progress)
         rows += _with_margins(f"{name} {PDF_SUFFIX}", found)

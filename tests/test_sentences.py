@@ -38,6 +38,8 @@ CASES = [
      ["Between bearing six children, Hans – June 1526; Elizabeth – 1527, she farmed.",
       "It paid."]),
     ("Features\n- Fast\n- Small and\nlight", ["Features", "- Fast", "- Small and light"]),
+    ("It has length\nk. Otherwise h is meaningless.",  # "k." reads as an initial: one piece
+     ["It has length k. Otherwise h is meaningless."]),
     # a bulleted item is a list item, and its sentences end where sentences end
     ("Uses:\n• Running R under a debugger. Starting a GUI.\nThe first two work. So does R.",
      ["Uses:", "• Running R under a debugger.", "Starting a GUI.", "The first two work.",

@@ -5,9 +5,10 @@ abbreviations (Mr., Mrs., Dr., U.S., e.g., i.e.), decimals, initials and closing
 segments a paragraph in microseconds, so it can run on every retrieved passage at question
 time. pysbd agreed with it on our cases but is hundreds of times slower (docs/evaluation.md).
 Blank lines and lines that begin a list item end a sentence before sentencex sees the text, so
-a list's items are sentences even when they have no final stop (a line opening with a dash
-begins one only when another line of its block does too, or the line before ends a sentence:
-a PDF's lines also wrap before a dash or a minus sign); so does a section heading on its own
+a list's items are sentences even when they have no final stop (a line opening with a dash or
+a letter's marker, "b)", begins one only when another line of its block does too, or the line
+before ends a sentence: a PDF's lines also wrap before a dash, a minus sign or a one-letter
+word, "...used to build\nR. Portable code"); so does a section heading on its own
 line, numbered ("2.1.8 Promise objects") or Markdown's ("## Usage"), which would otherwise
 open the sentence after it; such a line is one piece, even with a stop inside ("5.4.1 Mixed
 arithmetic. The recycling rule"). A sentence never ends inside a word (sentencex cuts
@@ -32,7 +33,12 @@ _BLOCK_BREAK = re.compile(
     rf"|\n(?=[ \t]*(?:[-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}]|\(?\d{{1,3}}[.)]"
     r"|\(?[a-zA-Z][.)])[ \t])"  # a line that starts an item
 )
-_PROSE_DASHES = "-–"  # bullets that are punctuation too
+# the item markers that a wrapped line of prose can begin with too: a dash, a letter ("...used
+# to build\nR. Portable code", "J. R. R. Tolkien"); each kind a list's items share. Not a
+# number: a numbered list's items are often apart, one to a block, and "2." would join the
+# line before it.
+_WRAPPABLE_MARKERS = [re.compile(rf"^[ \t]*{marker}[ \t]", re.MULTILINE)
+                      for marker in ("-", "–", r"\(?[a-zA-Z][.)]")]
 # "2.1.8 Promise objects", "8 Tools", "B.4 Scripting with R": a section number, a capital,
 # no closing stop; "6.3.2 macOS": a third-level number, a few words; "7.3 How can I clean up
 # my workspace?": an FAQ's question under a dotted number
@@ -97,27 +103,26 @@ def _heading_breaks(text: str) -> list[tuple[int, int]]:
     return breaks
 
 
-def _wrapped_at_dash(text: str, at: int) -> bool:
-    """Whether the line starting after `at` ("\n– June 1526; ...") goes on with the line
-    before it rather than starting a list item: a PDF's lines wrap wherever the layout put
-    them, a dash used as punctuation included. It does when it is the only line of its block
-    led by that dash and the line before it ends no sentence."""
-    line = text[at + 1:].lstrip(" \t")
-    dash = line[:1]
-    if dash not in _PROSE_DASHES or at == 0:
-        return False
+def _wrapped(text: str, at: int) -> bool:
+    """Whether the line starting after `at` ("\n– June 1526; ...", "\nk. Otherwise") goes on
+    with the line before it rather than starting a list item: a PDF's lines wrap wherever the
+    layout put them, before a dash, a minus sign or a one-letter word too. It does when no
+    other line of its block starts as it does (a list has two items or more) and the line
+    before it ends no sentence."""
+    line = text[at + 1:]
+    marker = next((m for m in _WRAPPABLE_MARKERS if m.match(line)), None)
     before = text[:at].rstrip(" \t")
-    if not before or before[-1] in ".!?:;":
+    if marker is None or not before or before[-1] in ".!?:;":
         return False
     block_start = max(text.rfind("\n\n", 0, at), 0)
     block_end = text.find("\n\n", at + 1)
     block = text[block_start:block_end if block_end >= 0 else len(text)]
-    return len(re.findall(rf"^[ \t]*{re.escape(dash)}[ \t]", block, re.MULTILINE)) == 1
+    return sum(1 for _ in marker.finditer(block)) == 1
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:
     breaks = [(m.start(), m.end()) for m in _BLOCK_BREAK.finditer(text)
-              if not _wrapped_at_dash(text, m.start())]
+              if not _wrapped(text, m.start())]
     if "\n" in text:
         breaks = sorted(breaks + _heading_breaks(text))
     blocks, start = [], 0

@@ -109,10 +109,12 @@ def _wrapped(text: str, at: int) -> bool:
     layout put them, before a dash, a minus sign or a one-letter word too. It does when no
     other line of its block starts as it does (a list has two items or more) and the line
     before it ends no sentence."""
-    line = text[at + 1:]
+    line = text[at + 1:at + 40]
     marker = next((m for m in _WRAPPABLE_MARKERS if m.match(line)), None)
-    before = text[:at].rstrip(" \t")
-    if marker is None or not before or before[-1] in ".!?:;":
+    if marker is None:
+        return False
+    before = text[max(at - 40, 0):at].rstrip(" \t")
+    if not before or before[-1] in ".!?:;\n":
         return False
     block_start = max(text.rfind("\n\n", 0, at), 0)
     block_end = text.find("\n\n", at + 1)

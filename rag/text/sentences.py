@@ -28,17 +28,18 @@ import sentencex
 _SENTENCEX_BULLETS = "•⁃⁌⁍■□▪▫▶▸►◆◇○●◦★☆➢➣➤"
 _AS_HYPHENS = str.maketrans(_SENTENCEX_BULLETS, "-" * len(_SENTENCEX_BULLETS))
 _HAS_BULLET = re.compile(f"[{_SENTENCEX_BULLETS}]")  # a search is cheaper than a translate
+_LETTER_MARKER = r"\(?[a-zA-Z][.)]"  # "b)", "(c)", "d."
 _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
     rf"|\n(?=[ \t]*(?:[-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}]|\(?\d{{1,3}}[.)]"
-    r"|\(?[a-zA-Z][.)])[ \t])"  # a line that starts an item
+    rf"|{_LETTER_MARKER})[ \t])"  # a line that starts an item
 )
 # the item markers that a wrapped line of prose can begin with too: a dash, a letter ("...used
 # to build\nR. Portable code", "J. R. R. Tolkien"); each kind a list's items share. Not a
 # number: a numbered list's items are often apart, one to a block, and "2." would join the
 # line before it.
 _WRAPPABLE_MARKERS = [re.compile(rf"^[ \t]*{marker}[ \t]", re.MULTILINE)
-                      for marker in ("-", "–", r"\(?[a-zA-Z][.)]")]
+                      for marker in ("-", "–", _LETTER_MARKER)]
 # "2.1.8 Promise objects", "8 Tools", "B.4 Scripting with R": a section number, a capital,
 # no closing stop; "6.3.2 macOS": a third-level number, a few words; "7.3 How can I clean up
 # my workspace?": an FAQ's question under a dotted number

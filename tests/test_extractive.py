@@ -4,13 +4,15 @@ order within a passage, each group cited. Real model, hand-made passages."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.extractive import ExtractiveGenerator
-from rag.text.sentences import sentences
-from rag.types import GenerationRecord, Hit
+from rag.text.sentences import sentences, split
+from rag.types import GenerationRecord, Hit, SentenceVectors
 
 PASSAGES = [
     "Marie Curie was born in Warsaw in 1867. She won two Nobel Prizes, in physics and in "
@@ -94,6 +96,43 @@ def test_the_first_citation_is_the_passage_holding_the_answer(embedder) -> None:
     text, _ = answer(embedder, "How long does the sourdough dough rise?", [2, 3, 0, 1])
     first_said, first_cited = groups(text)[0]
     assert first_cited == 2 and "The dough rises for twelve hours." in first_said
+
+
+def test_a_who_question_is_answered_by_a_sentence_naming_someone(embedder) -> None:
+    story = Hit("d0", "story.txt", None, "c0", 1.0,
+                "The queen stood at the window of the palace. The queen sighed and looked at "
+                "the rain. Guards waited by the queen's door all night. Merrill and Azaelia "
+                "seized the diminutive queen at dawn. The queen's crown fell to the floor.")
+    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
+        GenerationRequest("Who grabbed the queen?", [story]), GenerationRecord()))
+    assert answer.startswith("Merrill and Azaelia seized the diminutive queen at dawn. [1]")
+    # a capitalised word opening a sentence ("Guards") is no name
+    assert "Guards" not in answer
+
+
+def test_with_stored_vectors_every_sentence_is_scored(embedder) -> None:
+    """Without stored vectors only the 12 sentences sharing most of the question's words are
+    embedded; with them, a sentence sharing none can still answer."""
+    decoys = ["The bakers' van was painted red.", "The bakers paid their rent in March.",
+              "Two bakers played chess on Sundays.", "The bakers' cat slept by the door.",
+              "The bakers voted in the town election.", "One of the bakers sang in the choir.",
+              "The bakers bought a new bicycle.", "The bakers' shop had a blue sign.",
+              "The bakers' children went to the village school.",
+              "The bakers took a holiday in August.", "A letter for the bakers arrived late.",
+              "The bakers kept bees behind the house."]
+    answering = "Wild yeast from a sourdough starter made the dough rise."
+    plain = Hit("d0", "bakery.txt", None, "c0", 1.0, " ".join([*decoys, answering]))
+    found = split(plain.text)
+    stored = replace(plain, sentence_vectors=SentenceVectors(
+        tuple((s.start, s.end) for s in found),
+        np.stack(embedder.embed_documents([s.text for s in found]))))
+    question = "What did the bakers use to make their bread rise?"
+    for hit, scored in ((plain, 12), (stored, 13)):
+        record = GenerationRecord()
+        answer = "".join(ExtractiveGenerator(embedder).stream(
+            GenerationRequest(question, [hit]), record))
+        assert record.sentences_scored == scored
+        assert (answering in answer) == (hit is stored), answer
 
 
 def test_one_sentence_answers_when_asked_for_one(embedder) -> None:

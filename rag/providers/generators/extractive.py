@@ -1,13 +1,14 @@
 """The embedded default answerer: quotes the retrieved sentences that best answer the question.
 
 It writes nothing of its own, so it cannot invent facts; it says so, and how to configure an
-LLM. The passages are cut into whole sentences (rag.text.sentences), the sentences sharing most
-of the question's terms are scored by the search's embedder (cosine to the question: from the
-sentence vectors stored with the passages at ingest, else embedded now) with a lexical bonus,
-a bonus for holding what the question asks for, one for a heading above them in the passage
-that names the question's subject, and a prior from their passage's search score (when the
-question names one entry of a list, "staff: ...", the other entries' sentences are left out),
-and the answer quotes the best 2 to `max_sentences` of them: grouped by passage, best
+LLM. The passages are cut into whole sentences (rag.text.sentences), and the sentences are
+scored by the search's embedder (cosine to the question: every sentence, from the sentence
+vectors stored with the passages at ingest; else the dozen sharing most of the question's
+terms, embedded now) with a lexical bonus, a bonus for holding what the question asks for (a
+date, a number, a name), one for a heading above them in the passage that names the
+question's subject, and a prior from their passage's search score (when the question names
+one entry of a list, "staff: ...", the other entries' sentences are left out), and the
+answer quotes the best 2 to `max_sentences` of them: grouped by passage, best
 passage first, in document order within a passage, each sentence followed by its passage's
 citation [n]. A sentence that leans on the one before it ("He ...", "This ...", "However,
 ...") brings that one along. It is also the last resort when the language models fail: if
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +95,13 @@ _DEFINITION_ASKED = re.compile(
     r"^\s*what\s+(?:is|are)\s+(?:(?:an?|the)\s+)?((?:[\w.+-]+\s+){0,3}[\w.+-]+)\s*\??\s*$",
     re.I)
 _DEFINES = r"(?:is|are|means|refers to|stands for)\b"
+# "Who grabbed the queen?", "What is the servant's name?": a sentence answering it names
+# someone the question does not ("Merrill and Azaelia seized the diminutive queen.")
+_NAME_ASKED = re.compile(
+    r"^\s*(?:who|whom|whose)\b|\bwhat(?:'s|\s+is|\s+was)\s+(?:(?:the|his|her|their)\s+)?"
+    r"(?:[\w-]+'s\s+)?(?:(?:first|last|full)\s+)?name\b", re.I)
+# a capitalised word inside a sentence: the one opening it is capitalised whatever it is
+_CAPITALISED = re.compile(r"(?<=\W)[A-Z][a-z]+\b")
 
 
 @dataclass(frozen=True)
@@ -168,9 +176,10 @@ class ExtractiveGenerator(Generator):
         candidates = _in_named_entries(request.question, candidates)
         overlap = _overlap(request.question, [c.text for c in candidates])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
-        shortlist = self._shortlist(candidates, overlap + headed)
-        keep, tokens = shortlist, None  # stored vectors: nothing to embed, nothing to count
-        if not (self.stored and all(candidates[i].stored is not None for i in shortlist)):
+        # stored vectors: every sentence is scored, with nothing to embed or count
+        keep, tokens = list(range(len(candidates))), None
+        if not (self.stored and all(c.stored is not None for c in candidates)):
+            shortlist = self._shortlist(candidates, overlap + headed)
             counts = self.embedder.count_tokens_many([candidates[i].text for i in shortlist])
             fits = [(i, n) for i, n in zip(shortlist, counts, strict=True)
                     if n <= self.embedder.max_tokens]
@@ -217,9 +226,10 @@ class ExtractiveGenerator(Generator):
 
     def _shortlist(self, candidates: list[_Candidate], overlap: np.ndarray) -> list[int]:
         """Indices of the `shortlist` sentences sharing most of the question's terms, in
-        themselves or their heading (ties: the better passage first), in their original order.
-        Embedding every sentence of five passages would delay the first word; a shortlist of 12
-        answers as well as all of them (docs/evaluation.md), where 8 loses answers."""
+        themselves or their heading (ties: the better passage first), in their original order:
+        the ones embedded when the passages bring no stored vectors. Embedding every sentence
+        of five passages would delay the first word; a shortlist of 12 answers almost as well
+        as all of them (docs/evaluation.md), where 8 loses answers."""
         ranked = sorted(range(len(candidates)),
                         key=lambda i: (-overlap[i], candidates[i].passage, i))
         return sorted(ranked[: self.shortlist])
@@ -244,8 +254,8 @@ class ExtractiveGenerator(Generator):
             dense = np.zeros(len(candidates), dtype=np.float32)
         prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
                          dtype=np.float32)
-        kind = _answer_kind(question)
-        typed = np.array([_TYPE_BONUS if kind and kind.search(c.text) else 0.0
+        holds = _answer_kind(question)
+        typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
         return dense + 0.3 * overlap + _HEADING_BONUS * headed ** 2 - prior + typed
 
@@ -298,13 +308,20 @@ def _is_title(text: str) -> bool:
             and all(w[0].isupper() for w in words if len(w) > 3))
 
 
-def _answer_kind(question: str) -> re.Pattern[str] | None:
-    """What a sentence answering this question holds (a date, a number), if the question
-    says; for "What is X?", a sentence that opens by saying what X is ("X is a ...")."""
+def _answer_kind(question: str) -> Callable[[str], object] | None:
+    """Whether a sentence holds what this question asks for (a date, a number, a name), if
+    the question says; for "What is X?", whether it opens by saying what X is ("X is a
+    ...")."""
     if defined := _DEFINITION_ASKED.match(question):
         subject = re.escape(defined.group(1)).replace(r"\ ", r"\s+")
-        return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I)
-    return next((holds for asks, holds in _ANSWER_TYPES if asks.search(question)), None)
+        return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I).search
+    if holds := next((h for asks, h in _ANSWER_TYPES if asks.search(question)), None):
+        return holds.search
+    if _NAME_ASKED.search(question):
+        asked = lexical.term_set(question)
+        # a capitalised word that is no stop word ("The", "He") and not the question's own
+        return lambda text: lexical.term_set(" ".join(_CAPITALISED.findall(text))) - asked
+    return None
 
 
 def _without_echoes(question: str, candidates: list[_Candidate]) -> list[_Candidate]:

@@ -110,6 +110,24 @@ def test_a_who_question_is_answered_by_a_sentence_naming_someone(embedder) -> No
     assert "Guards" not in answer
 
 
+@pytest.mark.parametrize(("question", "text", "expected"), [
+    ("What time was the explosion?",
+     "The explosion destroyed a house on Mardi Gras Drive. Firefighters said the explosion "
+     "was loud. The blast was reported at about 1:30 p.m. by a neighbour.",
+     "The blast was reported at about 1:30 p.m. by a neighbour."),
+    ("What day was the interview?",
+     "The interview was long and friendly. The newest Miss USA was interviewed on Wednesday "
+     "for a show. She spoke about her interview nerves.",
+     "The newest Miss USA was interviewed on Wednesday for a show."),
+])
+def test_a_question_asking_when_is_answered_by_a_time_or_a_day(embedder, question, text,
+                                                                expected) -> None:
+    answer = "".join(ExtractiveGenerator(embedder, max_sentences=1).stream(
+        GenerationRequest(question, [Hit("d0", "news.txt", None, "c0", 1.0, text)]),
+        GenerationRecord()))
+    assert answer == f"{expected} [1]"
+
+
 def test_with_stored_vectors_every_sentence_is_scored(embedder) -> None:
     """Without stored vectors only the 12 sentences sharing most of the question's words are
     embedded; with them, a sentence sharing none can still answer."""

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from rag.registry import make_embedder
-from rag.retrieval.rescoring import HEADING_WEIGHT, WEIGHT, WORDS_WEIGHT, SentenceRescorer
+from rag.retrieval.rescoring import (
+    HEADING_WEIGHT,
+    TYPE_WEIGHT,
+    WEIGHT,
+    WORDS_WEIGHT,
+    SentenceRescorer,
+)
 from rag.service import build_service
 from rag.types import Hit
 from tests.conftest import fresh_settings
@@ -37,13 +43,29 @@ def test_a_sentence_holding_all_the_questions_words_counts_more_than_words_scatt
     question = "How deep is the lake in winter?"
     together = hit(1, "The shore is rocky. In winter the lake is forty metres deep.", 1.0)
     scattered = hit(2, "In winter the shore is rocky. The lake is forty metres deep.", 1.0)
-    rescorer = SentenceRescorer(embedder)
+    rescorer = SentenceRescorer(embedder, type_weight=0.0)  # the words alone
     rescored = rescorer.rescore(question, embedder.embed_query(question), [together, scattered])
     cosines = dict(zip(["d1", "d2"], rescorer.best_cosines(embedder.embed_query(question),
                                                            [together, scattered]), strict=True))
     words = {h.doc_id: h.score - 1.0 - WEIGHT * cosines[h.doc_id] for h in rescored}
     assert words["d1"] == pytest.approx(WORDS_WEIGHT)  # deep, lake, winter: all in one
     assert words["d2"] == pytest.approx(WORDS_WEIGHT * 2 / 3)  # lake, deep; winter apart
+
+
+def test_a_sentence_holding_what_the_question_asks_for_counts_more(embedder) -> None:
+    """Asked when, the passage whose sentence with the question's words holds a date gains
+    TYPE_WEIGHT times that sentence's share of them; a date elsewhere in a passage does not."""
+    question = "When did the bridge open?"
+    dated = hit(1, "The old ferry stopped running. The bridge opened in May 1932.", 1.0)
+    undated = hit(2, "The bridge opened after a long wait. Ferries ran in 1932.", 1.0)
+    plain = hit(3, "The bridge opened to great applause from the town.", 1.0)
+    query = embedder.embed_query(question)
+    with_type, without = ({h.doc_id: h.score for h in SentenceRescorer(
+        embedder, type_weight=weight).rescore(question, query, [dated, undated, plain])}
+        for weight in (TYPE_WEIGHT, 0.0))
+    assert with_type["d1"] == pytest.approx(without["d1"] + TYPE_WEIGHT)  # bridge, open
+    assert with_type["d2"] == pytest.approx(without["d2"])
+    assert with_type["d3"] == pytest.approx(without["d3"])
 
 
 def test_the_section_whose_heading_is_the_question_comes_first(embedder) -> None:

@@ -6,9 +6,11 @@ fusion ranked lower) are split into sentences, the sentences embedded with the s
 model, and each hit's fused score raised by WEIGHT times its best sentence's cosine to the
 question, by WORDS_WEIGHT times the largest share of the question's terms one of its
 sentences holds (the chunk-level BM25 cannot tell a sentence holding all the question's words
-from words scattered over the chunk), and by HEADING_WEIGHT when a line of it is the question
-itself, an FAQ's or a manual's heading ("2.12 What is CRAN?"), which its sentences answer
-without repeating; the hits are then reordered. No cross-encoder's weights install from the
+from words scattered over the chunk), by TYPE_WEIGHT times that share for the best sentence
+also holding what the question asks for (a date for "When ...?", a name for "Who ...?":
+`rag.text.answer_types`), and by HEADING_WEIGHT when a line of it is the question itself, an
+FAQ's or a manual's heading ("2.12 What is CRAN?"), which its sentences answer without
+repeating; the hits are then reordered. No cross-encoder's weights install from the
 package registries for offline use (docs/evaluation.md); this uses only the model the search
 already has, and helped on every development set measured.
 
@@ -30,6 +32,7 @@ import numpy as np
 
 from rag.providers.embedders.base import Embedder
 from rag.text import lexical
+from rag.text.answer_types import answer_kind
 from rag.text.sentences import sentences
 from rag.types import Hit
 
@@ -40,6 +43,8 @@ CANDIDATES = 20  # fused hits rescored; 10 measured worse, 30 no better
 # (a heading "2.1 What is R?", whose words are in every chunk) can still win on its sentences
 SIDE_BEST = 10
 HEADING_WEIGHT = 1.0  # a line that is the question: the section answering it
+# a sentence holding the question's words and what it asks for (0.6 and 1 cost reddit MRR)
+TYPE_WEIGHT = 0.3
 # what may open a heading before its words: "2.12", "A.3", "Q:", "## "
 _HEADING_MARK = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.(?:\d+\.?)*|Q\d*[.:]|#{1,6})\s+")
 _CLOSING = " \t?.:"
@@ -76,12 +81,14 @@ class SentenceRescorer:
     def __init__(self, embedder: Embedder, candidates: int = CANDIDATES,
                  weight: float = WEIGHT, words_weight: float = WORDS_WEIGHT,
                  cache_size: int = 4096, stored: bool = True,
-                 heading_weight: float = HEADING_WEIGHT, side_best: int = SIDE_BEST) -> None:
+                 heading_weight: float = HEADING_WEIGHT, side_best: int = SIDE_BEST,
+                 type_weight: float = TYPE_WEIGHT) -> None:
         self.candidates = candidates
         self.side_best = side_best
         self.weight = weight
         self.words_weight = words_weight
         self.heading_weight = heading_weight
+        self.type_weight = type_weight
         self.stored = stored
         self.embedded = SentenceCache(embedder, cache_size)
 
@@ -89,18 +96,20 @@ class SentenceRescorer:
                 also: Sequence[Hit] = ()) -> list[Hit]:
         """The first `candidates` hits, and `also` (hits fused lower that one side ranked
         among its best), reordered by fused score + `weight` × best sentence cosine +
-        `words_weight` × best sentence term share + `heading_weight` when a line is the
+        `words_weight` × best sentence term share + `type_weight` × best term share of a
+        sentence holding what the question asks for + `heading_weight` when a line is the
         question (their `score` becomes that sum); the rest keep their order after them."""
         head = [*hits[: self.candidates], *also]
         tail = list(hits[self.candidates:])
         if len(head) < 2:
             return list(hits)
         best = self.best_cosines(query, head)
-        words = _best_term_shares(question, head)
+        words, typed = _best_term_shares(question, head)
         asked = _plain_line(question)
         scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share
+                          + self.type_weight * holding
                           + self.heading_weight * _has_line(hit.text, asked))
-                  for hit, cosine, share in zip(head, best, words, strict=True)]
+                  for hit, cosine, share, holding in zip(head, best, words, typed, strict=True)]
         scored.sort(key=lambda h: -h.score)
         return scored + tail
 
@@ -140,9 +149,19 @@ def _has_line(text: str, asked: str) -> bool:
     return any(_plain_line(line) == asked for line in text.splitlines())
 
 
-def _best_term_shares(question: str, hits: Sequence[Hit]) -> list[float]:
-    """Each hit's largest share of the question's terms held by one of its sentences."""
-    return [max(lexical.term_shares(question, _sentences(hit))) for hit in hits]
+def _best_term_shares(question: str, hits: Sequence[Hit]) -> tuple[list[float], list[float]]:
+    """Each hit's largest share of the question's terms held by one of its sentences, and by
+    one that also holds what the question asks for (0 when none does, or it asks for no
+    particular kind of thing)."""
+    holds = answer_kind(question)
+    best, typed = [], []
+    for hit in hits:
+        said = _sentences(hit)
+        shares = lexical.term_shares(question, said)
+        best.append(max(shares))
+        typed.append(max((share for sentence, share in zip(said, shares, strict=True)
+                          if holds and holds(sentence)), default=0.0))
+    return best, typed
 
 
 def _sentences(hit: Hit) -> list[str]:

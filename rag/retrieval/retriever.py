@@ -58,7 +58,8 @@ class Retriever:
         """What reranking changes about results (None when off): part of the answer-cache key."""
         # the rescoring's settings: an answer ranked with other settings is not replayed
         key: list[object] = (["sentences", self.rescorer.weight, self.rescorer.words_weight,
-                              self.rescorer.heading_weight, self.rescorer.side_best]
+                              self.rescorer.heading_weight, self.rescorer.side_best,
+                              self.rescorer.type_weight]
                              if self.rescorer else [])
         if self.reranker is not None:
             key += [self.reranker.name, self.rerank_candidates]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +29,7 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
+from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
 from rag.text.sentences import Sentence, is_heading, split
 from rag.types import GenerationRecord, Hit
@@ -75,34 +76,6 @@ _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks 
 # subject in the heading, not again in themselves. Squared, a heading sharing one common word
 # ("package", "data") adds little.
 _HEADING_BONUS = 0.2
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december")
-# (question pattern, what a sentence answering it holds)
-_ANSWER_TYPES = [
-    (re.compile(r"^\s*(when|what (year|date|time|day|month|century|decade)|in what year|"
-                r"in which year)\b", re.I),
-     re.compile(rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th)\b|{_MONTHS}|century|"
-                r"centuries|bc|ad|\d{1,2}:\d\d|[ap]\.m|noon|midnight|o'clock|monday|"
-                r"tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
-    (re.compile(r"^\s*(how (many|much|long|old|far|big|large|tall|high|deep|often)|what "
-                r"(percentage|percent|number|amount))\b", re.I),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
-                re.I)),
-]
-
-# "What is CRAN?", "What are S4 classes?": the subject, of a few words
-_DEFINITION_ASKED = re.compile(
-    r"^\s*what\s+(?:is|are)\s+(?:(?:an?|the)\s+)?((?:[\w.+-]+\s+){0,3}[\w.+-]+)\s*\??\s*$",
-    re.I)
-_DEFINES = r"(?:is|are|means|refers to|stands for)\b"
-# "Who grabbed the queen?", "What is the servant's name?": a sentence answering it names
-# someone the question does not ("Merrill and Azaelia seized the diminutive queen.")
-_NAME_ASKED = re.compile(
-    r"^\s*(?:who|whom|whose)\b|\bwhat(?:'s|\s+is|\s+was)\s+(?:(?:the|his|her|their)\s+)?"
-    r"(?:[\w-]+'s\s+)?(?:(?:first|last|full)\s+)?name\b", re.I)
-# a capitalised word inside a sentence: the one opening it is capitalised whatever it is
-_CAPITALISED = re.compile(r"(?<=\W)[A-Z][a-z]+\b")
 
 
 @dataclass(frozen=True)
@@ -255,7 +228,7 @@ class ExtractiveGenerator(Generator):
             dense = np.zeros(len(candidates), dtype=np.float32)
         prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
                          dtype=np.float32)
-        holds = _answer_kind(question)
+        holds = answer_kind(question)
         typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
         return dense + 0.3 * overlap + _HEADING_BONUS * headed ** 2 - prior + typed
@@ -307,22 +280,6 @@ def _is_title(text: str) -> bool:
     return (len(words) <= (_NUMBERED_TITLE_WORDS if numbered else _TITLE_WORDS)
             and not _CLOSED.search(text)
             and all(w[0].isupper() for w in words if len(w) > 3))
-
-
-def _answer_kind(question: str) -> Callable[[str], object] | None:
-    """Whether a sentence holds what this question asks for (a date, a number, a name), if
-    the question says; for "What is X?", whether it opens by saying what X is ("X is a
-    ...")."""
-    if defined := _DEFINITION_ASKED.match(question):
-        subject = re.escape(defined.group(1)).replace(r"\ ", r"\s+")
-        return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I).search
-    if holds := next((h for asks, h in _ANSWER_TYPES if asks.search(question)), None):
-        return holds.search
-    if _NAME_ASKED.search(question):
-        asked = lexical.term_set(question)
-        # a capitalised word that is no stop word ("The", "He") and not the question's own
-        return lambda text: lexical.term_set(" ".join(_CAPITALISED.findall(text))) - asked
-    return None
 
 
 def _without_echoes(question: str, candidates: list[_Candidate]) -> list[_Candidate]:

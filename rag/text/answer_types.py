@@ -1,0 +1,59 @@
+"""What a question asks for, and whether a sentence holds it: a date or a time for "When
+...?", a number for "How many ...?", a name for "Who ...?", a definition for "What is X?".
+
+The search's rescoring and the extractive answer both favour sentences holding it: a sentence
+holding the question's words and a date is likelier the answer to "When ...?" than one
+holding its words alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.text import lexical
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december")
+# (question pattern, what a sentence answering it holds)
+_ANSWER_TYPES = [
+    (re.compile(r"^\s*(when|what (year|date|time|day|month|century|decade)|in what year|"
+                r"in which year)\b", re.I),
+     re.compile(rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th)\b|{_MONTHS}|century|"
+                r"centuries|bc|ad|\d{1,2}:\d\d|[ap]\.m|noon|midnight|o'clock|monday|"
+                r"tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
+    (re.compile(r"^\s*(how (many|much|long|old|far|big|large|tall|high|deep|often)|what "
+                r"(percentage|percent|number|amount))\b", re.I),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
+                re.I)),
+]
+
+# "What is CRAN?", "What are S4 classes?": the subject, of a few words
+_DEFINITION_ASKED = re.compile(
+    r"^\s*what\s+(?:is|are)\s+(?:(?:an?|the)\s+)?((?:[\w.+-]+\s+){0,3}[\w.+-]+)\s*\??\s*$",
+    re.I)
+_DEFINES = r"(?:is|are|means|refers to|stands for)\b"
+# "Who grabbed the queen?", "What is the servant's name?": a sentence answering it names
+# someone the question does not ("Merrill and Azaelia seized the diminutive queen.")
+_NAME_ASKED = re.compile(
+    r"^\s*(?:who|whom|whose)\b|\bwhat(?:'s|\s+is|\s+was)\s+(?:(?:the|his|her|their)\s+)?"
+    r"(?:[\w-]+'s\s+)?(?:(?:first|last|full)\s+)?name\b", re.I)
+# a capitalised word inside a sentence: the one opening it is capitalised whatever it is
+_CAPITALISED = re.compile(r"(?<=\W)[A-Z][a-z]+\b")
+
+
+def answer_kind(question: str) -> Callable[[str], object] | None:
+    """Whether a sentence holds what this question asks for (a date, a number, a name), if
+    the question says; for "What is X?", whether it opens by saying what X is ("X is a
+    ...")."""
+    if defined := _DEFINITION_ASKED.match(question):
+        subject = re.escape(defined.group(1)).replace(r"\ ", r"\s+")
+        return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I).search
+    if holds := next((h for asks, h in _ANSWER_TYPES if asks.search(question)), None):
+        return holds.search
+    if _NAME_ASKED.search(question):
+        asked = lexical.term_set(question)
+        # a capitalised word that is no stop word ("The", "He") and not the question's own
+        return lambda text: lexical.term_set(" ".join(_CAPITALISED.findall(text))) - asked
+    return None

@@ -14,9 +14,10 @@ import pytest
 
 from ingest.embedding import embed_chunks, sentence_spans
 from rag.providers.embedders.local import pool_spans
-from rag.retrieval.rescoring import WEIGHT, WORDS_WEIGHT, SentenceRescorer
+from rag.retrieval.rescoring import TYPE_WEIGHT, WEIGHT, WORDS_WEIGHT, SentenceRescorer
 from rag.stores import sentence_vectors
 from rag.text import lexical
+from rag.text.answer_types import answer_kind
 from rag.text.sentences import split
 from rag.types import Hit
 from tests.test_store_engines import ENGINES, open_service
@@ -152,16 +153,22 @@ def test_rescoring_from_stored_vectors_embeds_nothing(settings, embedder, engine
         query = embedder.embed_query(QUESTION)
         ranked = svc.retriever.retrieve_with(QUESTION, query, 10, "hybrid").hits
         # the order the stored vectors imply: fused score + WEIGHT × best stored cosine +
-        # WORDS_WEIGHT × best share of the question's terms in a sentence the spans cut
+        # WORDS_WEIGHT × best share of the question's terms in a sentence the spans cut +
+        # TYPE_WEIGHT × the best share of one holding what the question asks for
         fused = svc.store.search(query, lexical.query_vector(QUESTION, svc.store.lexical_scheme),
                                  rescorer.candidates, "hybrid")
+        holds = answer_kind(QUESTION)
+        assert holds is not None  # "How deep ...?" asks for a number
 
-        def words(h: Hit) -> float:
+        def words(h: Hit, typed: bool = False) -> float:
             cut = [h.text[start:end] for start, end in h.sentence_vectors.spans]
-            return max(lexical.term_shares(QUESTION, cut))
+            shares = lexical.term_shares(QUESTION, cut)
+            return max((share for sentence, share in zip(cut, shares, strict=True)
+                        if not typed or holds(sentence)), default=0.0)
 
         implied = sorted(((h.score + WEIGHT * float((h.sentence_vectors.vectors @ query).max())
-                           + WORDS_WEIGHT * words(h), h.chunk_id) for h in fused),
+                           + WORDS_WEIGHT * words(h) + TYPE_WEIGHT * words(h, typed=True),
+                           h.chunk_id) for h in fused),
                          key=lambda pair: -pair[0])
         assert [h.chunk_id for h in ranked] == [cid for _, cid in implied][:10]
         assert [h.score for h in ranked] == pytest.approx([s for s, _ in implied][:10])

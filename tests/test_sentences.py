@@ -28,6 +28,14 @@ CASES = [
      ['"Is anyone there?" she asked.', "Nobody answered."]),
     ("“Hello? Is there someone here? ”\n\nIt was hard to see.",
      ["“Hello? Is there someone here? ”", "It was hard to see."]),
+    # a sentence closed inside parentheses; an abbreviation's stop there ends none
+    ("(Ah, the perspective of youth.) Of course, the book has ten sentences.",
+     ["(Ah, the perspective of youth.)", "Of course, the book has ten sentences."]),
+    ("Did he? (Really?) Yes, he did.", ["Did he?", "(Really?)", "Yes, he did."]),
+    ("It was shown (Smith et al.) The method works.",
+     ["It was shown (Smith et al.) The method works."]),
+    ("Bring fruit (e.g.) The apple.", ["Bring fruit (e.g.) The apple."]),
+    ("It was late (about 9 p.m.). She left.", ["It was late (about 9 p.m.).", "She left."]),
     # list items, with and without a final stop
     ("Steps:\n1. Open the file.\n2. Save it", ["Steps:", "1. Open the file.", "2. Save it"]),
     ("Options:\n- the first one\n- the second one",

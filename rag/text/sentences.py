@@ -14,7 +14,8 @@ open the sentence after it; such a line is one piece, even with a stop inside ("
 arithmetic. The recycling rule"). A sentence never ends inside a word (sentencex cuts
 "https://CRAN." from "R-project.org"). sentencex reads a line opening with a bullet ("•", "■",
 "▶") as one item running to the next blank line, which a PDF's text seldom has: it sees a
-hyphen there instead.
+hyphen there instead. Nor does it end a sentence closed inside parentheses ("(Ah, the
+perspective of youth.) Of course"); that is done here, unless the stop is an abbreviation's.
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
 _STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")
 _SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")  # "1." alone is no sentence
+# a sentence closed inside parentheses, before a capital: "(Ah, the perspective of youth.) Of
+# course" (sentencex reads ".)" as no end); the word before the stop tells an abbreviation
+_CLOSED_IN_PARENTHESES = re.compile(r"(\w*)([.!?])[\"”’]?\)(?=[ \t\n]+[\"“(]?[A-Z])")
+# "(Smith et al.) The method", "(see Fig.) Then": the stop of these ends no sentence
+_ABBREVIATIONS = frozenset(
+    "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
+    "corp gen capt col lt sgt prof rev".split())
 
 
 @dataclass(frozen=True)
@@ -169,11 +177,28 @@ def split(text: str, language: str = "en") -> list[Sentence]:
             end = offset + part["start_index"] + len(raw.rstrip())
             if found and found[-1].end == start and start > offset:
                 start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
-            found.append(Sentence(_SPACE.sub(" ", text[start:end]), start, end))
+            for piece_start, piece_end in _parenthesised_ends(text, start, end):
+                found.append(Sentence(_SPACE.sub(" ", text[piece_start:piece_end]),
+                                      piece_start, piece_end))
         if marker is not None:  # a number with nothing after it
             end = offset + len(block.rstrip())
             found.append(Sentence(_SPACE.sub(" ", text[marker:end]), marker, end))
     return found
+
+
+def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """`text[start:end]` cut after each sentence that closes inside parentheses."""
+    if ")" not in text[start:end]:
+        return [(start, end)]
+    pieces = []
+    for match in _CLOSED_IN_PARENTHESES.finditer(text, start, end):
+        word, stop = match.group(1), match.group(2)
+        if stop == "." and (len(word) < 2 or word.lower() in _ABBREVIATIONS):
+            continue
+        pieces.append((start, match.end()))
+        start = match.end() + len(text[match.end():end]) - len(text[match.end():end].lstrip())
+    pieces.append((start, end))
+    return pieces
 
 
 def sentences(text: str, language: str = "en") -> list[str]:

@@ -119,6 +119,10 @@ def test_a_who_question_is_answered_by_a_sentence_naming_someone(embedder) -> No
      "The interview was long and friendly. The newest Miss USA was interviewed on Wednesday "
      "for a show. She spoke about her interview nerves.",
      "The newest Miss USA was interviewed on Wednesday for a show."),
+    ("What time was the explosion?",
+     "The explosion destroyed a house on Mardi Gras Drive. Firefighters said the explosion "
+     "was loud. The blast was reported at about 2 pm by a neighbour.",
+     "The blast was reported at about 2 pm by a neighbour."),
 ])
 def test_a_question_asking_when_is_answered_by_a_time_or_a_day(embedder, question, text,
                                                                 expected) -> None:

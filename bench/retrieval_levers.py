@@ -291,7 +291,8 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
         score = base + v.maxsim * best
         if v.words:
             score = score + v.words * corpus.word_shares(qi, head, v.words_idf)
-        rest = [i for i in order if i not in set(head)]
+        taken = set(head)
+        rest = [i for i in order if i not in taken]
         head = [head[j] for j in np.argsort(-score)]
         order = head + rest
     sides = {"sparse": s_top[:1], "dense": [int(i) for i in d_top[:1]]}

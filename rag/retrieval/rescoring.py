@@ -160,7 +160,7 @@ def _best_term_shares(question: str, hits: Sequence[Hit]) -> tuple[list[float], 
         shares = lexical.term_shares(question, said)
         best.append(max(shares))
         typed.append(max((share for sentence, share in zip(said, shares, strict=True)
-                          if holds and holds(sentence)), default=0.0))
+                          if holds(sentence)), default=0.0) if holds else 0.0)
     return best, typed
 
 

@@ -20,8 +20,8 @@ _ANSWER_TYPES = [
     (re.compile(r"^\s*(when|what (year|date|time|day|month|century|decade)|in what year|"
                 r"in which year)\b", re.I),
      re.compile(rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th)\b|{_MONTHS}|century|"
-                r"centuries|bc|ad|\d{1,2}:\d\d|[ap]\.m|\d{1,2} ?[ap]m|noon|midnight|o'clock|monday|"
-                r"tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
+                r"centuries|bc|ad|\d{1,2}:\d\d|[ap]\.m|\d{1,2} ?[ap]m|noon|midnight|o'clock|"
+                r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
     (re.compile(r"^\s*(how (many|much|long|old|far|big|large|tall|high|deep|often)|what "
                 r"(percentage|percent|number|amount))\b", re.I),
      re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"

@@ -188,7 +188,7 @@ def split(text: str, language: str = "en") -> list[Sentence]:
 
 def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """`text[start:end]` cut after each sentence that closes inside parentheses."""
-    if ")" not in text[start:end]:
+    if text.find(")", start, end) < 0:
         return [(start, end)]
     pieces = []
     for match in _CLOSED_IN_PARENTHESES.finditer(text, start, end):
@@ -196,7 +196,8 @@ def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]
         if stop == "." and (len(word) < 2 or word.lower() in _ABBREVIATIONS):
             continue
         pieces.append((start, match.end()))
-        start = match.end() + len(text[match.end():end]) - len(text[match.end():end].lstrip())
+        after = text[match.end():end]
+        start = match.end() + len(after) - len(after.lstrip())
     pieces.append((start, end))
     return pieces
 

@@ -78,6 +78,11 @@ class Variant:
     # side's only): a chunk only one side finds can still win on its sentences
     pool: int = 0
     pool_sides: tuple[str, ...] = ("dense", "sparse")
+    # a third side, searched over every chunk by its best stored sentence (Qdrant's
+    # multivector MAX_SIM): its best this many rescored too, and its DBSF-normalised scores
+    # fused at this weight
+    sentence_pool: int = 0
+    w_sentence: float = 0.0
     label: str = ""
 
 
@@ -175,6 +180,16 @@ class Corpus:
         q = self.qdense[qi]
         return np.array([float((vectors[self._by_chunk[i]] @ q).max())
                          if self._by_chunk[i] else 0.0 for i in chunk_ids])
+
+    def best_sentences(self, qi: int, pooled: float | None) -> np.ndarray:
+        """Every chunk's best sentence cosine to the question, over the whole corpus."""
+        vectors, owner = self.sentence_vectors()
+        if pooled is not None:
+            vectors = self.pooled_vectors(pooled)
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        best = np.zeros(len(self.chunks), dtype=np.float32)
+        best[owner[starts]] = np.maximum.reduceat(vectors @ self.qdense[qi], starts)
+        return best
 
     def word_shares(self, qi: int, chunk_ids: list[int], idf: bool) -> np.ndarray:
         """Each chunk's largest share of the question's terms held by one sentence."""
@@ -280,12 +295,20 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
             fused[int(i)] += v.w_dense / (60 + r + 1)
         for r, i in enumerate(s_top):
             fused[i] += v.w_sparse / (60 + r + 1)
+    by_sentence: list[int] = []
+    if v.sentence_pool or v.w_sentence:
+        sentence = corpus.best_sentences(qi, v.pooled)
+        by_sentence = [int(i) for i in np.argsort(-sentence)[: v.depth]]
+        if v.w_sentence:
+            for i, x in zip(by_sentence, _norm_dbsf(sentence[by_sentence]), strict=True):
+                fused[i] += v.w_sentence * float(x)
     order = sorted(fused, key=lambda i: -fused[i])[:60]
     if v.maxsim:
         head = order[: v.rerank]
         sides = {"dense": [int(i) for i in d_top], "sparse": s_top}
         for side in v.pool_sides if v.pool else ():
             head += [i for i in sides[side][: v.pool] if i not in head]
+        head += [i for i in by_sentence[: v.sentence_pool] if i not in head]
         base = np.array([fused[i] for i in head])
         best = corpus.maxsim(qi, head, v.pooled)
         score = base + v.maxsim * best
@@ -402,6 +425,10 @@ VARIANTS = [
               pool_sides=sides, label=f"the default, {' and '.join(sides)} side's top {n} "
                                       "rescored too")
       for n, sides in ((3, BOTH_SIDES), (5, BOTH_SIDES), (10, BOTH_SIDES), (5, ("dense",)))],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
+              sentence_pool=n, w_sentence=w,
+              label=f"the default, sentence side: best {n} rescored, fused at {w:g}")
+      for n, w in ((10, 0.0), (20, 0.0), (10, 0.5), (10, 1.0), (0, 1.0))],
 ]
 
 

@@ -52,6 +52,7 @@ def report(args: argparse.Namespace) -> None:
     _write(args.out or "eval_report.json",
            {"every": args.every, "squad_every": args.squad_every, "pdf_every": args.pdf_every,
             "answer_limit": args.answer_limit, "rescoring": args.rescoring, "modes": args.modes,
+            "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
             "rows": rows})
 
 

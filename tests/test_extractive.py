@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from ingest.embedding import embed_chunks
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.extractive import ExtractiveGenerator
 from rag.text.sentences import sentences, split
@@ -80,6 +81,20 @@ def test_a_sentence_that_leans_back_brings_its_predecessor(embedder) -> None:
     assert "Marie Curie was born in Warsaw in 1867. [1] She won two Nobel Prizes" in text
     text, _ = answer(embedder, "Are most lighthouse lights automatic?", [2, 3, 0, 1])
     assert "in the tower until the 1980s. [1] However, most lights are automatic today." in text
+
+
+def test_a_sentence_that_leans_back_counts_the_words_of_its_predecessor(embedder) -> None:
+    # "he rescued" names no keeper: the sentence before it does, and it is quoted with it
+    story = ("The lighthouse keeper lit the lamp at dusk. Later that night he rescued a young "
+             "fisherman from the rocks. The storm lasted until dawn. The lighthouse keeper "
+             "wrote in his log.")
+    passage = Hit("d0", "keeper.txt", None, "c0", 1.0, story,
+                  sentence_vectors=embed_chunks(embedder, [story], sentences=True).sentences[0])
+    text = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
+        GenerationRequest("Who did the lighthouse keeper rescue?", [passage]),
+        GenerationRecord()))
+    assert text == ("The lighthouse keeper lit the lamp at dusk. [1] Later that night he "
+                    "rescued a young fisherman from the rocks. [1]")
 
 
 def test_abbreviations_and_times_do_not_end_a_sentence(embedder) -> None:

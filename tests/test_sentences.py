@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.text.sentences import is_heading, sentences, split
+from rag.text.sentences import is_heading, leans_back, sentences, split
 
 CASES = [
     # abbreviations
@@ -122,3 +122,16 @@ def test_a_numbered_question_is_a_heading_and_an_unnumbered_one_a_sentence() -> 
     assert is_heading("7.3 How can I clean up my workspace?")
     assert not is_heading("What is R?")
     assert not is_heading("3 Why did it fail?")  # a bare number: a list's item as well
+
+
+@pytest.mark.parametrize(("sentence", "leans"), [
+    ("He left early.", True),
+    ("However, most lights are automatic today.", True),
+    ("Later that night he rescued a fisherman.", True),
+    ("Members of this group may use sudo.", True),
+    ("Helen left early.", False),  # a name that starts like a pronoun
+    ("The keeper lit the lamp.", False),
+    ("Thesis defences are public.", False),
+])
+def test_a_sentence_leaning_on_the_one_before_it(sentence: str, leans: bool) -> None:
+    assert leans_back(sentence) is leans

@@ -61,6 +61,15 @@ _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
 _STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")
 _SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")  # "1." alone is no sentence
+# a sentence opening with one of these words refers back to the sentence before it
+_LEANS_BACK = re.compile(
+    r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
+    r"thus|hence|however|but|also|so|therefore|moreover|furthermore|instead|otherwise|"
+    r"meanwhile|afterwards|later|still|yet|besides|nevertheless|consequently|likewise|"
+    r"similarly|both|neither|the latter|the former|in addition|as a result|for example|"
+    r"in (?:this|that|these|those) \w+|"
+    r"\w+ of (?:this|that|these|those|them|it|its|their))\b",  # "Members of this group"
+    re.IGNORECASE)
 # a sentence closed inside parentheses, before a capital: "(Ah, the perspective of youth.) Of
 # course" (sentencex reads ".)" as no end); the word before the stop tells an abbreviation
 _CLOSED_IN_PARENTHESES = re.compile(r"(\w*)([.!?])[\"”’]?\)(?=[ \t\n]+[\"“(]?[A-Z])")
@@ -78,6 +87,12 @@ class Sentence:
     text: str
     start: int
     end: int
+
+
+def leans_back(sentence: str) -> bool:
+    """Whether a sentence refers to the one before it for its subject ("He ...", "This
+    ...", "However, ..."): alone it says less than it means."""
+    return _LEANS_BACK.match(sentence) is not None
 
 
 def is_heading(sentence: str) -> bool:

@@ -11,9 +11,10 @@ one entry of a list, "staff: ...", the other entries' sentences are left out), a
 answer quotes the best 2 to `max_sentences` of them: grouped by passage, best
 passage first, in document order within a passage, each sentence followed by its passage's
 citation [n]. A sentence that leans on the one before it ("He ...", "This ...", "However,
-...") brings that one along. It is also the last resort when the language models fail: if
-the embedder cannot help either (a remote one that is down, a question longer than it takes),
-the words alone rank the sentences.
+...") brings that one along, and counts part of the question's words that one names. It is
+also the last resort when the language models fail: if the embedder cannot help either (a
+remote one that is down, a question longer than it takes), the words alone rank the
+sentences.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
-from rag.text.sentences import Sentence, is_heading, split
+from rag.text.sentences import Sentence, is_heading, leans_back, split
 from rag.types import GenerationRecord, Hit
 
 NOTICE = (
@@ -56,20 +57,14 @@ _WORD = re.compile(r"\w+")
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
 _BLOCK_WORDS = 15  # unless it is a block of its own this short (a list item, a table's row)
-# a sentence opening with one of these words refers back to the sentence before it
-_LEANS_BACK = re.compile(
-    r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
-    r"thus|hence|however|but|also|so|therefore|moreover|furthermore|instead|otherwise|"
-    r"meanwhile|afterwards|later|still|yet|besides|nevertheless|consequently|likewise|"
-    r"similarly|both|neither|the latter|the former|in addition|as a result|for example|"
-    r"in (?:this|that|these|those) \w+|"
-    r"\w+ of (?:this|that|these|those|them|it|its|their))\b",  # "Members of this group"
-    re.IGNORECASE)
 _RELATIVE = 0.5  # sentences scoring below this share of the best are left out (after the 2nd)
 # a sentence loses this per point of search score its passage is behind the best passage: the
 # search (fused, then rescored by sentence) knows better than one sentence's cosine where the
 # answer is
 _SCORE_PRIOR = 0.2
+# a sentence that leans on the one before it ("She opened the library.") is about what that
+# one names: it gains this share of the question's terms the two hold together beyond its own
+_LEAN_SHARE = 0.5
 _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
 # times the square of the share of the question's terms in the heading a sentence sits under
 # ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
@@ -149,6 +144,9 @@ class ExtractiveGenerator(Generator):
         candidates = _without_echoes(request.question, candidates)
         candidates = _in_named_entries(request.question, candidates)
         overlap = _overlap(request.question, [c.text for c in candidates])
+        paired = _overlap(request.question, [_with_predecessor(c, by_passage)
+                                             for c in candidates])
+        overlap += _LEAN_SHARE * (paired - overlap)
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
@@ -185,8 +183,7 @@ class ExtractiveGenerator(Generator):
             if (c.passage, c.index) in chosen:
                 continue
             needed = [(c.passage, c.index)]
-            before = by_passage[c.passage - 1][c.index - 1] if c.index > 0 else None
-            if before and _LEANS_BACK.match(c.text) and not before.is_title:
+            if _leaned_on(c, by_passage):
                 needed.insert(0, (c.passage, c.index - 1))
             needed = [k for k in needed if k not in chosen]
             if len(chosen) + len(needed) > self.max_sentences:
@@ -246,6 +243,20 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     for n, c in enumerate(quoted):
         yield Quoted(c.text) if n == 0 else Quoted(" " + c.text)
         yield f" [{c.passage}]"
+
+
+def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
+    """The sentence before `c` in its passage, when `c` leans on it ("He ...", "However,
+    ...") and it is no title."""
+    if not (c.index and leans_back(c.text)):
+        return None
+    before = by_passage[c.passage - 1][c.index - 1]
+    return None if before.is_title else before
+
+
+def _with_predecessor(c: _Candidate, by_passage: list[list[_Candidate]]) -> str:
+    before = _leaned_on(c, by_passage)
+    return f"{before.text} {c.text}" if before else c.text
 
 
 def _whole_block(text: str, piece: Sentence) -> bool:

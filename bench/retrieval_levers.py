@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +83,10 @@ class Variant:
     # fused at this weight
     sentence_pool: int = 0
     w_sentence: float = 0.0
+    # dense pseudo-relevance feedback (Rocchio): the question's vector plus this times the
+    # mean vector of the best `dense_prf_k` fused chunks, searched and fused again
+    dense_prf: float = 0.0
+    dense_prf_k: int = 3
     label: str = ""
 
 
@@ -272,6 +276,10 @@ def _norm_dbsf(scores: np.ndarray) -> np.ndarray:
 
 def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
     dense = corpus.dense_scores[qi]
+    if v.dense_prf:
+        first = ranking(corpus, qi, replace(v, dense_prf=0.0))[: v.dense_prf_k]
+        query = corpus.qdense[qi] + v.dense_prf * corpus.dense[first].mean(axis=0)
+        dense = corpus.dense @ (query / np.linalg.norm(query))
     if v.fusion == "none-dense":
         return list(np.argsort(-dense)[:60])
     sparse = corpus.sparse_scores(qi, v.sparse, v.prf)
@@ -429,6 +437,10 @@ VARIANTS = [
               sentence_pool=n, w_sentence=w,
               label=f"the default, sentence side: best {n} rescored, fused at {w:g}")
       for n, w in ((10, 0.0), (20, 0.0), (10, 0.5), (10, 1.0), (0, 1.0))],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
+              dense_prf=a, dense_prf_k=k,
+              label=f"the default, dense feedback: + {a:g} x the best {k} fused chunks' mean")
+      for a, k in ((0.3, 3), (0.6, 3), (0.3, 1))],
 ]
 
 

@@ -16,6 +16,7 @@ arithmetic. The recycling rule"). A sentence never ends inside a word (sentencex
 "▶") as one item running to the next blank line, which a PDF's text seldom has: it sees a
 hyphen there instead. Nor does it end a sentence closed inside parentheses ("(Ah, the
 perspective of youth.) Of course"); that is done here, unless the stop is an abbreviation's.
+`leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
 """
 
 from __future__ import annotations

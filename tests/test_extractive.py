@@ -147,6 +147,17 @@ def test_a_question_asking_when_is_answered_by_a_time_or_a_day(embedder, questio
     assert answer == f"{expected} [1]"
 
 
+@pytest.mark.parametrize("question", ["What colour was the door of the bakery?",
+                                      "What color was the bakery's door?"])
+def test_a_question_asking_a_colour_is_answered_by_a_colour(embedder, question) -> None:
+    text = ("The bakery stood on the corner of the square. Its door was painted bright green "
+            "last spring. The door of the bakery opened at six every morning.")
+    answer = "".join(ExtractiveGenerator(embedder, max_sentences=1).stream(
+        GenerationRequest(question, [Hit("d0", "town.txt", None, "c0", 1.0, text)]),
+        GenerationRecord()))
+    assert answer == "Its door was painted bright green last spring. [1]"
+
+
 def test_with_stored_vectors_every_sentence_is_scored(embedder) -> None:
     """Without stored vectors only the 12 sentences sharing most of the question's words are
     embedded; with them, a sentence sharing none can still answer."""

@@ -1,5 +1,6 @@
 """What a question asks for, and whether a sentence holds it: a date or a time for "When
-...?", a number for "How many ...?", a name for "Who ...?", a definition for "What is X?".
+...?", a number for "How many ...?", a colour for "What color ...?", a name for "Who ...?",
+a definition for "What is X?".
 
 The search's rescoring and the extractive answer both favour sentences holding it: a sentence
 holding the question's words and a date is likelier the answer to "When ...?" than one
@@ -27,6 +28,11 @@ _ANSWER_TYPES = [
      re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                 r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
                 re.I)),
+    (re.compile(r"^\s*(what|which) colou?rs?\b", re.I),
+     # "white-haired", "whiteheaded", "reddish" too
+     re.compile(r"\b(red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|gr[ae]y|"
+                r"silver|gold|golden|ivory|crimson|scarlet|maroon|navy|beige|tan|turquoise|"
+                r"blond|blonde|auburn)(d?ish|-?headed|-?haired|-?eyed)?\b", re.I)),
 ]
 
 # "What is CRAN?", "What are S4 classes?": the subject, of a few words

@@ -5,7 +5,7 @@ LLM. The passages are cut into whole sentences (rag.text.sentences), and the sen
 scored by the search's embedder (cosine to the question: every sentence, from the sentence
 vectors stored with the passages at ingest; else the dozen sharing most of the question's
 terms, embedded now) with a lexical bonus, a bonus for holding what the question asks for (a
-date, a number, a name), one for a heading above them in the passage that names the
+date, a number, a colour, a name), one for a heading above them in the passage that names the
 question's subject, and a prior from their passage's search score (when the question names
 one entry of a list, "staff: ...", the other entries' sentences are left out), and the
 answer quotes the best 2 to `max_sentences` of them: grouped by passage, best

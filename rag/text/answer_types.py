@@ -50,9 +50,9 @@ _CAPITALISED = re.compile(r"(?<=\W)[A-Z][a-z]+\b")
 
 
 def answer_kind(question: str) -> Callable[[str], object] | None:
-    """Whether a sentence holds what this question asks for (a date, a number, a name), if
-    the question says; for "What is X?", whether it opens by saying what X is ("X is a
-    ...")."""
+    """Whether a sentence holds what this question asks for (a date, a number, a colour, a
+    name), if the question says; for "What is X?", whether it opens by saying what X is ("X
+    is a ...")."""
     if defined := _DEFINITION_ASKED.match(question):
         subject = re.escape(defined.group(1)).replace(r"\ ", r"\s+")
         return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I).search

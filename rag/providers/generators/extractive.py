@@ -144,9 +144,13 @@ class ExtractiveGenerator(Generator):
         candidates = _without_echoes(request.question, candidates)
         candidates = _in_named_entries(request.question, candidates)
         overlap = _overlap(request.question, [c.text for c in candidates])
-        paired = _overlap(request.question, [_with_predecessor(c, by_passage)
-                                             for c in candidates])
-        overlap += _LEAN_SHARE * (paired - overlap)
+        leaning = {i: before for i, c in enumerate(candidates)
+                   if (before := _leaned_on(c, by_passage))}
+        if leaning:
+            at = list(leaning)
+            paired = _overlap(request.question, [f"{leaning[i].text} {candidates[i].text}"
+                                                 for i in at])
+            overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
@@ -252,11 +256,6 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
         return None
     before = by_passage[c.passage - 1][c.index - 1]
     return None if before.is_title else before
-
-
-def _with_predecessor(c: _Candidate, by_passage: list[list[_Candidate]]) -> str:
-    before = _leaned_on(c, by_passage)
-    return f"{before.text} {c.text}" if before else c.text
 
 
 def _whole_block(text: str, piece: Sentence) -> bool:

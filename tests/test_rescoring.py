@@ -68,6 +68,20 @@ def test_a_sentence_holding_what_the_question_asks_for_counts_more(embedder) -> 
     assert with_type["d3"] == pytest.approx(without["d3"])
 
 
+def test_the_type_counts_the_best_sentence_that_holds_it_not_the_best_sentence(
+        embedder) -> None:
+    """The sentence with most of the question's words holds no date; the one holding a date
+    has two of its three words, so the passage gains TYPE_WEIGHT times 2/3."""
+    question = "When did the bridge over the river open?"
+    passage = hit(1, "The bridge over the river opened to applause. In 1932 the bridge "
+                     "opened. Rain fell in 1931.", 1.0)
+    query = embedder.embed_query(question)
+    with_type, without = (SentenceRescorer(embedder, type_weight=weight).rescore(
+        question, query, [passage, hit(2, FILLER, 0.5)])[0].score
+        for weight in (TYPE_WEIGHT, 0.0))
+    assert with_type == pytest.approx(without + TYPE_WEIGHT * 2 / 3)
+
+
 def test_the_section_whose_heading_is_the_question_comes_first(embedder) -> None:
     """An FAQ's heading asks the question its section answers, often in other words than
     the answer's; a passage that only refers to the section by its title does not count."""

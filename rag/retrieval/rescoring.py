@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -159,9 +159,21 @@ def _best_term_shares(question: str, hits: Sequence[Hit]) -> tuple[list[float], 
         said = _sentences(hit)
         shares = lexical.term_shares(question, said)
         best.append(max(shares))
-        typed.append(max((share for sentence, share in zip(said, shares, strict=True)
-                          if holds(sentence)), default=0.0) if holds else 0.0)
+        typed.append(_best_holding(said, shares, holds) if holds else 0.0)
     return best, typed
+
+
+def _best_holding(said: Sequence[str], shares: Sequence[float],
+                  holds: Callable[[str], object]) -> float:
+    """The largest share among the sentences holding what the question asks for. They are
+    tried best share first, so the pattern (a regular expression; names, per word) runs on
+    few sentences: most of a passage's share none of the question's words."""
+    for share, sentence in sorted(zip(shares, said, strict=True), key=lambda pair: -pair[0]):
+        if share <= 0:
+            break
+        if holds(sentence):
+            return share
+    return 0.0
 
 
 def _sentences(hit: Hit) -> list[str]:

@@ -125,6 +125,30 @@ def test_after_the_pause_one_probe_decides(ai_settings, standin: StandIn, passag
     assert breakers.open_breakers() == []
 
 
+
+def test_a_success_writes_the_shared_state_only_to_close_a_breaker(tmp_path: Path) -> None:
+    """Every answer reports a success: on a closed breaker that is one read of the shared
+    store (a round trip to Redis), never a write; closing a breaker frees its probe claim."""
+    class Counted(DiskState):
+        writes = 0
+
+        def delete(self, key: str) -> None:
+            Counted.writes += 1
+            super().delete(key)
+
+    now = [1000.0]
+    breakers = Breakers(Counted(tmp_path / "state"), 60, clock=lambda: now[0])
+    breakers.succeeded(PRIMARY)
+    assert Counted.writes == 0
+    breakers.failed(PRIMARY, "down")
+    now[0] += 61
+    assert breakers.admit(PRIMARY) == "probe"
+    breakers.succeeded(PRIMARY)
+    assert breakers.admit(PRIMARY) == "closed"
+    breakers.failed(PRIMARY, "down again")
+    now[0] += 61
+    assert breakers.admit(PRIMARY) == "probe"  # the earlier probe's claim was freed
+
 # --- degrade, never fail -----------------------------------------------------------------------
 
 

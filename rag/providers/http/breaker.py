@@ -81,10 +81,12 @@ class Breakers:
         if not self.enabled:
             return
         assert self.state is not None
+        # a probe is only claimed while the breaker is on record, and closing it frees the
+        # claim: so a closed breaker costs a success one read, not a write of the shared store
         if self.state.get(PREFIX + model):
             log.info("circuit closed for %s: it answered again", model)
             self.state.delete(PREFIX + model)
-        self.state.delete(PROBE_PREFIX + model)
+            self.state.delete(PROBE_PREFIX + model)
 
     def failed(self, model: str, reason: str) -> None:
         """Open (or re-open) the model's breaker for `seconds`."""

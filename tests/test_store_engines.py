@@ -18,8 +18,9 @@ from rag.registry import make_store
 from rag.service import RagService, build_service
 from rag.settings import Settings
 from rag.stores.base import DENSE, FUSION_WEIGHTS, SPARSE, fuse_dbsf, fusion_depth, point_id
+from rag.stores.passages import PassageCache
 from rag.text import lexical
-from rag.types import Chunk
+from rag.types import Chunk, Hit
 from tests.test_pipeline import write_corpus
 
 ENGINES = ["local", "edge"]
@@ -228,6 +229,48 @@ def test_edge_store_keeps_each_vector_exactly(settings, embedder) -> None:
         assert hit.chunk_id == point_id("e" * 32, n) and hit.score == pytest.approx(1, abs=1e-6)
     svc.close()
 
+
+
+def test_the_edge_store_keeps_read_passages_until_a_write(settings, embedder, corpus: Path,
+                                                          monkeypatch) -> None:
+    """A search's passages are read and decoded once: the same search again reads no payload
+    and gives the same hits. Any write empties the cache, so a passage written again is read
+    as it now is."""
+    svc = open_service(settings, embedder, "edge")
+    svc.ingest([corpus])
+    store_type = type(svc.store)
+    reads: list[int] = []
+    read_payloads = store_type._payloads
+
+    def counted(store, ids):
+        reads.append(len(ids))
+        return read_payloads(store, ids)
+
+    monkeypatch.setattr(store_type, "_payloads", counted)
+    question = "Which volcano erupts in Sicily?"
+    first, again = (svc.search(question, 3, "hybrid") for _ in range(2))
+    assert len(reads) == 1 and reads[0] >= 3
+    assert [(h.chunk_id, h.score, h.text) for h in again] == [
+        (h.chunk_id, h.score, h.text) for h in first]
+
+    best = first[0]
+    payload = {**svc.store._payload(best.chunk_id), "text": "Etna erupts in Sicily, again."}
+    svc.store.upsert_points([best.chunk_id], embedder.embed_documents([payload["text"]]),
+                            [lexical.document_vector(payload["text"])], [payload])
+    rewritten = {h.chunk_id: h.text for h in svc.search(question, 3, "hybrid")}
+    assert rewritten[best.chunk_id] == payload["text"] and len(reads) == 2
+    svc.close()
+
+
+def test_a_passage_read_before_a_write_is_not_kept() -> None:
+    cache = PassageCache(size=2)
+    hits = {n: Hit(f"d{n}", f"doc{n}.txt", None, f"c{n}", 0.0, f"text {n}") for n in range(3)}
+    generation = cache.generation
+    cache.forget()  # a write while the passages were being read
+    cache.put(hits, generation)
+    assert len(cache) == 0
+    cache.put(hits, cache.generation)
+    assert sorted(cache.get(range(3))) == [1, 2]  # the least recently used went first
 
 def test_phrases_rank_above_scattered_words(svc, tmp_path: Path) -> None:
     folder = tmp_path / "phrases"

@@ -20,13 +20,14 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
 
 from rag.errors import ConfigError, EmbedderMismatchError
 from rag.stores import sentence_vectors
+from rag.stores.passages import PassageCache
 from rag.text import lexical
 from rag.types import Chunk, Hit, SearchMode, SentenceVectors
 
@@ -397,14 +398,12 @@ class ChunkStore(ABC):
         if mode == "sparse" and not has_terms:
             return []
         if mode == "hybrid" and sparse_side is not None:
-            found = self._fused(dense, None, where, top_k, side_best, sparse_side)
-        elif mode == "dense" or (mode == "hybrid" and not has_terms):
-            found = self._query(dense, None, where, top_k, True)
-        elif mode == "sparse":
-            found = self._query(None, sparse, where, top_k, True)
-        else:
-            found = self._fused(dense, sparse, where, top_k, side_best)
-        return make_hits(found)
+            return self._fused(dense, None, where, top_k, side_best, sparse_side)
+        if mode == "dense" or (mode == "hybrid" and not has_terms):
+            return make_hits(self._query(dense, None, where, top_k, True))
+        if mode == "sparse":
+            return make_hits(self._query(None, sparse, where, top_k, True))
+        return self._fused(dense, sparse, where, top_k, side_best)
 
     def _where(self, doc_id: str | None, source: str | None) -> Where | None:
         must: list[tuple[str, str | int]] = []
@@ -418,9 +417,9 @@ class ChunkStore(ABC):
 
     def _fused(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
                top_k: int, side_best: int = 0, sparse_side: ScoredIds | None = None
-               ) -> list[tuple[PointId, float, dict]]:
-        """Each side's top `fusion_depth` (ids and scores only), fused; payloads for the
-        top_k, and for each side's best `side_best` the top_k left out."""
+               ) -> list[Hit]:
+        """Each side's top `fusion_depth` (ids and scores only), fused; hits for the top_k,
+        and for each side's best `side_best` the top_k left out."""
         depth = fusion_depth(top_k)
         if sparse_side is None:
             assert dense is not None and sparse is not None
@@ -434,9 +433,33 @@ class ChunkStore(ABC):
         if side_best:
             sides = {pid for side in (dense_side, sparse_side) for pid, _ in side[:side_best]}
             best += [(pid, score) for pid, score in fused[top_k:] if pid in sides]
-        payloads = self._payloads([pid for pid, _ in best])
-        # a point deleted since the searches is left out
-        return [(pid, score, payloads[pid]) for pid, score in best if pid in payloads]
+        return self._hits(best)
+
+    def _hits(self, scored: list[tuple[PointId, float]]) -> list[Hit]:
+        """Hits for scored ids: from the passage cache where it holds them, the others read
+        and decoded together (and kept). A point deleted since the searches is left out."""
+        cache = self._passage_cache()
+        if cache is None:
+            payloads = self._payloads([pid for pid, _ in scored])
+            return make_hits([(pid, score, payloads[pid]) for pid, score in scored
+                              if pid in payloads])
+        generation = cache.generation
+        known = cache.get(pid for pid, _ in scored)
+        missing = [pid for pid, _ in scored if pid not in known]
+        if missing:
+            payloads = self._payloads(missing)
+            read = [(pid, 0.0, payloads[pid]) for pid in missing if pid in payloads]
+            made = {hit_id: hit for (hit_id, _, _), hit in zip(read, make_hits(read),
+                                                                strict=True)}
+            cache.put(made, generation)
+            known.update(made)
+        return [replace(known[pid], score=float(score)) for pid, score in scored
+                if pid in known]
+
+    def _passage_cache(self) -> PassageCache | None:
+        """Where this collection's read passages are kept: only a store that no other
+        process writes can keep them (`EdgeStore`)."""
+        return None
 
     # --- the engine's primitives -----------------------------------------------------------
     @abstractmethod

@@ -42,6 +42,7 @@ from rag.stores.base import (
     build_filter,
     locked_error,
 )
+from rag.stores.passages import PassageCache
 
 _SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}
 _NAME = re.compile(r"[^./\\\x00][^/\\\x00]*")  # a collection is a folder: no path tricks
@@ -69,6 +70,7 @@ class EdgeClient:
         # The folder is locked for this process, so its metadata files change only through
         # this client: kept in memory, every question's cache key reads no file.
         self._metadata: dict[str, dict] = {}
+        self._passages: dict[str, PassageCache] = {}
         self._lock_file: IO[str] | None = open(self.root / ".lock", "a")  # noqa: SIM115
         try:
             portalocker.lock(self._lock_file, portalocker.LOCK_EX | portalocker.LOCK_NB)
@@ -98,6 +100,7 @@ class EdgeClient:
                 shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[kind]))
             self._shards[name] = shard
             self._write_metadata(name, metadata)
+            self.passages(name).forget()
 
     def shard(self, name: str) -> qe.EdgeShard:
         # every query passes here: an open shard is handed out without the lock, which many
@@ -114,6 +117,14 @@ class EdgeClient:
                 shard = self._shards[name] = qe.EdgeShard.load(
                     str(self._folder(name) / "shard"), config)
             return shard
+
+    def passages(self, name: str) -> PassageCache:
+        """The passages read from collection `name`, which every store of it shares."""
+        cache = self._passages.get(name)
+        if cache is None:
+            with self._lock:
+                cache = self._passages.setdefault(name, PassageCache())
+        return cache
 
     def metadata(self, name: str) -> dict:
         known = self._metadata.get(name)
@@ -140,6 +151,7 @@ class EdgeClient:
         with self._lock:
             shard = self._shards.pop(name, None)
             self._metadata.pop(name, None)
+            self.passages(name).forget()
             if shard is not None:
                 shard.close()
             (folder / _META).unlink(missing_ok=True)  # first: a half-deleted folder is gone
@@ -206,6 +218,14 @@ class EdgeStore(ChunkStore):
         points = self._shard.retrieve([pid], with_payload=True, with_vector=False)
         return (points[0].payload or {}) if points else None
 
+    def _update(self, operation: qe.UpdateOperation) -> None:
+        """Every write: the collection's read passages are forgotten after it."""
+        self._shard.update(operation)
+        self.client.passages(self.collection).forget()
+
+    def _passage_cache(self) -> PassageCache:
+        return self.client.passages(self.collection)
+
     def _payloads(self, ids: list[PointId]) -> dict[PointId, dict]:
         points = self._shard.retrieve(ids, with_payload=True, with_vector=False) if ids else []
         return {p.id: p.payload or {} for p in points}
@@ -221,18 +241,18 @@ class EdgeStore(ChunkStore):
             for pid, row, (indices, values), payload in zip(ids, rows, sparse, payloads,
                                                              strict=True)
         ]
-        self._shard.update(qe.UpdateOperation.upsert_points(points))
+        self._update(qe.UpdateOperation.upsert_points(points))
 
     def _set_payload(self, ids: list[PointId], payload: dict) -> None:
-        self._shard.update(qe.UpdateOperation.set_payload(ids, payload))
+        self._update(qe.UpdateOperation.set_payload(ids, payload))
 
     def _delete_ids(self, ids: list[PointId]) -> None:
-        self._shard.update(qe.UpdateOperation.delete_points(ids))
+        self._update(qe.UpdateOperation.delete_points(ids))
 
     def _delete_where(self, where: Where) -> None:
         flt = _filter(where)
         assert flt is not None
-        self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+        self._update(qe.UpdateOperation.delete_points_by_filter(flt))
 
     def _scroll_page(self, where: Where, fields: list[str] | None, limit: int,
                      offset: PointId | None) -> tuple[list[tuple[PointId, dict]], PointId | None]:

@@ -102,8 +102,11 @@ def _rows(spans: tuple[tuple[int, int], ...], quantized: bytes) -> SentenceVecto
 
 
 def _float_rows(quantized: np.ndarray, width: int) -> np.ndarray:
-    """int8 values as unit float32 rows of `width`."""
-    return _unit_rows(quantized.reshape(-1, width).astype(np.float32))
+    """int8 values as unit float32 rows of `width`, read-only: the hits holding them may be
+    kept and shared by later searches (`rag.stores.passages`)."""
+    rows = _unit_rows(quantized.reshape(-1, width).astype(np.float32))
+    rows.flags.writeable = False
+    return rows
 
 
 def _unit_rows(rows: np.ndarray) -> np.ndarray:

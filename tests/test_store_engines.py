@@ -231,11 +231,11 @@ def test_edge_store_keeps_each_vector_exactly(settings, embedder) -> None:
 
 
 
-def test_the_edge_store_keeps_read_passages_until_a_write(settings, embedder, corpus: Path,
-                                                          monkeypatch) -> None:
+def test_the_edge_store_keeps_read_passages_until_they_are_written(
+        settings, embedder, corpus: Path, tmp_path: Path, monkeypatch) -> None:
     """A search's passages are read and decoded once: the same search again reads no payload
-    and gives the same hits. Any write empties the cache, so a passage written again is read
-    as it now is."""
+    and gives the same hits; an ingest of another document leaves them kept. A passage
+    written again is read again, as it now is."""
     svc = open_service(settings, embedder, "edge")
     svc.ingest([corpus])
     store_type = type(svc.store)
@@ -252,13 +252,18 @@ def test_the_edge_store_keeps_read_passages_until_a_write(settings, embedder, co
     assert len(reads) == 1 and reads[0] >= 3
     assert [(h.chunk_id, h.score, h.text) for h in again] == [
         (h.chunk_id, h.score, h.text) for h in first]
+    other = tmp_path / "other.txt"
+    other.write_text("Lichens grow on the north side of the old stone wall.")
+    svc.ingest([other])
+    assert [h.chunk_id for h in svc.search(question, 3, "hybrid")] == [
+        h.chunk_id for h in first] and reads[1:] == [1]  # the new passage, now a candidate
 
     best = first[0]
     payload = {**svc.store._payload(best.chunk_id), "text": "Etna erupts in Sicily, again."}
     svc.store.upsert_points([best.chunk_id], embedder.embed_documents([payload["text"]]),
                             [lexical.document_vector(payload["text"])], [payload])
     rewritten = {h.chunk_id: h.text for h in svc.search(question, 3, "hybrid")}
-    assert rewritten[best.chunk_id] == payload["text"] and len(reads) == 2
+    assert rewritten[best.chunk_id] == payload["text"] and reads[2:] == [1]
     svc.close()
 
 
@@ -271,6 +276,8 @@ def test_a_passage_read_before_a_write_is_not_kept() -> None:
     assert len(cache) == 0
     cache.put(hits, cache.generation)
     assert sorted(cache.get(range(3))) == [1, 2]  # the least recently used went first
+    cache.forget([1])
+    assert sorted(cache.get(range(3))) == [2]
 
 def test_phrases_rank_above_scattered_words(svc, tmp_path: Path) -> None:
     folder = tmp_path / "phrases"

@@ -438,7 +438,7 @@ class ChunkStore(ABC):
     def _hits(self, scored: list[tuple[PointId, float]]) -> list[Hit]:
         """Hits for scored ids: from the passage cache where it holds them, the others read
         and decoded together (and kept). A point deleted since the searches is left out."""
-        cache = self._passage_cache()
+        cache = self.passage_cache()
         if cache is None:
             payloads = self._payloads([pid for pid, _ in scored])
             return make_hits([(pid, score, payloads[pid]) for pid, score in scored
@@ -456,7 +456,7 @@ class ChunkStore(ABC):
         return [replace(known[pid], score=float(score)) for pid, score in scored
                 if pid in known]
 
-    def _passage_cache(self) -> PassageCache | None:
+    def passage_cache(self) -> PassageCache | None:
         """Where this collection's read passages are kept: only a store that no other
         process writes can keep them (`EdgeStore`)."""
         return None

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import threading
+import uuid
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
@@ -182,6 +183,15 @@ def _filter(where: Where | None) -> qe.Filter | None:
         lambda must, must_not, should: qe.Filter(must=must, must_not=must_not, should=should))
 
 
+def _as_uuids(ids: Sequence[PointId]) -> list[uuid.UUID] | None:
+    """Written ids as searches return them (UUIDs; None when one is not a UUID, which no
+    id of this app is: then every passage is forgotten)."""
+    try:
+        return [pid if isinstance(pid, uuid.UUID) else uuid.UUID(str(pid)) for pid in ids]
+    except ValueError:
+        return None
+
+
 def _nearest(dense: np.ndarray | None, sparse: Sparse | None) -> qe.Query:
     if dense is not None:
         return qe.Query.Nearest(dense.tolist(), using=DENSE)
@@ -218,12 +228,13 @@ class EdgeStore(ChunkStore):
         points = self._shard.retrieve([pid], with_payload=True, with_vector=False)
         return (points[0].payload or {}) if points else None
 
-    def _update(self, operation: qe.UpdateOperation) -> None:
-        """Every write: the collection's read passages are forgotten after it."""
+    def _update(self, operation: qe.UpdateOperation, ids: Sequence[PointId] | None) -> None:
+        """Every write, of points `ids` (None: of a filter's): the passages read of them are
+        forgotten after it."""
         self._shard.update(operation)
-        self.client.passages(self.collection).forget()
+        self.passage_cache().forget(None if ids is None else _as_uuids(ids))
 
-    def _passage_cache(self) -> PassageCache:
+    def passage_cache(self) -> PassageCache:
         return self.client.passages(self.collection)
 
     def _payloads(self, ids: list[PointId]) -> dict[PointId, dict]:
@@ -241,18 +252,18 @@ class EdgeStore(ChunkStore):
             for pid, row, (indices, values), payload in zip(ids, rows, sparse, payloads,
                                                              strict=True)
         ]
-        self._update(qe.UpdateOperation.upsert_points(points))
+        self._update(qe.UpdateOperation.upsert_points(points), ids)
 
     def _set_payload(self, ids: list[PointId], payload: dict) -> None:
-        self._update(qe.UpdateOperation.set_payload(ids, payload))
+        self._update(qe.UpdateOperation.set_payload(ids, payload), ids)
 
     def _delete_ids(self, ids: list[PointId]) -> None:
-        self._update(qe.UpdateOperation.delete_points(ids))
+        self._update(qe.UpdateOperation.delete_points(ids), ids)
 
     def _delete_where(self, where: Where) -> None:
         flt = _filter(where)
         assert flt is not None
-        self._update(qe.UpdateOperation.delete_points_by_filter(flt))
+        self._update(qe.UpdateOperation.delete_points_by_filter(flt), None)
 
     def _scroll_page(self, where: Where, fields: list[str] | None, limit: int,
                      offset: PointId | None) -> tuple[list[tuple[PointId, dict]], PointId | None]:

@@ -5,7 +5,8 @@ sentence vectors, the largest share of its work done in Python, and on a busy en
 its wait for the interpreter lock (docs/performance.md, "The engine under load"). Related
 questions bring the same passages back, so an embedded store keeps the hits it made from
 them. Only this process writes an embedded store, so it can tell when an entry may be out of
-date: every write to a collection empties that collection's cache.
+date: a write forgets the points it wrote (a write by filter, every point), and the rest stay
+through an ingest into the same collection.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class PassageCache:
         found = cache.get(ids)
         ... read and decode the others ...
         cache.put(made, generation)            # dropped if a write came in between
-        cache.forget()                         # after every write
+        cache.forget(written_ids)              # after every write (None: every point)
     """
 
     def __init__(self, size: int = PASSAGES) -> None:
@@ -55,11 +56,15 @@ class PassageCache:
             while len(self._hits) > self.size:
                 self._hits.popitem(last=False)
 
-    def forget(self) -> None:
-        """The collection was written: nothing read before can be trusted."""
+    def forget(self, ids: Iterable[Any] | None = None) -> None:
+        """Points `ids` were written or deleted (None: any point may have been)."""
         with self._lock:
             self.generation += 1
-            self._hits.clear()
+            if ids is None:
+                self._hits.clear()
+                return
+            for pid in ids:
+                self._hits.pop(pid, None)
 
     def __len__(self) -> int:
         return len(self._hits)

@@ -18,7 +18,7 @@ from typing import Any
 
 from rag.types import Hit
 
-#: passages kept per collection: about 10 KB each (text and decoded sentence vectors)
+#: passages kept per collection: about 9 KB each (text and decoded sentence vectors)
 PASSAGES = 2048
 
 

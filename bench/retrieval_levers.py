@@ -87,6 +87,9 @@ class Variant:
     # mean vector of the best `dense_prf_k` fused chunks, searched and fused again
     dense_prf: float = 0.0
     dense_prf_k: int = 3
+    # the rescoring's sentence cosine: (1 - this) x the best sentence's + this x the second
+    # best's (the best's again for a chunk of one sentence): an answer spanning two sentences
+    second: float = 0.0
     label: str = ""
 
 
@@ -177,13 +180,20 @@ class Corpus:
             self._pooled[contrast] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
         return self._pooled[contrast]
 
-    def maxsim(self, qi: int, chunk_ids: list[int], pooled: float | None = None) -> np.ndarray:
+    def maxsim(self, qi: int, chunk_ids: list[int], pooled: float | None = None,
+               second: float = 0.0) -> np.ndarray:
         vectors, _ = self.sentence_vectors()
         if pooled is not None:
             vectors = self.pooled_vectors(pooled)
         q = self.qdense[qi]
-        return np.array([float((vectors[self._by_chunk[i]] @ q).max())
-                         if self._by_chunk[i] else 0.0 for i in chunk_ids])
+
+        def cosine(i: int) -> float:
+            if not self._by_chunk[i]:
+                return 0.0
+            ranked = np.sort(vectors[self._by_chunk[i]] @ q)[::-1]
+            return float((1 - second) * ranked[0] + second * ranked[min(1, len(ranked) - 1)])
+
+        return np.array([cosine(i) for i in chunk_ids])
 
     def best_sentences(self, qi: int, pooled: float | None) -> np.ndarray:
         """Every chunk's best sentence cosine to the question, over the whole corpus."""
@@ -318,7 +328,7 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
             head += [i for i in sides[side][: v.pool] if i not in head]
         head += [i for i in by_sentence[: v.sentence_pool] if i not in head]
         base = np.array([fused[i] for i in head])
-        best = corpus.maxsim(qi, head, v.pooled)
+        best = corpus.maxsim(qi, head, v.pooled, v.second)
         score = base + v.maxsim * best
         if v.words:
             score = score + v.words * corpus.word_shares(qi, head, v.words_idf)
@@ -441,6 +451,9 @@ VARIANTS = [
               dense_prf=a, dense_prf_k=k,
               label=f"the default, dense feedback: + {a:g} x the best {k} fused chunks' mean")
       for a, k in ((0.3, 3), (0.6, 3), (0.3, 1))],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
+              second=a, label=f"the default, sentence cosine with {a:g} x the second best's")
+      for a in (0.2, 0.4)],
 ]
 
 

@@ -43,6 +43,32 @@ def test_ingest_search_ask(service, tmp_path: Path) -> None:
     assert answer.generator == "extractive" and "extractive" in answer.record.notice.lower()
 
 
+
+def test_an_offline_answer_embeds_its_question_once(service, tmp_path: Path,
+                                                    monkeypatch) -> None:
+    """The extractive answer ranks sentences with the vector the search made; a follow-up,
+    whose search ran on a rewritten question, embeds its own."""
+    write_corpus(tmp_path / "docs")
+    service.ingest([tmp_path / "docs"])
+    embedded: list[str] = []
+    embed_query = type(service.embedder).embed_query
+
+    def counted(embedder, text: str):
+        embedded.append(text)
+        return embed_query(embedder, text)
+
+    monkeypatch.setattr(type(service.embedder), "embed_query", counted)
+    question = "How do sea otters open shellfish?"
+    answer = service.ask(question, top_k=3)
+    assert "rocks as tools" in "".join(answer) and embedded == [question]
+    embedded.clear()
+    follow_up = service.ask("Where do they live?", top_k=3,
+                            history=[{"role": "user", "content": question},
+                                     {"role": "assistant", "content": answer.text}])
+    list(follow_up)
+    assert follow_up.query != "Where do they live?"
+    assert embedded == [follow_up.query, "Where do they live?"]
+
 def test_reingest_is_a_noop(service, tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")
     service.ingest([tmp_path / "docs"])

@@ -107,7 +107,8 @@ class Answerer:
                         GenerationRecord(guard_neurons=screened.neurons), query=query,
                         degraded=degraded, notes=notes)
         scope = current()
-        request = GenerationRequest(question, hits, history, metadata={
+        request = GenerationRequest(question, hits, history, question_vector=(
+            retrieval.vector if query == question else None), metadata={
             "user": (scope.user if scope else None) or "",
             "collection": self.retriever.store.collection})
         checker = CitationChecker(len(hits))

@@ -33,12 +33,14 @@ SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be em
 
 @dataclass(frozen=True)
 class Retrieval:
-    """Hits, whether a configured reranker failed (they are then in fused order), and why
-    the search fell back to words only (None when it did not)."""
+    """Hits, whether a configured reranker failed (they are then in fused order), why the
+    search fell back to words only (None when it did not), and the query's vector (None
+    when none was made)."""
 
     hits: list[Hit]
     rerank_failed: bool = False
     sparse_only: str | None = None
+    vector: np.ndarray | None = None
 
 
 class Retriever:
@@ -118,7 +120,7 @@ class Retriever:
             retrieval = self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
         else:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
-        return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only)
+        return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only, dense)
 
     def retrieve_with(self, query: str, dense: np.ndarray | None, top_k: int,
                       mode: SearchMode, doc_id: str | None = None,

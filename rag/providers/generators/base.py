@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from rag.types import GenerationRecord, Hit
 
 
@@ -30,6 +32,9 @@ class GenerationRequest:
     system: str | None = None
     # who asked, in which collection: labels a provider may pass on (AI Gateway's metadata)
     metadata: dict[str, str] = field(default_factory=dict)
+    # the question's vector as the search embedded it, when the question itself was searched:
+    # an answerer that ranks sentences by the search's embedder need not embed it again
+    question_vector: np.ndarray | None = None
 
 
 class Generator(ABC):

@@ -164,7 +164,7 @@ class ExtractiveGenerator(Generator):
         if not keep:
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
-        scores = self._score(request.question, [candidates[i] for i in keep], overlap[keep],
+        scores = self._score(request, [candidates[i] for i in keep], overlap[keep],
                              headed[keep], tokens, behind)
         ranked = [keep[i] for i in np.argsort(-scores)]
         best = float(scores.max())
@@ -209,16 +209,19 @@ class ExtractiveGenerator(Generator):
                         key=lambda i: (-overlap[i], candidates[i].passage, i))
         return sorted(ranked[: self.shortlist])
 
-    def _score(self, question: str, candidates: list[_Candidate],
+    def _score(self, request: GenerationRequest, candidates: list[_Candidate],
                overlap: np.ndarray, headed: np.ndarray, tokens: list[int] | None,
                behind: list[float]) -> np.ndarray:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
         the question asks for (a date, a number), less the passage's distance behind the best
         passage in search score. `tokens` (the candidates' counts) is None when their stored
-        vectors are used."""
+        vectors are used. The question is embedded unless the search's vector came with it."""
+        question = request.question
         try:
-            query = self.embedder.embed_query(question)
+            query = request.question_vector
+            if query is None:
+                query = self.embedder.embed_query(question)
             if tokens is None:
                 vectors = np.stack([c.stored for c in candidates])
             else:

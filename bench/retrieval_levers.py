@@ -190,7 +190,10 @@ class Corpus:
         def cosine(i: int) -> float:
             if not self._by_chunk[i]:
                 return 0.0
-            ranked = np.sort(vectors[self._by_chunk[i]] @ q)[::-1]
+            cosines = vectors[self._by_chunk[i]] @ q
+            if not second:  # every variant but one: no sort needed
+                return float(cosines.max())
+            ranked = np.sort(cosines)[::-1]
             return float((1 - second) * ranked[0] + second * ranked[min(1, len(ranked) - 1)])
 
         return np.array([cosine(i) for i in chunk_ids])

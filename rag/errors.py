@@ -46,6 +46,10 @@ class CollectionBusy(ConfigError):
     pass
 
 
+class CollectionProtected(ConfigError):
+    """The configured collection (RAG_COLLECTION) cannot be deleted: the engine serves it."""
+
+
 def no_such_collection(name: str, names: list[str]) -> ConfigError:
     return ConfigError(f"There is no collection named '{name}' (there are: "
                        f"{', '.join(names) or 'none yet'}).")

@@ -267,7 +267,7 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("POST", "/ask", {"question": "tomatoes", "collection": "nope"}, (404, "not_found")),
     ("POST", "/search", {"query": "tomatoes", "collection": "nope"}, (404, "not_found")),
     ("GET", "/documents?collection=nope", None, (404, "not_found")),
-    ("DELETE", "/collections/docs", None, (400, "bad_request")),
+    ("DELETE", "/collections/docs", None, (409, "conflict")),
     # a name no collection of the embedded store can have
     ("GET", "/documents?collection=..%2Fx", None, (400, "bad_request")),
     ("DELETE", "/documents/a.txt?collection=..%2Fx", None, (400, "bad_request")),
@@ -354,9 +354,14 @@ async def test_a_wrong_method_says_which_ones_the_route_takes(api: httpx.AsyncCl
     assert error_of(wrong) == (405, "method_not_allowed")
     assert wrong.headers["allow"] == "GET, POST"
     assert wrong.json()["error"]["message"] == "This route takes GET, POST."
+    health = await api.put("/health")
+    assert health.headers["allow"] == "GET, HEAD"  # HEAD is a route of its own
     broken = await api.post("/search", content=b'{"query": "\xff"}',
                             headers={"content-type": "application/json"})
     assert broken.json()["error"]["message"].startswith("The body is not valid JSON")
+    untyped = await api.post("/search", content=b'{"query": "license"}')
+    assert error_of(untyped) == (400, "bad_request")
+    assert "Content-Type: application/json" in untyped.json()["error"]["message"]
 
 
 async def test_refused_uploads_store_nothing(open_engine) -> None:

@@ -21,7 +21,7 @@ from rag.app.history import HistoryStore
 from rag.app.metrics import Metrics
 from rag.engine.options import AskOptions
 from rag.engine.pages import RenderedPage, render_image, render_page
-from rag.errors import CollectionExists, ConfigError
+from rag.errors import CollectionExists, CollectionProtected, ConfigError
 from rag.providers.generators.base import Generator
 from rag.registry import make_generator
 from rag.service import RagService
@@ -183,7 +183,7 @@ class Workspace:
 
     def delete_collection(self, name: str) -> None:
         if name == self.default_collection:
-            raise ConfigError(f"'{name}' is the configured collection (RAG_COLLECTION) and "
+            raise CollectionProtected(f"'{name}' is the configured collection (RAG_COLLECTION) and "
                               f"cannot be deleted here; delete its documents instead.")
         if name not in self.service.store.collections():
             raise ConfigError(f"There is no collection named '{name}'.")

@@ -22,6 +22,7 @@ from rag.engine.access import retry_after
 from rag.errors import (
     CollectionBusy,
     CollectionExists,
+    CollectionProtected,
     ConfigError,
     ContentBlocked,
     DocumentError,
@@ -58,8 +59,8 @@ CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "no API keys are configured and the caller is not on this machine"),
     "not_found": (404, "no such collection, document, ingest, model or route"),
     "method_not_allowed": (405, "the route exists, not with this method"),
-    "conflict": (409, "the collection was filled by another embedder, already exists, or is "
-                      "being ingested into (to delete it)"),
+    "conflict": (409, "the collection was filled by another embedder, already exists, or (to "
+                      "delete it) is the configured one or being ingested into"),
     "too_large": (413, "an uploaded file over the size limit (RAG_UPLOAD_MAX_MB), or a "
                        f"request body over {JSON_BODY_MB} MiB"),
     "unsupported_type": (415, "an uploaded file of a type the loaders cannot read"),
@@ -115,7 +116,8 @@ def from_rag_error(exc: RagError) -> ApiError:
         return ApiError("input_too_long", str(exc))
     if isinstance(exc, ContentBlocked):
         return ApiError("content_blocked", str(exc))
-    if isinstance(exc, (EmbedderMismatchError, CollectionExists, CollectionBusy)):
+    if isinstance(exc, (EmbedderMismatchError, CollectionExists, CollectionBusy,
+                        CollectionProtected)):
         return ApiError("conflict", str(exc))
     if isinstance(exc, (StoreError, IngestCancelled)):
         return ApiError("upstream_unavailable", str(exc))
@@ -155,7 +157,8 @@ def install(app: FastAPI) -> None:
         return respond(request, from_rag_error(exc))  # type: ignore[arg-type]
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
-        return respond(request, ApiError("bad_request", describe(exc)))
+        return respond(request, ApiError("bad_request", describe(
+            exc, json_sent="json" in request.headers.get("content-type", ""))))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
@@ -184,13 +187,15 @@ def install(app: FastAPI) -> None:
 
 def methods_of(request: Request) -> list[str]:
     """Every method some route of this path takes."""
-    return [method for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
             if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
                    for route in request.app.router.routes)]
 
 
-def describe(exc: Exception) -> str:
-    """The first validation problem, as a sentence: `top_k: Input should be <= 100`."""
+def describe(exc: Exception, json_sent: bool = True) -> str:
+    """The first validation problem, as a sentence: `top_k: Input should be <= 100`.
+    `json_sent`: whether the request said its body is JSON (without that header FastAPI
+    does not parse it, and the body reads as a string)."""
     assert isinstance(exc, RequestValidationError)
     problems = exc.errors()
     if not problems:
@@ -199,4 +204,6 @@ def describe(exc: Exception) -> str:
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
     if first.get("type") == "json_invalid":
         return "The body is not valid JSON."
+    if not where and not json_sent:
+        return "The body must be a JSON object, sent with Content-Type: application/json."
     return f"{where or 'body'}: {first.get('msg', 'invalid')}."

@@ -45,6 +45,36 @@ def test_the_texts_own_lines_at_a_pages_edge_stay() -> None:
     assert [page.text.split() for page in document.pages] == [body.split() for body in BODY]
 
 
+def test_a_header_leaves_the_pages_with_text_but_not_a_page_it_alone_fills() -> None:
+    """A page holding only the chapter's header and its number (a full-page figure's) keeps
+    them: there is no text for them to run above."""
+    pages = [*_manual("Chapter 2: Otters and Bees {n}", "{n}"), "Chapter 2: Otters and Bees 5\n5"]
+    document = load_bytes(Path("otters.pdf"), make_pdf(pages))
+    assert [page.text.split() for page in document.pages[:4]] == [body.split() for body in BODY]
+    assert document.pages[4].text.split() == ["Chapter", "2:", "Otters", "and", "Bees", "5", "5"]
+
+
+# one numbered line per page, as in qpdf's badlin1.pdf, or a slide's title over its number
+NUMBERED_LINES = ["Potato {n}", "Potato {n}\n{n}"]
+
+
+@pytest.mark.parametrize("layout", NUMBERED_LINES)
+def test_numbered_lines_that_are_all_their_pages_hold_stay(layout: str) -> None:
+    pages = [layout.format(n=n) for n in range(30)]
+    document = load_bytes(Path("potatoes.pdf"), make_pdf(pages))
+    assert [page.text.split() for page in document.pages] == [text.split() for text in pages]
+
+
+def test_a_pdf_of_one_numbered_line_per_page_is_ingested_and_found(service,
+                                                                    tmp_path: Path) -> None:
+    potatoes = tmp_path / "potatoes.pdf"
+    potatoes.write_bytes(make_pdf([f"Potato {n}" for n in range(30)]))
+    report = service.ingest([potatoes])
+    assert report.totals()["ingested"] == 1 and report.totals()["chunks"] == 30, report
+    hit = service.search("Potato 17", top_k=1)[0]
+    assert (hit.page, hit.text) == (18, "Potato 17")
+
+
 def test_two_pages_are_too_few_to_tell_a_header() -> None:
     pages = _manual("Chapter 2: Otters and Bees {n}", "{n}")[:2]
     document = load_bytes(Path("otters.pdf"), make_pdf(pages))

@@ -8,7 +8,9 @@ set aside (arabic or roman), the same line is among the first (or last) two line
 three pages and starts or ends with a page number that changes from page to page, or of 80%
 of the pages whatever it holds ("Confidential"): a closing brace, a "For example:" or a "see
 Section 15.4" that happens to end three pages is the text's own. It is removed from those
-places only, never from the middle of a page.
+places only, never from the middle of a page, and never from a page it would leave empty: a
+header runs above a page's text, so a page whose only lines look running (a slide's numbered
+title, one numbered line per page) holds them as its text.
 """
 
 from __future__ import annotations
@@ -47,8 +49,16 @@ def without_running_lines(pages: Sequence[Page]) -> list[Page]:
             (_numbered(key) and len(numbers[key]) >= MIN_PAGES) or count >= everywhere)}
         for page, dropped in zip(lines, drop, strict=True):
             dropped.update(i for i in edge(page) if _key(page[i]) in running)
-    return [replace(page, text="\n".join(line for i, line in enumerate(text) if i not in dropped))
-            if dropped else page for page, text, dropped in zip(pages, lines, drop, strict=True)]
+    return [_without(page, text, dropped)
+            for page, text, dropped in zip(pages, lines, drop, strict=True)]
+
+
+def _without(page: Page, lines: list[str], dropped: set[int]) -> Page:
+    """The page without its `dropped` lines; as it is when they are all the text it has."""
+    kept = [line for i, line in enumerate(lines) if i not in dropped]
+    if not dropped or not any(line.strip() for line in kept):  # no text for them to run above
+        return page
+    return replace(page, text="\n".join(kept))
 
 
 def _top(page: list[str]) -> list[int]:

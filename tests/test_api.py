@@ -421,6 +421,14 @@ async def test_two_files_of_one_name_in_one_upload(api: httpx.AsyncClient) -> No
     assert "Giraffes" in hits[0]["text"]  # the first file, as the report says
 
 
+async def test_a_file_name_keeps_its_quotes(api: httpx.AsyncClient) -> None:
+    # httpx, like browsers, sends a quote in a file name as %22
+    report = (await upload(api, ('The "quoted" notes.txt', b"Giraffes live in Kenya."))).json()
+    assert [f["path"] for f in report["files"]] == ['upload:The "quoted" notes.txt']
+    docs = (await api.get("/documents")).json()["documents"]
+    assert [d["source"] for d in docs] == ['upload:The "quoted" notes.txt']
+
+
 async def test_a_collection_is_created_once_however_many_ask_at_once(
         api: httpx.AsyncClient) -> None:
     answers = await asyncio.gather(*(api.post("/collections", json={"name": "race"})

@@ -290,6 +290,12 @@ def uploaded(engine, uploads: list[Upload], collection: str = "docs") -> list[di
     return job.report["files"]
 
 
+def test_an_upload_keeps_the_quotes_the_browser_sent_escaped(engine) -> None:
+    results = uploaded(engine, [Upload("The %22quoted%22 notes.txt", b"Giraffes live in Kenya.")])
+    assert [(r["path"], r["status"]) for r in results] == [
+        ('upload:The "quoted" notes.txt', "ingested")]
+
+
 def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
     results = uploaded(engine, [Upload("g.pdf", greenhouse_pdf()),
                                 Upload("huge.pdf", None, size=3 * 1024 * 1024)])

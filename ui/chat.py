@@ -3,6 +3,8 @@ sources to open, clear and export."""
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from rag.app.logs import report_unexpected
@@ -14,6 +16,7 @@ from ui.safe_text import plain
 from ui.sources import show_sources
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
+REDRAW_SECONDS = 0.5
 CURSOR = "▌"
 EMPTY_LIBRARY = (
     "The library is empty: add documents with Upload on the left (or `rag ingest PATH`), then "
@@ -102,6 +105,9 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     parts: list[str] = []
     answer: Answer | None = None
     done = False  # the stream ended, or failed and was reported: not stopped by the user
+    ended = threading.Event()
+    with st.sidebar:  # not beside the answer, whose elements then sit where a redraw puts them
+        st.fragment(redraw_once_ended, run_every=REDRAW_SECONDS)(ended)
     try:
         answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
                               user=ctx.identity.id, strategy=ctx.options.strategy)
@@ -129,7 +135,8 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
         save_messages(ctx, messages)
         return None
     finally:
-        if not done and answer is not None:  # stopped (the stop button) mid-stream
+        ended.set()
+        if not done and answer is not None:  # stopped mid-stream (the stop button, a reload)
             answer.close()  # ends the model's stream
             messages.append({**message_from(answer, question, "".join(parts), stopped=True),
                              "collection": ctx.collection})
@@ -140,12 +147,24 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     return message
 
 
+def redraw_once_ended(ended: threading.Event) -> None:
+    """Redraw the page once the answer has ended. After the stop button Streamlit draws
+    nothing more in that run, so the stopped answer's notice and sources would wait for the
+    user's next click; this fragment's next tick, which runs once the run is over, shows
+    them. The redraw also removes the fragment, so an idle page does not keep ticking.
+    `ended` is an event, not session state: what a stopped run writes there is not seen by
+    the fragment's ticks."""
+    if ended.is_set():
+        st.rerun(scope="app")
+
+
 def write_stream(answer: Answer, parts: list[str]) -> None:
     """Show the answer as it arrives, as safe Markdown or, quoted, as text (`st.write_stream`
     would render the model's Markdown as it is, remote images included).
 
     Every delta is drawn, though each draw parses the whole answer so far: Streamlit notices
-    the stop button only at a call that draws, so skipping draws would read on past a stop."""
+    the stop button (or a closed or reloaded tab) only at a call that draws, so skipping
+    draws would read on past a stop."""
     shown = st.empty()
     for delta in answer:
         parts.append(delta)

@@ -18,7 +18,7 @@ from ingest.pipeline import FileResult
 from rag.engine import discovery
 from rag.engine.access import ApiKeys, Caller, RateLimits, is_loopback
 from rag.engine.discovery import EngineAddress
-from rag.engine.jobs import IngestJob, IngestJobs, spool_path
+from rag.engine.jobs import IngestJob, IngestJobs, form_filename, spool_path
 from rag.engine.telemetry import Telemetry
 from rag.engine.workspace import MB, UploadLike, Workspace
 from rag.errors import CollectionBusy, Forbidden, RateLimited, Unauthorized
@@ -124,14 +124,15 @@ class Engine:
         with self.jobs.spool() as (job_id, folder):
             files, refused = [], []
             for place, upload in enumerate(uploads):
+                name = form_filename(upload.name)
                 if upload.size > limit_mb * MB:
-                    refused.append((place, FileResult(f"upload:{upload.name}", "failed", error=(
-                        f"{upload.name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
+                    refused.append((place, FileResult(f"upload:{name}", "failed", error=(
+                        f"{name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
                         f"upload limit (RAG_UPLOAD_MAX_MB)"))))
                     continue
-                path = spool_path(folder, len(files), upload.name)
+                path = spool_path(folder, len(files), name)
                 path.write_bytes(upload.getvalue())
-                files.append(SourceFile(path, f"upload:{upload.name}"))
+                files.append(SourceFile(path, f"upload:{name}"))
             return self.jobs.submit(collection, files, user=user, job_id=job_id,
                                     spool=folder, refused=refused)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
+import re
 import shutil
 import socket
 import threading
@@ -36,6 +37,18 @@ log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 _KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests/{id}
+
+
+# Browsers (the HTML standard) send `"`, CR and LF in a multipart file name as %22, %0D and
+# %0A; httpx, and so the `rag` command, every control character as %XX too. Servers decode
+# them (not %00: no file name holds a NUL); a name that really holds "%22" is read as a
+# quote, as by every other server.
+_FORM_NAME_ESCAPE = re.compile(r"%(22|0[1-9A-Fa-f]|1[0-9A-Fa-f])")
+
+
+def form_filename(sent: str) -> str:
+    """A file name as a multipart form sent it, decoded to the name the user chose."""
+    return _FORM_NAME_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), sent)
 
 
 def spool_path(folder: Path, index: int, name: str) -> Path:

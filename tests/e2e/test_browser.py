@@ -9,8 +9,10 @@ import shutil
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import ROOT, AppServer
 from tests.pdfgen import make_pdf
@@ -235,6 +237,10 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     page.get_by_test_id("stChatInputStopButton").click()
     page.get_by_test_id("stChatInputStopButton").wait_for(state="detached")
     hold.set()
+    # shown without another click: the notice, and the answer without its cursor
+    stopped = assistant_messages(page).last
+    stopped.get_by_text("Stopped: the answer above is what had arrived").wait_for()
+    assert "▌" not in stopped.inner_text()
     wait_idle(page)
 
     page.get_by_role("link", name="Status").click()
@@ -254,6 +260,34 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     assert "Never immerse" not in stopped.inner_text()  # the rest never arrived
     page.screenshot(path=str(output_dir / "04-stopped.png"))
     assert TOKEN not in page.content()
+
+
+def stopped_answers(server: AppServer) -> float:
+    families = text_string_to_metric_families(httpx.get(f"{server.url}/metrics").text)
+    return sum(sample.value for family in families for sample in family.samples
+               if sample.name == "rag_answers_total" and sample.labels["outcome"] == "stopped")
+
+
+def test_a_tab_reloaded_mid_answer_stops_its_model(page, app_server: AppServer,
+                                                   standin) -> None:
+    """A reloaded tab's run stops at its next draw, and with it the model's stream: it is
+    not read to its end for nobody (a model's tokens cost)."""
+    open_app(page, app_server)
+    upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE} Never immerse the base in "
+                              f"water.\n".encode(), "text/markdown")
+    choose_generator(page, "Workers AI")
+    page.get_by_text(f"workers-ai ({PRIMARY})").wait_for()
+    before = stopped_answers(app_server)
+    hold = standin.hold_after_first_token()
+    ask(page, "What must never be immersed in water?")
+    first_token_shown(page, app_server, "")
+    page.reload()
+    page.get_by_test_id("stChatInput").wait_for()
+    hold.set()
+    deadline = time.monotonic() + 20
+    while stopped_answers(app_server) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stopped_answers(app_server) == before + 1
 
 
 def test_the_openapi_page_draws_without_the_internet(page, app_server: AppServer,

@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from ingest.loaders import LOADERS, is_supported
 from ingest.parse_ahead import SourceFile
 from rag.engine.api.errors import ApiError
-from rag.engine.jobs import spool_path
+from rag.engine.jobs import form_filename, spool_path
 
 MB = 1024 * 1024
 MAX_FIELD_BYTES = 64 * 1024
@@ -69,7 +69,7 @@ class _Reader:
             return
         if name != "files":
             raise ApiError("bad_request", "Upload files in parts named `files`.")
-        self._open(options[b"filename"].decode("utf-8", "replace"))
+        self._open(form_filename(options[b"filename"].decode("utf-8", "replace")))
 
     def _open(self, filename: str) -> None:
         given = PurePath(filename)

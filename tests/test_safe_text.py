@@ -1,11 +1,15 @@
 """Untrusted text made inert for Markdown (ui.safe_text), read back by a CommonMark parser with
-GFM's tables and strikethrough: no image, link, autolink or HTML survives, code blocks and
-formatting do. (tests/e2e/test_untrusted_content.py checks the same in Chromium.)"""
+GFM's tables and strikethrough: no image, link, autolink, HTML or Streamlit directive survives,
+code blocks, inline code and formatting do. (tests/e2e/test_untrusted_content.py checks the
+same in Chromium.)"""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from ui.conversation import to_markdown
 from ui.safe_text import plain, safe_markdown
@@ -27,6 +31,11 @@ POISON = [
     "1. item\n   ```\n   code\n![x](http://attacker.example/after-list-fence)",
     "[^1]\n\n[^1]: ![x](http://attacker.example/footnote)",
     "&lt;img src=x onerror=alert(1)&gt;",
+    '<a href="`">`![x](http://attacker.example/straddle)`',
+    "[a](http://attacker.example/`x`) ![b](http://attacker.example/`y`)",
+    "`` ` ``![x](http://attacker.example/after-double) `",
+    "\\`![x](http://attacker.example/escaped-tick)`",
+    "| a | b |\n|---|---|\n| `a | b` | `![y](http://attacker.example/cell-code)` |",
 ]
 
 
@@ -95,5 +104,89 @@ def test_addresses_show_as_code_and_copy_as_written(shown) -> None:
 
 def test_an_address_in_the_models_own_code_is_left_to_it() -> None:
     markdown = safe_markdown("Run `curl https://example.com/x` to fetch https://example.org")
-    assert code_spans(markdown)[0].startswith("curl https")
+    assert code_spans(markdown) == ["curl https://example.com/x", "https://example.org"]
+    assert "\u2060" not in markdown
     assert active(markdown) == set()
+
+
+def test_the_models_inline_code_is_kept_as_written() -> None:
+    answer = ("Use `![i](http://attacker.example/i.png) [a](b)`, ``a ` b <c> $d$ \\``, "
+              "`status:red :smile: :material/home:` and `x | y` outside [e](f).")
+    markdown = safe_markdown(answer)
+    assert code_spans(markdown) == ["![i](http://attacker.example/i.png) [a](b)",
+                                    "a ` b <c> $d$ \\", "status:red :smile: :material/home:"]
+    assert active(markdown) == set()
+    # a span holding a "|" is text: a table would split its cell there
+    assert "`x | y` outside [e](f)." in visible(markdown)
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("a ` b `` c [x](y)", []),  # runs without a partner are text
+    ("\\`not code` <b>", []),  # an escaped backtick opens nothing
+    ("\\``rest of the run` <b>", ["rest of the run"]),
+    ("``one ` inside``", ["one ` inside"]),
+    ('<a href="`">`<img src=x onerror=alert(1)>`', ['">']),  # the tag began before
+    ("[a](http://attacker.example/`x`)", ["http://attacker.example/", "x"]),
+    ("`code`https://example.com/x", ["code", "https://example.com/x"]),
+    ("`a | b` `<img src=x onerror=alert(1)>`", ["<img src=x onerror=alert(1)>"]),
+])
+def test_code_spans_are_found_as_commonmark_finds_them(text: str, spans: list[str]) -> None:
+    markdown = safe_markdown(text)
+    assert code_spans(markdown) == spans
+    assert active(markdown) == set()
+    assert active(f"| a |\n|---|\n{markdown}") == set()  # nor when a table splits the line
+
+
+def test_text_beside_inline_code_shows_as_typed() -> None:
+    text = "1 \\` 2 `c` [d](e) <f> $g$ x:y \\\\`h` ``"
+    assert visible(safe_markdown(text)) == text
+
+
+DIRECTIVES = [
+    "status:red mode:green level:rainbow", ":blue-badge[BADGE] :small[tiny] :help[tip]",
+    'x:red{style="background:url(//attacker.example/a.png)" onclick="alert(1)"}',
+    "Re:Meeting{hidden} at 10:30{hidden} caf\u00e9:\u00fcber{hidden}",
+    "::leaf[label]{a=1}", ":::box\ninside the box\n:::", "\\::red[x] :\\red",
+]
+
+
+@pytest.mark.parametrize("text", DIRECTIVES)
+@pytest.mark.parametrize("shown", [plain, safe_markdown])
+def test_no_directive_can_form(text: str, shown) -> None:
+    markdown = shown(text)
+    assert directive_colons(markdown) == []
+    assert visible(markdown).replace("\u2060", "") == text
+
+
+@pytest.mark.parametrize("shown", [plain, safe_markdown])
+def test_icon_and_emoji_names_show_as_typed(shown) -> None:
+    text = ":material/home: :material_home: :smile: :streamlit: a:b:c"
+    markdown = shown(text)
+    assert ":material/" not in markdown  # Streamlit looks for it before it parses
+    assert not re.search(r":[\w-]+:", visible(markdown))  # nor does the emoji lookup see one
+    assert visible(markdown).replace("\u2060", "") == text
+
+
+def visible(markdown: str) -> str:
+    """The text a reader sees, inline code with its backticks, line breaks as "\\n"."""
+    return "\n".join("".join(map(shown_as, block.children))
+                     for block in PARSER.parse(markdown) if block.children is not None)
+
+
+def shown_as(token: Token) -> str:
+    if token.type == "code_inline":
+        return f"{token.markup}{token.content}{token.markup}"
+    return "\n" if token.type.endswith("break") else token.content
+
+
+# a colon as written (not escaped, not in code) with a directive name's first character after
+# it: remark-directive, which Streamlit reads, would begin one there
+_RAW = MarkdownIt("commonmark").enable(["table", "strikethrough"]).disable("text_join")
+_DIRECTIVE_START = re.compile(r":(?=[^\s!-/:-@\[-`{-~\0])")
+
+
+def directive_colons(markdown: str) -> list[str]:
+    text = "\0".join("".join(token.content if token.type == "text" else "\0"
+                             for token in block.children)
+                     for block in _RAW.parse(markdown) if block.children is not None)
+    return [text[m.start():m.start() + 12] for m in _DIRECTIVE_START.finditer(text)]

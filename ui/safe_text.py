@@ -7,41 +7,52 @@ by the browser the moment it is shown: the exfiltration path of a poisoned docum
 
 * `plain(text)`: every Markdown character that means something escaped; the text shows as
   written.
-* `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`
-  and backslashes are escaped outside code blocks, so no image, link, autolink, HTML tag or
-  formula can form (each needs one of those characters, unescaped, to begin).
+* `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`,
+  backticks and backslashes are escaped outside code, so no image, link, autolink, HTML tag
+  or formula can form (each needs one of those characters, unescaped, to begin). The model's
+  own inline code is kept exactly as written: a code span is found as CommonMark finds it,
+  and nothing is active inside one. A span that holds a "|" is shown as text instead, since a
+  table would split its cell there and read the pieces as Markdown.
 
 In both, a bare web or mail address stays text: GFM would link it (a live link, and a broken
 one where an escaped "_" inside it becomes part of its target), so it is shown as inline code,
-which no renderer links and which copies exactly as written. An address inside the model's own
-inline code, or one the pattern misses, gets an invisible word joiner before its "://" and
-after its "www" or "@" instead. Streamlit's own codes (":material/home:", ":red[text]", emoji
-names) get one after their opening colon, so they show as typed.
+which no renderer links and which copies exactly as written. An address the pattern misses
+gets an invisible word joiner before its "://" and after its "www" or "@" instead.
+
+Streamlit reads directives (remark-directive): a colon followed by a name, as in "status:red",
+":blue-badge[x]", "x:red{...}", "::leaf" or ":::box", draws a colour, a badge or a tooltip
+icon, or hides the rest of the directive. Each such colon is escaped, so the text shows as
+typed. Emoji names and icons (":smile:", ":material/home:") are looked up in the text after
+its escapes are read, so they get a joiner after their opening colon instead.
 
 Code blocks (found by a CommonMark parser, markdown-it) are kept as they are, each re-fenced
-on its own so that no renderer can read its lines as anything but code; any other line that
-looks like a fence is escaped, so that only those fences open code.
+on its own so that no renderer can read its lines as anything but code; on any other line a
+fence's backticks or tildes are escaped, so that only those fences open code.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import pairwise
 
 from markdown_it import MarkdownIt
 
 # inline syntax anywhere on a line, and the block syntax that only counts at its start
 _INLINE = re.compile(r"([\\`*_\[<|~$])")
 _LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
-_ACTIVE = re.compile(r"([\\\[<$])")
-_FENCE_LIKE = re.compile(r"^(\s*)(`{3}|~{3})")
+_ACTIVE = re.compile(r"([\\`\[<$])")
+# a backtick fence cannot start on a line of safe_markdown: its text's backticks are escaped,
+# and a code span's closing backticks would be in the fence's info string, where none may be
+_TILDE_FENCE_LIKE = re.compile(r"^(\s*)(~{3})")
+_BACKTICKS = re.compile(r"`+")
 _parser = MarkdownIt("commonmark")
 _JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
 _LINKABLE = re.compile(r"(?=://)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)", re.IGNORECASE)
-# ":material/home:", ":red[x]", ":red-background[x]", ":small[x]", ":smile:"; not "Re:Meeting"
-_STREAMLIT_CODE = re.compile(
-    r"(?<=:)(?=material/|(?:red|orange|yellow|green|blue|violet|gray|grey|rainbow|primary|"
-    r"small)(?:-background)?\\?\[|[a-z0-9_+-]+:(?!/))")
+# a directive's name may begin with any character but a space or a punctuation mark
+_DIRECTIVE = re.compile(r":(?=[^\s!-/:-@\[-`{-~])")
+# ":material/home:", ":material_home:", ":smile:", ":streamlit:"; not "https://"
+_STREAMLIT_CODE = re.compile(r"(?<=:)(?=material/|[A-Za-z0-9_+-]+:(?!/))")
 
 
 # a web or mail address as GFM would link it; its last character is not a closing
@@ -52,11 +63,17 @@ _ADDRESS = re.compile(
     r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 
 
-def _inert(line: str) -> str:
-    """A line with its addresses and Streamlit codes broken by an invisible joiner."""
-    if ":" in line or "www" in line.lower() or "@" in line:
-        line = _STREAMLIT_CODE.sub(_JOINER, _LINKABLE.sub(_JOINER, line))
-    return line
+def _inert(text: str) -> str:
+    """Raw text with its addresses and Streamlit codes broken by an invisible joiner. Done
+    before escaping: an escaped "_" would hide ":material_home:" from the pattern."""
+    if ":" in text or "www" in text.lower() or "@" in text:
+        text = _STREAMLIT_CODE.sub(_JOINER, _LINKABLE.sub(_JOINER, text))
+    return text
+
+
+def _without_directives(markdown: str) -> str:
+    """Escaped Markdown with each colon that could begin a directive escaped too."""
+    return _DIRECTIVE.sub(r"\\:", markdown)
 
 
 def _with_addresses_as_code(line: str, escape: Callable[[str], str]) -> str:
@@ -72,7 +89,7 @@ def _with_addresses_as_code(line: str, escape: Callable[[str], str]) -> str:
 
 
 def _plain_piece(piece: str) -> str:
-    return _inert(_INLINE.sub(r"\\\1", piece))
+    return _without_directives(_INLINE.sub(r"\\\1", _inert(piece)))
 
 
 def plain(text: object) -> str:
@@ -101,18 +118,67 @@ def safe_markdown(text: str) -> str:
             out.append(_code_block(block.content, block.info))
             n = block.map[1]
             continue
-        line = lines[n]
-        if "`" in line:  # the model's own inline code: an address in it must not close it
-            line = _markdown_piece(line)
-        else:
-            line = _with_addresses_as_code(line, _markdown_piece)
-        out.append(_FENCE_LIKE.sub(r"\1\\\2", line))  # only our own fences open code
+        out.append(_TILDE_FENCE_LIKE.sub(r"\1\\\2", _inline_markdown(lines[n])))
         n += 1
     return "".join(out)
 
 
+def _inline_markdown(line: str) -> str:
+    """A line with its text made inert and its code spans as written."""
+    parts, start = [], 0
+    for span in _code_spans(line):
+        parts += [_with_addresses_as_code(line[start:span.start], _markdown_piece),
+                  line[span.start:span.stop]]
+        start = span.stop
+    parts.append(_with_addresses_as_code(line[start:], _markdown_piece))
+    return _joined(parts)
+
+
+def _code_spans(line: str) -> list[range]:
+    """Where the line's code spans are, as CommonMark finds them: a run of n backticks opens
+    one and the next run of exactly n closes it. A run with no such partner is text, and so
+    is a backtick escaped by a backslash, or a span that holds a "|": a table would split
+    its cell there and read the pieces as Markdown."""
+    runs = [(match.start(), match.end()) for match in _BACKTICKS.finditer(line)]
+    spans: list[range] = []
+    after = 0
+    for n, (start, end) in enumerate(runs):
+        if start < after:
+            continue  # inside the span just found
+        if _escaped(line, start):
+            start += 1
+        length = end - start
+        closer = next((runs[later][1] for later in range(n + 1, len(runs))
+                       if runs[later][1] - runs[later][0] == length), None)
+        if length == 0 or closer is None:
+            continue
+        after = closer
+        if "|" not in line[end:closer - length]:
+            spans.append(range(start, closer))
+    return spans
+
+
+def _escaped(line: str, at: int) -> bool:
+    """Whether an odd number of backslashes stands before `at`: the last one escapes it."""
+    backslashes = 0
+    while backslashes < at and line[at - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1
+
+
+def _joined(parts: list[str]) -> str:
+    """The parts in a row, with an invisible joiner where two meet backtick to backtick: an
+    address's code span next to the model's would otherwise make one longer run of them."""
+    out = [parts[0]]
+    for before, part in pairwise(parts):
+        if before.endswith("`") and part.startswith("`"):
+            out.append(_JOINER)
+        out.append(part)
+    return "".join(out)
+
+
 def _markdown_piece(piece: str) -> str:
-    return _inert(_ACTIVE.sub(r"\\\1", piece))
+    return _without_directives(_ACTIVE.sub(r"\\\1", _inert(piece)))
 
 
 def _code_block(content: str, info: str) -> str:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from ingest.ahead import run_ahead
 from ingest.chunking import Chunker
-from ingest.discovery import Skipped, describe, find_files
+from ingest.discovery import Found, Skipped, describe, find_files
 from ingest.embedding import Embedded, embed_chunks
 from ingest.enrich import Enricher
 from ingest.formats.base import LoadOptions
@@ -86,6 +86,22 @@ class IngestReport:
     def as_json(self) -> dict:
         return {"files": [f.as_json() for f in self.files],
                 "skipped": [s.as_json() for s in self.skipped], "totals": self.totals()}
+
+    @classmethod
+    def of_found(cls, found: Found, results: Iterable[FileResult]) -> IngestReport:
+        """The report on what `find_files` found: the files' `results` in the order found,
+        and what folders held but was not read."""
+        return cls(sorted(results, key=lambda r: found.place(r.path)), found.skipped)
+
+
+def failed_unread(found: Found,
+                  on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """The files `find_files` failed without opening them, each told to `on_file`."""
+    results = [FileResult(refused.path, "failed", error=refused.error)
+               for refused in found.refused]
+    for result in results if on_file else ():
+        on_file(result)
+    return results
 
 
 def _document_fields(document: Document) -> dict:
@@ -179,9 +195,9 @@ class IngestPipeline:
         """Ingest files and folders in order; the next files parse while one embeds. Files
         found in folders but not read are listed in the report's `skipped`."""
         found = find_files(paths)
-        report = self.ingest_files([SourceFile.at(path) for path in found.files], on_file)
-        report.skipped = found.skipped
-        return report
+        unread = failed_unread(found, on_file)
+        read = self.ingest_files([SourceFile.at(path) for path in found.files], on_file)
+        return IngestReport.of_found(found, unread + read.files)
 
     def ingest_files(self, files: Sequence[SourceFile],
                      on_file: Callable[[FileResult], None] | None = None,

@@ -6,18 +6,46 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
-from typer.testing import CliRunner
+import pytest
+from typer.testing import CliRunner, Result
 
+from rag.cli import quick, remote
 from rag.cli.main import app
+from rag.engine.engine import Engine
 from tests.pdfgen import filler, make_pdf
+from tests.test_engine_doors import served  # noqa: F401 (an engine on loopback, for `door`)
 
 runner = CliRunner()
 
 
 def run(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+class Door(NamedTuple):
+    """Where a command runs: its data folder, and the engine running on it (None: none)."""
+
+    data_dir: Path
+    engine: Engine | None
+
+    def run(self, *args: str) -> Result:
+        return runner.invoke(app, list(args), env={"RAG_DATA_DIR": str(self.data_dir)},
+                             catch_exceptions=False)
+
+
+@pytest.fixture(params=["alone", "engine"])
+def door(request: pytest.FixtureRequest, env: dict[str, str]) -> Door:
+    """The command without an engine, then through one: each test runs once each way."""
+    if request.param == "alone":
+        return Door(Path(env["RAG_DATA_DIR"]), None)
+    engine, _ = request.getfixturevalue("served")()
+    return Door(engine.settings.data_dir, engine)
 
 
 def corpus(folder: Path) -> Path:
@@ -76,6 +104,188 @@ def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
     assert len(listed) == 1  # the first file whole, nothing of the second
     again = json.loads(run("ingest", str(folder), "--json").stdout)["totals"]
     assert again["unchanged"] == 1 and again["ingested"] == 1
+
+
+def press_ctrl_c_after_the_first_file(door: Door, monkeypatch: pytest.MonkeyPatch) -> None:
+    if door.engine is None:
+        from rag.cli.library import LocalLibrary
+
+        ingest = LocalLibrary.ingest
+
+        def pressed_after_the_first_file(self, found, on_file):
+            def heard(result):
+                on_file(result)
+                raise KeyboardInterrupt
+
+            return ingest(self, found, heard)
+
+        monkeypatch.setattr(LocalLibrary, "ingest", pressed_after_the_first_file)
+        return
+    monkeypatch.setattr(remote, "BATCH_FILES", 1)  # one job a file: the first ends whole
+    send = remote.EngineLibrary._ingest_batch
+    sent: list[list[Path]] = []
+
+    def pressed_in_the_second_job(self, batch, on_file):
+        sent.append(batch)
+        if len(sent) > 1:
+            raise KeyboardInterrupt
+        return send(self, batch, on_file)
+
+    monkeypatch.setattr(remote.EngineLibrary, "_ingest_batch", pressed_in_the_second_job)
+
+
+def test_ctrl_c_with_json_prints_the_files_that_ended(door: Door, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    press_ctrl_c_after_the_first_file(door, monkeypatch)
+    stopped = door.run("ingest", str(folder), "--json")
+    assert stopped.exit_code == 130
+    assert "error: interrupted: 1 file stored before the stop" in stopped.stderr
+    report = json.loads(stopped.stdout)
+    [ended] = report["files"]
+    assert ended["status"] == "ingested" and report["totals"]["files"] == 1
+    listed = json.loads(door.run("docs", "list", "--json").stdout)["documents"]
+    assert [d["source"] for d in listed] == [ended["path"]]  # what the report says is stored
+
+
+def test_a_missing_collection_is_said_the_same_with_an_engine(env, tmp_path: Path, capsys,
+                                                               monkeypatch, request) -> None:
+    said = "error: There is no collection named 'nosuch' (there are: docs).\n"
+    (tmp_path / "tea.txt").write_text("Tea is steeped for three minutes.")
+    assert run("ingest", str(tmp_path / "tea.txt")).exit_code == 0  # makes `docs` here too
+    alone = run("ask", "How long is tea steeped?", "--collection", "nosuch")
+    assert alone.exit_code == 2 and alone.stderr == said
+    engine, _ = request.getfixturevalue("served")()
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    assert quick.answer_quickly(["ask", "How long is tea steeped?", "--collection",
+                                 "nosuch"]) == 2  # `rag ask` goes this way to an engine
+    assert capsys.readouterr().err == said
+
+
+def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text("Coffee is brewed at 94 degrees.")
+    (folder / "tea.txt").write_text("Tea is steeped for three minutes.")
+    done = door.run("ingest", str(folder), "--json")
+    assert done.exit_code == 1
+    files = json.loads(done.stdout)["files"]
+    shown = f"{folder}/caf\\xe9.txt"  # the byte that is not UTF-8, escaped
+    assert [(f["path"], f["status"]) for f in files] == [
+        (shown, "failed"), (str(folder / "tea.txt"), "ingested")]
+    assert files[0]["error"] == f"{shown}: its name is not valid UTF-8; rename it"
+    again = door.run("ingest", str(folder))
+    assert f"failed {shown}: its name is not valid UTF-8" in " ".join(again.stderr.split())
+    assert "2 files: 0 ingested (0 chunks), 1 unchanged, 1 failed" in again.stderr
+
+
+def test_a_link_loop_or_a_broken_link_named_directly_fails_alone(door: Door,
+                                                                  tmp_path: Path) -> None:
+    (tmp_path / "loop.txt").symlink_to("loop.txt")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nowhere" / "gone.txt")
+    (tmp_path / "tea.txt").write_text("Tea is steeped for three minutes.")
+    named = [str(tmp_path / name) for name in ("loop.txt", "gone.txt", "tea.txt")]
+    done = door.run("ingest", *named, "--json")
+    assert done.exit_code == 1
+    files = json.loads(done.stdout)["files"]
+    assert [(f["path"], f["status"]) for f in files] == [
+        (named[0], "failed"), (named[1], "failed"), (named[2], "ingested")]
+    assert files[0]["error"] == f"{named[0]}: Too many levels of symbolic links"
+    assert files[1]["error"] == f"{named[1]}: No such file or directory"  # the link, by its name
+
+
+@contextmanager
+def a_writer_waiting_on(pipe: Path) -> Iterator[list[str]]:
+    """A writer for the named pipe, so that a command opening it reads an empty file instead of
+    waiting for ever; yields the list of the times it was opened (one entry each)."""
+    opened: list[str] = []
+    done = threading.Event()
+
+    def write() -> None:
+        while not done.is_set():
+            with open(pipe, "wb"):  # waits for a reader
+                opened.append("opened")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield opened
+    finally:
+        done.set()
+        reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's open return
+        writer.join(timeout=10)
+        os.close(reader)
+        opened.pop()  # the open just above
+
+
+def test_a_named_pipe_is_never_opened(door: Door, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    pipe = folder / "pipe.txt"
+    os.mkfifo(pipe)
+    (folder / "tea.txt").write_text("Tea is steeped for three minutes.")
+    with a_writer_waiting_on(pipe) as opened:
+        in_folder = door.run("ingest", str(folder), "--json")
+        named = door.run("ingest", str(pipe), "--json")
+    assert opened == []
+    assert in_folder.exit_code == 0  # in a folder it is skipped, as other files not read are
+    report = json.loads(in_folder.stdout)
+    assert [f["path"] for f in report["files"]] == [str(folder / "tea.txt")]
+    assert report["skipped"] == [{"path": str(pipe), "reason": "special", "type": ".txt"}]
+    assert named.exit_code == 1  # named directly, it fails
+    [failed] = json.loads(named.stdout)["files"]
+    assert failed["error"] == f"{pipe}: not a regular file (a named pipe)"
+
+
+def too_long_to_list(parent: Path) -> Path:
+    """A folder in `parent` whose path is longer than the system takes (PATH_MAX): it cannot
+    be listed, not even by root."""
+    path, fd = parent, os.open(parent, os.O_RDONLY)
+    while len(os.fsencode(path)) < 4096:
+        os.mkdir("d" * 200, dir_fd=fd)  # relative to the last one: its path would be too long
+        inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        path, fd = path / ("d" * 200), inner
+    os.close(fd)
+    return path
+
+
+def test_linked_and_unreadable_folders_are_listed_as_skipped(door: Door,
+                                                             tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "tea.txt").write_text("Tea is steeped for three minutes.")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "coffee.txt").write_text("Coffee is brewed at 94 degrees.")
+    (folder / "linked").symlink_to(tmp_path / "elsewhere")
+    unlisted = too_long_to_list(folder)
+    done = door.run("ingest", str(folder), "--json")
+    assert done.exit_code == 0
+    report = json.loads(done.stdout)
+    assert [f["path"] for f in report["files"]] == [str(folder / "tea.txt")]
+    assert report["skipped"] == [
+        {"path": str(folder / "linked"), "reason": "symlink", "type": "folder"},
+        {"path": str(unlisted), "reason": "unreadable", "type": "folder"}]
+    assert report["totals"]["skipped"] == 0  # folders, not files
+    human = door.run("ingest", str(folder))
+    assert "skipped: 1 unreadable folder; 1 symlinked folder (not followed)" in human.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists a folder whatever its permissions "
+                    "(test_linked_and_unreadable_folders_are_listed_as_skipped covers root)")
+def test_a_folder_without_permission_is_listed_as_unreadable(env, tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "tea.txt").write_text("Tea is steeped for three minutes.")
+    (folder / "locked").chmod(0)
+    try:
+        done = run("ingest", str(folder), "--json")
+    finally:
+        (folder / "locked").chmod(0o755)
+    assert done.exit_code == 0
+    assert json.loads(done.stdout)["skipped"] == [
+        {"path": str(folder / "locked"), "reason": "unreadable", "type": "folder"}]
 
 
 def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from rag.settings import Settings
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
+    from ingest.pipeline import FileResult
 
 #: (the file's source, its outcome as `FileResult.as_json()`)
 OnFile = Callable[[dict[str, Any]], None]
@@ -84,12 +85,15 @@ class LocalLibrary:
 
     def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
         from ingest.parse_ahead import SourceFile
+        from ingest.pipeline import IngestReport, failed_unread
 
-        report = self.service.ingest_files([SourceFile.at(path) for path in found.files],
-                                           lambda result: on_file(result.as_json()),
-                                           user="local")
-        report.skipped = found.skipped
-        return report.as_json()
+        def heard(result: FileResult) -> None:
+            on_file(result.as_json())
+
+        unread = failed_unread(found, heard)
+        read = self.service.ingest_files([SourceFile.at(path) for path in found.files], heard,
+                                         user="local")
+        return IngestReport.of_found(found, unread + read.files).as_json()
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
@@ -28,6 +28,9 @@ from rag.cli.output import cite, sources_block
 from rag.errors import ContentBlocked, RagError
 from rag.settings import ANSWER_STRATEGIES, Settings, load_settings
 from rag.types import SEARCH_MODES, counted, describe_strategy
+
+if TYPE_CHECKING:
+    from ingest.discovery import Found
 
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
@@ -131,21 +134,21 @@ def ingest(
     EPUB, text, Markdown and HTML.
 
     Files skipped in folders are listed. Exit 1 if any file failed."""
-    from ingest.discovery import Skipped, describe, find_files
+    from ingest.discovery import Skipped, absolute, describe, find_files
 
     check_paths(paths)
-    paths = [p.resolve() for p in paths]
-    found = find_files(paths)  # walked once: the bar's total, then the ingest
+    # walked once: the bar's total, then the ingest
+    found = find_files([absolute(path) for path in paths])
     show_bar = not as_json and err.is_terminal
     with library_for(collection, creates=True) as library, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=not show_bar, transient=True,
     ) as progress:
-        task = progress.add_task("ingesting", total=len(found.files))
-        ended: list[str] = []  # the statuses of the files ended so far
+        task = progress.add_task("ingesting", total=len(found.files) + len(found.refused))
+        ended: list[dict[str, Any]] = []  # the results of the files ended so far
 
         def on_file(result: dict[str, Any]) -> None:
-            ended.append(result["status"])
+            ended.append(result)
             progress.advance(task)
             if not as_json:
                 status, path, error = result["status"], result["path"], result["error"]
@@ -163,7 +166,9 @@ def ingest(
         try:
             report = library.ingest(found, on_file)
         except KeyboardInterrupt:
-            stored = sum(status != "failed" for status in ended)
+            if as_json:  # a script learns which files were stored before the stop
+                _emit_json(_ended_report(found, ended))
+            stored = sum(result["status"] != "failed" for result in ended)
             fail(f"interrupted: {counted(stored, 'file')} stored before the stop stay "
                  "searchable; the file being read and those after it were not ingested. Run "
                  "the command again to finish (stored files come back unchanged).")
@@ -178,6 +183,13 @@ def ingest(
         if report["skipped"]:
             say(describe([Skipped(**s) for s in report["skipped"]]), "yellow")
     raise typer.Exit(1 if report["totals"]["failed"] else 0)
+
+
+def _ended_report(found: Found, ended: list[dict[str, Any]]) -> dict[str, Any]:
+    """`rag ingest --json`'s object for the files that ended before an interrupt."""
+    from ingest.pipeline import FileResult, IngestReport
+
+    return IngestReport.of_found(found, [FileResult(**result) for result in ended]).as_json()
 
 
 @app.command()

@@ -51,12 +51,13 @@ class EngineLibrary:
 
     # --- the library -----------------------------------------------------------------------
     def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
-        from ingest.pipeline import FileResult, IngestReport  # numpy: only when ingesting
+        # numpy: imported only when ingesting
+        from ingest.pipeline import FileResult, IngestReport, failed_unread
 
-        files = found.files
-        results: dict[str, FileResult] = {}
+        results = {result.path: result for result in failed_unread(
+            found, lambda result: on_file(result.as_json()))}
         to_send: list[tuple[Path, int]] = []
-        for path in files:
+        for path in found.files:
             try:
                 size = path.stat().st_size
             except OSError as exc:
@@ -74,8 +75,7 @@ class EngineLibrary:
         for batch in _batches(to_send):
             for outcome in self._ingest_batch(batch, on_file):
                 results[outcome["path"]] = FileResult(**outcome)
-        return IngestReport([results[str(p)] for p in files if str(p) in results],
-                            found.skipped).as_json()
+        return IngestReport.of_found(found, results.values()).as_json()
 
     def _ingest_batch(self, batch: list[Path], on_file: OnFile) -> list[dict[str, Any]]:
         with ExitStack() as stack:

@@ -179,6 +179,13 @@ def test_html_drops_scripts_and_keeps_title(tmp_path: Path) -> None:
     assert "var x" not in doc.pages[0].text
 
 
+def test_an_html_title_keeps_the_spaces_between_its_words(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text("<html><head><title> Blimp <b>guide</b>\n  \"x\" </title></head>"
+                    "<body><p>Blimps float.</p></body></html>")
+    assert load_file(page).title == 'Blimp guide "x"'
+
+
 def test_html_text_is_laid_out_as_a_browser_shows_it(tmp_path: Path) -> None:
     page = tmp_path / "groups.html"
     page.write_text(

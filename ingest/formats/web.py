@@ -30,7 +30,8 @@ _PARAGRAPHS = re.compile(r"\n{3,}")
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     soup, text = visible(decode_text(path, data))
-    title = soup.title.get_text(strip=True) if soup.title else ""
+    # the title's words with single spaces: strip=True would glue "Blimp <b>guide</b>"
+    title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     pages = Pages(path)
     pages.add(None, text)
     return Parsed(title or path.stem, pages.pages)

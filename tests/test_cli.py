@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -86,16 +86,7 @@ def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
     (folder / "bad.pdf").unlink()
     from rag.cli.library import LocalLibrary
 
-    ingest = LocalLibrary.ingest
-
-    def pressed_after_the_first_file(self, found, on_file):
-        def heard(result):
-            on_file(result)
-            raise KeyboardInterrupt
-
-        return ingest(self, found, heard)
-
-    monkeypatch.setattr(LocalLibrary, "ingest", pressed_after_the_first_file)
+    ingest = press_ctrl_c_after_the_first_local_file(monkeypatch)
     stopped = run("ingest", str(folder))
     assert stopped.exit_code == 130
     assert "error: interrupted: 1 file stored before the stop" in stopped.stderr
@@ -106,20 +97,26 @@ def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
     assert again["unchanged"] == 1 and again["ingested"] == 1
 
 
+def press_ctrl_c_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch) -> Callable:
+    """Make the command's own ingest stop after its first file; the ingest it replaced."""
+    from rag.cli.library import LocalLibrary
+
+    ingest = LocalLibrary.ingest
+
+    def pressed_after_the_first_file(self, found, on_file):
+        def heard(result):
+            on_file(result)
+            raise KeyboardInterrupt
+
+        return ingest(self, found, heard)
+
+    monkeypatch.setattr(LocalLibrary, "ingest", pressed_after_the_first_file)
+    return ingest
+
+
 def press_ctrl_c_after_the_first_file(door: Door, monkeypatch: pytest.MonkeyPatch) -> None:
     if door.engine is None:
-        from rag.cli.library import LocalLibrary
-
-        ingest = LocalLibrary.ingest
-
-        def pressed_after_the_first_file(self, found, on_file):
-            def heard(result):
-                on_file(result)
-                raise KeyboardInterrupt
-
-            return ingest(self, found, heard)
-
-        monkeypatch.setattr(LocalLibrary, "ingest", pressed_after_the_first_file)
+        press_ctrl_c_after_the_first_local_file(monkeypatch)
         return
     monkeypatch.setattr(remote, "BATCH_FILES", 1)  # one job a file: the first ends whole
     send = remote.EngineLibrary._ingest_batch

@@ -34,6 +34,7 @@ from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 from ui.chat import message_from
 from ui.conversation import answer_meta, message_markdown, to_markdown
+from ui.sources import quoted_passage
 
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
 
@@ -408,3 +409,11 @@ def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) 
     assert message["content"] and message["content"] in SUN + " [1]"
     assert message["citations"] and message["latency_ms"] is not None
     assert svc.metrics.summary().stopped == 1
+
+
+def test_a_quoted_passage_keeps_its_paragraphs_apart() -> None:
+    quote = quoted_passage("Fill the kettle\nto the line.\n\n  \nNever immerse the base.\n")
+    tokens = MarkdownIt("commonmark").parse(quote)
+    paragraphs = [t.content for t in tokens if t.type == "inline"]
+    assert [t.type for t in tokens][0] == "blockquote_open"
+    assert paragraphs == ["Fill the kettle\nto the line.", "Never immerse the base."]

@@ -42,14 +42,20 @@ def _page_image(_workspace: Workspace, doc_id: str, source: str, page: int,
     return rendered.png, None, rendered.pages, rendered.highlighted
 
 
+def quoted_passage(text: str) -> str:
+    """The passage as a Markdown quote: its lines run together as the page shows them, its
+    paragraphs kept apart (a blank line inside a quote is a bare ">")."""
+    return "\n".join(f"> {plain(line)}" if line.strip() else ">"
+                     for line in text.strip().splitlines())
+
+
 @st.dialog("Source", width="large")
 def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
     st.markdown(f"**{plain(f'[{n}] {source_label(c)}')}**")
     place = cited_place(c.get("page"), c.get("locator"))
     origin = "uploaded in the app" if c["source"].startswith("upload:") else c["source"]
     st.caption(plain(f"{place + ' of ' if place else ''}{source_name(c['source'])} ({origin})"))
-    st.markdown("\n".join(f"> {plain(line)}" for line in c["text"].splitlines()
-                          if line.strip()))
+    st.markdown(quoted_passage(c["text"]))
     if not workspace.holds(c["doc_id"]):  # a page image may still be in the cache
         st.info("This document has been deleted from the library: the passage above is what "
                 "the answer quoted.")

@@ -1,12 +1,15 @@
+import io
 from pathlib import Path
 
 import pytest
 
+from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
 from ingest.formats.pdf_text import joined_accents, joined_addresses, joined_identifiers
 from ingest.loaders import load_bytes, load_file
 from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
+from tests.docgen import scanned_pdf
 from tests.pdfgen import encrypt, make_pdf
 
 
@@ -54,6 +57,96 @@ def test_accents_drawn_before_their_letters_are_joined_to_them(monkeypatch) -> N
         monkeypatch.setattr(pdfium, "PdfDocument", cannot_open)
     # WinAnsi cannot write the dotless i TeX accents ("Garc\u00b4\u0131a")
     assert joined_accents("Garc\u00b4\u0131a") == "García"
+
+
+GUIDE = ["Field Guide 1\nPotato one.", "Field Guide 2\nPotato two.", "Field Guide 3\nPotato three."]
+
+
+def swapped_objects(data: bytes, first: int, second: int) -> bytes:
+    """The PDF with the cross-reference entries of two objects swapped, as in qpdf's bad34.pdf:
+    pdfium takes what it finds at each place (a page that is a stream fails to load), pypdf
+    repairs it."""
+    head, table = data.rsplit(b"\nxref\n", 1)
+    lines = table.split(b"\n")  # "0 <count>", then one entry per object from object 0
+    lines[1 + first], lines[1 + second] = lines[1 + second], lines[1 + first]
+    return head + b"\nxref\n" + b"\n".join(lines)
+
+
+def renumbered_object(data: bytes, number: int, new_number: int) -> bytes:
+    """The PDF with one object numbered otherwise than the cross-reference says, as in qpdf's
+    bad32.pdf: pdfium finds no object of that number, pypdf takes the one where it points."""
+    return data.replace(b"\n%d 0 obj" % number, b"\n%d 0 obj" % new_number, 1)
+
+
+def failing_pypdf(monkeypatch) -> None:
+    import pypdf
+
+    def cannot_read(*args, **kwargs):
+        raise RuntimeError("pypdf cannot read it either")  # whatever it raises
+
+    monkeypatch.setattr(pypdf, "PdfReader", cannot_read)
+
+
+def test_a_page_pdfium_cannot_load_is_read_by_pypdf(monkeypatch) -> None:
+    from ingest.formats import pdf
+
+    data = swapped_objects(make_pdf(GUIDE), 6, 7)  # page 2 and its content stream
+    doc = load_bytes(Path("guide.pdf"), data)
+    # the running header is found on all three pages, page 2 being pypdf's
+    assert [(p.number, p.text.strip()) for p in doc.pages] == [
+        (1, "Potato one."), (2, "Potato two."), (3, "Potato three.")]
+    assert doc.warnings == ()
+
+    pdfium_only = [(1, GUIDE[0]), (3, GUIDE[2])]
+    unread = ("page 2 could not be read (Failed to load page.); skipped",)
+    with monkeypatch.context() as patched:
+        failing_pypdf(patched)
+        doc = load_bytes(Path("guide.pdf"), data)
+        assert [(p.number, p.text) for p in doc.pages] == pdfium_only and doc.warnings == unread
+    with monkeypatch.context() as patched:
+        patched.setattr(pdf, "MAX_DOCUMENT_CHARS", 60)  # pypdf's page 2 would go over it
+        doc = load_bytes(Path("guide.pdf"), data)
+        assert [(p.number, p.text) for p in doc.pages] == pdfium_only and doc.warnings == unread
+
+
+def test_a_pdf_pdfium_finds_no_text_in_is_read_by_pypdf(monkeypatch) -> None:
+    data = renumbered_object(make_pdf(["Potato"]), 5, 9)  # the page's content stream
+    doc = load_bytes(Path("potato.pdf"), data)
+    assert [(p.number, p.text.strip()) for p in doc.pages] == [(1, "Potato")]
+    assert doc.title == "potato" and doc.warnings == ()
+
+    failing_pypdf(monkeypatch)
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("potato.pdf"), data)
+    assert str(info.value) == "potato.pdf: no extractable text"
+
+
+def test_a_scan_goes_to_ocr_and_only_the_page_pdfium_cannot_load_to_pypdf(monkeypatch) -> None:
+    from pypdf import PageObject, PdfReader, PdfWriter
+
+    if ocr.missing("eng"):
+        pytest.skip(ocr.missing("eng"))
+    writer = PdfWriter()
+    for part in (scanned_pdf(["Scanned potatoes grow in long rows."]), make_pdf(["Potato two."])):
+        writer.append(PdfReader(io.BytesIO(part)))
+    buf = io.BytesIO()
+    writer.write(buf)
+    page = PdfReader(io.BytesIO(buf.getvalue())).pages[1]
+    data = swapped_objects(buf.getvalue(), page.indirect_reference.idnum,
+                           page.raw_get("/Contents").idnum)
+    read_by_pypdf = []
+    extract_text = PageObject.extract_text
+
+    def spied(self, *args, **kwargs) -> str:
+        read_by_pypdf.append(extract_text(self, *args, **kwargs))
+        return read_by_pypdf[-1]
+
+    monkeypatch.setattr(PageObject, "extract_text", spied)
+    doc = load_bytes(Path("mixed.pdf"), data)
+    assert [p.number for p in doc.pages] == [1, 2]
+    assert "potatoes grow in long rows" in doc.pages[0].text.lower()  # Tesseract's
+    assert doc.pages[1].text.strip() == "Potato two." and doc.warnings == ()
+    assert [text.strip() for text in read_by_pypdf] == ["Potato two."]  # not the scan
 
 
 def test_a_web_address_the_layout_wrapped_is_made_whole() -> None:

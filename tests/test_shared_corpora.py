@@ -27,11 +27,25 @@ def test_malformed_pdfs_are_each_reported_and_the_rest_stored(service) -> None:
                  "libreoffice-writer-password.pdf"):
         assert by_name[name].status == "failed" and "password" in by_name[name].error
     assert by_name["r2-empty-password.pdf"].status in ("ingested", "unchanged")
+    for name in ("bad32.pdf", "bad34.pdf"):  # pdfium reads no text from them; pypdf does
+        assert by_name[name].status in ("ingested", "unchanged"), by_name[name]
     stored = {d.doc_id for d in service.documents()}
     ingested = {f.doc_id for f in report.files if f.status == "ingested"}
     assert ingested and ingested <= stored
     assert service.store.size() == sum(
         d.chunks for d in service.documents())  # no pending leftovers from failed files
+
+
+def test_what_pdfium_cannot_read_of_a_damaged_pdf_pypdf_reads(service) -> None:
+    """bad34.pdf's page fails to load in pdfium, bad32.pdf's page has no text in pdfium (its
+    content stream is numbered wrong); pypdf repairs both and reads their one word."""
+    folder = shared_path("data", "pdfs", "malformed", "qpdf")
+    files = [folder / "bad32.pdf", folder / "bad34.pdf"]
+    report = service.ingest(files)
+    assert [(f.status, f.warnings) for f in report.files] == [("ingested", [])] * 2, report
+    hits = service.search("Potato", top_k=10)
+    assert {h.doc_id for h in hits} >= {f.doc_id for f in report.files}
+    assert all("Potato" in h.text and h.page == 1 for h in hits)
 
 
 def test_real_manual_ingests_then_is_unchanged(service) -> None:
@@ -44,7 +58,7 @@ def test_real_manual_ingests_then_is_unchanged(service) -> None:
     assert service.ingest([manual]).files[0].status == "unchanged"
 
 
-def test_a_damaged_pdfs_repairs_are_not_printed(env, tmp_path: Path) -> None:
+def test_a_damaged_pdfs_repairs_are_not_printed(env, tmp_path: Path, monkeypatch) -> None:
     """pypdf logs each repair it tries, and the parsers' warnings are log records too: the
     user sees one line per file, with its reason, whichever process parsed it."""
     folder = tmp_path / "damaged"
@@ -62,15 +76,19 @@ def test_a_damaged_pdfs_repairs_are_not_printed(env, tmp_path: Path) -> None:
     # pypdf's assertion has no text: its name alone, not "(AssertionError: )"
     assert "bad35.pdf: cannot read the PDF: damaged, or built in a way its readers do not " \
         "understand (AssertionError)" in output
-    assert "bad34.pdf: no extractable text: page 1 could not be read" in output
+    assert f"ingested {folder / 'bad34.pdf'}: 1 chunk" in output  # its page read by pypdf
     assert "startxref" not in output.replace("startxref not found", "")  # pypdf's repairs
     assert "PdfReadError(" not in output and "EOF marker" not in output
     assert "unreadable" not in output  # the raw record behind the reason
 
+    data_dir = tmp_path / "alone"  # a fresh store: bad34.pdf is read again, not "unchanged"
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
     alone = rag_ingest(folder / "bad34.pdf")  # parsed here: its record goes to the log
+    assert alone.returncode == 0
     assert "unreadable" not in alone.stdout + alone.stderr
-    log = (Path(env["RAG_DATA_DIR"]) / "logs" / "rag.jsonl").read_text()
+    log = (data_dir / "logs" / "rag.jsonl").read_text()
     assert '"logger": "ingest.formats.pdf"' in log and "page 1 unreadable" in log
+    assert "bad34.pdf: page 1 read by pypdf" in log
 
 
 def rag_ingest(path: Path) -> subprocess.CompletedProcess[str]:

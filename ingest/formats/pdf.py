@@ -1,7 +1,9 @@
 """PDF: each page's text layer, and Tesseract's reading of the pages that have none (scans).
 
-The text layer comes from pdfium (pypdfium2), with pypdf as the fallback for files pdfium
-cannot open. With RAG_OCR=auto a page is OCR'd when its text layer holds almost nothing and it
+The text layer comes from pdfium (pypdfium2). pypdf, which repairs some damage pdfium does
+not, reads what pdfium could not: a file it cannot open, the pages it cannot load, and every
+page of a file where pdfium (and OCR) found no text at all; a file pdfium reads is not slowed by
+it. With RAG_OCR=auto a page is OCR'd when its text layer holds almost nothing and it
 shows an image: a scan. A mixed PDF gets its text pages read and its scanned pages OCR'd, each
 under its own page number. OCR renders the page with pdfium at RAG_OCR_DPI, one page per OCR
 thread at a time (`ocr.read_pages`), with pdfium's lock taken only while a page is drawn.
@@ -14,6 +16,8 @@ import io
 import logging
 import math
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +41,8 @@ from rag.errors import DocumentError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+    from pypdf import PdfReader
+    from pypdfium2 import PdfDocument
 
 log = logging.getLogger(__name__)
 # pypdf logs every repair it tries on a damaged file ("incorrect startxref pointer",
@@ -89,17 +95,59 @@ def render_for_ocr(page, dpi: int) -> tuple[Image, int]:
     return image, round(scale * 72)
 
 
+@dataclass(frozen=True)
+class PageWarning:
+    """What could not be read on some pages: moot once those pages are all read after all."""
+
+    pages: frozenset[int]
+    text: str
+
+
+@dataclass
+class PdfText:
+    """One reader's text of a PDF, page by page, before running lines are taken out, and the
+    pages it could not read."""
+
+    title: str
+    texts: dict[int, str] = field(default_factory=dict)  # by page number, in page order
+    unread: list[int] = field(default_factory=list)
+    warnings: list[PageWarning] = field(default_factory=list)
+
+    @property
+    def chars(self) -> int:
+        return sum(map(len, self.texts.values()))
+
+    def has_text(self) -> bool:
+        return any(text.strip() for text in self.texts.values())
+
+
 def load_pdf(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    """A PDF's title and the text of each page: pdfium's, or pypdf's when pdfium cannot open
-    the file (pypdf reads some damaged files pdfium refuses, and names why it cannot)."""
+    """A PDF's title and the text of each page: pdfium's, with pypdf's for what pdfium could
+    not read: the file when pdfium cannot open it, the pages it cannot load, every page when
+    it (and OCR) found no text on any. pypdf is tried only then: a file pdfium reads whole
+    is not slowed by it."""
     if not data.lstrip()[:1024].find(b"%PDF") >= 0:
         raise DocumentError("mislabelled", f"{path}: named .pdf but is not a PDF file")
-    return _pdfium_pages(path, data, options) or _pypdf_pages(path, data)
+    read = _pdfium_read(path, data, options)
+    if read is None:
+        read = _pypdf_read(path, data)
+    elif read.unread or not read.has_text():
+        read = _rescued(path, data, read)
+    return _parsed(path, read)
 
 
-def _pdfium_pages(path: Path, data: bytes, options: LoadOptions) -> Parsed | None:
+def _parsed(path: Path, read: PdfText) -> Parsed:
+    pages = Pages(path, MAX_DOCUMENT_CHARS)
+    for number, text in read.texts.items():
+        pages.add(number, text)
+    return Parsed(read.title or path.stem, without_running_lines(pages.pages),
+                  [warning.text for warning in read.warnings])
+
+
+def _pdfium_read(path: Path, data: bytes, options: LoadOptions) -> PdfText | None:
     """pdfium's text extraction, in C++: much faster than pypdf's on real manuals, with the
-    same words (it also joins words hyphenated across lines). None if it cannot open."""
+    same words (it also joins words hyphenated across lines), and OCR of the scanned pages.
+    None if it cannot open the file."""
     import pypdfium2 as pdfium
 
     with PDFIUM_LOCK:
@@ -108,40 +156,69 @@ def _pdfium_pages(path: Path, data: bytes, options: LoadOptions) -> Parsed | Non
         except pdfium.PdfiumError:
             return None
     try:
-        texts, scans, warnings = {}, [], []
-        chars = 0  # all of `texts`: the bound is met before any page is OCR'd
         with PDFIUM_LOCK:
-            if len(pdf) > MAX_PAGES:
-                raise too_large(path, f"{len(pdf):,} pages is more than {MAX_PAGES:,}")
-            for number in range(1, len(pdf) + 1):
-                try:
-                    page = pdf[number - 1]
-                    try:
-                        texts[number] = page_text(page)
-                        chars += len(texts[number])
-                        if chars > MAX_DOCUMENT_CHARS:
-                            raise too_much_text(path, MAX_DOCUMENT_CHARS)
-                        if needs_ocr(page, texts[number], options.ocr):
-                            scans.append(number)
-                    finally:
-                        page.close()
-                except pdfium.PdfiumError as exc:  # one bad page must not lose the others
-                    log.warning("%s: page %d unreadable (%s); skipped", path, number, exc)
-                    warnings.append(f"page {number} could not be read ({exc}); skipped")
-            title = (pdf.get_metadata_value("Title") or "").strip()
+            read, scans = _pdfium_pages(path, pdf, options)
         if scans:
-            warnings += _ocr_pages(path, pdf, scans, texts, chars, options)
+            read.warnings += _ocr_pages(path, pdf, scans, read.texts, read.chars, options)
     finally:
         with PDFIUM_LOCK:
             pdf.close()
-    pages = Pages(path, MAX_DOCUMENT_CHARS)
-    for number, text in texts.items():
-        pages.add(number, text)
-    return Parsed(title or path.stem, without_running_lines(pages.pages), warnings)
+    return read
+
+
+def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
+                  ) -> tuple[PdfText, list[int]]:
+    """The text layer of each page of an open pdfium document, and the pages to OCR. Raises
+    as soon as the text goes over the bound, before any page is OCR'd."""
+    import pypdfium2 as pdfium
+
+    if len(pdf) > MAX_PAGES:
+        raise too_large(path, f"{len(pdf):,} pages is more than {MAX_PAGES:,}")
+    read = PdfText((pdf.get_metadata_value("Title") or "").strip())
+    scans, chars = [], 0
+    for number in range(1, len(pdf) + 1):
+        try:
+            page = pdf[number - 1]
+            try:
+                read.texts[number] = page_text(page)
+                chars += len(read.texts[number])
+                if chars > MAX_DOCUMENT_CHARS:
+                    raise too_much_text(path, MAX_DOCUMENT_CHARS)
+                if needs_ocr(page, read.texts[number], options.ocr):
+                    scans.append(number)
+            finally:
+                page.close()
+        except pdfium.PdfiumError as exc:  # one bad page must not lose the others
+            log.warning("%s: page %d unreadable by pdfium (%s)", path, number, exc)
+            read.unread.append(number)
+            read.warnings.append(PageWarning(
+                frozenset({number}), f"page {number} could not be read ({exc}); skipped"))
+    return read, scans
+
+
+def _rescued(path: Path, data: bytes, read: PdfText) -> PdfText:
+    """pdfium's `read` with pypdf's text for the pages it could not load, or for every page
+    when it found no text on any; `read` as it is when pypdf cannot read them either."""
+    try:
+        reader = _pypdf_reader(path, data)
+        count = len(reader.pages)
+        numbers = ([number for number in read.unread if number <= count] if read.has_text()
+                   else range(1, count + 1))
+        rescue = _pypdf_pages(path, reader, numbers, MAX_DOCUMENT_CHARS - read.chars)
+    except Exception as exc:  # a damaged file can make pypdf raise anything: pdfium's text stands
+        log.info("%s: pypdf could not read what pdfium could not (%s)", path, library_error(exc))
+        return read
+    recovered = {number: text for number, text in rescue.texts.items() if text.strip()}
+    if recovered:
+        log.info("%s: %s read by pypdf", path, _pages(sorted(recovered)))
+    return PdfText(
+        read.title, dict(sorted({**read.texts, **recovered}.items())),
+        [number for number in read.unread if number not in recovered],
+        [warning for warning in read.warnings if not warning.pages.issubset(recovered)])
 
 
 def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: int,
-               options: LoadOptions) -> list[str]:
+               options: LoadOptions) -> list[PageWarning]:
     """Put Tesseract's text in `texts` for the scanned pages; warnings for those it could not
     read (their text layer is kept). Raises when OCR is missing and nothing else has text, and
     as soon as the pages' text (`chars` so far) goes over the bound: later pages are not OCR'd."""
@@ -152,7 +229,7 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
         if not any(text.strip() for text in texts.values()):
             raise DocumentError("ocr-unavailable", f"{path}: no text layer on its "
                                 f"{len(scans)} scanned pages, and {unavailable}")
-        return [f"{_pages(scans)} not OCR'd: {unavailable}"]
+        return [PageWarning(frozenset(scans), f"{_pages(scans)} not OCR'd: {unavailable}")]
 
     def render(number: int) -> tuple[Image, int]:
         with PDFIUM_LOCK:
@@ -171,7 +248,7 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
                     raise too_much_text(path, MAX_DOCUMENT_CHARS)
                 texts[number] = outcome.text
         elif isinstance(outcome, (ocr.OcrFailed, ocr.OcrUnavailable, pdfium.PdfiumError)):
-            warnings.append(f"page {number} not OCR'd: {outcome}")
+            warnings.append(PageWarning(frozenset({number}), f"page {number} not OCR'd: {outcome}"))
         else:
             raise outcome
     return warnings
@@ -182,28 +259,14 @@ def _pages(numbers: list[int]) -> str:
     return f"page {shown}" if len(numbers) == 1 else f"pages {shown}"
 
 
-def _pypdf_pages(path: Path, data: bytes) -> Parsed:
-    from pypdf import PdfReader
+def _pypdf_read(path: Path, data: bytes) -> PdfText:
+    """pypdf's text of every page of a file pdfium cannot open. Raises when pypdf cannot
+    read it either, saying why."""
     from pypdf.errors import PdfReadError
 
-    warnings = []
-    pages = Pages(path)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(
-                "encrypted", f"{path}: the PDF is password-protected; remove the password first"
-            )
-        if len(reader.pages) > MAX_PAGES:
-            raise too_large(path, f"{len(reader.pages):,} pages is more than {MAX_PAGES:,}")
-        for number, page in enumerate(reader.pages, start=1):
-            try:
-                text = page.extract_text() or ""
-            except Exception as exc:  # one bad page must not lose the others
-                log.warning("%s: page %d unreadable (%s); skipped", path, number, exc)
-                warnings.append(f"page {number} could not be read ({exc}); skipped")
-                continue
-            pages.add(number, mended(text))
+        reader = _pypdf_reader(path, data)
+        read = _pypdf_pages(path, reader, range(1, len(reader.pages) + 1), MAX_DOCUMENT_CHARS)
         meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     except DocumentError:
         raise
@@ -214,5 +277,38 @@ def _pypdf_pages(path: Path, data: bytes) -> Parsed:
             reason, f"{path}: cannot read the PDF: damaged, or built in a way its readers do "
                     f"not understand ({library_error(exc)})"
         ) from exc
-    title = str(meta_title).strip() if meta_title else ""
-    return Parsed(title or path.stem, without_running_lines(pages.pages), warnings)
+    return replace(read, title=str(meta_title).strip() if meta_title else "")
+
+
+def _pypdf_reader(path: Path, data: bytes) -> PdfReader:
+    """pypdf's reader of the file, decrypted when its password is empty."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise DocumentError(
+            "encrypted", f"{path}: the PDF is password-protected; remove the password first"
+        )
+    if len(reader.pages) > MAX_PAGES:
+        raise too_large(path, f"{len(reader.pages):,} pages is more than {MAX_PAGES:,}")
+    return reader
+
+
+def _pypdf_pages(path: Path, reader: PdfReader, numbers: Iterable[int], max_chars: int
+                 ) -> PdfText:
+    """pypdf's text of the numbered pages (no title). Raises as soon as the text goes over
+    `max_chars`."""
+    pages = Pages(path, max_chars)
+    unread, warnings = [], []
+    for number in numbers:
+        page = reader.pages[number - 1]
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:  # one bad page must not lose the others
+            log.warning("%s: page %d unreadable by pypdf (%s)", path, number, exc)
+            unread.append(number)
+            warnings.append(PageWarning(
+                frozenset({number}), f"page {number} could not be read ({exc}); skipped"))
+            continue
+        pages.add(number, mended(text))
+    return PdfText("", {page.number: page.text for page in pages.pages}, unread, warnings)

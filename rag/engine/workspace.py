@@ -183,8 +183,9 @@ class Workspace:
 
     def delete_collection(self, name: str) -> None:
         if name == self.default_collection:
-            raise CollectionProtected(f"'{name}' is the configured collection (RAG_COLLECTION) and "
-                              f"cannot be deleted here; delete its documents instead.")
+            raise CollectionProtected(f"'{name}' is the configured collection (RAG_COLLECTION) "
+                                      "and cannot be deleted here; delete its documents "
+                                      "instead.")
         if name not in self.service.store.collections():
             raise ConfigError(f"There is no collection named '{name}'.")
         with self._lock:

@@ -323,6 +323,14 @@ def test_eval_names_a_file_that_is_not_squad(env, tmp_path: Path) -> None:
         assert done.stderr.count("\n") == 1  # one line, no traceback
 
 
+def test_eval_refuses_a_limit_below_one(env, tmp_path: Path) -> None:
+    squad = tmp_path / "squad.json"
+    squad.write_text('{"data": []}')
+    done = run("eval", "--squad", str(squad), "--limit", "-1")
+    assert done.exit_code == 2 and "--limit" in done.stderr
+    assert "holds no questions" not in done.stderr  # the option is wrong, not the file
+
+
 def test_search_ask_and_docs(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     (folder / "bad.pdf").unlink()

@@ -299,10 +299,11 @@ def keys_add(user: Annotated[str, typer.Argument(help="Who the key is for, e.g. 
 def evaluate_cmd(
     squad: Annotated[Path | None, typer.Option("--squad", exists=True, dir_okay=False,
                                                help="SQuAD v1.1-format JSON file.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Use the first N questions only.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use the first N questions only.")
+                     ] = None,
     mode: Annotated[str, typer.Option(help=" or ".join(SEARCH_MODES) + ".")] = "hybrid",
     answer_limit: Annotated[int | None, typer.Option(
-        help="Answer only the first N questions extractively (default: all).")] = None,
+        min=0, help="Answer only the first N questions extractively (default: all).")] = None,
     every: Annotated[int, typer.Option(min=1, help="Keep every k-th question.")] = 1,
     bm25: Annotated[bool, typer.Option("--bm25", help="Also report plain BM25.")] = False,
     report: Annotated[bool, typer.Option(

@@ -153,7 +153,7 @@ def test_a_success_writes_the_shared_state_only_to_close_a_breaker(tmp_path: Pat
 
 
 def test_with_every_model_down_the_passages_answer(local_embeddings: StandIn,
-                                                   env: dict[str, str]) -> None:
+                                                   env: dict[str, str], monkeypatch) -> None:
     local_embeddings.fail(429, 3040, times=None)  # every chat model
     out = ask_json()
     assert out["generator"] == "extractive" and out["degraded"] == ["models_unavailable"]
@@ -167,6 +167,11 @@ def test_with_every_model_down_the_passages_answer(local_embeddings: StandIn,
     human = run("ask", "How often should I oil the chain?")  # the breakers skip both now
     assert human.exit_code == 0 and "weekly" in human.stdout
     assert "language models are unavailable" in human.stderr
+    # the quoted answer was not kept: once the models answer again, they answer it
+    local_embeddings.reset()
+    monkeypatch.setenv("RAG_AI_BREAKER_SECONDS", "0")
+    again = ask_json()
+    assert not again["cached"] and again["generator"] == "workers-ai", again
 
 
 def test_with_everything_remote_down_the_words_still_answer(env, standin: StandIn,

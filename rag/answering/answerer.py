@@ -177,8 +177,11 @@ class Answerer:
         answer.cited = sorted(checker.cited)
         answer.dropped_citations = checker.dropped
         record = answer.record
-        # an interrupted model answer is not kept; the extractive one's notice is its label
-        if key is not None and (record.notice is None or answer.generator == "extractive"):
+        # an interrupted model answer is not kept, nor one the last resort gave for models
+        # that failed meanwhile (`degraded` grows while the answer streams); the extractive
+        # generator's own notice is its label
+        if key is not None and not answer.degraded and (
+                record.notice is None or answer.generator == "extractive"):
             self.cache.set(key, {
                 "text": "".join(parts), "citations": [h.as_json() for h in answer.citations],
                 "model": record.model, "record": asdict(record), "query": answer.query,

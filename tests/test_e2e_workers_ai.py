@@ -415,6 +415,21 @@ def test_the_mismatch_error_is_one_line(env, standin, monkeypatch, tmp_path: Pat
     assert result.stderr.count("\n") == 1, result.stderr  # one line, however long
 
 
+
+def test_a_first_ingest_that_stored_nothing_does_not_hold_the_collection(
+        env, standin, monkeypatch, tmp_path: Path) -> None:
+    """A misspelt embedding model fails the first ingest; once it is set right, the empty
+    collection is made again for the embedder configured, not refused as another's."""
+    use_workers_ai(monkeypatch, standin)
+    docs = small_corpus(tmp_path / "docs")
+    monkeypatch.setenv("RAG_WORKERS_AI_EMBEDDING_MODEL", "@cf/baai/bge-nope")
+    assert run("ingest", str(docs)).exit_code != 0
+    monkeypatch.delenv("RAG_WORKERS_AI_EMBEDDING_MODEL")
+    fixed = run("ingest", str(docs), "--json")
+    assert fixed.exit_code == 0, fixed.stderr
+    hits = json.loads(run("search", "kettle", "--json").stdout)["hits"]
+    assert hits and hits[0]["source"].endswith("kettle.md")
+
 # --- 5. the Streamlit app ------------------------------------------------------------------------
 
 

@@ -179,7 +179,10 @@ def test_the_same_content_twice_in_one_run_is_stored_once(service, tmp_path: Pat
     assert points(service) == report.files[0].chunks
 
 
-def test_wrong_embedder_fails_clearly(service, settings) -> None:
+def test_wrong_embedder_fails_clearly(service, settings, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Otters hold hands while they sleep.")
+    assert service.ingest([notes]).totals()["ingested"] == 1  # an empty one is made again
     service.close()
     store = EdgeStore(open_edge_client(settings.resolved_qdrant_path), settings.collection,
                       "workers-ai:@cf/baai/bge-base-en-v1.5", 768)

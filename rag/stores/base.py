@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -207,6 +208,13 @@ class ChunkStore(ABC):
             self.sentence_scheme = self._check_sentences(meta.get("sentences"))
             if self.embedded:  # pending or retired points here are left by a crash: drop them
                 self._delete_where(Where(must_not=(("status", LIVE),)))
+            return
+        if self.size() == 0:  # a first ingest that failed (say, a misspelt model) stored nothing
+            log.info("collection '%s' is empty: made again for embedder %s (it was made for %s)",
+                     self.collection, self.embedder_name, name)
+            self.drop()
+            self.ensure_collection()
+            self.set_version(time.time_ns() // 1000)  # no answer of the old one is replayed
             return
         raise EmbedderMismatchError(
             f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "

@@ -16,4 +16,5 @@ ENV RAG_DATA_DIR=/data RAG_MODEL_DIR=/app/models
 # the model is built into the image once, not by every replica at its first start
 RUN python -c "from rag.providers.embedders.local import LocalOnnxEmbedder; LocalOnnxEmbedder('/app/models')"
 EXPOSE 8501
-CMD ["sh", "-c", "rag ingest data/samples; exec rag ui --port 8501"]
+# every interface of the container: the load balancer reaches it from the compose network
+CMD ["sh", "-c", "rag ingest data/samples; exec rag ui --port 8501 --host 0.0.0.0"]

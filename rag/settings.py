@@ -7,17 +7,27 @@ time: call `load_settings()` (the CLI, the app and the tests each build their ow
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -37,6 +47,52 @@ RescoreMode = Literal["auto", "on", "off"]
 # a collection's name is also a folder's and a URL's part
 COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 COLLECTION_RULE = "use 1 to 63 letters, digits, '-' or '_', starting with a letter or digit"
+
+# the schemes both Redis users read: redis-py (rag/providers/state.py) and, through it,
+# the `limits` storage (rag/engine/access.py)
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+REDIS_RULE = "use a redis://, rediss:// or unix:// URL, e.g. redis://localhost:6379/0"
+
+
+def listed(value: object) -> object:
+    """A list setting as JSON (`["a", "b"]`) or as comma-separated text (`a, b`); blank: none."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    # text that looks like JSON is read as JSON, so that a JSON object is refused, not a name
+    if not text.startswith(("[", "{", '"')):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"give a JSON list or comma-separated names ({exc.msg})") from None
+
+
+#: names read from one variable; NoDecode: the source must not insist on JSON
+NameList = Annotated[list[str], NoDecode, BeforeValidator(listed)]
+
+
+def masked_url(url: str) -> str:
+    """`url` safe to show: a user and password before '@', and a query (redis-py also reads
+    `?password=`), are shown as ***."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    address, query, _ = rest.partition("?")
+    _, at, host = address.rpartition("@")
+    return f"{scheme}{sep}{'***@' if at else ''}{host}{'?***' if query else ''}"
+
+
+def redis_url_problem(url: str) -> str | None:
+    """Why redis-py would refuse `url`, if it would."""
+    if not url.startswith(REDIS_SCHEMES):
+        return REDIS_RULE
+    try:
+        urlsplit(url).port  # noqa: B018 - reading the port checks it
+    except ValueError:
+        return "the port must be a number from 0 to 65535"
+    return None
+
 
 #: the variables `load_settings(environ=...)` reads instead of os.environ
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
@@ -129,7 +185,7 @@ class Settings(BaseSettings):
     )
     workers_ai_embedding_model: str = "@cf/baai/bge-base-en-v1.5"
     workers_ai_chat_model: str = "@cf/meta/llama-3.1-8b-instruct"
-    workers_ai_fallback_models: list[str] = [
+    workers_ai_fallback_models: NameList = [
         "@cf/meta/llama-3.2-1b-instruct",
         "@cf/meta/llama-3.1-8b-instruct-fp8",
     ]
@@ -209,8 +265,19 @@ class Settings(BaseSettings):
         "rate_limit_per_minute", "RAG_RATE_LIMIT_PER_MINUTE",
         "RAG_APP_RATE_LIMIT_PER_MINUTE"))
     # Where rate limits (and other state every engine replica shares) live: unset keeps them in
-    # this process; redis://host:6379/0 shares them between replicas.
+    # this process; redis://host:6379/0 (or rediss://, unix://) shares them between replicas.
     redis_url: str | None = None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, url: str | None) -> str | None:
+        if not url:
+            return None  # blank: unset
+        problem = redis_url_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url
+
     # API keys, each naming a user: "alice:KEY,bob:KEY". Unset (and no keys file): the API
     # answers loopback callers only.
     api_keys: SecretStr | None = None
@@ -250,7 +317,7 @@ class Settings(BaseSettings):
     progressive_min_words: int = Field(8, ge=1, description="shorter first answers upgrade")
     # a "not in the passages" answer upgrades when the top passage scored at least this
     progressive_refusal_score: float = Field(0.5, ge=0)
-    consensus_models: list[str] = [
+    consensus_models: NameList = [
         "@cf/meta/llama-3.1-8b-instruct",
         "@cf/meta/llama-3.2-1b-instruct",
         "@cf/meta/llama-3.1-8b-instruct-fp8",
@@ -265,8 +332,8 @@ class Settings(BaseSettings):
     # Neurons one user may spend per UTC day (answers, question embeddings, reranking, guard
     # and ingest alike); over it, answers are extractive until 00:00 UTC. Unset: no budget.
     user_daily_neurons: float | None = Field(None, ge=0)
-    # Users never held to the budget (e.g. the admin's API key user): '["admin"]'.
-    budget_exempt_users: list[str] = []
+    # Users never held to the budget (e.g. the admin's API key user): admin,ci or '["admin"]'.
+    budget_exempt_users: NameList = []
 
     @classmethod
     def settings_customise_sources(
@@ -314,9 +381,24 @@ def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error.get("loc") else "?"
-        name = field.upper() if field.upper().startswith(("CLOUDFLARE_", "OPENAI_")) else (
-            f"RAG_{field.upper()}")
-        secret = any(word in field for word in ("token", "key"))
-        got = "" if secret else f" (got {error.get('input')!r})"
-        problems.append(f"{name}: {error['msg']}{got}")
+        problems.append(f"{_variable(field)}: {error['msg']}{_got(field, error.get('input'))}")
     return "Invalid setting: " + "; ".join(problems) + ". See docs/configuration.md."
+
+
+def _variable(field: str) -> str:
+    """The variable a user sets for `field` (an error's place: a field's name or its alias)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices) and str(alias.choices[0]).isupper():
+        return str(alias.choices[0])  # a provider's own name, e.g. CLOUDFLARE_API_TOKEN
+    return field if field.isupper() else f"RAG_{field.upper()}"
+
+
+def _got(field: str, value: object) -> str:
+    """The refused value as a message may show it: never a secret, a URL without its password."""
+    field = field.lower()
+    if any(word in field for word in ("token", "key")):
+        return ""
+    if field.endswith("_url") and isinstance(value, str):
+        return f" (got {masked_url(value)!r})"
+    return f" (got {value!r})"

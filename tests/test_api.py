@@ -22,11 +22,13 @@ from starlette.routing import Route
 
 from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
-from rag.engine.access import add_key
+from rag.engine.access import ApiKeys, add_key, key_hash
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.api.questions import start_answer
 from rag.engine.engine import Engine
 from rag.engine.sockets import disable_nagle
+from rag.errors import ConfigError
+from rag.settings import load_settings
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 
@@ -597,3 +599,74 @@ def test_accepted_connections_send_without_waiting_for_acknowledgements() -> Non
         assert accepted_nodelay(listener) == 0
         assert disable_nagle(listener.getsockname()[1]) == 1
         assert accepted_nodelay(listener) == 1
+
+
+# --- keys that could never be used, and the 429's wait ---------------------------------------
+
+def keys_from(tmp_path: Path, api_keys: str | None = None, lines: str | None = None) -> ApiKeys:
+    """The keys an engine would hold with RAG_API_KEYS=`api_keys` and a keys file of `lines`."""
+    keys_file = tmp_path / "api_keys"
+    if lines is not None:
+        keys_file.write_text(lines, encoding="utf-8")
+    return ApiKeys.from_settings(load_settings({}, env_file=None, data_dir=tmp_path,
+                                               api_keys=api_keys))
+
+
+def test_a_hashed_key_written_in_capitals_matches(tmp_path: Path) -> None:
+    keys = keys_from(tmp_path, lines=f"frank sha256:{key_hash('frank-key').upper()}\n")
+    assert keys.user_of("frank-key") == "frank"
+
+
+@pytest.mark.parametrize("digest", ["abc", "g" * 64, "0" * 63, "0" * 65])
+def test_a_hashed_key_that_is_no_sha256_is_refused_at_start(tmp_path: Path, digest: str) -> None:
+    with pytest.raises(ConfigError, match=r"api_keys, line 2: a hashed key is sha256: followed "
+                                          r"by 64 hex digits\."):
+        keys_from(tmp_path, lines=f"# ops\ndave sha256:{digest}\n")
+
+
+@pytest.mark.parametrize(("api_keys", "lines", "whose"), [
+    ("dave:ключ-dave", None, "RAG_API_KEYS: the key of dave"),
+    ("eve:caf\xe9", None, "RAG_API_KEYS: the key of eve"),
+    ("fay:tab\there", None, "RAG_API_KEYS: the key of fay"),
+    (None, "gus clé\n", "api_keys, line 1: the key"),
+])
+def test_a_key_no_client_can_send_is_refused_at_start(tmp_path: Path, api_keys: str | None,
+                                                      lines: str | None, whose: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        keys_from(tmp_path, api_keys, lines)
+    message = str(refused.value)
+    assert whose in message and "printable ASCII" in message
+    assert not any(secret in message for secret in ("ключ", "caf\xe9", "tab\there", "clé"))
+
+
+def test_a_key_with_spaces_and_colons_still_names_its_user(tmp_path: Path) -> None:
+    keys = keys_from(tmp_path, " carol:KEY C spaced , dan:a:b:c ")
+    assert keys.user_of("KEY C spaced") == "carol" and keys.user_of("a:b:c") == "dan"
+
+
+@pytest.mark.parametrize(("api_keys", "lines"), [
+    ("alice:shared-key-1,bob:shared-key-1", None),
+    ("alice:shared-key-1", "bob shared-key-1\n"),
+    ("alice:shared-key-1", f"bob sha256:{key_hash('shared-key-1')}\n"),
+])
+def test_one_key_for_two_users_is_refused_naming_both(tmp_path: Path, api_keys: str,
+                                                      lines: str | None) -> None:
+    with pytest.raises(ConfigError, match="Users alice and bob have the same API key") as refused:
+        keys_from(tmp_path, api_keys, lines)
+    assert "shared-key-1" not in str(refused.value)
+    # the same user given the same key twice names one user: nothing to refuse
+    again = tmp_path / "again"
+    again.mkdir()
+    assert keys_from(again, "alice:shared-key-1,alice:shared-key-1").user_of(
+        "shared-key-1") == "alice"
+
+
+@pytest.mark.parametrize(("wait", "said"), [(2.4, "3"), (0.2, "1"), (59.5, "60")])
+async def test_the_429_message_waits_the_seconds_its_retry_after_says(
+        engine: Engine, monkeypatch, wait: float, said: str) -> None:
+    monkeypatch.setattr(engine.limits, "admit", lambda user: wait)
+    async with client(engine) as api:
+        limited = await api.post("/search", json={"query": "tomatoes"})
+    assert error_of(limited) == (429, "rate_limited")
+    assert limited.headers["retry-after"] == said
+    assert f"ask again in {said} s " in limited.json()["error"]["message"]

@@ -408,6 +408,18 @@ def test_the_app_refuses_a_bad_key_setting_in_one_line_before_it_starts(env) -> 
                                    "commas, e.g. alice:KEY,bob:KEY.")
 
 
+def test_the_app_serves_this_machine_only_unless_told(env, monkeypatch) -> None:
+    """The chat has no keys of its own: the network is a choice, made with --host."""
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _, argv: started.append(argv))
+    assert run("ui", "--port", "8695").exit_code == 0
+    assert run("ui", "--port", "8695", "--host", "0.0.0.0").exit_code == 0
+    monkeypatch.setenv("STREAMLIT_SERVER_ADDRESS", "0.0.0.0")  # Streamlit's own variable
+    assert run("ui", "--port", "8695").exit_code == 0
+    addresses = [argv[argv.index("--server.address") + 1] for argv in started]
+    assert addresses == ["127.0.0.1", "0.0.0.0", "0.0.0.0"]
+
+
 def test_the_app_on_a_taken_port_says_so_in_one_line(env) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -491,3 +503,37 @@ def test_the_command_list_gives_each_command_one_line() -> None:
     assert {"ingest", "search", "ask", "eval", "ui", "docs", "keys", "cost"} <= set(names)
     summary = next(line for line in commands if " ingest " in line)
     assert summary.split("ingest", 1)[1].strip(" │").endswith(".")
+
+
+def test_the_app_refuses_a_bad_redis_url_in_one_line_without_its_password(env) -> None:
+    done = subprocess.run([sys.executable, "-m", "rag", "ui", "--port", "8696"],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, **env,
+                               "RAG_REDIS_URL": "http://admin:s3cret@cache:6379/0"})
+    assert done.returncode == 2 and "s3cret" not in done.stderr
+    assert done.stderr.strip() == (
+        "error: Invalid setting: RAG_REDIS_URL: Value error, use a redis://, rediss:// or "
+        "unix:// URL, e.g. redis://localhost:6379/0 (got 'http://***@cache:6379/0'). "
+        "See docs/configuration.md.")
+
+
+@pytest.mark.parametrize(("user", "said"), [
+    ("#comment", "cannot start with '#'"), ("#", "cannot start with '#'"),
+    ("tab\there", "one word"), ("bell\x07", "one word"), ("", "one word")])
+def test_keys_add_refuses_a_name_the_keys_file_would_not_read_back(env, user: str,
+                                                                    said: str) -> None:
+    result = run("keys", "add", user)
+    assert result.exit_code == 2 and result.stdout == ""  # no key printed
+    assert said in result.stderr and "Traceback" not in result.stderr
+    keys_file = Path(env["RAG_DATA_DIR"]) / "api_keys"
+    assert not keys_file.exists() or keys_file.read_text() == ""
+
+
+def test_a_key_from_keys_add_names_its_user_when_read_back(env) -> None:
+    from rag.engine.access import ApiKeys
+    from rag.settings import load_settings
+
+    keys = {user: run("keys", "add", user).stdout.strip() for user in ("ci:bot", "ünï", "a#b")}
+    read = ApiKeys.from_settings(load_settings())
+    assert {user: read.user_of(key) for user, key in keys.items()} == {
+        "ci:bot": "ci:bot", "ünï": "ünï", "a#b": "a#b"}

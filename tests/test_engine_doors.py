@@ -363,3 +363,47 @@ def test_a_redis_outage_does_not_stop_questions(caplog) -> None:
     assert limits.admit("dave") == 0 and limits.admit("dave") == 0
     assert "rate limits unavailable" in caplog.text
 
+
+
+@pytest.mark.enable_socket  # a Unix socket only: pytest-socket's host list cannot name one
+def test_limits_and_shared_state_reach_redis_through_a_unix_socket(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from rag.providers.state import RedisState
+    from rag.settings import load_settings
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    path = tmp_path_factory.mktemp("redis-unix") / "redis.sock"
+    process = subprocess.Popen([binary, "--port", "0", "--unixsocket", str(path),
+                                "--unixsocketperm", "700", "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists():
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+        url = load_settings({"RAG_REDIS_URL": f"unix://{path}?db=0"}, env_file=None).redis_url
+        assert url is not None
+        first, second = RateLimits(1, url), RateLimits(1, url)
+        assert first.admit("erin") == 0 and 0 < second.admit("erin") <= 60  # one shared limit
+        here, there = RedisState(url), RedisState(url)
+        here.set("seen", {"by": "erin"}, 60)
+        assert there.get("seen") == {"by": "erin"}
+        here.close()
+        there.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_rag_command_through_the_engine_is_the_user_local(served) -> None:
+    engine, _ = served(rate_limit_per_minute=1)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    for _ in range(2):  # as without an engine, the command has no rate limit
+        asked = rag(engine.settings.data_dir, "ask", "How much sunlight do tomatoes need?")
+        assert asked.exit_code == 0, asked.stderr
+    metrics = engine.workspace.metrics
+    assert metrics.summary(since=0, user="local").requests == 2
+    assert metrics.summary(since=0).requests == 2  # nobody else

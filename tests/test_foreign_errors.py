@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import get_origin
 
 import pytest
+from pydantic import AliasChoices
+from pydantic.fields import FieldInfo
 from pytest_socket import SocketBlockedError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,10 +18,17 @@ from starlette.routing import Route
 from typer.testing import CliRunner
 
 from rag.cli.main import app
-from rag.errors import StoreError
+from rag.errors import ConfigError, StoreError
 from rag.registry import EMBEDDERS, GENERATORS, RERANKERS, STORES
 from rag.service import build_service
-from rag.settings import EmbedderMode, GeneratorMode, RerankMode, StoreEngine, load_settings
+from rag.settings import (
+    EmbedderMode,
+    GeneratorMode,
+    RerankMode,
+    Settings,
+    StoreEngine,
+    load_settings,
+)
 from rag.types import SEARCH_MODES, SearchMode
 from tests.workers_ai_server import ServerThread
 
@@ -92,3 +102,74 @@ def test_the_suite_cannot_reach_beyond_loopback() -> None:
     with pytest.raises((SocketBlockedError, UserWarning), match="192.0.2.1"), \
             socket.create_connection(("192.0.2.1", 80), 1):
         pass
+
+
+# --- settings given in the wrong shape ----------------------------------------------------------
+
+def variable(name: str, field: FieldInfo) -> str:
+    """The variable a field is set by, as a user writes it."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices) and str(alias.choices[0]).isupper():
+        return str(alias.choices[0])  # a provider's own name, e.g. CLOUDFLARE_API_TOKEN
+    return f"RAG_{name.upper()}"
+
+
+LIST_SETTINGS = [variable(name, field) for name, field in Settings.model_fields.items()
+                 if get_origin(field.annotation) is list]
+
+
+def test_there_are_list_settings_to_check() -> None:
+    assert {"RAG_WORKERS_AI_FALLBACK_MODELS", "RAG_CONSENSUS_MODELS",
+            "RAG_BUDGET_EXEMPT_USERS"} <= set(LIST_SETTINGS)
+
+
+@pytest.mark.parametrize("name", LIST_SETTINGS)
+@pytest.mark.parametrize(("given", "read"), [
+    ("@cf/a,@cf/b", ["@cf/a", "@cf/b"]), (" a , b ,", ["a", "b"]), ("a", ["a"]),
+    ('["@cf/a", "@cf/b"]', ["@cf/a", "@cf/b"]), ("[]", []), ("", []),
+])
+def test_a_list_setting_is_json_or_comma_separated(name: str, given: str,
+                                                   read: list[str]) -> None:
+    settings = load_settings({name: given}, env_file=None)
+    assert getattr(settings, name.removeprefix("RAG_").lower()) == read
+
+
+@pytest.mark.parametrize("name", [variable(name, field)
+                                  for name, field in Settings.model_fields.items()])
+def test_any_bad_value_of_any_setting_is_one_line_naming_it(name: str) -> None:
+    for given in ("a,b", '["a",', "[1, 2]", '{"a": 1}', "-1", "localhost:6379"):
+        try:
+            load_settings({name: given}, env_file=None)
+        except ConfigError as exc:
+            message = str(exc)
+            assert message.startswith("Invalid setting: ") and "\n" not in message, message
+            assert name in message
+
+
+@pytest.mark.parametrize("url", ["localhost:6379", "http://user:s3cret@cache:6379/0",
+                                 "s3cret@cache:6379", "redis://:s3cret@cache:63x9/0",
+                                 "REDIS://cache:6379", "memory://"])
+def test_a_redis_url_neither_redis_user_reads_is_refused_without_its_password(
+        url: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"RAG_REDIS_URL": url}, env_file=None)
+    message = str(refused.value)
+    assert message.startswith("Invalid setting: RAG_REDIS_URL: ") and "s3cret" not in message
+    assert "redis://" in message or "port" in message
+
+
+@pytest.mark.parametrize("url", ["redis://cache:6379/0", "rediss://user:pw@cache:6380",
+                                 "unix:///run/redis.sock?db=1", "redis://"])
+def test_the_redis_urls_redis_py_reads_are_kept(url: str) -> None:
+    assert load_settings({"RAG_REDIS_URL": url}, env_file=None).redis_url == url
+    assert load_settings({"RAG_REDIS_URL": ""}, env_file=None).redis_url is None
+
+
+def test_a_list_in_the_wrong_shape_stops_a_command_in_one_line(env) -> None:
+    done = CliRunner().invoke(app, ["docs", "list"],
+                              env={"RAG_CONSENSUS_MODELS": '["a", "b"'})
+    assert done.exit_code == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: Invalid setting: RAG_CONSENSUS_MODELS: ")
+    commas = CliRunner().invoke(app, ["docs", "list"],
+                                env={"RAG_WORKERS_AI_FALLBACK_MODELS": "@cf/a,@cf/b"})
+    assert commas.exit_code == 0, commas.stderr

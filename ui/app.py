@@ -32,6 +32,7 @@ streamlit.net_util.get_external_ip = lambda: None
 
 
 _EVERY_INTERFACE = ("", "0.0.0.0", "::")  # server.address values that mean all of them
+_THIS_MACHINE = ("127.0.0.1", "::1", "localhost")  # rag ui's default is the first
 
 
 def _url(host: str) -> str:
@@ -50,7 +51,7 @@ def addresses() -> str:
     address on the network when the server listens on every interface."""
     host = st.get_option("server.address") or ""
     everywhere = host in _EVERY_INTERFACE
-    local = _url("localhost" if everywhere else host)
+    local = _url("localhost" if everywhere or host in _THIS_MACHINE else host)
     lines = [f"  The chat:  {local}/",
              f"  The API:   {local}/api/v1 (OpenAPI page: {local}/api/docs)",
              f"  Metrics:   {local}/metrics"]

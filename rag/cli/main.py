@@ -32,6 +32,9 @@ from rag.types import SEARCH_MODES, counted, describe_strategy
 if TYPE_CHECKING:
     from ingest.discovery import Found
 
+# `rag ui` serves this machine only unless told otherwise: the chat has no keys of its own
+LOOPBACK = "127.0.0.1"
+
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
@@ -372,7 +375,12 @@ def _eval_report(settings: Settings, squad: Path | None, sets: list[Path] | None
 
 
 @app.command()
-def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) -> None:
+def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
+       host: Annotated[str, typer.Option(
+           envvar="STREAMLIT_SERVER_ADDRESS",
+           help="Address to listen on: 127.0.0.1, this machine only; 0.0.0.0 for every "
+                "interface (then give API keys, and sign-in for the chat: docs/security.md)."
+       )] = LOOPBACK) -> None:
     """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
     import os
 
@@ -387,7 +395,7 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
         if running is not None:
             raise RagError(f"An engine already runs on the data folder {settings.data_dir} "
                            f"at {running.url}: open that one, or stop it first.")
-        if port_taken(os.environ.get("STREAMLIT_SERVER_ADDRESS", ""), port):
+        if port_taken(host, port):
             raise RagError(f"Port {port} is in use by another program: choose another with "
                            "--port, or stop that program.")
     except RagError as exc:
@@ -399,6 +407,7 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501) 
     # (`streamlit run`, with the server's keep-alive set first: rag/engine/serve.py)
     os.execv(sys.executable, [
         sys.executable, "-m", "rag.engine.serve", str(app_path), "--server.port", str(port),
+        "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",  # a server does not reload its code
         # Streamlit's banner asks checkip.amazonaws.com for the public address: the engine

@@ -3,8 +3,9 @@
 Every caller is a `Caller`, a user name for rate limits, history and cost, like a signed-in
 user of the chat. An API key names its user; keys come from RAG_API_KEYS and from a keys file
 whose lines hold a key in plain or, as `rag keys add` writes them, only its SHA-256. Keys are
-compared by hash and never logged. With no keys configured the API answers loopback callers
-only. The engine's own start token (in server.json) lets the `rag` command on this machine in.
+compared by hash and never logged. A key is printable ASCII (what an HTTP header carries) and
+names one user. With no keys configured the API answers loopback callers only. The engine's
+own start token (in server.json) lets the `rag` command on this machine in, as user `local`.
 
 Rate limits use the `limits` library: a moving window per user, in this process by default or
 in Redis (RAG_REDIS_URL), so that several engine replicas share one limit.
@@ -17,6 +18,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -32,6 +34,10 @@ from rag.settings import Settings
 log = logging.getLogger(__name__)
 
 HASH_PREFIX = "sha256:"
+HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+#: the `rag` command on this machine, with or without an engine, and loopback callers when no
+#: keys are set: RAG_BUDGET_EXEMPT_USERS and the cost report know it by this name
+LOCAL_USER = "local"
 
 
 @dataclass(frozen=True)
@@ -58,19 +64,11 @@ class ApiKeys:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiKeys:
-        hashes: dict[str, str] = {}
-        if settings.api_keys is not None:
-            for entry in filter(None, (e.strip() for e in
-                                       settings.api_keys.get_secret_value().split(","))):
-                user, sep, key = entry.partition(":")
-                if not sep or not user.strip() or not key.strip():
-                    raise ConfigError("RAG_API_KEYS holds user:key pairs separated by commas, "
-                                      "e.g. alice:KEY,bob:KEY.")
-                hashes[key_hash(key.strip())] = user.strip()
+        owners = read_env_keys(settings.api_keys.get_secret_value()) if settings.api_keys else []
         path = settings.resolved_api_keys_file
         if settings.api_keys_file is not None or path.is_file():
-            hashes.update(read_keys_file(path))
-        return cls(hashes)
+            owners += read_keys_file(path)
+        return cls(users_by_hash(owners))
 
     @property
     def configured(self) -> bool:
@@ -81,13 +79,27 @@ class ApiKeys:
         return self._users_by_hash.get(key_hash(key))
 
 
-def read_keys_file(path: Path) -> dict[str, str]:
+def read_env_keys(value: str) -> list[tuple[str, str]]:
+    """RAG_API_KEYS's "alice:KEY,bob:KEY" as (hash, user) pairs."""
+    owners = []
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        user, sep, key = (part.strip() for part in entry.partition(":"))
+        if not sep or not user or not key:
+            raise ConfigError("RAG_API_KEYS holds user:key pairs separated by commas, "
+                              "e.g. alice:KEY,bob:KEY.")
+        check_sendable(key, f"RAG_API_KEYS: the key of {user}")
+        owners.append((key_hash(key), user))
+    return owners
+
+
+def read_keys_file(path: Path) -> list[tuple[str, str]]:
+    """The keys file's "user key" and "user sha256:HEX" lines as (hash, user) pairs."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(f"Cannot read the API keys file {path} ({exc.strerror or exc}); "
                           "fix RAG_API_KEYS_FILE.") from exc
-    hashes = {}
+    owners = []
     for number, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -96,16 +108,54 @@ def read_keys_file(path: Path) -> dict[str, str]:
             raise ConfigError(f"{path}, line {number}: expected 'user key' or "
                               "'user sha256:HEX'.")
         user, key = parts
-        hashes[key.removeprefix(HASH_PREFIX) if key.startswith(HASH_PREFIX)
-               else key_hash(key)] = user
-    return hashes
+        owners.append((_line_hash(key, f"{path}, line {number}"), user))
+    return owners
+
+
+def _line_hash(key: str, where: str) -> str:
+    """A keys-file line's key as its hash: written as one (in either case), or hashed here."""
+    if not key.startswith(HASH_PREFIX):
+        check_sendable(key, f"{where}: the key")
+        return key_hash(key)
+    digest = key.removeprefix(HASH_PREFIX)
+    if not HEX_DIGEST.fullmatch(digest):
+        raise ConfigError(f"{where}: a hashed key is sha256: followed by 64 hex digits.")
+    return digest.lower()  # key_hash's own case, so that it matches
+
+
+def check_sendable(key: str, whose: str) -> None:
+    """Refuse a key no client can send: an HTTP header carries printable ASCII, and a server
+    reads any other byte as Latin-1, so that the key's UTF-8 hash would never match."""
+    if not all(" " <= c <= "~" for c in key):
+        raise ConfigError(f"{whose} has characters other than printable ASCII, which an "
+                          "Authorization header cannot carry; use letters, digits and "
+                          "punctuation (`rag keys add USER` makes such a key).")
+
+
+def users_by_hash(owners: list[tuple[str, str]]) -> dict[str, str]:
+    """hash -> user; one key given to two users is refused, since it could name only one."""
+    users: dict[str, str] = {}
+    for hashed, user in owners:
+        other = users.setdefault(hashed, user)
+        if other != user:
+            raise ConfigError(f"Users {other} and {user} have the same API key (RAG_API_KEYS "
+                              "or the keys file): give each user a key of their own.")
+    return users
+
+
+def check_user_name(user: str) -> None:
+    """Refuse a name the keys file would not read back as the same user."""
+    if not user or not user.isprintable() or any(c.isspace() for c in user):
+        raise ConfigError("A user name is one word, e.g. alice or ci-bot.")
+    if user.startswith("#"):
+        raise ConfigError("A user name cannot start with '#': the keys file reads such a "
+                          "line as a comment.")
 
 
 def add_key(path: Path, user: str) -> str:
     """A new key for `user`, appended to the keys file as its hash only; the key is returned
     to be shown once."""
-    if not user or any(c.isspace() for c in user):
-        raise ConfigError("A user name is one word, e.g. alice or ci-bot.")
+    check_user_name(user)
     key = new_key()
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8", opener=lambda p, f: _private(p, f)) as out:
@@ -136,12 +186,12 @@ class RateLimits:
         wait = limits.admit("alice")   # 0: go ahead (counted); else seconds to wait
     """
 
-    def __init__(self, per_minute: int, storage_uri: str | None = None) -> None:
+    def __init__(self, per_minute: int, redis_url: str | None = None) -> None:
         self.per_minute = per_minute
         self._item = RateLimitItemPerMinute(max(per_minute, 1))
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri or "memory://"))
+        self._limiter = MovingWindowRateLimiter(storage_from_string(limits_storage(redis_url)))
         self._storage_errors: tuple[type[Exception], ...] = ()
-        if storage_uri and storage_uri.startswith(("redis://", "rediss://")):
+        if redis_url:
             from redis.exceptions import RedisError
 
             self._storage_errors = (RedisError,)
@@ -162,6 +212,16 @@ class RateLimits:
             log.warning("rate limits unavailable (RAG_REDIS_URL): %s; admitting %s", exc, user)
             return 0.0
         return max(reset - time.time(), 0.001)
+
+
+def limits_storage(redis_url: str | None) -> str:
+    """The `limits` storage URI for RAG_REDIS_URL (as redis-py reads it): `limits` names a
+    Unix socket redis+unix://."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+" + redis_url
+    return redis_url
 
 
 def retry_after(seconds: float) -> str:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult
 from rag.engine import discovery
-from rag.engine.access import ApiKeys, Caller, RateLimits, is_loopback
+from rag.engine.access import LOCAL_USER, ApiKeys, Caller, RateLimits, is_loopback, retry_after
 from rag.engine.discovery import EngineAddress
 from rag.engine.jobs import IngestJob, IngestJobs, form_filename, spool_path
 from rag.engine.telemetry import Telemetry
@@ -84,13 +84,13 @@ class Engine:
     def caller(self, token: str | None, client_host: str | None) -> Caller:
         """The caller a request's bearer token and address make, or the reason it is refused.
 
-        The engine's own token is the `rag` command on this machine; an API key names its
-        user; with no keys configured, loopback clients are let in as `local`, whatever token
-        they send (OpenAI's SDK always sends one).
+        The engine's own token is the `rag` command on this machine, `local` as it is without
+        an engine; an API key names its user; with no keys configured, loopback clients are let
+        in as `local` too, whatever token they send (OpenAI's SDK always sends one).
         """
         if token and self.address is not None and hmac.compare_digest(
                 token.encode(), self.address.token.encode()):  # bytes: a header may be non-ASCII
-            return Caller("rag-cli", trusted=True)
+            return Caller(LOCAL_USER, trusted=True)
         if self.keys.configured:
             if not token:
                 raise Unauthorized("This engine needs an API key: send Authorization: Bearer "
@@ -104,7 +104,7 @@ class Engine:
             raise Forbidden("With no API keys configured the API answers this machine only. "
                             "Set RAG_API_KEYS (or add keys with `rag keys add USER`) to let "
                             "other machines in.")
-        return Caller("local")
+        return Caller(LOCAL_USER)
 
     def admit(self, user: str, door: str) -> None:
         """Count a question against the user's limit, or raise RateLimited."""
@@ -112,9 +112,10 @@ class Engine:
         if wait:
             self.telemetry.rate_limited.labels(door).inc()
             limit = self.limits.per_minute
+            # the Retry-After header's whole seconds, so that the two never disagree
             raise RateLimited(f"You have asked {counted(limit, 'question')} in the last "
-                              f"minute; ask again in {wait:.0f} s (RAG_RATE_LIMIT_PER_MINUTE).",
-                              wait)
+                              f"minute; ask again in {retry_after(wait)} s "
+                              "(RAG_RATE_LIMIT_PER_MINUTE).", wait)
 
     def submit_uploads(self, collection: str, uploads: Iterable[UploadLike], *,
                        user: str) -> IngestJob:

@@ -27,8 +27,9 @@ def cloudflare_errors(failed: FailedCall) -> AIError | None:
     if code in DAILY_LIMIT_CODES or "daily free allocation" in failed.detail.lower():
         return failed.permanent(
             f"{failed.provider}: the daily free allocation of 10,000 neurons is used up "
-            f"{failed.said}. It resets at 00:00 UTC; upgrade to the Workers Paid plan or set "
-            "RAG_GENERATOR=extractive.")
+            f"{failed.said}. It resets at 00:00 UTC; upgrade to the Workers Paid plan, or use "
+            "the local models: RAG_GENERATOR=extractive for answers, RAG_EMBEDDER=local (in "
+            "another RAG_COLLECTION) for embeddings.")
     if code in CAPACITY_CODES:
         return failed.transient(f"{failed.provider} is out of capacity for {failed.model} "
                                 f"{failed.said}.")
@@ -45,8 +46,11 @@ def cloudflare_errors(failed: FailedCall) -> AIError | None:
         return failed.context_too_large()
     if code in MODEL_CODES:
         return failed.no_such_model()
-    if code in ROUTE_CODES:
-        return failed.no_route()
+    if code in ROUTE_CODES:  # the URL's parts, not the token: 7003 names no credential
+        return failed.permanent(
+            f"{failed.provider} could not route the request {failed.said}. Check "
+            "CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_AI_GATEWAY_ID (when set) and "
+            "CLOUDFLARE_BASE_URL.")
     if code in FORBIDDEN_CODES:
         return failed.forbidden()
     return None

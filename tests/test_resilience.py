@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.app.metrics import Metrics
-from rag.errors import InputTooLongError
+from rag.errors import AIError, InputTooLongError
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.workers_ai import WorkersAIGenerator
 from rag.providers.http.breaker import Breakers
@@ -124,6 +124,28 @@ def test_after_the_pause_one_probe_decides(ai_settings, standin: StandIn, passag
     assert [r.model for r in standin.requests] == [PRIMARY, PRIMARY]
     assert breakers.open_breakers() == []
 
+
+
+def test_a_skip_names_the_failure_behind_it(ai_settings, standin: StandIn, passages) -> None:
+    """A breaker opened by a wrong setting (an unreachable base URL) is still open once the
+    setting is fixed: the skip says what failed, not only that something did."""
+    settings = ai_settings.model_copy(update={"workers_ai_fallback_models": []})
+    generator = WorkersAIGenerator.from_settings(settings)
+    generator.http.breakers = Breakers(DiskState(ai_settings.data_dir / "skip-state"), 60)
+
+    def ask() -> str:
+        try:
+            "".join(generator.stream(GenerationRequest("Where do llamas live?", passages),
+                                     GenerationRecord()))
+        except AIError as exc:
+            return str(exc)
+        return ""
+
+    standin.fail(503, times=None, model=PRIMARY)
+    assert "503" in ask()
+    skipped = ask()
+    assert f"skipped {PRIMARY}: it failed through its retries a moment ago (" in skipped
+    assert "503" in skipped and "RAG_AI_BREAKER_SECONDS" in skipped
 
 
 def test_a_success_writes_the_shared_state_only_to_close_a_breaker(tmp_path: Path) -> None:

@@ -100,6 +100,15 @@ class Breakers:
         self.state.delete(PROBE_PREFIX + model)
         log.warning("circuit open for %s for %.0f s: %s", model, self.seconds, reason[:300])
 
+    def reason(self, model: str) -> str:
+        """Why the model's breaker opened ("" when it is not on record): a skip names the
+        failure behind it, which may be a setting to fix rather than a model that is down."""
+        if not self.enabled:
+            return ""
+        assert self.state is not None
+        opened = self.state.get(PREFIX + model)
+        return str(opened.get("reason", "")) if isinstance(opened, dict) else ""
+
     def open_breakers(self) -> list[OpenBreaker]:
         """Models currently skipped (open, or waiting for their probe)."""
         if not self.enabled:

@@ -212,9 +212,12 @@ class AIHttp:
         breakers, model = self.breakers, stats.model
         admission = breakers.admit(model) if breakers is not None else "closed"
         if admission == "open":
+            why = breakers.reason(model).rstrip(".")  # type: ignore[union-attr]
+            because = f" ({why})" if why else ""
             raise CircuitOpenError(
-                f"{self.provider} skipped {model}: it failed through its retries a moment ago "
-                "and is tried again after RAG_AI_BREAKER_SECONDS.", code="circuit_open")
+                f"{self.provider} skipped {model}: it failed through its retries a moment "
+                f"ago{because} and is tried again after RAG_AI_BREAKER_SECONDS.",
+                code="circuit_open")
         # a probe is one request: it only has to tell whether the model is back
         policy = self.policy if admission == "closed" else replace(self.policy, max_attempts=1)
         try:

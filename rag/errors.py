@@ -28,6 +28,13 @@ class RagError(Exception):
     """Base of every error this application raises on purpose."""
 
 
+def shortened(exc: BaseException, limit: int = 400) -> str:
+    """The whole error, cut to `limit` characters: where its advice ("Check
+    CLOUDFLARE_API_TOKEN") must not be lost with its second sentence."""
+    text = str(exc).rstrip(".")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def first_sentence(exc: BaseException, limit: int = 200) -> str:
     """The error's first sentence, cut to `limit` characters: short enough to show inline."""
     text = str(exc).split(". ")[0].rstrip(".")

@@ -196,6 +196,16 @@ def test_with_every_model_down_the_passages_answer(local_embeddings: StandIn,
     assert not again["cached"] and again["generator"] == "workers-ai", again
 
 
+def test_an_answer_degraded_by_a_setting_says_which_to_check(local_embeddings: StandIn,
+                                                             env: dict[str, str]) -> None:
+    """A wrong token fails every model: the passages answer, and the notice keeps the
+    advice the failure gave, so the mistake is not hidden behind "unavailable"."""
+    local_embeddings.fail(401, 10000, times=None)
+    out = ask_json()
+    assert out["degraded"] == ["models_unavailable"]
+    assert "Check CLOUDFLARE_API_TOKEN" in out["notice"]
+
+
 def test_with_everything_remote_down_the_words_still_answer(env, standin: StandIn,
                                                             monkeypatch, tmp_path) -> None:
     use_workers_ai(monkeypatch, standin)  # remote embeddings too

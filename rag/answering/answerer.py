@@ -26,7 +26,7 @@ from rag.answering.citations import CitationChecker
 from rag.answering.followup import carry_over, previous_question, standalone_question
 from rag.answering.strategies import StrategyConfig, draft
 from rag.app.context import current, submit
-from rag.errors import AIError, first_sentence
+from rag.errors import AIError, shortened
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question, source_digest
@@ -152,7 +152,7 @@ class Answerer:
             log.warning("every language model failed; quoting the passages instead: %s", exc)
             answer.degraded.append("models_unavailable")
             yield from self._quoted(request, answer, MODELS_UNAVAILABLE.format(
-                reason=first_sentence(exc)))
+                reason=shortened(exc)))  # each model's failure and its advice
 
     def _quoted(self, request: GenerationRequest, answer: Answer,
                 notice: str) -> Iterator[str]:

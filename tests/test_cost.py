@@ -90,6 +90,13 @@ def test_cli_json():
     assert data["daily_usd"] == pytest.approx((500 * 25_608 - 10_000) * 0.011 / 1_000)
 
 
+def test_json_figures_carry_no_float_noise():
+    data = json.loads(CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "2880", "--tokens-per-request", "1000",
+        "--neurons-per-1k-tokens", "36.88", "--json"]).stdout)
+    assert (data["daily_neurons"], data["daily_usd"]) == (106214.4, 1.058358)
+
+
 def test_cli_unknown_model_fails_on_stderr():
     result = CliRunner().invoke(cost_app, [
         "estimate", "--requests-per-day", "1", "--tokens-per-request", "1", "--model", "nope",
@@ -109,7 +116,7 @@ def test_the_flat_rate_method_prints_the_plans_example():
     data = json.loads(CliRunner().invoke(cost_app, [
         "estimate", "--requests-per-day", "10000", "--tokens-per-request", "500",
         "--neurons-per-1k-tokens", "50", "--json"]).stdout)
-    assert data["daily_neurons"] == 250_000 and data["daily_usd"] == pytest.approx(2.64)
+    assert data["daily_neurons"] == 250_000 and data["daily_usd"] == 2.64  # no float noise
     both = CliRunner().invoke(cost_app, [
         "estimate", "--requests-per-day", "1", "--tokens-per-request", "1",
         "--neurons-per-1k-tokens", "50", "--model", LLAMA_8B])

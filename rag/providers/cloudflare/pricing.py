@@ -86,7 +86,9 @@ class CostEstimate:
     monthly_usd: float  # 30 days
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # to the micro-neuron and micro-dollar: 73760.1, not float sums' 73760.09999999999
+        return {key: round(value, 6) if isinstance(value, float) else value
+                for key, value in asdict(self).items()}
 
 
 def flat_estimate(requests_per_day: int, tokens_per_request: int,

@@ -94,6 +94,26 @@ def test_the_openai_sdk_chats_with_the_documents(served) -> None:
         sdk.chat.completions.create(model="no-such-collection", messages=question)
 
 
+def test_the_openai_sdk_is_told_when_the_answer_is_quoted_passages(served,
+                                                                    standin: StandIn) -> None:
+    """OpenAI's shape ends every answer with finish_reason "stop": the notice and what was
+    degraded go beside the citations, streamed or not."""
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4", cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    standin.fail(429, 3040, times=None)  # every chat model out of capacity
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    question = [{"role": "user", "content": "How much sunlight do tomatoes need?"}]
+    completion = sdk.chat.completions.create(model="docs", messages=question)
+    assert SUN in completion.choices[0].message.content
+    assert completion.model_extra["degraded"] == ["models_unavailable"]
+    assert completion.model_extra["notice"].startswith("The language models are unavailable")
+    last = list(sdk.chat.completions.create(model="docs", messages=question, stream=True))[-1]
+    assert last.model_extra["degraded"] == ["models_unavailable"]
+    assert "citations" in last.model_extra
+
+
 # --- the `rag` command goes through a running engine ------------------------------------------
 
 def corpus(folder: Path) -> Path:

@@ -3,7 +3,9 @@
 Each collection is a model. The last user message is the question and the turns before it
 its history; system messages are not passed on (the answer is grounded in the documents by
 our own instructions). The answer keeps its [n] markers, and the passages they cite go in an
-extra top-level `citations` field: on the response, or on the last chunk of a stream.
+extra top-level `citations` field: on the response, or on the last chunk of a stream, beside
+`notice` and `degraded` when the answer has them (an interrupted or quoted-passages answer
+still ends with finish_reason "stop", which is all the SDK knows).
 """
 
 from __future__ import annotations
@@ -75,10 +77,20 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
                 "model": body.model, "system_fingerprint": summary["generator"],
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {
                     "role": "assistant", "content": summary["answer"]}}],
-                **usage_of(summary), "citations": summary["citations"]}
+                **usage_of(summary), **extras_of(summary)}
     answer, deltas = await start_answer(engine, work)
     return StreamingResponse(chunks(answer, deltas, completion_id, created, body.model),
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+def extras_of(summary: dict) -> dict:
+    """The fields OpenAI's shape has no place for: the cited passages, and what went wrong."""
+    extras: dict[str, Any] = {"citations": summary["citations"]}
+    if summary.get("notice"):
+        extras["notice"] = summary["notice"]
+    if summary.get("degraded"):
+        extras["degraded"] = summary["degraded"]
+    return extras
 
 
 def usage_of(summary: dict) -> dict:
@@ -111,5 +123,5 @@ async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str,
         return
     summary = answer.as_json()
     yield data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                **usage_of(summary), "citations": summary["citations"]})
+                **usage_of(summary), **extras_of(summary)})
     yield b"data: [DONE]\n\n"

@@ -248,7 +248,7 @@ def test_connection_refused_is_transient_and_names_the_fix(ai_settings, fake_clo
     settings = ai_settings.model_copy(
         update={"cloudflare_base_url": f"http://127.0.0.1:{port}/client/v4"})
     emb = embedder(settings, fake_clock, max_attempts=2)
-    with pytest.raises(TransientAIError, match="Could not connect.*Check the base URL"):
+    with pytest.raises(TransientAIError, match="Could not connect.*Check CLOUDFLARE_BASE_URL"):
         emb.embed_documents(["some text"])
     assert len(fake_clock.sleeps) == 1
 

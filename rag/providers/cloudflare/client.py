@@ -15,6 +15,7 @@ from rag.providers.http.retry import RetryPolicy
 
 PROVIDER = "Workers AI"
 CREDENTIALS_HINT = "CLOUDFLARE_API_TOKEN (Workers AI Read + Edit) and CLOUDFLARE_ACCOUNT_ID"
+URL_HINT = "CLOUDFLARE_BASE_URL (CLOUDFLARE_AI_GATEWAY_BASE_URL through a gateway)"
 
 
 def require_credentials(settings: Any, what: str = "Workers AI") -> None:
@@ -54,6 +55,7 @@ def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None,
         secret_headers["cf-aig-authorization"] = f"Bearer {gateway_token.get_secret_value()}"
         secrets.append(gateway_token.get_secret_value())
     return open_http(settings, provider=PROVIDER, credentials_hint=CREDENTIALS_HINT,
+                     url_hint=URL_HINT,
                      secret_headers=secret_headers, secrets=secrets, transport=transport,
                      max_connections=max_connections, policy=policy,
                      error_policy=cloudflare_errors, read_headers=read_cloudflare_headers)

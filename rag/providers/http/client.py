@@ -76,6 +76,7 @@ class AIHttp:
         policy: attempts, deadline and backoff.
         provider: name used in messages and logs ("Workers AI", "OpenAI-compatible server").
         credentials_hint: the settings to check after a 401/404, e.g. "CLOUDFLARE_API_TOKEN".
+        url_hint: the setting to check when nothing answers, e.g. "OPENAI_BASE_URL".
         secrets: strings that must never appear in a message or log line.
         error_policy: the provider's reading of its own error codes.
         read_headers: the provider's reading of its own response headers.
@@ -83,14 +84,15 @@ class AIHttp:
     """
 
     def __init__(self, clients: ClientPool, policy: RetryPolicy, *, provider: str,
-                 credentials_hint: str, secrets: Sequence[str] = (),
-                 error_policy: ErrorPolicy | None = None,
+                 credentials_hint: str, url_hint: str = "the base URL",
+                 secrets: Sequence[str] = (), error_policy: ErrorPolicy | None = None,
                  read_headers: HeaderReader | None = None,
                  breakers: Breakers | None = None) -> None:
         self.clients = clients
         self.policy = policy
         self.provider = provider
         self.credentials_hint = credentials_hint
+        self.url_hint = url_hint
         self.error_policy = error_policy
         self.read_headers = read_headers
         self.breakers = breakers
@@ -125,7 +127,8 @@ class AIHttp:
                 response = client.post(url, json=body, headers=headers, timeout=timeout)
             except httpx.HTTPError as exc:
                 raise self._redacted(map_transport_error(
-                    exc, provider=self.provider, model=stats.model)) from exc
+                    exc, provider=self.provider, model=stats.model,
+                    url_hint=self.url_hint)) from exc
             self._absorb(response, stats)
             if response.status_code >= 400:
                 raise self._status_error(response, response.text, stats)
@@ -164,7 +167,8 @@ class AIHttp:
                 response = client.send(request, stream=True)
             except httpx.HTTPError as exc:
                 raise self._redacted(map_transport_error(
-                    exc, provider=self.provider, model=stats.model)) from exc
+                    exc, provider=self.provider, model=stats.model,
+                    url_hint=self.url_hint)) from exc
             self._absorb(response, stats)
             if response.status_code >= 400:
                 try:
@@ -199,7 +203,8 @@ class AIHttp:
                 client = stack.enter_context(self.clients.lease())
             except httpx.PoolTimeout as exc:
                 raise self._redacted(map_transport_error(
-                    exc, provider=self.provider, model=stats.model)) from exc
+                    exc, provider=self.provider, model=stats.model,
+                    url_hint=self.url_hint)) from exc
             yield client
 
     def _with_retries(self, stats: CallStats, attempt: Any) -> Any:
@@ -259,6 +264,7 @@ class AIHttp:
 
 def open_http(settings: Any, *, provider: str, credentials_hint: str,
               secret_headers: Mapping[str, str], secrets: Sequence[str],
+              url_hint: str = "the base URL",
               transport: httpx.BaseTransport | None = None,
               max_connections: int = CONNECTIONS_PER_PROVIDER,
               policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
@@ -282,6 +288,6 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
 
     return AIHttp(ClientPool(make, max_connections),
                   policy or RetryPolicy.from_settings(settings), provider=provider,
-                  credentials_hint=credentials_hint, secrets=secrets,
+                  credentials_hint=credentials_hint, url_hint=url_hint, secrets=secrets,
                   error_policy=error_policy, read_headers=read_headers,
                   breakers=breakers_for(settings))

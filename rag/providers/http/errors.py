@@ -138,13 +138,14 @@ def map_status_error(
                             f"{failed.said}.")
 
 
-def map_transport_error(exc: httpx.HTTPError, *, provider: str, model: str) -> TransientAIError:
+def map_transport_error(exc: httpx.HTTPError, *, provider: str, model: str,
+                        url_hint: str = "the base URL") -> TransientAIError:
     """Timeouts and broken connections are worth retrying; say which one it was."""
     if isinstance(exc, httpx.TimeoutException):
         text = (f"{provider} did not answer in time for {model} ({type(exc).__name__}). "
                 "Try again, or raise RAG_AI_READ_TIMEOUT_SECONDS.")
     elif isinstance(exc, httpx.ConnectError):
-        text = f"Could not connect to {provider} for {model} ({exc}). Check the base URL."
+        text = f"Could not connect to {provider} for {model} ({exc}). Check {url_hint}."
     else:
         text = (f"The connection to {provider} broke while calling {model} "
                 f"({type(exc).__name__}: {exc}).")

@@ -10,7 +10,6 @@ conversations.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -176,9 +175,7 @@ class Workspace:
                 raise CollectionExists(f"A collection named '{taken[name.lower()]}' already "
                                        "exists.")
             view = self.view(name)
-            # a new collection's answer-cache version starts where no earlier one of that
-            # name was
-            view.store.set_version(time.time_ns() // 1000)
+            view.store.start_fresh_version()
             return view
 
     def delete_collection(self, name: str) -> None:

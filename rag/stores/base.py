@@ -214,7 +214,7 @@ class ChunkStore(ABC):
                      self.collection, self.embedder_name, name)
             self.drop()
             self.ensure_collection()
-            self.set_version(time.time_ns() // 1000)  # no answer of the old one is replayed
+            self.start_fresh_version()
             return
         raise EmbedderMismatchError(
             f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
@@ -254,11 +254,12 @@ class ChunkStore(ABC):
         return int(self._metadata().get("version", 0))
 
     def bump_version(self) -> None:
-        self.set_version(self.version() + 1)
+        self._set_metadata({"version": self.version() + 1})
 
-    def set_version(self, version: int) -> None:
-        """A new collection's version starts where no earlier one of its name was."""
-        self._set_metadata({"version": version})
+    def start_fresh_version(self) -> None:
+        """A collection made (again) starts its version where no earlier one of its name
+        was, so that no answer cached for that one is replayed."""
+        self._set_metadata({"version": time.time_ns() // 1000})
 
     def exists(self) -> bool:
         """Whether this store's collection exists (one look, not a listing of them all)."""

@@ -57,6 +57,11 @@ class CollectionProtected(ConfigError):
     """The configured collection (RAG_COLLECTION) cannot be deleted: the engine serves it."""
 
 
+#: what the API adds to `no_such_collection`; the `rag` command, which makes a collection by
+#: ingesting into it, says the message without it, with or without an engine
+MADE_BY_THE_API = "POST /api/v1/collections makes one."
+
+
 def no_such_collection(name: str, names: list[str]) -> ConfigError:
     return ConfigError(f"There is no collection named '{name}' (there are: "
                        f"{', '.join(names) or 'none yet'}).")

@@ -21,7 +21,13 @@ from urllib.parse import urlsplit
 
 from rag.cli.output import sources_block
 from rag.engine import discovery
-from rag.errors import ContentBlocked, InputTooLongError, RagError, RateLimited
+from rag.errors import (
+    MADE_BY_THE_API,
+    ContentBlocked,
+    InputTooLongError,
+    RagError,
+    RateLimited,
+)
 from rag.types import describe_strategy
 
 
@@ -96,15 +102,10 @@ def engine_error(status: int, body: bytes, retry_after: str | None) -> RagError:
         return RagError(f"The engine answered HTTP {status}.")
 
 
-# advice the API adds to a missing collection's message (rag.engine.api.deps); the command
-# says what it says without an engine, where the collection is made by `rag ingest`
-API_ONLY_HINT = " POST /api/v1/collections makes one."
-
-
 def error_from(code: str, message: str, retry_after: str | None = None) -> RagError:
     """The engine's error as the command says it without an engine."""
     if code == "not_found":
-        return RagError(message.removesuffix(API_ONLY_HINT))
+        return RagError(message.removesuffix(f" {MADE_BY_THE_API}"))
     if code == "rate_limited":
         return RateLimited(message, float(retry_after or 60))
     if code == "input_too_long":

@@ -13,7 +13,7 @@ from fastapi import Depends, Query, Request
 from rag.engine.access import Caller
 from rag.engine.api.errors import ApiError
 from rag.engine.engine import Engine
-from rag.errors import EMPTY_QUESTION, EmptyQuestion, no_such_collection
+from rag.errors import EMPTY_QUESTION, MADE_BY_THE_API, EmptyQuestion, no_such_collection
 from rag.service import RagService
 from rag.text.sanitize import clean
 
@@ -53,8 +53,8 @@ def collection_view(engine: Engine, collection: str | None, *,
     name = collection or engine.settings.collection
     if not engine.workspace.has_collection(name):
         names = engine.workspace.collections()
-        raise ApiError("not_found", missing or f"{no_such_collection(name, names)} POST "
-                                               "/api/v1/collections makes one.")
+        raise ApiError("not_found", missing or f"{no_such_collection(name, names)} "
+                                               f"{MADE_BY_THE_API}")
     return engine.workspace.view(name)
 
 

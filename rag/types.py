@@ -9,6 +9,9 @@ from typing import Any, Literal, get_args
 
 #: How a question is matched against the chunks: by meaning, by words, or both fused.
 SearchMode = Literal["hybrid", "dense", "sparse"]
+#: the `rag` command on this machine, with or without an engine, and loopback callers when no
+#: keys are set: RAG_BUDGET_EXEMPT_USERS and the cost report know it by this name
+LOCAL_USER = "local"
 SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.engine import discovery
 from rag.settings import Settings
+from rag.types import LOCAL_USER
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
@@ -92,18 +93,18 @@ class LocalLibrary:
 
         unread = failed_unread(found, heard)
         read = self.service.ingest_files([SourceFile.at(path) for path in found.files], heard,
-                                         user="local")
+                                         user=LOCAL_USER)
         return IngestReport.of_found(found, unread + read.files).as_json()
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]:
         return [hit.as_json() for hit in self.service.search(
-            query, top_k, mode, doc_id, source, user="local")]  # type: ignore[arg-type]
+            query, top_k, mode, doc_id, source, user=LOCAL_USER)]  # type: ignore[arg-type]
 
     def ask(self, question: str, top_k: int | None,
             strategy: str | None = None) -> AnswerStream:
         # the local command is this machine's user, as a loopback client of the engine is
-        return _LocalAnswer(self.service.ask(question, top_k, user="local",
+        return _LocalAnswer(self.service.ask(question, top_k, user=LOCAL_USER,
                                              strategy=strategy))  # type: ignore[arg-type]
 
     def documents(self) -> list[dict[str, Any]]:

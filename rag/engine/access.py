@@ -35,9 +35,6 @@ log = logging.getLogger(__name__)
 
 HASH_PREFIX = "sha256:"
 HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
-#: the `rag` command on this machine, with or without an engine, and loopback callers when no
-#: keys are set: RAG_BUDGET_EXEMPT_USERS and the cost report know it by this name
-LOCAL_USER = "local"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult
 from rag.engine import discovery
-from rag.engine.access import LOCAL_USER, ApiKeys, Caller, RateLimits, is_loopback, retry_after
+from rag.engine.access import ApiKeys, Caller, RateLimits, is_loopback, retry_after
 from rag.engine.discovery import EngineAddress
 from rag.engine.jobs import IngestJob, IngestJobs, form_filename, spool_path
 from rag.engine.telemetry import Telemetry
@@ -25,7 +25,7 @@ from rag.errors import CollectionBusy, Forbidden, RateLimited, Unauthorized
 from rag.providers.http.breaker import breakers_for
 from rag.service import build_service
 from rag.settings import Settings
-from rag.types import counted
+from rag.types import LOCAL_USER, counted
 
 _running: Engine | None = None
 

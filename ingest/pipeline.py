@@ -99,8 +99,9 @@ def failed_unread(found: Found,
     """The files `find_files` failed without opening them, each told to `on_file`."""
     results = [FileResult(refused.path, "failed", error=refused.error)
                for refused in found.refused]
-    for result in results if on_file else ():
-        on_file(result)
+    if on_file is not None:
+        for result in results:
+            on_file(result)
     return results
 
 

@@ -265,7 +265,7 @@ class Corpus:
         qterms = set(tokens(self.questions[qi].text, s))
         if s.bigram:
             qterms |= set(bigrams(self.questions[qi].text, s))
-        for t in qterms:
+        for t in sorted(qterms):  # one order of float32 sums, whatever the hash seed
             if t in index:
                 ids, ws = index[t]
                 scores[ids] += ws

@@ -67,6 +67,38 @@ def test_a_word_table_names_values_by_its_header_row_when_it_has_one() -> None:
                                    "Model: K300", "Voltage | 230 V", "Current | 10 A"]
 
 
+
+def test_equal_values_in_two_cells_are_two_values_and_a_merged_cell_is_one() -> None:
+    import docx
+    import pptx
+    from pptx.util import Inches
+
+    rows = [["Feature", "Basic", "Pro"], ["Bluetooth", "Yes", "Yes"], ["Colour", "Grey", ""]]
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    table.cell(2, 1).merge(table.cell(2, 2))  # "Grey" for both models
+    buf = io.BytesIO()
+    document.save(buf)
+    word = load_bytes(Path("models.docx"), buf.getvalue()).pages[0].text.split("\n\n")
+
+    deck = pptx.Presentation()
+    shape = deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_table(
+        3, 3, Inches(1), Inches(1), Inches(6), Inches(2))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            shape.table.cell(r, c).text = value
+    shape.table.cell(2, 1).merge(shape.table.cell(2, 2))
+    buf = io.BytesIO()
+    deck.save(buf)
+    slide = load_bytes(Path("models.pptx"), buf.getvalue()).pages[0].text.split("\n\n")
+
+    expected = ["Feature | Basic | Pro", "Feature: Bluetooth; Basic: Yes; Pro: Yes",
+                "Feature: Colour; Basic: Grey"]
+    assert word == expected and slide == expected
+
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     doc = load_bytes(Path("deck.pptx"), pptx_deck())
     assert doc.title == "Quarterly budget"  # no title set: the first slide's

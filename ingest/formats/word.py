@@ -56,9 +56,14 @@ def table_lines(table) -> list[str]:
     rows = []
     for row in table.rows:
         cells: list[str] = []
+        previous = None
         for cell in row.cells:
-            text = " ".join(cell.text.split())
-            cells.append("" if cells and text == cells[-1] else text)  # merged: once
+            # a merged cell is one cell object repeated (Word) or spanned ones (PowerPoint):
+            # its text once, its other columns empty; equal values in two cells stay two
+            merged = cell._tc is getattr(previous, "_tc", None) or getattr(cell, "is_spanned",
+                                                                          False)
+            cells.append("" if merged else " ".join(cell.text.split()))
+            previous = cell
         if any(cells):
             rows.append(cells)
     if not rows:

@@ -217,6 +217,25 @@ def test_rows_are_counted_as_they_are_read_and_reading_stops_past_the_bound(
     assert load_bytes(Path("short.csv"), b"a,b\n1,2\n3,4\n").pages[0].text
 
 
+
+def test_empty_rows_do_not_count_towards_the_bound(monkeypatch) -> None:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    monkeypatch.setattr(sheets, "MAX_ROWS", 3)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Item", "Qty"])
+    sheet.append(["Bolt", 3])
+    for row in range(3, 40):  # styled down the sheet, as banding or borders leave it
+        sheet.cell(row=row, column=1).font = Font(bold=True)
+    sheet.cell(row=60, column=1, value="Washer")
+    buf = io.BytesIO()
+    book.save(buf)
+    assert load_bytes(Path("styled.xlsx"), buf.getvalue()).pages[0].text.split("\n\n") == [
+        "Item | Qty", "Item: Bolt; Qty: 3", "Item: Washer"]
+    assert load_bytes(Path("gaps.csv"), b"a,b\n\n1,2\n,\n\n3,4\n").pages[0].text
+
 @pytest.mark.slow
 def test_a_100000_row_sheet_is_refused_with_its_reason() -> None:
     rows = ([f"item {n}", n, n * 0.5] for n in range(100_000))

@@ -3,8 +3,8 @@
 A row becomes one line that names each value by its column's header ("Region: North; Q1:
 1200"), so a passage taken from the middle of a sheet still says what its numbers are. A
 workbook is read in openpyxl's read-only mode, a row at a time, with the values Excel last
-computed (not the formulas); each sheet is a page whose locator is "sheet <name>". Rows are
-counted as they are read, and reading stops past MAX_ROWS.
+computed (not the formulas); each sheet is a page whose locator is "sheet <name>". Rows holding
+a value are counted as they are read, and reading stops past MAX_ROWS.
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ def table_text(rows: Iterable[Sequence[object]], count: RowCount) -> list[str]:
     header: list[str] | None = None
     lines = []
     for row in rows:
-        count.add()
         values = [cell_text(value) for value in row]
-        if not any(values):
+        if not any(values):  # formatted but empty: a sheet's styling can run far past its data
             continue
+        count.add()
         if header is None:
             header = values
             lines.append(" | ".join(v for v in values if v))

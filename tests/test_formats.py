@@ -208,6 +208,19 @@ def test_an_old_binary_office_file_renamed_is_mislabelled() -> None:
     assert info.value.reason == "mislabelled" and "save it as .docx" in str(info.value)
 
 
+
+@pytest.mark.parametrize(("made", "named", "found"), [
+    (docx_report, "report.pptx", "a Word document named .pptx; rename it to .docx"),
+    (pptx_deck, "deck.xlsx", "a PowerPoint presentation named .xlsx; rename it to .pptx"),
+    (xlsx_book, "book.docx", "an Excel workbook named .docx; rename it to .xlsx"),
+    (lambda: make_epub([("One", "<p>Words.</p>")]), "book.docx",
+     "an EPUB book named .docx; rename it to .epub")])
+def test_a_package_under_another_packages_suffix_is_named_for_what_it_is(
+        made, named: str, found: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path(named), made())
+    assert info.value.reason == "mislabelled" and str(info.value) == f"{named}: {found}"
+
 def test_rows_are_counted_as_they_are_read_and_reading_stops_past_the_bound(
         monkeypatch) -> None:
     monkeypatch.setattr(sheets, "MAX_ROWS", 3)

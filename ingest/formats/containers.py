@@ -65,7 +65,25 @@ def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> li
             raise too_large(path, f"its part {member.filename} unpacks to "
                                   f"{member.file_size / MIB:,.0f} MiB, more than "
                                   f"{MAX_PART_BYTES // MIB} MiB")
-    return [member.filename for member in members]
+    names = [member.filename for member in members]
+    found = package_kind(names)
+    if found is not None and found[0] != suffix:
+        raise DocumentError("mislabelled", f"{path}: {found[1]} named {suffix}; rename it to "
+                                           f"{found[0]}")
+    return names
+
+
+# the part that makes a package what it is, and what it is
+_KINDS = (("word/document.xml", ".docx", "a Word document"),
+          ("ppt/presentation.xml", ".pptx", "a PowerPoint presentation"),
+          ("xl/workbook.xml", ".xlsx", "an Excel workbook"),
+          ("META-INF/container.xml", ".epub", "an EPUB book"))
+
+
+def package_kind(names: list[str]) -> tuple[str, str] | None:
+    """The suffix and kind of file a package's members say it is (None: none of ours)."""
+    present = set(names)
+    return next(((suffix, kind) for part, suffix, kind in _KINDS if part in present), None)
 
 
 @contextmanager

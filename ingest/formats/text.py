@@ -2,20 +2,67 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
 from rag.errors import DocumentError
 
+# a byte-order mark says the encoding outright; UTF-32's marks begin with UTF-16's
+_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+          (codecs.BOM_UTF16_BE, "utf-16"))
+# files a text reader would take for text when their first bytes hold no NUL
+_NOT_TEXT = ((b"%PDF-", "a PDF file", ".pdf"), (b"\x89PNG\r\n", "a PNG image", ".png"),
+             (b"\xff\xd8\xff", "a JPEG image", ".jpg"),
+             (b"PK\x03\x04", "a zip package (an Office file or an EPUB?)", ""))
+# declared single-byte Western encodings read as Windows-1252, as browsers read them
+_AS_WINDOWS_1252 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1",
+                              "us-ascii", "ascii", "windows-1252", "cp1252"})
 
-def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without a BOM), else Windows-1252, which decodes any byte."""
+
+def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
+    """The text of `data`: in the encoding its byte-order mark names (UTF-8, UTF-16 or
+    UTF-32); else in `declared` (an HTML page's own charset); else UTF-8, with a stray
+    invalid byte replaced where most of the text is UTF-8; else Windows-1252, which decodes
+    any byte."""
+    for mark, codec in _MARKS:
+        if data.startswith(mark):
+            return data.decode(codec, errors="replace")
+    for magic, kind, suffix in _NOT_TEXT:
+        if data.startswith(magic):
+            rename = f"; rename it to {suffix}" if suffix else ""
+            raise DocumentError("mislabelled", f"{path}: {kind} named "
+                                               f"{path.suffix.lower() or 'without a suffix'}"
+                                               f"{rename}")
     if b"\x00" in data[:8192]:
         raise DocumentError("binary", f"{path}: looks like a binary file, not text")
+    codec = _known_codec(declared)
+    if codec is not None:
+        return data.decode(codec, errors="replace")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        invalid = text.count("\ufffd")
+        if sum(ord(ch) > 127 for ch in text) - invalid > invalid:
+            return text
         return data.decode("cp1252", errors="replace")
+
+
+def _known_codec(declared: str | None) -> str | None:
+    """Python's codec for a declared charset; None when there is none, it is unknown, or it
+    is UTF-16 or UTF-32 without a byte-order mark (a browser reads such a page as UTF-8)."""
+    if not declared:
+        return None
+    name = declared.strip().lower()
+    if name in _AS_WINDOWS_1252:
+        return "cp1252"
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return None if codec.startswith(("utf-16", "utf-32")) else codec
 
 
 def load_text(path: Path, data: bytes, options: LoadOptions) -> Parsed:

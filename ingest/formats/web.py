@@ -25,11 +25,16 @@ _TERM_END = "\x00"
 _TERM_JOIN = re.compile(r"[ \t]*([^\n\x00]*?)[ \t]*\x00\s*")
 _CLOSING = frozenset(".:;!?")
 _SPACE = re.compile(r"\s+")
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b",
+                           re.IGNORECASE)
 _PARAGRAPHS = re.compile(r"\n{3,}")
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    soup, text = visible(decode_text(path, data))
+    from bs4.dammit import EncodingDetector
+
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    soup, text = visible(decode_text(path, data, declared))
     # the title's words with single spaces: strip=True would glue "Blimp <b>guide</b>"
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     pages = Pages(path)
@@ -38,14 +43,23 @@ def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 
 def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
-    """The parsed HTML without what a browser does not show (scripts, styles, templates), and
+    """The parsed HTML without what a browser does not show (scripts, styles, templates,
+    elements hidden by their `hidden` attribute or their own style), and
     the visible text of its body laid out as a browser lays it out (`layout`)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    # hidden text is no reader's: and a classic place to plant instructions for a model
+    for tag in soup.find_all(_hidden):
+        if not tag.decomposed:  # inside a hidden element already gone
+            tag.decompose()
     return soup, layout(soup.body or soup)
+
+
+def _hidden(tag: Tag) -> bool:
+    return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style") or "")))
 
 
 def layout(root: Tag) -> str:

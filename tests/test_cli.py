@@ -377,6 +377,22 @@ def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> 
     assert "2 files: 1 ingested" in result.stderr
 
 
+
+def test_control_characters_in_a_name_are_printed_as_escapes(door: Door, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "red\x1b[31mname.txt").write_text("Coffee is brewed at 94 degrees.")
+    (folder / "x\n ingested forged.pdf: 99 chunks\ny.txt").write_text("Tea is steeped.")
+    done = door.run("ingest", str(folder))
+    assert done.exit_code == 0 and "\x1b" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3 and "red\\x1b[31mname.txt: 1 chunk" in lines[0]
+    assert "x\\n ingested forged.pdf: 99 chunks\\ny.txt: 1 chunk" in lines[1]
+    listed = door.run("docs", "list").stdout
+    assert "\x1b" not in listed and len(listed.splitlines()) == 2
+    found = door.run("search", "steeped").stdout
+    assert "\x1b" not in found and "forged.pdf: 99 chunks\\ny.txt)" in found
+
 def test_counts_of_one_are_singular(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     result = run("ingest", str(folder / "kettle.md"))

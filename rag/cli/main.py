@@ -24,7 +24,7 @@ from rich.text import Text
 
 from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
-from rag.cli.output import cite, sources_block
+from rag.cli.output import cite, shown, sources_block
 from rag.errors import ContentBlocked, RagError
 from rag.settings import ANSWER_STRATEGIES, Settings, load_settings
 from rag.types import SEARCH_MODES, counted, describe_strategy
@@ -162,9 +162,9 @@ def ingest(
                 else:  # an unchanged copy's note names the path its content is stored under
                     detail = f"{path}: {counted(result['chunks'], 'chunk')}" + (
                         f" ({error})" if error else "")
-                say(detail, colour, f"{status:>9}")
+                say(shown(detail), colour, f"{status:>9}")
                 for warning in result.get("warnings") or []:
-                    say(f"{path}: {warning}", "yellow", f"{'warning':>9}")
+                    say(shown(f"{path}: {warning}"), "yellow", f"{'warning':>9}")
 
         try:
             report = library.ingest(found, on_file)
@@ -260,7 +260,7 @@ def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
         _emit_json({"documents": docs})
         return
     for d in docs:
-        typer.echo(f"{d['doc_id']}  {counted(d['chunks'], 'chunk'):>11}  {d['source']}")
+        typer.echo(f"{d['doc_id']}  {counted(d['chunks'], 'chunk'):>11}  {shown(d['source'])}")
     if not docs:
         typer.echo("No documents. Add some with `rag ingest PATH`.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,18 @@ def cite(n: int, hit: dict[str, Any]) -> str:
     command prints it."""
     place = cited_place(hit.get("page"), hit.get("locator"))
     where = f", {place}" if place else ""
-    return f"[{n}] {hit.get('title') or Path(hit['source']).name} ({hit['source']}{where})"
+    return shown(f"[{n}] {hit.get('title') or Path(hit['source']).name} ({hit['source']}{where})")
 
 
 def sources_block(citations: list[dict[str, Any]]) -> str:
     return "\nSources:\n" + "".join(f"  {cite(n, hit)}\n" for n, hit in enumerate(citations, 1))
+
+
+def shown(text: str) -> str:
+    """`text` with its control characters written as escapes (`\\x1b`, `\\n`): a file's name
+    or title can hold any of them, and a terminal obeys them (colours, cursor moves, a line
+    break that fakes a report's line)."""
+    if text.isprintable():
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)

@@ -243,6 +243,16 @@ def test_collections_are_created_switched_and_deleted(start) -> None:
     assert not at.exception
     assert at.sidebar.selectbox(key="collection").options == ["docs"]
     assert at.sidebar.selectbox(key="collection").value == "docs"
+    assert not at.warning  # deleted here: the page moved on as asked
+
+    at.session_state["_ctx"].workspace.create_collection("notes")
+    at.run()
+    at.selectbox(key="collection").set_value("notes").run()
+    at.session_state["_ctx"].workspace.delete_collection("notes")  # through another door
+    at.run()
+    assert at.sidebar.selectbox(key="collection").value == "docs"
+    assert [w.value for w in at.warning] == [
+        "The collection notes was deleted; questions now go to docs."]
 
 
 def test_an_upload_under_way_can_be_cancelled(start) -> None:

@@ -54,7 +54,11 @@ def collection_picker(workspace: Workspace) -> str:
     names = workspace.collections()
     if "_switch_to" in st.session_state:  # set by the Documents page (create, delete)
         st.session_state["collection"] = st.session_state.pop("_switch_to")
-    if st.session_state.get("collection") not in names:
+    chosen = st.session_state.get("collection")
+    if chosen not in names:
+        if chosen is not None:  # deleted through another door: say so before a question goes
+            st.warning(f"The collection {chosen} was deleted; questions now go to {names[0]}.",
+                       icon=":material/warning:")
         st.session_state["collection"] = names[0]
     st.sidebar.header("Documents")
     return st.sidebar.selectbox("Collection", names, key="collection",

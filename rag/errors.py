@@ -67,6 +67,16 @@ def no_such_collection(name: str, names: list[str]) -> ConfigError:
                        f"{', '.join(names) or 'none yet'}).")
 
 
+def taken_in_other_case(name: str, names: list[str]) -> CollectionExists | None:
+    """The error for making `name` beside a collection whose name differs only in case (one
+    name to a person, and to a file system that ignores case); None when there is none."""
+    twin = next((n for n in names if n.lower() == name.lower()), None)
+    if twin is None or twin == name:
+        return None
+    return CollectionExists(f"A collection named '{twin}' already exists, and names that "
+                            f"differ only in case are one name: use '{twin}'.")
+
+
 class EmbedderMismatchError(RagError):
     pass
 

@@ -27,7 +27,13 @@ from rag.answering.strategies import StrategyConfig
 from rag.app.context import enter_scope, in_scope, request_scope
 from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
-from rag.errors import EMPTY_QUERY, ContentBlocked, EmptyQuestion, no_such_collection
+from rag.errors import (
+    EMPTY_QUERY,
+    ContentBlocked,
+    EmptyQuestion,
+    no_such_collection,
+    taken_in_other_case,
+)
 from rag.guard.filter import ContentFilter
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
@@ -264,8 +270,11 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
             opened.callback(embedder.close)
         store = store or make_store(settings, embedder)
         opened.callback(store.close)
-        if not create and settings.collection not in (names := store.collections()):
-            raise no_such_collection(settings.collection, names)
+        if settings.collection not in (names := store.collections()):
+            if not create:
+                raise no_such_collection(settings.collection, names)
+            if taken := taken_in_other_case(settings.collection, names):
+                raise taken
         store.ensure_collection()
         generator = generator or make_generator(settings, embedder, transport)
         budget_state = state_for(settings) if settings.user_daily_neurons is not None else None

@@ -295,9 +295,24 @@ def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -
         assert "There is no collection named 'manual' (there are: manuals)" in \
             missing.stderr
     assert not (Path(env["RAG_DATA_DIR"]) / "qdrant" / "edge" / "manual").exists()
-    for bad in ("a b", "x" * 300, "../up"):
+    for bad in ("a b", "x" * 64, "../up", "über"):
         refused = run("docs", "list", "--collection", bad)
-        assert refused.exit_code == 2 and "RAG_COLLECTION" in refused.stderr
+        assert refused.exit_code == 2 and "RAG_COLLECTION" not in refused.stderr
+        assert f"'{bad}' is not a valid collection name: use 1 to 63" in \
+            " ".join(refused.stderr.split())
+
+
+def test_a_name_differing_only_in_case_is_the_same_collection(door: Door,
+                                                               tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    assert door.run("ingest", str(folder), "--collection", "manuals").exit_code == 0
+    twin = door.run("ingest", str(folder), "--collection", "Manuals")
+    assert twin.exit_code == 2
+    assert ("A collection named 'manuals' already exists, and names that differ only in "
+            "case are one name: use 'manuals'.") in " ".join(twin.stderr.split())
+    assert not (door.data_dir / "qdrant" / "edge" / "Manuals").exists()
+    assert door.run("ingest", str(folder), "--collection", "manuals").exit_code == 0
 
 
 def test_a_copy_says_where_its_content_is_stored(env, tmp_path: Path) -> None:

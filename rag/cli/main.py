@@ -25,8 +25,14 @@ from rich.text import Text
 from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
 from rag.cli.output import cite, shown, sources_block
-from rag.errors import ContentBlocked, RagError
-from rag.settings import ANSWER_STRATEGIES, Settings, load_settings
+from rag.errors import ConfigError, ContentBlocked, RagError
+from rag.settings import (
+    ANSWER_STRATEGIES,
+    COLLECTION_NAME,
+    COLLECTION_RULE,
+    Settings,
+    load_settings,
+)
 from rag.types import SEARCH_MODES, counted, describe_strategy
 
 if TYPE_CHECKING:
@@ -73,6 +79,10 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
     and exit 1."""
     library = None
     try:
+        if collection is not None and not COLLECTION_NAME.fullmatch(collection):
+            # the setting's own error would blame RAG_COLLECTION, which nobody set
+            raise ConfigError(f"'{collection}' is not a valid collection name: "
+                              f"{COLLECTION_RULE}.")
         settings = load_settings(collection=collection)
         must_exist = not creates and settings.collection != load_settings().collection
         library = open_library(settings, must_exist=must_exist)

@@ -23,7 +23,7 @@ from ingest.loaders import refusal
 from rag.cli.library import OnFile
 from rag.cli.quick import EngineAnswer, error_from
 from rag.engine.discovery import EngineAddress
-from rag.errors import RagError, no_such_collection
+from rag.errors import RagError, no_such_collection, taken_in_other_case
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
@@ -103,8 +103,11 @@ class EngineLibrary:
 
     def _ensure_collection(self) -> None:
         names = self._request("GET", "/collections")["collections"]
-        if self.collection not in names:
-            self._request("POST", "/collections", json={"name": self.collection})
+        if self.collection in names:
+            return
+        if taken := taken_in_other_case(self.collection, names):
+            raise taken
+        self._request("POST", "/collections", json={"name": self.collection})
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]:

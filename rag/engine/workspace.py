@@ -20,7 +20,12 @@ from rag.app.history import HistoryStore
 from rag.app.metrics import Metrics
 from rag.engine.options import AskOptions
 from rag.engine.pages import RenderedPage, render_image, render_page
-from rag.errors import CollectionExists, CollectionProtected, ConfigError
+from rag.errors import (
+    CollectionExists,
+    CollectionProtected,
+    ConfigError,
+    taken_in_other_case,
+)
 from rag.providers.generators.base import Generator
 from rag.registry import make_generator
 from rag.service import RagService
@@ -170,10 +175,11 @@ class Workspace:
         if not COLLECTION_NAME.fullmatch(name):
             raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
         with self._naming:
-            taken = {n.lower(): n for n in self.service.store.collections()}
-            if name.lower() in taken:  # "Docs" beside "docs" would be taken for it
-                raise CollectionExists(f"A collection named '{taken[name.lower()]}' already "
-                                       "exists.")
+            names = self.service.store.collections()
+            if name in names:
+                raise CollectionExists(f"A collection named '{name}' already exists.")
+            if taken := taken_in_other_case(name, names):
+                raise taken
             view = self.view(name)
             view.store.start_fresh_version()
             return view

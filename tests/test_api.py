@@ -475,6 +475,21 @@ def test_an_ingest_into_a_collection_deleted_meanwhile_does_not_bring_it_back(
     assert "gone" not in engine.workspace.collections()
 
 
+
+async def test_an_upload_into_a_collection_deleted_as_it_arrives_is_not_found(
+        engine: Engine, api: httpx.AsyncClient, monkeypatch) -> None:
+    engine.workspace.create_collection("gone")
+    submit = engine.jobs.submit
+
+    def deleted_first(*args, **kwargs):  # deleted through another door as the body arrived
+        engine.delete_collection("gone")
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(engine.jobs, "submit", deleted_first)
+    response = await upload(api, ("guide.pdf", guide()), collection="gone")
+    assert error_of(response) == (404, "not_found")  # not 503: no retry brings it back
+    assert "'gone' was deleted before this ingest began" in response.text
+
 async def test_a_damaged_file_fails_alone_in_the_report(api: httpx.AsyncClient) -> None:
     report = (await upload(api, ("bad.pdf", b"%PDF-1.5\nnot really a pdf"),
                            ("guide.pdf", guide()))).json()
@@ -599,6 +614,7 @@ def test_accepted_connections_send_without_waiting_for_acknowledgements() -> Non
         assert accepted_nodelay(listener) == 0
         assert disable_nagle(listener.getsockname()[1]) == 1
         assert accepted_nodelay(listener) == 1
+
 
 
 # --- keys that could never be used, and the 429's wait ---------------------------------------

@@ -78,7 +78,10 @@ async def upload(request: Request, engine: EngineDep, caller: CallerDep,
         return JSONResponse(job.as_json(), status_code=202)
     await anyio.to_thread.run_sync(job.done.wait)
     if job.status != "done":
-        raise ApiError("upstream_unavailable", job.error or "The ingest did not finish.")
+        # a collection deleted meanwhile is the caller's to know, not a reason to retry
+        gone = not await anyio.to_thread.run_sync(engine.workspace.has_collection, name)
+        raise ApiError("not_found" if gone else "upstream_unavailable",
+                       job.error or "The ingest did not finish.")
     return JSONResponse({**(job.report or {}), "ingest_id": job.id})
 
 

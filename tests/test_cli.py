@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 from rag.cli import quick, remote
 from rag.cli.main import app
 from rag.engine.engine import Engine
+from rag.errors import RagError
 from tests.pdfgen import filler, make_pdf
 from tests.test_engine_doors import served  # noqa: F401 (an engine on loopback, for `door`)
 
@@ -86,7 +87,7 @@ def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
     (folder / "bad.pdf").unlink()
     from rag.cli.library import LocalLibrary
 
-    ingest = press_ctrl_c_after_the_first_local_file(monkeypatch)
+    ingest = stop_after_the_first_local_file(monkeypatch)
     stopped = run("ingest", str(folder))
     assert stopped.exit_code == 130
     assert "error: interrupted: 1 file stored before the stop" in stopped.stderr
@@ -97,8 +98,10 @@ def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
     assert again["unchanged"] == 1 and again["ingested"] == 1
 
 
-def press_ctrl_c_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch) -> Callable:
-    """Make the command's own ingest stop after its first file; the ingest it replaced."""
+def stop_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch,
+                                    stop: BaseException | type = KeyboardInterrupt) -> Callable:
+    """Make the command's own ingest stop after its first file (Ctrl-C, or the error
+    `stop`); the ingest it replaced."""
     from rag.cli.library import LocalLibrary
 
     ingest = LocalLibrary.ingest
@@ -106,7 +109,7 @@ def press_ctrl_c_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch) -> 
     def pressed_after_the_first_file(self, found, on_file):
         def heard(result):
             on_file(result)
-            raise KeyboardInterrupt
+            raise stop
 
         return ingest(self, found, heard)
 
@@ -114,9 +117,10 @@ def press_ctrl_c_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch) -> 
     return ingest
 
 
-def press_ctrl_c_after_the_first_file(door: Door, monkeypatch: pytest.MonkeyPatch) -> None:
+def stop_after_the_first_file(door: Door, monkeypatch: pytest.MonkeyPatch,
+                              stop: BaseException | type = KeyboardInterrupt) -> None:
     if door.engine is None:
-        press_ctrl_c_after_the_first_local_file(monkeypatch)
+        stop_after_the_first_local_file(monkeypatch, stop)
         return
     monkeypatch.setattr(remote, "BATCH_FILES", 1)  # one job a file: the first ends whole
     send = remote.EngineLibrary._ingest_batch
@@ -125,17 +129,32 @@ def press_ctrl_c_after_the_first_file(door: Door, monkeypatch: pytest.MonkeyPatc
     def pressed_in_the_second_job(self, batch, on_file):
         sent.append(batch)
         if len(sent) > 1:
-            raise KeyboardInterrupt
+            raise stop
         return send(self, batch, on_file)
 
     monkeypatch.setattr(remote.EngineLibrary, "_ingest_batch", pressed_in_the_second_job)
 
 
+
+def test_an_ingest_cut_by_an_error_says_what_was_stored(door: Door, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    stop_after_the_first_file(door, monkeypatch, RagError(
+        "The engine at http://127.0.0.1:1 stopped answering (ConnectError)."))
+    cut = door.run("ingest", str(folder))
+    assert cut.exit_code == 2
+    lines = [" ".join(line.split()) for line in cut.stderr.splitlines()]
+    assert lines[-2:] == [
+        "Stored before the error, and searchable: 1 file. Run the command again to finish "
+        "(stored files come back unchanged).",
+        "error: The engine at http://127.0.0.1:1 stopped answering (ConnectError)."]
+
 def test_ctrl_c_with_json_prints_the_files_that_ended(door: Door, tmp_path: Path,
                                                        monkeypatch) -> None:
     folder = corpus(tmp_path / "docs")
     (folder / "bad.pdf").unlink()
-    press_ctrl_c_after_the_first_file(door, monkeypatch)
+    stop_after_the_first_file(door, monkeypatch)
     stopped = door.run("ingest", str(folder), "--json")
     assert stopped.exit_code == 130
     assert "error: interrupted: 1 file stored before the stop" in stopped.stderr

@@ -186,6 +186,12 @@ def ingest(
                  "searchable; the file being read and those after it were not ingested. Run "
                  "the command again to finish (stored files come back unchanged).")
             raise typer.Exit(130) from None
+        except RagError:  # the engine stopped, the store failed: say what is kept, then why
+            if not as_json and (stored := sum(r["status"] != "failed" for r in ended)):
+                say(f"Stored before the error, and searchable: {counted(stored, 'file')}. Run "
+                    "the command again to finish (stored files come back unchanged).",
+                    "yellow")
+            raise
     if as_json:
         _emit_json(report)
     else:

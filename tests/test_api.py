@@ -269,6 +269,10 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("POST", "/ask", {"question": "tomatoes", "collection": "nope"}, (404, "not_found")),
     ("POST", "/search", {"query": "tomatoes", "collection": "nope"}, (404, "not_found")),
     ("GET", "/documents?collection=nope", None, (404, "not_found")),
+    # an empty name is a mistake, not the default collection
+    ("POST", "/ask", {"question": "tomatoes", "collection": ""}, (400, "bad_request")),
+    ("POST", "/search", {"query": "tomatoes", "collection": ""}, (400, "bad_request")),
+    ("GET", "/documents?collection=", None, (400, "bad_request")),
     ("DELETE", "/collections/docs", None, (409, "conflict")),
     # a name no collection of the embedded store can have
     ("GET", "/documents?collection=..%2Fx", None, (400, "bad_request")),

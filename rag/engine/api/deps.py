@@ -34,7 +34,9 @@ async def caller(request: Request) -> Caller:
 
 EngineDep = Annotated[Engine, Depends(engine_of)]
 CallerDep = Annotated[Caller, Depends(caller)]
-Collection = Annotated[str | None, Query(description="collection (default RAG_COLLECTION)")]
+# an empty name is a mistake, never the default: absent or null is the default
+Collection = Annotated[str | None, Query(min_length=1, description="collection (default "
+                                         "RAG_COLLECTION)")]
 
 
 def either(in_body: str | None, in_query: str | None) -> str | None:

@@ -12,6 +12,9 @@ from rag.types import SearchMode
 QUESTION_CHARS = 20_000
 TURN_CHARS = 100_000
 TopK = Field(None, ge=1, le=100, description="passages to retrieve (default RAG_TOP_K)")
+# an empty name is a mistake, never the default: absent or null is the default
+CollectionName = Field(None, min_length=1,
+                       description="collection (default RAG_COLLECTION)")
 
 
 # strict: "5" is no top_k and "yes" no stream, as the OpenAPI page says
@@ -21,7 +24,7 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=QUESTION_CHARS)
     top_k: int | None = TopK
     mode: SearchMode | None = None
-    collection: str | None = None
+    collection: str | None = CollectionName
     doc_id: str | None = None
     source: str | None = None
 
@@ -37,7 +40,7 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=QUESTION_CHARS)
     history: list[Turn] = Field(default_factory=list, max_length=100)
     top_k: int | None = TopK
-    collection: str | None = None
+    collection: str | None = CollectionName
     stream: bool = False
     strategy: AnswerStrategy | None = Field(
         None, description="single, progressive or consensus (default RAG_ANSWER_STRATEGY)")

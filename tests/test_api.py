@@ -4,6 +4,7 @@ command's --json), its errors, who may call, rate limits, progress and metrics."
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ from rag.engine.access import ApiKeys, add_key, key_hash
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.api.questions import start_answer
 from rag.engine.engine import Engine
+from rag.engine.heap import THRESHOLDS, settle_heap
 from rag.engine.sockets import disable_nagle
 from rag.errors import ConfigError
 from rag.settings import load_settings
@@ -620,6 +622,20 @@ def test_accepted_connections_send_without_waiting_for_acknowledgements() -> Non
         assert accepted_nodelay(listener) == 1
 
 
+
+def test_the_settled_heap_leaves_what_was_made_at_start_up_out_of_collections() -> None:
+    made_at_start_up = [[]]  # a container: the collector tracks it
+    before = gc.get_threshold()
+    try:
+        frozen = settle_heap()
+        assert frozen >= 1 and gc.get_freeze_count() == frozen
+        assert not any(o is made_at_start_up for o in gc.get_objects())
+        assert gc.get_threshold() == THRESHOLDS
+        made_later = [[]]
+        assert any(o is made_later for o in gc.get_objects())  # the answers' objects are not
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
 
 # --- keys that could never be used, and the 429's wait ---------------------------------------
 

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.engine import Engine
+from rag.engine.heap import settle_heap
 from rag.engine.sockets import disable_nagle
 from rag.settings import load_settings
 
@@ -66,6 +67,7 @@ async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
     disable_nagle(st.get_option("server.port"))
     engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
     api.state.engine = engine
+    settle_heap()
     engine.announce(own_url())
     print(addresses(), flush=True)
     try:

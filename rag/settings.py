@@ -46,6 +46,7 @@ ANSWER_STRATEGIES: tuple[AnswerStrategy, ...] = ("single", "progressive", "conse
 RescoreMode = Literal["auto", "on", "off"]
 # a collection's name is also a folder's and a URL's part
 COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 COLLECTION_RULE = "use 1 to 63 letters, digits, '-' or '_', starting with a letter or digit"
 
 # the schemes both Redis users read: redis-py (rag/providers/state.py) and, through it,
@@ -166,6 +167,13 @@ class Settings(BaseSettings):
 
     # --- logs ----------------------------------------------------------------------------
     log_level: str = "ERROR"  # what reaches the console; the log file keeps INFO and up
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+        return level.strip().upper()
     log_file: Path | None = None  # default <data_dir>/logs/rag.jsonl
 
     # --- Cloudflare Workers AI -----------------------------------------------------------

@@ -146,6 +146,14 @@ def test_any_bad_value_of_any_setting_is_one_line_naming_it(name: str) -> None:
             assert name in message
 
 
+def test_a_log_level_logging_does_not_know_is_a_setting_error_not_a_crash(tmp_path) -> None:
+    assert load_settings({"RAG_LOG_LEVEL": "info"}, env_file=None).log_level == "INFO"
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"RAG_LOG_LEVEL": "LOUD"}, env_file=None)
+    assert str(refused.value).startswith(
+        "Invalid setting: RAG_LOG_LEVEL: Value error, use one of DEBUG, INFO, WARNING, ERROR, "
+        "CRITICAL (got 'LOUD')")
+
 @pytest.mark.parametrize("url", ["localhost:6379", "http://user:s3cret@cache:6379/0",
                                  "s3cret@cache:6379", "redis://:s3cret@cache:63x9/0",
                                  "REDIS://cache:6379", "memory://"])

@@ -67,6 +67,14 @@ def test_a_qdrant_server_that_is_down_is_one_line(env: dict[str, str]) -> None:
     assert "RAG_QDRANT_URL" in line
 
 
+
+def test_a_qdrant_url_with_a_password_is_shown_without_it(env: dict[str, str]) -> None:
+    port = free_port()
+    env = {**env, "RAG_QDRANT_API_KEY": "qk"}  # over http: said in the log, not on the console
+    line = one_line_failure(f"http://admin:hunter2@127.0.0.1:{port}", env)
+    assert line.startswith(f"error: Cannot reach the Qdrant server at http://***@127.0.0.1:{port} ")
+    assert "hunter2" not in line
+
 def test_a_qdrant_server_refusing_the_key_is_one_line(env: dict[str, str],
                                                       refusing_qdrant: str) -> None:
     line = one_line_failure(refusing_qdrant, env)

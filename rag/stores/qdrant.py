@@ -9,6 +9,7 @@ what to do. `edge` does the same for the qdrant-edge engine.
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from rag.errors import StoreError
+from rag.settings import masked_url
 from rag.stores.base import (
     DENSE,
     PAYLOAD_INDEXES,
@@ -32,6 +34,7 @@ from rag.stores.base import (
     locked_error,
 )
 
+log = logging.getLogger(__name__)
 _SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD,
            "integer": models.PayloadSchemaType.INTEGER}
 
@@ -39,7 +42,15 @@ _SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD,
 def open_client(url: str | None, api_key: str | None, path: str | None) -> QdrantClient:
     """A client for a server when `url` is set, else for the local-mode store at `path`."""
     if url:
-        client = QdrantClient(url=url, api_key=api_key, timeout=60, check_compatibility=False)
+        if api_key and url.startswith("http://"):
+            # qdrant-client says so with a Python warning and a line of its source, on the
+            # console of every command; the log says it once, in words
+            log.warning("RAG_QDRANT_API_KEY is sent unencrypted: RAG_QDRANT_URL is http://; "
+                        "use https:// unless the network between them is private")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Api key is used with an insecure")
+            client = QdrantClient(url=url, api_key=api_key, timeout=60,
+                                  check_compatibility=False)
         return _Translating(client, url)  # type: ignore[return-value]
     try:
         return QdrantClient(path=path)
@@ -48,7 +59,9 @@ def open_client(url: str | None, api_key: str | None, path: str | None) -> Qdran
 
 
 def server_error(exc: Exception, url: str) -> StoreError:
-    """What a failed call to a Qdrant server means, and what to do about it."""
+    """What a failed call to a Qdrant server means, and what to do about it (the URL shown
+    without a user and password it may carry)."""
+    url = masked_url(url)
     if isinstance(exc, UnexpectedResponse):
         if exc.status_code in (401, 403):
             return StoreError(f"The Qdrant server at {url} refused the request (HTTP "

@@ -34,7 +34,7 @@ from rag.errors import (
     no_such_collection,
     taken_in_other_case,
 )
-from rag.guard.filter import ContentFilter
+from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
 from rag.providers.rerankers.base import Reranker
@@ -166,12 +166,13 @@ class RagService:
     def search(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
                doc_id: str | None = None, source: str | None = None, *,
                user: str | None = None) -> list[Hit]:
-        """The best-matching passages; a remote query embedding is charged to `user`."""
+        """The best-matching passages, each flagged with the instruction-like text it holds
+        as an answer's citations are; a remote query embedding is charged to `user`."""
         if not clean(query, tidy_spaces=True).text:
             raise EmptyQuestion(EMPTY_QUERY)
         with request_scope(user, self.spending):
-            return self.retriever.search(query, top_k or self.settings.top_k, mode, doc_id,
-                                         source)
+            return flag_passages(self.retriever.search(query, top_k or self.settings.top_k,
+                                                       mode, doc_id, source))
 
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,

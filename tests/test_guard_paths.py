@@ -199,6 +199,9 @@ def test_flagged_passages_show_in_citations_and_the_call_log(
         answer = service.ask("How often must the kettle be descaled?", top_k=1)
         summary = answer.as_json()
     assert summary["citations"][0]["flags"] == ("ignore-instructions",)
+    # a search flags the same passage, for whoever vets passages before they are used
+    (hit,) = service.search("How often must the kettle be descaled?", top_k=1)
+    assert hit.flags == ("ignore-instructions",)
     (call,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "rag.ai"]
     assert call["kind"] == "chat" and call["flagged_passages"] == {"1": ["ignore-instructions"]}
     (request,) = to_model(standin)

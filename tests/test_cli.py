@@ -334,6 +334,20 @@ def test_a_name_differing_only_in_case_is_the_same_collection(door: Door,
     assert door.run("ingest", str(folder), "--collection", "manuals").exit_code == 0
 
 
+
+def test_the_commands_own_request_settings_reach_a_running_engine(
+        door: Door, tmp_path: Path, monkeypatch) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    assert door.run("ingest", str(folder)).exit_code == 0
+    assert len(json.loads(door.run("search", "kettle tyres", "--json").stdout)["hits"]) > 1
+    monkeypatch.setenv("RAG_TOP_K", "1")  # set where the command runs, not the engine
+    assert len(json.loads(door.run("search", "kettle tyres", "--json").stdout)["hits"]) == 1
+    assert len(json.loads(door.run("ask", "How do I descale the kettle?", "--json").stdout)[
+        "citations"]) == 1
+    monkeypatch.setenv("RAG_SEARCH_MODE", "sparse")  # no word of it is in the library
+    assert json.loads(door.run("search", "zyzzyva quokka", "--json").stdout)["hits"] == []
+
 def test_a_copy_says_where_its_content_is_stored(env, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -59,7 +59,11 @@ def open_library(settings: Settings, *, must_exist: bool = False) -> Library:
     if address is not None:
         from rag.cli.remote import EngineLibrary
 
-        return EngineLibrary(address, settings.collection, must_exist=must_exist)
+        given = settings.model_fields_set  # set by the environment or .env, not defaults
+        asked = {option: getattr(settings, field) for option, field in (
+            ("top_k", "top_k"), ("mode", "search_mode"), ("strategy", "answer_strategy"))
+            if field in given}
+        return EngineLibrary(address, settings.collection, must_exist=must_exist, asked=asked)
     return LocalLibrary(settings, must_exist=must_exist)
 
 

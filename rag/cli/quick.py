@@ -169,6 +169,9 @@ def answer_quickly(argv: list[str]) -> int | None:
     if address is None:
         return None
     top_k = options["top_k"] or light_setting("RAG_TOP_K", os.environ, cwd)
+    if (top_k and not str(top_k).isdigit()) or light_setting("RAG_ANSWER_STRATEGY",
+                                                             os.environ, cwd):
+        return None  # the full command checks these settings and sends them
     collection = options["collection"] or light_setting("RAG_COLLECTION", os.environ, cwd)
     answer = EngineAnswer(address, {"question": options["question"], "collection": collection,
                                     "top_k": int(top_k) if top_k else None, "stream": True})

@@ -36,10 +36,13 @@ FINAL = ("ingested", "unchanged", "failed")
 
 class EngineLibrary:
     def __init__(self, address: EngineAddress, collection: str, *,
-                 must_exist: bool = False) -> None:
+                 must_exist: bool = False, asked: dict[str, Any] | None = None) -> None:
         self.address = address
         self.where = address.url
         self.collection = collection
+        # the request options this command's own settings set (RAG_TOP_K, ...), sent when its
+        # flags do not say otherwise: the engine's own apply to what is not set
+        self.asked = asked or {}
         self.client = httpx.Client(
             base_url=address.api, headers={"Authorization": f"Bearer {address.token}"},
             timeout=httpx.Timeout(30.0, read=600.0))
@@ -111,15 +114,17 @@ class EngineLibrary:
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]:
-        body = {"query": query, "top_k": top_k, "mode": mode, "doc_id": doc_id,
-                "source": source, "collection": self.collection}
+        body = {"query": query, "top_k": top_k or self.asked.get("top_k"),
+                "mode": mode or self.asked.get("mode"), "doc_id": doc_id, "source": source,
+                "collection": self.collection}
         return self._request("POST", "/search", json=body)["hits"]
 
     def ask(self, question: str, top_k: int | None,
             strategy: str | None = None) -> EngineAnswer:
-        return EngineAnswer(self.address, {"question": question, "top_k": top_k,
+        return EngineAnswer(self.address, {"question": question,
+                                           "top_k": top_k or self.asked.get("top_k"),
                                            "collection": self.collection, "stream": True,
-                                           "strategy": strategy})
+                                           "strategy": strategy or self.asked.get("strategy")})
 
     def documents(self) -> list[dict[str, Any]]:
         return self._request("GET", "/documents",

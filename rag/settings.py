@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_settings import (
@@ -111,6 +112,14 @@ class Settings(BaseSettings):
         env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
         populate_by_name=True,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        # `VAR=` (as compose files write `${VAR:-}`) means unset for a setting unset by default
+        if value == "" and cls.model_fields[info.field_name].default is None:
+            return None
+        return value
 
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Path("./data")
@@ -331,6 +340,13 @@ class Settings(BaseSettings):
         "@cf/meta/llama-3.1-8b-instruct-fp8",
     ]
     consensus_min_agreement: float = Field(0.6, ge=0, le=1)
+
+    @field_validator("consensus_models")
+    @classmethod
+    def _more_than_one(cls, models: list[str]) -> list[str]:
+        if len(set(models)) == 1:
+            raise ValueError("name at least two models: consensus compares their answers")
+        return models
     # At ingest, ask the chat model for a short summary and keywords per document (one call
     # each, in parallel); they are shown on the Documents page and searchable.
     enrich: bool = False

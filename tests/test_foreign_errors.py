@@ -138,6 +138,8 @@ def test_there_are_list_settings_to_check() -> None:
 ])
 def test_a_list_setting_is_json_or_comma_separated(name: str, given: str,
                                                    read: list[str]) -> None:
+    if name == "RAG_CONSENSUS_MODELS" and len(read) == 1:
+        return  # one model is refused (below)
     settings = load_settings({name: given}, env_file=None)
     assert getattr(settings, name.removeprefix("RAG_").lower()) == read
 
@@ -153,6 +155,22 @@ def test_any_bad_value_of_any_setting_is_one_line_naming_it(name: str) -> None:
             assert message.startswith("Invalid setting: ") and "\n" not in message, message
             assert name in message
 
+
+
+@pytest.mark.parametrize("name", [name for name, field in Settings.model_fields.items()
+                                  if field.default is None])
+def test_an_empty_value_unsets_a_setting_unset_by_default(name: str) -> None:
+    # compose files pass `VAR: ${VAR:-}`; RAG_MODEL_DIR= once meant the current folder
+    field = Settings.model_fields[name]
+    assert getattr(load_settings({variable(name, field): ""}, env_file=None), name) is None
+
+
+def test_consensus_needs_two_models_to_compare() -> None:
+    with pytest.raises(ConfigError, match="RAG_CONSENSUS_MODELS: Value error, name at least "
+                                          "two models"):
+        load_settings({"RAG_CONSENSUS_MODELS": "@cf/a, @cf/a"}, env_file=None)
+    assert load_settings({"RAG_CONSENSUS_MODELS": "@cf/a,@cf/b"},
+                         env_file=None).consensus_models == ["@cf/a", "@cf/b"]
 
 def test_a_log_level_logging_does_not_know_is_a_setting_error_not_a_crash(tmp_path) -> None:
     assert load_settings({"RAG_LOG_LEVEL": "info"}, env_file=None).log_level == "INFO"

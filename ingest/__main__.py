@@ -5,4 +5,5 @@ import sys
 from rag.cli.main import app
 
 if __name__ == "__main__":
-    app(args=["ingest", *sys.argv[1:]], prog_name="python -m ingest")
+    # the usage line names the subcommand after the program: "python -m" + "ingest"
+    app(args=["ingest", *sys.argv[1:]], prog_name="python -m")

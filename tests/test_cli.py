@@ -441,6 +441,13 @@ def test_control_characters_in_a_name_are_printed_as_escapes(door: Door, tmp_pat
     found = door.run("search", "steeped").stdout
     assert "\x1b" not in found and "forged.pdf: 99 chunks\\ny.txt)" in found
 
+
+def test_python_m_ingest_names_itself_as_typed(env) -> None:
+    shown = subprocess.run([sys.executable, "-m", "ingest", "--help"], capture_output=True,
+                           text=True, env={**os.environ, **env, "COLUMNS": "100"}, check=True)
+    assert "Usage: python -m ingest [OPTIONS]" in shown.stdout
+    assert "ingest ingest" not in shown.stdout  # which would read a folder named "ingest"
+
 def test_counts_of_one_are_singular(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     result = run("ingest", str(folder / "kettle.md"))

@@ -331,6 +331,9 @@ async def test_the_schema_names_every_operation_once(api: httpx.AsyncClient) -> 
            for operation in operations.values()]
     assert len(ids) == len(set(ids)) > 10
     assert {"get", "head"} <= set(schema["paths"]["/v1/health"])
+    # a bug is 500 `internal_error` on any route, as api.md says
+    assert all("500" in operation["responses"] for operations in schema["paths"].values()
+               for operation in operations.values())
 
 
 async def documented_statuses(api: httpx.AsyncClient, method: str, path: str) -> set[str]:

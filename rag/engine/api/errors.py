@@ -96,9 +96,9 @@ class ApiError(Exception):
 
 
 def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
-    """The error responses of a route, for the OpenAPI page."""
+    """The error responses of a route, for the OpenAPI page; any route may fail on a bug."""
     by_status: dict[int, list[str]] = {}
-    for code in codes:
+    for code in (*codes, "internal_error"):
         by_status.setdefault(CODES[code][0], []).append(code)
     return {status: {"model": ErrorBody, "description": "; ".join(
         f"`{code}`: {CODES[code][1]}" for code in names)} for status, names in by_status.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -211,6 +211,7 @@ class IngestPipeline:
         prepared = (self._prepare(item) for item in
                     load_ahead(files, self._is_stored, self.chunker, self.options))
         for result in self._store_all(prepared, on_progress, cancel):
+            result = self._with_earlier_version(result)
             results.append(result)
             if on_file:
                 on_file(result)
@@ -237,6 +238,18 @@ class IngestPipeline:
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
         return result
+
+    def _with_earlier_version(self, result: FileResult) -> FileResult:
+        """A failed file whose path holds a version stored before says so: that version
+        stays searchable (a file since protected by a password, say, keeps its old text)."""
+        if result.status != "failed" or not result.error:
+            return result
+        earlier = self.store.live_at(result.path)
+        if earlier is None or earlier.doc_id == result.doc_id:
+            return result
+        chunks = f"{earlier.chunks} chunk{'s' if earlier.chunks != 1 else ''}"
+        return replace(result, error=f"{result.error} (the version stored before, {chunks}, "
+                                     f"stays searchable until deleted: rag docs delete PATH)")
 
     def _unless_stored(self, document: Document) -> Prepared | FileResult:
         return self._unchanged(document.doc_id, document.source) or self._prepared(document)

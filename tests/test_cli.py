@@ -348,6 +348,22 @@ def test_the_commands_own_request_settings_reach_a_running_engine(
     monkeypatch.setenv("RAG_SEARCH_MODE", "sparse")  # no word of it is in the library
     assert json.loads(door.run("search", "zyzzyva quokka", "--json").stdout)["hits"] == []
 
+
+def test_a_file_that_fails_says_its_earlier_version_stays(door: Door, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The spare key is under the blue pot.")
+    assert door.run("ingest", str(notes)).exit_code == 0
+    notes.write_bytes(b"v2\x00\x00 now a binary file")  # e.g. saved with a password since
+    failed = json.loads(door.run("ingest", str(notes), "--json").stdout)["files"][0]
+    assert failed["status"] == "failed" and failed["error"] == (
+        f"{notes}: looks like a binary file, not text (the version stored before, 1 chunk, "
+        "stays searchable until deleted: rag docs delete PATH)")
+    assert json.loads(door.run("search", "spare key", "--json").stdout)["hits"]
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"\x00 never stored")
+    assert json.loads(door.run("ingest", str(other), "--json").stdout)["files"][0][
+        "error"] == f"{other}: looks like a binary file, not text"
+
 def test_a_copy_says_where_its_content_is_stored(env, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -291,6 +291,11 @@ class ChunkStore(ABC):
             return None
         return _stored(payload)
 
+    def live_at(self, source: str) -> StoredDocument | None:
+        """The live document stored under this source path, if any."""
+        found = self._first_chunks(Where(must=(("source", source),)), DOCUMENT_FIELDS)
+        return next((_stored(payload) for payload in found), None)
+
     def upsert_pending(self, chunks: Sequence[Chunk], dense: np.ndarray,
                        sparse: Sequence[Sparse], chunk_total: int,
                        media_type: str, extra: dict | None = None,

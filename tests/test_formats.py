@@ -99,6 +99,33 @@ def test_equal_values_in_two_cells_are_two_values_and_a_merged_cell_is_one() -> 
                 "Feature: Colour; Basic: Grey"]
     assert word == expected and slide == expected
 
+
+def test_word_text_in_nested_tables_content_controls_and_text_boxes_is_read() -> None:
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    document.add_paragraph("Body first.")
+    outer = document.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "Outer cell"
+    inner = outer.cell(0, 1).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "Inner left", "Inner right"
+    body = document.element.body
+    body.insert(len(body) - 1, parse_xml(  # a form's field: a block-level content control
+        f"<w:sdt {nsdecls('w')}><w:sdtContent><w:p><w:r><w:t>Field text.</w:t></w:r></w:p>"
+        "</w:sdtContent></w:sdt>"))
+    anchor = document.add_paragraph("Anchor paragraph.")
+    anchor._p.append(parse_xml(  # a text box, as Word writes one for older readers
+        f"<w:r {nsdecls('w')} xmlns:v='urn:schemas-microsoft-com:vml'><w:pict><v:shape>"
+        "<v:textbox><w:txbxContent><w:p><w:r><w:t>Boxed text.</w:t></w:r></w:p></w:txbxContent>"
+        "</v:textbox></v:shape></w:pict></w:r>"))
+    buf = io.BytesIO()
+    document.save(buf)
+    assert load_bytes(Path("form.docx"), buf.getvalue()).pages[0].text.split("\n\n") == [
+        "Body first.", "Outer cell | Inner left | Inner right", "Field text.",
+        "Anchor paragraph.", "Boxed text."]
+
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     doc = load_bytes(Path("deck.pptx"), pptx_deck())
     assert doc.title == "Quarterly budget"  # no title set: the first slide's

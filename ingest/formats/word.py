@@ -1,4 +1,5 @@
-"""Word (.docx) with python-docx: headings, paragraphs and tables in reading order.
+"""Word (.docx) with python-docx: headings, paragraphs, tables (nested ones too), text boxes
+and content controls in reading order; headers, footers, footnotes and comments are not read.
 
 A document has no pages to cite, so each heading starts a section: a page without a number
 whose locator is the heading ("Installation"), which citations show.
@@ -7,6 +8,7 @@ whose locator is the heading ("Installation"), which citations show.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.formats.base import PARAGRAPH_BREAK, LoadOptions, Pages, Parsed
@@ -28,12 +30,14 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         title = (document.core_properties.title or "").strip()
         heading: str | None = None
         lines: list[str] = []
-        for block in document.iter_inner_content():
+        for block in blocks(document):
             if isinstance(block, Table):
                 lines += table_lines(block)
                 continue
             text = block.text.strip()
+            boxed = boxed_lines(block)  # a text box's words, after the paragraph holding it
             if not text:
+                lines += boxed
                 continue
             style = block.style.name if block.style is not None else ""
             if style == "Title" and not title:
@@ -43,9 +47,55 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                     pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
                 heading, lines = short(text), []
             lines.append(text)
+            lines += boxed
         if lines:
             pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
     return Parsed(title or path.stem, pages.pages)
+
+
+def blocks(parent) -> Iterator:
+    """The paragraphs and tables of a document's body in reading order, those inside a
+    content control (a template's or a form's fields, `<w:sdt>`) too, which python-docx's
+    own iteration passes over."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    def walk(element) -> Iterator:
+        for child in element.iterchildren():
+            if child.tag == qn("w:p"):
+                yield Paragraph(child, parent)
+            elif child.tag == qn("w:tbl"):
+                yield Table(child, parent)
+            elif child.tag == qn("w:sdt"):
+                content = child.find(qn("w:sdtContent"))
+                if content is not None:
+                    yield from walk(content)
+
+    return walk(parent.element.body)
+
+
+def boxed_lines(paragraph) -> list[str]:
+    """The paragraphs of the text boxes anchored in `paragraph` (a shape's text, which
+    `paragraph.text` leaves out); a box drawn twice, for Word and for older readers, once."""
+    from docx.oxml.ns import qn
+
+    boxes = paragraph._p.iter(qn("w:txbxContent"))
+    texts = ["".join(t.text or "" for t in p.iter(qn("w:t")))
+             for box in boxes for p in box.iter(qn("w:p"))]
+    return list(dict.fromkeys(" ".join(t.split()) for t in texts if t.strip()))
+
+
+def cell_text(cell) -> str:
+    """A cell's words: its paragraphs, and a table nested in it row by row."""
+    from docx.table import Table
+
+    if not hasattr(cell, "iter_inner_content"):  # PowerPoint's cells hold text only
+        return " ".join(cell.text.split())
+    parts = []
+    for inner in cell.iter_inner_content():
+        parts += table_lines(inner) if isinstance(inner, Table) else [inner.text]
+    return " ".join(" ".join(parts).split())
 
 
 def table_lines(table) -> list[str]:
@@ -62,7 +112,7 @@ def table_lines(table) -> list[str]:
             # its text once, its other columns empty; equal values in two cells stay two
             merged = cell._tc is getattr(previous, "_tc", None) or getattr(cell, "is_spanned",
                                                                           False)
-            cells.append("" if merged else " ".join(cell.text.split()))
+            cells.append("" if merged else cell_text(cell))
             previous = cell
         if any(cells):
             rows.append(cells)

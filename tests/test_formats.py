@@ -258,6 +258,13 @@ def test_rows_are_counted_as_they_are_read_and_reading_stops_past_the_bound(
 
 
 
+
+def test_a_csv_cell_longer_than_pythons_default_limit_is_read() -> None:
+    long_cell = "word " * 40_000  # 200,000 characters
+    data = f'name,notes\nAda,"{long_cell}"\n'.encode()
+    text = load_bytes(Path("notes.csv"), data).pages[0].text
+    assert text.startswith("name | notes\n\nname: Ada; notes: word word")
+
 def test_empty_rows_do_not_count_towards_the_bound(monkeypatch) -> None:
     import openpyxl
     from openpyxl.styles import Font

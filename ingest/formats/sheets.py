@@ -15,7 +15,15 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ingest.formats.base import MAX_ROWS, PARAGRAPH_BREAK, LoadOptions, Pages, Parsed, too_large
+from ingest.formats.base import (
+    MAX_DOCUMENT_CHARS,
+    MAX_ROWS,
+    PARAGRAPH_BREAK,
+    LoadOptions,
+    Pages,
+    Parsed,
+    too_large,
+)
 from ingest.formats.containers import check_package, reading
 from ingest.formats.text import decode_text
 
@@ -41,6 +49,8 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     text = decode_text(path, data)
+    # a cell may be as long as a document (Python's csv stops at 128 KiB and calls it an error)
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_DOCUMENT_CHARS))
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
             text[:65536], delimiters=",;\t|")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import subprocess
@@ -46,8 +47,17 @@ _segmenter = pysbd.Segmenter(language="en", clean=False)
 
 
 def fetch_bigbench(folder: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                    ":all:", "bigbench==1.0.0", "-d", str(folder)], check=True)
+    download = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                "bigbench==1.0.0", "-d", str(folder)]
+    try:
+        subprocess.run(download, check=True)
+    except subprocess.CalledProcessError:
+        # pip 26 refuses the sdist's metadata for a direct-URL dependency (never installed
+        # here: only its task files are read); pip 25, beside this one, downloads it
+        older = folder / "pip-25"
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target",
+                        str(older), "pip<26"], check=True)
+        subprocess.run(download, check=True, env={**os.environ, "PYTHONPATH": str(older)})
     return next(folder.glob("bigbench-*.tar.gz"))
 
 

@@ -83,6 +83,26 @@ def test_a_sentence_that_leans_back_brings_its_predecessor(embedder) -> None:
     assert "in the tower until the 1980s. [1] However, most lights are automatic today." in text
 
 
+
+def test_a_run_of_leaning_sentences_is_quoted_from_the_one_naming_its_subject(embedder) -> None:
+    # "How tall is it?" after a question about the Tokyo Tower: the Eiffel Tower's "It is 330
+    # metres tall" alone would read as the Tokyo Tower's height
+    towers = ["The Tokyo Tower is a communications tower in Minato, Tokyo. It was completed in "
+              "1958 and is 333 metres tall.",
+              "The Eiffel Tower is a wrought-iron lattice tower in Paris. It was built between "
+              "1887 and 1889 by the company of Gustave Eiffel. It is 330 metres tall."]
+    passages = [Hit(f"d{i}", f"tower{i}.txt", None, f"c{i}", 1.0 - i / 10, text)
+                for i, text in enumerate(towers)]
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("How tall is it?", passages), GenerationRecord()))
+    quoted = [body for body, _ in _CITED.findall(text)]
+    for n, body in enumerate(quoted):
+        if body.startswith("It "):  # never a leaning sentence without what it leans on
+            assert n and (quoted[n - 1].startswith("The ") or quoted[n - 1].startswith("It ")), \
+                text
+    if "It is 330 metres tall." in quoted:
+        assert "The Eiffel Tower is a wrought-iron lattice tower in Paris." in quoted, text
+
 def test_a_sentence_that_leans_back_counts_the_words_of_its_predecessor(embedder) -> None:
     # "he rescued" names no keeper: the sentence before it does, and it is quoted with it
     story = ("The lighthouse keeper lit the lamp at dusk. Later that night he rescued a young "

@@ -65,6 +65,9 @@ _SCORE_PRIOR = 0.2
 # a sentence that leans on the one before it ("She opened the library.") is about what that
 # one names: it gains this share of the question's terms the two hold together beyond its own
 _LEAN_SHARE = 0.5
+# predecessors a leaning sentence brings, back through a run of them ("It was built ... It is
+# 330 metres tall.") to the sentence naming what they are about
+_CHAIN = 2
 _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
 # times the square of the share of the question's terms in the heading a sentence sits under
 # ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
@@ -187,8 +190,10 @@ class ExtractiveGenerator(Generator):
             if (c.passage, c.index) in chosen:
                 continue
             needed = [(c.passage, c.index)]
-            if _leaned_on(c, by_passage):
-                needed.insert(0, (c.passage, c.index - 1))
+            leaning = c
+            while len(needed) <= _CHAIN and (before := _leaned_on(leaning, by_passage)):
+                needed.insert(0, (before.passage, before.index))
+                leaning = before
             needed = [k for k in needed if k not in chosen]
             if len(chosen) + len(needed) > self.max_sentences:
                 if chosen:

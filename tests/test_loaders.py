@@ -313,6 +313,14 @@ def test_an_html_page_is_read_in_the_charset_it_declares(charset: str) -> None:
     assert load_bytes(Path("p.html"), page).pages[0].text == words
 
 
+def test_a_page_declaring_latin1_is_read_as_utf8_when_it_is_utf8() -> None:
+    declared = '<html><head><meta charset="iso-8859-1"></head><body><p>{}</p></body></html>'
+    assert load_bytes(Path("p.html"), declared.format("Café crème").encode()).pages[0].text \
+        == "Café crème"
+    assert load_bytes(Path("p.html"), declared.format("Café").encode("cp1252")).pages[
+        0].text == "Café"
+
+
 def test_text_in_utf16_or_utf32_with_a_byte_order_mark_is_read() -> None:
     for codec in ("utf-16", "utf-16-be", "utf-32"):
         data = "Ann,Ökonomie\nBob,naïve\n".encode(codec)

@@ -38,7 +38,8 @@ def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
     if b"\x00" in data[:8192]:
         raise DocumentError("binary", f"{path}: looks like a binary file, not text")
     codec = _known_codec(declared)
-    if codec is not None:
+    # a page declaring Latin-1 that is valid UTF-8 is UTF-8 (a common slip): below
+    if codec is not None and codec != "cp1252":
         return data.decode(codec, errors="replace")
     try:
         return data.decode("utf-8")

@@ -88,6 +88,10 @@ def test_follow_up_detection_and_carry_over() -> None:
     assert carry_over("How tall is Mount Etna in Sicily?",
                       conversation("Where do otters live?")) == (
         "How tall is Mount Etna in Sicily?")
+    retried = conversation("Where do sea otters live?", "Where do sea otters live?",
+                           "Where do sea otters live?")
+    assert carry_over("What does it eat?", retried) == (
+        "What does it eat? (Where do sea otters live?)")
 
 
 def test_a_follow_up_carries_the_run_of_follow_ups_back_to_its_subject() -> None:

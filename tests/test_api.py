@@ -136,6 +136,10 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
     assert chosen["generator"] == "extractive" and chosen["strategy"] is None
     assert error_of(await api.post("/ask", json={"question": "x", "strategy": "vote"})) == (
         400, "bad_request")
+    # null is no history, as it is the default collection
+    nulls = (await api.post("/ask", json={"question": "How much sunlight do tomatoes need?",
+                                          "history": None, "collection": None})).json()
+    assert "eight hours" in nulls["answer"]
     # the upload is kept so that the page viewer can draw it
     pdf_id = next(d["doc_id"] for d in docs if d["source"] == "upload:guide.pdf")
     assert (engine.settings.data_dir / "uploads" / f"{pdf_id}.pdf").exists()

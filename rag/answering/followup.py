@@ -81,7 +81,9 @@ def is_follow_up(question: str, before: list[dict[str, str]]) -> bool:
 def carry_over(question: str, history: list[dict[str, str]]) -> str:
     """The question plus the terms of the questions it leans on, when it reads as a
     follow-up."""
-    carried = " ".join(questions_leaned_on(question, history)).split()[-_CARRIED_WORDS:]
+    # a question asked again (a retry) is carried once
+    leaned_on = dict.fromkeys(questions_leaned_on(question, history))
+    carried = " ".join(leaned_on).split()[-_CARRIED_WORDS:]
     return f"{question} ({' '.join(carried)})" if carried else question
 
 

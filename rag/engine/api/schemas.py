@@ -39,6 +39,11 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=QUESTION_CHARS)
     history: list[Turn] = Field(default_factory=list, max_length=100)
+
+    @field_validator("history", mode="before")
+    @classmethod
+    def _null_is_none(cls, history: object) -> object:
+        return [] if history is None else history  # null, as `collection` takes it
     top_k: int | None = TopK
     collection: str | None = CollectionName
     stream: bool = False

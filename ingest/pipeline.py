@@ -27,7 +27,7 @@ from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
 from rag.stores.base import ChunkStore
 from rag.text.sanitize import log_removed
-from rag.types import Chunk, Document
+from rag.types import Chunk, Document, counted
 
 log = logging.getLogger(__name__)
 
@@ -247,9 +247,9 @@ class IngestPipeline:
         earlier = self.store.live_at(result.path)
         if earlier is None or earlier.doc_id == result.doc_id:
             return result
-        chunks = f"{earlier.chunks} chunk{'s' if earlier.chunks != 1 else ''}"
-        return replace(result, error=f"{result.error} (the version stored before, {chunks}, "
-                                     f"stays searchable until deleted: rag docs delete PATH)")
+        return replace(result, error=f"{result.error} (the version stored before, "
+                                     f"{counted(earlier.chunks, 'chunk')}, stays searchable "
+                                     "until deleted: rag docs delete PATH)")
 
     def _unless_stored(self, document: Document) -> Prepared | FileResult:
         return self._unchanged(document.doc_id, document.source) or self._prepared(document)

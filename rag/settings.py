@@ -288,8 +288,8 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis(cls, url: str | None) -> str | None:
-        if not url:
-            return None  # blank: unset
+        if url is None:
+            return None
         problem = redis_url_problem(url)
         if problem:
             raise ValueError(problem)

@@ -16,9 +16,11 @@ _MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 _NOT_TEXT = ((b"%PDF-", "a PDF file", ".pdf"), (b"\x89PNG\r\n", "a PNG image", ".png"),
              (b"\xff\xd8\xff", "a JPEG image", ".jpg"),
              (b"PK\x03\x04", "a zip package (an Office file or an EPUB?)", ""))
-# declared single-byte Western encodings read as Windows-1252, as browsers read them
-_AS_WINDOWS_1252 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1",
-                              "us-ascii", "ascii", "windows-1252", "cp1252"})
+# declared single-byte Western encodings: read as without a declaration (UTF-8, else
+# Windows-1252, as browsers read Latin-1), since a page declaring Latin-1 that is valid UTF-8
+# is UTF-8, a common slip
+_WESTERN = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii",
+                      "ascii", "windows-1252", "cp1252"})
 
 
 def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
@@ -38,8 +40,7 @@ def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
     if b"\x00" in data[:8192]:
         raise DocumentError("binary", f"{path}: looks like a binary file, not text")
     codec = _known_codec(declared)
-    # a page declaring Latin-1 that is valid UTF-8 is UTF-8 (a common slip): below
-    if codec is not None and codec != "cp1252":
+    if codec is not None:
         return data.decode(codec, errors="replace")
     try:
         return data.decode("utf-8")
@@ -52,13 +53,14 @@ def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
 
 
 def _known_codec(declared: str | None) -> str | None:
-    """Python's codec for a declared charset; None when there is none, it is unknown, or it
-    is UTF-16 or UTF-32 without a byte-order mark (a browser reads such a page as UTF-8)."""
+    """Python's codec for a declared charset; None when there is none, it is unknown or
+    Western single-byte, or it is UTF-16 or UTF-32 without a byte-order mark (a browser
+    reads such a page as UTF-8)."""
     if not declared:
         return None
     name = declared.strip().lower()
-    if name in _AS_WINDOWS_1252:
-        return "cp1252"
+    if name in _WESTERN:
+        return None
     try:
         codec = codecs.lookup(name).name
     except LookupError:

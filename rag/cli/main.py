@@ -176,19 +176,21 @@ def ingest(
                 for warning in result.get("warnings") or []:
                     say(shown(f"{path}: {warning}"), "yellow", f"{'warning':>9}")
 
+        def stored() -> int:
+            return sum(result["status"] != "failed" for result in ended)
+
         try:
             report = library.ingest(found, on_file)
         except KeyboardInterrupt:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))
-            stored = sum(result["status"] != "failed" for result in ended)
-            fail(f"interrupted: {counted(stored, 'file')} stored before the stop stay "
+            fail(f"interrupted: {counted(stored(), 'file')} stored before the stop stay "
                  "searchable; the file being read and those after it were not ingested. Run "
                  "the command again to finish (stored files come back unchanged).")
             raise typer.Exit(130) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
-            if not as_json and (stored := sum(r["status"] != "failed" for r in ended)):
-                say(f"Stored before the error, and searchable: {counted(stored, 'file')}. Run "
+            if not as_json and stored():
+                say(f"Stored before the error, and searchable: {counted(stored(), 'file')}. Run "
                     "the command again to finish (stored files come back unchanged).",
                     "yellow")
             raise

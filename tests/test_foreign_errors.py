@@ -160,7 +160,7 @@ def test_any_bad_value_of_any_setting_is_one_line_naming_it(name: str) -> None:
 @pytest.mark.parametrize("name", [name for name, field in Settings.model_fields.items()
                                   if field.default is None])
 def test_an_empty_value_unsets_a_setting_unset_by_default(name: str) -> None:
-    # compose files pass `VAR: ${VAR:-}`; RAG_MODEL_DIR= once meant the current folder
+    # compose files pass `VAR: ${VAR:-}`; an empty RAG_MODEL_DIR must not mean the current folder
     field = Settings.model_fields[name]
     assert getattr(load_settings({variable(name, field): ""}, env_file=None), name) is None
 

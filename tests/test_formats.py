@@ -161,6 +161,27 @@ def test_xlsx_gives_values_not_formulas() -> None:
     assert "=2+2" not in text and "Item: Bolt" in text
 
 
+def test_xlsx_numbers_read_as_their_format_shows_them() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Region", "Discount", "Price", "Budget", "Margin", "Weight"])
+    sheet.append(["North", 0.15, 1200.5, 2_500_000, -0.034, 12])
+    for cell, number_format in zip(sheet[2][1:], ["0%", '"$"#,##0.00', '#,##0,"k"',
+                                                   "0.0%;[Red]-0.0%", '0 "kg"'], strict=True):
+        cell.number_format = number_format
+    sheet.append(["South", 0.5, 3, 1e-5, 7, 2.25])
+    sheet["D3"].number_format = "0.00E+00"  # outside the formats read: the stored value
+    buf = io.BytesIO()
+    book.save(buf)
+    rows = load_bytes(Path("prices.xlsx"), buf.getvalue()).pages[0].text.split("\n\n")
+    assert rows[1] == ("Region: North; Discount: 15%; Price: $1,200.50; Budget: 2,500k; "
+                       "Margin: -3.4%; Weight: 12 kg")
+    assert rows[2] == ("Region: South; Discount: 0.5; Price: 3; Budget: 1e-05; Margin: 7; "
+                       "Weight: 2.25")
+
+
 def test_csv_rows_carry_their_header_with_the_delimiter_found() -> None:
     doc = load_bytes(Path("stock.csv"), b"part;count\nbolt;40\nwasher;\n")
     assert doc.pages[0].text.split("\n\n") == ["part | count", "part: bolt; count: 40",

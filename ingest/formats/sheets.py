@@ -3,8 +3,9 @@
 A row becomes one line that names each value by its column's header ("Region: North; Q1:
 1200"), so a passage taken from the middle of a sheet still says what its numbers are. A
 workbook is read in openpyxl's read-only mode, a row at a time, with the values Excel last
-computed (not the formulas); each sheet is a page whose locator is "sheet <name>". Rows holding
-a value are counted as they are read, and reading stops past MAX_ROWS.
+computed (not the formulas), each number as its cell's format shows it (`15%`, `$1,200.50`);
+each sheet is a page whose locator is "sheet <name>". Rows holding a value are counted as they
+are read, and reading stops past MAX_ROWS.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime
 import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ingest.formats.base import (
     MAX_DOCUMENT_CHARS,
@@ -25,6 +27,7 @@ from ingest.formats.base import (
     too_large,
 )
 from ingest.formats.containers import check_package, reading
+from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
 
 
@@ -39,7 +42,8 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         try:
             title = (workbook.properties.title or "").strip()
             for number, sheet in enumerate(workbook.worksheets, start=1):
-                lines = table_text(sheet.iter_rows(values_only=True), rows)
+                shown = ([shown_cell(cell) for cell in row] for row in sheet.iter_rows())
+                lines = table_text(shown, rows)
                 if lines:
                     pages.add(number, PARAGRAPH_BREAK.join(lines), f"sheet {sheet.title}")
         finally:
@@ -58,7 +62,8 @@ def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
     pages = Pages(path)
     with reading(path, "CSV file", (csv.Error,)):
-        lines = table_text(csv.reader(io.StringIO(text, newline=""), dialect), RowCount(path))
+        cells = csv.reader(io.StringIO(text, newline=""), dialect)
+        lines = table_text(([cell_text(cell) for cell in row] for row in cells), RowCount(path))
     pages.add(None, PARAGRAPH_BREAK.join(lines))
     return Parsed(path.stem, pages.pages)
 
@@ -75,12 +80,11 @@ class RowCount:
             raise too_large(self.path, f"more than {MAX_ROWS:,} rows")
 
 
-def table_text(rows: Iterable[Sequence[object]], count: RowCount) -> list[str]:
+def table_text(rows: Iterable[list[str]], count: RowCount) -> list[str]:
     """The header (the first row with a value) and each row after it as one line."""
     header: list[str] | None = None
     lines = []
-    for row in rows:
-        values = [cell_text(value) for value in row]
+    for values in rows:
         if not any(values):  # formatted but empty: a sheet's styling can run far past its data
             continue
         count.add()
@@ -98,6 +102,17 @@ def named_row(header: Sequence[str], values: Sequence[str]) -> str:
     names = list(header[:len(values)]) + [""] * (len(values) - len(header))
     return "; ".join(f"{name}: {value}" if name else value
                      for name, value in zip(names, values, strict=True) if value)
+
+
+def shown_cell(cell: Any) -> str:
+    """A workbook cell's value; a number as its format shows it, when the format is one
+    `shown_number` reads."""
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = shown_number(value, getattr(cell, "number_format", None))
+        if shown is not None:
+            return shown
+    return cell_text(value)
 
 
 def cell_text(value: object) -> str:

@@ -357,6 +357,27 @@ def test_markdown_title_and_same_content_same_id(tmp_path: Path) -> None:
     assert load_file(a).doc_id != load_file(b).doc_id
 
 
+def test_markdown_front_matter_names_the_page_and_leaves_its_text() -> None:
+    page = (b"---\ntitle: Backups and restores\ndate: 2024-03-01\ntags: [ops, backup]\n"
+            b"description: How the nightly backup runs.\n---\n"
+            b"Back up the database nightly. Restore it from the latest copy.\n")
+    doc = load_bytes(Path("2024-03-01-backups.md"), page)
+    assert doc.title == "Backups and restores"
+    assert doc.pages[0].text.split("\n\n") == [
+        "How the nightly backup runs.",
+        "Back up the database nightly. Restore it from the latest copy.\n"]
+
+
+@pytest.mark.parametrize("text", [
+    "---\nA rule above, and prose: not a mapping of fields.\n---\nThe body.",
+    "---\ntitle: [unclosed\n---\nThe body.",  # not YAML
+    "Some text.\n---\ntitle: Late\n---\n",  # front matter opens the file or is not one
+])
+def test_a_markdown_file_without_front_matter_is_read_whole(text: str) -> None:
+    doc = load_bytes(Path("notes.md"), text.encode())
+    assert doc.title == "notes" and doc.pages[0].text == text
+
+
 def test_latin1_text_is_read(tmp_path: Path) -> None:
     f = tmp_path / "old.txt"
     f.write_bytes("Caf\xe9 au lait".encode("cp1252"))

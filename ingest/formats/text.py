@@ -1,9 +1,19 @@
-"""Plain text and Markdown: the whole file is one page."""
+"""Plain text and Markdown: the whole file is one page.
+
+A Markdown file's YAML front matter (Jekyll, Hugo, Obsidian, MkDocs) is the page's metadata,
+not its text: its `title` names the document and its `description` (or `summary`) is kept as
+the first paragraph; the rest (dates, tags, layout) would otherwise run into the first
+sentence an answer quotes.
+"""
 
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
 from rag.errors import DocumentError
@@ -19,6 +29,11 @@ _NOT_TEXT = ((b"%PDF-", "a PDF file", ".pdf"), (b"\x89PNG\r\n", "a PNG image", "
 # declared single-byte Western encodings: read as without a declaration (UTF-8, else
 # Windows-1252, as browsers read Latin-1), since a page declaring Latin-1 that is valid UTF-8
 # is UTF-8, a common slip
+# the block opens the file: `---`, YAML, then `---` or `...`, each on a line of its own
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)",
+                           re.DOTALL)
+_FRONT_MATTER_MAX_CHARS = 65_536
+_FIELD_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
 _WESTERN = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii",
                       "ascii", "windows-1252", "cp1252"})
 
@@ -75,11 +90,32 @@ def load_text(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 
 def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    text = decode_text(path, data)
-    title = next(
-        (line.lstrip("#").strip() for line in text.splitlines() if line.startswith("# ")),
-        path.stem,
-    )
+    fields, text = front_matter(decode_text(path, data))
+    heading = next((line.lstrip("#").strip() for line in text.splitlines()
+                    if line.startswith("# ")), None)
+    title = _field(fields, "title") or heading or path.stem
+    summary = _field(fields, "description") or _field(fields, "summary")
     pages = Pages(path)
-    pages.add(None, text)
+    pages.add(None, f"{summary}\n\n{text}" if summary else text)
     return Parsed(title, pages.pages)
+
+
+def front_matter(text: str) -> tuple[dict[Any, Any], str]:
+    """A Markdown text's YAML front matter and the text after it; no fields, and the text
+    whole, when it opens with none (a rule, or `---` around prose)."""
+    match = _FRONT_MATTER.match(text)
+    if not match or len(match.group(1)) > _FRONT_MATTER_MAX_CHARS:
+        return {}, text
+    try:
+        fields = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return {}, text
+    if not isinstance(fields, dict) or not all(
+            isinstance(key, str) and _FIELD_NAME.match(key) for key in fields):
+        return {}, text  # prose between two rules, which YAML may read as a mapping
+    return fields, text[match.end():]
+
+
+def _field(fields: dict[Any, Any], name: str) -> str | None:
+    value = fields.get(name)
+    return (" ".join(value.split()) or None) if isinstance(value, str) else None

@@ -287,6 +287,16 @@ def test_a_gateway_cache_hit_is_a_cache_hit_with_no_neurons(
     assert summary.neurons_by_kind["chat"] == pytest.approx(first["usage"]["neurons"])
 
 
+def test_an_answer_replayed_from_the_answer_cache_says_it_cost_nothing(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    monkeypatch.setenv("RAG_CACHE", "true")
+    first = ask_json()
+    second = ask_json()
+    assert len(chat_requests(local_embeddings)) == 1 and second["cached"]
+    assert first["usage"]["neurons"] > 0 and second["usage"]["neurons"] == 0
+    assert second["usage"]["completion_tokens"] == first["usage"]["completion_tokens"]
+
+
 def test_log_records_are_json_with_time_level_request_and_user(
         local_embeddings: StandIn, env: dict[str, str]) -> None:
     out = ask_json()
@@ -385,6 +395,7 @@ def test_open_breakers_and_targets_are_served_on_metrics(tmp_path: Path) -> None
     assert samples[("rag_target_pass", (("target", "error_rate"),))] == 0.0
     assert samples[("rag_answers_total", (("generator", "none"), ("outcome", "degraded")))] == 1
     assert samples[("rag_gateway_cache_hits_total", ())] == 1
+    assert samples[("rag_answer_cache_hits_total", ())] == 0  # the app's own cache only
     metrics.close()
 
 

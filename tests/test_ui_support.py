@@ -261,11 +261,13 @@ def test_identity_is_the_signed_in_user_or_the_session() -> None:
 
     anon = identity_from(None, {}, "0123456789abcdef")
     assert anon.id == "anon:0123456789ab" and not anon.signed_in
+    assert anon.account == "anonymous"  # the budget, cost and metrics of every such session
     auth = {"client_id": "x"}
     assert identity_from(auth, {"is_logged_in": False}, "s") is None
     user = identity_from(auth, {"is_logged_in": True, "email": "ada@example.org",
                                 "name": "Ada"}, "s")
     assert user.id == "user:ada@example.org" and user.label == "Ada" and user.signed_in
+    assert user.account == user.id
 
 
 # --- the engine and the workspace the app's sessions share -----------------------------------
@@ -408,7 +410,9 @@ def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) 
     assert message["stopped"] and message["notice"] == chat.STOPPED
     assert message["content"] and message["content"] in SUN + " [1]"
     assert message["citations"] and message["latency_ms"] is not None
-    assert svc.metrics.summary().stopped == 1
+    # charged to every anonymous visitor together: a reload must not start a new budget
+    assert svc.metrics.summary(user="anonymous").stopped == 1
+    assert svc.metrics.summary(user="anon:s").requests == 0
 
 
 def test_a_quoted_passage_keeps_its_paragraphs_apart() -> None:

@@ -110,7 +110,7 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
         st.fragment(redraw_once_ended, run_every=REDRAW_SECONDS)(ended)
     try:
         answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
-                              user=ctx.identity.id, strategy=ctx.options.strategy)
+                              user=ctx.identity.account, strategy=ctx.options.strategy)
         write_stream(answer, parts)
         done = True
     except ContentBlocked as exc:  # a refused question is kept out of later turns' history

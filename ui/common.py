@@ -31,13 +31,24 @@ def _own_engine() -> Engine:
     return Engine.open(load_settings())
 
 
+#: who is charged for the questions and uploads of every visitor who has not signed in
+ANONYMOUS = "anonymous"
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who is asking: the signed-in user, or this browser session when there is no login."""
 
-    id: str
+    id: str  # rate limits and history
     label: str
     signed_in: bool
+
+    @property
+    def account(self) -> str:
+        """Who is charged (the daily budget, cost, metrics): the signed-in user, or every
+        anonymous visitor together, since a reload is a new session, whose own budget would
+        start again at 0, and a metrics label per session would grow without bound."""
+        return self.id if self.signed_in else ANONYMOUS
 
 
 @dataclass

@@ -77,7 +77,7 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
                                  max_upload_size=limit)
         submitted = st.form_submit_button("Add to library")
     if submitted and files:
-        job = engine.submit_uploads(collection, files, user=identity.id)
+        job = engine.submit_uploads(collection, files, user=identity.account)
         job.done.wait(QUICK_INGEST_SECONDS)  # small files: their outcomes in this run
         st.session_state["ingest_jobs"] = [job.id]
     jobs = [job for job in map(engine.jobs.get, st.session_state.get("ingest_jobs", [])) if job]

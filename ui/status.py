@@ -58,9 +58,11 @@ def render(ctx: Context) -> None:
                   help=f"Workers AI, every call ({by_kind or 'none yet'}); "
                        f"{FREE_NEURONS_PER_DAY:,} free per day, reset at 00:00 UTC"
                   if workers else "Workers AI is not in use")
-    mine = metrics.summary(since=since, user=ctx.identity.id)
+    mine = metrics.summary(since=since, user=ctx.identity.account)
+    who = (f"you are {ctx.identity.label}" if ctx.identity.signed_in
+           else "counted with every visitor who has not signed in")
     row[3].metric("Your requests", mine.requests, border=True,
-                  help=f"{mine.neurons:,.1f} neurons; you are {ctx.identity.label}")
+                  help=f"{mine.neurons:,.1f} neurons; {who}")
     target_table(s)
     breakers = ctx.engine.breakers.open_breakers()
     if breakers:

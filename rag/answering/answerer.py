@@ -214,6 +214,8 @@ class Answerer:
 def _replay(cached: dict, generator: str) -> Answer:
     """A cached answer, streamed word by word like a fresh one."""
     record = GenerationRecord(**cached["record"])
+    if record.neurons is not None:
+        record.neurons = 0.0  # no model ran for it: what the first run cost is spent once
     citations = [Hit(**c) for c in cached["citations"]]
     words = re.findall(r"\s*\S+", cached["text"])
     return Answer(iter(words), citations, generator, record, cached=True,

@@ -77,12 +77,12 @@ class Telemetry:
             self.answer_seconds.observe(record.latency_ms / 1000)
         if record.ttft_ms is not None:
             self.first_token_seconds.observe(record.ttft_ms / 1000)
-        if record.cached or record.gateway_hit:
+        if record.cached:
             self.cache_hits.inc()
+        elif record.gateway_hit:  # counted apart, so that the two counters add up
+            self.gateway_hits.inc()
         if record.outcome == "blocked":
             self.blocked.labels(record.blocked_category or "unknown").inc()
-        if record.gateway_hit and not record.cached:
-            self.gateway_hits.inc()
 
     def observe_ingest(self, report: dict) -> None:
         for file in report.get("files", []):

@@ -145,6 +145,62 @@ def test_pending_chunks_are_hidden_and_a_crash_leaves_nothing(settings, embedder
     reopened.close()
 
 
+class Crash(BaseException):
+    """The process dying at a chosen step: nothing after it runs."""
+
+
+@pytest.mark.parametrize("crash_at", ["retired", "live"])
+def test_a_crash_while_a_changed_file_is_swapped_in_keeps_one_version(
+        settings, embedder, engine, tmp_path: Path, monkeypatch, crash_at: str) -> None:
+    svc = open_service(settings, embedder, engine)
+    (tmp_path / "kettle.txt").write_text("Descale the kettle every month with vinegar.")
+    svc.ingest([tmp_path / "kettle.txt"])
+    (old,) = svc.documents()
+    text = "Descale the kettle every week with citric acid."
+    chunk = Chunk("a" * 32, old.source, "kettle", 0, None, 0, len(text), text, 9)
+    svc.store.upsert_pending([chunk], embedder.embed_documents([text]),
+                             [lexical.document_vector(text)], 1, "text/plain")
+    real = svc.store._set_payload
+    steps: list[str] = []
+
+    def set_payload(ids, payload):  # the process dies after the step `crash_at`
+        real(ids, payload)
+        steps.append(payload["status"])
+        if payload["status"] == crash_at:
+            raise Crash
+
+    monkeypatch.setattr(svc.store, "_set_payload", set_payload)
+    with pytest.raises(Crash):
+        svc.store.activate("a" * 32, old.source, 1)
+    svc.close()
+    reopened = open_service(settings, embedder, engine)
+    (kept,) = reopened.documents()
+    # before the new version went live the old one is searchable again; after, the new one
+    assert kept.doc_id == (old.doc_id if crash_at == "retired" else "a" * 32)
+    assert reopened.store.size() == 1
+    (hit,) = reopened.search("How often should I descale the kettle?", top_k=1)
+    assert hit.doc_id == kept.doc_id
+    reopened.close()
+
+
+def test_every_view_of_a_collection_hides_a_write_under_way(svc, embedder) -> None:
+    """The chat's views of a collection are store objects of their own: a document one of
+    them is writing stays unsearchable through the others, and opening one more keeps it."""
+    text = "Penguins huddle together to keep warm in Antarctic winters."
+    chunk = Chunk("f" * 32, "half.txt", "half", 0, None, 0, len(text), text, 12)
+    svc.store.upsert_pending([chunk], embedder.embed_documents([text]),
+                             [lexical.document_vector(text)], 1, "text/plain")
+    other = svc.store.with_collection(svc.store.collection)
+    other.ensure_collection()
+    assert svc.store.count("f" * 32, "pending") == 1  # not taken for a crash's residue
+    question = embedder.embed_query("penguins huddle warm winters")
+    sparse = lexical.query_vector("penguins huddle warm winters")
+    for mode in ("dense", "sparse", "hybrid"):
+        assert not other.search(question, sparse, 5, mode), mode
+    svc.store.activate("f" * 32, "half.txt", 1)
+    assert [h.source for h in other.search(question, sparse, 5, "hybrid")] == ["half.txt"]
+
+
 def test_failed_write_is_discarded(svc, tmp_path: Path, monkeypatch) -> None:
     f = tmp_path / "long.txt"
     f.write_text(" ".join(f"Paragraph {i} about lighthouses and keepers." for i in range(600)))

@@ -4,7 +4,9 @@ Writes are made safe by a `status` field on every point. A document's chunks are
 `pending` (never searchable), then the document's older versions at the same source are retired
 and the new one made `live`, then the retired points are deleted. Search only sees `live`
 points, so old and new chunks are never mixed, and a failed write leaves only pending points,
-which `discard` removes.
+which `discard` removes. An embedded store found with points that are not live when this
+process first opens it was stopped by a crash: pending points are dropped, and retired ones
+are deleted when their source's new version went live, or made live again when it did not.
 
 This logic, the payload shape, point ids, filters and hits live here once; an engine (`qdrant`
 for qdrant-client, `edge` for qdrant-edge) supplies only the primitives at the end of
@@ -18,10 +20,11 @@ import math
 import threading
 import time
 import uuid
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -170,6 +173,25 @@ def make_hit(pid: PointId, score: float, payload: dict,
                sentence_vectors=sentences)
 
 
+@dataclass
+class Writes:
+    """What this process is writing into one collection, shared by every store object of it
+    (each view of a collection has one of its own)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    docs: set[str] = field(default_factory=set)
+    recovered: bool = False  # a crash's residue was dealt with when the store was opened
+
+
+_WRITES: weakref.WeakKeyDictionary[Any, dict[str, Writes]] = weakref.WeakKeyDictionary()
+_WRITES_LOCK = threading.Lock()
+
+
+def writes_of(client: Any, collection: str) -> Writes:
+    with _WRITES_LOCK:
+        return _WRITES.setdefault(client, {}).setdefault(collection, Writes())
+
+
 class ChunkStore(ABC):
     """One collection holding chunks with a dense and a sparse vector each."""
 
@@ -184,8 +206,7 @@ class ChunkStore(ABC):
         self.collection = collection
         self.embedder_name = embedder_name
         self.dimension = dimension
-        self._writing: set[str] = set()
-        self._writing_lock = threading.Lock()
+        self._writes = writes_of(client, collection)
         # how the stored sparse vectors were made, which decides how queries are made
         self.lexical_scheme = lexical.SCHEME
         # how stored sentence vectors are made; None: the collection keeps none
@@ -200,14 +221,16 @@ class ChunkStore(ABC):
                           "lexical": lexical.SCHEME, "sentences": sentence_vectors.SCHEME})
             self.lexical_scheme = lexical.SCHEME
             self.sentence_scheme = sentence_vectors.SCHEME
+            with self._writes.lock:
+                self._writes.recovered = True  # made by this process: no residue to find
             return
         meta = self._metadata()
         name, dim = meta.get("embedder"), meta.get("dimension")
         if name == self.embedder_name and dim == self.dimension:
             self.lexical_scheme = self._check_lexical(meta.get("lexical"))
             self.sentence_scheme = self._check_sentences(meta.get("sentences"))
-            if self.embedded:  # pending or retired points here are left by a crash: drop them
-                self._delete_where(Where(must_not=(("status", LIVE),)))
+            if self.embedded:
+                self._recover()
             return
         if self.size() == 0:  # a first ingest that failed (say, a misspelt model) stored nothing
             log.info("collection '%s' is empty: made again for embedder %s (it was made for %s)",
@@ -222,6 +245,28 @@ class ChunkStore(ABC):
             f"RAG_EMBEDDER (or RAG_LOCAL_PRECISION) back, or use another RAG_COLLECTION (or "
             f"delete this one) to re-ingest."
         )
+
+    def _recover(self) -> None:
+        """Once per process and collection, before any write: points that are not live are a
+        crash's residue (only this process can hold an embedded store). Pending points never
+        went live; retired ones are the older version of a changed file, deleted when its new
+        version went live and made live again when the crash came before it did."""
+        with self._writes.lock:  # a write waits: its pending points are not residue
+            if self._writes.recovered:
+                return
+            self._writes.recovered = True
+            self._delete_where(Where(must=(("status", PENDING),)))
+            retired: dict[str, list[PointId]] = {}
+            for pid, payload in self._scroll(Where(must=(("status", RETIRED),)), ["source"]):
+                retired.setdefault(payload.get("source", ""), []).append(pid)
+            for source, ids in retired.items():
+                if self.live_at(source) is None:
+                    log.warning("collection '%s': %s was being replaced when the app stopped; "
+                                "its earlier version is searchable again", self.collection,
+                                source)
+                    self._set_payload(ids, {"status": LIVE})
+                else:
+                    self._delete_ids(ids)
 
     def _check_lexical(self, scheme: str | None) -> str:
         """The collection's lexical scheme: one recorded by this version, or none (a collection
@@ -303,8 +348,8 @@ class ChunkStore(ABC):
         """Write chunks as pending: stored, but invisible to search until `activate`.
         `sentences` (one per chunk) are kept only in a collection that keeps them."""
         if chunks:
-            with self._writing_lock:
-                self._writing.add(chunks[0].doc_id)
+            with self._writes.lock:
+                self._writes.docs.add(chunks[0].doc_id)
         kept = (sentences if sentences is not None and self.sentence_scheme
                 else [None] * len(chunks))
         self.upsert_points([point_id(c.doc_id, c.position) for c in chunks], dense, sparse,
@@ -328,17 +373,17 @@ class ChunkStore(ABC):
     @contextmanager
     def _written(self, doc_id: str) -> Iterator[None]:
         """Mark a document as being written until the block ends, however it ends."""
-        with self._writing_lock:
-            self._writing.add(doc_id)
+        with self._writes.lock:
+            self._writes.docs.add(doc_id)
         try:
             yield
         finally:
-            with self._writing_lock:
-                self._writing.discard(doc_id)
+            with self._writes.lock:
+                self._writes.docs.discard(doc_id)
 
     def _needs_status_filter(self) -> bool:
-        with self._writing_lock:
-            return not self.embedded or bool(self._writing)
+        with self._writes.lock:
+            return not self.embedded or bool(self._writes.docs)
 
     def _ids(self, where: Where) -> list[PointId]:
         return [pid for pid, _ in self._scroll(where, None)]

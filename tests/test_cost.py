@@ -1,12 +1,18 @@
-"""Cost arithmetic (docs/workers-ai.md, "Pricing") and the `cost estimate` command."""
+"""Cost arithmetic (docs/workers-ai.md, "Pricing") and the `cost estimate` and `cost report`
+commands."""
 
 from __future__ import annotations
 
 import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
+from rag.app.metrics import CallRecord, Metrics
 from rag.cli.cost import cost_app
 from rag.errors import ConfigError
 from rag.providers.cloudflare import pricing as cost
@@ -121,3 +127,103 @@ def test_the_flat_rate_method_prints_the_plans_example():
         "estimate", "--requests-per-day", "1", "--tokens-per-request", "1",
         "--neurons-per-1k-tokens", "50", "--model", LLAMA_8B])
     assert both.exit_code == 2 and "not both or neither" in both.stderr
+
+
+# --- non-finite and overflowing estimates --------------------------------------------------
+
+
+def flat(rate: str, *more: str) -> Result:
+    return CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "10", "--tokens-per-request", "500",
+        "--neurons-per-1k-tokens", rate, "--json", *more])
+
+
+@pytest.mark.parametrize("rate", ["inf", "Infinity"])
+def test_an_infinite_rate_is_refused_by_name(rate):
+    result = flat(rate)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "'--neurons-per-1k-tokens': inf is not a finite number" in result.stderr
+
+
+def test_an_estimate_too_large_for_a_float_is_refused_not_printed_as_infinity():
+    result = flat("1e308")  # finite, but 10 x 500 / 1,000 of it is not
+    assert result.exit_code == 2 and result.stdout == ""
+    assert ("The estimate is too large to compute: lower --requests-per-day, "
+            "--tokens-per-request or --neurons-per-1k-tokens.") in result.stderr
+    huge = "1" + "0" * 400  # past what a float holds at all
+    result = CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", huge, "--tokens-per-request", "500",
+        "--model", LLAMA_8B, "--json"])
+    assert result.exit_code == 2 and "or --output-tokens." in result.stderr
+    with pytest.raises(ValueError):
+        cost.flat_estimate(1, 1, math.inf)
+    with pytest.raises(OverflowError):
+        cost.flat_estimate(10, 500, 1e308)
+
+
+def test_output_tokens_are_refused_with_a_flat_rate():
+    result = flat("50", "--output-tokens", "300")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert ("--output-tokens goes with --model: a flat rate has no input/output split, so "
+            "count every token of a call in --tokens-per-request.") in result.stderr
+    table = CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "10", "--tokens-per-request", "500",
+        "--neurons-per-1k-tokens", "50"])
+    assert table.exit_code == 0 and "(in / out)" not in table.stdout  # no output to show
+
+
+# --- cost report -----------------------------------------------------------------------------
+
+
+def report(*args: str) -> Result:
+    return CliRunner().invoke(cost_app, ["report", *args])
+
+
+@pytest.fixture
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def recorded(data_dir: Path, *calls: CallRecord) -> None:
+    """A metrics file as `rag ask` and `rag ingest` leave it."""
+    metrics = Metrics(data_dir / "metrics.sqlite3")
+    for call in calls:
+        metrics.record_call(call)
+    metrics.close()
+
+
+@pytest.mark.parametrize("as_json", [[], ["--json"]])
+def test_a_report_on_a_folder_without_metrics_says_so_and_creates_nothing(data_dir, as_json):
+    result = report(*as_json)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert (f"No metrics found in {data_dir}: nothing has been recorded there "
+            "(is RAG_DATA_DIR right?)") in " ".join(result.stderr.split())
+    assert not data_dir.exists()
+
+
+def test_a_report_counts_neurons_as_floats_even_on_an_empty_day(data_dir):
+    noon = datetime(2026, 11, 30, 12, tzinfo=timezone.utc).timestamp()
+    recorded(data_dir, CallRecord(ts=noon, kind="chat", neurons=2.5, user="ann"),
+             CallRecord(ts=noon, kind="embedding", neurons=0.5, user="ann"))
+    busy = json.loads(report("--date", "2026-11-30", "--json").stdout)
+    assert busy["neurons"] == 3.0
+    assert busy["users"] == [{"user": "ann", "neurons": 3.0,
+                              "by_kind": {"chat": 2.5, "embedding": 0.5}}]
+    quiet = report("--date", "2026-12-01", "--json")
+    assert quiet.exit_code == 0
+    assert json.loads(quiet.stdout)["neurons"] == 0.0
+    assert '"neurons": 0.0' in quiet.stdout  # 0 would be an int to a JSON reader
+
+
+def test_the_first_and_last_days_a_report_can_name(data_dir):
+    recorded(data_dir)
+    assert json.loads(report("--date", "0001-01-01", "--json").stdout)["neurons"] == 0.0
+    assert report("--date", "9999-12-30").exit_code == 0
+    late = report("--date", "9999-12-31", "--json")  # its end, 10000-01-01, has no datetime
+    assert late.exit_code == 2 and late.stdout == ""
+    assert ("--date 9999-12-31 is out of range: the last day it takes is 9999-12-30."
+            in late.stderr)
+    assert "Traceback" not in late.output
+    bad = report("--date", "30/11/2026")
+    assert bad.exit_code == 2 and "--date takes YYYY-MM-DD, not '30/11/2026'." in bad.stderr

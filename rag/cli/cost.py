@@ -4,6 +4,7 @@ or by a flat rate per 1,000 tokens; `rag cost report`: what was spent, by user a
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta, timezone
 
 import typer
@@ -24,20 +25,28 @@ def _group() -> None:
     """Keep `estimate` and `report` subcommands."""
 
 
+def _finite(value: float | None) -> float | None:
+    """Refuse inf: it passes `min=0`, and JSON has no way to write the figures it makes."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number.")
+    return value
+
+
 @cost_app.command()
 def estimate(
     requests_per_day: int = typer.Option(..., "--requests-per-day", min=0, help="Calls per day."),
     tokens_per_request: int = typer.Option(
-        ..., "--tokens-per-request", min=0, help="Input tokens per call (prompt or text embedded)."
-    ),
+        ..., "--tokens-per-request", min=0,
+        help="Tokens per call: with --model its input (prompt or text embedded), with a flat "
+             "rate all of them."),
     model: str | None = typer.Option(
         None, "--model", help="Workers AI model id, e.g. @cf/meta/llama-3.1-8b-instruct."
     ),
-    output_tokens: int = typer.Option(
-        0, "--output-tokens", min=0, help="Generated tokens per call (with --model)."
-    ),
+    output_tokens: int | None = typer.Option(
+        None, "--output-tokens", min=0,
+        help="Generated tokens per call (with --model only; default 0)."),
     neurons_per_1k_tokens: float | None = typer.Option(
-        None, "--neurons-per-1k-tokens", min=0,
+        None, "--neurons-per-1k-tokens", min=0, callback=_finite,
         help="A flat rate instead of a model's prices: neurons per 1,000 tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -46,13 +55,22 @@ def estimate(
         if (model is None) == (neurons_per_1k_tokens is None):
             raise ConfigError("Give either --model (its published prices) or "
                               "--neurons-per-1k-tokens (a flat rate), not both or neither.")
-        if neurons_per_1k_tokens is not None:
-            result = pricing.flat_estimate(requests_per_day, tokens_per_request,
-                                           neurons_per_1k_tokens)
-        else:
-            assert model is not None
-            result = pricing.estimate(requests_per_day, tokens_per_request, model,
-                                      output_tokens)
+        flat = neurons_per_1k_tokens is not None
+        if flat and output_tokens is not None:
+            raise ConfigError("--output-tokens goes with --model: a flat rate has no input/output "
+                              "split, so count every token of a call in --tokens-per-request.")
+        try:
+            if neurons_per_1k_tokens is not None:
+                result = pricing.flat_estimate(requests_per_day, tokens_per_request,
+                                               neurons_per_1k_tokens)
+            else:
+                assert model is not None
+                result = pricing.estimate(requests_per_day, tokens_per_request, model,
+                                          output_tokens or 0)
+        except OverflowError:
+            sizes = "--neurons-per-1k-tokens" if flat else "--output-tokens"
+            raise ConfigError("The estimate is too large to compute: lower --requests-per-day, "
+                              f"--tokens-per-request or {sizes}.") from None
     except ConfigError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -61,8 +79,11 @@ def estimate(
         return
     table = Table(title=f"Workers AI cost: {result.model}", show_header=False)
     table.add_row("requests per day", f"{requests_per_day:,}")
-    table.add_row("tokens per request (in / out)",
-                  f"{tokens_per_request:,} / {result.output_tokens_per_request:,}")
+    if flat:
+        table.add_row("tokens per request", f"{tokens_per_request:,}")
+    else:
+        table.add_row("tokens per request (in / out)",
+                      f"{tokens_per_request:,} / {result.output_tokens_per_request:,}")
     table.add_row("neurons per request", f"{result.neurons_per_request:,.3f}")
     table.add_row("neurons per day", f"{result.daily_neurons:,.1f}")
     table.add_row("free neurons per day", f"{result.free_neurons:,}")
@@ -86,19 +107,26 @@ def report(
 
     try:
         settings = load_settings()
-        start = _day_start(date)
+        start, end = _utc_day(date)
     except RagError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
-    metrics = Metrics(settings.data_dir / "metrics.sqlite3")
+    path = settings.data_dir / "metrics.sqlite3"
+    # opening Metrics would create the file: a report on a mistyped folder must not leave
+    # state there, nor pass for a quiet day
+    if not path.is_file():
+        typer.echo(f"Error: No metrics found in {settings.data_dir.absolute()}: nothing has been "
+                   "recorded there (is RAG_DATA_DIR right?)", err=True)
+        raise typer.Exit(1)
+    metrics = Metrics(path)
     try:
-        spent = metrics.neurons_by(start.timestamp(), (start + timedelta(days=1)).timestamp())
+        spent = metrics.neurons_by(start.timestamp(), end.timestamp())
     finally:
         metrics.close()
     users: dict[str, dict[str, float]] = {}
     for (user, kind), neurons in spent.items():
         users.setdefault(user, {})[kind] = neurons
-    total = sum(spent.values())
+    total = sum(spent.values(), 0.0)
     budget = settings.user_daily_neurons
     if as_json:
         typer.echo(json.dumps({
@@ -125,11 +153,19 @@ def report(
         typer.echo("No AI calls were recorded that day.")
 
 
-def _day_start(date: str | None) -> datetime:
+def _utc_day(date: str | None) -> tuple[datetime, datetime]:
+    """[start, end) of the UTC day `date` names, today when None."""
     if date is None:
         now = datetime.now(timezone.utc)
-        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        try:
+            start = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise ConfigError(f"--date takes YYYY-MM-DD, not {date!r}.") from None
     try:
-        return datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise ConfigError(f"--date takes YYYY-MM-DD, not {date!r}.") from None
+        return start, start + timedelta(days=1)
+    except OverflowError:
+        # the day's end, 10000-01-01, is past the last date Python can hold
+        raise ConfigError(f"--date {date} is out of range: the last day it takes is "
+                          "9999-12-30.") from None

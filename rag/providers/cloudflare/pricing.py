@@ -8,6 +8,7 @@ the two are known to disagree for some models.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -98,8 +99,9 @@ def flat_estimate(requests_per_day: int, tokens_per_request: int,
 
     10,000 requests of 500 tokens at 50 neurons per 1K: 250,000 neurons, $2.64 a day.
     """
-    if requests_per_day < 0 or tokens_per_request < 0 or neurons_per_1k_tokens < 0:
-        raise ValueError("requests, tokens and neurons must not be negative")
+    if requests_per_day < 0 or tokens_per_request < 0 or not 0 <= neurons_per_1k_tokens < math.inf:
+        raise ValueError("requests and tokens must not be negative, and the rate must be finite "
+                         "and not negative")
     return _daily(f"flat rate: {neurons_per_1k_tokens:g} neurons per 1K tokens",
                   requests_per_day, tokens_per_request, 0,
                   tokens_per_request / 1000 * neurons_per_1k_tokens)
@@ -123,6 +125,9 @@ def estimate(
 def _daily(model: str, requests_per_day: int, input_tokens: int, output_tokens: int,
            per_request: float) -> CostEstimate:
     daily = per_request * requests_per_day
+    if not math.isfinite(daily):
+        # floats saturate to inf silently; an estimate must stay a number JSON can write
+        raise OverflowError(f"{daily} neurons a day: the workload is too large to compute")
     daily_usd = usd(daily, free=FREE_NEURONS_PER_DAY)
     return CostEstimate(
         model=model, requests_per_day=requests_per_day, input_tokens_per_request=input_tokens,

@@ -22,6 +22,7 @@ from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.engine import Engine
 from rag.engine.heap import settle_heap
 from rag.engine.sockets import disable_nagle
+from rag.engine.stopping import stop_first_on_signal
 from rag.settings import load_settings
 
 api = create_api()
@@ -68,6 +69,7 @@ async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
     engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
     api.state.engine = engine
     settle_heap()
+    stop_first_on_signal(engine.jobs.stop)
     engine.announce(own_url())
     print(addresses(), flush=True)
     try:

@@ -280,13 +280,18 @@ class IngestJobs:
             shutil.rmtree(job.spool, ignore_errors=True)
         job.done.set()
 
-    def close(self, timeout: float = 30.0) -> None:
-        """Cancel what is queued, stop the running ingest at its next batch, wait for it."""
+    def stop(self) -> None:
+        """Take no more ingests, cancel what is queued and stop the running one at its next
+        batch; without waiting for it."""
         self._cancel.set()
         with self._lock:
             for job in self._jobs.values():
                 job.cancel.set()
         self._queue.put(None)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop, and wait for the running ingest to end."""
+        self.stop()
         self._worker.join(timeout)
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -103,6 +104,39 @@ def test_the_cli_and_the_chat_share_a_running_engine(engine_process, browser_pag
     assert not (data_dir / "server.json").exists()
     alone = rag(env, "docs", "list", "--json")  # the store is free again, opened here
     assert alone.returncode == 0 and len(json.loads(alone.stdout)["documents"]) == 2
+
+
+def test_sigterm_stops_an_upload_under_way_and_the_engine_with_it(engine_process) -> None:
+    """The server waits for its requests before it stops, and an upload without
+    `wait=false` lasts as long as its ingest: the ingest is stopped first, the upload is
+    answered with why, and the engine exits, leaving nothing of the file."""
+    url, env, process, data_dir = engine_process
+    pages = [filler(f"Section {n} describes the valves of pump model {n}.", 3000)
+             for n in range(1, 121)]
+    answered: list[httpx.Response] = []
+
+    def upload() -> None:
+        answered.append(httpx.post(f"{url}/api/v1/documents", timeout=300, files=[
+            ("files", ("pump.pdf", make_pdf(pages, title="Pump manual")))]))
+
+    sender = threading.Thread(target=upload)
+    sender.start()
+    spool = data_dir / "incoming"
+    deadline = time.monotonic() + 60  # the upload is read and queued
+    while not (spool.exists() and any(spool.rglob("*.pdf"))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    stopped_at = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    sender.join(timeout=60)
+    assert time.monotonic() - stopped_at < 30  # not the whole ingest's time
+    (response,) = answered
+    assert response.status_code == 503 and response.json()["error"] == {
+        "code": "upstream_unavailable",
+        "message": "The ingest was stopped; files not yet complete were discarded."}
+    listed = rag(env, "docs", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout)["documents"] == []
 
 
 def test_the_engine_prints_its_addresses_and_calls_nobody_to_find_them(

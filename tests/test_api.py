@@ -7,6 +7,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import re
 import socket
 import threading
@@ -614,6 +615,22 @@ def test_a_stale_server_json_is_ignored(tmp_path: Path) -> None:
     assert discovery.find(tmp_path) is None
     (tmp_path / discovery.FILE_NAME).write_text("{not json")
     assert discovery.find(tmp_path) is None
+
+
+@pytest.mark.skipif(discovery.process_start(os.getpid()) is None, reason="needs Linux's /proc")
+def test_a_server_json_whose_pid_names_another_process_is_ignored(tmp_path: Path) -> None:
+    """An engine killed in a container was its process 1, alive again in the next one."""
+    here = {"url": "http://127.0.0.1:1", "token": "t", "pid": os.getpid(),
+            "host": socket.gethostname(), "started": discovery.process_start(os.getpid())}
+
+    def found(**changed: object) -> discovery.EngineAddress | None:
+        (tmp_path / discovery.FILE_NAME).write_text(json.dumps({**here, **changed}))
+        return discovery.find(tmp_path)
+
+    assert found() is not None and found(started=None) is not None  # an earlier version's
+    assert found(pid=1, started=discovery.process_start(1)) is not None
+    assert found(pid=1) is None  # process 1 started before this process did
+    assert found(host="another-container") is None  # its url is that host's own
 
 
 def test_accepted_connections_send_without_waiting_for_acknowledgements() -> None:

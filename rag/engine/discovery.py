@@ -2,7 +2,10 @@
 
 The engine writes its address, its process id and a token made at start-up, readable by its
 owner only, and removes the file when it stops. A file whose process is gone (the engine was
-killed) is ignored. Stdlib only: the command reads it before importing anything heavy.
+killed) is ignored. So is one whose process id now names another process: an engine killed
+in a container was its process 1, which is alive again in the next container, so the file
+also names the host (a container's own) and when the process started. Stdlib only: the
+command reads it before importing anything heavy.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +25,8 @@ class EngineAddress:
     url: str  # e.g. http://127.0.0.1:8501
     token: str
     pid: int
+    host: str | None = None  # the machine (or container) it runs on; its url is that one's
+    started: str | None = None  # when the process started: a reused pid started later
 
     @property
     def api(self) -> str:
@@ -29,7 +35,8 @@ class EngineAddress:
 
 def announce(data_dir: Path, url: str) -> EngineAddress:
     """Write server.json (mode 0600) for this process; returns what was written."""
-    address = EngineAddress(url, secrets.token_urlsafe(32), os.getpid())
+    address = EngineAddress(url, secrets.token_urlsafe(32), os.getpid(), socket.gethostname(),
+                            process_start(os.getpid()))
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / FILE_NAME
     tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}")
@@ -47,20 +54,43 @@ def withdraw(data_dir: Path, address: EngineAddress) -> None:
 
 
 def find(data_dir: Path) -> EngineAddress | None:
-    """The live engine announced in `data_dir`, or None (no file, a bad file, a dead process)."""
+    """The live engine announced in `data_dir`, or None (no file, a bad file, a dead process,
+    another host's engine, or a process id now another process's)."""
     try:
         raw = json.loads((data_dir / FILE_NAME).read_text(encoding="utf-8"))
-        address = EngineAddress(str(raw["url"]), str(raw["token"]), int(raw["pid"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        address = EngineAddress(str(raw["url"]), str(raw["token"]), int(raw["pid"]),
+                                _optional(raw.get("host")), _optional(raw.get("started")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return address if _alive(address.pid) else None
+    return address if _alive(address) else None
 
 
-def _alive(pid: int) -> bool:
+def process_start(pid: int) -> str | None:
+    """When process `pid` started, as this boot's id and the clock ticks since boot (Linux's
+    /proc); None where there is no /proc."""
     try:
-        os.kill(pid, 0)
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # the name, in parentheses, may hold spaces
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _alive(address: EngineAddress) -> bool:
+    if address.host is not None and address.host != socket.gethostname():
+        return False
+    try:
+        os.kill(address.pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process: alive
+        pass
+    if address.started is None:  # written by an engine of an earlier version
         return True
-    return True
+    now = process_start(address.pid)
+    return now is None or now == address.started

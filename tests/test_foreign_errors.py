@@ -180,6 +180,29 @@ def test_a_log_level_logging_does_not_know_is_a_setting_error_not_a_crash(tmp_pa
         "Invalid setting: RAG_LOG_LEVEL: Value error, use one of DEBUG, INFO, WARNING, ERROR, "
         "CRITICAL (got 'LOUD')")
 
+def test_a_log_file_that_cannot_be_written_is_named_not_reported_as_a_bug(
+        tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log's folder would be")
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    done = CliRunner().invoke(app, ["docs", "list"],
+                              env={"RAG_LOG_FILE": str(blocker / "rag.jsonl")})
+    assert done.exit_code == 2 and "Traceback" not in done.output
+    assert done.stderr.startswith(f"error: Cannot write the log file {blocker / 'rag.jsonl'} (")
+    assert "RAG_DATA_DIR" in done.stderr and "RAG_LOG_FILE" in done.stderr
+
+
+def test_debug_records_reach_the_console_when_it_asks_for_them(tmp_path: Path) -> None:
+    import logging
+
+    from rag.app.logs import configure_logging
+
+    configure_logging(tmp_path / "rag.jsonl", "DEBUG")
+    assert logging.getLogger("rag.providers").isEnabledFor(logging.DEBUG)
+    configure_logging(tmp_path / "rag.jsonl", "ERROR")
+    assert not logging.getLogger("rag.providers").isEnabledFor(logging.DEBUG)
+
+
 @pytest.mark.parametrize("url", ["localhost:6379", "http://user:s3cret@cache:6379/0",
                                  "s3cret@cache:6379", "redis://:s3cret@cache:63x9/0",
                                  "REDIS://cache:6379", "memory://"])

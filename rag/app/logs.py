@@ -17,6 +17,7 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 
 from rag.app.context import current, new_request_id
+from rag.errors import ConfigError
 
 _MARK = "_rag_handler"
 
@@ -105,12 +106,18 @@ def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
         for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
             logger.removeHandler(handler)
             handler.close()
-        logger.setLevel(logging.INFO)
+        # the file keeps INFO and up; DEBUG records reach the console when it asks for them
+        logger.setLevel(min(logging.INFO, logging.getLevelName(console_level.upper())))
     console = logging.StreamHandler()
     console.setLevel(console_level.upper())
     console.setFormatter(OneLine())
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    to_file = logging.FileHandler(log_file, encoding="utf-8")
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError as exc:  # said plainly: an unexpected error would point to this very log
+        raise ConfigError(
+            f"Cannot write the log file {log_file} ({exc.strerror or exc}): give RAG_DATA_DIR "
+            "a folder you can write to, or RAG_LOG_FILE a file you can write.") from None
     to_file.setLevel(logging.INFO)
     to_file.addFilter(ScopeFilter())
     to_file.setFormatter(JsonLines())

@@ -402,6 +402,7 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
     """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
     import os
 
+    from rag.app.logs import configure_logging
     from rag.engine import discovery
     from rag.engine.access import ApiKeys
     from rag.engine.sockets import port_taken
@@ -409,6 +410,7 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
     try:  # what the server would stop on, said in one line before it starts
         settings = load_settings()
         ApiKeys.from_settings(settings)
+        configure_logging(settings.resolved_log_file, settings.log_level)  # a folder it can write
         running = discovery.find(settings.data_dir)
         if running is not None:
             raise RagError(f"An engine already runs on the data folder {settings.data_dir} "

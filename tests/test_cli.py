@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -96,6 +97,31 @@ def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
     assert len(listed) == 1  # the first file whole, nothing of the second
     again = json.loads(run("ingest", str(folder), "--json").stdout)["totals"]
     assert again["unchanged"] == 1 and again["ingested"] == 1
+
+
+def test_sigterm_during_an_ingest_stops_it_as_ctrl_c_does(env, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """A service manager, `timeout` or a CI runner stops a command with SIGTERM."""
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    from rag.cli.library import LocalLibrary
+
+    ingest = LocalLibrary.ingest
+
+    def terminated_after_the_first_file(self, found, on_file):
+        def heard(result):
+            on_file(result)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        return ingest(self, found, heard)
+
+    monkeypatch.setattr(LocalLibrary, "ingest", terminated_after_the_first_file)
+    stopped = run("ingest", str(folder))
+    assert stopped.exit_code == 128 + signal.SIGTERM
+    assert "error: interrupted: 1 file stored before the stop stays searchable" in stopped.stderr
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back once it ended
+    monkeypatch.setattr(LocalLibrary, "ingest", ingest)
+    assert len(json.loads(run("docs", "list", "--json").stdout)["documents"]) == 1
 
 
 def stop_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch,

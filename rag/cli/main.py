@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,15 +180,19 @@ def ingest(
         def stored() -> int:
             return sum(result["status"] != "failed" for result in ended)
 
+        stop = StopSignal()
         try:
-            report = library.ingest(found, on_file)
+            with stop.as_interrupt():
+                report = library.ingest(found, on_file)
         except KeyboardInterrupt:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))
-            fail(f"interrupted: {counted(stored(), 'file')} stored before the stop stay "
-                 "searchable; the file being read and those after it were not ingested. Run "
-                 "the command again to finish (stored files come back unchanged).")
-            raise typer.Exit(130) from None
+            kept = stored()
+            fail(f"interrupted: {counted(kept, 'file')} stored before the stop "
+                 f"{'stays' if kept == 1 else 'stay'} searchable; the file being read and those "
+                 "after it were not ingested. Run the command again to finish (stored files "
+                 "come back unchanged).")
+            raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
             if not as_json and stored():
                 say(f"Stored before the error, and searchable: {counted(stored(), 'file')}. Run "
@@ -204,6 +209,27 @@ def ingest(
         if report["skipped"]:
             say(describe([Skipped(**s) for s in report["skipped"]]), "yellow")
     raise typer.Exit(1 if report["totals"]["failed"] else 0)
+
+
+class StopSignal:
+    """SIGTERM (a service manager's, `timeout`'s, a CI runner's) stops an ingest as Ctrl-C
+    does: the files stored so far stay, the one being read is discarded, and the command says
+    so, exiting 128 + the signal's number."""
+
+    def __init__(self) -> None:
+        self.received = signal.SIGINT
+
+    @contextmanager
+    def as_interrupt(self) -> Iterator[None]:
+        def interrupt(number: int, frame: object) -> None:
+            self.received = signal.Signals(number)
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _ended_report(found: Found, ended: list[dict[str, Any]]) -> dict[str, Any]:

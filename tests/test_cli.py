@@ -22,6 +22,7 @@ from rag.engine.engine import Engine
 from rag.errors import RagError
 from tests.pdfgen import filler, make_pdf
 from tests.test_engine_doors import served  # noqa: F401 (an engine on loopback, for `door`)
+from tests.test_foreign_errors import free_port
 
 runner = CliRunner()
 
@@ -519,6 +520,24 @@ def test_the_app_refuses_a_bad_key_setting_in_one_line_before_it_starts(env) -> 
     assert done.returncode == 2
     assert done.stderr.strip() == ("error: RAG_API_KEYS holds user:key pairs separated by "
                                    "commas, e.g. alice:KEY,bob:KEY.")
+
+
+def test_the_app_says_in_one_line_that_another_process_holds_the_store(env) -> None:
+    """A second engine on a folder whose server.json is gone (deleted, or an engine started
+    with `streamlit run`) stops at its start-up on the store's lock."""
+    from rag.stores.edge import EdgeClient
+
+    holder = EdgeClient(Path(env["RAG_DATA_DIR"]) / "qdrant")
+    try:
+        done = subprocess.run([sys.executable, "-m", "rag", "ui", "--port", str(free_port())],
+                              capture_output=True, text=True, timeout=120, check=False,
+                              env={**os.environ, **env})
+    finally:
+        holder.close()
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "error: The embedded Qdrant store at ")
+    assert "is open in another process" in done.stderr
 
 
 def test_the_app_serves_this_machine_only_unless_told(env, monkeypatch) -> None:

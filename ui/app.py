@@ -9,6 +9,8 @@ announced in `<data dir>/server.json` so that `rag` commands go through its API;
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +25,7 @@ from rag.engine.engine import Engine
 from rag.engine.heap import settle_heap
 from rag.engine.sockets import disable_nagle
 from rag.engine.stopping import stop_first_on_signal
+from rag.errors import RagError
 from rag.settings import load_settings
 
 api = create_api()
@@ -66,7 +69,13 @@ def addresses() -> str:
 @asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
     disable_nagle(st.get_option("server.port"))
-    engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
+    try:
+        engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
+    except RagError as exc:
+        # said in one line, as `rag ui` says what it checks first (the store held by another
+        # process, say): the server would print a traceback and "Application startup failed"
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        os._exit(2)
     api.state.engine = engine
     settle_heap()
     stop_first_on_signal(engine.jobs.stop)

@@ -7,13 +7,14 @@ search modes behave alike, and the last test checks both engines rank the same c
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from rag.engine.workspace import Workspace
-from rag.errors import ConfigError, EmbedderMismatchError
+from rag.errors import ConfigError, EmbedderMismatchError, StoreError
 from rag.registry import make_store
 from rag.service import RagService, build_service
 from rag.settings import Settings
@@ -199,6 +200,30 @@ def test_every_view_of_a_collection_hides_a_write_under_way(svc, embedder) -> No
         assert not other.search(question, sparse, 5, mode), mode
     svc.store.activate("f" * 32, "half.txt", 1)
     assert [h.source for h in other.search(question, sparse, 5, "hybrid")] == ["half.txt"]
+
+
+def test_a_disk_nearly_full_is_said_not_a_crash(settings, embedder, tmp_path: Path,
+                                                 monkeypatch) -> None:
+    """The edge store's files are sparse and mapped in memory: a write into one on a full
+    disk kills the process (SIGBUS). Short of room, a write and an open are refused first."""
+    from rag.stores import base
+
+    svc = open_service(settings, embedder, "edge")
+    (tmp_path / "kettle.txt").write_text("Descale the kettle every month with vinegar.")
+    free = shutil.disk_usage(tmp_path).free
+    monkeypatch.setattr(base, "MIN_FREE_BYTES", free + 2**30)  # this disk, as if nearly full
+    report = svc.ingest([tmp_path / "kettle.txt"])
+    (failed,) = report.files
+    assert failed.status == "failed" and "MB free, under the" in failed.error
+    assert "free some space, or set RAG_DATA_DIR" in failed.error
+    assert svc.store.size() == 0
+    svc.close()
+    with pytest.raises(StoreError, match="The disk holding the embedded store at"):
+        open_service(settings, embedder, "edge")
+    monkeypatch.setattr(base, "MIN_FREE_BYTES", 64 * 2**20)
+    reopened = open_service(settings, embedder, "edge")
+    assert reopened.ingest([tmp_path / "kettle.txt"]).files[0].status == "ingested"
+    reopened.close()
 
 
 def test_failed_write_is_discarded(svc, tmp_path: Path, monkeypatch) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import threading
 import time
 import uuid
@@ -25,11 +26,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
-from rag.errors import ConfigError, EmbedderMismatchError
+from rag.errors import ConfigError, EmbedderMismatchError, StoreError
 from rag.stores import sentence_vectors
 from rag.stores.passages import PassageCache
 from rag.text import lexical
@@ -44,6 +46,9 @@ HYBRID_DEPTH = 100  # candidates per retriever before fusion; deeper than 40 mea
 # text measured, the dense side the one that finds paraphrases (docs/evaluation.md)
 FUSION_WEIGHTS = {DENSE: 1.0, SPARSE: 1.5}
 LIVE, PENDING, RETIRED = "live", "pending", "retired"
+# free space an embedded store keeps in hand: its files are sparse and mapped in memory, and a
+# write into one on a full disk kills the process (SIGBUS) where it would fail with a message
+MIN_FREE_BYTES = 64 * 2**20
 Sparse = tuple[list[int], list[float]]
 PointId = Any  # a str, or whatever id type the engine hands back (qdrant-edge: uuid.UUID)
 ScoredIds = list[tuple[PointId, float]]  # one side of a hybrid search, best first
@@ -65,6 +70,16 @@ def fusion_depth(top_k: int) -> int:
 def point_id(doc_id: str, position: int) -> str:
     """Same document, same position, same id: writing a document twice writes nothing new."""
     return str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{position}"))
+
+
+def ensure_room(folder: Path) -> None:
+    """Refuse to open or write an embedded store on a disk nearly full, with why."""
+    free = shutil.disk_usage(folder).free
+    if free < MIN_FREE_BYTES:
+        raise StoreError(
+            f"The disk holding the embedded store at {folder} has {free // 2**20} MB free, "
+            f"under the {MIN_FREE_BYTES // 2**20} MB the store keeps in hand for its files: "
+            "free some space, or set RAG_DATA_DIR to a folder on a larger disk.")
 
 
 def locked_error(path: str | None) -> ConfigError:
@@ -255,7 +270,9 @@ class ChunkStore(ABC):
             if self._writes.recovered:
                 return
             self._writes.recovered = True
-            self._delete_where(Where(must=(("status", PENDING),)))
+            pending = Where(must=(("status", PENDING),))
+            if self._count(pending):  # a store only read writes nothing: its disk may be full
+                self._delete_where(pending)
             retired: dict[str, list[PointId]] = {}
             for pid, payload in self._scroll(Where(must=(("status", RETIRED),)), ["source"]):
                 retired.setdefault(payload.get("source", ""), []).append(pid)
@@ -341,12 +358,16 @@ class ChunkStore(ABC):
         found = self._first_chunks(Where(must=(("source", source),)), DOCUMENT_FIELDS)
         return next((_stored(payload) for payload in found), None)
 
+    def _check_room(self) -> None:  # noqa: B027 (a server's disk is its own affair)
+        """Refuse a write the disk has no room for (an embedded store's own disk)."""
+
     def upsert_pending(self, chunks: Sequence[Chunk], dense: np.ndarray,
                        sparse: Sequence[Sparse], chunk_total: int,
                        media_type: str, extra: dict | None = None,
                        sentences: Sequence[SentenceVectors] | None = None) -> None:
         """Write chunks as pending: stored, but invisible to search until `activate`.
         `sentences` (one per chunk) are kept only in a collection that keeps them."""
+        self._check_room()
         if chunks:
             with self._writes.lock:
                 self._writes.docs.add(chunks[0].doc_id)

@@ -41,6 +41,7 @@ from rag.stores.base import (
     Sparse,
     Where,
     build_filter,
+    ensure_room,
     locked_error,
 )
 from rag.stores.passages import PassageCache
@@ -66,6 +67,7 @@ class EdgeClient:
         self.path = Path(path)
         self.root = self.path / "edge"
         self.root.mkdir(parents=True, exist_ok=True)
+        ensure_room(self.root)  # opening may write a new log segment of 32 MB
         self._lock = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
         # The folder is locked for this process, so its metadata files change only through
@@ -211,6 +213,9 @@ class EdgeStore(ChunkStore):
 
     def _exists(self) -> bool:
         return self.client.exists(self.collection)
+
+    def _check_room(self) -> None:
+        ensure_room(self.client.root)
 
     def _create(self, metadata: dict) -> None:
         self.client.create(self.collection, shard_config(self.dimension), metadata)

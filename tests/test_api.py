@@ -575,6 +575,10 @@ async def test_metrics_are_prometheus_text(api: httpx.AsyncClient) -> None:
     await api.post("/ask", json={"question": "How much sunlight do tomatoes need?"})
     await api.post("/ask", json={"question": "How much sunlight do tomatoes need?"})  # cached
     await api.post("/search", json={"query": "x", "collection": "nope"})
+    await api.post("/ask", content=b'{"question": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+                   headers={"content-type": "application/json"})  # refused before routing
+    await api.get("/nowhere/7")
+    await api.get("http://engine.test/api/openapi.json")
     text = (await api.get("http://engine.test/metrics")).text
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(text) for s in family.samples}
@@ -584,7 +588,13 @@ async def test_metrics_are_prometheus_text(api: httpx.AsyncClient) -> None:
 
     assert value("rag_http_requests_total", route="/api/v1/ask", method="POST",
                  status="200") == 2
-    assert value("rag_errors_total", code="not_found") == 1
+    # each route by its template, even when refused before routing; one label for the rest
+    assert value("rag_http_requests_total", route="/api/v1/ask", method="POST",
+                 status="413") == 1
+    assert value("rag_http_requests_total", route="/api/openapi.json", method="GET",
+                 status="200") == 1
+    assert value("rag_http_requests_total", route="unmatched", method="GET", status="404") == 1
+    assert value("rag_errors_total", code="not_found") == 2
     assert value("rag_answers_total", generator="extractive", outcome="ok") == 2
     assert value("rag_answer_cache_hits_total") == 1  # the same question, asked again
     assert value("rag_ingested_documents_total") == 1

@@ -17,9 +17,8 @@ import swagger_ui
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.engine.api import errors, library, openai, questions
@@ -49,12 +48,14 @@ def create_api(engine: Engine | None = None) -> FastAPI:
     api = FastAPI(title="docqa-rag API", version="1", description=DESCRIPTION,
                   docs_url=None, openapi_url="/openapi.json", redoc_url=None)
     api.state.engine = engine
-    for router in (library.router, questions.router, openai.router):
+    routers = (library.router, questions.router, openai.router)
+    for router in routers:
         api.include_router(router)
     errors.install(api)
     body_limit = errors.JSON_BODY_MB * 1024 * 1024
     api.add_middleware(BodyLimit, limit=body_limit, exempt=is_upload)  # type: ignore[arg-type]
-    api.add_middleware(RequestMetrics)  # type: ignore[arg-type]
+    api.add_middleware(RequestMetrics,  # type: ignore[arg-type]
+                       routes=[route for router in routers for route in router.routes])
     api.mount("/docs-files", StaticFiles(directory=SWAGGER_FILES), name="docs-files")
     api.add_api_route("/docs", openapi_page, include_in_schema=False)
     api.openapi = lambda: schema_of(api)  # type: ignore[method-assign]
@@ -88,8 +89,8 @@ def schema_of(api: FastAPI) -> dict[str, Any]:
 class RequestMetrics:
     """Counts each request by route template and status, and times it to its last byte."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+        self.app, self.routes = app, routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,15 +110,25 @@ class RequestMetrics:
         finally:
             engine: Engine | None = scope["app"].state.engine
             if engine is not None:
-                route = scope.get("route")
-                label = (scope.get("root_path", "") + route.path if isinstance(route, APIRoute)
-                         else "unmatched")
+                label = route_label(scope, self.routes)
                 telemetry = engine.telemetry
                 telemetry.requests.labels(label, scope["method"], str(status)).inc()
                 telemetry.request_seconds.labels(label).observe(time.monotonic() - started)
                 if status >= 400:
                     code = scope.get(ERROR_CODE_KEY) or CODES_BY_STATUS.get(status, str(status))
                     telemetry.errors.labels(code).inc()
+
+
+def route_label(scope: Scope, routes: list[BaseRoute]) -> str:
+    """A request's route template (`/api/v1/documents/{doc_id:path}`), a bounded label. A
+    request answered before routing (over the body limit) has none yet: it is found among
+    the API's `routes` (the routers' own, as an included router names none) and the app's."""
+    route = scope.get("route")  # the outer app's mount until this app's routing has run
+    if not isinstance(route, Route):
+        route = next((candidate for candidate in [*routes, *scope["app"].routes]
+                      if isinstance(candidate, Route)
+                      and candidate.matches(scope)[0] != Match.NONE), None)
+    return scope.get("root_path", "") + route.path if route is not None else "unmatched"
 
 
 async def metrics_endpoint(request: Request) -> Response:

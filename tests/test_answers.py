@@ -7,7 +7,7 @@ import pytest
 
 import rag
 from rag.answering.citations import CitationChecker
-from rag.answering.followup import carry_over, is_follow_up
+from rag.answering.followup import carry_over, is_follow_up, standalone_question
 from rag.evaluation import evaluate, rank_metrics
 from rag.providers.generators.base import Quoted
 from rag.retrieval.cache import source_digest
@@ -92,6 +92,29 @@ def test_follow_up_detection_and_carry_over() -> None:
                            "Where do sea otters live?")
     assert carry_over("What does it eat?", retried) == (
         "What does it eat? (Where do sea otters live?)")
+
+
+class Replying:
+    """A language model that replies `text` to any request, as a stand-in would."""
+
+    name = "workers-ai"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def stream(self, request, record):
+        yield self.text
+
+
+def test_a_rewrite_that_answers_instead_is_not_searched_for() -> None:
+    history = conversation("Where do sea otters live?")
+    rewritten = standalone_question("What does it eat?", history,
+                                    Replying("What do sea otters eat?"))
+    assert rewritten == "What do sea otters eat?"
+    # a model that answers, or refuses, keeps no word of the conversation: the terms carry
+    refused = standalone_question("What does it eat?", history,
+                                  Replying("I could not find this in the documents."))
+    assert refused == "What does it eat? (Where do sea otters live?)"
 
 
 def test_a_follow_up_carries_the_run_of_follow_ups_back_to_its_subject() -> None:

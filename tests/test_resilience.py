@@ -339,7 +339,7 @@ def test_a_user_over_budget_gets_quoted_passages_until_midnight(
     assert first["generator"] == "workers-ai" and first["usage"]["neurons"] > 1
     second = json.loads(run("ask", "How often should I oil the chain?", "--json").stdout)
     assert second["generator"] == "extractive" and second["degraded"] == ["over_budget"]
-    assert "used today's budget of 1 neurons" in second["notice"]
+    assert "used today's budget of 1 neuron (" in second["notice"]
     assert "00:00 UTC" in second["notice"] and "weekly" in second["answer"]
     assert len(chat_requests(local_embeddings)) == 1  # nothing more was spent
     monkeypatch.setenv("RAG_BUDGET_EXEMPT_USERS", '["local"]')

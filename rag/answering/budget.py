@@ -61,7 +61,8 @@ class Budgets:
         spent = self.spent(user)
         if spent < limit:
             return None
-        return (f"You have used today's budget of {limit:,.0f} neurons ({spent:,.1f} spent), so "
+        noun = "neuron" if limit == 1 else "neurons"
+        return (f"You have used today's budget of {limit:,.0f} {noun} ({spent:,.1f} spent), so "
                 "these are quoted passages rather than a written answer; written answers come "
                 "back at 00:00 UTC (RAG_USER_DAILY_NEURONS).")
 

@@ -108,5 +108,15 @@ def standalone_question(question: str, history: list[dict[str, str]],
         log.warning("follow-up rewrite failed (%s); carrying terms over instead", exc)
         return carry_over(question, history)
     rewritten = text.splitlines()[0].strip().strip('"') if text else ""
-    return rewritten if 3 <= len(rewritten) <= 4 * len(question) + 200 else carry_over(
-        question, history)
+    if not 3 <= len(rewritten) <= 4 * len(question) + 200 or not rewords(rewritten, question,
+                                                                         history):
+        return carry_over(question, history)
+    return rewritten
+
+
+def rewords(rewritten: str, question: str, history: list[dict[str, str]]) -> bool:
+    """Whether a rewrite keeps a word of the question or of the conversation: a model that
+    answers instead ("I could not find this in the documents.") is not searched for."""
+    said = lexical.term_set(question).union(
+        *(lexical.term_set(t.get("content", "")) for t in history if t.get("role") == "user"))
+    return bool(lexical.term_set(rewritten) & said)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -369,6 +370,10 @@ def test_views_share_state_and_collections_can_be_managed(engine, svc) -> None:
     assert view.generator is root.generator  # same generator options: shared
 
     svc.create_collection("manuals")
+    assert svc.collections() == ["docs", "manuals"]
+    edge = svc.settings.resolved_qdrant_path / "edge"
+    (edge / "manuals.bak").mkdir()  # a copy made by hand: named as no collection can be
+    shutil.copy(edge / "manuals" / "collection.json", edge / "manuals.bak")
     assert svc.collections() == ["docs", "manuals"]
     uploaded(engine, [Upload("g.pdf", greenhouse_pdf())], "manuals")
     assert [r.name for r in svc.document_rows("manuals")] == ["g.pdf"]

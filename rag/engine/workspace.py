@@ -160,9 +160,12 @@ class Workspace:
 
     # --- collections -----------------------------------------------------------------------
     def collections(self) -> list[str]:
-        """Every collection's name; the configured one first (it always exists)."""
+        """Every collection's name; the configured one first (it always exists). A folder of
+        the embedded store named as no collection can be (`manuals.bak`, a copy made by hand)
+        is not one: no door could open it."""
         default = self.default_collection
-        return [default] + [n for n in self.service.store.collections() if n != default]
+        return [default] + [n for n in self.service.store.collections()
+                            if n != default and COLLECTION_NAME.fullmatch(n)]
 
     def has_collection(self, name: str) -> bool:
         """Whether the collection exists; asked by every question, so the configured one
@@ -202,7 +205,7 @@ class Workspace:
     def holds(self, doc_id: str) -> bool:
         """Whether any collection holds the document."""
         store = self.service.store
-        return any(store.with_collection(n).holds(doc_id) for n in store.collections())
+        return any(store.with_collection(n).holds(doc_id) for n in self.collections())
 
     def _forget_uploads(self, doc_ids: set[str]) -> None:
         """Remove the kept uploads of these documents that no collection holds any more."""

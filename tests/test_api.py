@@ -253,6 +253,22 @@ async def test_a_queued_ingest_knows_its_place_and_can_be_cancelled(
     assert sources == ["upload:big.pdf"]
 
 
+async def test_each_caller_lists_its_own_ingests(open_engine) -> None:
+    """An ingest whose client went away (a `rag ingest` killed) can be found and cancelled."""
+    engine = open_engine(api_keys="alice:alice-secret-key-1,bob:bob-secret-key-22")
+    async with client(engine, key="alice-secret-key-1") as alice, \
+            client(engine, key="bob-secret-key-22") as bob:
+        first = (await upload(alice, ("a.md", b"# A\n\nAlpha."), wait="false")).json()
+        second = (await upload(alice, ("b.md", b"# B\n\nBeta."), wait="false")).json()
+        theirs = (await upload(bob, ("c.md", b"# C\n\nGamma."), wait="false")).json()
+        listed = (await alice.get("/ingests")).json()["ingests"]
+        assert [job["id"] for job in listed] == [second["id"], first["id"]]  # newest first
+        one = (await alice.get(f"/ingests/{second['id']}")).json()
+        assert set(listed[0]) == set(one) and listed[0]["files"][0]["name"] == "b.md"
+        assert [job["id"] for job in (await bob.get("/ingests")).json()["ingests"]] == [
+            theirs["id"]]
+
+
 async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."))
     health = (await api.get("/health")).json()

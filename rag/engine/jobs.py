@@ -36,7 +36,7 @@ from rag.priority import run_below_questions
 log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
-_KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests/{id}
+_KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests[/{id}]
 
 
 # Browsers (the HTML standard) send `"`, CR and LF in a multipart file name as %22, %0D and
@@ -189,6 +189,13 @@ class IngestJobs:
     def get(self, job_id: str) -> IngestJob | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def of(self, user: str | None) -> list[IngestJob]:
+        """The ingests remembered (the unfinished, and the last finished), `user`'s only
+        unless None; newest first."""
+        with self._lock:
+            return [job for job in reversed(self._jobs.values())
+                    if user is None or job.user == user]
 
     def wait(self, job_id: str, timeout: float | None = None) -> IngestJob | None:
         job = self.get(job_id)

@@ -85,6 +85,15 @@ async def upload(request: Request, engine: EngineDep, caller: CallerDep,
     return JSONResponse({**(job.report or {}), "ingest_id": job.id})
 
 
+@router.get("/v1/ingests", responses=responses(*ACCESS))
+def ingests(engine: EngineDep, caller: CallerDep) -> dict:
+    """The caller's ingests (every one, for the `rag` command on this machine) that this
+    engine has taken since it started, newest first, each as GET /api/v1/ingests/{id} gives
+    it: an ingest whose client went away can be found and cancelled."""
+    return {"ingests": [job.as_json() for job in
+                        engine.jobs.of(None if caller.trusted else caller.user)]}
+
+
 @router.get("/v1/ingests/{ingest_id}", responses=responses("not_found", *ACCESS))
 def ingest_progress(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     """An ingest's state: each file's status, pages read and chunks written, then its report."""

@@ -22,7 +22,9 @@ _CELLS = frozenset({"td", "th"})
 # a definition list's term leads into its text's first paragraph ("sudo: Members of this
 # group may run any command"), so that sentence names what it defines
 _TERM_END = "\x00"
-_TERM_JOIN = re.compile(r"[ \t]*([^\n\x00]*?)[ \t]*\x00\s*")
+# a term starts its line (a `dt` is a block): tried from every character of a long paragraph
+# instead, the search would read the rest of its line again each time
+_TERM_JOIN = re.compile(r"^[ \t]*([^\n\x00]*?)[ \t]*\x00\s*", re.MULTILINE)
 _CLOSING = frozenset(".:;!?")
 _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b",

@@ -21,6 +21,7 @@ perspective of youth.) Of course"); that is done here, unless the stop is an abb
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -73,7 +74,9 @@ _LEANS_BACK = re.compile(
     re.IGNORECASE)
 # a sentence closed inside parentheses, before a capital: "(Ah, the perspective of youth.) Of
 # course" (sentencex reads ".)" as no end); the word before the stop tells an abbreviation
-_CLOSED_IN_PARENTHESES = re.compile(r"(\w*)([.!?])[\"”’]?\)(?=[ \t\n]+[\"“(]?[A-Z])")
+# the word is matched from its start only: from every letter of a long run of them (a hex
+# dump) the search would read the rest of the run again
+_CLOSED_IN_PARENTHESES = re.compile(r"(?<!\w)(\w*)([.!?])[\"”’]?\)(?=[ \t\n]+[\"“(]?[A-Z])")
 # "(Smith et al.) The method", "(see Fig.) Then": the stop of these ends no sentence
 _ABBREVIATIONS = frozenset(
     "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
@@ -128,7 +131,29 @@ def _heading_breaks(text: str) -> list[tuple[int, int]]:
     return breaks
 
 
-def _wrapped(text: str, at: int) -> bool:
+class _Blocks:
+    """Where a text's blank lines are, and how many lines of each block start as a list
+    item does: counted once a block (a list of n items asks n times), each block found by
+    bisection (searching back from each item would read the list again each time)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.blank_lines = [m.start() for m in re.finditer(r"(?=\n\n)", text)]
+        self.counted: dict[tuple[int, str], int] = {}
+
+    def items(self, at: int, marker: re.Pattern[str]) -> int:
+        """The lines starting as `marker` in the block holding `at`."""
+        before = bisect.bisect_right(self.blank_lines, at - 2) - 1
+        start = self.blank_lines[before] if before >= 0 else 0
+        key = (start, marker.pattern)
+        if key not in self.counted:
+            after = bisect.bisect_left(self.blank_lines, at + 1)
+            end = self.blank_lines[after] if after < len(self.blank_lines) else len(self.text)
+            self.counted[key] = sum(1 for _ in marker.finditer(self.text[start:end]))
+        return self.counted[key]
+
+
+def _wrapped(text: str, at: int, blocks: _Blocks) -> bool:
     """Whether the line starting after `at` ("\n– June 1526; ...", "\nk. Otherwise") goes on
     with the line before it rather than starting a list item: a PDF's lines wrap wherever the
     layout put them, before a dash, a minus sign or a one-letter word too. It does when no
@@ -141,15 +166,13 @@ def _wrapped(text: str, at: int) -> bool:
     before = text[max(at - 40, 0):at].rstrip(" \t")
     if not before or before[-1] in ".!?:;\n":
         return False
-    block_start = max(text.rfind("\n\n", 0, at), 0)
-    block_end = text.find("\n\n", at + 1)
-    block = text[block_start:block_end if block_end >= 0 else len(text)]
-    return sum(1 for _ in marker.finditer(block)) == 1
+    return blocks.items(at, marker) == 1
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:
+    blocks = _Blocks(text)
     breaks = [(m.start(), m.end()) for m in _BLOCK_BREAK.finditer(text)
-              if not _wrapped(text, m.start())]
+              if not _wrapped(text, m.start(), blocks)]
     if "\n" in text:
         breaks = sorted(breaks + _heading_breaks(text))
     blocks, start = [], 0

@@ -1,11 +1,11 @@
-"""Text built to cost time out of proportion: how the sentence segmenter and the HTML layout
-grow with it.
+"""Text built to cost time out of proportion: how the sentence segmenter, the HTML layout and
+the PDF text's mending grow with it.
 
 A linear step doubles its time when its input doubles; a quadratic one quadruples it, and a
 file of a few hundred kilobytes then takes minutes. Each case is timed at four sizes beside
 plain prose of the same size, through the functions every ingest and every extractive answer
-runs: `rag.text.sentences.split` (chunking and answers) and `ingest.formats.web.visible`
-(HTML pages).
+runs: `rag.text.sentences.split` (chunking and answers), `ingest.formats.web.visible`
+(HTML pages) and `ingest.formats.pdf_text.mended` (a PDF's text, its lines joined again).
 
     .venv/bin/python bench/hostile_text.py [--sizes 20000 40000 80000 160000]
 
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from ingest.formats.pdf_text import mended  # noqa: E402
 from ingest.formats.web import visible  # noqa: E402
 from rag.text.sentences import split  # noqa: E402
 
@@ -48,6 +49,12 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
         visible, lambda n: "<body>" + "<p>The cat sat on the mat.</p>" * (n // 31) + "</body>"),
     "HTML: one paragraph of n characters": (
         visible, lambda n: "<body><p>" + "word " * (n // 5) + "</p></body>"),
+    "PDF text mended: prose lines (the baseline)": (
+        mended, lambda n: "The cat sat on the mat and\nthe dog sat too.\n" * (n // 44)),
+    "PDF text mended: one line without a space": (
+        mended, lambda n: "x" * n + " ends here\nthe next line\n"),
+    "PDF text mended: addresses run together": (
+        mended, lambda n: "http://a/" * (n // 9) + " ends here\nthe next line\n"),
 }
 
 

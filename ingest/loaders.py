@@ -14,7 +14,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ingest.formats.base import MAX_FILE_BYTES, MIB, LoadOptions, Parsed
+from ingest.formats.base import (
+    MAX_DOCUMENT_CHARS,
+    MAX_FILE_BYTES,
+    MIB,
+    LoadOptions,
+    Parsed,
+    too_much_text,
+)
 from ingest.formats.ebook import load_epub
 from ingest.formats.images import load_image
 from ingest.formats.pdf import load_pdf
@@ -24,7 +31,7 @@ from ingest.formats.text import load_markdown, load_text
 from ingest.formats.web import load_html
 from ingest.formats.word import load_docx
 from rag.errors import DocumentError
-from rag.text.sanitize import clean
+from rag.text.sanitize import TooLongNormalized, clean
 from rag.types import Document, Page
 
 Loader = Callable[[Path, bytes, LoadOptions], Parsed]
@@ -100,7 +107,7 @@ def load_bytes(path: Path, data: bytes, source: str | None = None,
         raise refused
     suffix = path.suffix.lower()
     parsed = LOADERS[suffix](path, data, options)
-    title, pages, removed = cleaned(parsed.title, parsed.pages)
+    title, pages, removed = cleaned(path, parsed.title, parsed.pages)
     if not any(page.text.strip() for page in pages):
         hint = (" (a scanned PDF? OCR is off: set RAG_OCR=auto)"
                 if suffix == ".pdf" and options.ocr == "off" else "")
@@ -114,15 +121,21 @@ def load_bytes(path: Path, data: bytes, source: str | None = None,
     )
 
 
-def cleaned(title: str, pages: list[Page]) -> tuple[str, list[Page], dict[str, int]]:
+def cleaned(path: Path, title: str, pages: list[Page]
+            ) -> tuple[str, list[Page], dict[str, int]]:
     """Title and pages as `rag.text.sanitize.clean` leaves them (no invisible characters, no
     chat-template markers), and what it removed: a document's text reaches prompts."""
     removed: Counter[str] = Counter()
     title_cleaned = clean(title, tidy_spaces=True)
     removed.update(title_cleaned.removed)
     kept = []
+    left = MAX_DOCUMENT_CHARS  # bounded again: normalizing can make the text far longer
     for page in pages:
-        page_cleaned = clean(page.text)
+        try:
+            page_cleaned = clean(page.text, max_chars=left)
+        except TooLongNormalized:
+            raise too_much_text(path, MAX_DOCUMENT_CHARS) from None
+        left -= len(page_cleaned.text)
         removed.update(page_cleaned.removed)
         kept.append(replace(page, text=page_cleaned.text))
     return title_cleaned.text, kept, dict(removed)

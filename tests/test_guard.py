@@ -21,7 +21,7 @@ from rag.guard.rules import load_policy, parse_policy
 from rag.providers.generators.prompting import build_prompt
 from rag.providers.guards.llama_guard import category_name, read_verdict
 from rag.text.injection import instruction_flags
-from rag.text.sanitize import MARKERS, clean, skeleton
+from rag.text.sanitize import MARKERS, TooLongNormalized, clean, skeleton
 from rag.types import Hit
 from tests.conftest import shared_path
 from tests.guard_cases import BENIGN, HARMFUL, MARKED, QUESTION, UNICODE, Ask, Marked
@@ -278,3 +278,12 @@ def test_a_verdict_in_neither_form_is_an_error() -> None:
     assert category_name("S2") == "non-violent crimes" and category_name("s11") == \
         "suicide and self-harm" and category_name("S99") == "S99" and \
         category_name("violent crimes") == "violent crimes"
+
+
+def test_normalizing_a_piece_at_a_time_gives_what_normalizing_whole_does() -> None:
+    # combining marks across each piece's end, full-width letters, ligatures, U+FDFA
+    text = ("e\u0301\uff21\ufb01\ufdfa " * 40_000) + "a" + "\u0301" * 10
+    whole = unicodedata.normalize("NFKC", text)
+    assert clean(text, max_chars=len(whole)).text == clean(text).text
+    with pytest.raises(TooLongNormalized):
+        clean(text, max_chars=len(whole) - 1)

@@ -378,6 +378,19 @@ def test_a_markdown_file_without_front_matter_is_read_whole(text: str) -> None:
     assert doc.title == "notes" and doc.pages[0].text == text
 
 
+def test_text_that_normalizing_makes_too_long_is_refused_as_too_large(monkeypatch) -> None:
+    """NFKC makes U+FDFA eighteen characters: a file within the bound on disk is not let
+    through to fill memory once normalized."""
+    from ingest import loaders
+
+    monkeypatch.setattr(loaders, "MAX_DOCUMENT_CHARS", 1_000)
+    assert load_bytes(Path("ok.txt"), ("\ufdfa" * 50).encode()).pages[0].text  # 900 chars
+    with pytest.raises(DocumentError) as refused:
+        load_bytes(Path("blessing.txt"), ("\ufdfa" * 100).encode())
+    assert refused.value.reason == "too-large"
+    assert "more than 1,000 characters of text" in str(refused.value)
+
+
 def test_latin1_text_is_read(tmp_path: Path) -> None:
     f = tmp_path / "old.txt"
     f.write_bytes("Caf\xe9 au lait".encode("cp1252"))

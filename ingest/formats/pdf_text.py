@@ -14,13 +14,17 @@ _SPACING_ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u030
 _ACCENT_BEFORE_LETTER = re.compile("([¨´ˆ˜ˇ˚])([aeiouyAEIOUYı]|(?<=˜)[nN]|(?<=ˇ)[cszrCSZR])")
 
 # an address whose line ends where the layout wrapped it, and the next line's first word
-_ADDRESS_AT_LINE_END = re.compile(r"(https?://\S*[/\-_.#~])[ \t]*\n[ \t]*(?=(\S+))")
+# both searches start where a run of non-space characters (a word, an address) does: from a
+# later character of the same run they find nothing more, and read the rest of the run again
+# each time, which on a long run (a hex dump, addresses run together) grows with its square
+_ADDRESS_AT_LINE_END = re.compile(
+    r"(?<![\w/.:#~=-])(https?://\S*[/\-_.#~])[ \t]*\n[ \t]*(?=(\S+))")
 _ADDRESS_PART = re.compile(r"[/.=#_)-]")
 _SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*\.?$")  # "2.5" after an address ending a sentence
 
 # TeX lets a line break after an identifier's underscore ("LD_LIBRARY_" then "PATH")
 _IDENTIFIER_AT_LINE_END = re.compile(
-    r"(^[ \t]*)?(\S*[A-Za-z0-9]_)[ \t]*\n[ \t]*(?=([A-Za-z0-9_]+))", re.MULTILINE)
+    r"(^[ \t]*)?(?<!\S)(\S*[A-Za-z0-9]_)[ \t]*\n[ \t]*(?=([A-Za-z0-9_]+))", re.MULTILINE)
 
 
 def mended(text: str) -> str:

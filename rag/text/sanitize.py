@@ -99,15 +99,20 @@ class Cleaned:
         return bool(self.removed)
 
 
-def clean(text: str, *, tidy_spaces: bool = False) -> Cleaned:
+class TooLongNormalized(ValueError):
+    """NFKC made the text longer than it may be: one character can become eighteen (U+FDFA)."""
+
+
+def clean(text: str, *, tidy_spaces: bool = False, max_chars: int | None = None) -> Cleaned:
     """The text with invisible characters and chat-template markers removed (see above).
 
     `tidy_spaces` collapses the runs of spaces a removal leaves and strips the ends (a
-    question); document text keeps its layout.
+    question); document text keeps its layout. Past `max_chars` once normalized, it raises
+    TooLongNormalized before the whole text is made.
     """
     removed: Counter[str] = Counter()
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = _normalized(text, max_chars)
         text, reversed_runs = _OVERRIDE_RUN.subn(lambda m: m.group(1)[::-1], text)
         removed["bidi"] += reversed_runs
         text = _LINE_BREAKS.sub("\n", text)
@@ -121,6 +126,31 @@ def clean(text: str, *, tidy_spaces: bool = False) -> Cleaned:
     if tidy_spaces:
         text = re.sub(r"[ \t]*\n[ \t]*", "\n", re.sub(r"[ \t]{2,}", " ", text)).strip()
     return Cleaned(text, {kind: n for kind, n in removed.items() if n})
+
+
+_NORMALIZED_PIECE = 65_536  # characters normalized at a time, so that a bound is kept as it goes
+
+
+def _normalized(text: str, max_chars: int | None) -> str:
+    """NFKC, a piece at a time when the result is bounded: each piece ends before a character
+    that combines with none before it, where normalizing apart changes nothing."""
+    if max_chars is None or len(text) <= _NORMALIZED_PIECE:
+        normalized = unicodedata.normalize("NFKC", text)
+        if max_chars is not None and len(normalized) > max_chars:
+            raise TooLongNormalized(max_chars)
+        return normalized
+    pieces, size, start = [], 0, 0
+    while start < len(text):
+        end = min(start + _NORMALIZED_PIECE, len(text))
+        while end < len(text) and unicodedata.combining(text[end]):
+            end += 1
+        piece = unicodedata.normalize("NFKC", text[start:end])
+        size += len(piece)
+        if size > max_chars:
+            raise TooLongNormalized(max_chars)
+        pieces.append(piece)
+        start = end
+    return "".join(pieces)
 
 
 def _remove_markers(text: str, removed: Counter[str]) -> str:

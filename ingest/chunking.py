@@ -71,6 +71,10 @@ class WordSumCounter:
 
 SENTENCE_ENDS = "\x00sentence ends\x00"  # a level of `SentenceSplitter`, not a string to find
 SEPARATORS = ("\n\n", SENTENCE_ENDS, "\n", "; ", ", ", " ", "")
+# a chunk's characters, at most, per token it may hold: WordPiece reads a word of over 100
+# characters (a hex dump, minified code) as one unknown token, so by tokens alone one chunk
+# could hold megabytes, and an answer quote them; prose runs 4 to 6 characters a token
+MAX_CHARS_PER_TOKEN = 20
 
 
 class SentenceSplitter(RecursiveCharacterTextSplitter):
@@ -143,6 +147,7 @@ class Chunker:
         self.chunk_tokens = min(chunk_tokens, limit)
         self.overlap_tokens = overlap_tokens
         self.limit = limit
+        self.max_chars = self.chunk_tokens * MAX_CHARS_PER_TOKEN
         self.separators = tuple(separators)
         self.words = WordSumCounter(counter)
         self.splitter = make_splitter(self.words, self.chunk_tokens, overlap_tokens,
@@ -165,8 +170,11 @@ class Chunker:
         counts = self._counts([body for body, _ in pieces])
         chunks: list[Chunk] = []
         for (body, start), tokens in zip(pieces, counts, strict=True):
-            fitted = [(body, start, tokens)] if tokens <= self.limit else self._fit(body, start)
+            fitted = ([(body, start, tokens)] if self._fits(body, tokens)
+                      else self._fit(body, start))
             for part, offset, part_tokens in fitted:
+                if not part.strip():  # a run of spaces cut apart
+                    continue
                 page = document.pages[max(bisect_right(page_starts, offset) - 1, 0)]
                 chunks.append(Chunk(
                     doc_id=document.doc_id, source=document.source, title=document.title,
@@ -188,14 +196,17 @@ class Chunker:
                 counts[i] = tokens
         return counts
 
+    def _fits(self, body: str, tokens: int) -> bool:
+        return tokens <= self.limit and len(body) <= self.max_chars
+
     def _fit(self, body: str, start: int) -> list[tuple[str, int, int]]:
-        """Halve a piece at whitespace until each part is within the limit.
+        """Halve a piece at whitespace until each part is within the limits.
 
         The splitter adds up the token counts of the pieces it merges, and a merge can come
-        out a few tokens over (or a single word be enormous); this makes the limit hard.
+        out a few tokens over (or a single word be enormous); this makes the limits hard.
         """
         tokens = self.counter.count(body)
-        if tokens <= self.limit or len(body) < 2:
+        if self._fits(body, tokens) or len(body) < 2:
             return [(body, start, tokens)]
         middle = len(body) // 2
         cut = body.rfind(" ", 0, middle)

@@ -35,6 +35,20 @@ def test_chunks_stay_within_the_token_limit(embedder) -> None:
     assert all(embedder.count_tokens(c.text) <= embedder.max_tokens for c in chunks)
 
 
+def test_a_word_of_megabytes_is_cut_into_chunks_of_bounded_characters(embedder) -> None:
+    """WordPiece reads a word over 100 characters as one unknown token: by tokens alone a
+    hex dump would be one chunk, and an answer would quote all of it."""
+    text = ("The release key follows. " + "0123456789abcdef" * 20_000 + " That was the key."
+            + "\n\n" + " " * 100_000 + "\n\nA last paragraph.")
+    chunker = Chunker(embedder.token_counter(), 200, 30, embedder.max_tokens - 2)
+    chunks = chunker(_doc([Page(None, text)]))
+    assert max(len(c.text) for c in chunks) <= 200 * 20
+    assert all(c.text.strip() for c in chunks)  # the run of spaces is no chunk
+    assert all(text[c.start:c.end] == c.text for c in chunks)
+    assert "".join(c.text for c in chunks).count("0123456789abcdef") >= 20_000 - len(chunks)
+    assert chunks[-1].text == "A last paragraph."
+
+
 def test_offsets_pages_and_positions(embedder) -> None:
     pages = [Page(1, "Alpha page talks about apples. " * 40),
              Page(2, "Beta page is about bees. " * 40),

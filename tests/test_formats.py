@@ -286,6 +286,19 @@ def test_a_csv_cell_longer_than_pythons_default_limit_is_read() -> None:
     text = load_bytes(Path("notes.csv"), data).pages[0].text
     assert text.startswith("name | notes\n\nname: Ada; notes: word word")
 
+def test_a_csv_cell_past_the_documents_bound_is_too_large_not_damaged(monkeypatch) -> None:
+    monkeypatch.setattr(sheets, "MAX_DOCUMENT_CHARS", 200_000)
+    previous = sheets.csv.field_size_limit(131_072)  # Python's default, as a fresh process has
+    try:
+        data = ("name,notes\nAda," + "w" * 300_000 + "\n").encode()
+        with pytest.raises(DocumentError) as refused:
+            load_bytes(Path("notes.csv"), data)
+    finally:
+        sheets.csv.field_size_limit(previous)
+    assert refused.value.reason == "too-large"
+    assert "more than 200,000 characters of text" in str(refused.value)
+
+
 def test_empty_rows_do_not_count_towards_the_bound(monkeypatch) -> None:
     import openpyxl
     from openpyxl.styles import Font

@@ -25,6 +25,7 @@ from ingest.formats.base import (
     Pages,
     Parsed,
     too_large,
+    too_much_text,
 )
 from ingest.formats.containers import check_package, reading
 from ingest.formats.number_formats import shown_number
@@ -63,7 +64,13 @@ def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     with reading(path, "CSV file", (csv.Error,)):
         cells = csv.reader(io.StringIO(text, newline=""), dialect)
-        lines = table_text(([cell_text(cell) for cell in row] for row in cells), RowCount(path))
+        try:
+            lines = table_text(([cell_text(cell) for cell in row] for row in cells),
+                               RowCount(path))
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):  # a cell past the document's bound
+                raise too_much_text(path, MAX_DOCUMENT_CHARS) from None
+            raise
     pages.add(None, PARAGRAPH_BREAK.join(lines))
     return Parsed(path.stem, pages.pages)
 

@@ -29,13 +29,13 @@ _NOT_TEXT = ((b"%PDF-", "a PDF file", ".pdf"), (b"\x89PNG\r\n", "a PNG image", "
 # declared single-byte Western encodings: read as without a declaration (UTF-8, else
 # Windows-1252, as browsers read Latin-1), since a page declaring Latin-1 that is valid UTF-8
 # is UTF-8, a common slip
+_WESTERN = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii",
+                      "ascii", "windows-1252", "cp1252"})
 # the block opens the file: `---`, YAML, then `---` or `...`, each on a line of its own
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)",
                            re.DOTALL)
 _FRONT_MATTER_MAX_CHARS = 65_536
 _FIELD_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
-_WESTERN = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii",
-                      "ascii", "windows-1252", "cp1252"})
 
 
 def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:

@@ -170,9 +170,9 @@ def _wrapped(text: str, at: int, blocks: _Blocks) -> bool:
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:
-    blocks = _Blocks(text)
+    listed = _Blocks(text)
     breaks = [(m.start(), m.end()) for m in _BLOCK_BREAK.finditer(text)
-              if not _wrapped(text, m.start(), blocks)]
+              if not _wrapped(text, m.start(), listed)]
     if "\n" in text:
         breaks = sorted(breaks + _heading_breaks(text))
     blocks, start = [], 0

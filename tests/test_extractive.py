@@ -211,11 +211,20 @@ def test_one_sentence_answers_when_asked_for_one(embedder) -> None:
 
 def test_a_fragment_at_a_chunks_start_is_not_quoted(embedder) -> None:
     fragment = Hit("d9", "doc9.txt", None, "c9", 1.0,
-                   "and kept in a shed for decades. The shed stood behind the laboratory.")
+                   "and kept in a shed for decades. The shed stood behind the laboratory.",
+                   position=3)
     text = "".join(ExtractiveGenerator(embedder).stream(
         GenerationRequest("Where was the radium kept?", [fragment] + hits([0])),
         GenerationRecord()))
     assert "and kept in a shed for decades" not in text
+
+
+def test_a_document_that_starts_in_lower_case_is_quoted(embedder) -> None:
+    """Its first chunk begins the document: it cannot begin inside a sentence."""
+    note = Hit("d9", "falcon.txt", None, "c9", 1.0, "the falcon budget is 5 dollars")
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the falcon budget?", [note]), GenerationRecord()))
+    assert groups(text) == [(["the falcon budget is 5 dollars"], 1)]
 
 
 def test_a_sentence_running_on_past_a_chunks_end_is_not_quoted(embedder) -> None:

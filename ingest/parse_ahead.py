@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.cancel import result_unless_cancelled
 from ingest.chunking import Chunker
 from ingest.formats.base import LoadOptions
 from ingest.loaders import content_id
@@ -68,7 +69,7 @@ class Loaded:
         if self.future is None:
             return prepare_file(self.label, self.data, self.source, chunker, options)
         try:
-            return self.future.result()
+            return result_unless_cancelled(self.future)
         except BrokenProcessPool:
             log.warning("the parser process died on %s; parsing it here instead", self.path)
         except CancelledError:  # read after `load_ahead` ended, which stops its worker
@@ -125,7 +126,22 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
             pool.shutdown(wait=True)
     finally:
         if pool is not None:  # stopped early: a parse under way is not waited for
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_now(pool)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Drop the files queued and stop the worker in the middle of its file: a scan being
+    OCR'd would otherwise hold the engine's exit (the interpreter waits for its workers)."""
+    # Python 3.14's `terminate_workers`; before it, the processes are known only privately
+    # (and forgotten by `shutdown`)
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
 
 
 def _submit(pool: ProcessPoolExecutor, item: Loaded) -> Future | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from ingest.ahead import run_ahead
+from ingest.cancel import STOPPED, cancellable
 from ingest.chunking import Chunker
 from ingest.discovery import Found, Skipped, describe, find_files
 from ingest.embedding import Embedded, embed_chunks
@@ -25,7 +27,7 @@ from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
 from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
-from rag.stores.base import ChunkStore
+from rag.stores.base import ChunkStore, StoredDocument
 from rag.text.sanitize import log_removed
 from rag.types import Chunk, Document, counted
 
@@ -103,6 +105,18 @@ def failed_unread(found: Found,
         for result in results:
             on_file(result)
     return results
+
+
+def still_holds(source: str, doc_id: str) -> bool:
+    """Whether the file a document is stored under still has that content. An upload has no
+    file to look at: it keeps the content it was stored with."""
+    path = Path(source)
+    if source.startswith("upload:") or not path.is_absolute():
+        return True
+    try:
+        return content_id(path.read_bytes()) == doc_id
+    except OSError:  # removed, or unreadable now
+        return False
 
 
 def _document_fields(document: Document) -> dict:
@@ -208,13 +222,14 @@ class IngestPipeline:
         file ends, `on_progress` each file's progress. When `cancel` is set the ingest stops
         at the next batch with `IngestCancelled`, discarding the files not yet live."""
         results = []
-        prepared = (self._prepare(item) for item in
-                    load_ahead(files, self._is_stored, self.chunker, self.options))
-        for result in self._store_all(prepared, on_progress, cancel):
-            result = self._with_earlier_version(result)
-            results.append(result)
-            if on_file:
-                on_file(result)
+        with cancellable(cancel), closing(
+                load_ahead(files, self._is_stored, self.chunker, self.options)) as loaded:
+            prepared = (self._prepare(item) for item in loaded)
+            for result in self._store_all(prepared, on_progress, cancel):
+                result = self._with_earlier_version(result)
+                results.append(result)
+                if on_file:
+                    on_file(result)
         # results come as files finish, which batches shared between files can reorder
         order = {file.source: n for n, file in enumerate(files)}
         return IngestReport(sorted(results, key=lambda r: order.get(r.path, len(order))))
@@ -258,7 +273,18 @@ class IngestPipeline:
         return prepare_document(document, self.chunker)
 
     def _is_stored(self, doc_id: str, source: str) -> bool:
-        return self.store.live_copy_of(doc_id) is not None
+        return self._live_copy(doc_id, source) is not None
+
+    def _live_copy(self, doc_id: str, source: str) -> StoredDocument | None:
+        """The live document with this content that `source` may be reported as, if any.
+
+        A copy stored under another file that no longer holds this content (edited or removed
+        since) does not count: that file's next version would retire it, leaving `source`'s
+        content stored nowhere. `source` then stores it anew, taking it over."""
+        existing = self.store.live_copy_of(doc_id)
+        if existing is None or existing.source == source or still_holds(existing.source, doc_id):
+            return existing
+        return None
 
     def _prepare(self, item: Loaded) -> Prepared | FileResult:
         """The prepared file, or the outcome already known (unreadable or unchanged); stored
@@ -286,8 +312,7 @@ class IngestPipeline:
             for done in run_ahead(self._embed, work, self._workers,
                                   needs_work=lambda item: isinstance(item, _Chunks)):
                 if cancel is not None and cancel.is_set():
-                    raise IngestCancelled("The ingest was stopped; files not yet complete were "
-                                          "discarded.")
+                    raise IngestCancelled(STOPPED)
                 item = done.item
                 if isinstance(item, _Known):
                     yield item.result
@@ -395,12 +420,13 @@ class IngestPipeline:
 
     def _unchanged(self, doc_id: str, source: str) -> FileResult | None:
         """The result for content already live, if it is; older versions here are retired."""
-        existing = self.store.live_copy_of(doc_id)
+        existing = self._live_copy(doc_id, source)
         if existing is None:
             return None
-        self.store.activate(doc_id, source, existing.chunks)
+        replaced = self.store.activate(doc_id, source, existing.chunks)
         note = None if existing.source == source else (
-            f"same content as {existing.source}, already stored")
+            f"same content as {existing.source}, already stored"
+            + ("; the version stored before under this name was removed" if replaced else ""))
         return FileResult(source, "unchanged", doc_id, existing.chunks, error=note)
 
     def _discard_quietly(self, doc_id: str) -> None:

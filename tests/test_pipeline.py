@@ -1,11 +1,15 @@
 """Ingest → search → ask on real files with the real model and embedded Qdrant."""
 
+import multiprocessing
+import signal
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rag.errors import EmbedderMismatchError, InputTooLongError
+from ingest.parse_ahead import SourceFile
+from rag.errors import EmbedderMismatchError, IngestCancelled, InputTooLongError
 from rag.service import build_service
 from rag.stores.edge import EdgeStore, open_edge_client
 from tests.pdfgen import encrypt, filler, make_pdf
@@ -177,6 +181,67 @@ def test_the_same_content_twice_in_one_run_is_stored_once(service, tmp_path: Pat
     assert report.files[1].error == f"same content as {folder / 'first.md'}, already stored"
     assert len(service.documents()) == 1
     assert points(service) == report.files[0].chunks
+
+
+@pytest.mark.parametrize("copy_name", ["b-copy.txt", "0-copy.txt"])  # after it, before it
+def test_a_copy_of_a_file_edited_since_is_stored_under_the_copy(service, tmp_path: Path,
+                                                                copy_name: str) -> None:
+    """The copy keeps the old content, which the edited file's new version retires: the copy
+    must hold it then, not be reported as already stored under the edited file."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    original = folder / "a.txt"
+    original.write_text(OTTERS)
+    service.ingest([folder])
+    (folder / copy_name).write_bytes(original.read_bytes())
+    original.write_text("Harbour seals rest on sandbars at low tide.")
+    report = service.ingest([folder])
+    assert {f.path: f.status for f in report.files} == {
+        str(original): "ingested", str(folder / copy_name): "ingested"}
+    assert {d.source for d in service.documents()} == {str(original), str(folder / copy_name)}
+    (hit, *_) = service.search("Which tools do sea otters use?")
+    assert hit.source == str(folder / copy_name) and "rocks" in hit.text
+
+
+def test_an_upload_given_another_files_content_says_its_old_version_went(service) -> None:
+    """The name's earlier version is removed and the other file already holds the content:
+    the report says so, and no answer cached from the removed version is replayed."""
+    service.ingest_bytes("report.txt", b"The falcon budget is five dollars.", "upload:report.txt")
+    service.ingest_bytes("owl.txt", OTTERS.encode(), "upload:owl.txt")
+    version = service.store.version()
+    result = service.ingest_bytes("report.txt", OTTERS.encode(), "upload:report.txt")
+    assert (result.status, result.error) == ("unchanged", (
+        "same content as upload:owl.txt, already stored; the version stored before under "
+        "this name was removed"))
+    assert [d.source for d in service.documents()] == ["upload:owl.txt"]
+    assert service.store.version() > version
+
+
+def test_a_cancelled_ingest_stops_inside_a_file_and_stops_its_parse_worker(
+        service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long file is not read to its end before the cancel is seen, and the worker process
+    preparing the next file is stopped, not left to finish it."""
+    import ingest.formats.pdf as pdf_format
+
+    read_pages = []
+    real_page_text = pdf_format.page_text
+    monkeypatch.setattr(pdf_format, "page_text",
+                        lambda page: read_pages.append(page) or real_page_text(page))
+    files = []
+    for name in ("a.pdf", "b.pdf"):
+        (tmp_path / name).write_bytes(make_pdf([filler(f"Page {n} of {name}.", 200)
+                                                for n in range(30)]))
+        files.append(SourceFile.at(tmp_path / name))
+    before = set(multiprocessing.active_children())
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(IngestCancelled, match="The ingest was stopped"):
+        service.ingest_files(files, cancel=cancel)
+    assert read_pages == [] and service.documents() == []
+    workers = set(multiprocessing.active_children()) - before
+    for worker in workers:
+        worker.join(timeout=30)
+    assert [worker.exitcode for worker in workers] == [-signal.SIGTERM]
 
 
 def test_wrong_embedder_fails_clearly(service, settings, tmp_path: Path) -> None:

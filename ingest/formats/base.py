@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.cancel import check_cancelled
 from rag.errors import DocumentError
 from rag.settings import OcrMode, Settings
 from rag.types import Page
@@ -73,6 +74,7 @@ class Pages:
         self.max_pages = max_pages
 
     def add(self, number: int | None, text: str, locator: str | None = None) -> None:
+        check_cancelled()  # a long file is stopped between its pages
         if len(self.pages) >= self.max_pages:
             raise too_large(self.path, f"more than {self.max_pages:,} pages, slides, sheets "
                                        f"or chapters")

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.cancel import check_cancelled
 from ingest.formats.base import MAX_IMAGE_PIXELS, LoadOptions
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ def read_pages(render: Callable[[int], tuple[Image, int | None]], pages: list[in
         (page, threads.submit(_render_and_read, render, page, options)) for page in pages]
     try:
         for page, future in futures:
+            check_cancelled()
             error = future.exception()
             yield page, error if error is not None else future.result()
     finally:  # the reader stopped early: pages not started are not OCR'd

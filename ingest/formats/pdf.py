@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.cancel import check_cancelled
 from ingest.formats import ocr
 from ingest.formats.base import (
     MAX_DOCUMENT_CHARS,
@@ -177,6 +178,7 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
     read = PdfText((pdf.get_metadata_value("Title") or "").strip())
     scans, chars = [], 0
     for number in range(1, len(pdf) + 1):
+        check_cancelled()
         try:
             page = pdf[number - 1]
             try:

@@ -377,8 +377,10 @@ class ChunkStore(ABC):
                            [chunk_payload(c, chunk_total, media_type, extra, s)
                             for c, s in zip(chunks, kept, strict=True)])
 
-    def activate(self, doc_id: str, source: str, chunks: int) -> None:
-        """Make a fully written document live, replacing older versions at the same source.
+    def activate(self, doc_id: str, source: str, chunks: int) -> bool:
+        """Make a fully written document live, replacing older versions at the same source;
+        True if there were any. The collection's version then moves on: an answer cached
+        from a replaced version must not be replayed, whatever the caller reports.
 
         The new points are addressed by id and only the old ones are found by filter, so this
         costs one scan in embedded mode, however large the collection.
@@ -390,6 +392,8 @@ class ChunkStore(ABC):
             self._set_payload([point_id(doc_id, i) for i in range(chunks)], {"status": LIVE})
             if old:
                 self._delete_ids(old)
+                self.bump_version()
+        return bool(old)
 
     @contextmanager
     def _written(self, doc_id: str) -> Iterator[None]:

@@ -220,7 +220,8 @@ class IngestPipeline:
                      cancel: threading.Event | None = None) -> IngestReport:
         """Ingest files, each stored under its source; `on_file` hears each outcome as the
         file ends, `on_progress` each file's progress. When `cancel` is set the ingest stops
-        at the next batch with `IngestCancelled`, discarding the files not yet live."""
+        at the next page it reads or batch it writes with `IngestCancelled`, discarding the
+        files not yet live."""
         results = []
         with cancellable(cancel), closing(
                 load_ahead(files, self._is_stored, self.chunker, self.options)) as loaded:

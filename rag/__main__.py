@@ -43,7 +43,14 @@ def main() -> None:
     atexit.register(leave_without_teardown)
     from rag.cli.quick import answer_quickly
 
-    quick = answer_quickly(sys.argv[1:])  # a question to a running engine needs no more
+    try:
+        quick = answer_quickly(sys.argv[1:])  # a question to a running engine needs no more
+    except BrokenPipeError:  # the reader stopped early (`rag ask ... | head -1`)
+        from rag.cli.output import BROKEN_PIPE_EXIT, stdout_to_devnull
+
+        stdout_to_devnull()
+        status = BROKEN_PIPE_EXIT
+        return
     if quick is not None:
         status = quick
         return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -398,6 +398,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | N
                             **{k: v for k, v in overrides.items() if v is not None})
         except ValidationError as exc:
             raise ConfigError(_describe(exc)) from None
+        except UnicodeDecodeError:  # e.g. saved as UTF-16, as Windows Notepad may save it
+            raise ConfigError(f"The settings file {Path(str(env_file)).absolute()} is not "
+                              "UTF-8 text: save it as UTF-8.") from None
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the settings file {Path(str(env_file)).absolute()} "
+                              f"({exc.strerror or exc}).") from None
 
 
 def _describe(exc: ValidationError) -> str:
@@ -426,3 +432,46 @@ def _got(field: str, value: object) -> str:
     if field.endswith("_url") and isinstance(value, str):
         return f" (got {masked_url(value)!r})"
     return f" (got {value!r})"
+
+
+def make_folders(settings: Settings, only: Container[str] | None = None) -> None:
+    """Make the folders a library in this process writes in (store, model, cache), or those
+    whose variables are `only`; or say in one line which setting names a place that cannot be
+    a folder."""
+    for folder, variable, is_set in _folders(settings):
+        if only is not None and variable not in only:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            advice = (f"give {variable} a folder you can write to" if is_set else
+                      f"give RAG_DATA_DIR a folder you can write to, or {variable} a folder "
+                      "of its own")
+            raise ConfigError(f"Cannot make the folder {folder} ({_why_not(folder, exc)}): "
+                              f"{advice}.") from None
+
+
+def _folders(settings: Settings) -> list[tuple[Path, str, bool]]:
+    """(folder, the variable naming it, whether that variable is set rather than the folder
+    being made under RAG_DATA_DIR) for each folder the configured parts use."""
+    folders = [(settings.data_dir, "RAG_DATA_DIR", True)]
+    if settings.qdrant_url is None:
+        folders.append((settings.resolved_qdrant_path, "RAG_QDRANT_PATH",
+                        settings.qdrant_path is not None))
+    if settings.embedder == "local":
+        folders.append((settings.resolved_model_dir, "RAG_MODEL_DIR",
+                        settings.model_dir is not None))
+    if settings.cache and settings.cache_ttl_seconds > 0:
+        folders.append((settings.resolved_cache_dir, "RAG_CACHE_DIR",
+                        settings.cache_dir is not None))
+    return folders
+
+
+def _why_not(folder: Path, exc: OSError) -> str:
+    """Why `folder` cannot be made: a file in its place or on its path, said as such."""
+    in_the_way = next((path for path in (folder, *folder.parents) if path.is_file()), None)
+    if in_the_way == folder:
+        return "it is a file"
+    if in_the_way is not None:
+        return f"{in_the_way} is a file"
+    return exc.strerror or str(exc)

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.engine import discovery
-from rag.settings import Settings
+from rag.settings import Settings, make_folders
 from rag.types import LOCAL_USER
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ class LocalLibrary:
     def __init__(self, settings: Settings, *, must_exist: bool = False) -> None:
         from rag.service import build_service
 
+        make_folders(settings)  # a setting naming a file is the user's to fix, not a bug
         self.service = build_service(settings, create=not must_exist)
 
     def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:

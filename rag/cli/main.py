@@ -9,6 +9,7 @@ output goes to the terminal (answers stream as they are produced, progress on st
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sys
@@ -22,10 +23,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+from typer.core import TyperGroup
 
 from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
-from rag.cli.output import cite, shown, sources_block
+from rag.cli.output import BROKEN_PIPE_EXIT, cite, shown, sources_block, stdout_to_devnull
 from rag.errors import ConfigError, ContentBlocked, RagError
 from rag.settings import (
     ANSWER_STRATEGIES,
@@ -33,6 +35,7 @@ from rag.settings import (
     COLLECTION_RULE,
     Settings,
     load_settings,
+    make_folders,
 )
 from rag.types import SEARCH_MODES, counted, describe_strategy
 
@@ -42,7 +45,21 @@ if TYPE_CHECKING:
 # `rag ui` serves this machine only unless told otherwise: the chat has no keys of its own
 LOOPBACK = "127.0.0.1"
 
-app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True)
+
+class EndsQuietlyWhenTheReaderGoes(TyperGroup):
+    """A reader that stops early (`rag docs list | head -1`) ends the command as it ends a
+    Unix tool: quietly, with the status a shell gives a program SIGPIPE stopped."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            stdout_to_devnull()
+            raise typer.Exit(BROKEN_PIPE_EXIT) from None
+
+
+app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True,
+                  cls=EndsQuietlyWhenTheReaderGoes)
 docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 keys_app = typer.Typer(help="API keys for the engine's HTTP API.", no_args_is_help=True)
@@ -94,8 +111,8 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None
-    except (typer.Exit, typer.Abort, click.exceptions.ClickException):
-        raise
+    except (typer.Exit, typer.Abort, click.exceptions.ClickException, BrokenPipeError):
+        raise  # a reader that went away is not a bug (EndsQuietlyWhenTheReaderGoes)
     except Exception as exc:
         from rag.app.logs import report_unexpected
 
@@ -252,9 +269,9 @@ def search(
     """Print the passages that best match QUERY."""
     if mode is not None:
         check_mode(mode)
-    if source and Path(source).exists():
-        source = str(Path(source).resolve())
     with library_for(collection) as library:
+        if source:
+            source = stored_source(library, source)
         hits = library.search(query, top_k, mode, doc, source)
     if as_json:
         _emit_json({"hits": hits})
@@ -312,16 +329,41 @@ def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
 @docs_app.command("delete")
 def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
     """Delete a document (by id or source path) and all its chunks."""
-    candidates = [doc_id_or_path]
-    if Path(doc_id_or_path).exists():
-        candidates.append(str(Path(doc_id_or_path).resolve()))
     with library_for(collection) as library:
-        removed = [d for key in candidates for d in library.delete(key)]
+        removed = delete_first_stored(library, doc_id_or_path)
     if not removed:
         fail(f"no document with id or path {doc_id_or_path}")
         raise typer.Exit(1)
     for d in removed:
         typer.echo(f"deleted {d['doc_id']} ({counted(d['chunks'], 'chunk')}) {d['source']}")
+
+
+def stored_forms(given: str) -> list[str]:
+    """What `given` may be stored as: a document id or source as typed, then the forms
+    `rag ingest` stores a path in, which need no file there any more (it may be deleted):
+    absolute, with the links in its folders followed (a link found in a folder keeps its own
+    name), then with every link followed (a link named directly is stored as its target)."""
+    typed = os.path.abspath(given)
+    in_real_folder = os.path.join(os.path.realpath(os.path.dirname(typed)),
+                                  os.path.basename(typed))
+    return list(dict.fromkeys([given, typed, in_real_folder, os.path.realpath(typed)]))
+
+
+def delete_first_stored(library: Library, given: str) -> list[dict[str, Any]]:
+    """The documents deleted under the first of `given`'s stored forms that names any: a
+    link and its target may both be stored, and only the one named goes."""
+    for key in stored_forms(given):
+        removed = library.delete(key)
+        if removed:
+            return removed
+    return []
+
+
+def stored_source(library: Library, given: str) -> str:
+    """The form of the path `given` a document in `library` is stored under; as typed when
+    none is (the search then finds nothing, as for any unknown source)."""
+    sources = {document["source"] for document in library.documents()}
+    return next((form for form in stored_forms(given) if form in sources), given)
 
 
 @keys_app.command("add")
@@ -369,6 +411,7 @@ def evaluate_cmd(
     check_mode(mode)
     try:
         settings = load_settings()
+        make_folders(settings, only={"RAG_MODEL_DIR"})  # the store is a throw-away one
         if report:
             _eval_report(settings, squad, sets, every, answer_limit, as_json)
             return
@@ -419,15 +462,14 @@ def _eval_report(settings: Settings, squad: Path | None, sets: list[Path] | None
 
 
 @app.command()
-def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
+def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the web app.")
+                       ] = 8501,
        host: Annotated[str, typer.Option(
            envvar="STREAMLIT_SERVER_ADDRESS",
            help="Address to listen on: 127.0.0.1, this machine only; 0.0.0.0 for every "
                 "interface (then give API keys, and sign-in for the chat: docs/security.md)."
        )] = LOOPBACK) -> None:
     """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
-    import os
-
     from rag.app.logs import configure_logging
     from rag.engine import discovery
     from rag.engine.access import ApiKeys
@@ -437,6 +479,7 @@ def ui(port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
         settings = load_settings()
         ApiKeys.from_settings(settings)
         configure_logging(settings.resolved_log_file, settings.log_level)  # a folder it can write
+        make_folders(settings)
         running = discovery.find(settings.data_dir)
         if running is not None:
             raise RagError(f"An engine already runs on the data folder {settings.data_dir} "

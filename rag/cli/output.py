@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -29,3 +32,19 @@ def shown(text: str) -> str:
         return text
     return "".join(ch.encode("unicode_escape").decode("ascii")
                    if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+
+
+#: how a command whose reader went away ends: as a shell reports a Unix tool stopped by
+#: SIGPIPE (`yes | head -1`)
+BROKEN_PIPE_EXIT = 141
+
+
+def stdout_to_devnull() -> None:
+    """Point stdout at the null device once its reader has gone (`rag docs list | head -1`),
+    so that what is still buffered, flushed on the way out, cannot fail a second time (the
+    signal module's documentation, "Note on SIGPIPE")."""
+    with contextlib.suppress(OSError, ValueError):  # no descriptor (a test's captured stdout)
+        stdout = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout)
+        os.close(devnull)

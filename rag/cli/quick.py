@@ -133,6 +133,17 @@ def light_setting(name: str, environ: os._Environ[str] | dict[str, str], cwd: Pa
     return None
 
 
+def dotenv_readable(cwd: Path) -> bool:
+    """Whether `.env` in `cwd` is absent or UTF-8 text, as the settings read it."""
+    try:
+        (cwd / ".env").read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return True
+    except (OSError, UnicodeDecodeError):
+        return False
+    return True
+
+
 def parse_ask(argv: list[str]) -> dict[str, Any] | None:
     """`ask QUESTION [--top-k N] [--collection NAME] [--json]`, or None for anything else."""
     if not argv or argv[0] != "ask":
@@ -165,6 +176,8 @@ def answer_quickly(argv: list[str]) -> int | None:
     if options is None:
         return None
     cwd = Path.cwd()
+    if not dotenv_readable(cwd):
+        return None  # the full command names the file and what is wrong with it
     address = discovery.find(Path(light_setting("RAG_DATA_DIR", os.environ, cwd) or "data"))
     if address is None:
         return None

@@ -12,9 +12,12 @@ it. Linux copies the option from a listening socket to the sockets it accepts.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
+
+from rag.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +59,22 @@ def _open_descriptors() -> list[int]:
 
 def port_taken(address: str, port: int) -> bool:
     """Whether another program listens on `port` at `address` ("" for every interface), as
-    the server would find when it binds there (with SO_REUSEADDR, as Streamlit binds)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family) as probe:
+    the server would find when it binds there (with SO_REUSEADDR, as Streamlit binds).
+    Raises ConfigError for an address the server could not listen on at all."""
+    try:
+        family, kind, _, _, where = socket.getaddrinfo(
+            address, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0] if address \
+            else (socket.AF_INET, socket.SOCK_STREAM, 0, "", ("", port))
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {address} does not resolve ({exc.strerror}): give an "
+                          "address of this machine, 127.0.0.1 or 0.0.0.0.") from None
+    with socket.socket(family, kind) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((address, port))
-        except OSError:
-            return True
+            probe.bind(where)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise ConfigError(f"Cannot listen on --host {address} ({exc.strerror}): give an "
+                              "address of this machine, 127.0.0.1 or 0.0.0.0.") from None
     return False

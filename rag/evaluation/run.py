@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from ingest.pipeline import IngestPipeline
+from rag.errors import ConfigError
 from rag.evaluation.metrics import (
     cuts_a_sentence,
     first_citation,
@@ -36,7 +37,7 @@ from rag.retrieval.retriever import Retriever
 from rag.stores.base import ChunkStore
 from rag.stores.edge import EdgeStore, open_edge_client
 from rag.text import lexical
-from rag.types import GenerationRecord, Hit, SearchMode
+from rag.types import Document, GenerationRecord, Hit, SearchMode, counted
 
 Progress = Callable[[str], None]
 ANSWER_PASSAGES = 5  # passages the answerer is given, as the app's default top_k
@@ -126,6 +127,24 @@ def embed_questions(embedder: Embedder, questions: Sequence[Question]) -> np.nda
     return embedder.embed_documents([embedder.query_instruction + q.text for q in questions])
 
 
+def ingest_paragraphs(pipeline: IngestPipeline, documents: Sequence[Document],
+                      questions: Sequence[Question], squad: Path, say: Progress
+                      ) -> tuple[list[Document], list[Question]]:
+    """Ingest the paragraphs; one that cannot be indexed (an empty context, or one of spaces)
+    is left out with its questions, and said so, as `rag ingest` goes on past a failed file."""
+    failed = {result.path: result.error for result in pipeline.ingest_documents(documents)
+              if result.status == "failed"}
+    if not failed:
+        return list(documents), list(questions)
+    kept = [q for q in questions if q.paragraph not in failed]
+    left_out = counted(len(questions) - len(kept), "question")
+    say(f"left out {left_out} on {counted(len(failed), 'paragraph')} that could not be "
+        f"indexed ({next(iter(failed.values()))})")
+    if not kept:
+        raise ConfigError(f"{squad} holds no questions on a paragraph with text to index.")
+    return [d for d in documents if d.source not in failed], kept
+
+
 def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hybrid",),
              limit: int | None = None, answer_limit: int | None = 1000,
              chunk_tokens: int = 200, chunk_overlap: int = 30, with_bm25: bool = False,
@@ -143,9 +162,8 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
             pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
             started = time.perf_counter()
             say(f"ingesting {len(documents)} paragraphs")
-            for result in pipeline.ingest_documents(documents):
-                if result.status == "failed":
-                    raise RuntimeError(result.error)
+            documents, questions = ingest_paragraphs(pipeline, documents, questions, squad,
+                                                     say)
             ingest_seconds = time.perf_counter() - started
             dense = None
             if any(m != "sparse" for m in modes):

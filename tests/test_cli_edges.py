@@ -1,0 +1,205 @@
+"""The `rag` command at its edges: files gone from disk, links, settings that name no usable
+folder, a `.env` that is not UTF-8, SQuAD paragraphs without text, ports out of range, and a
+reader that stops early."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.cli import quick
+from rag.errors import ConfigError
+from rag.settings import load_settings
+from tests import test_cli, test_engine_doors
+from tests.test_cli import Door, run
+
+# the fixtures these tests share with test_cli: each test run alone and through an engine,
+# and the engine on loopback that `door` starts
+door = test_cli.door
+served = test_engine_doors.served
+
+KETTLE = "Descale the kettle every month with white vinegar."
+
+
+def test_a_file_removed_from_disk_is_found_and_deleted_by_its_relative_path(
+        door: Door, tmp_path: Path) -> None:
+    folder = tmp_path / "deltest"  # the working folder is tmp_path
+    folder.mkdir()
+    (folder / "old.txt").write_text(KETTLE)
+    assert door.run("ingest", "deltest").exit_code == 0
+    (folder / "old.txt").unlink()  # the usual reason to delete it
+    hits = json.loads(door.run("search", "kettle", "--source", "deltest/old.txt",
+                               "--json").stdout)["hits"]
+    assert [hit["source"] for hit in hits] == [str(folder / "old.txt")]
+    deleted = door.run("docs", "delete", "deltest/old.txt")
+    assert deleted.exit_code == 0, deleted.stderr
+    assert deleted.stdout.startswith("deleted ") and str(folder / "old.txt") in deleted.stdout
+    assert json.loads(door.run("docs", "list", "--json").stdout) == {"documents": []}
+
+
+def test_a_link_is_found_by_the_path_ingest_stored_it_under(env, tmp_path: Path) -> None:
+    """A link found in a folder is stored under its own path; one named directly, under its
+    target's."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "kettle.txt").write_text(KETTLE)
+    (tmp_path / "elsewhere" / "bike.txt").write_text("Oil the bicycle chain weekly.")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "link.txt").symlink_to(tmp_path / "elsewhere" / "kettle.txt")
+    (tmp_path / "named.txt").symlink_to(tmp_path / "elsewhere" / "bike.txt")
+    assert run("ingest", "docs", "named.txt").exit_code == 0
+    sources = {d["source"] for d in json.loads(run("docs", "list", "--json").stdout)["documents"]}
+    assert sources == {str(tmp_path / "docs" / "link.txt"),
+                       str(tmp_path / "elsewhere" / "bike.txt")}
+    for path, words in (("docs/link.txt", "kettle"), ("named.txt", "chain")):
+        hits = json.loads(run("search", words, "--source", path, "--json").stdout)["hits"]
+        assert hits and words in hits[0]["text"], path
+        assert run("docs", "delete", path).exit_code == 0, path
+    assert json.loads(run("docs", "list", "--json").stdout) == {"documents": []}
+
+
+@pytest.mark.parametrize("variable", ["RAG_MODEL_DIR", "RAG_CACHE_DIR", "RAG_QDRANT_PATH"])
+@pytest.mark.parametrize("under", [False, True], ids=["a-file", "under-a-file"])
+def test_a_folder_setting_that_cannot_be_a_folder_is_one_line(
+        env, tmp_path: Path, monkeypatch, variable: str, under: bool) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file where a folder should be")
+    folder = blocker / "sub" if under else blocker
+    monkeypatch.setenv(variable, str(folder))
+    done = run("search", "kettle")
+    why = f"{blocker} is a file" if under else "it is a file"
+    assert done.exit_code == 2
+    assert done.stderr == (f"error: Cannot make the folder {folder} ({why}): give {variable} "
+                           "a folder you can write to.\n")
+
+
+def test_a_default_folder_that_cannot_be_made_names_the_data_folder(env, monkeypatch) -> None:
+    monkeypatch.delenv("RAG_MODEL_DIR")
+    models = Path(env["RAG_DATA_DIR"]) / "models"
+    models.parent.mkdir(parents=True)
+    models.write_text("a file where the model's folder would be")
+    done = run("docs", "list")
+    assert done.exit_code == 2
+    assert done.stderr == (f"error: Cannot make the folder {models} (it is a file): give "
+                           "RAG_DATA_DIR a folder you can write to, or RAG_MODEL_DIR a folder of "
+                           "its own.\n")
+
+
+def test_eval_with_a_model_folder_that_is_a_file_is_one_line(env, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("RAG_MODEL_DIR", str(blocker))
+    done = run("eval", "--squad", str(squad_file(tmp_path, [(KETTLE, ["How often?"])])))
+    assert done.exit_code == 2 and done.stderr.count("\n") == 1
+    assert "RAG_MODEL_DIR" in done.stderr
+
+
+def squad_file(folder: Path, paragraphs: list[tuple[str, list[str]]]) -> Path:
+    """A SQuAD v1.1-format file of one article: each paragraph's context and questions."""
+    data = {"data": [{"title": "Kettles", "paragraphs": [
+        {"context": context, "qas": [{"question": q, "id": f"{p}.{n}", "answers": []}
+                                     for n, q in enumerate(questions)]}
+        for p, (context, questions) in enumerate(paragraphs)]}]}
+    path = folder / "squad.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_eval_leaves_out_a_paragraph_without_text_and_says_so(env, tmp_path: Path) -> None:
+    squad = squad_file(tmp_path, [(KETTLE, ["How often is the kettle descaled?"]),
+                                  ("   ", ["What is here?", "Anything?"]),
+                                  ("", ["And here?"])])
+    done = run("eval", "--squad", str(squad), "--json")
+    assert done.exit_code == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["paragraphs"], result["questions"], result["hit@1"]) == (1, 1, 1.0)
+    assert ("left out 3 questions on 2 paragraphs that could not be indexed "
+            "(squad:Kettles#1: no text to index)") in " ".join(done.stderr.split())
+
+
+def test_eval_of_paragraphs_all_without_text_is_one_line(env, tmp_path: Path) -> None:
+    done = run("eval", "--squad", str(squad_file(tmp_path, [(" ", ["What is here?"])])))
+    assert done.exit_code == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"error: {tmp_path / 'squad.json'} holds no questions on a paragraph with text to "
+        "index.")
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536", "0"])
+def test_ui_refuses_a_port_out_of_range_as_a_usage_error(env, monkeypatch, port: str) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _, argv: started.append(argv))
+    done = run("ui", "--port", port)
+    assert done.exit_code == 2 and started == []
+    assert "Invalid value for '--port'" in done.stderr
+
+
+@pytest.mark.parametrize(("host", "said"), [
+    ("198.51.100.77", "Cannot listen on --host 198.51.100.77 (Cannot assign requested address)"),
+    ("nosuchhost.invalid", "--host nosuchhost.invalid does not resolve")])
+def test_ui_names_a_host_it_cannot_listen_on(env, monkeypatch, host: str, said: str) -> None:
+    """Not "the port is in use": the port is free, the address is what is wrong."""
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _, argv: started.append(argv))
+    done = run("ui", "--port", "8631", "--host", host)
+    assert done.exit_code == 2 and started == []
+    assert done.stderr.startswith(f"error: {said}") and "in use" not in done.stderr
+
+
+def utf16_dotenv(folder: Path) -> Path:
+    """A `.env` as Windows Notepad may save it: UTF-16, with its byte-order mark."""
+    dotenv = folder / ".env"
+    dotenv.write_bytes("RAG_TOP_K=2\n".encode("utf-16"))
+    return dotenv
+
+
+@pytest.mark.parametrize("command", [["docs", "list"], ["ask", "kettle"], ["keys", "add", "bob"],
+                                     ["cost", "report"], ["ui", "--port", "8631"]])
+def test_a_dotenv_that_is_not_utf8_is_one_line(env, tmp_path: Path, command: list[str]) -> None:
+    dotenv = utf16_dotenv(tmp_path)  # in the working folder
+    done = run(*command)
+    assert done.exit_code == 2
+    assert done.stderr.count("\n") == 1
+    assert f"The settings file {dotenv} is not UTF-8 text: save it as UTF-8." in done.stderr
+
+
+def test_load_settings_names_a_dotenv_that_is_not_utf8(tmp_path: Path) -> None:
+    dotenv = utf16_dotenv(tmp_path)
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_settings({}, env_file=str(dotenv))
+
+
+def test_a_question_to_an_engine_leaves_a_dotenv_not_utf8_to_the_full_command(
+        env, tmp_path: Path, monkeypatch, served) -> None:
+    engine, _ = served()
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    utf16_dotenv(tmp_path)
+    assert quick.answer_quickly(["ask", "How often is the kettle descaled?"]) is None
+
+
+def into_a_closed_pipe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m rag ARGS` writing to a pipe whose reader has already gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "rag", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=300,
+                              env={**os.environ, **env}, check=False)
+    finally:
+        os.close(write_end)
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(door: Door, env,
+                                                             tmp_path: Path) -> None:
+    (tmp_path / "kettle.txt").write_text(KETTLE)
+    assert door.run("ingest", str(tmp_path / "kettle.txt")).exit_code == 0
+    here = {**env, "RAG_DATA_DIR": str(door.data_dir)}
+    for command in (["docs", "list"], ["ask", "How often is the kettle descaled?", "--json"],
+                    ["ask", "How often is the kettle descaled?"]):
+        done = into_a_closed_pipe(here, *command)
+        assert (done.returncode, done.stderr) == (141, ""), command

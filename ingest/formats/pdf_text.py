@@ -13,13 +13,17 @@ _SPACING_ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u030
                     "˚": "\u030a"}
 _ACCENT_BEFORE_LETTER = re.compile("([¨´ˆ˜ˇ˚])([aeiouyAEIOUYı]|(?<=˜)[nN]|(?<=ˇ)[cszrCSZR])")
 
-# an address whose line ends where the layout wrapped it, and the next line's first word
-# both searches start where a run of non-space characters (a word, an address) does: from a
-# later character of the same run they find nothing more, and read the rest of the run again
-# each time, which on a long run (a hex dump, addresses run together) grows with its square
-_ADDRESS_AT_LINE_END = re.compile(
-    r"(?<![\w/.:#~=-])(https?://\S*[/\-_.#~])[ \t]*\n[ \t]*(?=(\S+))")
+# a line's last word and the next line's first word. Both searches start only where a run of
+# non-space characters (a word, an address) starts, and the address is then looked for inside
+# the word: a search starting at each address of a run ("(https://(https://...") would read
+# the rest of the run again each time, which on a long run grows with its square
+_WORD_AT_LINE_END = re.compile(r"(?<!\S)(\S+)[ \t]*\n[ \t]*(?=(\S+))")
+_ADDRESS_START = re.compile(r"(?<![\w/.:#~=-])https?://")
+_CUT_AFTER = "/-_.#~"  # an address's last character where the layout may have broken it
 _ADDRESS_PART = re.compile(r"[/.=#_)-]")
+# a host after an address's scheme: a name with a dot inside ("ESS.R-project.org"), a port or
+# a path ("localhost:8080", "localhost/"); a word of prose ("The", "nowadays.") is none
+_HOST = re.compile(r"[^\W_][\w-]*(?:\.[^\W_]|[:/])")
 _SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*\.?$")  # "2.5" after an address ending a sentence
 
 # TeX lets a line break after an identifier's underscore ("LD_LIBRARY_" then "PATH")
@@ -45,18 +49,33 @@ def joined_addresses(text: str) -> str:
     word is not a section number and the address cannot end there ("...wiki/R#"), or the
     word holds an address's punctuation, or the address was cut after a dot and the word
     starts in lower case or with a digit ("html", "9781611971224"): "and", "The" or "2.5"
-    after an address go on with the sentence or start another."""
+    after an address go on with the sentence or start another. An address cut right after
+    its scheme ("https://" then "ESS.R-project.org/") takes the word when it names a host; a
+    sentence about the scheme itself goes on with prose ("https://" then "The")."""
     def join(match: re.Match[str]) -> str:
-        address, rest = match.group(1), match.group(2)
-        if _SECTION_NUMBER.match(rest):
-            return match.group()
-        cut_after_dot = address.endswith(".") and address[-2].isalnum()  # not "...xml2)."
-        if (address[-1] in "#-_~" or _ADDRESS_PART.search(rest)
-                or (cut_after_dot and (rest[0].islower() or rest[0].isdigit()))):
-            return address
+        word, rest = match.group(1), match.group(2)
+        scheme = _ADDRESS_START.search(word)
+        if scheme and _continues(word[scheme.start():], scheme.end() == len(word), rest):
+            return word
         return match.group()
 
-    return _ADDRESS_AT_LINE_END.sub(join, text)
+    if "://" not in text:  # most pages: no need to look at each line's end
+        return text
+    return _WORD_AT_LINE_END.sub(join, text)
+
+
+def _continues(address: str, scheme_only: bool, rest: str) -> bool:
+    """Whether `rest`, the next line's first word, goes on with `address`, which ends a line
+    (`scheme_only`: the address is no more than "https://")."""
+    if _SECTION_NUMBER.match(rest):
+        return False
+    if scheme_only:
+        return _HOST.match(rest) is not None
+    if address[-1] not in _CUT_AFTER:
+        return False
+    cut_after_dot = address.endswith(".") and address[-2].isalnum()  # not "...xml2)."
+    return (address[-1] in "#-_~" or _ADDRESS_PART.search(rest) is not None
+            or (cut_after_dot and (rest[0].islower() or rest[0].isdigit())))
 
 
 def joined_identifiers(text: str) -> str:

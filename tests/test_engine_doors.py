@@ -231,7 +231,8 @@ def test_a_quick_question_prints_what_the_full_command_prints(served, capsys,
     for other in (["search", question], ["ask", "--verbose", question], ["ask"],
                   ["ask", question, "--top-k", "0"]):
         assert quick.answer_quickly(other) is None  # the full command takes it
-    for name, value in (("RAG_ANSWER_STRATEGY", "progressive"), ("RAG_TOP_K", "two")):
+    for name, value in (("RAG_ANSWER_STRATEGY", "progressive"), ("RAG_SEARCH_MODE", "sparse"),
+                        ("RAG_TOP_K", "two")):
         monkeypatch.setenv(name, value)  # the full command checks these and sends them
         assert quick.answer_quickly(["ask", question]) is None
         monkeypatch.delenv(name)

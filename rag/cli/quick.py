@@ -182,8 +182,9 @@ def answer_quickly(argv: list[str]) -> int | None:
     if address is None:
         return None
     top_k = options["top_k"] or light_setting("RAG_TOP_K", os.environ, cwd)
-    if (top_k and not str(top_k).isdigit()) or light_setting("RAG_ANSWER_STRATEGY",
-                                                             os.environ, cwd):
+    if (top_k and not str(top_k).isdigit()) or any(
+            light_setting(name, os.environ, cwd)
+            for name in ("RAG_ANSWER_STRATEGY", "RAG_SEARCH_MODE")):
         return None  # the full command checks these settings and sends them
     collection = options["collection"] or light_setting("RAG_COLLECTION", os.environ, cwd)
     answer = EngineAnswer(address, {"question": options["question"], "collection": collection,

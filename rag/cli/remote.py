@@ -123,6 +123,7 @@ class EngineLibrary:
             strategy: str | None = None) -> EngineAnswer:
         return EngineAnswer(self.address, {"question": question,
                                            "top_k": top_k or self.asked.get("top_k"),
+                                           "mode": self.asked.get("mode"),
                                            "collection": self.collection, "stream": True,
                                            "strategy": strategy or self.asked.get("strategy")})
 

@@ -4,8 +4,8 @@ The chat and the API hand over files already written to the spool folder
 (`<data dir>/incoming/<host>/<job>/`); the worker ingests one job at a time through the same
 pipeline as `rag ingest`, records each file's progress (pages read, chunks written) and its
 outcome, keeps uploaded PDFs for the page viewer and removes the spooled copies. Stopping the
-engine cancels what is queued and stops the running ingest at its next batch: a file not yet
-complete is discarded, so nothing half-written stays searchable.
+engine cancels what is queued and stops the running ingest at the next page it reads or batch
+it writes: a file not yet complete is discarded, so nothing half-written stays searchable.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ class IngestJob:
     report: dict | None = None
     error: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
-    cancel: threading.Event = field(default_factory=threading.Event)  # stop at the next batch
+    cancel: threading.Event = field(default_factory=threading.Event)  # stop at the next page
+    # set by `IngestJobs.cancel`: a user stopped it (not to be retried), not the engine stopping
+    cancelled_by_request: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
@@ -170,10 +172,12 @@ class IngestJobs:
                        for job in self._jobs.values())
 
     def cancel(self, job_id: str) -> IngestJob | None:
-        """Stop an ingest: a queued one never starts, a running one stops at its next batch
-        (the files already live stay, the rest are discarded)."""
+        """Stop an ingest at a user's request: a queued one never starts, a running one stops
+        at the next page it reads or batch it writes (the files already live stay, the rest are
+        discarded)."""
         job = self.get(job_id)
         if job is not None:
+            job.cancelled_by_request = True  # before the event: the waiting upload reads it
             job.cancel.set()
             if job.status == "queued":  # said at once, not when the ingest ahead has ended
                 self._finish(job, "cancelled", error="The ingest was cancelled before it "

@@ -165,18 +165,18 @@ class Workspace:
         is not one: no door could open it."""
         default = self.default_collection
         return [default] + [n for n in self.service.store.collections()
-                            if n != default and COLLECTION_NAME.fullmatch(n)]
+                            if n != default and is_collection_name(n)]
 
     def has_collection(self, name: str) -> bool:
         """Whether the collection exists; asked by every question, so the configured one
-        costs nothing and another one look."""
-        return name == self.default_collection or self.service.store.with_collection(
-            name).exists()
+        costs nothing and another one look. A name no collection can have is none, whatever
+        the store holds under it."""
+        return name == self.default_collection or (
+            is_collection_name(name) and self.service.store.with_collection(name).exists())
 
     def create_collection(self, name: str) -> RagService:
         name = name.strip()
-        if not COLLECTION_NAME.fullmatch(name):
-            raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
+        check_collection_name(name)
         with self._naming:
             names = self.service.store.collections()
             if name in names:
@@ -281,6 +281,20 @@ class Workspace:
         if self._history is not None:
             self._history.close()
         self.service.close()
+
+
+def is_collection_name(name: str) -> bool:
+    """Whether a collection may be named `name` (COLLECTION_RULE). A folder of the embedded
+    store named otherwise (`manuals.bak`, copied by hand), or a name longer than a file
+    name may be, is none."""
+    return COLLECTION_NAME.fullmatch(name) is not None
+
+
+def check_collection_name(name: str) -> None:
+    """ConfigError unless a collection may be named `name`: checked wherever one is named,
+    before the store is asked."""
+    if not is_collection_name(name):
+        raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
 
 
 def _keep_recent(cache: dict) -> None:

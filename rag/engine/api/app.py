@@ -120,7 +120,7 @@ class RequestMetrics:
 
 
 def route_label(scope: Scope, routes: list[BaseRoute]) -> str:
-    """A request's route template (`/api/v1/documents/{doc_id:path}`), a bounded label. A
+    """A request's route template (`/api/v1/documents/{doc_id:rest}`), a bounded label. A
     request answered before routing (over the body limit) has none yet: it is found among
     the API's `routes` (the routers' own, as an included router names none) and the app's."""
     route = scope.get("route")  # the outer app's mount until this app's routing has run

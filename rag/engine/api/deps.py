@@ -6,6 +6,7 @@ on its thread pool, a hop to another thread and back on every request.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -13,9 +14,12 @@ from fastapi import Depends, Query, Request
 from rag.engine.access import Caller
 from rag.engine.api.errors import ApiError
 from rag.engine.engine import Engine
+from rag.engine.options import AskOptions
+from rag.engine.workspace import check_collection_name
 from rag.errors import EMPTY_QUESTION, MADE_BY_THE_API, EmptyQuestion, no_such_collection
 from rag.service import RagService
 from rag.text.sanitize import clean
+from rag.types import SearchMode
 
 
 async def engine_of(request: Request) -> Engine:
@@ -48,26 +52,37 @@ def either(in_body: str | None, in_query: str | None) -> str | None:
     return in_body if in_body is not None else in_query
 
 
-def collection_view(engine: Engine, collection: str | None, *,
-                    missing: str | None = None) -> RagService:
-    """The service for an existing collection (the configured one by default), or 404 with
-    the `missing` message. Blocking: the store is asked (a Qdrant server call)."""
+def collection_view(engine: Engine, collection: str | None, *, missing: str | None = None,
+                    mode: SearchMode | None = None) -> RagService:
+    """The service for an existing collection (the configured one by default), searching in
+    `mode` (default RAG_SEARCH_MODE); 400 for a name no collection can have, 404 with the
+    `missing` message for one that does not exist. Blocking: the store is asked (a Qdrant
+    server call)."""
     name = collection or engine.settings.collection
+    check_collection_name(name)
     if not engine.workspace.has_collection(name):
         names = engine.workspace.collections()
         raise ApiError("not_found", missing or f"{no_such_collection(name, names)} "
                                                f"{MADE_BY_THE_API}")
-    return engine.workspace.view(name)
+    if mode is None or mode == engine.settings.search_mode:
+        return engine.workspace.view(name)
+    return engine.workspace.view(name, searching(engine, mode))
+
+
+def searching(engine: Engine, mode: SearchMode) -> AskOptions:
+    """The configured answer options, but for the search mode."""
+    return replace(engine.workspace.default_options, search_mode=mode)
 
 
 def question_view(engine: Engine, collection: str | None, caller: Caller, asked: str, *,
-                  missing: str | None = None, empty: str = EMPTY_QUESTION) -> RagService:
+                  missing: str | None = None, empty: str = EMPTY_QUESTION,
+                  mode: SearchMode | None = None) -> RagService:
     """collection_view, then the question `asked` counted against the caller's limit (a
     missing collection or an empty question costs none; the `rag` command on this machine,
     which has no limit without an engine, has none with one; `empty` is the refusal's
     message). Blocking (the store, Redis): run it on the answer threads with the work it
     admits."""
-    view = collection_view(engine, collection, missing=missing)
+    view = collection_view(engine, collection, missing=missing, mode=mode)
     if not clean(asked, tidy_spaces=True).text:
         raise EmptyQuestion(empty)
     if not caller.trusted:

@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.app.logs import report_unexpected
 from rag.engine.access import retry_after
+from rag.engine.api.schemas import LONE_SURROGATE
 from rag.errors import (
     CollectionBusy,
     CollectionExists,
@@ -61,6 +63,9 @@ CODES: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "the route exists, not with this method"),
     "conflict": (409, "the collection was filled by another embedder, already exists, or (to "
                       "delete it) is the configured one or being ingested into"),
+    "cancelled": (409, "the ingest an upload waited for was cancelled (DELETE "
+                       "/api/v1/ingests/{id}); `ingest` beside `error` holds each file's "
+                       "outcome"),
     "too_large": (413, "an uploaded file over the size limit (RAG_UPLOAD_MAX_MB), or a "
                        f"request body over {JSON_BODY_MB} MiB"),
     "unsupported_type": (415, "an uploaded file of a type the loaders cannot read"),
@@ -82,13 +87,16 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    """An error a route raises on purpose: one of CODES and a message that says what to do."""
+    """An error a route raises on purpose: one of CODES and a message that says what to do;
+    `beside` holds fields the answer gives next to `error` (what was done before it)."""
 
-    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None,
+                 beside: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.beside = beside or {}
 
     @property
     def status(self) -> int:
@@ -138,8 +146,44 @@ def unexpected(exc: Exception) -> ApiError:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse({"error": {"code": error.code, "message": error.message}},
+    # a message quoting half a UTF-16 pair could not be encoded, and would become a 500
+    message = LONE_SURROGATE.sub("\ufffd", error.message)
+    return JSONResponse({"error": {"code": error.code, "message": message}, **error.beside},
                         status_code=error.status, headers=error.headers)
+
+
+class AnswerUnexpected:
+    """Answer an unexpected error with 500 `internal_error`, and keep the connection.
+
+    Starlette's handler for `Exception` answers, then raises the error again for the server
+    to log; uvicorn then closes the connection without saying so (no `Connection: close`),
+    and a client that keeps connections alive has its next request reset. Here the error is
+    logged with its id and goes no further. An error after the answer has started (a
+    stream) still goes on: only a closed connection tells the client the answer is cut.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            error = unexpected(exc)
+            scope[ERROR_CODE_KEY] = error.code
+            await error_response(error)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -182,6 +226,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RagError, rag_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_middleware(AnswerUnexpected)  # type: ignore[arg-type]
+    # the last resort, for an error of the middlewares around AnswerUnexpected (added after
+    # it): answered alike, though the server then closes the connection
     app.add_exception_handler(Exception, crash)
 
 

@@ -8,15 +8,30 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from ingest.loaders import MAX_FILE_BYTES
 from rag.engine.api.deps import CallerDep, Collection, EngineDep, collection_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.schemas import CollectionRequest
 from rag.engine.api.uploads import MB, read_upload
+from rag.engine.engine import Engine
+from rag.engine.jobs import IngestJob
+from rag.engine.workspace import check_collection_name
+from rag.types import counted
 
 router = APIRouter()
 ACCESS = ("unauthorized", "forbidden")
+
+
+class RestOfThePath(PathConvertor):
+    """The rest of the path, line breaks included: Starlette's `path` stops at one ("%0A" in
+    a document's id or path), or drops one at the end and names another document."""
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("rest", RestOfThePath())
 
 
 # HEAD too: load balancers and uptime checks often probe with it. Two routes, not one of two
@@ -40,7 +55,7 @@ def documents(engine: EngineDep, caller: CallerDep, collection: Collection = Non
 
 
 UPLOAD_ANSWERS = {
-    **responses("bad_request", "not_found", "too_large", "unsupported_type",
+    **responses("bad_request", "not_found", "cancelled", "too_large", "unsupported_type",
                 "upstream_unavailable", *ACCESS),
     202: {"description": "With `wait=false`: the ingest's state at once, to follow at GET "
                          "/api/v1/ingests/{id}."}}
@@ -61,8 +76,9 @@ async def upload(request: Request, engine: EngineDep, caller: CallerDep,
     """Ingest uploaded files (parts named `files`); answers as `rag ingest --json` does.
 
     Each file's size is checked as it arrives: over the limit is 413 and nothing is stored.
-    With `wait=false` the answer is 202 at once, with the ingest's id to follow at
-    GET /api/v1/ingests/{id}.
+    A part that is no file (a form field) is 400: `collection` and `wait` are query
+    parameters. With `wait=false` the answer is 202 at once, with the ingest's id to follow
+    at GET /api/v1/ingests/{id}.
     """
     name = collection or engine.settings.collection
     collection_view(engine, name)  # 404 before a byte is read
@@ -78,11 +94,26 @@ async def upload(request: Request, engine: EngineDep, caller: CallerDep,
         return JSONResponse(job.as_json(), status_code=202)
     await anyio.to_thread.run_sync(job.done.wait)
     if job.status != "done":
-        # a collection deleted meanwhile is the caller's to know, not a reason to retry
-        gone = not await anyio.to_thread.run_sync(engine.workspace.has_collection, name)
-        raise ApiError("not_found" if gone else "upstream_unavailable",
-                       job.error or "The ingest did not finish.")
+        raise await unfinished(engine, job)
     return JSONResponse({**(job.report or {}), "ingest_id": job.id})
+
+
+async def unfinished(engine: Engine, job: IngestJob) -> ApiError:
+    """Why an upload's ingest did not finish: cancelled by a request (not to be retried: the
+    user stopped it), its collection deleted meanwhile (the caller's to know), or the
+    engine stopping (another replica may take it)."""
+    if job.status == "cancelled" and job.cancelled_by_request:
+        return ApiError("cancelled", cancelled_message(job), beside={"ingest": job.as_json()})
+    if not await anyio.to_thread.run_sync(engine.workspace.has_collection, job.collection):
+        return ApiError("not_found", job.error or "The ingest did not finish.")
+    return ApiError("upstream_unavailable", job.error or "The ingest did not finish.")
+
+
+def cancelled_message(job: IngestJob) -> str:
+    stored = sum(state.status in ("ingested", "unchanged") for state in job.states)
+    return (f"The ingest {job.id} was cancelled (DELETE /api/v1/ingests/{job.id}): "
+            f"{counted(stored, 'file')} stored before it stay searchable, the others were "
+            "not stored; `ingest` gives each file's outcome.")
 
 
 @router.get("/v1/ingests", responses=responses(*ACCESS))
@@ -105,10 +136,11 @@ def ingest_progress(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dic
 
 @router.delete("/v1/ingests/{ingest_id}", responses=responses("not_found", *ACCESS))
 def cancel_ingest(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
-    """Cancel an ingest: a queued one never starts, a running one stops at its next batch
-    (files already searchable stay; the rest are discarded). The answer is its state:
+    """Cancel an ingest: a queued one never starts, a running one stops at the next page it
+    reads or batch it writes (files already searchable stay; the rest are discarded). The
+    answer is its state:
     `cancelled` at once for a queued one; a running one gets there (or to `done`, if it ended
-    first) moments later."""
+    first) moments later. An upload waiting for it is answered 409 `cancelled`."""
     job = engine.jobs.get(ingest_id)
     if job is None or (job.user != caller.user and not caller.trusted):
         raise ApiError("not_found", f"There is no ingest {ingest_id}.")
@@ -116,7 +148,7 @@ def cancel_ingest(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     return job.as_json()
 
 
-@router.delete("/v1/documents/{doc_id:path}",
+@router.delete("/v1/documents/{doc_id:rest}",
                 responses=responses("bad_request", "not_found", *ACCESS))
 def delete_document(doc_id: str, engine: EngineDep, caller: CallerDep,
                     collection: Collection = None) -> dict:
@@ -143,6 +175,7 @@ def create_collection(body: CollectionRequest, engine: EngineDep, caller: Caller
 @router.delete("/v1/collections/{name}",
                responses=responses("bad_request", "not_found", "conflict", *ACCESS))
 def delete_collection(name: str, engine: EngineDep, caller: CallerDep) -> dict:
+    check_collection_name(name)
     if name not in engine.workspace.collections():
         raise ApiError("not_found", f"There is no collection named '{name}'.")
     engine.delete_collection(name)

@@ -1,11 +1,12 @@
 """OpenAI-compatible chat: the official `openai` SDK works with base_url=.../api/v1.
 
 Each collection is a model. The last user message is the question and the turns before it
-its history; system messages are not passed on (the answer is grounded in the documents by
-our own instructions). The answer keeps its [n] markers, and the passages they cite go in an
-extra top-level `citations` field: on the response, or on the last chunk of a stream, beside
-`notice` and `degraded` when the answer has them (an interrupted or quoted-passages answer
-still ends with finish_reason "stop", which is all the SDK knows).
+its history; system, developer, tool and function messages are not passed on (the answer is
+grounded in the documents by our own instructions). The answer keeps its [n] markers, and
+the passages they cite go in an extra top-level `citations` field: on the response, or on
+the last chunk of a stream, beside `notice` and `degraded` when the answer has them (an
+interrupted or quoted-passages answer still ends with finish_reason "stop", which is all the
+SDK knows).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi.responses import StreamingResponse
 from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.questions import QUESTION_ERRORS, error_event, in_thread, start_answer
-from rag.engine.api.schemas import QUESTION_CHARS, ChatCompletionRequest
+from rag.engine.api.schemas import QUESTION_CHARS, ChatCompletionRequest, ChatMessage
 from rag.types import Answer
 
 router = APIRouter()
@@ -51,23 +52,16 @@ def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
 @router.post("/v1/chat/completions", responses=responses(*QUESTION_ERRORS))
 async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
                            caller: CallerDep) -> Any:
-    turns = [{"role": m.role, "content": m.text()} for m in body.messages
-             if m.role in ("user", "assistant") and m.text()]
-    if not turns or turns[-1]["role"] != "user":
-        raise ApiError("bad_request", "messages: the last message must be the user's question.")
-    if len(turns[-1]["content"]) > QUESTION_CHARS:
-        raise ApiError("bad_request", f"messages: the question (the last user message) holds "
-                                      f"at most {QUESTION_CHARS:,} characters.")
-
+    question, history = conversation(body.messages)
     missing = (f"There is no model '{body.model}': each collection is a model "
                "(GET /api/v1/models).")
     if not body.model:  # an empty name is no model, not the configured collection
         raise ApiError("not_found", missing)
 
     def work() -> Answer:
-        view = question_view(engine, body.model, caller, turns[-1]["content"], missing=missing)
-        return view.ask(turns[-1]["content"], None, turns[:-1], user=caller.user,
-                        strategy=body.strategy)
+        view = question_view(engine, body.model, caller, question, missing=missing,
+                             mode=body.mode)
+        return view.ask(question, None, history, user=caller.user, strategy=body.strategy)
 
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
@@ -81,6 +75,24 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
     answer, deltas = await start_answer(engine, work)
     return StreamingResponse(chunks(answer, deltas, completion_id, created, body.model),
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
+    """The question (the last user message) and the turns before it that hold text; 400 when
+    the conversation does not end with a user message that has some."""
+    turns = [message for message in messages if message.is_turn]
+    if not turns or turns[-1].role != "user":
+        raise ApiError("bad_request", "messages: the last message must be the user's question.")
+    question = turns[-1].text()
+    if not question:  # never another message answered in its place
+        raise ApiError("bad_request", "messages: the last user message holds no text (only "
+                                      "its text parts are read): ask the question in words.")
+    if len(question) > QUESTION_CHARS:
+        raise ApiError("bad_request", f"messages: the question (the last user message) holds "
+                                      f"at most {QUESTION_CHARS:,} characters.")
+    history = [{"role": turn.role, "content": turn.text()} for turn in turns[:-1]
+               if turn.text()]
+    return question, history
 
 
 def extras_of(summary: dict) -> dict:

@@ -181,7 +181,7 @@ async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> Answer:
-        view = question_view(engine, name, caller, body.question)
+        view = question_view(engine, name, caller, body.question, mode=body.mode)
         return view.ask(body.question, body.top_k, history, user=caller.user,
                         strategy=body.strategy)
 

@@ -2,28 +2,80 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from collections import deque
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from rag.settings import COLLECTION_NAME, AnswerStrategy
 from rag.types import SearchMode
 
 QUESTION_CHARS = 20_000
 TURN_CHARS = 100_000
+HISTORY_TURNS = 100
 TopK = Field(None, ge=1, le=100, description="passages to retrieve (default RAG_TOP_K)")
 # an empty name is a mistake, never the default: absent or null is the default
 CollectionName = Field(None, min_length=1,
                        description="collection (default RAG_COLLECTION)")
+Mode = Field(None, description="hybrid, dense or sparse (default RAG_SEARCH_MODE)")
+# JSON may escape half of a UTF-16 pair alone ("\ud800"): Python keeps it in the string,
+# which then fails wherever it is encoded (a cache key, the store, an error's own answer)
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+Location = tuple[str | int, ...]
+
+
+def lone_surrogate_at(data: object) -> Location | None:
+    """Where parsed JSON holds a string (or a key) with a lone surrogate, or None. Read
+    without recursion: the body's nesting is the client's to choose."""
+    pending: deque[tuple[Location, object]] = deque([((), data)])
+    while pending:
+        where, value = pending.popleft()
+        if isinstance(value, str):
+            if LONE_SURROGATE.search(value):
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and LONE_SURROGATE.search(key):
+                    return (*where, key)
+                pending.append(((*where, key), item))
+        elif isinstance(value, list):
+            pending.extend(((*where, index), item) for index, item in enumerate(value))
+    return None
+
+
+class RequestBody(BaseModel):
+    """A request's JSON body: text that is not Unicode is refused in every field, also in
+    those given as free-form JSON (a chat's content parts, options we ignore), as pydantic
+    refuses it in a field it measures."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode_only(cls, data: Any) -> Any:
+        where = lone_surrogate_at(data)
+        if where is not None:
+            raise ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
+                type="string_unicode", loc=where, input=data)])
+        return data
 
 
 # strict: "5" is no top_k and "yes" no stream, as the OpenAPI page says
-class SearchRequest(BaseModel):
+class SearchRequest(RequestBody):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     query: str = Field(min_length=1, max_length=QUESTION_CHARS)
     top_k: int | None = TopK
-    mode: SearchMode | None = None
+    mode: SearchMode | None = Mode
     collection: str | None = CollectionName
     doc_id: str | None = None
     source: str | None = None
@@ -34,24 +86,25 @@ class Turn(BaseModel):
     content: str = Field(max_length=TURN_CHARS)
 
 
-class AskRequest(BaseModel):
+class AskRequest(RequestBody):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=QUESTION_CHARS)
-    history: list[Turn] = Field(default_factory=list, max_length=100)
+    history: list[Turn] = Field(default_factory=list, max_length=HISTORY_TURNS)
 
     @field_validator("history", mode="before")
     @classmethod
     def _null_is_none(cls, history: object) -> object:
         return [] if history is None else history  # null, as `collection` takes it
     top_k: int | None = TopK
+    mode: SearchMode | None = Mode
     collection: str | None = CollectionName
     stream: bool = False
     strategy: AnswerStrategy | None = Field(
         None, description="single, progressive or consensus (default RAG_ANSWER_STRATEGY)")
 
 
-class CollectionRequest(BaseModel):
+class CollectionRequest(RequestBody):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     # the rule is checked by the workspace, whose message says it in words; the schema shows it
@@ -60,7 +113,8 @@ class CollectionRequest(BaseModel):
 
 
 class ChatMessage(BaseModel):
-    role: Literal["system", "user", "assistant", "developer", "tool"]
+    # function: OpenAI's older name for tool; both are answers of tools we never call
+    role: Literal["system", "user", "assistant", "developer", "tool", "function"]
     content: str | list[dict] | None = None
 
     @field_validator("content")
@@ -70,6 +124,11 @@ class ChatMessage(BaseModel):
             raise ValueError(f"a message holds at most {TURN_CHARS:,} characters")
         return content
 
+    @property
+    def is_turn(self) -> bool:
+        """Whether the message is the conversation's (the others are not passed on)."""
+        return self.role in ("user", "assistant")
+
     def text(self) -> str:
         """The message's text (OpenAI clients may send a list of content parts)."""
         return _text_of(self.content) if self.content is not None else ""
@@ -78,17 +137,28 @@ class ChatMessage(BaseModel):
 def _text_of(content: str | list[dict]) -> str:
     if isinstance(content, str):
         return content
-    return "".join(part["text"] for part in content
-                   if part.get("type") == "text" and isinstance(part.get("text"), str))
+    # a line each: parts are written apart, and glued they would make words of two
+    return "\n".join(part["text"] for part in content
+                     if part.get("type") == "text" and isinstance(part.get("text"), str))
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(RequestBody):
     """OpenAI's request; fields we do not use (temperature, ...) are accepted and ignored.
-    The messages are bounded as /ask bounds its question and history."""
+    The messages are bounded as /ask bounds its question and history: the turns (user and
+    assistant messages) are the history and the question."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str
-    messages: list[ChatMessage] = Field(min_length=1, max_length=101)
+    messages: list[ChatMessage] = Field(min_length=1)
     stream: StrictBool | None = False  # OpenAI's API takes null for false
     strategy: AnswerStrategy | None = None  # ours: single, progressive or consensus
+    mode: SearchMode | None = Mode  # ours, as /ask's
+
+    @field_validator("messages")
+    @classmethod
+    def _turns_bounded(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        if sum(message.is_turn for message in messages) > HISTORY_TURNS + 1:
+            raise ValueError(f"at most {HISTORY_TURNS} turns of history and the question "
+                             "(user and assistant messages; the others are not counted)")
+        return messages

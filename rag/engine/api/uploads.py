@@ -3,16 +3,21 @@
 Each part named `files` is written to disk while it is read, its size counted: a file over
 the limit stops the request at once with 413 (nothing past the limit is read, nothing is
 stored), a file of a type no loader reads with 415 before its bytes are read, an empty one
-with 400. The `rag` command on this machine (a trusted caller) names each file by its full
-path, which becomes its source, as when it ingests without an engine; other uploads are
-stored as `upload:NAME`.
+with 400. A part that is no file (a form field) is 400: nothing of the form is read but
+files, and a field left unread (`collection`) would put the files elsewhere without a word.
+A file's name is its `filename*` (RFC 5987, as .NET and some other clients send non-ASCII
+names) when it has one, else its `filename`. The `rag` command on this machine (a trusted
+caller) names each file by its full path, which becomes its source, as when it ingests
+without an engine; other uploads are stored as `upload:NAME`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import IO
+from urllib.parse import unquote_to_bytes
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
@@ -24,15 +29,45 @@ from rag.engine.api.errors import ApiError
 from rag.engine.jobs import form_filename, spool_path
 
 MB = 1024 * 1024
-MAX_FIELD_BYTES = 64 * 1024
+# a header's `; name=value` parameters, a quoted value read whole (it may hold a `;`)
+_PARAMETER = re.compile(rb';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+# RFC 5987's ext-value: charset'language'percent-encoded bytes
+_EXT_VALUE = re.compile(rb"([A-Za-z0-9!#$%&+^_`{}~-]+)'[A-Za-z0-9-]*'([^\s;]*)")
 
 
 @dataclass
 class UploadForm:
-    """What a multipart request held: the spooled files and the other fields."""
+    """What a multipart request held: the spooled files."""
 
     files: list[SourceFile] = field(default_factory=list)
-    fields: dict[str, str] = field(default_factory=dict)
+
+
+def extended_filename(disposition: bytes) -> str | None:
+    """The part's `filename*` (RFC 5987), decoded; None when it has none, 400 when it cannot
+    be read. RFC 6266: it names the file, before `filename`."""
+    given = next((value.strip().strip(b'"') for name, value in _PARAMETER.findall(disposition)
+                  if name.lower() == b"filename*"), None)
+    if given is None:
+        return None
+    value = _EXT_VALUE.fullmatch(given)
+    try:
+        if value is None:
+            raise ValueError("not CHARSET'LANGUAGE'NAME")
+        name = unquote_to_bytes(value.group(2)).decode(value.group(1).decode())
+        if "\x00" in name:
+            raise ValueError("no file name holds a NUL")
+        return name
+    except (LookupError, ValueError) as exc:  # an unknown charset, bytes not in it
+        raise ApiError("bad_request", f"A file's filename*={given.decode('latin-1')} cannot be "
+                                      f"read ({exc}); send its name as UTF-8''NAME, "
+                                      "percent-encoded, or as filename=\"NAME\".") from exc
+
+
+def field_refusal(name: str) -> ApiError:
+    return ApiError("bad_request", f"The form field `{name}` holds no file: an upload reads "
+                                   "files only, each in a part named `files` with its file "
+                                   "name. Give the collection and wait as query parameters: "
+                                   "POST /api/v1/documents?collection=NAME&wait=false.")
 
 
 class _Reader:
@@ -45,10 +80,9 @@ class _Reader:
         self._file: IO[bytes] | None = None
         self._label = ""
         self._size = 0
-        self._field: tuple[str, bytearray] | None = None
 
     def on_part_begin(self) -> None:
-        self._disposition, self._file, self._field, self._size = b"", None, None, 0
+        self._disposition, self._file, self._size = b"", None, 0
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
@@ -64,12 +98,14 @@ class _Reader:
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self._disposition)
         name = options.get(b"name", b"").decode("utf-8", "replace")
-        if b"filename" not in options:
-            self._field = (name, bytearray())
-            return
+        filename = extended_filename(self._disposition)
+        if filename is None and b"filename" in options:
+            filename = form_filename(options[b"filename"].decode("utf-8", "replace"))
+        if filename is None:
+            raise field_refusal(name)
         if name != "files":
             raise ApiError("bad_request", "Upload files in parts named `files`.")
-        self._open(form_filename(options[b"filename"].decode("utf-8", "replace")))
+        self._open(filename)
 
     def _open(self, filename: str) -> None:
         given = PurePath(filename)
@@ -84,11 +120,6 @@ class _Reader:
         self.form.files.append(SourceFile(path, source))
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._field is not None:
-            if len(self._field[1]) + end - start > MAX_FIELD_BYTES:
-                raise ApiError("bad_request", f"The field {self._field[0]} is too long.")
-            self._field[1].extend(data[start:end])
-            return
         if self._file is None:
             return
         self._size += end - start
@@ -98,9 +129,7 @@ class _Reader:
         self._file.write(data[start:end])
 
     def on_part_end(self) -> None:
-        if self._field is not None:
-            self.form.fields[self._field[0]] = self._field[1].decode("utf-8", "replace")
-        elif self._file is not None:
+        if self._file is not None:
             self._file.close()
             self._file = None
             if self._size == 0:

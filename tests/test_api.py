@@ -485,6 +485,39 @@ async def test_deleting_a_collection_removes_its_kept_uploads_and_waits_for_its_
     assert list(uploads.glob("*.pdf")) == []
 
 
+async def test_an_upload_replaced_by_a_new_version_loses_its_kept_copy(
+        api: httpx.AsyncClient, engine: Engine) -> None:
+    uploads = engine.settings.data_dir / "uploads"
+    first = (await upload(api, ("guide.pdf", guide()))).json()["files"][0]["doc_id"]
+    again = (await upload(api, ("guide.pdf", guide()))).json()["files"][0]
+    assert again["status"] == "unchanged" and (uploads / f"{first}.pdf").exists()
+    newer = make_pdf([f"{SUN}\nWater them at dusk."], title="Greenhouse guide, second edition")
+    second = (await upload(api, ("guide.pdf", newer))).json()["files"][0]["doc_id"]
+    assert [p.name for p in uploads.iterdir()] == [f"{second}.pdf"]
+
+
+def test_kept_uploads_no_collection_holds_are_removed_when_the_engine_opens(
+        open_engine) -> None:
+    engine = open_engine()
+    held = engine.settings.data_dir / "held.pdf"
+    held.write_bytes(guide())
+    job = engine.jobs.submit(engine.settings.collection, [SourceFile(held, "upload:held.pdf")],
+                             user="local")
+    engine.jobs.wait(job.id, timeout=60)
+    uploads = engine.settings.data_dir / "uploads"
+    kept = [p.name for p in uploads.iterdir()]
+    (uploads / f"{'0' * 32}.pdf").write_bytes(b"%PDF- left by a replaced version")
+    (uploads / "notes.txt").write_text("not an upload of ours: left alone")
+    engine.close()
+    reopened = Engine.open(engine.settings, embedder=engine.workspace.service.embedder)
+    try:
+        reopened.jobs.wait(reopened.jobs.submit(engine.settings.collection, [], user="local").id,
+                           timeout=60)  # the worker has looked by the time it takes a job
+        assert sorted(p.name for p in uploads.iterdir()) == sorted([*kept, "notes.txt"])
+    finally:
+        reopened.close()
+
+
 async def test_a_words_only_search_takes_a_query_longer_than_the_embedder_reads(
         api: httpx.AsyncClient) -> None:
     await upload(api, ("guide.pdf", guide()))

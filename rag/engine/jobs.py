@@ -210,6 +210,10 @@ class IngestJobs:
     # --- the worker ------------------------------------------------------------------------
     def _run(self) -> None:
         run_below_questions()
+        try:
+            self.workspace.forget_unheld_uploads()
+        except Exception:  # a store that cannot be asked must not stop the ingests
+            log.exception("could not look for kept uploads no collection holds")
         while True:
             job = self._queue.get()
             if job is None:
@@ -246,9 +250,7 @@ class IngestJobs:
                                               "before this ingest began; nothing was stored.")
             return
         try:
-            view = self.workspace.view(job.collection)
-            report = view.ingest_files(job.files, on_file, on_progress, job.cancel,
-                                       user=job.user)
+            report = self._ingest_replacing(job, on_file, on_progress)
         except IngestCancelled as exc:
             self._finish(job, "cancelled", error=str(exc))
         except RagError as exc:
@@ -265,6 +267,19 @@ class IngestJobs:
             self._finish(job, "done")
             if self.on_report:
                 self.on_report(job.report)
+
+    def _ingest_replacing(self, job: IngestJob, on_file: Callable[[FileResult], None],
+                          on_progress: Callable[[Progress], None]) -> IngestReport:
+        """The job's ingest; the kept copies of the versions its uploads replace go once no
+        collection holds them (before the job is said to be finished)."""
+        view = self.workspace.view(job.collection)
+        replaced = {earlier.doc_id for earlier in map(view.store.live_at, (
+            f.source for f in job.files if Path(f.source).suffix.lower() in DRAWABLE_SUFFIXES))
+            if earlier is not None}
+        try:
+            return view.ingest_files(job.files, on_file, on_progress, job.cancel, user=job.user)
+        finally:
+            self.workspace.forget_uploads(replaced)
 
     def _keep_upload(self, job: IngestJob, result: FileResult) -> None:
         """An uploaded PDF or image in the library is kept so that the page viewer can draw

@@ -200,19 +200,27 @@ class Workspace:
         store = self.service.store
         held = {p["doc_id"] for p in store.with_collection(name).document_payloads()}
         store.with_collection(name).drop()
-        self._forget_uploads(held)
+        self.forget_uploads(held)
 
     def holds(self, doc_id: str) -> bool:
         """Whether any collection holds the document."""
         store = self.service.store
         return any(store.with_collection(n).holds(doc_id) for n in self.collections())
 
-    def _forget_uploads(self, doc_ids: set[str]) -> None:
+    def forget_uploads(self, doc_ids: set[str]) -> None:
         """Remove the kept uploads of these documents that no collection holds any more."""
         for doc_id in doc_ids:
             if not self.holds(doc_id):
                 for suffix in DRAWABLE_SUFFIXES:
                     (self.uploads / f"{doc_id}{suffix}").unlink(missing_ok=True)
+
+    def forget_unheld_uploads(self) -> None:
+        """Remove every kept upload no collection holds: left by a version replaced, or a
+        collection deleted, while the engine was down or before their removal was kept up.
+        Run by the ingest worker, so that no ingest keeps a file meanwhile."""
+        if self.uploads.is_dir():
+            self.forget_uploads({path.name.split(".", 1)[0] for path in self.uploads.iterdir()
+                                 if path.suffix.lower() in DRAWABLE_SUFFIXES})
 
     # --- documents -------------------------------------------------------------------------
     def document_rows(self, collection: str | None = None) -> list[DocumentRow]:
@@ -231,7 +239,7 @@ class Workspace:
     def delete_document(self, collection: str | None, doc_id: str) -> list[StoredDocument]:
         """Delete a document, and its kept upload when no collection holds it any more."""
         removed = self.view(collection).delete(doc_id)
-        self._forget_uploads({d.doc_id for d in removed})
+        self.forget_uploads({d.doc_id for d in removed})
         return removed
 
     # --- the page viewer -------------------------------------------------------------------

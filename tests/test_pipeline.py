@@ -3,6 +3,7 @@
 import multiprocessing
 import signal
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from rag.errors import EmbedderMismatchError, IngestCancelled, InputTooLongError
 from rag.service import build_service
 from rag.stores.edge import EdgeStore, open_edge_client
 from tests.pdfgen import encrypt, filler, make_pdf
+from tests.spawned import STARTED, RememberedProcess
 
 OTTERS = ("Sea otters use rocks as tools to crack open shellfish. They float on their backs "
           "while eating and hold hands while sleeping so they do not drift apart.")
@@ -217,6 +219,16 @@ def test_an_upload_given_another_files_content_says_its_old_version_went(service
     assert service.store.version() > version
 
 
+def exit_codes(processes: list[multiprocessing.process.BaseProcess]) -> list[int | None]:
+    """Each process's exit code once it has ended (its pool's thread may be the one that
+    reaps it, and a join racing that one returns before the code is known)."""
+    deadline = time.monotonic() + 30
+    while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+        for process in processes:
+            process.join(timeout=0.1)
+    return [process.exitcode for process in processes]
+
+
 def test_a_cancelled_ingest_stops_inside_a_file_and_stops_its_parse_worker(
         service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A long file is not read to its end before the cancel is seen, and the worker process
@@ -232,16 +244,14 @@ def test_a_cancelled_ingest_stops_inside_a_file_and_stops_its_parse_worker(
         (tmp_path / name).write_bytes(make_pdf([filler(f"Page {n} of {name}.", 200)
                                                 for n in range(30)]))
         files.append(SourceFile.at(tmp_path / name))
-    before = set(multiprocessing.active_children())
+    monkeypatch.setattr(multiprocessing.get_context("spawn"), "Process", RememberedProcess)
+    STARTED.clear()
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(IngestCancelled, match="The ingest was stopped"):
         service.ingest_files(files, cancel=cancel)
     assert read_pages == [] and service.documents() == []
-    workers = set(multiprocessing.active_children()) - before
-    for worker in workers:
-        worker.join(timeout=30)
-    assert [worker.exitcode for worker in workers] == [-signal.SIGTERM]
+    assert exit_codes(STARTED) == [-signal.SIGTERM]
 
 
 def test_wrong_embedder_fails_clearly(service, settings, tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def _edge_store(settings: Settings, embedder: Embedder) -> ChunkStore:
     from rag.stores.edge import EdgeStore, open_edge_client
 
     return EdgeStore(open_edge_client(settings.resolved_qdrant_path), settings.collection,
-                     embedder.name, embedder.dimension)
+                     embedder.name, dimension_of(embedder))
 
 
 def _qdrant_client_store(settings: Settings, embedder: Embedder) -> ChunkStore:
@@ -87,7 +87,14 @@ def _qdrant_client_store(settings: Settings, embedder: Embedder) -> ChunkStore:
         path.mkdir(parents=True, exist_ok=True)
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     client = open_client(settings.qdrant_url, key, str(path))
-    return QdrantStore(client, settings.collection, embedder.name, embedder.dimension)
+    return QdrantStore(client, settings.collection, embedder.name, dimension_of(embedder))
+
+
+def dimension_of(embedder: Embedder) -> int | Callable[[], int]:
+    """The embedder's vector length for a store, or how to ask the model for it: only when
+    the collection has not recorded it, so that a library opens with its model down."""
+    known = embedder.known_dimension
+    return known if known is not None else lambda: embedder.dimension
 
 
 EMBEDDERS: dict[EmbedderMode, Callable[[Settings, Transport], Embedder]] = {

@@ -277,6 +277,7 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
             if taken := taken_in_other_case(settings.collection, names):
                 raise taken
         store.ensure_collection()
+        embedder.adopt_dimension(store.dimension)
         generator = generator or make_generator(settings, embedder, transport)
         budget_state = state_for(settings) if settings.user_daily_neurons is not None else None
         service = RagService(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from rag.errors import PermanentAIError, TransientAIError
 from rag.providers.embedders.openai import OpenAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
+from rag.service import build_service
 from rag.types import GenerationRecord
 from tests.workers_ai_server import ACCOUNT, TOKEN, embed_text
 
@@ -122,6 +124,23 @@ def test_a_configured_dimension_skips_the_probe_and_is_checked(ai_settings, stan
     assert embedder.dimension == 1024 and standin.requests == []
     with pytest.raises(PermanentAIError, match="768-dimensional.*expected 1024"):
         embedder.embed_documents(["text"])
+
+
+def test_a_library_opens_and_answers_by_words_with_its_embeddings_model_down(
+        ai_settings, standin, tmp_path):
+    """The collection recorded the model's vector length: reopening the library asks the
+    model nothing, and with the model down a question is searched by its words, as with
+    Workers AI, instead of failing on a probe of the length."""
+    settings = ai_settings.model_copy(update={"embedder": "openai", "ai_breaker_seconds": 0})
+    (tmp_path / "kettle.md").write_text("# Kettle\n\nDescale the kettle every month.")
+    with closing(build_service(settings)) as service:
+        assert service.ingest([tmp_path / "kettle.md"]).totals()["ingested"] == 1
+    standin.reset()
+    standin.fail(503, times=None, route="openai", model="nomic-embed-text")
+    with closing(build_service(settings)) as service:
+        assert standin.requests == []  # opened without a probe
+        answer = service.ask("How often should the kettle be descaled?")
+        assert "every month" in answer.text and answer.degraded == ["sparse_search"]
 
 
 def test_workers_ai_openai_embeddings(cf_openai_settings, standin):

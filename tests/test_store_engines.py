@@ -253,7 +253,7 @@ def test_reopen_keeps_documents_and_version_and_checks_the_embedder(
     with pytest.raises(ConfigError, match="open in another process"):
         open_service(settings, embedder, engine)
     second.close()
-    remote = SimpleNamespace(name="workers-ai:@cf/baai/bge-base-en-v1.5", dimension=768)
+    remote = SimpleNamespace(name="workers-ai:@cf/baai/bge-base-en-v1.5", known_dimension=768)
     other = make_store(settings.model_copy(update={"qdrant_engine": engine}), remote)
     with pytest.raises(EmbedderMismatchError) as info:
         other.ensure_collection()

@@ -216,16 +216,25 @@ class ChunkStore(ABC):
     embedded: bool = True
 
     def __init__(self, client: Any, collection: str, embedder_name: str,
-                 dimension: int) -> None:
+                 dimension: int | Callable[[], int]) -> None:
         self.client = client  # the engine's connection, shared by `with_collection` stores
         self.collection = collection
         self.embedder_name = embedder_name
-        self.dimension = dimension
+        # or how to learn it: asked (a remote model's probe request) only when no collection
+        # recorded it, so that opening the library needs no model
+        self._dimension = dimension
         self._writes = writes_of(client, collection)
         # how the stored sparse vectors were made, which decides how queries are made
         self.lexical_scheme = lexical.SCHEME
         # how stored sentence vectors are made; None: the collection keeps none
         self.sentence_scheme: str | None = sentence_vectors.SCHEME
+
+    @property
+    def dimension(self) -> int:
+        """The embedder's vector length."""
+        if callable(self._dimension):
+            self._dimension = int(self._dimension())
+        return self._dimension
 
     # --- collection ------------------------------------------------------------------------
     def ensure_collection(self) -> None:
@@ -241,6 +250,8 @@ class ChunkStore(ABC):
             return
         meta = self._metadata()
         name, dim = meta.get("embedder"), meta.get("dimension")
+        if name == self.embedder_name and callable(self._dimension) and isinstance(dim, int):
+            self._dimension = dim  # the model's, as the collection recorded it
         if name == self.embedder_name and dim == self.dimension:
             self.lexical_scheme = self._check_lexical(meta.get("lexical"))
             self.sentence_scheme = self._check_sentences(meta.get("sentences"))
@@ -332,7 +343,7 @@ class ChunkStore(ABC):
 
         Only the store that opened the connection is ever closed.
         """
-        return type(self)(self.client, name, self.embedder_name, self.dimension)
+        return type(self)(self.client, name, self.embedder_name, self._dimension)
 
     # --- writing ---------------------------------------------------------------------------
     def count(self, doc_id: str, status: str = LIVE) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -118,7 +118,7 @@ class QdrantStore(ChunkStore):
     client: QdrantClient
 
     def __init__(self, client: QdrantClient, collection: str, embedder_name: str,
-                 dimension: int) -> None:
+                 dimension: int | Callable[[], int]) -> None:
         super().__init__(client, collection, embedder_name, dimension)
         # Local mode evaluates payload filters in Python, point by point (far dearer than a
         # dense search), and only this process can have the store open: see ChunkStore.

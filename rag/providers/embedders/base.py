@@ -46,6 +46,17 @@ class Embedder(ABC):
     #: a local model, whose token states are at hand; a remote API returns only the vector
     pools_sentences: bool = False
 
+    @property
+    def known_dimension(self) -> int | None:
+        """The vector length if known without asking the model (a remote model whose length
+        is not configured is asked once, by a request, on reading `dimension`)."""
+        return self.dimension
+
+    def adopt_dimension(self, dimension: int) -> None:
+        """Take the vector length a collection recorded for this model, so that it need not
+        be asked (nothing to do for a model that knows its own)."""
+        return None
+
     def token_counter(self) -> TokenCounter:
         """What chunk sizes are measured with: tokens of a text itself, without the special
         tokens (adding `special_tokens` gives `count_tokens`). Picklable, for a parse worker.

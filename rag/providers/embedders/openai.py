@@ -64,6 +64,14 @@ class OpenAIEmbedder(Embedder):
         self.http.close()
 
     @property
+    def known_dimension(self) -> int | None:
+        return self._dimension
+
+    def adopt_dimension(self, dimension: int) -> None:
+        if self._dimension is None:
+            self._dimension = dimension
+
+    @property
     def dimension(self) -> int:  # type: ignore[override]
         """Configured, or learnt from one probe request the first time it is needed."""
         if self._dimension is None:

@@ -96,6 +96,19 @@ def redis_url_problem(url: str) -> str | None:
     return None
 
 
+def web_address_problem(url: str) -> str | None:
+    """Why `url` is no address of a web API, if it is not: a scheme forgotten ("host:8080/v1")
+    would otherwise fail every call as if the server were down."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading the port checks it
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "use an http:// or https:// URL with a host, e.g. https://api.example.com/v1"
+    return None
+
+
 #: the variables `load_settings(environ=...)` reads instead of os.environ
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("environ", default=None)
 
@@ -212,6 +225,14 @@ class Settings(BaseSettings):
         "http://localhost:11434/v1", validation_alias=_env("OPENAI_BASE_URL")
     )
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+
+    @field_validator("cloudflare_base_url", "cloudflare_ai_gateway_base_url", "openai_base_url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        problem = web_address_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url
     openai_chat_model: str = "llama3.1"
     openai_embedding_model: str = "nomic-embed-text"
 

@@ -172,6 +172,18 @@ def test_consensus_needs_two_models_to_compare() -> None:
     assert load_settings({"RAG_CONSENSUS_MODELS": "@cf/a,@cf/b"},
                          env_file=None).consensus_models == ["@cf/a", "@cf/b"]
 
+@pytest.mark.parametrize("variable", ["CLOUDFLARE_BASE_URL", "CLOUDFLARE_AI_GATEWAY_BASE_URL",
+                                      "OPENAI_BASE_URL"])
+@pytest.mark.parametrize("url", ["127.0.0.1:8662/client/v4", "notaurl", "http://", "ftp://x",
+                                 "http://host:99999/v1"])
+def test_a_web_api_address_without_scheme_or_host_is_refused(variable: str, url: str) -> None:
+    """Accepted, it would fail every call as if the server were down, and open the models'
+    breakers for a while after it is fixed."""
+    with pytest.raises(ConfigError, match=f"Invalid setting: {variable}: "):
+        load_settings(environ={variable: url}, env_file=None)
+    assert load_settings(environ={variable: "http://127.0.0.1:8662/v1"}, env_file=None)
+
+
 def test_a_log_level_logging_does_not_know_is_a_setting_error_not_a_crash(tmp_path) -> None:
     assert load_settings({"RAG_LOG_LEVEL": "info"}, env_file=None).log_level == "INFO"
     with pytest.raises(ConfigError) as refused:

@@ -110,6 +110,7 @@ class RagService:
         """Files and folders (recursive), each stored under its path; what folders held but
         could not be read is in the report's `skipped`. Remote embeddings are charged to
         `user`."""
+        self.check_ingest_budget(user)
         with request_scope(user, self.spending):
             return self._changing(lambda heard: self.pipeline.ingest_paths(paths, heard),
                                   on_file)
@@ -122,9 +123,16 @@ class RagService:
         """Files each stored under its own source (an upload spooled to disk keeps
         `upload:NAME`); see `IngestPipeline.ingest_files` for progress and cancelling.
         The neurons a remote embedder spends are charged to `user`."""
+        self.check_ingest_budget(user)
         with request_scope(user, self.spending):
             return self._changing(lambda heard: self.pipeline.ingest_files(
                 files, heard, on_progress, cancel), on_file)
+
+    def check_ingest_budget(self, user: str | None) -> None:
+        """Refuse (RateLimited, until 00:00 UTC) an ingest by a user whose daily budget is
+        spent, when its embeddings would be paid for; one begun under the budget ends."""
+        if not self.embedder.runs_locally and (refused := self.budgets.ingest_refusal(user)):
+            raise refused
 
     def _changing(self, ingest: Callable[[Callable[[FileResult], None]], IngestReport],
                   on_file: Callable[[FileResult], None] | None) -> IngestReport:
@@ -147,6 +155,7 @@ class RagService:
     def ingest_bytes(self, name: str, data: bytes, source: str, *,
                      user: str | None = None) -> FileResult:
         """A file's bytes (a browser or API upload) stored under `source`."""
+        self.check_ingest_budget(user)
         with request_scope(user, self.spending):
             result = self.pipeline.ingest_bytes(Path(name), data, source)
         if result.status == "ingested":

@@ -357,6 +357,23 @@ def test_a_user_over_budget_gets_quoted_passages_until_midnight(
     assert "local" in table.stdout and "chat" in table.stdout
 
 
+def test_a_user_over_budget_cannot_ingest_with_paid_embeddings_until_midnight(
+        env, standin: StandIn, monkeypatch, tmp_path: Path) -> None:
+    use_workers_ai(monkeypatch, standin)
+    monkeypatch.setenv("RAG_USER_DAILY_NEURONS", "1")
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0  # under it
+    standin.reset()
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "bell.md").write_text("# Bell\n\nRing the bell before each turn.")
+    refused = run("ingest", str(more))
+    assert refused.exit_code == 2 and standin.requests == []
+    assert "used today's budget of 1 neuron (" in refused.stderr
+    assert "can run again at 00:00 UTC (RAG_USER_DAILY_NEURONS)" in refused.stderr
+    monkeypatch.setenv("RAG_BUDGET_EXEMPT_USERS", '["local"]')
+    assert run("ingest", str(more)).exit_code == 0
+
+
 def test_ingest_neurons_are_charged_to_the_user_by_kind(env, standin: StandIn, monkeypatch,
                                                         tmp_path: Path) -> None:
     use_workers_ai(monkeypatch, standin)

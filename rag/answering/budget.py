@@ -16,6 +16,7 @@ from typing import Any
 
 from rag.app.context import Scope
 from rag.app.metrics import CallRecord, Metrics
+from rag.errors import RateLimited
 from rag.providers.state import SharedState
 
 _DAY = 86_400
@@ -55,6 +56,24 @@ class Budgets:
 
     def refusal(self, user: str | None) -> str | None:
         """Why `user` may not spend more today, or None."""
+        used = self._used_up(user)
+        if used is None:
+            return None
+        return (f"{used}, so these are quoted passages rather than a written answer; written "
+                "answers come back at 00:00 UTC (RAG_USER_DAILY_NEURONS).")
+
+    def ingest_refusal(self, user: str | None) -> RateLimited | None:
+        """Why `user` may not ingest with a remote embedder today (each chunk's embedding is
+        spent), or None."""
+        used = self._used_up(user)
+        if used is None:
+            return None
+        now = self.clock()
+        return RateLimited(f"{used}: an ingest spends more on its embeddings, so it can run "
+                           "again at 00:00 UTC (RAG_USER_DAILY_NEURONS).",
+                           retry_after=_DAY - now % _DAY)
+
+    def _used_up(self, user: str | None) -> str | None:
         limit = self.daily_neurons
         if limit is None or user is None or user in self.exempt:
             return None
@@ -62,9 +81,7 @@ class Budgets:
         if spent < limit:
             return None
         noun = "neuron" if limit == 1 else "neurons"
-        return (f"You have used today's budget of {limit:,.0f} {noun} ({spent:,.1f} spent), so "
-                "these are quoted passages rather than a written answer; written answers come "
-                "back at 00:00 UTC (RAG_USER_DAILY_NEURONS).")
+        return f"You have used today's budget of {limit:,.0f} {noun} ({spent:,.1f} spent)"
 
 
 class Spending:

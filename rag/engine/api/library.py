@@ -56,7 +56,7 @@ def documents(engine: EngineDep, caller: CallerDep, collection: Collection = Non
 
 UPLOAD_ANSWERS = {
     **responses("bad_request", "not_found", "cancelled", "too_large", "unsupported_type",
-                "upstream_unavailable", *ACCESS),
+                "rate_limited", "upstream_unavailable", *ACCESS),
     202: {"description": "With `wait=false`: the ingest's state at once, to follow at GET "
                          "/api/v1/ingests/{id}."}}
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -81,7 +81,8 @@ async def upload(request: Request, engine: EngineDep, caller: CallerDep,
     at GET /api/v1/ingests/{id}.
     """
     name = collection or engine.settings.collection
-    collection_view(engine, name)  # 404 before a byte is read
+    # 404, or 429 for a user whose paid embeddings are spent for today, before a byte is read
+    collection_view(engine, name).check_ingest_budget(caller.user)
     if caller.trusted:  # the `rag` command on this machine: its own limit, as without engine
         limit, limit_name = MAX_FILE_BYTES, "the loaders' limit per file"
     else:

@@ -265,6 +265,9 @@ def test_an_error_event_after_tokens_interrupts(ai_settings, standin, passages):
     deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
     assert len(deltas) == 3 and "out of capacity" in deltas[-1]
     assert record.notice and "interrupted" in record.notice
+    # the response was a 200: the event gave a code, not a status, and is not said to be one
+    assert "(an error event in the stream, code 3040: " in deltas[-1]
+    assert "HTTP" not in deltas[-1]
 
 
 def test_when_every_model_is_out_of_capacity_the_error_lists_them(ai_settings, standin,

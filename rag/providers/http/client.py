@@ -183,8 +183,9 @@ class AIHttp:
         with self._leased(stats) as client:
             response = self._with_retries(stats, partial(attempt, client))
 
-            def on_error(event: dict[str, Any], status: int) -> AIError:
-                return self._status_error(response, orjson.dumps(event).decode(), stats, status)
+            def on_error(event: dict[str, Any], status: int | None) -> AIError:
+                return self._status_error(response, orjson.dumps(event).decode(), stats,
+                                          status, in_stream=True)
 
             try:
                 yield from read_events(response, stats, self.provider, on_error)
@@ -247,9 +248,12 @@ class AIHttp:
             self.read_headers(response.headers, stats)
 
     def _status_error(self, response: httpx.Response, text: str, stats: CallStats,
-                      status: int | None = None) -> AIError:
+                      status: int | None = None, *, in_stream: bool = False) -> AIError:
+        """The error a response, or an error event in its stream (`status`: the event's own,
+        if it gave one), stands for."""
         return self._redacted(map_status_error(
-            status or response.status_code, text, provider=self.provider, model=stats.model,
+            status if in_stream else response.status_code, text, provider=self.provider,
+            model=stats.model,
             credentials_hint=self.credentials_hint,
             retry_after=retry_after_seconds(response.headers), policy=self.error_policy,
         ))

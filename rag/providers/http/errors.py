@@ -33,9 +33,12 @@ class FailedCall:
     detail: str
     retry_after: float | None = None
 
+    status_given: bool = True  # False: an error event in a stream, read as a 500
+
     @property
     def said(self) -> str:
-        where = f"HTTP {self.status}" + (f", code {self.code}" if self.code is not None else "")
+        where = (f"HTTP {self.status}" if self.status_given else "an error event in the stream"
+                 ) + (f", code {self.code}" if self.code is not None else "")
         return f"({where}: {self.detail})"
 
     def permanent(self, text: str) -> PermanentAIError:
@@ -109,14 +112,18 @@ def _clean_message(message: str) -> str:
 
 
 def map_status_error(
-    status: int, body: str, *, provider: str, model: str, credentials_hint: str,
+    status: int | None, body: str, *, provider: str, model: str, credentials_hint: str,
     retry_after: float | None = None, policy: ErrorPolicy | None = None,
 ) -> AIError:
-    """Classify a non-2xx response: the provider's policy first, then the HTTP status."""
+    """Classify a non-2xx response, or an error event in a stream (`status` None when the
+    event gave none: read as a 500, and not said to be one): the provider's policy first,
+    then the HTTP status."""
     code, detail = parse_error_body(body)
+    given = status is not None
+    status = status if status is not None else 500
     failed = FailedCall(provider, model, credentials_hint, status, code,
                         detail or httpx.codes.get_reason_phrase(status) or "no detail",
-                        retry_after)
+                        retry_after, status_given=given)
     error = policy(failed) if policy is not None else None
     if error is not None:
         return error

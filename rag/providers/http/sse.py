@@ -83,10 +83,10 @@ def is_error_event(event: Mapping[str, Any]) -> bool:
     return bool(errors) and "response" not in event
 
 
-def event_status(event: Mapping[str, Any]) -> int:
-    """An error event carries no HTTP status; read one if given, else treat it as a 500."""
+def event_status(event: Mapping[str, Any]) -> int | None:
+    """The HTTP status an error event gives, if it gives one (most do not)."""
     for key in ("status", "httpCode", "status_code"):
         value = event.get(key)
         if isinstance(value, int) and 400 <= value < 600:
             return value
-    return 500
+    return None

@@ -46,19 +46,38 @@ def render(ctx: Context) -> None:
     else:
         # a file without pages (text, HTML) shows a dash there, not "None"
         event = st.dataframe(table(rows), hide_index=True, on_select="rerun", placeholder="–",
-                             selection_mode="multi-row", key="documents-table",
+                             selection_mode="multi-row",
+                             key=f"documents-table-{st.session_state.get(_DELETIONS, 0)}",
                              column_config={"Pages": st.column_config.NumberColumn(format="%d"),
                                             "Chunks": st.column_config.NumberColumn(format="%d")})
-        chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
+        chosen = selected_rows(rows, event.selection.rows)
         st.caption(f"{counted(len(rows), 'document')}, "
-                   f"{counted(sum(r.chunks for r in rows), 'chunk')}. Select rows to delete them.")
+                   f"{counted(sum(r.chunks for r in rows), 'chunk')}. Select rows to delete them."
+                   + (f" Selected: {', '.join(plain(r.name) for r in chosen)}." if chosen
+                      else ""))
         if st.button(f"Delete selected ({len(chosen)})", disabled=not chosen,
                      icon=":material/delete:", key="delete-selected"):
             for row in chosen:
                 ctx.workspace.delete_document(ctx.collection, row.doc_id)
+            # a new table, with nothing ticked: the old ticks' places now hold other rows
+            st.session_state[_DELETIONS] = st.session_state.get(_DELETIONS, 0) + 1
             st.toast(f"Deleted {counted(len(chosen), 'document')}.")
             st.rerun()
     collections(ctx)
+
+
+def selected_rows(rows: list[DocumentRow], picked: list[int]) -> list[DocumentRow]:
+    """The documents of the rows picked, by their places in the table as it was shown when
+    they were picked: the library may have changed since (an upload elsewhere moves every
+    row after it), and a place read in today's list would name another document."""
+    shown: list[str] = st.session_state.get(_SHOWN, [])
+    st.session_state[_SHOWN] = [row.doc_id for row in rows]
+    ids = {shown[i] for i in picked if i < len(shown)}
+    return [row for row in rows if row.doc_id in ids]
+
+
+_SHOWN = "_documents_shown"  # the documents' ids in the order the table last showed them
+_DELETIONS = "_documents_deletions"  # part of the table's key: a deletion clears its ticks
 
 
 def collections(ctx: Context) -> None:

@@ -347,3 +347,36 @@ def test_the_document_list_keeps_its_delete_button_beside_the_name_on_a_phone(
     button.click()
     page.get_by_role("button", name="Delete", exact=True).click()
     title.wait_for(state="detached")
+
+
+def test_delete_selected_deletes_the_document_ticked_after_the_library_changed(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    """A document added elsewhere moves the rows below it: the one ticked is deleted, not
+    the one now in its place."""
+    api = f"{app_server.url}/api/v1"
+
+    def sources() -> list[str]:
+        return [d["source"] for d in httpx.get(f"{api}/documents").json()["documents"]]
+
+    for name in ("m-ticked.txt", "n-kept.txt"):
+        httpx.post(f"{api}/documents", timeout=60, files=[
+            ("files", (name, f"{name} holds one line about lighthouses.".encode()))])
+    open_app(page, app_server, "documents")
+    before = sources()
+    table = page.get_by_test_id("stDataFrame")
+    box = table.bounding_box()
+    row = before.index("upload:m-ticked.txt")  # the table lists them in the API's order
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)  # its row's tick box
+    button = page.get_by_role("button", name="Delete selected (1)")
+    button.wait_for()
+    wait_idle(page)
+    httpx.post(f"{api}/documents", timeout=60, files=[
+        ("files", ("a-added.txt", b"An added note on harbours."))])  # sorts above it
+    button.click()
+    deadline = time.monotonic() + 20
+    while len(sources()) > len(before) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    page.screenshot(path=str(output_dir / "delete-selected.png"), full_page=True)
+    assert set(sources()) == {*before, "upload:a-added.txt"} - {"upload:m-ticked.txt"}
+    # nothing stays ticked: the old tick's place now holds another document
+    page.get_by_role("button", name="Delete selected (0)").wait_for()

@@ -251,8 +251,14 @@ def test_collections_are_created_switched_and_deleted(start) -> None:
     at.session_state["_ctx"].workspace.delete_collection("notes")  # through another door
     at.run()
     assert at.sidebar.selectbox(key="collection").value == "docs"
-    assert [w.value for w in at.warning] == [
-        "The collection notes was deleted; questions now go to docs."]
+    rerouted = "The collection notes was deleted; questions now go to docs."
+    assert [w.value for w in at.warning] == [rerouted]
+    at.switch_page("views/chat.py").run()
+    answer = ask(at)  # the notice stays with the answer it concerns, after the stream too
+    assert [w.value for w in answer.warning] == [rerouted]
+    at.run()
+    assert [w.value for m in at.chat_message for w in m.warning] == [rerouted]
+    assert at.session_state["_ctx"].collection == "docs"
 
 
 def test_an_upload_under_way_can_be_cancelled(start) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from rag.app.logs import report_unexpected
 from rag.errors import ContentBlocked, RagError, RateLimited
 from rag.types import Answer, describe_strategy
-from ui.common import Context, session_id
+from ui.common import REROUTED, Context, session_id
 from ui.conversation import answer_markdown, answer_meta, message_markdown, to_markdown
 from ui.safe_text import plain
 from ui.sources import show_sources
@@ -65,6 +65,8 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
     if m.get("error"):
         return
     st.caption(plain(answer_meta(m)))
+    if m.get("rerouted"):
+        st.warning(plain(m["rerouted"]), icon=":material/warning:")
     if m.get("collection", ctx.collection) != ctx.collection:
         st.caption(plain(f"Asked in the collection {m['collection']}; questions in "
                          f"{ctx.collection} do not follow on from it."))
@@ -91,11 +93,15 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
                if not m.get("error") and not m.get("blocked")
                and m.get("collection", ctx.collection) == ctx.collection]
     messages.append({"role": "user", "content": question, "collection": ctx.collection})
+    rerouted = st.session_state.pop(REROUTED, None)
     with st.chat_message("user"):
         st.markdown(plain(question))
     with st.chat_message("assistant"):
         message = stream_answer(ctx, question, history, messages)
         if message is not None:
+            if rerouted:  # kept with the answer it concerns, not only shown as it streams
+                message["rerouted"] = rerouted
+                save_messages(ctx, messages)
             show_details(ctx, message, key=f"m{len(messages) - 1}")
 
 

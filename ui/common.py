@@ -33,6 +33,9 @@ def _own_engine() -> Engine:
 
 #: who is charged for the questions and uploads of every visitor who has not signed in
 ANONYMOUS = "anonymous"
+#: session key: why the next question goes to another collection than the one chosen (it
+#: was deleted through another door), for the answer to keep
+REROUTED = "_rerouted"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from rag.engine.workspace import Workspace
 from rag.errors import RagError
 from rag.settings import ANSWER_STRATEGIES, Settings
 from rag.types import SEARCH_MODES, counted
-from ui.common import Context, Identity
+from ui.common import REROUTED, Context, Identity
 from ui.safe_text import plain
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
@@ -57,8 +57,9 @@ def collection_picker(workspace: Workspace) -> str:
     chosen = st.session_state.get("collection")
     if chosen not in names:
         if chosen is not None:  # deleted through another door: say so before a question goes
-            st.warning(f"The collection {chosen} was deleted; questions now go to {names[0]}.",
-                       icon=":material/warning:")
+            said = f"The collection {chosen} was deleted; questions now go to {names[0]}."
+            st.warning(said, icon=":material/warning:")
+            st.session_state[REROUTED] = said  # and with the next answer, which it concerns
         st.session_state["collection"] = names[0]
     st.sidebar.header("Documents")
     return st.sidebar.selectbox("Collection", names, key="collection",

@@ -55,6 +55,8 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
         mended, lambda n: "x" * n + " ends here\nthe next line\n"),
     "PDF text mended: addresses run together": (
         mended, lambda n: "http://a/" * (n // 9) + " ends here\nthe next line\n"),
+    "PDF text mended: addresses each after a bracket": (
+        mended, lambda n: "(https://" * (n // 9) + " ends here\nthe next line\n"),
 }
 
 

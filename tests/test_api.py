@@ -75,7 +75,7 @@ def server(engine: Engine) -> Starlette:
 def client(engine: Engine, host: str = "127.0.0.1", key: str | None = None) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     transport = httpx.ASGITransport(app=server(engine), client=(host, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://engine.test/api/v1",
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost/api/v1",
                              headers=headers)
 
 
@@ -434,8 +434,9 @@ async def test_a_client_that_leaves_mid_upload_is_no_server_error(engine: Engine
 
     await app({"type": "http", "method": "POST", "path": "/api/v1/documents",
                "raw_path": b"/api/v1/documents", "root_path": "", "query_string": b"",
-               "scheme": "http", "server": ("engine.test", 80), "client": ("127.0.0.1", 40000),
+               "scheme": "http", "server": ("localhost", 80), "client": ("127.0.0.1", 40000),
                "http_version": "1.1", "headers": [
+                   (b"host", b"localhost"),
                    (b"content-type", b"multipart/form-data; boundary=XYZ"),
                    (b"content-length", b"100000")]}, receive, send)
     assert sent[0]["status"] == 400  # not a 500 logged and counted as a bug
@@ -576,6 +577,28 @@ async def test_without_keys_only_this_machine_may_call(engine: Engine) -> None:
     assert engine.workspace.service.store.size() == 0
 
 
+async def test_without_keys_no_other_sites_page_may_call(engine: Engine) -> None:
+    """A page elsewhere can make the browser post a form to the API (a multipart upload needs
+    no preflight), or name the API by its own domain through DNS rebinding: its requests then
+    come from this machine too, and must still be refused."""
+    async with client(engine) as this_machine:
+        planted = await this_machine.post(
+            "/documents", headers={"Origin": "http://evil.example"},
+            files=[("files", ("planted.txt", b"The reset page is http://evil.example."))])
+        assert error_of(planted) == (403, "forbidden") and "evil.example" in planted.text
+        rebound = await this_machine.get("http://rebind.example/api/v1/documents")
+        assert error_of(rebound) == (403, "forbidden") and "localhost" in rebound.text
+        for host in ("localhost", "127.0.0.1:8501", "[::1]:8501"):
+            allowed = await this_machine.get(f"http://{host}/api/v1/health")
+            assert allowed.status_code == 200, host
+        own_page = await this_machine.post(  # the OpenAPI page's "try it out"
+            "/search", headers={"Origin": "http://localhost"}, json={"query": "x"})
+        assert own_page.status_code == 200
+        null = await this_machine.get("/health", headers={"Origin": "null"})
+        assert error_of(null) == (403, "forbidden")
+    assert engine.workspace.service.store.size() == 0
+
+
 async def test_keys_name_their_users_and_are_never_logged(open_engine, tmp_path: Path,
                                                           caplog) -> None:
     caplog.set_level(logging.DEBUG)
@@ -627,8 +650,8 @@ async def test_metrics_are_prometheus_text(api: httpx.AsyncClient) -> None:
     await api.post("/ask", content=b'{"question": "' + b"x" * (2 * 1024 * 1024) + b'"}',
                    headers={"content-type": "application/json"})  # refused before routing
     await api.get("/nowhere/7")
-    await api.get("http://engine.test/api/openapi.json")
-    text = (await api.get("http://engine.test/metrics")).text
+    await api.get("http://localhost/api/openapi.json")
+    text = (await api.get("http://localhost/metrics")).text
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(text) for s in family.samples}
 

@@ -243,7 +243,7 @@ async def test_the_api_answers_400_content_blocked_and_counts_it(
                                Route("/metrics", metrics_endpoint)])
     transport = httpx.ASGITransport(app=server, client=("10.0.0.7", 40000))
     bodies: list[str] = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://engine.test/api/v1",
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost/api/v1",
                                  headers={"Authorization": f"Bearer {API_KEY}"}) as api:
         refused = await api.post("/ask", json={"question": HARMFUL[0].text})
         bodies.append(refused.text)
@@ -271,7 +271,7 @@ async def test_the_api_answers_400_content_blocked_and_counts_it(
         bodies.append(fine.text)
         assert "two years" in fine.json()["answer"]
         assert fine.json()["usage"]["guard_neurons"] > 0
-        metrics = (await api.get("http://engine.test/metrics")).text
+        metrics = (await api.get("http://localhost/metrics")).text
     assert to_model(standin, "@cf/meta/llama-3.1-8b-instruct")  # the museum and the kettle
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(metrics) for s in family.samples}

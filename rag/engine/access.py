@@ -20,9 +20,11 @@ import math
 import os
 import re
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
@@ -174,6 +176,40 @@ def is_loopback(host: str | None) -> bool:
     # a dual-stack server sees IPv4 clients as ::ffff:127.0.0.1
     mapped = getattr(address, "ipv4_mapped", None)
     return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def browser_refusal(host: str | None, origin: str | None) -> str | None:
+    """Why a request let in only for coming from this machine (no API keys) is refused, or
+    None. A web page the user opens elsewhere can make the browser send a form to the API
+    (no preflight for a multipart upload), or, through DNS rebinding, name the API by its own
+    domain: its requests then come from this machine too. So the request must be addressed
+    to this machine by name (`Host`), and a browser's must come from the engine's own pages
+    (`Origin`); `rag`, curl and the SDKs send no Origin."""
+    name = _host_name(host)
+    if name is None or not (is_loopback(name) or name == socket.gethostname().lower()):
+        return (f"The request is addressed to {host or 'no host'}: with no API keys the API "
+                "answers requests to this machine by localhost, 127.0.0.1 or ::1 only. Set "
+                "RAG_API_KEYS (or `rag keys add USER`) to serve other names.")
+    if origin is not None and (origin == "null" or _host_port(origin) != _host_port(
+            f"http://{host}")):
+        return (f"A web page at {origin} may not use this engine's API: with no API keys only "
+                "its own pages, the `rag` command and programs on this machine may.")
+    return None
+
+
+def _host_name(host: str | None) -> str | None:
+    """The name in a Host header ("[::1]:8501" -> "::1"), lower case."""
+    if not host:
+        return None
+    return (urlsplit(f"http://{host}").hostname or "").lower() or None
+
+
+def _host_port(url: str) -> tuple[str | None, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme))
+    except ValueError:
+        return None
 
 
 class RateLimits:

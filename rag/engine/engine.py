@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult
 from rag.engine import discovery
-from rag.engine.access import ApiKeys, Caller, RateLimits, is_loopback, retry_after
+from rag.engine.access import ApiKeys, Caller, RateLimits, browser_refusal, is_loopback, retry_after
 from rag.engine.discovery import EngineAddress
 from rag.engine.jobs import IngestJob, IngestJobs, form_filename, spool_path
 from rag.engine.telemetry import Telemetry
@@ -81,12 +81,15 @@ class Engine:
         return self.address
 
     # --- who may call ----------------------------------------------------------------------
-    def caller(self, token: str | None, client_host: str | None) -> Caller:
+    def caller(self, token: str | None, client_host: str | None, *, host: str | None = None,
+               origin: str | None = None) -> Caller:
         """The caller a request's bearer token and address make, or the reason it is refused.
 
         The engine's own token is the `rag` command on this machine, `local` as it is without
         an engine; an API key names its user; with no keys configured, loopback clients are let
-        in as `local` too, whatever token they send (OpenAI's SDK always sends one).
+        in as `local` too, whatever token they send (OpenAI's SDK always sends one), when the
+        request names this machine (`host`, its Host header) and comes from no other site's
+        page (`origin`, its Origin header): `browser_refusal`.
         """
         if token and self.address is not None and hmac.compare_digest(
                 token.encode(), self.address.token.encode()):  # bytes: a header may be non-ASCII
@@ -104,6 +107,9 @@ class Engine:
             raise Forbidden("With no API keys configured the API answers this machine only. "
                             "Set RAG_API_KEYS (or add keys with `rag keys add USER`) to let "
                             "other machines in.")
+        refused = browser_refusal(host, origin)
+        if refused is not None:
+            raise Forbidden(refused)
         return Caller(LOCAL_USER)
 
     def admit(self, user: str, door: str) -> None:

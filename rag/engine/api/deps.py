@@ -33,7 +33,8 @@ async def caller(request: Request) -> Caller:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     token = value.strip() if scheme.lower() == "bearer" and value.strip() else None
     host = request.client.host if request.client else None
-    return request.app.state.engine.caller(token, host)
+    return request.app.state.engine.caller(token, host, host=request.headers.get("host"),
+                                           origin=request.headers.get("origin"))
 
 
 EngineDep = Annotated[Engine, Depends(engine_of)]

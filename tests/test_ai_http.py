@@ -10,22 +10,28 @@ import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from urllib.parse import quote
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from rag.errors import PermanentAIError, TransientAIError
 from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder
 from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.openai import OpenAIGenerator
 from rag.providers.generators.workers_ai import WorkersAIGenerator
 from rag.providers.http.clients import ClientPool
 from rag.providers.http.errors import map_status_error
 from rag.providers.http.parallel import run_concurrently
 from rag.providers.http.retry import RetryPolicy, retry_after_seconds
 from rag.types import GenerationRecord
-from tests.workers_ai_server import TOKEN
+from tests.workers_ai_server import TOKEN, ServerThread
 
 EMBED_MODEL = "@cf/baai/bge-base-en-v1.5"
 
@@ -346,3 +352,29 @@ def test_the_token_never_reaches_logs_errors_or_reprs(gateway_settings, standin,
     for text in texts + logged:
         assert TOKEN not in text
         assert gateway_token not in text
+
+
+def test_a_key_echoed_long_or_encoded_is_redacted_before_it_is_cut(ai_settings, passages):
+    """A server (or a proxy before it) that echoes the key after a long text, or escaped,
+    must not leak it: the body is cut short after the key is redacted, and the key is looked
+    for in the forms an echo writes it in."""
+    key = 'sk-CANARY"q\\bs/sl-' + "k" * 30
+
+    async def echo(request: Request) -> PlainTextResponse:
+        sent = request.headers["authorization"]
+        return PlainTextResponse("." * 250 + f" header was: {sent} | {json.dumps(sent)} | "
+                                 f"{quote(sent, safe='')} | {sent!r}", status_code=401)
+
+    server = ServerThread(Starlette(routes=[Route("/v1/chat/completions", echo,
+                                                  methods=["POST"])]))
+    url = server.start()
+    try:
+        settings = ai_settings.model_copy(update={"openai_base_url": f"{url}/v1",
+                                                  "openai_api_key": SecretStr(key)})
+        with pytest.raises(PermanentAIError) as info:
+            list(OpenAIGenerator.from_settings(settings).stream(
+                GenerationRequest("Where do llamas live?", passages), GenerationRecord()))
+    finally:
+        server.stop()
+    said = str(info.value)
+    assert "header was: Bearer ***" in said and "CANARY" not in said and "kkkk" not in said

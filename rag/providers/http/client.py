@@ -17,11 +17,13 @@ same for all of them:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -62,6 +64,12 @@ class SecretHeaders(httpx.Auth):
         yield request
 
 
+def echoed_forms(secret: str) -> set[str]:
+    """`secret`, and the forms an error body may quote it in."""
+    return {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), repr(secret)[1:-1],
+            json.dumps(json.dumps(secret)[1:-1])[1:-1]} - {""}
+
+
 class AIHttp:
     """Retrying JSON and SSE calls for one provider, with one log record per call.
 
@@ -96,7 +104,10 @@ class AIHttp:
         self.error_policy = error_policy
         self.read_headers = read_headers
         self.breakers = breakers
-        self._secrets = [secret for secret in secrets if secret]
+        # each secret as written, and as a server may echo it back: escaped in JSON,
+        # percent-encoded, in a Python repr
+        self._secrets = sorted({form for secret in secrets if secret
+                                for form in echoed_forms(secret)}, key=len, reverse=True)
 
     def __repr__(self) -> str:
         return f"AIHttp(provider={self.provider!r})"
@@ -251,8 +262,11 @@ class AIHttp:
                       status: int | None = None, *, in_stream: bool = False) -> AIError:
         """The error a response, or an error event in its stream (`status`: the event's own,
         if it gave one), stands for."""
+        # redacted before the body is parsed and cut short: a cut through a secret would
+        # leave its start, which no longer matches it
         return self._redacted(map_status_error(
-            status if in_stream else response.status_code, text, provider=self.provider,
+            status if in_stream else response.status_code, self.redact(text),
+            provider=self.provider,
             model=stats.model,
             credentials_hint=self.credentials_hint,
             retry_after=retry_after_seconds(response.headers), policy=self.error_policy,

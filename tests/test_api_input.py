@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -221,17 +223,30 @@ async def test_an_rfc_5987_name_that_cannot_be_read_refuses_the_upload(
 # --- a document's path ------------------------------------------------------------------------
 
 async def test_a_document_is_deleted_by_its_exact_path_line_breaks_included(
-        api: httpx.AsyncClient) -> None:
-    await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."),
-                 ("new\nline.txt", b"Giraffes live in Kenya."))
+        api: httpx.AsyncClient, engine: Engine, tmp_path: Path) -> None:
+    await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."))
+    odd = tmp_path / "new\nline.txt"  # a file on this machine may be named so
+    odd.write_text("Giraffes live in Kenya.")
+    engine.workspace.service.ingest([odd])
     sources = {d["source"] for d in (await api.get("/documents")).json()["documents"]}
-    assert sources == {"upload:notes.md", "upload:new\nline.txt"}
+    assert sources == {"upload:notes.md", str(odd)}
     other = await api.delete("/documents/upload:notes.md%0A")
     assert error_of(other) == (404, "not_found")
-    deleted = (await api.delete("/documents/upload:new%0Aline.txt")).json()["deleted"]
-    assert [d["source"] for d in deleted] == ["upload:new\nline.txt"]
+    deleted = (await api.delete(f"/documents/{quote(str(odd), safe='')}")).json()["deleted"]
+    assert [d["source"] for d in deleted] == [str(odd)]
     assert [d["source"] for d in (await api.get("/documents")).json()["documents"]] == [
         "upload:notes.md"]
+
+
+async def test_an_uploaded_file_name_with_a_control_character_is_refused(
+        api: httpx.AsyncClient, engine: Engine) -> None:
+    raw_nul = await api.post("/documents", content=multipart('filename="a\x00b.txt"'),
+                             headers={"content-type": "multipart/form-data; boundary=B"})
+    line_break = await upload(api, ("new\nline.txt", b"Giraffes live in Kenya."))  # as %0A
+    for response in (raw_nul, line_break):
+        assert error_of(response) == (400, "bad_request") and "control character" in (
+            response.json()["error"]["message"])
+    assert engine.workspace.service.store.size() == 0
 
 
 # --- chat messages ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ without an engine; other uploads are stored as `upload:NAME`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import IO
@@ -108,6 +109,11 @@ class _Reader:
         self._open(filename)
 
     def _open(self, filename: str) -> None:
+        if not self.trusted and any(unicodedata.category(ch) == "Cc" for ch in filename):
+            # a NUL or a line break would become part of the document's name, shown and typed
+            # (the `rag` command sends the names files have on this machine, whatever they are)
+            raise ApiError("bad_request", f"The file name {filename!r} holds a control "
+                                          "character; rename the file.")
         given = PurePath(filename)
         label = given.name or "upload"
         source = filename if self.trusted and given.is_absolute() else f"upload:{label}"

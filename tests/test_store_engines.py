@@ -202,6 +202,24 @@ def test_every_view_of_a_collection_hides_a_write_under_way(svc, embedder) -> No
     assert [h.source for h in other.search(question, sparse, 5, "hybrid")] == ["half.txt"]
 
 
+def test_deleting_a_document_leaves_its_new_version_being_written(svc, embedder,
+                                                                    tmp_path: Path) -> None:
+    """A delete by path while a re-ingest of that path is under way removes the version
+    stored; the new one's chunks stay for its ingest, which then makes it live."""
+    old = tmp_path / "kettle.txt"
+    old.write_text("Descale the kettle every month.")
+    svc.ingest([old])
+    text = "Descale the kettle every week with citric acid."
+    chunk = Chunk("a" * 32, str(old), "kettle", 0, None, 0, len(text), text, 9)
+    svc.store.upsert_pending([chunk], embedder.embed_documents([text]),
+                             [lexical.document_vector(text)], 1, "text/plain")
+    (deleted,) = svc.store.delete(str(old))
+    assert deleted.doc_id != "a" * 32 and svc.store.count("a" * 32, "pending") == 1
+    svc.store.activate("a" * 32, str(old), 1)
+    (kept,) = svc.documents()
+    assert kept.doc_id == "a" * 32 and svc.store.size() == 1
+
+
 def test_a_disk_nearly_full_is_said_not_a_crash(settings, embedder, tmp_path: Path,
                                                  monkeypatch) -> None:
     """The edge store's files are sparse and mapped in memory: a write into one on a full

@@ -441,8 +441,13 @@ class ChunkStore(ABC):
             self._delete_where(Where(must=(("doc_id", doc_id), ("status", PENDING))))
 
     def delete(self, doc_id_or_source: str) -> list[StoredDocument]:
-        """Delete every chunk of the documents with this id or source path; return them."""
-        where = Where(should=(("doc_id", doc_id_or_source), ("source", doc_id_or_source)))
+        """Delete every chunk of the documents with this id or source path; return them.
+        A new version being written at the path is left to its ingest, which would
+        otherwise fail on its own chunks gone, leaving neither version."""
+        with self._writes.lock:
+            written = tuple(("doc_id", doc_id) for doc_id in sorted(self._writes.docs))
+        where = Where(should=(("doc_id", doc_id_or_source), ("source", doc_id_or_source)),
+                      must_not=written)
         removed = [_stored(p) for p in self._first_chunks(where, DOCUMENT_FIELDS)]
         if removed:
             self._delete_where(where)

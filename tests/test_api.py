@@ -527,6 +527,17 @@ async def test_a_words_only_search_takes_a_query_longer_than_the_embedder_reads(
     assert hits[0]["page"] == 2
 
 
+def test_a_question_racing_a_collections_delete_does_not_bring_it_back(engine: Engine) -> None:
+    """A route finds the collection, then it is deleted, then the route opens its view: the
+    view refuses, and the collection stays deleted (it used to be made again, empty)."""
+    engine.workspace.create_collection("brief")
+    engine.delete_collection("brief")
+    with pytest.raises(ConfigError, match="no collection named 'brief'"):
+        engine.workspace.view("brief")
+    assert "brief" not in engine.workspace.collections()
+    assert not engine.workspace.has_collection("brief")
+
+
 def test_an_ingest_into_a_collection_deleted_meanwhile_does_not_bring_it_back(
         engine: Engine, tmp_path: Path) -> None:
     engine.workspace.create_collection("gone")

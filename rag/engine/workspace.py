@@ -24,6 +24,7 @@ from rag.errors import (
     CollectionExists,
     CollectionProtected,
     ConfigError,
+    no_such_collection,
     taken_in_other_case,
 )
 from rag.providers.generators.base import Generator
@@ -103,7 +104,8 @@ class Workspace:
         self.default_options = AskOptions.defaults(service.settings)
         self.uploads = service.settings.data_dir / "uploads"
         self._lock = threading.Lock()
-        self._naming = threading.Lock()  # a collection's creation: checked and made as one
+        # a collection's creation, deletion and opening: each checked and done as one
+        self._naming = threading.RLock()
         self._views: dict[tuple[str, AskOptions | None], RagService] = {}
         self._generators: dict[tuple, Generator] = {}
         self._history: HistoryStore | None = None
@@ -123,7 +125,9 @@ class Workspace:
     # --- views -----------------------------------------------------------------------------
     def view(self, collection: str | None = None,
              options: AskOptions | None = None) -> RagService:
-        """The service for `collection` (created if missing), answering with `options`."""
+        """The service for an existing `collection`, answering with `options` (ConfigError
+        for one that does not exist: a view never makes one, or a question racing a delete
+        would bring the collection back)."""
         name = collection or self.default_collection
         key = (name, options)
         found = self._views.get(key)  # without the lock, which every question would queue on
@@ -135,7 +139,10 @@ class Workspace:
         store = root.store
         if name != store.collection:
             store = store.with_collection(name)
-            store.ensure_collection()
+            with self._naming:  # checked and opened as one, against a delete
+                if not store.exists():
+                    raise no_such_collection(name, self.collections())
+                store.ensure_collection()
         view = RagService(settings, root.embedder, store, self._generator(settings, options),
                           root.cache, root.metrics, root.reranker, root.content_filter,
                           root.budgets)
@@ -183,9 +190,10 @@ class Workspace:
                 raise CollectionExists(f"A collection named '{name}' already exists.")
             if taken := taken_in_other_case(name, names):
                 raise taken
-            view = self.view(name)
-            view.store.start_fresh_version()
-            return view
+            made = self.service.store.with_collection(name)
+            made.ensure_collection()
+            made.start_fresh_version()
+        return self.view(name)
 
     def delete_collection(self, name: str) -> None:
         if name == self.default_collection:
@@ -199,7 +207,8 @@ class Workspace:
                 del self._views[key]
         store = self.service.store
         held = {p["doc_id"] for p in store.with_collection(name).document_payloads()}
-        store.with_collection(name).drop()
+        with self._naming:
+            store.with_collection(name).drop()
         self.forget_uploads(held)
 
     def holds(self, doc_id: str) -> bool:

@@ -16,7 +16,13 @@ from rag.engine.api.errors import ApiError
 from rag.engine.engine import Engine
 from rag.engine.options import AskOptions
 from rag.engine.workspace import check_collection_name
-from rag.errors import EMPTY_QUESTION, MADE_BY_THE_API, EmptyQuestion, no_such_collection
+from rag.errors import (
+    EMPTY_QUESTION,
+    MADE_BY_THE_API,
+    ConfigError,
+    EmptyQuestion,
+    no_such_collection,
+)
 from rag.service import RagService
 from rag.text.sanitize import clean
 from rag.types import SearchMode
@@ -65,9 +71,14 @@ def collection_view(engine: Engine, collection: str | None, *, missing: str | No
         names = engine.workspace.collections()
         raise ApiError("not_found", missing or f"{no_such_collection(name, names)} "
                                                f"{MADE_BY_THE_API}")
-    if mode is None or mode == engine.settings.search_mode:
-        return engine.workspace.view(name)
-    return engine.workspace.view(name, searching(engine, mode))
+    try:
+        if mode is None or mode == engine.settings.search_mode:
+            return engine.workspace.view(name)
+        return engine.workspace.view(name, searching(engine, mode))
+    except ConfigError as exc:  # deleted since it was found
+        if engine.workspace.has_collection(name):
+            raise
+        raise ApiError("not_found", missing or str(exc)) from None
 
 
 def searching(engine: Engine, mode: SearchMode) -> AskOptions:

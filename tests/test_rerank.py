@@ -215,7 +215,9 @@ def test_the_answer_cache_key_includes_reranking(services):
 
 def test_views_share_the_reranker(services):
     _, reranked = services
-    assert Workspace(reranked).view("other").reranker is reranked.reranker
+    workspace = Workspace(reranked)
+    assert workspace.create_collection("other").reranker is reranked.reranker
+    assert workspace.view("other").reranker is reranked.reranker
 
 
 # --- settings and startup -----------------------------------------------------------------

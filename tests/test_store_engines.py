@@ -294,8 +294,9 @@ def test_collections_views_and_drop(svc, corpus: Path) -> None:
     assert workspace.has_collection("second") and workspace.has_collection("docs")
     workspace.delete_collection("second")
     assert workspace.collections() == ["docs"] and not workspace.has_collection("second")
-    assert workspace.view("second").documents() == []  # made again, empty
-    assert workspace.has_collection("second")
+    with pytest.raises(ConfigError, match="no collection named 'second'"):
+        workspace.view("second")  # a view never makes one again
+    assert not workspace.has_collection("second")
 
 
 def test_both_engines_rank_alike(settings, embedder, corpus: Path) -> None:

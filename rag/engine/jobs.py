@@ -273,9 +273,12 @@ class IngestJobs:
         """The job's ingest; the kept copies of the versions its uploads replace go once no
         collection holds them (before the job is said to be finished)."""
         view = self.workspace.view(job.collection)
-        replaced = {earlier.doc_id for earlier in map(view.store.live_at, (
-            f.source for f in job.files if Path(f.source).suffix.lower() in DRAWABLE_SUFFIXES))
-            if earlier is not None}
+        replaced: set[str] = set()
+        for file in job.files:
+            if Path(file.source).suffix.lower() in DRAWABLE_SUFFIXES:  # only those are kept
+                earlier = view.store.live_at(file.source)
+                if earlier is not None:
+                    replaced.add(earlier.doc_id)
         try:
             return view.ingest_files(job.files, on_file, on_progress, job.cancel, user=job.user)
         finally:

@@ -54,10 +54,7 @@ def extended_filename(disposition: bytes) -> str | None:
     try:
         if value is None:
             raise ValueError("not CHARSET'LANGUAGE'NAME")
-        name = unquote_to_bytes(value.group(2)).decode(value.group(1).decode())
-        if "\x00" in name:
-            raise ValueError("no file name holds a NUL")
-        return name
+        return unquote_to_bytes(value.group(2)).decode(value.group(1).decode())
     except (LookupError, ValueError) as exc:  # an unknown charset, bytes not in it
         raise ApiError("bad_request", f"A file's filename*={given.decode('latin-1')} cannot be "
                                       f"read ({exc}); send its name as UTF-8''NAME, "

@@ -8,7 +8,8 @@ A running `rag ui` (its own data folder, port and process) is sent a 240-page PD
   whether the worker process is gone when the engine has exited is reported too;
 - `DELETE /api/v1/ingests/{id}`: the time until the ingest reads `cancelled`.
 
-The time the file takes to read whole, in this process, is what a stop used to wait for.
+The time the file takes to read whole, in this process, is what a stop seen only between
+batches would wait for (`--checkout` of such a commit measures it).
 Prints a table of medians and writes bench/results/stop_latency.json. `--checkout DIR` runs
 the engine from another checkout of the project (an earlier commit, through PYTHONPATH) and
 writes bench/results/stop_latency-LABEL.json, to compare in the same hour.

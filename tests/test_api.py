@@ -529,7 +529,7 @@ async def test_a_words_only_search_takes_a_query_longer_than_the_embedder_reads(
 
 def test_a_question_racing_a_collections_delete_does_not_bring_it_back(engine: Engine) -> None:
     """A route finds the collection, then it is deleted, then the route opens its view: the
-    view refuses, and the collection stays deleted (it used to be made again, empty)."""
+    view refuses, and the collection stays deleted, not made again empty."""
     engine.workspace.create_collection("brief")
     engine.delete_collection("brief")
     with pytest.raises(ConfigError, match="no collection named 'brief'"):

@@ -3,6 +3,7 @@
     RagError
     ├── ConfigError            a setting is missing or inconsistent
     │   ├── CollectionExists   a new collection's name is taken
+    │   ├── CollectionMissing  no collection has the name, or it was deleted while being read
     │   └── CollectionBusy     a collection to delete is being ingested into
     ├── EmbedderMismatchError  the collection was filled by another embedder
     ├── InputTooLongError      a query or text exceeds a model's token limit
@@ -49,6 +50,11 @@ class CollectionExists(ConfigError):
     pass
 
 
+class CollectionMissing(ConfigError):
+    """No collection has the name asked for, or the collection was deleted while a request
+    read or wrote it."""
+
+
 class CollectionBusy(ConfigError):
     pass
 
@@ -62,9 +68,13 @@ class CollectionProtected(ConfigError):
 MADE_BY_THE_API = "POST /api/v1/collections makes one."
 
 
-def no_such_collection(name: str, names: list[str]) -> ConfigError:
-    return ConfigError(f"There is no collection named '{name}' (there are: "
-                       f"{', '.join(names) or 'none yet'}).")
+def no_such_collection(name: str, names: list[str]) -> CollectionMissing:
+    return CollectionMissing(f"There is no collection named '{name}' (there are: "
+                             f"{', '.join(names) or 'none yet'}).")
+
+
+def deleted_while_used(name: str) -> CollectionMissing:
+    return CollectionMissing(f"The collection '{name}' was deleted while this request used it.")
 
 
 def taken_in_other_case(name: str, names: list[str]) -> CollectionExists | None:

@@ -565,6 +565,31 @@ async def test_an_upload_into_a_collection_deleted_as_it_arrives_is_not_found(
     assert error_of(response) == (404, "not_found")  # not 503: no retry brings it back
     assert "'gone' was deleted before this ingest began" in response.text
 
+
+@pytest.mark.parametrize("route", ["/search", "/ask", "/documents"])
+async def test_a_collection_deleted_while_a_request_reads_it_is_not_found(
+        engine: Engine, api: httpx.AsyncClient, monkeypatch, route: str) -> None:
+    assert (await api.post("/collections", json={"name": "gone"})).status_code == 201
+    await upload(api, ("guide.pdf", guide()), collection="gone")
+    view = engine.workspace.view
+
+    def deleted_once_opened(*args, **kwargs):  # deleted through another door meanwhile
+        opened = view(*args, **kwargs)
+        if "gone" in engine.workspace.collections():
+            engine.delete_collection("gone")
+        return opened
+
+    monkeypatch.setattr(engine.workspace, "view", deleted_once_opened)
+    if route == "/documents":
+        response = await api.get(route, params={"collection": "gone"})
+    else:
+        field = "query" if route == "/search" else "question"
+        response = await api.post(route, json={"collection": "gone",
+                                               field: "How much sun do tomatoes need?"})
+    assert error_of(response) == (404, "not_found"), response.text
+    assert "'gone' was deleted while this request used it" in response.text
+
+
 async def test_a_damaged_file_fails_alone_in_the_report(api: httpx.AsyncClient) -> None:
     report = (await upload(api, ("bad.pdf", b"%PDF-1.5\nnot really a pdf"),
                            ("guide.pdf", guide()))).json()

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from typer.testing import CliRunner
 
 from rag.cli.main import app
-from rag.errors import ConfigError, StoreError
+from rag.errors import CollectionMissing, ConfigError, StoreError
 from rag.registry import EMBEDDERS, GENERATORS, RERANKERS, STORES
 from rag.service import build_service
 from rag.settings import (
@@ -29,6 +29,7 @@ from rag.settings import (
     StoreEngine,
     load_settings,
 )
+from rag.stores.qdrant import open_client
 from rag.types import SEARCH_MODES, SearchMode
 from tests.workers_ai_server import ServerThread
 
@@ -86,6 +87,32 @@ def test_the_service_raises_a_store_error(tmp_path: Path, refusing_qdrant: str) 
                               "RAG_DATA_DIR": str(tmp_path)}, env_file=None)
     with pytest.raises(StoreError, match="RAG_QDRANT_API_KEY"):
         build_service(settings)
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_qdrant_server_404_is_a_missing_collection_only_when_it_is_gone(exists: bool) -> None:
+    """A collection deleted on the server while a request used it is CollectionMissing (the
+    API's 404); a 404 about a collection that is there is the server's error."""
+
+    async def exists_route(request: Request) -> JSONResponse:
+        return JSONResponse({"result": {"exists": exists}, "status": "ok", "time": 0})
+
+    async def not_found(request: Request) -> JSONResponse:
+        return JSONResponse({"status": {"error": "Not found: Collection `manuals` doesn't "
+                                                 "exist!"}}, status_code=404)
+
+    server = ServerThread(Starlette(routes=[
+        Route("/collections/{name}/exists", exists_route),
+        Route("/{path:path}", not_found, methods=["GET", "POST", "PUT"])]))
+    client = open_client(server.start(), None, None)
+    try:
+        expected = StoreError if exists else CollectionMissing
+        with pytest.raises(expected) as raised:
+            client.count("manuals", exact=True)
+        assert ("answered HTTP 404" in str(raised.value)) is exists
+    finally:
+        client.close()
+        server.stop()
 
 
 def test_settings_are_read_from_the_mapping_given_not_the_process(monkeypatch) -> None:

@@ -8,13 +8,15 @@ search modes behave alike, and the last test checks both engines rank the same c
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import qdrant_edge as qe
 
 from rag.engine.workspace import Workspace
-from rag.errors import ConfigError, EmbedderMismatchError, StoreError
+from rag.errors import CollectionMissing, ConfigError, EmbedderMismatchError, StoreError
 from rag.registry import make_store
 from rag.service import RagService, build_service
 from rag.settings import Settings
@@ -297,6 +299,95 @@ def test_collections_views_and_drop(svc, corpus: Path) -> None:
     with pytest.raises(ConfigError, match="no collection named 'second'"):
         workspace.view("second")  # a view never makes one again
     assert not workspace.has_collection("second")
+
+
+def test_a_collection_deleted_under_a_reader_is_missing_to_it(svc, embedder,
+                                                             corpus: Path) -> None:
+    """A question holding a view of a collection another door deletes: its searches and
+    listings say the collection is missing (a 404 to the API), not a store's own error."""
+    workspace = Workspace(svc)
+    workspace.create_collection("second").ingest([corpus / "otters.md"])
+    reader = workspace.view("second").store
+    question = embedder.embed_query("otters")
+    assert reader.search(question, lexical.query_vector("otters"), 3, "hybrid")
+    workspace.delete_collection("second")
+    with pytest.raises(CollectionMissing, match="'second' was deleted"):
+        reader.search(question, lexical.query_vector("otters"), 3, "hybrid")
+    with pytest.raises(CollectionMissing):
+        reader.document_payloads()
+    with pytest.raises(CollectionMissing, match="no collection named 'second'"):
+        workspace.delete_collection("second")
+
+
+def test_a_collection_deleted_while_searched_fails_only_those_searches(
+        svc, embedder, corpus: Path) -> None:
+    """Searches in flight when a collection is deleted end, or say it is missing; the delete
+    waits for them rather than closing the store under them (which the edge engine refuses,
+    leaving the collection's files locked), and the name can be made again at once."""
+    workspace = Workspace(svc)
+    workspace.create_collection("second").ingest([corpus])
+    reader = workspace.view("second").store
+    question, sparse = embedder.embed_query("volcano"), lexical.query_vector("volcano")
+    outcomes: list[str] = []
+    searching = threading.Event()
+
+    def search_until_missing() -> None:
+        for _ in range(2000):
+            try:
+                reader.search(question, sparse, 3, "hybrid")
+            except CollectionMissing:
+                outcomes.append("missing")
+                return
+            except Exception as exc:  # noqa: BLE001 - what the test is about
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+                return
+            searching.set()
+        outcomes.append("never missing")
+
+    threads = [threading.Thread(target=search_until_missing) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    searching.wait(30)
+    workspace.delete_collection("second")
+    for thread in threads:
+        thread.join(60)
+    assert outcomes == ["missing"] * 4
+    again = workspace.create_collection("second")
+    again.ingest([corpus / "otters.md"])
+    assert [d.source for d in again.documents()] == [str(corpus / "otters.md")]
+
+
+def test_an_edge_collection_is_closed_only_once_its_readers_are_done(settings,
+                                                                     embedder) -> None:
+    svc = open_service(settings, embedder, "edge")
+    client, name = svc.store.client, svc.store.collection
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_count(shard) -> int:
+        inside.set()
+        release.wait(30)
+        return shard.count(qe.CountRequest(exact=True))
+
+    counted: list[int] = []
+    reader = threading.Thread(target=lambda: counted.append(client.on_shard(name, slow_count)))
+    reader.start()
+    inside.wait(30)
+    dropper = threading.Thread(target=client.drop, args=(name,))
+    dropper.start()
+    dropper.join(0.5)
+    assert dropper.is_alive()  # waiting for the count under way
+    late: list[BaseException] = []
+    latecomer = threading.Thread(target=lambda: late.append(pytest.raises(
+        CollectionMissing, client.on_shard, name, slow_count).value))
+    latecomer.start()
+    release.set()
+    for thread in (reader, dropper, latecomer):
+        thread.join(30)
+    assert counted == [0] and not client.exists(name)
+    assert "was deleted" in str(late[0])
+    svc.store.ensure_collection()  # the same folder, its log unlocked
+    assert svc.store.size() == 0
+    svc.close()
 
 
 def test_both_engines_rank_alike(settings, embedder, corpus: Path) -> None:

@@ -193,15 +193,16 @@ class Workspace:
             made = self.service.store.with_collection(name)
             made.ensure_collection()
             made.start_fresh_version()
-        return self.view(name)
+            return self.view(name)  # before a delete can come between
 
     def delete_collection(self, name: str) -> None:
         if name == self.default_collection:
             raise CollectionProtected(f"'{name}' is the configured collection (RAG_COLLECTION) "
                                       "and cannot be deleted here; delete its documents "
                                       "instead.")
-        if name not in self.service.store.collections():
-            raise ConfigError(f"There is no collection named '{name}'.")
+        names = self.service.store.collections()
+        if name not in names:
+            raise no_such_collection(name, names)
         with self._lock:
             for key in [k for k in self._views if k[0] == name]:
                 del self._views[key]

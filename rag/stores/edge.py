@@ -22,15 +22,16 @@ import shutil
 import threading
 import uuid
 from array import array
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import numpy as np
 import portalocker
 import qdrant_edge as qe
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, deleted_while_used
 from rag.stores.base import (
     DENSE,
     PAYLOAD_INDEXES,
@@ -54,6 +55,7 @@ _META = "collection.json"
 # wake-up stalls the engine's other requests; an edge shard here is one segment, which a pool
 # cannot split anyway (bench/edge_search_threads.py).
 _SEARCH_THREADS = 1
+T = TypeVar("T")
 
 
 class EdgeClient:
@@ -70,6 +72,10 @@ class EdgeClient:
         ensure_room(self.root)  # opening may write a new log segment of 32 MB
         self._lock = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
+        # Closing a shard while another thread queries it fails ("Already borrowed") and
+        # leaves it open, its write-ahead log locked: drop and close wait for its users.
+        self._users = threading.Condition()
+        self._borrowed: Counter[int] = Counter()  # users of each open shard, by id
         # The folder is locked for this process, so its metadata files change only through
         # this client: kept in memory, every question's cache key reads no file.
         self._metadata: dict[str, dict] = {}
@@ -121,6 +127,32 @@ class EdgeClient:
                     str(self._folder(name) / "shard"), config)
             return shard
 
+    def on_shard(self, name: str, action: Callable[[qe.EdgeShard], T]) -> T:
+        """`action` on collection `name`'s shard. A shard dropped while it ran is closed
+        under it, and fails with a runtime error of its own: that is CollectionMissing."""
+        shard = self.shard(name)
+        with self._users:
+            if self._shards.get(name) is not shard:  # dropped since it was handed out
+                raise deleted_while_used(name)
+            self._borrowed[id(shard)] += 1
+        try:
+            return action(shard)
+        except Exception as exc:
+            if self._shards.get(name) is shard:
+                raise
+            raise deleted_while_used(name) from exc
+        finally:
+            with self._users:
+                self._borrowed[id(shard)] -= 1
+                if not self._borrowed[id(shard)]:
+                    del self._borrowed[id(shard)]
+                    self._users.notify_all()
+
+    def _close_when_unused(self, shard: qe.EdgeShard) -> None:
+        with self._users:
+            self._users.wait_for(lambda: id(shard) not in self._borrowed)
+        shard.close()
+
     def passages(self, name: str) -> PassageCache:
         """The passages read from collection `name`, which every store of it shares."""
         cache = self._passages.get(name)
@@ -133,7 +165,10 @@ class EdgeClient:
         known = self._metadata.get(name)
         if known is None:
             with self._lock:
-                known = json.loads((self._folder(name) / _META).read_text(encoding="utf-8"))
+                try:
+                    known = json.loads((self._folder(name) / _META).read_text(encoding="utf-8"))
+                except FileNotFoundError:
+                    raise deleted_while_used(name) from None
                 self._metadata[name] = known
         return dict(known)
 
@@ -152,19 +187,22 @@ class EdgeClient:
     def drop(self, name: str) -> None:
         folder = self._folder(name)
         with self._lock:
-            shard = self._shards.pop(name, None)
+            with self._users:  # from here on, no new user of the shard
+                shard = self._shards.pop(name, None)
             self._metadata.pop(name, None)
             self.passages(name).forget()
-            if shard is not None:
-                shard.close()
             (folder / _META).unlink(missing_ok=True)  # first: a half-deleted folder is gone
+            if shard is not None:
+                self._close_when_unused(shard)
             shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:
-            for shard in self._shards.values():
-                shard.close()
-            self._shards.clear()
+            with self._users:
+                shards = list(self._shards.values())
+                self._shards.clear()
+            for shard in shards:
+                self._close_when_unused(shard)
             self._metadata.clear()
             if self._lock_file is not None:
                 portalocker.unlock(self._lock_file)
@@ -207,9 +245,8 @@ class EdgeStore(ChunkStore):
     client: EdgeClient
     embedded = True  # the folder is locked for this process
 
-    @property
-    def _shard(self) -> qe.EdgeShard:
-        return self.client.shard(self.collection)
+    def _on_shard(self, action: Callable[[qe.EdgeShard], T]) -> T:
+        return self.client.on_shard(self.collection, action)
 
     def _exists(self) -> bool:
         return self.client.exists(self.collection)
@@ -227,23 +264,28 @@ class EdgeStore(ChunkStore):
         self.client.update_metadata(self.collection, update)
 
     def _count(self, where: Where | None) -> int:
-        return self._shard.count(qe.CountRequest(exact=True, filter=_filter(where)))
+        request = qe.CountRequest(exact=True, filter=_filter(where))
+        return self._on_shard(lambda shard: shard.count(request))
 
     def _payload(self, pid: str) -> dict | None:
-        points = self._shard.retrieve([pid], with_payload=True, with_vector=False)
+        points = self._on_shard(
+            lambda shard: shard.retrieve([pid], with_payload=True, with_vector=False))
         return (points[0].payload or {}) if points else None
 
     def _update(self, operation: qe.UpdateOperation, ids: Sequence[PointId] | None) -> None:
         """Every write, of points `ids` (None: of a filter's): the passages read of them are
         forgotten after it."""
-        self._shard.update(operation)
+        self._on_shard(lambda shard: shard.update(operation))
         self.passage_cache().forget(None if ids is None else _as_uuids(ids))
 
     def passage_cache(self) -> PassageCache:
         return self.client.passages(self.collection)
 
     def _payloads(self, ids: list[PointId]) -> dict[PointId, dict]:
-        points = self._shard.retrieve(ids, with_payload=True, with_vector=False) if ids else []
+        if not ids:
+            return {}
+        points = self._on_shard(
+            lambda shard: shard.retrieve(ids, with_payload=True, with_vector=False))
         return {p.id: p.payload or {} for p in points}
 
     def upsert_points(self, ids: Sequence[str], dense: np.ndarray, sparse: Sequence[Sparse],
@@ -272,16 +314,17 @@ class EdgeStore(ChunkStore):
 
     def _scroll_page(self, where: Where, fields: list[str] | None, limit: int,
                      offset: PointId | None) -> tuple[list[tuple[PointId, dict]], PointId | None]:
-        points, offset = self._shard.scroll(qe.ScrollRequest(
-            offset=offset, limit=limit, filter=_filter(where), with_payload=fields or False,
-            with_vector=False))
+        request = qe.ScrollRequest(offset=offset, limit=limit, filter=_filter(where),
+                                   with_payload=fields or False, with_vector=False)
+        points, offset = self._on_shard(lambda shard: shard.scroll(request))
         return [(p.id, p.payload or {}) for p in points], offset
 
     def _query(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,
                limit: int, with_payload: bool) -> list[tuple[PointId, float, dict]]:
         request = qe.QueryRequest(limit=limit, query=_nearest(dense, sparse),
                                   filter=_filter(where), with_payload=with_payload)
-        return [(p.id, p.score, p.payload or {}) for p in self._shard.query(request)]
+        points = self._on_shard(lambda shard: shard.query(request))
+        return [(p.id, p.score, p.payload or {}) for p in points]
 
     def _query_sides(self, dense: np.ndarray, sparse: Sparse, where: Where | None,
                      limit: int) -> tuple[ScoredIds, ScoredIds]:
@@ -290,7 +333,7 @@ class EdgeStore(ChunkStore):
         batch = qe.QueryBatchRequest([
             qe.QueryRequest(limit=limit, query=_nearest(dense, None), filter=flt),
             qe.QueryRequest(limit=limit, query=_nearest(None, sparse), filter=flt)])
-        dense_side, sparse_side = self._shard.query_batch(batch)
+        dense_side, sparse_side = self._on_shard(lambda shard: shard.query_batch(batch))
         return ([(p.id, p.score) for p in dense_side], [(p.id, p.score) for p in sparse_side])
 
     def close(self) -> None:

@@ -8,10 +8,13 @@ what to do. `edge` does the same for the qdrant-edge engine.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import threading
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -19,7 +22,7 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from rag.errors import StoreError
+from rag.errors import StoreError, deleted_while_used
 from rag.settings import masked_url
 from rag.stores.base import (
     DENSE,
@@ -53,7 +56,7 @@ def open_client(url: str | None, api_key: str | None, path: str | None) -> Qdran
                                   check_compatibility=False)
         return _Translating(client, url)  # type: ignore[return-value]
     try:
-        return QdrantClient(path=path)
+        return _Translating(QdrantClient(path=path), None)  # type: ignore[return-value]
     except RuntimeError as exc:  # the embedded store is locked by another process
         raise locked_error(path) from exc
 
@@ -75,12 +78,26 @@ def server_error(exc: Exception, url: str) -> StoreError:
                       "embedded store).")
 
 
-class _Translating:
-    """A QdrantClient whose every call turns the client's errors into `StoreError`."""
+#: calls whose failure is not a sign that their collection was deleted meanwhile
+_MAKING = frozenset({"create_collection", "collection_exists"})
 
-    def __init__(self, client: QdrantClient, url: str) -> None:
+
+class _Translating:
+    """A QdrantClient whose calls fail with our errors: a call on a collection deleted while
+    it ran (a 404 from a server, a ValueError or IndexError from local mode) with
+    `CollectionMissing`, and a server's other errors with `StoreError`. `url` is None in
+    local mode, whose calls run one at a time: its collections are numpy arrays that a write
+    resizes under a search, which then fails."""
+
+    def __init__(self, client: QdrantClient, url: str | None) -> None:
         self._client = client
         self._url = url
+        self._one_at_a_time: AbstractContextManager = (
+            threading.RLock() if url is None else contextlib.nullcontext())
+
+    @property
+    def on_server(self) -> bool:
+        return self._url is not None
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
@@ -90,11 +107,24 @@ class _Translating:
         @functools.wraps(attribute)
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                return attribute(*args, **kwargs)
-            except (UnexpectedResponse, ResponseHandlingException, httpx.HTTPError) as exc:
-                raise server_error(exc, self._url) from exc
+                with self._one_at_a_time:
+                    return attribute(*args, **kwargs)
+            except Exception as exc:
+                collection = args[0] if args and isinstance(args[0], str) else None
+                if collection is not None and name not in _MAKING and self._gone(collection):
+                    raise deleted_while_used(collection) from exc
+                if self._url is not None and isinstance(
+                        exc, (UnexpectedResponse, ResponseHandlingException, httpx.HTTPError)):
+                    raise server_error(exc, self._url) from exc
+                raise
 
         return call
+
+    def _gone(self, collection: str) -> bool:
+        try:
+            return not self._client.collection_exists(collection)
+        except Exception:  # the server is down: that is the error to report
+            return False
 
 
 def _filter(where: Where | None) -> models.Filter | None:
@@ -122,7 +152,7 @@ class QdrantStore(ChunkStore):
         super().__init__(client, collection, embedder_name, dimension)
         # Local mode evaluates payload filters in Python, point by point (far dearer than a
         # dense search), and only this process can have the store open: see ChunkStore.
-        self.embedded = not isinstance(client, _Translating)
+        self.embedded = not client.on_server  # type: ignore[attr-defined]
 
     def _exists(self) -> bool:
         return self.client.collection_exists(self.collection)

@@ -24,6 +24,7 @@ from rag.engine.api.schemas import LONE_SURROGATE
 from rag.errors import (
     CollectionBusy,
     CollectionExists,
+    CollectionMissing,
     CollectionProtected,
     ConfigError,
     ContentBlocked,
@@ -59,7 +60,8 @@ CODES: dict[str, tuple[int, str]] = {
                              "on, the answer); the message names the category"),
     "unauthorized": (401, "no API key, or a wrong one"),
     "forbidden": (403, "no API keys are configured and the caller is not on this machine"),
-    "not_found": (404, "no such collection, document, ingest, model or route"),
+    "not_found": (404, "no such collection (or it was deleted while the request used it), "
+                       "document, ingest, model or route"),
     "method_not_allowed": (405, "the route exists, not with this method"),
     "conflict": (409, "the collection was filled by another embedder, already exists, or (to "
                       "delete it) is the configured one or being ingested into"),
@@ -124,6 +126,8 @@ def from_rag_error(exc: RagError) -> ApiError:
         return ApiError("input_too_long", str(exc))
     if isinstance(exc, ContentBlocked):
         return ApiError("content_blocked", str(exc))
+    if isinstance(exc, CollectionMissing):
+        return ApiError("not_found", str(exc))
     if isinstance(exc, (EmbedderMismatchError, CollectionExists, CollectionBusy,
                         CollectionProtected)):
         return ApiError("conflict", str(exc))

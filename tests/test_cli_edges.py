@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from rag.cli import quick
+from rag.cli.interrupts import held_interrupts
 from rag.errors import ConfigError
 from rag.settings import load_settings
 from tests import test_cli, test_engine_doors
@@ -203,3 +205,16 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(door: Door, env,
                     ["ask", "How often is the kettle descaled?"]):
         done = into_a_closed_pipe(here, *command)
         assert (done.returncode, done.stderr) == (141, ""), command
+
+
+def test_a_held_ctrl_c_is_delivered_after_the_block_and_a_second_one_at_once(capsys) -> None:
+    with held_interrupts("held until the files have arrived") as held:
+        signal.raise_signal(signal.SIGINT)
+        assert held.number == signal.SIGINT  # noted, not raised
+    assert "held until the files have arrived" in capsys.readouterr().err
+    with pytest.raises(KeyboardInterrupt):
+        held.deliver()
+    with pytest.raises(KeyboardInterrupt), held_interrupts("held"):
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # pressed again: stops now
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -203,6 +204,35 @@ def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch
     assert job.status == "cancelled"
     stored = {d.source for d in engine.workspace.service.documents()}
     assert str(folder / "pump.pdf") not in stored  # nothing of it half-searchable
+
+
+@pytest.mark.parametrize("stopping", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_as_the_files_arrive_cancels_the_ingest_they_began(
+        served, tmp_path: Path, monkeypatch, stopping: signal.Signals) -> None:
+    """Ctrl-C (or SIGTERM) after the engine has every file and has begun their ingest, but
+    before its answer naming that ingest arrives: the command still cancels it."""
+    engine, _ = served()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pump.pdf").write_bytes(big_pdf(60))
+    from rag.cli import remote
+
+    request = remote.EngineLibrary._request
+
+    def stopped_as_answered(self, method: str, url: str, **options):
+        answer = request(self, method, url, **options)
+        if method == "POST" and url == "/documents":
+            signal.raise_signal(stopping)  # the ingest began; its id is not yet known here
+        return answer
+
+    monkeypatch.setattr(remote.EngineLibrary, "_request", stopped_as_answered)
+    stopped = rag(engine.settings.data_dir, "ingest", str(folder))
+    assert stopped.exit_code == 128 + stopping and "interrupted:" in stopped.stderr
+    assert "to cancel their ingest" in stopped.stderr
+    (job,) = engine.jobs._jobs.values()
+    engine.jobs.wait(job.id, timeout=60)
+    assert job.status == "cancelled"
+    assert engine.workspace.service.documents() == []
 
 
 def test_a_quick_question_prints_what_the_full_command_prints(served, capsys,

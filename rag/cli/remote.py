@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from ingest.loaders import refusal
+from rag.cli.interrupts import held_interrupts
 from rag.cli.library import OnFile
 from rag.cli.quick import EngineAnswer, error_from
 from rag.engine.discovery import EngineAddress
@@ -82,12 +83,16 @@ class EngineLibrary:
 
     def _ingest_batch(self, batch: list[Path], on_file: OnFile) -> list[dict[str, Any]]:
         with ExitStack() as stack:
+            held = stack.enter_context(held_interrupts(
+                "Stopping once the files being sent have arrived, to cancel their ingest "
+                "(press Ctrl-C again to stop at once)."))
             parts = [("files", (str(path), stack.enter_context(open(path, "rb")),
                                 "application/octet-stream")) for path in batch]
             job = self._request("POST", "/documents", files=parts, params={
                 "collection": self.collection, "wait": "false"})
         told: set[str] = set()
         try:
+            held.deliver()
             while True:
                 for state in job["files"]:
                     if state["status"] in FINAL and state["source"] not in told:

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -32,6 +33,7 @@ from rag.engine.heap import THRESHOLDS, settle_heap
 from rag.engine.sockets import disable_nagle
 from rag.errors import ConfigError
 from rag.settings import load_settings
+from rag.stores.base import MIN_FREE_BYTES
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 
@@ -588,6 +590,22 @@ async def test_a_collection_deleted_while_a_request_reads_it_is_not_found(
                                                field: "How much sun do tomatoes need?"})
     assert error_of(response) == (404, "not_found"), response.text
     assert "'gone' was deleted while this request used it" in response.text
+
+
+async def test_an_upload_stops_before_it_would_fill_the_disk(
+        api: httpx.AsyncClient, engine: Engine, monkeypatch) -> None:
+    room = shutil.disk_usage(engine.settings.data_dir)
+    nearly_full = room._replace(free=MIN_FREE_BYTES + 64 * 1024)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: nearly_full)
+    notes = ("notes.txt", b"The key is under the blue pot.")
+    assert (await upload(api, notes)).json()["files"][0]["status"] == "ingested"
+    big = ("big.txt", b"Words about greenhouses, over and over. " * 4096)  # 160 KiB
+    response = await upload(api, notes, big)
+    assert error_of(response) == (507, "insufficient_storage")
+    assert "big.txt: not stored: the disk holding the engine's data" in response.text
+    assert "RAG_DATA_DIR" in response.text
+    assert [d.source for d in engine.workspace.service.documents()] == ["upload:notes.txt"]
+    assert not any(engine.jobs.spool_root.iterdir())
 
 
 async def test_a_damaged_file_fails_alone_in_the_report(api: httpx.AsyncClient) -> None:

@@ -30,6 +30,7 @@ from rag.engine.options import AskOptions, available_generators
 from rag.engine.pages import passage_spans, render_page
 from rag.errors import ConfigError, InputTooLongError
 from rag.settings import load_settings
+from rag.stores.base import MIN_FREE_BYTES
 from rag.types import Answer, GenerationRecord
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
@@ -317,6 +318,18 @@ def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
     assert reason is None and page.highlighted
     svc.delete_document(None, row.doc_id)
     assert svc.source_page(row.doc_id, row.source, 2, SUN)[0] is None  # the kept copy is gone
+
+
+def test_an_upload_that_would_fill_the_disk_is_refused_and_the_rest_stored(
+        engine, monkeypatch) -> None:
+    room = shutil.disk_usage(engine.settings.data_dir)
+    monkeypatch.setattr(shutil, "disk_usage",
+                        lambda path: room._replace(free=MIN_FREE_BYTES + 64 * 1024))
+    results = uploaded(engine, [Upload("notes.txt", b"The key is under the blue pot."),
+                                Upload("big.txt", b"Greenhouses, over and over. " * 4096)])
+    assert [(r["path"], r["status"]) for r in results] == [("upload:notes.txt", "ingested"),
+                                                           ("upload:big.txt", "failed")]
+    assert results[1]["error"].startswith("big.txt: not stored: the disk holding the engine's")
 
 
 def test_an_upload_that_cannot_be_spooled_leaves_no_spool_folder(engine) -> None:

@@ -18,7 +18,7 @@ from ingest.pipeline import FileResult
 from rag.engine import discovery
 from rag.engine.access import ApiKeys, Caller, RateLimits, browser_refusal, is_loopback, retry_after
 from rag.engine.discovery import EngineAddress
-from rag.engine.jobs import IngestJob, IngestJobs, form_filename, spool_path
+from rag.engine.jobs import IngestJob, IngestJobs, form_filename, no_room_for, spool_path
 from rag.engine.telemetry import Telemetry
 from rag.engine.workspace import MB, UploadLike, Workspace
 from rag.errors import CollectionBusy, Forbidden, RateLimited, Unauthorized
@@ -136,6 +136,10 @@ class Engine:
                     refused.append((place, FileResult(f"upload:{name}", "failed", error=(
                         f"{name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
                         f"upload limit (RAG_UPLOAD_MAX_MB)"))))
+                    continue
+                if no_room := no_room_for(folder, upload.size):
+                    refused.append((place, FileResult(f"upload:{name}", "failed",
+                                                      error=f"{name}: not stored: {no_room}")))
                     continue
                 path = spool_path(folder, len(files), name)
                 path.write_bytes(upload.getvalue())

@@ -32,6 +32,7 @@ from ingest.pipeline import FileResult, IngestReport, Progress
 from rag.engine.workspace import DRAWABLE_SUFFIXES, Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError
 from rag.priority import run_below_questions
+from rag.stores.base import MIN_FREE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,17 @@ def form_filename(sent: str) -> str:
 def spool_path(folder: Path, index: int, name: str) -> Path:
     """Where the index-th file of a job is spooled: its suffix tells the loaders its type."""
     return folder / f"{index:05d}{PurePath(name).suffix.lower()}"
+
+
+def no_room_for(folder: Path, size: int) -> str | None:
+    """Why `size` more bytes cannot be spooled into `folder` (None when they can): the disk
+    keeps the room the embedded store needs in hand (a store written on a full disk dies)."""
+    free = shutil.disk_usage(folder).free
+    if free - size >= MIN_FREE_BYTES:
+        return None
+    return (f"the disk holding the engine's data ({folder.parent}) has {free // 2**20} MB "
+            f"free, and keeps {MIN_FREE_BYTES // 2**20} MB in hand for its store: free some "
+            "space, or set RAG_DATA_DIR to a folder on a larger disk")
 
 
 @dataclass

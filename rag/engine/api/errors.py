@@ -76,6 +76,8 @@ CODES: dict[str, tuple[int, str]] = {
     "upstream_error": (502, "the AI provider refused the request (credentials, model, input)"),
     "upstream_unavailable": (503, "the AI provider or the Qdrant server cannot be reached now, "
                                   "or the engine is stopping"),
+    "insufficient_storage": (507, "an upload that would leave the disk holding the engine's "
+                                  "data without the room its store keeps in hand"),
 }
 
 

@@ -56,7 +56,7 @@ def documents(engine: EngineDep, caller: CallerDep, collection: Collection = Non
 
 UPLOAD_ANSWERS = {
     **responses("bad_request", "not_found", "cancelled", "too_large", "unsupported_type",
-                "rate_limited", "upstream_unavailable", *ACCESS),
+                "rate_limited", "upstream_unavailable", "insufficient_storage", *ACCESS),
     202: {"description": "With `wait=false`: the ingest's state at once, to follow at GET "
                          "/api/v1/ingests/{id}."}}
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

@@ -27,9 +27,10 @@ from starlette.requests import ClientDisconnect, Request
 from ingest.loaders import LOADERS, is_supported
 from ingest.parse_ahead import SourceFile
 from rag.engine.api.errors import ApiError
-from rag.engine.jobs import form_filename, spool_path
+from rag.engine.jobs import form_filename, no_room_for, spool_path
 
 MB = 1024 * 1024
+ROOM_CHECK_BYTES = 8 * MB  # the disk's free space is looked at again after this much
 # a header's `; name=value` parameters, a quoted value read whole (it may hold a `;`)
 _PARAMETER = re.compile(rb';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 # RFC 5987's ext-value: charset'language'percent-encoded bytes
@@ -78,6 +79,7 @@ class _Reader:
         self._file: IO[bytes] | None = None
         self._label = ""
         self._size = 0
+        self._unchecked = 0  # bytes spooled since the disk's room was last checked
 
     def on_part_begin(self) -> None:
         self._disposition, self._file, self._size = b"", None, 0
@@ -129,7 +131,17 @@ class _Reader:
         if self._size > self.limit:
             raise ApiError("too_large", f"{self._label}: over the {self.limit // MB} MB upload "
                                         f"limit ({self.limit_name})")
+        self._unchecked += end - start
+        opening = self._size == end - start  # the file's first bytes
+        if opening or self._unchecked >= ROOM_CHECK_BYTES:
+            self._check_room()
         self._file.write(data[start:end])
+
+    def _check_room(self) -> None:
+        """Stop the upload before it fills the disk (each file is limited, their number not)."""
+        if no_room := no_room_for(self.folder, self._unchecked):
+            raise ApiError("insufficient_storage", f"{self._label}: not stored: {no_room}.")
+        self._unchecked = 0
 
     def on_part_end(self) -> None:
         if self._file is not None:

@@ -49,7 +49,7 @@ from rag.registry import (
 )
 from rag.retrieval.cache import Cache
 from rag.retrieval.retriever import Retriever
-from rag.settings import AnswerStrategy, Settings
+from rag.settings import AnswerStrategy, Settings, make_folders
 from rag.stores.base import ChunkStore, StoredDocument
 from rag.text.sanitize import clean
 from rag.types import Answer, Hit, SearchMode
@@ -266,6 +266,7 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
     `transport` is handed to every remote provider's HTTP client (tests use it to reach a
     stand-in without a network). Parts given are closed with the service like the others.
     """
+    make_folders(settings, only={"RAG_DATA_DIR"})  # before anything writes in it
     configure_logging(settings.resolved_log_file, settings.log_level)
     # what is opened here is closed again if a later part fails (the embedded store held by
     # another process, a missing credential): nothing is left open

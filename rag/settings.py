@@ -463,7 +463,10 @@ def make_folders(settings: Settings, only: Container[str] | None = None) -> None
         if only is not None and variable not in only:
             continue
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            # the data folder holds the documents' text, the uploads and everyone's questions:
+            # made for its owner alone (one made before is left as its owner set it)
+            folder.mkdir(mode=0o700 if folder == settings.data_dir else 0o777, parents=True,
+                         exist_ok=True)
         except OSError as exc:
             advice = (f"give {variable} a folder you can write to" if is_set else
                       f"give RAG_DATA_DIR a folder you can write to, or {variable} a folder "

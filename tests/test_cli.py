@@ -669,3 +669,20 @@ def test_a_key_from_keys_add_names_its_user_when_read_back(env) -> None:
     read = ApiKeys.from_settings(load_settings())
     assert {user: read.user_of(key) for user, key in keys.items()} == {
         "ci:bot": "ci:bot", "ünï": "ünï", "a#b": "a#b"}
+
+
+def test_a_new_data_folder_is_its_owners_alone(env, tmp_path: Path) -> None:
+    """It holds the documents' text, the uploads and every user's questions; one made before
+    keeps the permissions its owner gave it."""
+    previous = os.umask(0o022)
+    try:
+        docs = corpus(tmp_path / "docs")
+        assert run("ingest", str(docs / "kettle.md")).exit_code == 0
+        assert Path(env["RAG_DATA_DIR"]).stat().st_mode & 0o777 == 0o700
+        shared = tmp_path / "shared"
+        shared.mkdir(mode=0o750)
+        result = runner.invoke(app, ["ingest", str(docs / "kettle.md")],
+                               env={"RAG_DATA_DIR": str(shared)})
+        assert result.exit_code == 0 and shared.stat().st_mode & 0o777 == 0o750
+    finally:
+        os.umask(previous)

@@ -478,8 +478,8 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
     try:  # what the server would stop on, said in one line before it starts
         settings = load_settings()
         ApiKeys.from_settings(settings)
-        configure_logging(settings.resolved_log_file, settings.log_level)  # a folder it can write
         make_folders(settings)
+        configure_logging(settings.resolved_log_file, settings.log_level)  # a folder it can write
         running = discovery.find(settings.data_dir)
         if running is not None:
             raise RagError(f"An engine already runs on the data folder {settings.data_dir} "

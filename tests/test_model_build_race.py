@@ -24,6 +24,10 @@ PROCESSES = 3
 
 def test_processes_starting_together_build_the_model_once_and_agree(tmp_path: Path) -> None:
     model_dir = tmp_path / "models"
+    killed = model_dir / ".all-MiniLM-L6-v2.b2.int8.onnx.k1ll3d"  # a quantizer killed midway
+    killed.mkdir(parents=True)
+    (killed / "fp32.onnx").write_bytes(b"\0" * 1024)
+    (model_dir / ".all-MiniLM-L6-v2.b2.fp32.onnx.k1ll3d.tmp").write_bytes(b"\0" * 1024)
     started = [subprocess.Popen([sys.executable, "-c", EMBED_A_WORD, str(model_dir)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(PROCESSES)]
@@ -32,7 +36,8 @@ def test_processes_starting_together_build_the_model_once_and_agree(tmp_path: Pa
         assert returncode == 0, stderr
     vectors = {stdout.strip() for (stdout, _), _ in finished}
     assert len(vectors) == 1 and vectors != {""}
-    # nothing half-made or temporary left beside the model: the two graphs and the lock
+    # nothing half-made or temporary left beside the model, a killed build's files included:
+    # the two graphs and the lock
     assert sorted(p.name for p in model_dir.iterdir()) == [
         ".all-MiniLM-L6-v2.b2.lock", "all-MiniLM-L6-v2.b2.fp32.onnx",
         "all-MiniLM-L6-v2.b2.int8.onnx"]

@@ -140,6 +140,7 @@ def model_file(model_dir: Path, precision: Precision, source: Path) -> Path:
         return wanted
     folder.mkdir(parents=True, exist_ok=True)
     with _build_lock(folder):
+        _remove_killed_builds(folder)
         if not fp32_path.exists():  # the process we waited for may have built it
             # imported only to build: onnx's own import would slow every later start
             from rag.providers.embedders.onnx_build import build_bert_onnx
@@ -148,6 +149,16 @@ def model_file(model_dir: Path, precision: Precision, source: Path) -> Path:
         if precision == "int8":
             quantized(fp32_path, wanted)
     return wanted
+
+
+def _remove_killed_builds(folder: Path) -> None:
+    """Remove the temporary files and folders of builds killed before they ended (a build
+    of 90 MB each); called under the build lock, when no build can be running."""
+    for leftover in folder.glob(f".{MODEL}.*.onnx.*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 @contextmanager

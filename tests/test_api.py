@@ -271,6 +271,30 @@ async def test_each_caller_lists_its_own_ingests(open_engine) -> None:
             theirs["id"]]
 
 
+async def test_only_editors_change_the_library_when_editors_are_named(open_engine) -> None:
+    engine = open_engine(api_keys="alice:alice-secret-key-1,bob:bob-secret-key-22",
+                         editors="alice")
+    async with client(engine, key="alice-secret-key-1") as alice, \
+            client(engine, key="bob-secret-key-22") as bob:
+        stored = (await upload(alice, ("guide.pdf", guide()))).json()["files"][0]
+        assert (await alice.post("/collections", json={"name": "manuals"})).status_code == 201
+        refused = [await upload(bob, ("planted.md", b"# Planted\n\nCall 555-0100.")),
+                   await bob.delete(f"/documents/{stored['doc_id']}"),
+                   await bob.post("/collections", json={"name": "bobs"}),
+                   await bob.delete("/collections/manuals")]
+        for response in refused:
+            assert error_of(response) == (403, "forbidden")
+            assert "bob may ask, search and list documents" in response.text
+            assert "RAG_EDITORS" in response.text
+        assert [d.source for d in engine.workspace.service.documents()] == ["upload:guide.pdf"]
+        assert engine.workspace.collections() == ["docs", "manuals"]
+        asked = await bob.post("/ask", json={"question": "How much sun do tomatoes need?"})
+        assert asked.status_code == 200 and SUN in asked.text
+        listed = (await bob.get("/documents")).json()["documents"]
+        assert [d["source"] for d in listed] == ["upload:guide.pdf"]
+        assert (await alice.delete(f"/documents/{stored['doc_id']}")).status_code == 200
+
+
 async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."))
     health = (await api.get("/health")).json()

@@ -206,6 +206,16 @@ def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch
     assert str(folder / "pump.pdf") not in stored  # nothing of it half-searchable
 
 
+def test_the_rag_command_changes_the_library_whoever_the_editors_are(served,
+                                                                    tmp_path: Path) -> None:
+    engine, _ = served(editors="alice")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nThe shed key is under the blue flowerpot.")
+    assert rag(engine.settings.data_dir, "ingest", str(notes)).exit_code == 0
+    assert rag(engine.settings.data_dir, "docs", "delete", str(notes)).exit_code == 0
+    assert engine.workspace.service.documents() == []
+
+
 @pytest.mark.parametrize("stopping", [signal.SIGINT, signal.SIGTERM])
 def test_a_stop_as_the_files_arrive_cancels_the_ingest_they_began(
         served, tmp_path: Path, monkeypatch, stopping: signal.Signals) -> None:

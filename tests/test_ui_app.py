@@ -216,6 +216,24 @@ def test_documents_page_lists_pages_chunks_and_time_and_deletes(start) -> None:
     assert any(c.value.startswith("1 document, 1 chunk.") for c in at.main.caption)
 
 
+def test_a_visitor_who_is_no_editor_reads_and_asks_but_changes_nothing(start) -> None:
+    at = start(RAG_EDITORS="alice")  # the page has no sign-in: an anonymous visitor
+    ctx = at.session_state["_ctx"]
+    ctx.workspace.service.ingest_bytes("notes.md", b"# Notes\n\nThe shed key is under the "
+                                       b"blue flowerpot.", "upload:notes.md")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.sidebar.file_uploader
+    assert not [b for b in at.sidebar.button if b.key and b.key.startswith("delete-")]
+    assert "editors (RAG_EDITORS)" in texts(at.sidebar) and "Notes" in texts(at.sidebar)
+    assert "blue flowerpot" in texts(ask(at, "Where is the shed key?"))
+    at.switch_page("views/documents.py").run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["Name"]) == ["notes.md"]
+    assert not at.button and not at.text_input  # neither deletes nor collection forms
+    assert "editors (RAG_EDITORS)" in texts(at.main)
+
+
 def test_collections_are_created_switched_and_deleted(start) -> None:
     at = start()
     upload(at, [greenhouse()])

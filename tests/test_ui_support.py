@@ -270,6 +270,8 @@ def test_identity_is_the_signed_in_user_or_the_session() -> None:
                                 "name": "Ada"}, "s")
     assert user.id == "user:ada@example.org" and user.label == "Ada" and user.signed_in
     assert user.account == user.id
+    # as RAG_EDITORS names them
+    assert (user.editor_name, anon.editor_name) == ("ada@example.org", "anonymous")
 
 
 # --- the engine and the workspace the app's sessions share -----------------------------------

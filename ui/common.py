@@ -33,6 +33,8 @@ def _own_engine() -> Engine:
 
 #: who is charged for the questions and uploads of every visitor who has not signed in
 ANONYMOUS = "anonymous"
+READ_ONLY = ("You can ask and read; adding and deleting documents is for the library's "
+             "editors (RAG_EDITORS).")
 #: session key: why the next question goes to another collection than the one chosen (it
 #: was deleted through another door), for the answer to keep
 REROUTED = "_rerouted"
@@ -52,6 +54,12 @@ class Identity:
         anonymous visitor together, since a reload is a new session, whose own budget would
         start again at 0, and a metrics label per session would grow without bound."""
         return self.id if self.signed_in else ANONYMOUS
+
+    @property
+    def editor_name(self) -> str:
+        """The name RAG_EDITORS gives this user by: the e-mail (else the subject) signed in
+        with, or `anonymous`."""
+        return self.id.removeprefix("user:") if self.signed_in else ANONYMOUS
 
 
 @dataclass

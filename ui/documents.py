@@ -10,7 +10,7 @@ import streamlit as st
 from rag.engine.workspace import DocumentRow
 from rag.errors import RagError
 from rag.types import counted
-from ui.common import Context
+from ui.common import READ_ONLY, Context
 from ui.safe_text import plain
 
 
@@ -40,9 +40,15 @@ def table(rows: list[DocumentRow]) -> dict[str, list]:
 def render(ctx: Context) -> None:
     st.subheader(f"Documents in “{ctx.collection}”")
     rows = ctx.workspace.document_rows(ctx.collection)
+    editor = ctx.engine.may_edit(ctx.identity.editor_name)
     if not rows:
         st.info("This collection is empty: add files in the sidebar, or run "
-                f"`rag ingest PATH --collection {ctx.collection}`.")
+                f"`rag ingest PATH --collection {ctx.collection}`." if editor
+                else "This collection is empty.")
+    elif not editor:
+        st.dataframe(table(rows), hide_index=True, placeholder="–")
+        st.caption(f"{counted(len(rows), 'document')}, "
+                   f"{counted(sum(r.chunks for r in rows), 'chunk')}. {READ_ONLY}")
     else:
         # a file without pages (text, HTML) shows a dash there, not "None"
         event = st.dataframe(table(rows), hide_index=True, on_select="rerun", placeholder="–",
@@ -63,7 +69,7 @@ def render(ctx: Context) -> None:
             st.session_state[_DELETIONS] = st.session_state.get(_DELETIONS, 0) + 1
             st.toast(f"Deleted {counted(len(chosen), 'document')}.")
             st.rerun()
-    collections(ctx)
+    collections(ctx, editor)
 
 
 def selected_rows(rows: list[DocumentRow], picked: list[int]) -> list[DocumentRow]:
@@ -80,11 +86,13 @@ _SHOWN = "_documents_shown"  # the documents' ids in the order the table last sh
 _DELETIONS = "_documents_deletions"  # part of the table's key: a deletion clears its ticks
 
 
-def collections(ctx: Context) -> None:
+def collections(ctx: Context, editor: bool) -> None:
     st.subheader("Collections")
     names = ctx.workspace.collections()
     st.caption("Each collection is a separate library; pick the one to ask in the sidebar. "
                f"Now: {', '.join(names)}.")
+    if not editor:
+        return
     new, drop = st.columns(2)
     with new.form("new-collection", clear_on_submit=True, border=True):
         name = st.text_input("New collection", placeholder="e.g. manuals")

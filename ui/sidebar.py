@@ -18,7 +18,7 @@ from rag.engine.workspace import Workspace
 from rag.errors import RagError
 from rag.settings import ANSWER_STRATEGIES, Settings
 from rag.types import SEARCH_MODES, counted
-from ui.common import REROUTED, Context, Identity
+from ui.common import READ_ONLY, REROUTED, Context, Identity
 from ui.safe_text import plain
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
@@ -43,8 +43,12 @@ def render(engine: Engine, identity: Identity) -> Context:
         bar.error(plain(exc))
         collection, options = settings.collection, AskOptions.defaults(settings)
         view = workspace.view(collection)
-    upload_form(engine, collection, identity)
-    document_list(workspace, collection)
+    editor = engine.may_edit(identity.editor_name)
+    if editor:
+        upload_form(engine, collection, identity)
+    else:
+        bar.caption(READ_ONLY)
+    document_list(workspace, collection, editor)
     settings_panel(settings, options)
     identity_footer(identity)
     return Context(engine, workspace, view, identity, collection, options)
@@ -137,10 +141,11 @@ def show_outcomes(job: IngestJob) -> None:
             st.warning(plain(f"{name}: {warning}"))
 
 
-def document_list(workspace: Workspace, collection: str) -> None:
+def document_list(workspace: Workspace, collection: str, editor: bool) -> None:
     docs = workspace.document_rows(collection)
     if not docs:
-        st.sidebar.info("No documents yet: add some above or run `rag ingest PATH`.")
+        st.sidebar.info("No documents yet: add some above or run `rag ingest PATH`." if editor
+                        else "No documents yet.")
     for doc in docs:
         # a horizontal container, unlike columns, keeps the icon beside the name on a phone
         row = st.sidebar.container(horizontal=True, vertical_alignment="center", wrap=False)
@@ -150,6 +155,8 @@ def document_list(workspace: Workspace, collection: str) -> None:
         # titles and file names come from the documents: shown as text, never as HTML
         left.markdown(f"**{plain(doc.title or doc.name)}**")
         left.caption(plain(about))
+        if not editor:
+            continue
         # a click opens the question, a second one deletes: a stray click loses nothing
         with right.popover("", icon=":material/delete:", type="tertiary",
                            help=f"Delete {plain(doc.name)}"):

@@ -112,6 +112,17 @@ class Engine:
             raise Forbidden(refused)
         return Caller(LOCAL_USER)
 
+    def may_edit(self, user: str) -> bool:
+        """Whether `user` may change the library (RAG_EDITORS)."""
+        editors = self.settings.editors
+        return not editors or user in editors
+
+    def check_may_edit(self, caller: Caller) -> None:
+        """Forbidden unless the caller may change the library."""
+        if not caller.trusted and not self.may_edit(caller.user):
+            raise Forbidden(f"{caller.user} may ask, search and list documents, not change the "
+                            "library: only the users RAG_EDITORS names may.")
+
     def admit(self, user: str, door: str) -> None:
         """Count a question against the user's limit, or raise RateLimited."""
         wait = self.limits.admit(user)

@@ -45,6 +45,16 @@ async def caller(request: Request) -> Caller:
 
 EngineDep = Annotated[Engine, Depends(engine_of)]
 CallerDep = Annotated[Caller, Depends(caller)]
+
+
+async def editor(request: Request, caller: CallerDep) -> Caller:
+    """The caller, if it may change the library (RAG_EDITORS; else 403 before the body is
+    read)."""
+    request.app.state.engine.check_may_edit(caller)
+    return caller
+
+
+EditorDep = Annotated[Caller, Depends(editor)]
 # an empty name is a mistake, never the default: absent or null is the default
 Collection = Annotated[str | None, Query(min_length=1, description="collection (default "
                                          "RAG_COLLECTION)")]

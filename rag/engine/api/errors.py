@@ -59,7 +59,8 @@ CODES: dict[str, tuple[int, str]] = {
     "content_blocked": (400, "the content filter refused the question (or, with answer checks "
                              "on, the answer); the message names the category"),
     "unauthorized": (401, "no API key, or a wrong one"),
-    "forbidden": (403, "no API keys are configured and the caller is not on this machine"),
+    "forbidden": (403, "no API keys are configured and the caller is not on this machine; "
+                       "or, to change the library, the caller is not among RAG_EDITORS"),
     "not_found": (404, "no such collection (or it was deleted while the request used it), "
                        "document, ingest, model or route"),
     "method_not_allowed": (405, "the route exists, not with this method"),

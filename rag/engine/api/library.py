@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from ingest.loaders import MAX_FILE_BYTES
-from rag.engine.api.deps import CallerDep, Collection, EngineDep, collection_view
+from rag.engine.api.deps import CallerDep, Collection, EditorDep, EngineDep, collection_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.schemas import CollectionRequest
 from rag.engine.api.uploads import MB, read_upload
@@ -68,7 +68,7 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
 
 @router.post("/v1/documents", status_code=200, responses=UPLOAD_ANSWERS,
              openapi_extra=UPLOAD_BODY)
-async def upload(request: Request, engine: EngineDep, caller: CallerDep,
+async def upload(request: Request, engine: EngineDep, caller: EditorDep,
                  collection: Collection = None,
                  wait: Annotated[bool, Query(description="answer when the batch is done "
                                                          "(else 202 and the ingest's id)")] = True
@@ -151,7 +151,7 @@ def cancel_ingest(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
 
 @router.delete("/v1/documents/{doc_id:rest}",
                 responses=responses("bad_request", "not_found", *ACCESS))
-def delete_document(doc_id: str, engine: EngineDep, caller: CallerDep,
+def delete_document(doc_id: str, engine: EngineDep, caller: EditorDep,
                     collection: Collection = None) -> dict:
     """Delete a document (by id, or by its source path) and all its chunks."""
     view = collection_view(engine, collection)
@@ -168,14 +168,14 @@ def collections(engine: EngineDep, caller: CallerDep) -> dict:
 
 @router.post("/v1/collections", status_code=201,
              responses=responses("bad_request", "too_large", "conflict", *ACCESS))
-def create_collection(body: CollectionRequest, engine: EngineDep, caller: CallerDep) -> dict:
+def create_collection(body: CollectionRequest, engine: EngineDep, caller: EditorDep) -> dict:
     engine.workspace.create_collection(body.name)
     return {"collection": body.name.strip()}
 
 
 @router.delete("/v1/collections/{name}",
                responses=responses("bad_request", "not_found", "conflict", *ACCESS))
-def delete_collection(name: str, engine: EngineDep, caller: CallerDep) -> dict:
+def delete_collection(name: str, engine: EngineDep, caller: EditorDep) -> dict:
     check_collection_name(name)
     if name not in engine.workspace.collections():
         raise ApiError("not_found", f"There is no collection named '{name}'.")

@@ -128,8 +128,8 @@ class EdgeClient:
             return shard
 
     def on_shard(self, name: str, action: Callable[[qe.EdgeShard], T]) -> T:
-        """`action` on collection `name`'s shard. A shard dropped while it ran is closed
-        under it, and fails with a runtime error of its own: that is CollectionMissing."""
+        """`action` on collection `name`'s shard, which a drop closes only once no action
+        uses it; CollectionMissing for a collection dropped before the action began."""
         shard = self.shard(name)
         with self._users:
             if self._shards.get(name) is not shard:  # dropped since it was handed out
@@ -137,10 +137,6 @@ class EdgeClient:
             self._borrowed[id(shard)] += 1
         try:
             return action(shard)
-        except Exception as exc:
-            if self._shards.get(name) is shard:
-                raise
-            raise deleted_while_used(name) from exc
         finally:
             with self._users:
                 self._borrowed[id(shard)] -= 1

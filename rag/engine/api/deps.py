@@ -55,6 +55,7 @@ async def editor(request: Request, caller: CallerDep) -> Caller:
 
 
 EditorDep = Annotated[Caller, Depends(editor)]
+
 # an empty name is a mistake, never the default: absent or null is the default
 Collection = Annotated[str | None, Query(min_length=1, description="collection (default "
                                          "RAG_COLLECTION)")]

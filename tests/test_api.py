@@ -27,6 +27,7 @@ from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
 from rag.engine.access import ApiKeys, add_key, key_hash
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
+from rag.engine.api.openai import chunks
 from rag.engine.api.questions import start_answer
 from rag.engine.engine import Engine
 from rag.engine.heap import THRESHOLDS, settle_heap
@@ -34,6 +35,7 @@ from rag.engine.sockets import disable_nagle
 from rag.errors import ConfigError
 from rag.settings import load_settings
 from rag.stores.base import MIN_FREE_BYTES
+from rag.types import Answer, GenerationRecord
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 
@@ -188,8 +190,9 @@ async def test_deltas_that_arrive_together_leave_as_one_event() -> None:
 
     with ThreadPoolExecutor(2) as threads:
         stream = Stream()
+        staying = SimpleNamespace(receive=asyncio.Event().wait)  # a client that never leaves
         answer, pieces = await start_answer(SimpleNamespace(answer_threads=threads),
-                                            lambda: stream)
+                                            lambda: stream, staying)
         assert answer is stream
         assert first_three_read.wait(5)  # the loop is held while all three arrive
         first = asyncio.ensure_future(anext(pieces))
@@ -295,6 +298,39 @@ async def test_only_editors_change_the_library_when_editors_are_named(open_engin
         assert (await alice.delete(f"/documents/{stored['doc_id']}")).status_code == 200
 
 
+async def test_chat_counts_the_typed_text_and_says_what_content_may_be(
+        api: httpx.AsyncClient) -> None:
+    def chat(content: object) -> dict:
+        return {"model": "docs", "messages": [{"role": "user", "content": content}]}
+
+    halves = [{"type": "text", "text": "tomato " * 1428 + "okay"} for _ in range(2)]  # 20,000
+    typed = await api.post("/chat/completions", json=chat(halves))
+    assert "holds at most" not in typed.text  # the line break between the parts not counted
+    halves[1]["text"] += "!"
+    over = await api.post("/chat/completions", json=chat(halves))
+    assert error_of(over) == (400, "bad_request") and "at most 20,000 characters" in over.text
+    for content in (5, ["a string, not a part"]):
+        shaped = await api.post("/chat/completions", json=chat(content))
+        assert error_of(shaped) == (400, "bad_request")
+        assert "content is a string, or a list of parts" in shaped.text
+        assert ".str" not in shaped.text
+    slashed = await api.get("/models/openai/gpt-4o")
+    assert error_of(slashed) == (404, "not_found") and "no model 'openai/gpt-4o'" in slashed.text
+
+
+async def test_a_streamed_answer_of_no_words_still_says_whose_it_is() -> None:
+    async def nothing() -> AsyncIterator[str]:
+        return
+        yield
+
+    answer = Answer(iter(()), [], "extractive", GenerationRecord())
+    sent = [piece async for piece in chunks(answer, nothing(), "chatcmpl-1", 0, "docs")]
+    assert sent[-1] == b"data: [DONE]\n\n"
+    (only,) = [json.loads(piece.decode().removeprefix("data: ")) for piece in sent[:-1]]
+    assert only["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert only["choices"][0]["finish_reason"] == "stop" and only["cached"] is False
+
+
 async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."))
     health = (await api.get("/health")).json()
@@ -352,6 +388,8 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
         {"role": "user", "content": "why " * 5_001}]}, (400, "bad_request")),
     ("POST", "/chat/completions", {"model": "docs", "messages": [
         {"role": "user", "content": [{"type": "text", "text": None}]}]}, (400, "bad_request")),
+    ("POST", "/chat/completions", {"model": "gpt-4.1", "messages": [  # another provider's
+        {"role": "user", "content": "hi"}]}, (404, "not_found")),
     # over the 1 MiB a JSON body may have
     ("POST", "/ask", {"question": "tomatoes", "history": [
         {"role": "user", "content": "x" * 1000}] * 1100}, (413, "too_large")),

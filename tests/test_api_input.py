@@ -77,8 +77,6 @@ async def test_a_name_no_collection_can_have_is_refused_on_every_route(
             await api.get("/documents", params={"collection": name}),
             await api.post("/search", json={"query": "quokka", "collection": name}),
             await api.post("/ask", json={"question": "quokka", "collection": name}),
-            await api.post("/chat/completions", json={"model": name, "messages": [
-                {"role": "user", "content": "quokka"}]}),
             await upload(api, ("a.txt", b"Wombats dig burrows."), collection=name),
             await api.delete("/documents/upload:quokka.txt", params={"collection": name}),
             await api.delete(f"/collections/{name}"),
@@ -86,7 +84,11 @@ async def test_a_name_no_collection_can_have_is_refused_on_every_route(
         for answer in answers:
             assert error_of(answer) == (400, "bad_request"), answer.request.url
             assert "is not a valid collection name" in answer.json()["error"]["message"]
+        # a model no collection can be, as OpenAI says of another provider's: 404
         assert error_of(await api.get(f"/models/{name}")) == (404, "not_found")
+        chat = await api.post("/chat/completions", json={"model": name, "messages": [
+            {"role": "user", "content": "quokka"}]})
+        assert error_of(chat) == (404, "not_found") and "There is no model" in chat.text
     assert engine.workspace.collections() == ["docs", "cache3"]
     assert [d["source"] for d in (await api.get("/documents", params={
         "collection": "cache3"})).json()["documents"]] == ["upload:quokka.txt"]

@@ -115,6 +115,20 @@ def test_the_openai_sdk_is_told_when_the_answer_is_quoted_passages(served,
     assert "citations" in last.model_extra
 
 
+def test_the_openai_sdk_is_told_a_cached_answer_spent_nothing(served, standin: StandIn) -> None:
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4")
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    question = [{"role": "user", "content": "How much sunlight do tomatoes need?"}]
+    fresh = sdk.chat.completions.create(model="docs", messages=question)
+    again = sdk.chat.completions.create(model="docs", messages=question)
+    assert len(standin.requests) == 1 and again.choices[0].message == fresh.choices[0].message
+    assert fresh.usage.total_tokens > 0 and fresh.model_extra["cached"] is False
+    assert again.usage.total_tokens == 0 and again.model_extra["cached"] is True
+
+
 # --- the `rag` command goes through a running engine ------------------------------------------
 
 def corpus(folder: Path) -> Path:
@@ -326,6 +340,33 @@ def test_a_client_that_leaves_mid_answer_stops_the_model(served, standin: StandI
         time.sleep(0.05)
     summary = metrics.summary()
     assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])
+def test_a_client_that_leaves_before_the_first_word_gets_no_model_answer(
+        served, standin: StandIn, route: str) -> None:
+    """A follow-up's question is rewritten by the model before the search; a client gone
+    meanwhile has no answer asked of the model for it."""
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4",
+                         workers_ai_fallback_models=[], cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    standin.slow_first_byte(1.5)  # the rewrite of the follow-up
+    history = [{"role": "user", "content": "How much sun do tomatoes need?"},
+               {"role": "assistant", "content": "Eight hours a day."}]
+    question = {"role": "user", "content": "And when should they be watered?"}
+    body = ({"question": question["content"], "history": history, "stream": True}
+            if route == "/api/v1/ask" else
+            {"model": "docs", "messages": [*history, question], "stream": True})
+    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as client, \
+            client.stream("POST", route, json=body) as response:
+        response.read()
+    time.sleep(3)  # the rewrite's answer has come, and an answer would have been asked
+    assert len(standin.requests) == 1, [r.path for r in standin.requests]
+    with httpx.Client(base_url=url, timeout=30) as client:  # the engine answers on
+        again = client.post("/api/v1/ask", json={"question": "How much sun do tomatoes need?"})
+    assert again.status_code == 200 and len(standin.requests) == 2
 
 
 # --- questions during an ingest, and a clean stop ---------------------------------------------

@@ -17,13 +17,14 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.questions import QUESTION_ERRORS, error_event, in_thread, start_answer
 from rag.engine.api.schemas import QUESTION_CHARS, ChatCompletionRequest, ChatMessage
+from rag.engine.workspace import is_collection_name
 from rag.types import Answer
 
 router = APIRouter()
@@ -39,8 +40,9 @@ def models(engine: EngineDep, caller: CallerDep) -> dict:
     return {"object": "list", "data": [model_card(n) for n in engine.workspace.collections()]}
 
 
-@router.get("/v1/models/{model_id}", responses=responses("not_found", "unauthorized",
-                                                         "forbidden"))
+# `path`: an id with a slash (`openai/gpt-4o`) is no model, said as such rather than "no route"
+@router.get("/v1/models/{model_id:path}", responses=responses("not_found", "unauthorized",
+                                                              "forbidden"))
 def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     """One collection, as a model."""
     if model_id not in engine.workspace.collections():
@@ -49,13 +51,18 @@ def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     return model_card(model_id)
 
 
-@router.post("/v1/chat/completions", responses=responses(*QUESTION_ERRORS))
-async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
+@router.post("/v1/chat/completions", responses={**responses(*QUESTION_ERRORS), 200: {
+    "description": "A chat.completion, or with `stream: true` a text/event-stream of "
+                   "chat.completion.chunk objects ending with `data: [DONE]`.",
+    "content": {"application/json": {}, "text/event-stream": {}}}})
+async def chat_completions(body: ChatCompletionRequest, request: Request, engine: EngineDep,
                            caller: CallerDep) -> Any:
     question, history = conversation(body.messages)
     missing = (f"There is no model '{body.model}': each collection is a model "
                "(GET /api/v1/models).")
-    if not body.model:  # an empty name is no model, not the configured collection
+    # an empty name is no model, not the configured collection; nor is another provider's
+    # (`gpt-4o`), which no collection can be named: 404, as for GET /models/{id}
+    if not is_collection_name(body.model):
         raise ApiError("not_found", missing)
 
     def work() -> Answer:
@@ -72,7 +79,7 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep,
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {
                     "role": "assistant", "content": summary["answer"]}}],
                 **usage_of(summary), **extras_of(summary)}
-    answer, deltas = await start_answer(engine, work)
+    answer, deltas = await start_answer(engine, work, request)
     return StreamingResponse(chunks(answer, deltas, completion_id, created, body.model),
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
@@ -87,7 +94,7 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]
     if not question:  # never another message answered in its place
         raise ApiError("bad_request", "messages: the last user message holds no text (only "
                                       "its text parts are read): ask the question in words.")
-    if len(question) > QUESTION_CHARS:
+    if turns[-1].typed_length() > QUESTION_CHARS:
         raise ApiError("bad_request", f"messages: the question (the last user message) holds "
                                       f"at most {QUESTION_CHARS:,} characters.")
     history = [{"role": turn.role, "content": turn.text()} for turn in turns[:-1]
@@ -96,8 +103,9 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]
 
 
 def extras_of(summary: dict) -> dict:
-    """The fields OpenAI's shape has no place for: the cited passages, and what went wrong."""
-    extras: dict[str, Any] = {"citations": summary["citations"]}
+    """The fields OpenAI's shape has no place for: the cited passages, whether the answer
+    was replayed from the answer cache, and what went wrong."""
+    extras: dict[str, Any] = {"citations": summary["citations"], "cached": summary["cached"]}
     if summary.get("notice"):
         extras["notice"] = summary["notice"]
     if summary.get("degraded"):
@@ -106,12 +114,15 @@ def extras_of(summary: dict) -> dict:
 
 
 def usage_of(summary: dict) -> dict:
+    """The tokens this request spent, when the generator counts them: none for an answer
+    replayed from the cache (its first run's counts are /ask's `usage`)."""
     usage = summary["usage"]
     if usage.get("prompt_tokens") is None or usage.get("completion_tokens") is None:
         return {}
-    return {"usage": {"prompt_tokens": usage["prompt_tokens"],
-                      "completion_tokens": usage["completion_tokens"],
-                      "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}}
+    prompt, completion = ((0, 0) if summary["cached"] else
+                          (usage["prompt_tokens"], usage["completion_tokens"]))
+    return {"usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                      "total_tokens": prompt + completion}}
 
 
 async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str, created: int,
@@ -134,6 +145,8 @@ async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str,
         yield data({"error": error_event(exc)})
         return
     summary = answer.as_json()
-    yield data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+    # every stream says whose message it is, an answer of no words too
+    last = {"role": "assistant", "content": ""} if first else {}
+    yield data({**base, "choices": [{"index": 0, "delta": last, "finish_reason": "stop"}],
                 **usage_of(summary), **extras_of(summary)})
     yield b"data: [DONE]\n\n"

@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, question_view
-from rag.engine.api.errors import from_rag_error, responses, unexpected
+from rag.engine.api.errors import ApiError, from_rag_error, responses, unexpected
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
 from rag.errors import EMPTY_QUERY, RagError
@@ -38,12 +38,14 @@ async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(engine.answer_threads, work)
 
 
-async def start_answer(engine: Engine, work: Callable[[], Answer]
+async def start_answer(engine: Engine, work: Callable[[], Answer], request: Request
                        ) -> tuple[Answer, AsyncIterator[str]]:
     """Run `work` (the question's retrieval and prompt) on an answer thread; return its
     answer, and the answer's text as it is produced. An error of `work` is raised here,
     before any response starts; closing the text early stops the model's stream (the
-    question is then counted as stopped).
+    question is then counted as stopped). A client of `request` gone before `work` ends
+    (which may have asked the model to rewrite a follow-up) has no answer asked of the
+    model: the server would run the route to its end all the same.
 
     The thread that ran `work` goes on to read the whole stream, handing its deltas to the
     event loop, rather than a thread hop per delta, or one more between `work` and the
@@ -66,12 +68,25 @@ async def start_answer(engine: Engine, work: Callable[[], Answer]
         relay.read(answer)
 
     loop.run_in_executor(engine.answer_threads, run)
+    leaving = asyncio.ensure_future(_client_leaves(request))
     try:
-        answer = await started
-    except asyncio.CancelledError:  # the client went away: the reader stops at once
+        await asyncio.wait((started, leaving), return_when=asyncio.FIRST_COMPLETED)
+        if not started.done():  # nobody reads the answer; the metrics count no bug
+            raise ApiError("bad_request", "The client went away before its answer started.")
+        answer = started.result()
+    except BaseException:  # the client went away: the reader stops at once
         relay.stop.set()
         raise
+    finally:
+        leaving.cancel()
     return answer, relay.deltas()
+
+
+async def _client_leaves(request: Request) -> None:
+    """Return when the client closes its connection. The body has been read, so the next
+    message the server gives is that one (or, once the response is sent, the same)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _settle(future: asyncio.Future, answer: Answer | None, error: BaseException | None
@@ -174,7 +189,7 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
     "description": "The answer as `rag ask --json` prints it, or with `stream: true` a "
                    "text/event-stream of `token`, `citations`, `done` (or `error`) events.",
     "content": {"application/json": {}, "text/event-stream": {}}}})
-async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep,
+async def ask(body: AskRequest, request: Request, engine: EngineDep, caller: CallerDep,
               collection: Collection = None) -> Any:
     """Answer a question from the documents, citing passages by number."""
     history = [turn.model_dump() for turn in body.history]
@@ -187,7 +202,7 @@ async def ask(body: AskRequest, engine: EngineDep, caller: CallerDep,
 
     if not body.stream:
         return await in_thread(engine, lambda: work().as_json())
-    answer, deltas = await start_answer(engine, work)
+    answer, deltas = await start_answer(engine, work, request)
     return StreamingResponse(events(answer, deltas), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})
 

@@ -117,10 +117,20 @@ class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "developer", "tool", "function"]
     content: str | list[dict] | None = None
 
+    @field_validator("content", mode="before")
+    @classmethod
+    def _shaped(cls, content: object) -> object:
+        # said here: the union's own errors name its branches (`content.str: ...`)
+        if content is None or isinstance(content, str) or (
+                isinstance(content, list) and all(isinstance(p, dict) for p in content)):
+            return content
+        raise ValueError('content is a string, or a list of parts such as {"type": "text", '
+                         '"text": "..."}')
+
     @field_validator("content")
     @classmethod
     def _bounded(cls, content: str | list[dict] | None) -> str | list[dict] | None:
-        if content is not None and len(_text_of(content)) > TURN_CHARS:
+        if content is not None and _typed_length(content) > TURN_CHARS:
             raise ValueError(f"a message holds at most {TURN_CHARS:,} characters")
         return content
 
@@ -133,13 +143,26 @@ class ChatMessage(BaseModel):
         """The message's text (OpenAI clients may send a list of content parts)."""
         return _text_of(self.content) if self.content is not None else ""
 
+    def typed_length(self) -> int:
+        """The characters of the message's text, without the line breaks `text` puts
+        between its parts: what a limit counts."""
+        return _typed_length(self.content) if self.content is not None else 0
+
+
+def _text_parts(content: list[dict]) -> list[str]:
+    return [part["text"] for part in content
+            if part.get("type") == "text" and isinstance(part.get("text"), str)]
+
 
 def _text_of(content: str | list[dict]) -> str:
     if isinstance(content, str):
         return content
     # a line each: parts are written apart, and glued they would make words of two
-    return "\n".join(part["text"] for part in content
-                     if part.get("type") == "text" and isinstance(part.get("text"), str))
+    return "\n".join(_text_parts(content))
+
+
+def _typed_length(content: str | list[dict]) -> int:
+    return len(content) if isinstance(content, str) else sum(map(len, _text_parts(content)))
 
 
 class ChatCompletionRequest(RequestBody):

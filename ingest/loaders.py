@@ -9,6 +9,7 @@ and go on with the rest. The bounds on what one file may hold are in `ingest.for
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -143,8 +144,23 @@ def cleaned(path: Path, title: str, pages: list[Page]
 
 def load_file(path: Path, options: LoadOptions | None = None) -> Document:
     """Read and load one file from disk."""
+    return load_bytes(path, read_file(path), options=options)
+
+
+def read_file(path: Path, label: Path | None = None) -> bytes:
+    """A file's bytes; a file over the size limit (MAX_FILE_BYTES) is refused by its size on
+    disk before a byte is read, and no more than the limit is read of one that grows
+    meanwhile. `label` names the file in messages (default `path`)."""
+    label = label or path
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            refused = refusal(label, os.fstat(handle.fileno()).st_size)
+            if refused is not None and refused.reason == "too-large":
+                raise refused
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise DocumentError("unreadable", f"{path}: {exc.strerror or exc}") from exc
-    return load_bytes(path, data, options=options)
+        raise DocumentError("unreadable", f"{label}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise DocumentError("too-large", f"{label}: over the {MAX_FILE_BYTES // MIB} MiB "
+                                         "limit per file (it grew while it was read)")
+    return data

@@ -25,7 +25,7 @@ from pathlib import Path
 from ingest.cancel import result_unless_cancelled
 from ingest.chunking import Chunker
 from ingest.formats.base import LoadOptions
-from ingest.loaders import content_id
+from ingest.loaders import content_id, read_file
 from ingest.prepare import Prepared, prepare_file, use_chunker
 from rag.errors import DocumentError
 
@@ -83,9 +83,9 @@ class Loaded:
 
 def _read(file: SourceFile) -> Loaded:
     try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        return Loaded(file.path, file.source, error=f"{file.source}: {exc.strerror or exc}")
+        data = read_file(file.path, file.label)
+    except DocumentError as exc:
+        return Loaded(file.path, file.source, error=str(exc))
     return Loaded(file.path, file.source, content_id(data), data)
 
 

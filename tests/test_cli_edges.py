@@ -15,6 +15,7 @@ import pytest
 
 from rag.cli import quick
 from rag.cli.interrupts import held_interrupts
+from rag.cli.library import LocalLibrary
 from rag.errors import ConfigError
 from rag.settings import load_settings
 from tests import test_cli, test_engine_doors
@@ -218,3 +219,18 @@ def test_a_held_ctrl_c_is_delivered_after_the_block_and_a_second_one_at_once(cap
         signal.raise_signal(signal.SIGINT)
         signal.raise_signal(signal.SIGINT)  # pressed again: stops now
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_broken_pipe_of_the_commands_own_is_a_failure_not_a_reader_gone(
+        env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pipe to a helper process that breaks (its process died) ends the command with an
+    error line and exit 1: only stdout's reader going away ends it quietly (141)."""
+    (tmp_path / "kettle.txt").write_text(KETTLE)
+
+    def worker_died(self, found, on_file):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(LocalLibrary, "ingest", worker_died)
+    done = run("ingest", str(tmp_path / "kettle.txt"))
+    assert done.exit_code == 1
+    assert "Something went wrong on our side (error id" in done.stderr

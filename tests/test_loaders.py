@@ -1,4 +1,5 @@
 import io
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
 from ingest.formats.pdf_text import joined_accents, joined_addresses, joined_identifiers
 from ingest.loaders import load_bytes, load_file
+from ingest.parse_ahead import SourceFile, _read
 from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
 from tests.docgen import scanned_pdf
@@ -395,3 +397,24 @@ def test_latin1_text_is_read(tmp_path: Path) -> None:
     f = tmp_path / "old.txt"
     f.write_bytes("Caf\xe9 au lait".encode("cp1252"))
     assert "Café" in load_file(f).pages[0].text
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    """By its size on disk, in the command's ingest and its parse-ahead alike: a file of
+    gigabytes never comes into memory to be measured (one just over the limit here)."""
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as handle:  # sparse: no disk is used
+        handle.truncate(201 * 1024**2)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DocumentError) as refused:
+            load_file(huge)
+        (loaded,) = [_read(SourceFile(huge, "upload:huge.txt"))]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert refused.value.reason == "too-large" and "201 MiB is over the 200 MiB" in str(
+        refused.value)
+    assert loaded.data is None and loaded.error == "huge.txt: 201 MiB is over the 200 MiB " \
+                                                   "limit per file"
+    assert peak < 16 * 1024**2

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import click
 import typer
@@ -27,7 +27,14 @@ from typer.core import TyperGroup
 
 from rag.cli.cost import cost_app
 from rag.cli.library import Library, open_library
-from rag.cli.output import BROKEN_PIPE_EXIT, cite, shown, sources_block, stdout_to_devnull
+from rag.cli.output import (
+    BROKEN_PIPE_EXIT,
+    cite,
+    shown,
+    sources_block,
+    stdout_reader_gone,
+    stdout_to_devnull,
+)
 from rag.errors import ConfigError, ContentBlocked, RagError
 from rag.settings import (
     ANSWER_STRATEGIES,
@@ -53,7 +60,9 @@ class EndsQuietlyWhenTheReaderGoes(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except BrokenPipeError:
+        except BrokenPipeError as exc:
+            if not stdout_reader_gone():  # a pipe of the command's own
+                fail_unexpectedly(exc)
             stdout_to_devnull()
             raise typer.Exit(BROKEN_PIPE_EXIT) from None
 
@@ -111,17 +120,24 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None
-    except (typer.Exit, typer.Abort, click.exceptions.ClickException, BrokenPipeError):
-        raise  # a reader that went away is not a bug (EndsQuietlyWhenTheReaderGoes)
+    except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        raise
     except Exception as exc:
-        from rag.app.logs import report_unexpected
-
-        fail(f"Something went wrong on our side (error id {report_unexpected(exc)}); the log "
-             "holds the details under that id. Quote it when you report the problem.")
-        raise typer.Exit(1) from None
+        if isinstance(exc, BrokenPipeError) and stdout_reader_gone():
+            raise  # a reader that went away is not a bug (EndsQuietlyWhenTheReaderGoes)
+        fail_unexpectedly(exc)
     finally:
         if library is not None:
             library.close()
+
+
+def fail_unexpectedly(exc: BaseException) -> NoReturn:
+    """A bug: one line with an id to quote (the log holds it with the stack trace), exit 1."""
+    from rag.app.logs import report_unexpected
+
+    fail(f"Something went wrong on our side (error id {report_unexpected(exc)}); the log "
+         "holds the details under that id. Quote it when you report the problem.")
+    raise typer.Exit(1) from None
 
 
 def check_mode(mode: str) -> None:

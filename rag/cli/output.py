@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import sys
 import unicodedata
 from pathlib import Path
@@ -37,6 +38,19 @@ def shown(text: str) -> str:
 #: how a command whose reader went away ends: as a shell reports a Unix tool stopped by
 #: SIGPIPE (`yes | head -1`)
 BROKEN_PIPE_EXIT = 141
+
+
+def stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has gone: a broken pipe of the command's own
+    (to the parse worker, to a helper process) is a failure to report, not a reader that
+    stopped early. Output kept in memory (no descriptor) has no reader to lose; where
+    there is no poll (Windows), every broken pipe is taken for stdout's."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+    except (AttributeError, OSError, ValueError):
+        return not hasattr(select, "poll")
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 def stdout_to_devnull() -> None:

@@ -154,10 +154,14 @@ def read_file(path: Path, label: Path | None = None) -> bytes:
     label = label or path
     try:
         with open(path, "rb") as handle:
-            refused = refusal(label, os.fstat(handle.fileno()).st_size)
+            size = os.fstat(handle.fileno()).st_size
+            refused = refusal(label, size)
             if refused is not None and refused.reason == "too-large":
                 raise refused
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # a read reserves the memory it may fill: the size on disk, unless the file grew
+            data = handle.read(size + 1)
+            if len(data) > size:  # grown, or a file whose size says nothing (/proc)
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
     except OSError as exc:
         raise DocumentError("unreadable", f"{label}: {exc.strerror or exc}") from exc
     if len(data) > MAX_FILE_BYTES:

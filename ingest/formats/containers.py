@@ -1,15 +1,19 @@
 """Zip-based files (.docx, .pptx, .xlsx, .epub), checked before a library reads them.
 
-A zip's directory declares each member's unpacked size, and Python's zipfile, which every one
-of these libraries reads through, never inflates a member past that size (it stops with a CRC
-error). So the declared sizes bound what a library can unpack: a zip bomb named .docx is
-refused before one byte is inflated. A password-protected Office file is not a zip at all but
-an OLE container holding an "EncryptedPackage" stream, and says so.
+A zip's directory declares each member's unpacked size, and the declared sizes are summed
+first: a zip bomb named .docx is refused before one byte is inflated. Python's zipfile, which
+every one of these libraries reads through, cuts a member at its declared size, but only after
+inflating all a single read asks for, and a library reads a part whole: a directory that
+understates a part would let that one read fill memory. So each part a library parses whole is
+inflated here first, a piece at a time, and the package is refused as soon as one comes out
+larger than declared. A password-protected Office file is not a zip at all but an OLE container
+holding an "EncryptedPackage" stream, and says so.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -28,6 +32,11 @@ from rag.errors import DocumentError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+# a member's local header: signature, version, flags, method, time, date, CRC, packed and
+# unpacked sizes, then the lengths of its name and its extra field, which the data follows
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+INFLATE_PIECE_BYTES = MIB  # what one step of checking a member's real size inflates at most
 
 
 def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> list[str]:
@@ -70,7 +79,64 @@ def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> li
     if found is not None and found[0] != suffix:
         raise DocumentError("mislabelled", f"{path}: {found[1]} named {suffix}; rename it to "
                                            f"{found[0]}")
+    for member in members:
+        if not member.filename.startswith(streamed):  # zipfile reads those a piece at a time
+            check_member_size(path, data, member)
     return names
+
+
+def check_member_size(path: Path, data: bytes, member: zipfile.ZipInfo) -> None:
+    """Refuse a member that unpacks to more than its declared size, found out a piece at a
+    time so that the check itself never holds more than a piece."""
+    if member.compress_type == zipfile.ZIP_STORED:  # copied out, cut at the declared size
+        return
+    if member.flag_bits & 0x1:
+        raise DocumentError("encrypted", f"{path}: its part {member.filename} is encrypted")
+    if member.compress_type != zipfile.ZIP_DEFLATED:
+        # zipfile inflates the other methods without any bound on one read's output, and
+        # neither Office nor EPUB packages use them
+        raise DocumentError("corrupt", f"{path}: cannot read the file: its part "
+                                       f"{member.filename} is packed with a method these "
+                                       f"files never use ({member.compress_type})")
+    packed = packed_bytes(path, data, member)
+    if inflates_past(packed, member.file_size):
+        raise DocumentError("corrupt", f"{path}: cannot read the file: damaged "
+                                       f"(its part {member.filename} unpacks to more than "
+                                       f"the {member.file_size:,} bytes the zip declares)")
+
+
+def packed_bytes(path: Path, data: bytes, member: zipfile.ZipInfo) -> memoryview:
+    """A member's compressed bytes, where its local header says they start."""
+    start = member.header_offset
+    header = data[start:start + _LOCAL_HEADER.size]
+    if len(header) < _LOCAL_HEADER.size or not header.startswith(_LOCAL_SIGNATURE):
+        raise DocumentError("corrupt", f"{path}: cannot read the file: damaged or truncated "
+                                       f"(no header for its part {member.filename})")
+    *_, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    start += _LOCAL_HEADER.size + name_length + extra_length
+    return memoryview(data)[start:start + member.compress_size]
+
+
+def inflates_past(packed: memoryview, declared: int) -> bool:
+    """Whether deflated `packed` unpacks to more than `declared` bytes. Each step asks for no
+    more than one byte past what is still allowed, so a lie costs almost nothing to catch."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced = 0
+    try:
+        for start in range(0, len(packed), INFLATE_PIECE_BYTES):
+            pending = packed[start:start + INFLATE_PIECE_BYTES]
+            while pending and not inflater.eof:
+                wanted = min(INFLATE_PIECE_BYTES, declared - produced + 1)
+                produced += len(inflater.decompress(pending, wanted))
+                if produced > declared:
+                    return True
+                pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+        produced += len(inflater.decompress(b"", declared - produced + 1))  # held back
+    except zlib.error:
+        return False  # damaged, not larger: the library reports it as it reads the part
+    return produced > declared
 
 
 # the part that makes a package what it is, and what it is
@@ -90,13 +156,30 @@ def package_kind(names: list[str]) -> tuple[str, str] | None:
 def reading(path: Path, what: str,
             library_errors: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     """What a library raises on a damaged file (its own `library_errors` too) becomes a
-    DocumentError ("corrupt")."""
+    DocumentError ("corrupt"); XML nested deeper than lxml parses, "too-large"."""
     try:
         yield
     except DocumentError:
         raise
+    except SyntaxError as exc:
+        if too_deep(exc):
+            raise DocumentError("too-large", f"{path}: cannot read the {what}: nested too "
+                                             f"deeply to read (elements within elements, "
+                                             f"such as tables within tables, past the XML "
+                                             f"parser's limit)") from exc
+        raise corrupt(path, what, exc) from exc
     except (*library_errors, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError,
-            AttributeError, IndexError, SyntaxError, OSError, EOFError, RecursionError,
-            LookupError, AssertionError) as exc:  # lxml's XMLSyntaxError is a SyntaxError
-        raise DocumentError("corrupt", f"{path}: cannot read the {what}: damaged or not "
-                                       f"what its name says ({library_error(exc)})") from exc
+            AttributeError, IndexError, OSError, EOFError, RecursionError,
+            LookupError, AssertionError) as exc:
+        raise corrupt(path, what, exc) from exc
+
+
+def too_deep(exc: SyntaxError) -> bool:
+    """Whether lxml gave up on elements nested past its depth limit: the file is sound, only
+    deeper than the parser reads (lifting the limit would lift its other guards too)."""
+    return "Excessive depth" in str(exc)  # lxml's XMLSyntaxError is a SyntaxError
+
+
+def corrupt(path: Path, what: str, exc: BaseException) -> DocumentError:
+    return DocumentError("corrupt", f"{path}: cannot read the {what}: damaged or not what "
+                                    f"its name says ({library_error(exc)})")

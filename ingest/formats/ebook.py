@@ -22,7 +22,7 @@ _ALGORITHM = re.compile(rb'Algorithm="([^"]*)"')
 
 
 def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    from ebooklib import ITEM_DOCUMENT, epub
+    from ebooklib import epub
 
     names = check_package(path, data)
     if "META-INF/encryption.xml" in names and _drm(data):
@@ -33,12 +33,8 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
         titles = toc_titles(book.toc)
         number = 0
-        for idref, _linear in book.spine:
-            item = book.get_item_with_id(idref)
-            if (item is None or item.get_type() != ITEM_DOCUMENT
-                    or isinstance(item, epub.EpubNav)):  # the table of contents
-                continue
-            heading, text = chapter_text(item.get_content())
+        for item in spine_chapters(book):
+            heading, text = chapter_text(item.content or b"")
             if not text:
                 continue
             number += 1
@@ -48,6 +44,29 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         metadata = book.get_metadata("DC", "title")
     title = str(metadata[0][0]).strip() if metadata else ""
     return Parsed(title or path.stem, pages.pages)
+
+
+def spine_chapters(book) -> list:
+    """The chapters of the reading order, each once: a spine naming one file again adds
+    nothing to read (and a book repeating an empty chapter would otherwise be parsed as often
+    as it likes without counting towards the chapter bound). Not the table of contents, and
+    not a cover page, which ebooklib draws as a picture of its own."""
+    from ebooklib import ITEM_DOCUMENT, epub
+
+    items: dict[str, object] = {}
+    for item in book.get_items():
+        items.setdefault(item.get_id(), item)  # the first of an id, as ebooklib looks it up
+    chapters, seen = [], set()
+    for idref, _linear in book.spine:
+        item = items.get(idref)
+        if (item is None or item.get_type() != ITEM_DOCUMENT
+                or isinstance(item, (epub.EpubNav, epub.EpubCoverHtml))):
+            continue
+        name = posixpath.normpath(item.get_name())
+        if name not in seen:
+            seen.add(name)
+            chapters.append(item)
+    return chapters
 
 
 def _drm(data: bytes) -> bool:
@@ -76,8 +95,11 @@ def _note(titles: dict[str, str], entry) -> None:
 
 
 def chapter_text(content: bytes) -> tuple[str, str]:
-    """A chapter's first heading and its visible text."""
+    """A chapter's first heading and its visible text, from the file as the book holds it,
+    parsed as an .html file is: ebooklib's own `get_content()` redraws the chapter with lxml,
+    which drops without a word whatever is nested deeper than its parser's limit."""
     soup, text = visible(content)
-    first = soup.find(["h1", "h2", "h3"]) or soup.title
+    # not the file's <title>, often the book's own, which ebooklib's redrawn chapter left out
+    first = soup.find(["h1", "h2", "h3"])
     heading = " ".join(first.get_text(" ").split()) if first else ""
     return heading, text

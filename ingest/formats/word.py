@@ -30,6 +30,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         title = (document.core_properties.title or "").strip()
         heading: str | None = None
         lines: list[str] = []
+        style_names: dict[str | None, str] = {}
         for block in blocks(document):
             if isinstance(block, Table):
                 lines += table_lines(block)
@@ -39,7 +40,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             if not text:
                 lines += boxed
                 continue
-            style = block.style.name if block.style is not None else ""
+            style = style_name(block, style_names)
             if style == "Title" and not title:
                 title = text
             if style.startswith("Heading") or style == "Title":
@@ -51,6 +52,17 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         if lines:
             pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
     return Parsed(title or path.stem, pages.pages)
+
+
+def style_name(paragraph, known: dict[str | None, str]) -> str:
+    """A paragraph's style name, looked up once per style of the document: python-docx
+    searches all of a document's styles for the default one for every paragraph without a
+    style of its own, so a long plain document would be searched through again and again."""
+    style_id = paragraph._p.style
+    if style_id not in known:
+        style = paragraph.style
+        known[style_id] = style.name if style is not None else ""
+    return known[style_id]
 
 
 def blocks(parent) -> Iterator:
@@ -105,15 +117,7 @@ def table_lines(table) -> list[str]:
     values are; otherwise a row's cells are joined by ' | ' ("Voltage | 230 V")."""
     rows = []
     for row in table.rows:
-        cells: list[str] = []
-        previous = None
-        for cell in row.cells:
-            # a merged cell is one cell object repeated (Word) or spanned ones (PowerPoint):
-            # its text once, its other columns empty; equal values in two cells stay two
-            merged = cell._tc is getattr(previous, "_tc", None) or getattr(cell, "is_spanned",
-                                                                          False)
-            cells.append("" if merged else cell_text(cell))
-            previous = cell
+        cells = word_row_texts(row) if is_word_row(row) else slide_row_texts(row)
         if any(cells):
             rows.append(cells)
     if not rows:
@@ -123,6 +127,34 @@ def table_lines(table) -> list[str]:
     if len(rows) < 2 or len(named) < 2 or any(ch.isdigit() for c in named for ch in c):
         return [" | ".join(c for c in cells if c) for cells in rows]
     return [" | ".join(named)] + [named_row(header, cells) for cells in rows[1:]]
+
+
+def is_word_row(row) -> bool:
+    from docx.table import _Row
+
+    return isinstance(row, _Row)
+
+
+def word_row_texts(row) -> list[str]:
+    """A Word row's cells by grid column: a merged cell's text under its first column and in
+    its first row, the other columns and rows it covers empty; equal values in two cells stay
+    two. Read from the row's own cells: python-docx's `row.cells` hands back a vertically
+    merged cell in every row it spans, so its text would be read, and kept, once per row."""
+    from docx.table import _Cell
+
+    columns = max(1, len(row.table.columns))  # a span wider than the table is a lie
+    texts: list[str] = []
+    for tc in row._tr.tc_lst:
+        # "continue": a later row of a vertical merge, whose text is the first row's
+        text = "" if tc.vMerge == "continue" else cell_text(_Cell(tc, row.table))
+        texts += [text] + [""] * (min(tc.grid_span, columns) - 1)
+    return texts
+
+
+def slide_row_texts(row) -> list[str]:
+    """A PowerPoint row's cells: each merged cell's grid cells are there, marked spanned
+    but the first, which holds its text."""
+    return ["" if cell.is_spanned else cell_text(cell) for cell in row.cells]
 
 
 def short(text: str) -> str:

@@ -1,0 +1,171 @@
+"""Zip-based files (.docx, .epub) made to cost far more to read than their size suggests: a
+merged cell spanning many rows, a zip directory understating a part, a spine naming one
+chapter over and over, elements nested past the XML parser's depth limit."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingest.formats import ebook
+from ingest.loaders import load_bytes, load_file
+from rag.errors import DocumentError
+
+MIB = 1 << 20
+
+CONTAINER_XML = ('<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:'
+                 'opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/'
+                 'content.opf" media-type="application/oebps-package+xml"/></rootfiles>'
+                 '</container>')
+
+
+def chapter(body: str) -> str:
+    return (f'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>C'
+            f'</title></head><body>{body}</body></html>')
+
+
+def write_epub(path: Path, chapters: dict[str, str], spine: list[str]) -> Path:
+    """A book holding `chapters` (id: body) and reading them in the order `spine` names."""
+    manifest = "".join(f'<item id="{id_}" href="{id_}.xhtml" media-type="application/'
+                       f'xhtml+xml"/>' for id_ in chapters)
+    itemrefs = "".join(f'<itemref idref="{id_}"/>' for id_ in spine)
+    opf = ('<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
+           'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+           '<dc:identifier id="id">x</dc:identifier><dc:title>T</dc:title><dc:language>en'
+           f'</dc:language></metadata><manifest>{manifest}</manifest><spine>{itemrefs}'
+           '</spine></package>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("mimetype", "application/epub+zip", zipfile.ZIP_STORED)
+        package.writestr("META-INF/container.xml", CONTAINER_XML)
+        package.writestr("OEBPS/content.opf", opf)
+        for id_, body in chapters.items():
+            package.writestr(f"OEBPS/{id_}.xhtml", chapter(body))
+    return path
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(page.text for page in load_file(path).pages)
+
+
+def test_a_merged_cell_is_read_once_however_many_rows_and_columns_it_spans(
+        tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=6, cols=4)
+    table.cell(0, 0).text = "tallcell " * 200
+    for row in range(6):
+        table.cell(row, 3).text = f"row{row}"
+    table.cell(0, 0).merge(table.cell(5, 0))  # down every row
+    table.cell(1, 1).text = "widecell"
+    table.cell(1, 1).merge(table.cell(1, 2))  # across two columns
+    document.save(tmp_path / "merged.docx")
+
+    text = text_of(tmp_path / "merged.docx")
+    assert text.count("tallcell") == 200
+    assert text.count("widecell") == 1
+    assert all(f"row{row}" in text for row in range(6))
+
+
+def lying_docx(path: Path, unpacked_mib: int, declared: int) -> Path:
+    """A Word document whose body inflates to `unpacked_mib` MiB though its zip directory,
+    and its local header, say `declared` bytes (a few hundred KiB packed)."""
+    import docx
+
+    valid = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("A short true body.")
+    document.save(valid)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(valid) as source, \
+            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as package:
+        for member in source.infolist():
+            if member.filename != "word/document.xml":
+                package.writestr(member, source.read(member.filename))
+                continue
+            with package.open(member.filename, "w") as body:
+                body.write(source.read(member.filename))
+                for _ in range(unpacked_mib):
+                    body.write(b" " * MIB)
+    data = bytearray(packed.getvalue())
+    name = b"word/document.xml"
+    at = data.find(name)
+    while at >= 0:
+        if data[at - 30:at - 26] == b"PK\x03\x04":  # local header: its unpacked size
+            struct.pack_into("<I", data, at - 30 + 22, declared)
+        elif data[at - 46:at - 42] == b"PK\x01\x02":  # central directory: the same
+            struct.pack_into("<I", data, at - 46 + 24, declared)
+        at = data.find(name, at + 1)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_part_larger_than_its_zip_declares_is_refused_a_piece_at_a_time(
+        tmp_path: Path) -> None:
+    path = lying_docx(tmp_path / "lying.docx", unpacked_mib=48, declared=1000)
+    data = path.read_bytes()
+    tracemalloc.start()
+    try:
+        with pytest.raises(DocumentError) as info:
+            load_bytes(path, data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MIB  # the part's 48 MiB never held at once
+    assert info.value.reason == "corrupt"
+    assert "word/document.xml unpacks to more than the 1,000 bytes" in str(info.value)
+
+
+def test_a_spine_naming_one_chapter_again_and_again_reads_it_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_epub(tmp_path / "looping.epub",
+                      {"empty": "<p></p>" * 50, "real": "<p>Real words.</p>"},
+                      ["real"] + ["empty"] * 500 + ["real"])
+    parsed: list[bytes] = []
+
+    def counted(content: bytes) -> tuple[str, str]:
+        parsed.append(content)
+        return chapter_text(content)
+
+    chapter_text = ebook.chapter_text
+    monkeypatch.setattr(ebook, "chapter_text", counted)
+    document = load_file(path)
+    assert len(parsed) == 2
+    assert [page.text for page in document.pages] == ["Real words."]
+
+
+def test_text_nested_deep_in_an_epub_chapter_is_kept(tmp_path: Path) -> None:
+    depth = 300
+    body = ("<p>before nestbefore</p>" + "<div>" * depth + "deepword" + "</div>" * depth
+            + "<p>after nestafter</p>")
+    path = write_epub(tmp_path / "deep.epub", {"c1": body}, ["c1"])
+    text = text_of(path)
+    assert all(word in text for word in ("nestbefore", "deepword", "nestafter"))
+
+
+def nested_tables_docx(path: Path, depth: int) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Nested tables.")
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)
+    for level in range(depth):
+        cell.paragraphs[0].text = f"level{level}"
+        cell = cell.add_table(rows=1, cols=1).cell(0, 0)
+    cell.paragraphs[0].text = "deepestcellword"
+    document.save(path)
+    return path
+
+
+def test_tables_nested_past_the_parsers_limit_say_so_not_damaged(tmp_path: Path) -> None:
+    assert "deepestcellword" in text_of(nested_tables_docx(tmp_path / "some.docx", 20))
+    with pytest.raises(DocumentError) as info:
+        load_file(nested_tables_docx(tmp_path / "deep.docx", 100))
+    assert info.value.reason == "too-large"
+    assert "nested too deeply to read" in str(info.value)
+    assert "damaged" not in str(info.value)

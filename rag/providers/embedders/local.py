@@ -152,8 +152,8 @@ def model_file(model_dir: Path, precision: Precision, source: Path) -> Path:
 
 
 def _remove_killed_builds(folder: Path) -> None:
-    """Remove the temporary files and folders of builds killed before they ended (a build
-    of 90 MB each); called under the build lock, when no build can be running."""
+    """Remove the temporary files and folders of builds killed before they ended, each the
+    size of a model; called under the build lock, when no build can be running."""
     for leftover in folder.glob(f".{MODEL}.*.onnx.*"):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)

@@ -322,10 +322,10 @@ class Settings(BaseSettings):
     # A file of "user key" or "user sha256:HEX" lines (`rag keys add` writes hashed ones);
     # default <data_dir>/api_keys when it exists.
     api_keys_file: Path | None = None
-    # Who may change the library (upload, delete, make and delete collections, cancel
-    # ingests): these users (API keys' users, the chat's signed-in users; `local` for callers
-    # without a key, `anonymous` for the chat without sign-in). Empty: everyone who may call.
-    # The `rag` command on this machine always may.
+    # Who may change the library (upload, delete, make and delete collections): these users
+    # (API keys' users, the chat's signed-in users; `local` for callers without a key,
+    # `anonymous` for the chat without sign-in). Empty: everyone who may call. The `rag`
+    # command on this machine always may.
     editors: NameList = []
 
     # --- reranking ---

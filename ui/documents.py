@@ -37,6 +37,10 @@ def table(rows: list[DocumentRow]) -> dict[str, list]:
     }
 
 
+COUNTS = {"Pages": st.column_config.NumberColumn(format="%d"),
+          "Chunks": st.column_config.NumberColumn(format="%d")}
+
+
 def render(ctx: Context) -> None:
     st.subheader(f"Documents in “{ctx.collection}”")
     rows = ctx.workspace.document_rows(ctx.collection)
@@ -46,7 +50,7 @@ def render(ctx: Context) -> None:
                 f"`rag ingest PATH --collection {ctx.collection}`." if editor
                 else "This collection is empty.")
     elif not editor:
-        st.dataframe(table(rows), hide_index=True, placeholder="–")
+        st.dataframe(table(rows), hide_index=True, placeholder="–", column_config=COUNTS)
         st.caption(f"{counted(len(rows), 'document')}, "
                    f"{counted(sum(r.chunks for r in rows), 'chunk')}. {READ_ONLY}")
     else:
@@ -54,8 +58,7 @@ def render(ctx: Context) -> None:
         event = st.dataframe(table(rows), hide_index=True, on_select="rerun", placeholder="–",
                              selection_mode="multi-row",
                              key=f"documents-table-{st.session_state.get(_DELETIONS, 0)}",
-                             column_config={"Pages": st.column_config.NumberColumn(format="%d"),
-                                            "Chunks": st.column_config.NumberColumn(format="%d")})
+                             column_config=COUNTS)
         chosen = selected_rows(rows, event.selection.rows)
         st.caption(f"{counted(len(rows), 'document')}, "
                    f"{counted(sum(r.chunks for r in rows), 'chunk')}. Select rows to delete them."

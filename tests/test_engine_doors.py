@@ -343,6 +343,35 @@ def test_a_client_that_leaves_mid_answer_stops_the_model(served, standin: StandI
 
 
 @pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])
+def test_a_client_that_leaves_a_whole_answer_it_waits_for_stops_the_model(
+        served, standin: StandIn, route: str) -> None:
+    """Without `stream`, as an SDK whose timeout passes and which then asks again: the
+    answer it gave up on is not written to its end for nobody."""
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4",
+                         workers_ai_fallback_models=[], cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    release = standin.hold_after_first_token()
+    question = "How much sun do tomatoes need?"
+    body = ({"question": question} if route == "/api/v1/ask" else
+            {"model": "docs", "messages": [{"role": "user", "content": question}]})
+    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=1) as client:
+        client.post(route, json=body)
+    ended = {"route": route, "method": "POST", "status": "400"}  # nobody read it
+    deadline = time.monotonic() + 10
+    while not engine.telemetry.registry.get_sample_value("rag_http_requests_total", ended) \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    release.set()
+    metrics = engine.workspace.service.metrics
+    while metrics.summary().requests == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    summary = metrics.summary()
+    assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])
 def test_a_client_that_leaves_before_the_first_word_gets_no_model_answer(
         served, standin: StandIn, route: str) -> None:
     """A follow-up's question is rewritten by the model before the search; a client gone

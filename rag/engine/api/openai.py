@@ -22,7 +22,7 @@ from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import ApiError, responses
-from rag.engine.api.questions import QUESTION_ERRORS, error_event, in_thread, start_answer
+from rag.engine.api.questions import QUESTION_ERRORS, error_event, start_answer, whole_answer
 from rag.engine.api.schemas import QUESTION_CHARS, ChatCompletionRequest, ChatMessage
 from rag.engine.workspace import is_collection_name
 from rag.types import Answer
@@ -73,7 +73,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
-        summary = await in_thread(engine, lambda: work().as_json())
+        summary = await whole_answer(engine, work, request)
         return {"id": completion_id, "object": "chat.completion", "created": created,
                 "model": body.model, "system_fingerprint": summary["generator"],
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {

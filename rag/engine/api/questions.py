@@ -82,6 +82,31 @@ async def start_answer(engine: Engine, work: Callable[[], Answer], request: Requ
     return answer, relay.deltas()
 
 
+async def whole_answer(engine: Engine, work: Callable[[], Answer], request: Request
+                       ) -> dict[str, Any]:
+    """The answer as `rag ask --json` prints it, read to its end unless the client leaves
+    first: then the model's stream is closed, as a stream's is. A client that gave up (an SDK
+    whose timeout passed, and which asks again) would otherwise have every attempt written
+    out in full for nobody."""
+    answer, deltas = await start_answer(engine, work, request)
+    reading = asyncio.ensure_future(_read_to_end(deltas))
+    leaving = asyncio.ensure_future(_client_leaves(request))
+    try:
+        await asyncio.wait((reading, leaving), return_when=asyncio.FIRST_COMPLETED)
+        if not reading.done():  # nobody reads the answer; the metrics count no bug
+            raise ApiError("bad_request", "The client went away before its answer ended.")
+        reading.result()  # an error in the middle of the answer
+    finally:
+        leaving.cancel()
+        reading.cancel()  # stops the model's stream at its next word
+    return answer.as_json()
+
+
+async def _read_to_end(deltas: AsyncIterator[str]) -> None:
+    async for _ in deltas:
+        pass
+
+
 async def _client_leaves(request: Request) -> None:
     """Return when the client closes its connection. The body has been read, so the next
     message the server gives is that one (or, once the response is sent, the same)."""
@@ -201,7 +226,7 @@ async def ask(body: AskRequest, request: Request, engine: EngineDep, caller: Cal
                         strategy=body.strategy)
 
     if not body.stream:
-        return await in_thread(engine, lambda: work().as_json())
+        return await whole_answer(engine, work, request)
     answer, deltas = await start_answer(engine, work, request)
     return StreamingResponse(events(answer, deltas), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})

@@ -34,7 +34,7 @@ _END = object()
 
 
 async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
-    """Run blocking work (retrieval, a model's stream) on the engine's answer threads."""
+    """Run blocking work (a search) on the engine's answer threads."""
     return await asyncio.get_running_loop().run_in_executor(engine.answer_threads, work)
 
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -328,13 +329,19 @@ def test_a_client_that_leaves_mid_answer_stops_the_model(served, standin: StandI
                                          "stream": True}) as response:
         assert next(line for line in response.iter_lines() if line.startswith("event:")) \
             == "event: token"
-    # the request ends once the engine has seen the client go; only then may the model go on
-    ended = {"route": "/api/v1/ask", "method": "POST", "status": "200"}
+    assert_stopped_once_the_request_ended(engine, release, "/api/v1/ask", "200")
+
+
+def assert_stopped_once_the_request_ended(engine: Engine, release: threading.Event,
+                                          route: str, status: str) -> None:
+    """Once the engine has ended the request (seen its client go), the held model goes on;
+    nobody reads it any more, and the question is counted as stopped, not answered."""
+    ended = {"route": route, "method": "POST", "status": status}
     deadline = time.monotonic() + 10
     while not engine.telemetry.registry.get_sample_value("rag_http_requests_total", ended) \
             and time.monotonic() < deadline:
         time.sleep(0.02)
-    release.set()  # the model goes on; nobody reads it any more
+    release.set()
     metrics = engine.workspace.service.metrics
     while metrics.summary().requests == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -358,17 +365,7 @@ def test_a_client_that_leaves_a_whole_answer_it_waits_for_stops_the_model(
             {"model": "docs", "messages": [{"role": "user", "content": question}]})
     with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=1) as client:
         client.post(route, json=body)
-    ended = {"route": route, "method": "POST", "status": "400"}  # nobody read it
-    deadline = time.monotonic() + 10
-    while not engine.telemetry.registry.get_sample_value("rag_http_requests_total", ended) \
-            and time.monotonic() < deadline:
-        time.sleep(0.02)
-    release.set()
-    metrics = engine.workspace.service.metrics
-    while metrics.summary().requests == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    summary = metrics.summary()
-    assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
+    assert_stopped_once_the_request_ended(engine, release, route, "400")  # nobody read it
 
 
 @pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])

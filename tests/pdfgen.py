@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import zlib
+from collections.abc import Sequence
 
 from pypdf import PdfReader, PdfWriter
 
@@ -16,22 +19,12 @@ def _escape(text: str) -> str:
 def make_pdf(pages: list[str], title: str | None = None, invisible: bool = False) -> bytes:
     """A PDF with one page per string, each line drawn in Helvetica (or, `invisible`, laid
     out but not drawn: text render mode 3, as OCR tools add a text layer over a scan)."""
-    objects: list[bytes] = []
-    page_ids = [4 + 2 * i for i in range(len(pages))]
-    kids = " ".join(f"{pid} 0 R" for pid in page_ids)
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i, text in enumerate(pages):
+    mode = "3 Tr " if invisible else ""
+    streams = []
+    for text in pages:
         lines = "".join(f"({_escape(line)}) Tj T* " for line in text.splitlines())
-        mode = "3 Tr " if invisible else ""
-        stream = f"BT {mode}/F1 10 Tf 12 TL 40 800 Td {lines}ET".encode()
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_ids[i] + 1} 0 R >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    data = pdf_file(objects)
+        streams.append(_stream_object(f"BT {mode}/F1 10 Tf 12 TL 40 800 Td {lines}ET".encode()))
+    data = _pages_pdf(streams)
     if title:
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
         writer.add_metadata({"/Title": title})
@@ -39,6 +32,45 @@ def make_pdf(pages: list[str], title: str | None = None, invisible: bool = False
         writer.write(buf)
         data = buf.getvalue()
     return data
+
+
+def with_content_stream(encoded: bytes | Sequence[bytes], filters: str) -> bytes:
+    """A PDF with a page for each of `encoded`: its content stream as given, declared packed
+    by `filters` ("/FlateDecode", or a chain: "[/ASCIIHexDecode /FlateDecode]")."""
+    streams = [encoded] if isinstance(encoded, bytes) else encoded
+    return _pages_pdf([_stream_object(stream, filters) for stream in streams])
+
+
+@functools.lru_cache(maxsize=2)
+def pdf_bomb(inflated_mib: int) -> bytes:
+    """A one-page PDF whose content stream, a line of text and then `inflated_mib` MiB of
+    spaces, is packed by Flate about 1,000 to 1 (made a piece at a time)."""
+    packer = zlib.compressobj(9)
+    packed = [packer.compress(b"BT /F1 10 Tf 40 800 Td (A page over a bomb) Tj ET\n")]
+    packed += [packer.compress(b" " * (1 << 20)) for _ in range(inflated_mib)]
+    packed.append(packer.flush())
+    return with_content_stream(b"".join(packed), "/FlateDecode")
+
+
+def _stream_object(data: bytes, filters: str | None = None) -> bytes:
+    declared = f" /Filter {filters}".encode() if filters else b""
+    return b"<< /Length %d%s >>\nstream\n" % (len(data), declared) + data + b"\nendstream"
+
+
+def _pages_pdf(streams: Sequence[bytes]) -> bytes:
+    """A PDF with one page for each content stream object (dictionary and data), whose text
+    is drawn in Helvetica."""
+    page_ids = [4 + 2 * n for n in range(len(streams))]
+    kids = " ".join(f"{pid} 0 R" for pid in page_ids)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               f"<< /Type /Pages /Kids [{kids}] /Count {len(streams)} >>".encode(),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for page_id, stream in zip(page_ids, streams, strict=True):
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode())
+        objects.append(stream)
+    return pdf_file(objects)
 
 
 def filler(sentence: str, times: int = 40) -> str:

@@ -7,7 +7,9 @@ it. With RAG_OCR=auto a page is OCR'd when its text layer holds almost nothing a
 shows an image: a scan. A mixed PDF gets its text pages read and its scanned pages OCR'd, each
 under its own page number. OCR renders the page with pdfium at RAG_OCR_DPI, one page per OCR
 thread at a time (`ocr.read_pages`), with pdfium's lock taken only while a page is drawn.
-Running headers and footers are taken out of the pages' text (`running_lines`).
+Running headers and footers are taken out of the pages' text (`running_lines`). Before
+either reader opens the file, its streams are measured (`pdf_streams`): a compression bomb is
+refused, never inflated.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
+from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_text import mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
@@ -129,6 +132,7 @@ def load_pdf(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     is not slowed by it."""
     if not data.lstrip()[:1024].find(b"%PDF") >= 0:
         raise DocumentError("mislabelled", f"{path}: named .pdf but is not a PDF file")
+    check_inflation(path, data)  # pdfium inflates a stream whole: a bomb must not reach it
     read = _pdfium_read(path, data, options)
     if read is None:
         read = _pypdf_read(path, data)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -83,6 +84,47 @@ def test_ingest_json_summary_and_exit_codes(env, tmp_path: Path) -> None:
     assert json.loads(second.stdout)["totals"]["unchanged"] == 2
 
 
+def test_a_long_ingest_in_a_log_says_how_far_it_has_got_inside_its_file(
+        door: Door, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off a terminal (a log, a CI job) a line every so often names the file being stored,
+    its pages and its chunks: one large file must not look like a hung command."""
+    from rag.cli import ingest_progress
+
+    monkeypatch.setattr(ingest_progress, "HEARTBEAT_SECONDS", 0.05)
+    book = tmp_path / "handbook.pdf"
+    book.write_bytes(make_pdf([filler(f"Section {n} of the handbook covers topic {n}.", 60)
+                               for n in range(20)]))
+    done = door.run("ingest", str(book))
+    assert done.exit_code == 0
+    total = int(re.search(r"handbook.pdf: ([\d,]+) chunks", done.stderr)[1].replace(",", ""))
+    beats = [line for line in done.stderr.splitlines() if line.startswith("still ingesting (")]
+    storing = [re.search(r": 0 of 1 files ended; handbook\.pdf: 20 pages read, ([\d,]+) of "
+                         r"([\d,]+) chunks stored$", line) for line in beats]
+    counts = [(int(m[1].replace(",", "")), int(m[2].replace(",", ""))) for m in storing if m]
+    assert counts, beats  # heard while the file's chunks were being stored
+    assert all(written <= chunks == total for written, chunks in counts)
+    assert [written for written, _ in counts] == sorted(written for written, _ in counts)
+    # --json keeps stderr for errors: a script reads stdout
+    (tmp_path / "guide.pdf").write_bytes(make_pdf([filler(f"Guide step {n}.", 60)
+                                                   for n in range(20)]))
+    quiet = door.run("ingest", str(tmp_path / "guide.pdf"), "--json")
+    assert json.loads(quiet.stdout)["totals"]["ingested"] == 1 and quiet.stderr == ""
+
+
+def test_the_bar_names_the_file_being_stored_and_its_chunks() -> None:
+    from rag.cli.ingest_progress import IngestProgress
+
+    told: list[str] = []
+    within = IngestProgress(2, describe=told.append)
+    within.file_progress({"source": "upload:/docs/manual.pdf", "pages": 1, "chunks": 5012,
+                          "chunks_written": 1920})
+    assert within.line().endswith(
+        ": 0 of 2 files ended; manual.pdf: 1 page read, 1,920 of 5,012 chunks stored")
+    within.file_ended("upload:/docs/manual.pdf")
+    assert told == ["manual.pdf: 1 page read, 1,920 of 5,012 chunks stored", "ingesting"]
+    assert within.line().endswith(": 1 of 2 files ended")
+
+
 def test_ctrl_c_during_an_ingest_says_what_was_stored(env, tmp_path: Path,
                                                       monkeypatch) -> None:
     folder = corpus(tmp_path / "docs")
@@ -109,7 +151,7 @@ def test_sigterm_during_an_ingest_stops_it_as_ctrl_c_does(env, tmp_path: Path,
 
     ingest = LocalLibrary.ingest
 
-    def terminated_after_the_first_file(self, found, on_file):
+    def terminated_after_the_first_file(self, found, on_file, on_progress=None):
         def heard(result):
             on_file(result)
             os.kill(os.getpid(), signal.SIGTERM)
@@ -133,7 +175,7 @@ def stop_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch,
 
     ingest = LocalLibrary.ingest
 
-    def pressed_after_the_first_file(self, found, on_file):
+    def pressed_after_the_first_file(self, found, on_file, on_progress=None):
         def heard(result):
             on_file(result)
             raise stop
@@ -153,11 +195,11 @@ def stop_after_the_first_file(door: Door, monkeypatch: pytest.MonkeyPatch,
     send = remote.EngineLibrary._ingest_batch
     sent: list[list[Path]] = []
 
-    def pressed_in_the_second_job(self, batch, on_file):
+    def pressed_in_the_second_job(self, batch, on_file, on_progress):
         sent.append(batch)
         if len(sent) > 1:
             raise stop
-        return send(self, batch, on_file)
+        return send(self, batch, on_file, on_progress)
 
     monkeypatch.setattr(remote.EngineLibrary, "_ingest_batch", pressed_in_the_second_job)
 

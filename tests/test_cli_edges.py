@@ -227,7 +227,7 @@ def test_a_broken_pipe_of_the_commands_own_is_a_failure_not_a_reader_gone(
     error line and exit 1: only stdout's reader going away ends it quietly (141)."""
     (tmp_path / "kettle.txt").write_text(KETTLE)
 
-    def worker_died(self, found, on_file):
+    def worker_died(self, found, on_file, on_progress=None):
         raise BrokenPipeError(32, "Broken pipe")
 
     monkeypatch.setattr(LocalLibrary, "ingest", worker_died)

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 #: (the file's source, its outcome as `FileResult.as_json()`)
 OnFile = Callable[[dict[str, Any]], None]
+#: a file's progress while it is stored, as the API reports it: its source, pages read,
+#: chunks, chunks written
+OnProgress = Callable[[dict[str, Any]], None]
 
 
 class AnswerStream(Protocol):
@@ -35,7 +38,8 @@ class AnswerStream(Protocol):
 class Library(Protocol):
     where: str  # "here", or the engine's address
 
-    def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
+    def ingest(self, found: Found, on_file: OnFile,
+               on_progress: OnProgress | None = None) -> dict[str, Any]:
         """Ingest the files `find_files` found; its skipped ones go in the report."""
         ...
 
@@ -89,16 +93,21 @@ class LocalLibrary:
         make_folders(settings)  # a setting naming a file is the user's to fix, not a bug
         self.service = build_service(settings, create=not must_exist)
 
-    def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
+    def ingest(self, found: Found, on_file: OnFile,
+               on_progress: OnProgress | None = None) -> dict[str, Any]:
         from ingest.parse_ahead import SourceFile
-        from ingest.pipeline import IngestReport, failed_unread
+        from ingest.pipeline import IngestReport, Progress, failed_unread
 
         def heard(result: FileResult) -> None:
             on_file(result.as_json())
 
+        def storing(progress: Progress) -> None:
+            if on_progress:
+                on_progress(asdict(progress))
+
         unread = failed_unread(found, heard)
         read = self.service.ingest_files([SourceFile.at(path) for path in found.files], heard,
-                                         user=LOCAL_USER)
+                                         storing, user=LOCAL_USER)
         return IngestReport.of_found(found, unread + read.files).as_json()
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,

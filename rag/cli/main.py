@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -26,6 +26,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from rag.cli.cost import cost_app
+from rag.cli.ingest_progress import IngestProgress
 from rag.cli.library import Library, open_library
 from rag.cli.output import (
     BROKEN_PIPE_EXIT,
@@ -193,9 +194,15 @@ def ingest(
     ) as progress:
         task = progress.add_task("ingesting", total=len(found.files) + len(found.refused))
         ended: list[dict[str, Any]] = []  # the results of the files ended so far
+        within = IngestProgress(len(found.files) + len(found.refused), describe=(
+            (lambda text: progress.update(task, description=shown(text))) if show_bar else None))
+        # in a log, lines while a long file is stored; on a terminal the bar says it
+        heartbeat = (within.heartbeat(lambda line: say(line, "dim")) if not as_json
+                     and not show_bar else nullcontext())
 
         def on_file(result: dict[str, Any]) -> None:
             ended.append(result)
+            within.file_ended(result["path"])
             progress.advance(task)
             if not as_json:
                 status, path, error = result["status"], result["path"], result["error"]
@@ -215,8 +222,8 @@ def ingest(
 
         stop = StopSignal()
         try:
-            with stop.as_interrupt():
-                report = library.ingest(found, on_file)
+            with stop.as_interrupt(), heartbeat:
+                report = library.ingest(found, on_file, within.file_progress)
         except KeyboardInterrupt:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))

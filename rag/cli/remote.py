@@ -21,7 +21,7 @@ import httpx
 
 from ingest.loaders import refusal
 from rag.cli.interrupts import held_interrupts
-from rag.cli.library import OnFile
+from rag.cli.library import OnFile, OnProgress
 from rag.cli.quick import EngineAnswer, error_from
 from rag.engine.discovery import EngineAddress
 from rag.errors import RagError, no_such_collection, taken_in_other_case
@@ -33,6 +33,7 @@ BATCH_FILES = 64
 BATCH_BYTES = 256 * 1024 * 1024
 POLL_SECONDS = 0.2
 FINAL = ("ingested", "unchanged", "failed")
+PROGRESS_FIELDS = ("source", "pages", "chunks", "chunks_written")  # as `ingest.pipeline.Progress`
 
 
 class EngineLibrary:
@@ -54,7 +55,8 @@ class EngineLibrary:
                 raise no_such_collection(collection, names)
 
     # --- the library -----------------------------------------------------------------------
-    def ingest(self, found: Found, on_file: OnFile) -> dict[str, Any]:
+    def ingest(self, found: Found, on_file: OnFile,
+               on_progress: OnProgress | None = None) -> dict[str, Any]:
         # numpy: imported only when ingesting
         from ingest.pipeline import FileResult, IngestReport, failed_unread
 
@@ -77,11 +79,12 @@ class EngineLibrary:
         if to_send:
             self._ensure_collection()
         for batch in _batches(to_send):
-            for outcome in self._ingest_batch(batch, on_file):
+            for outcome in self._ingest_batch(batch, on_file, on_progress):
                 results[outcome["path"]] = FileResult(**outcome)
         return IngestReport.of_found(found, results.values()).as_json()
 
-    def _ingest_batch(self, batch: list[Path], on_file: OnFile) -> list[dict[str, Any]]:
+    def _ingest_batch(self, batch: list[Path], on_file: OnFile,
+                      on_progress: OnProgress | None) -> list[dict[str, Any]]:
         with ExitStack() as stack:
             held = stack.enter_context(held_interrupts(
                 "Stopping once the files being sent have arrived, to cancel their ingest "
@@ -98,6 +101,8 @@ class EngineLibrary:
                     if state["status"] in FINAL and state["source"] not in told:
                         told.add(state["source"])
                         on_file(_outcome(state))
+                    elif state["status"] == "embedding" and on_progress:
+                        on_progress({key: state[key] for key in PROGRESS_FIELDS})
                 if job["status"] != "queued" and job["status"] != "running":
                     break
                 time.sleep(POLL_SECONDS)

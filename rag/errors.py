@@ -101,6 +101,13 @@ class EmptyQuestion(RagError):
 
 EMPTY_QUERY = "The query is empty: give the words to search for."
 EMPTY_QUESTION = "The question is empty: ask something about your documents."
+QUESTION_CHARS = 20_000  # a question or a query, at every door
+
+
+def too_long_to_ask(kind: str, chars: int) -> InputTooLongError:
+    """A question (`kind` "question") or query over QUESTION_CHARS."""
+    return InputTooLongError(f"The {kind} is too long: {chars:,} characters, at most "
+                             f"{QUESTION_CHARS:,}.")
 
 
 class DocumentError(RagError):

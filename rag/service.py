@@ -29,10 +29,12 @@ from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
 from rag.errors import (
     EMPTY_QUERY,
+    QUESTION_CHARS,
     ContentBlocked,
     EmptyQuestion,
     no_such_collection,
     taken_in_other_case,
+    too_long_to_ask,
 )
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.embedders.base import Embedder
@@ -177,6 +179,8 @@ class RagService:
                user: str | None = None) -> list[Hit]:
         """The best-matching passages, each flagged with the instruction-like text it holds
         as an answer's citations are; a remote query embedding is charged to `user`."""
+        if len(query) > QUESTION_CHARS:
+            raise too_long_to_ask("query", len(query))
         if not clean(query, tidy_spaces=True).text:
             raise EmptyQuestion(EMPTY_QUERY)
         with request_scope(user, self.spending):
@@ -194,6 +198,8 @@ class RagService:
         runs as one request of `user` (`app.context`): its log records carry the request id,
         and its AI calls are charged to the user's budget, whichever thread reads the stream.
         """
+        if len(question) > QUESTION_CHARS:
+            raise too_long_to_ask("question", len(question))
         started = time.monotonic()
         context = contextvars.copy_context()
         scope = context.run(enter_scope, user, self.spending)

@@ -246,6 +246,13 @@ def test_a_missing_collection_is_said_the_same_with_an_engine(env, tmp_path: Pat
     assert quick.answer_quickly(["ask", "How long is tea steeped?", "--collection",
                                  "nosuch"]) == 2  # `rag ask` goes this way to an engine
     assert capsys.readouterr().err == said
+    # an empty name is a mistake, never the default collection
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    unnamed = run("ask", "How long is tea steeped?", "--collection", "")
+    assert unnamed.exit_code == 2 and "'' is not a valid collection name" in unnamed.stderr
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    assert quick.answer_quickly(["ask", "How long is tea steeped?", "--collection", ""]) == 2
+    assert "'' is not a valid collection name" in capsys.readouterr().err
 
 
 def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None:
@@ -263,6 +270,25 @@ def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None
     again = door.run("ingest", str(folder))
     assert f"failed {shown}: its name is not valid UTF-8" in " ".join(again.stderr.split())
     assert "2 files: 0 ingested (0 chunks), 1 unchanged, 1 failed" in again.stderr
+    # such a name was never stored: nothing to delete, nothing to search in
+    unnamed = str(folder / os.fsdecode(b"caf\xe9.txt"))
+    deleted = door.run("docs", "delete", unnamed)
+    assert deleted.exit_code == 1
+    assert deleted.stderr.strip() == f"error: no document with id or path {shown}"
+    searched = door.run("search", "coffee", "--source", unnamed, "--json")
+    assert searched.exit_code == 0 and json.loads(searched.stdout) == {"hits": []}
+    assert door.run("search", "tea", "--doc", unnamed).stdout == "No matching passages.\n"
+
+
+def test_an_empty_or_overlong_question_is_refused_alike_with_an_engine(door: Door) -> None:
+    for command in ("ask", "search"):
+        kind = "question" if command == "ask" else "query"
+        empty = door.run(command, "")
+        assert empty.exit_code == 2 and empty.stderr.startswith(f"error: The {kind} is empty")
+        overlong = door.run(command, "tea " * 5001)
+        assert overlong.exit_code == 2
+        assert overlong.stderr.strip() == (f"error: The {kind} is too long: 20,004 characters, "
+                                           "at most 20,000.")
 
 
 def test_a_link_loop_or_a_broken_link_named_directly_fails_alone(door: Door,
@@ -525,6 +551,20 @@ def test_control_characters_in_a_name_are_printed_as_escapes(door: Door, tmp_pat
     assert "\x1b" not in listed and len(listed.splitlines()) == 2
     found = door.run("search", "steeped").stdout
     assert "\x1b" not in found and "forged.pdf: 99 chunks\\ny.txt)" in found
+    deleted = door.run("docs", "delete", str(folder / "red\x1b[31mname.txt")).stdout
+    assert "\x1b" not in deleted and deleted.rstrip().endswith("red\\x1b[31mname.txt")
+
+
+def test_a_right_to_left_override_in_a_name_is_printed_as_its_escape(door: Door,
+                                                                       tmp_path: Path) -> None:
+    """U+202E would draw "invoice\u202efdp.txt" as "invoicetxt.pdf", and reverse the rest of
+    the line ("1 chunk") after it."""
+    (tmp_path / "invoice\u202efdp.txt").write_text("Pay within thirty days.")
+    done = door.run("ingest", str(tmp_path / "invoice\u202efdp.txt"))
+    assert done.exit_code == 0 and "invoice\\u202efdp.txt: 1 chunk" in done.stderr
+    assert "\u202e" not in done.stderr
+    for listing in (door.run("docs", "list").stdout, door.run("search", "thirty").stdout):
+        assert "invoice\\u202efdp.txt" in listing and "\u202e" not in listing
 
 
 def test_python_m_ingest_names_itself_as_typed(env) -> None:

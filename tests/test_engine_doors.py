@@ -287,7 +287,7 @@ def test_a_quick_question_prints_what_the_full_command_prints(served, capsys,
                   ["ask", question, "--top-k", "0"]):
         assert quick.answer_quickly(other) is None  # the full command takes it
     for name, value in (("RAG_ANSWER_STRATEGY", "progressive"), ("RAG_SEARCH_MODE", "sparse"),
-                        ("RAG_TOP_K", "two")):
+                        ("RAG_TOP_K", "two"), ("RAG_TOP_K", "0")):
         monkeypatch.setenv(name, value)  # the full command checks these and sends them
         assert quick.answer_quickly(["ask", question]) is None
         monkeypatch.delenv(name)

@@ -151,6 +151,7 @@ def check_strategy(strategy: str | None) -> None:
         raise typer.BadParameter(f"strategy must be one of {', '.join(ANSWER_STRATEGIES)}")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _WEB_ADDRESS = re.compile(r"(https?|ftp|s3|gs):/+", re.IGNORECASE)
 
 
@@ -295,7 +296,9 @@ def search(
     with library_for(collection) as library:
         if source:
             source = stored_source(library, source)
-        hits = library.search(query, top_k, mode, doc, source)
+        # a name of bytes that are not UTF-8 was never stored: the filter matches nothing
+        narrowed_to_nothing = any(key and not is_text(key) for key in (doc, source))
+        hits = [] if narrowed_to_nothing else library.search(query, top_k, mode, doc, source)
     if as_json:
         _emit_json({"hits": hits})
         return
@@ -352,13 +355,16 @@ def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
 @docs_app.command("delete")
 def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
     """Delete a document (by id or source path) and all its chunks."""
+    from ingest.discovery import printable
+
     with library_for(collection) as library:
         removed = delete_first_stored(library, doc_id_or_path)
     if not removed:
-        fail(f"no document with id or path {doc_id_or_path}")
+        fail(f"no document with id or path {shown(printable(doc_id_or_path))}")
         raise typer.Exit(1)
     for d in removed:
-        typer.echo(f"deleted {d['doc_id']} ({counted(d['chunks'], 'chunk')}) {d['source']}")
+        typer.echo(f"deleted {d['doc_id']} ({counted(d['chunks'], 'chunk')}) "
+                   f"{shown(d['source'])}")
 
 
 def stored_forms(given: str) -> list[str]:
@@ -375,11 +381,18 @@ def stored_forms(given: str) -> list[str]:
 def delete_first_stored(library: Library, given: str) -> list[dict[str, Any]]:
     """The documents deleted under the first of `given`'s stored forms that names any: a
     link and its target may both be stored, and only the one named goes."""
-    for key in stored_forms(given):
+    for key in filter(is_text, stored_forms(given)):
         removed = library.delete(key)
         if removed:
             return removed
     return []
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` is Unicode text. An argument of bytes that are not UTF-8 holds lone
+    surrogates (Python's stand-ins for them): no stored id or source does, since `rag ingest`
+    refuses such names."""
+    return not _LONE_SURROGATE.search(value)
 
 
 def stored_source(library: Library, given: str) -> str:

@@ -182,11 +182,12 @@ def answer_quickly(argv: list[str]) -> int | None:
     if address is None:
         return None
     top_k = options["top_k"] or light_setting("RAG_TOP_K", os.environ, cwd)
-    if (top_k and not str(top_k).isdigit()) or any(
+    if (top_k and not (str(top_k).isdigit() and 1 <= int(top_k) <= 100)) or any(
             light_setting(name, os.environ, cwd)
             for name in ("RAG_ANSWER_STRATEGY", "RAG_SEARCH_MODE")):
         return None  # the full command checks these settings and sends them
-    collection = options["collection"] or light_setting("RAG_COLLECTION", os.environ, cwd)
+    collection = (options["collection"] if options["collection"] is not None  # "" is a mistake
+                  else light_setting("RAG_COLLECTION", os.environ, cwd))
     answer = EngineAnswer(address, {"question": options["question"], "collection": collection,
                                     "top_k": int(top_k) if top_k else None, "stream": True})
     try:

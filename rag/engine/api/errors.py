@@ -22,6 +22,8 @@ from rag.app.logs import report_unexpected
 from rag.engine.access import retry_after
 from rag.engine.api.schemas import LONE_SURROGATE
 from rag.errors import (
+    EMPTY_QUERY,
+    EMPTY_QUESTION,
     CollectionBusy,
     CollectionExists,
     CollectionMissing,
@@ -39,7 +41,9 @@ from rag.errors import (
     StoreError,
     TransientAIError,
     Unauthorized,
+    too_long_to_ask,
 )
+from rag.settings import COLLECTION_RULE
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +212,10 @@ def install(app: FastAPI) -> None:
         return respond(request, from_rag_error(exc))  # type: ignore[arg-type]
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
-        return respond(request, ApiError("bad_request", describe(
+        assert isinstance(exc, RequestValidationError)
+        problems = exc.errors()
+        said = said_by_every_door(problems[0]) if problems else None
+        return respond(request, said or ApiError("bad_request", describe(
             exc, json_sent="json" in request.headers.get("content-type", ""))))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -244,6 +251,21 @@ def methods_of(request: Request) -> list[str]:
     return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
             if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
                    for route in request.app.router.routes)]
+
+
+def said_by_every_door(problem: dict[str, Any]) -> ApiError | None:
+    """The error the `rag` command and the chat give for the same mistake, where pydantic's
+    words would differ: an empty collection name, an empty or overlong question or query."""
+    field, kind = (problem.get("loc") or ("",))[-1], problem.get("type")
+    if kind == "string_too_short" and field == "collection":
+        return ApiError("bad_request", f"'' is not a valid collection name: {COLLECTION_RULE}.")
+    if field not in ("question", "query"):
+        return None
+    if kind == "string_too_short":
+        return ApiError("bad_request", EMPTY_QUESTION if field == "question" else EMPTY_QUERY)
+    if kind == "string_too_long":
+        return from_rag_error(too_long_to_ask(field, len(problem.get("input") or "")))
+    return None
 
 
 def describe(exc: Exception, json_sent: bool = True) -> str:

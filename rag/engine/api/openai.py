@@ -23,8 +23,9 @@ from fastapi.responses import StreamingResponse
 from rag.engine.api.deps import CallerDep, EngineDep, question_view
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.questions import QUESTION_ERRORS, error_event, start_answer, whole_answer
-from rag.engine.api.schemas import QUESTION_CHARS, ChatCompletionRequest, ChatMessage
+from rag.engine.api.schemas import ChatCompletionRequest, ChatMessage
 from rag.engine.workspace import is_collection_name
+from rag.errors import QUESTION_CHARS
 from rag.types import Answer
 
 router = APIRouter()

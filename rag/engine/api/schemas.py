@@ -17,10 +17,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from rag.errors import QUESTION_CHARS
 from rag.settings import COLLECTION_NAME, AnswerStrategy
 from rag.types import SearchMode
 
-QUESTION_CHARS = 20_000
 TURN_CHARS = 100_000
 HISTORY_TURNS = 100
 TopK = Field(None, ge=1, le=100, description="passages to retrieve (default RAG_TOP_K)")

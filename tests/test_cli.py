@@ -291,6 +291,20 @@ def test_an_empty_or_overlong_question_is_refused_alike_with_an_engine(door: Doo
                                            "at most 20,000.")
 
 
+def test_a_file_named_twice_is_stored_once_and_reported_twice(door: Door,
+                                                                tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "w.txt").write_text("Windows are cleaned every spring.")
+    done = door.run("ingest", str(folder), str(folder / "w.txt"), "--json")
+    assert done.exit_code == 0
+    report = json.loads(done.stdout)
+    assert [(f["path"], f["status"]) for f in report["files"]] == [
+        (str(folder / "w.txt"), "ingested"), (str(folder / "w.txt"), "unchanged")]
+    assert report["totals"]["ingested"] == report["totals"]["unchanged"] == 1
+    assert len(json.loads(door.run("docs", "list", "--json").stdout)["documents"]) == 1
+
+
 def test_a_link_loop_or_a_broken_link_named_directly_fails_alone(door: Door,
                                                                   tmp_path: Path) -> None:
     (tmp_path / "loop.txt").symlink_to("loop.txt")

@@ -60,8 +60,9 @@ class EngineLibrary:
         # numpy: imported only when ingesting
         from ingest.pipeline import FileResult, IngestReport, failed_unread
 
-        results = {result.path: result for result in failed_unread(
-            found, lambda result: on_file(result.as_json()))}
+        # a list, not keyed by path: a file named twice (`rag ingest docs docs/a.txt`) is
+        # reported twice, as without an engine
+        results = failed_unread(found, lambda result: on_file(result.as_json()))
         to_send: list[tuple[Path, int]] = []
         for path in found.files:
             try:
@@ -74,14 +75,14 @@ class EngineLibrary:
                     to_send.append((path, size))
                     continue
                 refused = str(problem)
-            results[str(path)] = FileResult(str(path), "failed", error=refused)
-            on_file(results[str(path)].as_json())
+            results.append(FileResult(str(path), "failed", error=refused))
+            on_file(results[-1].as_json())
         if to_send:
             self._ensure_collection()
         for batch in _batches(to_send):
-            for outcome in self._ingest_batch(batch, on_file, on_progress):
-                results[outcome["path"]] = FileResult(**outcome)
-        return IngestReport.of_found(found, results.values()).as_json()
+            results += [FileResult(**outcome)
+                        for outcome in self._ingest_batch(batch, on_file, on_progress)]
+        return IngestReport.of_found(found, results).as_json()
 
     def _ingest_batch(self, batch: list[Path], on_file: OnFile,
                       on_progress: OnProgress | None) -> list[dict[str, Any]]:
@@ -163,10 +164,13 @@ class EngineLibrary:
 
 
 def _batches(files: list[tuple[Path, int]]) -> Iterator[list[Path]]:
+    """The files in uploads of at most BATCH_FILES and BATCH_BYTES; a file named again goes
+    in a later one (one upload holds each name once), where it comes back unchanged."""
     batch: list[Path] = []
     held = 0
     for path, size in files:
-        if batch and (len(batch) >= BATCH_FILES or held + size > BATCH_BYTES):
+        if batch and (len(batch) >= BATCH_FILES or held + size > BATCH_BYTES
+                      or path in batch):
             yield batch
             batch, held = [], 0
         batch.append(path)

@@ -210,6 +210,12 @@ async def test_collections_scope_every_route(api: httpx.AsyncClient) -> None:
         409, "conflict")  # a name differing in case only would be taken for the other
     assert error_of(await api.post("/collections", json={"name": "../x"})) == (
         400, "bad_request")
+    # a name padded with spaces is no name here either, as on every other route
+    for padded in (" spaced\n", "\u00a0spaced"):
+        refused = await api.post("/collections", json={"name": padded})
+        assert error_of(refused) == (400, "bad_request")
+        assert "is not a valid collection name" in refused.json()["error"]["message"]
+    assert "spaced" not in (await api.get("/collections")).json()["collections"]
     await upload(api, ("guide.pdf", guide()), collection="manuals")
     assert (await api.get("/documents")).json()["documents"] == []
     assert len((await api.get("/documents", params={"collection": "manuals"})).json()[
@@ -600,6 +606,45 @@ def test_a_question_racing_a_collections_delete_does_not_bring_it_back(engine: E
         engine.workspace.view("brief")
     assert "brief" not in engine.workspace.collections()
     assert not engine.workspace.has_collection("brief")
+
+
+def test_a_delete_racing_a_delete_and_a_create_never_drops_the_new_collection(
+        engine: Engine) -> None:
+    """A delete found the collection; before it dropped it, another delete dropped it and a
+    create made it again: the first must not drop the new one it never saw."""
+    engine.workspace.create_collection("contested")
+    store = engine.workspace.service.store
+    listed = store.collections
+    outcomes: dict[str, str] = {}
+
+    def other_doors() -> None:
+        for name, act in (("second delete", lambda: engine.delete_collection("contested")),
+                          ("create", lambda: engine.workspace.create_collection("contested"))):
+            try:
+                act()
+                outcomes[name] = "done"
+            except ConfigError as exc:
+                outcomes[name] = str(exc)
+
+    racing: list[threading.Thread] = []
+
+    def listed_then_raced() -> list[str]:
+        names = listed()
+        if not racing:  # the first delete has looked: the other doors act now
+            racing.append(threading.Thread(target=other_doors))
+            racing[0].start()
+            racing[0].join(timeout=2)  # they wait for the first delete, if it holds the name
+        return names
+
+    store.collections = listed_then_raced
+    try:
+        engine.delete_collection("contested")
+        racing[0].join(timeout=60)
+    finally:
+        del store.collections
+    assert outcomes["second delete"].startswith("There is no collection named 'contested'")
+    assert outcomes["create"] == "done"
+    assert "contested" in engine.workspace.collections()  # the create's, still there
 
 
 def test_an_ingest_into_a_collection_deleted_meanwhile_does_not_bring_it_back(

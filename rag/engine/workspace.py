@@ -200,15 +200,17 @@ class Workspace:
             raise CollectionProtected(f"'{name}' is the configured collection (RAG_COLLECTION) "
                                       "and cannot be deleted here; delete its documents "
                                       "instead.")
-        names = self.service.store.collections()
-        if name not in names:
-            raise no_such_collection(name, names)
-        with self._lock:
-            for key in [k for k in self._views if k[0] == name]:
-                del self._views[key]
         store = self.service.store
-        held = {p["doc_id"] for p in store.with_collection(name).document_payloads()}
+        # found and dropped as one: a delete or a create between would have this one drop
+        # a collection it never saw (made again meanwhile, and reported made)
         with self._naming:
+            names = store.collections()
+            if name not in names:
+                raise no_such_collection(name, names)
+            with self._lock:
+                for key in [k for k in self._views if k[0] == name]:
+                    del self._views[key]
+            held = {p["doc_id"] for p in store.with_collection(name).document_payloads()}
             store.with_collection(name).drop()
         self.forget_uploads(held)
 

@@ -169,8 +169,9 @@ def collections(engine: EngineDep, caller: CallerDep) -> dict:
 @router.post("/v1/collections", status_code=201,
              responses=responses("bad_request", "too_large", "conflict", *ACCESS))
 def create_collection(body: CollectionRequest, engine: EngineDep, caller: EditorDep) -> dict:
+    check_collection_name(body.name)  # as every route names one: " docs" is no name
     engine.workspace.create_collection(body.name)
-    return {"collection": body.name.strip()}
+    return {"collection": body.name}
 
 
 @router.delete("/v1/collections/{name}",

@@ -1,9 +1,11 @@
 """Sparse lexical vectors for hybrid search, in the shape Qdrant's IDF modifier expects.
 
 A document vector holds each stemmed term's BM25 term-frequency weight; Qdrant multiplies it by
-the term's IDF computed over the whole collection at query time, so the statistics stay right
-on a server or cluster and need no refit when documents come and go. A query vector weighs each
-of its distinct terms 1.
+the term's IDF computed over the whole collection at query time, so the statistics live in
+Qdrant, on a server or cluster too, and need no refit here when documents come and go. Qdrant
+counts a deleted passage's terms until it rebuilds that part of its index (its vacuum, or the
+embedded store's next start): its posting lists are immutable. A query vector weighs each of
+its distinct terms 1.
 
 Besides single terms, each pair of adjacent content terms ("new_york") is a term of its own:
 a phrase the question shares with a passage is stronger evidence than its words scattered, and

@@ -25,6 +25,7 @@ from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document
 
 PAGE_SEPARATOR = "\n\n"
+_NON_SPACE = re.compile(r"\S")
 
 
 def join_pages(document: Document) -> tuple[str, list[int]]:
@@ -127,7 +128,6 @@ def make_splitter(length: Callable[[str], int], chunk_tokens: int, overlap_token
         length_function=length,
         separators=list(separators),
         keep_separator="end",
-        add_start_index=True,
         strip_whitespace=True,
     )
 
@@ -233,11 +233,23 @@ def _runs(document: Document) -> Iterator[tuple[int, int]]:
 
 
 def _pieces(text: str, splitter: RecursiveCharacterTextSplitter) -> Iterator[tuple[str, int]]:
-    for piece in splitter.create_documents([text]):
-        body = piece.page_content
+    """The splitter's pieces of `text`, each with where it starts. A piece ends after the one
+    before it ends and starts no later than the next word after it, so it is looked for in
+    that window, latest first (where the text repeats itself, the earliest match would fall
+    ever further behind): the text is read about twice in all. The splitter's own
+    `start_index` is not used: it takes its overlap, counted here in tokens, from an offset
+    in characters and misses, and a search from the text's start for each miss is quadratic."""
+    previous_end = 0
+    for body in splitter.split_text(text):
         if not body.strip():
             continue
-        start = int(piece.metadata.get("start_index", -1))
-        if start < 0:  # the splitter could not locate it; find it ourselves
+        earliest = max(0, previous_end - len(body) + 1)
+        next_word = _NON_SPACE.search(text, previous_end)
+        latest = next_word.start() if next_word else len(text)
+        start = text.rfind(body, earliest, latest + len(body))
+        if start < 0:  # not where expected: the first match after the piece before
+            start = text.find(body, earliest)
+        if start < 0:
             start = text.find(body)
+        previous_end = max(previous_end, start + len(body))
         yield body, start

@@ -2,7 +2,7 @@ import pickle
 import textwrap
 from pathlib import Path
 
-from ingest.chunking import Chunker, WordSumCounter
+from ingest.chunking import Chunker, WordSumCounter, _pieces
 from ingest.loaders import load_file
 from rag.text.tokens import TokenCounter, fit_tokens
 from rag.types import Document, Page
@@ -61,6 +61,39 @@ def test_offsets_pages_and_positions(embedder) -> None:
     assert chunks[0].page == 1
     assert chunks[-1].page == 3
     assert {c.page for c in chunks if "bees" in c.text and "apples" not in c.text} == {2}
+
+
+class SearchedText(str):
+    """Text that counts the characters its searches read."""
+
+    read = 0
+
+    def find(self, sub, start=0, end=None):  # type: ignore[override]
+        end = len(self) if end is None else end
+        found = str.find(self, sub, start, end)
+        SearchedText.read += (found + len(sub) if found >= 0 else end) - start
+        return found
+
+    def rfind(self, sub, start=0, end=None):  # type: ignore[override]
+        end = len(self) if end is None else end
+        found = str.rfind(self, sub, start, end)
+        SearchedText.read += end - (found if found >= 0 else start)
+        return found
+
+
+def test_pieces_are_located_reading_the_text_about_twice(embedder) -> None:
+    """Each piece is looked for near the one before it: looked for from the text's start, a
+    large file's chunking grew with the square of its size."""
+    words = "alpha beta gamma delta river mountain kettle warranty garden tomato".split()
+    text = SearchedText("\n".join(f"Line {n}: " + " ".join(words[(n * k) % 10] for k in range(12))
+                                  + "." for n in range(3000)))
+    chunker = Chunker(embedder.token_counter(), 200, 30, embedder.max_tokens - 2)
+    SearchedText.read = 0
+    pieces = list(_pieces(text, chunker.splitter))
+    assert len(pieces) > 50
+    assert all(text[start:start + len(body)] == body for body, start in pieces)
+    assert [start for _, start in pieces] == sorted(start for _, start in pieces)
+    assert SearchedText.read < 3 * len(text)
 
 
 def test_a_page_with_a_locator_is_chunked_on_its_own(embedder) -> None:

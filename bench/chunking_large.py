@@ -1,0 +1,58 @@
+"""Preparing one large text file (parse, chunk, sparse vectors), the step before embedding:
+time against the text's size, which should grow in step with it.
+
+Writes bench/results/chunking_large.json.
+
+    .venv/bin/python bench/chunking_large.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WORDS = ("alpha beta gamma delta river mountain kettle warranty garden tomato engine window "
+         "paper").split()
+
+
+def text_of(lines: int) -> bytes:
+    rng = random.Random(lines)
+    return "\n".join(f"Line {n}: " + " ".join(rng.choice(WORDS) for _ in range(12)) + "."
+                     for n in range(lines)).encode()
+
+
+def main() -> None:
+    os.environ["RAG_DATA_DIR"] = tempfile.mkdtemp(prefix="rag-bench-")
+    from ingest.prepare import prepare_file
+    from rag.service import build_service
+    from rag.settings import load_settings, make_folders
+
+    settings = load_settings()
+    make_folders(settings)
+    chunker = build_service(settings).pipeline.chunker
+    rows = []
+    print(f"{'lines':>8} {'size':>10} {'chunks':>7} {'seconds':>8} {'MiB/s':>6}")
+    for lines in (15_000, 30_000, 60_000, 120_000):
+        data = text_of(lines)
+        started = time.perf_counter()
+        prepared = prepare_file(Path("large.txt"), data, "large.txt", chunker)
+        seconds = time.perf_counter() - started
+        rows.append({"lines": lines, "mib": round(len(data) / 2**20, 2),
+                     "chunks": len(prepared.chunks), "seconds": round(seconds, 2)})
+        print(f"{lines:>8,} {len(data) / 2**20:7.2f} MiB {len(prepared.chunks):>7,} "
+              f"{seconds:8.2f} {len(data) / 2**20 / seconds:6.2f}", flush=True)
+    out = ROOT / "bench" / "results" / "chunking_large.json"
+    out.write_text(json.dumps({"results": rows}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,6 +13,7 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.cancel import check_cancelled
 from ingest.chunking import Chunker
 from ingest.formats.base import LoadOptions
 from ingest.loaders import load_bytes
@@ -34,7 +35,14 @@ class Prepared:
 
 def prepare_document(document: Document, chunker: Chunker) -> Prepared:
     chunks = chunker(document)
-    return Prepared(document, chunks, [lexical.document_vector(c.text) for c in chunks])
+    check_cancelled()  # a large text takes seconds to chunk, and as long again to encode
+    return Prepared(document, chunks, [_encoded(chunk, n) for n, chunk in enumerate(chunks)])
+
+
+def _encoded(chunk: Chunk, position: int) -> Sparse:
+    if position % 1000 == 999:
+        check_cancelled()
+    return lexical.document_vector(chunk.text)
 
 
 _worker_chunker: Chunker | None = None

@@ -38,3 +38,26 @@ def test_nothing_is_cancelled_outside_a_cancellable_ingest() -> None:
     check_cancelled()  # no ingest is current: nothing to stop
     with cancellable(None):
         check_cancelled()
+
+
+
+def test_a_large_text_stops_once_chunked_not_once_encoded(embedder) -> None:
+    """One large text is one page: a cancel while it is chunked stops it before its chunks'
+    sparse vectors are made, not only once all of it is ready."""
+    from ingest.chunking import Chunker
+    from ingest.prepare import prepare_document
+    from rag.types import Document, Page
+
+    text = "\n".join(f"Line {n} of the ledger balances account {n * 7}." for n in range(5_000))
+    document = Document(source="ledger.txt", doc_id="d" * 32, title="Ledger",
+                        pages=[Page(None, text)], media_type="text/plain")
+    chunker = Chunker(embedder.token_counter(), 200, 30, embedder.max_tokens - 2)
+    cancel = threading.Event()
+
+    def cancelled_while_chunking(doc: Document) -> list:
+        chunks = chunker(doc)
+        cancel.set()  # the user pressed Cancel meanwhile
+        return chunks
+
+    with cancellable(cancel), pytest.raises(IngestCancelled):
+        prepare_document(document, cancelled_while_chunking)  # type: ignore[arg-type]

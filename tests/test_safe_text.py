@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ui.conversation import to_markdown
-from ui.safe_text import plain, safe_markdown
+from ui.safe_text import escape_bidi, plain, safe_markdown
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 ACTIVE = {"image", "link_open", "html_inline", "html_block"}
@@ -190,3 +190,43 @@ def directive_colons(markdown: str) -> list[str]:
                              for token in block.children)
                      for block in _RAW.parse(markdown) if block.children is not None)
     return [text[m.start():m.start() + 12] for m in _DIRECTIVE_START.finditer(text)]
+
+
+# embeddings, overrides, isolates and marks: each reorders the text around it on screen
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS)
+@pytest.mark.parametrize("shown", [plain, safe_markdown])
+def test_bidi_controls_show_as_escapes(shown, control: str) -> None:
+    text = f"invoice944{control}fdp.txt: ingested (1 chunk)"
+    markdown = shown(text)
+    assert not set(BIDI_CONTROLS) & set(markdown)
+    assert visible(markdown) == text.replace(control, f"\\u{ord(control):04x}")
+
+
+def test_bidi_controls_in_code_and_table_cells_show_as_escapes() -> None:
+    markdown = safe_markdown("Run `cp a\u202eb c` then\n```\nmv x\u2067y z\n```\n")
+    assert code_spans(markdown) == ["cp a\\u202eb c"]
+    assert "mv x\\u2067y z\n" in markdown and "\u202e" not in markdown
+    assert escape_bidi("kettle \u202egnp.txt") == "kettle \\u202egnp.txt"  # outside Markdown
+
+
+CHARACTER_REFERENCES = ("In HTML you write &lt;br&gt; and AT&amp;T as AT&amp;amp;T; "
+                        "&copy; &#65; &nbsp;x &#x5B;e](javascript:x) &quot;q&quot; a & b &")
+
+
+@pytest.mark.parametrize("shown", [plain, safe_markdown])
+def test_character_references_show_as_written(shown) -> None:
+    markdown = shown(CHARACTER_REFERENCES)
+    assert visible(markdown) == CHARACTER_REFERENCES
+    assert active(markdown) == set()
+
+
+def test_an_ampersand_in_code_shows_once() -> None:
+    markdown = safe_markdown("Type `AT&amp;T & co` or visit https://example.com/?a=1&b=2\n\n"
+                             "```html\n<p>&copy; AT&amp;T</p>\n```\n")
+    assert code_spans(markdown) == ["AT&amp;T & co", "https://example.com/?a=1&b=2"]
+    assert "\n<p>&copy; AT&amp;T</p>\n" in markdown  # the block as written
+    assert code_spans(plain("see https://example.com/?a=1&b=2")) == [
+        "https://example.com/?a=1&b=2"]

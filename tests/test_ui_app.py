@@ -5,12 +5,14 @@ secrets. (tests/e2e/ drives the same app in a real browser.)"""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from rag.engine.jobs import IngestJobs
 from tests.apptest import PAGE, open_page, upload
 from tests.pdfgen import filler, make_pdf
 from ui.common import get_engine
@@ -279,20 +281,52 @@ def test_collections_are_created_switched_and_deleted(start) -> None:
     assert at.session_state["_ctx"].collection == "docs"
 
 
-def test_an_upload_under_way_can_be_cancelled(start) -> None:
-    at = start()
-    pages = [filler(f"Chapter {n} is about greenhouse number {n}.", 2500) for n in range(1, 61)]
-    at.sidebar.file_uploader[0].set_value([("big.pdf", make_pdf(pages), "application/pdf")])
+def progress_texts(at: AppTest) -> list[str]:
+    return [shown(bar.proto.text) for bar in at.sidebar.get("progress")]
+
+
+def submit_upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
+    """Add files with the sidebar's form, without waiting for their ingest."""
+    at.sidebar.file_uploader[0].set_value(files)
     at.sidebar.button[0].click()  # the form's submit button
     at.run()
     assert not at.exception, at.exception
-    (job_id,) = at.session_state["ingest_jobs"]
-    cancel = next(b for b in at.sidebar.button if b.key == f"cancel-{job_id}")
-    cancel.click().run()
-    assert get_engine().jobs.wait(job_id, timeout=120).status == "cancelled"
+
+
+def test_an_upload_under_way_can_be_cancelled(start, monkeypatch: pytest.MonkeyPatch) -> None:
+    reading = threading.Event()  # a text file is read in one piece: held here, mid-read
+    read_in_one_piece = IngestJobs._ingest_replacing
+
+    def held(self, job, *args):
+        reading.wait(60)
+        return read_in_one_piece(self, job, *args)
+
+    monkeypatch.setattr(IngestJobs, "_ingest_replacing", held)
+    at = start()
+    try:
+        submit_upload(at, [("big.txt", b"Greenhouses need light. " * 2000, "text/plain")])
+        (job_id,) = at.session_state["ingest_jobs"]
+        assert progress_texts(at) == ["0 of 1 file · reading big.txt"]
+        cancel = next(b for b in at.sidebar.button if b.key == f"cancel-{job_id}")
+        cancel.click().run()
+        # said at once, while the file is still being read
+        assert progress_texts(at) == [
+            "0 of 1 file · cancelling: stops at the latest once big.txt has been read"]
+        assert not [b for b in at.sidebar.button if b.key == f"cancel-{job_id}"]
+        # an upload after it says that what it waits for is being cancelled
+        submit_upload(at, [("notes.md", b"# Notes\n\nThe key is under the pot.",
+                            "text/markdown")])
+        assert progress_texts(at) == [
+            "0 of 1 file · waiting for 1 ingest ahead (being cancelled)"]
+    finally:
+        reading.set()
+    cancelled = get_engine().jobs.wait(job_id, timeout=120)
+    assert cancelled.status == "cancelled" and "was stopped" in cancelled.error
+    for later in at.session_state["ingest_jobs"]:
+        get_engine().jobs.wait(later, timeout=120)
     at.run()
-    assert any("was stopped" in e.value for e in at.sidebar.error)
-    assert any("No documents yet" in i.value for i in at.sidebar.info)
+    assert any(o.startswith("notes.md: ingested") for o in outcomes(at))
+    assert "big.txt" not in texts(at.sidebar)
 
 
 def test_a_follow_up_leans_only_on_questions_asked_of_its_collection(start) -> None:
@@ -315,9 +349,18 @@ def test_the_status_page_counts_requests_and_the_rate_limit_holds(start) -> None
     upload(at, [greenhouse()])
     ask(at)
     ask(at, "Do plants need water?")
-    ask(at, "Anything else?")  # the third in a minute: refused
-    assert any("You have asked 2 questions in the last minute" in w.value for w in at.warning)
-    assert len(at.session_state["messages"]) == 4  # the refused question was not added
+    refused = ask(at, "Anything else?")  # the third in a minute: refused
+    # the question is not lost: it stays in the conversation, the notice under it, and is
+    # back in the chat input to be sent again
+    assert texts(at.chat_message[-2]) == "Anything else?"
+    (notice,) = refused.warning
+    assert "You have asked 2 questions in the last minute" in notice.value
+    assert at.chat_input[0].proto.value == "Anything else?" and at.chat_input[0].proto.set_value
+    question, reply = at.session_state["messages"][-2:]
+    assert question["rate_limited"] and reply["rate_limited"] and len(at.session_state[
+        "messages"]) == 6
+    at.run()  # drawn again from the conversation: still there, still a notice
+    assert texts(at.chat_message[-2]) == "Anything else?" and at.chat_message[-1].warning
 
     at.switch_page("views/status.py").run()
     assert not at.exception

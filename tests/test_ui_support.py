@@ -403,31 +403,59 @@ def test_views_share_state_and_collections_can_be_managed(engine, svc) -> None:
     assert svc.collections() == ["docs"]
 
 
-def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch) -> None:
-    """What the chat does when the stop button ends the script mid-answer."""
+@pytest.mark.parametrize(("stop", "notice"), [
+    ("pressed", "STOPPED"),  # the stop button
+    (None, "INTERRUPTED"),  # the page left for another, or reloaded: Streamlit stops alike
+    ("earlier", "INTERRUPTED"),  # stop pressed on an earlier run is not about this answer
+])
+def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch,
+                                                      stop: str | None, notice: str) -> None:
+    """What the chat does when the stop button, another page or a reload ends the script
+    mid-answer; only the first is said to be the user's stop."""
     import streamlit as st
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.runtime.app_session import AppSession
 
-    from ui import chat
+    from ui import chat, stops
     from ui.common import Identity
 
     class Stop(BaseException):  # Streamlit's StopException is a BaseException too
         pass
 
+    class Browser:  # an AppSession as far as a stop request reaches it
+        id = "browser-session-1"
+
+        def _handle_stop_script_request(self) -> None:
+            pass
+
+        def press_stop(self) -> None:
+            AppSession.handle_backmsg(self, BackMsg(stop_script=True))  # type: ignore[arg-type]
+
+    browser = Browser()
+
     class Placeholder:  # the stop arrives while the first delta is being drawn
         def markdown(self, body: str) -> None:
+            if stop == "pressed":
+                browser.press_stop()
             raise Stop
 
     uploaded(engine, [Upload("g.pdf", greenhouse_pdf())])
+    stops.install()
+    monkeypatch.setattr(stops, "get_script_run_ctx",
+                        lambda suppress_warning: SimpleNamespace(session_id=browser.id))
     monkeypatch.setattr(st, "empty", Placeholder)
     monkeypatch.setattr(chat, "session_id", lambda: "s")
     ctx = SimpleNamespace(view=svc.view(), workspace=svc, engine=engine, collection="docs",
                           options=AskOptions.defaults(svc.settings),
                           identity=Identity("anon:s", "anonymous", False))
+    if stop == "earlier":
+        browser.press_stop()
     messages: list[dict] = []
     with pytest.raises(Stop):
         chat.stream_answer(ctx, "How much sunlight do tomatoes need?", [], messages)
     (message,) = messages
-    assert message["stopped"] and message["notice"] == chat.STOPPED
+    assert message["stopped"] and message["notice"] == getattr(chat, notice)
+    assert not stops.asked_to_stop()  # used up
     assert message["content"] and message["content"] in SUN + " [1]"
     assert message["citations"] and message["latency_ms"] is not None
     # charged to every anonymous visitor together: a reload must not start a new budget

@@ -14,8 +14,17 @@ from ui.common import REROUTED, Context, session_id
 from ui.conversation import answer_markdown, answer_meta, message_markdown, to_markdown
 from ui.safe_text import plain
 from ui.sources import show_sources
+from ui.stops import asked_to_stop, forget_stop
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
+# the run ends the same way when the page is left for another or reloaded mid-answer; true
+# also of a press of stop that `stops` could not see
+INTERRUPTED = ("Interrupted: the answer above is what had arrived when it stopped (the page "
+               "left or reloaded, or stop pressed).")
+# a question refused before it was answered, and the icon of the notice in its answer's place
+REFUSALS = {"blocked": ":material/block:", "rate_limited": ":material/timer:"}
+QUESTION_KEY = "chat_question"  # the chat input's
+RETRY = "_retry"  # a question refused by the rate limit, put back in the chat input
 REDRAW_SECONDS = 0.5
 CURSOR = "▌"
 EMPTY_LIBRARY = (
@@ -31,22 +40,24 @@ def render(ctx: Context) -> None:
     messages = load_messages(ctx)
     head, tools = st.columns([3, 2], vertical_alignment="bottom")
     head.subheader("Ask your documents")
-    head.caption(f"Collection **{ctx.collection}** · {ctx.options.generator}"
-                 + (f" ({ctx.options.model})" if ctx.options.model else "")
-                 + f" · {ctx.options.search_mode} search · top {ctx.options.top_k}")
+    head.caption(header(ctx))
     toolbar = tools.container(horizontal=True, horizontal_alignment="right")
     first_steps = st.empty()
     if not messages:
         first_steps.caption(FIRST_STEPS if ctx.view.store.size() else EMPTY_LIBRARY)
     for i, m in enumerate(messages):
         with st.chat_message(m["role"]):
-            if m.get("blocked") and m["role"] == "assistant":
-                st.warning(plain(m["content"]), icon=":material/block:")
+            icon = refusal_icon(m)
+            if icon and m["role"] == "assistant":
+                st.warning(plain(m["content"]), icon=icon)
             else:
                 st.markdown(message_markdown(m))
             if m["role"] == "assistant":
                 show_details(ctx, m, key=f"m{i}")
-    question = st.chat_input("Ask a question about your documents", submit_mode="stop")
+    if RETRY in st.session_state:  # set before the input is drawn: it cannot be set after
+        st.session_state[QUESTION_KEY] = st.session_state.pop(RETRY)
+    question = st.chat_input("Ask a question about your documents", submit_mode="stop",
+                             key=QUESTION_KEY)
     if question:
         first_steps.empty()
         ask(ctx, messages, question)
@@ -59,6 +70,20 @@ def render(ctx: Context) -> None:
                            file_name="conversation.md", mime="text/markdown",
                            icon=":material/download:", disabled=not messages,
                            on_click="ignore", help="The conversation and its sources")
+
+
+def header(ctx: Context) -> str:
+    """Where questions go and who answers them; the model's name is typed by the user."""
+    options = ctx.options
+    model = f" ({options.model})" if options.model else ""
+    return (f"Collection **{plain(ctx.collection)}** · "
+            + plain(f"{options.generator}{model} · {options.search_mode} search · "
+                    f"top {options.top_k}"))
+
+
+def refusal_icon(m: dict) -> str | None:
+    """The notice's icon, for a question refused before it was answered and its notice."""
+    return next((icon for flag, icon in REFUSALS.items() if m.get(flag)), None)
 
 
 def show_details(ctx: Context, m: dict, key: str) -> None:
@@ -86,11 +111,11 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
     try:
         ctx.engine.admit(ctx.identity.id, "chat")
     except RateLimited as exc:
-        st.warning(plain(exc))
+        keep_for_later(ctx, messages, question, exc)
         return
     # a follow-up leans on the questions asked of this collection, not of another one
     history = [{"role": m["role"], "content": m["content"]} for m in messages
-               if not m.get("error") and not m.get("blocked")
+               if not m.get("error") and refusal_icon(m) is None
                and m.get("collection", ctx.collection) == ctx.collection]
     messages.append({"role": "user", "content": question, "collection": ctx.collection})
     rerouted = st.session_state.pop(REROUTED, None)
@@ -105,13 +130,27 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
             show_details(ctx, message, key=f"m{len(messages) - 1}")
 
 
+def keep_for_later(ctx: Context, messages: list[dict], question: str,
+                   refusal: RateLimited) -> None:
+    """A question the rate limit refused stays in the conversation, the notice under it (both
+    kept out of later turns' history), and goes back into the chat input to be sent again."""
+    messages += [{"role": "user", "content": question, "collection": ctx.collection,
+                  "rate_limited": True},
+                 {"role": "assistant", "content": str(refusal), "rate_limited": True,
+                  "error": True}]
+    save_messages(ctx, messages)
+    st.session_state[RETRY] = question
+    st.rerun()  # the input is drawn already: it takes the question in the next run
+
+
 def stream_answer(ctx: Context, question: str, history: list[dict],
                   messages: list[dict]) -> dict | None:
     """Stream the answer into the page; the message is kept even when the user stops it."""
     parts: list[str] = []
     answer: Answer | None = None
-    done = False  # the stream ended, or failed and was reported: not stopped by the user
+    done = False  # the stream ended, or failed and was reported: not stopped
     ended = threading.Event()
+    forget_stop()  # only a press of stop during this answer is about it
     with st.sidebar:  # not beside the answer, whose elements then sit where a redraw puts them
         st.fragment(redraw_once_ended, run_every=REDRAW_SECONDS)(ended)
     try:
@@ -144,7 +183,8 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
         ended.set()
         if not done and answer is not None:  # stopped mid-stream (the stop button, a reload)
             answer.close()  # ends the model's stream
-            messages.append({**message_from(answer, question, "".join(parts), stopped=True),
+            notice = STOPPED if asked_to_stop() else INTERRUPTED
+            messages.append({**message_from(answer, question, "".join(parts), notice),
                              "collection": ctx.collection})
             save_messages(ctx, messages)
     message = {**message_from(answer, question, "".join(parts)), "collection": ctx.collection}
@@ -184,7 +224,9 @@ def quoted(answer: Answer) -> bool:
     return answer.generator == "extractive"
 
 
-def message_from(answer: Answer, question: str, text: str, stopped: bool = False) -> dict:
+def message_from(answer: Answer, question: str, text: str,
+                 stopped: str | None = None) -> dict:
+    """The message kept for an answer; `stopped` is the notice of one that did not end."""
     return {
         "role": "assistant", "content": text,
         # what was searched, when not the question as asked (a follow-up's carried terms, a
@@ -194,7 +236,7 @@ def message_from(answer: Answer, question: str, text: str, stopped: bool = False
         "generator": answer.generator, "model": answer.record.model,
         "cached": answer.cached, "latency_ms": answer.latency_ms, "ttft_ms": answer.ttft_ms,
         "neurons": None if answer.cached else answer.record.neurons,
-        "notice": STOPPED if stopped else answer.notice, "stopped": stopped,
+        "notice": stopped or answer.notice, "stopped": stopped is not None,
         "degraded": list(answer.degraded),
         "strategy": answer.strategy.as_json() if answer.strategy else None,
     }

@@ -9,6 +9,7 @@ import streamlit as st
 
 from rag.engine.workspace import DocumentRow
 from rag.errors import RagError
+from rag.text.bidi import escape_bidi
 from rag.types import counted
 from ui.common import READ_ONLY, Context
 from ui.safe_text import plain
@@ -24,15 +25,17 @@ def ingested_label(value: str | None) -> str:
 
 
 def table(rows: list[DocumentRow]) -> dict[str, list]:
+    """The table's columns; text from the documents has its bidi controls shown as escapes,
+    as `plain` shows them (a cell is not Markdown, but a control there still reorders it)."""
     return {
-        "Name": [r.name for r in rows],
-        "Title": [r.title for r in rows],
+        "Name": [escape_bidi(r.name) for r in rows],
+        "Title": [escape_bidi(r.title) for r in rows],
         "Pages": [r.pages for r in rows],
         "Chunks": [r.chunks for r in rows],
         "Ingested at": [ingested_label(r.ingested_at) for r in rows],
         "Type": [r.media_type for r in rows],
-        **({"Summary": [r.summary or "" for r in rows],
-            "Keywords": [", ".join(r.keywords) for r in rows]}
+        **({"Summary": [escape_bidi(r.summary or "") for r in rows],
+            "Keywords": [escape_bidi(", ".join(r.keywords)) for r in rows]}
            if any(r.summary or r.keywords for r in rows) else {}),
     }
 
@@ -42,7 +45,7 @@ COUNTS = {"Pages": st.column_config.NumberColumn(format="%d"),
 
 
 def render(ctx: Context) -> None:
-    st.subheader(f"Documents in “{ctx.collection}”")
+    st.subheader(f"Documents in “{plain(ctx.collection)}”")
     rows = ctx.workspace.document_rows(ctx.collection)
     editor = ctx.engine.may_edit(ctx.identity.editor_name)
     if not rows:
@@ -93,7 +96,7 @@ def collections(ctx: Context, editor: bool) -> None:
     st.subheader("Collections")
     names = ctx.workspace.collections()
     st.caption("Each collection is a separate library; pick the one to ask in the sidebar. "
-               f"Now: {', '.join(names)}.")
+               f"Now: {plain(', '.join(names))}.")
     if not editor:
         return
     new, drop = st.columns(2)

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from rag.errors import RagError
-from ui import common, sidebar
+from ui import common, sidebar, stops
 from ui.safe_text import plain
 
 HERE = Path(__file__).resolve().parent
@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     st.set_page_config(page_title="Document Q&A", page_icon="📚", layout="wide")
+    stops.install()  # once per server: a stopped answer tells the stop button from a reload
     identity = common.current_identity()
     if identity is None:
         common.login_screen(common.auth_config() or {})

@@ -5,10 +5,10 @@ Streamlit escapes raw HTML already, but still draws Markdown images (a remote im
 by the browser the moment it is shown: the exfiltration path of a poisoned document) and turns
 `[text](javascript:...)` or `[text](https://...)` into links that hide their target. So:
 
-* `plain(text)`: every Markdown character that means something escaped; the text shows as
-  written.
+* `plain(text)`: every Markdown character that means something escaped, "&" among them (a
+  character reference such as "&amp;" or "&lt;" would be decoded); the text shows as written.
 * `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`,
-  backticks and backslashes are escaped outside code, so no image, link, autolink, HTML tag
+  `&`, backticks and backslashes are escaped outside code, so no image, link, autolink, HTML tag
   or formula can form (each needs one of those characters, unescaped, to begin). The model's
   own inline code is kept exactly as written: a code span is found as CommonMark finds it,
   and nothing is active inside one. A span that holds a "|" is shown as text instead, since a
@@ -25,6 +25,11 @@ icon, or hides the rest of the directive. Each such colon is escaped, so the tex
 typed. Emoji names and icons (":smile:", ":material/home:") are looked up in the text after
 its escapes are read, so they get a joiner after their opening colon instead.
 
+In both, the bidirectional controls (embeddings, overrides, isolates and marks) are written as
+their escapes (`\\u202e`): U+202E in "invoice\\u202efdp.txt" draws it as "invoicetxt.pdf" and
+turns the app's own words after it backwards. `escape_bidi` does the same for text shown
+outside Markdown (a table's cells).
+
 Code blocks (found by a CommonMark parser, markdown-it) are kept as they are, each re-fenced
 on its own so that no renderer can read its lines as anything but code; on any other line a
 fence's backticks or tildes are escaped, so that only those fences open code.
@@ -38,10 +43,12 @@ from itertools import pairwise
 
 from markdown_it import MarkdownIt
 
+from rag.text.bidi import escape_bidi
+
 # inline syntax anywhere on a line, and the block syntax that only counts at its start
-_INLINE = re.compile(r"([\\`*_\[<|~$])")
+_INLINE = re.compile(r"([\\`*_\[<|~$&])")
 _LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
-_ACTIVE = re.compile(r"([\\`\[<$])")
+_ACTIVE = re.compile(r"([\\`\[<$&])")
 # a backtick fence cannot start on a line of safe_markdown: its text's backticks are escaped,
 # and a code span's closing backticks would be in the fence's info string, where none may be
 _TILDE_FENCE_LIKE = re.compile(r"^(\s*)(~{3})")
@@ -95,7 +102,7 @@ def _plain_piece(piece: str) -> str:
 def plain(text: object) -> str:
     """`text` as literal Markdown: shown as written, each line break kept."""
     lines = (_with_addresses_as_code(line, _plain_piece).strip()
-             for line in str(text).splitlines())
+             for line in escape_bidi(str(text)).splitlines())
     return "  \n".join(_LINE_START.sub(_escape_marker, line) for line in lines)
 
 
@@ -107,6 +114,7 @@ def _escape_marker(match: re.Match[str]) -> str:
 
 def safe_markdown(text: str) -> str:
     """Markdown that can show formatting and code but cannot load or run anything."""
+    text = escape_bidi(text)  # in code too: a control there reorders the lines around it
     lines = text.splitlines(keepends=True)
     blocks = {token.map[0]: token for token in _parser.parse(text)
               if token.type in ("fence", "code_block") and token.map}

@@ -62,7 +62,7 @@ def collection_picker(workspace: Workspace) -> str:
     if chosen not in names:
         if chosen is not None:  # deleted through another door: say so before a question goes
             said = f"The collection {chosen} was deleted; questions now go to {names[0]}."
-            st.warning(said, icon=":material/warning:")
+            st.warning(plain(said), icon=":material/warning:")
             st.session_state[REROUTED] = said  # and with the next answer, which it concerns
         st.session_state["collection"] = names[0]
     st.sidebar.header("Documents")
@@ -99,26 +99,65 @@ def ingest_progress(engine: Engine, job_ids: list[str]) -> None:
     if all(job.done.is_set() for job in jobs):
         st.rerun(scope="app")
     for job in jobs:
-        states = job.states
-        finished = sum(state.status in OUTCOME_STYLE for state in states)
-        current = next((s for s in states if s.status not in OUTCOME_STYLE), None)
-        share = finished / max(len(states), 1)
-        text = f"{finished} of {counted(len(states), 'file')}"
-        if current is not None and current.chunks:
-            share += current.chunks_written / current.chunks / max(len(states), 1)
-            pages = f", {counted(current.pages, 'page')}" if current.pages else ""
-            text += (f" · {current.name}: {current.chunks_written:,} of "
-                     f"{counted(current.chunks, 'chunk')}{pages}")
-        elif job.status == "queued":
-            ahead = engine.jobs.ahead_of(job.id)
-            text += f" · waiting for {counted(ahead, 'ingest')} ahead" if ahead else " · waiting"
-        elif current is not None:
-            text += f" · reading {current.name}"
-        st.progress(min(share, 1.0), text=plain(text))
-        if not job.cancel.is_set() and st.button(
-                "Cancel", key=f"cancel-{job.id}", icon=":material/cancel:", type="tertiary",
-                help="Stop this upload: files already stored stay, the rest are not read"):
-            engine.jobs.cancel(job.id)
+        share, text = job_progress(job, jobs_ahead(engine, job))
+        st.progress(share, text=plain(text))
+        if not job.cancel.is_set():
+            # a callback: it runs before this redraw, which then says the cancel is under way
+            st.button("Cancel", key=f"cancel-{job.id}", icon=":material/cancel:",
+                      type="tertiary", on_click=engine.jobs.cancel, args=(job.id,),
+                      help="Stop this upload: files already stored stay, the rest are not read")
+
+
+def jobs_ahead(engine: Engine, job: IngestJob) -> list[IngestJob]:
+    """The unfinished ingests queued before `job`, which it waits for."""
+    newest_first = engine.jobs.of(None)
+    place = next((n for n, other in enumerate(newest_first) if other.id == job.id), None)
+    if place is None:
+        return []
+    return [other for other in newest_first[place + 1:] if not other.done.is_set()]
+
+
+def job_progress(job: IngestJob, ahead: list[IngestJob]) -> tuple[float, str]:
+    """How far an unfinished ingest is, as a share and as words: the file being read or
+    embedded, what it waits for, or that it is being cancelled."""
+    states = job.states
+    finished = sum(state.status in OUTCOME_STYLE for state in states)
+    current = next((s for s in states if s.status not in OUTCOME_STYLE), None)
+    share = finished / max(len(states), 1)
+    text = f"{finished} of {counted(len(states), 'file')}"
+    reading = None  # the file being read, before its chunks are known
+    if current is not None and current.chunks:
+        share += current.chunks_written / current.chunks / max(len(states), 1)
+        pages = f", {counted(current.pages, 'page')}" if current.pages else ""
+        text += (f" · {current.name}: {current.chunks_written:,} of "
+                 f"{counted(current.chunks, 'chunk')}{pages}")
+    elif job.status != "queued" and current is not None:
+        reading = current.name
+    if job.cancel.is_set():
+        text += cancelling_words(reading)
+    elif job.status == "queued":
+        text += waiting_words(ahead)
+    elif reading is not None:
+        text += f" · reading {reading}"
+    return min(share, 1.0), text
+
+
+def cancelling_words(reading: str | None) -> str:
+    """The engine stops at the next page it reads or batch it writes: a file read in one
+    piece (a text file) is read to its end first."""
+    if reading is None:
+        return " · cancelling: stops in a moment"
+    return f" · cancelling: stops at the latest once {reading} has been read"
+
+
+def waiting_words(ahead: list[IngestJob]) -> str:
+    if not ahead:
+        return " · waiting"
+    text = f" · waiting for {counted(len(ahead), 'ingest')} ahead"
+    cancelling = sum(other.cancel.is_set() for other in ahead)
+    if cancelling:
+        text += " (being cancelled)" if len(ahead) == 1 else f" ({cancelling} being cancelled)"
+    return text
 
 
 def show_outcomes(job: IngestJob) -> None:
@@ -223,7 +262,7 @@ def settings_panel(settings: Settings, current: AskOptions) -> None:
 def identity_footer(identity: Identity) -> None:
     st.sidebar.divider()
     if identity.signed_in:
-        st.sidebar.caption(f"Signed in as **{identity.label}**")
+        st.sidebar.caption(f"Signed in as **{plain(identity.label)}**")
         if st.sidebar.button("Log out"):
             st.logout()
     else:

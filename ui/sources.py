@@ -68,5 +68,5 @@ def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
         note = ("the cited passage is highlighted" if highlighted
                 else "the passage could not be located on the page image")
         st.image(png, caption=f"Page {c['page']} of {pages}: {note}", output_format="PNG")
-    elif reason:
-        st.info(reason)
+    elif reason:  # it may name the file
+        st.info(plain(reason))

@@ -39,7 +39,8 @@ def render(ctx: Context) -> None:
                   delta_arrow="auto" if rate else "off",  # no rise shown on a zero
                   help=f"{s.interrupted} cut mid-answer (counted in the error rate), "
                        f"{s.degraded} answered from the documents alone (degraded), "
-                       f"{s.stopped} stopped by the user and {s.blocked} refused by the "
+                       f"{s.stopped} stopped before their end (the stop button, or the page "
+                       f"left or reloaded) and {s.blocked} refused by the "
                        "content filter (neither counts as an error)")
     row[2].metric("Average latency", seconds(s.avg_latency_ms), border=True,
                   help="From the question to the last token of the answer")
@@ -59,7 +60,7 @@ def render(ctx: Context) -> None:
                        f"{FREE_NEURONS_PER_DAY:,} free per day, reset at 00:00 UTC"
                   if workers else "Workers AI is not in use")
     mine = metrics.summary(since=since, user=ctx.identity.account)
-    who = (f"you are {ctx.identity.label}" if ctx.identity.signed_in
+    who = (f"you are {plain(ctx.identity.label)}" if ctx.identity.signed_in
            else "counted with every visitor who has not signed in")
     row[3].metric("Your requests", mine.requests, border=True,
                   help=f"{mine.neurons:,.1f} neurons; {who}")

@@ -10,6 +10,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from rag.text.bidi import BIDI_CONTROLS
 from rag.types import cited_place
 
 
@@ -25,20 +26,14 @@ def sources_block(citations: list[dict[str, Any]]) -> str:
     return "\nSources:\n" + "".join(f"  {cite(n, hit)}\n" for n, hit in enumerate(citations, 1))
 
 
-# the bidirectional controls: in a name, U+202E turns "invoice\u202efdp.txt" into a
-# "...txt.pdf" on screen, and reverses the words printed after it on the line
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                           "\u2066\u2067\u2068\u2069")
-
-
 def shown(text: str) -> str:
     """`text` with its control characters written as escapes (`\\x1b`, `\\n`, `\\u202e`): a
     file's name or title can hold any of them, and a terminal obeys them (colours, cursor
     moves, a line break that fakes a report's line, text drawn right to left)."""
-    if text.isprintable() and _BIDI_CONTROLS.isdisjoint(text):
+    if text.isprintable():  # a bidi control is not (it is a format character)
         return text
     return "".join(ch.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS
+                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or BIDI_CONTROLS.match(ch)
                    else ch for ch in text)
 
 

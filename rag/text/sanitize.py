@@ -26,13 +26,14 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from rag.text.bidi import BIDI_CONTROLS
+
 log = logging.getLogger("rag.guard")
 
 # --- characters ---------------------------------------------------------------------------
 
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _KINDS: dict[str, re.Pattern[str]] = {
-    "bidi": re.compile(f"[{_BIDI}]"),
+    "bidi": BIDI_CONTROLS,
     "tag": re.compile("[\U000e0000-\U000e007f]"),
     # format characters (zero-width space and joiners, soft hyphen, word joiner, BOM, ...),
     # variation selectors and the Hangul fillers, all drawn as nothing

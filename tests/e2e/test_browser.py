@@ -172,6 +172,7 @@ def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
 
 KETTLE = "Descale the kettle every month with white vinegar."
 PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
+PRESSED_STOP = "Stopped: the answer above is what had arrived when you pressed stop."
 
 
 def choose_generator(page, label: str) -> None:
@@ -251,7 +252,7 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     hold.set()
     # shown without another click: the notice, and the answer without its cursor
     stopped = assistant_messages(page).last
-    stopped.get_by_text("Stopped: the answer above is what had arrived").wait_for()
+    stopped.get_by_text(PRESSED_STOP).wait_for()
     assert "▌" not in stopped.inner_text()
     wait_idle(page)
 
@@ -270,7 +271,7 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
 
     page.get_by_role("link", name="Chat").click()
     stopped = assistant_messages(page).last
-    stopped.get_by_text("Stopped: the answer above is what had arrived").wait_for()
+    stopped.get_by_text(PRESSED_STOP).wait_for()
     assert "Never immerse" not in stopped.inner_text()  # the rest never arrived
     page.screenshot(path=str(output_dir / "04-stopped.png"))
     assert TOKEN not in page.content()
@@ -280,6 +281,34 @@ def stopped_answers(server: AppServer) -> float:
     families = text_string_to_metric_families(httpx.get(f"{server.url}/metrics").text)
     return sum(sample.value for family in families for sample in family.samples
                if sample.name == "rag_answers_total" and sample.labels["outcome"] == "stopped")
+
+
+def test_an_answer_left_mid_stream_is_not_said_to_be_stopped_by_the_user(
+        page, app_server: AppServer, standin, output_dir: Path) -> None:
+    """Another page chosen mid-answer ends the run as the stop button does (Streamlit stops
+    it alike); the partial answer kept does not say the user pressed stop."""
+    open_app(page, app_server)
+    upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE} Never immerse the base in "
+                              f"water.\n".encode(), "text/markdown")
+    choose_generator(page, "Workers AI")
+    page.get_by_text(f"workers-ai ({PRIMARY})").wait_for()
+    before = stopped_answers(app_server)
+    hold = standin.hold_after_first_token()
+    ask(page, "What must never be immersed in water?")
+    first_token_shown(page, app_server, "")
+    page.get_by_role("link", name="Status").click()
+    page.get_by_text("Requests per hour").wait_for()
+    hold.set()  # the next token's draw ends the chat's run
+    deadline = time.monotonic() + 20
+    while stopped_answers(app_server) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    wait_idle(page)
+    page.get_by_role("link", name="Chat").click()
+    left = assistant_messages(page).last
+    left.get_by_text("Interrupted: the answer above is what had arrived when it stopped "
+                     "(the page left or reloaded, or stop pressed).").wait_for()
+    assert "pressed stop" not in left.inner_text()
+    page.screenshot(path=str(output_dir / "01-left-mid-answer.png"))
 
 
 def test_a_tab_reloaded_mid_answer_stops_its_model(page, app_server: AppServer,

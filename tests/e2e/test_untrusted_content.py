@@ -92,14 +92,15 @@ def poisoned_pdf(url: str) -> bytes:
                     title=f"Kettle terms {payloads(url, 'pdf-title')}")
 
 
-def upload(page, name: str, data: bytes, mime: str) -> None:
-    """As tests/e2e/test_browser.py uploads, for names the file chip shortens."""
+def upload(page, name: str, data: bytes, mime: str, shown: str | None = None) -> None:
+    """As tests/e2e/test_browser.py uploads, for names the file chip shortens; `shown` is
+    how the outcome line writes the name, when not as it is."""
     bar = sidebar(page)
     bar.locator("input[type=file]").set_input_files(
         [{"name": name, "mimeType": mime, "buffer": data}])
     bar.get_by_test_id("stFileChip").filter(has_text=name[:6]).wait_for()
     bar.get_by_role("button", name="Add to library").click()
-    bar.get_by_text(re.compile(rf"{re.escape(name)}: (ingested|unchanged)")).wait_for()
+    bar.get_by_text(re.compile(rf"{re.escape(shown or name)}: (ingested|unchanged)")).wait_for()
     wait_idle(page)
 
 
@@ -182,3 +183,33 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     page.get_by_text("is not a valid collection name").wait_for()
     assert_inert(page, listener)
     assert TOKEN not in page.content()
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_names_and_character_references_show_as_written(page, app_server: AppServer) -> None:
+    """A right-to-left override in a file name would draw "invoice\\u202efdp.txt" as a PDF and
+    turn the app's own words after it backwards: it shows as its escape. A character reference
+    in a plain-text document or a question shows as typed, not decoded."""
+    open_app(page, app_server)
+    name, shown = "invoice944\u202efdp.txt", "invoice944\\u202efdp.txt"
+    upload(page, name, b"The invoice from AT&amp;T totals 420 euros &amp;amp; tax, written "
+                       b"&lt;br&gt; &copy; &#65; in the HTML copy.", "text/plain", shown=shown)
+    bar = sidebar(page)
+    outcome = bar.get_by_test_id("stAlert").filter(has_text="invoice944")
+    assert outcome.inner_text().strip() == f"{shown}: ingested (1 chunk)"
+    assert not set(BIDI_CONTROLS) & set(bar.inner_text())
+
+    question = "What does the invoice from AT&amp;T total? Is it &lt;br&gt;?"
+    ask(page, question)
+    answer = assistant_messages(page).last
+    answer.get_by_text("420 euros", exact=False).first.wait_for()
+    wait_idle(page)
+    asked = page.get_by_test_id("stChatMessage").filter(has_text="What does the invoice").last
+    assert question in asked.inner_text()
+    assert ("The invoice from AT&amp;T totals 420 euros &amp;amp; tax, written &lt;br&gt; "
+            "&copy; &#65; in the HTML copy.") in answer.inner_text()
+    answer.get_by_test_id("stExpander").get_by_text("Sources", exact=False).click()
+    answer.get_by_text(shown, exact=False).first.wait_for()
+    assert not set(BIDI_CONTROLS) & set(page.inner_text("body"))

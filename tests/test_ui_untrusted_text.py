@@ -1,0 +1,114 @@
+"""What users and documents control is shown as the text it is, on every screen of the app
+(AppTest): file names with bidi controls, character references in a document or a question,
+the model name typed in the settings, the signed-in user's name. (tests/test_safe_text.py
+checks ui.safe_text itself; tests/e2e/test_untrusted_content.py the same in Chromium.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest import open_page, upload
+from tests.pdfgen import make_pdf
+from tests.test_safe_text import active, directive_colons, visible
+
+RLO = "\u202e"
+INVOICE = f"invoice944{RLO}fdp.txt"  # drawn as "invoice944txt.pdf" if the control is obeyed
+INVOICE_SHOWN = "invoice944\\u202efdp.txt"
+ENTITIES = "In HTML you write a line break as &lt;br&gt; and the firm AT&amp;T as AT&amp;amp;T."
+
+
+@pytest.fixture
+def app(env, monkeypatch: pytest.MonkeyPatch):
+    def run(**variables: str) -> AppTest:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        return open_page()
+
+    yield run
+    st.cache_resource.clear()
+
+
+def markdown_of(block) -> list[str]:
+    return [e.value for kind in ("markdown", "caption", "success", "warning", "info", "error")
+            for e in getattr(block, kind)]
+
+
+def test_a_file_names_bidi_controls_show_as_escapes_everywhere(app) -> None:
+    at = app()
+    upload(at, [(INVOICE, b"The invoice total is 420 euros, due in March.", "text/plain"),
+                (f"kettle {RLO}gnp.txt", b"Descale the kettle monthly.", "text/plain")])
+    sidebar = markdown_of(at.sidebar)
+    assert not any(RLO in value for value in sidebar)
+    assert f"{INVOICE_SHOWN}: ingested (1 chunk)" in map(visible, at.sidebar.success.values)
+    assert sum(INVOICE_SHOWN in visible(value) for value in sidebar) >= 2  # outcome and list
+
+    answer = at.chat_input[0].set_value("What is the invoice total?").run().chat_message[-1]
+    assert not at.exception
+    (sources,) = answer.expander
+    lines = [visible(value) for value in markdown_of(sources)]
+    assert any(line.endswith(f"— {INVOICE_SHOWN}") for line in lines), lines
+    assert not any(RLO in value for value in markdown_of(sources))
+
+    at.switch_page("views/documents.py").run()
+    names = list(at.dataframe[0].value["Name"])
+    assert sorted(names) == [INVOICE_SHOWN, "kettle \\u202egnp.txt"]
+
+
+def test_character_references_show_as_written(app) -> None:
+    at = app()
+    upload(at, [("entities.txt", ENTITIES.encode(), "text/plain")])
+    question = "How do you write a line break? Is it &lt;br&gt; or &#60;br&#62;?"
+    answer = at.chat_input[0].set_value(question).run().chat_message[-1]
+    assert not at.exception
+    (asked,) = at.chat_message[-2].markdown
+    assert visible(asked.value) == question
+    assert ENTITIES in visible(answer.markdown[0].value)
+
+
+def test_the_model_name_typed_in_the_settings_is_text_in_the_header(app) -> None:
+    at = app(OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    at.sidebar.selectbox(key="opt_generator").set_value("openai").run()
+    model = "stub ![m]({}) :red[RED] **bold** &amp;"
+    listener = "http://127.0.0.1:9/model-img"
+    at.sidebar.text_input(key="opt_model_openai").set_value(model.format(listener)).run()
+    assert not at.exception
+    (header,) = [c.value for c in at.main.caption if "search · top" in c.value]
+    assert active(header) == set() and directive_colons(header) == []
+    # as typed; the address as inline code, which no renderer links
+    assert f"openai ({model.format(f'`{listener}`')}) · " in visible(header)
+
+
+def test_the_signed_in_name_is_text() -> None:
+    def footer() -> None:
+        from ui.common import Identity
+        from ui.sidebar import identity_footer
+
+        identity_footer(Identity("user:eve@example.com",
+                                 "**Eve** ![i](http://127.0.0.1:9/i) :red[x]", True))
+
+    at = AppTest.from_function(footer).run()
+    (caption,) = at.sidebar.caption
+    assert active(caption.value) == set() and directive_colons(caption.value) == []
+    assert visible(caption.value) == ("Signed in as **Eve** ![i](`http://127.0.0.1:9/i`) "
+                                      ":red[x]")
+
+
+def test_why_a_page_is_not_drawn_names_its_file_as_text(app, tmp_path: Path) -> None:
+    folder = tmp_path / "**notes** ![x](http:127.0.0.1:9) :red[r]"
+    folder.mkdir()
+    path = folder / "guide.pdf"
+    path.write_bytes(make_pdf(["Tomatoes need at least eight hours of direct sunlight."]))
+    at = app()
+    at.session_state["_ctx"].workspace.service.ingest([path])
+    answer = at.chat_input[0].set_value("How much sunlight do tomatoes need?").run() \
+        .chat_message[-1]
+    path.write_bytes(make_pdf(["Something else entirely."]))  # no longer the page cited
+    next(b for b in answer.expander[0].button if b.key.endswith("-open-1")).click().run()
+    assert not at.exception
+    (why,) = at.info
+    assert active(why.value) == set() and directive_colons(why.value) == []
+    assert visible(why.value) == f"{path} has changed since it was ingested; ingest it again."

@@ -1,0 +1,71 @@
+"""Whether the user asked for a stop. Streamlit ends a run the same way (a StopException at
+its next draw) when the user presses stop, leaves the page for another or reloads the tab;
+only a press of stop (the chat input's button, or the toolbar's) sends the browser's
+"stop_script" message. The sessions that sent one are noted as it arrives, so that a stopped
+answer can say truly why it stopped.
+
+Streamlit has no public hook for that message: `install` wraps `AppSession.handle_backmsg`,
+through which every message from a browser passes. Without it (a Streamlit that renamed the
+method), no stop is ever taken for the user's, and the chat says the neutral thing."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+# the ids of the sessions whose user pressed stop, oldest first; a press while no answer ran
+# is never used up, so only the latest are kept
+_asked: dict[str, None] = {}
+_KEPT = 1024
+_lock = threading.Lock()
+
+
+def install() -> None:
+    """Note the stop requests of every session of this server (once; later calls do
+    nothing)."""
+    handle = getattr(AppSession, "handle_backmsg", None)
+    if handle is None or getattr(handle, "notes_stops", False):
+        return
+
+    @functools.wraps(handle)
+    def handle_backmsg(session: AppSession, msg: BackMsg) -> None:
+        if msg.WhichOneof("type") == "stop_script":
+            note(session.id)
+        handle(session, msg)
+
+    handle_backmsg.notes_stops = True  # type: ignore[attr-defined]
+    AppSession.handle_backmsg = handle_backmsg  # type: ignore[method-assign]
+
+
+def note(session_id: str) -> None:
+    with _lock:
+        _asked.pop(session_id, None)
+        _asked[session_id] = None
+        while len(_asked) > _KEPT:
+            del _asked[next(iter(_asked))]
+
+
+def _this_session() -> str | None:
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def forget_stop() -> None:
+    """Drop this session's stop request, if any: one sent before this point (the toolbar's
+    stop pressed on an earlier run) is not about what comes next."""
+    with _lock:
+        _asked.pop(_this_session() or "", None)
+
+
+def asked_to_stop() -> bool:
+    """Whether this session's user pressed stop since `forget_stop`; the request is used up."""
+    session = _this_session()
+    with _lock:
+        if session not in _asked:
+            return False
+        del _asked[session]
+        return True

@@ -255,7 +255,8 @@ async def test_a_queued_ingest_knows_its_place_and_can_be_cancelled(
     first = (await upload(api, ("big.pdf", make_pdf(pages)), wait="false")).json()
     second = (await upload(api, ("notes.md", b"# Notes\n\nThe key is under the pot."),
                            wait="false")).json()
-    assert engine.jobs.ahead_of(second["id"]) == 1 and engine.jobs.ahead_of(first["id"]) == 0
+    assert engine.jobs.ahead_of(second["id"]) == [engine.jobs.get(first["id"])]
+    assert engine.jobs.ahead_of(first["id"]) == []
     assert (await api.delete(f"/ingests/{second['id']}")).status_code == 200
     job = (await api.get(f"/ingests/{second['id']}")).json()  # at once, not after the first
     assert job["status"] == "cancelled" and "nothing of it was stored" in job["error"]

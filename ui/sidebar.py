@@ -99,22 +99,13 @@ def ingest_progress(engine: Engine, job_ids: list[str]) -> None:
     if all(job.done.is_set() for job in jobs):
         st.rerun(scope="app")
     for job in jobs:
-        share, text = job_progress(job, jobs_ahead(engine, job))
+        share, text = job_progress(job, engine.jobs.ahead_of(job.id))
         st.progress(share, text=plain(text))
         if not job.cancel.is_set():
             # a callback: it runs before this redraw, which then says the cancel is under way
             st.button("Cancel", key=f"cancel-{job.id}", icon=":material/cancel:",
                       type="tertiary", on_click=engine.jobs.cancel, args=(job.id,),
                       help="Stop this upload: files already stored stay, the rest are not read")
-
-
-def jobs_ahead(engine: Engine, job: IngestJob) -> list[IngestJob]:
-    """The unfinished ingests queued before `job`, which it waits for."""
-    newest_first = engine.jobs.of(None)
-    place = next((n for n, other in enumerate(newest_first) if other.id == job.id), None)
-    if place is None:
-        return []
-    return [other for other in newest_first[place + 1:] if not other.done.is_set()]
 
 
 def job_progress(job: IngestJob, ahead: list[IngestJob]) -> tuple[float, str]:

@@ -196,11 +196,12 @@ class IngestJobs:
                                                      "started; nothing of it was stored.")
         return job
 
-    def ahead_of(self, job_id: str) -> int:
-        """How many unfinished ingests were queued before this one."""
+    def ahead_of(self, job_id: str) -> list[IngestJob]:
+        """The unfinished ingests queued before this one, which it waits for."""
         with self._lock:
-            ids = [i for i, job in self._jobs.items() if not job.done.is_set()]
-        return ids.index(job_id) if job_id in ids else 0
+            unfinished = [job for job in self._jobs.values() if not job.done.is_set()]
+        place = next((n for n, job in enumerate(unfinished) if job.id == job_id), 0)
+        return unfinished[:place]
 
     def get(self, job_id: str) -> IngestJob | None:
         with self._lock:

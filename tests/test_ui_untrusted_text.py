@@ -58,6 +58,23 @@ def test_a_file_names_bidi_controls_show_as_escapes_everywhere(app) -> None:
     assert sorted(names) == [INVOICE_SHOWN, "kettle \\u202egnp.txt"]
 
 
+def test_a_line_break_in_a_file_name_fakes_no_line(app) -> None:
+    """A name holding "\n" shows it as its escape: a real break would put the rest of the
+    name on a line of its own, as if it were another file's outcome."""
+    forged = "x\nforged.pdf: ingested (99 chunks)\ny.txt"
+    at = app()
+    upload(at, [(forged, b"Tea is steeped for three minutes.", "text/plain")])
+    outcomes = list(map(visible, at.sidebar.success.values))
+    assert "x\\nforged.pdf: ingested (99 chunks)\\ny.txt: ingested (1 chunk)" in outcomes
+    assert not any("\n" in value for value in outcomes)
+    listed = [visible(value) for value in markdown_of(at.sidebar) if "forged.pdf" in value]
+    assert listed and not any("\n" in value for value in listed)
+    at.switch_page("views/documents.py").run()
+    table = at.dataframe[0].value
+    assert list(table["Name"]) == ["x\\nforged.pdf: ingested (99 chunks)\\ny.txt"]
+    assert not any("\n" in title for title in table["Title"])
+
+
 def test_character_references_show_as_written(app) -> None:
     at = app()
     upload(at, [("entities.txt", ENTITIES.encode(), "text/plain")])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rag.text.controls import escaped_controls
 from rag.types import cited_place, describe_strategy, source_name
 from ui.safe_text import plain, safe_markdown
 
@@ -13,7 +14,8 @@ from ui.safe_text import plain, safe_markdown
 def source_label(citation: dict[str, Any]) -> str:
     """"Title, page 3" or "Deck, slide 3: Budget" (the file name when there is no title;
     nothing after it for a file without pages)."""
-    name = citation.get("title") or source_name(str(citation.get("source", "")))
+    name = escaped_controls(citation.get("title")
+                            or source_name(str(citation.get("source", ""))))
     place = cited_place(citation.get("page"), citation.get("locator"))
     return f"{name}, {place}" if place else name
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from rag.engine.workspace import DocumentRow
 from rag.errors import RagError
-from rag.text.bidi import escape_bidi
+from rag.text.controls import escape_bidi, escaped_controls
 from rag.types import counted
 from ui.common import READ_ONLY, Context
 from ui.safe_text import plain
@@ -28,8 +28,8 @@ def table(rows: list[DocumentRow]) -> dict[str, list]:
     """The table's columns; text from the documents has its bidi controls shown as escapes,
     as `plain` shows them (a cell is not Markdown, but a control there still reorders it)."""
     return {
-        "Name": [escape_bidi(r.name) for r in rows],
-        "Title": [escape_bidi(r.title) for r in rows],
+        "Name": [escaped_controls(r.name) for r in rows],
+        "Title": [escaped_controls(r.title) for r in rows],
         "Pages": [r.pages for r in rows],
         "Chunks": [r.chunks for r in rows],
         "Ingested at": [ingested_label(r.ingested_at) for r in rows],

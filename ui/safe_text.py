@@ -43,7 +43,7 @@ from itertools import pairwise
 
 from markdown_it import MarkdownIt
 
-from rag.text.bidi import escape_bidi
+from rag.text.controls import escape_bidi
 
 # inline syntax anywhere on a line, and the block syntax that only counts at its start
 _INLINE = re.compile(r"([\\`*_\[<|~$&])")

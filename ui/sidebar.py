@@ -17,6 +17,7 @@ from rag.engine.options import (
 from rag.engine.workspace import Workspace
 from rag.errors import RagError
 from rag.settings import ANSWER_STRATEGIES, Settings
+from rag.text.controls import escaped_controls
 from rag.types import SEARCH_MODES, counted
 from ui.common import READ_ONLY, REROUTED, Context, Identity
 from ui.safe_text import plain
@@ -120,10 +121,10 @@ def job_progress(job: IngestJob, ahead: list[IngestJob]) -> tuple[float, str]:
     if current is not None and current.chunks:
         share += current.chunks_written / current.chunks / max(len(states), 1)
         pages = f", {counted(current.pages, 'page')}" if current.pages else ""
-        text += (f" · {current.name}: {current.chunks_written:,} of "
+        text += (f" · {escaped_controls(current.name)}: {current.chunks_written:,} of "
                  f"{counted(current.chunks, 'chunk')}{pages}")
     elif job.status != "queued" and current is not None:
-        reading = current.name
+        reading = escaped_controls(current.name)
     if job.cancel.is_set():
         text += cancelling_words(reading)
     elif job.status == "queued":
@@ -161,7 +162,8 @@ def show_outcomes(job: IngestJob) -> None:
     counts = {s: sum(r["status"] == s for r in results) for s in OUTCOME_STYLE}
     st.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
     for result in results:
-        name = result["path"].removeprefix("upload:")
+        # a name's line break would fake an outcome line of its own
+        name = escaped_controls(result["path"].removeprefix("upload:"))
         # a reason names the file already, and an upload by the name the user gave it
         detail = (result["error"] or counted(result["chunks"], "chunk")).replace(
             "upload:", "").removeprefix(f"{name}: ")
@@ -181,16 +183,17 @@ def document_list(workspace: Workspace, collection: str, editor: bool) -> None:
         row = st.sidebar.container(horizontal=True, vertical_alignment="center", wrap=False)
         left, right = row.container(), row.container(width="content")
         pages = f"{counted(doc.pages, 'page')} · " if doc.pages else ""
-        about = f"{doc.name} · {pages}{counted(doc.chunks, 'chunk')}"
+        name = escaped_controls(doc.name)
+        about = f"{name} · {pages}{counted(doc.chunks, 'chunk')}"
         # titles and file names come from the documents: shown as text, never as HTML
-        left.markdown(f"**{plain(doc.title or doc.name)}**")
+        left.markdown(f"**{plain(escaped_controls(doc.title) or name)}**")
         left.caption(plain(about))
         if not editor:
             continue
         # a click opens the question, a second one deletes: a stray click loses nothing
         with right.popover("", icon=":material/delete:", type="tertiary",
-                           help=f"Delete {plain(doc.name)}"):
-            st.caption(plain(f"Delete {doc.name} and its {counted(doc.chunks, 'chunk')}?"))
+                           help=f"Delete {plain(name)}"):
+            st.caption(plain(f"Delete {name} and its {counted(doc.chunks, 'chunk')}?"))
             if st.button("Delete", key=f"delete-{doc.doc_id}", type="primary"):
                 workspace.delete_document(collection, doc.doc_id)
                 st.rerun()

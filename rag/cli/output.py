@@ -6,11 +6,10 @@ import contextlib
 import os
 import select
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
-from rag.text.bidi import BIDI_CONTROLS
+from rag.text.controls import escaped_controls
 from rag.types import cited_place
 
 
@@ -30,11 +29,7 @@ def shown(text: str) -> str:
     """`text` with its control characters written as escapes (`\\x1b`, `\\n`, `\\u202e`): a
     file's name or title can hold any of them, and a terminal obeys them (colours, cursor
     moves, a line break that fakes a report's line, text drawn right to left)."""
-    if text.isprintable():  # a bidi control is not (it is a format character)
-        return text
-    return "".join(ch.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or BIDI_CONTROLS.match(ch)
-                   else ch for ch in text)
+    return escaped_controls(text)
 
 
 #: how a command whose reader went away ends: as a shell reports a Unix tool stopped by

@@ -26,7 +26,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rag.text.bidi import BIDI_CONTROLS
+from rag.text.controls import BIDI_CONTROLS
 
 log = logging.getLogger("rag.guard")
 

@@ -1,0 +1,30 @@
+"""Characters a name or other text shown as it was given must not be allowed to act on the
+screen: the bidirectional controls, which reorder the text around them (U+202E draws
+"invoice\\u202efdp.txt" as "invoicetxt.pdf", and turns the words after it on the line
+backwards), and, in a one-line name, control characters and line breaks (an escape sequence
+a terminal obeys, a line break that fakes a line of a report). Ingest drops them from a
+document's text (`sanitize`); where text is shown as given, they are written as escapes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# embeddings and overrides (U+202A to U+202E), isolates (U+2066 to U+2069) and marks
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_bidi(text: str) -> str:
+    """`text` with each bidirectional control written as its escape (`\\u202e`), visible and
+    unable to reorder the text around it; its line breaks kept."""
+    return BIDI_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def escaped_controls(text: str) -> str:
+    """A name as one line that acts on nothing: its control characters, line breaks and
+    bidirectional controls written as escapes (`\\x1b`, `\\n`, `\\u202e`)."""
+    if text.isprintable():  # a bidi control is not (it is a format character)
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or BIDI_CONTROLS.match(ch)
+                   else ch for ch in text)

@@ -257,7 +257,7 @@ def test_ingest_keeps_requests_in_flight_across_files_and_a_refusal_fails_only_i
     together (one file at a time would never have more than one). The server refuses one
     request: the two files in it fail whole, the other six are stored."""
     use_workers_ai(monkeypatch, standin, RAG_AI_EMBED_CONCURRENCY="4")
-    standin.latency = 0.2
+    standin.gather = 4
     folder = tmp_path / "notes"
     folder.mkdir()
     for n in range(8):

@@ -193,6 +193,9 @@ class StandIn:
     max_in_flight: int = 0
     hold: threading.Event | None = None
     hold_state: str = ""  # "", "holding", "released", "timed out"
+    # hold each request until this many have been in flight together (or 5 s), so a test
+    # of the client's concurrency does not depend on how fast this machine prepares them
+    gather: int = 0
     generation: int = 0  # bumped by reset(); sleeps of an older test end early
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=itertools.count)
@@ -219,7 +222,8 @@ class StandIn:
             for name in ("latency", "neurons_mode", "neurons_factor", "run_stream_style",
                          "model_latency", "answer_styles", "embedding_dimension",
                          "shuffle_openai_embeddings", "ignore_stream", "gateway_token",
-                         "openai_key", "guard_form", "context_windows", "hold", "hold_state"):
+                         "openai_key", "guard_form", "context_windows", "hold", "hold_state",
+                         "gather"):
                 setattr(self, name, getattr(fresh, name))
             self.requests.clear()
             self.faults.clear()
@@ -304,6 +308,12 @@ class StandIn:
         while time.monotonic() < until and generation == self.generation:
             await asyncio.sleep(min(0.05, max(until - time.monotonic(), 0)))
 
+    async def _gathered(self, count: int, timeout: float = 5.0) -> None:
+        generation, until = self.generation, time.monotonic() + timeout
+        while (self.max_in_flight < count and time.monotonic() < until
+               and generation == self.generation):
+            await asyncio.sleep(0.02)
+
     def _take(self, items: list[Any], match: Any) -> Any:
         with self._lock:
             for item in items:
@@ -341,6 +351,8 @@ class StandIn:
         if model is None and isinstance(body, dict) and isinstance(body.get("model"), str):
             model = body["model"]
         try:
+            if self.gather:
+                await self._gathered(self.gather)
             if self.latency:
                 await self._nap(self.latency)
             if self.model_latency.get(model or ""):

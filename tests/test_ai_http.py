@@ -147,7 +147,7 @@ def test_client_pool_lends_each_client_to_one_call_and_bounds_them():
             started = time.monotonic()
             with pytest.raises(httpx.PoolTimeout), pool.lease():
                 pass
-            assert 0.15 < time.monotonic() - started < 2
+            assert 0.15 < time.monotonic() - started < 4
         with pool.lease() as again:  # a returned client is lent again, none made
             assert again in (first, second) and len(made) == 2
     finally:
@@ -214,11 +214,12 @@ def test_retries_stop_at_the_attempt_limit(ai_settings, standin, fake_clock):
 
 def test_retries_stop_at_the_deadline(ai_settings, standin):
     standin.fail(503, times=None)
-    emb = embedder(ai_settings, max_attempts=10, deadline=0.5, backoff_base=0.1, backoff_max=0.2)
+    # ten attempts without the deadline would back off for at least 3.75 s
+    emb = embedder(ai_settings, max_attempts=10, deadline=0.5, backoff_base=0.1, backoff_max=1.0)
     started = time.monotonic()
     with pytest.raises(TransientAIError, match="Gave up"):
         emb.embed_documents(["some text"])
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.5
     assert 2 <= len(standin.requests) < 10
 
 
@@ -239,12 +240,12 @@ def test_a_slow_first_byte_times_out_and_is_retried(ai_settings, standin):
 
 
 def test_one_attempt_cannot_outlive_the_deadline(ai_settings, standin):
-    standin.slow_first_byte(3.0)
+    standin.slow_first_byte(6.0)
     emb = embedder(ai_settings, deadline=0.6)
     started = time.monotonic()
     with pytest.raises(TransientAIError, match="did not answer in time"):
         emb.embed_documents(["some text"])
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.0
 
 
 def test_connection_refused_is_transient_and_names_the_fix(ai_settings, fake_clock):

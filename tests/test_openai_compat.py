@@ -105,11 +105,11 @@ def test_a_cut_stream_is_marked_interrupted(ai_settings, standin, passages):
 
 def test_embeddings_probe_the_dimension_once_and_keep_order(ai_settings, standin):
     standin.shuffle_openai_embeddings = True
-    standin.latency = 0.05
     settings = ai_settings.model_copy(update={"embed_batch_size": 10})
     embedder = OpenAIEmbedder.from_settings(settings)
     texts = [f"passage {i} on subject{i}" for i in range(45)]
     assert embedder.dimension == 768
+    standin.gather = 2  # proves the batches overlap, however slowly this machine sends them
     vectors = embedder.embed_documents(texts)
     sizes = [r.batch_size for r in standin.requests]
     assert sizes[0] == 1 and sorted(sizes[1:]) == [5, 10, 10, 10, 10]  # probe, then batches

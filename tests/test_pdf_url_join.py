@@ -43,4 +43,4 @@ def test_a_hostile_line_of_a_megabyte_is_mended_in_linear_time(line: str,
                                                                line_end: str) -> None:
     started = time.perf_counter()
     mended(line + line_end)
-    assert time.perf_counter() - started < 1.0  # a quadratic search takes minutes
+    assert time.perf_counter() - started < 5.0  # a quadratic search takes minutes

@@ -53,6 +53,7 @@ def rag(data_dir: Path, *args: str, **env: str):
                               catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_rag_ask_searches_in_rag_search_mode_through_the_engine_as_without_it(
         served, tmp_path: Path) -> None:
     engine, _ = served()

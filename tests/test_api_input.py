@@ -147,6 +147,7 @@ async def running_upload(api: httpx.AsyncClient, engine: Engine
     raise AssertionError("the ingest never got under way")
 
 
+@pytest.mark.slow
 async def test_an_upload_whose_ingest_is_cancelled_says_so_with_each_files_outcome(
         api: httpx.AsyncClient, engine: Engine) -> None:
     waiting, ingest_id = await running_upload(api, engine)
@@ -164,6 +165,7 @@ async def test_an_upload_whose_ingest_is_cancelled_says_so_with_each_files_outco
     assert sources == ["upload:notes.md"]
 
 
+@pytest.mark.slow
 async def test_an_upload_stopped_with_the_engine_is_still_unavailable(
         api: httpx.AsyncClient, engine: Engine) -> None:
     waiting, _ = await running_upload(api, engine)

@@ -84,6 +84,7 @@ def test_ingest_json_summary_and_exit_codes(env, tmp_path: Path) -> None:
     assert json.loads(second.stdout)["totals"]["unchanged"] == 2
 
 
+@pytest.mark.slow
 def test_a_long_ingest_in_a_log_says_how_far_it_has_got_inside_its_file(
         door: Door, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Off a terminal (a log, a CI job) a line every so often names the file being stored,
@@ -430,6 +431,7 @@ def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -
             " ".join(refused.stderr.split())
 
 
+@pytest.mark.slow
 def test_a_name_differing_only_in_case_is_the_same_collection(door: Door,
                                                                tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
@@ -444,6 +446,7 @@ def test_a_name_differing_only_in_case_is_the_same_collection(door: Door,
 
 
 
+@pytest.mark.slow
 def test_the_commands_own_request_settings_reach_a_running_engine(
         door: Door, tmp_path: Path, monkeypatch) -> None:
     folder = corpus(tmp_path / "docs")
@@ -551,6 +554,7 @@ def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> 
 
 
 
+@pytest.mark.slow
 def test_control_characters_in_a_name_are_printed_as_escapes(door: Door, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -661,6 +665,7 @@ def test_the_app_on_a_taken_port_says_so_in_one_line(env) -> None:
                                    "another with --port, or stop that program.")
 
 
+@pytest.mark.slow
 def test_python_m_rag_runs_a_real_ingest_with_its_exit_code(env, tmp_path: Path) -> None:
     """`python -m rag` (the console script's module) in its own process: the parse worker
     starts from it, the exit code says a file failed, and what it stored is still there for
@@ -705,6 +710,7 @@ def test_the_entry_module_imports_no_cli_packages() -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_the_first_run_prints_no_log_records(embedder, model_dir: Path, tmp_path: Path) -> None:
     """The first run quantizes the model, and onnxruntime logs through the root logger: that
     must not leave a console handler printing our INFO records ("INFO:rag.guard:{...}")."""

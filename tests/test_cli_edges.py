@@ -197,6 +197,7 @@ def into_a_closed_pipe(env: dict[str, str], *args: str) -> subprocess.CompletedP
         os.close(write_end)
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_command_quietly(door: Door, env,
                                                              tmp_path: Path) -> None:
     (tmp_path / "kettle.txt").write_text(KETTLE)

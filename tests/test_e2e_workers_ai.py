@@ -392,6 +392,7 @@ def test_the_generator_follows_the_credentials_when_unset(
 
 @pytest.mark.parametrize("command", [["ask", QUESTION], ["search", "kettle"], ["docs", "list"],
                                      ["ingest", "docs"]], ids=lambda c: c[0])
+@pytest.mark.slow
 def test_a_local_collection_refuses_workers_ai_embeddings(env, standin, monkeypatch,
                                                           tmp_path: Path, command) -> None:
     assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0  # local embedder

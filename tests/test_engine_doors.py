@@ -32,6 +32,9 @@ from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 from tests.workers_ai_server import ACCOUNT, TOKEN, ServerThread, StandIn
 
+# real engines on loopback ports, some in their own processes: seconds a test
+pytestmark = pytest.mark.slow
+
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
 
 

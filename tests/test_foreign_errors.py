@@ -82,6 +82,7 @@ def test_a_qdrant_server_refusing_the_key_is_one_line(env: dict[str, str],
     assert "refused the request (HTTP 401)" in line and "RAG_QDRANT_API_KEY" in line
 
 
+@pytest.mark.slow
 def test_the_service_raises_a_store_error(tmp_path: Path, refusing_qdrant: str) -> None:
     settings = load_settings({"RAG_QDRANT_URL": refusing_qdrant,
                               "RAG_DATA_DIR": str(tmp_path)}, env_file=None)

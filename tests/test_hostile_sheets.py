@@ -105,6 +105,7 @@ def test_a_sheet_declaring_all_of_excels_range_is_read_from_its_stored_cells(
     assert [page.text for page in load(book).pages] == ["top left\n\nbottom right"]
 
 
+@pytest.mark.slow
 def test_rows_padded_to_excels_last_column_are_refused_past_the_cells_walked(
         tmp_path: Path) -> None:
     # an empty cell in the last column makes every row as wide as Excel allows

@@ -45,6 +45,7 @@ def office_folder(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_every_office_type_is_searchable_and_cited_by_its_locator(env, tmp_path: Path) -> None:
     folder = office_folder(tmp_path / "docs")
     result = run("ingest", str(folder), "--json")
@@ -104,6 +105,7 @@ def test_nothing_in_a_folder_is_skipped_silently(env, tmp_path: Path) -> None:
     assert "unsupported file type .exe" in json.loads(named.stdout)["files"][0]["error"]
 
 
+@pytest.mark.slow
 def test_hostile_office_files_are_each_reported_and_leave_nothing(service, tmp_path: Path
                                                                    ) -> None:
     from msoffcrypto.format.ooxml import OOXMLFile

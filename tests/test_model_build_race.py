@@ -22,6 +22,7 @@ print(embedder.embed_query("otter").tobytes().hex())
 PROCESSES = 3
 
 
+@pytest.mark.slow
 def test_processes_starting_together_build_the_model_once_and_agree(tmp_path: Path) -> None:
     model_dir = tmp_path / "models"
     killed = model_dir / ".all-MiniLM-L6-v2.b2.int8.onnx.k1ll3d"  # a quantizer killed midway

@@ -28,6 +28,9 @@ from tests.conftest import fresh_settings
 from tests.docgen import TEXT, full_page, page_images, scanned_image, scanned_pdf
 from tests.pdfgen import make_pdf
 
+# Tesseract reads every page: seconds a test
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def tesseract() -> None:

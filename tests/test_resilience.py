@@ -82,6 +82,7 @@ def rag_ask_process(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_a_model_down_is_skipped_by_the_next_processes(local_embeddings: StandIn,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_CACHE", "false")  # every process asks the models again
@@ -174,6 +175,7 @@ def test_a_success_writes_the_shared_state_only_to_close_a_breaker(tmp_path: Pat
 # --- degrade, never fail -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_with_every_model_down_the_passages_answer(local_embeddings: StandIn,
                                                    env: dict[str, str], monkeypatch) -> None:
     local_embeddings.fail(429, 3040, times=None)  # every chat model

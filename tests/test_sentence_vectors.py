@@ -113,6 +113,7 @@ def test_pooling_takes_the_tokens_inside_each_span() -> None:
     np.testing.assert_allclose(pooled, [[1, 0], [0, 1], [1, 0]])  # the last: no token
 
 
+@pytest.mark.slow
 def test_stored_vectors_are_written_and_read_back(settings, embedder, engine,
                                                  corpus: Path) -> None:
     svc = open_service(settings, embedder, engine)
@@ -138,6 +139,7 @@ def test_stored_vectors_are_written_and_read_back(settings, embedder, engine,
         svc.close()
 
 
+@pytest.mark.slow
 def test_rescoring_from_stored_vectors_embeds_nothing(settings, embedder, engine,
                                                       corpus: Path, monkeypatch) -> None:
     svc = open_service(settings, embedder, engine)
@@ -178,6 +180,7 @@ def test_rescoring_from_stored_vectors_embeds_nothing(settings, embedder, engine
         svc.close()
 
 
+@pytest.mark.slow
 def test_a_collection_without_them_is_rescored_at_question_time(settings, embedder, engine,
                                                                  corpus: Path) -> None:
     first = open_service(settings, embedder, engine)

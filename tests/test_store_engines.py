@@ -52,6 +52,7 @@ def corpus(tmp_path: Path) -> Path:
     return tmp_path / "docs"
 
 
+@pytest.mark.slow
 def test_ingest_search_and_reingest_unchanged(svc, corpus: Path) -> None:
     assert svc.ingest([corpus]).totals()["ingested"] == 3
     assert svc.store.version() == 1
@@ -76,6 +77,7 @@ def test_changed_file_replaces_its_chunks_without_mixture(svc, tmp_path: Path) -
         assert all("Gerald" not in h.text for h in svc.search("fern Gerald", 10, mode)), mode
 
 
+@pytest.mark.slow
 def test_delete_by_id_and_by_path(svc, corpus: Path) -> None:
     svc.ingest([corpus])
     etna = next(d for d in svc.documents() if d.source.endswith("etna.pdf"))
@@ -87,6 +89,7 @@ def test_delete_by_id_and_by_path(svc, corpus: Path) -> None:
     assert svc.delete("no-such-document") == []
 
 
+@pytest.mark.slow
 def test_filters_and_search_modes(svc, corpus: Path) -> None:
     (corpus / "codes.txt").write_text("Error QX7731 means the flux capacitor is misaligned.")
     svc.ingest([corpus])
@@ -102,6 +105,7 @@ def test_filters_and_search_modes(svc, corpus: Path) -> None:
     assert svc.search("rocks shellfish", top_k=1, mode="sparse")[0].source.endswith("otters.md")
 
 
+@pytest.mark.slow
 def test_a_hybrid_search_batches_both_sides_as_separate_searches_find_them(
         svc, embedder, corpus: Path) -> None:
     svc.ingest([corpus])
@@ -114,6 +118,7 @@ def test_a_hybrid_search_batches_both_sides_as_separate_searches_find_them(
         assert dense_side and sparse_side and [dense_side, sparse_side] == alone
 
 
+@pytest.mark.slow
 def test_a_hybrid_search_brings_each_sides_best_after_its_top_k(svc, embedder,
                                                                 corpus: Path) -> None:
     svc.ingest([corpus])
@@ -264,6 +269,7 @@ def test_failed_write_is_discarded(svc, tmp_path: Path, monkeypatch) -> None:
     assert svc.store.size() == 0
 
 
+@pytest.mark.slow
 def test_reopen_keeps_documents_and_version_and_checks_the_embedder(
         settings, embedder, engine, corpus: Path) -> None:
     first = open_service(settings, embedder, engine)
@@ -320,6 +326,7 @@ def test_a_collection_deleted_under_a_reader_is_missing_to_it(svc, embedder,
         workspace.delete_collection("second")
 
 
+@pytest.mark.slow
 def test_a_collection_deleted_while_searched_fails_only_those_searches(
         svc, embedder, corpus: Path) -> None:
     """Searches in flight when a collection is deleted end, or say it is missing; the delete
@@ -392,6 +399,7 @@ def test_an_edge_collection_is_closed_only_once_its_readers_are_done(settings,
     svc.close()
 
 
+@pytest.mark.slow
 def test_both_engines_rank_alike(settings, embedder, corpus: Path) -> None:
     (corpus / "codes.txt").write_text("Error QX7731 means the flux capacitor is misaligned.")
     ranked = {}

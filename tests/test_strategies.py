@@ -64,6 +64,7 @@ def test_progressive_keeps_a_good_fast_answer(corpus: StandIn) -> None:
     ("refuse", "passages do not answer"),
     ("uncited", "no valid citation"),
 ])
+@pytest.mark.slow
 def test_progressive_upgrades_a_weak_answer(corpus: StandIn, monkeypatch, caplog,
                                             style: str, reason: str) -> None:
     monkeypatch.setenv("RAG_PROGRESSIVE_REFUSAL_SCORE", "0")  # any top passage counts as high

@@ -151,9 +151,9 @@ def _skip_reason(path: Path) -> SkipReason | None:
         return "hidden"
     if is_temporary(path.name):
         return "temporary"
-    if not is_supported(path):
-        return "unsupported"
-    return "special" if _special_kind(path) else None
+    if _special_kind(path):  # before the type: a pipe is special whatever its name says
+        return "special"
+    return None if is_supported(path) else "unsupported"
 
 
 def _special_kind(path: Path) -> str | None:

@@ -350,6 +350,7 @@ def test_a_named_pipe_is_never_opened(door: Door, tmp_path: Path) -> None:
     folder.mkdir()
     pipe = folder / "pipe.txt"
     os.mkfifo(pipe)
+    os.mkfifo(folder / "feed")  # special whatever its name says
     (folder / "tea.txt").write_text("Tea is steeped for three minutes.")
     with a_writer_waiting_on(pipe) as opened:
         in_folder = door.run("ingest", str(folder), "--json")
@@ -358,7 +359,9 @@ def test_a_named_pipe_is_never_opened(door: Door, tmp_path: Path) -> None:
     assert in_folder.exit_code == 0  # in a folder it is skipped, as other files not read are
     report = json.loads(in_folder.stdout)
     assert [f["path"] for f in report["files"]] == [str(folder / "tea.txt")]
-    assert report["skipped"] == [{"path": str(pipe), "reason": "special", "type": ".txt"}]
+    assert report["skipped"] == [
+        {"path": str(folder / "feed"), "reason": "special", "type": "(none)"},
+        {"path": str(pipe), "reason": "special", "type": ".txt"}]
     assert named.exit_code == 1  # named directly, it fails
     [failed] = json.loads(named.stdout)["files"]
     assert failed["error"] == f"{pipe}: not a regular file (a named pipe)"

@@ -24,6 +24,7 @@ from rag.engine.api.schemas import LONE_SURROGATE
 from rag.errors import (
     EMPTY_QUERY,
     EMPTY_QUESTION,
+    QUESTION_CHARS,
     CollectionBusy,
     CollectionExists,
     CollectionMissing,
@@ -59,7 +60,8 @@ CODES: dict[str, tuple[int, str]] = {
     "bad_request": (400, "the request is malformed: bad JSON, a missing, mistyped or "
                          "out-of-range field, a question of nothing but spaces, an empty upload "
                          "or one cut short"),
-    "input_too_long": (400, "a question longer than the embedding model takes"),
+    "input_too_long": (400, f"a question or query over {QUESTION_CHARS:,} characters, or a "
+                            "search query longer than the embedding model takes"),
     "content_blocked": (400, "the content filter refused the question (or, with answer checks "
                              "on, the answer); the message names the category"),
     "unauthorized": (401, "no API key, or a wrong one"),

@@ -129,9 +129,11 @@ class Settings(BaseSettings):
     @field_validator("*", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
-        # `VAR=` (as compose files write `${VAR:-}`) means unset for a setting unset by default
-        if value == "" and cls.model_fields[info.field_name].default is None:
-            return None
+        # `VAR=` (as compose files write `${VAR:-}`) means unset for a setting unset by default,
+        # and the default folder for a folder with one (never the working folder)
+        default = cls.model_fields[info.field_name].default
+        if value == "" and (default is None or isinstance(default, Path)):
+            return default
         return value
 
     # --- storage -------------------------------------------------------------------------
@@ -297,11 +299,10 @@ class Settings(BaseSettings):
     # --- app and API ---
     # Largest file the app and the API accept, checked before it is read (and by the browser's
     # uploader); the `rag` command's own limit is the loaders' (200 MiB).
-    upload_max_mb: int = Field(50, ge=1, le=200, description="largest upload, in MB")
+    upload_max_mb: int = Field(50, ge=1, le=200, description="largest upload, in MiB")
     # Questions one user may ask in any 60 seconds, in the chat and the API alike; 0: no limit.
     rate_limit_per_minute: int = Field(20, ge=0, validation_alias=AliasChoices(
-        "rate_limit_per_minute", "RAG_RATE_LIMIT_PER_MINUTE",
-        "RAG_APP_RATE_LIMIT_PER_MINUTE"))
+        "RAG_RATE_LIMIT_PER_MINUTE", "RAG_APP_RATE_LIMIT_PER_MINUTE"))
     # Where rate limits (and other state every engine replica shares) live: unset keeps them in
     # this process; redis://host:6379/0 (or rediss://, unix://) shares them between replicas.
     redis_url: str | None = None

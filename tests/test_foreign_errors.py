@@ -193,6 +193,24 @@ def test_an_empty_value_unsets_a_setting_unset_by_default(name: str) -> None:
     assert getattr(load_settings({variable(name, field): ""}, env_file=None), name) is None
 
 
+@pytest.mark.parametrize("name", [name for name, field in Settings.model_fields.items()
+                                  if isinstance(field.default, Path)])
+def test_an_empty_folder_setting_is_its_default_folder(name: str) -> None:
+    # an empty RAG_DATA_DIR must not put the store in whatever folder the command runs from
+    field = Settings.model_fields[name]
+    assert getattr(load_settings({variable(name, field): ""}, env_file=None), name) == \
+        field.default
+
+
+def test_settings_are_read_from_their_own_variables_only() -> None:
+    for field in Settings.model_fields.values():
+        for alias in getattr(field.validation_alias, "choices", []):
+            assert str(alias).upper().startswith(("RAG_", "CLOUDFLARE_", "OPENAI_")), alias
+    assert load_settings({"RATE_LIMIT_PER_MINUTE": "3"}, env_file=None).rate_limit_per_minute \
+        == 20
+    assert load_settings({}, env_file=None, rate_limit_per_minute=3).rate_limit_per_minute == 3
+
+
 def test_consensus_needs_two_models_to_compare() -> None:
     with pytest.raises(ConfigError, match="RAG_CONSENSUS_MODELS: Value error, name at least "
                                           "two models"):

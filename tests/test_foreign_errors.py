@@ -219,7 +219,7 @@ def test_consensus_needs_two_models_to_compare() -> None:
                          env_file=None).consensus_models == ["@cf/a", "@cf/b"]
 
 @pytest.mark.parametrize("variable", ["CLOUDFLARE_BASE_URL", "CLOUDFLARE_AI_GATEWAY_BASE_URL",
-                                      "OPENAI_BASE_URL"])
+                                      "OPENAI_BASE_URL", "RAG_QDRANT_URL"])
 @pytest.mark.parametrize("url", ["127.0.0.1:8662/client/v4", "notaurl", "http://", "ftp://x",
                                  "http://host:99999/v1"])
 def test_a_web_api_address_without_scheme_or_host_is_refused(variable: str, url: str) -> None:

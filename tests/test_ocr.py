@@ -165,6 +165,7 @@ def test_without_tesseract_a_scan_fails_naming_the_package(no_tesseract) -> None
     with pytest.raises(DocumentError) as info:
         load_bytes(Path("scan.pdf"), scanned_pdf([PAGE_ONE]))
     assert info.value.reason == "ocr-unavailable"
+    assert "no text layer on its 1 scanned page, and" in str(info.value)
     assert "apt-get install tesseract-ocr tesseract-ocr-eng" in str(info.value)
     with pytest.raises(DocumentError) as info:
         load_bytes(Path("note.png"), scanned_image(PAGE_ONE))

@@ -42,6 +42,7 @@ from ingest.formats.pdf_text import mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
 from rag.errors import DocumentError
+from rag.types import counted
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -234,7 +235,7 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
     if unavailable:
         if not any(text.strip() for text in texts.values()):
             raise DocumentError("ocr-unavailable", f"{path}: no text layer on its "
-                                f"{len(scans)} scanned pages, and {unavailable}")
+                                f"{counted(len(scans), 'scanned page')}, and {unavailable}")
         return [PageWarning(frozenset(scans), f"{_pages(scans)} not OCR'd: {unavailable}")]
 
     def render(number: int) -> tuple[Image, int]:

@@ -161,7 +161,7 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
             store.ensure_collection()
             pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
             started = time.perf_counter()
-            say(f"ingesting {len(documents)} paragraphs")
+            say(f"ingesting {counted(len(documents), 'paragraph')}")
             documents, questions = ingest_paragraphs(pipeline, documents, questions, squad,
                                                      say)
             ingest_seconds = time.perf_counter() - started

@@ -486,7 +486,7 @@ def make_folders(settings: Settings, only: Container[str] | None = None) -> None
             advice = (f"give {variable} a folder you can write to" if is_set else
                       f"give RAG_DATA_DIR a folder you can write to, or {variable} a folder "
                       "of its own")
-            raise ConfigError(f"Cannot make the folder {folder} ({_why_not(folder, exc)}): "
+            raise ConfigError(f"Cannot make the folder {folder} ({why_not_made(folder, exc)}): "
                               f"{advice}.") from None
 
 
@@ -506,7 +506,7 @@ def _folders(settings: Settings) -> list[tuple[Path, str, bool]]:
     return folders
 
 
-def _why_not(folder: Path, exc: OSError) -> str:
+def why_not_made(folder: Path, exc: OSError) -> str:
     """Why `folder` cannot be made: a file in its place or on its path, said as such."""
     in_the_way = next((path for path in (folder, *folder.parents) if path.is_file()), None)
     if in_the_way == folder:

@@ -18,6 +18,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from rag.app.context import current, new_request_id
 from rag.errors import ConfigError
+from rag.settings import why_not_made
 
 _MARK = "_rag_handler"
 
@@ -111,13 +112,18 @@ def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
     console = logging.StreamHandler()
     console.setLevel(console_level.upper())
     console.setFormatter(OneLine())
+    # said plainly: an unexpected error would point to this very log
+    advice = "give RAG_DATA_DIR a folder you can write to, or RAG_LOG_FILE a file you can write."
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot make the log file's folder {log_file.parent} "
+                          f"({why_not_made(log_file.parent, exc)}): {advice}") from None
+    try:
         to_file = logging.FileHandler(log_file, encoding="utf-8")
-    except OSError as exc:  # said plainly: an unexpected error would point to this very log
-        raise ConfigError(
-            f"Cannot write the log file {log_file} ({exc.strerror or exc}): give RAG_DATA_DIR "
-            "a folder you can write to, or RAG_LOG_FILE a file you can write.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the log file {log_file} ({exc.strerror or exc}): "
+                          f"{advice}") from None
     to_file.setLevel(logging.INFO)
     to_file.addFilter(ScopeFilter())
     to_file.setFormatter(JsonLines())

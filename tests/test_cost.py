@@ -138,11 +138,18 @@ def flat(rate: str, *more: str) -> Result:
         "--neurons-per-1k-tokens", rate, "--json", *more])
 
 
-@pytest.mark.parametrize("rate", ["inf", "Infinity"])
-def test_an_infinite_rate_is_refused_by_name(rate):
+@pytest.mark.parametrize(("rate", "said"), [("inf", "inf"), ("Infinity", "inf"), ("nan", "nan"),
+                                            ("NaN", "nan")])
+def test_a_rate_that_is_not_a_number_is_refused_by_name(rate, said):
     result = flat(rate)
     assert result.exit_code == 2 and result.stdout == ""
-    assert "'--neurons-per-1k-tokens': inf is not a finite number" in result.stderr
+    assert f"'--neurons-per-1k-tokens': {said} is not a finite number" in result.stderr
+
+
+def test_a_negative_rate_is_refused():
+    result = flat("-0.5")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "'--neurons-per-1k-tokens': -0.5 is below 0" in result.stderr
 
 
 def test_an_estimate_too_large_for_a_float_is_refused_not_printed_as_infinity():

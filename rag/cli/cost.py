@@ -25,10 +25,13 @@ def _group() -> None:
     """Keep `estimate` and `report` subcommands."""
 
 
-def _finite(value: float | None) -> float | None:
-    """Refuse inf: it passes `min=0`, and JSON has no way to write the figures it makes."""
+def _rate(value: float | None) -> float | None:
+    """Refuse inf and nan (JSON has no way to write the figures they make) and a negative rate,
+    here rather than by `min=0`, which would call nan negative."""
     if value is not None and not math.isfinite(value):
         raise typer.BadParameter(f"{value} is not a finite number.")
+    if value is not None and value < 0:
+        raise typer.BadParameter(f"{value} is below 0: a rate is 0 or more neurons.")
     return value
 
 
@@ -46,7 +49,7 @@ def estimate(
         None, "--output-tokens", min=0,
         help="Generated tokens per call (with --model only; default 0)."),
     neurons_per_1k_tokens: float | None = typer.Option(
-        None, "--neurons-per-1k-tokens", min=0, callback=_finite,
+        None, "--neurons-per-1k-tokens", callback=_rate,
         help="A flat rate instead of a model's prices: neurons per 1,000 tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:

@@ -202,6 +202,9 @@ def multipart(*dispositions: str) -> bytes:
     (['filename="=?utf-8?B?csOpc3Vtw6kudHh0?="; filename*=utf-8\'\'r%C3%A9sum%C3%A9.txt'],
      ["résumé.txt"]),
     (["filename*=iso-8859-1'fr'caf%E9.txt"], ["café.txt"]),
+    # a folder part is dropped, by either separator (old browsers sent a Windows path)
+    (['filename="../../etc/notes1.txt"', 'filename="C:\\Users\\ana\\notes2.txt"',
+      'filename="..\\..\\notes3.txt"'], ["notes1.txt", "notes2.txt", "notes3.txt"]),
 ])
 async def test_a_file_named_by_rfc_5987_is_stored_under_its_name(
         api: httpx.AsyncClient, dispositions: list[str], names: list[str]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import IO
 from urllib.parse import unquote_to_bytes
 
@@ -114,7 +114,8 @@ class _Reader:
             raise ApiError("bad_request", f"The file name {filename!r} holds a control "
                                           "character; rename the file.")
         given = PurePath(filename)
-        label = given.name or "upload"
+        # a browser's name has no folder, but a client's may have one, by either separator
+        label = (given if self.trusted else PureWindowsPath(filename)).name or "upload"
         source = filename if self.trusted and given.is_absolute() else f"upload:{label}"
         if not is_supported(Path(label)):
             raise ApiError("unsupported_type", f"{label}: unsupported file type "

@@ -96,7 +96,7 @@ def redis_url_problem(url: str) -> str | None:
     return None
 
 
-def web_address_problem(url: str, example: str = "https://api.example.com/v1") -> str | None:
+def web_address_problem(url: str, example: str | None = None) -> str | None:
     """Why `url` is no address of a web API, if it is not: a scheme forgotten ("host:8080/v1")
     would otherwise fail every call as if the server were down."""
     try:
@@ -105,7 +105,8 @@ def web_address_problem(url: str, example: str = "https://api.example.com/v1") -
     except ValueError as exc:
         return f"not a URL ({exc})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"use an http:// or https:// URL with a host, e.g. {example}"
+        return ("use an http:// or https:// URL with a host, e.g. "
+                f"{example or 'https://api.example.com/v1'}")
     return None
 
 
@@ -145,15 +146,6 @@ class Settings(BaseSettings):
     qdrant_engine: StoreEngine = "edge"
     qdrant_url: str | None = None  # a Qdrant server; when set the embedded path is unused
     qdrant_api_key: SecretStr | None = None
-
-    @field_validator("qdrant_url")
-    @classmethod
-    def _qdrant_address(cls, url: str | None) -> str | None:
-        # qdrant-client takes only http(s) and fails on any other scheme deep inside a call
-        problem = url and web_address_problem(url, example="http://localhost:6333")
-        if problem:
-            raise ValueError(problem)
-        return url
     collection: str = "docs"
 
     @field_validator("collection")
@@ -237,10 +229,14 @@ class Settings(BaseSettings):
     )
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
 
-    @field_validator("cloudflare_base_url", "cloudflare_ai_gateway_base_url", "openai_base_url")
+    # qdrant-client, like the AI clients, takes only http(s), and fails deep inside a call on
+    # anything else
+    @field_validator("cloudflare_base_url", "cloudflare_ai_gateway_base_url", "openai_base_url",
+                     "qdrant_url")
     @classmethod
-    def _web_address(cls, url: str) -> str:
-        problem = web_address_problem(url)
+    def _web_address(cls, url: str | None, info: ValidationInfo) -> str | None:
+        example = "http://localhost:6333" if info.field_name == "qdrant_url" else None
+        problem = url and web_address_problem(url, example)
         if problem:
             raise ValueError(problem)
         return url

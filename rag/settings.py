@@ -48,6 +48,7 @@ RescoreMode = Literal["auto", "on", "off"]
 # a collection's name is also a folder's and a URL's part
 COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+OCR_LANGUAGES = re.compile(r"[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*")
 COLLECTION_RULE = "use 1 to 63 letters, digits, '-' or '_', starting with a letter or digit"
 
 # the schemes both Redis users read: redis-py (rag/providers/state.py) and, through it,
@@ -184,11 +185,18 @@ class Settings(BaseSettings):
     # OCR with Tesseract: auto reads a PDF page's text layer and OCRs only pages with none (or
     # almost none) and images; force OCRs every page; off never OCRs.
     ocr: OcrMode = "auto"
-    ocr_languages: str = Field("eng", pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$",
-                               description="Tesseract languages, e.g. eng+deu")
+    ocr_languages: str = Field("eng", description="Tesseract languages, e.g. eng+deu")
     ocr_dpi: int = Field(300, ge=72, le=600, description="PDF pages are rendered at this "
                          "resolution for OCR, and images of a lower one scaled up to it")
     ocr_workers: int = Field(0, ge=0, le=64, description="pages OCR'd at once; 0: one per core")
+
+    @field_validator("ocr_languages")
+    @classmethod
+    def _tesseract_languages(cls, languages: str) -> str:
+        if not OCR_LANGUAGES.fullmatch(languages):
+            raise ValueError("give Tesseract's language names joined by '+', such as eng or "
+                             "eng+deu (`tesseract --list-langs` lists those installed)")
+        return languages
 
     # --- logs ----------------------------------------------------------------------------
     log_level: str = "ERROR"  # what reaches the console; the log file keeps INFO and up

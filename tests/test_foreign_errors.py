@@ -238,6 +238,18 @@ def test_a_log_level_logging_does_not_know_is_a_setting_error_not_a_crash(tmp_pa
         "Invalid setting: RAG_LOG_LEVEL: Value error, use one of DEBUG, INFO, WARNING, ERROR, "
         "CRITICAL (got 'LOUD')")
 
+@pytest.mark.parametrize("languages", ["eng;rm", "eng+", "eng deu", ""])
+def test_ocr_languages_not_joined_by_plus_say_how_to_write_them(languages: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"RAG_OCR_LANGUAGES": languages}, env_file=None)
+    assert str(refused.value).startswith(
+        "Invalid setting: RAG_OCR_LANGUAGES: Value error, give Tesseract's language names "
+        "joined by '+', such as eng or eng+deu")
+    assert "pattern" not in str(refused.value)
+    assert load_settings({"RAG_OCR_LANGUAGES": "eng+chi_sim"}, env_file=None).ocr_languages \
+        == "eng+chi_sim"
+
+
 def test_a_log_file_that_cannot_be_written_is_named_not_reported_as_a_bug(
         tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "not-a-folder"

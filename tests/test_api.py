@@ -306,17 +306,26 @@ async def test_only_editors_change_the_library_when_editors_are_named(open_engin
         assert (await alice.delete(f"/documents/{stored['doc_id']}")).status_code == 200
 
 
-async def test_chat_counts_the_typed_text_and_says_what_content_may_be(
-        api: httpx.AsyncClient) -> None:
+async def test_chat_counts_the_question_as_read_and_says_what_content_may_be(
+        api: httpx.AsyncClient, engine) -> None:
+    """The question is its text parts a line each, counted as the engine reads it, and one
+    too long is the same `input_too_long` at every door, refused before the rate limit
+    counts it."""
     def chat(content: object) -> dict:
         return {"model": "docs", "messages": [{"role": "user", "content": content}]}
 
-    halves = [{"type": "text", "text": "tomato " * 1428 + "okay"} for _ in range(2)]  # 20,000
-    typed = await api.post("/chat/completions", json=chat(halves))
-    assert "holds at most" not in typed.text  # the line break between the parts not counted
-    halves[1]["text"] += "!"
-    over = await api.post("/chat/completions", json=chat(halves))
-    assert error_of(over) == (400, "bad_request") and "at most 20,000 characters" in over.text
+    part = "tomato " * 1428 + "okay"  # 10,000 characters
+    halves = [{"type": "text", "text": part}, {"type": "text", "text": part[1:]}]
+    read = await api.post("/chat/completions", json=chat(halves))  # and a line break: 20,000
+    assert read.status_code == 200, read.text
+    asked = await api.post("/ask", json={"question": part + "\n" + part})
+    for over in (await api.post("/chat/completions", json=chat(halves + [{"type": "text",
+                                                                           "text": ""}])),
+                 await api.post("/chat/completions", json=chat(part + "\n" + part)),
+                 asked):
+        assert error_of(over) == (400, "input_too_long")
+        assert over.json()["error"]["message"] == ("The question is too long: 20,001 "
+                                                   "characters, at most 20,000.")
     for content in (5, ["a string, not a part"]):
         shaped = await api.post("/chat/completions", json=chat(content))
         assert error_of(shaped) == (400, "bad_request")
@@ -324,6 +333,33 @@ async def test_chat_counts_the_typed_text_and_says_what_content_may_be(
         assert ".str" not in shaped.text
     slashed = await api.get("/models/openai/gpt-4o")
     assert error_of(slashed) == (404, "not_found") and "no model 'openai/gpt-4o'" in slashed.text
+
+
+async def test_a_query_longer_than_the_embedder_reads_is_called_a_query(
+        api: httpx.AsyncClient) -> None:
+    searched = await api.post("/search", json={"query": "why " * 400})
+    assert error_of(searched) == (400, "input_too_long")
+    assert searched.json()["error"]["message"].startswith("The query has 402 tokens; ")
+    assert (await api.post("/search", json={"query": "why " * 400, "mode": "sparse"})
+            ).status_code == 200
+
+
+async def test_chat_bounds_the_conversation_not_the_instructions_it_does_not_read(
+        api: httpx.AsyncClient) -> None:
+    """System and tool messages are not passed on, so only the body's size bounds them;
+    a turn of history over 100,000 characters is refused by its place."""
+    long = "Answer briefly. " * 9_000  # 144,000 characters
+    question = {"role": "user", "content": "How much sun do tomatoes need?"}
+    for role in ("system", "developer", "tool"):
+        told = await api.post("/chat/completions", json={"model": "docs", "messages": [
+            {"role": role, "content": long}, question]})
+        assert told.status_code == 200, told.text
+    history = await api.post("/chat/completions", json={"model": "docs", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": long}]},
+        {"role": "assistant", "content": "Full sun."}, question]})
+    assert error_of(history) == (400, "bad_request")
+    assert history.json()["error"]["message"] == (
+        "messages.0: a user or assistant message holds at most 100,000 characters.")
 
 
 async def test_a_streamed_answer_of_no_words_still_says_whose_it_is() -> None:
@@ -391,9 +427,9 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("POST", "/ask?collection=other", {"question": "tomatoes", "collection": "docs"},
      (400, "bad_request")),
     ("POST", "/chat/completions", {"model": "docs", "messages": [
-        {"role": "user", "content": "x" * 100_001}]}, (400, "bad_request")),
+        {"role": "user", "content": "x" * 100_001}]}, (400, "input_too_long")),
     ("POST", "/chat/completions", {"model": "docs", "messages": [
-        {"role": "user", "content": "why " * 5_001}]}, (400, "bad_request")),
+        {"role": "user", "content": "why " * 5_001}]}, (400, "input_too_long")),
     ("POST", "/chat/completions", {"model": "docs", "messages": [
         {"role": "user", "content": [{"type": "text", "text": None}]}]}, (400, "bad_request")),
     ("POST", "/chat/completions", {"model": "gpt-4.1", "messages": [  # another provider's
@@ -795,6 +831,13 @@ async def test_the_rate_limit_answers_429_with_retry_after(open_engine) -> None:
         for empty in ({"question": "   "}, {"question": "\u200b"}):  # cost no question
             assert error_of(await api.post("/ask", json=empty)) == (400, "bad_request")
         assert error_of(await api.post("/search", json={"query": "\t"})) == (400, "bad_request")
+        part = {"type": "text", "text": "tomato " * 1428 + "okay"}  # 10,000, and a line break
+        for path, too_long in (
+                ("/ask", {"question": "tomato " * 3000}),
+                ("/search", {"query": "tomato " * 3000}),
+                ("/chat/completions", {"model": "docs", "messages": [
+                    {"role": "user", "content": [part, part]}]})):
+            assert error_of(await api.post(path, json=too_long)) == (400, "input_too_long")
         for _ in range(2):
             assert (await api.post("/search", json={"query": "tomatoes"})).status_code == 200
         limited = await api.post("/ask", json={"question": "tomatoes?"})

@@ -21,11 +21,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, EngineDep, question_view
-from rag.engine.api.errors import ApiError, responses
+from rag.engine.api.errors import ApiError, from_rag_error, responses
 from rag.engine.api.questions import QUESTION_ERRORS, error_event, start_answer, whole_answer
-from rag.engine.api.schemas import ChatCompletionRequest, ChatMessage
+from rag.engine.api.schemas import TURN_CHARS, ChatCompletionRequest, ChatMessage
 from rag.engine.workspace import is_collection_name
-from rag.errors import QUESTION_CHARS
+from rag.errors import QUESTION_CHARS, too_long_to_ask
 from rag.types import Answer
 
 router = APIRouter()
@@ -95,9 +95,13 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]
     if not question:  # never another message answered in its place
         raise ApiError("bad_request", "messages: the last user message holds no text (only "
                                       "its text parts are read): ask the question in words.")
-    if turns[-1].typed_length() > QUESTION_CHARS:
-        raise ApiError("bad_request", f"messages: the question (the last user message) holds "
-                                      f"at most {QUESTION_CHARS:,} characters.")
+    if len(question) > QUESTION_CHARS:  # as every door says it, before the rate limit counts it
+        raise from_rag_error(too_long_to_ask("question", len(question)))
+    # system, developer and tool messages are not passed on: the body's size bounds them
+    for place, message in enumerate(messages):
+        if message.is_turn and len(message.text()) > TURN_CHARS:
+            raise ApiError("bad_request", f"messages.{place}: a user or assistant message "
+                                          f"holds at most {TURN_CHARS:,} characters.")
     history = [{"role": turn.role, "content": turn.text()} for turn in turns[:-1]
                if turn.text()]
     return question, history

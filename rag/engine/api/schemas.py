@@ -127,26 +127,15 @@ class ChatMessage(BaseModel):
         raise ValueError('content is a string, or a list of parts such as {"type": "text", '
                          '"text": "..."}')
 
-    @field_validator("content")
-    @classmethod
-    def _bounded(cls, content: str | list[dict] | None) -> str | list[dict] | None:
-        if content is not None and _typed_length(content) > TURN_CHARS:
-            raise ValueError(f"a message holds at most {TURN_CHARS:,} characters")
-        return content
-
     @property
     def is_turn(self) -> bool:
         """Whether the message is the conversation's (the others are not passed on)."""
         return self.role in ("user", "assistant")
 
     def text(self) -> str:
-        """The message's text (OpenAI clients may send a list of content parts)."""
+        """The message's text (OpenAI clients may send a list of content parts): what the
+        limits count."""
         return _text_of(self.content) if self.content is not None else ""
-
-    def typed_length(self) -> int:
-        """The characters of the message's text, without the line breaks `text` puts
-        between its parts: what a limit counts."""
-        return _typed_length(self.content) if self.content is not None else 0
 
 
 def _text_parts(content: list[dict]) -> list[str]:
@@ -159,10 +148,6 @@ def _text_of(content: str | list[dict]) -> str:
         return content
     # a line each: parts are written apart, and glued they would make words of two
     return "\n".join(_text_parts(content))
-
-
-def _typed_length(content: str | list[dict]) -> int:
-    return len(content) if isinstance(content, str) else sum(map(len, _text_parts(content)))
 
 
 class ChatCompletionRequest(RequestBody):

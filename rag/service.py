@@ -183,6 +183,8 @@ class RagService:
             raise too_long_to_ask("query", len(query))
         if not clean(query, tidy_spaces=True).text:
             raise EmptyQuestion(EMPTY_QUERY)
+        if (mode or self.retriever.mode) != "sparse":
+            self.embedder.check_query(query, "query")  # the search would call it a question
         with request_scope(user, self.spending):
             return flag_passages(self.retriever.search(query, top_k or self.settings.top_k,
                                                        mode, doc_id, source))

@@ -165,11 +165,14 @@ class Embedder(ABC):
         """Release connections (remote embedders) or sessions."""
         return None  # nothing to release for a model in this process
 
+    def check_query(self, text: str, what: str = "question") -> None:
+        """Refuse a query longer than the model reads, with its instruction, naming it `what`."""
+        self.check_length(self.query_instruction + text, what)
+
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a search query with the model's own query instruction."""
-        query = self.query_instruction + text
-        self.check_length(query, "question")
-        return self._embed_question(query)
+        self.check_query(text)
+        return self._embed_question(self.query_instruction + text)
 
     def _embed_question(self, query: str) -> np.ndarray:
         """One checked query's vector; an embedder with capacity kept for questions uses it."""

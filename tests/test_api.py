@@ -426,6 +426,8 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("POST", "/ask?collection=nope", {"question": "tomatoes"}, (404, "not_found")),
     ("POST", "/ask?collection=other", {"question": "tomatoes", "collection": "docs"},
      (400, "bad_request")),
+    ("POST", "/chat/completions?collection=other", {"model": "docs", "messages": [
+        {"role": "user", "content": "tomatoes?"}]}, (400, "bad_request")),  # two collections
     ("POST", "/chat/completions", {"model": "docs", "messages": [
         {"role": "user", "content": "x" * 100_001}]}, (400, "input_too_long")),
     ("POST", "/chat/completions", {"model": "docs", "messages": [

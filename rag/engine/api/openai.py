@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from rag.engine.api.deps import CallerDep, EngineDep, question_view
+from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, question_view
 from rag.engine.api.errors import ApiError, from_rag_error, responses
 from rag.engine.api.questions import QUESTION_ERRORS, error_event, start_answer, whole_answer
 from rag.engine.api.schemas import TURN_CHARS, ChatCompletionRequest, ChatMessage
@@ -57,7 +57,8 @@ def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
                    "chat.completion.chunk objects ending with `data: [DONE]`.",
     "content": {"application/json": {}, "text/event-stream": {}}}})
 async def chat_completions(body: ChatCompletionRequest, request: Request, engine: EngineDep,
-                           caller: CallerDep) -> Any:
+                           caller: CallerDep, collection: Collection = None) -> Any:
+    either(body.model, collection)  # the model is the collection: one other is a mistake
     question, history = conversation(body.messages)
     missing = (f"There is no model '{body.model}': each collection is a model "
                "(GET /api/v1/models).")

@@ -190,9 +190,11 @@ def document_list(workspace: Workspace, collection: str, editor: bool) -> None:
         left.caption(plain(about))
         if not editor:
             continue
-        # a click opens the question, a second one deletes: a stray click loses nothing
+        # a click opens the question, a second one deletes: a stray click loses nothing. Its
+        # key ties it to the document, so the row moving into a deleted one's place opens closed
         with right.popover("", icon=":material/delete:", type="tertiary",
-                           help=f"Delete {plain(name)}"):
+                           help=f"Delete {plain(name)}", key=f"confirm-delete-{doc.doc_id}",
+                           on_change="rerun"):
             st.caption(plain(f"Delete {name} and its {counted(doc.chunks, 'chunk')}?"))
             if st.button("Delete", key=f"delete-{doc.doc_id}", type="primary"):
                 workspace.delete_document(collection, doc.doc_id)

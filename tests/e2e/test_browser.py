@@ -409,3 +409,26 @@ def test_delete_selected_deletes_the_document_ticked_after_the_library_changed(
     assert set(sources()) == {*before, "upload:a-added.txt"} - {"upload:m-ticked.txt"}
     # nothing stays ticked: the old tick's place now holds another document
     page.get_by_role("button", name="Delete selected (0)").wait_for()
+
+
+def test_a_deleted_document_leaves_no_delete_question_open_for_the_next(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    """The row below moves into the deleted one's place: its Delete must not be one click
+    away."""
+    api = f"{app_server.url}/api/v1"
+    for name in ("aardvark-1.txt", "aardvark-2.txt", "aardvark-3.txt"):
+        httpx.post(f"{api}/documents", timeout=60, files=[
+            ("files", (name, f"{name} is about aardvarks.".encode()))])
+    open_app(page, app_server)
+    row = sidebar(page).get_by_test_id("stHorizontalBlock").filter(
+        has=page.get_by_text("aardvark-2", exact=True))
+    row.get_by_test_id("stPopover").click()
+    page.get_by_text("Delete aardvark-2.txt and its 1 chunk?").wait_for()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    sidebar(page).get_by_text("aardvark-2", exact=True).wait_for(state="detached")
+    wait_idle(page)
+    page.screenshot(path=str(output_dir / "after-delete.png"))
+    assert page.get_by_role("button", name="Delete", exact=True).count() == 0
+    assert page.get_by_text("Delete aardvark-3.txt").count() == 0
+    sources = [d["source"] for d in httpx.get(f"{api}/documents").json()["documents"]]
+    assert {"upload:aardvark-1.txt", "upload:aardvark-3.txt"} <= set(sources)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page, upload
 from tests.pdfgen import make_pdf
 from tests.test_safe_text import active, directive_colons, visible
+from ui.conversation import to_markdown
 
 RLO = "\u202e"
 INVOICE = f"invoice944{RLO}fdp.txt"  # drawn as "invoice944txt.pdf" if the control is obeyed
@@ -69,6 +70,13 @@ def test_a_line_break_in_a_file_name_fakes_no_line(app) -> None:
     assert not any("\n" in value for value in outcomes)
     listed = [visible(value) for value in markdown_of(at.sidebar) if "forged.pdf" in value]
     assert listed and not any("\n" in value for value in listed)
+    answer = at.chat_input[0].set_value("How long is tea steeped?").run().chat_message[-1]
+    assert not at.exception
+    (sources,) = answer.expander
+    cited = [visible(value) for value in markdown_of(sources) if "forged.pdf" in value]
+    assert cited and not any("\n" in line for line in cited), cited
+    exported = to_markdown(at.session_state["messages"])
+    assert "(x\\nforged.pdf: ingested (99 chunks)\\ny.txt)" in exported.replace("\\\\", "\\")
     at.switch_page("views/documents.py").run()
     table = at.dataframe[0].value
     assert list(table["Name"]) == ["x\\nforged.pdf: ingested (99 chunks)\\ny.txt"]

@@ -11,6 +11,12 @@ from rag.types import cited_place, describe_strategy, source_name
 from ui.safe_text import plain, safe_markdown
 
 
+def shown_file_name(source: str) -> str:
+    """A source's file name on one line: its control characters and line breaks as escapes
+    (a name's "\n" would otherwise start a line of its own)."""
+    return escaped_controls(source_name(source))
+
+
 def source_label(citation: dict[str, Any]) -> str:
     """"Title, page 3" or "Deck, slide 3: Budget" (the file name when there is no title;
     nothing after it for a file without pages)."""
@@ -75,7 +81,7 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
             for n, c in enumerate(citations, start=1):
                 quote = " ".join(str(c.get("text", "")).split())
                 lines.append(f"{n}. {plain(source_label(c))} "
-                             f"({plain(source_name(str(c.get('source', ''))))})")
+                             f"({plain(shown_file_name(str(c.get('source', ''))))})")
                 lines.append(f"   > {plain(quote)}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

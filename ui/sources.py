@@ -7,8 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from rag.engine.workspace import Workspace
-from rag.types import cited_place, source_name
-from ui.conversation import source_label
+from rag.text.controls import escaped_controls
+from rag.types import cited_place
+from ui.conversation import shown_file_name, source_label
 from ui.safe_text import plain
 
 PREVIEW_CHARS = 600
@@ -22,7 +23,7 @@ def show_sources(workspace: Workspace, citations: list[dict], key: str) -> None:
         for n, c in enumerate(citations, start=1):
             text, button = st.columns([7, 1], vertical_alignment="top")
             text.markdown(f"**{plain(f'[{n}] {source_label(c)}')}** — "
-                          f"{plain(source_name(c['source']))}")
+                          f"{plain(shown_file_name(c['source']))}")
             preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
             text.caption(plain(preview))
             if c.get("flags"):
@@ -53,8 +54,10 @@ def quoted_passage(text: str) -> str:
 def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
     st.markdown(f"**{plain(f'[{n}] {source_label(c)}')}**")
     place = cited_place(c.get("page"), c.get("locator"))
-    origin = "uploaded in the app" if c["source"].startswith("upload:") else c["source"]
-    st.caption(plain(f"{place + ' of ' if place else ''}{source_name(c['source'])} ({origin})"))
+    origin = ("uploaded in the app" if c["source"].startswith("upload:")
+              else escaped_controls(c["source"]))
+    st.caption(plain(f"{place + ' of ' if place else ''}{shown_file_name(c['source'])} "
+                     f"({origin})"))
     st.markdown(quoted_passage(c["text"]))
     if not workspace.holds(c["doc_id"]):  # a page image may still be in the cache
         st.info("This document has been deleted from the library: the passage above is what "

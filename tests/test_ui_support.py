@@ -303,6 +303,15 @@ def test_an_upload_keeps_the_quotes_the_browser_sent_escaped(engine) -> None:
         ('upload:The "quoted" notes.txt', "ingested")]
 
 
+def test_an_upload_keeps_its_name_without_the_folder_a_browser_may_send(engine, svc) -> None:
+    """As the API's uploads: a folder before the last / or \\ is the sender's machine's."""
+    results = uploaded(engine, [Upload("a\\b\\notes.txt", b"Giraffes live in Kenya."),
+                                Upload("c/d/plan.txt", b"Zebras live in Botswana.")])
+    assert [(r["path"], r["status"]) for r in results] == [
+        ("upload:notes.txt", "ingested"), ("upload:plan.txt", "ingested")]
+    assert sorted(row.title for row in svc.document_rows(None)) == ["notes", "plan"]
+
+
 def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
     results = uploaded(engine, [Upload("g.pdf", greenhouse_pdf()),
                                 Upload("huge.pdf", None, size=3 * 1024 * 1024)])

@@ -73,8 +73,11 @@ def make_xlsx(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
     return buf.getvalue()
 
 
-def make_epub(chapters: Sequence[tuple[str, str]], title: str = "A Book") -> bytes:
-    """An EPUB with one XHTML file per (title, body paragraph text) chapter, and its TOC."""
+def make_epub(chapters: Sequence[tuple[str, str]], title: str = "A Book", *,
+              contents: bool = True, spine: bool = True) -> bytes:
+    """An EPUB with one XHTML file per (title, body paragraph text) chapter, its table of
+    contents (an empty one without `contents`) and its reading order (only the contents page
+    without `spine`)."""
     from ebooklib import epub
 
     book = epub.EpubBook()
@@ -87,10 +90,10 @@ def make_epub(chapters: Sequence[tuple[str, str]], title: str = "A Book") -> byt
         item.content = f"<h1>{heading}</h1><p>{text}</p>"
         book.add_item(item)
         items.append(item)
-    book.toc = items
+    book.toc = items if contents else []
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
-    book.spine = ["nav", *items]
+    book.spine = ["nav", *items] if spine else ["nav"]
     buf = io.BytesIO()
     epub.write_epub(buf, book)
     return buf.getvalue()

@@ -199,6 +199,18 @@ def test_epub_chapter_is_a_page_titled_from_the_table_of_contents() -> None:
     assert "Waves broke over the pier." in doc.pages[1].text
 
 
+def test_an_epub_without_a_table_of_contents_is_read_by_its_headings() -> None:
+    doc = load_bytes(Path("plain.epub"), make_epub(
+        [("Pangolins", "Pangolins eat ants."), ("Aardvarks", "Aardvarks dig.")],
+        contents=False))
+    assert [(p.number, p.locator) for p in doc.pages] == [(1, "chapter 1: Pangolins"),
+                                                         (2, "chapter 2: Aardvarks")]
+    with pytest.raises(DocumentError, match="no extractable text") as refused:
+        load_bytes(Path("unbound.epub"), make_epub([("One", "Words.")], contents=False,
+                                                   spine=False))
+    assert "TypeError" not in str(refused.value)
+
+
 MAKERS = {".docx": docx_report, ".pptx": pptx_deck, ".xlsx": xlsx_book,
           ".epub": lambda: make_epub([("One", "Text.")])}
 

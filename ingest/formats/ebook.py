@@ -78,6 +78,8 @@ def _drm(data: bytes) -> bool:
 def toc_titles(toc) -> dict[str, str]:
     """Table-of-contents titles by the file they point to (first entry per file wins)."""
     titles: dict[str, str] = {}
+    if not isinstance(toc, (list, tuple)):  # ebooklib's reading of an empty navMap: one Link
+        toc = [toc]
     for entry in toc:
         if isinstance(entry, tuple):  # (section, children)
             section, children = entry

@@ -22,7 +22,7 @@ from ingest.discovery import Found, Skipped, describe, find_files
 from ingest.embedding import Embedded, embed_chunks
 from ingest.enrich import Enricher
 from ingest.formats.base import LoadOptions
-from ingest.loaders import content_id, load_bytes
+from ingest.loaders import LOADERS, content_id, load_bytes
 from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
 from rag.errors import DocumentError, IngestCancelled, RagError
@@ -117,6 +117,11 @@ def still_holds(source: str, doc_id: str) -> bool:
         return content_id(path.read_bytes()) == doc_id
     except OSError:  # removed, or unreadable now
         return False
+
+
+def same_type(source: str, other: str) -> bool:
+    """Whether two sources' names give them one reader (.htm and .html do)."""
+    return LOADERS.get(Path(source).suffix.lower()) is LOADERS.get(Path(other).suffix.lower())
 
 
 def _document_fields(document: Document) -> dict:
@@ -245,11 +250,11 @@ class IngestPipeline:
 
         The content hash is checked before parsing, so an unchanged file costs one hash.
         """
-        unchanged = self._unchanged(content_id(data), source)
+        unchanged = self._unchanged(content_id(data), source, read=False)
         if unchanged:
             return unchanged
         try:
-            [result] = self._store_all([self._prepared(
+            [result] = self._store_all([self._unless_stored(
                 load_bytes(path, data, source=source, options=self.options))])
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
@@ -274,7 +279,9 @@ class IngestPipeline:
         return prepare_document(document, self.chunker)
 
     def _is_stored(self, doc_id: str, source: str) -> bool:
-        return self._live_copy(doc_id, source) is not None
+        """Whether the file needs no reading: its content is stored, as a file of its type."""
+        existing = self._live_copy(doc_id, source)
+        return existing is not None and same_type(existing.source, source)
 
     def _live_copy(self, doc_id: str, source: str) -> StoredDocument | None:
         """The live document with this content that `source` may be reported as, if any.
@@ -294,13 +301,14 @@ class IngestPipeline:
         if item.error is not None:
             return FileResult(source, "failed", error=item.error)
         assert item.doc_id is not None
-        unchanged = self._unchanged(item.doc_id, source)
+        unchanged = self._unchanged(item.doc_id, source, read=False)
         if unchanged:
             return unchanged
         try:
-            return item.prepared(self.chunker, self.options)
+            prepared = item.prepared(self.chunker, self.options)
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
+        return self._unchanged(item.doc_id, source) or prepared
 
     def _store_all(self, items: Iterable[Prepared | FileResult],
                    on_progress: Callable[[Progress], None] | None = None,
@@ -419,10 +427,13 @@ class IngestPipeline:
         return self._unchanged(doc_id, source) or FileResult(source, "failed", doc_id,
                                                              error=f"{source}: not stored")
 
-    def _unchanged(self, doc_id: str, source: str) -> FileResult | None:
-        """The result for content already live, if it is; older versions here are retired."""
+    def _unchanged(self, doc_id: str, source: str, *, read: bool = True) -> FileResult | None:
+        """The result for content already live, if it is; older versions here are retired.
+        A file not yet `read` counts as stored only when the stored copy has its type: named
+        as another type, it is read first, so that a mislabelled copy is refused as it would
+        be in an empty library."""
         existing = self._live_copy(doc_id, source)
-        if existing is None:
+        if existing is None or not (read or same_type(existing.source, source)):
             return None
         replaced = self.store.activate(doc_id, source, existing.chunks)
         note = None if existing.source == source else (

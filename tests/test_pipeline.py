@@ -13,6 +13,7 @@ from ingest.parse_ahead import SourceFile
 from rag.errors import EmbedderMismatchError, IngestCancelled, InputTooLongError
 from rag.service import build_service
 from rag.stores.edge import EdgeStore, open_edge_client
+from tests.docgen import make_docx
 from tests.pdfgen import encrypt, filler, make_pdf
 from tests.spawned import STARTED, RememberedProcess
 
@@ -217,6 +218,33 @@ def test_an_upload_given_another_files_content_says_its_old_version_went(service
         "this name was removed"))
     assert [d.source for d in service.documents()] == ["upload:owl.txt"]
     assert service.store.version() > version
+
+
+def test_a_stored_files_copy_named_as_another_type_is_checked_as_that_type(
+        service, tmp_path: Path) -> None:
+    """Whether a mislabelled file is refused must not hang on what the library holds: a copy
+    of a stored Word document named .pdf fails as it would in an empty library; a copy named
+    as the same type (.htm of .html) is the same document."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "kettle.docx").write_bytes(make_docx([("Kettle", ["Descale it every month."])]))
+    (folder / "page.html").write_text(f"<html><body><p>{OTTERS}</p></body></html>")
+    service.ingest([folder])
+    for name in ("kettle.pdf", "kettle.xlsx", "page.htm"):
+        (folder / name).write_bytes((folder / ("page.html" if name.endswith("htm")
+                                               else "kettle.docx")).read_bytes())
+    outcomes = {Path(f.path).name: (f.status, f.error) for f in service.ingest([folder]).files}
+    assert outcomes["kettle.pdf"] == ("failed", f"{folder / 'kettle.pdf'}: named .pdf but is "
+                                                "not a PDF file")
+    assert outcomes["kettle.xlsx"][0] == "failed"
+    assert "a Word document named .xlsx; rename it to .docx" in outcomes["kettle.xlsx"][1]
+    assert outcomes["page.htm"] == ("unchanged", f"same content as {folder / 'page.html'}, "
+                                                 "already stored")
+    uploaded = service.ingest_bytes(Path("kettle.pdf"),
+                                    (folder / "kettle.docx").read_bytes(), "upload:kettle.pdf")
+    assert (uploaded.status, uploaded.error) == ("failed", "kettle.pdf: named .pdf but is not "
+                                                           "a PDF file")
+    assert {Path(d.source).name for d in service.documents()} == {"kettle.docx", "page.html"}
 
 
 def exit_codes(processes: list[multiprocessing.process.BaseProcess]) -> list[int | None]:

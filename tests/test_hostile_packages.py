@@ -169,3 +169,40 @@ def test_tables_nested_past_the_parsers_limit_say_so_not_damaged(tmp_path: Path)
     assert info.value.reason == "too-large"
     assert "nested too deeply to read" in str(info.value)
     assert "damaged" not in str(info.value)
+
+
+def docx_with_body(path: Path, body: str) -> Path:
+    """A Word document whose body is the XML `body` (in w: elements), packed small."""
+    import docx
+
+    valid = io.BytesIO()
+    docx.Document().save(valid)
+    namespace = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    with zipfile.ZipFile(valid) as source, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for member in source.infolist():
+            content = source.read(member.filename)
+            if member.filename == "word/document.xml":
+                content = (f'<?xml version="1.0"?><w:document xmlns:w="{namespace}"><w:body>'
+                           f'{body}</w:body></w:document>').encode()
+            package.writestr(member.filename, content)
+    return path
+
+
+@pytest.mark.parametrize(("body", "bound"), [
+    ("<w:p/>" * 200_001 + "<w:p><w:r><w:t>tail</w:t></w:r></w:p>", "200,000 paragraphs"),
+    ("<w:p>" + "<w:r><w:t>x</w:t></w:r>" * 1_000_001 + "</w:p>", "1,000,000 runs of text"),
+])
+def test_a_body_of_countless_empty_paragraphs_or_runs_is_refused_before_it_is_walked(
+        tmp_path: Path, body: str, bound: str) -> None:
+    """Each paragraph and run costs python-docx tens of microseconds: a small file of
+    millions of them would keep an ingest busy for minutes."""
+    path = docx_with_body(tmp_path / "countless.docx", body)
+    assert path.stat().st_size < 1 * MIB
+    with pytest.raises(DocumentError) as info:
+        load_file(path)
+    assert info.value.reason == "too-large"
+    assert f"too large to read: more than {bound}" in str(info.value)
+    fits = docx_with_body(tmp_path / "fits.docx", "<w:p/>" * 1000 + "<w:p><w:r><w:t>tail"
+                          "</w:t></w:r></w:p>")
+    assert text_of(fits) == "tail"

@@ -24,6 +24,8 @@ MAX_ROWS = 50_000  # rows of one workbook (all sheets) or one CSV file
 MAX_UNPACKED_BYTES = 256 * MIB  # what a zip-based file (.docx .pptx .xlsx .epub) expands to
 MAX_PART_BYTES = 64 * MIB  # one XML part that a library parses whole (a slide, a chapter)
 MAX_MEMBERS = 20_000  # files inside one zip-based file
+MAX_PARAGRAPHS = 200_000  # paragraphs of a Word document: python-docx walks each in Python
+MAX_RUNS = 1_000_000  # runs of text (spans of one formatting) of a Word document, the same
 MAX_IMAGE_PIXELS = 50_000_000  # an image or a rendered page, before it is OCR'd
 # between a document's paragraphs, list items, table rows and sheet rows: each is a block of
 # its own, never run on into the next as one sentence (a list item or a row has no stop)

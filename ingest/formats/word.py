@@ -8,10 +8,19 @@ whose locator is the heading ("Installation"), which citations show.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.formats.base import PARAGRAPH_BREAK, LoadOptions, Pages, Parsed
+from ingest.formats.base import (
+    MAX_PARAGRAPHS,
+    MAX_RUNS,
+    PARAGRAPH_BREAK,
+    LoadOptions,
+    Pages,
+    Parsed,
+    too_large,
+)
 from ingest.formats.containers import check_package, reading
 from ingest.formats.sheets import named_row
 
@@ -27,6 +36,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     with reading(path, "Word document", (OpcError,)):
         document = docx.Document(io.BytesIO(data))
+        check_counts(path, document.element.body)
         title = (document.core_properties.title or "").strip()
         heading: str | None = None
         lines: list[str] = []
@@ -52,6 +62,18 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         if lines:
             pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
     return Parsed(title or path.stem, pages.pages)
+
+
+def check_counts(path: Path, body) -> None:
+    """Refuse a body of more paragraphs or runs than MAX_PARAGRAPHS or MAX_RUNS before it is
+    walked: counted by lxml in C, where reading each costs python-docx tens of microseconds,
+    so a small file of millions of empty ones would take minutes."""
+    from docx.oxml.ns import qn
+
+    for tag, bound, what in ((qn("w:p"), MAX_PARAGRAPHS, "paragraphs"),
+                             (qn("w:r"), MAX_RUNS, "runs of text")):
+        if sum(1 for _ in itertools.islice(body.iter(tag), bound + 1)) > bound:
+            raise too_large(path, f"more than {bound:,} {what}")
 
 
 def style_name(paragraph, known: dict[str | None, str]) -> str:

@@ -18,7 +18,7 @@ from ingest.pipeline import FileResult
 from rag.engine import discovery
 from rag.engine.access import ApiKeys, Caller, RateLimits, browser_refusal, is_loopback, retry_after
 from rag.engine.discovery import EngineAddress
-from rag.engine.jobs import IngestJob, IngestJobs, form_filename, no_room_for, spool_path
+from rag.engine.jobs import IngestJob, IngestJobs, browser_filename, no_room_for, spool_path
 from rag.engine.telemetry import Telemetry
 from rag.engine.workspace import MB, UploadLike, Workspace
 from rag.errors import CollectionBusy, Forbidden, RateLimited, Unauthorized
@@ -142,7 +142,7 @@ class Engine:
         with self.jobs.spool() as (job_id, folder):
             files, refused = [], []
             for place, upload in enumerate(uploads):
-                name = form_filename(upload.name)
+                name = browser_filename(upload.name)
                 if upload.size > limit_mb * MB:
                     refused.append((place, FileResult(f"upload:{name}", "failed", error=(
                         f"{name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "

@@ -48,10 +48,14 @@ _FORM_NAME_ESCAPE = re.compile(r"%(22|0[1-9A-Fa-f]|1[0-9A-Fa-f])")
 
 
 def form_filename(sent: str) -> str:
-    """A file name as a browser's multipart form sent it, decoded to the name the user chose,
-    less any folder part: before the last / or \\, as the sender's machine writes it."""
-    name = _FORM_NAME_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), sent)
-    return PureWindowsPath(name).name or "upload"
+    """A file name as a multipart form sent it, decoded to the name the user chose."""
+    return _FORM_NAME_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), sent)
+
+
+def browser_filename(sent: str) -> str:
+    """`form_filename` less any folder part: before the last / or \\, as the sender's
+    machine writes it (a browser's upload is named, never placed)."""
+    return PureWindowsPath(form_filename(sent)).name or "upload"
 
 
 def spool_path(folder: Path, index: int, name: str) -> Path:

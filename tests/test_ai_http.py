@@ -27,7 +27,7 @@ from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
 from rag.providers.generators.workers_ai import WorkersAIGenerator
 from rag.providers.http.clients import ClientPool
-from rag.providers.http.errors import map_status_error
+from rag.providers.http.errors import ModelRefusedError, map_status_error
 from rag.providers.http.parallel import run_concurrently
 from rag.providers.http.retry import RetryPolicy, retry_after_seconds
 from rag.types import GenerationRecord
@@ -52,10 +52,14 @@ def embedder(settings, clock=None, **policy) -> WorkersAIEmbedder:
 # --- pure parsing and classification ----------------------------------------------------------
 
 
-def test_retry_after_forms_and_cap():
+def test_retry_after_forms_and_range():
     assert retry_after_seconds({"retry-after": "2"}) == 2.0
     assert retry_after_seconds({"retry-after-ms": "150", "retry-after": "9"}) == 0.15
-    assert retry_after_seconds({"retry-after": "3600"}) == 60.0
+    assert retry_after_seconds({"retry-after": "60"}) == 60.0
+    # the SDK's rule: only 0 < value <= 60 is a wait to honour, and the first header decides
+    for unhonoured in ("3600", "60.5", "0", "-5"):
+        assert retry_after_seconds({"retry-after": unhonoured}) is None
+    assert retry_after_seconds({"retry-after-ms": "0", "retry-after": "5"}) is None
     assert retry_after_seconds({"retry-after": "soon"}) is None
     assert retry_after_seconds({}) is None
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -73,15 +77,17 @@ def envelope(code, message):
     [
         (400, envelope(5006, "AiError: Bad input: Error: oneOf at '/' not met"), PermanentAIError,
          "invalid"),
-        (400, envelope(5007, "AiError: No such model @cf/x or task"), PermanentAIError,
+        # refusals of one model only: a fallback model may still answer
+        (400, envelope(5007, "AiError: No such model @cf/x or task"), ModelRefusedError,
          "has no model"),
-        (404, envelope(3042, "The model name is invalid"), PermanentAIError, "has no model"),
+        (404, envelope(3042, "The model name is invalid"), ModelRefusedError, "has no model"),
         (401, envelope(10000, "Authentication error"), PermanentAIError, "CLOUDFLARE_API_TOKEN"),
-        (403, envelope(5016, "User has not agreed to Llama3.2 model terms"), PermanentAIError,
+        (403, envelope(5016, "User has not agreed to Llama3.2 model terms"), ModelRefusedError,
          "licence"),
+        (403, envelope(3023, "Service unavailable for account"), PermanentAIError, "licence"),
         (413, envelope(5021, "AiError: The estimated number of input and maximum output tokens "
                        "(9000) exceeded this model context window limit (7968)."),
-         PermanentAIError, "RAG_TOP_K"),
+         ModelRefusedError, "RAG_TOP_K"),
         (429, envelope(4006, "AiError: AiError: you have used up your daily free allocation of "
                        "10,000 neurons"), PermanentAIError, "00:00 UTC"),
         (429, envelope(3036, "Account limited"), PermanentAIError, "00:00 UTC"),
@@ -191,15 +197,37 @@ def test_retry_after_is_honoured_in_real_time(ai_settings, standin):
     assert second.received_at - first.received_at >= 0.38
 
 
+BACKOFF = 0.1  # the first backoff of `honouring`'s policy, its jitter at the top
+
+
+def honouring(settings, clock) -> WorkersAIEmbedder:
+    return embedder(settings, clock, deadline=1000, backoff_base=BACKOFF, backoff_max=1.0,
+                    jitter=lambda low, high: high)
+
+
 @pytest.mark.parametrize(("headers", "expected"), [
     ({"retry_after_ms": "250"}, 0.25),
-    ({"retry_after": "3600"}, 60.0),
+    ({"retry_after": "60"}, 60.0),
+    ({"retry_after": "0.5"}, 0.5),
 ])
-def test_retry_after_ms_and_cap(ai_settings, standin, fake_clock, headers, expected):
+def test_a_retry_after_within_a_minute_replaces_the_backoff(ai_settings, standin, fake_clock,
+                                                            headers, expected):
     standin.fail(429, 3040, **headers)
-    emb = embedder(ai_settings, fake_clock, deadline=1000)
-    emb.embed_documents(["some text"])
+    honouring(ai_settings, fake_clock).embed_documents(["some text"])
     assert fake_clock.sleeps == [expected]
+
+
+@pytest.mark.parametrize("headers", [
+    {"retry_after": "3600"}, {"retry_after": "61"}, {"retry_after": "0"},
+    {"retry_after": "-5"}, {"retry_after_ms": "0", "retry_after": "5"},
+    {"retry_after_ms": "90000"},
+])
+def test_a_retry_after_out_of_range_leaves_the_backoff(ai_settings, standin, fake_clock,
+                                                       headers):
+    standin.fail(429, 3040, times=2, **headers)
+    honouring(ai_settings, fake_clock).embed_documents(["some text"])
+    assert fake_clock.sleeps == pytest.approx([BACKOFF, 2 * BACKOFF])
+    assert [r.status for r in standin.requests] == [429, 429, 200]
 
 
 def test_retries_stop_at_the_attempt_limit(ai_settings, standin, fake_clock):

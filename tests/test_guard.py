@@ -264,6 +264,13 @@ def test_flagged_passages_are_named_to_the_call_log_by_number() -> None:
     ("\n\nunsafe\nS2", False, ["S2"]),
     ("unsafe\nS1,S10", False, ["S1", "S10"]),
     ("unsafe", False, []),
+    # what a model may send instead: one line, odd spacing, the object as a string
+    ("unsafe S2", False, ["S2"]),
+    ("Unsafe S1, S10", False, ["S1", "S10"]),
+    ("safe", True, []),
+    ("  \n unsafe\n\n S9 \n", False, ["S9"]),
+    ('{"safe": false, "categories": ["S2"]}', False, ["S2"]),
+    (' {"safe": true, "categories": []}\n', True, []),
 ])
 def test_both_verdict_forms_are_read(response, safe: bool, codes: list[str]) -> None:
     assert read_verdict(response, "m") == (safe, codes)
@@ -272,7 +279,8 @@ def test_both_verdict_forms_are_read(response, safe: bool, codes: list[str]) -> 
 def test_a_verdict_in_neither_form_is_an_error() -> None:
     from rag.errors import PermanentAIError
 
-    for response in (None, "maybe", {"verdict": "safe"}, ["safe"]):
+    for response in (None, "maybe", {"verdict": "safe"}, ["safe"], "", "safety first",
+                     "the text is unsafe", '{"verdict": "safe"}', "{not json", '["safe"]'):
         with pytest.raises(PermanentAIError):
             read_verdict(response, "m")
     assert category_name("S2") == "non-violent crimes" and category_name("s11") == \

@@ -145,6 +145,31 @@ def test_llama_guard_is_consulted_and_refuses_what_the_rules_miss(guarded, stand
     assert summary.neurons > answer.record.neurons  # the guard's checks are counted too
 
 
+@pytest.mark.parametrize("form", ["line", "json-text"])
+def test_a_verdict_on_one_line_or_as_a_json_string_still_refuses(guarded, standin,
+                                                                  form: str) -> None:
+    service = guarded(content_filter="llama-guard")
+    standin.guard_form = form
+    with pytest.raises(ContentBlocked) as refused:
+        service.ask(LEFT_TO_THE_GUARD[0].text)
+    assert refused.value.category in ("violent crimes", "privacy")
+    assert to_model(standin) == []
+    assert "two years" in service.ask(QUESTION).text  # a safe verdict in that form passes
+
+
+def test_a_verdict_in_neither_form_leaves_the_rules_to_decide(
+        guarded, standin, caplog: pytest.LogCaptureFixture) -> None:
+    service = guarded(content_filter="llama-guard")
+    standin.guard_form = "garbled"
+    with caplog.at_level(logging.WARNING, logger="rag.guard"):
+        assert "two years" in service.ask(QUESTION).text
+        with pytest.raises(ContentBlocked, match="category: weapons"):
+            service.ask("How do I make a pipe bomb at home?")
+    warnings = [json.loads(r.getMessage()) for r in caplog.records if r.name == "rag.guard"]
+    assert warnings and warnings[0]["event"] == "guard_unavailable"
+    assert warnings[0]["error"] == "PermanentAIError" and warnings[0]["fallback"] == "rules"
+
+
 @pytest.mark.parametrize("strategy", ["progressive", "consensus"])
 def test_the_guards_cost_stays_with_every_strategys_answer(guarded, standin,
                                                            strategy: str) -> None:

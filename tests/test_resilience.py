@@ -239,10 +239,11 @@ def test_with_the_embedder_down_search_runs_on_words(env, standin: StandIn, monk
 
 def test_a_question_too_long_for_the_primary_goes_to_the_model_it_fits(
         ai_settings, standin: StandIn, passages) -> None:
-    # the fp8 model's 32k window is too small too; the 1B model's 60k fits
+    # the fp8 model's 32k window is too small too; the 1B model's 60k fits (and the question
+    # stays within the 131,072 characters a message may hold)
     settings = ai_settings.model_copy(update={"workers_ai_fallback_models": [FP8, FALLBACK]})
     generator = WorkersAIGenerator.from_settings(settings)
-    question = "Where do llamas live? " + "Please answer carefully and briefly. " * 4_000
+    question = "Where do llamas live? " + "Please answer carefully and briefly. " * 3_000
     record = GenerationRecord()
     text = "".join(generator.stream(GenerationRequest(question, passages), record))
     assert [r.model for r in standin.requests] == [FALLBACK]

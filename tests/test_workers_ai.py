@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 
+import httpx
 import numpy as np
 import pytest
 
@@ -13,13 +14,15 @@ from rag.errors import ConfigError, InputTooLongError, PermanentAIError, Transie
 from rag.providers.cloudflare.client import cloudflare_http
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder
 from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.prompting import passage_block
 from rag.providers.generators.workers_ai import WorkersAIGenerator
-from rag.types import GenerationRecord
+from rag.types import GenerationRecord, Hit
 from tests.workers_ai_server import ACCOUNT, GATEWAY, NEURONS_PER_M, TOKEN, embed_text
 
 EMBED = "@cf/baai/bge-base-en-v1.5"
 PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
 FALLBACK = "@cf/meta/llama-3.2-1b-instruct"
+FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
 QUESTION = "Where do llamas live?"
 
 
@@ -270,6 +273,27 @@ def test_an_error_event_after_tokens_interrupts(ai_settings, standin, passages):
     assert "HTTP" not in deltas[-1]
 
 
+def test_a_plain_text_error_event_says_its_text(ai_settings, standin, passages, caplog):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    standin.error_event(after_tokens=2, text="Model overloaded: try again in a minute")
+    deltas, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert len(deltas) == 3 and "Model overloaded: try again in a minute" in deltas[-1]
+    assert record.notice and "Model overloaded" in record.notice
+    (call,) = ai_calls(caplog)
+    assert call["outcome"] == "interrupted" and call.get("malformed_events") is None
+
+
+def test_a_200_that_reports_a_failure_is_that_failure_not_an_empty_answer(ai_settings,
+                                                                           standin, passages):
+    standin.fail(200, 5006, message="AiError: Bad input: Error: /messages: too many turns")
+    with pytest.raises(PermanentAIError) as info:
+        ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    message = str(info.value)
+    assert message.startswith(f"Workers AI reported a failure for {PRIMARY}: ")
+    assert "too many turns" in message and info.value.code == 5006
+    assert [r.model for r in standin.requests] == [PRIMARY]  # any model would fail the same
+
+
 def test_when_every_model_is_out_of_capacity_the_error_lists_them(ai_settings, standin,
                                                                     passages):
     settings = ai_settings.model_copy(update={"ai_max_attempts": 2})
@@ -290,6 +314,61 @@ def test_permanent_errors_do_not_fall_back(ai_settings, standin, passages, statu
     assert [r.model for r in standin.requests] == [PRIMARY]
 
 
+# refusals that concern one model only: another model may still answer
+MODEL_REFUSALS = [(403, 5016), (403, 5018), (403, 3041), (400, 5007), (404, 3042), (413, 5021)]
+
+
+@pytest.mark.parametrize(("status", "code"), MODEL_REFUSALS)
+def test_a_fallback_refused_for_its_own_reasons_hands_over_to_the_next(
+        ai_settings, standin, passages, caplog, status, code):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    settings = ai_settings.model_copy(update={"ai_max_attempts": 1})
+    standin.fail(429, 3040, model=PRIMARY, times=None)
+    standin.fail(status, code, model=FALLBACK, times=None)
+    deltas, record = ask(WorkersAIGenerator.from_settings(settings), passages)
+    assert record.model == FP8 and "[2]" in "".join(deltas)
+    assert [r.model for r in standin.requests] == [PRIMARY, FALLBACK, FP8]
+    outcomes = [(c["model"], c["outcome"], c.get("error_code")) for c in ai_calls(caplog)]
+    assert outcomes == [(PRIMARY, "error", 3040), (FALLBACK, "error", code), (FP8, "ok", None)]
+
+
+def test_the_primary_refused_for_its_own_reasons_hands_over_too(ai_settings, standin,
+                                                                 passages):
+    standin.fail(403, 5016, model=PRIMARY, times=None)
+    _, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert record.model == FALLBACK
+    assert [r.model for r in standin.requests] == [PRIMARY, FALLBACK]
+
+
+def test_when_every_model_fails_the_most_telling_failure_leads(ai_settings, standin,
+                                                               passages):
+    settings = ai_settings.model_copy(update={"ai_max_attempts": 1})
+    standin.fail(403, 5016, model=PRIMARY, times=None)
+    standin.fail(429, 3040, model=FALLBACK, times=None)
+    standin.fail(400, 5007, model=FP8, times=None)
+    with pytest.raises(TransientAIError) as info:
+        ask(WorkersAIGenerator.from_settings(settings), passages)
+    assert (info.value.status, info.value.code) == (429, 3040)
+    message = str(info.value)
+    assert message.startswith(f"No model could answer. {FALLBACK}: Workers AI is out of "
+                              "capacity")
+    assert message.index(PRIMARY) < message.index(FP8)  # the others, in the order tried
+    assert "code 5016" in message and "code 5007" in message
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, 4006), (401, 10000), (400, 5006),
+                                              (404, 7003), (403, 3023)])
+def test_a_fallback_refused_for_every_model_stops_the_chain(ai_settings, standin, passages,
+                                                            status, code):
+    settings = ai_settings.model_copy(update={"ai_max_attempts": 1})
+    standin.fail(429, 3040, model=PRIMARY, times=None)
+    standin.fail(status, code, model=FALLBACK, times=None)
+    with pytest.raises(PermanentAIError) as info:
+        ask(WorkersAIGenerator.from_settings(settings), passages)
+    assert info.value.code == code
+    assert [r.model for r in standin.requests] == [PRIMARY, FALLBACK]
+
+
 def test_an_unknown_model_is_a_clear_permanent_error(ai_settings, standin, passages):
     settings = ai_settings.model_copy(update={"workers_ai_chat_model": "@cf/meta/llama-9-imaginary",
                                               "workers_ai_fallback_models": []})
@@ -303,10 +382,15 @@ def test_an_unknown_model_is_a_clear_permanent_error(ai_settings, standin, passa
 def test_the_servers_context_window_error_is_permanent_with_a_hint(ai_settings, standin,
                                                                    passages):
     standin.context_windows[PRIMARY] = 600  # the server counts more than the client estimated
+    alone = ai_settings.model_copy(update={"workers_ai_fallback_models": []})
     with pytest.raises(PermanentAIError, match="RAG_TOP_K") as info:
-        ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+        ask(WorkersAIGenerator.from_settings(alone), passages)
     assert (info.value.status, info.value.code) == (413, 5021)
     assert len(standin.requests) == 1
+    # a larger window may hold the same prompt: the next model answers
+    _, record = ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    assert record.model == FALLBACK
+    assert [r.model for r in standin.requests[1:]] == [PRIMARY, FALLBACK]
 
 
 def test_a_question_too_long_for_the_window_is_refused_before_the_call(ai_settings, standin,
@@ -315,6 +399,38 @@ def test_a_question_too_long_for_the_window_is_refused_before_the_call(ai_settin
     with pytest.raises(InputTooLongError, match="7968"):
         ask(WorkersAIGenerator.from_settings(settings), passages, question="why " * 9000)
     assert standin.requests == []
+
+
+def test_the_stand_in_refuses_a_message_longer_than_the_schema_allows(ai_settings, standin):
+    url = f"{standin.url}/client/v4/accounts/{ACCOUNT}/ai/run/{FALLBACK}"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    for chars, status in ((131_072, 200), (131_073, 400)):
+        body = {"messages": [{"role": "user", "content": "a" * chars}], "max_tokens": 16}
+        response = httpx.post(url, json=body, headers=auth)
+        assert response.status_code == status
+    assert response.json()["errors"][0]["code"] == 5006
+
+
+def test_each_message_is_kept_within_the_characters_it_may_hold(ai_settings, standin):
+    # the 1B model's 60,000 tokens hold more than the 131,072 characters one message may
+    settings = ai_settings.model_copy(update={"workers_ai_chat_model": FALLBACK,
+                                              "workers_ai_fallback_models": []})
+    text = "Llamas live in the Andes. " + "information about international bodies " * 100
+    hits = [Hit(f"d{n}", f"docs/file{n}.md", None, f"c{n}", 1.0 - n / 100, text)
+            for n in range(1, 37)]
+    assert sum(len(hit.text) for hit in hits) > 131_072
+    deltas, record = ask(WorkersAIGenerator.from_settings(settings), hits)
+    assert "Andes" in "".join(deltas)
+    (request,) = standin.requests
+    assert request.status == 200
+    contents = [m["content"] for m in request.body["messages"]]
+    assert max(len(content) for content in contents) <= 131_072
+    kept = record.passages_used
+    assert 1 <= kept < len(hits)  # the lowest-ranked passages were left out
+    assert f'<passage n="{kept}"' in contents[-1]
+    assert f'<passage n="{kept + 1}"' not in contents[-1]
+    # as many as fit: one more passage would have made the message too long
+    assert len(contents[-1]) + 2 + len(passage_block(kept + 1, hits[kept])) > 131_072
 
 
 def test_fallbacks_get_a_prompt_sized_for_their_own_window(ai_settings, standin, passages):
@@ -355,6 +471,30 @@ def test_gateway_route_cache_headers_and_status(gateway_settings, standin, passa
     assert [c["cache_status"] for c in calls] == ["MISS", "HIT"]
     assert [c["gateway_log_id"] for c in calls] == log_ids
     assert all(c["endpoint"] == "gateway" for c in calls)
+
+
+def test_the_stand_ins_gateway_caches_a_keyed_request_without_a_ttl(gateway_settings, standin):
+    url = f"{standin.url}/v1/{ACCOUNT}/{GATEWAY}/workers-ai/{PRIMARY}"
+    body = {"messages": [{"role": "user", "content": "hello"}]}
+    keyed = {"Authorization": f"Bearer {TOKEN}", "cf-aig-cache-key": "k1"}
+    statuses = [httpx.post(url, json=body, headers=keyed).headers["cf-aig-cache-status"]
+                for _ in range(2)]
+    assert statuses == ["MISS", "HIT"]  # contract: keyed responses are cached 5 minutes
+    plain = {"Authorization": f"Bearer {TOKEN}"}
+    statuses = [httpx.post(url, json=body, headers=plain).headers["cf-aig-cache-status"]
+                for _ in range(2)]
+    assert statuses == ["MISS", "MISS"]
+
+
+def test_without_a_cache_ttl_the_gateway_is_not_asked_to_cache(gateway_settings, standin,
+                                                               passages):
+    generator = WorkersAIGenerator.from_settings(gateway_settings)
+    records = [ask(generator, passages)[1] for _ in range(2)]
+    assert [r.cache_status for r in records] == ["MISS", "MISS"]
+    assert all(r.neurons > 0 for r in records)
+    for request in standin.requests:
+        assert "cf-aig-cache-key" not in request.headers
+        assert "cf-aig-cache-ttl" not in request.headers
 
 
 def test_gateway_skip_cache(gateway_settings, standin, passages):

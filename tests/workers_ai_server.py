@@ -18,7 +18,8 @@ are switched on per test (`fail`, `slow_first_byte`, `cut_stream`, `malformed_ev
 `error_event`, `latency`, ...) and every request is logged in `requests` (path, model,
 headers, body, batch size, status). `model_latency` delays one model's answers; `answer_as`
 makes one model answer weakly or differently from the others (answer strategies); AI
-Gateway's cache honours `cf-aig-cache-key`.
+Gateway's cache honours `cf-aig-cache-key`, and keeps a keyed request 5 minutes even without
+`cf-aig-cache-ttl`.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ NEURONS_PER_M = {
     "@cf/baai/bge-large-en-v1.5": (18_582, 0),
 }
 PADDING = "abcdefghijklmnopqrstuvwxyz0123456789"
+# AI Gateway caches a request with `cf-aig-cache-key` for this long even when caching is off
+# for the gateway and no `cf-aig-cache-ttl` came with it (contract, "AI Gateway")
+KEYED_CACHE_SECONDS = 300
+MAX_CONTENT_CHARS = 131_072  # a prompt, or one message's content (the models' input schema)
 NOT_FOUND_ANSWER = "I could not find this in the documents."
 STOPWORDS = {"the", "and", "for", "what", "which", "does", "how", "that", "this", "with", "from",
              "are", "was", "were", "is", "of", "to", "in", "a", "an", "it", "on", "by", "be"}
@@ -130,6 +135,7 @@ class StreamFault:
     code: int | None = None
     message: str = ""
     seconds: float = 0.0
+    text: str | None = None  # error_event: a plain-text `event: error` instead of v4 JSON
 
 
 @dataclass
@@ -181,7 +187,9 @@ class StandIn:
     gateway_token: str | None = None  # authenticated gateway when set
     openai_key: str | None = None  # /v1 requires this key when set
     # Llama Guard's result form: "auto" (the object when response_format asks for JSON, else
-    # text), "json" ({"safe", "categories"}) or "text" ("safe" / "unsafe\nS2")
+    # text), "json" ({"safe", "categories"}), "text" ("safe" / "unsafe\nS2"), and replies a
+    # model may give instead: "line" ("unsafe S2" on one line), "json-text" (the object as a
+    # string) and "garbled" (neither form)
     guard_form: str = "auto"
     context_windows: dict[str, int] = field(default_factory=lambda: dict(TEXT_MODELS))
     requests: list[LoggedRequest] = field(default_factory=list)
@@ -270,10 +278,11 @@ class StandIn:
 
     def error_event(self, after_tokens: int, code: int = 3040, message: str = "Capacity "
                     "temporarily exceeded, please try again.", times: int = 1,
-                    model: str | None = None) -> None:
-        """Send an error as an SSE event mid-stream (format UNCONFIRMED; v4-style errors)."""
+                    model: str | None = None, text: str | None = None) -> None:
+        """Send an error as an SSE event mid-stream (format UNCONFIRMED; v4-style errors, or
+        with `text` an `event: error` whose data is that plain text)."""
         self.stream_faults.append(StreamFault("error_event", after_tokens, times, model, code,
-                                              message))
+                                              message, text=text))
 
     def malformed_events(self, times: int = 1, model: str | None = None) -> None:
         """Insert unparsable events into the next stream(s)."""
@@ -417,8 +426,8 @@ class StandIn:
         response = self._workers_checks(request, entry, "gateway", model)
         if response is None:
             store = None
-            if ttl_header and not skip:
-                ttl = max(60, int(ttl_header))
+            ttl = _cache_seconds(ttl_header, custom)
+            if ttl and not skip:
                 def store(body: bytes, media: str, headers: dict[str, str]) -> None:
                     self.cache[key] = CacheEntry(body, media, headers, time.monotonic() + ttl)
             response = self._workers_model(entry, model, store)
@@ -495,10 +504,8 @@ class StandIn:
         codes = [code for code, phrases in HAZARDS.items()
                  if any(phrase in text for phrase in phrases)]
         wanted = (body.get("response_format") or {}).get("type") == "json_object"
-        if self.guard_form == "json" or (self.guard_form == "auto" and wanted):
-            response: Any = {"safe": not codes, "categories": codes}
-        else:
-            response = "\n\nunsafe\n" + ",".join(codes) if codes else "\n\nsafe"
+        form = ("json" if wanted else "text") if self.guard_form == "auto" else self.guard_form
+        response = _guard_reply(form, codes)
         tokens_in = GUARD_TEMPLATE_TOKENS + sum(_approx_tokens(m["content"]) + 4
                                                 for m in body["messages"])
         tokens_out = 2 + len(codes)
@@ -573,9 +580,7 @@ class StandIn:
                     if fault.kind == "cut":
                         raise StreamCut(f"stand-in cut the stream after {n} tokens")
                     if fault.kind == "error_event":
-                        err = {"errors": [{"code": fault.code, "message": fault.message}],
-                               "success": False}
-                        yield f"data: {json.dumps(err)}\n\n".encode()
+                        yield _error_event(fault)
                         return
                 chunk = f"data: {json.dumps(event)}\n\n".encode()
                 sent.append(chunk)
@@ -867,8 +872,14 @@ def _chat_problem(body: Any) -> str | None:
                 isinstance(m, dict) and isinstance(m.get("role"), str)
                 and isinstance(m.get("content"), str) for m in messages):
             return "/messages: each item needs role and content strings"
+        for n, message in enumerate(messages):
+            if len(message["content"]) > MAX_CONTENT_CHARS:
+                return (f"/messages/{n}/content: must NOT have more than {MAX_CONTENT_CHARS} "
+                        "characters")
     elif not isinstance(body["prompt"], str) or not body["prompt"]:
         return "/prompt: must NOT have fewer than 1 characters"
+    elif len(body["prompt"]) > MAX_CONTENT_CHARS:
+        return f"/prompt: must NOT have more than {MAX_CONTENT_CHARS} characters"
     if "max_tokens" in body and not (isinstance(body["max_tokens"], int)
                                      and body["max_tokens"] > 0):
         return "/max_tokens: must be a positive integer"
@@ -887,6 +898,33 @@ def _guard_problem(body: Any) -> str | None:
     if roles != ["user", "assistant", "user", "assistant"][:len(roles)]:
         return "/messages: roles must alternate user, assistant, starting with user"
     return None
+
+
+def _error_event(fault: StreamFault) -> bytes:
+    if fault.text is not None:
+        return f"event: error\ndata: {fault.text}\n\n".encode()
+    err = {"errors": [{"code": fault.code, "message": fault.message}], "success": False}
+    return f"data: {json.dumps(err)}\n\n".encode()
+
+
+def _cache_seconds(ttl_header: str | None, custom_key: str | None) -> int | None:
+    """How long the gateway keeps a response: the TTL asked for (at least a minute), else a
+    keyed request's default; None when it is not cached (the gateway's own caching is off)."""
+    if ttl_header:
+        return max(60, int(ttl_header))
+    return KEYED_CACHE_SECONDS if custom_key else None
+
+
+def _guard_reply(form: str, codes: list[str]) -> Any:
+    """Llama Guard's `response` in one of the forms of `StandIn.guard_form`."""
+    verdict = {"safe": not codes, "categories": codes}
+    return {
+        "json": verdict,
+        "json-text": json.dumps(verdict),
+        "text": "\n\nunsafe\n" + ",".join(codes) if codes else "\n\nsafe",
+        "line": "unsafe " + ",".join(codes) if codes else "safe",
+        "garbled": "I cannot classify this conversation.",
+    }[form]
 
 
 def _v4_ok(result: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from rag.errors import ConfigError, PermanentAIError
 from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
+from rag.providers.http.errors import reported_failure
 from rag.providers.http.retry import RetryPolicy
 
 PROVIDER = "Workers AI"
@@ -64,7 +65,7 @@ def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None,
 def unwrap(data: dict[str, Any], model: str) -> dict[str, Any]:
     """The `result` of a v4 envelope; a 200 with success=false is still an error."""
     if data.get("success") is False:
-        raise PermanentAIError(f"{PROVIDER} reported a failure for {model}: {data.get('errors')}")
+        raise reported_failure(PROVIDER, model, data)
     result = data.get("result", data)
     if not isinstance(result, dict):
         raise PermanentAIError(f"{PROVIDER} sent no result for {model}.")

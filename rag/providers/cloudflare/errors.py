@@ -2,6 +2,8 @@
 
 A 429 with code 4006 or 3036 is the account's daily free allocation, which no retry fixes
 before 00:00 UTC; a 429 with 3040 is a model out of capacity, worth retrying or falling back.
+A refusal that names the model (5007, 5016, 5021...) is never retried, but a fallback model
+may still answer; one that names the token or the account (10000, 3023) stops every model.
 Workers AI's OpenAI-compatible routes (`/ai/v1`) answer with the same codes.
 """
 
@@ -18,7 +20,8 @@ MODEL_CODES = {5007, 3042}
 AUTH_CODES = {10000}
 GATEWAY_AUTH_CODES = {2009}
 ROUTE_CODES = {7003, 7000}
-FORBIDDEN_CODES = {5016, 5018, 3041, 3023}
+MODEL_FORBIDDEN_CODES = {5016, 5018, 3041}  # a licence to accept, a private model
+ACCOUNT_FORBIDDEN_CODES = {3023}  # the account is blocked: no model will answer it
 
 
 def cloudflare_errors(failed: FailedCall) -> AIError | None:
@@ -51,6 +54,8 @@ def cloudflare_errors(failed: FailedCall) -> AIError | None:
             f"{failed.provider} could not route the request {failed.said}. Check "
             "CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_AI_GATEWAY_ID (when set) and "
             "CLOUDFLARE_BASE_URL.")
-    if code in FORBIDDEN_CODES:
+    if code in MODEL_FORBIDDEN_CODES:
+        return failed.forbidden(this_model_only=True)
+    if code in ACCOUNT_FORBIDDEN_CODES:
         return failed.forbidden()
     return None

@@ -8,11 +8,12 @@ literally, slashes and "@" included:
 
 Both take the same bodies and return the `{"result": ..., "success": ...}` envelope.
 
-Through the gateway, a chat request also carries `cf-aig-cache-key` (made from the model, its
-parameters and the normalised question, history and passages, so that the same question on
-the same passages hits the gateway's cache whoever asks it) and `cf-aig-metadata` (the user
-and collection, for per-user analytics in the gateway's logs). docs/workers-ai.md lists every
-gateway header sent and read.
+Through the gateway, a chat request also carries `cf-aig-metadata` (the user and collection,
+for per-user analytics in the gateway's logs) and, when a cache TTL is set, `cf-aig-cache-key`
+(made from the model, its parameters and the normalised question, history and passages, so
+that the same question on the same passages hits the gateway's cache whoever asks it). The
+key is never sent without a TTL: the gateway caches a keyed response even when its caching is
+off. docs/workers-ai.md lists every gateway header sent and read.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class WorkersAIRoute:
                 self.headers["cf-aig-skip-cache"] = "true"
 
     @property
+    def caches(self) -> bool:
+        """Whether answers are meant to be cached: a TTL is set and the cache not skipped."""
+        return "cf-aig-cache-ttl" in self.headers and "cf-aig-skip-cache" not in self.headers
+
+    @property
     def endpoint(self) -> str:
         return "gateway" if self.gateway else "run"
 
@@ -51,7 +57,7 @@ class WorkersAIRoute:
         headers = dict(self.headers)
         if not self.gateway:
             return headers
-        if "cf-aig-skip-cache" not in headers:
+        if self.caches:
             headers["cf-aig-cache-key"] = cache_key()
         labels = {k: v for k, v in metadata.items() if v}
         if labels:  # the gateway keeps at most five entries

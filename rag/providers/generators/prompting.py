@@ -11,7 +11,8 @@ quoted data, each inside delimiters its own text cannot forge:
 
 The system prompt says that anything written inside a passage is quoted material and is never
 followed; the model cites passages by their number. Token counts are `estimate_tokens`'s
-pessimistic ones (rag.text.tokens).
+pessimistic ones (rag.text.tokens). Each message's content is also kept within
+MESSAGE_CHARS, which a large window (the 1B model's) would otherwise let through.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 
 from rag.errors import InputTooLongError
 from rag.text.sanitize import clean, skeleton
@@ -34,6 +36,10 @@ DEFAULT_CONTEXT_WINDOW = 4_096
 # assistant turn; round up.
 TOKENS_PER_MESSAGE = 8
 TOKENS_PER_PROMPT = 16
+
+# Workers AI's chat models refuse a message whose content is longer (400, code 5006: their
+# input schema), whatever their window; a shorter limit costs no other server anything
+MESSAGE_CHARS = 131_072
 
 SYSTEM_PROMPT = (
     "You answer questions using only the passages in the user's message. Each passage is "
@@ -111,11 +117,13 @@ def build_prompt(
     window: int = DEFAULT_CONTEXT_WINDOW,
     system: str | None = None,
 ) -> Prompt:
-    """Fit instructions, passages, history and question into `window - max_tokens`.
+    """Fit instructions, passages, history and question into `window - max_tokens`, and the
+    user message into MESSAGE_CHARS characters.
 
     Trims in this order: lowest-ranked passages down to one, then the oldest history turns,
     then the last passage. Raises InputTooLongError if the question alone does not fit.
     With `system` (a side task such as rewriting a question) the question is sent as it is.
+    A history turn longer than MESSAGE_CHARS is left out: it cannot be sent whole.
     """
     instructions = system or SYSTEM_PROMPT
     total = window
@@ -124,6 +132,7 @@ def build_prompt(
         {"role": turn["role"], "content": turn["content"]}
         for turn in history
         if turn.get("role") in ("user", "assistant") and turn.get("content")
+        and len(turn["content"]) <= MESSAGE_CHARS
     ]
     # every part counted once: the user message's cost for k passages is the sum of its
     # parts' (WordPiece splits at whitespace, and each part's estimate is rounded up)
@@ -144,12 +153,22 @@ def build_prompt(
                 else alone_tokens) + TOKENS_PER_MESSAGE
         return system_cost + sum(turn_costs[len(turns) - h:]) + user
 
+    # the user message's length for k passages, without writing it out for every k
+    blocks_chars = list(accumulate((len(block) + 2 for block in blocks), initial=0))
+    question_chars = len(f"Question: {question.strip()}")
+
+    def chars(k: int) -> int:
+        return blocks_chars[k] + question_chars if k and not system else len(render(0))
+
+    def fits(k: int, h: int) -> bool:
+        return cost(k, h) <= budget and chars(k) <= MESSAGE_CHARS
+
     k, h = len(passages), len(turns)
-    while cost(k, h) > budget and k > 1:
+    while not fits(k, h) and k > 1:
         k -= 1
     while cost(k, h) > budget and h > 0:
         h -= 1
-    if cost(k, h) > budget and k > 0:
+    if not fits(k, h) and k > 0:
         k = 0
     used = cost(k, h)
     if used > budget:
@@ -159,6 +178,10 @@ def build_prompt(
             f"a {max_tokens}-token answer it does not fit the {total}-token context window of "
             f"{model}. Shorten the question (or lower RAG_AI_MAX_TOKENS)."
         )
+    if chars(k) > MESSAGE_CHARS:
+        raise InputTooLongError(
+            f"The question is {len(question.strip()):,} characters; a message to {model} holds "
+            f"at most {MESSAGE_CHARS:,}. Shorten the question.")
     messages = [{"role": "system", "content": instructions}]
     messages += turns[len(turns) - h:]
     messages.append({"role": "user", "content": render(k)})

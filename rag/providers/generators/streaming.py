@@ -5,9 +5,12 @@ Both providers use this. Events come in two shapes and may be mixed:
 * Workers AI: `{"response": "tok", "p": "abc..."}` and a final `{"response": "", "usage": {...}}`;
 * OpenAI-style: `{"choices": [{"delta": {"content": "tok"}, "finish_reason": null}]}`.
 
-A candidate that fails before its first token (transient error after its retries, or a stream
-breaking early) hands over to the next candidate. Once tokens have been shown nothing can be
-taken back, so a later failure ends the answer with "[answer interrupted: <reason>]".
+A candidate that fails before its first token (transient error after its retries, a stream
+breaking early, or a refusal that concerns that model only: no such model, its licence, its
+context window) hands over to the next candidate. A refusal that any model would meet (the
+credentials, the route, a bad body, the daily allocation) ends the chain at once. Once tokens
+have been shown nothing can be taken back, so a later failure ends the answer with
+"[answer interrupted: <reason>]".
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from rag.errors import AIError, PermanentAIError, TransientAIError, first_sentence
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
+from rag.providers.http.errors import ModelRefusedError
 from rag.types import GenerationRecord
 
 
@@ -95,9 +99,26 @@ def stream_answer(
         raise PermanentAIError("No model is configured to answer.")
     if len(failures) == 1:
         raise failures[0][1]
-    last = failures[-1][1]
-    tried = "; ".join(f"{model}: {exc}" for model, exc in failures)
-    raise type(last)(f"No model could answer. {tried}", status=last.status, code=last.code)
+    raise every_model_failed(failures)
+
+
+def every_model_failed(failures: Sequence[tuple[str, AIError]]) -> AIError:
+    """One error for a chain where every model failed: each model's reason, the most telling
+    first (it survives a notice cut short), and that one's kind, status and code."""
+    lead = most_telling(failures)
+    ordered = [failures[lead], *failures[:lead], *failures[lead + 1:]]
+    tried = "; ".join(f"{model}: {exc}" for model, exc in ordered)
+    chosen = failures[lead][1]
+    return type(chosen)(f"No model could answer. {tried}", status=chosen.status,
+                        code=chosen.code, retry_after=chosen.retry_after)
+
+
+def most_telling(failures: Sequence[tuple[str, AIError]]) -> int:
+    """The index of the failure that says most: a model out of capacity or down (the usual
+    cause, and one that passes) before a model that refused for its own reasons (a fallback
+    whose licence was never accepted), the earlier model first."""
+    return next((n for n, (_, exc) in enumerate(failures)
+                 if isinstance(exc, TransientAIError)), 0)
 
 
 def _one_candidate(
@@ -140,8 +161,8 @@ def _one_candidate(
                 _fill_usage(record, candidate, stats, usage, pricer)
                 yield f"\n\n[{notice}]"
                 return
-            if isinstance(exc, PermanentAIError):
-                raise
+            if isinstance(exc, PermanentAIError) and not isinstance(exc, ModelRefusedError):
+                raise  # every model would be refused the same way: say so at once
             stats.fail(exc)
             failed = exc
         else:

@@ -4,12 +4,15 @@ question and its answer, safe?
 The request is the run endpoint's `messages` (the user turn alone, or the user turn then the
 assistant's answer) with `response_format: json_object`. The result comes as
 `{"response": {"safe": bool, "categories": [...]}}` or, from a server that ignores the format,
-as text: `"safe"` or `"unsafe\\nS2"` (a comma-separated list may follow); both are read.
+as text: `"safe"` or `"unsafe\\nS2"` (a comma-separated list may follow); both are read, and
+so are the text on one line (`"unsafe S2"`) and the object sent as a string. A reply in none
+of these forms is an error: the content filter then treats the guard as unavailable.
 Categories are Meta's S1 to S14, named here as the refusal shows them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -39,6 +42,8 @@ CATEGORIES = {
 GUARD_MAX_ATTEMPTS = 2
 GUARD_DEADLINE_SECONDS = 10.0
 _CODE = re.compile(r"\bS(\d{1,2})\b", re.I)
+# the verdict's first word, then its categories on the same line or the next ones
+_TEXT_VERDICT = re.compile(r"\s*(safe|unsafe)\b(.*)", re.I | re.S)
 
 
 class LlamaGuard(Guard):
@@ -88,19 +93,33 @@ class LlamaGuard(Guard):
 
 
 def read_verdict(response: Any, model: str) -> tuple[bool, list[str]]:
-    """(safe, category codes) from either result form."""
+    """(safe, category codes) from either result form, whatever its line layout, or from
+    the object sent as a JSON string; PermanentAIError for anything else."""
+    if isinstance(response, str):
+        response = _decoded(response)
     if isinstance(response, dict) and isinstance(response.get("safe"), bool):
         categories = response.get("categories") or []
         if not isinstance(categories, list):
             categories = [categories]
         return response["safe"], [str(c) for c in categories]
     if isinstance(response, str):
-        lines = [line.strip() for line in response.strip().splitlines() if line.strip()]
-        if lines and lines[0].lower() in ("safe", "unsafe"):
-            codes = [code for line in lines[1:] for code in re.split(r"[,\s]+", line) if code]
-            return lines[0].lower() == "safe", codes
+        match = _TEXT_VERDICT.fullmatch(response)
+        if match:
+            codes = [code for code in re.split(r"[,\s]+", match.group(2)) if code]
+            return match.group(1).lower() == "safe", codes
     raise PermanentAIError(f"{PROVIDER} sent a verdict {model} does not give: "
                            f"{str(response)[:80]!r}.")
+
+
+def _decoded(text: str) -> Any:
+    """The object a reply holds as JSON text (a model asked for JSON may send it so), else
+    the text itself."""
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def category_name(code: str) -> str:

@@ -202,6 +202,9 @@ class AIHttp:
                 yield from read_events(response, stats, self.provider, on_error)
             except httpx.HTTPError as exc:
                 raise map_stream_error(exc, provider=self.provider, model=stats.model) from exc
+            except AIError as exc:  # a failure the body reports may quote what was sent
+                self._redacted(exc)
+                raise
             finally:
                 response.close()
 

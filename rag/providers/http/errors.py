@@ -21,6 +21,12 @@ from rag.errors import AIError, PermanentAIError, TransientAIError
 TRANSIENT_STATUSES = {408, 409, 425, 429}
 
 
+class ModelRefusedError(PermanentAIError):
+    """A permanent refusal that concerns one model only (no such model, a licence not yet
+    accepted, no permission for it, its context window): retrying it is useless, but another
+    model may answer the same question."""
+
+
 @dataclass(frozen=True)
 class FailedCall:
     """A non-2xx answer, parsed, with the sentences every provider's messages share."""
@@ -52,24 +58,30 @@ class FailedCall:
         return self.permanent(f"{self.provider} rejected the credentials {self.said}. "
                               f"Check {self.credentials_hint}.")
 
-    def context_too_large(self) -> PermanentAIError:
-        return self.permanent(
+    def refused_model(self, text: str) -> ModelRefusedError:
+        return ModelRefusedError(text, status=self.status, code=self.code)
+
+    def context_too_large(self) -> ModelRefusedError:
+        return self.refused_model(
             f"The prompt plus the answer budget is too large for {self.model} {self.said}. "
             "Lower RAG_TOP_K or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the "
             "model's window.")
 
-    def no_such_model(self) -> PermanentAIError:
-        return self.permanent(f"{self.provider} has no model {self.model!r} {self.said}. "
-                              "Check the model name in your settings.")
+    def no_such_model(self) -> ModelRefusedError:
+        return self.refused_model(f"{self.provider} has no model {self.model!r} {self.said}. "
+                                  "Check the model name in your settings.")
 
     def no_route(self) -> PermanentAIError:
         return self.permanent(f"{self.provider} could not route the request {self.said}. "
                               f"Check the account id and base URL ({self.credentials_hint}).")
 
-    def forbidden(self) -> PermanentAIError:
-        return self.permanent(
-            f"{self.provider} does not allow this account to use {self.model} {self.said}. "
-            "Check the token's permissions and any model licence that must be accepted first.")
+    def forbidden(self, *, this_model_only: bool = False) -> PermanentAIError:
+        """A 403; `this_model_only` when its code names the model (its licence, a private
+        model) rather than the token or the account."""
+        text = (f"{self.provider} does not allow this account to use {self.model} {self.said}. "
+                "Check the token's permissions and any model licence that must be accepted "
+                "first.")
+        return self.refused_model(text) if this_model_only else self.permanent(text)
 
 
 #: A provider's reading of its own error codes; None leaves the call to the HTTP status.
@@ -95,6 +107,14 @@ def parse_error_body(text: str) -> tuple[int | str | None, str]:
     if "message" in data:
         return _normalise_code(data.get("code")), _clean_message(str(data["message"]))
     return None, text.strip()[:300]
+
+
+def reported_failure(provider: str, model: str, data: dict[str, Any]) -> PermanentAIError:
+    """A 200 whose v4 envelope says `success: false`: an error all the same, with the code it
+    gives; a retry would be answered alike."""
+    code, _ = parse_error_body(json.dumps(data))
+    return PermanentAIError(f"{provider} reported a failure for {model}: {data.get('errors')}",
+                            code=code)
 
 
 def _normalise_code(code: Any) -> int | str | None:

@@ -1,9 +1,10 @@
 """How hard one AI call tries: attempts, an overall deadline, backoff with jitter, Retry-After.
 
 Only `TransientAIError` is retried (429, 408, 5xx, timeouts, dropped connections); a server's
-`retry-after-ms` or `Retry-After` replaces our backoff, capped at 60 s as the official
-Cloudflare SDK caps it. No attempt may outlive the deadline: each one's timeouts are cut to
-the time that is left.
+`retry-after-ms` or `Retry-After` replaces our backoff only when it asks for more than nothing
+and at most 60 s, as the official Cloudflare SDK honours it; any other value leaves the
+backoff. No attempt may outlive the deadline: each one's timeouts are cut to the time that is
+left.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rag.types import counted
 
 logger = logging.getLogger("rag.ai")
 
-RETRY_AFTER_CAP_SECONDS = 60.0
+RETRY_AFTER_MAX_SECONDS = 60.0
 R = TypeVar("R")
 
 
@@ -58,10 +59,9 @@ class RetryPolicy:
         return ceiling / 2 + self.jitter(0.0, ceiling / 2)
 
     def delay_after(self, exc: BaseException | None, attempt: int) -> float:
-        """The server's Retry-After when it gave one (capped), otherwise our backoff."""
-        if isinstance(exc, AIError) and exc.retry_after is not None:
-            return min(exc.retry_after, RETRY_AFTER_CAP_SECONDS)
-        return self.backoff(attempt)
+        """The server's Retry-After when it is one to honour, otherwise our backoff."""
+        wait = honoured(exc.retry_after) if isinstance(exc, AIError) else None
+        return self.backoff(attempt) if wait is None else wait
 
     def run(self, attempt: Callable[[float], R], *, on_attempt: Callable[[int], None],
             describe: Callable[[], dict[str, Any]]) -> R:
@@ -121,8 +121,17 @@ def timeout_within(base: httpx.Timeout, remaining: float) -> httpx.Timeout:
                          write=shorten(base.write), pool=shorten(base.pool))
 
 
+def honoured(seconds: float | None) -> float | None:
+    """`seconds` when it is a wait to honour (0 < seconds <= 60, the SDK's rule), else None:
+    a longer wait is not worth holding a call for, and none at all would hammer the server."""
+    if seconds is None or not 0 < seconds <= RETRY_AFTER_MAX_SECONDS:
+        return None
+    return seconds
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Parse retry-after-ms, then Retry-After (seconds or HTTP date); cap at 60 s."""
+    """The wait a response asks for, retry-after-ms first, then Retry-After (seconds or HTTP
+    date), when it is one to honour (`honoured`); None otherwise."""
     value: float | None = None
     raw_ms = headers.get("retry-after-ms")
     raw = headers.get("retry-after")
@@ -137,6 +146,4 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
                 value = when - (time.time() if now is None else now)
     except (TypeError, ValueError, OverflowError):
         return None
-    if value is None or value != value:  # NaN
-        return None
-    return max(0.0, min(value, RETRY_AFTER_CAP_SECONDS))
+    return honoured(value)

@@ -1,9 +1,10 @@
 """Server-sent events from a chat stream: each `data:` JSON object, until `data: [DONE]`.
 
 Malformed events are skipped and counted; an error sent as an event (its shape is
-unconfirmed for Workers AI, so the plausible ones are accepted) raises through `on_error`. A
-server that ignored `stream: true` and answered with plain JSON yields that object once, its
-v4 envelope unwrapped.
+unconfirmed for Workers AI, so the plausible ones are accepted, an `event: error` in plain
+text among them) raises through `on_error`. A server that ignored `stream: true` and answered
+with plain JSON yields that object once, its v4 envelope unwrapped; an envelope that says
+`success: false` is the failure it reports, as on the JSON path.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from httpx_sse import EventSource
 
 from rag.errors import AIError, PermanentAIError, TransientAIError
 from rag.providers.http.calllog import CallStats
+from rag.providers.http.errors import reported_failure
+
+ERROR_TEXT_CHARS = 300  # of a plain-text error event: as much as a non-JSON error body keeps
 
 
 def read_events(response: httpx.Response, stats: CallStats, provider: str,
-                on_error: Callable[[dict[str, Any], int], AIError]) -> Iterator[dict[str, Any]]:
+                on_error: Callable[[dict[str, Any], int | None], AIError]
+                ) -> Iterator[dict[str, Any]]:
     """The events of an open response; `on_error(event, status)` builds an error event's error."""
     if "text/event-stream" not in response.headers.get("content-type", ""):
         yield _whole_body(response, stats, provider)
@@ -35,17 +40,30 @@ def read_events(response: httpx.Response, stats: CallStats, provider: str,
             stats.done = True
             _drain(events)
             return
-        try:
-            event = json.loads(data)
-        except ValueError:
-            stats.malformed_events += 1
-            continue
+        event = _parsed(data)
+        if sse.event == "error" and not isinstance(event, dict):
+            raise on_error(text_error(data, event), None)
         if not isinstance(event, dict):
             stats.malformed_events += 1
             continue
         if sse.event == "error" or is_error_event(event):
             raise on_error(event, event_status(event))
         yield event
+
+
+def _parsed(data: str) -> Any:
+    """The event's JSON value, or None when it is not JSON."""
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def text_error(data: str, event: Any) -> dict[str, Any]:
+    """An error event whose data is not an object, as an error body whose message is its
+    text: what the server said is the most a reader can be told."""
+    text = event if isinstance(event, str) else data
+    return {"errors": [{"message": text.strip()[:ERROR_TEXT_CHARS]}]}
 
 
 def _drain(events: Iterator[Any]) -> None:
@@ -65,11 +83,13 @@ def _whole_body(response: httpx.Response, stats: CallStats, provider: str) -> di
             f"{provider} sent neither an event stream nor JSON for {stats.model}.",
             status=response.status_code,
         ) from exc
-    stats.done = True
-    if isinstance(data, dict) and isinstance(data.get("result"), dict):
-        return data["result"]
     if not isinstance(data, dict):
         raise PermanentAIError(f"{provider} sent unexpected JSON for {stats.model}.")
+    if data.get("success") is False:
+        raise reported_failure(provider, stats.model, data)
+    stats.done = True
+    if isinstance(data.get("result"), dict):
+        return data["result"]
     return data
 
 

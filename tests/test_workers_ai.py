@@ -12,10 +12,12 @@ import pytest
 
 from rag.errors import ConfigError, InputTooLongError, PermanentAIError, TransientAIError
 from rag.providers.cloudflare.client import cloudflare_http
+from rag.providers.cloudflare.pricing import neurons_for
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.prompting import passage_block
 from rag.providers.generators.workers_ai import WorkersAIGenerator
+from rag.text.tokens import estimate_tokens
 from rag.types import GenerationRecord, Hit
 from tests.workers_ai_server import ACCOUNT, GATEWAY, NEURONS_PER_M, TOKEN, embed_text
 
@@ -261,6 +263,30 @@ def test_a_stream_cut_after_tokens_ends_with_a_visible_notice(ai_settings, stand
     assert record.notice and record.notice.startswith("answer interrupted")
     assert record.model == PRIMARY
     assert len(standin.requests) == 1  # nothing is retried once text was shown
+
+
+@pytest.mark.parametrize("ending", ["cut", "stopped"])
+def test_an_answer_that_never_reports_its_usage_is_charged_its_estimate(
+        ai_settings, standin, passages, ending):
+    """Cut mid-stream, or stopped by its reader, the answer sends no usage event (nor, from
+    the real API, a neurons header): its neurons are priced from the prompt as estimated and
+    the text that arrived, not counted as none against the user's budget."""
+    standin.neurons_mode = "usage"
+    if ending == "cut":
+        standin.cut_stream(3)
+    record = GenerationRecord()
+    stream = WorkersAIGenerator.from_settings(ai_settings).stream(
+        GenerationRequest(QUESTION, passages, []), record)
+    arrived = [next(stream), next(stream), next(stream)]
+    if ending == "stopped":
+        stream.close()
+    else:
+        assert "interrupted" in list(stream)[-1]
+    assert record.prompt_tokens is None  # nothing reported
+    assert record.estimated_prompt_tokens and record.neurons is not None
+    prompt_only = neurons_for(PRIMARY, record.estimated_prompt_tokens, 0)
+    assert prompt_only < record.neurons < neurons_for(
+        PRIMARY, record.estimated_prompt_tokens, 2 * estimate_tokens("".join(arrived)) + 8)
 
 
 def test_an_error_event_after_tokens_interrupts(ai_settings, standin, passages):

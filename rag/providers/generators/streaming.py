@@ -23,6 +23,7 @@ from rag.errors import AIError, PermanentAIError, TransientAIError, first_senten
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.providers.http.errors import ModelRefusedError
+from rag.text.tokens import estimate_tokens
 from rag.types import GenerationRecord
 
 
@@ -129,6 +130,7 @@ def _one_candidate(
     complete = False
     usage: dict[str, Any] | None = None
     failed: AIError | None = None
+    streamed: list[str] = []  # what arrived: priced when the stream never says its usage
     with http.call(model=candidate.model, endpoint=candidate.endpoint, kind="chat") as stats:
         stats.flagged_passages = candidate.flagged_passages or None
         try:
@@ -145,7 +147,11 @@ def _one_candidate(
                             produced = True
                             stats.mark_first_token()
                             record.model = candidate.model
+                        streamed.append(delta)
                         yield delta
+            except GeneratorExit:  # the reader stopped the answer: what it cost still counts
+                _fill_usage(record, candidate, stats, usage, pricer, streamed)
+                raise
             finally:
                 record.attempts += stats.attempts
             if not (stats.done or complete):
@@ -158,7 +164,7 @@ def _one_candidate(
                 notice = f"answer interrupted: {first_sentence(exc, limit=160)}"
                 record.notice = notice
                 record.interrupted = True
-                _fill_usage(record, candidate, stats, usage, pricer)
+                _fill_usage(record, candidate, stats, usage, pricer, streamed)
                 yield f"\n\n[{notice}]"
                 return
             if isinstance(exc, PermanentAIError) and not isinstance(exc, ModelRefusedError):
@@ -169,15 +175,18 @@ def _one_candidate(
             record.model = candidate.model
             if not produced:
                 record.notice = "the model returned an empty answer"
-            _fill_usage(record, candidate, stats, usage, pricer)
+            _fill_usage(record, candidate, stats, usage, pricer, streamed)
     if failed is not None:  # raised here, so that the call is logged with its own error
         raise _FallBack(failed) from failed
 
 
 def _fill_usage(
     record: GenerationRecord, candidate: Candidate, stats: CallStats,
-    usage: Mapping[str, Any] | None, pricer: Pricer | None,
+    usage: Mapping[str, Any] | None, pricer: Pricer | None, streamed: Sequence[str],
 ) -> None:
+    """The record's tokens as reported, and the call's neurons: priced, where the stream
+    reported no token counts (cut, stopped, or a server that sends none), from the prompt's
+    estimate and the text that arrived."""
     usage = usage or {}
     record.prompt_tokens = _count(usage.get("prompt_tokens"))
     record.completion_tokens = _count(usage.get("completion_tokens"))
@@ -186,7 +195,10 @@ def _fill_usage(
     if stats.cache_status == "HIT":
         stats.neurons = 0.0  # answered by AI Gateway's cache: no inference, no neurons
     elif pricer is not None:
-        stats.neurons = pricer(candidate.model, usage, stats.reported_neurons)
+        priced = {"prompt_tokens": candidate.estimated_prompt_tokens,
+                  "completion_tokens": estimate_tokens("".join(streamed)),
+                  **{k: v for k, v in usage.items() if v is not None}}
+        stats.neurons = pricer(candidate.model, priced, stats.reported_neurons)
     elif stats.reported_neurons is not None:
         stats.neurons = stats.reported_neurons
     record.neurons = stats.neurons

@@ -160,6 +160,21 @@ def test_a_citation_opens_its_passage_on_the_highlighted_page(start) -> None:
     assert any("has been deleted from the library" in i.value for i in at.info)
 
 
+def test_a_cited_document_replaced_since_says_it_changed_not_that_it_went(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    (sources,) = ask(at).expander
+    first = next(b for b in sources.button if b.key.endswith("-open-1"))
+    name, _, mime = greenhouse()
+    upload(at, [(name, make_pdf(["Peppers need six hours of sun."], title="Greenhouse guide"),
+                 mime)])
+    first.click().run()
+    assert not at.exception and not at.image
+    notes = [i.value for i in at.info]
+    assert any("has changed since this answer" in note for note in notes), notes
+    assert not any("deleted" in note for note in notes)
+
+
 def test_the_settings_panel_starts_from_the_settings_and_applies(start) -> None:
     at = start(RAG_TOP_K="2", RAG_SEARCH_MODE="sparse")
     panel = next(e for e in at.sidebar.expander if e.label == "Answer settings")

@@ -60,7 +60,10 @@ def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
                      f"({origin})"))
     st.markdown(quoted_passage(c["text"]))
     if not workspace.holds(c["doc_id"]):  # a page image may still be in the cache
-        st.info("This document has been deleted from the library: the passage above is what "
+        st.info("This document has changed since this answer: the passage above is what the "
+                "answer quoted; ask again for the new version."
+                if workspace.holds_source(c["source"]) else
+                "This document has been deleted from the library: the passage above is what "
                 "the answer quoted.")
         return
     if not c.get("page"):

@@ -219,6 +219,12 @@ class Workspace:
         store = self.service.store
         return any(store.with_collection(n).holds(doc_id) for n in self.collections())
 
+    def holds_source(self, source: str) -> bool:
+        """Whether any collection holds a document stored under this path (or upload name)."""
+        store = self.service.store
+        return any(store.with_collection(n).live_at(source) is not None
+                   for n in self.collections())
+
     def forget_uploads(self, doc_ids: set[str]) -> None:
         """Remove the kept uploads of these documents that no collection holds any more."""
         for doc_id in doc_ids:

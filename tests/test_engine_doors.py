@@ -500,6 +500,25 @@ def test_a_redis_outage_does_not_stop_questions(caplog) -> None:
 
 
 
+def test_a_redis_that_stops_answering_does_not_hold_questions(caplog) -> None:
+    """A Redis that accepts the connection and then says nothing (stopped, or a network
+    partition) must cost a question a moment, not hang it and every question after it."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are queued, never read
+    limits = RateLimits(1, f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+    admitted: list[float] = []
+    asking = threading.Thread(target=lambda: admitted.append(limits.admit("frank")),
+                              daemon=True)
+    try:
+        asking.start()
+        asking.join(timeout=30)
+        assert not asking.is_alive(), "the question waited on the silent Redis"
+        assert admitted == [0] and "rate limits unavailable" in caplog.text
+    finally:
+        silent.close()
+
+
 @pytest.mark.enable_socket  # a Unix socket only: pytest-socket's host list cannot name one
 def test_limits_and_shared_state_reach_redis_through_a_unix_socket(
         tmp_path_factory: pytest.TempPathFactory) -> None:

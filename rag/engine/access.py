@@ -31,6 +31,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from rag.errors import ConfigError
+from rag.providers.state import REDIS_TIMEOUTS
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -222,7 +223,9 @@ class RateLimits:
     def __init__(self, per_minute: int, redis_url: str | None = None) -> None:
         self.per_minute = per_minute
         self._item = RateLimitItemPerMinute(max(per_minute, 1))
-        self._limiter = MovingWindowRateLimiter(storage_from_string(limits_storage(redis_url)))
+        storage = (storage_from_string(limits_storage(redis_url), **REDIS_TIMEOUTS) if redis_url
+                   else storage_from_string(limits_storage(None)))
+        self._limiter = MovingWindowRateLimiter(storage)
         self._storage_errors: tuple[type[Exception], ...] = ()
         if redis_url:
             from redis.exceptions import RedisError

@@ -89,6 +89,10 @@ class DiskState(SharedState):
         self._store.close()
 
 
+# a Redis that stops answering costs a call this long, never a hang: every question waits on it
+REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+
+
 class RedisState(SharedState):
     """The same, in Redis (values as JSON); errors are logged and treated as "nothing there"."""
 
@@ -96,7 +100,7 @@ class RedisState(SharedState):
         import redis
         from redis.exceptions import RedisError
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self._redis = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
         self._errors: tuple[type[Exception], ...] = (RedisError,)
         self._prefix = prefix
 

@@ -88,6 +88,11 @@ def envelope(code, message):
         (413, envelope(5021, "AiError: The estimated number of input and maximum output tokens "
                        "(9000) exceeded this model context window limit (7968)."),
          ModelRefusedError, "RAG_TOP_K"),
+        # the same from a model served by vLLM (on Workers AI or an OpenAI-compatible server)
+        (400, json.dumps({"object": "error", "message": "This model's maximum context length "
+                          "is 8192 tokens. However, you requested 9000 tokens.",
+                          "type": "BadRequestError", "code": 400}),
+         ModelRefusedError, "RAG_TOP_K"),
         (429, envelope(4006, "AiError: AiError: you have used up your daily free allocation of "
                        "10,000 neurons"), PermanentAIError, "00:00 UTC"),
         (429, envelope(3036, "Account limited"), PermanentAIError, "00:00 UTC"),

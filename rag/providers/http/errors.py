@@ -150,7 +150,8 @@ def map_status_error(
     lowered = failed.detail.lower()
     if status == 401:
         return failed.bad_credentials()
-    if status == 413:
+    # vLLM says it in a 400: "This model's maximum context length is N tokens. ..."
+    if status == 413 or (status == 400 and "maximum context length" in lowered):
         return failed.context_too_large()
     if "no such model" in lowered or (status == 404 and "model" in lowered):
         return failed.no_such_model()

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
-from rag.engine.access import ApiKeys, add_key, key_hash
+from rag.engine.access import ApiKeys, add_key, key_hash, same_origin
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.api.openai import chunks
 from rag.engine.api.questions import start_answer
@@ -1020,3 +1020,20 @@ async def test_the_429_message_waits_the_seconds_its_retry_after_says(
     assert error_of(limited) == (429, "rate_limited")
     assert limited.headers["retry-after"] == said
     assert f"ask again in {said} s " in limited.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("origin", "host", "same"), [
+    ("http://127.0.0.1:8501", "127.0.0.1:8501", True),
+    ("https://chat.example", "chat.example", True),  # behind a TLS proxy
+    ("http://chat.example", "chat.example:80", True),
+    ("http://127.0.0.1:8000", "127.0.0.1:8501", False),  # another program's page
+    ("http://localhost:8502", "localhost:8501", False),
+    ("https://chat.example", "chat.example:80", False),
+    ("http://evil.example:8501", "127.0.0.1:8501", False),
+    ("null", "127.0.0.1:8501", False),
+    ("http://127.0.0.1:8501", None, False),
+    ("http://[::1", "127.0.0.1:8501", False),  # not a URL
+])
+def test_a_browser_page_is_its_servers_own_by_host_and_port(origin: str, host: str | None,
+                                                             same: bool) -> None:
+    assert same_origin(origin, host) is same

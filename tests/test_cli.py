@@ -655,6 +655,26 @@ def test_the_app_serves_this_machine_only_unless_told(env, monkeypatch) -> None:
     assert addresses == ["127.0.0.1", "0.0.0.0", "0.0.0.0"]
 
 
+def test_the_app_on_every_interface_warns_when_anyone_may_change_the_library(
+        env, monkeypatch) -> None:
+    """API keys do not guard the chat: on the network, without RAG_EDITORS, whoever opens it
+    may upload and delete. Said at start, where the one who chose --host reads it."""
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _, argv: started.append(argv))
+    monkeypatch.setenv("RAG_API_KEYS", "alice:a-key-of-alice-0123456789")
+    exposed = run("ui", "--port", "8695", "--host", "0.0.0.0")
+    assert exposed.exit_code == 0
+    assert ("warning: the chat at 0.0.0.0 lets whoever opens it upload and delete documents "
+            "(API keys guard only the API): set RAG_EDITORS") in exposed.output
+    monkeypatch.setenv("RAG_EDITORS", "alice")
+    assert "warning" not in run("ui", "--port", "8695", "--host", "0.0.0.0").output
+    monkeypatch.delenv("RAG_EDITORS")
+    assert "warning" not in run("ui", "--port", "8695").output  # this machine only
+    own = started[-1]
+    assert own[own.index("--server.allowedHosts") + 1] == "localhost"
+    assert "--server.allowedHosts" not in started[0]
+
+
 def test_the_app_on_a_taken_port_says_so_in_one_line(env) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

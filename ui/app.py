@@ -18,9 +18,11 @@ from typing import Any
 import anyio
 import streamlit as st
 import streamlit.net_util
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
+from rag.engine.chat_origin import OwnPagesOnly
 from rag.engine.engine import Engine
 from rag.engine.heap import settle_heap
 from rag.engine.sockets import disable_nagle
@@ -88,7 +90,11 @@ async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
         await anyio.to_thread.run_sync(engine.close)
 
 
+def _listed_origins() -> set[str]:
+    return {origin.strip() for origin in st.get_option("server.corsAllowedOrigins") or []}
+
+
 app = st.App("page.py", lifespan=serving, routes=[
     mounted(api),
     Route("/metrics", metrics_endpoint),
-])
+], middleware=[Middleware(OwnPagesOnly, allowed_origins=_listed_origins)])

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -526,6 +527,10 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None
+    if host not in ("127.0.0.1", "::1", "localhost") and not settings.editors:
+        typer.echo(f"warning: the chat at {host} lets whoever opens it upload and delete "
+                   "documents (API keys guard only the API): set RAG_EDITORS to the users who "
+                   "may, and sign-in for the chat (docs/security.md).", err=True)
     app_path = Path(__file__).resolve().parents[2] / "ui" / "app.py"
     sys.stdout.flush()
     # the server becomes this process, so Ctrl-C and SIGTERM reach it (and stop it cleanly)
@@ -540,7 +545,19 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
         "--logger.hideWelcomeMessage", "true",
         # the menu a reader needs (rerun, settings, print), not Streamlit's Deploy button
         "--client.toolbarMode", "viewer",
+        *own_host_names(host),
     ])
+
+
+def own_host_names(host: str) -> list[str]:
+    """Streamlit's `server.allowedHosts` for a server on this machine only: the names this
+    machine goes by. A site that rebinds its own name to 127.0.0.1 then cannot open the chat
+    (the API checks the same itself); a server on every interface serves whatever names a
+    proxy or a network gives it."""
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        return []
+    names = ("localhost", "127.0.0.1", "::1", socket.gethostname().lower())
+    return [flag for name in names for flag in ("--server.allowedHosts", name)]
 
 
 app.add_typer(cost_app, name="cost", help="Workers AI cost (neurons) estimates.")

@@ -191,8 +191,7 @@ def browser_refusal(host: str | None, origin: str | None) -> str | None:
         return (f"The request is addressed to {host or 'no host'}: with no API keys the API "
                 "answers requests to this machine by localhost, 127.0.0.1 or ::1 only. Set "
                 "RAG_API_KEYS (or `rag keys add USER`) to serve other names.")
-    if origin is not None and (origin == "null" or _host_port(origin) != _host_port(
-            f"http://{host}")):
+    if origin is not None and not same_origin(origin, host):
         return (f"A web page at {origin} may not use this engine's API: with no API keys only "
                 "its own pages, the `rag` command and programs on this machine may.")
     return None
@@ -205,12 +204,19 @@ def _host_name(host: str | None) -> str | None:
     return (urlsplit(f"http://{host}").hostname or "").lower() or None
 
 
-def _host_port(url: str) -> tuple[str | None, int | None] | None:
+def same_origin(origin: str, host: str | None) -> bool:
+    """Whether a browser's `Origin` names the host and port its request was sent to (`Host`).
+    A Host without a port has the default of the Origin's scheme: behind a TLS proxy the
+    page is https://chat.example and the request's Host chat.example."""
     try:
-        parts = urlsplit(url)
-        return (parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme))
+        page = urlsplit(origin)
+        default = {"http": 80, "https": 443}.get(page.scheme)
+        sent_to = urlsplit(f"//{host}")
+        return (origin != "null" and page.hostname is not None and bool(host)
+                and (page.hostname, page.port or default)
+                == (sent_to.hostname, sent_to.port or default))
     except ValueError:
-        return None
+        return False
 
 
 class RateLimits:

@@ -156,8 +156,28 @@ def test_the_engine_prints_its_addresses_and_calls_nobody_to_find_them(
     printed = log.read_text()
     assert f"The chat:  http://localhost:{port}/" in printed
     assert f"The API:   http://localhost:{port}/api/v1" in printed
-    assert "Rejecting WebSocket connection" in printed  # the attempt was seen
     assert "external IP" not in printed and "External URL" not in printed
+
+
+def test_the_chat_answers_its_own_pages_only(engine_process) -> None:
+    """The chat's WebSocket carries the library to whoever holds it. A site that rebinds its
+    own name to 127.0.0.1 (a foreign Host), or a page of another program on this machine (a
+    foreign port in Origin), must not open one; the chat's own page does."""
+    url, _env, _process, _data_dir = engine_process
+    port = url.rsplit(":", 1)[1]
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+
+    def opens(host: str, origin: str | None) -> int:
+        headers = {**upgrade, "Host": host, **({"Origin": origin} if origin else {})}
+        with httpx.stream("GET", f"{url}/_stcore/stream", headers=headers) as response:
+            return response.status_code
+
+    assert opens(f"evil.example:{port}", f"http://evil.example:{port}") == 403
+    assert opens(f"127.0.0.1:{port}", "http://127.0.0.1:8000") == 403
+    assert opens(f"localhost:{port}", f"http://localhost:{int(port) + 1}") == 403
+    for name in ("127.0.0.1", "localhost"):
+        assert opens(f"{name}:{port}", f"http://{name}:{port}") == 101
 
 
 def test_the_engine_keeps_an_idle_connection_longer_than_its_clients_do(engine_process

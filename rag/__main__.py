@@ -38,6 +38,9 @@ def main() -> None:
                 stream.flush()
         os._exit(status)
 
+    # what the command writes (the store, the cache, the logs, uploads, everyone's questions)
+    # is its owner's alone, whatever the data folder's own mode; `rag ui` passes it on
+    os.umask(0o077)
     # registered before the command imports anything, so it runs after every other handler
     # (multiprocessing's join of the parse worker, logging's flush)
     atexit.register(leave_without_teardown)

@@ -796,6 +796,26 @@ def test_a_key_from_keys_add_names_its_user_when_read_back(env) -> None:
         "ci:bot": "ci:bot", "ünï": "ünï", "a#b": "a#b"}
 
 
+def test_what_the_command_writes_is_its_owners_alone_in_a_shared_data_folder(
+        env, tmp_path: Path) -> None:
+    """A data folder others may read (the checkout's ./data is 0755) still keeps the store,
+    the cache and the logs from them: everything inside is made for its owner alone."""
+    shared = tmp_path / "open-data"
+    shared.mkdir(mode=0o755)
+    docs = corpus(tmp_path / "docs")
+    previous = os.umask(0o022)  # the usual umask, inherited by the command
+    try:
+        done = python_m_rag({**env, "RAG_DATA_DIR": str(shared)}, "ingest",
+                            str(docs / "kettle.md"))
+    finally:
+        os.umask(previous)
+    assert done.returncode == 0, done.stderr
+    readable = [str(path.relative_to(shared)) for path in shared.rglob("*")
+                if path.stat().st_mode & 0o077]
+    assert not readable, readable
+    assert shared.stat().st_mode & 0o777 == 0o755  # its owner's choice, left as it was
+
+
 def test_a_new_data_folder_is_its_owners_alone(env, tmp_path: Path) -> None:
     """It holds the documents' text, the uploads and every user's questions; one made before
     keeps the permissions its owner gave it."""

@@ -70,6 +70,7 @@ def addresses() -> str:
 
 @asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
+    os.umask(0o077)  # as `rag` itself: what the engine writes is its owner's alone
     disable_nagle(st.get_option("server.port"))
     try:
         engine = await anyio.to_thread.run_sync(Engine.open, load_settings())

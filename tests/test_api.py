@@ -827,6 +827,22 @@ async def test_keys_name_their_users_and_are_never_logged(open_engine, tmp_path:
     assert "alice-secret-key-1" not in logged and hashed not in logged
 
 
+async def test_the_start_token_is_the_rag_command_on_this_machine_only(open_engine) -> None:
+    """server.json's token makes the `rag` command `local` and trusted (it may name a file's
+    path, and skips the rate limit); from another machine it is no key at all."""
+    engine = open_engine(api_keys="alice:alice-secret-key-1", editors="alice")
+    engine.announce("http://127.0.0.1:1")
+    assert engine.address is not None
+    token = engine.address.token
+    async with client(engine, host="127.0.0.1", key=token) as here:
+        assert (await here.post("/collections", json={"name": "notes"})).status_code == 201
+    async with client(engine, host="10.0.0.9", key=token) as elsewhere:
+        assert error_of(await elsewhere.get("/health")) == (401, "unauthorized")
+        refused = await elsewhere.post("/collections", json={"name": "other"})
+        assert error_of(refused) == (401, "unauthorized")
+    assert engine.workspace.collections() == ["docs", "notes"]
+
+
 async def test_the_rate_limit_answers_429_with_retry_after(open_engine) -> None:
     engine = open_engine(rate_limit_per_minute=2)
     async with client(engine) as api:

@@ -91,8 +91,10 @@ class Engine:
         request names this machine (`host`, its Host header) and comes from no other site's
         page (`origin`, its Origin header): `browser_refusal`.
         """
-        if token and self.address is not None and hmac.compare_digest(
-                token.encode(), self.address.token.encode()):  # bytes: a header may be non-ASCII
+        if (token and self.address is not None and is_loopback(client_host)
+                and hmac.compare_digest(token.encode(), self.address.token.encode())):
+            # bytes: a header may be non-ASCII. Never from another machine: the token is the
+            # `rag` command's here, and a copy carried elsewhere is no key
             return Caller(LOCAL_USER, trusted=True)
         if self.keys.configured:
             if not token:

@@ -10,6 +10,7 @@ the loaders word it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -143,6 +144,14 @@ class EngineLibrary:
                              params={"collection": self.collection})["documents"]
 
     def delete(self, doc_id_or_source: str) -> list[dict[str, Any]]:
+        if _DOT_SEGMENT.search(doc_id_or_source):
+            # a web address cannot carry "." or ".." (the server refuses it): the document is
+            # found in the list, and deleted by its id
+            found = [d for d in self.documents()
+                     if doc_id_or_source in (d["doc_id"], d["source"])]
+            if not found:
+                return []
+            doc_id_or_source = found[0]["doc_id"]
         response = self._send("DELETE", f"/documents/{quote(doc_id_or_source, safe='')}",
                               params={"collection": self.collection})
         if response.status_code == 404:
@@ -161,6 +170,9 @@ class EngineLibrary:
             return self.client.request(method, url, **options)
         except httpx.HTTPError as exc:
             raise _unreachable(self.where, exc) from exc
+
+
+_DOT_SEGMENT = re.compile(r"(?:^|[/\\])\.{1,2}(?:[/\\]|$)")
 
 
 def _batches(files: list[tuple[Path, int]]) -> Iterator[list[Path]]:

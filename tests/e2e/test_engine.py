@@ -180,6 +180,23 @@ def test_the_chat_answers_its_own_pages_only(engine_process) -> None:
         assert opens(f"{name}:{port}", f"http://{name}:{port}") == 101
 
 
+def test_a_path_with_dot_segments_is_found_or_not_as_without_the_engine(
+        engine_process, tmp_path: Path) -> None:
+    """A web address cannot carry "..": the server in front of the API refuses it. The
+    command says what it says without an engine."""
+    _url, env, _process, _data_dir = engine_process
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pump.md").write_text(f"# Pump\n\n{PUMP}\n")
+    assert rag(env, "ingest", str(folder)).returncode == 0
+    missing = rag(env, "docs", "delete", "../../etc/passwd")
+    assert (missing.returncode, missing.stderr.strip()) == (
+        1, "error: no document with id or path ../../etc/passwd")
+    dotted = str(folder / ".." / "docs" / "." / "pump.md")  # read as the path it names
+    deleted = rag(env, "docs", "delete", dotted)
+    assert deleted.returncode == 0 and str(folder / "pump.md") in deleted.stdout
+
+
 def test_the_engine_keeps_an_idle_connection_longer_than_its_clients_do(engine_process
                                                                          ) -> None:
     """uvicorn's default drops a connection after 5 s idle, just as httpx would reuse it: a

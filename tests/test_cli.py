@@ -235,6 +235,27 @@ def test_ctrl_c_with_json_prints_the_files_that_ended(door: Door, tmp_path: Path
     assert [d["source"] for d in listed] == [ended["path"]]  # what the report says is stored
 
 
+def test_ctrl_c_on_a_question_to_an_engine_ends_quietly_with_130(env, tmp_path: Path, capsys,
+                                                                 monkeypatch, request) -> None:
+    """As the command says it without an engine: no traceback, and the line ended."""
+    engine, _ = request.getfixturevalue("served")()
+    engine.workspace.service.ingest_bytes("tea.txt", b"Tea is steeped for three minutes.",
+                                          "upload:tea.txt")
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    written: list[str] = []
+
+    def write_then_stop(text: str) -> int:
+        if len(written) == 1:  # the first words arrived; then the user pressed Ctrl-C
+            written.append("^C")
+            raise KeyboardInterrupt
+        written.append(text)
+        return len(text)
+
+    monkeypatch.setattr(quick.sys.stdout, "write", write_then_stop)
+    assert quick.answer_quickly(["ask", "How long is tea steeped?"]) == 130
+    assert written[-2:] == ["^C", "\n"]  # the answer's line ended
+
+
 def test_a_missing_collection_is_said_the_same_with_an_engine(env, tmp_path: Path, capsys,
                                                                monkeypatch, request) -> None:
     said = "error: There is no collection named 'nosuch' (there are: docs).\n"

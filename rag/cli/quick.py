@@ -30,6 +30,8 @@ from rag.errors import (
 )
 from rag.types import describe_strategy
 
+INTERRUPTED_EXIT = 130  # Ctrl-C, as the shell reports a command its SIGINT ended
+
 
 class EngineAnswer:
     """An answer streamed from the engine's `POST /api/v1/ask`: iterate for its text, then
@@ -190,11 +192,12 @@ def answer_quickly(argv: list[str]) -> int | None:
                   else light_setting("RAG_COLLECTION", os.environ, cwd))
     answer = EngineAnswer(address, {"question": options["question"], "collection": collection,
                                     "top_k": int(top_k) if top_k else None, "stream": True})
+    stream = iter(answer)
     try:
         if options["json"]:
             sys.stdout.write(json.dumps(answer.summary(), ensure_ascii=False) + "\n")
             return 0
-        for delta in answer:
+        for delta in stream:
             sys.stdout.write(delta)
             sys.stdout.flush()
         sys.stdout.write("\n")
@@ -202,6 +205,10 @@ def answer_quickly(argv: list[str]) -> int | None:
     except RagError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 3 if isinstance(exc, ContentBlocked) else 2
+    except KeyboardInterrupt:  # Ctrl-C: the connection closed, the engine stops the answer
+        stream.close()
+        sys.stdout.write("\n")
+        return INTERRUPTED_EXIT
     if summary["notice"]:
         sys.stderr.write(f"\n{summary['notice']}\n")
     strategy = describe_strategy(summary)

@@ -382,3 +382,28 @@ def test_a_documents_opening_title_block_is_not_quoted(embedder) -> None:
     answer = "".join(ExtractiveGenerator(embedder).stream(
         GenerationRequest("What did the North region spend in Q1?", [row]), GenerationRecord()))
     assert answer.startswith("Region: North; Quarter: Q1; Spent: 1200 euros [1]")
+
+
+def test_a_list_entry_opening_a_later_chunk_is_whole_not_a_fragment(embedder) -> None:
+    """A chunk after a document's first may begin inside a sentence; "video: This group
+    ..." begins in lower case but is a whole entry, and the one the question names."""
+    groups_text = ("video: This group can be used locally to give a set of users access to a "
+                   "video device.\nplugdev: Allows members to mount and umount removable "
+                   "devices through pmount.\nstaff: Allows users to add local modifications "
+                   "to the system without needing root privileges.")
+    passage = Hit("d0", "groups.txt", None, "c0", 1.0, groups_text, position=3)
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the video group for?", [passage]), GenerationRecord()))
+    assert text.startswith("video: This group can be used locally"), text
+
+
+def test_a_question_for_a_maximum_or_a_limit_asks_for_a_number() -> None:
+    from rag.text.answer_types import answer_kind
+
+    for question in ("What is the maximum input length of all-MiniLM-L6-v2?",
+                     "What's the minimum version of Python needed?",
+                     "What is the upload limit?"):
+        holds = answer_kind(question)
+        assert holds is not None, question
+        assert holds("Input longer than 256 word pieces is truncated.")
+        assert not holds("Longer input is truncated.")

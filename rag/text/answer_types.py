@@ -1,6 +1,6 @@
 """What a question asks for, and whether a sentence holds it: a date or a time for "When
-...?", a number for "How many ...?", a colour for "What color ...?", a name for "Who ...?",
-a definition for "What is X?".
+...?", a number for "How many ...?" or "What is the maximum ...?", a colour for "What color
+...?", a name for "Who ...?", a definition for "What is X?".
 
 The search's rescoring and the extractive answer both favour sentences holding it: a sentence
 holding the question's words and a date is likelier the answer to "When ...?" than one
@@ -23,8 +23,10 @@ _ANSWER_TYPES = [
      re.compile(rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th)\b|{_MONTHS}|century|"
                 r"centuries|bc|ad|\d{1,2}:\d\d|[ap]\.m|\d{1,2} ?[ap]m|noon|midnight|o'clock|"
                 r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
+    # "What is the maximum ...?", "What's the upload limit?" (not "the largest city": a name)
     (re.compile(r"^\s*(how (many|much|long|old|far|big|large|tall|high|deep|often)|what "
-                r"(percentage|percent|number|amount))\b", re.I),
+                r"(percentage|percent|number|amount))\b|^\s*what(?:'s|\s+is|\s+are)\s+the\s+"
+                r"(?:(?:maximum|minimum|max|min)\b|(?:[\w-]+\s+)?limits?\b)", re.I),
      re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                 r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
                 re.I)),
@@ -53,11 +55,12 @@ def answer_kind(question: str) -> Callable[[str], object] | None:
     """Whether a sentence holds what this question asks for (a date, a number, a colour, a
     name), if the question says; for "What is X?", whether it opens by saying what X is ("X
     is a ...")."""
+    # first: "What is the upload limit?" asks for a number, not for what a limit is
+    if holds := next((h for asks, h in _ANSWER_TYPES if asks.search(question)), None):
+        return holds.search
     if defined := _DEFINITION_ASKED.match(question):
         subject = re.escape(defined.group(1)).replace(r"\ ", r"\s+")
         return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I).search
-    if holds := next((h for asks, h in _ANSWER_TYPES if asks.search(question)), None):
-        return holds.search
     if _NAME_ASKED.search(question):
         asked = lexical.term_set(question)
         # a capitalised word that is no stop word ("The", "He") and not the question's own

@@ -91,10 +91,11 @@ class _Candidate:
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     """A passage's whole sentences. A chunk after a document's first can begin inside a
     sentence (its overlap with the chunk before): a first piece that starts in lower case is
-    such a fragment and is dropped. So is a last piece that ends on a comma or a word in lower
-    case, with no stop."""
+    such a fragment and is dropped, unless it is a list entry ("video: ..."). So is a last
+    piece that ends on a comma or a word in lower case, with no stop."""
     found = split(hit.text)
-    if found and hit.position > 0 and found[0].text[:1].islower():
+    if (found and hit.position > 0 and found[0].text[:1].islower()
+            and not _ENTRY_LABEL.match(found[0].text)):  # "video: This group ..." is whole
         found = found[1:]
     if (len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text)
             and not _whole_block(hit.text, found[-1])):

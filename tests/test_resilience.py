@@ -128,8 +128,8 @@ def test_after_the_pause_one_probe_decides(ai_settings, standin: StandIn, passag
 
 
 def test_a_skip_names_the_failure_behind_it(ai_settings, standin: StandIn, passages) -> None:
-    """A breaker opened by a wrong setting (an unreachable base URL) is still open once the
-    setting is fixed: the skip says what failed, not only that something did."""
+    """The skip says what failed, not only that something did: the failure may be a setting
+    to fix rather than a model that is down."""
     settings = ai_settings.model_copy(update={"workers_ai_fallback_models": []})
     generator = WorkersAIGenerator.from_settings(settings)
     generator.http.breakers = Breakers(DiskState(ai_settings.data_dir / "skip-state"), 60)
@@ -147,6 +147,33 @@ def test_a_skip_names_the_failure_behind_it(ai_settings, standin: StandIn, passa
     skipped = ask()
     assert f"skipped {PRIMARY}: it failed through its retries a moment ago (" in skipped
     assert "503" in skipped and "RAG_AI_BREAKER_SECONDS" in skipped
+
+
+def test_a_breaker_belongs_to_the_server_it_was_opened_for(ai_settings, standin: StandIn,
+                                                           passages) -> None:
+    """A base URL with nothing behind it opens its model's breaker; fixed, the setting names
+    another server, whose model of the same name is not skipped (nor is another provider's)."""
+    state = DiskState(ai_settings.data_dir / "server-state")
+    wrong = ai_settings.model_copy(update={"workers_ai_fallback_models": [],
+                                           "cloudflare_base_url": "http://127.0.0.1:9/client/v4"})
+
+    def ask(settings) -> str:
+        generator = WorkersAIGenerator.from_settings(settings)
+        generator.http.breakers = Breakers(state, 60)
+        record = GenerationRecord()
+        try:
+            "".join(generator.stream(GenerationRequest("Where do llamas live?", passages),
+                                     record))
+        except AIError as exc:
+            return str(exc)
+        return record.model or ""
+
+    assert "Could not connect" in ask(wrong)
+    assert "skipped" in ask(wrong)  # that server's breaker is open
+    fixed = ai_settings.model_copy(update={"workers_ai_fallback_models": []})
+    assert ask(fixed) == PRIMARY
+    (opened,) = Breakers(state, 60).open_breakers()
+    assert opened.model == PRIMARY and "Could not connect" in opened.reason
 
 
 def test_a_success_writes_the_shared_state_only_to_close_a_breaker(tmp_path: Path) -> None:

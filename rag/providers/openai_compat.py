@@ -27,4 +27,4 @@ def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
                      secret_headers={"Authorization": f"Bearer {key}"} if key else {},
                      secrets=[key] if key else [], transport=transport,
                      max_connections=max_connections, error_policy=cloudflare_errors,
-                     read_headers=read_cloudflare_headers)
+                     read_headers=read_cloudflare_headers, server=settings.openai_base_url)

@@ -59,7 +59,16 @@ def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None,
                      url_hint=URL_HINT,
                      secret_headers=secret_headers, secrets=secrets, transport=transport,
                      max_connections=max_connections, policy=policy,
-                     error_policy=cloudflare_errors, read_headers=read_cloudflare_headers)
+                     error_policy=cloudflare_errors, read_headers=read_cloudflare_headers,
+                     server=calls_go_to(settings))
+
+
+def calls_go_to(settings: Any) -> str:
+    """The account's base URL, or its gateway's, as its models' breakers are kept."""
+    if settings.cloudflare_ai_gateway_id:
+        return (f"{settings.cloudflare_ai_gateway_base_url}/{settings.cloudflare_account_id}/"
+                f"{settings.cloudflare_ai_gateway_id}")
+    return f"{settings.cloudflare_base_url}/accounts/{settings.cloudflare_account_id}"
 
 
 def unwrap(data: dict[str, Any], model: str) -> dict[str, Any]:

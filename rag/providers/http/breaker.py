@@ -1,4 +1,6 @@
-"""A circuit breaker per model: a model that is down is skipped instead of retried each time.
+"""A circuit breaker per model and server: a model that is down is skipped instead of retried
+each time. The server (the base URL calls go to) is part of the key: a breaker opened by a
+base URL with nothing behind it does not skip the same model once the setting names another.
 
 When a call to a model still fails with a transient error (out of capacity, 5xx, timeouts,
 dropped connections) after all its retries, its breaker opens for `seconds`: every process
@@ -49,9 +51,9 @@ class Breakers:
     """The breakers of every model, in shared state.
 
     Usage:
-        admission = breakers.admit(model)      # "open": skip it
+        admission = breakers.admit(model, server)      # "open": skip it
         ... call with one attempt if admission == "probe" ...
-        breakers.succeeded(model) / breakers.failed(model, reason)
+        breakers.succeeded(model, server) / breakers.failed(model, reason, server)
     """
 
     def __init__(self, state: SharedState | None, seconds: float,
@@ -64,49 +66,51 @@ class Breakers:
     def enabled(self) -> bool:
         return self.state is not None and self.seconds > 0
 
-    def admit(self, model: str) -> Admission:
+    def admit(self, model: str, server: str = "") -> Admission:
         if not self.enabled:
             return "closed"
         assert self.state is not None
-        opened = self.state.get(PREFIX + model)
+        key = _key(model, server)
+        opened = self.state.get(PREFIX + key)
         if not opened:
             return "closed"
         if self.clock() < float(opened.get("until", 0)):
             return "open"
         # time is up: one caller (in any process) probes, the others keep skipping
-        claimed = self.state.add(PROBE_PREFIX + model, self.clock(), PROBE_SECONDS)
+        claimed = self.state.add(PROBE_PREFIX + key, self.clock(), PROBE_SECONDS)
         return "probe" if claimed else "open"
 
-    def succeeded(self, model: str) -> None:
+    def succeeded(self, model: str, server: str = "") -> None:
         if not self.enabled:
             return
         assert self.state is not None
+        key = _key(model, server)
         # a probe is only claimed while the breaker is on record, and closing it frees the
         # claim: so a closed breaker costs a success one read, not a write of the shared store
-        if self.state.get(PREFIX + model):
+        if self.state.get(PREFIX + key):
             log.info("circuit closed for %s: it answered again", model)
-            self.state.delete(PREFIX + model)
-            self.state.delete(PROBE_PREFIX + model)
+            self.state.delete(PREFIX + key)
+            self.state.delete(PROBE_PREFIX + key)
 
-    def failed(self, model: str, reason: str) -> None:
+    def failed(self, model: str, reason: str, server: str = "") -> None:
         """Open (or re-open) the model's breaker for `seconds`."""
         if not self.enabled:
             return
         assert self.state is not None
-        now = self.clock()
-        self.state.set(PREFIX + model, {"reason": reason[:300], "opened_at": now,
-                                        "until": now + self.seconds},
+        key, now = _key(model, server), self.clock()
+        self.state.set(PREFIX + key, {"model": model, "reason": reason[:300], "opened_at": now,
+                                      "until": now + self.seconds},
                        ttl=self.seconds + 24 * 3600)  # kept past `until` to need a probe
-        self.state.delete(PROBE_PREFIX + model)
+        self.state.delete(PROBE_PREFIX + key)
         log.warning("circuit open for %s for %.0f s: %s", model, self.seconds, reason[:300])
 
-    def reason(self, model: str) -> str:
+    def reason(self, model: str, server: str = "") -> str:
         """Why the model's breaker opened ("" when it is not on record): a skip names the
         failure behind it, which may be a setting to fix rather than a model that is down."""
         if not self.enabled:
             return ""
         assert self.state is not None
-        opened = self.state.get(PREFIX + model)
+        opened = self.state.get(PREFIX + _key(model, server))
         return str(opened.get("reason", "")) if isinstance(opened, dict) else ""
 
     def open_breakers(self) -> list[OpenBreaker]:
@@ -117,10 +121,15 @@ class Breakers:
         found = []
         for key, value in self.state.items(PREFIX).items():
             if isinstance(value, dict):
-                found.append(OpenBreaker(key.removeprefix(PREFIX), str(value.get("reason", "")),
+                model = str(value.get("model") or key.removeprefix(PREFIX))
+                found.append(OpenBreaker(model, str(value.get("reason", "")),
                                          float(value.get("opened_at", 0)),
                                          float(value.get("until", 0))))
         return sorted(found, key=lambda b: b.model)
+
+
+def _key(model: str, server: str) -> str:
+    return f"{server} {model}" if server else model
 
 
 def breakers_for(settings: object) -> Breakers:

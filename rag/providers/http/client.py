@@ -89,13 +89,15 @@ class AIHttp:
         error_policy: the provider's reading of its own error codes.
         read_headers: the provider's reading of its own response headers.
         breakers: skip models that failed through their retries a moment ago (None: never).
+        server: where the calls go (a base URL), whose models the breakers are kept for.
     """
 
     def __init__(self, clients: ClientPool, policy: RetryPolicy, *, provider: str,
                  credentials_hint: str, url_hint: str = "the base URL",
                  secrets: Sequence[str] = (), error_policy: ErrorPolicy | None = None,
                  read_headers: HeaderReader | None = None,
-                 breakers: Breakers | None = None) -> None:
+                 breakers: Breakers | None = None, server: str = "") -> None:
+        self.server = server
         self.clients = clients
         self.policy = policy
         self.provider = provider
@@ -229,10 +231,10 @@ class AIHttp:
         def seen(number: int) -> None:
             stats.attempts = number
 
-        breakers, model = self.breakers, stats.model
-        admission = breakers.admit(model) if breakers is not None else "closed"
+        breakers, model, server = self.breakers, stats.model, self.server
+        admission = breakers.admit(model, server) if breakers is not None else "closed"
         if admission == "open":
-            why = breakers.reason(model).rstrip(".")  # type: ignore[union-attr]
+            why = breakers.reason(model, server).rstrip(".")  # type: ignore[union-attr]
             because = f" ({why})" if why else ""
             raise CircuitOpenError(
                 f"{self.provider} skipped {model}: it failed through its retries a moment "
@@ -245,15 +247,15 @@ class AIHttp:
                 "provider": stats.provider, "model": model})
         except TransientAIError as exc:
             if breakers is not None:
-                breakers.failed(model, str(exc))
+                breakers.failed(model, str(exc), server)
             raise
         except PermanentAIError:
             if admission == "probe":  # it answered, if only to refuse: it is up
-                breakers.succeeded(model)  # type: ignore[union-attr]
+                breakers.succeeded(model, server)  # type: ignore[union-attr]
             raise
         # a closed breaker has nothing to clear: the shared state is written only by a probe
         if admission == "probe":
-            breakers.succeeded(model)  # type: ignore[union-attr]
+            breakers.succeeded(model, server)  # type: ignore[union-attr]
         return result
 
     def _absorb(self, response: httpx.Response, stats: CallStats) -> None:
@@ -289,9 +291,9 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
               transport: httpx.BaseTransport | None = None,
               max_connections: int = CONNECTIONS_PER_PROVIDER,
               policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
-              read_headers: HeaderReader | None = None) -> AIHttp:
-    """An `AIHttp` with the settings' timeouts, retry policy and breakers; `transport` for
-    tests."""
+              read_headers: HeaderReader | None = None, server: str = "") -> AIHttp:
+    """An `AIHttp` with the settings' timeouts, retry policy and breakers (kept for `server`,
+    the base URL calls go to); `transport` for tests."""
     auth = SecretHeaders(secret_headers) if secret_headers else None
     timeout = httpx.Timeout(connect=settings.ai_connect_timeout_seconds,
                             read=settings.ai_read_timeout_seconds,
@@ -311,4 +313,4 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
                   policy or RetryPolicy.from_settings(settings), provider=provider,
                   credentials_hint=credentials_hint, url_hint=url_hint, secrets=secrets,
                   error_policy=error_policy, read_headers=read_headers,
-                  breakers=breakers_for(settings))
+                  breakers=breakers_for(settings), server=server)

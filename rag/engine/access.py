@@ -229,9 +229,9 @@ class RateLimits:
     def __init__(self, per_minute: int, redis_url: str | None = None) -> None:
         self.per_minute = per_minute
         self._item = RateLimitItemPerMinute(max(per_minute, 1))
-        storage = (storage_from_string(limits_storage(redis_url), **REDIS_TIMEOUTS) if redis_url
-                   else storage_from_string(limits_storage(None)))
-        self._limiter = MovingWindowRateLimiter(storage)
+        options = REDIS_TIMEOUTS if redis_url else {}
+        self._limiter = MovingWindowRateLimiter(
+            storage_from_string(limits_storage(redis_url), **options))
         self._storage_errors: tuple[type[Exception], ...] = ()
         if redis_url:
             from redis.exceptions import RedisError

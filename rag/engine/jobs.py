@@ -53,9 +53,14 @@ def form_filename(sent: str) -> str:
 
 
 def browser_filename(sent: str) -> str:
-    """`form_filename` less any folder part: before the last / or \\, as the sender's
-    machine writes it (a browser's upload is named, never placed)."""
-    return PureWindowsPath(form_filename(sent)).name or "upload"
+    """`form_filename` less any folder part (`without_folder`)."""
+    return without_folder(form_filename(sent))
+
+
+def without_folder(name: str) -> str:
+    """A name an untrusted sender gave, less any folder part: before the last / or \\, as
+    the sender's machine writes it (an upload is named, never placed)."""
+    return PureWindowsPath(name).name or "upload"
 
 
 def spool_path(folder: Path, index: int, name: str) -> Path:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath, PureWindowsPath
+from pathlib import Path, PurePath
 from typing import IO
 from urllib.parse import unquote_to_bytes
 
@@ -27,7 +27,7 @@ from starlette.requests import ClientDisconnect, Request
 from ingest.loaders import LOADERS, is_supported
 from ingest.parse_ahead import SourceFile
 from rag.engine.api.errors import ApiError
-from rag.engine.jobs import form_filename, no_room_for, spool_path
+from rag.engine.jobs import form_filename, no_room_for, spool_path, without_folder
 
 MB = 1024 * 1024
 ROOM_CHECK_BYTES = 8 * MB  # the disk's free space is looked at again after this much
@@ -115,7 +115,7 @@ class _Reader:
                                           "character; rename the file.")
         given = PurePath(filename)
         # a browser's name has no folder, but a client's may have one, by either separator
-        label = (given if self.trusted else PureWindowsPath(filename)).name or "upload"
+        label = (given.name or "upload") if self.trusted else without_folder(filename)
         source = filename if self.trusted and given.is_absolute() else f"upload:{label}"
         if not is_supported(Path(label)):
             raise ApiError("unsupported_type", f"{label}: unsupported file type "

@@ -195,9 +195,11 @@ def _fill_usage(
     if stats.cache_status == "HIT":
         stats.neurons = 0.0  # answered by AI Gateway's cache: no inference, no neurons
     elif pricer is not None:
-        priced = {"prompt_tokens": candidate.estimated_prompt_tokens,
-                  "completion_tokens": estimate_tokens("".join(streamed)),
-                  **{k: v for k, v in usage.items() if v is not None}}
+        priced = {k: v for k, v in usage.items() if v is not None}
+        if priced.get("prompt_tokens") is None:
+            priced["prompt_tokens"] = candidate.estimated_prompt_tokens
+        if priced.get("completion_tokens") is None:  # counted only when nothing said it
+            priced["completion_tokens"] = estimate_tokens("".join(streamed))
         stats.neurons = pricer(candidate.model, priced, stats.reported_neurons)
     elif stats.reported_neurons is not None:
         stats.neurons = stats.reported_neurons

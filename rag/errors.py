@@ -125,6 +125,12 @@ class IngestCancelled(RagError):
     pass
 
 
+class ReaderGone(BaseException):
+    """Nobody reads the answer any more (its client left): no model is called, or called
+    again, for it. A BaseException, as GeneratorExit is: no handler of failures may take it
+    for one and answer in its place."""
+
+
 class StoreError(RagError):
     pass
 

@@ -297,7 +297,8 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
         store.ensure_collection()
         embedder.adopt_dimension(store.dimension)
         generator = generator or make_generator(settings, embedder, transport)
-        budget_state = state_for(settings) if settings.user_daily_neurons is not None else None
+        # spending is kept with or without a limit: one set at noon holds the morning's
+        budget_state = state_for(settings)
         service = RagService(
             settings, embedder, store, generator,
             Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -12,6 +13,8 @@ SearchMode = Literal["hybrid", "dense", "sparse"]
 #: the `rag` command on this machine, with or without an engine, and loopback callers when no
 #: keys are set: RAG_BUDGET_EXEMPT_USERS and the cost report know it by this name
 LOCAL_USER = "local"
+#: the chat's visitors who have not signed in, charged together
+ANONYMOUS_USER = "anonymous"
 SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
 
 
@@ -124,6 +127,7 @@ class GenerationRecord:
     estimated_prompt_tokens: int | None = None  # our pessimistic count before the call
     sentences_scored: int | None = None  # the extractive answerer's candidates
     guard_neurons: float | None = None  # what Llama Guard's checks of this answer cost
+    rewrite_neurons: float | None = None  # what rewriting a follow-up to search for cost
     blocked: str | None = None  # the category the content filter withheld the answer for
     interrupted: bool = False  # the stream broke after tokens had been shown
 
@@ -198,6 +202,9 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # shown with the record's notice
     strategy: StrategyReport | None = None  # progressive or consensus; None for single
     request_id: str | None = None  # in every log record made for this question
+    # set by `abandon`, read by the generator (its request's `reader_gone`)
+    reader_gone: threading.Event = field(default_factory=threading.Event, repr=False,
+                                         compare=False)
     _parts: list[str] = field(default_factory=list)
     _done: bool = False
 
@@ -222,6 +229,11 @@ class Answer:
             for _ in self:
                 pass
         return "".join(self._parts)
+
+    def abandon(self) -> None:
+        """Nobody will read on, from any thread: no model is called or retried for this answer
+        any more, even before its first word (`close` stops a stream only at its next)."""
+        self.reader_gone.set()
 
     def close(self) -> None:
         """Stop reading: the model's stream is closed and the answer counted as stopped."""

@@ -192,6 +192,17 @@ def test_answers_are_cached_until_the_library_changes(cached_service, tmp_path: 
     assert not cached_service.ask("How tall is Mount Etna?").cached
 
 
+def test_a_follow_up_is_replayed_only_for_the_same_conversation(cached_service) -> None:
+    """A model reads the whole conversation, its own turns too: one user's follow-up is not
+    answered with the answer written from another user's conversation."""
+    asked = {"role": "user", "content": "How tall is Mount Etna?"}
+    alice = [asked, {"role": "assistant", "content": "About 3,300 m [1]. (Alice's notes)"}]
+    bob = [asked, {"role": "assistant", "content": "About 3,300 m [1]."}]
+    list(cached_service.ask("And when did it last erupt?", history=alice))
+    assert cached_service.ask("And when did it last erupt?", history=alice).cached
+    assert not cached_service.ask("And when did it last erupt?", history=bob).cached
+
+
 def test_an_upgraded_engine_does_not_replay_the_old_ones_answers(
         cached_service, monkeypatch: pytest.MonkeyPatch) -> None:
     first = cached_service.ask("How tall is Mount Etna?")

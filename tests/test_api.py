@@ -1005,6 +1005,20 @@ def test_a_key_no_client_can_send_is_refused_at_start(tmp_path: Path, api_keys: 
     assert not any(secret in message for secret in ("ключ", "caf\xe9", "tab\there", "clé"))
 
 
+@pytest.mark.parametrize(("api_keys", "lines", "where"), [
+    ("alice:key-a,local:key-l", None, "The user name 'local' is taken: it names the `rag` "
+                                      "command on this machine"),
+    (None, "alice key-a\nanonymous key-n\n", "api_keys, line 2: The user name 'anonymous' is "
+                                            "taken: it names the chat's visitors"),
+])
+def test_a_key_for_a_built_in_user_is_refused_at_start(tmp_path: Path, api_keys: str | None,
+                                                       lines: str | None, where: str) -> None:
+    """A key named `local` would see the `rag` command's ingests and share its budget."""
+    with pytest.raises(ConfigError) as refused:
+        keys_from(tmp_path, api_keys, lines)
+    assert where in str(refused.value) and "key-" not in str(refused.value)
+
+
 def test_a_key_with_spaces_and_colons_still_names_its_user(tmp_path: Path) -> None:
     keys = keys_from(tmp_path, " carol:KEY C spaced , dan:a:b:c ")
     assert keys.user_of("KEY C spaced") == "carol" and keys.user_of("a:b:c") == "dan"

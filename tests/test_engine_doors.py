@@ -398,6 +398,34 @@ def test_a_client_that_leaves_before_the_first_word_gets_no_model_answer(
     assert again.status_code == 200 and len(standin.requests) == 2
 
 
+@pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])
+def test_a_client_gone_before_the_first_word_has_no_retry_or_fallback_asked_for_it(
+        served, standin: StandIn, route: str) -> None:
+    """The model is slow to say anything, then fails; its client has left meanwhile. Neither
+    a retry nor the fallback model is asked to answer for nobody."""
+    primary, fallback = "@cf/meta/llama-3.1-8b-instruct", "@cf/meta/llama-3.2-1b-instruct"
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4",
+                         workers_ai_chat_model=primary, workers_ai_fallback_models=[fallback],
+                         ai_max_attempts=3, ai_backoff_base_seconds=0.05, cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    standin.model_latency[primary] = 1.5
+    standin.fail(503, times=None, model=primary)
+    question = "How much sun do tomatoes need?"
+    body = ({"question": question, "stream": True} if route == "/api/v1/ask" else
+            {"model": "docs", "messages": [{"role": "user", "content": question}],
+             "stream": True})
+    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as client, \
+            client.stream("POST", route, json=body) as response:
+        response.read()
+    time.sleep(4)  # the primary's failure has come; its retries and the fallback would follow
+    asked = [r.model for r in standin.requests]
+    assert asked == [primary], asked
+    summary = engine.workspace.service.metrics.summary()
+    assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
+
+
 # --- questions during an ingest, and a clean stop ---------------------------------------------
 
 def test_questions_are_answered_while_a_large_ingest_runs(served) -> None:

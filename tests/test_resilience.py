@@ -387,6 +387,17 @@ def test_a_user_over_budget_gets_quoted_passages_until_midnight(
     assert "local" in table.stdout and "chat" in table.stdout
 
 
+def test_what_was_spent_before_a_budget_was_set_counts_against_it(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    """A budget set at noon holds what the morning spent, as the cost report shows it."""
+    first = ask_json()
+    assert first["generator"] == "workers-ai" and first["usage"]["neurons"] > 1
+    monkeypatch.setenv("RAG_USER_DAILY_NEURONS", "1")
+    second = json.loads(run("ask", "How often should I oil the chain?", "--json").stdout)
+    assert second["degraded"] == ["over_budget"]
+    assert f"({first['usage']['neurons']:,.1f} spent)" in second["notice"]
+
+
 def test_a_user_over_budget_cannot_ingest_with_paid_embeddings_until_midnight(
         env, standin: StandIn, monkeypatch, tmp_path: Path) -> None:
     use_workers_ai(monkeypatch, standin)

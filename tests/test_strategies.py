@@ -182,8 +182,13 @@ def test_a_follow_up_is_rewritten_while_its_sparse_half_is_searched(corpus: Stan
             {"role": "user", "content": QUESTION},
             {"role": "assistant", "content": "Every month [1]."}])
         text = answer.text
+        charged = service.metrics.summary().neurons_by_kind["chat"]
     finally:
         service.close()
+    # the answer's usage tells both calls made for it, as the metrics charged them
+    usage = answer.as_json()["usage"]
+    assert usage["rewrite_neurons"] > 0 and usage["neurons"] > 0
+    assert usage["rewrite_neurons"] + usage["neurons"] == pytest.approx(charged)
     rewrite, chat = chat_requests(corpus)
     assert "Standalone question:" in rewrite.body["messages"][-1]["content"]
     # the stand-in cannot rewrite; the sparse half, searched with the previous question's

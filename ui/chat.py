@@ -8,13 +8,13 @@ import threading
 import streamlit as st
 
 from rag.app.logs import report_unexpected
-from rag.errors import ContentBlocked, RagError, RateLimited
+from rag.errors import ContentBlocked, RagError, RateLimited, ReaderGone
 from rag.types import Answer, describe_strategy
 from ui.common import REROUTED, Context, session_id
 from ui.conversation import answer_markdown, answer_meta, message_markdown, to_markdown
 from ui.safe_text import plain
 from ui.sources import show_sources
-from ui.stops import asked_to_stop, forget_stop
+from ui.stops import abandoned_on_stop, asked_to_stop, forget_stop
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
 # the run ends the same way when the page is left for another or reloaded mid-answer; true
@@ -156,8 +156,11 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
     try:
         answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
                               user=ctx.identity.account, strategy=ctx.options.strategy)
-        write_stream(answer, parts)
+        with abandoned_on_stop(answer.abandon):
+            write_stream(answer, parts)
         done = True
+    except ReaderGone:  # stop pressed before the first word: kept below as a stopped answer
+        return None
     except ContentBlocked as exc:  # a refused question is kept out of later turns' history
         done = True
         st.warning(plain(exc), icon=":material/block:")

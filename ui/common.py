@@ -17,6 +17,7 @@ from rag.engine.options import AskOptions
 from rag.engine.workspace import Workspace
 from rag.service import RagService
 from rag.settings import load_settings
+from rag.types import ANONYMOUS_USER
 
 
 def get_engine() -> Engine:
@@ -31,8 +32,6 @@ def _own_engine() -> Engine:
     return Engine.open(load_settings())
 
 
-#: who is charged for the questions and uploads of every visitor who has not signed in
-ANONYMOUS = "anonymous"
 READ_ONLY = ("You can ask and read; adding and deleting documents is for the library's "
              "editors (RAG_EDITORS).")
 #: session key: why the next question goes to another collection than the one chosen (it
@@ -53,13 +52,13 @@ class Identity:
         """Who is charged (the daily budget, cost, metrics): the signed-in user, or every
         anonymous visitor together, since a reload is a new session, whose own budget would
         start again at 0, and a metrics label per session would grow without bound."""
-        return self.id if self.signed_in else ANONYMOUS
+        return self.id if self.signed_in else ANONYMOUS_USER
 
     @property
     def editor_name(self) -> str:
         """The name RAG_EDITORS gives this user by: the e-mail (else the subject) signed in
         with, or `anonymous`."""
-        return self.id.removeprefix("user:") if self.signed_in else ANONYMOUS
+        return self.id.removeprefix("user:") if self.signed_in else ANONYMOUS_USER
 
 
 @dataclass

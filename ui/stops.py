@@ -6,12 +6,18 @@ answer can say truly why it stopped.
 
 Streamlit has no public hook for that message: `install` wraps `AppSession.handle_backmsg`,
 through which every message from a browser passes. Without it (a Streamlit that renamed the
-method), no stop is ever taken for the user's, and the chat says the neutral thing."""
+method), no stop is ever taken for the user's, and the chat says the neutral thing.
+
+A press of stop also abandons the answer under way at once (`abandoned_on_stop`): Streamlit
+stops the run only at its next draw, and a model yet to say its first word would otherwise
+be retried, or its fallback asked, for nobody."""
 
 from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.runtime.app_session import AppSession
@@ -22,6 +28,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 _asked: dict[str, None] = {}
 _KEPT = 1024
 _lock = threading.Lock()
+# each answering session's way to abandon its answer
+_abandon: dict[str, Callable[[], None]] = {}
 
 
 def install() -> None:
@@ -35,6 +43,10 @@ def install() -> None:
     def handle_backmsg(session: AppSession, msg: BackMsg) -> None:
         if msg.WhichOneof("type") == "stop_script":
             note(session.id)
+            with _lock:
+                abandon = _abandon.get(session.id)
+            if abandon is not None:
+                abandon()
         handle(session, msg)
 
     handle_backmsg.notes_stops = True  # type: ignore[attr-defined]
@@ -69,3 +81,20 @@ def asked_to_stop() -> bool:
             return False
         del _asked[session]
         return True
+
+
+@contextmanager
+def abandoned_on_stop(abandon: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, a press of stop in this session calls `abandon` at once."""
+    session = _this_session()
+    if session is None:
+        yield
+        return
+    with _lock:
+        _abandon[session] = abandon
+    try:
+        yield
+    finally:
+        with _lock:
+            if _abandon.get(session) is abandon:
+                del _abandon[session]

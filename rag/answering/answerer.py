@@ -87,12 +87,16 @@ class Answerer:
         strategy = strategy or self.strategies.default
         if generator.variant(self.strategies.progressive_model) is None:
             strategy = "single"  # a generator with no choice of model answers alone
-        query, sparse_side = self._standalone(question, history, generator, top_k)
+        rewrite = GenerationRecord()
+        query, sparse_side = self._standalone(question, history, generator, top_k, rewrite)
+        # what this question spent before its answer: the answer's record reports it beside
+        spent = {"guard_neurons": screened.neurons, "rewrite_neurons": rewrite.neurons}
         key = self._key(question, query, top_k, history, generator, strategy)
         cached = self.cache.get(key) if not degraded else None
         if cached is not None:
             replayed = _replay(cached, generator.name)
             replayed.record.guard_neurons = screened.neurons
+            replayed.record.rewrite_neurons = rewrite.neurons
             return replayed
         retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_side=sparse_side)
         if retrieval.sparse_only is not None:
@@ -101,16 +105,16 @@ class Answerer:
         hits = flag_passages(retrieval.hits)
         if not hits:
             return Answer(iter([NOTHING_FOUND]), [], generator.name,
-                          GenerationRecord(model="none", guard_neurons=screened.neurons),
+                          GenerationRecord(model="none", **spent),
                           query=query, degraded=degraded, notes=notes)
         answer = Answer(iter(()), hits, generator.name,
-                        GenerationRecord(guard_neurons=screened.neurons), query=query,
+                        GenerationRecord(**spent), query=query,
                         degraded=degraded, notes=notes)
         scope = current()
         request = GenerationRequest(question, hits, history, question_vector=(
             retrieval.vector if query == question else None), metadata={
             "user": (scope.user if scope else None) or "",
-            "collection": self.retriever.store.collection})
+            "collection": self.retriever.store.collection}, reader_gone=answer.reader_gone)
         checker = CitationChecker(len(hits))
         if "over_budget" in degraded:
             deltas = self._quoted(request, answer, over_budget or "")
@@ -123,17 +127,17 @@ class Answerer:
         return answer
 
     def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
-                    top_k: int) -> tuple[str, ScoredIds | None]:
+                    top_k: int, rewrite: GenerationRecord) -> tuple[str, ScoredIds | None]:
         """The question to search for and, when a model rewrites a follow-up, the sparse half
         of the search: it runs meanwhile, on the question with the terms of those it leans on
         (what a words-only search needs), and is fused with the rewritten question's dense half."""
         previous = previous_question(history)
         if previous is None or generator.name == "extractive" or self.retriever.mode != "hybrid":
-            return standalone_question(question, history, generator), None
+            return standalone_question(question, history, generator, rewrite), None
         with ThreadPoolExecutor(1, thread_name_prefix="rag-sparse") as pool:
             sparse = submit(pool, self.retriever.sparse_half, carry_over(question, history),
                             top_k)
-            query = standalone_question(question, history, generator)
+            query = standalone_question(question, history, generator, rewrite)
             return query, sparse.result()
 
     def _drafted(self, generator: Generator, strategy: AnswerStrategy,
@@ -160,8 +164,9 @@ class Answerer:
         assert self.last_resort is not None
         answer.generator = self.last_resort.name
         answer.strategy = None
-        answer.record = record = GenerationRecord(attempts=answer.record.attempts,
-                                                  guard_neurons=answer.record.guard_neurons)
+        answer.record = record = GenerationRecord(
+            attempts=answer.record.attempts, guard_neurons=answer.record.guard_neurons,
+            rewrite_neurons=answer.record.rewrite_neurons)
         for delta in self.last_resort.stream(request, record):
             record.notice = notice
             yield delta
@@ -192,7 +197,8 @@ class Answerer:
              generator: Generator | None = None, strategy: AnswerStrategy = "single") -> str:
         retriever = self.retriever
         generator = generator or self.generator
-        asked = [normalise_question(t["content"]) for t in history if t.get("role") == "user"]
+        # the model reads its own turns too: another conversation's answer is not this one's
+        said = [[t.get("role"), normalise_question(t["content"])] for t in history]
         rerank = retriever.rerank_key  # added only when on: keys without it stay valid
         checked = self.guard.answer_key  # added only when on, likewise
         # added for the other strategies only: single's keys stay as they were
@@ -201,7 +207,7 @@ class Answerer:
                         retriever.store.version(),
                         retriever.embedder.name, generator.name, generator.identity,
                         retriever.mode, k, normalise_question(question),
-                        normalise_question(query), asked, *([rerank] if rerank else []),
+                        normalise_question(query), said, *([rerank] if rerank else []),
                         *([checked] if checked else []), *extra)
 
     def _strategy_key(self, strategy: AnswerStrategy) -> list[object]:

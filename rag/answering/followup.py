@@ -88,8 +88,9 @@ def carry_over(question: str, history: list[dict[str, str]]) -> str:
 
 
 def standalone_question(question: str, history: list[dict[str, str]],
-                        generator: Generator) -> str:
-    """The question to retrieve with: rewritten by the LLM, or with carried-over terms."""
+                        generator: Generator, record: GenerationRecord | None = None) -> str:
+    """The question to retrieve with: rewritten by the LLM (its run told to `record`), or
+    with carried-over terms."""
     previous = previous_question(history)
     if previous is None:
         return question
@@ -103,7 +104,7 @@ def standalone_question(question: str, history: list[dict[str, str]],
         passages=[], system=REWRITE_INSTRUCTIONS,
     )
     try:
-        text = "".join(generator.stream(request, GenerationRecord())).strip()
+        text = "".join(generator.stream(request, record or GenerationRecord())).strip()
     except AIError as exc:
         log.warning("follow-up rewrite failed (%s); carrying terms over instead", exc)
         return carry_over(question, history)

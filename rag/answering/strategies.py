@@ -242,10 +242,10 @@ def _fit(text: str, embedder: Embedder) -> str:
 
 
 def _copy_record(source: GenerationRecord, target: GenerationRecord) -> None:
-    """The drafting model's record becomes the answer's; what the content filter spent on
-    the question is the answer's own and stays."""
+    """The drafting model's record becomes the answer's; what the content filter and the
+    follow-up's rewrite spent on the question is the answer's own and stays."""
     for f in fields(source):
-        if f.name != "guard_neurons":
+        if f.name not in ("guard_neurons", "rewrite_neurons"):
             setattr(target, f.name, getattr(source, f.name))
 
 

@@ -33,6 +33,7 @@ from limits.strategies import MovingWindowRateLimiter
 from rag.errors import ConfigError
 from rag.providers.state import REDIS_TIMEOUTS
 from rag.settings import Settings
+from rag.types import ANONYMOUS_USER, LOCAL_USER
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def read_env_keys(value: str) -> list[tuple[str, str]]:
             raise ConfigError("RAG_API_KEYS holds user:key pairs separated by commas, "
                               "e.g. alice:KEY,bob:KEY.")
         check_sendable(key, f"RAG_API_KEYS: the key of {user}")
+        check_user_name(user)
         owners.append((key_hash(key), user))
     return owners
 
@@ -108,6 +110,10 @@ def read_keys_file(path: Path) -> list[tuple[str, str]]:
             raise ConfigError(f"{path}, line {number}: expected 'user key' or "
                               "'user sha256:HEX'.")
         user, key = parts
+        try:
+            check_user_name(user)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}, line {number}: {exc}") from None
         owners.append((_line_hash(key, f"{path}, line {number}"), user))
     return owners
 
@@ -150,6 +156,12 @@ def check_user_name(user: str) -> None:
     if user.startswith("#"):
         raise ConfigError("A user name cannot start with '#': the keys file reads such a "
                           "line as a comment.")
+    if user in (LOCAL_USER, ANONYMOUS_USER):
+        raise ConfigError(f"The user name '{user}' is taken: it names "
+                          + ("the `rag` command on this machine" if user == LOCAL_USER
+                             else "the chat's visitors who have not signed in")
+                          + ", whose ingests, budget and cost a key of that name would share. "
+                          "Choose another name.")
 
 
 def add_key(path: Path, user: str) -> str:

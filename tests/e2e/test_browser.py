@@ -176,9 +176,14 @@ PRESSED_STOP = "Stopped: the answer above is what had arrived when you pressed s
 
 
 def choose_generator(page, label: str) -> None:
+    choose_setting(page, "Generator", label)
+
+
+def choose_setting(page, name: str, label: str) -> None:
+    """Choose `label` in the answer settings' select box `name`."""
     bar = sidebar(page)
     settings = bar.get_by_test_id("stExpander").filter(has_text="Answer settings")
-    box = settings.get_by_test_id("stSelectbox").filter(has_text="Generator")
+    box = settings.get_by_test_id("stSelectbox").filter(has_text=name)
     wait_idle(page)
     if not box.is_visible():
         settings.get_by_text("Answer settings").click()
@@ -281,6 +286,29 @@ def stopped_answers(server: AppServer) -> float:
     families = text_string_to_metric_families(httpx.get(f"{server.url}/metrics").text)
     return sum(sample.value for family in families for sample in family.samples
                if sample.name == "rag_answers_total" and sample.labels["outcome"] == "stopped")
+
+
+def test_stop_before_the_first_word_asks_the_failing_model_nothing_more(
+        page, app_server: AppServer, standin) -> None:
+    """The model is slow to say anything, then fails; the user presses stop meanwhile. The
+    model is not retried for nobody, and the question is kept as stopped. (Another model than
+    the other tests': its failure opens its circuit breaker.)"""
+    failing = "@cf/meta/llama-3.1-8b-instruct-awq"
+    open_app(page, app_server)
+    upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE}\n".encode(), "text/markdown")
+    choose_generator(page, "Workers AI")
+    choose_setting(page, "Model", failing)
+    page.get_by_text(f"workers-ai ({failing})").wait_for()
+    standin.model_latency[failing] = 2.0
+    standin.fail(503, times=None, model=failing)
+    ask(page, "How often should I descale the kettle?")
+    deadline = time.monotonic() + 20
+    while not standin.requests_to("run") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    page.get_by_test_id("stChatInputStopButton").click()
+    assistant_messages(page).last.get_by_text(PRESSED_STOP).wait_for()
+    time.sleep(3)  # the model's failure has come, and a retry would have followed it
+    assert [r.model for r in standin.requests_to("run")] == [failing]
 
 
 def test_an_answer_left_mid_stream_is_not_said_to_be_stopped_by_the_user(

@@ -75,7 +75,7 @@ async def start_answer(engine: Engine, work: Callable[[], Answer], request: Requ
             raise ApiError("bad_request", "The client went away before its answer started.")
         answer = started.result()
     except BaseException:  # the client went away: the reader stops at once
-        relay.stop.set()
+        relay.halt()
         raise
     finally:
         leaving.cancel()
@@ -133,6 +133,7 @@ class _Relay:
         self.lock = threading.Lock()
         self.ready = asyncio.Event()
         self.stop = threading.Event()
+        self.answer: Answer | None = None
 
     def hand_over(self, item: object) -> None:
         with self.lock:
@@ -143,6 +144,9 @@ class _Relay:
 
     def read(self, answer: Answer) -> None:
         """On the answer thread: the whole stream, unless the loop's side stops it."""
+        self.answer = answer
+        if self.stop.is_set():  # set before the answer was known here: `halt` missed it
+            answer.abandon()
         try:
             if not self.stop.is_set():
                 for delta in answer:
@@ -177,8 +181,16 @@ class _Relay:
                     finished = True
                     return
         finally:
-            if not finished:  # the reader stops at its next delta (the client went away)
-                self.stop.set()
+            if not finished:  # the client went away
+                self.halt()
+
+    def halt(self) -> None:
+        """On the loop: the reader stops at its next delta, and no model is asked anything
+        more for the answer, even one still to say its first word."""
+        self.stop.set()
+        answer = self.answer
+        if answer is not None:
+            answer.abandon()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ goes, so callers can show the first token at once and the bookkeeping afterwards
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ class GenerationRequest:
     # the question's vector as the search embedded it, when the question itself was searched:
     # an answerer that ranks sentences by the search's embedder need not embed it again
     question_vector: np.ndarray | None = None
+    # set when nobody reads the answer any more: no model is called or retried for it
+    reader_gone: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
 class Generator(ABC):

@@ -15,11 +15,12 @@ have been shown nothing can be taken back, so a later failure ends the answer wi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.errors import AIError, PermanentAIError, TransientAIError, first_sentence
+from rag.errors import AIError, PermanentAIError, ReaderGone, TransientAIError, first_sentence
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.providers.http.errors import ModelRefusedError
@@ -86,12 +87,16 @@ def stream_answer(
     candidates: Sequence[Candidate],
     record: GenerationRecord,
     pricer: Pricer | None = None,
+    reader_gone: threading.Event | None = None,
 ) -> Iterator[str]:
-    """Yield the answer from the first candidate that produces one; fill `record`."""
+    """Yield the answer from the first candidate that produces one; fill `record`. Once
+    `reader_gone` is set no candidate is tried, or retried, for nobody (`ReaderGone`)."""
     failures: list[tuple[str, AIError]] = []
     for candidate in candidates:
+        if reader_gone is not None and reader_gone.is_set():
+            raise ReaderGone
         try:
-            yield from _one_candidate(http, candidate, record, pricer)
+            yield from _one_candidate(http, candidate, record, pricer, reader_gone)
         except _FallBack as fall:
             failures.append((candidate.model, fall.error))
             continue
@@ -123,7 +128,8 @@ def most_telling(failures: Sequence[tuple[str, AIError]]) -> int:
 
 
 def _one_candidate(
-    http: AIHttp, candidate: Candidate, record: GenerationRecord, pricer: Pricer | None
+    http: AIHttp, candidate: Candidate, record: GenerationRecord, pricer: Pricer | None,
+    reader_gone: threading.Event | None,
 ) -> Iterator[str]:
     """Stream one model; raises `_FallBack` when it failed before saying anything."""
     produced = False
@@ -136,7 +142,8 @@ def _one_candidate(
         try:
             try:
                 for event in http.stream_events(
-                    candidate.url, candidate.body, stats, headers=candidate.headers
+                    candidate.url, candidate.body, stats, headers=candidate.headers,
+                    reader_gone=reader_gone,
                 ):
                     complete = complete or finished(event)
                     if isinstance(event.get("usage"), dict):

@@ -91,7 +91,8 @@ class WorkersAIGenerator(Generator):
                 too_long = too_long or exc
         if not candidates and too_long is not None:
             raise too_long
-        yield from stream_answer(self.http, candidates, record, pricing.neurons_from_usage)
+        yield from stream_answer(self.http, candidates, record, pricing.neurons_from_usage,
+                                 request.reader_gone)
 
     def _candidate(self, model: str, request: GenerationRequest) -> Candidate:
         prompt = build_prompt(request.question, request.passages, request.history, model=model,

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import httpx
 
-from rag.errors import AIError, CircuitOpenError
+from rag.errors import AIError, CircuitOpenError, ReaderGone
 
 logger = logging.getLogger("rag.ai")
 
@@ -99,7 +99,7 @@ def logged_call(stats: CallStats, redact: Callable[[str], str]) -> Iterator[Call
     """Scope of one AI call; logs its outcome once on exit, however it ends."""
     try:
         yield stats
-    except GeneratorExit:
+    except (GeneratorExit, ReaderGone):
         stats.outcome = "cancelled"
         raise
     except BaseException as exc:

@@ -18,6 +18,7 @@ same for all of them:
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import replace
@@ -163,12 +164,13 @@ class AIHttp:
     # -- SSE
 
     def stream_events(self, url: str, body: Mapping[str, Any], stats: CallStats,
-                      headers: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+                      headers: Mapping[str, str] | None = None,
+                      reader_gone: threading.Event | None = None) -> Iterator[dict[str, Any]]:
         """Yield each SSE `data:` JSON object as it arrives (see `sse.read_events`).
 
-        Opening the stream is retried; a failure after that raises `TransientAIError` (or
-        the mapped error of an error event). `stats.done` tells whether the stream ended
-        properly.
+        Opening the stream is retried, unless `reader_gone` is set meanwhile; a failure after
+        that raises `TransientAIError` (or the mapped error of an error event). `stats.done`
+        tells whether the stream ended properly.
         """
 
         def attempt(client: httpx.Client, timeout: httpx.Timeout) -> httpx.Response:
@@ -194,7 +196,7 @@ class AIHttp:
             return response
 
         with self._leased(stats) as client:
-            response = self._with_retries(stats, partial(attempt, client))
+            response = self._with_retries(stats, partial(attempt, client), reader_gone)
 
             def on_error(event: dict[str, Any], status: int | None) -> AIError:
                 return self._status_error(response, orjson.dumps(event).decode(), stats,
@@ -224,7 +226,8 @@ class AIHttp:
                     url_hint=self.url_hint)) from exc
             yield client
 
-    def _with_retries(self, stats: CallStats, attempt: Any) -> Any:
+    def _with_retries(self, stats: CallStats, attempt: Any,
+                      reader_gone: threading.Event | None = None) -> Any:
         def once(seconds_left: float) -> Any:
             return attempt(timeout_within(self.clients.sample.timeout, seconds_left))
 
@@ -244,7 +247,7 @@ class AIHttp:
         policy = self.policy if admission == "closed" else replace(self.policy, max_attempts=1)
         try:
             result = policy.run(once, on_attempt=seen, describe=lambda: {
-                "provider": stats.provider, "model": model})
+                "provider": stats.provider, "model": model}, reader_gone=reader_gone)
         except TransientAIError as exc:
             if breakers is not None:
                 breakers.failed(model, str(exc), server)

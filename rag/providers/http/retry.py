@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from rag.errors import AIError, TransientAIError
+from rag.errors import AIError, ReaderGone, TransientAIError
 from rag.types import counted
 
 logger = logging.getLogger("rag.ai")
@@ -64,16 +65,18 @@ class RetryPolicy:
         return self.backoff(attempt) if wait is None else wait
 
     def run(self, attempt: Callable[[float], R], *, on_attempt: Callable[[int], None],
-            describe: Callable[[], dict[str, Any]]) -> R:
+            describe: Callable[[], dict[str, Any]],
+            reader_gone: threading.Event | None = None) -> R:
         """Call `attempt(seconds_left)` until it returns or the policy gives up.
 
         `on_attempt(n)` is told each attempt's number; the error of the last one is raised,
-        saying how many attempts it took.
+        saying how many attempts it took. Once `reader_gone` is set no attempt is made again:
+        the last error is raised at once, or `ReaderGone` after a backoff that began before.
         """
         start = self.clock()
 
         def stop(state: RetryCallState) -> bool:
-            if state.attempt_number >= self.max_attempts:
+            if state.attempt_number >= self.max_attempts or gone():
                 return True
             return self.clock() - start + state.upcoming_sleep > self.deadline
 
@@ -89,6 +92,9 @@ class RetryPolicy:
                 "error_code": getattr(exc, "code", None), "status": getattr(exc, "status", None),
             }))
 
+        def gone() -> bool:
+            return reader_gone is not None and reader_gone.is_set()
+
         retrying = Retrying(
             stop=stop, wait=wait_for, sleep=self.sleep, before_sleep=before_sleep,
             retry=retry_if_exception_type(TransientAIError), reraise=True,
@@ -97,6 +103,8 @@ class RetryPolicy:
         try:
             for state in retrying:
                 with state:
+                    if attempts and gone():
+                        raise ReaderGone
                     attempts = state.retry_state.attempt_number
                     on_attempt(attempts)
                     return attempt(self.deadline - (self.clock() - start))

@@ -69,6 +69,10 @@ MADE_BY_THE_API = "POST /api/v1/collections makes one."
 
 
 def no_such_collection(name: str, names: list[str]) -> CollectionMissing:
+    twin = next((n for n in names if n.lower() == name.lower()), None)
+    if twin is not None:  # the one a person meant: a name is one name in any case
+        return CollectionMissing(f"There is no collection named '{name}'; names that differ "
+                                 f"only in case are one name: use '{twin}'.")
     return CollectionMissing(f"There is no collection named '{name}' (there are: "
                              f"{', '.join(names) or 'none yet'}).")
 

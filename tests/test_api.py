@@ -456,6 +456,15 @@ async def test_bad_requests_get_their_code(api: httpx.AsyncClient, engine: Engin
         assert str(expected[0]) in await documented_statuses(api, method, path)
 
 
+async def test_a_collection_named_in_another_case_is_pointed_to(api: httpx.AsyncClient) -> None:
+    """Not "POST /collections makes one": making it would be refused, as the same name."""
+    response = await api.post("/search?collection=DOCS", json={"query": "tomatoes"})
+    assert error_of(response) == (404, "not_found")
+    assert response.json()["error"]["message"] == (
+        "There is no collection named 'DOCS'; names that differ only in case are one name: "
+        "use 'docs'.")
+
+
 async def test_the_schema_names_every_operation_once(api: httpx.AsyncClient) -> None:
     schema = (await api.get("/../openapi.json")).json()
     ids = [operation["operationId"] for operations in schema["paths"].values()

@@ -447,6 +447,10 @@ def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -
         assert missing.exit_code == 2, command
         assert "There is no collection named 'manual' (there are: manuals)" in \
             missing.stderr
+        other_case = run(*command, "--collection", "Manuals")
+        assert other_case.exit_code == 2, command
+        assert "names that differ only in case are one name: use 'manuals'." in \
+            " ".join(other_case.stderr.split())
     assert not (Path(env["RAG_DATA_DIR"]) / "qdrant" / "edge" / "manual").exists()
     for bad in ("a b", "x" * 64, "../up", "über"):
         refused = run("docs", "list", "--collection", bad)

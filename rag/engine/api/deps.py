@@ -22,6 +22,7 @@ from rag.errors import (
     ConfigError,
     EmptyQuestion,
     no_such_collection,
+    taken_in_other_case,
 )
 from rag.service import RagService
 from rag.text.sanitize import clean
@@ -80,8 +81,9 @@ def collection_view(engine: Engine, collection: str | None, *, missing: str | No
     check_collection_name(name)
     if not engine.workspace.has_collection(name):
         names = engine.workspace.collections()
-        raise ApiError("not_found", missing or f"{no_such_collection(name, names)} "
-                                               f"{MADE_BY_THE_API}")
+        # a name taken in another case is the one to use, not one to make
+        advice = "" if taken_in_other_case(name, names) else f" {MADE_BY_THE_API}"
+        raise ApiError("not_found", missing or f"{no_such_collection(name, names)}{advice}")
     try:
         if mode is None or mode == engine.settings.search_mode:
             return engine.workspace.view(name)

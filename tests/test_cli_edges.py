@@ -185,14 +185,16 @@ def test_a_question_to_an_engine_leaves_a_dotenv_not_utf8_to_the_full_command(
     assert quick.answer_quickly(["ask", "How often is the kettle descaled?"]) is None
 
 
-def into_a_closed_pipe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m rag ARGS` writing to a pipe whose reader has already gone."""
+def into_a_closed_pipe(env: dict[str, str], *args: str, stderr_too: bool = False
+                       ) -> subprocess.CompletedProcess[str]:
+    """`python -m rag ARGS` writing to a pipe whose reader has already gone (`| head -1`),
+    its stderr too with `stderr_too` (`2>&1 | head -1`)."""
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
         return subprocess.run([sys.executable, "-m", "rag", *args], stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=300,
-                              env={**os.environ, **env}, check=False)
+                              stderr=write_end if stderr_too else subprocess.PIPE, text=True,
+                              timeout=300, env={**os.environ, **env}, check=False)
     finally:
         os.close(write_end)
 
@@ -207,6 +209,11 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(door: Door, env,
                     ["ask", "How often is the kettle descaled?"]):
         done = into_a_closed_pipe(here, *command)
         assert (done.returncode, done.stderr) == (141, ""), command
+    # what rich draws (the answer's notice on stderr, the cost report's table) likewise
+    both = into_a_closed_pipe(here, "ask", "How often is the kettle descaled?", stderr_too=True)
+    assert both.returncode == 141
+    table = into_a_closed_pipe(here, "cost", "report")
+    assert (table.returncode, table.stderr) == (141, "")
 
 
 def test_a_held_ctrl_c_is_delivered_after_the_block_and_a_second_one_at_once(capsys) -> None:

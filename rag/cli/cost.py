@@ -8,9 +8,9 @@ import math
 from datetime import datetime, timedelta, timezone
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from rag.cli.console import PipedConsole
 from rag.errors import ConfigError, RagError
 from rag.providers.cloudflare import pricing
 
@@ -93,7 +93,7 @@ def estimate(
     table.add_row("billable neurons per day", f"{result.billable_neurons:,.1f}")
     table.add_row("dollars per day", f"${result.daily_usd:,.4f}")
     table.add_row("dollars per 30 days", f"${result.monthly_usd:,.2f}")
-    Console(width=100).print(table)
+    PipedConsole(width=100).print(table)
 
 
 @cost_app.command()
@@ -151,7 +151,7 @@ def report(
                       f"{sum(by_kind.values()):,.1f}")
     table.add_row("all", *[f"{sum(n for (_, k), n in spent.items() if k == kind):,.1f}"
                            for kind in kinds], f"{total:,.1f}", style="bold")
-    Console(width=120).print(table)
+    PipedConsole(width=120).print(table)
     if not spent:
         typer.echo("No AI calls were recorded that day.")
 

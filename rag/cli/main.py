@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import click
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 from typer.core import TyperGroup
 
+from rag.cli.console import PipedConsole
 from rag.cli.cost import cost_app
 from rag.cli.ingest_progress import IngestProgress
 from rag.cli.library import Library, open_library
@@ -75,7 +75,7 @@ docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help
 app.add_typer(docs_app, name="docs")
 keys_app = typer.Typer(help="API keys for the engine's HTTP API.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+err = PipedConsole(stderr=True, soft_wrap=True, highlight=False)
 
 
 def say(text: str, style: str | None = None, label: str | None = None) -> None:

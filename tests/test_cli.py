@@ -438,6 +438,39 @@ def test_a_folder_without_permission_is_listed_as_unreadable(env, tmp_path: Path
         {"path": str(folder / "locked"), "reason": "unreadable", "type": "folder"}]
 
 
+def test_ingest_makes_its_collection_even_when_it_stores_nothing(door: Door,
+                                                                 tmp_path: Path) -> None:
+    """With an engine as without one: the collection is made on first use, files or none."""
+    missing = door.run("ingest", str(tmp_path / "nothing-here"), "--collection", "ghost")
+    assert missing.exit_code == 1
+    listed = door.run("docs", "list", "--collection", "ghost")
+    assert (listed.exit_code, listed.stdout) == (
+        0, "No documents. Add some with `rag ingest PATH`.\n")
+
+
+def test_two_ingests_making_one_collection_at_once_both_store(tmp_path: Path, monkeypatch,
+                                                              request) -> None:
+    """Through an engine, the other `rag ingest` makes it between this one's look and its
+    own making (alone, the store's lock orders them)."""
+    from rag.cli.remote import EngineLibrary
+
+    engine, _ = request.getfixturevalue("served")()
+    door = Door(engine.settings.data_dir, engine)
+    asked = EngineLibrary._request
+
+    def made_meanwhile(self, method: str, path: str, **kwargs):
+        if (method, path) == ("POST", "/collections"):
+            engine.workspace.create_collection(kwargs["json"]["name"])
+        return asked(self, method, path, **kwargs)
+
+    monkeypatch.setattr(EngineLibrary, "_request", made_meanwhile)
+    (tmp_path / "tea.txt").write_text("Tea is steeped for three minutes.")
+    done = door.run("ingest", str(tmp_path / "tea.txt"), "--collection", "fresh")
+    assert done.exit_code == 0, done.stderr
+    monkeypatch.setattr(EngineLibrary, "_request", asked)
+    assert "tea.txt" in door.run("docs", "list", "--collection", "fresh").stdout
+
+
 def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     (folder / "bad.pdf").unlink()

@@ -63,6 +63,7 @@ class EngineLibrary:
 
         # a list, not keyed by path: a file named twice (`rag ingest docs docs/a.txt`) is
         # reported twice, as without an engine
+        self._ensure_collection()  # made on first use, files or none, as without an engine
         results = failed_unread(found, lambda result: on_file(result.as_json()))
         to_send: list[tuple[Path, int]] = []
         for path in found.files:
@@ -78,8 +79,6 @@ class EngineLibrary:
                 refused = str(problem)
             results.append(FileResult(str(path), "failed", error=refused))
             on_file(results[-1].as_json())
-        if to_send:
-            self._ensure_collection()
         for batch in _batches(to_send):
             results += [FileResult(**outcome)
                         for outcome in self._ingest_batch(batch, on_file, on_progress)]
@@ -122,7 +121,11 @@ class EngineLibrary:
             return
         if taken := taken_in_other_case(self.collection, names):
             raise taken
-        self._request("POST", "/collections", json={"name": self.collection})
+        try:
+            self._request("POST", "/collections", json={"name": self.collection})
+        except RagError:  # made meanwhile by another door: it is there, as it should be
+            if self.collection not in self._request("GET", "/collections")["collections"]:
+                raise
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> list[dict[str, Any]]:

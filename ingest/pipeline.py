@@ -21,7 +21,7 @@ from ingest.chunking import Chunker
 from ingest.discovery import Found, Skipped, describe, find_files
 from ingest.embedding import Embedded, embed_chunks
 from ingest.enrich import Enricher
-from ingest.formats.base import LoadOptions
+from ingest.formats.base import LoadOptions, library_error
 from ingest.loaders import LOADERS, content_id, load_bytes
 from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
@@ -50,6 +50,15 @@ class FileResult:
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+def reader_failed(source: str, exc: Exception) -> FileResult:
+    """A file whose reader raised what it does not foresee (a bug): failed with what was
+    raised, and the stack trace logged for a bug report."""
+    log.error("unexpected error reading %s", source, exc_info=exc)
+    return FileResult(source, "failed", error=f"{source}: cannot read the file: an unexpected "
+                                              f"error in its reader ({library_error(exc)}); "
+                                              f"the log has the details")
 
 
 @dataclass(frozen=True)
@@ -308,6 +317,10 @@ class IngestPipeline:
             prepared = item.prepared(self.chunker, self.options)
         except DocumentError as exc:
             return FileResult(source, "failed", error=str(exc))
+        except IngestCancelled:
+            raise
+        except Exception as exc:  # a reader's bug costs its own file, not the whole stream
+            return reader_failed(source, exc)
         return self._unchanged(item.doc_id, source) or prepared
 
     def _store_all(self, items: Iterable[Prepared | FileResult],

@@ -32,6 +32,20 @@ def make_docx(sections: Sequence[tuple[str, Sequence[str]]], title: str | None =
     return buf.getvalue()
 
 
+def without_table_grids(data: bytes) -> bytes:
+    """A Word document whose tables lack their column grid (`<w:tblGrid>`), as some
+    generators write them: Word opens such a file, python-docx's `table.columns` refuses it."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(io.BytesIO(data))
+    for table in list(document.element.body.iter(qn("w:tbl"))):
+        table.remove(table.find(qn("w:tblGrid")))
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
 def make_pptx(slides: Sequence[dict], title: str | None = None) -> bytes:
     """A deck: each slide a dict with `title`, `body` (lines), and optional `notes`, `table`."""
     import pptx

@@ -12,7 +12,15 @@ import pytest
 from ingest.formats import sheets
 from ingest.loaders import load_bytes
 from rag.errors import DocumentError
-from tests.docgen import damaged, make_docx, make_epub, make_pptx, make_xlsx, zip_bomb
+from tests.docgen import (
+    damaged,
+    make_docx,
+    make_epub,
+    make_pptx,
+    make_xlsx,
+    without_table_grids,
+    zip_bomb,
+)
 
 
 def docx_report() -> bytes:
@@ -125,6 +133,74 @@ def test_word_text_in_nested_tables_content_controls_and_text_boxes_is_read() ->
     assert load_bytes(Path("form.docx"), buf.getvalue()).pages[0].text.split("\n\n") == [
         "Body first.", "Outer cell | Inner left | Inner right", "Field text.",
         "Anchor paragraph.", "Boxed text."]
+
+def test_an_inline_content_control_keeps_its_text_in_its_paragraph_in_order() -> None:
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    def field(text: str) -> str:  # a form's field among a paragraph's runs, as Word writes it
+        return (f"<w:sdt {nsdecls('w')}><w:sdtPr><w:date/></w:sdtPr><w:sdtContent>"
+                f"<w:r><w:t>{text}</w:t></w:r></w:sdtContent></w:sdt>")
+
+    document = docx.Document()
+    dated = document.add_paragraph("Date: ")
+    dated._p.append(parse_xml(field("2024-05-01")))
+    dated.add_run(", signed by ")
+    dated._p.append(parse_xml(field("Dana Reyes")))
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)
+    cell.paragraphs[0].add_run("Due: ")
+    cell.paragraphs[0]._p.append(parse_xml(field("2024-06-30")))
+    buf = io.BytesIO()
+    document.save(buf)
+    assert load_bytes(Path("form.docx"), buf.getvalue()).pages[0].text.split("\n\n") == [
+        "Date: 2024-05-01, signed by Dana Reyes", "Due: 2024-06-30"]
+
+
+def test_a_word_table_without_its_column_grid_is_read_as_word_opens_it() -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    for r, values in enumerate([["Model", "Capacity", "Colour"], ["K200", "1.7 litres", "red"]]):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    table.cell(2, 0).merge(table.cell(2, 1)).text = "Both sizes"  # a cell spanning two columns
+    table.cell(2, 2).text = "blue"
+    table.cell(1, 2).add_table(rows=1, cols=1).cell(0, 0).text = "matt"  # a nested table
+    buf = io.BytesIO()
+    document.save(buf)
+    with_grid = load_bytes(Path("kettles.docx"), buf.getvalue()).pages
+    without_grid = load_bytes(Path("kettles.docx"), without_table_grids(buf.getvalue())).pages
+    assert "Model: K200; Capacity: 1.7 litres; Colour: red matt" in with_grid[0].text
+    assert without_grid == with_grid
+
+
+def test_a_word_document_python_docx_calls_invalid_is_corrupt_not_a_crash(monkeypatch) -> None:
+    from docx.oxml.exceptions import InvalidXmlError
+
+    from ingest.formats import word
+
+    def refused(table) -> list[str]:
+        raise InvalidXmlError("required ``<w:tblPr>`` child element not present")
+
+    monkeypatch.setattr(word, "table_lines", refused)
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("odd.docx"), docx_report())
+    assert info.value.reason == "corrupt" and "InvalidXmlError" in str(info.value)
+
+
+@pytest.mark.parametrize(("pre", "kept"), [
+    ("def f():\n    return   1\n\n\nend", "def f():\n    return   1\n\nend"),
+    ("    indented first\n\tand a tab  ", "    indented first\n\tand a tab"),
+    ("<b>if</b> x:\n    <i>y</i>()<br>  z", "if x:\n    y()\n  z"),
+    ("windows:\r\n  line  \r\n", "windows:\n  line"),
+])
+def test_html_pre_keeps_its_lines_indentation(pre: str, kept: str) -> None:
+    page = f"<html><body><p>  Run   this: </p><pre>{pre}</pre><p> Then  stop. </p></body></html>"
+    [read] = load_bytes(Path("code.html"), page.encode()).pages
+    assert read.text == f"Run this:\n\n{kept}\n\nThen stop."
+
 
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     doc = load_bytes(Path("deck.pptx"), pptx_deck())

@@ -15,7 +15,15 @@ from ingest.loaders import content_id
 from rag.cli.main import app
 from rag.stores.base import point_id
 from rag.text import lexical
-from tests.docgen import damaged, make_docx, make_epub, make_pptx, make_xlsx, zip_bomb
+from tests.docgen import (
+    damaged,
+    make_docx,
+    make_epub,
+    make_pptx,
+    make_xlsx,
+    without_table_grids,
+    zip_bomb,
+)
 
 runner = CliRunner()
 
@@ -134,6 +142,50 @@ def test_hostile_office_files_are_each_reported_and_leave_nothing(service, tmp_p
     # only the good file's chunks are stored, all live
     [stored] = service.documents()
     assert stored.doc_id == content_id(good) and service.store.size() == stored.chunks
+
+
+def docx_between_two_good_files(folder: Path, docx: bytes) -> list[Path]:
+    """A batch as QA ran it: a CSV, the Word document, a TSV."""
+    (folder / "data.csv").write_text("part,bin\nhex bolt,A7\nspring washer,B2\n")
+    (folder / "rich.docx").write_bytes(docx)
+    (folder / "data.tsv").write_text("crane\tload\nharbour crane\t40 t\n")
+    return [folder / name for name in ("data.csv", "rich.docx", "data.tsv")]
+
+
+def test_a_word_table_without_its_column_grid_is_ingested_with_its_batch(
+        env, tmp_path: Path) -> None:
+    docx = without_table_grids(make_docx([("Parts", ["Seals wear out first."])],
+                                          table=[["Part", "Interval"], ["Seal", "6 months"]]))
+    files = docx_between_two_good_files(tmp_path, docx)
+    result = run("ingest", *map(str, files), "--json")
+    assert result.exit_code == 0, result.output
+    statuses = {Path(f["path"]).name: f["status"] for f in json.loads(result.stdout)["files"]}
+    assert statuses == {"data.csv": "ingested", "rich.docx": "ingested",
+                        "data.tsv": "ingested"}
+    hits = json.loads(run("search", "seal interval", "--json", "--top-k", "1").stdout)["hits"]
+    assert "Part: Seal; Interval: 6 months" in hits[0]["text"]
+
+
+def test_a_reader_failing_unexpectedly_fails_its_file_and_the_batch_goes_on(
+        service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from ingest import loaders, parse_ahead
+
+    def buggy_reader(path, data, options):
+        raise RuntimeError("a reader's own bug")
+
+    # every file parsed in this process (as once a parse worker has died): the patch is here
+    monkeypatch.setattr(parse_ahead, "_submit", lambda pool, item: None)
+    monkeypatch.setitem(loaders.LOADERS, ".docx", buggy_reader)
+    files = docx_between_two_good_files(tmp_path, make_docx([("Parts", ["Seals wear."])]))
+    report = service.ingest(files)
+    outcome = {Path(f.path).name: (f.status, f.error) for f in report.files}
+    assert {name: status for name, (status, _) in outcome.items()} == {
+        "data.csv": "ingested", "rich.docx": "failed", "data.tsv": "ingested"}
+    assert "RuntimeError: a reader's own bug" in outcome["rich.docx"][1]
+    assert {Path(d.source).name for d in service.documents()} == {"data.csv", "data.tsv"}
+    logged = [r for r in caplog.records if "rich.docx" in r.getMessage()]
+    assert logged and logged[0].exc_info is not None  # the stack trace, for a bug report
 
 
 def test_points_stored_without_a_locator_still_read(service) -> None:

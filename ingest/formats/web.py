@@ -25,6 +25,8 @@ _TERM_END = "\x00"
 # a term starts its line (a `dt` is a block): tried from every character of a long paragraph
 # instead, the search would read the rest of its line again each time
 _TERM_JOIN = re.compile(r"^[ \t]*([^\n\x00]*?)[ \t]*\x00\s*", re.MULTILINE)
+# starts each line of a `<pre>`, whose indentation the tidying of the other lines keeps
+_VERBATIM = "\x01"
 _CLOSING = frozenset(".:;!?")
 _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b",
@@ -86,24 +88,39 @@ def layout(root: Tag) -> str:
         node, pre = item
         if isinstance(node, NavigableString):
             if type(node) in shown:
-                text = str(node).replace(_TERM_END, "")
-                parts.append(text if pre else _SPACE.sub(" ", text))
+                text = str(node).replace(_TERM_END, "").replace(_VERBATIM, "")
+                parts.append(_lines(text, True) if pre else _SPACE.sub(" ", text))
             continue
         name = node.name
         if name == "br":
-            parts.append("\n")
+            parts.append(_lines("\n", pre))
             continue
+        inner = pre or name == "pre"
         if name in _BLOCKS or name == "dt":
-            parts.append("\n\n")
+            parts.append(_lines("\n\n", inner))
         after = ("\n\n" if name in _BLOCKS else " " if name in _CELLS
                  else _defined(node) if name == "dt" else "")
-        if after:
-            stack.append(after)
-        inner = pre or name == "pre"
+        if after:  # what follows a `<pre>` is tidied again
+            stack.append(_lines(after, pre))
         stack.extend((child, inner) for child in reversed(node.contents))
     text = _TERM_JOIN.sub(_join_term, "".join(parts))
-    lines = (line.strip(" \t") for line in text.split("\n"))
-    return _PARAGRAPHS.sub("\n\n", "\n".join(lines)).strip()
+    lines = (_tidy_line(line) for line in text.split("\n"))
+    # only line breaks: a `<pre>` opening the page keeps its first line's indentation
+    return _PARAGRAPHS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def _lines(text: str, verbatim: bool) -> str:
+    """`text` with each line it starts marked as a `<pre>`'s when `verbatim`, for
+    `_tidy_line`."""
+    return text.replace("\n", "\n" + _VERBATIM) if verbatim else text
+
+
+def _tidy_line(line: str) -> str:
+    """A line without the spaces that collapsing the source's white space leaves at its ends;
+    a `<pre>` line keeps its indentation."""
+    verbatim = line.startswith(_VERBATIM)
+    line = line.replace(_VERBATIM, "")
+    return line.rstrip() if verbatim else line.strip(" \t")  # rstrip(): a CRLF's \r too
 
 
 def _defined(term: Tag) -> str:

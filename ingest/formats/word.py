@@ -25,16 +25,18 @@ from ingest.formats.containers import check_package, reading
 from ingest.formats.sheets import named_row
 
 LOCATOR_CHARS = 80
+WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have
 
 
 def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     import docx
     from docx.opc.exceptions import OpcError
+    from docx.oxml.exceptions import XmlchemyError
     from docx.table import Table
 
     check_package(path, data)
     pages = Pages(path)
-    with reading(path, "Word document", (OpcError,)):
+    with reading(path, "Word document", (OpcError, XmlchemyError)):
         document = docx.Document(io.BytesIO(data))
         check_counts(path, document.element.body)
         title = (document.core_properties.title or "").strip()
@@ -45,7 +47,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             if isinstance(block, Table):
                 lines += table_lines(block)
                 continue
-            text = block.text.strip()
+            text = paragraph_text(block).strip()
             boxed = boxed_lines(block)  # a text box's words, after the paragraph holding it
             if not text:
                 lines += boxed
@@ -109,6 +111,29 @@ def blocks(parent) -> Iterator:
     return walk(parent.element.body)
 
 
+def paragraph_text(paragraph) -> str:
+    """A paragraph's text, that of its inline content controls (a form's date or name field
+    among its runs) in its place: python-docx's `Paragraph.text` reads only the runs and
+    links directly in the paragraph."""
+    return inline_text(paragraph._p)
+
+
+def inline_text(element) -> str:
+    """The text of the runs and links in `element`, and of the content controls among them,
+    in order."""
+    from docx.oxml.ns import qn
+
+    texts = []
+    for child in element.iterchildren():
+        if child.tag in (qn("w:r"), qn("w:hyperlink")):
+            texts.append(child.text)  # python-docx's run text: tabs and breaks as \t and \n
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                texts.append(inline_text(content))
+    return "".join(texts)
+
+
 def boxed_lines(paragraph) -> list[str]:
     """The paragraphs of the text boxes anchored in `paragraph` (a shape's text, which
     `paragraph.text` leaves out); a box drawn twice, for Word and for older readers, once."""
@@ -128,7 +153,7 @@ def cell_text(cell) -> str:
         return " ".join(cell.text.split())
     parts = []
     for inner in cell.iter_inner_content():
-        parts += table_lines(inner) if isinstance(inner, Table) else [inner.text]
+        parts += table_lines(inner) if isinstance(inner, Table) else [paragraph_text(inner)]
     return " ".join(" ".join(parts).split())
 
 
@@ -137,11 +162,7 @@ def table_lines(table) -> list[str]:
     cells of words, no digits), each row after it names its values by it, as a sheet's rows
     do ("Model: K200; Capacity: 1.7 litres"), so a row quoted alone still says what its
     values are; otherwise a row's cells are joined by ' | ' ("Voltage | 230 V")."""
-    rows = []
-    for row in table.rows:
-        cells = word_row_texts(row) if is_word_row(row) else slide_row_texts(row)
-        if any(cells):
-            rows.append(cells)
+    rows = [cells for cells in row_texts(table) if any(cells)]
     if not rows:
         return []
     header = rows[0]
@@ -151,26 +172,44 @@ def table_lines(table) -> list[str]:
     return [" | ".join(named)] + [named_row(header, cells) for cells in rows[1:]]
 
 
-def is_word_row(row) -> bool:
-    from docx.table import _Row
+def row_texts(table) -> Iterator[list[str]]:
+    """Each row's cell texts: a Word table's by grid column, a PowerPoint table's as is."""
+    from docx.table import Table
 
-    return isinstance(row, _Row)
+    if not isinstance(table, Table):
+        return (slide_row_texts(row) for row in table.rows)
+    columns = max(1, grid_columns(table))  # counted once: without a grid, from every row
+    return (word_row_texts(row, columns) for row in table.rows)
 
 
-def word_row_texts(row) -> list[str]:
+def word_row_texts(row, columns: int) -> list[str]:
     """A Word row's cells by grid column: a merged cell's text under its first column and in
     its first row, the other columns and rows it covers empty; equal values in two cells stay
     two. Read from the row's own cells: python-docx's `row.cells` hands back a vertically
     merged cell in every row it spans, so its text would be read, and kept, once per row."""
     from docx.table import _Cell
 
-    columns = max(1, len(row.table.columns))  # a span wider than the table is a lie
     texts: list[str] = []
     for tc in row._tr.tc_lst:
         # "continue": a later row of a vertical merge, whose text is the first row's
         text = "" if tc.vMerge == "continue" else cell_text(_Cell(tc, row.table))
+        # a span wider than the table's `columns` is a lie
         texts += [text] + [""] * (min(tc.grid_span, columns) - 1)
     return texts
+
+
+def grid_columns(table) -> int:
+    """A Word table's columns: its grid's, or its widest row's when it has no grid (Word
+    opens such a table; python-docx's `table.columns` refuses it), at most Word's 63 then, so
+    a span claiming millions of columns pads a row with no more than that."""
+    from docx.oxml.ns import qn
+
+    tbl = table._tbl
+    grid = tbl.find(qn("w:tblGrid"))
+    if grid is not None:
+        return len(grid.findall(qn("w:gridCol")))
+    widest = max((sum(tc.grid_span for tc in tr.tc_lst) for tr in tbl.tr_lst), default=0)
+    return min(widest, WORD_MAX_COLUMNS)
 
 
 def slide_row_texts(row) -> list[str]:

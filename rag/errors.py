@@ -77,6 +77,11 @@ def no_such_collection(name: str, names: list[str]) -> CollectionMissing:
                              f"{', '.join(names) or 'none yet'}).")
 
 
+def deleted_before_ingest(name: str) -> CollectionMissing:
+    return CollectionMissing(f"The collection '{name}' was deleted before this ingest began; "
+                             "nothing was stored.")
+
+
 def deleted_while_used(name: str) -> CollectionMissing:
     return CollectionMissing(f"The collection '{name}' was deleted while this request used it.")
 

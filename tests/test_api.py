@@ -724,6 +724,43 @@ async def test_an_upload_into_a_collection_deleted_as_it_arrives_is_not_found(
     assert "'gone' was deleted before this ingest began" in response.text
 
 
+@pytest.mark.parametrize("wait", ["true", "false"])
+async def test_an_upload_into_a_collection_deleted_and_made_again_as_it_arrives_is_not_found(
+        engine: Engine, api: httpx.AsyncClient, monkeypatch, wait: str) -> None:
+    """Made again under its name, it is another collection: the upload is not stored there."""
+    from rag.engine.api import library
+
+    engine.workspace.create_collection("again")
+    read = library.read_upload
+
+    async def remade_meanwhile(*args, **kwargs):  # by other doors, as the body arrived
+        form = await read(*args, **kwargs)
+        engine.delete_collection("again")
+        engine.workspace.create_collection("again")
+        return form
+
+    monkeypatch.setattr(library, "read_upload", remade_meanwhile)
+    response = await upload(api, ("guide.pdf", guide()), collection="again", wait=wait)
+    assert error_of(response) == (404, "not_found")
+    assert "'again' was deleted before this ingest began" in response.text
+    assert engine.workspace.view("again").store.size() == 0
+
+
+def test_a_queued_ingest_is_not_stored_in_a_collection_made_again_under_its_name(
+        engine: Engine, tmp_path: Path) -> None:
+    engine.workspace.create_collection("again")
+    made = engine.workspace.made("again")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nThe key is under the blue pot.")
+    engine.delete_collection("again")
+    engine.workspace.create_collection("again")
+    job = engine.jobs.submit("again", [SourceFile(notes, "upload:notes.md")], user="local",
+                             made=made)
+    engine.jobs.wait(job.id, timeout=60)
+    assert job.status == "failed" and "was deleted before this ingest began" in job.error
+    assert engine.workspace.view("again").store.size() == 0
+
+
 @pytest.mark.parametrize("route", ["/search", "/ask", "/documents"])
 async def test_a_collection_deleted_while_a_request_reads_it_is_not_found(
         engine: Engine, api: httpx.AsyncClient, monkeypatch, route: str) -> None:

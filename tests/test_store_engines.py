@@ -294,7 +294,9 @@ def test_collections_views_and_drop(svc, corpus: Path) -> None:
     svc.ingest([corpus / "notes.txt"])
     view = workspace.create_collection("second")
     assert workspace.collections() == ["docs", "second"] and view.store.version() > 1
+    made = workspace.made("second")
     view.ingest([corpus / "otters.md"])
+    assert workspace.made("second") == made  # an ingest changes the version, not the making
     rows = workspace.document_rows("second")
     assert [r.name for r in rows] == ["otters.md"] and rows[0].ingested_at
     assert [d.source for d in svc.documents()] == [str(corpus / "notes.txt")]
@@ -306,6 +308,9 @@ def test_collections_views_and_drop(svc, corpus: Path) -> None:
     with pytest.raises(ConfigError, match="no collection named 'second'"):
         workspace.view("second")  # a view never makes one again
     assert not workspace.has_collection("second")
+    assert workspace.made("second") is None
+    workspace.create_collection("second")
+    assert workspace.made("second") not in (None, made)  # made again: another collection
 
 
 def test_a_collection_deleted_under_a_reader_is_missing_to_it(svc, embedder,

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
 from rag.engine.workspace import DRAWABLE_SUFFIXES, Workspace, drawable_suffix
-from rag.errors import IngestCancelled, RagError
+from rag.errors import IngestCancelled, RagError, deleted_before_ingest
 from rag.priority import run_below_questions
 from rag.stores.base import MIN_FREE_BYTES
 
@@ -119,6 +119,8 @@ class IngestJob:
     cancel: threading.Event = field(default_factory=threading.Event)  # stop at the next page
     # set by `IngestJobs.cancel`: a user stopped it (not to be retried), not the engine stopping
     cancelled_by_request: bool = False
+    # the collection's `made` when the ingest was asked for (None: any of its name will do)
+    made: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
@@ -165,10 +167,12 @@ class IngestJobs:
 
     def submit(self, collection: str, files: list[SourceFile], *, user: str,
                job_id: str | None = None, spool: Path | None = None,
-               refused: Sequence[tuple[int, FileResult]] = ()) -> IngestJob:
+               refused: Sequence[tuple[int, FileResult]] = (),
+               made: int | None = None) -> IngestJob:
         """Queue `files`; `refused` are the batch's files refused before it was spooled, each
         with its place in the batch (`files` fill the other places, in order), so that the
-        report lists every file where the user put it."""
+        report lists every file where the user put it. `made`: the collection's, when it was
+        asked for (`Workspace.made`); one made again since under its name is not stored in."""
         if self._cancel.is_set():
             raise IngestCancelled("The engine is stopping; no new ingest is taken.")
         taken = {place for place, _ in refused}
@@ -177,7 +181,8 @@ class IngestJobs:
         files = [f for _, f in placed]
         job = IngestJob(job_id or uuid.uuid4().hex[:16], user, collection, spool, files,
                         [FileState(Path(f.source.removeprefix("upload:")).name, f.source)
-                         for f in files], [*refused, *doubles], [place for place, _ in placed])
+                         for f in files], [*refused, *doubles], [place for place, _ in placed],
+                        made=made)
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > _KEPT_JOBS:
@@ -187,6 +192,12 @@ class IngestJobs:
                 del self._jobs[oldest]
         self._queue.put(job)
         return job
+
+    def collection_gone(self, job: IngestJob) -> bool:
+        """Whether the job's collection was deleted since it was asked for (and perhaps made
+        again under its name)."""
+        made = self.workspace.made(job.collection)
+        return made is None or (job.made is not None and made != job.made)
 
     def busy_with(self, collection: str) -> bool:
         """Whether an ingest into the collection is queued or running."""
@@ -269,9 +280,8 @@ class IngestJobs:
                     state.chunks = state.chunks_written = result.chunks
                 self._keep_upload(job, result)
 
-        if not self.workspace.has_collection(job.collection):  # deleted since it was queued
-            self._finish(job, "failed", error=f"The collection '{job.collection}' was deleted "
-                                              "before this ingest began; nothing was stored.")
+        if self.collection_gone(job):  # deleted since it was asked for
+            self._finish(job, "failed", error=str(deleted_before_ingest(job.collection)))
             return
         try:
             report = self._ingest_replacing(job, on_file, on_progress)

@@ -181,6 +181,13 @@ class Workspace:
         return name == self.default_collection or (
             is_collection_name(name) and self.service.store.with_collection(name).exists())
 
+    def made(self, name: str) -> int | None:
+        """When the collection of this name was made (`Store.made`), or None when there is
+        none: an ingest asked of one is not taken by another made since under its name."""
+        if not self.has_collection(name):
+            return None
+        return self.service.store.with_collection(name).made()
+
     def create_collection(self, name: str) -> RagService:
         name = name.strip()
         check_collection_name(name)

@@ -331,8 +331,15 @@ class ChunkStore(ABC):
 
     def start_fresh_version(self) -> None:
         """A collection made (again) starts its version where no earlier one of its name
-        was, so that no answer cached for that one is replayed."""
-        self._set_metadata({"version": time.time_ns() // 1000})
+        was, so that no answer cached for that one is replayed; that first version also
+        names this making of the collection (`made`)."""
+        fresh = time.time_ns() // 1000
+        self._set_metadata({"version": fresh, "made": fresh})
+
+    def made(self) -> int:
+        """When this collection was made (0 for one made before this was kept): a collection
+        deleted and made again under its name is another one, whose `made` differs."""
+        return int(self._metadata().get("made", 0))
 
     def exists(self) -> bool:
         """Whether this store's collection exists (one look, not a listing of them all)."""

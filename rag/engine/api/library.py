@@ -18,6 +18,7 @@ from rag.engine.api.uploads import MB, read_upload
 from rag.engine.engine import Engine
 from rag.engine.jobs import IngestJob
 from rag.engine.workspace import check_collection_name
+from rag.errors import deleted_before_ingest
 from rag.types import counted
 
 router = APIRouter()
@@ -82,15 +83,19 @@ async def upload(request: Request, engine: EngineDep, caller: EditorDep,
     """
     name = collection or engine.settings.collection
     # 404, or 429 for a user whose paid embeddings are spent for today, before a byte is read
-    collection_view(engine, name).check_ingest_budget(caller.user)
+    view = collection_view(engine, name)
+    view.check_ingest_budget(caller.user)
+    made = view.store.made()
     if caller.trusted:  # the `rag` command on this machine: its own limit, as without engine
         limit, limit_name = MAX_FILE_BYTES, "the loaders' limit per file"
     else:
         limit, limit_name = engine.settings.upload_max_mb * MB, "RAG_UPLOAD_MAX_MB"
     with engine.jobs.spool() as (job_id, folder):
         form = await read_upload(request, folder, limit, limit_name, caller.trusted)
+        if engine.workspace.made(name) != made:  # deleted while the files arrived
+            raise ApiError("not_found", str(deleted_before_ingest(name)))
         job = engine.jobs.submit(name, form.files, user=caller.user, job_id=job_id,
-                                 spool=folder)
+                                 spool=folder, made=made)
     if not wait:
         return JSONResponse(job.as_json(), status_code=202)
     await anyio.to_thread.run_sync(job.done.wait)
@@ -105,7 +110,7 @@ async def unfinished(engine: Engine, job: IngestJob) -> ApiError:
     engine stopping (another replica may take it)."""
     if job.status == "cancelled" and job.cancelled_by_request:
         return ApiError("cancelled", cancelled_message(job), beside={"ingest": job.as_json()})
-    if not await anyio.to_thread.run_sync(engine.workspace.has_collection, job.collection):
+    if await anyio.to_thread.run_sync(engine.jobs.collection_gone, job):
         return ApiError("not_found", job.error or "The ingest did not finish.")
     return ApiError("upstream_unavailable", job.error or "The ingest did not finish.")
 

@@ -16,7 +16,7 @@ import pytest
 from rag.cli import quick
 from rag.cli.interrupts import held_interrupts
 from rag.cli.library import LocalLibrary
-from rag.errors import ConfigError
+from rag.errors import ConfigError, RagError
 from rag.settings import load_settings
 from tests import test_cli, test_engine_doors
 from tests.test_cli import Door, run
@@ -227,6 +227,24 @@ def test_a_held_ctrl_c_is_delivered_after_the_block_and_a_second_one_at_once(cap
         signal.raise_signal(signal.SIGINT)
         signal.raise_signal(signal.SIGINT)  # pressed again: stops now
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ingest_ended_by_an_error_still_tells_a_script_what_was_stored(
+        env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As after Ctrl-C: the engine stopping (or the store failing) after some files were
+    stored, `--json` still prints them, and the error follows on stderr."""
+    (tmp_path / "kettle.txt").write_text(KETTLE)
+
+    def stored_one_then_failed(self, found, on_file, on_progress=None):
+        on_file({"path": str(found.files[0]), "status": "ingested", "doc_id": "d1",
+                 "chunks": 1, "error": None})
+        raise RagError("The engine at http://127.0.0.1:1 stopped answering (ConnectError).")
+
+    monkeypatch.setattr(LocalLibrary, "ingest", stored_one_then_failed)
+    done = run("ingest", str(tmp_path / "kettle.txt"), "--json")
+    assert done.exit_code == 2 and "stopped answering" in done.stderr
+    report = json.loads(done.stdout)
+    assert [f["status"] for f in report["files"]] == ["ingested"]
 
 
 def test_a_broken_pipe_of_the_commands_own_is_a_failure_not_a_reader_gone(

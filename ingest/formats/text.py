@@ -40,9 +40,9 @@ _FIELD_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
 
 def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
     """The text of `data`: in the encoding its byte-order mark names (UTF-8, UTF-16 or
-    UTF-32); else in `declared` (an HTML page's own charset); else UTF-8, with a stray
-    invalid byte replaced where most of the text is UTF-8; else Windows-1252, which decodes
-    any byte."""
+    UTF-32); else in `declared` (an HTML page's own charset); else UTF-8, its invalid bytes
+    replaced when its valid non-ASCII characters outnumber them; else Windows-1252, which
+    decodes any byte."""
     for mark, codec in _MARKS:
         if data.startswith(mark):
             return data.decode(codec, errors="replace")

@@ -236,7 +236,9 @@ def ingest(
                  "come back unchanged).")
             raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
-            if not as_json and stored():
+            if as_json:
+                _emit_json(_ended_report(found, ended))
+            elif stored():
                 say(f"Stored before the error, and searchable: {counted(stored(), 'file')}. Run "
                     "the command again to finish (stored files come back unchanged).",
                     "yellow")

@@ -1052,8 +1052,8 @@ def test_a_key_no_client_can_send_is_refused_at_start(tmp_path: Path, api_keys: 
 
 
 @pytest.mark.parametrize(("api_keys", "lines", "where"), [
-    ("alice:key-a,local:key-l", None, "The user name 'local' is taken: it names the `rag` "
-                                      "command on this machine"),
+    ("alice:key-a,local:key-l", None, "RAG_API_KEYS: The user name 'local' is taken: it "
+                                      "names the `rag` command on this machine"),
     (None, "alice key-a\nanonymous key-n\n", "api_keys, line 2: The user name 'anonymous' is "
                                             "taken: it names the chat's visitors"),
 ])

@@ -185,16 +185,18 @@ def test_a_question_to_an_engine_leaves_a_dotenv_not_utf8_to_the_full_command(
     assert quick.answer_quickly(["ask", "How often is the kettle descaled?"]) is None
 
 
-def into_a_closed_pipe(env: dict[str, str], *args: str, stderr_too: bool = False
-                       ) -> subprocess.CompletedProcess[str]:
+def into_a_closed_pipe(env: dict[str, str], *args: str, stderr_too: bool = False,
+                       stderr_only: bool = False) -> subprocess.CompletedProcess[str]:
     """`python -m rag ARGS` writing to a pipe whose reader has already gone (`| head -1`),
-    its stderr too with `stderr_too` (`2>&1 | head -1`)."""
+    its stderr too with `stderr_too` (`2>&1 | head -1`), or its stderr alone with
+    `stderr_only` (`2>&1 >/dev/null | head -1`)."""
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        return subprocess.run([sys.executable, "-m", "rag", *args], stdout=write_end,
-                              stderr=write_end if stderr_too else subprocess.PIPE, text=True,
-                              timeout=300, env={**os.environ, **env}, check=False)
+        return subprocess.run([sys.executable, "-m", "rag", *args],
+                              stdout=subprocess.DEVNULL if stderr_only else write_end,
+                              stderr=write_end if stderr_too or stderr_only else subprocess.PIPE,
+                              text=True, timeout=300, env={**os.environ, **env}, check=False)
     finally:
         os.close(write_end)
 
@@ -212,6 +214,9 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(door: Door, env,
     # what rich draws (the answer's notice on stderr, the cost report's table) likewise
     both = into_a_closed_pipe(here, "ask", "How often is the kettle descaled?", stderr_too=True)
     assert both.returncode == 141
+    notice = into_a_closed_pipe(here, "ask", "How often is the kettle descaled?",
+                                stderr_only=True)
+    assert notice.returncode == 141
     table = into_a_closed_pipe(here, "cost", "report")
     assert (table.returncode, table.stderr) == (141, "")
 

@@ -398,16 +398,19 @@ def test_a_client_that_leaves_before_the_first_word_gets_no_model_answer(
     assert again.status_code == 200 and len(standin.requests) == 2
 
 
-@pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])
+@pytest.mark.parametrize(("route", "fallbacks"), [
+    ("/api/v1/ask", ["@cf/meta/llama-3.2-1b-instruct"]),
+    ("/api/v1/chat/completions", ["@cf/meta/llama-3.2-1b-instruct"]),
+    ("/api/v1/ask", [])])
 def test_a_client_gone_before_the_first_word_has_no_retry_or_fallback_asked_for_it(
-        served, standin: StandIn, route: str) -> None:
+        served, standin: StandIn, route: str, fallbacks: list[str], caplog) -> None:
     """The model is slow to say anything, then fails; its client has left meanwhile. Neither
-    a retry nor the fallback model is asked to answer for nobody."""
-    primary, fallback = "@cf/meta/llama-3.1-8b-instruct", "@cf/meta/llama-3.2-1b-instruct"
+    a retry nor the fallback model (nor, with none, the quoted passages) answers for nobody."""
+    primary = "@cf/meta/llama-3.1-8b-instruct"
     engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
                          cloudflare_api_token=TOKEN,
                          cloudflare_base_url=f"{standin.url}/client/v4",
-                         workers_ai_chat_model=primary, workers_ai_fallback_models=[fallback],
+                         workers_ai_chat_model=primary, workers_ai_fallback_models=fallbacks,
                          ai_max_attempts=3, ai_backoff_base_seconds=0.05, cache=False)
     engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
     standin.model_latency[primary] = 1.5
@@ -422,6 +425,7 @@ def test_a_client_gone_before_the_first_word_has_no_retry_or_fallback_asked_for_
     time.sleep(4)  # the primary's failure has come; its retries and the fallback would follow
     asked = [r.model for r in standin.requests]
     assert asked == [primary], asked
+    assert "quoting the passages instead" not in caplog.text
     summary = engine.workspace.service.metrics.summary()
     assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
 

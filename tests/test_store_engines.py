@@ -311,6 +311,9 @@ def test_collections_views_and_drop(svc, corpus: Path) -> None:
     assert workspace.made("second") is None
     workspace.create_collection("second")
     assert workspace.made("second") not in (None, made)  # made again: another collection
+    born = svc.store.with_collection("third")
+    born.ensure_collection()  # seen by other doors from here on: with its identity already
+    assert born.made() > 0
 
 
 def test_a_collection_deleted_under_a_reader_is_missing_to_it(svc, embedder,

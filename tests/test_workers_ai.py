@@ -10,7 +10,13 @@ import httpx
 import numpy as np
 import pytest
 
-from rag.errors import ConfigError, InputTooLongError, PermanentAIError, TransientAIError
+from rag.errors import (
+    ConfigError,
+    InputTooLongError,
+    PermanentAIError,
+    ReaderGone,
+    TransientAIError,
+)
 from rag.providers.cloudflare.client import cloudflare_http
 from rag.providers.cloudflare.pricing import neurons_for
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder
@@ -190,6 +196,24 @@ def test_closing_the_stream_early_cancels_the_call(ai_settings, standin, passage
     release.set()
     (call,) = ai_calls(caplog)
     assert call["outcome"] == "cancelled" and "ttft_ms" in call
+
+
+def test_a_draft_read_whole_stops_at_the_next_event_once_its_reader_is_gone(
+        ai_settings, standin, passages, caplog):
+    """Consensus drafts and held answers are read whole before anyone sees a word: once the
+    reader has gone, the stream ends at its next event, not after the whole answer."""
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    release = standin.hold_after_first_token()
+    request = GenerationRequest(QUESTION, passages)
+    record = GenerationRecord()
+    stream = WorkersAIGenerator.from_settings(ai_settings).stream(request, record)
+    assert next(stream)
+    request.reader_gone.set()
+    release.set()
+    with pytest.raises(ReaderGone):
+        next(stream)
+    (call,) = ai_calls(caplog)
+    assert call["outcome"] == "cancelled" and record.neurons  # what it cost still counts
 
 
 def test_history_is_sent_between_instructions_and_question(ai_settings, standin, passages):

@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 from typer.core import TyperGroup
 
-from rag.cli.console import PipedConsole
+from rag.cli.console import PipedConsole, ReaderWentAway
 from rag.cli.cost import cost_app
 from rag.cli.ingest_progress import IngestProgress
 from rag.cli.library import Library, open_library
@@ -63,10 +63,17 @@ class EndsQuietlyWhenTheReaderGoes(TyperGroup):
         try:
             return super().invoke(ctx)
         except BrokenPipeError as exc:
-            if not stdout_reader_gone():  # a pipe of the command's own
-                fail_unexpectedly(exc)
+            if not reader_went_away(exc):
+                fail_unexpectedly(exc)  # a pipe of the command's own
             stdout_to_devnull()
             raise typer.Exit(BROKEN_PIPE_EXIT) from None
+
+
+def reader_went_away(exc: BaseException) -> bool:
+    """Whether a broken pipe is a reader that stopped early (stdout's, or the one of what a
+    console draws), not a pipe of the command's own (to the parse worker, say)."""
+    return isinstance(exc, ReaderWentAway) or (
+        isinstance(exc, BrokenPipeError) and stdout_reader_gone())
 
 
 app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True,
@@ -125,7 +132,7 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
     except (typer.Exit, typer.Abort, click.exceptions.ClickException):
         raise
     except Exception as exc:
-        if isinstance(exc, BrokenPipeError) and stdout_reader_gone():
+        if reader_went_away(exc):
             raise  # a reader that went away is not a bug (EndsQuietlyWhenTheReaderGoes)
         fail_unexpectedly(exc)
     finally:
@@ -236,7 +243,7 @@ def ingest(
                  "come back unchanged).")
             raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
-            if as_json:
+            if as_json and ended:
                 _emit_json(_ended_report(found, ended))
             elif stored():
                 say(f"Stored before the error, and searchable: {counted(stored(), 'file')}. Run "
@@ -277,7 +284,8 @@ class StopSignal:
 
 
 def _ended_report(found: Found, ended: list[dict[str, Any]]) -> dict[str, Any]:
-    """`rag ingest --json`'s object for the files that ended before an interrupt."""
+    """`rag ingest --json`'s object for the files that ended before an interrupt or an
+    error."""
     from ingest.pipeline import FileResult, IngestReport
 
     return IngestReport.of_found(found, [FileResult(**result) for result in ended]).as_json()

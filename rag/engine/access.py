@@ -89,7 +89,7 @@ def read_env_keys(value: str) -> list[tuple[str, str]]:
             raise ConfigError("RAG_API_KEYS holds user:key pairs separated by commas, "
                               "e.g. alice:KEY,bob:KEY.")
         check_sendable(key, f"RAG_API_KEYS: the key of {user}")
-        check_user_name(user)
+        check_not_reserved(user, "RAG_API_KEYS: ")
         owners.append((key_hash(key), user))
     return owners
 
@@ -110,10 +110,7 @@ def read_keys_file(path: Path) -> list[tuple[str, str]]:
             raise ConfigError(f"{path}, line {number}: expected 'user key' or "
                               "'user sha256:HEX'.")
         user, key = parts
-        try:
-            check_user_name(user)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}, line {number}: {exc}") from None
+        check_not_reserved(user, f"{path}, line {number}: ")
         owners.append((_line_hash(key, f"{path}, line {number}"), user))
     return owners
 
@@ -156,12 +153,21 @@ def check_user_name(user: str) -> None:
     if user.startswith("#"):
         raise ConfigError("A user name cannot start with '#': the keys file reads such a "
                           "line as a comment.")
-    if user in (LOCAL_USER, ANONYMOUS_USER):
-        raise ConfigError(f"The user name '{user}' is taken: it names "
-                          + ("the `rag` command on this machine" if user == LOCAL_USER
-                             else "the chat's visitors who have not signed in")
-                          + ", whose ingests, budget and cost a key of that name would share. "
-                          "Choose another name.")
+    check_not_reserved(user)
+
+
+#: the users a key may not be named after, and who they are
+RESERVED_USERS = {LOCAL_USER: "the `rag` command on this machine",
+                  ANONYMOUS_USER: "the chat's visitors who have not signed in"}
+
+
+def check_not_reserved(user: str, where: str = "") -> None:
+    """Refuse a key named after a built-in user, whose ingests, budget and cost it would
+    share; `where` names the setting or line it was read from."""
+    if user in RESERVED_USERS:
+        raise ConfigError(f"{where}The user name '{user}' is taken: it names "
+                          f"{RESERVED_USERS[user]}, whose ingests, budget and cost a key of "
+                          "that name would share. Choose another name.")
 
 
 def add_key(path: Path, user: str) -> str:

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from rag.errors import EMPTY_QUESTION, AIError, ContentBlocked, EmptyQuestion
+from rag.errors import EMPTY_QUESTION, AIError, ContentBlocked, EmptyQuestion, ReaderGone
 from rag.guard.rules import Policy, load_policy
 from rag.providers.guards.base import Guard, Verdict
 from rag.settings import ContentFilterMode, Settings
@@ -119,6 +119,8 @@ class ContentFilter:
             yield from deltas
             return
         parts = list(deltas)
+        if answer.reader_gone.is_set():  # nobody to show it to: not checked for nobody
+            raise ReaderGone
         verdict = self._classify(question, "".join(parts))
         record = answer.record
         if verdict is not None:

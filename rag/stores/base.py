@@ -241,8 +241,10 @@ class ChunkStore(ABC):
         """Create the collection, or check that it was filled by the same embedder (and with
         sparse vectors this version can query)."""
         if not self._exists():
+            # born with its identity (`made`): never seen by another door without it
             self._create({"embedder": self.embedder_name, "dimension": self.dimension,
-                          "lexical": lexical.SCHEME, "sentences": sentence_vectors.SCHEME})
+                          "lexical": lexical.SCHEME, "sentences": sentence_vectors.SCHEME,
+                          "made": time.time_ns() // 1000})
             self.lexical_scheme = lexical.SCHEME
             self.sentence_scheme = sentence_vectors.SCHEME
             with self._writes.lock:
@@ -331,10 +333,8 @@ class ChunkStore(ABC):
 
     def start_fresh_version(self) -> None:
         """A collection made (again) starts its version where no earlier one of its name
-        was, so that no answer cached for that one is replayed; that first version also
-        names this making of the collection (`made`)."""
-        fresh = time.time_ns() // 1000
-        self._set_metadata({"version": fresh, "made": fresh})
+        was, so that no answer cached for that one is replayed."""
+        self._set_metadata({"version": time.time_ns() // 1000})
 
     def made(self) -> int:
         """When this collection was made (0 for one made before this was kept): a collection

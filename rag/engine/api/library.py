@@ -85,14 +85,15 @@ async def upload(request: Request, engine: EngineDep, caller: EditorDep,
     # 404, or 429 for a user whose paid embeddings are spent for today, before a byte is read
     view = collection_view(engine, name)
     view.check_ingest_budget(caller.user)
-    made = view.store.made()
+    made = await anyio.to_thread.run_sync(view.store.made)
     if caller.trusted:  # the `rag` command on this machine: its own limit, as without engine
         limit, limit_name = MAX_FILE_BYTES, "the loaders' limit per file"
     else:
         limit, limit_name = engine.settings.upload_max_mb * MB, "RAG_UPLOAD_MAX_MB"
     with engine.jobs.spool() as (job_id, folder):
         form = await read_upload(request, folder, limit, limit_name, caller.trusted)
-        if engine.workspace.made(name) != made:  # deleted while the files arrived
+        if await anyio.to_thread.run_sync(engine.workspace.made, name) != made:
+            # deleted while the files arrived
             raise ApiError("not_found", str(deleted_before_ingest(name)))
         job = engine.jobs.submit(name, form.files, user=caller.user, job_id=job_id,
                                  spool=folder, made=made)

@@ -93,19 +93,25 @@ def stream_answer(
     `reader_gone` is set no candidate is tried, or retried, for nobody (`ReaderGone`)."""
     failures: list[tuple[str, AIError]] = []
     for candidate in candidates:
-        if reader_gone is not None and reader_gone.is_set():
-            raise ReaderGone
+        check_reader(reader_gone)
         try:
             yield from _one_candidate(http, candidate, record, pricer, reader_gone)
         except _FallBack as fall:
             failures.append((candidate.model, fall.error))
             continue
         return
+    check_reader(reader_gone)  # not the last resort's answer either, for nobody
     if not failures:
         raise PermanentAIError("No model is configured to answer.")
     if len(failures) == 1:
         raise failures[0][1]
     raise every_model_failed(failures)
+
+
+def check_reader(reader_gone: threading.Event | None) -> None:
+    """Raise `ReaderGone` once nobody reads the answer any more."""
+    if reader_gone is not None and reader_gone.is_set():
+        raise ReaderGone
 
 
 def every_model_failed(failures: Sequence[tuple[str, AIError]]) -> AIError:
@@ -145,6 +151,8 @@ def _one_candidate(
                     candidate.url, candidate.body, stats, headers=candidate.headers,
                     reader_gone=reader_gone,
                 ):
+                    # a draft read whole (consensus, a held answer) stops here too
+                    check_reader(reader_gone)
                     complete = complete or finished(event)
                     if isinstance(event.get("usage"), dict):
                         usage = dict(event["usage"])
@@ -158,6 +166,10 @@ def _one_candidate(
                         yield delta
             except GeneratorExit:  # the reader stopped the answer: what it cost still counts
                 _fill_usage(record, candidate, stats, usage, pricer, streamed)
+                raise
+            except ReaderGone:  # so does a stream it left open, not a call that never answered
+                if stats.status is not None and stats.status < 400:
+                    _fill_usage(record, candidate, stats, usage, pricer, streamed)
                 raise
             finally:
                 record.attempts += stats.attempts

@@ -95,8 +95,11 @@ class RetryPolicy:
         def gone() -> bool:
             return reader_gone is not None and reader_gone.is_set()
 
+        sleep = self.sleep
+        if reader_gone is not None and sleep is time.sleep:  # woken when the reader leaves
+            sleep = reader_gone.wait
         retrying = Retrying(
-            stop=stop, wait=wait_for, sleep=self.sleep, before_sleep=before_sleep,
+            stop=stop, wait=wait_for, sleep=sleep, before_sleep=before_sleep,
             retry=retry_if_exception_type(TransientAIError), reraise=True,
         )
         attempts = 0

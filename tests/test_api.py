@@ -746,6 +746,24 @@ async def test_an_upload_into_a_collection_deleted_and_made_again_as_it_arrives_
     assert engine.workspace.view("again").store.size() == 0
 
 
+def test_a_chat_upload_is_not_stored_in_a_collection_made_again_as_it_is_spooled(
+        engine: Engine) -> None:
+    engine.workspace.create_collection("again")
+
+    class Remaking:  # the browser's file, read as the collection is deleted and made again
+        name, size = "notes.md", 40
+
+        def getvalue(self) -> bytes:
+            engine.delete_collection("again")
+            engine.workspace.create_collection("again")
+            return b"# Notes\n\nThe key is under the blue pot."
+
+    job = engine.submit_uploads("again", [Remaking()], user="anonymous")
+    engine.jobs.wait(job.id, timeout=60)
+    assert job.status == "failed" and "was deleted before this ingest began" in job.error
+    assert engine.workspace.view("again").store.size() == 0
+
+
 def test_a_queued_ingest_is_not_stored_in_a_collection_made_again_under_its_name(
         engine: Engine, tmp_path: Path) -> None:
     engine.workspace.create_collection("again")

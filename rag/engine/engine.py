@@ -141,6 +141,7 @@ class Engine:
         """Queue the chat's uploads: a file over RAG_UPLOAD_MAX_MB is refused before it is
         read; the others are spooled to disk for the ingest worker."""
         limit_mb = self.settings.upload_max_mb
+        made = self.workspace.made(collection)  # the collection chosen, not one made again
         with self.jobs.spool() as (job_id, folder):
             files, refused = [], []
             for place, upload in enumerate(uploads):
@@ -158,7 +159,7 @@ class Engine:
                 path.write_bytes(upload.getvalue())
                 files.append(SourceFile(path, f"upload:{name}"))
             return self.jobs.submit(collection, files, user=user, job_id=job_id,
-                                    spool=folder, refused=refused)
+                                    spool=folder, refused=refused, made=made)
 
     def delete_collection(self, name: str) -> None:
         """Delete a collection and its documents, unless an ingest into it is under way."""

@@ -295,3 +295,27 @@ def test_normalizing_a_piece_at_a_time_gives_what_normalizing_whole_does() -> No
     assert clean(text, max_chars=len(whole)).text == clean(text).text
     with pytest.raises(TooLongNormalized):
         clean(text, max_chars=len(whole) - 1)
+
+
+def test_an_answer_nobody_reads_is_not_checked_for_nobody() -> None:
+    """The reader left while the answer was held for its check: no classifier call."""
+    from rag.errors import ReaderGone
+    from rag.providers.guards.base import Guard, Verdict
+    from rag.types import Answer, GenerationRecord
+
+    class Counting(Guard):
+        name = "counting"
+        answers_checked = 0
+
+        def classify(self, question: str, answer: str | None = None) -> Verdict:
+            self.answers_checked += answer is not None
+            return Verdict(safe=True)
+
+    guard = Counting()
+    checked = ContentFilter("llama-guard", load_policy(None), guard=guard, check_answers=True)
+    answer = Answer(iter(()), [], "workers-ai", GenerationRecord())
+    assert list(checked.screen_answer(QUESTION, iter(["Fine ", "words."]), answer))
+    answer.abandon()
+    with pytest.raises(ReaderGone):
+        list(checked.screen_answer(QUESTION, iter(["Fine ", "words."]), answer))
+    assert guard.answers_checked == 1

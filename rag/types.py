@@ -180,6 +180,15 @@ class ConsensusReport:
 StrategyReport = ProgressiveReport | ConsensusReport
 
 
+def strategy_from_json(data: dict[str, Any] | None) -> StrategyReport | None:
+    """A strategy's report from its `as_json` (an answer replayed from the cache keeps it)."""
+    if not data:
+        return None
+    kinds: dict[str, type[ProgressiveReport] | type[ConsensusReport]] = {
+        "progressive": ProgressiveReport, "consensus": ConsensusReport}
+    return kinds[data["name"]](**data)
+
+
 @dataclass
 class Answer:
     """A streaming answer: iterate once for the text deltas, then read `.text`.

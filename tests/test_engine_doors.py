@@ -426,6 +426,8 @@ def test_a_client_gone_before_the_first_word_has_no_retry_or_fallback_asked_for_
     asked = [r.model for r in standin.requests]
     assert asked == [primary], asked
     assert "quoting the passages instead" not in caplog.text
+    # one try cut short says nothing of the model: it is not skipped for the next question
+    assert 'rag_breaker_open_seconds{model="' not in httpx.get(f"{url}/metrics").text
     summary = engine.workspace.service.metrics.summary()
     assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
 

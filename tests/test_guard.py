@@ -307,7 +307,8 @@ def test_an_answer_nobody_reads_is_not_checked_for_nobody() -> None:
         name = "counting"
         answers_checked = 0
 
-        def classify(self, question: str, answer: str | None = None) -> Verdict:
+        def classify(self, question: str, answer: str | None = None,
+                     reader_gone=None) -> Verdict:
             self.answers_checked += answer is not None
             return Verdict(safe=True)
 

@@ -18,7 +18,7 @@ from rag.cli.main import app
 from rag.cli.quick import error_from
 from rag.engine.api.app import create_api, metrics_endpoint
 from rag.engine.engine import Engine
-from rag.errors import ContentBlocked
+from rag.errors import ContentBlocked, TransientAIError
 from rag.service import RagService, build_service
 from rag.text.sanitize import MARKERS, skeleton
 from tests.conftest import fresh_settings
@@ -192,6 +192,23 @@ def test_an_unreachable_guard_leaves_the_rules_to_decide(guarded, standin,
     assert warnings and warnings[0]["event"] == "guard_unavailable"
     assert warnings[0]["fallback"] == "rules" and warnings[0]["status"] == 503
     assert len(to_model(standin, GUARD)) == 2  # tried, within its short retry budget
+
+
+def test_an_answer_check_is_not_retried_once_its_reader_has_gone(guarded, standin) -> None:
+    """Nor does its one failed try, cut short, take Llama Guard out of the questions' checks."""
+    import threading
+
+    service = guarded(content_filter="llama-guard", content_filter_answers=True)
+    standin.fail(503, times=None, model=GUARD)
+    gone = threading.Event()
+    gone.set()
+    guard = service.answerer.guard.guard
+    with pytest.raises(TransientAIError):
+        guard.classify(QUESTION, "It lasts two years [1].", gone)
+    assert len(to_model(standin, GUARD)) == 1
+    standin.reset()
+    assert "two years" in service.ask(QUESTION).text
+    assert len(to_model(standin, GUARD)) == 2  # the question and the answer: not skipped
 
 
 def test_answers_are_held_until_llama_guard_has_read_them(guarded, standin) -> None:

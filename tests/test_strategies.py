@@ -133,6 +133,20 @@ def test_consensus_says_when_models_disagree(corpus: StandIn, monkeypatch) -> No
     assert report["disagree"] is True and report["agreement"] < 0.6
     human = run("ask", QUESTION, "--strategy", "consensus")
     assert human.exit_code == 0 and "Models disagree" in " ".join(human.stderr.split())
+    monkeypatch.setenv("RAG_CACHE", "true")
+    first = ask("--strategy", "consensus")
+    replayed = ask("--strategy", "consensus")  # the warning holds for the answer replayed
+    assert replayed["cached"] and replayed["strategy"] == first["strategy"]
+
+
+def test_consensus_with_every_model_failing_names_each_models_reason(corpus: StandIn) -> None:
+    corpus.fail(400, 5006, times=None, model=PRIMARY)
+    corpus.fail(403, 10000, times=None, model=FALLBACK)
+    corpus.fail(404, 5007, times=None, model=FP8)
+    out = ask("--strategy", "consensus")
+    assert out["degraded"] == ["models_unavailable"]
+    notice = " ".join(out["notice"].split())
+    assert all(model in notice for model in (PRIMARY, FALLBACK, FP8)), notice
 
 
 def test_agreement_scores(embedder) -> None:

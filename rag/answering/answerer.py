@@ -33,7 +33,7 @@ from rag.retrieval.cache import Cache, make_key, normalise_question, source_dige
 from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retriever
 from rag.settings import AnswerStrategy
 from rag.stores.base import ScoredIds
-from rag.types import Answer, Degradation, GenerationRecord, Hit
+from rag.types import Answer, Degradation, GenerationRecord, Hit, strategy_from_json
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +191,7 @@ class Answerer:
                 "text": "".join(parts), "citations": [h.as_json() for h in answer.citations],
                 "model": record.model, "record": asdict(record), "query": answer.query,
                 "cited": answer.cited,
+                "strategy": answer.strategy.as_json() if answer.strategy else None,
             })
 
     def _key(self, question: str, query: str, k: int, history: list[dict[str, str]],
@@ -225,4 +226,5 @@ def _replay(cached: dict, generator: str) -> Answer:
     citations = [Hit(**c) for c in cached["citations"]]
     words = re.findall(r"\s*\S+", cached["text"])
     return Answer(iter(words), citations, generator, record, cached=True,
-                  query=cached.get("query", ""), cited=list(cached.get("cited", [])))
+                  query=cached.get("query", ""), cited=list(cached.get("cited", [])),
+                  strategy=strategy_from_json(cached.get("strategy")))

@@ -29,6 +29,7 @@ from rag.app.context import submit
 from rag.errors import AIError, RagError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
+from rag.providers.generators.streaming import every_model_failed
 from rag.settings import AnswerStrategy
 from rag.text import lexical
 from rag.text.tokens import fit_tokens
@@ -162,9 +163,11 @@ def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
     answered = [d for d in drafts if d.error is None and d.text.strip()
                 and not d.record.interrupted]
     if not answered:
-        errors = [d.error for d in drafts if d.error is not None]
-        if errors:
-            raise errors[-1]
+        failures = [(d.model, d.error) for d in drafts if d.error is not None]
+        if len(failures) == 1:
+            raise failures[0][1]
+        if failures:  # each model's reason, the most telling first, as for fallbacks
+            raise every_model_failed(failures)
         raise RagError("No model gave an answer.")
     scores = agreement([d.text for d in answered], len(request.passages), embedder)
     best = max(range(len(answered)), key=lambda i: (scores[i] if scores else 0.0, -i))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -121,7 +122,7 @@ class ContentFilter:
         parts = list(deltas)
         if answer.reader_gone.is_set():  # nobody to show it to: not checked for nobody
             raise ReaderGone
-        verdict = self._classify(question, "".join(parts))
+        verdict = self._classify(question, "".join(parts), answer.reader_gone)
         record = answer.record
         if verdict is not None:
             record.guard_neurons = (record.guard_neurons or 0.0) + (verdict.neurons or 0.0)
@@ -133,11 +134,12 @@ class ContentFilter:
                 raise ContentBlocked(category, "answer", verdict.neurons or 0.0)
         yield from parts
 
-    def _classify(self, question: str, answer: str | None = None) -> Verdict | None:
+    def _classify(self, question: str, answer: str | None = None,
+                  reader_gone: threading.Event | None = None) -> Verdict | None:
         """The guard's verdict, or None when it could not be asked (the rules decide alone)."""
         assert self.guard is not None
         try:
-            return self.guard.classify(question, answer)
+            return self.guard.classify(question, answer, reader_gone)
         except AIError as exc:
             record = {"event": "guard_unavailable", "guard": self.guard.name,
                       "stage": "answer" if answer is not None else "question",

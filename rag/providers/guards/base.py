@@ -3,6 +3,7 @@ safe, and if not, in which categories."""
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -22,8 +23,10 @@ class Guard(ABC):
     name: str
 
     @abstractmethod
-    def classify(self, question: str, answer: str | None = None) -> Verdict:
-        """The verdict on `question` alone, or with `answer` on the answer."""
+    def classify(self, question: str, answer: str | None = None,
+                 reader_gone: threading.Event | None = None) -> Verdict:
+        """The verdict on `question` alone, or with `answer` on the answer; not retried once
+        `reader_gone` is set (nobody will read the answer)."""
 
     def close(self) -> None:
         """Release connections (remote classifiers)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 from rag.errors import PermanentAIError
@@ -76,7 +77,8 @@ class LlamaGuard(Guard):
     def close(self) -> None:
         self.http.close()
 
-    def classify(self, question: str, answer: str | None = None) -> Verdict:
+    def classify(self, question: str, answer: str | None = None,
+                 reader_gone: threading.Event | None = None) -> Verdict:
         messages = [{"role": "user", "content": question}]
         if answer is not None:
             messages.append({"role": "assistant", "content": answer})
@@ -84,7 +86,7 @@ class LlamaGuard(Guard):
         with self.http.call(model=self.model, endpoint=self.route.endpoint, kind="guard",
                             items=len(messages)) as stats:
             data = self.http.post_json(self.route.url(self.model), body, stats,
-                                       self.route.headers)
+                                       self.route.headers, reader_gone=reader_gone)
             result = unwrap(data, self.model)
             safe, codes = read_verdict(result.get("response"), self.model)
             usage = result.get("usage") if isinstance(result.get("usage"), dict) else None

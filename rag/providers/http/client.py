@@ -133,8 +133,10 @@ class AIHttp:
     # -- JSON
 
     def post_json(self, url: str, body: Mapping[str, Any], stats: CallStats,
-                  headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """POST a JSON body and return the decoded JSON object, retrying transient failures."""
+                  headers: Mapping[str, str] | None = None,
+                  reader_gone: threading.Event | None = None) -> dict[str, Any]:
+        """POST a JSON body and return the decoded JSON object, retrying transient failures
+        (unless `reader_gone` is set meanwhile)."""
 
         def attempt(client: httpx.Client, timeout: httpx.Timeout) -> dict[str, Any]:
             try:
@@ -159,7 +161,7 @@ class AIHttp:
             return data
 
         with self._leased(stats) as client:
-            return self._with_retries(stats, partial(attempt, client))
+            return self._with_retries(stats, partial(attempt, client), reader_gone)
 
     # -- SSE
 
@@ -249,7 +251,9 @@ class AIHttp:
             result = policy.run(once, on_attempt=seen, describe=lambda: {
                 "provider": stats.provider, "model": model}, reader_gone=reader_gone)
         except TransientAIError as exc:
-            if breakers is not None:
+            # retries cut short by a reader that left say nothing of the model: not tripped
+            cut_short = admission == "closed" and reader_gone is not None and reader_gone.is_set()
+            if breakers is not None and not cut_short:
                 breakers.failed(model, str(exc), server)
             raise
         except PermanentAIError:

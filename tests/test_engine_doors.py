@@ -119,6 +119,27 @@ def test_the_openai_sdk_is_told_when_the_answer_is_quoted_passages(served,
     assert "citations" in last.model_extra
 
 
+def test_the_openai_sdk_is_told_when_the_models_disagree(served, standin: StandIn) -> None:
+    models = ["@cf/meta/llama-3.1-8b-instruct", "@cf/meta/llama-3.2-1b-instruct"]
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4", cache=False,
+                         consensus_models=models, consensus_min_agreement=0.99)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    standin.answer_as("contrary", model=models[1])
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    question = [{"role": "user", "content": "How much sunlight do tomatoes need?"}]
+    completion = sdk.chat.completions.create(model="docs", messages=question,
+                                             extra_body={"strategy": "consensus"})
+    report = completion.model_extra["strategy"]
+    assert report["name"] == "consensus" and report["disagree"] is True
+    last = list(sdk.chat.completions.create(model="docs", messages=question, stream=True,
+                                            extra_body={"strategy": "consensus"}))[-1]
+    assert last.model_extra["strategy"]["disagree"] is True
+    single = sdk.chat.completions.create(model="docs", messages=question)
+    assert "strategy" not in single.model_extra
+
+
 def test_the_openai_sdk_is_told_a_cached_answer_spent_nothing(served, standin: StandIn) -> None:
     engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
                          cloudflare_api_token=TOKEN,

@@ -4,7 +4,8 @@ Each collection is a model. The last user message is the question and the turns 
 its history; system, developer, tool and function messages are not passed on (the answer is
 grounded in the documents by our own instructions). The answer keeps its [n] markers, and
 the passages they cite go in an extra top-level `citations` field: on the response, or on
-the last chunk of a stream, beside `notice` and `degraded` when the answer has them (an
+the last chunk of a stream, beside `notice`, `degraded` and `strategy` (a progressive or
+consensus answer's report, "Models disagree" included) when the answer has them (an
 interrupted or quoted-passages answer still ends with finish_reason "stop", which is all the
 SDK knows).
 """
@@ -110,12 +111,11 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]
 
 def extras_of(summary: dict) -> dict:
     """The fields OpenAI's shape has no place for: the cited passages, whether the answer
-    was replayed from the answer cache, and what went wrong."""
+    was replayed from the answer cache, what went wrong, and what a strategy did."""
     extras: dict[str, Any] = {"citations": summary["citations"], "cached": summary["cached"]}
-    if summary.get("notice"):
-        extras["notice"] = summary["notice"]
-    if summary.get("degraded"):
-        extras["degraded"] = summary["degraded"]
+    for name in ("notice", "degraded", "strategy"):
+        if summary.get(name):
+            extras[name] = summary[name]
     return extras
 
 

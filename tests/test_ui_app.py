@@ -86,6 +86,15 @@ def test_uploads_report_each_file_and_enforce_the_size_limit(start) -> None:
     assert any(o.startswith("greenhouse.pdf: unchanged (") for o in outcomes(at))
 
 
+def test_a_blank_question_is_not_added_to_the_conversation(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    at.chat_input[0].set_value("   \n ").run()
+    assert not at.exception, at.exception
+    assert not at.chat_message  # neither an empty question's bubble nor an error's
+    assert any("The question is empty" in w.value for w in at.warning)
+
+
 def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
     at = start()
     assert any("The library is empty" in c.value for c in at.main.caption)

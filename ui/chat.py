@@ -8,7 +8,7 @@ import threading
 import streamlit as st
 
 from rag.app.logs import report_unexpected
-from rag.errors import ContentBlocked, RagError, RateLimited, ReaderGone
+from rag.errors import EMPTY_QUESTION, ContentBlocked, RagError, RateLimited, ReaderGone
 from rag.types import Answer, describe_strategy
 from ui.common import REROUTED, Context, session_id
 from ui.conversation import answer_markdown, answer_meta, message_markdown, to_markdown
@@ -58,7 +58,9 @@ def render(ctx: Context) -> None:
         st.session_state[QUESTION_KEY] = st.session_state.pop(RETRY)
     question = st.chat_input("Ask a question about your documents", submit_mode="stop",
                              key=QUESTION_KEY)
-    if question:
+    if question and not question.strip():  # nothing to ask: no bubble for it either
+        st.warning(EMPTY_QUESTION, icon=":material/edit_note:")
+    elif question:
         first_steps.empty()
         ask(ctx, messages, question)
     with toolbar:  # drawn last, so that it knows about the answer just given

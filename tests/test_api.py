@@ -465,6 +465,14 @@ async def test_a_collection_named_in_another_case_is_pointed_to(api: httpx.Async
         "use 'docs'.")
 
 
+async def test_the_documents_are_listed_with_a_trailing_slash_too(
+        api: httpx.AsyncClient) -> None:
+    await upload(api, ("notes.md", b"# Notes\n\nThe key is under the blue pot."))
+    plain, slashed = await api.get("/documents"), await api.get("/documents/")
+    assert slashed.status_code == 200 and slashed.json() == plain.json()
+    assert [d["source"] for d in slashed.json()["documents"]] == ["upload:notes.md"]
+
+
 async def test_the_schema_names_every_operation_once(api: httpx.AsyncClient) -> None:
     schema = (await api.get("/../openapi.json")).json()
     ids = [operation["operationId"] for operations in schema["paths"].values()

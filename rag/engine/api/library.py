@@ -49,6 +49,8 @@ def health(engine: EngineDep, caller: CallerDep) -> dict:
 
 
 @router.get("/v1/documents", responses=responses("bad_request", "not_found", *ACCESS))
+# with a trailing slash too: the delete route's `{doc_id}` would otherwise take it, as 405
+@router.get("/v1/documents/", include_in_schema=False)
 def documents(engine: EngineDep, caller: CallerDep, collection: Collection = None) -> dict:
     """The documents of a collection, as `rag docs list --json` prints them."""
     view = collection_view(engine, collection)

@@ -24,6 +24,8 @@
 
 from __future__ import annotations
 
+import threading
+
 
 class RagError(Exception):
     """Base of every error this application raises on purpose."""
@@ -69,12 +71,16 @@ MADE_BY_THE_API = "POST /api/v1/collections makes one."
 
 
 def no_such_collection(name: str, names: list[str]) -> CollectionMissing:
-    twin = next((n for n in names if n.lower() == name.lower()), None)
-    if twin is not None:  # the one a person meant: a name is one name in any case
+    if (twin := same_in_any_case(name, names)) is not None:  # the one a person meant
         return CollectionMissing(f"There is no collection named '{name}'; names that differ "
                                  f"only in case are one name: use '{twin}'.")
     return CollectionMissing(f"There is no collection named '{name}' (there are: "
                              f"{', '.join(names) or 'none yet'}).")
+
+
+def same_in_any_case(name: str, names: list[str]) -> str | None:
+    """The name among `names` that is `name` in any case: a name is one name in any case."""
+    return next((n for n in names if n.lower() == name.lower()), None)
 
 
 def deleted_before_ingest(name: str) -> CollectionMissing:
@@ -89,7 +95,7 @@ def deleted_while_used(name: str) -> CollectionMissing:
 def taken_in_other_case(name: str, names: list[str]) -> CollectionExists | None:
     """The error for making `name` beside a collection whose name differs only in case (one
     name to a person, and to a file system that ignores case); None when there is none."""
-    twin = next((n for n in names if n.lower() == name.lower()), None)
+    twin = same_in_any_case(name, names)
     if twin is None or twin == name:
         return None
     return CollectionExists(f"A collection named '{twin}' already exists, and names that "
@@ -138,6 +144,12 @@ class ReaderGone(BaseException):
     """Nobody reads the answer any more (its client left): no model is called, or called
     again, for it. A BaseException, as GeneratorExit is: no handler of failures may take it
     for one and answer in its place."""
+
+
+def reader_left(reader_gone: threading.Event | None) -> bool:
+    """Whether an answer's reader has gone (`reader_gone` set; None: a call nobody waits on
+    to read, such as an ingest's)."""
+    return reader_gone is not None and reader_gone.is_set()
 
 
 class StoreError(RagError):

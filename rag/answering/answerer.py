@@ -94,10 +94,7 @@ class Answerer:
         key = self._key(question, query, top_k, history, generator, strategy)
         cached = self.cache.get(key) if not degraded else None
         if cached is not None:
-            replayed = _replay(cached, generator.name)
-            replayed.record.guard_neurons = screened.neurons
-            replayed.record.rewrite_neurons = rewrite.neurons
-            return replayed
+            return _replay(cached, generator.name, spent)
         retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_side=sparse_side)
         if retrieval.sparse_only is not None:
             degraded.append("sparse_search")
@@ -218,9 +215,10 @@ class Answerer:
         return [strategy, list(config.consensus_models)]
 
 
-def _replay(cached: dict, generator: str) -> Answer:
-    """A cached answer, streamed word by word like a fresh one."""
-    record = GenerationRecord(**cached["record"])
+def _replay(cached: dict, generator: str, spent: dict[str, float | None]) -> Answer:
+    """A cached answer, streamed word by word like a fresh one; `spent` is what this question
+    spent itself (its checks, its rewrite)."""
+    record = GenerationRecord(**{**cached["record"], **spent})
     if record.neurons is not None:
         record.neurons = 0.0  # no model ran for it: what the first run cost is spent once
     citations = [Hit(**c) for c in cached["citations"]]

@@ -20,7 +20,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.errors import AIError, PermanentAIError, ReaderGone, TransientAIError, first_sentence
+from rag.errors import (
+    AIError,
+    PermanentAIError,
+    ReaderGone,
+    TransientAIError,
+    first_sentence,
+    reader_left,
+)
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.providers.http.errors import ModelRefusedError
@@ -110,7 +117,7 @@ def stream_answer(
 
 def check_reader(reader_gone: threading.Event | None) -> None:
     """Raise `ReaderGone` once nobody reads the answer any more."""
-    if reader_gone is not None and reader_gone.is_set():
+    if reader_left(reader_gone):
         raise ReaderGone
 
 

@@ -29,7 +29,13 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from rag.errors import AIError, CircuitOpenError, PermanentAIError, TransientAIError
+from rag.errors import (
+    AIError,
+    CircuitOpenError,
+    PermanentAIError,
+    TransientAIError,
+    reader_left,
+)
 from rag.providers.http.breaker import Breakers, breakers_for
 from rag.providers.http.calllog import CallKind, CallStats, HeaderReader, logged_call
 from rag.providers.http.clients import ClientPool
@@ -252,8 +258,7 @@ class AIHttp:
                 "provider": stats.provider, "model": model}, reader_gone=reader_gone)
         except TransientAIError as exc:
             # retries cut short by a reader that left say nothing of the model: not tripped
-            cut_short = admission == "closed" and reader_gone is not None and reader_gone.is_set()
-            if breakers is not None and not cut_short:
+            if breakers is not None and not (admission == "closed" and reader_left(reader_gone)):
                 breakers.failed(model, str(exc), server)
             raise
         except PermanentAIError:

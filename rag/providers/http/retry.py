@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from rag.errors import AIError, ReaderGone, TransientAIError
+from rag.errors import AIError, ReaderGone, TransientAIError, reader_left
 from rag.types import counted
 
 logger = logging.getLogger("rag.ai")
@@ -76,7 +76,7 @@ class RetryPolicy:
         start = self.clock()
 
         def stop(state: RetryCallState) -> bool:
-            if state.attempt_number >= self.max_attempts or gone():
+            if state.attempt_number >= self.max_attempts or reader_left(reader_gone):
                 return True
             return self.clock() - start + state.upcoming_sleep > self.deadline
 
@@ -92,9 +92,6 @@ class RetryPolicy:
                 "error_code": getattr(exc, "code", None), "status": getattr(exc, "status", None),
             }))
 
-        def gone() -> bool:
-            return reader_gone is not None and reader_gone.is_set()
-
         sleep = self.sleep
         if reader_gone is not None and sleep is time.sleep:  # woken when the reader leaves
             sleep = reader_gone.wait
@@ -106,7 +103,7 @@ class RetryPolicy:
         try:
             for state in retrying:
                 with state:
-                    if attempts and gone():
+                    if attempts and reader_left(reader_gone):
                         raise ReaderGone
                     attempts = state.retry_state.attempt_number
                     on_attempt(attempts)

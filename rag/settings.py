@@ -94,6 +94,12 @@ def redis_url_problem(url: str) -> str | None:
         urlsplit(url).port  # noqa: B018 - reading the port checks it
     except ValueError:
         return "the port must be a number from 0 to 65535"
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)  # its query's options (?db=, ?socket_timeout=, ...)
+    except ValueError as exc:
+        return str(exc)
     return None
 
 

@@ -30,6 +30,7 @@ from rag.engine.engine import Engine
 from rag.errors import IngestCancelled
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
+from tests.redis_server import redis_server
 from tests.workers_ai_server import ACCOUNT, TOKEN, ServerThread, StandIn
 
 # real engines on loopback ports, some in their own processes: seconds a test
@@ -498,29 +499,8 @@ def test_stopping_the_engine_leaves_nothing_half_written(served, tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (Debian package redis-server; scripts/test.sh "
-                    "installs it as root)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                "--dir", str(folder), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+    with redis_server(tmp_path_factory.mktemp("redis")) as (port, _):
+        yield f"redis://127.0.0.1:{port}/0"
 
 
 def test_replicas_share_one_limit_in_redis(redis_url: str) -> None:

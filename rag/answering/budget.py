@@ -52,7 +52,9 @@ class Budgets:
     def spent(self, user: str) -> float:
         if self.state is None:
             return 0.0
-        return float(self.state.get(self._key(user)) or 0.0)
+        spent = self.state.get(self._key(user))
+        # a number, as `charge` adds it; anything else under our key is not a spend of ours
+        return float(spent) if isinstance(spent, (int, float)) else 0.0
 
     def refusal(self, user: str | None) -> str | None:
         """Why `user` may not spend more today, or None."""

@@ -72,6 +72,15 @@ class LedgerHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        # without the handler's lock, which `Handler.handle` holds around `emit`: a charge
+        # may wait on Redis, and the ledger is safe for threads, so one question's charge
+        # must not queue every other question's behind it
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         call = getattr(record, "ai_call", None)
         scope = current()

@@ -31,7 +31,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from rag.errors import ConfigError
-from rag.providers.state import REDIS_TIMEOUTS
+from rag.providers.state import REDIS_TIMEOUTS, Outage
 from rag.settings import Settings
 from rag.types import ANONYMOUS_USER, LOCAL_USER
 
@@ -251,6 +251,7 @@ class RateLimits:
         self._limiter = MovingWindowRateLimiter(
             storage_from_string(limits_storage(redis_url), **options))
         self._storage_errors: tuple[type[Exception], ...] = ()
+        self.outage = Outage("rate limits")
         if redis_url:
             from redis.exceptions import RedisError
 
@@ -261,15 +262,15 @@ class RateLimits:
         return cls(settings.rate_limit_per_minute, settings.redis_url)
 
     def admit(self, user: str) -> float:
-        if self.per_minute <= 0:
+        # an outage of the shared store must not stop every question: admit, and say so
+        if self.per_minute <= 0 or self.outage.skipping():
             return 0.0
         try:
             if self._limiter.hit(self._item, "questions", user):
                 return 0.0
             reset = self._limiter.get_window_stats(self._item, "questions", user).reset_time
         except self._storage_errors as exc:
-            # an outage of the shared store must not stop every question: admit, and say so
-            log.warning("rate limits unavailable (RAG_REDIS_URL): %s; admitting %s", exc, user)
+            self.outage.began(f"{user}'s question, admitted", exc)
             return 0.0
         return max(reset - time.time(), 0.001)
 

@@ -6,7 +6,10 @@ processes and the engine agree); with RAG_REDIS_URL set it is in Redis, so that 
 replicas on several machines agree too. Values are small JSON-able objects with a lifetime.
 
 An outage of the shared store must not stop answers: a Redis error is logged and the call
-answers as if nothing were stored (`get` None, `add` True, `incr` the amount).
+answers as if nothing were stored (`get` None, `add` True, `incr` the amount). For a few
+seconds after an error Redis is not asked at all, so that a Redis that stopped answering
+costs one timeout every few seconds instead of one for every read of every question. A value
+that is not this app's JSON (another program's, under the same prefix) reads as absent.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from rag.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +99,35 @@ class DiskState(SharedState):
 # a Redis that stops answering costs a call this long, never a hang: every question waits on it
 REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 
+#: after an error, how long Redis is left alone before it is asked again
+OUTAGE_SECONDS = 5.0
+
+
+class Outage:
+    """Remembers that a shared store failed, so that callers skip it for `seconds` rather
+    than each waiting out its timeout.
+
+    Usage:
+        if outage.skipping(): ... answer as if nothing were stored ...
+        try: ... except RedisError: outage.began(what, exc)
+    """
+
+    def __init__(self, what: str, seconds: float = OUTAGE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.what = what
+        self.seconds = seconds
+        self.clock = clock
+        self._until = 0.0
+
+    def skipping(self) -> bool:
+        return self.clock() < self._until
+
+    def began(self, call: str, exc: BaseException) -> None:
+        if not self.skipping():  # one warning per outage window, not one per caller
+            log.warning("%s unavailable (RAG_REDIS_URL) for %s: %s; not asked for %.0f s",
+                        self.what, call, exc, self.seconds)
+        self._until = self.clock() + self.seconds
+
 
 class RedisState(SharedState):
     """The same, in Redis (values as JSON); errors are logged and treated as "nothing there"."""
@@ -103,17 +139,27 @@ class RedisState(SharedState):
         self._redis = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
         self._errors: tuple[type[Exception], ...] = (RedisError,)
         self._prefix = prefix
+        self.outage = Outage("shared state")
 
     def _safe(self, what: str, fallback: Any, work: Any) -> Any:
+        if self.outage.skipping():
+            return fallback
         try:
             return work()
         except self._errors as exc:
-            log.warning("shared state unavailable (RAG_REDIS_URL) for %s: %s", what, exc)
+            self.outage.began(what, exc)
             return fallback
+
+    def _decode(self, key: str, raw: Any) -> Any | None:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            log.warning("ignored %s%s in Redis: its value is not this app's", self._prefix, key)
+            return None
 
     def get(self, key: str) -> Any | None:
         raw = self._safe("get", None, lambda: self._redis.get(self._prefix + key))
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else self._decode(key, raw)
 
     def set(self, key: str, value: Any, ttl: float) -> None:
         self._safe("set", None, lambda: self._redis.set(
@@ -139,13 +185,28 @@ class RedisState(SharedState):
         def work() -> dict[str, Any]:
             found = {}
             for raw in self._redis.scan_iter(match=self._prefix + prefix + "*", count=200):
-                key = raw.decode() if isinstance(raw, bytes) else str(raw)
-                value = self._redis.get(key)
-                if value is not None:
-                    found[key.removeprefix(self._prefix)] = json.loads(value)
+                key = (raw.decode() if isinstance(raw, bytes) else str(raw)).removeprefix(
+                    self._prefix)
+                value = self._redis.get(self._prefix + key)
+                if value is not None and (decoded := self._decode(key, value)) is not None:
+                    found[key] = decoded
             return found
 
         return self._safe("items", {}, work)
+
+    def check(self) -> None:
+        """Refuse a Redis that answers but will not serve us (a wrong password, a database
+        it does not have): unlike an outage, that lasts, and would leave the limits and
+        budgets off for good. A Redis that does not answer is let be, as an outage."""
+        from redis.exceptions import AuthenticationError, RedisError, ResponseError
+
+        try:
+            self._redis.ping()
+        except (AuthenticationError, ResponseError) as exc:
+            raise ConfigError(f"Invalid setting: RAG_REDIS_URL: Redis refused it ({exc}). "
+                              "Fix the URL's password or database number.") from exc
+        except RedisError as exc:
+            self.outage.began("ping", exc)
 
     def close(self) -> None:
         self._redis.close()
@@ -165,8 +226,15 @@ def shared_state(data_dir: Path, redis_url: str | None = None) -> SharedState:
     with _lock:
         state = _opened.get(key)
         if state is None:
-            state = RedisState(redis_url) if redis_url else DiskState(
-                Path(data_dir) / "state")
+            if redis_url:
+                state = RedisState(redis_url)
+                try:
+                    state.check()
+                except ConfigError:
+                    state.close()
+                    raise
+            else:
+                state = DiskState(Path(data_dir) / "state")
             _opened[key] = state
         return state
 

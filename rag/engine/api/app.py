@@ -131,8 +131,11 @@ def route_label(scope: Scope, routes: list[BaseRoute]) -> str:
     return scope.get("root_path", "") + route.path if route is not None else "unmatched"
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    """Prometheus metrics of this process's engine (served at /metrics, outside /api)."""
+def metrics_endpoint(request: Request) -> Response:
+    """Prometheus metrics of this process's engine (served at /metrics, outside /api).
+
+    Not a coroutine: the open breakers are read from the shared state, which may be Redis,
+    and a scrape waiting on it must not hold the event loop every request runs on."""
     engine = running_engine()
     if engine is None:
         return Response("the engine is not running\n", status_code=503)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.providers.state import SharedState, state_for
+from rag.settings import masked_url
 
 log = logging.getLogger("rag.ai")
 
@@ -71,10 +72,10 @@ class Breakers:
             return "closed"
         assert self.state is not None
         key = _key(model, server)
-        opened = self.state.get(PREFIX + key)
-        if not opened:
+        opened = _record(self.state.get(PREFIX + key))
+        if opened is None:
             return "closed"
-        if self.clock() < float(opened.get("until", 0)):
+        if self.clock() < opened.until:
             return "open"
         # time is up: one caller (in any process) probes, the others keep skipping
         claimed = self.state.add(PROBE_PREFIX + key, self.clock(), PROBE_SECONDS)
@@ -110,26 +111,34 @@ class Breakers:
         if not self.enabled:
             return ""
         assert self.state is not None
-        opened = self.state.get(PREFIX + _key(model, server))
-        return str(opened.get("reason", "")) if isinstance(opened, dict) else ""
+        opened = _record(self.state.get(PREFIX + _key(model, server)))
+        return opened.reason if opened is not None else ""
 
     def open_breakers(self) -> list[OpenBreaker]:
         """Models currently skipped (open, or waiting for their probe)."""
         if not self.enabled:
             return []
         assert self.state is not None
-        found = []
-        for key, value in self.state.items(PREFIX).items():
-            if isinstance(value, dict):
-                model = str(value.get("model") or key.removeprefix(PREFIX))
-                found.append(OpenBreaker(model, str(value.get("reason", "")),
-                                         float(value.get("opened_at", 0)),
-                                         float(value.get("until", 0))))
+        found = [opened for key, value in self.state.items(PREFIX).items()
+                 if (opened := _record(value, key.removeprefix(PREFIX))) is not None]
         return sorted(found, key=lambda b: b.model)
 
 
+def _record(value: object, model: str = "") -> OpenBreaker | None:
+    """A breaker as `failed` stores it, or None for anything else (another program's value
+    under our prefix must not break the answers or the metrics)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return OpenBreaker(str(value.get("model") or model), str(value.get("reason", "")),
+                           float(value.get("opened_at", 0)), float(value.get("until", 0)))
+    except (TypeError, ValueError):
+        return None
+
+
 def _key(model: str, server: str) -> str:
-    return f"{server} {model}" if server else model
+    # masked: a key is stored, in Redis too, and a base URL may carry a password
+    return f"{masked_url(server)} {model}" if server else model
 
 
 def breakers_for(settings: object) -> Breakers:

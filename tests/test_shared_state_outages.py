@@ -1,0 +1,232 @@
+"""Shared state (Redis) when it fails: a Redis that stops answering is asked once per outage
+window, not once per read; a Redis that refuses us is a setting to fix; values that are not
+ours are ignored; and neither the ledger nor /metrics makes other requests wait on Redis."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from rag.answering.budget import Budgets, utc_day
+from rag.app.context import request_scope
+from rag.app.logs import LedgerHandler
+from rag.engine.access import RateLimits
+from rag.engine.api.app import metrics_endpoint
+from rag.errors import ConfigError
+from rag.providers.http.breaker import PREFIX, Breakers
+from rag.providers.state import DiskState, RedisState, shared_state
+from rag.settings import load_settings
+from tests.redis_server import redis_server
+from tests.test_engine_doors import served  # noqa: F401 - the fixture
+
+
+class SilentRedis:
+    """A listening socket that accepts connections and never answers, counting them: what a
+    stopped Redis (SIGSTOP) or a network partition looks like to a client."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.listener.getsockname()[1]}/0"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def silent():
+    server = SilentRedis()
+    yield server
+    server.close()
+
+
+def test_a_silent_redis_is_asked_once_per_outage_not_once_per_read(silent, caplog) -> None:
+    state = RedisState(silent.url)
+    reads = [state.get("breaker:model"), state.incr("spend:alice", 3.0, 60),
+             state.add("probe", 1, 30), state.items("breaker:")]
+    state.set("breaker:model", {"until": 1}, 60)
+    assert reads == [None, 3.0, True, {}]  # as if nothing were stored
+    assert len(silent.accepted) == 1, "each read waited out its own timeout"
+    assert caplog.text.count("shared state unavailable") == 1
+    state.close()
+
+
+def test_redis_is_asked_again_once_the_outage_window_is_over(silent) -> None:
+    state = RedisState(silent.url)
+    now = [0.0]
+    state.outage.clock = lambda: now[0]
+    state.get("x")
+    state.get("x")
+    assert len(silent.accepted) == 1
+    now[0] += state.outage.seconds + 0.1
+    state.get("x")
+    assert len(silent.accepted) == 2
+    state.close()
+
+
+def test_rate_limits_skip_a_silent_redis_for_the_outage_window(silent, caplog) -> None:
+    limits = RateLimits(1, silent.url)
+    assert [limits.admit("frank") for _ in range(4)] == [0, 0, 0, 0]
+    assert len(silent.accepted) == 1
+    assert caplog.text.count("rate limits unavailable") == 1
+
+
+def test_redis_is_recovered_from_when_it_answers_again(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as (port, process):
+        url = f"redis://127.0.0.1:{port}/0"
+        state = RedisState(url)
+        process.send_signal(signal.SIGSTOP)  # the server stops answering
+        try:
+            assert state.get("x") is None and state.outage.skipping()
+        finally:
+            process.send_signal(signal.SIGCONT)
+        state.outage.clock = lambda: time.monotonic() + state.outage.seconds
+        state.set("x", {"back": True}, 60)
+        assert state.get("x") == {"back": True}
+        state.close()
+
+
+def test_a_redis_that_refuses_our_password_or_database_stops_the_start(
+        tmp_path: Path) -> None:
+    with redis_server(tmp_path, "--requirepass", "s3cret-pw") as (port, _):
+        for url in (f"redis://127.0.0.1:{port}/0", f"redis://:wrong@127.0.0.1:{port}/0",
+                    f"redis://:s3cret-pw@127.0.0.1:{port}/99"):
+            with pytest.raises(ConfigError) as refused:
+                shared_state(tmp_path / "data", url)
+            message = str(refused.value)
+            assert message.startswith("Invalid setting: RAG_REDIS_URL: Redis refused it")
+            assert "s3cret" not in message
+        good = shared_state(tmp_path / "data", f"redis://:s3cret-pw@127.0.0.1:{port}/3")
+        good.set("seen", 1, 60)
+        assert good.get("seen") == 1
+
+
+def test_a_redis_that_is_down_at_start_is_an_outage_not_a_refusal(tmp_path: Path,
+                                                                   caplog) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there
+    state = shared_state(tmp_path / "data", f"redis://127.0.0.1:{port}/0")
+    assert state.get("x") is None and "shared state unavailable" in caplog.text
+
+
+@pytest.mark.parametrize("url", ["redis://:s3cret@cache:6379/0?socket_timeout=abc",
+                                 "redis://cache:6379/0?db=x"])
+def test_a_redis_url_whose_options_redis_py_refuses_is_an_invalid_setting(url: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"RAG_REDIS_URL": url}, env_file=None)
+    message = str(refused.value)
+    assert message.startswith("Invalid setting: RAG_REDIS_URL: ") and "Invalid value" in message
+    assert "s3cret" not in message
+
+
+def test_values_that_are_not_ours_under_our_prefix_are_ignored(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as (port, _):
+        url = f"redis://127.0.0.1:{port}/0"
+        raw = redis.Redis.from_url(url)
+        raw.set("rag:" + PREFIX + "other-app-thing", "hello world")
+        raw.set("rag:" + PREFIX + "llama", '{"until": "soon", "model": "llama"}')
+        raw.set("rag:" + PREFIX + "mistral", '"a string"')
+        raw.set(f"rag:spend:{utc_day(time.time())}:alice", "abc")
+        raw.set(f"rag:spend:{utc_day(time.time())}:bob", '{"x": 1}')
+        state = RedisState(url)
+        breakers = Breakers(state, 60)
+        assert breakers.open_breakers() == []
+        assert [breakers.admit(m) for m in ("other-app-thing", "llama", "mistral")] == [
+            "closed"] * 3
+        assert breakers.reason("llama") == ""
+        budgets = Budgets(state, 100)
+        assert budgets.spent("alice") == 0 and budgets.spent("bob") == 0
+        assert budgets.refusal("alice") is None
+        state.close()
+        raw.close()
+
+
+def test_a_breakers_key_never_holds_the_base_urls_password(tmp_path: Path) -> None:
+    state = DiskState(tmp_path / "state")
+    breakers = Breakers(state, 60)
+    server = "http://bob:PwInUrl123@127.0.0.1:8639/v1"
+    breakers.failed("llama3.1", "connection refused", server)
+    stored = state.items("")
+    assert stored and not any("PwInUrl123" in key for key in stored)
+    assert breakers.admit("llama3.1", server) == "open"
+    state.close()
+
+
+def test_one_questions_charge_does_not_hold_up_anothers() -> None:
+    """The ledger's charge may wait on Redis; a logging handler's lock around it would make
+    every other question's charge wait too."""
+    both_inside = threading.Barrier(2, timeout=10)
+    entered: list[str] = []
+
+    class SlowLedger:
+        def on_ai_call(self, call: dict, scope: object) -> None:
+            entered.append(call["model"])
+            both_inside.wait()  # broken (timeout) if the second charge cannot get in
+
+    handler = LedgerHandler()
+    logger = logging.getLogger("rag.test-ledger")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def charge(model: str) -> None:
+        with request_scope(user="alice", ledger=SlowLedger()):  # type: ignore[arg-type]
+            logger.info("call", extra={"ai_call": {"model": model, "neurons": 1}})
+
+    threads = [threading.Thread(target=charge, args=(m,)) for m in ("a", "b")]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(entered) == ["a", "b"] and not both_inside.broken
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.slow
+def test_a_metrics_scrape_waiting_on_redis_does_not_hold_other_requests(
+        served) -> None:  # noqa: F811
+    engine, url = served(ai_breaker_seconds=60)
+    release = threading.Event()
+
+    class StuckState(DiskState):
+        def items(self, prefix: str) -> dict:
+            release.wait(30)
+            return super().items(prefix)
+
+    engine.breakers.state = StuckState(engine.settings.data_dir / "stuck-state")
+    assert not inspect.iscoroutinefunction(metrics_endpoint)
+    scrape = threading.Thread(target=lambda: httpx.get(f"{url}/metrics", timeout=60))
+    scrape.start()
+    try:
+        health = httpx.get(f"{url}/api/v1/health", timeout=10)  # raises if the loop is held
+        assert health.status_code == 200
+    finally:
+        release.set()
+        scrape.join(timeout=30)

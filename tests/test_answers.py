@@ -46,6 +46,26 @@ def test_quoted_brackets_are_the_documents_not_markers() -> None:
     assert checker.cited == {1} and checker.dropped == 1
 
 
+def test_brackets_a_model_quotes_from_a_passage_are_left_as_the_passage_has_them() -> None:
+    passages = ["The herd count was revised to 312 animals in report [42].",
+                "The components of the list Lst can be referred to as Lst[[1]], Lst[[2]], "
+                "Lst[[3]] and Lst[[4]].",
+                "> statef\n [1] tas sa qld nsw\n[16] tas vic"]
+    checker = CitationChecker(3, passages)
+    deltas = ["It was revised to 312 animals in report [", "42]. [1] They are Lst[[1]], ",
+              "Lst[[4]] [2], and R prints [16] tas vic [3]; the herd [3] grew [7]."]
+    assert "".join(checker.filter(iter(deltas))) == (
+        "It was revised to 312 animals in report [42]. [1] They are Lst[[1]], Lst[[4]] [2], "
+        "and R prints [16] tas vic [3]; the herd [3] grew .")
+    assert checker.cited == {1, 2, 3} and checker.dropped == 1
+
+
+def test_a_marker_naming_one_passage_twice_is_one_citation() -> None:
+    checker = CitationChecker(2, ["Anything."])
+    assert "".join(checker.filter(iter(["Twice [1, 1]."]))) == "Twice [1]."
+    assert checker.cited == {1} and checker.dropped == 0
+
+
 def test_an_offline_answer_quotes_a_documents_brackets_as_written(embedder, model_dir: Path,
                                                                    tmp_path: Path) -> None:
     svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)

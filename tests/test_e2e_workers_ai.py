@@ -322,6 +322,21 @@ def test_ask_falls_back_when_the_primary_model_is_out_of_capacity(
     assert out["answer"] == streamed_answer(chats[-1]) and KETTLE in out["answer"]
 
 
+def test_a_models_answer_keeps_the_brackets_it_quotes_from_a_document(
+        env, standin: StandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_workers_ai(monkeypatch, standin)
+    folder = tmp_path / "herd"
+    folder.mkdir()
+    (folder / "zebu.txt").write_text("The zebu herd count was revised to 312 animals in "
+                                     "report [42]. Lst[[4]] names the fourth component.")
+    assert run("ingest", str(folder)).exit_code == 0
+    result = run("ask", "What was the zebu herd count revised to?", "--json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert "312 animals in report [42]." in out["answer"]  # the stand-in quotes the sentence
+    assert out["cited"] == [1]
+
+
 def test_a_stream_cut_mid_answer_ends_with_a_visible_notice(ingested: StandIn) -> None:
     ingested.cut_stream(after_tokens=3)
     result = run("ask", QUESTION, "--json")

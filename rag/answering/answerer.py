@@ -112,7 +112,7 @@ class Answerer:
             retrieval.vector if query == question else None), metadata={
             "user": (scope.user if scope else None) or "",
             "collection": self.retriever.store.collection}, reader_gone=answer.reader_gone)
-        checker = CitationChecker(len(hits))
+        checker = CitationChecker(len(hits), [hit.text for hit in hits])
         if "over_budget" in degraded:
             deltas = self._quoted(request, answer, over_budget or "")
         else:

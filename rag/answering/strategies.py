@@ -86,7 +86,7 @@ def weakness(text: str, request: GenerationRequest, config: StrategyConfig) -> s
     """Why a first answer is not good enough to keep, or None: too short, no valid citation,
     citations naming no passage, or a "not in the passages" answer although the best
     passage scored high."""
-    checker = CitationChecker(len(request.passages))
+    checker = CitationChecker(len(request.passages), [p.text for p in request.passages])
     kept = "".join(checker.filter(words_of(text)))
     top = request.passages[0].score if request.passages else 0.0
     if _REFUSAL.search(text) and top >= config.refusal_score:

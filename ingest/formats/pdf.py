@@ -42,7 +42,7 @@ from ingest.formats.pdf_text import mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
 from rag.errors import DocumentError
-from rag.types import counted
+from rag.types import Page, counted
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -117,6 +117,7 @@ class PdfText:
     texts: dict[int, str] = field(default_factory=dict)  # by page number, in page order
     unread: list[int] = field(default_factory=list)
     warnings: list[PageWarning] = field(default_factory=list)
+    labels: dict[int, str] = field(default_factory=dict)  # the page's own label, where set
 
     @property
     def chars(self) -> int:
@@ -146,8 +147,20 @@ def _parsed(path: Path, read: PdfText) -> Parsed:
     pages = Pages(path, MAX_DOCUMENT_CHARS)
     for number, text in read.texts.items():
         pages.add(number, text)
-    return Parsed(read.title or path.stem, without_running_lines(pages.pages),
-                  [warning.text for warning in read.warnings])
+    labelled = [labelled_page(page, read.labels.get(page.number or 0, ""))
+                for page in without_running_lines(pages.pages)]
+    return Parsed(read.title or path.stem, labelled, [warning.text for warning in read.warnings])
+
+
+def labelled_page(page: Page, label: str) -> Page:
+    """The page, cited as "page 63 (labelled 57)" when the PDF labels it otherwise than its
+    place in the file: a manual's front matter numbered i, ii, ... puts the number printed on
+    a page, which its reader sees and its viewer shows, apart from the page's place, which
+    the viewer's "go to page" and the app's page view take."""
+    label = " ".join(label.split())[:40]
+    if not label or page.number is None or label == str(page.number):
+        return page
+    return replace(page, locator=f"page {page.number} (labelled {label})")
 
 
 def _pdfium_read(path: Path, data: bytes, options: LoadOptions) -> PdfText | None:
@@ -187,6 +200,7 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
         try:
             page = pdf[number - 1]
             try:
+                read.labels[number] = pdf.get_page_label(number - 1)
                 read.texts[number] = page_text(page)
                 chars += len(read.texts[number])
                 if chars > MAX_DOCUMENT_CHARS:
@@ -275,6 +289,7 @@ def _pypdf_read(path: Path, data: bytes) -> PdfText:
         reader = _pypdf_reader(path, data)
         read = _pypdf_pages(path, reader, range(1, len(reader.pages) + 1), MAX_DOCUMENT_CHARS)
         meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        read.labels = _pypdf_labels(reader)
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
@@ -285,6 +300,14 @@ def _pypdf_read(path: Path, data: bytes) -> PdfText:
                     f"not understand ({library_error(exc)})"
         ) from exc
     return replace(read, title=str(meta_title).strip() if meta_title else "")
+
+
+def _pypdf_labels(reader: PdfReader) -> dict[int, str]:
+    """pypdf's labels of the pages, by number; none when it cannot read them."""
+    try:
+        return dict(enumerate(reader.page_labels, 1))
+    except Exception:  # a damaged label tree must not lose a file whose text reads
+        return {}
 
 
 def _pypdf_reader(path: Path, data: bytes) -> PdfReader:

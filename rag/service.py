@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
@@ -267,9 +268,11 @@ class RagService:
 def build_service(settings: Settings, *, embedder: Embedder | None = None,
                   generator: Generator | None = None, store: ChunkStore | None = None,
                   transport: httpx.BaseTransport | None = None,
-                  create: bool = True) -> RagService:
+                  create: bool | Literal["first"] = True) -> RagService:
     """Wire the configured parts, or the ones given, and open the collection: made when it
-    does not exist, or without `create` refused (ConfigError).
+    does not exist, or without `create` refused (ConfigError); with `create="first"` made
+    only in a store that holds no collection yet (a first run), so that a misspelt name
+    beside real collections is refused rather than made empty.
 
     `transport` is handed to every remote provider's HTTP client (tests use it to reach a
     stand-in without a network). Parts given are closed with the service like the others.
@@ -290,7 +293,7 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
         store = store or make_store(settings, embedder)
         opened.callback(store.close)
         if settings.collection not in (names := store.collections()):
-            if not create:
+            if not create or (create == "first" and names):
                 raise no_such_collection(settings.collection, names)
             if taken := taken_in_other_case(settings.collection, names):
                 raise taken

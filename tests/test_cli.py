@@ -277,6 +277,28 @@ def test_a_missing_collection_is_said_the_same_with_an_engine(env, tmp_path: Pat
     assert "'' is not a valid collection name" in capsys.readouterr().err
 
 
+def test_a_misspelt_configured_collection_is_refused_not_made_empty(
+        env, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "tea.txt").write_text("Tea is steeped for three minutes.")
+    assert run("ingest", str(tmp_path / "tea.txt")).exit_code == 0
+    monkeypatch.setenv("RAG_COLLECTION", "typo")
+    said = "error: There is no collection named 'typo' (there are: docs).\n"
+    for command in (["docs", "list"], ["search", "tea"], ["ask", "How long is tea steeped?"]):
+        refused = run(*command)
+        assert (refused.exit_code, refused.stderr) == (2, said), command
+    monkeypatch.delenv("RAG_COLLECTION")
+    listed = run("docs", "list", "--json")
+    assert [d["source"] for d in json.loads(listed.stdout)["documents"]] == [
+        str(tmp_path / "tea.txt")]
+    assert "typo" not in {c.name for c in (Path(env["RAG_DATA_DIR"]) / "qdrant").rglob("*")}
+
+
+def test_a_first_run_makes_the_configured_collection(env, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_COLLECTION", "manuals")
+    asked = run("ask", "How long is tea steeped?")
+    assert asked.exit_code == 0 and "Ingest documents first" in asked.stdout
+
+
 def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -56,9 +56,11 @@ class Library(Protocol):
     def close(self) -> None: ...
 
 
-def open_library(settings: Settings, *, must_exist: bool = False) -> Library:
+def open_library(settings: Settings, *, must_exist: bool = False,
+                 first_made: bool = False) -> Library:
     """The running engine's library when there is one for this data folder, else this one;
-    with `must_exist`, ConfigError when the collection does not exist (it is not made)."""
+    with `must_exist`, ConfigError when the collection does not exist (it is not made),
+    unless `first_made` and this folder's store has no collection yet."""
     address = discovery.find(settings.data_dir)
     if address is not None:
         from rag.cli.remote import EngineLibrary
@@ -68,7 +70,7 @@ def open_library(settings: Settings, *, must_exist: bool = False) -> Library:
             ("top_k", "top_k"), ("mode", "search_mode"), ("strategy", "answer_strategy"))
             if field in given}
         return EngineLibrary(address, settings.collection, must_exist=must_exist, asked=asked)
-    return LocalLibrary(settings, must_exist=must_exist)
+    return LocalLibrary(settings, must_exist=must_exist, first_made=first_made)
 
 
 class _LocalAnswer:
@@ -87,11 +89,13 @@ class LocalLibrary:
 
     where = "here"
 
-    def __init__(self, settings: Settings, *, must_exist: bool = False) -> None:
+    def __init__(self, settings: Settings, *, must_exist: bool = False,
+                 first_made: bool = False) -> None:
         from rag.service import build_service
 
         make_folders(settings)  # a setting naming a file is the user's to fix, not a bug
-        self.service = build_service(settings, create=not must_exist)
+        self.service = build_service(
+            settings, create=not must_exist or ("first" if first_made else False))
 
     def ingest(self, found: Found, on_file: OnFile,
                on_progress: OnProgress | None = None) -> dict[str, Any]:

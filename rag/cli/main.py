@@ -107,9 +107,9 @@ TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passa
 
 @contextmanager
 def library_for(collection: str | None = None, *, creates: bool = False) -> Iterator[Library]:
-    """The library (this process's, or a running engine's): a collection named with
-    --collection must exist unless the command `creates` it (the configured one always
-    does). A RagError anywhere inside
+    """The library (this process's, or a running engine's): the collection must exist unless
+    the command `creates` it (the configured one is made on a first run, when there is no
+    collection yet). A RagError anywhere inside
     becomes a one-line message and exit 2 (3: the content filter refused the question), an
     unexpected error a line with an error id to quote (the log holds it with the stack trace)
     and exit 1."""
@@ -120,8 +120,10 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
             raise ConfigError(f"'{collection}' is not a valid collection name: "
                               f"{COLLECTION_RULE}.")
         settings = load_settings(collection=collection)
-        must_exist = not creates and settings.collection != load_settings().collection
-        library = open_library(settings, must_exist=must_exist)
+        # the configured collection too: a misspelt RAG_COLLECTION must not make an empty
+        # library beside the real ones; on a first run it is made, as the app makes it
+        library = open_library(settings, must_exist=not creates,
+                               first_made=settings.collection == load_settings().collection)
         yield library
     except ContentBlocked as exc:
         fail(exc)

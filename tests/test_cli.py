@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from rag.cli import quick, remote
 from rag.cli.main import app
+from rag.cli.output import cite
 from rag.engine.engine import Engine
 from rag.errors import RagError
 from tests.pdfgen import filler, make_pdf
@@ -615,6 +616,26 @@ def test_search_ask_and_docs(env, tmp_path: Path) -> None:
     assert deleted.exit_code == 0 and "deleted" in deleted.stdout
     assert len(json.loads(run("docs", "list", "--json").stdout)["documents"]) == 1
     assert run("docs", "delete", "no-such-doc").exit_code == 1
+
+
+def test_rag_ask_lists_the_passages_it_cites_apart_from_those_only_retrieved(
+        env, tmp_path: Path, capsys, monkeypatch, request) -> None:
+    (tmp_path / "tea.txt").write_text(
+        "Black tea is steeped for four minutes in hot water. Green tea is steeped for two "
+        "minutes. Herbal tea is steeped for five minutes.")
+    (tmp_path / "shed.txt").write_text("The shed key hangs on a hook by the door.")
+    assert run("ingest", str(tmp_path)).exit_code == 0
+    question = "How long is green tea steeped?"
+    summary = json.loads(run("ask", question, "--json").stdout)
+    assert len(summary["citations"]) == 2 and len(summary["cited"]) == 1
+    uncited = cite(3 - summary["cited"][0], summary["citations"][2 - summary["cited"][0]])
+    alone = run("ask", question).stdout
+    assert alone.endswith(f"Also retrieved, not cited:\n  {uncited}\n")
+    engine, _ = request.getfixturevalue("served")()
+    engine.workspace.service.ingest([tmp_path / "tea.txt", tmp_path / "shed.txt"])
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    assert quick.answer_quickly(["ask", question]) == 0  # `rag ask` through the engine
+    assert capsys.readouterr().out.endswith(f"Also retrieved, not cited:\n  {uncited}\n")
 
 
 def test_errors_are_one_clear_line(env) -> None:

@@ -233,7 +233,7 @@ def test_an_answer_keeps_what_was_searched_only_when_it_was_not_the_question() -
 
 def test_history_store_keeps_a_users_conversation(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
-    store.save("user:a@x", [{"role": "user", "content": "hi"}])
+    store.append("user:a@x", [{"role": "user", "content": "hi"}])
     assert HistoryStore(tmp_path / "h.sqlite3").load("user:a@x")[0]["content"] == "hi"
     assert store.load("user:b@x") == []
     store.clear("user:a@x")

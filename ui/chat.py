@@ -11,7 +11,13 @@ from rag.app.logs import report_unexpected
 from rag.errors import EMPTY_QUESTION, ContentBlocked, RagError, RateLimited, ReaderGone
 from rag.types import Answer, describe_strategy
 from ui.common import REROUTED, Context, session_id
-from ui.conversation import answer_markdown, answer_meta, message_markdown, to_markdown
+from ui.conversation import (
+    answer_markdown,
+    answer_meta,
+    cited_numbers,
+    message_markdown,
+    to_markdown,
+)
 from ui.safe_text import plain
 from ui.sources import show_sources
 from ui.stops import abandoned_on_stop, asked_to_stop, forget_stop
@@ -25,6 +31,10 @@ INTERRUPTED = ("Interrupted: the answer above is what had arrived when it stoppe
 REFUSALS = {"blocked": ":material/block:", "rate_limited": ":material/timer:"}
 QUESTION_KEY = "chat_question"  # the chat input's
 RETRY = "_retry"  # a question refused by the rate limit, put back in the chat input
+# a signed-in user's: how many of this session's messages are in the stored history, and whose
+# history and how many clears of it they follow (another tab's clear empties this one too)
+STORED = "_messages_stored"
+CLEARS = "_history_clears"
 REDRAW_SECONDS = 0.5
 CURSOR = "▌"
 EMPTY_LIBRARY = (
@@ -65,8 +75,7 @@ def render(ctx: Context) -> None:
         ask(ctx, messages, question)
     with toolbar:  # drawn last, so that it knows about the answer just given
         if st.button("Clear chat", icon=":material/delete_sweep:", disabled=not messages):
-            messages.clear()
-            save_messages(ctx, messages)
+            clear_messages(ctx, messages)
             st.rerun()
         st.download_button("Export Markdown", to_markdown(messages, "Conversation"),
                            file_name="conversation.md", mime="text/markdown",
@@ -106,7 +115,7 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
         st.caption(plain(m["notice"]))
     if m.get("cached"):
         st.caption("Answered from the cache: the library has not changed since.")
-    show_sources(ctx.workspace, m.get("citations", []), key)
+    show_sources(ctx.workspace, m.get("citations", []), key, cited_numbers(m))
 
 
 def ask(ctx: Context, messages: list[dict], question: str) -> None:
@@ -124,11 +133,8 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
     with st.chat_message("user"):
         st.markdown(plain(question))
     with st.chat_message("assistant"):
-        message = stream_answer(ctx, question, history, messages)
+        message = stream_answer(ctx, question, history, messages, rerouted)
         if message is not None:
-            if rerouted:  # kept with the answer it concerns, not only shown as it streams
-                message["rerouted"] = rerouted
-                save_messages(ctx, messages)
             show_details(ctx, message, key=f"m{len(messages) - 1}")
 
 
@@ -145,9 +151,10 @@ def keep_for_later(ctx: Context, messages: list[dict], question: str,
     st.rerun()  # the input is drawn already: it takes the question in the next run
 
 
-def stream_answer(ctx: Context, question: str, history: list[dict],
-                  messages: list[dict]) -> dict | None:
-    """Stream the answer into the page; the message is kept even when the user stops it."""
+def stream_answer(ctx: Context, question: str, history: list[dict], messages: list[dict],
+                  rerouted: str | None = None) -> dict | None:
+    """Stream the answer into the page; the message is kept even when the user stops it.
+    `rerouted` is kept with the answer it concerns, not only shown as it streams."""
     parts: list[str] = []
     answer: Answer | None = None
     done = False  # the stream ended, or failed and was reported: not stopped
@@ -193,6 +200,8 @@ def stream_answer(ctx: Context, question: str, history: list[dict],
                              "collection": ctx.collection})
             save_messages(ctx, messages)
     message = {**message_from(answer, question, "".join(parts)), "collection": ctx.collection}
+    if rerouted:
+        message["rerouted"] = rerouted
     messages.append(message)
     save_messages(ctx, messages)
     return message
@@ -238,6 +247,8 @@ def message_from(answer: Answer, question: str, text: str,
         # model's rewrite): the sources make sense only with it
         "searched": answer.query if answer.query.split() != question.split() else None,
         "citations": [h.as_json() for h in answer.citations],
+        # the markers kept in the text, known once the answer has ended
+        "cited": None if stopped else list(answer.cited),
         "generator": answer.generator, "model": answer.record.model,
         "cached": answer.cached, "latency_ms": answer.latency_ms, "ttft_ms": answer.ttft_ms,
         "neurons": None if answer.cached else answer.record.neurons,
@@ -248,13 +259,35 @@ def message_from(answer: Answer, question: str, text: str,
 
 
 def load_messages(ctx: Context) -> list[dict]:
-    """This session's messages; a signed-in user's stored history on their first page view."""
-    if "messages" not in st.session_state:
-        stored = ctx.workspace.history.load(ctx.identity.id) if ctx.identity.signed_in else []
-        st.session_state["messages"] = stored
-    return st.session_state["messages"]
+    """This session's messages. A signed-in user's are their stored history, read on their
+    first page view and again once another tab has cleared it; in between, the session shows
+    what it read and its own turns (another tab's appear in a new tab, or on a reload), and
+    its follow-ups lean on what it shows."""
+    if not ctx.identity.signed_in:
+        return st.session_state.setdefault("messages", [])
+    history = ctx.workspace.history
+    if ("messages" in st.session_state and st.session_state.get(CLEARS)
+            == (ctx.identity.id, history.clears(ctx.identity.id))):
+        return st.session_state["messages"]
+    messages, clears = history.read(ctx.identity.id)
+    st.session_state.update({"messages": messages, STORED: len(messages),
+                             CLEARS: (ctx.identity.id, clears)})
+    return messages
 
 
 def save_messages(ctx: Context, messages: list[dict]) -> None:
+    """Store the session's messages not stored yet. Only new ones are added, never the list
+    written back, so that the turns other tabs stored meanwhile stay, and turns cleared stay
+    cleared; a message is stored once, so it is complete before this is called."""
     if ctx.identity.signed_in:
-        ctx.workspace.history.save(ctx.identity.id, messages)
+        stored = st.session_state.get(STORED, 0)
+        ctx.workspace.history.append(ctx.identity.id, messages[stored:])
+        st.session_state[STORED] = len(messages)
+
+
+def clear_messages(ctx: Context, messages: list[dict]) -> None:
+    """Empty the conversation, stored history included (every tab's)."""
+    messages.clear()
+    if ctx.identity.signed_in:
+        clears = ctx.workspace.history.clear(ctx.identity.id)
+        st.session_state.update({STORED: 0, CLEARS: (ctx.identity.id, clears)})

@@ -4,6 +4,7 @@ survives into the file, see `ui.safe_text`)."""
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from rag.text.controls import escaped_controls
@@ -15,6 +16,37 @@ def shown_file_name(source: str) -> str:
     """A source's file name on one line: its control characters and line breaks as escapes
     (a name's "\n" would otherwise start a line of its own)."""
     return escaped_controls(source_name(source))
+
+
+def shown_file_names(citations: list[dict[str, Any]]) -> list[str]:
+    """Each citation's file name as `shown_file_name` shows it, with as many of its folders
+    as tell it from another source of the answer by the same name ("c/manual.txt" and
+    "d/manual.txt" for chg/c/manual.txt and chg/d/manual.txt); the whole source when no
+    folder does (an upload and a file on disk)."""
+    sources = [str(c.get("source", "")) for c in citations]
+    by_name: dict[str, set[str]] = {}
+    for source in sources:
+        by_name.setdefault(source_name(source), set()).add(source)
+    return [distinct_path(source, by_name[source_name(source)]) for source in sources]
+
+
+def distinct_path(source: str, namesakes: set[str]) -> str:
+    """The shortest end of `source`'s path that no other of `namesakes` ends with."""
+    if len(namesakes) < 2:
+        return shown_file_name(source)
+    parts = {s: PurePath(s.removeprefix("upload:")).parts for s in namesakes}
+    mine = parts[source]
+    for k in range(2, len(mine) + 1):
+        if all(other[-k:] != mine[-k:] for s, other in parts.items() if s != source):
+            return escaped_controls(str(PurePath(*mine[-k:])))
+    return escaped_controls(source)
+
+
+def cited_numbers(message: dict[str, Any]) -> set[int] | None:
+    """The numbers of the passages the answer cites, or None when that is not known (an
+    answer stopped before its end, or kept before answers said)."""
+    cited = message.get("cited")
+    return None if cited is None else {int(n) for n in cited}
 
 
 def source_label(citation: dict[str, Any]) -> str:
@@ -78,10 +110,13 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
         if citations:
             lines.append("Sources:")
             lines.append("")
-            for n, c in enumerate(citations, start=1):
+            cited = cited_numbers(m)
+            # a mark per line: a Markdown list shows its numbers in order, whatever is written
+            for n, (c, name) in enumerate(zip(citations, shown_file_names(citations),
+                                              strict=True), start=1):
                 quote = " ".join(str(c.get("text", "")).split())
-                lines.append(f"{n}. {plain(source_label(c))} "
-                             f"({plain(shown_file_name(str(c.get('source', ''))))})")
+                mark = "" if cited is None or n in cited else " · retrieved, not cited"
+                lines.append(f"{n}. {plain(source_label(c))} ({plain(name)}){mark}")
                 lines.append(f"   > {plain(quote)}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -9,29 +9,48 @@ import streamlit as st
 from rag.engine.workspace import Workspace
 from rag.text.controls import escaped_controls
 from rag.types import cited_place
-from ui.conversation import shown_file_name, source_label
+from ui.conversation import shown_file_name, shown_file_names, source_label
 from ui.safe_text import plain
 
 PREVIEW_CHARS = 600
 
 
-def show_sources(workspace: Workspace, citations: list[dict], key: str) -> None:
-    """The "Sources (n)" expander: one line per passage, each with an Open button."""
+def show_sources(workspace: Workspace, citations: list[dict], key: str,
+                 cited: set[int] | None = None) -> None:
+    """The "Sources (n)" expander: one line per passage, each with an Open button; the
+    passages the answer cites first, then, under a heading of their own, those only retrieved
+    (`cited` None: not known, all in order). Each keeps its number: passage [n] is the one
+    the answer's [n] means."""
     if not citations:
         return
+    names = shown_file_names(citations)
+    numbered = list(enumerate(citations, start=1))
+    if cited is None or all(n in cited for n, _ in numbered):
+        groups = [("", numbered)]
+    else:
+        groups = [("Cited in the answer:", [(n, c) for n, c in numbered if n in cited]),
+                  ("Retrieved, not cited in the answer:",
+                   [(n, c) for n, c in numbered if n not in cited])]
     with st.expander(f"Sources ({len(citations)})"):
-        for n, c in enumerate(citations, start=1):
-            text, button = st.columns([7, 1], vertical_alignment="top")
-            text.markdown(f"**{plain(f'[{n}] {source_label(c)}')}** — "
-                          f"{plain(shown_file_name(c['source']))}")
-            preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
-            text.caption(plain(preview))
-            if c.get("flags"):
-                text.caption(plain("This passage contains instruction-like text ("
-                                   + ", ".join(c["flags"]) + "); it was quoted, not obeyed."))
-            if button.button("Open", key=f"{key}-open-{n}", icon=":material/open_in_new:",
-                             help="Show the passage in its page"):
-                source_dialog(workspace, n, c)
+        for heading, passages in groups:
+            if heading and passages:
+                st.caption(heading)
+            for n, c in passages:
+                source_line(workspace, n, c, names[n - 1], key)
+
+
+def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> None:
+    """A passage under its number, label and file `name`, with its Open button."""
+    text, button = st.columns([7, 1], vertical_alignment="top")
+    text.markdown(f"**{plain(f'[{n}] {source_label(c)}')}** — {plain(name)}")
+    preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
+    text.caption(plain(preview))
+    if c.get("flags"):
+        text.caption(plain("This passage contains instruction-like text ("
+                           + ", ".join(c["flags"]) + "); it was quoted, not obeyed."))
+    if button.button("Open", key=f"{key}-open-{n}", icon=":material/open_in_new:",
+                     help="Show the passage in its page"):
+        source_dialog(workspace, n, c)
 
 
 @st.cache_data(max_entries=64, show_spinner="Drawing the page…")

@@ -348,7 +348,7 @@ def ask(
     if strategy is not None:
         say(strategy[0], "yellow" if strategy[1] else "dim")
     if summary["citations"]:
-        typer.echo(sources_block(summary["citations"]), nl=False)
+        typer.echo(sources_block(summary["citations"], summary.get("cited")), nl=False)
 
 
 @docs_app.command("list")

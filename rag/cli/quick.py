@@ -215,5 +215,5 @@ def answer_quickly(argv: list[str]) -> int | None:
     if strategy is not None:
         sys.stderr.write(f"{strategy[0]}\n")
     if summary["citations"]:
-        sys.stdout.write(sources_block(summary["citations"]))
+        sys.stdout.write(sources_block(summary["citations"], summary.get("cited")))
     return 0

@@ -9,7 +9,10 @@ across files.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +64,17 @@ def use_chunker(chunker: Chunker, options: LoadOptions | None = None) -> None:
         logging.getLogger(name).addHandler(logging.NullHandler())
     _worker_chunker = chunker
     _worker_options = options or LoadOptions()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="parent-watch").start()
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """End this worker once the process that started it is gone. A parent killed outright
+    (SIGKILL, the OOM killer) cannot stop it, and a worker left behind holds its memory and
+    the dead command's output pipes for good; an orphan's parent becomes another process."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def prepare_file(path: Path, data: bytes, source: str, chunker: Chunker | None = None,

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
@@ -100,3 +104,60 @@ def test_a_dead_worker_costs_nothing_but_time(tmp_path: Path) -> None:
         assert _submit(pool, item) is None  # and so are the files after it
     finally:
         pool.shutdown(wait=False)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_the_worker_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """A command killed outright (SIGKILL, the OOM killer) cannot stop its parse worker; the
+    worker must not live on, holding its memory and the command's output."""
+    files = corpus(tmp_path / "docs")
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from ingest.parse_ahead import SourceFile, load_ahead\n"
+        "from tests.test_parse_ahead import CHUNKER\n"
+        "files = [SourceFile.at(Path(p)) for p in sys.argv[1:]]\n"
+        "for item in load_ahead(files, lambda d, s: False, CHUNKER, lookahead=1):\n"
+        "    if item.future is not None:\n"
+        "        item.future.result() if not item.future.exception() else None\n"
+        "        print('worker', flush=True)\n"
+        "        time.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, *map(str, files)],
+                              cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "worker\n"
+        workers = [pid for pid in _children(parent.pid)
+                   if b"spawn_main" in (Path("/proc") / str(pid) / "cmdline").read_bytes()]
+        assert workers, "no parse worker was started"
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+        parent.stdout.close()
+    deadline = time.monotonic() + 30  # a guard against waiting for ever, not a target
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "the parse worker outlived the command that started it"

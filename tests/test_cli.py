@@ -300,6 +300,26 @@ def test_a_first_run_makes_the_configured_collection(env, monkeypatch) -> None:
     assert asked.exit_code == 0 and "Ingest documents first" in asked.stdout
 
 
+def test_a_hung_engine_is_said_not_waited_on(env, monkeypatch) -> None:
+    """An engine that takes connections and never answers (stopped, deadlocked): a command
+    other than an answer's stream says so instead of waiting ten minutes."""
+    from rag.engine import discovery
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel takes the connection; nobody reads it
+    try:
+        discovery.announce(Path(env["RAG_DATA_DIR"]),
+                           f"http://127.0.0.1:{silent.getsockname()[1]}")
+        monkeypatch.setattr(remote, "REQUEST_READ_SECONDS", 0.5)
+        for command in (["docs", "list"], ["search", "tea"]):
+            result = run(*command)
+            assert result.exit_code == 2, command
+            assert "did not answer within 0.5 s: it is hung or overloaded" in result.stderr
+    finally:
+        silent.close()
+
+
 def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -35,6 +35,10 @@ BATCH_BYTES = 256 * 1024 * 1024
 POLL_SECONDS = 0.2
 FINAL = ("ingested", "unchanged", "failed")
 PROGRESS_FIELDS = ("source", "pages", "chunks", "chunks_written")  # as `ingest.pipeline.Progress`
+# how long a request other than an answer's stream may wait for the engine's reply: each
+# answers in moments (an upload is spooled, then its ingest polled), so a hung engine is
+# said, not waited on for ten minutes; an answer's stream waits as long as a model may
+REQUEST_READ_SECONDS = 60.0
 
 
 class EngineLibrary:
@@ -48,7 +52,7 @@ class EngineLibrary:
         self.asked = asked or {}
         self.client = httpx.Client(
             base_url=address.api, headers={"Authorization": f"Bearer {address.token}"},
-            timeout=httpx.Timeout(30.0, read=600.0))
+            timeout=httpx.Timeout(30.0, read=REQUEST_READ_SECONDS))
         if must_exist:  # said as without an engine, not as the API says it
             names = self._request("GET", "/collections")["collections"]
             if collection not in names:
@@ -211,5 +215,9 @@ def _checked(response: httpx.Response) -> dict[str, Any]:
 
 
 def _unreachable(where: str, exc: httpx.HTTPError) -> RagError:
+    if isinstance(exc, httpx.ReadTimeout):  # connected, but no reply: hung, not gone
+        return RagError(f"The engine at {where} took the request but did not answer within "
+                        f"{REQUEST_READ_SECONDS:g} s: it is hung or overloaded. See its log "
+                        "(RAG_LOG_FILE), or restart `rag ui`.")
     return RagError(f"The engine at {where} stopped answering ({type(exc).__name__}). Is "
                     "`rag ui` still running? If it was stopped, run the command again.")

@@ -446,6 +446,23 @@ def test_a_first_ingest_that_stored_nothing_does_not_hold_the_collection(
     hits = json.loads(run("search", "kettle", "--json").stdout)["hits"]
     assert hits and hits[0]["source"].endswith("kettle.md")
 
+def test_a_wrong_dimension_set_for_an_empty_collection_is_undone_by_unsetting_it(
+        env, standin, monkeypatch, tmp_path: Path) -> None:
+    """RAG_OPENAI_EMBEDDING_DIMENSION set wrong fails the first ingest; unset, the model's
+    own length makes the empty collection again, as fixing a misspelt model does."""
+    monkeypatch.setenv("RAG_EMBEDDER", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{standin.url}/v1")
+    docs = small_corpus(tmp_path / "docs")
+    monkeypatch.setenv("RAG_OPENAI_EMBEDDING_DIMENSION", "384")
+    wrong = run("ingest", str(docs))
+    assert wrong.exit_code != 0 and "expected 384" in wrong.stdout + wrong.stderr
+    monkeypatch.delenv("RAG_OPENAI_EMBEDDING_DIMENSION")
+    fixed = run("ingest", str(docs), "--json")
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    hits = json.loads(run("search", "kettle", "--json").stdout)["hits"]
+    assert hits and hits[0]["source"].endswith("kettle.md")
+
+
 # --- 5. the Streamlit app ------------------------------------------------------------------------
 
 

@@ -242,7 +242,9 @@ class ChunkStore(ABC):
         sparse vectors this version can query)."""
         if not self._exists():
             # born with its identity (`made`): never seen by another door without it
+            configured = not callable(self._dimension)  # a setting's, not the model's
             self._create({"embedder": self.embedder_name, "dimension": self.dimension,
+                          "dimension_set": configured,
                           "lexical": lexical.SCHEME, "sentences": sentence_vectors.SCHEME,
                           "made": time.time_ns() // 1000})
             self.lexical_scheme = lexical.SCHEME
@@ -252,8 +254,11 @@ class ChunkStore(ABC):
             return
         meta = self._metadata()
         name, dim = meta.get("embedder"), meta.get("dimension")
-        if name == self.embedder_name and callable(self._dimension) and isinstance(dim, int):
-            self._dimension = dim  # the model's, as the collection recorded it
+        if (name == self.embedder_name and callable(self._dimension) and isinstance(dim, int)
+                and not (meta.get("dimension_set") and self.size() == 0)):
+            # the model's, as the collection recorded it; but a length a setting gave an
+            # empty collection may have been a mistake, now unset: the model says (below)
+            self._dimension = dim
         if name == self.embedder_name and dim == self.dimension:
             self.lexical_scheme = self._check_lexical(meta.get("lexical"))
             self.sentence_scheme = self._check_sentences(meta.get("sentences"))

@@ -15,9 +15,11 @@ from __future__ import annotations
 import logging
 import re
 
-from rag.errors import AIError
+from rag.answering.strategies import REFUSAL
+from rag.errors import AIError, InputTooLongError
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical
+from rag.text.tokens import estimate_tokens_many
 from rag.types import GenerationRecord
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,20 @@ _CARRIED_QUESTIONS = 4
 # words carried over, at most (the newest kept): the question and its context are embedded
 # together, within the embedder's limit
 _CARRIED_WORDS = 80
+# the rewrite reads the newest turns only, each shortened: the subject is named early in a turn,
+# and the transcript must fit the model's window beside the question and its instructions
+_REWRITE_TURNS = 6
+_TRANSCRIPT_TOKENS = 1_500  # the first try, halved (with _TURN_CHARS) while it does not fit
+_TURN_CHARS = 1_000
+_MIN_TURN_CHARS = 60  # shorter, a turn says too little to rewrite from: the terms carry over
+# what a model answering instead of rewriting opens with, or cites
+_ANSWERING = re.compile(
+    r"^\s*(according to|based on|sorry|unfortunately|as an ai|i('m| am| cannot| can't| could|"
+    r" did| do| don't| found| have)|(yes|no)\b[,.!])|\[\d+\]", re.I)
+# asking words: a rewrite may drop them ("find", "documents"); the rest is what is asked about
+_ASKING = lexical.term_set(
+    "find tell know say said mention give explain describe show list please document documents "
+    "passage passages text file files information detail details anything something else")
 
 
 def previous_question(history: list[dict[str, str]]) -> str | None:
@@ -90,24 +106,34 @@ def carry_over(question: str, history: list[dict[str, str]]) -> str:
 def standalone_question(question: str, history: list[dict[str, str]],
                         generator: Generator, record: GenerationRecord | None = None) -> str:
     """The question to retrieve with: rewritten by the LLM (its run told to `record`), or
-    with carried-over terms."""
+    with carried-over terms. However long the conversation, the rewrite's transcript is
+    shortened to fit the model's window; when even a short one does not fit, or the call
+    fails, the terms carry over: a follow-up never fails for its history's length."""
     previous = previous_question(history)
     if previous is None:
         return question
     if generator.name == "extractive":
         return carry_over(question, history)
-    transcript = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:]
-                           if t.get("role") in ("user", "assistant"))
-    request = GenerationRequest(
-        question=f"Conversation:\n{transcript}\n\nLast question: {question}\n\n"
-                 "Standalone question:",
-        passages=[], system=REWRITE_INSTRUCTIONS,
-    )
-    try:
-        text = "".join(generator.stream(request, record or GenerationRecord())).strip()
-    except AIError as exc:
-        log.warning("follow-up rewrite failed (%s); carrying terms over instead", exc)
-        return carry_over(question, history)
+    turns = [t for t in history if t.get("role") in ("user", "assistant") and t.get("content")]
+    budget, turn_chars = _TRANSCRIPT_TOKENS, _TURN_CHARS
+    while True:
+        request = GenerationRequest(
+            question=f"Conversation:\n{transcript(turns, budget, turn_chars)}\n\n"
+                     f"Last question: {question}\n\nStandalone question:",
+            passages=[], system=REWRITE_INSTRUCTIONS,
+        )
+        try:
+            text = "".join(generator.stream(request, record or GenerationRecord())).strip()
+            break
+        except InputTooLongError as exc:  # raised before any call: a shorter one is tried
+            budget, turn_chars = budget // 2, turn_chars // 2
+            if turn_chars < _MIN_TURN_CHARS:
+                log.warning("follow-up rewrite does not fit the model's window (%s); "
+                            "carrying terms over instead", exc)
+                return carry_over(question, history)
+        except AIError as exc:
+            log.warning("follow-up rewrite failed (%s); carrying terms over instead", exc)
+            return carry_over(question, history)
     rewritten = text.splitlines()[0].strip().strip('"') if text else ""
     if not 3 <= len(rewritten) <= 4 * len(question) + 200 or not rewords(rewritten, question,
                                                                          history):
@@ -115,9 +141,41 @@ def standalone_question(question: str, history: list[dict[str, str]],
     return rewritten
 
 
+def transcript(turns: list[dict[str, str]], budget: int, turn_chars: int) -> str:
+    """The newest of `turns` as "role: content" lines, each shortened to `turn_chars`
+    characters, within `budget` estimated tokens (the newest turn at least, however short)."""
+    recent = [(t["role"], shortened(t["content"], turn_chars))
+              for t in turns[-_REWRITE_TURNS:]]
+    lines = [f"{role}: {content}" for role, content in recent]
+    costs = estimate_tokens_many(lines)
+    kept, spent = 0, 0
+    for cost in reversed(costs):
+        if kept and spent + cost > budget:
+            break
+        kept, spent = kept + 1, spent + cost
+    return "\n".join(lines[len(lines) - kept:])
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text`, or its start within `limit` characters cut at a space, marked as cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
 def rewords(rewritten: str, question: str, history: list[dict[str, str]]) -> bool:
-    """Whether a rewrite keeps a word of the question or of the conversation: a model that
-    answers instead ("I could not find this in the documents.") is not searched for."""
+    """Whether a reply reads as the question rewritten: it keeps a word of the question or of
+    the conversation, most of the words the question asks about ("price" in "Can you find its
+    price in the documents?"), and is neither a refusal nor an answer ("I could not find this
+    in the documents.", "Sea otters eat crabs [1].")."""
+    if REFUSAL.search(rewritten) or _ANSWERING.search(rewritten):
+        return False
+    terms = lexical.term_set(rewritten)
+    asked = lexical.term_set(question) - _ASKING
+    if len(terms & asked) * 2 < len(asked):
+        return False
     said = lexical.term_set(question).union(
         *(lexical.term_set(t.get("content", "")) for t in history if t.get("role") == "user"))
-    return bool(lexical.term_set(rewritten) & said)
+    return bool(terms & said)

@@ -10,9 +10,10 @@ quoted data, each inside delimiters its own text cannot forge:
     Question: ...
 
 The system prompt says that anything written inside a passage is quoted material and is never
-followed; the model cites passages by their number. Token counts are `estimate_tokens`'s
-pessimistic ones (rag.text.tokens). Each message's content is also kept within
-MESSAGE_CHARS, which a large window (the 1B model's) would otherwise let through.
+followed; the model cites passages by their number. A look-alike of the tags in the question or
+an earlier turn is escaped as in a passage: only our own tags open a passage. Token counts are
+`estimate_tokens`'s pessimistic ones (rag.text.tokens). Each message's content is also kept
+within MESSAGE_CHARS, which a large window (the 1B model's) would otherwise let through.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ SYSTEM_PROMPT = (
     "Markdown images or HTML. Answer in the language of the question."
 )
 PASSAGE_TAG = "passage"
+# passages kept before an old turn is: a grounded answer needs them more than it needs the
+# conversation's start (fewer only when even the newest turn leaves no room)
+KEPT_PASSAGES = 3
 _TAG_LOOKALIKE = re.compile(r"<(?=\s*/?\s*" + PASSAGE_TAG + r")", re.IGNORECASE)
 
 
@@ -84,7 +88,12 @@ def quoted(text: str) -> str:
     """Document text made safe to put between passage tags: cleaned (no invisible characters
     or chat-template markers, whenever it was ingested) and with every look-alike of the tags
     escaped, look-alike letters and odd spacing included."""
-    text = clean(text).text.strip()
+    return escaped(clean(text).text.strip())
+
+
+def escaped(text: str) -> str:
+    """`text` with every look-alike of the passage tags escaped, look-alike letters and odd
+    spacing included: a question or a turn cannot open or close a passage either."""
     spans = [m.start() for m in _TAG_LOOKALIKE.finditer(skeleton(text))]
     for start in reversed(spans):
         text = text[:start] + "&lt;" + text[start + 1:]
@@ -120,20 +129,24 @@ def build_prompt(
     """Fit instructions, passages, history and question into `window - max_tokens`, and the
     user message into MESSAGE_CHARS characters.
 
-    Trims in this order: lowest-ranked passages down to one, then the oldest history turns,
-    then the last passage. Raises InputTooLongError if the question alone does not fit.
-    With `system` (a side task such as rewriting a question) the question is sent as it is.
-    A history turn longer than MESSAGE_CHARS is left out: it cannot be sent whole.
+    Trims in this order: the lowest-ranked passages down to KEPT_PASSAGES, then the oldest
+    history turns, and the passages that then fit are put back; then passages down to one (the
+    newest turns that then fit are put back), then the last passage. Raises InputTooLongError
+    if the question alone does not fit.
+    With `system` (a side task such as rewriting a question) the question is sent as it is,
+    with no passages. Look-alikes of the passage tags in the question and the turns are
+    escaped. A history turn longer than MESSAGE_CHARS is left out: it cannot be sent whole.
     """
     instructions = system or SYSTEM_PROMPT
     total = window
     budget = total - max_tokens
+    question = escaped(question)
     turns = [
-        {"role": turn["role"], "content": turn["content"]}
+        {"role": turn["role"], "content": escaped(turn["content"])}
         for turn in history
         if turn.get("role") in ("user", "assistant") and turn.get("content")
-        and len(turn["content"]) <= MESSAGE_CHARS
     ]
+    turns = [turn for turn in turns if len(turn["content"]) <= MESSAGE_CHARS]
     # every part counted once: the user message's cost for k passages is the sum of its
     # parts' (WordPiece splits at whitespace, and each part's estimate is rounded up)
     blocks = [] if system else [passage_block(n, hit) for n, hit in enumerate(passages, 1)]
@@ -163,11 +176,20 @@ def build_prompt(
     def fits(k: int, h: int) -> bool:
         return cost(k, h) <= budget and chars(k) <= MESSAGE_CHARS
 
-    k, h = len(passages), len(turns)
-    while not fits(k, h) and k > 1:
+    n = len(blocks)
+    k, h = n, len(turns)
+    while not fits(k, h) and k > min(n, KEPT_PASSAGES):
+        k -= 1
+    while chars(k) > MESSAGE_CHARS and k > 1:  # dropping turns would not shorten the message
         k -= 1
     while cost(k, h) > budget and h > 0:
         h -= 1
+    while k < n and fits(k + 1, h):  # the room the dropped turns leave
+        k += 1
+    while not fits(k, h) and k > 1:
+        k -= 1
+    while h < len(turns) and fits(k, h + 1):  # the newest turns that fit beside fewer passages
+        h += 1
     if not fits(k, h) and k > 0:
         k = 0
     used = cost(k, h)

@@ -7,8 +7,10 @@ a chunk cut at a line end would end mid-sentence, and so would a passage quoted 
 Each chunk keeps its character offsets in the document's joined text and the page (with its
 locator: slide, sheet, chapter, section) it comes from. A chunk never spans two pages: a
 citation names one page, and a chunk that ran on into the next page would be found by that
-page's words and cite the page before (docs/evaluation.md). Parts without a number or a
-locator (a format without pages) are split as one text.
+page's words and cite the page before (docs/evaluation.md). Only a sentence that runs on from
+one page into the next (its page ends without a stop, the next begins in lower case) is
+finished in the first page's last chunk, so that it can be quoted whole, citing the page where
+it starts. Parts without a number or a locator (a format without pages) are split as one text.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import itertools
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.text.sentences import split as split_sentences
 from rag.text.tokens import TokenCounter
-from rag.types import Chunk, Document
+from rag.types import Chunk, Document, Page
 
 PAGE_SEPARATOR = "\n\n"
 _NON_SPACE = re.compile(r"\S")
@@ -182,6 +185,24 @@ class Chunker:
                     end=offset + len(part), text=part, token_count=part_tokens,
                     locator=page.locator,
                 ))
+        return self._finish_sentences(document, chunks)
+
+    def _finish_sentences(self, document: Document, chunks: list[Chunk]) -> list[Chunk]:
+        """Each page's last chunk with the end of a sentence that runs on into the next page,
+        where it still fits the limits."""
+        last_of_page = {chunk.page: i for i, chunk in enumerate(chunks)
+                        if chunk.page is not None}
+        pages = document.pages
+        for page, after in itertools.pairwise(pages):
+            end = runs_on(page, after)
+            if end is None or page.number not in last_of_page:
+                continue
+            at = last_of_page[page.number]
+            chunk = chunks[at]
+            text = f"{chunk.text}\n{after.text[:end].strip()}"
+            (tokens,) = self._counts([text])  # its words were learnt with the document's
+            if self._fits(text, tokens):  # its offsets stay its page's part
+                chunks[at] = replace(chunk, text=text, token_count=tokens)
         return chunks
 
     def _counts(self, bodies: list[str]) -> list[int]:
@@ -214,6 +235,34 @@ class Chunker:
         head, tail = body[:cut], body[cut:]
         lead = len(tail) - len(tail.lstrip())
         return self._fit(head.rstrip(), start) + self._fit(tail.lstrip(), start + cut + lead)
+
+
+# where a page's text may end a sentence: a stop, a closing quote or bracket after one
+_ENDS_SENTENCE = re.compile(r"[.!?:;…][\"'”’)\]]*\s*$")
+_RUN_ON_CHARS = 400  # the most of the next page carried back: one sentence's end
+
+
+def runs_on(page: Page, after: Page) -> int | None:
+    """Where, in the text of the page `after`, the sentence that `page` leaves unfinished
+    ends; None when `page` ends a sentence, `after` is not the next page, or its text does not
+    go on in lower case (a new heading, a table, a page of its own)."""
+    if not (_a_page(page) and _a_page(after) and after.number == page.number + 1):
+        return None
+    ending, opening = page.text.rstrip(), after.text.lstrip()
+    if not ending or not opening[:1].islower() or _ENDS_SENTENCE.search(ending):
+        return None
+    lead = len(after.text) - len(opening)
+    sentences = split_sentences(opening[:_RUN_ON_CHARS])
+    if not sentences or not _ENDS_SENTENCE.search(opening[:sentences[0].end]):
+        return None  # no end of the sentence close by: carried back, it would be cut still
+    return lead + sentences[0].end
+
+
+def _a_page(page: Page) -> bool:
+    """A numbered page (a PDF's, a scan's), not a slide, sheet or chapter, each a unit of
+    its own."""
+    return page.number is not None and (page.locator is None
+                                        or page.locator.startswith(f"page {page.number} "))
 
 
 def _runs(document: Document) -> Iterator[tuple[int, int]]:

@@ -72,7 +72,9 @@ class Chunk:
     title: str
     position: int  # 0-based index of the chunk in its document
     page: int | None  # first page the chunk touches
-    start: int  # character offsets in the document's joined text
+    # character offsets of its page's part in the document's joined text; the end of a
+    # sentence running on into the next page may follow that part (`ingest.chunking`)
+    start: int
     end: int
     text: str
     token_count: int

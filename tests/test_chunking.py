@@ -207,3 +207,33 @@ def test_a_text_is_fitted_to_a_token_limit_at_whole_words() -> None:
     assert fit_tokens("short text", counter.count, 64) == ("short text", 2)
     one_word, tokens = fit_tokens("x" * 5000, lambda t: len(t), 100)
     assert one_word == "x" * tokens and tokens <= 100
+
+
+FRONT_END = ("R comes with a shell script that starts it. You can copy the script to a place "
+             "where users")
+RUN_ON = "can invoke it, for example to /usr/local/bin."
+
+
+def test_a_sentence_running_on_into_the_next_page_is_finished_in_its_pages_chunk(
+        embedder) -> None:
+    pages = [Page(8, "Installing R.\n" + FRONT_END),
+             Page(9, f"{RUN_ON} Then check the path.\n\nNext Section\nMore here.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    first = next(c for c in chunks if c.page == 8)
+    assert first.text.endswith(f"{FRONT_END}\n{RUN_ON}")
+    assert first.token_count == embedder.token_counter().count(first.text)
+    assert any(c.page == 9 and c.text.startswith(RUN_ON) for c in chunks)  # its own page too
+
+
+def test_pages_that_end_a_sentence_or_begin_anew_are_not_joined(embedder) -> None:
+    chunker = Chunker(embedder.token_counter(), 200, 30, 254)
+    cases = [
+        [Page(1, "It ends here."), Page(2, "and this is not carried.")],  # a stop
+        [Page(1, "A heading without a stop"), Page(2, "Upper case begins anew.")],
+        [Page(1, "Not the next page"), Page(3, "carried from page one?")],
+        [Page(3, "A slide's words", "slide 3: Plan"), Page(4, "go on here.", "slide 4: X")],
+        [Page(1, "No end close by"), Page(2, "goes on " * 80 + "and ends.")],
+    ]
+    for pages in cases:
+        chunks = chunker(_doc(pages))
+        assert [c.text for c in chunks] == [p.text for p in pages], pages[0].text

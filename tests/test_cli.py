@@ -221,6 +221,27 @@ def test_an_ingest_cut_by_an_error_says_what_was_stored(door: Door, tmp_path: Pa
         "(stored files come back unchanged).",
         "error: The engine at http://127.0.0.1:1 stopped answering (ConnectError)."]
 
+def test_an_ingest_cut_by_an_error_before_any_file_ended_prints_an_empty_report(
+        door: Door, tmp_path: Path, monkeypatch) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    error = RagError("The engine at http://127.0.0.1:1 stopped answering (ConnectError).")
+    if door.engine is None:
+        from rag.cli.library import LocalLibrary
+
+        def failing(self, found, on_file, on_progress=None):
+            raise error
+        monkeypatch.setattr(LocalLibrary, "ingest", failing)
+    else:
+        def failing_batch(self, batch, on_file, on_progress):
+            raise error
+        monkeypatch.setattr(remote.EngineLibrary, "_ingest_batch", failing_batch)
+    cut = door.run("ingest", str(folder), "--json")
+    assert cut.exit_code == 2 and "stopped answering" in cut.stderr
+    report = json.loads(cut.stdout)
+    assert report["files"] == [] and report["totals"]["ingested"] == 0
+
+
 def test_ctrl_c_with_json_prints_the_files_that_ended(door: Door, tmp_path: Path,
                                                        monkeypatch) -> None:
     folder = corpus(tmp_path / "docs")

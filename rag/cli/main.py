@@ -245,7 +245,7 @@ def ingest(
                  "come back unchanged).")
             raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
-            if as_json and ended:
+            if as_json:  # none ended yet is an answer too: nothing was stored
                 _emit_json(_ended_report(found, ended))
             elif stored():
                 say(f"Stored before the error, and searchable: {counted(stored(), 'file')}. Run "

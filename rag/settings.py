@@ -13,7 +13,7 @@ from collections.abc import Container, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,6 +25,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -472,12 +473,33 @@ def _variable(field: str) -> str:
 
 def _got(field: str, value: object) -> str:
     """The refused value as a message may show it: never a secret, a URL without its password."""
-    field = field.lower()
-    if any(word in field for word in ("token", "key")):
+    info = _field_info(field)
+    if info is None:
+        # not a field we know the type of: its name alone says whether it may hold a secret
+        if any(word in field.lower() for word in ("token", "key", "secret", "password")):
+            return ""
+    elif _holds_secret(info.annotation):
         return ""
-    if field.endswith("_url") and isinstance(value, str):
+    if field.lower().endswith("_url") and isinstance(value, str):
         return f" (got {masked_url(value)!r})"
     return f" (got {value!r})"
+
+
+def _field_info(field: str) -> FieldInfo | None:
+    """The field an error's place names: its name, or an alias (OPENAI_API_KEY)."""
+    if field in Settings.model_fields:
+        return Settings.model_fields[field]
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices) and field in alias.choices:
+            return info
+    return None
+
+
+def _holds_secret(annotation: object) -> bool:
+    """Whether a field's type is SecretStr (or an optional one): a token's name is no guide,
+    RAG_CHUNK_TOKENS is a count."""
+    return annotation is SecretStr or SecretStr in get_args(annotation)
 
 
 def make_folders(settings: Settings, only: Container[str] | None = None) -> None:

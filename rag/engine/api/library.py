@@ -23,6 +23,9 @@ from rag.types import counted
 
 router = APIRouter()
 ACCESS = ("unauthorized", "forbidden")
+#: a route that opens a collection by name may find none (404), or one filled by another
+#: embedder than the configured one (409)
+OPENED = ("not_found", "conflict")
 
 
 class RestOfThePath(PathConvertor):
@@ -48,7 +51,7 @@ def health(engine: EngineDep, caller: CallerDep) -> dict:
             "collections": engine.workspace.collections()}
 
 
-@router.get("/v1/documents", responses=responses("bad_request", "not_found", *ACCESS))
+@router.get("/v1/documents", responses=responses("bad_request", *OPENED, *ACCESS))
 # with a trailing slash too: the delete route's `{doc_id}` would otherwise take it, as 405
 @router.get("/v1/documents/", include_in_schema=False)
 def documents(engine: EngineDep, caller: CallerDep, collection: Collection = None) -> dict:
@@ -58,7 +61,7 @@ def documents(engine: EngineDep, caller: CallerDep, collection: Collection = Non
 
 
 UPLOAD_ANSWERS = {
-    **responses("bad_request", "not_found", "cancelled", "too_large", "unsupported_type",
+    **responses("bad_request", *OPENED, "cancelled", "too_large", "unsupported_type",
                 "rate_limited", "upstream_unavailable", "insufficient_storage", *ACCESS),
     202: {"description": "With `wait=false`: the ingest's state at once, to follow at GET "
                          "/api/v1/ingests/{id}."}}
@@ -158,7 +161,7 @@ def cancel_ingest(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
 
 
 @router.delete("/v1/documents/{doc_id:rest}",
-                responses=responses("bad_request", "not_found", *ACCESS))
+                responses=responses("bad_request", *OPENED, *ACCESS))
 def delete_document(doc_id: str, engine: EngineDep, caller: EditorDep,
                     collection: Collection = None) -> dict:
     """Delete a document (by id, or by its source path) and all its chunks."""

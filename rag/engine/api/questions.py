@@ -27,8 +27,9 @@ from rag.errors import EMPTY_QUERY, RagError
 from rag.types import Answer
 
 router = APIRouter()
+# `conflict`: the collection asked about was filled by another embedder
 QUESTION_ERRORS = ("bad_request", "input_too_long", "too_large", "content_blocked", "not_found",
-                   "rate_limited", "unauthorized", "forbidden", "upstream_error",
+                   "conflict", "rate_limited", "unauthorized", "forbidden", "upstream_error",
                    "upstream_unavailable")
 _END = object()
 

@@ -1,0 +1,178 @@
+"""The codes the OpenAPI page lists are those the routes answer (409 for a collection filled
+by another embedder), and a setting's range error names the value given, never a secret."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from starlette.applications import Starlette
+
+from rag.engine.api.app import create_api, mounted
+from rag.engine.engine import Engine
+from rag.errors import ConfigError
+from rag.providers.embedders.base import Embedder
+from rag.providers.embedders.local import LocalOnnxEmbedder
+from rag.settings import load_settings
+from tests.conftest import fresh_settings
+
+OTHER_EMBEDDER = "openai:nomic-embed-text"
+MISMATCHED = "remote1"
+
+
+class OtherEmbedder(Embedder):
+    """Stands for a remote model the collection was filled with: another name and length
+    than the local one, so that the local engine must refuse the collection."""
+
+    name = OTHER_EMBEDDER
+    dimension = 768
+    max_tokens = 512
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        rows = [np.random.default_rng(int.from_bytes(hashlib.sha256(t.encode()).digest()[:8],
+                                                     "big")).standard_normal(self.dimension)
+                for t in texts]
+        vectors = np.asarray(rows, dtype=np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def mismatched(tmp_path_factory: pytest.TempPathFactory, model_dir: Path,
+               embedder: LocalOnnxEmbedder) -> Iterator[tuple[Engine, str]]:
+    """An engine with the local embedder over a library whose collection `remote1` was filled
+    by another embedder; and the id of the document in it."""
+    folder = tmp_path_factory.mktemp("mismatch")
+    notes = folder / "notes.txt"
+    notes.write_text("Otters hold hands while they sleep.")
+    settings = fresh_settings(folder, model_dir)
+    filled = Engine.open(settings, embedder=OtherEmbedder())
+    try:
+        view = filled.workspace.create_collection(MISMATCHED)
+        assert view.ingest([notes]).totals()["ingested"] == 1
+        doc_id = view.documents()[0].doc_id
+    finally:
+        filled.close()
+    engine = Engine.open(settings, embedder=embedder)
+    try:
+        yield engine, doc_id
+    finally:
+        engine.close()
+
+
+def client(engine: Engine) -> httpx.AsyncClient:
+    """The API as the app server mounts it, called from this machine."""
+    transport = httpx.ASGITransport(app=Starlette(routes=[mounted(create_api(engine))]),
+                                    client=("127.0.0.1", 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost/api/v1")
+
+
+QUESTION = {"question": "What do otters hold?", "collection": MISMATCHED}
+CHAT = {"model": MISMATCHED, "messages": [{"role": "user", "content": "What do otters hold?"}]}
+#: id: (method, path, JSON body) of every route that opens the collection by name
+PROBES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "search": ("POST", "/search", {"query": "otters", "collection": MISMATCHED}),
+    "search-sparse": ("POST", "/search", {"query": "otters", "collection": MISMATCHED,
+                                          "mode": "sparse"}),
+    "ask": ("POST", "/ask", {**QUESTION, "stream": False}),
+    "ask-stream": ("POST", "/ask", {**QUESTION, "stream": True}),
+    "list-documents": ("GET", f"/documents?collection={MISMATCHED}", None),
+    "upload": ("POST", f"/documents?collection={MISMATCHED}", None),
+    "delete-document": ("DELETE", f"/documents/{{doc_id}}?collection={MISMATCHED}", None),
+    "chat": ("POST", "/chat/completions", {**CHAT, "stream": False}),
+    "chat-stream": ("POST", "/chat/completions", {**CHAT, "stream": True}),
+}
+
+
+def template_of(schema: dict[str, Any], method: str, path: str) -> str:
+    """The schema's path of the operation that a request to `path` (under /api/v1)
+    reaches."""
+    route = "/v1" + path.split("?")[0]
+    for template, operations in schema["paths"].items():
+        pattern = re.sub(r"\\{[^}]+\\}", "[^?]+", re.escape(template))
+        if re.fullmatch(pattern, route) and method.lower() in operations:
+            return template
+    raise AssertionError(f"{method} {route} is not in the schema")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("probe", PROBES)
+async def test_a_route_that_answers_409_for_another_embedder_lists_it(
+        mismatched: tuple[Engine, str], probe: str) -> None:
+    method, path, body = PROBES[probe]
+    engine, doc_id = mismatched
+    async with client(engine) as api:
+        files = ([("files", ("more.txt", b"More about otters."))]
+                 if method == "POST" and path.startswith("/documents") else None)
+        answer = await api.request(method, path.format(doc_id=doc_id), json=body, files=files)
+        schema = (await api.get("/../openapi.json")).json()
+    assert answer.status_code == 409, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "conflict"
+    assert f"filled by embedder {OTHER_EMBEDDER}" in error["message"]
+    listed = schema["paths"][template_of(schema, method, path)][method.lower()]["responses"]
+    assert "409" in listed, f"{method} {path} answers 409 but its schema lists {sorted(listed)}"
+    assert "`conflict`" in listed["409"]["description"]
+
+
+@pytest.mark.anyio
+async def test_every_route_naming_a_collection_is_probed(mismatched: tuple[Engine, str]
+                                                         ) -> None:
+    """Each operation of the schema that takes a collection (a `collection` parameter, or a
+    body with `collection` or `model`) is among PROBES: a new one is checked too."""
+    async with client(mismatched[0]) as api:
+        schema = (await api.get("/../openapi.json")).json()
+    bodies = schema["components"]["schemas"]
+    naming = set()
+    for template, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            params = {p["name"] for p in operation.get("parameters", [])}
+            content = operation.get("requestBody", {}).get("content", {})
+            ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+            fields = set(bodies.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}))
+            if "collection" in params or {"collection", "model"} & fields:
+                naming.add((method.upper(), template))
+    probed = {(m, template_of(schema, m, p)) for m, p, _ in PROBES.values()}
+    assert len(naming) >= 6
+    assert naming <= probed, naming - probed
+
+
+# --- setting messages --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("RAG_CHUNK_TOKENS", "10"), ("RAG_AI_MAX_TOKENS", "8"),
+    ("RAG_OPENAI_EMBEDDING_MAX_TOKENS", "5")])
+def test_a_count_of_tokens_out_of_range_is_named_with_its_value(variable: str, value: str
+                                                                ) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({variable: value}, env_file=None)
+    assert str(info.value) == (f"Invalid setting: {variable}: Input should be greater than or "
+                               f"equal to 16 (got '{value}'). See docs/configuration.md.")
+
+
+@pytest.mark.parametrize("field", ["openai_api_key", "qdrant_api_key", "cloudflare_api_token",
+                                   "api_keys"])
+def test_a_secret_setting_refused_is_never_shown(field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({}, env_file=None, **{field: 73914562})  # no string: refused
+    message = str(info.value)
+    assert "Input should be a valid string" in message
+    assert "73914562" not in message and "(got" not in message
+
+
+def test_a_url_refused_is_shown_without_its_password() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"RAG_REDIS_URL": "redis://user:hunter2@host:6379/0?socket_timeout=x"},
+                      env_file=None)
+    message = str(info.value)
+    assert "(got 'redis://***@host:6379/0?***')" in message and "hunter2" not in message

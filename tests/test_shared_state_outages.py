@@ -167,6 +167,55 @@ def test_values_that_are_not_ours_under_our_prefix_are_ignored(tmp_path: Path) -
         raw.close()
 
 
+def test_a_value_of_another_type_under_our_prefix_costs_that_key_only(
+        tmp_path: Path) -> None:
+    """Redis refusing one call about one key (WRONGTYPE, not a number) is no outage: the
+    other keys are still read and written."""
+    with redis_server(tmp_path) as (port, _):
+        url = f"redis://127.0.0.1:{port}/0"
+        raw = redis.Redis.from_url(url)
+        state = RedisState(url)
+        breakers = Breakers(state, 60)
+        breakers.failed("llama", "out of capacity")
+        raw.hset("rag:" + PREFIX + "zz-other", "a", 1)
+        raw.set(f"rag:spend:{utc_day(time.time())}:carol", "abc")
+        assert [b.model for b in breakers.open_breakers()] == ["llama"]
+        assert breakers.admit("llama") == "open"
+        budgets = Budgets(state, 100)
+        budgets.charge("carol", 5)  # refused by Redis: that charge only is lost
+        budgets.charge("dave", 5)
+        assert budgets.spent("dave") == 5 and not state.outage.skipping()
+        state.close()
+        raw.close()
+
+
+def test_a_redis_user_allowed_only_the_apps_keys_is_served(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as (port, _):
+        admin = redis.Redis(port=port)
+        admin.execute_command("ACL", "SETUSER", "rag", "on", ">pw-9", "~rag:*", "~LIMITS:*",
+                              "+@read", "+@write", "+@scripting", "+scan", "-ping")
+        url = f"redis://rag:pw-9@127.0.0.1:{port}/0"
+        state = shared_state(tmp_path / "data", url)
+        state.set("seen", 1, 60)
+        assert state.get("seen") == 1
+        limits = RateLimits(1, url)
+        assert limits.admit("erin") == 0 and limits.admit("erin") > 0  # the limit holds
+        admin.close()
+
+
+def test_after_an_outage_one_caller_tries_redis_while_the_others_wait(silent) -> None:
+    state = RedisState(silent.url)
+    now = [0.0]
+    state.outage.clock = lambda: now[0]
+    state.get("x")  # the outage begins
+    now[0] += state.outage.seconds + 0.1
+    assert not state.outage.skipping()  # this caller tries ...
+    assert state.outage.skipping()  # ... and the others skip meanwhile
+    state.outage.ended()  # its call answered
+    assert not state.outage.skipping() and not state.outage.skipping()
+    state.close()
+
+
 def test_a_breakers_key_never_holds_the_base_urls_password(tmp_path: Path) -> None:
     state = DiskState(tmp_path / "state")
     breakers = Breakers(state, 60)
@@ -193,6 +242,7 @@ def test_one_questions_charge_does_not_hold_up_anothers() -> None:
     logger = logging.getLogger("rag.test-ledger")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # the `rag` logger's own ledger would charge each call twice
 
     def charge(model: str) -> None:
         with request_scope(user="alice", ledger=SlowLedger()):  # type: ignore[arg-type]
@@ -207,6 +257,7 @@ def test_one_questions_charge_does_not_hold_up_anothers() -> None:
         assert sorted(entered) == ["a", "b"] and not both_inside.broken
     finally:
         logger.removeHandler(handler)
+        logger.propagate = True
 
 
 @pytest.mark.slow

@@ -250,12 +250,13 @@ class RateLimits:
         options = REDIS_TIMEOUTS if redis_url else {}
         self._limiter = MovingWindowRateLimiter(
             storage_from_string(limits_storage(redis_url), **options))
+        self._unreachable: tuple[type[Exception], ...] = ()
         self._storage_errors: tuple[type[Exception], ...] = ()
         self.outage = Outage("rate limits")
         if redis_url:
-            from redis.exceptions import RedisError
+            from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
-            self._storage_errors = (RedisError,)
+            self._unreachable, self._storage_errors = (ConnectionError, TimeoutError), (RedisError,)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -266,13 +267,18 @@ class RateLimits:
         if self.per_minute <= 0 or self.outage.skipping():
             return 0.0
         try:
-            if self._limiter.hit(self._item, "questions", user):
-                return 0.0
-            reset = self._limiter.get_window_stats(self._item, "questions", user).reset_time
-        except self._storage_errors as exc:
+            admitted = self._limiter.hit(self._item, "questions", user)
+            reset = 0.0 if admitted else self._limiter.get_window_stats(
+                self._item, "questions", user).reset_time
+        except self._unreachable as exc:
             self.outage.began(f"{user}'s question, admitted", exc)
             return 0.0
-        return max(reset - time.time(), 0.001)
+        except self._storage_errors as exc:  # it answered, refusing this call: admit it
+            log.warning("rate limits (RAG_REDIS_URL): Redis refused %s's question, admitted: "
+                        "%s", user, exc)
+            return 0.0
+        self.outage.ended()
+        return 0.0 if admitted else max(reset - time.time(), 0.001)
 
 
 def limits_storage(redis_url: str | None) -> str:

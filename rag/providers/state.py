@@ -104,12 +104,14 @@ OUTAGE_SECONDS = 5.0
 
 
 class Outage:
-    """Remembers that a shared store failed, so that callers skip it for `seconds` rather
-    than each waiting out its timeout.
+    """Remembers that a shared store stopped answering, so that callers skip it for `seconds`
+    rather than each waiting out its timeout. When the time is up, one caller tries it again
+    while the others go on skipping for as long as that try may take.
 
     Usage:
         if outage.skipping(): ... answer as if nothing were stored ...
-        try: ... except RedisError: outage.began(what, exc)
+        try: ...; outage.ended()
+        except (ConnectionError, TimeoutError) as exc: outage.began(what, exc)
     """
 
     def __init__(self, what: str, seconds: float = OUTAGE_SECONDS,
@@ -117,16 +119,26 @@ class Outage:
         self.what = what
         self.seconds = seconds
         self.clock = clock
-        self._until = 0.0
+        self._until = 0.0  # skipped until then; 0: no outage
 
     def skipping(self) -> bool:
-        return self.clock() < self._until
+        now = self.clock()
+        if now < self._until:
+            return True
+        if self._until:  # the time is up: this caller tries, the others wait for its answer
+            self._until = now + REDIS_TIMEOUTS["socket_timeout"]
+        return False
 
     def began(self, call: str, exc: BaseException) -> None:
-        if not self.skipping():  # one warning per outage window, not one per caller
-            log.warning("%s unavailable (RAG_REDIS_URL) for %s: %s; not asked for %.0f s",
+        if not self._until:  # one warning an outage, not one a caller or a retry
+            log.warning("%s unavailable (RAG_REDIS_URL) for %s: %s; asked again every %.0f s",
                         self.what, call, exc, self.seconds)
         self._until = self.clock() + self.seconds
+
+    def ended(self) -> None:
+        if self._until:
+            log.warning("%s available again (RAG_REDIS_URL)", self.what)
+            self._until = 0.0
 
 
 class RedisState(SharedState):
@@ -134,9 +146,10 @@ class RedisState(SharedState):
 
     def __init__(self, url: str, prefix: str = "rag:") -> None:
         import redis
-        from redis.exceptions import RedisError
+        from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
         self._redis = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
+        self._unreachable: tuple[type[Exception], ...] = (ConnectionError, TimeoutError)
         self._errors: tuple[type[Exception], ...] = (RedisError,)
         self._prefix = prefix
         self.outage = Outage("shared state")
@@ -145,10 +158,16 @@ class RedisState(SharedState):
         if self.outage.skipping():
             return fallback
         try:
-            return work()
-        except self._errors as exc:
+            done = work()
+        except self._unreachable as exc:
             self.outage.began(what, exc)
             return fallback
+        except self._errors as exc:  # about one key (another program's type, no permission)
+            log.warning("shared state (RAG_REDIS_URL): Redis refused %s: %s", what, exc)
+            self.outage.ended()  # it answered
+            return fallback
+        self.outage.ended()
+        return done
 
     def _decode(self, key: str, raw: Any) -> Any | None:
         try:
@@ -182,12 +201,18 @@ class RedisState(SharedState):
         return float(self._safe("incr", amount, work))
 
     def items(self, prefix: str) -> dict[str, Any]:
+        from redis.exceptions import ResponseError
+
         def work() -> dict[str, Any]:
             found = {}
             for raw in self._redis.scan_iter(match=self._prefix + prefix + "*", count=200):
                 key = (raw.decode() if isinstance(raw, bytes) else str(raw)).removeprefix(
                     self._prefix)
-                value = self._redis.get(self._prefix + key)
+                try:
+                    value = self._redis.get(self._prefix + key)
+                except ResponseError as exc:  # another program's value of another type
+                    log.warning("ignored %s%s in Redis: %s", self._prefix, key, exc)
+                    continue
                 if value is not None and (decoded := self._decode(key, value)) is not None:
                     found[key] = decoded
             return found
@@ -197,16 +222,24 @@ class RedisState(SharedState):
     def check(self) -> None:
         """Refuse a Redis that answers but will not serve us (a wrong password, a database
         it does not have): unlike an outage, that lasts, and would leave the limits and
-        budgets off for good. A Redis that does not answer is let be, as an outage."""
-        from redis.exceptions import AuthenticationError, RedisError, ResponseError
+        budgets off for good. A Redis that does not answer is let be, as an outage; a user
+        whose rights are only the app's keys (an ACL) is served."""
+        from redis.exceptions import (
+            AuthenticationError,
+            NoPermissionError,
+            RedisError,
+            ResponseError,
+        )
 
         try:
-            self._redis.ping()
+            self._redis.exists(self._prefix + "check")  # a read the app's keys allow
+        except NoPermissionError:
+            return
         except (AuthenticationError, ResponseError) as exc:
             raise ConfigError(f"Invalid setting: RAG_REDIS_URL: Redis refused it ({exc}). "
                               "Fix the URL's password or database number.") from exc
         except RedisError as exc:
-            self.outage.began("ping", exc)
+            self.outage.began("its first call", exc)
 
     def close(self) -> None:
         self._redis.close()

@@ -165,10 +165,29 @@ TROWEL = [{"role": "user", "content": "Tell me about the Fernwood trowel"},
     ("I could not find this in the documents.", False),
     ("I'm sorry, the documents do not mention its price.", False),
     ("According to the documents, the trowel costs 12 euros [1].", False),
-    ("Can you find the Fernwood trowel in the documents?", False),  # the price is gone
+    ("According to the documents, the trowel costs 12 euros.", False),
+    ("What does the Fernwood trowel cost [1]?", False),  # a question cites nothing
 ])
-def test_a_rewrite_keeps_what_the_follow_up_asks_about(reply: str, kept: bool):
+def test_a_refusal_or_an_answer_is_no_rewrite(reply: str, kept: bool):
     assert rewords(reply, "Can you find its price in the documents?", TROWEL) is kept
+
+
+PLAN = [{"role": "user", "content": "Tell me about the Acme Pro plan"},
+        {"role": "assistant", "content": "It includes 20 GB of data [1]."}]
+
+
+@pytest.mark.parametrize(("question", "reply"), [
+    ("How much does it cost?", "What is the price of the Acme Pro plan?"),
+    ("Can you elaborate?", "Explain the Acme Pro plan in more detail."),
+    ("When did it come out?", "When was the Acme Pro plan introduced?"),
+    ("What's in it?", "What does the Acme Pro plan include?"),
+    ("Which ones don't include roaming?", "Which Acme plans do not include international "
+                                          "roaming?"),
+    ("and the notice period?", "According to the contract, what is the notice period of "
+                               "the Acme Pro plan?"),
+])
+def test_a_rewrite_may_paraphrase_the_follow_up(question: str, reply: str):
+    assert rewords(reply, question, PLAN)
 
 
 @pytest.fixture

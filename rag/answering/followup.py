@@ -53,14 +53,11 @@ _REWRITE_TURNS = 6
 _TRANSCRIPT_TOKENS = 1_500  # the first try, halved (with _TURN_CHARS) while it does not fit
 _TURN_CHARS = 1_000
 _MIN_TURN_CHARS = 60  # shorter, a turn says too little to rewrite from: the terms carry over
-# what a model answering instead of rewriting opens with, or cites
+# what a model answering instead of rewriting opens with (a reply that is no question)
 _ANSWERING = re.compile(
     r"^\s*(according to|based on|sorry|unfortunately|as an ai|i('m| am| cannot| can't| could|"
-    r" did| do| don't| found| have)|(yes|no)\b[,.!])|\[\d+\]", re.I)
-# asking words: a rewrite may drop them ("find", "documents"); the rest is what is asked about
-_ASKING = lexical.term_set(
-    "find tell know say said mention give explain describe show list please document documents "
-    "passage passages text file files information detail details anything something else")
+    r" did| do| don't| found| have)|(yes|no)\b[,.!])", re.I)
+_CITES = re.compile(r"\[\d+\]")  # an answer cites passages; a question never does
 
 
 def previous_question(history: list[dict[str, str]]) -> str | None:
@@ -167,15 +164,15 @@ def shortened(text: str, limit: int) -> str:
 
 def rewords(rewritten: str, question: str, history: list[dict[str, str]]) -> bool:
     """Whether a reply reads as the question rewritten: it keeps a word of the question or of
-    the conversation, most of the words the question asks about ("price" in "Can you find its
-    price in the documents?"), and is neither a refusal nor an answer ("I could not find this
-    in the documents.", "Sea otters eat crabs [1].")."""
-    if REFUSAL.search(rewritten) or _ANSWERING.search(rewritten):
+    the conversation, cites no passage, and, unless it is itself a question, neither refuses
+    nor answers ("I could not find this in the documents.", "According to the documents,
+    ..."). A rewrite may paraphrase ("How much does it cost?" as "What is the price of the
+    Acme plan?"), and a question may say "do not include" or "according to the contract"."""
+    if _CITES.search(rewritten):
         return False
-    terms = lexical.term_set(rewritten)
-    asked = lexical.term_set(question) - _ASKING
-    if len(terms & asked) * 2 < len(asked):
+    if not rewritten.rstrip().endswith("?") and (REFUSAL.search(rewritten)
+                                                 or _ANSWERING.search(rewritten)):
         return False
     said = lexical.term_set(question).union(
         *(lexical.term_set(t.get("content", "")) for t in history if t.get("role") == "user"))
-    return bool(terms & said)
+    return bool(lexical.term_set(rewritten) & said)

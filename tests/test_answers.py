@@ -60,6 +60,16 @@ def test_brackets_a_model_quotes_from_a_passage_are_left_as_the_passage_has_them
     assert checker.cited == {1, 2, 3} and checker.dropped == 1
 
 
+def test_how_a_stream_is_cut_into_deltas_does_not_change_the_checked_answer() -> None:
+    passages = ["see Smith [7] and Jones [8] for details", "Other words.", "More words."]
+    answer = " see [8]Smith [7] for details [2]."
+    whole = CitationChecker(3, passages)
+    one = "".join(whole.filter(iter([answer])))
+    split = CitationChecker(3, passages)
+    assert "".join(split.filter(iter(answer))) == one  # a character a delta
+    assert (split.cited, split.dropped) == (whole.cited, whole.dropped)
+
+
 def test_a_marker_naming_one_passage_twice_is_one_citation() -> None:
     checker = CitationChecker(2, ["Anything."])
     assert "".join(checker.filter(iter(["Twice [1, 1]."]))) == "Twice [1]."

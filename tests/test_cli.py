@@ -323,7 +323,7 @@ def test_a_first_run_makes_the_configured_collection(env, monkeypatch) -> None:
 
 def test_a_hung_engine_is_said_not_waited_on(env, monkeypatch) -> None:
     """An engine that takes connections and never answers (stopped, deadlocked): a command
-    other than an answer's stream says so instead of waiting ten minutes."""
+    other than an answer's stream says so once its reply is overdue."""
     from rag.engine import discovery
 
     silent = socket.socket()

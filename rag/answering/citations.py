@@ -5,9 +5,9 @@ the numbers that remain map back to file, page and passage through `Answer.citat
 Works on a stream: a marker split across deltas ("[", "3", "]") is held until it closes.
 A delta that quotes a document (`Quoted`) passes untouched: its brackets ("[12]" in a paper,
 "[1,3;2,4]" in a manual's code) are the document's, not markers. A model quotes too, without
-saying so: a bracket whose words before it stand so in a passage ("in report [42]", R's
-"Lst[[4]]" or its output's "[16]") is the passage's, and is left as written, neither a
-citation nor a marker to remove.
+saying so: a bracket whose words before or after it stand so in a passage ("in report
+[42]", R's "Lst[[4]]" or its output's "[16] tas vic") is the passage's, and is left as
+written, neither a citation nor a marker to remove.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class CitationChecker:
         before = self._before
         checked = _MARKER.sub(lambda m: self._replace(
             m, before + text[:m.start()], text[m.end():] + after), text)
-        self._remember(checked)
+        self._remember(text)  # as written: the words before a bracket, however cut in deltas
         return checked
 
     def _replace(self, match: re.Match[str], before: str, after: str) -> str:

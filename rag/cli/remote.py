@@ -35,10 +35,11 @@ BATCH_BYTES = 256 * 1024 * 1024
 POLL_SECONDS = 0.2
 FINAL = ("ingested", "unchanged", "failed")
 PROGRESS_FIELDS = ("source", "pages", "chunks", "chunks_written")  # as `ingest.pipeline.Progress`
-# how long a request other than an answer's stream may wait for the engine's reply: each
-# answers in moments (an upload is spooled, then its ingest polled), so a hung engine is
-# said, not waited on for ten minutes; an answer's stream waits as long as a model may
-REQUEST_READ_SECONDS = 60.0
+# how long a request other than an answer's stream may wait for the engine's reply: an
+# upload is spooled and its ingest polled, and a search's slowest part, a remote embedder's
+# call with its retries, has 60 s at most (RAG_AI_DEADLINE_SECONDS): past that the engine is
+# hung, and said to be. An answer's stream waits as long as a model may.
+REQUEST_READ_SECONDS = 120.0
 
 
 class EngineLibrary:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -112,8 +113,7 @@ def test_a_stale_list_appended_to_does_not_bring_cleared_turns_back(tmp_path: Pa
         [{"role": "user", "content": "two"}], before + 1)
 
 
-def test_a_conversation_kept_as_one_list_is_still_there(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite3"
+def kept_as_one_list(path: Path) -> None:
     with sqlite3.connect(path) as db:  # how conversations were kept until turns were
         db.execute("CREATE TABLE history (user TEXT PRIMARY KEY, messages TEXT NOT NULL, "
                    "updated REAL NOT NULL)")
@@ -121,6 +121,35 @@ def test_a_conversation_kept_as_one_list_is_still_there(tmp_path: Path) -> None:
             "user:a@x", json.dumps([{"role": "user", "content": "hi"},
                                     {"role": "assistant", "content": "hello"}])))
     db.close()
+
+
+def test_two_processes_opening_a_list_kept_store_at_once_move_it_once(tmp_path: Path) -> None:
+    for attempt in range(10):
+        path = tmp_path / f"h{attempt}.sqlite3"
+        kept_as_one_list(path)
+        both = threading.Barrier(2)
+        failures: list[BaseException] = []
+
+        def open_store(path: Path = path, both: threading.Barrier = both,
+                       failures: list[BaseException] = failures) -> None:
+            both.wait()
+            try:
+                HistoryStore(path).close()
+            except Exception as exc:  # collected for the assertion below
+                failures.append(exc)
+
+        openers = [threading.Thread(target=open_store) for _ in range(2)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(timeout=30)
+        assert not failures, failures
+        assert [m["content"] for m in HistoryStore(path).load("user:a@x")] == ["hi", "hello"]
+
+
+def test_a_conversation_kept_as_one_list_is_still_there(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    kept_as_one_list(path)
     store = HistoryStore(path)
     store.append("user:a@x", [{"role": "user", "content": "again"}])
     assert [m["content"] for m in HistoryStore(path).load("user:a@x")] == [

@@ -29,6 +29,8 @@ class HistoryStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
         with self._lock, self._db:
+            # one opener at a time: two processes moving an older store would both find it
+            self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("CREATE TABLE IF NOT EXISTS turns (seq INTEGER PRIMARY KEY "
                              "AUTOINCREMENT, user TEXT NOT NULL, message TEXT NOT NULL, "
                              "added REAL NOT NULL)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
@@ -108,7 +109,7 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
             if item.doc_id and not is_stored(item.doc_id, file.source) and len(files) > 1:
                 if pool is None:  # the first file is prepared here while the worker starts
                     pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
-                                               use_chunker, (chunker, options))
+                                               use_chunker, (chunker, options, os.getpid()))
                 else:
                     item.future = _submit(pool, item)
             pending.append(item)

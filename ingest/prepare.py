@@ -52,19 +52,21 @@ _worker_chunker: Chunker | None = None
 _worker_options = LoadOptions()
 
 
-def use_chunker(chunker: Chunker, options: LoadOptions | None = None) -> None:
+def use_chunker(chunker: Chunker, options: LoadOptions | None = None,
+                parent: int | None = None) -> None:
     """Worker initializer: the chunker and load options `prepare_file` uses in this process.
     A worker has no log of its own, and Python would print its records raw amid the
     progress lines: what its parsers warn of travels back in the file's warnings. Ctrl-C
     reaches the whole process group: the command stops its worker, which must not print a
-    traceback of its own."""
+    traceback of its own. `parent` is the process id of the one that started this worker
+    (read there: a parent gone before this runs would leave this one another's)."""
     global _worker_chunker, _worker_options
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in OUR_LOGGERS:
         logging.getLogger(name).addHandler(logging.NullHandler())
     _worker_chunker = chunker
     _worker_options = options or LoadOptions()
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+    threading.Thread(target=_exit_with_parent, args=(parent or os.getppid(),), daemon=True,
                      name="parent-watch").start()
 
 

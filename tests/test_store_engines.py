@@ -528,3 +528,40 @@ def test_weighted_dbsf_fusion() -> None:
     assert fused["c"] > fused["b"] > fused["a"]  # the lexical side weighs more
     assert [pid for pid, _ in fuse_dbsf([(1.0, dense), (1.0, [])])] == ["a", "b", "c"]
     assert fuse_dbsf([(1.0, [("x", 3.0)])]) == [("x", 1.0)]  # one score: no spread
+
+
+class LearntLength(SimpleNamespace):
+    """An embedder whose vector length is learnt from its model (a probe request), as an
+    OpenAI-compatible one's is when no setting gives it; `probes` counts the requests."""
+
+    def __init__(self) -> None:
+        super().__init__(name="openai:probed", known_dimension=None, probes=0)
+
+    @property
+    def dimension(self) -> int:
+        self.probes += 1
+        return 8
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_collection_made_beside_another_records_a_learnt_length_as_learnt(
+        settings: Settings, engine: str) -> None:
+    """Made with the length the model gave, an empty collection opens without asking the
+    model again; only one made with a length a setting gave asks it, in case the setting
+    was a mistake now unset."""
+    embedder = LearntLength()
+    store = make_store(settings.model_copy(update={"qdrant_engine": engine}), embedder)
+    try:
+        store.ensure_collection()
+        store.with_collection("other").ensure_collection()
+        assert embedder.probes == 1
+    finally:
+        store.close()
+    later = LearntLength()  # the model down, say: asking it would fail
+    reopened = make_store(settings.model_copy(update={
+        "qdrant_engine": engine, "collection": "other"}), later)
+    try:
+        reopened.ensure_collection()  # empty, its length learnt: the model is not asked
+        assert reopened.dimension == 8 and later.probes == 0
+    finally:
+        reopened.close()

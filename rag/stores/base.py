@@ -223,6 +223,8 @@ class ChunkStore(ABC):
         # or how to learn it: asked (a remote model's probe request) only when no collection
         # recorded it, so that opening the library needs no model
         self._dimension = dimension
+        # given as a number: the embedder knows its length, or a setting says it
+        self._dimension_set = not callable(dimension)
         self._writes = writes_of(client, collection)
         # how the stored sparse vectors were made, which decides how queries are made
         self.lexical_scheme = lexical.SCHEME
@@ -242,9 +244,8 @@ class ChunkStore(ABC):
         sparse vectors this version can query)."""
         if not self._exists():
             # born with its identity (`made`): never seen by another door without it
-            configured = not callable(self._dimension)  # a setting's, not the model's
             self._create({"embedder": self.embedder_name, "dimension": self.dimension,
-                          "dimension_set": configured,
+                          "dimension_set": self._dimension_set,
                           "lexical": lexical.SCHEME, "sentences": sentence_vectors.SCHEME,
                           "made": time.time_ns() // 1000})
             self.lexical_scheme = lexical.SCHEME
@@ -355,7 +356,9 @@ class ChunkStore(ABC):
 
         Only the store that opened the connection is ever closed.
         """
-        return type(self)(self.client, name, self.embedder_name, self._dimension)
+        # the length as this store was given it: learnt from the model is not set
+        dimension = self._dimension if self._dimension_set else (lambda: self.dimension)
+        return type(self)(self.client, name, self.embedder_name, dimension)
 
     # --- writing ---------------------------------------------------------------------------
     def count(self, doc_id: str, status: str = LIVE) -> int:

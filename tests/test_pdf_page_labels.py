@@ -60,3 +60,11 @@ def test_search_and_answer_cite_the_page_and_its_label(embedder, model_dir: Path
         assert (first.page, first.locator) == (4, "page 4 (labelled 2)")
     finally:
         service.close()
+
+
+def test_a_label_keeps_only_its_printable_characters() -> None:
+    from ingest.formats.pdf import labelled_page
+    from rag.types import Page
+
+    page = labelled_page(Page(2, "text"), "\x1b[31mRED\x1b[0m-7\n")
+    assert page.locator == "page 2 (labelled [31mRED[0m-7)"

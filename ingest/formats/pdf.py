@@ -157,7 +157,8 @@ def labelled_page(page: Page, label: str) -> Page:
     place in the file: a manual's front matter numbered i, ii, ... puts the number printed on
     a page, which its reader sees and its viewer shows, apart from the page's place, which
     the viewer's "go to page" and the app's page view take."""
-    label = " ".join(label.split())[:40]
+    # printable only: a label is the PDF author's text, shown in terminals and pages
+    label = " ".join("".join(c for c in label if c.isprintable()).split())[:40]
     if not label or page.number is None or label == str(page.number):
         return page
     return replace(page, locator=f"page {page.number} (labelled {label})")

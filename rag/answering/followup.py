@@ -18,7 +18,7 @@ import re
 from rag.answering.strategies import REFUSAL
 from rag.errors import AIError, InputTooLongError
 from rag.providers.generators.base import GenerationRequest, Generator
-from rag.text import lexical
+from rag.text import lexical, sentences
 from rag.text.tokens import estimate_tokens_many
 from rag.types import GenerationRecord
 
@@ -58,6 +58,12 @@ _ANSWERING = re.compile(
     r"^\s*(according to|based on|sorry|unfortunately|as an ai|i('m| am| cannot| can't| could|"
     r" did| do| don't| found| have)|(yes|no)\b[,.!])", re.I)
 _CITES = re.compile(r"\[\d+\]")  # an answer cites passages; a question never does
+# a reply asking the user back instead of rewriting
+_ASKS_BACK = re.compile(r"\b(do|did) you mean\b|\b(could|can) you (clarify|specify|say which)\b"
+                        r"|\bwhich one do you\b", re.I)
+# a request rewritten needs no question mark: "Explain the Acme plan in more detail."
+_REQUEST = re.compile(r"^\s*(explain|describe|list|tell|give|show|compare|summari[sz]e|find|"
+                      r"define|outline|name|provide|identify)\b", re.I)
 
 
 def previous_question(history: list[dict[str, str]]) -> str | None:
@@ -163,15 +169,19 @@ def shortened(text: str, limit: int) -> str:
 
 
 def rewords(rewritten: str, question: str, history: list[dict[str, str]]) -> bool:
-    """Whether a reply reads as the question rewritten: it keeps a word of the question or of
-    the conversation, cites no passage, and, unless it is itself a question, neither refuses
-    nor answers ("I could not find this in the documents.", "According to the documents,
-    ..."). A rewrite may paraphrase ("How much does it cost?" as "What is the price of the
-    Acme plan?"), and a question may say "do not include" or "according to the contract"."""
-    if _CITES.search(rewritten):
+    """Whether a reply reads as the question rewritten: one sentence, a question or a request
+    ("Explain ..."), that keeps a word of the question or of the conversation, cites no
+    passage and asks the user nothing back. A statement ("The plan costs 20 dollars."), a
+    refusal ("I could not find this in the documents.") or an answer followed by a question
+    is set aside. A rewrite may paraphrase ("How much does it cost?" as "What is the price of
+    the Acme plan?"), and a question may say "do not include" or "according to the contract"."""
+    if _CITES.search(rewritten) or _ASKS_BACK.search(rewritten):
         return False
-    if not rewritten.rstrip().endswith("?") and (REFUSAL.search(rewritten)
-                                                 or _ANSWERING.search(rewritten)):
+    if len(sentences.split(rewritten)) != 1:
+        return False
+    if not (rewritten.rstrip().endswith("?") or _REQUEST.search(rewritten)):
+        return False
+    if _REQUEST.search(rewritten) and (REFUSAL.search(rewritten) or _ANSWERING.search(rewritten)):
         return False
     said = lexical.term_set(question).union(
         *(lexical.term_set(t.get("content", "")) for t in history if t.get("role") == "user"))

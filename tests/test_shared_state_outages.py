@@ -203,6 +203,18 @@ def test_a_redis_user_allowed_only_the_apps_keys_is_served(tmp_path: Path) -> No
         admin.close()
 
 
+def test_a_redis_user_without_the_apps_keys_is_refused(tmp_path: Path) -> None:
+    """Its every call refused, the limits and budgets would be off for good."""
+    with redis_server(tmp_path) as (port, _):
+        admin = redis.Redis(port=port)
+        admin.execute_command("ACL", "SETUSER", "other", "on", ">pw-8", "~other:*", "+@all")
+        with pytest.raises(ConfigError) as refused:
+            shared_state(tmp_path / "data", f"redis://other:pw-8@127.0.0.1:{port}/0")
+        assert "Let its user read and write the app's keys (rag:*, LIMITS:*)" in str(
+            refused.value)
+        admin.close()
+
+
 def test_after_an_outage_one_caller_tries_redis_while_the_others_wait(silent) -> None:
     state = RedisState(silent.url)
     now = [0.0]

@@ -276,6 +276,7 @@ class RateLimits:
         except self._storage_errors as exc:  # it answered, refusing this call: admit it
             log.warning("rate limits (RAG_REDIS_URL): Redis refused %s's question, admitted: "
                         "%s", user, exc)
+            self.outage.ended()
             return 0.0
         self.outage.ended()
         return 0.0 if admitted else max(reset - time.time(), 0.001)

@@ -106,7 +106,8 @@ OUTAGE_SECONDS = 5.0
 class Outage:
     """Remembers that a shared store stopped answering, so that callers skip it for `seconds`
     rather than each waiting out its timeout. When the time is up, one caller tries it again
-    while the others go on skipping for as long as that try may take.
+    while the others go on skipping until that try reports (`began` or `ended`), or for
+    `seconds` more if it never does.
 
     Usage:
         if outage.skipping(): ... answer as if nothing were stored ...
@@ -119,26 +120,32 @@ class Outage:
         self.what = what
         self.seconds = seconds
         self.clock = clock
-        self._until = 0.0  # skipped until then; 0: no outage
+        self._lock = threading.Lock()
+        self._out = False  # an outage is on
+        self._until = 0.0  # skipped until then
 
     def skipping(self) -> bool:
-        now = self.clock()
-        if now < self._until:
-            return True
-        if self._until:  # the time is up: this caller tries, the others wait for its answer
-            self._until = now + REDIS_TIMEOUTS["socket_timeout"]
-        return False
+        with self._lock:
+            if not self._out:
+                return False
+            now = self.clock()
+            if now < self._until:
+                return True
+            self._until = now + self.seconds  # this caller tries; the others wait for it
+            return False
 
     def began(self, call: str, exc: BaseException) -> None:
-        if not self._until:  # one warning an outage, not one a caller or a retry
-            log.warning("%s unavailable (RAG_REDIS_URL) for %s: %s; asked again every %.0f s",
-                        self.what, call, exc, self.seconds)
-        self._until = self.clock() + self.seconds
+        with self._lock:
+            if not self._out:  # one warning an outage, not one a caller or a try
+                log.warning("%s unavailable (RAG_REDIS_URL) for %s: %s; asked again every "
+                            "%.0f s", self.what, call, exc, self.seconds)
+            self._out, self._until = True, self.clock() + self.seconds
 
     def ended(self) -> None:
-        if self._until:
-            log.warning("%s available again (RAG_REDIS_URL)", self.what)
-            self._until = 0.0
+        with self._lock:
+            if self._out:
+                log.warning("%s available again (RAG_REDIS_URL)", self.what)
+                self._out, self._until = False, 0.0
 
 
 class RedisState(SharedState):
@@ -154,7 +161,7 @@ class RedisState(SharedState):
         self._prefix = prefix
         self.outage = Outage("shared state")
 
-    def _safe(self, what: str, fallback: Any, work: Any) -> Any:
+    def _safe(self, what: str, fallback: Any, work: Callable[[], Any]) -> Any:
         if self.outage.skipping():
             return fallback
         try:
@@ -222,8 +229,9 @@ class RedisState(SharedState):
     def check(self) -> None:
         """Refuse a Redis that answers but will not serve us (a wrong password, a database
         it does not have): unlike an outage, that lasts, and would leave the limits and
-        budgets off for good. A Redis that does not answer is let be, as an outage; a user
-        whose rights are only the app's keys (an ACL) is served."""
+        budgets off for good. A Redis that does not answer is let be, as an outage. The
+        check reads one of the app's keys, so a user whose rights are only those (an ACL,
+        without PING) is served, and one without them is refused."""
         from redis.exceptions import (
             AuthenticationError,
             NoPermissionError,
@@ -233,8 +241,10 @@ class RedisState(SharedState):
 
         try:
             self._redis.exists(self._prefix + "check")  # a read the app's keys allow
-        except NoPermissionError:
-            return
+        except NoPermissionError as exc:
+            raise ConfigError(f"Invalid setting: RAG_REDIS_URL: Redis refused it ({exc}). "
+                              f"Let its user read and write the app's keys "
+                              f"({self._prefix}*, LIMITS:*); see docs/security.md.") from exc
         except (AuthenticationError, ResponseError) as exc:
             raise ConfigError(f"Invalid setting: RAG_REDIS_URL: Redis refused it ({exc}). "
                               "Fix the URL's password or database number.") from exc

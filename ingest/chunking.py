@@ -185,19 +185,20 @@ class Chunker:
                     end=offset + len(part), text=part, token_count=part_tokens,
                     locator=page.locator,
                 ))
-        return self._finish_sentences(document, chunks)
+        return self._finish_sentences(document, chunks, page_starts)
 
-    def _finish_sentences(self, document: Document, chunks: list[Chunk]) -> list[Chunk]:
+    def _finish_sentences(self, document: Document, chunks: list[Chunk],
+                          page_starts: list[int]) -> list[Chunk]:
         """Each page's last chunk with the end of a sentence that runs on into the next page,
         where it still fits the limits."""
-        last_of_page = {chunk.page: i for i, chunk in enumerate(chunks)
-                        if chunk.page is not None}
-        pages = document.pages
-        for page, after in itertools.pairwise(pages):
-            end = runs_on(page, after)
-            if end is None or page.number not in last_of_page:
+        # by the page's place in the document: two pages may carry one number
+        last_of_page = {bisect_right(page_starts, chunk.start) - 1: i
+                        for i, chunk in enumerate(chunks)}
+        for index, (page, after) in enumerate(itertools.pairwise(document.pages)):
+            end = _runs_on(page, after)
+            at = last_of_page.get(index)
+            if end is None or at is None:
                 continue
-            at = last_of_page[page.number]
             chunk = chunks[at]
             text = f"{chunk.text}\n{after.text[:end].strip()}"
             (tokens,) = self._counts([text])  # its words were learnt with the document's
@@ -242,7 +243,7 @@ _ENDS_SENTENCE = re.compile(r"[.!?:;…][\"'”’)\]]*\s*$")
 _RUN_ON_CHARS = 400  # the most of the next page carried back: one sentence's end
 
 
-def runs_on(page: Page, after: Page) -> int | None:
+def _runs_on(page: Page, after: Page) -> int | None:
     """Where, in the text of the page `after`, the sentence that `page` leaves unfinished
     ends; None when `page` ends a sentence, `after` is not the next page, or its text does not
     go on in lower case (a new heading, a table, a page of its own)."""

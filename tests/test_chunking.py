@@ -237,3 +237,10 @@ def test_pages_that_end_a_sentence_or_begin_anew_are_not_joined(embedder) -> Non
     for pages in cases:
         chunks = chunker(_doc(pages))
         assert [c.text for c in chunks] == [p.text for p in pages], pages[0].text
+
+
+def test_a_page_number_met_twice_carries_into_its_own_pages_chunk(embedder) -> None:
+    pages = [Page(1, FRONT_END), Page(2, RUN_ON), Page(1, "Appendix one. It ends.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert [c.text for c in chunks] == [f"{FRONT_END}\n{RUN_ON}", RUN_ON,
+                                        "Appendix one. It ends."]

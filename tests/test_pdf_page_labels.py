@@ -68,3 +68,5 @@ def test_a_label_keeps_only_its_printable_characters() -> None:
 
     page = labelled_page(Page(2, "text"), "\x1b[31mRED\x1b[0m-7\n")
     assert page.locator == "page 2 (labelled [31mRED[0m-7)"
+    spaced = labelled_page(Page(3, "text"), "Appendix\u00a0A\tii")
+    assert spaced.locator == "page 3 (labelled Appendix A ii)"

@@ -158,7 +158,7 @@ def labelled_page(page: Page, label: str) -> Page:
     a page, which its reader sees and its viewer shows, apart from the page's place, which
     the viewer's "go to page" and the app's page view take."""
     # printable only: a label is the PDF author's text, shown in terminals and pages
-    label = " ".join("".join(c for c in label if c.isprintable()).split())[:40]
+    label = "".join(c for c in " ".join(label.split()) if c.isprintable())[:40]
     if not label or page.number is None or label == str(page.number):
         return page
     return replace(page, locator=f"page {page.number} (labelled {label})")

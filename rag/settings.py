@@ -474,11 +474,11 @@ def _variable(field: str) -> str:
 def _got(field: str, value: object) -> str:
     """The refused value as a message may show it: never a secret, a URL without its password."""
     info = _field_info(field)
-    if info is None:
-        # not a field we know the type of: its name alone says whether it may hold a secret
-        if any(word in field.lower() for word in ("token", "key", "secret", "password")):
-            return ""
-    elif _holds_secret(info.annotation):
+    if info is not None and _holds_secret(info.annotation):
+        return ""
+    # a name that may hold a secret, unless its type says it is a count (RAG_CHUNK_TOKENS)
+    if any(word in field.lower() for word in ("token", "key", "secret", "password")) and not (
+            info is not None and _counts(info.annotation)):
         return ""
     if field.lower().endswith("_url") and isinstance(value, str):
         return f" (got {masked_url(value)!r})"
@@ -494,6 +494,11 @@ def _field_info(field: str) -> FieldInfo | None:
         if isinstance(alias, AliasChoices) and field in alias.choices:
             return info
     return None
+
+
+def _counts(annotation: object) -> bool:
+    """Whether a field's type is a number (or an optional one)."""
+    return annotation in (int, float) or any(a in (int, float) for a in get_args(annotation))
 
 
 def _holds_secret(annotation: object) -> bool:

@@ -176,3 +176,11 @@ def test_a_url_refused_is_shown_without_its_password() -> None:
                       env_file=None)
     message = str(info.value)
     assert "(got 'redis://***@host:6379/0?***')" in message and "hunter2" not in message
+
+
+def test_a_name_that_may_hold_a_secret_hides_its_value_unless_it_is_a_count() -> None:
+    from rag.settings import _got
+
+    assert _got("future_api_key", "s3cret") == ""  # no such field: its name says enough
+    assert _got("RAG_WEBHOOK_PASSWORD", "s3cret") == ""
+    assert _got("chunk_tokens", 10) == " (got 10)"

@@ -36,10 +36,10 @@ POLL_SECONDS = 0.2
 FINAL = ("ingested", "unchanged", "failed")
 PROGRESS_FIELDS = ("source", "pages", "chunks", "chunks_written")  # as `ingest.pipeline.Progress`
 # how long a request other than an answer's stream may wait for the engine's reply: an
-# upload is spooled and its ingest polled, and a search's slowest part, a remote embedder's
-# call with its retries, has 60 s at most (RAG_AI_DEADLINE_SECONDS): past that the engine is
-# hung, and said to be. An answer's stream waits as long as a model may.
-REQUEST_READ_SECONDS = 120.0
+# upload is spooled and its ingest polled, and a search makes at most three remote calls
+# (Llama Guard, the embedder, the reranker) of 60 s each by default (RAG_AI_DEADLINE_SECONDS):
+# past that the engine is hung, and said to be. An answer's stream waits as long as a model may.
+REQUEST_READ_SECONDS = 300.0
 
 
 class EngineLibrary:

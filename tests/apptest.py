@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.pdfgen import filler, make_pdf
 from ui.common import get_engine
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "page.py")
@@ -34,3 +35,11 @@ def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
         engine.jobs.wait(job_id, timeout=300)
     at.run()
     assert not at.exception, at.exception
+
+
+def greenhouse() -> tuple[str, bytes, str]:
+    """A two-page PDF to upload, as the sidebar's uploader gives a file: name, bytes, type."""
+    pdf = make_pdf([filler("Plants need light and water."),
+                    "Tomatoes need at least eight hours of direct sunlight each day."],
+                   title="Greenhouse guide")
+    return ("greenhouse.pdf", pdf, "application/pdf")

@@ -13,8 +13,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.engine.jobs import IngestJobs
-from tests.apptest import PAGE, open_page, upload
-from tests.pdfgen import filler, make_pdf
+from tests.apptest import PAGE, greenhouse, open_page, upload
+from tests.pdfgen import make_pdf
 from ui.common import get_engine
 from ui.conversation import to_markdown
 
@@ -36,13 +36,6 @@ def start(env, monkeypatch: pytest.MonkeyPatch):
 
     yield run
     st.cache_resource.clear()
-
-
-def greenhouse() -> tuple[str, bytes, str]:
-    pdf = make_pdf([filler("Plants need light and water."),
-                    "Tomatoes need at least eight hours of direct sunlight each day."],
-                   title="Greenhouse guide")
-    return ("greenhouse.pdf", pdf, "application/pdf")
 
 
 def ask(at: AppTest, question: str = QUESTION):

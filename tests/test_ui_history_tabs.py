@@ -15,8 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.app.history import HistoryStore
-from tests.apptest import PAGE, upload
-from tests.pdfgen import filler, make_pdf
+from tests.apptest import PAGE, greenhouse, upload
 from ui import common
 from ui.common import Identity
 
@@ -42,13 +41,6 @@ def tab(env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], AppTest]]
 
     yield open_tab
     st.cache_resource.clear()
-
-
-def greenhouse() -> tuple[str, bytes, str]:
-    pdf = make_pdf([filler("Plants need light and water."),
-                    "Tomatoes need at least eight hours of direct sunlight each day."],
-                   title="Greenhouse guide")
-    return ("greenhouse.pdf", pdf, "application/pdf")
 
 
 def ask(at: AppTest, question: str) -> None:

@@ -177,6 +177,22 @@ def test_render_page_highlights_the_passage() -> None:
         render_page(greenhouse_pdf(), 3)
 
 
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_the_passage_is_highlighted_on_a_turned_page_where_its_words_are(rotation: int) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(greenhouse_pdf())))
+    writer.pages[1].rotate(rotation)
+    turned = io.BytesIO()
+    writer.write(turned)
+    rendered = render_page(turned.getvalue(), 2, SUN)
+    assert rendered.highlighted
+    bare = Image.open(io.BytesIO(render_page(turned.getvalue(), 2).png)).convert("L")
+    assert bare.size == (rendered.width, rendered.height)
+    for box in rendered.boxes:  # each box holds ink: the words, drawn where the page shows them
+        assert bare.crop(box).getextrema()[0] < 100, (rotation, box)
+
+
 # --- small pieces -----------------------------------------------------------------------------
 
 def test_rate_limits_count_per_user_in_a_moving_window() -> None:

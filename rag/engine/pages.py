@@ -87,7 +87,7 @@ def render_page(data: bytes, page_number: int, passage: str | None = None,
             if passage and options is not None and needs_ocr(page, page_text(page),
                                                              options.ocr):
                 scan = render_for_ocr(page, options.ocr_dpi)
-            elif passage and page.get_rotation() == 0:
+            elif passage:
                 boxes = _boxes(page, passage, scale, image.height)
             page.close()
         finally:
@@ -169,15 +169,32 @@ def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, 
         text = textpage.get_text_range(0, count) if count > 0 else ""
         if len(text) != count:  # characters pdfium cannot map one to one: no highlight
             return []
-        left, bottom, _right, _top = page.get_cropbox()
-        page_top = page.get_height() + bottom
+        left, bottom, right, top = page.get_cropbox()
+        size = ((right - left) * scale, (top - bottom) * scale)  # the page drawn upright
         boxes = []
         for start, end in passage_spans(text, passage):
             for i in range(textpage.count_rects(start, end - start)):
                 x0, y0, x1, y1 = textpage.get_rect(i)
-                boxes.append((int((x0 - left) * scale) - 2, int((page_top - y1) * scale) - 2,
-                              int((x1 - left) * scale) + 2, int((page_top - y0) * scale) + 2))
+                upright = ((x0 - left) * scale, (top - y1) * scale, (x1 - left) * scale,
+                           (top - y0) * scale)
+                x0, y0, x1, y1 = _turned(upright, size, page.get_rotation())
+                boxes.append((int(x0) - 2, int(y0) - 2, int(x1) + 2, int(y1) + 2))
         return [b for b in boxes if b[3] > 0 and b[1] < height_px]
     finally:
         textpage.close()
+
+
+def _turned(box: tuple[float, float, float, float], size: tuple[float, float],
+            rotation: int) -> tuple[float, float, float, float]:
+    """A box on the upright page (`size` wide and high, y down) where it lies once the page
+    is turned `rotation` degrees clockwise, as /Rotate turns it and pdfium draws it."""
+    x0, y0, x1, y1 = box
+    width, height = size
+    if rotation == 90:
+        return height - y1, x0, height - y0, x1
+    if rotation == 180:
+        return width - x1, height - y1, width - x0, height - y0
+    if rotation == 270:
+        return y0, width - x1, y1, width - x0
+    return box
 

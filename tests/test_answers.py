@@ -70,6 +70,13 @@ def test_how_a_stream_is_cut_into_deltas_does_not_change_the_checked_answer() ->
     assert (split.cited, split.dropped) == (whole.cited, whole.dropped)
 
 
+def test_a_range_or_a_spaced_marker_cites_each_passage_it_names() -> None:
+    checker = CitationChecker(4, ["Anything."])
+    text = "".join(checker.filter(iter(["Both [1-3] agree, ", "as [ 4 ] does; [2–9] too."])))
+    assert text == "Both [1][2][3] agree, as [4] does; [2][3][4] too."
+    assert checker.cited == {1, 2, 3, 4} and checker.dropped == 5
+
+
 def test_a_marker_naming_one_passage_twice_is_one_citation() -> None:
     checker = CitationChecker(2, ["Anything."])
     assert "".join(checker.filter(iter(["Twice [1, 1]."]))) == "Twice [1]."

@@ -17,7 +17,10 @@ from collections.abc import Iterator, Sequence
 
 from rag.providers.generators.base import Quoted
 
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# "[2]", "[1, 3]", "[2; 4]", a range "[1-3]" (or "[1–3]"), and spaces inside: "[ 2 ]"
+_ITEM = r"\d+(?:\s*[-–]\s*\d+)?"
+_MARKER = re.compile(rf"\[\s*({_ITEM}(?:\s*[,;]\s*{_ITEM})*)\s*\]")
+_RANGE_MOST = 20  # a longer range is no citation ("[1-100]"): its numbers are not expanded
 _HOLD = 16  # longest partial marker worth holding back, in characters
 # the words before a bracket that must stand so in a passage for it to be the passage's: long
 # enough that a model's own "[1]" after a phrase rarely matches, short enough to be quoted
@@ -76,7 +79,8 @@ class CitationChecker:
     def _replace(self, match: re.Match[str], before: str, after: str) -> str:
         if self._quoted(before, match.group(0), after):
             return match.group(0)
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        numbers = [n for item in re.split(r"\s*[,;]\s*", match.group(1))
+                   for n in _numbers(item)]
         valid = list(dict.fromkeys(n for n in numbers if 1 <= n <= self.passages))
         self.dropped += sum(1 for n in numbers if not 1 <= n <= self.passages)
         self.cited.update(valid)
@@ -93,6 +97,15 @@ class CitationChecker:
         windows = ([preceding[-n:] + bracket for n in sizes if len(preceding) >= n]
                    + [bracket + following[:n] for n in sizes if len(following) >= n])
         return any(window in text for window in windows for text in self.texts)
+
+
+def _numbers(item: str) -> list[int]:
+    """A marker's item as the numbers it names: "3" is [3], "1-3" is [1, 2, 3]."""
+    first, _, last = item.replace("–", "-").partition("-")
+    low, high = int(first), int(last or first)
+    if high < low or high - low >= _RANGE_MOST:
+        return [low, high] if last else [low]  # both ends, checked as any number is
+    return list(range(low, high + 1))
 
 
 def _undecided(text: str) -> int:

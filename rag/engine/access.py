@@ -250,36 +250,24 @@ class RateLimits:
         options = REDIS_TIMEOUTS if redis_url else {}
         self._limiter = MovingWindowRateLimiter(
             storage_from_string(limits_storage(redis_url), **options))
-        self._unreachable: tuple[type[Exception], ...] = ()
-        self._storage_errors: tuple[type[Exception], ...] = ()
         self.outage = Outage("rate limits")
-        if redis_url:
-            from redis.exceptions import ConnectionError, RedisError, TimeoutError
-
-            self._unreachable, self._storage_errors = (ConnectionError, TimeoutError), (RedisError,)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
         return cls(settings.rate_limit_per_minute, settings.redis_url)
 
     def admit(self, user: str) -> float:
+        if self.per_minute <= 0:
+            return 0.0
+
+        def wait() -> float:
+            if self._limiter.hit(self._item, "questions", user):
+                return 0.0
+            reset = self._limiter.get_window_stats(self._item, "questions", user).reset_time
+            return max(reset - time.time(), 0.001)
+
         # an outage of the shared store must not stop every question: admit, and say so
-        if self.per_minute <= 0 or self.outage.skipping():
-            return 0.0
-        try:
-            admitted = self._limiter.hit(self._item, "questions", user)
-            reset = 0.0 if admitted else self._limiter.get_window_stats(
-                self._item, "questions", user).reset_time
-        except self._unreachable as exc:
-            self.outage.began(f"{user}'s question, admitted", exc)
-            return 0.0
-        except self._storage_errors as exc:  # it answered, refusing this call: admit it
-            log.warning("rate limits (RAG_REDIS_URL): Redis refused %s's question, admitted: "
-                        "%s", user, exc)
-            self.outage.ended()
-            return 0.0
-        self.outage.ended()
-        return 0.0 if admitted else max(reset - time.time(), 0.001)
+        return self.outage.guarded(f"{user}'s question, admitted", wait, 0.0)
 
 
 def limits_storage(redis_url: str | None) -> str:

@@ -7,9 +7,10 @@ replicas on several machines agree too. Values are small JSON-able objects with 
 
 An outage of the shared store must not stop answers: a Redis error is logged and the call
 answers as if nothing were stored (`get` None, `add` True, `incr` the amount). For a few
-seconds after an error Redis is not asked at all, so that a Redis that stopped answering
-costs one timeout every few seconds instead of one for every read of every question. A value
-that is not this app's JSON (another program's, under the same prefix) reads as absent.
+seconds after a call finds Redis unreachable it is not asked at all, so that a Redis that
+stopped answering costs one timeout every few seconds instead of one for every read of every
+question (`Outage`, which the rate limits use too). A value that is not this app's JSON
+(another program's, under the same prefix) reads as absent.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rag.errors import ConfigError
 
@@ -102,6 +104,16 @@ REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 #: after an error, how long Redis is left alone before it is asked again
 OUTAGE_SECONDS = 5.0
 
+T = TypeVar("T")
+
+
+@cache
+def _redis_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """Redis not reached (an outage), and Redis refusing one call (about one key)."""
+    from redis.exceptions import ConnectionError, RedisError, TimeoutError
+
+    return (ConnectionError, TimeoutError), (RedisError,)
+
 
 class Outage:
     """Remembers that a shared store stopped answering, so that callers skip it for `seconds`
@@ -110,9 +122,7 @@ class Outage:
     `seconds` more if it never does.
 
     Usage:
-        if outage.skipping(): ... answer as if nothing were stored ...
-        try: ...; outage.ended()
-        except (ConnectionError, TimeoutError) as exc: outage.began(what, exc)
+        value = outage.guarded("get", lambda: redis.get(key), None)
     """
 
     def __init__(self, what: str, seconds: float = OUTAGE_SECONDS,
@@ -147,34 +157,37 @@ class Outage:
                 log.warning("%s available again (RAG_REDIS_URL)", self.what)
                 self._out, self._until = False, 0.0
 
+    def guarded(self, call: str, work: Callable[[], T], fallback: T) -> T:
+        """`work()`; `fallback` while the store is out, when it turns out unreachable (an
+        outage begins), or when it refuses this call (about one key: logged, no outage)."""
+        if self.skipping():
+            return fallback
+        unreachable, refused = _redis_errors()
+        try:
+            done = work()
+        except unreachable as exc:
+            self.began(call, exc)
+            return fallback
+        except refused as exc:  # another program's type of value, no right to a key
+            log.warning("%s (RAG_REDIS_URL): Redis refused %s: %s", self.what, call, exc)
+            self.ended()  # it answered
+            return fallback
+        self.ended()
+        return done
+
 
 class RedisState(SharedState):
     """The same, in Redis (values as JSON); errors are logged and treated as "nothing there"."""
 
     def __init__(self, url: str, prefix: str = "rag:") -> None:
         import redis
-        from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
         self._redis = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
-        self._unreachable: tuple[type[Exception], ...] = (ConnectionError, TimeoutError)
-        self._errors: tuple[type[Exception], ...] = (RedisError,)
         self._prefix = prefix
         self.outage = Outage("shared state")
 
     def _safe(self, what: str, fallback: Any, work: Callable[[], Any]) -> Any:
-        if self.outage.skipping():
-            return fallback
-        try:
-            done = work()
-        except self._unreachable as exc:
-            self.outage.began(what, exc)
-            return fallback
-        except self._errors as exc:  # about one key (another program's type, no permission)
-            log.warning("shared state (RAG_REDIS_URL): Redis refused %s: %s", what, exc)
-            self.outage.ended()  # it answered
-            return fallback
-        self.outage.ended()
-        return done
+        return self.outage.guarded(what, work, fallback)
 
     def _decode(self, key: str, raw: Any) -> Any | None:
         try:

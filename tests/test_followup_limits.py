@@ -189,6 +189,7 @@ PLAN = [{"role": "user", "content": "Tell me about the Acme Pro plan"},
     ("What's in it?", "What does the Acme Pro plan include?"),
     ("Which ones don't include roaming?", "Which Acme plans do not include international "
                                           "roaming?"),
+    ("Which ones don't include roaming?", "Tell me which Acme plans do not include roaming."),
     ("and the notice period?", "According to the contract, what is the notice period of "
                                "the Acme Pro plan?"),
 ])

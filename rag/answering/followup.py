@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 
-from rag.answering.strategies import REFUSAL
 from rag.errors import AIError, InputTooLongError
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.text import lexical, sentences
@@ -53,10 +52,6 @@ _REWRITE_TURNS = 6
 _TRANSCRIPT_TOKENS = 1_500  # the first try, halved (with _TURN_CHARS) while it does not fit
 _TURN_CHARS = 1_000
 _MIN_TURN_CHARS = 60  # shorter, a turn says too little to rewrite from: the terms carry over
-# what a model answering instead of rewriting opens with (a reply that is no question)
-_ANSWERING = re.compile(
-    r"^\s*(according to|based on|sorry|unfortunately|as an ai|i('m| am| cannot| can't| could|"
-    r" did| do| don't| found| have)|(yes|no)\b[,.!])", re.I)
 _CITES = re.compile(r"\[\d+\]")  # an answer cites passages; a question never does
 # a reply asking the user back instead of rewriting
 _ASKS_BACK = re.compile(r"\b(do|did) you mean\b|\b(could|can) you (clarify|specify|say which)\b"
@@ -180,9 +175,7 @@ def rewords(rewritten: str, question: str, history: list[dict[str, str]]) -> boo
     if len(sentences.split(rewritten)) != 1:
         return False
     if not (rewritten.rstrip().endswith("?") or _REQUEST.search(rewritten)):
-        return False
-    if _REQUEST.search(rewritten) and (REFUSAL.search(rewritten) or _ANSWERING.search(rewritten)):
-        return False
+        return False  # a statement: an answer or a refusal, not the question rewritten
     said = lexical.term_set(question).union(
         *(lexical.term_set(t.get("content", "")) for t in history if t.get("role") == "user"))
     return bool(lexical.term_set(rewritten) & said)

@@ -37,8 +37,7 @@ from rag.types import Answer, ConsensusReport, GenerationRecord, ProgressiveRepo
 
 log = logging.getLogger(__name__)
 
-#: a model saying the passages do not answer (read by progressive answers and follow-up rewrites)
-REFUSAL = re.compile(
+_REFUSAL = re.compile(
     r"\b(could ?n[o']t find|can ?n[o']t find|cannot find|unable to find|no information|"
     r"do(es)? not (say|contain|mention|include|state|specify)|"
     r"not (mentioned|stated|found|specified) in)\b", re.I)
@@ -90,7 +89,7 @@ def weakness(text: str, request: GenerationRequest, config: StrategyConfig) -> s
     checker = CitationChecker(len(request.passages), [p.text for p in request.passages])
     kept = "".join(checker.filter(words_of(text)))
     top = request.passages[0].score if request.passages else 0.0
-    if REFUSAL.search(text) and top >= config.refusal_score:
+    if _REFUSAL.search(text) and top >= config.refusal_score:
         return f"it said the passages do not answer, but the best passage scored {top:.2f}"
     if len(_MARKER.sub(" ", kept).split()) < config.min_words:
         return f"shorter than {config.min_words} words"

@@ -502,8 +502,7 @@ def _counts(annotation: object) -> bool:
 
 
 def _holds_secret(annotation: object) -> bool:
-    """Whether a field's type is SecretStr (or an optional one): a token's name is no guide,
-    RAG_CHUNK_TOKENS is a count."""
+    """Whether a field's type is SecretStr (or an optional one)."""
     return annotation is SecretStr or SecretStr in get_args(annotation)
 
 

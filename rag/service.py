@@ -182,7 +182,8 @@ class RagService:
         as an answer's citations are; a remote query embedding is charged to `user`."""
         if len(query) > QUESTION_CHARS:
             raise too_long_to_ask("query", len(query))
-        if not clean(query, tidy_spaces=True).text:
+        query = clean(query, tidy_spaces=True).text  # read as the documents were
+        if not query:
             raise EmptyQuestion(EMPTY_QUERY)
         if (mode or self.retriever.mode) != "sparse":
             self.embedder.check_query(query, "query")  # the search would call it a question

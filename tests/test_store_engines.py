@@ -519,6 +519,19 @@ def test_a_collection_indexed_before_phrases_is_searched_as_before(
         open_service(settings, embedder, engine)
 
 
+def test_a_collection_indexed_before_words_of_every_script_is_searched_as_before(
+        settings, embedder, engine, corpus: Path) -> None:
+    first = open_service(settings, embedder, engine)
+    first.ingest([corpus])
+    first.store._set_metadata({"lexical": lexical.SPACED_SCHEME})
+    first.close()
+    old = open_service(settings, embedder, engine)
+    assert old.store.lexical_scheme == lexical.SPACED_SCHEME
+    assert old.search("Which volcano erupts in Sicily?", 3, "sparse")[0].source.endswith(
+        "etna.pdf")
+    old.close()
+
+
 def test_weighted_dbsf_fusion() -> None:
     dense = [("a", 0.9), ("b", 0.8), ("c", 0.1)]
     sparse = [("c", 12.0), ("b", 6.0)]

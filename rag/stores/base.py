@@ -312,6 +312,12 @@ class ChunkStore(ABC):
                         "as before; re-ingest into a new collection (RAG_COLLECTION) for the "
                         "better ranking", self.collection)
             return lexical.UNIGRAM_SCHEME
+        if scheme == lexical.SPACED_SCHEME:
+            log.info("collection '%s' was indexed before words were read in every script: "
+                     "keyword search of Chinese, Japanese, Korean, Thai, Hindi and the like "
+                     "improves once it is re-ingested into a new collection (RAG_COLLECTION)",
+                     self.collection)
+            return scheme
         if scheme != lexical.SCHEME:
             raise ConfigError(
                 f"Collection '{self.collection}' was indexed by a newer version of this app "

@@ -12,8 +12,9 @@ a phrase the question shares with a passage is stronger evidence than its words 
 the pair's IDF says how rare the phrase is. Pairs weigh BIGRAM_WEIGHT in the query, so the
 weight can change without re-ingesting.
 
-SCHEME names how document vectors are made; a collection records the scheme it was filled
-with, and queries against an older collection are made the way its vectors were.
+Words are read in any script (`rag.text.words`). SCHEME names how document vectors are made; a
+collection records the scheme it was filled with, and queries against an older collection are
+made the way its vectors were.
 """
 
 from __future__ import annotations
@@ -27,14 +28,17 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from rag.text.words import words
+
 K1 = 1.2
 B = 0.75
 AVERAGE_TERMS = 120.0  # typical content terms in a chunk; fixed so vectors never need refitting
 BIGRAM_WEIGHT = 0.5  # a shared phrase counts half as much as a shared word (docs/evaluation.md)
-SCHEME = "bm25-bigrams-1"  # single terms and adjacent pairs, BM25 tf weights
+SCHEME = "bm25-bigrams-2"  # single terms and adjacent pairs, BM25 tf weights, words of any script
+# collections filled before words were read in any script: pairs, and `\w` runs as words
+SPACED_SCHEME = "bm25-bigrams-1"
 UNIGRAM_SCHEME = "bm25-1"  # single terms only: collections filled before pairs were indexed
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_EARLIER_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # how the earlier schemes read words
 _STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being
@@ -64,9 +68,10 @@ def _term(word: str) -> str | None:
     return stemmer.stemWord(word)
 
 
-def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed content words."""
-    return [t for t in map(_term, _WORD.findall(text.lower())) if t is not None]
+def terms(text: str, scheme: str = SCHEME) -> list[str]:
+    """Case-folded, stemmed content words (read as `scheme` reads them)."""
+    found = (words(text) if scheme == SCHEME else _EARLIER_WORD.findall(text.lower()))
+    return [t for t in map(_term, found) if t is not None]
 
 
 def term_shares(question: str, texts: Sequence[str]) -> list[float]:
@@ -97,18 +102,18 @@ def _to_sparse(weights: dict[int, float]) -> tuple[list[int], list[float]]:
     return indices, [weights[i] for i in indices]
 
 
-def pairs(words: list[str]) -> list[str]:
+def pairs(found: list[str]) -> list[str]:
     """Adjacent terms joined as one term ("_" never occurs inside a term)."""
-    return [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+    return [f"{a}_{b}" for a, b in zip(found, found[1:], strict=False)]
 
 
 def document_vector(text: str) -> tuple[list[int], list[float]]:
     """BM25 term-frequency weights of a chunk's terms and term pairs (IDF is applied by
     Qdrant); the length normalisation counts single terms."""
-    words = terms(text)
-    length_norm = 1 - B + B * len(words) / AVERAGE_TERMS
+    found = terms(text)
+    length_norm = 1 - B + B * len(found) / AVERAGE_TERMS
     weights: dict[int, float] = {}
-    for counts in (Counter(words), Counter(pairs(words))):
+    for counts in (Counter(found), Counter(pairs(found))):
         for term, tf in counts.items():
             index = term_index(term)
             weights[index] = weights.get(index, 0.0) + tf * (K1 + 1) / (tf + K1 * length_norm)
@@ -118,9 +123,9 @@ def document_vector(text: str) -> tuple[list[int], list[float]]:
 def query_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
     """Each distinct query term once, weight 1, and (unless the collection predates them) each
     distinct pair of adjacent terms, weight BIGRAM_WEIGHT."""
-    words = terms(text)
-    weights = {term_index(term): 1.0 for term in set(words)}
+    asked = terms(text, scheme)
+    weights = {term_index(term): 1.0 for term in set(asked)}
     if scheme != UNIGRAM_SCHEME:
-        for pair in set(pairs(words)):
+        for pair in set(pairs(asked)):
             weights.setdefault(term_index(pair), BIGRAM_WEIGHT)
     return _to_sparse(weights)

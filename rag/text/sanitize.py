@@ -130,13 +130,24 @@ def clean(text: str, *, tidy_spaces: bool = False, max_chars: int | None = None)
 
 
 _NORMALIZED_PIECE = 65_536  # characters normalized at a time, so that a bound is kept as it goes
+# Thai's and Lao's vowel AM is a letter of their alphabets, not a look-alike, but NFKC splits it
+# into two signs: put back, a quote keeps the characters the document and the reader have
+_AM_SPLIT = re.compile("\u0e4d\u0e32|\u0ecd\u0eb2")
+_AM = {"\u0e4d\u0e32": "\u0e33", "\u0ecd\u0eb2": "\u0eb3"}
+
+
+def _nfkc(text: str) -> str:
+    normalized = unicodedata.normalize("NFKC", text)
+    if "\u0e4d" in normalized or "\u0ecd" in normalized:
+        normalized = _AM_SPLIT.sub(lambda m: _AM[m.group()], normalized)
+    return normalized
 
 
 def _normalized(text: str, max_chars: int | None) -> str:
     """NFKC, a piece at a time when the result is bounded: each piece ends before a character
     that combines with none before it, where normalizing apart changes nothing."""
     if max_chars is None or len(text) <= _NORMALIZED_PIECE:
-        normalized = unicodedata.normalize("NFKC", text)
+        normalized = _nfkc(text)
         if max_chars is not None and len(normalized) > max_chars:
             raise TooLongNormalized(max_chars)
         return normalized
@@ -145,7 +156,7 @@ def _normalized(text: str, max_chars: int | None) -> str:
         end = min(start + _NORMALIZED_PIECE, len(text))
         while end < len(text) and unicodedata.combining(text[end]):
             end += 1
-        piece = unicodedata.normalize("NFKC", text[start:end])
+        piece = _nfkc(text[start:end])
         size += len(piece)
         if size > max_chars:
             raise TooLongNormalized(max_chars)

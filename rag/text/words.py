@@ -1,0 +1,58 @@
+"""Words of any script, as the keyword index reads them.
+
+Python's `\\w` leaves out combining marks, so a Hindi or Thai word with a vowel sign fell
+apart into letters, and so did a Turkish "İ" once lower-cased ("i" and a combining dot).
+Chinese, Japanese, Korean, Thai, Lao, Khmer and Myanmar are written without spaces between
+words, so a run of their text was one "word" that no query matched. In those scripts each
+character is a word here, and the index's pairs of adjacent terms (`lexical.pairs`) stand
+for the character pairs, as the bigrams of Lucene's CJK analyser do. Case is folded
+(`casefold`: "Straße" and "STRASSE" meet), and so are Turkish's dotted and dotless i, which
+no other language writes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# scripts written without spaces between words; each character of them is a word
+_UNSPACED = (
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1100-\u11ff\u3131-\u318e\uac00-\ud7af"  # Hangul
+    "\u1780-\u17ff"  # Khmer
+    "\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3041-\u30ff\u31f0-\u31ff"  # kana, ideographic marks
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # Han
+)
+
+
+def _marks() -> str:
+    """The combining marks (vowel signs, accents, virama), as a character class's ranges:
+    `re` has no `\\p{M}`, so they are read from the Unicode database once a process."""
+    ranges: list[tuple[int, int]] = []
+    category = unicodedata.category
+    for code in range(0x300, 0x20000):
+        if category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+_MARKS = _marks()
+_WORD = re.compile(
+    rf"[{_UNSPACED}][{_MARKS}]*"  # a character of an unspaced script, with its marks
+    rf"|[^\W_{_UNSPACED}]+(?:[{_MARKS}]+[^\W_{_UNSPACED}]*)*")  # letters, digits and marks
+_ASCII_WORD = re.compile(r"[^\W_]+")  # the same words, found faster
+_DOTLESS = str.maketrans({"ı": "i"})
+
+
+def words(text: str) -> list[str]:
+    """The case-folded words of `text`, in order."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
+    text = text.casefold()
+    if "ı" in text or "\u0307" in text:
+        text = text.replace("i\u0307", "i").translate(_DOTLESS)
+    return _WORD.findall(text)

@@ -1,0 +1,109 @@
+"""Text in scripts other than English's: sentences, search terms, normalisation, answers."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from rag.service import RagService
+from rag.text import lexical
+from rag.text.sanitize import clean
+from rag.text.sentences import sentences
+
+PANDAS = ("大熊猫是中国特有的动物。"
+          "大熊猫每天要花十几个小时吃竹子，一只大熊猫每天能吃十几公斤的竹子。"
+          "北京是中国的首都！你喜欢吃饺子吗？杭州的西湖以美丽的风景闻名。")
+SAKURA = "春になると桜が咲きます。富士山は日本で一番高い山です。東京の人口はとても多いです。"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (PANDAS, ["大熊猫是中国特有的动物。",
+              "大熊猫每天要花十几个小时吃竹子，一只大熊猫每天能吃十几公斤的竹子。",
+              "北京是中国的首都！", "你喜欢吃饺子吗？", "杭州的西湖以美丽的风景闻名。"]),
+    # as the documents are stored: NFKC makes full-width ！ and ？ the ASCII ones
+    (unicodedata.normalize("NFKC", "北京是中国的首都！你喜欢吃饺子吗？好的。"),
+     ["北京是中国的首都!", "你喜欢吃饺子吗?", "好的。"]),
+    ("彼は「行きます」と言った。それから帰った。",
+     ["彼は「行きます」と言った。", "それから帰った。"]),
+    # a stop inside a word still ends nothing
+    ("See https://CRAN.R-project.org for more. Then go on.",
+     ["See https://CRAN.R-project.org for more.", "Then go on."]),
+])
+def test_chinese_and_japanese_sentences_end_at_their_own_stops(
+        text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize(("document", "query"), [
+    ("大熊猫每天吃竹子", "熊猫"),  # Chinese: no spaces between words
+    (SAKURA, "桜"),  # a one-character Japanese word
+    ("서울은 한국의 수도입니다", "서울"),  # Korean: a particle on the word
+    ("ส้มตำมะละกอเป็นอาหารไทย", "มะละกอ"),  # Thai: no spaces between words
+    ("İstanbul büyük bir şehirdir", "istanbul"),  # Turkish dotted capital I
+    ("DİYARBAKIR", "Diyarbakır"),  # and its dotless small i
+    ("Die Straße ist lang", "STRASSE"),  # German sharp s, capitalised
+])
+def test_a_word_matches_the_text_that_holds_it(document: str, query: str) -> None:
+    assert lexical.term_set(query) <= lexical.term_set(document)
+
+
+def test_vowel_signs_stay_in_their_word() -> None:
+    # Hindi: "काम" (work) and "कम" (less) differ by a vowel sign
+    assert lexical.term_set("काम") != lexical.term_set("कम")
+    assert not lexical.term_set("काम") & lexical.term_set("पानी की टंकी कम है")
+
+
+def test_english_terms_are_unchanged() -> None:
+    text = "The U.S. Navy's ships, 3.5 tons each, sailed to New-York in 1999_2000."
+    assert lexical.terms(text) == [
+        "u", "s", "navi", "s", "ship", "3", "5", "ton", "sail", "new", "york", "1999",
+        "2000"]
+
+
+def test_collections_of_the_earlier_scheme_are_queried_as_they_were_filled() -> None:
+    # their document vectors hold a run of Chinese as one term
+    indices, _ = lexical.query_vector("熊猫", "bm25-bigrams-1")
+    assert indices == [lexical.term_index("熊猫")]
+    assert lexical.query_vector("熊猫")[0] != indices
+
+
+@pytest.mark.parametrize("text", ["ส้มตำ น้ำ", "ຂໍ້ຄວາມຳ"])
+def test_thai_and_lao_am_are_kept_as_typed(text: str) -> None:
+    assert clean(text).text == text
+
+
+def _library(service: RagService, tmp_path: Path, files: dict[str, str]) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    report = service.ingest([folder])
+    assert report.ok
+
+
+def test_a_query_is_read_as_documents_are(service: RagService, tmp_path: Path) -> None:
+    _library(service, tmp_path, {
+        "cheese.txt": "Gruyère is a hard Swiss cheese from Fribourg.",
+        "specs.txt": "The ABC123 router ships with two antennas.",
+        "bread.txt": "Bakers knead flour and water into dough."})
+    for query, source in [("Gruye\u0300re", "cheese.txt"),  # decomposed, as macOS types it
+                          ("ＡＢＣ１２３", "specs.txt"),  # full-width, as an input method types it
+                          ("\ufb02our", "bread.txt")]:  # a ligature
+        hits = service.search(query, top_k=1, mode="sparse")
+        assert [Path(hit.source).name for hit in hits] == [source], query
+
+
+def test_chinese_is_found_and_answered_by_its_sentence(service: RagService,
+                                                      tmp_path: Path) -> None:
+    _library(service, tmp_path, {
+        "china.txt": PANDAS, "japan.txt": SAKURA,
+        "korea.txt": "서울은 한국의 수도입니다. 김치는 한국의 전통 음식입니다."})
+    for query, source in [("熊猫", "china.txt"), ("桜", "japan.txt"), ("北京", "china.txt")]:
+        hits = service.search(query, top_k=1, mode="sparse")
+        assert [Path(hit.source).name for hit in hits] == [source], query
+    answer = service.ask("大熊猫每天吃多少竹子？", top_k=3)
+    text = "".join(answer.deltas)
+    assert "一只大熊猫每天能吃十几公斤的竹子。" in text.replace(",", "，")
+    assert "杭州" not in text and "北京" not in text

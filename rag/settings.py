@@ -95,12 +95,19 @@ def redis_url_problem(url: str) -> str | None:
         urlsplit(url).port  # noqa: B018 - reading the port checks it
     except ValueError:
         return "the port must be a number from 0 to 65535"
+    from redis import ConnectionPool
     from redis.connection import parse_url
 
     try:
         parse_url(url)  # its query's options (?db=, ?socket_timeout=, ...)
+        pool = ConnectionPool.from_url(url)
+        pool.connection_class(**pool.connection_kwargs)  # made, not connected
     except ValueError as exc:
         return str(exc)
+    except TypeError as exc:  # an option no connection takes (?timeout=, a typo)
+        unknown = re.search(r"keyword argument '(\w+)'", str(exc))
+        return (f"redis-py has no option {unknown.group(1)!r} (in the URL's query)" if unknown
+                else "the URL's query holds options redis-py does not take")
     return None
 
 

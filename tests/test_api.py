@@ -1091,6 +1091,26 @@ def test_a_key_for_a_built_in_user_is_refused_at_start(tmp_path: Path, api_keys:
     assert where in str(refused.value) and "key-" not in str(refused.value)
 
 
+def test_a_keys_file_saved_with_a_byte_order_mark_names_its_first_user(tmp_path: Path) -> None:
+    """Windows Notepad starts a UTF-8 file with one; the user must not be an unseen
+    "\ufeffalice", whom no editor list names."""
+    (tmp_path / "api_keys").write_bytes(b"\xef\xbb\xbfalice key-of-alice\r\nbob key-of-bob\r\n")
+    keys = ApiKeys.from_settings(load_settings({}, env_file=None, data_dir=tmp_path))
+    assert keys.user_of("key-of-alice") == "alice" and keys.user_of("key-of-bob") == "bob"
+
+
+@pytest.mark.parametrize(("api_keys", "where"), [
+    ("alice:key-a,bob smith:key-b", "RAG_API_KEYS: A user name is one word"),
+    ("#ops:key-o", "RAG_API_KEYS: A user name cannot start with '#'"),
+    ("\u200bzoe:key-z", "RAG_API_KEYS: A user name is one word"),
+])
+def test_a_user_name_the_keys_file_could_not_hold_is_refused_at_start(
+        tmp_path: Path, api_keys: str, where: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        keys_from(tmp_path, api_keys)
+    assert where in str(refused.value) and "key-" not in str(refused.value)
+
+
 def test_a_key_with_spaces_and_colons_still_names_its_user(tmp_path: Path) -> None:
     keys = keys_from(tmp_path, " carol:KEY C spaced , dan:a:b:c ")
     assert keys.user_of("KEY C spaced") == "carol" and keys.user_of("a:b:c") == "dan"
@@ -1139,3 +1159,14 @@ async def test_the_429_message_waits_the_seconds_its_retry_after_says(
 def test_a_browser_page_is_its_servers_own_by_host_and_port(origin: str, host: str | None,
                                                              same: bool) -> None:
     assert same_origin(origin, host) is same
+
+
+def test_the_load_balancer_passes_on_the_host_the_browser_named() -> None:
+    """deploy/nginx.conf's `Host` header, as nginx fills it for a page opened at the compose
+    file's port: `$host` drops the port, and the engine would refuse the chat's WebSocket."""
+    conf = (Path(__file__).parents[1] / "deploy" / "nginx.conf").read_text()
+    sent = re.search(r"proxy_set_header\s+Host\s+(\$\w+);", conf)
+    assert sent is not None
+    browser_sent = "docs.example.org:8501"
+    nginx_sends = {"$http_host": browser_sent, "$host": "docs.example.org"}[sent.group(1)]
+    assert same_origin("http://docs.example.org:8501", nginx_sends)

@@ -135,14 +135,24 @@ def test_a_redis_that_is_down_at_start_is_an_outage_not_a_refusal(tmp_path: Path
     assert state.get("x") is None and "shared state unavailable" in caplog.text
 
 
-@pytest.mark.parametrize("url", ["redis://:s3cret@cache:6379/0?socket_timeout=abc",
-                                 "redis://cache:6379/0?db=x"])
-def test_a_redis_url_whose_options_redis_py_refuses_is_an_invalid_setting(url: str) -> None:
+@pytest.mark.parametrize(("url", "said"), [
+    ("redis://:s3cret@cache:6379/0?socket_timeout=abc", "Invalid value"),
+    ("redis://cache:6379/0?db=x", "Invalid value"),
+    ("redis://:s3cret@cache:6379/0?timeout=5", "redis-py has no option 'timeout'"),
+    ("redis://cache:6379/0?x=1", "redis-py has no option 'x'"),
+])
+def test_a_redis_url_whose_options_redis_py_refuses_is_an_invalid_setting(url: str,
+                                                                          said: str) -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings({"RAG_REDIS_URL": url}, env_file=None)
     message = str(refused.value)
-    assert message.startswith("Invalid setting: RAG_REDIS_URL: ") and "Invalid value" in message
+    assert message.startswith("Invalid setting: RAG_REDIS_URL: ") and said in message
     assert "s3cret" not in message
+
+
+def test_a_redis_url_with_options_redis_py_takes_is_a_valid_setting() -> None:
+    url = "redis://cache:6379/0?socket_timeout=2&health_check_interval=3"
+    assert load_settings({"RAG_REDIS_URL": url}, env_file=None).redis_url == url
 
 
 def test_values_that_are_not_ours_under_our_prefix_are_ignored(tmp_path: Path) -> None:

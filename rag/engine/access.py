@@ -89,7 +89,7 @@ def read_env_keys(value: str) -> list[tuple[str, str]]:
             raise ConfigError("RAG_API_KEYS holds user:key pairs separated by commas, "
                               "e.g. alice:KEY,bob:KEY.")
         check_sendable(key, f"RAG_API_KEYS: the key of {user}")
-        check_not_reserved(user, "RAG_API_KEYS: ")
+        check_user_name(user, "RAG_API_KEYS: ")
         owners.append((key_hash(key), user))
     return owners
 
@@ -97,7 +97,8 @@ def read_env_keys(value: str) -> list[tuple[str, str]]:
 def read_keys_file(path: Path) -> list[tuple[str, str]]:
     """The keys file's "user key" and "user sha256:HEX" lines as (hash, user) pairs."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # "-sig": Windows Notepad starts UTF-8 with a byte-order mark, not part of a name
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise ConfigError(f"Cannot read the API keys file {path} ({exc.strerror or exc}); "
                           "fix RAG_API_KEYS_FILE.") from exc
@@ -110,7 +111,7 @@ def read_keys_file(path: Path) -> list[tuple[str, str]]:
             raise ConfigError(f"{path}, line {number}: expected 'user key' or "
                               "'user sha256:HEX'.")
         user, key = parts
-        check_not_reserved(user, f"{path}, line {number}: ")
+        check_user_name(user, f"{path}, line {number}: ")
         owners.append((_line_hash(key, f"{path}, line {number}"), user))
     return owners
 
@@ -146,14 +147,15 @@ def users_by_hash(owners: list[tuple[str, str]]) -> dict[str, str]:
     return users
 
 
-def check_user_name(user: str) -> None:
-    """Refuse a name the keys file would not read back as the same user."""
+def check_user_name(user: str, where: str = "") -> None:
+    """Refuse a name the keys file would not read back as the same user; `where` names the
+    setting or line it was read from."""
     if not user or not user.isprintable() or any(c.isspace() for c in user):
-        raise ConfigError("A user name is one word, e.g. alice or ci-bot.")
+        raise ConfigError(f"{where}A user name is one word, e.g. alice or ci-bot.")
     if user.startswith("#"):
-        raise ConfigError("A user name cannot start with '#': the keys file reads such a "
-                          "line as a comment.")
-    check_not_reserved(user)
+        raise ConfigError(f"{where}A user name cannot start with '#': the keys file reads such "
+                          "a line as a comment.")
+    check_not_reserved(user, where)
 
 
 #: the users a key may not be named after, and who they are

@@ -8,6 +8,9 @@ A running `rag ui` (its own data folder, port and process) is sent a 240-page PD
   whether the worker process is gone when the engine has exited is reported too;
 - `DELETE /api/v1/ingests/{id}`: the time until the ingest reads `cancelled`.
 
+And SIGTERM while chunks are embedded: an upload of 40 text files of about 6,000 words,
+once its first file is stored, when the local model has batches of chunks under way.
+
 The time the file takes to read whole, in this process, is what a stop seen only between
 batches would wait for (`--checkout` of such a commit measures it).
 Prints a table of medians and writes bench/results/stop_latency.json. `--checkout DIR` runs
@@ -155,10 +158,26 @@ def cancel(engine: Engine, pdf: bytes) -> dict:
     return {"seconds": seconds}
 
 
+def sigterm_while_embedding(engine: Engine, pdf: bytes) -> dict:
+    texts = [(f"ledger-{n}.txt", filler(
+        f"Ledger {n} lists the accounts and balances of branch {n} in the north.", 500
+    ).encode()) for n in range(40)]
+    job = httpx.post(f"{engine.url}/documents", params={"wait": "false"},
+                     files=[("files", text) for text in texts], timeout=600).json()
+    deadline = time.monotonic() + 120
+    while not any(f["status"] == "ingested" for f in httpx.get(
+            f"{engine.url}/ingests/{job['id']}", timeout=60).json()["files"]):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the ingest stored no file")
+        time.sleep(0.05)
+    return {"seconds": engine.stop()}
+
+
 SCENARIOS: dict[str, Callable[[Engine, bytes], dict]] = {
     "SIGTERM, the file read in the engine": sigterm_in_process,
     "SIGTERM, the file read by the parse worker": sigterm_in_worker,
     "DELETE /ingests/{id} until cancelled": cancel,
+    "SIGTERM, chunks being embedded": sigterm_while_embedding,
 }
 
 

@@ -23,11 +23,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.cancel import result_unless_cancelled
 from ingest.chunking import Chunker
 from ingest.formats.base import LoadOptions
 from ingest.loaders import content_id, read_file
 from ingest.prepare import Prepared, prepare_file, use_chunker
+from rag.cancel import result_unless_cancelled
 from rag.errors import DocumentError
 
 log = logging.getLogger(__name__)

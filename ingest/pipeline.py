@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.ahead import run_ahead
-from ingest.cancel import STOPPED, cancellable
 from ingest.chunking import Chunker
 from ingest.discovery import Found, Skipped, describe, find_files
 from ingest.embedding import Embedded, embed_chunks
@@ -25,6 +24,7 @@ from ingest.formats.base import LoadOptions, library_error
 from ingest.loaders import LOADERS, content_id, load_bytes
 from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
+from rag.cancel import STOPPED, cancellable
 from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
 from rag.stores.base import ChunkStore, StoredDocument

@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.cancel import check_cancelled
 from ingest.chunking import Chunker
 from ingest.formats.base import LoadOptions
 from ingest.loaders import load_bytes
 from rag.app.logs import OUR_LOGGERS
+from rag.cancel import check_cancelled
 from rag.stores.base import Sparse
 from rag.text import lexical
 from rag.types import Chunk, Document

@@ -1,4 +1,4 @@
-"""A cancelled ingest stops between the pages of the file it is reading (ingest.cancel)."""
+"""A cancelled ingest stops between the pages of the file it is reading (rag.cancel)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from ingest.cancel import cancellable, check_cancelled
 from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
+from rag.cancel import cancellable, check_cancelled
 from rag.errors import IngestCancelled
 
 
@@ -61,3 +61,20 @@ def test_a_large_text_stops_once_chunked_not_once_encoded(embedder) -> None:
 
     with cancellable(cancel), pytest.raises(IngestCancelled):
         prepare_document(document, cancelled_while_chunking)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sessions", [1, 2])
+def test_an_ingest_stops_between_the_texts_it_embeds(model_dir, sessions: int) -> None:
+    """An engine told to stop waits for no batch of chunks: each text is its own model
+    call, and a call not yet made is not made."""
+    from rag.providers.embedders.local import LocalOnnxEmbedder
+
+    embedder = LocalOnnxEmbedder(model_dir, sessions=sessions)
+    texts = [f"Passage {n} of the ledger." for n in range(64)]
+    cancel = threading.Event()
+    cancel.set()
+    with cancellable(cancel), pytest.raises(IngestCancelled):
+        embedder.embed_documents(texts)
+    with cancellable(threading.Event()):  # not cancelled: embedded as ever
+        assert embedder.embed_documents(texts).shape == (64, embedder.dimension)
+    embedder.close()

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.cancel import check_cancelled
+from rag.cancel import check_cancelled
 from rag.errors import DocumentError
 from rag.settings import OcrMode, Settings
 from rag.types import Page

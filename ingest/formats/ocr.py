@@ -21,8 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.cancel import check_cancelled
 from ingest.formats.base import MAX_IMAGE_PIXELS, LoadOptions
+from rag.cancel import check_cancelled
 
 if TYPE_CHECKING:
     from PIL.Image import Image

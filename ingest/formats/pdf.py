@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.cancel import check_cancelled
 from ingest.formats import ocr
 from ingest.formats.base import (
     MAX_DOCUMENT_CHARS,
@@ -41,6 +40,7 @@ from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_text import mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
+from rag.cancel import check_cancelled
 from rag.errors import DocumentError
 from rag.types import Page, counted
 

@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
+from rag.cancel import check_cancelled, result_unless_cancelled
 from rag.errors import ConfigError
 from rag.priority import is_bulk, lower_thread_priority
 from rag.providers.embedders.base import Embedder, normalise
@@ -278,10 +279,24 @@ class LocalOnnxEmbedder(Embedder):
 
     def _spread(self, run: Callable[[Any], R], batches: Sequence[Any]) -> list[R]:
         """`run` on each batch, in order, side by side on the sessions, on the bulk threads
-        when the caller's work is bulk (`rag.priority`)."""
+        when the caller's work is bulk (`rag.priority`). A cancelled ingest makes no more
+        calls: a batch's texts are many calls, which a stopping engine should not wait for."""
+        results: list[R] = []
         if self._pools is None or len(batches) < 2:
-            return [run(batch) for batch in batches]
-        return list(self._pools[is_bulk()].map(run, batches))
+            for batch in batches:
+                check_cancelled()
+                results.append(run(batch))
+            return results
+        pool = self._pools[is_bulk()]
+        calls = [pool.submit(run, batch) for batch in batches]
+        try:
+            for call in calls:
+                check_cancelled()
+                results.append(result_unless_cancelled(call))
+            return results
+        finally:
+            for call in calls:  # those not started, after a cancel or a failure
+                call.cancel()
 
     def embed_batch_with_sentences(self, texts: Sequence[str],
                                    spans: Sequence[Sequence[tuple[int, int]]]

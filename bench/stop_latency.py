@@ -15,9 +15,10 @@ The time the file takes to read whole, in this process, is what a stop seen only
 batches would wait for (`--checkout` of such a commit measures it).
 Prints a table of medians and writes bench/results/stop_latency.json. `--checkout DIR` runs
 the engine from another checkout of the project (an earlier commit, through PYTHONPATH) and
-writes bench/results/stop_latency-LABEL.json, to compare in the same hour.
+writes bench/results/stop_latency-LABEL.json, to compare in the same hour (`--label` alone
+names this checkout's results so).
 
-    .venv/bin/python bench/stop_latency.py [--rounds 3] [--checkout DIR --label LABEL]
+    .venv/bin/python bench/stop_latency.py [--rounds 3] [--checkout DIR] [--label LABEL]
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--checkout", type=Path, help="run the engine from this checkout")
-    parser.add_argument("--label", default="", help="names the results of --checkout")
+    parser.add_argument("--label", default="",
+                        help="names the results (stop_latency-LABEL.json): a commit's")
     args = parser.parse_args()
     load_at_start = os.getloadavg()
     busy_warning(load_at_start)
@@ -214,7 +216,7 @@ def main() -> None:
     print_table(["scenario", "median s", "each s", "parse workers left running"],
                 [[r["scenario"], r["seconds"], ", ".join(map(str, r["each"])),
                   r["workers_left"]] for r in rows])
-    name = f"stop_latency-{args.label}" if args.checkout else "stop_latency"
+    name = f"stop_latency-{args.label}" if args.label else "stop_latency"
     write_result(name, {"rounds": args.rounds, "pages": PAGES, "pdf_bytes": len(pdf),
                         "checkout": str(args.checkout) if args.checkout else None,
                         "read_whole_seconds": round(read_whole, 3), "results": rows,

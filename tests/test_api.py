@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,12 +26,14 @@ from starlette.routing import Route
 
 from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
+from rag.engine import jobs as jobs_module
 from rag.engine.access import ApiKeys, add_key, key_hash, same_origin
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.api.openai import chunks
 from rag.engine.api.questions import start_answer
 from rag.engine.engine import Engine
 from rag.engine.heap import THRESHOLDS, settle_heap
+from rag.engine.jobs import FOLLOWING_UPLOAD_SECONDS
 from rag.engine.sockets import disable_nagle
 from rag.errors import ConfigError
 from rag.settings import load_settings
@@ -611,6 +614,24 @@ async def test_deleting_a_collection_removes_its_kept_uploads_and_waits_for_its_
     engine.jobs.wait(accepted.json()["id"])
     assert (await api.delete("/collections/manuals")).status_code == 200
     assert list(uploads.glob("*.pdf")) == []
+
+
+async def test_an_upload_with_more_to_follow_keeps_its_collection_a_while(
+        api: httpx.AsyncClient, engine: Engine, monkeypatch) -> None:
+    assert (await api.post("/collections", json={"name": "batches"})).status_code == 201
+    first = await upload(api, ("a.txt", b"Giraffes live in Kenya."), collection="batches",
+                         more="true")
+    assert first.status_code == 200
+    busy = await api.delete("/collections/batches")
+    assert error_of(busy) == (409, "conflict") and "under way" in busy.text
+    await upload(api, ("b.txt", b"Zebras live in Kenya."), collection="batches")
+    assert (await api.delete("/collections/batches")).status_code == 200
+    # an ingest whose next upload never comes holds its collection no longer than a while
+    assert (await api.post("/collections", json={"name": "left"})).status_code == 201
+    await upload(api, ("a.txt", b"Giraffes live in Kenya."), collection="left", more="true")
+    now = time.monotonic()
+    monkeypatch.setattr(jobs_module.time, "monotonic", lambda: now + FOLLOWING_UPLOAD_SECONDS)
+    assert (await api.delete("/collections/left")).status_code == 200
 
 
 async def test_an_upload_replaced_by_a_new_version_loses_its_kept_copy(

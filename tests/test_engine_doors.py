@@ -27,7 +27,7 @@ from rag.cli.main import app as cli
 from rag.engine.access import RateLimits
 from rag.engine.api.app import create_api, metrics_endpoint
 from rag.engine.engine import Engine
-from rag.errors import IngestCancelled
+from rag.errors import CollectionBusy, IngestCancelled
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 from tests.redis_server import redis_server
@@ -244,6 +244,36 @@ def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch
     assert job.status == "cancelled"
     stored = {d.source for d in engine.workspace.service.documents()}
     assert str(folder / "pump.pdf") not in stored  # nothing of it half-searchable
+
+
+def test_a_collection_is_not_deleted_between_the_uploads_of_one_ingest(
+        served, tmp_path: Path, monkeypatch) -> None:
+    """The command sends a folder in several uploads: a delete between two of them would take
+    the files stored so far with it, while the command said they were searchable."""
+    engine, _ = served()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.md").write_text(f"# {name}\n\nThe shed key {name} is blue.")
+    from rag.cli import remote
+
+    monkeypatch.setattr(remote, "BATCH_FILES", 1)
+    request, refusals = remote.EngineLibrary._request, []
+
+    def deleted_meanwhile(self, method: str, url: str, **options):
+        if method == "POST" and url == "/documents" and options["files"][0][1][0].endswith(
+                ("b.md", "c.md")):
+            with pytest.raises(CollectionBusy, match="under way"):
+                engine.delete_collection("notes")
+            refusals.append(url)
+        return request(self, method, url, **options)
+
+    monkeypatch.setattr(remote.EngineLibrary, "_request", deleted_meanwhile)
+    done = rag(engine.settings.data_dir, "ingest", str(folder), "--collection", "notes")
+    assert done.exit_code == 0 and len(refusals) == 2
+    assert len(engine.workspace.view("notes").documents()) == 3
+    engine.delete_collection("notes")  # the command has ended: nothing holds it
+    assert "notes" not in engine.workspace.collections()
 
 
 def test_the_rag_command_changes_the_library_whoever_the_editors_are(served,

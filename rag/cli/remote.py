@@ -84,13 +84,16 @@ class EngineLibrary:
                 refused = str(problem)
             results.append(FileResult(str(path), "failed", error=refused))
             on_file(results[-1].as_json())
-        for batch in _batches(to_send):
-            results += [FileResult(**outcome)
-                        for outcome in self._ingest_batch(batch, on_file, on_progress)]
+        batches = list(_batches(to_send))
+        for number, batch in enumerate(batches, 1):
+            results += [FileResult(**outcome) for outcome in self._ingest_batch(
+                batch, on_file, on_progress, more=number < len(batches))]
         return IngestReport.of_found(found, results).as_json()
 
     def _ingest_batch(self, batch: list[Path], on_file: OnFile,
-                      on_progress: OnProgress | None) -> list[dict[str, Any]]:
+                      on_progress: OnProgress | None, more: bool) -> list[dict[str, Any]]:
+        """One upload of the ingest; `more`: others follow, for which the engine keeps the
+        collection."""
         with ExitStack() as stack:
             held = stack.enter_context(held_interrupts(
                 "Stopping once the files being sent have arrived, to cancel their ingest "
@@ -98,7 +101,7 @@ class EngineLibrary:
             parts = [("files", (str(path), stack.enter_context(open(path, "rb")),
                                 "application/octet-stream")) for path in batch]
             job = self._request("POST", "/documents", files=parts, params={
-                "collection": self.collection, "wait": "false"})
+                "collection": self.collection, "wait": "false", "more": str(more).lower()})
         told: set[str] = set()
         try:
             held.deliver()

@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 _KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests[/{id}]
+# how long an upload announcing more (`more=true`: `rag ingest` sends a folder in several)
+# keeps its collection from being deleted after its ingest ends, waiting for the next one: a
+# delete in between would take the files stored so far; a command that died holds it no longer
+FOLLOWING_UPLOAD_SECONDS = 60.0
 
 
 # Browsers (the HTML standard) send `"`, CR and LF in a multipart file name as %22, %0D and
@@ -121,6 +125,7 @@ class IngestJob:
     cancelled_by_request: bool = False
     # the collection's `made` when the ingest was asked for (None: any of its name will do)
     made: int | None = None
+    more: bool = False  # more uploads of the same ingest follow (FOLLOWING_UPLOAD_SECONDS)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
@@ -148,6 +153,8 @@ class IngestJobs:
         self._queue: queue.Queue[IngestJob | None] = queue.Queue()
         self._jobs: OrderedDict[str, IngestJob] = OrderedDict()
         self._lock = threading.Lock()
+        # (collection, user) -> until when (monotonic) an ingest's next upload is awaited
+        self._following: dict[tuple[str, str], float] = {}
         self._cancel = threading.Event()
         self._worker = threading.Thread(target=self._run, name="rag-ingest-jobs", daemon=True)
         self._worker.start()
@@ -168,11 +175,13 @@ class IngestJobs:
     def submit(self, collection: str, files: list[SourceFile], *, user: str,
                job_id: str | None = None, spool: Path | None = None,
                refused: Sequence[tuple[int, FileResult]] = (),
-               made: int | None = None) -> IngestJob:
+               made: int | None = None, more: bool = False) -> IngestJob:
         """Queue `files`; `refused` are the batch's files refused before it was spooled, each
         with its place in the batch (`files` fill the other places, in order), so that the
         report lists every file where the user put it. `made`: the collection's, when it was
-        asked for (`Workspace.made`); one made again since under its name is not stored in."""
+        asked for (`Workspace.made`); one made again since under its name is not stored in.
+        `more`: further uploads of the same ingest follow, and the collection is kept for
+        them."""
         if self._cancel.is_set():
             raise IngestCancelled("The engine is stopping; no new ingest is taken.")
         taken = {place for place, _ in refused}
@@ -182,7 +191,7 @@ class IngestJobs:
         job = IngestJob(job_id or uuid.uuid4().hex[:16], user, collection, spool, files,
                         [FileState(Path(f.source.removeprefix("upload:")).name, f.source)
                          for f in files], [*refused, *doubles], [place for place, _ in placed],
-                        made=made)
+                        made=made, more=more)
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > _KEPT_JOBS:
@@ -200,10 +209,14 @@ class IngestJobs:
         return made is None or (job.made is not None and made != job.made)
 
     def busy_with(self, collection: str) -> bool:
-        """Whether an ingest into the collection is queued or running."""
+        """Whether an ingest into the collection is queued or running, or awaits its next
+        upload."""
+        now = time.monotonic()
         with self._lock:
-            return any(job.collection == collection and not job.done.is_set()
-                       for job in self._jobs.values())
+            return (any(job.collection == collection and not job.done.is_set()
+                        for job in self._jobs.values())
+                    or any(until > now for (name, _), until in self._following.items()
+                           if name == collection))
 
     def cancel(self, job_id: str) -> IngestJob | None:
         """Stop an ingest at a user's request: a queued one never starts, a running one stops
@@ -335,6 +348,12 @@ class IngestJobs:
 
     def _finish(self, job: IngestJob, status: JobStatus, error: str | None = None) -> None:
         job.status, job.error, job.finished = status, error, time.time()
+        with self._lock:
+            if job.more and status == "done":
+                self._following[job.collection, job.user] = (time.monotonic()
+                                                             + FOLLOWING_UPLOAD_SECONDS)
+            else:  # the ingest's last upload, or one that ended it
+                self._following.pop((job.collection, job.user), None)
         for state in job.states:
             if state.status in ("queued", "embedding"):
                 state.status = "failed"

@@ -77,12 +77,15 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
 async def upload(request: Request, engine: EngineDep, caller: EditorDep,
                  collection: Collection = None,
                  wait: Annotated[bool, Query(description="answer when the batch is done "
-                                                         "(else 202 and the ingest's id)")] = True
-                 ) -> JSONResponse:
+                                                         "(else 202 and the ingest's id)")] = True,
+                 more: Annotated[bool, Query(description=(
+                     "more uploads of the same ingest follow: the collection cannot be deleted "
+                     "until the last (sent without it) has ended, or 60 s after this one has"
+                 ))] = False) -> JSONResponse:
     """Ingest uploaded files (parts named `files`); answers as `rag ingest --json` does.
 
     Each file's size is checked as it arrives: over the limit is 413 and nothing is stored.
-    A part that is no file (a form field) is 400: `collection` and `wait` are query
+    A part that is no file (a form field) is 400: `collection`, `wait` and `more` are query
     parameters. With `wait=false` the answer is 202 at once, with the ingest's id to follow
     at GET /api/v1/ingests/{id}.
     """
@@ -101,7 +104,7 @@ async def upload(request: Request, engine: EngineDep, caller: EditorDep,
             # deleted while the files arrived
             raise ApiError("not_found", str(deleted_before_ingest(name)))
         job = engine.jobs.submit(name, form.files, user=caller.user, job_id=job_id,
-                                 spool=folder, made=made)
+                                 spool=folder, made=made, more=more)
     if not wait:
         return JSONResponse(job.as_json(), status_code=202)
     await anyio.to_thread.run_sync(job.done.wait)

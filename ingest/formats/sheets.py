@@ -4,10 +4,11 @@ A row becomes one line that names each value by its column's header ("Region: No
 1200"), so a passage taken from the middle of a sheet still says what its numbers are. A
 workbook is read in openpyxl's read-only mode, a row at a time, with the values Excel last
 computed (not the formulas), each number as its cell's format shows it (`15%`, `$1,200.50`);
-each sheet is a page whose locator is "sheet <name>". Rows holding a value are counted as they
-are read, and reading stops past MAX_ROWS; the characters a row yields are counted as its cells
-are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell a workbook hands over, empty or
-not, is counted too, and reading stops past MAX_CELLS_WALKED.
+each sheet is a page whose locator is "sheet <name>", a hidden sheet left out. A title above
+a table's header (`titled`) is a line of its own, so the header names the values. Rows holding
+a value are counted as they are read, and reading stops past MAX_ROWS; the characters a row
+yields are counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell
+a workbook hands over, empty or not, is counted too, and reading stops past MAX_CELLS_WALKED.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +42,11 @@ from rag.errors import DocumentError
 MAX_CELLS_WALKED = 20_000_000
 # csv.Sniffer's regular expressions backtrack over their sample in quadratic time.
 SNIFF_CHARS = 4096
+# Excel's first line naming the delimiter ("sep=;"), which Excel writes and reads
+SEPARATOR_LINE = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n|$)", re.IGNORECASE)
+# single-value rows above a table read as its titles: a title, a subtitle, a date or author line
+MAX_TITLE_ROWS = 3
+MAX_TITLE_CHARS = 1000  # a title is a line, not a page of notes
 
 Cell = TypeVar("Cell")
 
@@ -54,6 +62,8 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         try:
             title = (workbook.properties.title or "").strip()
             for number, sheet in enumerate(workbook.worksheets, start=1):
+                if sheet.sheet_state != "visible":  # hidden, or hidden from Excel's own menu
+                    continue
                 # each row ends at its last stored cell, not at the range the file declares
                 sheet.reset_dimensions()
                 lines = table_text(walked(sheet.iter_rows(), bounds), shown_cell, bounds)
@@ -68,11 +78,8 @@ def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     text = decode_text(path, data)
     # a cell may be as long as a document (Python's csv stops at 128 KiB and calls it an error)
     csv.field_size_limit(max(csv.field_size_limit(), MAX_DOCUMENT_CHARS))
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            sniff_sample(text), delimiters=",;\t|")
-    except csv.Error:  # one column, or no clear delimiter
-        dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
+    named, text = excel_separator(text)
+    dialect = ExcelSeparated(named) if named else sniffed_dialect(path, text)
     pages = Pages(path)
     with reading(path, "CSV file", (csv.Error,)):
         cells = csv.reader(io.StringIO(text, newline=""), dialect)
@@ -84,6 +91,32 @@ def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             raise
     pages.add(None, PARAGRAPH_BREAK.join(lines))
     return Parsed(path.stem, pages.pages)
+
+
+def excel_separator(text: str) -> tuple[str | None, str]:
+    """The delimiter an Excel-style first line names (`sep=;`), and the text after that
+    line; or none, and the text as it is. The line is an instruction to Excel, not data."""
+    line = SEPARATOR_LINE.match(text)
+    if line is None:
+        return None, text
+    return line.group(1), text[line.end():]
+
+
+class ExcelSeparated(csv.excel):
+    """Excel's dialect with the delimiter a `sep=` line names."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+        super().__init__()
+
+
+def sniffed_dialect(path: Path, text: str) -> type[csv.Dialect] | csv.Dialect:
+    """The dialect csv's sniffer finds in the first lines; Excel's (tab-separated for a .tsv
+    file) when it finds none."""
+    try:
+        return csv.Sniffer().sniff(sniff_sample(text), delimiters=",;\t|")
+    except csv.Error:  # one column, or no clear delimiter
+        return csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
 
 
 def sniff_sample(text: str) -> str:
@@ -136,16 +169,16 @@ def walked(rows: Iterable[Sequence[Cell]], bounds: TableBounds) -> Iterator[Sequ
 
 def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
                bounds: TableBounds) -> list[str]:
-    """The header (the first row with a value) and each row after it as one line."""
-    header: list[str] | None = None
+    """The title lines above a table (`titled`), then its header (the first row with a
+    value after them) and each row after it as one line."""
+    titles, body = titled(shown_rows(rows, show, bounds))
     lines = []
-    for cells in rows:
-        # the values outgrowing the room left stop the row before its line is built: a line
-        # holds every value, so a row of copies of one long shared string is refused early
-        values = within_room((show(cell) for cell in cells), bounds)
-        if not any(values):  # formatted but empty: a sheet's styling can run far past its data
-            continue
-        bounds.add_row()
+    for values in titles:
+        line = " ".join(v for v in values if v)
+        bounds.add_text(line)
+        lines.append(line)
+    header: list[str] | None = None
+    for values in body:
         if header is None:
             header = values
             line = " | ".join(v for v in values if v)
@@ -155,6 +188,43 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
         bounds.add_text(line)
         lines.append(line)
     return lines
+
+
+def shown_rows(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
+               bounds: TableBounds) -> Iterator[list[str]]:
+    """Each row holding a value, as the values shown, counted as it is read."""
+    for cells in rows:
+        # the values outgrowing the room left stop the row before its line is built: a line
+        # holds every value, so a row of copies of one long shared string is refused early
+        values = within_room((show(cell) for cell in cells), bounds)
+        if not any(values):  # formatted but empty: a sheet's styling can run far past its data
+            continue
+        bounds.add_row()
+        yield values
+
+
+def titled(rows: Iterator[list[str]]) -> tuple[list[list[str]], Iterator[list[str]]]:
+    """A table's title rows, and its rows from the header on. A report's sheet often opens
+    with a title ("Regional Costs 2024", often a cell merged across the table) above the row
+    naming the columns; that row, not the title, must name each value. So rows of one short
+    value, at most MAX_TITLE_ROWS of them, right above a row of several values are titles;
+    otherwise (a one-column list, a table opening with its header) there are none. Rows are
+    held only while they could be titles, so no more than one long row is held at a time."""
+    head: list[list[str]] = []
+    for values in rows:
+        head.append(values)
+        if len(head) > MAX_TITLE_ROWS or not could_be_title(values):
+            break
+    header_at = len(head) - 1 if head and filled(head[-1]) > 1 else 0
+    return head[:header_at], itertools.chain(head[header_at:], rows)
+
+
+def could_be_title(values: Sequence[str]) -> bool:
+    return filled(values) == 1 and sum(map(len, values)) <= MAX_TITLE_CHARS
+
+
+def filled(values: Sequence[str]) -> int:
+    return sum(1 for value in values if value)
 
 
 def within_room(pieces: Iterable[str], bounds: TableBounds) -> list[str]:

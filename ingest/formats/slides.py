@@ -1,5 +1,5 @@
 """PowerPoint (.pptx) with python-pptx: a slide is a page, with its title, body text, tables
-and speaker notes; its locator is "slide 3: <title>"."""
+and speaker notes; its locator is "slide 3: <title>". A hidden slide is left out."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         deck = pptx.Presentation(io.BytesIO(data))
         deck_title = (deck.core_properties.title or "").strip()
         for number, slide in enumerate(deck.slides, start=1):
+            if is_hidden(slide):
+                continue
             title_shape = slide.shapes.title
             title = " ".join(title_shape.text.split()) if title_shape is not None else ""
             title_id = title_shape.shape_id if title_shape is not None else None
@@ -41,6 +43,13 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             if not deck_title and number == 1 and title:
                 deck_title = title
     return Parsed(deck_title or path.stem, pages.pages)
+
+
+def is_hidden(slide) -> bool:
+    """Whether a slide is hidden ("Hide Slide"), which a show skips: hidden text is no
+    reader's, and a classic place to plant instructions for a model. python-pptx has no
+    property for it; the slide's `show` attribute says it."""
+    return slide.element.get("show") in ("0", "false")
 
 
 def reading_order(shapes) -> list:

@@ -1,5 +1,6 @@
 """Word (.docx) with python-docx: headings, paragraphs, tables (nested ones too), text boxes
-and content controls in reading order; headers, footers, footnotes and comments are not read.
+and content controls in reading order, the text as a reader now sees it (tracked insertions in,
+deletions and hidden text out); headers, footers, footnotes and comments are not read.
 
 A document has no pages to cite, so each heading starts a section: a page without a number
 whose locator is the heading ("Installation"), which citations show.
@@ -26,6 +27,13 @@ from ingest.formats.sheets import named_row
 
 LOCATOR_CHARS = 80
 WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have
+# WordprocessingML's namespace, as lxml spells a tag: named here so that reading a tag needs
+# no python-docx import when the module is
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def tags(*names: str) -> frozenset[str]:
+    return frozenset(W + name for name in names)
 
 
 def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -89,70 +97,83 @@ def style_name(paragraph, known: dict[str | None, str]) -> str:
     return known[style_id]
 
 
-def blocks(parent) -> Iterator:
-    """The paragraphs and tables of a document's body in reading order, those inside a
-    content control (a template's or a form's fields, `<w:sdt>`) too, which python-docx's
-    own iteration passes over."""
-    from docx.oxml.ns import qn
+# Elements whose content a reader sees in their place: a content control's, a custom XML
+# tag's (which wraps paragraphs, tables, rows, cells or runs alike)
+BLOCK_WRAPPERS = tags("sdt", "sdtContent", "customXml")
+# and, among a paragraph's runs, a link's, a tracked insertion's or move's (the text as it now
+# reads; a deletion and a move's old place are not wrappers, so their text stays out), a field's
+# result, a smart tag's and a text direction's
+INLINE_WRAPPERS = BLOCK_WRAPPERS | tags(
+    "hyperlink", "ins", "moveTo", "fldSimple", "smartTag", "dir", "bdo")
+BLOCKS, RUNS, ROWS, CELLS = tags("p", "tbl"), tags("r"), tags("tr"), tags("tc")
+BREAK = W + "br"
+RUN_TEXT = tags("t", "tab", "ptab", "cr", "noBreakHyphen", "br")
+
+
+def unwrapped(element, wanted: frozenset[str], wrappers: frozenset[str]) -> Iterator:
+    """The children of `element` tagged `wanted`, in document order, those inside `wrappers`
+    (at any depth) in their place."""
+    for child in element.iterchildren():
+        if child.tag in wanted:
+            yield child
+        elif child.tag in wrappers:
+            yield from unwrapped(child, wanted, wrappers)
+
+
+def blocks(parent, element=None) -> Iterator:
+    """The paragraphs and tables of a document's body (or of `element`, a table cell) in
+    reading order, those inside a content control (a template's or a form's fields) or a
+    custom XML tag too, which python-docx's own iteration passes over."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    def walk(element) -> Iterator:
-        for child in element.iterchildren():
-            if child.tag == qn("w:p"):
-                yield Paragraph(child, parent)
-            elif child.tag == qn("w:tbl"):
-                yield Table(child, parent)
-            elif child.tag == qn("w:sdt"):
-                content = child.find(qn("w:sdtContent"))
-                if content is not None:
-                    yield from walk(content)
-
-    return walk(parent.element.body)
+    body = parent.element.body if element is None else element
+    for child in unwrapped(body, BLOCKS, BLOCK_WRAPPERS):
+        yield Paragraph(child, parent) if child.tag == W + "p" else Table(child, parent)
 
 
 def paragraph_text(paragraph) -> str:
     """A paragraph's text, that of its inline content controls (a form's date or name field
-    among its runs) in its place: python-docx's `Paragraph.text` reads only the runs and
-    links directly in the paragraph."""
+    among its runs), links, tracked insertions, fields and tags in its place: python-docx's
+    `Paragraph.text` reads only the runs and links directly in the paragraph."""
     return inline_text(paragraph._p)
 
 
 def inline_text(element) -> str:
-    """The text of the runs and links in `element`, and of the content controls among them,
-    in order."""
-    from docx.oxml.ns import qn
+    """The text a reader sees in the runs of `element`, in order."""
+    return "".join(run_text(r) for r in unwrapped(element, RUNS, INLINE_WRAPPERS))
 
-    texts = []
-    for child in element.iterchildren():
-        if child.tag in (qn("w:r"), qn("w:hyperlink")):
-            texts.append(child.text)  # python-docx's run text: tabs and breaks as \t and \n
-        elif child.tag == qn("w:sdt"):
-            content = child.find(qn("w:sdtContent"))
-            if content is not None:
-                texts.append(inline_text(content))
-    return "".join(texts)
+
+def run_text(r) -> str:
+    """A run's text, tabs as tabs and every break (line, page or column) as a new line, so the
+    words on either side stay apart; none when the run is hidden: hidden text is no reader's,
+    and a classic place to plant instructions for a model."""
+    from docx.text.font import Font
+
+    if Font(r).hidden:
+        return ""
+    return "".join("\n" if e.tag == BREAK else str(e)
+                   for e in r.iterchildren() if e.tag in RUN_TEXT)
 
 
 def boxed_lines(paragraph) -> list[str]:
     """The paragraphs of the text boxes anchored in `paragraph` (a shape's text, which
-    `paragraph.text` leaves out); a box drawn twice, for Word and for older readers, once."""
-    from docx.oxml.ns import qn
-
-    boxes = paragraph._p.iter(qn("w:txbxContent"))
-    texts = ["".join(t.text or "" for t in p.iter(qn("w:t")))
-             for box in boxes for p in box.iter(qn("w:p"))]
+    `paragraph.text` leaves out), read as a paragraph is; a box drawn twice, for Word and for
+    older readers, once."""
+    boxes = paragraph._p.iter(W + "txbxContent")
+    texts = [inline_text(p) for box in boxes for p in box.iter(W + "p")]
     return list(dict.fromkeys(" ".join(t.split()) for t in texts if t.strip()))
 
 
 def cell_text(cell) -> str:
-    """A cell's words: its paragraphs, and a table nested in it row by row."""
+    """A cell's words: its paragraphs, those in its content controls, and a table nested in it
+    row by row."""
     from docx.table import Table
 
     if not hasattr(cell, "iter_inner_content"):  # PowerPoint's cells hold text only
         return " ".join(cell.text.split())
     parts = []
-    for inner in cell.iter_inner_content():
+    for inner in blocks(cell, cell._tc):
         parts += table_lines(inner) if isinstance(inner, Table) else [paragraph_text(inner)]
     return " ".join(" ".join(parts).split())
 
@@ -179,10 +200,21 @@ def row_texts(table) -> Iterator[list[str]]:
     if not isinstance(table, Table):
         return (slide_row_texts(row) for row in table.rows)
     columns = max(1, grid_columns(table))  # counted once: without a grid, from every row
-    return (word_row_texts(row, columns) for row in table.rows)
+    return (word_row_texts(tr, table, columns) for tr in word_rows(table._tbl))
 
 
-def word_row_texts(row, columns: int) -> list[str]:
+def word_rows(tbl) -> Iterator:
+    """A Word table's rows (`<w:tr>`), those in a content control (a form's repeating section)
+    or a custom XML tag too, which python-docx's `table.rows` passes over."""
+    return unwrapped(tbl, ROWS, BLOCK_WRAPPERS)
+
+
+def word_cells(tr) -> Iterator:
+    """A Word row's own cells (`<w:tc>`), those in a content control too."""
+    return unwrapped(tr, CELLS, BLOCK_WRAPPERS)
+
+
+def word_row_texts(tr, table, columns: int) -> list[str]:
     """A Word row's cells by grid column: a merged cell's text under its first column and in
     its first row, the other columns and rows it covers empty; equal values in two cells stay
     two. Read from the row's own cells: python-docx's `row.cells` hands back a vertically
@@ -190,9 +222,9 @@ def word_row_texts(row, columns: int) -> list[str]:
     from docx.table import _Cell
 
     texts: list[str] = []
-    for tc in row._tr.tc_lst:
+    for tc in word_cells(tr):
         # "continue": a later row of a vertical merge, whose text is the first row's
-        text = "" if tc.vMerge == "continue" else cell_text(_Cell(tc, row.table))
+        text = "" if tc.vMerge == "continue" else cell_text(_Cell(tc, table))
         # a span wider than the table's `columns` is a lie
         texts += [text] + [""] * (min(tc.grid_span, columns) - 1)
     return texts
@@ -202,13 +234,12 @@ def grid_columns(table) -> int:
     """A Word table's columns: its grid's, or its widest row's when it has no grid (Word
     opens such a table; python-docx's `table.columns` refuses it), at most Word's 63 then, so
     a span claiming millions of columns pads a row with no more than that."""
-    from docx.oxml.ns import qn
-
     tbl = table._tbl
-    grid = tbl.find(qn("w:tblGrid"))
+    grid = tbl.find(W + "tblGrid")
     if grid is not None:
-        return len(grid.findall(qn("w:gridCol")))
-    widest = max((sum(tc.grid_span for tc in tr.tc_lst) for tr in tbl.tr_lst), default=0)
+        return len(grid.findall(W + "gridCol"))
+    widest = max((sum(tc.grid_span for tc in word_cells(tr)) for tr in word_rows(tbl)),
+                 default=0)
     return min(widest, WORD_MAX_COLUMNS)
 
 

@@ -28,6 +28,7 @@ from rag.cancel import STOPPED, cancellable
 from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
 from rag.stores.base import ChunkStore, StoredDocument
+from rag.text import lexical
 from rag.text.sanitize import log_removed
 from rag.types import Chunk, Document, counted
 
@@ -347,6 +348,15 @@ class IngestPipeline:
             for doc in open_docs:
                 self._discard_quietly(doc.document.doc_id)
 
+    def _as_collection_reads(self, prepared: Prepared) -> Prepared:
+        """The document's sparse vectors as its collection's queries read words: a collection
+        filled by an earlier version keeps its own word rule (`lexical.SCHEME`)."""
+        scheme = self.store.lexical_scheme
+        if scheme == lexical.SCHEME:
+            return prepared
+        return replace(prepared, sparse=[lexical.document_vector(chunk.text, scheme)
+                                         for chunk in prepared.chunks])
+
     def _batches(self, items: Iterable[Prepared | FileResult], open_docs: list[_Open],
                  on_progress: Callable[[Progress], None] | None) -> Iterator[_Work]:
         """Pack chunks into full batches, across documents, as the embedding window asks for
@@ -369,6 +379,7 @@ class IngestPipeline:
                 yield _Known(FileResult(document.source, "failed", document.doc_id,
                                         error=f"{document.source}: no text to index"))
                 continue
+            item = self._as_collection_reads(item)
             doc = _Open(item, {**_document_fields(document), **item.fields})
             open_docs.append(doc)
             if on_progress:

@@ -97,12 +97,13 @@ def redis_url_problem(url: str) -> str | None:
         return "the port must be a number from 0 to 65535"
     from redis import ConnectionPool
     from redis.connection import parse_url
+    from redis.exceptions import RedisError
 
     try:
         parse_url(url)  # its query's options (?db=, ?socket_timeout=, ...)
         pool = ConnectionPool.from_url(url)
         pool.connection_class(**pool.connection_kwargs)  # made, not connected
-    except ValueError as exc:
+    except (ValueError, RedisError) as exc:  # RedisError: a value it checks (?protocol=4)
         return str(exc)
     except TypeError as exc:  # an option no connection takes (?timeout=, a typo)
         unknown = re.search(r"keyword argument '(\w+)'", str(exc))

@@ -634,6 +634,33 @@ async def test_an_upload_with_more_to_follow_keeps_its_collection_a_while(
     assert (await api.delete("/collections/left")).status_code == 200
 
 
+async def test_the_next_upload_keeps_the_hold_however_long_it_takes_and_others_end_none(
+        api: httpx.AsyncClient, engine: Engine, monkeypatch) -> None:
+    assert (await api.post("/collections", json={"name": "slow"})).status_code == 201
+    first = await upload(api, ("a.txt", b"Giraffes live in Kenya."), collection="slow",
+                         more="true")
+    user = engine.jobs.get(first.json()["ingest_id"]).user
+    # the same user's upload in the chat is another ingest: it ends no hold
+    okapis = SimpleNamespace(name="c.md", size=28, getvalue=lambda: b"# C\n\nOkapis live here.")
+    engine.jobs.wait(engine.submit_uploads("slow", [okapis], user=user).id, timeout=60)
+    assert engine.jobs.busy_with("slow")
+    from rag.engine.api import library
+
+    clock = [time.monotonic()]
+    monkeypatch.setattr(jobs_module.time, "monotonic", lambda: clock[0])
+    read, busy = library.read_upload, []
+
+    async def arriving_slowly(*args, **kwargs):
+        clock[0] += 10 * FOLLOWING_UPLOAD_SECONDS
+        busy.append(engine.jobs.busy_with("slow"))
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(library, "read_upload", arriving_slowly)
+    await upload(api, ("b.txt", b"Zebras live in Kenya."), collection="slow")
+    assert busy == [True]
+    assert (await api.delete("/collections/slow")).status_code == 200
+
+
 async def test_an_upload_replaced_by_a_new_version_loses_its_kept_copy(
         api: httpx.AsyncClient, engine: Engine) -> None:
     uploads = engine.settings.data_dir / "uploads"

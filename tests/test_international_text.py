@@ -27,6 +27,9 @@ SAKURA = "春になると桜が咲きます。富士山は日本で一番高い�
      ["北京是中国的首都!", "你喜欢吃饺子吗?", "好的。"]),
     ("彼は「行きます」と言った。それから帰った。",
      ["彼は「行きます」と言った。", "それから帰った。"]),
+    # a quotation's stop ends no sentence that goes on after it
+    ("「止まれ！」と彼は叫んだ。彼は「こんにちは。」と言った。",
+     ["「止まれ！」と彼は叫んだ。", "彼は「こんにちは。」と言った。"]),
     # a stop inside a word still ends nothing
     ("See https://CRAN.R-project.org for more. Then go on.",
      ["See https://CRAN.R-project.org for more.", "Then go on."]),

@@ -140,6 +140,7 @@ def test_a_redis_that_is_down_at_start_is_an_outage_not_a_refusal(tmp_path: Path
     ("redis://cache:6379/0?db=x", "Invalid value"),
     ("redis://:s3cret@cache:6379/0?timeout=5", "redis-py has no option 'timeout'"),
     ("redis://cache:6379/0?x=1", "redis-py has no option 'x'"),
+    ("redis://cache:6379/0?protocol=4", "protocol"),  # refused by redis-py's own check
 ])
 def test_a_redis_url_whose_options_redis_py_refuses_is_an_invalid_setting(url: str,
                                                                           said: str) -> None:

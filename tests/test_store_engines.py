@@ -529,6 +529,14 @@ def test_a_collection_indexed_before_words_of_every_script_is_searched_as_before
     assert old.store.lexical_scheme == lexical.SPACED_SCHEME
     assert old.search("Which volcano erupts in Sicily?", 3, "sparse")[0].source.endswith(
         "etna.pdf")
+    # a file added now is indexed as the collection's queries read words
+    added = corpus / "added"
+    added.mkdir()
+    (added / "strasse.txt").write_text("Die Straße nach Köln ist gesperrt. 大熊猫每天吃竹子。")
+    assert old.ingest([added]).ok
+    for query in ("Straße", "大熊猫每天吃竹子"):
+        assert [h.source for h in old.search(query, 3, "sparse")] == [
+            str(added / "strasse.txt")], query
     old.close()
 
 

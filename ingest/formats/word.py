@@ -1,6 +1,7 @@
 """Word (.docx) with python-docx: headings, paragraphs, tables (nested ones too), text boxes
 and content controls in reading order, the text as a reader now sees it (tracked insertions in,
-deletions and hidden text out); headers, footers, footnotes and comments are not read.
+deletions and hidden text out, hidden by the run or by its style); headers, footers, footnotes
+and comments are not read.
 
 A document has no pages to cite, so each heading starts a section: a page without a number
 whose locator is the heading ("Installation"), which citations show.
@@ -47,6 +48,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     with reading(path, "Word document", (OpcError, XmlchemyError)):
         document = docx.Document(io.BytesIO(data))
         check_counts(path, document.element.body)
+        hide_styled_text(document)
         title = (document.core_properties.title or "").strip()
         heading: str | None = None
         lines: list[str] = []
@@ -84,6 +86,38 @@ def check_counts(path: Path, body) -> None:
                              (qn("w:r"), MAX_RUNS, "runs of text")):
         if sum(1 for _ in itertools.islice(body.iter(tag), bound + 1)) > bound:
             raise too_large(path, f"more than {bound:,} {what}")
+
+
+def hide_styled_text(document) -> None:
+    """Mark hidden, on each run, the text its character or paragraph style hides (Word's
+    Hidden effect set on a style, or on the style it is based on), so that `run_text` reads
+    a run's own setting alone: a run that sets the effect itself, either way, keeps it."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.text.font import Font
+
+    hidden = {style.style_id for style in document.styles
+              if style.type in (WD_STYLE_TYPE.CHARACTER, WD_STYLE_TYPE.PARAGRAPH)
+              and style_hides(style)}
+    if not hidden:
+        return
+    for run in document.element.body.iter(W + "r"):
+        font = Font(run)
+        if font.hidden is not None:
+            continue
+        paragraph = next(run.iterancestors(W + "p"), None)
+        if run.style in hidden or (paragraph is not None and paragraph.style in hidden):
+            font.hidden = True
+
+
+def style_hides(style) -> bool:
+    """Whether a style hides its text: its own Hidden setting, else its base style's."""
+    seen = set()
+    while style is not None and style.style_id not in seen:
+        if style.font.hidden is not None:
+            return style.font.hidden
+        seen.add(style.style_id)
+        style = style.base_style
+    return False
 
 
 def style_name(paragraph, known: dict[str | None, str]) -> str:
@@ -144,16 +178,16 @@ def inline_text(element) -> str:
     return "".join(run_text(r) for r in unwrapped(element, RUNS, INLINE_WRAPPERS))
 
 
-def run_text(r) -> str:
+def run_text(run) -> str:
     """A run's text, tabs as tabs and every break (line, page or column) as a new line, so the
     words on either side stay apart; none when the run is hidden: hidden text is no reader's,
     and a classic place to plant instructions for a model."""
     from docx.text.font import Font
 
-    if Font(r).hidden:
+    if Font(run).hidden:
         return ""
     return "".join("\n" if e.tag == BREAK else str(e)
-                   for e in r.iterchildren() if e.tag in RUN_TEXT)
+                   for e in run.iterchildren() if e.tag in RUN_TEXT)
 
 
 def boxed_lines(paragraph) -> list[str]:

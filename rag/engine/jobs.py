@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import queue
 import re
 import shutil
@@ -126,6 +127,7 @@ class IngestJob:
     # the collection's `made` when the ingest was asked for (None: any of its name will do)
     made: int | None = None
     more: bool = False  # more uploads of the same ingest follow (FOLLOWING_UPLOAD_SECONDS)
+    follows: bool = False  # an upload the previous one of its ingest announced (`more`)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
@@ -175,13 +177,14 @@ class IngestJobs:
     def submit(self, collection: str, files: list[SourceFile], *, user: str,
                job_id: str | None = None, spool: Path | None = None,
                refused: Sequence[tuple[int, FileResult]] = (),
-               made: int | None = None, more: bool = False) -> IngestJob:
+               made: int | None = None, more: bool = False,
+               follows: bool = False) -> IngestJob:
         """Queue `files`; `refused` are the batch's files refused before it was spooled, each
         with its place in the batch (`files` fill the other places, in order), so that the
         report lists every file where the user put it. `made`: the collection's, when it was
         asked for (`Workspace.made`); one made again since under its name is not stored in.
         `more`: further uploads of the same ingest follow, and the collection is kept for
-        them."""
+        them; `follows`: this upload is one of them (`receiving`)."""
         if self._cancel.is_set():
             raise IngestCancelled("The engine is stopping; no new ingest is taken.")
         taken = {place for place, _ in refused}
@@ -191,7 +194,7 @@ class IngestJobs:
         job = IngestJob(job_id or uuid.uuid4().hex[:16], user, collection, spool, files,
                         [FileState(Path(f.source.removeprefix("upload:")).name, f.source)
                          for f in files], [*refused, *doubles], [place for place, _ in placed],
-                        made=made, more=more)
+                        made=made, more=more, follows=follows)
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > _KEPT_JOBS:
@@ -211,12 +214,35 @@ class IngestJobs:
     def busy_with(self, collection: str) -> bool:
         """Whether an ingest into the collection is queued or running, or awaits its next
         upload."""
-        now = time.monotonic()
         with self._lock:
+            self._forget_expired_holds()
             return (any(job.collection == collection and not job.done.is_set()
                         for job in self._jobs.values())
-                    or any(until > now for (name, _), until in self._following.items()
-                           if name == collection))
+                    or any(name == collection for name, _ in self._following))
+
+    @contextmanager
+    def receiving(self, collection: str, user: str) -> Iterator[bool]:
+        """While an upload of `user` into `collection` arrives: True when it follows an upload
+        of theirs that announced more, whose hold then lasts until this one is queued, however
+        long its files take to arrive; a failed upload ends the ingest, and the hold."""
+        key = (collection, user)
+        with self._lock:
+            self._forget_expired_holds()
+            follows = key in self._following
+            if follows:
+                self._following[key] = math.inf
+        try:
+            yield follows
+        except BaseException:
+            if follows:
+                with self._lock:
+                    self._following.pop(key, None)
+            raise
+
+    def _forget_expired_holds(self) -> None:
+        now = time.monotonic()
+        for key in [key for key, until in self._following.items() if until <= now]:
+            del self._following[key]
 
     def cancel(self, job_id: str) -> IngestJob | None:
         """Stop an ingest at a user's request: a queued one never starts, a running one stops
@@ -352,7 +378,7 @@ class IngestJobs:
             if job.more and status == "done":
                 self._following[job.collection, job.user] = (time.monotonic()
                                                              + FOLLOWING_UPLOAD_SECONDS)
-            else:  # the ingest's last upload, or one that ended it
+            elif job.more or job.follows:  # the ingest's last upload, or one that ended it
                 self._following.pop((job.collection, job.user), None)
         for state in job.states:
             if state.status in ("queued", "embedding"):

@@ -305,8 +305,9 @@ class ChunkStore(ABC):
                     self._delete_ids(ids)
 
     def _check_lexical(self, scheme: str | None) -> str:
-        """The collection's lexical scheme: one recorded by this version, or none (a collection
-        filled before schemes were recorded, searched as it always was)."""
+        """The collection's lexical scheme: this version's, or an earlier one this version
+        still reads (its queries, and the files added to it, made as it was filled), or none
+        (a collection filled before schemes were recorded, searched as it always was)."""
         if scheme in (None, lexical.UNIGRAM_SCHEME):
             log.warning("collection '%s' was indexed without phrase terms: keyword search works "
                         "as before; re-ingest into a new collection (RAG_COLLECTION) for the "

@@ -107,10 +107,11 @@ def pairs(found: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in zip(found, found[1:], strict=False)]
 
 
-def document_vector(text: str) -> tuple[list[int], list[float]]:
+def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
     """BM25 term-frequency weights of a chunk's terms and term pairs (IDF is applied by
-    Qdrant); the length normalisation counts single terms."""
-    found = terms(text)
+    Qdrant), its words read as `scheme` reads them; the length normalisation counts single
+    terms."""
+    found = terms(text, scheme)
     length_norm = 1 - B + B * len(found) / AVERAGE_TERMS
     weights: dict[int, float] = {}
     for counts in (Counter(found), Counter(pairs(found))):

@@ -78,10 +78,12 @@ _LEANS_BACK = re.compile(
 # dump) the search would read the rest of the run again
 _CLOSED_IN_PARENTHESES = re.compile(r"(?<!\w)(\w*)([.!?])[\"”’]?\)(?=[ \t\n]+[\"“(]?[A-Z])")
 # "(Smith et al.) The method", "(see Fig.) Then": the stop of these ends no sentence
-# the scripts written without a space after a sentence's stop (Chinese, Japanese): there a
-# stop that touches the next word still ends a sentence
-_UNSPACED = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+# Chinese and Japanese, written without a space after a sentence's stop: there a stop that
+# touches the next word still ends a sentence...
+_CJK_TEXT = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
                        "\uf900-\ufaff\uff00-\uffef]")
+# ...but not a quotation's, when the sentence goes on after it ("「止まれ！」と彼は叫んだ。")
+_QUOTATION_GOES_ON = re.compile("[」』][とっ]")
 _ABBREVIATIONS = frozenset(
     "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
     "corp gen capt col lt sgt prof rev".split())
@@ -219,8 +221,8 @@ def split(text: str, language: str = "en") -> list[Sentence]:
                 start, marker = marker, None
             end = offset + part["start_index"] + len(raw.rstrip())
             if (found and found[-1].end == start and start > offset
-                    and not _UNSPACED.match(text, start - 1)
-                    and not _UNSPACED.match(text, start)):
+                    and (not (_CJK_TEXT.match(text, start - 1) or _CJK_TEXT.match(text, start))
+                         or _QUOTATION_GOES_ON.match(text, start - 1))):
                 start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
             for piece_start, piece_end in _parenthesised_ends(text, start, end):
                 found.append(Sentence(_SPACE.sub(" ", text[piece_start:piece_end]),

@@ -1,19 +1,20 @@
 """Words of any script, as the keyword index reads them.
 
-Python's `\\w` leaves out combining marks, so a Hindi or Thai word with a vowel sign fell
-apart into letters, and so did a Turkish "İ" once lower-cased ("i" and a combining dot).
-Chinese, Japanese, Korean, Thai, Lao, Khmer and Myanmar are written without spaces between
-words, so a run of their text was one "word" that no query matched. In those scripts each
-character is a word here, and the index's pairs of adjacent terms (`lexical.pairs`) stand
-for the character pairs, as the bigrams of Lucene's CJK analyser do. Case is folded
-(`casefold`: "Straße" and "STRASSE" meet), and so are Turkish's dotted and dotless i, which
-no other language writes.
+A word keeps its combining marks, which Python's `\\w` leaves out: a Hindi or Thai word's
+vowel signs, the dot of a Turkish "İ" once lower-cased. Chinese, Japanese, Korean, Thai,
+Lao, Khmer and Myanmar are written without spaces between words, so a run of their text is
+no word a query would name: in those scripts each character is a word, and the index's pairs
+of adjacent terms (`lexical.pairs`) stand for the character pairs, as the bigrams of
+Lucene's CJK analyser do. Case is folded (`casefold`: "Straße" and "STRASSE" meet), and so
+are Turkish's dotted and dotless i, which no other language writes.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from functools import cache
 
 # scripts written without spaces between words; each character of them is a word
 _UNSPACED = (
@@ -28,10 +29,10 @@ _UNSPACED = (
 
 def _marks() -> str:
     """The combining marks (vowel signs, accents, virama), as a character class's ranges:
-    `re` has no `\\p{M}`, so they are read from the Unicode database once a process."""
+    `re` has no `\\p{M}`, so they are read from the Unicode database."""
     ranges: list[tuple[int, int]] = []
     category = unicodedata.category
-    for code in range(0x300, 0x20000):
+    for code in itertools.chain(range(0x300, 0x20000), range(0xE0100, 0xE01F0)):
         if category(chr(code))[0] == "M":
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
@@ -40,10 +41,15 @@ def _marks() -> str:
     return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
 
 
-_MARKS = _marks()
-_WORD = re.compile(
-    rf"[{_UNSPACED}][{_MARKS}]*"  # a character of an unspaced script, with its marks
-    rf"|[^\W_{_UNSPACED}]+(?:[{_MARKS}]+[^\W_{_UNSPACED}]*)*")  # letters, digits and marks
+@cache
+def _word() -> re.Pattern[str]:
+    """Made on first use, once a process: ASCII text, the most of it, never needs it."""
+    marks = _marks()
+    return re.compile(
+        rf"[{_UNSPACED}][{marks}]*"  # a character of an unspaced script, with its marks
+        rf"|[^\W_{_UNSPACED}]+(?:[{marks}]+[^\W_{_UNSPACED}]*)*")  # letters, digits, marks
+
+
 _ASCII_WORD = re.compile(r"[^\W_]+")  # the same words, found faster
 _DOTLESS = str.maketrans({"ı": "i"})
 
@@ -55,4 +61,4 @@ def words(text: str) -> list[str]:
     text = text.casefold()
     if "ı" in text or "\u0307" in text:
         text = text.replace("i\u0307", "i").translate(_DOTLESS)
-    return _WORD.findall(text)
+    return _word().findall(text)

@@ -16,7 +16,7 @@ from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.schemas import CollectionRequest
 from rag.engine.api.uploads import MB, read_upload
 from rag.engine.engine import Engine
-from rag.engine.jobs import IngestJob
+from rag.engine.jobs import FOLLOWING_UPLOAD_SECONDS, IngestJob
 from rag.engine.workspace import check_collection_name
 from rag.errors import deleted_before_ingest
 from rag.types import counted
@@ -80,7 +80,8 @@ async def upload(request: Request, engine: EngineDep, caller: EditorDep,
                                                          "(else 202 and the ingest's id)")] = True,
                  more: Annotated[bool, Query(description=(
                      "more uploads of the same ingest follow: the collection cannot be deleted "
-                     "until the last (sent without it) has ended, or 60 s after this one has"
+                     "until the last (sent without it) has ended, or for "
+                     f"{FOLLOWING_UPLOAD_SECONDS:g} s after this one has if none comes"
                  ))] = False) -> JSONResponse:
     """Ingest uploaded files (parts named `files`); answers as `rag ingest --json` does.
 
@@ -98,13 +99,14 @@ async def upload(request: Request, engine: EngineDep, caller: EditorDep,
         limit, limit_name = MAX_FILE_BYTES, "the loaders' limit per file"
     else:
         limit, limit_name = engine.settings.upload_max_mb * MB, "RAG_UPLOAD_MAX_MB"
-    with engine.jobs.spool() as (job_id, folder):
+    with engine.jobs.spool() as (job_id, folder), \
+            engine.jobs.receiving(name, caller.user) as follows:
         form = await read_upload(request, folder, limit, limit_name, caller.trusted)
         if await anyio.to_thread.run_sync(engine.workspace.made, name) != made:
             # deleted while the files arrived
             raise ApiError("not_found", str(deleted_before_ingest(name)))
         job = engine.jobs.submit(name, form.files, user=caller.user, job_id=job_id,
-                                 spool=folder, made=made, more=more)
+                                 spool=folder, made=made, more=more, follows=follows)
     if not wait:
         return JSONResponse(job.as_json(), status_code=202)
     await anyio.to_thread.run_sync(job.done.wait)

@@ -285,6 +285,9 @@ def test_title_lines_above_a_csv_header_are_lines_of_their_own() -> None:
     ([["Name"], ["Ada"]], ["Name", "Name: Ada"]),
     # no header row: the first row is taken as one, as before
     ([["Ada", "Engineer"], ["Ben", "Pilot"]], ["Ada | Engineer", "Ada: Ben; Engineer: Pilot"]),
+    # a header with an unnamed column, above rows of figures: no title, no row lost
+    ([["Employee", None], ["Ann", 30], ["Bob", 40]], ["Employee", "Employee: Ann; 30",
+                                                      "Employee: Bob; 40"]),
 ])
 def test_sheets_without_a_title_keep_their_first_row_as_the_header(rows, lines) -> None:
     [page] = load_bytes(Path("list.xlsx"), make_xlsx({"S": rows})).pages

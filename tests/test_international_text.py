@@ -98,6 +98,18 @@ def test_a_query_is_read_as_documents_are(service: RagService, tmp_path: Path) -
         assert [Path(hit.source).name for hit in hits] == [source], query
 
 
+def test_a_short_chinese_or_japanese_sentence_is_quoted(service: RagService,
+                                                       tmp_path: Path) -> None:
+    """Nine characters are a whole fact in Chinese or Japanese ("Beijing is China's
+    capital."), where nine letters are a fragment in English."""
+    _library(service, tmp_path, {
+        "cities.txt": "北京是中国的首都。上海是中国最大的城市，也是重要的金融中心和港口。",
+        "pets.txt": "猫は魚が好きです。犬は散歩が大好きで、毎朝公園に行って友達と遊びます。"})
+    for question, sentence in [("中国的首都是哪里？", "北京是中国的首都。"),
+                               ("猫は何が好きですか？", "猫は魚が好きです。")]:
+        assert sentence in "".join(service.ask(question, top_k=2).deltas), question
+
+
 def test_chinese_is_found_and_answered_by_its_sentence(service: RagService,
                                                       tmp_path: Path) -> None:
     _library(service, tmp_path, {

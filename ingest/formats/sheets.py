@@ -47,6 +47,7 @@ SEPARATOR_LINE = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n|$)", re.IGNORECASE)
 # single-value rows above a table read as its titles: a title, a subtitle, a date or author line
 MAX_TITLE_ROWS = 3
 MAX_TITLE_CHARS = 1000  # a title is a line, not a page of notes
+FIGURE = re.compile(r"[^\w]*\d[\d\W_]*")  # digits and signs, no letters: "30", "$1,200.50", "12%"
 
 Cell = TypeVar("Cell")
 
@@ -215,12 +216,17 @@ def titled(rows: Iterator[list[str]]) -> tuple[list[list[str]], Iterator[list[st
         head.append(values)
         if len(head) > MAX_TITLE_ROWS or not could_be_title(values):
             break
-    header_at = len(head) - 1 if head and filled(head[-1]) > 1 else 0
+    header_at = len(head) - 1 if head and could_be_header(head[-1]) else 0
     return head[:header_at], itertools.chain(head[header_at:], rows)
 
 
 def could_be_title(values: Sequence[str]) -> bool:
     return filled(values) == 1 and sum(map(len, values)) <= MAX_TITLE_CHARS
+
+
+def could_be_header(values: Sequence[str]) -> bool:
+    """Several values, none of them a figure ("Q1" names a column; "30" is data)."""
+    return filled(values) > 1 and not any(FIGURE.fullmatch(value) for value in values if value)
 
 
 def filled(values: Sequence[str]) -> int:

@@ -44,6 +44,9 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
+# Chinese and Japanese characters, each worth two letters or more: "北京是中国的首都。" is a
+# whole sentence in nine
+_CJK_CHARACTER = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # a piece of this many capitalised words with no closing stop is a title ("Users and Groups");
 # after a number, of up to the second many ("3. Grant of Patent License.")
 _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
@@ -86,6 +89,14 @@ class _Candidate:
     heading: str = ""  # the section heading or title above it in the passage, if any
     is_title: bool = False  # a heading or title itself: never quoted
     entry: str = ""  # the label of the list entry it belongs to ("staff" in "staff: ..."), if any
+
+
+def _long_enough(sentence: str) -> bool:
+    """Whether a sentence is long enough to say something on its own (_MIN_CHARS), a Chinese
+    or Japanese character counted twice."""
+    if len(sentence) >= _MIN_CHARS:
+        return True
+    return len(sentence) + len(_CJK_CHARACTER.findall(sentence)) >= _MIN_CHARS
 
 
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
@@ -141,7 +152,7 @@ class ExtractiveGenerator(Generator):
         seen: set[str] = set()
         for group in by_passage:
             for c in group:
-                if (len(c.text) >= _MIN_CHARS and c.text.lower() not in seen
+                if (_long_enough(c.text) and c.text.lower() not in seen
                         and not has_dot_leader(c.text)  # a contents entry
                         and not c.is_title):
                     seen.add(c.text.lower())

@@ -197,11 +197,11 @@ def stop_after_the_first_file(door: Door, monkeypatch: pytest.MonkeyPatch,
     send = remote.EngineLibrary._ingest_batch
     sent: list[list[Path]] = []
 
-    def pressed_in_the_second_job(self, batch, on_file, on_progress):
+    def pressed_in_the_second_job(self, batch, on_file, on_progress, more):
         sent.append(batch)
         if len(sent) > 1:
             raise stop
-        return send(self, batch, on_file, on_progress)
+        return send(self, batch, on_file, on_progress, more)
 
     monkeypatch.setattr(remote.EngineLibrary, "_ingest_batch", pressed_in_the_second_job)
 
@@ -233,7 +233,7 @@ def test_an_ingest_cut_by_an_error_before_any_file_ended_prints_an_empty_report(
             raise error
         monkeypatch.setattr(LocalLibrary, "ingest", failing)
     else:
-        def failing_batch(self, batch, on_file, on_progress):
+        def failing_batch(self, batch, on_file, on_progress, more):
             raise error
         monkeypatch.setattr(remote.EngineLibrary, "_ingest_batch", failing_batch)
     cut = door.run("ingest", str(folder), "--json")

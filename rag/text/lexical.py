@@ -19,7 +19,6 @@ made the way its vectors were.
 
 from __future__ import annotations
 
-import re
 import threading
 import zlib
 from collections import Counter
@@ -28,7 +27,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from rag.text.words import words
+from rag.text.words import spaced_words, words
 
 K1 = 1.2
 B = 0.75
@@ -38,7 +37,6 @@ SCHEME = "bm25-bigrams-2"  # single terms and adjacent pairs, BM25 tf weights, w
 # collections filled before words were read in any script: pairs, and `\w` runs as words
 SPACED_SCHEME = "bm25-bigrams-1"
 UNIGRAM_SCHEME = "bm25-1"  # single terms only: collections filled before pairs were indexed
-_EARLIER_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # how the earlier schemes read words
 _STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being
@@ -70,7 +68,7 @@ def _term(word: str) -> str | None:
 
 def terms(text: str, scheme: str = SCHEME) -> list[str]:
     """Case-folded, stemmed content words (read as `scheme` reads them)."""
-    found = (words(text) if scheme == SCHEME else _EARLIER_WORD.findall(text.lower()))
+    found = words(text) if scheme == SCHEME else spaced_words(text)
     return [t for t in map(_term, found) if t is not None]
 
 

@@ -80,7 +80,7 @@ _CLOSED_IN_PARENTHESES = re.compile(r"(?<!\w)(\w*)([.!?])[\"”’]?\)(?=[ \t\n]
 # "(Smith et al.) The method", "(see Fig.) Then": the stop of these ends no sentence
 # Chinese and Japanese, written without a space after a sentence's stop: there a stop that
 # touches the next word still ends a sentence...
-_CJK_TEXT = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+CJK_TEXT = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
                        "\uf900-\ufaff\uff00-\uffef]")
 # ...but not a quotation's, when the sentence goes on after it ("「止まれ！」と彼は叫んだ。")
 _QUOTATION_GOES_ON = re.compile("[」』][とっ]")
@@ -221,7 +221,7 @@ def split(text: str, language: str = "en") -> list[Sentence]:
                 start, marker = marker, None
             end = offset + part["start_index"] + len(raw.rstrip())
             if (found and found[-1].end == start and start > offset
-                    and (not (_CJK_TEXT.match(text, start - 1) or _CJK_TEXT.match(text, start))
+                    and (not (CJK_TEXT.match(text, start - 1) or CJK_TEXT.match(text, start))
                          or _QUOTATION_GOES_ON.match(text, start - 1))):
                 start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
             for piece_start, piece_end in _parenthesised_ends(text, start, end):

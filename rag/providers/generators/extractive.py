@@ -32,7 +32,7 @@ from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
-from rag.text.sentences import Sentence, is_heading, leans_back, split
+from rag.text.sentences import CJK_TEXT, Sentence, is_heading, leans_back, split
 from rag.types import GenerationRecord, Hit
 
 NOTICE = (
@@ -44,9 +44,6 @@ NOTICE = (
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
-# Chinese and Japanese characters, each worth two letters or more: "北京是中国的首都。" is a
-# whole sentence in nine
-_CJK_CHARACTER = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # a piece of this many capitalised words with no closing stop is a title ("Users and Groups");
 # after a number, of up to the second many ("3. Grant of Patent License.")
 _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
@@ -93,10 +90,11 @@ class _Candidate:
 
 def _long_enough(sentence: str) -> bool:
     """Whether a sentence is long enough to say something on its own (_MIN_CHARS), a Chinese
-    or Japanese character counted twice."""
+    or Japanese character counted twice: each is worth two letters or more, and
+    "北京是中国的首都。" is a whole sentence in nine."""
     if len(sentence) >= _MIN_CHARS:
         return True
-    return len(sentence) + len(_CJK_CHARACTER.findall(sentence)) >= _MIN_CHARS
+    return len(sentence) + len(CJK_TEXT.findall(sentence)) >= _MIN_CHARS
 
 
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:

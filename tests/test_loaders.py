@@ -399,6 +399,33 @@ def test_latin1_text_is_read(tmp_path: Path) -> None:
     assert "Café" in load_file(f).pages[0].text
 
 
+# each as the Windows of its language saves it: Excel's CSV, Notepad's "ANSI"
+LEGACY_TEXTS = [
+    ("Имя;Город;Возраст\nИван;Москва;30\nОльга;Казань;25\n", "cp1251"),
+    ("Москва является столицей России и крупнейшим городом страны.\nГород стоит на реке "
+     "Москве.\nВ нём живут более двенадцати миллионов человек.\n", "koi8_r"),
+    ("Όνομα;Πόλη\nΓιώργος;Αθήνα\nΕλένη;Θεσσαλονίκη\n", "cp1253"),
+    ("الاسم;المدينة\nأحمد;القاهرة\nسارة;الإسكندرية\n", "cp1256"),
+    ("氏名,住所\n山田太郎,東京都\n佐藤花子,大阪府\n", "shift_jis"),
+    ("姓名,城市\n张三,北京\n李四,上海\n", "gbk"),
+    ("Warszawa jest stolicą Polski. Zażółć gęślą jaźń, mówi Łukasz z Łodzi.\n", "cp1250"),
+    ("Le château était fermé; les élèves ont répété la leçon à côté du théâtre.\n", "cp1252"),
+    ("Größere Straßen führen über die Brücke nach Köln, sagt Jürgen.\n", "cp1252"),
+    ("Prix : 20 € « net » – voir l’annexe\n", "cp1252"),
+]
+
+
+@pytest.mark.parametrize(("text", "codec"), LEGACY_TEXTS)
+def test_text_saved_in_a_legacy_windows_encoding_is_read_as_written(text: str, codec: str) -> None:
+    assert load_bytes(Path("export.txt"), text.encode(codec)).pages[0].text == text
+
+
+def test_a_legacy_encoded_csv_names_its_values_in_its_own_script() -> None:
+    csv_text = "Имя;Город\nИван;Москва\nОльга;Казань\n"
+    assert load_bytes(Path("people.csv"), csv_text.encode("cp1251")).pages[0].text.split(
+        "\n\n") == ["Имя | Город", "Имя: Иван; Город: Москва", "Имя: Ольга; Город: Казань"]
+
+
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     """By its size on disk, in the command's ingest and its parse-ahead alike: a file of
     gigabytes never comes into memory to be measured (one just over the limit here)."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
+import charset_normalizer
 import yaml
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
@@ -36,13 +38,17 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r
                            re.DOTALL)
 _FRONT_MATTER_MAX_CHARS = 65_536
 _FIELD_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
+# A text that is not UTF-8 is guessed at from its opening bytes, cut at a line's end; with
+# fewer non-ASCII bytes than this the guess is a coin toss, and Windows-1252 reads it.
+_GUESS_SAMPLE_BYTES = 65_536
+_GUESS_MIN_NON_ASCII = 8
 
 
 def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
     """The text of `data`: in the encoding its byte-order mark names (UTF-8, UTF-16 or
     UTF-32); else in `declared` (an HTML page's own charset); else UTF-8, its invalid bytes
-    replaced when its valid non-ASCII characters outnumber them; else Windows-1252, which
-    decodes any byte."""
+    replaced when its valid non-ASCII characters outnumber them; else the legacy encoding
+    `legacy_text` finds."""
     for mark, codec in _MARKS:
         if data.startswith(mark):
             return data.decode(codec, errors="replace")
@@ -64,7 +70,44 @@ def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
         invalid = text.count("\ufffd")
         if sum(ord(ch) > 127 for ch in text) - invalid > invalid:
             return text
-        return data.decode("cp1252", errors="replace")
+        return legacy_text(data)
+
+
+def legacy_text(data: bytes) -> str:
+    """Text saved in a Windows or other legacy code page (Excel's CSV, Notepad's "ANSI"):
+    in the encoding charset-normalizer guesses when that reads the text as another script
+    (Cyrillic, Greek, Arabic, Chinese, Japanese...) or as Latin letters that Windows-1252
+    would break with symbols (Polish `Zażółć` as `Za¿ó³æ`); else in Windows-1252, which
+    decodes any byte. Western text has too few telling bytes for the guess to be trusted
+    over the code page most such files are in."""
+    western = data.decode("cp1252", errors="replace")
+    sample = data[:_GUESS_SAMPLE_BYTES]
+    if len(data) > _GUESS_SAMPLE_BYTES:
+        sample = sample[:sample.rfind(b"\n") + 1] or sample
+    if sum(byte > 127 for byte in sample) < _GUESS_MIN_NON_ASCII:
+        return western
+    guess = charset_normalizer.from_bytes(sample).best()
+    if guess is None or guess.encoding.startswith(("utf_16", "utf_32")):  # no mark, no NUL
+        return western
+    guessed = sample.decode(guess.encoding, errors="replace")
+    if (_other_script_share(guessed) <= 0.5
+            and _symbols_in_words(guessed) >= _symbols_in_words(western[:len(guessed)])):
+        return western
+    return data.decode(guess.encoding, errors="replace")
+
+
+def _other_script_share(text: str) -> float:
+    """The share of non-ASCII letters that are not Latin."""
+    letters = [ch for ch in text if ord(ch) > 127 and ch.isalpha()]
+    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+    return (len(letters) - latin) / len(letters) if letters else 0.0
+
+
+def _symbols_in_words(text: str) -> int:
+    """Non-ASCII symbols between two letters (`¿` in `Za¿ó³æ`), as a wrong code page leaves."""
+    return sum(1 for before, ch, after in zip(text, text[1:], text[2:], strict=False)
+               if ord(ch) > 127 and before.isalpha() and after.isalpha() and not ch.isalpha()
+               and not unicodedata.category(ch).startswith("M"))
 
 
 def _known_codec(declared: str | None) -> str | None:

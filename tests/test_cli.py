@@ -736,6 +736,14 @@ def test_python_m_ingest_names_itself_as_typed(env) -> None:
     assert "Usage: python -m ingest [OPTIONS]" in shown.stdout
     assert "ingest ingest" not in shown.stdout  # which would read a folder named "ingest"
 
+def test_an_ingest_summary_groups_every_count_by_thousands() -> None:
+    from rag.cli.main import ingest_summary
+
+    assert ingest_summary({"files": 2000, "ingested": 1200, "chunks": 48000,
+                           "unchanged": 1000, "failed": 3000}) == (
+        "2,000 files: 1,200 ingested (48,000 chunks), 1,000 unchanged, 3,000 failed")
+
+
 def test_counts_of_one_are_singular(env, tmp_path: Path) -> None:
     folder = corpus(tmp_path / "docs")
     result = run("ingest", str(folder / "kettle.md"))

@@ -160,7 +160,7 @@ def show_outcomes(job: IngestJob) -> None:
         return
     results = job.report["files"] if job.report else []
     counts = {s: sum(r["status"] == s for r in results) for s in OUTCOME_STYLE}
-    st.progress(1.0, text=", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    st.progress(1.0, text=", ".join(f"{n:,} {s}" for s, n in counts.items() if n))
     for result in results:
         # a name's line break would fake an outcome line of its own
         name = escaped_controls(result["path"].removeprefix("upload:"))

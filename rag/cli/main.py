@@ -255,13 +255,18 @@ def ingest(
     if as_json:
         _emit_json(report)
     else:
-        t = report["totals"]
-        say(f"{counted(t['files'], 'file')}: {t['ingested']} ingested "
-            f"({counted(t['chunks'], 'chunk')}), "
-            f"{t['unchanged']} unchanged, {t['failed']} failed")
+        say(ingest_summary(report["totals"]))
         if report["skipped"]:
             say(describe([Skipped(**s) for s in report["skipped"]]), "yellow")
     raise typer.Exit(1 if report["totals"]["failed"] else 0)
+
+
+def ingest_summary(totals: dict[str, int]) -> str:
+    """The closing line of an ingest: "2,000 files: 0 ingested (0 chunks), 2,000 unchanged,
+    0 failed"."""
+    return (f"{counted(totals['files'], 'file')}: {totals['ingested']:,} ingested "
+            f"({counted(totals['chunks'], 'chunk')}), {totals['unchanged']:,} unchanged, "
+            f"{totals['failed']:,} failed")
 
 
 class StopSignal:

@@ -38,6 +38,11 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r
                            re.DOTALL)
 _FRONT_MATTER_MAX_CHARS = 65_536
 _FIELD_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
+# The code a Markdown comment's opening is shown in (a fenced block, a code span), or the
+# opening itself: code is matched first, so a comment inside it stays
+_CODE_OR_COMMENT = re.compile(
+    r"^(?P<fence>`{3,}(?!`)|~{3,}(?!~)).*?^(?P=fence)|(?<!`)(?P<tick>`+)[^`]+(?P=tick)|<!--",
+    re.DOTALL | re.MULTILINE)
 # A text that is not UTF-8 is guessed at from its opening bytes, cut at a line's end; with
 # fewer non-ASCII bytes than this the guess is a coin toss, and Windows-1252 reads it.
 _GUESS_SAMPLE_BYTES = 65_536
@@ -134,6 +139,7 @@ def load_text(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     fields, text = front_matter(decode_text(path, data))
+    text = without_comments(text)
     heading = next((line.lstrip("#").strip() for line in text.splitlines()
                     if line.startswith("# ")), None)
     title = _field(fields, "title") or heading or path.stem
@@ -141,6 +147,25 @@ def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     pages.add(None, f"{summary}\n\n{text}" if summary else text)
     return Parsed(title, pages.pages)
+
+
+def without_comments(markdown: str) -> str:
+    """Markdown without its HTML comments, which a reader of the page never sees: a draft's
+    notes, or instructions planted for a model. A comment never closed is kept."""
+    kept: list[str] = []
+    at = 0
+    while (found := _CODE_OR_COMMENT.search(markdown, at)) is not None:
+        if found.group(0) != "<!--":  # code, kept as written
+            kept.append(markdown[at:found.end()])
+            at = found.end()
+            continue
+        closed = markdown.find("-->", found.end())
+        if closed < 0:
+            break
+        kept.append(markdown[at:found.start()])
+        at = closed + 3
+    kept.append(markdown[at:])
+    return "".join(kept)
 
 
 def front_matter(text: str) -> tuple[dict[Any, Any], str]:

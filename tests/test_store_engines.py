@@ -287,6 +287,13 @@ def test_reopen_keeps_documents_and_version_and_checks_the_embedder(
     other.close()
     message = str(info.value)
     assert "local:all-MiniLM-L6-v2-int8" in message and "bge-base-en-v1.5" in message
+    # the same model at the other precision, as a library filled before int8 was the default
+    fp32 = SimpleNamespace(name="local:all-MiniLM-L6-v2", known_dimension=384)
+    older = make_store(settings.model_copy(update={"qdrant_engine": engine}), fp32)
+    with pytest.raises(EmbedderMismatchError) as info:
+        older.ensure_collection()
+    older.close()
+    assert "Set RAG_LOCAL_PRECISION=int8 to open it" in str(info.value)
 
 
 def test_collections_views_and_drop(svc, corpus: Path) -> None:

@@ -275,8 +275,8 @@ class ChunkStore(ABC):
             return
         raise EmbedderMismatchError(
             f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
-            f"the configured embedder is {self.embedder_name} ({self.dimension} dims). Set "
-            f"RAG_EMBEDDER (or RAG_LOCAL_PRECISION) back, or use another RAG_COLLECTION (or "
+            f"the configured embedder is {self.embedder_name} ({self.dimension} dims). "
+            f"{setting_back(str(name), self.embedder_name)}, or use another RAG_COLLECTION (or "
             f"delete this one) to re-ingest."
         )
 
@@ -651,3 +651,13 @@ class ChunkStore(ABC):
     @abstractmethod
     def drop(self) -> None:
         """Delete this store's collection and everything in it."""
+
+
+def setting_back(stored: str, configured: str) -> str:
+    """The setting that opens a collection another embedder filled: the local model's other
+    precision (fp32 was the default before int8) is one named value; else the embedder."""
+    same_model = stored.removesuffix("-int8") == configured.removesuffix("-int8")
+    if stored.startswith("local:") and same_model and stored != configured:
+        precision = "int8" if stored.endswith("-int8") else "fp32"
+        return f"Set RAG_LOCAL_PRECISION={precision} to open it"
+    return "Set RAG_EMBEDDER (or RAG_LOCAL_PRECISION) back"

@@ -112,6 +112,9 @@ def redis_url_problem(url: str) -> str | None:
     return None
 
 
+ACCOUNT_OR_GATEWAY_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def web_address_problem(url: str, example: str | None = None) -> str | None:
     """Why `url` is no address of a web API, if it is not: a scheme forgotten ("host:8080/v1")
     would otherwise fail every call as if the server were down."""
@@ -259,10 +262,34 @@ class Settings(BaseSettings):
     @classmethod
     def _web_address(cls, url: str | None, info: ValidationInfo) -> str | None:
         example = "http://localhost:6333" if info.field_name == "qdrant_url" else None
-        problem = url and web_address_problem(url, example)
+        # empty is no address: `VAR=` for a setting with a default is refused, as elsewhere
+        problem = url is not None and web_address_problem(url, example)
         if problem:
             raise ValueError(problem)
         return url
+    # A key goes out in an HTTP header, which carries printable ASCII only: anything else
+    # fails deep in a call, reads as a broken connection, and may echo the key.
+    @field_validator("qdrant_api_key", "cloudflare_api_token", "openai_api_key",
+                     "cloudflare_ai_gateway_token", mode="before")
+    @classmethod
+    def _sendable_key(cls, key: Any) -> Any:
+        if not isinstance(key, str):
+            return key
+        key = key.strip()  # a paste's spaces and line end around it
+        if not all("!" <= c <= "~" for c in key):
+            raise ValueError("has spaces or characters other than printable ASCII, which an "
+                             "HTTP header cannot carry; paste the key alone")
+        return key
+
+    # both go into the path of every request's URL
+    @field_validator("cloudflare_account_id", "cloudflare_ai_gateway_id")
+    @classmethod
+    def _path_name(cls, name: str | None) -> str | None:
+        if name is not None and not ACCOUNT_OR_GATEWAY_ID.fullmatch(name.strip()):
+            raise ValueError("use letters, digits, - and _ only, as Cloudflare's dashboard "
+                             "shows it")
+        return name.strip() if name is not None else None
+
     openai_chat_model: str = "llama3.1"
     openai_embedding_model: str = "nomic-embed-text"
 

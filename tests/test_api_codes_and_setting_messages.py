@@ -170,6 +170,37 @@ def test_a_secret_setting_refused_is_never_shown(field: str) -> None:
     assert "73914562" not in message and "(got" not in message
 
 
+@pytest.mark.parametrize("variable", ["OPENAI_API_KEY", "RAG_QDRANT_API_KEY",
+                                      "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_AI_GATEWAY_TOKEN"])
+@pytest.mark.parametrize("value", ["sk-S3CRET\u00e9", "sk-S3 CRET", "Bearer sk-S3CRET"])
+def test_a_key_no_header_can_carry_is_refused_at_start_unshown(variable: str, value: str
+                                                              ) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({variable: value}, env_file=None)
+    message = str(info.value)
+    assert f"Invalid setting: {variable}: " in message and "HTTP header" in message
+    assert "S3CRET" not in message
+
+
+@pytest.mark.parametrize("variable", ["OPENAI_API_KEY", "RAG_QDRANT_API_KEY",
+                                      "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_AI_GATEWAY_TOKEN"])
+def test_a_pasted_key_loses_the_spaces_and_line_end_around_it(variable: str) -> None:
+    settings = load_settings({variable: " sk-S3CRET\n"}, env_file=None)
+    field = {"RAG_QDRANT_API_KEY": "qdrant_api_key"}.get(variable, variable.lower())
+    assert getattr(settings, field).get_secret_value() == "sk-S3CRET"
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("CLOUDFLARE_ACCOUNT_ID", "0123\nabc"), ("CLOUDFLARE_ACCOUNT_ID", "../../evil?x="),
+    ("CLOUDFLARE_AI_GATEWAY_ID", "my gateway"),
+    ("OPENAI_BASE_URL", ""), ("CLOUDFLARE_BASE_URL", "")])
+def test_an_account_a_gateway_or_a_base_url_that_cannot_be_one_is_refused(variable: str,
+                                                                          value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({variable: value}, env_file=None)
+    assert f"Invalid setting: {variable}: " in str(info.value)
+
+
 def test_a_url_refused_is_shown_without_its_password() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings({"RAG_REDIS_URL": "redis://user:hunter2@host:6379/0?socket_timeout=x"},

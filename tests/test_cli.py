@@ -937,6 +937,18 @@ def test_keys_add_refuses_a_name_the_keys_file_would_not_read_back(env, user: st
     assert not keys_file.exists() or keys_file.read_text() == ""
 
 
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_keys_add_to_a_keys_file_it_cannot_write_says_so_in_one_line(
+        env, tmp_path: Path, monkeypatch, where: str) -> None:
+    (tmp_path / "plain").write_text("x")
+    target = tmp_path if where == "a folder" else tmp_path / "plain" / "keys"
+    monkeypatch.setenv("RAG_API_KEYS_FILE", str(target))
+    result = run("keys", "add", "bob")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"Cannot write the API keys file {target}" in result.stderr
+    assert "RAG_API_KEYS_FILE" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_key_from_keys_add_names_its_user_when_read_back(env) -> None:
     from rag.engine.access import ApiKeys
     from rag.settings import load_settings

@@ -177,9 +177,13 @@ def add_key(path: Path, user: str) -> str:
     to be shown once."""
     check_user_name(user)
     key = new_key()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8", opener=lambda p, f: _private(p, f)) as out:
-        out.write(f"{user} {HASH_PREFIX}{key_hash(key)}\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8", opener=lambda p, f: _private(p, f)) as out:
+            out.write(f"{user} {HASH_PREFIX}{key_hash(key)}\n")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the API keys file {path} ({exc.strerror or exc}); "
+                          "fix RAG_API_KEYS_FILE.") from exc
     return key
 
 

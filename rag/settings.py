@@ -152,7 +152,8 @@ class Settings(BaseSettings):
         # `VAR=` (as compose files write `${VAR:-}`) means unset for a setting unset by default,
         # and the default folder for a folder with one (never the working folder)
         default = cls.model_fields[info.field_name].default
-        if value == "" and (default is None or isinstance(default, Path)):
+        blank = isinstance(value, str) and not value.strip()  # a stray space is no folder
+        if blank and (default is None or isinstance(default, Path)):
             return default
         return value
 

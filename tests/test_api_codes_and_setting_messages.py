@@ -201,6 +201,13 @@ def test_an_account_a_gateway_or_a_base_url_that_cannot_be_one_is_refused(variab
     assert f"Invalid setting: {variable}: " in str(info.value)
 
 
+@pytest.mark.parametrize("blank", ["", " ", "\t\n"])
+def test_a_blank_folder_or_file_setting_is_its_default_never_the_working_folder(blank: str
+                                                                              ) -> None:
+    settings = load_settings({"RAG_DATA_DIR": blank, "RAG_LOG_FILE": blank}, env_file=None)
+    assert settings.data_dir == Path("./data") and settings.log_file is None
+
+
 def test_a_url_refused_is_shown_without_its_password() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings({"RAG_REDIS_URL": "redis://user:hunter2@host:6379/0?socket_timeout=x"},

@@ -116,6 +116,31 @@ def test_a_qdrant_server_404_is_a_missing_collection_only_when_it_is_gone(exists
         server.stop()
 
 
+def test_a_web_server_that_is_not_qdrant_is_named_as_such_in_one_line() -> None:
+    """An HTML page answering where Qdrant should (a wrong port, a proxy's error page) is
+    not quoted: the setting to check is named."""
+    from starlette.responses import HTMLResponse
+
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse("<!DOCTYPE HTML>\n<html>\n<head><title>Error</title></head>\n"
+                            "<body>Not here</body></html>", status_code=404)
+
+    server = ServerThread(Starlette(routes=[Route("/{path:path}", page,
+                                                  methods=["GET", "POST", "PUT"])]))
+    url = server.start()
+    client = open_client(url, None, None)
+    try:
+        with pytest.raises(StoreError) as raised:
+            client.get_collections()
+        message = str(raised.value)
+        assert "\n" not in message and "<html>" not in message
+        assert "answered HTTP 404 with a page that is not Qdrant's" in message
+        assert "RAG_QDRANT_URL" in message
+    finally:
+        client.close()
+        server.stop()
+
+
 def test_settings_are_read_from_the_mapping_given_not_the_process(monkeypatch) -> None:
     monkeypatch.setenv("RAG_TOP_K", "9")
     assert load_settings({"RAG_TOP_K": "3", "CLOUDFLARE_ACCOUNT_ID": "acct"},

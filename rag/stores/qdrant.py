@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import threading
 import warnings
@@ -69,9 +70,15 @@ def server_error(exc: Exception, url: str) -> StoreError:
         if exc.status_code in (401, 403):
             return StoreError(f"The Qdrant server at {url} refused the request (HTTP "
                               f"{exc.status_code}): set RAG_QDRANT_API_KEY to its API key.")
-        detail = exc.content.decode("utf-8", "replace").strip()[:200] or exc.reason_phrase
+        try:  # Qdrant's errors are JSON: anything else is another server's page
+            json.loads(exc.content or b"null")
+        except ValueError:
+            return StoreError(f"The Qdrant server at {url} answered HTTP {exc.status_code} "
+                              "with a page that is not Qdrant's: fix RAG_QDRANT_URL to name "
+                              "a Qdrant server (its REST port, 6333 by default).")
+        detail = " ".join(exc.content.decode("utf-8", "replace").split())[:200]
         return StoreError(f"The Qdrant server at {url} answered HTTP {exc.status_code}: "
-                          f"{detail}")
+                          f"{detail or exc.reason_phrase}")
     cause = exc.source if isinstance(exc, ResponseHandlingException) else exc
     return StoreError(f"Cannot reach the Qdrant server at {url} ({type(cause).__name__}: "
                       f"{cause}). Start it, or fix RAG_QDRANT_URL (unset it to use the "

@@ -185,6 +185,24 @@ def test_a_question_to_an_engine_leaves_a_dotenv_not_utf8_to_the_full_command(
     assert quick.answer_quickly(["ask", "How often is the kettle descaled?"]) is None
 
 
+@pytest.mark.parametrize("variable", ["RAG_DATA_DIR", "RAG_COLLECTION", "RAG_TOP_K",
+                                      "RAG_SEARCH_MODE"])
+def test_an_empty_setting_in_the_environment_outranks_the_dotenv_for_a_question_to_an_engine(
+        env, tmp_path: Path, monkeypatch, served, variable: str) -> None:
+    """`VAR=` in the environment is read as the full command reads it, not skipped for the
+    value `.env` gives: an empty data folder is ./data (no engine there), and an empty
+    collection, count or mode is the full command's to refuse."""
+    engine, _ = served()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    (tmp_path / ".env").write_text(f"RAG_DATA_DIR={engine.settings.data_dir}\n"
+                                   "RAG_COLLECTION=docs\nRAG_TOP_K=3\n")
+    question = ["ask", "How often is the kettle descaled?", "--json"]
+    assert quick.answer_quickly(question) == 0  # .env alone: the engine answers
+    monkeypatch.setenv(variable, "")
+    assert quick.answer_quickly(question) is None
+
+
 def into_a_closed_pipe(env: dict[str, str], *args: str, stderr_too: bool = False,
                        stderr_only: bool = False) -> subprocess.CompletedProcess[str]:
     """`python -m rag ARGS` writing to a pipe whose reader has already gone (`| head -1`),

@@ -121,16 +121,16 @@ def error_from(code: str, message: str, retry_after: str | None = None) -> RagEr
 def light_setting(name: str, environ: os._Environ[str] | dict[str, str], cwd: Path
                   ) -> str | None:
     """A `RAG_*` setting from the environment, else from `.env`, as the settings read it
-    (names in any case); None when unset."""
+    (names in any case; `VAR=` in the environment is set, and empty); None when unset."""
     for key, value in environ.items():
-        if key.upper() == name and value:
+        if key.upper() == name:
             return value
     dotenv = cwd / ".env"
     if dotenv.is_file():
         from dotenv import dotenv_values
 
         for key, value in dotenv_values(dotenv).items():
-            if key.upper() == name and value:
+            if key.upper() == name and value is not None:
                 return value
     return None
 
@@ -180,16 +180,19 @@ def answer_quickly(argv: list[str]) -> int | None:
     cwd = Path.cwd()
     if not dotenv_readable(cwd):
         return None  # the full command names the file and what is wrong with it
-    address = discovery.find(Path(light_setting("RAG_DATA_DIR", os.environ, cwd) or "data"))
+    data_dir = (light_setting("RAG_DATA_DIR", os.environ, cwd) or "").strip()
+    address = discovery.find(Path(data_dir or "data"))  # blank is ./data, as settings read it
     if address is None:
         return None
     top_k = options["top_k"] or light_setting("RAG_TOP_K", os.environ, cwd)
-    if (top_k and not (str(top_k).isdigit() and 1 <= int(top_k) <= 100)) or any(
-            light_setting(name, os.environ, cwd)
+    if (top_k is not None and not (str(top_k).isdigit() and 1 <= int(top_k) <= 100)) or any(
+            light_setting(name, os.environ, cwd) is not None
             for name in ("RAG_ANSWER_STRATEGY", "RAG_SEARCH_MODE")):
         return None  # the full command checks these settings and sends them
     collection = (options["collection"] if options["collection"] is not None  # "" is a mistake
                   else light_setting("RAG_COLLECTION", os.environ, cwd))
+    if collection == "" and options["collection"] is None:
+        return None  # the full command names RAG_COLLECTION in its refusal
     answer = EngineAnswer(address, {"question": options["question"], "collection": collection,
                                     "top_k": int(top_k) if top_k else None, "stream": True})
     stream = iter(answer)

@@ -522,7 +522,7 @@ def test_a_collection_indexed_before_phrases_is_searched_as_before(
                        [1.0] * len(set(lexical.terms(question))))
     old.store._set_metadata({"lexical": "bm25-from-the-future"})
     old.close()
-    with pytest.raises(ConfigError, match="newer version"):
+    with pytest.raises(ConfigError, match="newer version.*restart a running engine"):
         open_service(settings, embedder, engine)
 
 

@@ -323,7 +323,8 @@ class ChunkStore(ABC):
             raise ConfigError(
                 f"Collection '{self.collection}' was indexed by a newer version of this app "
                 f"(lexical scheme {scheme}; this version knows {lexical.SCHEME}). Upgrade the "
-                f"app, or use another RAG_COLLECTION to re-ingest.")
+                f"app (or restart a running engine that predates the upgrade), or use another "
+                f"RAG_COLLECTION to re-ingest.")
         return scheme
 
     def _check_sentences(self, scheme: str | None) -> str | None:

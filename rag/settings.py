@@ -268,6 +268,7 @@ class Settings(BaseSettings):
         if problem:
             raise ValueError(problem)
         return url
+
     # A key goes out in an HTTP header, which carries printable ASCII only: anything else
     # fails deep in a call, reads as a broken connection, and may echo the key.
     @field_validator("qdrant_api_key", "cloudflare_api_token", "openai_api_key",

@@ -287,10 +287,12 @@ class Settings(BaseSettings):
     @field_validator("cloudflare_account_id", "cloudflare_ai_gateway_id")
     @classmethod
     def _path_name(cls, name: str | None) -> str | None:
-        if name is not None and not ACCOUNT_OR_GATEWAY_ID.fullmatch(name.strip()):
+        if name is None:
+            return None
+        if not ACCOUNT_OR_GATEWAY_ID.fullmatch(name := name.strip()):
             raise ValueError("use letters, digits, - and _ only, as Cloudflare's dashboard "
                              "shows it")
-        return name.strip() if name is not None else None
+        return name
 
     openai_chat_model: str = "llama3.1"
     openai_embedding_model: str = "nomic-embed-text"

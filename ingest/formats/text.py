@@ -85,20 +85,19 @@ def legacy_text(data: bytes) -> str:
     would break with symbols (Polish `Zażółć` as `Za¿ó³æ`); else in Windows-1252, which
     decodes any byte. Western text has too few telling bytes for the guess to be trusted
     over the code page most such files are in."""
-    western = data.decode("cp1252", errors="replace")
     sample = data[:_GUESS_SAMPLE_BYTES]
     if len(data) > _GUESS_SAMPLE_BYTES:
         sample = sample[:sample.rfind(b"\n") + 1] or sample
-    if sum(byte > 127 for byte in sample) < _GUESS_MIN_NON_ASCII:
-        return western
-    guess = charset_normalizer.from_bytes(sample).best()
-    if guess is None or guess.encoding.startswith(("utf_16", "utf_32")):  # no mark, no NUL
-        return western
-    guessed = sample.decode(guess.encoding, errors="replace")
-    if (_other_script_share(guessed) <= 0.5
-            and _symbols_in_words(guessed) >= _symbols_in_words(western[:len(guessed)])):
-        return western
-    return data.decode(guess.encoding, errors="replace")
+    codec = "cp1252"
+    if sum(byte > 127 for byte in sample) >= _GUESS_MIN_NON_ASCII:
+        guess = charset_normalizer.from_bytes(sample).best()
+        # a guess of UTF-16 or UTF-32 is wrong here: their text holds NULs, refused above
+        if guess is not None and not guess.encoding.startswith(("utf_16", "utf_32")):
+            guessed = sample.decode(guess.encoding, errors="replace")
+            if (_other_script_share(guessed) > 0.5 or _symbols_in_words(guessed)
+                    < _symbols_in_words(sample.decode("cp1252", errors="replace"))):
+                codec = guess.encoding
+    return data.decode(codec, errors="replace")
 
 
 def _other_script_share(text: str) -> float:

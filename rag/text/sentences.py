@@ -81,7 +81,7 @@ _CLOSED_IN_PARENTHESES = re.compile(r"(?<!\w)(\w*)([.!?])[\"”’]?\)(?=[ \t\n]
 # Chinese and Japanese, written without a space after a sentence's stop: there a stop that
 # touches the next word still ends a sentence...
 CJK_TEXT = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-                       "\uf900-\ufaff\uff00-\uffef]")
+                      "\uf900-\ufaff\uff00-\uffef]")
 # ...but not a quotation's, when the sentence goes on after it ("「止まれ！」と彼は叫んだ。")
 _QUOTATION_GOES_ON = re.compile("[」』][とっ]")
 _ABBREVIATIONS = frozenset(

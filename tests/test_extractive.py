@@ -3,6 +3,7 @@ order within a passage, each group cited. Real model, hand-made passages."""
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import replace
 
@@ -10,8 +11,9 @@ import numpy as np
 import pytest
 
 from ingest.embedding import embed_chunks
+from rag.errors import AIError
 from rag.providers.generators.base import GenerationRequest
-from rag.providers.generators.extractive import ExtractiveGenerator
+from rag.providers.generators.extractive import WEAK_MATCH, ExtractiveGenerator
 from rag.text.sentences import sentences, split
 from rag.types import GenerationRecord, Hit, SentenceVectors
 
@@ -407,3 +409,33 @@ def test_a_question_for_a_maximum_or_a_limit_asks_for_a_number() -> None:
         assert holds is not None, question
         assert holds("Input longer than 256 word pieces is truncated.")
         assert not holds("Longer input is truncated.")
+
+
+OFF_TOPIC = "What is the capital of Australia?"
+
+
+def test_a_question_the_passages_do_not_answer_is_said_so_before_the_closest_quotes(
+        embedder) -> None:
+    text, _ = answer(embedder, OFF_TOPIC, [0, 1, 2, 3])
+    assert text.startswith(WEAK_MATCH)
+    quoted = groups(text.removeprefix(WEAK_MATCH))  # still whole sentences, each cited
+    assert quoted and all(body in " ".join(PASSAGES) for bodies, _ in quoted
+                          for body in bodies)
+    for question, order in QUESTIONS:  # answered: nothing said first
+        assert not answer(embedder, question, order)[0].startswith(WEAK_MATCH), question
+
+
+def test_no_weak_match_is_said_without_the_models_calibration_or_its_cosines(
+        embedder) -> None:
+    uncalibrated = copy.copy(embedder)
+    uncalibrated.weak_match_below = None
+    assert not answer(uncalibrated, OFF_TOPIC, [0, 1, 2, 3])[0].startswith(WEAK_MATCH)
+
+    class Down(type(embedder)):  # its cosines cannot be had: the words alone rank
+        def embed_query(self, text: str) -> np.ndarray:
+            raise AIError("the embedder is down")
+
+    down = copy.copy(embedder)
+    down.__class__ = Down
+    text, _ = answer(down, OFF_TOPIC, [0, 1, 2, 3])
+    assert text and not text.startswith(WEAK_MATCH)

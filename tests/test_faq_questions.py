@@ -4,10 +4,12 @@ section, or a passage that only says "R" more often (bench/faq_headings.py asks 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from rag.providers.generators.extractive import WEAK_MATCH
 from rag.service import build_service
 from tests.conftest import fresh_settings
 
@@ -31,8 +33,17 @@ def faq(tmp_path_factory: pytest.TempPathFactory, embedder, model_dir: Path):
 def test_the_section_that_asks_answers(faq, question: str, page: int) -> None:
     assert faq.search(question, top_k=5)[0].page == page
     answer = faq.ask(question)
-    "".join(answer)
+    assert not "".join(answer).startswith(WEAK_MATCH)
     assert answer.citations[0].page in (page, page + 1)
+
+
+@pytest.mark.parametrize("question", ["What is the boiling point of water?",
+                                      "How do I bake sourdough bread?"])
+def test_a_question_the_faq_does_not_answer_is_said_so(faq, question: str) -> None:
+    answer = faq.ask(question)
+    text = "".join(answer)
+    assert text.startswith(WEAK_MATCH)
+    assert re.search(r" \[\d\]", text) and answer.citations  # the closest, cited as ever
 
 
 def test_what_is_r_is_answered_by_the_sentence_saying_what_r_is(faq) -> None:

@@ -45,6 +45,10 @@ class Embedder(ABC):
     #: can pool sentence vectors from a text's own forward pass (`embed_batch_with_sentences`):
     #: a local model, whose token states are at hand; a remote API returns only the vector
     pools_sentences: bool = False
+    #: the extractive answer's best sentence score below which the passages most likely do
+    #: not answer the question, so the answer says so: calibrated for each model on
+    #: answerable and unanswerable questions (bench/weak_match.py); None: never said
+    weak_match_below: float | None = None
 
     @property
     def known_dimension(self) -> int | None:

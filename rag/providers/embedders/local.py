@@ -227,6 +227,7 @@ class LocalOnnxEmbedder(Embedder):
     special_tokens = 2  # [CLS] and [SEP]
     runs_locally = True
     pools_sentences = True
+    weak_match_below = 0.35
 
     def __init__(self, model_dir: Path, batch_size: int = 8, sessions: int | None = None,
                  precision: Precision = "int8") -> None:

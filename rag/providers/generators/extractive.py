@@ -11,7 +11,9 @@ one entry of a list, "staff: ...", the other entries' sentences are left out), a
 answer quotes the best 2 to `max_sentences` of them: grouped by passage, best
 passage first, in document order within a passage, each sentence followed by its passage's
 citation [n]. A sentence that leans on the one before it ("He ...", "This ...", "However,
-...") brings that one along, and counts part of the question's words that one names. It is
+...") brings that one along, and counts part of the question's words that one names. When
+even the best sentence scores below what the embedder's calibration says an answer needs, the
+answer first says the documents do not seem to answer the question (WEAK_MATCH). It is
 also the last resort when the language models fail: if the embedder cannot help either (a
 remote one that is down, a question longer than it takes), the words alone rank the
 sentences.
@@ -41,6 +43,10 @@ NOTICE = (
     "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN) or RAG_GENERATOR=openai (Ollama, vLLM, "
     "llama.cpp); see docs/providers.md."
 )
+#: said before the quotes when even the best sentence scores too low to answer the question
+#: (the embedder's `weak_match_below`): the closest passages are still shown, as such
+WEAK_MATCH = ("Your documents do not seem to answer this question. The passages closest to "
+              "it say:\n\n")
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
@@ -178,13 +184,16 @@ class ExtractiveGenerator(Generator):
         if not keep:
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
-        scores = self._score(request, [candidates[i] for i in keep], overlap[keep],
-                             headed[keep], tokens, behind)
+        scores, embedded = self._score(request, [candidates[i] for i in keep], overlap[keep],
+                                       headed[keep], tokens, behind)
         ranked = [keep[i] for i in np.argsort(-scores)]
         best = float(scores.max())
         score_of = dict(zip(keep, scores.tolist(), strict=True))
         chosen = self._choose([candidates[i] for i in ranked],
                               [score_of[i] for i in ranked], best, by_passage)
+        weak_below = self.embedder.weak_match_below
+        if embedded and weak_below is not None and best < weak_below:
+            yield WEAK_MATCH
         yield from _compose(chosen)
 
     def _choose(self, ranked: list[_Candidate], scores: list[float], best: float,
@@ -227,12 +236,13 @@ class ExtractiveGenerator(Generator):
 
     def _score(self, request: GenerationRequest, candidates: list[_Candidate],
                overlap: np.ndarray, headed: np.ndarray, tokens: list[int] | None,
-               behind: list[float]) -> np.ndarray:
+               behind: list[float]) -> tuple[np.ndarray, bool]:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
         the question asks for (a date, a number), less the passage's distance behind the best
-        passage in search score. `tokens` (the candidates' counts) is None when their stored
-        vectors are used. The question is embedded unless the search's vector came with it."""
+        passage in search score; and whether the cosines were had (else words alone score).
+        `tokens` (the candidates' counts) is None when their stored vectors are used. The
+        question is embedded unless the search's vector came with it."""
         question = request.question
         try:
             query = request.question_vector
@@ -242,16 +252,16 @@ class ExtractiveGenerator(Generator):
                 vectors = np.stack([c.stored for c in candidates])
             else:
                 vectors = self.embedder.embed_documents([c.text for c in candidates], tokens)
-            dense = vectors @ query
+            dense, embedded = vectors @ query, True
         except (AIError, InputTooLongError) as exc:
             log.warning("extractive answer ranked by words only: %s", exc)
-            dense = np.zeros(len(candidates), dtype=np.float32)
+            dense, embedded = np.zeros(len(candidates), dtype=np.float32), False
         prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
                          dtype=np.float32)
         holds = answer_kind(question)
         typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
-        return dense + 0.3 * overlap + _HEADING_BONUS * headed ** 2 - prior + typed
+        return dense + 0.3 * overlap + _HEADING_BONUS * headed ** 2 - prior + typed, embedded
 
 
 def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:

@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 
+from rag.errors import AIError
 from rag.providers.cloudflare.client import read_cloudflare_headers
 from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
+from rag.providers.http.errors import ErrorPolicy, FailedCall
 
 PROVIDER = "OpenAI-compatible server"
 CREDENTIALS_HINT = "OPENAI_BASE_URL and OPENAI_API_KEY"
@@ -26,5 +28,29 @@ def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
                      url_hint="OPENAI_BASE_URL",
                      secret_headers={"Authorization": f"Bearer {key}"} if key else {},
                      secrets=[key] if key else [], transport=transport,
-                     max_connections=max_connections, error_policy=cloudflare_errors,
+                     max_connections=max_connections,
+                     error_policy=openai_errors(settings.openai_base_url),
                      read_headers=read_cloudflare_headers, server=settings.openai_base_url)
+
+
+def public_url(url: str) -> str:
+    """`url` without the parts that may hold a secret (user:password@, the query)."""
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
+
+
+def openai_errors(base_url: str) -> ErrorPolicy:
+    """Cloudflare's codes (Workers AI's `/ai/v1`), then a 404 that names no model: the base
+    URL is wrong, which is said with the URL itself."""
+    shown = public_url(base_url)
+
+    def policy(failed: FailedCall) -> AIError | None:
+        error = cloudflare_errors(failed)
+        if error is None and failed.unrouted:
+            return failed.permanent(
+                f"{failed.provider} at {shown} could not route the request {failed.said}. "
+                "Check OPENAI_BASE_URL: it usually ends in /v1, without /chat/completions or "
+                "/embeddings (e.g. http://localhost:11434/v1).")
+        return error
+
+    return policy

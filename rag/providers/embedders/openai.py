@@ -105,13 +105,37 @@ class OpenAIEmbedder(Embedder):
                     f"{PROVIDER} returned {len(rows) if isinstance(rows, list) else 0} embeddings "
                     f"for {len(texts)} texts ({self.model})."
                 )
-            ordered = sorted(rows, key=lambda row: row.get("index", 0))
-            try:
-                vectors = np.asarray([row["embedding"] for row in ordered], dtype=np.float32)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise PermanentAIError(
-                    f"{PROVIDER} sent malformed embeddings for {self.model}."
-                ) from exc
+            vectors = self._vectors(rows)
         if vectors.ndim != 2:
-            raise PermanentAIError(f"{PROVIDER} sent malformed embeddings for {self.model}.")
+            raise self._malformed()
         return vectors
+
+    def _vectors(self, rows: list[Any]) -> np.ndarray:
+        """The rows' vectors in input order: by `index` when every row gives one."""
+        if not all(isinstance(row, dict) for row in rows):
+            raise self._malformed()  # llama.cpp-style bare lists, or worse
+        if any(isinstance(row.get("embedding"), str) for row in rows):
+            raise PermanentAIError(
+                f"{PROVIDER} sent base64-encoded embeddings for {self.model}, which are not "
+                "supported: the server must send lists of floats (encoding_format \"float\")."
+            )
+        try:
+            return np.asarray([row["embedding"] for row in _in_input_order(rows)],
+                              dtype=np.float32)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._malformed() from exc
+
+    def _malformed(self) -> PermanentAIError:
+        return PermanentAIError(f"{PROVIDER} sent malformed embeddings for {self.model}.")
+
+
+def _in_input_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows sorted by `index`; as sent when none has one. Indexes that are not exactly
+    0..n-1 would pair a vector with the wrong text: a `ValueError`."""
+    indexes = [row.get("index") for row in rows]
+    if all(index is None for index in indexes):
+        return rows
+    if sorted(i for i in indexes if isinstance(i, int) and not isinstance(i, bool)) != list(
+            range(len(rows))):
+        raise ValueError(f"embedding indexes {indexes[:8]} are not 0..{len(rows) - 1}")
+    return sorted(rows, key=lambda row: row["index"])

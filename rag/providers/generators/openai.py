@@ -11,7 +11,7 @@ from rag.providers.generators.base import GenerationRequest, Generator
 from rag.providers.generators.prompting import DEFAULT_CONTEXT_WINDOW, build_prompt
 from rag.providers.generators.streaming import Candidate, stream_answer
 from rag.providers.http.client import AIHttp
-from rag.providers.openai_compat import openai_http
+from rag.providers.openai_compat import openai_http, public_url
 from rag.types import GenerationRecord
 
 
@@ -52,13 +52,19 @@ class OpenAIGenerator(Generator):
 
     @property
     def identity(self) -> str:
-        return self.model
+        """Another server may serve another model under the same name, and another budget
+        cuts the answer elsewhere; the URL without credentials, since the key is shared."""
+        return f"{self.model} at {public_url(self.base_url)}, max_tokens={self.max_tokens}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url.removesuffix("/chat/completions")
 
     def close(self) -> None:
         self.http.close()
 
     def variant(self, model: str) -> OpenAIGenerator:
-        return OpenAIGenerator(self.http, self.url.removesuffix("/chat/completions"), model,
+        return OpenAIGenerator(self.http, self.base_url, model,
                                max_tokens=self.max_tokens, temperature=self.temperature,
                                context_window=self.context_window)
 
@@ -82,5 +88,61 @@ class OpenAIGenerator(Generator):
                               endpoint="chat.completions", passages_used=prompt.passages_used,
                               estimated_prompt_tokens=prompt.estimated_tokens,
                               flagged_passages=prompt.flagged)
-        yield from stream_answer(self.http, [candidate], record, pricing.neurons_from_usage,
-                                 request.reader_gone)
+        yield from without_leading_think(
+            stream_answer(self.http, [candidate], record, pricing.neurons_from_usage,
+                          request.reader_gone), record)
+
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+class LeadingThink:
+    """Drops the `<think>...</think>` block a reasoning model (DeepSeek-R1, Qwen3) may open
+    its answer with, however the chunks split it; text after the start passes untouched."""
+
+    def __init__(self) -> None:
+        self.state = "start"  # start -> thinking -> trimming -> passing, or start -> passing
+        self.held = ""
+
+    def feed(self, delta: str) -> str:
+        """What of `delta` (and what was held back) the reader should see now."""
+        if self.state == "passing":
+            return delta
+        self.held += delta
+        if self.state == "start":
+            text = self.held.lstrip()
+            if THINK_OPEN.startswith(text):
+                return ""  # "<thi" may still become the tag
+            if not text.startswith(THINK_OPEN):
+                return self._pass()
+            self.state, self.held = "thinking", text[len(THINK_OPEN):]
+        if self.state == "thinking":
+            end = self.held.find(THINK_CLOSE)
+            if end < 0:
+                # only a tail that may hold the start of the closing tag: linear in the block
+                self.held = self.held[-(len(THINK_CLOSE) - 1):]
+                return ""
+            self.state, self.held = "trimming", self.held[end + len(THINK_CLOSE):]
+        self.held = self.held.lstrip()  # the blank lines between the block and the answer
+        return self._pass() if self.held else ""
+
+    def finish(self) -> str:
+        """What is still held when the stream ends: an answer too short to tell."""
+        return self._pass() if self.state == "start" else ""
+
+    def _pass(self) -> str:
+        self.state, shown, self.held = "passing", self.held, ""
+        return shown
+
+
+def without_leading_think(deltas: Iterator[str], record: GenerationRecord) -> Iterator[str]:
+    """`deltas` without a leading think block; an interruption's notice (it arrives once
+    `record.interrupted` is set) always passes."""
+    think = LeadingThink()
+    for delta in deltas:
+        shown = delta if record.interrupted else think.feed(delta)
+        if shown:
+            yield shown
+    rest = think.finish()
+    if rest:
+        yield rest

@@ -3,14 +3,16 @@
 Both providers use this. Events come in two shapes and may be mixed:
 
 * Workers AI: `{"response": "tok", "p": "abc..."}` and a final `{"response": "", "usage": {...}}`;
-* OpenAI-style: `{"choices": [{"delta": {"content": "tok"}, "finish_reason": null}]}`.
+* OpenAI-style: `{"choices": [{"delta": {"content": "tok"}, "finish_reason": null}]}`, ended
+  by a finish_reason (some servers put usage on every chunk, so usage ends nothing here).
 
 A candidate that fails before its first token (transient error after its retries, a stream
 breaking early, or a refusal that concerns that model only: no such model, its licence, its
 context window) hands over to the next candidate. A refusal that any model would meet (the
 credentials, the route, a bad body, the daily allocation) ends the chain at once. Once tokens
 have been shown nothing can be taken back, so a later failure ends the answer with
-"[answer interrupted: <reason>]".
+"[answer interrupted: <reason>]". An answer ended at the token budget (finish_reason "length")
+is kept whole, with a notice that keeps it out of the answer cache.
 """
 
 from __future__ import annotations
@@ -75,14 +77,22 @@ def delta_of(event: Mapping[str, Any]) -> str:
 
 
 def finished(event: Mapping[str, Any]) -> bool:
-    """True when an event says the answer is complete (finish_reason or usage)."""
-    if isinstance(event.get("usage"), dict):
-        return True
+    """True when an event says the answer is complete: an OpenAI-style chunk by its
+    finish_reason (vLLM's `continuous_usage_stats` puts usage on every chunk), a Workers AI
+    event by its usage."""
     choices = event.get("choices")
-    return bool(
-        isinstance(choices, list) and choices and isinstance(choices[0], dict)
-        and choices[0].get("finish_reason")
-    )
+    if isinstance(choices, list):
+        return finish_reason(event) is not None
+    return isinstance(event.get("usage"), dict)
+
+
+def finish_reason(event: Mapping[str, Any]) -> str | None:
+    """An OpenAI-style chunk's finish_reason ("stop", "length"...), or None."""
+    choices = event.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        reason = choices[0].get("finish_reason")
+        return str(reason) if reason else None
+    return None
 
 
 #: (model, the usage the model reported, the neurons a header reported) -> neurons, or None
@@ -147,6 +157,7 @@ def _one_candidate(
     """Stream one model; raises `_FallBack` when it failed before saying anything."""
     produced = False
     complete = False
+    reason: str | None = None
     usage: dict[str, Any] | None = None
     failed: AIError | None = None
     streamed: list[str] = []  # what arrived: priced when the stream never says its usage
@@ -161,6 +172,7 @@ def _one_candidate(
                     # a draft read whole (consensus, a held answer) stops here too
                     check_reader(reader_gone)
                     complete = complete or finished(event)
+                    reason = finish_reason(event) or reason
                     if isinstance(event.get("usage"), dict):
                         usage = dict(event["usage"])
                     delta = delta_of(event)
@@ -201,9 +213,18 @@ def _one_candidate(
             record.model = candidate.model
             if not produced:
                 record.notice = "the model returned an empty answer"
+            elif reason == "length":
+                record.notice = cut_at_limit(candidate)
             _fill_usage(record, candidate, stats, usage, pricer, streamed)
     if failed is not None:  # raised here, so that the call is logged with its own error
         raise _FallBack(failed) from failed
+
+
+def cut_at_limit(candidate: Candidate) -> str:
+    """The notice for an answer the model stopped at its token budget."""
+    limit = candidate.body.get("max_tokens")
+    budget = f"{limit} tokens, " if limit else ""
+    return f"answer cut at the token limit ({budget}RAG_AI_MAX_TOKENS)"
 
 
 def _fill_usage(

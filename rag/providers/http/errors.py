@@ -19,6 +19,10 @@ import httpx
 from rag.errors import AIError, PermanentAIError, TransientAIError
 
 TRANSIENT_STATUSES = {408, 409, 425, 429}
+# a 400 in these words is the context window: vLLM's "This model's maximum context length is
+# N tokens", llama.cpp's "the request exceeds the available context size"
+CONTEXT_PHRASES = ("maximum context length", "available context size")
+HTML_PAGE = "an HTML page"
 
 
 class ModelRefusedError(PermanentAIError):
@@ -46,6 +50,23 @@ class FailedCall:
         where = (f"HTTP {self.status}" if self.status_given else "an error event in the stream"
                  ) + (f", code {self.code}" if self.code is not None else "")
         return f"({where}: {self.detail})"
+
+    @property
+    def too_large(self) -> bool:
+        lowered = self.detail.lower()
+        return self.status == 413 or (
+            self.status == 400 and any(phrase in lowered for phrase in CONTEXT_PHRASES))
+
+    @property
+    def names_model(self) -> bool:
+        """A refusal about the model: Ollama's 404 "model 'x' not found"."""
+        lowered = self.detail.lower()
+        return "no such model" in lowered or (self.status == 404 and "model" in lowered)
+
+    @property
+    def unrouted(self) -> bool:
+        """A 404 about the URL itself, not the model."""
+        return self.status == 404 and not self.names_model
 
     def permanent(self, text: str) -> PermanentAIError:
         return PermanentAIError(text, status=self.status, code=self.code)
@@ -93,7 +114,7 @@ def parse_error_body(text: str) -> tuple[int | str | None, str]:
     try:
         data = json.loads(text)
     except (ValueError, TypeError):
-        return None, text.strip()[:300]
+        return None, _plain_detail(text)
     if not isinstance(data, dict):
         return None, text.strip()[:300]
     errors = data.get("errors") or data.get("error")
@@ -107,6 +128,15 @@ def parse_error_body(text: str) -> tuple[int | str | None, str]:
     if "message" in data:
         return _normalise_code(data.get("code")), _clean_message(str(data["message"]))
     return None, text.strip()[:300]
+
+
+def _plain_detail(text: str) -> str:
+    """A body that is not JSON, quoted short; a whole web page (a proxy's or a wrong route's
+    error page) only named, since its markup says nothing to the reader."""
+    head = text.lstrip()[:2000].lower()
+    if head.startswith("<!doctype") or "<head" in head or "<body" in head:
+        return HTML_PAGE
+    return text.strip()[:300]
 
 
 def reported_failure(provider: str, model: str, data: dict[str, Any]) -> PermanentAIError:
@@ -147,15 +177,13 @@ def map_status_error(
     error = policy(failed) if policy is not None else None
     if error is not None:
         return error
-    lowered = failed.detail.lower()
     if status == 401:
         return failed.bad_credentials()
-    # vLLM says it in a 400: "This model's maximum context length is N tokens. ..."
-    if status == 413 or (status == 400 and "maximum context length" in lowered):
+    if failed.too_large:
         return failed.context_too_large()
-    if "no such model" in lowered or (status == 404 and "model" in lowered):
+    if failed.names_model:
         return failed.no_such_model()
-    if status == 404:
+    if failed.unrouted:
         return failed.no_route()
     if status == 403:
         return failed.forbidden()

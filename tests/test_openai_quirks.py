@@ -1,0 +1,310 @@
+"""What real OpenAI-compatible servers (Ollama, vLLM, llama.cpp) send that the stand-in does
+not: bare embedding lists, llama.cpp's context error, a wrong base URL's HTML 404, usage on
+every chunk, an answer cut at the token limit, a reasoning model's think block. A scripted
+loopback server replays each one over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from rag.errors import PermanentAIError
+from rag.providers.embedders.openai import OpenAIEmbedder
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.openai import OpenAIGenerator
+from rag.providers.http.errors import ModelRefusedError
+from rag.service import build_service
+from rag.types import GenerationRecord
+from tests.workers_ai_server import ServerThread
+
+QUESTION = "Where do llamas live?"
+LLAMA_CPP_CONTEXT = {"error": {"code": 400, "message": "the request exceeds the available "
+                               "context size, try increasing it",
+                               "type": "exceed_context_size_error"}}
+NOT_FOUND_PAGE = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
+                  "<title>Error</title></head>\n<body><pre>Cannot POST /chat/completions</pre>"
+                  "</body>\n</html>\n")
+
+
+@dataclass
+class Scripted:
+    """Answers every POST with what the test scripted: a body, or SSE events."""
+
+    url: str = ""
+    status: int = 200
+    body: str = ""
+    media_type: str = "application/json"
+    events: list[str] | None = None  # each sent as `data: ...`; the body ends with the last
+    paths: list[str] = field(default_factory=list)
+
+    def reply(self, body: Any, status: int = 200, media_type: str = "application/json") -> None:
+        self.status, self.media_type, self.events = status, media_type, None
+        self.body = body if isinstance(body, str) else json.dumps(body)
+
+    def stream(self, events: list[Any]) -> None:
+        self.events = [e if isinstance(e, str) else json.dumps(e) for e in events]
+
+    async def handle(self, request: Request) -> Response:
+        self.paths.append(request.url.path)
+        if self.events is None:
+            return Response(self.body, status_code=self.status, media_type=self.media_type)
+        events = list(self.events)
+
+        async def body() -> Iterator[bytes]:
+            for event in events:
+                yield f"data: {event}\n\n".encode()
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+
+@pytest.fixture(scope="module")
+def scripted_server() -> Iterator[Scripted]:
+    scripted = Scripted()
+    server = ServerThread(Starlette(routes=[Route("/{path:path}", scripted.handle,
+                                                  methods=["POST"])]))
+    scripted.url = server.start()
+    try:
+        yield scripted
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def scripted(scripted_server: Scripted) -> Scripted:
+    scripted_server.reply({})
+    scripted_server.paths.clear()
+    return scripted_server
+
+
+@pytest.fixture
+def settings(ai_settings, scripted):
+    return ai_settings.model_copy(update={"openai_base_url": f"{scripted.url}/v1",
+                                          "openai_embedding_dimension": 2})
+
+
+def chunk(content: str | None = None, finish: str | None = None,
+          usage: dict[str, int] | None = None) -> dict[str, Any]:
+    choices = [] if content is None and finish is None else [
+        {"index": 0, "delta": {"content": content or ""}, "finish_reason": finish}]
+    event: dict[str, Any] = {"object": "chat.completion.chunk", "choices": choices}
+    if usage is not None:
+        event["usage"] = usage
+    return event
+
+
+def usage(prompt: int, completion: int) -> dict[str, int]:
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}
+
+
+def ask(settings, passages) -> tuple[list[str], GenerationRecord]:
+    record = GenerationRecord()
+    generator = OpenAIGenerator.from_settings(settings)
+    with closing(generator):
+        deltas = list(generator.stream(GenerationRequest(QUESTION, passages), record))
+    return deltas, record
+
+
+def embed(settings, texts: list[str]):
+    with closing(OpenAIEmbedder.from_settings(settings)) as embedder:
+        return embedder.embed_batch(texts)
+
+
+# -- 1. embeddings in shapes the client does not read
+
+
+@pytest.mark.parametrize("rows", [
+    [[0.1, 0.2], [0.3, 0.4]],  # bare lists
+    [{"index": None, "embedding": [0.1, 0.2]}, {"index": 1, "embedding": [0.3, 0.4]}],
+    [{"index": 0, "embedding": [0.1, 0.2]}, {"index": 0, "embedding": [0.3, 0.4]}],
+    [{"index": "0", "embedding": [0.1, 0.2]}, {"index": "1", "embedding": [0.3, 0.4]}],
+], ids=["bare-lists", "a-null-index", "a-repeated-index", "string-indexes"])
+def test_embeddings_the_client_cannot_pair_with_their_texts_are_malformed(settings, scripted,
+                                                                           rows):
+    scripted.reply({"data": rows})
+    with pytest.raises(PermanentAIError,
+                       match="sent malformed embeddings for nomic-embed-text"):
+        embed(settings, ["one", "two"])
+
+
+def test_embeddings_without_indexes_are_taken_in_the_order_sent(settings, scripted):
+    scripted.reply({"data": [{"embedding": [1.0, 0.0]}, {"index": None, "embedding": [0.0, 1.0]}]})
+    assert embed(settings, ["one", "two"]).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def test_base64_embeddings_are_named_as_unsupported(settings, scripted):
+    scripted.reply({"data": [{"index": 0, "embedding": "zczMPc3MTD4="}]})
+    with pytest.raises(PermanentAIError, match="base64-encoded embeddings.*not supported"):
+        embed(settings, ["one"])
+
+
+# -- 2. llama.cpp's context overflow
+
+
+def test_llama_cpp_context_overflow_is_the_context_window_error(settings, scripted, passages):
+    scripted.reply(LLAMA_CPP_CONTEXT, status=400)
+    with pytest.raises(ModelRefusedError) as raised:
+        ask(settings, passages)
+    message = str(raised.value)
+    assert "too large for llama3.1" in message and "RAG_AI_CONTEXT_WINDOW" in message
+    assert "as invalid" not in message
+    assert len(scripted.paths) == 1  # not retried
+
+
+# -- 3. the answer cache tells servers and budgets apart
+
+
+def test_identity_names_the_server_without_credentials_and_the_budget(ai_settings):
+    settings = ai_settings.model_copy(update={
+        "openai_base_url": "http://ada:pa55word@gpu-box:8000/v1?api-key=sk-secret",
+        "openai_api_key": SecretStr("sk-secret"), "ai_max_tokens": 300})
+    generator = OpenAIGenerator.from_settings(settings)
+    with closing(generator):
+        identity = generator.identity
+        assert "llama3.1" in identity and "http://gpu-box:8000/v1" in identity
+        assert "300" in identity
+        assert "pa55word" not in identity and "ada" not in identity and "sk-" not in identity
+        other = ai_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:11434/v1"})
+        with closing(OpenAIGenerator.from_settings(other)) as local:
+            assert local.identity != identity
+        assert generator.variant("qwen3").identity.startswith("qwen3 at http://gpu-box:8000/v1")
+
+
+@pytest.fixture
+def library(ai_settings, tmp_path):
+    """Settings for a service answering with `openai` from a kettle manual, embedded by the
+    Workers AI stand-in (so that moving OPENAI_BASE_URL moves the generator only)."""
+    settings = ai_settings.model_copy(update={"embedder": "workers-ai", "generator": "openai"})
+    (tmp_path / "kettle.md").write_text("# Kettle\n\nDescale the kettle every month.")
+    with closing(build_service(settings)) as service:
+        assert service.ingest([tmp_path / "kettle.md"]).totals()["ingested"] == 1
+    return settings
+
+
+def ask_service(settings, question: str = "How often should the kettle be descaled?"):
+    with closing(build_service(settings)) as service:
+        answer = service.ask(question)
+        answer.text  # read to its end: only then is it cached  # noqa: B018
+        return answer
+
+
+def scripted_answer(text: str, finish: str = "stop") -> list[Any]:
+    words = re.findall(r"\S+\s*", text)
+    return [chunk(word) for word in words] + [chunk(finish=finish), "[DONE]"]
+
+
+def test_another_server_or_budget_is_not_answered_from_the_cache(library, standin, scripted):
+    first = ask_service(library)
+    assert not first.cached and "every month" in first.text
+    assert ask_service(library).cached  # the cache works
+    scripted.stream(scripted_answer("Once a month [1]."))
+    elsewhere = ask_service(library.model_copy(
+        update={"openai_base_url": f"{scripted.url}/v1"}))
+    assert not elsewhere.cached and scripted.paths == ["/v1/chat/completions"]
+    standin.reset()
+    shorter = ask_service(library.model_copy(update={"ai_max_tokens": 64}))
+    assert not shorter.cached and len(standin.requests_to("openai")) == 1
+
+
+# -- 4. a base URL that routes nowhere
+
+
+@pytest.mark.parametrize("body, media_type", [
+    (NOT_FOUND_PAGE, "text/html"), ("404 page not found", "text/plain")])
+def test_a_wrong_base_url_names_the_url_and_the_v1_it_usually_ends_in(
+        ai_settings, scripted, passages, body, media_type):
+    scripted.reply(body, status=404, media_type=media_type)
+    port = scripted.url.rsplit(":", 1)[1]
+    settings = ai_settings.model_copy(
+        update={"openai_base_url": f"http://ada:pa55word@127.0.0.1:{port}"})
+    with pytest.raises(PermanentAIError) as raised:
+        ask(settings, passages)
+    message = str(raised.value)
+    assert f"at http://127.0.0.1:{port} could not route the request" in message
+    assert "ends in /v1" in message and "http://localhost:11434/v1" in message
+    assert "OPENAI_BASE_URL" in message
+    assert "account id" not in message and "pa55word" not in message
+    assert "<" not in message and "\n" not in message
+    if media_type == "text/html":
+        assert "(HTTP 404: an HTML page)" in message
+
+
+def test_an_unknown_model_is_still_named_as_such(settings, scripted, passages):
+    scripted.reply({"error": "model 'llama3.1' not found, try pulling it first"}, status=404)
+    with pytest.raises(ModelRefusedError, match="has no model 'llama3.1'"):
+        ask(settings, passages)
+
+
+# -- 5. usage on every chunk (vLLM continuous_usage_stats)
+
+
+def test_usage_on_every_chunk_does_not_end_the_answer(settings, scripted, passages):
+    scripted.stream([chunk("Llamas", usage=usage(50, 1)), chunk(" live", usage=usage(50, 2))])
+    deltas, record = ask(settings, passages)  # the server closed without finishing
+    assert deltas[:2] == ["Llamas", " live"]
+    assert deltas[-1].startswith("\n\n[answer interrupted:")
+    assert record.interrupted and record.notice.startswith("answer interrupted")
+
+
+def test_usage_on_every_chunk_counts_the_tokens_of_the_last(settings, scripted, passages):
+    scripted.stream([chunk("Llamas", usage=usage(50, 1)), chunk(" live [2].", usage=usage(50, 2)),
+                     chunk(finish="stop", usage=usage(50, 3)), chunk(usage=usage(50, 4)),
+                     "[DONE]"])
+    deltas, record = ask(settings, passages)
+    assert "".join(deltas) == "Llamas live [2]."
+    assert record.notice is None and not record.interrupted
+    assert (record.prompt_tokens, record.completion_tokens) == (50, 4)
+
+
+def test_a_finish_reason_then_a_close_without_done_is_complete(settings, scripted, passages):
+    scripted.stream([chunk("Llamas [2]."), chunk(finish="stop")])
+    deltas, record = ask(settings, passages)
+    assert deltas == ["Llamas [2]."] and record.notice is None
+
+
+# -- 6. an answer cut at the token limit
+
+
+def test_an_answer_cut_at_the_token_limit_says_so(settings, scripted, passages):
+    scripted.stream(scripted_answer("Llamas live mostly in", finish="length"))
+    deltas, record = ask(settings.model_copy(update={"ai_max_tokens": 4}), passages)
+    assert "".join(deltas) == "Llamas live mostly in"
+    assert record.notice == "answer cut at the token limit (4 tokens, RAG_AI_MAX_TOKENS)"
+    assert not record.interrupted
+
+
+def test_an_answer_cut_at_the_token_limit_is_not_cached(library, scripted):
+    scripted.stream(scripted_answer("Descale it every", finish="length"))
+    settings = library.model_copy(update={"openai_base_url": f"{scripted.url}/v1"})
+    first = ask_service(settings)
+    assert "token limit" in (first.record.notice or "")
+    assert not ask_service(settings).cached and len(scripted.paths) == 2
+
+
+# -- 7. a reasoning model's think block
+
+
+def test_a_leading_think_block_is_not_shown_however_it_is_split(settings, scripted, passages):
+    scripted.stream([chunk("<th"), chunk("ink>\nThe user asks about llamas"), chunk(".</th"),
+                     chunk("ink>"), chunk("\n\n"), chunk("Llamas live in the Andes [2]."),
+                     chunk(finish="stop"), "[DONE]"])
+    deltas, record = ask(settings, passages)
+    assert "".join(deltas) == "Llamas live in the Andes [2]."
+    assert record.notice is None
+
+
+def test_think_tags_later_in_an_answer_are_left_alone(settings, scripted, passages):
+    scripted.stream(scripted_answer("Use <think> tags [2]."))
+    deltas, _ = ask(settings, passages)
+    assert "".join(deltas) == "Use <think> tags [2]."

@@ -308,3 +308,27 @@ def test_think_tags_later_in_an_answer_are_left_alone(settings, scripted, passag
     scripted.stream(scripted_answer("Use <think> tags [2]."))
     deltas, _ = ask(settings, passages)
     assert "".join(deltas) == "Use <think> tags [2]."
+
+
+# -- 8. an account out of quota
+
+
+OPENAI_QUOTA = {"error": {"message": "You exceeded your current quota, please check your plan "
+                          "and billing details.", "type": "insufficient_quota", "param": None,
+                          "code": "insufficient_quota"}}
+
+
+@pytest.mark.parametrize("body", [
+    OPENAI_QUOTA,
+    {"error": {**OPENAI_QUOTA["error"], "code": None}},  # a server that copies the message only
+], ids=["code", "message-only"])
+def test_an_exhausted_quota_is_permanent_and_names_the_billing(settings, scripted, passages,
+                                                               body):
+    scripted.reply(body, status=429)
+    with pytest.raises(PermanentAIError) as raised:
+        ask(settings.model_copy(update={"ai_max_attempts": 4}), passages)
+    message = str(raised.value)
+    assert not isinstance(raised.value, ModelRefusedError)  # no model of this account answers
+    assert "quota" in message and "billing" in message
+    assert "rate limiting" not in message
+    assert len(scripted.paths) == 1  # not retried

@@ -18,6 +18,9 @@ from rag.providers.http.errors import ErrorPolicy, FailedCall
 
 PROVIDER = "OpenAI-compatible server"
 CREDENTIALS_HINT = "OPENAI_BASE_URL and OPENAI_API_KEY"
+QUOTA_CODE = "insufficient_quota"
+# OpenAI's message, for servers that copy it without the code
+QUOTA_PHRASE = "exceeded your current quota"
 
 
 def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
@@ -39,13 +42,25 @@ def public_url(url: str) -> str:
     return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
 
 
+def exhausted_quota(failed: FailedCall) -> AIError | None:
+    """OpenAI's 429 `insufficient_quota`: the account's credit, which no retry and no other
+    model of the same account brings back."""
+    if failed.code != QUOTA_CODE and QUOTA_PHRASE not in failed.detail.lower():
+        return None
+    return failed.permanent(
+        f"{failed.provider}: the account's quota is used up {failed.said}. Check the plan and "
+        "billing details of the account behind OPENAI_API_KEY, or use the local models: "
+        "RAG_GENERATOR=extractive for answers, RAG_EMBEDDER=local (in another RAG_COLLECTION) "
+        "for embeddings.")
+
+
 def openai_errors(base_url: str) -> ErrorPolicy:
-    """Cloudflare's codes (Workers AI's `/ai/v1`), then a 404 that names no model: the base
-    URL is wrong, which is said with the URL itself."""
+    """Cloudflare's codes (Workers AI's `/ai/v1`), OpenAI's exhausted quota, then a 404 that
+    names no model: the base URL is wrong, which is said with the URL itself."""
     shown = public_url(base_url)
 
     def policy(failed: FailedCall) -> AIError | None:
-        error = cloudflare_errors(failed)
+        error = cloudflare_errors(failed) or exhausted_quota(failed)
         if error is None and failed.unrouted:
             return failed.permanent(
                 f"{failed.provider} at {shown} could not route the request {failed.said}. "

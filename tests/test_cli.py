@@ -25,6 +25,7 @@ from rag.errors import RagError
 from tests.pdfgen import filler, make_pdf
 from tests.test_engine_doors import served  # noqa: F401 (an engine on loopback, for `door`)
 from tests.test_foreign_errors import free_port
+from tests.workers_ai_server import StandIn
 
 runner = CliRunner()
 
@@ -764,6 +765,32 @@ def test_a_web_address_is_a_usage_error_before_anything_is_read(env, tmp_path: P
 def python_m_rag(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
                           timeout=300, env={**os.environ, **env}, check=False)
+
+
+@pytest.mark.slow
+def test_an_ingest_stopped_mid_embedding_ends_without_a_logging_error(
+        env, standin: StandIn, tmp_path: Path) -> None:
+    """Embedding calls still in flight when Ctrl-C closes the service finish afterwards; the
+    call they log must not meet a closed metrics database."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(8):
+        (folder / f"manual{n}.md").write_text(f"# Manual {n}\n\n" + " ".join(
+            f"Step {i}: descale kettle {n} with vinegar." for i in range(300)))
+    standin.latency = 1.0
+    remote = {**os.environ, **env, "RAG_EMBEDDER": "openai",
+              "OPENAI_BASE_URL": f"{standin.url}/v1", "RAG_OPENAI_EMBEDDING_DIMENSION": "768"}
+    ingest = subprocess.Popen([sys.executable, "-m", "rag", "ingest", str(folder)], env=remote,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while not standin.requests_to("openai") and ingest.poll() is None:
+            threading.Event().wait(0.05)
+        ingest.send_signal(signal.SIGINT)  # requests are in flight: each takes a second
+        _, stderr = ingest.communicate(timeout=120)
+    finally:
+        ingest.kill()
+    assert ingest.returncode == 130, stderr
+    assert "Logging error" not in stderr and "closed database" not in stderr
 
 
 def test_the_app_refuses_a_bad_key_setting_in_one_line_before_it_starts(env) -> None:

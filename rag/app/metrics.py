@@ -212,6 +212,7 @@ class Metrics:
         self._db.executescript(_SCHEMA)
         self._add_missing_columns()
         self._listeners: list[Callable[[RequestRecord], None]] = []
+        self._closed = False
 
     def _add_missing_columns(self) -> None:
         with self._lock, self._db:
@@ -229,11 +230,11 @@ class Metrics:
         row = (rec.ts, rec.user, rec.session, rec.collection, rec.generator, rec.model,
                int(rec.cached), rec.outcome, rec.latency_ms, rec.ttft_ms, rec.neurons,
                (rec.error or "")[:500] or None, int(rec.gateway_hit), rec.request_id)
-        with self._lock, self._db:
-            self._db.execute(
+        if not self._insert(
                 "INSERT INTO requests (ts, user, session, collection, generator, model, cached, "
                 "outcome, latency_ms, ttft_ms, neurons, error, gateway_hit, request_id) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row):
+            return
         for listener in self._listeners:
             listener(rec)
 
@@ -241,8 +242,18 @@ class Metrics:
         """One AI call, charged to its user and kind."""
         row = (call.ts, call.user, call.request_id, call.kind, call.model, call.outcome,
                call.cache_status, call.neurons)
-        with self._lock, self._db:
-            self._db.execute("INSERT INTO ai_calls VALUES (?,?,?,?,?,?,?,?)", row)
+        self._insert("INSERT INTO ai_calls VALUES (?,?,?,?,?,?,?,?)", row)
+
+    def _insert(self, sql: str, row: tuple[Any, ...]) -> bool:
+        """Write one row; False once closed. A call still in flight when its service shuts
+        down (an ingest stopped with Ctrl-C does not wait for its embedding requests) ends
+        after the database: its row is dropped, which is no error."""
+        with self._lock:
+            if self._closed:
+                return False
+            with self._db:
+                self._db.execute(sql, row)
+        return True
 
     def neurons_by(self, since: float, until: float | None = None) -> dict[tuple[str, str], float]:
         """Neurons per (user, kind) spent in [since, until); calls outside a user's request
@@ -325,6 +336,7 @@ class Metrics:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()
 
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from rag.errors import PermanentAIError
+from rag.errors import AIError, PermanentAIError
 from rag.providers.embedders.openai import OpenAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
@@ -52,8 +52,9 @@ class Scripted:
         self.status, self.media_type, self.events = status, media_type, None
         self.body = body if isinstance(body, str) else json.dumps(body)
 
-    def stream(self, events: list[Any]) -> None:
+    def stream(self, events: list[Any], media_type: str = "text/event-stream") -> None:
         self.events = [e if isinstance(e, str) else json.dumps(e) for e in events]
+        self.media_type = media_type
 
     async def handle(self, request: Request) -> Response:
         self.paths.append(request.url.path)
@@ -65,7 +66,7 @@ class Scripted:
             for event in events:
                 yield f"data: {event}\n\n".encode()
 
-        return StreamingResponse(body(), media_type="text/event-stream")
+        return StreamingResponse(body(), media_type=self.media_type)
 
 
 @pytest.fixture(scope="module")
@@ -332,3 +333,20 @@ def test_an_exhausted_quota_is_permanent_and_names_the_billing(settings, scripte
     assert "quota" in message and "billing" in message
     assert "rate limiting" not in message
     assert len(scripted.paths) == 1  # not retried
+
+
+# -- 9. an event stream declared as plain text (some proxies)
+
+
+def test_an_event_stream_sent_as_plain_text_is_read_as_one(settings, scripted, passages):
+    scripted.stream(scripted_answer("Llamas live in the Andes [2]."), media_type="text/plain")
+    deltas, record = ask(settings, passages)
+    assert "".join(deltas) == "Llamas live in the Andes [2]."
+    assert record.notice is None and not record.interrupted
+
+
+def test_a_plain_text_body_that_is_no_event_stream_is_still_an_error(settings, scripted,
+                                                                      passages):
+    scripted.reply("upstream model crashed: data unavailable", media_type="text/plain")
+    with pytest.raises(AIError, match="sent neither an event stream nor JSON for llama3.1"):
+        ask(settings, passages)

@@ -4,11 +4,13 @@ Malformed events are skipped and counted; an error sent as an event (its shape i
 unconfirmed for Workers AI, so the plausible ones are accepted, an `event: error` in plain
 text among them) raises through `on_error`. A server that ignored `stream: true` and answered
 with plain JSON yields that object once, its v4 envelope unwrapped; an envelope that says
-`success: false` is the failure it reports, as on the JSON path.
+`success: false` is the failure it reports, as on the JSON path. A body declared `text/plain`
+(some proxies relabel streams) is read as events when it starts like them, as JSON otherwise.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
@@ -22,15 +24,48 @@ from rag.providers.http.calllog import CallStats
 from rag.providers.http.errors import reported_failure
 
 ERROR_TEXT_CHARS = 300  # of a plain-text error event: as much as a non-JSON error body keeps
+# what an event stream's first line starts with: a field name, or ":" for a comment
+SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:", b":")
+SSE_PEEK_BYTES = 6  # len(b"event:"), the longest field name a stream usually starts with
 
 
 def read_events(response: httpx.Response, stats: CallStats, provider: str,
                 on_error: Callable[[dict[str, Any], int | None], AIError]
                 ) -> Iterator[dict[str, Any]]:
     """The events of an open response; `on_error(event, status)` builds an error event's error."""
-    if "text/event-stream" not in response.headers.get("content-type", ""):
-        yield _whole_body(response, stats, provider)
+    content_type = response.headers.get("content-type", "")
+    if "text/event-stream" in content_type:
+        yield from _events(response, stats, on_error)
         return
+    chunks = response.iter_bytes()
+    head = _head(chunks)
+    body = itertools.chain([head], chunks)
+    if content_type.startswith("text/plain") and head.lstrip().startswith(SSE_FIELDS):
+        yield from _events(_as_event_stream(body), stats, on_error)
+        return
+    yield _whole_body(b"".join(body), response.status_code, stats, provider)
+
+
+def _head(chunks: Iterator[bytes]) -> bytes:
+    """The body's first bytes, enough to tell an event stream by its first field name."""
+    head = b""
+    while len(head.lstrip()) < SSE_PEEK_BYTES:
+        chunk = next(chunks, None)
+        if chunk is None:
+            break
+        head += chunk
+    return head
+
+
+def _as_event_stream(body: Iterator[bytes]) -> httpx.Response:
+    """A body that is an event stream whatever its header says (a proxy's `text/plain`),
+    declared as one so that `EventSource` reads it."""
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+
+def _events(response: httpx.Response, stats: CallStats,
+            on_error: Callable[[dict[str, Any], int | None], AIError]
+            ) -> Iterator[dict[str, Any]]:
     events = EventSource(response).iter_sse()
     for sse in events:
         data = sse.data.strip()
@@ -75,13 +110,13 @@ def _drain(events: Iterator[Any]) -> None:
             pass
 
 
-def _whole_body(response: httpx.Response, stats: CallStats, provider: str) -> dict[str, Any]:
+def _whole_body(body: bytes, status: int, stats: CallStats, provider: str) -> dict[str, Any]:
     try:
-        data = json.loads(response.read())
+        data = json.loads(body)
     except ValueError as exc:
         raise TransientAIError(
             f"{provider} sent neither an event stream nor JSON for {stats.model}.",
-            status=response.status_code,
+            status=status,
         ) from exc
     if not isinstance(data, dict):
         raise PermanentAIError(f"{provider} sent unexpected JSON for {stats.model}.")

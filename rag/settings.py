@@ -113,6 +113,9 @@ def redis_url_problem(url: str) -> str | None:
 
 
 ACCOUNT_OR_GATEWAY_ID = re.compile(r"[A-Za-z0-9_-]+")
+# keys sent as `Authorization: Bearer <key>`: pasted with the word, it would be sent twice
+BEARER_KEYS = ("cloudflare_api_token", "openai_api_key", "cloudflare_ai_gateway_token")
+BEARER_WORD = re.compile(r"^bearer\s+", re.IGNORECASE)
 
 
 def web_address_problem(url: str, example: str | None = None) -> str | None:
@@ -274,10 +277,12 @@ class Settings(BaseSettings):
     @field_validator("qdrant_api_key", "cloudflare_api_token", "openai_api_key",
                      "cloudflare_ai_gateway_token", mode="before")
     @classmethod
-    def _sendable_key(cls, key: Any) -> Any:
+    def _sendable_key(cls, key: Any, info: ValidationInfo) -> Any:
         if not isinstance(key, str):
             return key
         key = key.strip()  # a paste's spaces and line end around it
+        if info.field_name in BEARER_KEYS:  # copied whole from a curl example's header
+            key = BEARER_WORD.sub("", key)
         if not all("!" <= c <= "~" for c in key):
             raise ValueError("has spaces or characters other than printable ASCII, which an "
                              "HTTP header cannot carry; paste the key alone")

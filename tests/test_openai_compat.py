@@ -14,6 +14,7 @@ from rag.providers.embedders.openai import OpenAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
 from rag.service import build_service
+from rag.settings import Settings
 from rag.types import GenerationRecord
 from tests.workers_ai_server import ACCOUNT, TOKEN, embed_text
 
@@ -75,6 +76,17 @@ def test_api_key_is_sent_and_a_wrong_one_is_a_clear_error(ai_settings, standin, 
     settings = ai_settings.model_copy(update={"openai_api_key": SecretStr("sk-local-123")})
     _, record = ask(OpenAIGenerator.from_settings(settings), passages)
     assert record.model == "llama3.1"
+
+
+@pytest.mark.parametrize("pasted", ["Bearer sk-local-123", "bearer  sk-local-123"])
+def test_a_key_pasted_with_its_bearer_word_is_sent_once(ai_settings, standin, passages, pasted):
+    standin.openai_key = "sk-local-123"
+    settings = Settings(**{**ai_settings.model_dump(), "openai_api_key": pasted,
+                           "cloudflare_api_token": f"Bearer {TOKEN}"}, _env_file=None)
+    _, record = ask(OpenAIGenerator.from_settings(settings), passages)
+    assert record.model == "llama3.1"
+    assert standin.requests[0].headers["authorization"] == "Bearer sk-local-123"
+    assert settings.cloudflare_api_token.get_secret_value() == TOKEN
 
 
 def test_an_unknown_model_is_permanent(ai_settings, standin, passages):

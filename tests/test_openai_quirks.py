@@ -350,3 +350,36 @@ def test_a_plain_text_body_that_is_no_event_stream_is_still_an_error(settings, s
     scripted.reply("upstream model crashed: data unavailable", media_type="text/plain")
     with pytest.raises(AIError, match="sent neither an event stream nor JSON for llama3.1"):
         ask(settings, passages)
+
+
+# -- 10. vectors of another length than the collection's
+
+
+def ingest_kettle(settings, folder) -> str | None:
+    """Ingest a one-line manual; the error of the file, if it failed."""
+    path = folder / "kettle.md"
+    path.write_text(f"# Kettle\n\nDescale the kettle every month ({folder.name}).")
+    with closing(build_service(settings)) as service:
+        (result,) = service.ingest([path]).files
+    return result.error
+
+
+def test_a_model_of_another_length_names_the_collection_not_a_setting_never_set(
+        ai_settings, standin, scripted, tmp_path):
+    filled = ai_settings.model_copy(update={"embedder": "openai"})  # the stand-in's 768
+    (tmp_path / "first").mkdir()
+    assert ingest_kettle(filled, tmp_path / "first") is None
+    scripted.reply({"data": [{"index": 0, "embedding": [0.6, 0.8]}]})
+    (tmp_path / "second").mkdir()
+    error = ingest_kettle(filled.model_copy(
+        update={"openai_base_url": f"{scripted.url}/v1"}), tmp_path / "second")
+    assert error is not None and "returned 2-dimensional vectors" in error
+    assert "RAG_OPENAI_EMBEDDING_DIMENSION" not in error
+    assert "filled with 768-dimensional vectors" in error and "RAG_COLLECTION" in error
+
+
+def test_a_configured_length_the_model_does_not_give_names_its_setting(settings, scripted):
+    scripted.reply({"data": [{"index": 0, "embedding": [0.1, 0.2, 0.3]}]})
+    with pytest.raises(PermanentAIError, match="expected 2. Check "
+                                               "RAG_OPENAI_EMBEDDING_DIMENSION"):
+        embed(settings, ["one"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from rag.providers.embedders.base import Embedder, normalise
 from rag.providers.http.client import AIHttp
 from rag.providers.http.parallel import run_concurrently
 from rag.providers.openai_compat import PROVIDER, openai_http
+
+#: where the expected vector length came from, which decides what a mismatch tells to change
+DimensionSource = Literal["setting", "collection", "server"]
 
 
 class OpenAIEmbedder(Embedder):
@@ -44,6 +47,7 @@ class OpenAIEmbedder(Embedder):
         self.max_batch = max_batch
         self.concurrency = max(1, concurrency)
         self._dimension = dimension
+        self._dimension_source: DimensionSource = "setting"
         self._probe_lock = threading.Lock()
 
     @classmethod
@@ -69,7 +73,7 @@ class OpenAIEmbedder(Embedder):
 
     def adopt_dimension(self, dimension: int) -> None:
         if self._dimension is None:
-            self._dimension = dimension
+            self._dimension, self._dimension_source = dimension, "collection"
 
     @property
     def dimension(self) -> int:  # type: ignore[override]
@@ -78,6 +82,7 @@ class OpenAIEmbedder(Embedder):
             with self._probe_lock:
                 if self._dimension is None:
                     self._dimension = int(self._request(["dimension probe"]).shape[1])
+                    self._dimension_source = "server"
         return self._dimension
 
     def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
@@ -90,9 +95,21 @@ class OpenAIEmbedder(Embedder):
         if vectors.shape[1] != expected:
             raise PermanentAIError(
                 f"{PROVIDER} returned {vectors.shape[1]}-dimensional vectors for {self.model}; "
-                f"expected {expected}. Check RAG_OPENAI_EMBEDDING_DIMENSION."
+                f"expected {expected}. {self._what_to_change()}"
             )
         return normalise(vectors)
+
+    def _what_to_change(self) -> str:
+        """The advice for a mismatch, by where the expected length came from: only the
+        setting's own value should send the reader to the setting."""
+        if self._dimension_source == "collection":
+            return (f"The collection was filled with {self._dimension}-dimensional vectors: "
+                    "use another RAG_COLLECTION for this model, or the model that filled it "
+                    "(RAG_OPENAI_EMBEDDING_MODEL, OPENAI_BASE_URL).")
+        if self._dimension_source == "server":
+            return ("The server's first vectors had that length: check that "
+                    "RAG_OPENAI_EMBEDDING_MODEL names one model on one server.")
+        return "Check RAG_OPENAI_EMBEDDING_DIMENSION."
 
     def _request(self, texts: Sequence[str]) -> np.ndarray:
         body = {"model": self.model, "input": list(texts)}

@@ -28,7 +28,7 @@ from tests.test_e2e_workers_ai import (
     streamed_answer,
     use_workers_ai,
 )
-from tests.workers_ai_server import NOT_FOUND_ANSWER, StandIn, answer_tokens
+from tests.workers_ai_server import NOT_FOUND_ANSWER, OPENAI_TEXT_MODELS, StandIn, answer_tokens
 
 
 @pytest.fixture
@@ -147,6 +147,40 @@ def test_consensus_with_every_model_failing_names_each_models_reason(corpus: Sta
     assert out["degraded"] == ["models_unavailable"]
     notice = " ".join(out["notice"].split())
     assert all(model in notice for model in (PRIMARY, FALLBACK, FP8)), notice
+
+
+# --- on an OpenAI-compatible server ----------------------------------------------------------
+
+
+@pytest.fixture
+def openai_corpus(env, standin: StandIn, monkeypatch: pytest.MonkeyPatch,
+                  tmp_path: Path) -> StandIn:
+    """Answers by the stand-in's plain `/v1` (an Ollama serving llama3.1), no answer cache."""
+    for name, value in {"RAG_GENERATOR": "openai", "OPENAI_BASE_URL": f"{standin.url}/v1",
+                        "RAG_CACHE": "false"}.items():
+        monkeypatch.setenv(name, value)
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    return standin
+
+
+@pytest.mark.parametrize("strategy", ["progressive", "consensus"])
+def test_an_openai_server_is_not_asked_for_the_default_workers_ai_models(
+        openai_corpus: StandIn, strategy: str) -> None:
+    out = ask("--strategy", strategy)
+    assert [r.model for r in openai_corpus.requests_to("openai")] == ["llama3.1"]
+    assert out["model"] == "llama3.1" and KETTLE in out["answer"]
+    assert out["strategy"] is None and not out["degraded"]  # answered as `single`
+
+
+def test_consensus_on_an_openai_server_asks_the_models_named_for_it(
+        openai_corpus: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(OPENAI_TEXT_MODELS, "qwen2.5", 32_768)
+    monkeypatch.setenv("RAG_CONSENSUS_MODELS", "llama3.1,qwen2.5")
+    out = ask("--strategy", "consensus")
+    assert sorted(r.model for r in openai_corpus.requests_to("openai")) == ["llama3.1",
+                                                                             "qwen2.5"]
+    assert out["strategy"]["name"] == "consensus"
 
 
 def test_agreement_scores(embedder) -> None:

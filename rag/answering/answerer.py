@@ -84,9 +84,7 @@ class Answerer:
                 and generator.name != self.last_resort.name:
             generator = self.last_resort
             degraded.append("over_budget")
-        strategy = strategy or self.strategies.default
-        if generator.variant(self.strategies.progressive_model) is None:
-            strategy = "single"  # a generator with no choice of model answers alone
+        strategy = self.strategies.runnable(strategy or self.strategies.default, generator)
         rewrite = GenerationRecord()
         query, sparse_side = self._standalone(question, history, generator, top_k, rewrite)
         # what this question spent before its answer: the answer's record reports it beside

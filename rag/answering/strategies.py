@@ -27,6 +27,7 @@ import numpy as np
 from rag.answering.citations import CitationChecker
 from rag.app.context import submit
 from rag.errors import AIError, RagError
+from rag.providers.cloudflare.catalog import is_workers_ai_model
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.providers.generators.streaming import every_model_failed
@@ -49,7 +50,7 @@ class StrategyConfig:
     """The strategies' settings (see docs/configuration.md)."""
 
     default: AnswerStrategy = "single"
-    progressive_model: str = "@cf/meta/llama-3.2-1b-instruct"
+    progressive_model: str | None = "@cf/meta/llama-3.2-1b-instruct"  # None: no fast model
     min_words: int = 8
     refusal_score: float = 0.5
     consensus_models: tuple[str, ...] = ()
@@ -57,9 +58,36 @@ class StrategyConfig:
 
     @classmethod
     def from_settings(cls, settings: Any) -> StrategyConfig:
-        return cls(settings.answer_strategy, settings.progressive_model,
+        progressive_model, consensus_models = strategy_models(settings)
+        return cls(settings.answer_strategy, progressive_model,
                    settings.progressive_min_words, settings.progressive_refusal_score,
-                   tuple(settings.consensus_models), settings.consensus_min_agreement)
+                   consensus_models, settings.consensus_min_agreement)
+
+    def runnable(self, strategy: AnswerStrategy, generator: Generator) -> AnswerStrategy:
+        """`strategy`, or `single` when it cannot run: a generator with no choice of model,
+        or no models to ask."""
+        if strategy == "progressive" and self.progressive_model is not None \
+                and generator.variant(self.progressive_model) is not None:
+            return strategy
+        if strategy == "consensus" and len(self.consensus_models) > 1 \
+                and generator.variant(self.consensus_models[0]) is not None:
+            return strategy
+        return "single"
+
+
+def strategy_models(settings: Any) -> tuple[str | None, tuple[str, ...]]:
+    """The fast model and the consensus models. Their defaults are Workers AI's: an
+    OpenAI-compatible server serves them only when it is Workers AI's `/ai/v1` (its chat
+    model one of them); any other server is asked only for the models named for it, and
+    without them both strategies answer as `single`."""
+    named = settings.model_fields_set
+    elsewhere = settings.resolved_generator == "openai" and not is_workers_ai_model(
+        settings.openai_chat_model)
+    progressive = settings.progressive_model if not elsewhere or (
+        "progressive_model" in named) else None
+    consensus = settings.consensus_models if not elsewhere or (
+        "consensus_models" in named) else []
+    return progressive, tuple(consensus)
 
 
 def words_of(text: str) -> Iterator[str]:
@@ -71,10 +99,10 @@ def draft(strategy: AnswerStrategy, generator: Generator, request: GenerationReq
           answer: Answer, config: StrategyConfig, embedder: Embedder) -> Iterator[str]:
     """The answer's deltas as `strategy` drafts them; fills `answer.record` and
     `answer.strategy`."""
-    if strategy == "progressive" and generator.variant(config.progressive_model) is not None:
+    strategy = config.runnable(strategy, generator)
+    if strategy == "progressive":
         return progressive(generator, request, answer, config)
-    if strategy == "consensus" and len(config.consensus_models) > 1 \
-            and generator.variant(config.consensus_models[0]) is not None:
+    if strategy == "consensus":
         return consensus(generator, request, answer, config, embedder)
     return generator.stream(request, answer.record)
 
@@ -102,6 +130,7 @@ def weakness(text: str, request: GenerationRequest, config: StrategyConfig) -> s
 
 def progressive(generator: Generator, request: GenerationRequest, answer: Answer,
                 config: StrategyConfig) -> Iterator[str]:
+    assert config.progressive_model is not None
     fast = generator.variant(config.progressive_model)
     assert fast is not None
     started = time.monotonic()

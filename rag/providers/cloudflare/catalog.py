@@ -3,6 +3,14 @@
 
 from __future__ import annotations
 
+#: how Workers AI's model ids begin (Cloudflare's own, and Hugging Face's it hosts)
+MODEL_ID_PREFIXES = ("@cf/", "@hf/")
+
+
+def is_workers_ai_model(model: str) -> bool:
+    return model.startswith(MODEL_ID_PREFIXES)
+
+
 #: Context windows in tokens, input plus max_tokens.
 CONTEXT_WINDOWS: dict[str, int] = {
     "@cf/meta/llama-3.1-8b-instruct": 7_968,

@@ -14,7 +14,7 @@ from rag.errors import AIError
 from rag.providers.cloudflare.client import read_cloudflare_headers
 from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
-from rag.providers.http.errors import ErrorPolicy, FailedCall
+from rag.providers.http.errors import USE_LOCAL_MODELS, ErrorPolicy, FailedCall
 
 PROVIDER = "OpenAI-compatible server"
 CREDENTIALS_HINT = "OPENAI_BASE_URL and OPENAI_API_KEY"
@@ -49,9 +49,7 @@ def exhausted_quota(failed: FailedCall) -> AIError | None:
         return None
     return failed.permanent(
         f"{failed.provider}: the account's quota is used up {failed.said}. Check the plan and "
-        "billing details of the account behind OPENAI_API_KEY, or use the local models: "
-        "RAG_GENERATOR=extractive for answers, RAG_EMBEDDER=local (in another RAG_COLLECTION) "
-        "for embeddings.")
+        f"billing details of the account behind OPENAI_API_KEY, or {USE_LOCAL_MODELS}")
 
 
 def openai_errors(base_url: str) -> ErrorPolicy:

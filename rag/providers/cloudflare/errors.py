@@ -10,7 +10,7 @@ Workers AI's OpenAI-compatible routes (`/ai/v1`) answer with the same codes.
 from __future__ import annotations
 
 from rag.errors import AIError
-from rag.providers.http.errors import FailedCall
+from rag.providers.http.errors import USE_LOCAL_MODELS, FailedCall
 
 CAPACITY_CODES = {3040}
 TIMEOUT_CODES = {3007, 3008, 3046}
@@ -30,9 +30,8 @@ def cloudflare_errors(failed: FailedCall) -> AIError | None:
     if code in DAILY_LIMIT_CODES or "daily free allocation" in failed.detail.lower():
         return failed.permanent(
             f"{failed.provider}: the daily free allocation of 10,000 neurons is used up "
-            f"{failed.said}. It resets at 00:00 UTC; upgrade to the Workers Paid plan, or use "
-            "the local models: RAG_GENERATOR=extractive for answers, RAG_EMBEDDER=local (in "
-            "another RAG_COLLECTION) for embeddings.")
+            f"{failed.said}. It resets at 00:00 UTC; upgrade to the Workers Paid plan, or "
+            f"{USE_LOCAL_MODELS}")
     if code in CAPACITY_CODES:
         return failed.transient(f"{failed.provider} is out of capacity for {failed.model} "
                                 f"{failed.said}.")

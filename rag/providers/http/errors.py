@@ -23,6 +23,9 @@ TRANSIENT_STATUSES = {408, 409, 425, 429}
 # N tokens", llama.cpp's "the request exceeds the available context size"
 CONTEXT_PHRASES = ("maximum context length", "available context size")
 HTML_PAGE = "an HTML page"
+# what still answers when a remote account has nothing left to spend
+USE_LOCAL_MODELS = ("use the local models: RAG_GENERATOR=extractive for answers, "
+                    "RAG_EMBEDDER=local (in another RAG_COLLECTION) for embeddings.")
 
 
 class ModelRefusedError(PermanentAIError):

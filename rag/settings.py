@@ -7,15 +7,18 @@ time: call `load_settings()` (the CLI, the app and the tests each build their ow
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import re
 from collections.abc import Container, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     BeforeValidator,
@@ -495,6 +498,41 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | N
         except OSError as exc:
             raise ConfigError(f"Cannot read the settings file {Path(str(env_file)).absolute()} "
                               f"({exc.strerror or exc}).") from None
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None, *,
+                      env_file: str | None = ".env") -> list[str]:
+    """A warning for each `RAG_*` variable (environment, then `env_file`) that names no
+    setting, with the closest real name: settings ignore unknown names, so a misspelt
+    RAG_TOPK would otherwise leave the default in force without a word."""
+    known = _known_variables()
+    found = [(name, None) for name in (os.environ if environ is None else environ)]
+    if env_file is not None and Path(env_file).is_file():
+        # an unreadable file: the settings themselves say what is wrong with it
+        with suppress(OSError, UnicodeDecodeError):
+            found += [(name, env_file) for name in dotenv_values(env_file)]
+    warnings = []
+    for name, place in found:
+        variable = name.upper()
+        if not variable.startswith("RAG_") or variable in known:
+            continue
+        where = f" (in {place})" if place else ""
+        meant = difflib.get_close_matches(variable, known, n=1, cutoff=0.8)
+        hint = f": did you mean {meant[0]}?" if meant else "."
+        warnings.append(f"{name}{where} is not a setting and is ignored{hint}")
+    return warnings
+
+
+def _known_variables() -> set[str]:
+    """Every variable a setting is read from, in upper case (names are read in any case)."""
+    names = set()
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice).upper() for choice in alias.choices)
+        else:
+            names.add(f"RAG_{field.upper()}")
+    return names
 
 
 def _describe(exc: ValidationError) -> str:

@@ -19,7 +19,7 @@ from rag.engine.engine import Engine
 from rag.errors import ConfigError
 from rag.providers.embedders.base import Embedder
 from rag.providers.embedders.local import LocalOnnxEmbedder
-from rag.settings import load_settings
+from rag.settings import load_settings, unknown_variables
 from tests.conftest import fresh_settings
 
 OTHER_EMBEDDER = "openai:nomic-embed-text"
@@ -234,3 +234,25 @@ def test_a_name_that_may_hold_a_secret_hides_its_value_unless_it_is_a_count() ->
     assert _got("future_api_key", "s3cret") == ""  # no such field: its name says enough
     assert _got("RAG_WEBHOOK_PASSWORD", "s3cret") == ""
     assert _got("chunk_tokens", 10) == " (got 10)"
+
+
+def test_a_misspelt_setting_is_named_with_the_one_meant(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("RAG_CHUNK_TOKEN=300\nrag_collection=notes\n")
+    said = unknown_variables({"RAG_TOPK": "3", "rag_search_mode": "dense", "PATH": "/bin",
+                              "rag_serch_mode": "dense",
+                              "RAG_NO_SUCH_THING_AT_ALL": "1"}, env_file=str(dotenv))
+    assert said == [
+        "RAG_TOPK is not a setting and is ignored: did you mean RAG_TOP_K?",
+        "rag_serch_mode is not a setting and is ignored: did you mean RAG_SEARCH_MODE?",
+        "RAG_NO_SUCH_THING_AT_ALL is not a setting and is ignored.",
+        f"RAG_CHUNK_TOKEN (in {dotenv}) is not a setting and is ignored: did you mean "
+        "RAG_CHUNK_TOKENS?",
+    ]
+
+
+def test_every_documented_setting_is_known() -> None:
+    documented = set(re.findall(r"`(RAG_[A-Z0-9_]+)`", (Path(__file__).parents[1] / "docs"
+                                                         / "configuration.md").read_text()))
+    assert len(documented) > 50
+    assert unknown_variables(dict.fromkeys(documented, "x"), env_file=None) == []

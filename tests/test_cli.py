@@ -1021,3 +1021,11 @@ def test_a_new_data_folder_is_its_owners_alone(env, tmp_path: Path) -> None:
         assert result.exit_code == 0 and shared.stat().st_mode & 0o777 == 0o750
     finally:
         os.umask(previous)
+
+
+def test_a_misspelt_setting_is_warned_of_before_the_command_runs(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["docs", "list"], env={"RAG_TOPK": "3"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert ("warning: RAG_TOPK is not a setting and is ignored: did you mean RAG_TOP_K?"
+            in result.stderr)
+    assert "warning" not in run("docs", "list").stderr

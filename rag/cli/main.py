@@ -45,6 +45,7 @@ from rag.settings import (
     Settings,
     load_settings,
     make_folders,
+    unknown_variables,
 )
 from rag.types import SEARCH_MODES, counted, describe_strategy
 
@@ -83,6 +84,13 @@ app.add_typer(docs_app, name="docs")
 keys_app = typer.Typer(help="API keys for the engine's HTTP API.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 err = PipedConsole(stderr=True, soft_wrap=True, highlight=False)
+
+
+@app.callback()
+def warn_of_unknown_settings() -> None:
+    """Before every command: a misspelt setting is ignored, so say so."""
+    for warning in unknown_variables():
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def say(text: str, style: str | None = None, label: str | None = None) -> None:

@@ -5,6 +5,7 @@ read (damaged, password-protected, a zip bomb, over a bound)."""
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -285,6 +286,39 @@ def test_an_epub_without_a_table_of_contents_is_read_by_its_headings() -> None:
         load_bytes(Path("unbound.epub"), make_epub([("One", "Words.")], contents=False,
                                                    spine=False))
     assert "TypeError" not in str(refused.value)
+
+
+def without(package: bytes, name: str) -> bytes:
+    """A copy of a zip package with the file `name` left out."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            if info.filename != name:
+                copy.writestr(info, source.read(info.filename))
+    return out.getvalue()
+
+
+def test_an_epub_missing_a_chapter_file_keeps_the_others_and_says_which() -> None:
+    book = make_epub([("Tides", "The tide turns twice a day."),
+                      ("Gulls", "Gulls follow the fishing boats."),
+                      ("Nets", "Nets are mended on the quay.")])
+    doc = load_bytes(Path("coast.epub"), without(book, "EPUB/chap_2.xhtml"))
+    assert [p.locator for p in doc.pages] == ["chapter 1: Tides", "chapter 2: Nets"]
+    assert doc.warnings == ("EPUB/chap_2.xhtml is missing from the book: its text is left out",)
+    with pytest.raises(DocumentError) as refused:  # without its package file, no book at all
+        load_bytes(Path("bare.epub"), without(book, "EPUB/content.opf"))
+    assert refused.value.reason == "corrupt"
+
+
+def test_an_epub_whose_contents_page_is_empty_is_named_damaged() -> None:
+    book, emptied = io.BytesIO(), "EPUB/nav.xhtml"
+    with zipfile.ZipFile(io.BytesIO(make_epub([("Tides", "The tide turns.")]))) as source, \
+            zipfile.ZipFile(book, "w") as copy:
+        for info in source.infolist():
+            copy.writestr(info, b"" if info.filename == emptied else source.read(info.filename))
+    with pytest.raises(DocumentError) as refused:
+        load_bytes(Path("blank-contents.epub"), book.getvalue())
+    assert refused.value.reason == "corrupt" and "Document is empty" in str(refused.value)
 
 
 MAKERS = {".docx": docx_report, ".pptx": pptx_deck, ".xlsx": xlsx_book,

@@ -9,6 +9,7 @@ import re
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
 from ingest.formats.containers import check_package, reading
@@ -19,18 +20,28 @@ from rag.errors import DocumentError
 # fonts obfuscated by these are listed in encryption.xml too; any other algorithm is DRM
 _FONT_OBFUSCATION = {b"http://www.idpf.org/2008/embedding", b"http://ns.adobe.com/pdf/enc#RC"}
 _ALGORITHM = re.compile(rb'Algorithm="([^"]*)"')
+_NO_ITEM = re.compile(r"There is no item named '(.+)' in the archive")  # zipfile's KeyError
+# a chapter's file; not the package file or container, without which there is no book
+_CHAPTER_FILE = re.compile(r"\.x?html?$", re.IGNORECASE)
+_MOST_MISSING = 20
+# what stands in for a missing chapter: a page with nothing on it, which a navigation page
+# (parsed by ebooklib itself) must be too
+_EMPTY_PAGE = b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title></title></head><body/></html>'
 
 
 def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     from ebooklib import epub
+    from lxml import etree
 
     names = check_package(path, data)
     if "META-INF/encryption.xml" in names and _drm(data):
         raise DocumentError("encrypted", f"{path}: the book is DRM-protected")
     pages = Pages(path)
-    with reading(path, "EPUB book", (epub.EpubException,)), warnings.catch_warnings():
+    # lxml's own errors: ebooklib parses the navigation page with it (an empty one, say)
+    with reading(path, "EPUB book", (epub.EpubException, etree.LxmlError)), \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ebooklib warns about its own future defaults
-        book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
+        book, missing = read_despite_missing_chapters(data)
         titles = toc_titles(book.toc)
         number = 0
         for item in spine_chapters(book):
@@ -43,7 +54,41 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                       else f"chapter {number}")
         metadata = book.get_metadata("DC", "title")
     title = str(metadata[0][0]).strip() if metadata else ""
-    return Parsed(title or path.stem, pages.pages)
+    return Parsed(title or path.stem, pages.pages,
+                  [f"{name} is missing from the book: its text is left out" for name in missing])
+
+
+def read_despite_missing_chapters(data: bytes) -> tuple[Any, list[str]]:
+    """The book, and the chapter files its manifest lists but its archive lacks. ebooklib
+    refuses a book missing any file it lists; a chapter lost from an otherwise sound book
+    should cost that chapter only, so each missing one is read as an empty page, up to
+    `_MOST_MISSING` of them (a book missing more is no book)."""
+    from ebooklib import epub
+
+    missing: list[str] = []
+    while True:
+        try:
+            return epub.read_epub(io.BytesIO(data), {"ignore_ncx": False}), missing
+        except KeyError as exc:
+            name = _missing_file(exc)
+            if name is None or not _CHAPTER_FILE.search(name) or len(missing) >= _MOST_MISSING:
+                raise
+            missing.append(name)
+            data = _with_empty_page(data, name)
+
+
+def _missing_file(exc: KeyError) -> str | None:
+    """The archive member zipfile says it lacks, if that is what `exc` is."""
+    said = _NO_ITEM.fullmatch(str(exc.args[0])) if exc.args else None
+    return said.group(1) if said else None
+
+
+def _with_empty_page(data: bytes, name: str) -> bytes:
+    """The package with an empty page `name` added."""
+    out = io.BytesIO(data)
+    with zipfile.ZipFile(out, "a") as package:
+        package.writestr(name, _EMPTY_PAGE)
+    return out.getvalue()
 
 
 def spine_chapters(book) -> list:

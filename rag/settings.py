@@ -305,6 +305,15 @@ class Settings(BaseSettings):
     openai_chat_model: str = "llama3.1"
     openai_embedding_model: str = "nomic-embed-text"
 
+    @field_validator("workers_ai_embedding_model", "workers_ai_chat_model", "openai_chat_model",
+                     "openai_embedding_model", "rerank_model", "content_filter_model",
+                     "progressive_model")
+    @classmethod
+    def _a_model_name(cls, name: str, info: ValidationInfo) -> str:
+        # blank, as a compose file's `${VAR:-}` passes an unset one: the default, never a
+        # blank name sent to the server, whose refusal would read as the server failing
+        return name.strip() or cls.model_fields[info.field_name].default
+
     @property
     def resolved_qdrant_path(self) -> Path:
         return self.qdrant_path or self.data_dir / "qdrant"

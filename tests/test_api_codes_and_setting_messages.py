@@ -256,3 +256,13 @@ def test_every_documented_setting_is_known() -> None:
                                                          / "configuration.md").read_text()))
     assert len(documented) > 50
     assert unknown_variables(dict.fromkeys(documented, "x"), env_file=None) == []
+
+
+@pytest.mark.parametrize("variable", ["RAG_OPENAI_CHAT_MODEL", "RAG_WORKERS_AI_CHAT_MODEL",
+                                      "RAG_PROGRESSIVE_MODEL"])
+def test_a_blank_model_name_is_the_default_model(variable: str) -> None:
+    field = variable.removeprefix("RAG_").lower()
+    default = load_settings({}, env_file=None).model_dump()[field]
+    for blank in ("", " "):
+        assert load_settings({variable: blank}, env_file=None).model_dump()[field] == default
+    assert load_settings({variable: " m1 "}, env_file=None).model_dump()[field] == "m1"

@@ -15,7 +15,7 @@ from collections.abc import Container, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -161,6 +161,14 @@ class Settings(BaseSettings):
         blank = isinstance(value, str) and not value.strip()  # a stray space is no folder
         if blank and (default is None or isinstance(default, Path)):
             return default
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _choice_in_any_case(cls, value: Any, info: ValidationInfo) -> Any:
+        # variable names are read in any case; a mode's value ("Hybrid", "EXTRACTIVE") too
+        if isinstance(value, str) and _is_choice(cls.model_fields[info.field_name].annotation):
+            return value.strip().lower()
         return value
 
     # --- storage -------------------------------------------------------------------------
@@ -507,6 +515,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | N
         except OSError as exc:
             raise ConfigError(f"Cannot read the settings file {Path(str(env_file)).absolute()} "
                               f"({exc.strerror or exc}).") from None
+
+
+def _is_choice(annotation: object) -> bool:
+    """Whether a field's type is a choice of lower-case names (or an optional one)."""
+    choices = [a for a in (annotation, *get_args(annotation)) if get_origin(a) is Literal]
+    return bool(choices) and all(isinstance(c, str) and c == c.lower()
+                                 for choice in choices for c in get_args(choice))
 
 
 def unknown_variables(environ: Mapping[str, str] | None = None, *,

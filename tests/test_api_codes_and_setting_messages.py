@@ -266,3 +266,12 @@ def test_a_blank_model_name_is_the_default_model(variable: str) -> None:
     for blank in ("", " "):
         assert load_settings({variable: blank}, env_file=None).model_dump()[field] == default
     assert load_settings({variable: " m1 "}, env_file=None).model_dump()[field] == "m1"
+
+
+def test_a_mode_is_read_in_any_case_as_its_variable_is() -> None:
+    settings = load_settings({"RAG_SEARCH_MODE": "Hybrid", "rag_generator": " EXTRACTIVE",
+                              "RAG_LOCAL_PRECISION": "FP32"}, env_file=None)
+    assert (settings.search_mode, settings.generator, settings.local_precision) == (
+        "hybrid", "extractive", "fp32")
+    with pytest.raises(ConfigError, match="RAG_SEARCH_MODE: Input should be"):
+        load_settings({"RAG_SEARCH_MODE": "Hybird"}, env_file=None)

@@ -275,6 +275,20 @@ def test_a_section_heading_is_neither_quoted_nor_glued_to_its_first_sentence(emb
     assert "2.1.8" not in answer
 
 
+def test_a_numbered_title_on_its_own_line_is_neither_quoted_nor_glued_to_its_sentence(
+        embedder) -> None:
+    text = ("The next steps read the file.\n1. Encoding\nIf the file contains non-ASCII "
+            "character fields, you need to know the encoding. The file may be UTF-8.\n"
+            "2. Header line\nWe recommend that you specify the header argument.")
+    passages = [Hit("d0", "R-data.pdf", 12, "c0", 1.0, text)]
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What if the file contains non-ASCII characters?", passages),
+        GenerationRecord()))
+    assert answer.startswith("If the file contains non-ASCII character fields, you need to "
+                             "know the encoding. [1]")
+    assert "Encoding" not in answer and "Header line" not in answer
+
+
 def test_titles_are_not_quoted_and_a_sentence_about_this_group_brings_its_subject(
         embedder) -> None:
     text = ("Users and Groups\n\nadm: Group adm is used for system monitoring. Members of this "

@@ -1,5 +1,7 @@
 """The sentence segmenter: abbreviations, decimals, initials, quotes and list items."""
 
+import time
+
 import pytest
 
 from rag.text.sentences import is_heading, leans_back, sentences, split
@@ -90,6 +92,21 @@ CASES = [
      ["It works.", "7.3 How can I clean up my workspace?", "Use rm() to remove them."]),
     ("It works.\n2.1.8 Promise objects are lazy.\nThey wait.",
      ["It works.", "2.1.8 Promise objects are lazy.", "They wait."]),
+    # a short numbered title on its own line, a sentence on the next, is a heading; a
+    # numbered step that ends on a stop, a longer line or one going on in lower case is not
+    ("1. Encoding\nIf the file contains non-ASCII characters, say so.",
+     ["1. Encoding", "If the file contains non-ASCII characters, say so."]),
+    ("Read it.\n7. White space in character fields\nIf a separator is specified, it is kept.",
+     ["Read it.", "7. White space in character fields",
+      "If a separator is specified, it is kept."]),
+    ("Read it.\n2.3. Data frames\nA data frame is a list.",
+     ["Read it.", "2.3. Data frames", "A data frame is a list."]),
+    ("1. Install R.\nThen run it.", ["1. Install R.", "Then run it."]),
+    ("1. Install R\n2. Run it", ["1. Install R", "2. Run it"]),
+    ("1. Encoding If the file is big, say so.", ["1. Encoding If the file is big, say so."]),
+    ("1. Use the source and the build options here\nThen run it.",
+     ["1. Use the source and the build options here Then run it."]),
+    ("1. Encoding\nand more words.", ["1. Encoding and more words."]),
     # paragraphs and white space
     ("First paragraph ends here.\n\nSecond   one\nruns on.",
      ["First paragraph ends here.", "Second one runs on."]),
@@ -122,6 +139,25 @@ def test_a_numbered_question_is_a_heading_and_an_unnumbered_one_a_sentence() -> 
     assert is_heading("7.3 How can I clean up my workspace?")
     assert not is_heading("What is R?")
     assert not is_heading("3 Why did it fail?")  # a bare number: a list's item as well
+
+
+@pytest.mark.parametrize("line", [
+    "1." + " " * 2**20 + "a",  # each space a place a heading's title could start
+    "1. A" + " b" * 2**19,
+    "1. A b c d e" + " " * 2**20 + "=",
+], ids=["spaces", "words", "code at the end"])
+def test_a_numbered_line_of_a_megabyte_is_split_in_linear_time(line: str) -> None:
+    started = time.perf_counter()
+    split("It starts.\n" + line + "\nThe end.")
+    assert time.perf_counter() - started < 5.0  # a quadratic search takes minutes
+
+
+def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() -> None:
+    assert is_heading("1. Encoding")
+    assert is_heading("12. White space in character fields")
+    assert not is_heading("1. Install R.")
+    assert not is_heading("1. Use the source and the build options here")  # too long
+    assert not is_heading("1. lambda = qz (A, B)")
 
 
 @pytest.mark.parametrize(("sentence", "leans"), [

@@ -37,7 +37,7 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.pdf_streams import check_inflation
-from ingest.formats.pdf_text import mended
+from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
 from rag.cancel import check_cancelled
@@ -57,8 +57,8 @@ logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 MIN_TEXT_CHARS = 20  # fewer characters (besides spaces) than this: "almost no text layer"
 
-# pdfium ends lines with \r\n and marks a hyphenation point it has joined with \x02
-_PDFIUM_TEXT = re.compile("\r\n|\r|\x02")
+# pdfium ends lines with \r\n
+_PDFIUM_LINE_END = re.compile("\r\n|\r")
 
 
 def needs_ocr(page, text: str, mode: OcrMode) -> bool:
@@ -79,13 +79,13 @@ def shows_image(page) -> bool:
 
 
 def page_text(page) -> str:
-    """pdfium's text of a page, line ends and hyphenation marks tidied."""
+    """pdfium's text of a page, line ends and the hyphens it took out at line ends tidied."""
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_bounded()
     finally:
         textpage.close()
-    return mended(_PDFIUM_TEXT.sub(lambda m: "" if m.group() == "\x02" else "\n", text))
+    return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))
 
 
 def render_for_ocr(page, dpi: int) -> tuple[Image, int]:

@@ -1,10 +1,12 @@
 """What a PDF's text layer gets wrong that its reader never sees: accents drawn apart from
-their letters, and web addresses and identifiers broken at the end of a line."""
+their letters, web addresses and identifiers broken at the end of a line, and the hyphens at
+a line's end that pdfium takes out of compounds ("cut-and-paste") as well as broken words."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 # TeX draws an accent as a glyph of its own, before its letter, and PDF readers return it as
 # the spacing accent ("Jos´e", "J¨oreskog"), which NFKC later turns into a space and a loose
@@ -25,6 +27,9 @@ _ADDRESS_PART = re.compile(r"[/.=#_)-]")
 # a path ("localhost:8080", "localhost/"); a word of prose ("The", "nowadays.") is none
 _HOST = re.compile(r"[^\W_][\w-]*(?:\.[^\W_]|[:/])")
 _SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*\.?$")  # "2.5" after an address ending a sentence
+
+# pdfium's mark where it took out a hyphen and the line break after it
+HYPHENATION_MARK = "\x02"
 
 # TeX lets a line break after an identifier's underscore ("LD_LIBRARY_" then "PATH")
 _IDENTIFIER_AT_LINE_END = re.compile(
@@ -101,3 +106,44 @@ def joined_identifiers(text: str) -> str:
         return (match.group(1) or "") + cut if same_case else match.group()
 
     return _IDENTIFIER_AT_LINE_END.sub(join, text)
+
+
+def line_end_hyphens_resolved(text: str) -> str:
+    """pdfium's text with each hyphen it took out at a line end (leaving \\x02 in place of
+    the hyphen and the line break) put back where the hyphen belongs to the word, and the two
+    halves joined where it only broke the word: "cut-and-paste", "Springer-Verlag",
+    "R-help", but "hyphenation". A compound of two lower-case words ("user-defined") cannot
+    be told from a broken word, and is joined."""
+    if HYPHENATION_MARK not in text:
+        return text
+    pieces = text.split(HYPHENATION_MARK)
+    resolved = [pieces[0]]
+    for before, after in pairwise(pieces):
+        resolved.append("-" if keeps_hyphen(_last_word(before), _first_word(after)) else "")
+        resolved.append(after)
+    return "".join(resolved)
+
+
+def keeps_hyphen(left: str, right: str) -> bool:
+    """Whether a hyphen between the words `left` and `right` belongs there, rather than
+    breaking one word in two. Hyphenation breaks a plain word of letters, leaving two letters
+    or more on either side, never a word that has a hyphen of its own (TeX breaks such a
+    word only at its hyphens), and a word does not change case at the break ("DBMS-specific",
+    "Springer-Verlag"); a word in capitals ("PER-MITTED") is broken like any other."""
+    if "-" in left or "-" in right:  # cut-and-|paste, --with-|blas
+        return True
+    if not (_two_letters(left[-2:]) and _two_letters(right[:2])):  # R-|help, UTF-|8
+        return True
+    return left[-1].isupper() != right[0].isupper()
+
+
+def _two_letters(text: str) -> bool:
+    return len(text) == 2 and text.isalpha()
+
+
+def _last_word(text: str) -> str:
+    return "" if not text or text[-1].isspace() else text.rsplit(None, 1)[-1]
+
+
+def _first_word(text: str) -> str:
+    return "" if not text or text[0].isspace() else text.split(None, 1)[0]

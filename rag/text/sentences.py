@@ -9,13 +9,14 @@ a list's items are sentences even when they have no final stop (a line opening w
 a letter's marker, "b)", begins one only when another line of its block does too, or the line
 before ends a sentence: a PDF's lines also wrap before a dash, a minus sign or a one-letter
 word, "...used to build\nR. Portable code"); so does a section heading on its own
-line, numbered ("2.1.8 Promise objects") or Markdown's ("## Usage"), which would otherwise
-open the sentence after it; such a line is one piece, even with a stop inside ("5.4.1 Mixed
-arithmetic. The recycling rule"). A sentence never ends inside a word (sentencex cuts
-"https://CRAN." from "R-project.org"). sentencex reads a line opening with a bullet ("•", "■",
-"▶") as one item running to the next blank line, which a PDF's text seldom has: it sees a
-hyphen there instead. Nor does it end a sentence closed inside parentheses ("(Ah, the
-perspective of youth.) Of course"); that is done here, unless the stop is an abbreviation's.
+line, numbered ("2.1.8 Promise objects"; a list's short title above a sentence, "1. Encoding")
+or Markdown's ("## Usage"), which would otherwise open the sentence after it; such a line is
+one piece, even with a stop inside ("5.4.1 Mixed arithmetic. The recycling rule"). A sentence
+never ends inside a word (sentencex cuts "https://CRAN." from "R-project.org"). sentencex
+reads a line opening with a bullet ("•", "■", "▶") as one item running to the next blank
+line, which a PDF's text seldom has: it sees a hyphen there instead. Nor does it end a
+sentence closed inside parentheses ("(Ah, the perspective of youth.) Of course"); that is
+done here, unless the stop is an abbreviation's.
 `leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
 """
 
@@ -45,11 +46,13 @@ _WRAPPABLE_MARKERS = [re.compile(rf"^[ \t]*{marker}[ \t]", re.MULTILINE)
                       for marker in ("-", "–", _LETTER_MARKER)]
 # "2.1.8 Promise objects", "8 Tools", "B.4 Scripting with R": a section number, a capital,
 # no closing stop; "6.3.2 macOS": a third-level number, a few words; "7.3 How can I clean up
-# my workspace?": an FAQ's question under a dotted number
+# my workspace?": an FAQ's question under a dotted number; "1. Encoding", "2.3. Data frames":
+# a number closed by a stop, six words at most (a longer line is a list's step), no code
 _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}"
-    r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+[A-Z][^\n]{0,70}\?")
+    r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+[A-Z][^\n]{0,70}\?"
+    r"|\d{1,2}(?:\.\d{1,2})*\.[ \t]+[A-Z](?![^\n]*=)\S*(?:[ \t]+\S+){0,5}(?<![.,;:!?])")
 _HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,

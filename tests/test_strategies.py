@@ -272,6 +272,37 @@ def test_enrichment_calls_run_in_parallel(tmp_path: Path) -> None:
     assert [d.chunks[-1].text.splitlines()[1] for d in out] == ["Keywords: a, b"] * 2
 
 
+def test_a_document_left_unenriched_says_why_and_is_kept_whole(tmp_path: Path) -> None:
+    from ingest.chunking import Chunker
+    from ingest.enrich import Enricher
+    from ingest.prepare import prepare_document
+    from rag.errors import TransientAIError
+    from rag.providers.generators.base import Generator
+    from rag.text.tokens import TokenCounter
+    from rag.types import Document, Page
+
+    class Flaky(Generator):
+        name = "scripted"
+
+        def stream(self, request, record):
+            if "Doc 0" in request.question:
+                raise TransientAIError("Workers AI is out of capacity for m")
+            yield "I am sorry, I cannot describe this." if "Doc 1" in request.question \
+                else "Summary: a document.\nKeywords: a, b"
+
+    chunker = Chunker(TokenCounter.bundled(), 64, 0, 254)
+    docs = [prepare_document(Document(f"d{i}.md", f"id{i}", f"Doc {i}",
+                                      [Page(None, f"Text number {i}.")], "text/markdown"),
+                             chunker) for i in range(3)]
+    out = list(Enricher(Flaky(), chunker).ahead(docs))
+    assert [len(d.chunks) for d in out] == [1, 1, 2]
+    assert [d.document.warnings for d in out] == [
+        ("not enriched: Workers AI is out of capacity for m",),
+        ("not enriched: the model's reply held no summary or keywords",),
+        (),
+    ]
+
+
 def test_enrichment_reads_only_the_start_of_a_long_document() -> None:
     from ingest.enrich import EXCERPT_CHARS, excerpt
 

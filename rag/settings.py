@@ -524,6 +524,15 @@ def _is_choice(annotation: object) -> bool:
                                  for choice in choices for c in get_args(choice))
 
 
+def ignored_settings(settings: Settings) -> list[str]:
+    """A warning for each setting that the others leave without effect."""
+    if settings.enrich and settings.resolved_generator == "extractive":
+        return ["RAG_ENRICH is on, but the extractive generator cannot describe documents: "
+                "documents are ingested without a summary. Set RAG_GENERATOR (docs/"
+                "providers.md), or leave RAG_ENRICH out."]
+    return []
+
+
 def unknown_variables(environ: Mapping[str, str] | None = None, *,
                       env_file: str | None = ".env") -> list[str]:
     """A warning for each `RAG_*` variable (environment, then `env_file`) that names no

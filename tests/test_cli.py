@@ -1029,3 +1029,11 @@ def test_a_misspelt_setting_is_warned_of_before_the_command_runs(env: dict[str, 
     assert ("warning: RAG_TOPK is not a setting and is ignored: did you mean RAG_TOP_K?"
             in result.stderr)
     assert "warning" not in run("docs", "list").stderr
+
+
+def test_enrichment_the_generator_cannot_do_is_warned_of(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["docs", "list"], env={"RAG_ENRICH": "true"},
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert ("warning: RAG_ENRICH is on, but the extractive generator cannot describe "
+            "documents" in result.stderr)

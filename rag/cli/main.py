@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -43,6 +43,7 @@ from rag.settings import (
     COLLECTION_NAME,
     COLLECTION_RULE,
     Settings,
+    ignored_settings,
     load_settings,
     make_folders,
     unknown_variables,
@@ -87,9 +88,13 @@ err = PipedConsole(stderr=True, soft_wrap=True, highlight=False)
 
 
 @app.callback()
-def warn_of_unknown_settings() -> None:
-    """Before every command: a misspelt setting is ignored, so say so."""
-    for warning in unknown_variables():
+def warn_of_ignored_settings() -> None:
+    """Before every command: a setting that is ignored (misspelt, or of no effect with the
+    others) is said to be, since nothing else would show it."""
+    warnings = unknown_variables()
+    with suppress(ConfigError):  # the command itself names a setting that cannot be read
+        warnings += ignored_settings(load_settings())
+    for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
 
 

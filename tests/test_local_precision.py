@@ -81,3 +81,16 @@ def test_bulk_batches_run_below_questions(model_dir: Path) -> None:
     with ThreadPoolExecutor(1) as ingest:  # its thread is lowered for good: not this one
         lowered = ingest.submit(contextvars.copy_context().run, as_an_ingest).result()
     assert lowered == [min(base + BULK_NICENESS, 19)] * 2
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_a_damaged_model_file_is_named_with_what_to_do(tmp_path: Path, precision: str) -> None:
+    from rag.errors import ConfigError
+    from rag.providers.embedders.local import BUILD, MODEL
+
+    damaged = tmp_path / f"{MODEL}.{BUILD}.{precision}.onnx"
+    damaged.write_bytes(b"half a model")
+    with pytest.raises(ConfigError) as refused:
+        LocalOnnxEmbedder(tmp_path, sessions=1, precision=precision)
+    assert str(refused.value).startswith(f"The local model {damaged} cannot be loaded")
+    assert "delete it" in str(refused.value)

@@ -210,9 +210,19 @@ def open_session(onnx_path: Path, threads: int = 1,
 def _runner(onnx_path: Path, source: Path) -> _Runner:
     """A single-threaded session: several of them side by side beat one session's intra-op
     threads on small inputs (bench/embed_limit.py)."""
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
+
     tokenizer = load_tokenizer(source)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    return _Runner(open_session(onnx_path), tokenizer)
+    try:
+        session = open_session(onnx_path)
+    except (InvalidProtobuf, InvalidGraph, Fail) as exc:
+        # a model built here is written whole or not at all: damaged on the disk since, it
+        # is rebuilt from the installed weights once it is gone
+        raise ConfigError(
+            f"The local model {onnx_path} cannot be loaded ({str(exc).splitlines()[0][:200]}): "
+            "delete it, and the next command builds it again.") from None
+    return _Runner(session, tokenizer)
 
 
 class LocalOnnxEmbedder(Embedder):

@@ -3,6 +3,7 @@ fail, a refusal is not searched for, and a replayed answer reports its own quest
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +216,22 @@ def test_a_replayed_answer_reports_its_own_query(cached_service):
     second = cached_service.ask("WHEN was the tower BUILT?")
     assert second.cached and second.text == first.text
     assert second.query == "WHEN was the tower BUILT?"
+
+
+@pytest.mark.parametrize("window, max_tokens", [(512, 400), (None, 8_192)])
+def test_an_answer_budget_that_leaves_no_room_is_refused_at_start(
+        standin: StandIn, tmp_path: Path, model_dir: Path, window: int | None,
+        max_tokens: int) -> None:
+    from rag.errors import ConfigError
+
+    settings = model_settings(tmp_path, model_dir, standin, ai_context_window=window,
+                              ai_max_tokens=max_tokens)
+    with pytest.raises(ConfigError) as refused:
+        OpenAIGenerator.from_settings(settings)
+    said = str(refused.value)
+    shown = window or 4_096
+    assert said.startswith(f"RAG_AI_MAX_TOKENS ({max_tokens}) leaves no room in the "
+                           f"{shown}-token context window of llama3.1")
+    allowed = int(re.search(r"at most (\d+)", said).group(1))
+    OpenAIGenerator.from_settings(model_settings(  # the figure it gives is enough
+        tmp_path, model_dir, standin, ai_context_window=window, ai_max_tokens=allowed)).close()

@@ -8,7 +8,11 @@ from typing import Any
 from rag.providers.cloudflare import pricing
 from rag.providers.cloudflare.catalog import CONTEXT_WINDOWS
 from rag.providers.generators.base import GenerationRequest, Generator
-from rag.providers.generators.prompting import DEFAULT_CONTEXT_WINDOW, build_prompt
+from rag.providers.generators.prompting import (
+    DEFAULT_CONTEXT_WINDOW,
+    build_prompt,
+    check_answer_room,
+)
 from rag.providers.generators.streaming import Candidate, stream_answer
 from rag.providers.http.client import AIHttp
 from rag.providers.openai_compat import openai_http, public_url
@@ -41,11 +45,13 @@ class OpenAIGenerator(Generator):
 
     @classmethod
     def from_settings(cls, settings: Any, transport: Any = None) -> OpenAIGenerator:
-        return cls(
+        generator = cls(
             openai_http(settings, transport), settings.openai_base_url, settings.openai_chat_model,
             max_tokens=settings.ai_max_tokens, temperature=settings.ai_temperature,
             context_window=settings.ai_context_window,
         )
+        check_answer_room(generator.model, generator.window, generator.max_tokens)
+        return generator
 
     def __repr__(self) -> str:
         return f"OpenAIGenerator(model={self.model!r}, url={self.url!r})"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 
-from rag.errors import InputTooLongError
+from rag.errors import ConfigError, InputTooLongError
 from rag.text.sanitize import clean, skeleton
 from rag.text.tokens import estimate_tokens, estimate_tokens_many
 from rag.types import Hit, source_name
@@ -210,3 +210,19 @@ def build_prompt(
     flagged = {n: list(hit.flags) for n, hit in enumerate(passages[:k], 1) if hit.flags}
     return Prompt(messages, passages_used=k, history_used=h, estimated_tokens=used, window=total,
                   flagged=flagged)
+
+
+#: a short question's tokens beside the instructions, the least a prompt must hold
+_LEAST_QUESTION = 32
+
+
+def check_answer_room(model: str, window: int, max_tokens: int) -> None:
+    """Refuse, when the settings are read, an answer budget that leaves no room in the
+    model's context window for the instructions and a question: every question would fail."""
+    needed = estimate_tokens(SYSTEM_PROMPT) + _LEAST_QUESTION
+    if max_tokens + needed > window:
+        raise ConfigError(
+            f"RAG_AI_MAX_TOKENS ({max_tokens}) leaves no room in the {window}-token context "
+            f"window of {model} for the instructions and a question (about {needed} tokens): "
+            f"lower RAG_AI_MAX_TOKENS to at most {window - needed}, or set "
+            "RAG_AI_CONTEXT_WINDOW to the model's window if it is larger.")

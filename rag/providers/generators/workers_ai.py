@@ -11,7 +11,11 @@ from rag.providers.cloudflare.catalog import CONTEXT_WINDOWS
 from rag.providers.cloudflare.client import cloudflare_http
 from rag.providers.cloudflare.route import WorkersAIRoute, chat_cache_key
 from rag.providers.generators.base import GenerationRequest, Generator
-from rag.providers.generators.prompting import DEFAULT_CONTEXT_WINDOW, build_prompt
+from rag.providers.generators.prompting import (
+    DEFAULT_CONTEXT_WINDOW,
+    build_prompt,
+    check_answer_room,
+)
 from rag.providers.generators.streaming import Candidate, stream_answer
 from rag.providers.http.client import AIHttp
 from rag.types import GenerationRecord
@@ -52,12 +56,14 @@ class WorkersAIGenerator(Generator):
 
     @classmethod
     def from_settings(cls, settings: Any, transport: Any = None) -> WorkersAIGenerator:
-        return cls(
+        generator = cls(
             cloudflare_http(settings, transport), WorkersAIRoute(settings),
             settings.workers_ai_chat_model, settings.workers_ai_fallback_models,
             max_tokens=settings.ai_max_tokens, temperature=settings.ai_temperature,
             context_window=settings.ai_context_window,
         )
+        check_answer_room(generator.model, generator.window(generator.model), generator.max_tokens)
+        return generator
 
     def __repr__(self) -> str:
         return f"WorkersAIGenerator(model={self.model!r}, fallbacks={self.fallbacks!r})"

@@ -40,6 +40,8 @@ UNPARSED = "the model's reply held no summary or keywords"
 
 @dataclass(frozen=True)
 class NotEnriched:
+    """A document the model did not describe, and why."""
+
     reason: str
 
 

@@ -170,7 +170,10 @@ def test_an_openai_server_is_not_asked_for_the_default_workers_ai_models(
     out = ask("--strategy", strategy)
     assert [r.model for r in openai_corpus.requests_to("openai")] == ["llama3.1"]
     assert out["model"] == "llama3.1" and KETTLE in out["answer"]
-    assert out["strategy"] is None and not out["degraded"]  # answered as `single`
+    assert out["strategy"] is None and not out["degraded"]  # answered as `single`, and said
+    variable = {"progressive": "RAG_PROGRESSIVE_MODEL", "consensus": "RAG_CONSENSUS_MODELS"}
+    assert out["notice"].startswith(f"Answered by one model: {strategy} ")
+    assert variable[strategy] in out["notice"]
 
 
 def test_consensus_on_an_openai_server_asks_the_models_named_for_it(

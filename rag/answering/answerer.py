@@ -84,7 +84,10 @@ class Answerer:
                 and generator.name != self.last_resort.name:
             generator = self.last_resort
             degraded.append("over_budget")
-        strategy = self.strategies.runnable(strategy or self.strategies.default, generator)
+        asked = strategy or self.strategies.default
+        strategy = self.strategies.runnable(asked, generator)
+        if shortfall := self.strategies.not_run(asked, generator):
+            notes.append(shortfall)
         rewrite = GenerationRecord()
         query, sparse_side = self._standalone(question, history, generator, top_k, rewrite)
         # what this question spent before its answer: the answer's record reports it beside

@@ -74,6 +74,18 @@ class StrategyConfig:
             return strategy
         return "single"
 
+    def not_run(self, strategy: AnswerStrategy, generator: Generator) -> str | None:
+        """Why `strategy`, asked of a generator with models to choose from, answers as
+        `single`: its models were not named for this server. None when it runs, or for the
+        extractive answerer, which has no models and says what it is itself."""
+        if self.runnable(strategy, generator) == strategy or generator.name == "extractive":
+            return None
+        if strategy == "progressive":
+            return ("Answered by one model: progressive answers need a fast model named for "
+                    "this server (RAG_PROGRESSIVE_MODEL).")
+        return ("Answered by one model: consensus needs at least two models named for this "
+                "server (RAG_CONSENSUS_MODELS).")
+
 
 def strategy_models(settings: Any) -> tuple[str | None, tuple[str, ...]]:
     """The fast model and the consensus models. Their defaults are Workers AI's: an

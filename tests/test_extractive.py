@@ -453,3 +453,12 @@ def test_no_weak_match_is_said_without_the_models_calibration_or_its_cosines(
     down.__class__ = Down
     text, _ = answer(down, OFF_TOPIC, [0, 1, 2, 3])
     assert text and not text.startswith(WEAK_MATCH)
+
+
+def test_code_is_not_taken_for_the_name_a_who_question_asks_for() -> None:
+    from rag.text.answer_types import answer_kind
+
+    holds_a_name = answer_kind("Who originally wrote R?")
+    assert not holds_a_name("If you call .C(), .Fortran() or .Call() yourself, you can crash "
+                            "R; see $Home or user@Example.")
+    assert holds_a_name("R was initially written by Ross Ihaka and (with him) Gentleman.")

@@ -47,8 +47,9 @@ _DEFINES = r"(?:is|are|means|refers to|stands for)\b"
 _NAME_ASKED = re.compile(
     r"^\s*(?:who|whom|whose)\b|\bwhat(?:'s|\s+is|\s+was)\s+(?:(?:the|his|her|their)\s+)?"
     r"(?:[\w-]+'s\s+)?(?:(?:first|last|full)\s+)?name\b", re.I)
-# a capitalised word inside a sentence: the one opening it is capitalised whatever it is
-_CAPITALISED = re.compile(r"(?<=\W)[A-Z][a-z]+\b")
+# a capitalised word inside a sentence: the one opening it is capitalised whatever it is, and
+# one in code (".Fortran()", "$Home", "user@Example") names no one
+_CAPITALISED = re.compile(r"(?<=[^\w.@$/\\])[A-Z][a-z]+\b")
 
 
 def answer_kind(question: str) -> Callable[[str], object] | None:

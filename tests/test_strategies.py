@@ -176,6 +176,14 @@ def test_an_openai_server_is_not_asked_for_the_default_workers_ai_models(
     assert variable[strategy] in out["notice"]
 
 
+def test_a_cached_answer_still_says_its_strategy_had_no_models(
+        openai_corpus: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CACHE", "true")
+    first, again = ask("--strategy", "consensus"), ask("--strategy", "consensus")
+    assert not first["cached"] and again["cached"]
+    assert again["notice"].startswith("Answered by one model: consensus ")
+
+
 def test_consensus_on_an_openai_server_asks_the_models_named_for_it(
         openai_corpus: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(OPENAI_TEXT_MODELS, "qwen2.5", 32_768)

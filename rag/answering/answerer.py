@@ -95,7 +95,7 @@ class Answerer:
         key = self._key(question, query, top_k, history, generator, strategy)
         cached = self.cache.get(key) if not degraded else None
         if cached is not None:
-            return _replay(cached, generator.name, spent, query)
+            return _replay(cached, generator.name, spent, query, notes)
         retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_side=sparse_side)
         if retrieval.sparse_only is not None:
             degraded.append("sparse_search")
@@ -216,15 +216,17 @@ class Answerer:
         return [strategy, list(config.consensus_models)]
 
 
-def _replay(cached: dict, generator: str, spent: dict[str, float | None], query: str) -> Answer:
+def _replay(cached: dict, generator: str, spent: dict[str, float | None], query: str,
+            notes: list[str]) -> Answer:
     """A cached answer, streamed word by word like a fresh one; `spent` is what this question
-    spent itself (its checks, its rewrite), and `query` what it searched for: the key ignores
-    case and spacing, so the first asker's wording is not this one's."""
+    spent itself (its checks, its rewrite), `query` what it searched for (the key ignores
+    case and spacing, so the first asker's wording is not this one's), and `notes` what this
+    asking must say (its strategy that could not run)."""
     record = GenerationRecord(**{**cached["record"], **spent})
     if record.neurons is not None:
         record.neurons = 0.0  # no model ran for it: what the first run cost is spent once
     citations = [Hit(**c) for c in cached["citations"]]
     words = re.findall(r"\s*\S+", cached["text"])
     return Answer(iter(words), citations, generator, record, cached=True,
-                  query=query, cited=list(cached.get("cited", [])),
+                  query=query, cited=list(cached.get("cited", [])), notes=notes,
                   strategy=strategy_from_json(cached.get("strategy")))

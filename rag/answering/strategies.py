@@ -74,13 +74,15 @@ class StrategyConfig:
             return strategy
         return "single"
 
-    def not_run(self, strategy: AnswerStrategy, generator: Generator) -> str | None:
-        """Why `strategy`, asked of a generator with models to choose from, answers as
-        `single`: its models were not named for this server. None when it runs, or for the
-        extractive answerer, which has no models and says what it is itself."""
-        if self.runnable(strategy, generator) == strategy or generator.name == "extractive":
+    def not_run(self, asked: AnswerStrategy, runs: AnswerStrategy,
+                generator: Generator) -> str | None:
+        """Why the strategy `asked` of a generator with models to choose from `runs` as
+        `single` (`runnable`): its models were not named for this server. None when it runs
+        as asked, or for the extractive answerer, which has no models and says what it is
+        itself."""
+        if runs == asked or generator.name == "extractive":
             return None
-        if strategy == "progressive":
+        if asked == "progressive":
             return ("Answered by one model: progressive answers need a fast model named for "
                     "this server (RAG_PROGRESSIVE_MODEL).")
         return ("Answered by one model: consensus needs at least two models named for this "
@@ -109,9 +111,8 @@ def words_of(text: str) -> Iterator[str]:
 
 def draft(strategy: AnswerStrategy, generator: Generator, request: GenerationRequest,
           answer: Answer, config: StrategyConfig, embedder: Embedder) -> Iterator[str]:
-    """The answer's deltas as `strategy` drafts them; fills `answer.record` and
-    `answer.strategy`."""
-    strategy = config.runnable(strategy, generator)
+    """The answer's deltas as `strategy` (one that can run: `StrategyConfig.runnable`)
+    drafts them; fills `answer.record` and `answer.strategy`."""
     if strategy == "progressive":
         return progressive(generator, request, answer, config)
     if strategy == "consensus":

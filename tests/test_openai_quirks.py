@@ -305,6 +305,22 @@ def test_a_leading_think_block_is_not_shown_however_it_is_split(settings, script
     assert record.notice is None
 
 
+def test_a_workers_ai_reasoning_model_s_think_block_is_not_shown_either(settings, scripted,
+                                                                         passages):
+    from rag.providers.generators.workers_ai import WorkersAIGenerator
+
+    scripted.stream([{"response": "<think>Llamas"}, {"response": " are camelids.</think>\n"},
+                     {"response": "Llamas live in the Andes [2]."},
+                     {"response": "", "usage": usage(40, 12)}, "[DONE]"])
+    generator = WorkersAIGenerator.from_settings(settings.model_copy(update={
+        "cloudflare_base_url": f"{scripted.url}/client/v4", "workers_ai_fallback_models": []}))
+    record = GenerationRecord()
+    with closing(generator):
+        deltas = list(generator.stream(GenerationRequest(QUESTION, passages), record))
+    assert "".join(deltas) == "Llamas live in the Andes [2]."
+    assert "/ai/run/" in scripted.paths[-1]
+
+
 def test_think_tags_later_in_an_answer_are_left_alone(settings, scripted, passages):
     scripted.stream(scripted_answer("Use <think> tags [2]."))
     deltas, _ = ask(settings, passages)

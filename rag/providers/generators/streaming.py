@@ -30,6 +30,7 @@ from rag.errors import (
     first_sentence,
     reader_left,
 )
+from rag.providers.generators.thinking import without_leading_think
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.providers.http.errors import ModelRefusedError
@@ -106,8 +107,20 @@ def stream_answer(
     pricer: Pricer | None = None,
     reader_gone: threading.Event | None = None,
 ) -> Iterator[str]:
-    """Yield the answer from the first candidate that produces one; fill `record`. Once
-    `reader_gone` is set no candidate is tried, or retried, for nobody (`ReaderGone`)."""
+    """Yield the answer from the first candidate that produces one, without a reasoning
+    model's leading think block; fill `record`. Once `reader_gone` is set no candidate is
+    tried, or retried, for nobody (`ReaderGone`)."""
+    yield from without_leading_think(
+        _first_answer(http, candidates, record, pricer, reader_gone), record)
+
+
+def _first_answer(
+    http: AIHttp,
+    candidates: Sequence[Candidate],
+    record: GenerationRecord,
+    pricer: Pricer | None,
+    reader_gone: threading.Event | None,
+) -> Iterator[str]:
     failures: list[tuple[str, AIError]] = []
     for candidate in candidates:
         check_reader(reader_gone)

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
@@ -28,6 +29,7 @@ from ingest.parse_ahead import SourceFile
 from rag.engine import discovery
 from rag.engine import jobs as jobs_module
 from rag.engine.access import ApiKeys, add_key, key_hash, same_origin
+from rag.engine.api import questions
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.api.openai import chunks
 from rag.engine.api.questions import start_answer
@@ -41,6 +43,7 @@ from rag.stores.base import MIN_FREE_BYTES
 from rag.types import Answer, GenerationRecord
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
+from tests.workers_ai_server import ACCOUNT, TOKEN
 
 pytestmark = pytest.mark.anyio
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
@@ -202,6 +205,57 @@ async def test_deltas_that_arrive_together_leave_as_one_event() -> None:
         assert await first == "Tomatoes need sun "
         go_on.set()
         assert "".join([piece async for piece in pieces]) == "every day."
+
+
+async def test_a_quiet_answer_keeps_its_stream_alive(monkeypatch) -> None:
+    """A model silent for a while (thinking, or queued) must not look like a dead connection
+    to a proxy, nor to `rag ask`: the stream says it is still working, as an SSE comment."""
+    monkeypatch.setattr(questions, "KEEPALIVE_SECONDS", 0.05)
+    go_on = threading.Event()
+
+    class Stream:  # a word, a long pause, the rest
+        def __iter__(self) -> Iterator[str]:
+            yield "Tomatoes "
+            go_on.wait(5)
+            yield "need sun."
+
+        def close(self) -> None: ...
+
+    with ThreadPoolExecutor(2) as threads:
+        staying = SimpleNamespace(receive=asyncio.Event().wait)
+        _, pieces = await start_answer(SimpleNamespace(answer_threads=threads),
+                                       lambda: Stream(), staying)
+        assert await anext(pieces) == "Tomatoes "
+        assert await anext(pieces) == ""  # nothing came for KEEPALIVE_SECONDS
+        assert await anext(pieces) == ""
+        go_on.set()
+        assert [piece async for piece in pieces if piece] == ["need sun."]
+
+
+async def test_streamed_answers_from_a_slow_model_carry_keepalives_clients_ignore(
+        open_engine, standin, monkeypatch) -> None:
+    monkeypatch.setattr(questions, "KEEPALIVE_SECONDS", 0.05)
+    engine = open_engine(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4")
+    async with client(engine) as api:
+        await upload(api, ("guide.pdf", guide()))
+        standin.slow_stream_start(0.4, times=2)  # the model says nothing for 0.4 s
+        async with api.stream("POST", "/ask", json={
+                "question": "How much sunlight do tomatoes need?", "stream": True}) as r:
+            lines = [line async for line in r.aiter_lines()]
+        first_token = lines.index("event: token")
+        assert ": still working" in lines[:first_token]
+        assert lines[-2].startswith("data: ") and json.loads(lines[-2][6:])["generator"] == (
+            "workers-ai")
+        sdk = openai.AsyncOpenAI(base_url="http://localhost/api/v1", api_key="unused",
+                                 http_client=api, max_retries=0)
+        stream = await sdk.chat.completions.create(
+            model="docs", stream=True,
+            messages=[{"role": "user", "content": "How much sunlight do tomatoes need?"}])
+        chunks_read = [chunk async for chunk in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks_read if c.choices)
+    assert text.strip() and chunks_read[-1].choices[0].finish_reason == "stop"
 
 
 async def test_collections_scope_every_route(api: httpx.AsyncClient) -> None:

@@ -334,12 +334,47 @@ def test_a_hung_engine_is_said_not_waited_on(env, monkeypatch) -> None:
         discovery.announce(Path(env["RAG_DATA_DIR"]),
                            f"http://127.0.0.1:{silent.getsockname()[1]}")
         monkeypatch.setattr(remote, "REQUEST_READ_SECONDS", 0.5)
-        for command in (["docs", "list"], ["search", "tea"]):
+        monkeypatch.setattr(quick, "REQUEST_READ_SECONDS", 0.5)
+        for command in (["docs", "list"], ["search", "tea"], ["ask", "How is tea made?"]):
             result = run(*command)
             assert result.exit_code == 2, command
             assert "did not answer within 0.5 s: it is hung or overloaded" in result.stderr
     finally:
         silent.close()
+
+
+def test_an_answer_that_stops_midway_is_said_not_waited_on(env, monkeypatch, capsys) -> None:
+    """An engine that starts an answer and then falls silent past its keep-alives: `rag ask`
+    (its quick path, which asks nothing else) says so."""
+    from rag.engine import discovery
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(8)
+
+    def start_then_hang() -> None:
+        connection, _ = listening.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n")
+        event = b'event: token\ndata: {"text": "Tea is "}\n\n'
+        connection.sendall(b"%x\r\n%s\r\n" % (len(event), event))
+        listening.accept()  # held open, silent, until the test ends
+        connection.close()
+
+    serving = threading.Thread(target=start_then_hang, daemon=True)
+    serving.start()
+    try:
+        discovery.announce(Path(env["RAG_DATA_DIR"]),
+                           f"http://127.0.0.1:{listening.getsockname()[1]}")
+        monkeypatch.setattr(quick, "STREAM_SILENCE_SECONDS", 0.5)
+        assert quick.answer_quickly(["ask", "How is tea made?"]) == 2
+        said = capsys.readouterr()
+        assert said.out.startswith("Tea is ")
+        assert ("stopped sending its answer: nothing for 0.5 s: it is hung or overloaded"
+                in said.err)
+    finally:
+        listening.close()
 
 
 def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None:

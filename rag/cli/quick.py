@@ -31,6 +31,14 @@ from rag.errors import (
 from rag.types import describe_strategy
 
 INTERRUPTED_EXIT = 130  # Ctrl-C, as the shell reports a command its SIGINT ended
+# How long a request may wait for the engine's reply: an upload is spooled and its ingest
+# polled, and a question makes at most a few remote calls (Llama Guard, the embedder, the
+# reranker, a follow-up's rewrite) of 60 s each by default (RAG_AI_DEADLINE_SECONDS): past
+# that the engine is hung, and said to be.
+REQUEST_READ_SECONDS = 300.0
+# Once an answer streams, the engine sends a comment every 15 s of silence
+# (rag/engine/api/questions.py): four missed is an engine that stopped, not a slow model.
+STREAM_SILENCE_SECONDS = 60.0
 
 
 class EngineAnswer:
@@ -44,12 +52,17 @@ class EngineAnswer:
 
     def __iter__(self) -> Iterator[str]:
         url = urlsplit(self.address.api)
-        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+        connection = http.client.HTTPConnection(url.hostname, url.port,
+                                                timeout=REQUEST_READ_SECONDS)
+        streaming = False
         try:
             connection.request("POST", f"{url.path}/ask", body=json.dumps(self.body), headers={
                 "Authorization": f"Bearer {self.address.token}",
                 "Content-Type": "application/json", "Accept": "text/event-stream"})
             response = connection.getresponse()
+            if connection.sock is not None:
+                connection.sock.settimeout(STREAM_SILENCE_SECONDS)
+            streaming = True
             if response.status >= 400:
                 raise engine_error(response.status, response.read(),
                                    response.getheader("retry-after"))
@@ -61,6 +74,9 @@ class EngineAnswer:
                     raise error_from(data["code"], data["message"])
                 else:
                     self.events[kind] = data
+        except TimeoutError as exc:  # connected, but silent: hung, not gone
+            raise engine_hung(self.address.url, STREAM_SILENCE_SECONDS if streaming
+                              else REQUEST_READ_SECONDS, streaming) from exc
         except OSError as exc:
             raise RagError(f"The engine at {self.address.url} stopped answering "
                            f"({type(exc).__name__}). Is `rag ui` still running? If it was "
@@ -94,6 +110,14 @@ def events(response: http.client.HTTPResponse) -> Iterator[tuple[str, dict[str, 
             kind = line[6:].strip()
         elif line.startswith("data:"):
             data.append(line[5:].lstrip())
+
+
+def engine_hung(where: str, waited: float, streaming: bool = False) -> RagError:
+    """An engine that took the connection and then was silent for `waited` seconds."""
+    silence = (f"stopped sending its answer: nothing for {waited:g} s" if streaming else
+               f"took the request but did not answer within {waited:g} s")
+    return RagError(f"The engine at {where} {silence}: it is hung or overloaded. See its log "
+                    "(RAG_LOG_FILE), or restart `rag ui`.")
 
 
 def engine_error(status: int, body: bytes, retry_after: str | None) -> RagError:

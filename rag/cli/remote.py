@@ -23,7 +23,7 @@ import httpx
 from ingest.loaders import refusal
 from rag.cli.interrupts import held_interrupts
 from rag.cli.library import OnFile, OnProgress
-from rag.cli.quick import EngineAnswer, error_from
+from rag.cli.quick import REQUEST_READ_SECONDS, EngineAnswer, engine_hung, error_from
 from rag.engine.discovery import EngineAddress
 from rag.errors import RagError, no_such_collection, taken_in_other_case
 
@@ -35,11 +35,6 @@ BATCH_BYTES = 256 * 1024 * 1024
 POLL_SECONDS = 0.2
 FINAL = ("ingested", "unchanged", "failed")
 PROGRESS_FIELDS = ("source", "pages", "chunks", "chunks_written")  # as `ingest.pipeline.Progress`
-# how long a request other than an answer's stream may wait for the engine's reply: an
-# upload is spooled and its ingest polled, and a search makes at most three remote calls
-# (Llama Guard, the embedder, the reranker) of 60 s each by default (RAG_AI_DEADLINE_SECONDS):
-# past that the engine is hung, and said to be. An answer's stream waits as long as a model may.
-REQUEST_READ_SECONDS = 300.0
 
 
 class EngineLibrary:
@@ -220,8 +215,6 @@ def _checked(response: httpx.Response) -> dict[str, Any]:
 
 def _unreachable(where: str, exc: httpx.HTTPError) -> RagError:
     if isinstance(exc, httpx.ReadTimeout):  # connected, but no reply: hung, not gone
-        return RagError(f"The engine at {where} took the request but did not answer within "
-                        f"{REQUEST_READ_SECONDS:g} s: it is hung or overloaded. See its log "
-                        "(RAG_LOG_FILE), or restart `rag ui`.")
+        return engine_hung(where, REQUEST_READ_SECONDS)
     return RagError(f"The engine at {where} stopped answering ({type(exc).__name__}). Is "
                     "`rag ui` still running? If it was stopped, run the command again.")

@@ -23,7 +23,13 @@ from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, question_view
 from rag.engine.api.errors import ApiError, from_rag_error, responses
-from rag.engine.api.questions import QUESTION_ERRORS, error_event, start_answer, whole_answer
+from rag.engine.api.questions import (
+    KEEPALIVE,
+    QUESTION_ERRORS,
+    error_event,
+    start_answer,
+    whole_answer,
+)
 from rag.engine.api.schemas import TURN_CHARS, ChatCompletionRequest, ChatMessage
 from rag.engine.workspace import is_collection_name
 from rag.errors import QUESTION_CHARS, too_long_to_ask
@@ -142,6 +148,9 @@ async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str,
     first = True
     try:
         async for delta in deltas:
+            if not delta:
+                yield KEEPALIVE
+                continue
             content: dict[str, str] = {"content": delta}
             if first:
                 content["role"], first = "assistant", False

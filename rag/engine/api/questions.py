@@ -32,6 +32,11 @@ QUESTION_ERRORS = ("bad_request", "input_too_long", "too_large", "content_blocke
                    "conflict", "rate_limited", "unauthorized", "forbidden", "upstream_error",
                    "upstream_unavailable")
 _END = object()
+# A streamed answer silent this long (a model thinking, or queued behind others) sends an SSE
+# comment, which clients ignore: proxies close a connection idle for 60 s (nginx's default),
+# and `rag ask` tells a slow answer from a hung engine by it.
+KEEPALIVE_SECONDS = 15.0
+KEEPALIVE = b": still working\n\n"
 
 
 async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
@@ -163,14 +168,22 @@ class _Relay:
                 answer.close()  # in the thread that reads it: a generator is closed where it runs
 
     async def deltas(self) -> AsyncIterator[str]:
+        """The answer's text as it arrives; an empty string when none came for
+        KEEPALIVE_SECONDS, for the reader to show it is still there."""
         finished = False
         try:
             while True:
-                await self.ready.wait()
+                if not self.ready.is_set():
+                    quiet = self.loop.call_later(KEEPALIVE_SECONDS, self.ready.set)
+                    await self.ready.wait()
+                    quiet.cancel()
                 with self.lock:
                     items = self.pending[:]
                     self.pending.clear()
                     self.ready.clear()
+                if not items:  # woken by the quiet timer
+                    yield ""
+                    continue
                 text = "".join(item for item in items if isinstance(item, str))
                 if text:
                     yield text
@@ -248,7 +261,7 @@ async def ask(body: AskRequest, request: Request, engine: EngineDep, caller: Cal
 async def events(answer: Answer, deltas: AsyncIterator[str]) -> AsyncIterator[bytes]:
     try:
         async for delta in deltas:
-            yield sse("token", {"text": delta})
+            yield sse("token", {"text": delta}) if delta else KEEPALIVE
     except Exception as exc:  # the stream has started: the status is sent already
         yield sse("error", error_event(exc))
         return

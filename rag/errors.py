@@ -11,6 +11,7 @@
     ├── DocumentError          a file could not be read (corrupt, encrypted, empty, unsupported)
     ├── IngestCancelled        an ingest was stopped (the engine shutting down) before it ended
     ├── StoreError             the Qdrant server is down, or refused the request
+    ├── NoRoom                 a write failed: full disk, quota, file-size limit, read-only
     ├── ContentBlocked         the content filter refused a question (or an answer); `category`
     ├── AccessError            the engine refused a caller
     │   ├── Unauthorized       a missing or wrong API key
@@ -24,7 +25,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class RagError(Exception):
@@ -154,6 +160,81 @@ def reader_left(reader_gone: threading.Event | None) -> bool:
 
 class StoreError(RagError):
     pass
+
+
+class NoRoom(RagError):
+    """A write failed for want of room: the disk is full, a quota or the file-size limit
+    (`ulimit -f`) is reached, or the file system is read-only; `errno` says which."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.errno = code
+
+
+#: what each condition is, and what to do about it
+_NO_ROOM = {
+    errno.ENOSPC: ("no space left on the device", "Free some space on its disk"),
+    errno.EDQUOT: ("the disk quota is exceeded", "Free some space within your quota, or ask "
+                   "for a larger one"),
+    errno.EFBIG: ("the file-size limit was reached", "Raise the limit "
+                  "(ulimit -f)"),
+    errno.EROFS: ("the file system is read-only", "Make it writable, or set RAG_DATA_DIR to a "
+                  "folder that is"),
+}
+# the error number as other layers spell it: Python's "[Errno 28]" inside another error's
+# text, Rust's io::Error (qdrant-edge: "Os { code: 28, kind: StorageFull, ... }")
+_ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]|\bOs \{ code: (\d+)")
+
+
+def no_room_errno(exc: BaseException) -> int | None:
+    """The error number (ENOSPC, EDQUOT, EFBIG, EROFS) when `exc`, or an error it was raised
+    from, is a write failing for want of room; else None. The store's engine raises these as
+    plain exceptions with the OS error in their text, SQLite (the caches) in its own words."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, NoRoom):
+            return exc.errno
+        if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+            return exc.errno
+        if getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL":
+            return errno.ENOSPC  # SQLite's word for ENOSPC; its other I/O errors say no errno
+        for match in _ERRNO_IN_TEXT.finditer(str(exc)):
+            code = int(match[1] or match[2])
+            if code in _NO_ROOM:
+                return code
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return None
+
+
+def no_room(exc: BaseException, folder: str | os.PathLike[str] | None = None) -> NoRoom | None:
+    """The error to report when `exc` is a write failing for want of room (`no_room_errno`),
+    naming the file (when the error does) or `folder`, where the data is; else None."""
+    if isinstance(exc, NoRoom):
+        return exc
+    code = no_room_errno(exc)
+    if code is None:
+        return None
+    filename = getattr(exc, "filename", None)
+    where = str(filename) if isinstance(filename, (str, os.PathLike)) else None
+    reason, advice = _NO_ROOM[code]
+    data = f" (the data is in {folder})" if folder is not None and where else ""
+    return NoRoom(f"Could not write to {where or folder or 'the data folder'}: {reason}. "
+                  f"{advice}{data}, and try again.", code)
+
+
+@contextmanager
+def writing_to(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Writes into `folder`: one failing for want of room becomes NoRoom, which says what to
+    do; any other error passes as it is."""
+    try:
+        yield
+    except RagError:
+        raise
+    except Exception as exc:
+        if (error := no_room(exc, folder)) is not None:
+            raise error from exc
+        raise
 
 
 class ContentBlocked(RagError):

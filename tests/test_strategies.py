@@ -366,3 +366,20 @@ def test_an_unexpected_error_in_the_chat_shows_an_error_id(chat, monkeypatch) ->
     assert not chat.exception  # shown to the user as a message, not a crash
     (error,) = chat.chat_message[1].error
     assert error.value.startswith("Something went wrong on our side (error id ")
+
+
+def test_a_write_with_no_room_in_the_chat_says_what_to_do(chat, monkeypatch) -> None:
+    """A cache's write on a full disk is no bug: the chat says the cause, not an error id."""
+    import errno
+
+    from rag.answering.answerer import Answerer
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/cache/cache.db")
+
+    monkeypatch.setattr(Answerer, "ask", disk_full)
+    chat.chat_input[0].set_value(QUESTION).run()
+    assert not chat.exception
+    (error,) = chat.chat_message[1].error
+    assert error.value.startswith("Could not write to /data/cache/cache.db: no space left on "
+                                  "the device. Free some space on its disk")

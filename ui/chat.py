@@ -8,7 +8,14 @@ import threading
 import streamlit as st
 
 from rag.app.logs import report_unexpected
-from rag.errors import EMPTY_QUESTION, ContentBlocked, RagError, RateLimited, ReaderGone
+from rag.errors import (
+    EMPTY_QUESTION,
+    ContentBlocked,
+    RagError,
+    RateLimited,
+    ReaderGone,
+    no_room,
+)
 from rag.types import Answer, describe_strategy
 from ui.common import REROUTED, Context, session_id
 from ui.conversation import (
@@ -185,8 +192,10 @@ def stream_answer(ctx: Context, question: str, history: list[dict], messages: li
         save_messages(ctx, messages)
         return None
     except Exception as exc:  # a bug: the user gets an id to quote, the log the stack trace
-        text = (f"Something went wrong on our side (error id {report_unexpected(exc)}); quote "
-                "it when you report the problem.")
+        full = no_room(exc)  # no bug: a write with no room, whose message says what to do
+        text = str(full) if full is not None else (
+            f"Something went wrong on our side (error id {report_unexpected(exc)}); quote it "
+            "when you report the problem.")
         st.error(plain(text))
         messages.append({"role": "assistant", "content": f"⚠️ {text}", "error": True})
         save_messages(ctx, messages)

@@ -37,7 +37,7 @@ from rag.cli.output import (
     stdout_reader_gone,
     stdout_to_devnull,
 )
-from rag.errors import ConfigError, ContentBlocked, RagError
+from rag.errors import ConfigError, ContentBlocked, RagError, no_room
 from rag.settings import (
     ANSWER_STRATEGIES,
     COLLECTION_NAME,
@@ -123,10 +123,12 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
     """The library (this process's, or a running engine's): the collection must exist unless
     the command `creates` it (the configured one is made on a first run, when there is no
     collection yet). A RagError anywhere inside
-    becomes a one-line message and exit 2 (3: the content filter refused the question), an
-    unexpected error a line with an error id to quote (the log holds it with the stack trace)
-    and exit 1."""
+    becomes a one-line message and exit 2 (3: the content filter refused the question), as
+    does a write failing for want of room (a full disk, a quota, `ulimit -f`) wherever it
+    is; an unexpected error a line with an error id to quote (the log holds it with the
+    stack trace) and exit 1."""
     library = None
+    settings: Settings | None = None
     try:
         if collection is not None and not COLLECTION_NAME.fullmatch(collection):
             # the setting's own error would blame RAG_COLLECTION, which nobody set
@@ -149,6 +151,9 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
     except Exception as exc:
         if reader_went_away(exc):
             raise  # a reader that went away is not a bug (EndsQuietlyWhenTheReaderGoes)
+        if (full := no_room(exc, settings.data_dir if settings else None)) is not None:
+            fail(full)  # not a bug, wherever it is: a cache's write as much as the store's
+            raise typer.Exit(2) from None
         fail_unexpectedly(exc)
     finally:
         if library is not None:

@@ -459,9 +459,14 @@ class ChunkStore(ABC):
                 return
 
     def discard(self, doc_id: str) -> None:
-        """Remove a document's pending points after a failed write."""
-        with self._written(doc_id):
-            self._delete_where(Where(must=(("doc_id", doc_id), ("status", PENDING))))
+        """Remove a document's pending points after a failed write. When that fails too (the
+        disk still full), the document stays marked as being written: search keeps filtering
+        by status, so its pending points are never found, until the next open drops them."""
+        with self._writes.lock:
+            self._writes.docs.add(doc_id)
+        self._delete_where(Where(must=(("doc_id", doc_id), ("status", PENDING))))
+        with self._writes.lock:
+            self._writes.docs.discard(doc_id)
 
     def delete(self, doc_id_or_source: str) -> list[StoredDocument]:
         """Delete every chunk of the documents with this id or source path; return them.

@@ -31,7 +31,7 @@ import numpy as np
 import portalocker
 import qdrant_edge as qe
 
-from rag.errors import ConfigError, deleted_while_used
+from rag.errors import ConfigError, deleted_while_used, writing_to
 from rag.stores.base import (
     DENSE,
     PAYLOAD_INDEXES,
@@ -68,7 +68,8 @@ class EdgeClient:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.root = self.path / "edge"
-        self.root.mkdir(parents=True, exist_ok=True)
+        with writing_to(self.path):
+            self.root.mkdir(parents=True, exist_ok=True)
         ensure_room(self.root)  # opening may write a new log segment of 32 MB
         self._lock = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
@@ -80,7 +81,8 @@ class EdgeClient:
         # this client: kept in memory, every question's cache key reads no file.
         self._metadata: dict[str, dict] = {}
         self._passages: dict[str, PassageCache] = {}
-        self._lock_file: IO[str] | None = open(self.root / ".lock", "a")  # noqa: SIM115
+        with writing_to(self.path):
+            self._lock_file: IO[str] | None = open(self.root / ".lock", "a")  # noqa: SIM115
         try:
             portalocker.lock(self._lock_file, portalocker.LOCK_EX | portalocker.LOCK_NB)
         except portalocker.LockException as exc:
@@ -104,9 +106,10 @@ class EdgeClient:
         folder = self._folder(name)
         with self._lock:
             shutil.rmtree(folder / "shard", ignore_errors=True)  # an interrupted create
-            shard = qe.EdgeShard.create(str(folder / "shard"), config)
-            for field, kind in PAYLOAD_INDEXES.items():
-                shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[kind]))
+            with writing_to(self.path):
+                shard = qe.EdgeShard.create(str(folder / "shard"), config)
+                for field, kind in PAYLOAD_INDEXES.items():
+                    shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[kind]))
             self._shards[name] = shard
             self._write_metadata(name, metadata)
             self.passages(name).forget()
@@ -123,8 +126,9 @@ class EdgeClient:
                 if self._lock_file is None:
                     raise ConfigError("The embedded store has been closed.")
                 config = shard_config(self.metadata(name)["dimension"])
-                shard = self._shards[name] = qe.EdgeShard.load(
-                    str(self._folder(name) / "shard"), config)
+                with writing_to(self.path):  # loading replays, and may start, its log
+                    shard = self._shards[name] = qe.EdgeShard.load(
+                        str(self._folder(name) / "shard"), config)
             return shard
 
     def on_shard(self, name: str, action: Callable[[qe.EdgeShard], T]) -> T:
@@ -136,7 +140,8 @@ class EdgeClient:
                 raise deleted_while_used(name)
             self._borrowed[id(shard)] += 1
         try:
-            return action(shard)
+            with writing_to(self.path):  # the engine's errors carry the OS's in their text
+                return action(shard)
         finally:
             with self._users:
                 self._borrowed[id(shard)] -= 1
@@ -176,8 +181,9 @@ class EdgeClient:
         """Replace the file whole, so a crash leaves the old metadata or the new, never half."""
         path = self._folder(name) / _META
         tmp = path.with_name(f"{_META}.tmp")
-        tmp.write_text(json.dumps(metadata), encoding="utf-8")
-        os.replace(tmp, path)
+        with writing_to(self.path):
+            tmp.write_text(json.dumps(metadata), encoding="utf-8")
+            os.replace(tmp, path)
         self._metadata[name] = dict(metadata)
 
     def drop(self, name: str) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from rag.errors import StoreError, deleted_while_used
+from rag.errors import StoreError, deleted_while_used, no_room
 from rag.settings import masked_url
 from rag.stores.base import (
     DENSE,
@@ -57,9 +57,13 @@ def open_client(url: str | None, api_key: str | None, path: str | None) -> Qdran
                                   check_compatibility=False)
         return _Translating(client, url)  # type: ignore[return-value]
     try:
-        return _Translating(QdrantClient(path=path), None)  # type: ignore[return-value]
+        return _Translating(QdrantClient(path=path), None, path)  # type: ignore[return-value]
     except RuntimeError as exc:  # the embedded store is locked by another process
         raise locked_error(path) from exc
+    except Exception as exc:
+        if (full := no_room(exc, path)) is not None:
+            raise full from exc
+        raise
 
 
 def server_error(exc: Exception, url: str) -> StoreError:
@@ -92,13 +96,15 @@ _MAKING = frozenset({"create_collection", "collection_exists"})
 class _Translating:
     """A QdrantClient whose calls fail with our errors: a call on a collection deleted while
     it ran (a 404 from a server, a ValueError or IndexError from local mode) with
-    `CollectionMissing`, and a server's other errors with `StoreError`. `url` is None in
-    local mode, whose calls run one at a time: its collections are numpy arrays that a write
-    resizes under a search, which then fails."""
+    `CollectionMissing`, a server's other errors with `StoreError`, and a local-mode write
+    with no room on the disk of `path` with `NoRoom`. `url` is None in local mode, whose calls
+    run one at a time: its collections are numpy arrays that a write resizes under a search,
+    which then fails."""
 
-    def __init__(self, client: QdrantClient, url: str | None) -> None:
+    def __init__(self, client: QdrantClient, url: str | None, path: str | None = None) -> None:
         self._client = client
         self._url = url
+        self._path = path
         self._one_at_a_time: AbstractContextManager = (
             threading.RLock() if url is None else contextlib.nullcontext())
 
@@ -123,6 +129,8 @@ class _Translating:
                 if self._url is not None and isinstance(
                         exc, (UnexpectedResponse, ResponseHandlingException, httpx.HTTPError)):
                     raise server_error(exc, self._url) from exc
+                if self._url is None and (full := no_room(exc, self._path)) is not None:
+                    raise full from exc
                 raise
 
         return call

@@ -36,12 +36,14 @@ from rag.errors import (
     Forbidden,
     IngestCancelled,
     InputTooLongError,
+    NoRoom,
     PermanentAIError,
     RagError,
     RateLimited,
     StoreError,
     TransientAIError,
     Unauthorized,
+    no_room,
     too_long_to_ask,
 )
 from rag.settings import COLLECTION_RULE
@@ -84,7 +86,9 @@ CODES: dict[str, tuple[int, str]] = {
     "upstream_unavailable": (503, "the AI provider or the Qdrant server cannot be reached now, "
                                   "or the engine is stopping"),
     "insufficient_storage": (507, "an upload that would leave the disk holding the engine's "
-                                  "data without the room its store keeps in hand"),
+                                  "data without the room its store keeps in hand, or a write "
+                                  "that failed for want of room (a full disk, a quota, the "
+                                  "file-size limit, a read-only file system)"),
 }
 
 
@@ -140,6 +144,8 @@ def from_rag_error(exc: RagError) -> ApiError:
     if isinstance(exc, (EmbedderMismatchError, CollectionExists, CollectionBusy,
                         CollectionProtected)):
         return ApiError("conflict", str(exc))
+    if isinstance(exc, NoRoom):
+        return ApiError("insufficient_storage", str(exc))
     if isinstance(exc, (StoreError, IngestCancelled)):
         return ApiError("upstream_unavailable", str(exc))
     if isinstance(exc, TransientAIError):
@@ -153,6 +159,10 @@ def from_rag_error(exc: RagError) -> ApiError:
 
 
 def unexpected(exc: Exception) -> ApiError:
+    """A bug, with an id to quote; but a write that failed for want of room (a cache's, a
+    log's) is no bug, and says what to do."""
+    if (full := no_room(exc)) is not None:
+        return from_rag_error(full)
     error_id = report_unexpected(exc, __name__)
     return ApiError("internal_error", f"Something went wrong on our side (error id {error_id}); "
                                       "quote it when you report the problem.")

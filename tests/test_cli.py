@@ -1066,6 +1066,37 @@ def test_a_misspelt_setting_is_warned_of_before_the_command_runs(env: dict[str, 
     assert "warning" not in run("docs", "list").stderr
 
 
+def test_a_misspelt_setting_is_warned_of_with_an_engine_too(env, tmp_path: Path, request,
+                                                             monkeypatch, capsys) -> None:
+    """`rag ask` through a running engine takes its quick path only when every `RAG_*` name
+    is a setting; otherwise the full command warns, then asks the engine all the same."""
+    engine, _ = request.getfixturevalue("served")()
+    engine.workspace.service.ingest_bytes("tea.txt", b"Tea is steeped for three minutes.",
+                                          "upload:tea.txt")
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("RAG_TOP_K=3\n")
+    assert quick.answer_quickly(["ask", "How long is tea steeped?"]) == 0
+    assert "three minutes" in capsys.readouterr().out
+    for where in ("environment", ".env"):
+        if where == "environment":
+            monkeypatch.setenv("RAG_TOPK", "3")
+        else:
+            monkeypatch.delenv("RAG_TOPK")
+            (tmp_path / ".env").write_text("RAG_TOP_K=3\nRAG_TOPK=3\n")
+        assert quick.answer_quickly(["ask", "How long is tea steeped?"]) is None, where
+        result = run("ask", "How long is tea steeped?")
+        assert result.exit_code == 0 and "three minutes" in result.stdout, where
+        assert "RAG_TOPK" in result.stderr and "did you mean RAG_TOP_K?" in result.stderr
+
+
+def test_the_quick_path_knows_every_setting_name() -> None:
+    from rag.setting_variables import SETTING_VARIABLES
+    from rag.settings import _known_variables
+
+    assert _known_variables() == SETTING_VARIABLES
+
+
 def test_enrichment_the_generator_cannot_do_is_warned_of(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["docs", "list"], env={"RAG_ENRICH": "true"},
                            catch_exceptions=False)

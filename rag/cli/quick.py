@@ -28,6 +28,7 @@ from rag.errors import (
     RagError,
     RateLimited,
 )
+from rag.setting_variables import SETTING_VARIABLES
 from rag.types import describe_strategy
 
 INTERRUPTED_EXIT = 130  # Ctrl-C, as the shell reports a command its SIGINT ended
@@ -159,6 +160,19 @@ def light_setting(name: str, environ: os._Environ[str] | dict[str, str], cwd: Pa
     return None
 
 
+def unknown_setting_named(environ: os._Environ[str] | dict[str, str], cwd: Path) -> bool:
+    """Whether a `RAG_*` variable (environment or `.env`) names no setting: the full command
+    warns of it (and answers through the engine all the same)."""
+    names = list(environ)
+    dotenv = cwd / ".env"
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        names += list(dotenv_values(dotenv))
+    return any(name.upper().startswith("RAG_") and name.upper() not in SETTING_VARIABLES
+               for name in names)
+
+
 def dotenv_readable(cwd: Path) -> bool:
     """Whether `.env` in `cwd` is absent or UTF-8 text, as the settings read it."""
     try:
@@ -204,6 +218,8 @@ def answer_quickly(argv: list[str]) -> int | None:
     cwd = Path.cwd()
     if not dotenv_readable(cwd):
         return None  # the full command names the file and what is wrong with it
+    if unknown_setting_named(os.environ, cwd):
+        return None
     data_dir = (light_setting("RAG_DATA_DIR", os.environ, cwd) or "").strip()
     address = discovery.find(Path(data_dir or "data"))  # blank is ./data, as settings read it
     if address is None:

@@ -721,6 +721,23 @@ def test_errors_are_one_clear_line(env) -> None:
     assert "at most 256" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_tables_row_is_quoted_with_what_its_figures_are(env, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettles.md").write_text(
+        "# Kettles\n\n| Model | Capacity | Price |\n|---|---|---|\n"
+        "| K200 | 1.7 litres | $39 |\n| T50 | 0.5 litres | $25 |\n")
+    (docs / "lamps.html").write_text(
+        "<html><body><h1>Lamps</h1><table><tr><th>Lamp</th><th>Wattage</th><th>Price</th>"
+        "</tr><tr><td>L10</td><td>9 W</td><td>$12</td></tr><tr><td>L20</td><td>14 W</td>"
+        "<td>$18</td></tr></table></body></html>")
+    assert run("ingest", str(docs)).exit_code == 0
+    kettle = run("ask", "What is the price of the T50 kettle?").stdout
+    assert "Model: T50; Capacity: 0.5 litres; Price: $25" in kettle
+    lamp = run("ask", "What wattage is the L20 lamp?").stdout
+    assert "Lamp: L20; Wattage: 14 W; Price: $18" in lamp
+
+
 def test_file_names_and_messages_are_not_read_as_markup(env, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

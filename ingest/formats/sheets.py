@@ -33,6 +33,7 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.containers import check_package, reading
+from ingest.formats.named_rows import named_values
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
 from rag.errors import DocumentError
@@ -243,18 +244,6 @@ def within_room(pieces: Iterable[str], bounds: TableBounds) -> list[str]:
             raise bounds.too_much_text()
         kept.append(piece)
     return kept
-
-
-def named_row(header: Sequence[str], values: Sequence[str]) -> str:
-    """A row's values, each named by its column's header ("Region: North; Q1: 1200"); empty
-    values left out, a value without a header as it is."""
-    return "; ".join(named_values(header, values))
-
-
-def named_values(header: Sequence[str], values: Sequence[str]) -> Iterator[str]:
-    names = list(header[:len(values)]) + [""] * (len(values) - len(header))
-    return (f"{name}: {value}" if name else value
-            for name, value in zip(names, values, strict=True) if value)
 
 
 def shown_cell(cell: Any) -> str:

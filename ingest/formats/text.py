@@ -18,6 +18,7 @@ import charset_normalizer
 import yaml
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.markdown_tables import with_named_rows
 from rag.errors import DocumentError
 
 # a byte-order mark says the encoding outright; UTF-32's marks begin with UTF-16's
@@ -138,7 +139,7 @@ def load_text(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     fields, text = front_matter(decode_text(path, data))
-    text = without_comments(text)
+    text = with_named_rows(without_comments(text))
     heading = next((line.lstrip("#").strip() for line in text.splitlines()
                     if line.startswith("# ")), None)
     title = _field(fields, "title") or heading or path.stem

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.named_rows import named_row
 from ingest.formats.text import decode_text
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b",
                            re.IGNORECASE)
 _PARAGRAPHS = re.compile(r"\n{3,}")
+# a table cell longer than this holds prose or a page's layout, not a value to name
+MAX_NAMED_CELL_CHARS = 300
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -49,7 +52,8 @@ def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed HTML without what a browser does not show (scripts, styles, templates,
     elements hidden by their `hidden` attribute or their own style), and
-    the visible text of its body laid out as a browser lays it out (`layout`)."""
+    the visible text of its body laid out as a browser lays it out (`layout`), a data
+    table's rows naming their values by its header (`name_values_by_header`)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
@@ -59,7 +63,42 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     for tag in soup.find_all(_hidden):
         if not tag.decomposed:  # inside a hidden element already gone
             tag.decompose()
+    for table in soup.find_all("table"):
+        name_values_by_header(table)
     return soup, layout(soup.body or soup)
+
+
+def name_values_by_header(table: Tag) -> None:
+    """Rewrite a data table's rows so that each names its values by the header's columns,
+    as a sheet's rows do ("Model: K200; Capacity: 1.7 litres"): a row quoted alone still says
+    what its numbers are. Only a table that marks its header (`<th>` cells, or `<thead>`),
+    one cell a column (no spans, no table inside), of short cells: a page laid out in a
+    table's cells is left as it is."""
+    if table.find("table") is not None:
+        return
+    rows = table.find_all("tr")
+    cells = [row.find_all(_CELLS, recursive=False) for row in rows]
+    if len(rows) < 2 or not cells[0] or any(_spans(cell) for row in cells for cell in row):
+        return
+    texts = [[" ".join(cell.get_text(" ").split()) for cell in row] for row in cells]
+    header = texts[0]
+    marked = _all_headings(cells[0]) or rows[0].find_parent("thead") is not None
+    if (not marked or sum(1 for name in header if name) < 2
+            or any(len(text) > MAX_NAMED_CELL_CHARS for row in texts for text in row)):
+        return
+    for row, row_cells, values in zip(rows, cells, texts, strict=True):
+        heading = row is rows[0] or _all_headings(row_cells)  # a header, or a section's
+        row.clear()
+        row.append(" | ".join(v for v in values if v) if heading else named_row(header, values))
+
+
+def _all_headings(cells: list[Tag]) -> bool:
+    return bool(cells) and all(cell.name == "th" for cell in cells)
+
+
+def _spans(cell: Tag) -> bool:
+    return any(str(cell.get(name, "1")).strip() not in ("", "1")
+               for name in ("colspan", "rowspan"))
 
 
 def _hidden(tag: Tag) -> bool:

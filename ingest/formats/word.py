@@ -24,7 +24,7 @@ from ingest.formats.base import (
     too_large,
 )
 from ingest.formats.containers import check_package, reading
-from ingest.formats.sheets import named_row
+from ingest.formats.named_rows import named_row
 
 LOCATOR_CHARS = 80
 WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have

@@ -140,6 +140,8 @@ class _Relay:
         self.ready = asyncio.Event()
         self.stop = threading.Event()
         self.answer: Answer | None = None
+        self.heard_at = loop.time()  # when the reader last had something
+        self.quiet: asyncio.TimerHandle | None = None
 
     def hand_over(self, item: object) -> None:
         with self.lock:
@@ -171,17 +173,18 @@ class _Relay:
         """The answer's text as it arrives; an empty string when none came for
         KEEPALIVE_SECONDS, for the reader to show it is still there."""
         finished = False
+        # one timer a stream, not one a wait: a busy engine waits thousands of times a second
+        self.heard_at = self.loop.time()
+        self.quiet = self.loop.call_later(KEEPALIVE_SECONDS, self._check_quiet)
         try:
             while True:
-                if not self.ready.is_set():
-                    quiet = self.loop.call_later(KEEPALIVE_SECONDS, self.ready.set)
-                    await self.ready.wait()
-                    quiet.cancel()
+                await self.ready.wait()
+                self.heard_at = self.loop.time()
                 with self.lock:
                     items = self.pending[:]
                     self.pending.clear()
                     self.ready.clear()
-                if not items:  # woken by the quiet timer
+                if not items:  # woken by `_check_quiet`
                     yield ""
                     continue
                 text = "".join(item for item in items if isinstance(item, str))
@@ -195,8 +198,18 @@ class _Relay:
                     finished = True
                     return
         finally:
+            self.quiet.cancel()
             if not finished:  # the client went away
                 self.halt()
+
+    def _check_quiet(self) -> None:
+        """On the loop, every KEEPALIVE_SECONDS or so: wake the reader with nothing when it
+        has had nothing for that long."""
+        quiet_for = self.loop.time() - self.heard_at
+        if quiet_for >= KEEPALIVE_SECONDS:
+            self.ready.set()
+            quiet_for = 0.0
+        self.quiet = self.loop.call_later(KEEPALIVE_SECONDS - quiet_for, self._check_quiet)
 
     def halt(self) -> None:
         """On the loop: the reader stops at its next delta, and no model is asked anything

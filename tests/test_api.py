@@ -1001,6 +1001,29 @@ async def test_keys_name_their_users_and_are_never_logged(open_engine, tmp_path:
     assert "alice-secret-key-1" not in logged and hashed not in logged
 
 
+async def test_every_request_is_logged_with_its_user_but_never_its_key(open_engine,
+                                                                       caplog) -> None:
+    caplog.set_level(logging.INFO, logger="rag.access")
+    engine = open_engine(api_keys="alice:alice-secret-key-1")
+    async with client(engine, host="10.0.0.7", key="alice-secret-key-1") as alice:
+        assert (await alice.get("/health", params={"collection": "docs"})).status_code == 200
+        assert (await alice.post("/ask", json={"question": "tea?"})).status_code == 200
+    async with client(engine, host="10.0.0.9", key="wrong-key") as wrong:
+        assert error_of(await wrong.get("/documents")) == (401, "unauthorized")
+    lines = [(r.http["method"], r.http["path"], r.http["status"], r.http["client"], r.user)
+             for r in caplog.records if r.name == "rag.access"]
+    assert lines == [("GET", "/api/v1/health", 200, "10.0.0.7", "alice"),
+                     ("POST", "/api/v1/ask", 200, "10.0.0.7", "alice"),
+                     ("GET", "/api/v1/documents", 401, "10.0.0.9", None)]
+    first = next(r for r in caplog.records if r.name == "rag.access")
+    assert re.fullmatch(r"GET /api/v1/health 200 \d+\.\d ms", first.getMessage())
+    assert "alice-secret-key-1" not in caplog.text and "wrong-key" not in caplog.text
+    logged = engine.settings.resolved_log_file.read_text()  # the log file's JSON lines
+    record = json.loads(next(line for line in logged.splitlines() if "/api/v1/ask" in line))
+    assert record["logger"] == "rag.access" and record["user"] == "alice"
+    assert record["http"]["status"] == 200 and record["http"]["ms"] >= 0
+
+
 async def test_the_start_token_is_the_rag_command_on_this_machine_only(open_engine) -> None:
     """server.json's token makes the `rag` command `local` and trusted (it may name a file's
     path, and skips the rate limit); from another machine it is no key at all."""

@@ -8,6 +8,7 @@ loads them from a CDN: blank on a machine without the internet).
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.engine.api import errors, library, openai, questions
 from rag.engine.api.bodylimit import BodyLimit, is_upload
+from rag.engine.api.deps import CALLER_KEY
 from rag.engine.api.errors import CODES, ERROR_CODE_KEY
 from rag.engine.engine import Engine, running_engine
 from rag.engine.telemetry import CONTENT_TYPE
@@ -32,6 +34,7 @@ DESCRIPTION = ("Ask questions of your documents, with citations down to the page
                    f"- `{code}` ({status}): {meaning}" for code, (status, meaning) in
                    CODES.items()))
 CODES_BY_STATUS = {status: code for code, (status, _) in reversed(CODES.items())}
+access_log = logging.getLogger("rag.access")
 
 
 def mounted(api: FastAPI, path: str = "/api") -> Mount:
@@ -87,7 +90,9 @@ def schema_of(api: FastAPI) -> dict[str, Any]:
 
 
 class RequestMetrics:
-    """Counts each request by route template and status, and times it to its last byte."""
+    """Counts each request by route template and status, times it to its last byte, and
+    logs it: one `rag.access` record a request, for an operator to follow a user's calls or
+    a slow route (the method, path without its query, status, time, client and user)."""
 
     def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
         self.app, self.routes = app, routes
@@ -117,6 +122,16 @@ class RequestMetrics:
                 if status >= 400:
                     code = scope.get(ERROR_CODE_KEY) or CODES_BY_STATUS.get(status, str(status))
                     telemetry.errors.labels(code).inc()
+            log_request(scope, status, time.monotonic() - started)
+
+
+def log_request(scope: Scope, status: int, seconds: float) -> None:
+    path = scope["path"]  # the full path: a mounted app's holds its mount's prefix
+    client = scope.get("client")
+    access_log.info("%s %s %d %.1f ms", scope["method"], path, status, seconds * 1000, extra={
+        "http": {"method": scope["method"], "path": path, "status": status,
+                 "ms": round(seconds * 1000, 1), "client": client[0] if client else None},
+        "user": scope.get(CALLER_KEY)})
 
 
 def route_label(scope: Scope, routes: list[BaseRoute]) -> str:

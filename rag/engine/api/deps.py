@@ -28,6 +28,8 @@ from rag.service import RagService
 from rag.text.sanitize import clean
 from rag.types import SearchMode
 
+CALLER_KEY = "rag.user"  # the request's scope holds its caller's user under this key
+
 
 async def engine_of(request: Request) -> Engine:
     return request.app.state.engine
@@ -40,8 +42,10 @@ async def caller(request: Request) -> Caller:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     token = value.strip() if scheme.lower() == "bearer" and value.strip() else None
     host = request.client.host if request.client else None
-    return request.app.state.engine.caller(token, host, host=request.headers.get("host"),
-                                           origin=request.headers.get("origin"))
+    who = request.app.state.engine.caller(token, host, host=request.headers.get("host"),
+                                          origin=request.headers.get("origin"))
+    request.scope[CALLER_KEY] = who.user  # for the request's access log line
+    return who
 
 
 EngineDep = Annotated[Engine, Depends(engine_of)]

@@ -1,5 +1,6 @@
 """PowerPoint (.pptx) with python-pptx: a slide is a page, with its title, body text, tables
-and speaker notes; its locator is "slide 3: <title>". A hidden slide is left out."""
+and speaker notes; its locator is "slide 3: <title>". A hidden slide, and a shape hidden on a
+shown one, are left out."""
 
 from __future__ import annotations
 
@@ -57,11 +58,19 @@ def reading_order(shapes) -> list:
     return sorted(shapes, key=lambda s: (s.top or 0, s.left or 0))
 
 
+def is_hidden_shape(shape) -> bool:
+    """Whether a shape is hidden (PowerPoint's Selection Pane), which a show does not draw:
+    hidden like a hidden slide, and for the same reasons left out."""
+    return any(value in ("1", "true") for value in shape._element.xpath("./*[1]/p:cNvPr/@hidden"))
+
+
 def shape_lines(shape) -> list[str]:
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     from ingest.formats.word import table_lines
 
+    if is_hidden_shape(shape):
+        return []
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
         return [line for inner in reading_order(shape.shapes) for line in shape_lines(inner)]
     if getattr(shape, "has_table", False) and shape.has_table:

@@ -86,6 +86,20 @@ def test_ingest_json_summary_and_exit_codes(env, tmp_path: Path) -> None:
     assert json.loads(second.stdout)["totals"]["unchanged"] == 2
 
 
+def test_ingest_stores_a_workbook_with_unsaved_formulas_and_warns_of_them(env,
+                                                                      tmp_path: Path) -> None:
+    from tests.test_formats import UNSAVED_WARNING, costs_with_formulas
+
+    book = tmp_path / "costs.xlsx"
+    book.write_bytes(costs_with_formulas())
+    done = run("ingest", str(book))
+    assert done.exit_code == 0
+    assert re.search(r"ingested .*costs\.xlsx: 2 chunks", done.output)  # a chunk a sheet
+    assert " ".join(done.output.split()).count(f"warning {book}: {UNSAVED_WARNING}") == 1
+    found = run("docs", "list")
+    assert "costs.xlsx" in found.stdout
+
+
 @pytest.mark.slow
 def test_a_long_ingest_in_a_log_says_how_far_it_has_got_inside_its_file(
         door: Door, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ read (damaged, password-protected, a zip bomb, over a bound)."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -236,6 +237,115 @@ def test_xlsx_gives_values_not_formulas() -> None:
     text = load_bytes(Path("formula.xlsx"), buf.getvalue()).pages[0].text
     # openpyxl writes no cached value, as a file never opened in Excel has none: no formula
     assert "=2+2" not in text and "Item: Bolt" in text
+
+
+UNSAVED_WARNING = ("3 formulas (e.g. Q1!C3, Q1!B4) have no saved result (the workbook was "
+                   "written by a program and never recalculated): their cells are left out. "
+                   "Open and save it in Excel or LibreOffice, then ingest it again.")
+
+
+def costs_with_formulas() -> bytes:
+    """Formulas as a program writes them: openpyxl saves no result for any of them."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Q1"
+    for row in [["Item", "Cost", "Doubled"], ["Bolt", 2, 4], ["Nut", 3, "=B3*2"],
+                ["Total", "=SUM(B2:B3)", None]]:
+        sheet.append(row)
+    book.create_sheet("Q2").append(["Total", "=Q1!B4"])
+    hidden = book.create_sheet("Workings")
+    hidden.append(["Scratch", "=1+1"])
+    hidden.sheet_state = "hidden"  # its formulas are left out with it, and not counted
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def with_saved_results(data: bytes, results: dict[str, str]) -> bytes:
+    """The workbook with each named cell's formula followed by its result, as Excel saves it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                for ref, result in results.items():
+                    body = re.sub(rf'(<c r="{ref}"[^>]*><f>[^<]*</f>)<v\s*(?:/>|></v>)'.encode(),
+                                  rf"\1<v>{result}</v>".encode(), body)
+            copy.writestr(info, body)
+    return out.getvalue()
+
+
+def test_xlsx_formulas_without_a_saved_result_are_reported_and_the_rest_is_read() -> None:
+    doc = load_bytes(Path("costs.xlsx"), costs_with_formulas())
+    assert [p.locator for p in doc.pages] == ["sheet Q1", "sheet Q2"]
+    assert doc.pages[0].text.split("\n\n") == ["Item | Cost | Doubled",
+                                                "Item: Bolt; Cost: 2; Doubled: 4",
+                                                "Item: Nut; Cost: 3", "Item: Total"]
+    assert doc.warnings == (UNSAVED_WARNING,)
+
+
+def test_xlsx_formulas_with_saved_results_are_read_without_a_warning() -> None:
+    saved = with_saved_results(costs_with_formulas(), {"C3": "6", "B4": "5", "B1": "5"})
+    doc = load_bytes(Path("costs.xlsx"), saved)
+    assert doc.pages[0].text.split("\n\n")[2:] == ["Item: Nut; Cost: 3; Doubled: 6",
+                                                    "Item: Total; Cost: 5"]
+    assert doc.pages[1].text == "Total | 5"  # Q2!B1
+    assert doc.warnings == ()
+
+
+def test_xlsx_one_formula_without_a_result_is_named_alone() -> None:
+    doc = load_bytes(Path("costs.xlsx"),
+                     with_saved_results(costs_with_formulas(), {"C3": "6", "B1": "5"}))
+    assert doc.warnings == ("1 formula (Q1!B4) has no saved result (the workbook was written by "
+                            "a program and never recalculated): its cell is left out. Open and "
+                            "save it in Excel or LibreOffice, then ingest it again.",)
+
+
+SHEET_CELLS = (
+    '<c r="A1"><f>1+1</f><v>2</v></c>'  # computed and saved, as Excel and LibreOffice save
+    '<c r="A2"><f>1+1</f><v></v></c><c r="A3"><f>1+1</f><v/></c>'  # openpyxl: empty
+    '<c r="A4"><f>IF(A1>0,1,2)</f></c>'  # none at all
+    '<c r="A5" t="str"><f>""</f><v></v></c>'  # a formula giving "": an empty text, saved
+    '<c r="A6" t="str"><f>""</f></c>'
+    '<c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2</f><v>4</v></c>'
+    '<c r="B2"><f t="shared" si="0"/><v>4</v></c><c r="B3"><f t="shared" si="0"/></c>'
+    '<c r="C1"><f t="array" ref="C1:C2">A1:A2*2</f><v>4</v></c><c r="C2"><v>4</v></c>'
+    '<c r="D1"><f t="array" ref="D1:D2">A1:A2*2</f></c>'
+    '<c r="E1">\n  <f>1+1</f>\n  <v>2</v>\n</c><c r="E2">\n  <f>1+1</f>\n</c><c><f>1</f></c>')
+SHEET_TAIL = (  # formulas of conditional formats and sparklines are not cells'
+    '<conditionalFormatting sqref="A1"><cfRule type="expression" priority="1">'
+    '<formula>A1&gt;0</formula></cfRule></conditionalFormatting><extLst><ext uri="{05C6}">'
+    '<x14:sparklineGroups><x14:sparklineGroup><x14:sparklines><x14:sparkline><xm:f>S!A1:A2'
+    '</xm:f><xm:sqref>F1</xm:sqref></x14:sparkline></x14:sparklines></x14:sparklineGroup>'
+    '</x14:sparklineGroups></ext></extLst>')
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+UNSAVED_CELLS = ["A2", "A3", "A4", "A6", "B3", "D1", "E2", None]
+
+
+def sheet_xml(cells: str, prefix: str = "") -> bytes:
+    """A sheet's XML holding `cells`, its own elements named with `prefix` (`x:`) if any."""
+    xml = (f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1">{cells}</row></sheetData>'
+           f'{SHEET_TAIL}</worksheet>')
+    if prefix:  # every element of the sheet's namespace, not the extensions' (x14:, xm:)
+        xml = re.sub(r"<(/?)(?!/|x14:|xm:)", rf"<\1{prefix}", xml).replace(
+            "xmlns=", f"xmlns:{prefix[:-1]}=")
+    return f'<?xml version="1.0"?>{xml}'.encode()
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_formulas_without_a_result_are_found_in_the_sheet_xml(prefix: str) -> None:
+    xml = sheet_xml(SHEET_CELLS, prefix)
+    assert list(sheets.unsaved_formulas(io.BytesIO(xml))) == UNSAVED_CELLS
+
+
+@pytest.mark.parametrize("piece", [1, 2, 5, 13, 64])
+def test_formulas_without_a_result_are_found_across_the_pieces_read(
+        piece: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    xml = sheet_xml(SHEET_CELLS * 3)
+    monkeypatch.setattr(sheets, "SCAN_BYTES", piece)
+    assert list(sheets.unsaved_formulas(io.BytesIO(xml))) == UNSAVED_CELLS * 3
 
 
 def test_xlsx_numbers_read_as_their_format_shows_them() -> None:

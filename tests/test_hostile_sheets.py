@@ -3,6 +3,8 @@ read, within the bounds, and without building the text it would amount to first.
 
 from __future__ import annotations
 
+import io
+import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -116,6 +118,39 @@ def test_rows_padded_to_excels_last_column_are_refused_past_the_cells_walked(
         load(book)
     assert refused.value.reason == "too-large"
     assert f"more than {sheets.MAX_CELLS_WALKED:,} cells" in str(refused.value)
+
+
+# what the scan for formulas without a result could backtrack over, were it not linear
+UNCLOSED_FORMULAS = {
+    "formula tags never closed": "<f " * (MIB // 3),
+    "formula text never closed": "<c><f>" + "a" * 4 * MIB,
+    "white space after a formula": "<c><f></f>" + " " * 4 * MIB + "x",
+    "white space before its value": "<c><f></f>" + " " * 4 * MIB + "<v>1</v></c>",
+    "a value tag never closed": "<c><f></f><v " + "x" * 4 * MIB,
+    "tags half written": "<f<f/<f>" * (MIB // 2),
+    "a namespace prefix never ended": "<" + "a" * 4 * MIB + ":f>",
+}
+
+
+@pytest.mark.parametrize("body", UNCLOSED_FORMULAS.values(), ids=UNCLOSED_FORMULAS.keys())
+def test_the_scan_for_formulas_without_a_result_takes_linear_time(body: str) -> None:
+    xml = f'<?xml version="1.0"?><worksheet {NS}><sheetData><row r="1">{body}'.encode()
+    started = time.perf_counter()
+    list(sheets.unsaved_formulas(io.BytesIO(xml)))
+    assert time.perf_counter() - started < 10  # a fraction of a second; quadratic, hours
+
+
+def test_the_scan_for_formulas_without_a_result_holds_a_few_pieces_at_most() -> None:
+    # no cell starts for 40 MiB: what was held is let go rather than kept for one
+    xml = f'<?xml version="1.0"?><worksheet {NS}><sheetData><row r="1"><c><f>'.encode()
+    stream = io.BytesIO(xml + b"a" * 40 * MIB + b"</f></c></row></sheetData></worksheet>")
+    tracemalloc.start()
+    try:
+        assert list(sheets.unsaved_formulas(stream)) == []
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < sheets.MAX_SCAN_CARRY + 4 * sheets.SCAN_BYTES
 
 
 def test_csv_sniffing_reads_a_short_sample_and_still_finds_the_delimiter(

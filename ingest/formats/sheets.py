@@ -9,22 +9,29 @@ a table's header (`titled`) is a line of its own, so the header names the values
 a value are counted as they are read, and reading stops past MAX_ROWS; the characters a row
 yields are counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell
 a workbook hands over, empty or not, is counted too, and reading stops past MAX_CELLS_WALKED.
+
+A workbook written by a program (openpyxl, a report generator) and never opened in a
+spreadsheet holds formulas with no computed result: openpyxl reads each as an empty cell. The
+sheet's XML, scanned once more as bytes after its rows are read (`unsaved_formulas`), finds
+them, and the document is read with a warning naming how many cells are left out.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from ingest.formats.base import (
     MAX_DOCUMENT_CHARS,
     MAX_ROWS,
+    MIB,
     PARAGRAPH_BREAK,
     LoadOptions,
     Pages,
@@ -50,6 +57,19 @@ MAX_TITLE_ROWS = 3
 MAX_TITLE_CHARS = 1000  # a title is a line, not a page of notes
 FIGURE = re.compile(r"[^\w]*\d[\d\W_]*")  # digits and signs, no letters: "30", "$1,200.50", "12%"
 
+# A sheet's XML is scanned for formulas without a result this much at a time; what follows the
+# last cell start in a piece waits for the next one. A stretch with no cell start longer than
+# MAX_SCAN_CARRY (a cell far past Excel's 32,767 characters, or parts after the cells) is let
+# go, so the scan holds at most these two whatever the sheet.
+SCAN_BYTES = MIB
+MAX_SCAN_CARRY = 8 * MIB
+# a sheet's root element, whose prefix (if any) every element of the sheet's own namespace has
+SHEET_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3}[0-9]{1,7})["']""")
+TEXT_RESULT = re.compile(rb"""\st\s*=\s*["']str["']""")
+SHOWN_UNSAVED = 2  # formulas without a result the warning names; it counts them all
+PLAIN_SHEET_NAME = re.compile(r"\w+")
+
 Cell = TypeVar("Cell")
 
 
@@ -59,6 +79,7 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     check_package(path, data, streamed=("xl/worksheets/",))
     pages = Pages(path)
     bounds = TableBounds(path)
+    unsaved, named = 0, []
     with reading(path, "Excel workbook"):
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
@@ -71,9 +92,87 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 lines = table_text(walked(sheet.iter_rows(), bounds), shown_cell, bounds)
                 if lines:
                     pages.add(number, PARAGRAPH_BREAK.join(lines), f"sheet {sheet.title}")
+                # the stream openpyxl read the rows from (it offers no other way to the part)
+                with sheet._get_source() as stream:
+                    for cell in unsaved_formulas(stream):
+                        unsaved += 1
+                        if len(named) < SHOWN_UNSAVED:
+                            named.append(cell_name(sheet.title, cell))
         finally:
             workbook.close()
-    return Parsed(title or path.stem, pages.pages)
+    warnings = [unsaved_warning(unsaved, named)] if unsaved else []
+    return Parsed(title or path.stem, pages.pages, warnings)
+
+
+def unsaved_warning(count: int, named: list[str]) -> str:
+    cells = ", ".join(named)
+    if count == 1:
+        return (f"1 formula ({cells}) has no saved result (the workbook was written by a "
+                f"program and never recalculated): its cell is left out. Open and save it in "
+                f"Excel or LibreOffice, then ingest it again.")
+    shown = f"e.g. {cells}" if count > len(named) else cells
+    return (f"{count:,} formulas ({shown}) have no saved result (the workbook was written by a "
+            f"program and never recalculated): their cells are left out. Open and save it in "
+            f"Excel or LibreOffice, then ingest it again.")
+
+
+def cell_name(sheet: str, cell: str | None) -> str:
+    """A cell as a formula names it (`Q1!B4`, `'Q1 2024'!B4`); the sheet's, for a cell that
+    states no reference."""
+    if cell is None:
+        return f"sheet {sheet}"
+    if not PLAIN_SHEET_NAME.fullmatch(sheet):
+        sheet = "'" + sheet.replace("'", "''") + "'"
+    return f"{sheet}!{cell}"
+
+
+@functools.cache
+def unsaved_formula(prefix: bytes) -> re.Pattern[bytes]:
+    """A cell's formula (elements named with `prefix`) with no result saved after it: no value
+    element, or an empty one (group 1 set). A value, when saved, follows its formula: a cell's
+    elements come in the order the format sets (formula, value, inline text). Attributes and
+    text hold no '<', so no part of a match runs past the next tag but one: each piece of the
+    XML is looked at by a few attempts at most, in linear time."""
+    name = re.escape(prefix)
+    return re.compile(
+        rb"<" + name + rb"f(?:\s[^<>]*)?(?:/>|>[^<]*</" + name + rb"f\s*>)\s*"
+        rb"(?:(<)" + name + rb"v(?:\s[^<>]*)?(?:/>|></" + name + rb"v\s*>)"
+        # or a tag that is not a value next: white space given back to `\s*` never passes
+        rb"|(?=<(?!" + name + rb"v[\s/>])|\Z))")
+
+
+def unsaved_formulas(stream: IO[bytes]) -> Iterator[str | None]:
+    """The cells of a sheet's XML whose formula has no saved result, each as its reference
+    (None: one that states none), read a piece at a time.
+
+    openpyxl reads an empty value as no value, yet only a formula giving text ("", t="str")
+    saves an empty one: a number, a date or a truth value always has characters. A program that
+    writes formulas without computing them (openpyxl) writes no value, or an empty one. Shared
+    formulas (`<f t="shared" si="0"/>` in every cell after the first) and array formulas (in
+    their first cell) are each looked at in the cell that holds them."""
+    held = bytearray(stream.read(SCAN_BYTES))
+    root = SHEET_ROOT.search(held)
+    prefix = root.group(1) + b":" if root and root.group(1) else b""
+    formula, cell_start = unsaved_formula(prefix), b"<" + prefix + b"c"
+    searched = 1  # where a cell start not yet seen may begin: past the one `held` opens with
+    while True:
+        piece = stream.read(SCAN_BYTES)
+        # up to a cell start, every cell's formula and value are whole (a start with a name
+        # such as <cols> does as well: neither is ever inside a cell)
+        end = held.rfind(cell_start, searched) if piece else len(held)
+        if end > 0:
+            for found in formula.finditer(held, 0, end):
+                tag = held[held.rfind(b"<", 0, found.start()):found.start()]  # its cell's
+                if found.group(1) is None or not TEXT_RESULT.search(tag):
+                    reference = CELL_REFERENCE.search(tag)
+                    yield reference.group(1).decode() if reference else None
+            del held[:end]
+        elif len(held) > MAX_SCAN_CARRY:
+            del held[:len(held) - len(cell_start)]
+        if not piece:
+            return
+        searched = max(len(held) - len(cell_start) + 1, 1)
+        held += piece
 
 
 def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:

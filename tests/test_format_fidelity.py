@@ -183,6 +183,54 @@ def test_a_page_or_column_break_separates_the_words_on_either_side(kind: str) ->
         "Part one ends here.\nPart two starts here.\nLine three.\nLine four.\tTabbed."]
 
 
+def test_word_list_numbers_are_written_before_their_items() -> None:
+    """Word draws them from its numbering definitions, not the text: a procedure's steps keep
+    their order, and "What is step 3?" its answer. Bullets stay as they are."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Descale the kettle monthly.")
+    for step in ("Unplug the kettle.", "Fill it with vinegar.", "", "Rinse it twice."):
+        document.add_paragraph(step, style="List Number")  # the empty item is counted too
+    document.add_paragraph("Keep the receipt.", style="List Bullet")
+    assert docx_blocks(document) == [
+        "Descale the kettle monthly.", "1. Unplug the kettle.", "2. Fill it with vinegar.",
+        "4. Rinse it twice.", "Keep the receipt."]
+
+
+def numbered(document, items: list[tuple[str, int, str]]) -> None:
+    """`items` (list id, level, text) in a multilevel list defined here: "1.", "a)", "(i)";
+    list 91 counts the same way from 5."""
+    numbering = document.part.numbering_part.element
+    levels = "".join(
+        f'<w:lvl w:ilvl="{n}"><w:start w:val="1"/><w:numFmt w:val="{kind}"/>'
+        f'<w:lvlText w:val="{text}"/></w:lvl>'
+        for n, (kind, text) in enumerate([("decimal", "%1."), ("lowerLetter", "%2)"),
+                                          ("lowerRoman", "(%3)"), ("decimal", "%1.%2.%4")]))
+    numbering.insert(0, w(f'<w:abstractNum w:abstractNumId="90">{levels}</w:abstractNum>'))
+    numbering.append(w('<w:num w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    numbering.append(w('<w:num w:numId="91"><w:abstractNumId w:val="90"/><w:lvlOverride '
+                       'w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>'))
+    for list_id, level, text in items:
+        paragraph = document.add_paragraph(text)
+        paragraph._p.get_or_add_pPr().append(w(
+            f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{list_id}"/></w:numPr>'))
+
+
+def test_nested_word_list_numbers_count_and_restart_by_level() -> None:
+    import docx
+
+    document = docx.Document()
+    numbered(document, [("90", 0, "Prepare."), ("90", 1, "Empty it."), ("90", 1, "Cool it."),
+                        ("90", 2, "Wait an hour."), ("90", 3, "Check."), ("90", 0, "Descale."),
+                        ("90", 1, "Pour vinegar."), ("91", 0, "Another list."),
+                        ("90", 50, "A level Word has not."), ("0", 0, "Numbering taken off.")])
+    assert docx_blocks(document) == [
+        "1. Prepare.", "a) Empty it.", "b) Cool it.", "(i) Wait an hour.", "1.b.1 Check.",
+        "2. Descale.", "a) Pour vinegar.", "5. Another list.", "A level Word has not.",
+        "Numbering taken off."]
+
+
 def hide_slides(data: bytes, numbers: set[int]) -> bytes:
     """A deck with the slides `numbers` hidden, as PowerPoint's "Hide Slide" marks them."""
     return rewritten(data, {f"ppt/slides/slide{n}.xml": (b"<p:sld ", b'<p:sld show="0" ')

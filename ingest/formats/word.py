@@ -43,12 +43,15 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     from docx.oxml.exceptions import XmlchemyError
     from docx.table import Table
 
+    from ingest.formats.word_lists import ListNumbers
+
     check_package(path, data)
     pages = Pages(path)
     with reading(path, "Word document", (OpcError, XmlchemyError)):
         document = docx.Document(io.BytesIO(data))
         check_counts(path, document.element.body)
         hide_styled_text(document)
+        numbers = ListNumbers.of(document)
         title = (document.core_properties.title or "").strip()
         heading: str | None = None
         lines: list[str] = []
@@ -58,6 +61,9 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 lines += table_lines(block)
                 continue
             text = paragraph_text(block).strip()
+            label = numbers.label(block)  # counted even when empty, as Word counts it
+            if text and label:
+                text = f"{label} {text}"
             boxed = boxed_lines(block)  # a text box's words, after the paragraph holding it
             if not text:
                 lines += boxed

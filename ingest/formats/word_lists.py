@@ -1,0 +1,160 @@
+"""The numbers Word draws before a numbered list's items ("1.", "b)", "2.3"), written out.
+
+Word does not store them in the text: a paragraph names a list (`w:numPr`, its own or its
+style's) and a level, and the numbering definitions say how each level counts and is shown.
+Read without them, a procedure's steps lose their order and "What is step 3?" has no answer.
+Bullets and levels drawn with no number are left as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from docx.oxml.ns import qn
+
+LEVELS = 9  # Word's list levels, 0 to 8
+# a number as each format writes it; a format not here is written as a decimal
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+_UNNUMBERED = frozenset({"bullet", "none"})
+_MOST_LETTERED = 26 * 20  # "tttt...": past this a lettered item is written as its number
+_P_PR, _P_STYLE, _NUM_PR, _NUM_ID, _ILVL, _VAL = (
+    qn(name) for name in ("w:pPr", "w:pStyle", "w:numPr", "w:numId", "w:ilvl", "w:val"))
+
+
+@dataclass(frozen=True)
+class _Level:
+    start: int
+    kind: str  # numFmt: decimal, lowerLetter, upperRoman, bullet, ...
+    pattern: str  # lvlText: "%1.", "%1.%2.", "(%3)"
+
+
+@dataclass
+class ListNumbers:
+    """The label of each numbered paragraph of one document, in reading order (`label` counts
+    as it goes, so paragraphs must be given in the order they are read)."""
+
+    levels: dict[str, dict[int, _Level]]  # by numId: that list's levels
+    style_lists: dict[str, tuple[str, int]]  # by style id: the list and level it numbers
+    counts: dict[str, list[int | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, document) -> ListNumbers:
+        try:
+            numbering = document.part.numbering_part.element
+        except (KeyError, NotImplementedError):  # a document without lists
+            return cls({}, {})
+        abstract = {node.get(qn("w:abstractNumId")): _levels(node)
+                    for node in numbering.iterchildren(qn("w:abstractNum"))}
+        levels: dict[str, dict[int, _Level]] = {}
+        for num in numbering.iterchildren(qn("w:num")):
+            base = num.find(qn("w:abstractNumId"))
+            defined = dict(abstract.get(base.get(qn("w:val")) if base is not None else None, {}))
+            for override in num.iterchildren(qn("w:lvlOverride")):
+                level = _int(override.get(qn("w:ilvl")), 0)
+                start = override.find(qn("w:startOverride"))
+                if level in defined and start is not None:
+                    old = defined[level]
+                    defined[level] = _Level(_int(start.get(qn("w:val")), old.start), old.kind,
+                                            old.pattern)
+            levels[num.get(qn("w:numId"))] = defined
+        return cls(levels, _style_lists(document))
+
+    def label(self, paragraph) -> str | None:
+        """The number Word draws before `paragraph` ("3.", "1.2"), counting it; None for a
+        paragraph of no numbered list."""
+        found = self._list_of(paragraph)
+        if found is None:
+            return None
+        num_id, level = found
+        levels = self.levels.get(num_id)
+        if (not levels or not 0 <= level < LEVELS or level not in levels
+                or levels[level].kind in _UNNUMBERED):
+            return None
+        counts = self.counts.setdefault(num_id, [None] * LEVELS)
+        counts[level] = (levels[level].start if counts[level] is None else counts[level] + 1)
+        for deeper in range(level + 1, LEVELS):  # a new item restarts the levels under it
+            counts[deeper] = None
+        label = levels[level].pattern
+        for shown in range(LEVELS):
+            placeholder = f"%{shown + 1}"
+            if placeholder in label:
+                spec = levels.get(shown)
+                value = counts[shown] if counts[shown] is not None else (
+                    spec.start if spec else 1)
+                label = label.replace(placeholder, _written(value, spec.kind if spec else ""))
+        return label.strip() or None
+
+    def _list_of(self, paragraph) -> tuple[str, int] | None:
+        # lxml's own calls: python-docx's properties cost several times more, per paragraph
+        p_pr = paragraph._p.find(_P_PR)
+        if p_pr is None:
+            return None
+        pstyle = p_pr.find(_P_STYLE)
+        style = self.style_lists.get(pstyle.get(_VAL, "")) if pstyle is not None else None
+        num_pr = p_pr.find(_NUM_PR)
+        if num_pr is None:
+            return style
+        num_id, level = num_pr.find(_NUM_ID), num_pr.find(_ILVL)
+        list_id = num_id.get(_VAL) if num_id is not None else (style or (None,))[0]
+        if list_id in (None, "0"):  # numId 0: numbering taken off this paragraph
+            return None
+        default_level = style[1] if style else 0
+        return list_id, _int(level.get(_VAL) if level is not None else None, default_level)
+
+
+def _levels(abstract) -> dict[int, _Level]:
+    levels = {}
+    for node in abstract.iterchildren(qn("w:lvl")):
+        start, kind, pattern = (node.find(qn(name)) for name in ("w:start", "w:numFmt",
+                                                                  "w:lvlText"))
+        levels[_int(node.get(qn("w:ilvl")), 0)] = _Level(
+            _int(start.get(qn("w:val")) if start is not None else None, 1),
+            kind.get(qn("w:val"), "decimal") if kind is not None else "decimal",
+            pattern.get(qn("w:val"), "") if pattern is not None else "")
+    return levels
+
+
+def _style_lists(document) -> dict[str, tuple[str, int]]:
+    """The list and level each paragraph style numbers (Word's "List Number", a heading style
+    linked to a multilevel list), its own or the style it is based on."""
+    styles = {node.get(qn("w:styleId")): node
+              for node in document.styles.element.iterchildren(qn("w:style"))}
+    found: dict[str, tuple[str, int]] = {}
+    for style_id in styles:
+        seen, node = set(), styles[style_id]
+        while node is not None and node.get(qn("w:styleId")) not in seen:
+            seen.add(node.get(qn("w:styleId")))
+            num_pr = node.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+            if num_pr is not None:
+                num_id, level = num_pr.find(qn("w:numId")), num_pr.find(qn("w:ilvl"))
+                if num_id is not None and num_id.get(qn("w:val")) not in (None, "0"):
+                    found[style_id] = (num_id.get(qn("w:val")), _int(
+                        level.get(qn("w:val")) if level is not None else None, 0))
+                break
+            based = node.find(qn("w:basedOn"))
+            node = styles.get(based.get(qn("w:val"))) if based is not None else None
+    return found
+
+
+def _written(value: int, kind: str) -> str:
+    if kind in ("lowerLetter", "upperLetter") and 0 < value <= _MOST_LETTERED:
+        letter = _LETTERS[(value - 1) % 26] * ((value - 1) // 26 + 1)  # z, aa, bb: as Word
+        return letter.upper() if kind == "upperLetter" else letter
+    if kind in ("lowerRoman", "upperRoman") and 0 < value < 4000:
+        roman = ""
+        for amount, numeral in _ROMAN:
+            while value >= amount:
+                roman, value = roman + numeral, value - amount
+        return roman.upper() if kind == "upperRoman" else roman
+    if kind == "decimalZero":
+        return f"{value:02d}"
+    return str(value)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default

@@ -321,6 +321,32 @@ def test_a_workers_ai_reasoning_model_s_think_block_is_not_shown_either(settings
     assert "/ai/run/" in scripted.paths[-1]
 
 
+@pytest.mark.parametrize("model", ["deepseek-r1:7b", "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
+                                   "qwq:32b"])
+def test_reasoning_a_template_opened_is_not_shown_without_its_opening_tag(
+        settings, scripted, passages, model: str):
+    """DeepSeek-R1's distills and QwQ start inside a think block their template opened."""
+    scripted.stream([chunk("Okay, the user asks where llamas live. The passage"),
+                     chunk(" [2] says the Andes.</th"), chunk("ink>\n\nLlamas live in "),
+                     chunk("the Andes [2]."), chunk(finish="stop"), "[DONE]"])
+    deltas, _ = ask(settings.model_copy(update={"openai_chat_model": model}), passages)
+    assert "".join(deltas) == "Llamas live in the Andes [2]."
+
+
+def test_a_template_opened_model_that_does_not_reason_is_shown_whole(settings, scripted,
+                                                                    passages):
+    scripted.stream(scripted_answer("Llamas live in the Andes [2]."))
+    deltas, _ = ask(settings.model_copy(update={"openai_chat_model": "deepseek-r1:7b"}),
+                    passages)
+    assert "".join(deltas) == "Llamas live in the Andes [2]."
+
+
+def test_other_models_answers_are_not_held_for_a_closing_tag(settings, scripted, passages):
+    scripted.stream(scripted_answer("Write </think> to close a block [2]."))
+    deltas, _ = ask(settings, passages)  # llama3.1: streamed as it comes, the tag as text
+    assert "".join(deltas) == "Write </think> to close a block [2]."
+
+
 def test_think_tags_later_in_an_answer_are_left_alone(settings, scripted, passages):
     scripted.stream(scripted_answer("Use <think> tags [2]."))
     deltas, _ = ask(settings, passages)

@@ -2,30 +2,44 @@
 
 DeepSeek-R1 and Qwen3 (served without a reasoning parser, on Ollama, llama.cpp or Workers AI)
 may open their answer with the reasoning that led to it; the answer proper follows the block.
+DeepSeek-R1's distilled models and QwQ have the chat template open the block in the prompt,
+so their output starts inside it, with no `<think>`: for them everything up to `</think>` is
+reasoning, and an answer that never closes one was no reasoning at all.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from rag.types import GenerationRecord
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+OPENED_BY_TEMPLATE = re.compile(r"deepseek-r1|qwq", re.IGNORECASE)
 
 
 class LeadingThink:
     """Drops the `<think>...</think>` block a reasoning model (DeepSeek-R1, Qwen3) may open
     its answer with, however the chunks split it; text after the start passes untouched."""
 
-    def __init__(self) -> None:
-        self.state = "start"  # start -> thinking -> trimming -> passing, or start -> passing
+    def __init__(self, opened: bool = False) -> None:
+        # start -> thinking -> trimming -> passing, or start -> passing; a block the template
+        # `opened`: opened -> trimming -> passing, or opened -> (the end) everything held
+        self.state = "opened" if opened else "start"
         self.held = ""
+        self.searched = 0  # where the closing tag may start in `held`, once opened
 
     def feed(self, delta: str) -> str:
         """What of `delta` (and what was held back) the reader should see now."""
         if self.state == "passing":
             return delta
         self.held += delta
+        if self.state == "opened":  # all is kept: with no closing tag it was the answer
+            end = self.held.find(THINK_CLOSE, self.searched)
+            if end < 0:
+                self.searched = max(0, len(self.held) - len(THINK_CLOSE) + 1)
+                return ""
+            self.state, self.held = "trimming", self.held[end + len(THINK_CLOSE):]
         if self.state == "start":
             text = self.held.lstrip()
             if THINK_OPEN.startswith(text):
@@ -44,8 +58,9 @@ class LeadingThink:
         return self._pass() if self.held else ""
 
     def finish(self) -> str:
-        """What is still held when the stream ends: an answer too short to tell."""
-        return self._pass() if self.state == "start" else ""
+        """What is still held when the stream ends: an answer too short to tell, or one a
+        template-opened block never closed."""
+        return self._pass() if self.state in ("start", "opened") else ""
 
     def _pass(self) -> str:
         self.state, shown, self.held = "passing", self.held, ""
@@ -55,11 +70,14 @@ class LeadingThink:
 def without_leading_think(deltas: Iterator[str], record: GenerationRecord) -> Iterator[str]:
     """`deltas` without a leading think block; an interruption's notice (it arrives once
     `record.interrupted` is set) always passes."""
-    think = LeadingThink()
+    think: LeadingThink | None = None
     for delta in deltas:
+        if think is None:  # the model that answers is known at its first word
+            think = LeadingThink(opened=bool(OPENED_BY_TEMPLATE.search(record.model or "")))
         shown = delta if record.interrupted else think.feed(delta)
         if shown:
             yield shown
-    rest = think.finish()
+    # an interrupted answer's notice has been shown: what was held back then is unfinished
+    rest = think.finish() if think is not None and not record.interrupted else ""
     if rest:
         yield rest

@@ -470,6 +470,17 @@ class Settings(BaseSettings):
     # Users never held to the budget (e.g. the admin's API key user): admin,ci or '["admin"]'.
     budget_exempt_users: NameList = []
 
+    @field_validator("editors", "budget_exempt_users")
+    @classmethod
+    def _user_names(cls, names: list[str]) -> list[str]:
+        # a name no caller can have ("alice bob", two names a comma should part) would
+        # quietly let nobody edit, or hold everyone to the budget
+        for name in names:
+            if not name or not name.isprintable() or any(c.isspace() for c in name):
+                raise ValueError(f"{name!r} is not a user name: a user name is one word (e.g. "
+                                 "alice or ci-bot); separate names with commas")
+        return names
+
     @classmethod
     def settings_customise_sources(
         cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

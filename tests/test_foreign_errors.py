@@ -236,6 +236,21 @@ def test_settings_are_read_from_their_own_variables_only() -> None:
     assert load_settings({}, env_file=None, rate_limit_per_minute=3).rate_limit_per_minute == 3
 
 
+@pytest.mark.parametrize("variable", ["RAG_EDITORS", "RAG_BUDGET_EXEMPT_USERS"])
+@pytest.mark.parametrize("names", ["alice bob", "alice,ci bot", '["alice\\tbob"]'])
+def test_a_user_list_with_a_name_no_caller_can_have_is_refused(variable: str,
+                                                               names: str) -> None:
+    """ "alice bob" for two names would otherwise let nobody edit, or budget everyone."""
+    with pytest.raises(ConfigError) as refused:
+        load_settings({variable: names}, env_file=None)
+    assert str(refused.value).startswith(f"Invalid setting: {variable}: Value error, ")
+    assert "is not a user name: a user name is one word (e.g. alice or ci-bot); separate " \
+           "names with commas" in str(refused.value)
+    accepted = load_settings({variable: "alice, ci-bot,local,ana@example.org"}, env_file=None)
+    assert getattr(accepted, variable.removeprefix("RAG_").lower()) == [
+        "alice", "ci-bot", "local", "ana@example.org"]
+
+
 def test_consensus_needs_two_models_to_compare() -> None:
     with pytest.raises(ConfigError, match="RAG_CONSENSUS_MODELS: Value error, name at least "
                                           "two models"):

@@ -364,7 +364,9 @@ OPENAI_QUOTA = {"error": {"message": "You exceeded your current quota, please ch
 @pytest.mark.parametrize("body", [
     OPENAI_QUOTA,
     {"error": {**OPENAI_QUOTA["error"], "code": None}},  # a server that copies the message only
-], ids=["code", "message-only"])
+    {"error": {"message": "Quota exhausted for this key.", "type": "insufficient_quota",
+               "code": None}},  # only OpenAI's class of error says so
+], ids=["code", "message-only", "type-only"])
 def test_an_exhausted_quota_is_permanent_and_names_the_billing(settings, scripted, passages,
                                                                body):
     scripted.reply(body, status=429)

@@ -45,7 +45,7 @@ def public_url(url: str) -> str:
 def exhausted_quota(failed: FailedCall) -> AIError | None:
     """OpenAI's 429 `insufficient_quota`: the account's credit, which no retry and no other
     model of the same account brings back."""
-    if failed.code != QUOTA_CODE and QUOTA_PHRASE not in failed.detail.lower():
+    if QUOTA_CODE not in (failed.code, failed.kind) and QUOTA_PHRASE not in failed.detail.lower():
         return None
     return failed.permanent(
         f"{failed.provider}: the account's quota is used up {failed.said}. Check the plan and "

@@ -47,6 +47,7 @@ class FailedCall:
     retry_after: float | None = None
 
     status_given: bool = True  # False: an error event in a stream, read as a 500
+    kind: str | None = None  # OpenAI's error `type` ("insufficient_quota"), when given
 
     @property
     def said(self) -> str:
@@ -133,6 +134,17 @@ def parse_error_body(text: str) -> tuple[int | str | None, str]:
     return None, text.strip()[:300]
 
 
+def error_type(text: str) -> str | None:
+    """OpenAI's class of an error (`{"error": {"type": ...}}`), which some servers send
+    without a code."""
+    try:
+        entry = json.loads(text).get("error")
+    except (ValueError, TypeError, AttributeError):
+        return None
+    kind = entry.get("type") if isinstance(entry, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def _plain_detail(text: str) -> str:
     """A body that is not JSON, quoted short; a whole web page (a proxy's or a wrong route's
     error page) only named, since its markup says nothing to the reader."""
@@ -176,7 +188,7 @@ def map_status_error(
     status = status if status is not None else 500
     failed = FailedCall(provider, model, credentials_hint, status, code,
                         detail or httpx.codes.get_reason_phrase(status) or "no detail",
-                        retry_after, status_given=given)
+                        retry_after, status_given=given, kind=error_type(body))
     error = policy(failed) if policy is not None else None
     if error is not None:
         return error

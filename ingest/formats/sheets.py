@@ -105,15 +105,12 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 
 def unsaved_warning(count: int, named: list[str]) -> str:
-    cells = ", ".join(named)
-    if count == 1:
-        return (f"1 formula ({cells}) has no saved result (the workbook was written by a "
-                f"program and never recalculated): its cell is left out. Open and save it in "
-                f"Excel or LibreOffice, then ingest it again.")
-    shown = f"e.g. {cells}" if count > len(named) else cells
-    return (f"{count:,} formulas ({shown}) have no saved result (the workbook was written by a "
-            f"program and never recalculated): their cells are left out. Open and save it in "
-            f"Excel or LibreOffice, then ingest it again.")
+    shown = ("e.g. " if count > len(named) else "") + ", ".join(named)
+    formulas, have, cells = (("1 formula", "has", "its cell is") if count == 1 else
+                             (f"{count:,} formulas", "have", "their cells are"))
+    return (f"{formulas} ({shown}) {have} no saved result (the workbook was written by a "
+            f"program and never recalculated): {cells} left out. Open and save it in Excel or "
+            "LibreOffice, then ingest it again.")
 
 
 def cell_name(sheet: str, cell: str | None) -> str:

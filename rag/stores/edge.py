@@ -31,7 +31,7 @@ import numpy as np
 import portalocker
 import qdrant_edge as qe
 
-from rag.errors import ConfigError, deleted_while_used, writing_to
+from rag.errors import ConfigError, RagError, deleted_while_used, no_room, writing_to
 from rag.stores.base import (
     DENSE,
     PAYLOAD_INDEXES,
@@ -140,8 +140,12 @@ class EdgeClient:
                 raise deleted_while_used(name)
             self._borrowed[id(shard)] += 1
         try:
-            with writing_to(self.path):  # the engine's errors carry the OS's in their text
-                return action(shard)
+            return action(shard)
+        except Exception as exc:  # not a context manager a call: searches pass here too
+            full = None if isinstance(exc, RagError) else no_room(exc, self.path)
+            if full is not None:  # the engine's errors carry the OS's in their text
+                raise full from exc
+            raise
         finally:
             with self._users:
                 self._borrowed[id(shard)] -= 1

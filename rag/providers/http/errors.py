@@ -113,36 +113,29 @@ class FailedCall:
 ErrorPolicy = Callable[[FailedCall], AIError | None]
 
 
-def parse_error_body(text: str) -> tuple[int | str | None, str]:
-    """(code, message) from a Cloudflare v4 envelope, a gateway `error` list, or OpenAI style."""
+def parse_error_body(text: str) -> tuple[int | str | None, str, str | None]:
+    """(code, message, OpenAI's error `type` if any) from a Cloudflare v4 envelope, a gateway
+    `error` list, or OpenAI style (whose `type`, "insufficient_quota", some servers send
+    without a code)."""
     try:
         data = json.loads(text)
     except (ValueError, TypeError):
-        return None, _plain_detail(text)
+        return None, _plain_detail(text), None
     if not isinstance(data, dict):
-        return None, text.strip()[:300]
+        return None, text.strip()[:300], None
     errors = data.get("errors") or data.get("error")
     entry: Any = errors[0] if isinstance(errors, list) and errors else errors
     if isinstance(entry, dict):
         code = entry.get("code", data.get("internalCode"))
         message = entry.get("message") or data.get("message") or ""
-        return _normalise_code(code), _clean_message(str(message))
+        kind = entry.get("type")
+        return (_normalise_code(code), _clean_message(str(message)),
+                kind if isinstance(kind, str) else None)
     if isinstance(entry, str):  # Ollama: {"error": "model 'x' not found"}
-        return None, _clean_message(entry)
+        return None, _clean_message(entry), None
     if "message" in data:
-        return _normalise_code(data.get("code")), _clean_message(str(data["message"]))
-    return None, text.strip()[:300]
-
-
-def error_type(text: str) -> str | None:
-    """OpenAI's class of an error (`{"error": {"type": ...}}`), which some servers send
-    without a code."""
-    try:
-        entry = json.loads(text).get("error")
-    except (ValueError, TypeError, AttributeError):
-        return None
-    kind = entry.get("type") if isinstance(entry, dict) else None
-    return kind if isinstance(kind, str) else None
+        return _normalise_code(data.get("code")), _clean_message(str(data["message"])), None
+    return None, text.strip()[:300], None
 
 
 def _plain_detail(text: str) -> str:
@@ -157,7 +150,7 @@ def _plain_detail(text: str) -> str:
 def reported_failure(provider: str, model: str, data: dict[str, Any]) -> PermanentAIError:
     """A 200 whose v4 envelope says `success: false`: an error all the same, with the code it
     gives; a retry would be answered alike."""
-    code, _ = parse_error_body(json.dumps(data))
+    code, _, _ = parse_error_body(json.dumps(data))
     return PermanentAIError(f"{provider} reported a failure for {model}: {data.get('errors')}",
                             code=code)
 
@@ -183,12 +176,12 @@ def map_status_error(
     """Classify a non-2xx response, or an error event in a stream (`status` None when the
     event gave none: read as a 500, and not said to be one): the provider's policy first,
     then the HTTP status."""
-    code, detail = parse_error_body(body)
+    code, detail, kind = parse_error_body(body)
     given = status is not None
     status = status if status is not None else 500
     failed = FailedCall(provider, model, credentials_hint, status, code,
                         detail or httpx.codes.get_reason_phrase(status) or "no detail",
-                        retry_after, status_given=given, kind=error_type(body))
+                        retry_after, status_given=given, kind=kind)
     error = policy(failed) if policy is not None else None
     if error is not None:
         return error

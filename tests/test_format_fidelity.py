@@ -212,9 +212,15 @@ def numbered(document, items: list[tuple[str, int, str]]) -> None:
     numbering.append(w('<w:num w:numId="91"><w:abstractNumId w:val="90"/><w:lvlOverride '
                        'w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>'))
     for list_id, level, text in items:
-        paragraph = document.add_paragraph(text)
-        paragraph._p.get_or_add_pPr().append(w(
-            f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{list_id}"/></w:numPr>'))
+        number(document.add_paragraph(text)._p, list_id, level)
+
+
+def number(element, list_id: str | None, level: int | None = None) -> None:
+    """Put a paragraph's or a style's `element` in list `list_id` at `level`; None leaves
+    either out."""
+    parts = [f'<w:ilvl w:val="{level}"/>' if level is not None else "",
+             f'<w:numId w:val="{list_id}"/>' if list_id is not None else ""]
+    element.get_or_add_pPr().append(w(f"<w:numPr>{''.join(parts)}</w:numPr>"))
 
 
 def test_nested_word_list_numbers_count_and_restart_by_level() -> None:
@@ -229,6 +235,110 @@ def test_nested_word_list_numbers_count_and_restart_by_level() -> None:
         "1. Prepare.", "a) Empty it.", "b) Cool it.", "(i) Wait an hour.", "1.b.1 Check.",
         "2. Descale.", "a) Pour vinegar.", "5. Another list.", "A level Word has not.",
         "Numbering taken off."]
+
+
+def test_word_list_numbers_in_table_cells_count_with_the_body_in_reading_order() -> None:
+    """A procedure's steps numbered in a form's cells: Word counts one list through the body,
+    a table's cells row by row and a table nested in a cell, as it reads them."""
+    import docx
+
+    document = docx.Document()
+    numbered(document, [])  # list 90: "1.", "a)"
+    document.add_paragraph("Unplug the kettle.", style="List Number")
+    table = document.add_table(rows=2, cols=2)
+    steps = {(0, 0): "Fill it with vinegar.", (0, 1): "Wait an hour.",
+             (1, 1): "Rinse it twice."}
+    for (row, column), text in steps.items():
+        table.cell(row, column).paragraphs[0].text = text
+        table.cell(row, column).paragraphs[0].style = "List Number"
+    nested = table.cell(1, 0).add_table(rows=1, cols=1).cell(0, 0).paragraphs[0]
+    nested.text, nested.style = "Boil it.", "List Number"
+    after = table.cell(1, 0).paragraphs[-1]  # after the nested table
+    after.text = "Pour it out."
+    number(after._p, "5", 0)  # "List Number"'s list, set on the paragraph itself
+    sub = table.cell(1, 1).add_paragraph("Twice with cold water.")
+    number(sub._p, "90", 0)
+    number(table.cell(1, 1).add_paragraph("Then warm.")._p, "90", 1)
+    document.add_paragraph("Dry it.", style="List Number")
+    assert docx_blocks(document) == [
+        "1. Unplug the kettle.", "2. Fill it with vinegar. | 3. Wait an hour.",
+        "4. Boil it. 5. Pour it out. | 6. Rinse it twice. 1. Twice with cold water. "
+        "a) Then warm.", "7. Dry it."]
+
+
+def styled_list(document, name: str, base: str | None, list_id: str | None,
+                level: int | None = None) -> None:
+    """A paragraph style `name` based on `base`, numbered by `list_id` at `level` (None:
+    no `w:numPr` of its own when both are)."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    if base is not None:
+        style.base_style = document.styles[base]
+    if list_id is not None or level is not None:
+        number(style.element, list_id, level)
+
+
+def test_word_list_numbers_come_from_a_style_or_the_styles_it_is_based_on() -> None:
+    """`w:numId` and `w:ilvl` are each the paragraph's own, else its style's, else the base
+    style's, nearest first; numId 0 anywhere nearer takes the numbering off."""
+    import docx
+
+    document = docx.Document()
+    numbered(document, [])  # list 90: "1.", "a)", "(i)"
+    styled_list(document, "Steps", "List Number", None)  # the base style's list
+    styled_list(document, "Outline", None, "90")
+    styled_list(document, "Outline Sub", "Outline", None, 1)  # its base's list, a level down
+    styled_list(document, "Outline Note", "Outline Sub", "0")  # numbering taken off
+    styled_list(document, "Outline Deep", "Outline Note", "90")  # and put back
+    for text, style in [("Unplug it.", "Steps"), ("Fill it.", "Steps"),
+                        ("Prepare.", "Outline"), ("Empty it.", "Outline Sub"),
+                        ("Not numbered.", "Outline Note"), ("Cool it.", "Outline Deep"),
+                        ("Descale.", "Outline")]:
+        document.add_paragraph(text, style=style)
+    off = document.add_paragraph("Numbering taken off the paragraph.", style="Steps")
+    number(off._p, "0")
+    number(document.add_paragraph("Rinse it.", style="Steps")._p, None, None)  # an empty numPr
+    number(document.add_paragraph("Wait an hour.", style="Outline")._p, None, 2)  # its own level
+    assert docx_blocks(document) == [
+        "1. Unplug it.", "2. Fill it.", "1. Prepare.", "a) Empty it.", "Not numbered.",
+        "b) Cool it.", "2. Descale.", "Numbering taken off the paragraph.", "3. Rinse it.",
+        "(i) Wait an hour."]
+
+
+def test_a_style_with_no_level_takes_the_level_its_list_links_to_it() -> None:
+    """As ECMA-376 Part 1 (17.9) has it: a style names only its list, and a level of the list
+    names the style (`w:pStyle`), as a heading style linked to a multilevel list is."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    numbered(document, [])
+    [level] = document.part.numbering_part.element.xpath(
+        './w:abstractNum[@w:abstractNumId="90"]/w:lvl[@w:ilvl="1"]')
+    level.find(qn("w:numFmt")).addnext(w('<w:pStyle w:val="Section"/>'))
+    styled_list(document, "Chapter", None, "90")
+    styled_list(document, "Section", None, "90")
+    for text, style in [("Safety.", "Chapter"), ("Cords.", "Section"), ("Water.", "Section"),
+                        ("Cleaning.", "Chapter")]:
+        document.add_paragraph(text, style=style)
+    assert docx_blocks(document) == ["1. Safety.", "a) Cords.", "b) Water.", "2. Cleaning."]
+
+
+def test_a_list_with_no_definition_leaves_its_items_unnumbered() -> None:
+    import docx
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.append(w('<w:num w:numId="92"><w:abstractNumId w:val="404"/></w:num>'))
+    numbering.append(w('<w:num w:numId="93"/>'))
+    styled_list(document, "Lost", None, "94")
+    for list_id in ("92", "93", "94", "x"):
+        number(document.add_paragraph(f"Item of list {list_id}.")._p, list_id, 0)
+    document.add_paragraph("Styled by a lost list.", style="Lost")
+    assert docx_blocks(document) == [
+        "Item of list 92.", "Item of list 93.", "Item of list 94.", "Item of list x.",
+        "Styled by a lost list."]
 
 
 def hide_slides(data: bytes, numbers: set[int]) -> bytes:

@@ -183,7 +183,7 @@ def test_a_word_document_python_docx_calls_invalid_is_corrupt_not_a_crash(monkey
 
     from ingest.formats import word
 
-    def refused(table) -> list[str]:
+    def refused(table, numbers=None) -> list[str]:
         raise InvalidXmlError("required ``<w:tblPr>`` child element not present")
 
     monkeypatch.setattr(word, "table_lines", refused)

@@ -13,6 +13,7 @@ import io
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.formats.base import (
     MAX_PARAGRAPHS,
@@ -25,6 +26,9 @@ from ingest.formats.base import (
 )
 from ingest.formats.containers import check_package, reading
 from ingest.formats.named_rows import named_row
+
+if TYPE_CHECKING:
+    from ingest.formats.word_lists import ListNumbers
 
 LOCATOR_CHARS = 80
 WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have
@@ -58,12 +62,9 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         style_names: dict[str | None, str] = {}
         for block in blocks(document):
             if isinstance(block, Table):
-                lines += table_lines(block)
+                lines += table_lines(block, numbers)
                 continue
-            text = paragraph_text(block).strip()
-            label = numbers.label(block)  # counted even when empty, as Word counts it
-            if text and label:
-                text = f"{label} {text}"
+            text = numbered_text(block, numbers)
             boxed = boxed_lines(block)  # a text box's words, after the paragraph holding it
             if not text:
                 lines += boxed
@@ -196,6 +197,13 @@ def run_text(run) -> str:
                    for e in run.iterchildren() if e.tag in RUN_TEXT)
 
 
+def numbered_text(paragraph, numbers: ListNumbers | None) -> str:
+    """A paragraph's text, after the number Word draws before it in a numbered list."""
+    text = paragraph_text(paragraph).strip()
+    label = numbers.label(paragraph) if numbers is not None else None  # counted when empty too
+    return f"{label} {text}" if text and label else text
+
+
 def boxed_lines(paragraph) -> list[str]:
     """The paragraphs of the text boxes anchored in `paragraph` (a shape's text, which
     `paragraph.text` leaves out), read as a paragraph is; a box drawn twice, for Word and for
@@ -205,25 +213,27 @@ def boxed_lines(paragraph) -> list[str]:
     return list(dict.fromkeys(" ".join(t.split()) for t in texts if t.strip()))
 
 
-def cell_text(cell) -> str:
+def cell_text(cell, numbers: ListNumbers | None = None) -> str:
     """A cell's words: its paragraphs, those in its content controls, and a table nested in it
-    row by row."""
+    row by row; a Word list's numbers counted by `numbers`, which the cells are read in order
+    for: Word counts a list through the body's tables as it reads them."""
     from docx.table import Table
 
     if not hasattr(cell, "iter_inner_content"):  # PowerPoint's cells hold text only
         return " ".join(cell.text.split())
     parts = []
     for inner in blocks(cell, cell._tc):
-        parts += table_lines(inner) if isinstance(inner, Table) else [paragraph_text(inner)]
+        parts += (table_lines(inner, numbers) if isinstance(inner, Table)
+                  else [numbered_text(inner, numbers)])
     return " ".join(" ".join(parts).split())
 
 
-def table_lines(table) -> list[str]:
+def table_lines(table, numbers: ListNumbers | None = None) -> list[str]:
     """A table's rows, a merged cell once. When the first row reads as a header (two or more
     cells of words, no digits), each row after it names its values by it, as a sheet's rows
     do ("Model: K200; Capacity: 1.7 litres"), so a row quoted alone still says what its
     values are; otherwise a row's cells are joined by ' | ' ("Voltage | 230 V")."""
-    rows = [cells for cells in row_texts(table) if any(cells)]
+    rows = [cells for cells in row_texts(table, numbers) if any(cells)]
     if not rows:
         return []
     header = rows[0]
@@ -233,14 +243,14 @@ def table_lines(table) -> list[str]:
     return [" | ".join(named)] + [named_row(header, cells) for cells in rows[1:]]
 
 
-def row_texts(table) -> Iterator[list[str]]:
+def row_texts(table, numbers: ListNumbers | None) -> Iterator[list[str]]:
     """Each row's cell texts: a Word table's by grid column, a PowerPoint table's as is."""
     from docx.table import Table
 
     if not isinstance(table, Table):
         return (slide_row_texts(row) for row in table.rows)
     columns = max(1, grid_columns(table))  # counted once: without a grid, from every row
-    return (word_row_texts(tr, table, columns) for tr in word_rows(table._tbl))
+    return (word_row_texts(tr, table, columns, numbers) for tr in word_rows(table._tbl))
 
 
 def word_rows(tbl) -> Iterator:
@@ -254,7 +264,7 @@ def word_cells(tr) -> Iterator:
     return unwrapped(tr, CELLS, BLOCK_WRAPPERS)
 
 
-def word_row_texts(tr, table, columns: int) -> list[str]:
+def word_row_texts(tr, table, columns: int, numbers: ListNumbers | None) -> list[str]:
     """A Word row's cells by grid column: a merged cell's text under its first column and in
     its first row, the other columns and rows it covers empty; equal values in two cells stay
     two. Read from the row's own cells: python-docx's `row.cells` hands back a vertically
@@ -264,7 +274,7 @@ def word_row_texts(tr, table, columns: int) -> list[str]:
     texts: list[str] = []
     for tc in word_cells(tr):
         # "continue": a later row of a vertical merge, whose text is the first row's
-        text = "" if tc.vMerge == "continue" else cell_text(_Cell(tc, table))
+        text = "" if tc.vMerge == "continue" else cell_text(_Cell(tc, table), numbers)
         # a span wider than the table's `columns` is a lie
         texts += [text] + [""] * (min(tc.grid_span, columns) - 1)
     return texts

@@ -1,14 +1,15 @@
 """The numbers Word draws before a numbered list's items ("1.", "b)", "2.3"), written out.
 
-Word does not store them in the text: a paragraph names a list (`w:numPr`, its own or its
-style's) and a level, and the numbering definitions say how each level counts and is shown.
+Word does not store them in the text: a paragraph names a list (`w:numPr`, its own, its
+style's or that of a style its style is based on) and a level, and the numbering definitions
+say how each level counts and is shown.
 Read without them, a procedure's steps lose their order and "What is step 3?" has no answer.
 Bullets and levels drawn with no number are left as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from docx.oxml.ns import qn
 
@@ -19,6 +20,7 @@ _ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "x
           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 _UNNUMBERED = frozenset({"bullet", "none"})
 _MOST_LETTERED = 26 * 20  # "tttt...": past this a lettered item is written as its number
+_NO_LIST = (None, None)
 _P_PR, _P_STYLE, _NUM_PR, _NUM_ID, _ILVL, _VAL = (
     qn(name) for name in ("w:pPr", "w:pStyle", "w:numPr", "w:numId", "w:ilvl", "w:val"))
 
@@ -28,6 +30,7 @@ class _Level:
     start: int
     kind: str  # numFmt: decimal, lowerLetter, upperRoman, bullet, ...
     pattern: str  # lvlText: "%1.", "%1.%2.", "(%3)"
+    style: str | None  # pStyle: the paragraph style this level numbers
 
 
 @dataclass
@@ -36,7 +39,8 @@ class ListNumbers:
     as it goes, so paragraphs must be given in the order they are read)."""
 
     levels: dict[str, dict[int, _Level]]  # by numId: that list's levels
-    style_lists: dict[str, tuple[str, int]]  # by style id: the list and level it numbers
+    # by style id: the list and level it numbers, each None when no style of its chain sets it
+    style_lists: dict[str, tuple[str | None, int | None]]
     counts: dict[str, list[int | None]] = field(default_factory=dict)
 
     @classmethod
@@ -55,11 +59,10 @@ class ListNumbers:
                 level = _int(override.get(qn("w:ilvl")), 0)
                 start = override.find(qn("w:startOverride"))
                 if level in defined and start is not None:
-                    old = defined[level]
-                    defined[level] = _Level(_int(start.get(qn("w:val")), old.start), old.kind,
-                                            old.pattern)
+                    defined[level] = replace(defined[level], start=_int(
+                        start.get(qn("w:val")), defined[level].start))
             levels[num.get(qn("w:numId"))] = defined
-        return cls(levels, _style_lists(document))
+        return cls(levels, _style_lists(document, levels))
 
     def label(self, paragraph) -> str | None:
         """The number Word draws before `paragraph` ("3.", "1.2"), counting it; None for a
@@ -92,49 +95,59 @@ class ListNumbers:
         if p_pr is None:
             return None
         pstyle = p_pr.find(_P_STYLE)
-        style = self.style_lists.get(pstyle.get(_VAL, "")) if pstyle is not None else None
+        list_id, level = (self.style_lists.get(pstyle.get(_VAL, ""), _NO_LIST)
+                          if pstyle is not None else _NO_LIST)
         num_pr = p_pr.find(_NUM_PR)
-        if num_pr is None:
-            return style
-        num_id, level = num_pr.find(_NUM_ID), num_pr.find(_ILVL)
-        list_id = num_id.get(_VAL) if num_id is not None else (style or (None,))[0]
+        if num_pr is not None:  # the paragraph's own list or level, each, over its style's
+            num_id, ilvl = num_pr.find(_NUM_ID), num_pr.find(_ILVL)
+            list_id = num_id.get(_VAL) if num_id is not None else list_id
+            level = _int(ilvl.get(_VAL), 0) if ilvl is not None else level
         if list_id in (None, "0"):  # numId 0: numbering taken off this paragraph
             return None
-        default_level = style[1] if style else 0
-        return list_id, _int(level.get(_VAL) if level is not None else None, default_level)
+        return list_id, level or 0
 
 
 def _levels(abstract) -> dict[int, _Level]:
     levels = {}
     for node in abstract.iterchildren(qn("w:lvl")):
-        start, kind, pattern = (node.find(qn(name)) for name in ("w:start", "w:numFmt",
-                                                                  "w:lvlText"))
+        start, kind, pattern, style = (node.find(qn(name)) for name in (
+            "w:start", "w:numFmt", "w:lvlText", "w:pStyle"))
         levels[_int(node.get(qn("w:ilvl")), 0)] = _Level(
             _int(start.get(qn("w:val")) if start is not None else None, 1),
             kind.get(qn("w:val"), "decimal") if kind is not None else "decimal",
-            pattern.get(qn("w:val"), "") if pattern is not None else "")
+            pattern.get(qn("w:val"), "") if pattern is not None else "",
+            style.get(qn("w:val")) if style is not None else None)
     return levels
 
 
-def _style_lists(document) -> dict[str, tuple[str, int]]:
+def _style_lists(document, levels: dict[str, dict[int, _Level]]
+                 ) -> dict[str, tuple[str | None, int | None]]:
     """The list and level each paragraph style numbers (Word's "List Number", a heading style
-    linked to a multilevel list), its own or the style it is based on."""
+    linked to a multilevel list): each its own, else the nearest style's it is based on (a
+    numId of 0 nearer takes the list off). With no level set, the list's level that names the
+    style or a base of it (`w:pStyle`): the standard has a style name its list alone."""
     styles = {node.get(qn("w:styleId")): node
               for node in document.styles.element.iterchildren(qn("w:style"))}
-    found: dict[str, tuple[str, int]] = {}
+    found: dict[str, tuple[str | None, int | None]] = {}
     for style_id in styles:
-        seen, node = set(), styles[style_id]
-        while node is not None and node.get(qn("w:styleId")) not in seen:
-            seen.add(node.get(qn("w:styleId")))
+        list_id = level = None
+        chain, node = [], styles[style_id]
+        while node is not None and node.get(qn("w:styleId")) not in chain:
+            chain.append(node.get(qn("w:styleId")))
             num_pr = node.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
-            if num_pr is not None:
-                num_id, level = num_pr.find(qn("w:numId")), num_pr.find(qn("w:ilvl"))
-                if num_id is not None and num_id.get(qn("w:val")) not in (None, "0"):
-                    found[style_id] = (num_id.get(qn("w:val")), _int(
-                        level.get(qn("w:val")) if level is not None else None, 0))
-                break
+            num_id, ilvl = ((num_pr.find(qn("w:numId")), num_pr.find(qn("w:ilvl")))
+                            if num_pr is not None else (None, None))
+            if list_id is None and num_id is not None:
+                list_id = num_id.get(qn("w:val"))
+            if level is None and ilvl is not None:
+                level = _int(ilvl.get(qn("w:val")), 0)
             based = node.find(qn("w:basedOn"))
             node = styles.get(based.get(qn("w:val"))) if based is not None else None
+        if level is None and list_id not in (None, "0"):
+            named = {spec.style: n for n, spec in levels.get(list_id, {}).items() if spec.style}
+            level = next((named[name] for name in chain if name in named), None)
+        if list_id is not None or level is not None:
+            found[style_id] = (list_id, level)
     return found
 
 

@@ -303,6 +303,81 @@ def test_xlsx_one_formula_without_a_result_is_named_alone() -> None:
                             "save it in Excel or LibreOffice, then ingest it again.",)
 
 
+def without_recalculation_mark(data: bytes) -> bytes:
+    """The workbook as Excel or LibreOffice would save it: not marked to be recalculated when
+    it is opened (openpyxl marks every workbook it writes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                body, marks = re.subn(rb'\sfullCalcOnLoad="1"', b"", body)
+                assert marks == 1
+            copy.writestr(info, body)
+    return out.getvalue()
+
+
+def xlsxwriter_report() -> bytes:
+    """A report as XlsxWriter (the writer pandas uses) saves it: each formula's result 0 unless
+    the caller gives its value, and the workbook marked to be recalculated when it is opened."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    with xlsxwriter.Workbook(buf) as book:
+        costs = book.add_worksheet("Q1")
+        for number, row in enumerate([["Item", "Cost", "Doubled"], ["Bolt", 2], ["Washer", 0],
+                                      ["Total"]]):
+            costs.write_row(number, 0, row)
+        costs.write_formula("C2", "=B2*2", None, 4)  # its value given: kept
+        costs.write_formula("C3", "=B3*2", None, 0)  # given, yet no different from the default
+        costs.write_formula("B4", "=SUM(B2:B3)")
+        labels = book.add_worksheet("Labels")
+        for number, row in enumerate([["Name", "Label"], ["Ada"], ["Grace"]]):
+            labels.write_row(number, 0, row)
+        labels.write_formula("B2", '=A2&" (engineer)"')  # a text formula's result: 0 as well
+        labels.write_formula("B3", '=A3&" (admiral)"')
+    return buf.getvalue()
+
+
+def test_xlsx_placeholder_results_in_a_workbook_to_recalculate_are_left_out_and_reported() -> None:
+    doc = load_bytes(Path("report.xlsx"), xlsxwriter_report())
+    assert [p.locator for p in doc.pages] == ["sheet Q1", "sheet Labels"]
+    # the literal 0 stays; the formulas' zeros are the writer's, not results
+    assert doc.pages[0].text.split("\n\n") == ["Item | Cost | Doubled",
+                                                "Item: Bolt; Cost: 2; Doubled: 4",
+                                                "Item: Washer; Cost: 0", "Item: Total"]
+    assert doc.pages[1].text.split("\n\n") == ["Name | Label", "Name: Ada", "Name: Grace"]
+    assert doc.warnings == (
+        "4 formulas (e.g. Q1!C3, Q1!B4) were saved with placeholder results by the program "
+        "that wrote the workbook, which asks Excel to recalculate them on opening: their "
+        "cells are left out. Open and save it in Excel or LibreOffice, then ingest it again.",)
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["marked", "not marked"])
+def test_xlsx_a_formulas_saved_zero_is_a_placeholder_only_in_a_workbook_to_recalculate(
+        marked: bool) -> None:
+    saved = with_saved_results(costs_with_formulas(), {"C3": "6", "B4": "0", "B1": "5"})
+    doc = load_bytes(Path("costs.xlsx"), saved if marked else without_recalculation_mark(saved))
+    total = "Item: Total" if marked else "Item: Total; Cost: 0"
+    assert doc.pages[0].text.split("\n\n")[2:] == ["Item: Nut; Cost: 3; Doubled: 6", total]
+    assert doc.pages[1].text == "Total | 5"
+    assert doc.warnings == ((
+        "1 formula (Q1!B4) was saved with a placeholder result by the program that wrote the "
+        "workbook, which asks Excel to recalculate it on opening: its cell is left out. Open "
+        "and save it in Excel or LibreOffice, then ingest it again.",) if marked else ())
+
+
+def test_xlsx_formulas_without_a_result_and_with_a_placeholder_are_reported_together() -> None:
+    doc = load_bytes(Path("costs.xlsx"),
+                     with_saved_results(costs_with_formulas(), {"C3": "0", "B1": "5"}))
+    assert doc.pages[0].text.split("\n\n")[2:] == ["Item: Nut; Cost: 3", "Item: Total"]
+    assert doc.warnings == (
+        "1 formula (Q1!B4) has no saved result (the workbook was written by a program and never "
+        "recalculated) and 1 formula (Q1!C3) was saved with a placeholder result by the program "
+        "that wrote the workbook, which asks Excel to recalculate it on opening: their cells are "
+        "left out. Open and save it in Excel or LibreOffice, then ingest it again.",)
+
+
 SHEET_CELLS = (
     '<c r="A1"><f>1+1</f><v>2</v></c>'  # computed and saved, as Excel and LibreOffice save
     '<c r="A2"><f>1+1</f><v></v></c><c r="A3"><f>1+1</f><v/></c>'  # openpyxl: empty
@@ -334,18 +409,51 @@ def sheet_xml(cells: str, prefix: str = "") -> bytes:
     return f'<?xml version="1.0"?>{xml}'.encode()
 
 
+PLACEHOLDER_CELLS = (  # in a workbook marked to be recalculated when it is opened
+    '<c r="F1"><f>SUM(A1:A2)</f><v>0</v></c>'  # XlsxWriter's placeholder
+    '<c r="F2" t="n"><f>A1-A1</f><v>0.0</v></c>'
+    '<c r="F3">\n  <f>A1*0</f>\n  <v>-0</v>\n</c>'
+    '<c r="F4"><f>1+1</f><v>2</v></c>'  # a result given by the writer
+    '<c r="F5" t="b"><f>1&gt;2</f><v>0</v></c>'  # FALSE
+    '<c r="F6" t="str"><f>"0"</f><v>0</v></c>'  # the text "0"
+    '<c r="F7" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="F8"><v>0</v></c>')
+# a formula's saved 0 or empty text is a placeholder there: "+"
+RECALCULATED_CELLS = ["A2", "A3", "A4", "A5+", "A6", "B3", "D1", "E2", None, "F1+", "F2+", "F3+"]
+
+
+def left_out(xml: bytes, recalculated: bool = False) -> list[str | None]:
+    """The cells the scan leaves out, a placeholder's reference marked with a `+`."""
+    return [(found.cell + "+" if found.cell and found.placeholder else found.cell)
+            for found in sheets.formulas_left_out(io.BytesIO(xml), recalculated)]
+
+
 @pytest.mark.parametrize("prefix", ["", "x:"])
 def test_formulas_without_a_result_are_found_in_the_sheet_xml(prefix: str) -> None:
-    xml = sheet_xml(SHEET_CELLS, prefix)
-    assert list(sheets.unsaved_formulas(io.BytesIO(xml))) == UNSAVED_CELLS
+    xml = sheet_xml(SHEET_CELLS + PLACEHOLDER_CELLS, prefix)
+    assert left_out(xml) == UNSAVED_CELLS
+    assert left_out(xml, recalculated=True) == RECALCULATED_CELLS
 
 
 @pytest.mark.parametrize("piece", [1, 2, 5, 13, 64])
 def test_formulas_without_a_result_are_found_across_the_pieces_read(
         piece: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    xml = sheet_xml(SHEET_CELLS * 3)
+    xml = sheet_xml((SHEET_CELLS + PLACEHOLDER_CELLS) * 3)
     monkeypatch.setattr(sheets, "SCAN_BYTES", piece)
-    assert list(sheets.unsaved_formulas(io.BytesIO(xml))) == UNSAVED_CELLS * 3
+    assert left_out(xml) == UNSAVED_CELLS * 3
+    assert left_out(xml, recalculated=True) == RECALCULATED_CELLS * 3
+
+
+@pytest.mark.parametrize(("calculation", "asked"), [
+    ('<calcPr calcId="124519" fullCalcOnLoad="1"/>', True),  # XlsxWriter, openpyxl
+    ("<x:calcPr fullCalcOnLoad='true' calcId='1'></x:calcPr>", True),
+    ('<calcPr calcId="191029"/>', False),  # Excel
+    ('<calcPr fullCalcOnLoad="0"/>', False), ('<calcPr/>', False), ("", False),
+    ('<definedName name="fullCalcOnLoad">1</definedName><calcPr/>', False)])
+def test_a_workbook_asking_to_be_recalculated_when_opened_is_told_apart(
+        calculation: str, asked: bool) -> None:
+    xml = (f'<?xml version="1.0"?><workbook xmlns="{MAIN_NS}"><sheets><sheet name="S" '
+           f'sheetId="1" r:id="rId1"/></sheets>{calculation}</workbook>').encode()
+    assert sheets.asks_recalculation(xml) is asked
 
 
 def test_xlsx_numbers_read_as_their_format_shows_them() -> None:

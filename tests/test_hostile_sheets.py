@@ -129,6 +129,8 @@ UNCLOSED_FORMULAS = {
     "a value tag never closed": "<c><f></f><v " + "x" * 4 * MIB,
     "tags half written": "<f<f/<f>" * (MIB // 2),
     "a namespace prefix never ended": "<" + "a" * 4 * MIB + ":f>",
+    "a zero value never closed": "<c><f></f><v>" + "0" * 4 * MIB,
+    "zero values never closed": "<c><f></f><v>0.0e" * (MIB // 2),
 }
 
 
@@ -136,8 +138,18 @@ UNCLOSED_FORMULAS = {
 def test_the_scan_for_formulas_without_a_result_takes_linear_time(body: str) -> None:
     xml = f'<?xml version="1.0"?><worksheet {NS}><sheetData><row r="1">{body}'.encode()
     started = time.perf_counter()
-    list(sheets.unsaved_formulas(io.BytesIO(xml)))
+    list(sheets.formulas_left_out(io.BytesIO(xml), recalculated=True))
     assert time.perf_counter() - started < 10  # a fraction of a second; quadratic, hours
+
+
+@pytest.mark.parametrize("body", ["<calcPr " * (MIB // 2), "<" + "a" * 4 * MIB + ":calcPr",
+                                  '<calcPr fullCalcOnLoad="' * (MIB // 4),
+                                  "<calcPr" + " a='1'" * MIB])
+def test_reading_whether_a_workbook_asks_to_be_recalculated_takes_linear_time(
+        body: str) -> None:
+    started = time.perf_counter()
+    sheets.asks_recalculation(f'<?xml version="1.0"?><workbook {NS}>{body}'.encode())
+    assert time.perf_counter() - started < 10
 
 
 def test_the_scan_for_formulas_without_a_result_holds_a_few_pieces_at_most() -> None:
@@ -146,7 +158,7 @@ def test_the_scan_for_formulas_without_a_result_holds_a_few_pieces_at_most() -> 
     stream = io.BytesIO(xml + b"a" * 40 * MIB + b"</f></c></row></sheetData></worksheet>")
     tracemalloc.start()
     try:
-        assert list(sheets.unsaved_formulas(stream)) == []
+        assert list(sheets.formulas_left_out(stream, recalculated=True)) == []
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -12,8 +12,18 @@ a workbook hands over, empty or not, is counted too, and reading stops past MAX_
 
 A workbook written by a program (openpyxl, a report generator) and never opened in a
 spreadsheet holds formulas with no computed result: openpyxl reads each as an empty cell. The
-sheet's XML, scanned once more as bytes after its rows are read (`unsaved_formulas`), finds
-them, and the document is read with a warning naming how many cells are left out.
+sheet's XML, scanned once more as bytes beside its rows (`formulas_left_out`), finds them, and
+the document is read with a warning naming how many cells are left out.
+
+A program can instead save a placeholder result and mark the workbook to be recalculated when
+it is opened (`fullCalcOnLoad`): XlsxWriter, which pandas writes .xlsx with, saves 0 for every
+formula whose value its caller does not give. Excel and LibreOffice never save that mark. In a
+workbook bearing it, a formula's saved 0 (a number equal to zero) or empty text is taken for a
+placeholder: the same scan finds it, ahead of the row openpyxl reads it in, and its cell is left
+out and counted in the warning (an empty text reads as an empty cell anyway), since a stale 0
+read as a total is wrong data, and a cell left out with a warning is not. A real 0 given by the
+caller is left out with them: nothing tells the two apart. Any other saved result is kept: the
+writer saves one only when its caller gives it, so it was computed on purpose.
 """
 
 from __future__ import annotations
@@ -24,9 +34,11 @@ import functools
 import io
 import itertools
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NamedTuple, TypeVar
 
 from ingest.formats.base import (
     MAX_DOCUMENT_CHARS,
@@ -66,8 +78,12 @@ MAX_SCAN_CARRY = 8 * MIB
 # a sheet's root element, whose prefix (if any) every element of the sheet's own namespace has
 SHEET_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3}[0-9]{1,7})["']""")
-TEXT_RESULT = re.compile(rb"""\st\s*=\s*["']str["']""")
-SHOWN_UNSAVED = 2  # formulas without a result the warning names; it counts them all
+CELL_TYPE = re.compile(rb"""\st\s*=\s*["']([^"'<>]*)["']""")  # none: a number
+SHOWN_UNSAVED = 2  # formulas of each kind the warning names; it counts them all
+# where every writer puts the workbook part, whose calcPr may ask for a recalculation on opening
+WORKBOOK_PART = "xl/workbook.xml"
+CALCULATION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr(\s[^<>]*)?/?>")
+RECALCULATE_ON_OPENING = re.compile(rb"""\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 PLAIN_SHEET_NAME = re.compile(r"\w+")
 
 Cell = TypeVar("Cell")
@@ -76,11 +92,16 @@ Cell = TypeVar("Cell")
 def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     import openpyxl
 
-    check_package(path, data, streamed=("xl/worksheets/",))
+    names = check_package(path, data, streamed=("xl/worksheets/",))
     pages = Pages(path)
     bounds = TableBounds(path)
-    unsaved, named = 0, []
+    left_out = FormulasLeftOut()
     with reading(path, "Excel workbook"):
+        # openpyxl's parsed calcPr cannot tell: it reads a missing fullCalcOnLoad, as in every
+        # workbook Excel saves, as true
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            recalculated = WORKBOOK_PART in names and asks_recalculation(
+                package.read(WORKBOOK_PART))
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             title = (workbook.properties.title or "").strip()
@@ -89,28 +110,108 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                     continue
                 # each row ends at its last stored cell, not at the range the file declares
                 sheet.reset_dimensions()
-                lines = table_text(walked(sheet.iter_rows(), bounds), shown_cell, bounds)
+                # the stream openpyxl reads the rows from (it offers no other way to the part)
+                with sheet._get_source() as stream:
+                    found = left_out.counted(sheet.title, formulas_left_out(stream, recalculated))
+                    rows = walked(sheet.iter_rows(), bounds)
+                    if recalculated:
+                        rows = without_placeholders(rows, found)
+                    lines = table_text(rows, shown_cell, bounds)
+                    for _ in found:  # those past the last row read are counted too
+                        pass
                 if lines:
                     pages.add(number, PARAGRAPH_BREAK.join(lines), f"sheet {sheet.title}")
-                # the stream openpyxl read the rows from (it offers no other way to the part)
-                with sheet._get_source() as stream:
-                    for cell in unsaved_formulas(stream):
-                        unsaved += 1
-                        if len(named) < SHOWN_UNSAVED:
-                            named.append(cell_name(sheet.title, cell))
         finally:
             workbook.close()
-    warnings = [unsaved_warning(unsaved, named)] if unsaved else []
-    return Parsed(title or path.stem, pages.pages, warnings)
+    return Parsed(title or path.stem, pages.pages, left_out.warnings())
 
 
-def unsaved_warning(count: int, named: list[str]) -> str:
-    shown = ("e.g. " if count > len(named) else "") + ", ".join(named)
-    formulas, have, cells = (("1 formula", "has", "its cell is") if count == 1 else
-                             (f"{count:,} formulas", "have", "their cells are"))
-    return (f"{formulas} ({shown}) {have} no saved result (the workbook was written by a "
-            f"program and never recalculated): {cells} left out. Open and save it in Excel or "
-            "LibreOffice, then ingest it again.")
+def asks_recalculation(workbook_xml: bytes) -> bool:
+    """Whether a workbook part's calcPr asks for every formula to be recalculated when the
+    workbook is opened (fullCalcOnLoad): its saved results may then be placeholders."""
+    calculation = CALCULATION.search(workbook_xml)
+    return bool(calculation and RECALCULATE_ON_OPENING.search(calculation.group(1) or b""))
+
+
+class LeftOut(NamedTuple):
+    """A formula's cell left out: its reference (None: a cell that states none), and whether
+    it holds a placeholder result rather than none."""
+
+    cell: str | None
+    placeholder: bool
+
+
+@dataclass
+class Tally:
+    count: int = 0
+    named: list[str] = field(default_factory=list)  # the first SHOWN_UNSAVED
+
+    def formulas(self) -> str:
+        """`3 formulas (e.g. Q1!C3, Q1!B4)`, `1 formula (Q1!B4)`"""
+        shown = ("e.g. " if self.count > len(self.named) else "") + ", ".join(self.named)
+        return f"{self.count:,} formula{'s' if self.count > 1 else ''} ({shown})"
+
+
+class FormulasLeftOut:
+    """The formulas of a workbook whose cells are left out, counted by kind as they are
+    found, and the warning that says so."""
+
+    def __init__(self) -> None:
+        self.unsaved, self.placeholders = Tally(), Tally()
+
+    def counted(self, sheet: str, found: Iterable[LeftOut]) -> Iterator[LeftOut]:
+        for formula in found:
+            tally = self.placeholders if formula.placeholder else self.unsaved
+            tally.count += 1
+            if len(tally.named) < SHOWN_UNSAVED:
+                tally.named.append(cell_name(sheet, formula.cell))
+            yield formula
+
+    def warnings(self) -> list[str]:
+        """One warning, each kind a clause of it, so what to do is said once."""
+        clauses = []
+        if self.unsaved.count:
+            have = "has" if self.unsaved.count == 1 else "have"
+            clauses.append(f"{self.unsaved.formulas()} {have} no saved result (the workbook "
+                           f"was written by a program and never recalculated)")
+        if self.placeholders.count:
+            was, result, it = (("was", "a placeholder result", "it")
+                               if self.placeholders.count == 1 else
+                               ("were", "placeholder results", "them"))
+            clauses.append(f"{self.placeholders.formulas()} {was} saved with {result} by the "
+                           f"program that wrote the workbook, which asks Excel to recalculate "
+                           f"{it} on opening")
+        if not clauses:
+            return []
+        cells = ("its cell is" if self.unsaved.count + self.placeholders.count == 1 else
+                 "their cells are")
+        return [f"{' and '.join(clauses)}: {cells} left out. Open and save it in Excel or "
+                "LibreOffice, then ingest it again."]
+
+
+def without_placeholders(rows: Iterable[Sequence[Any]],
+                         found: Iterator[LeftOut]) -> Iterator[Sequence[Any]]:
+    """The rows, each placeholder's cell emptied. The scan finds cells in the order of the
+    sheet's XML, the order openpyxl gives its rows in (it skips a row numbered below one it
+    gave), so only the placeholders up to the row being read are held."""
+    from openpyxl.cell.read_only import EMPTY_CELL
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    # as openpyxl places a cell: by its own reference
+    placeholders = (coordinate_to_tuple(formula.cell) for formula in found
+                    if formula.placeholder and formula.cell is not None)
+    ahead = next(placeholders, None)
+    for row in rows:
+        here = set()
+        if ahead is not None:
+            number = max((getattr(cell, "row", 0) for cell in row), default=0)
+            while ahead is not None and ahead[0] <= number:
+                here.add(ahead)
+                ahead = next(placeholders, None)
+        if here:
+            row = [EMPTY_CELL if (getattr(cell, "row", 0), getattr(cell, "column", 0)) in here
+                   else cell for cell in row]
+        yield row
 
 
 def cell_name(sheet: str, cell: str | None) -> str:
@@ -124,33 +225,38 @@ def cell_name(sheet: str, cell: str | None) -> str:
 
 
 @functools.cache
-def unsaved_formula(prefix: bytes) -> re.Pattern[bytes]:
+def unsaved_formula(prefix: bytes, placeholders: bool) -> re.Pattern[bytes]:
     """A cell's formula (elements named with `prefix`) with no result saved after it: no value
-    element, or an empty one (group 1 set). A value, when saved, follows its formula: a cell's
+    element, or an empty one (group 1 set); with `placeholders`, also one whose result is a
+    number equal to zero (group 2 set). A value, when saved, follows its formula: a cell's
     elements come in the order the format sets (formula, value, inline text). Attributes and
     text hold no '<', so no part of a match runs past the next tag but one: each piece of the
     XML is looked at by a few attempts at most, in linear time."""
     name = re.escape(prefix)
+    zero = (rb"|(<)" + name + rb"v(?:\s[^<>]*)?>[-+]?0+(?:\.0*)?(?:[eE][-+]?[0-9]+)?</" + name
+            + rb"v\s*>")
     return re.compile(
         rb"<" + name + rb"f(?:\s[^<>]*)?(?:/>|>[^<]*</" + name + rb"f\s*>)\s*"
         rb"(?:(<)" + name + rb"v(?:\s[^<>]*)?(?:/>|></" + name + rb"v\s*>)"
         # or a tag that is not a value next: white space given back to `\s*` never passes
-        rb"|(?=<(?!" + name + rb"v[\s/>])|\Z))")
+        rb"|(?=<(?!" + name + rb"v[\s/>])|\Z)" + (zero if placeholders else b"") + rb")")
 
 
-def unsaved_formulas(stream: IO[bytes]) -> Iterator[str | None]:
-    """The cells of a sheet's XML whose formula has no saved result, each as its reference
-    (None: one that states none), read a piece at a time.
+def formulas_left_out(stream: IO[bytes], recalculated: bool = False) -> Iterator[LeftOut]:
+    """The cells of a sheet's XML whose formula has no saved result, and, in a workbook to be
+    `recalculated` on opening, those whose result is a placeholder; read a piece at a time.
 
     openpyxl reads an empty value as no value, yet only a formula giving text ("", t="str")
     saves an empty one: a number, a date or a truth value always has characters. A program that
-    writes formulas without computing them (openpyxl) writes no value, or an empty one. Shared
-    formulas (`<f t="shared" si="0"/>` in every cell after the first) and array formulas (in
-    their first cell) are each looked at in the cell that holds them."""
+    writes formulas without computing them (openpyxl) writes no value, or an empty one; or, in a
+    workbook to be recalculated, a placeholder: XlsxWriter writes a number, 0, for a formula
+    giving text too. A truth value, an error or a text "0" is only ever a result given, and is
+    kept. Shared formulas (`<f t="shared" si="0"/>` in every cell after the first) and array
+    formulas (in their first cell) are each looked at in the cell that holds them."""
     held = bytearray(stream.read(SCAN_BYTES))
     root = SHEET_ROOT.search(held)
     prefix = root.group(1) + b":" if root and root.group(1) else b""
-    formula, cell_start = unsaved_formula(prefix), b"<" + prefix + b"c"
+    formula, cell_start = unsaved_formula(prefix, recalculated), b"<" + prefix + b"c"
     searched = 1  # where a cell start not yet seen may begin: past the one `held` opens with
     while True:
         piece = stream.read(SCAN_BYTES)
@@ -160,9 +266,11 @@ def unsaved_formulas(stream: IO[bytes]) -> Iterator[str | None]:
         if end > 0:
             for found in formula.finditer(held, 0, end):
                 tag = held[held.rfind(b"<", 0, found.start()):found.start()]  # its cell's
-                if found.group(1) is None or not TEXT_RESULT.search(tag):
-                    reference = CELL_REFERENCE.search(tag)
-                    yield reference.group(1).decode() if reference else None
+                placeholder = is_placeholder(found, tag)
+                if placeholder is None or placeholder and not recalculated:
+                    continue
+                reference = CELL_REFERENCE.search(tag)
+                yield LeftOut(reference.group(1).decode() if reference else None, placeholder)
             del held[:end]
         elif len(held) > MAX_SCAN_CARRY:
             del held[:len(held) - len(cell_start)]
@@ -170,6 +278,19 @@ def unsaved_formulas(stream: IO[bytes]) -> Iterator[str | None]:
             return
         searched = max(len(held) - len(cell_start) + 1, 1)
         held += piece
+
+
+def is_placeholder(found: re.Match[bytes], tag: bytes) -> bool | None:
+    """Whether a formula `unsaved_formula` found in a cell (`tag`, its start) holds a result
+    that could be a placeholder (True: a number equal to zero, an empty text), none (False), or
+    a result that is kept whatever the workbook asks (None)."""
+    if found.lastindex is None:  # no value
+        return False
+    kind = CELL_TYPE.search(tag)
+    cell_type = kind.group(1) if kind else b"n"
+    if found.lastindex == 1:  # an empty value
+        return cell_type == b"str"
+    return True if cell_type == b"n" else None
 
 
 def load_csv(path: Path, data: bytes, options: LoadOptions) -> Parsed:

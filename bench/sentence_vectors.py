@@ -9,7 +9,9 @@ alternative of embedding every sentence on its own.
    only; the chunks with pooled sentence vectors; the chunks and then each sentence embedded on
    its own, one text per model call as the question-time rescoring embeds them (the same
    vectors it uses); and the same in batches of 8 sentences (int8 activations are then
-   quantized per batch, so the vectors differ slightly from the one-at-a-time ones).
+   quantized per batch, so the vectors differ slightly from the one-at-a-time ones). The
+   pooled way embeds each section heading on its own as ingest does; it is also timed with
+   the headings pooled like the other sentences, for what that costs.
 
     .venv/bin/python bench/sentence_vectors.py [FOLDER] [--rounds 2] [--every 8]
 
@@ -26,6 +28,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 from ingest.embedding import embed_chunks
 from ingest.pipeline import IngestPipeline
@@ -91,9 +94,15 @@ def embedding_ways(embedder, texts: list[str]) -> dict:
         finally:
             embedder._per_text, embedder.max_batch = per_text, batch
 
+    def headings_pooled() -> None:
+        with mock.patch("ingest.embedding._headings_alone"):
+            embed_chunks(embedder, texts, sentences=True)
+
     return {
         "chunks only": lambda: embedder.embed_documents(texts),
-        "chunks + pooled sentences": lambda: embed_chunks(embedder, texts, sentences=True),
+        "chunks + pooled sentences, headings alone (ingest)":
+            lambda: embed_chunks(embedder, texts, sentences=True),
+        "chunks + pooled sentences, headings pooled too": headings_pooled,
         "chunks + each sentence alone": lambda: (embedder.embed_documents(texts),
                                                  embedder.embed_documents(sentences)),
         "chunks + sentences alone, batches of 8": alone_batched,

@@ -4,6 +4,12 @@ A model that pools sentences (`Embedder.pools_sentences`: the local one) gives b
 forward pass per chunk; the sentences are found by the same segmenter that answers quote with
 (`rag.text.sentences`), and a chunk with none is one sentence. What is stored is made by
 `rag.stores.sentence_vectors`.
+
+A section heading ("2.12 Why is R named R?", "## Installing") is the exception: it is embedded
+on its own. Pooled inside its chunk, its few tokens say what the rest of the chunk says, and a
+question asked in other words than the heading's finds nothing particular in it; alone, it says
+what the section is about. Headings are short and few, so this costs little
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import numpy as np
 
 from rag.providers.embedders.base import Embedder
 from rag.stores import sentence_vectors
-from rag.text.sentences import split
+from rag.text.sentences import is_heading, split
 from rag.types import SentenceVectors
 
 
@@ -40,6 +46,22 @@ def embed_chunks(embedder: Embedder, texts: Sequence[str],
         return Embedded(embedder.embed_documents(texts, token_counts))
     spans = [sentence_spans(text) for text in texts]
     dense, pooled = embedder.embed_documents_with_sentences(texts, spans, token_counts)
-    return Embedded(dense, [
-        SentenceVectors(tuple(where), sentence_vectors.contrasted(vector, rows))
-        for where, vector, rows in zip(spans, dense, pooled, strict=True)])
+    stored = [sentence_vectors.contrasted(vector, rows)
+              for vector, rows in zip(dense, pooled, strict=True)]
+    _headings_alone(embedder, texts, spans, stored)
+    return Embedded(dense, [SentenceVectors(tuple(where), rows)
+                            for where, rows in zip(spans, stored, strict=True)])
+
+
+def _headings_alone(embedder: Embedder, texts: Sequence[str],
+                    spans: Sequence[list[tuple[int, int]]], stored: list[np.ndarray]) -> None:
+    """Each heading's row of `stored` replaced by the heading embedded on its own, in one batch
+    for all the chunks."""
+    found = [(chunk, row) for chunk, (text, where) in enumerate(zip(texts, spans, strict=True))
+             for row, (start, end) in enumerate(where) if is_heading(text[start:end])]
+    if not found:
+        return
+    alone = embedder.embed_documents([texts[chunk][slice(*spans[chunk][row])]
+                                      for chunk, row in found])
+    for (chunk, row), vector in zip(found, alone, strict=True):
+        stored[chunk][row] = vector / max(float(np.linalg.norm(vector)), 1e-12)

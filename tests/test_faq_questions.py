@@ -29,6 +29,10 @@ def faq(tmp_path_factory: pytest.TempPathFactory, embedder, model_dir: Path):
     ("What is CRAN?", 13),  # a heading line that is the question
     ("Are there Unix-like binaries for R?", 10),  # referred to by title on page 8
     ("Is there Emacs support for R?", 30),  # listed on the end of a contents page
+    # asked in other words than the headings' ("What is CRAN?", "Are Trellis displays
+    # implemented in R?"): the heading's own vector finds the section
+    ("What does CRAN stand for and what is it?", 13),
+    ("Does R have Trellis graphics?", 34),
 ])
 def test_the_section_that_asks_answers(faq, question: str, page: int) -> None:
     assert faq.search(question, top_k=5)[0].page == page

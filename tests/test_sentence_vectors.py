@@ -104,6 +104,22 @@ def test_spans_are_pooled_from_the_chunks_own_forward_pass(embedder) -> None:
     assert embed_chunks(embedder, texts).sentences is None
 
 
+def test_a_heading_is_stored_as_it_says_on_its_own(embedder) -> None:
+    # pooled inside its chunk a heading's vector says what the chunk says; a question phrased
+    # like the heading must find the heading itself
+    text = ("2.12 Why is R named R?\nThe name is partly based on the first names of the first "
+            "two R authors, and partly a play on the name of the Bell Labs language S.")
+    stored = embed_chunks(embedder, [text], sentences=True).sentences[0]
+    heading, body = (text[start:end] for start, end in stored.spans)
+    assert heading == "2.12 Why is R named R?"
+    alone = embedder.embed_documents([heading, body])
+    np.testing.assert_allclose(stored.vectors[0], alone[0], atol=1e-5)
+    assert float(stored.vectors[1] @ alone[1]) < 0.99  # the body's: pooled, contrasted
+    # a chunk that is a heading and nothing else too
+    only = embed_chunks(embedder, ["3.1 What is S?"], sentences=True)
+    np.testing.assert_allclose(only.sentences[0].vectors[0], only.dense[0], atol=1e-5)
+
+
 def test_pooling_takes_the_tokens_inside_each_span() -> None:
     states = np.array([[9.0, 9.0], [1.0, 0.0], [0.0, 1.0], [0.0, 3.0], [9.0, 9.0]])
     offsets = [(0, 0), (0, 3), (4, 6), (6, 9), (0, 0)]  # [CLS] abc de|fgh [SEP]

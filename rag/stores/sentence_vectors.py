@@ -9,7 +9,8 @@ The vectors come from the chunk's own forward pass (`Embedder.embed_documents_wi
 a sentence's token states, mean-pooled. Inside a chunk those states all carry the chunk's
 context, which makes a chunk's sentences alike; taking CONTRAST of the chunk's vector away
 before normalising leaves what sets each sentence apart, and ranked better than the plain
-pooled vectors over the development sets (docs/evaluation.md).
+pooled vectors over the development sets (docs/evaluation.md). A section heading's vector is
+the heading embedded on its own (`ingest.embedding`).
 
 A collection records the SCHEME its vectors were made by. One without that record (or with
 another scheme) gets none written, so its hits are all rescored the same way: by sentences

@@ -198,19 +198,33 @@ def test_word_list_numbers_are_written_before_their_items() -> None:
         "4. Rinse it twice.", "Keep the receipt."]
 
 
+# a multilevel list's levels: "1.", "a)", "(i)", "1.b.1"
+LEVELS = "".join(
+    f'<w:lvl w:ilvl="{n}"><w:start w:val="1"/><w:numFmt w:val="{kind}"/>'
+    f'<w:lvlText w:val="{text}"/></w:lvl>'
+    for n, (kind, text) in enumerate([("decimal", "%1."), ("lowerLetter", "%2)"),
+                                      ("lowerRoman", "(%3)"), ("decimal", "%1.%2.%4")]))
+
+
+def instance(document, list_id: str, definition: str, overrides: str = "") -> None:
+    """List `list_id` (a `w:num`) of the abstract definition `definition`, with `overrides`."""
+    document.part.numbering_part.element.append(w(
+        f'<w:num w:numId="{list_id}"><w:abstractNumId w:val="{definition}"/>{overrides}</w:num>'))
+
+
+def restart(level: int, start: int) -> str:
+    """A list's override restarting `level` at `start`, as Word stores "Restart at 1"."""
+    return (f'<w:lvlOverride w:ilvl="{level}"><w:startOverride w:val="{start}"/>'
+            "</w:lvlOverride>")
+
+
 def numbered(document, items: list[tuple[str, int, str]]) -> None:
     """`items` (list id, level, text) in a multilevel list defined here: "1.", "a)", "(i)";
     list 91 counts the same way from 5."""
     numbering = document.part.numbering_part.element
-    levels = "".join(
-        f'<w:lvl w:ilvl="{n}"><w:start w:val="1"/><w:numFmt w:val="{kind}"/>'
-        f'<w:lvlText w:val="{text}"/></w:lvl>'
-        for n, (kind, text) in enumerate([("decimal", "%1."), ("lowerLetter", "%2)"),
-                                          ("lowerRoman", "(%3)"), ("decimal", "%1.%2.%4")]))
-    numbering.insert(0, w(f'<w:abstractNum w:abstractNumId="90">{levels}</w:abstractNum>'))
-    numbering.append(w('<w:num w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
-    numbering.append(w('<w:num w:numId="91"><w:abstractNumId w:val="90"/><w:lvlOverride '
-                       'w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>'))
+    numbering.insert(0, w(f'<w:abstractNum w:abstractNumId="90">{LEVELS}</w:abstractNum>'))
+    instance(document, "90", "90")
+    instance(document, "91", "90", restart(0, 5))
     for list_id, level, text in items:
         number(document.add_paragraph(text)._p, list_id, level)
 
@@ -339,6 +353,91 @@ def test_a_list_with_no_definition_leaves_its_items_unnumbered() -> None:
     assert docx_blocks(document) == [
         "Item of list 92.", "Item of list 93.", "Item of list 94.", "Item of list x.",
         "Styled by a lost list."]
+
+
+def test_lists_of_one_definition_count_on_together_until_one_restarts_it() -> None:
+    """Word counts by the abstract definition: a list (`w:num`) of it goes on from where another
+    left off, level by level; one with a `w:startOverride` restarts the count at its first item
+    at that level, once, the levels under it restarting with it; another definition's list
+    counts on its own."""
+    import docx
+
+    document = docx.Document()
+    numbered(document, [])
+    instance(document, "92", "90")
+    instance(document, "93", "90", "".join(restart(level, 1) for level in range(9)))
+    instance(document, "94", "90", restart(1, 3))
+    for list_id, level, text in [
+            ("90", 0, "Unplug it."), ("90", 0, "Empty it."), ("92", 0, "Fill it."),
+            ("92", 1, "Wait an hour."), ("90", 1, "Rinse it."), ("5", 0, "Another list."),
+            ("93", 0, "Descale the filter."), ("93", 1, "Soak it."), ("90", 0, "Refit it."),
+            ("93", 0, "Boil water."), ("94", 1, "Pour it out."), ("94", 2, "Twice."),
+            ("90", 1, "Dry it."), ("94", 1, "Store it.")]:
+        number(document.add_paragraph(text)._p, list_id, level)
+    assert docx_blocks(document) == [
+        "1. Unplug it.", "2. Empty it.", "3. Fill it.", "a) Wait an hour.", "b) Rinse it.",
+        "1. Another list.", "1. Descale the filter.", "a) Soak it.", "2. Refit it.",
+        "3. Boil water.", "c) Pour it out.", "(i) Twice.", "d) Dry it.", "e) Store it."]
+
+
+def numbering_style(document, name: str, list_id: str | None) -> None:
+    """A numbering style `name` (its id too) naming list `list_id`, as Word's multilevel list
+    styles do."""
+    numbers = f'<w:pPr><w:numPr><w:numId w:val="{list_id}"/></w:numPr></w:pPr>' if list_id else ""
+    document.styles.element.append(w(
+        f'<w:style w:type="numbering" w:styleId="{name}"><w:name w:val="{name}"/>{numbers}'
+        "</w:style>"))
+
+
+def test_a_list_of_a_numbering_style_takes_the_levels_of_the_style_s_own_list() -> None:
+    """ECMA-376 Part 1 (17.9.21, 17.9.27): a definition naming a numbering style
+    (`w:numStyleLink`) has no levels of its own; they are the definition's that the style's
+    list names (`w:styleLink`), as a template's custom multilevel list stores them. A style
+    missing, naming no list or leading round to the definition itself numbers nothing."""
+    import docx
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, w('<w:abstractNum w:abstractNumId="80"><w:styleLink w:val="Legal"/>'
+                          f"{LEVELS}</w:abstractNum>"))
+    for definition, style in [("81", "Legal"), ("82", "Gone"), ("83", "Bare"), ("84", "Loop"),
+                              ("85", "Lost")]:
+        numbering.insert(0, w(f'<w:abstractNum w:abstractNumId="{definition}"><w:numStyleLink '
+                              f'w:val="{style}"/></w:abstractNum>'))
+        instance(document, definition, definition)
+    instance(document, "80", "80")
+    numbering_style(document, "Legal", "80")
+    numbering_style(document, "Bare", None)
+    numbering_style(document, "Loop", "84")
+    numbering_style(document, "Lost", "404")
+    styled_list(document, "Clause", None, "81")
+    document.add_paragraph("Definitions.", style="Clause")
+    for list_id, level, text in [("81", 1, "Terms."), ("81", 0, "Payment."),
+                                 ("82", 0, "Missing style."), ("83", 0, "Style of no list."),
+                                 ("84", 0, "Looping style."), ("85", 0, "Lost list.")]:
+        number(document.add_paragraph(text)._p, list_id, level)
+    assert docx_blocks(document) == [
+        "1. Definitions.", "a) Terms.", "2. Payment.", "Missing style.", "Style of no list.",
+        "Looping style.", "Lost list."]
+
+
+def test_a_level_overridden_whole_is_that_lists_own() -> None:
+    """A `w:lvlOverride` holding a `w:lvl` replaces that level (format, text, start) for its
+    list alone; the count stays the definition's."""
+    import docx
+
+    document = docx.Document()
+    numbered(document, [])
+    instance(document, "95", "90", '<w:lvlOverride w:ilvl="1"><w:lvl w:ilvl="1"><w:start '
+             'w:val="3"/><w:numFmt w:val="upperRoman"/><w:lvlText w:val="%1-%2"/></w:lvl>'
+             "</w:lvlOverride>")
+    for list_id, level, text in [("95", 0, "Prepare."), ("95", 1, "Empty it."),
+                                 ("95", 1, "Cool it."), ("95", 0, "Descale."),
+                                 ("95", 1, "Pour vinegar."), ("90", 1, "Wait.")]:
+        number(document.add_paragraph(text)._p, list_id, level)
+    assert docx_blocks(document) == [
+        "1. Prepare.", "1-III Empty it.", "1-IV Cool it.", "2. Descale.", "2-III Pour vinegar.",
+        "d) Wait."]
 
 
 def hide_slides(data: bytes, numbers: set[int]) -> bytes:

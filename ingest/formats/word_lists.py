@@ -2,7 +2,8 @@
 
 Word does not store them in the text: a paragraph names a list (`w:numPr`, its own, its
 style's or that of a style its style is based on) and a level, and the numbering definitions
-say how each level counts and is shown.
+say how each level counts and is shown. Lists of one abstract definition count on together, as
+Word counts them, until one restarts the count.
 Read without them, a procedure's steps lose their order and "What is step 3?" has no answer.
 Bullets and levels drawn with no number are left as they are.
 """
@@ -33,15 +34,23 @@ class _Level:
     style: str | None  # pStyle: the paragraph style this level numbers
 
 
+@dataclass(frozen=True)
+class _List:
+    levels: dict[int, _Level]  # its definition's, with its own overrides
+    counter: str  # its abstract definition: Word counts that definition's lists as one
+    restarts: frozenset[int]  # the levels its `w:startOverride`s restart
+
+
 @dataclass
 class ListNumbers:
     """The label of each numbered paragraph of one document, in reading order (`label` counts
     as it goes, so paragraphs must be given in the order they are read)."""
 
-    levels: dict[str, dict[int, _Level]]  # by numId: that list's levels
+    lists: dict[str, _List]  # by numId
     # by style id: the list and level it numbers, each None when no style of its chain sets it
     style_lists: dict[str, tuple[str | None, int | None]]
-    counts: dict[str, list[int | None]] = field(default_factory=dict)
+    counts: dict[str, list[int | None]] = field(default_factory=dict)  # by abstract definition
+    restarted: set[str] = field(default_factory=set)  # numIds whose restart is spent
 
     @classmethod
     def of(cls, document) -> ListNumbers:
@@ -49,20 +58,27 @@ class ListNumbers:
             numbering = document.part.numbering_part.element
         except (KeyError, NotImplementedError):  # a document without lists
             return cls({}, {})
-        abstract = {node.get(qn("w:abstractNumId")): _levels(node)
-                    for node in numbering.iterchildren(qn("w:abstractNum"))}
-        levels: dict[str, dict[int, _Level]] = {}
-        for num in numbering.iterchildren(qn("w:num")):
-            base = num.find(qn("w:abstractNumId"))
-            defined = dict(abstract.get(base.get(qn("w:val")) if base is not None else None, {}))
+        styles = {node.get(qn("w:styleId")): node
+                  for node in document.styles.element.iterchildren(qn("w:style"))}
+        nums = {num.get(qn("w:numId")): num for num in numbering.iterchildren(qn("w:num"))}
+        abstract = _abstract_levels(numbering, nums, styles)
+        lists: dict[str, _List] = {}
+        for num_id, num in nums.items():
+            definition = _val(num.find(qn("w:abstractNumId")))
+            if definition not in abstract:
+                continue
+            levels, restarts = dict(abstract[definition]), set()
             for override in num.iterchildren(qn("w:lvlOverride")):
                 level = _int(override.get(qn("w:ilvl")), 0)
-                start = override.find(qn("w:startOverride"))
-                if level in defined and start is not None:
-                    defined[level] = replace(defined[level], start=_int(
-                        start.get(qn("w:val")), defined[level].start))
-            levels[num.get(qn("w:numId"))] = defined
-        return cls(levels, _style_lists(document, levels))
+                whole, start = override.find(qn("w:lvl")), override.find(qn("w:startOverride"))
+                if whole is not None:
+                    levels[level] = _level(whole)
+                if level in levels and start is not None:  # over the w:lvl's own start
+                    levels[level] = replace(levels[level], start=_int(
+                        start.get(qn("w:val")), levels[level].start))
+                    restarts.add(level)
+            lists[num_id] = _List(levels, definition, frozenset(restarts))
+        return cls(lists, _style_lists(styles, lists))
 
     def label(self, paragraph) -> str | None:
         """The number Word draws before `paragraph` ("3.", "1.2"), counting it; None for a
@@ -71,11 +87,18 @@ class ListNumbers:
         if found is None:
             return None
         num_id, level = found
-        levels = self.levels.get(num_id)
-        if (not levels or not 0 <= level < LEVELS or level not in levels
-                or levels[level].kind in _UNNUMBERED):
+        numbered = self.lists.get(num_id)
+        if numbered is None or not 0 <= level < LEVELS:
             return None
-        counts = self.counts.setdefault(num_id, [None] * LEVELS)
+        levels = numbered.levels
+        if level not in levels or levels[level].kind in _UNNUMBERED:
+            return None
+        counts = self.counts.setdefault(numbered.counter, [None] * LEVELS)
+        if level in numbered.restarts and num_id not in self.restarted:
+            # the shared count restarts once, at this list's first item at that level: Word
+            # goes on counting after it, so a list used again later does not restart again
+            self.restarted.add(num_id)
+            counts[level] = None
         counts[level] = (levels[level].start if counts[level] is None else counts[level] + 1)
         for deeper in range(level + 1, LEVELS):  # a new item restarts the levels under it
             counts[deeper] = None
@@ -107,27 +130,49 @@ class ListNumbers:
         return list_id, level or 0
 
 
+def _abstract_levels(numbering, nums: dict, styles: dict) -> dict[str, dict[int, _Level]]:
+    """Each abstract definition's levels, by its id. One naming a numbering style
+    (`w:numStyleLink`, a template's custom multilevel list) has none of its own: they are those
+    of the definition the style's list is of (`w:styleLink`); none when the style is missing,
+    names no list or leads back to a definition already passed."""
+    nodes = {node.get(qn("w:abstractNumId")): node
+             for node in numbering.iterchildren(qn("w:abstractNum"))}
+    found = {}
+    for definition in nodes:
+        seen, node = {definition}, nodes[definition]
+        while node is not None and (link := node.find(qn("w:numStyleLink"))) is not None:
+            style = styles.get(link.get(qn("w:val")))
+            num_id = _val(style.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
+                          if style is not None else None)
+            num = nums.get(num_id)
+            target = _val(num.find(qn("w:abstractNumId")) if num is not None else None)
+            node = nodes.get(target) if target not in seen else None
+            seen.add(target)
+        found[definition] = _levels(node) if node is not None else {}
+    return found
+
+
 def _levels(abstract) -> dict[int, _Level]:
-    levels = {}
-    for node in abstract.iterchildren(qn("w:lvl")):
-        start, kind, pattern, style = (node.find(qn(name)) for name in (
-            "w:start", "w:numFmt", "w:lvlText", "w:pStyle"))
-        levels[_int(node.get(qn("w:ilvl")), 0)] = _Level(
-            _int(start.get(qn("w:val")) if start is not None else None, 1),
-            kind.get(qn("w:val"), "decimal") if kind is not None else "decimal",
-            pattern.get(qn("w:val"), "") if pattern is not None else "",
-            style.get(qn("w:val")) if style is not None else None)
-    return levels
+    return {_int(node.get(qn("w:ilvl")), 0): _level(node)
+            for node in abstract.iterchildren(qn("w:lvl"))}
 
 
-def _style_lists(document, levels: dict[str, dict[int, _Level]]
+def _level(node) -> _Level:
+    start, kind, pattern, style = (node.find(qn(name)) for name in (
+        "w:start", "w:numFmt", "w:lvlText", "w:pStyle"))
+    return _Level(
+        _int(start.get(qn("w:val")) if start is not None else None, 1),
+        kind.get(qn("w:val"), "decimal") if kind is not None else "decimal",
+        pattern.get(qn("w:val"), "") if pattern is not None else "",
+        style.get(qn("w:val")) if style is not None else None)
+
+
+def _style_lists(styles: dict, lists: dict[str, _List]
                  ) -> dict[str, tuple[str | None, int | None]]:
     """The list and level each paragraph style numbers (Word's "List Number", a heading style
     linked to a multilevel list): each its own, else the nearest style's it is based on (a
     numId of 0 nearer takes the list off). With no level set, the list's level that names the
     style or a base of it (`w:pStyle`): the standard has a style name its list alone."""
-    styles = {node.get(qn("w:styleId")): node
-              for node in document.styles.element.iterchildren(qn("w:style"))}
     found: dict[str, tuple[str | None, int | None]] = {}
     for style_id in styles:
         list_id = level = None
@@ -144,7 +189,8 @@ def _style_lists(document, levels: dict[str, dict[int, _Level]]
             based = node.find(qn("w:basedOn"))
             node = styles.get(based.get(qn("w:val"))) if based is not None else None
         if level is None and list_id not in (None, "0"):
-            named = {spec.style: n for n, spec in levels.get(list_id, {}).items() if spec.style}
+            levels = lists[list_id].levels if list_id in lists else {}
+            named = {spec.style: n for n, spec in levels.items() if spec.style}
             level = next((named[name] for name in chain if name in named), None)
         if list_id is not None or level is not None:
             found[style_id] = (list_id, level)
@@ -164,6 +210,10 @@ def _written(value: int, kind: str) -> str:
     if kind == "decimalZero":
         return f"{value:02d}"
     return str(value)
+
+
+def _val(node) -> str | None:
+    return node.get(_VAL) if node is not None else None
 
 
 def _int(text: str | None, default: int) -> int:

@@ -96,7 +96,7 @@ class Variant:
 def tokens(text: str, s: Sparse) -> list[str]:
     words = _WORD.findall(text.lower())
     if s.stop:
-        words = [w for w in words if w not in lexical._STOPWORDS]
+        words = [w for w in words if w not in lexical.STOP_WORDS]
     if s.stem:
         words = [w if w.isdigit() else _stem(w) for w in words]
     return words

@@ -37,6 +37,7 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.pdf_streams import check_inflation
+from ingest.formats.pdf_superscripts import superscripts_written
 from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
@@ -79,10 +80,11 @@ def shows_image(page) -> bool:
 
 
 def page_text(page) -> str:
-    """pdfium's text of a page, line ends and the hyphens it took out at line ends tidied."""
+    """pdfium's text of a page, line ends and the hyphens it took out at line ends tidied,
+    footnote marks glued to words left out."""
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_bounded()
+        text = superscripts_written(textpage, textpage.get_text_bounded())
     finally:
         textpage.close()
     return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))

@@ -37,7 +37,7 @@ SCHEME = "bm25-bigrams-2"  # single terms and adjacent pairs, BM25 tf weights, w
 # collections filled before words were read in any script: pairs, and `\w` runs as words
 SPACED_SCHEME = "bm25-bigrams-1"
 UNIGRAM_SCHEME = "bm25-1"  # single terms only: collections filled before pairs were indexed
-_STOPWORDS = frozenset(
+STOP_WORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being
     below between both but by can did do does doing down during each few for from further had
@@ -56,7 +56,7 @@ _stemmers = threading.local()
 @lru_cache(maxsize=200_000)
 def _term(word: str) -> str | None:
     """A lower-cased word's stem, or None for a stop word (cached: words repeat a lot)."""
-    if word in _STOPWORDS:
+    if word in STOP_WORDS:
         return None
     if word.isdigit():  # numbers have no suffix to strip; manuals are full of them
         return word

@@ -1,0 +1,48 @@
+"""Digits a PDF draws small and raised after a word: a footnote's mark, which pdfium glues to
+the word ("Australia1", "Terminal4so") and so to its search term, is left out; an exponent
+after a letter or two ("x2", "cm2") is written as one ("x^2")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.loaders import load_bytes
+from tests.pdfgen import with_content_stream
+
+NORMAL, SMALL = "/F1 11 Tf 0 Ts", "/F1 7 Tf 4 Ts"  # a superscript: smaller, its baseline raised
+LOWERED = "/F1 7 Tf -2 Ts"  # a subscript
+
+
+def page_of(runs: list[list[tuple[str, str]]]) -> bytes:
+    """A one-page PDF, each line's runs drawn in turn in their own font size and rise; a run's
+    leading space is a gap moved over, as TeX leaves one (a space drawn after a raised digit
+    reads to pdfium as a new line)."""
+    lines = []
+    for runs_of_line in runs:
+        drawn = " ".join(f"{font} [{'-280 ' if text.startswith(' ') else ''}"
+                         f"({text.lstrip(' ')})] TJ" for font, text in runs_of_line)
+        lines.append(f"{drawn} {NORMAL} T*")
+    return with_content_stream(f"BT 14 TL 40 800 Td {' '.join(lines)} ET".encode(), "")
+
+
+def test_footnote_marks_are_left_out_and_exponents_written_as_such() -> None:
+    pdf = page_of([
+        [(NORMAL, "Sheep came to Australia"), (SMALL, "1"), (NORMAL, " and New Zealand.")],
+        [(NORMAL, "Open a Terminal"), (SMALL, "4"), (NORMAL, "so these can be typed.")],
+        [(NORMAL, "It was done in 2020."), (SMALL, "23"), (NORMAL, " The next year ...")],
+        [(NORMAL, "The area is x"), (SMALL, "2"), (NORMAL, " + y"), (SMALL, "2"),
+         (NORMAL, ", in cm"), (SMALL, "2"), (NORMAL, ".")],
+        [(NORMAL, "Water is H"), (LOWERED, "2"), (NORMAL, "O; version 2.3 of R3 is out.")],
+        [(NORMAL, "Add A"), (SMALL, "2"), (NORMAL, " and (a + b)"), (SMALL, "2"),
+         (NORMAL, " as part of"), (SMALL, "95"), (NORMAL, " Rmath.h"), (SMALL, "97"),
+         (NORMAL, " says.")],
+    ])
+    text = load_bytes(Path("notes.pdf"), pdf).pages[0].text
+    assert text.splitlines() == [
+        "Sheep came to Australia and New Zealand.",
+        "Open a Terminal so these can be typed.",
+        "It was done in 2020. The next year ...",
+        "The area is x^2 + y^2, in cm^2.",
+        "Water is H2O; version 2.3 of R3 is out.",  # a subscript, and digits of full size
+        "Add A^2 and (a + b)^2 as part of Rmath.h says.",  # marks after a word and a name
+    ]

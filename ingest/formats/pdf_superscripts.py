@@ -28,9 +28,10 @@ from rag.text.lexical import STOP_WORDS
 
 # digits right after a letter, or after a closing mark that a footnote's mark can follow
 _AFTER_WORD = re.compile(r"(?<=[^\W\d_]|[.,;:)\]”’\"'])\d{1,3}(?!\d)")
-# what the digits are raised after: a symbol (the letters since a space, a bracket or an
-# operator) or a closing bracket
-_SYMBOL_BEFORE = re.compile(r"[^\s(\[{=+\-−*/]{1,40}$")
+# what the digits are raised after: the characters since a space, an opening bracket or an
+# operator (a symbol "x", "cm", a word, a file's name "Rmath.h", a bracket's end "(a+b)")
+SYMBOL_CHARS = 40  # looked back over at most
+_SYMBOL_BEFORE = re.compile(rf"[^\s(\[{{=+\-−*/]{{1,{SYMBOL_CHARS}}}$")
 _EXPONENT_BASE = re.compile(r"[\d.,]*[^\W\d_]{1,2}|.*[)\]]")
 SMALLER = 0.8  # a raised digit's font is at most this share of the character's before it
 RAISED = 0.2  # and its baseline at least this share of that character's size above it
@@ -65,7 +66,7 @@ def superscripts_written(textpage, text: str) -> str:
 def _is_exponent(text: str, start: int) -> bool:
     """Whether digits raised at `start` are an exponent (of "x", "cm", "2xy", "(a+b)") rather
     than a footnote's mark."""
-    symbol = _SYMBOL_BEFORE.search(text, max(0, start - 40), start)
+    symbol = _SYMBOL_BEFORE.search(text, max(0, start - SYMBOL_CHARS), start)
     if symbol is None or not _EXPONENT_BASE.fullmatch(symbol.group()):
         return False
     # a word of two letters ("of", "be") is prose; one letter ("a", "x") is a variable

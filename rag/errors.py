@@ -209,9 +209,12 @@ def no_room_errno(exc: BaseException) -> int | None:
 
 def no_room(exc: BaseException, folder: str | os.PathLike[str] | None = None) -> NoRoom | None:
     """The error to report when `exc` is a write failing for want of room (`no_room_errno`),
-    naming the file (when the error does) or `folder`, where the data is; else None."""
+    naming the file (when the error does) or `folder`, where the data is; else None, as for
+    any other error of the app's own, which says already what went wrong."""
     if isinstance(exc, NoRoom):
         return exc
+    if isinstance(exc, RagError):
+        return None
     code = no_room_errno(exc)
     if code is None:
         return None
@@ -229,8 +232,6 @@ def writing_to(folder: str | os.PathLike[str]) -> Iterator[None]:
     do; any other error passes as it is."""
     try:
         yield
-    except RagError:
-        raise
     except Exception as exc:
         if (error := no_room(exc, folder)) is not None:
             raise error from exc

@@ -31,7 +31,7 @@ import numpy as np
 import portalocker
 import qdrant_edge as qe
 
-from rag.errors import ConfigError, RagError, deleted_while_used, no_room, writing_to
+from rag.errors import ConfigError, deleted_while_used, no_room, writing_to
 from rag.stores.base import (
     DENSE,
     PAYLOAD_INDEXES,
@@ -141,9 +141,8 @@ class EdgeClient:
             self._borrowed[id(shard)] += 1
         try:
             return action(shard)
-        except Exception as exc:  # not a context manager a call: searches pass here too
-            full = None if isinstance(exc, RagError) else no_room(exc, self.path)
-            if full is not None:  # the engine's errors carry the OS's in their text
+        except Exception as exc:  # `writing_to`'s work, without a context manager a search
+            if (full := no_room(exc, self.path)) is not None:  # the OS's error in the text
                 raise full from exc
             raise
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.formats.named_rows import named_row
+from ingest.formats.named_rows import cells_line, named_row
 
 # the line under a table's header: a dash run a column, each maybe aligned (":--", "--:")
 # (every run of spaces is followed by what it cannot hold: no line makes it backtrack)
@@ -40,7 +40,7 @@ def with_named_rows(markdown: str) -> str:
             rows = [named_row(header, _cells(row)) for row in lines[at + 2:body_end]]
             if out and out[-1].strip():
                 out.append("")
-            out.append("\n\n".join([" | ".join(name for name in header if name), *rows]))
+            out.append("\n\n".join([cells_line(header), *rows]))
             if body_end < len(lines) and lines[body_end].strip():
                 out.append("")
             at = body_end

@@ -16,6 +16,12 @@ def named_row(header: Sequence[str], values: Sequence[str]) -> str:
     return "; ".join(named_values(header, values))
 
 
+def cells_line(values: Sequence[str]) -> str:
+    """A row that names nothing (a header, a table without one) as a line: its filled cells
+    with " | " between ("Model | Capacity", "Voltage | 230 V")."""
+    return " | ".join(value for value in values if value)
+
+
 def named_values(header: Sequence[str], values: Sequence[str]) -> Iterator[str]:
     names = list(header[:len(values)]) + [""] * (len(values) - len(header))
     return (f"{name}: {value}" if name else value

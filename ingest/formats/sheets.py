@@ -52,7 +52,7 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.containers import check_package, reading
-from ingest.formats.named_rows import named_values
+from ingest.formats.named_rows import cells_line, named_values
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
 from rag.errors import DocumentError
@@ -400,7 +400,7 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
     for values in body:
         if header is None:
             header = values
-            line = " | ".join(v for v in values if v)
+            line = cells_line(values)
         else:
             # a header repeated on every row can make a line far longer than its row
             line = "; ".join(within_room(named_values(header, values), bounds))

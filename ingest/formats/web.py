@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
-from ingest.formats.named_rows import named_row
+from ingest.formats.named_rows import cells_line, named_row
 from ingest.formats.text import decode_text
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def name_values_by_header(table: Tag) -> None:
     for row, row_cells, values in zip(rows, cells, texts, strict=True):
         heading = row is rows[0] or _all_headings(row_cells)  # a header, or a section's
         row.clear()
-        row.append(" | ".join(v for v in values if v) if heading else named_row(header, values))
+        row.append(cells_line(values) if heading else named_row(header, values))
 
 
 def _all_headings(cells: list[Tag]) -> bool:

@@ -25,7 +25,7 @@ from ingest.formats.base import (
     too_large,
 )
 from ingest.formats.containers import check_package, reading
-from ingest.formats.named_rows import named_row
+from ingest.formats.named_rows import cells_line, named_row
 
 if TYPE_CHECKING:
     from ingest.formats.word_lists import ListNumbers
@@ -239,8 +239,8 @@ def table_lines(table, numbers: ListNumbers | None = None) -> list[str]:
     header = rows[0]
     named = [c for c in header if c]
     if len(rows) < 2 or len(named) < 2 or any(ch.isdigit() for c in named for ch in c):
-        return [" | ".join(c for c in cells if c) for cells in rows]
-    return [" | ".join(named)] + [named_row(header, cells) for cells in rows[1:]]
+        return [cells_line(cells) for cells in rows]
+    return [cells_line(header)] + [named_row(header, cells) for cells in rows[1:]]
 
 
 def row_texts(table, numbers: ListNumbers | None) -> Iterator[list[str]]:

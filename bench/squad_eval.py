@@ -53,7 +53,7 @@ def report(args: argparse.Namespace) -> None:
            {"every": args.every, "squad_every": args.squad_every, "pdf_every": args.pdf_every,
             "answer_limit": args.answer_limit, "rescoring": args.rescoring, "modes": args.modes,
             "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-            "rows": rows})
+            "precision": settings.local_precision, "rows": rows})
 
 
 def squad_only(args: argparse.Namespace) -> None:

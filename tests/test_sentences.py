@@ -90,6 +90,18 @@ CASES = [
     # is a sentence
     ("It works.\n7.3 How can I clean up my workspace?\nUse rm() to remove them.",
      ["It works.", "7.3 How can I clean up my workspace?", "Use rm() to remove them."]),
+    # ...whatever the line after it opens with: code, or the next heading
+    ("Use rownames(x) <- NULL,\nsimilarly for column names.\n7.2 How can I save my "
+     "workspace?\nsave.image() saves the objects.",
+     ["Use rownames(x) <- NULL, similarly for column names.",
+      "7.2 How can I save my workspace?", "save.image() saves the objects."]),
+    ("5 R Add-On Packages\n5.1 Which add-on packages exist for R?\n5.1.1 Add-on packages "
+     "in R\nThe R distribution comes with them.",
+     ["5 R Add-On Packages", "5.1 Which add-on packages exist for R?",
+      "5.1.1 Add-on packages in R", "The R distribution comes with them."]),
+    # ...but not a table's numbered rows
+    ("It is reshaped, by\n1.1 P 23646 1 45190\n2.1 CC 26174 1 35535\nand so on.",
+     ["It is reshaped, by 1.1 P 23646 1 45190 2.1 CC 26174 1 35535 and so on."]),
     ("It works.\n2.1.8 Promise objects are lazy.\nThey wait.",
      ["It works.", "2.1.8 Promise objects are lazy.", "They wait."]),
     # a short numbered title on its own line, a sentence on the next, is a heading; a

@@ -133,11 +133,28 @@ def _heading_breaks(text: str) -> list[tuple[int, int]]:
         if (start > 0 and "." not in heading.split()[0]
                 and not _ENDS_SENTENCE.search(text[max(0, start - 201):start - 1])):
             continue
-        if end < len(text) and not _STARTS_SENTENCE.match(text[end + 1:end + 80].lstrip()):
+        if end < len(text) and not _apart_after_heading(text, end + 1, heading):
             continue
         breaks += [(start - 1, start)] if start > 0 else []
         breaks += [(end, end + 1)] if end < len(text) else []
     return breaks
+
+
+def _apart_after_heading(text: str, at: int, heading: str) -> bool:
+    """Whether the line starting at `at`, after a heading line, is no part of it: a sentence,
+    the heading of its first subsection ("5 R Add-On Packages" then "5.1 Which add-on
+    packages exist?"), or anything at all after an FAQ's numbered question, whose "?" ends it
+    ("7.2 How can I save my workspace?" then "save.image() saves ...", code in lower case).
+    Not any numbered line: a table's rows ("1.1 P 23646" then "2.1 CC 26174") would each be
+    taken for a heading."""
+    number = heading.split()[0].rstrip(".")
+    if heading.endswith("?") and "." in number:
+        return True
+    if _STARTS_SENTENCE.match(text[at:at + 80].lstrip()):
+        return True
+    line = _HEADING_LINE.match(text, at)
+    return (line is not None and line.group().split()[0].startswith(number + ".")
+            and is_heading(line.group().strip()))
 
 
 class _Blocks:

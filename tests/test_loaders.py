@@ -6,11 +6,17 @@ import pytest
 
 from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
-from ingest.formats.pdf_text import joined_accents, joined_addresses, joined_identifiers
+from ingest.formats.pdf_text import (
+    joined_accents,
+    joined_addresses,
+    joined_identifiers,
+    mended,
+)
 from ingest.loaders import load_bytes, load_file
 from ingest.parse_ahead import SourceFile, _read
 from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
+from rag.text.sentences import sentences
 from tests.docgen import scanned_pdf
 from tests.pdfgen import encrypt, make_pdf
 
@@ -59,6 +65,18 @@ def test_accents_drawn_before_their_letters_are_joined_to_them(monkeypatch) -> N
         monkeypatch.setattr(pdfium, "PdfDocument", cannot_open)
     # WinAnsi cannot write the dotless i TeX accents ("Garc\u00b4\u0131a")
     assert joined_accents("Garc\u00b4\u0131a") == "García"
+
+
+def test_the_corners_of_a_texinfo_box_are_left_out_and_the_box_kept_apart() -> None:
+    # the R FAQ's library listing as pdfium reads it: its box's corners on lines of their own
+    page = ("R lists them with\n☛ ✟\nPackages in ‘/home/me/lib/R’:\nmystuff My own R functions"
+            "\n✡ ✠\nSee the help for more.\nA ☛ in a line stays.")
+    text = mended(page)
+    assert text == ("R lists them with\n\nPackages in ‘/home/me/lib/R’:\nmystuff My own R "
+                    "functions\n\nSee the help for more.\nA ☛ in a line stays.")
+    assert sentences(text) == ["R lists them with",
+                               "Packages in ‘/home/me/lib/R’: mystuff My own R functions",
+                               "See the help for more.", "A ☛ in a line stays."]
 
 
 GUIDE = ["Field Guide 1\nPotato one.", "Field Guide 2\nPotato two.", "Field Guide 3\nPotato three."]

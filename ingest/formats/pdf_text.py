@@ -1,6 +1,7 @@
 """What a PDF's text layer gets wrong that its reader never sees: accents drawn apart from
-their letters, web addresses and identifiers broken at the end of a line, and the hyphens at
-a line's end that pdfium takes out of compounds ("cut-and-paste") as well as broken words."""
+their letters, web addresses and identifiers broken at the end of a line, the corners of a
+box drawn as glyphs, and the hyphens at a line's end that pdfium takes out of compounds
+("cut-and-paste") as well as broken words."""
 
 from __future__ import annotations
 
@@ -36,9 +37,25 @@ _IDENTIFIER_AT_LINE_END = re.compile(
     r"(^[ \t]*)?(?<!\S)(\S*[A-Za-z0-9]_)[ \t]*\n[ \t]*(?=([A-Za-z0-9_]+))", re.MULTILINE)
 
 
+# Texinfo draws an example's box with a corner glyph at each end of its top and bottom edges,
+# which PDF readers return as dingbats on lines of their own: "☛ ✟" above, "✡ ✠" below
+_BOX_CORNERS = "☛✟✡✠"
+_BOX_EDGE = re.compile(rf"^[ \t]*[{_BOX_CORNERS}](?:[ \t]*[{_BOX_CORNERS}])*[ \t]*$",
+                       re.MULTILINE)
+
+
 def mended(text: str) -> str:
     """A page's text with the repairs below."""
-    return joined_identifiers(joined_addresses(joined_accents(text)))
+    return joined_identifiers(joined_addresses(joined_accents(without_box_edges(text))))
+
+
+def without_box_edges(text: str) -> str:
+    """The text with each line of a Texinfo box's corners left empty: quoted, a sentence
+    opened with them ("☛ ✟ Packages in ..."), and the blank line they leave keeps the box's
+    example apart from the prose around it, as it is on the page."""
+    if not any(corner in text for corner in _BOX_CORNERS):  # most pages: no need to look
+        return text
+    return _BOX_EDGE.sub("", text)
 
 
 def joined_accents(text: str) -> str:

@@ -19,6 +19,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ class Sparse:
     stop: bool = True
     title: float = 0.0  # weight of the title's terms added to every chunk
     bigram: float = 0.0  # weight of adjacent-term pairs, as extra terms
+    lemma: str = ""  # "": none; "unique": lemminflect's lemma when it has one; "simplemma"
     name: str = "bm25"
 
 
@@ -93,10 +95,24 @@ class Variant:
     label: str = ""
 
 
+@cache
+def _lemma(word: str, how: str) -> str:
+    """An inflected form's dictionary form ("bought" -> "buy"), which no stemmer finds
+    (`pip install lemminflect simplemma`: measured, not the app's dependencies)."""
+    if how == "simplemma":
+        import simplemma
+        return simplemma.lemmatize(word, lang="en")
+    from lemminflect import getAllLemmas
+    found = {lemma for lemmas in getAllLemmas(word).values() for lemma in lemmas}
+    return found.pop() if len(found) == 1 else word
+
+
 def tokens(text: str, s: Sparse) -> list[str]:
     words = _WORD.findall(text.lower())
     if s.stop:
         words = [w for w in words if w not in lexical.STOP_WORDS]
+    if s.lemma:
+        words = [w if w.isdigit() else _lemma(w, s.lemma) for w in words]
     if s.stem:
         words = [w if w.isdigit() else _stem(w) for w in words]
     return words
@@ -137,6 +153,8 @@ class Corpus:
         self._sentences: tuple | None = None
         self._pooled: dict[float, np.ndarray] = {}
         self._sparse: dict[tuple, tuple] = {}
+        self._sentence_terms: dict[str, list[list[set[str]]]] = {}
+        self._idf: dict[str, dict[str, float]] = {}
 
     def sentence_vectors(self):
         """Every chunk's sentences embedded: (vectors, chunk index of each)."""
@@ -208,22 +226,27 @@ class Corpus:
         best[owner[starts]] = np.maximum.reduceat(vectors @ self.qdense[qi], starts)
         return best
 
-    def word_shares(self, qi: int, chunk_ids: list[int], idf: bool) -> np.ndarray:
+    def word_shares(self, qi: int, chunk_ids: list[int], idf: bool,
+                    lemma: str = "") -> np.ndarray:
         """Each chunk's largest share of the question's terms held by one sentence."""
-        if not hasattr(self, "_sentence_terms"):
-            self._sentence_terms = [[set(tokens(t, Sparse())) for t in sentences(c.text)
-                                     or [c.text]] for c in self.chunks]
-            counts = Counter(t for d in self._sentence_terms for t in set().union(*d))
+        read = Sparse(lemma=lemma)
+        if lemma not in self._sentence_terms:
+            self._sentence_terms[lemma] = [[set(tokens(t, read)) for t in sentences(c.text)
+                                            or [c.text]] for c in self.chunks]
+            held = self._sentence_terms[lemma]
+            counts = Counter(t for d in held for t in set().union(*d))
             n = len(self.chunks)
-            self._idf = {t: math.log(1 + (n - k + 0.5) / (k + 0.5)) for t, k in counts.items()}
-        asked = set(tokens(self.questions[qi].text, Sparse()))
-        weight = (lambda t: self._idf.get(t, 0.0)) if idf else (lambda _t: 1.0)
+            self._idf[lemma] = {t: math.log(1 + (n - k + 0.5) / (k + 0.5))
+                                for t, k in counts.items()}
+        asked = set(tokens(self.questions[qi].text, read))
+        idfs = self._idf[lemma]
+        weight = (lambda t: idfs.get(t, 0.0)) if idf else (lambda _t: 1.0)
         total = sum(map(weight, asked)) or 1.0
-        return np.array([max(sum(map(weight, asked & held)) for held in self._sentence_terms[i])
-                         / total for i in chunk_ids])
+        return np.array([max(sum(map(weight, asked & held)) for held in
+                             self._sentence_terms[lemma][i]) / total for i in chunk_ids])
 
     def sparse_index(self, s: Sparse):
-        key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram)
+        key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram, s.lemma)
         if key not in self._sparse:
             docs = [tokens(c.text, s) for c in self.chunks]
             grams = [bigrams(c.text, s) for c in self.chunks] if s.bigram else None
@@ -334,7 +357,7 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
         best = corpus.maxsim(qi, head, v.pooled, v.second)
         score = base + v.maxsim * best
         if v.words:
-            score = score + v.words * corpus.word_shares(qi, head, v.words_idf)
+            score = score + v.words * corpus.word_shares(qi, head, v.words_idf, v.sparse.lemma)
         taken = set(head)
         rest = [i for i in order if i not in taken]
         head = [head[j] for j in np.argsort(-score)]
@@ -457,6 +480,13 @@ VARIANTS = [
     *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
               second=a, label=f"the default, sentence cosine with {a:g} x the second best's")
       for a in (0.2, 0.4)],
+    Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
+            label="the default"),
+    *[Variant(w_sparse=1.5, sparse=S(bigram=0.5, lemma=how), maxsim=3.0, pooled=0.5,
+              words=1.0, pool=10, label=f"the default, words lemmatized ({how})")
+      for how in ("unique", "simplemma")],
+    *[Variant(sparse=S(lemma=how), fusion="none-sparse", label=f"sparse alone, lemmatized ({how})")
+      for how in ("unique", "simplemma")],
 ]
 
 

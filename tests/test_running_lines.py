@@ -79,3 +79,20 @@ def test_two_pages_are_too_few_to_tell_a_header() -> None:
     pages = _manual("Chapter 2: Otters and Bees {n}", "{n}")[:2]
     document = load_bytes(Path("otters.pdf"), make_pdf(pages))
     assert document.pages[0].text.split()[:5] == ["Chapter", "2:", "Otters", "and", "Bees"]
+
+
+def test_a_short_chapters_header_leaves_its_pages_when_longer_chapters_have_the_kind() -> None:
+    """Chapters 2 and 3 head three pages each; chapter 4 is two pages long, too few for its
+    header to be told by repeating, but it is shaped like theirs. A caption at a page's top
+    ("Figure 2: Rafts in 1990") is of no kind the document runs."""
+    chapters = [("Chapter 2: Otters {n}", 3), ("Chapter 3: Bees {n}", 3),
+                ("Chapter 4: Ants {n}", 2)]
+    headers = [header for header, pages in chapters for _ in range(pages)]
+    animals = ["Otters", "Sea otters", "River otters", "Bees", "Bumblebees", "Wasps", "Ants",
+               "Termites"]
+    bodies = [f"{animal} live in groups." for animal in animals]
+    bodies[-1] = "Figure 2: Rafts in 1990\n" + bodies[-1]
+    pages = [f"{header.format(n=n + 1)}\n{body}"
+             for n, (header, body) in enumerate(zip(headers, bodies, strict=True))]
+    document = load_bytes(Path("animals.pdf"), make_pdf(pages))
+    assert [page.text.split() for page in document.pages] == [body.split() for body in bodies]

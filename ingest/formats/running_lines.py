@@ -7,10 +7,12 @@ every chunk of a page carries the words of its heading. A line is running when, 
 set aside (arabic or roman), the same line is among the first (or last) two lines of at least
 three pages and starts or ends with a page number that changes from page to page, or of 80%
 of the pages whatever it holds ("Confidential"): a closing brace, a "For example:" or a "see
-Section 15.4" that happens to end three pages is the text's own. It is removed from those
-places only, never from the middle of a page, and never from a page it would leave empty: a
-header runs above a page's text, so a page whose only lines look running (a slide's numbered
-title, one numbered line per page) holds them as its text.
+Section 15.4" that happens to end three pages is the text's own. A short chapter's header,
+on one or two pages, is running when it is shaped like other chapters' running headers. A
+running line is removed from those places only, never from the middle of a page, and never
+from a page it would leave empty: a header runs above a page's text, so a page whose only
+lines look running (a slide's numbered title, one numbered line per page) holds them as its
+text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ UNNUMBERED = 0.8  # the share of pages a running line without a page number must
 _NUMBER = re.compile(r"\d+")
 _ROMAN = re.compile(r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
 _SPACE = re.compile(r"\s+")
+# a chapter's or an appendix's running header, its page number last: "chapter \x00: r bugs \x00",
+# "appendix c: obsolete functions \x00"
+_CHAPTER_HEADER = re.compile(r"([a-z]+) (?:\x00|[a-z]): \S.* \x00")
+MIN_KINDRED = 2  # running headers of this many chapters make a kind
 PAGE_NUMBER = "\x00"  # stands for any number in a line's key
 
 
@@ -47,10 +53,20 @@ def without_running_lines(pages: Sequence[Page]) -> list[Page]:
         everywhere = UNNUMBERED * len(lines)
         running = {key for key, count in seen.items() if key and count >= MIN_PAGES and (
             (_numbered(key) and len(numbers[key]) >= MIN_PAGES) or count >= everywhere)}
+        running |= _of_running_kind(running, seen)
         for page, dropped in zip(lines, drop, strict=True):
             dropped.update(i for i in edge(page) if _key(page[i]) in running)
     return [_without(page, text, dropped)
             for page, text, dropped in zip(pages, lines, drop, strict=True)]
+
+
+def _of_running_kind(running: set[str], seen: Counter[str]) -> set[str]:
+    """The lines shaped like running headers of two or more chapters ("Chapter 9: R Bugs 46"
+    beside "Chapter 2: Basics 5" and "Chapter 5: Packages 23"), however few pages they head:
+    a chapter of one or two pages has its header on too few to be told by repeating."""
+    kinds = Counter(match.group(1) for key in running if (match := _CHAPTER_HEADER.fullmatch(key)))
+    return {key for key in seen if (match := _CHAPTER_HEADER.fullmatch(key))
+            and kinds[match.group(1)] >= MIN_KINDRED}
 
 
 def _without(page: Page, lines: list[str], dropped: set[int]) -> Page:

@@ -400,6 +400,23 @@ def test_a_documents_opening_title_block_is_not_quoted(embedder) -> None:
     assert answer.startswith("Region: North; Quarter: Q1; Spent: 1200 euros [1]")
 
 
+def test_the_documents_own_title_is_not_quoted(embedder) -> None:
+    """An HTML page's title opens its text as a block of its own, one line: quoted, an answer
+    about staff ended "Users and Groups in the Debian System [2]"."""
+    titled = Hit("d0", "groups.html", None, "c0", 0.8,
+                 "Users and Groups in the Debian System\n\nJoey Hess\n\nThis document "
+                 "describes the users and groups of a Debian system.", position=0,
+                 title="Users and Groups in the Debian System")
+    entry = Hit("d0", "groups.html", None, "c9", 1.0,
+                "staff: Allows users to add local modifications to the system without root "
+                "privileges.", position=9, title=titled.title)
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What are the groups of a Debian system for?", [entry, titled]),
+        GenerationRecord()))
+    assert "This document describes the users and groups" in answer
+    assert "Debian System [" not in answer
+
+
 def test_a_list_entry_opening_a_later_chunk_is_whole_not_a_fragment(embedder) -> None:
     """A chunk after a document's first may begin inside a sentence; "video: This group
     ..." begins in lower case but is a whole entry, and the one the question names."""

@@ -121,7 +121,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                           strict=True))
     candidates, heading, entry = [], "", ""
     for i, s in enumerate(found):
-        titled = is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
+        titled = (is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
+                  or _is_document_title(hit, s.text))
         if titled:
             entry = ""
         elif (labelled := _ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
@@ -303,6 +304,12 @@ def _is_title_block(hit: Hit, piece: Sentence) -> bool:
     / http://..."), however many words they hold; one line alone may be a sheet's first row."""
     return (hit.position == 0 and piece.start == 0 and not _CLOSED.search(piece.text)
             and "\n" in hit.text[piece.start:piece.end].strip())
+
+
+def _is_document_title(hit: Hit, text: str) -> bool:
+    """A piece that is its document's title ("Users and Groups in the Debian System", the
+    first line of that HTML page's text), in whatever case and punctuation."""
+    return bool(hit.title) and _words(text) == _words(hit.title)
 
 
 def _is_title(text: str) -> bool:

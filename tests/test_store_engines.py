@@ -24,6 +24,7 @@ from rag.settings import Settings
 from rag.stores.base import DENSE, FUSION_WEIGHTS, SPARSE, fuse_dbsf, fusion_depth, point_id
 from rag.stores.passages import PassageCache
 from rag.text import lexical
+from rag.text.contents import is_contents
 from rag.types import Chunk, Hit
 from tests.test_pipeline import write_corpus
 
@@ -133,6 +134,33 @@ def test_a_hybrid_search_brings_each_sides_best_after_its_top_k(svc, embedder,
                                                (FUSION_WEIGHTS[SPARSE], sparse_side)])]
     assert found[:1] == top and len(found) > 1
     assert found[1:] == [pid for pid in fused[1:] if pid in sides]  # in fused order
+
+
+@pytest.mark.slow
+def test_a_table_of_contents_takes_none_of_a_sides_best_places(svc, embedder,
+                                                                tmp_path: Path) -> None:
+    """A manual's contents pages list every section's title, so they head both sides for a
+    question in those words; the sections come after them and still fill each side's places."""
+    entries = [f"Volcano {name} erupts in Sicily . . . . . . . . {page}"
+               for page, name in enumerate(["Etna", "Stromboli", "Vulcano", "Panarea",
+                                            "Lipari", "Salina", "Alicudi", "Filicudi"] * 3, 2)]
+    sections = [f"{name} is a volcano. It last erupted in {year}, and lava reached the sea."
+                for name, year in (("Etna", 2021), ("Stromboli", 2019), ("Vulcano", 1890))]
+    (tmp_path / "manual.md").write_text("# Contents\n\n" + "\n".join(entries) + "\n\n"
+                                        + "\n\n".join(sections))
+    svc.ingest([tmp_path / "manual.md"])
+    question = "Which volcano erupts in Sicily?"
+    dense, sparse = embedder.embed_query(question), lexical.query_vector(question)
+    found = svc.store.search(dense, sparse, 1, side_best=2)
+    sides = svc.store._query_sides(dense, sparse, svc.store._where(None, None), fusion_depth(1))
+    texts = {h.chunk_id: h.text for h in svc.store.search(dense, sparse, 100)}
+    listed = {chunk_id: is_contents(text) for chunk_id, text in texts.items()}
+    assert any(listed[str(pid)] for side in sides for pid, _ in side[1:3])  # the case
+    placed = {str(pid) for side in sides
+              for pid in [pid for pid, _ in side if not listed[str(pid)]][:2]}
+    fused = [str(pid) for pid, _ in fuse_dbsf([(FUSION_WEIGHTS[DENSE], sides[0]),
+                                               (FUSION_WEIGHTS[SPARSE], sides[1])])]
+    assert [h.chunk_id for h in found] == fused[:1] + [pid for pid in fused[1:] if pid in placed]
 
 
 def test_pending_chunks_are_hidden_and_a_crash_leaves_nothing(settings, embedder, engine,

@@ -15,6 +15,7 @@ for qdrant-client, `edge` for qdrant-edge) supplies only the primitives at the e
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import shutil
@@ -35,6 +36,7 @@ from rag.errors import ConfigError, EmbedderMismatchError, StoreError
 from rag.stores import sentence_vectors
 from rag.stores.passages import PassageCache
 from rag.text import lexical
+from rag.text.contents import is_contents
 from rag.types import Chunk, Hit, SearchMode, SentenceVectors
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,11 @@ DOCUMENT_FIELDS = ["doc_id", "source", "title", "chunks", "media_type"]
 _POINT_NAMESPACE = uuid.UUID("3f1c3b6e-8d2a-4c1e-9a57-2b9e4d0c7a11")
 
 Store = TypeVar("Store", bound="ChunkStore")
+
+
+def _places(side: ScoredIds, placeless: set[str], count: int) -> list[PointId]:
+    """The side's best `count` ids, those in `placeless` passed over."""
+    return list(itertools.islice((pid for pid, _ in side if str(pid) not in placeless), count))
 
 
 def fusion_depth(top_k: int) -> int:
@@ -558,10 +565,32 @@ class ChunkStore(ABC):
         fused = fuse_dbsf([(FUSION_WEIGHTS[DENSE], dense_side),
                            (FUSION_WEIGHTS[SPARSE], sparse_side)])
         best = fused[:top_k]
-        if side_best:
-            sides = {pid for side in (dense_side, sparse_side) for pid, _ in side[:side_best]}
-            best += [(pid, score) for pid, score in fused[top_k:] if pid in sides]
-        return self._hits(best)
+        if not side_best:
+            return self._hits(best)
+        return self._with_sides_best(best, fused[top_k:], (dense_side, sparse_side), side_best)
+
+    def _with_sides_best(self, best: list[tuple[PointId, float]],
+                         rest: list[tuple[PointId, float]], sides: Sequence[ScoredIds],
+                         side_best: int) -> list[Hit]:
+        """Hits for `best`, then for each side's best `side_best` among `rest`, in fused
+        order. A table of contents' passages take none of a side's places: they match a
+        question by its headings' words, above the sections they list (a manual's contents
+        pages can push those out of a side's best), and go last anyway (`rag.retrieval`)."""
+        known: dict[str, Hit] = {}
+        placeless: set[str] = set()
+        placed = {pid for side in sides for pid in _places(side, placeless, side_best)}
+        unread = best + [(pid, score) for pid, score in rest if pid in placed]
+        while unread:  # read on until every side's places are taken by passages read
+            read = {hit.chunk_id: hit for hit in self._hits(unread)}
+            known.update(read)
+            # a point deleted since the searches is not read, and takes no place either
+            placeless.update(str(pid) for pid, _ in unread if str(pid) not in read)
+            placeless.update(chunk_id for chunk_id, hit in read.items() if is_contents(hit.text))
+            placed = {pid for side in sides for pid in _places(side, placeless, side_best)}
+            unread = [(pid, score) for pid, score in rest
+                      if pid in placed and str(pid) not in known]
+        return ([known[str(pid)] for pid, _ in best if str(pid) in known]
+                + [known[str(pid)] for pid, _ in rest if pid in placed])
 
     def _hits(self, scored: list[tuple[PointId, float]]) -> list[Hit]:
         """Hits for scored ids: from the passage cache where it holds them, the others read

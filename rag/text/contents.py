@@ -8,6 +8,7 @@ of them and cites the wrong page.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DOT_LEADER = re.compile(r"(?:\.\s?){5,}")  # "Installing R . . . . . 12"
 _ENTRY = re.compile(_DOT_LEADER.pattern + r"\s*\d+\s*$")
@@ -22,8 +23,11 @@ def has_dot_leader(text: str) -> bool:
     return (".." in text or ". ." in text) and _DOT_LEADER.search(text) is not None
 
 
+# every search asks it of each candidate passage, mostly the same passages again (a store's
+# passage cache hands out the same text): a text's hash is computed once and kept with it
+@lru_cache(maxsize=4096)
 def is_contents(text: str) -> bool:
-    """True when at least half of the text's lines (and three or more) are contents entries."""
+    """True when at least half of the text's lines (and two or more) are contents entries."""
     if not has_dot_leader(text):
         return False
     lines = [line for line in text.split("\n") if line.strip()]

@@ -47,6 +47,9 @@ def test_chinese_and_japanese_sentences_end_at_their_own_stops(
     ("İstanbul büyük bir şehirdir", "istanbul"),  # Turkish dotted capital I
     ("DİYARBAKIR", "Diyarbakır"),  # and its dotless small i
     ("Die Straße ist lang", "STRASSE"),  # German sharp s, capitalised
+    ("Le café de Flore est fermé", "cafe ferme"),  # accents a keyboard left off
+    ("Herr Müller wohnt in Köln", "MULLER KOLN"),
+    ("Η Αθήνα είναι μεγάλη", "αθηνα"),  # Greek's tonos
 ])
 def test_a_word_matches_the_text_that_holds_it(document: str, query: str) -> None:
     assert lexical.term_set(query) <= lexical.term_set(document)
@@ -56,6 +59,21 @@ def test_vowel_signs_stay_in_their_word() -> None:
     # Hindi: "काम" (work) and "कम" (less) differ by a vowel sign
     assert lexical.term_set("काम") != lexical.term_set("कम")
     assert not lexical.term_set("काम") & lexical.term_set("पानी की टंकी कम है")
+    # Cyrillic's short i is a letter of its own, not an accented one
+    assert not lexical.term_set("йогурт") & lexical.term_set("иогурт")
+
+
+def test_an_accented_word_is_indexed_as_written_and_without_its_accents() -> None:
+    written, plain = lexical.term_index("café"), lexical.term_index("cafe")
+    indices, weights = lexical.document_vector("café au lait")
+    assert {written, plain, lexical.term_index("cafe_au")} <= set(indices)
+    assert lexical.term_index("café_au") not in indices  # pairs are of the plain words
+    assert set(lexical.query_vector("café")[0]) == {written, plain}  # written ranks higher
+    assert lexical.query_vector("cafe")[0] == [plain]
+    assert lexical.document_vector("coffee au lait") == lexical.document_vector(
+        "coffee au lait", lexical.ACCENTED_SCHEME)  # unaccented text: as before
+    # a collection filled before: its words as written only
+    assert lexical.query_vector("café", lexical.ACCENTED_SCHEME)[0] == [written]
 
 
 def test_english_terms_are_unchanged() -> None:
@@ -84,6 +102,18 @@ def _library(service: RagService, tmp_path: Path, files: dict[str, str]) -> None
         (folder / name).write_text(text, encoding="utf-8")
     report = service.ingest([folder])
     assert report.ok
+
+
+def test_a_word_typed_without_its_accents_finds_it_and_one_typed_with_them_ranks_first(
+        service: RagService, tmp_path: Path) -> None:
+    _library(service, tmp_path, {
+        "cafe.txt": "Le café de Flore ouvre à sept heures.",
+        "plain.txt": "The Cafe Flore menu lists coffee and cake.",
+        "bread.txt": "Bakers knead flour and water into dough."})
+    found = [Path(hit.source).name for hit in service.search("cafe", top_k=3, mode="sparse")]
+    assert sorted(found) == ["cafe.txt", "plain.txt"]
+    first = service.search("café Flore", top_k=3, mode="sparse")[0]
+    assert Path(first.source).name == "cafe.txt"
 
 
 def test_a_query_is_read_as_documents_are(service: RagService, tmp_path: Path) -> None:

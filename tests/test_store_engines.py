@@ -575,6 +575,24 @@ def test_a_collection_indexed_before_words_of_every_script_is_searched_as_before
     old.close()
 
 
+def test_a_collection_indexed_before_accents_were_taken_off_is_searched_as_before(
+        settings, embedder, engine, corpus: Path) -> None:
+    first = open_service(settings, embedder, engine)
+    first.ingest([corpus])
+    first.store._set_metadata({"lexical": lexical.ACCENTED_SCHEME})
+    first.close()
+    old = open_service(settings, embedder, engine)
+    assert old.store.lexical_scheme == lexical.ACCENTED_SCHEME
+    # a file added now is indexed as that version indexed it: its words as written only
+    added = corpus / "added"
+    added.mkdir()
+    (added / "flore.txt").write_text("Le café de Flore ouvre à sept heures.")
+    assert old.ingest([added]).ok
+    assert old.search("café", 3, "sparse")[0].source == str(added / "flore.txt")
+    assert not [h for h in old.search("cafe", 3, "sparse") if h.source.endswith("flore.txt")]
+    old.close()
+
+
 def test_weighted_dbsf_fusion() -> None:
     dense = [("a", 0.9), ("b", 0.8), ("c", 0.1)]
     sparse = [("c", 12.0), ("b", 6.0)]

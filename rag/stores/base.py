@@ -326,6 +326,11 @@ class ChunkStore(ABC):
                      "improves once it is re-ingested into a new collection (RAG_COLLECTION)",
                      self.collection)
             return scheme
+        if scheme == lexical.ACCENTED_SCHEME:
+            log.info("collection '%s' was indexed before accents were taken off words: a word "
+                     "typed without its accents ('cafe' for 'café') finds it by keyword once "
+                     "it is re-ingested into a new collection (RAG_COLLECTION)", self.collection)
+            return scheme
         if scheme != lexical.SCHEME:
             raise ConfigError(
                 f"Collection '{self.collection}' was indexed by a newer version of this app "

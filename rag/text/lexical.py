@@ -12,9 +12,13 @@ a phrase the question shares with a passage is stronger evidence than its words 
 the pair's IDF says how rare the phrase is. Pairs weigh BIGRAM_WEIGHT in the query, so the
 weight can change without re-ingesting.
 
-Words are read in any script (`rag.text.words`). SCHEME names how document vectors are made; a
-collection records the scheme it was filled with, and queries against an older collection are
-made the way its vectors were.
+Words are read in any script (`rag.text.words`). A word written with accents on Latin or
+Greek letters is indexed both as written and without them ("café" and "cafe"): a query typed
+without accents finds it, and one typed with them ranks the passages that write them so
+higher. Pairs are made of the words without accents.
+
+SCHEME names how document vectors are made; a collection records the scheme it was filled
+with, and queries against an older collection are made the way its vectors were.
 """
 
 from __future__ import annotations
@@ -27,13 +31,15 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from rag.text.words import spaced_words, words
+from rag.text.words import folded, spaced_words, words
 
 K1 = 1.2
 B = 0.75
 AVERAGE_TERMS = 120.0  # typical content terms in a chunk; fixed so vectors never need refitting
 BIGRAM_WEIGHT = 0.5  # a shared phrase counts half as much as a shared word (docs/evaluation.md)
-SCHEME = "bm25-bigrams-2"  # single terms and adjacent pairs, BM25 tf weights, words of any script
+SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
+# script, and accented words also without their accents
+ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
 # collections filled before words were read in any script: pairs, and `\w` runs as words
 SPACED_SCHEME = "bm25-bigrams-1"
 UNIGRAM_SCHEME = "bm25-1"  # single terms only: collections filled before pairs were indexed
@@ -66,10 +72,31 @@ def _term(word: str) -> str | None:
     return stemmer.stemWord(word)
 
 
+@lru_cache(maxsize=200_000)
+def _terms_of(word: str) -> tuple[str, str] | None:
+    """A word's term, and its term without accents (the same term for most words); None for
+    a stop word."""
+    term = _term(word)
+    if term is None:
+        return None
+    plain = folded(word)
+    return term, (_term(plain) or term) if plain != word else term
+
+
 def terms(text: str, scheme: str = SCHEME) -> list[str]:
-    """Case-folded, stemmed content words (read as `scheme` reads them)."""
-    found = words(text) if scheme == SCHEME else spaced_words(text)
+    """Case-folded, stemmed content words, as written (read as `scheme` reads them)."""
+    found = words(text) if scheme in (SCHEME, ACCENTED_SCHEME) else spaced_words(text)
     return [t for t in map(_term, found) if t is not None]
+
+
+def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]]:
+    """The text's terms as written and, side by side, without accents (the same list when
+    `scheme` predates that)."""
+    if scheme != SCHEME:
+        written = terms(text, scheme)
+        return written, written
+    both = [t for t in map(_terms_of, words(text)) if t is not None]
+    return [written for written, _ in both], [plain for _, plain in both]
 
 
 def term_shares(question: str, texts: Sequence[str]) -> list[float]:
@@ -85,8 +112,9 @@ def term_shares(question: str, texts: Sequence[str]) -> list[float]:
 # the same passages come back for related questions
 @lru_cache(maxsize=8192)
 def term_set(text: str) -> frozenset[str]:
-    """A text's distinct terms."""
-    return frozenset(terms(text))
+    """A text's distinct terms, without accents: a question and a sentence share a word
+    however either writes it."""
+    return frozenset(indexed_terms(text)[1])
 
 
 @lru_cache(maxsize=200_000)
@@ -106,13 +134,15 @@ def pairs(found: list[str]) -> list[str]:
 
 
 def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
-    """BM25 term-frequency weights of a chunk's terms and term pairs (IDF is applied by
-    Qdrant), its words read as `scheme` reads them; the length normalisation counts single
-    terms."""
-    found = terms(text, scheme)
-    length_norm = 1 - B + B * len(found) / AVERAGE_TERMS
+    """BM25 term-frequency weights of a chunk's terms (as written, and without accents where
+    that differs) and term pairs (IDF is applied by Qdrant), its words read as `scheme` reads
+    them; the length normalisation counts the terms as written."""
+    written, plain = indexed_terms(text, scheme)
+    length_norm = 1 - B + B * len(written) / AVERAGE_TERMS
+    unaccented = [term for term, as_written in zip(plain, written, strict=True)
+                  if term != as_written]
     weights: dict[int, float] = {}
-    for counts in (Counter(found), Counter(pairs(found))):
+    for counts in (Counter(written) + Counter(unaccented), Counter(pairs(plain))):
         for term, tf in counts.items():
             index = term_index(term)
             weights[index] = weights.get(index, 0.0) + tf * (K1 + 1) / (tf + K1 * length_norm)
@@ -120,11 +150,12 @@ def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[fl
 
 
 def query_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
-    """Each distinct query term once, weight 1, and (unless the collection predates them) each
-    distinct pair of adjacent terms, weight BIGRAM_WEIGHT."""
-    asked = terms(text, scheme)
-    weights = {term_index(term): 1.0 for term in set(asked)}
+    """Each distinct query term once, as written and without accents, weight 1, and (unless
+    the collection predates them) each distinct pair of adjacent terms, weight
+    BIGRAM_WEIGHT."""
+    written, plain = indexed_terms(text, scheme)
+    weights = {term_index(term): 1.0 for term in {*written, *plain}}
     if scheme != UNIGRAM_SCHEME:
-        for pair in set(pairs(asked)):
+        for pair in set(pairs(plain)):
             weights.setdefault(term_index(pair), BIGRAM_WEIGHT)
     return _to_sparse(weights)

@@ -6,7 +6,8 @@ Lao, Khmer and Myanmar are written without spaces between words, so a run of the
 no word a query would name: in those scripts each character is a word, and the index's pairs
 of adjacent terms (`lexical.pairs`) stand for the character pairs, as the bigrams of
 Lucene's CJK analyser do. Case is folded (`casefold`: "Straße" and "STRASSE" meet), and so
-are Turkish's dotted and dotless i, which no other language writes.
+are Turkish's dotted and dotless i, which no other language writes. `folded` takes the accents
+off a word's Latin and Greek letters, which a keyboard may leave off ("cafe" for "café").
 """
 
 from __future__ import annotations
@@ -68,3 +69,21 @@ def words(text: str) -> list[str]:
     if "ı" in text or "\u0307" in text:
         text = text.replace("i\u0307", "i").translate(_DOTLESS)
     return _word().findall(text)
+
+
+def folded(word: str) -> str:
+    """The word without the accents of its Latin and Greek letters ("café" -> "cafe",
+    "Müller" -> "Muller", "Αθήνα" -> "Αθηνα"). Other scripts' marks are part of their
+    letters (Hindi's vowel signs, Cyrillic's "й") and stay."""
+    if word.isascii():
+        return word
+    kept: list[str] = []
+    accented = False  # whether the last letter takes accents off
+    for char in unicodedata.normalize("NFD", word):
+        if not unicodedata.combining(char):
+            accented = char < "\u0370" or "\u0370" <= char <= "\u03ff" or (
+                "\u1e00" <= char <= "\u1fff")  # Latin, Greek and their extended letters
+        elif accented:
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))

@@ -554,42 +554,47 @@ def test_a_collection_indexed_before_phrases_is_searched_as_before(
         open_service(settings, embedder, engine)
 
 
-def test_a_collection_indexed_before_words_of_every_script_is_searched_as_before(
-        settings, embedder, engine, corpus: Path) -> None:
+def reopened_as_filled_by(scheme: str, settings: Settings, embedder, engine: str,
+                          corpus: Path) -> RagService:
+    """The corpus ingested into a collection then recorded as filled by an earlier lexical
+    `scheme`, opened again."""
     first = open_service(settings, embedder, engine)
     first.ingest([corpus])
-    first.store._set_metadata({"lexical": lexical.SPACED_SCHEME})
+    first.store._set_metadata({"lexical": scheme})
     first.close()
     old = open_service(settings, embedder, engine)
-    assert old.store.lexical_scheme == lexical.SPACED_SCHEME
-    assert old.search("Which volcano erupts in Sicily?", 3, "sparse")[0].source.endswith(
-        "etna.pdf")
-    # a file added now is indexed as the collection's queries read words
+    assert old.store.lexical_scheme == scheme
+    return old
+
+
+def added_file(old: RagService, corpus: Path, name: str, text: str) -> str:
+    """A file added to the collection now: indexed as its queries read words."""
     added = corpus / "added"
     added.mkdir()
-    (added / "strasse.txt").write_text("Die Straße nach Köln ist gesperrt. 大熊猫每天吃竹子。")
+    (added / name).write_text(text)
     assert old.ingest([added]).ok
+    return str(added / name)
+
+
+def test_a_collection_indexed_before_words_of_every_script_is_searched_as_before(
+        settings, embedder, engine, corpus: Path) -> None:
+    old = reopened_as_filled_by(lexical.SPACED_SCHEME, settings, embedder, engine, corpus)
+    assert old.search("Which volcano erupts in Sicily?", 3, "sparse")[0].source.endswith(
+        "etna.pdf")
+    strasse = added_file(old, corpus, "strasse.txt",
+                         "Die Straße nach Köln ist gesperrt. 大熊猫每天吃竹子。")
     for query in ("Straße", "大熊猫每天吃竹子"):
-        assert [h.source for h in old.search(query, 3, "sparse")] == [
-            str(added / "strasse.txt")], query
+        assert [h.source for h in old.search(query, 3, "sparse")] == [strasse], query
     old.close()
 
 
 def test_a_collection_indexed_before_accents_were_taken_off_is_searched_as_before(
         settings, embedder, engine, corpus: Path) -> None:
-    first = open_service(settings, embedder, engine)
-    first.ingest([corpus])
-    first.store._set_metadata({"lexical": lexical.ACCENTED_SCHEME})
-    first.close()
-    old = open_service(settings, embedder, engine)
-    assert old.store.lexical_scheme == lexical.ACCENTED_SCHEME
-    # a file added now is indexed as that version indexed it: its words as written only
-    added = corpus / "added"
-    added.mkdir()
-    (added / "flore.txt").write_text("Le café de Flore ouvre à sept heures.")
-    assert old.ingest([added]).ok
-    assert old.search("café", 3, "sparse")[0].source == str(added / "flore.txt")
-    assert not [h for h in old.search("cafe", 3, "sparse") if h.source.endswith("flore.txt")]
+    old = reopened_as_filled_by(lexical.ACCENTED_SCHEME, settings, embedder, engine, corpus)
+    # its words as written only, as that version indexed them
+    flore = added_file(old, corpus, "flore.txt", "Le café de Flore ouvre à sept heures.")
+    assert old.search("café", 3, "sparse")[0].source == flore
+    assert flore not in [h.source for h in old.search("cafe", 3, "sparse")]
     old.close()
 
 

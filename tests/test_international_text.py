@@ -50,6 +50,8 @@ def test_chinese_and_japanese_sentences_end_at_their_own_stops(
     ("Le café de Flore est fermé", "cafe ferme"),  # accents a keyboard left off
     ("Herr Müller wohnt in Köln", "MULLER KOLN"),
     ("Η Αθήνα είναι μεγάλη", "αθηνα"),  # Greek's tonos
+    ("Søren bor i Århus, ikke i Łódź", "Soren Arhus Lodz"),  # letters with no accent apart
+    ("Encyclopædia Britannica", "encyclopaedia"),
 ])
 def test_a_word_matches_the_text_that_holds_it(document: str, query: str) -> None:
     assert lexical.term_set(query) <= lexical.term_set(document)

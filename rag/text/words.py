@@ -71,12 +71,19 @@ def words(text: str) -> list[str]:
     return _word().findall(text)
 
 
+# Latin letters that Unicode does not write as a letter and an accent, and that a keyboard
+# without them writes so (lower case: words are case-folded first)
+_PLAIN_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d",
+                                "þ": "th", "ħ": "h"})
+
+
 def folded(word: str) -> str:
     """The word without the accents of its Latin and Greek letters ("café" -> "cafe",
-    "Müller" -> "Muller", "Αθήνα" -> "Αθηνα"). Other scripts' marks are part of their
-    letters (Hindi's vowel signs, Cyrillic's "й") and stay."""
+    "Müller" -> "Muller", "Αθήνα" -> "Αθηνα", "Łódź" -> "Lodz"). Other scripts' marks are part
+    of their letters (Hindi's vowel signs, Cyrillic's "й") and stay."""
     if word.isascii():
         return word
+    word = word.translate(_PLAIN_LETTERS)
     kept: list[str] = []
     accented = False  # whether the last letter takes accents off
     for char in unicodedata.normalize("NFD", word):

@@ -75,7 +75,7 @@ class ListNumbers:
                     levels[level] = _level(whole)
                 if level in levels and start is not None:  # over the w:lvl's own start
                     levels[level] = replace(levels[level], start=_int(
-                        start.get(qn("w:val")), levels[level].start))
+                        _val(start), levels[level].start))
                     restarts.add(level)
             lists[num_id] = _List(levels, definition, frozenset(restarts))
         return cls(lists, _style_lists(styles, lists))
@@ -141,7 +141,7 @@ def _abstract_levels(numbering, nums: dict, styles: dict) -> dict[str, dict[int,
     for definition in nodes:
         seen, node = {definition}, nodes[definition]
         while node is not None and (link := node.find(qn("w:numStyleLink"))) is not None:
-            style = styles.get(link.get(qn("w:val")))
+            style = styles.get(_val(link))
             num_id = _val(style.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
                           if style is not None else None)
             num = nums.get(num_id)
@@ -160,11 +160,8 @@ def _levels(abstract) -> dict[int, _Level]:
 def _level(node) -> _Level:
     start, kind, pattern, style = (node.find(qn(name)) for name in (
         "w:start", "w:numFmt", "w:lvlText", "w:pStyle"))
-    return _Level(
-        _int(start.get(qn("w:val")) if start is not None else None, 1),
-        kind.get(qn("w:val"), "decimal") if kind is not None else "decimal",
-        pattern.get(qn("w:val"), "") if pattern is not None else "",
-        style.get(qn("w:val")) if style is not None else None)
+    return _Level(_int(_val(start), 1), _val(kind) or "decimal", _val(pattern) or "",
+                  _val(style))
 
 
 def _style_lists(styles: dict, lists: dict[str, _List]
@@ -183,11 +180,11 @@ def _style_lists(styles: dict, lists: dict[str, _List]
             num_id, ilvl = ((num_pr.find(qn("w:numId")), num_pr.find(qn("w:ilvl")))
                             if num_pr is not None else (None, None))
             if list_id is None and num_id is not None:
-                list_id = num_id.get(qn("w:val"))
+                list_id = _val(num_id)
             if level is None and ilvl is not None:
-                level = _int(ilvl.get(qn("w:val")), 0)
+                level = _int(_val(ilvl), 0)
             based = node.find(qn("w:basedOn"))
-            node = styles.get(based.get(qn("w:val"))) if based is not None else None
+            node = styles.get(_val(based)) if based is not None else None
         if level is None and list_id not in (None, "0"):
             levels = lists[list_id].levels if list_id in lists else {}
             named = {spec.style: n for n, spec in levels.items() if spec.style}

@@ -80,7 +80,7 @@ def _terms_of(word: str) -> tuple[str, str] | None:
     if term is None:
         return None
     plain = folded(word)
-    return term, (_term(plain) or term) if plain != word else term
+    return term, ((_term(plain) or term) if plain != word else term)
 
 
 def terms(text: str, scheme: str = SCHEME) -> list[str]:

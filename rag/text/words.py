@@ -88,8 +88,8 @@ def folded(word: str) -> str:
     accented = False  # whether the last letter takes accents off
     for char in unicodedata.normalize("NFD", word):
         if not unicodedata.combining(char):
-            accented = char < "\u0370" or "\u0370" <= char <= "\u03ff" or (
-                "\u1e00" <= char <= "\u1fff")  # Latin, Greek and their extended letters
+            # Latin and Greek, and their extended letters
+            accented = char <= "\u03ff" or "\u1e00" <= char <= "\u1fff"
         elif accented:
             continue
         kept.append(char)

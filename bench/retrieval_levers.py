@@ -50,6 +50,9 @@ class Sparse:
     title: float = 0.0  # weight of the title's terms added to every chunk
     bigram: float = 0.0  # weight of adjacent-term pairs, as extra terms
     lemma: str = ""  # "": none; "unique": lemminflect's lemma when it has one; "simplemma"
+    # the stemmer run again on its own stem, until it changes nothing: "dimensional" ->
+    # "dimension" -> "dimens", where "dimensions" stems to "dimens" at once
+    restem: bool = False
     name: str = "bm25"
 
 
@@ -114,8 +117,17 @@ def tokens(text: str, s: Sparse) -> list[str]:
     if s.lemma:
         words = [w if w.isdigit() else _lemma(w, s.lemma) for w in words]
     if s.stem:
-        words = [w if w.isdigit() else _stem(w) for w in words]
+        words = [w if w.isdigit() else (_stem_fully(w) if s.restem else _stem(w))
+                 for w in words]
     return words
+
+
+@cache
+def _stem_fully(word: str) -> str:
+    stem = _stem(word)
+    while stem != word:
+        word, stem = stem, _stem(stem)
+    return stem
 
 
 def bigrams(text: str, s: Sparse) -> list[str]:
@@ -153,8 +165,8 @@ class Corpus:
         self._sentences: tuple | None = None
         self._pooled: dict[float, np.ndarray] = {}
         self._sparse: dict[tuple, tuple] = {}
-        self._sentence_terms: dict[str, list[list[set[str]]]] = {}
-        self._idf: dict[str, dict[str, float]] = {}
+        self._sentence_terms: dict[tuple[str, bool], list[list[set[str]]]] = {}
+        self._idf: dict[tuple[str, bool], dict[str, float]] = {}
 
     def sentence_vectors(self):
         """Every chunk's sentences embedded: (vectors, chunk index of each)."""
@@ -227,9 +239,10 @@ class Corpus:
         return best
 
     def word_shares(self, qi: int, chunk_ids: list[int], idf: bool,
-                    lemma: str = "") -> np.ndarray:
+                    sparse: Sparse) -> np.ndarray:
         """Each chunk's largest share of the question's terms held by one sentence."""
-        read = Sparse(lemma=lemma)
+        read = Sparse(lemma=sparse.lemma, restem=sparse.restem)
+        lemma = (read.lemma, read.restem)
         if lemma not in self._sentence_terms:
             self._sentence_terms[lemma] = [[set(tokens(t, read)) for t in sentences(c.text)
                                             or [c.text]] for c in self.chunks]
@@ -246,7 +259,7 @@ class Corpus:
                              self._sentence_terms[lemma][i]) / total for i in chunk_ids])
 
     def sparse_index(self, s: Sparse):
-        key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram, s.lemma)
+        key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram, s.lemma, s.restem)
         if key not in self._sparse:
             docs = [tokens(c.text, s) for c in self.chunks]
             grams = [bigrams(c.text, s) for c in self.chunks] if s.bigram else None
@@ -357,7 +370,7 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
         best = corpus.maxsim(qi, head, v.pooled, v.second)
         score = base + v.maxsim * best
         if v.words:
-            score = score + v.words * corpus.word_shares(qi, head, v.words_idf, v.sparse.lemma)
+            score = score + v.words * corpus.word_shares(qi, head, v.words_idf, v.sparse)
         taken = set(head)
         rest = [i for i in order if i not in taken]
         head = [head[j] for j in np.argsort(-score)]
@@ -487,6 +500,10 @@ VARIANTS = [
       for how in ("unique", "simplemma")],
     *[Variant(sparse=S(lemma=how), fusion="none-sparse", label=f"sparse alone, lemmatized ({how})")
       for how in ("unique", "simplemma")],
+    Variant(w_sparse=1.5, sparse=S(bigram=0.5, restem=True), maxsim=3.0, pooled=0.5,
+            words=1.0, pool=10, label="the default, stemmed until the stem holds"),
+    Variant(sparse=S(restem=True), fusion="none-sparse",
+            label="sparse alone, stemmed until the stem holds"),
 ]
 
 

@@ -241,22 +241,41 @@ class Chunker:
 # where a page's text may end a sentence: a stop, a closing quote or bracket after one
 _ENDS_SENTENCE = re.compile(r"[.!?:;…][\"'”’)\]]*\s*$")
 _RUN_ON_CHARS = 400  # the most of the next page carried back: one sentence's end
+# words no sentence ends on: a page of prose stopping on one goes on over the page, even
+# where the next begins with a capital ("See the" | "GNU Readline Library manual ...")
+_NEVER_LAST = frozenset("""
+    a an the of to in on at by for with from into onto upon via than and or nor but whereas
+    because if that which whose is are was were be been can may will would should must its
+    their his her our your my
+    """.split())
+# a line of fewer words is a formula, a listing or a caption as often as prose
+_PROSE_LINE_WORDS = 6
 
 
 def _runs_on(page: Page, after: Page) -> int | None:
     """Where, in the text of the page `after`, the sentence that `page` leaves unfinished
     ends; None when `page` ends a sentence, `after` is not the next page, or its text does not
-    go on in lower case (a new heading, a table, a page of its own)."""
+    go on in lower case (a new heading, a table, a page of its own) or `page`'s prose on a
+    word no sentence ends on."""
     if not (_a_page(page) and _a_page(after) and after.number == page.number + 1):
         return None
     ending, opening = page.text.rstrip(), after.text.lstrip()
-    if not ending or not opening[:1].islower() or _ENDS_SENTENCE.search(ending):
+    if not ending or _ENDS_SENTENCE.search(ending):
+        return None
+    if not (opening[:1].islower() or _stops_mid_sentence(ending)):
         return None
     lead = len(after.text) - len(opening)
     sentences = split_sentences(opening[:_RUN_ON_CHARS])
     if not sentences or not _ENDS_SENTENCE.search(opening[:sentences[0].end]):
         return None  # no end of the sentence close by: carried back, it would be cut still
     return lead + sentences[0].end
+
+
+def _stops_mid_sentence(ending: str) -> bool:
+    """A page's text whose last line is prose ending on a word no sentence ends on."""
+    words = ending.rsplit("\n", 1)[-1].split()
+    prose = [w for w in words if w.rstrip(",;").isalpha()]
+    return len(prose) >= _PROSE_LINE_WORDS and words[-1] in _NEVER_LAST
 
 
 def _a_page(page: Page) -> bool:

@@ -225,6 +225,31 @@ def test_a_sentence_running_on_into_the_next_page_is_finished_in_its_pages_chunk
     assert any(c.page == 9 and c.text.startswith(RUN_ON) for c in chunks)  # its own page too
 
 
+def test_a_page_ending_on_a_word_no_sentence_ends_on_is_finished_in_capitals_too(
+        embedder) -> None:
+    # the next page may go on with a name: "See the" | "GNU Readline Library manual ..."
+    front = "These bindings differ from the default Emacs bindings. See the"
+    end = "GNU Readline Library manual for more information on them."
+    pages = [Page(41, front), Page(42, f"{end} Next comes the history.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert chunks[0].text == f"{front}\n{end}"
+    assert chunks[1].text == f"{end} Next comes the history."
+
+
+def test_a_page_ending_in_a_formula_or_a_short_line_is_not_finished_from_capitals(
+        embedder) -> None:
+    chunker = Chunker(embedder.token_counter(), 200, 30, 254)
+    cases = [
+        [Page(1, "Complex forms:\n\u2022 a + b*i\n\u2022 i*b + a"),
+         Page(2, "If present, a and b are numbers.")],  # the last word is a variable
+        [Page(1, "The output was:\na these\na are"), Page(2, "Note that it ends.")],
+        [Page(1, "Figure 3: rates by the"), Page(2, "Upper case begins anew.")],  # no prose
+    ]
+    for pages in cases:
+        chunks = chunker(_doc(pages))
+        assert [c.text for c in chunks] == [p.text for p in pages], pages[0].text
+
+
 def test_pages_that_end_a_sentence_or_begin_anew_are_not_joined(embedder) -> None:
     chunker = Chunker(embedder.token_counter(), 200, 30, 254)
     cases = [

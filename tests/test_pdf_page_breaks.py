@@ -5,25 +5,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rag.service import build_service
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 
-START = "R comes with a front-end shell script. You can copy the script to a place where users"
-END = "can invoke it, for example to /usr/local/bin."
+RUN_ONS = [
+    # the next page goes on in lower case
+    ("R comes with a front-end shell script. You can copy the script to a place where users",
+     "can invoke it, for example to /usr/local/bin.",
+     "Where can I copy the R front-end shell script so that users can invoke it?"),
+    # the page stops on a word no sentence ends on, the next goes on with a name
+    ("Octave's command line keeps the default Emacs bindings for editing. For the rest see the",
+     "GNU Readline Library manual, which lists every key binding of the command line.",
+     "Where are the key bindings of Octave's command line listed?"),
+]
 
 
+@pytest.mark.parametrize(("start", "end", "question"), RUN_ONS, ids=["lower-case", "never-last"])
 def test_a_sentence_across_a_page_break_is_quoted_whole(embedder, model_dir: Path,
-                                                        tmp_path: Path) -> None:
-    pages = [filler("Installing R from its sources."), f"Installing R.\n{START}",
-             f"{END}\nThe manual pages are installed too.\n" + filler("Packages.")]
+                                                        tmp_path: Path, start: str, end: str,
+                                                        question: str) -> None:
+    pages = [filler("Installing R from its sources."), f"Installing R.\n{start}",
+             f"{end}\nThe manual pages are installed too.\n" + filler("Packages.")]
     service = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
     try:
         service.ingest_bytes("faq.pdf", make_pdf(pages, title="FAQ"), "upload:faq.pdf")
-        answer = service.ask("Where can I copy the R front-end shell script so that users "
-                             "can invoke it?")
-        assert "to a place where users can invoke it, for example to /usr/local/bin." in \
-            " ".join(answer.text.split())
+        answer = service.ask(question)
+        assert f"{start.split('. ')[-1]} {end}" in " ".join(answer.text.split())
         first = answer.citations[answer.cited[0] - 1]
         assert first.page == 2  # where the sentence starts
     finally:

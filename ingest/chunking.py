@@ -244,7 +244,7 @@ _RUN_ON_CHARS = 400  # the most of the next page carried back: one sentence's en
 # words no sentence ends on: a page of prose stopping on one goes on over the page, even
 # where the next begins with a capital ("See the" | "GNU Readline Library manual ...")
 _NEVER_LAST = frozenset("""
-    a an the of to in on at by for with from into onto upon via than and or nor but whereas
+    a an the of to in on at by for with from into onto upon via than as and or nor but whereas
     because if that which whose is are was were be been can may will would should must its
     their his her our your my
     """.split())

@@ -85,6 +85,20 @@ def test_a_sentence_that_leans_back_brings_its_predecessor(embedder) -> None:
     assert "in the tower until the 1980s. [1] However, most lights are automatic today." in text
 
 
+def test_a_leaning_sentence_reaches_past_an_aside_to_what_it_leans_on(embedder) -> None:
+    # "Hence" follows from the sentence before the parenthesised aside, not from the aside
+    faq = ("In S this does not happen, because everything is saved in disk files. (In fact, "
+           "the developers felt that changing their approach to storage cost too much.) Hence, "
+           "when doing important work, you might consider saving often to guard against "
+           "crashes.")
+    passage = Hit("d0", "faq.pdf", 19, "c0", 1.0, faq,
+                  sentence_vectors=embed_chunks(embedder, [faq], sentences=True).sentences[0])
+    text = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
+        GenerationRequest("Why should I save my work often?", [passage]), GenerationRecord()))
+    assert text == ("In S this does not happen, because everything is saved in disk files. [1] "
+                    "Hence, when doing important work, you might consider saving often to "
+                    "guard against crashes. [1]")
+
 
 def test_a_run_of_leaning_sentences_is_quoted_from_the_one_naming_its_subject(embedder) -> None:
     # "How tall is it?" after a question about the Tokyo Tower: the Eiffel Tower's "It is 330
@@ -104,6 +118,7 @@ def test_a_run_of_leaning_sentences_is_quoted_from_the_one_naming_its_subject(em
                 text
     if "It is 330 metres tall." in quoted:
         assert "The Eiffel Tower is a wrought-iron lattice tower in Paris." in quoted, text
+
 
 def test_a_sentence_that_leans_back_counts_the_words_of_its_predecessor(embedder) -> None:
     # "he rescued" names no keeper: the sentence before it does, and it is quoted with it
@@ -263,6 +278,29 @@ def test_a_sentence_that_restates_the_question_is_not_the_answer(embedder) -> No
         GenerationRequest("What is CRAN?", [manual] + hits([3])), GenerationRecord()))
     assert text.startswith("The Comprehensive R Archive Network (CRAN) is a collection")
     assert "[What is CRAN?]" not in text
+
+
+def test_a_pointer_to_a_section_among_the_passages_gives_way_to_the_section(embedder) -> None:
+    """A cross-reference whose title holds the question ("see Section 7.2 [How can I save my
+    workspace?], page 28" for "How do I save my workspace?") points to the answer; when that
+    section is among the passages, its sentences are quoted, not the pointer."""
+    pointer = Hit("d8", "faq.pdf", 23, "c8", 1.0,
+                  "In S everything is saved in disk files. Hence, when doing important work, "
+                  "you might consider saving often (see Section 7.2 [How can I save my "
+                  "workspace?], page 28) to safeguard against possible crashes.")
+    section = Hit("d8", "faq.pdf", 32, "c9", 0.9,
+                  "7.2 How can I save my workspace?\nsave.image() saves the objects in the "
+                  "user's .GlobalEnv to the file .RData in the R startup directory. Using "
+                  "save.image(file) one can save the image under a different name.")
+    question = "How do I save my workspace?"
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest(question, [pointer, section]), GenerationRecord()))
+    assert text.startswith("save.image() saves the objects"), text
+    assert "[How can I save my workspace?]" not in text
+    # without the section, the pointer is what the passages have
+    text = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest(question, [pointer] + hits([3])), GenerationRecord()))
+    assert "saving often (see Section 7.2 [How can I save my workspace?], page 28)" in text
 
 
 def test_a_section_heading_is_neither_quoted_nor_glued_to_its_first_sentence(embedder) -> None:

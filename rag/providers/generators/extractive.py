@@ -7,11 +7,13 @@ vectors stored with the passages at ingest; else the dozen sharing most of the q
 terms, embedded now) with a lexical bonus, a bonus for holding what the question asks for (a
 date, a number, a colour, a name), one for a heading above them in the passage that names the
 question's subject, and a prior from their passage's search score (when the question names
-one entry of a list, "staff: ...", the other entries' sentences are left out), and the
+one entry of a list, "staff: ...", the other entries' sentences are left out, and so is a
+cross-reference to a section that is among the passages), and the
 answer quotes the best 2 to `max_sentences` of them: grouped by passage, best
 passage first, in document order within a passage, each sentence followed by its passage's
 citation [n]. A sentence that leans on the one before it ("He ...", "This ...", "However,
-...") brings that one along, and counts part of the question's words that one names. When
+...") brings that one along (past an aside in parentheses), and counts part of the question's
+words that one names. When
 even the best sentence scores below what the embedder's calibration says an answer needs, the
 answer first says the documents do not seem to answer the question (WEAK_MATCH). It is
 also the last resort when the language models fail: if the embedder cannot help either (a
@@ -59,6 +61,8 @@ _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be ech
 # a list entry's label: "staff: Allows users to ...", "-v, --verbose: Print ..."
 _ENTRY_LABEL = re.compile(r"([\w.,+/-]+(?: [\w.,+/-]+){0,2}):[ \t]+\S")
 _WORD = re.compile(r"\w+")
+# a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
+_CROSS_REFERENCE = re.compile(r"\[([^\[\]]{3,200})\],?\s+page\s+\d+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
@@ -163,6 +167,7 @@ class ExtractiveGenerator(Generator):
                     seen.add(c.text.lower())
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
+        candidates = _without_pointers(request.question, candidates)
         candidates = _in_named_entries(request.question, candidates)
         overlap = _overlap(request.question, [c.text for c in candidates])
         leaning = {i: before for i, c in enumerate(candidates)
@@ -281,11 +286,27 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
 
 def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
     """The sentence before `c` in its passage, when `c` leans on it ("He ...", "However,
-    ...") and it is no title."""
+    ...") and it is no title; past an aside in parentheses, which "Hence" does not follow
+    from, to the sentence before that."""
     if not (c.index and leans_back(c.text)):
         return None
-    before = by_passage[c.passage - 1][c.index - 1]
+    passage = by_passage[c.passage - 1]
+    before = passage[c.index - 1]
+    if _is_aside(before.text) and c.index > 1 and not passage[c.index - 2].is_title:
+        before = passage[c.index - 2]
     return None if before.is_title else before
+
+
+def _is_aside(text: str) -> bool:
+    """A sentence wholly in parentheses: "(In fact, ... far too expensive.)"."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for at, char in enumerate(text.rstrip(".!?")):
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            return at == len(text.rstrip(".!?")) - 1
+    return False
 
 
 def _whole_block(text: str, piece: Sentence) -> bool:
@@ -336,6 +357,25 @@ def _without_echoes(question: str, candidates: list[_Candidate]) -> list[_Candid
     if len(asked.split()) <= _ECHO_WORDS:
         return candidates
     kept = [c for c in candidates if asked not in _words(c.text)]
+    return kept or candidates
+
+
+def _without_pointers(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates but those pointing to a section that is among them by a cross-reference
+    whose title holds every term of the question ("see Section 7.2 [How can I save my
+    workspace?], page 28" for "How do I save my workspace?"): the pointer shares the
+    question's words and outscores the section's own sentences, which answer it. All of them
+    if nothing else is left."""
+    asked = lexical.term_set(question)
+    headings = [_words(c.heading) for c in candidates if c.heading]
+    if not asked or not headings:
+        return candidates
+
+    def points_among(c: _Candidate) -> bool:
+        return any(asked <= lexical.term_set(title) and any(_words(title) in h for h in headings)
+                   for title in _CROSS_REFERENCE.findall(c.text))
+
+    kept = [c for c in candidates if not points_among(c)]
     return kept or candidates
 
 

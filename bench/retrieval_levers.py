@@ -95,6 +95,9 @@ class Variant:
     # the rescoring's sentence cosine: (1 - this) x the best sentence's + this x the second
     # best's (the best's again for a chunk of one sentence): an answer spanning two sentences
     second: float = 0.0
+    # the dense side embeds each chunk after its document's title ("raw": as given; "words":
+    # only a title that reads as words, not an id such as "cnn_e39c...story")
+    dense_title: str = ""
     label: str = ""
 
 
@@ -128,6 +131,17 @@ def _stem_fully(word: str) -> str:
     while stem != word:
         word, stem = stem, _stem(stem)
     return stem
+
+
+def _title(title: str, how: str) -> str:
+    """A document's title as the dense side reads it: "Super_Bowl_50" as "Super Bowl 50"; with
+    "words", nothing when any of its words is an id (digits and letters mixed, or a file's
+    name: "cnn_e39c...story", "sciq_train_9676")."""
+    spaced = title.replace("_", " ")
+    if how == "words" and any(re.search(r"\d", w) and re.search(r"[^\W\d]", w) or "." in w
+                              or w.isdigit() and len(w) > 2 for w in spaced.split()):
+        return ""
+    return spaced
 
 
 def bigrams(text: str, s: Sparse) -> list[str]:
@@ -165,8 +179,23 @@ class Corpus:
         self._sentences: tuple | None = None
         self._pooled: dict[float, np.ndarray] = {}
         self._sparse: dict[tuple, tuple] = {}
+        self._titled: dict[str, np.ndarray] = {}
         self._sentence_terms: dict[tuple[str, bool], list[list[set[str]]]] = {}
         self._idf: dict[tuple[str, bool], dict[str, float]] = {}
+
+    def titled_dense_scores(self, how: str) -> np.ndarray:
+        """Questions by chunks, each chunk embedded after its document's title."""
+        if how not in self._titled:
+            cache = self._cache.with_name(self._cache.stem + f"-titled-{how}.npz")
+            if cache.exists():
+                vectors = np.load(cache)["dense"]
+            else:
+                texts = [f"{_title(t, how)}\n{c.text}" if _title(t, how) else c.text
+                         for t, c in zip(self.titles, self.chunks, strict=True)]
+                vectors = self._embedder.embed_documents(texts)
+                np.savez(cache, dense=vectors)
+            self._titled[how] = self.qdense @ vectors.T
+        return self._titled[how]
 
     def sentence_vectors(self):
         """Every chunk's sentences embedded: (vectors, chunk index of each)."""
@@ -324,7 +353,8 @@ def _norm_dbsf(scores: np.ndarray) -> np.ndarray:
 
 
 def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
-    dense = corpus.dense_scores[qi]
+    dense = corpus.titled_dense_scores(v.dense_title)[qi] if v.dense_title else \
+        corpus.dense_scores[qi]
     if v.dense_prf:
         first = ranking(corpus, qi, replace(v, dense_prf=0.0))[: v.dense_prf_k]
         query = corpus.qdense[qi] + v.dense_prf * corpus.dense[first].mean(axis=0)
@@ -500,6 +530,12 @@ VARIANTS = [
       for how in ("unique", "simplemma")],
     *[Variant(sparse=S(lemma=how), fusion="none-sparse", label=f"sparse alone, lemmatized ({how})")
       for how in ("unique", "simplemma")],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
+              dense_title=how, label=f"the default, chunks embedded after the title ({how})")
+      for how in ("raw", "words")],
+    *[Variant(fusion="none-dense", dense_title=how,
+              label=f"dense alone, chunks embedded after the title ({how})")
+      for how in ("raw", "words")],
     Variant(w_sparse=1.5, sparse=S(bigram=0.5, restem=True), maxsim=3.0, pooled=0.5,
             words=1.0, pool=10, label="the default, stemmed until the stem holds"),
     Variant(sparse=S(restem=True), fusion="none-sparse",

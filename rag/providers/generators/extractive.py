@@ -8,14 +8,13 @@ terms, embedded now) with a lexical bonus, a bonus for holding what the question
 date, a number, a colour, a name), one for a heading above them in the passage that names the
 question's subject, and a prior from their passage's search score (when the question names
 one entry of a list, "staff: ...", the other entries' sentences are left out, and so is a
-cross-reference to a section that is among the passages), and the
-answer quotes the best 2 to `max_sentences` of them: grouped by passage, best
-passage first, in document order within a passage, each sentence followed by its passage's
-citation [n]. A sentence that leans on the one before it ("He ...", "This ...", "However,
-...") brings that one along (past an aside in parentheses), and counts part of the question's
-words that one names. When
-even the best sentence scores below what the embedder's calibration says an answer needs, the
-answer first says the documents do not seem to answer the question (WEAK_MATCH). It is
+cross-reference to a section that is among the passages), and the answer quotes the best 2
+to `max_sentences` of them: grouped by passage, best passage first, in document order within
+a passage, each sentence followed by its passage's citation [n]. A sentence that leans on the
+one before it ("He ...", "This ...", "However, ...") brings that one along (past an aside in
+parentheses), and counts part of the question's words that one names. When even the best
+sentence scores below what the embedder's calibration says an answer needs, the answer first
+says the documents do not seem to answer the question (WEAK_MATCH). It is
 also the last resort when the language models fail: if the embedder cannot help either (a
 remote one that is down, a question longer than it takes), the words alone rank the
 sentences.
@@ -299,14 +298,15 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
 
 def _is_aside(text: str) -> bool:
     """A sentence wholly in parentheses: "(In fact, ... far too expensive.)"."""
-    if not text.startswith("("):
+    body = text.rstrip(".!?")
+    if not (body.startswith("(") and body.endswith(")")):
         return False
     depth = 0
-    for at, char in enumerate(text.rstrip(".!?")):
+    for char in body[:-1]:  # the first bracket stays open until the last
         depth += (char == "(") - (char == ")")
         if depth == 0:
-            return at == len(text.rstrip(".!?")) - 1
-    return False
+            return False
+    return True
 
 
 def _whole_block(text: str, piece: Sentence) -> bool:

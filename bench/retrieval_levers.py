@@ -32,6 +32,7 @@ from rag.registry import make_embedder
 from rag.settings import load_settings
 from rag.text import lexical
 from rag.text.sentences import sentences
+from rag.text.tokens import fit_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path("/tmp/rag-levers-cache")
@@ -190,7 +191,11 @@ class Corpus:
             if cache.exists():
                 vectors = np.load(cache)["dense"]
             else:
-                texts = [f"{_title(t, how)}\n{c.text}" if _title(t, how) else c.text
+                counter = self._embedder.token_counter()
+                limit = self._embedder.max_tokens - self._embedder.special_tokens
+                # the title's words take the place of the chunk's last ones
+                texts = [fit_tokens(f"{_title(t, how)}\n{c.text}", counter.count, limit)[0]
+                         if _title(t, how) else c.text
                          for t, c in zip(self.titles, self.chunks, strict=True)]
                 vectors = self._embedder.embed_documents(texts)
                 np.savez(cache, dense=vectors)

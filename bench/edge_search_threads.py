@@ -36,7 +36,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.stores.base import DENSE, SPARSE  # noqa: E402
+from rag.stores.fusion import DENSE, SPARSE  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "edge_search_threads.json"
 DIMENSION = 384

@@ -21,7 +21,8 @@ from rag.errors import CollectionMissing, ConfigError, EmbedderMismatchError, St
 from rag.registry import make_store
 from rag.service import RagService, build_service
 from rag.settings import Settings
-from rag.stores.base import DENSE, FUSION_WEIGHTS, SPARSE, fuse_dbsf, fusion_depth, point_id
+from rag.stores.base import point_id
+from rag.stores.fusion import DENSE, FUSION_WEIGHTS, SPARSE, fuse_dbsf, fusion_depth
 from rag.stores.passages import PassageCache
 from rag.text import lexical
 from rag.text.contents import is_contents

@@ -32,7 +32,7 @@ from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question, source_digest
 from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retriever
 from rag.settings import AnswerStrategy
-from rag.stores.base import ScoredIds
+from rag.stores.fusion import ScoredIds
 from rag.types import Answer, Degradation, GenerationRecord, Hit, strategy_from_json
 
 log = logging.getLogger(__name__)

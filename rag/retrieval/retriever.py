@@ -21,7 +21,8 @@ from rag.providers.rerankers.base import Reranker
 from rag.retrieval.cache import Cache
 from rag.retrieval.rerank import rerank_or_keep
 from rag.retrieval.rescoring import SentenceRescorer
-from rag.stores.base import ChunkStore, ScoredIds
+from rag.stores.base import ChunkStore
+from rag.stores.fusion import ScoredIds
 from rag.text import lexical
 from rag.text.contents import is_contents
 from rag.types import Hit, SearchMode

@@ -15,9 +15,7 @@ for qdrant-client, `edge` for qdrant-edge) supplies only the primitives at the e
 
 from __future__ import annotations
 
-import itertools
 import logging
-import math
 import shutil
 import threading
 import time
@@ -34,6 +32,16 @@ import numpy as np
 
 from rag.errors import ConfigError, EmbedderMismatchError, StoreError
 from rag.stores import sentence_vectors
+from rag.stores.fusion import (
+    DENSE,
+    FUSION_WEIGHTS,
+    SPARSE,
+    PointId,
+    ScoredIds,
+    best_of_side,
+    fuse_dbsf,
+    fusion_depth,
+)
 from rag.stores.passages import PassageCache
 from rag.text import lexical
 from rag.text.contents import is_contents
@@ -41,19 +49,11 @@ from rag.types import Chunk, Hit, SearchMode, SentenceVectors
 
 log = logging.getLogger(__name__)
 
-DENSE = "dense"
-SPARSE = "lexical"
-HYBRID_DEPTH = 100  # candidates per retriever before fusion; deeper than 40 measured better
-# each side's weight in the fused score: the lexical side is the surer one on every style of
-# text measured, the dense side the one that finds paraphrases (docs/evaluation.md)
-FUSION_WEIGHTS = {DENSE: 1.0, SPARSE: 1.5}
 LIVE, PENDING, RETIRED = "live", "pending", "retired"
 # free space an embedded store keeps in hand: its files are sparse and mapped in memory, and a
 # write into one on a full disk kills the process (SIGBUS) where it would fail with a message
 MIN_FREE_BYTES = 64 * 2**20
 Sparse = tuple[list[int], list[float]]
-PointId = Any  # a str, or whatever id type the engine hands back (qdrant-edge: uuid.UUID)
-ScoredIds = list[tuple[PointId, float]]  # one side of a hybrid search, best first
 
 # payload fields that filters use, and the kind of index each gets
 PAYLOAD_INDEXES = {"doc_id": "keyword", "source": "keyword", "status": "keyword",
@@ -62,16 +62,6 @@ DOCUMENT_FIELDS = ["doc_id", "source", "title", "chunks", "media_type"]
 _POINT_NAMESPACE = uuid.UUID("3f1c3b6e-8d2a-4c1e-9a57-2b9e4d0c7a11")
 
 Store = TypeVar("Store", bound="ChunkStore")
-
-
-def _places(side: ScoredIds, placeless: set[str], count: int) -> list[PointId]:
-    """The side's best `count` ids, those in `placeless` passed over."""
-    return list(itertools.islice((pid for pid, _ in side if str(pid) not in placeless), count))
-
-
-def fusion_depth(top_k: int) -> int:
-    """Candidates each side of a hybrid search brings to the fusion."""
-    return max(top_k * 4, HYBRID_DEPTH)
 
 
 def point_id(doc_id: str, position: int) -> str:
@@ -154,28 +144,6 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
         payload[sentence_vectors.FIELD] = sentence_vectors.encode(sentences.spans,
                                                                   sentences.vectors)
     return payload
-
-
-def fuse_dbsf(ranked: Sequence[tuple[float, Sequence[tuple[PointId, float]]]]
-              ) -> list[tuple[PointId, float]]:
-    """Distribution-based score fusion, as Qdrant's DBSF, with a weight per list.
-
-    Each list's scores are mapped so that its mean less three standard deviations is 0 and its
-    mean plus three is 1, then weighted and summed per point (a point missing from a list gets
-    nothing from it). Best first. In plain Python: for a few dozen scores, numpy's calls
-    would each let go of the interpreter lock and wait to take it back on a busy engine.
-    """
-    fused: dict[PointId, float] = {}
-    for weight, hits in ranked:
-        if not hits:
-            continue
-        scores = [score for _, score in hits]
-        mean = math.fsum(scores) / len(scores)
-        spread = 6 * math.sqrt(math.fsum((score - mean) ** 2 for score in scores) / len(scores))
-        for pid, score in hits:
-            value = (score - mean) / spread + 0.5 if spread > 0 else 1.0
-            fused[pid] = fused.get(pid, 0.0) + weight * value
-    return sorted(fused.items(), key=lambda item: -item[1])
 
 
 def make_hits(found: Sequence[tuple[PointId, float, dict]]) -> list[Hit]:
@@ -583,7 +551,7 @@ class ChunkStore(ABC):
         pages can push those out of a side's best), and go last anyway (`rag.retrieval`)."""
         known: dict[str, Hit] = {}
         placeless: set[str] = set()
-        placed = {pid for side in sides for pid in _places(side, placeless, side_best)}
+        placed = {pid for side in sides for pid in best_of_side(side, placeless, side_best)}
         unread = best + [(pid, score) for pid, score in rest if pid in placed]
         while unread:  # read on until every side's places are taken by passages read
             read = {hit.chunk_id: hit for hit in self._hits(unread)}
@@ -591,7 +559,7 @@ class ChunkStore(ABC):
             # a point deleted since the searches is not read, and takes no place either
             placeless.update(str(pid) for pid, _ in unread if str(pid) not in read)
             placeless.update(chunk_id for chunk_id, hit in read.items() if is_contents(hit.text))
-            placed = {pid for side in sides for pid in _places(side, placeless, side_best)}
+            placed = {pid for side in sides for pid in best_of_side(side, placeless, side_best)}
             unread = [(pid, score) for pid, score in rest
                       if pid in placed and str(pid) not in known]
         return ([known[str(pid)] for pid, _ in best if str(pid) in known]

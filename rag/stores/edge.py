@@ -33,18 +33,15 @@ import qdrant_edge as qe
 
 from rag.errors import ConfigError, deleted_while_used, no_room, writing_to
 from rag.stores.base import (
-    DENSE,
     PAYLOAD_INDEXES,
-    SPARSE,
     ChunkStore,
-    PointId,
-    ScoredIds,
     Sparse,
     Where,
     build_filter,
     ensure_room,
     locked_error,
 )
+from rag.stores.fusion import DENSE, SPARSE, PointId, ScoredIds
 from rag.stores.passages import PassageCache
 
 _SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}

@@ -26,17 +26,14 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from rag.errors import StoreError, deleted_while_used, no_room
 from rag.settings import masked_url
 from rag.stores.base import (
-    DENSE,
     PAYLOAD_INDEXES,
-    SPARSE,
     ChunkStore,
-    PointId,
-    ScoredIds,
     Sparse,
     Where,
     build_filter,
     locked_error,
 )
+from rag.stores.fusion import DENSE, SPARSE, PointId, ScoredIds
 
 log = logging.getLogger(__name__)
 _SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD,

@@ -361,6 +361,20 @@ def test_a_question_naming_a_list_entry_is_answered_from_that_entry(embedder) ->
     assert "Members of the audio group may use them. [1]" in answer
 
 
+def test_the_list_entry_a_question_names_opens_the_answer(embedder) -> None:
+    # "users" and "group" are on every line; the entry named "users" is what is asked
+    general = Hit("d0", "groups.html", None, "c0", 1.0,
+                  "This document describes the users and groups of the system. Every user has "
+                  "a group of the same name, and the groups are listed below.")
+    entries = Hit("d0", "groups.html", None, "c1", 0.9,
+                  "staff: Allows users to add local changes.\n\n"
+                  "users: Some prefer a traditional group system. In that system, each user is "
+                  "a member of one shared group.")
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the users group?", [general, entries]), GenerationRecord()))
+    assert answer.startswith("users: Some prefer a traditional group system. [2]"), answer
+
+
 def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> None:
     # blocks of their own (a Word document's list items and table rows), whole without a stop
     text = ("Cleaning\n\nDescale the kettle every month with white vinegar.\n\nFill it halfway"

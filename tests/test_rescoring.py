@@ -9,6 +9,7 @@ import pytest
 
 from rag.registry import make_embedder
 from rag.retrieval.rescoring import (
+    ENTRY_WEIGHT,
     HEADING_WEIGHT,
     TYPE_WEIGHT,
     WEIGHT,
@@ -106,6 +107,33 @@ def test_the_section_whose_heading_is_the_question_comes_first(embedder) -> None
                                                  [markdown, ordinary])}
         for weight in (HEADING_WEIGHT, 0.0))
     assert with_mark["d4"] == pytest.approx(without_mark["d4"] + HEADING_WEIGHT)
+
+
+def test_the_list_entry_the_question_names_counts_more(embedder) -> None:
+    """In a list of entries ("staff: ...", "users: ..."), the entry whose label is the
+    question's subject answers it, however common its words are in the document; a label
+    written as a note ("HELP:", "Note:") names nothing."""
+    question = "What is the users group?"
+    entry = hit(1, "staff: Allows local changes.\n\nusers: Each user is a member of this "
+                   "group on a traditional system.", 1.0)
+    other = hit(2, "mail: Mailboxes are owned by group mail.\n\nHELP: which users belong "
+                   "to the group?", 1.0)
+    scores = [{h.doc_id: h.score for h in SentenceRescorer(embedder, entry_weight=weight)
+               .rescore(question, embedder.embed_query(question), [entry, other])}
+              for weight in (ENTRY_WEIGHT, 0.0)]
+    assert scores[0]["d1"] == pytest.approx(scores[1]["d1"] + ENTRY_WEIGHT)
+    assert scores[0]["d2"] == pytest.approx(scores[1]["d2"])  # "mail", "HELP": not asked
+    # a program's output is no list: its lines define nothing
+    output = hit(4, "users: 3 logged in\ngroup: staff\nThe group grew.", 1.0)
+    assert [h.score for h in SentenceRescorer(embedder).rescore(
+        question, embedder.embed_query(question), [output, other])][0] == pytest.approx(
+        SentenceRescorer(embedder, entry_weight=0.0).rescore(
+            question, embedder.embed_query(question), [output, other])[0].score)
+    prose = hit(3, "The users group: every user is in it.", 1.0)  # no entry: a sentence
+    assert [h.score for h in SentenceRescorer(embedder).rescore(
+        question, embedder.embed_query(question), [prose, other])][0] == pytest.approx(
+        SentenceRescorer(embedder, entry_weight=0.0).rescore(
+            question, embedder.embed_query(question), [prose, other])[0].score)
 
 
 def test_only_the_first_candidates_are_rescored(embedder) -> None:

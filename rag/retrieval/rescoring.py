@@ -8,11 +8,13 @@ question, by WORDS_WEIGHT times the largest share of the question's terms one of
 sentences holds (the chunk-level BM25 cannot tell a sentence holding all the question's words
 from words scattered over the chunk), by TYPE_WEIGHT times that share for the best sentence
 also holding what the question asks for (a date for "When ...?", a name for "Who ...?":
-`rag.text.answer_types`), and by HEADING_WEIGHT when a line of it is the question itself, an
+`rag.text.answer_types`), by HEADING_WEIGHT when a line of it is the question itself, an
 FAQ's or a manual's heading ("2.12 What is CRAN?"), which its sentences answer without
-repeating; the hits are then reordered. No cross-encoder's weights install from the
-package registries for offline use (docs/evaluation.md); this uses only the model the search
-already has, and helped on every development set measured.
+repeating, and by ENTRY_WEIGHT when it holds the entry of a definition list that the
+question names ("users: ..." for "What is the users group?", in a document where "users"
+and "group" are on every line); the hits are then reordered. No cross-encoder's weights
+install from the package registries for offline use (docs/evaluation.md); this uses only the
+model the search already has, and helped on every development set measured.
 
 A hit from a collection that keeps sentence vectors brings them along, made at ingest from
 the chunk's own forward pass (`rag.stores.sentence_vectors`): rescoring it embeds nothing.
@@ -33,6 +35,7 @@ import numpy as np
 from rag.providers.embedders.base import Embedder
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
+from rag.text.entries import named_entries
 from rag.text.sentences import sentences
 from rag.types import Hit
 
@@ -43,6 +46,7 @@ CANDIDATES = 20  # fused hits rescored; 10 measured worse, 30 no better
 # (a heading "2.1 What is R?", whose words are in every chunk) can still win on its sentences
 SIDE_BEST = 10
 HEADING_WEIGHT = 1.0  # a line that is the question: the section answering it
+ENTRY_WEIGHT = 0.5  # a list's entry naming the question's subject: its definition
 # a sentence holding the question's words and what it asks for (0.6 and 1 cost reddit MRR)
 TYPE_WEIGHT = 0.3
 # what may open a heading before its words: "2.12", "A.3", "Q:", "## "
@@ -82,13 +86,14 @@ class SentenceRescorer:
                  weight: float = WEIGHT, words_weight: float = WORDS_WEIGHT,
                  cache_size: int = 4096, stored: bool = True,
                  heading_weight: float = HEADING_WEIGHT, side_best: int = SIDE_BEST,
-                 type_weight: float = TYPE_WEIGHT) -> None:
+                 type_weight: float = TYPE_WEIGHT, entry_weight: float = ENTRY_WEIGHT) -> None:
         self.candidates = candidates
         self.side_best = side_best
         self.weight = weight
         self.words_weight = words_weight
         self.heading_weight = heading_weight
         self.type_weight = type_weight
+        self.entry_weight = entry_weight
         self.stored = stored
         self.embedded = SentenceCache(embedder, cache_size)
 
@@ -98,7 +103,8 @@ class SentenceRescorer:
         among its best), reordered by fused score + `weight` × best sentence cosine +
         `words_weight` × best sentence term share + `type_weight` × best term share of a
         sentence holding what the question asks for + `heading_weight` when a line is the
-        question (their `score` becomes that sum); the rest keep their order after them."""
+        question + `entry_weight` when a list's entry defines what it names (their `score`
+        becomes that sum); the rest keep their order after them."""
         head = [*hits[: self.candidates], *also]
         tail = list(hits[self.candidates:])
         if len(head) < 2:
@@ -106,9 +112,11 @@ class SentenceRescorer:
         best = self.best_cosines(query, head)
         words, typed = _best_term_shares(question, head)
         asked = _plain_line(question)
+        terms = lexical.term_set(question)
         scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share
                           + self.type_weight * holding
-                          + self.heading_weight * _has_line(hit.text, asked))
+                          + self.heading_weight * _has_line(hit.text, asked)
+                          + self.entry_weight * bool(named_entries(hit.text, terms)))
                   for hit, cosine, share, holding in zip(head, best, words, typed, strict=True)]
         scored.sort(key=lambda h: -h.score)
         return scored + tail

@@ -35,6 +35,7 @@ from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
+from rag.text.entries import ENTRY_LABEL, named_entries
 from rag.text.sentences import CJK_TEXT, Sentence, is_heading, leans_back, split
 from rag.types import GenerationRecord, Hit
 
@@ -57,8 +58,6 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
-# a list entry's label: "staff: Allows users to ...", "-v, --verbose: Print ..."
-_ENTRY_LABEL = re.compile(r"([\w.,+/-]+(?: [\w.,+/-]+){0,2}):[ \t]+\S")
 _WORD = re.compile(r"\w+")
 # a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
 _CROSS_REFERENCE = re.compile(r"\[([^\[\]]{3,200})\],?\s+page\s+\d+")
@@ -113,7 +112,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     piece that ends on a comma or a word in lower case, with no stop."""
     found = split(hit.text)
     if (found and hit.position > 0 and found[0].text[:1].islower()
-            and not _ENTRY_LABEL.match(found[0].text)):  # "video: This group ..." is whole
+            and not ENTRY_LABEL.match(found[0].text)):  # "video: This group ..." is whole
         found = found[1:]
     if (len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text)
             and not _whole_block(hit.text, found[-1])):
@@ -128,7 +127,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                   or _is_document_title(hit, s.text))
         if titled:
             entry = ""
-        elif (labelled := _ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
+        elif (labelled := ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
             entry = labelled.group(1)
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
                                      titled, entry))
@@ -177,6 +176,11 @@ class ExtractiveGenerator(Generator):
                                                  for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
+        # the entry of a definition list the question names ("users" in "What is the users
+        # group?") heads its sentences as a heading that is the question would
+        asked = lexical.term_set(request.question)
+        named = [set(named_entries(hit.text, asked)) for hit in request.passages]
+        headed[[i for i, c in enumerate(candidates) if c.entry in named[c.passage - 1]]] = 1.0
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
         if not (self.stored and all(c.stored is not None for c in candidates)):

@@ -204,6 +204,30 @@ def test_html_pre_keeps_its_lines_indentation(pre: str, kept: str) -> None:
     assert read.text == f"Run this:\n\n{kept}\n\nThen stop."
 
 
+def test_html_table_of_contents_linking_into_the_page_is_left_out() -> None:
+    # its entries repeat the headings' words and answer nothing (as a PDF's contents pages)
+    page = ("<html><body><h1>Users and Groups</h1>"
+            '<div class="toc"><dl><dt><b>Table of Contents</b></dt>'
+            '<dt>1. <a href="#intro">Introduction</a></dt>'
+            '<dt>2. <a href="#entries">Users and Groups</a></dt></dl></div>'
+            '<h2 id="intro">Introduction</h2><p>The package holds the master files. '
+            'See <a href="#entries">the entries</a> and <a href="#top">the top</a>.</p>'
+            '<h2 id="entries">Users and Groups</h2><p>staff: Allows local changes.</p>'
+            '<ul><li><a href="https://www.debian.org/">Debian</a></li>'
+            '<li><a href="https://www.debian.org/doc/">Documents</a></li></ul>'
+            "</body></html>")
+    [read] = load_bytes(Path("groups.html"), page.encode()).pages
+    assert "Table of Contents" not in read.text and "1. Introduction" not in read.text
+    assert read.text.startswith("Users and Groups\n\nIntroduction\n\nThe package holds")
+    assert "See the entries and the top." in read.text  # a sentence's own links stay
+    assert read.text.endswith("Debian\n\nDocuments")  # links out of the page stay
+    # a page that is nothing but such links keeps them: they are all it says
+    only = ('<html><body><ul><li><a href="#a">Alpha section</a></li>'
+            '<li><a href="#b">Beta section</a></li></ul></body></html>')
+    [read] = load_bytes(Path("index.html"), only.encode()).pages
+    assert read.text == "Alpha section\n\nBeta section"
+
+
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     doc = load_bytes(Path("deck.pptx"), pptx_deck())
     assert doc.title == "Quarterly budget"  # no title set: the first slide's

@@ -35,6 +35,10 @@ _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hi
 _PARAGRAPHS = re.compile(r"\n{3,}")
 # a table cell longer than this holds prose or a page's layout, not a value to name
 MAX_NAMED_CELL_CHARS = 300
+# blocks that may be a table of contents of the page's own sections
+_CONTENTS_BLOCKS = ("nav", "div", "section", "aside", "ul", "ol", "dl", "table")
+# a table of contents' own words beside its links: its title and its entries' numbers
+_CONTENTS_OWN_CHARS, _CONTENTS_ENTRY_CHARS = 40, 4
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -63,9 +67,32 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     for tag in soup.find_all(_hidden):
         if not tag.decomposed:  # inside a hidden element already gone
             tag.decompose()
+    without_page_contents(soup.body or soup)
     for table in soup.find_all("table"):
         name_values_by_header(table)
     return soup, layout(soup.body or soup)
+
+
+def without_page_contents(root: Tag) -> None:
+    """Leave out a table of contents linking into the page ("1. Introduction" to
+    "#intro"): its entries repeat the headings' words, answer nothing, and came first for
+    questions about the headings' subject, as a PDF's contents pages did before the search
+    put those last. Not a page that is nothing else: then it is all the page says."""
+    whole = len(root.get_text(strip=True))
+    for block in root.find_all(_CONTENTS_BLOCKS):
+        if not block.decomposed and _links_into_page(block) and \
+                len(block.get_text(strip=True)) < whole / 2:
+            block.decompose()
+
+
+def _links_into_page(block: Tag) -> bool:
+    """Two links or more, every one to an anchor of the page, and little text besides."""
+    links = block.find_all("a", href=True)
+    if len(links) < 2 or not all(str(link["href"]).startswith("#") for link in links):
+        return False
+    own = sum(len(text.strip()) for text in block.find_all(string=True)
+              if text.find_parent("a") is None)
+    return own <= _CONTENTS_OWN_CHARS + _CONTENTS_ENTRY_CHARS * len(links)
 
 
 def name_values_by_header(table: Tag) -> None:

@@ -177,10 +177,11 @@ class ExtractiveGenerator(Generator):
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
         # the entry of a definition list the question names ("users" in "What is the users
-        # group?") heads its sentences as a heading that is the question would
+        # group?") is what it asks for
         asked = lexical.term_set(request.question)
         named = [set(named_entries(hit.text, asked)) for hit in request.passages]
-        headed[[i for i, c in enumerate(candidates) if c.entry in named[c.passage - 1]]] = 1.0
+        in_named = np.array([c.entry in named[c.passage - 1] for c in candidates],
+                            dtype=np.float32)
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
         if not (self.stored and all(c.stored is not None for c in candidates)):
@@ -194,7 +195,7 @@ class ExtractiveGenerator(Generator):
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
         scores, embedded = self._score(request, [candidates[i] for i in keep], overlap[keep],
-                                       headed[keep], tokens, behind)
+                                       headed[keep], in_named[keep], tokens, behind)
         ranked = [keep[i] for i in np.argsort(-scores)]
         best = float(scores.max())
         score_of = dict(zip(keep, scores.tolist(), strict=True))
@@ -244,11 +245,12 @@ class ExtractiveGenerator(Generator):
         return sorted(ranked[: self.shortlist])
 
     def _score(self, request: GenerationRequest, candidates: list[_Candidate],
-               overlap: np.ndarray, headed: np.ndarray, tokens: list[int] | None,
-               behind: list[float]) -> tuple[np.ndarray, bool]:
+               overlap: np.ndarray, headed: np.ndarray, in_named: np.ndarray,
+               tokens: list[int] | None, behind: list[float]) -> tuple[np.ndarray, bool]:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
-        the question asks for (a date, a number), less the passage's distance behind the best
+        the question asks for (a date, a number; the list entry it names, `in_named`), less
+        the passage's distance behind the best
         passage in search score; and whether the cosines were had (else words alone score).
         `tokens` (the candidates' counts) is None when their stored vectors are used. The
         question is embedded unless the search's vector came with it."""
@@ -270,6 +272,7 @@ class ExtractiveGenerator(Generator):
         holds = answer_kind(question)
         typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
+        typed += _TYPE_BONUS * in_named
         return dense + 0.3 * overlap + _HEADING_BONUS * headed ** 2 - prior + typed, embedded
 
 

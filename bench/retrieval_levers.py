@@ -51,8 +51,8 @@ class Sparse:
     title: float = 0.0  # weight of the title's terms added to every chunk
     bigram: float = 0.0  # weight of adjacent-term pairs, as extra terms
     lemma: str = ""  # "": none; "unique": lemminflect's lemma when it has one; "simplemma"
-    # the stemmer run again on its own stem, until it changes nothing: "dimensional" ->
-    # "dimension" -> "dimens", where "dimensions" stems to "dimens" at once
+    # the stemmer run again on its own stem, until it changes nothing: "dimensional" and
+    # "dimensions", which one pass stems apart ("dimension", "dimens"), both end as "dimen"
     restem: bool = False
     name: str = "bm25"
 

@@ -75,9 +75,10 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
 
 def without_page_contents(root: Tag) -> None:
     """Leave out a table of contents linking into the page ("1. Introduction" to
-    "#intro"): its entries repeat the headings' words, answer nothing, and came first for
-    questions about the headings' subject, as a PDF's contents pages did before the search
-    put those last. Not a page that is nothing else: then it is all the page says."""
+    "#intro"): its entries repeat the headings' words, answer nothing, and would come first
+    for questions about the headings' subject (a PDF's contents pages, which have no such
+    links, the search puts last instead). Not a page that is nothing else: then it is all
+    the page says."""
     whole = len(root.get_text(strip=True))
     for block in root.find_all(_CONTENTS_BLOCKS):
         if not block.decomposed and _links_into_page(block) and \

@@ -375,6 +375,19 @@ def test_the_list_entry_a_question_names_opens_the_answer(embedder) -> None:
     assert answer.startswith("users: Some prefer a traditional group system. [2]"), answer
 
 
+def test_an_entry_of_several_names_is_named_by_any_of_them(embedder) -> None:
+    text = ("staff: Allows users to add local changes to the system without root.\n\n"
+            "nobody, nogroup: Daemons that need not own any files run as user nobody and "
+            "group nogroup.\n\n"
+            "audio: This group gives a set of users access to an audio device.")
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the nogroup group for?",
+                          [Hit("d0", "groups.html", None, "c0", 1.0, text)]),
+        GenerationRecord()))
+    assert answer.startswith("nobody, nogroup: Daemons that need not own any files"), answer
+    assert "staff" not in answer and "audio" not in answer
+
+
 def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> None:
     # blocks of their own (a Word document's list items and table rows), whole without a stop
     text = ("Cleaning\n\nDescale the kettle every month with white vinegar.\n\nFill it halfway"

@@ -39,6 +39,7 @@ MAX_NAMED_CELL_CHARS = 300
 _CONTENTS_BLOCKS = ("nav", "div", "section", "aside", "ul", "ol", "dl", "table")
 # a table of contents' own words beside its links: its title and its entries' numbers
 _CONTENTS_OWN_CHARS, _CONTENTS_ENTRY_CHARS = 40, 4
+_IN_PAGE = re.compile(r"^#")  # a link to an anchor of the page itself: "#intro"
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -79,6 +80,8 @@ def without_page_contents(root: Tag) -> None:
     for questions about the headings' subject (a PDF's contents pages, which have no such
     links, the search puts last instead). Not a page that is nothing else: then it is all
     the page says."""
+    if root.find("a", href=_IN_PAGE) is None:  # most pages: nothing to look into
+        return
     whole = len(root.get_text(strip=True))
     for block in root.find_all(_CONTENTS_BLOCKS):
         if not block.decomposed and _links_into_page(block) and \
@@ -89,7 +92,7 @@ def without_page_contents(root: Tag) -> None:
 def _links_into_page(block: Tag) -> bool:
     """Two links or more, every one to an anchor of the page, and little text besides."""
     links = block.find_all("a", href=True)
-    if len(links) < 2 or not all(str(link["href"]).startswith("#") for link in links):
+    if len(links) < 2 or not all(_IN_PAGE.match(str(link["href"])) for link in links):
         return False
     own = sum(len(text.strip()) for text in block.find_all(string=True)
               if text.find_parent("a") is None)

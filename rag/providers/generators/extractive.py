@@ -166,7 +166,11 @@ class ExtractiveGenerator(Generator):
                     candidates.append(c)
         candidates = _without_echoes(request.question, candidates)
         candidates = _without_pointers(request.question, candidates)
-        candidates = _in_named_entries(request.question, candidates)
+        # the entries of a definition list the question names ("users" in "What is the users
+        # group?"): what it asks for
+        asked = lexical.term_set(request.question)
+        named = {label for hit in request.passages for label in named_entries(hit.text, asked)}
+        candidates = _in_named_entries(candidates, named)
         overlap = _overlap(request.question, [c.text for c in candidates])
         leaning = {i: before for i, c in enumerate(candidates)
                    if (before := _leaned_on(c, by_passage))}
@@ -176,12 +180,7 @@ class ExtractiveGenerator(Generator):
                                                  for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
-        # the entry of a definition list the question names ("users" in "What is the users
-        # group?") is what it asks for
-        asked = lexical.term_set(request.question)
-        named = [set(named_entries(hit.text, asked)) for hit in request.passages]
-        in_named = np.array([c.entry in named[c.passage - 1] for c in candidates],
-                            dtype=np.float32)
+        in_named = np.array([c.entry in named for c in candidates], dtype=np.float32)
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
         if not (self.stored and all(c.stored is not None for c in candidates)):
@@ -386,12 +385,10 @@ def _without_pointers(question: str, candidates: list[_Candidate]) -> list[_Cand
     return kept or candidates
 
 
-def _in_named_entries(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Candidate]:
     """When the question names a list entry ("What is the staff group for?" of a list of
     "plugdev: ...", "staff: ..."), the candidates but those of the other entries: they share
     the list's words ("group") and would lead the answer in document order."""
-    asked = lexical.term_set(question)
-    named = {c.entry for c in candidates if c.entry and asked & lexical.term_set(c.entry)}
     if not named:
         return candidates
     kept = [c for c in candidates if not c.entry or c.entry in named]

@@ -228,6 +228,27 @@ def test_html_table_of_contents_linking_into_the_page_is_left_out() -> None:
     assert read.text == "Alpha section\n\nBeta section"
 
 
+def test_html_site_menus_and_search_box_are_left_out() -> None:
+    # the same on every page of a site: "Downloads" would match a question on each of them
+    page = ('<html><body><header><a href="/">PyThing</a>'
+            '<nav><ul><li><a href="/download/">Downloads</a></li>'
+            '<li><a href="/docs/">Documentation</a></li></ul></nav></header>'
+            '<div class="related" role="navigation"><a href="/genindex/">index</a> | '
+            '<a href="/modindex/">modules</a> | <a href="next.html">next</a></div>'
+            '<div role="search"><h3>Quick search</h3><form><input name="q"></form></div>'
+            "<main><h1>Installing</h1><p>Run the installer you downloaded.</p>"
+            '<nav aria-label="breadcrumb" role="navigation"><a href="/">Home</a> / '
+            '<a href="/docs/">Docs</a><nav><a href="/x/">Nested</a></nav></nav>'
+            "</main><footer>Licensed under the MIT licence.</footer></body></html>")
+    [read] = load_bytes(Path("install.html"), page.encode()).pages
+    assert read.text == ("PyThing\n\nInstalling\n\nRun the installer you downloaded.\n\n"
+                         "Licensed under the MIT licence.")
+    # a page that is nothing but a menu keeps it: it is all the page says
+    only = '<html><body><nav><a href="/a/">Alpha</a> <a href="/b/">Beta</a></nav></body></html>'
+    [read] = load_bytes(Path("menu.html"), only.encode()).pages
+    assert read.text == "Alpha Beta"
+
+
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     doc = load_bytes(Path("deck.pptx"), pptx_deck())
     assert doc.title == "Quarterly budget"  # no title set: the first slide's

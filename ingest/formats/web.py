@@ -1,4 +1,5 @@
-"""HTML: the visible text of the body, without scripts and styles; one page."""
+"""HTML: the visible text of the body, without scripts, styles and the site's menus; one
+page."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ _CONTENTS_BLOCKS = ("nav", "div", "section", "aside", "ul", "ol", "dl", "table")
 # a table of contents' own words beside its links: its title and its entries' numbers
 _CONTENTS_OWN_CHARS, _CONTENTS_ENTRY_CHARS = 40, 4
 _IN_PAGE = re.compile(r"^#")  # a link to an anchor of the page itself: "#intro"
+# ARIA's landmark roles for a site's menus and its search box
+_MENU_ROLES = frozenset({"navigation", "search"})
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -69,6 +72,7 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
         if not tag.decomposed:  # inside a hidden element already gone
             tag.decompose()
     without_page_contents(soup.body or soup)
+    without_site_menus(soup.body or soup)
     for table in soup.find_all("table"):
         name_values_by_header(table)
     return soup, layout(soup.body or soup)
@@ -87,6 +91,25 @@ def without_page_contents(root: Tag) -> None:
         if not block.decomposed and _links_into_page(block) and \
                 len(block.get_text(strip=True)) < whole / 2:
             block.decompose()
+
+
+def without_site_menus(root: Tag) -> None:
+    """Leave out a site's menus and search box (`<nav>`, or an element whose ARIA role is
+    navigation or search): links to the site's other pages, the same on every page of it,
+    which answer nothing and would match a question about their words ("Downloads") on
+    every page saved from the site. Not a page that is nothing else."""
+    menus = [tag for tag in root.find_all(_is_menu) if tag.find_parent(_is_menu) is None]
+    if not menus:
+        return
+    menu_chars = sum(len(menu.get_text(strip=True)) for menu in menus)
+    if len(root.get_text(strip=True)) > menu_chars:
+        for menu in menus:
+            menu.decompose()
+
+
+def _is_menu(tag: Tag) -> bool:
+    return tag.name == "nav" or not _MENU_ROLES.isdisjoint(
+        str(tag.get("role") or "").lower().split())
 
 
 def _links_into_page(block: Tag) -> bool:

@@ -229,13 +229,16 @@ def test_html_table_of_contents_linking_into_the_page_is_left_out() -> None:
 
 
 def test_html_site_menus_and_search_box_are_left_out() -> None:
-    # the same on every page of a site: "Downloads" would match a question on each of them
+    # the same on every page of a site: "Downloads" would match a question on each of them;
+    # and a theme picker's menu (mdBook's, Sphinx's) is no text of the page's
     page = ('<html><body><header><a href="/">PyThing</a>'
             '<nav><ul><li><a href="/download/">Downloads</a></li>'
             '<li><a href="/docs/">Documentation</a></li></ul></nav></header>'
             '<div class="related" role="navigation"><a href="/genindex/">index</a> | '
             '<a href="/modindex/">modules</a> | <a href="next.html">next</a></div>'
             '<div role="search"><h3>Quick search</h3><form><input name="q"></form></div>'
+            '<ul role="menu"><li role="none"><button role="menuitem">Light</button></li>'
+            '<li role="none"><button role="menuitem">Dark</button></li></ul>'
             "<main><h1>Installing</h1><p>Run the installer you downloaded.</p>"
             '<nav aria-label="breadcrumb" role="navigation"><a href="/">Home</a> / '
             '<a href="/docs/">Docs</a><nav><a href="/x/">Nested</a></nav></nav>'

@@ -41,8 +41,8 @@ _CONTENTS_BLOCKS = ("nav", "div", "section", "aside", "ul", "ol", "dl", "table")
 # a table of contents' own words beside its links: its title and its entries' numbers
 _CONTENTS_OWN_CHARS, _CONTENTS_ENTRY_CHARS = 40, 4
 _IN_PAGE = re.compile(r"^#")  # a link to an anchor of the page itself: "#intro"
-# ARIA's landmark roles for a site's menus and its search box
-_MENU_ROLES = frozenset({"navigation", "search"})
+# ARIA's roles for a site's menus, its search box and an application's menus (a theme picker)
+_MENU_ROLES = frozenset({"navigation", "search", "menu", "menubar"})
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -95,9 +95,9 @@ def without_page_contents(root: Tag) -> None:
 
 def without_site_menus(root: Tag) -> None:
     """Leave out a site's menus and search box (`<nav>`, or an element whose ARIA role is
-    navigation or search): links to the site's other pages, the same on every page of it,
-    which answer nothing and would match a question about their words ("Downloads") on
-    every page saved from the site. Not a page that is nothing else."""
+    navigation, search, menu or menubar): links to the site's other pages and controls, the
+    same on every page of it, which answer nothing and would match a question about their
+    words ("Downloads") on every page saved from the site. Not a page that is nothing else."""
     menus = [tag for tag in root.find_all(_is_menu) if tag.find_parent(_is_menu) is None]
     if not menus:
         return

@@ -98,13 +98,27 @@ def without_site_menus(root: Tag) -> None:
     navigation, search, menu or menubar): links to the site's other pages and controls, the
     same on every page of it, which answer nothing and would match a question about their
     words ("Downloads") on every page saved from the site. Not a page that is nothing else."""
-    menus = [tag for tag in root.find_all(_is_menu) if tag.find_parent(_is_menu) is None]
+    menus = _outermost_menus(root)
     if not menus:
         return
     menu_chars = sum(len(menu.get_text(strip=True)) for menu in menus)
     if len(root.get_text(strip=True)) > menu_chars:
         for menu in menus:
             menu.decompose()
+
+
+def _outermost_menus(root: Tag) -> list[Tag]:
+    """The menus not inside another, in one walk down the tree: asking each menu for a menu
+    above it would climb the whole depth of a page nested thousands of elements deep once
+    for every one of its menus."""
+    menus, stack = [], [root]
+    while stack:
+        tag = stack.pop()
+        if tag is not root and _is_menu(tag):
+            menus.append(tag)
+        else:  # a string's name is None
+            stack.extend(child for child in tag.contents if child.name is not None)
+    return menus
 
 
 def _is_menu(tag: Tag) -> bool:

@@ -388,6 +388,27 @@ def test_an_entry_of_several_names_is_named_by_any_of_them(embedder) -> None:
     assert "staff" not in answer and "audio" not in answer
 
 
+def test_a_later_chunk_opening_inside_another_entry_is_not_taken_for_the_named_one(
+        embedder) -> None:
+    # the chunk was cut between staff's two paragraphs: its first goes on about staff
+    text = ("Note that the ability to modify the system is equivalent to root access, so add "
+            "only trusted users to this group.\n\n"
+            "users: Some prefer a traditional group system. In that system, each user is a "
+            "member of the users group.\n\n"
+            "lpadmin: Allows a user to add, modify, and remove printers.")
+    later = Hit("d0", "groups.html", None, "c16", 1.0, text, position=16)
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the users group?", [later]), GenerationRecord()))
+    assert answer.startswith("users: Some prefer a traditional group system. [1]"), answer
+    assert "Note that" not in answer and "lpadmin" not in answer
+    # a document's first chunk has nothing before it: its opening is the list's introduction
+    first = Hit("d0", "groups.html", None, "c0", 1.0, text.replace("Note that the ability",
+                "The groups below differ. Note that the ability"), position=0)
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What is the users group?", [first]), GenerationRecord()))
+    assert "users: Some prefer" in answer and "lpadmin" not in answer
+
+
 def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> None:
     # blocks of their own (a Word document's list items and table rows), whole without a stop
     text = ("Cleaning\n\nDescale the kettle every month with white vinegar.\n\nFill it halfway"

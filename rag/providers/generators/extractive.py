@@ -35,7 +35,7 @@ from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
-from rag.text.entries import ENTRY_LABEL, named_entries
+from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
 from rag.text.sentences import CJK_TEXT, Sentence, is_heading, leans_back, split
 from rag.types import GenerationRecord, Hit
 
@@ -94,6 +94,8 @@ class _Candidate:
     heading: str = ""  # the section heading or title above it in the passage, if any
     is_title: bool = False  # a heading or title itself: never quoted
     entry: str = ""  # the label of the list entry it belongs to ("staff" in "staff: ..."), if any
+    # in no entry of its passage, but perhaps going on with one the passage before holds
+    continues_entry: bool = False
 
 
 def _long_enough(sentence: str) -> bool:
@@ -122,6 +124,9 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         stored = dict(zip(hit.sentence_vectors.spans, hit.sentence_vectors.vectors,
                           strict=True))
     candidates, heading, entry = [], "", ""
+    # a later chunk of a definition list may open inside an entry (its second paragraph,
+    # "Note that ..."): until its first entry or heading, whose the passage cannot say
+    continues = hit.position > 0 and bool(defined_terms(hit.text))
     for i, s in enumerate(found):
         titled = (is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
                   or _is_document_title(hit, s.text))
@@ -129,8 +134,9 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
             entry = ""
         elif (labelled := ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
             entry = labelled.group(1)
+        continues = continues and not (titled or entry)
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
-                                     titled, entry))
+                                     titled, entry, continues))
         if titled:
             heading = s.text
     return candidates
@@ -387,11 +393,13 @@ def _without_pointers(question: str, candidates: list[_Candidate]) -> list[_Cand
 
 def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Candidate]:
     """When the question names a list entry ("What is the staff group for?" of a list of
-    "plugdev: ...", "staff: ..."), the candidates but those of the other entries: they share
-    the list's words ("group") and would lead the answer in document order."""
+    "plugdev: ...", "staff: ..."), the candidates but those of the other entries, and those
+    that may go on with an entry from the passage before: they share the list's words
+    ("group") and would lead the answer in document order."""
     if not named:
         return candidates
-    kept = [c for c in candidates if not c.entry or c.entry in named]
+    kept = [c for c in candidates
+            if c.entry in named or not (c.entry or c.continues_entry)]
     return kept or candidates
 
 

@@ -388,6 +388,26 @@ def test_an_entry_of_several_names_is_named_by_any_of_them(embedder) -> None:
     assert "staff" not in answer and "audio" not in answer
 
 
+def test_a_heading_in_title_case_on_a_line_of_its_own_is_a_title_not_a_sentence(
+        embedder) -> None:
+    # a web page's or a Word document's heading has no number or Markdown mark to tell it by
+    text = ("Creating a Project with Cargo\n\n"
+            "Let's create a new project using Cargo and look at how it differs.\n\n"
+            "Using Box<T> to Point to Data on the Heap\n\n"
+            "Fill the kettle halfway\n\n"
+            "Robert Gentleman and Ross Ihaka wrote it.")
+    passages = [Hit("d0", "book.html", None, "c0", 1.0, text, position=3)]
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("How do I create a project with Cargo?", passages),
+        GenerationRecord()))
+    assert answer.startswith("Let's create a new project using Cargo"), answer
+    assert "Creating a Project" not in answer and "Using Box<T>" not in answer
+    # a list item in sentence case stays something to quote, and so does a sentence
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("How full should the kettle be?", passages), GenerationRecord()))
+    assert "Fill the kettle halfway [1]" in answer, answer
+
+
 def test_a_later_chunk_opening_inside_another_entry_is_not_taken_for_the_named_one(
         embedder) -> None:
     # the chunk was cut between staff's two paragraphs: its first goes on about staff

@@ -55,6 +55,9 @@ _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
 # a piece of this many capitalised words with no closing stop is a title ("Users and Groups");
 # after a number, of up to the second many ("3. Grant of Patent License.")
 _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
+# a line of its own in title case of up to this many words is a heading: a web page's or a
+# Word document's has no number or mark to tell it by ("Creating a Project with Cargo")
+_TITLE_CASE_WORDS = 10
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
@@ -129,7 +132,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     continues = hit.position > 0 and bool(defined_terms(hit.text))
     for i, s in enumerate(found):
         titled = (is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
-                  or _is_document_title(hit, s.text))
+                  or _is_title_line(hit.text, s) or _is_document_title(hit, s.text))
         if titled:
             entry = ""
         elif (labelled := ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
@@ -337,6 +340,21 @@ def _is_title_block(hit: Hit, piece: Sentence) -> bool:
     / http://..."), however many words they hold; one line alone may be a sheet's first row."""
     return (hit.position == 0 and piece.start == 0 and not _CLOSED.search(piece.text)
             and "\n" in hit.text[piece.start:piece.end].strip())
+
+
+def _is_title_line(text: str, piece: Sentence) -> bool:
+    """A line of its own in title case, no closing stop: every word capitalised but the small
+    ones ("Using Box<T> to Point to Data on the Heap"), two capitalised at least. Not a list
+    item in sentence case ("Fill the kettle halfway") or a sheet's row of named values
+    ("Region: North; Q1: 1200")."""
+    words = [w for w in piece.text.split() if any(ch.isalpha() for ch in w)]
+    if (not 2 <= len(words) <= _TITLE_CASE_WORDS or _CLOSED.search(piece.text)
+            or ";" in piece.text or "\n" in piece.text or not _starts_line(text, piece)
+            or text[piece.end:].lstrip(" \t")[:1] not in ("", "\n")):
+        return False
+    return (sum(w[0].isupper() for w in words) >= 2
+            and all(w[0].isupper() or not w[0].isalpha() or w.lower() in lexical.STOP_WORDS
+                    for w in words))
 
 
 def _is_document_title(hit: Hit, text: str) -> bool:

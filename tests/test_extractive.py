@@ -391,7 +391,7 @@ def test_an_entry_of_several_names_is_named_by_any_of_them(embedder) -> None:
 def test_a_heading_in_title_case_on_a_line_of_its_own_is_a_title_not_a_sentence(
         embedder) -> None:
     # a web page's or a Word document's heading has no number or Markdown mark to tell it by
-    text = ("Creating a Project with Cargo\n\n"
+    text = ("Installing Rust on Linux, macOS, and Windows\n\nCreating a Project with Cargo\n\n"
             "Let's create a new project using Cargo and look at how it differs.\n\n"
             "Using Box<T> to Point to Data on the Heap\n\n"
             "Fill the kettle halfway\n\n"
@@ -402,10 +402,21 @@ def test_a_heading_in_title_case_on_a_line_of_its_own_is_a_title_not_a_sentence(
         GenerationRecord()))
     assert answer.startswith("Let's create a new project using Cargo"), answer
     assert "Creating a Project" not in answer and "Using Box<T>" not in answer
+    assert "macOS" not in answer
     # a list item in sentence case stays something to quote, and so does a sentence
     answer = "".join(ExtractiveGenerator(embedder).stream(
         GenerationRequest("How full should the kettle be?", passages), GenerationRecord()))
     assert "Fill the kettle halfway [1]" in answer, answer
+
+
+def test_the_heading_a_section_is_cited_by_is_a_title_in_any_case(embedder) -> None:
+    # a Word document's section starts with its heading, which names the section
+    text = "Installation steps\n\nRun the installer and restart the kettle's base station."
+    section = Hit("d0", "manual.docx", None, "c0", 1.0, text, position=0,
+                  locator="Installation steps")
+    answer = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("What are the installation steps?", [section]), GenerationRecord()))
+    assert answer == "Run the installer and restart the kettle's base station. [1]", answer
 
 
 def test_a_later_chunk_opening_inside_another_entry_is_not_taken_for_the_named_one(

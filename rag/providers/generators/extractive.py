@@ -352,15 +352,21 @@ def _is_title_line(text: str, piece: Sentence) -> bool:
             or ";" in piece.text or "\n" in piece.text or not _starts_line(text, piece)
             or text[piece.end:].lstrip(" \t")[:1] not in ("", "\n")):
         return False
-    return (sum(w[0].isupper() for w in words) >= 2
-            and all(w[0].isupper() or not w[0].isalpha() or w.lower() in lexical.STOP_WORDS
-                    for w in words))
+    # a name may open in lower case ("macOS", "iPhone")
+    capitalised = [w[0].isupper() or any(ch.isupper() for ch in w) for w in words]
+    return sum(capitalised) >= 2 and all(
+        up or not w[0].isalpha() or w.lower() in lexical.STOP_WORDS
+        for w, up in zip(words, capitalised, strict=True))
 
 
 def _is_document_title(hit: Hit, text: str) -> bool:
     """A piece that is its document's title ("Users and Groups in the Debian System", the
-    first line of that HTML page's text), in whatever case and punctuation."""
-    return bool(hit.title) and _words(text) == _words(hit.title)
+    first line of that HTML page's text) or the heading its section is cited by (a Word
+    document's "Installation steps", a slide's title), in whatever case and punctuation."""
+    said = _words(text)
+    if hit.title and said == _words(hit.title):
+        return True
+    return bool(hit.locator and said.strip()) and _words(hit.locator or "").endswith(said)
 
 
 def _is_title(text: str) -> bool:

@@ -250,6 +250,12 @@ def test_html_site_menus_and_search_box_are_left_out() -> None:
     only = '<html><body><nav><a href="/a/">Alpha</a> <a href="/b/">Beta</a></nav></body></html>'
     [read] = load_bytes(Path("menu.html"), only.encode()).pages
     assert read.text == "Alpha Beta"
+    # a <nav> of prose is no menu: a page put its content there
+    wrapped = ('<html><body><nav><h1>Tides</h1><p>The moon pulls the sea twice a day; see '
+               '<a href="/moon/">the moon</a>.</p><nav><a href="/a/">Home</a></nav></nav>'
+               "<footer>2024</footer></body></html>")
+    [read] = load_bytes(Path("tides.html"), wrapped.encode()).pages
+    assert read.text.startswith("Tides\n\nThe moon pulls the sea twice a day; see the moon.")
 
 
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:

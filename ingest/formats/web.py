@@ -41,8 +41,9 @@ _CONTENTS_BLOCKS = ("nav", "div", "section", "aside", "ul", "ol", "dl", "table")
 # a table of contents' own words beside its links: its title and its entries' numbers
 _CONTENTS_OWN_CHARS, _CONTENTS_ENTRY_CHARS = 40, 4
 _IN_PAGE = re.compile(r"^#")  # a link to an anchor of the page itself: "#intro"
-# ARIA's roles for a site's menus, its search box and an application's menus (a theme picker)
-_MENU_ROLES = frozenset({"navigation", "search", "menu", "menubar"})
+# ARIA's roles for a search box and an application's menus (a theme picker): controls, whatever
+# their words; a site's menus are `<nav>` or role navigation, and mostly links
+_CONTROL_ROLES = frozenset({"search", "menu", "menubar"})
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -97,7 +98,8 @@ def without_site_menus(root: Tag) -> None:
     """Leave out a site's menus and search box (`<nav>`, or an element whose ARIA role is
     navigation, search, menu or menubar): links to the site's other pages and controls, the
     same on every page of it, which answer nothing and would match a question about their
-    words ("Downloads") on every page saved from the site. Not a page that is nothing else."""
+    words ("Downloads") on every page saved from the site. Not a `<nav>` that is mostly
+    prose, nor a page that is nothing else."""
     menus = _outermost_menus(root)
     if not menus:
         return
@@ -114,16 +116,27 @@ def _outermost_menus(root: Tag) -> list[Tag]:
     menus, stack = [], [root]
     while stack:
         tag = stack.pop()
-        if tag is not root and _is_menu(tag):
+        kind = _menu_kind(tag) if tag is not root else None
+        if kind == "navigation" and not _mostly_links(tag):
+            continue  # a page's content put in a <nav>: kept whole, looked at once
+        if kind:
             menus.append(tag)
         else:  # a string's name is None
             stack.extend(child for child in tag.contents if child.name is not None)
     return menus
 
 
-def _is_menu(tag: Tag) -> bool:
-    return tag.name == "nav" or not _MENU_ROLES.isdisjoint(
-        str(tag.get("role") or "").lower().split())
+def _menu_kind(tag: Tag) -> str | None:
+    roles = str(tag.get("role") or "").lower().split()
+    if not _CONTROL_ROLES.isdisjoint(roles):
+        return "control"
+    return "navigation" if tag.name == "nav" or "navigation" in roles else None
+
+
+def _mostly_links(tag: Tag) -> bool:
+    """Half its words or more in links: a menu, not prose a page put in a `<nav>`."""
+    linked = sum(len(link.get_text(strip=True)) for link in tag.find_all("a"))
+    return 2 * linked >= len(tag.get_text(strip=True))
 
 
 def _links_into_page(block: Tag) -> bool:

@@ -134,7 +134,7 @@ def _menu_kind(tag: Tag) -> str | None:
 
 
 def _mostly_links(tag: Tag) -> bool:
-    """Half its words or more in links: a menu, not prose a page put in a `<nav>`."""
+    """Half its text or more in links: a menu, not prose a page put in a `<nav>`."""
     linked = sum(len(link.get_text(strip=True)) for link in tag.find_all("a"))
     return 2 * linked >= len(tag.get_text(strip=True))
 

@@ -258,6 +258,14 @@ def test_html_site_menus_and_search_box_are_left_out() -> None:
     assert read.text.startswith("Tides\n\nThe moon pulls the sea twice a day; see the moon.")
 
 
+def test_html_heading_permalink_marks_are_left_out() -> None:
+    page = ('<html><body><h2>Shell window<a class="headerlink" href="#shell-window">¶</a></h2>'
+            '<p>It runs code<a href="#fn1">[1]</a>. See <a href="#menus">the menus</a>.</p>'
+            '<h3><a class="anchor" href="#menus">#</a> Menus</h3></body></html>')
+    [read] = load_bytes(Path("help.html"), page.encode()).pages
+    assert read.text == "Shell window\n\nIt runs code[1]. See the menus.\n\nMenus"
+
+
 def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     doc = load_bytes(Path("deck.pptx"), pptx_deck())
     assert doc.title == "Quarterly budget"  # no title set: the first slide's

@@ -41,6 +41,8 @@ _CONTENTS_BLOCKS = ("nav", "div", "section", "aside", "ul", "ol", "dl", "table")
 # a table of contents' own words beside its links: its title and its entries' numbers
 _CONTENTS_OWN_CHARS, _CONTENTS_ENTRY_CHARS = 40, 4
 _IN_PAGE = re.compile(r"^#")  # a link to an anchor of the page itself: "#intro"
+# what a heading's link to itself shows (Sphinx's, MkDocs', GitHub's, a "link" icon)
+_PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗"})
 # ARIA's roles for a search box and an application's menus (a theme picker): controls, whatever
 # their words; a site's menus are `<nav>` or role navigation, and mostly links
 _CONTROL_ROLES = frozenset({"search", "menu", "menubar"})
@@ -74,6 +76,7 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
             tag.decompose()
     without_page_contents(soup.body or soup)
     without_site_menus(soup.body or soup)
+    without_permalinks(soup.body or soup)
     for table in soup.find_all("table"):
         name_values_by_header(table)
     return soup, layout(soup.body or soup)
@@ -107,6 +110,15 @@ def without_site_menus(root: Tag) -> None:
     if len(root.get_text(strip=True)) > menu_chars:
         for menu in menus:
             menu.decompose()
+
+
+def without_permalinks(root: Tag) -> None:
+    """Leave out the mark by which a heading links to itself ("¶" after each of a Sphinx
+    page's headings): shown only when the pointer is over the heading, it would be read as
+    part of the heading's last word ("Shell window¶")."""
+    for link in root.find_all("a", href=_IN_PAGE):
+        if link.get_text(strip=True) in _PERMALINK_MARKS:
+            link.decompose()
 
 
 def _outermost_menus(root: Tag) -> list[Tag]:

@@ -49,6 +49,18 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
         visible, lambda n: "<body>" + "<p>The cat sat on the mat.</p>" * (n // 31) + "</body>"),
     "HTML: one paragraph of n characters": (
         visible, lambda n: "<body><p>" + "word " * (n // 5) + "</p></body>"),
+    "HTML: a hidden paragraph after each paragraph": (
+        visible, lambda n: "<body>" + "<p>The cat sat.</p><p hidden>Secret.</p>" * (n // 41)
+        + "</body>"),
+    "HTML: a script after each paragraph": (
+        visible, lambda n: "<body>" + "<p>The cat sat.</p><script>x = 1</script>" * (n // 41)
+        + "</body>"),
+    "HTML: a menu after each paragraph": (
+        visible, lambda n: "<body>" + '<p>The cat sat.</p><nav><a href="/a">Home</a></nav>'
+        * (n // 51) + "</body>"),
+    "HTML: menus nested n deep": (
+        visible, lambda n: "<body><p>The cat sat.</p>" + "<nav>" * (n // 11)
+        + '<a href="/a">Home</a>' + "</nav>" * (n // 11) + "</body>"),
     "PDF text mended: prose lines (the baseline)": (
         mended, lambda n: "The cat sat on the mat and\nthe dog sat too.\n" * (n // 44)),
     "PDF text mended: one line without a space": (

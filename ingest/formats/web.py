@@ -4,6 +4,7 @@ page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,12 +69,9 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
+    removed(soup(["script", "style", "noscript", "template"]))
     # hidden text is no reader's: and a classic place to plant instructions for a model
-    for tag in soup.find_all(_hidden):
-        if not tag.decomposed:  # inside a hidden element already gone
-            tag.decompose()
+    removed(soup.find_all(_hidden))
     without_page_contents(soup.body or soup)
     without_site_menus(soup.body or soup)
     without_permalinks(soup.body or soup)
@@ -108,17 +106,29 @@ def without_site_menus(root: Tag) -> None:
         return
     menu_chars = sum(len(menu.get_text(strip=True)) for menu in menus)
     if len(root.get_text(strip=True)) > menu_chars:
-        for menu in menus:
-            menu.decompose()
+        removed(menus)
 
 
 def without_permalinks(root: Tag) -> None:
     """Leave out the mark by which a heading links to itself ("¶" after each of a Sphinx
     page's headings): shown only when the pointer is over the heading, it would be read as
     part of the heading's last word ("Shell window¶")."""
-    for link in root.find_all("a", href=_IN_PAGE):
-        if link.get_text(strip=True) in _PERMALINK_MARKS:
-            link.decompose()
+    removed(link for link in root.find_all("a", href=_IN_PAGE)
+            if link.get_text(strip=True) in _PERMALINK_MARKS)
+
+
+def removed(elements: Iterable[PageElement]) -> None:
+    """Take the elements out of the tree, each parent's at once. One at a time, each looks
+    for its place among its parent's children: a page of thousands of sibling scripts,
+    hidden paragraphs or menus took time growing with their square."""
+    by_parent: dict[int, tuple[Tag, list[PageElement]]] = {}
+    for element in elements:
+        if element.parent is not None:
+            by_parent.setdefault(id(element.parent), (element.parent, []))[1].append(element)
+    for parent, children in by_parent.values():
+        places = {id(child): i for i, child in enumerate(parent.contents)}
+        for child in sorted(children, key=lambda c: places[id(c)], reverse=True):
+            child.extract(_self_index=places[id(child)])
 
 
 def _outermost_menus(root: Tag) -> list[Tag]:

@@ -69,9 +69,9 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
-    removed(soup(["script", "style", "noscript", "template"]))
+    _remove_all(soup(["script", "style", "noscript", "template"]))
     # hidden text is no reader's: and a classic place to plant instructions for a model
-    removed(soup.find_all(_hidden))
+    _remove_all(soup.find_all(_hidden))
     without_page_contents(soup.body or soup)
     without_site_menus(soup.body or soup)
     without_permalinks(soup.body or soup)
@@ -106,18 +106,18 @@ def without_site_menus(root: Tag) -> None:
         return
     menu_chars = sum(len(menu.get_text(strip=True)) for menu in menus)
     if len(root.get_text(strip=True)) > menu_chars:
-        removed(menus)
+        _remove_all(menus)
 
 
 def without_permalinks(root: Tag) -> None:
     """Leave out the mark by which a heading links to itself ("¶" after each of a Sphinx
     page's headings): shown only when the pointer is over the heading, it would be read as
     part of the heading's last word ("Shell window¶")."""
-    removed(link for link in root.find_all("a", href=_IN_PAGE)
+    _remove_all(link for link in root.find_all("a", href=_IN_PAGE)
             if link.get_text(strip=True) in _PERMALINK_MARKS)
 
 
-def removed(elements: Iterable[PageElement]) -> None:
+def _remove_all(elements: Iterable[PageElement]) -> None:
     """Take the elements out of the tree, each parent's at once. One at a time, each looks
     for its place among its parent's children: a page of thousands of sibling scripts,
     hidden paragraphs or menus took time growing with their square."""

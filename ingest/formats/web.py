@@ -63,9 +63,11 @@ def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed HTML without what a browser does not show (scripts, styles, templates,
-    elements hidden by their `hidden` attribute or their own style), and
-    the visible text of its body laid out as a browser lays it out (`layout`), a data
-    table's rows naming their values by its header (`name_values_by_header`)."""
+    elements hidden by their `hidden` attribute or their own style) and what is shown but
+    answers nothing (a table of contents of the page, the site's menus, a heading's
+    permalink mark), and the visible text of its body laid out as a browser lays it out
+    (`layout`), a data table's rows naming their values by its header
+    (`name_values_by_header`)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
@@ -114,7 +116,7 @@ def without_permalinks(root: Tag) -> None:
     page's headings): shown only when the pointer is over the heading, it would be read as
     part of the heading's last word ("Shell window¶")."""
     _remove_all(link for link in root.find_all("a", href=_IN_PAGE)
-            if link.get_text(strip=True) in _PERMALINK_MARKS)
+                if link.get_text(strip=True) in _PERMALINK_MARKS)
 
 
 def _remove_all(elements: Iterable[PageElement]) -> None:

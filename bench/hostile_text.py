@@ -58,6 +58,9 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "HTML: a menu after each paragraph": (
         visible, lambda n: "<body>" + '<p>The cat sat.</p><nav><a href="/a">Home</a></nav>'
         * (n // 51) + "</body>"),
+    "HTML: a list of links into the page after each paragraph": (
+        visible, lambda n: "<body>" + '<p>The cat sat.</p><ul><li><a href="#a">Alpha</a></li>'
+        '<li><a href="#b">Beta</a></li></ul>' * (n // 90) + "</body>"),
     "HTML: menus nested n deep": (
         visible, lambda n: "<body><p>The cat sat.</p>" + "<nav>" * (n // 11)
         + '<a href="/a">Home</a>' + "</nav>" * (n // 11) + "</body>"),

@@ -4,7 +4,7 @@ page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,10 +91,9 @@ def without_page_contents(root: Tag) -> None:
     if root.find("a", href=_IN_PAGE) is None:  # most pages: nothing to look into
         return
     whole = len(root.get_text(strip=True))
-    for block in root.find_all(_CONTENTS_BLOCKS):
-        if not block.decomposed and _links_into_page(block) and \
-                len(block.get_text(strip=True)) < whole / 2:
-            block.decompose()
+    _remove_all(_outermost(root, lambda block: block.name in _CONTENTS_BLOCKS
+                           and _links_into_page(block)
+                           and len(block.get_text(strip=True)) < whole / 2))
 
 
 def without_site_menus(root: Tag) -> None:
@@ -103,7 +102,7 @@ def without_site_menus(root: Tag) -> None:
     same on every page of it, which answer nothing and would match a question about their
     words ("Downloads") on every page saved from the site. Not a `<nav>` that is mostly
     prose, nor a page that is nothing else."""
-    menus = _outermost_menus(root)
+    menus = _outermost(root, _is_menu)
     if not menus:
         return
     menu_chars = sum(len(menu.get_text(strip=True)) for menu in menus)
@@ -133,21 +132,28 @@ def _remove_all(elements: Iterable[PageElement]) -> None:
             child.extract(_self_index=places[id(child)])
 
 
-def _outermost_menus(root: Tag) -> list[Tag]:
-    """The menus not inside another, in one walk down the tree: asking each menu for a menu
-    above it would climb the whole depth of a page nested thousands of elements deep once
-    for every one of its menus."""
-    menus, stack = [], [root]
+def _outermost(root: Tag, is_one: Callable[[Tag], bool | None]) -> list[Tag]:
+    """The elements below `root` that `is_one` takes (True) and that are not inside another,
+    in one walk down the tree, which goes into neither those nor the ones `is_one` keeps
+    whole (None). Asking each element for one above it would climb the whole depth of a
+    page nested thousands of elements deep once for every one of them."""
+    found, stack = [], [child for child in root.contents if child.name is not None]
     while stack:
         tag = stack.pop()
-        kind = _menu_kind(tag) if tag is not root else None
-        if kind == "navigation" and not _mostly_links(tag):
-            continue  # a page's content put in a <nav>: kept whole, looked at once
-        if kind:
-            menus.append(tag)
-        else:  # a string's name is None
+        taken = is_one(tag)
+        if taken:
+            found.append(tag)
+        elif taken is not None:  # a string's name is None
             stack.extend(child for child in tag.contents if child.name is not None)
-    return menus
+    return found
+
+
+def _is_menu(tag: Tag) -> bool | None:
+    """A menu; None for a `<nav>` of prose, a page's content put there (kept whole)."""
+    kind = _menu_kind(tag)
+    if kind == "navigation" and not _mostly_links(tag):
+        return None
+    return kind is not None
 
 
 def _menu_kind(tag: Tag) -> str | None:

@@ -143,8 +143,8 @@ def _outermost(root: Tag, is_one: Callable[[Tag], bool | None]) -> list[Tag]:
         taken = is_one(tag)
         if taken:
             found.append(tag)
-        elif taken is not None:  # a string's name is None
-            stack.extend(child for child in tag.contents if child.name is not None)
+        elif taken is not None:
+            stack.extend(child for child in tag.contents if child.name is not None)  # no text
     return found
 
 

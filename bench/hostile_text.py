@@ -61,6 +61,9 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "HTML: a list of links into the page after each paragraph": (
         visible, lambda n: "<body>" + '<p>The cat sat.</p><ul><li><a href="#a">Alpha</a></li>'
         '<li><a href="#b">Beta</a></li></ul>' * (n // 90) + "</body>"),
+    "HTML: blocks nested n deep around a link into the page": (
+        visible, lambda n: "<body><p>The cat sat.</p>" + "<div>" * (n // 11)
+        + '<a href="#a">Alpha</a> words' + "</div>" * (n // 11) + "</body>"),
     "HTML: menus nested n deep": (
         visible, lambda n: "<body><p>The cat sat.</p>" + "<nav>" * (n // 11)
         + '<a href="/a">Home</a>' + "</nav>" * (n // 11) + "</body>"),

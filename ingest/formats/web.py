@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
 from ingest.formats.named_rows import cells_line, named_row
@@ -90,10 +90,62 @@ def without_page_contents(root: Tag) -> None:
     the page says."""
     if root.find("a", href=_IN_PAGE) is None:  # most pages: nothing to look into
         return
-    whole = len(root.get_text(strip=True))
-    _remove_all(_outermost(root, lambda block: block.name in _CONTENTS_BLOCKS
-                           and _links_into_page(block)
-                           and len(block.get_text(strip=True)) < whole / 2))
+    tallies = _tallies(root)
+    whole = tallies[id(root)].shown
+
+    def is_contents(block: Tag) -> bool:
+        """Two links or more, every one to an anchor of the page, little text besides, and
+        less than half the page."""
+        tally = tallies[id(block)]
+        return (block.name in _CONTENTS_BLOCKS and tally.links >= 2 and not tally.elsewhere
+                and tally.own <= _CONTENTS_OWN_CHARS + _CONTENTS_ENTRY_CHARS * tally.links
+                and tally.shown < whole / 2)
+
+    _remove_all(_outermost(root, is_contents))
+
+
+class _Tally(NamedTuple):
+    """What an element holds, counted once for the whole page."""
+
+    shown: int  # characters of its text, each piece stripped (`get_text(strip=True)`)
+    links: int  # links (`<a href>`)
+    elsewhere: int  # of those, links to anything but an anchor of the page
+    own: int  # characters of its text outside any link
+
+
+def _tallies(root: Tag) -> dict[int, _Tally]:
+    """Every element's `_Tally`, by `id`, in one walk up from the leaves: asked of each
+    element, its whole subtree would be read again for every element above it, and a page
+    nested thousands deep took minutes."""
+    from bs4 import CData, NavigableString
+
+    shown_kinds = (NavigableString, CData)  # what get_text reads: not comments
+    tallies: dict[int, _Tally] = {}
+    # (element, its children counted, inside a link)
+    stack: list[tuple[Tag, bool, bool]] = [(root, False, False)]
+    while stack:
+        tag, counted, in_link = stack.pop()
+        inner = in_link or tag.name == "a"
+        if not counted:
+            stack.append((tag, True, in_link))
+            stack.extend((child, False, inner) for child in tag.contents
+                         if child.name is not None)
+            continue
+        shown = links = elsewhere = own = 0
+        for child in tag.contents:
+            if child.name is None:  # a piece of text
+                chars = len(child.strip())
+                shown += chars if type(child) in shown_kinds else 0
+                own += 0 if inner else chars
+            else:
+                tally = tallies[id(child)]
+                shown, links = shown + tally.shown, links + tally.links
+                elsewhere, own = elsewhere + tally.elsewhere, own + tally.own
+        if tag.name == "a" and tag.has_attr("href"):
+            links += 1
+            elsewhere += not _IN_PAGE.match(str(tag["href"]))
+        tallies[id(tag)] = _Tally(shown, links, elsewhere, own)
+    return tallies
 
 
 def without_site_menus(root: Tag) -> None:
@@ -167,16 +219,6 @@ def _mostly_links(tag: Tag) -> bool:
     """Half its text or more in links: a menu, not prose a page put in a `<nav>`."""
     linked = sum(len(link.get_text(strip=True)) for link in tag.find_all("a"))
     return 2 * linked >= len(tag.get_text(strip=True))
-
-
-def _links_into_page(block: Tag) -> bool:
-    """Two links or more, every one to an anchor of the page, and little text besides."""
-    links = block.find_all("a", href=True)
-    if len(links) < 2 or not all(_IN_PAGE.match(str(link["href"])) for link in links):
-        return False
-    own = sum(len(text.strip()) for text in block.find_all(string=True)
-              if text.find_parent("a") is None)
-    return own <= _CONTENTS_OWN_CHARS + _CONTENTS_ENTRY_CHARS * len(links)
 
 
 def name_values_by_header(table: Tag) -> None:

@@ -52,6 +52,9 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "HTML: a hidden paragraph after each paragraph": (
         visible, lambda n: "<body>" + "<p>The cat sat.</p><p hidden>Secret.</p>" * (n // 41)
         + "</body>"),
+    "HTML: hidden blocks nested n deep": (
+        visible, lambda n: "<body><p>The cat sat.</p>" + "<div hidden>" * (n // 19)
+        + "Secret." + "</div>" * (n // 19) + "</body>"),
     "HTML: a script after each paragraph": (
         visible, lambda n: "<body>" + "<p>The cat sat.</p><script>x = 1</script>" * (n // 41)
         + "</body>"),

@@ -22,6 +22,7 @@ _BLOCKS = frozenset({
     "h5", "h6", "header", "hgroup", "hr", "legend", "li", "main", "nav", "ol", "p", "pre",
     "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul"})
 _CELLS = frozenset({"td", "th"})
+_NOT_SHOWN = frozenset({"script", "style", "noscript", "template"})
 # a definition list's term leads into its text's first paragraph ("sudo: Members of this
 # group may run any command"), so that sentence names what it defines
 _TERM_END = "\x00"
@@ -71,9 +72,8 @@ def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
-    _remove_all(soup(["script", "style", "noscript", "template"]))
     # hidden text is no reader's: and a classic place to plant instructions for a model
-    _remove_all(soup.find_all(_hidden))
+    _remove_all(_outermost(soup, lambda tag: tag.name in _NOT_SHOWN or _hidden(tag)))
     without_page_contents(soup.body or soup)
     without_site_menus(soup.body or soup)
     without_permalinks(soup.body or soup)

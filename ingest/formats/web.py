@@ -22,7 +22,7 @@ _BLOCKS = frozenset({
     "h5", "h6", "header", "hgroup", "hr", "legend", "li", "main", "nav", "ol", "p", "pre",
     "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul"})
 _CELLS = frozenset({"td", "th"})
-_NOT_SHOWN = frozenset({"script", "style", "noscript", "template"})
+_NOT_SHOWN = frozenset({"script", "style", "noscript", "template"})  # never shown as text
 # a definition list's term leads into its text's first paragraph ("sudo: Members of this
 # group may run any command"), so that sentence names what it defines
 _TERM_END = "\x00"

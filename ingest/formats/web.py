@@ -201,18 +201,14 @@ def _outermost(root: Tag, is_one: Callable[[Tag], bool | None]) -> list[Tag]:
 
 
 def _is_menu(tag: Tag) -> bool | None:
-    """A menu; None for a `<nav>` of prose, a page's content put there (kept whole)."""
-    kind = _menu_kind(tag)
-    if kind == "navigation" and not _mostly_links(tag):
-        return None
-    return kind is not None
-
-
-def _menu_kind(tag: Tag) -> str | None:
+    """A search box or an application's menu, whatever its words; a site's menu (`<nav>` or
+    role navigation) when mostly links, else None: a page's content put there, kept whole."""
     roles = str(tag.get("role") or "").lower().split()
     if not _CONTROL_ROLES.isdisjoint(roles):
-        return "control"
-    return "navigation" if tag.name == "nav" or "navigation" in roles else None
+        return True
+    if tag.name != "nav" and "navigation" not in roles:
+        return False
+    return True if _mostly_links(tag) else None
 
 
 def _mostly_links(tag: Tag) -> bool:

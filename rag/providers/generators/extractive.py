@@ -335,6 +335,10 @@ def _starts_line(text: str, piece: Sentence) -> bool:
     return text[:piece.start].rstrip(" \t").endswith("\n") or not text[:piece.start].strip()
 
 
+def _ends_line(text: str, piece: Sentence) -> bool:
+    return text[piece.end:].lstrip(" \t")[:1] in ("", "\n")
+
+
 def _is_title_block(hit: Hit, piece: Sentence) -> bool:
     """The unclosed lines a document opens with ("Apache License / Version 2.0, January 2004
     / http://..."), however many words they hold; one line alone may be a sheet's first row."""
@@ -350,7 +354,7 @@ def _is_title_line(text: str, piece: Sentence) -> bool:
     words = [w for w in piece.text.split() if any(ch.isalpha() for ch in w)]
     if (not 2 <= len(words) <= _TITLE_CASE_WORDS or _CLOSED.search(piece.text)
             or ";" in piece.text or "\n" in piece.text or not _starts_line(text, piece)
-            or text[piece.end:].lstrip(" \t")[:1] not in ("", "\n")):
+            or not _ends_line(text, piece)):
         return False
     # a name may open in lower case ("macOS", "iPhone")
     capitalised = [w[0].isupper() or any(ch.isupper() for ch in w) for w in words]

@@ -116,7 +116,7 @@ class _Tally(NamedTuple):
 def _tallies(root: Tag) -> dict[int, _Tally]:
     """Every element's `_Tally`, by `id`, in one walk up from the leaves: asked of each
     element, its whole subtree would be read again for every element above it, and a page
-    nested thousands deep took minutes."""
+    nested thousands deep would take minutes."""
     from bs4 import CData, NavigableString
 
     shown_kinds = (NavigableString, CData)  # what get_text reads: not comments
@@ -171,9 +171,9 @@ def without_permalinks(root: Tag) -> None:
 
 
 def _remove_all(elements: Iterable[PageElement]) -> None:
-    """Take the elements out of the tree, each parent's at once. One at a time, each looks
-    for its place among its parent's children: a page of thousands of sibling scripts,
-    hidden paragraphs or menus took time growing with their square."""
+    """Take the elements out of the tree, each parent's at once. One at a time, each would
+    look for its place among its parent's children, in time growing with the square of a
+    page's thousands of sibling scripts, hidden paragraphs or menus."""
     by_parent: dict[int, tuple[Tag, list[PageElement]]] = {}
     for element in elements:
         if element.parent is not None:

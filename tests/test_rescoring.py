@@ -16,7 +16,10 @@ from rag.retrieval.rescoring import (
     WORDS_WEIGHT,
     SentenceRescorer,
 )
+from rag.retrieval.retriever import Retriever
 from rag.service import build_service
+from rag.text import lexical
+from rag.text.lexical import VARIANT_SHARE
 from rag.types import Hit
 from tests.conftest import fresh_settings
 
@@ -51,6 +54,39 @@ def test_a_sentence_holding_all_the_questions_words_counts_more_than_words_scatt
     words = {h.doc_id: h.score - 1.0 - WEIGHT * cosines[h.doc_id] for h in rescored}
     assert words["d1"] == pytest.approx(WORDS_WEIGHT)  # deep, lake, winter: all in one
     assert words["d2"] == pytest.approx(WORDS_WEIGHT * 2 / 3)  # lake, deep; winter apart
+
+
+@pytest.mark.parametrize(("question", "sentence", "share"), [
+    # Snowball stems these apart: "skelet" / "skeleton", "bacteria" / "bacteri"
+    ("What makes the skeletal structure stronger?", "A shark's skeleton is cartilage.",
+     VARIANT_SHARE / 4),
+    ("Which bacterial infections spread?", "Bacteria spread in water.",
+     (1 + VARIANT_SHARE) / 3),
+    ("Which bacteria spread?", "Bacterial infections spread in water.",
+     (1 + VARIANT_SHARE) / 2),
+    ("Which bacteria spread?", "Bacteria spread in water.", 1.0),  # the same word: whole
+    # starts shorter than VARIANT_STEM are other words, as are longer tails
+    ("Where do they plan it?", "They plant it.", 0.0),
+    ("Which nation won?", "The nationalist won.", 1 / 2),
+])
+def test_a_word_the_stemmer_leaves_apart_counts_part_of_a_word(
+        question: str, sentence: str, share: float) -> None:
+    assert lexical.term_shares(question, [sentence]) == [pytest.approx(share)]
+
+
+def test_a_sentence_holding_a_variant_of_the_questions_word_gains_part_of_it(
+        embedder) -> None:
+    question = "What makes the skeletal structure stronger?"
+    variant = hit(1, "The shark's skeleton is made of cartilage.", 1.0)
+    unrelated = hit(2, "The shark's fins are made of cartilage.", 1.0)
+    rescorer = SentenceRescorer(embedder, type_weight=0.0)
+    query = embedder.embed_query(question)
+    cosines = dict(zip(["d1", "d2"], rescorer.best_cosines(query, [variant, unrelated]),
+                       strict=True))
+    words = {h.doc_id: h.score - 1.0 - WEIGHT * cosines[h.doc_id]
+             for h in rescorer.rescore(question, query, [variant, unrelated])}
+    assert words == {"d1": pytest.approx(WORDS_WEIGHT * VARIANT_SHARE / 4),
+                     "d2": pytest.approx(0.0)}  # make, skelet, structur, stronger
 
 
 def test_a_sentence_holding_what_the_question_asks_for_counts_more(embedder) -> None:
@@ -182,3 +218,15 @@ def test_auto_leaves_it_off_with_a_remote_embedder(ai_settings) -> None:
     svc = build_service(on, embedder=make_embedder(on))
     assert svc.retriever.rescorer is not None
     svc.close()
+
+
+@pytest.mark.parametrize("change", [{"entry_weight": 0.0}, {"words_weight": 0.5}])
+def test_the_answer_cache_key_names_the_rescorings_weights(embedder, change) -> None:
+    """An answer ranked with other weights is not replayed from the cache."""
+    retriever = Retriever(embedder, store=None)  # type: ignore[arg-type]  # not searched
+    key = retriever.rerank_key
+    retriever.rescorer = SentenceRescorer(embedder, **change)
+    assert retriever.rerank_key != key
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lexical, "VARIANT_SHARE", 0.25)
+        assert Retriever(embedder, store=None).rerank_key != key  # type: ignore[arg-type]

@@ -4,17 +4,18 @@ A chunk's one vector averages everything the chunk says, and a question usually 
 of its sentences. So the best `candidates` fused hits (and each side's best SIDE_BEST that the
 fusion ranked lower) are split into sentences, the sentences embedded with the search's own
 model, and each hit's fused score raised by WEIGHT times its best sentence's cosine to the
-question, by WORDS_WEIGHT times the largest share of the question's terms one of its
-sentences holds (the chunk-level BM25 cannot tell a sentence holding all the question's words
-from words scattered over the chunk), by TYPE_WEIGHT times that share for the best sentence
-also holding what the question asks for (a date for "When ...?", a name for "Who ...?":
-`rag.text.answer_types`), by HEADING_WEIGHT when a line of it is the question itself, an
+question, by WORDS_WEIGHT times the largest share of the question's terms one of its sentences
+holds (the chunk-level BM25 cannot tell a sentence holding all the question's words from words
+scattered over the chunk; a word held only in another form the stemmer leaves apart, "skeleton"
+for "skeletal", counts half: `lexical.term_shares`), by TYPE_WEIGHT times that share for the
+best sentence also holding what the question asks for (a date for "When ...?", a name for "Who
+...?": `rag.text.answer_types`), by HEADING_WEIGHT when a line of it is the question itself, an
 FAQ's or a manual's heading ("2.12 What is CRAN?"), which its sentences answer without
-repeating, and by ENTRY_WEIGHT when it holds the entry of a definition list that the
-question names ("users: ..." for "What is the users group?", in a document where "users"
-and "group" are on every line); the hits are then reordered. No cross-encoder's weights
-install from the package registries for offline use (docs/evaluation.md); this uses only the
-model the search already has, and helped on every development set measured.
+repeating, and by ENTRY_WEIGHT when it holds the entry of a definition list that the question
+names ("users: ..." for "What is the users group?", in a document where "users" and "group" are
+on every line); the hits are then reordered. No cross-encoder's weights install from the
+package registries for offline use (docs/evaluation.md); this uses only the model the search
+already has, and helped on every development set measured.
 
 A hit from a collection that keeps sentence vectors brings them along, made at ingest from
 the chunk's own forward pass (`rag.stores.sentence_vectors`): rescoring it embeds nothing.

@@ -37,6 +37,12 @@ K1 = 1.2
 B = 0.75
 AVERAGE_TERMS = 120.0  # typical content terms in a chunk; fixed so vectors never need refitting
 BIGRAM_WEIGHT = 0.5  # a shared phrase counts half as much as a shared word (docs/evaluation.md)
+# a question's term a sentence holds only as a variant ("skelet" of "skeleton") counts half;
+# shorter starts and longer tails join other words ("plan" and "plant", "nation" and
+# "nationalist"), and some words join all the same ("electr" and "electron")
+VARIANT_SHARE = 0.5
+VARIANT_STEM = 5
+VARIANT_TAIL = 3
 SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
 # script, and accented words also without their accents
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
@@ -101,11 +107,44 @@ def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]
 
 def term_shares(question: str, texts: Sequence[str]) -> list[float]:
     """The share of the question's distinct terms each text contains (0 for a question of
-    stop words only)."""
+    stop words only); a term the text holds only as a variant (`variant_stubs`) counts
+    VARIANT_SHARE of one."""
     asked = term_set(question)
     if not asked:
         return [0.0] * len(texts)
-    return [len(asked & term_set(text)) / len(asked) for text in texts]
+    starts = variant_stubs(asked)
+    return [_held(asked, starts, term_set(text)) / len(asked) for text in texts]
+
+
+def _held(asked: frozenset[str], starts: frozenset[str], said: frozenset[str]) -> float:
+    """How many of the asked terms `said` holds: 1 each as written, VARIANT_SHARE each held
+    only as a variant. `starts` are the asked terms' own (`variant_stubs`)."""
+    missing = asked - said
+    if not missing:
+        return len(asked)
+    longer = missing & variant_stubs(said)  # an asked term is the start of a said one
+    shorter = ({term for term in missing - longer if not said.isdisjoint(_stubs_of(term))}
+               if not said.isdisjoint(starts) else set())  # a said term is an asked one's
+    return len(asked) - len(missing) + VARIANT_SHARE * (len(longer) + len(shorter))
+
+
+@lru_cache(maxsize=200_000)
+def _stubs_of(term: str) -> frozenset[str]:
+    """A term's starts of VARIANT_STEM characters or more, at most VARIANT_TAIL shorter."""
+    if "_" in term:  # a pair ("new_york")
+        return frozenset()
+    return frozenset(term[:end]
+                     for end in range(max(VARIANT_STEM, len(term) - VARIANT_TAIL), len(term)))
+
+
+@lru_cache(maxsize=8192)
+def variant_stubs(found: frozenset[str]) -> frozenset[str]:
+    """The shorter terms each of `found` is a variant of: its starts of VARIANT_STEM
+    characters or more that are at most VARIANT_TAIL shorter than it. The stemmer leaves
+    some forms of one word apart ("skeletal" is "skelet", "skeleton" stays "skeleton";
+    "bacteria" and "bacteri"); two terms are variants when one is such a start of the
+    other. Pairs ("new_york") have none."""
+    return frozenset().union(*map(_stubs_of, found))
 
 
 # the search's rescoring and the extractive answer ask it of the same sentences in turn, and

@@ -220,13 +220,12 @@ def test_auto_leaves_it_off_with_a_remote_embedder(ai_settings) -> None:
     svc.close()
 
 
-@pytest.mark.parametrize("change", [{"entry_weight": 0.0}, {"words_weight": 0.5}])
-def test_the_answer_cache_key_names_the_rescorings_weights(embedder, change) -> None:
+def test_the_answer_cache_key_names_the_rescorings_weights(embedder, monkeypatch) -> None:
     """An answer ranked with other weights is not replayed from the cache."""
-    retriever = Retriever(embedder, store=None)  # type: ignore[arg-type]  # not searched
-    key = retriever.rerank_key
-    retriever.rescorer = SentenceRescorer(embedder, **change)
-    assert retriever.rerank_key != key
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lexical, "VARIANT_SHARE", 0.25)
-        assert Retriever(embedder, store=None).rerank_key != key  # type: ignore[arg-type]
+    key = Retriever(embedder, store=None).rerank_key  # type: ignore[arg-type]  # not searched
+    for change in ({"entry_weight": 0.0}, {"words_weight": 0.5}):
+        retriever = Retriever(embedder, store=None)  # type: ignore[arg-type]
+        retriever.rescorer = SentenceRescorer(embedder, **change)
+        assert retriever.rerank_key != key
+    monkeypatch.setattr(lexical, "VARIANT_SHARE", 0.25)
+    assert Retriever(embedder, store=None).rerank_key != key  # type: ignore[arg-type]

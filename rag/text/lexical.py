@@ -123,8 +123,9 @@ def _held(asked: frozenset[str], starts: frozenset[str], said: frozenset[str]) -
     if not missing:
         return len(asked)
     longer = missing & variant_stubs(said)  # an asked term is the start of a said one
+    # a said term is the start of an asked one
     shorter = ({term for term in missing - longer if not said.isdisjoint(_stubs_of(term))}
-               if not said.isdisjoint(starts) else set())  # a said term is an asked one's
+               if not said.isdisjoint(starts) else set())
     return len(asked) - len(missing) + VARIANT_SHARE * (len(longer) + len(shorter))
 
 

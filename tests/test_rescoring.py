@@ -68,6 +68,7 @@ def test_a_sentence_holding_all_the_questions_words_counts_more_than_words_scatt
     # starts shorter than VARIANT_STEM are other words, as are longer tails
     ("Where do they plan it?", "They plant it.", 0.0),
     ("Which nation won?", "The nationalist won.", 1 / 2),
+    ("Were there 100000 visitors?", "There were 1000000 visitors.", 1 / 2),  # numbers
 ])
 def test_a_word_the_stemmer_leaves_apart_counts_part_of_a_word(
         question: str, sentence: str, share: float) -> None:

@@ -131,8 +131,9 @@ def _held(asked: frozenset[str], starts: frozenset[str], said: frozenset[str]) -
 
 @lru_cache(maxsize=200_000)
 def _stubs_of(term: str) -> frozenset[str]:
-    """A term's starts of VARIANT_STEM characters or more, at most VARIANT_TAIL shorter."""
-    if "_" in term:  # a pair ("new_york")
+    """A term's starts of VARIANT_STEM characters or more, at most VARIANT_TAIL shorter;
+    none for a number ("100000" is no form of "1000000") or a pair ("new_york")."""
+    if not term.isalpha():
         return frozenset()
     return frozenset(term[:end]
                      for end in range(max(VARIANT_STEM, len(term) - VARIANT_TAIL), len(term)))
@@ -144,7 +145,7 @@ def variant_stubs(found: frozenset[str]) -> frozenset[str]:
     characters or more that are at most VARIANT_TAIL shorter than it. The stemmer leaves
     some forms of one word apart ("skeletal" is "skelet", "skeleton" stays "skeleton";
     "bacteria" and "bacteri"); two terms are variants when one is such a start of the
-    other. Pairs ("new_york") have none."""
+    other. Numbers and pairs have none."""
     return frozenset().union(*map(_stubs_of, found))
 
 

@@ -35,11 +35,15 @@ def hits(order: list[int]) -> list[Hit]:
             for n, i in enumerate(order)]
 
 
+def quote(embedder, question: str, passages: list[Hit], **kw) -> str:
+    """The whole extractive answer to `question` from `passages`."""
+    return "".join(ExtractiveGenerator(embedder, **kw).stream(
+        GenerationRequest(question, passages), GenerationRecord()))
+
+
 def answer(embedder, question: str, order: list[int], **kw) -> tuple[str, list[Hit]]:
     passages = hits(order)
-    text = "".join(ExtractiveGenerator(embedder, **kw).stream(
-        GenerationRequest(question, passages), GenerationRecord()))
-    return text, passages
+    return quote(embedder, question, passages, **kw), passages
 
 
 def groups(text: str) -> list[tuple[list[str], int]]:
@@ -93,8 +97,7 @@ def test_a_leaning_sentence_reaches_past_an_aside_to_what_it_leans_on(embedder) 
            "crashes.")
     passage = Hit("d0", "faq.pdf", 19, "c0", 1.0, faq,
                   sentence_vectors=embed_chunks(embedder, [faq], sentences=True).sentences[0])
-    text = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
-        GenerationRequest("Why should I save my work often?", [passage]), GenerationRecord()))
+    text = quote(embedder, "Why should I save my work often?", [passage], max_sentences=2)
     assert text == ("In S this does not happen, because everything is saved in disk files. [1] "
                     "Hence, when doing important work, you might consider saving often to "
                     "guard against crashes. [1]")
@@ -109,8 +112,7 @@ def test_a_run_of_leaning_sentences_is_quoted_from_the_one_naming_its_subject(em
               "1887 and 1889 by the company of Gustave Eiffel. It is 330 metres tall."]
     passages = [Hit(f"d{i}", f"tower{i}.txt", None, f"c{i}", 1.0 - i / 10, text)
                 for i, text in enumerate(towers)]
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("How tall is it?", passages), GenerationRecord()))
+    text = quote(embedder, "How tall is it?", passages)
     quoted = [body for body, _ in _CITED.findall(text)]
     for n, body in enumerate(quoted):
         if body.startswith("It "):  # never a leaning sentence without what it leans on
@@ -127,9 +129,7 @@ def test_a_sentence_that_leans_back_counts_the_words_of_its_predecessor(embedder
              "wrote in his log.")
     passage = Hit("d0", "keeper.txt", None, "c0", 1.0, story,
                   sentence_vectors=embed_chunks(embedder, [story], sentences=True).sentences[0])
-    text = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
-        GenerationRequest("Who did the lighthouse keeper rescue?", [passage]),
-        GenerationRecord()))
+    text = quote(embedder, "Who did the lighthouse keeper rescue?", [passage], max_sentences=2)
     assert text == ("The lighthouse keeper lit the lamp at dusk. [1] Later that night he "
                     "rescued a young fisherman from the rocks. [1]")
 
@@ -155,8 +155,7 @@ def test_a_who_question_is_answered_by_a_sentence_naming_someone(embedder) -> No
                 "The queen stood at the window of the palace. The queen sighed and looked at "
                 "the rain. Guards waited by the queen's door all night. Merrill and Azaelia "
                 "seized the diminutive queen at dawn. The queen's crown fell to the floor.")
-    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
-        GenerationRequest("Who grabbed the queen?", [story]), GenerationRecord()))
+    answer = quote(embedder, "Who grabbed the queen?", [story], max_sentences=2)
     assert answer.startswith("Merrill and Azaelia seized the diminutive queen at dawn. [1]")
     # a capitalised word opening a sentence ("Guards") is no name
     assert "Guards" not in answer
@@ -178,9 +177,8 @@ def test_a_who_question_is_answered_by_a_sentence_naming_someone(embedder) -> No
 ])
 def test_a_question_asking_when_is_answered_by_a_time_or_a_day(embedder, question, text,
                                                                 expected) -> None:
-    answer = "".join(ExtractiveGenerator(embedder, max_sentences=1).stream(
-        GenerationRequest(question, [Hit("d0", "news.txt", None, "c0", 1.0, text)]),
-        GenerationRecord()))
+    answer = quote(embedder, question, [Hit("d0", "news.txt", None, "c0", 1.0, text)],
+                   max_sentences=1)
     assert answer == f"{expected} [1]"
 
 
@@ -189,9 +187,8 @@ def test_a_question_asking_when_is_answered_by_a_time_or_a_day(embedder, questio
 def test_a_question_asking_a_colour_is_answered_by_a_colour(embedder, question) -> None:
     text = ("The bakery stood on the corner of the square. Its door was painted bright green "
             "last spring. The door of the bakery opened at six every morning.")
-    answer = "".join(ExtractiveGenerator(embedder, max_sentences=1).stream(
-        GenerationRequest(question, [Hit("d0", "town.txt", None, "c0", 1.0, text)]),
-        GenerationRecord()))
+    answer = quote(embedder, question, [Hit("d0", "town.txt", None, "c0", 1.0, text)],
+                   max_sentences=1)
     assert answer == "Its door was painted bright green last spring. [1]"
 
 
@@ -230,17 +227,14 @@ def test_a_fragment_at_a_chunks_start_is_not_quoted(embedder) -> None:
     fragment = Hit("d9", "doc9.txt", None, "c9", 1.0,
                    "and kept in a shed for decades. The shed stood behind the laboratory.",
                    position=3)
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("Where was the radium kept?", [fragment] + hits([0])),
-        GenerationRecord()))
+    text = quote(embedder, "Where was the radium kept?", [fragment] + hits([0]))
     assert "and kept in a shed for decades" not in text
 
 
 def test_a_document_that_starts_in_lower_case_is_quoted(embedder) -> None:
     """Its first chunk begins the document: it cannot begin inside a sentence."""
     note = Hit("d9", "falcon.txt", None, "c9", 1.0, "the falcon budget is 5 dollars")
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the falcon budget?", [note]), GenerationRecord()))
+    text = quote(embedder, "What is the falcon budget?", [note])
     assert groups(text) == [(["the falcon budget is 5 dollars"], 1)]
 
 
@@ -248,9 +242,7 @@ def test_a_sentence_running_on_past_a_chunks_end_is_not_quoted(embedder) -> None
     """A chunk at a page's end can stop mid-sentence (the rest is on the next page)."""
     page_end = Hit("d9", "doc9.pdf", 4, "c9", 1.0,
                    "The radium was kept in a shed. Curie carried the radium home in")
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("Where did Curie carry the radium?", [page_end] + hits([0])),
-        GenerationRecord()))
+    text = quote(embedder, "Where did Curie carry the radium?", [page_end] + hits([0]))
     assert "The radium was kept in a shed. [1]" in text
     assert "carried the radium home" not in text
 
@@ -260,9 +252,7 @@ def test_a_table_of_contents_is_not_quoted(embedder) -> None:
     contents = Hit("d9", "manual.pdf", 3, "c9", 1.0,
                    "2.1 Where is the radium kept? . . . . . . . . . . . . 14\n"
                    "2.2 Who isolated radium? . . . . . . . . . . . . . . 15")
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("Where was the radium kept?", [contents] + hits([0])),
-        GenerationRecord()))
+    text = quote(embedder, "Where was the radium kept?", [contents] + hits([0]))
     assert ". . ." not in text
     assert "The radium she isolated was kept in a shed. [2]" in text
 
@@ -274,8 +264,7 @@ def test_a_sentence_that_restates_the_question_is_not_the_answer(embedder) -> No
                  "For uploads see Section 2.10 [What is CRAN?], page 9. The Comprehensive R "
                  "Archive Network (CRAN) is a collection of sites which carry R and its "
                  "packages.")
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is CRAN?", [manual] + hits([3])), GenerationRecord()))
+    text = quote(embedder, "What is CRAN?", [manual] + hits([3]))
     assert text.startswith("The Comprehensive R Archive Network (CRAN) is a collection")
     assert "[What is CRAN?]" not in text
 
@@ -293,13 +282,11 @@ def test_a_pointer_to_a_section_among_the_passages_gives_way_to_the_section(embe
                   "user's .GlobalEnv to the file .RData in the R startup directory. Using "
                   "save.image(file) one can save the image under a different name.")
     question = "How do I save my workspace?"
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest(question, [pointer, section]), GenerationRecord()))
+    text = quote(embedder, question, [pointer, section])
     assert text.startswith("save.image() saves the objects"), text
     assert "[How can I save my workspace?]" not in text
     # without the section, the pointer is what the passages have
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest(question, [pointer] + hits([3])), GenerationRecord()))
+    text = quote(embedder, question, [pointer] + hits([3]))
     assert "saving often (see Section 7.2 [How can I save my workspace?], page 28)" in text
 
 
@@ -307,8 +294,7 @@ def test_a_section_heading_is_neither_quoted_nor_glued_to_its_first_sentence(emb
     text = ("Builtins evaluate their arguments.\n2.1.8 Promise objects\nPromise objects are "
             "part of the lazy evaluation mechanism. They hold a value and an expression.")
     passages = [Hit("d0", "lang.pdf", 10, "c0", 1.0, text)]
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What are promise objects?", passages), GenerationRecord()))
+    answer = quote(embedder, "What are promise objects?", passages)
     assert answer.startswith("Promise objects are part of the lazy evaluation mechanism. [1]")
     assert "2.1.8" not in answer
 
@@ -319,9 +305,7 @@ def test_a_numbered_title_on_its_own_line_is_neither_quoted_nor_glued_to_its_sen
             "character fields, you need to know the encoding. The file may be UTF-8.\n"
             "2. Header line\nWe recommend that you specify the header argument.")
     passages = [Hit("d0", "R-data.pdf", 12, "c0", 1.0, text)]
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What if the file contains non-ASCII characters?", passages),
-        GenerationRecord()))
+    answer = quote(embedder, "What if the file contains non-ASCII characters?", passages)
     assert answer.startswith("If the file contains non-ASCII character fields, you need to "
                              "know the encoding. [1]")
     assert "Encoding" not in answer and "Header line" not in answer
@@ -332,8 +316,7 @@ def test_titles_are_not_quoted_and_a_sentence_about_this_group_brings_its_subjec
     text = ("Users and Groups\n\nadm: Group adm is used for system monitoring. Members of this "
             "group can read the log files.\n\nOther groups have no user.")
     passages = [Hit("d0", "groups.html", None, "c0", 1.0, text)]
-    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
-        GenerationRequest("Which group can read the log files?", passages), GenerationRecord()))
+    answer = quote(embedder, "Which group can read the log files?", passages, max_sentences=2)
     assert answer == ("adm: Group adm is used for system monitoring. [1] Members of this group "
                       "can read the log files. [1]")
 
@@ -347,8 +330,7 @@ def test_a_question_naming_a_list_entry_is_answered_from_that_entry(embedder) ->
             "Compare with group adm, which is about monitoring.\n\n"
             "audio: This group gives a set of users access to an audio device.")
     passages = [Hit("d0", "groups.html", None, "c0", 1.0, text)]
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the staff group for?", passages), GenerationRecord()))
+    answer = quote(embedder, "What is the staff group for?", passages)
     assert "staff: Allows users to add local modifications to the system without root. [1] " \
            "Compare with group adm" in answer
     assert "plugdev" not in answer and "audio" not in answer
@@ -356,8 +338,7 @@ def test_a_question_naming_a_list_entry_is_answered_from_that_entry(embedder) ->
     prose = Hit("d1", "notes.txt", None, "c1", 1.0,
                 "Audio devices need care. The staff rule: ask before you unplug the speakers. "
                 "Members of the audio group may use them.")
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("Who may use the audio devices?", [prose]), GenerationRecord()))
+    answer = quote(embedder, "Who may use the audio devices?", [prose])
     assert "Members of the audio group may use them. [1]" in answer
 
 
@@ -370,8 +351,7 @@ def test_the_list_entry_a_question_names_opens_the_answer(embedder) -> None:
                   "staff: Allows users to add local changes.\n\n"
                   "users: Some prefer a traditional group system. In that system, each user is "
                   "a member of one shared group.")
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the users group?", [general, entries]), GenerationRecord()))
+    answer = quote(embedder, "What is the users group?", [general, entries])
     assert answer.startswith("users: Some prefer a traditional group system. [2]"), answer
 
 
@@ -380,10 +360,8 @@ def test_an_entry_of_several_names_is_named_by_any_of_them(embedder) -> None:
             "nobody, nogroup: Daemons that need not own any files run as user nobody and "
             "group nogroup.\n\n"
             "audio: This group gives a set of users access to an audio device.")
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the nogroup group for?",
-                          [Hit("d0", "groups.html", None, "c0", 1.0, text)]),
-        GenerationRecord()))
+    answer = quote(embedder, "What is the nogroup group for?",
+                   [Hit("d0", "groups.html", None, "c0", 1.0, text)])
     assert answer.startswith("nobody, nogroup: Daemons that need not own any files"), answer
     assert "staff" not in answer and "audio" not in answer
 
@@ -397,15 +375,12 @@ def test_a_heading_in_title_case_on_a_line_of_its_own_is_a_title_not_a_sentence(
             "Fill the kettle halfway\n\n"
             "Robert Gentleman and Ross Ihaka wrote it.")
     passages = [Hit("d0", "book.html", None, "c0", 1.0, text, position=3)]
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("How do I create a project with Cargo?", passages),
-        GenerationRecord()))
+    answer = quote(embedder, "How do I create a project with Cargo?", passages)
     assert answer.startswith("Let's create a new project using Cargo"), answer
     assert "Creating a Project" not in answer and "Using Box<T>" not in answer
     assert "macOS" not in answer
     # a list item in sentence case stays something to quote, and so does a sentence
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("How full should the kettle be?", passages), GenerationRecord()))
+    answer = quote(embedder, "How full should the kettle be?", passages)
     assert "Fill the kettle halfway [1]" in answer, answer
 
 
@@ -414,8 +389,7 @@ def test_the_heading_a_section_is_cited_by_is_a_title_in_any_case(embedder) -> N
     text = "Installation steps\n\nRun the installer and restart the kettle's base station."
     section = Hit("d0", "manual.docx", None, "c0", 1.0, text, position=0,
                   locator="Installation steps")
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What are the installation steps?", [section]), GenerationRecord()))
+    answer = quote(embedder, "What are the installation steps?", [section])
     assert answer == "Run the installer and restart the kettle's base station. [1]", answer
 
 
@@ -428,15 +402,13 @@ def test_a_later_chunk_opening_inside_another_entry_is_not_taken_for_the_named_o
             "member of the users group.\n\n"
             "lpadmin: Allows a user to add, modify, and remove printers.")
     later = Hit("d0", "groups.html", None, "c16", 1.0, text, position=16)
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the users group?", [later]), GenerationRecord()))
+    answer = quote(embedder, "What is the users group?", [later])
     assert answer.startswith("users: Some prefer a traditional group system. [1]"), answer
     assert "Note that" not in answer and "lpadmin" not in answer
     # a document's first chunk has nothing before it: its opening is the list's introduction
     first = Hit("d0", "groups.html", None, "c0", 1.0, text.replace("Note that the ability",
                 "The groups below differ. Note that the ability"), position=0)
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the users group?", [first]), GenerationRecord()))
+    answer = quote(embedder, "What is the users group?", [first])
     assert "users: Some prefer" in answer and "lpadmin" not in answer
 
 
@@ -445,15 +417,12 @@ def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> Non
     text = ("Cleaning\n\nDescale the kettle every month with white vinegar.\n\nFill it halfway"
             "\n\nModel | Capacity\n\nK200 | 1.7 litres")
     passages = [Hit("d0", "kettle.docx", None, "c0", 1.0, text)]
-    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
-        GenerationRequest("What is the capacity of the K200?", passages), GenerationRecord()))
+    answer = quote(embedder, "What is the capacity of the K200?", passages, max_sentences=2)
     assert "K200 | 1.7 litres [1]" in answer
     assert "Model | Capacity" not in answer and "Cleaning" not in answer  # titles
     sheet = Hit("d1", "costs.xlsx", None, "c1", 1.0,
                 "Region: North; Q1: 1200\n\nRegion: South; Q1: 900")  # short named rows
-    answer = "".join(ExtractiveGenerator(embedder, max_sentences=2).stream(
-        GenerationRequest("What did the South region spend in Q1?", [sheet]),
-        GenerationRecord()))
+    answer = quote(embedder, "What did the South region spend in Q1?", [sheet], max_sentences=2)
     assert "Region: South; Q1: 900 [1]" in answer
 
 
@@ -471,8 +440,7 @@ def test_a_sentence_under_a_heading_that_names_the_question_s_subject_comes_firs
                 "val = recycle ()\nold_val = recycle (new_val)\nQuery or set the preference for "
                 "recycling deleted files.\nWhen recycling is enabled, commands which would "
                 "permanently erase files instead\nmove them to a temporary location.")
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the recycling rule?", [manual, files]), GenerationRecord()))
+    answer = quote(embedder, "What is the recycling rule?", [manual, files])
     first_group, cited = groups(answer)[0]
     assert cited == 1
     assert any(s.startswith("If one tries to add two structures") for s in first_group)
@@ -485,9 +453,7 @@ def test_markdown_and_numbered_titles_are_not_quoted(embedder) -> None:
                "many datasets.\n\n6. Trademarks. This License does not grant permission to use "
                "the trade names of the Licensor.\n\n3. Grant of Patent License. Each "
                "Contributor grants You a patent license.")
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What data was the model trained on? Trademarks? Patents?", [card]),
-        GenerationRecord()))
+    answer = quote(embedder, "What data was the model trained on? Trademarks? Patents?", [card])
     assert answer.startswith("We trained the model on one billion sentence pairs")
     assert "####" not in answer and "Trademarks." not in answer and "Grant of" not in answer
 
@@ -498,22 +464,17 @@ def test_a_documents_opening_title_block_is_not_quoted(embedder) -> None:
                   "http://www.apache.org/licenses/\n\nEach Contributor grants You a patent "
                   "license to make and use the Work. The license ends if You sue over a patent.",
                   position=0)
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What does the Apache license say about patents?", [opening]),
-        GenerationRecord()))
+    answer = quote(embedder, "What does the Apache license say about patents?", [opening])
     assert answer.startswith("Each Contributor grants You a patent license")
     assert "January 2004" not in answer
     # further on in the document the same lines are no title, and a sheet's first row (one
     # line, no stop) opening a document is its content
     later = Hit("d0", "LICENSE.txt", None, "c1", 1.0, opening.text, position=3)
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("Which version of the Apache License is from January 2004?", [later]),
-        GenerationRecord()))
+    answer = quote(embedder, "Which version of the Apache License is from January 2004?", [later])
     assert "Version 2.0, January 2004" in answer
     row = Hit("d1", "costs.csv", None, "c2", 0.9, "Region: North; Quarter: Q1; Spent: 1200 "
               "euros\n\nRegion: South; Quarter: Q1; Spent: 900 euros", position=0)
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What did the North region spend in Q1?", [row]), GenerationRecord()))
+    answer = quote(embedder, "What did the North region spend in Q1?", [row])
     assert answer.startswith("Region: North; Quarter: Q1; Spent: 1200 euros [1]")
 
 
@@ -527,9 +488,7 @@ def test_the_documents_own_title_is_not_quoted(embedder) -> None:
     entry = Hit("d0", "groups.html", None, "c9", 1.0,
                 "staff: Allows users to add local modifications to the system without root "
                 "privileges.", position=9, title=titled.title)
-    answer = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What are the groups of a Debian system for?", [entry, titled]),
-        GenerationRecord()))
+    answer = quote(embedder, "What are the groups of a Debian system for?", [entry, titled])
     assert "This document describes the users and groups" in answer
     assert "Debian System [" not in answer
 
@@ -542,8 +501,7 @@ def test_a_list_entry_opening_a_later_chunk_is_whole_not_a_fragment(embedder) ->
                    "devices through pmount.\nstaff: Allows users to add local modifications "
                    "to the system without needing root privileges.")
     passage = Hit("d0", "groups.txt", None, "c0", 1.0, groups_text, position=3)
-    text = "".join(ExtractiveGenerator(embedder).stream(
-        GenerationRequest("What is the video group for?", [passage]), GenerationRecord()))
+    text = quote(embedder, "What is the video group for?", [passage])
     assert text.startswith("video: This group can be used locally"), text
 
 

@@ -458,6 +458,15 @@ def test_markdown_and_numbered_titles_are_not_quoted(embedder) -> None:
     assert "####" not in answer and "Trademarks." not in answer and "Grant of" not in answer
 
 
+def test_a_title_naming_the_question_does_not_make_its_document_an_answer(embedder) -> None:
+    """The title's words place a sentence; they are not evidence that it answers, so a
+    question naming the library's document and asking what it does not hold is still told
+    so."""
+    titled = [replace(h, title="Kestrel Field Handbook") for h in hits([0, 1, 2, 3])]
+    question = "Where does the Kestrel Field Handbook say to buy tickets?"
+    assert quote(embedder, question, titled).startswith(WEAK_MATCH)
+
+
 def test_a_documents_opening_title_block_is_not_quoted(embedder) -> None:
     opening = Hit("d0", "LICENSE.txt", None, "c0", 1.0,
                   "Apache License\n      Version 2.0, January 2004\n   "

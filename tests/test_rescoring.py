@@ -3,6 +3,7 @@ only in hybrid mode, and only where the setting (auto: a local embedder) turns i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,33 @@ def test_a_sentence_holding_all_the_questions_words_counts_more_than_words_scatt
 def test_a_word_the_stemmer_leaves_apart_counts_part_of_a_word(
         question: str, sentence: str, share: float) -> None:
     assert lexical.term_shares(question, [sentence]) == [pytest.approx(share)]
+
+
+@pytest.mark.parametrize(("question", "sentence", "title", "share"), [
+    # apach(e), licens(e), say, trademark: the title holds two, the sentence the others
+    ("What does the Apache License say about trademarks?",
+     "This License does not grant permission to use trademarks.", "apache-license-2.0",
+     3 / 4),
+    ("How do I write a loop in Octave?", "A for loop repeats a block.", "GNU Octave", 2 / 3),
+    ("How do I write a loop in Octave?", "A for loop repeats a block.", "", 1 / 3),
+    ("How do I write a loop?", "A for loop repeats a block.", "GNU Octave", 1 / 2),
+])
+def test_a_sentence_holds_the_words_of_its_documents_title(
+        question: str, sentence: str, title: str, share: float) -> None:
+    assert lexical.term_shares(question, [sentence], title) == [pytest.approx(share)]
+
+
+def test_the_passage_of_the_document_the_question_names_moves_up(embedder) -> None:
+    """The same sentence in two manuals: asked about Octave, Octave's manual's passage gains
+    the share its title holds."""
+    question = "How do I write a loop in Octave?"
+    text = "A for loop repeats a block of statements for each column of a matrix."
+    other = replace(hit(1, text, 1.0), title="R Language Definition")
+    named = replace(hit(2, text, 1.0), title="GNU Octave")
+    rescored = SentenceRescorer(embedder).rescore(question, embedder.embed_query(question),
+                                                  [other, named])
+    assert [h.doc_id for h in rescored] == ["d2", "d1"]
+    assert rescored[0].score == pytest.approx(rescored[1].score + WORDS_WEIGHT / 3)
 
 
 def test_a_sentence_holding_a_variant_of_the_questions_word_gains_part_of_it(
@@ -228,5 +256,7 @@ def test_the_answer_cache_key_names_the_rescorings_weights(embedder, monkeypatch
         retriever = Retriever(embedder, store=None)  # type: ignore[arg-type]
         retriever.rescorer = SentenceRescorer(embedder, **change)
         assert retriever.rerank_key != key
-    monkeypatch.setattr(lexical, "VARIANT_SHARE", 0.25)
-    assert Retriever(embedder, store=None).rerank_key != key  # type: ignore[arg-type]
+    for share in ("VARIANT_SHARE", "TITLE_SHARE"):
+        with monkeypatch.context() as patched:
+            patched.setattr(lexical, share, 0.25)
+            assert Retriever(embedder, store=None).rerank_key != key  # type: ignore[arg-type]

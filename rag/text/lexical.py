@@ -43,6 +43,9 @@ BIGRAM_WEIGHT = 0.5  # a shared phrase counts half as much as a shared word (doc
 VARIANT_SHARE = 0.5
 VARIANT_STEM = 5
 VARIANT_TAIL = 3
+# a question's term that a text's document names in its title ("apache license", "in R"):
+# every sentence of the document is about it without saying so again (0.5 measured lower)
+TITLE_SHARE = 1.0
 SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
 # script, and accented words also without their accents
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
@@ -105,15 +108,23 @@ def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]
     return [written for written, _ in both], [plain for _, plain in both]
 
 
-def term_shares(question: str, texts: Sequence[str]) -> list[float]:
+def term_shares(question: str, texts: Sequence[str], title: str = "") -> list[float]:
     """The share of the question's distinct terms each text contains (0 for a question of
     stop words only); a term the text holds only as a variant (`variant_stubs`) counts
-    VARIANT_SHARE of one."""
+    VARIANT_SHARE of one, and one held only by the texts' document `title`, TITLE_SHARE."""
     asked = term_set(question)
     if not asked:
         return [0.0] * len(texts)
     starts = variant_stubs(asked)
-    return [_held(asked, starts, term_set(text)) / len(asked) for text in texts]
+    titled = term_set(title) & asked if title else frozenset()
+    shares = []
+    for text in texts:
+        said = term_set(text)
+        held = _held(asked, starts, said)
+        if titled - said:
+            held += TITLE_SHARE * (_held(asked, starts, said | titled) - held)
+        shares.append(held / len(asked))
+    return shares
 
 
 def _held(asked: frozenset[str], starts: frozenset[str], said: frozenset[str]) -> float:

@@ -4,7 +4,8 @@ It writes nothing of its own, so it cannot invent facts; it says so, and how to 
 LLM. The passages are cut into whole sentences (rag.text.sentences), and the sentences are
 scored by the search's embedder (cosine to the question: every sentence, from the sentence
 vectors stored with the passages at ingest; else the dozen sharing most of the question's
-terms, embedded now) with a lexical bonus, a bonus for holding what the question asks for (a
+terms, embedded now) with a lexical bonus (the question's terms it holds, its document's
+title's words counted as held), a bonus for holding what the question asks for (a
 date, a number, a colour, a name), one for a heading above them in the passage that names the
 question's subject, and a prior from their passage's search score (when the question names
 one entry of a list, "staff: ...", the other entries' sentences are left out, and so is a
@@ -79,6 +80,7 @@ _LEAN_SHARE = 0.5
 # predecessors a leaning sentence brings, back through a run of them ("It was built ... It is
 # 330 metres tall.") to the sentence naming what they are about
 _CHAIN = 2
+_WORDS_BONUS = 0.3  # times the share of the question's terms a sentence holds
 _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
 # times the square of the share of the question's terms in the heading a sentence sits under
 # ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
@@ -180,13 +182,18 @@ class ExtractiveGenerator(Generator):
         asked = lexical.term_set(request.question)
         named = {label for hit in request.passages for label in named_entries(hit.text, asked)}
         candidates = _in_named_entries(candidates, named)
-        overlap = _overlap(request.question, [c.text for c in candidates])
+        # a sentence holds its document title's words ("Octave" for "How do I write a loop in
+        # Octave?"); the title places it and does not answer, so the weak-match test is
+        # made without them
+        titles = [request.passages[c.passage - 1].title for c in candidates]
+        overlap = _overlap(request.question, [c.text for c in candidates], titles)
+        by_title = overlap - _overlap(request.question, [c.text for c in candidates])
         leaning = {i: before for i, c in enumerate(candidates)
                    if (before := _leaned_on(c, by_passage))}
         if leaning:
             at = list(leaning)
             paired = _overlap(request.question, [f"{leaning[i].text} {candidates[i].text}"
-                                                 for i in at])
+                                                 for i in at], [titles[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
         in_named = np.array([c.entry in named for c in candidates], dtype=np.float32)
@@ -210,7 +217,8 @@ class ExtractiveGenerator(Generator):
         chosen = self._choose([candidates[i] for i in ranked],
                               [score_of[i] for i in ranked], best, by_passage)
         weak_below = self.embedder.weak_match_below
-        if embedded and weak_below is not None and best < weak_below:
+        untitled_best = float((scores - _WORDS_BONUS * by_title[keep]).max())
+        if embedded and weak_below is not None and untitled_best < weak_below:
             yield WEAK_MATCH
         yield from _compose(chosen)
 
@@ -281,7 +289,8 @@ class ExtractiveGenerator(Generator):
         typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
         typed += _TYPE_BONUS * in_named
-        return dense + 0.3 * overlap + _HEADING_BONUS * headed ** 2 - prior + typed, embedded
+        lexical_bonus = _WORDS_BONUS * overlap + _HEADING_BONUS * headed ** 2
+        return dense + lexical_bonus - prior + typed, embedded
 
 
 def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
@@ -435,6 +444,12 @@ def _words(text: str) -> str:
     return " " + " ".join(_WORD.findall(text.lower())) + " "
 
 
-def _overlap(question: str, sentences: list[str]) -> np.ndarray:
-    """The share of the question's terms each sentence contains."""
-    return np.array(lexical.term_shares(question, sentences), dtype=np.float32)
+def _overlap(question: str, sentences: list[str], titles: list[str] | None = None
+             ) -> np.ndarray:
+    """The share of the question's terms each sentence contains, with its document's title
+    when `titles` are given (one a sentence)."""
+    if titles is None:
+        return np.array(lexical.term_shares(question, sentences), dtype=np.float32)
+    return np.array([lexical.term_shares(question, [sentence], title)[0]
+                     for sentence, title in zip(sentences, titles, strict=True)],
+                    dtype=np.float32)

@@ -17,7 +17,7 @@ from ingest.parse_ahead import SourceFile, _read
 from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
 from rag.text.sentences import sentences
-from tests.docgen import scanned_pdf
+from tests.docgen import make_docx, make_pptx, scanned_pdf
 from tests.pdfgen import encrypt, make_pdf
 
 
@@ -28,6 +28,33 @@ def test_pdf_pages_and_title() -> None:
     assert [p.number for p in doc.pages] == [1, 2]
     assert "Second page" in doc.pages[1].text
     assert doc.media_type == "application/pdf"
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("Microsoft Word - Pump manual.docx", "Pump manual"),  # printed to PDF from Word
+    ("Microsoft PowerPoint - Budget 2024.pptx", "Budget 2024"),
+    ("pump-manual.pdf", "pump-manual"),
+    ("Untitled", "guide"), ("Title", "guide"), ("Document1", "guide"),  # placeholders
+    ("Binder1", "guide"),
+    ("Excel for beginners", "Excel for beginners"), ("The Book of Tea", "The Book of Tea"),
+])
+def test_a_pdfs_title_is_the_name_people_know_it_by(written: str, shown: str) -> None:
+    """A title is shown in every citation and its words count for every passage in the
+    search: an office suite's placeholder or print prefix is neither."""
+    doc = load_bytes(Path("guide.pdf"), make_pdf(["Pumps move water."], title=written))
+    assert doc.title == shown
+
+
+def test_office_files_without_a_real_title_take_their_own_name() -> None:
+    deck = make_pptx([{"title": "Quarterly budget", "body": ["Costs fell."]}],
+                     title="PowerPoint Presentation")
+    assert load_bytes(Path("q3.pptx"), deck).title == "Quarterly budget"  # its first slide's
+    word = make_docx([("Install", ["Run the installer."])], title="Microsoft Word - Setup.docx")
+    assert load_bytes(Path("setup-notes.docx"), word).title == "Setup"
+    untitled = make_docx([("Install", ["Run the installer."])], title="Document1")
+    assert load_bytes(Path("setup-notes.docx"), untitled).title == "setup-notes"
+    page = b"<html><head><title>Untitled Document</title></head><body><p>Hi.</p></body></html>"
+    assert load_bytes(Path("welcome.html"), page).title == "welcome"
 
 
 def test_pdf_text_comes_from_pdfium_tidied_and_pypdf_reads_what_pdfium_cannot(

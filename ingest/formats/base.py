@@ -8,6 +8,7 @@ sheets, chapters, sections) one at a time to `Pages`, which stops the read with 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,18 @@ MAX_IMAGE_PIXELS = 50_000_000  # an image or a rendered page, before it is OCR'd
 # between a document's paragraphs, list items, table rows and sheet rows: each is a block of
 # its own, never run on into the next as one sentence (a list item or a row has no stop)
 PARAGRAPH_BREAK = "\n\n"
+# what an office suite writes as a file's title when nobody gave it one ("Binder1" is
+# Acrobat's for PDFs combined into one), and the way a PDF printed from one names its source
+# ("Microsoft Word - Q3 report.docx"): a document's title is shown in every citation, and its
+# words count for each of its passages in the search (`rag.text.lexical.term_shares`), so a
+# placeholder's "word" or "document" must not
+_PRINTED_FROM = re.compile(r"(?:Microsoft\s+)?(?:Word|PowerPoint|Excel)\s+-\s+(.+)", re.I)
+_FILE_EXTENSION = re.compile(
+    r"\.(?:docx?|docm|dotx?|pptx?|xlsx?|xlsm|rtf|odt|odp|ods|pdf|txt|html?)$", re.I)
+_PLACEHOLDER = re.compile(
+    r"(?:title|untitled(?: document)?|no title|blank|new document|(?:powerpoint )?presentation"
+    r"|document|book|binder|slide|microsoft word|microsoft powerpoint|microsoft excel)\s*\d*",
+    re.I)
 
 
 @dataclass(frozen=True)
@@ -102,3 +115,14 @@ def library_error(exc: BaseException) -> str:
     ("PdfReadError: startxref not found"; a bare "AssertionError")."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def metadata_title(value: object) -> str:
+    """The title a file's metadata gives, as people know the document by: without a file
+    extension or the "Microsoft Word - " an Office print to PDF puts before it; "" for a
+    placeholder ("Untitled", "Document1", "PowerPoint Presentation"), for which the loader
+    falls back on what the document shows (a first slide's title) or its file name."""
+    title = " ".join(str(value or "").split())
+    printed = _PRINTED_FROM.fullmatch(title)
+    title = _FILE_EXTENSION.sub("", printed.group(1) if printed else title).strip()
+    return "" if _PLACEHOLDER.fullmatch(title) else title

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.base import LoadOptions, Pages, Parsed, metadata_title
 from ingest.formats.containers import check_package, reading
 from ingest.formats.web import visible
 from ingest.formats.word import short
@@ -53,7 +53,7 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             pages.add(number, text, f"chapter {number}: {short(name)}" if name
                       else f"chapter {number}")
         metadata = book.get_metadata("DC", "title")
-    title = str(metadata[0][0]).strip() if metadata else ""
+    title = metadata_title(metadata[0][0]) if metadata else ""
     return Parsed(title or path.stem, pages.pages,
                   [f"{name} is missing from the book: its text is left out" for name in missing])
 

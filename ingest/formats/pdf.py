@@ -33,6 +33,7 @@ from ingest.formats.base import (
     Pages,
     Parsed,
     library_error,
+    metadata_title,
     too_large,
     too_much_text,
 )
@@ -196,7 +197,7 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
 
     if len(pdf) > MAX_PAGES:
         raise too_large(path, f"{len(pdf):,} pages is more than {MAX_PAGES:,}")
-    read = PdfText((pdf.get_metadata_value("Title") or "").strip())
+    read = PdfText(metadata_title(pdf.get_metadata_value("Title")))
     scans, chars = [], 0
     for number in range(1, len(pdf) + 1):
         check_cancelled()
@@ -302,7 +303,7 @@ def _pypdf_read(path: Path, data: bytes) -> PdfText:
             reason, f"{path}: cannot read the PDF: damaged, or built in a way its readers do "
                     f"not understand ({library_error(exc)})"
         ) from exc
-    return replace(read, title=str(meta_title).strip() if meta_title else "")
+    return replace(read, title=metadata_title(meta_title))
 
 
 def _pypdf_labels(reader: PdfReader) -> dict[int, str]:

@@ -48,6 +48,7 @@ from ingest.formats.base import (
     LoadOptions,
     Pages,
     Parsed,
+    metadata_title,
     too_large,
     too_much_text,
 )
@@ -104,7 +105,7 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 package.read(WORKBOOK_PART))
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            title = (workbook.properties.title or "").strip()
+            title = metadata_title(workbook.properties.title)
             for number, sheet in enumerate(workbook.worksheets, start=1):
                 if sheet.sheet_state != "visible":  # hidden, or hidden from Excel's own menu
                     continue

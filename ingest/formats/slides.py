@@ -7,7 +7,15 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ingest.formats.base import MAX_PAGES, PARAGRAPH_BREAK, LoadOptions, Pages, Parsed, too_large
+from ingest.formats.base import (
+    MAX_PAGES,
+    PARAGRAPH_BREAK,
+    LoadOptions,
+    Pages,
+    Parsed,
+    metadata_title,
+    too_large,
+)
 from ingest.formats.containers import check_package, reading
 from ingest.formats.word import short
 
@@ -23,7 +31,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = pptx.Presentation(io.BytesIO(data))
-        deck_title = (deck.core_properties.title or "").strip()
+        deck_title = metadata_title(deck.core_properties.title)
         for number, slide in enumerate(deck.slides, start=1):
             if is_hidden(slide):
                 continue

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.base import LoadOptions, Pages, Parsed, metadata_title
 from ingest.formats.named_rows import cells_line, named_row
 from ingest.formats.text import decode_text
 
@@ -56,7 +56,7 @@ def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     declared = EncodingDetector.find_declared_encoding(data, is_html=True)
     soup, text = visible(decode_text(path, data, declared))
     # the title's words with single spaces: strip=True would glue "Blimp <b>guide</b>"
-    title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
+    title = metadata_title(soup.title.get_text(" ")) if soup.title else ""
     pages = Pages(path)
     pages.add(None, text)
     return Parsed(title or path.stem, pages.pages)

@@ -22,6 +22,7 @@ from ingest.formats.base import (
     LoadOptions,
     Pages,
     Parsed,
+    metadata_title,
     too_large,
 )
 from ingest.formats.containers import check_package, reading
@@ -56,7 +57,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         check_counts(path, document.element.body)
         hide_styled_text(document)
         numbers = ListNumbers.of(document)
-        title = (document.core_properties.title or "").strip()
+        title = metadata_title(document.core_properties.title)
         heading: str | None = None
         lines: list[str] = []
         style_names: dict[str | None, str] = {}

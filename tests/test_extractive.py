@@ -458,6 +458,22 @@ def test_markdown_and_numbered_titles_are_not_quoted(embedder) -> None:
     assert "####" not in answer and "Trademarks." not in answer and "Grant of" not in answer
 
 
+def test_the_names_a_passage_goes_by_do_not_lengthen_its_answer(embedder) -> None:
+    """Every sentence of the handbook's "Expenses" section holds "expense" by its heading: that
+    places them all, and lets no more of them into the answer than their own words would (a
+    quarter's budget and a revision date came in behind the receipts)."""
+    text = ("Expenses\n\nUnused budget can be carried into the next quarter by the finance "
+            "team.\n\nClaims are paid within 30 days.\n\nStaff get a form from the office "
+            "manager.\n\nThis applies to every office. Ask your manager when in doubt. The "
+            "rules were last revised in March.\n\nReceipts must be kept for six years.")
+    expenses = Hit("d0", "handbook.docx", None, "c2", 1.0, text, position=2,
+                   title="Staff handbook", locator="Expenses",
+                   sentence_vectors=embed_chunks(embedder, [text], sentences=True).sentences[0])
+    answer = quote(embedder, "How long must expense receipts be kept?", [expenses])
+    assert answer == ("Claims are paid within 30 days. [1] Receipts must be kept for six "
+                      "years. [1]")
+
+
 def test_a_title_naming_the_question_does_not_make_its_document_an_answer(embedder) -> None:
     """The title's words place a sentence; they are not evidence that it answers, so a
     question naming the library's document and asking what it does not hold is still told

@@ -103,6 +103,33 @@ def test_the_passage_of_the_document_the_question_names_moves_up(embedder) -> No
     assert rescored[0].score == pytest.approx(rescored[1].score + WORDS_WEIGHT / 3)
 
 
+@pytest.mark.parametrize(("title", "locator", "names"), [
+    ("Deck", "slide 3: Budget", "Deck Budget"),
+    ("Deck", "slide 3", "Deck"),
+    ("Costs 2024", "sheet Travel", "Costs 2024 Travel"),
+    ("R manual", "page 63 (labelled 57)", "R manual"),  # a page's number names nothing
+    ("Sea stories", "chapter 2: The storm", "Sea stories The storm"),
+    ("Handbook", "Vacation policy", "Handbook Vacation policy"),  # a Word section's heading
+    ("R-FAQ", None, "R-FAQ"),
+])
+def test_a_passage_goes_by_its_documents_title_and_its_sections_name(
+        title: str, locator: str | None, names: str) -> None:
+    assert lexical.cited_names(title, locator) == names
+
+
+def test_the_passage_of_the_section_the_question_names_moves_up(embedder) -> None:
+    """A Word document's sections are cited by their headings; the vacation policy's
+    sentences need not say "vacation" again."""
+    question = "How many vacation days do staff get?"  # mani, vacat, day, staff, get
+    text = "Full-time staff get 25 days a year, and part-time staff get a share of them."
+    expenses = replace(hit(1, text, 1.0), title="Handbook", locator="Expenses")
+    vacation = replace(hit(2, text, 1.0), title="Handbook", locator="Vacation policy")
+    rescorer = SentenceRescorer(embedder, type_weight=0.0)  # the words alone
+    rescored = rescorer.rescore(question, embedder.embed_query(question), [expenses, vacation])
+    assert [h.doc_id for h in rescored] == ["d2", "d1"]
+    assert rescored[0].score == pytest.approx(rescored[1].score + WORDS_WEIGHT / 5)
+
+
 def test_a_sentence_holding_a_variant_of_the_questions_word_gains_part_of_it(
         embedder) -> None:
     question = "What makes the skeletal structure stronger?"

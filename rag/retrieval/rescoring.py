@@ -7,8 +7,8 @@ model, and each hit's fused score raised by WEIGHT times its best sentence's cos
 question, by WORDS_WEIGHT times the largest share of the question's terms one of its sentences
 holds (the chunk-level BM25 cannot tell a sentence holding all the question's words from words
 scattered over the chunk; a word held only in another form the stemmer leaves apart, "skeleton"
-for "skeletal", counts half, and one the chunk's document title holds counts as held:
-`lexical.term_shares`), by TYPE_WEIGHT times that share for the
+for "skeletal", counts half, and one its document's title or its section's heading holds
+counts as held: `lexical.term_shares`), by TYPE_WEIGHT times that share for the
 best sentence also holding what the question asks for (a date for "When ...?", a name for "Who
 ...?": `rag.text.answer_types`), by HEADING_WEIGHT when a line of it is the question itself, an
 FAQ's or a manual's heading ("2.12 What is CRAN?"), which its sentences answer without
@@ -167,7 +167,7 @@ def _best_term_shares(question: str, hits: Sequence[Hit]) -> tuple[list[float], 
     best, typed = [], []
     for hit in hits:
         said = _sentences(hit)
-        shares = lexical.term_shares(question, said, hit.title)
+        shares = lexical.term_shares(question, said, lexical.cited_names(hit.title, hit.locator))
         best.append(max(shares))
         typed.append(_best_holding(said, shares, holds) if holds else 0.0)
     return best, typed

@@ -23,6 +23,7 @@ with, and queries against an older collection are made the way its vectors were.
 
 from __future__ import annotations
 
+import re
 import threading
 import zlib
 from collections import Counter
@@ -43,9 +44,13 @@ BIGRAM_WEIGHT = 0.5  # a shared phrase counts half as much as a shared word (doc
 VARIANT_SHARE = 0.5
 VARIANT_STEM = 5
 VARIANT_TAIL = 3
-# a question's term that a text's document names in its title ("apache license", "in R"):
-# every sentence of the document is about it without saying so again (0.5 measured lower)
+# a question's term that a text's document names in its title ("apache license", "in R"), or
+# its section in the heading it is cited by: every sentence there is about it without saying
+# so again (0.5 measured lower)
 TITLE_SHARE = 1.0
+# where a locator says a passage is, not what it is about: "slide 3: " of "slide 3: Budget",
+# "sheet " of "sheet Costs", all of "page 63 (labelled 57)"
+_PLACE = re.compile(r"(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet )")
 SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
 # script, and accented words also without their accents
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
@@ -108,15 +113,22 @@ def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]
     return [written for written, _ in both], [plain for _, plain in both]
 
 
-def term_shares(question: str, texts: Sequence[str], title: str = "") -> list[float]:
+def cited_names(title: str, locator: str | None) -> str:
+    """What a passage is about without its sentences saying so: its document's title and the
+    name of the section, slide, sheet or chapter it is cited by."""
+    return f"{title} {_PLACE.sub('', locator or '', count=1)}".strip()
+
+
+def term_shares(question: str, texts: Sequence[str], named: str = "") -> list[float]:
     """The share of the question's distinct terms each text contains (0 for a question of
     stop words only); a term the text holds only as a variant (`variant_stubs`) counts
-    VARIANT_SHARE of one, and one held only by the texts' document `title`, TITLE_SHARE."""
+    VARIANT_SHARE of one, and one held only by the names the texts go by (`cited_names`),
+    TITLE_SHARE."""
     asked = term_set(question)
     if not asked:
         return [0.0] * len(texts)
     starts = variant_stubs(asked)
-    titled = term_set(title) & asked if title else frozenset()
+    titled = term_set(named) & asked if named else frozenset()
     shares = []
     for text in texts:
         said = term_set(text)

@@ -4,21 +4,20 @@ It writes nothing of its own, so it cannot invent facts; it says so, and how to 
 LLM. The passages are cut into whole sentences (rag.text.sentences), and the sentences are
 scored by the search's embedder (cosine to the question: every sentence, from the sentence
 vectors stored with the passages at ingest; else the dozen sharing most of the question's
-terms, embedded now) with a lexical bonus (the question's terms it holds, its document's
-title's words counted as held), a bonus for holding what the question asks for (a
-date, a number, a colour, a name), one for a heading above them in the passage that names the
-question's subject, and a prior from their passage's search score (when the question names
-one entry of a list, "staff: ...", the other entries' sentences are left out, and so is a
-cross-reference to a section that is among the passages), and the answer quotes the best 2
-to `max_sentences` of them: grouped by passage, best passage first, in document order within
-a passage, each sentence followed by its passage's citation [n]. A sentence that leans on the
-one before it ("He ...", "This ...", "However, ...") brings that one along (past an aside in
-parentheses), and counts part of the question's words that one names. When even the best
-sentence scores below what the embedder's calibration says an answer needs, the answer first
-says the documents do not seem to answer the question (WEAK_MATCH). It is
-also the last resort when the language models fail: if the embedder cannot help either (a
-remote one that is down, a question longer than it takes), the words alone rank the
-sentences.
+terms, embedded now) with a lexical bonus (the question's terms it holds, those of its
+document's title and its section's heading counted as held), a bonus for holding what the
+question asks for (a date, a number, a colour, a name), one for a heading above them in the
+passage that names the question's subject, and a prior from their passage's search score (when
+the question names one entry of a list, "staff: ...", the other entries' sentences are left
+out, and so is a cross-reference to a section that is among the passages), and the answer
+quotes the best 2 to `max_sentences` of them: grouped by passage, best passage first, in
+document order within a passage, each sentence followed by its passage's citation [n]. A
+sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
+along (past an aside in parentheses), and counts part of the question's words that one names.
+When even the best sentence scores below what the embedder's calibration says an answer needs,
+the answer first says the documents do not seem to answer the question (WEAK_MATCH). It is also
+the last resort when the language models fail: if the embedder cannot help either (a remote one
+that is down, a question longer than it takes), the words alone rank the sentences.
 """
 
 from __future__ import annotations
@@ -183,9 +182,10 @@ class ExtractiveGenerator(Generator):
         named = {label for hit in request.passages for label in named_entries(hit.text, asked)}
         candidates = _in_named_entries(candidates, named)
         # a sentence holds its document title's words ("Octave" for "How do I write a loop in
-        # Octave?"); the title places it and does not answer, so the weak-match test is
-        # made without them
-        titles = [request.passages[c.passage - 1].title for c in candidates]
+        # Octave?") and its section's, slide's or sheet's; they place it and do not answer,
+        # so the weak-match test is made without them
+        titles = [lexical.cited_names(hit.title, hit.locator)
+                  for hit in (request.passages[c.passage - 1] for c in candidates)]
         overlap = _overlap(request.question, [c.text for c in candidates], titles)
         by_title = overlap - _overlap(request.question, [c.text for c in candidates])
         leaning = {i: before for i, c in enumerate(candidates)
@@ -211,28 +211,31 @@ class ExtractiveGenerator(Generator):
         behind = [request.passages[0].score - h.score for h in request.passages]
         scores, embedded = self._score(request, [candidates[i] for i in keep], overlap[keep],
                                        headed[keep], in_named[keep], tokens, behind)
-        ranked = [keep[i] for i in np.argsort(-scores)]
-        best = float(scores.max())
-        score_of = dict(zip(keep, scores.tolist(), strict=True))
-        chosen = self._choose([candidates[i] for i in ranked],
-                              [score_of[i] for i in ranked], best, by_passage)
+        order = np.argsort(-scores)
+        ranked = [keep[i] for i in order]
+        # what a sentence says itself, without the names it goes by, which every sentence of
+        # its passage shares: whether the documents answer at all, and how many sentences do
+        own = scores - _WORDS_BONUS * by_title[keep]
+        chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
+                              own[order].tolist(), by_passage)
         weak_below = self.embedder.weak_match_below
-        untitled_best = float((scores - _WORDS_BONUS * by_title[keep]).max())
-        if embedded and weak_below is not None and untitled_best < weak_below:
+        if embedded and weak_below is not None and float(own.max()) < weak_below:
             yield WEAK_MATCH
         yield from _compose(chosen)
 
-    def _choose(self, ranked: list[_Candidate], scores: list[float], best: float,
+    def _choose(self, ranked: list[_Candidate], scores: list[float], own: list[float],
                 by_passage: list[list[_Candidate]]) -> list[tuple[_Candidate, float]]:
-        """The best sentences, each with the predecessor it leans on, up to max_sentences: at
-        least MIN_SENTENCES when there are that many, and beyond that only those scoring
-        within _RELATIVE of the best. Each carries the score of the sentence that chose it."""
+        """The best sentences by `scores`, each with the predecessor it leans on, up to
+        max_sentences: at least MIN_SENTENCES when there are that many, and beyond that only
+        those whose `own` score is within _RELATIVE of the best own score. Each carries the
+        score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
-        for c, score in zip(ranked, scores, strict=True):
+        enough = max(own) * _RELATIVE
+        for c, score, said in zip(ranked, scores, own, strict=True):
             if len(chosen) >= self.max_sentences:
                 break
-            if len(chosen) >= MIN_SENTENCES and score < best * _RELATIVE:
-                break
+            if len(chosen) >= MIN_SENTENCES and said < enough:
+                continue
             if (c.passage, c.index) in chosen:
                 continue
             needed = [(c.passage, c.index)]
@@ -446,8 +449,8 @@ def _words(text: str) -> str:
 
 def _overlap(question: str, sentences: list[str], titles: list[str] | None = None
              ) -> np.ndarray:
-    """The share of the question's terms each sentence contains, with its document's title
-    when `titles` are given (one a sentence)."""
+    """The share of the question's terms each sentence contains, with the names it goes by
+    (`lexical.cited_names`) when `titles` are given (one a sentence)."""
     if titles is None:
         return np.array(lexical.term_shares(question, sentences), dtype=np.float32)
     return np.array([lexical.term_shares(question, [sentence], title)[0]

@@ -111,6 +111,7 @@ def test_the_passage_of_the_document_the_question_names_moves_up(embedder) -> No
     ("Sea stories", "chapter 2: The storm", "Sea stories The storm"),
     ("Handbook", "Vacation policy", "Handbook Vacation policy"),  # a Word section's heading
     ("R-FAQ", None, "R-FAQ"),
+    ("Guide", "Using slide 3 layouts", "Guide Using slide 3 layouts"),  # a heading saying so
 ])
 def test_a_passage_goes_by_its_documents_title_and_its_sections_name(
         title: str, locator: str | None, names: str) -> None:

@@ -50,7 +50,7 @@ VARIANT_TAIL = 3
 TITLE_SHARE = 1.0
 # where a locator says a passage is, not what it is about: "slide 3: " of "slide 3: Budget",
 # "sheet " of "sheet Costs", all of "page 63 (labelled 57)"
-_PLACE = re.compile(r"(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet )")
+_PLACE = re.compile(r"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet )")
 SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
 # script, and accented words also without their accents
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words

@@ -181,19 +181,18 @@ class ExtractiveGenerator(Generator):
         asked = lexical.term_set(request.question)
         named = {label for hit in request.passages for label in named_entries(hit.text, asked)}
         candidates = _in_named_entries(candidates, named)
-        # a sentence holds its document title's words ("Octave" for "How do I write a loop in
-        # Octave?") and its section's, slide's or sheet's; they place it and do not answer,
-        # so the weak-match test is made without them
-        titles = [lexical.cited_names(hit.title, hit.locator)
-                  for hit in (request.passages[c.passage - 1] for c in candidates)]
-        overlap = _overlap(request.question, [c.text for c in candidates], titles)
-        by_title = overlap - _overlap(request.question, [c.text for c in candidates])
+        # a sentence holds the words of the names its passage goes by: its document's title
+        # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
+        names = [lexical.cited_names(hit.title, hit.locator)
+                 for hit in (request.passages[c.passage - 1] for c in candidates)]
+        overlap = _overlap(request.question, [c.text for c in candidates], names)
+        by_names = overlap - _overlap(request.question, [c.text for c in candidates])
         leaning = {i: before for i, c in enumerate(candidates)
                    if (before := _leaned_on(c, by_passage))}
         if leaning:
             at = list(leaning)
             paired = _overlap(request.question, [f"{leaning[i].text} {candidates[i].text}"
-                                                 for i in at], [titles[i] for i in at])
+                                                 for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
         in_named = np.array([c.entry in named for c in candidates], dtype=np.float32)
@@ -215,7 +214,7 @@ class ExtractiveGenerator(Generator):
         ranked = [keep[i] for i in order]
         # what a sentence says itself, without the names it goes by, which every sentence of
         # its passage shares: whether the documents answer at all, and how many sentences do
-        own = scores - _WORDS_BONUS * by_title[keep]
+        own = scores - _WORDS_BONUS * by_names[keep]
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage)
         weak_below = self.embedder.weak_match_below
@@ -447,12 +446,12 @@ def _words(text: str) -> str:
     return " " + " ".join(_WORD.findall(text.lower())) + " "
 
 
-def _overlap(question: str, sentences: list[str], titles: list[str] | None = None
+def _overlap(question: str, sentences: list[str], names: list[str] | None = None
              ) -> np.ndarray:
     """The share of the question's terms each sentence contains, with the names it goes by
-    (`lexical.cited_names`) when `titles` are given (one a sentence)."""
-    if titles is None:
+    (`lexical.cited_names`, one a sentence) when they are given."""
+    if names is None:
         return np.array(lexical.term_shares(question, sentences), dtype=np.float32)
-    return np.array([lexical.term_shares(question, [sentence], title)[0]
-                     for sentence, title in zip(sentences, titles, strict=True)],
+    return np.array([lexical.term_shares(question, [sentence], name)[0]
+                     for sentence, name in zip(sentences, names, strict=True)],
                     dtype=np.float32)

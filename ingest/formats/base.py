@@ -1,4 +1,5 @@
-"""What every format loader shares: its options, its result, and the bounds on one document.
+"""What every format loader shares: its options, its result, the bounds on one document, and
+what a title in a file's metadata is worth (`metadata_title`).
 
 The bounds keep memory flat whatever a file claims to hold. A loader adds its pages (slides,
 sheets, chapters, sections) one at a time to `Pages`, which stops the read with a

@@ -28,7 +28,7 @@ from itertools import accumulate
 from rag.errors import ConfigError, InputTooLongError
 from rag.text.sanitize import clean, skeleton
 from rag.text.tokens import estimate_tokens, estimate_tokens_many
-from rag.types import Hit, source_name
+from rag.types import Hit, cited_place, source_name
 
 # unknown models (Ollama's default num_ctx is 2,048 to 4,096); a provider knows its own
 DEFAULT_CONTEXT_WINDOW = 4_096
@@ -76,9 +76,11 @@ class Prompt:
 
 
 def label(hit: Hit) -> str:
-    """'report.pdf, page 3' (with the title first when it differs): enough to find the passage."""
+    """'report.pdf, page 3', 'deck.pptx, slide 3: Budget' (with the title first when it
+    differs): the passage's place as its citation names it."""
     name = source_name(hit.source) or hit.source
-    where = f"{name}, page {hit.page}" if hit.page is not None else name
+    place = cited_place(hit.page, hit.locator)
+    where = f"{name}, {place}" if place else name
     return f"{hit.title} ({where})" if hit.title and hit.title != name else where
 
 

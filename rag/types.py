@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -33,6 +34,17 @@ def cited_place(page: int | None, locator: str | None) -> str:
     """Where in its file a passage is, as citations show it: the locator ("slide 3: Budget",
     "sheet Costs"), else "page 3", else "" (a file without pages)."""
     return locator or (f"page {page}" if page else "")
+
+
+# where a locator says a passage is, not what it is about: "slide 3: " of "slide 3: Budget",
+# "sheet " of "sheet Costs", all of "page 63 (labelled 57)"
+_PLACE = re.compile(r"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet )")
+
+
+def cited_names(title: str, locator: str | None) -> str:
+    """What a passage is about without its sentences saying so: its document's title and the
+    name of the section, slide, sheet or chapter it is cited by."""
+    return f"{title} {_PLACE.sub('', locator or '', count=1)}".strip()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from rag.retrieval.retriever import Retriever
 from rag.service import build_service
 from rag.text import lexical
 from rag.text.lexical import VARIANT_SHARE
-from rag.types import Hit
+from rag.types import Hit, cited_names
 from tests.conftest import fresh_settings
 
 FILLER = ("The museum opens at nine. Tickets are sold at the door. The café serves soup. "
@@ -115,7 +115,7 @@ def test_the_passage_of_the_document_the_question_names_moves_up(embedder) -> No
 ])
 def test_a_passage_goes_by_its_documents_title_and_its_sections_name(
         title: str, locator: str | None, names: str) -> None:
-    assert lexical.cited_names(title, locator) == names
+    assert cited_names(title, locator) == names
 
 
 def test_the_passage_of_the_section_the_question_names_moves_up(embedder) -> None:

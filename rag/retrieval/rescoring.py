@@ -39,7 +39,7 @@ from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.entries import named_entries
 from rag.text.sentences import sentences
-from rag.types import Hit
+from rag.types import Hit, cited_names
 
 WEIGHT = 3.0  # the best sentence's cosine against the fused (DBSF, 0..~2.5) score
 WORDS_WEIGHT = 1.0  # the best sentence's share of the question's terms (0.6 to 1.5 alike)
@@ -167,7 +167,7 @@ def _best_term_shares(question: str, hits: Sequence[Hit]) -> tuple[list[float], 
     best, typed = [], []
     for hit in hits:
         said = _sentences(hit)
-        shares = lexical.term_shares(question, said, lexical.cited_names(hit.title, hit.locator))
+        shares = lexical.term_shares(question, said, cited_names(hit.title, hit.locator))
         best.append(max(shares))
         typed.append(_best_holding(said, shares, holds) if holds else 0.0)
     return best, typed

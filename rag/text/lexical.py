@@ -23,7 +23,6 @@ with, and queries against an older collection are made the way its vectors were.
 
 from __future__ import annotations
 
-import re
 import threading
 import zlib
 from collections import Counter
@@ -48,9 +47,6 @@ VARIANT_TAIL = 3
 # its section in the heading it is cited by: every sentence there is about it without saying
 # so again (0.5 measured lower)
 TITLE_SHARE = 1.0
-# where a locator says a passage is, not what it is about: "slide 3: " of "slide 3: Budget",
-# "sheet " of "sheet Costs", all of "page 63 (labelled 57)"
-_PLACE = re.compile(r"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet )")
 SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
 # script, and accented words also without their accents
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
@@ -113,17 +109,11 @@ def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]
     return [written for written, _ in both], [plain for _, plain in both]
 
 
-def cited_names(title: str, locator: str | None) -> str:
-    """What a passage is about without its sentences saying so: its document's title and the
-    name of the section, slide, sheet or chapter it is cited by."""
-    return f"{title} {_PLACE.sub('', locator or '', count=1)}".strip()
-
-
 def term_shares(question: str, texts: Sequence[str], named: str = "") -> list[float]:
     """The share of the question's distinct terms each text contains (0 for a question of
     stop words only); a term the text holds only as a variant (`variant_stubs`) counts
-    VARIANT_SHARE of one, and one held only by the names the texts go by (`cited_names`),
-    TITLE_SHARE."""
+    VARIANT_SHARE of one, and one held only by the names the texts go by
+    (`rag.types.cited_names`), TITLE_SHARE."""
     asked = term_set(question)
     if not asked:
         return [0.0] * len(texts)

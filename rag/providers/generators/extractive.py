@@ -37,7 +37,7 @@ from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
 from rag.text.sentences import CJK_TEXT, Sentence, is_heading, leans_back, split
-from rag.types import GenerationRecord, Hit
+from rag.types import GenerationRecord, Hit, cited_names
 
 NOTICE = (
     "Extractive answer: these are sentences quoted from your documents, not written by a "
@@ -183,7 +183,7 @@ class ExtractiveGenerator(Generator):
         candidates = _in_named_entries(candidates, named)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
-        names = [lexical.cited_names(hit.title, hit.locator)
+        names = [cited_names(hit.title, hit.locator)
                  for hit in (request.passages[c.passage - 1] for c in candidates)]
         overlap = _overlap(request.question, [c.text for c in candidates], names)
         by_names = overlap - _overlap(request.question, [c.text for c in candidates])
@@ -449,7 +449,7 @@ def _words(text: str) -> str:
 def _overlap(question: str, sentences: list[str], names: list[str] | None = None
              ) -> np.ndarray:
     """The share of the question's terms each sentence contains, with the names it goes by
-    (`lexical.cited_names`, one a sentence) when they are given."""
+    (`rag.types.cited_names`, one a sentence) when they are given."""
     if names is None:
         return np.array(lexical.term_shares(question, sentences), dtype=np.float32)
     return np.array([lexical.term_shares(question, [sentence], name)[0]

@@ -122,20 +122,24 @@ def term_shares(question: str, texts: Sequence[str], named: str = "") -> list[fl
     shares = []
     for text in texts:
         said = term_set(text)
-        held = _held(asked, starts, said)
-        if titled - said:
-            held += TITLE_SHARE * (_held(asked, starts, said | titled) - held)
+        said_stubs = variant_stubs(said)
+        held = _held(asked, starts, said, said_stubs)
+        if titled - said:  # the stubs of the union from the cached parts', not a new entry
+            with_titled = _held(asked, starts, said | titled, said_stubs | variant_stubs(titled))
+            held += TITLE_SHARE * (with_titled - held)
         shares.append(held / len(asked))
     return shares
 
 
-def _held(asked: frozenset[str], starts: frozenset[str], said: frozenset[str]) -> float:
+def _held(asked: frozenset[str], starts: frozenset[str], said: frozenset[str],
+          said_stubs: frozenset[str]) -> float:
     """How many of the asked terms `said` holds: 1 each as written, VARIANT_SHARE each held
-    only as a variant. `starts` are the asked terms' own (`variant_stubs`)."""
+    only as a variant. `starts` and `said_stubs` are the asked and said terms' own
+    (`variant_stubs`)."""
     missing = asked - said
     if not missing:
         return len(asked)
-    longer = missing & variant_stubs(said)  # an asked term is the start of a said one
+    longer = missing & said_stubs  # an asked term is the start of a said one
     # a said term is the start of an asked one
     shorter = ({term for term in missing - longer if not said.isdisjoint(_stubs_of(term))}
                if not said.isdisjoint(starts) else set())

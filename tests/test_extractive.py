@@ -556,6 +556,17 @@ def test_a_question_the_passages_do_not_answer_is_said_so_before_the_closest_quo
         assert not answer(embedder, question, order)[0].startswith(WEAK_MATCH), question
 
 
+def test_a_question_with_misspelt_words_is_answered_not_hedged(embedder) -> None:
+    factors = Hit("d9", "faq.txt", None, "c9", 0.9,
+                  "It may happen that when reading numeric data into R, they come in as "
+                  "factors. If f is such a factor object, you can use as.numeric(as.character(f)) "
+                  "to get the numbers back.")
+    for question in ("How do I convert factors to numeric?", "how do i convert factrs to numric"):
+        text = quote(embedder, question, [factors, *hits([2, 3])])
+        assert not text.startswith(WEAK_MATCH), question
+        assert groups(text)[0][1] == 1, question
+
+
 def test_no_weak_match_is_said_without_the_models_calibration_or_its_cosines(
         embedder) -> None:
     uncalibrated = copy.copy(embedder)

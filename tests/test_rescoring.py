@@ -20,7 +20,7 @@ from rag.retrieval.rescoring import (
 from rag.retrieval.retriever import Retriever
 from rag.service import build_service
 from rag.text import lexical
-from rag.text.lexical import VARIANT_SHARE
+from rag.text.lexical import TYPO_SHARE, VARIANT_SHARE
 from rag.types import Hit, cited_names
 from tests.conftest import fresh_settings
 
@@ -144,6 +144,15 @@ def test_a_sentence_holding_a_variant_of_the_questions_word_gains_part_of_it(
              for h in rescorer.rescore(question, query, [variant, unrelated])}
     assert words == {"d1": pytest.approx(WORDS_WEIGHT * VARIANT_SHARE / 4),
                      "d2": pytest.approx(0.0)}  # make, skelet, structur, stronger
+
+
+def test_a_misspelt_word_a_sentence_writes_a_letter_apart_counts_as_a_variant() -> None:
+    question = "Which convoys travelled throuhg Niger?"  # convoy, travel, throuhg, niger
+    assert lexical.term_shares(question, ["Convoys went through Niger.", "Convoys left Niger."]) \
+        == [pytest.approx((2 + TYPO_SHARE) / 4), pytest.approx(2 / 4)]
+    # a word the vocabulary knows is never read as another a letter apart
+    assert lexical.term_shares("Where did the plane land?", ["The plant is on land."]) \
+        == [pytest.approx(1 / 2)]
 
 
 def test_a_sentence_holding_what_the_question_asks_for_counts_more(embedder) -> None:
@@ -284,7 +293,7 @@ def test_the_answer_cache_key_names_the_rescorings_weights(embedder, monkeypatch
         retriever = Retriever(embedder, store=None)  # type: ignore[arg-type]
         retriever.rescorer = SentenceRescorer(embedder, **change)
         assert retriever.rerank_key != key
-    for share in ("VARIANT_SHARE", "TITLE_SHARE"):
+    for share in ("VARIANT_SHARE", "TITLE_SHARE", "TYPO_SHARE"):
         with monkeypatch.context() as patched:
             patched.setattr(lexical, share, 0.25)
             assert Retriever(embedder, store=None).rerank_key != key  # type: ignore[arg-type]

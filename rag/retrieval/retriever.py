@@ -63,7 +63,7 @@ class Retriever:
         key: list[object] = (["sentences", self.rescorer.weight, self.rescorer.words_weight,
                               self.rescorer.heading_weight, self.rescorer.side_best,
                               self.rescorer.type_weight, self.rescorer.entry_weight,
-                              lexical.VARIANT_SHARE, lexical.TITLE_SHARE]
+                              lexical.VARIANT_SHARE, lexical.TITLE_SHARE, lexical.TYPO_SHARE]
                              if self.rescorer else [])
         if self.reranker is not None:
             key += [self.reranker.name, self.rerank_candidates]

@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from rag.text import spelling
 from rag.text.words import folded, spaced_words, words
 
 K1 = 1.2
@@ -47,6 +48,9 @@ VARIANT_TAIL = 3
 # its section in the heading it is cited by: every sentence there is about it without saying
 # so again (0.5 measured lower)
 TITLE_SHARE = 1.0
+# a question's word no English word (`rag.text.spelling`) that a text writes a letter apart
+# ("throuhg", "through") counts as a variant would
+TYPO_SHARE = VARIANT_SHARE
 SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
 # script, and accented words also without their accents
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
@@ -113,22 +117,40 @@ def term_shares(question: str, texts: Sequence[str], named: str = "") -> list[fl
     """The share of the question's distinct terms each text contains (0 for a question of
     stop words only); a term the text holds only as a variant (`variant_stubs`) counts
     VARIANT_SHARE of one, and one held only by the names the texts go by
-    (`rag.types.cited_names`), TITLE_SHARE."""
+    (`rag.types.cited_names`), TITLE_SHARE, and a word probably misspelt that the text writes
+    a letter apart (`rag.text.spelling`), TYPO_SHARE."""
     asked = term_set(question)
     if not asked:
         return [0.0] * len(texts)
     starts = variant_stubs(asked)
     titled = term_set(named) & asked if named else frozenset()
+    said_by_each = [term_set(text) for text in texts]
+    # a word the texts write as the question does is theirs, not misspelt
+    unknown = [(term, word) for term, word in _unknown_terms(question)
+               if term not in titled and all(term not in said for said in said_by_each)]
+    if unknown and len(texts) > 1:  # most texts write none of them: one look at them all
+        together = " ".join(texts)
+        unknown = [(term, word) for term, word in unknown
+                   if spelling.writes_apart(word, together)]
     shares = []
-    for text in texts:
-        said = term_set(text)
+    for text, said in zip(texts, said_by_each, strict=True):
         said_stubs = variant_stubs(said)
-        held = _held(asked, starts, said, said_stubs)
+        held = written = _held(asked, starts, said, said_stubs)
         if titled - said:  # the stubs of the union from the cached parts', not a new entry
             with_titled = _held(asked, starts, said | titled, said_stubs | variant_stubs(titled))
-            held += TITLE_SHARE * (with_titled - held)
+            held += TITLE_SHARE * (with_titled - written)
+        misspelt = frozenset(term for term, word in unknown if spelling.writes_apart(word, text))
+        if misspelt:
+            held += TYPO_SHARE * (_held(asked, starts, said | misspelt, said_stubs) - written)
         shares.append(held / len(asked))
     return shares
+
+
+@lru_cache(maxsize=8192)
+def _unknown_terms(question: str) -> tuple[tuple[str, str], ...]:
+    """The question's words that may be misspelt (`rag.text.spelling`), each with its term."""
+    return tuple((terms[1], word) for word in spelling.unknown_words(question)
+                 if (terms := _terms_of(word)) is not None)
 
 
 def _held(asked: frozenset[str], starts: frozenset[str], said: frozenset[str],

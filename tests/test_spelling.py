@@ -1,0 +1,55 @@
+"""Misspelt question words: which words are taken as misspelt, and when a text writes one a
+letter apart. The bundled WordPiece vocabulary is the list of known words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from rag.text import spelling
+
+
+@pytest.fixture()
+def fresh_caches() -> Iterator[None]:
+    spelling.unknown_words.cache_clear()
+    yield
+    spelling.unknown_words.cache_clear()
+
+
+def misspelt(question: str) -> list[str]:
+    return list(spelling.unknown_words(question))
+
+
+def test_words_the_vocabulary_does_not_know_are_taken_as_misspelt() -> None:
+    assert misspelt("How do I convert factrs to numric?") == ["factrs", "numric"]
+    assert misspelt("Where did the plane land after the storm?") == []  # all known
+    assert misspelt("Who is Gadhalfi? Whre is tme?") == ["gadhalfi"]  # "whre", "tme": short
+
+
+@pytest.mark.parametrize(("question", "text"), [
+    ("How many convoys travelled throuhg Niger?", "Convoys went through Niger."),  # swapped
+    ("Who made inquieies?", "The police made inquiries."),  # changed
+    ("Who sliped the chain off?", "She slipped the chain off."),  # missing
+    ("What do condons do?", "Codons code for amino acids."),  # added
+    ("How large is a Celsuis degree?", "A CELSIUS degree is large."),  # any case
+])
+def test_a_text_writing_the_word_a_letter_apart_writes_it(question: str, text: str) -> None:
+    (word,) = misspelt(question)
+    assert spelling.writes_apart(word, text)
+
+
+@pytest.mark.parametrize(("word", "text"), [
+    ("numric", "Use the metric system."),
+    ("fundrasier", "A fundraising letter."),
+    ("throuhg", "Walk throughout."),
+    ("convoys", "Convey it."),  # a letter changed and one added
+])
+def test_a_word_two_letters_apart_is_another_word(word: str, text: str) -> None:
+    assert not spelling.writes_apart(word, text)
+
+
+def test_without_the_vocabulary_no_word_is_taken_as_misspelt(
+        monkeypatch: pytest.MonkeyPatch, fresh_caches: None) -> None:
+    monkeypatch.setattr(spelling, "known_words", frozenset)
+    assert misspelt("How do I convert factrs to numric?") == []

@@ -4,10 +4,11 @@ Each question's longest word of five letters or more that is not a stop word get
 slip, in turn two neighbouring letters swapped ("throuhg"), a letter left out ("fundrser")
 or a letter typed twice ("paintting"); a slip that makes a word the vocabulary knows is
 skipped for the next kind, and a question with no such word is asked as it is. Every set is
-searched in the default (hybrid) mode three ways in one run: the questions as asked, the
-misspelt ones with misspelt words matched to a passage's word a letter apart
-(`rag.text.spelling`, the default), and the misspelt ones without (`lexical.TYPO_SHARE` 0);
-BM25 (rank-bm25) is given the misspelt questions too.
+searched in the default (hybrid) mode, in one run: the questions as asked; the misspelt ones
+with neither of the two ways of meeting a misspelt word; with a passage's word a letter apart
+counted in the sentences' share of the question's words only (`lexical.TYPO_SHARE`); and with
+the question also searched again as the passages found write the word (`spelling.corrected`,
+the default, both ways). BM25 (rank-bm25) is given the misspelt questions too.
 
     .venv/bin/python bench/misspelt_questions.py [--squad-every 8]
 
@@ -38,7 +39,7 @@ from rag.text.words import words  # noqa: E402
 SETS = sorted((ROOT / "data" / "eval").glob("*.json"))
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
 RESULTS = ROOT / "bench" / "results" / "misspelt_questions.json"
-COLUMNS = ["set", "questions asked as", "misspelt", "hit@1", "hit@5", "mrr@10",
+COLUMNS = ["set", "questions asked as", "misspelt word met by", "hit@1", "hit@5", "mrr@10",
            "answer_span_rate", "first_citation_rate"]
 
 
@@ -64,10 +65,11 @@ def misspelt(question: str, turn: int) -> str:
     """The question with its longest content word slipped (the slip kind chosen by turn)."""
     found = [w for w in words(question)
              if len(w) >= spelling.SHORTEST and w.isalpha() and w not in lexical.STOP_WORDS]
-    at = question.lower().find(max(found, key=len)) if found else -1
+    longest = max(found, key=len, default="")
+    at = question.lower().find(longest) if longest else -1
     if at < 0:
         return question
-    word = question[at:at + len(max(found, key=len))]  # as written, capitals and all
+    word = question[at:at + len(longest)]  # as written, capitals and all
     for kind in range(len(SLIPS)):
         slipped = SLIPS[(turn + kind) % len(SLIPS)](word)
         if slipped.lower() != word.lower() and slipped.lower() not in spelling.known_words():
@@ -75,8 +77,8 @@ def misspelt(question: str, turn: int) -> str:
     return question
 
 
-def misspelt_copy(path: Path, folder: Path) -> tuple[Path, int]:
-    """A copy of a SQuAD-format set with its questions misspelt, and how many were."""
+def misspelt_copy(path: Path, folder: Path) -> tuple[Path, float]:
+    """A copy of a SQuAD-format set with its questions misspelt, and the share that were."""
     data = json.loads(path.read_text(encoding="utf-8"))
     turn = changed = 0
     for article in data["data"]:
@@ -88,7 +90,7 @@ def misspelt_copy(path: Path, folder: Path) -> tuple[Path, int]:
                 turn += 1
     out = folder / path.name
     out.write_text(json.dumps(data), encoding="utf-8")
-    return out, changed
+    return out, round(changed / max(turn, 1), 3)
 
 
 def main() -> None:
@@ -99,26 +101,30 @@ def main() -> None:
     os.environ.setdefault("RAG_MODEL_DIR", str(ROOT / "data" / "models"))
     embedder = make_embedder(load_settings())
     sets = find_sets(SETS) | ({"squad-dev": SQUAD} if SQUAD.is_file() else {})
-    typo_share = lexical.TYPO_SHARE
+    typo_share, corrected = lexical.TYPO_SHARE, spelling.corrected
+
+    def as_asked(question: str, _texts: object) -> str:
+        return question
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="rag-misspelt-") as tmp:
         for name, path in sets.items():
             every = args.squad_every if path == SQUAD else 1
-            slipped, changed = misspelt_copy(path, Path(tmp))
-            runs = [("as asked", path, typo_share, False),
-                    ("misspelt", slipped, 0.0, False),
-                    ("misspelt", slipped, typo_share, True)]
-            for label, source, share, with_bm25 in runs:
-                lexical.TYPO_SHARE = share
+            slipped, share = misspelt_copy(path, Path(tmp))
+            runs = [("as asked", "", path, typo_share, corrected),
+                    ("misspelt", "neither", slipped, 0.0, as_asked),
+                    ("misspelt", "words' share", slipped, typo_share, as_asked),
+                    ("misspelt", "share and searched again", slipped, typo_share, corrected)]
+            for label, ways, source, matched, respell in runs:
+                lexical.TYPO_SHARE, spelling.corrected = matched, respell
                 for result in evaluate(embedder, source, answer_limit=None,
-                                       with_bm25=with_bm25, every=every):
-                    matched = ("BM25" if result["mode"] == BM25_MODE
-                               else "matched" if share else "not matched")
+                                       with_bm25=ways == "neither", every=every):
                     rows.append({"set": name, "questions asked as": label,
-                                 "misspelt": matched if label == "misspelt" else "",
-                                 "questions misspelt": changed, **result})
+                                 "misspelt word met by": ("BM25" if result["mode"] == BM25_MODE
+                                                          else ways),
+                                 "share misspelt": share, **result})
                     print(rows[-1], flush=True)
-    lexical.TYPO_SHARE = typo_share
+    lexical.TYPO_SHARE, spelling.corrected = typo_share, corrected
     print(format_table(rows, COLUMNS))
     RESULTS.write_text(json.dumps({"machine": f"{platform.machine()}, {os.cpu_count()} cores",
                                    "squad_every": args.squad_every, "rows": rows}, indent=2)

@@ -24,6 +24,7 @@ def misspelt(question: str) -> list[str]:
 def test_words_the_vocabulary_does_not_know_are_taken_as_misspelt() -> None:
     assert misspelt("How do I convert factrs to numric?") == ["factrs", "numric"]
     assert misspelt("Where did the plane land after the storm?") == []  # all known
+    assert misspelt("Why did he sever family ties?") == []  # "severe" is known: a form of it
     assert misspelt("Who is Gadhalfi? Whre is tme?") == ["gadhalfi"]  # "whre", "tme": short
 
 
@@ -53,3 +54,25 @@ def test_without_the_vocabulary_no_word_is_taken_as_misspelt(
         monkeypatch: pytest.MonkeyPatch, fresh_caches: None) -> None:
     monkeypatch.setattr(spelling, "known_words", frozenset)
     assert misspelt("How do I convert factrs to numric?") == []
+
+
+def test_a_question_is_respelt_as_the_texts_write_its_misspelt_word() -> None:
+    texts = ["Moammar Gadhafi led Libya.", "Libya is in Africa."]
+    assert spelling.corrected("What country did Gadhalfi lead?", texts) \
+        == "What country did Gadhafi lead?"
+    assert spelling.corrected("WHO IS GADHALFI?", texts) == "WHO IS GADHAFI?"
+
+
+@pytest.mark.parametrize(("question", "texts"), [
+    ("Who is Gadhalfi?", ["Gadhafi led Libya.", "Gadhalfi is a name too."]),  # theirs
+    ("Where did the plane land?", ["The plant is on land."]),  # a known word
+    ("Who is Gadhalfi?", ["Libya is in Africa."]),  # nothing a letter apart
+])
+def test_a_question_is_left_as_asked(question: str, texts: list[str]) -> None:
+    assert spelling.corrected(question, texts) == question
+
+
+def test_of_several_near_words_the_one_most_texts_write_is_meant() -> None:
+    texts = ["A weld holds the frame.", "Knights wield swords.", "Few could wield it."]
+    assert spelling.corrected("Which sword did he weild?", texts) \
+        == "Which sword did he wield?"

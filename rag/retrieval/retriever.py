@@ -23,7 +23,7 @@ from rag.retrieval.rerank import rerank_or_keep
 from rag.retrieval.rescoring import SentenceRescorer
 from rag.stores.base import ChunkStore
 from rag.stores.fusion import ScoredIds
-from rag.text import lexical
+from rag.text import lexical, spelling
 from rag.text.contents import is_contents
 from rag.types import Hit, SearchMode
 
@@ -119,21 +119,46 @@ class Retriever:
             depth = self._depth(top_k, mode)
             hits = self.store.search(dense, None, depth, mode, sparse_side=sparse_side,
                                      side_best=self._side_best(mode))
-            retrieval = self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
+            respelt = spelling.corrected(query, [hit.text for hit in hits])
+            retrieval = (self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
+                         if respelt == query else
+                         self.retrieve_with(respelt, self._respelt_vector(respelt, dense),
+                                            top_k, mode, respell=False))
         else:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
         return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only, dense)
 
     def retrieve_with(self, query: str, dense: np.ndarray | None, top_k: int,
                       mode: SearchMode, doc_id: str | None = None,
-                      source: str | None = None) -> Retrieval:
-        """`retrieve` with the query's dense vector already made (None in sparse mode)."""
+                      source: str | None = None, *, respell: bool = True) -> Retrieval:
+        """`retrieve` with the query's dense vector already made (None in sparse mode).
+
+        A question with a word it may have misspelt, that none of the hits found writes as
+        asked but some write a letter apart (`spelling.corrected`), is searched again as
+        they write it (`respell`), its vector made anew: the sparse side found nothing for
+        the word, and the dense side read it as another."""
         sparse = (lexical.query_vector(query, self.store.lexical_scheme)
                   if mode != "dense" else None)
         depth = self._depth(top_k, mode)
         hits = self.store.search(dense, sparse, depth, mode, doc_id=doc_id, source=source,
                                  side_best=self._side_best(mode))
+        if respell and sparse is not None:
+            respelt = spelling.corrected(query, [hit.text for hit in hits])
+            if respelt != query:
+                return self.retrieve_with(respelt, self._respelt_vector(respelt, dense),
+                                          top_k, mode, doc_id, source, respell=False)
         return self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
+
+    def _respelt_vector(self, respelt: str, dense: np.ndarray | None) -> np.ndarray | None:
+        """The respelt question's vector; the question's as asked when none is made (sparse
+        mode) or the embedder fails now."""
+        if dense is None:
+            return None
+        try:
+            return self.embed_query(respelt)
+        except (AIError, InputTooLongError) as exc:
+            log.warning("respelt question embedding failed, keeping the question's: %s", exc)
+            return dense
 
     def _depth(self, top_k: int, mode: SearchMode) -> int:
         """Candidates to fetch: enough for the rescorer and the reranker to choose from."""

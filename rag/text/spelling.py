@@ -1,19 +1,25 @@
-"""Words a question probably misspelt, and whether a text writes them a letter apart.
+"""Words a question probably misspelt, whether a text writes them a letter apart, and the
+question written as the texts write them.
 
 People type questions fast ("throuhg", "Celsuis", "factrs"). A misspelt word matches no
-term of the sparse side and none of a sentence's words, so the passage it asks about loses
-the share of the question's words that its other words earn. A word is taken as possibly
-misspelt when it is no whole word of the bundled WordPiece vocabulary (the embedders'
-bert-base-uncased one, about 22,500 English words and names): every real word of the
-question that vocabulary knows is left alone, so "plane" is never read as "plant". A text
-holds such a word when one of its own words is a letter apart: a letter missing, added or
-changed, or two neighbouring letters swapped.
+term of the sparse side and none of a sentence's words, and the dense side reads it as
+another word. A word is taken as possibly misspelt when it is no whole word of the bundled
+WordPiece vocabulary (the embedders' bert-base-uncased one, about 22,500 English words and
+names) nor shares a stem with one: every real word of the question that vocabulary knows is
+left alone, so "plane" is never read as "plant", nor "sever" as "seven". A text holds such a
+word when one of its own words is a letter apart: a letter missing, added or changed, or two
+neighbouring letters swapped.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
+
+import snowballstemmer
 
 from rag.text.tokens import bundled_tokenizer_path
 from rag.text.words import folded, words
@@ -33,27 +39,57 @@ def known_words() -> frozenset[str]:
     return frozenset(token for token in vocabulary if token.isalpha())
 
 
+@lru_cache(maxsize=1)
+def _known_stems() -> frozenset[str]:
+    """The stems of the vocabulary's words: a word sharing one ("sever" of "severe",
+    "colonist" of "colonists") is a form of a known word, and the search's terms, which are
+    stems, read it as that word's anyway."""
+    stemmer = snowballstemmer.stemmer("english")
+    return frozenset(map(stemmer.stemWord, known_words()))
+
+
 @lru_cache(maxsize=8192)
 def unknown_words(question: str) -> tuple[str, ...]:
-    """The question's words the vocabulary does not know (without accents), none shorter
-    than SHORTEST."""
+    """The question's words the vocabulary does not know, nor a word of the same stem
+    (without accents), none shorter than SHORTEST."""
     known = known_words()
     if not known:
         return ()
-    return tuple(sorted({folded(word) for word in words(question)
-                         if len(word) >= SHORTEST and word.isalpha() and word not in known}))
+    stemmer = snowballstemmer.stemmer("english")  # one a call: stemmers are not thread-safe
+    found = {folded(word) for word in words(question)
+             if len(word) >= SHORTEST and word.isalpha() and word not in known}
+    return tuple(sorted(word for word in found if stemmer.stemWord(word) not in _known_stems()))
 
 
 def writes_apart(word: str, text: str) -> bool:
     """Whether `text` writes `word` a letter apart (or as it is)."""
+    return bool(_apart_in(word, text))
+
+
+def _apart_in(word: str, text: str) -> set[str]:
+    """The words of `text` a letter apart from `word`, or it itself."""
     start, end = _ends_kept(word)
     if text.isascii():  # most texts hold neither: seen without reading their words
         lowered = text.lower()
         if start not in lowered and end not in lowered:
-            return False
-    return any(abs(len(other) - len(word)) <= 1 and (other.startswith(start)
-                                                     or other.endswith(end))
-               and letter_apart(word, other) for other in _word_set(text))
+            return set()
+    return {other for other in _word_set(text)
+            if abs(len(other) - len(word)) <= 1 and (other.startswith(start)
+                                                      or other.endswith(end))
+            and letter_apart(word, other)}
+
+
+def _as_written(question: str, word: str, replacement: str) -> str:
+    """The question with `word` (as a whole word, in any case) written as `replacement`,
+    capitalised as it was."""
+    def cased(match: re.Match[str]) -> str:
+        asked = match.group()
+        if asked.isupper():
+            return replacement.upper()
+        return replacement[:1].upper() + replacement[1:] if asked[:1].isupper() else replacement
+
+    return re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", cased, question,
+                  flags=re.IGNORECASE)
 
 
 def _ends_kept(word: str) -> tuple[str, str]:
@@ -83,3 +119,20 @@ def letter_apart(one: str, other: str) -> bool:
     rest = at + 2
     return (shorter[at + 1:] == longer[at + 1:]  # changed, or the same word
             or (shorter[at:rest] == longer[at:rest][::-1] and shorter[rest:] == longer[rest:]))
+
+
+def corrected(question: str, texts: Sequence[str]) -> str:
+    """The question with each word it may have misspelt that none of `texts` writes as
+    asked written as they write the word a letter apart from it (the one most of them write,
+    the first text's at a tie); the question as it is when they write none."""
+    for word in unknown_words(question):
+        near: Counter[str] = Counter()
+        for text in texts:
+            found = _apart_in(word, text)
+            if word in found:
+                break  # the texts' own word, not a misspelling
+            near.update(found)
+        else:
+            if near:
+                question = _as_written(question, word, near.most_common(1)[0][0])
+    return question

@@ -7,6 +7,7 @@ configuration never leaks into a test, and no test can reach a real provider.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,21 @@ def fresh_settings(tmp_path: Path, model_dir: Path, **values: object) -> Setting
     """Settings as a fresh machine reads them, with this run's data folder and model."""
     return load_settings({}, env_file=None, data_dir=tmp_path / "data", model_dir=model_dir,
                          **values)
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def sample_library(tmp_path_factory: pytest.TempPathFactory, embedder: LocalOnnxEmbedder,
+                   model_dir: Path) -> Iterator[RagService]:
+    """The sample documents in a library of their own, searched and answered as the app
+    does (one a module: its tests only read it)."""
+    service = build_service(fresh_settings(tmp_path_factory.mktemp("samples"), model_dir),
+                            embedder=embedder)
+    service.ingest(sorted(SAMPLES.iterdir()))
+    yield service
+    service.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ does)."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,38 +14,28 @@ from rag.errors import AIError
 from rag.evaluation.metrics import first_citation
 from rag.providers.generators.extractive import WEAK_MATCH
 from rag.retrieval.retriever import Retriever
-from rag.service import build_service
-from tests.conftest import fresh_settings
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 RIGHT = "How do I convert factors to numeric?"
 MISSPELT = "how do i convert factrs to numric"
 RESPELT = "how do i convert factors to numeric"
 
 
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory, embedder, model_dir: Path):
-    service = build_service(fresh_settings(tmp_path_factory.mktemp("samples"), model_dir),
-                            embedder=embedder)
-    service.ingest(sorted(SAMPLES.iterdir()))
-    yield service
-    service.close()
-
-
 @pytest.mark.parametrize("mode", ["sparse", "hybrid"])
 def test_a_misspelt_question_is_searched_as_the_library_writes_its_words(
-        samples, mode: str) -> None:
+        sample_library, mode: str) -> None:
     """Both sides, and the rescoring, see the question as the library writes it."""
-    found = [(hit.chunk_id, hit.score) for hit in samples.search(MISSPELT, 5, mode=mode)]
+    found = [(hit.chunk_id, hit.score)
+             for hit in sample_library.search(MISSPELT, 5, mode=mode)]
     assert found == [(hit.chunk_id, hit.score)
-                     for hit in samples.search(RESPELT, 5, mode=mode)]
+                     for hit in sample_library.search(RESPELT, 5, mode=mode)]
 
 
-def test_a_misspelt_question_is_answered_from_the_section_that_answers_it(samples) -> None:
-    right = samples.search(RIGHT, 5)[0]
+def test_a_misspelt_question_is_answered_from_the_section_that_answers_it(
+        sample_library) -> None:
+    right = sample_library.search(RIGHT, 5)[0]
     assert "7.10 How do I convert factors to numeric?" in right.text
-    assert samples.search(MISSPELT, 5)[0].chunk_id == right.chunk_id
-    answer = samples.ask(MISSPELT)
+    assert sample_library.search(MISSPELT, 5)[0].chunk_id == right.chunk_id
+    answer = sample_library.ask(MISSPELT)
     text = "".join(answer)
     assert not text.startswith(WEAK_MATCH)
     number = first_citation(text)
@@ -54,7 +43,7 @@ def test_a_misspelt_question_is_answered_from_the_section_that_answers_it(sample
 
 
 def test_a_respelt_question_whose_vector_cannot_be_made_keeps_the_asked_ones(
-        samples, embedder) -> None:
+        sample_library, embedder) -> None:
     class FailsOnRespelt(type(embedder)):
         def embed_query(self, text: str) -> np.ndarray:
             if text == RESPELT:
@@ -63,7 +52,8 @@ def test_a_respelt_question_whose_vector_cannot_be_made_keeps_the_asked_ones(
 
     failing = copy.copy(embedder)
     failing.__class__ = FailsOnRespelt
-    found = Retriever(failing, samples.store).search(MISSPELT, 5)
+    found = Retriever(failing, sample_library.store).search(MISSPELT, 5)
     asked_vector = embedder.embed_query(MISSPELT)
-    assert [h.chunk_id for h in found] == [h.chunk_id for h in Retriever(
-        embedder, samples.store).retrieve_with(RESPELT, asked_vector, 5, "hybrid").hits]
+    respelt = Retriever(embedder, sample_library.store).retrieve_with(
+        RESPELT, asked_vector, 5, "hybrid").hits
+    assert [h.chunk_id for h in found] == [h.chunk_id for h in respelt]

@@ -14,6 +14,7 @@ from rag.errors import AIError
 from rag.evaluation.metrics import first_citation
 from rag.providers.generators.extractive import WEAK_MATCH
 from rag.retrieval.retriever import Retriever
+from ui.chat import message_from
 
 RIGHT = "How do I convert factors to numeric?"
 MISSPELT = "how do i convert factrs to numric"
@@ -57,3 +58,17 @@ def test_a_respelt_question_whose_vector_cannot_be_made_keeps_the_asked_ones(
     respelt = Retriever(embedder, sample_library.store).retrieve_with(
         RESPELT, asked_vector, 5, "hybrid").hits
     assert [h.chunk_id for h in found] == [h.chunk_id for h in respelt]
+
+
+def test_an_answer_says_what_was_searched_for_a_misspelt_question(sample_library) -> None:
+    """The chat shows "Searched for: ..." and the API's `query` says it, replayed too."""
+    asked = "How do I convert factrs to numeric?"  # asked of this module's library once
+    first = sample_library.ask(asked)
+    first_text = "".join(first)
+    again = sample_library.ask(asked)
+    again_text = "".join(again)
+    assert (first.query, first.cached) == (RIGHT, False)
+    assert (again.query, again.cached) == (RIGHT, True) and again_text == first_text
+    assert message_from(first, asked, first_text)["searched"] == RIGHT
+    right = sample_library.ask(RIGHT)
+    assert right.query == RIGHT and message_from(right, RIGHT, "".join(right))["searched"] is None

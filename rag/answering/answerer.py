@@ -100,13 +100,14 @@ class Answerer:
         if retrieval.sparse_only is not None:
             degraded.append("sparse_search")
             notes.append(SPARSE_ONLY_NOTE.format(retrieval.sparse_only))
+        searched = retrieval.respelt or query  # what the answer's sources were found for
         hits = flag_passages(retrieval.hits)
         if not hits:
             return Answer(iter([NOTHING_FOUND]), [], generator.name,
                           GenerationRecord(model="none", **spent),
-                          query=query, degraded=degraded, notes=notes)
+                          query=searched, degraded=degraded, notes=notes)
         answer = Answer(iter(()), hits, generator.name,
-                        GenerationRecord(**spent), query=query,
+                        GenerationRecord(**spent), query=searched,
                         degraded=degraded, notes=notes)
         scope = current()
         request = GenerationRequest(question, hits, history, question_vector=(
@@ -121,7 +122,8 @@ class Answerer:
         deltas = self.guard.screen_answer(question, checker.filter(deltas), answer)
         # an answer made from unreranked or degraded hits (a part failed) is not kept
         keep = not (retrieval.rerank_failed or degraded)
-        answer.deltas = self._finish(answer, deltas, checker, key if keep else None)
+        answer.deltas = self._finish(answer, deltas, checker, key if keep else None,
+                                     respelt=retrieval.respelt is not None)
         return answer
 
     def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
@@ -171,8 +173,9 @@ class Answerer:
         record.notice = notice
 
     def _finish(self, answer: Answer, deltas: Iterator[str], checker: CitationChecker,
-                key: str | None) -> Iterator[str]:
-        """Pass the deltas through, then fill in the citations and cache the answer."""
+                key: str | None, respelt: bool = False) -> Iterator[str]:
+        """Pass the deltas through, then fill in the citations and cache the answer (and
+        whether its query was the question respelt, which a replay reports too)."""
         parts = []
         for delta in deltas:
             parts.append(delta)
@@ -188,7 +191,7 @@ class Answerer:
             self.cache.set(key, {
                 "text": "".join(parts), "citations": [h.as_json() for h in answer.citations],
                 "model": record.model, "record": asdict(record), "query": answer.query,
-                "cited": answer.cited,
+                "respelt": respelt, "cited": answer.cited,
                 "strategy": answer.strategy.as_json() if answer.strategy else None,
             })
 
@@ -220,13 +223,15 @@ def _replay(cached: dict, generator: str, spent: dict[str, float | None], query:
             notes: list[str]) -> Answer:
     """A cached answer, streamed word by word like a fresh one; `spent` is what this question
     spent itself (its checks, its rewrite), `query` what it searched for (the key ignores
-    case and spacing, so the first asker's wording is not this one's), and `notes` what this
-    asking must say (its strategy that could not run)."""
+    case and spacing, so the first asker's wording is not this one's; but a query respelt
+    from it was searched as the cache says), and `notes` what this asking must say (its
+    strategy that could not run)."""
     record = GenerationRecord(**{**cached["record"], **spent})
     if record.neurons is not None:
         record.neurons = 0.0  # no model ran for it: what the first run cost is spent once
     citations = [Hit(**c) for c in cached["citations"]]
     words = re.findall(r"\s*\S+", cached["text"])
     return Answer(iter(words), citations, generator, record, cached=True,
-                  query=query, cited=list(cached.get("cited", [])), notes=notes,
+                  query=cached["query"] if cached.get("respelt") else query,
+                  cited=list(cached.get("cited", [])), notes=notes,
                   strategy=strategy_from_json(cached.get("strategy")))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,13 +35,15 @@ SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be em
 @dataclass(frozen=True)
 class Retrieval:
     """Hits, whether a configured reranker failed (they are then in fused order), why the
-    search fell back to words only (None when it did not), and the query's vector (None
-    when none was made)."""
+    search fell back to words only (None when it did not), the query's vector (None when
+    none was made), and the query respelt as the library writes its misspelt words, when
+    that was searched instead."""
 
     hits: list[Hit]
     rerank_failed: bool = False
     sparse_only: str | None = None
     vector: np.ndarray | None = None
+    respelt: str | None = None
 
 
 class Retriever:
@@ -122,11 +124,11 @@ class Retriever:
             respelt = spelling.corrected(query, [hit.text for hit in hits])
             retrieval = (self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
                          if respelt == query else
-                         self.retrieve_with(respelt, self._respelt_vector(respelt, dense),
-                                            top_k, mode, respell=False))
+                         self._respelt(respelt, dense, top_k, mode))
         else:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
-        return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only, dense)
+        return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only, dense,
+                         retrieval.respelt)
 
     def retrieve_with(self, query: str, dense: np.ndarray | None, top_k: int,
                       mode: SearchMode, doc_id: str | None = None,
@@ -145,20 +147,21 @@ class Retriever:
         if respell and sparse is not None:
             respelt = spelling.corrected(query, [hit.text for hit in hits])
             if respelt != query:
-                return self.retrieve_with(respelt, self._respelt_vector(respelt, dense),
-                                          top_k, mode, doc_id, source, respell=False)
+                return self._respelt(respelt, dense, top_k, mode, doc_id, source)
         return self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
 
-    def _respelt_vector(self, respelt: str, dense: np.ndarray | None) -> np.ndarray | None:
-        """The respelt question's vector; the question's as asked when none is made (sparse
-        mode) or the embedder fails now."""
-        if dense is None:
-            return None
-        try:
-            return self.embed_query(respelt)
-        except (AIError, InputTooLongError) as exc:
-            log.warning("respelt question embedding failed, keeping the question's: %s", exc)
-            return dense
+    def _respelt(self, respelt: str, dense: np.ndarray | None, top_k: int, mode: SearchMode,
+                 doc_id: str | None = None, source: str | None = None) -> Retrieval:
+        """The search of the respelt question, its vector made anew (the question's as
+        asked kept when none is made, in sparse mode, or the embedder fails now)."""
+        if dense is not None:
+            try:
+                dense = self.embed_query(respelt)
+            except (AIError, InputTooLongError) as exc:
+                log.warning("respelt question embedding failed, keeping the question's: %s",
+                            exc)
+        found = self.retrieve_with(respelt, dense, top_k, mode, doc_id, source, respell=False)
+        return replace(found, respelt=respelt)
 
     def _depth(self, top_k: int, mode: SearchMode) -> int:
         """Candidates to fetch: enough for the rescorer and the reranker to choose from."""

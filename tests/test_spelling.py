@@ -1,5 +1,6 @@
-"""Misspelt question words: which words are taken as misspelt, and when a text writes one a
-letter apart. The bundled WordPiece vocabulary is the list of known words."""
+"""Misspelt question words: which words are taken as misspelt, when a text writes one a
+letter apart, and the question written as the texts write it. The bundled WordPiece
+vocabulary is the list of known words."""
 
 from __future__ import annotations
 

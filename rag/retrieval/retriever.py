@@ -1,6 +1,7 @@
-"""Find the chunks that best match a question: dense, sparse (lexical) or both fused; in
-hybrid mode the fused candidates rescored by their best sentence; a table of contents' chunks
-last; then optionally reranked.
+"""Find the chunks that best match a question: dense, sparse (lexical) or both fused; a
+question with a word it misspelt searched again as the hits found write the word; in hybrid
+mode the fused candidates rescored by their best sentence; a table of contents' chunks last;
+then optionally reranked.
 
 For a question being answered (`lenient`), a question that cannot be embedded (the embedding
 service is down, or the question is longer than the embedder takes) is searched by its words

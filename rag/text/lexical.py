@@ -48,8 +48,8 @@ VARIANT_TAIL = 3
 # its section in the heading it is cited by: every sentence there is about it without saying
 # so again (0.5 measured lower)
 TITLE_SHARE = 1.0
-# a question's word no English word (`rag.text.spelling`) that a text writes a letter apart
-# ("throuhg", "through") counts as a variant would
+# a question's word that may be misspelt (`rag.text.spelling`) and that a text writes a
+# letter apart ("throuhg", "through") counts as a variant would
 TYPO_SHARE = VARIANT_SHARE
 SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
 # script, and accented words also without their accents

@@ -55,7 +55,7 @@ from rag.retrieval.retriever import Retriever
 from rag.settings import AnswerStrategy, Settings, make_folders
 from rag.stores.base import ChunkStore, StoredDocument
 from rag.text.sanitize import clean
-from rag.types import Answer, Hit, SearchMode
+from rag.types import Answer, Hit, SearchMode, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +178,15 @@ class RagService:
     def search(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
                doc_id: str | None = None, source: str | None = None, *,
                user: str | None = None) -> list[Hit]:
+        """`find`'s passages."""
+        return self.find(query, top_k, mode, doc_id, source, user=user).hits
+
+    def find(self, query: str, top_k: int | None = None, mode: SearchMode | None = None,
+             doc_id: str | None = None, source: str | None = None, *,
+             user: str | None = None) -> SearchResult:
         """The best-matching passages, each flagged with the instruction-like text it holds
-        as an answer's citations are; a remote query embedding is charged to `user`."""
+        as an answer's citations are, and the query they were found for; a remote query
+        embedding is charged to `user`."""
         if len(query) > QUESTION_CHARS:
             raise too_long_to_ask("query", len(query))
         query = clean(query, tidy_spaces=True).text  # read as the documents were
@@ -188,8 +195,9 @@ class RagService:
         if (mode or self.retriever.mode) != "sparse":
             self.embedder.check_query(query, "query")  # the search would call it a question
         with request_scope(user, self.spending):
-            return flag_passages(self.retriever.search(query, top_k or self.settings.top_k,
-                                                       mode, doc_id, source))
+            found = self.retriever.retrieve(query, top_k or self.settings.top_k, mode,
+                                            doc_id, source)
+        return SearchResult(flag_passages(found.hits), found.respelt or query)
 
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,

@@ -125,6 +125,25 @@ class Hit:
                 if f.name != "sentence_vectors"}
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """A search's passages and the query they were found for: as asked, or respelt as the
+    library writes a word the query misspelt."""
+
+    hits: list[Hit]
+    query: str
+
+    def as_json(self) -> dict[str, Any]:
+        """`rag search --json`'s object."""
+        return {"hits": [hit.as_json() for hit in self.hits], "query": self.query}
+
+
+def searched_for(query: str, asked: str) -> str | None:
+    """What was searched, when it is not what was asked (a misspelt word respelt, a
+    follow-up made to stand alone): the results make sense only with it."""
+    return query if query.split() != asked.split() else None
+
+
 @dataclass
 class GenerationRecord:
     """What a generator reports about its run; filled in while the stream is read."""

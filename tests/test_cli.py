@@ -412,7 +412,8 @@ def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None
     assert deleted.exit_code == 1
     assert deleted.stderr.strip() == f"error: no document with id or path {shown}"
     searched = door.run("search", "coffee", "--source", unnamed, "--json")
-    assert searched.exit_code == 0 and json.loads(searched.stdout) == {"hits": []}
+    assert searched.exit_code == 0
+    assert json.loads(searched.stdout) == {"hits": [], "query": "coffee"}
     assert door.run("search", "tea", "--doc", unnamed).stdout == "No matching passages.\n"
 
 
@@ -680,6 +681,28 @@ def test_eval_refuses_a_limit_below_one(env, tmp_path: Path) -> None:
     done = run("eval", "--squad", str(squad), "--limit", "-1")
     assert done.exit_code == 2 and "--limit" in done.stderr
     assert "holds no questions" not in done.stderr  # the option is wrong, not the file
+
+
+def test_a_misspelt_query_says_what_it_was_searched_for(door: Door, tmp_path: Path) -> None:
+    """`rag search` and `rag ask` name the query respelt as the library writes its words,
+    here and through an engine's API (whose `query` says it); a query searched as typed
+    names none."""
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    assert door.run("ingest", str(folder)).exit_code == 0
+    typed, respelt = "How often do I descale with vinegr?", "How often do I descale with vinegar?"
+
+    found = json.loads(door.run("search", typed, "--json").stdout)
+    assert found["query"] == respelt and found["hits"][0]["source"].endswith("kettle.md")
+    human = door.run("search", typed)
+    assert human.stderr.splitlines()[0] == f"Searched for: {respelt}"
+    assert "kettle every month" in human.stdout
+    assert "Searched for" not in door.run("search", respelt).stderr
+
+    answered = door.run("ask", typed)
+    assert "vinegar" in answered.stdout and f"Searched for: {respelt}" in answered.stderr
+    assert json.loads(door.run("ask", typed, "--json").stdout)["query"] == respelt
+    assert "Searched for" not in door.run("ask", respelt).stderr
 
 
 def test_search_ask_and_docs(env, tmp_path: Path) -> None:

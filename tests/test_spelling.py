@@ -29,6 +29,14 @@ def test_words_the_vocabulary_does_not_know_are_taken_as_misspelt() -> None:
     assert misspelt("Who is Gadhalfi? Whre is tme?") == ["gadhalfi"]  # "whre", "tme": short
 
 
+@pytest.mark.parametrize("question", [
+    "Why couldnt I install it?", "Why doesnt it start?", "Why shouldnt I?",
+    "Theyre late", "Theyve gone", "Youll see", "Wouldve known"])
+def test_a_contraction_typed_without_its_apostrophe_is_no_misspelling(question: str) -> None:
+    """Texts split "couldn't" into "couldn" and "t": "couldnt" must not be read as "couldn"."""
+    assert misspelt(question) == []
+
+
 @pytest.mark.parametrize(("question", "text"), [
     ("How many convoys travelled throuhg Niger?", "Convoys went through Niger."),  # swapped
     ("Who made inquieies?", "The police made inquiries."),  # changed

@@ -16,7 +16,7 @@ from rag.errors import (
     ReaderGone,
     no_room,
 )
-from rag.types import Answer, describe_strategy
+from rag.types import Answer, describe_strategy, searched_for
 from ui.common import REROUTED, Context, session_id
 from ui.conversation import (
     answer_markdown,
@@ -254,7 +254,7 @@ def message_from(answer: Answer, question: str, text: str,
         "role": "assistant", "content": text,
         # what was searched, when not the question as asked (a follow-up's carried terms, a
         # model's rewrite): the sources make sense only with it
-        "searched": answer.query if answer.query.split() != question.split() else None,
+        "searched": searched_for(answer.query, question),
         "citations": [h.as_json() for h in answer.citations],
         # the markers kept in the text, known once the answer has ended
         "cited": None if stopped else list(answer.cited),

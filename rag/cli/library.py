@@ -44,7 +44,9 @@ class Library(Protocol):
         ...
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
-               source: str | None) -> list[dict[str, Any]]: ...
+               source: str | None) -> dict[str, Any]:
+        """`rag search --json`'s object: the hits, and the query they were found for."""
+        ...
 
     def ask(self, question: str, top_k: int | None,
             strategy: str | None = None) -> AnswerStream: ...
@@ -115,9 +117,9 @@ class LocalLibrary:
         return IngestReport.of_found(found, unread + read.files).as_json()
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
-               source: str | None) -> list[dict[str, Any]]:
-        return [hit.as_json() for hit in self.service.search(
-            query, top_k, mode, doc_id, source, user=LOCAL_USER)]  # type: ignore[arg-type]
+               source: str | None) -> dict[str, Any]:
+        return self.service.find(query, top_k, mode, doc_id, source,  # type: ignore[arg-type]
+                                 user=LOCAL_USER).as_json()
 
     def ask(self, question: str, top_k: int | None,
             strategy: str | None = None) -> AnswerStream:

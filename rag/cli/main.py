@@ -48,7 +48,7 @@ from rag.settings import (
     make_folders,
     unknown_variables,
 )
-from rag.types import SEARCH_MODES, counted, describe_strategy
+from rag.types import SEARCH_MODES, counted, describe_strategy, searched_for
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
@@ -112,6 +112,13 @@ def say(text: str, style: str | None = None, label: str | None = None) -> None:
 
 def fail(message: object) -> None:
     say(str(message), "red", "error:")
+
+
+def say_searched(query: str, asked: str) -> None:
+    """What was searched, when not what was asked (a misspelt word respelt)."""
+    searched = searched_for(query, asked)
+    if searched is not None:
+        say(searched, "dim", "Searched for:")
 
 Collection = Annotated[str | None, typer.Option("--collection", help="Qdrant collection name.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -334,10 +341,13 @@ def search(
             source = stored_source(library, source)
         # a name of bytes that are not UTF-8 was never stored: the filter matches nothing
         narrowed_to_nothing = any(key and not is_text(key) for key in (doc, source))
-        hits = [] if narrowed_to_nothing else library.search(query, top_k, mode, doc, source)
+        found = ({"hits": [], "query": query} if narrowed_to_nothing
+                 else library.search(query, top_k, mode, doc, source))
     if as_json:
-        _emit_json({"hits": hits})
+        _emit_json(found)
         return
+    hits = found["hits"]
+    say_searched(found["query"], query)
     for n, hit in enumerate(hits, start=1):
         typer.echo(f"{cite(n, hit)}  score={hit['score']:.3f}\n    {hit['text'][:300]}\n")
     if not hits:
@@ -367,6 +377,7 @@ def ask(
     if summary["notice"]:
         err.print()
         say(summary["notice"], "dim")
+    say_searched(summary["query"], question)
     strategy = describe_strategy(summary)
     if strategy is not None:
         say(strategy[0], "yellow" if strategy[1] else "dim")

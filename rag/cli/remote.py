@@ -131,11 +131,11 @@ class EngineLibrary:
                 raise
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
-               source: str | None) -> list[dict[str, Any]]:
+               source: str | None) -> dict[str, Any]:
         body = {"query": query, "top_k": top_k or self.asked.get("top_k"),
                 "mode": mode or self.asked.get("mode"), "doc_id": doc_id, "source": source,
                 "collection": self.collection}
-        return self._request("POST", "/search", json=body)["hits"]
+        return self._request("POST", "/search", json=body)
 
     def ask(self, question: str, top_k: int | None,
             strategy: str | None = None) -> EngineAnswer:

@@ -26,6 +26,9 @@ from rag.text.words import folded, words
 
 # shorter words are a letter apart from too many others ("caddy" and "daddy")
 SHORTEST = 5
+# a contraction typed without its apostrophe ("couldnt", "theyre"): texts' words split at
+# the apostrophe ("couldn", "t"), so it would read as a letter apart from its first half
+_CONTRACTION = re.compile(r"(?:(?<=n)t|re|ve|ll)$")
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +61,8 @@ def unknown_words(question: str) -> tuple[str, ...]:
     stemmer = snowballstemmer.stemmer("english")  # one a call: stemmers are not thread-safe
     found = {folded(word) for word in words(question)
              if len(word) >= SHORTEST and word.isalpha() and word not in known}
-    return tuple(sorted(word for word in found if stemmer.stemWord(word) not in _known_stems()))
+    return tuple(sorted(word for word in found if stemmer.stemWord(word) not in _known_stems()
+                        and _CONTRACTION.sub("", word) not in known))
 
 
 def writes_apart(word: str, text: str) -> bool:

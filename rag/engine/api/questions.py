@@ -24,7 +24,7 @@ from rag.engine.api.errors import ApiError, from_rag_error, responses, unexpecte
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
 from rag.errors import EMPTY_QUERY, RagError
-from rag.types import Answer
+from rag.types import Answer, SearchResult
 
 router = APIRouter()
 # `conflict`: the collection asked about was filled by another embedder
@@ -240,13 +240,12 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
     """The best-matching passages, as `rag search --json` prints them."""
     name = either(body.collection, collection)
 
-    def work() -> list:
+    def work() -> SearchResult:
         view = question_view(engine, name, caller, body.query, empty=EMPTY_QUERY)
-        return view.search(body.query, body.top_k, body.mode, body.doc_id, body.source,
-                           user=caller.user)
+        return view.find(body.query, body.top_k, body.mode, body.doc_id, body.source,
+                         user=caller.user)
 
-    hits = await in_thread(engine, work)
-    return {"hits": [hit.as_json() for hit in hits]}
+    return (await in_thread(engine, work)).as_json()
 
 
 @router.post("/v1/ask", responses={**responses(*QUESTION_ERRORS), 200: {

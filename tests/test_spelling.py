@@ -37,6 +37,10 @@ def test_a_contraction_typed_without_its_apostrophe_is_no_misspelling(question: 
     assert misspelt(question) == []
 
 
+def test_a_slip_ending_as_a_contraction_does_is_still_a_misspelling() -> None:
+    assert misspelt("Who was the gaint?") == ["gaint"]  # "giant", not "gain" and "t"
+
+
 @pytest.mark.parametrize(("question", "text"), [
     ("How many convoys travelled throuhg Niger?", "Convoys went through Niger."),  # swapped
     ("Who made inquieies?", "The police made inquiries."),  # changed

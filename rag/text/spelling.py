@@ -27,8 +27,12 @@ from rag.text.words import folded, words
 # shorter words are a letter apart from too many others ("caddy" and "daddy")
 SHORTEST = 5
 # a contraction typed without its apostrophe ("couldnt", "theyre"): texts' words split at
-# the apostrophe ("couldn", "t"), so it would read as a letter apart from its first half
-_CONTRACTION = re.compile(r"(?:(?<=n)t|re|ve|ll)$")
+# the apostrophe ("couldn", "t"), so it would read as a letter apart from its first half.
+# Named, not any known word and an ending: "gaint" is "giant" mistyped, not "gain't"
+_CONTRACTION = re.compile(
+    r"(?:could|would|should|might|must|does|did|is|was|were|are|has|have|had|need)nt"
+    r"|(?:you|they|we|who|what|there)(?:re|ve|ll)|(?:could|would|should|might|must)ve"
+    r"|(?:she|he|it|that)ll")
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +66,7 @@ def unknown_words(question: str) -> tuple[str, ...]:
     found = {folded(word) for word in words(question)
              if len(word) >= SHORTEST and word.isalpha() and word not in known}
     return tuple(sorted(word for word in found if stemmer.stemWord(word) not in _known_stems()
-                        and _CONTRACTION.sub("", word) not in known))
+                        and not _CONTRACTION.fullmatch(word)))
 
 
 def writes_apart(word: str, text: str) -> bool:

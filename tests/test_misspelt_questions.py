@@ -72,3 +72,13 @@ def test_an_answer_says_what_was_searched_for_a_misspelt_question(sample_library
     assert message_from(first, asked, first_text)["searched"] == RIGHT
     right = sample_library.ask(RIGHT)
     assert right.query == RIGHT and message_from(right, RIGHT, "".join(right))["searched"] is None
+
+
+def test_a_question_whose_sparse_half_ran_apart_is_searched_respelt(sample_library) -> None:
+    """A follow-up a model rewrote has its sparse half fetched meanwhile; the hits it finds
+    writing the misspelt words a letter apart, it is searched again respelt all the same."""
+    retriever = sample_library.retriever
+    found = retriever.retrieve(MISSPELT, 5, sparse_side=retriever.sparse_half(MISSPELT, 5))
+    assert found.respelt == RESPELT
+    assert [h.chunk_id for h in found.hits] == [
+        h.chunk_id for h in retriever.search(RESPELT, 5)]

@@ -122,10 +122,7 @@ class Retriever:
             depth = self._depth(top_k, mode)
             hits = self.store.search(dense, None, depth, mode, sparse_side=sparse_side,
                                      side_best=self._side_best(mode))
-            respelt = spelling.corrected(query, [hit.text for hit in hits])
-            retrieval = (self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
-                         if respelt == query else
-                         self._respelt(respelt, dense, top_k, mode))
+            retrieval = self._refine_or_respell(query, dense, hits, depth, top_k, mode)
         else:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
         return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only, dense,
@@ -146,9 +143,18 @@ class Retriever:
         hits = self.store.search(dense, sparse, depth, mode, doc_id=doc_id, source=source,
                                  side_best=self._side_best(mode))
         if respell and sparse is not None:
-            respelt = spelling.corrected(query, [hit.text for hit in hits])
-            if respelt != query:
-                return self._respelt(respelt, dense, top_k, mode, doc_id, source)
+            return self._refine_or_respell(query, dense, hits, depth, top_k, mode, doc_id,
+                                           source)
+        return self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
+
+    def _refine_or_respell(self, query: str, dense: np.ndarray | None, hits: list[Hit],
+                           depth: int, top_k: int, mode: SearchMode, doc_id: str | None = None,
+                           source: str | None = None) -> Retrieval:
+        """The fetched hits refined, or the question searched again respelt when they write
+        a word it misspelt only a letter apart."""
+        respelt = spelling.corrected(query, [hit.text for hit in hits])
+        if respelt != query:
+            return self._respelt(respelt, dense, top_k, mode, doc_id, source)
         return self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
 
     def _respelt(self, respelt: str, dense: np.ndarray | None, top_k: int, mode: SearchMode,

@@ -1,14 +1,15 @@
 """Does the offline answer say so when the documents do not answer the question?
 
 Each library is asked its own questions and, as unanswerable ones, questions of every other
-library (a different style: stories, a textbook, news, an FAQ, Wikipedia): an answer that
-opens with "Your documents do not seem to answer this question" (`extractive.WEAK_MATCH`)
-counts as saying so. Libraries: every development set of data/eval, SQuAD dev's first 400
-paragraphs (when ../shared holds it), and the app's sample documents (data/samples, asked the
-R FAQ's question headings through the app's own service). Reported per library: the share of
-its own questions answered well (the answer holds a gold span; the FAQ sets: its first
-citation is the gold passage) that are wrongly hedged, the share of all its own questions
-hedged, and the share of the other libraries' questions hedged.
+library (a different style: stories, a textbook, news, an FAQ, Wikipedia): an answer that opens
+with "Your documents do not seem to answer this question" (`extractive.WEAK_MATCH`), or says
+the passages found do not mention a rare word of it (`extractive.not_mentioned`), counts as
+saying so (the second also counted apart). Libraries: every development set of data/eval, SQuAD
+dev's first 400 paragraphs (when ../shared holds it), and the app's sample documents
+(data/samples, asked the R FAQ's question headings through the app's own service). Reported per
+library: the share of its own questions answered well (the answer holds a gold span; the FAQ
+sets: its first citation is the gold passage) that are wrongly hedged, the share of all its own
+questions hedged, and the share of the other libraries' questions hedged.
 
     .venv/bin/python bench/weak_match.py [--own N] [--foreign N]
 
@@ -41,7 +42,11 @@ from rag.evaluation.metrics import first_citation  # noqa: E402
 from rag.evaluation.run import ANSWER_PASSAGES, embed_questions, eval_retriever  # noqa: E402
 from rag.evaluation.squad import Question, load_squad  # noqa: E402
 from rag.providers.generators.base import GenerationRequest, Quoted  # noqa: E402
-from rag.providers.generators.extractive import WEAK_MATCH, ExtractiveGenerator  # noqa: E402
+from rag.providers.generators.extractive import (  # noqa: E402
+    WEAK_MATCH,
+    ExtractiveGenerator,
+    hedge,
+)
 from rag.registry import make_embedder  # noqa: E402
 from rag.service import build_service  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
@@ -61,6 +66,22 @@ class Tally:
     good_hedged: int = 0
     foreign: int = 0
     foreign_hedged: int = 0
+    # of those hedged, by a rare word no passage writes (`extractive.not_mentioned`)
+    good_unmentioned: int = 0
+    foreign_unmentioned: int = 0
+
+    def count(self, text: str, own: bool, good: bool = False) -> None:
+        said = hedge(text)
+        if not own:
+            self.foreign += 1
+            self.foreign_hedged += said is not None
+            self.foreign_unmentioned += said not in (None, WEAK_MATCH)
+            return
+        self.own += 1
+        self.own_hedged += said is not None
+        self.good += good
+        self.good_hedged += good and said is not None
+        self.good_unmentioned += good and said not in (None, WEAK_MATCH)
 
     def row(self, library: str) -> dict:
         rate = lambda n, d: round(n / d, 3) if d else None  # noqa: E731
@@ -69,7 +90,9 @@ class Tally:
                 "well_answered_hedged": rate(self.good_hedged, self.good),
                 "own_hedged": rate(self.own_hedged, self.own),
                 "foreign_questions": self.foreign,
-                "foreign_hedged": rate(self.foreign_hedged, self.foreign)}
+                "foreign_hedged": rate(self.foreign_hedged, self.foreign),
+                "well_answered_unmentioned": rate(self.good_unmentioned, self.good),
+                "foreign_unmentioned": rate(self.foreign_unmentioned, self.foreign)}
 
 
 def dev_library(name: str, path: Path) -> tuple[list, list[Question]]:
@@ -100,11 +123,8 @@ def ask_dev_library(embedder, documents, asked: list[tuple[Question, bool]],
                     GenerationRecord()))
                 text = "".join(deltas)
                 if not own:
-                    tally.foreign += 1
-                    tally.foreign_hedged += text.startswith(WEAK_MATCH)
+                    tally.count(text, own=False)
                     continue
-                tally.own += 1
-                tally.own_hedged += text.startswith(WEAK_MATCH)
                 if question.answers:
                     good = any(a.lower() in text.lower() for a in question.answers)
                 else:
@@ -112,8 +132,7 @@ def ask_dev_library(embedder, documents, asked: list[tuple[Question, bool]],
                                                    if not isinstance(d, Quoted)))
                     good = (cited is not None and cited <= len(hits)
                             and hits[cited - 1].source == question.paragraph)
-                tally.good += good
-                tally.good_hedged += good and text.startswith(WEAK_MATCH)
+                tally.count(text, own=True, good=good)
         finally:
             store.close()
 
@@ -129,17 +148,12 @@ def ask_samples(own: list[tuple[str, int]], foreign: list[str], tally: Tally) ->
             for question, page in own:
                 answer = service.ask(question)
                 text = "".join(answer)
-                hedged = text.startswith(WEAK_MATCH)
-                cited = first_citation(text[len(WEAK_MATCH):] if hedged else text)
+                cited = first_citation(text.removeprefix(hedge(text) or ""))
                 good = (cited is not None and cited <= len(answer.citations)
                         and answer.citations[cited - 1].page in (page, page + 1))
-                tally.own += 1
-                tally.own_hedged += hedged
-                tally.good += good
-                tally.good_hedged += good and hedged
+                tally.count(text, own=True, good=good)
             for question in foreign:
-                tally.foreign += 1
-                tally.foreign_hedged += "".join(service.ask(question)).startswith(WEAK_MATCH)
+                tally.count("".join(service.ask(question)), own=False)
         finally:
             service.close()
 
@@ -178,13 +192,15 @@ def main() -> int:
     table = Table(title=f"Hedged answers (weak-match score below "
                         f"{embedder.weak_match_below}, {embedder.name})")
     for column in ("library", "own questions", "well answered, hedged", "all own, hedged",
-                   "other libraries' questions", "hedged"):
+                   "other libraries' questions", "hedged",
+                   "of which a word unmentioned (well answered / other libraries')"):
         table.add_column(column)
     for row in rows:
         table.add_row(row["library"], str(row["own_questions"]),
                       f"{row['well_answered_hedged']} of {row['well_answered']}",
                       str(row["own_hedged"]), str(row["foreign_questions"]),
-                      str(row["foreign_hedged"]))
+                      str(row["foreign_hedged"]),
+                      f"{row['well_answered_unmentioned']} / {row['foreign_unmentioned']}")
     Console(width=140).print(table)
     RESULTS.write_text(json.dumps({"benchmark": "weak_match", "embedder": embedder.name,
                                    "weak_match_below": embedder.weak_match_below,

@@ -13,7 +13,12 @@ import pytest
 from ingest.embedding import embed_chunks
 from rag.errors import AIError
 from rag.providers.generators.base import GenerationRequest
-from rag.providers.generators.extractive import WEAK_MATCH, ExtractiveGenerator
+from rag.providers.generators.extractive import (
+    WEAK_MATCH,
+    ExtractiveGenerator,
+    hedge,
+    not_mentioned,
+)
 from rag.text.sentences import sentences, split
 from rag.types import GenerationRecord, Hit, SentenceVectors
 
@@ -565,6 +570,36 @@ def test_a_question_with_misspelt_words_is_answered_not_hedged(embedder) -> None
         text = quote(embedder, question, [factors, *hits([2, 3])])
         assert not text.startswith(WEAK_MATCH), question
         assert groups(text)[0][1] == 1, question
+
+
+OPTIONS = Hit("d8", "options.txt", None, "c8", 0.9,
+              "Although default values may be set for any object, they are set in parent "
+              "objects. The default value can be marked by enclosing it in braces.")
+UNNAMED = "What is the default value of stringsAsFactors?"
+
+
+def test_a_rare_word_no_passage_writes_is_said_before_the_closest_quotes(embedder) -> None:
+    """An option's or a name's word, no word of the vocabulary, that no passage given writes
+    even a letter apart: they cannot be about it, however well the rest matches."""
+    uncalibrated = copy.copy(embedder)
+    uncalibrated.weak_match_below = None
+    for model in (embedder, uncalibrated):
+        text = quote(model, UNNAMED, [OPTIONS, *hits([2, 3])])
+        assert hedge(text) == not_mentioned(["stringsAsFactors"])
+        assert groups(text.removeprefix(not_mentioned(["stringsAsFactors"])))
+    assert not_mentioned(["dplyr", "tidyverse"]) == (
+        "The passages found do not mention “dplyr” or “tidyverse”. The closest to the "
+        "question say:\n\n")
+
+
+@pytest.mark.parametrize("written", [
+    "The stringsasfactors argument defaults to FALSE.",  # in any case
+    "The stringsAsFactor argument defaults to FALSE.",  # a letter apart
+])
+def test_a_rare_word_a_passage_writes_is_not_said_missing(embedder, written: str) -> None:
+    named = replace(OPTIONS, text=f"{OPTIONS.text} {written}")
+    text = quote(embedder, UNNAMED, [named, *hits([2, 3])])
+    assert hedge(text) is None, text
 
 
 def test_no_weak_match_is_said_without_the_models_calibration_or_its_cosines(

@@ -69,6 +69,21 @@ def unknown_words(question: str) -> tuple[str, ...]:
                         and not _CONTRACTION.fullmatch(word)))
 
 
+def unwritten(question: str, texts: Sequence[str]) -> list[str]:
+    """The question's words the vocabulary does not know (`unknown_words`: a name, an
+    option, a slip) that none of `texts` writes, even a letter apart, as the question
+    writes them."""
+    missing = [word for word in unknown_words(question)
+               if not any(writes_apart(word, text) for text in texts)]
+    return [_as_asked(question, word) for word in missing]
+
+
+def _as_asked(question: str, word: str) -> str:
+    """`word` (folded) as the question writes it; folded when its accents part them."""
+    found = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", question, re.IGNORECASE)
+    return found.group() if found else word
+
+
 def writes_apart(word: str, text: str) -> bool:
     """Whether `text` writes `word` a letter apart (or as it is)."""
     return bool(_apart_in(word, text))

@@ -32,7 +32,7 @@ import numpy as np
 from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
-from rag.text import lexical
+from rag.text import lexical, spelling
 from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
@@ -49,8 +49,28 @@ NOTICE = (
 #: (the embedder's `weak_match_below`): the closest passages are still shown, as such
 WEAK_MATCH = ("Your documents do not seem to answer this question. The passages closest to "
               "it say:\n\n")
+_NOT_MENTIONED = "The passages found do not mention "
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
+
+
+def not_mentioned(words: list[str]) -> str:
+    """Said before the quotes when the question names a word no passage given writes, even a
+    letter apart, and the vocabulary does not know (an option, a name): the passages cannot
+    be about it, whatever else they share with the question."""
+    named = " or ".join(f"“{word}”" for word in words)
+    return f"{_NOT_MENTIONED}{named}. The closest to the question say:\n\n"
+
+
+def hedge(answer: str) -> str | None:
+    """The warning an answer opens with (WEAK_MATCH, or `not_mentioned`'s), if any."""
+    if answer.startswith(WEAK_MATCH):
+        return WEAK_MATCH
+    if answer.startswith(_NOT_MENTIONED):
+        return answer[:answer.find("\n\n") + 2]
+    return None
+
+
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
 # a piece of this many capitalised words with no closing stop is a title ("Users and Groups");
 # after a number, of up to the second many ("3. Grant of Patent License.")
@@ -218,7 +238,11 @@ class ExtractiveGenerator(Generator):
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage)
         weak_below = self.embedder.weak_match_below
-        if embedded and weak_below is not None and float(own.max()) < weak_below:
+        texts = [f"{cited_names(hit.title, hit.locator)}\n{hit.text}"
+                 for hit in request.passages]
+        if missing := spelling.unwritten(request.question, texts):
+            yield not_mentioned(missing)
+        elif embedded and weak_below is not None and float(own.max()) < weak_below:
             yield WEAK_MATCH
         yield from _compose(chosen)
 

@@ -46,8 +46,9 @@ def answer_all(pdfs: Path, questions: list[str]) -> list[dict]:
             rows = []
             for question in questions:
                 hits = service.search(question, 5)
-                text = "".join(generator.stream(GenerationRequest(question, hits),
-                                                GenerationRecord()))
+                request = GenerationRequest(
+                    question, hits, unheld=service.retriever.unheld(question, hits))
+                text = "".join(generator.stream(request, GenerationRecord()))
                 rows.append({"question": question, "answer": text,
                              "sources": [f"{Path(h.source).name} p.{h.page}" for h in hits]})
             return rows

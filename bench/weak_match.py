@@ -3,7 +3,7 @@
 Each library is asked its own questions and, as unanswerable ones, questions of every other
 library (a different style: stories, a textbook, news, an FAQ, Wikipedia): an answer that opens
 with "Your documents do not seem to answer this question" (`extractive.WEAK_MATCH`), or says
-the passages found do not mention a rare word of it (`extractive.not_mentioned`), counts as
+the documents do not mention a rare word of it (`extractive.not_mentioned`), counts as
 saying so (the second also counted apart). Libraries: every development set of data/eval, SQuAD
 dev's first 400 paragraphs (when ../shared holds it), and the app's sample documents
 (data/samples, asked the R FAQ's question headings through the app's own service). Reported per
@@ -119,7 +119,8 @@ def ask_dev_library(embedder, documents, asked: list[tuple[Question, bool]],
                 hits = retriever.retrieve_with(question.text, vector, 10,
                                                "hybrid").hits[:ANSWER_PASSAGES]
                 deltas = list(generator.stream(
-                    GenerationRequest(question.text, hits, question_vector=vector),
+                    GenerationRequest(question.text, hits, question_vector=vector,
+                                      unheld=retriever.unheld(question.text, hits)),
                     GenerationRecord()))
                 text = "".join(deltas)
                 if not own:

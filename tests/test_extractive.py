@@ -575,31 +575,24 @@ def test_a_question_with_misspelt_words_is_answered_not_hedged(embedder) -> None
 OPTIONS = Hit("d8", "options.txt", None, "c8", 0.9,
               "Although default values may be set for any object, they are set in parent "
               "objects. The default value can be marked by enclosing it in braces.")
-UNNAMED = "What is the default value of stringsAsFactors?"
 
 
-def test_a_rare_word_no_passage_writes_is_said_before_the_closest_quotes(embedder) -> None:
-    """An option's or a name's word, no word of the vocabulary, that no passage given writes
-    even a letter apart: they cannot be about it, however well the rest matches."""
+def test_a_word_the_library_holds_nowhere_is_said_before_the_closest_quotes(embedder) -> None:
+    """An option's or a product's name the library never writes (`Retriever.unheld`): the
+    passages cannot be about it, however well the rest of the question matches them."""
     uncalibrated = copy.copy(embedder)
     uncalibrated.weak_match_below = None
+    request = GenerationRequest("What is the default value of stringsAsFactors?",
+                                [OPTIONS, *hits([2, 3])], unheld=("stringsAsFactors",))
     for model in (embedder, uncalibrated):
-        text = quote(model, UNNAMED, [OPTIONS, *hits([2, 3])])
+        text = "".join(ExtractiveGenerator(model).stream(request, GenerationRecord()))
         assert hedge(text) == not_mentioned(["stringsAsFactors"])
-        assert groups(text.removeprefix(not_mentioned(["stringsAsFactors"])))
+        assert groups(text.removeprefix(hedge(text)))  # still whole sentences, each cited
     assert not_mentioned(["dplyr", "tidyverse"]) == (
-        "The passages found do not mention “dplyr” or “tidyverse”. The closest to the "
+        "Your documents do not mention “dplyr” or “tidyverse”. The passages closest to the "
         "question say:\n\n")
-
-
-@pytest.mark.parametrize("written", [
-    "The stringsasfactors argument defaults to FALSE.",  # in any case
-    "The stringsAsFactor argument defaults to FALSE.",  # a letter apart
-])
-def test_a_rare_word_a_passage_writes_is_not_said_missing(embedder, written: str) -> None:
-    named = replace(OPTIONS, text=f"{OPTIONS.text} {written}")
-    text = quote(embedder, UNNAMED, [named, *hits([2, 3])])
-    assert hedge(text) is None, text
+    assert hedge(quote(embedder, OFF_TOPIC, hits([0, 1, 2, 3]))) == WEAK_MATCH
+    assert hedge(quote(embedder, *QUESTIONS[0][:1], hits(QUESTIONS[0][1]))) is None
 
 
 def test_no_weak_match_is_said_without_the_models_calibration_or_its_cosines(

@@ -110,7 +110,9 @@ class Answerer:
                         GenerationRecord(**spent), query=searched,
                         degraded=degraded, notes=notes)
         scope = current()
-        request = GenerationRequest(question, hits, history, question_vector=(
+        request = GenerationRequest(question, hits, history,
+                                    unheld=self.retriever.unheld(question, hits),
+                                    question_vector=(
             retrieval.vector if query == question else None), metadata={
             "user": (scope.user if scope else None) or "",
             "collection": self.retriever.store.collection}, reader_gone=answer.reader_gone)

@@ -26,7 +26,7 @@ from rag.stores.base import ChunkStore
 from rag.stores.fusion import ScoredIds
 from rag.text import lexical, spelling
 from rag.text.contents import is_contents
-from rag.types import Hit, SearchMode
+from rag.types import Hit, SearchMode, cited_names
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,19 @@ class Retriever:
                             exc)
         found = self.retrieve_with(respelt, dense, top_k, mode, doc_id, source, respell=False)
         return replace(found, respelt=respelt)
+
+    def unheld(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
+        """The question's words the vocabulary does not know (a name, an option, a slip)
+        that none of `hits` writes, even a letter apart, and no passage of the library holds,
+        as the question writes them."""
+        texts = [f"{cited_names(hit.title, hit.locator)}\n{hit.text}" for hit in hits]
+        return tuple(word for word in spelling.unwritten(question, texts)
+                     if not self._holds(word))
+
+    def _holds(self, word: str) -> bool:
+        """Whether a passage of the library holds `word` (a word of no term: it cannot tell)."""
+        vector = lexical.query_vector(word, self.store.lexical_scheme)
+        return not vector[0] or bool(self.store.sparse_side(vector, 1))
 
     def _depth(self, top_k: int, mode: SearchMode) -> int:
         """Candidates to fetch: enough for the rescorer and the reranker to choose from."""

@@ -33,6 +33,9 @@ class GenerationRequest:
     system: str | None = None
     # who asked, in which collection: labels a provider may pass on (AI Gateway's metadata)
     metadata: dict[str, str] = field(default_factory=dict)
+    # the question's words the library holds nowhere, though they name what it asks about
+    # (an option, a product: `Retriever.unheld`): the passages cannot be about them
+    unheld: tuple[str, ...] = ()
     # the question's vector as the search embedded it, when the question itself was searched:
     # an answerer that ranks sentences by the search's embedder need not embed it again
     question_vector: np.ndarray | None = None

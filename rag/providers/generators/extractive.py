@@ -14,8 +14,11 @@ quotes the best 2 to `max_sentences` of them: grouped by passage, best passage f
 document order within a passage, each sentence followed by its passage's citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
 along (past an aside in parentheses), and counts part of the question's words that one names.
-When even the best sentence scores below what the embedder's calibration says an answer needs,
-the answer first says the documents do not seem to answer the question (WEAK_MATCH). It is also
+When the question names a word the vocabulary does not know (an option, a product) that the
+library holds nowhere, the answer first says the documents do not mention it
+(`not_mentioned`); else,
+when even the best sentence scores below what the embedder's calibration says an answer needs,
+that the documents do not seem to answer the question (WEAK_MATCH). It is also
 the last resort when the language models fail: if the embedder cannot help either (a remote one
 that is down, a question longer than it takes), the words alone rank the sentences.
 """
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +35,7 @@ import numpy as np
 from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
-from rag.text import lexical, spelling
+from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
@@ -49,17 +52,17 @@ NOTICE = (
 #: (the embedder's `weak_match_below`): the closest passages are still shown, as such
 WEAK_MATCH = ("Your documents do not seem to answer this question. The passages closest to "
               "it say:\n\n")
-_NOT_MENTIONED = "The passages found do not mention "
+_NOT_MENTIONED = "Your documents do not mention "
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 
 
-def not_mentioned(words: list[str]) -> str:
-    """Said before the quotes when the question names a word no passage given writes, even a
-    letter apart, and the vocabulary does not know (an option, a name): the passages cannot
-    be about it, whatever else they share with the question."""
+def not_mentioned(words: Sequence[str]) -> str:
+    """Said before the quotes when the question names a word the library holds nowhere
+    (`GenerationRequest.unheld`: an option, a product): the passages cannot be about it,
+    whatever else they share with the question."""
     named = " or ".join(f"“{word}”" for word in words)
-    return f"{_NOT_MENTIONED}{named}. The closest to the question say:\n\n"
+    return f"{_NOT_MENTIONED}{named}. The passages closest to the question say:\n\n"
 
 
 def hedge(answer: str) -> str | None:
@@ -238,10 +241,8 @@ class ExtractiveGenerator(Generator):
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage)
         weak_below = self.embedder.weak_match_below
-        texts = [f"{cited_names(hit.title, hit.locator)}\n{hit.text}"
-                 for hit in request.passages]
-        if missing := spelling.unwritten(request.question, texts):
-            yield not_mentioned(missing)
+        if request.unheld:
+            yield not_mentioned(request.unheld)
         elif embedded and weak_below is not None and float(own.max()) < weak_below:
             yield WEAK_MATCH
         yield from _compose(chosen)

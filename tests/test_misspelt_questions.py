@@ -12,7 +12,7 @@ import pytest
 
 from rag.errors import AIError
 from rag.evaluation.metrics import first_citation
-from rag.providers.generators.extractive import WEAK_MATCH
+from rag.providers.generators.extractive import hedge
 from rag.retrieval.retriever import Retriever
 from ui.chat import message_from
 
@@ -38,7 +38,7 @@ def test_a_misspelt_question_is_answered_from_the_section_that_answers_it(
     assert sample_library.search(MISSPELT, 5)[0].chunk_id == right.chunk_id
     answer = sample_library.ask(MISSPELT)
     text = "".join(answer)
-    assert not text.startswith(WEAK_MATCH)
+    assert hedge(text) is None  # neither warning: the library writes the words respelt
     number = first_citation(text)
     assert number is not None and answer.citations[number - 1].chunk_id == right.chunk_id
 

@@ -5,6 +5,7 @@ does."""
 from __future__ import annotations
 
 from rag.providers.generators.extractive import hedge, not_mentioned
+from rag.retrieval.retriever import UNHELD_LOOKUPS
 
 
 def test_a_word_no_passage_of_the_library_holds_is_unheld(sample_library) -> None:
@@ -25,3 +26,16 @@ def test_an_answer_says_the_documents_do_not_mention_an_unheld_word(sample_libra
     assert "[1]" in text.removeprefix(hedge(text))  # the closest passages, quoted all the same
     for question in ("What is the nogroup group?", "how do i convert factrs to numric"):
         assert hedge("".join(sample_library.ask(question))) is None, question
+
+
+def test_a_question_of_many_unknown_words_looks_up_the_first_few(sample_library,
+                                                                 monkeypatch) -> None:
+    """A pasted text may hold hundreds of words the vocabulary does not know: each is a
+    lookup in the library, so only the first UNHELD_LOOKUPS are looked up."""
+    retriever = sample_library.retriever
+    made_up = [f"zorblax{letter}qua" for letter in "abcdefghij"]
+    looked_up: list[str] = []
+    holds = retriever._holds
+    monkeypatch.setattr(retriever, "_holds", lambda word: looked_up.append(word) or holds(word))
+    found = retriever.unheld("Is " + " or ".join(reversed(made_up)) + "?", [])
+    assert found == tuple(reversed(made_up))[:UNHELD_LOOKUPS] and looked_up == list(found)

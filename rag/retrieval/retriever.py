@@ -30,6 +30,9 @@ from rag.types import Hit, SearchMode, cited_names
 
 log = logging.getLogger(__name__)
 
+# the question's words looked up in the library at most, the first it writes: a question
+# pasted from another text may hold hundreds the vocabulary does not know
+UNHELD_LOOKUPS = 5
 SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be embedded ({}).")
 
 
@@ -175,7 +178,7 @@ class Retriever:
         that none of `hits` writes, even a letter apart, and no passage of the library holds,
         as the question writes them."""
         texts = [f"{cited_names(hit.title, hit.locator)}\n{hit.text}" for hit in hits]
-        return tuple(word for word in spelling.unwritten(question, texts)
+        return tuple(word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
                      if not self._holds(word))
 
     def _holds(self, word: str) -> bool:

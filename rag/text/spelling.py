@@ -72,10 +72,10 @@ def unknown_words(question: str) -> tuple[str, ...]:
 def unwritten(question: str, texts: Sequence[str]) -> list[str]:
     """The question's words the vocabulary does not know (`unknown_words`: a name, an
     option, a slip) that none of `texts` writes, even a letter apart, as the question
-    writes them."""
-    missing = [word for word in unknown_words(question)
+    writes them, in its order."""
+    missing = [_as_asked(question, word) for word in unknown_words(question)
                if not any(writes_apart(word, text) for text in texts)]
-    return [_as_asked(question, word) for word in missing]
+    return sorted(missing, key=question.find)
 
 
 def _as_asked(question: str, word: str) -> str:

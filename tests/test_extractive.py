@@ -431,6 +431,17 @@ def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> Non
     assert "Region: South; Q1: 900 [1]" in answer
 
 
+@pytest.mark.parametrize("bullet", ["•", "▪", "-", "*", "–", "\uf0b7"])
+def test_a_list_item_is_quoted_without_its_bullet(embedder, bullet: str) -> None:
+    """The bullet is the list's layout, not the item's words ("• Finally, ...")."""
+    text = (f"At startup:\n{bullet} Finally, if a function .First() exists, it is executed.\n"
+            f"{bullet} The memory available to R is set by options at startup.")
+    startup = Hit("d0", "R-intro.pdf", 98, "c0", 1.0, text)
+    answer = quote(embedder, "How is the memory available to R set at startup?", [startup])
+    assert "The memory available to R is set by options at startup. [1]" in answer
+    assert bullet not in answer.replace(".First()", ""), answer
+
+
 def test_a_sentence_under_a_heading_that_names_the_question_s_subject_comes_first(
         embedder) -> None:
     # the sentence that answers says "recycled" once; its heading names the subject

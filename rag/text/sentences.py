@@ -33,11 +33,13 @@ _SENTENCEX_BULLETS = "•⁃⁌⁍■□▪▫▶▸►◆◇○●◦★☆➢�
 _AS_HYPHENS = str.maketrans(_SENTENCEX_BULLETS, "-" * len(_SENTENCEX_BULLETS))
 _HAS_BULLET = re.compile(f"[{_SENTENCEX_BULLETS}]")  # a search is cheaper than a translate
 _LETTER_MARKER = r"\(?[a-zA-Z][.)]"  # "b)", "(c)", "d."
+_BULLETS = f"-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}"  # a PDF's symbol font gives \uf0b7
 _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
-    rf"|\n(?=[ \t]*(?:[-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}]|\(?\d{{1,3}}[.)]"
+    rf"|\n(?=[ \t]*(?:[{_BULLETS}]|\(?\d{{1,3}}[.)]"
     rf"|{_LETTER_MARKER})[ \t])"  # a line that starts an item
 )
+_LEADING_BULLET = re.compile(rf"^[ \t]*[{_BULLETS}][ \t]+")
 # the item markers that a wrapped line of prose can begin with too: a dash, a letter ("...used
 # to build\nR. Portable code", "J. R. R. Tolkien"); each kind a list's items share. Not a
 # number: a numbered list's items are often apart, one to a block, and "2." would join the
@@ -100,6 +102,12 @@ class Sentence:
     text: str
     start: int
     end: int
+
+
+def without_bullet(sentence: str) -> str:
+    """A list item's sentence without the bullet it opens with: the list's layout, not the
+    item's words (a number is kept: a step's or a rule's own)."""
+    return _LEADING_BULLET.sub("", sentence, count=1)
 
 
 def leans_back(sentence: str) -> bool:

@@ -39,7 +39,14 @@ from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
-from rag.text.sentences import CJK_TEXT, Sentence, is_heading, leans_back, split
+from rag.text.sentences import (
+    CJK_TEXT,
+    Sentence,
+    is_heading,
+    leans_back,
+    split,
+    without_bullet,
+)
 from rag.types import GenerationRecord, Hit, cited_names
 
 NOTICE = (
@@ -330,7 +337,8 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     quoted = [c for passage in order
               for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
     for n, c in enumerate(quoted):
-        yield Quoted(c.text) if n == 0 else Quoted(" " + c.text)
+        text = without_bullet(c.text)
+        yield Quoted(text) if n == 0 else Quoted(" " + text)
         yield f" [{c.passage}]"
 
 

@@ -433,13 +433,19 @@ def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> Non
 
 @pytest.mark.parametrize("bullet", ["•", "▪", "-", "*", "–", "\uf0b7"])
 def test_a_list_item_is_quoted_without_its_bullet(embedder, bullet: str) -> None:
-    """The bullet is the list's layout, not the item's words ("• Finally, ...")."""
+    """The bullet is the list's layout, not the item's words ("• Finally, ..."); but an item
+    in lower case is a fragment of the list, and reads as one with it."""
     text = (f"At startup:\n{bullet} Finally, if a function .First() exists, it is executed.\n"
             f"{bullet} The memory available to R is set by options at startup.")
     startup = Hit("d0", "R-intro.pdf", 98, "c0", 1.0, text)
     answer = quote(embedder, "How is the memory available to R set at startup?", [startup])
     assert "The memory available to R is set by options at startup. [1]" in answer
     assert bullet not in answer.replace(".First()", ""), answer
+    listed = Hit("d1", "R-intro.pdf", 19, "c1", 1.0,
+                 f"Lists:\n{bullet} data frames are matrix-like structures, in which the columns "
+                 "can be of different types.")
+    answer = quote(embedder, "What are data frames?", [listed])
+    assert f"{bullet} data frames are matrix-like" in answer  # a fragment keeps its item's mark
 
 
 def test_a_sentence_under_a_heading_that_names_the_question_s_subject_comes_first(

@@ -105,9 +105,14 @@ class Sentence:
 
 
 def without_bullet(sentence: str) -> str:
-    """A list item's sentence without the bullet it opens with: the list's layout, not the
-    item's words (a number is kept: a step's or a rule's own)."""
-    return _LEADING_BULLET.sub("", sentence, count=1)
+    """A list item that is a sentence of its own (it opens with a capital) without the bullet
+    it opens with: the list's layout, not the item's words. An item in lower case keeps it
+    (quoted alone, "• data frames are ..." reads as the item it is), and so does a number (a
+    step's or a rule's own)."""
+    bullet = _LEADING_BULLET.match(sentence)
+    if bullet is None or not sentence[bullet.end():bullet.end() + 1].isupper():
+        return sentence
+    return sentence[bullet.end():]
 
 
 def leans_back(sentence: str) -> bool:

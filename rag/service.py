@@ -197,7 +197,8 @@ class RagService:
         with request_scope(user, self.spending):
             found = self.retriever.retrieve(query, top_k or self.settings.top_k, mode,
                                             doc_id, source)
-        return SearchResult(flag_passages(found.hits), found.respelt or query)
+            unheld = self.retriever.unheld(query, found.hits)
+        return SearchResult(flag_passages(found.hits), found.respelt or query, unheld)
 
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -127,15 +127,26 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A search's passages and the query they were found for: as asked, or respelt as the
-    library writes a word the query misspelt."""
+    """A search's passages, the query they were found for (as asked, or respelt as the
+    library writes a word the query misspelt), and the query's words the library holds
+    nowhere (`Retriever.unheld`)."""
 
     hits: list[Hit]
     query: str
+    unheld: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """`rag search --json`'s object."""
-        return {"hits": [hit.as_json() for hit in self.hits], "query": self.query}
+        return {"hits": [hit.as_json() for hit in self.hits], "query": self.query,
+                "unheld": list(self.unheld)}
+
+
+UNMENTIONED = "Your documents do not mention "
+
+
+def unmentioned(words: Sequence[str]) -> str:
+    """What is said of the words a question names that the library holds nowhere."""
+    return UNMENTIONED + " or ".join(f"“{word}”" for word in words) + "."
 
 
 def searched_for(query: str, asked: str) -> str | None:

@@ -413,7 +413,7 @@ def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None
     assert deleted.stderr.strip() == f"error: no document with id or path {shown}"
     searched = door.run("search", "coffee", "--source", unnamed, "--json")
     assert searched.exit_code == 0
-    assert json.loads(searched.stdout) == {"hits": [], "query": "coffee"}
+    assert json.loads(searched.stdout) == {"hits": [], "query": "coffee", "unheld": []}
     assert door.run("search", "tea", "--doc", unnamed).stdout == "No matching passages.\n"
 
 
@@ -703,6 +703,18 @@ def test_a_misspelt_query_says_what_it_was_searched_for(door: Door, tmp_path: Pa
     assert "vinegar" in answered.stdout and f"Searched for: {respelt}" in answered.stderr
     assert json.loads(door.run("ask", typed, "--json").stdout)["query"] == respelt
     assert "Searched for" not in door.run("ask", respelt).stderr
+
+
+def test_a_search_says_which_of_its_words_the_library_never_writes(
+        door: Door, tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    assert door.run("ingest", str(folder)).exit_code == 0
+    found = json.loads(door.run("search", "descale the Kettlomatic", "--json").stdout)
+    assert found["unheld"] == ["Kettlomatic"] and found["hits"]  # the closest, as ever
+    human = door.run("search", "descale the Kettlomatic")
+    assert "Your documents do not mention “Kettlomatic”." in human.stderr
+    assert json.loads(door.run("search", "descale the kettle", "--json").stdout)["unheld"] == []
 
 
 def test_search_ask_and_docs(env, tmp_path: Path) -> None:

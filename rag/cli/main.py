@@ -48,7 +48,7 @@ from rag.settings import (
     make_folders,
     unknown_variables,
 )
-from rag.types import SEARCH_MODES, counted, describe_strategy, searched_for
+from rag.types import SEARCH_MODES, counted, describe_strategy, searched_for, unmentioned
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
@@ -341,13 +341,15 @@ def search(
             source = stored_source(library, source)
         # a name of bytes that are not UTF-8 was never stored: the filter matches nothing
         narrowed_to_nothing = any(key and not is_text(key) for key in (doc, source))
-        found = ({"hits": [], "query": query} if narrowed_to_nothing
+        found = ({"hits": [], "query": query, "unheld": []} if narrowed_to_nothing
                  else library.search(query, top_k, mode, doc, source))
     if as_json:
         _emit_json(found)
         return
     hits = found["hits"]
     say_searched(found["query"], query)
+    if found["unheld"]:
+        say(unmentioned(found["unheld"]), "yellow")
     for n, hit in enumerate(hits, start=1):
         typer.echo(f"{cite(n, hit)}  score={hit['score']:.3f}\n    {hit['text'][:300]}\n")
     if not hits:

@@ -47,7 +47,7 @@ from rag.text.sentences import (
     split,
     without_bullet,
 )
-from rag.types import GenerationRecord, Hit, cited_names
+from rag.types import UNMENTIONED, GenerationRecord, Hit, cited_names, unmentioned
 
 NOTICE = (
     "Extractive answer: these are sentences quoted from your documents, not written by a "
@@ -59,7 +59,6 @@ NOTICE = (
 #: (the embedder's `weak_match_below`): the closest passages are still shown, as such
 WEAK_MATCH = ("Your documents do not seem to answer this question. The passages closest to "
               "it say:\n\n")
-_NOT_MENTIONED = "Your documents do not mention "
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 
@@ -68,15 +67,14 @@ def not_mentioned(words: Sequence[str]) -> str:
     """Said before the quotes when the question names a word the library holds nowhere
     (`GenerationRequest.unheld`: an option, a product): the passages cannot be about it,
     whatever else they share with the question."""
-    named = " or ".join(f"“{word}”" for word in words)
-    return f"{_NOT_MENTIONED}{named}. The passages closest to the question say:\n\n"
+    return f"{unmentioned(words)} The passages closest to the question say:\n\n"
 
 
 def hedge(answer: str) -> str | None:
     """The warning an answer opens with (WEAK_MATCH, or `not_mentioned`'s), if any."""
     if answer.startswith(WEAK_MATCH):
         return WEAK_MATCH
-    if answer.startswith(_NOT_MENTIONED):
+    if answer.startswith(UNMENTIONED):
         return answer[:answer.find("\n\n") + 2]
     return None
 

@@ -66,7 +66,7 @@ class Tally:
     good_hedged: int = 0
     foreign: int = 0
     foreign_hedged: int = 0
-    # of those hedged, by a rare word no passage writes (`extractive.not_mentioned`)
+    # of those hedged, by a rare word the library holds nowhere (`extractive.not_mentioned`)
     good_unmentioned: int = 0
     foreign_unmentioned: int = 0
 

@@ -45,7 +45,8 @@ class Library(Protocol):
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> dict[str, Any]:
-        """`rag search --json`'s object: the hits, and the query they were found for."""
+        """`rag search --json`'s object: the hits, the query they were found for, and its
+        words the library holds nowhere."""
         ...
 
     def ask(self, question: str, top_k: int | None,

@@ -120,6 +120,7 @@ def say_searched(query: str, asked: str) -> None:
     if searched is not None:
         say(searched, "dim", "Searched for:")
 
+
 Collection = Annotated[str | None, typer.Option("--collection", help="Qdrant collection name.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passages to retrieve.")]

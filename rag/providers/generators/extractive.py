@@ -15,10 +15,9 @@ document order within a passage, each sentence followed by its passage's citatio
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
 along (past an aside in parentheses), and counts part of the question's words that one names.
 When the question names a word the vocabulary does not know (an option, a product) that the
-library holds nowhere, the answer first says the documents do not mention it
-(`not_mentioned`); else,
-when even the best sentence scores below what the embedder's calibration says an answer needs,
-that the documents do not seem to answer the question (WEAK_MATCH). It is also
+library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
+else, when even the best sentence scores below what the embedder's calibration says an answer
+needs, that the documents do not seem to answer the question (WEAK_MATCH). It is also
 the last resort when the language models fail: if the embedder cannot help either (a remote one
 that is down, a question longer than it takes), the words alone rank the sentences.
 """
@@ -61,24 +60,6 @@ WEAK_MATCH = ("Your documents do not seem to answer this question. The passages 
               "it say:\n\n")
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
-
-
-def not_mentioned(words: Sequence[str]) -> str:
-    """Said before the quotes when the question names a word the library holds nowhere
-    (`GenerationRequest.unheld`: an option, a product): the passages cannot be about it,
-    whatever else they share with the question."""
-    return f"{unmentioned(words)} The passages closest to the question say:\n\n"
-
-
-def hedge(answer: str) -> str | None:
-    """The warning an answer opens with (WEAK_MATCH, or `not_mentioned`'s), if any."""
-    if answer.startswith(WEAK_MATCH):
-        return WEAK_MATCH
-    if answer.startswith(UNMENTIONED):
-        return answer[:answer.find("\n\n") + 2]
-    return None
-
-
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
 # a piece of this many capitalised words with no closing stop is a title ("Users and Groups");
 # after a number, of up to the second many ("3. Grant of Patent License.")
@@ -114,6 +95,22 @@ _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks 
 # subject in the heading, not again in themselves. Squared, a heading sharing one common word
 # ("package", "data") adds little.
 _HEADING_BONUS = 0.2
+
+
+def not_mentioned(words: Sequence[str]) -> str:
+    """Said before the quotes when the question names a word the library holds nowhere
+    (`GenerationRequest.unheld`: an option, a product): the passages cannot be about it,
+    whatever else they share with the question."""
+    return f"{unmentioned(words)} The passages closest to the question say:\n\n"
+
+
+def hedge(answer: str) -> str | None:
+    """The warning an answer opens with (WEAK_MATCH, or `not_mentioned`'s), if any."""
+    if answer.startswith(WEAK_MATCH):
+        return WEAK_MATCH
+    if answer.startswith(UNMENTIONED):
+        return answer[:answer.find("\n\n") + 2]
+    return None
 
 
 @dataclass(frozen=True)

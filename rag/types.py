@@ -146,7 +146,12 @@ UNMENTIONED = "Your documents do not mention "
 
 def unmentioned(words: Sequence[str]) -> str:
     """What is said of the words a question names that the library holds nowhere."""
-    return UNMENTIONED + " or ".join(f"“{word}”" for word in words) + "."
+    return f"{UNMENTIONED}{quoted_words(words)}."
+
+
+def quoted_words(words: Sequence[str]) -> str:
+    """“dplyr” or “tidyverse”."""
+    return " or ".join(f"“{word}”" for word in words)
 
 
 def searched_for(query: str, asked: str) -> str | None:

@@ -21,6 +21,7 @@ from rag.providers.cloudflare.client import cloudflare_http
 from rag.providers.cloudflare.pricing import neurons_for
 from rag.providers.embedders.workers_ai import WorkersAIEmbedder
 from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.openai import OpenAIGenerator
 from rag.providers.generators.prompting import passage_block
 from rag.providers.generators.workers_ai import WorkersAIGenerator
 from rag.text.tokens import estimate_tokens
@@ -495,6 +496,23 @@ def test_fallbacks_get_a_prompt_sized_for_their_own_window(ai_settings, standin,
         return body["messages"][-1]["content"]
 
     assert len(question_message(fallback_body)) > len(question_message(primary_body))
+
+
+@pytest.mark.parametrize("kind", ["workers-ai", "openai"])
+def test_a_model_is_told_which_words_of_the_question_no_document_mentions(
+        ai_settings, standin, passages, kind):
+    """So that it says so, rather than answer from what it knows of dplyr."""
+    generator = (WorkersAIGenerator if kind == "workers-ai" else OpenAIGenerator).from_settings(
+        ai_settings)
+    request = GenerationRequest("How do llamas use dplyr?", passages, unheld=("dplyr",))
+    list(generator.stream(request, GenerationRecord()))
+    asked = standin.requests[-1].body["messages"][-1]["content"]
+    assert asked.endswith("Question: How do llamas use dplyr?\n"
+                          "(No document mentions “dplyr”.)")
+    list(generator.stream(GenerationRequest("How do llamas use dplyr?", passages),
+                          GenerationRecord()))
+    assert standin.requests[-1].body["messages"][-1]["content"].endswith(
+        "Question: How do llamas use dplyr?")
 
 
 # --- AI Gateway -------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ class OpenAIGenerator(Generator):
         prompt = build_prompt(
             request.question, request.passages, request.history, model=self.model,
             max_tokens=self.max_tokens, window=self.window,
-            system=request.system,
+            system=request.system, unheld=request.unheld,
         )
         body = {
             "model": self.model, "messages": prompt.messages, "stream": True,

@@ -28,7 +28,7 @@ from itertools import accumulate
 from rag.errors import ConfigError, InputTooLongError
 from rag.text.sanitize import clean, skeleton
 from rag.text.tokens import estimate_tokens, estimate_tokens_many
-from rag.types import Hit, cited_place, source_name
+from rag.types import Hit, cited_place, quoted_words, source_name
 
 # unknown models (Ollama's default num_ctx is 2,048 to 4,096); a provider knows its own
 DEFAULT_CONTEXT_WINDOW = 4_096
@@ -127,6 +127,7 @@ def build_prompt(
     max_tokens: int,
     window: int = DEFAULT_CONTEXT_WINDOW,
     system: str | None = None,
+    unheld: Sequence[str] = (),
 ) -> Prompt:
     """Fit instructions, passages, history and question into `window - max_tokens`, and the
     user message into MESSAGE_CHARS characters.
@@ -138,11 +139,15 @@ def build_prompt(
     With `system` (a side task such as rewriting a question) the question is sent as it is,
     with no passages. Look-alikes of the passage tags in the question and the turns are
     escaped. A history turn longer than MESSAGE_CHARS is left out: it cannot be sent whole.
+    `unheld` (the question's words no document mentions) is said after the question, so that
+    the model says so rather than answer from what it knows of them.
     """
     instructions = system or SYSTEM_PROMPT
     total = window
     budget = total - max_tokens
     question = escaped(question)
+    if unheld and not system:
+        question = f"{question.strip()}\n(No document mentions {quoted_words(unheld)}.)"
     turns = [
         {"role": turn["role"], "content": escaped(turn["content"])}
         for turn in history

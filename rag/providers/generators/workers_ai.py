@@ -103,7 +103,7 @@ class WorkersAIGenerator(Generator):
     def _candidate(self, model: str, request: GenerationRequest) -> Candidate:
         prompt = build_prompt(request.question, request.passages, request.history, model=model,
                               max_tokens=self.max_tokens, window=self.window(model),
-                              system=request.system)
+                              system=request.system, unheld=request.unheld)
         parameters = {"max_tokens": self.max_tokens, "temperature": self.temperature}
         body = {"messages": prompt.messages, "stream": True, **parameters}
         headers = self.route.chat_headers(

@@ -80,8 +80,13 @@ def unwritten(question: str, texts: Sequence[str]) -> list[str]:
 
 def _as_asked(question: str, word: str) -> str:
     """`word` (folded) as the question writes it; folded when its accents part them."""
-    found = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", question, re.IGNORECASE)
+    found = _whole_word(word).search(question)
     return found.group() if found else word
+
+
+def _whole_word(word: str) -> re.Pattern[str]:
+    """`word` standing alone (not inside a longer word), in any case."""
+    return re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
 
 
 def writes_apart(word: str, text: str) -> bool:
@@ -111,8 +116,7 @@ def _as_written(question: str, word: str, replacement: str) -> str:
             return replacement.upper()
         return replacement[:1].upper() + replacement[1:] if asked[:1].isupper() else replacement
 
-    return re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", cased, question,
-                  flags=re.IGNORECASE)
+    return _whole_word(word).sub(cased, question)
 
 
 def _ends_kept(word: str) -> tuple[str, str]:

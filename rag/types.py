@@ -37,8 +37,10 @@ def cited_place(page: int | None, locator: str | None) -> str:
 
 
 # where a locator says a passage is, not what it is about: "slide 3: " of "slide 3: Budget",
-# "sheet " of "sheet Costs", all of "page 63 (labelled 57)"
-_PLACE = re.compile(r"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet )")
+# "sheet " of "sheet Costs", all of "page 63 (labelled 57)" and of a Markdown file's
+# "front matter"
+_PLACE = re.compile(
+    r"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet |front matter\Z)")
 
 
 def cited_names(title: str, locator: str | None) -> str:

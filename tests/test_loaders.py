@@ -433,15 +433,29 @@ def test_markdown_title_and_same_content_same_id(tmp_path: Path) -> None:
     assert load_file(a).doc_id != load_file(b).doc_id
 
 
-def test_markdown_front_matter_names_the_page_and_leaves_its_text() -> None:
+def test_markdown_front_matter_names_the_page_and_keeps_its_fields_apart() -> None:
+    """The fields are facts a reader asks about (a model card's license, a post's author):
+    they follow the text, each a passage of its own, found by its own words, and none runs
+    into the first sentence an answer quotes; a site's layout fields and nested settings say
+    nothing about the page."""
     page = (b"---\ntitle: Backups and restores\ndate: 2024-03-01\ntags: [ops, backup]\n"
-            b"description: How the nightly backup runs.\n---\n"
+            b"description: How the nightly backup runs.\nlayout: post\nauthor: Sam Lee\n"
+            b"draft: false\nreviewed: true\nsidebar: {order: 2}\nempty:\n---\n"
             b"Back up the database nightly. Restore it from the latest copy.\n")
     doc = load_bytes(Path("2024-03-01-backups.md"), page)
     assert doc.title == "Backups and restores"
     assert doc.pages[0].text.split("\n\n") == [
         "How the nightly backup runs.",
         "Back up the database nightly. Restore it from the latest copy.\n"]
+    assert doc.pages[0].locator is None
+    assert [(p.number, p.locator, p.text) for p in doc.pages[1:]] == [
+        (None, "front matter", fact) for fact in
+        ("date: 2024-03-01", "tags: ops, backup", "author: Sam Lee", "reviewed: true")]
+
+
+def test_markdown_front_matter_of_title_and_description_alone_adds_no_page() -> None:
+    page = b"---\ntitle: Notes\ndescription: Short.\nlayout: page\n---\nThe body.\n"
+    assert [p.text for p in load_bytes(Path("n.md"), page).pages] == ["Short.\n\nThe body.\n"]
 
 
 def test_a_markdown_comment_is_left_out_as_a_reader_never_sees_it() -> None:

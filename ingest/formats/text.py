@@ -1,9 +1,11 @@
 """Plain text and Markdown: the whole file is one page.
 
-A Markdown file's YAML front matter (Jekyll, Hugo, Obsidian, MkDocs) is the page's metadata,
-not its text: its `title` names the document and its `description` (or `summary`) is kept as
-the first paragraph; the rest (dates, tags, layout) would otherwise run into the first
-sentence an answer quotes.
+A Markdown file's YAML front matter (Jekyll, Hugo, Obsidian, MkDocs, a model card) is the
+page's metadata, not its text: its `title` names the document and its `description` (or
+`summary`) is kept as the first paragraph. Its other fields are facts a reader asks about (a
+model card's license, a post's author and date), kept after the text as passages of their
+own, one a field: at the text's start they would run into the first sentence an answer
+quotes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,14 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r
                            re.DOTALL)
 _FRONT_MATTER_MAX_CHARS = 65_536
 _FIELD_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
+FRONT_MATTER_LOCATOR = "front matter"
+# fields that tell a site generator how to show the page, and say nothing about it; and those
+# already read as the title and the first paragraph
+_NOT_FACTS = frozenset({
+    "title", "description", "summary", "layout", "permalink", "slug", "url", "template",
+    "draft", "weight", "type", "toc", "toc_sticky", "comments", "sidebar", "nav_order",
+    "nav_exclude", "menu", "hide", "search", "cssclass", "cssclasses", "published", "sitemap",
+    "redirect_from", "aliases", "render_with_liquid", "excerpt_separator"})
 # The code a Markdown comment's opening is shown in (a fenced block, a code span), or the
 # opening itself: code is matched first, so a comment inside it stays
 _CODE_OR_COMMENT = re.compile(
@@ -146,7 +157,33 @@ def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     summary = _field(fields, "description") or _field(fields, "summary")
     pages = Pages(path)
     pages.add(None, f"{summary}\n\n{text}" if summary else text)
+    for fact in fact_lines(fields):  # each its own passage, found by its own words
+        pages.add(None, fact, FRONT_MATTER_LOCATOR)
     return Parsed(title, pages.pages)
+
+
+def fact_lines(fields: dict[str, Any]) -> list[str]:
+    """The front matter's fields a reader may ask about, "license: apache-2.0", a list's
+    items joined by commas; nested settings (a site's menus, a card's results) are left out,
+    and so are empty fields."""
+    lines = []
+    for name, value in fields.items():
+        if name.lower() in _NOT_FACTS:
+            continue
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, (str, int, float, bool, date)) for item in items):
+            continue
+        said = ", ".join(_said(item) for item in items if _said(item))
+        if said:
+            lines.append(f"{name}: {said}")
+    return lines
+
+
+def _said(value: str | float | date) -> str:
+    """A YAML value as the file writes it: true, not True."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return " ".join(str(value).split())
 
 
 def without_comments(markdown: str) -> str:

@@ -4,7 +4,10 @@ No development set has headings, bullets or code, which the manuals are full of:
 the segmenter or the extractive answerer are judged here by reading the answers. The PDFs are
 ingested into a throw-away library; each question is searched as the app searches (top 5) and
 answered by the extractive generator. `--compare` names an earlier run's file and prints only
-the answers that changed, old above new.
+the answers that changed, old above new. Any folder of documents can stand for the manuals:
+this project's own Markdown docs, with their fenced code, are asked how-to questions with
+`--pdfs docs --questions bench/questions/project-docs.txt --out docs_answers.json`; the
+answers quoting code are counted, line by line or run together.
 
     .venv/bin/python bench/manual_answers.py [--pdfs FOLDER] [--questions FILE]
         [--out NAME] [--compare FILE]
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import tempfile
 import textwrap
 from pathlib import Path
@@ -66,6 +70,18 @@ def print_changes(old_rows: list[dict], rows: list[dict]) -> None:
     print(f"\n{len(changed)} of {len(rows)} answers changed")
 
 
+FENCE_LINE = re.compile(r"^`{3,}[\w+#.-]*$", re.MULTILINE)  # a fence alone on its line
+
+
+def code_quoted(rows: list[dict]) -> str:
+    """How many answers quote a fenced code block: on lines of its own, or run into a line
+    of text."""
+    quoting = [r["answer"] for r in rows if "```" in r["answer"]]
+    on_lines = sum(FENCE_LINE.search(answer) is not None for answer in quoting)
+    return (f"{len(quoting)} of {len(rows)} answers quote code: {on_lines} line by line, "
+            f"{len(quoting) - on_lines} run together")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pdfs", type=Path, default=PDFS)
@@ -81,7 +97,10 @@ def main() -> None:
         first = row["sources"][0] if row["sources"] else "-"
         print(f"{row['question'][:60]:60} | {first:22} | {row['answer'][:70]}")
     if args.compare:
-        print_changes(json.loads(args.compare.read_text())["rows"], rows)
+        old_rows = json.loads(args.compare.read_text())["rows"]
+        print_changes(old_rows, rows)
+        print(f"before: {code_quoted(old_rows)}")
+    print(code_quoted(rows))
     out = RESULTS / args.out
     out.write_text(json.dumps({"pdfs": str(args.pdfs), "rows": rows}, indent=1,
                               ensure_ascii=False) + "\n")

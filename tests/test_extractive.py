@@ -480,6 +480,73 @@ def test_markdown_and_numbered_titles_are_not_quoted(embedder) -> None:
     assert "####" not in answer and "Trademarks." not in answer and "Grant of" not in answer
 
 
+def test_quoted_code_keeps_its_lines_and_fences(embedder) -> None:
+    """Code is quoted as the document shows it, fenced on lines of its own, so the chat shows
+    a program and the `rag` command prints one, with its citation on the line after it."""
+    code = ("```python\nfrom openai import OpenAI\n\nclient = OpenAI(base_url=\"http://"
+            "localhost:8501/api/v1\")\nprint(client.models.list())\n```")
+    guide = Hit("d0", "api.md", None, "c0", 1.0,
+                f"## Clients\n\nThe official OpenAI SDK works unchanged:\n\n{code}\n\n"
+                "Streaming works as well.")
+    answer = quote(embedder, "How do I use the OpenAI SDK with the API?", [guide])
+    assert f"\n\n{code}\n[1]" in answer
+    assert answer.startswith("The official OpenAI SDK works unchanged: [1]\n\n```python\n")
+
+
+def test_a_sentence_introducing_code_brings_it_along(embedder) -> None:
+    """"The official OpenAI SDK works unchanged:" says little without the program after it,
+    which holds few of the question's words: it comes with its introduction."""
+    code = ("```python\nclient = OpenAI(base_url=URL, api_key=KEY)\nreply = client.chat."
+            "completions.create(model=M, messages=m)\n```")
+    guide = Hit("d0", "api.md", None, "c0", 1.0,
+                f"The official OpenAI SDK works unchanged:\n\n{code}\n\nThe OpenAI SDK "
+                "always sends an API key. The OpenAI SDK stops waiting after its timeout.")
+    answer = quote(embedder, "Does the official OpenAI SDK work with the API?", [guide],
+                   max_sentences=2)
+    assert answer == f"The official OpenAI SDK works unchanged: [1]\n\n{code}\n[1]"
+
+
+def test_code_brings_the_sentence_introducing_it(embedder) -> None:
+    """A program quoted for its words ("retries", "timeout") comes after what it is for."""
+    code = ("```python\nclient = OpenAI(base_url=URL, max_retries=5, timeout=30)\n```")
+    guide = Hit("d0", "api.md", None, "c0", 1.0,
+                "The API answers the official OpenAI SDK. A client that waits longer than "
+                f"usual can be made like this:\n\n{code}\n\nThe client sets its own timeout "
+                "and retries.")
+    answer = quote(embedder, "How do I pass max_retries=5 and timeout=30 to "
+                   "OpenAI(base_url=URL)?", [guide], max_sentences=2)
+    assert ("A client that waits longer than usual can be made like this: [1]"
+            f"\n\n{code}\n[1]") in answer
+
+
+def test_code_does_not_answer_a_question_asking_for_a_number_or_a_name(embedder) -> None:
+    """A program's identifiers hold the question's words ("model_output", "dimension") and
+    its literals hold numbers; the sentences say how many, and who."""
+    code = ("```python\ndef mean_pooling(model_output, dimension=1):\n    vectors = "
+            "model_output[0]\n    return vectors.sum(dimension) / vectors.size(dimension)\n```")
+    card = Hit("d0", "card.md", None, "c0", 1.0,
+               f"## Usage\n\n{code}\n\nThe model outputs vectors of 384 dimensions. It was "
+               "trained by the Sentence Transformers team.")
+    for question, said in [("How many dimensions does the model output?", "384 dimensions"),
+                           ("Who trained the model?", "Sentence Transformers team")]:
+        answer = quote(embedder, question, [card])
+        assert said in answer and "```" not in answer, answer
+    # asked how, the program answers
+    assert code in quote(embedder, "How do I use mean_pooling on model_output?", [card])
+
+
+def test_quoted_code_the_passage_cuts_says_it_goes_on(embedder) -> None:
+    """A chunk's end may cut a program: its lines are quoted, closed after a line saying
+    that the program goes on, rather than run into what the answer says next."""
+    code = ("```sh\nexport RAG_GENERATOR=openai\nexport OPENAI_BASE_URL="
+            "http://localhost:11434/v1  # Ollama's port\n\n# the model you pulled, as Ollama "
+            "names it\nexport RAG_OPENAI_CHAT_MODEL=llama3.1  # or qwen")
+    setup = Hit("d0", "providers.md", None, "c0", 1.0,
+                f"To run Ollama as the generator, set:\n\n{code}\n", position=3)
+    answer = quote(embedder, "How do I run Ollama as the generator?", [setup])
+    assert f"\n\n{code}\n…\n```\n[1]" in answer
+
+
 def test_the_names_a_passage_goes_by_do_not_lengthen_its_answer(embedder) -> None:
     """Every sentence of the handbook's "Expenses" section holds "expense" by its heading: that
     places them all, and lets no more of them into the answer than their own words would (a

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ui.conversation import to_markdown
-from ui.safe_text import escape_bidi, plain, safe_markdown
+from ui.safe_text import escape_bidi, plain, plain_with_code, safe_markdown
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 ACTIVE = {"image", "link_open", "html_inline", "html_block"}
@@ -66,6 +66,28 @@ def test_plain_text_shows_as_written() -> None:
     rendered = PARSER.renderInline(plain(title))
     assert rendered == "# 1. *Draft* &lt;b&gt;notes&lt;/b&gt; | $5 ~x~ [a](b)"
     assert PARSER.render(plain("1. not a list\n- nor this")).count("<li>") == 0
+
+
+def test_quoted_code_shows_as_code_and_the_rest_as_written() -> None:
+    """The offline answer quotes a document's sentences as written, "# Title" and "**note**"
+    and all, and its code blocks as code, line by line."""
+    answer = ("Run **this** as <b>root</b>: [1]\n\n```sh\npip install kettle\n\n"
+              "kettle --descale <img src=x onerror=alert(1)>\n```\n[1]\n\n# Then wait. [2]")
+    shown = plain_with_code(answer)
+    tokens = PARSER.parse(shown)
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [(t.info, t.content) for t in fences] == [
+        ("sh", "pip install kettle\n\nkettle --descale <img src=x onerror=alert(1)>\n")]
+    rendered = PARSER.render(shown)
+    assert "Run **this** as &lt;b&gt;root&lt;/b&gt;: [1]" in rendered
+    assert "# Then wait. [2]" in rendered and "<h1>" not in rendered
+    assert active(shown) == set()
+
+
+@pytest.mark.parametrize("text", POISON)
+def test_quoted_text_with_code_is_inert(text: str) -> None:
+    assert active(plain_with_code(text)) == set()
+    assert active(plain_with_code(f"Intro: [1]\n\n```\n{text}\n```\n[1]\n\n{text}")) == set()
 
 
 @pytest.mark.parametrize("context", ["{}", "- item\n{}", "> quote\n{}", "| a |\n|---|\n{}",

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from rag.text.sentences import is_heading, leans_back, sentences, split
+from rag.text.sentences import is_cut_code, is_heading, leans_back, sentences, split
 
 CASES = [
     # abbreviations
@@ -138,6 +138,55 @@ def test_offsets_point_at_each_sentence() -> None:
     assert [s.text for s in found] == ["Mr. Smith left.",
                                        "1. He came back at 3.5 p.m. on Friday.",
                                        "- Then he slept."]
+
+
+def test_a_fenced_code_block_is_one_piece_kept_as_written() -> None:
+    """A Markdown fence's code is quoted whole, its lines and blank lines kept, or a program
+    is cut at its first blank line ("from openai import OpenAI" alone) and its lines run
+    together; the prose around it is split as ever."""
+    code = "```python\nfrom openai import OpenAI\n\nclient = OpenAI(base_url=URL)\n```"
+    text = f"The SDK works unchanged:\n{code}\nThen ask. It answers."
+    found = split(text)
+    assert [s.text for s in found] == ["The SDK works unchanged:", code, "Then ask.",
+                                       "It answers."]
+    assert text[found[1].start:found[1].end] == code
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
+    # a passage cut inside a block: the code runs to its end
+    ("Run this:\n\n```sh\nrag ingest docs/\n\nrag ask 'Why?'\n",
+     ["Run this:", "```sh\nrag ingest docs/\n\nrag ask 'Why?'"]),
+    # a passage that begins inside a block: its bare fence closes it, and the next opens
+    ("export A=1\n```\n\nOr in Python:\n```python\nx = 1\n```",
+     ["export A=1 ```", "Or in Python:", "```python\nx = 1\n```"]),
+    # a bare fence left open opens a block, or closes one begun before: text either way
+    ("export A=1\n```\n\nThe rest is prose.", ["export A=1 ```", "The rest is prose."]),
+    # a fence closes only with its own character, at least as long, with nothing after it
+    ("````\n```python\nx = 1\n```\n````\nDone.", ["````\n```python\nx = 1\n```\n````",
+                                                   "Done."]),
+    ("   ```\ncode\n   ```\nDone.", ["```\ncode\n   ```", "Done."]),
+    ("Write `` ``` `` to open a block. Then code.", ["Write `` ``` `` to open a block.",
+                                                       "Then code."]),
+])
+def test_where_a_fenced_block_opens_and_closes(text: str, pieces: list[str]) -> None:
+    assert sentences(text) == pieces
+
+
+@pytest.mark.parametrize(("piece", "cut"), [
+    ("```python\nx = 1\n```", False),
+    ("````\n```\nx\n````", False),
+    ("```\n```", False),
+    ("```sh\nrag ingest docs/", True),  # the passage ended inside it
+    ("````\nx = 1\n```", True),  # a shorter fence is code inside it
+    ("Write ``` to fence code.", False),  # not code at all
+])
+def test_a_code_block_its_passage_does_not_close_is_cut(piece: str, cut: bool) -> None:
+    assert is_cut_code(piece) is cut
+
+
+def test_tildes_underlining_plain_text_headings_fence_nothing() -> None:
+    found = sentences("Setup\n~~~~~\nInstall it.\n\nUse\n~~~~~\nRun it.")
+    assert len(found) == 2 and not any("Install" in s and "Run" in s for s in found)
 
 
 def test_a_comment_in_code_that_looks_like_a_heading_is_not_cut_inside_a_word() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from rag.text.controls import escaped_controls
 from rag.types import cited_place, describe_strategy, source_name
-from ui.safe_text import plain, safe_markdown
+from ui.safe_text import plain, plain_with_code, safe_markdown
 
 
 def shown_file_name(source: str) -> str:
@@ -81,13 +81,16 @@ def answer_meta(message: dict[str, Any]) -> str:
 def message_markdown(message: dict[str, Any]) -> str:
     """A message as the chat shows it: a question, and an answer of quoted sentences (the
     extractive answerer's), as the text they are; a model's answer with its formatting."""
-    return answer_markdown(str(message.get("content", "")), message.get("role") == "user"
-                           or message.get("generator") == "extractive")
+    text = str(message.get("content", ""))
+    if message.get("role") == "user":
+        return plain(text)
+    return answer_markdown(text, message.get("generator") == "extractive")
 
 
-def answer_markdown(text: str, as_written: bool) -> str:
-    # a quote keeps the document's own Markdown ("# Title", "**note**") as written
-    return plain(text) if as_written else safe_markdown(text)
+def answer_markdown(text: str, quoted: bool) -> str:
+    # a quote keeps the document's own Markdown ("# Title", "**note**") as written, and shows
+    # its code blocks as code
+    return plain_with_code(text) if quoted else safe_markdown(text)
 
 
 def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> str:

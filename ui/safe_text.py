@@ -7,6 +7,8 @@ by the browser the moment it is shown: the exfiltration path of a poisoned docum
 
 * `plain(text)`: every Markdown character that means something escaped, "&" among them (a
   character reference such as "&amp;" or "&lt;" would be decoded); the text shows as written.
+* `plain_with_code(text)`: as `plain`, but a fenced code block shows as code (a quote of a
+  document's sentences and programs).
 * `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`,
   `&`, backticks and backslashes are escaped outside code, so no image, link, autolink, HTML tag
   or formula can form (each needs one of those characters, unescaped, to begin). The model's
@@ -104,6 +106,28 @@ def plain(text: object) -> str:
     lines = (_with_addresses_as_code(line, _plain_piece).strip()
              for line in escape_bidi(str(text)).splitlines())
     return "  \n".join(_LINE_START.sub(_escape_marker, line) for line in lines)
+
+
+def plain_with_code(text: str) -> str:
+    """`text` as `plain` shows it, but for its fenced code blocks, shown as code: a quote of
+    a document's sentences and programs (the offline answer's)."""
+    lines = escape_bidi(text).splitlines(keepends=True)
+    fences = {token.map[0]: token for token in _parser.parse("".join(lines))
+              if token.type == "fence" and token.map}
+    out: list[str] = []
+    prose: list[str] = []
+    n = 0
+    while n < len(lines):
+        fence = fences.get(n)
+        if fence is None or fence.map is None:
+            prose.append(lines[n])
+            n += 1
+            continue
+        out += [plain("".join(prose)), _code_block(fence.content, fence.info)]
+        prose = []
+        n = fence.map[1]
+    out.append(plain("".join(prose)))
+    return "".join(out)
 
 
 def _escape_marker(match: re.Match[str]) -> str:

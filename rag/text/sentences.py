@@ -17,6 +17,8 @@ reads a line opening with a bullet ("•", "■", "▶") as one item running to 
 line, which a PDF's text seldom has: it sees a hyphen there instead. Nor does it end a
 sentence closed inside parentheses ("(Ah, the perspective of youth.) Of course"); that is
 done here, unless the stop is an abbreviation's.
+A Markdown code block fenced by backticks is one piece, kept as written, lines and all:
+split, a program would be cut at its first blank line and its lines run together.
 `leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
 """
 
@@ -89,6 +91,11 @@ CJK_TEXT = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e
                       "\uf900-\ufaff\uff00-\uffef]")
 # ...but not a quotation's, when the sentence goes on after it ("「止まれ！」と彼は叫んだ。")
 _QUOTATION_GOES_ON = re.compile("[」』][とっ]")
+# a Markdown fence's line: up to three spaces, then ``` and an info string without backticks;
+# a line of backticks at least as long, alone, closes it. Not Markdown's ~~~ fences: a line of
+# tildes underlines a heading in plain text (reStructuredText's style), and two such headings
+# would fence the text between them
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,})[^`\n]*$", re.MULTILINE)
 _ABBREVIATIONS = frozenset(
     "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
     "corp gen capt col lt sgt prof rev".split())
@@ -96,8 +103,8 @@ _ABBREVIATIONS = frozenset(
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence's text with its white space collapsed, and where it lies in the source text
-    (`text[start:end]`, stripped)."""
+    """A sentence's text with its white space collapsed (a fenced code block's as written),
+    and where it lies in the source text (`text[start:end]`, stripped)."""
 
     text: str
     start: int
@@ -224,8 +231,68 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
+def is_code(sentence: str) -> bool:
+    """Whether a piece of `split` is a fenced code block."""
+    return sentence.startswith("```")
+
+
+def is_cut_code(sentence: str) -> bool:
+    """Whether a piece of `split` is a code block its passage opens and does not close: a
+    chunk's end cut the program."""
+    if not is_code(sentence):
+        return False
+    opening, _, rest = sentence.partition("\n")
+    last = rest.rpartition("\n")[2].strip()
+    fence = len(opening) - len(opening.lstrip("`"))
+    return not (rest and set(last) == {"`"} and len(last) >= fence)
+
+
+def _fenced_blocks(text: str) -> list[tuple[int, int]]:
+    """Where each fenced code block lies, fences included. A passage may begin inside a block
+    (its chunk cut a program), so a bare fence followed by one naming a language ("```python",
+    which only opens) and as long (shorter, it is code inside a longer fence) closed a block
+    begun before the passage, and is left as text. A block
+    the passage opens and does not close runs to its end when its fence names a language; a
+    bare fence left open may as well close a block begun before, and is left as text."""
+    blocks: list[tuple[int, int]] = []
+    opened: re.Match[str] | None = None
+    for fence in _FENCE.finditer(text):
+        if opened is None or (not _is_bare(fence) and _is_bare(opened)
+                              and len(fence.group("fence")) >= len(opened.group("fence"))):
+            opened = fence
+        elif _is_bare(fence) and len(fence.group("fence")) >= len(opened.group("fence")):
+            blocks.append((_stripped_start(opened), fence.end()))
+            opened = None
+    if opened is not None and not _is_bare(opened):
+        blocks.append((_stripped_start(opened), len(text.rstrip())))
+    return blocks
+
+
+def _is_bare(fence: re.Match[str]) -> bool:
+    return fence.group().strip() == fence.group("fence")
+
+
+def _stripped_start(fence: re.Match[str]) -> int:
+    return fence.start() + len(fence.group()) - len(fence.group().lstrip())
+
+
 def split(text: str, language: str = "en") -> list[Sentence]:
-    """The sentences of `text`, in order."""
+    """The sentences of `text`, in order; a fenced code block one of them, as written."""
+    if "```" not in text:
+        return _split_prose(text, language)
+    blocks = _fenced_blocks(text)
+    if not blocks:
+        return _split_prose(text, language)
+    # the code blanked out, its line ends kept: the prose keeps its offsets, and a block
+    # break on each side of the code
+    prose = list(text)
+    for start, end in blocks:
+        prose[start:end] = [c if c == "\n" else " " for c in text[start:end]]
+    code = [Sentence(text[start:end].rstrip(), start, end) for start, end in blocks]
+    return sorted(_split_prose("".join(prose), language) + code, key=lambda s: s.start)
+
+
+def _split_prose(text: str, language: str) -> list[Sentence]:
     found: list[Sentence] = []
     for offset, block in _blocks(text):
         if not block.strip():

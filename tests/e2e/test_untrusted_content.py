@@ -213,3 +213,25 @@ def test_names_and_character_references_show_as_written(page, app_server: AppSer
     answer.get_by_test_id("stExpander").get_by_text("Sources", exact=False).click()
     answer.get_by_text(shown, exact=False).first.wait_for()
     assert not set(BIDI_CONTROLS) & set(page.inner_text("body"))
+
+
+def test_quoted_code_shows_as_a_program_and_stays_text(page, app_server: AppServer,
+                                                       listener) -> None:
+    """The offline answer quotes a Markdown document's code block as the program it is,
+    line by line in a code block of the chat, and markup inside it is shown, not obeyed."""
+    url = listener.url
+    open_app(page, app_server)
+    descale = f"kettle descale <img src=x onerror=\"fetch('{url}/code')\">"
+    document = ("# Kettle app\n\nInstall the kettle app with pip, then descale the kettle:\n\n"
+                f"```sh\npip install kettle-app\n\n{descale}\n```\n\n"
+                "The app reminds you to descale every month.\n")
+    upload(page, "kettle-app.md", document.encode(), "text/markdown")
+    ask(page, "How do I install the kettle app?")
+    answer = assistant_messages(page).last
+    program = answer.locator("pre").first
+    program.wait_for()
+    wait_idle(page)
+    lines = [line for line in program.inner_text().splitlines() if line.strip()]
+    assert lines[:2] == ["pip install kettle-app", descale]
+    assert "Install the kettle app with pip" in answer.inner_text()
+    assert_inert(page, listener)

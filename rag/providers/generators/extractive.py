@@ -41,6 +41,8 @@ from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
 from rag.text.sentences import (
     CJK_TEXT,
     Sentence,
+    is_code,
+    is_cut_code,
     is_heading,
     leans_back,
     split,
@@ -146,7 +148,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
             and not ENTRY_LABEL.match(found[0].text)):  # "video: This group ..." is whole
         found = found[1:]
     if (len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text)
-            and not _whole_block(hit.text, found[-1])):
+            and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text)):
         found = found[:-1]
     stored = {}
     if hit.sentence_vectors is not None:
@@ -199,6 +201,10 @@ class ExtractiveGenerator(Generator):
                         and not c.is_title):
                     seen.add(c.text.lower())
                     candidates.append(c)
+        if answer_kind(request.question):
+            # a number, a date or a name is said in sentences; a program's literals and
+            # identifiers only look like one (it still comes with a sentence introducing it)
+            candidates = [c for c in candidates if not is_code(c.text)] or candidates
         candidates = _without_echoes(request.question, candidates)
         candidates = _without_pointers(request.question, candidates)
         # the entries of a definition list the question names ("users" in "What is the users
@@ -269,6 +275,8 @@ class ExtractiveGenerator(Generator):
             while len(needed) <= _CHAIN and (before := _leaned_on(leaning, by_passage)):
                 needed.insert(0, (before.passage, before.index))
                 leaning = before
+            if after := _introduced(c, by_passage):
+                needed.append((after.passage, after.index))
             needed = [k for k in needed if k not in chosen]
             if len(chosen) + len(needed) > self.max_sentences:
                 if chosen:
@@ -331,23 +339,46 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     order = sorted(groups, key=lambda p: -max(s for _, s in groups[p]))
     quoted = [c for passage in order
               for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
+    after_code = False
     for n, c in enumerate(quoted):
         text = without_bullet(c.text)
-        yield Quoted(text) if n == 0 else Quoted(" " + text)
-        yield f" [{c.passage}]"
+        if is_code(text):
+            # fenced on lines of its own, as Markdown shows code; its citation after the fence
+            yield Quoted(("\n\n" if n else "") + _closed_code(text) + "\n")
+            yield f"[{c.passage}]"
+        else:
+            yield Quoted(text if n == 0 else ("\n\n" if after_code else " ") + text)
+            yield f" [{c.passage}]"
+        after_code = is_code(text)
 
 
 def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
     """The sentence before `c` in its passage, when `c` leans on it ("He ...", "However,
     ...") and it is no title; past an aside in parentheses, which "Hence" does not follow
-    from, to the sentence before that."""
-    if not (c.index and leans_back(c.text)):
+    from, to the sentence before that. Code leans on the sentence introducing it ("Install it
+    with pip:")."""
+    if not c.index:
         return None
     passage = by_passage[c.passage - 1]
+    if is_code(c.text):
+        before = passage[c.index - 1]
+        return before if before.text.endswith(":") and not before.is_title else None
+    if not leans_back(c.text):
+        return None
     before = passage[c.index - 1]
     if _is_aside(before.text) and c.index > 1 and not passage[c.index - 2].is_title:
         before = passage[c.index - 2]
     return None if before.is_title else before
+
+
+def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
+    """The code block right after `c` in its passage, when `c` introduces it ("Install it
+    with pip:")."""
+    passage = by_passage[c.passage - 1]
+    if not c.text.endswith(":") or c.index + 1 >= len(passage):
+        return None
+    after = passage[c.index + 1]
+    return after if is_code(after.text) else None
 
 
 def _is_aside(text: str) -> bool:
@@ -361,6 +392,15 @@ def _is_aside(text: str) -> bool:
         if depth == 0:
             return False
     return True
+
+
+def _closed_code(code: str) -> str:
+    """A code block as quoted: one its passage cuts (a chunk's end) closed after a line
+    saying that the program goes on."""
+    if not is_cut_code(code):
+        return code
+    fence = code[:len(code) - len(code.lstrip("`"))]
+    return f"{code}\n…\n{fence}"
 
 
 def _whole_block(text: str, piece: Sentence) -> bool:

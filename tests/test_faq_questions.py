@@ -43,7 +43,8 @@ def test_the_section_that_asks_answers(faq, question: str, page: int) -> None:
 
 @pytest.mark.parametrize(("question", "said"), [
     ("What is the boiling point of water?", WEAK_MATCH),
-    ("How do I bake sourdough bread?", not_mentioned(["sourdough"])),  # the FAQ never does
+    ("How do I bake sourdough bread?", WEAK_MATCH),
+    ("How do I install the tidyverse?", not_mentioned(["tidyverse"])),  # the FAQ never does
 ])
 def test_a_question_the_faq_does_not_answer_is_said_so(faq, question: str, said: str) -> None:
     answer = faq.ask(question)

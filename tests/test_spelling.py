@@ -30,6 +30,19 @@ def test_words_the_vocabulary_does_not_know_are_taken_as_misspelt() -> None:
 
 
 @pytest.mark.parametrize("question", [
+    "Which ailment does the remedy treat?", "Who is the sender?",
+    "Is the climate invigorating?"])
+def test_an_english_word_the_models_vocabulary_lacks_is_no_misspelling(question: str) -> None:
+    """The vocabulary's 22,500 words leave out common English ones ("ailment", "sender"):
+    an English dictionary of 128,000 words knows them, and still no common slip."""
+    assert misspelt(question) == []
+    assert misspelt("Which ailmnet does the sendr recieve?") == ["ailmnet", "recieve", "sendr"]
+    # the dictionary lists names too; capitalised, a word may be one
+    assert misspelt("What did Specter say to Mubarak about the sender?") == ["mubarak",
+                                                                              "specter"]
+
+
+@pytest.mark.parametrize("question", [
     "Why couldnt I install it?", "Why doesnt it start?", "Why shouldnt I?",
     "Theyre late", "Theyve gone", "Youll see", "Wouldve known"])
 def test_a_contraction_typed_without_its_apostrophe_is_no_misspelling(question: str) -> None:

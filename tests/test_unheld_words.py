@@ -18,6 +18,9 @@ def test_a_word_no_passage_of_the_library_holds_is_unheld(sample_library) -> Non
                if "nogroup" in hit.text]
     assert nogroup and retriever.unheld("What is the nogroup group?", nogroup) == ()
     assert retriever.unheld("What is the Kubernetes scheduler?", []) == ("Kubernetes",)
+    # an English word the model's vocabulary lacks is no product's name: its absence from
+    # the library says nothing the closest passages do not
+    assert retriever.unheld("Which ailment does the sender of a bug report describe?", []) == ()
 
 
 def test_an_answer_says_the_documents_do_not_mention_an_unheld_word(sample_library) -> None:

@@ -5,10 +5,14 @@ People type questions fast ("throuhg", "Celsuis", "factrs"). A misspelt word mat
 term of the sparse side and none of a sentence's words, and the dense side reads it as
 another word. A word is taken as possibly misspelt when it is no whole word of the bundled
 WordPiece vocabulary (the embedders' bert-base-uncased one, about 22,500 English words and
-names) nor shares a stem with one: every real word of the question that vocabulary knows is
-left alone, so "plane" is never read as "plant", nor "sever" as "seven". A text holds such a
-word when one of its own words is a letter apart: a letter missing, added or changed, or two
-neighbouring letters swapped.
+names) nor shares a stem with one, nor a word of pyspellchecker's English dictionary
+(128,000 words, common slips such as "recieve" left out) that the question writes in lower
+case (the dictionary lists names too, which the library may never mention); the dictionary
+is looked up only for a word the vocabulary lacks. Every real word of the question is left
+alone, so "plane" is never read as "plant", nor "sever" as "seven", nor is "ailment" said
+to be unmentioned as a slip or a product's name would be. A text holds such a word when one
+of its own words is a letter apart: a letter missing, added or changed, or two neighbouring
+letters swapped.
 """
 
 from __future__ import annotations
@@ -65,8 +69,30 @@ def unknown_words(question: str) -> tuple[str, ...]:
     stemmer = snowballstemmer.stemmer("english")  # one a call: stemmers are not thread-safe
     found = {folded(word) for word in words(question)
              if len(word) >= SHORTEST and word.isalpha() and word not in known}
-    return tuple(sorted(word for word in found if stemmer.stemWord(word) not in _known_stems()
-                        and not _CONTRACTION.fullmatch(word)))
+    found = {word for word in found if stemmer.stemWord(word) not in _known_stems()
+             and not _CONTRACTION.fullmatch(word)}
+    if found:
+        found -= dictionary_words() & _in_lower_case(question)
+    return tuple(sorted(found))
+
+
+def _in_lower_case(question: str) -> set[str]:
+    """The question's words it writes in lower case: a capitalised one may be a name
+    ("Mubarak", "Specter"), which the dictionary also lists, and which the library may never
+    mention."""
+    return {folded(word) for word in _CASED_WORD.findall(question) if word.islower()}
+
+
+_CASED_WORD = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """pyspellchecker's English words: read once, the first time a question holds a word
+    the vocabulary lacks (a quarter of a second)."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())
 
 
 def unwritten(question: str, texts: Sequence[str]) -> list[str]:

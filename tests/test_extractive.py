@@ -19,6 +19,7 @@ from rag.providers.generators.extractive import (
     hedge,
     not_mentioned,
 )
+from rag.text.answer_types import defined_by_reference
 from rag.text.sentences import sentences, split
 from rag.types import GenerationRecord, Hit, SentenceVectors
 
@@ -570,6 +571,42 @@ def test_a_title_naming_the_question_does_not_make_its_document_an_answer(embedd
     titled = [replace(h, title="Kestrel Field Handbook") for h in hits([0, 1, 2, 3])]
     question = "Where does the Kestrel Field Handbook say to buy tickets?"
     assert quote(embedder, question, titled).startswith(WEAK_MATCH)
+
+
+@pytest.mark.parametrize(("question", "sentence", "names", "defines"), [
+    ("What is all-MiniLM-L6-v2?", "This is a sentence-transformers model.",
+     ["all-MiniLM-L6-v2"], True),
+    ("What is CRAN?", "It is a network of sites.", ["CRAN"], True),
+    ("What are S4 classes?", "These are classes.", ["S4 classes"], False),  # not "this is"
+    ("What is CRAN?", "This is easy.", ["Usage"], False),  # another heading's subject
+    ("How do I reach CRAN?", "This is a network of sites.", ["CRAN"], False),  # not "What is"
+    ("What is CRAN?", "CRAN has mirrors.", ["CRAN"], False),
+])
+def test_a_sentence_defining_the_heading_above_it(question: str, sentence: str,
+                                                  names: list[str], defines: bool) -> None:
+    assert defined_by_reference(question, sentence, names) is defines
+
+
+@pytest.mark.parametrize("title", ["all-MiniLM-L6-v2", "model-card"])
+def test_this_is_under_the_subjects_heading_says_what_it_is(embedder, title: str) -> None:
+    """A README or a model card opens "# Name" then "This is a ...": asked "What is Name?",
+    that sentence says what it is, as "Name is a ..." would, though it never writes the
+    name; under the document's title or the heading naming it alike."""
+    text = ("# all-MiniLM-L6-v2\nThis is a [sentence-transformers](https://www.SBERT.net) "
+            "model: It maps sentences & paragraphs to a 384 dimensional dense vector space and "
+            "can be used for tasks like clustering or semantic search.\n\n## Usage\n"
+            "Install sentence-transformers first. This is easy with pip:\n\n```\npip install "
+            "-U sentence-transformers\n```\n\nThen you can use the model like this:\n```python"
+            "\nfrom sentence_transformers import SentenceTransformer\nsentences = [\"This is "
+            "an example sentence\", \"Each sentence is converted\"]\n\nmodel = "
+            "SentenceTransformer('sentence-transformers/all-MiniLM-L6-v2')\nembeddings = "
+            "model.encode(sentences)\nprint(embeddings)\n```")
+    card = Hit("d0", "model-card.md", None, "c0", 1.0, text, position=0, title=title,
+               sentence_vectors=embed_chunks(embedder, [text], sentences=True).sentences[0])
+    answer = quote(embedder, "What is all-MiniLM-L6-v2?", [card])
+    assert answer.startswith("This is a [sentence-transformers](https://www.SBERT.net) model")
+    # under another heading, "This is" is about something else
+    assert "This is easy with pip" not in quote(embedder, "What is pip?", [card])[:40]
 
 
 def test_a_documents_opening_title_block_is_not_quoted(embedder) -> None:

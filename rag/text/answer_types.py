@@ -10,7 +10,7 @@ holding its words alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rag.text import lexical
 
@@ -50,6 +50,21 @@ _NAME_ASKED = re.compile(
 # a capitalised word inside a sentence: the one opening it is capitalised whatever it is, and
 # one in code (".Fortran()", "$Home", "user@Example") names no one
 _CAPITALISED = re.compile(r"(?<=[^\w.@$/\\])[A-Z][a-z]+\b")
+
+
+# "This is a sentence-transformers model", "It is a library for ...": what the heading or
+# title above it names, said without naming it again
+_DEFINES_THE_HEADING = re.compile(rf"^(?:this|it)\s+{_DEFINES}", re.I)
+
+
+def defined_by_reference(question: str, sentence: str, names: Sequence[str]) -> bool:
+    """Whether `sentence` says what the question's "What is X?" asks ("This is a ..."),
+    when X is one of `names` (the heading or title it sits right under)."""
+    defined = _DEFINITION_ASKED.match(question)
+    if not defined or not _DEFINES_THE_HEADING.match(sentence):
+        return False
+    subject = lexical.term_set(defined.group(1))
+    return bool(subject) and any(lexical.term_set(name) == subject for name in names)
 
 
 def answer_kind(question: str) -> Callable[[str], object] | None:

@@ -35,7 +35,7 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
-from rag.text.answer_types import answer_kind
+from rag.text.answer_types import answer_kind, defined_by_reference
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
 from rag.text.sentences import (
@@ -226,7 +226,9 @@ class ExtractiveGenerator(Generator):
                                                  for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
-        in_named = np.array([c.entry in named for c in candidates], dtype=np.float32)
+        # the list entry the question names, or the subject its heading names defined
+        asked_for = np.array([c.entry in named or _defines_heading(request, c, by_passage)
+                              for c in candidates], dtype=np.float32)
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
         if not (self.stored and all(c.stored is not None for c in candidates)):
@@ -240,7 +242,7 @@ class ExtractiveGenerator(Generator):
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
         scores, embedded = self._score(request, [candidates[i] for i in keep], overlap[keep],
-                                       headed[keep], in_named[keep], tokens, behind)
+                                       headed[keep], asked_for[keep], tokens, behind)
         order = np.argsort(-scores)
         ranked = [keep[i] for i in order]
         # what a sentence says itself, without the names it goes by, which every sentence of
@@ -298,11 +300,12 @@ class ExtractiveGenerator(Generator):
         return sorted(ranked[: self.shortlist])
 
     def _score(self, request: GenerationRequest, candidates: list[_Candidate],
-               overlap: np.ndarray, headed: np.ndarray, in_named: np.ndarray,
+               overlap: np.ndarray, headed: np.ndarray, asked_for: np.ndarray,
                tokens: list[int] | None, behind: list[float]) -> tuple[np.ndarray, bool]:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
-        the question asks for (a date, a number; the list entry it names, `in_named`), less
+        the question asks for (a date, a number; the list entry it names, or what its heading
+        names defined, `asked_for`), less
         the passage's distance behind the best
         passage in search score; and whether the cosines were had (else words alone score).
         `tokens` (the candidates' counts) is None when their stored vectors are used. The
@@ -325,7 +328,7 @@ class ExtractiveGenerator(Generator):
         holds = answer_kind(question)
         typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
-        typed += _TYPE_BONUS * in_named
+        typed += _TYPE_BONUS * asked_for
         lexical_bonus = _WORDS_BONUS * overlap + _HEADING_BONUS * headed ** 2
         return dense + lexical_bonus - prior + typed, embedded
 
@@ -496,6 +499,20 @@ def _without_pointers(question: str, candidates: list[_Candidate]) -> list[_Cand
 
     kept = [c for c in candidates if not points_among(c)]
     return kept or candidates
+
+
+def _defines_heading(request: GenerationRequest, c: _Candidate,
+                     by_passage: list[list[_Candidate]]) -> bool:
+    """Whether `c` opens its section by saying what the question's "What is X?" asks, X
+    being the heading right above it ("# all-MiniLM-L6-v2" then "This is a ... model"), or
+    the document's title when it opens the document."""
+    hit = request.passages[c.passage - 1]
+    if c.index:
+        above = by_passage[c.passage - 1][c.index - 1]
+        names = [above.text.lstrip("#").strip()] if above.is_title else []
+    else:
+        names = [hit.title] if hit.position == 0 else []
+    return bool(names) and defined_by_reference(request.question, c.text, names)
 
 
 def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Candidate]:

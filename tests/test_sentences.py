@@ -179,6 +179,7 @@ def test_where_a_fenced_block_opens_and_closes(text: str, pieces: list[str]) -> 
     ("```sh\nrag ingest docs/", True),  # the passage ended inside it
     ("````\nx = 1\n```", True),  # a shorter fence is code inside it
     ("Write ``` to fence code.", False),  # not code at all
+    ("``` opens a fence when it starts a line.", False),  # prose, its lines run together
 ])
 def test_a_code_block_its_passage_does_not_close_is_cut(piece: str, cut: bool) -> None:
     assert is_cut_code(piece) is cut

@@ -232,8 +232,9 @@ def _blocks(text: str) -> list[tuple[int, str]]:
 
 
 def is_code(sentence: str) -> bool:
-    """Whether a piece of `split` is a fenced code block."""
-    return sentence.startswith("```")
+    """Whether a piece of `split` is a fenced code block (kept on its lines: a sentence of
+    prose opening with backticks has had its line breaks collapsed)."""
+    return sentence.startswith("```") and "\n" in sentence
 
 
 def is_cut_code(sentence: str) -> bool:
@@ -251,9 +252,9 @@ def _fenced_blocks(text: str) -> list[tuple[int, int]]:
     """Where each fenced code block lies, fences included. A passage may begin inside a block
     (its chunk cut a program), so a bare fence followed by one naming a language ("```python",
     which only opens) and as long (shorter, it is code inside a longer fence) closed a block
-    begun before the passage, and is left as text. A block
-    the passage opens and does not close runs to its end when its fence names a language; a
-    bare fence left open may as well close a block begun before, and is left as text."""
+    begun before the passage, and is left as text. A block the passage opens and does not
+    close runs to its end when its fence names a language; a bare fence left open may as well
+    close a block begun before, and is left as text."""
     blocks: list[tuple[int, int]] = []
     opened: re.Match[str] | None = None
     for fence in _FENCE.finditer(text):

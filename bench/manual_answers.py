@@ -5,8 +5,9 @@ the segmenter or the extractive answerer are judged here by reading the answers.
 ingested into a throw-away library; each question is searched as the app searches (top 5) and
 answered by the extractive generator. `--compare` names an earlier run's file and prints only
 the answers that changed, old above new. Any folder of documents can stand for the manuals:
-this project's own Markdown docs, with their fenced code, are asked how-to questions with
-`--pdfs docs --questions bench/questions/project-docs.txt --out docs_answers.json`; the
+this project's own Markdown docs, with their fenced code, as at commit 533db3c (`git archive
+533db3c docs | tar -x -C /tmp/corpus`), are asked how-to questions with `--pdfs
+/tmp/corpus/docs --questions bench/questions/project-docs.txt --out docs_answers.json`; the
 answers quoting code are counted, line by line or run together.
 
     .venv/bin/python bench/manual_answers.py [--pdfs FOLDER] [--questions FILE]

@@ -1169,3 +1169,25 @@ def test_enrichment_the_generator_cannot_do_is_warned_of(env: dict[str, str]) ->
     assert result.exit_code == 0, result.output
     assert ("warning: RAG_ENRICH is on, but the extractive generator cannot describe "
             "documents" in result.stderr)
+
+
+def test_a_flag_stands_in_for_the_bad_setting_it_overrides(door: Door, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A setting mistyped in the environment or .env stops every command that reads it, but
+    a flag that gives the value instead is the way round it until the file is fixed."""
+    door.run("ingest", str(corpus(tmp_path / "docs")))
+    monkeypatch.setenv("RAG_TOP_K", "abc")
+    monkeypatch.setenv("RAG_SEARCH_MODE", "fancy")
+    refused = door.run("search", "descale the kettle")
+    assert refused.exit_code == 2 and "Invalid setting: RAG_" in refused.stderr
+    found = door.run("search", "--top-k", "1", "--mode", "sparse", "--json", "descale kettle")
+    assert found.exit_code == 0, found.stderr
+    assert [hit["title"] for hit in json.loads(found.stdout)["hits"]] == ["Kettle manual"]
+    monkeypatch.delenv("RAG_SEARCH_MODE")
+    monkeypatch.setenv("RAG_ANSWER_STRATEGY", "bogus")
+    answered = door.run("ask", "--top-k", "1", "--strategy", "single", "--json",
+                        "How often do I descale the kettle?")
+    assert answered.exit_code == 0, answered.stderr
+    assert "every month" in json.loads(answered.stdout)["answer"]
+    refused = door.run("ask", "--top-k", "1", "How often do I descale the kettle?")
+    assert refused.exit_code == 2 and "RAG_ANSWER_STRATEGY" in refused.stderr

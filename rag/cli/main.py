@@ -127,10 +127,13 @@ TopK = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passa
 
 
 @contextmanager
-def library_for(collection: str | None = None, *, creates: bool = False) -> Iterator[Library]:
+def library_for(collection: str | None = None, *, creates: bool = False,
+                **flags: object) -> Iterator[Library]:
     """The library (this process's, or a running engine's): the collection must exist unless
     the command `creates` it (the configured one is made on a first run, when there is no
-    collection yet). A RagError anywhere inside
+    collection yet). `flags` are the command's options that stand for settings (`top_k`,
+    `search_mode`, `answer_strategy`; None: not given): a value given stands in for the
+    setting's, a mistyped one in the environment included. A RagError anywhere inside
     becomes a one-line message and exit 2 (3: the content filter refused the question), as
     does a write failing for want of room (a full disk, a quota, `ulimit -f`) wherever it
     is; an unexpected error a line with an error id to quote (the log holds it with the
@@ -142,11 +145,12 @@ def library_for(collection: str | None = None, *, creates: bool = False) -> Iter
             # the setting's own error would blame RAG_COLLECTION, which nobody set
             raise ConfigError(f"'{collection}' is not a valid collection name: "
                               f"{COLLECTION_RULE}.")
-        settings = load_settings(collection=collection)
+        settings = load_settings(collection=collection, **flags)
         # the configured collection too: a misspelt RAG_COLLECTION must not make an empty
         # library beside the real ones; on a first run it is made, as the app makes it
-        library = open_library(settings, must_exist=not creates,
-                               first_made=settings.collection == load_settings().collection)
+        library = open_library(
+            settings, must_exist=not creates,
+            first_made=settings.collection == load_settings(**flags).collection)
         yield library
     except ContentBlocked as exc:
         fail(exc)
@@ -337,7 +341,7 @@ def search(
     """Print the passages that best match QUERY."""
     if mode is not None:
         check_mode(mode)
-    with library_for(collection) as library:
+    with library_for(collection, top_k=top_k, search_mode=mode) as library:
         if source:
             source = stored_source(library, source)
         # a name of bytes that are not UTF-8 was never stored: the filter matches nothing
@@ -368,7 +372,7 @@ def ask(
 ) -> None:
     """Answer QUESTION from the documents, citing the passages by number."""
     check_strategy(strategy)
-    with library_for(collection) as library:
+    with library_for(collection, top_k=top_k, answer_strategy=strategy) as library:
         answer = library.ask(question, top_k, strategy)
         if as_json:
             _emit_json(answer.summary())

@@ -76,6 +76,9 @@ def unknown_words(question: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+_CASED_WORD = re.compile(r"[^\W\d_]+")  # a run of letters, as the question writes it
+
+
 def _in_lower_case(question: str) -> set[str]:
     """The question's words it writes in lower case: a capitalised one may be a name
     ("Mubarak", "Specter"), which the dictionary also lists, and which the library may never
@@ -83,13 +86,10 @@ def _in_lower_case(question: str) -> set[str]:
     return {folded(word) for word in _CASED_WORD.findall(question) if word.islower()}
 
 
-_CASED_WORD = re.compile(r"[^\W\d_]+")
-
-
 @lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:
     """pyspellchecker's English words: read once, the first time a question holds a word
-    the vocabulary lacks (a quarter of a second)."""
+    the vocabulary lacks (its cost: docs/performance.md)."""
     from spellchecker import SpellChecker
 
     return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())

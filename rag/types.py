@@ -36,11 +36,13 @@ def cited_place(page: int | None, locator: str | None) -> str:
     return locator or (f"page {page}" if page else "")
 
 
+#: the locator of a Markdown file's front matter fields, each a passage ("license: apache-2.0")
+FRONT_MATTER = "front matter"
 # where a locator says a passage is, not what it is about: "slide 3: " of "slide 3: Budget",
 # "sheet " of "sheet Costs", all of "page 63 (labelled 57)" and of a Markdown file's
 # "front matter"
 _PLACE = re.compile(
-    r"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet |front matter\Z)")
+    rf"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet |{FRONT_MATTER}\Z)")
 
 
 def cited_names(title: str, locator: str | None) -> str:

@@ -23,6 +23,7 @@ import yaml
 from ingest.formats.base import LoadOptions, Pages, Parsed
 from ingest.formats.markdown_tables import with_named_rows
 from rag.errors import DocumentError
+from rag.types import FRONT_MATTER
 
 # a byte-order mark says the encoding outright; UTF-32's marks begin with UTF-16's
 _MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -42,7 +43,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r
                            re.DOTALL)
 _FRONT_MATTER_MAX_CHARS = 65_536
 _FIELD_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
-FRONT_MATTER_LOCATOR = "front matter"
 # fields that tell a site generator how to show the page, and say nothing about it; and those
 # already read as the title and the first paragraph
 _NOT_FACTS = frozenset({
@@ -158,7 +158,7 @@ def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     pages.add(None, f"{summary}\n\n{text}" if summary else text)
     for fact in fact_lines(fields):  # each its own passage, found by its own words
-        pages.add(None, fact, FRONT_MATTER_LOCATOR)
+        pages.add(None, fact, FRONT_MATTER)
     return Parsed(title, pages.pages)
 
 

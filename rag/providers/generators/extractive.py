@@ -48,7 +48,14 @@ from rag.text.sentences import (
     split,
     without_bullet,
 )
-from rag.types import UNMENTIONED, GenerationRecord, Hit, cited_names, unmentioned
+from rag.types import (
+    FRONT_MATTER,
+    UNMENTIONED,
+    GenerationRecord,
+    Hit,
+    cited_names,
+    unmentioned,
+)
 
 NOTICE = (
     "Extractive answer: these are sentences quoted from your documents, not written by a "
@@ -211,6 +218,7 @@ class ExtractiveGenerator(Generator):
         # group?"): what it asks for
         asked = lexical.term_set(request.question)
         named = {label for hit in request.passages for label in named_entries(hit.text, asked)}
+        named |= _asked_fields(asked, request.passages)
         candidates = _in_named_entries(candidates, named)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
@@ -513,6 +521,21 @@ def _defines_heading(request: GenerationRequest, c: _Candidate,
     else:
         names = [hit.title] if hit.position == 0 else []
     return bool(names) and defined_by_reference(request.question, c.text, names)
+
+
+def _asked_fields(asked: frozenset[str], passages: Sequence[Hit]) -> set[str]:
+    """The names of the document facts (a Markdown file's front matter fields, "license:
+    apache-2.0") the question, of terms `asked`, asks for: it names the field and the
+    document, as "What license is all-MiniLM-L6-v2 released under?" does."""
+    fields = set()
+    for hit in passages:
+        field = ENTRY_LABEL.match(hit.text) if hit.locator == FRONT_MATTER else None
+        if field is None:
+            continue
+        named, title = lexical.term_set(field.group(1)), lexical.term_set(hit.title)
+        if named and title and named | title <= asked:
+            fields.add(field.group(1))
+    return fields
 
 
 def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Candidate]:

@@ -40,10 +40,11 @@ fence's backticks or tildes are escaped, so that only those fences open code.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from rag.text.controls import escape_bidi
 
@@ -111,23 +112,33 @@ def plain(text: object) -> str:
 def plain_with_code(text: str) -> str:
     """`text` as `plain` shows it, but for its fenced code blocks, shown as code: a quote of
     a document's sentences and programs (the offline answer's)."""
-    lines = escape_bidi(text).splitlines(keepends=True)
-    fences = {token.map[0]: token for token in _parser.parse("".join(lines))
-              if token.type == "fence" and token.map}
     out: list[str] = []
-    prose: list[str] = []
+    for lines, block in _around_code(escape_bidi(text), ("fence",)):
+        out.append(plain("".join(lines)))
+        if block is not None:
+            out.append(_code_block(block.content, block.info))
+    return "".join(out)
+
+
+def _around_code(text: str, kinds: tuple[str, ...]
+                 ) -> Iterator[tuple[list[str], Token | None]]:
+    """The text's lines up to each code block of `kinds` (as a CommonMark parser finds
+    them: "fence", "code_block") with that block, then its lines after the last (None)."""
+    lines = text.splitlines(keepends=True)
+    blocks = {token.map[0]: token for token in _parser.parse(text)
+              if token.type in kinds and token.map}
+    before: list[str] = []
     n = 0
     while n < len(lines):
-        fence = fences.get(n)
-        if fence is None or fence.map is None:
-            prose.append(lines[n])
+        block = blocks.get(n)
+        if block is None or block.map is None:
+            before.append(lines[n])
             n += 1
             continue
-        out += [plain("".join(prose)), _code_block(fence.content, fence.info)]
-        prose = []
-        n = fence.map[1]
-    out.append(plain("".join(prose)))
-    return "".join(out)
+        yield before, block
+        before = []
+        n = block.map[1]
+    yield before, None
 
 
 def _escape_marker(match: re.Match[str]) -> str:
@@ -138,20 +149,12 @@ def _escape_marker(match: re.Match[str]) -> str:
 
 def safe_markdown(text: str) -> str:
     """Markdown that can show formatting and code but cannot load or run anything."""
-    text = escape_bidi(text)  # in code too: a control there reorders the lines around it
-    lines = text.splitlines(keepends=True)
-    blocks = {token.map[0]: token for token in _parser.parse(text)
-              if token.type in ("fence", "code_block") and token.map}
     out: list[str] = []
-    n = 0
-    while n < len(lines):
-        block = blocks.get(n)
-        if block is not None and block.map:
+    # the controls escaped in code too: there one reorders the lines around it
+    for lines, block in _around_code(escape_bidi(text), ("fence", "code_block")):
+        out += [_TILDE_FENCE_LIKE.sub(r"\1\\\2", _inline_markdown(line)) for line in lines]
+        if block is not None:
             out.append(_code_block(block.content, block.info))
-            n = block.map[1]
-            continue
-        out.append(_TILDE_FENCE_LIKE.sub(r"\1\\\2", _inline_markdown(lines[n])))
-        n += 1
     return "".join(out)
 
 

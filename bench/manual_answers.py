@@ -8,7 +8,9 @@ the answers that changed, old above new. Any folder of documents can stand for t
 this project's own Markdown docs, with their fenced code, as at commit 533db3c (`git archive
 533db3c docs | tar -x -C /tmp/corpus`), are asked how-to questions with `--pdfs
 /tmp/corpus/docs --questions bench/questions/project-docs.txt --out docs_answers.json`; the
-answers quoting code are counted, line by line or run together.
+answers quoting code are counted, line by line or run together. The sample library a first
+user meets is asked a first user's questions with `--pdfs data/samples --questions
+bench/questions/samples.txt --out samples_answers.json`.
 
     .venv/bin/python bench/manual_answers.py [--pdfs FOLDER] [--questions FILE]
         [--out NAME] [--compare FILE]

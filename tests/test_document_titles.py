@@ -38,3 +38,14 @@ def test_a_fact_in_a_model_cards_front_matter_is_found_and_cited(sample_library)
     text = "".join(answer)
     assert (cited := re.match(r"license: apache-2\.0 \[(\d)\]", text))  # no warning
     assert answer.citations[int(cited.group(1)) - 1].locator == "front matter"
+
+
+def test_a_question_naming_a_fields_value_is_not_answered_by_that_field(sample_library) -> None:
+    """"What is the Apache License?" names the model card's field "license" and its value
+    "apache-2.0": the line "license: apache-2.0" tells nothing the question does not, and is
+    no entry of a list the question names. The license's own text answers."""
+    answer = sample_library.ask("What is the Apache License?")
+    text = "".join(answer)
+    assert "license: apache-2.0" not in text, text
+    first = int(re.search(r"\[(\d)\]", text).group(1))
+    assert answer.citations[first - 1].source.endswith("apache-license-2.0.txt"), text

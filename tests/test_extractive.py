@@ -739,3 +739,20 @@ def test_code_is_not_taken_for_the_name_a_who_question_asks_for() -> None:
     assert not holds_a_name("If you call .C(), .Fortran() or .Call() yourself, you can crash "
                             "R; see $Home or user@Example.")
     assert holds_a_name("R was initially written by Ross Ihaka and (with him) Gentleman.")
+
+
+def test_a_weak_sentence_does_not_open_the_answer_ahead_of_the_best(embedder) -> None:
+    # the answer's second sentence is only there to make two: one from earlier in the best
+    # passage, unrelated to the question, would be read first
+    faq = Hit("d0", "faq.pdf", 14, "c0", 1.0,
+              "The foundation does not give legal advice under any circumstances.\n"
+              "2.12 Why is Zorn named Zorn?\n"
+              "The name is partly based on the first names of its two authors, Zoe and "
+              "Rennie.")
+    other = Hit("d0", "faq.pdf", 15, "c1", 0.8,
+                "Binaries are built for several systems. Most platforms are supported.")
+    answer = quote(embedder, "Why is Zorn named Zorn?", [faq, other])
+    assert answer.startswith("The name is partly based on the first names"), answer
+    assert "legal advice" not in answer
+    quoted = groups(answer)
+    assert 2 <= sum(len(s) for s, _ in quoted) <= 4, answer

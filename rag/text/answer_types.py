@@ -67,6 +67,11 @@ def defined_by_reference(question: str, sentence: str, names: Sequence[str]) -> 
     return bool(subject) and any(lexical.term_set(name) == subject for name in names)
 
 
+def asks_for_definition(question: str) -> bool:
+    """Whether the question is "What is X?"."""
+    return _DEFINITION_ASKED.match(question) is not None
+
+
 def answer_kind(question: str) -> Callable[[str], object] | None:
     """Whether a sentence holds what this question asks for (a date, a number, a colour, a
     name), if the question says; for "What is X?", whether it opens by saying what X is ("X

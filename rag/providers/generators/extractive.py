@@ -35,7 +35,7 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
-from rag.text.answer_types import answer_kind, defined_by_reference
+from rag.text.answer_types import answer_kind, asks_for_definition, defined_by_reference
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
 from rag.text.sentences import (
@@ -217,8 +217,16 @@ class ExtractiveGenerator(Generator):
         # the entries of a definition list the question names ("users" in "What is the users
         # group?"): what it asks for
         asked = lexical.term_set(request.question)
-        named = {label for hit in request.passages for label in named_entries(hit.text, asked)}
+        # a document fact ("license: apache-2.0") is asked for only as `_asked_fields` says:
+        # "What is the Apache License?" names its field, but not as a list's entry is named
+        named = {label for hit in request.passages if hit.locator != FRONT_MATTER
+                 for label in named_entries(hit.text, asked)}
         named |= _asked_fields(asked, request.passages)
+        if asks_for_definition(request.question):
+            # a fact defines nothing, however like the question it reads
+            candidates = [c for c in candidates if c.entry in named
+                          or request.passages[c.passage - 1].locator != FRONT_MATTER
+                          ] or candidates
         candidates = _in_named_entries(candidates, named)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
@@ -269,14 +277,20 @@ class ExtractiveGenerator(Generator):
                 by_passage: list[list[_Candidate]]) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the predecessor it leans on, up to
         max_sentences: at least MIN_SENTENCES when there are that many, and beyond that only
-        those whose `own` score is within _RELATIVE of the best own score. Each carries the
-        score of the sentence that chose it."""
+        those whose `own` score is within _RELATIVE of the best own score (nor, below that
+        share, one shown ahead of the best). Each carries the score of the sentence that
+        chose it."""
         chosen: dict[tuple[int, int], float] = {}
         enough = max(own) * _RELATIVE
+        best = ranked[0]
         for c, score, said in zip(ranked, scores, own, strict=True):
             if len(chosen) >= self.max_sentences:
                 break
             if len(chosen) >= MIN_SENTENCES and said < enough:
+                continue
+            if said < enough and c.passage == best.passage and c.index < best.index:
+                # there only to make the answer two sentences, it would be read before the
+                # best one (document order): the reader's first line would not answer
                 continue
             if (c.passage, c.index) in chosen:
                 continue

@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.text.sentences import code_blocks
 from rag.text.sentences import split as split_sentences
 from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document, Page
@@ -115,6 +116,21 @@ class SentenceSplitter(RecursiveCharacterTextSplitter):
         return chunks
 
 
+def _in_code(chunks: list[Chunk], text: str) -> list[Chunk]:
+    """The chunks, each beginning inside a fenced code block of the document's `text` with
+    that block's opening fence: its own text cannot say it begins in code."""
+    blocks = code_blocks(text)
+    if not blocks:
+        return chunks
+    starts = [start for start, _, _ in blocks]
+    found = []
+    for chunk in chunks:
+        at = bisect_right(starts, chunk.start) - 1
+        inside = at >= 0 and chunk.start < blocks[at][1]
+        found.append(replace(chunk, code_fence=blocks[at][2]) if inside else chunk)
+    return found
+
+
 def _sentence_pieces(text: str) -> list[str]:
     """`text` cut where each sentence after the first begins."""
     starts = [sentence.start for sentence in split_sentences(text)[1:]]
@@ -185,7 +201,7 @@ class Chunker:
                     end=offset + len(part), text=part, token_count=part_tokens,
                     locator=page.locator,
                 ))
-        return self._finish_sentences(document, chunks, page_starts)
+        return _in_code(self._finish_sentences(document, chunks, page_starts), text)
 
     def _finish_sentences(self, document: Document, chunks: list[Chunk],
                           page_starts: list[int]) -> list[Chunk]:

@@ -33,18 +33,22 @@ class Embedded:
     sentences: list[SentenceVectors] | None = None
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Where the text's sentences lie; the whole text when it has none."""
-    return [(s.start, s.end) for s in split(text)] or [(0, len(text))]
+def sentence_spans(text: str, code_fence: str | None = None) -> list[tuple[int, int]]:
+    """Where the text's sentences lie (as the answer splits it: `Chunk.code_fence`); the
+    whole text when it has none."""
+    return [(s.start, s.end) for s in split(text, code_fence=code_fence)] or [(0, len(text))]
 
 
 def embed_chunks(embedder: Embedder, texts: Sequence[str],
                  token_counts: Sequence[int] | None = None,
-                 sentences: bool = False) -> Embedded:
-    """The texts' vectors, and their sentences' when `sentences` and the model can pool them."""
+                 sentences: bool = False,
+                 code_fences: Sequence[str | None] | None = None) -> Embedded:
+    """The texts' vectors, and their sentences' when `sentences` and the model can pool them
+    (`code_fences`: each text's `Chunk.code_fence`)."""
     if not (sentences and embedder.pools_sentences):
         return Embedded(embedder.embed_documents(texts, token_counts))
-    spans = [sentence_spans(text) for text in texts]
+    fences = code_fences or [None] * len(texts)
+    spans = [sentence_spans(text, fence) for text, fence in zip(texts, fences, strict=True)]
     dense, pooled = embedder.embed_documents_with_sentences(texts, spans, token_counts)
     stored = [sentence_vectors.contrasted(vector, rows)
               for vector, rows in zip(dense, pooled, strict=True)]

@@ -401,7 +401,8 @@ class IngestPipeline:
         chunks = [c for doc, rows in batch.parts for c in doc.chunks[rows]]
         return embed_chunks(self.embedder, [c.text for c in chunks],
                             [c.token_count + self.embedder.special_tokens for c in chunks],
-                            sentences=self.store.sentence_scheme is not None)
+                            sentences=self.store.sentence_scheme is not None,
+                            code_fences=[c.code_fence for c in chunks])
 
     def _write(self, batch: _Chunks, embedded: Embedded | None, error: Exception | None,
                open_docs: list[_Open],

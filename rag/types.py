@@ -95,6 +95,9 @@ class Chunk:
     text: str
     token_count: int
     locator: str | None = None  # the page's locator ("slide 3: Budget"), see `Page`
+    # the opening fence ("```python") of a code block the chunk begins inside, which its
+    # text does not hold: its first lines are code (`rag.text.sentences.split`)
+    code_fence: str | None = None
 
 
 @dataclass(frozen=True, eq=False)  # an array's == is elementwise: compared by identity
@@ -104,6 +107,9 @@ class SentenceVectors:
 
     spans: tuple[tuple[int, int], ...]
     vectors: Any
+
+
+_READING_AIDS = ("sentence_vectors", "code_fence")
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,12 @@ class Hit:
     # stored at ingest where the collection keeps them (rag.stores.sentence_vectors); never
     # shown or cached, so left out of `as_json`
     sentence_vectors: SentenceVectors | None = field(default=None, repr=False, compare=False)
+    # how its text reads, not what a citation shows: `Chunk.code_fence`
+    code_fence: str | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name != "sentence_vectors"}
+                if f.name not in _READING_AIDS}
 
 
 @dataclass(frozen=True)

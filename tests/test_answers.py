@@ -1,6 +1,7 @@
 """Citations checked against the passages, follow-ups, and the answer cache."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from rag.evaluation import evaluate, rank_metrics
 from rag.providers.generators.base import Quoted
 from rag.retrieval.cache import source_digest
 from rag.service import build_service
+from rag.text.sentences import split
 from tests.conftest import fresh_settings
 
 
@@ -95,6 +97,34 @@ def test_an_offline_answer_quotes_a_documents_brackets_as_written(embedder, mode
         assert "for i = [1,3;2,4] visits" in answer.text
         assert "described in [2]." in answer.text
         assert answer.cited == [1] and answer.dropped_citations == 0
+    finally:
+        svc.close()
+
+
+def test_an_offline_answer_quotes_a_program_cut_between_chunks_as_code(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """The chunk after the cut begins inside the program's fence: stored with that fence, its
+    lines are quoted as code, on their lines under it, not run together as a sentence."""
+    # in blocks of ten lines: prose would break at each blank line, code is one piece
+    rows = "\n".join(f"row_{i} = encoder.encode(texts[{i}])" + "\n" * (i % 10 == 9)
+                     for i in range(60))
+    doc = tmp_path / "vectors.md"
+    doc.write_text("# Saving vectors\n\nThe encoder turns texts into rows, as the program "
+                   f"below shows.\n\n```python\n{rows}\nnumpy.save('vectors.npy', rows)\n"
+                   "```\n\nThe file then holds every row.\n")
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        svc.ingest([doc])
+        question = "How do I save the rows with numpy.save?"
+        hit = next(h for h in svc.search(question, top_k=5) if "numpy.save" in h.text)
+        assert hit.position > 0 and hit.code_fence == "```python"
+        # its sentence vectors were stored for the pieces the answer reads
+        assert list(hit.sentence_vectors.spans) == [
+            (s.start, s.end) for s in split(hit.text, code_fence=hit.code_fence)]
+        answer = svc.ask(question)
+        assert "```python\n…\n" in answer.text
+        assert "\nnumpy.save('vectors.npy', rows)\n```" in answer.text
+        assert not re.search(r"\) row_\d+ =", answer.text)  # no lines run together
     finally:
         svc.close()
 

@@ -269,3 +269,17 @@ def test_a_page_number_met_twice_carries_into_its_own_pages_chunk(embedder) -> N
     chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
     assert [c.text for c in chunks] == [f"{FRONT_END}\n{RUN_ON}", RUN_ON,
                                         "Appendix one. It ends."]
+
+
+def test_a_chunk_beginning_inside_a_fenced_program_names_its_opening_fence(embedder) -> None:
+    """A chunk that begins inside a code block says which fence opened it, so that its
+    first lines are read as code (`rag.text.sentences.split`), not as prose."""
+    program = "\n".join(f"value_{i} = compute_step({i}, factor={i * 3})" for i in range(60))
+    text = (f"Run the pipeline like this:\n\n```python\n{program}\n```\n\n"
+            + " ".join(f"Step {i} of the guide explains rivers." for i in range(40)))
+    chunks = Chunker(embedder.token_counter(), 64, 8, 254)(_doc([Page(None, text)]))
+    code_start = text.index("```python\n") + len("```python\n")
+    inside = [c for c in chunks if code_start <= c.start < text.rindex("```") + 3]
+    assert inside and all(c.code_fence == "```python" for c in inside)
+    assert all(c.code_fence is None for c in chunks if c not in inside)
+    assert chunks[-1].code_fence is None and "rivers" in chunks[-1].text

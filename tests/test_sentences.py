@@ -172,6 +172,32 @@ def test_where_a_fenced_block_opens_and_closes(text: str, pieces: list[str]) -> 
     assert sentences(text) == pieces
 
 
+@pytest.mark.parametrize(("text", "pieces"), [
+    # its lines up to the closing fence are the block's end, quoted under its opening fence
+    ("x = model(input)\nprint(x)\n```\n\nThe output has 384 numbers.",
+     ["```python\n…\nx = model(input)\nprint(x)\n```", "The output has 384 numbers."]),
+    # the fences after it pair as they follow: prose between two blocks stays prose
+    ("x = 1\n```\n\nThen run it.\n```\nrun(x)\n```",
+     ["```python\n…\nx = 1\n```", "Then run it.", "```\nrun(x)\n```"]),
+    # a passage that is all code, cut at both ends
+    ("x = 1\ny = 2", ["```python\n…\nx = 1\ny = 2"]),
+    # a passage that opens on the closing fence itself holds none of the code
+    ("```\nThe end.", ["The end."]),
+])
+def test_a_passage_beginning_inside_a_code_block_reads_its_start_as_code(
+        text: str, pieces: list[str]) -> None:
+    """A chunk may begin inside a program its document fences: the chunker says so
+    (`Chunk.code_fence`), and the lines before the closing fence are code, not prose."""
+    found = split(text, code_fence="```python")
+    assert [s.text for s in found] == pieces
+    for piece in found:  # the cut block from the passage's start, the rest where they were
+        if piece.text.startswith("```python\n…\n"):
+            assert piece.start == 0 and piece.text.endswith(text[:piece.end])
+        else:
+            assert text[piece.start:piece.end] == piece.text
+    assert is_cut_code(found[0].text) is pieces[0].endswith("y = 2")
+
+
 @pytest.mark.parametrize(("piece", "cut"), [
     ("```python\nx = 1\n```", False),
     ("````\n```\nx\n````", False),

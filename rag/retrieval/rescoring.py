@@ -135,7 +135,7 @@ class SentenceRescorer:
             best[list(stored)] = np.maximum.reduceat(np.concatenate(blocks) @ query, starts)
         missing = np.flatnonzero(np.isnan(best)).tolist()
         if missing:
-            per_hit = [_split(hits[i].text) for i in missing]
+            per_hit = [_split(hits[i].text, hits[i].code_fence) for i in missing]
             cosines = np.stack(self.embedded([s for group in per_hit for s in group])) @ query
             at = 0
             for i, group in zip(missing, per_hit, strict=True):
@@ -190,8 +190,8 @@ def _sentences(hit: Hit) -> list[str]:
     """A hit's sentences: as its stored vectors cut it, else split now."""
     if hit.sentence_vectors is not None:
         return [hit.text[start:end] for start, end in hit.sentence_vectors.spans]
-    return _split(hit.text)
+    return _split(hit.text, hit.code_fence)
 
 
-def _split(text: str) -> list[str]:
-    return sentences(text) or [text]
+def _split(text: str, code_fence: str | None = None) -> list[str]:
+    return sentences(text, code_fence=code_fence) or [text]

@@ -140,6 +140,8 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
         "chunks": chunk_total, "media_type": media_type, "status": PENDING,
         **(extra or {}),  # document fields the app shows (pages, ingested_at)
     }
+    if chunk.code_fence:
+        payload["code_fence"] = chunk.code_fence
     if sentences is not None:
         payload[sentence_vectors.FIELD] = sentence_vectors.encode(sentences.spans,
                                                                   sentences.vectors)
@@ -160,7 +162,7 @@ def make_hit(pid: PointId, score: float, payload: dict,
                chunk_id=str(pid), score=float(score), text=payload["text"],
                title=payload.get("title", ""), position=int(payload.get("position", 0)),
                locator=payload.get("locator"),  # absent from points stored before locators
-               sentence_vectors=sentences)
+               sentence_vectors=sentences, code_fence=payload.get("code_fence"))
 
 
 @dataclass

@@ -277,8 +277,43 @@ def _stripped_start(fence: re.Match[str]) -> int:
     return fence.start() + len(fence.group()) - len(fence.group().lstrip())
 
 
-def split(text: str, language: str = "en") -> list[Sentence]:
-    """The sentences of `text`, in order; a fenced code block one of them, as written."""
+def code_blocks(text: str) -> list[tuple[int, int, str]]:
+    """Each fenced code block of a whole document (which begins outside any): where its
+    first line of code starts, where it ends (its closing fence included) and its opening
+    fence's line ("```python")."""
+    if "```" not in text:
+        return []
+    found = []
+    for start, end in _fenced_blocks(text):
+        opening_end = text.find("\n", start, end)
+        if opening_end != -1:
+            found.append((opening_end + 1, end, text[start:opening_end].strip()))
+    return found
+
+
+def _cut_block(text: str, code_fence: str) -> tuple[Sentence | None, int]:
+    """The code that `text` begins with, inside a block `code_fence` opened before it: that
+    code quoted under its opening fence, a line "…" standing for the lines before (None when
+    the text opens on the closing fence), and where the text after the block starts."""
+    width = len(code_fence) - len(code_fence.lstrip("`"))
+    closing = next((f for f in _FENCE.finditer(text)
+                    if _is_bare(f) and len(f.group("fence")) >= width), None)
+    end = closing.end() if closing else len(text.rstrip())
+    body = text[:closing.start()] if closing else text[:end]
+    if not body.strip():
+        return None, end
+    lines = text[:end].lstrip("\n").rstrip()
+    return Sentence(f"{code_fence}\n…\n{lines}", len(body) - len(body.lstrip()), end), end
+
+
+def split(text: str, language: str = "en", code_fence: str | None = None) -> list[Sentence]:
+    """The sentences of `text`, in order; a fenced code block one of them, as written.
+    `code_fence` is the opening fence of a block `text` begins inside (a chunk that cut a
+    program, `code_blocks`)."""
+    if code_fence:
+        code, end = _cut_block(text, code_fence)
+        rest = [Sentence(s.text, s.start + end, s.end + end) for s in split(text[end:], language)]
+        return [code, *rest] if code else rest
     if "```" not in text:
         return _split_prose(text, language)
     blocks = _fenced_blocks(text)
@@ -350,6 +385,6 @@ def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]
     return pieces
 
 
-def sentences(text: str, language: str = "en") -> list[str]:
+def sentences(text: str, language: str = "en", code_fence: str | None = None) -> list[str]:
     """Just the sentences' texts."""
-    return [s.text for s in split(text, language)]
+    return [s.text for s in split(text, language, code_fence)]

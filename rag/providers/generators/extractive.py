@@ -150,7 +150,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     sentence (its overlap with the chunk before): a first piece that starts in lower case is
     such a fragment and is dropped, unless it is a list entry ("video: ..."). So is a last
     piece that ends on a comma or a word in lower case, with no stop."""
-    found = split(hit.text)
+    found = split(hit.text, code_fence=hit.code_fence)
     if (found and hit.position > 0 and found[0].text[:1].islower()
             and not ENTRY_LABEL.match(found[0].text)):  # "video: This group ..." is whole
         found = found[1:]

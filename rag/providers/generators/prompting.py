@@ -104,7 +104,10 @@ def escaped(text: str) -> str:
 
 def passage_block(n: int, hit: Hit) -> str:
     source = html.escape(quoted(label(hit)).replace("\n", " "), quote=True)
-    return f'<{PASSAGE_TAG} n="{n}" source="{source}">\n{quoted(hit.text)}\n</{PASSAGE_TAG}>'
+    text = quoted(hit.text)
+    if hit.code_fence:  # its chunk begins inside a program: its first lines are code
+        text = f"{quoted(hit.code_fence)}\n…\n{text}"
+    return f'<{PASSAGE_TAG} n="{n}" source="{source}">\n{text}\n</{PASSAGE_TAG}>'
 
 
 def user_message(question: str, passages: Sequence[Hit]) -> str:

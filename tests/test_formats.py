@@ -440,6 +440,27 @@ def test_xlsx_formulas_without_a_result_and_with_a_placeholder_are_reported_toge
         "left out. Open and save it in Excel or LibreOffice, then ingest it again.",)
 
 
+def test_xlsx_an_array_formulas_placeholders_are_left_out_in_every_cell_of_its_range() -> None:
+    """XlsxWriter saves an array formula (and a dynamic one) in its range's first cell and 0
+    in each of the others: read as results, every row would say "Doubled: 0"."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    with xlsxwriter.Workbook(buf) as book:
+        sales = book.add_worksheet("Q1")
+        sales.write_row(0, 0, ["Region", "Sales", "Doubled", "Tripled"])
+        for number, row in enumerate([["North", 10], ["South", 20], ["East", 0]], start=1):
+            sales.write_row(number, 0, row)
+        sales.write_array_formula("C2:C4", "{=B2:B4*2}", None, 20)  # the first cell's given
+        sales.write_dynamic_array_formula("D2:D4", "=B2:B4*3")
+    doc = load_bytes(Path("sales.xlsx"), buf.getvalue())
+    assert doc.pages[0].text.split("\n\n") == [
+        "Region | Sales | Doubled | Tripled", "Region: North; Sales: 10; Doubled: 20",
+        "Region: South; Sales: 20", "Region: East; Sales: 0"]
+    assert doc.warnings[0].startswith("5 formulas (e.g. Q1!D2, Q1!C3) were saved with "
+                                      "placeholder results")
+
+
 SHEET_CELLS = (
     '<c r="A1"><f>1+1</f><v>2</v></c>'  # computed and saved, as Excel and LibreOffice save
     '<c r="A2"><f>1+1</f><v></v></c><c r="A3"><f>1+1</f><v/></c>'  # openpyxl: empty
@@ -478,9 +499,13 @@ PLACEHOLDER_CELLS = (  # in a workbook marked to be recalculated when it is open
     '<c r="F4"><f>1+1</f><v>2</v></c>'  # a result given by the writer
     '<c r="F5" t="b"><f>1&gt;2</f><v>0</v></c>'  # FALSE
     '<c r="F6" t="str"><f>"0"</f><v>0</v></c>'  # the text "0"
-    '<c r="F7" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="F8"><v>0</v></c>')
+    '<c r="F7" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="F8"><v>0</v></c>'
+    # an array formula's first cell holds it; XlsxWriter saves 0 in the others of its range
+    '<c r="G1"><f ref="G1:G3" t="array">A1:A3*2</f><v>4</v></c><c r="G2"><v>0</v></c>'
+    '<c r="G3" t="n"><v>0.0</v></c><c r="G4"><v>0</v></c>')
 # a formula's saved 0 or empty text is a placeholder there: "+"
-RECALCULATED_CELLS = ["A2", "A3", "A4", "A5+", "A6", "B3", "D1", "E2", None, "F1+", "F2+", "F3+"]
+RECALCULATED_CELLS = ["A2", "A3", "A4", "A5+", "A6", "B3", "D1", "E2", None, "F1+", "F2+", "F3+",
+                      "G2+", "G3+"]
 
 
 def left_out(xml: bytes, recalculated: bool = False) -> list[str | None]:

@@ -131,6 +131,11 @@ UNCLOSED_FORMULAS = {
     "a namespace prefix never ended": "<" + "a" * 4 * MIB + ":f>",
     "a zero value never closed": "<c><f></f><v>" + "0" * 4 * MIB,
     "zero values never closed": "<c><f></f><v>0.0e" * (MIB // 2),
+    "array formula tags never closed": '<f t="array" ' * (MIB // 12),
+    # each zero looked for in every range still open, were they not bounded
+    "array ranges over the whole sheet, then zeros": (
+        '<c r="A1"><f t="array" ref="A1:XFD1048576">1</f><v>1</v></c>' * 20_000
+        + '<c r="B2"><v>0</v></c>' * 100_000),
 }
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import datetime
 import functools
+import heapq
 import io
 import itertools
 import re
@@ -79,8 +80,12 @@ MAX_SCAN_CARRY = 8 * MIB
 # a sheet's root element, whose prefix (if any) every element of the sheet's own namespace has
 SHEET_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3}[0-9]{1,7})["']""")
+ZERO = rb"[-+]?0+(?:\.0*)?(?:[eE][-+]?[0-9]+)?"  # a saved number equal to zero
 CELL_TYPE = re.compile(rb"""\st\s*=\s*["']([^"'<>]*)["']""")  # none: a number
 SHOWN_UNSAVED = 2  # formulas of each kind the warning names; it counts them all
+# array formulas' ranges still open at a cell, at most, each looked at for every zero: a sheet
+# written for people has a few; beyond that, an array's other cells keep their zeros
+MAX_ARRAY_RANGES = 64
 # where every writer puts the workbook part, whose calcPr may ask for a recalculation on opening
 WORKBOOK_PART = "xl/workbook.xml"
 CALCULATION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr(\s[^<>]*)?/?>")
@@ -234,8 +239,7 @@ def unsaved_formula(prefix: bytes, placeholders: bool) -> re.Pattern[bytes]:
     text hold no '<', so no part of a match runs past the next tag but one: each piece of the
     XML is looked at by a few attempts at most, in linear time."""
     name = re.escape(prefix)
-    zero = (rb"|(<)" + name + rb"v(?:\s[^<>]*)?>[-+]?0+(?:\.0*)?(?:[eE][-+]?[0-9]+)?</" + name
-            + rb"v\s*>")
+    zero = rb"|(<)" + name + rb"v(?:\s[^<>]*)?>" + ZERO + rb"</" + name + rb"v\s*>"
     return re.compile(
         rb"<" + name + rb"f(?:\s[^<>]*)?(?:/>|>[^<]*</" + name + rb"f\s*>)\s*"
         rb"(?:(<)" + name + rb"v(?:\s[^<>]*)?(?:/>|></" + name + rb"v\s*>)"
@@ -258,6 +262,7 @@ def formulas_left_out(stream: IO[bytes], recalculated: bool = False) -> Iterator
     root = SHEET_ROOT.search(held)
     prefix = root.group(1) + b":" if root and root.group(1) else b""
     formula, cell_start = unsaved_formula(prefix, recalculated), b"<" + prefix + b"c"
+    arrays = ArrayResults(prefix) if recalculated else None
     searched = 1  # where a cell start not yet seen may begin: past the one `held` opens with
     while True:
         piece = stream.read(SCAN_BYTES)
@@ -265,13 +270,11 @@ def formulas_left_out(stream: IO[bytes], recalculated: bool = False) -> Iterator
         # such as <cols> does as well: neither is ever inside a cell)
         end = held.rfind(cell_start, searched) if piece else len(held)
         if end > 0:
-            for found in formula.finditer(held, 0, end):
-                tag = held[held.rfind(b"<", 0, found.start()):found.start()]  # its cell's
-                placeholder = is_placeholder(found, tag)
-                if placeholder is None or placeholder and not recalculated:
-                    continue
-                reference = CELL_REFERENCE.search(tag)
-                yield LeftOut(reference.group(1).decode() if reference else None, placeholder)
+            found = _formulas_left_out(held, end, formula, recalculated)
+            if arrays is not None:  # in the order of the sheet's cells, as they are emptied
+                found = heapq.merge(found, arrays.placeholders(held, end))
+            for _, left in found:
+                yield left
             del held[:end]
         elif len(held) > MAX_SCAN_CARRY:
             del held[:len(held) - len(cell_start)]
@@ -279,6 +282,61 @@ def formulas_left_out(stream: IO[bytes], recalculated: bool = False) -> Iterator
             return
         searched = max(len(held) - len(cell_start) + 1, 1)
         held += piece
+
+
+def _formulas_left_out(held: bytearray, end: int, formula: re.Pattern[bytes],
+                       recalculated: bool) -> Iterator[tuple[int, LeftOut]]:
+    """Each formula of `held[:end]` left out, with where it is."""
+    for found in formula.finditer(held, 0, end):
+        tag = held[held.rfind(b"<", 0, found.start()):found.start()]  # its cell's
+        placeholder = is_placeholder(found, tag)
+        if placeholder is None or placeholder and not recalculated:
+            continue
+        reference = CELL_REFERENCE.search(tag)
+        yield found.start(), LeftOut(reference.group(1).decode() if reference else None,
+                                     placeholder)
+
+
+class ArrayResults:
+    """The cells of an array formula's range after its first, in a workbook to be
+    recalculated: the formula is saved in the first cell alone, and XlsxWriter saves 0 in
+    each of the others, a placeholder as its formulas' zeros are. Read piece by piece, in the
+    sheet's order: a range's first cell comes before the others."""
+
+    def __init__(self, prefix: bytes) -> None:
+        name = re.escape(prefix)
+        self.pattern = re.compile(
+            # an array formula's range: "C2:C4" (t="array" before or after it)
+            rb"<" + name + rb"f\s(?=[^<>]*\bt\s*=\s*[\"']array[\"'])[^<>]*?\bref\s*=\s*"
+            rb"[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7}):\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']"
+            # or a cell holding a number equal to zero and no formula
+            rb"|<" + name + rb"c(\s[^<>]*)>\s*<" + name + rb"v(?:\s[^<>]*)?>" + ZERO
+            + rb"</" + name + rb"v\s*>")
+        self.ranges: list[tuple[int, int, int, int]] = []  # rows, then columns, from first to last
+
+    def placeholders(self, held: bytearray, end: int) -> Iterator[tuple[int, LeftOut]]:
+        """The placeholders of `held[:end]`, each with where it is."""
+        from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple
+
+        if not self.ranges and b"array" not in held:
+            return
+        for found in self.pattern.finditer(held, 0, end):
+            if found.group(1):
+                first = column_index_from_string(found.group(1).decode())
+                last = column_index_from_string(found.group(3).decode())
+                if len(self.ranges) < MAX_ARRAY_RANGES:
+                    self.ranges.append((int(found.group(2)), int(found.group(4)), first, last))
+                continue
+            attributes = found.group(5)
+            kind, reference = CELL_TYPE.search(attributes), CELL_REFERENCE.search(attributes)
+            if reference is None or kind and kind.group(1) != b"n":
+                continue
+            cell = reference.group(1).decode()
+            row, column = coordinate_to_tuple(cell)
+            self.ranges = [r for r in self.ranges if r[1] >= row]  # rows come in order
+            if any(top <= row <= bottom and left <= column <= right
+                   for top, bottom, left, right in self.ranges):
+                yield found.start(), LeftOut(cell, True)
 
 
 def is_placeholder(found: re.Match[bytes], tag: bytes) -> bool | None:

@@ -109,6 +109,7 @@ class SentenceVectors:
     vectors: Any
 
 
+# a hit's fields that help read its text, no part of what a citation shows: not in `as_json`
 _READING_AIDS = ("sentence_vectors", "code_fence")
 
 

@@ -103,8 +103,9 @@ _ABBREVIATIONS = frozenset(
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence's text with its white space collapsed (a fenced code block's as written),
-    and where it lies in the source text (`text[start:end]`, stripped)."""
+    """A sentence's text with its white space collapsed (a fenced code block's as written;
+    one the text begins inside under its opening fence, `split`), and where it lies in the
+    source text (`text[start:end]`, stripped)."""
 
     text: str
     start: int

@@ -756,3 +756,14 @@ def test_a_weak_sentence_does_not_open_the_answer_ahead_of_the_best(embedder) ->
     assert "legal advice" not in answer
     quoted = groups(answer)
     assert 2 <= sum(len(s) for s, _ in quoted) <= 4, answer
+
+
+@pytest.mark.parametrize("question", ["How do I list hidden files with ls?",
+                                      "What does ls -a show?"])
+def test_a_short_code_block_is_quoted_not_taken_for_a_title(embedder, question: str) -> None:
+    # a block of a few short words has the shape of a title ("Users and Groups"): as one, it
+    # was never quoted, and headed the sentences after it
+    shell = Hit("d0", "shell.md", None, "c0", 1.0,
+                "Hidden files start with a dot. To see them, list the folder with ls and its a "
+                "flag.\n\n```\nls -a\n```\n\nThe list is sorted by name.")
+    assert "\n\n```\nls -a\n```\n[1]" in quote(embedder, question, [shell])

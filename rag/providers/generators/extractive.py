@@ -166,8 +166,10 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     # "Note that ..."): until its first entry or heading, whose the passage cannot say
     continues = hit.position > 0 and bool(defined_terms(hit.text))
     for i, s in enumerate(found):
-        titled = (is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
-                  or _is_title_line(hit.text, s) or _is_document_title(hit, s.text))
+        # code is never a title, however few its words ("```\nls -a\n```")
+        titled = not is_code(s.text) and (
+            is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
+            or _is_title_line(hit.text, s) or _is_document_title(hit, s.text))
         if titled:
             entry = ""
         elif (labelled := ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):

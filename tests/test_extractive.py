@@ -668,6 +668,24 @@ def test_a_question_for_a_maximum_or_a_limit_asks_for_a_number() -> None:
         assert not holds("Longer input is truncated.")
 
 
+@pytest.mark.parametrize(("sentence", "says_a_number"), [
+    ("We trained our model on a TPU v3-8.", False),  # digits inside a name
+    ("We used the pretrained MiniLM-L6-H384-uncased model.", False),
+    ("The F-16 first flew in the seventies.", False),
+    ("The sequence length was limited to 128 tokens.", True),
+    ("It fell to -5 degrees, then rose by 2.5.", True),
+    ("Tickets cost $1,200 each.", True),
+    ("We train it during 100k steps.", True),
+    ("Roughly half of them stayed.", True),
+])
+def test_a_number_asked_for_is_a_number_not_a_name_holding_digits(
+        sentence: str, says_a_number: bool) -> None:
+    from rag.text.answer_types import answer_kind
+
+    holds = answer_kind("How many steps was the model trained for?")
+    assert bool(holds(sentence)) is says_a_number
+
+
 OFF_TOPIC = "What is the capital of Australia?"
 
 

@@ -27,9 +27,10 @@ _ANSWER_TYPES = [
     (re.compile(r"^\s*(how (many|much|long|old|far|big|large|tall|high|deep|often)|what "
                 r"(percentage|percent|number|amount))\b|^\s*what(?:'s|\s+is|\s+are)\s+the\s+"
                 r"(?:(?:maximum|minimum|max|min)\b|(?:[\w-]+\s+)?limits?\b)", re.I),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
-                re.I)),
+     # a figure starts its word: the digits of a name ("TPU v3-8", "F-16") count nothing
+     re.compile(r"(?<![\w-])[-+]?\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|"
+                r"eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
+                r"dozen|half)\b", re.I)),
     (re.compile(r"^\s*(what|which) colou?rs?\b", re.I),
      # "white-haired", "whiteheaded", "reddish" too
      re.compile(r"\b(red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|gr[ae]y|"

@@ -39,6 +39,27 @@ def test_chinese_and_japanese_sentences_end_at_their_own_stops(
     assert sentences(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # Thai and Lao end a sentence with a space alone: a paragraph was quoted whole
+    ("ประเทศไทยมีประชากรประมาณหกสิบหกล้านคน กรุงเทพมหานครเป็นเมืองหลวง ภาษาไทยเป็นภาษาราชการ",
+     ["ประเทศไทยมีประชากรประมาณหกสิบหกล้านคน", "กรุงเทพมหานครเป็นเมืองหลวง",
+      "ภาษาไทยเป็นภาษาราชการ"]),
+    ("ນະຄອນຫຼວງວຽງຈັນເປັນນະຄອນຫຼວງ ແມ່ນ້ຳຂອງໄຫຼຜ່ານ", ["ນະຄອນຫຼວງວຽງຈັນເປັນນະຄອນຫຼວງ",
+                                                      "ແມ່ນ້ຳຂອງໄຫຼຜ່ານ"]),
+    # a space beside a figure or a Latin word is inside the sentence
+    ("ประเทศไทยมีประชากร 66 ล้านคน ใช้ภาษา Thai เป็นหลัก",
+     ["ประเทศไทยมีประชากร 66 ล้านคน", "ใช้ภาษา Thai เป็นหลัก"]),
+    # a space after Thai's repetition or abbreviation mark is inside the sentence
+    ("ผลไม้ต่างๆ มีรสหวาน กรุงเทพฯ มีฝนตก", ["ผลไม้ต่างๆ มีรสหวาน", "กรุงเทพฯ มีฝนตก"]),
+    # Khmer's stop, the khan
+    ("ភាសាខ្មែរជាភាសាផ្លូវការ។ ក្រុងភ្នំពេញជារាជធានី។",
+     ["ភាសាខ្មែរជាភាសាផ្លូវការ។", "ក្រុងភ្នំពេញជារាជធានី។"]),
+])
+def test_thai_lao_and_khmer_sentences_end_where_their_writers_end_them(
+        text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
 @pytest.mark.parametrize(("document", "query"), [
     ("大熊猫每天吃竹子", "熊猫"),  # Chinese: no spaces between words
     (SAKURA, "桜"),  # a one-character Japanese word
@@ -154,3 +175,17 @@ def test_chinese_is_found_and_answered_by_its_sentence(service: RagService,
     text = "".join(answer.deltas)
     assert "一只大熊猫每天能吃十几公斤的竹子。" in text.replace(",", "，")
     assert "杭州" not in text and "北京" not in text
+
+
+THAILAND = ("ประเทศไทยตั้งอยู่ในเอเชียตะวันออกเฉียงใต้ กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย "
+            "ภาษาไทยเป็นภาษาราชการ อาหารไทยมีชื่อเสียงไปทั่วโลก ต้มยำกุ้งเป็นอาหารที่มีชื่อเสียง "
+            "แม่น้ำเจ้าพระยาไหลผ่านกรุงเทพมหานคร ประเทศไทยมีประชากรประมาณหกสิบหกล้านคน")
+
+
+def test_a_thai_answer_quotes_sentences_not_the_whole_paragraph(service: RagService,
+                                                                 tmp_path: Path) -> None:
+    _library(service, tmp_path, {"thailand.txt": THAILAND})
+    answer = service.ask("เมืองหลวงของประเทศไทยคืออะไร", top_k=1)
+    text = "".join(answer.deltas)
+    assert "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย [1]" in text, text
+    assert 2 <= text.count("[1]") <= 4 and len(text) < len(THAILAND), text

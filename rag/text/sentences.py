@@ -16,7 +16,8 @@ never ends inside a word (sentencex cuts "https://CRAN." from "R-project.org"). 
 reads a line opening with a bullet ("•", "■", "▶") as one item running to the next blank
 line, which a PDF's text seldom has: it sees a hyphen there instead. Nor does it end a
 sentence closed inside parentheses ("(Ah, the perspective of youth.) Of course"); that is
-done here, unless the stop is an abbreviation's.
+done here, unless the stop is an abbreviation's. Nor does it end a Thai or Lao sentence (a
+space between two of its letters) or a Khmer one (its khan): done here too.
 A Markdown code block fenced by backticks is one piece, kept as written, lines and all:
 split, a program would be cut at its first blank line and its lines run together.
 `leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
@@ -91,6 +92,11 @@ CJK_TEXT = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e
                       "\uf900-\ufaff\uff00-\uffef]")
 # ...but not a quotation's, when the sentence goes on after it ("「止まれ！」と彼は叫んだ。")
 _QUOTATION_GOES_ON = re.compile("[」』][とっ]")
+# Thai and Lao end a sentence with a space between two of their letters (not after Thai's
+# repetition mark ๆ or abbreviation mark ฯ, which a space follows inside a sentence), Khmer
+# with its khan
+_SCRIPT_END = re.compile(r"(?<=[\u0e00-\u0e2e\u0e30-\u0e45\u0e47-\u0eff])[ \t]+(?=[\u0e00-\u0eff])"
+                         r"|(?<=[\u17d4\u17d5])\s*")
 # a Markdown fence's line: up to three spaces, then ``` and an info string without backticks;
 # a line of backticks at least as long, alone, closes it. Not Markdown's ~~~ fences: a line of
 # tildes underlines a heading in plain text (reStructuredText's style), and two such headings
@@ -362,12 +368,27 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
                          or _QUOTATION_GOES_ON.match(text, start - 1))):
                 start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
             for piece_start, piece_end in _parenthesised_ends(text, start, end):
-                found.append(Sentence(_SPACE.sub(" ", text[piece_start:piece_end]),
-                                      piece_start, piece_end))
+                for cut_start, cut_end in _unmarked_ends(text, piece_start, piece_end):
+                    found.append(Sentence(_SPACE.sub(" ", text[cut_start:cut_end]),
+                                          cut_start, cut_end))
         if marker is not None:  # a number with nothing after it
             end = offset + len(block.rstrip())
             found.append(Sentence(_SPACE.sub(" ", text[marker:end]), marker, end))
     return found
+
+
+def _unmarked_ends(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """`text[start:end]` cut where Thai or Lao ends a sentence (a space between two of its
+    letters: they write no stop) or Khmer does (its khan, "។"), which sentencex reads as no
+    end."""
+    pieces, at = [], start
+    for end_found in _SCRIPT_END.finditer(text, start, end):
+        if end_found.start() > at:
+            pieces.append((at, end_found.start()))
+        at = end_found.end()
+    if at < end:
+        pieces.append((at, end))
+    return pieces
 
 
 def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -270,7 +270,7 @@ def formulas_left_out(stream: IO[bytes], recalculated: bool = False) -> Iterator
         # such as <cols> does as well: neither is ever inside a cell)
         end = held.rfind(cell_start, searched) if piece else len(held)
         if end > 0:
-            found = _formulas_left_out(held, end, formula, recalculated)
+            found = _formula_cells(held, end, formula, recalculated)
             if arrays is not None:  # in the order of the sheet's cells, as they are emptied
                 found = heapq.merge(found, arrays.placeholders(held, end))
             for _, left in found:
@@ -284,8 +284,8 @@ def formulas_left_out(stream: IO[bytes], recalculated: bool = False) -> Iterator
         held += piece
 
 
-def _formulas_left_out(held: bytearray, end: int, formula: re.Pattern[bytes],
-                       recalculated: bool) -> Iterator[tuple[int, LeftOut]]:
+def _formula_cells(held: bytearray, end: int, formula: re.Pattern[bytes],
+                   recalculated: bool) -> Iterator[tuple[int, LeftOut]]:
     """Each formula of `held[:end]` left out, with where it is."""
     for found in formula.finditer(held, 0, end):
         tag = held[held.rfind(b"<", 0, found.start()):found.start()]  # its cell's

@@ -92,11 +92,12 @@ CJK_TEXT = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e
                       "\uf900-\ufaff\uff00-\uffef]")
 # ...but not a quotation's, when the sentence goes on after it ("「止まれ！」と彼は叫んだ。")
 _QUOTATION_GOES_ON = re.compile("[」』][とっ]")
-# Thai and Lao end a sentence with a space between two of their letters (not after Thai's
-# repetition mark ๆ or abbreviation mark ฯ, which a space follows inside a sentence), Khmer
-# with its khan
-_SCRIPT_END = re.compile(r"(?<=[\u0e00-\u0e2e\u0e30-\u0e45\u0e47-\u0eff])[ \t]+(?=[\u0e00-\u0eff])"
-                         r"|(?<=[\u17d4\u17d5])\s*")
+# Thai and Lao end a sentence with a space between two of their letters (not after their
+# repetition marks ๆ ໆ or abbreviation marks ฯ ຯ, which a space follows inside a sentence),
+# Khmer with its khan
+_SCRIPT_END = re.compile(
+    r"(?<=[\u0e00-\u0e2e\u0e30-\u0e45\u0e47-\u0eae\u0eb0-\u0ec5\u0ec7-\u0eff])[ \t]+"
+    r"(?=[\u0e00-\u0eff])|(?<=[\u17d4\u17d5])\s*")
 # a Markdown fence's line: up to three spaces, then ``` and an info string without backticks;
 # a line of backticks at least as long, alone, closes it. Not Markdown's ~~~ fences: a line of
 # tildes underlines a heading in plain text (reStructuredText's style), and two such headings

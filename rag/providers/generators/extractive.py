@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,7 +210,8 @@ class ExtractiveGenerator(Generator):
                         and not c.is_title):
                     seen.add(c.text.lower())
                     candidates.append(c)
-        if answer_kind(request.question):
+        holds = answer_kind(request.question)
+        if holds:
             # a number, a date or a name is said in sentences; a program's literals and
             # identifiers only look like one (it still comes with a sentence introducing it)
             candidates = [c for c in candidates if not is_code(c.text)] or candidates
@@ -260,7 +261,7 @@ class ExtractiveGenerator(Generator):
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
         scores, embedded = self._score(request, [candidates[i] for i in keep], overlap[keep],
-                                       headed[keep], asked_for[keep], tokens, behind)
+                                       headed[keep], asked_for[keep], holds, tokens, behind)
         order = np.argsort(-scores)
         ranked = [keep[i] for i in order]
         # what a sentence says itself, without the names it goes by, which every sentence of
@@ -325,11 +326,12 @@ class ExtractiveGenerator(Generator):
 
     def _score(self, request: GenerationRequest, candidates: list[_Candidate],
                overlap: np.ndarray, headed: np.ndarray, asked_for: np.ndarray,
-               tokens: list[int] | None, behind: list[float]) -> tuple[np.ndarray, bool]:
+               holds: Callable[[str], object] | None, tokens: list[int] | None,
+               behind: list[float]) -> tuple[np.ndarray, bool]:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
-        the question asks for (a date, a number; the list entry it names, or what its heading
-        names defined, `asked_for`), less
+        the question asks for (a date, a number, as `holds` tells; the list entry it names, or
+        what its heading names defined, `asked_for`), less
         the passage's distance behind the best
         passage in search score; and whether the cosines were had (else words alone score).
         `tokens` (the candidates' counts) is None when their stored vectors are used. The
@@ -349,7 +351,6 @@ class ExtractiveGenerator(Generator):
             dense, embedded = np.zeros(len(candidates), dtype=np.float32), False
         prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
                          dtype=np.float32)
-        holds = answer_kind(question)
         typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
         typed += _TYPE_BONUS * asked_for

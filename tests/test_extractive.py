@@ -785,3 +785,65 @@ def test_a_short_code_block_is_quoted_not_taken_for_a_title(embedder, question: 
                 "Hidden files start with a dot. To see them, list the folder with ls and its a "
                 "flag.\n\n```\nls -a\n```\n\nThe list is sorted by name.")
     assert "\n\n```\nls -a\n```\n[1]" in quote(embedder, question, [shell])
+
+
+@pytest.mark.parametrize("lead_in", [
+    "There are some differences in the modeling code, such as",
+    "The modeling code differs from S in the following ways:",
+])
+def test_a_sentence_introducing_a_list_brings_its_first_item(embedder, lead_in: str) -> None:
+    """"..., such as" says nothing until its list's first item: quoted alone, the answer
+    would stop in the middle of a sentence."""
+    faq = Hit("d0", "faq.pdf", 20, "c0", 1.0,
+              f"3.3.2 Models\n{lead_in}\n• Whereas in S, you would use lm(y ~ x^3) to regress "
+              "y on x^3, in R, you have to insulate powers of numeric vectors.\n• The glm "
+              "family objects are implemented differently in R and S.")
+    answer = quote(embedder, "What are the differences in the modeling code?", [faq],
+                   max_sentences=2)
+    assert answer.startswith(f"{lead_in} [1] ")
+    assert "Whereas in S, you would use lm(y ~ x^3)" in answer
+
+
+
+def test_a_tables_header_line_is_never_quoted(embedder) -> None:
+    """Ingest writes a table as its header's cells on a line, then each row naming its values
+    by them ("Dataset: Reddit comments; Number of training tuples: 726,484,430"): the header
+    says nothing the rows do not, and quoted it reads as a sentence that stops short."""
+    card = Hit("d0", "card.md", None, "c0", 1.0,
+               "We sampled each dataset given a weighted probability.\n\nDataset | Paper | "
+               "Number of training tuples\n\nDataset: Reddit comments (2015-2018); Paper: "
+               "paper; Number of training tuples: 726,484,430\n\nDataset: S2ORC Citation "
+               "pairs; Paper: paper; Number of training tuples: 116,288,806")
+    answer = quote(embedder, "How many training tuples came from each dataset?", [card])
+    assert "Dataset | Paper" not in answer
+    assert "726,484,430" in answer
+
+
+def test_a_list_item_ending_in_and_is_quoted_alone(embedder) -> None:
+    """"(a) You must give ... a copy of this License; and" is a whole condition: it does not
+    need the next item, as a list's introduction does."""
+    license_text = Hit("d0", "license.txt", None, "c0", 1.0,
+                       "(a) You must give any other recipients of the Work a "
+                       "copy of this License; and\n\n(b) You must cause any modified files to "
+                       "carry prominent notices stating that You changed the files; and\n\n(c) You "
+                       "must retain all copyright notices.")
+    answer = quote(embedder, "Must I give recipients a copy of this License?", [license_text],
+                   max_sentences=1)
+    assert answer == ("(a) You must give any other recipients of the Work a copy of "
+                      "this License; and [1]")
+
+
+@pytest.mark.parametrize(("ending", "quoted"), [
+    ("Dataset | Paper | Number of training tuples", False),
+    ("K200 | 1.7 litres", True),
+])
+def test_a_tables_header_cut_from_its_rows_is_never_quoted(embedder, ending: str,
+                                                           quoted: bool) -> None:
+    """A chunk may end on a table's header, its rows in the next chunk. A line of cells
+    holding a figure is a row of a table without a header, and answers."""
+    card = Hit("d0", "card.md", None, "c0", 1.0,
+               "We train the model during 100k steps using a batch size of 1024. We use a "
+               f"learning rate warm up of 500 for the dataset.\n\n{ending}")
+    answer = quote(embedder, "What batch size and K200 litres and dataset paper were used in "
+                   "training?", [card])
+    assert (ending in answer) == quoted

@@ -43,6 +43,7 @@ _BLOCK_BREAK = re.compile(
     rf"|{_LETTER_MARKER})[ \t])"  # a line that starts an item
 )
 _LEADING_BULLET = re.compile(rf"^[ \t]*[{_BULLETS}][ \t]+")
+_ITEM_START = re.compile(rf"[ \t]*(?:[{_BULLETS}]|\(?\d{{1,3}}[.)]|{_LETTER_MARKER})[ \t]")
 # the item markers that a wrapped line of prose can begin with too: a dash, a letter ("...used
 # to build\nR. Portable code", "J. R. R. Tolkien"); each kind a list's items share. Not a
 # number: a numbered list's items are often apart, one to a block, and "2." would join the
@@ -128,6 +129,11 @@ def without_bullet(sentence: str) -> str:
     if bullet is None or not sentence[bullet.end():bullet.end() + 1].isupper():
         return sentence
     return sentence[bullet.end():]
+
+
+def is_list_item(sentence: str) -> bool:
+    """Whether a piece opens as a list's item does: a bullet, "2.", "(b)"."""
+    return _ITEM_START.match(sentence) is not None
 
 
 def leans_back(sentence: str) -> bool:

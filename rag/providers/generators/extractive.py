@@ -13,7 +13,9 @@ out, and so is a cross-reference to a section that is among the passages), and t
 quotes the best 2 to `max_sentences` of them: grouped by passage, best passage first, in
 document order within a passage, each sentence followed by its passage's citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
-along (past an aside in parentheses), and counts part of the question's words that one names.
+along (past an aside in parentheses), and counts part of the question's words that one names;
+one that introduces a list or a program ("..., such as", "Install it with pip:") brings what it
+introduces. A table's header line is a title: ingest names every row's values by its cells.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -44,6 +46,7 @@ from rag.text.sentences import (
     is_code,
     is_cut_code,
     is_heading,
+    is_list_item,
     leans_back,
     split,
     without_bullet,
@@ -78,6 +81,7 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 _TITLE_CASE_WORDS = 10
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
+_CELL_SEPARATOR = " | "  # between a table's header cells, as ingest writes them
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
 _WORD = re.compile(r"\w+")
 # a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
@@ -169,7 +173,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         # code is never a title, however few its words ("```\nls -a\n```")
         titled = not is_code(s.text) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
-            or _is_title_line(hit.text, s) or _is_document_title(hit, s.text))
+            or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
+            or _is_table_header(hit.text, s))
         if titled:
             entry = ""
         elif (labelled := ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
@@ -400,13 +405,19 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
 
 
 def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
-    """The code block right after `c` in its passage, when `c` introduces it ("Install it
-    with pip:")."""
+    """What `c` introduces right after it in its passage: the code block after "Install it
+    with pip:", a list's first item after "the following:" or "..., such as", which stops
+    in the middle of a sentence without it."""
     passage = by_passage[c.passage - 1]
-    if not c.text.endswith(":") or c.index + 1 >= len(passage):
+    if c.index + 1 >= len(passage):
         return None
     after = passage[c.index + 1]
-    return after if is_code(after.text) else None
+    if is_code(after.text):
+        return after if c.text.endswith(":") else None
+    # an item ending "; and" goes on in the next item, but says its own part whole
+    opens_list = c.text.endswith(":") or (_TRAILING_FRAGMENT.search(c.text) is not None
+                                           and not is_list_item(c.text))
+    return after if opens_list and is_list_item(after.text) and not after.is_title else None
 
 
 def _is_aside(text: str) -> bool:
@@ -468,6 +479,22 @@ def _is_title_line(text: str, piece: Sentence) -> bool:
     return sum(capitalised) >= 2 and all(
         up or not w[0].isalpha() or w.lower() in lexical.STOP_WORDS
         for w, up in zip(words, capitalised, strict=True))
+
+
+def _is_table_header(text: str, piece: Sentence) -> bool:
+    """A table's header as ingest writes it ("Dataset | Paper | Number of training tuples"),
+    the row after it naming its values by the header's cells ("Dataset: Reddit comments;
+    Paper: ..."): it says nothing the rows do not. At a passage's end, where the chunk cut
+    the table after its header, cells without a figure: a row of a table without a header
+    ("Voltage | 230 V") holds values."""
+    cells = piece.text.split(_CELL_SEPARATOR)
+    if len(cells) < 2 or not _starts_line(text, piece):
+        return False
+    after = text[piece.end:].strip()
+    if not after:
+        return not any(char.isdigit() for char in piece.text)
+    row = after.split("\n", 1)[0]
+    return sum(f"{cell}: " in row for cell in cells) >= 2
 
 
 def _is_document_title(hit: Hit, text: str) -> bool:

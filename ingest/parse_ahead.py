@@ -16,10 +16,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,6 +149,23 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
 
 def _submit(pool: ProcessPoolExecutor, item: Loaded) -> Future | None:
     try:
-        return pool.submit(prepare_file, item.label, item.data, item.source)
+        with _interrupts_held():  # the first submit starts the worker
+            return pool.submit(prepare_file, item.label, item.data, item.source)
     except BrokenProcessPool:  # an earlier file killed the worker: parse here from now on
         return None
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT in this thread while it may start the worker. Ctrl-C reaches the whole
+    process group, and a worker still importing its parsers (before `use_chunker` ignores
+    SIGINT) would print a traceback amid the command's own message. A process inherits the
+    held signal and never sees one; this process gets a Ctrl-C pressed meanwhile on release."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to reach
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)

@@ -161,3 +161,26 @@ def test_the_worker_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, "the parse worker outlived the command that started it"
+
+
+def _blocked_signals(pid: int) -> int:
+    status = (Path("/proc") / str(pid) / "status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines()
+                    if line.startswith("SigBlk:")), 16)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_the_worker_starts_deaf_to_ctrl_c(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, a worker still importing its parsers too,
+    which would print a traceback amid the command's own message. The worker is started with
+    SIGINT held, so it never sees one; this process still does."""
+    files = corpus(tmp_path / "docs")
+    workers: list[int] = []
+    for item in load_ahead(at(files), lambda doc_id, source: False, CHUNKER, lookahead=1):
+        if item.future is not None and not workers:
+            workers = [pid for pid in _children(os.getpid())
+                       if b"spawn_main" in (Path("/proc") / str(pid) / "cmdline").read_bytes()]
+            assert workers, "no parse worker was started"
+            assert all(_blocked_signals(pid) & 1 << (signal.SIGINT - 1) for pid in workers)
+    assert workers
+    assert not _blocked_signals(os.getpid()) & 1 << (signal.SIGINT - 1)

@@ -106,6 +106,18 @@ def test_the_cli_and_the_chat_share_a_running_engine(engine_process, browser_pag
     assert alone.returncode == 0 and len(json.loads(alone.stdout)["documents"]) == 2
 
 
+def test_ctrl_c_stops_the_engine_quietly(engine_process, tmp_path: Path) -> None:
+    """Ctrl-C is how a server is stopped at a terminal: exit 130 as the shell reports it,
+    the announcement withdrawn, and no "Aborted!" or traceback, as if the stop had failed."""
+    url, _, process, data_dir = engine_process
+    assert httpx.get(f"{url}/api/v1/health").status_code == 200
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 128 + signal.SIGINT
+    assert not (data_dir / "server.json").exists()
+    said = (tmp_path / "engine.log").read_text()
+    assert "Aborted" not in said and "Traceback" not in said
+
+
 def test_sigterm_stops_an_upload_under_way_and_the_engine_with_it(engine_process) -> None:
     """The server waits for its requests before it stops, and an upload without
     `wait=false` lasts as long as its ingest: the ingest is stopped first, the upload is

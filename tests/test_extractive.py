@@ -800,8 +800,8 @@ def test_a_sentence_introducing_a_list_brings_its_first_item(embedder, lead_in: 
               "family objects are implemented differently in R and S.")
     answer = quote(embedder, "What are the differences in the modeling code?", [faq],
                    max_sentences=2)
-    assert answer.startswith(f"{lead_in} [1] ")
-    assert "Whereas in S, you would use lm(y ~ x^3)" in answer
+    # the item on a line of its own, as a list shows it
+    assert answer.startswith(f"{lead_in} [1]\n- Whereas in S, you would use lm(y ~ x^3)")
 
 
 

@@ -131,6 +131,13 @@ def without_bullet(sentence: str) -> str:
     return sentence[bullet.end():]
 
 
+def item_text(sentence: str) -> str:
+    """A list item without its bullet, in whatever case; a number or a letter ("2.", "(b)")
+    stays, the item's own."""
+    bullet = _LEADING_BULLET.match(sentence)
+    return sentence if bullet is None else sentence[bullet.end():]
+
+
 def is_list_item(sentence: str) -> bool:
     """Whether a piece opens as a list's item does: a bullet, "2.", "(b)"."""
     return _ITEM_START.match(sentence) is not None

@@ -47,6 +47,7 @@ from rag.text.sentences import (
     is_cut_code,
     is_heading,
     is_list_item,
+    item_text,
     leans_back,
     split,
     without_bullet,
@@ -372,17 +373,26 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     order = sorted(groups, key=lambda p: -max(s for _, s in groups[p]))
     quoted = [c for passage in order
               for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
-    after_code = False
+    after_block, listing = False, False
     for n, c in enumerate(quoted):
         text = without_bullet(c.text)
+        follows = n > 0 and quoted[n - 1].passage == c.passage and (
+            quoted[n - 1].index == c.index - 1)
+        # an item right after the sentence introducing it, or after the item before it: a
+        # list's line, as Markdown shows one
+        listing = follows and is_list_item(c.text) and (listing or _opens_list(
+            quoted[n - 1].text))
         if is_code(text):
             # fenced on lines of its own, as Markdown shows code; its citation after the fence
             yield Quoted(("\n\n" if n else "") + _closed_code(text) + "\n")
             yield f"[{c.passage}]"
-        else:
-            yield Quoted(text if n == 0 else ("\n\n" if after_code else " ") + text)
+        elif listing:
+            yield Quoted("\n- " + item_text(c.text))
             yield f" [{c.passage}]"
-        after_code = is_code(text)
+        else:
+            yield Quoted(text if n == 0 else ("\n\n" if after_block else " ") + text)
+            yield f" [{c.passage}]"
+        after_block = is_code(text) or listing
 
 
 def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
@@ -414,10 +424,15 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate
     after = passage[c.index + 1]
     if is_code(after.text):
         return after if c.text.endswith(":") else None
-    # an item ending "; and" goes on in the next item, but says its own part whole
-    opens_list = c.text.endswith(":") or (_TRAILING_FRAGMENT.search(c.text) is not None
-                                           and not is_list_item(c.text))
-    return after if opens_list and is_list_item(after.text) and not after.is_title else None
+    return (after if _opens_list(c.text) and is_list_item(after.text) and not after.is_title
+            else None)
+
+
+def _opens_list(text: str) -> bool:
+    """Whether a sentence goes on in a list after it: "the following:", "..., such as". An
+    item ending "; and" goes on in the next item, but says its own part whole."""
+    return text.endswith(":") or (_TRAILING_FRAGMENT.search(text) is not None
+                                  and not is_list_item(text))
 
 
 def _is_aside(text: str) -> bool:

@@ -847,3 +847,30 @@ def test_a_tables_header_cut_from_its_rows_is_never_quoted(embedder, ending: str
     answer = quote(embedder, "What batch size and K200 litres and dataset paper were used in "
                    "training?", [card])
     assert (ending in answer) == quoted
+
+
+def test_a_sentence_introducing_a_list_brings_the_items_there_is_room_for(embedder) -> None:
+    """"The service kit contains the following parts:" is answered by its items, which hold
+    few of the question's words: as many of them as the answer has room for come along."""
+    guide = Hit("d0", "pump.docx", None, "c0", 1.0,
+                "Contents of the kit\n\nThe service kit contains the following parts:\n\n"
+                "• a replacement impeller\n\n• two O-ring seals\n\n• a tube of silicone grease"
+                "\n\n• a spare fuse\n\nKeep the kit in a dry place.", title="Pump guide",
+                locator="Contents of the kit")
+    answer = quote(embedder, "What parts does the service kit contain?", [guide])
+    assert answer == ("The service kit contains the following parts: [1]\n- a replacement "
+                      "impeller [1]\n- two O-ring seals [1]\n- a tube of silicone grease [1]")
+
+
+def test_a_procedures_steps_quoted_together_are_a_lists_lines(embedder) -> None:
+    """Steps quoted one after another keep their numbers, each on a line of its own, as the
+    document lists them; a sentence after them is a paragraph of its own."""
+    guide = Hit("d0", "pump.docx", None, "c0", 1.0,
+                "1. Switch off the pump and unplug it.\n\n2. Remove the four screws of the "
+                "impeller cover.\n\n3. Pull the old impeller straight out.\n\nTighten the "
+                "impeller cover screws to 2 Nm.", title="Pump guide",
+                locator="Replacing the impeller")
+    answer = quote(embedder, "How do I replace the impeller?", [guide])
+    assert answer.startswith(("1. ", "2. "))
+    assert answer.endswith("cover. [1]\n3. Pull the old impeller straight out. [1]\n\n"
+                           "Tighten the impeller cover screws to 2 Nm. [1]")

@@ -185,7 +185,8 @@ def test_a_page_or_column_break_separates_the_words_on_either_side(kind: str) ->
 
 def test_word_list_numbers_are_written_before_their_items() -> None:
     """Word draws them from its numbering definitions, not the text: a procedure's steps keep
-    their order, and "What is step 3?" its answer. Bullets stay as they are."""
+    their order, and "What is step 3?" its answer. A bulleted item is written after a
+    bullet: a list's item, which the sentence introducing it ("the following:") goes on in."""
     import docx
 
     document = docx.Document()
@@ -195,7 +196,7 @@ def test_word_list_numbers_are_written_before_their_items() -> None:
     document.add_paragraph("Keep the receipt.", style="List Bullet")
     assert docx_blocks(document) == [
         "Descale the kettle monthly.", "1. Unplug the kettle.", "2. Fill it with vinegar.",
-        "4. Rinse it twice.", "Keep the receipt."]
+        "4. Rinse it twice.", "• Keep the receipt."]
 
 
 # a multilevel list's levels: "1.", "a)", "(i)", "1.b.1"

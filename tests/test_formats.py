@@ -220,12 +220,12 @@ def test_html_table_of_contents_linking_into_the_page_is_left_out() -> None:
     assert "Table of Contents" not in read.text and "1. Introduction" not in read.text
     assert read.text.startswith("Users and Groups\n\nIntroduction\n\nThe package holds")
     assert "See the entries and the top." in read.text  # a sentence's own links stay
-    assert read.text.endswith("Debian\n\nDocuments")  # links out of the page stay
+    assert read.text.endswith("• Debian\n\n• Documents")  # links out of the page stay
     # a page that is nothing but such links keeps them: they are all it says
     only = ('<html><body><ul><li><a href="#a">Alpha section</a></li>'
             '<li><a href="#b">Beta section</a></li></ul></body></html>')
     [read] = load_bytes(Path("index.html"), only.encode()).pages
-    assert read.text == "Alpha section\n\nBeta section"
+    assert read.text == "• Alpha section\n\n• Beta section"
 
 
 def test_html_site_menus_and_search_box_are_left_out() -> None:

@@ -344,6 +344,20 @@ def test_html_text_is_laid_out_as_a_browser_shows_it(tmp_path: Path) -> None:
 
 
 
+def test_html_list_items_keep_the_marks_a_browser_draws(tmp_path: Path) -> None:
+    """A bullet before an item of a `<ul>`, its number before one of an `<ol>` (from its
+    `start`): a procedure's step 3 is "3.", and "The kit holds the following parts:" goes on
+    in its items rather than in paragraphs of their own."""
+    page = tmp_path / "kit.html"
+    page.write_text(
+        "<html><body><p>The kit holds the following parts:</p><ul><li>an impeller</li>"
+        "<li><p>two seals</p></li></ul><ol start='2'><li>Unplug the pump.</li>"
+        "<li>Open <b>the cover</b>.<ul><li>four screws</li></ul></li></ol></body></html>")
+    assert load_file(page).pages[0].text.split("\n\n") == [
+        "The kit holds the following parts:", "• an impeller", "• two seals",
+        "2. Unplug the pump.", "3. Open the cover.", "• four screws"]
+
+
 def test_an_html_data_tables_rows_name_their_values_by_its_header() -> None:
     """As a sheet's rows and a Word table's do: "the K200's capacity" finds its row."""
     page = (b"<html><body><table><caption>Kettles</caption><thead><tr><th>Model</th>"

@@ -32,6 +32,9 @@ MAX_IMAGE_PIXELS = 50_000_000  # an image or a rendered page, before it is OCR'd
 # between a document's paragraphs, list items, table rows and sheet rows: each is a block of
 # its own, never run on into the next as one sentence (a list item or a row has no stop)
 PARAGRAPH_BREAK = "\n\n"
+# before an item of a bulleted list, whatever glyph the format draws: the answer reads an item
+# after it as the list a sentence before it ("the following:") introduces
+LIST_BULLET = "•"
 # what an office suite writes as a file's title when nobody gave it one ("Binder1" is
 # Acrobat's for PDFs combined into one), and the way a PDF printed from one names its source
 # ("Microsoft Word - Q3 report.docx"): a document's title is shown in every citation, and its

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from ingest.formats.base import LoadOptions, Pages, Parsed, metadata_title
+from ingest.formats.base import LIST_BULLET, LoadOptions, Pages, Parsed, metadata_title
 from ingest.formats.named_rows import cells_line, named_row
 from ingest.formats.text import decode_text
 
@@ -31,6 +31,10 @@ _TERM_END = "\x00"
 _TERM_JOIN = re.compile(r"^[ \t]*([^\n\x00]*?)[ \t]*\x00\s*", re.MULTILINE)
 # starts each line of a `<pre>`, whose indentation the tidying of the other lines keeps
 _VERBATIM = "\x01"
+# follows a list item's mark until the item's first words, past the blank line a block inside
+# the item (`<li><p>`) opens with
+_ITEM_MARK_END = "\x02"
+_ITEM_JOIN = re.compile(_ITEM_MARK_END + r"\s*")
 _CLOSING = frozenset(".:;!?")
 _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b",
@@ -257,7 +261,8 @@ def _hidden(tag: Tag) -> bool:
 def layout(root: Tag) -> str:
     """The text as a browser shows it: white space in the source collapsed (but in `<pre>`),
     each block element (paragraph, heading, list item, a definition's term and its text, a
-    table's row) a paragraph of its own, inline elements (`<a>`, `<code>`, `<em>`) inside
+    table's row) a paragraph of its own, a list's item after the bullet or number it is
+    drawn with, inline elements (`<a>`, `<code>`, `<em>`) inside
     the sentence that holds them, a definition's term leading into its text. Read with one
     line per text node instead, "Members can read /var/log , and" kept a space before the
     comma, and a term ran into its text as if part of its first sentence ("adm Group adm is
@@ -268,6 +273,7 @@ def layout(root: Tag) -> str:
     parts: list[str] = []
     # (node, inside <pre>) to enter, or a string to emit when a block element ends
     stack: list[tuple[PageElement, bool] | str] = [(root, False)]
+    numbers: dict[int, int] = {}  # an ordered list's items' numbers, by id
     while stack:
         item = stack.pop()
         if isinstance(item, str):
@@ -286,15 +292,31 @@ def layout(root: Tag) -> str:
         inner = pre or name == "pre"
         if name in _BLOCKS or name == "dt":
             parts.append(_lines("\n\n", inner))
+        if name == "ol":
+            numbers.update(_item_numbers(node))
+        elif name == "li":
+            parts.append(f"{numbers[id(node)]}." if id(node) in numbers else LIST_BULLET)
+            parts.append(_ITEM_MARK_END)
         after = ("\n\n" if name in _BLOCKS else " " if name in _CELLS
                  else _defined(node) if name == "dt" else "")
         if after:  # what follows a `<pre>` is tidied again
             stack.append(_lines(after, pre))
         stack.extend((child, inner) for child in reversed(node.contents))
-    text = _TERM_JOIN.sub(_join_term, "".join(parts))
+    text = _TERM_JOIN.sub(_join_term, _ITEM_JOIN.sub(" ", "".join(parts)))
     lines = (_tidy_line(line) for line in text.split("\n"))
     # only line breaks: a `<pre>` opening the page keeps its first line's indentation
     return _PARAGRAPHS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def _item_numbers(ordered: Tag) -> dict[int, int]:
+    """The number a browser draws before each item of an `<ol>`, by the item's id: from its
+    `start`, one more each."""
+    try:
+        start = int(str(ordered.get("start", 1)))
+    except ValueError:
+        start = 1
+    return {id(item): n for n, item in enumerate(ordered.find_all("li", recursive=False),
+                                                  start)}
 
 
 def _lines(text: str, verbatim: bool) -> str:

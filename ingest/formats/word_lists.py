@@ -1,11 +1,14 @@
-"""The numbers Word draws before a numbered list's items ("1.", "b)", "2.3"), written out.
+"""The numbers and bullets Word draws before a list's items ("1.", "b)", "2.3", "•"), written out.
 
 Word does not store them in the text: a paragraph names a list (`w:numPr`, its own, its
 style's or that of a style its style is based on) and a level, and the numbering definitions
 say how each level counts and is shown. Lists of one abstract definition count on together, as
 Word counts them, until one restarts the count.
 Read without them, a procedure's steps lose their order and "What is step 3?" has no answer.
-Bullets and levels drawn with no number are left as they are.
+A bulleted item is written after `LIST_BULLET`, whatever glyph its font draws (a Symbol
+font's private character, "o", "§"): without it the item reads as a paragraph of its own, and
+"The kit holds the following parts:" as a sentence that introduces nothing. Levels drawn with
+no mark are left as they are.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from dataclasses import dataclass, field, replace
 
 from docx.oxml.ns import qn
 
+from ingest.formats.base import LIST_BULLET
+
 LEVELS = 9  # Word's list levels, 0 to 8
 # a number as each format writes it; a format not here is written as a decimal
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
-_UNNUMBERED = frozenset({"bullet", "none"})
 _MOST_LETTERED = 26 * 20  # "tttt...": past this a lettered item is written as its number
 _NO_LIST = (None, None)
 _P_PR, _P_STYLE, _NUM_PR, _NUM_ID, _ILVL, _VAL = (
@@ -91,8 +95,10 @@ class ListNumbers:
         if numbered is None or not 0 <= level < LEVELS:
             return None
         levels = numbered.levels
-        if level not in levels or levels[level].kind in _UNNUMBERED:
+        if level not in levels or levels[level].kind == "none":
             return None
+        if levels[level].kind == "bullet":
+            return LIST_BULLET
         counts = self.counts.setdefault(numbered.counter, [None] * LEVELS)
         if level in numbered.restarts and num_id not in self.restarted:
             # the shared count restarts once, at this list's first item at that level: Word

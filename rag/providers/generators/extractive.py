@@ -308,13 +308,15 @@ class ExtractiveGenerator(Generator):
             while len(needed) <= _CHAIN and (before := _leaned_on(leaning, by_passage)):
                 needed.insert(0, (before.passage, before.index))
                 leaning = before
-            if after := _introduced(c, by_passage):
-                needed.append((after.passage, after.index))
-            needed = [k for k in needed if k not in chosen]
+            introduced = [(a.passage, a.index) for a in _introduced(c, by_passage)
+                          if (a.passage, a.index) not in chosen]
+            needed = [k for k in needed if k not in chosen] + introduced[:1]
             if len(chosen) + len(needed) > self.max_sentences:
                 if chosen:
                     continue  # no room for this one with its predecessor; a later one may fit
                 needed = needed[-1:]
+            # a list's further items, as many as there is room for: they are what it says
+            needed += introduced[1:self.max_sentences - len(chosen) - len(needed) + 1]
             for key in needed:
                 chosen[key] = score
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
@@ -373,26 +375,34 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     order = sorted(groups, key=lambda p: -max(s for _, s in groups[p]))
     quoted = [c for passage in order
               for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
-    after_block, listing = False, False
+    after_block = False
     for n, c in enumerate(quoted):
         text = without_bullet(c.text)
-        follows = n > 0 and quoted[n - 1].passage == c.passage and (
-            quoted[n - 1].index == c.index - 1)
-        # an item right after the sentence introducing it, or after the item before it: a
-        # list's line, as Markdown shows one
-        listing = follows and is_list_item(c.text) and (listing or _opens_list(
-            quoted[n - 1].text))
+        before = quoted[n - 1] if n else None
+        after = quoted[n + 1] if n + 1 < len(quoted) else None
+        # a list's items quoted one after another, or after the sentence introducing them:
+        # a list's lines, as Markdown shows them
+        listed = is_list_item(c.text) and (
+            (_next_to(before, c) and (is_list_item(before.text) or _opens_list(before.text)))
+            or (_next_to(c, after) and is_list_item(after.text)))
         if is_code(text):
             # fenced on lines of its own, as Markdown shows code; its citation after the fence
             yield Quoted(("\n\n" if n else "") + _closed_code(text) + "\n")
             yield f"[{c.passage}]"
-        elif listing:
-            yield Quoted("\n- " + item_text(c.text))
+        elif listed:
+            bare = item_text(c.text)  # a bullet becomes Markdown's dash; a number stays
+            yield Quoted(("\n" if n else "") + (c.text if bare == c.text else f"- {bare}"))
             yield f" [{c.passage}]"
         else:
             yield Quoted(text if n == 0 else ("\n\n" if after_block else " ") + text)
             yield f" [{c.passage}]"
-        after_block = is_code(text) or listing
+        after_block = is_code(text) or listed
+
+
+def _next_to(first: _Candidate | None, second: _Candidate | None) -> bool:
+    """Whether `second` comes right after `first` in the same passage."""
+    return (first is not None and second is not None and first.passage == second.passage
+            and second.index == first.index + 1)
 
 
 def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
@@ -414,18 +424,24 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     return None if before.is_title else before
 
 
-def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
+def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Candidate]:
     """What `c` introduces right after it in its passage: the code block after "Install it
-    with pip:", a list's first item after "the following:" or "..., such as", which stops
-    in the middle of a sentence without it."""
+    with pip:", a list's items after "the following:" or "..., such as", which stops in the
+    middle of a sentence without them."""
     passage = by_passage[c.passage - 1]
     if c.index + 1 >= len(passage):
-        return None
+        return []
     after = passage[c.index + 1]
     if is_code(after.text):
-        return after if c.text.endswith(":") else None
-    return (after if _opens_list(c.text) and is_list_item(after.text) and not after.is_title
-            else None)
+        return [after] if c.text.endswith(":") else []
+    if not _opens_list(c.text):
+        return []
+    items = []
+    for item in passage[c.index + 1:]:
+        if not is_list_item(item.text) or item.is_title:
+            break
+        items.append(item)
+    return items
 
 
 def _opens_list(text: str) -> bool:

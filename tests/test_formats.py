@@ -272,9 +272,49 @@ def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
     assert [(p.number, p.locator) for p in doc.pages] == [(1, "slide 1: Quarterly budget"),
                                                          (2, "slide 2: Hiring plan")]
     assert doc.pages[0].text.split("\n\n") == [
-        "Quarterly budget", "Travel costs fell by a tenth.", "Team | Spend",
+        "Quarterly budget", "• Travel costs fell by a tenth.", "Team | Spend",
         "Team: Sales; Spend: 1200",
         "Notes:", "Mention the new travel policy."]
+
+
+def test_pptx_paragraphs_keep_the_bullets_and_numbers_powerpoint_draws() -> None:
+    """A content placeholder's paragraphs are bulleted by its master's body style unless a
+    paragraph says otherwise; numbers count through a run at one level; a title slide's
+    subtitle and a text box draw no mark."""
+    import pptx
+    from pptx.oxml.ns import qn
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    cover = deck.slides.add_slide(deck.slide_layouts[0])
+    cover.shapes.title.text = "Q3 plan"
+    cover.placeholders[1].text_frame.text = "Prepared by the board"
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Q3 goals"
+    body = slide.placeholders[1].text_frame
+    body.text = "We will focus on three goals:"
+    for text, level, bullet in [
+            ("ship the mobile app", 1, None), ("hire two engineers", 1, None),
+            ("Then, in order:", 0, ("buNone", {})),
+            ("Freeze the scope.", 1, ("buAutoNum", {"type": "arabicPeriod", "startAt": "3"})),
+            ("Test it.", 1, ("buAutoNum", {"type": "arabicPeriod", "startAt": "3"})),
+            ("Release it.", 1, ("buAutoNum", {"type": "alphaLcParenR"}))]:
+        paragraph = body.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+        if bullet:
+            name, attributes = bullet
+            paragraph._p.get_or_add_pPr().append(
+                paragraph._p.makeelement(qn(f"a:{name}"), attributes))
+    slide.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(1)).text_frame.text = (
+        "Draft: not for circulation")
+    data = io.BytesIO()
+    deck.save(data)
+    cover_page, goals = load_bytes(Path("plan.pptx"), data.getvalue()).pages
+    assert cover_page.text.split("\n\n") == ["Q3 plan", "Prepared by the board"]
+    assert goals.text.split("\n\n") == [
+        "Q3 goals", "• We will focus on three goals:", "• ship the mobile app",
+        "• hire two engineers", "Then, in order:", "3. Freeze the scope.", "4. Test it.",
+        "a) Release it.", "Draft: not for circulation"]
 
 
 def test_xlsx_sheet_is_a_page_and_rows_carry_their_header() -> None:

@@ -41,7 +41,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             lines = [title] if title else []
             for shape in reading_order(slide.shapes):
                 if shape.shape_id != title_id:
-                    lines += shape_lines(shape)
+                    lines += shape_lines(shape, slide)
             if slide.has_notes_slide:
                 notes = slide.notes_slide.notes_text_frame
                 if notes is not None and notes.text.strip():
@@ -72,17 +72,22 @@ def is_hidden_shape(shape) -> bool:
     return any(value in ("1", "true") for value in shape._element.xpath("./*[1]/p:cNvPr/@hidden"))
 
 
-def shape_lines(shape) -> list[str]:
+def shape_lines(shape, slide) -> list[str]:
+    """A shape's paragraphs, each after the bullet or number PowerPoint draws before it."""
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+    from ingest.formats.slide_lists import paragraph_marks
     from ingest.formats.word import table_lines
 
     if is_hidden_shape(shape):
         return []
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
-        return [line for inner in reading_order(shape.shapes) for line in shape_lines(inner)]
+        return [line for inner in reading_order(shape.shapes)
+                for line in shape_lines(inner, slide)]
     if getattr(shape, "has_table", False) and shape.has_table:
         return table_lines(shape.table)
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
-        return [p for p in (para.text.strip() for para in shape.text_frame.paragraphs) if p]
+        marked = zip(paragraph_marks(shape, slide), shape.text_frame.paragraphs, strict=True)
+        return [f"{mark} {text}" if mark else text for mark, text in
+                ((mark, para.text.strip()) for mark, para in marked) if text]
     return []

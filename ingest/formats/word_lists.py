@@ -115,7 +115,7 @@ class ListNumbers:
                 spec = levels.get(shown)
                 value = counts[shown] if counts[shown] is not None else (
                     spec.start if spec else 1)
-                label = label.replace(placeholder, _written(value, spec.kind if spec else ""))
+                label = label.replace(placeholder, written_number(value, spec.kind if spec else ""))
         return label.strip() or None
 
     def _list_of(self, paragraph) -> tuple[str, int] | None:
@@ -200,7 +200,8 @@ def _style_lists(styles: dict, lists: dict[str, _List]
     return found
 
 
-def _written(value: int, kind: str) -> str:
+def written_number(value: int, kind: str) -> str:
+    """`value` as a list's number of `kind` draws it: "12", "c", "XIV", "07"."""
     if kind in ("lowerLetter", "upperLetter") and 0 < value <= _MOST_LETTERED:
         letter = _LETTERS[(value - 1) % 26] * ((value - 1) // 26 + 1)  # z, aa, bb: as Word
         return letter.upper() if kind == "upperLetter" else letter

@@ -1,0 +1,103 @@
+"""The bullets and numbers PowerPoint draws before a slide's paragraphs, written out.
+
+A slide does not store them in the text. A paragraph's own properties may say (`a:buChar`,
+`a:buAutoNum`, or `a:buNone` for none); else its level's style does, looked up from the shape
+to the layout's placeholder it comes from, to the master's, to the master's body text style:
+so a content placeholder's paragraphs are bulleted by default, and a title, a subtitle or a
+text box is not. Without the marks a slide's "We will focus on three goals:" is followed by
+paragraphs of their own rather than its list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.oxml.ns import qn
+
+from ingest.formats.base import LIST_BULLET
+from ingest.formats.word_lists import written_number
+
+# placeholders whose text the master's body style shapes (a title's has no bullets, and a
+# date, footer or slide number is not the slide's text)
+_BODY_PLACEHOLDERS = frozenset({PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT,
+                                PP_PLACEHOLDER.SUBTITLE})
+_NONE, _CHAR, _AUTO = (qn(f"a:{name}") for name in ("buNone", "buChar", "buAutoNum"))
+# `a:buAutoNum`'s scheme ("arabicPeriod", "alphaLcParenR") as a numbering kind and what
+# follows the number
+_KINDS = (("arabic", "decimal"), ("alphaLc", "lowerLetter"), ("alphaUc", "upperLetter"),
+          ("romanLc", "lowerRoman"), ("romanUc", "upperRoman"))
+_ENDINGS = (("ParenBoth", "(", ")"), ("ParenR", "", ")"), ("Plain", "", ""),
+            ("Period", "", "."))
+
+
+def paragraph_marks(shape, slide) -> Iterator[str | None]:
+    """The mark PowerPoint draws before each paragraph of `shape` on `slide` ("•", "2.",
+    "b)"), None where it draws none; numbers count on through a run of numbered paragraphs
+    of one level, as PowerPoint counts them."""
+    styles = _level_styles(shape, slide)
+    counts: dict[int, tuple[str, int]] = {}  # by level: its numbering scheme, its last number
+    for paragraph in shape.text_frame.paragraphs:
+        level = paragraph.level
+        bullet = _bullet(paragraph._p.pPr, styles, level)
+        scheme = bullet.get("type", "arabicPeriod") if bullet is not None else ""
+        # a paragraph ends the numbering of the levels under it, and of its own unless
+        # numbered there in the same scheme
+        for ended in [n for n in counts if n > level or (
+                n == level and (bullet is None or bullet.tag != _AUTO
+                                or counts[n][0] != scheme))]:
+            del counts[ended]
+        if bullet is None or bullet.tag != _AUTO:
+            yield None if bullet is None else LIST_BULLET
+            continue
+        counts[level] = (scheme, counts[level][1] + 1 if level in counts else _start(bullet))
+        yield _numbered(counts[level][1], scheme)
+
+
+def _level_styles(shape, slide) -> list:
+    """Where a paragraph's level style may be set, nearest first: the shape's own list style,
+    then its layout's and its master's placeholder's, then the master's body style."""
+    styles = [shape.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}")]
+    if not shape.is_placeholder:
+        return [style for style in styles if style is not None]
+    placeholder = shape.placeholder_format
+    layout = slide.slide_layout
+    base = layout.placeholders.get(idx=placeholder.idx)
+    kind = placeholder.type
+    if base is not None:
+        styles.append(base.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}"))
+        kind = base.placeholder_format.type
+    if kind in _BODY_PLACEHOLDERS:
+        master = layout.slide_master
+        body = master.placeholders.get(PP_PLACEHOLDER.BODY)
+        if body is not None:
+            styles.append(body.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}"))
+        styles.append(master.element.find(f"{qn('p:txStyles')}/{qn('p:bodyStyle')}"))
+    return [style for style in styles if style is not None]
+
+
+def _bullet(properties, styles: list, level: int):
+    """The first bullet setting (`a:buNone`, `a:buChar` or `a:buAutoNum`) of the paragraph's
+    own properties, then of its level in each style; None for no bullet."""
+    level_name = qn(f"a:lvl{level + 1}pPr")
+    for node in [properties, *(style.find(level_name) for style in styles)]:
+        if node is None:
+            continue
+        for child in node:
+            if child.tag in (_NONE, _CHAR, _AUTO):
+                return None if child.tag == _NONE else child
+    return None
+
+
+def _numbered(value: int, scheme: str) -> str:
+    kind = next((kind for prefix, kind in _KINDS if scheme.startswith(prefix)), "decimal")
+    opening, closing = next(((opening, closing) for suffix, opening, closing in _ENDINGS
+                             if scheme.endswith(suffix)), ("", "."))
+    return f"{opening}{written_number(value, kind)}{closing}"
+
+
+def _start(bullet) -> int:
+    try:
+        return int(bullet.get("startAt", "1"))
+    except ValueError:
+        return 1

@@ -874,3 +874,36 @@ def test_a_procedures_steps_quoted_together_are_a_lists_lines(embedder) -> None:
     assert answer.startswith(("1. ", "2. "))
     assert answer.endswith("cover. [1]\n3. Pull the old impeller straight out. [1]\n\n"
                            "Tighten the impeller cover screws to 2 Nm. [1]")
+
+
+@pytest.mark.parametrize(("question", "row"), [
+    ("What is the status of order 1002?", "order_id: 1002"),
+    ("Which orders were cancelled?", "order_id: 1003"),
+])
+def test_a_question_naming_a_rows_value_is_answered_by_that_row(embedder, question: str,
+                                                                row: str) -> None:
+    """Every row of a table shares its column names ("status", "order") with the question,
+    and all would be quoted in the table's order: the rows holding what the question names
+    ("1002", "cancelled") are the answer."""
+    orders = Hit("d0", "orders.csv", None, "c0", 1.0,
+                 "order_id | customer | total | status\n\n"
+                 "order_id: 1001; customer: Acme Corp; total: 250.00; status: shipped\n\n"
+                 "order_id: 1002; customer: Globex; total: 99.50; status: pending\n\n"
+                 "order_id: 1003; customer: Initech; total: 1200.00; status: cancelled",
+                 title="orders", locator="sheet orders")
+    answer = quote(embedder, question, [orders])
+    assert answer.startswith(row) and answer.count("order_id:") == 1
+
+
+def test_a_passages_section_answering_comes_before_another_section(embedder) -> None:
+    """One passage may hold two sections: the one answering opens the answer, though the
+    other comes first in the document; a list introduced by a sentence quoted after the best
+    does not come whole, crowding out the answer."""
+    guide = Hit("d0", "notes.md", None, "c0", 1.0,
+                "# Release checklist\n\nBefore every release, do the following:\n\n1. Update "
+                "the changelog.\n\n2. Bump the version.\n\n3. Tag the commit.\n\n## Rollback\n\n"
+                "If a release breaks production, revert the tag and redeploy the previous "
+                "release.", title="Release notes")
+    answer = quote(embedder, "How do I roll back a release?", [guide])
+    assert answer.startswith("If a release breaks production, revert the tag")
+    assert "3. Tag the commit." not in answer

@@ -9,9 +9,10 @@ document's title and its section's heading counted as held), a bonus for holding
 question asks for (a date, a number, a colour, a name), one for a heading above them in the
 passage that names the question's subject, and a prior from their passage's search score (when
 the question names one entry of a list, "staff: ...", the other entries' sentences are left
-out, and so is a cross-reference to a section that is among the passages), and the answer
-quotes the best 2 to `max_sentences` of them: grouped by passage, best passage first, in
-document order within a passage, each sentence followed by its passage's citation [n]. A
+out, and so is a cross-reference to a section that is among the passages, and when it names
+a value of a table's rows, the rows not holding it), and the answer quotes the best 2 to
+`max_sentences` of them: grouped by passage (and by section within one), best group first, in
+document order within a group, each sentence followed by its passage's citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
 along (past an aside in parentheses), and counts part of the question's words that one names;
 one that introduces a list or a program ("..., such as", "Install it with pip:") brings what it
@@ -83,6 +84,8 @@ _TITLE_CASE_WORDS = 10
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _CELL_SEPARATOR = " | "  # between a table's header cells, as ingest writes them
+# a row's value named by its column ("Role: Mobile developer"), "; " between them
+_NAMED_VALUE = re.compile(r"(?:^|; )([^:;\n]{1,80}): ([^;\n]*)")
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
 _WORD = re.compile(r"\w+")
 # a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
@@ -237,6 +240,7 @@ class ExtractiveGenerator(Generator):
                           or request.passages[c.passage - 1].locator != FRONT_MATTER
                           ] or candidates
         candidates = _in_named_entries(candidates, named)
+        candidates = _in_named_rows(request.question, candidates)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
         names = [cited_names(hit.title, hit.locator)
@@ -315,8 +319,10 @@ class ExtractiveGenerator(Generator):
                 if chosen:
                     continue  # no room for this one with its predecessor; a later one may fit
                 needed = needed[-1:]
-            # a list's further items, as many as there is room for: they are what it says
-            needed += introduced[1:self.max_sentences - len(chosen) - len(needed) + 1]
+            if not chosen:
+                # the best sentence's list: its further items, as many as there is room for,
+                # are what it says (a later sentence's list would crowd out the best)
+                needed += introduced[1:self.max_sentences - len(needed) + 1]
             for key in needed:
                 chosen[key] = score
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
@@ -367,14 +373,15 @@ class ExtractiveGenerator(Generator):
 
 
 def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
-    """Groups by passage, the best-scoring group first; document order within each group;
-    every sentence followed by its citation."""
-    groups: dict[int, list[tuple[_Candidate, float]]] = {}
+    """Groups by passage, and within one by the section under each of its headings, the
+    best-scoring group first; document order within each group; every sentence followed by
+    its citation. A passage may hold two sections ("Release checklist", "Rollback"): read in
+    document order, the one answering would come after the other's sentences."""
+    groups: dict[tuple[int, str], list[tuple[_Candidate, float]]] = {}
     for c, score in chosen:
-        groups.setdefault(c.passage, []).append((c, score))
-    order = sorted(groups, key=lambda p: -max(s for _, s in groups[p]))
-    quoted = [c for passage in order
-              for c, _ in sorted(groups[passage], key=lambda x: x[0].index)]
+        groups.setdefault((c.passage, c.heading), []).append((c, score))
+    order = sorted(groups, key=lambda key: -max(s for _, s in groups[key]))
+    quoted = [c for key in order for c, _ in sorted(groups[key], key=lambda x: x[0].index)]
     after_block = False
     for n, c in enumerate(quoted):
         text = without_bullet(c.text)
@@ -623,6 +630,29 @@ def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Ca
     kept = [c for c in candidates
             if c.entry in named or not (c.entry or c.continues_entry)]
     return kept or candidates
+
+
+def _in_named_rows(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    """When the question names a value of a table's rows ("order 1002", "Ben Okafor",
+    "cancelled"), the candidates but the rows holding fewer of its terms among their values
+    than the rows holding most: every row shares its table's column names with the question
+    ("status", "start date") and would be quoted, in the table's order."""
+    asked = lexical.term_set(question)
+    held = {i: len(asked & lexical.term_set(values)) for i, c in enumerate(candidates)
+            if (values := _row_values(c.text)) is not None}
+    most = max(held.values(), default=0)
+    if not most:
+        return candidates
+    return [c for i, c in enumerate(candidates) if held.get(i, most) == most]
+
+
+def _row_values(text: str) -> str | None:
+    """A table row's values without their column names, as ingest writes a row
+    ("Name: Ben Okafor; Role: Mobile developer"); None for anything else."""
+    pairs = _NAMED_VALUE.findall(text)
+    if len(pairs) < 2 or "; ".join(f"{name}: {value}" for name, value in pairs) != text:
+        return None
+    return " ".join(value for _, value in pairs)
 
 
 def _words(text: str) -> str:

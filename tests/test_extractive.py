@@ -907,3 +907,19 @@ def test_a_passages_section_answering_comes_before_another_section(embedder) -> 
     answer = quote(embedder, "How do I roll back a release?", [guide])
     assert answer.startswith("If a release breaks production, revert the tag")
     assert "3. Tag the commit." not in answer
+
+
+def test_a_sentence_quoted_only_to_make_two_brings_no_list(embedder) -> None:
+    """The answer's second sentence may be far weaker than the first, there to make two; one
+    introducing a list would bring the list's first item too, three lines of another
+    subject."""
+    staff = Hit("d0", "staff.xlsx", 1, "c0", 1.0,
+                "Name | Role | Start date\n\nName: Ana Silva; Role: Support engineer; Start "
+                "date: 2024-03-01\n\nName: Ben Okafor; Role: Mobile developer; Start date: "
+                "2024-05-15", title="staff", locator="sheet Staff")
+    plan = Hit("d1", "plan.pptx", 1, "c1", 0.5,
+               "Q3 goals\n\n• We will focus on three goals:\n\n• ship the mobile app\n\n"
+               "• hire two support engineers", title="plan", locator="slide 1: Q3 goals")
+    answer = quote(embedder, "What is Ben Okafor's role?", [staff, plan])
+    assert answer.startswith("Name: Ben Okafor; Role: Mobile developer")
+    assert "three goals" not in answer and len(re.findall(r"\[\d\]", answer)) == 2

@@ -314,6 +314,8 @@ class ExtractiveGenerator(Generator):
                 leaning = before
             introduced = [(a.passage, a.index) for a in _introduced(c, by_passage)
                           if (a.passage, a.index) not in chosen]
+            if chosen and said < enough and introduced:
+                continue  # there only to make two sentences, it would bring its list along
             needed = [k for k in needed if k not in chosen] + introduced[:1]
             if len(chosen) + len(needed) > self.max_sentences:
                 if chosen:

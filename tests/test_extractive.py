@@ -923,3 +923,20 @@ def test_a_sentence_quoted_only_to_make_two_brings_no_list(embedder) -> None:
     answer = quote(embedder, "What is Ben Okafor's role?", [staff, plan])
     assert answer.startswith("Name: Ben Okafor; Role: Mobile developer")
     assert "three goals" not in answer and len(re.findall(r"\[\d\]", answer)) == 2
+
+
+FAQ = ("Frequently asked questions\n\nQ: How do I reset my password?\nA: Click \"Forgot "
+       "password\" on the sign-in page and follow the link we email you. The link expires "
+       "after 24 hours.\n\nQ: How do I delete my account?\nA: Go to Settings > Account > "
+       "Delete account. Your data is removed within 30 days.")
+
+
+def test_a_faqs_question_line_heads_its_answer_and_is_not_quoted(embedder) -> None:
+    """A question on a line of its own ("Q: How do I delete my account?", an HTML FAQ's
+    heading) is the heading of the answer under it: never quoted, its words counted for
+    that answer, and each question's answer a group of its own."""
+    faq = Hit("d0", "faq.txt", None, "c0", 1.0, FAQ, title="faq")
+    answer = quote(embedder, "How long does account deletion take?", [faq])
+    assert "?" not in answer
+    assert answer.startswith("A: Go to Settings > Account > Delete account. [1] Your data is "
+                             "removed within 30 days. [1]")

@@ -86,6 +86,8 @@ _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _CELL_SEPARATOR = " | "  # between a table's header cells, as ingest writes them
 # a row's value named by its column ("Role: Mobile developer"), "; " between them
 _NAMED_VALUE = re.compile(r"(?:^|; )([^:;\n]{1,80}): ([^;\n]*)")
+_QUOTE_MARKS = frozenset("\"'“‘«„")
+_QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
 _WORD = re.compile(r"\w+")
 # a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
@@ -178,7 +180,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         titled = not is_code(s.text) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
             or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
-            or _is_table_header(hit.text, s))
+            or _is_table_header(hit.text, s) or _is_question_line(hit.text, s))
         if titled:
             entry = ""
         elif (labelled := ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
@@ -519,6 +521,15 @@ def _is_title_line(text: str, piece: Sentence) -> bool:
     return sum(capitalised) >= 2 and all(
         up or not w[0].isalpha() or w.lower() in lexical.STOP_WORDS
         for w, up in zip(words, capitalised, strict=True))
+
+
+def _is_question_line(text: str, piece: Sentence) -> bool:
+    """A question on a line of its own: an FAQ's ("Q: How do I delete my account?", an HTML
+    FAQ's heading), which heads the answer under it and answers nothing. Not a line of
+    dialogue ("“Where is he?”"), a story's own."""
+    return (piece.text.endswith("?") and piece.text[:1] not in _QUOTE_MARKS
+            and len(piece.text.split()) <= _QUESTION_LINE_WORDS
+            and _starts_line(text, piece) and _ends_line(text, piece))
 
 
 def _is_table_header(text: str, piece: Sentence) -> bool:

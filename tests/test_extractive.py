@@ -804,7 +804,6 @@ def test_a_sentence_introducing_a_list_brings_its_first_item(embedder, lead_in: 
     assert answer.startswith(f"{lead_in} [1]\n- Whereas in S, you would use lm(y ~ x^3)")
 
 
-
 def test_a_tables_header_line_is_never_quoted(embedder) -> None:
     """Ingest writes a table as its header's cells on a line, then each row naming its values
     by them ("Dataset: Reddit comments; Number of training tuples: 726,484,430"): the header

@@ -317,6 +317,26 @@ def test_pptx_paragraphs_keep_the_bullets_and_numbers_powerpoint_draws() -> None
         "a) Release it.", "Draft: not for circulation"]
 
 
+@pytest.mark.parametrize("level", ["x", "42", "-1"])
+def test_a_slide_paragraphs_malformed_level_costs_only_its_mark(level: str) -> None:
+    """A list level out of the schema's range: the text is read all the same, the level
+    taken as the nearest there is."""
+    import pptx
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Odd levels"
+    body = slide.placeholders[1].text_frame
+    body.text = "First point."
+    paragraph = body.add_paragraph()
+    paragraph.text = "Second point."
+    paragraph._p.get_or_add_pPr().set("lvl", level)
+    data = io.BytesIO()
+    deck.save(data)
+    [page] = load_bytes(Path("odd.pptx"), data.getvalue()).pages
+    assert page.text.split("\n\n") == ["Odd levels", "• First point.", "• Second point."]
+
+
 def test_xlsx_sheet_is_a_page_and_rows_carry_their_header() -> None:
     doc = load_bytes(Path("book.xlsx"), xlsx_book())
     # the empty sheet has no page, and numbers stay the sheets' own

@@ -22,6 +22,7 @@ from ingest.formats.word_lists import written_number
 # date, footer or slide number is not the slide's text)
 _BODY_PLACEHOLDERS = frozenset({PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT,
                                 PP_PLACEHOLDER.SUBTITLE})
+_DEEPEST = 8  # a paragraph's deepest list level (`a:lvl9pPr`)
 _NONE, _CHAR, _AUTO = (qn(f"a:{name}") for name in ("buNone", "buChar", "buAutoNum"))
 # `a:buAutoNum`'s scheme ("arabicPeriod", "alphaLcParenR") as a numbering kind and what
 # follows the number
@@ -38,8 +39,9 @@ def paragraph_marks(shape, slide) -> Iterator[str | None]:
     styles = _level_styles(shape, slide)
     counts: dict[int, tuple[str, int]] = {}  # by level: its numbering scheme, its last number
     for paragraph in shape.text_frame.paragraphs:
-        level = paragraph.level
-        bullet = _bullet(paragraph._p.pPr, styles, level)
+        properties = paragraph._p.pPr
+        level = _level(properties)
+        bullet = _bullet(properties, styles, level)
         scheme = bullet.get("type", "arabicPeriod") if bullet is not None else ""
         # a paragraph ends the numbering of the levels under it, and of its own unless
         # numbered there in the same scheme
@@ -97,7 +99,18 @@ def _numbered(value: int, scheme: str) -> str:
 
 
 def _start(bullet) -> int:
+    return _number(bullet.get("startAt"), 1)
+
+
+def _level(properties) -> int:
+    """A paragraph's list level, 0 to 8. Read leniently: python-pptx's `level` raises on a
+    value out of the schema's range, and the slide's text matters more than its marks."""
+    level = _number(properties.get("lvl") if properties is not None else None, 0)
+    return min(max(level, 0), _DEEPEST)
+
+
+def _number(text: str | None, default: int) -> int:
     try:
-        return int(bullet.get("startAt", "1"))
+        return int(text) if text is not None else default
     except ValueError:
-        return 1
+        return default

@@ -340,7 +340,7 @@ def test_html_text_is_laid_out_as_a_browser_shows_it(tmp_path: Path) -> None:
     assert text.split("\n\n") == [  # the contents, links into the page, left out
         "Users and Groups",
         "adm: Group adm is for monitoring. Members of it can read /var/log, and use xconsole.",
-        "It is old.", "What is sudo? Root for a while.", "x = 1\ny = 2", "Group tape"]
+        "It is old.", "What is sudo?\nRoot for a while.", "x = 1\ny = 2", "Group tape"]
 
 
 

@@ -341,7 +341,11 @@ def _defined(term: Tag) -> str:
 
 
 def _join_term(match: re.Match[str]) -> str:
+    """A term and its definition's first paragraph as one line ("sudo: Members of ..."); a
+    question's its own line, as an FAQ's heading is ("Can I export my data?")."""
     term = match.group(1)
     if not term:
         return ""
+    if term.endswith("?"):
+        return f"{term}\n"
     return f"{term} " if term[-1] in _CLOSING else f"{term}: "

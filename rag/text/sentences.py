@@ -37,13 +37,14 @@ _AS_HYPHENS = str.maketrans(_SENTENCEX_BULLETS, "-" * len(_SENTENCEX_BULLETS))
 _HAS_BULLET = re.compile(f"[{_SENTENCEX_BULLETS}]")  # a search is cheaper than a translate
 _LETTER_MARKER = r"\(?[a-zA-Z][.)]"  # "b)", "(c)", "d."
 _BULLETS = f"-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}"  # a PDF's symbol font gives \uf0b7
+# what opens a list's item: a bullet, "2.", "(b)", then a space
+_ITEM_START = rf"[ \t]*(?:[{_BULLETS}]|\(?\d{{1,3}}[.)]|{_LETTER_MARKER})[ \t]"
 _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
-    rf"|\n(?=[ \t]*(?:[{_BULLETS}]|\(?\d{{1,3}}[.)]"
-    rf"|{_LETTER_MARKER})[ \t])"  # a line that starts an item
+    rf"|\n(?={_ITEM_START})"  # a line that starts an item
 )
 _LEADING_BULLET = re.compile(rf"^[ \t]*[{_BULLETS}][ \t]+")
-_ITEM_START = re.compile(rf"[ \t]*(?:[{_BULLETS}]|\(?\d{{1,3}}[.)]|{_LETTER_MARKER})[ \t]")
+_ITEM = re.compile(_ITEM_START)
 # the item markers that a wrapped line of prose can begin with too: a dash, a letter ("...used
 # to build\nR. Portable code", "J. R. R. Tolkien"); each kind a list's items share. Not a
 # number: a numbered list's items are often apart, one to a block, and "2." would join the
@@ -125,10 +126,8 @@ def without_bullet(sentence: str) -> str:
     it opens with: the list's layout, not the item's words. An item in lower case keeps it
     (quoted alone, "• data frames are ..." reads as the item it is), and so does a number (a
     step's or a rule's own)."""
-    bullet = _LEADING_BULLET.match(sentence)
-    if bullet is None or not sentence[bullet.end():bullet.end() + 1].isupper():
-        return sentence
-    return sentence[bullet.end():]
+    bare = item_text(sentence)
+    return bare if bare[:1].isupper() else sentence
 
 
 def item_text(sentence: str) -> str:
@@ -140,7 +139,7 @@ def item_text(sentence: str) -> str:
 
 def is_list_item(sentence: str) -> bool:
     """Whether a piece opens as a list's item does: a bullet, "2.", "(b)"."""
-    return _ITEM_START.match(sentence) is not None
+    return _ITEM.match(sentence) is not None
 
 
 def leans_back(sentence: str) -> bool:

@@ -130,3 +130,12 @@ def metadata_title(value: object) -> str:
     printed = _PRINTED_FROM.fullmatch(title)
     title = _FILE_EXTENSION.sub("", printed.group(1) if printed else title).strip()
     return "" if _PLACEHOLDER.fullmatch(title) else title
+
+
+def whole_number(text: str | None, default: int) -> int:
+    """An attribute's whole number ("3", a list's start or level), or `default` when it is
+    absent or not one: a malformed attribute costs its meaning, not the document."""
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.oxml.ns import qn
 
-from ingest.formats.base import LIST_BULLET
+from ingest.formats.base import LIST_BULLET, whole_number
 from ingest.formats.word_lists import written_number
 
 # placeholders whose text the master's body style shapes (a title's has no bullets, and a
@@ -52,7 +52,8 @@ def paragraph_marks(shape, slide) -> Iterator[str | None]:
         if bullet is None or bullet.tag != _AUTO:
             yield None if bullet is None else LIST_BULLET
             continue
-        counts[level] = (scheme, counts[level][1] + 1 if level in counts else _start(bullet))
+        start = whole_number(bullet.get("startAt"), 1)
+        counts[level] = (scheme, counts[level][1] + 1 if level in counts else start)
         yield _numbered(counts[level][1], scheme)
 
 
@@ -98,19 +99,8 @@ def _numbered(value: int, scheme: str) -> str:
     return f"{opening}{written_number(value, kind)}{closing}"
 
 
-def _start(bullet) -> int:
-    return _number(bullet.get("startAt"), 1)
-
-
 def _level(properties) -> int:
     """A paragraph's list level, 0 to 8. Read leniently: python-pptx's `level` raises on a
     value out of the schema's range, and the slide's text matters more than its marks."""
-    level = _number(properties.get("lvl") if properties is not None else None, 0)
+    level = whole_number(properties.get("lvl") if properties is not None else None, 0)
     return min(max(level, 0), _DEEPEST)
-
-
-def _number(text: str | None, default: int) -> int:
-    try:
-        return int(text) if text is not None else default
-    except ValueError:
-        return default

@@ -8,7 +8,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from ingest.formats.base import LIST_BULLET, LoadOptions, Pages, Parsed, metadata_title
+from ingest.formats.base import (
+    LIST_BULLET,
+    LoadOptions,
+    Pages,
+    Parsed,
+    metadata_title,
+    whole_number,
+)
 from ingest.formats.named_rows import cells_line, named_row
 from ingest.formats.text import decode_text
 
@@ -311,10 +318,7 @@ def layout(root: Tag) -> str:
 def _item_numbers(ordered: Tag) -> dict[int, int]:
     """The number a browser draws before each item of an `<ol>`, by the item's id: from its
     `start`, one more each."""
-    try:
-        start = int(str(ordered.get("start", 1)))
-    except ValueError:
-        start = 1
+    start = whole_number(ordered.get("start"), 1)
     return {id(item): n for n, item in enumerate(ordered.find_all("li", recursive=False),
                                                   start)}
 

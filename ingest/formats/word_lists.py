@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from docx.oxml.ns import qn
 
-from ingest.formats.base import LIST_BULLET
+from ingest.formats.base import LIST_BULLET, whole_number
 
 LEVELS = 9  # Word's list levels, 0 to 8
 # a number as each format writes it; a format not here is written as a decimal
@@ -73,12 +73,12 @@ class ListNumbers:
                 continue
             levels, restarts = dict(abstract[definition]), set()
             for override in num.iterchildren(qn("w:lvlOverride")):
-                level = _int(override.get(qn("w:ilvl")), 0)
+                level = whole_number(override.get(qn("w:ilvl")), 0)
                 whole, start = override.find(qn("w:lvl")), override.find(qn("w:startOverride"))
                 if whole is not None:
                     levels[level] = _level(whole)
                 if level in levels and start is not None:  # over the w:lvl's own start
-                    levels[level] = replace(levels[level], start=_int(
+                    levels[level] = replace(levels[level], start=whole_number(
                         _val(start), levels[level].start))
                     restarts.add(level)
             lists[num_id] = _List(levels, definition, frozenset(restarts))
@@ -130,7 +130,7 @@ class ListNumbers:
         if num_pr is not None:  # the paragraph's own list or level, each, over its style's
             num_id, ilvl = num_pr.find(_NUM_ID), num_pr.find(_ILVL)
             list_id = num_id.get(_VAL) if num_id is not None else list_id
-            level = _int(ilvl.get(_VAL), 0) if ilvl is not None else level
+            level = whole_number(ilvl.get(_VAL), 0) if ilvl is not None else level
         if list_id in (None, "0"):  # numId 0: numbering taken off this paragraph
             return None
         return list_id, level or 0
@@ -159,14 +159,14 @@ def _abstract_levels(numbering, nums: dict, styles: dict) -> dict[str, dict[int,
 
 
 def _levels(abstract) -> dict[int, _Level]:
-    return {_int(node.get(qn("w:ilvl")), 0): _level(node)
+    return {whole_number(node.get(qn("w:ilvl")), 0): _level(node)
             for node in abstract.iterchildren(qn("w:lvl"))}
 
 
 def _level(node) -> _Level:
     start, kind, pattern, style = (node.find(qn(name)) for name in (
         "w:start", "w:numFmt", "w:lvlText", "w:pStyle"))
-    return _Level(_int(_val(start), 1), _val(kind) or "decimal", _val(pattern) or "",
+    return _Level(whole_number(_val(start), 1), _val(kind) or "decimal", _val(pattern) or "",
                   _val(style))
 
 
@@ -188,7 +188,7 @@ def _style_lists(styles: dict, lists: dict[str, _List]
             if list_id is None and num_id is not None:
                 list_id = _val(num_id)
             if level is None and ilvl is not None:
-                level = _int(_val(ilvl), 0)
+                level = whole_number(_val(ilvl), 0)
             based = node.find(qn("w:basedOn"))
             node = styles.get(_val(based)) if based is not None else None
         if level is None and list_id not in (None, "0"):
@@ -218,10 +218,3 @@ def written_number(value: int, kind: str) -> str:
 
 def _val(node) -> str | None:
     return node.get(_VAL) if node is not None else None
-
-
-def _int(text: str | None, default: int) -> int:
-    try:
-        return int(text) if text is not None else default
-    except ValueError:
-        return default

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.formats.named_rows import cells_line, named_row
+from rag.text.table_rows import cells_line, named_row
 
 # the line under a table's header: a dash run a column, each maybe aligned (":--", "--:")
 # (every run of spaces is followed by what it cannot hold: no line makes it backtrack)

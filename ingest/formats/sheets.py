@@ -54,10 +54,10 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.containers import check_package, reading
-from ingest.formats.named_rows import cells_line, named_values
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
 from rag.errors import DocumentError
+from rag.text.table_rows import VALUE_SEPARATOR, cells_line, named_values
 
 # Cells a workbook hands over, empty or not, a missing row counting as one: a file can declare a
 # range, or number its rows, far past the cells it stores, and each one padded costs time.
@@ -462,7 +462,7 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
             line = cells_line(values)
         else:
             # a header repeated on every row can make a line far longer than its row
-            line = "; ".join(within_room(named_values(header, values), bounds))
+            line = VALUE_SEPARATOR.join(within_room(named_values(header, values), bounds))
         bounds.add_text(line)
         lines.append(line)
     return lines

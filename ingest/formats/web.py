@@ -16,8 +16,8 @@ from ingest.formats.base import (
     metadata_title,
     whole_number,
 )
-from ingest.formats.named_rows import cells_line, named_row
 from ingest.formats.text import decode_text
+from rag.text.table_rows import cells_line, named_row
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, PageElement, Tag

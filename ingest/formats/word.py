@@ -26,7 +26,7 @@ from ingest.formats.base import (
     too_large,
 )
 from ingest.formats.containers import check_package, reading
-from ingest.formats.named_rows import cells_line, named_row
+from rag.text.table_rows import cells_line, named_row
 
 if TYPE_CHECKING:
     from ingest.formats.word_lists import ListNumbers

@@ -53,6 +53,7 @@ from rag.text.sentences import (
     split,
     without_bullet,
 )
+from rag.text.table_rows import CELL_SEPARATOR, names_cells_of, row_values
 from rag.types import (
     FRONT_MATTER,
     UNMENTIONED,
@@ -83,9 +84,6 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 _TITLE_CASE_WORDS = 10
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
-_CELL_SEPARATOR = " | "  # between a table's header cells, as ingest writes them
-# a row's value named by its column ("Role: Mobile developer"), "; " between them
-_NAMED_VALUE = re.compile(r"(?:^|; )([^:;\n]{1,80}): ([^;\n]*)")
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
@@ -538,14 +536,12 @@ def _is_table_header(text: str, piece: Sentence) -> bool:
     Paper: ..."): it says nothing the rows do not. At a passage's end, where the chunk cut
     the table after its header, cells without a figure: a row of a table without a header
     ("Voltage | 230 V") holds values."""
-    cells = piece.text.split(_CELL_SEPARATOR)
-    if len(cells) < 2 or not _starts_line(text, piece):
+    if CELL_SEPARATOR not in piece.text or not _starts_line(text, piece):
         return False
     after = text[piece.end:].strip()
     if not after:
         return not any(char.isdigit() for char in piece.text)
-    row = after.split("\n", 1)[0]
-    return sum(f"{cell}: " in row for cell in cells) >= 2
+    return names_cells_of(after.split("\n", 1)[0], piece.text)
 
 
 def _is_document_title(hit: Hit, text: str) -> bool:
@@ -652,20 +648,11 @@ def _in_named_rows(question: str, candidates: list[_Candidate]) -> list[_Candida
     ("status", "start date") and would be quoted, in the table's order."""
     asked = lexical.term_set(question)
     held = {i: len(asked & lexical.term_set(values)) for i, c in enumerate(candidates)
-            if (values := _row_values(c.text)) is not None}
+            if (values := row_values(c.text)) is not None}
     most = max(held.values(), default=0)
     if not most:
         return candidates
     return [c for i, c in enumerate(candidates) if held.get(i, most) == most]
-
-
-def _row_values(text: str) -> str | None:
-    """A table row's values without their column names, as ingest writes a row
-    ("Name: Ben Okafor; Role: Mobile developer"); None for anything else."""
-    pairs = _NAMED_VALUE.findall(text)
-    if len(pairs) < 2 or "; ".join(f"{name}: {value}" for name, value in pairs) != text:
-        return None
-    return " ".join(value for _, value in pairs)
 
 
 def _words(text: str) -> str:

@@ -240,7 +240,7 @@ class ExtractiveGenerator(Generator):
                           or request.passages[c.passage - 1].locator != FRONT_MATTER
                           ] or candidates
         candidates = _in_named_entries(candidates, named)
-        candidates = _in_named_rows(request.question, candidates)
+        candidates = _in_named_rows(asked, candidates)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
         names = [cited_names(hit.title, hit.locator)
@@ -641,12 +641,11 @@ def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Ca
     return kept or candidates
 
 
-def _in_named_rows(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
-    """When the question names a value of a table's rows ("order 1002", "Ben Okafor",
-    "cancelled"), the candidates but the rows holding fewer of its terms among their values
-    than the rows holding most: every row shares its table's column names with the question
-    ("status", "start date") and would be quoted, in the table's order."""
-    asked = lexical.term_set(question)
+def _in_named_rows(asked: frozenset[str], candidates: list[_Candidate]) -> list[_Candidate]:
+    """When the question (its terms, `asked`) names a value of a table's rows ("order 1002",
+    "Ben Okafor", "cancelled"), the candidates but the rows holding fewer of its terms among
+    their values than the rows holding most: every row shares its table's column names with
+    the question ("status", "start date") and would be quoted, in the table's order."""
     held = {i: len(asked & lexical.term_set(values)) for i, c in enumerate(candidates)
             if (values := row_values(c.text)) is not None}
     most = max(held.values(), default=0)

@@ -30,6 +30,20 @@ CASES = [
      ['"Is anyone there?" she asked.', "Nobody answered."]),
     ("“Hello? Is there someone here? ”\n\nIt was hard to see.",
      ["“Hello? Is there someone here? ”", "It was hard to see."]),
+    # a question or an exclamation going on in lower case goes on with its sentence, whatever
+    # marks close the quotation (Markdown's emphasis, none at all)
+    ("*Did I make a mistake? or am I going crazy? * he sweated. He then saw the leak.",
+     ["*Did I make a mistake? or am I going crazy? * he sweated.", "He then saw the leak."]),
+    ("What? he said. No way!", ["What? he said.", "No way!"]),
+    ("Ask _Was he a lawyer_? and nothing else. Then stop.",
+     ["Ask _Was he a lawyer_? and nothing else.", "Then stop."]),
+    ("I read When Money Talks, Listen! by Rich Ezzo. It helped.",
+     ["I read When Money Talks, Listen! by Rich Ezzo.", "It helped."]),
+    # ...but not a lettered item after it, nor a line after a question on its own line
+    ("Why is Fe better? f. Because it binds.", ["Why is Fe better?", "f. Because it binds."]),
+    ("How do I delete a file?\nos.remove() deletes it.",
+     ["How do I delete a file?", "os.remove() deletes it."]),
+    ("For example: %!demo %! t = 0:0.01:2*pi;", ["For example: %!demo %!", "t = 0:0.01:2*pi;"]),
     # a sentence closed inside parentheses; an abbreviation's stop there ends none
     ("(Ah, the perspective of youth.) Of course, the book has ten sentences.",
      ["(Ah, the perspective of youth.)", "Of course, the book has ten sentences."]),

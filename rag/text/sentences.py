@@ -105,6 +105,13 @@ _SCRIPT_END = re.compile(
 # tildes underlines a heading in plain text (reStructuredText's style), and two such headings
 # would fence the text between them
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,})[^`\n]*$", re.MULTILINE)
+# a word's question or exclamation, its quotation closed by any mark ("?*", "!'", or none;
+# not code's "%!" or "#!")...
+_ASKS_OR_EXCLAIMS = re.compile(r"[^\W_][*_\"'”’`]*[?!]+[*_\"'”’`]*$")
+# ...and a piece going on in lower case after it: the same sentence, which sentencex ends only
+# when a quote mark it knows closes the quotation ("“Where?” he asked")
+_GOES_ON_IN_LOWER_CASE = re.compile(r"[*_\"'”’`]*\s*[^\W\d_]")
+_LETTERED = re.compile(rf"{_LETTER_MARKER}[ \t]")  # an item's letter, wherever the line broke
 _ABBREVIATIONS = frozenset(
     "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
     "corp gen capt col lt sgt prof rev".split())
@@ -380,6 +387,9 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
                     and (not (CJK_TEXT.match(text, start - 1) or CJK_TEXT.match(text, start))
                          or _QUOTATION_GOES_ON.match(text, start - 1))):
                 start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
+            elif (found and found[-1].start >= offset and _goes_on(found[-1].text, body)
+                  and "\n" not in text[found[-1].end:start]):
+                start = found.pop().start
             for piece_start, piece_end in _parenthesised_ends(text, start, end):
                 for cut_start, cut_end in _unmarked_ends(text, piece_start, piece_end):
                     found.append(Sentence(_SPACE.sub(" ", text[cut_start:cut_end]),
@@ -388,6 +398,17 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
             end = offset + len(block.rstrip())
             found.append(Sentence(_SPACE.sub(" ", text[marker:end]), marker, end))
     return found
+
+
+def _goes_on(sentence: str, piece: str) -> bool:
+    """Whether `piece`, on the line of `sentence` (a question on a line of its own is an FAQ's
+    heading: a line in lower case after it is code or its answer), goes on with it: a question
+    or an exclamation before a word in lower case ("*Am I going crazy? * he sweated."). A
+    lettered item run into the line ("Why? h. If ...") opens its own."""
+    if not _ASKS_OR_EXCLAIMS.search(sentence) or _LETTERED.match(piece):
+        return False
+    opening = _GOES_ON_IN_LOWER_CASE.match(piece)
+    return opening is not None and opening.group()[-1].islower()
 
 
 def _unmarked_ends(text: str, start: int, end: int) -> list[tuple[int, int]]:

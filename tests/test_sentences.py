@@ -18,6 +18,15 @@ CASES = [
      ["Bring fruit, e.g. an apple, i.e. something sweet.", "Then eat it."]),
     ("Gen. Smith and Capt. Jones arrived. They were tired.",
      ["Gen. Smith and Capt. Jones arrived.", "They were tired."]),
+    ("In her book, Ms. Chua wrote about it. Lieut. Smith and Revd. Jones read it.",
+     ["In her book, Ms. Chua wrote about it.", "Lieut. Smith and Revd. Jones read it."]),
+    ("His teacher, Ms.\nJohnson, praised him. He was returning to Ft. Bragg for a rest.",
+     ["His teacher, Ms. Johnson, praised him.", "He was returning to Ft. Bragg for a rest."]),
+    ("It consumes approx. 4 kg of steam, see vol. 2 and figs. 3 and 4. It is hot.",
+     ["It consumes approx. 4 kg of steam, see vol. 2 and figs. 3 and 4.", "It is hot."]),
+    # ...but a stop after a word that only looks like one ends a sentence
+    ("The file was written by MS. Then it was read. Take approx. Then go.",
+     ["The file was written by MS.", "Then it was read.", "Take approx.", "Then go."]),
     # decimals and prices
     ("The rate rose to 3.5 percent in 2019. It fell to 2.1 after.",
      ["The rate rose to 3.5 percent in 2019.", "It fell to 2.1 after."]),

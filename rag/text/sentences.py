@@ -17,7 +17,9 @@ reads a line opening with a bullet ("•", "■", "▶") as one item running to 
 line, which a PDF's text seldom has: it sees a hyphen there instead. Nor does it end a
 sentence closed inside parentheses ("(Ah, the perspective of youth.) Of course"); that is
 done here, unless the stop is an abbreviation's. Nor does it end a Thai or Lao sentence (a
-space between two of its letters) or a Khmer one (its khan): done here too.
+space between two of its letters) or a Khmer one (its khan): done here too. What it ends too
+soon goes on here: after a title it does not know ("Ms. Chua", "Lieut. Smith"), or a question
+going on in lower case ("*Am I going crazy? * he sweated.").
 A Markdown code block fenced by backticks is one piece, kept as written, lines and all:
 split, a program would be cut at its first blank line and its lines run together.
 `leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
@@ -111,6 +113,10 @@ _ASKS_OR_EXCLAIMS = re.compile(r"[^\W_][*_\"'”’`]*[?!]+[*_\"'”’`]*$")
 # ...and a piece going on in lower case after it: the same sentence, which sentencex ends only
 # when a quote mark it knows closes the quotation ("“Where?” he asked")
 _GOES_ON_IN_LOWER_CASE = re.compile(r"[*_\"'”’`]*\s*[^\W\d_]")
+# titles and counts whose stop sentencex reads as a sentence's end ("Ms. Chua", "approx. 4
+# kg"); the ones it knows ("Mr.", "Dr.", "No.") it reads right
+_BEFORE_A_NAME = re.compile(r"(?<![\w.])(?:Ms|Mx|Lieut|Revd|Sra|Srta|Ft|Mmes|Messrs)\.$")
+_BEFORE_A_NUMBER = re.compile(r"(?<![\w.])(?:approx|vol|figs|est)\.$", re.IGNORECASE)
 _LETTERED = re.compile(rf"{_LETTER_MARKER}[ \t]")  # an item's letter, wherever the line broke
 _ABBREVIATIONS = frozenset(
     "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
@@ -387,8 +393,8 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
                     and (not (CJK_TEXT.match(text, start - 1) or CJK_TEXT.match(text, start))
                          or _QUOTATION_GOES_ON.match(text, start - 1))):
                 start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
-            elif (found and found[-1].start >= offset and _goes_on(found[-1].text, body)
-                  and "\n" not in text[found[-1].end:start]):
+            elif found and found[-1].start >= offset and _goes_on(
+                    found[-1].text, body, "\n" in text[found[-1].end:start]):
                 start = found.pop().start
             for piece_start, piece_end in _parenthesised_ends(text, start, end):
                 for cut_start, cut_end in _unmarked_ends(text, piece_start, piece_end):
@@ -400,12 +406,18 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
     return found
 
 
-def _goes_on(sentence: str, piece: str) -> bool:
-    """Whether `piece`, on the line of `sentence` (a question on a line of its own is an FAQ's
-    heading: a line in lower case after it is code or its answer), goes on with it: a question
-    or an exclamation before a word in lower case ("*Am I going crazy? * he sweated."). A
-    lettered item run into the line ("Why? h. If ...") opens its own."""
-    if not _ASKS_OR_EXCLAIMS.search(sentence) or _LETTERED.match(piece):
+def _goes_on(sentence: str, piece: str, on_a_new_line: bool) -> bool:
+    """Whether `piece` goes on with `sentence`, which sentencex ended: after a title, a name
+    ("Ms. Chua"); after a count's abbreviation, a number ("approx. 4 kg"); on the same line
+    after a question or an exclamation, a word in lower case ("*Am I going crazy? * he
+    sweated."; a question on a line of its own is an FAQ's heading, and a line in lower case
+    after it code or its answer). A lettered item run into the line ("Why? h. If ...") opens
+    its own."""
+    if _BEFORE_A_NAME.search(sentence):
+        return piece[:1].isupper()
+    if _BEFORE_A_NUMBER.search(sentence):
+        return piece[:1].isdigit()
+    if on_a_new_line or not _ASKS_OR_EXCLAIMS.search(sentence) or _LETTERED.match(piece):
         return False
     opening = _GOES_ON_IN_LOWER_CASE.match(piece)
     return opening is not None and opening.group()[-1].islower()

@@ -358,6 +358,21 @@ def test_html_list_items_keep_the_marks_a_browser_draws(tmp_path: Path) -> None:
         "2. Unplug the pump.", "3. Open the cover.", "• four screws"]
 
 
+@pytest.mark.parametrize(("ordered", "marks"), [
+    ("<ol type='a'><li>x</li><li>y</li></ol>", ["a.", "b."]),
+    ("<ol type='I' start='3'><li>x</li><li>y</li></ol>", ["III.", "IV."]),
+    ("<ol reversed><li>x</li><li>y</li><li>z</li></ol>", ["3.", "2.", "1."]),
+    ("<ol reversed start='10'><li>x</li><li>y</li></ol>", ["10.", "9."]),
+    ("<ol><li>x</li><li value='7'>y</li><li type='i'>z</li></ol>", ["1.", "7.", "viii."]),
+    # a malformed number costs its meaning, not the page
+    ("<ol start='two' type='q'><li value='x'>x</li><li>y</li></ol>", ["1.", "2."]),
+])
+def test_html_ordered_lists_number_as_a_browser_does(ordered: str, marks: list[str]) -> None:
+    """An `<ol>`'s `type`, `reversed` and `start`, and an item's `value` and `type`."""
+    page = load_bytes(Path("steps.html"), f"<html><body>{ordered}</body></html>".encode())
+    assert [line.split()[0] for line in page.pages[0].text.split("\n\n")] == marks
+
+
 def test_an_html_data_tables_rows_name_their_values_by_its_header() -> None:
     """As a sheet's rows and a Word table's do: "the K200's capacity" finds its row."""
     page = (b"<html><body><table><caption>Kettles</caption><thead><tr><th>Model</th>"

@@ -35,6 +35,11 @@ PARAGRAPH_BREAK = "\n\n"
 # before an item of a bulleted list, whatever glyph the format draws: the answer reads an item
 # after it as the list a sentence before it ("the following:") introduces
 LIST_BULLET = "•"
+# a list's number as each numbering kind writes it; a kind not here is written as a decimal
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+_MOST_LETTERED = 26 * 20  # "tttt...": past this a lettered item is written as its number
 # what an office suite writes as a file's title when nobody gave it one ("Binder1" is
 # Acrobat's for PDFs combined into one), and the way a PDF printed from one names its source
 # ("Microsoft Word - Q3 report.docx"): a document's title is shown in every citation, and its
@@ -139,3 +144,21 @@ def whole_number(text: str | None, default: int) -> int:
         return int(text) if text is not None else default
     except ValueError:
         return default
+
+
+def written_number(value: int, kind: str) -> str:
+    """`value` as a list's number of `kind` draws it: "12", "c", "XIV", "07". The kinds are
+    Word's (`w:numFmt`: "decimal", "lowerLetter", "upperRoman", "decimalZero"), to which
+    PowerPoint's and HTML's are read."""
+    if kind in ("lowerLetter", "upperLetter") and 0 < value <= _MOST_LETTERED:
+        letter = _LETTERS[(value - 1) % 26] * ((value - 1) // 26 + 1)  # z, aa, bb: as Word
+        return letter.upper() if kind == "upperLetter" else letter
+    if kind in ("lowerRoman", "upperRoman") and 0 < value < 4000:
+        roman = ""
+        for amount, numeral in _ROMAN:
+            while value >= amount:
+                roman, value = roman + numeral, value - amount
+        return roman.upper() if kind == "upperRoman" else roman
+    if kind == "decimalZero":
+        return f"{value:02d}"
+    return str(value)

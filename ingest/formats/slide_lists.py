@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.oxml.ns import qn
 
-from ingest.formats.base import LIST_BULLET, whole_number
-from ingest.formats.word_lists import written_number
+from ingest.formats.base import LIST_BULLET, whole_number, written_number
 
 # placeholders whose text the master's body style shapes (a title's has no bullets, and a
 # date, footer or slide number is not the slide's text)

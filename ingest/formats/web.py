@@ -15,6 +15,7 @@ from ingest.formats.base import (
     Parsed,
     metadata_title,
     whole_number,
+    written_number,
 )
 from ingest.formats.text import decode_text
 from rag.text.table_rows import cells_line, named_row
@@ -315,12 +316,27 @@ def layout(root: Tag) -> str:
     return _PARAGRAPHS.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
-def _item_numbers(ordered: Tag) -> dict[int, int]:
+# an `<ol>`'s or `<li>`'s `type`, as a kind of list numbering (the case tells "a" from "A")
+_NUMBER_KINDS = {"1": "decimal", "a": "lowerLetter", "A": "upperLetter", "i": "lowerRoman",
+                 "I": "upperRoman"}
+
+
+def _item_numbers(ordered: Tag) -> dict[int, str]:
     """The number a browser draws before each item of an `<ol>`, by the item's id: from its
-    `start`, one more each."""
-    start = whole_number(ordered.get("start"), 1)
-    return {id(item): n for n, item in enumerate(ordered.find_all("li", recursive=False),
-                                                  start)}
+    `start` (a `reversed` list's from its count of items), one more each (one less); an
+    item's `value` numbers it and those after it; written as the item's `type` or the list's
+    says ("c", "IV")."""
+    items = ordered.find_all("li", recursive=False)
+    step = -1 if ordered.has_attr("reversed") else 1
+    number = whole_number(ordered.get("start"), len(items) if step < 0 else 1)
+    list_kind = _NUMBER_KINDS.get(str(ordered.get("type")), "decimal")
+    numbers = {}
+    for item in items:
+        number = whole_number(item.get("value"), number)
+        numbers[id(item)] = written_number(number, _NUMBER_KINDS.get(str(item.get("type")),
+                                                                     list_kind))
+        number += step
+    return numbers
 
 
 def _lines(text: str, verbatim: bool) -> str:

@@ -17,14 +17,9 @@ from dataclasses import dataclass, field, replace
 
 from docx.oxml.ns import qn
 
-from ingest.formats.base import LIST_BULLET, whole_number
+from ingest.formats.base import LIST_BULLET, whole_number, written_number
 
 LEVELS = 9  # Word's list levels, 0 to 8
-# a number as each format writes it; a format not here is written as a decimal
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
-_MOST_LETTERED = 26 * 20  # "tttt...": past this a lettered item is written as its number
 _NO_LIST = (None, None)
 _P_PR, _P_STYLE, _NUM_PR, _NUM_ID, _ILVL, _VAL = (
     qn(name) for name in ("w:pPr", "w:pStyle", "w:numPr", "w:numId", "w:ilvl", "w:val"))
@@ -198,22 +193,6 @@ def _style_lists(styles: dict, lists: dict[str, _List]
         if list_id is not None or level is not None:
             found[style_id] = (list_id, level)
     return found
-
-
-def written_number(value: int, kind: str) -> str:
-    """`value` as a list's number of `kind` draws it: "12", "c", "XIV", "07"."""
-    if kind in ("lowerLetter", "upperLetter") and 0 < value <= _MOST_LETTERED:
-        letter = _LETTERS[(value - 1) % 26] * ((value - 1) // 26 + 1)  # z, aa, bb: as Word
-        return letter.upper() if kind == "upperLetter" else letter
-    if kind in ("lowerRoman", "upperRoman") and 0 < value < 4000:
-        roman = ""
-        for amount, numeral in _ROMAN:
-            while value >= amount:
-                roman, value = roman + numeral, value - amount
-        return roman.upper() if kind == "upperRoman" else roman
-    if kind == "decimalZero":
-        return f"{value:02d}"
-    return str(value)
 
 
 def _val(node) -> str | None:

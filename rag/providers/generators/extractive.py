@@ -289,10 +289,10 @@ class ExtractiveGenerator(Generator):
     def _choose(self, ranked: list[_Candidate], scores: list[float], own: list[float],
                 by_passage: list[list[_Candidate]]) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the predecessor it leans on, up to
-        max_sentences: at least MIN_SENTENCES when there are that many, and beyond that only
-        those whose `own` score is within _RELATIVE of the best own score (nor, below that
-        share, one shown ahead of the best). Each carries the score of the sentence that
-        chose it."""
+        max_sentences: at least MIN_SENTENCES when the best one's section holds that many,
+        and beyond that only those whose `own` score is within _RELATIVE of the best own
+        score (below that share, only one of the best one's section, and not one shown ahead
+        of the best). Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
         enough = max(own) * _RELATIVE
         best = ranked[0]
@@ -300,6 +300,10 @@ class ExtractiveGenerator(Generator):
             if len(chosen) >= self.max_sentences:
                 break
             if len(chosen) >= MIN_SENTENCES and said < enough:
+                continue
+            if said < enough and (c.passage, c.heading) != (best.passage, best.heading):
+                # there only to make the answer two sentences, from another section it would
+                # answer another question (an FAQ's next entry): the answer stays one
                 continue
             if said < enough and c.passage == best.passage and c.index < best.index:
                 # there only to make the answer two sentences, it would be read before the

@@ -961,3 +961,21 @@ def test_an_answer_does_not_run_on_into_another_sections_answer(embedder, questi
     assert quoted and all(body in section for body in quoted), text
     if question.startswith("How do I reset"):
         assert "The link expires after 24 hours." in quoted, text
+
+
+def test_the_section_under_a_heading_restating_the_question_answers_it(embedder) -> None:
+    """A README's "## What is Streamlit?" heads the answer; a sentence elsewhere saying
+    "Streamlit is ..." about its licence reads as a definition, and outscored it."""
+    readme = Hit("d0", "streamlit.md", None, "c0", 1.0,
+                 "# Welcome to Streamlit\n\n**A faster way to build and share data apps.**\n\n"
+                 "## What is Streamlit?\n\nStreamlit lets you transform Python scripts into "
+                 "interactive web apps in minutes, instead of weeks. Build dashboards, generate "
+                 "reports, or create chat apps.\n\n### Why choose Streamlit?\n\n- **Open-source "
+                 "and free:** Join a vibrant community and contribute to Streamlit's future.",
+                 title="Welcome to Streamlit")
+    licence = Hit("d0", "streamlit.md", None, "c1", 0.9,
+                  "## License\n\nStreamlit is completely free and open-source and licensed under "
+                  "the Apache 2.0 license.", title="Welcome to Streamlit")
+    answer = quote(embedder, "What is Streamlit?", [readme, licence])
+    assert answer.startswith("Streamlit lets you transform Python scripts into interactive "
+                             "web apps"), answer

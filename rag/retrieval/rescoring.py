@@ -26,7 +26,6 @@ here, kept in a small in-memory LRU, since the same passages come back for relat
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from rag.providers.embedders.base import Embedder
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.entries import named_entries
+from rag.text.question_lines import has_line, plain_line
 from rag.text.sentences import sentences
 from rag.types import Hit, cited_names
 
@@ -51,9 +51,6 @@ HEADING_WEIGHT = 1.0  # a line that is the question: the section answering it
 ENTRY_WEIGHT = 0.5  # a list's entry naming the question's subject: its definition
 # a sentence holding the question's words and what it asks for (0.6 and 1 cost reddit MRR)
 TYPE_WEIGHT = 0.3
-# what may open a heading before its words: "2.12", "A.3", "Q:", "## "
-_HEADING_MARK = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.(?:\d+\.?)*|Q\d*[.:]|#{1,6})\s+")
-_CLOSING = " \t?.:"
 
 
 class SentenceCache:
@@ -113,11 +110,11 @@ class SentenceRescorer:
             return list(hits)
         best = self.best_cosines(query, head)
         words, typed = _best_term_shares(question, head)
-        asked = _plain_line(question)
+        asked = plain_line(question)
         terms = lexical.term_set(question)
         scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share
                           + self.type_weight * holding
-                          + self.heading_weight * _has_line(hit.text, asked)
+                          + self.heading_weight * has_line(hit.text, asked)
                           + self.entry_weight * bool(named_entries(hit.text, terms)))
                   for hit, cosine, share, holding in zip(head, best, words, typed, strict=True)]
         scored.sort(key=lambda h: -h.score)
@@ -142,21 +139,6 @@ class SentenceRescorer:
                 best[i] = cosines[at:at + len(group)].max()
                 at += len(group)
         return best.tolist()
-
-
-def _plain_line(text: str) -> str:
-    """A line as compared with a question: no section number or Markdown heading mark, no
-    closing mark, lower case, single spaces."""
-    return " ".join(_HEADING_MARK.sub("", text).strip(_CLOSING).lower().split())
-
-
-def _has_line(text: str, asked: str) -> bool:
-    """Whether a line of `text` says `asked` (a `_plain_line`) and nothing else: a heading
-    that is the question. Most texts do not hold the question's longest word at all, which
-    a substring test says first, without copying the text."""
-    if not asked or max(asked.split(), key=len) not in text.lower():
-        return False
-    return any(_plain_line(line) == asked for line in text.splitlines())
 
 
 def _best_term_shares(question: str, hits: Sequence[Hit]) -> tuple[list[float], list[float]]:

@@ -41,6 +41,7 @@ from rag.text import lexical
 from rag.text.answer_types import answer_kind, asks_for_definition, defined_by_reference
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
+from rag.text.question_lines import plain_line
 from rag.text.sentences import (
     CJK_TEXT,
     Sentence,
@@ -107,6 +108,7 @@ _LEAN_SHARE = 0.5
 _CHAIN = 2
 _WORDS_BONUS = 0.3  # times the share of the question's terms a sentence holds
 _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
+_ASKED_HEADING_BONUS = 0.5  # for a sentence under a heading that is the question
 # times the square of the share of the question's terms in the heading a sentence sits under
 # ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
 # subject in the heading, not again in themselves. Squared, a heading sharing one common word
@@ -255,9 +257,14 @@ class ExtractiveGenerator(Generator):
                                                  for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
-        # the list entry the question names, or the subject its heading names defined
-        asked_for = np.array([c.entry in named or _defines_heading(request, c, by_passage)
-                              for c in candidates], dtype=np.float32)
+        # the list entry the question names, or the subject its heading names defined; and
+        # the section under a heading that is the question ("## What is Streamlit?"), its
+        # author's answer to it
+        asked_line = plain_line(request.question)
+        asked_for = np.array([
+            _TYPE_BONUS * (c.entry in named or _defines_heading(request, c, by_passage))
+            + _ASKED_HEADING_BONUS * (bool(c.heading) and plain_line(c.heading) == asked_line)
+            for c in candidates], dtype=np.float32)
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
         if not (self.stored and all(c.stored is not None for c in candidates)):
@@ -350,10 +357,10 @@ class ExtractiveGenerator(Generator):
                behind: list[float]) -> tuple[np.ndarray, bool]:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
-        the question asks for (a date, a number, as `holds` tells; the list entry it names, or
-        what its heading names defined, `asked_for`), less
-        the passage's distance behind the best
-        passage in search score; and whether the cosines were had (else words alone score).
+        the question asks for (a date, a number, as `holds` tells; `asked_for` holds each
+        candidate's bonus for the list entry it names, what its heading names defined, or a
+        heading that is the question), less the passage's distance behind the best passage in
+        search score; and whether the cosines were had (else words alone score).
         `tokens` (the candidates' counts) is None when their stored vectors are used. The
         question is embedded unless the search's vector came with it."""
         question = request.question
@@ -373,7 +380,7 @@ class ExtractiveGenerator(Generator):
                          dtype=np.float32)
         typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
                           for c in candidates], dtype=np.float32)
-        typed += _TYPE_BONUS * asked_for
+        typed += asked_for
         lexical_bonus = _WORDS_BONUS * overlap + _HEADING_BONUS * headed ** 2
         return dense + lexical_bonus - prior + typed, embedded
 

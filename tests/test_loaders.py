@@ -502,6 +502,32 @@ def test_a_markdown_comment_is_left_out_as_a_reader_never_sees_it() -> None:
     assert load_bytes(Path("n.md"), unclosed.encode()).pages[0].text == unclosed
 
 
+def test_html_in_markdown_is_read_as_the_page_shows_it() -> None:
+    """A README's HTML (a centred title, a badge, a link, an entity) is read as its text, as
+    a reader of the rendered page sees it; HTML shown as code, an autolink and a type's
+    angle brackets are text as written."""
+    page = ('<p align="center"><a href="https://x.org"><img src="logo.png" alt="Logo"></a></p>\n'
+            '<h1 align="center">Typer</h1>\n\n'
+            '<p align="center"><i>Typer is <a href="LICENSE">MIT licensed</a> code.<br/>'
+            'Made &amp; kept with care.</i><br/>&mdash; 🦋 &mdash;</p>\n\n'
+            'Build <abbr title="command line interface">CLI</abbr> apps.<script>evil()</script>\n\n'
+            "[![Build](https://ci.org/badge.svg)](https://ci.org) ![logo](logo.png \"Logo\")\n\n"
+            "Write `<br>` for a break, see <https://typer.org>, return a List<String>.\n\n"
+            "See [the docs](https://typer.org/docs) and `![x](y)`.\n\n"
+            "```html\n<div>shown as code</div>\n```\n")
+    parsed = load_bytes(Path("README.md"), page.encode())
+    text = parsed.pages[0].text
+    assert parsed.title == "Typer"
+    assert "# Typer\n" in text
+    assert "Typer is MIT licensed code.\nMade & kept with care.\n— 🦋 —" in text
+    assert "Build CLI apps." in text and "evil" not in text
+    assert "<img" not in text and "Logo" not in text and "align" not in text
+    assert "badge" not in text and "logo" not in text
+    assert "See [the docs](https://typer.org/docs) and `![x](y)`." in text
+    assert "`<br>`" in text and "<https://typer.org>" in text and "List<String>" in text
+    assert "```html\n<div>shown as code</div>\n```" in text
+
+
 def test_a_markdown_tables_rows_name_their_values_by_its_header() -> None:
     """As a sheet's, a Word table's and an HTML table's rows do; a table shown as code in a
     fence is an example, and stays as written."""

@@ -21,6 +21,7 @@ import charset_normalizer
 import yaml
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.markdown_html import rendered
 from ingest.formats.markdown_tables import with_named_rows
 from rag.errors import DocumentError
 from rag.types import FRONT_MATTER
@@ -150,7 +151,7 @@ def load_text(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     fields, text = front_matter(decode_text(path, data))
-    text = with_named_rows(without_comments(text))
+    text = with_named_rows(as_shown(text))
     heading = next((line.lstrip("#").strip() for line in text.splitlines()
                     if line.startswith("# ")), None)
     title = _field(fields, "title") or heading or path.stem
@@ -186,22 +187,23 @@ def _said(value: str | float | date) -> str:
     return " ".join(str(value).split())
 
 
-def without_comments(markdown: str) -> str:
-    """Markdown without its HTML comments, which a reader of the page never sees: a draft's
-    notes, or instructions planted for a model. A comment never closed is kept."""
+def as_shown(markdown: str) -> str:
+    """Markdown as a reader of the page sees it: without its HTML comments (a draft's notes,
+    or instructions planted for a model; a comment never closed is kept), its other HTML read
+    as text (`markdown_html.rendered`), code kept as written."""
     kept: list[str] = []
     at = 0
     while (found := _CODE_OR_COMMENT.search(markdown, at)) is not None:
         if found.group(0) != "<!--":  # code, kept as written
-            kept.append(markdown[at:found.end()])
+            kept += [rendered(markdown[at:found.start()]), found.group(0)]
             at = found.end()
             continue
         closed = markdown.find("-->", found.end())
         if closed < 0:
             break
-        kept.append(markdown[at:found.start()])
+        kept.append(rendered(markdown[at:found.start()]))
         at = closed + 3
-    kept.append(markdown[at:])
+    kept.append(rendered(markdown[at:]))
     return "".join(kept)
 
 

@@ -1,0 +1,76 @@
+"""HTML and images inside Markdown, read as the rendered page shows it.
+
+A README opens with a centred title and badges written in HTML (`<h1 align="center">`,
+`<a href=...><img src=...></a>`), and its prose may hold a link, an abbreviation or an entity
+(`&mdash;`). Read as written, an answer quotes `</a> <a href=...><img src=...>`, and the
+search reads `img`, `src` and `align` as the page's words. Only the names of HTML's elements
+are read as tags: Markdown's autolinks (`<https://...>`) and a type's brackets
+(`List<String>`) are text. An image, HTML's or Markdown's (`![logo](logo.png)`, a badge
+`[![build](badge.svg)](ci)`), is no text either. Code (a fenced block, a code span) is the
+caller's to keep out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from ingest.formats.base import LIST_BULLET
+
+# elements whose content the page does not show
+_UNSHOWN = re.compile(r"<(script|style|template|noscript)\b[^>]*>.*?</\1\s*>",
+                      re.IGNORECASE | re.DOTALL)
+_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
+# a tag, its attributes quoted or not, over several lines if need be
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?/?>")
+# elements that stand on lines of their own, as blocks
+_BLOCKS = frozenset(
+    "address article aside blockquote caption center dd details dialog div dl dt figcaption "
+    "figure footer form header hr main nav ol p pre section summary table tbody td tfoot th "
+    "thead tr ul".split())
+# elements drawn within a line, or not drawn as text at all (an image, a badge)
+_INLINE = frozenset(
+    "a abbr b bdi bdo big cite code data del dfn em font i img ins kbd mark picture q s samp "
+    "small source span strike strong sub sup svg time tt u var video wbr".split())
+# a Markdown image, or a link around one (a badge), its title given or not
+_IMAGE = re.compile(r"\[!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)\]\([^)\s]*\)"
+                    r"|!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
+_RENDERED = "\x03"  # marks a line a tag was taken from: its indentation was the HTML's
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
+
+
+def rendered(prose: str) -> str:
+    """`prose` (Markdown outside code) with its HTML read as text: a block element on lines
+    of its own, a heading as Markdown's (`<h1>Typer</h1>` is `# Typer`), a list item after a
+    bullet, a line break a new line, entities as their characters; an image (HTML's or
+    Markdown's), a script and a style are not text."""
+    if "<" not in prose and "&" not in prose and "![" not in prose:
+        return prose
+    text = _IMAGE.sub(_RENDERED, prose)
+    text = _UNSHOWN.sub("", text)
+    text = _HEADING.sub(_heading, text)
+    text = _TAG.sub(_tag, text)
+    if _RENDERED in text:
+        text = "\n".join(line.replace(_RENDERED, "").strip() if _RENDERED in line else line
+                         for line in text.split("\n"))
+        text = _BLANK_LINES.sub("\n\n", text)
+    return html.unescape(text)
+
+
+def _heading(found: re.Match[str]) -> str:
+    words = " ".join(_TAG.sub(" ", found.group(2)).split())
+    return f"{_RENDERED}\n\n{'#' * int(found.group(1))} {words}\n\n" if words else _RENDERED
+
+
+def _tag(found: re.Match[str]) -> str:
+    name = found.group(1).lower()
+    closing = found.group(0).startswith("</")
+    if name == "br":
+        return f"{_RENDERED}\n{_RENDERED}"
+    if name == "li":
+        return _RENDERED if closing else f"{_RENDERED}\n\n{LIST_BULLET} "
+    if name in _BLOCKS:
+        return f"{_RENDERED}\n\n{_RENDERED}"
+    if name in _INLINE:
+        return _RENDERED
+    return found.group(0)  # no element of HTML's: a type's brackets, text as written

@@ -5,7 +5,8 @@ A linear step doubles its time when its input doubles; a quadratic one quadruple
 file of a few hundred kilobytes then takes minutes. Each case is timed at four sizes beside
 plain prose of the same size, through the functions every ingest and every extractive answer
 runs: `rag.text.sentences.split` (chunking and answers), `ingest.formats.web.visible`
-(HTML pages) and `ingest.formats.pdf_text.mended` (a PDF's text, its lines joined again).
+(HTML pages), `ingest.formats.text.as_shown` (Markdown, its HTML read as text) and
+`ingest.formats.pdf_text.mended` (a PDF's text, its lines joined again).
 
     .venv/bin/python bench/hostile_text.py [--sizes 20000 40000 80000 160000]
 
@@ -29,6 +30,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from ingest.formats.pdf_text import mended  # noqa: E402
+from ingest.formats.text import as_shown  # noqa: E402
 from ingest.formats.web import visible  # noqa: E402
 from rag.text.sentences import split  # noqa: E402
 
@@ -70,6 +72,14 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "HTML: menus nested n deep": (
         visible, lambda n: "<body><p>The cat sat.</p>" + "<nav>" * (n // 11)
         + '<a href="/a">Home</a>' + "</nav>" * (n // 11) + "</body>"),
+    "Markdown: prose with inline HTML (the baseline)": (
+        as_shown, lambda n: "The cat sat on the <b>mat</b>, see `x`. " * (n // 39)),
+    "Markdown: unclosed <script> tags": (as_shown, lambda n: "<script>" * (n // 8)),
+    "Markdown: unclosed <h1> tags": (as_shown, lambda n: "<h1>" * (n // 4)),
+    "Markdown: a tag's quoted attribute never closed": (
+        as_shown, lambda n: "<a title='" * (n // 10)),
+    "Markdown: images never closed": (as_shown, lambda n: "![logo](" * (n // 8)),
+    "Markdown: image brackets never closed": (as_shown, lambda n: "[![" * (n // 3)),
     "PDF text mended: prose lines (the baseline)": (
         mended, lambda n: "The cat sat on the mat and\nthe dog sat too.\n" * (n // 44)),
     "PDF text mended: one line without a space": (

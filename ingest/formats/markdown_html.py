@@ -18,11 +18,14 @@ import re
 from ingest.formats.base import LIST_BULLET
 
 # elements whose content the page does not show
-_UNSHOWN = re.compile(r"<(script|style|template|noscript)\b[^>]*>.*?</\1\s*>",
+# (each pattern stops at the next tag of its kind, or at the next "<": a file of unclosed
+# tags is read in linear time)
+_UNSHOWN = re.compile(r"<(script|style|template|noscript)\b[^<>]*>(?:(?!</?\1\b).)*?</\1\s*>",
                       re.IGNORECASE | re.DOTALL)
-_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
+_HEADING = re.compile(r"<h([1-6])\b[^<>]*>((?:(?!</?h[1-6]\b).)*?)</h\1\s*>",
+                      re.IGNORECASE | re.DOTALL)
 # a tag, its attributes quoted or not, over several lines if need be
-_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?/?>")
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s(?:[^<>\"']|\"[^\"<>]*\"|'[^'<>]*')*)?/?>")
 # elements that stand on lines of their own, as blocks
 _BLOCKS = frozenset(
     "address article aside blockquote caption center dd details dialog div dl dt figcaption "
@@ -32,9 +35,10 @@ _BLOCKS = frozenset(
 _INLINE = frozenset(
     "a abbr b bdi bdo big cite code data del dfn em font i img ins kbd mark picture q s samp "
     "small source span strike strong sub sup svg time tt u var video wbr".split())
-# a Markdown image, or a link around one (a badge), its title given or not
-_IMAGE = re.compile(r"\[!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)\]\([^)\s]*\)"
-                    r"|!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
+# a Markdown image, or a link around one (a badge), its title given or not (no part runs
+# past the next bracket: a file of images never closed is read in linear time)
+_IMAGE = re.compile(r"\[!\[[^\[\]\n]*\]\([^()\s]*(?:\s+\"[^\"\n()]*\")?\)\]\([^()\s]*\)"
+                    r"|!\[[^\[\]\n]*\]\([^()\s]*(?:\s+\"[^\"\n()]*\")?\)")
 _RENDERED = "\x03"  # marks a line a tag was taken from: its indentation was the HTML's
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 

@@ -514,6 +514,7 @@ def test_html_in_markdown_is_read_as_the_page_shows_it() -> None:
             "[![Build](https://ci.org/badge.svg)](https://ci.org) ![logo](logo.png \"Logo\")\n\n"
             "Write `<br>` for a break, see <https://typer.org>, return a List<String>.\n\n"
             "See [the docs](https://typer.org/docs) and `![x](y)`.\n\n"
+            "| Option | Note |\n| --- | --- |\n| --name | Required.<br/>Any text. |\n\n"
             "```html\n<div>shown as code</div>\n```\n")
     parsed = load_bytes(Path("README.md"), page.encode())
     text = parsed.pages[0].text
@@ -524,6 +525,7 @@ def test_html_in_markdown_is_read_as_the_page_shows_it() -> None:
     assert "<img" not in text and "Logo" not in text and "align" not in text
     assert "badge" not in text and "logo" not in text
     assert "See [the docs](https://typer.org/docs) and `![x](y)`." in text
+    assert "Option: --name; Note: Required. Any text." in text  # a row stays one line
     assert "`<br>`" in text and "<https://typer.org>" in text and "List<String>" in text
     assert "```html\n<div>shown as code</div>\n```" in text
 

@@ -39,6 +39,10 @@ _INLINE = frozenset(
 # past the next bracket: a file of images never closed is read in linear time)
 _IMAGE = re.compile(r"\[!\[[^\[\]\n]*\]\([^()\s]*(?:\s+\"[^\"\n()]*\")?\)\]\([^()\s]*\)"
                     r"|!\[[^\[\]\n]*\]\([^()\s]*(?:\s+\"[^\"\n()]*\")?\)")
+# a line break inside a table's row ("|Conv|Only 2D.<br/>Weights constant.|") is a space:
+# the row is one line
+_TABLE_ROW = re.compile(r"^.*\|.*$", re.MULTILINE)
+_LINE_BREAK = re.compile(r"<br\b[^<>]*>", re.IGNORECASE)
 _RENDERED = "\x03"  # marks a line a tag was taken from: its indentation was the HTML's
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 
@@ -51,6 +55,8 @@ def rendered(prose: str) -> str:
     if "<" not in prose and "&" not in prose and "![" not in prose:
         return prose
     text = _IMAGE.sub(_RENDERED, prose)
+    if "<br" in text.lower():
+        text = _TABLE_ROW.sub(lambda row: _LINE_BREAK.sub(" ", row.group()), text)
     text = _UNSHOWN.sub("", text)
     text = _HEADING.sub(_heading, text)
     text = _TAG.sub(_tag, text)

@@ -11,7 +11,8 @@ passage that names the question's subject, and a prior from their passage's sear
 the question names one entry of a list, "staff: ...", the other entries' sentences are left
 out, and so is a cross-reference to a section that is among the passages, and when it names
 a value of a table's rows, the rows not holding it), and the answer quotes the best 2 to
-`max_sentences` of them: grouped by passage (and by section within one), best group first, in
+`max_sentences` of them (the best alone when nothing else scores within half of it and
+nothing follows it in its section): grouped by passage (and by section within one), best group first, in
 document order within a group, each sentence followed by its passage's citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
 along (past an aside in parentheses), and counts part of the question's words that one names;
@@ -306,15 +307,10 @@ class ExtractiveGenerator(Generator):
         for c, score, said in zip(ranked, scores, own, strict=True):
             if len(chosen) >= self.max_sentences:
                 break
-            if len(chosen) >= MIN_SENTENCES and said < enough:
-                continue
-            if said < enough and (c.passage, c.heading) != (best.passage, best.heading):
-                # there only to make the answer two sentences, from another section it would
-                # answer another question (an FAQ's next entry): the answer stays one
-                continue
-            if said < enough and c.passage == best.passage and c.index < best.index:
-                # there only to make the answer two sentences, it would be read before the
-                # best one (document order): the reader's first line would not answer
+            if said < enough and (len(chosen) >= MIN_SENTENCES or not _goes_on_from(best, c)):
+                # there only to make the answer two sentences: from another section it would
+                # answer another question (an FAQ's next entry), and from before the best one
+                # it would be read first (document order); the answer stays one
                 continue
             if (c.passage, c.index) in chosen:
                 continue
@@ -417,6 +413,11 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
             yield Quoted(text if n == 0 else ("\n\n" if after_block else " ") + text)
             yield f" [{c.passage}]"
         after_block = is_code(text) or listed
+
+
+def _goes_on_from(best: _Candidate, c: _Candidate) -> bool:
+    """Whether `c` is `best` or comes after it in its section (its passage, its heading)."""
+    return (c.passage, c.heading) == (best.passage, best.heading) and c.index >= best.index
 
 
 def _next_to(first: _Candidate | None, second: _Candidate | None) -> bool:

@@ -12,8 +12,9 @@ the question names one entry of a list, "staff: ...", the other entries' sentenc
 out, and so is a cross-reference to a section that is among the passages, and when it names
 a value of a table's rows, the rows not holding it), and the answer quotes the best 2 to
 `max_sentences` of them (the best alone when nothing else scores within half of it and
-nothing follows it in its section): grouped by passage (and by section within one), best group first, in
-document order within a group, each sentence followed by its passage's citation [n]. A
+nothing follows it in its section): grouped by passage (and by section within one), best
+group first, in document order within a group, each sentence followed by its passage's
+citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
 along (past an aside in parentheses), and counts part of the question's words that one names;
 one that introduces a list or a program ("..., such as", "Install it with pip:") brings what it

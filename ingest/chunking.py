@@ -11,6 +11,8 @@ page's words and cite the page before (docs/evaluation.md). Only a sentence that
 one page into the next (its page ends without a stop, the next begins in lower case) is
 finished in the first page's last chunk, so that it can be quoted whole, citing the page where
 it starts. Parts without a number or a locator (a format without pages) are split as one text.
+A chunk whose first sentence leans on the one before it ("He ...") keeps that one, from its
+page, as its lead-in.
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.text.sentences import code_blocks
+from rag.text.sentences import code_blocks, is_code, is_heading, is_list_item, leans_back
 from rag.text.sentences import split as split_sentences
 from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document, Page
 
 PAGE_SEPARATOR = "\n\n"
+# how far a chunk's first sentence, and the sentence before it, are looked for: a longer
+# sentence is no lead-in to quote
+_LEAD_IN_CHARS = 1_000
+_CLOSED_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 _NON_SPACE = re.compile(r"\S")
 
 
@@ -131,6 +137,38 @@ def _in_code(chunks: list[Chunk], text: str) -> list[Chunk]:
     return found
 
 
+def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> list[Chunk]:
+    """The chunks, each whose first sentence leans on the one before it ("He ...",
+    "However, ...") with that sentence (`Chunk.lead_in`), when it is on the same page: a
+    citation names one page. A chunk opening its page has none, nor one opening in code."""
+    found = []
+    for chunk in chunks:
+        page_start = page_starts[bisect_right(page_starts, chunk.start) - 1]
+        if chunk.start == page_start or chunk.code_fence or not leans_back(chunk.text):
+            found.append(chunk)  # split into sentences only when its opening words lean
+            continue
+        first = split_sentences(chunk.text[:_LEAD_IN_CHARS])[:1]
+        if first and first[0].text[:1].isupper() and leans_back(first[0].text):
+            chunk = replace(chunk, lead_in=_sentence_before(text, page_start,
+                                                            chunk.start + first[0].start))
+        found.append(chunk)
+    return found
+
+
+def _sentence_before(text: str, page_start: int, end: int) -> str | None:
+    """The last whole sentence of its page before `end`, if it is prose: closed by a stop
+    (a PDF's heading runs on into the code or text before it with none), no heading, no code,
+    no list's item."""
+    start = max(page_start, end - _LEAD_IN_CHARS)
+    before = split_sentences(text[start:end])
+    if not before or (len(before) == 1 and start > page_start):  # cut where it was looked for
+        return None
+    last = before[-1].text
+    prose = (bool(_CLOSED_SENTENCE.search(last)) and not is_heading(last) and not is_code(last)
+             and not is_list_item(last))
+    return last if prose else None
+
+
 def _sentence_pieces(text: str) -> list[str]:
     """`text` cut where each sentence after the first begins."""
     starts = [sentence.start for sentence in split_sentences(text)[1:]]
@@ -201,7 +239,8 @@ class Chunker:
                     end=offset + len(part), text=part, token_count=part_tokens,
                     locator=page.locator,
                 ))
-        return _in_code(self._finish_sentences(document, chunks, page_starts), text)
+        chunks = _in_code(self._finish_sentences(document, chunks, page_starts), text)
+        return _with_lead_ins(chunks, text, page_starts)
 
     def _finish_sentences(self, document: Document, chunks: list[Chunk],
                           page_starts: list[int]) -> list[Chunk]:

@@ -98,6 +98,9 @@ class Chunk:
     # the opening fence ("```python") of a code block the chunk begins inside, which its
     # text does not hold: its first lines are code (`rag.text.sentences.split`)
     code_fence: str | None = None
+    # the sentence before the chunk's first on its page, when the first leans on it ("He
+    # ...", "However, ..."): the chunk alone cannot say whom "He" means
+    lead_in: str | None = None
 
 
 @dataclass(frozen=True, eq=False)  # an array's == is elementwise: compared by identity
@@ -110,7 +113,7 @@ class SentenceVectors:
 
 
 # a hit's fields that help read its text, no part of what a citation shows: not in `as_json`
-_READING_AIDS = ("sentence_vectors", "code_fence")
+_READING_AIDS = ("sentence_vectors", "code_fence", "lead_in")
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Hit:
     sentence_vectors: SentenceVectors | None = field(default=None, repr=False, compare=False)
     # how its text reads, not what a citation shows: `Chunk.code_fence`
     code_fence: str | None = field(default=None, repr=False, compare=False)
+    lead_in: str | None = field(default=None, repr=False, compare=False)  # `Chunk.lead_in`
 
     def as_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)

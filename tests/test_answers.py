@@ -129,6 +129,30 @@ def test_an_offline_answer_quotes_a_program_cut_between_chunks_as_code(
         svc.close()
 
 
+def test_a_chunk_opening_on_a_leaning_sentence_is_stored_with_the_one_before_it(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """Ingest keeps the sentence "He ..." leans on (`Chunk.lead_in`) with its chunk, and the
+    search hands it to the answer, which quotes it first."""
+    lead_in, leaning = ("Dr. Kent checked the air tanks before the dive.",
+                        "He then realized there was a leak in his mask.")
+    for surveys in range(1, 12):  # one of these cuts a chunk right before "He"
+        filler = " ".join(f"The survey of site {i} counted birds along the river."
+                          for i in range(surveys))
+        (tmp_path / f"log{surveys}.txt").write_text(
+            f"{filler} {lead_in} {leaning} The crew brought a spare one at once. {filler}\n")
+    svc = build_service(fresh_settings(tmp_path, model_dir, chunk_tokens=64, chunk_overlap=8),
+                        embedder=embedder)
+    try:
+        svc.ingest(sorted(tmp_path.glob("log*.txt")))
+        hits = svc.search("Who had a leak in his mask?", top_k=10)
+        opening = [h for h in hits if h.text.startswith(leaning)]
+        assert opening and all(h.lead_in == lead_in for h in opening)
+        answer = svc.ask("Who had a leak in his mask?")
+        assert f"{lead_in} [" in answer.text and f"{leaning} [" in answer.text
+    finally:
+        svc.close()
+
+
 def conversation(*questions: str) -> list[dict[str, str]]:
     turns = []
     for question in questions:

@@ -283,3 +283,32 @@ def test_a_chunk_beginning_inside_a_fenced_program_names_its_opening_fence(embed
     assert inside and all(c.code_fence == "```python" for c in inside)
     assert all(c.code_fence is None for c in chunks if c not in inside)
     assert chunks[-1].code_fence is None and "rivers" in chunks[-1].text
+
+
+LEAD_IN = "Dr. Kent checked the air tanks before the dive."
+LEANING = "He then realized there was a leak in his mask."
+
+
+def _dive_log(surveys: int) -> str:
+    filler = " ".join(f"The survey of site {i} counted birds along the river."
+                      for i in range(surveys))
+    return f"{filler} {LEAD_IN} {LEANING} The crew brought a spare one at once. {filler}"
+
+
+def test_a_chunk_opening_on_a_leaning_sentence_keeps_the_sentence_before_it(embedder) -> None:
+    """"He ..." opening a chunk names no one; the sentence before it, in the chunk before,
+    does (`Chunk.lead_in`): the answer quotes it first."""
+    chunker = Chunker(embedder.token_counter(), 64, 8, 254)
+    chunks = [c for surveys in range(1, 12)
+              for c in chunker(_doc([Page(None, _dive_log(surveys))]))]
+    opening = [c for c in chunks if c.text.startswith(LEANING)]
+    assert opening, "no chunk opens on the leaning sentence: change the filler"
+    assert all(c.lead_in == LEAD_IN for c in opening)
+    assert all(c.lead_in is None for c in chunks if not c.text.startswith(LEANING))
+
+
+def test_a_lead_in_never_comes_from_the_page_before(embedder) -> None:
+    """A citation names one page: the sentence ending page 1 is not quoted as page 2's."""
+    pages = [Page(1, LEAD_IN), Page(2, f"{LEANING} The crew brought a spare one at once.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert [(c.page, c.lead_in) for c in chunks] == [(1, None), (2, None)]

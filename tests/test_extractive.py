@@ -140,6 +140,26 @@ def test_a_sentence_that_leans_back_counts_the_words_of_its_predecessor(embedder
                     "rescued a young fisherman from the rocks. [1]")
 
 
+def test_a_passage_opening_on_a_leaning_sentence_brings_the_one_before_it(embedder) -> None:
+    """Its predecessor ends the chunk before, on the same page (`Hit.lead_in`): quoted before
+    it, under the passage's citation."""
+    text = ("He then realized there was a leak in his mask. The crew brought a spare one at "
+            "once. The dive went ahead an hour later.")
+    chunk = Hit("d0", "dive.pdf", 4, "c3", 1.0, text, position=3,
+                sentence_vectors=embed_chunks(embedder, [text], sentences=True).sentences[0],
+                lead_in="Dr. Kent checked the air tanks before the dive.")
+    answer = quote(embedder, "Who had a leak in his mask?", [chunk], max_sentences=2)
+    assert answer == ("Dr. Kent checked the air tanks before the dive. [1] He then realized "
+                      "there was a leak in his mask. [1]")
+
+
+def test_a_lead_in_is_quoted_only_with_the_sentence_leaning_on_it(embedder) -> None:
+    chunk = Hit("d0", "dive.pdf", 4, "c3", 1.0, "The crew brought a spare mask at once.",
+                position=3, lead_in="Dr. Kent checked the air tanks before the dive.")
+    answer = quote(embedder, "Who checked the air tanks before the dive?", [chunk])
+    assert "The crew brought a spare mask at once. [1]" in answer and "Kent" not in answer
+
+
 def test_abbreviations_and_times_do_not_end_a_sentence(embedder) -> None:
     text, _ = answer(embedder, "Who did the letter not mention by name?", [1, 0, 2, 3])
     quoted = [s for said, _ in groups(text) for s in said]

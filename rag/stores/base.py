@@ -142,6 +142,8 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
     }
     if chunk.code_fence:
         payload["code_fence"] = chunk.code_fence
+    if chunk.lead_in:
+        payload["lead_in"] = chunk.lead_in
     if sentences is not None:
         payload[sentence_vectors.FIELD] = sentence_vectors.encode(sentences.spans,
                                                                   sentences.vectors)
@@ -162,7 +164,8 @@ def make_hit(pid: PointId, score: float, payload: dict,
                chunk_id=str(pid), score=float(score), text=payload["text"],
                title=payload.get("title", ""), position=int(payload.get("position", 0)),
                locator=payload.get("locator"),  # absent from points stored before locators
-               sentence_vectors=sentences, code_fence=payload.get("code_fence"))
+               sentence_vectors=sentences, code_fence=payload.get("code_fence"),
+               lead_in=payload.get("lead_in"))
 
 
 @dataclass

@@ -16,7 +16,8 @@ nothing follows it in its section): grouped by passage (and by section within on
 group first, in document order within a group, each sentence followed by its passage's
 citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
-along (past an aside in parentheses), and counts part of the question's words that one names;
+along (past an aside in parentheses; for a passage's first, the one ingest kept from the chunk
+before, `Hit.lead_in`), and counts part of the question's words that one names;
 one that introduces a list or a program ("..., such as", "Install it with pip:") brings what it
 introduces. A table's header line is a title: ingest names every row's values by its cells.
 When the question names a word the vocabulary does not know (an option, a product) that the
@@ -146,6 +147,8 @@ class _Candidate:
     entry: str = ""  # the label of the list entry it belongs to ("staff" in "staff: ..."), if any
     # in no entry of its passage, but perhaps going on with one the passage before holds
     continues_entry: bool = False
+    # the sentence before the passage (`Hit.lead_in`): quoted only with the one leaning on it
+    is_lead_in: bool = False
 
 
 def _long_enough(sentence: str) -> bool:
@@ -174,10 +177,14 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         stored = dict(zip(hit.sentence_vectors.spans, hit.sentence_vectors.vectors,
                           strict=True))
     candidates, heading, entry = [], "", ""
+    if (hit.lead_in and found and not hit.text[:found[0].start].strip()
+            and leans_back(found[0].text)):
+        # the sentence before the passage on its page, there to be brought by the first
+        candidates.append(_Candidate(number, 0, hit.lead_in, is_lead_in=True))
     # a later chunk of a definition list may open inside an entry (its second paragraph,
     # "Note that ..."): until its first entry or heading, whose the passage cannot say
     continues = hit.position > 0 and bool(defined_terms(hit.text))
-    for i, s in enumerate(found):
+    for i, s in enumerate(found, start=len(candidates)):
         # code is never a title, however few its words ("```\nls -a\n```")
         titled = not is_code(s.text) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
@@ -220,7 +227,7 @@ class ExtractiveGenerator(Generator):
             for c in group:
                 if (_long_enough(c.text) and c.text.lower() not in seen
                         and not has_dot_leader(c.text)  # a contents entry
-                        and not c.is_title):
+                        and not c.is_title and not c.is_lead_in):
                     seen.add(c.text.lower())
                     candidates.append(c)
         holds = answer_kind(request.question)

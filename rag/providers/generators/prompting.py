@@ -107,6 +107,8 @@ def passage_block(n: int, hit: Hit) -> str:
     text = quoted(hit.text)
     if hit.code_fence:  # its chunk begins inside a program: its first lines are code
         text = f"{quoted(hit.code_fence)}\n…\n{text}"
+    elif hit.lead_in:  # its first sentence leans on the one before it ("He ...")
+        text = f"{quoted(hit.lead_in)} {text}"
     return f'<{PASSAGE_TAG} n="{n}" source="{source}">\n{text}\n</{PASSAGE_TAG}>'
 
 

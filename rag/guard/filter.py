@@ -176,8 +176,10 @@ def recent(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def flag_passages(hits: Sequence[Hit]) -> list[Hit]:
-    """The hits, each carrying the names of the instruction-like patterns its text holds."""
-    return [replace(hit, flags=flags) if (flags := instruction_flags(hit.text)) else hit
+    """The hits, each carrying the names of the instruction-like patterns its text holds,
+    with the lead-in a model is shown before it."""
+    return [replace(hit, flags=flags) if (flags := instruction_flags(
+                " ".join(filter(None, (hit.lead_in, hit.text))))) else hit
             for hit in hits]
 
 

@@ -608,6 +608,10 @@ def test_weighted_dbsf_fusion() -> None:
     assert fused["c"] > fused["b"] > fused["a"]  # the lexical side weighs more
     assert [pid for pid, _ in fuse_dbsf([(1.0, dense), (1.0, [])])] == ["a", "b", "c"]
     assert fuse_dbsf([(1.0, [("x", 3.0)])]) == [("x", 1.0)]  # one score: no spread
+    # equal scores (the same page in two files) in one order, whatever order they came in
+    tied = [("q", 0.5), ("p", 0.5), ("o", 0.1)]
+    assert [pid for pid, _ in fuse_dbsf([(1.0, tied)])] == ["p", "q", "o"]
+    assert [pid for pid, _ in fuse_dbsf([(1.0, [tied[1], tied[0], tied[2]])])] == ["p", "q", "o"]
 
 
 class LearntLength(SimpleNamespace):

@@ -117,7 +117,9 @@ class SentenceRescorer:
                           + self.heading_weight * has_line(hit.text, asked)
                           + self.entry_weight * bool(named_entries(hit.text, terms)))
                   for hit, cosine, share, holding in zip(head, best, words, typed, strict=True)]
-        scored.sort(key=lambda h: -h.score)
+        # ties (the same page in two files) by document and place, not by the order the
+        # store wrote them in, which parallel ingest varies
+        scored.sort(key=lambda h: (-h.score, h.source, h.position))
         return scored + tail
 
     def best_cosines(self, query: np.ndarray, hits: Sequence[Hit]) -> list[float]:

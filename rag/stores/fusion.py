@@ -50,4 +50,5 @@ def fuse_dbsf(ranked: Sequence[tuple[float, Sequence[tuple[PointId, float]]]]
         for pid, score in hits:
             value = (score - mean) / spread + 0.5 if spread > 0 else 1.0
             fused[pid] = fused.get(pid, 0.0) + weight * value
-    return sorted(fused.items(), key=lambda item: -item[1])
+    # ties by id: the engines hand them back in the order points were written
+    return sorted(fused.items(), key=lambda item: (-item[1], str(item[0])))

@@ -961,8 +961,20 @@ def test_a_faqs_question_line_heads_its_answer_and_is_not_quoted(embedder) -> No
     faq = Hit("d0", "faq.txt", None, "c0", 1.0, FAQ, title="faq")
     answer = quote(embedder, "How long does account deletion take?", [faq])
     assert "?" not in answer
-    assert answer.startswith("A: Go to Settings > Account > Delete account. [1] Your data is "
+    assert answer.startswith("Go to Settings > Account > Delete account. [1] Your data is "
                              "removed within 30 days. [1]")
+
+
+def test_an_faqs_answer_is_quoted_without_its_label(embedder) -> None:
+    """"A:" under "Q: ...?" only says the line answers it; a line opening "A:" elsewhere (a
+    quiz's option) keeps it."""
+    answer = quote(embedder, "Which browsers are supported?",
+                   [Hit("d0", "faq.txt", None, "c0", 1.0, FAQ, title="faq")])
+    assert answer.startswith("The latest two versions of Chrome, Firefox, Safari and Edge. [1]")
+    quiz = "Pick the capital of France.\nA: Paris is the capital of France.\nB: Lyon is not."
+    answer = quote(embedder, "What is the capital of France?",
+                   [Hit("d1", "quiz.txt", None, "c1", 1.0, quiz, title="quiz")])
+    assert "A: Paris is the capital of France." in answer
 
 
 @pytest.mark.parametrize(("question", "entry"), [
@@ -977,7 +989,7 @@ def test_an_answer_does_not_run_on_into_another_sections_answer(embedder, questi
     from the next entry of an FAQ, which answers another question."""
     text = quote(embedder, question, [Hit("d", "faq.txt", None, "c", 1.0, FAQ)])
     section = next(part for part in FAQ.split("\n\n") if entry in part)
-    quoted = [body.removeprefix("A: ") for body, _ in _CITED.findall(text)]
+    quoted = [body for body, _ in _CITED.findall(text)]
     assert quoted and all(body in section for body in quoted), text
     if question.startswith("How do I reset"):
         assert "The link expires after 24 hours." in quoted, text

@@ -90,6 +90,9 @@ _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
+# an FAQ's labels: "Q: How do I ...?" heads "A: Click ...", whose label is no part of the answer
+_QUESTION_LABEL = re.compile(r"(?:Q|Question)\s*:\s", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+(?=\S)", re.IGNORECASE)
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
 _WORD = re.compile(r"\w+")
 # a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
@@ -402,6 +405,8 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     after_block = False
     for n, c in enumerate(quoted):
         text = without_bullet(c.text)
+        if _QUESTION_LABEL.match(c.heading):  # an FAQ's "A:" says only that this answers
+            text = _ANSWER_LABEL.sub("", text, count=1) or text
         before = quoted[n - 1] if n else None
         after = quoted[n + 1] if n + 1 < len(quoted) else None
         # a list's items quoted one after another, or after the sentence introducing them:

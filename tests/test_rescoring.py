@@ -44,9 +44,9 @@ def test_the_passage_with_the_answering_sentence_moves_up(embedder) -> None:
 
 
 def test_passages_scoring_the_same_keep_one_order_whatever_order_they_came_in(embedder) -> None:
-    """The same page in two files scores the same: the earlier file comes first, so that a
-    search and its answer are the same each time (the store hands ties back in the order
-    points were written, which parallel ingest varies)."""
+    """The same page in two files scores the same: the file first by name comes first, so
+    that a search and its answer are the same each time (the store hands ties back in the
+    order points were written, which parallel ingest varies)."""
     question = "How deep is the lake in winter?"
     text = FILLER + "In winter the lake is about forty metres deep."
     copies = [Hit(f"d{n}", name, 3, f"c{n}", 1.0, text) for n, name in ((1, "b.pdf"),

@@ -977,6 +977,24 @@ def test_an_faqs_answer_is_quoted_without_its_label(embedder) -> None:
     assert "A: Paris is the capital of France." in answer
 
 
+README = ("# Uvicorn\n\n**Documentation**: [https://uvicorn.dev](https://uvicorn.dev)\n\n"
+          "**Source Code**: [https://github.com/Kludex/uvicorn](https://github.com/Kludex/"
+          "uvicorn)\n\nUvicorn is an ASGI web server implementation for Python. Until "
+          "recently Python has lacked a minimal low-level server/application interface for "
+          "async frameworks.")
+
+
+def test_a_line_saying_only_where_something_is_defines_nothing(embedder) -> None:
+    """A README's "Documentation: <link>" shares the name asked about, and came first for
+    "What is uvicorn?"; it still answers where the documentation is."""
+    readme = Hit("d0", "README.md", None, "c0", 1.0, README, title="Uvicorn")
+    answer = quote(embedder, "What is uvicorn?", [readme])
+    assert answer.startswith("Uvicorn is an ASGI web server implementation for Python. [1]")
+    assert "https://" not in answer
+    answer = quote(embedder, "Where is the uvicorn documentation?", [readme])
+    assert "**Documentation**: [https://uvicorn.dev](https://uvicorn.dev) [1]" in answer
+
+
 @pytest.mark.parametrize(("question", "entry"), [
     ("How do I reset my password?", "reset my password"),
     ("Can I change my username?", "change my username"),

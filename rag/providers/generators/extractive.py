@@ -94,6 +94,9 @@ _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is
 _QUESTION_LABEL = re.compile(r"(?:Q|Question)\s*:\s", re.IGNORECASE)
 _ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+(?=\S)", re.IGNORECASE)
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
+# a README's "Documentation: [https://example.dev](https://example.dev)": a label, then a link
+_LINK_LINE = re.compile(
+    r"[ \t]*[\w][\w .'-]{0,30}:[ \t]*(?:\[[^\]\n]*\]\([^)\s]+\)|<?https?://\S+?>?)[ \t]*")
 _WORD = re.compile(r"\w+")
 # a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
 _CROSS_REFERENCE = re.compile(r"\[([^\[\]]{3,200})\],?\s+page\s+\d+")
@@ -249,10 +252,12 @@ class ExtractiveGenerator(Generator):
                  for label in named_entries(hit.text, asked)}
         named |= _asked_fields(asked, request.passages)
         if asks_for_definition(request.question):
-            # a fact defines nothing, however like the question it reads
-            candidates = [c for c in candidates if c.entry in named
-                          or request.passages[c.passage - 1].locator != FRONT_MATTER
-                          ] or candidates
+            # a fact defines nothing, however like the question it reads, nor does a line
+            # saying only where something is ("Documentation: https://...")
+            candidates = [c for c in candidates if (
+                c.entry in named or request.passages[c.passage - 1].locator != FRONT_MATTER)
+                and not _LINK_LINE.fullmatch(c.text.replace("**", "").replace("__", ""))
+            ] or candidates
         candidates = _in_named_entries(candidates, named)
         candidates = _in_named_rows(asked, candidates)
         # a sentence holds the words of the names its passage goes by: its document's title

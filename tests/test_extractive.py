@@ -977,6 +977,24 @@ def test_an_faqs_answer_is_quoted_without_its_label(embedder) -> None:
     assert "A: Paris is the capital of France." in answer
 
 
+def test_a_question_naming_only_the_document_gains_nothing_from_its_headings(embedder) -> None:
+    """"What is Rich?" of rich.md: every heading of it says "Rich" ("Rich Inspect"), so none
+    says which section answers; the sentence saying what Rich is does."""
+    docs = "https://rich.readthedocs.io/en/latest/reference/init.html"
+    texts = [f"## Rich Inspect\n\nRich has an [inspect]({docs}) function which can produce a "
+             "report on any Python object, such as class, instance, or builtin.\n\nSee the "
+             f"[inspect docs]({docs}#rich.inspect) for details.",
+             "Rich is a Python library for _rich_ text and beautiful formatting in the "
+             "terminal.\n\nThe [Rich API](https://rich.readthedocs.io/en/latest/) makes it "
+             "easy to add color and style to terminal output."]
+    passages = [Hit("d0", "rich.md", None, f"c{n}", score, text, title="Rich", position=n,
+                    sentence_vectors=embed_chunks(embedder, [text], sentences=True).sentences[0])
+                for n, score, text in ((9, 4.2, texts[0]), (4, 3.95, texts[1]))]
+    answer = quote(embedder, "What is Rich?", passages)
+    assert answer.startswith("Rich is a Python library for _rich_ text and beautiful formatting "
+                             "in the terminal. [2]"), answer
+
+
 README = ("# Uvicorn\n\n**Documentation**: [https://uvicorn.dev](https://uvicorn.dev)\n\n"
           "**Source Code**: [https://github.com/Kludex/uvicorn](https://github.com/Kludex/"
           "uvicorn)\n\nUvicorn is an ASGI web server implementation for Python. Until "

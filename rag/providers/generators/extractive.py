@@ -273,7 +273,14 @@ class ExtractiveGenerator(Generator):
             paired = _overlap(request.question, [f"{leaning[i].text} {candidates[i].text}"
                                                  for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
-        headed = _overlap(request.question, [f"{c.heading} {c.entry}" for c in candidates])
+        above = [f"{c.heading} {c.entry}" for c in candidates]
+        headed = _overlap(request.question, above)
+        # a question naming nothing but the document ("What is Rich?" of rich.md) finds its
+        # words in each of its headings: one naming a part of it ("Rich Inspect") does not
+        # say the section answers it, as one naming just the document does
+        only_named = _overlap(request.question, [""] * len(candidates), names) >= 1
+        headed[[i for i, text in enumerate(above)
+                if only_named[i] and not lexical.term_set(text) <= asked]] = 0
         # the list entry the question names, or the subject its heading names defined; and
         # the section under a heading that is the question ("## What is Streamlit?"), its
         # author's answer to it

@@ -44,7 +44,7 @@ from rag.text import lexical
 from rag.text.answer_types import answer_kind, asks_for_definition, defined_by_reference
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
-from rag.text.question_lines import plain_line
+from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
     CJK_TEXT,
     Sentence,
@@ -90,9 +90,6 @@ _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
-# an FAQ's labels: "Q: How do I ...?" heads "A: Click ...", whose label is no part of the answer
-_QUESTION_LABEL = re.compile(r"(?:Q|Question)\s*:\s", re.IGNORECASE)
-_ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+(?=\S)", re.IGNORECASE)
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
 # a README's "Documentation: [https://example.dev](https://example.dev)": a label, then a link
 _LINK_LINE = re.compile(
@@ -416,9 +413,7 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
     quoted = [c for key in order for c, _ in sorted(groups[key], key=lambda x: x[0].index)]
     after_block = False
     for n, c in enumerate(quoted):
-        text = without_bullet(c.text)
-        if _QUESTION_LABEL.match(c.heading):  # an FAQ's "A:" says only that this answers
-            text = _ANSWER_LABEL.sub("", text, count=1) or text
+        text = without_answer_label(without_bullet(c.text), c.heading)
         before = quoted[n - 1] if n else None
         after = quoted[n + 1] if n + 1 < len(quoted) else None
         # a list's items quoted one after another, or after the sentence introducing them:

@@ -30,6 +30,7 @@ from ingest.embedding import sentence_spans
 from rag.evaluation import load_squad, rank_metrics
 from rag.registry import make_embedder
 from rag.settings import load_settings
+from rag.stores import word_vectors
 from rag.text import lexical
 from rag.text.sentences import sentences
 from rag.text.tokens import fit_tokens
@@ -99,6 +100,12 @@ class Variant:
     # the dense side embeds each chunk after its document's title ("raw": as given; "words":
     # only a title that reads as words, not an id such as "cnn_e39c...story")
     dense_title: str = ""
+    # the word-by-word match added in the rescoring at this weight: each question content
+    # word's cosine to the chunk's word most like it, from the chunk's forward pass
+    # (`rag.stores.word_vectors`, projected as stored); averaged (`match_rarity` ""), or
+    # weighted by each word's IDF among the rescored chunks ("local", as the app does)
+    match: float = 0.0
+    match_rarity: str = ""
     label: str = ""
 
 
@@ -201,6 +208,48 @@ class Corpus:
                 np.savez(cache, dense=vectors)
             self._titled[how] = self.qdense @ vectors.T
         return self._titled[how]
+
+    def word_vectors(self) -> tuple[list[np.ndarray], list[np.ndarray], list[list[set[str]]]]:
+        """Every chunk's content words' stored vectors (int8 rows, as the payload keeps them),
+        every question's (unit rows), and each question word's terms."""
+        if not hasattr(self, "_words"):
+            cache = self._cache.with_name(self._cache.stem + "-words.npz")
+            texts = [c.text for c in self.chunks]
+            spans = [lexical.content_spans(t) for t in texts]
+            if cache.exists():
+                data = np.load(cache)
+                rows, qrows = data["rows"], data["qrows"]
+            else:
+                _, pooled = self._embedder.embed_documents_with_sentences(texts, spans)
+                rows = np.vstack([word_vectors.projected(p) for p in pooled])
+                asked = [self._embedder.embed_query_words(q.text) for q in self.questions]
+                qrows = np.vstack([word_vectors.projected(a) for a in asked])
+                np.savez(cache, rows=rows, qrows=qrows)
+            stored = word_vectors.decode(word_vectors.encode(rows))
+            cuts = np.cumsum([len(w) for w in spans])[:-1]
+            qspans = [lexical.content_spans(q.text) for q in self.questions]
+            qcuts = np.cumsum([len(w) for w in qspans])[:-1]
+            terms = [[set(lexical.term_set(q.text[a:b])) for a, b in w]
+                     for q, w in zip(self.questions, qspans, strict=True)]
+            self._words = (np.split(stored, cuts), np.split(qrows, qcuts), terms)
+        return self._words
+
+    def word_match(self, qi: int, chunk_ids: list[int], rarity: str) -> np.ndarray:
+        chunks, questions, terms = self.word_vectors()
+        best = word_vectors.best_matches(questions[qi], [chunks[i] for i in chunk_ids])
+        if not best.shape[1]:
+            return np.zeros(len(chunk_ids))
+        # a word the document's title names counts as matched, as the app counts it
+        named = [lexical.term_set(self.titles[i].replace("_", " ")) for i in chunk_ids]
+        for row, names in zip(best, named, strict=True):
+            row[[bool(word & names) for word in terms[qi]]] = 1.0
+        if rarity != "local":
+            return best.mean(axis=1)
+        held = [lexical.term_set(self.chunks[i].text) | names
+                for i, names in zip(chunk_ids, named, strict=True)]
+        having = np.array([sum(bool(word & h) for h in held) for word in terms[qi]])
+        weights = np.log1p((len(held) - having + 0.5) / (having + 0.5))
+        return best @ (weights / weights.sum())
 
     def sentence_vectors(self):
         """Every chunk's sentences embedded: (vectors, chunk index of each)."""
@@ -406,6 +455,8 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
         score = base + v.maxsim * best
         if v.words:
             score = score + v.words * corpus.word_shares(qi, head, v.words_idf, v.sparse)
+        if v.match:
+            score = score + v.match * corpus.word_match(qi, head, v.match_rarity)
         taken = set(head)
         rest = [i for i in order if i not in taken]
         head = [head[j] for j in np.argsort(-score)]
@@ -545,6 +596,10 @@ VARIANTS = [
             words=1.0, pool=10, label="the default, stemmed until the stem holds"),
     Variant(sparse=S(restem=True), fusion="none-sparse",
             label="sparse alone, stemmed until the stem holds"),
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
+              match=w, match_rarity=rarity,
+              label=f"the default, word by word {w:g}" + (", by rarity" if rarity else ""))
+      for rarity in ("", "local") for w in (1.0, 2.0, 3.0, 4.0, 6.0)],
 ]
 
 

@@ -1,9 +1,10 @@
 """Chunks to vectors: each chunk's own, and its sentences' where the collection keeps them.
 
 A model that pools sentences (`Embedder.pools_sentences`: the local one) gives both from one
-forward pass per chunk; the sentences are found by the same segmenter that answers quote with
-(`rag.text.sentences`), and a chunk with none is one sentence. What is stored is made by
-`rag.stores.sentence_vectors`.
+forward pass per chunk, and its content words' vectors from the same pass; the sentences are
+found by the same segmenter that answers quote with (`rag.text.sentences`), and a chunk with
+none is one sentence. What is stored is made by `rag.stores.sentence_vectors` and
+`rag.stores.word_vectors`.
 
 A section heading ("2.12 Why is R named R?", "## Installing") is the exception: it is embedded
 on its own. Pooled inside its chunk, its few tokens say what the rest of the chunk says, and a
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.providers.embedders.base import Embedder
-from rag.stores import sentence_vectors
+from rag.stores import sentence_vectors, word_vectors
+from rag.text import lexical
 from rag.text.sentences import is_heading, split
 from rag.types import SentenceVectors
 
@@ -49,12 +51,17 @@ def embed_chunks(embedder: Embedder, texts: Sequence[str],
         return Embedded(embedder.embed_documents(texts, token_counts))
     fences = code_fences or [None] * len(texts)
     spans = [sentence_spans(text, fence) for text, fence in zip(texts, fences, strict=True)]
-    dense, pooled = embedder.embed_documents_with_sentences(texts, spans, token_counts)
-    stored = [sentence_vectors.contrasted(vector, rows)
-              for vector, rows in zip(dense, pooled, strict=True)]
+    words = [lexical.content_spans(text) for text in texts]
+    # the words pooled in the same pass as the sentences: their spans follow the sentences'
+    dense, pooled = embedder.embed_documents_with_sentences(
+        texts, [[*where, *held] for where, held in zip(spans, words, strict=True)],
+        token_counts)
+    stored = [sentence_vectors.contrasted(vector, rows[: len(where)])
+              for vector, rows, where in zip(dense, pooled, spans, strict=True)]
     _headings_alone(embedder, texts, spans, stored)
-    return Embedded(dense, [SentenceVectors(tuple(where), rows)
-                            for where, rows in zip(spans, stored, strict=True)])
+    return Embedded(dense, [SentenceVectors(tuple(where), rows,
+                                            word_vectors.projected(found[len(where):]))
+                            for where, rows, found in zip(spans, stored, pooled, strict=True)])
 
 
 def _headings_alone(embedder: Embedder, texts: Sequence[str],

@@ -110,6 +110,9 @@ class SentenceVectors:
 
     spans: tuple[tuple[int, int], ...]
     vectors: Any
+    # its content words' vectors, int8 rows (rag.stores.word_vectors); None where the chunk
+    # was stored before they were kept
+    words: Any = None
 
 
 # a hit's fields that help read its text, no part of what a citation shows: not in `as_json`

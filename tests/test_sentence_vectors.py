@@ -14,7 +14,13 @@ import pytest
 
 from ingest.embedding import embed_chunks, sentence_spans
 from rag.providers.embedders.local import pool_spans
-from rag.retrieval.rescoring import TYPE_WEIGHT, WEIGHT, WORDS_WEIGHT, SentenceRescorer
+from rag.retrieval.rescoring import (
+    MATCH_WEIGHT,
+    TYPE_WEIGHT,
+    WEIGHT,
+    WORDS_WEIGHT,
+    SentenceRescorer,
+)
 from rag.stores import sentence_vectors
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
@@ -172,7 +178,8 @@ def test_rescoring_from_stored_vectors_embeds_nothing(settings, embedder, engine
         ranked = svc.retriever.retrieve_with(QUESTION, query, 10, "hybrid").hits
         # the order the stored vectors imply: fused score + WEIGHT × best stored cosine +
         # WORDS_WEIGHT × best share of the question's terms in a sentence the spans cut +
-        # TYPE_WEIGHT × the best share of one holding what the question asks for
+        # TYPE_WEIGHT × the best share of one holding what the question asks for +
+        # MATCH_WEIGHT × its words' match of the question's, from their stored vectors
         fused = svc.store.search(query, lexical.query_vector(QUESTION, svc.store.lexical_scheme),
                                  rescorer.candidates, "hybrid")
         holds = answer_kind(QUESTION)
@@ -184,8 +191,17 @@ def test_rescoring_from_stored_vectors_embeds_nothing(settings, embedder, engine
             return max((share for sentence, share in zip(cut, shares, strict=True)
                         if not typed or holds(sentence)), default=0.0)
 
+        # the word match weighs each word by its rarity among these candidates: all of them
+        matches = dict(zip([h.chunk_id for h in fused], rescorer.word_matches(QUESTION, fused),
+                           strict=True))
+        assert len(fused) < rescorer.candidates and min(matches.values()) > 0
+
+        def matched(h: Hit) -> float:
+            return matches[h.chunk_id]
+
         implied = sorted(((h.score + WEIGHT * float((h.sentence_vectors.vectors @ query).max())
-                           + WORDS_WEIGHT * words(h) + TYPE_WEIGHT * words(h, typed=True),
+                           + WORDS_WEIGHT * words(h) + TYPE_WEIGHT * words(h, typed=True)
+                           + MATCH_WEIGHT * matched(h),
                            h.chunk_id) for h in fused),
                          key=lambda pair: -pair[0])
         assert [h.chunk_id for h in ranked] == [cid for _, cid in implied][:10]

@@ -44,11 +44,13 @@ ANSWER_PASSAGES = 5  # passages the answerer is given, as the app's default top_
 BM25_MODE = "bm25 (rank-bm25)"  # the plain BM25 baseline's row, beside the search modes'
 #: how hybrid search's sentence rescoring and the extractive answerer get sentence vectors:
 #: stored at ingest (the default), stored for rescoring but embedded by the answerer, both
-#: embedded at question time, or no rescoring (the answerer embedding)
-Rescoring = Literal["stored", "stored-rescore", "question", "off"]
+#: embedded at question time, or no rescoring (the answerer embedding); or the default with
+#: no word-by-word match
+Rescoring = Literal["stored", "stored-rescore", "question", "off", "no-words"]
 RESCORING_LABELS: dict[str, str] = {
     "stored": "", "stored-rescore": " (answerer embeds)",
-    "question": " (question-time rescoring)", "off": " (no rescoring)"}
+    "question": " (question-time rescoring)", "off": " (no rescoring)",
+    "no-words": " (no word match)"}
 
 
 def answer_rates(embedder: Embedder, questions: Sequence[Question],
@@ -118,8 +120,9 @@ def eval_retriever(embedder: Embedder, store: ChunkStore,
     questions come back to the same passages again and again)."""
     retriever = Retriever(embedder, store, rescore=False)
     if rescoring != "off":
-        retriever.rescorer = SentenceRescorer(embedder, cache_size=1_000_000,
-                                              stored=rescoring != "question")
+        retriever.rescorer = SentenceRescorer(
+            embedder, cache_size=1_000_000, stored=rescoring != "question",
+            **({"match_weight": 0.0} if rescoring == "no-words" else {}))
     return retriever
 
 
@@ -187,7 +190,7 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
                                        [top[:ANSWER_PASSAGES] for top in hits[:n_answer]],
                                        lambda h: h.source,
                                        [q.paragraph for q in questions[:n_answer]],
-                                       stored=way == "stored")
+                                       stored=way in ("stored", "no-words"))
                 results.append({
                     "mode": mode + (RESCORING_LABELS[way] if mode == "hybrid" else ""),
                     "embedder": embedder.name, "paragraphs": len(documents),

@@ -14,9 +14,12 @@ best sentence also holding what the question asks for (a date for "When ...?", a
 FAQ's or a manual's heading ("2.12 What is CRAN?"), which its sentences answer without
 repeating, and by ENTRY_WEIGHT when it holds the entry of a definition list that the question
 names ("users: ..." for "What is the users group?", in a document where "users" and "group" are
-on every line); the hits are then reordered. No cross-encoder's weights install from the
-package registries for offline use (docs/evaluation.md); this uses only the model the search
-already has, and helped on every development set measured.
+on every line), and by MATCH_WEIGHT times how well its words match the question's word by word
+(`rag.stores.word_vectors`: each question word's most alike word of the passage, in context,
+weighted by the word's rarity among the candidates); the hits are then reordered. No
+cross-encoder's weights install from the package registries for offline use
+(docs/evaluation.md); this uses only the model the search already has, and helped on every
+development set measured.
 
 A hit from a collection that keeps sentence vectors brings them along, made at ingest from
 the chunk's own forward pass (`rag.stores.sentence_vectors`): rescoring it embeds nothing.
@@ -26,6 +29,7 @@ here, kept in a small in-memory LRU, since the same passages come back for relat
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -34,6 +38,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.providers.embedders.base import Embedder
+from rag.stores import word_vectors
 from rag.text import lexical
 from rag.text.answer_types import answer_kind
 from rag.text.entries import named_entries
@@ -51,6 +56,13 @@ HEADING_WEIGHT = 1.0  # a line that is the question: the section answering it
 ENTRY_WEIGHT = 0.5  # a list's entry naming the question's subject: its definition
 # a sentence holding the question's words and what it asks for (0.6 and 1 cost reddit MRR)
 TYPE_WEIGHT = 0.3
+# the question's words' cosines to the passage's words most like them, weighted by their
+# rarity among the candidates (about 0.4 to 1): a passage saying what is asked in other words
+MATCH_WEIGHT = 4.0  # 3 and 6 measured no better (docs/evaluation.md)
+# "What does the FAQ say about Emacs?": the verb asks what the document holds, and matched
+# word by word it would favour a passage that says "speaks" over the one on Emacs
+_ASKS_ABOUT = re.compile(r"\b(say|says|said|tell|tells|told|mention|mentions|write|writes)"
+                         r"(?:\s+(?:us|me))?\s+about\b", re.IGNORECASE)
 
 
 class SentenceCache:
@@ -85,7 +97,9 @@ class SentenceRescorer:
                  weight: float = WEIGHT, words_weight: float = WORDS_WEIGHT,
                  cache_size: int = 4096, stored: bool = True,
                  heading_weight: float = HEADING_WEIGHT, side_best: int = SIDE_BEST,
-                 type_weight: float = TYPE_WEIGHT, entry_weight: float = ENTRY_WEIGHT) -> None:
+                 type_weight: float = TYPE_WEIGHT, entry_weight: float = ENTRY_WEIGHT,
+                 match_weight: float = MATCH_WEIGHT) -> None:
+        self.embedder = embedder
         self.candidates = candidates
         self.side_best = side_best
         self.weight = weight
@@ -93,6 +107,7 @@ class SentenceRescorer:
         self.heading_weight = heading_weight
         self.type_weight = type_weight
         self.entry_weight = entry_weight
+        self.match_weight = match_weight
         self.stored = stored
         self.embedded = SentenceCache(embedder, cache_size)
 
@@ -110,17 +125,48 @@ class SentenceRescorer:
             return list(hits)
         best = self.best_cosines(query, head)
         words, typed = _best_term_shares(question, head)
+        matched = self.word_matches(question, head)
         asked = plain_line(question)
         terms = lexical.term_set(question)
         scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share
-                          + self.type_weight * holding
+                          + self.type_weight * holding + self.match_weight * match
                           + self.heading_weight * has_line(hit.text, asked)
                           + self.entry_weight * bool(named_entries(hit.text, terms)))
-                  for hit, cosine, share, holding in zip(head, best, words, typed, strict=True)]
+                  for hit, cosine, share, holding, match
+                  in zip(head, best, words, typed, matched, strict=True)]
         # ties (the same page in two files) by document and place, not by the order the
         # store wrote them in, which parallel ingest varies
         scored.sort(key=lambda h: (-h.score, h.source, h.position))
         return scored + tail
+
+    def word_matches(self, question: str, hits: Sequence[Hit]) -> list[float]:
+        """Each hit's match of the question word by word: over the question's content words
+        (the verb of "say about" left out), the cosine of the hit's word most like each
+        (`word_vectors.best_matches`, from the word vectors stored at ingest), weighted by
+        each word's rarity among the hits (`_rarity`). A word the hit's document title or
+        section heading names counts as matched, as in the term shares: every passage there
+        is about it. All 0 unless every hit has stored words and the model can pool the
+        question's, so that hits are never scored two ways."""
+        stored = [hit.sentence_vectors.words if hit.sentence_vectors is not None else None
+                  for hit in hits]
+        if not self.match_weight or any(words is None for words in stored):
+            return [0.0] * len(hits)
+        asked = self.embedder.embed_query_words(question)
+        if asked is None or not len(asked):
+            return [0.0] * len(hits)
+        framed = {match.start(1) for match in _ASKS_ABOUT.finditer(question)}
+        spans = lexical.content_spans(question)
+        kept = [i for i, (start, _end) in enumerate(spans) if start not in framed]
+        if not kept:
+            return [0.0] * len(hits)
+        best = word_vectors.best_matches(word_vectors.projected(asked[kept]), stored)
+        words = [lexical.term_set(question[slice(*spans[i])]) for i in kept]
+        named = [lexical.term_set(cited_names(hit.title, hit.locator)) for hit in hits]
+        for row, names in zip(best, named, strict=True):
+            row[[bool(word & names) for word in words]] = 1.0
+        return (best @ _rarity(words, [lexical.term_set(hit.text) | names
+                                       for hit, names in zip(hits, named, strict=True)])
+                ).tolist()
 
     def best_cosines(self, query: np.ndarray, hits: Sequence[Hit]) -> list[float]:
         """Each hit's best sentence's cosine to the question: from its stored vectors, or
@@ -141,6 +187,16 @@ class SentenceRescorer:
                 best[i] = cosines[at:at + len(group)].max()
                 at += len(group)
         return best.tolist()
+
+
+def _rarity(words: Sequence[frozenset[str]], held: Sequence[frozenset[str]]) -> np.ndarray:
+    """Each question word's weight in the word match, summing to 1: its IDF among the
+    candidates (BM25's, over the hits' terms), so that a word they all hold, which tells none
+    of them apart, weighs least."""
+    count = len(held)
+    having = np.array([sum(bool(word & terms) for terms in held) for word in words])
+    weights = np.log1p((count - having + 0.5) / (having + 0.5))
+    return (weights / weights.sum()).astype(np.float32)
 
 
 def _best_term_shares(question: str, hits: Sequence[Hit]) -> tuple[list[float], list[float]]:

@@ -22,6 +22,7 @@ from rag.providers.rerankers.base import Reranker
 from rag.retrieval.cache import Cache
 from rag.retrieval.rerank import rerank_or_keep
 from rag.retrieval.rescoring import SentenceRescorer
+from rag.stores import word_vectors
 from rag.stores.base import ChunkStore
 from rag.stores.fusion import ScoredIds
 from rag.text import lexical, spelling
@@ -69,6 +70,7 @@ class Retriever:
         key: list[object] = (["sentences", self.rescorer.weight, self.rescorer.words_weight,
                               self.rescorer.heading_weight, self.rescorer.side_best,
                               self.rescorer.type_weight, self.rescorer.entry_weight,
+                              self.rescorer.match_weight, word_vectors.SCHEME,
                               lexical.VARIANT_SHARE, lexical.TITLE_SHARE, lexical.TYPO_SHARE]
                              if self.rescorer else [])
         if self.reranker is not None:

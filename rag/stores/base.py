@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from rag.errors import ConfigError, EmbedderMismatchError, StoreError
-from rag.stores import sentence_vectors
+from rag.stores import sentence_vectors, word_vectors
 from rag.stores.fusion import (
     DENSE,
     FUSION_WEIGHTS,
@@ -147,6 +147,8 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
     if sentences is not None:
         payload[sentence_vectors.FIELD] = sentence_vectors.encode(sentences.spans,
                                                                   sentences.vectors)
+        if sentences.words is not None:
+            payload[word_vectors.FIELD] = word_vectors.encode(sentences.words)
     return payload
 
 
@@ -154,8 +156,14 @@ def make_hits(found: Sequence[tuple[PointId, float, dict]]) -> list[Hit]:
     """Hits from (id, score, payload), their stored sentence vectors decoded together."""
     vectors = sentence_vectors.decode_many([payload.get(sentence_vectors.FIELD)
                                             for _, _, payload in found])
-    return [make_hit(pid, score, payload, sentences)
+    return [make_hit(pid, score, payload, _with_words(sentences, payload))
             for (pid, score, payload), sentences in zip(found, vectors, strict=True)]
+
+
+def _with_words(sentences: SentenceVectors | None, payload: dict) -> SentenceVectors | None:
+    """A chunk's stored sentences, with its stored word vectors when it has them."""
+    words = word_vectors.decode(payload.get(word_vectors.FIELD))
+    return sentences if sentences is None or words is None else replace(sentences, words=words)
 
 
 def make_hit(pid: PointId, score: float, payload: dict,

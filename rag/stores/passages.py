@@ -18,7 +18,8 @@ from typing import Any
 
 from rag.types import Hit
 
-#: passages kept per collection: about 9 KB each (text and decoded sentence vectors)
+#: passages kept per collection: about 16 KB each (text, decoded sentence vectors, int8 word
+#: vectors)
 PASSAGES = 2048
 
 

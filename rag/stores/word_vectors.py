@@ -2,9 +2,10 @@
 own forward pass, for matching a question word by word.
 
 A chunk's vector and its sentences' vectors each average many words. Matched word by word
-(each of the question's content words to the chunk's word it is most like, the cosines
-averaged: late interaction, as ColBERT scores), a passage that says what the question asks in
-other words ("the boy's father" for "his dad") scores above one that shares only its topic.
+(each of the question's content words to the chunk's word it is most like, the cosines then
+weighed together: late interaction, as ColBERT scores), a passage that says what the
+question asks in other words ("the boy's father" for "his dad") scores above one that shares
+only its topic.
 The states come from the same forward pass as the chunk's vector (`ingest.embedding`), so
 keeping them costs ingest no model time.
 
@@ -57,7 +58,7 @@ def encode(rows: np.ndarray) -> dict:
     rows = np.asarray(rows, dtype=np.float32)
     scale = np.maximum(np.abs(rows).max(axis=1, keepdims=True), 1e-12) / 127.0
     quantized = np.round(rows / scale).astype(np.int8)
-    return {"width": int(rows.shape[1]) if rows.ndim == 2 else WIDTH,
+    return {"width": int(rows.shape[1]),
             "int8": base64.b64encode(quantized.tobytes()).decode("ascii")}
 
 

@@ -23,7 +23,6 @@ with, and queries against an older collection are made the way its vectors were.
 
 from __future__ import annotations
 
-import re
 import threading
 import zlib
 from collections import Counter
@@ -33,7 +32,7 @@ from functools import lru_cache
 import snowballstemmer
 
 from rag.text import spelling
-from rag.text.words import folded, spaced_words, words
+from rag.text.words import folded, spaced_word_spans, spaced_words, words
 
 K1 = 1.2
 B = 0.75
@@ -69,14 +68,13 @@ STOP_WORDS = frozenset(
     which while who whom why will with would you your yours yourself yourselves
     """.split()
 )
-_SPACED_WORD = re.compile(r"[^\W_]+")
 
 
 def content_spans(text: str) -> list[tuple[int, int]]:
     """Where the text's content words lie (`text[start:end]`): its runs of `\\w` but stop
     words, each compared to the model's word pieces (`rag.stores.word_vectors`)."""
-    return [match.span() for match in _SPACED_WORD.finditer(text)
-            if match.group().lower() not in STOP_WORDS]
+    return [(start, end) for start, end in spaced_word_spans(text)
+            if text[start:end].lower() not in STOP_WORDS]
 
 
 # snowballstemmer hands out PyStemmer's C stemmer (same algorithm, same stems, far faster)

@@ -61,6 +61,11 @@ def spaced_words(text: str) -> list[str]:
     return _SPACED_WORD.findall(text.lower())
 
 
+def spaced_word_spans(text: str) -> list[tuple[int, int]]:
+    """Where `spaced_words` finds each of its words in `text` (`text[start:end]`)."""
+    return [match.span() for match in _SPACED_WORD.finditer(text)]
+
+
 def words(text: str) -> list[str]:
     """The case-folded words of `text`, in order."""
     if text.isascii():

@@ -264,7 +264,7 @@ class LocalOnnxEmbedder(Embedder):
         self._token_counter = TokenCounter(source / "tokenizer.json")  # the model's own
         # the sessions use every core; numpy's BLAS would start a thread per core for each
         # small product beside them (pooling a chunk's sentences and words), and those
-        # threads spin against the model's: pooling then cost as much as the model did
+        # threads spin against the model's (docs/performance.md, word vectors)
         threadpool_limits(limits=1, user_api="blas")
         runners = [_runner(self.onnx_path, source) for _ in range(sessions or os.cpu_count() or 1)]
         self._inputs = {i.name for i in runners[0].session.get_inputs()}

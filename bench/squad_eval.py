@@ -93,11 +93,13 @@ def main() -> None:
                         help="with --report: of the questions a set's text rows ask, keep every "
                              "k-th for its PDF rows")
     parser.add_argument("--rescoring", nargs="+", default=["stored"],
-                        choices=["stored", "stored-rescore", "question", "off", "no-words"],
+                        choices=["stored", "stored-rescore", "question", "off", "no-words",
+                                 "answer-no-words"],
                         help="with --report: hybrid rows for each way sentence vectors are "
                              "had: stored at ingest (the default), stored for rescoring only "
                              "(the answerer embeds), embedded at question time, or none; or "
-                             "the default without the word-by-word match")
+                             "the default without the word-by-word match, or without it in "
+                             "the answer alone")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES),
                         help="with --report: the search modes (default: all)")
     parser.add_argument("--no-pdf", action="store_true",

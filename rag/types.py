@@ -116,7 +116,7 @@ class SentenceVectors:
 
 
 # a hit's fields that help read its text, no part of what a citation shows: not in `as_json`
-_READING_AIDS = ("sentence_vectors", "code_fence", "lead_in")
+_READING_AIDS = ("sentence_vectors", "code_fence", "lead_in", "sentence_matches")
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,10 @@ class Hit:
     # how its text reads, not what a citation shows: `Chunk.code_fence`
     code_fence: str | None = field(default=None, repr=False, compare=False)
     lead_in: str | None = field(default=None, repr=False, compare=False)  # `Chunk.lead_in`
+    # how well each of its sentences (`sentence_vectors.spans`) matches the question it was
+    # found for, word by word, when the search rescored it so (rag.retrieval.rescoring)
+    sentence_matches: tuple[float, ...] | None = field(default=None, repr=False,
+                                                       compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)

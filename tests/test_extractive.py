@@ -1047,3 +1047,26 @@ def test_the_section_under_a_heading_restating_the_question_answers_it(embedder)
     answer = quote(embedder, "What is Streamlit?", [readme, licence])
     assert answer.startswith("Streamlit lets you transform Python scripts into interactive "
                              "web apps"), answer
+
+
+def test_sentences_are_ranked_by_their_word_by_word_match(embedder) -> None:
+    text = PASSAGES[2]
+    plain = Hit("d2", "doc2.txt", None, "c2", 1.0, text,
+                sentence_vectors=embed_chunks(embedder, [text], sentences=True).sentences[0])
+    spans = plain.sentence_vectors.spans
+    keepers = [text[start:end] for start, end in spans].index(
+        "Keepers lived in the tower until the 1980s.")
+    matched = replace(plain, sentence_matches=tuple(
+        1.0 if i == keepers else 0.0 for i in range(len(spans))))
+    question = "How often do lighthouse lamps turn?"
+    lamps = "Their lamps turn once every 10 seconds."
+    one = {"max_sentences": 1, "match_bonus": 1.0}  # a bonus the whole match can swing
+    assert quote(embedder, question, [plain], **one) == f"{lamps} [1]"
+    assert quote(embedder, question, [matched], **one).startswith("Keepers lived")
+    # the match orders the sentences, never lengthens the answer
+    assert (len(groups(quote(embedder, question, [matched], match_bonus=1.0))[0][0])
+            == len(groups(quote(embedder, question, [plain]))[0][0]))
+    # a passage the search did not match word by word: no sentence is ranked so
+    other = replace(hits([0])[0], sentence_vectors=embed_chunks(
+        embedder, [PASSAGES[0]], sentences=True).sentences[0])
+    assert quote(embedder, question, [matched, other], **one) == f"{lamps} [1]"

@@ -649,3 +649,22 @@ def test_a_collection_made_beside_another_records_a_learnt_length_as_learnt(
         assert reopened.dimension == 8 and later.probes == 0
     finally:
         reopened.close()
+
+
+def test_equal_scores_come_back_in_one_order_whatever_order_they_were_written(
+        svc, tmp_path: Path) -> None:
+    texts = {"a.txt": "Otters eat shellfish near rocks.",
+             "b.txt": "Near rocks, otters eat shellfish."}
+    orders = []
+    for names in (["a.txt", "b.txt"], ["b.txt", "a.txt"]):
+        for name in names:
+            folder = tmp_path / name.removesuffix(".txt")
+            folder.mkdir(exist_ok=True)
+            (folder / name).write_text(texts[name])
+            svc.ingest([folder])
+        hits = svc.search("otters eat shellfish", top_k=2, mode="sparse")
+        assert len(hits) == 2 and hits[0].score == hits[1].score
+        orders.append([hit.source for hit in hits])
+        for name in names:
+            svc.delete(str(tmp_path / name.removesuffix(".txt") / name))
+    assert orders[0] == orders[1]

@@ -136,7 +136,10 @@ def test_stored_word_vectors_are_written_and_read_back(settings, embedder, engin
             stored /= np.linalg.norm(stored, axis=1, keepdims=True)
             assert stored.shape == fresh.words.shape
             assert (stored * fresh.words).sum(axis=1).min() > 0.99  # int8 in the payload
+            # and matched sentence by sentence, for the answer to rank them
+            assert len(hit.sentence_matches) == len(hit.sentence_vectors.spans)
         assert "word_vectors" not in hits[0].as_json()
+        assert "sentence_matches" not in hits[0].as_json()
     finally:
         svc.close()
 
@@ -162,3 +165,37 @@ def test_a_word_every_candidate_holds_weighs_least() -> None:
                                  frozenset({"frozen"})], held)
     assert weights.sum() == pytest.approx(1.0)
     assert weights[0] < weights[1] < weights[2]
+
+
+def test_a_chunks_words_are_cut_by_its_sentences() -> None:
+    text = "Tom mends boats. The harbour is cold, and gulls cry."
+    found = lexical.content_spans(text)
+    rows = np.arange(len(found) * 2, dtype=np.int8).reshape(len(found), 2)
+    first, second = word_vectors.by_span(rows, found, [(0, 16), (17, len(text))])
+    assert [text[slice(*span)] for span in found[:len(first)]] == ["Tom", "mends", "boats"]
+    assert len(first) + len(second) == len(found)
+    np.testing.assert_array_equal(second, rows[len(first):])
+    # a span holding no whole word has no rows
+    assert not len(word_vectors.by_span(rows, found, [(1, 3)])[0])
+
+
+def test_each_sentence_is_matched_word_by_word(embedder) -> None:
+    text = f"{GARDEN} {FATHER}"
+    chunk = Hit(doc_id="tom", source="tom", page=None, chunk_id="tom", score=0.0, text=text,
+                sentence_vectors=embed_chunks(embedder, [text], sentences=True).sentences[0])
+    other = replace(chunk, chunk_id="garden", text=GARDEN, sentence_vectors=embed_chunks(
+        embedder, [GARDEN], sentences=True).sentences[0])
+    rescored = {hit.chunk_id: hit for hit in SentenceRescorer(embedder).rescore(
+        QUESTION, embedder.embed_query(QUESTION), [chunk, other])}
+    spans = rescored["tom"].sentence_vectors.spans
+    matches = dict(zip([text[start:end] for start, end in spans],
+                       rescored["tom"].sentence_matches, strict=True))
+    assert len(matches) == 4
+    # the sentence about his father matches best, and its chunk outranks the garden alone
+    best = max(matches, key=matches.get)
+    assert best.startswith("Tom lives by the river")
+    assert rescored["tom"].score > rescored["garden"].score
+    # not rescored word by word: none, so that the answer ranks every sentence one way
+    off = SentenceRescorer(embedder, match_weight=0).rescore(
+        QUESTION, embedder.embed_query(QUESTION), [chunk, other])
+    assert all(hit.sentence_matches is None for hit in off)

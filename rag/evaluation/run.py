@@ -31,7 +31,7 @@ from rag.evaluation.metrics import (
 from rag.evaluation.squad import Question, load_squad
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Quoted
-from rag.providers.generators.extractive import ExtractiveGenerator
+from rag.providers.generators.extractive import MATCH_BONUS, ExtractiveGenerator
 from rag.retrieval.rescoring import SentenceRescorer
 from rag.retrieval.retriever import Retriever
 from rag.stores.base import ChunkStore
@@ -45,23 +45,26 @@ BM25_MODE = "bm25 (rank-bm25)"  # the plain BM25 baseline's row, beside the sear
 #: how hybrid search's sentence rescoring and the extractive answerer get sentence vectors:
 #: stored at ingest (the default), stored for rescoring but embedded by the answerer, both
 #: embedded at question time, or no rescoring (the answerer embedding); or the default with
-#: no word-by-word match
-Rescoring = Literal["stored", "stored-rescore", "question", "off", "no-words"]
+#: no word-by-word match, or with none in the answer alone
+Rescoring = Literal["stored", "stored-rescore", "question", "off", "no-words",
+                    "answer-no-words"]
 RESCORING_LABELS: dict[str, str] = {
     "stored": "", "stored-rescore": " (answerer embeds)",
     "question": " (question-time rescoring)", "off": " (no rescoring)",
-    "no-words": " (no word match)"}
+    "no-words": " (no word match)", "answer-no-words": " (no word match in the answer)"}
 
 
 def answer_rates(embedder: Embedder, questions: Sequence[Question],
                  hits: Sequence[list[Hit]], gold: Callable[[Hit], Hashable],
-                 golds: Sequence[Hashable], stored: bool = True) -> dict:
+                 golds: Sequence[Hashable], stored: bool = True,
+                 match_bonus: float = MATCH_BONUS) -> dict:
     """Share of questions whose extractive answer holds a gold span (questions with spans
     only), and share whose answer's first citation is the gold passage (`gold(hit)` is the
     key compared with the question's entry in `golds`). `stored`: the answerer uses stored
-    sentence vectors where the passages have them. Also the share of answers that quote a
-    sentence cut short (`metrics.cuts_a_sentence`)."""
-    generator = ExtractiveGenerator(embedder, stored=stored)
+    sentence vectors where the passages have them; `match_bonus` weighs their sentences'
+    word matches. Also the share of answers that quote a sentence cut short
+    (`metrics.cuts_a_sentence`)."""
+    generator = ExtractiveGenerator(embedder, stored=stored, match_bonus=match_bonus)
     spans = spanned = cited = cut = 0
     for q, top, key in zip(questions, hits, golds, strict=True):
         deltas = list(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))
@@ -190,7 +193,10 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
                                        [top[:ANSWER_PASSAGES] for top in hits[:n_answer]],
                                        lambda h: h.source,
                                        [q.paragraph for q in questions[:n_answer]],
-                                       stored=way in ("stored", "no-words"))
+                                       stored=way in ("stored", "no-words",
+                                                      "answer-no-words"),
+                                       match_bonus=0.0 if way == "answer-no-words"
+                                       else MATCH_BONUS)
                 results.append({
                     "mode": mode + (RESCORING_LABELS[way] if mode == "hybrid" else ""),
                     "embedder": embedder.name, "paragraphs": len(documents),

@@ -16,7 +16,9 @@ repeating, and by ENTRY_WEIGHT when it holds the entry of a definition list that
 names ("users: ..." for "What is the users group?", in a document where "users" and "group" are
 on every line), and by MATCH_WEIGHT times how well its words match the question's word by word
 (`rag.stores.word_vectors`: each question word's most alike word of the passage, in context,
-weighted by the word's rarity among the candidates); the hits are then reordered. No
+weighted by the word's rarity among the candidates); the hits are then reordered, each with
+its sentences' matches measured the same way (`Hit.sentence_matches`), which the extractive
+answer orders its sentences by. No
 cross-encoder's weights install from the package registries for offline use
 (docs/evaluation.md); this uses only the model the search already has, and helped on every
 development set measured.
@@ -34,6 +36,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -125,15 +128,16 @@ class SentenceRescorer:
             return list(hits)
         best = self.best_cosines(query, head)
         words, typed = _best_term_shares(question, head)
-        matched = self.word_matches(question, head)
+        matched, by_sentence = self._word_matches(question, head)
         asked = plain_line(question)
         terms = lexical.term_set(question)
         scored = [replace(hit, score=hit.score + self.weight * cosine + self.words_weight * share
                           + self.type_weight * holding + self.match_weight * match
                           + self.heading_weight * has_line(hit.text, asked)
-                          + self.entry_weight * bool(named_entries(hit.text, terms)))
-                  for hit, cosine, share, holding, match
-                  in zip(head, best, words, typed, matched, strict=True)]
+                          + self.entry_weight * bool(named_entries(hit.text, terms)),
+                          sentence_matches=sentences)
+                  for hit, cosine, share, holding, match, sentences
+                  in zip(head, best, words, typed, matched, by_sentence, strict=True)]
         # ties (the same page in two files) by document and place, not by the order the
         # store wrote them in, which parallel ingest varies
         scored.sort(key=lambda h: (-h.score, h.source, h.position))
@@ -147,26 +151,47 @@ class SentenceRescorer:
         section heading names counts as matched, as in the term shares: every passage there
         is about it. All 0 unless every hit has stored words and the model can pool the
         question's, so that hits are never scored two ways."""
+        return self._word_matches(question, hits)[0]
+
+    def _word_matches(self, question: str, hits: Sequence[Hit]
+                      ) -> tuple[list[float], list[tuple[float, ...] | None]]:
+        """`word_matches`, and each hit's sentences' matches measured the same way within
+        each sentence (None for a hit whose words cannot be told apart by sentence): what the
+        extractive answer ranks its sentences by (`Hit.sentence_matches`)."""
+        unmatched: tuple[list[float], list[tuple[float, ...] | None]] = (
+            [0.0] * len(hits), [None] * len(hits))
         stored = [hit.sentence_vectors.words if hit.sentence_vectors is not None else None
                   for hit in hits]
         if not self.match_weight or any(words is None for words in stored):
-            return [0.0] * len(hits)
+            return unmatched
         asked = self.embedder.embed_query_words(question)
         if asked is None or not len(asked):
-            return [0.0] * len(hits)
+            return unmatched
         framed = {match.start(1) for match in _ASKS_ABOUT.finditer(question)}
         spans = lexical.content_spans(question)
         kept = [i for i, (start, _end) in enumerate(spans) if start not in framed]
         if not kept:
-            return [0.0] * len(hits)
-        best = word_vectors.best_matches(word_vectors.projected(asked[kept]), stored)
+            return unmatched
+        rows = word_vectors.projected(asked[kept])
         words = [lexical.term_set(question[slice(*spans[i])]) for i in kept]
         named = [lexical.term_set(cited_names(hit.title, hit.locator)) for hit in hits]
-        for row, names in zip(best, named, strict=True):
-            row[[bool(word & names) for word in words]] = 1.0
-        return (best @ _rarity(words, [lexical.term_set(hit.text) | names
-                                       for hit, names in zip(hits, named, strict=True)])
-                ).tolist()
+        weights = _rarity(words, [lexical.term_set(hit.text) | names
+                                  for hit, names in zip(hits, named, strict=True)])
+        by_sentence = [_by_sentence(hit, block) for hit, block in zip(hits, stored, strict=True)]
+        # the hits' words, then their sentences', in one product
+        owners = [*range(len(hits)), *(i for i, cut in enumerate(by_sentence)
+                                       for _ in cut or ())]
+        best = word_vectors.best_matches(
+            rows, [*stored, *(block for cut in by_sentence for block in cut or ())])
+        titled = np.array([[bool(word & names) for word in words] for names in named])
+        matched = np.where(titled[owners], 1.0, best) @ weights
+        per_sentence: list[tuple[float, ...] | None] = []
+        at = len(hits)
+        for cut in by_sentence:
+            per_sentence.append(None if cut is None
+                                else tuple(matched[at:at + len(cut)].tolist()))
+            at += len(cut or ())
+        return matched[:len(hits)].tolist(), per_sentence
 
     def best_cosines(self, query: np.ndarray, hits: Sequence[Hit]) -> list[float]:
         """Each hit's best sentence's cosine to the question: from its stored vectors, or
@@ -187,6 +212,20 @@ class SentenceRescorer:
                 best[i] = cosines[at:at + len(group)].max()
                 at += len(group)
         return best.tolist()
+
+
+def _by_sentence(hit: Hit, words: np.ndarray) -> list[np.ndarray] | None:
+    """A hit's stored word rows cut by its stored sentences; None when the rows do not
+    follow its text's content words (`lexical.content_spans`), as ingest pools them."""
+    found = _content_spans(hit.text)
+    if hit.sentence_vectors is None or len(found) != len(words):
+        return None
+    return word_vectors.by_span(words, found, hit.sentence_vectors.spans)
+
+
+@lru_cache(maxsize=4096)  # the same passages come back for related questions
+def _content_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(lexical.content_spans(text))
 
 
 def _rarity(words: Sequence[frozenset[str]], held: Sequence[frozenset[str]]) -> np.ndarray:

@@ -160,6 +160,12 @@ def make_hits(found: Sequence[tuple[PointId, float, dict]]) -> list[Hit]:
             for (pid, score, payload), sentences in zip(found, vectors, strict=True)]
 
 
+def _by_score(found: list[tuple[PointId, float, dict]]) -> list[tuple[PointId, float, dict]]:
+    """Best first, equal scores (the same words in two files) by id, as the fusion orders
+    them: the engines hand ties back in the order points were written, which ingest varies."""
+    return sorted(found, key=lambda point: (-point[1], str(point[0])))
+
+
 def _with_words(sentences: SentenceVectors | None, payload: dict) -> SentenceVectors | None:
     """A chunk's stored sentences, with its stored word vectors when it has them."""
     words = word_vectors.decode(payload.get(word_vectors.FIELD))
@@ -521,9 +527,9 @@ class ChunkStore(ABC):
         if mode == "hybrid" and sparse_side is not None:
             return self._fused(dense, None, where, top_k, side_best, sparse_side)
         if mode == "dense" or (mode == "hybrid" and not has_terms):
-            return make_hits(self._query(dense, None, where, top_k, True))
+            return make_hits(_by_score(self._query(dense, None, where, top_k, True)))
         if mode == "sparse":
-            return make_hits(self._query(None, sparse, where, top_k, True))
+            return make_hits(_by_score(self._query(None, sparse, where, top_k, True)))
         return self._fused(dense, sparse, where, top_k, side_best)
 
     def _where(self, doc_id: str | None, source: str | None) -> Where | None:

@@ -77,6 +77,19 @@ def decode(value: object) -> np.ndarray | None:
     return quantized.reshape(-1, width)  # no rows: a chunk of stop words alone
 
 
+def by_span(rows: np.ndarray, word_spans: Sequence[tuple[int, int]],
+            spans: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+    """A chunk's word rows (one for each of `word_spans`, in text order) cut by `spans` (its
+    sentences, in text order): each span's rows are the words lying wholly inside it."""
+    starts = np.array([start for start, _ in word_spans], dtype=np.int64)
+    ends = np.array([end for _, end in word_spans], dtype=np.int64)
+    cut = []
+    for start, end in spans:
+        first = int(np.searchsorted(starts, start, "left"))
+        cut.append(rows[first:max(first, int(np.searchsorted(ends, end, "right")))])
+    return cut
+
+
 def best_matches(question: np.ndarray, chunks: Sequence[np.ndarray]) -> np.ndarray:
     """Chunks × question words: the cosine of each chunk's word (int8 rows) most like each
     of the question's (unit rows), in one product for all the chunks; 0 for a chunk of no

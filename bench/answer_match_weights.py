@@ -1,0 +1,87 @@
+"""The extractive answer's word-by-word match weight (`MATCH_BONUS`), measured side by side.
+
+Each development set (data/eval, and every `--squad-every`-th SQuAD dev question when
+../shared holds it) is ingested into a throw-away embedded store and searched once, in hybrid
+mode as the app searches; the same top 5 passages are then answered with each weight, so that
+only the answer's order of sentences differs: span rate and first-citation rate per set.
+
+    .venv/bin/python bench/answer_match_weights.py [--weights 0 0.3 0.6 1 1.5]
+        [--squad-every 4]
+
+Writes bench/results/answer_match_weights.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+from pathlib import Path
+
+from ingest.pipeline import IngestPipeline
+from rag.evaluation import run
+from rag.evaluation.squad import load_squad
+from rag.registry import make_embedder
+from rag.settings import load_settings
+from rag.stores.edge import EdgeStore, open_edge_client
+
+ROOT = Path(__file__).resolve().parents[1]
+SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
+
+
+def searched(embedder, path: Path, every: int) -> tuple[list, list]:
+    """A set's questions and each one's top passages, searched as the app searches."""
+    documents, questions = load_squad(path, None, every)
+    with tempfile.TemporaryDirectory(prefix="rag-answer-weights-") as tmp:
+        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
+        try:
+            store.ensure_collection()
+            pipeline = IngestPipeline(embedder, store, 200, 30)
+            documents, questions = run.ingest_paragraphs(pipeline, documents, questions, path,
+                                                         print)
+            dense = run.embed_questions(embedder, questions)
+            retriever = run.eval_retriever(embedder, store, "stored")
+            hits = run.search_all(retriever, questions, dense, "hybrid")
+        finally:
+            store.close()
+    return questions, [top[:run.ANSWER_PASSAGES] for top in hits]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", type=float, nargs="+", default=[0, 0.3, 0.6, 1, 1.5])
+    parser.add_argument("--squad-every", type=int, default=4)
+    args = parser.parse_args()
+    embedder = make_embedder(load_settings())
+    sets = {path.stem: (path, 1) for path in sorted((ROOT / "data" / "eval").glob("*.json"))}
+    if SQUAD.exists():
+        sets["squad-dev"] = (SQUAD, args.squad_every)
+    rows = []
+    for name, (path, every) in sets.items():
+        print(f"== {name}", flush=True)
+        questions, hits = searched(embedder, path, every)
+        for weight in args.weights:
+            rates = run.answer_rates(embedder, questions, hits, lambda h: h.source,
+                                     [q.paragraph for q in questions], match_bonus=weight)
+            rows.append({"set": name, "weight": weight, "questions": len(questions),
+                         "answer_span_rate": rates["answer_span_rate"],
+                         "first_citation_rate": rates["first_citation_rate"]})
+    print(f"\n| set | {' | '.join(f'weight {w:g}' for w in args.weights)} |")
+    print("|---" * (len(args.weights) + 1) + "|")
+    for name in sets:
+        cells = []
+        for row in (r for r in rows if r["set"] == name):
+            span = row["answer_span_rate"]
+            cells.append(f"{'–' if span is None else f'{span:.3f}'} / "
+                         f"{row['first_citation_rate']:.3f}")
+        print(f"| {name} | {' | '.join(cells)} |")
+    out = ROOT / "bench" / "results" / "answer_match_weights.json"
+    out.write_text(json.dumps({"squad_every": args.squad_every, "weights": args.weights,
+                               "machine": platform.processor() or platform.machine(),
+                               "rows": rows}, indent=1) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

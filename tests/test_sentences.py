@@ -246,6 +246,16 @@ def test_a_comment_in_code_that_looks_like_a_heading_is_not_cut_inside_a_word() 
         assert sentence.start == 0 or text[sentence.start - 1].isspace(), sentence
 
 
+def test_a_markdown_heading_naming_a_command_is_a_heading() -> None:
+    assert is_heading("### `rag keys add USER`")
+    assert is_heading("### `GET /ingests/{id}`, `GET /ingests`")
+    assert not is_heading("# `x` = 1")  # a comment in code
+    assert not is_heading("# we call `f` here")
+    text = "Keys are hashed.\n\n### `rag keys add USER`\n\nMake an API key for USER."
+    assert [s.text for s in split(text)] == [
+        "Keys are hashed.", "### `rag keys add USER`", "Make an API key for USER."]
+
+
 def test_a_numbered_question_is_a_heading_and_an_unnumbered_one_a_sentence() -> None:
     assert is_heading("7.3 How can I clean up my workspace?")
     assert not is_heading("What is R?")

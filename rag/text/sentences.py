@@ -65,9 +65,10 @@ _HEADING = re.compile(
 _HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,
-# a name ("# all-MiniLM-L6-v2")
+# a name ("# all-MiniLM-L6-v2"); or opening on a code span, as a reference's headings name a
+# command or a route ("### `rag keys add USER`", "### `GET /health`")
 _MARKDOWN_HEADING = re.compile(
-    r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())(?:[A-Z0-9][^\n]*|\S+)(?<![.,;:!?])")
+    r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())(?:[A-Z0-9][^\n]*|`[^`\n]+`[^\n]*|\S+)(?<![.,;:!?])")
 _MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern + r"[ \t]*$",
                                     re.MULTILINE)
 _HEADING_WORDS = 10

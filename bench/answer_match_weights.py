@@ -21,16 +21,19 @@ from pathlib import Path
 
 from ingest.pipeline import IngestPipeline
 from rag.evaluation import run
-from rag.evaluation.squad import load_squad
+from rag.evaluation.squad import Question, load_squad
+from rag.providers.embedders.base import Embedder
 from rag.registry import make_embedder
 from rag.settings import load_settings
 from rag.stores.edge import EdgeStore, open_edge_client
+from rag.types import Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
 
 
-def searched(embedder, path: Path, every: int) -> tuple[list, list]:
+def searched(embedder: Embedder, path: Path, every: int
+             ) -> tuple[list[Question], list[list[Hit]]]:
     """A set's questions and each one's top passages, searched as the app searches."""
     documents, questions = load_squad(path, None, every)
     with tempfile.TemporaryDirectory(prefix="rag-answer-weights-") as tmp:

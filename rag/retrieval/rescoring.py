@@ -178,20 +178,24 @@ class SentenceRescorer:
         weights = _rarity(words, [lexical.term_set(hit.text) | names
                                   for hit, names in zip(hits, named, strict=True)])
         by_sentence = [_by_sentence(hit, block) for hit, block in zip(hits, stored, strict=True)]
-        # the hits' words, then their sentences', in one product
-        owners = [*range(len(hits)), *(i for i, cut in enumerate(by_sentence)
-                                       for _ in cut or ())]
-        best = word_vectors.best_matches(
-            rows, [*stored, *(block for cut in by_sentence for block in cut or ())])
+        # one product over every hit's sentences' words (a hit not cut by sentence: all its
+        # words as one part); a hit's best word for each question word is its parts' best
+        parts = [cut if cut is not None else [block]
+                 for cut, block in zip(by_sentence, stored, strict=True)]
+        flat = [part for cut in parts for part in cut]
+        best = word_vectors.best_matches(rows, flat)
+        wordless = np.array([not len(part) for part in flat])[:, None]
+        starts = np.cumsum([0] + [len(cut) for cut in parts[:-1]])
+        per_hit = np.maximum.reduceat(np.where(wordless, -np.inf, best), starts, axis=0)
+        per_hit[np.isneginf(per_hit)] = 0.0  # a hit of no words at all
         titled = np.array([[bool(word & names) for word in words] for names in named])
+        owners = np.repeat(np.arange(len(hits)), [len(cut) for cut in parts])
         matched = np.where(titled[owners], 1.0, best) @ weights
         per_sentence: list[tuple[float, ...] | None] = []
-        at = len(hits)
-        for cut in by_sentence:
+        for cut, start in zip(by_sentence, starts, strict=True):
             per_sentence.append(None if cut is None
-                                else tuple(matched[at:at + len(cut)].tolist()))
-            at += len(cut or ())
-        return matched[:len(hits)].tolist(), per_sentence
+                                else tuple(matched[start:start + len(cut)].tolist()))
+        return (np.where(titled, 1.0, per_hit) @ weights).tolist(), per_sentence
 
     def best_cosines(self, query: np.ndarray, hits: Sequence[Hit]) -> list[float]:
         """Each hit's best sentence's cosine to the question: from its stored vectors, or
@@ -216,11 +220,13 @@ class SentenceRescorer:
 
 def _by_sentence(hit: Hit, words: np.ndarray) -> list[np.ndarray] | None:
     """A hit's stored word rows cut by its stored sentences; None when the rows do not
-    follow its text's content words (`lexical.content_spans`), as ingest pools them."""
+    follow its text's content words (`lexical.content_spans`), as ingest pools them, or a
+    word lies outside every sentence."""
     found = _content_spans(hit.text)
     if hit.sentence_vectors is None or len(found) != len(words):
         return None
-    return word_vectors.by_span(words, found, hit.sentence_vectors.spans)
+    cut = word_vectors.by_span(words, found, hit.sentence_vectors.spans)
+    return cut if sum(len(part) for part in cut) == len(words) else None
 
 
 @lru_cache(maxsize=4096)  # the same passages come back for related questions

@@ -16,39 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import tempfile
 from pathlib import Path
 
-from ingest.pipeline import IngestPipeline
 from rag.evaluation import run
-from rag.evaluation.squad import Question, load_squad
-from rag.providers.embedders.base import Embedder
 from rag.registry import make_embedder
 from rag.settings import load_settings
-from rag.stores.edge import EdgeStore, open_edge_client
-from rag.types import Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
-
-
-def searched(embedder: Embedder, path: Path, every: int
-             ) -> tuple[list[Question], list[list[Hit]]]:
-    """A set's questions and each one's top passages, searched as the app searches."""
-    documents, questions = load_squad(path, None, every)
-    with tempfile.TemporaryDirectory(prefix="rag-answer-weights-") as tmp:
-        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
-        try:
-            store.ensure_collection()
-            pipeline = IngestPipeline(embedder, store, 200, 30)
-            documents, questions = run.ingest_paragraphs(pipeline, documents, questions, path,
-                                                         print)
-            dense = run.embed_questions(embedder, questions)
-            retriever = run.eval_retriever(embedder, store, "stored")
-            hits = run.search_all(retriever, questions, dense, "hybrid")
-        finally:
-            store.close()
-    return questions, [top[:run.ANSWER_PASSAGES] for top in hits]
 
 
 def main() -> None:
@@ -63,7 +38,8 @@ def main() -> None:
     rows = []
     for name, (path, every) in sets.items():
         print(f"== {name}", flush=True)
-        questions, hits = searched(embedder, path, every)
+        questions, hits = run.searched_once(embedder, path, every)
+        hits = [top[:run.ANSWER_PASSAGES] for top in hits]
         for weight in args.weights:
             rates = run.answer_rates(embedder, questions, hits, lambda h: h.source,
                                      [q.paragraph for q in questions], match_bonus=weight)

@@ -14,7 +14,9 @@ from rag.cli.main import app
 from rag.evaluation import evaluate_pages
 from rag.evaluation.metrics import cuts_a_sentence
 from rag.evaluation.pdfpages import pdf_of_pages
+from rag.evaluation.run import searched_once
 from rag.evaluation.squad import load_articles
+from rag.retrieval.rescoring import SentenceRescorer
 
 ANIMALS = {"data": [
     {"title": "Otters", "paragraphs": [
@@ -129,3 +131,20 @@ def test_short_pages_never_share_a_chunk(embedder) -> None:
     assert [p.number for p in document.pages] == [1, 2, 3, 4]
     chunks = Chunker(embedder.token_counter(), 200, 30, 254)(document)
     assert [(c.page, c.text) for c in chunks] == [(n, t) for n, t in enumerate(pages, start=1)]
+
+
+def test_a_set_searched_once_hands_its_candidates_to_the_rescorer_given(embedder,
+                                                                        tmp_path: Path) -> None:
+    class Recording(SentenceRescorer):
+        def rescore(self, question, query, hits, also=()):
+            handed.append((question, [hit.source for hit in [*hits, *also]]))
+            return super().rescore(question, query, hits, also)
+
+    handed: list[tuple[str, list[str]]] = []
+    path = write_sets(tmp_path / "sets") / "animals.json"
+    questions, hits = searched_once(embedder, path, rescorer=Recording(embedder),
+                                    say=lambda _msg: None)
+    assert [q.text for q in questions] == [question for question, _ in handed]
+    paragraphs = sorted(q.paragraph for q in questions)
+    assert len(questions) == 4 and all(sorted(sources) == paragraphs for _, sources in handed)
+    assert [top[0].source for top in hits] == [q.paragraph for q in questions]

@@ -151,6 +151,29 @@ def ingest_paragraphs(pipeline: IngestPipeline, documents: Sequence[Document],
     return [d for d in documents if d.source not in failed], kept
 
 
+def searched_once(embedder: Embedder, squad: Path, every: int = 1,
+                  rescorer: SentenceRescorer | None = None, say: Progress = print
+                  ) -> tuple[list[Question], list[list[Hit]]]:
+    """A set ingested into a throw-away embedded store, and each question's top 10 searched
+    once in hybrid mode as the app searches: for benches that then vary what comes after the
+    search. `rescorer` stands in for the app's, to see what it is handed."""
+    documents, questions = load_squad(squad, None, every)
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
+        try:
+            store.ensure_collection()
+            pipeline = IngestPipeline(embedder, store, 200, 30)
+            documents, questions = ingest_paragraphs(pipeline, documents, questions, squad,
+                                                     say)
+            dense = embed_questions(embedder, questions)
+            retriever = eval_retriever(embedder, store, "stored")
+            if rescorer is not None:
+                retriever.rescorer = rescorer
+            return questions, search_all(retriever, questions, dense, "hybrid")
+        finally:
+            store.close()
+
+
 def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hybrid",),
              limit: int | None = None, answer_limit: int | None = 1000,
              chunk_tokens: int = 200, chunk_overlap: int = 30, with_bm25: bool = False,

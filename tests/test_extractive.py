@@ -1070,3 +1070,14 @@ def test_sentences_are_ranked_by_their_word_by_word_match(embedder) -> None:
     other = replace(hits([0])[0], sentence_vectors=embed_chunks(
         embedder, [PASSAGES[0]], sentences=True).sentences[0])
     assert quote(embedder, question, [matched, other], **one) == f"{lamps} [1]"
+
+
+def test_a_when_question_quotes_the_sentence_giving_a_date_in_other_words(embedder) -> None:
+    # the date's sentence shares no word with the question; the other shares all but "when"
+    passages = [Hit("d0", "bridge.txt", None, "c0", 1.0,
+                    "The bridge opened to carts and walkers alike, with a toll at either end."),
+                Hit("d1", "town.txt", None, "c1", 1.0,
+                    "Traffic first crossed the river on 2 May 1887, to the sound of the town "
+                    "band.")]
+    text = quote(embedder, "When did the bridge open?", passages)
+    assert "on 2 May 1887" in text and "The bridge opened" in text

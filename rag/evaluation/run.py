@@ -31,7 +31,7 @@ from rag.evaluation.metrics import (
 from rag.evaluation.squad import Question, load_squad
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Quoted
-from rag.providers.generators.extractive import MATCH_BONUS, ExtractiveGenerator
+from rag.providers.generators.extractive import DATE_BONUS, MATCH_BONUS, ExtractiveGenerator
 from rag.retrieval.rescoring import SentenceRescorer
 from rag.retrieval.retriever import Retriever
 from rag.stores.base import ChunkStore
@@ -57,14 +57,15 @@ RESCORING_LABELS: dict[str, str] = {
 def answer_rates(embedder: Embedder, questions: Sequence[Question],
                  hits: Sequence[list[Hit]], gold: Callable[[Hit], Hashable],
                  golds: Sequence[Hashable], stored: bool = True,
-                 match_bonus: float = MATCH_BONUS) -> dict:
+                 match_bonus: float = MATCH_BONUS, date_bonus: float = DATE_BONUS) -> dict:
     """Share of questions whose extractive answer holds a gold span (questions with spans
     only), and share whose answer's first citation is the gold passage (`gold(hit)` is the
     key compared with the question's entry in `golds`). `stored`: the answerer uses stored
     sentence vectors where the passages have them; `match_bonus` weighs their sentences'
-    word matches. Also the share of answers that quote a sentence cut short
-    (`metrics.cuts_a_sentence`)."""
-    generator = ExtractiveGenerator(embedder, stored=stored, match_bonus=match_bonus)
+    word matches, `date_bonus` a date in a sentence asked "When ...?". Also the share of
+    answers that quote a sentence cut short (`metrics.cuts_a_sentence`)."""
+    generator = ExtractiveGenerator(embedder, stored=stored, match_bonus=match_bonus,
+                                    date_bonus=date_bonus)
     spans = spanned = cited = cut = 0
     for q, top, key in zip(questions, hits, golds, strict=True):
         deltas = list(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))

@@ -16,10 +16,11 @@ from rag.text import lexical
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
            "december")
+_DATE_ASKED = re.compile(r"^\s*(when|what (year|date|time|day|month|century|decade)|"
+                         r"in what year|in which year)\b", re.I)
 # (question pattern, what a sentence answering it holds)
 _ANSWER_TYPES = [
-    (re.compile(r"^\s*(when|what (year|date|time|day|month|century|decade)|in what year|"
-                r"in which year)\b", re.I),
+    (_DATE_ASKED,
      re.compile(rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}(st|nd|rd|th)\b|{_MONTHS}|century|"
                 r"centuries|bc|ad|\d{1,2}:\d\d|[ap]\.m|\d{1,2} ?[ap]m|noon|midnight|o'clock|"
                 r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
@@ -66,6 +67,11 @@ def defined_by_reference(question: str, sentence: str, names: Sequence[str]) -> 
         return False
     subject = lexical.term_set(defined.group(1))
     return bool(subject) and any(lexical.term_set(name) == subject for name in names)
+
+
+def asks_for_date(question: str) -> bool:
+    """Whether the question asks when ("When ...?", "What year ...?")."""
+    return _DATE_ASKED.search(question) is not None
 
 
 def asks_for_definition(question: str) -> bool:

@@ -6,16 +6,16 @@ scored by the search's embedder (cosine to the question: every sentence, from th
 vectors stored with the passages at ingest; else the dozen sharing most of the question's
 terms, embedded now) with a lexical bonus (the question's terms it holds, those of its
 document's title and its section's heading counted as held), a bonus for holding what the
-question asks for (a date, a number, a colour, a name), one for a heading above them in the
-passage that names the question's subject, a prior from their passage's search score, and, to
-order them only, their match of the question word by word as the search measured it (when
-the question names one entry of a list, "staff: ...", the other entries' sentences are left
-out, and so is a cross-reference to a section that is among the passages, and when it names
-a value of a table's rows, the rows not holding it), and the answer quotes the best 2 to
-`max_sentences` of them (the best alone when nothing else scores within half of it and
-nothing follows it in its section): grouped by passage (and by section within one), best
-group first, in document order within a group, each sentence followed by its passage's
-citation [n]. A
+question asks for (a date, counting double; a number, a colour, a name), one for a heading
+above them in the passage that names the question's subject, a prior from their passage's
+search score, and, to order them only, their match of the question word by word as the
+search measured it (when the question names one entry of a list, "staff: ...", the other
+entries' sentences are left out, and so is a cross-reference to a section that is among the
+passages, and when it names a value of a table's rows, the rows not holding it), and the
+answer quotes the best 2 to `max_sentences` of them (the best alone when nothing else scores
+within half of it and nothing follows it in its section): grouped by passage (and by section
+within one), best group first, in document order within a group, each sentence followed by
+its passage's citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
 along (past an aside in parentheses; for a passage's first, the one ingest kept from the chunk
 before, `Hit.lead_in`), and counts part of the question's words that one names;
@@ -42,7 +42,12 @@ from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import lexical
-from rag.text.answer_types import answer_kind, asks_for_definition, defined_by_reference
+from rag.text.answer_types import (
+    answer_kind,
+    asks_for_date,
+    asks_for_definition,
+    defined_by_reference,
+)
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
 from rag.text.question_lines import plain_line, without_answer_label
@@ -119,6 +124,9 @@ _WORDS_BONUS = 0.3  # times the share of the question's terms a sentence holds
 # answered the development sets no better and favoured a manual's long sentences
 MATCH_BONUS = 0.3
 _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
+# for one holding a date, asked "When ...?": fewer sentences hold a date than a number or a
+# name, so holding one tells the answer apart more surely
+DATE_BONUS = 0.4
 _ASKED_HEADING_BONUS = 0.5  # for a sentence under a heading that is the question
 # times the square of the share of the question's terms in the heading a sentence sits under
 # ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
@@ -219,9 +227,11 @@ class ExtractiveGenerator(Generator):
     name = "extractive"
 
     def __init__(self, embedder: Embedder, max_sentences: int = 4, shortlist: int = 12,
-                 stored: bool = True, match_bonus: float = MATCH_BONUS) -> None:
+                 stored: bool = True, match_bonus: float = MATCH_BONUS,
+                 date_bonus: float = DATE_BONUS) -> None:
         self.embedder = embedder
         self.match_bonus = match_bonus
+        self.date_bonus = date_bonus
         self.max_sentences = max(max_sentences, 1)
         self.shortlist = shortlist  # most sentences embedded per answer
         self.stored = stored  # use the passages' stored sentence vectors where they have them
@@ -410,8 +420,9 @@ class ExtractiveGenerator(Generator):
             dense, embedded = np.zeros(len(candidates), dtype=np.float32), False
         prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
                          dtype=np.float32)
-        typed = np.array([_TYPE_BONUS if holds and holds(c.text) else 0.0
-                          for c in candidates], dtype=np.float32)
+        bonus = self.date_bonus if asks_for_date(question) else _TYPE_BONUS
+        typed = np.array([bonus if holds and holds(c.text) else 0.0 for c in candidates],
+                         dtype=np.float32)
         typed += asked_for
         lexical_bonus = _WORDS_BONUS * overlap + _HEADING_BONUS * headed ** 2
         return dense + lexical_bonus - prior + typed, embedded

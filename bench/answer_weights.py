@@ -1,14 +1,16 @@
-"""The extractive answer's word-by-word match weight (`MATCH_BONUS`), measured side by side.
+"""The extractive answer's weights, measured side by side on the same searches: the
+word-by-word match's (`MATCH_BONUS`) or a date's, asked "When ...?" (`DATE_BONUS`).
 
 Each development set (data/eval, and every `--squad-every`-th SQuAD dev question when
 ../shared holds it) is ingested into a throw-away embedded store and searched once, in hybrid
 mode as the app searches; the same top 5 passages are then answered with each weight, so that
-only the answer's order of sentences differs: span rate and first-citation rate per set.
+only the answer's choice and order of sentences differs: span rate and first-citation rate per
+set.
 
-    .venv/bin/python bench/answer_match_weights.py [--weights 0 0.3 0.6 1 1.5]
+    .venv/bin/python bench/answer_weights.py [--bonus match|date] [--weights W ...]
         [--squad-every 4]
 
-Writes bench/results/answer_match_weights.json.
+Writes bench/results/answer_match_weights.json (or answer_date_weights.json).
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from rag.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "data" / "eval" / "squad-dev-v1.1.json"
+DEFAULT_WEIGHTS = {"match": [0, 0.3, 0.6, 1, 1.5], "date": [0.2, 0.3, 0.4, 0.6, 1]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", type=float, nargs="+", default=[0, 0.3, 0.6, 1, 1.5])
+    parser.add_argument("--bonus", choices=sorted(DEFAULT_WEIGHTS), default="match")
+    parser.add_argument("--weights", type=float, nargs="+")
     parser.add_argument("--squad-every", type=int, default=4)
     args = parser.parse_args()
+    weights = args.weights or DEFAULT_WEIGHTS[args.bonus]
     embedder = make_embedder(load_settings())
     sets = {path.stem: (path, 1) for path in sorted((ROOT / "data" / "eval").glob("*.json"))}
     if SQUAD.exists():
@@ -40,14 +45,15 @@ def main() -> None:
         print(f"== {name}", flush=True)
         questions, hits = run.searched_once(embedder, path, every)
         hits = [top[:run.ANSWER_PASSAGES] for top in hits]
-        for weight in args.weights:
+        for weight in weights:
             rates = run.answer_rates(embedder, questions, hits, lambda h: h.source,
-                                     [q.paragraph for q in questions], match_bonus=weight)
+                                     [q.paragraph for q in questions],
+                                     **{f"{args.bonus}_bonus": weight})
             rows.append({"set": name, "weight": weight, "questions": len(questions),
                          "answer_span_rate": rates["answer_span_rate"],
                          "first_citation_rate": rates["first_citation_rate"]})
-    print(f"\n| set | {' | '.join(f'weight {w:g}' for w in args.weights)} |")
-    print("|---" * (len(args.weights) + 1) + "|")
+    print(f"\n| set | {' | '.join(f'weight {w:g}' for w in weights)} |")
+    print("|---" * (len(weights) + 1) + "|")
     for name in sets:
         cells = []
         for row in (r for r in rows if r["set"] == name):
@@ -55,8 +61,9 @@ def main() -> None:
             cells.append(f"{'–' if span is None else f'{span:.3f}'} / "
                          f"{row['first_citation_rate']:.3f}")
         print(f"| {name} | {' | '.join(cells)} |")
-    out = ROOT / "bench" / "results" / "answer_match_weights.json"
-    out.write_text(json.dumps({"squad_every": args.squad_every, "weights": args.weights,
+    out = ROOT / "bench" / "results" / f"answer_{args.bonus}_weights.json"
+    out.write_text(json.dumps({"bonus": args.bonus, "squad_every": args.squad_every,
+                               "weights": weights,
                                "machine": platform.processor() or platform.machine(),
                                "rows": rows}, indent=1) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")

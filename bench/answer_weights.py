@@ -21,6 +21,7 @@ import platform
 from pathlib import Path
 
 from rag.evaluation import run
+from rag.evaluation.report import development_sets
 from rag.registry import make_embedder
 from rag.settings import load_settings
 
@@ -37,9 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     weights = args.weights or DEFAULT_WEIGHTS[args.bonus]
     embedder = make_embedder(load_settings())
-    sets = {path.stem: (path, 1) for path in sorted((ROOT / "data" / "eval").glob("*.json"))}
-    if SQUAD.exists():
-        sets["squad-dev"] = (SQUAD, args.squad_every)
+    sets = development_sets(ROOT / "data" / "eval", SQUAD, args.squad_every)
     rows = []
     for name, (path, every) in sets.items():
         print(f"== {name}", flush=True)

@@ -34,6 +34,7 @@ import numpy as np
 
 from rag.evaluation import run
 from rag.evaluation.metrics import first_rank, rank_metrics
+from rag.evaluation.report import development_sets
 from rag.evaluation.squad import Question
 from rag.providers.embedders.base import Embedder
 from rag.registry import make_embedder
@@ -150,9 +151,7 @@ def main() -> None:
     parser.add_argument("--out", default="rescoring_replay.json")
     args = parser.parse_args()
     embedder = make_embedder(load_settings())
-    sets = {path.stem: (path, 1) for path in sorted((ROOT / "data" / "eval").glob("*.json"))}
-    if SQUAD.exists():
-        sets["squad-dev"] = (SQUAD, args.squad_every)
+    sets = development_sets(ROOT / "data" / "eval", SQUAD, args.squad_every)
     rows = []
     for name, (path, every) in sets.items():
         print(f"== {name}", flush=True)

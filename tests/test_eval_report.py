@@ -14,6 +14,7 @@ from rag.cli.main import app
 from rag.evaluation import evaluate_pages
 from rag.evaluation.metrics import cuts_a_sentence
 from rag.evaluation.pdfpages import pdf_of_pages
+from rag.evaluation.report import development_sets
 from rag.evaluation.run import searched_once
 from rag.evaluation.squad import load_articles
 from rag.retrieval.rescoring import SentenceRescorer
@@ -148,3 +149,13 @@ def test_a_set_searched_once_hands_its_candidates_to_the_rescorer_given(embedder
     paragraphs = sorted(q.paragraph for q in questions)
     assert len(questions) == 4 and all(sorted(sources) == paragraphs for _, sources in handed)
     assert [top[0].source for top in hits] == [q.paragraph for q in questions]
+
+
+def test_development_sets_read_in_full_and_squad_only_when_its_file_is_there(tmp_path: Path
+                                                                            ) -> None:
+    folder = write_sets(tmp_path / "sets")
+    squad = tmp_path / "squad-dev-v1.1.json"
+    assert development_sets(folder, squad, 4) == {"animals": (folder / "animals.json", 1),
+                                                  "manual": (folder / "manual.json", 1)}
+    squad.write_text(json.dumps(ANIMALS))
+    assert development_sets(folder, squad, 4)["squad-dev"] == (squad, 4)

@@ -31,6 +31,16 @@ def find_sets(paths: Sequence[Path]) -> dict[str, Path]:
     return sets
 
 
+def development_sets(folder: Path, squad: Path, squad_every: int = 1
+                     ) -> dict[str, tuple[Path, int]]:
+    """The sets in `folder` by name, each read in full, and SQuAD dev (every `squad_every`-th
+    question) when its file exists: (path, every) for each."""
+    sets = {name: (path, 1) for name, path in find_sets([folder]).items()}
+    if squad.exists():
+        sets["squad-dev"] = (squad, squad_every)
+    return sets
+
+
 def run_report(embedder: Embedder, sets: dict[str, Path], *, modes: Sequence[SearchMode] = MODES,
                every: dict[str, int] | None = None, answer_limit: int | None = None,
                pdf_sets: Sequence[str] | None = None, pdf_every: int = 1,

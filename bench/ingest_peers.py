@@ -13,10 +13,11 @@ alike); the two PyTorch defaults follow. Peers run under .venv-peers (bench/setu
 the app's own venv never gets PyTorch or LlamaIndex.
 
 Seconds are end to end: process start to exit, imports and model load included ("setup",
-reported apart). Peak memory: the largest process's maximum RSS (wait4) and the sampled peak
-of the process tree's summed RSS (ours parses in a second process). Chunk sizes: ours and
-LlamaIndex count 200 embedder tokens with 30 overlap; LangChain's character size is the one
-whose split gives about as many chunks as ours (calibrated before the runs, not timed).
+reported apart). Peak memory: the largest process's peak RSS (its VmHWM, sampled) and the
+sampled peak of the process tree's summed RSS (ours parses in a second process). Chunk sizes:
+ours and LlamaIndex count 200 embedder tokens with 30 overlap; LangChain's character size is
+the one whose split gives about as many chunks as ours (calibrated before the runs, not
+timed).
 Prints a table and writes bench/results/ingest_peers.json.
 
     .venv/bin/python bench/ingest_peers.py [--pdfs DIR] [--rounds 2] [--torch-rounds 1]
@@ -112,16 +113,31 @@ def _rss(pid: int) -> int:
         return 0
 
 
-class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and its descendants; keeps the peak.
+def _high_water(pid: int) -> int:
+    """The process's peak RSS since its exec (VmHWM), in bytes."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
 
-    wait4's maximum RSS is per process; ours runs a parser process beside the main one, so the
-    memory a user must have is the sum, which only sampling can see.
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process and its descendants, and each one's own peak; keeps
+    the largest of each.
+
+    Ours runs a parser process beside the main one, so the memory a user must have is the sum,
+    which only sampling can see. A process's own peak is read from VmHWM rather than wait4's
+    maximum RSS, which carries this script's peak into the child across the exec (this script
+    holds the model and the calibration's chunks).
     """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.largest = pid, interval, 0, 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -132,14 +148,16 @@ class TreeSampler(threading.Thread):
                 if pid not in seen:
                     seen.add(pid)
                     total += _rss(pid)
+                    self.largest = max(self.largest, _high_water(pid))
                     pids.extend(_children(pid))
             self.peak = max(self.peak, total)
             self._stop_event.wait(self.interval)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
+        """The peaks in bytes: the tree's summed RSS, and the largest process's own."""
         self._stop_event.set()
         self.join()
-        return self.peak
+        return self.peak, self.largest
 
 
 @dataclass
@@ -148,7 +166,7 @@ class Measured:
     seconds: float
     stdout: str
     stderr: str
-    peak_rss_mib: float  # the largest single process (its own and reaped children's maxrss)
+    peak_rss_mib: float  # the largest single process's own peak (VmHWM, sampled)
     tree_rss_mib: float  # sampled peak of the whole process tree's summed RSS
     cpu_s: float  # user + system time of the process and its reaped children
 
@@ -164,11 +182,11 @@ def measure(cmd: list[str], env: dict[str, str]) -> Measured:
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
-        tree = sampler.stop()
+        tree, largest = sampler.stop()
         out.seek(0)
         err.seek(0)
         return Measured(proc.returncode, seconds, out.read().decode(errors="replace"),
-                        err.read().decode(errors="replace"), usage.ru_maxrss / 1024,
+                        err.read().decode(errors="replace"), largest / 2**20,
                         tree / 2**20, usage.ru_utime + usage.ru_stime)
 
 

@@ -1,7 +1,11 @@
 """Ingest the shared real manuals with `rag ingest` as a user would, twice.
 
-Reports wall time, chunks per second and peak memory (max RSS of the process) for the first
-run, and that the second run finds every file unchanged. Writes bench/results/ingest_real.json.
+Reports wall time and chunks per second for the first run, and that the second run finds every
+file unchanged. Memory, sampled through the first run: each process's own peak (VmHWM: the main
+process and the parse worker), and the main process's peak anonymous and file-backed memory
+apart (the latter is the store's files mapped from disk, pages of the kernel's cache). Then
+what holding the finished library costs: a fresh process that opens it against one that opens
+an empty one. Writes bench/results/ingest_real.json.
 
     .venv/bin/python bench/ingest_real_pdfs.py [FOLDER]
 """
@@ -12,27 +16,93 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "pdfs" / "real"
+RAG = ROOT / ".venv" / "bin" / "rag"
+OPEN_LIBRARY = """
+from rag.service import build_service
+from rag.settings import load_settings
+service = build_service(load_settings())
+print(next(int(line.split()[1]) for line in open("/proc/self/status")
+           if line.startswith("VmRSS:")))
+"""
 
 
-def run_ingest(folder: Path, env: dict[str, str]) -> tuple[dict, float, int]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _status(pid: int) -> dict[str, int]:
+    """The memory lines of a process's status, in KiB (none once it has gone)."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key in ("VmHWM", "RssAnon", "RssFile"):
+                    found[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(c) for c in fh.read().split()]
+    except OSError:
+        return []
+
+
+class MemorySampler(threading.Thread):
+    """Keeps, every `interval` seconds until stopped, the peaks of a process and its children.
+
+    VmHWM rather than wait4's maximum RSS, which would carry this script's own peak into the
+    child across its exec."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.main: dict[str, int] = {}
+        self.children: dict[int, int] = {}
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            for key, value in _status(self.pid).items():
+                self.main[key] = max(self.main.get(key, 0), value)
+            for child in _children(self.pid):
+                peak = _status(child).get("VmHWM", 0)
+                self.children[child] = max(self.children.get(child, 0), peak)
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+def run_ingest(folder: Path, env: dict[str, str]) -> tuple[dict, float, MemorySampler]:
     started = time.perf_counter()
-    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "rag"), "ingest", str(folder), "--json"],
-                          env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.Popen([str(RAG), "ingest", str(folder), "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = MemorySampler(proc.pid)
+    sampler.start()
+    out, err = proc.communicate()
     seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sampler.stop()
     if proc.returncode not in (0, 1):
-        sys.exit(f"rag ingest failed: {proc.stderr}")
-    return json.loads(proc.stdout), seconds, max(peak_kib, before)
+        sys.exit(f"rag ingest failed: {err}")
+    return json.loads(out), seconds, sampler
+
+
+def open_library_kib(env: dict[str, str]) -> int:
+    """The resident memory of a fresh process that has opened the library of `env`."""
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", OPEN_LIBRARY],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    return int(out.split()[-1])
 
 
 def main() -> None:
@@ -45,18 +115,25 @@ def main() -> None:
 
     for pdf in sorted(folder.glob("*.pdf")):
         pages += len(PdfReader(pdf).pages)
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "RAG_DATA_DIR": tmp,
-               "RAG_MODEL_DIR": str(ROOT / "data" / "models")}
-        first, first_s, peak_kib = run_ingest(folder, env)
+    models = str(ROOT / "data" / "models")
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as empty:
+        env = {**os.environ, "RAG_DATA_DIR": tmp, "RAG_MODEL_DIR": models}
+        first, first_s, memory = run_ingest(folder, env)
         second, second_s, _ = run_ingest(folder, env)
+        library_kib = open_library_kib(env)
+        empty_kib = open_library_kib({**env, "RAG_DATA_DIR": empty})
     chunks = first["totals"]["chunks"]
     result = {
         "folder": str(folder), "files": first["totals"]["files"], "pages": pages,
         "chunks": chunks, "first_run_seconds": round(first_s, 1),
         "chunks_per_second": round(chunks / first_s, 1),
         "pages_per_second": round(pages / first_s, 1),
-        "peak_rss_mib": round(peak_kib / 1024),
+        "peak_rss_mib": round(memory.main.get("VmHWM", 0) / 1024),
+        "peak_anonymous_mib": round(memory.main.get("RssAnon", 0) / 1024),
+        "peak_file_backed_mib": round(memory.main.get("RssFile", 0) / 1024),
+        "parse_worker_peak_rss_mib": round(max(memory.children.values(), default=0) / 1024),
+        "library_open_rss_mib": round(library_kib / 1024),
+        "empty_library_open_rss_mib": round(empty_kib / 1024),
         "second_run_seconds": round(second_s, 1),
         "second_run_unchanged": second["totals"]["unchanged"],
         "failed": first["totals"]["failed"],

@@ -46,6 +46,7 @@ from peers.common import (
     ROOT,
     Corpus,
     busy_warning,
+    child_pids,
     embedded_tokens,
     ensure_onnx_model,
     git_state,
@@ -53,6 +54,7 @@ from peers.common import (
     our_chunks,
     prepare_corpus,
     print_table,
+    process_memory,
     write_result,
 )
 
@@ -94,17 +96,6 @@ def parse_args() -> argparse.Namespace:
 
 # --- measuring one process -------------------------------------------------------------------
 
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as fh:
-                found.extend(int(c) for c in fh.read().split())
-    except OSError:
-        pass
-    return found
-
-
 def _rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as fh:
@@ -113,26 +104,13 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def _high_water(pid: int) -> int:
-    """The process's peak RSS since its exec (VmHWM), in bytes."""
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, IndexError, ValueError):
-        pass
-    return 0
-
-
 class TreeSampler(threading.Thread):
     """Samples the summed RSS of a process and its descendants, and each one's own peak; keeps
     the largest of each.
 
     Ours runs a parser process beside the main one, so the memory a user must have is the sum,
-    which only sampling can see. A process's own peak is read from VmHWM rather than wait4's
-    maximum RSS, which carries this script's peak into the child across the exec (this script
-    holds the model and the calibration's chunks).
+    which only sampling can see. A process's own peak is its VmHWM (`process_memory`): this
+    script holds the model and the calibration's chunks, which wait4's figure would carry.
     """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
@@ -148,8 +126,9 @@ class TreeSampler(threading.Thread):
                 if pid not in seen:
                     seen.add(pid)
                     total += _rss(pid)
-                    self.largest = max(self.largest, _high_water(pid))
-                    pids.extend(_children(pid))
+                    own_peak = process_memory(pid).get("VmHWM", 0) * 1024
+                    self.largest = max(self.largest, own_peak)
+                    pids.extend(child_pids(pid))
             self.peak = max(self.peak, total)
             self._stop_event.wait(self.interval)
 

@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from peers.common import child_pids, process_memory
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "pdfs" / "real"
 RAG = ROOT / ".venv" / "bin" / "rag"
@@ -35,33 +37,9 @@ print(next(int(line.split()[1]) for line in open("/proc/self/status")
 """
 
 
-def _status(pid: int) -> dict[str, int]:
-    """The memory lines of a process's status, in KiB (none once it has gone)."""
-    found = {}
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key in ("VmHWM", "RssAnon", "RssFile"):
-                    found[key] = int(value.split()[0])
-    except OSError:
-        pass
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(c) for c in fh.read().split()]
-    except OSError:
-        return []
-
-
 class MemorySampler(threading.Thread):
-    """Keeps, every `interval` seconds until stopped, the peaks of a process and its children.
-
-    VmHWM rather than wait4's maximum RSS, which would carry this script's own peak into the
-    child across its exec."""
+    """Keeps, every `interval` seconds until stopped, the peaks of a process's memory lines
+    (`process_memory`) and each of its children's own peak."""
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
         super().__init__(daemon=True)
@@ -72,10 +50,10 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            for key, value in _status(self.pid).items():
+            for key, value in process_memory(self.pid).items():
                 self.main[key] = max(self.main.get(key, 0), value)
-            for child in _children(self.pid):
-                peak = _status(child).get("VmHWM", 0)
+            for child in child_pids(self.pid):
+                peak = process_memory(child).get("VmHWM", 0)
                 self.children[child] = max(self.children.get(child, 0), peak)
             self._stop_event.wait(self.interval)
 

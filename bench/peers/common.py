@@ -1,10 +1,10 @@
-"""What bench/ingest_peers.py and bench/embed_limit.py share: the corpus, our chunks, the machine.
+"""What the ingest benchmarks share: the corpus, our chunks, the machine, a process's memory.
 
-Both scripts must measure the very same pages, so a quick run's subset is built here, the same
-way for both: the middle pages of each PDF (front matter and indexes are not typical text),
-spread evenly over the files. Our chunks of a corpus come from the app's own loader and
-chunker and are cached on disk, because parsing the full corpus takes minutes and is never the
-thing being timed.
+bench/ingest_peers.py, bench/embed_limit.py and bench/ingest_profile.py must measure the very
+same pages, so a quick run's subset is built here, the same way for all: the middle pages of
+each PDF (front matter and indexes are not typical text), spread evenly over the files. Our
+chunks of a corpus come from the app's own loader and chunker and are cached on disk, because
+parsing the full corpus takes minutes and is never the thing being timed.
 """
 
 from __future__ import annotations
@@ -167,6 +167,34 @@ def embedded_tokens(texts: list[str]) -> int:
 
     tokenizer = load_tokenizer(weights_dir())
     return sum(min(len(e.ids), 256) for e in tokenizer.encode_batch(texts))
+
+
+def process_memory(pid: int) -> dict[str, int]:
+    """A live process's memory in KiB: its peak RSS since its exec (VmHWM), and its anonymous
+    and file-backed RSS now (RssAnon, RssFile); empty once it has gone. VmHWM rather than
+    wait4's maximum RSS, which carries the parent's peak into the child across its exec."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key in ("VmHWM", "RssAnon", "RssFile"):
+                    found[key] = int(value.split()[0])
+    except (OSError, IndexError, ValueError):
+        pass
+    return found
+
+
+def child_pids(pid: int) -> list[int]:
+    """The process's children, started by any of its threads."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                found.extend(int(c) for c in fh.read().split())
+    except OSError:
+        pass
+    return found
 
 
 def git_state() -> dict:

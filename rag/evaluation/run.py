@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +42,7 @@ from rag.types import Document, GenerationRecord, Hit, SearchMode, counted
 
 Progress = Callable[[str], None]
 ANSWER_PASSAGES = 5  # passages the answerer is given, as the app's default top_k
+CHUNK_TOKENS, CHUNK_OVERLAP = 200, 30  # the app's default chunks
 BM25_MODE = "bm25 (rank-bm25)"  # the plain BM25 baseline's row, beside the search modes'
 #: how hybrid search's sentence rescoring and the extractive answerer get sentence vectors:
 #: stored at ingest (the default), stored for rescoring but embedded by the answerer, both
@@ -152,6 +154,24 @@ def ingest_paragraphs(pipeline: IngestPipeline, documents: Sequence[Document],
     return [d for d in documents if d.source not in failed], kept
 
 
+@contextmanager
+def ingested_set(embedder: Embedder, squad: Path, documents: Sequence[Document],
+                 questions: Sequence[Question], say: Progress,
+                 chunk_tokens: int = CHUNK_TOKENS, chunk_overlap: int = CHUNK_OVERLAP
+                 ) -> Iterator[tuple[ChunkStore, list[Document], list[Question]]]:
+    """A set's paragraphs ingested into a throw-away embedded store, closed on leaving:
+    the store, and the paragraphs and questions kept (`ingest_paragraphs`)."""
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
+        try:
+            store.ensure_collection()
+            pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
+            say(f"ingesting {counted(len(documents), 'paragraph')}")
+            yield store, *ingest_paragraphs(pipeline, documents, questions, squad, say)
+        finally:
+            store.close()
+
+
 def searched_once(embedder: Embedder, squad: Path, every: int = 1,
                   rescorer: SentenceRescorer | None = None, say: Progress = print
                   ) -> tuple[list[Question], list[list[Hit]]]:
@@ -159,25 +179,18 @@ def searched_once(embedder: Embedder, squad: Path, every: int = 1,
     once in hybrid mode as the app searches: for benches that then vary what comes after the
     search. `rescorer` stands in for the app's, to see what it is handed."""
     documents, questions = load_squad(squad, None, every)
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
-        try:
-            store.ensure_collection()
-            pipeline = IngestPipeline(embedder, store, 200, 30)
-            documents, questions = ingest_paragraphs(pipeline, documents, questions, squad,
-                                                     say)
-            dense = embed_questions(embedder, questions)
-            retriever = eval_retriever(embedder, store, "stored")
-            if rescorer is not None:
-                retriever.rescorer = rescorer
-            return questions, search_all(retriever, questions, dense, "hybrid")
-        finally:
-            store.close()
+    with ingested_set(embedder, squad, documents, questions, say) as (store, _, questions):
+        dense = embed_questions(embedder, questions)
+        retriever = eval_retriever(embedder, store, "stored")
+        if rescorer is not None:
+            retriever.rescorer = rescorer
+        return questions, search_all(retriever, questions, dense, "hybrid")
 
 
 def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hybrid",),
              limit: int | None = None, answer_limit: int | None = 1000,
-             chunk_tokens: int = 200, chunk_overlap: int = 30, with_bm25: bool = False,
+             chunk_tokens: int = CHUNK_TOKENS, chunk_overlap: int = CHUNK_OVERLAP,
+             with_bm25: bool = False,
              progress: Progress | None = None, every: int = 1,
              rescoring: Sequence[Rescoring] = ("stored",)) -> list[dict]:
     """One result per mode (plus BM25 when asked): the figures `rag eval --json` prints.
@@ -185,52 +198,44 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
     say = progress or (lambda _msg: None)
     documents, questions = load_squad(squad, limit, every)
     results = []
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        store = EdgeStore(open_edge_client(tmp), "eval", embedder.name, embedder.dimension)
-        try:
-            store.ensure_collection()
-            pipeline = IngestPipeline(embedder, store, chunk_tokens, chunk_overlap)
-            started = time.perf_counter()
-            say(f"ingesting {counted(len(documents), 'paragraph')}")
-            documents, questions = ingest_paragraphs(pipeline, documents, questions, squad,
-                                                     say)
-            ingest_seconds = time.perf_counter() - started
-            dense = None
-            if any(m != "sparse" for m in modes):
-                say(f"embedding {len(questions)} questions")
-                dense = embed_questions(embedder, questions)
-            embed_seconds = time.perf_counter() - started - ingest_seconds
-            runs = [(mode, way) for mode in modes
-                    for way in (rescoring if mode == "hybrid" else ["stored"])]
-            for mode, way in runs:
-                retriever = eval_retriever(embedder, store, way)
-                mode_started = time.perf_counter()
-                say(f"searching {len(questions)} questions ({mode}{RESCORING_LABELS[way]})")
-                hits = search_all(retriever, questions, dense if mode != "sparse" else None,
-                                  mode)
-                ranks = [first_rank([h.source for h in top], q.paragraph)
-                         for q, top in zip(questions, hits, strict=True)]
-                n_answer = len(questions) if answer_limit is None else answer_limit
-                say(f"answering {min(n_answer, len(questions))} questions extractively "
-                    f"({mode})")
-                answers = answer_rates(embedder, questions[:n_answer],
-                                       [top[:ANSWER_PASSAGES] for top in hits[:n_answer]],
-                                       lambda h: h.source,
-                                       [q.paragraph for q in questions[:n_answer]],
-                                       stored=way in ("stored", "no-words",
-                                                      "answer-no-words"),
-                                       match_bonus=0.0 if way == "answer-no-words"
-                                       else MATCH_BONUS)
-                results.append({
-                    "mode": mode + (RESCORING_LABELS[way] if mode == "hybrid" else ""),
-                    "embedder": embedder.name, "paragraphs": len(documents),
-                    "questions": len(questions), **rounded(rank_metrics(ranks)), **answers,
-                    "ingest_seconds": round(ingest_seconds, 1),
-                    "seconds": round(ingest_seconds + embed_seconds
-                                     + time.perf_counter() - mode_started, 1),
-                })
-        finally:
-            store.close()
+    started = time.perf_counter()
+    with ingested_set(embedder, squad, documents, questions, say, chunk_tokens,
+                      chunk_overlap) as (store, documents, questions):
+        ingest_seconds = time.perf_counter() - started
+        dense = None
+        if any(m != "sparse" for m in modes):
+            say(f"embedding {len(questions)} questions")
+            dense = embed_questions(embedder, questions)
+        embed_seconds = time.perf_counter() - started - ingest_seconds
+        runs = [(mode, way) for mode in modes
+                for way in (rescoring if mode == "hybrid" else ["stored"])]
+        for mode, way in runs:
+            retriever = eval_retriever(embedder, store, way)
+            mode_started = time.perf_counter()
+            say(f"searching {len(questions)} questions ({mode}{RESCORING_LABELS[way]})")
+            hits = search_all(retriever, questions, dense if mode != "sparse" else None,
+                              mode)
+            ranks = [first_rank([h.source for h in top], q.paragraph)
+                     for q, top in zip(questions, hits, strict=True)]
+            n_answer = len(questions) if answer_limit is None else answer_limit
+            say(f"answering {min(n_answer, len(questions))} questions extractively "
+                f"({mode})")
+            answers = answer_rates(embedder, questions[:n_answer],
+                                   [top[:ANSWER_PASSAGES] for top in hits[:n_answer]],
+                                   lambda h: h.source,
+                                   [q.paragraph for q in questions[:n_answer]],
+                                   stored=way in ("stored", "no-words",
+                                                  "answer-no-words"),
+                                   match_bonus=0.0 if way == "answer-no-words"
+                                   else MATCH_BONUS)
+            results.append({
+                "mode": mode + (RESCORING_LABELS[way] if mode == "hybrid" else ""),
+                "embedder": embedder.name, "paragraphs": len(documents),
+                "questions": len(questions), **rounded(rank_metrics(ranks)), **answers,
+                "ingest_seconds": round(ingest_seconds, 1),
+                "seconds": round(ingest_seconds + embed_seconds
+                                 + time.perf_counter() - mode_started, 1),
+            })
     if with_bm25:
         say("BM25 baseline")
         results.append(bm25_result([d.pages[0].text for d in documents],

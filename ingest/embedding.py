@@ -6,6 +6,10 @@ found by the same segmenter that answers quote with (`rag.text.sentences`), and 
 none is one sentence. What is stored is made by `rag.stores.sentence_vectors` and
 `rag.stores.word_vectors`.
 
+A manual's cross-references ("see Section 2.2 [What machines does R run on?], page 3") are
+embedded without their titles, which say what another section is about
+(`rag.text.references`); the words around them keep their places.
+
 A section heading ("2.12 Why is R named R?", "## Installing") is the exception: it is embedded
 on its own. Pooled inside its chunk, its few tokens say what the rest of the chunk says, and a
 question asked in other words than the heading's finds nothing particular in it; alone, it says
@@ -22,7 +26,7 @@ import numpy as np
 
 from rag.providers.embedders.base import Embedder
 from rag.stores import sentence_vectors, word_vectors
-from rag.text import lexical
+from rag.text import lexical, references
 from rag.text.sentences import is_heading, split
 from rag.types import SentenceVectors
 
@@ -47,14 +51,17 @@ def embed_chunks(embedder: Embedder, texts: Sequence[str],
                  code_fences: Sequence[str | None] | None = None) -> Embedded:
     """The texts' vectors, and their sentences' when `sentences` and the model can pool them
     (`code_fences`: each text's `Chunk.code_fence`)."""
+    said = [references.without_titles(text) for text in texts]
     if not (sentences and embedder.pools_sentences):
-        return Embedded(embedder.embed_documents(texts, token_counts))
+        return Embedded(embedder.embed_documents(said, token_counts))
     fences = code_fences or [None] * len(texts)
     spans = [sentence_spans(text, fence) for text, fence in zip(texts, fences, strict=True)]
+    # every content word of the text, as the search reads its rows back (a title's words
+    # pool nothing and are passed over there)
     words = [lexical.content_spans(text) for text in texts]
     # the words pooled in the same pass as the sentences: their spans follow the sentences'
     dense, pooled = embedder.embed_documents_with_sentences(
-        texts, [[*where, *held] for where, held in zip(spans, words, strict=True)],
+        said, [[*where, *held] for where, held in zip(spans, words, strict=True)],
         token_counts)
     stored = [sentence_vectors.contrasted(vector, rows[: len(where)])
               for vector, rows, where in zip(dense, pooled, spans, strict=True)]

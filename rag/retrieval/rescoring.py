@@ -42,7 +42,7 @@ import numpy as np
 
 from rag.providers.embedders.base import Embedder
 from rag.stores import word_vectors
-from rag.text import lexical
+from rag.text import lexical, references
 from rag.text.answer_types import answer_kind
 from rag.text.entries import named_entries
 from rag.text.question_lines import has_line, plain_line
@@ -175,7 +175,7 @@ class SentenceRescorer:
         rows = word_vectors.projected(asked[kept])
         words = [lexical.term_set(question[slice(*spans[i])]) for i in kept]
         named = [lexical.term_set(cited_names(hit.title, hit.locator)) for hit in hits]
-        weights = _rarity(words, [lexical.term_set(hit.text) | names
+        weights = _rarity(words, [lexical.term_set(references.without_titles(hit.text)) | names
                                   for hit, names in zip(hits, named, strict=True)])
         by_sentence = [_by_sentence(hit, block) for hit, block in zip(hits, stored, strict=True)]
         # one product over every hit's sentences' words (a hit not cut by sentence: all its
@@ -219,12 +219,17 @@ class SentenceRescorer:
 
 
 def _by_sentence(hit: Hit, words: np.ndarray) -> list[np.ndarray] | None:
-    """A hit's stored word rows cut by its stored sentences; None when the rows do not
-    follow its text's content words (`lexical.content_spans`), as ingest pools them, or a
-    word lies outside every sentence."""
+    """A hit's stored word rows cut by its stored sentences, but the words of its
+    cross-references' titles (`rag.text.references`); None when the rows do not follow its
+    text's content words (`lexical.content_spans`), as ingest pools them, or a word lies
+    outside every sentence."""
     found = _content_spans(hit.text)
     if hit.sentence_vectors is None or len(found) != len(words):
         return None
+    if titles := references.title_spans(hit.text):
+        kept = [i for i, (start, _end) in enumerate(found)
+                if not references.inside_titles(titles, start)]
+        words, found = words[kept], tuple(found[i] for i in kept)
     cut = word_vectors.by_span(words, found, hit.sentence_vectors.spans)
     return cut if sum(len(part) for part in cut) == len(words) else None
 
@@ -272,10 +277,12 @@ def _best_holding(said: Sequence[str], shares: Sequence[float],
 
 
 def _sentences(hit: Hit) -> list[str]:
-    """A hit's sentences: as its stored vectors cut it, else split now."""
+    """A hit's sentences as their words are matched (its cross-references' titles blanked):
+    as its stored vectors cut it, else split now."""
     if hit.sentence_vectors is not None:
-        return [hit.text[start:end] for start, end in hit.sentence_vectors.spans]
-    return _split(hit.text, hit.code_fence)
+        text = references.without_titles(hit.text)
+        return [text[start:end] for start, end in hit.sentence_vectors.spans]
+    return [references.without_titles(s) for s in _split(hit.text, hit.code_fence)]
 
 
 def _split(text: str, code_fence: str | None = None) -> list[str]:

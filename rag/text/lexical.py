@@ -31,7 +31,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from rag.text import spelling
+from rag.text import references, spelling
 from rag.text.words import folded, spaced_word_spans, spaced_words, words
 
 K1 = 1.2
@@ -225,8 +225,9 @@ def pairs(found: list[str]) -> list[str]:
 def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
     """BM25 term-frequency weights of a chunk's terms (as written, and without accents where
     that differs) and term pairs (IDF is applied by Qdrant), its words read as `scheme` reads
-    them; the length normalisation counts the terms as written."""
-    written, plain = indexed_terms(text, scheme)
+    them; the length normalisation counts the terms as written. The titles of a manual's
+    cross-references are left out: they are another section's words (`rag.text.references`)."""
+    written, plain = indexed_terms(references.without_titles(text), scheme)
     length_norm = 1 - B + B * len(written) / AVERAGE_TERMS
     unaccented = [term for term, as_written in zip(plain, written, strict=True)
                   if term != as_written]

@@ -41,7 +41,7 @@ import numpy as np
 from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
-from rag.text import lexical
+from rag.text import lexical, references
 from rag.text.answer_types import (
     answer_kind,
     asks_for_date,
@@ -101,8 +101,6 @@ _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be ech
 _LINK_LINE = re.compile(
     r"[ \t]*[\w][\w .'-]{0,30}:[ \t]*(?:\[[^\]\n]*\]\([^)\s]+\)|<?https?://\S+?>?)[ \t]*")
 _WORD = re.compile(r"\w+")
-# a printed manual's cross-reference: "see Section 7.2 [How can I save my workspace?], page 28"
-_CROSS_REFERENCE = re.compile(r"\[([^\[\]]{3,200})\],?\s+page\s+\d+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
@@ -653,7 +651,7 @@ def _without_pointers(question: str, candidates: list[_Candidate]) -> list[_Cand
 
     def points_among(c: _Candidate) -> bool:
         return any(asked <= lexical.term_set(title) and any(_words(title) in h for h in headings)
-                   for title in _CROSS_REFERENCE.findall(c.text))
+                   for title in references.CROSS_REFERENCE.findall(c.text))
 
     kept = [c for c in candidates if not points_among(c)]
     return kept or candidates
@@ -720,7 +718,9 @@ def _words(text: str) -> str:
 def _overlap(question: str, sentences: list[str], names: list[str] | None = None
              ) -> np.ndarray:
     """The share of the question's terms each sentence contains, with the names it goes by
-    (`rag.types.cited_names`, one a sentence) when they are given."""
+    (`rag.types.cited_names`, one a sentence) when they are given; the titles of its
+    cross-references are another section's words (`rag.text.references`)."""
+    sentences = [references.without_titles(sentence) for sentence in sentences]
     if names is None:
         return np.array(lexical.term_shares(question, sentences), dtype=np.float32)
     return np.array([lexical.term_shares(question, [sentence], name)[0]

@@ -1,0 +1,87 @@
+"""A printed manual's cross-references ("see Section 2.2 [What machines does R run on?], page
+3"): their titles are another section's words, left out wherever a question's words are
+matched against a passage's, and wherever a passage is indexed or embedded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.embedding import embed_chunks
+from rag.retrieval.rescoring import SentenceRescorer
+from rag.service import build_service
+from rag.text import lexical, references
+from rag.types import Hit
+from tests.conftest import fresh_settings
+
+POINTER = ("If binaries are available for your platform, you can use these. Otherwise, you can "
+           "compile and install R yourself, which can be done very easily under a number of "
+           "common Unix-like platforms (see Section 2.2 [What machines does R run on?], page "
+           "3). The file INSTALL that comes with the distribution has full details.")
+SECTION = ("R is being developed for the Unix-like, Windows and Mac families of operating "
+           "systems. Support for Mac OS Classic ended with R 1.7.1.")
+QUESTION = "What machines does R run on?"
+
+
+def test_only_the_titles_are_blanked_and_every_other_word_keeps_its_place() -> None:
+    text = "See Section 3.1 [What is\nS?], page 12, and [Getting Help], page 21. [1] Done."
+    blanked = references.without_titles(text)
+    assert len(blanked) == len(text)
+    assert blanked == ("See Section 3.1 [" + " " * len("What is\nS?") + "], page 12, and ["
+                       + " " * len("Getting Help") + "], page 21. [1] Done.")
+    assert [text[start:end] for start, end in references.title_spans(text)] == [
+        "What is\nS?", "Getting Help"]
+    plain = "A list [1, 2] and a page of text."
+    assert references.without_titles(plain) is plain
+
+
+def test_a_titles_words_are_not_indexed_for_the_passage() -> None:
+    indices = set(lexical.document_vector(POINTER)[0])
+    assert lexical.term_index("machin") not in indices
+    assert lexical.term_index("platform") in indices
+    assert set(lexical.document_vector(references.without_titles(POINTER))[0]) == indices
+
+
+def test_a_passage_is_embedded_without_its_titles(embedder) -> None:
+    embedded = embed_chunks(embedder, [POINTER], sentences=True)
+    blanked = embedder.embed_documents([references.without_titles(POINTER)])[0]
+    raw = embedder.embed_documents([POINTER])[0]
+    assert np.allclose(embedded.dense[0], blanked, atol=1e-6)
+    assert not np.allclose(embedded.dense[0], raw, atol=1e-3)
+    # the sentences are the text's own, the title inside the second
+    spans = embedded.sentences[0].spans
+    assert any("[What machines" in POINTER[start:end] for start, end in spans)
+
+
+def test_a_titles_words_do_not_count_as_the_sentences_words(embedder) -> None:
+    """Scored by the question's words alone (no sentence cosine), a pointer whose title is
+    the question scores as one whose title says something else."""
+    elsewhere = POINTER.replace("What machines does R run on?", "Which mirrors carry CRAN?")
+    rescorer = SentenceRescorer(embedder, weight=0.0)
+    scores = {h.doc_id: h.score for h in rescorer.rescore(
+        QUESTION, embedder.embed_query(QUESTION),
+        [Hit("d1", "faq.pdf", 8, "c1", 1.0, POINTER),
+         Hit("d2", "faq.pdf", 8, "c2", 1.0, elsewhere)])}
+    assert scores["d1"] == pytest.approx(scores["d2"])
+
+
+def test_the_section_comes_before_a_pointer_to_it(embedder, model_dir: Path, tmp_path: Path,
+                                                  monkeypatch) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "install.txt").write_text(POINTER)
+    (tmp_path / "docs" / "platforms.txt").write_text(SECTION)
+
+    def first_source(folder: str) -> str:
+        svc = build_service(fresh_settings(tmp_path / folder, model_dir), embedder=embedder)
+        try:
+            svc.ingest([tmp_path / "docs"])
+            return Path(svc.search(QUESTION, 2, "hybrid")[0].source).name
+        finally:
+            svc.close()
+
+    assert first_source("read") == "platforms.txt"
+    # read with their titles, the pointer's words outscore the section's
+    monkeypatch.setattr(references, "title_spans", lambda text: ())
+    assert first_source("titled") == "install.txt"

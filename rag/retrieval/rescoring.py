@@ -277,12 +277,10 @@ def _best_holding(said: Sequence[str], shares: Sequence[float],
 
 
 def _sentences(hit: Hit) -> list[str]:
-    """A hit's sentences as their words are matched (its cross-references' titles blanked):
-    as its stored vectors cut it, else split now."""
+    """A hit's sentences: as its stored vectors cut it, else split now."""
     if hit.sentence_vectors is not None:
-        text = references.without_titles(hit.text)
-        return [text[start:end] for start, end in hit.sentence_vectors.spans]
-    return [references.without_titles(s) for s in _split(hit.text, hit.code_fence)]
+        return [hit.text[start:end] for start, end in hit.sentence_vectors.spans]
+    return _split(hit.text, hit.code_fence)
 
 
 def _split(text: str, code_fence: str | None = None) -> list[str]:

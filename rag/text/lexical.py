@@ -127,10 +127,13 @@ def term_shares(question: str, texts: Sequence[str], named: str = "") -> list[fl
     stop words only); a term the text holds only as a variant (`variant_stubs`) counts
     VARIANT_SHARE of one, and one held only by the names the texts go by
     (`rag.types.cited_names`), TITLE_SHARE, and a word probably misspelt that the text writes
-    a letter apart (`rag.text.spelling`), TYPO_SHARE."""
+    a letter apart (`rag.text.spelling`), TYPO_SHARE. The titles of a manual's
+    cross-references are none of a text's words: they are another section's
+    (`rag.text.references`)."""
     asked = term_set(question)
     if not asked:
         return [0.0] * len(texts)
+    texts = [references.without_titles(text) for text in texts]
     starts = variant_stubs(asked)
     titled = term_set(named) & asked if named else frozenset()
     said_by_each = [term_set(text) for text in texts]

@@ -17,11 +17,14 @@ from functools import lru_cache
 CROSS_REFERENCE = re.compile(r"\[([^\[\]]{3,200})\],?\s+page\s+\d+")
 
 
-@lru_cache(maxsize=4096)  # the same passages come back for related questions
 def title_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where the titles of the text's cross-references lie (`text[start:end]`)."""
-    if "page" not in text:  # nearly every passage: no pattern to run
-        return ()
+    # nearly every text: no pattern to run, and no cache entry pushing a passage out
+    return _found_spans(text) if "page" in text else ()
+
+
+@lru_cache(maxsize=4096)  # the same passages come back for related questions
+def _found_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(match.span(1) for match in CROSS_REFERENCE.finditer(text))
 
 

@@ -718,9 +718,7 @@ def _words(text: str) -> str:
 def _overlap(question: str, sentences: list[str], names: list[str] | None = None
              ) -> np.ndarray:
     """The share of the question's terms each sentence contains, with the names it goes by
-    (`rag.types.cited_names`, one a sentence) when they are given; the titles of its
-    cross-references are another section's words (`rag.text.references`)."""
-    sentences = [references.without_titles(sentence) for sentence in sentences]
+    (`rag.types.cited_names`, one a sentence) when they are given."""
     if names is None:
         return np.array(lexical.term_shares(question, sentences), dtype=np.float32)
     return np.array([lexical.term_shares(question, [sentence], name)[0]

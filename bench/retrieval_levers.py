@@ -55,6 +55,9 @@ class Sparse:
     # the stemmer run again on its own stem, until it changes nothing: "dimensional" and
     # "dimensions", which one pass stems apart ("dimension", "dimens"), both end as "dimen"
     restem: bool = False
+    # each word's character n-grams of this length ("#word#" padded) as the terms, in place
+    # of its stem: a misspelt or compounded word still shares most of its n-grams
+    chargram: int = 0
     name: str = "bm25"
 
 
@@ -106,6 +109,9 @@ class Variant:
     # weighted by each word's IDF among the rescored chunks ("local", as the app does)
     match: float = 0.0
     match_rarity: str = ""
+    # a third side: BM25 over character n-grams (`char`), its top `depth` fused at this weight
+    w_char: float = 0.0
+    char: Sparse = field(default_factory=lambda: Sparse(chargram=4, stem=False))
     label: str = ""
 
 
@@ -125,6 +131,9 @@ def tokens(text: str, s: Sparse) -> list[str]:
     words = _WORD.findall(text.lower())
     if s.stop:
         words = [w for w in words if w not in lexical.STOP_WORDS]
+    if s.chargram:
+        return [f"#{w}#"[i:i + s.chargram] for w in words
+                for i in range(max(len(w) + 3 - s.chargram, 1))]
     if s.lemma:
         words = [w if w.isdigit() else _lemma(w, s.lemma) for w in words]
     if s.stem:
@@ -342,7 +351,8 @@ class Corpus:
                              self._sentence_terms[lemma][i]) / total for i in chunk_ids])
 
     def sparse_index(self, s: Sparse):
-        key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram, s.lemma, s.restem)
+        key = (s.k1, s.b, s.avg, s.stem, s.stop, s.title, s.bigram, s.lemma, s.restem,
+               s.chargram)
         if key not in self._sparse:
             docs = [tokens(c.text, s) for c in self.chunks]
             grams = [bigrams(c.text, s) for c in self.chunks] if s.bigram else None
@@ -431,6 +441,12 @@ def ranking(corpus: Corpus, qi: int, v: Variant) -> list[int]:
                 w_sparse *= min(1.0, float(sparse[s_top[0]]) / v.adaptive)
             for i, x in zip(s_top, _norm_dbsf(sparse[s_top]), strict=True):
                 fused[i] += w_sparse * float(x)
+        if v.w_char:
+            chars = corpus.sparse_scores(qi, v.char, 0)
+            c_top = [int(i) for i in np.argsort(-chars)[: v.depth] if chars[i] > 0]
+            if c_top:
+                for i, x in zip(c_top, _norm_dbsf(chars[c_top]), strict=True):
+                    fused[i] += v.w_char * float(x)
     elif v.fusion == "rrf":
         for r, i in enumerate(d_top):
             fused[int(i)] += v.w_dense / (60 + r + 1)
@@ -600,6 +616,12 @@ VARIANTS = [
               match=w, match_rarity=rarity,
               label=f"the default, word by word {w:g}" + (", by rarity" if rarity else ""))
       for rarity in ("", "local") for w in (1.0, 2.0, 3.0, 4.0, 6.0)],
+    *[Variant(sparse=S(chargram=n, stem=False), fusion="none-sparse",
+              label=f"sparse alone, character {n}-grams") for n in (3, 4, 5)],
+    *[Variant(w_sparse=1.5, sparse=BIGRAMS, maxsim=3.0, pooled=0.5, words=1.0, pool=10,
+              match=4.0, match_rarity="local", w_char=w, char=S(chargram=n, stem=False),
+              label=f"the default, character {n}-grams fused at {w:g}")
+      for n in (4, 5) for w in (0.25, 0.5, 1.0)],
 ]
 
 

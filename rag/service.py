@@ -30,9 +30,11 @@ from rag.app.logs import configure_logging
 from rag.app.metrics import Metrics, Outcome, RequestRecord, timed
 from rag.errors import (
     EMPTY_QUERY,
+    EMPTY_QUESTION,
     QUESTION_CHARS,
     ContentBlocked,
     EmptyQuestion,
+    ReaderGone,
     no_such_collection,
     taken_in_other_case,
     too_long_to_ask,
@@ -202,7 +204,8 @@ class RagService:
 
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,
-            user: str | None = None, strategy: AnswerStrategy | None = None) -> Answer:
+            user: str | None = None, strategy: AnswerStrategy | None = None,
+            reader_gone: threading.Event | None = None) -> Answer:
         """Retrieve, then stream an answer that cites the retrieved passages by number.
 
         Every question is timed and recorded in `metrics` once its stream ends: latency, time
@@ -210,20 +213,29 @@ class RagService:
         content filter, or stopped by the reader); a blocked question raises ContentBlocked. It
         runs as one request of `user` (`app.context`): its log records carry the request id,
         and its AI calls are charged to the user's budget, whichever thread reads the stream.
+        `reader_gone`, set by a reader who leaves before the answer is ready (a follow-up's
+        rewrite by the model comes first), ends the work with ReaderGone; it is the answer's
+        own event after that (`Answer.abandon`). A question too long or with nothing to ask
+        is refused before it counts, as a search is.
         """
         if len(question) > QUESTION_CHARS:
             raise too_long_to_ask("question", len(question))
+        if not clean(question, tidy_spaces=True).text:
+            raise EmptyQuestion(EMPTY_QUESTION)
         started = time.monotonic()
         context = contextvars.copy_context()
         scope = context.run(enter_scope, user, self.spending)
         try:
             answer = context.run(self.answerer.ask, question, top_k or self.settings.top_k,
                                  history, strategy=strategy,
-                                 over_budget=context.run(self.budgets.refusal, user))
-        except Exception as exc:
+                                 over_budget=context.run(self.budgets.refusal, user),
+                                 reader_gone=reader_gone)
+        except (Exception, ReaderGone) as exc:
             blocked = exc if isinstance(exc, ContentBlocked) else None
-            context.run(self._record, None, "blocked" if blocked else "error",
-                        (time.monotonic() - started) * 1000, None, str(exc), session, user,
+            outcome = "stopped" if isinstance(exc, ReaderGone) else \
+                "blocked" if blocked else "error"
+            context.run(self._record, None, outcome, (time.monotonic() - started) * 1000,
+                        None, None if outcome == "stopped" else str(exc), session, user,
                         scope.request_id, blocked)
             raise
         answer.request_id = scope.request_id

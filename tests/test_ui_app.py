@@ -82,15 +82,23 @@ def test_uploads_report_each_file_and_enforce_the_size_limit(start) -> None:
 def test_a_blank_question_is_not_added_to_the_conversation(start) -> None:
     at = start()
     upload(at, [greenhouse()])
-    at.chat_input[0].set_value("   \n ").run()
-    assert not at.exception, at.exception
-    assert not at.chat_message  # neither an empty question's bubble nor an error's
-    assert any("The question is empty" in w.value for w in at.warning)
+    # spaces, and characters that show nothing (zero-width, a direction mark, a BOM)
+    for blank in ("   \n ", "\u200b\u200b", "\u202e", "\ufeff\u2060"):
+        at.chat_input[0].set_value(blank).run()
+        assert not at.exception, at.exception
+        assert not at.chat_message  # neither an empty question's bubble nor an error's
+        assert any("The question is empty" in w.value for w in at.warning)
+    at.switch_page("views/status.py").run()
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Requests"] == "0" and tiles["Errors"] == "0"
 
 
 def test_an_answer_says_who_answered_how_fast_and_from_cache(start) -> None:
     at = start()
     assert any("The library is empty" in c.value for c in at.main.caption)
+    nothing = ask(at)  # the app's own words, formatted: not a quote shown as text
+    assert "(`rag ingest PATH`, or upload them in the app)" in nothing.markdown[0].value
+    next(b for b in at.button if b.label == "Clear chat").click().run()
     upload(at, [greenhouse()])
     first_steps = [c for c in at.main.caption if "Sources" in c.value]
     assert first_steps and "follow-up" in first_steps[0].value  # an empty chat says how
@@ -378,6 +386,9 @@ def test_the_status_page_counts_requests_and_the_rate_limit_holds(start) -> None
         "messages"]) == 6
     at.run()  # drawn again from the conversation: still there, still a notice
     assert texts(at.chat_message[-2]) == "Anything else?" and at.chat_message[-1].warning
+    exported = shown(to_markdown(at.session_state["messages"]))
+    assert "> You have asked 2 questions in the last minute" in exported
+    assert exported.count("**Answer**") == 2  # the two answers; the refusal is no answer
 
     at.switch_page("views/status.py").run()
     assert not at.exception

@@ -3,6 +3,7 @@ options, identity, stopping a stream, and the workspace the app's sessions share
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import shutil
@@ -15,6 +16,8 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
+from rag.answering.answerer import NOTHING_FOUND
+from rag.app.context import in_scope
 from rag.app.history import HistoryStore
 from rag.app.metrics import (
     CallRecord,
@@ -36,7 +39,7 @@ from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
 from ui.chat import message_from
 from ui.conversation import answer_meta, message_markdown, to_markdown
-from ui.sources import quoted_passage
+from ui.sources import _page_image, _PageUnavailable, quoted_passage
 
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
 
@@ -146,6 +149,24 @@ def test_timed_reports_ok_error_and_stopped() -> None:
     next(stream)
     stream.close()  # the reader stops early
     assert ends[-1][0] == "stopped" and closed == [True]  # and the source was closed
+
+
+def test_a_stream_closed_before_its_first_word_still_ends_once() -> None:
+    ends, closed = [], []
+
+    def source():
+        try:
+            yield "never read"
+        finally:
+            closed.append(True)
+
+    inner = source()
+    next(inner)  # a source that has started, so that closing it runs its `finally`
+    context = contextvars.copy_context()
+    stream = in_scope(context, timed(inner, 0.0, lambda *args: ends.append(args)))
+    stream.close()  # the stop button, before anything was drawn
+    stream.close()
+    assert [end[0] for end in ends] == ["stopped"] and closed == [True]
 
 
 # --- page images ------------------------------------------------------------------------------
@@ -494,3 +515,37 @@ def test_a_quoted_passage_keeps_its_paragraphs_apart() -> None:
     paragraphs = [t.content for t in tokens if t.type == "inline"]
     assert [t.type for t in tokens][0] == "blockquote_open"
     assert paragraphs == ["Fill the kettle\nto the line.", "Never immerse the base."]
+
+
+def test_the_apps_own_words_keep_their_formatting_where_a_quote_is_shown_as_text() -> None:
+    found_nothing = {"role": "assistant", "content": NOTHING_FOUND, "generator": "extractive",
+                     "model": "none"}
+    assert "(`rag ingest PATH`," in message_markdown(found_nothing)
+    quote = {**found_nothing, "model": "local:all-MiniLM-L6-v2"}  # a document's own backticks
+    assert "(\\`rag ingest PATH\\`," in message_markdown(quote)
+
+
+def test_the_export_shows_a_refusal_as_the_notice_it_is_not_as_an_answer() -> None:
+    refusal = "You have asked 20 questions in the last minute; ask again in 47 s."
+    exported = to_markdown([
+        {"role": "user", "content": "Anything else?", "rate_limited": True},
+        {"role": "assistant", "content": refusal, "rate_limited": True, "error": True}])
+    assert f"> {refusal}" in exported.replace("\\", "")
+    assert "**Answer**" not in exported and "fresh" not in exported
+
+
+def test_a_page_that_cannot_be_drawn_is_tried_again_at_the_next_look() -> None:
+    tries = []
+    drawn = SimpleNamespace(png=b"png", pages=2, highlighted=True)
+
+    def source_page(*args):
+        tries.append(args)
+        return (None, "/tmp/g.pdf cannot be read here") if len(tries) == 1 else (drawn, None)
+
+    workspace = SimpleNamespace(source_page=source_page)
+    with pytest.raises(_PageUnavailable, match="cannot be read here"):
+        _page_image(workspace, "doc-page-retry", "/tmp/g.pdf", 2, "passage")
+    assert _page_image(workspace, "doc-page-retry", "/tmp/g.pdf", 2, "passage") == (
+        b"png", 2, True)  # the file is back: drawn, not the failure remembered
+    assert _page_image(workspace, "doc-page-retry", "/tmp/g.pdf", 2, "passage") == (
+        b"png", 2, True) and len(tries) == 2  # a drawing is kept

@@ -16,6 +16,7 @@ from rag.errors import (
     ReaderGone,
     no_room,
 )
+from rag.text.sanitize import clean
 from rag.types import Answer, describe_strategy, searched_for
 from ui.common import REROUTED, Context, session_id
 from ui.conversation import (
@@ -23,6 +24,7 @@ from ui.conversation import (
     answer_meta,
     cited_numbers,
     message_markdown,
+    quotes_documents,
     to_markdown,
 )
 from ui.safe_text import plain
@@ -30,6 +32,8 @@ from ui.sources import show_sources
 from ui.stops import abandoned_on_stop, asked_to_stop, forget_stop
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
+# stop pressed while the question was still being prepared (a follow-up's rewrite)
+STOPPED_EARLY = "Stopped before the answer began: you pressed stop."
 # the run ends the same way when the page is left for another or reloaded mid-answer; true
 # also of a press of stop that `stops` could not see
 INTERRUPTED = ("Interrupted: the answer above is what had arrived when it stopped (the page "
@@ -75,7 +79,9 @@ def render(ctx: Context) -> None:
         st.session_state[QUESTION_KEY] = st.session_state.pop(RETRY)
     question = st.chat_input("Ask a question about your documents", submit_mode="stop",
                              key=QUESTION_KEY)
-    if question and not question.strip():  # nothing to ask: no bubble for it either
+    # nothing to ask (spaces, or characters that show nothing, which the engine would take
+    # out): no bubble for it either
+    if question and not clean(question, tidy_spaces=True).text:
         st.warning(EMPTY_QUESTION, icon=":material/edit_note:")
     elif question:
         first_steps.empty()
@@ -166,16 +172,27 @@ def stream_answer(ctx: Context, question: str, history: list[dict], messages: li
     answer: Answer | None = None
     done = False  # the stream ended, or failed and was reported: not stopped
     ended = threading.Event()
+    # a press of stop reaches the work before the answer exists too (a follow-up's rewrite),
+    # and is then the answer's own
+    reader_gone = threading.Event()
     forget_stop()  # only a press of stop during this answer is about it
     with st.sidebar:  # not beside the answer, whose elements then sit where a redraw puts them
         st.fragment(redraw_once_ended, run_every=REDRAW_SECONDS)(ended)
     try:
-        answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
-                              user=ctx.identity.account, strategy=ctx.options.strategy)
-        with abandoned_on_stop(answer.abandon):
+        with abandoned_on_stop(reader_gone.set):
+            answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
+                                  user=ctx.identity.account, strategy=ctx.options.strategy,
+                                  reader_gone=reader_gone)
             write_stream(answer, parts)
         done = True
     except ReaderGone:  # stop pressed before the first word: kept below as a stopped answer
+        if answer is None:  # before the answer existed: nothing of it to keep
+            done = True
+            # kept before drawing: after a stop the next draw ends the run
+            messages.append({"role": "assistant", "content": STOPPED_EARLY, "stopped": True,
+                             "error": True, "collection": ctx.collection})
+            save_messages(ctx, messages)
+            st.info(STOPPED_EARLY, icon=":material/stop_circle:")
         return None
     except ContentBlocked as exc:  # a refused question is kept out of later turns' history
         done = True
@@ -244,7 +261,7 @@ def write_stream(answer: Answer, parts: list[str]) -> None:
 def quoted(answer: Answer) -> bool:
     """Whether the answer quotes the documents (the generator may change mid-stream: the
     last resort takes over when the models fail)."""
-    return answer.generator == "extractive"
+    return quotes_documents(answer.generator, answer.record.model)
 
 
 def message_from(answer: Answer, question: str, text: str,

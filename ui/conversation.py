@@ -84,7 +84,14 @@ def message_markdown(message: dict[str, Any]) -> str:
     text = str(message.get("content", ""))
     if message.get("role") == "user":
         return plain(text)
-    return answer_markdown(text, message.get("generator") == "extractive")
+    return answer_markdown(text, quotes_documents(message.get("generator"),
+                                                  message.get("model")))
+
+
+def quotes_documents(generator: str | None, model: str | None) -> bool:
+    """Whether an answer's text is quoted from the documents (the extractive answerer's),
+    not the app's own words: the answer to a search that found nothing names no model."""
+    return generator == "extractive" and model != "none"
 
 
 def answer_markdown(text: str, quoted: bool) -> str:
@@ -99,6 +106,9 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
     for m in messages:
         if m.get("role") == "user":
             lines += [f"**You:** {message_markdown(m)}", ""]
+            continue
+        if m.get("error"):  # a notice in the answer's place (a refusal, an error): no answer
+            lines += [f"> {plain(m.get('content', ''))}", ""]
             continue
         lines += [f"**Answer** ({plain(answer_meta(m))}):", "",
                   message_markdown(m), ""]

@@ -53,13 +53,24 @@ def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> N
         source_dialog(workspace, n, c)
 
 
+class _PageUnavailable(Exception):
+    """The page cannot be drawn now; its reason may name the file."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @st.cache_data(max_entries=64, show_spinner="Drawing the page…")
 def _page_image(_workspace: Workspace, doc_id: str, source: str, page: int,
-                passage: str) -> tuple[bytes | None, str | None, int, bool]:
+                passage: str) -> tuple[bytes, int, bool]:
+    """The page's PNG, its document's page count and whether the passage is highlighted.
+    A failure is raised, so it is not cached for every tab: the file may be back by the next
+    look."""
     rendered, reason = _workspace.source_page(doc_id, source, page, passage)
     if rendered is None:
-        return None, reason, 0, False
-    return rendered.png, None, rendered.pages, rendered.highlighted
+        raise _PageUnavailable(reason)
+    return rendered.png, rendered.pages, rendered.highlighted
 
 
 def quoted_passage(text: str) -> str:
@@ -87,11 +98,13 @@ def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
         return
     if not c.get("page"):
         return
-    png, reason, pages, highlighted = _page_image(workspace, c["doc_id"], c["source"],
-                                                  int(c["page"]), c["text"])
-    if png is not None:
-        note = ("the cited passage is highlighted" if highlighted
-                else "the passage could not be located on the page image")
-        st.image(png, caption=f"Page {c['page']} of {pages}: {note}", output_format="PNG")
-    elif reason:  # it may name the file
-        st.info(plain(reason))
+    try:
+        png, pages, highlighted = _page_image(workspace, c["doc_id"], c["source"],
+                                              int(c["page"]), c["text"])
+    except _PageUnavailable as unavailable:
+        if unavailable.reason:  # it may name the file
+            st.info(plain(unavailable.reason))
+        return
+    note = ("the cited passage is highlighted" if highlighted
+            else "the passage could not be located on the page image")
+    st.image(png, caption=f"Page {c['page']} of {pages}: {note}", output_format="PNG")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -69,12 +70,16 @@ class Answerer:
         self.guard = guard or ContentFilter("off")
 
     def ask(self, question: str, top_k: int, history: list[dict[str, str]] | None = None, *,
-            strategy: AnswerStrategy | None = None, over_budget: str | None = None) -> Answer:
+            strategy: AnswerStrategy | None = None, over_budget: str | None = None,
+            reader_gone: threading.Event | None = None) -> Answer:
         """The answer, ready to stream; retrieval has run when this returns.
 
         Raises ContentBlocked, before anything else runs, when the content filter refuses.
         `over_budget` (why the user may not spend more today) makes the last resort answer.
+        `reader_gone` becomes the answer's (`Answer.abandon`); set before the answer is made,
+        a follow-up's rewrite by the model stops with ReaderGone.
         """
+        reader_gone = reader_gone or threading.Event()
         screened = self.guard.screen(question, history or [])  # the guard step
         question, history = screened.question, list(screened.history)
         generator = self.generator
@@ -89,13 +94,14 @@ class Answerer:
         if shortfall := self.strategies.not_run(asked, strategy, generator):
             notes.append(shortfall)
         rewrite = GenerationRecord()
-        query, sparse_side = self._standalone(question, history, generator, top_k, rewrite)
+        query, sparse_side = self._standalone(question, history, generator, top_k, rewrite,
+                                              reader_gone)
         # what this question spent before its answer: the answer's record reports it beside
         spent = {"guard_neurons": screened.neurons, "rewrite_neurons": rewrite.neurons}
         key = self._key(question, query, top_k, history, generator, strategy)
         cached = self.cache.get(key) if not degraded else None
         if cached is not None:
-            return _replay(cached, generator.name, spent, query, notes)
+            return _replay(cached, generator.name, spent, query, notes, reader_gone)
         retrieval = self.retriever.retrieve(query, top_k, lenient=True, sparse_side=sparse_side)
         if retrieval.sparse_only is not None:
             degraded.append("sparse_search")
@@ -105,10 +111,11 @@ class Answerer:
         if not hits:
             return Answer(iter([NOTHING_FOUND]), [], generator.name,
                           GenerationRecord(model="none", **spent),
-                          query=searched, degraded=degraded, notes=notes)
+                          query=searched, degraded=degraded, notes=notes,
+                          reader_gone=reader_gone)
         answer = Answer(iter(()), hits, generator.name,
                         GenerationRecord(**spent), query=searched,
-                        degraded=degraded, notes=notes)
+                        degraded=degraded, notes=notes, reader_gone=reader_gone)
         scope = current()
         request = GenerationRequest(question, hits, history,
                                     unheld=self.retriever.unheld(question, hits),
@@ -129,17 +136,19 @@ class Answerer:
         return answer
 
     def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
-                    top_k: int, rewrite: GenerationRecord) -> tuple[str, ScoredIds | None]:
+                    top_k: int, rewrite: GenerationRecord, reader_gone: threading.Event
+                    ) -> tuple[str, ScoredIds | None]:
         """The question to search for and, when a model rewrites a follow-up, the sparse half
         of the search: it runs meanwhile, on the question with the terms of those it leans on
         (what a words-only search needs), and is fused with the rewritten question's dense half."""
         previous = previous_question(history)
         if previous is None or generator.name == "extractive" or self.retriever.mode != "hybrid":
-            return standalone_question(question, history, generator, rewrite), None
+            return standalone_question(question, history, generator, rewrite,
+                                       reader_gone), None
         with ThreadPoolExecutor(1, thread_name_prefix="rag-sparse") as pool:
             sparse = submit(pool, self.retriever.sparse_half, carry_over(question, history),
                             top_k)
-            query = standalone_question(question, history, generator, rewrite)
+            query = standalone_question(question, history, generator, rewrite, reader_gone)
             return query, sparse.result()
 
     def _drafted(self, generator: Generator, strategy: AnswerStrategy,
@@ -222,7 +231,7 @@ class Answerer:
 
 
 def _replay(cached: dict, generator: str, spent: dict[str, float | None], query: str,
-            notes: list[str]) -> Answer:
+            notes: list[str], reader_gone: threading.Event) -> Answer:
     """A cached answer, streamed word by word like a fresh one; `spent` is what this question
     spent itself (its checks, its rewrite), `query` what it searched for (the key ignores
     case and spacing, so the first asker's wording is not this one's; but a query respelt
@@ -236,4 +245,4 @@ def _replay(cached: dict, generator: str, spent: dict[str, float | None], query:
     return Answer(iter(words), citations, generator, record, cached=True,
                   query=cached["query"] if cached.get("respelt") else query,
                   cited=list(cached.get("cited", [])), notes=notes,
-                  strategy=strategy_from_json(cached.get("strategy")))
+                  strategy=strategy_from_json(cached.get("strategy")), reader_gone=reader_gone)

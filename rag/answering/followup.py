@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 from rag.errors import AIError, InputTooLongError
 from rag.providers.generators.base import GenerationRequest, Generator
@@ -102,11 +103,13 @@ def carry_over(question: str, history: list[dict[str, str]]) -> str:
 
 
 def standalone_question(question: str, history: list[dict[str, str]],
-                        generator: Generator, record: GenerationRecord | None = None) -> str:
+                        generator: Generator, record: GenerationRecord | None = None,
+                        reader_gone: threading.Event | None = None) -> str:
     """The question to retrieve with: rewritten by the LLM (its run told to `record`), or
     with carried-over terms. However long the conversation, the rewrite's transcript is
     shortened to fit the model's window; when even a short one does not fit, or the call
-    fails, the terms carry over: a follow-up never fails for its history's length."""
+    fails, the terms carry over: a follow-up never fails for its history's length. Once
+    `reader_gone` is set the rewrite stops with ReaderGone: nobody waits for its answer."""
     previous = previous_question(history)
     if previous is None:
         return question
@@ -119,6 +122,7 @@ def standalone_question(question: str, history: list[dict[str, str]],
             question=f"Conversation:\n{transcript(turns, budget, turn_chars)}\n\n"
                      f"Last question: {question}\n\nStandalone question:",
             passages=[], system=REWRITE_INSTRUCTIONS,
+            reader_gone=reader_gone or threading.Event(),
         )
         try:
             text = "".join(generator.stream(request, record or GenerationRecord())).strip()

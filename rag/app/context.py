@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+
+from rag.app.streams import Stream
 
 T = TypeVar("T")
 
@@ -67,7 +69,11 @@ def enter_scope(user: str | None = None, ledger: Ledger | None = None) -> Scope:
 
 def in_scope(context: contextvars.Context, items: Iterator[T]) -> Iterator[T]:
     """`items`, each step run in `context` whatever thread reads it (a generator's frame
-    otherwise sees the reading thread's context)."""
+    otherwise sees the reading thread's context); closed, `items` is closed there too."""
+    return Stream(_in_scope(context, items), lambda: _close_in(context, items))
+
+
+def _in_scope(context: contextvars.Context, items: Iterator[T]) -> Generator[T, None, None]:
     end = object()
     try:
         while True:
@@ -76,9 +82,13 @@ def in_scope(context: contextvars.Context, items: Iterator[T]) -> Iterator[T]:
                 return
             yield item  # type: ignore[misc]
     finally:
-        close = getattr(items, "close", None)
-        if close is not None:
-            context.run(close)
+        _close_in(context, items)
+
+
+def _close_in(context: contextvars.Context, items: Iterator[T]) -> None:
+    close = getattr(items, "close", None)
+    if close is not None:
+        context.run(close)
 
 
 def submit(pool: Executor, fn: Callable[..., T], *args: Any) -> Future[T]:

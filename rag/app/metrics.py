@@ -16,12 +16,13 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from rag.app.streams import Stream
 from rag.errors import ContentBlocked
 
 #: how a question ended: answered; answered from the documents alone because the models (or
@@ -346,9 +347,20 @@ def timed(deltas: Iterator[str], started: float, on_end: Callable[..., None],
 
     The outcome is "ok" when the stream ends, "error" when it raises ("blocked" when the
     content filter withholds the answer), and "stopped" when the reader closes it early (the
-    app's stop button) or the reader's thread is stopped; the caller tells an interrupted or
-    degraded answer from the answer itself.
+    app's stop button), even before its first word, or the reader's thread is stopped; the
+    caller tells an interrupted or degraded answer from the answer itself.
     """
+    def closed_unstarted() -> None:
+        close = getattr(deltas, "close", None)
+        if close is not None:
+            close()
+        on_end("stopped", (clock() - started) * 1000, None, None)
+
+    return Stream(_timed(deltas, started, on_end, clock), closed_unstarted)
+
+
+def _timed(deltas: Iterator[str], started: float, on_end: Callable[..., None],
+           clock: Callable[[], float]) -> Generator[str, None, None]:
     first: float | None = None
     outcome: Outcome = "ok"
     error: str | None = None

@@ -339,6 +339,39 @@ def test_an_answer_left_mid_stream_is_not_said_to_be_stopped_by_the_user(
     page.screenshot(path=str(output_dir / "01-left-mid-answer.png"))
 
 
+def test_stop_while_a_follow_up_is_rewritten_asks_the_model_nothing_more(
+        page, app_server: AppServer, standin, output_dir: Path) -> None:
+    """A follow-up is first rewritten by the model into a question that stands alone; stop
+    pressed meanwhile ends that call at once, asks for no answer, and counts the question as
+    stopped."""
+    open_app(page, app_server)
+    upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE}\n".encode(), "text/markdown")
+    choose_generator(page, "Workers AI")
+    page.get_by_text(f"workers-ai ({PRIMARY})").wait_for()
+    ask(page, "How often should I descale the kettle?")
+    assistant_messages(page).last.get_by_text(re.compile(re.escape(KETTLE))).wait_for()
+    wait_idle(page)
+    before = stopped_answers(app_server)
+    standin.reset()
+    hold = standin.hold_after_first_token()  # the next call is the rewrite's
+    ask(page, "And with hard water?")
+    deadline = time.monotonic() + 20
+    while standin.hold_state != "holding" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert standin.hold_state == "holding"
+    page.get_by_test_id("stChatInputStopButton").click()
+    assistant_messages(page).last.get_by_text(
+        "Stopped before the answer began: you pressed stop.").wait_for()
+    hold.set()
+    deadline = time.monotonic() + 20
+    while stopped_answers(app_server) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stopped_answers(app_server) == before + 1
+    (rewrite,) = standin.requests_to("run")  # and no answer was asked for
+    assert "Standalone question:" in rewrite.body["messages"][-1]["content"]
+    page.screenshot(path=str(output_dir / "01-stopped-during-rewrite.png"))
+
+
 def test_a_tab_reloaded_mid_answer_stops_its_model(page, app_server: AppServer,
                                                    standin) -> None:
     """A reloaded tab's run stops at its next draw, and with it the model's stream: it is

@@ -60,13 +60,33 @@ _CODE_OR_COMMENT = re.compile(
 # fewer non-ASCII bytes than this the guess is a coin toss, and Windows-1252 reads it.
 _GUESS_SAMPLE_BYTES = 65_536
 _GUESS_MIN_NON_ASCII = 8
+# a letter or a digit of any script: what a file needs to hold text (U+FFFD, which stands for
+# bytes that did not decode, is neither)
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
     """The text of `data`: in the encoding its byte-order mark names (UTF-8, UTF-16 or
     UTF-32); else in `declared` (an HTML page's own charset); else UTF-8, its invalid bytes
     replaced when its valid non-ASCII characters outnumber them; else the legacy encoding
-    `legacy_text` finds."""
+    `legacy_text` finds. Refused when no letter or digit is left besides what could not be
+    decoded (`_holding_text`)."""
+    return _holding_text(path, _decoded(path, data, declared))
+
+
+def _holding_text(path: Path, text: str) -> str:
+    """`text`, when it holds a letter or a digit (of any script); else a DocumentError: with
+    replacement characters, the bytes were not text in the encoding they seemed to be in
+    (junk after a byte-order mark); without, nothing a search could find (punctuation,
+    symbols, white space)."""
+    if _LETTER_OR_DIGIT.search(text):
+        return text
+    if "\ufffd" in text:
+        raise DocumentError("binary", f"{path}: looks like a binary file, not text")
+    raise DocumentError("empty", f"{path}: the file holds no letter or digit: no text to index")
+
+
+def _decoded(path: Path, data: bytes, declared: str | None) -> str:
     for mark, codec in _MARKS:
         if data.startswith(mark):
             return data.decode(codec, errors="replace")

@@ -194,6 +194,21 @@ class _Twin:
 _Work = _Chunks | _Known | _Twin
 
 
+def with_earlier_version(result: FileResult,
+                         live_at: Callable[[str], StoredDocument | None]) -> FileResult:
+    """A failed file whose path holds a version stored before (`live_at`, the collection's
+    live document at a path) says so: that version stays searchable (a file since protected
+    by a password, say, keeps its old text)."""
+    if result.status != "failed" or not result.error:
+        return result
+    earlier = live_at(result.path)
+    if earlier is None or earlier.doc_id == result.doc_id:
+        return result
+    return replace(result, error=f"{result.error} (the version stored before, "
+                                 f"{counted(earlier.chunks, 'chunk')}, stays searchable "
+                                 "until deleted: rag docs delete PATH)")
+
+
 class IngestPipeline:
     """Turns files into searchable chunks in one Qdrant collection.
 
@@ -271,16 +286,7 @@ class IngestPipeline:
         return result
 
     def _with_earlier_version(self, result: FileResult) -> FileResult:
-        """A failed file whose path holds a version stored before says so: that version
-        stays searchable (a file since protected by a password, say, keeps its old text)."""
-        if result.status != "failed" or not result.error:
-            return result
-        earlier = self.store.live_at(result.path)
-        if earlier is None or earlier.doc_id == result.doc_id:
-            return result
-        return replace(result, error=f"{result.error} (the version stored before, "
-                                     f"{counted(earlier.chunks, 'chunk')}, stays searchable "
-                                     "until deleted: rag docs delete PATH)")
+        return with_earlier_version(result, self.store.live_at)
 
     def _unless_stored(self, document: Document) -> Prepared | FileResult:
         return self._unchanged(document.doc_id, document.source) or self._prepared(document)

@@ -125,6 +125,14 @@ EMPTY_QUESTION = "The question is empty: ask something about your documents."
 QUESTION_CHARS = 20_000  # a question or a query, at every door
 
 
+def empty_filter(name: str) -> EmptyQuestion:
+    """The error for a search kept to the document whose `doc_id` or `source` (`name`) is
+    empty: a script's variable left unset, not a wish to search every document."""
+    said = {"doc_id": "document id", "source": "source path"}[name]
+    return EmptyQuestion(f"The {said} to search in is empty: give one, or leave it out to "
+                         "search every document.")
+
+
 def too_long_to_ask(kind: str, chars: int) -> InputTooLongError:
     """A question (`kind` "question") or query over QUESTION_CHARS."""
     return InputTooLongError(f"The {kind} is too long: {chars:,} characters, at most "

@@ -198,7 +198,7 @@ async def test_deltas_that_arrive_together_leave_as_one_event() -> None:
         stream = Stream()
         staying = SimpleNamespace(receive=asyncio.Event().wait)  # a client that never leaves
         answer, pieces = await start_answer(SimpleNamespace(answer_threads=threads),
-                                            lambda: stream, staying)
+                                            lambda _gone: stream, staying)
         assert answer is stream
         assert first_three_read.wait(5)  # the loop is held while all three arrive
         first = asyncio.ensure_future(anext(pieces))
@@ -224,7 +224,7 @@ async def test_a_quiet_answer_keeps_its_stream_alive(monkeypatch) -> None:
     with ThreadPoolExecutor(2) as threads:
         staying = SimpleNamespace(receive=asyncio.Event().wait)
         _, pieces = await start_answer(SimpleNamespace(answer_threads=threads),
-                                       lambda: Stream(), staying)
+                                       lambda _gone: Stream(), staying)
         assert await anext(pieces) == "Tomatoes "
         assert await anext(pieces) == ""  # nothing came for KEEPALIVE_SECONDS
         assert await anext(pieces) == ""

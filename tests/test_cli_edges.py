@@ -283,3 +283,26 @@ def test_a_broken_pipe_of_the_commands_own_is_a_failure_not_a_reader_gone(
     done = run("ingest", str(tmp_path / "kettle.txt"))
     assert done.exit_code == 1
     assert "Something went wrong on our side (error id" in done.stderr
+
+
+def test_an_emptied_file_says_its_stored_version_stays_searchable(door: Door,
+                                                                  tmp_path: Path) -> None:
+    """Through an engine too, where the command refuses the empty file without sending it."""
+    note = tmp_path / "narwhal.txt"
+    note.write_text("Narwhals have one tusk.")
+    assert door.run("ingest", str(note)).exit_code == 0
+    note.write_bytes(b"")
+    kept = (f"{note}: the file is empty (the version stored before, 1 chunk, stays searchable "
+            "until deleted: rag docs delete PATH)")
+    printed = door.run("ingest", str(note))
+    assert printed.exit_code == 1
+    assert printed.stderr.splitlines()[0] == f"   failed {kept}"
+    report = door.run("ingest", str(note), "--json")
+    assert report.exit_code == 1
+    assert [f["error"] for f in json.loads(report.stdout)["files"]] == [kept]
+    hits = json.loads(door.run("search", "narwhals tusk", "--json").stdout)["hits"]
+    assert [hit["source"] for hit in hits] == [str(note)]  # as the note says
+    fresh = tmp_path / "fresh.txt"  # nothing stored before: nothing to say of it
+    fresh.write_bytes(b"")
+    assert door.run("ingest", str(fresh)).stderr.splitlines()[0] == (
+        f"   failed {fresh}: the file is empty")

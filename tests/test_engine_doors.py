@@ -450,6 +450,41 @@ def test_a_client_that_leaves_before_the_first_word_gets_no_model_answer(
     assert again.status_code == 200 and len(standin.requests) == 2
 
 
+@pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])
+def test_a_client_that_leaves_during_the_rewrite_ends_it_at_its_next_word(
+        served, standin: StandIn, route: str, caplog) -> None:
+    """The model's rewrite of a follow-up is under way (held after its first word) when the
+    client leaves: the rewrite is cut at the model's next word, not read to its end, and the
+    question counts as stopped."""
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4",
+                         workers_ai_fallback_models=[], cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    hold = standin.hold_after_first_token()  # the rewrite's stream
+    history = [{"role": "user", "content": "How much sun do tomatoes need?"},
+               {"role": "assistant", "content": "Eight hours a day."}]
+    question = {"role": "user", "content": "And when should they be watered?"}
+    body = ({"question": question["content"], "history": history, "stream": True}
+            if route == "/api/v1/ask" else
+            {"model": "docs", "messages": [*history, question], "stream": True})
+    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as client, \
+            client.stream("POST", route, json=body) as response:
+        response.read()
+    time.sleep(1)  # the engine hears the client go
+    assert standin.hold_state == "holding"
+    hold.set()  # the model goes on talking
+    metrics = engine.workspace.service.metrics
+    deadline = time.monotonic() + 10
+    while not metrics.summary().stopped and time.monotonic() < deadline:
+        time.sleep(0.05)
+    summary = metrics.summary()
+    assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
+    calls = [json.loads(r.getMessage()) for r in caplog.records if r.name == "rag.ai"]
+    assert [(c["kind"], c["outcome"]) for c in calls] == [("chat", "cancelled")]
+    assert len(standin.requests) == 1, [r.path for r in standin.requests]  # the rewrite only
+
+
 @pytest.mark.parametrize(("route", "fallbacks"), [
     ("/api/v1/ask", ["@cf/meta/llama-3.2-1b-instruct"]),
     ("/api/v1/chat/completions", ["@cf/meta/llama-3.2-1b-instruct"]),

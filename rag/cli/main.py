@@ -32,6 +32,7 @@ from rag.cli.library import Library, open_library
 from rag.cli.output import (
     BROKEN_PIPE_EXIT,
     cite,
+    is_text,
     shown,
     sources_block,
     stdout_reader_gone,
@@ -142,9 +143,11 @@ def library_for(collection: str | None = None, *, creates: bool = False,
     settings: Settings | None = None
     try:
         if collection is not None and not COLLECTION_NAME.fullmatch(collection):
+            from ingest.discovery import printable
+
             # the setting's own error would blame RAG_COLLECTION, which nobody set
-            raise ConfigError(f"'{collection}' is not a valid collection name: "
-                              f"{COLLECTION_RULE}.")
+            raise ConfigError(f"'{shown(printable(collection))}' is not a valid collection "
+                              f"name: {COLLECTION_RULE}.")
         settings = load_settings(collection=collection, **flags)
         # the configured collection too: a misspelt RAG_COLLECTION must not make an empty
         # library beside the real ones; on a first run it is made, as the app makes it
@@ -181,6 +184,23 @@ def fail_unexpectedly(exc: BaseException) -> NoReturn:
     raise typer.Exit(1) from None
 
 
+def typed_text(value: str) -> str:
+    """A question or query as typed. Bytes in it that are not UTF-8 (a terminal set to
+    another encoding, a pasted byte) are a usage error naming them, with or without an
+    engine: searched as stand-ins they would match nothing anyone wrote."""
+    if not is_text(value):
+        from ingest.discovery import printable
+
+        raise typer.BadParameter(
+            f"'{shown(printable(value))}' holds bytes that are not UTF-8 (shown as \\xNN): "
+            "type it in UTF-8 (is the terminal set to another encoding?).")
+    return value
+
+
+#: a question or a query: free text, checked where it is read (`typed_text`)
+FreeText = Annotated[str, typer.Argument(callback=typed_text)]
+
+
 def check_mode(mode: str) -> None:
     if mode not in SEARCH_MODES:
         raise typer.BadParameter(f"mode must be one of {', '.join(SEARCH_MODES)}")
@@ -191,7 +211,6 @@ def check_strategy(strategy: str | None) -> None:
         raise typer.BadParameter(f"strategy must be one of {', '.join(ANSWER_STRATEGIES)}")
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _WEB_ADDRESS = re.compile(r"(https?|ftp|s3|gs):/+", re.IGNORECASE)
 
 
@@ -330,7 +349,7 @@ def _ended_report(found: Found, ended: list[dict[str, Any]]) -> dict[str, Any]:
 
 @app.command()
 def search(
-    query: str,
+    query: FreeText,
     top_k: TopK = None,
     mode: Annotated[str | None, typer.Option(help=" or ".join(SEARCH_MODES) + ".")] = None,
     doc: Annotated[str | None, typer.Option("--doc", help="Only this document id.")] = None,
@@ -363,7 +382,7 @@ def search(
 
 @app.command()
 def ask(
-    question: str,
+    question: FreeText,
     top_k: TopK = None,
     strategy: Annotated[str | None, typer.Option(
         help=" or ".join(ANSWER_STRATEGIES) + " (default RAG_ANSWER_STRATEGY).")] = None,
@@ -440,13 +459,6 @@ def delete_first_stored(library: Library, given: str) -> list[dict[str, Any]]:
         if removed:
             return removed
     return []
-
-
-def is_text(value: str) -> bool:
-    """Whether `value` is Unicode text. An argument of bytes that are not UTF-8 holds lone
-    surrogates (Python's stand-ins for them): no stored id or source does, since `rag ingest`
-    refuses such names."""
-    return not _LONE_SURROGATE.search(value)
 
 
 def stored_source(library: Library, given: str) -> str:
@@ -561,7 +573,7 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
        )] = LOOPBACK) -> None:
     """Run the engine: the chat at /, the API at /api/v1, metrics at /metrics."""
     from rag.app.logs import configure_logging
-    from rag.engine import discovery
+    from rag.engine import discovery, serve
     from rag.engine.access import ApiKeys
     from rag.engine.sockets import port_taken
 
@@ -587,9 +599,10 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
     app_path = Path(__file__).resolve().parents[2] / "ui" / "app.py"
     sys.stdout.flush()
     # the server becomes this process, so Ctrl-C and SIGTERM reach it (and stop it cleanly)
-    # (`streamlit run`, with the server's keep-alive set first: rag/engine/serve.py)
+    # (`streamlit run`, with the server's keep-alive set first: rag/engine/serve.py); in the
+    # working folder still (./data, .env), which is kept off its import path
     os.execv(sys.executable, [
-        sys.executable, "-m", "rag.engine.serve", str(app_path), "--server.port", str(port),
+        *serve.command(), str(app_path), "--server.port", str(port),
         "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",  # a server does not reload its code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import sys
 from pathlib import Path
@@ -39,6 +40,16 @@ def shown(text: str) -> str:
     file's name or title can hold any of them, and a terminal obeys them (colours, cursor
     moves, a line break that fakes a report's line, text drawn right to left)."""
     return escaped_controls(text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_text(value: str) -> bool:
+    """Whether an argument is Unicode text. One of bytes that are not UTF-8 holds lone
+    surrogates (Python's stand-ins for them), which no stored id, source or passage holds
+    and no request can carry."""
+    return not _LONE_SURROGATE.search(value)
 
 
 #: how a command whose reader went away ends: as a shell reports a Unix tool stopped by

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.cli.output import sources_block
+from rag.cli.output import is_text, sources_block
 from rag.engine import discovery
 from rag.errors import (
     MADE_BY_THE_API,
@@ -186,8 +186,8 @@ def dotenv_readable(cwd: Path) -> bool:
 
 def parse_ask(argv: list[str]) -> dict[str, Any] | None:
     """`ask QUESTION [--top-k N] [--collection NAME] [--json]`, or None for anything else."""
-    if not argv or argv[0] != "ask":
-        return None
+    if not argv or argv[0] != "ask" or not all(map(is_text, argv)):
+        return None  # bytes that are not UTF-8: the full command names them
     options: dict[str, Any] = {"question": None, "top_k": None, "collection": None,
                                "json": False}
     rest = argv[1:]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,8 @@ from rag.errors import RagError, no_such_collection, taken_in_other_case
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
+    from ingest.pipeline import FileResult
+    from rag.stores.base import StoredDocument
 
 BATCH_FILES = 64
 BATCH_BYTES = 256 * 1024 * 1024
@@ -65,6 +67,7 @@ class EngineLibrary:
         # reported twice, as without an engine
         self._ensure_collection()  # made on first use, files or none, as without an engine
         results = failed_unread(found, lambda result: on_file(result.as_json()))
+        stored = _StoredVersions(self.documents)
         to_send: list[tuple[Path, int]] = []
         for path in found.files:
             try:
@@ -77,7 +80,8 @@ class EngineLibrary:
                     to_send.append((path, size))
                     continue
                 refused = str(problem)
-            results.append(FileResult(str(path), "failed", error=refused))
+            # the pipeline's note on a version stored before, as the engine adds it
+            results.append(stored.noted(FileResult(str(path), "failed", error=refused)))
             on_file(results[-1].as_json())
         batches = list(_batches(to_send))
         for number, batch in enumerate(batches, 1):
@@ -176,6 +180,28 @@ class EngineLibrary:
             return self.client.request(method, url, **options)
         except httpx.HTTPError as exc:
             raise _unreachable(self.where, exc) from exc
+
+
+class _StoredVersions:
+    """The engine's collection as the ingest pipeline reads it for a failed file's note on
+    the version stored before, so that a file refused here, unsent, gets the pipeline's own
+    note. Listed once, when a file is first refused."""
+
+    def __init__(self, documents: Callable[[], list[dict[str, Any]]]) -> None:
+        self._documents = documents
+        self._live: dict[str, StoredDocument] | None = None
+
+    def live_at(self, source: str) -> StoredDocument | None:
+        from rag.stores.base import StoredDocument
+
+        if self._live is None:
+            self._live = {d["source"]: StoredDocument(**d) for d in self._documents()}
+        return self._live.get(source)
+
+    def noted(self, result: FileResult) -> FileResult:
+        from ingest.pipeline import with_earlier_version
+
+        return with_earlier_version(result, self.live_at)
 
 
 _DOT_SEGMENT = re.compile(r"(?:^|[/\\])\.{1,2}(?:[/\\]|$)")

@@ -1,7 +1,7 @@
 """`python -m rag.engine.serve SCRIPT [OPTIONS]`: `streamlit run SCRIPT [OPTIONS]`, with the
 server settings Streamlit does not expose set first (`rag.engine.keepalive`). `rag ui` runs
-the engine this way; Streamlit makes the server's configuration before it imports the app,
-so the app itself is too late to set them."""
+the engine this way (`command`); Streamlit makes the server's configuration before it imports
+the app, so the app itself is too late to set them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,24 @@ import sys
 from types import FrameType
 
 from rag.engine.keepalive import keep_idle_connections
+
+MODULE = "rag.engine.serve"  # this module's name, also when it runs as `__main__`
+# `-c` puts the working folder ('') first on the import path: dropped before the first import
+_OFF_THE_WORKING_FOLDER = ("import sys\n"
+                           "if sys.path[:1] == ['']: del sys.path[0]\n"
+                           f"from {MODULE} import main\n"
+                           "main()\n")
+
+
+def command(safe_path_flag: bool = sys.version_info >= (3, 11)) -> list[str]:
+    """The interpreter's command line that runs `main` with the working folder off the import
+    path. `python -m` alone puts it first, and a user's `ingest.py`, `ui.py` or `rag.py` there
+    would be imported in place of the app's own packages (or a `threading.py` in place of the
+    standard library's). `-P` (Python 3.11+) is also passed on to the processes the engine
+    spawns (the ingest's parse worker); before 3.11 a `-c` line drops the folder itself."""
+    if safe_path_flag:
+        return [sys.executable, "-P", "-m", MODULE]
+    return [sys.executable, "-c", _OFF_THE_WORKING_FOLDER]
 
 
 def _stopped(received: int, frame: FrameType | None) -> None:

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from rag.errors import ConfigError, EmbedderMismatchError, StoreError
+from rag.errors import ConfigError, EmbedderMismatchError, StoreError, empty_filter
 from rag.stores import sentence_vectors, word_vectors
 from rag.stores.fusion import (
     DENSE,
@@ -536,10 +536,11 @@ class ChunkStore(ABC):
         must: list[tuple[str, str | int]] = []
         if self._needs_status_filter():
             must.append(("status", LIVE))
-        if doc_id:
-            must.append(("doc_id", doc_id))
-        if source:
-            must.append(("source", source))
+        for name, value in (("doc_id", doc_id), ("source", source)):
+            if value == "":  # matched by none, and never to be dropped as if none was given
+                raise empty_filter(name)
+            if value is not None:
+                must.append((name, value))
         return Where(must=tuple(must)) if must else None
 
     def _fused(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,

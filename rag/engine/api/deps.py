@@ -22,6 +22,7 @@ from rag.errors import (
     ConfigError,
     EmptyQuestion,
     no_such_collection,
+    same_in_any_case,
     taken_in_other_case,
 )
 from rag.service import RagService
@@ -62,16 +63,37 @@ async def editor(request: Request, caller: CallerDep) -> Caller:
 EditorDep = Annotated[Caller, Depends(editor)]
 
 # an empty name is a mistake, never the default: absent or null is the default
-Collection = Annotated[str | None, Query(min_length=1, description="collection (default "
-                                         "RAG_COLLECTION)")]
+CollectionQuery = Annotated[str | None, Query(min_length=1,
+                                              description="collection (default "
+                                                          "RAG_COLLECTION)")]
 
 
-def either(in_body: str | None, in_query: str | None) -> str | None:
+async def collection_query(request: Request, collection: CollectionQuery = None) -> str | None:
+    """The `collection` query parameter; 400 when it is given twice with two names, of
+    which FastAPI would keep the last without a word."""
+    given = request.query_params.getlist("collection")
+    for other in given[1:]:
+        if not one_name(given[0], other):
+            raise ApiError("bad_request", f"Two collections were given in the address: "
+                                          f"'{given[0]}' and '{other}'; give one.")
+    return collection
+
+
+Collection = Annotated[str | None, Depends(collection_query)]
+
+
+def one_name(first: str, second: str) -> bool:
+    """Whether two collection names are one: names that differ only in case are."""
+    return same_in_any_case(first, [second]) is not None
+
+
+def either(in_body: str | None, in_query: str | None, *,
+           places: tuple[str, str] = ("in the body", "in the address")) -> str | None:
     """The collection a route with a JSON body was asked about: in the body, or as a query
-    parameter (never two different ones)."""
-    if in_body is not None and in_query is not None and in_body != in_query:
-        raise ApiError("bad_request", f"Two collections were given: '{in_body}' in the body "
-                                      f"and '{in_query}' in the address; give one.")
+    parameter (never two different ones; `places` says where each was given)."""
+    if in_body is not None and in_query is not None and not one_name(in_body, in_query):
+        raise ApiError("bad_request", f"Two collections were given: '{in_body}' {places[0]} "
+                                      f"and '{in_query}' {places[1]}; give one.")
     return in_body if in_body is not None else in_query
 
 

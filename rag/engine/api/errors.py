@@ -43,6 +43,7 @@ from rag.errors import (
     StoreError,
     TransientAIError,
     Unauthorized,
+    empty_filter,
     no_room,
     too_long_to_ask,
 )
@@ -267,10 +268,13 @@ def methods_of(request: Request) -> list[str]:
 
 def said_by_every_door(problem: dict[str, Any]) -> ApiError | None:
     """The error the `rag` command and the chat give for the same mistake, where pydantic's
-    words would differ: an empty collection name, an empty or overlong question or query."""
+    words would differ: an empty collection name, document id or source path, an empty or
+    overlong question or query."""
     field, kind = (problem.get("loc") or ("",))[-1], problem.get("type")
     if kind == "string_too_short" and field == "collection":
         return ApiError("bad_request", f"'' is not a valid collection name: {COLLECTION_RULE}.")
+    if kind == "string_too_short" and field in ("doc_id", "source"):
+        return from_rag_error(empty_filter(str(field)))
     if field not in ("question", "query"):
         return None
     if kind == "string_too_short":

@@ -18,7 +18,7 @@ from rag.engine.api.uploads import MB, read_upload
 from rag.engine.engine import Engine
 from rag.engine.jobs import FOLLOWING_UPLOAD_SECONDS, IngestJob
 from rag.engine.workspace import check_collection_name
-from rag.errors import deleted_before_ingest
+from rag.errors import deleted_before_ingest, no_such_collection
 from rag.types import counted
 
 router = APIRouter()
@@ -194,7 +194,9 @@ def create_collection(body: CollectionRequest, engine: EngineDep, caller: Editor
                responses=responses("bad_request", "not_found", "conflict", *ACCESS))
 def delete_collection(name: str, engine: EngineDep, caller: EditorDep) -> dict:
     check_collection_name(name)
-    if name not in engine.workspace.collections():
-        raise ApiError("not_found", f"There is no collection named '{name}'.")
+    names = engine.workspace.collections()
+    if name not in names:
+        # as the workspace says it of one deleted meanwhile: no "POST /collections makes one"
+        raise ApiError("not_found", str(no_such_collection(name, names)))
     engine.delete_collection(name)
     return {"deleted": name}

@@ -13,6 +13,7 @@ SDK knows).
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -65,7 +66,10 @@ def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     "content": {"application/json": {}, "text/event-stream": {}}}})
 async def chat_completions(body: ChatCompletionRequest, request: Request, engine: EngineDep,
                            caller: CallerDep, collection: Collection = None) -> Any:
-    either(body.model, collection)  # the model is the collection: one other is a mistake
+    # the model is the collection: another named beside it, in the body or the address, is
+    # a mistake
+    either(body.model, body.collection, places=("as the model", "as the `collection`"))
+    either(body.model, collection)
     question, history = conversation(body.messages)
     missing = (f"There is no model '{body.model}': each collection is a model "
                "(GET /api/v1/models).")
@@ -74,10 +78,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
     if not is_collection_name(body.model):
         raise ApiError("not_found", missing)
 
-    def work() -> Answer:
+    def work(client_gone: threading.Event) -> Answer:
         view = question_view(engine, body.model, caller, question, missing=missing,
                              mode=body.mode)
-        return view.ask(question, None, history, user=caller.user, strategy=body.strategy)
+        return view.ask(question, None, history, user=caller.user, strategy=body.strategy,
+                        reader_gone=client_gone)
 
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())

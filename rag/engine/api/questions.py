@@ -44,14 +44,14 @@ async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(engine.answer_threads, work)
 
 
-async def start_answer(engine: Engine, work: Callable[[], Answer], request: Request
-                       ) -> tuple[Answer, AsyncIterator[str]]:
+async def start_answer(engine: Engine, work: Callable[[threading.Event], Answer],
+                       request: Request) -> tuple[Answer, AsyncIterator[str]]:
     """Run `work` (the question's retrieval and prompt) on an answer thread; return its
     answer, and the answer's text as it is produced. An error of `work` is raised here,
     before any response starts; closing the text early stops the model's stream (the
     question is then counted as stopped). A client of `request` gone before `work` ends
-    (which may have asked the model to rewrite a follow-up) has no answer asked of the
-    model: the server would run the route to its end all the same.
+    sets the event `work` is given, which ends a follow-up's rewrite by the model, and has no
+    answer asked of the model: the server would run the route to its end all the same.
 
     The thread that ran `work` goes on to read the whole stream, handing its deltas to the
     event loop, rather than a thread hop per delta, or one more between `work` and the
@@ -66,7 +66,7 @@ async def start_answer(engine: Engine, work: Callable[[], Answer], request: Requ
 
     def run() -> None:
         try:
-            answer = work()
+            answer = work(relay.stop)
         except BaseException as exc:  # raised to the route, which answers with the error
             loop.call_soon_threadsafe(_settle, started, None, exc)
             return
@@ -78,6 +78,7 @@ async def start_answer(engine: Engine, work: Callable[[], Answer], request: Requ
     try:
         await asyncio.wait((started, leaving), return_when=asyncio.FIRST_COMPLETED)
         if not started.done():  # nobody reads the answer; the metrics count no bug
+            started.cancel()  # what `work` ends with (ReaderGone) is nobody's to hear
             raise ApiError("bad_request", "The client went away before its answer started.")
         answer = started.result()
     except BaseException:  # the client went away: the reader stops at once
@@ -88,8 +89,8 @@ async def start_answer(engine: Engine, work: Callable[[], Answer], request: Requ
     return answer, relay.deltas()
 
 
-async def whole_answer(engine: Engine, work: Callable[[], Answer], request: Request
-                       ) -> dict[str, Any]:
+async def whole_answer(engine: Engine, work: Callable[[threading.Event], Answer],
+                       request: Request) -> dict[str, Any]:
     """The answer as `rag ask --json` prints it, read to its end unless the client leaves
     first: then the model's stream is closed, as a stream's is. A client that gave up (an SDK
     whose timeout passed, and which asks again) would otherwise have every attempt written
@@ -258,10 +259,10 @@ async def ask(body: AskRequest, request: Request, engine: EngineDep, caller: Cal
     history = [turn.model_dump() for turn in body.history]
     name = either(body.collection, collection)
 
-    def work() -> Answer:
+    def work(client_gone: threading.Event) -> Answer:
         view = question_view(engine, name, caller, body.question, mode=body.mode)
         return view.ask(body.question, body.top_k, history, user=caller.user,
-                        strategy=body.strategy)
+                        strategy=body.strategy, reader_gone=client_gone)
 
     if not body.stream:
         return await whole_answer(engine, work, request)

@@ -77,8 +77,9 @@ class SearchRequest(RequestBody):
     top_k: int | None = TopK
     mode: SearchMode | None = Mode
     collection: str | None = CollectionName
-    doc_id: str | None = None
-    source: str | None = None
+    # empty is a mistake, never every document: absent or null is every document
+    doc_id: str | None = Field(None, min_length=1, description="only this document id")
+    source: str | None = Field(None, min_length=1, description="only this source path")
 
 
 class Turn(BaseModel):
@@ -162,6 +163,8 @@ class ChatCompletionRequest(RequestBody):
     stream: StrictBool | None = False  # OpenAI's API takes null for false
     strategy: AnswerStrategy | None = None  # ours: single, progressive or consensus
     mode: SearchMode | None = Mode  # ours, as /ask's
+    # ours, as /ask's: the `model` names the collection, and this may only name it again
+    collection: str | None = CollectionName
 
     @field_validator("messages")
     @classmethod

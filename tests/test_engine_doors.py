@@ -423,6 +423,19 @@ def test_a_client_that_leaves_a_whole_answer_it_waits_for_stops_the_model(
     assert_stopped_once_the_request_ended(engine, release, route, "400")  # nobody read it
 
 
+def ask_a_follow_up_and_leave(url: str, route: str) -> None:
+    """A follow-up, streamed, whose client stops waiting after half a second."""
+    history = [{"role": "user", "content": "How much sun do tomatoes need?"},
+               {"role": "assistant", "content": "Eight hours a day."}]
+    question = {"role": "user", "content": "And when should they be watered?"}
+    body = ({"question": question["content"], "history": history, "stream": True}
+            if route == "/api/v1/ask" else
+            {"model": "docs", "messages": [*history, question], "stream": True})
+    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as client, \
+            client.stream("POST", route, json=body) as response:
+        response.read()
+
+
 @pytest.mark.parametrize("route", ["/api/v1/ask", "/api/v1/chat/completions"])
 def test_a_client_that_leaves_before_the_first_word_gets_no_model_answer(
         served, standin: StandIn, route: str) -> None:
@@ -434,15 +447,7 @@ def test_a_client_that_leaves_before_the_first_word_gets_no_model_answer(
                          workers_ai_fallback_models=[], cache=False)
     engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
     standin.slow_first_byte(1.5)  # the rewrite of the follow-up
-    history = [{"role": "user", "content": "How much sun do tomatoes need?"},
-               {"role": "assistant", "content": "Eight hours a day."}]
-    question = {"role": "user", "content": "And when should they be watered?"}
-    body = ({"question": question["content"], "history": history, "stream": True}
-            if route == "/api/v1/ask" else
-            {"model": "docs", "messages": [*history, question], "stream": True})
-    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as client, \
-            client.stream("POST", route, json=body) as response:
-        response.read()
+    ask_a_follow_up_and_leave(url, route)
     time.sleep(3)  # the rewrite's answer has come, and an answer would have been asked
     assert len(standin.requests) == 1, [r.path for r in standin.requests]
     with httpx.Client(base_url=url, timeout=30) as client:  # the engine answers on
@@ -462,15 +467,7 @@ def test_a_client_that_leaves_during_the_rewrite_ends_it_at_its_next_word(
                          workers_ai_fallback_models=[], cache=False)
     engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
     hold = standin.hold_after_first_token()  # the rewrite's stream
-    history = [{"role": "user", "content": "How much sun do tomatoes need?"},
-               {"role": "assistant", "content": "Eight hours a day."}]
-    question = {"role": "user", "content": "And when should they be watered?"}
-    body = ({"question": question["content"], "history": history, "stream": True}
-            if route == "/api/v1/ask" else
-            {"model": "docs", "messages": [*history, question], "stream": True})
-    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as client, \
-            client.stream("POST", route, json=body) as response:
-        response.read()
+    ask_a_follow_up_and_leave(url, route)
     time.sleep(1)  # the engine hears the client go
     assert standin.hold_state == "holding"
     hold.set()  # the model goes on talking

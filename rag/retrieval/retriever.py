@@ -123,7 +123,7 @@ class Retriever:
                     raise
                 log.warning("question embedding failed, searching by words only: %s", exc)
                 mode, sparse_only = "sparse", first_sentence(exc)
-        if sparse_side is not None and mode == "hybrid" and not (doc_id or source):
+        if sparse_side is not None and mode == "hybrid" and doc_id is None and source is None:
             depth = self._depth(top_k, mode)
             hits = self.store.search(dense, None, depth, mode, sparse_side=sparse_side,
                                      side_best=self._side_best(mode))

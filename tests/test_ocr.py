@@ -85,6 +85,10 @@ def test_ocr_modes_off_and_force() -> None:
     with pytest.raises(DocumentError) as info:
         load_bytes(Path("scan.pdf"), scanned_pdf([PAGE_ONE]), options=LoadOptions(ocr="off"))
     assert info.value.reason == "empty" and "RAG_OCR=auto" in str(info.value)
+    # a mixed PDF keeps its text pages and names the scan it did not read
+    off = load_bytes(Path("mixed.pdf"), mixed_pdf(), options=LoadOptions(ocr="off"))
+    assert [p.text.strip() != "" for p in off.pages] == [True, False]
+    assert off.warnings == ("page 2 not OCR'd: OCR is off (RAG_OCR=auto reads them)",)
 
     # a scan under a wrong text layer (a bad earlier OCR): auto trusts the layer, force reads
     # the page itself

@@ -65,9 +65,8 @@ _PDFIUM_LINE_END = re.compile("\r\n|\r")
 
 def needs_ocr(page, text: str, mode: OcrMode) -> bool:
     """Whether a pdfium page with this text layer is OCR'd (its objects are looked at only
-    when its text is scant: a text page is not slowed)."""
-    if mode == "off":
-        return False
+    when its text is scant: a text page is not slowed). With OCR off a scan is still
+    found, to be named as a page not read rather than dropped without a word."""
     if mode == "force":
         return True
     return len("".join(text.split())) < MIN_TEXT_CHARS and shows_image(page)
@@ -249,6 +248,10 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
     as soon as the pages' text (`chars` so far) goes over the bound: later pages are not OCR'd."""
     import pypdfium2 as pdfium
 
+    if options.ocr == "off":  # named, not read; all scans, it fails as before (`loaders`)
+        return [PageWarning(frozenset(scans), f"{_pages(scans)} not OCR'd: OCR is off "
+                            "(RAG_OCR=auto reads them)")] if any(
+            text.strip() for text in texts.values()) else []
     unavailable = ocr.missing(options.ocr_languages)
     if unavailable:
         if not any(text.strip() for text in texts.values()):

@@ -70,9 +70,14 @@ def listed(value: object) -> object:
     if not text.startswith(("[", "{", '"')):
         return [item.strip() for item in text.split(",") if item.strip()]
     try:
-        return json.loads(text)
+        loaded = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"give a JSON list or comma-separated names ({exc.msg})") from None
+    if not isinstance(loaded, list):
+        return loaded
+    # as the comma-separated form reads them: names trimmed, blank ones left out
+    return [item.strip() if isinstance(item, str) else item for item in loaded
+            if not isinstance(item, str) or item.strip()]
 
 
 #: names read from one variable; NoDecode: the source must not insist on JSON
@@ -95,9 +100,14 @@ def redis_url_problem(url: str) -> str | None:
     if not url.startswith(REDIS_SCHEMES):
         return REDIS_RULE
     try:
-        urlsplit(url).port  # noqa: B018 - reading the port checks it
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading the port checks it
     except ValueError:
         return "the port must be a number from 0 to 65535"
+    database = parts.path.strip("/")
+    # redis-py takes a database it cannot read as a number for none: database 0, unsaid
+    if not url.startswith("unix://") and database and not database.isdigit():
+        return f"the database after the host must be a number, e.g. /0 (got /{database})"
     from redis import ConnectionPool
     from redis.connection import parse_url
     from redis.exceptions import RedisError
@@ -147,9 +157,11 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Application settings; `RAG_*` variables plus the providers' own standard names."""
 
+    # a number of seconds, tokens or neurons is finite: `inf` would pass every bound, then
+    # overflow where it is turned into an integer (a cache's expiry in Redis)
     model_config = SettingsConfigDict(
         env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
-        populate_by_name=True,
+        populate_by_name=True, allow_inf_nan=False,
     )
 
     @field_validator("*", mode="before")

@@ -188,6 +188,7 @@ def test_there_are_list_settings_to_check() -> None:
 @pytest.mark.parametrize(("given", "read"), [
     ("@cf/a,@cf/b", ["@cf/a", "@cf/b"]), (" a , b ,", ["a", "b"]), ("a", ["a"]),
     ('["@cf/a", "@cf/b"]', ["@cf/a", "@cf/b"]), ("[]", []), ("", []),
+    ('["", " @cf/a ", "@cf/b"]', ["@cf/a", "@cf/b"]),  # as the comma form: trimmed, no blank
 ])
 def test_a_list_setting_is_json_or_comma_separated(name: str, given: str,
                                                    read: list[str]) -> None:
@@ -195,6 +196,25 @@ def test_a_list_setting_is_json_or_comma_separated(name: str, given: str,
         return  # one model is refused (below)
     settings = load_settings({name: given}, env_file=None)
     assert getattr(settings, name.removeprefix("RAG_").lower()) == read
+
+
+@pytest.mark.parametrize("name", [variable(name, field)
+                                  for name, field in Settings.model_fields.items()
+                                  if field.annotation in (float, float | None)])
+@pytest.mark.parametrize("given", ["inf", "-inf", "nan", "1e999"])
+def test_a_number_setting_is_finite(name: str, given: str) -> None:
+    with pytest.raises(ConfigError, match=f"Invalid setting: {name}: Input should be a finite"):
+        load_settings({name: given}, env_file=None)
+
+
+@pytest.mark.parametrize("url", ["redis://localhost:6379/l", "redis://localhost/db0",
+                                 "rediss://h:6380/0x1"])
+def test_a_redis_database_that_is_no_number_is_refused_not_taken_for_zero(url: str) -> None:
+    with pytest.raises(ConfigError, match="RAG_REDIS_URL: .*the database after the host must "
+                                          "be a number"):
+        load_settings({"RAG_REDIS_URL": url}, env_file=None)
+    assert load_settings({"RAG_REDIS_URL": "redis://localhost:6379/2"},
+                         env_file=None).redis_url.endswith("/2")
 
 
 @pytest.mark.parametrize("name", [variable(name, field)

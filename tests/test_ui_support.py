@@ -98,7 +98,7 @@ def test_summary_counts_errors_stops_cache_hits_and_todays_neurons() -> None:
     assert s.error_rate == 25.0
     assert s.avg_latency_ms == 200.0 and s.p95_latency_ms == pytest.approx(290.0)
     assert s.avg_ttft_ms == pytest.approx(70 / 3)
-    assert s.cache_hit_rate == pytest.approx(1 / 3)  # of the 3 that were not errors
+    assert s.cache_hit_rate == 0.5  # of the 2 answered: not the error, not the stopped one
     # every call of today counts (the ingest's embeddings too); yesterday's 100 do not
     assert s.neurons == 5.5 and s.answer_neurons == 3.0
     assert s.neurons_by_kind == {"chat": 3.0, "embedding": 2.5}

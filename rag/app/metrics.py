@@ -131,8 +131,9 @@ class Summary:
 
     @property
     def cache_hit_rate(self) -> float | None:
-        """Share of answered questions served from a cache (None before any)."""
-        answered = self.requests - self.errors - self.blocked
+        """Share of answered questions served from a cache (None before any); a question
+        stopped by its reader was not answered."""
+        answered = self.requests - self.errors - self.blocked - self.stopped
         return self.cache_hits / answered if answered > 0 else None
 
     @property

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from rag.answering.followup import REWRITE_INSTRUCTIONS, rewords, standalone_question
 from rag.engine.api.app import create_api, mounted
 from rag.engine.engine import Engine
+from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
 from rag.service import RagService, build_service
 from rag.settings import Settings
@@ -110,7 +111,7 @@ def test_the_rewrite_keeps_the_newest_turns_within_the_window(standin: StandIn, 
 def test_a_question_whose_rewrite_cannot_fit_carries_the_terms(standin: StandIn, tmp_path: Path,
                                                                model_dir: Path):
     settings = model_settings(tmp_path, model_dir, standin, ai_context_window=512,
-                              ai_max_tokens=256)
+                              ai_max_tokens=190)
     generator = OpenAIGenerator.from_settings(settings)
     try:
         question = "And what about its price " + "and its weight " * 60 + "?"
@@ -233,5 +234,10 @@ def test_an_answer_budget_that_leaves_no_room_is_refused_at_start(
     assert said.startswith(f"RAG_AI_MAX_TOKENS ({max_tokens}) leaves no room in the "
                            f"{shown}-token context window of llama3.1")
     allowed = int(re.search(r"at most (\d+)", said).group(1))
-    OpenAIGenerator.from_settings(model_settings(  # the figure it gives is enough
-        tmp_path, model_dir, standin, ai_context_window=window, ai_max_tokens=allowed)).close()
+    generator = OpenAIGenerator.from_settings(model_settings(  # the figure it gives is enough:
+        tmp_path, model_dir, standin, ai_context_window=window, ai_max_tokens=allowed))
+    try:  # a short question is asked of the model with it
+        "".join(generator.stream(GenerationRequest("Who?", []), GenerationRecord()))
+    finally:
+        generator.close()
+    assert len(chats(standin)) == 1

@@ -224,14 +224,16 @@ def build_prompt(
                   flagged=flagged)
 
 
-#: a short question's tokens beside the instructions, the least a prompt must hold
-_LEAST_QUESTION = 32
+#: a short question (about 32 tokens) beside the instructions, the least a prompt must hold
+_LEAST_QUESTION = " ".join(["word"] * 32)
 
 
 def check_answer_room(model: str, window: int, max_tokens: int) -> None:
     """Refuse, when the settings are read, an answer budget that leaves no room in the
-    model's context window for the instructions and a question: every question would fail."""
-    needed = estimate_tokens(SYSTEM_PROMPT) + _LEAST_QUESTION
+    model's context window for the instructions and a question: every question would fail.
+    The room is counted as `build_prompt` counts it, messages' framing included."""
+    needed = build_prompt(_LEAST_QUESTION, [], model=model, max_tokens=0,
+                          window=1 << 20).estimated_tokens
     if max_tokens + needed > window:
         raise ConfigError(
             f"RAG_AI_MAX_TOKENS ({max_tokens}) leaves no room in the {window}-token context "

@@ -1,14 +1,16 @@
 """Tables of rows: Excel workbooks (.xlsx, with openpyxl) and CSV files.
 
 A row becomes one line that names each value by its column's header ("Region: North; Q1:
-1200"), so a passage taken from the middle of a sheet still says what its numbers are. A
-workbook is read in openpyxl's read-only mode, a row at a time, with the values Excel last
-computed (not the formulas), each number as its cell's format shows it (`15%`, `$1,200.50`);
-each sheet is a page whose locator is "sheet <name>", a hidden sheet left out. A title above
-a table's header (`titled`) is a line of its own, so the header names the values. Rows holding
-a value are counted as they are read, and reading stops past MAX_ROWS; the characters a row
-yields are counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell
-a workbook hands over, empty or not, is counted too, and reading stops past MAX_CELLS_WALKED.
+1200"), so a passage taken from the middle of a sheet still says what its numbers are; a
+table whose first row is data (`names_columns`) has no header, and its rows are lines of their
+cells, as a Word table's are. A workbook is read in openpyxl's read-only mode, a row at a
+time, with the values Excel last computed (not the formulas), each number as its cell's
+format shows it (`15%`, `$1,200.50`); each sheet is a page whose locator is "sheet <name>",
+a hidden sheet left out, a sheet numbered by its tab. A title above a table's header
+(`titled`) is a line of its own, so the header names the values. Rows holding a value are
+counted as they are read, and reading stops past MAX_ROWS; the characters a row yields are
+counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell a
+workbook hands over, empty or not, is counted too, and reading stops past MAX_CELLS_WALKED.
 
 A workbook written by a program (openpyxl, a report generator) and never opened in a
 spreadsheet holds formulas with no computed result: openpyxl reads each as an empty cell. The
@@ -38,6 +40,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeVar
 
@@ -70,6 +73,10 @@ SEPARATOR_LINE = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n|$)", re.IGNORECASE)
 MAX_TITLE_ROWS = 3
 MAX_TITLE_CHARS = 1000  # a title is a line, not a page of notes
 FIGURE = re.compile(r"[^\w]*\d[\d\W_]*")  # digits and signs, no letters: "30", "$1,200.50", "12%"
+# a column named by a year ("Region | 2023 | 2024"), the commonest report layout
+YEAR = re.compile(r"(?:19|20)\d\d")
+# integral floats up to here are exact: past it a float's binary digits are no digits of the file
+EXACT_INTEGERS = 2**53
 
 # A sheet's XML is scanned for formulas without a result this much at a time; what follows the
 # last cell start in a piece waits for the next one. A stretch with no cell start longer than
@@ -111,7 +118,8 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             title = metadata_title(workbook.properties.title)
-            for number, sheet in enumerate(workbook.worksheets, start=1):
+            tabs = tab_positions(workbook.sheetnames)
+            for sheet in workbook.worksheets:
                 if sheet.sheet_state != "visible":  # hidden, or hidden from Excel's own menu
                     continue
                 # each row ends at its last stored cell, not at the range the file declares
@@ -126,10 +134,17 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                     for _ in found:  # those past the last row read are counted too
                         pass
                 if lines:
-                    pages.add(number, PARAGRAPH_BREAK.join(lines), f"sheet {sheet.title}")
+                    pages.add(tabs[sheet.title], PARAGRAPH_BREAK.join(lines),
+                              f"sheet {sheet.title}")
         finally:
             workbook.close()
     return Parsed(title or path.stem, pages.pages, left_out.warnings())
+
+
+def tab_positions(names: Sequence[str]) -> dict[str, int]:
+    """Each sheet's number: its tab's position among all tabs, chart sheets (which hold no
+    cells and are no worksheets) included, so a sheet is cited by the tab a reader counts to."""
+    return {name: number for number, name in enumerate(names, start=1)}
 
 
 def asks_recalculation(workbook_xml: bytes) -> bool:
@@ -448,7 +463,8 @@ def walked(rows: Iterable[Sequence[Cell]], bounds: TableBounds) -> Iterator[Sequ
 def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
                bounds: TableBounds) -> list[str]:
     """The title lines above a table (`titled`), then its header (the first row with a
-    value after them) and each row after it as one line."""
+    value after them, when it `names_columns`) and each row after it as one line; a table
+    whose first row is data has no header, and each row is a line of its cells."""
     titles, body = titled(shown_rows(rows, show, bounds))
     lines = []
     for values in titles:
@@ -456,9 +472,11 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
         bounds.add_text(line)
         lines.append(line)
     header: list[str] | None = None
-    for values in body:
-        if header is None:
+    for number, values in enumerate(body):
+        if number == 0 and names_columns(values):
             header = values
+            line = cells_line(values)
+        elif header is None:
             line = cells_line(values)
         else:
             # a header repeated on every row can make a line far longer than its row
@@ -485,9 +503,10 @@ def titled(rows: Iterator[list[str]]) -> tuple[list[list[str]], Iterator[list[st
     """A table's title rows, and its rows from the header on. A report's sheet often opens
     with a title ("Regional Costs 2024", often a cell merged across the table) above the row
     naming the columns; that row, not the title, must name each value. So rows of one short
-    value, at most MAX_TITLE_ROWS of them, right above a row of several values are titles;
-    otherwise (a one-column list, a table opening with its header) there are none. Rows are
-    held only while they could be titles, so no more than one long row is held at a time."""
+    value, at most MAX_TITLE_ROWS of them, right above a row of several values naming columns
+    are titles; otherwise (a one-column list, a table opening with its header) there are none.
+    Rows are held only while they could be titles, so no more than one long row is held at a
+    time."""
     head: list[list[str]] = []
     for values in rows:
         head.append(values)
@@ -502,8 +521,20 @@ def could_be_title(values: Sequence[str]) -> bool:
 
 
 def could_be_header(values: Sequence[str]) -> bool:
-    """Several values, none of them a figure ("Q1" names a column; "30" is data)."""
-    return filled(values) > 1 and not any(FIGURE.fullmatch(value) for value in values if value)
+    """Several values naming columns (`names_columns`)."""
+    return filled(values) > 1 and names_columns(values)
+
+
+def names_columns(values: Sequence[str]) -> bool:
+    """Whether a row reads as a header: words, no figures ("Q1" names a column; "30" is data),
+    as a Word table's header does; or a word, then words and years each once ("Region | 2023 |
+    2024"). A row opening with a figure ("2021 | 100 | x"), a figure not a year, or a year
+    twice is data: a header names each column once, and a row's first cell names the row."""
+    named = [value for value in values if value]
+    years = [value for value in named if YEAR.fullmatch(value)]
+    if any(FIGURE.fullmatch(value) for value in named if value not in years):
+        return False
+    return not years or (named[0] not in years and len(set(years)) == len(years))
 
 
 def filled(values: Sequence[str]) -> int:
@@ -537,9 +568,18 @@ def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return integral_text(value)
     if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
         return value.date().isoformat()
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     return " ".join(str(value).split())
+
+
+def integral_text(value: float) -> str:
+    """An integral float's digits. Past EXACT_INTEGERS, those of the shortest text that reads
+    back as the float (what the file stores, `1.234567890123457e+19`), written out in full as
+    a number format's `0` shows it: `int(value)` would add digits the file never held."""
+    if abs(value) <= EXACT_INTEGERS:
+        return str(int(value))
+    return f"{Decimal(repr(value)):f}"

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.formats.running_lines import without_running_lines
 from ingest.loaders import load_bytes
+from rag.types import Page
 from tests.pdfgen import make_pdf
 
 BODY = [
@@ -96,3 +98,55 @@ def test_a_short_chapters_header_leaves_its_pages_when_longer_chapters_have_the_
              for n, (header, body) in enumerate(zip(headers, bodies, strict=True))]
     document = load_bytes(Path("animals.pdf"), make_pdf(pages))
     assert [page.text.split() for page in document.pages] == [body.split() for body in bodies]
+
+
+INVOICES = [
+    ("Invoice for Aldermoor Bakery", "Goods delivered this month: flour sacks and yeast."),
+    ("Invoice for Brightwater Cycles", "Goods delivered this month: bicycle chains and tyres."),
+    ("Invoice for Copperfield Dental", "Goods delivered this month: dental mirrors and gloves."),
+    ("Invoice for Dunmore Florists", "Goods delivered this month: tulip bulbs and vases."),
+]
+
+
+@pytest.mark.parametrize("footer", [None, "Page {n}"])
+def test_a_figure_of_each_pages_own_stays_while_its_page_number_goes(footer: str | None) -> None:
+    """One invoice a page, each ending on its amount: the amounts change from page to page,
+    but not as the page does, so they are the invoices' text; a "Page 2" footer below them
+    is not."""
+    bodies = [[title, goods, f"Amount due 4{n}7"] for n, (title, goods) in enumerate(INVOICES)]
+    pages = ["\n".join([*body, *([footer.format(n=n)] if footer else [])])
+             for n, body in enumerate(bodies, start=1)]
+    document = load_bytes(Path("invoices.pdf"), make_pdf(pages))
+    assert [page.text.split() for page in document.pages] == [
+        " ".join(body).split() for body in bodies]
+
+
+@pytest.mark.parametrize("numbers", [[3, 6, 9, 12], [2, 3, 5, 8], [10, 12, 13, 15],
+                                     [101, 102, 204, 205]])
+def test_numbers_that_rise_but_not_with_the_page_stay(numbers: list[int]) -> None:
+    """An exercise or a serial number heading each page rises, but not as a page number does:
+    one more a page (two more where a page is a spread), counting the pages left out."""
+    pages = [f"Exercise {number}\n{body}" for number, body in zip(numbers, BODY, strict=True)]
+    document = load_bytes(Path("exercises.pdf"), make_pdf(pages))
+    assert [page.text.split() for page in document.pages] == [text.split() for text in pages]
+
+
+def test_page_numbers_go_from_front_matter_to_the_body_though_pages_lack_them() -> None:
+    """Front matter numbered i and ii, the body from 11 on, a page without its number, and a
+    page not in the text (its number skipped): each number follows its page, so each goes. A
+    number on the last page that does not is the page's own."""
+    numbers = {1: "i", 2: "ii", 3: "11", 4: None, 5: "13", 7: "15", 8: "16", 9: "1990"}
+    animals = ["Otters", "Bees", "Ants", "Wasps", "Termites", "Moles", "Voles", "Hares"]
+    bodies = {place: f"{animal} live in groups."
+              for place, animal in zip(numbers, animals, strict=True)}
+    pages = [Page(place, "\n".join([bodies[place], *([number] if number else [])]))
+             for place, number in numbers.items()]
+    texts = [page.text for page in without_running_lines(pages)]
+    assert texts == [*list(bodies.values())[:-1], f"{bodies[9]}\n1990"]
+
+
+def test_a_spreads_two_page_numbers_on_one_page_go() -> None:
+    """A scanned book's spread a page: its page numbers go on by two a page."""
+    pages = [f"{body}\n{2 * n + 10} {2 * n + 11}" for n, body in enumerate(BODY, start=1)]
+    document = load_bytes(Path("spreads.pdf"), make_pdf(pages))
+    assert [page.text.split() for page in document.pages] == [body.split() for body in BODY]

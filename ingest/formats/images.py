@@ -42,11 +42,30 @@ def open_image(path: Path, data: bytes) -> Image:
 
 
 def frame(image: Image, number: int) -> Image:
-    """Frame `number` (1-based) decoded, turned upright as its EXIF orientation says."""
+    """Frame `number` (1-based) decoded, turned upright as its EXIF orientation says, and
+    shown on white where it is transparent (`on_white`)."""
     from PIL import ImageOps
 
     image.seek(number - 1)
-    return ImageOps.exif_transpose(image.convert("RGB"))
+    if not has_transparency(image):
+        return ImageOps.exif_transpose(image.convert("RGB"))
+    return on_white(ImageOps.exif_transpose(image.convert("RGBA")))
+
+
+def has_transparency(image: Image) -> bool:
+    """Whether the image has an alpha channel, or names a transparent colour (a palette's
+    entries, or one grey or RGB value, as PNG's tRNS chunk does)."""
+    return bool({"A", "a"} & set(image.getbands())) or "transparency" in image.info
+
+
+def on_white(image: Image) -> Image:
+    """An RGBA image as a viewer shows it, on white: dropping its alpha instead would show
+    each transparent pixel in its stored colour, often black, which hides dark text."""
+    from PIL import Image as PIL
+
+    shown = PIL.new("RGB", image.size, "white")
+    shown.paste(image, mask=image)  # an RGBA mask is its alpha: each pixel blended by it
+    return shown
 
 
 def frames(image: Image) -> int:

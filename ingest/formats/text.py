@@ -70,8 +70,20 @@ def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
     UTF-32); else in `declared` (an HTML page's own charset); else UTF-8, its invalid bytes
     replaced when its valid non-ASCII characters outnumber them; else the legacy encoding
     `legacy_text` finds. Refused when no letter or digit is left besides what could not be
-    decoded (`_holding_text`)."""
-    return _holding_text(path, _decoded(path, data, declared))
+    decoded (`_holding_text`). Its lines end in "\n", whatever ended them in the file
+    (`_with_newlines`)."""
+    return _holding_text(path, _with_newlines(_decoded(path, data, declared)))
+
+
+def _with_newlines(text: str) -> str:
+    """`text` with each Windows (CRLF) and classic Mac (CR) line end made "\n": a carriage
+    return left in a passage sends a terminal's cursor back over the line printed before it.
+    Every reader of decoded text takes the three as one line end (Markdown, a browser
+    reading HTML, Python's csv), so nothing else changes: a CSV cell's quoted line break
+    stays a line break."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _holding_text(path: Path, text: str) -> str:
@@ -172,15 +184,28 @@ def load_text(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     fields, text = front_matter(decode_text(path, data))
     text = with_named_rows(as_shown(text))
-    heading = next((line.lstrip("#").strip() for line in text.splitlines()
-                    if line.startswith("# ")), None)
-    title = _field(fields, "title") or heading or path.stem
+    title = _field(fields, "title") or first_heading(text) or path.stem
     summary = _field(fields, "description") or _field(fields, "summary")
     pages = Pages(path)
     pages.add(None, f"{summary}\n\n{text}" if summary else text)
     for fact in fact_lines(fields):  # each its own passage, found by its own words
         pages.add(None, fact, FRONT_MATTER)
     return Parsed(title, pages.pages)
+
+
+def first_heading(markdown: str) -> str | None:
+    """The text of the first level-1 heading (`# Setup`) outside fenced code, where a line
+    may start as a heading does and be code (a shell or Python comment)."""
+    prose = _CODE_OR_COMMENT.sub(_without_fenced_code, markdown)
+    return next((line.lstrip("#").strip() for line in prose.splitlines()
+                 if line.startswith("# ")), None)
+
+
+def _without_fenced_code(found: re.Match[str]) -> str:
+    """What a `_CODE_OR_COMMENT` match leaves for `first_heading` to read: nothing of a fenced
+    block; a code span and a comment's opening as they are, since a heading cannot be in a
+    span and `as_shown` has already taken the closed comments out."""
+    return "" if found.group("fence") else found.group(0)
 
 
 def fact_lines(fields: dict[str, Any]) -> list[str]:

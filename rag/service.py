@@ -324,11 +324,13 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
         generator = generator or make_generator(settings, embedder, transport)
         # spending is kept with or without a limit: one set at noon holds the morning's
         budget_state = state_for(settings)
+        metrics = Metrics(settings.data_dir / "metrics.sqlite3")
         service = RagService(
             settings, embedder, store, generator,
             Cache(settings.resolved_cache_dir, settings.cache_ttl_seconds, settings.cache),
-            Metrics(settings.data_dir / "metrics.sqlite3"), reranker, content_filter,
-            Budgets(budget_state, settings.user_daily_neurons, settings.budget_exempt_users),
+            metrics, reranker, content_filter,
+            Budgets(budget_state, settings.user_daily_neurons, settings.budget_exempt_users,
+                    recorded=metrics.neurons_spent),
         )
         opened.pop_all()  # built: the service closes them from now on
     return service

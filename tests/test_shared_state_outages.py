@@ -16,9 +16,10 @@ import httpx
 import pytest
 import redis
 
-from rag.answering.budget import Budgets, utc_day
+from rag.answering.budget import Budgets, Spending, utc_day
 from rag.app.context import request_scope
 from rag.app.logs import LedgerHandler
+from rag.app.metrics import Metrics
 from rag.engine.access import RateLimits
 from rag.engine.api.app import metrics_endpoint
 from rag.errors import ConfigError
@@ -94,6 +95,25 @@ def test_rate_limits_skip_a_silent_redis_for_the_outage_window(silent, caplog) -
     assert [limits.admit("frank") for _ in range(4)] == [0, 0, 0, 0]
     assert len(silent.accepted) == 1
     assert caplog.text.count("rate limits unavailable") == 1
+
+
+def test_a_budget_holds_on_the_engines_own_record_while_redis_is_out(silent,
+                                                                    tmp_path: Path) -> None:
+    metrics = Metrics(tmp_path / "metrics.sqlite3")
+    state = RedisState(silent.url)
+    budgets = Budgets(state, 10, recorded=metrics.neurons_spent)
+    spending = Spending(metrics, budgets)
+    try:
+        with request_scope("bob") as scope:  # spent while Redis does not answer
+            spending.on_ai_call({"kind": "chat", "model": "m", "neurons": 12.0}, scope)
+        assert state.outage.skipping()  # Redis read as nothing spent...
+        assert budgets.spent("bob") == 12.0  # ...but this engine saw the spend
+        assert "You have used today's budget of 10 neurons (12.0 spent)" in (
+            budgets.refusal("bob") or "")
+        assert budgets.refusal("alice") is None
+    finally:
+        state.close()
+        metrics.close()
 
 
 def test_redis_is_recovered_from_when_it_answers_again(tmp_path: Path) -> None:

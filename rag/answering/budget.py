@@ -35,11 +35,16 @@ class Budgets:
     """
 
     def __init__(self, state: SharedState | None, daily_neurons: float | None,
-                 exempt: Sequence[str] = (), clock: Callable[[], float] = time.time) -> None:
+                 exempt: Sequence[str] = (), clock: Callable[[], float] = time.time,
+                 recorded: Callable[[str, float], float] | None = None) -> None:
         self.state = state
         self.daily_neurons = daily_neurons
         self.exempt = frozenset(exempt)
         self.clock = clock
+        # this engine's own record of a user's spend since a time (its metrics): a budget
+        # holds on it while the shared state is out (a Redis outage reads as nothing spent,
+        # and drops what is charged meanwhile)
+        self.recorded = recorded
 
     def _key(self, user: str) -> str:
         return f"spend:{utc_day(self.clock())}:{user}"
@@ -50,11 +55,17 @@ class Budgets:
         return self.state.incr(self._key(user), neurons, 2 * _DAY)
 
     def spent(self, user: str) -> float:
+        """What `user` spent today: the shared state's count, or this engine's own record
+        when that is more."""
         if self.state is None:
             return 0.0
         spent = self.state.get(self._key(user))
         # a number, as `charge` adds it; anything else under our key is not a spend of ours
-        return float(spent) if isinstance(spent, (int, float)) else 0.0
+        shared = float(spent) if isinstance(spent, (int, float)) else 0.0
+        if self.recorded is None:
+            return shared
+        now = self.clock()
+        return max(shared, self.recorded(user, now - now % _DAY))
 
     def refusal(self, user: str | None) -> str | None:
         """Why `user` may not spend more today, or None."""

@@ -270,6 +270,14 @@ class Metrics:
             rows = self._db.execute(sql + " GROUP BY 1, 2 ORDER BY 1, 2", args).fetchall()
         return {(user, kind): float(total) for user, kind, total in rows}
 
+    def neurons_spent(self, user: str, since: float) -> float:
+        """The neurons `user`'s calls recorded here spent from `since` on."""
+        with self._lock:
+            (total,) = self._db.execute(
+                "SELECT SUM(COALESCE(neurons, 0)) FROM ai_calls WHERE ts >= ? AND user = ?",
+                (since, user)).fetchone()
+        return float(total or 0.0)
+
     def _since(self, select: str, since: float, user: str | None, order: str = "") -> list[tuple]:
         """The rows of `select` (ending in its FROM) from `since` on, of `user` if given."""
         sql = f"{select} WHERE ts >= ?"

@@ -4,7 +4,9 @@ deletions and hidden text out, hidden by the run or by its style); headers, foot
 and comments are not read.
 
 A document has no pages to cite, so each heading starts a section: a page without a number
-whose locator is the heading ("Installation"), which citations show.
+whose locator is the heading ("Installation"), which citations show. A heading is what Word
+outlines as one (its navigation pane, its table of contents): a paragraph of an outline level,
+its own or its style's, or of the Title style.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ingest.formats.base import (
     Parsed,
     metadata_title,
     too_large,
+    whole_number,
 )
 from ingest.formats.containers import check_package, reading
 from rag.text.table_rows import cells_line, named_row
@@ -36,6 +39,11 @@ WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have
 # WordprocessingML's namespace, as lxml spells a tag: named here so that reading a tag needs
 # no python-docx import when the module is
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Word's outline levels: 0 to 8 are headings' (Heading 1 to Heading 9), 9 is body text
+HEADING_LEVELS = range(9)
+BODY_TEXT_LEVEL = 9
+# the names Word stores for its built-in heading styles, whatever the language it shows them in
+BUILT_IN_HEADINGS = {f"heading {number}": number - 1 for number in range(1, 10)}
 
 
 def tags(*names: str) -> frozenset[str]:
@@ -61,6 +69,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         heading: str | None = None
         lines: list[str] = []
         style_names: dict[str | None, str] = {}
+        style_levels: dict[str | None, int | None] = {}
         for block in blocks(document):
             if isinstance(block, Table):
                 lines += table_lines(block, numbers)
@@ -73,7 +82,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             style = style_name(block, style_names)
             if style == "Title" and not title:
                 title = text
-            if style.startswith("Heading") or style == "Title":
+            if style == "Title" or outline_level(block, style_levels) in HEADING_LEVELS:
                 if lines:
                     pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
                 heading, lines = short(text), []
@@ -119,13 +128,18 @@ def hide_styled_text(document) -> None:
 
 def style_hides(style) -> bool:
     """Whether a style hides its text: its own Hidden setting, else its base style's."""
-    seen = set()
+    settings = (based.font.hidden for based in style_chain(style))
+    return next((hidden for hidden in settings if hidden is not None), False)
+
+
+def style_chain(style) -> Iterator:
+    """`style`, then the style it is based on, and so on: where a setting a style leaves unset
+    comes from. A chain leading back to itself stops before repeating."""
+    seen: set[str] = set()
     while style is not None and style.style_id not in seen:
-        if style.font.hidden is not None:
-            return style.font.hidden
         seen.add(style.style_id)
+        yield style
         style = style.base_style
-    return False
 
 
 def style_name(paragraph, known: dict[str | None, str]) -> str:
@@ -137,6 +151,46 @@ def style_name(paragraph, known: dict[str | None, str]) -> str:
         style = paragraph.style
         known[style_id] = style.name if style is not None else ""
     return known[style_id]
+
+
+def outline_level(paragraph, known: dict[str | None, int | None]) -> int | None:
+    """A paragraph's outline level, as Word's navigation pane and table of contents read it:
+    its own, else its style's (looked up once per style); None when neither sets one."""
+    own = own_outline_level(paragraph._p)
+    if own is not None:
+        return own
+    style_id = paragraph._p.style
+    if style_id not in known:
+        known[style_id] = style_outline_level(paragraph.style)
+    return known[style_id]
+
+
+def style_outline_level(style) -> int | None:
+    """A paragraph style's outline level: its own, else that of the nearest style it is based
+    on, so a style of one's own based on Heading 1 outlines as Heading 1 does."""
+    for based in style_chain(style):
+        level = own_outline_level(based.element)
+        if level is None:
+            level = built_in_heading_level(based.element)
+        if level is not None:
+            return level
+    return None
+
+
+def own_outline_level(element) -> int | None:
+    """The outline level set in a paragraph's or a style's own properties, if any; a
+    malformed one reads as body text."""
+    setting = element.find(f"{W}pPr/{W}outlineLvl")
+    if setting is None:
+        return None
+    return whole_number(setting.get(W + "val"), BODY_TEXT_LEVEL)
+
+
+def built_in_heading_level(style_element) -> int | None:
+    """The outline level of Word's built-in "heading 1" to "heading 9" styles (by the name the
+    file stores, the same in every language), which Word fixes whether or not the styles part
+    writes it down: other programs leave it out. A style merely named "Heading Note" has none."""
+    return BUILT_IN_HEADINGS.get((style_element.name_val or "").lower())
 
 
 # Elements whose content a reader sees in their place: a content control's, a custom XML

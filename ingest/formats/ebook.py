@@ -1,5 +1,6 @@
 """EPUB with ebooklib: each chapter of the reading order is a page, its locator
-"chapter 2: <title>" (the title from the table of contents, else the chapter's own heading)."""
+"chapter 2: <title>" (the title from the table of contents, else the chapter's own heading);
+a file the table of contents points into at anchors holds a chapter from each anchor on."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import re
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 from ingest.formats.base import LoadOptions, Pages, Parsed, metadata_title
 from ingest.formats.containers import check_package, reading
@@ -42,16 +44,14 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ebooklib warns about its own future defaults
         book, missing = read_despite_missing_chapters(data)
-        titles = toc_titles(book.toc)
+        entries = toc_entries(book.toc)
         number = 0
         for item in spine_chapters(book):
-            heading, text = chapter_text(item.content or b"")
-            if not text:
-                continue
-            number += 1
-            name = titles.get(posixpath.normpath(item.get_name())) or heading
-            pages.add(number, text, f"chapter {number}: {short(name)}" if name
-                      else f"chapter {number}")
+            name = posixpath.normpath(item.get_name())
+            for title, text in chapter_parts(item.content or b"", entries.get(name, [])):
+                number += 1
+                pages.add(number, text, f"chapter {number}: {short(title)}" if title
+                          else f"chapter {number}")
         metadata = book.get_metadata("DC", "title")
     title = metadata_title(metadata[0][0]) if metadata else ""
     return Parsed(title or path.stem, pages.pages,
@@ -120,25 +120,169 @@ def _drm(data: bytes) -> bool:
     return any(a not in _FONT_OBFUSCATION for a in _ALGORITHM.findall(listing))
 
 
-def toc_titles(toc) -> dict[str, str]:
-    """Table-of-contents titles by the file they point to (first entry per file wins)."""
-    titles: dict[str, str] = {}
+class TocEntry(NamedTuple):
+    """An entry of the table of contents within the file it points to: the id of the element
+    it leads to ("" for the file's start), and its title."""
+
+    anchor: str
+    title: str
+
+
+def toc_entries(toc) -> dict[str, list[TocEntry]]:
+    """The table of contents' entries by the file they point to, in its order: a section
+    before the entries nested in it."""
+    entries: dict[str, list[TocEntry]] = {}
+    for file, entry in _flattened(toc):
+        entries.setdefault(file, []).append(entry)
+    return entries
+
+
+def _flattened(toc) -> list[tuple[str, TocEntry]]:
     if not isinstance(toc, (list, tuple)):  # ebooklib's reading of an empty navMap: one Link
         toc = [toc]
+    found: list[tuple[str, TocEntry]] = []
     for entry in toc:
         if isinstance(entry, tuple):  # (section, children)
             section, children = entry
-            _note(titles, section)
-            titles = {**toc_titles(children), **titles}
+            found += _entry(section) + _flattened(children)
         else:
-            _note(titles, entry)
+            found += _entry(entry)
+    return found
+
+
+def _entry(link) -> list[tuple[str, TocEntry]]:
+    href, title = getattr(link, "href", "") or "", getattr(link, "title", "") or ""
+    title = " ".join(title.split())
+    if not href or not title:
+        return []
+    file, _, anchor = href.partition("#")
+    return [(posixpath.normpath(file), TocEntry(unquote(anchor), title))]
+
+
+def chapter_parts(content: bytes, entries: list[TocEntry]) -> list[tuple[str, str]]:
+    """A chapter file's chapters, each its title and its text. A file the table of contents
+    points into at anchors (several chapters in one file, as Project Gutenberg's books are)
+    is cut at each anchored element, so that no passage mixes two chapters; what comes
+    before the first anchor is the file's own chapter."""
+    titles = _anchor_titles(entries)
+    anchors = list(titles)
+    if not anchors:
+        heading, text = chapter_text(content)
+        return [(entries[0].title if entries else heading, text)] if text else []
+    soup, text = visible(_marked(content, anchors))
+    lead, cuts = _split_at_marks(text)
+    # a link to an anchor the text lacks leads to the file's start, as a browser's does
+    cut = {anchors[index] for index in cuts}
+    to_start = [entry.title for entry in entries if entry.anchor not in cut]
+    parts = [(to_start[0] if to_start else _lead_heading(soup), lead)]
+    parts += [(titles[anchors[index]], piece) for index, piece in cuts.items()]
+    return [(title, piece) for title, piece in parts if piece]
+
+
+def _split_at_marks(text: str) -> tuple[str, dict[int, str]]:
+    """The text before the first mark, and the text after each mark up to the next, by the
+    mark's anchor. A mark the layout repeated (one in a table's header cell names every
+    row's values) cuts once: the first."""
+    pieces = _MARK.split(text)  # text, index, text, index, ... text
+    lead: list[str] = [pieces[0]]
+    cuts: dict[int, list[str]] = {}
+    current: list[str] | None = None
+    for index_text, piece in zip(pieces[1::2], pieces[2::2], strict=True):
+        index = int(index_text)
+        if index not in cuts:
+            current = cuts[index] = []
+        (lead if current is None else current).append(piece)
+    return _joined(lead), {index: _joined(found) for index, found in cuts.items()}
+
+
+def _joined(pieces: list[str]) -> str:
+    return "".join(pieces).strip()
+
+
+# stands where an anchored element starts: Unicode's noncharacters, kept for a program's
+# own use (a book's own are taken out first), which the layout keeps as they are
+_MARK_START, _MARK_END = "\ufdd0", "\ufdd1"
+_MARK_CHARACTER = re.compile(f"[{_MARK_START}{_MARK_END}]")
+_MARK = re.compile(f"{_MARK_START}(\\d+){_MARK_END}")
+# a start tag, its attributes' quoted values holding any `>`
+_START_TAG = re.compile(r"""<[^\s/>]+(?:[^"'>]|"[^"]*"|'[^']*')*>""")
+# elements that hold no text of their own, or none the layout shows where it stands (a
+# table's or a list's between their cells and items): the mark goes before them
+_HOLDS_NO_TEXT = frozenset({
+    "area", "base", "br", "col", "colgroup", "dl", "embed", "hr", "img", "input", "link",
+    "meta", "ol", "source", "table", "tbody", "tfoot", "thead", "tr", "track", "ul", "wbr"})
+
+
+def _anchor_titles(entries: list[TocEntry]) -> dict[str, str]:
+    """The anchors the entries point at, in table-of-contents order, each titled by its
+    first entry (a section and the chapter nested in it may lead to one place)."""
+    titles: dict[str, str] = {}
+    for entry in entries:
+        if entry.anchor:
+            titles.setdefault(entry.anchor, entry.title)
     return titles
 
 
-def _note(titles: dict[str, str], entry) -> None:
-    href, title = getattr(entry, "href", ""), getattr(entry, "title", "")
-    if href and title:
-        titles.setdefault(posixpath.normpath(href.split("#")[0]), " ".join(title.split()))
+def _marked(content: bytes, anchors: list[str]) -> str:
+    """The file's markup with a numbered mark where each anchored element it holds starts
+    (an anchor is an element's `id`, or an `<a name>` as older books write it). Written into
+    the source, not the parsed tree: BeautifulSoup writes a deeply nested tree out by
+    recursion, and fails on the depths a chapter parsed as an .html file is allowed."""
+    from bs4 import BeautifulSoup, UnicodeDammit
+
+    markup = UnicodeDammit(content, is_html=True).unicode_markup  # as BeautifulSoup reads it
+    if markup is None:
+        markup = content.decode("utf-8", "replace")
+    markup = _MARK_CHARACTER.sub("", markup)  # a hostile book's own marks cut nothing
+    targets = _anchor_targets(BeautifulSoup(markup, "html.parser"))
+    line_starts = [0] + [found.end() for found in re.finditer("\n", markup)]
+    places: list[tuple[int, int]] = []
+    for index, anchor in enumerate(anchors):
+        target = targets.get(anchor)
+        if target is not None and target.sourceline is not None:
+            tag_start = line_starts[target.sourceline - 1] + target.sourcepos
+            places.append((_mark_place(markup, tag_start, target.name), index))
+    pieces: list[str] = []
+    done = 0
+    for place, index in sorted(places):  # one pass: a big book's file is copied once
+        pieces += [markup[done:place], f"{_MARK_START}{index}{_MARK_END}"]
+        done = place
+    return "".join(pieces) + markup[done:]
+
+
+def _mark_place(markup: str, tag_start: int, name: str) -> int:
+    """Where an anchored element's mark goes: inside it, after its start tag, or before it
+    when it holds no text the layout shows in place."""
+    start_tag = _START_TAG.match(markup, tag_start)
+    if name in _HOLDS_NO_TEXT or start_tag is None:
+        return tag_start
+    return start_tag.end()
+
+
+def _anchor_targets(soup) -> dict[str, Any]:
+    """Elements by the anchors naming them, the first of a name winning as in a browser;
+    one pass, however many entries the table of contents has."""
+    targets: dict[str, Any] = {}
+    for tag in soup.find_all(True):
+        for name in (tag.get("id"), tag.get("name") if tag.name == "a" else None):
+            if isinstance(name, str) and name:
+                targets.setdefault(name, tag)
+    return targets
+
+
+def _lead_heading(soup) -> str:
+    """The first heading before the first anchor's mark: the title of the text that
+    precedes the table of contents' first chapter in the file."""
+    from bs4 import NavigableString
+
+    for node in soup.descendants:
+        if isinstance(node, NavigableString):
+            if _MARK_START in node:
+                return ""
+        elif node.name in ("h1", "h2", "h3"):
+            before = node.get_text(" ").split(_MARK_START)[0]
+            return " ".join(before.split())
+    return ""
 
 
 def chapter_text(content: bytes) -> tuple[str, str]:

@@ -107,3 +107,16 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (the shared data folder is not beside this checkout)")
     return path
+
+
+@pytest.fixture
+def tesseract() -> None:
+    """Tesseract with English, or the test skipped saying why (failed under CI, which
+    installs it)."""
+    from ingest.formats import ocr
+
+    reason = ocr.missing("eng")
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"CI runs the OCR tests, but {reason}")
+    if reason:
+        pytest.skip(reason)

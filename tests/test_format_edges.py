@@ -5,13 +5,11 @@ note whose code holds a line that looks like a heading."""
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ingest.formats import ocr
 from ingest.loaders import load_file
 
 if TYPE_CHECKING:
@@ -20,15 +18,6 @@ if TYPE_CHECKING:
 
 TEXT_ON_IMAGE = "Transparent label OKAPI five"
 IMAGE_SIZE = (1600, 400)
-
-
-@pytest.fixture
-def tesseract() -> None:
-    reason = ocr.missing("eng")
-    if reason and os.environ.get("CI"):
-        pytest.fail(f"CI runs the OCR tests, but {reason}")
-    if reason:
-        pytest.skip(reason)
 
 
 def written(path: Path, data: bytes) -> Path:

@@ -9,7 +9,6 @@ scripts/setup.sh installs it when run as root, so CI runs them (and fails if it 
 from __future__ import annotations
 
 import io
-import os
 import re
 import threading
 from collections import Counter
@@ -29,16 +28,7 @@ from tests.docgen import TEXT, full_page, page_images, scanned_image, scanned_pd
 from tests.pdfgen import make_pdf
 
 # Tesseract reads every page: seconds a test
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def tesseract() -> None:
-    reason = ocr.missing("eng")
-    if reason and os.environ.get("CI"):
-        pytest.fail(f"CI runs the OCR tests, but {reason}")
-    if reason:
-        pytest.skip(reason)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tesseract")]
 
 
 PAGE_ONE = full_page(1)  # about 400 words each

@@ -1,7 +1,7 @@
-"""Filters and collection names that were silently dropped or widened: an empty document
-filter, a chat naming a second collection in its body, a repeated `collection` query
-parameter; and the delete of a collection named in another case, which now points to the
-name to use."""
+"""Filters and collection names a request may hold by mistake, refused rather than dropped
+or widened: an empty document filter, a chat naming a second collection in its body, a
+repeated `collection` query parameter; and the delete of a collection named in another case,
+which points to the name to use."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ async def test_an_empty_document_filter_is_refused_not_widened(
     refused = await api.post("/search", json={"query": "lemurs", field: ""})
     assert error_of(refused) == (400, "bad_request")
     assert said(refused) == message
-    # absent or null is every document, as before
+    # absent or null is every document
     for body in ({"query": "lemurs"}, {"query": "lemurs", field: None}):
         hits = (await api.post("/search", json=body)).json()["hits"]
         assert {hit["source"] for hit in hits} == {"upload:lemurs.md", "upload:otters.md"}

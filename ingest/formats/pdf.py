@@ -248,7 +248,7 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
     as soon as the pages' text (`chars` so far) goes over the bound: later pages are not OCR'd."""
     import pypdfium2 as pdfium
 
-    if options.ocr == "off":  # named, not read; all scans, it fails as before (`loaders`)
+    if options.ocr == "off":  # named, not read; a PDF of scans alone fails in `loaders`
         return [PageWarning(frozenset(scans), f"{_pages(scans)} not OCR'd: OCR is off "
                             "(RAG_OCR=auto reads them)")] if any(
             text.strip() for text in texts.values()) else []

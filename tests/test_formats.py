@@ -277,6 +277,31 @@ def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
         "Notes:", "Mention the new travel policy."]
 
 
+def test_a_slides_chart_gives_its_title_and_its_figures_named_by_category() -> None:
+    import pptx
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])  # a title, and room for the chart
+    slide.shapes.title.text = "Sales chart"
+    data = CategoryChartData()
+    data.categories = ["Q1", "Q2"]
+    data.add_series("Revenue", (1200, 1350.5))
+    data.add_series("Costs", (800, None))
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2),
+                                   Inches(6), Inches(4), data)
+    frame.chart.has_title = True
+    frame.chart.chart_title.text_frame.text = "Quarterly revenue"
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    (page,) = load_bytes(Path("chart.pptx"), buffer.getvalue()).pages
+    assert (page.locator, page.text.split("\n\n")) == ("slide 1: Sales chart", [
+        "Sales chart", "Quarterly revenue", "Q1 | Q2", "Revenue; Q1: 1200; Q2: 1350.5",
+        "Costs; Q1: 800"])
+
+
 def test_pptx_paragraphs_keep_the_bullets_and_numbers_powerpoint_draws() -> None:
     """A content placeholder's paragraphs are bulleted by its master's body style unless a
     paragraph says otherwise; numbers count through a run at one level; a title slide's

@@ -1,10 +1,11 @@
-"""PowerPoint (.pptx) with python-pptx: a slide is a page, with its title, body text, tables
-and speaker notes; its locator is "slide 3: <title>". A hidden slide, and a shape hidden on a
+"""PowerPoint (.pptx) with python-pptx: a slide is a page, with its title, body text, tables,
+charts and speaker notes; its locator is "slide 3: <title>". A hidden slide, and a shape hidden on a
 shown one, are left out."""
 
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 from ingest.formats.base import (
@@ -18,6 +19,8 @@ from ingest.formats.base import (
 )
 from ingest.formats.containers import check_package, reading
 from ingest.formats.word import short
+
+log = logging.getLogger(__name__)
 
 
 def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -86,8 +89,40 @@ def shape_lines(shape, slide) -> list[str]:
                 for line in shape_lines(inner, slide)]
     if getattr(shape, "has_table", False) and shape.has_table:
         return table_lines(shape.table)
+    if getattr(shape, "has_chart", False) and shape.has_chart:
+        return chart_lines(shape)
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         marked = zip(paragraph_marks(shape, slide), shape.text_frame.paragraphs, strict=True)
         return [f"{mark} {text}" if mark else text for mark, text in
                 ((mark, para.text.strip()) for mark, para in marked) if text]
     return []
+
+
+def chart_lines(shape) -> list[str]:
+    """A chart's title, then its figures as a table: the categories as its header, each series
+    a row naming its values by them ("Revenue; Q1: 1200; Q2: 1350"), so what the slide shows
+    as bars or slices can be found and quoted. A chart whose part cannot be read is left out,
+    the rest of the slide kept."""
+    from rag.text.table_rows import cells_line, named_row
+
+    try:
+        chart = shape.chart
+        lines = [chart.chart_title.text_frame.text.strip()
+                 if chart.has_title and chart.chart_title.has_text_frame else ""]
+        for plot in chart.plots:
+            categories = [_shown(category) for category in plot.categories]
+            lines.append(cells_line(categories))
+            lines += [named_row(["", *categories], [_shown(series.name),
+                                                    *map(_shown, series.values)])
+                      for series in plot.series]
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        log.warning("a chart on a slide could not be read (%s); left out", exc)
+        return []
+    return [line for line in lines if line]
+
+
+def _shown(value: object) -> str:
+    """A chart's label or figure as a sheet's cell shows it (1200.0 as 1200)."""
+    from ingest.formats.sheets import cell_text
+
+    return cell_text(value)

@@ -349,7 +349,9 @@ def test_stop_while_a_follow_up_is_rewritten_asks_the_model_nothing_more(
     choose_generator(page, "Workers AI")
     page.get_by_text(f"workers-ai ({PRIMARY})").wait_for()
     ask(page, "How often should I descale the kettle?")
-    assistant_messages(page).last.get_by_text(re.compile(re.escape(KETTLE))).wait_for()
+    # the answer's sentence, with its citation: its source's quote says the same words
+    assistant_messages(page).last.get_by_text(re.compile(re.escape(KETTLE) + r".*\[1\]")) \
+        .wait_for()
     wait_idle(page)
     before = stopped_answers(app_server)
     standin.reset()

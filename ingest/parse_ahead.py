@@ -110,6 +110,7 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
             item = _read(file)
             if item.doc_id and not is_stored(item.doc_id, file.source) and len(files) > 1:
                 if pool is None:  # the first file is prepared here while the worker starts
+                    keep_working_folder_off_import_path()
                     pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
                                                use_chunker, (chunker, options, os.getpid()))
                 else:
@@ -130,6 +131,14 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
     finally:
         if pool is not None:  # stopped early: a parse under way is not waited for
             _stop_now(pool)
+
+
+def keep_working_folder_off_import_path() -> None:
+    """A spawned worker starts as `python -c`, which puts the working folder first on its
+    import path: a user's `threading.py` there would be imported in place of the standard
+    library's. Python 3.11+ leaves the folder off when the environment asks it to (the
+    engine runs with `-P`, which its workers inherit, `rag.engine.serve`)."""
+    os.environ.setdefault("PYTHONSAFEPATH", "1")
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:

@@ -1,6 +1,7 @@
 """`rag ui` started from a folder of the user's own Python files: the engine, a real process
 serving real HTTP, imports none of them (`python -m` alone would put that folder first on its
-import path), and still runs in that folder (./data and .env are read from it)."""
+import path), and still runs in that folder (./data and .env are read from it); nor does
+`rag ingest` alone, whose parse worker starts as `python -c`."""
 
 from __future__ import annotations
 
@@ -108,3 +109,18 @@ def test_the_engine_before_python_3_11_drops_the_working_folder_itself(
         assert Path(f"/proc/{engine.pid}/cwd").resolve() == folder.resolve()
     assert imported(folder) == []
 
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10 has no safe-path mode")
+def test_rag_ingest_without_an_engine_imports_nothing_from_the_working_folder(
+        env, embedder, tmp_path: Path) -> None:
+    folder = hostile_folder(tmp_path / "scripts")
+    docs = tmp_path / "docs"  # two files: the parse worker starts for the second
+    docs.mkdir()
+    for n in (1, 2):
+        (docs / f"note{n}.txt").write_text(f"Note {n}: narwhals have one tusk, mostly.")
+    ingested = subprocess.run([str(RAG), "ingest", str(docs), "--json"], cwd=folder,
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["totals"]["ingested"] == 2
+    assert imported(folder) == []

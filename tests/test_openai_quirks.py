@@ -293,6 +293,32 @@ def test_an_answer_cut_at_the_token_limit_is_not_cached(library, scripted):
     assert not ask_service(settings).cached and len(scripted.paths) == 2
 
 
+@pytest.mark.parametrize(("finish", "notice"), [
+    ("content_filter", "answer cut short by the server's content filter"),
+    ("tool_calls", "the answer ended early (finish_reason 'tool_calls')"),
+])
+def test_an_answer_the_server_cut_for_another_reason_says_so_and_is_not_cached(
+        library, scripted, finish, notice):
+    scripted.stream(scripted_answer("Descale it every", finish=finish))
+    settings = library.model_copy(update={"openai_base_url": f"{scripted.url}/v1"})
+    first = ask_service(settings)
+    assert first.text.startswith("Descale it every") and first.record.notice == notice
+    assert not ask_service(settings).cached and len(scripted.paths) == 2
+
+
+@pytest.mark.parametrize("events", [
+    [chunk("  "), chunk("\n"), chunk(finish="stop"), "[DONE]"],
+    [chunk("<think>The user asks about kettles.</think>"), chunk("\n\n"), chunk(finish="stop"),
+     "[DONE]"],
+], ids=["white-space", "a-think-block"])
+def test_an_answer_with_nothing_to_read_is_empty_and_not_cached(library, scripted, events):
+    scripted.stream(events)
+    settings = library.model_copy(update={"openai_base_url": f"{scripted.url}/v1"})
+    first = ask_service(settings)
+    assert first.record.notice == "the model returned an empty answer"
+    assert not ask_service(settings).cached and len(scripted.paths) == 2
+
+
 # -- 7. a reasoning model's think block
 
 

@@ -11,8 +11,9 @@ breaking early, or a refusal that concerns that model only: no such model, its l
 context window) hands over to the next candidate. A refusal that any model would meet (the
 credentials, the route, a bad body, the daily allocation) ends the chain at once. Once tokens
 have been shown nothing can be taken back, so a later failure ends the answer with
-"[answer interrupted: <reason>]". An answer ended at the token budget (finish_reason "length")
-is kept whole, with a notice that keeps it out of the answer cache.
+"[answer interrupted: <reason>]". An answer ended at the token budget (finish_reason "length"),
+cut by the server for another reason ("content_filter"), or with no visible text is kept as
+it came, with a notice that keeps it out of the answer cache.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ def finish_reason(event: Mapping[str, Any]) -> str | None:
 
 
 #: (model, the usage the model reported, the neurons a header reported) -> neurons, or None
+EMPTY_ANSWER = "the model returned an empty answer"
+# finish reasons of an answer that came to its end (None: a Workers AI stream names none);
+# "length" has a notice of its own, and any other reason means the answer was cut
+ENDED_WHOLE = frozenset({None, "stop", "eos", "end_turn", "stop_sequence"})
+
 Pricer = Callable[[str, Mapping[str, Any] | None, float | None], float | None]
 
 
@@ -110,8 +116,13 @@ def stream_answer(
     """Yield the answer from the first candidate that produces one, without a reasoning
     model's leading think block; fill `record`. Once `reader_gone` is set no candidate is
     tried, or retried, for nobody (`ReaderGone`)."""
-    yield from without_leading_think(
-        _first_answer(http, candidates, record, pricer, reader_gone), record)
+    visible = False
+    for text in without_leading_think(
+            _first_answer(http, candidates, record, pricer, reader_gone), record):
+        visible = visible or not text.isspace()
+        yield text
+    if not visible and record.notice is None:  # white space alone, or a think block alone
+        record.notice = EMPTY_ANSWER
 
 
 def _first_answer(
@@ -225,12 +236,22 @@ def _one_candidate(
         else:
             record.model = candidate.model
             if not produced:
-                record.notice = "the model returned an empty answer"
+                record.notice = EMPTY_ANSWER
             elif reason == "length":
                 record.notice = cut_at_limit(candidate)
+            elif reason not in ENDED_WHOLE:
+                record.notice = ended_early(reason)
             _fill_usage(record, candidate, stats, usage, pricer, streamed)
     if failed is not None:  # raised here, so that the call is logged with its own error
         raise _FallBack(failed) from failed
+
+
+def ended_early(reason: str) -> str:
+    """The notice for an answer a server ended for another reason than its end: its content
+    filter (OpenAI's and Azure's "content_filter") or a tool call nobody offered."""
+    if reason == "content_filter":
+        return "answer cut short by the server's content filter"
+    return f"the answer ended early (finish_reason {reason!r})"
 
 
 def cut_at_limit(candidate: Candidate) -> str:

@@ -100,10 +100,16 @@ def guide() -> bytes:
                     title="Greenhouse guide")
 
 
+OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+
+
 def error_of(response: httpx.Response) -> tuple[int, str]:
     body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "type",
+                                                             "param"}, body
     assert body["error"]["message"]
+    assert body["error"]["type"] == OPENAI_TYPES.get(response.status_code, (
+        "server_error" if response.status_code >= 500 else "invalid_request_error"))
     return response.status_code, body["error"]["code"]
 
 
@@ -390,6 +396,20 @@ async def test_chat_counts_the_question_as_read_and_says_what_content_may_be(
         assert ".str" not in shaped.text
     slashed = await api.get("/models/openai/gpt-4o")
     assert error_of(slashed) == (404, "not_found") and "no model 'openai/gpt-4o'" in slashed.text
+    # a line break is part of the name, at its end too
+    for broken in ("docs%0A", "docs%0Aabc"):
+        named = await api.get(f"/models/{broken}")
+        assert error_of(named) == (404, "not_found") and "There is no model" in named.text
+    assert (await api.get("/models/")).json() == (await api.get("/models")).json()
+
+
+async def test_a_field_at_fault_is_named_as_openai_names_it(api: httpx.AsyncClient) -> None:
+    typed = await api.post("/search", json={"query": "tomatoes", "top_k": "5"})
+    assert error_of(typed) == (400, "bad_request") and typed.json()["error"]["param"] == "top_k"
+    shaped = await api.post("/chat/completions", json={"model": "docs", "messages": [
+        {"role": "user", "content": 5}]})
+    assert shaped.json()["error"]["param"] == "messages.0.content"
+    assert (await api.post("/ask", json=[1])).json()["error"]["param"] is None
 
 
 async def test_a_query_longer_than_the_embedder_reads_is_called_a_query(

@@ -85,9 +85,14 @@ async def test_a_chat_naming_another_collection_in_its_body_is_refused(
         await sdk.chat.completions.create(model="docs", messages=QUESTION,
                                           extra_body={"collection": "hostile"})
     assert refused.value.status_code == 400
-    assert refused.value.body == {"code": "bad_request", "message": (
+    assert refused.value.body == {"code": "bad_request", "type": "invalid_request_error",
+                                  "param": None, "message": (
         "Two collections were given: 'docs' as the model and 'hostile' as the `collection`; "
         "give one.")}
+    addressed = await api.post("/chat/completions?collection=hostile",
+                               json={"model": "docs", "messages": QUESTION})
+    assert said(addressed) == ("Two collections were given: 'docs' as the model and 'hostile' "
+                               "in the address; give one.")
     # the same name, in any case, is one collection: the model's
     for same in ("docs", "DOCS"):
         reply = await sdk.chat.completions.create(model="docs", messages=QUESTION,

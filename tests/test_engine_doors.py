@@ -155,6 +155,37 @@ def test_the_openai_sdk_is_told_a_cached_answer_spent_nothing(served, standin: S
     assert again.usage.total_tokens == 0 and again.model_extra["cached"] is True
 
 
+def test_the_openai_sdk_gets_the_usage_in_a_chunk_of_its_own_when_it_asks(
+        served, standin: StandIn) -> None:
+    engine, url = served(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN,
+                         cloudflare_base_url=f"{standin.url}/client/v4", cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    question = [{"role": "user", "content": "How much sunlight do tomatoes need?"}]
+    asked = list(sdk.chat.completions.create(model="docs", messages=question, stream=True,
+                                             stream_options={"include_usage": True}))
+    *answer, usage = asked
+    assert usage.choices == [] and usage.usage.total_tokens > 0
+    assert answer[-1].choices[0].finish_reason == "stop"
+    assert all(chunk.usage is None for chunk in answer)
+    unasked = list(sdk.chat.completions.create(model="docs", messages=question, stream=True))
+    assert unasked[-1].choices and unasked[-1].usage.total_tokens == usage.usage.total_tokens
+
+
+def test_an_answer_quoted_from_the_passages_spent_no_tokens(served) -> None:
+    engine, url = served()  # the extractive answerer: no language model
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    question = [{"role": "user", "content": "How much sunlight do tomatoes need?"}]
+    completion = sdk.chat.completions.create(model="docs", messages=question)
+    assert SUN in completion.choices[0].message.content
+    assert completion.usage.total_tokens == 0
+    *_, usage = sdk.chat.completions.create(model="docs", messages=question, stream=True,
+                                            stream_options={"include_usage": True})
+    assert usage.choices == [] and usage.usage.total_tokens == 0
+
+
 # --- the `rag` command goes through a running engine ------------------------------------------
 
 def corpus(folder: Path) -> Path:

@@ -145,7 +145,7 @@ def test_sigterm_stops_an_upload_under_way_and_the_engine_with_it(engine_process
     assert time.monotonic() - stopped_at < 30  # not the whole ingest's time
     (response,) = answered
     assert response.status_code == 503 and response.json()["error"] == {
-        "code": "upstream_unavailable",
+        "code": "upstream_unavailable", "type": "server_error", "param": None,
         "message": "The ingest was stopped; files not yet complete were discarded."}
     listed = rag(env, "docs", "list", "--json")
     assert listed.returncode == 0 and json.loads(listed.stdout)["documents"] == []

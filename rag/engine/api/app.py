@@ -30,7 +30,7 @@ from rag.engine.engine import Engine, running_engine
 from rag.engine.telemetry import CONTENT_TYPE
 
 DESCRIPTION = ("Ask questions of your documents, with citations down to the page. Errors are "
-               '`{"error": {"code", "message"}}`; the codes:\n\n' + "\n".join(
+               '`{"error": {"code", "message", "type", "param"}}`; the codes:\n\n' + "\n".join(
                    f"- `{code}` ({status}): {meaning}" for code, (status, meaning) in
                    CODES.items()))
 CODES_BY_STATUS = {status: code for code, (status, _) in reversed(CODES.items())}

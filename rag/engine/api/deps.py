@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from rag.engine.access import Caller
 from rag.engine.api.errors import ApiError
@@ -28,6 +29,17 @@ from rag.errors import (
 from rag.service import RagService
 from rag.text.sanitize import clean
 from rag.types import SearchMode
+
+
+class RestOfThePath(PathConvertor):
+    """The rest of the path, line breaks included: Starlette's `path` stops at one ("%0A" in
+    a document's id or a model's name), or drops one at the end and names another."""
+
+    regex = "(?s:.*)"
+
+
+# routes written `{name:rest}` (a document's id or path, a model's name) take it
+register_url_convertor("rest", RestOfThePath())
 
 CALLER_KEY = "rag.user"  # the request's scope holds its caller's user under this key
 

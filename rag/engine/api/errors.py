@@ -1,4 +1,5 @@
-"""Every API error is `{"error": {"code", "message"}}` with a stable code.
+"""Every API error is `{"error": {"code", "message", "type", "param"}}` with a stable code
+(OpenAI's shape: `type` its class of error, `param` the field at fault, where one is).
 
 Our own errors (RagError) are translated here, once, for every route; so are FastAPI's
 validation errors (a 400, not a 422) and unknown routes. An unexpected error answers 500 with
@@ -96,6 +97,8 @@ CODES: dict[str, tuple[int, str]] = {
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    type: str  # OpenAI's class of error, which its SDKs and the clients built on them read
+    param: str | None = None
 
 
 class ErrorBody(BaseModel):
@@ -107,16 +110,30 @@ class ApiError(Exception):
     `beside` holds fields the answer gives next to `error` (what was done before it)."""
 
     def __init__(self, code: str, message: str, headers: dict[str, str] | None = None,
-                 beside: dict[str, Any] | None = None) -> None:
+                 beside: dict[str, Any] | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.param = param
         self.headers = headers or {}
         self.beside = beside or {}
 
     @property
     def status(self) -> int:
         return CODES[self.code][0]
+
+    def body(self) -> dict[str, Any]:
+        """The `error` object, in OpenAI's shape (`code`, `message`, `type`, `param`)."""
+        # a message quoting half a UTF-16 pair could not be encoded, and would become a 500
+        message = LONE_SURROGATE.sub("\ufffd", self.message)
+        return {"code": self.code, "message": message, "type": openai_type(self.status),
+                "param": self.param}
+
+
+def openai_type(status: int) -> str:
+    """OpenAI's `type` for an error of this HTTP status."""
+    named = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+    return named.get(status, "server_error" if status >= 500 else "invalid_request_error")
 
 
 def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
@@ -170,10 +187,8 @@ def unexpected(exc: Exception) -> ApiError:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    # a message quoting half a UTF-16 pair could not be encoded, and would become a 500
-    message = LONE_SURROGATE.sub("\ufffd", error.message)
-    return JSONResponse({"error": {"code": error.code, "message": message}, **error.beside},
-                        status_code=error.status, headers=error.headers)
+    return JSONResponse({"error": error.body(), **error.beside}, status_code=error.status,
+                        headers=error.headers)
 
 
 class AnswerUnexpected:
@@ -228,8 +243,10 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         problems = exc.errors()
         said = said_by_every_door(problems[0]) if problems else None
-        return respond(request, said or ApiError("bad_request", describe(
-            exc, json_sent="json" in request.headers.get("content-type", ""))))
+        error = said or ApiError("bad_request", describe(
+            exc, json_sent="json" in request.headers.get("content-type", "")))
+        error.param = field_at_fault(problems[0]) if problems else None
+        return respond(request, error)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
@@ -264,6 +281,13 @@ def methods_of(request: Request) -> list[str]:
     return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
             if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
                    for route in request.app.router.routes)]
+
+
+def field_at_fault(problem: dict[str, Any]) -> str | None:
+    """The field a validation problem is about, as OpenAI names it (`messages.0.content`);
+    None for the body as a whole."""
+    where = [str(part) for part in (problem.get("loc") or ()) if part not in ("body", "query")]
+    return ".".join(where) or None
 
 
 def said_by_every_door(problem: dict[str, Any]) -> ApiError | None:

@@ -8,7 +8,6 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.convertors import PathConvertor, register_url_convertor
 
 from ingest.loaders import MAX_FILE_BYTES
 from rag.engine.api.deps import CallerDep, Collection, EditorDep, EngineDep, collection_view
@@ -26,16 +25,6 @@ ACCESS = ("unauthorized", "forbidden")
 #: a route that opens a collection by name may find none (404), or one filled by another
 #: embedder than the configured one (409)
 OPENED = ("not_found", "conflict")
-
-
-class RestOfThePath(PathConvertor):
-    """The rest of the path, line breaks included: Starlette's `path` stops at one ("%0A" in
-    a document's id or path), or drops one at the end and names another document."""
-
-    regex = "(?s:.*)"
-
-
-register_url_convertor("rest", RestOfThePath())
 
 
 # HEAD too: load balancers and uptime checks often probe with it. Two routes, not one of two

@@ -44,13 +44,16 @@ def model_card(name: str) -> dict:
 
 
 @router.get("/v1/models", responses=responses("unauthorized", "forbidden"))
+# with a trailing slash too: the route of one model would otherwise take it, as no model ''
+@router.get("/v1/models/", include_in_schema=False)
 def models(engine: EngineDep, caller: CallerDep) -> dict:
     """Every collection, as a model to chat with."""
     return {"object": "list", "data": [model_card(n) for n in engine.workspace.collections()]}
 
 
-# `path`: an id with a slash (`openai/gpt-4o`) is no model, said as such rather than "no route"
-@router.get("/v1/models/{model_id:path}", responses=responses("not_found", "unauthorized",
+# `rest`: an id with a slash (`openai/gpt-4o`) or a line break is no model, said as such
+# rather than "no route" (or, for a line break at the end, taken for the model without it)
+@router.get("/v1/models/{model_id:rest}", responses=responses("not_found", "unauthorized",
                                                               "forbidden"))
 def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     """One collection, as a model."""
@@ -69,7 +72,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
     # the model is the collection: another named beside it, in the body or the address, is
     # a mistake
     either(body.model, body.collection, places=("as the model", "as the `collection`"))
-    either(body.model, collection)
+    either(body.model, collection, places=("as the model", "in the address"))
     question, history = conversation(body.messages)
     missing = (f"There is no model '{body.model}': each collection is a model "
                "(GET /api/v1/models).")
@@ -94,7 +97,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
                     "role": "assistant", "content": summary["answer"]}}],
                 **usage_of(summary), **extras_of(summary)}
     answer, deltas = await start_answer(engine, work, request)
-    return StreamingResponse(chunks(answer, deltas, completion_id, created, body.model),
+    return StreamingResponse(chunks(answer, deltas, completion_id, created, body.model,
+                                    body.include_usage),
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
@@ -132,8 +136,11 @@ def extras_of(summary: dict) -> dict:
 
 def usage_of(summary: dict) -> dict:
     """The tokens this request spent, when the generator counts them: none for an answer
-    replayed from the cache (its first run's counts are /ask's `usage`)."""
+    replayed from the cache (its first run's counts are /ask's `usage`), nor for one quoted
+    from the passages, which no model wrote."""
     usage = summary["usage"]
+    if summary["generator"] == "extractive":
+        return {"usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
     if usage.get("prompt_tokens") is None or usage.get("completion_tokens") is None:
         return {}
     prompt, completion = ((0, 0) if summary["cached"] else
@@ -143,7 +150,10 @@ def usage_of(summary: dict) -> dict:
 
 
 async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str, created: int,
-                 model: str) -> AsyncIterator[bytes]:
+                 model: str, include_usage: bool = False) -> AsyncIterator[bytes]:
+    """The answer as chat.completion.chunk events. The usage goes on the last chunk, or,
+    asked for with `include_usage`, in a chunk of its own with no choices, as OpenAI sends
+    it (null when the generator counts no tokens)."""
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
             "model": model}
 
@@ -167,6 +177,9 @@ async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str,
     summary = answer.as_json()
     # every stream says whose message it is, an answer of no words too
     last = {"role": "assistant", "content": ""} if first else {}
+    usage = usage_of(summary)
     yield data({**base, "choices": [{"index": 0, "delta": last, "finish_reason": "stop"}],
-                **usage_of(summary), **extras_of(summary)})
+                **({} if include_usage else usage), **extras_of(summary)})
+    if include_usage:
+        yield data({**base, "choices": [], "usage": usage.get("usage")})
     yield b"data: [DONE]\n\n"

@@ -230,9 +230,9 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-def error_event(exc: Exception) -> dict[str, str]:
+def error_event(exc: Exception) -> dict[str, Any]:
     error = from_rag_error(exc) if isinstance(exc, RagError) else unexpected(exc)
-    return {"code": error.code, "message": error.message}
+    return error.body()
 
 
 @router.post("/v1/search", responses=responses(*QUESTION_ERRORS))

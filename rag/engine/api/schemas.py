@@ -166,6 +166,13 @@ class ChatCompletionRequest(RequestBody):
     # ours, as /ask's: the `model` names the collection, and this may only name it again
     collection: str | None = CollectionName
 
+    @property
+    def include_usage(self) -> bool:
+        """OpenAI's `stream_options: {"include_usage": true}`: the stream ends with a chunk of
+        the usage alone (other shapes of the option are ignored, as other options are)."""
+        options = (self.model_extra or {}).get("stream_options")
+        return isinstance(options, dict) and options.get("include_usage") is True
+
     @field_validator("messages")
     @classmethod
     def _turns_bounded(cls, messages: list[ChatMessage]) -> list[ChatMessage]:

@@ -198,6 +198,24 @@ def test_render_page_highlights_the_passage() -> None:
         render_page(greenhouse_pdf(), 3)
 
 
+def test_a_page_declared_huge_is_drawn_within_bounds() -> None:
+    """A 753-byte PDF may declare a page 200 inches square: drawn at the viewer's scale it
+    would take gigabytes."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import RectangleObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(greenhouse_pdf())))
+    writer.pages[1].mediabox = RectangleObject([0, 0, 14400, 14400])
+    huge = io.BytesIO()
+    writer.write(huge)
+    rendered = render_page(huge.getvalue(), 2, SUN)
+    assert max(rendered.width, rendered.height) <= 2400 and rendered.highlighted
+    image = Image.open(io.BytesIO(rendered.png))
+    assert image.size == (rendered.width, rendered.height)
+    page_width = float(PdfReader(io.BytesIO(greenhouse_pdf())).pages[1].mediabox.width)
+    assert abs(render_page(greenhouse_pdf(), 2).width - page_width * 1.5) <= 1  # as ever
+
+
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])
 def test_the_passage_is_highlighted_on_a_turned_page_where_its_words_are(rotation: int) -> None:
     from pypdf import PdfReader, PdfWriter

@@ -64,8 +64,11 @@ def passage_spans(page_text: str, passage: str, min_words: int = 3) -> list[tupl
 
 
 def render_page(data: bytes, page_number: int, passage: str | None = None,
-                scale: float = 1.5, options: LoadOptions | None = None) -> RenderedPage:
-    """Render page `page_number` (1-based) of a PDF, highlighting `passage` where found.
+                scale: float = 1.5, options: LoadOptions | None = None,
+                longest_side: int = 2400) -> RenderedPage:
+    """Render page `page_number` (1-based) of a PDF, highlighting `passage` where found, at
+    `scale` or smaller: no side longer than `longest_side` pixels (a page may be declared
+    200 inches square, which would take gigabytes at the scale a letter page is shown).
 
     With `options`, a page read by OCR at ingest is OCR'd again for its word boxes (pdfium's
     lock is not held meanwhile). Raises ValueError for a page outside the document, and
@@ -81,6 +84,7 @@ def render_page(data: bytes, page_number: int, passage: str | None = None,
                                  f"(1 to {len(pdf)})")
             pages = len(pdf)
             page = pdf[page_number - 1]
+            scale = min(scale, longest_side / max(*page.get_size(), 1))
             image = page.render(scale=scale).to_pil().convert("RGBA")
             boxes: list[tuple[int, int, int, int]] = []
             scan = None

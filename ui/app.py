@@ -36,6 +36,10 @@ api = create_api()
 # timeouts where a firewall drops packets). A self-hosted engine calls nobody; same-origin
 # browsers and the origins in server.corsAllowedOrigins connect as before.
 streamlit.net_util.get_external_ip = lambda: None
+# a table's "Download as CSV" (and its copy to the clipboard) writes cells as they are, and a
+# document's title or file name beginning "=HYPERLINK(" is then a live formula in the
+# spreadsheet that opens the file; `rag docs list --json` lists the library instead
+st.set_option("client.disableDataExport", True)
 
 
 _EVERY_INTERFACE = ("", "0.0.0.0", "::")  # server.address values that mean all of them

@@ -176,6 +176,10 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     wait_idle(page)
     page.screenshot(path=str(output_dir / "04-documents.png"))
     assert_inert(page, listener)
+    # no download of the table as CSV, where a title could be a live spreadsheet formula
+    page.get_by_test_id("stDataFrame").hover()
+    page.get_by_role("button", name="Search").first.wait_for()  # the table's toolbar shows
+    assert page.get_by_role("button", name="Download as CSV").count() == 0
 
     # a collection's name, refused, is shown back as the text it is
     page.get_by_placeholder("e.g. manuals").fill(f"![x]({url}/collection-name) :red[x]")

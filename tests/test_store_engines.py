@@ -79,6 +79,31 @@ def test_changed_file_replaces_its_chunks_without_mixture(svc, tmp_path: Path) -
         assert all("Gerald" not in h.text for h in svc.search("fern Gerald", 10, mode)), mode
 
 
+def test_a_search_while_a_changed_file_is_swapped_in_finds_a_version(svc, tmp_path: Path
+                                                                     ) -> None:
+    """Retiring the old version and making the new one live are two writes: a search between
+    them would find neither, and a question about the file be answered "not mentioned"."""
+    f = tmp_path / "facts.txt"
+    f.write_text("The office plant is a fern named Gerald.")
+    svc.ingest([f])
+    f.write_text("The office plant is now a cactus named Prickles.")
+    retired, write = threading.Event(), svc.store._set_payload
+
+    def slow_switch(ids, values) -> None:
+        write(ids, values)
+        if values == {"status": "retired"}:
+            retired.set()
+            time.sleep(0.5)  # the moment between the two writes, drawn out
+
+    svc.store._set_payload = slow_switch
+    swap = threading.Thread(target=svc.ingest, args=([f],))
+    swap.start()
+    assert retired.wait(30)
+    found = svc.search("office plant", 5, "hybrid")
+    swap.join()
+    assert [h.text for h in found] == ["The office plant is now a cactus named Prickles."]
+
+
 @pytest.mark.slow
 def test_delete_by_id_and_by_path(svc, corpus: Path) -> None:
     svc.ingest([corpus])

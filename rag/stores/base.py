@@ -43,6 +43,7 @@ from rag.stores.fusion import (
     fusion_depth,
 )
 from rag.stores.passages import PassageCache
+from rag.stores.switch import SwitchLock
 from rag.text import lexical
 from rag.text.contents import is_contents
 from rag.types import Chunk, Hit, SearchMode, SentenceVectors
@@ -190,6 +191,7 @@ class Writes:
     lock: threading.Lock = field(default_factory=threading.Lock)
     docs: set[str] = field(default_factory=set)
     recovered: bool = False  # a crash's residue was dealt with when the store was opened
+    switch: SwitchLock = field(default_factory=SwitchLock)  # a version made live, searched
 
 
 _WRITES: weakref.WeakKeyDictionary[Any, dict[str, Writes]] = weakref.WeakKeyDictionary()
@@ -420,9 +422,11 @@ class ChunkStore(ABC):
         """
         with self._written(doc_id):
             old = self._ids(Where(must=(("source", source),), must_not=(("doc_id", doc_id),)))
-            if old:
-                self._set_payload(old, {"status": RETIRED})
-            self._set_payload([point_id(doc_id, i) for i in range(chunks)], {"status": LIVE})
+            with self._writes.switch.switching():  # no search sees neither version live
+                if old:
+                    self._set_payload(old, {"status": RETIRED})
+                self._set_payload([point_id(doc_id, i) for i in range(chunks)],
+                                  {"status": LIVE})
             if old:
                 self._delete_ids(old)
                 self.bump_version()
@@ -503,7 +507,9 @@ class ChunkStore(ABC):
     def sparse_side(self, sparse: Sparse, top_k: int) -> ScoredIds:
         """The sparse side of a hybrid search for `top_k`, ids and scores only: fetched ahead
         (beside a follow-up question's rewrite) and handed to `search(sparse_side=...)`."""
-        found = self._query(None, sparse, self._where(None, None), fusion_depth(top_k), False)
+        with self._writes.switch.searching():
+            found = self._query(None, sparse, self._where(None, None), fusion_depth(top_k),
+                                False)
         return [(pid, score) for pid, score, _ in found]
 
     def search(self, dense: np.ndarray | None, sparse: Sparse | None, top_k: int,
@@ -520,6 +526,13 @@ class ChunkStore(ABC):
         With `side_best`, a hybrid search's top_k are followed by each side's best
         `side_best` that the fusion ranked lower, in fused order.
         """
+        with self._writes.switch.searching():
+            return self._search(dense, sparse, top_k, mode, doc_id, source, sparse_side,
+                                side_best)
+
+    def _search(self, dense: np.ndarray | None, sparse: Sparse | None, top_k: int,
+                mode: SearchMode, doc_id: str | None, source: str | None,
+                sparse_side: ScoredIds | None, side_best: int) -> list[Hit]:
         where = self._where(doc_id, source)
         has_terms = bool(sparse and sparse[0])
         if mode == "sparse" and not has_terms:

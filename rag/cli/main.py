@@ -8,7 +8,6 @@ output goes to the terminal (answers stream as they are produced, progress on st
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -31,8 +30,10 @@ from rag.cli.ingest_progress import IngestProgress
 from rag.cli.library import Library, open_library
 from rag.cli.output import (
     BROKEN_PIPE_EXIT,
+    answer_shown,
     cite,
     is_text,
+    json_line,
     shown,
     sources_block,
     stdout_reader_gone,
@@ -227,7 +228,7 @@ def check_paths(paths: list[Path]) -> None:
 
 
 def _emit_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_line(obj))
 
 
 @app.command()
@@ -397,7 +398,7 @@ def ask(
             _emit_json(answer.summary())
             return
         for delta in answer:
-            typer.echo(delta, nl=False)
+            typer.echo(answer_shown(delta), nl=False)
         typer.echo("")
         summary = answer.summary()
     if summary["notice"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import select
@@ -40,6 +41,35 @@ def shown(text: str) -> str:
     file's name or title can hold any of them, and a terminal obeys them (colours, cursor
     moves, a line break that fakes a report's line, text drawn right to left)."""
     return escaped_controls(text)
+
+
+# What a terminal acts on in a model's answer: OSC (a window title, a clipboard write, a
+# link) ended by BEL or ST, and CSI (colours, cursor moves), in their 7- and 8-bit forms
+_TERMINAL_SEQUENCE = re.compile(
+    "(?:\x1b\\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\\\)"
+    "|(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]"
+)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
+
+
+def answer_shown(text: str) -> str:
+    """A model's answer as a terminal may print it: its escape sequences removed, and any
+    other control character written as an escape (`\\x1b`). A document can lead the model
+    to write them (security.md: model output is untrusted); line breaks and tabs stay."""
+    text = _TERMINAL_SEQUENCE.sub("", text.replace("\r\n", "\n"))
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"),
+                        text)
+
+
+_C1_OR_DEL = re.compile("[\x7f-\x9f]")  # only inside strings in JSON: escaping keeps the value
+
+
+def json_line(value: object) -> str:
+    """`value` as one line of JSON whose text cannot act on a terminal: json escapes the C0
+    controls, and DEL and the C1 controls (U+0080 to U+009F, CSI among them) are escaped
+    here too, as JSON allows."""
+    return _C1_OR_DEL.sub(lambda match: f"\\u{ord(match.group()):04x}",
+                          json.dumps(value, ensure_ascii=False)) + "\n"
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

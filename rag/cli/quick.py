@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.cli.output import is_text, sources_block
+from rag.cli.output import answer_shown, is_text, json_line, sources_block
 from rag.engine import discovery
 from rag.errors import (
     MADE_BY_THE_API,
@@ -238,10 +238,10 @@ def answer_quickly(argv: list[str]) -> int | None:
     stream = iter(answer)
     try:
         if options["json"]:
-            sys.stdout.write(json.dumps(answer.summary(), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(answer.summary()))
             return 0
         for delta in stream:
-            sys.stdout.write(delta)
+            sys.stdout.write(answer_shown(delta))
             sys.stdout.flush()
         sys.stdout.write("\n")
         summary = answer.summary()

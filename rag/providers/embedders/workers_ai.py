@@ -105,7 +105,9 @@ class WorkersAIEmbedder(Embedder):
                             items=len(texts)) as stats:
             data = self.http.post_json(self.route.url(self.model), body, stats,
                                        self.route.headers)
-            vectors = self._check(unwrap(data, self.model).get("data"), len(texts))
+            result = unwrap(data, self.model)
+            self._check_pooling(result.get("pooling"))
+            vectors = self._check(result.get("data"), len(texts))
             computed = None
             if self.model in pricing.PRICES and stats.reported_neurons is None:
                 if tokens is None:
@@ -113,6 +115,16 @@ class WorkersAIEmbedder(Embedder):
                 computed = pricing.neurons_for(self.model, tokens)
             stats.neurons = billed_neurons(stats, computed)
         return normalise(vectors)
+
+    def _check_pooling(self, pooling: Any) -> None:
+        """Refuse vectors pooled otherwise than asked (a server that ignored the field): they
+        would sit beside the others without being comparable. A response that does not say
+        is taken at its word."""
+        if pooling is not None and pooling != self.pooling:
+            raise PermanentAIError(
+                f"{PROVIDER} sent malformed embeddings for {self.model}: pooled {pooling!r}, "
+                f"asked for {self.pooling!r} (cls and mean vectors are not comparable)."
+            )
 
     def _check(self, rows: Any, expected: int) -> np.ndarray:
         try:

@@ -11,15 +11,17 @@ breaking early, or a refusal that concerns that model only: no such model, its l
 context window) hands over to the next candidate. A refusal that any model would meet (the
 credentials, the route, a bad body, the daily allocation) ends the chain at once. Once tokens
 have been shown nothing can be taken back, so a later failure ends the answer with
-"[answer interrupted: <reason>]". An answer ended at the token budget (finish_reason "length"),
-cut by the server for another reason ("content_filter"), or with no visible text is kept as
-it came, with a notice that keeps it out of the answer cache.
+"[answer interrupted: <reason>]". An answer ended at the token budget (finish_reason "length",
+or, in a native stream that names no reason, completion_tokens reaching max_tokens), cut by
+the server for another reason ("content_filter"), or with no visible text is kept as it came,
+with a notice that keeps it out of the answer cache.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +78,33 @@ def delta_of(event: Mapping[str, Any]) -> str:
         if isinstance(choice.get("text"), str):
             return choice["text"]
     return ""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def joined_deltas(
+    events: Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """Each event with its text, whole characters only. A server that counts in UTF-16
+    (JavaScript's JSON.stringify) can cut an emoji between two events as `\\ud83c` and
+    `\\udf0b`: the halves are joined, and a half left alone becomes U+FFFD, since a lone
+    surrogate cannot be encoded to be shown, stored or sent."""
+    held = ""
+    for event in events:
+        text = held + delta_of(event)
+        held = text[-1] if text and "\ud800" <= text[-1] <= "\udbff" else ""  # its pair may follow
+        yield event, whole_characters(text[:len(text) - len(held)])
+    if held:
+        yield {}, REPLACEMENT
+
+
+def whole_characters(text: str) -> str:
+    """`text` with its surrogate pairs joined and any lone surrogate replaced by U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def finished(event: Mapping[str, Any]) -> bool:
@@ -189,17 +218,16 @@ def _one_candidate(
         stats.flagged_passages = candidate.flagged_passages or None
         try:
             try:
-                for event in http.stream_events(
+                for event, delta in joined_deltas(http.stream_events(
                     candidate.url, candidate.body, stats, headers=candidate.headers,
                     reader_gone=reader_gone,
-                ):
+                )):
                     # a draft read whole (consensus, a held answer) stops here too
                     check_reader(reader_gone)
                     complete = complete or finished(event)
                     reason = finish_reason(event) or reason
                     if isinstance(event.get("usage"), dict):
                         usage = dict(event["usage"])
-                    delta = delta_of(event)
                     if delta:
                         if not produced:
                             produced = True
@@ -237,7 +265,7 @@ def _one_candidate(
             record.model = candidate.model
             if not produced:
                 record.notice = EMPTY_ANSWER
-            elif reason == "length":
+            elif reason == "length" or (reason is None and reached_limit(candidate, usage)):
                 record.notice = cut_at_limit(candidate)
             elif reason not in ENDED_WHOLE:
                 record.notice = ended_early(reason)
@@ -259,6 +287,14 @@ def cut_at_limit(candidate: Candidate) -> str:
     limit = candidate.body.get("max_tokens")
     budget = f"{limit} tokens, " if limit else ""
     return f"answer cut at the token limit ({budget}RAG_AI_MAX_TOKENS)"
+
+
+def reached_limit(candidate: Candidate, usage: Mapping[str, Any] | None) -> bool:
+    """Whether the reported usage says the model spent its whole token budget: how a native
+    Workers AI stream, which names no finish_reason, shows an answer cut at the limit."""
+    limit = _count(candidate.body.get("max_tokens"))
+    spent = _count((usage or {}).get("completion_tokens"))
+    return limit is not None and spent is not None and spent >= limit
 
 
 def _fill_usage(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -95,16 +96,28 @@ class WorkersAIReranker(Reranker):
 
 
 def _ranking(rows: Any, n_contexts: int, model: str) -> list[tuple[int, float]]:
-    """Validated (id, score) pairs sorted best first; ids must index the contexts sent."""
+    """Validated (id, score) pairs sorted best first, one per context: ids must index the
+    contexts sent, scores must be finite numbers (a NaN would sort anywhere), and a context
+    ranked twice keeps its best score (else one passage would fill several places)."""
     try:
-        pairs = [(int(row["id"]), float(row["score"])) for row in rows]
+        pairs = [(int(row["id"]), _score(row["score"])) for row in rows]
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentAIError(f"{PROVIDER} sent a malformed ranking for {model}.") from exc
     if any(not 0 <= index < n_contexts for index, _ in pairs):
         raise PermanentAIError(
             f"{PROVIDER} ranked a context that was not sent ({model}, {n_contexts} contexts)."
         )
-    return sorted(pairs, key=lambda pair: -pair[1])
+    best: dict[int, float] = {}
+    for index, score in pairs:
+        best[index] = max(score, best.get(index, score))
+    return sorted(best.items(), key=lambda pair: -pair[1])
+
+
+def _score(value: Any) -> float:
+    """A score as a float; ValueError for anything but a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"not a finite score: {value!r}")
+    return float(value)
 
 
 def fit_pairs(query: str, texts: Sequence[str], limit: int) -> tuple[str, list[str]]:

@@ -746,6 +746,24 @@ async def test_an_upload_replaced_by_a_new_version_loses_its_kept_copy(
     assert [p.name for p in uploads.iterdir()] == [f"{second}.pdf"]
 
 
+async def test_an_upload_whose_copy_cannot_be_kept_is_stored_with_a_warning(
+        api: httpx.AsyncClient, engine: Engine) -> None:
+    """The page viewer's copy is written once the document is live: a folder in the way (or
+    a full disk) costs the viewer its pages, not the upload its other files."""
+    uploads = engine.settings.data_dir / "uploads"
+    shutil.rmtree(uploads, ignore_errors=True)
+    uploads.write_text("a file where the folder belongs")
+    response = await upload(api, ("guide.pdf", guide()), ("notes.md", b"The key is blue."))
+    assert response.status_code == 200, response.text
+    pdf, notes = response.json()["files"]
+    assert [pdf["status"], notes["status"]] == ["ingested", "ingested"]
+    assert pdf["warnings"] == [f"the page viewer cannot show its pages: its copy could not be "
+                               f"kept in {uploads} (File exists)"]
+    assert notes["warnings"] == []
+    hits = (await api.post("/search", json={"query": "how much sun for tomatoes"})).json()
+    assert hits["hits"][0]["source"] == "upload:guide.pdf"
+
+
 def test_kept_uploads_no_collection_holds_are_removed_when_the_engine_opens(
         open_engine) -> None:
     engine = open_engine()

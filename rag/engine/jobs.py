@@ -369,8 +369,15 @@ class IngestJobs:
         if spooled is not None:
             data = spooled.read_bytes()
             suffix = drawable_suffix(result.path, data)
-            if suffix:
+            if not suffix:
+                return
+            try:
                 self.workspace.keep_original(result.doc_id, data, suffix)
+            except OSError as exc:  # the document is live and searchable all the same
+                log.warning("could not keep %s for the page viewer", result.path, exc_info=exc)
+                result.warnings.append("the page viewer cannot show its pages: its copy could "
+                                       f"not be kept in {self.workspace.uploads} "
+                                       f"({exc.strerror or exc})")
 
     def _finish(self, job: IngestJob, status: JobStatus, error: str | None = None) -> None:
         job.status, job.error, job.finished = status, error, time.time()

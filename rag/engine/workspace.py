@@ -258,8 +258,11 @@ class Workspace:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{threading.get_ident()}.part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            try:
+                tmp.write_bytes(data)
+                tmp.replace(path)
+            finally:
+                tmp.unlink(missing_ok=True)  # a copy cut short by a full disk is no copy
 
     def delete_document(self, collection: str | None, doc_id: str) -> list[StoredDocument]:
         """Delete a document, and its kept upload when no collection holds it any more."""

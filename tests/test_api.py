@@ -764,6 +764,20 @@ async def test_an_upload_whose_copy_cannot_be_kept_is_stored_with_a_warning(
     assert hits["hits"][0]["source"] == "upload:guide.pdf"
 
 
+def test_a_file_where_uploads_are_spooled_stops_the_engine_at_start(
+        tmp_path: Path, model_dir: Path, embedder) -> None:
+    """Found at the first upload instead, every upload would fail while questions went on."""
+    settings = fresh_settings(tmp_path / "data", model_dir)
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "incoming").write_text("a file where the folder belongs")
+    with pytest.raises(ConfigError) as refused:
+        Engine.open(settings, embedder=embedder)
+    assert str(refused.value).startswith(f"Cannot make the folder {settings.data_dir}/incoming/")
+    assert "give RAG_DATA_DIR a folder you can write to" in str(refused.value)
+    (settings.data_dir / "incoming").unlink()
+    Engine.open(settings, embedder=embedder).close()  # the store was let go
+
+
 def test_kept_uploads_no_collection_holds_are_removed_when_the_engine_opens(
         open_engine) -> None:
     engine = open_engine()

@@ -70,8 +70,12 @@ class Engine:
         keys = ApiKeys.from_settings(settings)  # first: a bad keys file leaves nothing open
         limits = RateLimits.from_settings(settings)
         workspace = Workspace(build_service(settings, **parts))  # type: ignore[arg-type]
-        workspace.service.embedder.keep_ready_for_questions()
-        return cls(workspace, keys, limits, Telemetry())
+        try:
+            workspace.service.embedder.keep_ready_for_questions()
+            return cls(workspace, keys, limits, Telemetry())
+        except BaseException:  # the store stays locked until closed
+            workspace.close()
+            raise
 
     def announce(self, url: str) -> EngineAddress:
         """Write server.json and become this process's running engine."""

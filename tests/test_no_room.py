@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rag.engine.api.errors import from_rag_error, unexpected
-from rag.errors import NoRoom, no_room, no_room_errno, writing_to
+from rag.errors import ConfigError, NoRoom, no_room, no_room_errno, writing_to
 from rag.stores.edge import EdgeClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,3 +198,20 @@ def test_an_ingest_over_the_file_size_limit_says_so_and_loses_nothing(
     assert stored.returncode == 0, stored.stderr
     found = python_m_rag(env, "search", "bridges", "--json")
     assert json.loads(found.stdout)["hits"][0]["source"] == str(folder / "b.txt")
+
+
+def test_a_store_this_user_may_not_write_is_said_in_one_line(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """The data folder of whoever set it up: even a search opens the store to lock it. (Root
+    writes anywhere, so the refusal the OS gives another user is given here.)"""
+    import rag.stores.edge as edge
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(edge, "open", refused, raising=False)
+    with pytest.raises(ConfigError) as said:
+        EdgeClient(tmp_path / "qdrant")
+    assert str(said.value) == (f"Cannot open the store in {tmp_path / 'qdrant'} (Permission "
+                               "denied): run as the owner of the data folder, or give "
+                               "RAG_DATA_DIR a folder you can write to.")

@@ -23,7 +23,8 @@ import threading
 import uuid
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -55,6 +56,18 @@ _SEARCH_THREADS = 1
 T = TypeVar("T")
 
 
+@contextmanager
+def not_permitted(folder: Path) -> Iterator[None]:
+    """A store this user may not write (the data folder of whoever set it up) said in one
+    line: even a search opens the store for writing, since it locks it."""
+    try:
+        yield
+    except PermissionError as exc:
+        raise ConfigError(f"Cannot open the store in {folder} ({exc.strerror}): run as the "
+                          "owner of the data folder, or give RAG_DATA_DIR a folder you can "
+                          "write to.") from None
+
+
 class EdgeClient:
     """A folder of edge shards, one per collection, each opened once and shared by threads.
 
@@ -65,7 +78,7 @@ class EdgeClient:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.root = self.path / "edge"
-        with writing_to(self.path):
+        with writing_to(self.path), not_permitted(self.path):
             self.root.mkdir(parents=True, exist_ok=True)
         ensure_room(self.root)  # opening may write a new log segment of 32 MB
         self._lock = threading.RLock()
@@ -78,7 +91,7 @@ class EdgeClient:
         # this client: kept in memory, every question's cache key reads no file.
         self._metadata: dict[str, dict] = {}
         self._passages: dict[str, PassageCache] = {}
-        with writing_to(self.path):
+        with writing_to(self.path), not_permitted(self.path):
             self._lock_file: IO[str] | None = open(self.root / ".lock", "a")  # noqa: SIM115
         try:
             portalocker.lock(self._lock_file, portalocker.LOCK_EX | portalocker.LOCK_NB)

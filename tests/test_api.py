@@ -1347,3 +1347,16 @@ def test_the_load_balancer_passes_on_the_host_the_browser_named() -> None:
     browser_sent = "docs.example.org:8501"
     nginx_sends = {"$http_host": browser_sent, "$host": "docs.example.org"}[sent.group(1)]
     assert same_origin("http://docs.example.org:8501", nginx_sends)
+
+
+def test_a_folder_where_the_engine_announces_itself_is_said_and_the_token_not_left(
+        tmp_path: Path) -> None:
+    from rag.engine import discovery
+
+    (tmp_path / "server.json").mkdir()
+    with pytest.raises(ConfigError) as refused:
+        discovery.announce(tmp_path, "http://127.0.0.1:9")
+    assert str(refused.value) == (
+        f"Cannot write the engine's address to {tmp_path / 'server.json'} (it is a folder): "
+        "remove what is in its place, or give RAG_DATA_DIR a folder you can write to.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["server.json"]  # no token left

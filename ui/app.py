@@ -86,7 +86,12 @@ async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
     api.state.engine = engine
     settle_heap()
     stop_first_on_signal(engine.jobs.stop)
-    engine.announce(own_url())
+    try:
+        engine.announce(own_url())
+    except RagError as exc:  # a folder where server.json belongs, say
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        engine.close()
+        os._exit(2)
     print(addresses(), flush=True)
     try:
         yield {"engine": engine}

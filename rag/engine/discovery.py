@@ -17,6 +17,8 @@ import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rag.errors import ConfigError
+
 FILE_NAME = "server.json"
 
 
@@ -40,10 +42,17 @@ def announce(data_dir: Path, url: str) -> EngineAddress:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / FILE_NAME
     tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(asdict(address), out)
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(address), out)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)  # it holds the token
+        what = "it is a folder" if path.is_dir() else exc.strerror or str(exc)
+        raise ConfigError(f"Cannot write the engine's address to {path} ({what}): remove what "
+                          "is in its place, or give RAG_DATA_DIR a folder you can write "
+                          "to.") from None
     return address
 
 

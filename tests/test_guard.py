@@ -58,6 +58,13 @@ def test_markers_are_removed_and_the_question_kept(case: Marked, rules: ContentF
     assert clean(case.text).removed.get(case.family, 0) >= 1
 
 
+@pytest.mark.parametrize("depth", [2, 5, 9, 40])
+def test_markers_nested_however_deep_leave_none(depth: int) -> None:
+    """Each removal of the innermost marker makes the one around it whole again."""
+    cleaned = clean("[" * depth + "INST]" * depth + f" {QUESTION}").text
+    assert markers_in(cleaned) == [] and cleaned.strip() == QUESTION
+
+
 @pytest.mark.parametrize("name,typed,seen", UNICODE, ids=[u[0] for u in UNICODE])
 def test_unicode_tricks_read_as_what_a_reader_sees(name: str, typed: str, seen: str) -> None:
     cleaned = clean(typed, tidy_spaces=True)

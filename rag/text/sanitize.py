@@ -85,7 +85,6 @@ MARKERS: dict[str, re.Pattern[str]] = {
     "role_braces": re.compile(r"\{\{?\s*" + _ROLE + r"\s*\}\}?", re.I),
     "role_header": re.compile(r"^[ \t]*#{1,6}[ \t]*" + _HEADER_ROLE + r"[ \t]*:", re.I | re.M),
 }
-_MAX_PASSES = 4  # a marker hidden inside another is found once the outer one is gone
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,9 @@ def _normalized(text: str, max_chars: int | None) -> str:
 
 def _remove_markers(text: str, removed: Counter[str]) -> str:
     seen = skeleton(text)  # cut alongside the text, so that positions stay the same
-    for _ in range(_MAX_PASSES):
+    # a marker hidden inside another is found once the outer one is gone: cut until none is
+    # left (every cut shortens the text, so this ends)
+    while True:
         found = False
         for family, pattern in MARKERS.items():
             spans = [m.span() for m in pattern.finditer(seen)]

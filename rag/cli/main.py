@@ -34,6 +34,7 @@ from rag.cli.output import (
     cite,
     is_text,
     json_line,
+    passage_shown,
     shown,
     sources_block,
     stdout_reader_gone,
@@ -376,7 +377,7 @@ def search(
     if found["unheld"]:
         say(unmentioned(found["unheld"]), "yellow")
     for n, hit in enumerate(hits, start=1):
-        typer.echo(f"{cite(n, hit)}  score={hit['score']:.3f}\n    {hit['text'][:300]}\n")
+        typer.echo(f"{cite(n, hit)}  score={hit['score']:.3f}\n{passage_shown(hit['text'])}\n")
     if not hits:
         typer.echo("No matching passages.")
 

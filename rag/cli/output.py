@@ -8,6 +8,7 @@ import os
 import re
 import select
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,13 @@ def sources_block(citations: list[dict[str, Any]], cited: list[int] | None = Non
     unused = "".join(f"  {cite(n, hit)}\n" for n, hit in numbered if n not in cited)
     heading = "Also retrieved, not cited:\n" if used else "Retrieved, none cited in the answer:\n"
     return "\nSources:\n" + used + heading + unused
+
+
+def passage_shown(text: str, limit: int = 300) -> str:
+    """A passage's first `limit` characters under its citation, every line indented: a line
+    of a document at the margin could pass for another hit ("[2] Policy (policy.pdf)
+    score=12.345")."""
+    return textwrap.indent(answer_shown(text[:limit]), "    ", lambda line: True)
 
 
 def shown(text: str) -> str:

@@ -358,6 +358,19 @@ def test_an_upload_keeps_the_quotes_the_browser_sent_escaped(engine) -> None:
         ('upload:The "quoted" notes.txt', "ingested")]
 
 
+def test_an_upload_whose_name_holds_a_control_character_is_refused_as_the_api_refuses_it(
+        engine, svc) -> None:
+    """A browser sends what was typed: "%0A" and "%1B" decode to a line break and an escape,
+    which would become part of the document's name, shown and typed."""
+    results = uploaded(engine, [Upload("ctl%0Aline%1B[31m.txt", b"Giraffes live in Kenya."),
+                                Upload("plain.txt", b"Zebras live in Botswana.")])
+    assert [(r["path"], r["status"], r["error"]) for r in results] == [
+        ("upload:ctl\\nline\\x1b[31m.txt", "failed",
+         "The file name 'ctl\\nline\\x1b[31m.txt' holds a control character; rename the file."),
+        ("upload:plain.txt", "ingested", None)]
+    assert [row.name for row in svc.document_rows(None)] == ["plain.txt"]
+
+
 def test_an_upload_keeps_its_name_without_the_folder_a_browser_may_send(engine, svc) -> None:
     """As the API's uploads: a folder before the last / or \\ is the sender's machine's."""
     results = uploaded(engine, [Upload("a\\b\\notes.txt", b"Giraffes live in Kenya."),

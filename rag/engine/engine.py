@@ -18,13 +18,21 @@ from ingest.pipeline import FileResult
 from rag.engine import discovery
 from rag.engine.access import ApiKeys, Caller, RateLimits, browser_refusal, is_loopback, retry_after
 from rag.engine.discovery import EngineAddress
-from rag.engine.jobs import IngestJob, IngestJobs, browser_filename, no_room_for, spool_path
+from rag.engine.jobs import (
+    IngestJob,
+    IngestJobs,
+    browser_filename,
+    no_room_for,
+    spool_path,
+    unnameable,
+)
 from rag.engine.telemetry import Telemetry
 from rag.engine.workspace import MB, UploadLike, Workspace
 from rag.errors import CollectionBusy, Forbidden, RateLimited, Unauthorized
 from rag.providers.http.breaker import breakers_for
 from rag.service import build_service
 from rag.settings import Settings
+from rag.text.controls import escaped_controls
 from rag.types import LOCAL_USER, counted
 
 _running: Engine | None = None
@@ -150,6 +158,10 @@ class Engine:
             files, refused = [], []
             for place, upload in enumerate(uploads):
                 name = browser_filename(upload.name)
+                if refusal := unnameable(name):  # refused as the API refuses it
+                    refused.append((place, FileResult(f"upload:{escaped_controls(name)}",
+                                                      "failed", error=refusal)))
+                    continue
                 if upload.size > limit_mb * MB:
                     refused.append((place, FileResult(f"upload:{name}", "failed", error=(
                         f"{name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "

@@ -19,6 +19,7 @@ import shutil
 import socket
 import threading
 import time
+import unicodedata
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +68,14 @@ def without_folder(name: str) -> str:
     """A name an untrusted sender gave, less any folder part: before the last / or \\, as
     the sender's machine writes it (an upload is named, never placed)."""
     return PureWindowsPath(name).name or "upload"
+
+
+def unnameable(name: str) -> str | None:
+    """Why an uploaded file's name cannot name a document, or None: a NUL or a line break
+    would become part of the document's name, shown and typed."""
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return f"The file name {name!r} holds a control character; rename the file."
+    return None
 
 
 def spool_path(folder: Path, index: int, name: str) -> Path:

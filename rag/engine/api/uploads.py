@@ -14,7 +14,6 @@ without an engine; other uploads are stored as `upload:NAME`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import IO
@@ -27,7 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from ingest.loaders import LOADERS, is_supported
 from ingest.parse_ahead import SourceFile
 from rag.engine.api.errors import ApiError
-from rag.engine.jobs import form_filename, no_room_for, spool_path, without_folder
+from rag.engine.jobs import form_filename, no_room_for, spool_path, unnameable, without_folder
 
 MB = 1024 * 1024
 ROOM_CHECK_BYTES = 8 * MB  # the disk's free space is looked at again after this much
@@ -108,11 +107,9 @@ class _Reader:
         self._open(filename)
 
     def _open(self, filename: str) -> None:
-        if not self.trusted and any(unicodedata.category(ch) == "Cc" for ch in filename):
-            # a NUL or a line break would become part of the document's name, shown and typed
-            # (the `rag` command sends the names files have on this machine, whatever they are)
-            raise ApiError("bad_request", f"The file name {filename!r} holds a control "
-                                          "character; rename the file.")
+        # the `rag` command sends the names files have on this machine, whatever they are
+        if not self.trusted and (refusal := unnameable(filename)):
+            raise ApiError("bad_request", refusal)
         given = PurePath(filename)
         # a browser's name has no folder, but a client's may have one, by either separator
         label = (given.name or "upload") if self.trusted else without_folder(filename)

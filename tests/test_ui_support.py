@@ -277,6 +277,17 @@ def test_export_is_markdown_with_sources() -> None:
     assert answer_meta({"generator": "extractive", "model": "none"}) == "extractive · fresh"
 
 
+def test_an_exported_answer_holds_nothing_a_terminal_obeys() -> None:
+    """A model may be led by a document to write a clipboard write or a colour; read with
+    `cat`, the file would act on the terminal."""
+    answer = ("Two years [1].\x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[31mRED\x1b[0m "
+              "\x1b]8;;http://x.example/\x1b\\link\x1b]8;;\x1b\\ bell\x07 done")
+    md = to_markdown([{"role": "user", "content": "How long?"},
+                      {"role": "assistant", "content": answer, "generator": "openai"}])
+    assert not any(ch in md for ch in "\x1b\x07\x9b\x9d"), md
+    assert "RED" in md and "link" in md and "bell\\x07 done" in md
+
+
 def test_an_answer_keeps_what_was_searched_only_when_it_was_not_the_question() -> None:
     def searched(question: str, query: str) -> str | None:
         answer = Answer(iter(()), [], "extractive", GenerationRecord(), query=query)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page, upload
 from tests.pdfgen import make_pdf
 from tests.test_safe_text import active, directive_colons, visible
+from ui.common import get_engine
 from ui.conversation import to_markdown
 
 RLO = "\u202e"
@@ -65,9 +66,15 @@ def test_a_line_break_in_a_file_name_fakes_no_line(app) -> None:
     forged = "x\nforged.pdf: ingested (99 chunks)\ny.txt"
     at = app()
     upload(at, [(forged, b"Tea is steeped for three minutes.", "text/plain")])
-    outcomes = list(map(visible, at.sidebar.success.values))
-    assert "x\\nforged.pdf: ingested (99 chunks)\\ny.txt: ingested (1 chunk)" in outcomes
-    assert not any("\n" in value for value in outcomes)
+    refused = list(map(visible, markdown_of(at.sidebar)))
+    assert any("x\\nforged.pdf: ingested (99 chunks)\\ny.txt" in value
+               and "holds a control character" in value for value in refused), refused
+    assert not any("\n" in value for value in refused if "forged.pdf" in value)
+    # the chat refuses such a name, as the API does; the `rag` command stores the names files
+    # have on its machine, whatever they are
+    get_engine().workspace.service.ingest_bytes(
+        forged, b"Tea is steeped for three minutes.", f"upload:{forged}")
+    at.run()
     listed = [visible(value) for value in markdown_of(at.sidebar) if "forged.pdf" in value]
     assert listed and not any("\n" in value for value in listed)
     answer = at.chat_input[0].set_value("How long is tea steeped?").run().chat_message[-1]

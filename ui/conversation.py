@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from rag.text.controls import escaped_controls
+from rag.text.controls import escaped_controls, terminal_safe
 from rag.types import cited_place, describe_strategy, source_name
 from ui.safe_text import plain, plain_with_code, safe_markdown
 
@@ -132,4 +132,5 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
                 lines.append(f"{n}. {plain(source_label(c))} ({plain(name)}){mark}")
                 lines.append(f"   > {plain(quote)}")
             lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    # a file read in a terminal (`cat`) obeys escape sequences: a clipboard write, a title
+    return terminal_safe("\n".join(lines).rstrip() + "\n")

@@ -30,7 +30,6 @@ from rag.cli.ingest_progress import IngestProgress
 from rag.cli.library import Library, open_library
 from rag.cli.output import (
     BROKEN_PIPE_EXIT,
-    answer_shown,
     cite,
     is_text,
     json_line,
@@ -51,6 +50,7 @@ from rag.settings import (
     make_folders,
     unknown_variables,
 )
+from rag.text.controls import terminal_safe
 from rag.types import SEARCH_MODES, counted, describe_strategy, searched_for, unmentioned
 
 if TYPE_CHECKING:
@@ -399,7 +399,7 @@ def ask(
             _emit_json(answer.summary())
             return
         for delta in answer:
-            typer.echo(answer_shown(delta), nl=False)
+            typer.echo(terminal_safe(delta), nl=False)  # the model's text is untrusted
         typer.echo("")
         summary = answer.summary()
     if summary["notice"]:

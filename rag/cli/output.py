@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from rag.text.controls import escaped_controls
+from rag.text.controls import escaped_controls, terminal_safe
 from rag.types import cited_place
 
 
@@ -41,7 +41,7 @@ def passage_shown(text: str, limit: int = 300) -> str:
     """A passage's first `limit` characters under its citation, every line indented: a line
     of a document at the margin could pass for another hit ("[2] Policy (policy.pdf)
     score=12.345")."""
-    return textwrap.indent(answer_shown(text[:limit]), "    ", lambda line: True)
+    return textwrap.indent(terminal_safe(text[:limit]), "    ", lambda line: True)
 
 
 def shown(text: str) -> str:
@@ -49,24 +49,6 @@ def shown(text: str) -> str:
     file's name or title can hold any of them, and a terminal obeys them (colours, cursor
     moves, a line break that fakes a report's line, text drawn right to left)."""
     return escaped_controls(text)
-
-
-# What a terminal acts on in a model's answer: OSC (a window title, a clipboard write, a
-# link) ended by BEL or ST, and CSI (colours, cursor moves), in their 7- and 8-bit forms
-_TERMINAL_SEQUENCE = re.compile(
-    "(?:\x1b\\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\\\)"
-    "|(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]"
-)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
-
-
-def answer_shown(text: str) -> str:
-    """A model's answer as a terminal may print it: its escape sequences removed, and any
-    other control character written as an escape (`\\x1b`). A document can lead the model
-    to write them (security.md: model output is untrusted); line breaks and tabs stay."""
-    text = _TERMINAL_SEQUENCE.sub("", text.replace("\r\n", "\n"))
-    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"),
-                        text)
 
 
 _C1_OR_DEL = re.compile("[\x7f-\x9f]")  # only inside strings in JSON: escaping keeps the value

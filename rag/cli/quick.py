@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.cli.output import answer_shown, is_text, json_line, sources_block
+from rag.cli.output import is_text, json_line, sources_block
 from rag.engine import discovery
 from rag.errors import (
     MADE_BY_THE_API,
@@ -29,6 +29,7 @@ from rag.errors import (
     RateLimited,
 )
 from rag.setting_variables import SETTING_VARIABLES
+from rag.text.controls import terminal_safe
 from rag.types import describe_strategy
 
 INTERRUPTED_EXIT = 130  # Ctrl-C, as the shell reports a command its SIGINT ended
@@ -241,7 +242,7 @@ def answer_quickly(argv: list[str]) -> int | None:
             sys.stdout.write(json_line(answer.summary()))
             return 0
         for delta in stream:
-            sys.stdout.write(answer_shown(delta))
+            sys.stdout.write(terminal_safe(delta))  # the model's text is untrusted
             sys.stdout.flush()
         sys.stdout.write("\n")
         summary = answer.summary()

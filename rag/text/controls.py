@@ -28,3 +28,21 @@ def escaped_controls(text: str) -> str:
     return "".join(ch.encode("unicode_escape").decode("ascii")
                    if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or BIDI_CONTROLS.match(ch)
                    else ch for ch in text)
+
+
+# What a terminal acts on: OSC (a window title, a clipboard write, a link) ended by BEL or
+# ST, and CSI (colours, cursor moves), in their 7- and 8-bit forms
+_TERMINAL_SEQUENCE = re.compile(
+    "(?:\x1b\\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\\\)"
+    "|(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]"
+)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
+
+
+def terminal_safe(text: str) -> str:
+    """Text of many lines (a model's answer) as a terminal may print it: its escape sequences
+    removed, and any other control character written as an escape (`\\x1b`); line breaks
+    and tabs stay."""
+    text = _TERMINAL_SEQUENCE.sub("", text.replace("\r\n", "\n"))
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"),
+                        text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,13 @@ def counted(n: int, noun: str) -> str:
     """A count and its noun, "1 chunk" or "2 chunks" (nouns whose plural adds an s), as every
     door prints counts."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def is_count(value: Any) -> bool:
+    """A finite number, 0 or more: what a token count or a cost in neurons can be (a server
+    may report NaN, an infinity or a negative figure, which would poison every sum)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
 
 
 def cited_place(page: int | None, locator: str | None) -> str:

@@ -298,7 +298,7 @@ def test_connection_refused_is_transient_and_names_the_fix(ai_settings, fake_clo
     (400, 5007, "has no model"),
     (401, 10000, "CLOUDFLARE_API_TOKEN"),
     (403, 5018, "does not allow"),
-    (413, 5021, "RAG_AI_MAX_TOKENS"),
+    (413, 5021, "RAG_CHUNK_TOKENS"),  # an embedding call: the chunks are what shrink it
     (429, 4006, "daily free allocation"),
     (429, 3036, "daily free allocation"),
 ])

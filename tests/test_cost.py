@@ -70,7 +70,9 @@ def test_reported_neurons_win_over_arithmetic():
     assert cost.neurons_from_usage(LLAMA_8B, usage) == pytest.approx(computed)
     assert cost.neurons_from_usage(LLAMA_8B, usage, reported=9.5) == 9.5
     assert cost.neurons_from_usage(LLAMA_8B, {**usage, "neurons": 3.15}, reported=9.5) == 3.15
-    assert cost.neurons_from_usage("llama3.1", usage) is None
+    # a model without a price counts at the highest known rates: a budget must count it
+    highest = (1_000 * 44_003 + 100 * 75_147) / 1e6
+    assert cost.neurons_from_usage("llama3.1", usage) == pytest.approx(highest)
     assert cost.neurons_from_usage("llama3.1", usage, reported=2.0) == 2.0
 
 

@@ -18,6 +18,7 @@ from rag.app.context import Scope
 from rag.app.metrics import CallRecord, Metrics
 from rag.errors import RateLimited
 from rag.providers.state import SharedState
+from rag.types import is_count
 
 _DAY = 86_400
 
@@ -50,7 +51,7 @@ class Budgets:
         return f"spend:{utc_day(self.clock())}:{user}"
 
     def charge(self, user: str, neurons: float) -> float:
-        if self.state is None or neurons <= 0:
+        if self.state is None or not is_count(neurons):
             return self.spent(user)
         return self.state.incr(self._key(user), neurons, 2 * _DAY)
 
@@ -61,7 +62,7 @@ class Budgets:
             return 0.0
         spent = self.state.get(self._key(user))
         # a number, as `charge` adds it; anything else under our key is not a spend of ours
-        shared = float(spent) if isinstance(spent, (int, float)) else 0.0
+        shared = float(spent) if is_count(spent) else 0.0
         if self.recorded is None:
             return shared
         now = self.clock()
@@ -105,11 +106,12 @@ class Spending:
         self.budgets = budgets
 
     def on_ai_call(self, call: dict[str, Any], scope: Scope) -> None:
-        neurons = call.get("neurons")
+        # a figure no call can cost would poison the metrics and the day's spend for good
+        neurons = float(call["neurons"]) if is_count(call.get("neurons")) else None
         self.metrics.record_call(CallRecord(
             ts=time.time(), kind=str(call.get("kind", "chat")), model=str(call.get("model", "")),
-            neurons=float(neurons) if neurons is not None else None, user=scope.user,
+            neurons=neurons, user=scope.user,
             request_id=scope.request_id, outcome=str(call.get("outcome", "ok")),
             cache_status=call.get("cache_status")))
         if scope.user is not None and neurons:
-            self.budgets.charge(scope.user, float(neurons))
+            self.budgets.charge(scope.user, neurons)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -81,7 +82,10 @@ class DiskState(SharedState):
 
     def incr(self, key: str, amount: float, ttl: float) -> float:
         with self._store.transact():
-            total = float(self._store.get(key, 0.0)) + amount
+            total = _number(self._store.get(key, 0.0))
+            if _refused(key, amount):
+                return total
+            total += amount
             self._store.set(key, total, expire=ttl)
         return total
 
@@ -96,6 +100,25 @@ class DiskState(SharedState):
 
     def close(self) -> None:
         self._store.close()
+
+
+def _number(value: Any) -> float:
+    """A stored count; anything else (NULL, which SQLite makes of NaN, or another program's
+    value) counts as 0 rather than stopping every later count of the key."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
+def _refused(key: str, amount: float) -> bool:
+    """A non-finite amount is never added: it would leave the total unusable until it
+    expires."""
+    if math.isfinite(amount):
+        return False
+    log.warning("ignored an increment of %s by %r: not a finite number", key, amount)
+    return True
 
 
 # a Redis that stops answering costs a call this long, never a hang: every question waits on it
@@ -212,6 +235,9 @@ class RedisState(SharedState):
         self._safe("delete", None, lambda: self._redis.delete(self._prefix + key))
 
     def incr(self, key: str, amount: float, ttl: float) -> float:
+        if _refused(key, amount):
+            return _number(self.get(key))
+
         def work() -> float:
             pipe = self._redis.pipeline()
             pipe.incrbyfloat(self._prefix + key, amount)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any
 
 import httpx
@@ -13,6 +12,7 @@ from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
 from rag.providers.http.errors import reported_failure
 from rag.providers.http.retry import RetryPolicy
+from rag.types import is_count
 
 PROVIDER = "Workers AI"
 CREDENTIALS_HINT = "CLOUDFLARE_API_TOKEN (Workers AI Read + Edit) and CLOUDFLARE_ACCOUNT_ID"
@@ -33,14 +33,26 @@ def require_credentials(settings: Any, what: str = "Workers AI") -> None:
 
 
 def read_cloudflare_headers(headers: httpx.Headers, stats: CallStats) -> None:
-    """AI Gateway's cache status and log id, Workers AI's request id and reported neurons."""
-    stats.cache_status = headers.get("cf-aig-cache-status", stats.cache_status)
-    stats.gateway_log_id = headers.get("cf-aig-log-id", stats.gateway_log_id)
-    stats.request_id = headers.get("cf-ai-req-id", stats.request_id)
-    raw = headers.get("cf-ai-neurons")
-    if raw:
-        with suppress(ValueError):
-            stats.reported_neurons = float(raw)
+    """AI Gateway's cache status and log id, Workers AI's request id and reported neurons.
+
+    Read on every attempt, each replacing the last one's: a failed attempt's figures must not
+    describe (or bill) the attempt that answered."""
+    stats.cache_status = headers.get("cf-aig-cache-status")
+    stats.gateway_log_id = headers.get("cf-aig-log-id")
+    stats.request_id = headers.get("cf-ai-req-id")
+    stats.reported_neurons = reported_neurons(headers.get("cf-ai-neurons"))
+
+
+def reported_neurons(raw: str | None) -> float | None:
+    """The `cf-ai-neurons` figure when it is one a call can cost (finite, 0 or more); None
+    otherwise, so that the call is priced from its usage instead."""
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if is_count(value) else None
 
 
 def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None, *,

@@ -8,12 +8,17 @@ the two are known to disagree for some models.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from rag.errors import ConfigError
+from rag.types import is_count
+
+log = logging.getLogger(__name__)
 
 USD_PER_1000_NEURONS = 0.011
 FREE_NEURONS_PER_DAY = 10_000
@@ -50,20 +55,41 @@ def neurons_for(model: str, input_tokens: float, output_tokens: float = 0) -> fl
 
 def neurons_from_usage(
     model: str, usage: Mapping[str, Any] | None, reported: float | None = None
-) -> float | None:
+) -> float:
     """Neurons of one call: the usage's own figure, else the header's, else computed.
 
-    None when nothing was reported and the model has no known price.
+    A figure that cannot be a cost or a count (NaN, infinite, negative) is ignored. A model
+    without a known price is priced at the highest known rates, so that it still counts
+    toward the budgets (`upper_bound_price`).
     """
     usage = usage or {}
     for value in (usage.get("neurons"), reported):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if is_count(value):
             return float(value)
-    if model not in PRICES:
-        return None
-    return neurons_for(
-        model, float(usage.get("prompt_tokens") or 0), float(usage.get("completion_tokens") or 0)
-    )
+    tokens_in = _counted(usage.get("prompt_tokens"))
+    tokens_out = _counted(usage.get("completion_tokens"))
+    if not tokens_in and not tokens_out:
+        return 0.0
+    rate_in, rate_out = PRICES.get(model) or upper_bound_price(model)
+    return (tokens_in * rate_in + tokens_out * rate_out) / 1_000_000
+
+
+def _counted(value: Any) -> float:
+    return float(value) if is_count(value) else 0.0
+
+
+def upper_bound_price(model: str) -> tuple[float, float]:
+    """The highest known (input, output) rates: what a model without a price is counted at,
+    as a budget may count too much but must not count nothing."""
+    _warn_unpriced(model)
+    return (max(rate for rate, _ in PRICES.values()), max(rate for _, rate in PRICES.values()))
+
+
+@cache
+def _warn_unpriced(model: str) -> None:
+    """Once per model and process: the warning would otherwise come with every call."""
+    log.warning("No Workers AI price is known for %s: its calls are counted at the highest "
+                "known price per token, an upper bound", model)
 
 
 def usd(neurons: float, *, free: float = 0.0) -> float:

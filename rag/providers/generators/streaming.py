@@ -37,6 +37,7 @@ from rag.providers.generators.thinking import without_leading_think
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.providers.http.errors import ModelRefusedError
+from rag.providers.http.sse import ends_answer
 from rag.text.tokens import estimate_tokens
 from rag.types import GenerationRecord
 
@@ -105,16 +106,6 @@ def whole_characters(text: str) -> str:
     if not _SURROGATE.search(text):
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-def finished(event: Mapping[str, Any]) -> bool:
-    """True when an event says the answer is complete: an OpenAI-style chunk by its
-    finish_reason (vLLM's `continuous_usage_stats` puts usage on every chunk), a Workers AI
-    event by its usage."""
-    choices = event.get("choices")
-    if isinstance(choices, list):
-        return finish_reason(event) is not None
-    return isinstance(event.get("usage"), dict)
 
 
 def finish_reason(event: Mapping[str, Any]) -> str | None:
@@ -224,7 +215,7 @@ def _one_candidate(
                 )):
                     # a draft read whole (consensus, a held answer) stops here too
                     check_reader(reader_gone)
-                    complete = complete or finished(event)
+                    complete = complete or ends_answer(event)
                     reason = finish_reason(event) or reason
                     if isinstance(event.get("usage"), dict):
                         usage = dict(event["usage"])

@@ -44,9 +44,11 @@ from rag.providers.http.errors import (
     map_status_error,
     map_stream_error,
     map_transport_error,
+    redirected,
+    reports_failure,
 )
 from rag.providers.http.retry import RetryPolicy, retry_after_seconds, timeout_within
-from rag.providers.http.sse import read_events
+from rag.providers.http.sse import StreamWatch, read_events
 
 # A streamed answer holds its connection to the end, and the engine answers many questions at
 # once: a smaller pool would queue answers behind each other before their first token.
@@ -154,6 +156,7 @@ class AIHttp:
             self._absorb(response, stats)
             if response.status_code >= 400:
                 raise self._status_error(response, response.text, stats)
+            self._refuse_redirect(response, stats)
             try:  # orjson: a 100-text embedding response is 77,000 floats to decode
                 data = orjson.loads(response.content)
             except ValueError as exc:
@@ -164,6 +167,8 @@ class AIHttp:
             if not isinstance(data, dict):
                 raise PermanentAIError(f"{self.provider} sent unexpected JSON for {stats.model}: "
                                        f"{type(data).__name__}.")
+            if reports_failure(data):  # retried or not by its code, as an error status is
+                raise self._status_error(response, response.text, stats)
             return data
 
         with self._leased(stats) as client:
@@ -193,26 +198,33 @@ class AIHttp:
                     exc, provider=self.provider, model=stats.model,
                     url_hint=self.url_hint)) from exc
             self._absorb(response, stats)
-            if response.status_code >= 400:
+            if response.status_code >= 300 or _is_json(response):
                 try:
                     text = response.read().decode("utf-8", "replace")
                 except httpx.HTTPError:
                     text = ""
                 finally:
                     response.close()
-                raise self._status_error(response, text, stats)
+                self._refuse_redirect(response, stats)
+                if response.status_code >= 400 or reports_failure(_parsed(text)):
+                    raise self._status_error(response, text, stats)
             return response
 
         with self._leased(stats) as client:
             response = self._with_retries(stats, partial(attempt, client), reader_gone)
+            watch = StreamWatch(self.clients.sample.timeout.read,
+                                stats.started + self.policy.deadline, reader_gone)
 
             def on_error(event: dict[str, Any], status: int | None) -> AIError:
-                return self._status_error(response, orjson.dumps(event).decode(), stats,
+                # json, not orjson: an event may hold integers beyond 64 bits
+                return self._status_error(response, json.dumps(event), stats,
                                           status, in_stream=True)
 
             try:
-                yield from read_events(response, stats, self.provider, on_error)
+                yield from read_events(response, stats, on_error, watch)
             except httpx.HTTPError as exc:
+                if stats.done:  # the answer was complete: what follows it is not the answer
+                    return
                 raise map_stream_error(exc, provider=self.provider, model=stats.model) from exc
             except AIError as exc:  # a failure the body reports may quote what was sent
                 self._redacted(exc)
@@ -270,6 +282,12 @@ class AIHttp:
             breakers.succeeded(model, server)  # type: ignore[union-attr]
         return result
 
+    def _refuse_redirect(self, response: httpx.Response, stats: CallStats) -> None:
+        if 300 <= response.status_code < 400:
+            raise self._redacted(redirected(
+                response.status_code, response.headers.get("location", ""),
+                provider=self.provider, model=stats.model, url_hint=self.url_hint))
+
     def _absorb(self, response: httpx.Response, stats: CallStats) -> None:
         stats.status = response.status_code
         if self.read_headers is not None:
@@ -287,6 +305,7 @@ class AIHttp:
             model=stats.model,
             credentials_hint=self.credentials_hint,
             retry_after=retry_after_seconds(response.headers), policy=self.error_policy,
+            call=stats.kind,
         ))
 
     def _redacted(self, error: AIError) -> Any:
@@ -295,6 +314,18 @@ class AIHttp:
             if clean != str(error):
                 error.args = (clean,)
         return error
+
+
+def _is_json(response: httpx.Response) -> bool:
+    """A body declared JSON, where a stream was asked for: small, and read whole at once."""
+    return "json" in response.headers.get("content-type", "")
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def open_http(settings: Any, *, provider: str, credentials_hint: str,

@@ -23,6 +23,18 @@ TRANSIENT_STATUSES = {408, 409, 425, 429}
 # N tokens", llama.cpp's "the request exceeds the available context size"
 CONTEXT_PHRASES = ("maximum context length", "available context size")
 HTML_PAGE = "an HTML page"
+# a request too large for the model, by kind of call: only the settings that shrink that one
+TOO_LARGE_ADVICE = {
+    "chat": ("The prompt plus the answer budget is too large for {model} {said}. Lower "
+             "RAG_TOP_K or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the model's "
+             "window."),
+    "embedding": ("The texts are too large for the embedding model {model} {said}. At "
+                  "ingest, lower RAG_CHUNK_TOKENS; for a search, shorten the question."),
+    "guard": ("The text to check is too large for the safety model {model} {said}. Shorten "
+              "the question."),
+    "rerank": ("The passages are too large for the reranker {model} {said}. Lower "
+               "RAG_CHUNK_TOKENS or RAG_RERANK_CANDIDATES, or shorten the question."),
+}
 # what still answers when a remote account has nothing left to spend
 USE_LOCAL_MODELS = ("use the local models: RAG_GENERATOR=extractive for answers, "
                     "RAG_EMBEDDER=local (in another RAG_COLLECTION) for embeddings.")
@@ -48,6 +60,7 @@ class FailedCall:
 
     status_given: bool = True  # False: an error event in a stream, read as a 500
     kind: str | None = None  # OpenAI's error `type` ("insufficient_quota"), when given
+    call: str = "chat"  # what the call was for (`calllog.CallKind`): its advice differs
 
     @property
     def said(self) -> str:
@@ -79,6 +92,12 @@ class FailedCall:
         return TransientAIError(text, status=self.status, code=self.code,
                                 retry_after=self.retry_after)
 
+    def reported(self) -> PermanentAIError:
+        """A 200 that says it failed, with a code no policy reads: what it says, as it says it."""
+        code = f" (code {self.code})" if self.code is not None else ""
+        return self.permanent(f"{self.provider} reported a failure for {self.model}: "
+                              f"{self.detail}{code}.")
+
     def bad_credentials(self) -> PermanentAIError:
         return self.permanent(f"{self.provider} rejected the credentials {self.said}. "
                               f"Check {self.credentials_hint}.")
@@ -87,10 +106,10 @@ class FailedCall:
         return ModelRefusedError(text, status=self.status, code=self.code)
 
     def context_too_large(self) -> ModelRefusedError:
-        return self.refused_model(
-            f"The prompt plus the answer budget is too large for {self.model} {self.said}. "
-            "Lower RAG_TOP_K or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the "
-            "model's window.")
+        """The request is larger than the model takes, with the settings that shrink it for
+        this kind of call."""
+        advice = TOO_LARGE_ADVICE.get(self.call, TOO_LARGE_ADVICE["chat"])
+        return self.refused_model(advice.format(model=self.model, said=self.said))
 
     def no_such_model(self) -> ModelRefusedError:
         return self.refused_model(f"{self.provider} has no model {self.model!r} {self.said}. "
@@ -147,12 +166,26 @@ def _plain_detail(text: str) -> str:
     return text.strip()[:300]
 
 
+def reports_failure(data: Any) -> bool:
+    """A 200 whose v4 envelope says `success: false`: an error all the same, read by its code
+    as the same code with an error status would be."""
+    return isinstance(data, dict) and data.get("success") is False
+
+
 def reported_failure(provider: str, model: str, data: dict[str, Any]) -> PermanentAIError:
-    """A 200 whose v4 envelope says `success: false`: an error all the same, with the code it
-    gives; a retry would be answered alike."""
-    code, _, _ = parse_error_body(json.dumps(data))
-    return PermanentAIError(f"{provider} reported a failure for {model}: {data.get('errors')}",
-                            code=code)
+    """The error of a `success: false` envelope where no provider policy can read it."""
+    code, detail, _ = parse_error_body(json.dumps(data))
+    return FailedCall(provider, model, "", 200, code, detail or "no detail").reported()
+
+
+def redirected(status: int, location: str, *, provider: str, model: str,
+               url_hint: str) -> PermanentAIError:
+    """A 3xx: redirects are not followed (a credential must not go where it was not sent),
+    so the base URL itself is wrong, which no retry fixes."""
+    where = f" to {location}" if location else ""
+    return PermanentAIError(
+        f"{provider} redirected the request for {model} (HTTP {status}{where}). Redirects are "
+        f"not followed: fix {url_hint} to the address it redirects to.", status=status)
 
 
 def _normalise_code(code: Any) -> int | str | None:
@@ -171,20 +204,23 @@ def _clean_message(message: str) -> str:
 
 def map_status_error(
     status: int | None, body: str, *, provider: str, model: str, credentials_hint: str,
-    retry_after: float | None = None, policy: ErrorPolicy | None = None,
+    retry_after: float | None = None, policy: ErrorPolicy | None = None, call: str = "chat",
 ) -> AIError:
-    """Classify a non-2xx response, or an error event in a stream (`status` None when the
-    event gave none: read as a 500, and not said to be one): the provider's policy first,
-    then the HTTP status."""
+    """Classify a non-2xx response, a 200 whose envelope says `success: false`, or an error
+    event in a stream (`status` None when the event gave none: read as a 500, and not said to
+    be one): the provider's policy first, then the HTTP status. `call` is the kind of call
+    (`calllog.CallKind`), whose advice a request too large gets."""
     code, detail, kind = parse_error_body(body)
     given = status is not None
     status = status if status is not None else 500
     failed = FailedCall(provider, model, credentials_hint, status, code,
                         detail or httpx.codes.get_reason_phrase(status) or "no detail",
-                        retry_after, status_given=given, kind=kind)
+                        retry_after, status_given=given, kind=kind, call=call)
     error = policy(failed) if policy is not None else None
     if error is not None:
         return error
+    if status < 300:
+        return failed.reported()
     if status == 401:
         return failed.bad_credentials()
     if failed.too_large:
@@ -214,6 +250,11 @@ def map_transport_error(exc: httpx.HTTPError, *, provider: str, model: str,
         text = (f"The connection to {provider} broke while calling {model} "
                 f"({type(exc).__name__}: {exc}).")
     return TransientAIError(text)
+
+
+class NoTextInTime(httpx.ReadTimeout):
+    """A stream that sent bytes (comments, events without text) but no text in time: read
+    as a read timeout, which httpx alone would not raise while any byte arrives."""
 
 
 def map_stream_error(exc: httpx.HTTPError, *, provider: str, model: str) -> TransientAIError:

@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -139,19 +140,21 @@ def honoured(seconds: float | None) -> float | None:
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """The wait a response asks for, retry-after-ms first, then Retry-After (seconds or HTTP
-    date), when it is one to honour (`honoured`); None otherwise."""
-    value: float | None = None
+    date), when it is one to honour (`honoured`); None otherwise. A retry-after-ms that does
+    not parse leaves Retry-After to decide, as the SDK does."""
     raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        with suppress(ValueError, OverflowError):
+            return honoured(float(raw_ms) / 1000.0)
     raw = headers.get("retry-after")
+    if not raw:
+        return None
     try:
-        if raw_ms:
-            value = float(raw_ms) / 1000.0
-        elif raw:
-            try:
-                value = float(raw)
-            except ValueError:
-                when = parsedate_to_datetime(raw).timestamp()
-                value = when - (time.time() if now is None else now)
+        return honoured(float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw).timestamp()
     except (TypeError, ValueError, OverflowError):
         return None
-    return honoured(value)
+    return honoured(when - (time.time() if now is None else now))

@@ -1,49 +1,118 @@
 """Server-sent events from a chat stream: each `data:` JSON object, until `data: [DONE]`.
 
-Malformed events are skipped and counted; an error sent as an event (its shape is
-unconfirmed for Workers AI, so the plausible ones are accepted, an `event: error` in plain
-text among them) raises through `on_error`. A server that ignored `stream: true` and answered
-with plain JSON yields that object once, its v4 envelope unwrapped; an envelope that says
-`success: false` is the failure it reports, as on the JSON path. A body declared `text/plain`
-(some proxies relabel streams) is read as events when it starts like them, as JSON otherwise.
+An event stream is decoded as UTF-8 whatever charset its headers declare, one leading byte
+order mark dropped (WHATWG HTML, "Server-sent events"). Malformed events are skipped and
+counted; an error sent as an event (its shape is unconfirmed for Workers AI, so the plausible
+ones are accepted, an `event: error` in plain text among them) raises through `on_error`. A
+server that ignored `stream: true` and answered with plain JSON yields that object once, its
+v4 envelope unwrapped; an envelope that says `success: false` is the failure it reports, as
+on the JSON path. A body declared `text/plain` (some proxies relabel streams) is read as
+events when it starts like them, as JSON otherwise.
+
+The answer is complete at `[DONE]`, at a finish_reason or at Workers AI's final usage event
+(`stats.done`): what the connection does after that is not the answer's. Before it, a
+`StreamWatch` bounds the wait for text, which keep-alive comments would otherwise prolong
+for ever.
 """
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import json
+import select
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
+from functools import partial
 from typing import Any
 
 import httpx
 from httpx_sse import EventSource
 
-from rag.errors import AIError, PermanentAIError, TransientAIError
+from rag.errors import AIError, PermanentAIError, ReaderGone, TransientAIError, reader_left
 from rag.providers.http.calllog import CallStats
-from rag.providers.http.errors import reported_failure
+from rag.providers.http.errors import NoTextInTime, reports_failure
+from rag.types import is_count
 
 ERROR_TEXT_CHARS = 300  # of a plain-text error event: as much as a non-JSON error body keeps
 # what an event stream's first line starts with: a field name, or ":" for a comment
 SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:", b":")
 SSE_PEEK_BYTES = 6  # len(b"event:"), the longest field name a stream usually starts with
+# how long, after `[DONE]`, the body's end is waited for to keep the connection
+END_GRACE_SECONDS = 0.1
+# the attributes httpx and httpcore keep their inner stream in, down to the connection
+STREAM_LAYERS = ("_stream", "_httpcore_stream", "_connection")
+CHUNKED_END = b"0\r\n\r\n"  # the last chunk of a chunked body, with no trailers
+PARSER_DEPTH = 8  # layers walked at most, in search of the connection's parser
+# where an OpenAI-style delta carries tokens: the answer, or a reasoning model's reasoning
+TEXT_FIELDS = ("content", "reasoning_content", "reasoning")
+# usage fields that count something: a figure that cannot be a count is dropped
+COUNTED_USAGE = frozenset({"prompt_tokens", "completion_tokens", "total_tokens", "neurons"})
 
 
-def read_events(response: httpx.Response, stats: CallStats, provider: str,
-                on_error: Callable[[dict[str, Any], int | None], AIError]
-                ) -> Iterator[dict[str, Any]]:
-    """The events of an open response; `on_error(event, status)` builds an error event's error."""
+class StreamWatch:
+    """Bounds the wait for a stream's text, which httpx's read timeout cannot: any byte (a
+    keep-alive comment, an event without text) restarts that one. The time spent waiting on
+    the server since the last text (or since the stream opened) must stay within `idle`
+    seconds, and the first text must come by `first_by` (a `clock()` time: the call's
+    deadline). Time the reader takes between events is not the server's, and is not counted.
+    A reader that left is noticed at every chunk, whether it holds text or not.
+    """
+
+    def __init__(self, idle: float | None, first_by: float | None,
+                 reader_gone: threading.Event | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.idle = idle
+        self.first_by = first_by
+        self.reader_gone = reader_gone
+        self.clock = clock
+        self._waited = 0.0  # on the server, since the last text
+        self._text_seen = False
+
+    def saw_text(self) -> None:
+        self._waited = 0.0
+        self._text_seen = True
+
+    def watched(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """`chunks`, each checked as it arrives (`check`)."""
+        while True:
+            asked = self.clock()
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            self._waited += self.clock() - asked
+            self.check()
+            yield chunk
+
+    def check(self) -> None:
+        if reader_left(self.reader_gone):
+            raise ReaderGone
+        late = self.idle is not None and self._waited > self.idle
+        if not self._text_seen and self.first_by is not None and self.clock() > self.first_by:
+            late = True
+        if late:
+            raise NoTextInTime("no text arrived in time")
+
+
+def read_events(response: httpx.Response, stats: CallStats,
+                on_error: Callable[[dict[str, Any], int | None], AIError],
+                watch: StreamWatch | None = None) -> Iterator[dict[str, Any]]:
+    """The events of an open response; `on_error(event, status)` builds an error event's error
+    (and that of a whole body that reports a failure)."""
     content_type = response.headers.get("content-type", "")
-    if "text/event-stream" in content_type:
-        yield from _events(response, stats, on_error)
-        return
     chunks = response.iter_bytes()
+    ended = partial(_read_end_if_ready, response, chunks)
+    if "text/event-stream" in content_type:
+        yield from _events(chunks, stats, on_error, watch, ended)
+        return
     head = _head(chunks)
     body = itertools.chain([head], chunks)
     if content_type.startswith("text/plain") and head.lstrip().startswith(SSE_FIELDS):
-        yield from _events(_as_event_stream(body), stats, on_error)
+        yield from _events(body, stats, on_error, watch, ended)
         return
-    yield _whole_body(b"".join(body), response.status_code, stats, provider)
+    yield _whole_body(b"".join(body), response.status_code, stats, on_error)
 
 
 def _head(chunks: Iterator[bytes]) -> bytes:
@@ -58,22 +127,72 @@ def _head(chunks: Iterator[bytes]) -> bytes:
 
 
 def _as_event_stream(body: Iterator[bytes]) -> httpx.Response:
-    """A body that is an event stream whatever its header says (a proxy's `text/plain`),
-    declared as one so that `EventSource` reads it."""
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    """A body read as an event stream whatever its headers say: a proxy's `text/plain`, or a
+    charset other than UTF-8, which an event stream never has (WHATWG HTML, "Server-sent
+    events": always decoded as UTF-8)."""
+    return httpx.Response(200, headers={"content-type": "text/event-stream; charset=utf-8"},
+                          content=body)
 
 
-def _events(response: httpx.Response, stats: CallStats,
-            on_error: Callable[[dict[str, Any], int | None], AIError]
-            ) -> Iterator[dict[str, Any]]:
-    events = EventSource(response).iter_sse()
-    for sse in events:
+def _read_end_if_ready(response: httpx.Response, chunks: Iterator[bytes]) -> None:
+    """After `[DONE]`, read the body's end if it is there already or comes at once: only a
+    response read to its end returns its connection to the pool (closed before, the next call
+    opens a new one, and over TLS makes a new handshake). A server that keeps the response
+    open is not waited on: the answer is complete, and the caller closes the response."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is None:
+        return
+    until = time.monotonic() + END_GRACE_SECONDS
+    with suppress(httpx.HTTPError, OSError, ValueError):
+        while _received(response) or select.select(
+                [sock], [], [], max(0.0, until - time.monotonic()))[0]:
+            if next(chunks, None) is None:
+                return
+
+
+def _received(response: httpx.Response) -> bool:
+    """Whether the end of a chunked body waits unread in the HTTP/1.1 parser (read from the
+    socket with the last event, so select() no longer sees it). httpcore does not say so
+    publicly, so its layers are walked down to the parser: when they differ, this says no,
+    and the body's end is only read from the socket."""
+    layer: Any = response.stream
+    for _ in range(PARSER_DEPTH):
+        parser = getattr(layer, "_h11_state", None)
+        if parser is not None:
+            trailing = getattr(parser, "trailing_data", None)
+            return isinstance(trailing, tuple) and trailing[0].endswith(CHUNKED_END)
+        layer = next((getattr(layer, name) for name in STREAM_LAYERS
+                      if getattr(layer, name, None) is not None), None)
+    return False
+
+
+def _without_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The stream without the one UTF-8 byte order mark it may start with, which the SSE
+    spec drops (kept, it would turn the first field name into an unknown one)."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= len(codecs.BOM_UTF8) or not codecs.BOM_UTF8.startswith(head):
+            break
+    yield head.removeprefix(codecs.BOM_UTF8)
+    yield from chunks
+
+
+def _events(chunks: Iterator[bytes], stats: CallStats,
+            on_error: Callable[[dict[str, Any], int | None], AIError],
+            watch: StreamWatch | None = None,
+            ended: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+    body = _without_bom(chunks)
+    source = _as_event_stream(body if watch is None else watch.watched(body))
+    for sse in EventSource(source).iter_sse():
         data = sse.data.strip()
         if not data:
             continue
         if data == "[DONE]":
             stats.done = True
-            _drain(events)
+            if ended is not None:
+                ended()
             return
         event = _parsed(data)
         if sse.event == "error" and not isinstance(event, dict):
@@ -83,7 +202,48 @@ def _events(response: httpx.Response, stats: CallStats,
             continue
         if sse.event == "error" or is_error_event(event):
             raise on_error(event, event_status(event))
+        if watch is not None and carries_text(event):
+            watch.saw_text()
+        usage = event.get("usage")
+        if isinstance(usage, dict):
+            event["usage"] = plausible_usage(usage)
+        # a stream whose answer is complete has nothing more to fail: a stall or a drop
+        # after this event is not an interruption
+        stats.done = stats.done or ends_answer(event)
         yield event
+
+
+def carries_text(event: Mapping[str, Any]) -> bool:
+    """Whether an event brings tokens (in either shape: see `streaming.delta_of`); a
+    reasoning model's separate reasoning counts, as the model is at work all the same."""
+    response = event.get("response")
+    if isinstance(response, str) and response:
+        return True
+    choices = event.get("choices")
+    if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
+        return False
+    choice = choices[0]
+    parts = [choice.get("text")] + [
+        part.get(name) for key in ("delta", "message") if isinstance(part := choice.get(key), dict)
+        for name in TEXT_FIELDS]
+    return any(isinstance(part, str) and part for part in parts)
+
+
+def ends_answer(event: Mapping[str, Any]) -> bool:
+    """Whether an event completes the answer: an OpenAI-style chunk by its finish_reason
+    (vLLM puts usage on every chunk), a Workers AI event by its final usage."""
+    choices = event.get("choices")
+    if isinstance(choices, list):
+        return bool(choices and isinstance(choices[0], dict)
+                    and choices[0].get("finish_reason"))
+    return isinstance(event.get("usage"), dict)
+
+
+def plausible_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """`usage` without the counts that cannot be ones (NaN, infinite, negative, not a
+    number): they are then estimated, as if the server had not sent them."""
+    return {key: value for key, value in usage.items()
+            if key not in COUNTED_USAGE or is_count(value)}
 
 
 def _parsed(data: str) -> Any:
@@ -101,27 +261,19 @@ def text_error(data: str, event: Any) -> dict[str, Any]:
     return {"errors": [{"message": text.strip()[:ERROR_TEXT_CHARS]}]}
 
 
-def _drain(events: Iterator[Any]) -> None:
-    """Read the stream to its end after `[DONE]`: only a response read to its end returns
-    its connection to the pool; closed before, the next call opens a new connection (and,
-    over TLS, a new handshake). The answer is complete by now, so a failure here is not one."""
-    with suppress(httpx.HTTPError):
-        for _ in events:
-            pass
-
-
-def _whole_body(body: bytes, status: int, stats: CallStats, provider: str) -> dict[str, Any]:
+def _whole_body(body: bytes, status: int, stats: CallStats,
+                on_error: Callable[[dict[str, Any], int | None], AIError]) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except ValueError as exc:
         raise TransientAIError(
-            f"{provider} sent neither an event stream nor JSON for {stats.model}.",
+            f"{stats.provider} sent neither an event stream nor JSON for {stats.model}.",
             status=status,
         ) from exc
     if not isinstance(data, dict):
-        raise PermanentAIError(f"{provider} sent unexpected JSON for {stats.model}.")
-    if data.get("success") is False:
-        raise reported_failure(provider, stats.model, data)
+        raise PermanentAIError(f"{stats.provider} sent unexpected JSON for {stats.model}.")
+    if reports_failure(data):
+        raise on_error(data, status)
     stats.done = True
     if isinstance(data.get("result"), dict):
         return data["result"]

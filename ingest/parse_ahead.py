@@ -110,9 +110,9 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
             item = _read(file)
             if item.doc_id and not is_stored(item.doc_id, file.source) and len(files) > 1:
                 if pool is None:  # the first file is prepared here while the worker starts
-                    keep_working_folder_off_import_path()
-                    pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
-                                               use_chunker, (chunker, options, os.getpid()))
+                    with working_folder_off_import_path():  # its resource tracker starts
+                        pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
+                                                   use_chunker, (chunker, options, os.getpid()))
                 else:
                     item.future = _submit(pool, item)
             pending.append(item)
@@ -133,12 +133,22 @@ def load_ahead(files: Sequence[SourceFile], is_stored: Callable[[str, str], bool
             _stop_now(pool)
 
 
-def keep_working_folder_off_import_path() -> None:
-    """A spawned worker starts as `python -c`, which puts the working folder first on its
-    import path: a user's `threading.py` there would be imported in place of the standard
-    library's. Python 3.11+ leaves the folder off when the environment asks it to (the
-    engine runs with `-P`, which its workers inherit, `rag.engine.serve`)."""
-    os.environ.setdefault("PYTHONSAFEPATH", "1")
+@contextmanager
+def working_folder_off_import_path() -> Iterator[None]:
+    """While the worker (and multiprocessing's resource tracker) is spawned: each starts as
+    `python -c`, which puts the working folder first on its import path, and a user's
+    `threading.py` there would be imported in place of the standard library's. Python 3.11+
+    leaves the folder off when the environment asks it to (the engine runs with `-P`, which
+    its workers inherit, `rag.engine.serve`). Asked only meanwhile: this process's other
+    children are none of these."""
+    if os.environ.get("PYTHONSAFEPATH"):
+        yield
+        return
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop("PYTHONSAFEPATH", None)
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:
@@ -158,7 +168,8 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
 
 def _submit(pool: ProcessPoolExecutor, item: Loaded) -> Future | None:
     try:
-        with _interrupts_held():  # the first submit starts the worker
+        # the first submit starts the worker
+        with _interrupts_held(), working_folder_off_import_path():
             return pool.submit(prepare_file, item.label, item.data, item.source)
     except BrokenProcessPool:  # an earlier file killed the worker: parse here from now on
         return None

@@ -40,8 +40,9 @@ ERROR_TEXT_CHARS = 300  # of a plain-text error event: as much as a non-JSON err
 # what an event stream's first line starts with: a field name, or ":" for a comment
 SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:", b":")
 SSE_PEEK_BYTES = 6  # len(b"event:"), the longest field name a stream usually starts with
-# how long, after `[DONE]`, the body's end is waited for to keep the connection
-END_GRACE_SECONDS = 0.1
+# how long, after `[DONE]`, the body's end is waited for to keep the connection (a server
+# sends it at once; a loaded machine may take a while to read it)
+END_GRACE_SECONDS = 1.0
 # the attributes httpx and httpcore keep their inner stream in, down to the connection
 STREAM_LAYERS = ("_stream", "_httpcore_stream", "_connection")
 CHUNKED_END = b"0\r\n\r\n"  # the last chunk of a chunked body, with no trailers

@@ -60,9 +60,12 @@ def render(ctx: Context) -> None:
         # a file without pages (text, HTML) shows a dash there, not "None"
         event = st.dataframe(table(rows), hide_index=True, on_select="rerun", placeholder="–",
                              selection_mode="multi-row",
-                             key=f"documents-table-{st.session_state.get(_DELETIONS, 0)}",
+                             # each collection's table ticks its own rows: one key for all
+                             # would carry a tick's place over to another collection's row
+                             key=f"documents-table-{ctx.collection}-"
+                                 f"{st.session_state.get(_DELETIONS, 0)}",
                              column_config=COUNTS)
-        chosen = selected_rows(rows, event.selection.rows)
+        chosen = selected_rows(rows, event.selection.rows, ctx.collection)
         st.caption(f"{counted(len(rows), 'document')}, "
                    f"{counted(sum(r.chunks for r in rows), 'chunk')}. Select rows to delete them."
                    + (f" Selected: {', '.join(plain(r.name) for r in chosen)}." if chosen
@@ -78,17 +81,22 @@ def render(ctx: Context) -> None:
     collections(ctx, editor)
 
 
-def selected_rows(rows: list[DocumentRow], picked: list[int]) -> list[DocumentRow]:
+def selected_rows(rows: list[DocumentRow], picked: list[int],
+                  collection: str) -> list[DocumentRow]:
     """The documents of the rows picked, by their places in the table as it was shown when
     they were picked: the library may have changed since (an upload elsewhere moves every
-    row after it), and a place read in today's list would name another document."""
-    shown: list[str] = st.session_state.get(_SHOWN, [])
-    st.session_state[_SHOWN] = [row.doc_id for row in rows]
+    row after it), and a place read in today's list would name another document. Only
+    places in this collection's table count."""
+    shown_in, shown = st.session_state.get(_SHOWN, (None, []))
+    st.session_state[_SHOWN] = (collection, [row.doc_id for row in rows])
+    if shown_in != collection:
+        return []
     ids = {shown[i] for i in picked if i < len(shown)}
     return [row for row in rows if row.doc_id in ids]
 
 
-_SHOWN = "_documents_shown"  # the documents' ids in the order the table last showed them
+# the collection whose table was last shown, and its documents' ids in the order shown
+_SHOWN = "_documents_shown"
 _DELETIONS = "_documents_deletions"  # part of the table's key: a deletion clears its ticks
 
 

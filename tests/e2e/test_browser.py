@@ -474,6 +474,40 @@ def test_delete_selected_deletes_the_document_ticked_after_the_library_changed(
     page.get_by_role("button", name="Delete selected (0)").wait_for()
 
 
+def test_a_tick_in_one_collection_deletes_nothing_in_another(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    """Each collection's table ticks its own rows: a tick's place carried over to another
+    collection would delete a document nobody picked there."""
+    api = f"{app_server.url}/api/v1"
+
+    def sources(collection: str) -> list[str]:
+        listed = httpx.get(f"{api}/documents", params={"collection": collection}).json()
+        return [d["source"] for d in listed["documents"]]
+
+    assert httpx.post(f"{api}/collections", json={"name": "elsewhere"}).status_code == 201
+    for collection, name in (("docs", "ticked-here.txt"), ("elsewhere", "kept-there.txt")):
+        httpx.post(f"{api}/documents", params={"collection": collection}, timeout=60,
+                   files=[("files", (name, f"{name} is a note on tides.".encode()))])
+    open_app(page, app_server, "documents")
+    table = page.get_by_test_id("stDataFrame")
+    box = table.bounding_box()
+    row = sources("docs").index("upload:ticked-here.txt")
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
+    page.get_by_role("button", name="Delete selected (1)").wait_for()
+    wait_idle(page)
+
+    sidebar(page).get_by_test_id("stSelectbox").filter(has_text="Collection").click()
+    page.get_by_role("option", name="elsewhere", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("Documents in “elsewhere”").wait_for()
+    sidebar(page).get_by_text("Answer settings").click()  # any rerun
+    wait_idle(page)
+    page.screenshot(path=str(output_dir / "tick-in-another-collection.png"), full_page=True)
+    page.get_by_role("button", name="Delete selected (0)").wait_for()
+    assert sources("elsewhere") == ["upload:kept-there.txt"]
+    assert "upload:ticked-here.txt" in sources("docs")
+
+
 def test_a_deleted_document_leaves_no_delete_question_open_for_the_next(
         page, app_server: AppServer, output_dir: Path) -> None:
     """The row below moves into the deleted one's place: its Delete must not be one click

@@ -354,6 +354,28 @@ def test_an_upload_under_way_can_be_cancelled(start, monkeypatch: pytest.MonkeyP
     assert "big.txt" not in texts(at.sidebar)
 
 
+def test_files_added_to_a_collection_deleted_meanwhile_go_nowhere_else(start) -> None:
+    """Another tab deleted the collection the form was shown for: the files were meant for
+    it, not for the collection the page falls back to."""
+    at = start()
+    workspace = at.session_state["_ctx"].workspace
+    workspace.create_collection("notes")
+    at.run()
+    at.selectbox(key="collection").set_value("notes").run()
+    workspace.delete_collection("notes")  # through another door
+    at.sidebar.file_uploader[0].set_value([("tides.md", b"# Tides\n\nTwo a day.",
+                                            "text/markdown")])
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert [e.value for e in at.sidebar.error] == [
+        "The collection notes was deleted before these files were added: none was stored. "
+        "Add them again to docs, or choose another collection."]
+    assert workspace.view("docs").documents() == []
+    # shown for docs now, the form adds to docs
+    upload(at, [("tides.md", b"# Tides\n\nTwo a day.", "text/markdown")])
+    assert [d.source for d in workspace.view("docs").documents()] == ["upload:tides.md"]
+
+
 def test_a_follow_up_leans_only_on_questions_asked_of_its_collection(start) -> None:
     at = start()
     upload(at, [greenhouse()])

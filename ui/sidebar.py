@@ -82,7 +82,14 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
                                  type=UPLOAD_TYPES, accept_multiple_files=True,
                                  max_upload_size=limit)
         submitted = st.form_submit_button("Add to library")
-    if submitted and files:
+    shown_for = st.session_state.get(_UPLOAD_FOR, collection)
+    st.session_state[_UPLOAD_FOR] = collection
+    if submitted and files and shown_for != collection:
+        # deleted through another door meanwhile: the files were meant for it, not this one
+        st.sidebar.error(plain(f"The collection {shown_for} was deleted before these files "
+                               f"were added: none was stored. Add them again to "
+                               f"{collection}, or choose another collection."))
+    elif submitted and files:
         job = engine.submit_uploads(collection, files, user=identity.account)
         job.done.wait(QUICK_INGEST_SECONDS)  # small files: their outcomes in this run
         st.session_state["ingest_jobs"] = [job.id]
@@ -92,6 +99,9 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
             st.fragment(ingest_progress, run_every=1.0)(engine, [job.id for job in jobs])
         for job in jobs:
             show_outcomes(job)
+
+
+_UPLOAD_FOR = "_upload_for"  # the collection the upload form was last shown for
 
 
 def ingest_progress(engine: Engine, job_ids: list[str]) -> None:

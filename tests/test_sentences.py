@@ -24,6 +24,12 @@ CASES = [
      ["His teacher, Ms. Johnson, praised him.", "He was returning to Ft. Bragg for a rest."]),
     ("It consumes approx. 4 kg of steam, see vol. 2 and figs. 3 and 4. It is hot.",
      ["It consumes approx. 4 kg of steam, see vol. 2 and figs. 3 and 4.", "It is hot."]),
+    # an address's, a phone's, a date's and a unit's abbreviations
+    ("Call Tel. 0800 555 0199 at any hour. The lab is in Bldg. 4, Rm. 12 on the 2nd floor.",
+     ["Call Tel. 0800 555 0199 at any hour.", "The lab is in Bldg. 4, Rm. 12 on the 2nd floor."]),
+    ("It ships on Mon. 3 June and weighs 3 lbs. and 2 oz. in all. I bought 3 lbs. Then I left.",
+     ["It ships on Mon. 3 June and weighs 3 lbs. and 2 oz. in all.", "I bought 3 lbs.",
+      "Then I left."]),
     # ...but a stop after a word that only looks like one ends a sentence
     ("The file was written by MS. Then it was read. Take approx. Then go.",
      ["The file was written by MS.", "Then it was read.", "Take approx.", "Then go."]),

@@ -117,7 +117,14 @@ _GOES_ON_IN_LOWER_CASE = re.compile(r"[*_\"'”’`]*\s*[^\W\d_]")
 # titles and counts whose stop sentencex reads as a sentence's end ("Ms. Chua", "approx. 4
 # kg"); the ones it knows ("Mr.", "Dr.", "No.") it reads right
 _BEFORE_A_NAME = re.compile(r"(?<![\w.])(?:Ms|Mx|Lieut|Revd|Sra|Srta|Ft|Mmes|Messrs)\.$")
-_BEFORE_A_NUMBER = re.compile(r"(?<![\w.])(?:approx|vol|figs|est)\.$", re.IGNORECASE)
+# abbreviations a number follows: a count's, an address's or a phone's, a day's or a month's
+_BEFORE_A_NUMBER = re.compile(
+    r"(?<![\w.])(?:approx|vol|figs|est|tel|ph|fax|ext|rm|bldg|apt|ste|mon|tue|tues|wed|thu|"
+    r"thur|thurs|fri|sat|sun|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.$",
+    re.IGNORECASE)
+# a unit's abbreviation, which the sentence goes on after in lower case ("3 lbs. and 2 oz.")
+_UNIT_BEFORE_A_WORD = re.compile(r"(?<=\d )(?:lbs?|oz|ft|yds?|sq|gal|qts?|pts?|hrs?|mins?|"
+                                 r"secs?)\.$", re.IGNORECASE)
 _LETTERED = re.compile(rf"{_LETTER_MARKER}[ \t]")  # an item's letter, wherever the line broke
 _ABBREVIATIONS = frozenset(
     "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
@@ -409,15 +416,18 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
 
 def _goes_on(sentence: str, piece: str, on_a_new_line: bool) -> bool:
     """Whether `piece` goes on with `sentence`, which sentencex ended: after a title, a name
-    ("Ms. Chua"); after a count's abbreviation, a number ("approx. 4 kg"); on the same line
-    after a question or an exclamation, a word in lower case ("*Am I going crazy? * he
-    sweated."; a question on a line of its own is an FAQ's heading, and a line in lower case
-    after it code or its answer). A lettered item run into the line ("Why? h. If ...") opens
-    its own."""
+    ("Ms. Chua"); after a count's, an address's or a date's abbreviation, a number ("approx.
+    4 kg", "Rm. 12", "Mon. 3 June"); after a unit's, a word in lower case ("3 lbs. and 2
+    oz."); on the same line after a question or an exclamation, a word in lower case ("*Am I
+    going crazy? * he sweated."; a question on a line of its own is an FAQ's heading, and a
+    line in lower case after it code or its answer). A lettered item run into the line
+    ("Why? h. If ...") opens its own."""
     if _BEFORE_A_NAME.search(sentence):
         return piece[:1].isupper()
     if _BEFORE_A_NUMBER.search(sentence):
         return piece[:1].isdigit()
+    if _UNIT_BEFORE_A_WORD.search(sentence):
+        return piece[:1].islower()
     if on_a_new_line or not _ASKS_OR_EXCLAIMS.search(sentence) or _LETTERED.match(piece):
         return False
     opening = _GOES_ON_IN_LOWER_CASE.match(piece)

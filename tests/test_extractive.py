@@ -1081,3 +1081,19 @@ def test_a_when_question_quotes_the_sentence_giving_a_date_in_other_words(embedd
                     "band.")]
     text = quote(embedder, "When did the bridge open?", passages)
     assert "on 2 May 1887" in text and "The bridge opened" in text
+
+
+@pytest.mark.parametrize("spec", [
+    "Heater H9\n\nThe H9 is a wall-mounted heater for bathrooms.\n\nVoltage | 230 V\n\n"
+    "Frequency | 50 Hz\n\nPower | 2000 W\n\nWeight | 4.2 kg",  # a Word table's rows
+    "Heater H9\n\nThe H9 is a wall-mounted heater for bathrooms.\n\nVoltage 230 V\n\n"
+    "Frequency 50 Hz\n\nPower 2000 W\n\nWeight 4.2 kg",  # an HTML table's, cells joined
+], ids=["cells", "joined"])
+def test_a_spec_sheets_row_is_quoted_not_taken_for_a_title(embedder, spec: str) -> None:
+    """A key in capitals and a short unit look like a title's few capitalised words; the row
+    says what the question asks."""
+    passage = Hit("d0", "spec.docx", None, "c0", 1.0, spec)
+    for question, row in (("What is the voltage of the H9?", "230 V"),
+                          ("How much does the H9 weigh?", "4.2 kg")):
+        quoted = quote(embedder, question, [passage])
+        assert row in quoted, (question, quoted)

@@ -93,6 +93,11 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 # Word document's has no number or mark to tell it by ("Creating a Project with Cargo")
 _TITLE_CASE_WORDS = 10
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
+# a measured value: a figure and its unit ("230 V", "4.2 kg", "50 Hz"), which a spec sheet's
+# row holds and a title does not ("Python 3 Tutorial", "Version 2.0")
+_MEASURE = re.compile(r"\d(?:[\d.,]*\d)?\s?(?:[kMGT]?(?:V|W|Wh|Hz|A|B|Pa)|mA|mAh|mm|cm|m|km|"
+                      r"mg|g|kg|lbs?|oz|ml|mL|l|L|°C|°F|%|rpm|dB|bar|psi|ft|s|ms|h|min)"
+                      r"(?![\w])")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
@@ -568,7 +573,8 @@ def _is_title_line(text: str, piece: Sentence) -> bool:
     ("Region: North; Q1: 1200")."""
     words = [w for w in piece.text.split() if any(ch.isalpha() for ch in w)]
     if (not 2 <= len(words) <= _TITLE_CASE_WORDS or _CLOSED.search(piece.text)
-            or ";" in piece.text or "\n" in piece.text or not _starts_line(text, piece)
+            or ";" in piece.text or "\n" in piece.text or _is_value_row(piece.text)
+            or not _starts_line(text, piece)
             or not _ends_line(text, piece)):
         return False
     # a name may open in lower case ("macOS", "iPhone")
@@ -611,12 +617,19 @@ def _is_document_title(hit: Hit, text: str) -> bool:
     return bool(hit.locator and said.strip()) and _words(hit.locator or "").endswith(said)
 
 
+def _is_value_row(text: str) -> bool:
+    """A table's row naming a value ("Voltage | 230 V", "Weight 4.2 kg"): a measure, or a
+    figure in a row of cells. Its key is capitalised and its unit short, as a title's words
+    are, but it says what the question asks."""
+    return bool(_MEASURE.search(text)) or ("|" in text and any(ch.isdigit() for ch in text))
+
+
 def _is_title(text: str) -> bool:
     """A few capitalised words and no closing stop: "Users and Groups", not "Fill it
-    halfway" (a list item), "K200 | 1.7 litres" (a table's row) or "Region: North; Q1: 1200"
-    (a sheet's row, its values named). A numbered one may be longer and end on a stop: "3.
-    Grant of Patent License." """
-    if ";" in text:
+    halfway" (a list item), "K200 | 1.7 litres" or "Voltage | 230 V" (a table's row) or
+    "Region: North; Q1: 1200" (a sheet's row, its values named). A numbered one may be
+    longer and end on a stop: "3. Grant of Patent License." """
+    if ";" in text or _is_value_row(text):
         return False
     numbered = _ITEM_NUMBER.match(text)
     if numbered:

@@ -1097,3 +1097,24 @@ def test_a_spec_sheets_row_is_quoted_not_taken_for_a_title(embedder, spec: str) 
                           ("How much does the H9 weigh?", "4.2 kg")):
         quoted = quote(embedder, question, [passage])
         assert row in quoted, (question, quoted)
+
+
+POLICY = ("Travel Policy\n\nThe policy was approved by the board on 12 September 2023 and takes "
+          "effect on 1 January 2024. It was written by Lena Park of the finance team.\n\n"
+          "Employees book flights through TravelDesk. Economy class is mandatory for flights "
+          "under six hours.")
+
+
+@pytest.mark.parametrize("question", ["When was the company founded?", "Who is the CEO?"])
+def test_a_date_or_a_name_alone_does_not_make_a_sentence_an_answer(embedder,
+                                                                    question: str) -> None:
+    """Any date holds what "When ...?" asks for: the best sentence answers only if it is
+    close to the question without that."""
+    passage = Hit("d0", "policy.md", None, "c0", 1.0, POLICY)
+    assert quote(embedder, question, [passage]).startswith(WEAK_MATCH)
+
+
+def test_a_date_that_answers_is_quoted_without_a_warning(embedder) -> None:
+    passage = Hit("d0", "policy.md", None, "c0", 1.0, POLICY)
+    quoted = quote(embedder, "When does the travel policy take effect?", [passage])
+    assert not quoted.startswith(WEAK_MATCH) and "1 January 2024" in quoted

@@ -575,6 +575,9 @@ def test_title_lines_above_a_csv_header_are_lines_of_their_own() -> None:
     ([["Name"], ["Ada"]], ["Name", "Name: Ada"]),
     # no header row: the first row is taken as one, as before
     ([["Ada", "Engineer"], ["Ben", "Pilot"]], ["Ada | Engineer", "Ada: Ben; Engineer: Pilot"]),
+    # a row of measured values is no header: a spec sheet's keys and values
+    ([["Voltage", "230 V"], ["Frequency", "50 Hz"], ["Weight", "4.2 kg"]],
+     ["Voltage | 230 V", "Frequency | 50 Hz", "Weight | 4.2 kg"]),
     # a header with an unnamed column, above rows of figures: no title, no row lost
     ([["Employee", None], ["Ann", 30], ["Bob", 40]], ["Employee", "Employee: Ann; 30",
                                                       "Employee: Bob; 40"]),

@@ -60,6 +60,7 @@ from ingest.formats.containers import check_package, reading
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
 from rag.errors import DocumentError
+from rag.text.measures import is_measure
 from rag.text.table_rows import VALUE_SEPARATOR, cells_line, named_values
 
 # Cells a workbook hands over, empty or not, a missing row counting as one: a file can declare a
@@ -526,13 +527,15 @@ def could_be_header(values: Sequence[str]) -> bool:
 
 
 def names_columns(values: Sequence[str]) -> bool:
-    """Whether a row reads as a header: words, no figures ("Q1" names a column; "30" is data),
+    """Whether a row reads as a header: words, no figures ("Q1" names a column; "30" and
+    "230 V" are data),
     as a Word table's header does; or a word, then words and years each once ("Region | 2023 |
     2024"). A row opening with a figure ("2021 | 100 | x"), a figure not a year, or a year
     twice is data: a header names each column once, and a row's first cell names the row."""
     named = [value for value in values if value]
     years = [value for value in named if YEAR.fullmatch(value)]
-    if any(FIGURE.fullmatch(value) for value in named if value not in years):
+    if any(FIGURE.fullmatch(value) or is_measure(value)  # "230 V" is no column's name
+           for value in named if value not in years):
         return False
     return not years or (named[0] not in years and len(set(years)) == len(years))
 

@@ -50,6 +50,7 @@ from rag.text.answer_types import (
 )
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
+from rag.text.measures import holds_measure
 from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
     CJK_TEXT,
@@ -93,11 +94,6 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 # Word document's has no number or mark to tell it by ("Creating a Project with Cargo")
 _TITLE_CASE_WORDS = 10
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
-# a measured value: a figure and its unit ("230 V", "4.2 kg", "50 Hz"), which a spec sheet's
-# row holds and a title does not ("Python 3 Tutorial", "Version 2.0")
-_MEASURE = re.compile(r"\d(?:[\d.,]*\d)?\s?(?:[kMGT]?(?:V|W|Wh|Hz|A|B|Pa)|mA|mAh|mm|cm|m|km|"
-                      r"mg|g|kg|lbs?|oz|ml|mL|l|L|°C|°F|%|rpm|dB|bar|psi|ft|s|ms|h|min)"
-                      r"(?![\w])")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
@@ -322,8 +318,9 @@ class ExtractiveGenerator(Generator):
         if not keep:
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
-        scores, embedded = self._score(request, [candidates[i] for i in keep], overlap[keep],
-                                       headed[keep], asked_for[keep], holds, tokens, behind)
+        scores, typed, embedded = self._score(request, [candidates[i] for i in keep],
+                                              overlap[keep], headed[keep], asked_for[keep],
+                                              holds, tokens, behind)
         # what a sentence says itself, without the names it goes by, which every sentence of
         # its passage shares: whether the documents answer at all, and how many sentences do
         own = scores - _WORDS_BONUS * by_names[keep]
@@ -339,7 +336,9 @@ class ExtractiveGenerator(Generator):
         weak_below = self.embedder.weak_match_below
         if request.unheld:
             yield not_mentioned(request.unheld)
-        elif embedded and weak_below is not None and float(own.max()) < weak_below:
+        # any date or number holds what "When ...?" or "How many ...?" asks for: the best
+        # sentence answers only if it is close to the question without that
+        elif embedded and weak_below is not None and float((own - typed).max()) < weak_below:
             yield WEAK_MATCH
         yield from _compose(chosen)
 
@@ -399,13 +398,14 @@ class ExtractiveGenerator(Generator):
     def _score(self, request: GenerationRequest, candidates: list[_Candidate],
                overlap: np.ndarray, headed: np.ndarray, asked_for: np.ndarray,
                holds: Callable[[str], object] | None, tokens: list[int] | None,
-               behind: list[float]) -> tuple[np.ndarray, bool]:
+               behind: list[float]) -> tuple[np.ndarray, np.ndarray, bool]:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
         the question asks for (a date, a number, as `holds` tells; `asked_for` holds each
         candidate's bonus for the list entry it names, what its heading names defined, or a
         heading that is the question), less the passage's distance behind the best passage in
-        search score; and whether the cosines were had (else words alone score).
+        search score; the bonus each had for holding a date or a number; and whether the
+        cosines were had (else words alone score).
         `tokens` (the candidates' counts) is None when their stored vectors are used. The
         question is embedded unless the search's vector came with it."""
         question = request.question
@@ -426,9 +426,8 @@ class ExtractiveGenerator(Generator):
         bonus = self.date_bonus if asks_for_date(question) else _TYPE_BONUS
         typed = np.array([bonus if holds and holds(c.text) else 0.0 for c in candidates],
                          dtype=np.float32)
-        typed += asked_for
         lexical_bonus = _WORDS_BONUS * overlap + _HEADING_BONUS * headed ** 2
-        return dense + lexical_bonus - prior + typed, embedded
+        return dense + lexical_bonus - prior + typed + asked_for, typed, embedded
 
 
 def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
@@ -621,7 +620,7 @@ def _is_value_row(text: str) -> bool:
     """A table's row naming a value ("Voltage | 230 V", "Weight 4.2 kg"): a measure, or a
     figure in a row of cells. Its key is capitalised and its unit short, as a title's words
     are, but it says what the question asks."""
-    return bool(_MEASURE.search(text)) or ("|" in text and any(ch.isdigit() for ch in text))
+    return holds_measure(text) or ("|" in text and any(ch.isdigit() for ch in text))
 
 
 def _is_title(text: str) -> bool:

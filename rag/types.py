@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -188,8 +189,12 @@ def quoted_words(words: Sequence[str]) -> str:
 
 def searched_for(query: str, asked: str) -> str | None:
     """What was searched, when it is not what was asked (a misspelt word respelt, a
-    follow-up made to stand alone): the results make sense only with it."""
-    return query if query.split() != asked.split() else None
+    follow-up made to stand alone): the results make sense only with it. The question's
+    characters read as what they are (a full-width "？", a ligature "ﬁ", as the sanitizer
+    reads them) are no rewording."""
+    same = unicodedata.normalize("NFKC", query).split() == unicodedata.normalize(
+        "NFKC", asked).split()
+    return None if same else query
 
 
 @dataclass

@@ -295,6 +295,9 @@ def test_an_answer_keeps_what_was_searched_only_when_it_was_not_the_question() -
 
     assert searched("What  is R?\n", "What is R?") is None  # white space tidied, no more
     assert searched("Is it free?", "Is it free? (What is R?)") == "Is it free? (What is R?)"
+    # characters read as what they are (the sanitizer's NFKC): no rewording either
+    assert searched("熊猫吃什么？", "熊猫吃什么?") is None
+    assert searched("How do I ﬁle it?", "How do I file it?") is None
 
 
 def test_history_store_keeps_a_users_conversation(tmp_path: Path) -> None:

@@ -354,6 +354,26 @@ def test_an_upload_under_way_can_be_cancelled(start, monkeypatch: pytest.MonkeyP
     assert "big.txt" not in texts(at.sidebar)
 
 
+def test_the_reroute_notice_is_not_given_to_an_answer_asked_of_another_collection(
+        start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    workspace = at.session_state["_ctx"].workspace
+    workspace.create_collection("notes")
+    workspace.create_collection("other")
+    at.run()
+    at.selectbox(key="collection").set_value("notes").run()
+    workspace.delete_collection("notes")  # through another door
+    at.run()
+    assert [w.value for w in at.warning] == [
+        "The collection notes was deleted; questions now go to docs."]
+    at.selectbox(key="collection").set_value("other").run()  # chosen before any question
+    at.switch_page("views/chat.py").run()
+    answer = ask(at)
+    assert not answer.warning
+    assert at.session_state["_ctx"].collection == "other"
+
+
 def test_files_added_to_a_collection_deleted_meanwhile_go_nowhere_else(start) -> None:
     """Another tab deleted the collection the form was shown for: the files were meant for
     it, not for the collection the page falls back to."""

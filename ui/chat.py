@@ -142,7 +142,7 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
                if not m.get("error") and refusal_icon(m) is None
                and m.get("collection", ctx.collection) == ctx.collection]
     messages.append({"role": "user", "content": question, "collection": ctx.collection})
-    rerouted = st.session_state.pop(REROUTED, None)
+    rerouted, _ = st.session_state.pop(REROUTED, (None, None))
     with st.chat_message("user"):
         st.markdown(plain(question))
     with st.chat_message("assistant"):

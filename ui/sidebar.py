@@ -64,12 +64,16 @@ def collection_picker(workspace: Workspace) -> str:
         if chosen is not None:  # deleted through another door: say so before a question goes
             said = f"The collection {chosen} was deleted; questions now go to {names[0]}."
             st.warning(plain(said), icon=":material/warning:")
-            st.session_state[REROUTED] = said  # and with the next answer, which it concerns
+            # and with the next answer, which it concerns, unless another is chosen first
+            st.session_state[REROUTED] = (said, names[0])
         st.session_state["collection"] = names[0]
     st.sidebar.header("Documents")
-    return st.sidebar.selectbox("Collection", names, key="collection",
-                                help="Questions search this collection; manage collections on "
-                                     "the Documents page.")
+    picked = st.sidebar.selectbox("Collection", names, key="collection",
+                                  help="Questions search this collection; manage collections "
+                                       "on the Documents page.")
+    if st.session_state.get(REROUTED, (None, picked))[1] != picked:
+        del st.session_state[REROUTED]
+    return picked
 
 
 def upload_form(engine: Engine, collection: str, identity: Identity) -> None:

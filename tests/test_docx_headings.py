@@ -151,3 +151,40 @@ def test_built_in_headings_without_outline_levels_in_the_styles_part_still_start
         ("Installation", "Installation\n\nMount the pump.\n\nNote: mind the cable."),
         ("Custom Styled Section", "Custom Styled Section\n\nText under the custom heading."),
     ]
+
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def contents_line(title: str, page: int, anchor: str) -> str:
+    """A line of the table of contents Word generates: a link to the heading, a tab and a
+    PAGEREF field's result, in the TOC1 style."""
+    return (f'<w:p {W_NS}><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:hyperlink '
+            f'w:anchor="{anchor}"><w:r><w:t>{title}</w:t></w:r><w:r><w:tab/></w:r><w:r>'
+            f'<w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> '
+            f'PAGEREF {anchor} \\h </w:instrText></w:r><w:r><w:fldChar '
+            f'w:fldCharType="separate"/></w:r><w:r><w:t>{page}</w:t></w:r><w:r><w:fldChar '
+            f'w:fldCharType="end"/></w:r></w:hyperlink></w:p>')
+
+
+def test_a_generated_table_of_contents_is_left_out() -> None:
+    """Its entries are the headings again with page numbers, and would outrank the sections
+    they name in a search: in its building block, or as lines in the TOC styles alone."""
+    from docx.oxml import parse_xml
+
+    document = new_document()
+    body = document.element.body
+    block = parse_xml(
+        f'<w:sdt {W_NS}><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/>'
+        f'</w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Contents</w:t></w:r></w:p>'
+        f'{contents_line("Installing the pump", 3, "_Toc1")}</w:sdtContent></w:sdt>')
+    body.insert(0, block)
+    body.insert(1, parse_xml(contents_line("Warranty", 9, "_Toc2")))  # a bare line of one
+    document.add_heading("Installing the pump", 1)
+    document.add_paragraph("Mount the pump on a level base with four M10 bolts.")
+    document.add_heading("Warranty", 1)
+    document.add_paragraph("The warranty lasts five years.")
+    assert sections(document) == [
+        ("Installing the pump", "Installing the pump\n\nMount the pump on a level base with "
+                                "four M10 bolts."),
+        ("Warranty", "Warranty\n\nThe warranty lasts five years.")]

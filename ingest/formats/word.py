@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ingest.formats.base import (
     MAX_PARAGRAPHS,
@@ -196,6 +197,7 @@ def built_in_heading_level(style_element) -> int | None:
 # Elements whose content a reader sees in their place: a content control's, a custom XML
 # tag's (which wraps paragraphs, tables, rows, cells or runs alike)
 BLOCK_WRAPPERS = tags("sdt", "sdtContent", "customXml")
+TOC_STYLE = re.compile(r"TOC[1-9]", re.IGNORECASE)  # the style ids of a contents' lines
 # and, among a paragraph's runs, a link's, a tracked insertion's or move's (the text as it now
 # reads; a deletion and a move's old place are not wrappers, so their text stays out), a field's
 # result, a smart tag's and a text direction's
@@ -206,14 +208,31 @@ BREAK = W + "br"
 RUN_TEXT = tags("t", "tab", "ptab", "cr", "noBreakHyphen", "br")
 
 
-def unwrapped(element, wanted: frozenset[str], wrappers: frozenset[str]) -> Iterator:
+def unwrapped(element, wanted: frozenset[str], wrappers: frozenset[str],
+              skipped: Callable[[Any], bool] = lambda child: False) -> Iterator:
     """The children of `element` tagged `wanted`, in document order, those inside `wrappers`
-    (at any depth) in their place."""
+    (at any depth) in their place; none of those `skipped` says to leave out."""
     for child in element.iterchildren():
+        if skipped(child):
+            continue
         if child.tag in wanted:
             yield child
         elif child.tag in wrappers:
-            yield from unwrapped(child, wanted, wrappers)
+            yield from unwrapped(child, wanted, wrappers, skipped)
+
+
+def is_contents(element) -> bool:
+    """A table of contents Word generated: its content control (a "Table of Contents"
+    building block), or one of its lines (styles TOC1 to TOC9). Its entries are the
+    headings again, with page numbers, and outrank the sections they name in a search, as a
+    PDF's contents pages would (those go last; an HTML page's are left out)."""
+    if element.tag == W + "sdt":
+        gallery = element.find(f"{W}sdtPr/{W}docPartObj/{W}docPartGallery")
+        return gallery is not None and gallery.get(W + "val") == "Table of Contents"
+    if element.tag == W + "p":
+        style = element.find(f"{W}pPr/{W}pStyle")
+        return style is not None and TOC_STYLE.fullmatch(style.get(W + "val") or "") is not None
+    return False
 
 
 def blocks(parent, element=None) -> Iterator:
@@ -224,7 +243,7 @@ def blocks(parent, element=None) -> Iterator:
     from docx.text.paragraph import Paragraph
 
     body = parent.element.body if element is None else element
-    for child in unwrapped(body, BLOCKS, BLOCK_WRAPPERS):
+    for child in unwrapped(body, BLOCKS, BLOCK_WRAPPERS, is_contents):
         yield Paragraph(child, parent) if child.tag == W + "p" else Table(child, parent)
 
 

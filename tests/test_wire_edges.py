@@ -230,15 +230,6 @@ def test_a_stall_or_drop_after_the_answer_is_complete_is_no_interruption(
     assert not record.interrupted
 
 
-def test_done_is_not_followed_by_a_wait_for_the_connection_to_close(settings, raw, passages):
-    settings = settings.model_copy(update={"ai_read_timeout_seconds": 30,
-                                           "ai_deadline_seconds": 60})
-    raw.script(Reply(steps=[*events({"response": "Llamas [2]."}), b"data: [DONE]\n\n"],
-                     hang=True))
-    text, record = timed(ask, settings, passages)
-    assert text == "Llamas [2]." and record.notice is None
-
-
 # --- what an event stream is made of ----------------------------------------------------------
 
 @pytest.mark.parametrize("charset", ["utf-16", "iso-8859-1"])

@@ -10,7 +10,8 @@ on the JSON path. A body declared `text/plain` (some proxies relabel streams) is
 events when it starts like them, as JSON otherwise.
 
 The answer is complete at `[DONE]`, at a finish_reason or at Workers AI's final usage event
-(`stats.done`): what the connection does after that is not the answer's. Before it, a
+(`stats.done`): what the connection does after that is not the answer's (after `[DONE]`
+the rest is read, so that the connection is kept for the next call). Before it, a
 `StreamWatch` bounds the wait for text, which keep-alive comments would otherwise prolong
 for ever.
 """
@@ -20,12 +21,10 @@ from __future__ import annotations
 import codecs
 import itertools
 import json
-import select
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
-from functools import partial
 from typing import Any
 
 import httpx
@@ -40,13 +39,6 @@ ERROR_TEXT_CHARS = 300  # of a plain-text error event: as much as a non-JSON err
 # what an event stream's first line starts with: a field name, or ":" for a comment
 SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:", b":")
 SSE_PEEK_BYTES = 6  # len(b"event:"), the longest field name a stream usually starts with
-# how long, after `[DONE]`, the body's end is waited for to keep the connection (a server
-# sends it at once; a loaded machine may take a while to read it)
-END_GRACE_SECONDS = 1.0
-# the attributes httpx and httpcore keep their inner stream in, down to the connection
-STREAM_LAYERS = ("_stream", "_httpcore_stream", "_connection")
-CHUNKED_END = b"0\r\n\r\n"  # the last chunk of a chunked body, with no trailers
-PARSER_DEPTH = 8  # layers walked at most, in search of the connection's parser
 # where an OpenAI-style delta carries tokens: the answer, or a reasoning model's reasoning
 TEXT_FIELDS = ("content", "reasoning_content", "reasoning")
 # usage fields that count something: a figure that cannot be a count is dropped
@@ -104,14 +96,13 @@ def read_events(response: httpx.Response, stats: CallStats,
     (and that of a whole body that reports a failure)."""
     content_type = response.headers.get("content-type", "")
     chunks = response.iter_bytes()
-    ended = partial(_read_end_if_ready, response, chunks)
     if "text/event-stream" in content_type:
-        yield from _events(chunks, stats, on_error, watch, ended)
+        yield from _events(chunks, stats, on_error, watch)
         return
     head = _head(chunks)
     body = itertools.chain([head], chunks)
     if content_type.startswith("text/plain") and head.lstrip().startswith(SSE_FIELDS):
-        yield from _events(body, stats, on_error, watch, ended)
+        yield from _events(body, stats, on_error, watch)
         return
     yield _whole_body(b"".join(body), response.status_code, stats, on_error)
 
@@ -135,37 +126,13 @@ def _as_event_stream(body: Iterator[bytes]) -> httpx.Response:
                           content=body)
 
 
-def _read_end_if_ready(response: httpx.Response, chunks: Iterator[bytes]) -> None:
-    """After `[DONE]`, read the body's end if it is there already or comes at once: only a
-    response read to its end returns its connection to the pool (closed before, the next call
-    opens a new one, and over TLS makes a new handshake). A server that keeps the response
-    open is not waited on: the answer is complete, and the caller closes the response."""
-    stream = response.extensions.get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if sock is None:
-        return
-    until = time.monotonic() + END_GRACE_SECONDS
-    with suppress(httpx.HTTPError, OSError, ValueError):
-        while _received(response) or select.select(
-                [sock], [], [], max(0.0, until - time.monotonic()))[0]:
-            if next(chunks, None) is None:
-                return
-
-
-def _received(response: httpx.Response) -> bool:
-    """Whether the end of a chunked body waits unread in the HTTP/1.1 parser (read from the
-    socket with the last event, so select() no longer sees it). httpcore does not say so
-    publicly, so its layers are walked down to the parser: when they differ, this says no,
-    and the body's end is only read from the socket."""
-    layer: Any = response.stream
-    for _ in range(PARSER_DEPTH):
-        parser = getattr(layer, "_h11_state", None)
-        if parser is not None:
-            trailing = getattr(parser, "trailing_data", None)
-            return isinstance(trailing, tuple) and trailing[0].endswith(CHUNKED_END)
-        layer = next((getattr(layer, name) for name in STREAM_LAYERS
-                      if getattr(layer, name, None) is not None), None)
-    return False
+def _drain(events: Iterator[Any]) -> None:
+    """Read the stream to its end after `[DONE]`: only a response read to its end returns
+    its connection to the pool; closed before, the next call opens a new connection (and,
+    over TLS, a new handshake). The answer is complete by now, so a failure here is not one."""
+    with suppress(httpx.HTTPError):
+        for _ in events:
+            pass
 
 
 def _without_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -182,18 +149,17 @@ def _without_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 def _events(chunks: Iterator[bytes], stats: CallStats,
             on_error: Callable[[dict[str, Any], int | None], AIError],
-            watch: StreamWatch | None = None,
-            ended: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+            watch: StreamWatch | None = None) -> Iterator[dict[str, Any]]:
     body = _without_bom(chunks)
     source = _as_event_stream(body if watch is None else watch.watched(body))
-    for sse in EventSource(source).iter_sse():
+    events = EventSource(source).iter_sse()
+    for sse in events:
         data = sse.data.strip()
         if not data:
             continue
         if data == "[DONE]":
             stats.done = True
-            if ended is not None:
-                ended()
+            _drain(events)
             return
         event = _parsed(data)
         if sse.event == "error" and not isinstance(event, dict):

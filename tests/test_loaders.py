@@ -214,6 +214,9 @@ def test_a_web_address_the_layout_wrapped_is_made_whole() -> None:
     ("https://releases.llvm.org.\n14", None),
     ("(https://CRAN.R-project.org/package=xml2).\nyaml reads", None),
     ("https://www.gnu.org/licenses/.\nThe", None),
+    # a sentence ended after the address: a next word holding a dot is a name of its own
+    ("(https://CRAN.R-project.org/package=haven).\nread.systat reads", None),
+    ("from https://example.com/.\nsetup.py installs it", None),
 ])
 def test_an_address_at_a_line_end_takes_only_what_continues_it(wrapped: str,
                                                                 read: str | None) -> None:

@@ -95,7 +95,9 @@ def _continues(address: str, scheme_only: bool, rest: str) -> bool:
         return _HOST.match(rest) is not None
     if address[-1] not in _CUT_AFTER:
         return False
-    cut_after_dot = address.endswith(".") and address[-2].isalnum()  # not "...xml2)."
+    if address.endswith(".") and not address[-2].isalnum():  # "...=haven)." ends a sentence
+        return False
+    cut_after_dot = address.endswith(".")
     return (address[-1] in "#-_~" or _ADDRESS_PART.search(rest) is not None
             or (cut_after_dot and (rest[0].islower() or rest[0].isdigit())))
 

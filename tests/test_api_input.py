@@ -256,6 +256,17 @@ async def test_an_uploaded_file_name_with_a_control_character_is_refused(
     assert engine.workspace.service.store.size() == 0
 
 
+async def test_a_name_in_decomposed_form_is_the_same_name(api: httpx.AsyncClient) -> None:
+    """A Mac writes "résumé" as e + a combining accent: the same name, the same document, not
+    a second one looking just like it."""
+    first = await upload(api, ("re\u0301sume\u0301.txt", b"Giraffes live in Kenya."))
+    assert first.json()["files"][0]["path"] == "upload:résumé.txt"
+    second = await upload(api, ("résumé.txt", b"Zebras live in Botswana."))
+    assert second.json()["files"][0]["status"] == "ingested"
+    listed = (await api.get("/documents")).json()["documents"]
+    assert [d["source"] for d in listed] == ["upload:résumé.txt"]
+
+
 # --- chat messages ----------------------------------------------------------------------------
 
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}

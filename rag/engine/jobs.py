@@ -66,8 +66,10 @@ def browser_filename(sent: str) -> str:
 
 def without_folder(name: str) -> str:
     """A name an untrusted sender gave, less any folder part: before the last / or \\, as
-    the sender's machine writes it (an upload is named, never placed)."""
-    return PureWindowsPath(name).name or "upload"
+    the sender's machine writes it (an upload is named, never placed); in composed form
+    (NFC), so that a name typed on a Mac ("re\u0301sume\u0301.txt") is the name typed
+    elsewhere, and replaces its document rather than standing beside it looking the same."""
+    return unicodedata.normalize("NFC", PureWindowsPath(name).name) or "upload"
 
 
 def unnameable(name: str) -> str | None:

@@ -25,9 +25,14 @@ def escaped_controls(text: str) -> str:
     bidirectional controls written as escapes (`\\x1b`, `\\n`, `\\u202e`)."""
     if text.isprintable():  # a bidi control is not (it is a format character)
         return text
-    return "".join(ch.encode("unicode_escape").decode("ascii")
+    return "".join(escaped(ch)
                    if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or BIDI_CONTROLS.match(ch)
                    else ch for ch in text)
+
+
+def escaped(ch: str) -> str:
+    """A character as Python writes it escaped (`\\x1b`, `\\n`, `\\u202e`)."""
+    return ch.encode("unicode_escape").decode("ascii")
 
 
 # What a terminal acts on: OSC (a window title, a clipboard write, a link) ended by BEL or
@@ -44,5 +49,4 @@ def terminal_safe(text: str) -> str:
     removed, and any other control character written as an escape (`\\x1b`); line breaks
     and tabs stay."""
     text = _TERMINAL_SEQUENCE.sub("", text.replace("\r\n", "\n"))
-    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"),
-                        text)
+    return _CONTROL.sub(lambda match: escaped(match.group()), text)

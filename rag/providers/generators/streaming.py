@@ -37,7 +37,7 @@ from rag.providers.generators.thinking import without_leading_think
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.providers.http.errors import ModelRefusedError
-from rag.providers.http.sse import ends_answer
+from rag.providers.http.sse import delta_of, ends_answer, finish_reason
 from rag.text.tokens import estimate_tokens
 from rag.types import GenerationRecord
 
@@ -62,23 +62,6 @@ class _FallBack(Exception):
     def __init__(self, error: AIError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def delta_of(event: Mapping[str, Any]) -> str:
-    """The new text in one event (either shape), or ""."""
-    response = event.get("response")
-    if isinstance(response, str) and response:
-        return response
-    choices = event.get("choices")
-    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-        choice = choices[0]
-        for key in ("delta", "message"):
-            part = choice.get(key)
-            if isinstance(part, dict) and isinstance(part.get("content"), str):
-                return part["content"]
-        if isinstance(choice.get("text"), str):
-            return choice["text"]
-    return ""
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -108,21 +91,12 @@ def whole_characters(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def finish_reason(event: Mapping[str, Any]) -> str | None:
-    """An OpenAI-style chunk's finish_reason ("stop", "length"...), or None."""
-    choices = event.get("choices")
-    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-        reason = choices[0].get("finish_reason")
-        return str(reason) if reason else None
-    return None
-
-
-#: (model, the usage the model reported, the neurons a header reported) -> neurons, or None
 EMPTY_ANSWER = "the model returned an empty answer"
 # finish reasons of an answer that came to its end (None: a Workers AI stream names none);
 # "length" has a notice of its own, and any other reason means the answer was cut
 ENDED_WHOLE = frozenset({None, "stop", "eos", "end_turn", "stop_sequence"})
 
+#: (model, the usage the model reported, the neurons a header reported) -> neurons, or None
 Pricer = Callable[[str, Mapping[str, Any] | None, float | None], float | None]
 
 

@@ -48,7 +48,7 @@ from rag.providers.http.errors import (
     reports_failure,
 )
 from rag.providers.http.retry import RetryPolicy, retry_after_seconds, timeout_within
-from rag.providers.http.sse import StreamWatch, read_events
+from rag.providers.http.sse import StreamWatch, json_or_none, read_events
 
 # A streamed answer holds its connection to the end, and the engine answers many questions at
 # once: a smaller pool would queue answers behind each other before their first token.
@@ -206,7 +206,7 @@ class AIHttp:
                 finally:
                     response.close()
                 self._refuse_redirect(response, stats)
-                if response.status_code >= 400 or reports_failure(_parsed(text)):
+                if response.status_code >= 400 or reports_failure(json_or_none(text)):
                     raise self._status_error(response, text, stats)
             return response
 
@@ -319,13 +319,6 @@ class AIHttp:
 def _is_json(response: httpx.Response) -> bool:
     """A body declared JSON, where a stream was asked for: small, and read whole at once."""
     return "json" in response.headers.get("content-type", "")
-
-
-def _parsed(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 def open_http(settings: Any, *, provider: str, credentials_hint: str,

@@ -39,8 +39,8 @@ ERROR_TEXT_CHARS = 300  # of a plain-text error event: as much as a non-JSON err
 # what an event stream's first line starts with: a field name, or ":" for a comment
 SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:", b":")
 SSE_PEEK_BYTES = 6  # len(b"event:"), the longest field name a stream usually starts with
-# where an OpenAI-style delta carries tokens: the answer, or a reasoning model's reasoning
-TEXT_FIELDS = ("content", "reasoning_content", "reasoning")
+# where an OpenAI-style delta carries a reasoning model's reasoning, beside its answer
+REASONING_FIELDS = ("reasoning_content", "reasoning")
 # usage fields that count something: a figure that cannot be a count is dropped
 COUNTED_USAGE = frozenset({"prompt_tokens", "completion_tokens", "total_tokens", "neurons"})
 
@@ -161,7 +161,7 @@ def _events(chunks: Iterator[bytes], stats: CallStats,
             stats.done = True
             _drain(events)
             return
-        event = _parsed(data)
+        event = json_or_none(data)
         if sse.event == "error" and not isinstance(event, dict):
             raise on_error(text_error(data, event), None)
         if not isinstance(event, dict):
@@ -180,30 +180,49 @@ def _events(chunks: Iterator[bytes], stats: CallStats,
         yield event
 
 
-def carries_text(event: Mapping[str, Any]) -> bool:
-    """Whether an event brings tokens (in either shape: see `streaming.delta_of`); a
-    reasoning model's separate reasoning counts, as the model is at work all the same."""
+def delta_of(event: Mapping[str, Any]) -> str:
+    """The new text of the answer in one event (either shape), or ""."""
     response = event.get("response")
     if isinstance(response, str) and response:
+        return response
+    choice = _first_choice(event)
+    for key in ("delta", "message"):
+        part = choice.get(key)
+        if isinstance(part, dict) and isinstance(part.get("content"), str):
+            return part["content"]
+    return choice["text"] if isinstance(choice.get("text"), str) else ""
+
+
+def carries_text(event: Mapping[str, Any]) -> bool:
+    """Whether an event brings tokens: the answer's, or a reasoning model's separate
+    reasoning, as the model is at work all the same."""
+    if delta_of(event):
         return True
-    choices = event.get("choices")
-    if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
-        return False
-    choice = choices[0]
-    parts = [choice.get("text")] + [
-        part.get(name) for key in ("delta", "message") if isinstance(part := choice.get(key), dict)
-        for name in TEXT_FIELDS]
-    return any(isinstance(part, str) and part for part in parts)
+    parts = [_first_choice(event).get(key) for key in ("delta", "message")]
+    return any(isinstance(part, dict) and isinstance(part.get(name), str) and part[name]
+               for part in parts for name in REASONING_FIELDS)
+
+
+def finish_reason(event: Mapping[str, Any]) -> str | None:
+    """An OpenAI-style chunk's finish_reason ("stop", "length"...), or None."""
+    reason = _first_choice(event).get("finish_reason")
+    return str(reason) if reason else None
 
 
 def ends_answer(event: Mapping[str, Any]) -> bool:
     """Whether an event completes the answer: an OpenAI-style chunk by its finish_reason
     (vLLM puts usage on every chunk), a Workers AI event by its final usage."""
-    choices = event.get("choices")
-    if isinstance(choices, list):
-        return bool(choices and isinstance(choices[0], dict)
-                    and choices[0].get("finish_reason"))
+    if isinstance(event.get("choices"), list):
+        return finish_reason(event) is not None
     return isinstance(event.get("usage"), dict)
+
+
+def _first_choice(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An OpenAI-style chunk's first choice, or {} for an event of the other shape."""
+    choices = event.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        return choices[0]
+    return {}
 
 
 def plausible_usage(usage: dict[str, Any]) -> dict[str, Any]:
@@ -213,8 +232,8 @@ def plausible_usage(usage: dict[str, Any]) -> dict[str, Any]:
             if key not in COUNTED_USAGE or is_count(value)}
 
 
-def _parsed(data: str) -> Any:
-    """The event's JSON value, or None when it is not JSON."""
+def json_or_none(data: str) -> Any:
+    """The JSON value of `data` (an event's, a body's), or None when it is not JSON."""
     try:
         return json.loads(data)
     except ValueError:

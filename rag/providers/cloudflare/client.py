@@ -10,7 +10,6 @@ from rag.errors import ConfigError, PermanentAIError
 from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
-from rag.providers.http.errors import reported_failure
 from rag.providers.http.retry import RetryPolicy
 from rag.types import is_count
 
@@ -84,9 +83,8 @@ def calls_go_to(settings: Any) -> str:
 
 
 def unwrap(data: dict[str, Any], model: str) -> dict[str, Any]:
-    """The `result` of a v4 envelope; a 200 with success=false is still an error."""
-    if data.get("success") is False:
-        raise reported_failure(PROVIDER, model, data)
+    """The `result` of a v4 envelope (one that reports a failure, even with a 200, is raised
+    by `AIHttp.post_json`, by its code)."""
     result = data.get("result", data)
     if not isinstance(result, dict):
         raise PermanentAIError(f"{PROVIDER} sent no result for {model}.")

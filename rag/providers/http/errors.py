@@ -172,12 +172,6 @@ def reports_failure(data: Any) -> bool:
     return isinstance(data, dict) and data.get("success") is False
 
 
-def reported_failure(provider: str, model: str, data: dict[str, Any]) -> PermanentAIError:
-    """The error of a `success: false` envelope where no provider policy can read it."""
-    code, detail, _ = parse_error_body(json.dumps(data))
-    return FailedCall(provider, model, "", 200, code, detail or "no detail").reported()
-
-
 def redirected(status: int, location: str, *, provider: str, model: str,
                url_hint: str) -> PermanentAIError:
     """A 3xx: redirects are not followed (a credential must not go where it was not sent),

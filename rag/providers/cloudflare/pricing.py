@@ -49,7 +49,11 @@ def price(model: str) -> tuple[float, float]:
 
 def neurons_for(model: str, input_tokens: float, output_tokens: float = 0) -> float:
     """neurons = in_tokens x in_rate / 1e6 + out_tokens x out_rate / 1e6."""
-    rate_in, rate_out = price(model)
+    return _at_rates(price(model), input_tokens, output_tokens)
+
+
+def _at_rates(rates: tuple[float, float], input_tokens: float, output_tokens: float) -> float:
+    rate_in, rate_out = rates
     return (input_tokens * rate_in + output_tokens * rate_out) / 1_000_000
 
 
@@ -70,8 +74,7 @@ def neurons_from_usage(
     tokens_out = _counted(usage.get("completion_tokens"))
     if not tokens_in and not tokens_out:
         return 0.0
-    rate_in, rate_out = PRICES.get(model) or upper_bound_price(model)
-    return (tokens_in * rate_in + tokens_out * rate_out) / 1_000_000
+    return _at_rates(PRICES.get(model) or upper_bound_price(model), tokens_in, tokens_out)
 
 
 def _counted(value: Any) -> float:

@@ -651,17 +651,22 @@ def make_folders(settings: Settings, only: Container[str] | None = None) -> None
     for folder, variable, is_set in _folders(settings):
         if only is not None and variable not in only:
             continue
-        try:
-            # the data folder holds the documents' text, the uploads and everyone's questions:
-            # made for its owner alone (one made before is left as its owner set it)
-            folder.mkdir(mode=0o700 if folder == settings.data_dir else 0o777, parents=True,
-                         exist_ok=True)
-        except OSError as exc:
-            advice = (f"give {variable} a folder you can write to" if is_set else
-                      f"give RAG_DATA_DIR a folder you can write to, or {variable} a folder "
-                      "of its own")
-            raise ConfigError(f"Cannot make the folder {folder} ({why_not_made(folder, exc)}): "
-                              f"{advice}.") from None
+        advice = (f"give {variable} a folder you can write to" if is_set else
+                  f"give RAG_DATA_DIR a folder you can write to, or {variable} a folder "
+                  "of its own")
+        # the data folder holds the documents' text, the uploads and everyone's questions:
+        # made for its owner alone (one made before is left as its owner set it)
+        make_folder(folder, advice, mode=0o700 if folder == settings.data_dir else 0o777)
+
+
+def make_folder(folder: Path, advice: str, mode: int = 0o777) -> None:
+    """Make `folder` (and the folders above it), or say in one line why it cannot be made
+    and, in `advice`, what to do."""
+    try:
+        folder.mkdir(mode=mode, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot make the folder {folder} ({why_not_made(folder, exc)}): "
+                          f"{advice}.") from None
 
 
 def _folders(settings: Settings) -> list[tuple[Path, str, bool]]:

@@ -32,9 +32,9 @@ from typing import Any, Literal
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
 from rag.engine.workspace import DRAWABLE_SUFFIXES, Workspace, drawable_suffix
-from rag.errors import ConfigError, IngestCancelled, RagError, deleted_before_ingest
+from rag.errors import IngestCancelled, RagError, deleted_before_ingest
 from rag.priority import run_below_questions
-from rag.settings import why_not_made
+from rag.settings import make_folder
 from rag.stores.base import MIN_FREE_BYTES
 
 log = logging.getLogger(__name__)
@@ -148,17 +148,6 @@ class IngestJob:
                 "report": self.report, "error": self.error}
 
 
-def make_spool_folder(folder: Path) -> None:
-    """Make the folder uploads are spooled to, or say at start-up, in one line, why it cannot
-    be (a file in its way): found at the first upload instead, every upload would fail while
-    questions went on being answered."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"Cannot make the folder {folder} ({why_not_made(folder, exc)}): "
-                          "give RAG_DATA_DIR a folder you can write to.") from None
-
-
 class IngestJobs:
     """The queue and its worker thread.
 
@@ -175,7 +164,9 @@ class IngestJobs:
         # per host: replicas may share the data folder
         self.spool_root = workspace.settings.data_dir / "incoming" / socket.gethostname()
         shutil.rmtree(self.spool_root, ignore_errors=True)  # left by an engine that died
-        make_spool_folder(self.spool_root)
+        # said at start, in one line: found at the first upload instead, every upload would
+        # fail while questions went on being answered
+        make_folder(self.spool_root, "give RAG_DATA_DIR a folder you can write to")
         self._queue: queue.Queue[IngestJob | None] = queue.Queue()
         self._jobs: OrderedDict[str, IngestJob] = OrderedDict()
         self._lock = threading.Lock()

@@ -277,6 +277,20 @@ def test_export_is_markdown_with_sources() -> None:
     assert answer_meta({"generator": "extractive", "model": "none"}) == "extractive · fresh"
 
 
+def test_the_export_says_which_collection_each_question_was_asked_of() -> None:
+    def asked(question: str, collection: str) -> list[dict]:
+        return [{"role": "user", "content": question, "collection": collection},
+                {"role": "assistant", "content": "Yes [1].", "generator": "extractive",
+                 "collection": collection}]
+
+    one = to_markdown(asked("Sun?", "garden") + asked("Rain?", "garden"))
+    assert one.count("garden") == 1 and "Asked of the collection garden." in one
+    assert "**You:** Sun?" in one and "**You:** Rain?" in one
+    two = to_markdown(asked("Sun?", "garden") + asked("Tax?", "tax_2024"))
+    assert "Asked of the collection" not in two
+    assert "**You (in garden):** Sun?" in two and "**You (in tax\\_2024):** Tax?" in two
+
+
 def test_an_exported_answer_holds_nothing_a_terminal_obeys() -> None:
     """A model may be led by a document to write a clipboard write or a colour; read with
     `cat`, the file would act on the terminal."""

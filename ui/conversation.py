@@ -103,9 +103,17 @@ def answer_markdown(text: str, quoted: bool) -> str:
 def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> str:
     """The conversation as Markdown: each question, each answer, and the answer's sources."""
     lines = [f"# {title}", ""]
+    # a question is answered from one collection: the export says which, once when it is the
+    # same for every question, else beside each
+    collections = list(dict.fromkeys(m["collection"] for m in messages
+                                     if m.get("role") == "user" and m.get("collection")))
+    if len(collections) == 1:
+        lines += [f"Asked of the collection {plain(collections[0])}.", ""]
     for m in messages:
         if m.get("role") == "user":
-            lines += [f"**You:** {message_markdown(m)}", ""]
+            asked_in = (f" (in {plain(m['collection'])})"
+                        if len(collections) > 1 and m.get("collection") else "")
+            lines += [f"**You{asked_in}:** {message_markdown(m)}", ""]
             continue
         if m.get("error"):  # a notice in the answer's place (a refusal, an error): no answer
             lines += [f"> {plain(m.get('content', ''))}", ""]

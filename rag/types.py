@@ -228,7 +228,7 @@ class GenerationRecord:
 
 #: why an answer came from less than the configured path: the search ran on words only (the
 #: question could not be embedded), every language model failed, or the user is over budget
-Degradation = Literal["sparse_search", "models_unavailable", "over_budget"]
+Degradation = Literal["sparse_search", "models_unavailable", "over_budget", "answer_unchecked"]
 
 
 @dataclass

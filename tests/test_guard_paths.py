@@ -232,6 +232,25 @@ def test_answers_are_held_until_llama_guard_has_read_them(guarded, standin) -> N
     assert "two years" in fine.text and fine.record.guard_neurons > 0
 
 
+def test_an_answer_the_guard_could_not_check_says_so_and_is_never_replayed(guarded,
+                                                                           standin) -> None:
+    """Shown, as the checks fail open, but not cached: a replay would reach every later
+    asker without a check, once Llama Guard is back."""
+    service = guarded(content_filter="llama-guard", content_filter_answers=True,
+                      ai_breaker_seconds=0)  # Llama Guard is back at the next question
+    answer = service.ask(QUESTION, top_k=1)  # the question is checked before it is answered
+    standin.fail(503, times=None, model=GUARD)
+    assert "two years" in answer.text
+    assert answer.degraded == ["answer_unchecked"]
+    assert "could not check this answer" in (answer.notice or "")
+    standin.reset()
+    again = service.ask(QUESTION, top_k=1)
+    assert "two years" in again.text and not again.cached and again.degraded == []
+    assert [m["role"] for m in to_model(standin, GUARD)[-1].body["messages"]] == [
+        "user", "assistant"]  # the answer was read this time
+    assert service.ask(QUESTION, top_k=1).cached  # and, checked, is kept
+
+
 # --- passages that talk to the model ------------------------------------------------------
 
 def test_flagged_passages_show_in_citations_and_the_call_log(

@@ -38,7 +38,8 @@ def render(ctx: Context) -> None:
                   delta_color="inverse" if rate else "off",
                   delta_arrow="auto" if rate else "off",  # no rise shown on a zero
                   help=f"{s.interrupted} cut mid-answer (counted in the error rate), "
-                       f"{s.degraded} answered from the documents alone (degraded), "
+                       f"{s.degraded} answered with a part down (degraded: a words-only search, "
+                       "quoted passages for models, an answer the filter could not check), "
                        f"{s.stopped} stopped before their end (the stop button, or the page "
                        f"left or reloaded) and {s.blocked} refused by the "
                        "content filter (neither counts as an error)")

@@ -33,6 +33,7 @@ from rag.types import Answer, Hit
 
 log = logging.getLogger("rag.guard")
 UNNAMED = "unsafe content"  # Llama Guard said unsafe without naming a category
+UNCHECKED_NOTE = "The content filter could not check this answer."
 # characters of conversation kept, newest first: more fits no model's prompt beside the
 # passages, and matching the rules against it would cost a second per 150,000 characters
 HISTORY_CHARS = 32_000
@@ -124,7 +125,12 @@ class ContentFilter:
             raise ReaderGone
         verdict = self._classify(question, "".join(parts), answer.reader_gone)
         record = answer.record
-        if verdict is not None:
+        if verdict is None:
+            # shown, as the question's check fails open, but said so and never cached: a
+            # replay would reach everyone who asks, unchecked, once the guard is back
+            answer.degraded.append("answer_unchecked")
+            answer.notes.append(UNCHECKED_NOTE)
+        else:
             record.guard_neurons = (record.guard_neurons or 0.0) + (verdict.neurons or 0.0)
             if not verdict.safe:
                 category = verdict.categories[0] if verdict.categories else UNNAMED

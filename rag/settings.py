@@ -549,11 +549,18 @@ def _is_choice(annotation: object) -> bool:
 
 def ignored_settings(settings: Settings) -> list[str]:
     """A warning for each setting that the others leave without effect."""
+    warnings = []
     if settings.enrich and settings.resolved_generator == "extractive":
-        return ["RAG_ENRICH is on, but the extractive generator cannot describe documents: "
-                "documents are ingested without a summary. Set RAG_GENERATOR (docs/"
-                "providers.md), or leave RAG_ENRICH out."]
-    return []
+        warnings.append("RAG_ENRICH is on, but the extractive generator cannot describe "
+                        "documents: documents are ingested without a summary. Set "
+                        "RAG_GENERATOR (docs/providers.md), or leave RAG_ENRICH out.")
+    # a safety setting believed on is worse than one known to be off
+    if settings.content_filter_answers and settings.content_filter != "llama-guard":
+        warnings.append("RAG_CONTENT_FILTER_ANSWERS is on, but only Llama Guard checks "
+                        f"answers and RAG_CONTENT_FILTER is {settings.content_filter}: answers "
+                        "are not checked. Set RAG_CONTENT_FILTER=llama-guard (docs/"
+                        "security.md), or leave RAG_CONTENT_FILTER_ANSWERS out.")
+    return warnings
 
 
 def unknown_variables(environ: Mapping[str, str] | None = None, *,

@@ -1185,6 +1185,19 @@ def test_enrichment_the_generator_cannot_do_is_warned_of(env: dict[str, str]) ->
             "documents" in result.stderr)
 
 
+def test_answer_checks_without_llama_guard_are_warned_of(env: dict[str, str]) -> None:
+    """A safety setting believed on but without effect says so; with Llama Guard, nothing."""
+    result = runner.invoke(app, ["docs", "list"], env={"RAG_CONTENT_FILTER_ANSWERS": "true"},
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert ("warning: RAG_CONTENT_FILTER_ANSWERS is on, but only Llama Guard checks answers "
+            "and RAG_CONTENT_FILTER is rules: answers are not checked." in result.stderr)
+    guarded = runner.invoke(app, ["docs", "list"], env={
+        "RAG_CONTENT_FILTER_ANSWERS": "true", "RAG_CONTENT_FILTER": "llama-guard"},
+        catch_exceptions=False)
+    assert "RAG_CONTENT_FILTER_ANSWERS" not in guarded.stderr
+
+
 def test_a_flag_stands_in_for_the_bad_setting_it_overrides(door: Door, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A setting mistyped in the environment or .env stops every command that reads it, but

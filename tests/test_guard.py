@@ -299,8 +299,17 @@ def test_a_verdict_in_neither_form_is_an_error() -> None:
         with pytest.raises(PermanentAIError):
             read_verdict(response, "m")
     assert category_name("S2") == "non-violent crimes" and category_name("s11") == \
-        "suicide and self-harm" and category_name("S99") == "S99" and \
-        category_name("violent crimes") == "violent crimes"
+        "suicide and self-harm" and category_name(" Violent  Crimes ") == "violent crimes"
+
+
+@pytest.mark.parametrize("reported", ["S99", "S0", "[click](http://evil.example)",
+                                      "category one\nwith a newline", "x" * 10_000, ""])
+def test_a_category_the_guard_does_not_name_is_one_name_to_users_and_metrics(
+        reported: str) -> None:
+    """The reply's own text would reach a user's message and add a metrics label each time."""
+    assert category_name(reported) == "unsafe content"
+    safe, codes = read_verdict({"safe": False, "categories": [reported] * 40}, "m")
+    assert not safe and {category_name(code) for code in codes} == {"unsafe content"}
 
 
 def test_normalizing_a_piece_at_a_time_gives_what_normalizing_whole_does() -> None:

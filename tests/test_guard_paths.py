@@ -19,6 +19,7 @@ from rag.cli.quick import error_from
 from rag.engine.api.app import create_api, metrics_endpoint
 from rag.engine.engine import Engine
 from rag.errors import ContentBlocked, TransientAIError
+from rag.providers.guards.llama_guard import CATEGORIES
 from rag.service import RagService, build_service
 from rag.text.sanitize import MARKERS, skeleton
 from tests.conftest import fresh_settings
@@ -118,14 +119,22 @@ def test_harmful_asks_never_reach_the_model_and_are_not_cached(guarded, standin)
 
 @pytest.mark.parametrize("form", ["json", "text"])
 def test_llama_guard_is_consulted_and_refuses_what_the_rules_miss(guarded, standin,
-                                                                 form: str) -> None:
+                                                                 form: str,
+                                                                 caplog: pytest.LogCaptureFixture
+                                                                 ) -> None:
     service = guarded(content_filter="llama-guard")
     standin.guard_form = form
     for ask in LEFT_TO_THE_GUARD:
-        with pytest.raises(ContentBlocked) as refused:
+        with pytest.raises(ContentBlocked) as refused, caplog.at_level(logging.INFO, "rag"):
             service.ask(ask.text)
         assert refused.value.category in ("violent crimes", "privacy")
         assert refused.value.neurons > 0
+    blocked = [json.loads(r.getMessage()) for r in caplog.records if r.name == "rag.guard"
+               and json.loads(r.getMessage())["event"] == "content_blocked"]
+    # the log keeps the guard's own codes beside the names users are shown
+    assert len(blocked) == len(LEFT_TO_THE_GUARD) and all(
+        b["codes"] and b["categories"] == [CATEGORIES[code] for code in b["codes"]]
+        for b in blocked)
     checks = to_model(standin, GUARD)
     assert [r.body["messages"] for r in checks] == [
         [{"role": "user", "content": ask.text}] for ask in LEFT_TO_THE_GUARD]

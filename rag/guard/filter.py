@@ -25,14 +25,13 @@ from dataclasses import dataclass, replace
 
 from rag.errors import EMPTY_QUESTION, AIError, ContentBlocked, EmptyQuestion, ReaderGone
 from rag.guard.rules import Policy, load_policy
-from rag.providers.guards.base import Guard, Verdict
+from rag.providers.guards.base import UNNAMED, Guard, Verdict
 from rag.settings import ContentFilterMode, Settings
 from rag.text.injection import instruction_flags
 from rag.text.sanitize import clean, log_removed
 from rag.types import Answer, Hit
 
 log = logging.getLogger("rag.guard")
-UNNAMED = "unsafe content"  # Llama Guard said unsafe without naming a category
 UNCHECKED_NOTE = "The content filter could not check this answer."
 # characters of conversation kept, newest first: more fits no model's prompt beside the
 # passages, and matching the rules against it would cost a second per 150,000 characters
@@ -106,7 +105,7 @@ class ContentFilter:
             if verdict is not None and not verdict.safe:
                 category = verdict.categories[0] if verdict.categories else UNNAMED
                 _log_blocked("question", category, by="llama-guard",
-                             categories=list(verdict.categories))
+                             categories=list(verdict.categories), codes=list(verdict.codes))
                 raise ContentBlocked(category, "question", verdict.neurons or 0.0)
         return Screened(question, turns, neurons)
 
@@ -135,7 +134,7 @@ class ContentFilter:
             if not verdict.safe:
                 category = verdict.categories[0] if verdict.categories else UNNAMED
                 _log_blocked("answer", category, by="llama-guard",
-                             categories=list(verdict.categories))
+                             categories=list(verdict.categories), codes=list(verdict.codes))
                 record.blocked = category
                 raise ContentBlocked(category, "answer", verdict.neurons or 0.0)
         yield from parts

@@ -7,6 +7,9 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+# a verdict of unsafe naming no category a reader could be told (none, or one unknown)
+UNNAMED = "unsafe content"
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -15,6 +18,7 @@ class Verdict:
     safe: bool
     categories: tuple[str, ...] = ()
     neurons: float | None = None  # what the check cost (Workers AI)
+    codes: tuple[str, ...] = ()  # the classifier's own words for the categories, for the log
 
 
 class Guard(ABC):

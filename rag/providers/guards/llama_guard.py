@@ -27,7 +27,7 @@ from rag.providers.cloudflare.client import (
     unwrap,
 )
 from rag.providers.cloudflare.route import WorkersAIRoute
-from rag.providers.guards.base import Guard, Verdict
+from rag.providers.guards.base import UNNAMED, Guard, Verdict
 from rag.providers.http.client import AIHttp
 from rag.providers.http.retry import RetryPolicy
 
@@ -42,6 +42,9 @@ CATEGORIES = {
 # A question waits for its check: give up sooner than an answer would (then the rules decide).
 GUARD_MAX_ATTEMPTS = 2
 GUARD_DEADLINE_SECONDS = 10.0
+_NAMES = frozenset(CATEGORIES.values())
+# how much of the reply's categories the log keeps: enough to recognise, not a flood
+MAX_CODES, CODE_CHARS = 16, 80
 _CODE = re.compile(r"\bS(\d{1,2})\b", re.I)
 # the verdict's first word, then its categories on the same line or the next ones
 _TEXT_VERDICT = re.compile(r"\s*(safe|unsafe)\b(.*)", re.I | re.S)
@@ -91,7 +94,8 @@ class LlamaGuard(Guard):
             safe, codes = read_verdict(result.get("response"), self.model)
             usage = result.get("usage") if isinstance(result.get("usage"), dict) else None
             stats.neurons = billed_neurons(stats, pricing.neurons_from_usage(self.model, usage))
-        return Verdict(safe, tuple(category_name(code) for code in codes), stats.neurons)
+        return Verdict(safe, tuple(category_name(code) for code in codes), stats.neurons,
+                       codes=tuple(code[:CODE_CHARS] for code in codes[:MAX_CODES]))
 
 
 def read_verdict(response: Any, model: str) -> tuple[bool, list[str]]:
@@ -125,6 +129,11 @@ def _decoded(text: str) -> Any:
 
 
 def category_name(code: str) -> str:
-    """"S2" → "non-violent crimes"; a name or an unknown code is kept as it came."""
+    """"S2" → "non-violent crimes", a category's own name as it is; anything else, which
+    the provider's reply may hold, is one name: it is shown to users and is a metrics
+    label, so it is neither the reply's text nor a new label value each time."""
     match = _CODE.fullmatch(code.strip())
-    return CATEGORIES.get(f"S{int(match.group(1))}", code) if match else code.strip()
+    if match:
+        return CATEGORIES.get(f"S{int(match.group(1))}", UNNAMED)
+    name = " ".join(code.split()).lower()
+    return name if name in _NAMES else UNNAMED

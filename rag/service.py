@@ -23,7 +23,7 @@ from ingest.formats.base import LoadOptions
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestPipeline, IngestReport, Progress
 from rag.answering.answerer import Answerer
-from rag.answering.budget import Budgets, Spending
+from rag.answering.budget import Budgets, Spending, answer_estimate
 from rag.answering.strategies import StrategyConfig
 from rag.app.context import enter_scope, in_scope, request_scope
 from rag.app.logs import configure_logging
@@ -225,12 +225,16 @@ class RagService:
         started = time.monotonic()
         context = contextvars.copy_context()
         scope = context.run(enter_scope, user, self.spending)
+        top_k = top_k or self.settings.top_k
+        estimate = answer_estimate(self.answerer.drafting_models(strategy), top_k,
+                                   self.settings.chunk_tokens, self.settings.ai_max_tokens)
+        over_budget, release_hold = context.run(self.budgets.admit, user, estimate)
         try:
-            answer = context.run(self.answerer.ask, question, top_k or self.settings.top_k,
-                                 history, strategy=strategy,
-                                 over_budget=context.run(self.budgets.refusal, user),
+            answer = context.run(self.answerer.ask, question, top_k, history,
+                                 strategy=strategy, over_budget=over_budget,
                                  reader_gone=reader_gone)
         except (Exception, ReaderGone) as exc:
+            release_hold()
             blocked = exc if isinstance(exc, ContentBlocked) else None
             outcome = "stopped" if isinstance(exc, ReaderGone) else \
                 "blocked" if blocked else "error"
@@ -242,6 +246,7 @@ class RagService:
 
         def on_end(outcome: Outcome, latency_ms: float, ttft_ms: float | None,
                    error: str | None) -> None:
+            release_hold()
             answer.latency_ms = round(latency_ms, 1)
             answer.ttft_ms = None if ttft_ms is None else round(ttft_ms, 1)
             if outcome == "ok" and answer.record.interrupted:

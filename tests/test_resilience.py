@@ -387,6 +387,43 @@ def test_a_user_over_budget_gets_quoted_passages_until_midnight(
     assert "local" in table.stdout and "chat" in table.stdout
 
 
+def test_questions_asked_at_once_hold_their_cost_against_the_budget(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    """Each question's cost is known only when it ends: a burst asked together would all be
+    answered by the model, many times over the budget, had each not held an estimate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.answering.budget import answer_estimate
+    from rag.service import build_service
+
+    settings = load_settings()
+    estimate = answer_estimate([settings.workers_ai_chat_model], settings.top_k,
+                               settings.chunk_tokens, settings.ai_max_tokens)
+    monkeypatch.setenv("RAG_USER_DAILY_NEURONS", str(2.5 * estimate))
+    service = build_service(load_settings())
+    local_embeddings.latency = 0.5  # every answer is still under way when the last is asked
+    try:
+        def asked(n: int):
+            answer = service.ask(f"{QUESTION} ({n})", user="alice")
+            assert answer.text
+            return answer.generator, answer.degraded, answer.notice, answer.record.neurons
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(asked, range(8)))
+        by_model = [a for a in answers if a[0] == "workers-ai"]
+        held_back = [a for a in answers if a[0] == "extractive"]
+        assert 1 <= len(by_model) <= 3 and len(by_model) + len(held_back) == 8
+        assert all(a[1] == ["over_budget"] and "questions under way" in a[2]
+                   and "come back as they end" in a[2] for a in held_back)
+        spent = service.budgets.spent("alice")
+        assert spent == pytest.approx(sum(a[3] for a in by_model)) and spent < 2.5 * estimate
+        local_embeddings.latency = 0.0
+        # the holds ended with their questions: what is left of the budget is spent again
+        assert service.ask(QUESTION, user="alice").generator == "workers-ai"
+    finally:
+        service.close()
+
+
 def test_what_was_spent_before_a_budget_was_set_counts_against_it(
         local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
     """A budget set at noon holds what the morning spent, as the cost report shows it."""

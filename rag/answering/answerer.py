@@ -135,6 +135,20 @@ class Answerer:
                                      respelt=retrieval.respelt is not None)
         return answer
 
+    def drafting_models(self, strategy: AnswerStrategy | None) -> tuple[str, ...]:
+        """The Workers AI models an answer to a question asked with `strategy` may be drafted
+        by, for its cost's estimate; none for a generator that spends no neurons."""
+        generator = self.generator
+        model = getattr(generator, "model", None)
+        if generator.name != "workers-ai" or not isinstance(model, str):
+            return ()
+        runs = self.strategies.runnable(strategy or self.strategies.default, generator)
+        if runs == "progressive" and self.strategies.progressive_model:
+            return (self.strategies.progressive_model, model)
+        if runs == "consensus":
+            return self.strategies.consensus_models
+        return (model,)
+
     def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
                     top_k: int, rewrite: GenerationRecord, reader_gone: threading.Event
                     ) -> tuple[str, ScoredIds | None]:

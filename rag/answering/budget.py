@@ -5,6 +5,10 @@ user's spend of the UTC day, in the shared state (`providers.state`: the data di
 Redis), and to the metrics (neurons by kind and by user). A user whose spend reached
 RAG_USER_DAILY_NEURONS gets extractive answers, with a notice saying why, until 00:00 UTC;
 the users in RAG_BUDGET_EXEMPT_USERS never do.
+
+A question's cost is known only once its calls end, so each question a model answers holds
+an estimate of its cost against the budget while it runs (`Budgets.admit`): a burst of
+questions asked together sees what the others may spend, not only what finished ones did.
 """
 
 from __future__ import annotations
@@ -17,10 +21,27 @@ from typing import Any
 from rag.app.context import Scope
 from rag.app.metrics import CallRecord, Metrics
 from rag.errors import RateLimited
+from rag.providers.cloudflare import pricing
 from rag.providers.state import SharedState
 from rag.types import is_count
 
 _DAY = 86_400
+# no question runs longer: the hold of an engine stopped mid-question lapses after it
+HOLD_SECONDS = 600.0
+# the prompt's words beside its passages (instructions, the question, recent turns); an
+# estimate on the high side only matters while questions run together near the budget
+PROMPT_TOKENS = 600
+
+
+def answer_estimate(models: Sequence[str], passages: int, chunk_tokens: int,
+                    max_tokens: int) -> float:
+    """The neurons an answer drafted by each of `models` may cost at most (Workers AI's)."""
+    prompt = PROMPT_TOKENS + passages * chunk_tokens
+    return sum(pricing.neurons_for(model, prompt, max_tokens) for model in models)
+
+
+def _nothing_held() -> None:
+    return None
 
 
 def utc_day(now: float) -> str:
@@ -68,34 +89,73 @@ class Budgets:
         now = self.clock()
         return max(shared, self.recorded(user, now - now % _DAY))
 
-    def refusal(self, user: str | None) -> str | None:
-        """Why `user` may not spend more today, or None."""
-        used = self._used_up(user)
-        if used is None:
+    def refusal(self, user: str | None, held: float = 0.0) -> str | None:
+        """Why `user` may not spend more today (with `held` neurons of questions under
+        way), or None."""
+        limit = self._limit(user)
+        if limit is None:
             return None
-        return (f"{used}, so these are quoted passages rather than a written answer; written "
-                "answers come back at 00:00 UTC (RAG_USER_DAILY_NEURONS).")
+        spent = self.spent(user)
+        if spent >= limit:
+            return (f"{_used_up(limit, spent)}, so these are quoted passages rather than a "
+                    "written answer; written answers come back at 00:00 UTC "
+                    "(RAG_USER_DAILY_NEURONS).")
+        if spent + held >= limit:
+            return (f"Your questions under way may spend the rest of today's budget of "
+                    f"{_neurons(limit)} ({spent:,.1f} spent), so these are quoted passages "
+                    "rather than a written answer; written answers come back as they end "
+                    "(RAG_USER_DAILY_NEURONS).")
+        return None
+
+    def admit(self, user: str | None, estimate: float) -> tuple[str | None, Callable[[], None]]:
+        """Why `user`'s question may not be answered by a model (None while under budget,
+        counting what the user's questions under way hold), and what ends this question's
+        own hold of `estimate` neurons, to be called once it has ended."""
+        if self.state is None or self._limit(user) is None or not estimate > 0:
+            return self.refusal(user), _nothing_held
+        key = f"held:{utc_day(self.clock())}:{user}"
+        # added first, then read: of questions asked at once, each sees those before it
+        held = self.state.incr(key, estimate, HOLD_SECONDS) - estimate
+        reason = self.refusal(user, max(held, 0.0))
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.state.incr(key, -estimate, HOLD_SECONDS)
+
+        if reason is not None:
+            release()
+            return reason, _nothing_held
+        return None, release
 
     def ingest_refusal(self, user: str | None) -> RateLimited | None:
         """Why `user` may not ingest with a remote embedder today (each chunk's embedding is
         spent), or None."""
-        used = self._used_up(user)
-        if used is None:
+        limit = self._limit(user)
+        spent = 0.0 if limit is None else self.spent(user)
+        if limit is None or spent < limit:
             return None
         now = self.clock()
-        return RateLimited(f"{used}: an ingest spends more on its embeddings, so it can run "
-                           "again at 00:00 UTC (RAG_USER_DAILY_NEURONS).",
+        return RateLimited(f"{_used_up(limit, spent)}: an ingest spends more on its "
+                           "embeddings, so it can run again at 00:00 UTC "
+                           "(RAG_USER_DAILY_NEURONS).",
                            retry_after=_DAY - now % _DAY)
 
-    def _used_up(self, user: str | None) -> str | None:
-        limit = self.daily_neurons
-        if limit is None or user is None or user in self.exempt:
+    def _limit(self, user: str | None) -> float | None:
+        """`user`'s daily budget, or None when they have none."""
+        if user is None or user in self.exempt:
             return None
-        spent = self.spent(user)
-        if spent < limit:
-            return None
-        noun = "neuron" if limit == 1 else "neurons"
-        return f"You have used today's budget of {limit:,.0f} {noun} ({spent:,.1f} spent)"
+        return self.daily_neurons
+
+
+def _neurons(count: float) -> str:
+    return f"{count:,.0f} {'neuron' if count == 1 else 'neurons'}"
+
+
+def _used_up(limit: float, spent: float) -> str:
+    return f"You have used today's budget of {_neurons(limit)} ({spent:,.1f} spent)"
 
 
 class Spending:

@@ -34,6 +34,7 @@ from rag.retrieval.cache import Cache, make_key, normalise_question, source_dige
 from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retriever
 from rag.settings import AnswerStrategy
 from rag.stores.fusion import ScoredIds
+from rag.text.images import without_images
 from rag.types import Answer, Degradation, GenerationRecord, Hit, strategy_from_json
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,9 @@ class Answerer:
             deltas = self._quoted(request, answer, over_budget or "")
         else:
             deltas = self._drafted(generator, strategy, request, answer)
-        deltas = self.guard.screen_answer(question, checker.filter(deltas), answer)
+        # no door renders an image it did not mean to fetch (rag.text.images)
+        deltas = self.guard.screen_answer(question, without_images(checker.filter(deltas)),
+                                          answer)
         # an answer made from unreranked or degraded hits (a part failed) is not kept
         keep = not (retrieval.rerank_failed or degraded)
         answer.deltas = self._finish(answer, deltas, checker, key if keep else None,

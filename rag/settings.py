@@ -183,6 +183,15 @@ class Settings(BaseSettings):
             return value.strip().lower()
         return value
 
+    @field_validator("data_dir", "qdrant_path", "model_dir", "cache_dir", "log_file",
+                     "api_keys_file", "content_filter_rules")
+    @classmethod
+    def _home_expanded(cls, value: Path | None) -> Path | None:
+        # `~/rag` as a .env file, a unit file or a compose file pass it, with no shell to
+        # expand it: the home folder, for every part alike (some libraries expand it, others
+        # would make a folder named "~" in the working folder)
+        return value.expanduser() if value is not None else None
+
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Path("./data")
     qdrant_path: Path | None = None  # embedded store; default <data_dir>/qdrant

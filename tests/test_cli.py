@@ -1185,6 +1185,37 @@ def test_enrichment_the_generator_cannot_do_is_warned_of(env: dict[str, str]) ->
             "documents" in result.stderr)
 
 
+def test_two_libraries_sharing_a_cache_never_answer_from_each_other(
+        tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each library's collection is made afresh ("docs", version 1 after one ingest): the
+    same question must not replay the other's answer, citing a file this one lacks."""
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "shared-cache"))
+    for name, code in (("one", "ALPHA-7"), ("two", "BETA-9")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.txt").write_text(f"The secret launch code is {code}.\n")
+        monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / f"data-{name}"))
+        assert runner.invoke(app, ["ingest", str(folder)]).exit_code == 0
+        for asked in range(2):
+            result = runner.invoke(app, ["ask", "What is the secret launch code?", "--json"])
+            answer = json.loads(result.stdout)
+            assert code in answer["answer"] and answer["cached"] == (asked == 1), answer
+            assert [c["source"] for c in answer["citations"]] == [str(folder / f"{name}.txt")]
+
+
+def test_a_data_folder_under_the_home_folder_is_one_place_for_every_part(
+        tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`~` as a .env or unit file gives it, with no shell to expand it."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RAG_DATA_DIR", "~/library")
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["ingest", str(corpus(tmp_path / "docs"))]).exit_code == 1  # bad.pdf
+    assert runner.invoke(app, ["ask", "How do I descale the kettle?"]).exit_code == 0
+    library = tmp_path / "home" / "library"
+    assert {"qdrant", "cache", "logs"} <= {p.name for p in library.iterdir()}
+    assert not (tmp_path / "~").exists()
+
+
 def test_answer_checks_without_llama_guard_are_warned_of(env: dict[str, str]) -> None:
     """A safety setting believed on but without effect says so; with Llama Guard, nothing."""
     result = runner.invoke(app, ["docs", "list"], env={"RAG_CONTENT_FILTER_ANSWERS": "true"},

@@ -234,7 +234,7 @@ class Answerer:
         # added for the other strategies only: single's keys stay as they were
         extra = [] if strategy == "single" else [self._strategy_key(strategy)]
         return make_key("answer", source_digest(), retriever.store.collection,
-                        retriever.store.version(),
+                        *retriever.store.identity(),
                         retriever.embedder.name, generator.name, generator.identity,
                         retriever.mode, k, normalise_question(question),
                         normalise_question(query), said, *([rerank] if rerank else []),

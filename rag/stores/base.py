@@ -356,6 +356,13 @@ class ChunkStore(ABC):
         deleted and made again under its name is another one, whose `made` differs."""
         return int(self._metadata().get("made", 0))
 
+    def identity(self) -> tuple[int, int]:
+        """`made`, then `version`, in one read: an answer cached from this collection is
+        valid for these, and for no other library's collection of its name and version
+        sharing the cache (RAG_CACHE_DIR)."""
+        meta = self._metadata()
+        return int(meta.get("made", 0)), int(meta.get("version", 0))
+
     def exists(self) -> bool:
         """Whether this store's collection exists (one look, not a listing of them all)."""
         return self._exists()

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -262,7 +262,7 @@ def print_report(passes: list[Pass], best: Pass, at_ours: Pass | None,
 def main() -> None:
     args = parse_args()
     settings = load_settings(embedder="local")
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="embed-limit-") as tmp:
         run(args, settings, started, load_at_start, Path(tmp))

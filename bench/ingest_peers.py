@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from peers.common import (
@@ -435,7 +435,7 @@ def main() -> None:
     peers = [n for n in args.only if n != OURS]
     if peers and not PEERS_PYTHON.exists():
         sys.exit(f"{PEERS_PYTHON} is missing: run bash bench/setup_peers.sh first")
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     load_at_start = os.getloadavg()
     settings = load_settings(embedder="local")
     with tempfile.TemporaryDirectory(prefix="ingest-peers-") as tmp:

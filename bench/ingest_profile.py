@@ -18,7 +18,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from peers.common import (
@@ -121,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.pdfs.is_dir():
         sys.exit(f"{args.pdfs} is missing: the shared manuals are needed")
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     load_at_start = os.getloadavg()
     busy_warning(load_at_start)
     os.environ.update(RAG_EMBEDDER="local", RAG_MODEL_DIR=str(ensure_onnx_model()))

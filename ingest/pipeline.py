@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -138,7 +138,7 @@ def _document_fields(document: Document) -> dict:
     """Payload fields the app's document table shows (pages: paged formats only)."""
     numbers = [p.number for p in document.pages if p.number is not None]
     return {"pages": max(numbers) if numbers else None,
-            "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 @dataclass

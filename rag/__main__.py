@@ -17,7 +17,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import signal
 import sys
+
+from rag.stopped import end_by_signal
 
 
 def exit_status(code: object) -> int:
@@ -36,6 +39,7 @@ def main() -> None:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
                 stream.flush()
+        end_by_signal(status)  # a command stopped stops the script that ran it
         os._exit(status)
 
     # what the command writes (the store, the cache, the logs, uploads, everyone's questions)
@@ -44,23 +48,23 @@ def main() -> None:
     # registered before the command imports anything, so it runs after every other handler
     # (multiprocessing's join of the parse worker, logging's flush)
     atexit.register(leave_without_teardown)
-    from rag.cli.quick import answer_quickly
-
     try:
+        from rag.cli.quick import answer_quickly
+
         quick = answer_quickly(sys.argv[1:])  # a question to a running engine needs no more
+        if quick is not None:
+            status = quick
+            return
+        from rag.cli.main import app
+
+        app()
     except BrokenPipeError:  # the reader stopped early (`rag ask ... | head -1`)
         from rag.cli.output import BROKEN_PIPE_EXIT, stdout_to_devnull
 
         stdout_to_devnull()
         status = BROKEN_PIPE_EXIT
-        return
-    if quick is not None:
-        status = quick
-        return
-    from rag.cli.main import app
-
-    try:
-        app()
+    except KeyboardInterrupt:  # Ctrl-C while the command's own modules load: nothing begun
+        status = 128 + signal.SIGINT
     except SystemExit as exc:
         status = exit_status(exc.code)
         raise

@@ -3,5 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-.venv/bin/rag ingest data/samples || echo "some sample files failed to ingest (see above)"
+status=0
+.venv/bin/rag ingest data/samples || status=$?
+# 1: some files failed, the rest are searchable; anything else (a setting, the data folder,
+# a stop) would stop the app as well, and was said above
+if [ "$status" -gt 1 ]; then exit "$status"; fi
+if [ "$status" -eq 1 ]; then echo "some sample files failed to ingest (see above)"; fi
 exec .venv/bin/rag ui "$@"

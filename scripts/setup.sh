@@ -18,7 +18,16 @@ if ! tesseract --list-langs 2>/dev/null | grep -qx eng; then
   fi
 fi
 PYTHON="${PYTHON:-python3}"
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "Python 3.11 or newer is needed ($PYTHON is $("$PYTHON" -V 2>&1)): give one as PYTHON=..." >&2
+  exit 1
+fi
+# a .venv left without pip (made where Debian's python3-venv was missing) is made again
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  "$PYTHON" -m venv --clear .venv || {
+    echo "could not make .venv: on Debian or Ubuntu, install python3-venv" >&2; exit 1; }
+  rm -f .venv/.installed
+fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$0" -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import quote
 
@@ -62,7 +62,7 @@ def test_retry_after_forms_and_range():
     assert retry_after_seconds({"retry-after-ms": "0", "retry-after": "5"}) is None
     assert retry_after_seconds({"retry-after": "soon"}) is None
     assert retry_after_seconds({}) is None
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     date = format_datetime(now + timedelta(seconds=5), usegmt=True)
     assert retry_after_seconds({"retry-after": date}, now=now.timestamp()) == pytest.approx(5.0)
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.engine import serve
 from tests.test_foreign_errors import free_port
 
 # engines in processes of their own: seconds a test
@@ -94,24 +93,6 @@ def test_rag_ui_imports_nothing_from_the_working_folder(env, embedder, tmp_path:
     assert imported(folder) == []
 
 
-def test_the_engine_before_python_3_11_drops_the_working_folder_itself(
-        env, embedder, tmp_path: Path) -> None:
-    """Without `-P` (Python 3.10) the engine's command line drops the folder itself; run here
-    on whichever Python runs the tests."""
-    folder = hostile_folder(tmp_path / "scripts", ("ingest", "ui", "rag"))
-    port = free_port()
-    log = tmp_path / "engine.log"
-    argv = [*serve.command(safe_path_flag=False), str(APP), "--server.port", str(port),
-            "--server.address", "127.0.0.1", "--server.headless", "true",
-            "--server.fileWatcherType", "none"]
-    with engine_process(argv, folder, log) as engine:
-        wait_until_healthy(engine, f"http://127.0.0.1:{port}", log)
-        assert Path(f"/proc/{engine.pid}/cwd").resolve() == folder.resolve()
-    assert imported(folder) == []
-
-
-
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10 has no safe-path mode")
 def test_rag_ingest_without_an_engine_imports_nothing_from_the_working_folder(
         env, embedder, tmp_path: Path) -> None:
     folder = hostile_folder(tmp_path / "scripts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -212,7 +212,7 @@ def test_a_report_on_a_folder_without_metrics_says_so_and_creates_nothing(data_d
 
 
 def test_a_report_counts_neurons_as_floats_even_on_an_empty_day(data_dir):
-    noon = datetime(2026, 11, 30, 12, tzinfo=timezone.utc).timestamp()
+    noon = datetime(2026, 11, 30, 12, tzinfo=UTC).timestamp()
     recorded(data_dir, CallRecord(ts=noon, kind="chat", neurons=2.5, user="ann"),
              CallRecord(ts=noon, kind="embedding", neurons=0.5, user="ann"))
     busy = json.loads(report("--date", "2026-11-30", "--json").stdout)

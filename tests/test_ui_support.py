@@ -8,7 +8,7 @@ import io
 import json
 import shutil
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -72,7 +72,7 @@ def test_percentile_interpolates() -> None:
 
 
 def test_summary_counts_errors_stops_cache_hits_and_todays_neurons() -> None:
-    now = datetime(2026, 5, 2, 10, 30, tzinfo=timezone.utc).timestamp()
+    now = datetime(2026, 5, 2, 10, 30, tzinfo=UTC).timestamp()
     metrics = Metrics(None, clock=lambda: now)
     yesterday = now - 11 * 3600  # 23:30 UTC the day before
     rows = [
@@ -420,7 +420,7 @@ def test_uploads_over_the_limit_are_refused_unread(engine, svc) -> None:
     assert (row.name, row.title, row.pages, row.media_type) == ("g.pdf", "Greenhouse guide", 2,
                                                                "application/pdf")
     stamp = datetime.fromisoformat(row.ingested_at)
-    assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 60
+    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60
     page, reason = svc.source_page(row.doc_id, row.source, 2, SUN)
     assert reason is None and page.highlighted
     svc.delete_document(None, row.doc_id)

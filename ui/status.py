@@ -5,7 +5,7 @@ the performance targets with pass or fail; the models skipped by an open circuit
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -99,7 +99,7 @@ def target_table(s: Summary) -> None:
 def chart(metrics) -> None:
     buckets = metrics.buckets(hours=24, minutes_per_bucket=60)
     frame = pd.DataFrame({
-        "hour (UTC)": [datetime.fromtimestamp(b.start, tz=timezone.utc).strftime("%H:00")
+        "hour (UTC)": [datetime.fromtimestamp(b.start, tz=UTC).strftime("%H:00")
                        for b in buckets],
         "answered": [b.requests - b.errors for b in buckets],
         "errors": [b.errors for b in buckets],

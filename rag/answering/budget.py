@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rag.app.context import Scope
@@ -45,7 +45,7 @@ def _nothing_held() -> None:
 
 
 def utc_day(now: float) -> str:
-    return datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%d")
 
 
 class Budgets:

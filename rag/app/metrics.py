@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -189,7 +189,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def start_of_utc_day(now: float | None = None) -> float:
-    moment = datetime.fromtimestamp(time.time() if now is None else now, tz=timezone.utc)
+    moment = datetime.fromtimestamp(time.time() if now is None else now, tz=UTC)
     return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import typer
 from rich.table import Table
@@ -159,11 +159,11 @@ def report(
 def _utc_day(date: str | None) -> tuple[datetime, datetime]:
     """[start, end) of the UTC day `date` names, today when None."""
     if date is None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     else:
         try:
-            start = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            start = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError:
             raise ConfigError(f"--date takes YYYY-MM-DD, not {date!r}.") from None
     try:

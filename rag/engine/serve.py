@@ -5,29 +5,24 @@ the app, so the app itself is too late to set them."""
 
 from __future__ import annotations
 
+import atexit
 import signal
 import sys
 from types import FrameType
 
 from rag.engine.keepalive import keep_idle_connections
+from rag.stopped import end_by_signal
 
 MODULE = "rag.engine.serve"  # this module's name, also when it runs as `__main__`
-# `-c` puts the working folder ('') first on the import path: dropped before the first import
-_OFF_THE_WORKING_FOLDER = ("import sys\n"
-                           "if sys.path[:1] == ['']: del sys.path[0]\n"
-                           f"from {MODULE} import main\n"
-                           "main()\n")
 
 
-def command(safe_path_flag: bool = sys.version_info >= (3, 11)) -> list[str]:
+def command() -> list[str]:
     """The interpreter's command line that runs `main` with the working folder off the import
     path. `python -m` alone puts it first, and a user's `ingest.py`, `ui.py` or `rag.py` there
     would be imported in place of the app's own packages (or a `threading.py` in place of the
-    standard library's). `-P` (Python 3.11+) is also passed on to the processes the engine
-    spawns (the ingest's parse worker); before 3.11 a `-c` line drops the folder itself."""
-    if safe_path_flag:
-        return [sys.executable, "-P", "-m", MODULE]
-    return [sys.executable, "-c", _OFF_THE_WORKING_FOLDER]
+    standard library's). `-P` is also passed on to the processes the engine spawns (the
+    ingest's parse worker)."""
+    return [sys.executable, "-P", "-m", MODULE]
 
 
 def _stopped(received: int, frame: FrameType | None) -> None:
@@ -43,8 +38,15 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stopped)
     from streamlit.web.cli import main as streamlit
 
+    status: list[int] = []
+    # registered first, so run last: after the engine has withdrawn its announcement
+    atexit.register(lambda: status and end_by_signal(status[0]))
     sys.argv = ["streamlit", "run", *sys.argv[1:]]
-    streamlit(prog_name="streamlit")
+    try:
+        streamlit(prog_name="streamlit")
+    except SystemExit as exc:
+        status.append(exc.code if isinstance(exc.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":

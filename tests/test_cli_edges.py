@@ -144,7 +144,9 @@ def test_ui_refuses_a_port_out_of_range_as_a_usage_error(env, monkeypatch, port:
 
 @pytest.mark.parametrize(("host", "said"), [
     ("198.51.100.77", "Cannot listen on --host 198.51.100.77 (Cannot assign requested address)"),
-    ("nosuchhost.invalid", "--host nosuchhost.invalid does not resolve")])
+    ("nosuchhost.invalid", "--host nosuchhost.invalid does not resolve"),
+    # `--host "$HOST"` with HOST unset: the server would listen on every interface
+    ("", "--host is blank: give 127.0.0.1 for this machine only"), (" ", "--host is blank")])
 def test_ui_names_a_host_it_cannot_listen_on(env, monkeypatch, host: str, said: str) -> None:
     """Not "the port is in use": the port is free, the address is what is wrong."""
     started: list[list[str]] = []

@@ -580,6 +580,9 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
     from rag.engine.sockets import port_taken
 
     try:  # what the server would stop on, said in one line before it starts
+        if not host.strip():  # `--host "$HOST"` with HOST unset: the server would take every
+            raise RagError("--host is blank: give 127.0.0.1 for this machine only, or "
+                           "0.0.0.0 for every interface (docs/security.md).")
         settings = load_settings()
         ApiKeys.from_settings(settings)
         make_folders(settings)

@@ -80,6 +80,18 @@ def test_a_folder_setting_that_cannot_be_a_folder_is_one_line(
                            "a folder you can write to.\n")
 
 
+def test_a_key_kept_in_a_data_folder_that_is_a_file_names_the_data_folder(
+        env, tmp_path: Path, monkeypatch) -> None:
+    """The keys file is RAG_DATA_DIR's unless RAG_API_KEYS_FILE is set: that is what to fix."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file where a folder should be")
+    monkeypatch.setenv("RAG_DATA_DIR", str(blocker))
+    done = run("keys", "add", "bob")
+    assert done.exit_code == 2
+    assert done.stderr == (f"error: Cannot make the folder {blocker} (it is a file): give "
+                           "RAG_DATA_DIR a folder you can write to.\n")
+
+
 def test_a_default_folder_that_cannot_be_made_names_the_data_folder(env, monkeypatch) -> None:
     monkeypatch.delenv("RAG_MODEL_DIR")
     models = Path(env["RAG_DATA_DIR"]) / "models"

@@ -478,6 +478,8 @@ def keys_add(user: Annotated[str, typer.Argument(help="Who the key is for, e.g. 
 
     try:
         settings = load_settings()
+        if settings.api_keys_file is None:  # kept in the data folder: said as every command
+            make_folders(settings, only={"RAG_DATA_DIR"})  # says a data folder's trouble
         key = add_key(settings.resolved_api_keys_file, user)
     except RagError as exc:
         fail(exc)

@@ -595,6 +595,10 @@ async def test_a_wrong_method_says_which_ones_the_route_takes(api: httpx.AsyncCl
     broken = await api.post("/search", content=b'{"query": "\xff"}',
                             headers={"content-type": "application/json"})
     assert broken.json()["error"]["message"].startswith("The body is not valid JSON")
+    for body in (b'{bad', b'{"query": "x",}'):  # no field is at fault, not the position
+        unparsed = await api.post("/search", content=body,
+                                  headers={"content-type": "application/json"})
+        assert unparsed.json()["error"]["param"] is None
     untyped = await api.post("/search", content=b'{"query": "license"}')
     assert error_of(untyped) == (400, "bad_request")
     assert "Content-Type: application/json" in untyped.json()["error"]["message"]

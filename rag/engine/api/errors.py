@@ -285,7 +285,9 @@ def methods_of(request: Request) -> list[str]:
 
 def field_at_fault(problem: dict[str, Any]) -> str | None:
     """The field a validation problem is about, as OpenAI names it (`messages.0.content`);
-    None for the body as a whole."""
+    None for the body as a whole (JSON that does not parse: its `loc` holds the position)."""
+    if problem.get("type") == "json_invalid":
+        return None
     where = [str(part) for part in (problem.get("loc") or ()) if part not in ("body", "query")]
     return ".".join(where) or None
 

@@ -1063,7 +1063,8 @@ async def test_every_request_is_logged_with_its_user_but_never_its_key(open_engi
     engine = open_engine(api_keys="alice:alice-secret-key-1")
     async with client(engine, host="10.0.0.7", key="alice-secret-key-1") as alice:
         assert (await alice.get("/health", params={"collection": "docs"})).status_code == 200
-        assert (await alice.post("/ask", json={"question": "tea?"})).status_code == 200
+        asked = await alice.post("/ask", json={"question": "tea?", "stream": False})
+        assert asked.status_code == 200
     async with client(engine, host="10.0.0.9", key="wrong-key") as wrong:
         assert error_of(await wrong.get("/documents")) == (401, "unauthorized")
     lines = [(r.http["method"], r.http["path"], r.http["status"], r.http["client"], r.user)
@@ -1078,6 +1079,10 @@ async def test_every_request_is_logged_with_its_user_but_never_its_key(open_engi
     record = json.loads(next(line for line in logged.splitlines() if "/api/v1/ask" in line))
     assert record["logger"] == "rag.access" and record["user"] == "alice"
     assert record["http"]["status"] == 200 and record["http"]["ms"] >= 0
+    # the access line and the question's own records share one id, to be joined
+    ids = [r.request_id for r in caplog.records if r.name == "rag.access"]
+    assert record["request_id"] == asked.json()["request_id"] == ids[1]
+    assert len(set(ids)) == 3 and None not in ids
 
 
 async def test_the_start_token_is_the_rag_command_on_this_machine_only(open_engine) -> None:

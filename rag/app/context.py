@@ -47,11 +47,17 @@ def current() -> Scope | None:
     return _current.get()
 
 
+def _outer_id() -> str:
+    outer = _current.get()
+    return outer.request_id if outer else new_request_id()
+
+
 @contextmanager
 def request_scope(user: str | None = None, ledger: Ledger | None = None,
                   request_id: str | None = None) -> Iterator[Scope]:
-    """Run the block as one request (a new id unless given) for `user`."""
-    scope = Scope(request_id or new_request_id(), user, ledger)
+    """Run the block as one request for `user`, with the id given, else that of the request
+    under way (an HTTP request's), else a new one."""
+    scope = Scope(request_id or _outer_id(), user, ledger)
     token = _current.set(scope)
     try:
         yield scope
@@ -60,9 +66,10 @@ def request_scope(user: str | None = None, ledger: Ledger | None = None,
 
 
 def enter_scope(user: str | None = None, ledger: Ledger | None = None) -> Scope:
-    """Make the current context a new request's, for good: for a context copied for the
-    request alone (`contextvars.copy_context()`), run with `context.run(enter_scope, ...)`."""
-    scope = Scope(new_request_id(), user, ledger)
+    """Make the current context a request's for `user`, for good: for a context copied for
+    the request alone (`contextvars.copy_context()`), run with `context.run(enter_scope, ...)`.
+    Its id is the one of the request under way (an HTTP request's), else a new one."""
+    scope = Scope(_outer_id(), user, ledger)
     _current.set(scope)
     return scope
 

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rag.app.context import request_scope
 from rag.engine.api import errors, library, openai, questions
 from rag.engine.api.bodylimit import BodyLimit, is_upload
 from rag.engine.api.deps import CALLER_KEY
@@ -110,19 +111,25 @@ class RequestMetrics:
                 status = message["status"]
             await send(message)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            engine: Engine | None = scope["app"].state.engine
-            if engine is not None:
-                label = route_label(scope, self.routes)
-                telemetry = engine.telemetry
-                telemetry.requests.labels(label, scope["method"], str(status)).inc()
-                telemetry.request_seconds.labels(label).observe(time.monotonic() - started)
-                if status >= 400:
-                    code = scope.get(ERROR_CODE_KEY) or CODES_BY_STATUS.get(status, str(status))
-                    telemetry.errors.labels(code).inc()
-            log_request(scope, status, time.monotonic() - started)
+        # one id for the request: its access line, and the records of the question it asks
+        # (`enter_scope` keeps it), so that the two can be joined
+        with request_scope():
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                self._count(scope, status, started)
+
+    def _count(self, scope: Scope, status: int, started: float) -> None:
+        engine: Engine | None = scope["app"].state.engine
+        if engine is not None:
+            label = route_label(scope, self.routes)
+            telemetry = engine.telemetry
+            telemetry.requests.labels(label, scope["method"], str(status)).inc()
+            telemetry.request_seconds.labels(label).observe(time.monotonic() - started)
+            if status >= 400:
+                code = scope.get(ERROR_CODE_KEY) or CODES_BY_STATUS.get(status, str(status))
+                telemetry.errors.labels(code).inc()
+        log_request(scope, status, time.monotonic() - started)
 
 
 def log_request(scope: Scope, status: int, seconds: float) -> None:

@@ -10,6 +10,7 @@ before it starts (no such collection, over the rate limit) are ordinary error re
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -40,8 +41,10 @@ KEEPALIVE = b": still working\n\n"
 
 
 async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
-    """Run blocking work (a search) on the engine's answer threads."""
-    return await asyncio.get_running_loop().run_in_executor(engine.answer_threads, work)
+    """Run blocking work (a search) on the engine's answer threads, in the request's context
+    (its id)."""
+    return await asyncio.get_running_loop().run_in_executor(
+        engine.answer_threads, contextvars.copy_context().run, work)
 
 
 async def start_answer(engine: Engine, work: Callable[[threading.Event], Answer],
@@ -73,7 +76,7 @@ async def start_answer(engine: Engine, work: Callable[[threading.Event], Answer]
         loop.call_soon_threadsafe(_settle, started, answer, None)
         relay.read(answer)
 
-    loop.run_in_executor(engine.answer_threads, run)
+    loop.run_in_executor(engine.answer_threads, contextvars.copy_context().run, run)
     leaving = asyncio.ensure_future(_client_leaves(request))
     try:
         await asyncio.wait((started, leaving), return_when=asyncio.FIRST_COMPLETED)

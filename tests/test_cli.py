@@ -1073,7 +1073,8 @@ def test_the_app_refuses_a_bad_redis_url_in_one_line_without_its_password(env) -
 @pytest.mark.parametrize(("user", "said"), [
     ("#comment", "cannot start with '#'"), ("#", "cannot start with '#'"),
     ("tab\there", "one word"), ("bell\x07", "one word"), ("", "one word"),
-    ("local", "'local' is taken"), ("anonymous", "'anonymous' is taken")])
+    ("local", "'local' is taken"), ("anonymous", "'anonymous' is taken"),
+    ("ops,admin", "RAG_EDITORS could never name it")])
 def test_keys_add_refuses_a_name_the_keys_file_would_not_read_back(env, user: str,
                                                                     said: str) -> None:
     result = run("keys", "add", user)

@@ -176,6 +176,8 @@ def add_key(path: Path, user: str) -> str:
     """A new key for `user`, appended to the keys file as its hash only; the key is returned
     to be shown once."""
     check_user_name(user)
+    if "," in user:  # RAG_EDITORS and RAG_BUDGET_EXEMPT_USERS list users between commas
+        raise ConfigError("A user name cannot hold ',': RAG_EDITORS could never name it.")
     key = new_key()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

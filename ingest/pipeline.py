@@ -24,6 +24,7 @@ from ingest.formats.base import LoadOptions, library_error
 from ingest.loaders import LOADERS, content_id, load_bytes
 from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
+from rag.app.logs import report_unexpected
 from rag.cancel import STOPPED, cancellable
 from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
@@ -436,12 +437,16 @@ class IngestPipeline:
                 if doc.written < len(doc.chunks):
                     continue
                 self.store.activate(document.doc_id, document.source, len(doc.chunks))
-            except (RagError, OSError, ValueError) as exc:
+            except Exception as exc:  # this file fails, and the rest of the batch goes on
+                expected = isinstance(exc, RagError | OSError | ValueError)
+                why = str(exc) if expected else (
+                    "it could not be stored (error id "
+                    f"{report_unexpected(exc, 'ingest')}; the log has the details)")
                 doc.failed = True
                 open_docs.remove(doc)
                 self._discard_quietly(document.doc_id)
                 yield FileResult(document.source, "failed", document.doc_id,
-                                 error=f"{document.source}: {exc}")
+                                 error=f"{document.source}: {why}")
                 continue
             open_docs.remove(doc)
             log_removed("document", document.removed, source=document.source)

@@ -111,6 +111,65 @@ def test_delete_removes_every_chunk(service, tmp_path: Path) -> None:
     assert len(service.documents()) == 1
 
 
+def test_a_delete_between_a_new_versions_first_writes_leaves_it_to_its_ingest(
+        service, tmp_path: Path, monkeypatch) -> None:
+    """The delete looks for documents being written, then the re-ingest writes its first
+    pending chunks, then the delete removes by path: the old version goes, the new one is
+    stored whole (as the delete promises), not lost with it."""
+    f = tmp_path / "facts.txt"
+    f.write_text(" ".join(f"Fact {i}: the office plant is a fern." for i in range(300)))
+    service.ingest([f])
+    old = service.documents()[0]
+    f.write_text(" ".join(f"Fact {i}: the office plant is a cactus." for i in range(300)))
+    store, written, looked = service.store, threading.Event(), threading.Event()
+    upsert, first_chunks = store.upsert_pending, store._first_chunks
+
+    def upsert_after_the_look(*args, **kwargs):
+        looked.wait(10)
+        upsert(*args, **kwargs)
+        written.set()
+
+    def first_chunks_then_wait(where, fields):
+        if threading.current_thread().name == "deleter":
+            looked.set()
+            written.wait(10)
+        return first_chunks(where, fields)
+
+    monkeypatch.setattr(store, "upsert_pending", upsert_after_the_look)
+    monkeypatch.setattr(store, "_first_chunks", first_chunks_then_wait)
+    deleted: list = []
+    deleter = threading.Thread(target=lambda: deleted.extend(service.delete(str(f))),
+                               name="deleter")
+    deleter.start()
+    result = service.ingest([f]).files[0]
+    deleter.join(10)
+    assert [d.doc_id for d in deleted] == [old.doc_id]
+    assert result.status == "ingested", result.error
+    assert [d.doc_id for d in service.documents()] == [result.doc_id]
+    assert points(service) == result.chunks
+
+
+def test_an_unexpected_store_error_fails_that_file_and_the_rest_are_stored(
+        service, tmp_path: Path, monkeypatch, caplog) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Apples grow on trees in the orchard.")
+    (folder / "b.txt").write_text("Bridges span rivers and valleys.")
+    activate = service.store.activate
+
+    def breaks_on_bridges(doc_id, source, chunks):
+        if source.endswith("b.txt"):
+            raise KeyError("a point the store lost")
+        return activate(doc_id, source, chunks)
+
+    monkeypatch.setattr(service.store, "activate", breaks_on_bridges)
+    report = service.ingest([folder])
+    assert [f.status for f in report.files] == ["ingested", "failed"]
+    assert "could not be stored (error id " in report.files[1].error
+    assert [Path(d.source).name for d in service.documents()] == ["a.txt"]
+    assert any("KeyError" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
 def test_bad_pdfs_are_reported_and_the_rest_stored(service, tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     write_corpus(folder)

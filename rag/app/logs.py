@@ -92,6 +92,12 @@ class LedgerHandler(logging.Handler):
             self.handleError(record)
 
 
+def unexpected_message(exc: BaseException, logger: str = "rag") -> str:
+    """What a user is told of an error nobody planned for, logged (`report_unexpected`)."""
+    return (f"Something went wrong on our side (error id {report_unexpected(exc, logger)}); "
+            "quote it when you report the problem.")
+
+
 def report_unexpected(exc: BaseException, logger: str = "rag") -> str:
     """Log an error nobody planned for with its stack trace, under a short id to show the
     user; the id is returned."""

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
+from rag.app.logs import unexpected_message
 from rag.engine.workspace import DRAWABLE_SUFFIXES, Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError, deleted_before_ingest
 from rag.priority import run_below_questions
@@ -136,6 +137,7 @@ class IngestJob:
     cancel: threading.Event = field(default_factory=threading.Event)  # stop at the next page
     # set by `IngestJobs.cancel`: a user stopped it (not to be retried), not the engine stopping
     cancelled_by_request: bool = False
+    failed_by_bug: bool = False  # no outage to wait out: an error with an id to quote
     # the collection's `made` when the ingest was asked for (None: any of its name will do)
     made: int | None = None
     more: bool = False  # more uploads of the same ingest follow (FOLLOWING_UPLOAD_SECONDS)
@@ -344,8 +346,8 @@ class IngestJobs:
         except RagError as exc:
             self._finish(job, "failed", error=str(exc))
         except Exception as exc:  # a bug must not kill the worker: the job says so
-            log.exception("ingest job %s failed", job.id)
-            self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")
+            job.failed_by_bug = True
+            self._finish(job, "failed", error=unexpected_message(exc, __name__))
         else:
             place = dict(zip((f.source for f in job.files), job.places, strict=True))
             last = len(job.files) + len(job.refused)  # a result of no file given: last

@@ -192,6 +192,9 @@ class Writes:
     docs: set[str] = field(default_factory=set)
     recovered: bool = False  # a crash's residue was dealt with when the store was opened
     switch: SwitchLock = field(default_factory=SwitchLock)  # a version made live, searched
+    # a version made live, a document deleted: one at a time, since each changes the points
+    # the other has found (the versions a new one replaces, the documents at a path)
+    changing: threading.Lock = field(default_factory=threading.Lock)
 
 
 _WRITES: weakref.WeakKeyDictionary[Any, dict[str, Writes]] = weakref.WeakKeyDictionary()
@@ -427,7 +430,7 @@ class ChunkStore(ABC):
         The new points are addressed by id and only the old ones are found by filter, so this
         costs one scan in embedded mode, however large the collection.
         """
-        with self._written(doc_id):
+        with self._written(doc_id), self._writes.changing:
             old = self._ids(Where(must=(("source", source),), must_not=(("doc_id", doc_id),)))
             with self._writes.switch.switching():  # no search sees neither version live
                 if old:
@@ -481,14 +484,17 @@ class ChunkStore(ABC):
     def delete(self, doc_id_or_source: str) -> list[StoredDocument]:
         """Delete every chunk of the documents with this id or source path; return them.
         A new version being written at the path is left to its ingest, which would
-        otherwise fail on its own chunks gone, leaving neither version."""
-        with self._writes.lock:
-            written = tuple(("doc_id", doc_id) for doc_id in sorted(self._writes.docs))
-        where = Where(should=(("doc_id", doc_id_or_source), ("source", doc_id_or_source)),
-                      must_not=written)
-        removed = [_stored(p) for p in self._first_chunks(where, DOCUMENT_FIELDS)]
-        if removed:
-            self._delete_where(where)
+        otherwise fail on its own chunks gone, leaving neither version: the documents being
+        written when the delete begins, and pending chunks whenever they were written (an
+        ingest may write its first ones between the two)."""
+        with self._writes.changing:
+            with self._writes.lock:
+                written = tuple(("doc_id", doc_id) for doc_id in sorted(self._writes.docs))
+            where = Where(should=(("doc_id", doc_id_or_source), ("source", doc_id_or_source)),
+                          must_not=(*written, ("status", PENDING)))
+            removed = [_stored(p) for p in self._first_chunks(where, DOCUMENT_FIELDS)]
+            if removed:
+                self._delete_where(where)
         return removed
 
     # --- reading ---------------------------------------------------------------------------

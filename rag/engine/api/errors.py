@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.app.logs import report_unexpected
+from rag.app.logs import unexpected_message
 from rag.engine.access import retry_after
 from rag.engine.api.schemas import LONE_SURROGATE
 from rag.errors import (
@@ -181,9 +181,7 @@ def unexpected(exc: Exception) -> ApiError:
     log's) is no bug, and says what to do."""
     if (full := no_room(exc)) is not None:
         return from_rag_error(full)
-    error_id = report_unexpected(exc, __name__)
-    return ApiError("internal_error", f"Something went wrong on our side (error id {error_id}); "
-                                      "quote it when you report the problem.")
+    return ApiError("internal_error", unexpected_message(exc, __name__))
 
 
 def error_response(error: ApiError) -> JSONResponse:

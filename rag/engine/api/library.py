@@ -110,6 +110,8 @@ async def unfinished(engine: Engine, job: IngestJob) -> ApiError:
     engine stopping (another replica may take it)."""
     if job.status == "cancelled" and job.cancelled_by_request:
         return ApiError("cancelled", cancelled_message(job), beside={"ingest": job.as_json()})
+    if job.failed_by_bug:
+        return ApiError("internal_error", job.error or "The ingest did not finish.")
     if await anyio.to_thread.run_sync(engine.jobs.collection_gone, job):
         return ApiError("not_found", job.error or "The ingest did not finish.")
     return ApiError("upstream_unavailable", job.error or "The ingest did not finish.")

@@ -662,6 +662,21 @@ async def test_two_files_of_one_name_in_one_upload(api: httpx.AsyncClient) -> No
     assert "Giraffes" in hits[0]["text"]  # the first file, as the report says
 
 
+async def test_an_upload_whose_ingest_a_bug_stopped_is_a_500_with_an_error_id(
+        api: httpx.AsyncClient, monkeypatch) -> None:
+    """Not 503 `upstream_unavailable`, which tells the caller to wait and try again."""
+    from rag.service import RagService
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(RagService, "ingest_files", broken)
+    answer = await upload(api, ("notes.txt", b"Giraffes live in Kenya."))
+    assert error_of(answer) == (500, "internal_error")
+    assert re.search(r"error id [0-9a-f]{12}", answer.json()["error"]["message"])
+    assert "RuntimeError" not in answer.json()["error"]["message"]
+
+
 async def test_a_file_name_keeps_its_quotes(api: httpx.AsyncClient) -> None:
     # httpx, like browsers, sends a quote in a file name as %22
     report = (await upload(api, ('The "quoted" notes.txt', b"Giraffes live in Kenya."))).json()

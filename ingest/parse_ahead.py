@@ -161,9 +161,11 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
         terminate()
         return
     workers = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         process.terminate()
+    # then waited for, which is at once with its worker gone: the pool's thread would
+    # otherwise race the interpreter's exit over the pipe it closes (a traceback at exit)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _submit(pool: ProcessPoolExecutor, item: Loaded) -> Future | None:

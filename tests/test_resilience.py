@@ -359,6 +359,17 @@ def test_an_unexpected_error_shows_an_id_and_logs_the_trace(
     assert "Traceback" not in result.stderr
 
 
+def test_an_answer_cached_for_one_length_is_not_replayed_for_another(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    """A shorter budget cuts the answer elsewhere (and says so): the longer one is not it."""
+    assert not ask_json()["cached"] and ask_json()["cached"]
+    monkeypatch.setenv("RAG_AI_MAX_TOKENS", "64")
+    shorter = ask_json()
+    assert not shorter["cached"]
+    assert chat_requests(local_embeddings)[-1].body["max_tokens"] == 64
+    assert ask_json()["cached"]
+
+
 # --- budgets ---------------------------------------------------------------------------------
 
 

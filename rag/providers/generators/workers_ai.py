@@ -70,7 +70,8 @@ class WorkersAIGenerator(Generator):
 
     @property
     def identity(self) -> str:
-        return self.model
+        """Another budget cuts the answer elsewhere (the chat's answer length, say)."""
+        return f"{self.model}, max_tokens={self.max_tokens}"
 
     def close(self) -> None:
         self.http.close()

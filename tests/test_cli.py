@@ -1049,13 +1049,18 @@ def test_the_first_run_prints_no_log_records(embedder, model_dir: Path, tmp_path
     assert '"sanitized"' in log  # the record went to the log file, where it belongs
 
 
-def test_the_command_list_gives_each_command_one_line() -> None:
+def test_the_command_list_gives_each_command_one_line_and_a_flag_takes_no_value() -> None:
     listing = run("--help").stdout
-    commands = listing[listing.index("Commands"):].splitlines()[1:-1]
-    names = [line.split()[1] for line in commands if line.split()[1:2] and line[2] != " "]
+    commands = listing[listing.index("Commands:"):].splitlines()[1:]
+    names = [line.split()[0] for line in commands if line.startswith("  ") and line[2] != " "]
     assert {"ingest", "search", "ask", "eval", "ui", "docs", "keys", "cost"} <= set(names)
-    summary = next(line for line in commands if " ingest " in line)
-    assert summary.split("ingest", 1)[1].strip(" │").endswith(".")
+    summary = next(line for line in commands if line.split()[:1] == ["ingest"])
+    assert summary.split("ingest", 1)[1].strip().endswith(".")
+    # shown as taking a value, `--json true docs` would ingest a file named "true"
+    options = run("ingest", "--help").stdout
+    assert re.search(r"^  --json +Print one JSON object", options, re.M), options
+    assert "<bool>" not in options + run("eval", "--help").stdout + run("cost", "report",
+                                                                         "--help").stdout
 
 
 def test_the_app_refuses_a_bad_redis_url_in_one_line_without_its_password(env) -> None:

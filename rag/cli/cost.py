@@ -16,7 +16,7 @@ from rag.providers.cloudflare import pricing
 
 cost_app = typer.Typer(
     help="Estimate Workers AI costs in neurons and dollars, and report what was spent.",
-    no_args_is_help=True,
+    rich_markup_mode=None, no_args_is_help=True,  # as the other commands (rag.cli.main)
 )
 
 

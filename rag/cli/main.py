@@ -81,11 +81,14 @@ def reader_went_away(exc: BaseException) -> bool:
         isinstance(exc, BrokenPipeError) and stdout_reader_gone())
 
 
-app = typer.Typer(help="Document question answering over Qdrant.", no_args_is_help=True,
-                  cls=EndsQuietlyWhenTheReaderGoes)
-docs_app = typer.Typer(help="List and delete stored documents.", no_args_is_help=True)
+# plain help: typer's rich panels show a flag as taking a value (`--json <bool>`), and
+# `rag ingest --json true docs` would then ingest a file named "true"
+PLAIN_HELP = {"rich_markup_mode": None, "no_args_is_help": True}
+app = typer.Typer(help="Document question answering over Qdrant.",
+                  cls=EndsQuietlyWhenTheReaderGoes, **PLAIN_HELP)
+docs_app = typer.Typer(help="List and delete stored documents.", **PLAIN_HELP)
 app.add_typer(docs_app, name="docs")
-keys_app = typer.Typer(help="API keys for the engine's HTTP API.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for the engine's HTTP API.", **PLAIN_HELP)
 app.add_typer(keys_app, name="keys")
 err = PipedConsole(stderr=True, soft_wrap=True, highlight=False)
 

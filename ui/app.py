@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -76,6 +77,8 @@ def addresses() -> str:
 async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
     os.umask(0o077)  # as `rag` itself: what the engine writes is its owner's alone
     disable_nagle(st.get_option("server.port"))
+    stopping = threading.Event()  # Ctrl-C while the engine opens: the server stops once open
+    stop_first_on_signal(stopping.set)
     try:
         engine = await anyio.to_thread.run_sync(Engine.open, load_settings())
     except RagError as exc:
@@ -92,7 +95,8 @@ async def serving(app: Any) -> AsyncIterator[dict[str, Any]]:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         engine.close()
         os._exit(2)
-    print(addresses(), flush=True)
+    if not stopping.is_set():  # no "The chat: ..." for a server already stopping
+        print(addresses(), flush=True)
     try:
         yield {"engine": engine}
     finally:

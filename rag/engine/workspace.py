@@ -9,7 +9,9 @@ conversations.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -87,6 +89,32 @@ def drawable_suffix(name: str, data: bytes) -> str | None:
     return suffix if suffix in IMAGE_SUFFIXES else None
 
 
+def uploads_folder(settings: Settings) -> Path:
+    """Where the uploads of this store's documents are kept for the page viewer: the data
+    folder's `uploads` for the store that first kept them there (named in its `.store`), a
+    folder of its own inside for any other (another engine, path or server on the same data
+    folder): each engine removes at start the kept uploads its store does not hold, and must
+    not remove those of a store it cannot see."""
+    root = settings.data_dir / "uploads"
+    store = settings.qdrant_url or (
+        f"{settings.qdrant_engine}:{settings.resolved_qdrant_path.resolve()}")
+    marker = root / ".store"
+    try:
+        owner = marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        owner = None
+    except OSError:  # unreadable: the folder as before; the engine says what is wrong with it
+        return root
+    if owner is None:
+        with suppress(OSError):  # a folder it cannot write: the ingest that keeps one says so
+            root.mkdir(parents=True, exist_ok=True)
+            marker.write_text(store, encoding="utf-8")
+        return root
+    if owner == store:
+        return root
+    return root / f"store-{hashlib.sha256(store.encode()).hexdigest()[:12]}"
+
+
 class Workspace:
     """The root service and everything the app's sessions share around it.
 
@@ -102,7 +130,7 @@ class Workspace:
         self.settings = service.settings
         self.default_collection = service.settings.collection
         self.default_options = AskOptions.defaults(service.settings)
-        self.uploads = service.settings.data_dir / "uploads"
+        self.uploads = uploads_folder(service.settings)
         self._lock = threading.Lock()
         # a collection's creation, deletion and opening: each checked and done as one
         self._naming = threading.RLock()

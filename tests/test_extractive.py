@@ -16,6 +16,8 @@ from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.extractive import (
     WEAK_MATCH,
     ExtractiveGenerator,
+    _Candidate,
+    _compose,
     hedge,
     not_mentioned,
 )
@@ -927,6 +929,34 @@ def test_a_passages_section_answering_comes_before_another_section(embedder) -> 
     answer = quote(embedder, "How do I roll back a release?", [guide])
     assert answer.startswith("If a release breaks production, revert the tag")
     assert "3. Tag the commit." not in answer
+
+
+def test_a_procedures_middle_step_is_not_left_out(embedder) -> None:
+    """Its step shares few of the question's words, but the steps after it are quoted: left
+    out, the procedure would read as whole and is not."""
+    report = Hit("d0", "report.docx", None, "c0", 1.0,
+                 "## How to report a safety incident\n\nTo report a safety incident, first make "
+                 "the area safe and call the shift supervisor. Then fill in form HS-12 in the "
+                 "Safety portal within 24 hours. Attach photographs of the scene and the names "
+                 "of any witnesses. The site safety officer reviews every report within three "
+                 "working days and assigns corrective actions.", title="Q3 report")
+    steps = [s for s, _ in _CITED.findall(quote(embedder, "How do I report a safety incident?",
+                                                [report]))]
+    assert steps == ["To report a safety incident, first make the area safe and call the "
+                     "shift supervisor.", "Then fill in form HS-12 in the Safety portal within "
+                     "24 hours.", "Attach photographs of the scene and the names of any "
+                     "witnesses.", "The site safety officer reviews every report within three "
+                     "working days and assigns corrective actions."]
+
+
+def test_list_items_left_out_between_two_quoted_are_said_to_be() -> None:
+    items = ["The most important settings are:", "- `stations`: the stations to follow",
+             "- `interval`: minutes between readings", "- `retention_days`: days kept",
+             "- `database`: the SQLite file"]
+    chosen = [(_Candidate(1, n, text), 1.0) for n, text in enumerate(items) if n in (0, 1, 4)]
+    assert "".join(_compose(chosen)) == (
+        "The most important settings are: [1]\n- `stations`: the stations to follow [1]"
+        "\n…\n- `database`: the SQLite file [1]")
 
 
 def test_a_sentence_quoted_only_to_make_two_brings_no_list(embedder) -> None:

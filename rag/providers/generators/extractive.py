@@ -31,6 +31,7 @@ that is down, a question longer than it takes), the words alone rank the sentenc
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -382,8 +383,27 @@ class ExtractiveGenerator(Generator):
                 needed += introduced[1:self.max_sentences - len(needed) + 1]
             for key in needed:
                 chosen[key] = score
+        self._fill_holes(chosen, by_passage)
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         return [(lookup[k], s) for k, s in chosen.items()]
+
+    def _fill_holes(self, chosen: dict[tuple[int, int], float],
+                    by_passage: list[list[_Candidate]]) -> None:
+        """A sentence between two chosen ones of its section (its passage, its heading) is
+        chosen too, while there is room: a procedure quoted without its middle step, or a
+        list without one of its items, would read as whole and is not."""
+        for first, second in itertools.pairwise(sorted(chosen)):
+            (passage, start), (other, end) = first, second
+            if other != passage or end - start < 2:
+                continue
+            sentences = by_passage[passage - 1]
+            between = sentences[start + 1:end]
+            if (len(chosen) + len(between) > self.max_sentences
+                    or sentences[start].heading != sentences[end].heading
+                    or any(c.is_title or c.is_lead_in for c in between)):
+                continue
+            for c in between:
+                chosen[(passage, c.index)] = min(chosen[first], chosen[second])
 
     def _shortlist(self, candidates: list[_Candidate], overlap: np.ndarray) -> list[int]:
         """Indices of the `shortlist` sentences sharing most of the question's terms, in
@@ -446,10 +466,10 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
         before = quoted[n - 1] if n else None
         after = quoted[n + 1] if n + 1 < len(quoted) else None
         # a list's items quoted one after another, or after the sentence introducing them:
-        # a list's lines, as Markdown shows them
-        listed = is_list_item(c.text) and (
-            (_next_to(before, c) and (is_list_item(before.text) or _opens_list(before.text)))
-            or (_next_to(c, after) and is_list_item(after.text)))
+        # a list's lines, as Markdown shows them; items left out between two are said to be
+        listed = is_list_item(c.text) and (_of_one_list(before, c) or _of_one_list(c, after))
+        if listed and _of_one_list(before, c) and c.index > before.index + 1:
+            yield Quoted("\n…")
         if is_code(text):
             # fenced on lines of its own, as Markdown shows code; its citation after the fence
             yield Quoted(("\n\n" if n else "") + _closed_code(text) + "\n")
@@ -462,6 +482,15 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
             yield Quoted(text if n == 0 else ("\n\n" if after_block else " ") + text)
             yield f" [{c.passage}]"
         after_block = is_code(text) or listed
+
+
+def _of_one_list(first: _Candidate | None, second: _Candidate | None) -> bool:
+    """Whether `second` is an item of the list `first` introduces or is an item of, after it
+    in its section (items between them may be left out)."""
+    return (first is not None and second is not None
+            and (first.passage, first.heading) == (second.passage, second.heading)
+            and second.index > first.index and is_list_item(second.text)
+            and (is_list_item(first.text) or _opens_list(first.text)))
 
 
 def _goes_on_from(best: _Candidate, c: _Candidate) -> bool:

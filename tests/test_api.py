@@ -1212,6 +1212,21 @@ def test_a_server_json_whose_pid_names_another_process_is_ignored(tmp_path: Path
     assert found(host="another-container") is None  # its url is that host's own
 
 
+def test_a_server_json_copied_with_its_data_folder_names_no_engine_of_the_copy(
+        tmp_path: Path) -> None:
+    """A backup taken while the engine runs: commands given the copy would otherwise ingest
+    into and delete from the original library, and `rag ui` refuse the copy."""
+    original, copy = tmp_path / "data", tmp_path / "copy"
+    written = discovery.announce(original, "http://127.0.0.1:1")  # this process, alive
+    copy.mkdir()
+    shutil.copy2(original / discovery.FILE_NAME, copy / discovery.FILE_NAME)
+    assert discovery.find(original) == written
+    assert discovery.find(copy) is None
+    moved = tmp_path / "moved"
+    original.rename(moved)  # the same folder under another name is still the engine's
+    assert discovery.find(moved) == written
+
+
 def test_accepted_connections_send_without_waiting_for_acknowledgements() -> None:
     def accepted_nodelay(listener: socket.socket) -> int:
         with socket.create_connection(listener.getsockname()), listener.accept()[0] as conn:

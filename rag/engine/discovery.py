@@ -4,8 +4,11 @@ The engine writes its address, its process id and a token made at start-up, read
 owner only, and removes the file when it stops. A file whose process is gone (the engine was
 killed) is ignored. So is one whose process id now names another process: an engine killed
 in a container was its process 1, which is alive again in the next container, so the file
-also names the host (a container's own) and when the process started. Stdlib only: the
-command reads it before importing anything heavy.
+also names the host (a container's own) and when the process started. And one in a copy of
+the data folder (a backup taken while the engine ran) is the engine of the folder it was
+copied from, not of the copy: the file names the folder it was written in (its device and
+inode), and a command given the copy works on the copy. Stdlib only: the command reads it
+before importing anything heavy.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class EngineAddress:
     pid: int
     host: str | None = None  # the machine (or container) it runs on; its url is that one's
     started: str | None = None  # when the process started: a reused pid started later
+    folder: str | None = None  # the data folder it serves (`folder_id`): not a copy of it
 
     @property
     def api(self) -> str:
@@ -37,9 +41,9 @@ class EngineAddress:
 
 def announce(data_dir: Path, url: str) -> EngineAddress:
     """Write server.json (mode 0600) for this process; returns what was written."""
-    address = EngineAddress(url, secrets.token_urlsafe(32), os.getpid(), socket.gethostname(),
-                            process_start(os.getpid()))
     data_dir.mkdir(parents=True, exist_ok=True)
+    address = EngineAddress(url, secrets.token_urlsafe(32), os.getpid(), socket.gethostname(),
+                            process_start(os.getpid()), folder_id(data_dir))
     path = data_dir / FILE_NAME
     tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}")
     try:
@@ -68,10 +72,22 @@ def find(data_dir: Path) -> EngineAddress | None:
     try:
         raw = json.loads((data_dir / FILE_NAME).read_text(encoding="utf-8"))
         address = EngineAddress(str(raw["url"]), str(raw["token"]), int(raw["pid"]),
-                                _optional(raw.get("host")), _optional(raw.get("started")))
+                                _optional(raw.get("host")), _optional(raw.get("started")),
+                                _optional(raw.get("folder")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    if address.folder is not None and address.folder != folder_id(data_dir):
+        return None  # copied with the data folder: that engine serves the original
     return address if _alive(address) else None
+
+
+def folder_id(folder: Path) -> str | None:
+    """A folder's device and inode, which a copy of it does not share; None if unreadable."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    return f"{stat.st_dev}:{stat.st_ino}"
 
 
 def process_start(pid: int) -> str | None:

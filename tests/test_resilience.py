@@ -339,6 +339,24 @@ def test_log_records_are_json_with_time_level_request_and_user(
     assert all({"timestamp", "level", "logger", "message"} <= set(r) for r in lines)
 
 
+def test_a_log_file_moved_away_by_logrotate_is_written_anew_at_its_name(
+        tmp_path: Path) -> None:
+    import logging
+
+    from rag.app.logs import configure_logging
+
+    log_file = tmp_path / "logs" / "rag.jsonl"
+    configure_logging(log_file)
+    try:
+        logging.getLogger("rag").warning("before the rotation")
+        log_file.rename(tmp_path / "logs" / "rag.jsonl.1")  # logrotate's move, then no create
+        logging.getLogger("rag").warning("after the rotation")
+        assert "after the rotation" in log_file.read_text()
+        assert "after" not in (tmp_path / "logs" / "rag.jsonl.1").read_text()
+    finally:
+        configure_logging(tmp_path / "other.jsonl")  # the moved file's handler let go
+
+
 def test_an_unexpected_error_shows_an_id_and_logs_the_trace(
         local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
     from rag.answering.answerer import Answerer

@@ -11,6 +11,7 @@ shows records at RAG_LOG_LEVEL (default ERROR) while the file keeps everything f
 from __future__ import annotations
 
 import logging
+import logging.handlers
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,9 @@ def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
         raise ConfigError(f"Cannot make the log file's folder {log_file.parent} "
                           f"({why_not_made(log_file.parent, exc)}): {advice}") from None
     try:
-        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        # the log grows until it is rotated: logrotate's move (and create) is followed, the
+        # next record opening the file again at its name
+        to_file = logging.handlers.WatchedFileHandler(log_file, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"Cannot write the log file {log_file} ({exc.strerror or exc}): "
                           f"{advice}") from None

@@ -323,6 +323,14 @@ def test_history_store_keeps_a_users_conversation(tmp_path: Path) -> None:
     assert store.load("user:a@x") == []
 
 
+def test_the_models_offered_are_chat_models_not_the_content_filters() -> None:
+    from rag.engine.options import workers_ai_chat_models
+
+    offered = workers_ai_chat_models(load_settings({}, env_file=None))
+    assert offered[0] == "@cf/meta/llama-3.1-8b-instruct" and len(offered) > 3
+    assert not any("guard" in model for model in offered)
+
+
 def test_options_default_from_settings_and_apply() -> None:
     settings = load_settings({"RAG_TOP_K": "7", "RAG_SEARCH_MODE": "dense",
                               "RAG_AI_MAX_TOKENS": "300"}, env_file=None)

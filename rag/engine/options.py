@@ -81,7 +81,8 @@ def available_generators(settings: Settings) -> list[str]:
 
 
 def workers_ai_chat_models(settings: Settings) -> list[str]:
-    """Known Workers AI chat models (those with a price), the configured ones first."""
-    known = [m for m in PRICES if "/meta/" in m]
+    """Known Workers AI chat models (those with a price), the configured ones first; not a
+    safety classifier (Llama Guard), which answers "safe" or "unsafe" to any question."""
+    known = [m for m in PRICES if "/meta/" in m and "-guard-" not in m]
     configured = [settings.workers_ai_chat_model, *settings.workers_ai_fallback_models]
     return list(dict.fromkeys(configured + known))

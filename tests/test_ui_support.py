@@ -323,6 +323,17 @@ def test_history_store_keeps_a_users_conversation(tmp_path: Path) -> None:
     assert store.load("user:a@x") == []
 
 
+def test_a_breaker_whose_wait_is_over_waits_for_its_probe_not_for_0_s() -> None:
+    from rag.providers.http.breaker import OpenBreaker
+    from ui.status import breaker_line
+
+    breaker = OpenBreaker("@cf/meta/llama-3.2-1b-instruct", "503 capacity", 1000.0, 1060.0)
+    assert breaker_line(breaker, 1030.0) == (
+        "@cf/meta/llama-3.2-1b-instruct, probed again in 30 s (503 capacity)")
+    assert breaker_line(breaker, 2020.0) == (  # 16 minutes after its wait ended
+        "@cf/meta/llama-3.2-1b-instruct, probed by the next question asked of it (503 capacity)")
+
+
 def test_the_models_offered_are_chat_models_not_the_content_filters() -> None:
     from rag.engine.options import workers_ai_chat_models
 

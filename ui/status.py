@@ -12,6 +12,7 @@ import streamlit as st
 
 from rag.app.metrics import Summary, start_of_utc_day, targets
 from rag.providers.cloudflare.pricing import FREE_NEURONS_PER_DAY
+from rag.providers.http.breaker import OpenBreaker
 from ui.common import Context
 from ui.safe_text import plain
 
@@ -20,6 +21,15 @@ PERIODS = {"Today (UTC)": None, "Last hour": 3600, "Last 7 days": 7 * 86400}
 
 def seconds(ms: float | None) -> str:
     return "–" if ms is None else f"{ms / 1000:.2f} s"
+
+
+def breaker_line(breaker: OpenBreaker, now: float) -> str:
+    """A model skipped, and until when: its wait over, the next question asked of it is the
+    probe, however long ago the wait ended."""
+    left = breaker.seconds_left(now)
+    when = (f"probed again in {left:.0f} s" if left >= 1
+            else "probed by the next question asked of it")
+    return f"{breaker.model}, {when} ({breaker.reason[:120]})"
 
 
 def render(ctx: Context) -> None:
@@ -70,8 +80,7 @@ def render(ctx: Context) -> None:
     if breakers:
         now = time.time()
         st.warning(plain("Skipped by an open circuit breaker (the fallback model answers): "
-                         + "; ".join(f"{b.model}, probed again in {b.seconds_left(now):.0f} s "
-                                     f"({b.reason[:120]})" for b in breakers)))
+                         + "; ".join(breaker_line(b, now) for b in breakers)))
     chart(metrics)
     if s.neurons_by_user:
         st.caption(plain("Neurons by user: " + ", ".join(

@@ -762,7 +762,7 @@ async def test_an_upload_replaced_by_a_new_version_loses_its_kept_copy(
     assert again["status"] == "unchanged" and (uploads / f"{first}.pdf").exists()
     newer = make_pdf([f"{SUN}\nWater them at dusk."], title="Greenhouse guide, second edition")
     second = (await upload(api, ("guide.pdf", newer))).json()["files"][0]["doc_id"]
-    assert [p.name for p in uploads.iterdir()] == [f"{second}.pdf"]
+    assert [p.name for p in uploads.glob("*.pdf")] == [f"{second}.pdf"]
 
 
 async def test_an_upload_whose_copy_cannot_be_kept_is_stored_with_a_warning(

@@ -383,15 +383,18 @@ class ExtractiveGenerator(Generator):
                 needed += introduced[1:self.max_sentences - len(needed) + 1]
             for key in needed:
                 chosen[key] = score
-        self._fill_holes(chosen, by_passage)
+        said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
+        self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2)
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         return [(lookup[k], s) for k, s in chosen.items()]
 
     def _fill_holes(self, chosen: dict[tuple[int, int], float],
-                    by_passage: list[list[_Candidate]]) -> None:
+                    by_passage: list[list[_Candidate]],
+                    on_subject: Callable[[tuple[int, int]], bool]) -> None:
         """A sentence between two chosen ones of its section (its passage, its heading) is
-        chosen too, while there is room: a procedure quoted without its middle step, or a
-        list without one of its items, would read as whole and is not."""
+        chosen too, while there is room and it is `on_subject`: a procedure quoted without
+        its middle step, or a list without one of its items, would read as whole and is
+        not; but a sentence on another subject would only pad the answer."""
         for first, second in itertools.pairwise(sorted(chosen)):
             (passage, start), (other, end) = first, second
             if other != passage or end - start < 2:
@@ -400,7 +403,8 @@ class ExtractiveGenerator(Generator):
             between = sentences[start + 1:end]
             if (len(chosen) + len(between) > self.max_sentences
                     or sentences[start].heading != sentences[end].heading
-                    or any(c.is_title or c.is_lead_in for c in between)):
+                    or any(c.is_title or c.is_lead_in or not on_subject((passage, c.index))
+                           for c in between)):
                 continue
             for c in between:
                 chosen[(passage, c.index)] = min(chosen[first], chosen[second])

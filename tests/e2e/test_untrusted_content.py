@@ -138,7 +138,9 @@ def test_poisoned_documents_stay_text_everywhere(page, app_server: AppServer, li
     answer = assistant_messages(page).last
     answer.get_by_text("two years", exact=False).first.wait_for()
     wait_idle(page)
-    assert "![seen](" in answer.inner_text()  # the image is shown as the text it is
+    shown_answer = answer.inner_text()
+    # the answer's image became its alt text on its way out (rag.text.images)
+    assert "![seen](" not in shown_answer and "two years seen" in shown_answer
     # an address shows as code, and is copied as written: no invisible character in it
     shown = answer.locator("code", has_text=url).first.inner_text()
     assert shown.startswith(f"{url}/") and "\u2060" not in shown

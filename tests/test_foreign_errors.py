@@ -4,6 +4,7 @@ never a traceback. Also the guards the suite itself runs under."""
 from __future__ import annotations
 
 import socket
+from contextlib import closing
 from pathlib import Path
 from typing import get_origin
 
@@ -31,7 +32,7 @@ from rag.settings import (
 )
 from rag.stores.qdrant import open_client
 from rag.types import SEARCH_MODES, SearchMode
-from tests.workers_ai_server import ServerThread
+from tests.workers_ai_server import ServerThread, answering
 
 
 def free_port() -> int:
@@ -47,10 +48,8 @@ def refusing_qdrant():
     async def refuse(request: Request) -> JSONResponse:
         return JSONResponse({"status": {"error": "Must provide an API key"}}, status_code=401)
 
-    server = ServerThread(Starlette(routes=[Route("/{path:path}", refuse,
-                                                  methods=["GET", "POST", "PUT", "DELETE"])]))
-    yield server.start()
-    server.stop()
+    with answering(refuse, ("GET", "POST", "PUT", "DELETE")) as url:
+        yield url
 
 
 def one_line_failure(url: str, env: dict[str, str]) -> str:
@@ -125,20 +124,14 @@ def test_a_web_server_that_is_not_qdrant_is_named_as_such_in_one_line() -> None:
         return HTMLResponse("<!DOCTYPE HTML>\n<html>\n<head><title>Error</title></head>\n"
                             "<body>Not here</body></html>", status_code=404)
 
-    server = ServerThread(Starlette(routes=[Route("/{path:path}", page,
-                                                  methods=["GET", "POST", "PUT"])]))
-    url = server.start()
-    client = open_client(url, None, None)
-    try:
-        with pytest.raises(StoreError) as raised:
-            client.get_collections()
-        message = str(raised.value)
-        assert "\n" not in message and "<html>" not in message
-        assert "answered HTTP 404 with a page that is not Qdrant's" in message
-        assert "RAG_QDRANT_URL" in message
-    finally:
-        client.close()
-        server.stop()
+    with (answering(page, ("GET", "POST", "PUT")) as url,
+          closing(open_client(url, None, None)) as client,
+          pytest.raises(StoreError) as raised):
+        client.get_collections()
+    message = str(raised.value)
+    assert "\n" not in message and "<html>" not in message
+    assert "answered HTTP 404 with a page that is not Qdrant's" in message
+    assert "RAG_QDRANT_URL" in message
 
 
 def test_settings_are_read_from_the_mapping_given_not_the_process(monkeypatch) -> None:

@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from rag.errors import AIError, PermanentAIError
 from rag.providers.embedders.openai import OpenAIEmbedder
@@ -26,7 +24,7 @@ from rag.providers.generators.openai import OpenAIGenerator
 from rag.providers.http.errors import ModelRefusedError
 from rag.service import build_service
 from rag.types import GenerationRecord
-from tests.workers_ai_server import ServerThread
+from tests.workers_ai_server import answering
 
 QUESTION = "Where do llamas live?"
 LLAMA_CPP_CONTEXT = {"error": {"code": 400, "message": "the request exceeds the available "
@@ -72,13 +70,8 @@ class Scripted:
 @pytest.fixture(scope="module")
 def scripted_server() -> Iterator[Scripted]:
     scripted = Scripted()
-    server = ServerThread(Starlette(routes=[Route("/{path:path}", scripted.handle,
-                                                  methods=["POST"])]))
-    scripted.url = server.start()
-    try:
+    with answering(scripted.handle) as scripted.url:
         yield scripted
-    finally:
-        server.stop()
 
 
 @pytest.fixture

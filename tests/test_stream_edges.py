@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
 from typer.testing import CliRunner
 
 from rag.cli import quick
@@ -32,7 +30,7 @@ from rag.service import build_service
 from rag.settings import Settings
 from rag.types import GenerationRecord
 from tests.test_engine_doors import served  # noqa: F401 (an engine on loopback)
-from tests.workers_ai_server import ACCOUNT, TOKEN, ServerThread, vectors_json
+from tests.workers_ai_server import ACCOUNT, TOKEN, answering, vectors_json
 
 QUESTION = "Where is Mount Etna?"
 USAGE = {"prompt_tokens": 300, "completion_tokens": 5, "total_tokens": 305}
@@ -84,13 +82,8 @@ class Wire:
 @pytest.fixture(scope="module")
 def wire_server() -> Iterator[Wire]:
     wire = Wire()
-    server = ServerThread(Starlette(routes=[Route("/{path:path}", wire.handle,
-                                                  methods=["POST"])]))
-    wire.url = server.start()
-    try:
+    with answering(wire.handle) as wire.url:
         yield wire
-    finally:
-        server.stop()
 
 
 @pytest.fixture

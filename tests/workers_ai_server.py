@@ -36,6 +36,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -1002,6 +1003,17 @@ class ServerThread:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)
+
+
+@contextmanager
+def answering(handler: Any, methods: tuple[str, ...] = ("POST",)) -> Iterator[str]:
+    """`handler` answering every path on a server of its own: its URL while the block runs."""
+    server = ServerThread(Starlette(routes=[Route("/{path:path}", handler,
+                                                  methods=list(methods))]))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 def serve() -> tuple[StandIn, ServerThread]:

@@ -146,11 +146,7 @@ class Answerer:
         if generator.name != "workers-ai" or not isinstance(model, str):
             return ()
         runs = self.strategies.runnable(strategy or self.strategies.default, generator)
-        if runs == "progressive" and self.strategies.progressive_model:
-            return (self.strategies.progressive_model, model)
-        if runs == "consensus":
-            return self.strategies.consensus_models
-        return (model,)
+        return self.strategies.models_asked(runs, model)
 
     def _standalone(self, question: str, history: list[dict[str, str]], generator: Generator,
                     top_k: int, rewrite: GenerationRecord, reader_gone: threading.Event

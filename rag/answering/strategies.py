@@ -74,6 +74,15 @@ class StrategyConfig:
             return strategy
         return "single"
 
+    def models_asked(self, runs: AnswerStrategy, model: str) -> tuple[str, ...]:
+        """The models a strategy that `runs` (`runnable`) may draft with, besides or instead
+        of the configured `model`."""
+        if runs == "progressive" and self.progressive_model is not None:
+            return (self.progressive_model, model)
+        if runs == "consensus":
+            return self.consensus_models
+        return (model,)
+
     def not_run(self, asked: AnswerStrategy, runs: AnswerStrategy,
                 generator: Generator) -> str | None:
         """Why the strategy `asked` of a generator with models to choose from `runs` as

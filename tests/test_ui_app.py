@@ -153,6 +153,8 @@ def test_a_citation_opens_its_passage_on_the_highlighted_page(start) -> None:
     answer = ask(at)
     (sources,) = answer.expander
     first = next(b for b in sources.button if b.key.endswith("-open-1"))
+    assert [b.label for b in sources.button] == [f"Open [{n}]" for n in
+                                                 range(1, len(sources.button) + 1)]
     first.click().run()
     assert not at.exception
     (image,) = at.image

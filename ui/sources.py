@@ -48,7 +48,8 @@ def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> N
     if c.get("flags"):
         text.caption(plain("This passage contains instruction-like text ("
                            + ", ".join(c["flags"]) + "); it was quoted, not obeyed."))
-    if button.button("Open", key=f"{key}-open-{n}", icon=":material/open_in_new:",
+    # numbered, so that a screen reader's list of the page's buttons tells them apart
+    if button.button(f"Open [{n}]", key=f"{key}-open-{n}", icon=":material/open_in_new:",
                      help="Show the passage in its page"):
         source_dialog(workspace, n, c)
 

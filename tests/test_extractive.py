@@ -297,6 +297,42 @@ def test_a_sentence_that_restates_the_question_is_not_the_answer(embedder) -> No
     assert "[What is CRAN?]" not in text
 
 
+@pytest.mark.parametrize("asked", ["AB-1234-X", "flowgate_2.10.3_amd64.deb",
+                                   "e-mail alert template"])
+def test_a_code_or_phrase_looked_up_is_answered_by_the_sentence_holding_it(
+        embedder, asked: str) -> None:
+    """Looked up, not asked, a code or a phrase restates nothing: the sentences holding it
+    are what is looked for, not the near misses beside them. "AB-1234-X" is one word as
+    written, three as the search splits it."""
+    parts = Hit("d1", "parts.csv", None, "c1", 1.0,
+                "Part number: AB-1234-Y; Description: Bracket; Unit price (EUR): 15.75\n\n"
+                "Part number: AB-1234-X; Description: Bracket; Unit price (EUR): 12.50")
+    notes = Hit("d2", "notes.md", None, "c2", 0.9,
+                "Install flowgate_2.10.3_amd64.deb with dpkg. Fixed the e-mail alert template "
+                "for outages.")
+    older = Hit("d3", "notes-2.1.md", None, "c3", 0.8,
+                "Install flowgate_2.1.3_amd64.deb with dpkg.")
+    text = quote(embedder, asked, [parts, notes, older])
+    wanted = {"AB-1234-X": "Part number: AB-1234-X;",
+              "flowgate_2.10.3_amd64.deb": "Install flowgate_2.10.3_amd64.deb with dpkg.",
+              "e-mail alert template": "Fixed the e-mail alert template for outages."}[asked]
+    assert text.startswith(wanted), text
+
+
+def test_a_table_s_last_row_is_whole_however_many_words_its_names_make_it(embedder) -> None:
+    """A chunk's last piece ending on a word in lower case is taken for a sentence its end
+    cut, but a table's row on a line of its own is whole without a stop."""
+    table = Hit("d1", "alarms.csv", None, "c1", 1.0,
+                "Code | Name | Meaning | Action\n\n"
+                "Code: A100; Name: FAN_STALL; Meaning: The cooling fan stopped turning; "
+                "Action: Replace the fan module\n\n"
+                "Code: A300; Name: PSU_LOW; Meaning: The supply voltage fell below the limit "
+                "for more than a second; Action: Check the power supply and the cabling to it")
+    text = quote(embedder, "What does A300 mean?", [table])
+    assert text.startswith("Code: A300; Name: PSU_LOW;"), text
+    assert "A100" not in text
+
+
 def test_a_pointer_to_a_section_among_the_passages_gives_way_to_the_section(embedder) -> None:
     """A cross-reference whose title holds the question ("see Section 7.2 [How can I save my
     workspace?], page 28" for "How do I save my workspace?") points to the answer; when that

@@ -257,6 +257,11 @@ def test_a_markdown_heading_naming_a_command_is_a_heading() -> None:
     assert is_heading("### `GET /ingests/{id}`, `GET /ingests`")
     assert not is_heading("# `x` = 1")  # a comment in code
     assert not is_heading("# we call `f` here")
+    # a changelog's versions, and a name capitalised inside
+    for heading in ("## v2.10.3 (2026-03-14)", "## [2.10.3] - 2026-03-14",
+                    "## macOS install notes", "### iOS and iPadOS"):
+        assert is_heading(heading), heading
+    assert not is_heading("# myValue = compute()")  # code still
     text = "Keys are hashed.\n\n### `rag keys add USER`\n\nMake an API key for USER."
     assert [s.text for s in split(text)] == [
         "Keys are hashed.", "### `rag keys add USER`", "Make an API key for USER."]

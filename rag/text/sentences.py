@@ -66,9 +66,13 @@ _HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MU
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,
 # a name ("# all-MiniLM-L6-v2"); or opening on a code span, as a reference's headings name a
-# command or a route ("### `rag keys add USER`", "### `GET /health`")
+# command or a route ("### `rag keys add USER`", "### `GET /health`"); or on a version, as a
+# changelog's do ("## v2.10.3 (2026-03-14)", "## [2.10.3] - 2026-03-14"), or a name
+# capitalised inside ("## macOS install notes")
 _MARKDOWN_HEADING = re.compile(
-    r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())(?:[A-Z0-9][^\n]*|`[^`\n]+`[^\n]*|\S+)(?<![.,;:!?])")
+    r"#{1,6}[ \t]+(?![^\n]*(?:=|\w\())"
+    r"(?:[A-Z0-9][^\n]*|`[^`\n]+`[^\n]*|v\d[^\n]*|\[[^\n]*|[a-z]+[A-Z][^\n]*|\S+)"
+    r"(?<![.,;:!?])")
 _MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern + r"[ \t]*$",
                                     re.MULTILINE)
 _HEADING_WORDS = 10

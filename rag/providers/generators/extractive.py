@@ -99,6 +99,11 @@ _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
+# what a question opens with, or ends on: text without either ("AB-1234-X", "e-mail alert
+# template") is looked up, and the sentences holding it are what is looked for
+_ASKS = re.compile(r"(?:what|who|whom|whose|which|when|where|why|how|is|are|was|were|can|"
+                   r"could|do|does|did|should|would|will|has|have)\b|.*\?\s*$",
+                   re.IGNORECASE | re.DOTALL)
 # a README's "Documentation: [https://example.dev](https://example.dev)": a label, then a link
 _LINK_LINE = re.compile(
     r"[ \t]*[\w][\w .'-]{0,30}:[ \t]*(?:\[[^\]\n]*\]\([^)\s]+\)|<?https?://\S+?>?)[ \t]*")
@@ -577,10 +582,11 @@ def _closed_code(code: str) -> str:
 
 
 def _whole_block(text: str, piece: Sentence) -> bool:
-    """Whether a passage's last piece is a short block of its own (a list item, a table's
-    row), whole without a closing stop, rather than a sentence the chunk's end cut."""
-    return (len(piece.text.split()) <= _BLOCK_WORDS
-            and text[:piece.start].rstrip(" \t").endswith("\n\n"))
+    """Whether a passage's last piece is a block of its own, whole without a closing stop,
+    rather than a sentence the chunk's end cut: a short one (a list item), or a table's row
+    however long its named values make it ("Code: W0001; ...; Action: Enable NTP")."""
+    return (text[:piece.start].rstrip(" \t").endswith("\n\n")
+            and (len(piece.text.split()) <= _BLOCK_WORDS or row_values(piece.text) is not None))
 
 
 def _starts_line(text: str, piece: Sentence) -> bool:
@@ -675,10 +681,11 @@ def _is_title(text: str) -> bool:
 def _without_echoes(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
     """The candidates but those holding the whole question: a heading or a cross-reference
     ("see Section 2.10 [What is CRAN?], page 9") restates it and outscores the answer,
-    which it is not. All of them if nothing else is left."""
-    asked = _words(question)
-    if len(asked.split()) <= _ECHO_WORDS:
+    which it is not. All of them if nothing else is left, or if the question is short (its
+    words as written: "AB-1234-X" is one, not three) or no question but a phrase looked up."""
+    if len(question.split()) <= _ECHO_WORDS or not _ASKS.match(question.strip()):
         return candidates
+    asked = _words(question)
     kept = [c for c in candidates if asked not in _words(c.text)]
     return kept or candidates
 

@@ -42,3 +42,19 @@ def test_a_question_of_many_unknown_words_looks_up_the_first_few(sample_library,
     monkeypatch.setattr(retriever, "_holds", lambda word: looked_up.append(word) or holds(word))
     found = retriever.unheld("Is " + " or ".join(reversed(made_up)) + "?", [])
     assert found == tuple(reversed(made_up))[:UNHELD_LOOKUPS] and looked_up == list(found)
+
+
+def test_a_code_or_name_the_library_never_writes_as_asked_is_unheld(sample_library) -> None:
+    """A code's pieces are ordinary words and numbers that the library holds elsewhere
+    ("all", "MiniLM", "v2"): the code is unheld unless a passage writes it whole, separators
+    aside; and held a letter apart it is another code, not a slip."""
+    retriever = sample_library.retriever
+    assert retriever.unheld("Which tokenizer does all-MiniLM-L6-v2 use?", []) == ()
+    assert retriever.unheld("What is attention_mask for?", []) == ()
+    assert retriever.unheld("Which tokenizer does all-MiniLM-L12-v2 use?", []) == (
+        "all-MiniLM-L12-v2",)
+    assert retriever.unheld("What does input_mask_summed hold?", []) == ("input_mask_summed",)
+    # a number with its unit is written with a space as often as without: no code
+    assert retriever.unheld("Is it 5mm long?", []) == ()
+    text = "".join(sample_library.ask("What is the license of all-MiniLM-L12-v2?"))
+    assert hedge(text) == not_mentioned(["all-MiniLM-L12-v2"])

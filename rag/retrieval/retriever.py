@@ -27,6 +27,7 @@ from rag.stores.base import ChunkStore
 from rag.stores.fusion import ScoredIds
 from rag.text import lexical, spelling
 from rag.text.contents import is_contents
+from rag.text.identifiers import identifiers, writes
 from rag.types import Hit, SearchMode, cited_names
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 # the question's words looked up in the library at most, the first it writes: a question
 # pasted from another text may hold hundreds the vocabulary does not know
 UNHELD_LOOKUPS = 5
+CODE_LOOKUP_DEPTH = 20  # passages a code's pieces find, read for the code written whole
 SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be embedded ({}).")
 
 
@@ -178,15 +180,27 @@ class Retriever:
     def unheld(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
         """The question's words the vocabulary does not know (a name, an option, a slip)
         that none of `hits` writes, even a letter apart, and no passage of the library holds,
-        as the question writes them."""
+        as the question writes them; and its codes and names ("E9999", "retry_timeout_ms")
+        that neither writes as asked."""
         texts = [f"{cited_names(hit.title, hit.locator)}\n{hit.text}" for hit in hits]
-        return tuple(word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
-                     if not self._holds(word))
+        words = [word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
+                 if not self._holds(word)]
+        codes = [code for code in identifiers(question) if code not in words
+                 and not any(writes(text, code) for text in texts)][:UNHELD_LOOKUPS]
+        return tuple(words + [code for code in codes if not self._holds_code(code)])
 
     def _holds(self, word: str) -> bool:
         """Whether a passage of the library holds `word` (a word of no term: it cannot tell)."""
         vector = lexical.query_vector(word, self.store.lexical_scheme)
         return not vector[0] or bool(self.store.sparse_side(vector, 1))
+
+    def _holds_code(self, code: str) -> bool:
+        """Whether a passage of the library writes `code` as asked: among those its pieces'
+        terms find best, where a passage holding it all ranks high."""
+        vector = lexical.query_vector(code, self.store.lexical_scheme)
+        found = self.store.search(None, vector, CODE_LOOKUP_DEPTH, mode="sparse")
+        return not vector[0] or any(writes(f"{cited_names(hit.title, hit.locator)}\n{hit.text}",
+                                           code) for hit in found)
 
     def _depth(self, top_k: int, mode: SearchMode) -> int:
         """Candidates to fetch: enough for the rescorer and the reranker to choose from."""

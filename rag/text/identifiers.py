@@ -1,0 +1,54 @@
+"""Codes and names a question looks up as written: an error code ("E9999"), a CVE, a part
+number ("AB-9999-X"), a version ("v2.10.3"), a setting's name ("retry_timeout_ms").
+
+The vocabulary cannot tell whether the library knows one: its pieces ("ab", "9999", "retry",
+"timeout") are ordinary words and numbers, which the library's other codes and names hold.
+Held a letter apart it is another code, not a slip ("E9990" is not "E9999"), so it is matched
+as written, only its separators and case free ("COVID 19" writes "COVID-19").
+"""
+
+from __future__ import annotations
+
+import re
+
+_PART = re.compile(r"[^\W_]+|_")  # a run of letters and digits, or an underscore
+# around a written word, not part of it: quotes, brackets, a sentence's or a clause's end
+_AROUND = "\"'“”‘’()[]{}<>,;:!?."
+# a number and its unit or ordinal ("5mm", "230V", "10am", "21st", "4K"): written with a
+# space as often as without, and no code
+_MEASURE = re.compile(r"\d+(?:[.,]\d+)?[^\W\d_]{1,3}", re.ASCII)
+_SHORTEST = 3
+
+
+def identifiers(question: str) -> list[str]:
+    """The question's written words that are codes or names: letters and digits together
+    ("E9999", "CVE-2023-4863"), or words joined by underscores ("retry_timeout_ms"); not a
+    number with its unit ("5mm")."""
+    found = []
+    for written in question.split():
+        word = written.strip(_AROUND)
+        letters = any(ch.isalpha() for ch in word)
+        digits = any(ch.isdigit() for ch in word)
+        joined = "_" in word.strip("_") and letters
+        if (len(word) >= _SHORTEST and ((letters and digits) or joined)
+                and not _MEASURE.fullmatch(word) and word not in found):
+            found.append(word)
+    return found
+
+
+def writes(text: str, identifier: str) -> bool:
+    """Whether `text` writes `identifier`: its letters and digits in the same runs, in any
+    case, whatever separates them ("CVE-2023-4863", "cve 2023 4863")."""
+    wanted = _parts(identifier)
+    if not wanted:
+        return False
+    said = _parts(text)
+    width = len(wanted)
+    return any(said[i:i + width] == wanted for i in range(len(said) - width + 1)
+               if said[i] == wanted[0])
+
+
+def _parts(text: str) -> list[str]:
+    """Runs of letters and digits, and the underscores between them, which join a name's
+    words into one ("retry_timeout_ms" is not "retry timeout ms")."""
+    return _PART.findall(text.casefold())

@@ -93,11 +93,17 @@ class Enricher:
         start = excerpt(page.text for page in document.pages)
         request = GenerationRequest(f"Title: {document.title}\n\n{start}", [],
                                     system=INSTRUCTIONS)
+        record = GenerationRecord()
         try:
-            reply = "".join(self.generator.stream(request, GenerationRecord()))
+            reply = "".join(self.generator.stream(request, record))
         except (AIError, InputTooLongError) as exc:
             log.warning("could not enrich %s: %s", document.source, exc)
             return NotEnriched(str(exc))
+        if record.notice:
+            # a reply cut short (interrupted, at the token limit, empty) is no summary: stored,
+            # its half sentence and the notice's own words would be searched as the document's
+            log.warning("could not enrich %s: %s", document.source, record.notice)
+            return NotEnriched(record.notice)
         return parse_reply(reply) or NotEnriched(UNPARSED)
 
     def enriched(self, prepared: Prepared, found: Enrichment | NotEnriched) -> Prepared:

@@ -231,6 +231,29 @@ def test_enrich_adds_a_searchable_summary_and_keywords(env, standin: StandIn, mo
     assert hits[0]["text"].startswith("Summary: ") and hits[0]["source"].endswith("kettle.md")
 
 
+@pytest.mark.parametrize("fault", ["cut", "limit"])
+def test_a_description_cut_short_is_no_summary(env, standin: StandIn, monkeypatch,
+                                               tmp_path: Path, fault: str) -> None:
+    """Interrupted, or stopped at the token limit, the reply is half a summary: the document
+    is stored without one and the ingest says why, rather than searching the fragment."""
+    limit = {"RAG_AI_MAX_TOKENS": "16"} if fault == "limit" else {}
+    use_workers_ai(monkeypatch, standin, embedder=False, RAG_ENRICH="true",
+                   RAG_WORKERS_AI_FALLBACK_MODELS="", **limit)
+    if fault == "cut":
+        standin.cut_stream(after_tokens=3, times=None)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettle.md").write_text(f"# Kettle manual\n\n{KETTLE}\n")
+    result = run("ingest", str(docs))
+    assert result.exit_code == 0, result.output
+    reason = "answer interrupted" if fault == "cut" else "token limit"
+    assert "not enriched:" in result.output and reason in result.output, result.output
+    listed = json.loads(run("docs", "list", "--json").stdout)["documents"]
+    assert [d["chunks"] for d in listed] == [1]  # its one chunk, no summary
+    hits = json.loads(run("search", "Summary", "--json", "--mode", "sparse").stdout)["hits"]
+    assert not any(hit["text"].startswith("Summary:") for hit in hits)
+
+
 def test_a_follow_up_is_rewritten_while_its_sparse_half_is_searched(corpus: StandIn) -> None:
     from rag.service import build_service
     from rag.settings import load_settings

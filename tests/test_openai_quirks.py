@@ -143,6 +143,17 @@ def test_base64_embeddings_are_named_as_unsupported(settings, scripted):
         embed(settings, ["one"])
 
 
+def test_a_server_capping_the_texts_a_request_names_the_batch_setting(settings, scripted):
+    """text-embeddings-inference refuses a batch over its own maximum with a 413: the texts
+    are not too long, there are too many of them in one request."""
+    scripted.reply({"error": "batch size 8 > maximum allowed batch size 4",
+                    "error_type": "Validation"}, status=413)
+    with pytest.raises(AIError) as raised:
+        embed(settings, ["one"] * 8)
+    assert "RAG_EMBED_BATCH_SIZE" in str(raised.value)
+    assert "maximum allowed batch size 4" in str(raised.value)
+
+
 # -- 2. llama.cpp's context overflow
 
 

@@ -29,7 +29,8 @@ TOO_LARGE_ADVICE = {
              "RAG_TOP_K or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the model's "
              "window."),
     "embedding": ("The texts are too large for the embedding model {model} {said}. At "
-                  "ingest, lower RAG_CHUNK_TOKENS; for a search, shorten the question."),
+                  "ingest, lower RAG_CHUNK_TOKENS, or RAG_EMBED_BATCH_SIZE when the server "
+                  "caps the texts a request; for a search, shorten the question."),
     "guard": ("The text to check is too large for the safety model {model} {said}. Shorten "
               "the question."),
     "rerank": ("The passages are too large for the reranker {model} {said}. Lower "

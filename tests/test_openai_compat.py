@@ -49,6 +49,7 @@ def test_local_server_streams_a_cited_answer(ai_settings, standin, passages, cap
     answer = "".join(deltas)
     assert len(deltas) > 3 and "Andes of Peru" in answer and "[2]" in answer
     assert record.model == "llama3.1" and record.completion_tokens == len(deltas)
+    assert record.neurons == 0  # a local server's model costs no Workers AI neurons
     (request,) = standin.requests
     assert request.path == "/v1/chat/completions"
     assert "authorization" not in request.headers  # no key configured: none sent

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from rag.errors import ConfigError
+from rag.providers.cloudflare.catalog import is_workers_ai_model
 from rag.types import is_count
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,19 @@ def neurons_from_usage(
     if not tokens_in and not tokens_out:
         return 0.0
     return _at_rates(PRICES.get(model) or upper_bound_price(model), tokens_in, tokens_out)
+
+
+def neurons_on_any_server(
+    model: str, usage: Mapping[str, Any] | None, reported: float | None = None
+) -> float:
+    """`neurons_from_usage` for a model Workers AI serves (an OpenAI-compatible server that is
+    its `/ai/v1`); for another server's model (a local llama3.1) only what the server itself
+    reports: its calls cost no neurons, and priced at Workers AI's highest rates they would
+    spend a daily budget meant for Workers AI."""
+    if is_workers_ai_model(model):
+        return neurons_from_usage(model, usage, reported)
+    figures = ((usage or {}).get("neurons"), reported)
+    return next((float(value) for value in figures if is_count(value)), 0.0)
 
 
 def _counted(value: Any) -> float:

@@ -94,5 +94,5 @@ class OpenAIGenerator(Generator):
                               endpoint="chat.completions", passages_used=prompt.passages_used,
                               estimated_prompt_tokens=prompt.estimated_tokens,
                               flagged_passages=prompt.flagged)
-        yield from stream_answer(self.http, [candidate], record, pricing.neurons_from_usage,
+        yield from stream_answer(self.http, [candidate], record, pricing.neurons_on_any_server,
                                  request.reader_gone)

@@ -74,6 +74,18 @@ def _anchored_toc(numbers: Sequence[int] = (1, 2, 3, 4)) -> list:
     return [_link(f"text/all.xhtml#ch{n}", f"Chapter {_NUMERALS[n - 1]}") for n in numbers]
 
 
+def test_a_file_the_table_of_contents_names_percent_encoded_is_found() -> None:
+    """An href is a URL: an accent or a space in a file's name is written %-encoded there,
+    as ebooklib, Sigil and Calibre write it."""
+    name = "text/tout le récit.xhtml"
+    toc = [_link(f"text/tout%20le%20r%C3%A9cit.xhtml#ch{n}", f"Chapter {_NUMERALS[n - 1]}")
+           for n in (1, 2)]
+    pages = _pages(_book({name: _chapter(1) + _chapter(2)}, toc))
+    assert [(number, locator) for number, locator, _ in pages] == [
+        (1, "chapter 1: Chapter I"), (2, "chapter 2: Chapter II")]
+    assert "closingword2" not in pages[0][2]
+
+
 def test_each_anchor_in_the_table_of_contents_starts_a_chapter_of_its_own() -> None:
     data = _book({"text/all.xhtml": "".join(_chapter(n) for n in (1, 2, 3, 4))},
                  _anchored_toc())

@@ -156,7 +156,8 @@ def _entry(link) -> list[tuple[str, TocEntry]]:
     if not href or not title:
         return []
     file, _, anchor = href.partition("#")
-    return [(posixpath.normpath(file), TocEntry(unquote(anchor), title))]
+    # an href is a URL: "tout_le_r%C3%A9cit.xhtml" names the manifest's "tout_le_récit.xhtml"
+    return [(posixpath.normpath(unquote(file)), TocEntry(unquote(anchor), title))]
 
 
 def chapter_parts(content: bytes, entries: list[TocEntry]) -> list[tuple[str, str]]:

@@ -191,10 +191,14 @@ def searched_for(query: str, asked: str) -> str | None:
     """What was searched, when it is not what was asked (a misspelt word respelt, a
     follow-up made to stand alone): the results make sense only with it. The question's
     characters read as what they are (a full-width "？", a ligature "ﬁ", as the sanitizer
-    reads them) are no rewording."""
-    same = unicodedata.normalize("NFKC", query).split() == unicodedata.normalize(
-        "NFKC", asked).split()
-    return None if same else query
+    reads them) are no rewording, nor are the invisible ones it drops (a soft hyphen pasted
+    from a web page, a right-to-left mark)."""
+    return None if _as_read(query) == _as_read(asked) else query
+
+
+def _as_read(text: str) -> list[str]:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(ch) != "Cf").split()
 
 
 @dataclass

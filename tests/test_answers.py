@@ -14,6 +14,7 @@ from rag.providers.generators.base import Quoted
 from rag.retrieval.cache import source_digest
 from rag.service import build_service
 from rag.text.sentences import split
+from rag.types import searched_for
 from tests.conftest import fresh_settings
 
 
@@ -378,3 +379,11 @@ def test_hybrid_finds_what_only_one_retriever_finds(service, tmp_path: Path) -> 
     assert para[0].source.endswith("filler0.txt")
     lexical_only = service.search("growing vegetables in the backyard", top_k=5, mode="sparse")
     assert all(not h.source.endswith("filler0.txt") for h in lexical_only)
+
+
+def test_the_invisible_characters_the_sanitizer_drops_are_no_rewording() -> None:
+    """A soft hyphen pasted from a web page, a right-to-left mark, a byte-order mark: the
+    query searched is the one typed, and "Searched for:" would repeat it."""
+    assert searched_for("Donaudampfschiff", "Donau\u00addampf\u00adschiff") is None
+    assert searched_for("فندق النخيل", "\u200fفندق النخيل") is None
+    assert searched_for("factors", "\ufefffactrs") == "factors"

@@ -53,7 +53,8 @@ RescoreMode = Literal["auto", "on", "off"]
 COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 OCR_LANGUAGES = re.compile(r"[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*")
-COLLECTION_RULE = "use 1 to 63 letters, digits, '-' or '_', starting with a letter or digit"
+COLLECTION_RULE = ("use 1 to 63 ASCII letters (a to z, A to Z), digits, '-' or '_', "
+                   "starting with a letter or digit")
 
 # the schemes both Redis users read: redis-py (rag/providers/state.py) and, through it,
 # the `limits` storage (rag/engine/access.py)

@@ -603,7 +603,7 @@ def test_a_misspelt_or_bad_collection_is_refused_not_made(env, tmp_path: Path) -
     for bad in ("a b", "x" * 64, "../up", "über"):
         refused = run("docs", "list", "--collection", bad)
         assert refused.exit_code == 2 and "RAG_COLLECTION" not in refused.stderr
-        assert f"'{bad}' is not a valid collection name: use 1 to 63" in \
+        assert f"'{bad}' is not a valid collection name: use 1 to 63 ASCII letters" in \
             " ".join(refused.stderr.split())
 
 

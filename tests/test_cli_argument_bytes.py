@@ -69,8 +69,8 @@ def test_a_question_of_text_in_other_words_is_searched_as_typed(door: Door,
 
 def test_a_collection_name_not_utf8_is_shown_as_paths_are(door: Door, tmp_path: Path) -> None:
     stored(door, tmp_path)
-    expected = ("error: 'a\\xff' is not a valid collection name: use 1 to 63 letters, "
-                "digits, '-' or '_', starting with a letter or digit.")
+    expected = ("error: 'a\\xff' is not a valid collection name: use 1 to 63 ASCII letters "
+                "(a to z, A to Z), digits, '-' or '_', starting with a letter or digit.")
     for args in (["search", "R"], ["ask", "what is R?"], ["docs", "list"]):
         done = door.run(*args, "--collection", f"a{NOT_UTF8}")
         assert done.exit_code == 2 and done.stderr.strip() == expected, args

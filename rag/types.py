@@ -26,6 +26,12 @@ def source_name(source: str) -> str:
     return Path(source.removeprefix("upload:")).name
 
 
+def as_stored(source: str) -> str:
+    """`source` as a document is stored under it: an upload's name composed (NFC), as ingest
+    names it, so that the name a Mac sends ("cre\u0300me.txt") still finds its document."""
+    return unicodedata.normalize("NFC", source) if source.startswith("upload:") else source
+
+
 def counted(n: int, noun: str) -> str:
     """A count and its noun, "1 chunk" or "2 chunks" (nouns whose plural adds an s), as every
     door prints counts."""

@@ -265,6 +265,13 @@ async def test_a_name_in_decomposed_form_is_the_same_name(api: httpx.AsyncClient
     assert second.json()["files"][0]["status"] == "ingested"
     listed = (await api.get("/documents")).json()["documents"]
     assert [d["source"] for d in listed] == ["upload:résumé.txt"]
+    # named as the Mac sent it, it is found and deleted too
+    decomposed = "upload:re\u0301sume\u0301.txt"
+    found = await api.post("/search", json={"query": "Where do zebras live?",
+                                            "source": decomposed})
+    assert {hit["source"] for hit in found.json()["hits"]} == {"upload:résumé.txt"}
+    deleted = await api.delete(f"/documents/{decomposed}")
+    assert deleted.status_code == 200 and (await api.get("/documents")).json()["documents"] == []
 
 
 # --- chat messages ----------------------------------------------------------------------------

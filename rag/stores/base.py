@@ -46,7 +46,7 @@ from rag.stores.passages import PassageCache
 from rag.stores.switch import SwitchLock
 from rag.text import lexical
 from rag.text.contents import is_contents
-from rag.types import Chunk, Hit, SearchMode, SentenceVectors
+from rag.types import Chunk, Hit, SearchMode, SentenceVectors, as_stored
 
 log = logging.getLogger(__name__)
 
@@ -490,7 +490,8 @@ class ChunkStore(ABC):
         with self._writes.changing:
             with self._writes.lock:
                 written = tuple(("doc_id", doc_id) for doc_id in sorted(self._writes.docs))
-            where = Where(should=(("doc_id", doc_id_or_source), ("source", doc_id_or_source)),
+            where = Where(should=(("doc_id", doc_id_or_source),
+                                  ("source", as_stored(doc_id_or_source))),
                           must_not=(*written, ("status", PENDING)))
             removed = [_stored(p) for p in self._first_chunks(where, DOCUMENT_FIELDS)]
             if removed:
@@ -566,7 +567,7 @@ class ChunkStore(ABC):
             if value == "":  # matched by none, and never to be dropped as if none was given
                 raise empty_filter(name)
             if value is not None:
-                must.append((name, value))
+                must.append((name, as_stored(value) if name == "source" else value))
         return Where(must=tuple(must)) if must else None
 
     def _fused(self, dense: np.ndarray | None, sparse: Sparse | None, where: Where | None,

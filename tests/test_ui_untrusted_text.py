@@ -16,6 +16,7 @@ from tests.pdfgen import make_pdf
 from tests.test_safe_text import active, directive_colons, visible
 from ui.common import get_engine
 from ui.conversation import to_markdown
+from ui.safe_text import isolated
 
 RLO = "\u202e"
 INVOICE = f"invoice944{RLO}fdp.txt"  # drawn as "invoice944txt.pdf" if the control is obeyed
@@ -52,7 +53,10 @@ def test_a_file_names_bidi_controls_show_as_escapes_everywhere(app) -> None:
     assert not at.exception
     (sources,) = answer.expander
     lines = [visible(value) for value in markdown_of(sources)]
-    assert any(line.endswith(f"— {INVOICE_SHOWN}") for line in lines), lines
+    assert any(line.endswith(f"— {isolated(INVOICE_SHOWN)}") for line in lines), lines
+    # the label and the name each set apart: two Arabic names would otherwise swap places
+    assert all(line.startswith("\u2068[") and "\u2069 — \u2068" in line
+               for line in lines if " — " in line), lines
     assert not any(RLO in value for value in markdown_of(sources))
 
     at.switch_page("views/documents.py").run()

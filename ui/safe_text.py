@@ -109,6 +109,13 @@ def plain(text: object) -> str:
     return "  \n".join(_LINE_START.sub(_escape_marker, line) for line in lines)
 
 
+def isolated(markdown: str) -> str:
+    """`markdown` set apart from the text around it for the bidirectional algorithm (FSI ...
+    PDI, the app's own, unlike a name's escaped controls): an Arabic title beside an Arabic
+    file name would otherwise run into one right-to-left run that shows them swapped."""
+    return f"\u2068{markdown}\u2069"
+
+
 def plain_with_code(text: str) -> str:
     """`text` as `plain` shows it, but for its fenced code blocks, shown as code: a quote of
     a document's sentences and programs (the offline answer's)."""

@@ -10,7 +10,7 @@ from rag.engine.workspace import Workspace
 from rag.text.controls import escaped_controls
 from rag.types import cited_place
 from ui.conversation import shown_file_name, shown_file_names, source_label
-from ui.safe_text import plain
+from ui.safe_text import isolated, plain
 
 PREVIEW_CHARS = 600
 
@@ -42,7 +42,9 @@ def show_sources(workspace: Workspace, citations: list[dict], key: str,
 def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> None:
     """A passage under its number, label and file `name`, with its Open button."""
     text, button = st.columns([7, 1], vertical_alignment="top")
-    text.markdown(f"**{plain(f'[{n}] {source_label(c)}')}** — {plain(name)}")
+    # isolated inside the bold: an isolate before its opening ** would leave it unbolded
+    text.markdown(f"**{isolated(plain(f'[{n}] {source_label(c)}'))}** — "
+                  f"{isolated(plain(name))}")
     preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
     text.caption(plain(preview))
     if c.get("flags"):

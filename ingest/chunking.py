@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.text.graphemes import cluster_start, clusters
 from rag.text.sentences import code_blocks, is_code, is_heading, is_list_item, leans_back
 from rag.text.sentences import split as split_sentences
 from rag.text.tokens import TokenCounter
@@ -100,9 +101,13 @@ class SentenceSplitter(RecursiveCharacterTextSplitter):
                 pieces = _sentence_pieces(text)
                 if len(pieces) > 1:
                     return self._merged(pieces, separators[i + 1:])
-            elif not separator or re.search(re.escape(separator), text):
+            elif not separator:
+                break
+            elif re.search(re.escape(separator), text):
                 return super()._split_text(text, separators[i:])
-        return super()._split_text(text, [""])
+        # the finest level: characters as a reader sees them, not code points, so that no
+        # chunk of Thai begins on a vowel mark cut from its letter
+        return self._merge_splits(clusters(text), "")
 
     def _merged(self, pieces: list[str], finer: list[str]) -> list[str]:
         """Pieces merged into chunks as the base class merges its splits; a piece too long
@@ -287,7 +292,7 @@ class Chunker:
             return [(body, start, tokens)]
         middle = len(body) // 2
         cut = body.rfind(" ", 0, middle)
-        cut = cut if cut > 0 else middle
+        cut = cut if cut > 0 else cluster_start(body, middle) or middle
         head, tail = body[:cut], body[cut:]
         lead = len(tail) - len(tail.lstrip())
         return self._fit(head.rstrip(), start) + self._fit(tail.lstrip(), start + cut + lead)

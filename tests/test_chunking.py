@@ -1,5 +1,6 @@
 import pickle
 import textwrap
+import unicodedata
 from pathlib import Path
 
 from ingest.chunking import Chunker, WordSumCounter, _pieces
@@ -47,6 +48,23 @@ def test_a_word_of_megabytes_is_cut_into_chunks_of_bounded_characters(embedder) 
     assert all(text[c.start:c.end] == c.text for c in chunks)
     assert "".join(c.text for c in chunks).count("0123456789abcdef") >= 20_000 - len(chunks)
     assert chunks[-1].text == "A last paragraph."
+
+
+def test_text_without_spaces_is_cut_between_characters_as_read_not_inside_one(
+        embedder) -> None:
+    """Thai writes no spaces between words, and its vowel and tone marks are code points of
+    their own: cut before one, a chunk would open on a mark with no letter to carry it."""
+    thai = "ผู้เข้าร่วมประชุมต้องลงทะเบียนล่วงหน้าที่สำนักงานใหญ่" * 60
+    flags = "🇫🇷🇩🇪👩\u200d👩\u200d👧" * 300
+    for text in (thai, flags):
+        chunks = Chunker(embedder.token_counter(), 64, 8, 254)(_doc([Page(None, text)]))
+        assert len(chunks) > 3
+        assert all(text[c.start:c.end] == c.text for c in chunks)
+        for c in chunks:
+            first = c.text[0]
+            assert unicodedata.category(first)[0] != "M" and first != "\u200d", c.text[:8]
+        if text is flags:  # every chunk opens on a whole flag or a whole family
+            assert all(c.text.startswith(("🇫🇷", "🇩🇪", "👩\u200d👩\u200d👧")) for c in chunks)
 
 
 def test_offsets_pages_and_positions(embedder) -> None:

@@ -1,0 +1,56 @@
+"""Where text may be cut between characters as a reader sees them (grapheme clusters): not
+before a combining mark (a Thai vowel or tone mark, an accent written apart), nor around a
+zero-width joiner, nor before a variation selector, nor between a flag's two letters.
+
+Cut there, a chunk of text without spaces (Thai, Lao) would begin on a mark with no letter
+to carry it, drawn on a dotted circle, and its syllable split in two matches no query.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+_JOINER = "\u200d"
+_FLAG_LETTERS = range(0x1F1E6, 0x1F200)  # regional indicators: two make a flag
+
+
+def continues(before: str, char: str) -> bool:
+    """Whether `char` belongs to the cluster that `before` (the text up to it) ends."""
+    if not before:
+        return False
+    if _extends(char) or before[-1] == _JOINER:
+        return True
+    return ord(char) in _FLAG_LETTERS and _flag_letters_ending(before) % 2 == 1
+
+
+def _extends(char: str) -> bool:
+    """A combining mark, a joiner or a variation selector: part of the character before."""
+    return (unicodedata.category(char)[0] == "M" or char == _JOINER
+            or "\ufe00" <= char <= "\ufe0f")
+
+
+def _flag_letters_ending(text: str) -> int:
+    count = 0
+    for char in reversed(text):
+        if ord(char) not in _FLAG_LETTERS:
+            break
+        count += 1
+    return count
+
+
+def clusters(text: str) -> list[str]:
+    """`text` as its grapheme clusters, which join back into it."""
+    found: list[str] = []
+    for char in text:
+        if found and continues(found[-1], char):
+            found[-1] += char
+        else:
+            found.append(char)
+    return found
+
+
+def cluster_start(text: str, at: int) -> int:
+    """`at`, or the nearest place before it that starts a cluster (0 at the least)."""
+    while 0 < at < len(text) and continues(text[:at], text[at]):
+        at -= 1
+    return at

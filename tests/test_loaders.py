@@ -592,6 +592,23 @@ LEGACY_TEXTS = [
     ("Le château était fermé; les élèves ont répété la leçon à côté du théâtre.\n", "cp1252"),
     ("Größere Straßen führen über die Brücke nach Köln, sagt Jürgen.\n", "cp1252"),
     ("Prix : 20 € « net » – voir l’annexe\n", "cp1252"),
+    ("İstanbul Boğazı'nın uzunluğu otuz bir kilometredir. Diyarbakır surları beş kilometre "
+     "uzunluğundadır. Işık kulesi gece yanar. Çay bahçesinde oturduk.\n" * 3, "cp1254"),
+    ("Pražský hrad je největší hradní komplex na světě. Karlův most přes Vltavu byl postaven "
+     "ve čtrnáctém století.\n", "cp1250"),
+    ("Az árvíztűrő tükörfúrógép működik. A Balaton Magyarország legnagyobb tava. Ősszel "
+     "hűvös az idő.\n" * 3, "cp1250"),
+    # read as well in the Central European code pages, and Western all the same
+    ("Den røde bøf og det blå æble står på bordet. Søren går på skole i København.\n",
+     "cp1252"),
+    ("Þjóðvegurinn liggur um Ísland. Það er gott veður í dag, sólin skín á fjöllin.\n",
+     "cp1252"),
+    ("A situação é difícil, mas não impossível. As crianças estão na praça.\n", "cp1252"),
+    ("La città è bella: perché non vieni più spesso? Là c'è un caffè, però così.\n",
+     "cp1252"),
+    # a Mac code page reads its ä and ö as "‰" and "ˆ", which are no other script's letters
+    ("Hyvää huomenta! Tänään on kaunis päivä. Järvellä on jäätä ja lapset luistelevat.\n" * 4,
+     "cp1252"),
 ]
 
 

@@ -60,6 +60,17 @@ _CODE_OR_COMMENT = re.compile(
 # fewer non-ASCII bytes than this the guess is a coin toss, and Windows-1252 reads it.
 _GUESS_SAMPLE_BYTES = 65_536
 _GUESS_MIN_NON_ASCII = 8
+# the code page a legacy file is read in unless the guess reads it better
+WESTERN = "cp1252"
+_SCRIPT_LETTERS = frozenset({"Lu", "Ll", "Lo"})
+_WINDOWS_LATIN = frozenset({"cp1250", "cp1254", "cp1257"})
+_VERDICT_MIN_NON_ASCII = 40
+_BETTER_BY = 0.02  # charset-normalizer's coherence: ties and near ties are no verdict
+# Czech's ě and ů, which Windows-1252 reads as ì and ù inside words ("nejvìtší", "Karlùv"),
+# where the Western languages write them at a word's end only (Italian più, così); Czech
+# reads as well as Danish in either code page, so charset-normalizer cannot tell them apart
+_CENTRAL_EUROPEAN = frozenset({"cp1250", "iso8859_2"})
+_GRAVE_INSIDE_WORDS = re.compile(r"(?<=[^\W\d_])[ìù](?=[^\W\d_])")
 # a letter or a digit of any script: what a file needs to hold text (U+FFFD, which stands for
 # bytes that did not decode, is neither)
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
@@ -133,21 +144,39 @@ def legacy_text(data: bytes) -> str:
     sample = data[:_GUESS_SAMPLE_BYTES]
     if len(data) > _GUESS_SAMPLE_BYTES:
         sample = sample[:sample.rfind(b"\n") + 1] or sample
-    codec = "cp1252"
-    if sum(byte > 127 for byte in sample) >= _GUESS_MIN_NON_ASCII:
-        guess = charset_normalizer.from_bytes(sample).best()
+    codec = WESTERN
+    non_ascii = sum(byte > 127 for byte in sample)
+    if non_ascii >= _GUESS_MIN_NON_ASCII:
+        matches = charset_normalizer.from_bytes(sample)
+        guess = matches.best()
         # a guess of UTF-16 or UTF-32 is wrong here: their text holds NULs, refused above
         if guess is not None and not guess.encoding.startswith(("utf_16", "utf_32")):
             guessed = sample.decode(guess.encoding, errors="replace")
-            if (_other_script_share(guessed) > 0.5 or _symbols_in_words(guessed)
-                    < _symbols_in_words(sample.decode("cp1252", errors="replace"))):
+            as_western = sample.decode(WESTERN, errors="replace")
+            if (_other_script_share(guessed) > 0.5
+                    or _symbols_in_words(guessed) < _symbols_in_words(as_western)
+                    or _reads_better(guess, matches, non_ascii)
+                    or (guess.encoding in _CENTRAL_EUROPEAN
+                        and len(_GRAVE_INSIDE_WORDS.findall(as_western)) >= 2)):
                 codec = guess.encoding
     return data.decode(codec, errors="replace")
 
 
+def _reads_better(guess: Any, matches: Any, non_ascii: int) -> bool:
+    """charset-normalizer's own verdict on a Windows Latin guess (Turkish's, Central
+    European's, Baltic's): Windows-1252 reads the text as no language at all, or as one less
+    well (Turkish's ı, ş, ğ read as ý, þ, ð). Over a sentence or two its verdict is a coin
+    toss (Italian read as Vietnamese): only a text with enough letters beyond ASCII."""
+    if guess.encoding not in _WINDOWS_LATIN or non_ascii < _VERDICT_MIN_NON_ASCII:
+        return False
+    western = next((match for match in matches if match.encoding == WESTERN), None)
+    return western is None or guess.coherence > western.coherence + _BETTER_BY
+
+
 def _other_script_share(text: str) -> float:
-    """The share of non-ASCII letters that are not Latin."""
-    letters = [ch for ch in text if ord(ch) > 127 and ch.isalpha()]
+    """The share of non-ASCII letters that are not Latin. A modifier letter is none: a Mac
+    code page reads Finnish's ö as "ˆ", which is no script's letter."""
+    letters = [ch for ch in text if ord(ch) > 127 and unicodedata.category(ch) in _SCRIPT_LETTERS]
     latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
     return (len(letters) - latin) / len(letters) if letters else 0.0
 

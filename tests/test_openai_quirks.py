@@ -143,6 +143,21 @@ def test_base64_embeddings_are_named_as_unsupported(settings, scripted):
         embed(settings, ["one"])
 
 
+def test_empty_vectors_name_the_server_and_the_model(ai_settings, scripted, tmp_path):
+    """Ollama's answer for a model that embeds nothing: a collection cannot be made of them."""
+    scripted.reply({"data": [{"index": 0, "embedding": []}]})
+    settings = ai_settings.model_copy(update={"embedder": "openai",
+                                              "openai_base_url": f"{scripted.url}/v1"})
+    with closing(OpenAIEmbedder.from_settings(settings)) as embedder, \
+            pytest.raises(PermanentAIError) as raised:
+        embedder.dimension  # noqa: B018
+    assert str(raised.value) == (
+        f"OpenAI-compatible server at {scripted.url}/v1 sent empty vectors for nomic-embed-text: "
+        "check that RAG_OPENAI_EMBEDDING_MODEL names an embedding model.")
+    with pytest.raises(PermanentAIError, match="sent empty vectors for nomic-embed-text"):
+        ingest_kettle(settings, tmp_path)  # the collection's length is the first vector's
+
+
 # -- 2. llama.cpp's context overflow
 
 

@@ -158,6 +158,18 @@ def test_empty_vectors_name_the_server_and_the_model(ai_settings, scripted, tmp_
         ingest_kettle(settings, tmp_path)  # the collection's length is the first vector's
 
 
+def test_a_nan_in_the_json_is_asked_once_and_leaves_the_model_usable(settings, scripted):
+    """Python's json.dumps writes a vector it could not compute as NaN, which JSON is not:
+    asked again, the server sends the same, so the model's breaker has no outage to count."""
+    scripted.reply('{"data": [{"index": 0, "embedding": [0.1, NaN]}]}')
+    with pytest.raises(PermanentAIError, match=r"sent invalid JSON for nomic-embed-text "
+                                               r"\(NaN or Infinity where a number should be\)"):
+        embed(settings, ["one"])
+    assert len(scripted.paths) == 1
+    scripted.reply({"data": [{"index": 0, "embedding": [0.6, 0.8]}]})
+    assert embed(settings, ["one"]).shape == (1, 2)
+
+
 # -- 2. llama.cpp's context overflow
 
 

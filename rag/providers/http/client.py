@@ -18,6 +18,7 @@ same for all of them:
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -53,6 +54,8 @@ from rag.providers.http.sse import StreamWatch, json_or_none, read_events
 # A streamed answer holds its connection to the end, and the engine answers many questions at
 # once: a smaller pool would queue answers behind each other before their first token.
 CONNECTIONS_PER_PROVIDER = 100
+# the literals Python's json module writes for numbers that JSON has no way to write
+NON_FINITE = re.compile(rb"[\[,:]\s*-?(?:NaN|Infinity)\b")
 
 
 class SecretHeaders(httpx.Auth):
@@ -159,11 +162,10 @@ class AIHttp:
             self._refuse_redirect(response, stats)
             try:  # orjson: a 100-text embedding response is 77,000 floats to decode
                 data = orjson.loads(response.content)
-            except ValueError as exc:
-                raise TransientAIError(
-                    f"{self.provider} sent a response that is not JSON for {stats.model}.",
-                    status=response.status_code,
-                ) from exc
+            except ValueError as exc:  # a whole body: asked again, the server sends it again
+                raise PermanentAIError(invalid_json(self.provider, stats.model,
+                                                    response.content),
+                                       status=response.status_code) from exc
             if not isinstance(data, dict):
                 raise PermanentAIError(f"{self.provider} sent unexpected JSON for {stats.model}: "
                                        f"{type(data).__name__}.")
@@ -314,6 +316,14 @@ class AIHttp:
             if clean != str(error):
                 error.args = (clean,)
         return error
+
+
+def invalid_json(provider: str, model: str, body: bytes) -> str:
+    """What is wrong with a body orjson refused: most often a NaN or Infinity, which Python's
+    `json.dumps` writes for a number it could not compute."""
+    why = (" (NaN or Infinity where a number should be)" if NON_FINITE.search(body)
+           else "")
+    return f"{provider} sent invalid JSON for {model}{why}."
 
 
 def _is_json(response: httpx.Response) -> bool:

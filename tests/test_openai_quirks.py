@@ -43,7 +43,8 @@ class Scripted:
     status: int = 200
     body: str = ""
     media_type: str = "application/json"
-    events: list[str] | None = None  # each sent as `data: ...`; the body ends with the last
+    # each sent as `data: ...` (bytes: as they are); the body ends with the last
+    events: list[str | bytes] | None = None
     paths: list[str] = field(default_factory=list)
 
     def reply(self, body: Any, status: int = 200, media_type: str = "application/json") -> None:
@@ -51,7 +52,7 @@ class Scripted:
         self.body = body if isinstance(body, str) else json.dumps(body)
 
     def stream(self, events: list[Any], media_type: str = "text/event-stream") -> None:
-        self.events = [e if isinstance(e, str) else json.dumps(e) for e in events]
+        self.events = [e if isinstance(e, (str, bytes)) else json.dumps(e) for e in events]
         self.media_type = media_type
 
     async def handle(self, request: Request) -> Response:
@@ -62,7 +63,7 @@ class Scripted:
 
         async def body() -> Iterator[bytes]:
             for event in events:
-                yield f"data: {event}\n\n".encode()
+                yield event if isinstance(event, bytes) else f"data: {event}\n\n".encode()
 
         return StreamingResponse(body(), media_type=self.media_type)
 
@@ -181,6 +182,32 @@ def test_llama_cpp_context_overflow_is_the_context_window_error(settings, script
     assert "too large for llama3.1" in message and "RAG_AI_CONTEXT_WINDOW" in message
     assert "as invalid" not in message
     assert len(scripted.paths) == 1  # not retried
+
+
+def llama_cpp_error_line(error: dict[str, Any]) -> bytes:
+    """An error as llama.cpp's server streams it: `error: {...}`, a field SSE does not name."""
+    return f"error: {json.dumps(error)}\n\n".encode()
+
+
+def test_llama_cpp_s_streamed_context_overflow_is_the_context_window_error(settings, scripted,
+                                                                           passages):
+    scripted.stream([llama_cpp_error_line(LLAMA_CPP_CONTEXT["error"])])
+    with pytest.raises(ModelRefusedError) as raised:
+        ask(settings, passages)
+    message = str(raised.value)
+    assert "too large for llama3.1" in message and "RAG_AI_CONTEXT_WINDOW" in message
+    assert "available context size" in message
+
+
+def test_llama_cpp_s_error_line_mid_answer_says_why_it_was_interrupted(settings, scripted,
+                                                                       passages):
+    line = llama_cpp_error_line({"code": 500, "message": "llama_decode failed: KV cache is "
+                                 "full", "type": "server_error"})
+    scripted.stream([chunk("Llamas"), chunk(" live"), line[:3], line[3:]])  # split in its name
+    deltas, record = ask(settings, passages)
+    assert deltas[:2] == ["Llamas", " live"]
+    assert record.interrupted and "KV cache is full" in record.notice
+    assert "KV cache is full" in deltas[-1]
 
 
 # -- 3. the answer cache tells servers and budgets apart

@@ -288,6 +288,54 @@ def test_a_wrong_base_url_names_the_url_and_the_v1_it_usually_ends_in(
         assert "(HTTP 404: an HTML page)" in message
 
 
+def without_v1(settings, scripted):
+    return settings.model_copy(update={"openai_base_url": scripted.url})
+
+
+def test_lm_studio_s_200_for_a_path_it_does_not_serve_names_the_url_to_fix(
+        settings, scripted, passages):
+    """LM Studio answers a path it does not serve with 200 and an error object."""
+    scripted.reply({"error": "Unexpected endpoint or method. (POST /chat/completions)"})
+    with pytest.raises(PermanentAIError) as raised:
+        ask(without_v1(settings, scripted), passages)
+    assert str(raised.value) == (
+        f"OpenAI-compatible server at {scripted.url} could not route the request (HTTP 200: "
+        "Unexpected endpoint or method. (POST /chat/completions)). Check OPENAI_BASE_URL: it "
+        "usually ends in /v1, without /chat/completions or /embeddings "
+        "(e.g. http://localhost:11434/v1).")
+    scripted.reply({"error": "Unexpected endpoint or method. (POST /embeddings)"})
+    with pytest.raises(PermanentAIError, match=r"\(HTTP 200: Unexpected endpoint .*ends in /v1"):
+        embed(without_v1(settings, scripted), ["one"])
+
+
+def test_an_answer_refused_with_a_200_quotes_the_passages_with_the_reason(library, scripted):
+    scripted.reply({"error": "Unexpected endpoint or method. (POST /chat/completions)"})
+    answer = ask_service(library.model_copy(update={"openai_base_url": scripted.url}))
+    assert answer.degraded == ["models_unavailable"] and "every month" in answer.text
+    assert "ends in /v1" in answer.record.notice
+
+
+@pytest.mark.parametrize("call", ["chat", "embedding"])
+def test_an_error_object_sent_with_200_is_the_failure_it_reports(settings, scripted, passages,
+                                                                 call):
+    scripted.reply({"error": {"message": "model failed to load: out of memory",
+                              "type": "server_error"}})
+    with pytest.raises(PermanentAIError, match="reported a failure for .*: model failed to "
+                                               "load: out of memory"):
+        ask(settings, passages) if call == "chat" else embed(settings, ["one"])
+
+
+def test_llama_cpp_s_own_embeddings_list_names_the_url_to_fix(settings, scripted):
+    """llama.cpp serves a non-OpenAI /embeddings, a bare list, where /v1 is left out."""
+    scripted.reply([{"index": 0, "embedding": [[0.6, 0.8]]}])
+    with pytest.raises(PermanentAIError) as raised:
+        embed(without_v1(settings, scripted), ["one"])
+    assert str(raised.value) == (
+        "OpenAI-compatible server sent unexpected JSON for nomic-embed-text: list. Check "
+        "OPENAI_BASE_URL: it usually ends in /v1, without /chat/completions or /embeddings "
+        "(e.g. http://localhost:11434/v1).")
+
+
 def test_an_unknown_model_is_still_named_as_such(settings, scripted, passages):
     scripted.reply({"error": "model 'llama3.1' not found, try pulling it first"}, status=404)
     with pytest.raises(ModelRefusedError, match="has no model 'llama3.1'"):

@@ -299,10 +299,7 @@ def _whole_body(body: bytes, status: int, stats: CallStats,
 
 
 def is_error_event(event: Mapping[str, Any]) -> bool:
-    if event.get("success") is False:
-        return True
-    error = event.get("error")
-    if error and not event.get("choices") and "response" not in event:
+    if reports_failure(event):
         return True
     errors = event.get("errors")
     return bool(errors) and "response" not in event

@@ -474,6 +474,59 @@ def test_think_tags_later_in_an_answer_are_left_alone(settings, scripted, passag
     assert "".join(deltas) == "Use <think> tags [2]."
 
 
+def reasoning(text: str) -> dict[str, Any]:
+    """A chunk of reasoning as a server with a reasoning parser sends it (vLLM)."""
+    return {"object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"reasoning_content": text}, "finish_reason": None}]}
+
+
+THINKING = [chunk("<think>\nThe user asks"), chunk(" where llamas live. Passage [2]")]
+CUDA_ERROR = {"error": {"code": 500, "message": "CUDA out of memory", "type": "server_error"}}
+
+
+@pytest.mark.parametrize("ending", [[], [CUDA_ERROR]], ids=["closed", "an-error-event"])
+def test_a_stream_broken_inside_its_think_block_quotes_the_passages(library, scripted, ending):
+    """Nothing was shown: the model failed before its first word."""
+    scripted.stream([*THINKING, *ending])
+    answer = ask_service(library.model_copy(update={"openai_base_url": f"{scripted.url}/v1"}))
+    assert answer.degraded == ["models_unavailable"] and "every month" in answer.text
+    assert "answer interrupted" not in answer.text and "<think>" not in answer.text
+    assert ("CUDA out of memory" if ending else "ended without finishing") in (
+        answer.record.notice or "")
+
+
+def test_a_stream_broken_inside_its_think_block_hands_over_to_the_fallback_model(
+        settings, scripted, passages):
+    from rag.providers.generators.workers_ai import WorkersAIGenerator
+
+    scripted.stream([{"response": "<think>The user asks"}, {"response": " about llamas."}])
+    generator = WorkersAIGenerator.from_settings(settings.model_copy(update={
+        "cloudflare_base_url": f"{scripted.url}/client/v4",
+        "workers_ai_fallback_models": ["@cf/meta/llama-3.2-1b-instruct"]}))
+    with closing(generator), pytest.raises(AIError, match="No model could answer"):
+        list(generator.stream(GenerationRequest(QUESTION, passages), GenerationRecord()))
+    assert [path.rsplit("/", 1)[1] for path in scripted.paths] == [
+        "llama-3.1-8b-instruct", "llama-3.2-1b-instruct"]
+
+
+def test_an_answer_held_for_a_closing_tag_is_kept_when_the_stream_breaks(settings, scripted,
+                                                                         passages):
+    scripted.stream([chunk("Llamas live"), chunk(" in the Andes [2].")])  # no finish, no [DONE]
+    deltas, record = ask(settings.model_copy(update={"openai_chat_model": "deepseek-r1:8b"}),
+                         passages)
+    assert "".join(deltas).startswith("Llamas live in the Andes [2].\n\n[answer interrupted:")
+    assert record.interrupted and record.model == "deepseek-r1:8b"
+
+
+def test_reasoning_sent_apart_lets_a_template_opened_model_s_answer_stream(settings, scripted,
+                                                                         passages):
+    scripted.stream([reasoning("The user asks where llamas live."), chunk("Llamas live"),
+                     chunk(" in the Andes [2]."), chunk(finish="stop"), "[DONE]"])
+    deltas, record = ask(settings.model_copy(update={"openai_chat_model": "deepseek-r1:8b"}),
+                         passages)
+    assert deltas == ["Llamas live", " in the Andes [2]."] and record.notice is None
+
+
 # -- 8. an account out of quota
 
 

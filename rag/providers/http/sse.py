@@ -228,8 +228,11 @@ def delta_of(event: Mapping[str, Any]) -> str:
 def carries_text(event: Mapping[str, Any]) -> bool:
     """Whether an event brings tokens: the answer's, or a reasoning model's separate
     reasoning, as the model is at work all the same."""
-    if delta_of(event):
-        return True
+    return bool(delta_of(event)) or carries_reasoning(event)
+
+
+def carries_reasoning(event: Mapping[str, Any]) -> bool:
+    """Whether an event brings a reasoning model's reasoning, in a field of its own."""
     parts = [_first_choice(event).get(key) for key in ("delta", "message")]
     return any(isinstance(part, dict) and isinstance(part.get(name), str) and part[name]
                for part in parts for name in REASONING_FIELDS)

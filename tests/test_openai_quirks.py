@@ -1,7 +1,8 @@
-"""What real OpenAI-compatible servers (Ollama, vLLM, llama.cpp) send that the stand-in does
-not: bare embedding lists, llama.cpp's context error, a wrong base URL's HTML 404, usage on
-every chunk, an answer cut at the token limit, a reasoning model's think block. A scripted
-loopback server replays each one over real HTTP."""
+"""What real OpenAI-compatible servers (Ollama, vLLM, llama.cpp, LM Studio) send that the
+stand-in does not: bare embedding lists, empty or NaN vectors, llama.cpp's context error and
+its `error:` lines, a wrong base URL's HTML 404 or LM Studio's 200, usage on every chunk, an
+answer cut at the token limit, a reasoning model's think block. A scripted loopback server
+replays each one over real HTTP."""
 
 from __future__ import annotations
 

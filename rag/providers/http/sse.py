@@ -4,11 +4,11 @@ An event stream is decoded as UTF-8 whatever charset its headers declare, one le
 order mark dropped (WHATWG HTML, "Server-sent events"). Malformed events are skipped and
 counted; an error sent as an event (its shape is unconfirmed for Workers AI, so the plausible
 ones are accepted, an `event: error` in plain text among them, and llama.cpp's `error:` line)
-raises through `on_error`. A
-server that ignored `stream: true` and answered with plain JSON yields that object once, its
-v4 envelope unwrapped; an envelope that says `success: false` is the failure it reports, as
-on the JSON path. A body declared `text/plain` (some proxies relabel streams) is read as
-events when it starts like them, as JSON otherwise.
+raises through `on_error`. A server that ignored `stream: true` and answered with plain JSON
+yields that object once, its v4 envelope unwrapped; an envelope that says `success: false`,
+or an error object in place of an answer, is the failure it reports, as on the JSON path. A
+body declared `text/plain` (some proxies relabel streams) is read as events when it starts
+like them, as JSON otherwise.
 
 The answer is complete at `[DONE]`, at a finish_reason or at Workers AI's final usage event
 (`stats.done`): what the connection does after that is not the answer's (after `[DONE]`

@@ -1,7 +1,8 @@
-"""What real OpenAI-compatible servers (Ollama, vLLM, llama.cpp) send that the stand-in does
-not: bare embedding lists, llama.cpp's context error, a wrong base URL's HTML 404, usage on
-every chunk, an answer cut at the token limit, a reasoning model's think block. A scripted
-loopback server replays each one over real HTTP."""
+"""What real OpenAI-compatible servers (Ollama, vLLM, llama.cpp, LM Studio) send that the
+stand-in does not: bare embedding lists, empty or NaN vectors, llama.cpp's context error and
+its `error:` lines, a wrong base URL's HTML 404 or LM Studio's 200, usage on every chunk, an
+answer cut at the token limit, a reasoning model's think block. A scripted loopback server
+replays each one over real HTTP."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ class Scripted:
     status: int = 200
     body: str = ""
     media_type: str = "application/json"
-    events: list[str] | None = None  # each sent as `data: ...`; the body ends with the last
+    # each sent as `data: ...` (bytes: as they are); the body ends with the last
+    events: list[str | bytes] | None = None
     paths: list[str] = field(default_factory=list)
 
     def reply(self, body: Any, status: int = 200, media_type: str = "application/json") -> None:
@@ -51,7 +53,7 @@ class Scripted:
         self.body = body if isinstance(body, str) else json.dumps(body)
 
     def stream(self, events: list[Any], media_type: str = "text/event-stream") -> None:
-        self.events = [e if isinstance(e, str) else json.dumps(e) for e in events]
+        self.events = [e if isinstance(e, (str, bytes)) else json.dumps(e) for e in events]
         self.media_type = media_type
 
     async def handle(self, request: Request) -> Response:
@@ -62,7 +64,7 @@ class Scripted:
 
         async def body() -> Iterator[bytes]:
             for event in events:
-                yield f"data: {event}\n\n".encode()
+                yield event if isinstance(event, bytes) else f"data: {event}\n\n".encode()
 
         return StreamingResponse(body(), media_type=self.media_type)
 
@@ -154,6 +156,33 @@ def test_a_server_capping_the_texts_a_request_names_the_batch_setting(settings, 
     assert "maximum allowed batch size 4" in str(raised.value)
 
 
+def test_empty_vectors_name_the_server_and_the_model(ai_settings, scripted, tmp_path):
+    """Ollama's answer for a model that embeds nothing: a collection cannot be made of them."""
+    scripted.reply({"data": [{"index": 0, "embedding": []}]})
+    settings = ai_settings.model_copy(update={"embedder": "openai",
+                                              "openai_base_url": f"{scripted.url}/v1"})
+    with closing(OpenAIEmbedder.from_settings(settings)) as embedder, \
+            pytest.raises(PermanentAIError) as raised:
+        embedder.dimension  # noqa: B018
+    assert str(raised.value) == (
+        f"OpenAI-compatible server at {scripted.url}/v1 sent empty vectors for nomic-embed-text: "
+        "check that RAG_OPENAI_EMBEDDING_MODEL names an embedding model.")
+    with pytest.raises(PermanentAIError, match="sent empty vectors for nomic-embed-text"):
+        ingest_kettle(settings, tmp_path)  # the collection's length is the first vector's
+
+
+def test_a_nan_in_the_json_is_asked_once_and_leaves_the_model_usable(settings, scripted):
+    """Python's json.dumps writes a vector it could not compute as NaN, which JSON is not:
+    asked again, the server sends the same, so the model's breaker has no outage to count."""
+    scripted.reply('{"data": [{"index": 0, "embedding": [0.1, NaN]}]}')
+    with pytest.raises(PermanentAIError, match=r"sent invalid JSON for nomic-embed-text "
+                                               r"\(NaN or Infinity where a number should be\)"):
+        embed(settings, ["one"])
+    assert len(scripted.paths) == 1
+    scripted.reply({"data": [{"index": 0, "embedding": [0.6, 0.8]}]})
+    assert embed(settings, ["one"]).shape == (1, 2)
+
+
 # -- 2. llama.cpp's context overflow
 
 
@@ -165,6 +194,32 @@ def test_llama_cpp_context_overflow_is_the_context_window_error(settings, script
     assert "too large for llama3.1" in message and "RAG_AI_CONTEXT_WINDOW" in message
     assert "as invalid" not in message
     assert len(scripted.paths) == 1  # not retried
+
+
+def llama_cpp_error_line(error: dict[str, Any]) -> bytes:
+    """An error as llama.cpp's server streams it: `error: {...}`, a field SSE does not name."""
+    return f"error: {json.dumps(error)}\n\n".encode()
+
+
+def test_llama_cpp_s_streamed_context_overflow_is_the_context_window_error(settings, scripted,
+                                                                           passages):
+    scripted.stream([llama_cpp_error_line(LLAMA_CPP_CONTEXT["error"])])
+    with pytest.raises(ModelRefusedError) as raised:
+        ask(settings, passages)
+    message = str(raised.value)
+    assert "too large for llama3.1" in message and "RAG_AI_CONTEXT_WINDOW" in message
+    assert "available context size" in message
+
+
+def test_llama_cpp_s_error_line_mid_answer_says_why_it_was_interrupted(settings, scripted,
+                                                                       passages):
+    line = llama_cpp_error_line({"code": 500, "message": "llama_decode failed: KV cache is "
+                                 "full", "type": "server_error"})
+    scripted.stream([chunk("Llamas"), chunk(" live"), line[:3], line[3:]])  # split in its name
+    deltas, record = ask(settings, passages)
+    assert deltas[:2] == ["Llamas", " live"]
+    assert record.interrupted and "KV cache is full" in record.notice
+    assert "KV cache is full" in deltas[-1]
 
 
 # -- 3. the answer cache tells servers and budgets apart
@@ -243,6 +298,54 @@ def test_a_wrong_base_url_names_the_url_and_the_v1_it_usually_ends_in(
     assert "<" not in message and "\n" not in message
     if media_type == "text/html":
         assert "(HTTP 404: an HTML page)" in message
+
+
+def without_v1(settings, scripted):
+    return settings.model_copy(update={"openai_base_url": scripted.url})
+
+
+def test_lm_studio_s_200_for_a_path_it_does_not_serve_names_the_url_to_fix(
+        settings, scripted, passages):
+    """LM Studio answers a path it does not serve with 200 and an error object."""
+    scripted.reply({"error": "Unexpected endpoint or method. (POST /chat/completions)"})
+    with pytest.raises(PermanentAIError) as raised:
+        ask(without_v1(settings, scripted), passages)
+    assert str(raised.value) == (
+        f"OpenAI-compatible server at {scripted.url} could not route the request (HTTP 200: "
+        "Unexpected endpoint or method. (POST /chat/completions)). Check OPENAI_BASE_URL: it "
+        "usually ends in /v1, without /chat/completions or /embeddings "
+        "(e.g. http://localhost:11434/v1).")
+    scripted.reply({"error": "Unexpected endpoint or method. (POST /embeddings)"})
+    with pytest.raises(PermanentAIError, match=r"\(HTTP 200: Unexpected endpoint .*ends in /v1"):
+        embed(without_v1(settings, scripted), ["one"])
+
+
+def test_an_answer_refused_with_a_200_quotes_the_passages_with_the_reason(library, scripted):
+    scripted.reply({"error": "Unexpected endpoint or method. (POST /chat/completions)"})
+    answer = ask_service(library.model_copy(update={"openai_base_url": scripted.url}))
+    assert answer.degraded == ["models_unavailable"] and "every month" in answer.text
+    assert "ends in /v1" in answer.record.notice
+
+
+@pytest.mark.parametrize("call", ["chat", "embedding"])
+def test_an_error_object_sent_with_200_is_the_failure_it_reports(settings, scripted, passages,
+                                                                 call):
+    scripted.reply({"error": {"message": "model failed to load: out of memory",
+                              "type": "server_error"}})
+    with pytest.raises(PermanentAIError, match="reported a failure for .*: model failed to "
+                                               "load: out of memory"):
+        ask(settings, passages) if call == "chat" else embed(settings, ["one"])
+
+
+def test_llama_cpp_s_own_embeddings_list_names_the_url_to_fix(settings, scripted):
+    """llama.cpp serves a non-OpenAI /embeddings, a bare list, where /v1 is left out."""
+    scripted.reply([{"index": 0, "embedding": [[0.6, 0.8]]}])
+    with pytest.raises(PermanentAIError) as raised:
+        embed(without_v1(settings, scripted), ["one"])
+    assert str(raised.value) == (
+        "OpenAI-compatible server sent unexpected JSON for nomic-embed-text: list. Check "
+        "OPENAI_BASE_URL: it usually ends in /v1, without /chat/completions or /embeddings "
+        "(e.g. http://localhost:11434/v1).")
 
 
 def test_an_unknown_model_is_still_named_as_such(settings, scripted, passages):
@@ -381,6 +484,59 @@ def test_think_tags_later_in_an_answer_are_left_alone(settings, scripted, passag
     scripted.stream(scripted_answer("Use <think> tags [2]."))
     deltas, _ = ask(settings, passages)
     assert "".join(deltas) == "Use <think> tags [2]."
+
+
+def reasoning(text: str) -> dict[str, Any]:
+    """A chunk of reasoning as a server with a reasoning parser sends it (vLLM)."""
+    return {"object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"reasoning_content": text}, "finish_reason": None}]}
+
+
+THINKING = [chunk("<think>\nThe user asks"), chunk(" where llamas live. Passage [2]")]
+CUDA_ERROR = {"error": {"code": 500, "message": "CUDA out of memory", "type": "server_error"}}
+
+
+@pytest.mark.parametrize("ending", [[], [CUDA_ERROR]], ids=["closed", "an-error-event"])
+def test_a_stream_broken_inside_its_think_block_quotes_the_passages(library, scripted, ending):
+    """Nothing was shown: the model failed before its first word."""
+    scripted.stream([*THINKING, *ending])
+    answer = ask_service(library.model_copy(update={"openai_base_url": f"{scripted.url}/v1"}))
+    assert answer.degraded == ["models_unavailable"] and "every month" in answer.text
+    assert "answer interrupted" not in answer.text and "<think>" not in answer.text
+    assert ("CUDA out of memory" if ending else "ended without finishing") in (
+        answer.record.notice or "")
+
+
+def test_a_stream_broken_inside_its_think_block_hands_over_to_the_fallback_model(
+        settings, scripted, passages):
+    from rag.providers.generators.workers_ai import WorkersAIGenerator
+
+    scripted.stream([{"response": "<think>The user asks"}, {"response": " about llamas."}])
+    generator = WorkersAIGenerator.from_settings(settings.model_copy(update={
+        "cloudflare_base_url": f"{scripted.url}/client/v4",
+        "workers_ai_fallback_models": ["@cf/meta/llama-3.2-1b-instruct"]}))
+    with closing(generator), pytest.raises(AIError, match="No model could answer"):
+        list(generator.stream(GenerationRequest(QUESTION, passages), GenerationRecord()))
+    assert [path.rsplit("/", 1)[1] for path in scripted.paths] == [
+        "llama-3.1-8b-instruct", "llama-3.2-1b-instruct"]
+
+
+def test_an_answer_held_for_a_closing_tag_is_kept_when_the_stream_breaks(settings, scripted,
+                                                                         passages):
+    scripted.stream([chunk("Llamas live"), chunk(" in the Andes [2].")])  # no finish, no [DONE]
+    deltas, record = ask(settings.model_copy(update={"openai_chat_model": "deepseek-r1:8b"}),
+                         passages)
+    assert "".join(deltas).startswith("Llamas live in the Andes [2].\n\n[answer interrupted:")
+    assert record.interrupted and record.model == "deepseek-r1:8b"
+
+
+def test_reasoning_sent_apart_lets_a_template_opened_model_s_answer_stream(settings, scripted,
+                                                                         passages):
+    scripted.stream([reasoning("The user asks where llamas live."), chunk("Llamas live"),
+                     chunk(" in the Andes [2]."), chunk(finish="stop"), "[DONE]"])
+    deltas, record = ask(settings.model_copy(update={"openai_chat_model": "deepseek-r1:8b"}),
+                         passages)
+    assert deltas == ["Llamas live", " in the Andes [2]."] and record.notice is None
 
 
 # -- 8. an account out of quota

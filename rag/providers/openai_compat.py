@@ -21,6 +21,8 @@ CREDENTIALS_HINT = "OPENAI_BASE_URL and OPENAI_API_KEY"
 QUOTA_CODE = "insufficient_quota"
 # OpenAI's message, for servers that copy it without the code
 QUOTA_PHRASE = "exceeded your current quota"
+BASE_URL_ADVICE = ("Check OPENAI_BASE_URL: it usually ends in /v1, without /chat/completions or "
+                   "/embeddings (e.g. http://localhost:11434/v1).")
 
 
 def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
@@ -28,7 +30,7 @@ def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
     """An `AIHttp` for `settings.openai_base_url`, with a Bearer key only when one is set."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     return open_http(settings, provider=PROVIDER, credentials_hint=CREDENTIALS_HINT,
-                     url_hint="OPENAI_BASE_URL",
+                     url_hint="OPENAI_BASE_URL", route_advice=BASE_URL_ADVICE,
                      secret_headers={"Authorization": f"Bearer {key}"} if key else {},
                      secrets=[key] if key else [], transport=transport,
                      max_connections=max_connections,
@@ -54,7 +56,8 @@ def exhausted_quota(failed: FailedCall) -> AIError | None:
 
 def openai_errors(base_url: str) -> ErrorPolicy:
     """Cloudflare's codes (Workers AI's `/ai/v1`), OpenAI's exhausted quota, then a 404 that
-    names no model: the base URL is wrong, which is said with the URL itself."""
+    names no model (or a 200 that says the path is not served): the base URL is wrong, which
+    is said with the URL itself."""
     shown = public_url(base_url)
 
     def policy(failed: FailedCall) -> AIError | None:
@@ -62,8 +65,7 @@ def openai_errors(base_url: str) -> ErrorPolicy:
         if error is None and failed.unrouted:
             return failed.permanent(
                 f"{failed.provider} at {shown} could not route the request {failed.said}. "
-                "Check OPENAI_BASE_URL: it usually ends in /v1, without /chat/completions or "
-                "/embeddings (e.g. http://localhost:11434/v1).")
+                f"{BASE_URL_ADVICE}")
         return error
 
     return policy

@@ -12,7 +12,7 @@ from rag.errors import PermanentAIError
 from rag.providers.embedders.base import Embedder, normalise
 from rag.providers.http.client import AIHttp
 from rag.providers.http.parallel import run_concurrently
-from rag.providers.openai_compat import PROVIDER, openai_http
+from rag.providers.openai_compat import PROVIDER, openai_http, public_url
 
 #: where the expected vector length came from, which decides what a mismatch tells to change
 DimensionSource = Literal["setting", "collection", "server"]
@@ -63,6 +63,10 @@ class OpenAIEmbedder(Embedder):
 
     def __repr__(self) -> str:
         return f"OpenAIEmbedder(model={self.model!r}, url={self.url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self.url.removesuffix("/embeddings")
 
     def close(self) -> None:
         self.http.close()
@@ -123,6 +127,12 @@ class OpenAIEmbedder(Embedder):
                     f"for {len(texts)} texts ({self.model})."
                 )
             vectors = self._vectors(rows)
+            if vectors.ndim == 2 and vectors.shape[1] == 0:  # no collection takes them
+                raise PermanentAIError(
+                    f"{PROVIDER} at {public_url(self.base_url)} sent empty vectors for "
+                    f"{self.model}: check that RAG_OPENAI_EMBEDDING_MODEL names an embedding "
+                    "model."
+                )
         if vectors.ndim != 2:
             raise self._malformed()
         return vectors

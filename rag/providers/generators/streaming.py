@@ -6,9 +6,10 @@ Both providers use this. Events come in two shapes and may be mixed:
 * OpenAI-style: `{"choices": [{"delta": {"content": "tok"}, "finish_reason": null}]}`, ended
   by a finish_reason (some servers put usage on every chunk, so usage ends nothing here).
 
-A candidate that fails before its first token (transient error after its retries, a stream
+A candidate that fails before its first word (transient error after its retries, a stream
 breaking early, or a refusal that concerns that model only: no such model, its licence, its
-context window) hands over to the next candidate. A refusal that any model would meet (the
+context window) hands over to the next candidate; a reasoning model's leading think block,
+which is never shown, is no word. A refusal that any model would meet (the
 credentials, the route, a bad body, the daily allocation) ends the chain at once. Once tokens
 have been shown nothing can be taken back, so a later failure ends the answer with
 "[answer interrupted: <reason>]". An answer ended at the token budget (finish_reason "length",
@@ -33,11 +34,11 @@ from rag.errors import (
     first_sentence,
     reader_left,
 )
-from rag.providers.generators.thinking import without_leading_think
+from rag.providers.generators.thinking import OPENED_BY_TEMPLATE, LeadingThink
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
 from rag.providers.http.errors import ModelRefusedError
-from rag.providers.http.sse import delta_of, ends_answer, finish_reason
+from rag.providers.http.sse import carries_reasoning, delta_of, ends_answer, finish_reason
 from rag.text.tokens import estimate_tokens
 from rag.types import GenerationRecord
 
@@ -111,8 +112,7 @@ def stream_answer(
     model's leading think block; fill `record`. Once `reader_gone` is set no candidate is
     tried, or retried, for nobody (`ReaderGone`)."""
     visible = False
-    for text in without_leading_think(
-            _first_answer(http, candidates, record, pricer, reader_gone), record):
+    for text in _first_answer(http, candidates, record, pricer, reader_gone):
         visible = visible or not text.isspace()
         yield text
     if not visible and record.notice is None:  # white space alone, or a think block alone
@@ -172,8 +172,11 @@ def _one_candidate(
     http: AIHttp, candidate: Candidate, record: GenerationRecord, pricer: Pricer | None,
     reader_gone: threading.Event | None,
 ) -> Iterator[str]:
-    """Stream one model; raises `_FallBack` when it failed before saying anything."""
-    produced = False
+    """Stream one model, without its leading think block; raises `_FallBack` when it failed
+    before saying anything the reader sees (a think block is not)."""
+    think = LeadingThink(opened=bool(OPENED_BY_TEMPLATE.search(candidate.model)))
+    arrived = False  # any text, a think block's included
+    produced = False  # text shown to the reader
     complete = False
     reason: str | None = None
     usage: dict[str, Any] | None = None
@@ -193,13 +196,18 @@ def _one_candidate(
                     reason = finish_reason(event) or reason
                     if isinstance(event.get("usage"), dict):
                         usage = dict(event["usage"])
+                    if carries_reasoning(event):
+                        think.reasoned_apart()
                     if delta:
-                        if not produced:
-                            produced = True
+                        if not arrived:
+                            arrived = True
                             stats.mark_first_token()
-                            record.model = candidate.model
                         streamed.append(delta)
-                        yield delta
+                        shown = think.feed(delta)
+                        if shown:
+                            produced = True
+                            record.model = candidate.model
+                            yield shown
             except GeneratorExit:  # the reader stopped the answer: what it cost still counts
                 _fill_usage(record, candidate, stats, usage, pricer, streamed)
                 raise
@@ -214,6 +222,11 @@ def _one_candidate(
                     f"the stream ended without finishing ({http.provider}, {candidate.model})"
                 )
         except AIError as exc:
+            held = think.broken_off()
+            if held:  # an answer held for a closing tag: what it said stands
+                produced = True
+                record.model = candidate.model
+                yield held
             if produced:
                 stats.fail(exc, outcome="interrupted")
                 notice = f"answer interrupted: {first_sentence(exc, limit=160)}"
@@ -228,7 +241,10 @@ def _one_candidate(
             failed = exc
         else:
             record.model = candidate.model
-            if not produced:
+            rest = think.finish()
+            if rest:
+                yield rest
+            if not arrived:
                 record.notice = EMPTY_ANSWER
             elif reason == "length" or (reason is None and reached_limit(candidate, usage)):
                 record.notice = cut_at_limit(candidate)

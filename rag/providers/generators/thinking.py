@@ -4,15 +4,14 @@ DeepSeek-R1 and Qwen3 (served without a reasoning parser, on Ollama, llama.cpp o
 may open their answer with the reasoning that led to it; the answer proper follows the block.
 DeepSeek-R1's distilled models and QwQ have the chat template open the block in the prompt,
 so their output starts inside it, with no `<think>`: for them everything up to `</think>` is
-reasoning, and an answer that never closes one was no reasoning at all.
+reasoning, and an answer that never closes one was no reasoning at all. A server with a
+reasoning parser (vLLM's, Ollama's) sends the reasoning in a field of its own: its text is
+then the answer from the first word.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
-from rag.types import GenerationRecord
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 OPENED_BY_TEMPLATE = re.compile(r"deepseek-r1|qwq", re.IGNORECASE)
@@ -62,22 +61,21 @@ class LeadingThink:
         template-opened block never closed."""
         return self._pass() if self.state in ("start", "opened") else ""
 
+    def broken_off(self) -> str:
+        """What is still held when the stream breaks: the text of a template-opened block not
+        closed yet, which is the answer as far as it went (the model never said otherwise),
+        unless it opened a block of its own; reasoning, or the start of a tag, is not shown."""
+        text = self.held.lstrip()
+        if self.state == "opened" and text and not text.startswith(THINK_OPEN):
+            return self._pass()
+        return ""
+
+    def reasoned_apart(self) -> None:
+        """The server sends the reasoning in a field of its own (a reasoning parser): the
+        template's block is closed there, and the text is the answer from its first word."""
+        if self.state == "opened":
+            self.state = "start"
+
     def _pass(self) -> str:
         self.state, shown, self.held = "passing", self.held, ""
         return shown
-
-
-def without_leading_think(deltas: Iterator[str], record: GenerationRecord) -> Iterator[str]:
-    """`deltas` without a leading think block; an interruption's notice (it arrives once
-    `record.interrupted` is set) always passes."""
-    think: LeadingThink | None = None
-    for delta in deltas:
-        if think is None:  # the model that answers is known at its first word
-            think = LeadingThink(opened=bool(OPENED_BY_TEMPLATE.search(record.model or "")))
-        shown = delta if record.interrupted else think.feed(delta)
-        if shown:
-            yield shown
-    # an interrupted answer's notice has been shown: what was held back then is unfinished
-    rest = think.finish() if think is not None and not record.interrupted else ""
-    if rest:
-        yield rest

@@ -34,7 +34,7 @@ class WorkersAIGenerator(Generator):
     Parameters:
         http, route: the Workers AI client and where its requests go.
         model: primary chat model; `fallbacks` are tried in order when it is out of capacity
-            or unavailable after its retries, when its stream breaks before the first token,
+            or unavailable after its retries, when its stream breaks before the first word,
             or when it is refused for reasons of its own (its licence, its window).
         max_tokens, temperature: sent with every request.
         context_window: overrides the per-model window table (`catalog.CONTEXT_WINDOWS`).

@@ -18,6 +18,7 @@ same for all of them:
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -53,6 +54,8 @@ from rag.providers.http.sse import StreamWatch, json_or_none, read_events
 # A streamed answer holds its connection to the end, and the engine answers many questions at
 # once: a smaller pool would queue answers behind each other before their first token.
 CONNECTIONS_PER_PROVIDER = 100
+# the literals Python's json module writes for numbers that JSON has no way to write
+NON_FINITE = re.compile(rb"[\[,:]\s*-?(?:NaN|Infinity)\b")
 
 
 class SecretHeaders(httpx.Auth):
@@ -94,6 +97,8 @@ class AIHttp:
         provider: name used in messages and logs ("Workers AI", "OpenAI-compatible server").
         credentials_hint: the settings to check after a 401/404, e.g. "CLOUDFLARE_API_TOKEN".
         url_hint: the setting to check when nothing answers, e.g. "OPENAI_BASE_URL".
+        route_advice: what to check when an answer is in no shape the API has (another path
+            of the server sent it), as a sentence.
         secrets: strings that must never appear in a message or log line.
         error_policy: the provider's reading of its own error codes.
         read_headers: the provider's reading of its own response headers.
@@ -102,7 +107,7 @@ class AIHttp:
     """
 
     def __init__(self, clients: ClientPool, policy: RetryPolicy, *, provider: str,
-                 credentials_hint: str, url_hint: str = "the base URL",
+                 credentials_hint: str, url_hint: str = "the base URL", route_advice: str = "",
                  secrets: Sequence[str] = (), error_policy: ErrorPolicy | None = None,
                  read_headers: HeaderReader | None = None,
                  breakers: Breakers | None = None, server: str = "") -> None:
@@ -112,6 +117,7 @@ class AIHttp:
         self.provider = provider
         self.credentials_hint = credentials_hint
         self.url_hint = url_hint
+        self.route_advice = f" {route_advice}" if route_advice else ""
         self.error_policy = error_policy
         self.read_headers = read_headers
         self.breakers = breakers
@@ -159,14 +165,13 @@ class AIHttp:
             self._refuse_redirect(response, stats)
             try:  # orjson: a 100-text embedding response is 77,000 floats to decode
                 data = orjson.loads(response.content)
-            except ValueError as exc:
-                raise TransientAIError(
-                    f"{self.provider} sent a response that is not JSON for {stats.model}.",
-                    status=response.status_code,
-                ) from exc
-            if not isinstance(data, dict):
+            except ValueError as exc:  # a whole body: asked again, the server sends it again
+                raise PermanentAIError(invalid_json(self.provider, stats.model,
+                                                    response.content),
+                                       status=response.status_code) from exc
+            if not isinstance(data, dict):  # every API answers an object: another path did
                 raise PermanentAIError(f"{self.provider} sent unexpected JSON for {stats.model}: "
-                                       f"{type(data).__name__}.")
+                                       f"{type(data).__name__}.{self.route_advice}")
             if reports_failure(data):  # retried or not by its code, as an error status is
                 raise self._status_error(response, response.text, stats)
             return data
@@ -316,6 +321,14 @@ class AIHttp:
         return error
 
 
+def invalid_json(provider: str, model: str, body: bytes) -> str:
+    """What is wrong with a body orjson refused: most often a NaN or Infinity, which Python's
+    `json.dumps` writes for a number it could not compute."""
+    why = (" (NaN or Infinity where a number should be)" if NON_FINITE.search(body)
+           else "")
+    return f"{provider} sent invalid JSON for {model}{why}."
+
+
 def _is_json(response: httpx.Response) -> bool:
     """A body declared JSON, where a stream was asked for: small, and read whole at once."""
     return "json" in response.headers.get("content-type", "")
@@ -323,7 +336,7 @@ def _is_json(response: httpx.Response) -> bool:
 
 def open_http(settings: Any, *, provider: str, credentials_hint: str,
               secret_headers: Mapping[str, str], secrets: Sequence[str],
-              url_hint: str = "the base URL",
+              url_hint: str = "the base URL", route_advice: str = "",
               transport: httpx.BaseTransport | None = None,
               max_connections: int = CONNECTIONS_PER_PROVIDER,
               policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
@@ -347,6 +360,7 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
 
     return AIHttp(ClientPool(make, max_connections),
                   policy or RetryPolicy.from_settings(settings), provider=provider,
-                  credentials_hint=credentials_hint, url_hint=url_hint, secrets=secrets,
+                  credentials_hint=credentials_hint, url_hint=url_hint,
+                  route_advice=route_advice, secrets=secrets,
                   error_policy=error_policy, read_headers=read_headers,
                   breakers=breakers_for(settings), server=server)

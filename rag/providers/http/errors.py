@@ -23,6 +23,8 @@ TRANSIENT_STATUSES = {408, 409, 425, 429}
 # N tokens", llama.cpp's "the request exceeds the available context size"
 CONTEXT_PHRASES = ("maximum context length", "available context size")
 HTML_PAGE = "an HTML page"
+# a path the server does not serve, in the words of one that answers it with 200 (LM Studio)
+UNROUTED_PHRASES = ("unexpected endpoint",)
 # a request too large for the model, by kind of call: only the settings that shrink that one
 TOO_LARGE_ADVICE = {
     "chat": ("The prompt plus the answer budget is too large for {model} {said}. Lower "
@@ -83,8 +85,11 @@ class FailedCall:
 
     @property
     def unrouted(self) -> bool:
-        """A 404 about the URL itself, not the model."""
-        return self.status == 404 and not self.names_model
+        """A 404 about the URL itself, not the model, or a body that says the path is not
+        served whatever its status (LM Studio's 200)."""
+        lowered = self.detail.lower()
+        return (self.status == 404 and not self.names_model) or any(
+            phrase in lowered for phrase in UNROUTED_PHRASES)
 
     def permanent(self, text: str) -> PermanentAIError:
         return PermanentAIError(text, status=self.status, code=self.code)
@@ -168,9 +173,15 @@ def _plain_detail(text: str) -> str:
 
 
 def reports_failure(data: Any) -> bool:
-    """A 200 whose v4 envelope says `success: false`: an error all the same, read by its code
-    as the same code with an error status would be."""
-    return isinstance(data, dict) and data.get("success") is False
+    """A 200 whose v4 envelope says `success: false`, or whose body is an error object in
+    place of an answer (LM Studio's for a path it does not serve): an error all the same,
+    read by its code as the same code with an error status would be."""
+    if not isinstance(data, dict):
+        return False
+    if data.get("success") is False:
+        return True
+    return bool(data.get("error")) and not data.get("choices") and not (
+        "data" in data or "response" in data)
 
 
 def redirected(status: int, location: str, *, provider: str, model: str,

@@ -3,11 +3,12 @@
 An event stream is decoded as UTF-8 whatever charset its headers declare, one leading byte
 order mark dropped (WHATWG HTML, "Server-sent events"). Malformed events are skipped and
 counted; an error sent as an event (its shape is unconfirmed for Workers AI, so the plausible
-ones are accepted, an `event: error` in plain text among them) raises through `on_error`. A
-server that ignored `stream: true` and answered with plain JSON yields that object once, its
-v4 envelope unwrapped; an envelope that says `success: false` is the failure it reports, as
-on the JSON path. A body declared `text/plain` (some proxies relabel streams) is read as
-events when it starts like them, as JSON otherwise.
+ones are accepted, an `event: error` in plain text among them, and llama.cpp's `error:` line)
+raises through `on_error`. A server that ignored `stream: true` and answered with plain JSON
+yields that object once, its v4 envelope unwrapped; an envelope that says `success: false`,
+or an error object in place of an answer, is the failure it reports, as on the JSON path. A
+body declared `text/plain` (some proxies relabel streams) is read as events when it starts
+like them, as JSON otherwise.
 
 The answer is complete at `[DONE]`, at a finish_reason or at Workers AI's final usage event
 (`stats.done`): what the connection does after that is not the answer's (after `[DONE]`
@@ -21,6 +22,7 @@ from __future__ import annotations
 import codecs
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -39,6 +41,10 @@ ERROR_TEXT_CHARS = 300  # of a plain-text error event: as much as a non-JSON err
 # what an event stream's first line starts with: a field name, or ":" for a comment
 SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:", b":")
 SSE_PEEK_BYTES = 6  # len(b"event:"), the longest field name a stream usually starts with
+# llama.cpp's server sends a stream's error as a field of its own, which the SSE spec ignores
+ERROR_FIELD = b"error:"
+ERROR_FIELD_AT_LINE_START = re.compile(rb"(?<=[\r\n])error:")
+ERROR_EVENT = b"event: error\ndata:"
 # where an OpenAI-style delta carries a reasoning model's reasoning, beside its answer
 REASONING_FIELDS = ("reasoning_content", "reasoning")
 # usage fields that count something: a figure that cannot be a count is dropped
@@ -147,11 +153,37 @@ def _without_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield from chunks
 
 
+def _error_fields_as_events(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The stream with each `error: {...}` line (llama.cpp's) written as the `event: error`
+    it stands for, so that its message is read like any error event's. A line whose start
+    may still become that field name waits for the next chunk."""
+    held = b""  # the start of a line, too short to tell
+    at_line_start = True
+    for chunk in chunks:
+        text = held + chunk
+        if at_line_start and text.startswith(ERROR_FIELD):
+            text = ERROR_EVENT + text[len(ERROR_FIELD):]
+        text = ERROR_FIELD_AT_LINE_START.sub(ERROR_EVENT, text)
+        cut = max(text.rfind(b"\n"), text.rfind(b"\r")) + 1
+        tail = text[cut:]
+        if tail and (cut > 0 or at_line_start) and ERROR_FIELD.startswith(tail):
+            text, held = text[:cut], tail
+        else:
+            held = b""
+        at_line_start = bool(held) or (text.endswith((b"\n", b"\r")) if text
+                                         else at_line_start)
+        if text:
+            yield text
+    if held:
+        yield held
+
+
 def _events(chunks: Iterator[bytes], stats: CallStats,
             on_error: Callable[[dict[str, Any], int | None], AIError],
             watch: StreamWatch | None = None) -> Iterator[dict[str, Any]]:
     body = _without_bom(chunks)
-    source = _as_event_stream(body if watch is None else watch.watched(body))
+    body = _error_fields_as_events(body if watch is None else watch.watched(body))
+    source = _as_event_stream(body)
     events = EventSource(source).iter_sse()
     for sse in events:
         data = sse.data.strip()
@@ -196,8 +228,11 @@ def delta_of(event: Mapping[str, Any]) -> str:
 def carries_text(event: Mapping[str, Any]) -> bool:
     """Whether an event brings tokens: the answer's, or a reasoning model's separate
     reasoning, as the model is at work all the same."""
-    if delta_of(event):
-        return True
+    return bool(delta_of(event)) or carries_reasoning(event)
+
+
+def carries_reasoning(event: Mapping[str, Any]) -> bool:
+    """Whether an event brings a reasoning model's reasoning, in a field of its own."""
     parts = [_first_choice(event).get(key) for key in ("delta", "message")]
     return any(isinstance(part, dict) and isinstance(part.get(name), str) and part[name]
                for part in parts for name in REASONING_FIELDS)
@@ -267,18 +302,16 @@ def _whole_body(body: bytes, status: int, stats: CallStats,
 
 
 def is_error_event(event: Mapping[str, Any]) -> bool:
-    if event.get("success") is False:
-        return True
-    error = event.get("error")
-    if error and not event.get("choices") and "response" not in event:
+    if reports_failure(event):
         return True
     errors = event.get("errors")
     return bool(errors) and "response" not in event
 
 
 def event_status(event: Mapping[str, Any]) -> int | None:
-    """The HTTP status an error event gives, if it gives one (most do not)."""
-    for key in ("status", "httpCode", "status_code"):
+    """The HTTP status an error event gives, if it gives one (most do not; llama.cpp's `code`
+    is the status its error would have been answered with)."""
+    for key in ("status", "httpCode", "status_code", "code"):
         value = event.get(key)
         if isinstance(value, int) and 400 <= value < 600:
             return value

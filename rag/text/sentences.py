@@ -1,7 +1,9 @@
 """Sentences of a text, with their offsets: where an answer may start and stop.
 
 sentencex (Wikimedia's rule-based segmenter, compiled) does the segmenting: it knows English
-abbreviations (Mr., Mrs., Dr., U.S., e.g., i.e.), decimals, initials and closing quotes, and
+abbreviations (Mr., Mrs., Dr., U.S., e.g., i.e.), and other languages' by their rules (the
+text's own, `rag.text.languages`: German's "geb.", Russian's "г."), decimals, initials and
+closing quotes, and
 segments a paragraph in microseconds, so it can run on every retrieved passage at question
 time. pysbd agreed with it on our cases but is hundreds of times slower (docs/evaluation.md).
 Blank lines and lines that begin a list item end a sentence before sentencex sees the text, so
@@ -32,6 +34,8 @@ import re
 from dataclasses import dataclass
 
 import sentencex
+
+from rag.text.languages import sentence_language
 
 # the bullets after which sentencex finds no sentence end until a blank line
 _SENTENCEX_BULLETS = "•⁃⁌⁍■□▪▫▶▸►◆◇○●◦★☆➢➣➤"
@@ -121,6 +125,13 @@ _GOES_ON_IN_LOWER_CASE = re.compile(r"[*_\"'”’`]*\s*[^\W\d_]")
 # titles and counts whose stop sentencex reads as a sentence's end ("Ms. Chua", "approx. 4
 # kg"); the ones it knows ("Mr.", "Dr.", "No.") it reads right
 _BEFORE_A_NAME = re.compile(r"(?<![\w.])(?:Ms|Mx|Lieut|Revd|Sra|Srta|Ft|Mmes|Messrs)\.$")
+# a language's abbreviations that sentencex's rules for it read as a sentence's end: French
+# titles before a name ("M. Dupont", "Mme Roux" is written without a stop), Russian's "that
+# is", "and so on" ("т. е.", "т. д.")
+_GOES_ON_AFTER = {
+    "fr": re.compile(r"(?<![\w.])(?:M|MM|Mlle|Mme|Mgr|Me|Pr)\.$"),
+    "ru": re.compile(r"(?<![\w.])т\.\s?[едкп]\.$"),
+}
 # abbreviations a number follows: a count's, an address's or a phone's, a day's or a month's
 _BEFORE_A_NUMBER = re.compile(
     r"(?<![\w.])(?:approx|vol|figs|est|tel|ph|fax|ext|rm|bldg|apt|ste|mon|tue|tues|wed|thu|"
@@ -351,10 +362,13 @@ def _cut_block(text: str, code_fence: str) -> tuple[Sentence | None, int]:
     return Sentence(f"{code_fence}\n…\n{lines}", len(body) - len(body.lstrip()), end), end
 
 
-def split(text: str, language: str = "en", code_fence: str | None = None) -> list[Sentence]:
+def split(text: str, language: str | None = None,
+          code_fence: str | None = None) -> list[Sentence]:
     """The sentences of `text`, in order; a fenced code block one of them, as written.
-    `code_fence` is the opening fence of a block `text` begins inside (a chunk that cut a
-    program, `code_blocks`)."""
+    `language` is whose abbreviations end no sentence: by default the text's own
+    (`sentence_language`). `code_fence` is the opening fence of a block `text` begins inside
+    (a chunk that cut a program, `code_blocks`)."""
+    language = language or sentence_language(text)
     if code_fence:
         code, end = _cut_block(text, code_fence)
         rest = [Sentence(s.text, s.start + end, s.end + end) for s in split(text[end:], language)]
@@ -406,7 +420,7 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
                          or _QUOTATION_GOES_ON.match(text, start - 1))):
                 start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
             elif found and found[-1].start >= offset and _goes_on(
-                    found[-1].text, body, "\n" in text[found[-1].end:start]):
+                    found[-1].text, body, "\n" in text[found[-1].end:start], language):
                 start = found.pop().start
             for piece_start, piece_end in _parenthesised_ends(text, start, end):
                 for cut_start, cut_end in _unmarked_ends(text, piece_start, piece_end):
@@ -418,14 +432,18 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
     return found
 
 
-def _goes_on(sentence: str, piece: str, on_a_new_line: bool) -> bool:
+def _goes_on(sentence: str, piece: str, on_a_new_line: bool, language: str) -> bool:
     """Whether `piece` goes on with `sentence`, which sentencex ended: after a title, a name
     ("Ms. Chua"); after a count's, an address's or a date's abbreviation, a number ("approx.
     4 kg", "Rm. 12", "Mon. 3 June"); after a unit's, a word in lower case ("3 lbs. and 2
     oz."); on the same line after a question or an exclamation, a word in lower case ("*Am I
     going crazy? * he sweated."; a question on a line of its own is an FAQ's heading, and a
     line in lower case after it code or its answer). A lettered item run into the line
-    ("Why? h. If ...") opens its own."""
+    ("Why? h. If ...") opens its own. So do a language's own that sentencex's rules for it
+    lack (French "M. Dupont", Russian "т. е.")."""
+    own = _GOES_ON_AFTER.get(language)
+    if own is not None and own.search(sentence):
+        return True
     if _BEFORE_A_NAME.search(sentence):
         return piece[:1].isupper()
     if _BEFORE_A_NUMBER.search(sentence):
@@ -468,6 +486,7 @@ def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]
     return pieces
 
 
-def sentences(text: str, language: str = "en", code_fence: str | None = None) -> list[str]:
+def sentences(text: str, language: str | None = None,
+              code_fence: str | None = None) -> list[str]:
     """Just the sentences' texts."""
     return [s.text for s in split(text, language, code_fence)]

@@ -613,3 +613,32 @@ def test_a_configured_length_the_model_does_not_give_names_its_setting(settings,
     with pytest.raises(PermanentAIError, match="expected 2. Check "
                                                "RAG_OPENAI_EMBEDDING_DIMENSION"):
         embed(settings, ["one"])
+
+
+def test_a_server_refusing_stream_options_is_asked_again_without_them(ai_settings, passages):
+    """An older OpenAI API (Azure OpenAI's before 2024-09) refuses the request that asks for
+    the usage at the stream's end: asked again without it, and from then on, it answers."""
+    bodies: list[dict[str, Any]] = []
+
+    async def handle(request: Request) -> Response:
+        body = json.loads(await request.body())
+        bodies.append(body)
+        if "stream_options" in body:
+            return Response(json.dumps({"error": {
+                "message": "Unrecognized request argument supplied: stream_options",
+                "type": "invalid_request_error"}}), status_code=400,
+                media_type="application/json")
+        events = [chunk("Llamas live in the Andes [2]."), chunk(finish="stop"), "[DONE]"]
+
+        async def stream() -> Iterator[bytes]:
+            for event in events:
+                yield f"data: {event if isinstance(event, str) else json.dumps(event)}\n\n".encode()
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    with answering(handle) as url:
+        settings = ai_settings.model_copy(update={"openai_base_url": f"{url}/v1"})
+        for _ in range(2):
+            deltas, record = ask(settings, passages)
+            assert "".join(deltas) == "Llamas live in the Andes [2]." and record.notice is None
+    assert ["stream_options" in body for body in bodies] == [True, False, False]

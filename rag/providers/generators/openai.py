@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from rag.errors import PermanentAIError
 from rag.providers.cloudflare import pricing
 from rag.providers.cloudflare.catalog import CONTEXT_WINDOWS
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.providers.generators.prompting import (
     DEFAULT_CONTEXT_WINDOW,
+    Prompt,
     build_prompt,
     check_answer_room,
 )
@@ -17,6 +19,12 @@ from rag.providers.generators.streaming import Candidate, stream_answer
 from rag.providers.http.client import AIHttp
 from rag.providers.openai_compat import openai_http, public_url
 from rag.types import GenerationRecord
+
+# asks a stream's token usage at its end; servers copying an older OpenAI API (Azure OpenAI's
+# before 2024-09, some proxies) refuse the request that names it, with a 400 naming it
+STREAM_OPTIONS = "stream_options"
+# the base URLs that refused it once: asked without it from then on, in this process
+_REFUSING_STREAM_OPTIONS: set[str] = set()
 
 
 class OpenAIGenerator(Generator):
@@ -88,8 +96,20 @@ class OpenAIGenerator(Generator):
         body = {
             "model": self.model, "messages": prompt.messages, "stream": True,
             "max_tokens": self.max_tokens, "temperature": self.temperature,
-            "stream_options": {"include_usage": True},
         }
+        asks_usage = self.base_url not in _REFUSING_STREAM_OPTIONS
+        try:
+            yield from self._answer(request, record, prompt, body, asks_usage)
+        except PermanentAIError as exc:  # refused at once: nothing was said yet
+            if not (asks_usage and STREAM_OPTIONS in str(exc)):
+                raise
+            _REFUSING_STREAM_OPTIONS.add(self.base_url)
+            yield from self._answer(request, record, prompt, body, asks_usage=False)
+
+    def _answer(self, request: GenerationRequest, record: GenerationRecord, prompt: Prompt,
+                body: dict[str, Any], asks_usage: bool) -> Iterator[str]:
+        if asks_usage:
+            body = {**body, STREAM_OPTIONS: {"include_usage": True}}
         candidate = Candidate(model=self.model, url=self.url, body=body,
                               endpoint="chat.completions", passages_used=prompt.passages_used,
                               estimated_prompt_tokens=prompt.estimated_tokens,

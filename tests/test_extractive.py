@@ -333,6 +333,21 @@ def test_a_table_s_last_row_is_whole_however_many_words_its_names_make_it(embedd
     assert "A100" not in text
 
 
+def test_the_sentence_holding_the_code_asked_about_outweighs_one_shaped_like_the_question(
+        embedder) -> None:
+    """"error" and "mean" are held as much by a sentence about another code: the one holding
+    "E1047" is what is asked for, and a log's last record is whole without a stop."""
+    faq = Hit("d1", "faq.md", None, "c1", 1.0,
+              "Error 0x80070005 means access denied. Run the installer as an administrator.")
+    log = Hit("d2", "gateway-log.txt", None, "c2", 0.9,
+              "2026-11-30T08:14:02.118Z INFO [main] flowgate starting\n"
+              "2026-11-30T08:17:45.001Z ERROR [upstream] E1047 certificate for collector "
+              "expired on 2026-11-29")
+    text = quote(embedder, "What does error E1047 mean?", [faq, log])
+    assert "[upstream] E1047 certificate for collector expired on 2026-11-29 [2]" in text, text
+    assert "flowgate starting" not in text
+
+
 def test_a_pointer_to_a_section_among_the_passages_gives_way_to_the_section(embedder) -> None:
     """A cross-reference whose title holds the question ("see Section 7.2 [How can I save my
     workspace?], page 28" for "How do I save my workspace?") points to the answer; when that

@@ -303,3 +303,13 @@ def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() ->
 ])
 def test_a_sentence_leaning_on_the_one_before_it(sentence: str, leans: bool) -> None:
     assert leans_back(sentence) is leans
+
+
+def test_each_record_of_a_log_is_a_sentence_of_its_own() -> None:
+    """A log writes no stops: read as prose, its excerpt was one sentence, quoted whole for
+    the one line a question was about."""
+    log = ("2026-11-30T08:14:02.118Z INFO [main] flowgate 2.10.3 starting\n"
+           "2026-11-30T08:15:11.502Z WARN [upstream] connect failed: connection refused\n"
+           "[2026-11-30 08:15:13,507] WARN retrying in 2000 ms\n"
+           "Nov 30 08:17:45 gw sshd[811]: Accepted publickey for ops")
+    assert sentences(log) == log.split("\n")

@@ -45,9 +45,17 @@ _LETTER_MARKER = r"\(?[a-zA-Z][.)]"  # "b)", "(c)", "d."
 _BULLETS = f"-*‣·–\uf0b7\uf0a7{_SENTENCEX_BULLETS}"  # a PDF's symbol font gives \uf0b7
 # what opens a list's item: a bullet, "2.", "(b)", then a space
 _ITEM_START = rf"[ \t]*(?:[{_BULLETS}]|\(?\d{{1,3}}[.)]|{_LETTER_MARKER})[ \t]"
+# what opens a log's record: a date and a time, ISO's ("2026-11-30T08:17:45", bracketed or
+# not) or syslog's ("Nov 30 08:17:45"); a log writes no stops, and read as prose its
+# excerpt was one sentence, quoted whole for one line of it
+_LOG_RECORD_START = (r"[ \t]*\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
+                     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d "
+                     r"\d\d:\d\d:\d\d)")
+_LOG_RECORD = re.compile(_LOG_RECORD_START)
 _BLOCK_BREAK = re.compile(
     r"\n[ \t]*\n\s*"  # a blank line
     rf"|\n(?={_ITEM_START})"  # a line that starts an item
+    rf"|\n(?={_LOG_RECORD_START})"  # a line that starts a log's record
 )
 _LEADING_BULLET = re.compile(rf"^[ \t]*[{_BULLETS}][ \t]+")
 _ITEM = re.compile(_ITEM_START)
@@ -285,6 +293,12 @@ def _blocks(text: str) -> list[tuple[int, str]]:
         start = resume
     blocks.append((start, text[start:]))
     return blocks
+
+
+def is_log_record(sentence: str) -> bool:
+    """Whether a piece of `split` is a log's record: a line opening with its date and time,
+    whole without a stop."""
+    return _LOG_RECORD.match(sentence) is not None
 
 
 def is_code(sentence: str) -> bool:

@@ -51,6 +51,7 @@ from rag.text.answer_types import (
 )
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
+from rag.text.identifiers import identifiers, writes
 from rag.text.measures import holds_measure
 from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
@@ -60,6 +61,7 @@ from rag.text.sentences import (
     is_cut_code,
     is_heading,
     is_list_item,
+    is_log_record,
     item_text,
     leans_back,
     split,
@@ -307,9 +309,13 @@ class ExtractiveGenerator(Generator):
         # the list entry the question names, or the subject its heading names defined; and
         # the section under a heading that is the question ("## What is Streamlit?"), its
         # author's answer to it
+        # and the code or name the question looks up as written ("E1047"): a common word
+        # beside it ("error") is held as much by the sentence about another code
         asked_line = plain_line(request.question)
+        codes = identifiers(request.question)
         asked_for = np.array([
-            _TYPE_BONUS * (c.entry in named or _defines_heading(request, c, by_passage))
+            _TYPE_BONUS * (c.entry in named or _defines_heading(request, c, by_passage)
+                           or any(writes(c.text, code) for code in codes))
             + _ASKED_HEADING_BONUS * (bool(c.heading) and plain_line(c.heading) == asked_line)
             for c in candidates], dtype=np.float32)
         # stored vectors: every sentence is scored, with nothing to embed or count
@@ -583,8 +589,11 @@ def _closed_code(code: str) -> str:
 
 def _whole_block(text: str, piece: Sentence) -> bool:
     """Whether a passage's last piece is a block of its own, whole without a closing stop,
-    rather than a sentence the chunk's end cut: a short one (a list item), or a table's row
-    however long its named values make it ("Code: W0001; ...; Action: Enable NTP")."""
+    rather than a sentence the chunk's end cut: a short one (a list item), a table's row
+    however long its named values make it ("Code: W0001; ...; Action: Enable NTP"), or a
+    log's record that ends its line."""
+    if is_log_record(piece.text) and _ends_line(text, piece):
+        return True
     return (text[:piece.start].rstrip(" \t").endswith("\n\n")
             and (len(piece.text.split()) <= _BLOCK_WORDS or row_values(piece.text) is not None))
 

@@ -336,7 +336,7 @@ def test_a_first_run_makes_the_configured_collection(env, monkeypatch) -> None:
     assert asked.exit_code == 0 and "Ingest documents first" in asked.stdout
 
 
-def test_a_hung_engine_is_said_not_waited_on(env, monkeypatch) -> None:
+def test_a_hung_engine_is_said_not_waited_on(env, monkeypatch, capsys) -> None:
     """An engine that takes connections and never answers (stopped, deadlocked): a command
     other than an answer's stream says so once its reply is overdue."""
     from rag.engine import discovery
@@ -349,10 +349,18 @@ def test_a_hung_engine_is_said_not_waited_on(env, monkeypatch) -> None:
                            f"http://127.0.0.1:{silent.getsockname()[1]}")
         monkeypatch.setattr(remote, "REQUEST_READ_SECONDS", 0.5)
         monkeypatch.setattr(quick, "REQUEST_READ_SECONDS", 0.5)
+        monkeypatch.setattr(quick, "WAITING_NOTICE_SECONDS", 0.1)
         for command in (["docs", "list"], ["search", "tea"], ["ask", "How is tea made?"]):
             result = run(*command)
             assert result.exit_code == 2, command
             assert "did not answer within 0.5 s: it is hung or overloaded" in result.stderr
+        # a question, as `rag ask` sends it straight to the engine, is not left silent while
+        # it waits
+        capsys.readouterr()
+        assert quick.answer_quickly(["ask", "How is tea made?"]) == 2
+        waited = capsys.readouterr().err
+        assert "Waiting for the engine at http://127.0.0.1:" in waited
+        assert waited.index("Waiting") < waited.index("did not answer within 0.5 s")
     finally:
         silent.close()
 

@@ -14,7 +14,9 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +43,20 @@ REQUEST_READ_SECONDS = 300.0
 # Once an answer streams, the engine sends a comment every 15 s of silence
 # (rag/engine/api/questions.py): four missed is an engine that stopped, not a slow model.
 STREAM_SILENCE_SECONDS = 60.0
+# a question's first words come within seconds; past this the wait is said, not left silent
+WAITING_NOTICE_SECONDS = 15.0
+
+
+@contextmanager
+def _said_after(seconds: float, notice: str) -> Iterator[None]:
+    """`notice` on stderr if the block is still running after `seconds`."""
+    timer = threading.Timer(seconds, lambda: print(notice, file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 class EngineAnswer:
@@ -61,7 +77,10 @@ class EngineAnswer:
             connection.request("POST", f"{url.path}/ask", body=json.dumps(self.body), headers={
                 "Authorization": f"Bearer {self.address.token}",
                 "Content-Type": "application/json", "Accept": "text/event-stream"})
-            response = connection.getresponse()
+            with _said_after(WAITING_NOTICE_SECONDS,
+                             f"Waiting for the engine at {self.address.url} to answer "
+                             f"(at most {REQUEST_READ_SECONDS:.0f} s; Ctrl-C stops)..."):
+                response = connection.getresponse()
             if connection.sock is not None:
                 connection.sock.settimeout(STREAM_SILENCE_SECONDS)
             streaming = True

@@ -30,6 +30,7 @@ from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from rag.app.context import request_scope
 from rag.errors import ConfigError
 from rag.providers.state import REDIS_TIMEOUTS, Outage
 from rag.settings import Settings
@@ -274,8 +275,10 @@ class RateLimits:
             reset = self._limiter.get_window_stats(self._item, "questions", user).reset_time
             return max(reset - time.time(), 0.001)
 
-        # an outage of the shared store must not stop every question: admit, and say so
-        return self.outage.guarded(f"{user}'s question, admitted", wait, 0.0)
+        # an outage of the shared store must not stop every question: admit, and say so,
+        # in the question's request with its user (its log record's fields)
+        with request_scope(user):
+            return self.outage.guarded(f"{user}'s question, admitted", wait, 0.0)
 
 
 def limits_storage(redis_url: str | None) -> str:

@@ -330,6 +330,39 @@ def test_a_misspelt_configured_collection_is_refused_not_made_empty(
     assert "typo" not in {c.name for c in (Path(env["RAG_DATA_DIR"]) / "qdrant").rglob("*")}
 
 
+def test_collections_are_listed_and_deleted_by_name(door: Door, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "tea.txt").write_text("Tea is steeped for three minutes.")
+    assert door.run("ingest", "--collection", "notes", str(folder)).exit_code == 0
+    assert "notes" in json.loads(door.run("collections", "list", "--json").stdout)["collections"]
+    assert door.run("collections", "delete", "notes").exit_code == 1  # not confirmed: kept
+    gone = door.run("collections", "delete", "notes", "--yes")
+    assert gone.exit_code == 0 and gone.stdout.strip() == "deleted collection notes"
+    listed = json.loads(door.run("collections", "list", "--json").stdout)
+    assert "notes" not in listed["collections"] and listed["configured"] == "docs"
+    missing = door.run("collections", "delete", "notes", "--yes")
+    assert missing.exit_code == 2 and "There is no collection named 'notes'" in missing.stderr
+    if door.engine is not None:  # the engine keeps the collection it answers from
+        kept = door.run("collections", "delete", "docs", "--yes")
+        assert kept.exit_code == 2 and "is the configured collection" in kept.stderr
+
+
+def test_a_collection_another_embedder_filled_is_deleted_unopened(env, monkeypatch,
+                                                                   tmp_path: Path) -> None:
+    """It cannot be opened with this embedder, and the message says how to delete it."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "tea.txt").write_text("Tea is steeped for three minutes.")
+    assert run("ingest", str(folder)).exit_code == 0
+    monkeypatch.setenv("RAG_LOCAL_PRECISION", "fp32")  # another model to the store
+    refused = run("docs", "list")
+    assert refused.exit_code == 2 and "rag collections delete docs" in refused.stderr
+    assert run("collections", "delete", "docs", "--yes").exit_code == 0
+    assert run("collections", "list").stdout.startswith("No collections yet.")
+    assert run("ingest", str(folder)).exit_code == 0  # made again, for this embedder
+
+
 def test_a_first_run_makes_the_configured_collection(env, monkeypatch) -> None:
     monkeypatch.setenv("RAG_COLLECTION", "manuals")
     asked = run("ask", "How long is tea steeped?")

@@ -13,7 +13,7 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -88,6 +88,8 @@ app = typer.Typer(help="Document question answering over Qdrant.",
                   cls=EndsQuietlyWhenTheReaderGoes, **PLAIN_HELP)
 docs_app = typer.Typer(help="List and delete stored documents.", **PLAIN_HELP)
 app.add_typer(docs_app, name="docs")
+collections_app = typer.Typer(help="List and delete collections (libraries).", **PLAIN_HELP)
+app.add_typer(collections_app, name="collections")
 keys_app = typer.Typer(help="API keys for the engine's HTTP API.", **PLAIN_HELP)
 app.add_typer(keys_app, name="keys")
 err = PipedConsole(stderr=True, soft_wrap=True, highlight=False)
@@ -147,19 +149,38 @@ def library_for(collection: str | None = None, *, creates: bool = False,
     library = None
     settings: Settings | None = None
     try:
-        if collection is not None and not COLLECTION_NAME.fullmatch(collection):
-            from ingest.discovery import printable
+        with reported_errors(lambda: settings.data_dir if settings else None):
+            check_collection_option(collection)
+            settings = load_settings(collection=collection, **flags)
+            # the configured collection too: a misspelt RAG_COLLECTION must not make an empty
+            # library beside the real ones; on a first run it is made, as the app makes it
+            library = open_library(
+                settings, must_exist=not creates,
+                first_made=settings.collection == load_settings(**flags).collection)
+            yield library
+    finally:
+        if library is not None:
+            library.close()
 
-            # the setting's own error would blame RAG_COLLECTION, which nobody set
-            raise ConfigError(f"'{shown(printable(collection))}' is not a valid collection "
-                              f"name: {COLLECTION_RULE}.")
-        settings = load_settings(collection=collection, **flags)
-        # the configured collection too: a misspelt RAG_COLLECTION must not make an empty
-        # library beside the real ones; on a first run it is made, as the app makes it
-        library = open_library(
-            settings, must_exist=not creates,
-            first_made=settings.collection == load_settings(**flags).collection)
-        yield library
+
+def check_collection_option(collection: str | None) -> None:
+    """ConfigError for a `--collection` no collection can be named: the setting's own error
+    would blame RAG_COLLECTION, which nobody set."""
+    if collection is not None and not COLLECTION_NAME.fullmatch(collection):
+        from ingest.discovery import printable
+
+        raise ConfigError(f"'{shown(printable(collection))}' is not a valid collection "
+                          f"name: {COLLECTION_RULE}.")
+
+
+@contextmanager
+def reported_errors(data_dir: Callable[[], Path | None] = lambda: None) -> Iterator[None]:
+    """A RagError inside becomes a one-line message and exit 2 (3: the content filter refused
+    the question), as does a write failing for want of room (a full disk, a quota, `ulimit
+    -f`) wherever it is; an unexpected error a line with an error id to quote (the log holds
+    it with the stack trace) and exit 1."""
+    try:
+        yield
     except ContentBlocked as exc:
         fail(exc)
         raise typer.Exit(3) from None
@@ -171,13 +192,10 @@ def library_for(collection: str | None = None, *, creates: bool = False,
     except Exception as exc:
         if reader_went_away(exc):
             raise  # a reader that went away is not a bug (EndsQuietlyWhenTheReaderGoes)
-        if (full := no_room(exc, settings.data_dir if settings else None)) is not None:
+        if (full := no_room(exc, data_dir())) is not None:
             fail(full)  # not a bug, wherever it is: a cache's write as much as the store's
             raise typer.Exit(2) from None
         fail_unexpectedly(exc)
-    finally:
-        if library is not None:
-            library.close()
 
 
 def fail_unexpectedly(exc: BaseException) -> NoReturn:
@@ -471,6 +489,43 @@ def stored_source(library: Library, given: str) -> str:
     none is (the search then finds nothing, as for any unknown source)."""
     sources = {document["source"] for document in library.documents()}
     return next((form for form in stored_forms(given) if form in sources), given)
+
+
+@collections_app.command("list")
+def collections_list(as_json: AsJson = False) -> None:
+    """List the collections, the configured one (RAG_COLLECTION) first."""
+    from rag.cli.collections import collection_names
+
+    settings: Settings | None = None
+    with reported_errors(lambda: settings.data_dir if settings else None):
+        settings = load_settings()
+        names = collection_names(settings)
+    if as_json:
+        _emit_json({"collections": names, "configured": settings.collection})
+        return
+    for name in names:
+        typer.echo(f"{name}  (RAG_COLLECTION)" if name == settings.collection else name)
+    if not names:
+        typer.echo("No collections yet. Add documents with `rag ingest PATH`.")
+
+
+@collections_app.command("delete")
+def collections_delete(
+        name: str,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """Delete collection NAME and every document in it."""
+    from rag.cli.collections import delete_collection
+
+    settings: Settings | None = None
+    with reported_errors(lambda: settings.data_dir if settings else None):
+        check_collection_option(name)
+        settings = load_settings()
+        if not yes and not typer.confirm(f"Delete the collection '{name}' and every "
+                                         "document in it?"):
+            raise typer.Exit(1)
+        delete_collection(settings, name)
+    typer.echo(f"deleted collection {name}")
 
 
 @keys_app.command("add")

@@ -57,6 +57,13 @@ class EngineLibrary:
                 self.client.close()
                 raise no_such_collection(collection, names)
 
+    # --- the collections -------------------------------------------------------------------
+    def collections(self) -> list[str]:
+        return self._request("GET", "/collections")["collections"]
+
+    def delete_collection(self, name: str) -> None:
+        self._request("DELETE", f"/collections/{name}")
+
     # --- the library -----------------------------------------------------------------------
     def ingest(self, found: Found, on_file: OnFile,
                on_progress: OnProgress | None = None) -> dict[str, Any]:

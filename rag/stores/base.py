@@ -276,7 +276,7 @@ class ChunkStore(ABC):
             f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
             f"the configured embedder is {self.embedder_name} ({self.dimension} dims). "
             f"{setting_back(str(name), self.embedder_name)}, or use another RAG_COLLECTION (or "
-            f"delete this one) to re-ingest."
+            f"delete this one: rag collections delete {self.collection}) to re-ingest."
         )
 
     def _recover(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ingest.formats.pdf_rtl import misordered
 from ingest.loaders import load_bytes
+from rag.engine.pages import render_page
 from rag.service import RagService
 
 # printed by Chromium with DejaVu Sans (tests/data/make_rtl_chromium.py): page 1 Arabic,
@@ -54,3 +55,8 @@ def test_a_word_of_an_arabic_or_persian_pdf_is_found_by_keyword(service: RagServ
         hits = service.search(query, top_k=1, mode="sparse")
         assert [hit.page for hit in hits] == [page], query
 
+
+def test_the_page_view_highlights_a_passage_stored_in_reading_order() -> None:
+    stored = _stored_pages()[1]
+    rendered = render_page(RTL_PDF.read_bytes(), 1, stored)
+    assert rendered.highlighted

@@ -7,9 +7,10 @@ it. With RAG_OCR=auto a page is OCR'd when its text layer holds almost nothing a
 shows an image: a scan. A mixed PDF gets its text pages read and its scanned pages OCR'd, each
 under its own page number. OCR renders the page with pdfium at RAG_OCR_DPI, one page per OCR
 thread at a time (`ocr.read_pages`), with pdfium's lock taken only while a page is drawn.
-Running headers and footers are taken out of the pages' text (`running_lines`). Before
-either reader opens the file, its streams are measured (`pdf_streams`): a compression bomb is
-refused, never inflated.
+A page whose right-to-left letters (Arabic, Persian, Hebrew) pdfium reads out of their order
+takes pypdf's text instead (`pdf_rtl`). Running headers and footers are taken out of the
+pages' text (`running_lines`). Before either reader opens the file, its streams are measured
+(`pdf_streams`): a compression bomb is refused, never inflated.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
+from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters
 from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_superscripts import superscripts_written
 from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
@@ -84,9 +86,24 @@ def page_text(page) -> str:
     footnote marks glued to words left out."""
     textpage = page.get_textpage()
     try:
-        text = superscripts_written(textpage, textpage.get_text_bounded())
+        return _tidied_text(textpage)
     finally:
         textpage.close()
+
+
+def read_page(page) -> tuple[str, bool]:
+    """pdfium's text of a page (`page_text`), and whether it holds right-to-left letters out
+    of reading order (a page without any is not looked at again)."""
+    textpage = page.get_textpage()
+    try:
+        text = _tidied_text(textpage)
+        return text, has_right_to_left(text) and misordered(textpage)
+    finally:
+        textpage.close()
+
+
+def _tidied_text(textpage) -> str:
+    text = superscripts_written(textpage, textpage.get_text_bounded())
     return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))
 
 
@@ -120,6 +137,7 @@ class PdfText:
     unread: list[int] = field(default_factory=list)
     warnings: list[PageWarning] = field(default_factory=list)
     labels: dict[int, str] = field(default_factory=dict)  # the page's own label, where set
+    misordered: list[int] = field(default_factory=list)  # right-to-left letters out of order
 
     @property
     def chars(self) -> int:
@@ -132,15 +150,17 @@ class PdfText:
 def load_pdf(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     """A PDF's title and the text of each page: pdfium's, with pypdf's for what pdfium could
     not read: the file when pdfium cannot open it, the pages it cannot load, every page when
-    it (and OCR) found no text on any. pypdf is tried only then: a file pdfium reads whole
-    is not slowed by it."""
+    it (and OCR) found no text on any, and the pages whose right-to-left letters it reads out
+    of order. pypdf is tried only then: a file pdfium reads whole is not slowed by it."""
     if not data.lstrip()[:1024].find(b"%PDF") >= 0:
         raise DocumentError("mislabelled", f"{path}: named .pdf but is not a PDF file")
     check_inflation(path, data)  # pdfium inflates a stream whole: a bomb must not reach it
     read = _pdfium_read(path, data, options)
     if read is None:
-        read = _pypdf_read(path, data)
-    elif read.unread or not read.has_text():
+        return _parsed(path, _pypdf_read(path, data))
+    if read.misordered:
+        read = _reordered(path, data, read)
+    if read.unread or not read.has_text():
         read = _rescued(path, data, read)
     return _parsed(path, read)
 
@@ -204,12 +224,14 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
             page = pdf[number - 1]
             try:
                 read.labels[number] = pdf.get_page_label(number - 1)
-                read.texts[number] = page_text(page)
+                read.texts[number], out_of_order = read_page(page)
                 chars += len(read.texts[number])
                 if chars > MAX_DOCUMENT_CHARS:
                     raise too_much_text(path, MAX_DOCUMENT_CHARS)
                 if needs_ocr(page, read.texts[number], options.ocr):
                     scans.append(number)
+                elif out_of_order:
+                    read.misordered.append(number)
             finally:
                 page.close()
         except pdfium.PdfiumError as exc:  # one bad page must not lose the others
@@ -218,6 +240,24 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
             read.warnings.append(PageWarning(
                 frozenset({number}), f"page {number} could not be read ({exc}); skipped"))
     return read, scans
+
+
+def _reordered(path: Path, data: bytes, read: PdfText) -> PdfText:
+    """`read` with pypdf's text for the pages whose right-to-left letters pdfium reads out
+    of order, where pypdf reads the same letters; pdfium's text stands where it cannot."""
+    try:
+        reader = _pypdf_reader(path, data)
+        pypdf_read = _pypdf_pages(path, reader, read.misordered, MAX_DOCUMENT_CHARS)
+    except Exception as exc:  # a damaged file can make pypdf raise anything: pdfium's text stands
+        log.info("%s: pypdf could not read the right-to-left pages (%s)", path,
+                 library_error(exc))
+        return read
+    reordered = [number for number, text in pypdf_read.texts.items()
+                 if same_letters(text, read.texts[number])]
+    if reordered:
+        log.info("%s: %s read by pypdf, in right-to-left order", path, _pages(reordered))
+    texts = {**read.texts, **{number: pypdf_read.texts[number] for number in reordered}}
+    return replace(read, texts=texts, misordered=[])
 
 
 def _rescued(path: Path, data: bytes, read: PdfText) -> PdfText:

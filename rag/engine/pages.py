@@ -2,12 +2,14 @@
 (pypdfium2 + Pillow, offline).
 
 The passage is the chunk text our loader extracted (pdfium's text, with line breaks and
-hyphenation marks tidied; pypdf's for files pdfium could not open; Tesseract's for a scan), so
-the two are matched word by word (case-insensitive), not character by character. Every run of
-at least three consecutive passage words found in order on the page is highlighted; a passage
-that starts on this page and ends on the next is highlighted where it is. On a page that was
-read by OCR (no text layer) the page is OCR'd again as at ingest, same image, same words, and
-Tesseract's word boxes are highlighted.
+hyphenation marks tidied; pypdf's for files pdfium could not open and for pages whose
+right-to-left letters pdfium reads out of order; Tesseract's for a scan), so the two are
+matched word by word (case-insensitive, and a right-to-left word also as its reversal, as
+pdfium reads some of them), not character by character. Every run of at least three
+consecutive passage words found in order on the page is highlighted; a passage that starts on
+this page and ends on the next is highlighted where it is. On a page that was read by OCR (no
+text layer) the page is OCR'd again as at ingest, same image, same words, and Tesseract's word
+boxes are highlighted.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
 from ingest.formats.images import dpi_of, for_ocr, frame, frames, open_image
 from ingest.formats.pdf import needs_ocr, page_text, render_for_ocr
+from ingest.formats.pdf_rtl import word_key
 from ingest.pdfium import PDFIUM_LOCK
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -44,7 +47,7 @@ class RenderedPage:
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(word_key(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 def passage_spans(page_text: str, passage: str, min_words: int = 3) -> list[tuple[int, int]]:

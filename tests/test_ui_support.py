@@ -232,6 +232,41 @@ def test_the_passage_is_highlighted_on_a_turned_page_where_its_words_are(rotatio
         assert bare.crop(box).getextrema()[0] < 100, (rotation, box)
 
 
+def test_the_passage_is_highlighted_on_a_page_whose_boxes_the_page_tree_gives() -> None:
+    """fpdf2 writes the page's size on the page tree, not the page, and a crop box may move
+    the page's origin: each highlight still holds the words' ink."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, RectangleObject
+
+    for crop in (None, RectangleObject([30, 40, 565, 812])):
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(greenhouse_pdf())))
+        for page in writer.pages:
+            del page[NameObject("/MediaBox")]
+            if crop is not None:
+                page[NameObject("/CropBox")] = crop
+        writer.pages[0][NameObject("/Parent")].get_object()[NameObject("/MediaBox")] = (
+            RectangleObject([0, 0, 595, 842]))  # A4, inherited by every page
+        inherited = io.BytesIO()
+        writer.write(inherited)
+        rendered = render_page(inherited.getvalue(), 2, SUN)
+        assert rendered.highlighted, crop
+        bare = Image.open(io.BytesIO(render_page(inherited.getvalue(), 2).png)).convert("L")
+        for box in rendered.boxes:
+            assert bare.crop(box).getextrema()[0] < 100, (crop, box)
+
+
+def test_a_page_with_characters_outside_the_bmp_is_highlighted() -> None:
+    """pdfium counts a mathematical italic 𝑛 as two characters, Python as one."""
+    pdf = (Path(__file__).parent / "data" / "math_italic_chromium.pdf").read_bytes()
+    passage = ("The estimator \U0001D465\u0302 of the mean flow rate is computed from the "
+               "\U0001D45B samples taken at the weir each morning.")
+    rendered = render_page(pdf, 1, passage)
+    assert rendered.highlighted
+    bare = Image.open(io.BytesIO(render_page(pdf, 1).png)).convert("L")
+    for box in rendered.boxes:
+        assert bare.crop(box).getextrema()[0] < 100, box
+
+
 # --- small pieces -----------------------------------------------------------------------------
 
 def test_rate_limits_count_per_user_in_a_moving_window() -> None:

@@ -174,12 +174,17 @@ def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, 
     try:
         count = textpage.count_chars()
         text = textpage.get_text_range(0, count) if count > 0 else ""
-        if len(text) != count:  # characters pdfium cannot map one to one: no highlight
+        indexes = _char_indexes(text)
+        if indexes[-1] != count:  # characters pdfium cannot map to its own: no highlight
             return []
-        left, bottom, right, top = page.get_cropbox()
+        # the box pdfium draws: the crop box within the media box, either inherited from the
+        # page tree (fpdf2 writes them there); get_cropbox() reads the page's own alone and
+        # falls back to US Letter, which put an A4 page's highlights a few lines too high
+        left, bottom, right, top = page.get_bbox()
         size = ((right - left) * scale, (top - bottom) * scale)  # the page drawn upright
         boxes = []
-        for start, end in passage_spans(text, passage):
+        for span_start, span_end in passage_spans(text, passage):
+            start, end = indexes[span_start], indexes[span_end]
             for i in range(textpage.count_rects(start, end - start)):
                 x0, y0, x1, y1 = textpage.get_rect(i)
                 upright = ((x0 - left) * scale, (top - y1) * scale, (x1 - left) * scale,
@@ -189,6 +194,17 @@ def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, 
         return [b for b in boxes if b[3] > 0 and b[1] < height_px]
     finally:
         textpage.close()
+
+
+def _char_indexes(text: str) -> list[int]:
+    """pdfium's index of each character of `text`, and of its end: a character outside the
+    BMP (a math italic 𝑛, an emoji) is two of pdfium's (UTF-16's), one of Python's."""
+    indexes, at = [], 0
+    for char in text:
+        indexes.append(at)
+        at += 2 if ord(char) > 0xFFFF else 1
+    indexes.append(at)
+    return indexes
 
 
 def _turned(box: tuple[float, float, float, float], size: tuple[float, float],

@@ -179,6 +179,18 @@ def test_passage_spans_match_words_across_spacing_and_line_breaks() -> None:
     assert passage_spans(page, "nothing like it here at all") == []
 
 
+def test_a_word_hyphenated_at_a_line_end_is_one_word_where_the_passage_joins_it() -> None:
+    """Ingest joins "inspec-" and "tion" into the passage's "inspection", and keeps
+    "well-known": the highlight covers both halves of the one, and both words of the other."""
+    page = ("Header\r\nThe gate needs inspec-\r\ntion every spring, a well-\r\nknown rule "
+            "of the\x02\r\nseason.\r\nEnd")
+    passage = "The gate needs inspection every spring, a well-known rule of theseason."
+    spans = passage_spans(page, passage)
+    assert [page[a:b] for a, b in spans] == [
+        "The gate needs inspec-\r\ntion every spring, a well-\r\nknown rule of the\x02\r\n"
+        "season"]
+
+
 def test_render_page_highlights_the_passage() -> None:
     rendered = render_page(greenhouse_pdf(), 2, SUN)
     assert (rendered.page, rendered.pages) == (2, 2) and rendered.highlighted

@@ -28,6 +28,9 @@ from ingest.formats.pdf_rtl import word_key
 from ingest.pdfium import PDFIUM_LOCK
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# between the halves of a word a line's end cut: a hyphen (pdfium's soft one, \x02, among
+# them) and the line break
+_LINE_END_HYPHEN = re.compile(r"[-\x02\u00ad][ \t]*\r?\n[ \t]*")
 HIGHLIGHT_FILL = (255, 214, 0, 90)
 HIGHLIGHT_EDGE = (230, 140, 0, 255)
 
@@ -50,10 +53,24 @@ def _words(text: str) -> list[tuple[str, int, int]]:
     return [(word_key(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+def _page_words(text: str, wanted: set[str]) -> list[tuple[str, int, int]]:
+    """The page's words, a word hyphenated at a line's end ("inspec-" then "tion") as one
+    where the passage holds it so, as ingest joined it (not "well-" then "known", which it
+    keeps hyphenated: two words, as the passage has them)."""
+    words: list[tuple[str, int, int]] = []
+    for word, start, end in _words(text):
+        if (words and words[-1][0] + word in wanted
+                and _LINE_END_HYPHEN.fullmatch(text, words[-1][2], start)):
+            before, first, _ = words.pop()
+            word, start = before + word, first
+        words.append((word, start, end))
+    return words
+
+
 def passage_spans(page_text: str, passage: str, min_words: int = 3) -> list[tuple[int, int]]:
     """Character spans of `page_text` that hold the passage's words in order."""
-    page_words = _words(page_text)
     wanted = [w for w, _, _ in _words(passage)]
+    page_words = _page_words(page_text, set(wanted))
     if not page_words or not wanted:
         return []
     need = min(min_words, len(wanted))

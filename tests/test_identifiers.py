@@ -20,8 +20,14 @@ def test_codes_and_names_are_the_written_words_mixing_letters_and_digits_or_join
     ("Fixed cve-2023-4863 in libwebp.", "CVE-2023-4863", True),
     ("the 9999 units", "E9999", False),  # another word's last letter is no part of it
     ("Error E9990.", "E9999", False),  # a letter apart is another code
-    ("retry timeout ms", "retry_timeout_ms", False),  # a name's words apart are no name
     ("set retry_timeout_ms to 5", "retry_timeout_ms", True),
+    # written with a separator added or left out, the same code
+    ("It affects COVID-19 wards.", "covid19", True),
+    ("It plays MP3 files.", "mp-3", True),
+    ("Text is UTF-8.", "UTF8", True),
+    ("Part AB-1234-X.", "ab1234x", True),
+    ("Built for x86_64.", "x86-64", True),
+    ("Error E9990.", "E-9999", False),
 ])
 def test_a_text_writes_a_code_in_its_runs_whatever_separates_them(text: str, code: str,
                                                                     written: bool) -> None:

@@ -4,14 +4,15 @@ number ("AB-9999-X"), a version ("v2.10.3"), a setting's name ("retry_timeout_ms
 The vocabulary cannot tell whether the library knows one: its pieces ("ab", "9999", "retry",
 "timeout") are ordinary words and numbers, which the library's other codes and names hold.
 Held a letter apart it is another code, not a slip ("E9990" is not "E9999"), so it is matched
-as written, only its separators and case free ("COVID 19" writes "COVID-19").
+as written, only its separators and case free ("COVID 19" and "covid19" write "COVID-19").
 """
 
 from __future__ import annotations
 
 import re
 
-_PART = re.compile(r"[^\W_]+|_")  # a run of letters and digits, or an underscore
+# a run of letters, or of digits: "covid19", "COVID-19" and "COVID 19" are one code
+_PART = re.compile(r"[^\W\d_]+|\d+")
 # around a written word, not part of it: quotes, brackets, a sentence's or a clause's end
 _AROUND = "\"'“”‘’()[]{}<>,;:!?."
 # a number and its unit or ordinal ("5mm", "230V", "10am", "21st", "4K"): written with a
@@ -37,8 +38,10 @@ def identifiers(question: str) -> list[str]:
 
 
 def writes(text: str, identifier: str) -> bool:
-    """Whether `text` writes `identifier`: its letters and digits in the same runs, in any
-    case, whatever separates them ("CVE-2023-4863", "cve 2023 4863")."""
+    """Whether `text` writes `identifier`: its runs of letters and of digits in the same
+    order, in any case, whatever separates them or not ("CVE-2023-4863", "cve 2023 4863";
+    "covid19" and "COVID-19"; "x86-64" and "x86_64"). A letter apart it is another code
+    ("E9990" is not "E9999")."""
     wanted = _parts(identifier)
     if not wanted:
         return False
@@ -49,6 +52,4 @@ def writes(text: str, identifier: str) -> bool:
 
 
 def _parts(text: str) -> list[str]:
-    """Runs of letters and digits, and the underscores between them, which join a name's
-    words into one ("retry_timeout_ms" is not "retry timeout ms")."""
     return _PART.findall(text.casefold())

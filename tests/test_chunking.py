@@ -54,15 +54,21 @@ def test_text_without_spaces_is_cut_between_characters_as_read_not_inside_one(
         embedder) -> None:
     """Thai writes no spaces between words, and its vowel and tone marks are code points of
     their own: cut before one, a chunk would open on a mark with no letter to carry it."""
-    thai = "ผู้เข้าร่วมประชุมต้องลงทะเบียนล่วงหน้าที่สำนักงานใหญ่" * 60
+    thai = ("ผู้เข้าร่วมประชุมต้องลงทะเบียนล่วงหน้าที่สำนักงานใหญ่กรุงเทพมหานครเป็นเมืองหลวง"
+            "ของประเทศไทยแม่น้ำเจ้าพระยาไหลผ่านใจกลางเมือง") * 40
+    lao = "ສະບາຍດີປະເທດລາວມີນະຄອນຫຼວງວຽງຈັນແມ່ນ້ຳຂອງໄຫຼຜ່ານປະເທດ" * 60
     flags = "🇫🇷🇩🇪👩\u200d👩\u200d👧" * 300
-    for text in (thai, flags):
+    for text in (thai, lao, flags):
         chunks = Chunker(embedder.token_counter(), 64, 8, 254)(_doc([Page(None, text)]))
         assert len(chunks) > 3
         assert all(text[c.start:c.end] == c.text for c in chunks)
         for c in chunks:
-            first = c.text[0]
+            first, last = c.text[0], c.text[-1]
+            # a mark, a vowel written after its letter (sara a, aa, am), a joiner: carried
             assert unicodedata.category(first)[0] != "M" and first != "\u200d", c.text[:8]
+            assert first not in "\u0e30\u0e32\u0e33\u0eb0\u0eb2\u0eb3", c.text[:8]
+            # nor ends on a vowel written before the letter it goes with
+            assert last not in "\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4"
         if text is flags:  # every chunk opens on a whole flag or a whole family
             assert all(c.text.startswith(("🇫🇷", "🇩🇪", "👩\u200d👩\u200d👧")) for c in chunks)
 

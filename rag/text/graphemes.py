@@ -1,6 +1,7 @@
 """Where text may be cut between characters as a reader sees them (grapheme clusters): not
-before a combining mark (a Thai vowel or tone mark, an accent written apart), nor around a
-zero-width joiner, nor before a variation selector, nor between a flag's two letters.
+before a combining mark (a Thai vowel or tone mark, an accent written apart) or a Thai or Lao
+vowel written after its letter, nor after one written before it, nor around a zero-width
+joiner, nor before a variation selector, nor between a flag's two letters.
 
 Cut there, a chunk of text without spaces (Thai, Lao) would begin on a mark with no letter
 to carry it, drawn on a dotted circle, and its syllable split in two matches no query.
@@ -11,6 +12,11 @@ from __future__ import annotations
 import unicodedata
 
 _JOINER = "\u200d"
+# Thai's and Lao's vowels written after their syllable's letter as letters of their own
+# (sara a, aa, am; Lao's a, aa, am), which Unicode's clusters keep with it
+_TRAILING_VOWELS = frozenset("\u0e30\u0e32\u0e33\u0e45\u0eb0\u0eb2\u0eb3")
+# and those written before it (Thai's e, ae, o, ai maimuan, ai maimalai; Lao's): no cut after
+_LEADING_VOWELS = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")
 _FLAG_LETTERS = range(0x1F1E6, 0x1F200)  # regional indicators: two make a flag
 
 
@@ -18,15 +24,16 @@ def continues(before: str, char: str) -> bool:
     """Whether `char` belongs to the cluster that `before` (the text up to it) ends."""
     if not before:
         return False
-    if _extends(char) or before[-1] == _JOINER:
+    if _extends(char) or before[-1] == _JOINER or before[-1] in _LEADING_VOWELS:
         return True
     return ord(char) in _FLAG_LETTERS and _flag_letters_ending(before) % 2 == 1
 
 
 def _extends(char: str) -> bool:
-    """A combining mark, a joiner or a variation selector: part of the character before."""
+    """A combining mark, a joiner, a variation selector or a trailing Thai or Lao vowel: part
+    of the character before."""
     return (unicodedata.category(char)[0] == "M" or char == _JOINER
-            or "\ufe00" <= char <= "\ufe0f")
+            or "\ufe00" <= char <= "\ufe0f" or char in _TRAILING_VOWELS)
 
 
 def _flag_letters_ending(text: str) -> int:

@@ -341,11 +341,16 @@ def test_collections_are_listed_and_deleted_by_name(door: Door, tmp_path: Path) 
     assert gone.exit_code == 0 and gone.stdout.strip() == "deleted collection notes"
     listed = json.loads(door.run("collections", "list", "--json").stdout)
     assert "notes" not in listed["collections"] and listed["configured"] == "docs"
-    missing = door.run("collections", "delete", "notes", "--yes")
+    missing = door.run("collections", "delete", "notes")  # said before it is asked
     assert missing.exit_code == 2 and "There is no collection named 'notes'" in missing.stderr
+    assert "Delete the collection" not in missing.stdout
     if door.engine is not None:  # the engine keeps the collection it answers from
         kept = door.run("collections", "delete", "docs", "--yes")
         assert kept.exit_code == 2 and "is the configured collection" in kept.stderr
+        # the configured one is the engine's, whatever this command's RAG_COLLECTION says
+        other = runner.invoke(app, ["collections", "list", "--json"], env={
+            "RAG_DATA_DIR": str(door.data_dir), "RAG_COLLECTION": "elsewhere"})
+        assert json.loads(other.stdout)["configured"] == "docs"
 
 
 def test_a_collection_another_embedder_filled_is_deleted_unopened(env, monkeypatch,

@@ -20,20 +20,32 @@ from rag.settings import COLLECTION_NAME, COLLECTION_RULE, Settings
 if TYPE_CHECKING:
     from rag.stores.base import ChunkStore
 
-def collection_names(settings: Settings) -> list[str]:
-    """Every collection's name, the configured one first when it exists."""
+def collection_names(settings: Settings) -> tuple[list[str], str]:
+    """Every collection's name, the configured one first when it exists; and which one that
+    is: a running engine's own (the one it keeps), else this command's RAG_COLLECTION."""
     address = discovery.find(settings.data_dir)
     if address is not None:
         from rag.cli.remote import EngineLibrary
 
         engine = EngineLibrary(address, settings.collection)
         try:
-            return engine.collections()
+            names = engine.collections()
         finally:
             engine.close()
+        return names, names[0]  # the engine lists its configured one first, always there
     with local_store(settings) as store:
         names = [name for name in store.collections() if COLLECTION_NAME.fullmatch(name)]
-    return sorted(names, key=lambda name: name != settings.collection)
+    return sorted(names, key=lambda name: name != settings.collection), settings.collection
+
+
+def check_deletable(settings: Settings, name: str) -> None:
+    """ConfigError or CollectionMissing unless `name` names a collection there is: said
+    before the question whether to delete it."""
+    if not COLLECTION_NAME.fullmatch(name):
+        raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
+    names, _ = collection_names(settings)
+    if name not in names:
+        raise no_such_collection(name, names)
 
 
 def delete_collection(settings: Settings, name: str) -> None:

@@ -499,12 +499,12 @@ def collections_list(as_json: AsJson = False) -> None:
     settings: Settings | None = None
     with reported_errors(lambda: settings.data_dir if settings else None):
         settings = load_settings()
-        names = collection_names(settings)
+        names, configured = collection_names(settings)
     if as_json:
-        _emit_json({"collections": names, "configured": settings.collection})
+        _emit_json({"collections": names, "configured": configured})
         return
     for name in names:
-        typer.echo(f"{name}  (RAG_COLLECTION)" if name == settings.collection else name)
+        typer.echo(f"{name}  (RAG_COLLECTION)" if name == configured else name)
     if not names:
         typer.echo("No collections yet. Add documents with `rag ingest PATH`.")
 
@@ -515,12 +515,13 @@ def collections_delete(
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
 ) -> None:
     """Delete collection NAME and every document in it."""
-    from rag.cli.collections import delete_collection
+    from rag.cli.collections import check_deletable, delete_collection
 
     settings: Settings | None = None
     with reported_errors(lambda: settings.data_dir if settings else None):
         check_collection_option(name)
         settings = load_settings()
+        check_deletable(settings, name)
         if not yes and not typer.confirm(f"Delete the collection '{name}' and every "
                                          "document in it?"):
             raise typer.Exit(1)

@@ -41,10 +41,11 @@ def show_sources(workspace: Workspace, citations: list[dict], key: str,
 
 def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> None:
     """A passage under its number, label and file `name`, with its Open button."""
-    text, button = st.columns([7, 1], vertical_alignment="top")
-    # isolated inside the bold: an isolate before its opening ** would leave it unbolded
-    text.markdown(f"**{isolated(plain(f'[{n}] {source_label(c)}'))}** — "
-                  f"{isolated(plain(name))}")
+    # wide enough for "Open [n]" whole in a window of common width (1400 px)
+    text, button = st.columns([4, 1], vertical_alignment="top")
+    # the label isolated apart from its number, which leads the line in any direction, and
+    # inside the bold: an isolate before its opening ** would leave it unbolded
+    text.markdown(f"**[{n}] {isolated(plain(source_label(c)))}** — {isolated(plain(name))}")
     preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
     text.caption(plain(preview))
     if c.get("flags"):

@@ -29,6 +29,17 @@ from rag.text.sentences import sentences
      "medico della famiglia.",
      ["Il Sig. Rossi abita in via Roma, che è vicino al centro.",
       "Il dott. Bianchi non è il medico della famiglia."]),
+    ("Hij gaat elke dag naar zijn werk, o.a. met de fiets. Mevr. de Vries is de directeur "
+     "van het bedrijf en zij woont in Utrecht met haar familie.",
+     ["Hij gaat elke dag naar zijn werk, o.a. met de fiets.",
+      "Mevr. de Vries is de directeur van het bedrijf en zij woont in Utrecht met haar "
+      "familie."]),
+    ("A empresa fica na Av. Paulista, em São Paulo. O Sr. Silva é o diretor da empresa que "
+     "não tem filiais.",
+     ["A empresa fica na Av. Paulista, em São Paulo.",
+      "O Sr. Silva é o diretor da empresa que não tem filiais."]),
+    ("Он был учёным. Т. е. он изучал звёзды всю жизнь.",
+     ["Он был учёным.", "Т. е. он изучал звёзды всю жизнь."]),
 ])
 def test_a_language_s_abbreviations_end_no_sentence(text: str, expected: list[str]) -> None:
     assert sentences(text) == expected

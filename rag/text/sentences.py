@@ -135,10 +135,13 @@ _GOES_ON_IN_LOWER_CASE = re.compile(r"[*_\"'”’`]*\s*[^\W\d_]")
 _BEFORE_A_NAME = re.compile(r"(?<![\w.])(?:Ms|Mx|Lieut|Revd|Sra|Srta|Ft|Mmes|Messrs)\.$")
 # a language's abbreviations that sentencex's rules for it read as a sentence's end: French
 # titles before a name ("M. Dupont", "Mme Roux" is written without a stop), Russian's "that
-# is", "and so on" ("т. е.", "т. д.")
+# is", "and so on" ("т. е.", "т. д."), Dutch's "among others" ("o.a.") and titles, Portuguese
+# "avenue" and titles ("Av. Paulista")
 _GOES_ON_AFTER = {
     "fr": re.compile(r"(?<![\w.])(?:M|MM|Mlle|Mme|Mgr|Me|Pr)\.$"),
-    "ru": re.compile(r"(?<![\w.])т\.\s?[едкп]\.$"),
+    "ru": re.compile(r"(?<![\w.])т\.\s?[едкп]\.$", re.IGNORECASE),
+    "nl": re.compile(r"(?<![\w.])(?:o\.a|Mevr|Dhr|bijv|d\.w\.z|m\.a\.w)\.$", re.IGNORECASE),
+    "pt": re.compile(r"(?<![\w.])(?:Av|Sr|Sra|Dr|Dra|Exmo|Exma)\.$"),
 }
 # abbreviations a number follows: a count's, an address's or a phone's, a day's or a month's
 _BEFORE_A_NUMBER = re.compile(

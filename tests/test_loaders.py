@@ -35,7 +35,7 @@ def test_pdf_pages_and_title() -> None:
     ("Microsoft PowerPoint - Budget 2024.pptx", "Budget 2024"),
     ("pump-manual.pdf", "pump-manual"),
     ("Untitled", "guide"), ("Title", "guide"), ("Document1", "guide"),  # placeholders
-    ("Binder1", "guide"),
+    ("Binder1", "guide"), ("about:blank", "guide"),  # Chromium's print of a page made in place
     ("Excel for beginners", "Excel for beginners"), ("The Book of Tea", "The Book of Tea"),
 ])
 def test_a_pdfs_title_is_the_name_people_know_it_by(written: str, shown: str) -> None:

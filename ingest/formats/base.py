@@ -50,7 +50,8 @@ _FILE_EXTENSION = re.compile(
     r"\.(?:docx?|docm|dotx?|pptx?|xlsx?|xlsm|rtf|odt|odp|ods|pdf|txt|html?)$", re.I)
 _PLACEHOLDER = re.compile(
     r"(?:title|untitled(?: document)?|no title|blank|new document|(?:powerpoint )?presentation"
-    r"|document|book|binder|slide|microsoft word|microsoft powerpoint|microsoft excel)\s*\d*",
+    r"|document|book|binder|slide|microsoft word|microsoft powerpoint|microsoft excel)\s*\d*"
+    r"|about:blank",  # a browser's print of a page made in place, which has no address
     re.I)
 
 

@@ -598,6 +598,15 @@ LEGACY_TEXTS = [
      "ve čtrnáctém století.\n", "cp1250"),
     ("Az árvíztűrő tükörfúrógép működik. A Balaton Magyarország legnagyobb tava. Ősszel "
      "hűvös az idő.\n" * 3, "cp1250"),
+    ("Türkiye Cumhuriyeti'nin başkenti Ankara'dır. İstanbul en büyük şehirdir. Çocuklar "
+     "bahçede oynuyor ve kuşlar ağaçlarda şarkı söylüyor. Öğretmen öğrencilere ödev verdi. "
+     "Güneşli bir günde deniz kıyısında yürüyüş yapmak çok güzeldir.\n", "cp1254"),
+    ("Magyarország fővárosa Budapest, amely a Duna két partján fekszik. A jövőben "
+     "szoftverfejlesztő szeretnék lenni. Az öcsém orvos szeretne lenni, ő mindig segít "
+     "másoknak, és a gyűlésen is felszólalt.\n", "cp1250"),
+    ("Este sarcina dumneavoastră să atribuiţi o valoare; aşa cum se arată în manual, "
+     "cheia se semnează şi se trimite. Dacă nu ştiţi răspunsul, alegeţi prima opţiune "
+     "şi continuaţi.\n", "cp1250"),
     # read as well in the Central European code pages, and Western all the same
     ("Den røde bøf og det blå æble står på bordet. Søren går på skole i København.\n",
      "cp1252"),

@@ -66,11 +66,7 @@ _SCRIPT_LETTERS = frozenset({"Lu", "Ll", "Lo"})
 _WINDOWS_LATIN = frozenset({"cp1250", "cp1254", "cp1257"})
 _VERDICT_MIN_NON_ASCII = 40
 _BETTER_BY = 0.02  # charset-normalizer's coherence: ties and near ties are no verdict
-# Czech's ě and ů, which Windows-1252 reads as ì and ù inside words ("nejvìtší", "Karlùv"),
-# where the Western languages write them at a word's end only (Italian più, così); Czech
-# reads as well as Danish in either code page, so charset-normalizer cannot tell them apart
-_CENTRAL_EUROPEAN = frozenset({"cp1250", "iso8859_2"})
-_GRAVE_INSIDE_WORDS = re.compile(r"(?<=[^\W\d_])[ìù](?=[^\W\d_])")
+_NEVER_TURKISH = re.compile("[áéíóúæãÁÉÍÓÚÆÃ]")
 # a letter or a digit of any script: what a file needs to hold text (U+FFFD, which stands for
 # bytes that did not decode, is neither)
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
@@ -155,11 +151,42 @@ def legacy_text(data: bytes) -> str:
             as_western = sample.decode(WESTERN, errors="replace")
             if (_other_script_share(guessed) > 0.5
                     or _symbols_in_words(guessed) < _symbols_in_words(as_western)
-                    or _reads_better(guess, matches, non_ascii)
-                    or (guess.encoding in _CENTRAL_EUROPEAN
-                        and len(_GRAVE_INSIDE_WORDS.findall(as_western)) >= 2)):
+                    or _reads_better(guess, matches, non_ascii)):
                 codec = guess.encoding
+            else:
+                codec = _told_code_page(as_western, matches) or WESTERN
     return data.decode(codec, errors="replace")
+
+
+def _told_code_page(as_western: str, matches: Any) -> str | None:
+    """The Windows code page among charset-normalizer's matches that the letters Windows-1252
+    reads in its place tell, where its languages cannot (Czech and Danish, Turkish and
+    Icelandic read as well in either): Czech's ě and ů read as ì and ù inside words, where
+    Italian writes them at a word's end only; Hungarian's ő and ű as õ and û after letters,
+    both (Portuguese writes õ, French û, neither both); Romanian's ş as º inside words (where
+    Spanish and Portuguese write it after a number's figures), and its ţ as þ beside its ă as ã
+    (Icelandic writes þ, Portuguese ã, neither both); Turkish's ı, ş and ğ as ý, þ and ð
+    inside words, in a text without the letters Turkish never writes and those that write
+    them have: Icelandic's á, é, í, ó, ú and æ, Romanian's ă (ţ read as þ) read as ã."""
+    found = {match.encoding for match in matches}
+    if "cp1250" in found and (
+            _inside_words("ìù", as_western) >= 2
+            or (_after_letters("õ", as_western) and _after_letters("û", as_western))
+            or _inside_words("ºª", as_western) >= 2
+            or (_inside_words("þ", as_western) >= 2 and "ã" in as_western)):
+        return "cp1250"
+    if ("cp1254" in found and _inside_words("ýþð", as_western) >= 2
+            and not _NEVER_TURKISH.search(as_western)):
+        return "cp1254"
+    return None
+
+
+def _inside_words(letters: str, text: str) -> int:
+    return len(re.findall(rf"(?<=[^\W\d_])[{letters}](?=[^\W\d_])", text))
+
+
+def _after_letters(letters: str, text: str) -> int:
+    return len(re.findall(rf"(?<=[^\W\d_])[{letters}]", text))
 
 
 def _reads_better(guess: Any, matches: Any, non_ascii: int) -> bool:

@@ -92,7 +92,9 @@ def test_the_chat_tells_namesakes_apart_and_cited_passages_from_the_rest(
     assert numbers == sorted(cited) + uncited  # the cited first, each under its own number
     headings = [c.value for c in sources.caption if c.value.endswith("in the answer:")]
     assert headings == ["Cited in the answer:", "Retrieved, not cited in the answer:"]
-    names = {n: line.rsplit(" — ", 1)[1] for n, line in zip(numbers, lines, strict=True)}
+    # each name in the isolates the app sets it apart with (right-to-left names)
+    names = {n: line.rsplit(" — ", 1)[1].strip("\u2068\u2069")
+             for n, line in zip(numbers, lines, strict=True)}
     for n, c in enumerate(citations, start=1):
         folder = Path(c["source"]).parent.name
         assert names[n] == ("shed.txt" if folder == "chg" else f"{folder}/manual.txt")

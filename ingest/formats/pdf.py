@@ -38,7 +38,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
-from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters
+from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
 from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_superscripts import superscripts_written
 from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
@@ -252,11 +252,12 @@ def _reordered(path: Path, data: bytes, read: PdfText) -> PdfText:
         log.info("%s: pypdf could not read the right-to-left pages (%s)", path,
                  library_error(exc))
         return read
-    reordered = [number for number, text in pypdf_read.texts.items()
+    tidy = {number: tidied(text) for number, text in pypdf_read.texts.items()}
+    reordered = [number for number, text in tidy.items()
                  if same_letters(text, read.texts[number])]
     if reordered:
         log.info("%s: %s read by pypdf, in right-to-left order", path, _pages(reordered))
-    texts = {**read.texts, **{number: pypdf_read.texts[number] for number in reordered}}
+    texts = {**read.texts, **{number: tidy[number] for number in reordered}}
     return replace(read, texts=texts, misordered=[])
 
 

@@ -29,6 +29,21 @@ _RTL_CLASSES = frozenset({"R", "AL"})
 MISORDERED_SHARE = 0.1
 
 
+_RTL_RANGES = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"
+# pypdf writes a right-to-left word and a figure or a Latin word beside it with no space
+# between ("مارس12", "عامLinux"), where the page has one: each would be searched as one word
+_GLUED = re.compile(f"(?<=[{_RTL_RANGES}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_RTL_RANGES}])")
+# and a right-to-left line's closing stop at the line's start, where it is drawn
+_LEADING_STOP = re.compile(f"^([.!:\u060c\u061b\u061f]+)[ \t]*(.*[{_RTL_RANGES}].*?)[ \t]*$",
+                           re.MULTILINE)
+
+
+def tidied(pypdf_text: str) -> str:
+    """pypdf's text of a right-to-left page with a space between a right-to-left word and a
+    figure or Latin word it runs into, and each line's closing stop at its end."""
+    return _LEADING_STOP.sub(r"\2\1", _GLUED.sub(" ", pypdf_text))
+
+
 def has_right_to_left(text: str) -> bool:
     return _RIGHT_TO_LEFT.search(text) is not None
 

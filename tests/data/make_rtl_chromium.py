@@ -1,5 +1,6 @@
 """Print tests/data/rtl_chromium.pdf with Chromium, as a browser user prints a page: Arabic,
-Persian and Hebrew, a page each, in DejaVu Sans. Run once; the PDF is committed.
+Persian and Hebrew, a page each, then Arabic with figures and a Latin word, in DejaVu Sans.
+Run once; the PDF is committed.
 
     .venv/bin/python tests/data/make_rtl_chromium.py
 """
@@ -16,6 +17,8 @@ PAGES = [
     ("ar", "يقع المسجد الأقصى في القدس. بني في القرن السابع."),
     ("fa", "کتابخانه ملی ایران در تهران است. ساختمان آن بسیار بزرگ است."),
     ("he", "הכותל המערבי נמצא בירושלים. הוא נבנה על ידי הורדוס."),
+    # Arabic with figures and a Latin word among its words
+    ("ar", "وقع العقد في 12 مارس. يستخدم الموقع نظام Linux منذ عام 2020."),
 ]
 
 

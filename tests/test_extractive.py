@@ -348,6 +348,31 @@ def test_the_sentence_holding_the_code_asked_about_outweighs_one_shaped_like_the
     assert "flowgate starting" not in text
 
 
+@pytest.mark.parametrize(("asked", "wanted"), [
+    ("What changed in v2.10.3?", "- Fixed the crash when exporting empty reports. [1]"),
+    ("What was fixed in 2.10.2?", "Search no longer ignores accented words. [1]"),
+    ("What changed in 2.10.1?", "Added dark mode. [1]"),
+])
+def test_a_version_asked_about_is_answered_from_its_section_of_a_changelog(
+        embedder, asked: str, wanted: str) -> None:
+    """The version is in the heading, not in the changes under it, and another version's
+    "Fixed the crash" shares "fixed" with the question."""
+    changelog = Hit("d1", "CHANGELOG.md", None, "c1", 1.0,
+                    "# Changelog\n\n## v2.10.3 (2026-11-02)\n\n"
+                    "- Fixed the crash when exporting empty reports.\n"
+                    "- The login page remembers the language.\n\n"
+                    "## [2.10.2] - 2026-10-15\n\n### Fixed\n\n"
+                    "- Search no longer ignores accented words.\n\n"
+                    "## 2.10.1 — 2026-10-01\n\n- Added dark mode.")
+    text = quote(embedder, asked, [changelog])
+    assert text.startswith(wanted), text
+    assert hedge(text) is None
+    others = {"v2.10.3": ["accented", "dark mode"], "2.10.2": ["crash", "dark mode"],
+              "2.10.1": ["crash", "accented"]}
+    version = next(v for v in others if v in asked)
+    assert not any(other in text for other in others[version]), text
+
+
 def test_a_pointer_to_a_section_among_the_passages_gives_way_to_the_section(embedder) -> None:
     """A cross-reference whose title holds the question ("see Section 7.2 [How can I save my
     workspace?], page 28" for "How do I save my workspace?") points to the answer; when that

@@ -9,9 +9,9 @@ from rag.text.identifiers import identifiers, writes
 
 def test_codes_and_names_are_the_written_words_mixing_letters_and_digits_or_joined() -> None:
     asked = ('What do E9999, "CVE-2023-4863" and AB-9999-X say of v2.10.3 (0x80070005)? '
-             "Is retry_timeout_ms 5mm, 230V or 21st in 1990 and __init__?")
+             "Is retry_timeout_ms 5mm, 230V or 21st in 1990 and __init__, at 3.14 or 2.10.2?")
     assert identifiers(asked) == ["E9999", "CVE-2023-4863", "AB-9999-X", "v2.10.3",
-                                  "0x80070005", "retry_timeout_ms"]
+                                  "0x80070005", "retry_timeout_ms", "2.10.2"]
 
 
 @pytest.mark.parametrize(("text", "code", "written"), [

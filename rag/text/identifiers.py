@@ -19,20 +19,24 @@ _AROUND = "\"'“”‘’()[]{}<>,;:!?."
 # space as often as without, and no code
 _MEASURE = re.compile(r"\d+(?:[.,]\d+)?[^\W\d_]{1,3}", re.ASCII)
 _SHORTEST = 3
+# a version or an address written in figures alone ("2.10.3", "10.20.30.40"): a code too,
+# unlike a number ("3.14", "1,200")
+_DOTTED = re.compile(r"\d+(?:\.\d+){2,}")
 
 
 def identifiers(question: str) -> list[str]:
     """The question's written words that are codes or names: letters and digits together
-    ("E9999", "CVE-2023-4863"), or words joined by underscores ("retry_timeout_ms"); not a
-    number with its unit ("5mm")."""
+    ("E9999", "CVE-2023-4863"), words joined by underscores ("retry_timeout_ms"), or figures
+    in three dotted groups or more ("2.10.3"); not a number with its unit ("5mm")."""
     found = []
     for written in question.split():
         word = written.strip(_AROUND)
         letters = any(ch.isalpha() for ch in word)
         digits = any(ch.isdigit() for ch in word)
         joined = "_" in word.strip("_") and letters
-        if (len(word) >= _SHORTEST and ((letters and digits) or joined)
-                and not _MEASURE.fullmatch(word) and word not in found):
+        coded = (letters and digits) or joined or _DOTTED.fullmatch(word) is not None
+        if (len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
+                and word not in found):
             found.append(word)
     return found
 

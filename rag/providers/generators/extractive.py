@@ -101,6 +101,7 @@ _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
+_OUTLINE_DEPTH = 7  # below Markdown's six levels: a title with no `#`s is the innermost
 # what a question opens with, or ends on: text without either ("AB-1234-X", "e-mail alert
 # template") is looked up, and the sentences holding it are what is looked for
 _ASKS = re.compile(r"(?:what|who|whom|whose|which|when|where|why|how|is|are|was|were|can|"
@@ -174,6 +175,8 @@ class _Candidate:
     is_lead_in: bool = False
     # its match of the question word by word, as the search measured it (`Hit.sentence_matches`)
     match: float | None = None
+    # the Markdown headings it is under, the outer ones too ("## 2.10.2" above "### Fixed")
+    outline: str = ""
 
 
 def _long_enough(sentence: str) -> bool:
@@ -204,6 +207,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         if hit.sentence_matches is not None:
             matches = dict(zip(hit.sentence_vectors.spans, hit.sentence_matches, strict=True))
     candidates, heading, entry = [], "", ""
+    outline: list[tuple[int, str]] = []  # (level, heading): a title without `#`s the deepest
     if (hit.lead_in and found and not hit.text[:found[0].start].strip()
             and leans_back(found[0].text)):
         # the sentence before the passage on its page, there to be brought by the first
@@ -224,9 +228,12 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         continues = continues and not (titled or entry)
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
                                      titled, entry, continues,
-                                     match=matches.get((s.start, s.end))))
+                                     match=matches.get((s.start, s.end)),
+                                     outline=" ".join(text for _, text in outline)))
         if titled:
             heading = s.text
+            level = len(s.text) - len(s.text.lstrip("#")) or _OUTLINE_DEPTH
+            outline = [(at, text) for at, text in outline if at < level] + [(level, s.text)]
     return candidates
 
 
@@ -285,6 +292,8 @@ class ExtractiveGenerator(Generator):
             ] or candidates
         candidates = _in_named_entries(candidates, named)
         candidates = _in_named_rows(asked, candidates)
+        codes = identifiers(request.question)
+        candidates = _of_codes(codes, candidates)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
         names = [cited_names(hit.title, hit.locator)
@@ -309,13 +318,13 @@ class ExtractiveGenerator(Generator):
         # the list entry the question names, or the subject its heading names defined; and
         # the section under a heading that is the question ("## What is Streamlit?"), its
         # author's answer to it
-        # and the code or name the question looks up as written ("E1047"): a common word
-        # beside it ("error") is held as much by the sentence about another code
+        # and the code or name the question looks up as written ("E1047"), in the sentence
+        # or in the heading it is under (a changelog's "## 2.10.2"): a common word beside it
+        # ("error", "fixed") is held as much by the sentence about another code
         asked_line = plain_line(request.question)
-        codes = identifiers(request.question)
         asked_for = np.array([
             _TYPE_BONUS * (c.entry in named or _defines_heading(request, c, by_passage)
-                           or any(writes(c.text, code) for code in codes))
+                           or _holds_code(c, codes))
             + _ASKED_HEADING_BONUS * (bool(c.heading) and plain_line(c.heading) == asked_line)
             for c in candidates], dtype=np.float32)
         # stored vectors: every sentence is scored, with nothing to embed or count
@@ -350,7 +359,10 @@ class ExtractiveGenerator(Generator):
             yield not_mentioned(request.unheld)
         # any date or number holds what "When ...?" or "How many ...?" asks for: the best
         # sentence answers only if it is close to the question without that
-        elif embedded and weak_below is not None and float((own - typed).max()) < weak_below:
+        # a sentence writing the code the question names, or under a heading writing it,
+        # answers about that code, however little it is like the question's words
+        elif (embedded and weak_below is not None and float((own - typed).max()) < weak_below
+              and not any(_holds_code(c, codes) for c in candidates)):
             yield WEAK_MATCH
         yield from _compose(chosen)
 
@@ -757,6 +769,22 @@ def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Ca
     kept = [c for c in candidates
             if c.entry in named or not (c.entry or c.continues_entry)]
     return kept or candidates
+
+
+def _holds_code(c: _Candidate, codes: Sequence[str]) -> bool:
+    """Whether the sentence, or a heading it is under, writes a code the question names."""
+    return any(writes(f"{c.outline}\n{c.heading}\n{c.text}", code) for code in codes)
+
+
+def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candidate]:
+    """When the question names a code or a version ("2.10.2", "E1047") and some candidates
+    sit under a heading writing it (a changelog's version, a reference's error), those
+    alone: the others are about other codes (the next version's fixes), however like the
+    question's words ("fixed") they are. Not by the sentences' own words: a sentence of
+    the section may say "It" for the code its first one names."""
+    coded = [c for c in candidates
+             if any(writes(f"{c.outline}\n{c.heading}", code) for code in codes)]
+    return coded or candidates
 
 
 def _in_named_rows(asked: frozenset[str], candidates: list[_Candidate]) -> list[_Candidate]:

@@ -615,7 +615,14 @@ def test_a_configured_length_the_model_does_not_give_names_its_setting(settings,
         embed(settings, ["one"])
 
 
-def test_a_server_refusing_stream_options_is_asked_again_without_them(ai_settings, passages):
+@pytest.mark.parametrize("refusal", [
+    {"message": "Unrecognized request argument supplied: stream_options",
+     "type": "invalid_request_error"},  # Azure OpenAI's
+    {"message": "Unknown parameter.", "param": "stream_options",
+     "code": "unknown_parameter"},  # the field named apart, as OpenAI's errors do
+])
+def test_a_server_refusing_stream_options_is_asked_again_without_them(ai_settings, passages,
+                                                                     refusal):
     """An older OpenAI API (Azure OpenAI's before 2024-09) refuses the request that asks for
     the usage at the stream's end: asked again without it, and from then on, it answers."""
     bodies: list[dict[str, Any]] = []
@@ -624,10 +631,8 @@ def test_a_server_refusing_stream_options_is_asked_again_without_them(ai_setting
         body = json.loads(await request.body())
         bodies.append(body)
         if "stream_options" in body:
-            return Response(json.dumps({"error": {
-                "message": "Unrecognized request argument supplied: stream_options",
-                "type": "invalid_request_error"}}), status_code=400,
-                media_type="application/json")
+            return Response(json.dumps({"error": refusal}), status_code=400,
+                            media_type="application/json")
         events = [chunk("Llamas live in the Andes [2]."), chunk(finish="stop"), "[DONE]"]
 
         async def stream() -> Iterator[bytes]:

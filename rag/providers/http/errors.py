@@ -152,9 +152,12 @@ def parse_error_body(text: str) -> tuple[int | str | None, str, str | None]:
     entry: Any = errors[0] if isinstance(errors, list) and errors else errors
     if isinstance(entry, dict):
         code = entry.get("code", data.get("internalCode"))
-        message = entry.get("message") or data.get("message") or ""
+        message = str(entry.get("message") or data.get("message") or "")
+        param = entry.get("param")  # OpenAI's name of the field refused, said apart
+        if isinstance(param, str) and param and param not in message:
+            message = f"{message.rstrip('.')} ({param})." if message else param
         kind = entry.get("type")
-        return (_normalise_code(code), _clean_message(str(message)),
+        return (_normalise_code(code), _clean_message(message),
                 kind if isinstance(kind, str) else None)
     if isinstance(entry, str):  # Ollama: {"error": "model 'x' not found"}
         return None, _clean_message(entry), None

@@ -11,7 +11,7 @@ from ingest.loaders import load_bytes
 from rag.engine.pages import render_page
 from rag.service import RagService
 
-# printed by Chromium with DejaVu Sans (tests/data/make_rtl_chromium.py): page 1 Arabic,
+# printed by Chromium with DejaVu Sans (tests/data/make_chromium_pdfs.py): page 1 Arabic,
 # page 2 Persian, page 3 Hebrew, each a sentence or two; page 4 Arabic with figures and a
 # Latin word
 RTL_PDF = Path(__file__).parent / "data" / "rtl_chromium.pdf"

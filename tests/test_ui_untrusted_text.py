@@ -17,7 +17,6 @@ from tests.pdfgen import make_pdf
 from tests.test_safe_text import active, directive_colons, visible
 from ui.common import get_engine
 from ui.conversation import to_markdown
-from ui.safe_text import isolated
 
 RLO = "\u202e"
 INVOICE = f"invoice944{RLO}fdp.txt"  # drawn as "invoice944txt.pdf" if the control is obeyed
@@ -41,6 +40,22 @@ def markdown_of(block) -> list[str]:
             for e in getattr(block, kind)]
 
 
+def test_a_right_to_left_title_and_file_name_are_set_apart(app) -> None:
+    """Side by side, an Arabic title and an Arabic file name run into one right-to-left run
+    and are drawn swapped: each is isolated, after its number; a Latin one is left as it is."""
+    at = app()
+    upload(at, [("دليل.md", "# الأردن\n\nتقع مدينة العقبة على البحر الأحمر.\n".encode(),
+                 "text/markdown"),
+                ("kettle.txt", b"Descale the kettle monthly.", "text/plain")])
+    answer = at.chat_input[0].set_value("أين تقع مدينة العقبة؟").run().chat_message[-1]
+    assert not at.exception
+    (sources,) = answer.expander
+    lines = [visible(value) for value in markdown_of(sources) if " — " in value]
+    assert any(re.fullmatch(r"\[\d\] \u2068الأردن\u2069 — \u2068دليل\.md\u2069", line)
+               for line in lines), lines
+    assert any(re.fullmatch(r"\[\d\] kettle — kettle\.txt", line) for line in lines), lines
+
+
 def test_a_file_names_bidi_controls_show_as_escapes_everywhere(app) -> None:
     at = app()
     upload(at, [(INVOICE, b"The invoice total is 420 euros, due in March.", "text/plain"),
@@ -54,11 +69,7 @@ def test_a_file_names_bidi_controls_show_as_escapes_everywhere(app) -> None:
     assert not at.exception
     (sources,) = answer.expander
     lines = [visible(value) for value in markdown_of(sources)]
-    assert any(line.endswith(f"— {isolated(INVOICE_SHOWN)}") for line in lines), lines
-    # the label and the name each set apart: two Arabic names would otherwise swap places
-    # (the number before the label's isolate: it leads the line in either direction)
-    assert all(re.match(r"\[\d+\] \u2068", line) and "\u2069 — \u2068" in line
-               for line in lines if " — " in line), lines
+    assert any(line.endswith(f"— {INVOICE_SHOWN}") for line in lines), lines
     assert not any(RLO in value for value in markdown_of(sources))
 
     at.switch_page("views/documents.py").run()

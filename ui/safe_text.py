@@ -40,6 +40,7 @@ fence's backticks or tildes are escaped, so that only those fences open code.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from itertools import pairwise
 
@@ -57,6 +58,7 @@ _ACTIVE = re.compile(r"([\\`\[<$&])")
 _TILDE_FENCE_LIKE = re.compile(r"^(\s*)(~{3})")
 _BACKTICKS = re.compile(r"`+")
 _parser = MarkdownIt("commonmark")
+_RIGHT_TO_LEFT = frozenset({"R", "AL"})  # bidirectional classes: Hebrew's, Arabic's letters
 _JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
 _LINKABLE = re.compile(r"(?=://)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)", re.IGNORECASE)
 # a directive's name may begin with any character but a space or a punctuation mark
@@ -111,8 +113,12 @@ def plain(text: object) -> str:
 
 def isolated(markdown: str) -> str:
     """`markdown` set apart from the text around it for the bidirectional algorithm (FSI ...
-    PDI, the app's own, unlike a name's escaped controls): an Arabic title beside an Arabic
-    file name would otherwise run into one right-to-left run that shows them swapped."""
+    PDI, the app's own, unlike a name's escaped controls) when it holds right-to-left
+    letters: an Arabic title beside an Arabic file name would otherwise run into one
+    right-to-left run that shows them swapped. Other text is left as it is, to be copied
+    and searched without invisible characters."""
+    if not any(unicodedata.bidirectional(ch) in _RIGHT_TO_LEFT for ch in markdown):
+        return markdown
     return f"\u2068{markdown}\u2069"
 
 

@@ -240,7 +240,7 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     page.screenshot(path=str(output_dir / "01-streaming.png"))
     hold.set()
     answer = assistant_messages(page).last
-    answer.get_by_text(re.compile(re.escape(KETTLE) + r".*\[1\]")).wait_for()
+    answer.locator("p").filter(has_text=re.compile(re.escape(KETTLE) + r".*\[1\]")).wait_for()
     wait_idle(page)
     answer.get_by_text(re.compile(rf"^workers-ai · {re.escape(PRIMARY)} · fresh · ")).wait_for()
     page.screenshot(path=str(output_dir / "02-streamed.png"))
@@ -349,9 +349,10 @@ def test_stop_while_a_follow_up_is_rewritten_asks_the_model_nothing_more(
     choose_generator(page, "Workers AI")
     page.get_by_text(f"workers-ai ({PRIMARY})").wait_for()
     ask(page, "How often should I descale the kettle?")
-    # the answer's sentence, with its citation: its source's quote says the same words
-    assistant_messages(page).last.get_by_text(re.compile(re.escape(KETTLE) + r".*\[1\]")) \
-        .wait_for()
+    # the answer's sentence, with its citation: its source's quote says the same words, and
+    # the source's row ends on its button's "Open [1]", so the paragraph is looked for
+    assistant_messages(page).last.locator("p").filter(
+        has_text=re.compile(re.escape(KETTLE) + r".*\[1\]")).wait_for()
     wait_idle(page)
     before = stopped_answers(app_server)
     standin.reset()

@@ -175,7 +175,8 @@ class _Candidate:
     is_lead_in: bool = False
     # its match of the question word by word, as the search measured it (`Hit.sentence_matches`)
     match: float | None = None
-    # the Markdown headings it is under, the outer ones too ("## 2.10.2" above "### Fixed")
+    # the headings it is under, the outer ones too ("## 2.10.2" above "### Fixed"), and the
+    # names its passage goes by (its document's title)
     outline: str = ""
 
 
@@ -207,7 +208,9 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         if hit.sentence_matches is not None:
             matches = dict(zip(hit.sentence_vectors.spans, hit.sentence_matches, strict=True))
     candidates, heading, entry = [], "", ""
-    outline: list[tuple[int, str]] = []  # (level, heading): a title without `#`s the deepest
+    # (level, heading): a title without `#`s the deepest; the names the passage goes by (its
+    # document's title, its section's) above them all
+    outline: list[tuple[int, str]] = [(0, cited_names(hit.title, hit.locator))]
     if (hit.lead_in and found and not hit.text[:found[0].start].strip()
             and leans_back(found[0].text)):
         # the sentence before the passage on its page, there to be brought by the first
@@ -778,10 +781,10 @@ def _holds_code(c: _Candidate, codes: Sequence[str]) -> bool:
 
 def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candidate]:
     """When the question names a code or a version ("2.10.2", "E1047") and some candidates
-    sit under a heading writing it (a changelog's version, a reference's error), those
-    alone: the others are about other codes (the next version's fixes), however like the
-    question's words ("fixed") they are. Not by the sentences' own words: a sentence of
-    the section may say "It" for the code its first one names."""
+    sit under a heading writing it (a changelog's version, a reference's error, a document
+    titled by it), those alone: the others are about other codes (the next version's
+    fixes), however like the question's words ("fixed") they are. Not by the sentences' own
+    words: a sentence of the section may say "It" for the code its first one names."""
     coded = [c for c in candidates
              if any(writes(f"{c.outline}\n{c.heading}", code) for code in codes)]
     return coded or candidates

@@ -40,14 +40,13 @@ fence's backticks or tildes are escaped, so that only those fences open code.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from itertools import pairwise
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from rag.text.controls import escape_bidi
+from rag.text.controls import escape_bidi, is_right_to_left
 
 # inline syntax anywhere on a line, and the block syntax that only counts at its start
 _INLINE = re.compile(r"([\\`*_\[<|~$&])")
@@ -58,7 +57,6 @@ _ACTIVE = re.compile(r"([\\`\[<$&])")
 _TILDE_FENCE_LIKE = re.compile(r"^(\s*)(~{3})")
 _BACKTICKS = re.compile(r"`+")
 _parser = MarkdownIt("commonmark")
-_RIGHT_TO_LEFT = frozenset({"R", "AL"})  # bidirectional classes: Hebrew's, Arabic's letters
 _JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
 _LINKABLE = re.compile(r"(?=://)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)", re.IGNORECASE)
 # a directive's name may begin with any character but a space or a punctuation mark
@@ -117,7 +115,7 @@ def isolated(markdown: str) -> str:
     letters: an Arabic title beside an Arabic file name would otherwise run into one
     right-to-left run that shows them swapped. Other text is left as it is, to be copied
     and searched without invisible characters."""
-    if not any(unicodedata.bidirectional(ch) in _RIGHT_TO_LEFT for ch in markdown):
+    if not any(map(is_right_to_left, markdown)):
         return markdown
     return f"\u2068{markdown}\u2069"
 

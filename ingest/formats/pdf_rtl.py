@@ -20,16 +20,15 @@ from itertools import pairwise
 
 import pypdfium2.raw as pdfium_c
 
+from rag.text.controls import is_right_to_left
+
 # Hebrew, Arabic (with Persian's and Urdu's letters), Syriac, Thaana, N'Ko and their
 # presentation forms: a page without one of these is not looked at again
-_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-_RTL_CLASSES = frozenset({"R", "AL"})
+_RTL_RANGES = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"
+_RIGHT_TO_LEFT = re.compile(f"[{_RTL_RANGES}]")
 # Read in order, no step between two right-to-left letters of a line runs rightwards; a few
 # may where pdfium takes two columns' lines at one height for one line.
 MISORDERED_SHARE = 0.1
-
-
-_RTL_RANGES = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"
 # pypdf writes a right-to-left word and a figure or a Latin word beside it with no space
 # between ("مارس12", "عامLinux"), where the page has one: each would be searched as one word
 _GLUED = re.compile(f"(?<=[{_RTL_RANGES}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_RTL_RANGES}])")
@@ -68,7 +67,7 @@ def _right_to_left_letters(textpage) -> list[tuple[float, float, float]]:
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     letters = []
     for index, char in enumerate(_indexed_chars(textpage)):
-        if char.isalpha() and unicodedata.bidirectional(char) in _RTL_CLASSES:
+        if char.isalpha() and is_right_to_left(char):
             pdfium_c.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top)
             letters.append(((left.value + right.value) / 2, bottom.value, top.value))
     return letters
@@ -94,7 +93,7 @@ def same_letters(text: str, other: str) -> bool:
 
 def _letter_counts(text: str) -> Counter[str]:
     return Counter(char for char in unicodedata.normalize("NFKC", text)
-                   if char.isalpha() and unicodedata.bidirectional(char) in _RTL_CLASSES)
+                   if char.isalpha() and is_right_to_left(char))
 
 
 def word_key(word: str) -> str:

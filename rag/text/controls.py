@@ -12,6 +12,12 @@ import unicodedata
 
 # embeddings and overrides (U+202A to U+202E), isolates (U+2066 to U+2069) and marks
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_RIGHT_TO_LEFT_CLASSES = frozenset({"R", "AL"})  # the bidirectional classes of Hebrew, Arabic
+
+
+def is_right_to_left(char: str) -> bool:
+    """Whether a character is a letter written right to left (Hebrew, Arabic, Persian)."""
+    return unicodedata.bidirectional(char) in _RIGHT_TO_LEFT_CLASSES
 
 
 def escape_bidi(text: str) -> str:

@@ -9,16 +9,17 @@ not running: it is made again, empty, when next used. The engine keeps it, as th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING
 
 from rag.engine import discovery
-from rag.errors import ConfigError, no_such_collection
-from rag.settings import COLLECTION_NAME, COLLECTION_RULE, Settings
+from rag.errors import no_such_collection
+from rag.settings import COLLECTION_NAME, Settings
 
 if TYPE_CHECKING:
     from rag.stores.base import ChunkStore
+
 
 def collection_names(settings: Settings) -> tuple[list[str], str]:
     """Every collection's name, the configured one first when it exists; and which one that
@@ -27,46 +28,43 @@ def collection_names(settings: Settings) -> tuple[list[str], str]:
     if address is not None:
         from rag.cli.remote import EngineLibrary
 
-        engine = EngineLibrary(address, settings.collection)
-        try:
+        with closing(EngineLibrary(address, settings.collection)) as engine:
             names = engine.collections()
-        finally:
-            engine.close()
         return names, names[0]  # the engine lists its configured one first, always there
     with local_store(settings) as store:
-        names = [name for name in store.collections() if COLLECTION_NAME.fullmatch(name)]
+        names = _collections(store)
     return sorted(names, key=lambda name: name != settings.collection), settings.collection
 
 
-def check_deletable(settings: Settings, name: str) -> None:
-    """ConfigError or CollectionMissing unless `name` names a collection there is: said
-    before the question whether to delete it."""
-    if not COLLECTION_NAME.fullmatch(name):
-        raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
-    names, _ = collection_names(settings)
-    if name not in names:
-        raise no_such_collection(name, names)
-
-
-def delete_collection(settings: Settings, name: str) -> None:
-    """Delete the collection `name` and everything in it."""
-    if not COLLECTION_NAME.fullmatch(name):
-        raise ConfigError(f"'{name}' is not a valid collection name: {COLLECTION_RULE}.")
+def delete_collection(settings: Settings, name: str, confirmed: Callable[[], bool]) -> bool:
+    """Delete the collection `name` and everything in it, once `confirmed()`; False when it
+    is not. CollectionMissing, before asking, when there is no such collection."""
     address = discovery.find(settings.data_dir)
     if address is not None:
         from rag.cli.remote import EngineLibrary
 
-        engine = EngineLibrary(address, settings.collection)
-        try:
+        with closing(EngineLibrary(address, settings.collection)) as engine:
+            _check_there(name, engine.collections())
+            if not confirmed():
+                return False
             engine.delete_collection(name)
-        finally:
-            engine.close()
-        return
+        return True
     with local_store(settings) as store:
-        names = store.collections()
-        if name not in names:
-            raise no_such_collection(name, [n for n in names if COLLECTION_NAME.fullmatch(n)])
+        _check_there(name, _collections(store))
+        if not confirmed():
+            return False
         store.with_collection(name).drop()
+    return True
+
+
+def _collections(store: ChunkStore) -> list[str]:
+    """The store's collections: not a folder named as none can be (`docs.bak`, a copy)."""
+    return [name for name in store.collections() if COLLECTION_NAME.fullmatch(name)]
+
+
+def _check_there(name: str, names: list[str]) -> None:
+    if name not in names:
+        raise no_such_collection(name, names)
 
 
 @contextmanager

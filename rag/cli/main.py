@@ -515,17 +515,16 @@ def collections_delete(
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
 ) -> None:
     """Delete collection NAME and every document in it."""
-    from rag.cli.collections import check_deletable, delete_collection
+    from rag.cli.collections import delete_collection
 
     settings: Settings | None = None
     with reported_errors(lambda: settings.data_dir if settings else None):
         check_collection_option(name)
         settings = load_settings()
-        check_deletable(settings, name)
-        if not yes and not typer.confirm(f"Delete the collection '{name}' and every "
-                                         "document in it?"):
-            raise typer.Exit(1)
-        delete_collection(settings, name)
+        deleted = delete_collection(settings, name, lambda: yes or typer.confirm(
+            f"Delete the collection '{name}' and every document in it?"))
+    if not deleted:
+        raise typer.Exit(1)
     typer.echo(f"deleted collection {name}")
 
 

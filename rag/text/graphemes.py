@@ -20,13 +20,10 @@ _LEADING_VOWELS = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0
 _FLAG_LETTERS = range(0x1F1E6, 0x1F200)  # regional indicators: two make a flag
 
 
-def continues(before: str, char: str) -> bool:
-    """Whether `char` belongs to the cluster that `before` (the text up to it) ends."""
-    if not before:
-        return False
-    if _extends(char) or before[-1] == _JOINER or before[-1] in _LEADING_VOWELS:
-        return True
-    return ord(char) in _FLAG_LETTERS and _flag_letters_ending(before) % 2 == 1
+def _joins(before: str, char: str) -> bool:
+    """Whether `char` belongs to the cluster of the character `before` it, a flag's second
+    letter aside (that takes counting the letters before it)."""
+    return _extends(char) or before == _JOINER or before in _LEADING_VOWELS
 
 
 def _extends(char: str) -> bool:
@@ -36,11 +33,10 @@ def _extends(char: str) -> bool:
             or "\ufe00" <= char <= "\ufe0f" or char in _TRAILING_VOWELS)
 
 
-def _flag_letters_ending(text: str) -> int:
+def _flag_letters_before(text: str, at: int) -> int:
+    """How many regional indicators run up to `at`: an odd run ends on a flag's first."""
     count = 0
-    for char in reversed(text):
-        if ord(char) not in _FLAG_LETTERS:
-            break
+    while count < at and ord(text[at - 1 - count]) in _FLAG_LETTERS:
         count += 1
     return count
 
@@ -49,7 +45,9 @@ def clusters(text: str) -> list[str]:
     """`text` as its grapheme clusters, which join back into it."""
     found: list[str] = []
     for char in text:
-        if found and continues(found[-1], char):
+        if found and (_joins(found[-1][-1], char) or (
+                ord(char) in _FLAG_LETTERS and len(found[-1]) == 1
+                and ord(found[-1]) in _FLAG_LETTERS)):  # a flag's first letter, alone so far
             found[-1] += char
         else:
             found.append(char)
@@ -58,6 +56,8 @@ def clusters(text: str) -> list[str]:
 
 def cluster_start(text: str, at: int) -> int:
     """`at`, or the nearest place before it that starts a cluster (0 at the least)."""
-    while 0 < at < len(text) and continues(text[:at], text[at]):
+    while 0 < at < len(text) and (
+            _joins(text[at - 1], text[at])
+            or (ord(text[at]) in _FLAG_LETTERS and _flag_letters_before(text, at) % 2 == 1)):
         at -= 1
     return at

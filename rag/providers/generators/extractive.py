@@ -325,11 +325,12 @@ class ExtractiveGenerator(Generator):
         # or in the heading it is under (a changelog's "## 2.10.2"): a common word beside it
         # ("error", "fixed") is held as much by the sentence about another code
         asked_line = plain_line(request.question)
+        coded = [_holds_code(c, codes) for c in candidates]
         asked_for = np.array([
             _TYPE_BONUS * (c.entry in named or _defines_heading(request, c, by_passage)
-                           or _holds_code(c, codes))
+                           or holds_code)
             + _ASKED_HEADING_BONUS * (bool(c.heading) and plain_line(c.heading) == asked_line)
-            for c in candidates], dtype=np.float32)
+            for c, holds_code in zip(candidates, coded, strict=True)], dtype=np.float32)
         # stored vectors: every sentence is scored, with nothing to embed or count
         keep, tokens = list(range(len(candidates))), None
         if not (self.stored and all(c.stored is not None for c in candidates)):
@@ -365,7 +366,7 @@ class ExtractiveGenerator(Generator):
         # a sentence writing the code the question names, or under a heading writing it,
         # answers about that code, however little it is like the question's words
         elif (embedded and weak_below is not None and float((own - typed).max()) < weak_below
-              and not any(_holds_code(c, codes) for c in candidates)):
+              and not any(coded)):
             yield WEAK_MATCH
         yield from _compose(chosen)
 
@@ -776,7 +777,8 @@ def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Ca
 
 def _holds_code(c: _Candidate, codes: Sequence[str]) -> bool:
     """Whether the sentence, or a heading it is under, writes a code the question names."""
-    return any(writes(f"{c.outline}\n{c.heading}\n{c.text}", code) for code in codes)
+    return bool(codes) and any(writes(f"{c.outline}\n{c.heading}\n{c.text}", code)
+                               for code in codes)
 
 
 def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candidate]:

@@ -3,11 +3,11 @@
 sentencex (Wikimedia's rule-based segmenter, compiled) does the segmenting: it knows English
 abbreviations (Mr., Mrs., Dr., U.S., e.g., i.e.), and other languages' by their rules (the
 text's own, `rag.text.languages`: German's "geb.", Russian's "г."), decimals, initials and
-closing quotes, and
-segments a paragraph in microseconds, so it can run on every retrieved passage at question
-time. pysbd agreed with it on our cases but is hundreds of times slower (docs/evaluation.md).
-Blank lines and lines that begin a list item end a sentence before sentencex sees the text, so
-a list's items are sentences even when they have no final stop (a line opening with a dash or
+closing quotes, and segments a paragraph in microseconds, so it can run on every retrieved
+passage at question time. pysbd agreed with it on our cases but is hundreds of times slower
+(docs/evaluation.md). Blank lines and lines that begin a list item end a sentence before
+sentencex sees the text, so a list's items are sentences even when they have no final stop
+(a line opening with a dash or
 a letter's marker, "b)", begins one only when another line of its block does too, or the line
 before ends a sentence: a PDF's lines also wrap before a dash, a minus sign or a one-letter
 word, "...used to build\nR. Portable code"); so does a section heading on its own
@@ -456,8 +456,8 @@ def _goes_on(sentence: str, piece: str, on_a_new_line: bool, language: str) -> b
     oz."); on the same line after a question or an exclamation, a word in lower case ("*Am I
     going crazy? * he sweated."; a question on a line of its own is an FAQ's heading, and a
     line in lower case after it code or its answer). A lettered item run into the line
-    ("Why? h. If ...") opens its own. So do a language's own that sentencex's rules for it
-    lack (French "M. Dupont", Russian "т. е.")."""
+    ("Why? h. If ...") opens its own. After an abbreviation of the text's language that
+    sentencex's rules for it lack (French "M. Dupont", Russian "т. е."), it goes on."""
     own = _GOES_ON_AFTER.get(language)
     if own is not None and own.search(sentence):
         return True

@@ -453,6 +453,22 @@ def test_questions_asked_at_once_hold_their_cost_against_the_budget(
         service.close()
 
 
+def test_a_model_without_a_known_price_is_estimated_at_the_highest(
+        local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
+    """Its hold, as its calls, is counted at the highest known price: the budget still holds
+    it, and the question is answered by it, not refused for the price the table lacks."""
+    from rag.answering.budget import answer_estimate
+
+    unpriced = "@cf/meta/llama-3.1-8b-instruct-fast"
+    monkeypatch.setitem(local_embeddings.context_windows, unpriced, 128_000)  # served
+    monkeypatch.setenv("RAG_WORKERS_AI_CHAT_MODEL", unpriced)
+    assert answer_estimate([unpriced], 5, 200, 512) > answer_estimate(
+        ["@cf/meta/llama-3.1-8b-instruct"], 5, 200, 512)
+    monkeypatch.setenv("RAG_USER_DAILY_NEURONS", "100000")
+    answered = ask_json()
+    assert answered["generator"] == "workers-ai" and answered["model"] == unpriced
+
+
 def test_what_was_spent_before_a_budget_was_set_counts_against_it(
         local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
     """A budget set at noon holds what the morning spent, as the cost report shows it."""

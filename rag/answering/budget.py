@@ -35,9 +35,11 @@ PROMPT_TOKENS = 600
 
 def answer_estimate(models: Sequence[str], passages: int, chunk_tokens: int,
                     max_tokens: int) -> float:
-    """The neurons an answer drafted by each of `models` may cost at most (Workers AI's)."""
-    prompt = PROMPT_TOKENS + passages * chunk_tokens
-    return sum(pricing.neurons_for(model, prompt, max_tokens) for model in models)
+    """The neurons an answer drafted by each of `models` may cost at most (Workers AI's; a
+    model without a known price at the highest, as its calls are counted)."""
+    usage = {"prompt_tokens": PROMPT_TOKENS + passages * chunk_tokens,
+             "completion_tokens": max_tokens}
+    return sum(pricing.neurons_from_usage(model, usage) for model in models)
 
 
 def _nothing_held() -> None:

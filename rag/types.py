@@ -163,6 +163,11 @@ class Hit:
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if f.name not in _READING_AIDS}
 
+    def written_names(self) -> str:
+        """The names the passage goes by (`cited_names`) and its file's: a question naming
+        "handbook_v2.txt" or "E1047.md" names the passage."""
+        return f"{source_name(self.source)}\n{cited_names(self.title, self.locator)}"
+
 
 @dataclass(frozen=True)
 class SearchResult:

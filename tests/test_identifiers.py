@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text.identifiers import identifiers, writes
+from rag.text.identifiers import identifiers, writes, written_phrases
 
 
 def test_codes_and_names_are_the_written_words_mixing_letters_and_digits_or_joined() -> None:
@@ -12,6 +12,28 @@ def test_codes_and_names_are_the_written_words_mixing_letters_and_digits_or_join
              "Is retry_timeout_ms 5mm, 230V or 21st in 1990 and __init__, at 3.14 or 2.10.2?")
     assert identifiers(asked) == ["E9999", "CVE-2023-4863", "AB-9999-X", "v2.10.3",
                                   "0x80070005", "retry_timeout_ms", "2.10.2"]
+
+
+def test_possessives_plurals_and_a_number_joined_to_a_word_are_no_codes() -> None:
+    asked = ("What is E1047's cause, and E2001’s? Are MP3s on a 3-year, 30-day, 64-bit, "
+             "2nd-floor or 24x7 plan at 1920x1080 with a 2.5-inch disk?")
+    assert identifiers(asked) == ["E1047", "E2001", "MP3"]
+    assert identifiers("Who ruled in the mid-1970s and the 80's?") == []
+
+
+def test_an_answer_looks_for_a_number_joined_to_a_word_as_written() -> None:
+    """No library lacks "33-yard" by name, but the sentence writing it is the one asked about."""
+    asked = "Who kicked the 33-yard field goal in the late 1950's for E1047's team?"
+    assert written_phrases(asked) == ["33-yard", "1950's", "E1047"]
+    assert writes("Gano kicked a 33-yard field goal.", written_phrases(asked)[0])
+
+
+def test_a_code_among_letters_without_case_is_a_word_of_its_own() -> None:
+    """Chinese, Japanese and Thai write no space around a code; their letters part it."""
+    assert identifiers("E1047是什么意思？") == ["E1047"]
+    assert identifiers("第3章はどこ") == []
+    for text in ("错误代码E1047表示证书已经过期。", "エラーE1047は期限切れです", "รหัสE1047หมายถึง"):
+        assert writes(text, "E1047") and not writes(text, "E104"), text
 
 
 @pytest.mark.parametrize(("text", "code", "written"), [
@@ -28,6 +50,11 @@ def test_codes_and_names_are_the_written_words_mixing_letters_and_digits_or_join
     ("Part AB-1234-X.", "ab1234x", True),
     ("Built for x86_64.", "x86-64", True),
     ("Error E9990.", "E-9999", False),
+    # a version asked with its "v" is written without it, and the other way round
+    ("## [2.10.2] - 2026-10-15", "v2.10.2", True),
+    ("## v2.10.2", "2.10.2", True),
+    ("## [2.10.2]", "v2.10.3", False),
+    ("8 cylinders", "V8", False),  # a "v" before one number is the name's, not a version's
 ])
 def test_a_text_writes_a_code_in_its_runs_whatever_separates_them(text: str, code: str,
                                                                     written: bool) -> None:

@@ -58,3 +58,16 @@ def test_a_code_or_name_the_library_never_writes_as_asked_is_unheld(sample_libra
     assert retriever.unheld("Is it 5mm long?", []) == ()
     text = "".join(sample_library.ask("What is the license of all-MiniLM-L12-v2?"))
     assert hedge(text) == not_mentioned(["all-MiniLM-L12-v2"])
+
+
+def test_a_file_named_in_the_question_is_held_by_its_passages(sample_library) -> None:
+    """A question may name a document by its file: its passages write that name, though
+    their text and title do not."""
+    retriever = sample_library.retriever
+    asked = "What does apache-license-2.0.txt say about patents?"
+    hits = retriever.search(asked, 5)
+    assert retriever.unheld(asked, hits) == ()
+    assert retriever.unheld(asked, []) == ()  # nor when the passages given are others'
+    assert retriever.unheld("What does apache-license-3.0.txt say about patents?", hits) == (
+        "apache-license-3.0.txt",)
+    assert hedge("".join(sample_library.ask(asked))) is None

@@ -28,7 +28,7 @@ from rag.stores.fusion import ScoredIds
 from rag.text import lexical, spelling
 from rag.text.contents import is_contents
 from rag.text.identifiers import identifiers, writes
-from rag.types import Hit, SearchMode, cited_names
+from rag.types import Hit, SearchMode
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Retriever:
         that none of `hits` writes, even a letter apart, and no passage of the library holds,
         as the question writes them; and its codes and names ("E9999", "retry_timeout_ms")
         that neither writes as asked."""
-        texts = [f"{cited_names(hit.title, hit.locator)}\n{hit.text}" for hit in hits]
+        texts = [f"{hit.written_names()}\n{hit.text}" for hit in hits]
         words = [word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
                  if not self._holds(word)]
         codes = [code for code in identifiers(question) if code not in words
@@ -199,8 +199,8 @@ class Retriever:
         terms find best, where a passage holding it all ranks high."""
         vector = lexical.query_vector(code, self.store.lexical_scheme)
         found = self.store.search(None, vector, CODE_LOOKUP_DEPTH, mode="sparse")
-        return not vector[0] or any(writes(f"{cited_names(hit.title, hit.locator)}\n{hit.text}",
-                                           code) for hit in found)
+        return not vector[0] or any(writes(f"{hit.written_names()}\n{hit.text}", code)
+                                    for hit in found)
 
     def _depth(self, top_k: int, mode: SearchMode) -> int:
         """Candidates to fetch: enough for the rescorer and the reranker to choose from."""

@@ -10,14 +10,24 @@ as written, only its separators and case free ("COVID 19" and "covid19" write "C
 from __future__ import annotations
 
 import re
+from itertools import groupby
 
 # a run of letters, or of digits: "covid19", "COVID-19" and "COVID 19" are one code
 _PART = re.compile(r"[^\W\d_]+|\d+")
+# letters of a script without case (Chinese, Japanese, Thai, Arabic): a code written among
+# them ("错误代码E1047表示") is set apart by them as by spaces
+_UNCASED_LETTERS = re.compile(r"[^\W\d_]+")
+# a possessive or a plural's ending, not the code's: "E1047's", "E1047s"
+_ENDING = re.compile(r"(?<=\d)s$|['’]s$")
 # around a written word, not part of it: quotes, brackets, a sentence's or a clause's end
 _AROUND = "\"'“”‘’()[]{}<>,;:!?."
 # a number and its unit or ordinal ("5mm", "230V", "10am", "21st", "4K"): written with a
 # space as often as without, and no code
 _MEASURE = re.compile(r"\d+(?:[.,]\d+)?[^\W\d_]{1,3}", re.ASCII)
+# a number joined to a word ("3-year", "30-day", "64-bit", "2nd-floor"), a size ("24x7",
+# "1920x1080", but a hexadecimal number's "0x") or a decade ("mid-1970s"): an everyday word
+_COMPOUND = re.compile(r"\d+(?:[.,]\d+)?(?:st|nd|rd|th)?(?:-[a-z]{2,})+|[1-9]\d*x\d+"
+                       r"|(?:[a-z]{2,}-)?\d*0['’]?s", re.ASCII)
 _SHORTEST = 3
 # a version or an address written in figures alone ("2.10.3", "10.20.30.40"): a code too,
 # unlike a number ("3.14", "1,200")
@@ -27,18 +37,38 @@ _DOTTED = re.compile(r"\d+(?:\.\d+){2,}")
 def identifiers(question: str) -> list[str]:
     """The question's written words that are codes or names: letters and digits together
     ("E9999", "CVE-2023-4863"), words joined by underscores ("retry_timeout_ms"), or figures
-    in three dotted groups or more ("2.10.3"); not a number with its unit ("5mm")."""
+    in three dotted groups or more ("2.10.3"); not a number with its unit ("5mm"), joined to
+    a word ("3-year") or with a possessive's or a plural's ending ("1950's", "80s")."""
+    return _written_codes(question, everyday=False)
+
+
+def written_phrases(question: str) -> list[str]:
+    """`identifiers`, and the words joining a number to others ("33-yard", "4-cylinder",
+    "1950's") as the question writes them: no library lacks those by name, but a sentence
+    writing one is the surest sign of the sentence asked about."""
+    return _written_codes(question, everyday=True)
+
+
+def _written_codes(question: str, everyday: bool) -> list[str]:
     found = []
-    for written in question.split():
+    for written in _written_words(question):
         word = written.strip(_AROUND)
-        letters = any(ch.isalpha() for ch in word)
-        digits = any(ch.isdigit() for ch in word)
-        joined = "_" in word.strip("_") and letters
-        coded = (letters and digits) or joined or _DOTTED.fullmatch(word) is not None
-        if (len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
-                and word not in found):
+        base = _ENDING.sub("", word)
+        if _is_code(base) and not _COMPOUND.fullmatch(word):
+            word = base
+        elif not (everyday and _is_code(word)):
+            continue
+        if word not in found:
             found.append(word)
     return found
+
+
+def _is_code(word: str) -> bool:
+    letters = any(ch.isalpha() for ch in word)
+    digits = any(ch.isdigit() for ch in word)
+    joined = "_" in word.strip("_") and letters
+    coded = (letters and digits) or joined or _DOTTED.fullmatch(word) is not None
+    return len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
 
 
 def writes(text: str, identifier: str) -> bool:
@@ -50,10 +80,50 @@ def writes(text: str, identifier: str) -> bool:
     if not wanted:
         return False
     said = _parts(text)
+    # a version asked with its "v" is written without it as often ("## [2.10.3]")
+    if wanted[0] == "v" and len(wanted) > 2 and wanted[1].isdigit() and wanted[2].isdigit():
+        return _holds_run(said, wanted) or _holds_run(said, wanted[1:])
+    return _holds_run(said, wanted)
+
+
+def _holds_run(said: list[str], wanted: list[str]) -> bool:
     width = len(wanted)
     return any(said[i:i + width] == wanted for i in range(len(said) - width + 1)
                if said[i] == wanted[0])
 
 
+def _written_words(text: str) -> list[str]:
+    """`text`'s words as spaces and letters without case part them."""
+    return [word for piece in text.split() for word in _split_at_uncased(piece) if word]
+
+
+def _split_at_uncased(piece: str) -> list[str]:
+    if piece.isascii():
+        return [piece]
+    words, start = [], 0
+    for match in _UNCASED_LETTERS.finditer(piece):
+        for cased, letters in _runs_by_case(match.group()):
+            if not cased:
+                at = piece.index(letters, start)
+                words.append(piece[start:at])
+                start = at + len(letters)
+    return [*words, piece[start:]]
+
+
+def _runs_by_case(letters: str) -> list[tuple[bool, str]]:
+    return [(cased, "".join(run)) for cased, run in groupby(letters, key=_is_cased)]
+
+
+def _is_cased(letter: str) -> bool:
+    return letter.lower() != letter.upper()
+
+
 def _parts(text: str) -> list[str]:
-    return _PART.findall(text.casefold())
+    """`text`'s runs of digits and of letters of one kind (with case or without)."""
+    parts: list[str] = []
+    for run in _PART.findall(text.casefold()):
+        if run.isascii() or run[0].isdigit():
+            parts.append(run)
+        else:
+            parts.extend(letters for _, letters in _runs_by_case(run))
+    return parts

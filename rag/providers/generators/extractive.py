@@ -51,7 +51,7 @@ from rag.text.answer_types import (
 )
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
-from rag.text.identifiers import identifiers, writes
+from rag.text.identifiers import writes, written_phrases
 from rag.text.measures import holds_measure
 from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
@@ -210,7 +210,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     candidates, heading, entry = [], "", ""
     # (level, heading): a title without `#`s the deepest; the names the passage goes by (its
     # document's title, its section's) above them all
-    outline: list[tuple[int, str]] = [(0, cited_names(hit.title, hit.locator))]
+    outline: list[tuple[int, str]] = [(0, hit.written_names())]
     if (hit.lead_in and found and not hit.text[:found[0].start].strip()
             and leans_back(found[0].text)):
         # the sentence before the passage on its page, there to be brought by the first
@@ -295,7 +295,7 @@ class ExtractiveGenerator(Generator):
             ] or candidates
         candidates = _in_named_entries(candidates, named)
         candidates = _in_named_rows(asked, candidates)
-        codes = identifiers(request.question)
+        codes = written_phrases(request.question)
         candidates = _of_codes(codes, candidates)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's

@@ -3,10 +3,13 @@ Persian words letter-reversed, and those pages are stored as pypdf reads them, i
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from pathlib import Path
 
-from ingest.formats.pdf_rtl import misordered
+import pytest
+
+from ingest.formats.pdf_rtl import misordered, tidied
 from ingest.loaders import load_bytes
 from rag.engine.pages import render_page
 from rag.service import RagService
@@ -63,3 +66,17 @@ def test_the_page_view_highlights_a_passage_stored_in_reading_order() -> None:
     stored = _stored_pages()[1]
     rendered = render_page(RTL_PDF.read_bytes(), 1, stored)
     assert rendered.highlighted
+
+
+def test_a_lines_closing_stop_drawn_at_its_start_goes_back_to_its_end() -> None:
+    assert tidied(". مرحبا بالعالم\nLatin line.\n") == "مرحبا بالعالم.\nLatin line.\n"
+    assert tidied("؟  ما هذا  \n") == "ما هذا؟\n"
+
+
+@pytest.mark.parametrize("line", [
+    "." * 2**17, ". " + " " * 2**17 + "x", ". ا" + " " * 2**17, "." * 2**17 + " ا",
+], ids=["stops", "spaces after a stop", "spaces after a letter", "stops before a letter"])
+def test_a_hostile_line_of_stops_and_spaces_is_tidied_in_linear_time(line: str) -> None:
+    started = time.perf_counter()
+    tidied(line + "\n")
+    assert time.perf_counter() - started < 5.0  # a quadratic scan takes minutes

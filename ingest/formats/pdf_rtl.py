@@ -33,7 +33,7 @@ MISORDERED_SHARE = 0.1
 # between ("مارس12", "عامLinux"), where the page has one: each would be searched as one word
 _GLUED = re.compile(f"(?<=[{_RTL_RANGES}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_RTL_RANGES}])")
 # and a right-to-left line's closing stop at the line's start, where it is drawn
-_LEADING_STOP = re.compile(f"^([.!:\u060c\u061b\u061f]+)[ \t]*(.*[{_RTL_RANGES}].*?)[ \t]*$",
+_LEADING_STOP = re.compile(f"^([.!:\u060c\u061b\u061f]++)[ \t]*+(.*[{_RTL_RANGES}].*?)[ \t]*$",
                            re.MULTILINE)
 
 

@@ -615,6 +615,10 @@ LEGACY_TEXTS = [
     ("A situação é difícil, mas não impossível. As crianças estão na praça.\n", "cp1252"),
     ("La città è bella: perché non vieni più spesso? Là c'è un caffè, però così.\n",
      "cp1252"),
+    # Scottish Gaelic writes ì and ù inside words, as Czech's ě and ů read, and à most
+    ("Tha a' Ghàidhlig na cànan Ceilteach. Tha i air a bruidhinn ann an Alba, gu sònraichte "
+     "anns na h-Eileanan Siar. Bha an dùthaich làn de bhàird. Chaidh an sgìre a chur air "
+     "dòigh ùr le cùram.\n", "cp1252"),
     # a Mac code page reads its ä and ö as "‰" and "ˆ", which are no other script's letters
     ("Hyvää huomenta! Tänään on kaunis päivä. Järvellä on jäätä ja lapset luistelevat.\n" * 4,
      "cp1252"),

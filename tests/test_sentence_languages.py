@@ -3,6 +3,8 @@ no sentence, as English's do not."""
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from rag.text.languages import sentence_language
@@ -14,6 +16,11 @@ from rag.text.sentences import sentences
      "известный историк.",
      ["Музей основан в 1852 г. в Санкт-Петербурге.",
       "Директор музея — проф. Иванов И. И., т. е. известный историк."]),
+    # "and so on" ends its sentence before a capital, and goes on before a word in lower case
+    ("На складе были яблоки, груши, сливы и т. д. Потом привезли молоко. Шкафы, столы и т.п. "
+     "Всё продали за день, чашки и т. д. и тарелки тоже.",
+     ["На складе были яблоки, груши, сливы и т. д.", "Потом привезли молоко.",
+      "Шкафы, столы и т.п.", "Всё продали за день, чашки и т. д. и тарелки тоже."]),
     ("Der Geschäftsführer ist Dr. Hans Müller, geb. 1965 in Köln. Die Firma hat ca. 200 "
      "Mitarbeiter, u. a. in Berlin.",
      ["Der Geschäftsführer ist Dr. Hans Müller, geb. 1965 in Köln.",
@@ -54,3 +61,17 @@ def test_english_stays_english_whatever_names_it_quotes() -> None:
     assert sentences(text)[-1] == ("Mr. Smith met Dr. Jones at 3 p.m. to discuss the U.S. "
                                    "economy, e.g. inflation.")
     assert sentence_language("Das ist gut.") == "en"  # too few words to tell
+
+
+def test_a_documents_language_is_remembered_by_its_opening_not_its_whole_text() -> None:
+    """Every document's text is asked for its language: the answers remembered must not keep
+    each whole text alive."""
+    tracemalloc.start()
+    try:
+        text = "Ceci est une phrase de la documentation. " * 100_000 + "Fin."  # 4 MB
+        held_before = tracemalloc.get_traced_memory()[0]
+        assert sentence_language(text) == "fr"
+        del text
+        assert tracemalloc.get_traced_memory()[0] - held_before < 0  # the text went
+    finally:
+        tracemalloc.stop()

@@ -162,15 +162,17 @@ def _told_code_page(as_western: str, matches: Any) -> str | None:
     """The Windows code page among charset-normalizer's matches that the letters Windows-1252
     reads in its place tell, where its languages cannot (Czech and Danish, Turkish and
     Icelandic read as well in either): Czech's ě and ů read as ì and ù inside words, where
-    Italian writes them at a word's end only; Hungarian's ő and ű as õ and û after letters,
-    both (Portuguese writes õ, French û, neither both); Romanian's ş as º inside words (where
-    Spanish and Portuguese write it after a number's figures), and its ţ as þ beside its ă as ã
-    (Icelandic writes þ, Portuguese ã, neither both); Turkish's ı, ş and ğ as ý, þ and ð
-    inside words, in a text without the letters Turkish never writes and those that write
-    them have: Icelandic's á, é, í, ó, ú and æ, Romanian's ă (ţ read as þ) read as ã."""
+    Italian writes them at a word's end only, in a text without à inside words (Scottish
+    Gaelic writes all three, and à most; no Czech letter reads as à); Hungarian's ő and ű as
+    õ and û after letters, both (Portuguese writes õ, French û, neither both); Romanian's ş
+    as º inside words (where Spanish and Portuguese write it after a number's figures), and
+    its ţ as þ beside its ă as ã (Icelandic writes þ, Portuguese ã, neither both); Turkish's
+    ı, ş and ğ as ý, þ and ð inside words, in a text without the letters Turkish never writes
+    and those that write them have: Icelandic's á, é, í, ó, ú and æ, Romanian's ă (ţ read as
+    þ) read as ã."""
     found = {match.encoding for match in matches}
     if "cp1250" in found and (
-            _inside_words("ìù", as_western) >= 2
+            (_inside_words("ìù", as_western) >= 2 and not _inside_words("à", as_western))
             or (_after_letters("õ", as_western) and _after_letters("û", as_western))
             or _inside_words("ºª", as_western) >= 2
             or (_inside_words("þ", as_western) >= 2 and "ã" in as_western)):

@@ -30,10 +30,14 @@ _SURELY_ENGLISH = 3  # times " the " in a passage's opening
 _SCRIPTS = (("ru", re.compile(r"[\u0400-\u04ff]")), ("el", re.compile(r"[\u0370-\u03ff]")))
 
 
-@lru_cache(maxsize=4096)
 def sentence_language(text: str) -> str:
     """The language whose sentence rules fit `text` (an ISO 639-1 code sentencex knows)."""
-    sample = text[:_SAMPLE_CHARS]
+    return _language_of(text[:_SAMPLE_CHARS])
+
+
+# keyed by the opening alone: a whole document kept as a key would stay in memory
+@lru_cache(maxsize=4096)
+def _language_of(sample: str) -> str:
     if sample.count(" the ") >= _SURELY_ENGLISH:  # most passages: no words to count
         return ENGLISH
     if sample.isascii():

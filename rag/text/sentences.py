@@ -135,13 +135,18 @@ _GOES_ON_IN_LOWER_CASE = re.compile(r"[*_\"'”’`]*\s*[^\W\d_]")
 _BEFORE_A_NAME = re.compile(r"(?<![\w.])(?:Ms|Mx|Lieut|Revd|Sra|Srta|Ft|Mmes|Messrs)\.$")
 # a language's abbreviations that sentencex's rules for it read as a sentence's end: French
 # titles before a name ("M. Dupont", "Mme Roux" is written without a stop), Russian's "that
-# is", "and so on" ("т. е.", "т. д."), Dutch's "among others" ("o.a.") and titles, Portuguese
+# is" and "since" ("т. е.", "т. к."), Dutch's "among others" ("o.a.") and titles, Portuguese
 # "avenue" and titles ("Av. Paulista")
 _GOES_ON_AFTER = {
     "fr": re.compile(r"(?<![\w.])(?:M|MM|Mlle|Mme|Mgr|Me|Pr)\.$"),
-    "ru": re.compile(r"(?<![\w.])т\.\s?[едкп]\.$", re.IGNORECASE),
+    "ru": re.compile(r"(?<![\w.])т\.\s?[ек]\.$", re.IGNORECASE),
     "nl": re.compile(r"(?<![\w.])(?:o\.a|Mevr|Dhr|bijv|d\.w\.z|m\.a\.w)\.$", re.IGNORECASE),
     "pt": re.compile(r"(?<![\w.])(?:Av|Sr|Sra|Dr|Dra|Exmo|Exma)\.$"),
+}
+# "and so on" ("и т. д.", "и т. п."): most often a sentence's end, which sentencex's rules for
+# the language never read as one; a capital after it opens the next
+_ENDS_BEFORE_A_CAPITAL = {
+    "ru": re.compile(r"(?<![\w.])[тТ]\.\s?[дп]\.(\s+)(?=[А-ЯЁA-Z])"),
 }
 # abbreviations a number follows: a count's, an address's or a phone's, a day's or a month's
 _BEFORE_A_NUMBER = re.compile(
@@ -439,10 +444,9 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
             elif found and found[-1].start >= offset and _goes_on(
                     found[-1].text, body, "\n" in text[found[-1].end:start], language):
                 start = found.pop().start
-            for piece_start, piece_end in _parenthesised_ends(text, start, end):
-                for cut_start, cut_end in _unmarked_ends(text, piece_start, piece_end):
-                    found.append(Sentence(_SPACE.sub(" ", text[cut_start:cut_end]),
-                                          cut_start, cut_end))
+            for cut_start, cut_end in _missed_ends(text, start, end, language):
+                found.append(Sentence(_SPACE.sub(" ", text[cut_start:cut_end]),
+                                      cut_start, cut_end))
         if marker is not None:  # a number with nothing after it
             end = offset + len(block.rstrip())
             found.append(Sentence(_SPACE.sub(" ", text[marker:end]), marker, end))
@@ -471,6 +475,26 @@ def _goes_on(sentence: str, piece: str, on_a_new_line: bool, language: str) -> b
         return False
     opening = _GOES_ON_IN_LOWER_CASE.match(piece)
     return opening is not None and opening.group()[-1].islower()
+
+
+def _missed_ends(text: str, start: int, end: int, language: str) -> list[tuple[int, int]]:
+    """`text[start:end]`, a sentence sentencex found, cut where a sentence ended unseen."""
+    return [cut for listed in _listing_ends(text, start, end, language)
+            for piece in _parenthesised_ends(text, *listed)
+            for cut in _unmarked_ends(text, *piece)]
+
+
+def _listing_ends(text: str, start: int, end: int, language: str) -> list[tuple[int, int]]:
+    """`text[start:end]` cut after an "and so on" a capital follows (`_ENDS_BEFORE_A_CAPITAL`)."""
+    rule = _ENDS_BEFORE_A_CAPITAL.get(language)
+    if rule is None:
+        return [(start, end)]
+    pieces = []
+    for found in rule.finditer(text, start, end):
+        pieces.append((start, found.start(1)))
+        start = found.end(1)
+    pieces.append((start, end))
+    return pieces
 
 
 def _unmarked_ends(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -220,6 +220,26 @@ def test_workers_ai_appears_with_credentials_and_no_secret_is_shown(start) -> No
         assert SECRET not in str(at._tree)
 
 
+def test_answer_settings_no_model_can_take_leave_the_chosen_collection_in_place(start) -> None:
+    """A "Max answer tokens" the model's window cannot hold is the answer settings' fault:
+    the defaults answer, and questions and uploads still go to the collection chosen."""
+    at = start(CLOUDFLARE_ACCOUNT_ID="acct", CLOUDFLARE_API_TOKEN=SECRET)
+    at.session_state["_ctx"].workspace.create_collection("birds")
+    at.run()
+    at.selectbox(key="collection").set_value("birds").run()
+    at.sidebar.selectbox(key="opt_generator").set_value("workers-ai").run()
+    at.sidebar.number_input(key="opt_max_tokens").set_value(8000).run()
+    assert not at.exception, at.exception
+    assert any("answer settings below cannot be used" in e.value for e in at.sidebar.error)
+    ctx = at.session_state["_ctx"]
+    assert ctx.collection == "birds" and ctx.view.store.collection == "birds"
+    assert ctx.options.max_tokens < 8000
+    upload(at, [("heron.md", b"# Herons\n\nThe heron colony holds forty nests.",
+                 "text/markdown")])
+    assert [d.name for d in ctx.workspace.document_rows("birds")] == ["heron.md"]
+    assert not ctx.workspace.document_rows("docs")
+
+
 def test_documents_page_lists_pages_chunks_and_time_and_deletes(start) -> None:
     at = start()
     upload(at, [greenhouse(), ("notes.md", b"# Notes\n\nThe key is under the blue pot.",

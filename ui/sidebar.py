@@ -40,10 +40,17 @@ def render(engine: Engine, identity: Identity) -> Context:
     options = answer_options(settings)  # read before the view is built; drawn further down
     try:
         view = workspace.view(collection, options)
-    except RagError as exc:  # e.g. a collection of another embedder, a generator's settings
-        bar.error(plain(exc))
-        collection, options = settings.collection, AskOptions.defaults(settings)
-        view = workspace.view(collection)
+    except RagError as exc:  # the answer settings chosen (a model's window), or the collection
+        options = AskOptions.defaults(settings)
+        try:
+            view = workspace.view(collection, options)
+            bar.error(plain(f"The answer settings below cannot be used, so the defaults "
+                            f"answer meanwhile: {exc}"))
+        except RagError:  # the collection itself (one of another embedder)
+            bar.error(plain(f"{exc} Questions and uploads go to the collection "
+                            f"{settings.collection} meanwhile."))
+            collection = settings.collection
+            view = workspace.view(collection)
     editor = engine.may_edit(identity.editor_name)
     if editor:
         upload_form(engine, collection, identity)

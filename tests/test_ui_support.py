@@ -578,6 +578,8 @@ def test_views_share_state_and_collections_can_be_managed(engine, svc) -> None:
     ("pressed", "STOPPED"),  # the stop button
     (None, "INTERRUPTED"),  # the page left for another, or reloaded: Streamlit stops alike
     ("earlier", "INTERRUPTED"),  # stop pressed on an earlier run is not about this answer
+    ("before a word", "STOPPED_EARLY"),  # nothing of the answer above the notice
+    ("left before a word", "INTERRUPTED_EARLY"),
 ])
 def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch,
                                                       stop: str | None, notice: str) -> None:
@@ -621,13 +623,20 @@ def test_stopping_the_stream_keeps_the_partial_answer(engine, svc, monkeypatch,
                           identity=Identity("anon:s", "anonymous", False))
     if stop == "earlier":
         browser.press_stop()
+    if stop in ("before a word", "left before a word"):
+        def no_word_yet(answer, parts: list[str]) -> None:
+            if stop == "before a word":
+                browser.press_stop()
+            raise Stop
+        monkeypatch.setattr(chat, "write_stream", no_word_yet)
     messages: list[dict] = []
     with pytest.raises(Stop):
         chat.stream_answer(ctx, "How much sunlight do tomatoes need?", [], messages)
     (message,) = messages
     assert message["stopped"] and message["notice"] == getattr(chat, notice)
     assert not stops.asked_to_stop()  # used up
-    assert message["content"] and message["content"] in SUN + " [1]"
+    assert message["content"] in SUN + " [1]"
+    assert bool(message["content"]) is ("before a word" not in (stop or ""))
     assert message["citations"] and message["latency_ms"] is not None
     # charged to every anonymous visitor together: a reload must not start a new budget
     assert svc.metrics.summary(user="anonymous").stopped == 1
@@ -674,3 +683,31 @@ def test_a_page_that_cannot_be_drawn_is_tried_again_at_the_next_look() -> None:
         b"png", 2, True)  # the file is back: drawn, not the failure remembered
     assert _page_image(workspace, "doc-page-retry", "/tmp/g.pdf", 2, "passage") == (
         b"png", 2, True) and len(tries) == 2  # a drawing is kept
+
+
+def test_a_fast_long_answer_is_drawn_in_batches_and_whole_at_its_end(monkeypatch) -> None:
+    """Each draw parses the whole answer so far: deltas arriving together are drawn
+    together, the first at once, and the last draw holds every one of them."""
+    import streamlit as st
+
+    from ui import chat
+
+    drawn: list[str] = []
+
+    class Placeholder:
+        def markdown(self, body: str) -> None:
+            drawn.append(body)
+
+    class Streamed:  # a model writing 2,000 words as fast as they can be read
+        generator, record = "workers-ai", SimpleNamespace(model="@cf/meta/llama-3.1-8b-instruct")
+
+        def __iter__(self):
+            return iter(f"word{i} " for i in range(2000))
+
+    monkeypatch.setattr(st, "empty", Placeholder)
+    parts: list[str] = []
+    chat.write_stream(Streamed(), parts)  # type: ignore[arg-type]
+    assert len(parts) == 2000
+    assert drawn[0].startswith("word0") and drawn[0].endswith(chat.CURSOR)
+    assert len(drawn) < 200  # not one a delta
+    assert "word1999" in drawn[-1] and not drawn[-1].endswith(chat.CURSOR)

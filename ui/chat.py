@@ -4,6 +4,7 @@ sources to open, clear and export."""
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
@@ -38,6 +39,8 @@ STOPPED_EARLY = "Stopped before the answer began: you pressed stop."
 # also of a press of stop that `stops` could not see
 INTERRUPTED = ("Interrupted: the answer above is what had arrived when it stopped (the page "
                "left or reloaded, or stop pressed).")
+INTERRUPTED_EARLY = ("Interrupted before the answer began (the page left or reloaded, or "
+                     "stop pressed).")
 # a question refused before it was answered, and the icon of the notice in its answer's place
 REFUSALS = {"blocked": ":material/block:", "rate_limited": ":material/timer:"}
 QUESTION_KEY = "chat_question"  # the chat input's
@@ -47,6 +50,8 @@ RETRY = "_retry"  # a question refused by the rate limit, put back in the chat i
 STORED = "_messages_stored"
 CLEARS = "_history_clears"
 REDRAW_SECONDS = 0.5
+# each draw parses the whole answer so far: deltas arriving faster are drawn together
+DRAW_EVERY_SECONDS = 0.1
 CURSOR = "▌"
 EMPTY_LIBRARY = (
     "The library is empty: add documents with Upload on the left (or `rag ingest PATH`), then "
@@ -221,7 +226,10 @@ def stream_answer(ctx: Context, question: str, history: list[dict], messages: li
         ended.set()
         if not done and answer is not None:  # stopped mid-stream (the stop button, a reload)
             answer.close()  # ends the model's stream
-            notice = STOPPED if asked_to_stop() else INTERRUPTED
+            if parts:
+                notice = STOPPED if asked_to_stop() else INTERRUPTED
+            else:  # no word had come: nothing is above the notice
+                notice = STOPPED_EARLY if asked_to_stop() else INTERRUPTED_EARLY
             messages.append({**message_from(answer, question, "".join(parts), notice),
                              "collection": ctx.collection})
             save_messages(ctx, messages)
@@ -248,13 +256,18 @@ def write_stream(answer: Answer, parts: list[str]) -> None:
     """Show the answer as it arrives, as safe Markdown or, quoted, as text (`st.write_stream`
     would render the model's Markdown as it is, remote images included).
 
-    Every delta is drawn, though each draw parses the whole answer so far: Streamlit notices
-    the stop button (or a closed or reloaded tab) only at a call that draws, so skipping
-    draws would read on past a stop."""
+    Each draw parses the whole answer so far, so a long answer drawn at every delta would
+    cost time in the square of its length: deltas are drawn at most every
+    DRAW_EVERY_SECONDS, and always when one comes after a pause. Streamlit notices the stop
+    button (or a closed or reloaded tab) only at a call that draws, which this keeps within
+    that time of a press."""
     shown = st.empty()
+    drawn_at = -DRAW_EVERY_SECONDS
     for delta in answer:
         parts.append(delta)
-        shown.markdown(answer_markdown("".join(parts), quoted(answer)) + CURSOR)
+        if time.monotonic() - drawn_at >= DRAW_EVERY_SECONDS:
+            shown.markdown(answer_markdown("".join(parts), quoted(answer)) + CURSOR)
+            drawn_at = time.monotonic()
     shown.markdown(answer_markdown("".join(parts), quoted(answer)))
 
 

@@ -8,9 +8,12 @@ Streamlit has no public hook for that message: `install` wraps `AppSession.handl
 through which every message from a browser passes. Without it (a Streamlit that renamed the
 method), no stop is ever taken for the user's, and the chat says the neutral thing.
 
-A press of stop also abandons the answer under way at once (`abandoned_on_stop`): Streamlit
-stops the run only at its next draw, and a model yet to say its first word would otherwise
-be retried, or its fallback asked, for nobody."""
+Whatever ends the run (a press of stop, a closed or reloaded tab, another page or a widget
+changed: each asks the session's script runner to stop or to run the page anew) also
+abandons the answer under way at once (`abandoned_on_stop`): Streamlit stops the run only at
+its next draw, and a model yet to say its first word would otherwise be retried, or its
+fallback asked, for nobody. `install` wraps `ScriptRunner.request_stop` and `request_rerun`
+for that, all but a fragment's rerun (which leaves the page's run going)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from contextlib import contextmanager
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.runtime.app_session import AppSession
-from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner import RerunData, ScriptRunner, get_script_run_ctx
 
 # the ids of the sessions whose user pressed stop, oldest first; a press while no answer ran
 # is never used up, so only the latest are kept
@@ -33,24 +36,48 @@ _abandon: dict[str, Callable[[], None]] = {}
 
 
 def install() -> None:
-    """Note the stop requests of every session of this server (once; later calls do
-    nothing)."""
+    """Note the stop requests of every session of this server, and abandon a session's answer
+    when its run is asked to end (once; later calls do nothing)."""
     handle = getattr(AppSession, "handle_backmsg", None)
-    if handle is None or getattr(handle, "notes_stops", False):
-        return
+    if handle is not None and not getattr(handle, "notes_stops", False):
+        @functools.wraps(handle)
+        def handle_backmsg(session: AppSession, msg: BackMsg) -> None:
+            if msg.WhichOneof("type") == "stop_script":
+                note(session.id)
+                abandon_answer(session.id)
+            handle(session, msg)
 
-    @functools.wraps(handle)
-    def handle_backmsg(session: AppSession, msg: BackMsg) -> None:
-        if msg.WhichOneof("type") == "stop_script":
-            note(session.id)
-            with _lock:
-                abandon = _abandon.get(session.id)
-            if abandon is not None:
-                abandon()
-        handle(session, msg)
+        handle_backmsg.notes_stops = True  # type: ignore[attr-defined]
+        AppSession.handle_backmsg = handle_backmsg  # type: ignore[method-assign]
 
-    handle_backmsg.notes_stops = True  # type: ignore[attr-defined]
-    AppSession.handle_backmsg = handle_backmsg  # type: ignore[method-assign]
+    stop = getattr(ScriptRunner, "request_stop", None)
+    if stop is not None and not getattr(stop, "abandons", False):
+        @functools.wraps(stop)
+        def request_stop(runner: ScriptRunner) -> None:
+            abandon_answer(getattr(runner, "_session_id", None))
+            stop(runner)
+
+        request_stop.abandons = True  # type: ignore[attr-defined]
+        ScriptRunner.request_stop = request_stop  # type: ignore[method-assign]
+
+    rerun = getattr(ScriptRunner, "request_rerun", None)
+    if rerun is not None and not getattr(rerun, "abandons", False):
+        @functools.wraps(rerun)
+        def request_rerun(runner: ScriptRunner, rerun_data: RerunData) -> bool:
+            if not getattr(rerun_data, "fragment_id", None):
+                abandon_answer(getattr(runner, "_session_id", None))
+            return rerun(runner, rerun_data)
+
+        request_rerun.abandons = True  # type: ignore[attr-defined]
+        ScriptRunner.request_rerun = request_rerun  # type: ignore[method-assign]
+
+
+def abandon_answer(session_id: str | None) -> None:
+    """Abandon the answer the session is preparing, if any."""
+    with _lock:
+        abandon = _abandon.get(session_id or "")
+    if abandon is not None:
+        abandon()
 
 
 def note(session_id: str) -> None:

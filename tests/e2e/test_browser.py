@@ -173,6 +173,7 @@ def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
 KETTLE = "Descale the kettle every month with white vinegar."
 PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
 PRESSED_STOP = "Stopped: the answer above is what had arrived when you pressed stop."
+STOPPED_BEFORE_A_WORD = "Stopped before the answer began: you pressed stop."
 
 
 def choose_generator(page, label: str) -> None:
@@ -306,7 +307,35 @@ def test_stop_before_the_first_word_asks_the_failing_model_nothing_more(
     while not standin.requests_to("run") and time.monotonic() < deadline:
         time.sleep(0.05)
     page.get_by_test_id("stChatInputStopButton").click()
-    assistant_messages(page).last.get_by_text(PRESSED_STOP).wait_for()
+    assistant_messages(page).last.get_by_text(STOPPED_BEFORE_A_WORD).wait_for()
+    time.sleep(3)  # the model's failure has come, and a retry would have followed it
+    assert [r.model for r in standin.requests_to("run")] == [failing]
+
+
+def test_a_tab_reloaded_before_the_first_word_asks_the_failing_model_nothing_more(
+        page, app_server: AppServer, standin) -> None:
+    """As a press of stop does, a reload abandons an answer whose model has said nothing yet:
+    the failing model is neither retried nor followed by a fallback for nobody. (A model of
+    its own: its failure opens its circuit breaker.)"""
+    failing = "@cf/meta/llama-3.1-8b-instruct-fp8-fast"
+    open_app(page, app_server)
+    upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE}\n".encode(), "text/markdown")
+    choose_generator(page, "Workers AI")
+    choose_setting(page, "Model", failing)
+    page.get_by_text(f"workers-ai ({failing})").wait_for()
+    before = stopped_answers(app_server)
+    standin.model_latency[failing] = 2.0
+    standin.fail(503, times=None, model=failing)
+    ask(page, "How often should I descale the kettle?")
+    deadline = time.monotonic() + 20
+    while not standin.requests_to("run") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    page.reload()
+    page.get_by_test_id("stChatInput").wait_for()
+    deadline = time.monotonic() + 20
+    while stopped_answers(app_server) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stopped_answers(app_server) == before + 1
     time.sleep(3)  # the model's failure has come, and a retry would have followed it
     assert [r.model for r in standin.requests_to("run")] == [failing]
 
@@ -363,8 +392,7 @@ def test_stop_while_a_follow_up_is_rewritten_asks_the_model_nothing_more(
         time.sleep(0.05)
     assert standin.hold_state == "holding"
     page.get_by_test_id("stChatInputStopButton").click()
-    assistant_messages(page).last.get_by_text(
-        "Stopped before the answer began: you pressed stop.").wait_for()
+    assistant_messages(page).last.get_by_text(STOPPED_BEFORE_A_WORD).wait_for()
     hold.set()
     deadline = time.monotonic() + 20
     while stopped_answers(app_server) == before and time.monotonic() < deadline:

@@ -119,6 +119,7 @@ def test_status_and_code_decide_the_error(status, body, kind, hint):
     assert error.status == status
     assert hint in str(error)
     assert "AiError:" not in str(error)
+    assert f"{error.code}: {error.code}" not in str(error)  # the code said once
 
 
 def test_backoff_doubles_up_to_its_cap_with_jitter_on_top_half():

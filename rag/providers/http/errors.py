@@ -157,12 +157,13 @@ def parse_error_body(text: str) -> tuple[int | str | None, str, str | None]:
         if isinstance(param, str) and param and param not in message:
             message = f"{message.rstrip('.')} ({param})." if message else param
         kind = entry.get("type")
-        return (_normalise_code(code), _clean_message(message),
-                kind if isinstance(kind, str) else None)
+        code = _normalise_code(code)
+        return code, _clean_message(message, code), kind if isinstance(kind, str) else None
     if isinstance(entry, str):  # Ollama: {"error": "model 'x' not found"}
         return None, _clean_message(entry), None
     if "message" in data:
-        return _normalise_code(data.get("code")), _clean_message(str(data["message"])), None
+        code = _normalise_code(data.get("code"))
+        return code, _clean_message(str(data["message"]), code), None
     return None, text.strip()[:300], None
 
 
@@ -206,9 +207,13 @@ def _normalise_code(code: Any) -> int | str | None:
     return int(text) if text.isdigit() else (text or None)
 
 
-def _clean_message(message: str) -> str:
-    """Drop the repeated 'AiError: ' prefixes Workers AI puts on its messages."""
-    return re.sub(r"^(AiError:\s*)+", "", message.strip())
+def _clean_message(message: str, code: int | str | None = None) -> str:
+    """Drop the repeated 'AiError: ' prefixes Workers AI puts on its messages, and the code
+    it repeats after them ("AiError: 3040: Capacity ..."), said beside the message anyway."""
+    message = re.sub(r"^(AiError:\s*)+", "", message.strip())
+    if code is not None:
+        message = message.removeprefix(f"{code}:").lstrip() or message
+    return message
 
 
 def map_status_error(

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ui.conversation import to_markdown
-from ui.safe_text import escape_bidi, plain, plain_with_code, safe_markdown
+from ui.safe_text import DEEPEST, escape_bidi, plain, plain_with_code, safe_markdown
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 ACTIVE = {"image", "link_open", "html_inline", "html_block"}
@@ -59,6 +59,28 @@ def test_formatting_and_code_blocks_are_kept() -> None:
     assert {"bullet_list_open", "fence"} <= types
     rendered = PARSER.render(safe)
     assert "<strong>Descale</strong>" in rendered and "[1]" in rendered
+
+
+@pytest.mark.parametrize("answer", [
+    "> " * 3000 + "deep",  # quotes in quotes
+    "- " * 3000 + "deep",  # lists in lists
+    "1. " * 2000 + "deep",
+    "**" * 5000 + "deep" + "**" * 5000,  # emphasis in emphasis
+    "*a " * 40 + "deep" + " a*" * 40,
+], ids=["quotes", "bullets", "numbers", "strong", "emphasis"])
+def test_markdown_nested_past_any_answers_need_is_shown_as_text(answer: str) -> None:
+    """Nested thousands deep, Markdown overflows the browser's renderer, which then draws a
+    stack trace in the answer's place: such an answer shows as written instead."""
+    tokens = PARSER.parse(safe_markdown(answer))
+    deepest = max(t.level for block in tokens for t in [block, *(block.children or [])])
+    assert deepest <= DEEPEST
+    assert "deep" in PARSER.render(safe_markdown(answer))
+
+
+def test_markdown_nested_a_few_levels_keeps_its_formatting() -> None:
+    answer = "> quoted\n> > within\n\n- one\n  - two\n    - **three *four***\n"
+    assert safe_markdown(answer).count(">") == answer.count(">")
+    assert "<strong>three <em>four</em></strong>" in PARSER.render(safe_markdown(answer))
 
 
 def test_plain_text_shows_as_written() -> None:

@@ -58,6 +58,10 @@ _TILDE_FENCE_LIKE = re.compile(r"^(\s*)(~{3})")
 _BACKTICKS = re.compile(r"`+")
 _parser = MarkdownIt("commonmark")
 _JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
+# quotes, lists or emphasis nested thousands deep (an answer of "> > > ..." or "****...")
+# overflow the browser's Markdown renderer, which draws a stack trace in the answer's place;
+# no answer needs more than a few levels
+DEEPEST = 16
 _LINKABLE = re.compile(r"(?=://)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)", re.IGNORECASE)
 # a directive's name may begin with any character but a space or a punctuation mark
 _DIRECTIVE = re.compile(r":(?=[^\s!-/:-@\[-`{-~])")
@@ -159,14 +163,23 @@ def _escape_marker(match: re.Match[str]) -> str:
 
 
 def safe_markdown(text: str) -> str:
-    """Markdown that can show formatting and code but cannot load or run anything."""
+    """Markdown that can show formatting and code but cannot load or run anything, nor nest
+    deeper than DEEPEST (shown as text then, as `plain_with_code` shows it)."""
     out: list[str] = []
     # the controls escaped in code too: there one reorders the lines around it
     for lines, block in _around_code(escape_bidi(text), ("fence", "code_block")):
         out += [_TILDE_FENCE_LIKE.sub(r"\1\\\2", _inline_markdown(line)) for line in lines]
         if block is not None:
             out.append(_code_block(block.content, block.info))
-    return "".join(out)
+    markdown = "".join(out)
+    return plain_with_code(text) if _nesting(markdown) > DEEPEST else markdown
+
+
+def _nesting(markdown: str) -> int:
+    """How deep the Markdown's quotes and lists, or its emphasis, nest."""
+    tokens = _parser.parse(markdown)
+    return max([token.level for token in tokens]
+               + [child.level for token in tokens for child in token.children or ()], default=0)
 
 
 def _inline_markdown(line: str) -> str:

@@ -22,6 +22,7 @@ from rag.errors import AIError, PermanentAIError
 from rag.providers.embedders.openai import OpenAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
+from rag.providers.generators.streaming import OVERRUN_BYTES_PER_TOKEN
 from rag.providers.http.errors import ModelRefusedError
 from rag.service import build_service
 from rag.types import GenerationRecord
@@ -389,6 +390,16 @@ def test_an_answer_cut_at_the_token_limit_says_so(settings, scripted, passages):
     deltas, record = ask(settings.model_copy(update={"ai_max_tokens": 4}), passages)
     assert "".join(deltas) == "Llamas live mostly in"
     assert record.notice == "answer cut at the token limit (4 tokens, RAG_AI_MAX_TOKENS)"
+    assert not record.interrupted
+
+
+def test_a_server_writing_past_the_token_limit_is_cut_there(settings, scripted, passages):
+    """A server (or a proxy) that ignores max_tokens would stream for ever: the answer ends
+    once it holds more text than that many tokens can, as if the model had reached them."""
+    scripted.stream(scripted_answer("and again " * 5000))
+    deltas, record = ask(settings.model_copy(update={"ai_max_tokens": 16}), passages)
+    assert 16 * 4 < len("".join(deltas).encode()) <= 16 * OVERRUN_BYTES_PER_TOKEN + 16
+    assert record.notice == "answer cut at the token limit (16 tokens, RAG_AI_MAX_TOKENS)"
     assert not record.interrupted
 
 

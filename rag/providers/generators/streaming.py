@@ -93,6 +93,9 @@ def whole_characters(text: str) -> str:
 
 
 EMPTY_ANSWER = "the model returned an empty answer"
+# a token of a Llama, Mistral or Qwen vocabulary holds 4 or 5 bytes of English on average,
+# fewer than this however long (a run of spaces, a long word)
+OVERRUN_BYTES_PER_TOKEN = 32
 # finish reasons of an answer that came to its end (None: a Workers AI stream names none);
 # "length" has a notice of its own, and any other reason means the answer was cut
 ENDED_WHOLE = frozenset({None, "stop", "eos", "end_turn", "stop_sequence"})
@@ -182,14 +185,16 @@ def _one_candidate(
     usage: dict[str, Any] | None = None
     failed: AIError | None = None
     streamed: list[str] = []  # what arrived: priced when the stream never says its usage
+    streamed_bytes, overrun = 0, overrun_bytes(candidate)
     with http.call(model=candidate.model, endpoint=candidate.endpoint, kind="chat") as stats:
         stats.flagged_passages = candidate.flagged_passages or None
         try:
             try:
-                for event, delta in joined_deltas(http.stream_events(
+                events = joined_deltas(http.stream_events(
                     candidate.url, candidate.body, stats, headers=candidate.headers,
                     reader_gone=reader_gone,
-                )):
+                ))
+                for event, delta in events:
                     # a draft read whole (consensus, a held answer) stops here too
                     check_reader(reader_gone)
                     complete = complete or ends_answer(event)
@@ -208,6 +213,11 @@ def _one_candidate(
                             produced = True
                             record.model = candidate.model
                             yield shown
+                        streamed_bytes += len(delta.encode("utf-8", "replace"))
+                        if overrun is not None and streamed_bytes > overrun:
+                            events.close()  # and with it the server's stream
+                            complete, reason = True, "length"
+                            break
             except GeneratorExit:  # the reader stopped the answer: what it cost still counts
                 _fill_usage(record, candidate, stats, usage, pricer, streamed)
                 raise
@@ -268,6 +278,14 @@ def cut_at_limit(candidate: Candidate) -> str:
     limit = candidate.body.get("max_tokens")
     budget = f"{limit} tokens, " if limit else ""
     return f"answer cut at the token limit ({budget}RAG_AI_MAX_TOKENS)"
+
+
+def overrun_bytes(candidate: Candidate) -> int | None:
+    """How much text a model asked for `max_tokens` tokens cannot have written within them
+    (no token holds OVERRUN_BYTES_PER_TOKEN bytes of UTF-8): past it, the server ignores the
+    limit, and the answer is ended there as if the model had reached it."""
+    limit = _count(candidate.body.get("max_tokens"))
+    return limit * OVERRUN_BYTES_PER_TOKEN if limit else None
 
 
 def reached_limit(candidate: Candidate, usage: Mapping[str, Any] | None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.apptest import PAGE, greenhouse, open_page, upload
 from tests.pdfgen import make_pdf
 from ui.common import get_engine
 from ui.conversation import to_markdown
+from ui.sidebar import SIDEBAR_DOCUMENTS
 
 QUESTION = "How much sunlight do tomatoes need?"
 SECRET = "cf-secret-token-do-not-show-4711"
@@ -238,6 +240,35 @@ def test_answer_settings_no_model_can_take_leave_the_chosen_collection_in_place(
                  "text/markdown")])
     assert [d.name for d in ctx.workspace.document_rows("birds")] == ["heron.md"]
     assert not ctx.workspace.document_rows("docs")
+
+
+def test_a_big_library_shows_its_latest_documents_in_the_sidebar_and_all_on_its_page(
+        start, tmp_path: Path) -> None:
+    """The sidebar's rows are drawn on every question: a library of thousands shows the ones
+    added last there, and every one on the Documents page, where two files of one name show
+    the folders that tell them apart."""
+    at = start()
+    service = at.session_state["_ctx"].workspace.service
+    for team in ("alpha", "beta"):
+        (tmp_path / team).mkdir()
+        (tmp_path / team / "readme.txt").write_text(f"Team {team}'s door code is 12{team}.")
+    service.ingest([tmp_path / "alpha", tmp_path / "beta"])
+    time.sleep(1.1)  # a document's time is kept to the second
+    for n in range(SIDEBAR_DOCUMENTS + 3):
+        service.ingest_bytes(f"note{n:02}.md", f"# Note {n}\n\nShelf {n} holds jars.".encode(),
+                             f"upload:note{n:02}.md")
+    at.run()
+    assert not at.exception, at.exception
+    listed = [c.value for c in at.sidebar.caption
+              if c.value.endswith("chunk") and not c.value.startswith("Delete")]
+    assert len(listed) == SIDEBAR_DOCUMENTS
+    assert not any("readme" in c for c in listed)  # the two added first
+    assert any(f"The {SIDEBAR_DOCUMENTS} added last of {SIDEBAR_DOCUMENTS + 5} documents"
+               in c.value for c in at.sidebar.caption)
+    at.switch_page("views/documents.py").run()
+    names = list(at.dataframe[0].value["Name"])
+    assert len(names) == SIDEBAR_DOCUMENTS + 5
+    assert {"alpha/readme.txt", "beta/readme.txt"} <= set(names)
 
 
 def test_documents_page_lists_pages_chunks_and_time_and_deletes(start) -> None:

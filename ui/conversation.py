@@ -19,11 +19,15 @@ def shown_file_name(source: str) -> str:
 
 
 def shown_file_names(citations: list[dict[str, Any]]) -> list[str]:
-    """Each citation's file name as `shown_file_name` shows it, with as many of its folders
-    as tell it from another source of the answer by the same name ("c/manual.txt" and
-    "d/manual.txt" for chg/c/manual.txt and chg/d/manual.txt); the whole source when no
-    folder does (an upload and a file on disk)."""
-    sources = [str(c.get("source", "")) for c in citations]
+    """Each citation's file name as `distinct_names` shows it among the answer's sources."""
+    return distinct_names([str(c.get("source", "")) for c in citations])
+
+
+def distinct_names(sources: list[str]) -> list[str]:
+    """Each source's file name as `shown_file_name` shows it, with as many of its folders as
+    tell it from another of `sources` by the same name ("c/manual.txt" and "d/manual.txt"
+    for chg/c/manual.txt and chg/d/manual.txt); the whole source when no folder does (an
+    upload and a file on disk)."""
     by_name: dict[str, set[str]] = {}
     for source in sources:
         by_name.setdefault(source_name(source), set()).add(source)

@@ -12,6 +12,7 @@ from rag.errors import RagError
 from rag.text.controls import escape_bidi, escaped_controls
 from rag.types import counted
 from ui.common import READ_ONLY, Context
+from ui.conversation import distinct_names
 from ui.safe_text import plain
 
 
@@ -28,7 +29,8 @@ def table(rows: list[DocumentRow]) -> dict[str, list]:
     """The table's columns; text from the documents has its bidi controls shown as escapes,
     as `plain` shows them (a cell is not Markdown, but a control there still reorders it)."""
     return {
-        "Name": [escaped_controls(r.name) for r in rows],
+        # a name two folders hold shows the folders that tell them apart
+        "Name": distinct_names([r.source for r in rows]),
         "Title": [escaped_controls(r.title) for r in rows],
         "Pages": [r.pages for r in rows],
         "Chunks": [r.chunks for r in rows],

@@ -14,16 +14,20 @@ from rag.engine.options import (
     available_generators,
     workers_ai_chat_models,
 )
-from rag.engine.workspace import Workspace
+from rag.engine.workspace import DocumentRow, Workspace
 from rag.errors import RagError
 from rag.settings import ANSWER_STRATEGIES, Settings
 from rag.text.controls import escaped_controls
 from rag.types import SEARCH_MODES, counted
 from ui.common import READ_ONLY, REROUTED, Context, Identity
+from ui.conversation import distinct_names
 from ui.safe_text import plain
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
+# each row is a dozen elements drawn on every run of the page (every question): a library
+# of thousands would cost seconds a question; the Documents page lists them all
+SIDEBAR_DOCUMENTS = 20
 QUICK_INGEST_SECONDS = 1.5  # a small upload's outcome shows at once, a big one's progress
 STRATEGY_HELP = ("single: one model (with its fallbacks). progressive: a fast model first, the "
                  "chosen model when its answer is weak. consensus: several models at once, the "
@@ -199,12 +203,18 @@ def document_list(workspace: Workspace, collection: str, editor: bool) -> None:
     if not docs:
         st.sidebar.info("No documents yet: add some above or run `rag ingest PATH`." if editor
                         else "No documents yet.")
-    for doc in docs:
+    names = dict(zip((d.doc_id for d in docs), distinct_names([d.source for d in docs]),
+                     strict=True))
+    shown = latest(docs, SIDEBAR_DOCUMENTS)
+    if len(shown) < len(docs):
+        st.sidebar.caption(f"The {len(shown)} added last of {counted(len(docs), 'document')}; "
+                           "every one is on the Documents page.")
+    for doc in shown:
         # a horizontal container, unlike columns, keeps the icon beside the name on a phone
         row = st.sidebar.container(horizontal=True, vertical_alignment="center", wrap=False)
         left, right = row.container(), row.container(width="content")
         pages = f"{counted(doc.pages, 'page')} · " if doc.pages else ""
-        name = escaped_controls(doc.name)
+        name = names[doc.doc_id]
         about = f"{name} · {pages}{counted(doc.chunks, 'chunk')}"
         # titles and file names come from the documents: shown as text, never as HTML
         left.markdown(f"**{plain(escaped_controls(doc.title) or name)}**")
@@ -220,6 +230,15 @@ def document_list(workspace: Workspace, collection: str, editor: bool) -> None:
             if st.button("Delete", key=f"delete-{doc.doc_id}", type="primary"):
                 workspace.delete_document(collection, doc.doc_id)
                 st.rerun()
+
+
+def latest(docs: list[DocumentRow], most: int) -> list[DocumentRow]:
+    """The `most` documents ingested last, in the list's order."""
+    if len(docs) <= most:
+        return docs
+    kept = {d.doc_id for d in sorted(docs, key=lambda d: d.ingested_at or "",
+                                     reverse=True)[:most]}
+    return [d for d in docs if d.doc_id in kept]
 
 
 def answer_options(settings: Settings) -> AskOptions:

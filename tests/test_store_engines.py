@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import qdrant_edge as qe
 
@@ -21,6 +22,7 @@ from rag.errors import CollectionMissing, ConfigError, EmbedderMismatchError, St
 from rag.registry import make_store
 from rag.service import RagService, build_service
 from rag.settings import Settings
+from rag.stores import edge
 from rag.stores.base import point_id
 from rag.stores.fusion import DENSE, FUSION_WEIGHTS, SPARSE, fuse_dbsf, fusion_depth
 from rag.stores.passages import PassageCache
@@ -693,3 +695,24 @@ def test_equal_scores_come_back_in_one_order_whatever_order_they_were_written(
         for name in names:
             svc.delete(str(tmp_path / name.removesuffix(".txt") / name))
     assert orders[0] == orders[1]
+
+
+@pytest.mark.slow
+def test_an_embedded_store_written_for_long_keeps_its_log_trimmed(settings: Settings, embedder,
+                                                                  monkeypatch) -> None:
+    """A shard's write-ahead log keeps every write until its segments are written out: an
+    engine that ingests for days must write them out as it goes, not only when it stops."""
+    monkeypatch.setattr(edge, "FLUSH_SECONDS", 0.0)
+    service = open_service(settings, embedder, "edge")
+    try:
+        store = service.store
+        ids = [point_id("doc", n) for n in range(5000)]
+        rng = np.random.default_rng(0)
+        for _ in range(12):  # the same points rewritten: the library's size stays the same
+            store.upsert_points(ids, rng.random((len(ids), store.dimension), np.float32),
+                                [([1], [1.0])] * len(ids), [{"text": "x" * 500}] * len(ids))
+        log = settings.resolved_qdrant_path / "edge" / store.collection / "shard" / "wal"
+        written = sum(f.stat().st_size for f in log.rglob("*") if f.is_file())
+        assert written < 4 * 32 * 2**20  # its last few 32 MB segments; unflushed, seven
+    finally:
+        service.close()

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from array import array
 from collections import Counter
@@ -32,7 +33,13 @@ import numpy as np
 import portalocker
 import qdrant_edge as qe
 
-from rag.errors import ConfigError, deleted_while_used, no_room, writing_to
+from rag.errors import (
+    CollectionMissing,
+    ConfigError,
+    deleted_while_used,
+    no_room,
+    writing_to,
+)
 from rag.stores.base import (
     PAYLOAD_INDEXES,
     ChunkStore,
@@ -53,6 +60,8 @@ _META = "collection.json"
 # wake-up stalls the engine's other requests; an edge shard here is one segment, which a pool
 # cannot split anyway (bench/edge_search_threads.py).
 _SEARCH_THREADS = 1
+# a shard written to has its log trimmed this often (EdgeClient.wrote)
+FLUSH_SECONDS = 30.0
 T = TypeVar("T")
 
 
@@ -91,6 +100,7 @@ class EdgeClient:
         # this client: kept in memory, every question's cache key reads no file.
         self._metadata: dict[str, dict] = {}
         self._passages: dict[str, PassageCache] = {}
+        self._flushed: dict[str, float] = {}  # when each shard last wrote its segments out
         with writing_to(self.path), not_permitted(self.path):
             self._lock_file: IO[str] | None = open(self.root / ".lock", "a")  # noqa: SIM115
         try:
@@ -161,6 +171,21 @@ class EdgeClient:
                 if not self._borrowed[id(shard)]:
                     del self._borrowed[id(shard)]
                     self._users.notify_all()
+
+    def wrote(self, name: str) -> None:
+        """After a write to collection `name`: its shard's segments written out and its log
+        trimmed, at most every FLUSH_SECONDS. A shard's log otherwise keeps every write until
+        the engine stops (tens of KB a chunk), on disk and in the engine's memory."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._flushed.setdefault(name, now) < FLUSH_SECONDS:
+                return
+            self._flushed[name] = now
+        try:
+            with writing_to(self.path):
+                self.on_shard(name, lambda shard: shard.flush())
+        except CollectionMissing:  # dropped since the write: nothing left to write out
+            pass
 
     def _close_when_unused(self, shard: qe.EdgeShard) -> None:
         with self._users:
@@ -292,6 +317,7 @@ class EdgeStore(ChunkStore):
         forgotten after it."""
         self._on_shard(lambda shard: shard.update(operation))
         self.passage_cache().forget(None if ids is None else _as_uuids(ids))
+        self.client.wrote(self.collection)
 
     def passage_cache(self) -> PassageCache:
         return self.client.passages(self.collection)

@@ -53,6 +53,8 @@ _PLACEHOLDER = re.compile(
     r"|document|book|binder|slide|microsoft word|microsoft powerpoint|microsoft excel)\s*\d*"
     r"|about:blank",  # a browser's print of a page made in place, which has no address
     re.I)
+# a Python object as its repr names it, quoted or not, with the space before it
+_OBJECT_REPR = re.compile(r" ?'?<[\w.]+ object at 0x[0-9a-fA-F]+>'?")
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,9 @@ def too_much_text(path: Path, max_chars: int = MAX_DOCUMENT_CHARS) -> DocumentEr
 
 def library_error(exc: BaseException) -> str:
     """What a parsing library said, for a user's message: its type, and its text if any
-    ("PdfReadError: startxref not found"; a bare "AssertionError")."""
-    text = str(exc).strip()
+    ("PdfReadError: startxref not found"; a bare "AssertionError"), without the Python
+    objects it names ("<_io.BytesIO object at 0x...>"), which mean nothing to a user."""
+    text = _OBJECT_REPR.sub("", str(exc)).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

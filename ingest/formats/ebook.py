@@ -62,19 +62,27 @@ def read_despite_missing_chapters(data: bytes) -> tuple[Any, list[str]]:
     """The book, and the chapter files its manifest lists but its archive lacks. ebooklib
     refuses a book missing any file it lists; a chapter lost from an otherwise sound book
     should cost that chapter only, so each missing one is read as an empty page, up to
-    `_MOST_MISSING` of them (a book missing more is no book)."""
+    `_MOST_MISSING` of them (a book missing more is no book). A spine naming a missing NCX
+    table of contents costs that table only: the navigation document's is read instead."""
     from ebooklib import epub
 
     missing: list[str] = []
+    options = {"ignore_ncx": False}
     while True:
         try:
-            return epub.read_epub(io.BytesIO(data), {"ignore_ncx": False}), missing
+            return epub.read_epub(io.BytesIO(data), options), missing
         except KeyError as exc:
             name = _missing_file(exc)
             if name is None or not _CHAPTER_FILE.search(name) or len(missing) >= _MOST_MISSING:
                 raise
             missing.append(name)
             data = _with_empty_page(data, name)
+        except AttributeError:
+            # the spine names an NCX table of contents the manifest lacks, as ebooklib
+            # writes a book given a navigation document alone: its titles come from that
+            if options["ignore_ncx"]:
+                raise
+            options = {"ignore_ncx": True}
 
 
 def _missing_file(exc: KeyError) -> str | None:

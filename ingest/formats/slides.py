@@ -19,12 +19,18 @@ from ingest.formats.base import (
 )
 from ingest.formats.containers import check_package, reading
 from ingest.formats.word import short
+from rag.errors import DocumentError
 
 log = logging.getLogger(__name__)
+# the main parts of a slideshow, a template, and their macro-enabled kinds
+PRESENTATION_LIKE_PARTS = (
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml",
+    "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
+    "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
+    "application/vnd.ms-powerpoint.template.macroEnabled.main+xml")
 
 
 def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    import pptx
     from pptx.exc import PythonPptxError
 
     names = check_package(path, data)
@@ -33,7 +39,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         raise too_large(path, f"{slides:,} slides is more than {MAX_PAGES:,}")
     pages = Pages(path)
     with reading(path, "PowerPoint file", (PythonPptxError,)):
-        deck = pptx.Presentation(io.BytesIO(data))
+        deck = opened_deck(path, data)
         deck_title = metadata_title(deck.core_properties.title)
         for number, slide in enumerate(deck.slides, start=1):
             if is_hidden(slide):
@@ -55,6 +61,25 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             if not deck_title and number == 1 and title:
                 deck_title = title
     return Parsed(deck_title or path.stem, pages.pages)
+
+
+def opened_deck(path: Path, data: bytes):
+    """The presentation python-pptx reads, a slideshow (.ppsx, .ppsm) or a template (.potx,
+    .potm) saved under .pptx too: PowerPoint opens those as presentations, and their text is
+    read the same way, but python-pptx knows a presentation's main part alone (or a
+    macro-enabled one's), so theirs are made known."""
+    from pptx.opc.package import PartFactory
+    from pptx.package import Package
+    from pptx.parts.presentation import PresentationPart
+
+    for content_type in PRESENTATION_LIKE_PARTS:
+        PartFactory.part_type_for.setdefault(content_type, PresentationPart)
+    part = Package.open(io.BytesIO(data)).main_document_part
+    if not isinstance(part, PresentationPart):
+        raise DocumentError("corrupt", f"{path}: cannot read the PowerPoint file: its main "
+                                       f"part is not a presentation's (its content type is "
+                                       f"{part.content_type})")
+    return part.presentation
 
 
 def is_hidden(slide) -> bool:

@@ -1,7 +1,7 @@
 """Word (.docx) with python-docx: headings, paragraphs, tables (nested ones too), text boxes
 and content controls in reading order, the text as a reader now sees it (tracked insertions in,
-deletions and hidden text out, hidden by the run or by its style); headers, footers, footnotes
-and comments are not read.
+deletions and hidden text out, hidden by the run or by its style; equations and inserted
+symbols in their place: `word_math`); headers, footers, footnotes and comments are not read.
 
 A document has no pages to cite, so each heading starts a section: a page without a number
 whose locator is the heading ("Installation"), which citations show. A heading is what Word
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.formats.base import (
+    LIST_BULLET,
     MAX_PARAGRAPHS,
     MAX_RUNS,
     PARAGRAPH_BREAK,
@@ -30,6 +31,9 @@ from ingest.formats.base import (
     whole_number,
 )
 from ingest.formats.containers import check_package, reading
+from ingest.formats.sheets import could_be_header, titled
+from ingest.formats.word_math import MATH, MATH_RUN, math_text, symbol_text
+from rag.errors import DocumentError
 from rag.text.table_rows import cells_line, named_row
 
 if TYPE_CHECKING:
@@ -37,6 +41,14 @@ if TYPE_CHECKING:
 
 LOCATOR_CHARS = 80
 WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have
+# a list item's number or bullet, as `numbered_text` writes it before the item
+LIST_MARK = re.compile(
+    rf"(?:{LIST_BULLET}|\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)[.)])\s")
+# the main parts of a macro-enabled document, a template and a macro-enabled template
+DOCUMENT_LIKE_PARTS = ("application/vnd.ms-word.document.macroEnabled.main+xml",
+                       "application/vnd.openxmlformats-officedocument.wordprocessingml"
+                       ".template.main+xml",
+                       "application/vnd.ms-word.template.macroEnabledTemplate.main+xml")
 # WordprocessingML's namespace, as lxml spells a tag: named here so that reading a tag needs
 # no python-docx import when the module is
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -52,7 +64,6 @@ def tags(*names: str) -> frozenset[str]:
 
 
 def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    import docx
     from docx.opc.exceptions import OpcError
     from docx.oxml.exceptions import XmlchemyError
     from docx.table import Table
@@ -62,7 +73,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     check_package(path, data)
     pages = Pages(path)
     with reading(path, "Word document", (OpcError, XmlchemyError)):
-        document = docx.Document(io.BytesIO(data))
+        document = opened_document(path, data)
         check_counts(path, document.element.body)
         hide_styled_text(document)
         numbers = ListNumbers.of(document)
@@ -94,15 +105,33 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     return Parsed(title or path.stem, pages.pages)
 
 
+def opened_document(path: Path, data: bytes):
+    """The document python-docx reads, a macro-enabled one (.docm) or a template (.dotx,
+    .dotm) saved under .docx too: Word opens those as documents, and their text is read the
+    same way, but python-docx knows a document's main part alone, so theirs are made known."""
+    from docx.opc.part import PartFactory
+    from docx.package import Package
+    from docx.parts.document import DocumentPart
+
+    for content_type in DOCUMENT_LIKE_PARTS:
+        PartFactory.part_type_for.setdefault(content_type, DocumentPart)
+    part = Package.open(io.BytesIO(data)).main_document_part
+    if not isinstance(part, DocumentPart):
+        raise DocumentError("corrupt", f"{path}: cannot read the Word document: its main part "
+                                       f"is not a document's (its content type is "
+                                       f"{part.content_type})")
+    return part.document
+
+
 def check_counts(path: Path, body) -> None:
-    """Refuse a body of more paragraphs or runs than MAX_PARAGRAPHS or MAX_RUNS before it is
-    walked: counted by lxml in C, where reading each costs python-docx tens of microseconds,
-    so a small file of millions of empty ones would take minutes."""
+    """Refuse a body of more paragraphs or runs (an equation's too) than MAX_PARAGRAPHS or
+    MAX_RUNS before it is walked: counted by lxml in C, where reading each costs python-docx
+    tens of microseconds, so a small file of millions of empty ones would take minutes."""
     from docx.oxml.ns import qn
 
-    for tag, bound, what in ((qn("w:p"), MAX_PARAGRAPHS, "paragraphs"),
-                             (qn("w:r"), MAX_RUNS, "runs of text")):
-        if sum(1 for _ in itertools.islice(body.iter(tag), bound + 1)) > bound:
+    for names, bound, what in (((qn("w:p"),), MAX_PARAGRAPHS, "paragraphs"),
+                               ((qn("w:r"), MATH_RUN), MAX_RUNS, "runs of text")):
+        if sum(1 for _ in itertools.islice(body.iter(*names), bound + 1)) > bound:
             raise too_large(path, f"more than {bound:,} {what}")
 
 
@@ -205,7 +234,8 @@ INLINE_WRAPPERS = BLOCK_WRAPPERS | tags(
     "hyperlink", "ins", "moveTo", "fldSimple", "smartTag", "dir", "bdo")
 BLOCKS, RUNS, ROWS, CELLS = tags("p", "tbl"), tags("r"), tags("tr"), tags("tc")
 BREAK = W + "br"
-RUN_TEXT = tags("t", "tab", "ptab", "cr", "noBreakHyphen", "br")
+SYMBOL = W + "sym"
+RUN_TEXT = tags("t", "tab", "ptab", "cr", "noBreakHyphen", "br", "sym")
 
 
 def unwrapped(element, wanted: frozenset[str], wrappers: frozenset[str],
@@ -255,8 +285,9 @@ def paragraph_text(paragraph) -> str:
 
 
 def inline_text(element) -> str:
-    """The text a reader sees in the runs of `element`, in order."""
-    return "".join(run_text(r) for r in unwrapped(element, RUNS, INLINE_WRAPPERS))
+    """The text a reader sees in the runs and equations of `element`, in order."""
+    return "".join(math_text(e) if e.tag in MATH else run_text(e)
+                   for e in unwrapped(element, RUNS | MATH, INLINE_WRAPPERS))
 
 
 def run_text(run) -> str:
@@ -267,8 +298,13 @@ def run_text(run) -> str:
 
     if Font(run).hidden:
         return ""
-    return "".join("\n" if e.tag == BREAK else str(e)
-                   for e in run.iterchildren() if e.tag in RUN_TEXT)
+    return "".join(run_piece(e) for e in run.iterchildren() if e.tag in RUN_TEXT)
+
+
+def run_piece(element) -> str:
+    if element.tag == BREAK:
+        return "\n"
+    return symbol_text(element) if element.tag == SYMBOL else str(element)
 
 
 def numbered_text(paragraph, numbers: ListNumbers | None) -> str:
@@ -288,9 +324,10 @@ def boxed_lines(paragraph) -> list[str]:
 
 
 def cell_text(cell, numbers: ListNumbers | None = None) -> str:
-    """A cell's words: its paragraphs, those in its content controls, and a table nested in it
-    row by row; a Word list's numbers counted by `numbers`, which the cells are read in order
-    for: Word counts a list through the body's tables as it reads them."""
+    """A cell's words: its paragraphs, those in its content controls and text boxes, and a
+    table nested in it row by row; a Word list's numbers counted by `numbers`, which the
+    cells are read in order for: Word counts a list through the body's tables as it reads
+    them."""
     from docx.table import Table
 
     if not hasattr(cell, "iter_inner_content"):  # PowerPoint's cells hold text only
@@ -298,23 +335,32 @@ def cell_text(cell, numbers: ListNumbers | None = None) -> str:
     parts = []
     for inner in blocks(cell, cell._tc):
         parts += (table_lines(inner, numbers) if isinstance(inner, Table)
-                  else [numbered_text(inner, numbers)])
+                  else [numbered_text(inner, numbers), *boxed_lines(inner)])
     return " ".join(" ".join(parts).split())
 
 
 def table_lines(table, numbers: ListNumbers | None = None) -> list[str]:
-    """A table's rows, a merged cell once. When the first row reads as a header (two or more
-    cells of words, no digits), each row after it names its values by it, as a sheet's rows
-    do ("Model: K200; Capacity: 1.7 litres"), so a row quoted alone still says what its
-    values are; otherwise a row's cells are joined by ' | ' ("Voltage | 230 V")."""
+    """A table's rows, a merged cell once. When the first row reads as a header, as a sheet's
+    does (`could_be_header`: two or more cells of words, "Q1" or years among them), each row
+    after it names its values by it, as a sheet's rows do ("Model: K200; Capacity: 1.7
+    litres"), so a row quoted alone still says what its values are; a title above the header
+    (a row of one cell, often merged across the table: `titled`) is a line of its own. A row
+    of list items (steps numbered across the cells) names no columns. Otherwise a row's
+    cells are joined by ' | ' ("Voltage | 230 V")."""
     rows = [cells for cells in row_texts(table, numbers) if any(cells)]
-    if not rows:
-        return []
+    titles, body = titled(iter(rows))
+    lines = [cells_line(values) for values in titles]
+    rows = list(body)
+    if len(rows) < 2 or not could_be_header(rows[0]) or any(map(is_list_item, rows[0])):
+        return lines + [cells_line(cells) for cells in rows]
     header = rows[0]
-    named = [c for c in header if c]
-    if len(rows) < 2 or len(named) < 2 or any(ch.isdigit() for c in named for ch in c):
-        return [cells_line(cells) for cells in rows]
-    return [cells_line(header)] + [named_row(header, cells) for cells in rows[1:]]
+    return lines + [cells_line(header)] + [named_row(header, cells) for cells in rows[1:]]
+
+
+def is_list_item(text: str) -> bool:
+    """Whether a cell's text opens with the number or bullet a Word list draws ("2. Fill
+    it", "b) Rinse", "• Seal")."""
+    return LIST_MARK.match(text) is not None
 
 
 def row_texts(table, numbers: ListNumbers | None) -> Iterator[list[str]]:

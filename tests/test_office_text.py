@@ -1,0 +1,212 @@
+"""Word and PowerPoint text a reader sees that a plain run-by-run read would lose or
+misname: a text box in a table cell, inserted symbols, equations, table headers holding
+digits or under a title, macro-enabled and template packages saved under .docx or .pptx;
+and an EPUB book whose reading order names a contents file it lacks."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingest.formats.base import library_error
+from ingest.loaders import load_bytes
+from tests.docgen import make_docx, make_pptx
+
+NAMESPACES = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+              'xmlns:v="urn:schemas-microsoft-com:vml" '
+              'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math"')
+
+
+def xml(text: str):
+    from lxml import etree
+
+    return etree.fromstring(text)
+
+
+def saved(document) -> bytes:
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def paragraphs(name: str, data: bytes) -> list[str]:
+    return [block for page in load_bytes(Path(name), data).pages
+            for block in page.text.split("\n\n")]
+
+
+def text_box(text: str):
+    """A run holding a text box, as Word writes one for older readers."""
+    return xml(f"<w:r {NAMESPACES}><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r>"
+               f"<w:t>{text}</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict>"
+               "</w:r>")
+
+
+def test_a_text_box_anchored_in_a_table_cell_is_read_in_the_cell() -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    for r, values in enumerate([["Part", "Note"], ["Widget", "See box"]]):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    table.cell(1, 1).paragraphs[0]._p.append(text_box("Handle with gloves."))
+    assert paragraphs("boxed.docx", saved(document)) == [
+        "Part | Note", "Part: Widget; Note: See box Handle with gloves."]
+
+
+@pytest.mark.parametrize(("font", "code", "shown"), [
+    ("Symbol", "F0B0", "°"), ("Symbol", "F070", "π"), ("Symbol", "F0A3", "≤"),
+    ("Symbol", "F0B4", "×"), ("Wingdings", "F0FC", "✓"), ("Arial", "00B0", "°"),
+    ("Wingdings", "F021", ""), ("Symbol", "F080", "")])
+def test_an_inserted_symbol_is_its_character(font: str, code: str, shown: str) -> None:
+    import docx
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("The kiln runs at 900")
+    paragraph._p.append(xml(f'<w:r {NAMESPACES}><w:sym w:font="{font}" w:char="{code}"/></w:r>'))
+    paragraph.add_run("C.")
+    assert paragraphs("kiln.docx", saved(document)) == [f"The kiln runs at 900{shown}C."]
+
+
+def equation(body: str, display: bool = False) -> object:
+    math = f"<m:oMath {NAMESPACES}>{body}</m:oMath>"
+    return xml(f"<m:oMathPara {NAMESPACES}>{math}</m:oMathPara>" if display else math)
+
+
+def r(text: str) -> str:
+    return f"<m:r><m:t>{text}</m:t></m:r>"
+
+
+def power(base: str, exponent: str) -> str:
+    return f"<m:sSup><m:e>{base}</m:e><m:sup>{exponent}</m:sup></m:sSup>"
+
+
+def test_an_equation_keeps_its_place_in_the_sentence_in_a_linear_form() -> None:
+    import docx
+
+    document = docx.Document()
+    sentence = document.add_paragraph("The area of a circle is ")
+    sentence._p.append(equation(r("A=π") + power(r("r"), r("2"))))
+    sentence.add_run(" where r is the radius.")
+    document.add_paragraph()._p.append(equation(r("E=m") + power(r("c"), r("2")), display=True))
+    document.add_paragraph()._p.append(equation(
+        r("x=") + "<m:f><m:num>" + r("-b±") + "<m:rad><m:radPr><m:degHide m:val='1'/>"
+        "</m:radPr><m:deg/><m:e>" + power(r("b"), r("2")) + r("-4ac") + "</m:e></m:rad>"
+        "</m:num><m:den>" + r("2a") + "</m:den></m:f>"))
+    document.add_paragraph()._p.append(equation(
+        "<m:nary><m:naryPr><m:chr m:val='∑'/></m:naryPr><m:sub>" + r("i=1") + "</m:sub>"
+        "<m:sup>" + r("n") + "</m:sup><m:e><m:sSub><m:e>" + r("x") + "</m:e><m:sub>"
+        + r("i") + "</m:sub></m:sSub></m:e></m:nary>" + r("=") + power(
+            "<m:d><m:e>" + r("a+b") + "</m:e></m:d>", r("n+1"))))
+    assert paragraphs("maths.docx", saved(document)) == [
+        "The area of a circle is A=πr^2 where r is the radius.", "E=mc^2",
+        "x=(-b±√(b^2-4ac))/2a", "∑_(i=1)^n x_i=(a+b)^(n+1)"]
+
+
+def word_table(rows: list[list[str]], merged_title: bool = False) -> bytes:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=len(rows), cols=len(rows[-1]))
+    for r_, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.cell(r_, c).text = value
+    if merged_title:  # a title merged across the table, above its header
+        table.cell(0, 0).merge(table.cell(0, len(rows[-1]) - 1)).text = rows[0][0]
+    return saved(document)
+
+
+@pytest.mark.parametrize("header", [["Region", "Q1", "Q2"], ["Region", "2023", "2024"]])
+def test_a_word_or_slide_table_header_naming_quarters_or_years_names_the_values(
+        header: list[str]) -> None:
+    rows = [header, ["North", "1200", "1350"]]
+    expected = [" | ".join(header),
+                f"{header[0]}: North; {header[1]}: 1200; {header[2]}: 1350"]
+    assert paragraphs("figures.docx", word_table(rows)) == expected
+    deck = make_pptx([{"title": "Figures", "table": rows}])
+    assert paragraphs("figures.pptx", deck) == ["Figures", *expected]
+
+
+def test_a_word_table_whose_first_row_is_data_names_nothing() -> None:
+    rows = [["2021", "100", "x"], ["2022", "110", "y"]]
+    assert paragraphs("data.docx", word_table(rows)) == ["2021 | 100 | x", "2022 | 110 | y"]
+
+
+def test_a_title_merged_across_a_word_table_is_a_line_above_its_header() -> None:
+    rows = [["Price list", "", ""], ["Model", "Capacity", "Price"], ["K200", "1.7 litres", "$39"]]
+    assert paragraphs("prices.docx", word_table(rows, merged_title=True)) == [
+        "Price list", "Model | Capacity | Price",
+        "Model: K200; Capacity: 1.7 litres; Price: $39"]
+
+
+OPENXML = "application/vnd.openxmlformats-officedocument."
+
+
+def retyped(package: bytes, old: str, new: str) -> bytes:
+    """`package` with its main part's content type `old` made `new`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                assert old.encode() in data
+                data = data.replace(old.encode(), new.encode())
+            copy.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", [
+    "application/vnd.ms-word.document.macroEnabled.main+xml",
+    OPENXML + "wordprocessingml.template.main+xml",
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"])
+def test_a_macro_enabled_document_or_template_saved_as_docx_is_read(kind: str) -> None:
+    document = retyped(make_docx([("Summary", ["Quarterly macro report."])]),
+                       OPENXML + "wordprocessingml.document.main+xml", kind)
+    assert paragraphs("macros.docx", document) == ["Summary", "Quarterly macro report."]
+
+
+@pytest.mark.parametrize("kind", [
+    OPENXML + "presentationml.slideshow.main+xml",
+    OPENXML + "presentationml.template.main+xml",
+    "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml"])
+def test_a_slideshow_or_template_saved_as_pptx_is_read(kind: str) -> None:
+    deck = retyped(make_pptx([{"title": "Deck", "body": ["Shown as a slideshow."]}]),
+                   OPENXML + "presentationml.presentation.main+xml", kind)
+    assert paragraphs("show.pptx", deck) == ["Deck", "• Shown as a slideshow."]
+
+
+def test_a_library_error_names_no_python_object() -> None:
+    said = ValueError(f"file '{io.BytesIO()}' is not a Word file, content type is 'x'")
+    assert library_error(said) == "ValueError: file is not a Word file, content type is 'x'"
+
+
+def test_an_epub_whose_spine_names_a_missing_ncx_is_read_by_its_navigation_titles() -> None:
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("nav-only")
+    book.set_title("Dunmore Tales")
+    book.set_language("en")
+    chapters = []
+    for n, (title, text) in enumerate([("Arrival", "The ferry reached Dunmore at dawn."),
+                                       ("The Market", "Fishmongers shouted prices.")], start=1):
+        chapter = epub.EpubHtml(title=title, file_name=f"c{n}.xhtml", lang="en")
+        chapter.content = f"<html><body><p>{text}</p></body></html>"
+        book.add_item(chapter)
+        chapters.append(chapter)
+    book.toc = tuple(chapters)
+    book.add_item(epub.EpubNav())  # and no NCX, which the spine still names (toc="ncx")
+    book.spine = chapters
+    buf = io.BytesIO()
+    epub.write_epub(buf, book)
+    with zipfile.ZipFile(buf) as package:
+        opf = package.read("EPUB/content.opf")
+    assert b'toc="ncx"' in opf and b"application/x-dtbncx+xml" not in opf
+    doc = load_bytes(Path("tales.epub"), buf.getvalue())
+    assert [(p.locator, p.text) for p in doc.pages] == [
+        ("chapter 1: Arrival", "The ferry reached Dunmore at dawn."),
+        ("chapter 2: The Market", "Fishmongers shouted prices.")]

@@ -66,6 +66,12 @@ def test_ingest_search_and_reingest_unchanged(svc, corpus: Path) -> None:
     again = svc.ingest([corpus])
     assert [f.status for f in again.files] == ["unchanged"] * 3
     assert svc.store.size() == size and svc.store.version() == 1
+    assert svc.store.document_count() == len(svc.documents()) == 3
+    chunk = Chunk(doc_id="half-written", source="half.txt", title="Half", position=0, page=None,
+                  start=0, end=12, text="Half a file.", token_count=4)
+    svc.store.upsert_pending([chunk], np.zeros((1, svc.store.dimension), np.float32),
+                             [([1], [1.0])], 2, "text/plain")
+    assert svc.store.document_count() == 3  # a document being written is none yet
 
 
 def test_changed_file_replaces_its_chunks_without_mixture(svc, tmp_path: Path) -> None:

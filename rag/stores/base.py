@@ -391,6 +391,11 @@ class ChunkStore(ABC):
         """Every point of the collection, in any status."""
         return self._count(None)
 
+    def document_count(self) -> int:
+        """How many documents are live: a count of their first chunks, which the payload
+        index answers without reading the documents (a health probe's, every few seconds)."""
+        return self._count(Where(must=FIRST_CHUNKS))
+
     def live_copy_of(self, doc_id: str) -> StoredDocument | None:
         """The live document with this content, if any: one lookup of its first chunk by id."""
         payload = self._payload(point_id(doc_id, 0))

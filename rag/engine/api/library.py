@@ -35,7 +35,7 @@ def health(engine: EngineDep, caller: CallerDep) -> dict:
     """Whether the engine is up, what it runs, and how many documents it holds."""
     service = engine.workspace.service
     return {"status": "ok", "collection": service.store.collection,
-            "documents": len(service.documents()), "embedder": service.embedder.name,
+            "documents": service.store.document_count(), "embedder": service.embedder.name,
             "generator": service.generator.name,
             "collections": engine.workspace.collections()}
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from rag.engine.api.errors import ApiError, error_response
 from rag.engine.api.schemas import ChatMessage
@@ -163,6 +164,12 @@ async def test_an_upload_whose_ingest_is_cancelled_says_so_with_each_files_outco
         ("notes.md", "ingested"), ("big.pdf", "failed")]
     sources = [d["source"] for d in (await api.get("/documents")).json()["documents"]]
     assert sources == ["upload:notes.md"]
+    # the file stored before the cancel is counted, as a finished ingest's would be
+    metrics = (await api.get("http://localhost/metrics")).text
+    counted = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(metrics) for s in family.samples}
+    assert counted[("rag_ingested_documents_total", ())] == 1
+    assert counted[("rag_ingested_files_total", (("status", "ingested"),))] == 1
 
 
 @pytest.mark.slow

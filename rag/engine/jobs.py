@@ -328,7 +328,10 @@ class IngestJobs:
                 state.pages, state.chunks = progress.pages, progress.chunks
                 state.chunks_written = progress.chunks_written
 
+        ended: list[FileResult] = []  # counted in the metrics however the job ends
+
         def on_file(result: FileResult) -> None:
+            ended.append(result)
             state = by_source.get(result.path)
             if state is not None:
                 state.status, state.doc_id, state.error = result.status, result.doc_id, result.error
@@ -343,11 +346,14 @@ class IngestJobs:
             report = self._ingest_replacing(job, on_file, on_progress)
         except IngestCancelled as exc:
             self._finish(job, "cancelled", error=str(exc))
+            self._report_ended(job, ended)
         except RagError as exc:
             self._finish(job, "failed", error=str(exc))
+            self._report_ended(job, ended)
         except Exception as exc:  # a bug must not kill the worker: the job says so
             job.failed_by_bug = True
             self._finish(job, "failed", error=unexpected_message(exc, __name__))
+            self._report_ended(job, ended)
         else:
             place = dict(zip((f.source for f in job.files), job.places, strict=True))
             last = len(job.files) + len(job.refused)  # a result of no file given: last
@@ -357,6 +363,12 @@ class IngestJobs:
             self._finish(job, "done")
             if self.on_report:
                 self.on_report(job.report)
+
+    def _report_ended(self, job: IngestJob, ended: list[FileResult]) -> None:
+        """The files a job cancelled or failed midway had ended (stored, unchanged, failed),
+        and those refused before it began, for the metrics: they count as a finished job's."""
+        if self.on_report:
+            self.on_report(IngestReport([r for _, r in job.refused] + ended).as_json())
 
     def _ingest_replacing(self, job: IngestJob, on_file: Callable[[FileResult], None],
                           on_progress: Callable[[Progress], None]) -> IngestReport:

@@ -5,6 +5,7 @@ the loader `rag ingest` uses, then chunked as ingest chunks it."""
 from __future__ import annotations
 
 import datetime
+import io
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +13,7 @@ import pytest
 from openpyxl.chart import BarChart, Reference
 
 from ingest.chunking import Chunker
+from ingest.formats import sheets
 from ingest.formats.sheets import names_columns
 from ingest.loaders import load_bytes
 from rag.text.tokens import TokenCounter
@@ -234,3 +236,27 @@ def test_a_header_of_months_typed_as_dates_names_each_rows_values(
     months = header.split(" | ")[1:]
     assert text_lines(book) == [header,
                                 f"Store: Kirkstore; {months[0]}: 111; {months[1]}: 222"]
+
+
+# what the author hid
+
+
+def test_hidden_rows_and_columns_are_left_out(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "prices.xlsx", [
+        ["Product", "Price", "Internal cost"], ["Hidwidget", 20, 7],
+        ["Supplier discount code SAVE-INSIDE-40 for staff only"], ["Hidgadget", 35, 12]])
+    edited = openpyxl.load_workbook(book)
+    edited.active.row_dimensions[3].hidden = True
+    edited.active.column_dimensions["C"].hidden = True
+    edited.save(book)
+    assert text_lines(book) == ["Product | Price", "Product: Hidwidget; Price: 20",
+                                "Product: Hidgadget; Price: 35"]
+
+
+def test_hidden_rows_are_found_in_rows_that_state_no_number() -> None:
+    xml = (b'<worksheet xmlns="x"><cols><col min="2" max="3" hidden="true"/><col min="4" '
+           b'max="4"/></cols><sheetData><row r="2"><c r="A2"/></row><row hidden="1"/>'
+           b'<row spans="1:2"/><row r="7" hidden="1"><c r="A7"/></row></sheetData>'
+           b'<rowBreaks count="1"><brk id="3" hidden="1"/></rowBreaks></worksheet>')
+    assert list(sheets.hidden_rows_and_columns(io.BytesIO(xml))) == [
+        (b"col", 2, 3), (b"row", 3, 3), (b"row", 7, 7)]

@@ -103,6 +103,13 @@ WORKBOOK_PART = "xl/workbook.xml"
 CALCULATION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr(\s[^<>]*)?/?>")
 RECALCULATE_ON_OPENING = re.compile(rb"""\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 PLAIN_SHEET_NAME = re.compile(r"\w+")
+# a row's or a column's tag (not a cell's, nor <rowBreaks> or <cols>), and what says it is hidden
+LAYOUT_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|col)\s([^<>]*)>")
+HIDDEN = re.compile(rb"""\shidden\s*=\s*["'](?:1|true)["']""")
+ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']([0-9]{1,7})["']""")
+COLUMN_FIRST = re.compile(rb"""\smin\s*=\s*["']([0-9]{1,5})["']""")
+COLUMN_LAST = re.compile(rb"""\smax\s*=\s*["']([0-9]{1,5})["']""")
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
 
 MOMENTS = (datetime.date, datetime.time, datetime.timedelta)  # datetime is a date
 
@@ -132,9 +139,10 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 # each row ends at its last stored cell, not at the range the file declares
                 sheet.reset_dimensions()
                 # the stream openpyxl reads the rows from (it offers no other way to the part)
-                with sheet._get_source() as stream:
+                with sheet._get_source() as stream, sheet._get_source() as layout:
                     found = left_out.counted(sheet.title, formulas_left_out(stream, recalculated))
-                    rows = walked(sheet.iter_rows(), bounds)
+                    rows = HiddenCells(hidden_rows_and_columns(layout)).left_out_of(
+                        walked(sheet.iter_rows(), bounds))
                     if recalculated:
                         rows = without_placeholders(rows, found)
                     lines = table_text(rows, shown_cell, bounds)
@@ -215,6 +223,78 @@ class FormulasLeftOut:
                  "their cells are")
         return [f"{' and '.join(clauses)}: {cells} left out. Open and save it in Excel or "
                 "LibreOffice, then ingest it again."]
+
+
+def hidden_rows_and_columns(stream: IO[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """The columns (b"col", first, last) and rows (b"row", number, number) a sheet's XML
+    hides (Format > Hide, or a collapsed outline), in the XML's order: its columns, ahead of
+    its rows. openpyxl's read-only mode reads neither. Read a piece at a time: no tag holds a
+    '<', so each piece is read up to its last one."""
+    held = bytearray()
+    row = 0
+    while True:
+        piece = stream.read(SCAN_BYTES)
+        held += piece
+        end = held.rfind(b"<") if piece else len(held)
+        for found in LAYOUT_TAG.finditer(held, 0, max(end, 0)):
+            attributes = b" " + found.group(2)
+            if found.group(1) == b"row":
+                number = ROW_NUMBER.search(attributes)
+                row = int(number.group(1)) if number else row + 1
+                if HIDDEN.search(attributes):
+                    yield b"row", row, row
+            elif HIDDEN.search(attributes):
+                first, last = COLUMN_FIRST.search(attributes), COLUMN_LAST.search(attributes)
+                if first and last:
+                    yield b"col", int(first.group(1)), min(int(last.group(1)), MAX_COLUMNS)
+        if not piece:
+            return
+        if end > 0:
+            del held[:end]
+        elif len(held) > MAX_SCAN_CARRY:  # a tag this long is no row's nor column's
+            held.clear()
+
+
+def columns_in(ranges: list[tuple[int, int]]) -> frozenset[int]:
+    """The columns of ranges, each range added once however often they overlap."""
+    columns: list[int] = []
+    reached = 0
+    for first, last in sorted(ranges):
+        columns.extend(range(max(first, reached + 1), last + 1))
+        reached = max(reached, last)
+    return frozenset(columns)
+
+
+class HiddenCells:
+    """A sheet's hidden rows and columns, left out of its rows as openpyxl reads them: what
+    the author hid is no reader's, as a hidden sheet is not."""
+
+    def __init__(self, found: Iterator[tuple[bytes, int, int]]) -> None:
+        self.found = found
+        self.next_row: int | None = None
+        ranges = []
+        for kind, first, last in found:  # the columns come first, then the rows
+            if kind == b"row":
+                self.next_row = first
+                break
+            if len(ranges) < MAX_COLUMNS:  # a sheet states each column once at most
+                ranges.append((first, last))
+        self.columns = columns_in(ranges)
+
+    def left_out_of(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        from openpyxl.cell.read_only import EMPTY_CELL
+
+        for row in rows:
+            number = max((getattr(cell, "row", 0) for cell in row), default=0)
+            while self.next_row is not None and self.next_row < number:
+                self.next_row = next((first for kind, first, _ in self.found if kind == b"row"),
+                                     None)
+            if number and self.next_row == number:
+                continue
+            if self.columns:
+                row = [EMPTY_CELL if getattr(cell, "column", 0) in self.columns else cell
+                       for cell in row]
+            yield row
 
 
 def without_placeholders(rows: Iterable[Sequence[Any]],

@@ -4,6 +4,8 @@ the loader `rag ingest` uses, then chunked as ingest chunks it."""
 
 from __future__ import annotations
 
+import datetime
+import io
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +13,7 @@ import pytest
 from openpyxl.chart import BarChart, Reference
 
 from ingest.chunking import Chunker
+from ingest.formats import sheets
 from ingest.formats.sheets import names_columns
 from ingest.loaders import load_bytes
 from rag.text.tokens import TokenCounter
@@ -148,3 +151,112 @@ def test_sheets_after_a_chart_sheet_keep_their_tab_positions(tmp_path: Path) -> 
     assert (found.page, found.locator) == (3, "sheet After Chart")
     first = passage_with("applemarker", path)
     assert (first.page, first.locator) == (1, "sheet Data Sheet")
+
+
+# a table that is not the sheet's first block
+
+
+def test_key_value_lines_above_a_wider_table_are_not_its_header(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "report.xlsx",
+                    [["Quarterly sales report"], ["Prepared by", "Finance team"],
+                     ["Date", "2024-10-01"], [], ["Region", "Q1", "Q2", "Q3"],
+                     ["Prepnorth", 1200, 1350, 1400]], title="Sales")
+    assert text_lines(book) == [
+        "Quarterly sales report", "Prepared by: Finance team", "Date: 2024-10-01",
+        "Region | Q1 | Q2 | Q3", "Region: Prepnorth; Q1: 1200; Q2: 1350; Q3: 1400"]
+
+
+def test_a_key_value_line_right_above_a_csv_table_is_not_its_header(tmp_path: Path) -> None:
+    csv = tmp_path / "report.csv"
+    csv.write_text("Prepared by,Finance team\nRegion,Q1,Q2,Q3\nCsvnorth,1200,1350,1400\n")
+    assert text_lines(csv) == ["Prepared by: Finance team", "Region | Q1 | Q2 | Q3",
+                               "Region: Csvnorth; Q1: 1200; Q2: 1350; Q3: 1400"]
+
+
+def test_a_table_after_a_blank_row_is_named_by_its_own_header(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "report.xlsx",
+                    [["Region", "Q1", "Q2"], ["Northreg", 1200, 1350], [], [],
+                     ["Name", "Role", "Office"], ["Ingridname", "Engineer", "Oslo"]])
+    assert text_lines(book) == [
+        "Region | Q1 | Q2", "Region: Northreg; Q1: 1200; Q2: 1350",
+        "Name | Role | Office", "Name: Ingridname; Role: Engineer; Office: Oslo"]
+
+
+def test_a_table_of_words_goes_on_past_a_blank_row(tmp_path: Path) -> None:
+    csv = tmp_path / "staff.csv"
+    csv.write_text("Name,Role\nAda,Engineer\n\nBen,Pilot\n")
+    assert text_lines(csv) == ["Name | Role", "Name: Ada; Role: Engineer",
+                               "Name: Ben; Role: Pilot"]
+
+
+def test_a_two_column_list_of_labels_and_values_reads_as_label_value_lines(
+        tmp_path: Path) -> None:
+    csv = tmp_path / "project.csv"
+    csv.write_text('Project,Apollo Refit\nOwner,Dana Whitfield\nBudget,"50,000 EUR"\n'
+                   "Deadline,2025-03-31\nStatus,On track\n")
+    assert text_lines(csv) == ["Project: Apollo Refit", "Owner: Dana Whitfield",
+                               "Budget: 50,000 EUR", "Deadline: 2025-03-31", "Status: On track"]
+
+
+def test_a_row_after_a_blank_row_naming_a_year_stays_a_row_of_its_table(tmp_path: Path) -> None:
+    csv = tmp_path / "stock.csv"
+    csv.write_text("Item,Qty\nbolt,5\n\nwasher,1999\n")
+    assert text_lines(csv) == ["Item | Qty", "Item: bolt; Qty: 5", "Item: washer; Qty: 1999"]
+
+
+# cells as the sheet shows them
+
+
+def test_dates_durations_and_truth_values_read_as_the_sheet_shows_them(tmp_path: Path) -> None:
+    took = datetime.timedelta(hours=26, minutes=30)
+    book = workbook(tmp_path / "log.xlsx", [
+        ["Task", "Started", "Took", "Billable"],
+        ["Migration", datetime.datetime(2024, 5, 1, 14, 30), took, True],
+        ["Backup", datetime.datetime(2024, 5, 2, 9, 15), took, False]])
+    edited = openpyxl.load_workbook(book)
+    edited.active["B2"].number_format = "dd/mm/yyyy hh:mm"
+    edited.active["C2"].number_format = "[h]:mm"
+    edited.active["B3"].number_format = "mm-dd-yy"  # the reader's own short date: ISO order
+    edited.save(book)
+    assert text_lines(book)[1:] == [
+        "Task: Migration; Started: 01/05/2024 14:30; Took: 26:30; Billable: TRUE",
+        "Task: Backup; Started: 2024-05-02 09:15; Took: 26:30:00; Billable: FALSE"]
+
+
+@pytest.mark.parametrize(("number_format", "header"), [
+    ("mmm-yy", "Store | Jan-24 | Feb-24"), ("yyyy-mm-dd", "Store | 2024-01-01 | 2024-02-01")])
+def test_a_header_of_months_typed_as_dates_names_each_rows_values(
+        tmp_path: Path, number_format: str, header: str) -> None:
+    book = workbook(tmp_path / "monthly.xlsx", [
+        ["Store", datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)], ["Kirkstore", 111, 222]])
+    edited = openpyxl.load_workbook(book)
+    for cell in edited.active[1][1:]:
+        cell.number_format = number_format
+    edited.save(book)
+    months = header.split(" | ")[1:]
+    assert text_lines(book) == [header,
+                                f"Store: Kirkstore; {months[0]}: 111; {months[1]}: 222"]
+
+
+# what the author hid
+
+
+def test_hidden_rows_and_columns_are_left_out(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "prices.xlsx", [
+        ["Product", "Price", "Internal cost"], ["Hidwidget", 20, 7],
+        ["Supplier discount code SAVE-INSIDE-40 for staff only"], ["Hidgadget", 35, 12]])
+    edited = openpyxl.load_workbook(book)
+    edited.active.row_dimensions[3].hidden = True
+    edited.active.column_dimensions["C"].hidden = True
+    edited.save(book)
+    assert text_lines(book) == ["Product | Price", "Product: Hidwidget; Price: 20",
+                                "Product: Hidgadget; Price: 35"]
+
+
+def test_hidden_rows_are_found_in_rows_that_state_no_number() -> None:
+    xml = (b'<worksheet xmlns="x"><cols><col min="2" max="3" hidden="true"/><col min="4" '
+           b'max="4"/></cols><sheetData><row r="2"><c r="A2"/></row><row hidden="1"/>'
+           b'<row spans="1:2"/><row r="7" hidden="1"><c r="A7"/></row></sheetData>'
+           b'<rowBreaks count="1"><brk id="3" hidden="1"/></rowBreaks></worksheet>')
+    assert list(sheets.hidden_rows_and_columns(io.BytesIO(xml))) == [
+        (b"col", 2, 3), (b"row", 3, 3), (b"row", 7, 7)]

@@ -5,11 +5,12 @@ A row becomes one line that names each value by its column's header ("Region: No
 table whose first row is data (`names_columns`) has no header, and its rows are lines of their
 cells, as a Word table's are. A workbook is read in openpyxl's read-only mode, a row at a
 time, with the values Excel last computed (not the formulas), each number as its cell's
-format shows it (`15%`, `$1,200.50`); each sheet is a page whose locator is "sheet <name>",
-a hidden sheet left out, a sheet numbered by its tab. A title above a table's header
-(`titled`) is a line of its own, so the header names the values. Rows holding a value are
-counted as they are read, and reading stops past MAX_ROWS; the characters a row yields are
-counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell a
+format shows it (`15%`, `$1,200.50`, a date `Jan-24`); each sheet is a page whose locator is
+"sheet <name>", a hidden sheet left out, a sheet numbered by its tab. A title or a key/value
+line above a table's header (`opened`) is a line of its own, so the header names the values;
+a blank row ends a table, and a header below it opens the next (`table_text`). Rows holding a
+value are counted as they are read, and reading stops past MAX_ROWS; the characters a row
+yields are counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell a
 workbook hands over, empty or not, is counted too, and reading stops past MAX_CELLS_WALKED.
 
 A workbook written by a program (openpyxl, a report generator) and never opened in a
@@ -38,6 +39,7 @@ import io
 import itertools
 import re
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -57,11 +59,12 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.containers import check_package, reading
+from ingest.formats.date_formats import shown_date
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
 from rag.errors import DocumentError
 from rag.text.measures import is_measure
-from rag.text.table_rows import VALUE_SEPARATOR, cells_line, named_values
+from rag.text.table_rows import NAME_END, VALUE_SEPARATOR, cells_line, named_values
 
 # Cells a workbook hands over, empty or not, a missing row counting as one: a file can declare a
 # range, or number its rows, far past the cells it stores, and each one padded costs time.
@@ -76,6 +79,7 @@ MAX_TITLE_CHARS = 1000  # a title is a line, not a page of notes
 FIGURE = re.compile(r"[^\w]*\d[\d\W_]*")  # digits and signs, no letters: "30", "$1,200.50", "12%"
 # a column named by a year ("Region | 2023 | 2024"), the commonest report layout
 YEAR = re.compile(r"(?:19|20)\d\d")
+ISO_DATE = re.compile(r"(?:19|20)\d\d-\d\d-\d\d")  # a date cell as written without its format
 # integral floats up to here are exact: past it a float's binary digits are no digits of the file
 EXACT_INTEGERS = 2**53
 
@@ -99,6 +103,15 @@ WORKBOOK_PART = "xl/workbook.xml"
 CALCULATION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr(\s[^<>]*)?/?>")
 RECALCULATE_ON_OPENING = re.compile(rb"""\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 PLAIN_SHEET_NAME = re.compile(r"\w+")
+# a row's or a column's tag (not a cell's, nor <rowBreaks> or <cols>), and what says it is hidden
+LAYOUT_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|col)\s([^<>]*)>")
+HIDDEN = re.compile(rb"""\shidden\s*=\s*["'](?:1|true)["']""")
+ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']([0-9]{1,7})["']""")
+COLUMN_FIRST = re.compile(rb"""\smin\s*=\s*["']([0-9]{1,5})["']""")
+COLUMN_LAST = re.compile(rb"""\smax\s*=\s*["']([0-9]{1,5})["']""")
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
+
+MOMENTS = (datetime.date, datetime.time, datetime.timedelta)  # datetime is a date
 
 Cell = TypeVar("Cell")
 
@@ -126,9 +139,10 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 # each row ends at its last stored cell, not at the range the file declares
                 sheet.reset_dimensions()
                 # the stream openpyxl reads the rows from (it offers no other way to the part)
-                with sheet._get_source() as stream:
+                with sheet._get_source() as stream, sheet._get_source() as layout:
                     found = left_out.counted(sheet.title, formulas_left_out(stream, recalculated))
-                    rows = walked(sheet.iter_rows(), bounds)
+                    rows = HiddenCells(hidden_rows_and_columns(layout)).left_out_of(
+                        walked(sheet.iter_rows(), bounds))
                     if recalculated:
                         rows = without_placeholders(rows, found)
                     lines = table_text(rows, shown_cell, bounds)
@@ -209,6 +223,78 @@ class FormulasLeftOut:
                  "their cells are")
         return [f"{' and '.join(clauses)}: {cells} left out. Open and save it in Excel or "
                 "LibreOffice, then ingest it again."]
+
+
+def hidden_rows_and_columns(stream: IO[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """The columns (b"col", first, last) and rows (b"row", number, number) a sheet's XML
+    hides (Format > Hide, or a collapsed outline), in the XML's order: its columns, ahead of
+    its rows. openpyxl's read-only mode reads neither. Read a piece at a time: no tag holds a
+    '<', so each piece is read up to its last one."""
+    held = bytearray()
+    row = 0
+    while True:
+        piece = stream.read(SCAN_BYTES)
+        held += piece
+        end = held.rfind(b"<") if piece else len(held)
+        for found in LAYOUT_TAG.finditer(held, 0, max(end, 0)):
+            attributes = b" " + found.group(2)
+            if found.group(1) == b"row":
+                number = ROW_NUMBER.search(attributes)
+                row = int(number.group(1)) if number else row + 1
+                if HIDDEN.search(attributes):
+                    yield b"row", row, row
+            elif HIDDEN.search(attributes):
+                first, last = COLUMN_FIRST.search(attributes), COLUMN_LAST.search(attributes)
+                if first and last:
+                    yield b"col", int(first.group(1)), min(int(last.group(1)), MAX_COLUMNS)
+        if not piece:
+            return
+        if end > 0:
+            del held[:end]
+        elif len(held) > MAX_SCAN_CARRY:  # a tag this long is no row's nor column's
+            held.clear()
+
+
+def columns_in(ranges: list[tuple[int, int]]) -> frozenset[int]:
+    """The columns of ranges, each range added once however often they overlap."""
+    columns: list[int] = []
+    reached = 0
+    for first, last in sorted(ranges):
+        columns.extend(range(max(first, reached + 1), last + 1))
+        reached = max(reached, last)
+    return frozenset(columns)
+
+
+class HiddenCells:
+    """A sheet's hidden rows and columns, left out of its rows as openpyxl reads them: what
+    the author hid is no reader's, as a hidden sheet is not."""
+
+    def __init__(self, found: Iterator[tuple[bytes, int, int]]) -> None:
+        self.found = found
+        self.next_row: int | None = None
+        ranges = []
+        for kind, first, last in found:  # the columns come first, then the rows
+            if kind == b"row":
+                self.next_row = first
+                break
+            if len(ranges) < MAX_COLUMNS:  # a sheet states each column once at most
+                ranges.append((first, last))
+        self.columns = columns_in(ranges)
+
+    def left_out_of(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        from openpyxl.cell.read_only import EMPTY_CELL
+
+        for row in rows:
+            number = max((getattr(cell, "row", 0) for cell in row), default=0)
+            while self.next_row is not None and self.next_row < number:
+                self.next_row = next((first for kind, first, _ in self.found if kind == b"row"),
+                                     None)
+            if number and self.next_row == number:
+                continue
+            if self.columns:
+                row = [EMPTY_CELL if getattr(cell, "column", 0) in self.columns else cell
+                       for cell in row]
+            yield row
 
 
 def without_placeholders(rows: Iterable[Sequence[Any]],
@@ -463,51 +549,204 @@ def walked(rows: Iterable[Sequence[Cell]], bounds: TableBounds) -> Iterator[Sequ
 
 def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
                bounds: TableBounds) -> list[str]:
-    """The title lines above a table (`titled`), then its header (the first row with a
-    value after them, when it `names_columns`) and each row after it as one line; a table
-    whose first row is data has no header, and each row is a line of its cells."""
-    titles, body = titled(shown_rows(rows, show, bounds))
-    lines = []
-    for values in titles:
-        line = " ".join(v for v in values if v)
+    """The sheet's tables, each as its title lines, its header and each row after it as one
+    line (`Table.line`). A table opens the sheet, or follows a blank row (`opened`); rows after
+    a blank row that open no table of their own are read as the table before's."""
+    lines: list[str] = []
+
+    def add(line: str) -> None:
         bounds.add_text(line)
         lines.append(line)
-    header: list[str] | None = None
-    for number, values in enumerate(body):
-        if number == 0 and names_columns(values):
-            header = values
-            line = cells_line(values)
-        elif header is None:
-            line = cells_line(values)
-        else:
-            # a header repeated on every row can make a line far longer than its row
-            line = VALUE_SEPARATOR.join(within_room(named_values(header, values), bounds))
-        bounds.add_text(line)
-        lines.append(line)
-    return lines
+
+    table: Table | None = None
+    rest = HeldRows(shown_rows(rows, show, bounds))
+    while True:
+        head = held_head(rest)
+        if not head:
+            return lines
+        opening = opened(head)
+        body: list[Row] = head
+        if opening.header_at is not None and (table is None or table.ends_before(opening)):
+            for values in opening.titles:
+                add(pair_line(values))
+            table = Table(None if opening.pairs else opening.header, pairs=opening.pairs)
+            body = head[opening.header_at + (0 if opening.pairs else 1):]
+            if table.header:
+                add(cells_line(table.header))
+        elif table is None:  # the sheet's first rows: the first names columns if it reads so
+            first = head[0] or []
+            table = Table(first if names_columns(first) else None)
+            if table.header:
+                add(cells_line(first))
+                body = head[1:]
+        rest.give_back(body)
+        for values in rest:
+            if values is BREAK:
+                break
+            add(table.line(values, bounds))
+
+
+Row = list[str] | None
+BREAK = None  # a run of blank rows between two rows holding values
+
+
+class HeldRows:
+    """Rows read ahead (a table's first rows, looked at for its header) given back, to be
+    read again before the rest."""
+
+    def __init__(self, rows: Iterator[Row]) -> None:
+        self.rows = rows
+        self.held: deque[Row] = deque()
+
+    def __iter__(self) -> HeldRows:
+        return self
+
+    def __next__(self) -> Row:
+        return self.held.popleft() if self.held else next(self.rows)
+
+    def give_back(self, rows: list[Row]) -> None:
+        self.held.extendleft(reversed(rows))
+
+
+@dataclass
+class Table:
+    """A table being read: its header, if any; whether its rows are label/value pairs; whether
+    every row read so far could have been a header (a table of words)."""
+
+    header: list[str] | None
+    pairs: bool = False
+    worded: bool = True
+
+    def line(self, values: list[str], bounds: TableBounds) -> str:
+        """A row's line: its values named by the header ("Region: North; Q1: 1200"), a pair as
+        "label: value", the cells of a row of a table with no header joined by " | "."""
+        self.worded = self.worded and could_be_header(values)
+        if self.pairs and span(values) == 2:
+            return pair_line(values)
+        if self.header is None:
+            return cells_line(values)
+        # a header repeated on every row can make a line far longer than its row
+        return VALUE_SEPARATOR.join(within_room(named_values(self.header, values), bounds))
+
+    def ends_before(self, opening: Opening) -> bool:
+        """Whether a table the rows after a blank row open ends this one. A row as wide as
+        this table's header goes on as a row of it when it could be a row as well: in a table
+        of words, or naming years ("Beta | 2021"), which a data row can hold."""
+        if self.header is None or self.pairs or opening.titles:
+            return True
+        if span(opening.header) != span(self.header):
+            return True
+        return not self.worded and not any(YEAR.fullmatch(value) or ISO_DATE.fullmatch(value)
+                                           for value in opening.header)
+
+
+class Opening(NamedTuple):
+    """What a table's first rows (`held_head`) hold: title lines, then the header's place in
+    the rows held (None: no row reads as one), and whether the rows are label/value pairs."""
+
+    titles: list[list[str]]
+    header: list[str]
+    header_at: int | None
+    pairs: bool
+
+
+def held_head(rows: Iterator[Row]) -> list[Row]:
+    """The first rows of a table, held while its header could still be below them: up to
+    MAX_TITLE_ROWS short rows of one or two values (titles, a date or author line, a
+    key/value line), blank rows between, and the row after them. So no more than one long
+    row is held at a time."""
+    head: list[Row] = []
+    held = 0
+    for values in rows:
+        if values is BREAK:
+            if head:
+                head.append(values)
+            continue
+        head.append(values)
+        held += 1
+        if held > MAX_TITLE_ROWS or not could_be_title_line(values):
+            break
+    return head
+
+
+def opened(head: list[Row]) -> Opening:
+    """Which of a table's first rows is its header: the last that could be one (words) and
+    is wider than every row above it that is not a title of one value. A row narrower than
+    the rows under it is not their header, but a title line or a key/value line above the
+    table ("Prepared by | Finance team"). Rows of two values, the second a figure in some
+    rows and words in others, are label/value pairs, and no header ("Project | Apollo",
+    "Budget | 50,000")."""
+    rows = [(place, values) for place, values in enumerate(head) if values is not BREAK]
+    chosen: tuple[int, list[str]] | None = None
+    for number, (place, values) in enumerate(rows):
+        if could_be_header(values) and all(
+                could_be_title(above) or span(above) < span(values)
+                for _, above in rows[:number]):
+            chosen = (place, values)
+    if chosen is None:
+        return Opening([], [], None, False)
+    place, header = chosen
+    titles = [values for at, values in rows if at < place]
+    under = list(itertools.takewhile(lambda values: values is not BREAK, head[place + 1:]))
+    return Opening(titles, header, place, label_value_pairs([header, *under]))
+
+
+def label_value_pairs(rows: Sequence[list[str]]) -> bool:
+    """Whether rows are a key/value list ("Owner | Dana", "Budget | 50,000 EUR"): two
+    values each, the first no figure, the second words in some rows and a figure in others,
+    as no table's column under its header is; or each label ending in a colon."""
+    if len(rows) < 2 or any(span(values) != 2 or filled(values) != 2 for values in rows):
+        return False
+    labels = [values[0] for values in rows]
+    if any(is_figure(label) for label in labels):
+        return False
+    if all(label.endswith(":") for label in labels):
+        return True
+    kinds = {is_figure(values[1]) for values in rows[1:]}
+    return kinds == {True, False}
+
+
+def pair_line(values: Sequence[str]) -> str:
+    """A title or label/value row as a line: "Prepared by: Finance team"; a single value as
+    it is; a wider row its cells joined by " | "."""
+    named = [value for value in values if value]
+    if len(named) != 2:
+        return cells_line(named)
+    label, value = named
+    return f"{label} {value}" if label.endswith(":") else f"{label}{NAME_END}{value}"
+
+
+def span(values: Sequence[str]) -> int:
+    """Columns up to the row's last value: a row's width, its empty cells between counted."""
+    return max((place + 1 for place, value in enumerate(values) if value), default=0)
 
 
 def shown_rows(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
-               bounds: TableBounds) -> Iterator[list[str]]:
-    """Each row holding a value, as the values shown, counted as it is read."""
+               bounds: TableBounds) -> Iterator[Row]:
+    """Each row holding a value, as the values shown, counted as it is read; BREAK between
+    two of them where blank rows part them."""
+    blank = False
+    read = False
     for cells in rows:
         # the values outgrowing the room left stop the row before its line is built: a line
         # holds every value, so a row of copies of one long shared string is refused early
         values = within_room((show(cell) for cell in cells), bounds)
         if not any(values):  # formatted but empty: a sheet's styling can run far past its data
+            blank = True
             continue
         bounds.add_row()
+        if blank and read:
+            yield BREAK
+        blank, read = False, True
         yield values
 
 
 def titled(rows: Iterator[list[str]]) -> tuple[list[list[str]], Iterator[list[str]]]:
-    """A table's title rows, and its rows from the header on. A report's sheet often opens
-    with a title ("Regional Costs 2024", often a cell merged across the table) above the row
-    naming the columns; that row, not the title, must name each value. So rows of one short
-    value, at most MAX_TITLE_ROWS of them, right above a row of several values naming columns
-    are titles; otherwise (a one-column list, a table opening with its header) there are none.
-    Rows are held only while they could be titles, so no more than one long row is held at a
-    time."""
+    """A table's title rows, and its rows from the header on, for a table without blank rows
+    (a Word or a slide table): rows of one short value, at most MAX_TITLE_ROWS of them, right
+    above a row of several values naming columns are titles ("Price list", often a cell
+    merged across the table); otherwise there are none. Rows are held only while they could
+    be titles, so no more than one long row is held at a time."""
     head: list[list[str]] = []
     for values in rows:
         head.append(values)
@@ -521,6 +760,15 @@ def could_be_title(values: Sequence[str]) -> bool:
     return filled(values) == 1 and sum(map(len, values)) <= MAX_TITLE_CHARS
 
 
+def could_be_title_line(values: Sequence[str]) -> bool:
+    """A title or a key/value line above a table: one or two values, short."""
+    return filled(values) <= 2 and sum(map(len, values)) <= MAX_TITLE_CHARS
+
+
+def is_figure(value: str) -> bool:
+    return bool(FIGURE.fullmatch(value)) or is_measure(value)
+
+
 def could_be_header(values: Sequence[str]) -> bool:
     """Several values naming columns (`names_columns`)."""
     return filled(values) > 1 and names_columns(values)
@@ -529,11 +777,13 @@ def could_be_header(values: Sequence[str]) -> bool:
 def names_columns(values: Sequence[str]) -> bool:
     """Whether a row reads as a header: words, no figures ("Q1" names a column; "30" and
     "230 V" are data),
-    as a Word table's header does; or a word, then words and years each once ("Region | 2023 |
-    2024"). A row opening with a figure ("2021 | 100 | x"), a figure not a year, or a year
-    twice is data: a header names each column once, and a row's first cell names the row."""
+    as a Word table's header does; or a word, then words and years or dates each once ("Region
+    | 2023 | 2024", "Store | 2024-01-01 | 2024-02-01", months typed as dates, whose format may
+    show them as words: "Jan-24"). A row opening with a figure ("2021 | 100 | x"), a figure not
+    a year or a date, or a year twice is data: a header names each column once, and a row's
+    first cell names the row."""
     named = [value for value in values if value]
-    years = [value for value in named if YEAR.fullmatch(value)]
+    years = [value for value in named if YEAR.fullmatch(value) or ISO_DATE.fullmatch(value)]
     if any(FIGURE.fullmatch(value) or is_measure(value)  # "230 V" is no column's name
            for value in named if value not in years):
         return False
@@ -557,26 +807,46 @@ def within_room(pieces: Iterable[str], bounds: TableBounds) -> list[str]:
 
 
 def shown_cell(cell: Any) -> str:
-    """A workbook cell's value; a number as its format shows it, when the format is one
-    `shown_number` reads."""
+    """A workbook cell's value; a number, a date, a time or a duration as its format shows it,
+    when the format is one `shown_number` or `shown_date` reads."""
     value = cell.value
+    number_format = getattr(cell, "number_format", None)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        shown = shown_number(value, getattr(cell, "number_format", None))
+        shown = shown_number(value, number_format)
         if shown is not None:
             return shown
+    if isinstance(value, MOMENTS):
+        shown = shown_date(value, number_format)
+        if shown is not None:
+            return " ".join(shown.split())
     return cell_text(value)
 
 
 def cell_text(value: object) -> str:
+    """A value as a spreadsheet writes it: a truth value `TRUE`, a date in ISO order
+    (`2024-05-01 14:30`), a duration in hours, minutes and seconds (`26:30:00`)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return integral_text(value)
-    if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
-        return value.date().isoformat()
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
+    if isinstance(value, datetime.timedelta):
+        return duration_text(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     return " ".join(str(value).split())
+
+
+def duration_text(value: datetime.timedelta) -> str:
+    """`26:30:00`: hours past a day counted on, as Excel's `[h]:mm:ss` shows them."""
+    seconds = round(value.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def integral_text(value: float) -> str:

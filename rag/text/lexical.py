@@ -23,6 +23,7 @@ with, and queries against an older collection are made the way its vectors were.
 
 from __future__ import annotations
 
+import re
 import threading
 import zlib
 from collections import Counter
@@ -57,6 +58,9 @@ ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were tak
 # collections filled before words were read in any script: pairs, and `\w` runs as words
 SPACED_SCHEME = "bm25-bigrams-1"
 UNIGRAM_SCHEME = "bm25-1"  # single terms only: collections filled before pairs were indexed
+# a number written in thousands, and one of four digits or more written without them
+_IN_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
+_LONG_NUMBER = re.compile(r"(?<![\d.,])\d{4,}(?![\d,])")
 STOP_WORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being
@@ -245,10 +249,27 @@ def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[fl
 def query_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
     """Each distinct query term once, as written and without accents, weight 1, and (unless
     the collection predates them) each distinct pair of adjacent terms, weight
-    BIGRAM_WEIGHT."""
+    BIGRAM_WEIGHT; a number also as the other way of writing it (`number_forms`)."""
     written, plain = indexed_terms(text, scheme)
-    weights = {term_index(term): 1.0 for term in {*written, *plain}}
+    joined, grouped = number_forms(text)
+    weights = {term_index(term): 1.0 for term in {*written, *plain, *joined}}
     if scheme != UNIGRAM_SCHEME:
-        for pair in set(pairs(plain)):
+        for pair in {*pairs(plain), *grouped}:
             weights.setdefault(term_index(pair), BIGRAM_WEIGHT)
     return _to_sparse(weights)
+
+
+def number_forms(text: str) -> tuple[list[str], list[str]]:
+    """The numbers of `text` as a sheet or a report may write them otherwise: one written in
+    thousands ("1,234,567", whose pieces are three terms) as the one term of its digits, and
+    one of four digits or more ("4821937") as the pairs of its thousands' pieces ("4_821",
+    "821_937"), which a passage writing "4,821,937" holds. (joined terms, pairs)."""
+    joined = [found.group().replace(",", "") for found in _IN_THOUSANDS.finditer(text)]
+    grouped = [pair for found in _LONG_NUMBER.finditer(text)
+               for pair in pairs(_thousands(found.group()))]
+    return joined, grouped
+
+
+def _thousands(digits: str) -> list[str]:
+    head = len(digits) % 3 or 3
+    return [digits[:head]] + [digits[at:at + 3] for at in range(head, len(digits), 3)]

@@ -27,6 +27,7 @@ from typer.core import TyperGroup
 from rag.cli.console import PipedConsole, ReaderWentAway
 from rag.cli.cost import cost_app
 from rag.cli.ingest_progress import IngestProgress
+from rag.cli.interrupts import StopNotSeenThrough
 from rag.cli.library import Library, open_library
 from rag.cli.output import (
     BROKEN_PIPE_EXIT,
@@ -307,14 +308,11 @@ def ingest(
         try:
             with stop.as_interrupt(), heartbeat:
                 report = library.ingest(found, on_file, within.file_progress)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))
-            kept = stored()
-            fail(f"interrupted: {counted(kept, 'file')} stored before the stop "
-                 f"{'stays' if kept == 1 else 'stay'} searchable; the file being read and those "
-                 "after it were not ingested. Run the command again to finish (stored files "
-                 "come back unchanged).")
+            fail(interrupted_message(stored(), seen_through=not isinstance(
+                exc, StopNotSeenThrough)))
             raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
             if as_json:  # none ended yet is an answer too: nothing was stored
@@ -339,6 +337,17 @@ def ingest_summary(totals: dict[str, int]) -> str:
     return (f"{counted(totals['files'], 'file')}: {totals['ingested']:,} ingested "
             f"({counted(totals['chunks'], 'chunk')}), {totals['unchanged']:,} unchanged, "
             f"{totals['failed']:,} failed")
+
+
+def interrupted_message(kept: int, seen_through: bool) -> str:
+    """The last line of a stopped ingest; `seen_through`: the engine's ingest, if any, was
+    seen to end, so that the files reported are all it stored."""
+    others = ("no other file was stored" if seen_through else
+              "the engine had not yet ended the files it was storing: `rag docs list` shows "
+              "which of them it stored")
+    return (f"interrupted: {counted(kept, 'file')} stored before the stop "
+            f"{'stays' if kept == 1 else 'stay'} searchable; {others}. Run the command again "
+            "to finish (stored files come back unchanged).")
 
 
 class StopSignal:

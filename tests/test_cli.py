@@ -458,9 +458,9 @@ def test_a_name_that_is_not_utf8_fails_alone(door: Door, tmp_path: Path) -> None
     assert deleted.exit_code == 1
     assert deleted.stderr.strip() == f"error: no document with id or path {shown}"
     searched = door.run("search", "coffee", "--source", unnamed, "--json")
-    assert searched.exit_code == 0
-    assert json.loads(searched.stdout) == {"hits": [], "query": "coffee", "unheld": []}
-    assert door.run("search", "tea", "--doc", unnamed).stdout == "No matching passages.\n"
+    assert searched.exit_code == 2 and searched.stdout == ""
+    assert searched.stderr.startswith(f"error: no document with path {shown}: ")
+    assert door.run("search", "tea", "--doc", unnamed).exit_code == 2
 
 
 def test_an_empty_or_overlong_question_is_refused_alike_with_an_engine(door: Door) -> None:

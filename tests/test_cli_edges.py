@@ -45,6 +45,27 @@ def test_a_file_removed_from_disk_is_found_and_deleted_by_its_relative_path(
     assert json.loads(door.run("docs", "list", "--json").stdout) == {"documents": []}
 
 
+def test_a_search_kept_to_no_stored_document_says_so(door: Door, tmp_path: Path) -> None:
+    """A folder, a mistyped path or an unknown id would find nothing, as if the library
+    held no answer: said as the usage error it is, with or without an engine."""
+    folder = tmp_path / "deltest"
+    folder.mkdir()
+    (folder / "old.txt").write_text(KETTLE)
+    assert door.run("ingest", str(folder)).exit_code == 0
+    for option, given, said in (
+            ("--source", str(folder), f"no document with path {folder} (a folder is not a "
+                                      "document)"),
+            ("--source", str(folder / "od.txt"), f"no document with path {folder / 'od.txt'}"),
+            ("--doc", "deadbeef", "no document with id deadbeef")):
+        refused = door.run("search", "kettle", option, given, "--json")
+        assert refused.exit_code == 2 and refused.stdout == "", given
+        assert " ".join(refused.stderr.split()) == (
+            f"error: {said}: `rag docs list` shows the stored ones")
+    [stored] = json.loads(door.run("docs", "list", "--json").stdout)["documents"]
+    hits = json.loads(door.run("search", "kettle", "--doc", stored["doc_id"], "--json").stdout)
+    assert [hit["doc_id"] for hit in hits["hits"]] == [stored["doc_id"]]
+
+
 def test_a_link_is_found_by_the_path_ingest_stored_it_under(env, tmp_path: Path) -> None:
     """A link found in a folder is stored under its own path; one named directly, under its
     target's."""

@@ -393,12 +393,9 @@ def search(
     if mode is not None:
         check_mode(mode)
     with library_for(collection, top_k=top_k, search_mode=mode) as library:
-        if source:
-            source = stored_source(library, source)
-        # a name of bytes that are not UTF-8 was never stored: the filter matches nothing
-        narrowed_to_nothing = any(key and not is_text(key) for key in (doc, source))
-        found = ({"hits": [], "query": query, "unheld": []} if narrowed_to_nothing
-                 else library.search(query, top_k, mode, doc, source))
+        if doc or source:
+            source = stored_source(library, doc, source)
+        found = library.search(query, top_k, mode, doc, source)
     if as_json:
         _emit_json(found)
         return
@@ -493,11 +490,29 @@ def delete_first_stored(library: Library, given: str) -> list[dict[str, Any]]:
     return []
 
 
-def stored_source(library: Library, given: str) -> str:
-    """The form of the path `given` a document in `library` is stored under; as typed when
-    none is (the search then finds nothing, as for any unknown source)."""
-    sources = {document["source"] for document in library.documents()}
-    return next((form for form in stored_forms(given) if form in sources), given)
+def stored_source(library: Library, doc: str | None, source: str | None) -> str | None:
+    """The form of the path `source` a document in `library` is stored under. A filter that
+    names no stored document (a folder, a typo, an unknown id) is a usage error: searched,
+    it would find nothing, as if the library held no answer. An empty one is the search's
+    own to refuse."""
+    from ingest.discovery import printable
+
+    documents = library.documents()
+    if doc and doc not in {document["doc_id"] for document in documents}:
+        no_such_filter(f"no document with id {shown(printable(doc))}")
+    if not source:
+        return source
+    sources = {document["source"] for document in documents}
+    stored = next((form for form in stored_forms(source) if form in sources), None)
+    if stored is None:
+        no_such_filter(f"no document with path {shown(printable(source))}"
+                       f"{' (a folder is not a document)' if os.path.isdir(source) else ''}")
+    return stored
+
+
+def no_such_filter(message: str) -> NoReturn:
+    fail(f"{message}: `rag docs list` shows the stored ones")
+    raise typer.Exit(2)
 
 
 @collections_app.command("list")

@@ -66,6 +66,31 @@ def test_a_search_kept_to_no_stored_document_says_so(door: Door, tmp_path: Path)
     assert [hit["doc_id"] for hit in hits["hits"]] == [stored["doc_id"]]
 
 
+def test_ingesting_a_folder_again_names_its_documents_no_longer_on_disk(
+        door: Door, tmp_path: Path) -> None:
+    """They stay searchable, and the ingest deletes nothing it was not given: it says so."""
+    folder, beside = tmp_path / "docs", tmp_path / "docs2"
+    (folder / "sub").mkdir(parents=True)
+    beside.mkdir()
+    for path in (folder / "a.txt", folder / "b.txt", folder / "sub" / "c.txt",
+                 beside / "d.txt"):
+        path.write_text(f"{KETTLE} ({path.name})")
+    assert door.run("ingest", str(folder), str(beside)).exit_code == 0
+    for path in (folder / "a.txt", folder / "sub" / "c.txt", beside / "d.txt"):
+        path.unlink()
+    again = door.run("ingest", str(folder))
+    assert again.exit_code == 0
+    assert " ".join(again.stderr.split()).endswith(
+        f"2 documents stored from under {folder} are no longer on disk ({folder / 'a.txt'}, "
+        f"{folder / 'sub' / 'c.txt'}); they stay searchable: `rag docs delete PATH` removes "
+        "one.")
+    report = json.loads(door.run("ingest", str(folder), "--json").stdout)
+    assert report["not_on_disk"] == [str(folder / "a.txt"), str(folder / "sub" / "c.txt")]
+    assert len(json.loads(door.run("docs", "list", "--json").stdout)["documents"]) == 4
+    named = json.loads(door.run("ingest", str(folder / "b.txt"), "--json").stdout)
+    assert named["not_on_disk"] == []  # no folder given: none to look under
+
+
 def test_a_link_is_found_by_the_path_ingest_stored_it_under(env, tmp_path: Path) -> None:
     """A link found in a folder is stored under its own path; one named directly, under its
     target's."""

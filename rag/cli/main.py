@@ -270,7 +270,8 @@ def ingest(
 
     check_paths(paths)
     # walked once: the bar's total, then the ingest
-    found = find_files([absolute(path) for path in paths])
+    given = [absolute(path) for path in paths]
+    found = find_files(given)
     show_bar = not as_json and err.is_terminal
     with library_for(collection, creates=True) as library, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -308,6 +309,7 @@ def ingest(
         try:
             with stop.as_interrupt(), heartbeat:
                 report = library.ingest(found, on_file, within.file_progress)
+                report["not_on_disk"] = not_on_disk(library, given)
         except KeyboardInterrupt as exc:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))
@@ -328,7 +330,36 @@ def ingest(
         say(ingest_summary(report["totals"]))
         if report["skipped"]:
             say(describe([Skipped(**s) for s in report["skipped"]]), "yellow")
+        if report["not_on_disk"]:
+            say(not_on_disk_note(report["not_on_disk"], given), "yellow")
     raise typer.Exit(1 if report["totals"]["failed"] else 0)
+
+
+def not_on_disk(library: Library, given: list[Path]) -> list[str]:
+    """The stored documents ingested from under the folders `given` whose files are gone:
+    an ingest deletes nothing it was not given (a folder's file moved away for a moment
+    would lose its document), so they stay searchable until deleted."""
+    folders = tuple(os.path.join(path, "") for path in given if path.is_dir())
+    if not folders:
+        return []
+    return sorted(document["source"] for document in library.documents()
+                  if document["source"].startswith(folders)
+                  and not os.path.lexists(document["source"]))
+
+
+def not_on_disk_note(gone: list[str], given: list[Path], named: int = 3) -> str:
+    """"2 documents stored from under /docs are no longer on disk (/docs/a.txt, /docs/b.txt);
+    they stay searchable: `rag docs delete PATH` removes one"."""
+    from ingest.discovery import printable
+
+    folders = [path for path in given if path.is_dir()]
+    where = printable(folders[0]) if len(folders) == 1 else "the folders given"
+    listed = ", ".join(gone[:named]) + (
+        f" and {len(gone) - named:,} more" if len(gone) > named else "")
+    return shown(f"{counted(len(gone), 'document')} stored from under {where} "
+                 f"{'is' if len(gone) == 1 else 'are'} no longer on disk ({listed}); "
+                 f"{'it stays' if len(gone) == 1 else 'they stay'} searchable: "
+                 "`rag docs delete PATH` removes one.")
 
 
 def ingest_summary(totals: dict[str, int]) -> str:

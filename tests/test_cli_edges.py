@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from rag.cli import quick
 from rag.cli.interrupts import held_interrupts
 from rag.cli.library import LocalLibrary
+from rag.cli.main import app
 from rag.errors import ConfigError, RagError
 from rag.settings import load_settings
 from tests import test_cli, test_engine_doors
@@ -89,6 +92,37 @@ def test_ingesting_a_folder_again_names_its_documents_no_longer_on_disk(
     assert len(json.loads(door.run("docs", "list", "--json").stdout)["documents"]) == 4
     named = json.loads(door.run("ingest", str(folder / "b.txt"), "--json").stdout)
     assert named["not_on_disk"] == []  # no folder given: none to look under
+
+
+def test_a_folder_s_documents_are_deleted_together_once_confirmed(
+        door: Door, tmp_path: Path) -> None:
+    """On disk or removed already, as a file is: the folder's documents, not its
+    neighbour's whose name begins the same."""
+    folder, beside = tmp_path / "policy", tmp_path / "policy2"
+    (folder / "old").mkdir(parents=True)
+    beside.mkdir()
+    for path in (folder / "a.txt", folder / "old" / "b.txt", beside / "c.txt"):
+        path.write_text(f"{KETTLE} ({path.name})")
+    assert door.run("ingest", str(folder), str(beside)).exit_code == 0
+
+    def delete(*args: str, answer: str | None = None) -> Result:
+        return CliRunner().invoke(app, ["docs", "delete", *args], input=answer,
+                                  env={"RAG_DATA_DIR": str(door.data_dir)},
+                                  catch_exceptions=False)
+
+    kept = delete(str(folder), answer="n\n")
+    assert kept.exit_code == 1
+    assert (f"Delete the 2 documents stored from under {folder}, and all their chunks? "
+            "[y/N]") in kept.stdout
+    assert len(json.loads(door.run("docs", "list", "--json").stdout)["documents"]) == 3
+    shutil.rmtree(folder)
+    deleted = delete(f"{folder}/", "--yes")
+    assert deleted.exit_code == 0
+    assert [line.split()[-1] for line in deleted.stdout.splitlines()] == [
+        str(folder / "a.txt"), str(folder / "old" / "b.txt")]
+    [left] = json.loads(door.run("docs", "list", "--json").stdout)["documents"]
+    assert left["source"] == str(beside / "c.txt")
+    assert delete("").exit_code == 1  # not the working folder
 
 
 def test_a_link_is_found_by_the_path_ingest_stored_it_under(env, tmp_path: Path) -> None:

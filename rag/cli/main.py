@@ -486,12 +486,25 @@ def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
 
 
 @docs_app.command("delete")
-def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
-    """Delete a document (by id or source path) and all its chunks."""
+def docs_delete(
+        doc_id_or_path: str,
+        collection: Collection = None,
+        yes: Annotated[bool, typer.Option(
+            "--yes", "-y", help="Delete a folder's documents without asking.")] = False,
+) -> None:
+    """Delete a document (by id or source path) and all its chunks; given a folder, every
+    document stored from under it, once confirmed."""
     from ingest.discovery import printable
 
     with library_for(collection) as library:
         removed = delete_first_stored(library, doc_id_or_path)
+        if not removed:
+            folder, sources = stored_under(library, doc_id_or_path)
+            if sources and not (yes or typer.confirm(
+                    f"Delete the {counted(len(sources), 'document')} stored from under "
+                    f"{shown(printable(folder))}, and all their chunks?")):
+                raise typer.Exit(1)
+            removed = [d for source in sources for d in library.delete(source)]
     if not removed:
         fail(f"no document with id or path {shown(printable(doc_id_or_path))}")
         raise typer.Exit(1)
@@ -519,6 +532,20 @@ def delete_first_stored(library: Library, given: str) -> list[dict[str, Any]]:
         if removed:
             return removed
     return []
+
+
+def stored_under(library: Library, given: str) -> tuple[str, list[str]]:
+    """The stored form of the folder `given` (on disk or no longer) and the sources of the
+    documents stored from under it; none when no form of it holds any."""
+    if not given.strip():  # not the working folder
+        return given, []
+    sources = [document["source"] for document in library.documents()]
+    for form in filter(is_text, stored_forms(given)):
+        prefix = os.path.join(form, "")
+        under = [source for source in sources if source.startswith(prefix)]
+        if under:
+            return form, sorted(under)
+    return given, []
 
 
 def stored_source(library: Library, doc: str | None, source: str | None) -> str | None:

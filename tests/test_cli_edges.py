@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from rag.cli import quick
 from rag.cli.interrupts import held_interrupts
 from rag.cli.library import LocalLibrary
+from rag.cli.main import app
 from rag.errors import ConfigError, RagError
 from rag.settings import load_settings
 from tests import test_cli, test_engine_doors
@@ -43,6 +46,83 @@ def test_a_file_removed_from_disk_is_found_and_deleted_by_its_relative_path(
     assert deleted.exit_code == 0, deleted.stderr
     assert deleted.stdout.startswith("deleted ") and str(folder / "old.txt") in deleted.stdout
     assert json.loads(door.run("docs", "list", "--json").stdout) == {"documents": []}
+
+
+def test_a_search_kept_to_no_stored_document_says_so(door: Door, tmp_path: Path) -> None:
+    """A folder, a mistyped path or an unknown id would find nothing, as if the library
+    held no answer: said as the usage error it is, with or without an engine."""
+    folder = tmp_path / "deltest"
+    folder.mkdir()
+    (folder / "old.txt").write_text(KETTLE)
+    assert door.run("ingest", str(folder)).exit_code == 0
+    for option, given, said in (
+            ("--source", str(folder), f"no document with path {folder} (a folder is not a "
+                                      "document)"),
+            ("--source", str(folder / "od.txt"), f"no document with path {folder / 'od.txt'}"),
+            ("--doc", "deadbeef", "no document with id deadbeef")):
+        refused = door.run("search", "kettle", option, given, "--json")
+        assert refused.exit_code == 2 and refused.stdout == "", given
+        assert " ".join(refused.stderr.split()) == (
+            f"error: {said}: `rag docs list` shows the stored ones")
+    [stored] = json.loads(door.run("docs", "list", "--json").stdout)["documents"]
+    hits = json.loads(door.run("search", "kettle", "--doc", stored["doc_id"], "--json").stdout)
+    assert [hit["doc_id"] for hit in hits["hits"]] == [stored["doc_id"]]
+
+
+def test_ingesting_a_folder_again_names_its_documents_no_longer_on_disk(
+        door: Door, tmp_path: Path) -> None:
+    """They stay searchable, and the ingest deletes nothing it was not given: it says so."""
+    folder, beside = tmp_path / "docs", tmp_path / "docs2"
+    (folder / "sub").mkdir(parents=True)
+    beside.mkdir()
+    for path in (folder / "a.txt", folder / "b.txt", folder / "sub" / "c.txt",
+                 beside / "d.txt"):
+        path.write_text(f"{KETTLE} ({path.name})")
+    assert door.run("ingest", str(folder), str(beside)).exit_code == 0
+    for path in (folder / "a.txt", folder / "sub" / "c.txt", beside / "d.txt"):
+        path.unlink()
+    again = door.run("ingest", str(folder))
+    assert again.exit_code == 0
+    assert " ".join(again.stderr.split()).endswith(
+        f"2 documents stored from under {folder} are no longer on disk ({folder / 'a.txt'}, "
+        f"{folder / 'sub' / 'c.txt'}); they stay searchable: `rag docs delete PATH` removes "
+        "one.")
+    report = json.loads(door.run("ingest", str(folder), "--json").stdout)
+    assert report["not_on_disk"] == [str(folder / "a.txt"), str(folder / "sub" / "c.txt")]
+    assert len(json.loads(door.run("docs", "list", "--json").stdout)["documents"]) == 4
+    named = json.loads(door.run("ingest", str(folder / "b.txt"), "--json").stdout)
+    assert named["not_on_disk"] == []  # no folder given: none to look under
+
+
+def test_a_folder_s_documents_are_deleted_together_once_confirmed(
+        door: Door, tmp_path: Path) -> None:
+    """On disk or removed already, as a file is: the folder's documents, not its
+    neighbour's whose name begins the same."""
+    folder, beside = tmp_path / "policy", tmp_path / "policy2"
+    (folder / "old").mkdir(parents=True)
+    beside.mkdir()
+    for path in (folder / "a.txt", folder / "old" / "b.txt", beside / "c.txt"):
+        path.write_text(f"{KETTLE} ({path.name})")
+    assert door.run("ingest", str(folder), str(beside)).exit_code == 0
+
+    def delete(*args: str, answer: str | None = None) -> Result:
+        return CliRunner().invoke(app, ["docs", "delete", *args], input=answer,
+                                  env={"RAG_DATA_DIR": str(door.data_dir)},
+                                  catch_exceptions=False)
+
+    kept = delete(str(folder), answer="n\n")
+    assert kept.exit_code == 1
+    assert (f"Delete the 2 documents stored from under {folder}, and all their chunks? "
+            "[y/N]") in kept.stdout
+    assert len(json.loads(door.run("docs", "list", "--json").stdout)["documents"]) == 3
+    shutil.rmtree(folder)
+    deleted = delete(f"{folder}/", "--yes")
+    assert deleted.exit_code == 0
+    assert [line.split()[-1] for line in deleted.stdout.splitlines()] == [
+        str(folder / "a.txt"), str(folder / "old" / "b.txt")]
+    [left] = json.loads(door.run("docs", "list", "--json").stdout)["documents"]
+    assert left["source"] == str(beside / "c.txt")
+    assert delete("").exit_code == 1  # not the working folder
 
 
 def test_a_link_is_found_by_the_path_ingest_stored_it_under(env, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -276,6 +277,89 @@ def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch
     assert job.status == "cancelled"
     stored = {d.source for d in engine.workspace.service.documents()}
     assert str(folder / "pump.pdf") not in stored  # nothing of it half-searchable
+
+
+def held_ingests(engine: Engine, monkeypatch: pytest.MonkeyPatch
+                 ) -> tuple[threading.Event, threading.Event]:
+    """Hold the engine's ingests, each running, until the second event is set (the first is
+    set once one runs): a Ctrl-C then lands while the engine has files in hand, whatever the
+    machine's speed."""
+    ingest, running, go_on = engine.jobs._ingest, threading.Event(), threading.Event()
+
+    def held(job) -> None:
+        job.status = "running"
+        running.set()
+        go_on.wait(60)
+        ingest(job)
+
+    monkeypatch.setattr(engine.jobs, "_ingest", held)
+    return running, go_on
+
+
+def pressed_at(sleeps: int, monkeypatch: pytest.MonkeyPatch,
+               before: Callable[[], None] = lambda: None) -> None:
+    """Ctrl-C pressed in the command's `sleeps`th wait between two looks at its ingest (and
+    after each later one), once `before` has run; the engine's own waits go on."""
+    sleep, waits = time.sleep, []
+
+    def pressed(seconds: float) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            sleep(seconds)
+            return
+        waits.append(seconds)
+        if len(waits) >= sleeps:
+            before()
+            raise KeyboardInterrupt
+        sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", pressed)
+
+
+def test_ctrl_c_reports_the_files_the_engine_stored_before_its_ingest_stopped(
+        served, tmp_path: Path, monkeypatch) -> None:
+    """The engine ends what it has in hand before a cancel takes: those files are stored, so
+    the command reports them, in its lines and its --json totals, before it stops."""
+    engine, _ = served()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.md").write_text(f"# {name}\n\nThe shed key {name} is blue.")
+    _, go_on = held_ingests(engine, monkeypatch)
+
+    def stored_meanwhile() -> None:  # all three end before the cancel reaches the engine
+        go_on.set()
+        (job,) = engine.jobs._jobs.values()
+        assert engine.jobs.wait(job.id, timeout=60).status == "done"
+
+    pressed_at(1, monkeypatch, before=stored_meanwhile)
+    stopped = rag(engine.settings.data_dir, "ingest", str(folder), "--json")
+    assert stopped.exit_code == 130
+    report = json.loads(stopped.stdout)
+    stored = {d.source for d in engine.workspace.service.documents()}
+    assert {f["path"] for f in report["files"] if f["status"] == "ingested"} == stored
+    assert report["totals"]["ingested"] == len(stored) == 3
+    assert " ".join(stopped.stderr.split()) == (
+        "error: interrupted: 3 files stored before the stop stay searchable; no other file "
+        "was stored. Run the command again to finish (stored files come back unchanged).")
+
+
+def test_ctrl_c_pressed_again_while_the_engine_ends_its_ingest_says_what_may_be_stored(
+        served, tmp_path: Path, monkeypatch) -> None:
+    engine, _ = served()
+    (tmp_path / "notes.md").write_text("# Notes\n\nThe shed key is blue.")
+    running, go_on = held_ingests(engine, monkeypatch)
+    # pressed once the engine runs the ingest, then again in the command's first wait for
+    # the stop to take
+    pressed_at(1, monkeypatch, before=lambda: running.wait(60))
+    try:
+        stopped = rag(engine.settings.data_dir, "ingest", str(tmp_path / "notes.md"))
+    finally:
+        go_on.set()
+    assert stopped.exit_code == 130
+    assert "the engine had not yet ended the files it was storing: `rag docs list` shows " \
+           "which of them it stored." in " ".join(stopped.stderr.split())
+    (job,) = engine.jobs._jobs.values()
+    assert engine.jobs.wait(job.id, timeout=60).status == "cancelled"
 
 
 def test_a_collection_is_not_deleted_between_the_uploads_of_one_ingest(

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 HEARTBEAT_SECONDS = 30.0
+# files a heartbeat line names: an upload has dozens in hand at once, and a line naming each
+# is too long to read
+NAMED_IN_A_LINE = 3
 
 
 class IngestProgress:
@@ -44,12 +47,17 @@ class IngestProgress:
 
     def line(self) -> str:
         """"still ingesting (2m30s): 3 of 10 files ended; manual.pdf: 1,158 pages read, 1,920
-        of 5,012 chunks stored"."""
+        of 5,012 chunks stored", naming the NAMED_IN_A_LINE files furthest on ("...; and 57
+        more being stored")."""
         with self._lock:
-            storing = [_storing(progress) for progress in self._storing.values()]
+            storing = sorted(self._storing.values(), key=lambda p: p["chunks_written"],
+                             reverse=True)
             ended = self.ended
+        named = [_storing(progress) for progress in storing[:NAMED_IN_A_LINE]]
+        if len(storing) > NAMED_IN_A_LINE:
+            named.append(f"and {len(storing) - NAMED_IN_A_LINE:,} more being stored")
         return "; ".join([f"still ingesting ({_elapsed(time.monotonic() - self.started)}): "
-                          f"{ended} of {self.files} files ended", *storing])
+                          f"{ended:,} of {self.files:,} files ended", *named])
 
     @contextmanager
     def heartbeat(self, say: Callable[[str], None]) -> Iterator[None]:

@@ -58,3 +58,8 @@ def held_interrupts(notice: str) -> Iterator[HeldSignal]:
         yield held
     finally:
         restore()
+
+
+class StopNotSeenThrough(KeyboardInterrupt):
+    """Ctrl-C during an ingest through the engine, which was not seen to end the files it
+    was storing (Ctrl-C again, or it took too long): some of them may have been stored."""

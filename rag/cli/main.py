@@ -27,6 +27,7 @@ from typer.core import TyperGroup
 from rag.cli.console import PipedConsole, ReaderWentAway
 from rag.cli.cost import cost_app
 from rag.cli.ingest_progress import IngestProgress
+from rag.cli.interrupts import StopNotSeenThrough
 from rag.cli.library import Library, open_library
 from rag.cli.output import (
     BROKEN_PIPE_EXIT,
@@ -269,7 +270,8 @@ def ingest(
 
     check_paths(paths)
     # walked once: the bar's total, then the ingest
-    found = find_files([absolute(path) for path in paths])
+    given = [absolute(path) for path in paths]
+    found = find_files(given)
     show_bar = not as_json and err.is_terminal
     with library_for(collection, creates=True) as library, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -307,14 +309,12 @@ def ingest(
         try:
             with stop.as_interrupt(), heartbeat:
                 report = library.ingest(found, on_file, within.file_progress)
-        except KeyboardInterrupt:
+                report["not_on_disk"] = not_on_disk(library, given)
+        except KeyboardInterrupt as exc:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))
-            kept = stored()
-            fail(f"interrupted: {counted(kept, 'file')} stored before the stop "
-                 f"{'stays' if kept == 1 else 'stay'} searchable; the file being read and those "
-                 "after it were not ingested. Run the command again to finish (stored files "
-                 "come back unchanged).")
+            fail(interrupted_message(stored(), seen_through=not isinstance(
+                exc, StopNotSeenThrough)))
             raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
             if as_json:  # none ended yet is an answer too: nothing was stored
@@ -330,7 +330,36 @@ def ingest(
         say(ingest_summary(report["totals"]))
         if report["skipped"]:
             say(describe([Skipped(**s) for s in report["skipped"]]), "yellow")
+        if report["not_on_disk"]:
+            say(not_on_disk_note(report["not_on_disk"], given), "yellow")
     raise typer.Exit(1 if report["totals"]["failed"] else 0)
+
+
+def not_on_disk(library: Library, given: list[Path]) -> list[str]:
+    """The stored documents ingested from under the folders `given` whose files are gone:
+    an ingest deletes nothing it was not given (a folder's file moved away for a moment
+    would lose its document), so they stay searchable until deleted."""
+    folders = tuple(os.path.join(path, "") for path in given if path.is_dir())
+    if not folders:
+        return []
+    return sorted(document["source"] for document in library.documents()
+                  if document["source"].startswith(folders)
+                  and not os.path.lexists(document["source"]))
+
+
+def not_on_disk_note(gone: list[str], given: list[Path], named: int = 3) -> str:
+    """"2 documents stored from under /docs are no longer on disk (/docs/a.txt, /docs/b.txt);
+    they stay searchable: `rag docs delete PATH` removes one"."""
+    from ingest.discovery import printable
+
+    folders = [path for path in given if path.is_dir()]
+    where = printable(folders[0]) if len(folders) == 1 else "the folders given"
+    listed = ", ".join(gone[:named]) + (
+        f" and {len(gone) - named:,} more" if len(gone) > named else "")
+    return shown(f"{counted(len(gone), 'document')} stored from under {where} "
+                 f"{'is' if len(gone) == 1 else 'are'} no longer on disk ({listed}); "
+                 f"{'it stays' if len(gone) == 1 else 'they stay'} searchable: "
+                 "`rag docs delete PATH` removes one.")
 
 
 def ingest_summary(totals: dict[str, int]) -> str:
@@ -339,6 +368,17 @@ def ingest_summary(totals: dict[str, int]) -> str:
     return (f"{counted(totals['files'], 'file')}: {totals['ingested']:,} ingested "
             f"({counted(totals['chunks'], 'chunk')}), {totals['unchanged']:,} unchanged, "
             f"{totals['failed']:,} failed")
+
+
+def interrupted_message(kept: int, seen_through: bool) -> str:
+    """The last line of a stopped ingest; `seen_through`: the engine's ingest, if any, was
+    seen to end, so that the files reported are all it stored."""
+    others = ("no other file was stored" if seen_through else
+              "the engine had not yet ended the files it was storing: `rag docs list` shows "
+              "which of them it stored")
+    return (f"interrupted: {counted(kept, 'file')} stored before the stop "
+            f"{'stays' if kept == 1 else 'stay'} searchable; {others}. Run the command again "
+            "to finish (stored files come back unchanged).")
 
 
 class StopSignal:
@@ -384,12 +424,9 @@ def search(
     if mode is not None:
         check_mode(mode)
     with library_for(collection, top_k=top_k, search_mode=mode) as library:
-        if source:
-            source = stored_source(library, source)
-        # a name of bytes that are not UTF-8 was never stored: the filter matches nothing
-        narrowed_to_nothing = any(key and not is_text(key) for key in (doc, source))
-        found = ({"hits": [], "query": query, "unheld": []} if narrowed_to_nothing
-                 else library.search(query, top_k, mode, doc, source))
+        if doc or source:
+            source = stored_source(library, doc, source)
+        found = library.search(query, top_k, mode, doc, source)
     if as_json:
         _emit_json(found)
         return
@@ -449,12 +486,25 @@ def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
 
 
 @docs_app.command("delete")
-def docs_delete(doc_id_or_path: str, collection: Collection = None) -> None:
-    """Delete a document (by id or source path) and all its chunks."""
+def docs_delete(
+        doc_id_or_path: str,
+        collection: Collection = None,
+        yes: Annotated[bool, typer.Option(
+            "--yes", "-y", help="Delete a folder's documents without asking.")] = False,
+) -> None:
+    """Delete a document (by id or source path) and all its chunks; given a folder, every
+    document stored from under it, once confirmed."""
     from ingest.discovery import printable
 
     with library_for(collection) as library:
         removed = delete_first_stored(library, doc_id_or_path)
+        if not removed:
+            folder, sources = stored_under(library, doc_id_or_path)
+            if sources and not (yes or typer.confirm(
+                    f"Delete the {counted(len(sources), 'document')} stored from under "
+                    f"{shown(printable(folder))}, and all their chunks?")):
+                raise typer.Exit(1)
+            removed = [d for source in sources for d in library.delete(source)]
     if not removed:
         fail(f"no document with id or path {shown(printable(doc_id_or_path))}")
         raise typer.Exit(1)
@@ -484,11 +534,43 @@ def delete_first_stored(library: Library, given: str) -> list[dict[str, Any]]:
     return []
 
 
-def stored_source(library: Library, given: str) -> str:
-    """The form of the path `given` a document in `library` is stored under; as typed when
-    none is (the search then finds nothing, as for any unknown source)."""
-    sources = {document["source"] for document in library.documents()}
-    return next((form for form in stored_forms(given) if form in sources), given)
+def stored_under(library: Library, given: str) -> tuple[str, list[str]]:
+    """The stored form of the folder `given` (on disk or no longer) and the sources of the
+    documents stored from under it; none when no form of it holds any."""
+    if not given.strip():  # not the working folder
+        return given, []
+    sources = [document["source"] for document in library.documents()]
+    for form in filter(is_text, stored_forms(given)):
+        prefix = os.path.join(form, "")
+        under = [source for source in sources if source.startswith(prefix)]
+        if under:
+            return form, sorted(under)
+    return given, []
+
+
+def stored_source(library: Library, doc: str | None, source: str | None) -> str | None:
+    """The form of the path `source` a document in `library` is stored under. A filter that
+    names no stored document (a folder, a typo, an unknown id) is a usage error: searched,
+    it would find nothing, as if the library held no answer. An empty one is the search's
+    own to refuse."""
+    from ingest.discovery import printable
+
+    documents = library.documents()
+    if doc and doc not in {document["doc_id"] for document in documents}:
+        no_such_filter(f"no document with id {shown(printable(doc))}")
+    if not source:
+        return source
+    sources = {document["source"] for document in documents}
+    stored = next((form for form in stored_forms(source) if form in sources), None)
+    if stored is None:
+        no_such_filter(f"no document with path {shown(printable(source))}"
+                       f"{' (a folder is not a document)' if os.path.isdir(source) else ''}")
+    return stored
+
+
+def no_such_filter(message: str) -> NoReturn:
+    fail(f"{message}: `rag docs list` shows the stored ones")
+    raise typer.Exit(2)
 
 
 @collections_app.command("list")

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from ingest.loaders import refusal
-from rag.cli.interrupts import held_interrupts
+from rag.cli.interrupts import StopNotSeenThrough, held_interrupts
 from rag.cli.library import OnFile, OnProgress
 from rag.cli.quick import REQUEST_READ_SECONDS, EngineAnswer, engine_hung, error_from
 from rag.engine.discovery import EngineAddress
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 BATCH_FILES = 64
 BATCH_BYTES = 256 * 1024 * 1024
 POLL_SECONDS = 0.2
+# how long a cancelled ingest is followed after Ctrl-C: the engine ends the batches it is
+# embedding first, which takes moments
+STOP_SECONDS = 15.0
 FINAL = ("ingested", "unchanged", "failed")
 PROGRESS_FIELDS = ("source", "pages", "chunks", "chunks_written")  # as `ingest.pipeline.Progress`
 
@@ -124,10 +127,33 @@ class EngineLibrary:
                 job = self._request("GET", f"/ingests/{job['id']}")
         except KeyboardInterrupt:  # Ctrl-C stops the engine's ingest too, as it would here
             self._send("DELETE", f"/ingests/{job['id']}")
+            if not self._followed_to_its_end(job["id"], told, on_file):
+                raise StopNotSeenThrough from None
             raise
         if job["status"] != "done":
             raise RagError(job.get("error") or "The engine did not finish the ingest.")
         return job["report"]["files"]
+
+    def _followed_to_its_end(self, job_id: str, told: set[str], on_file: OnFile) -> bool:
+        """Whether the cancelled ingest was seen to end within STOP_SECONDS, each file that
+        ended meanwhile (stored from the batches in flight, or failed of its own fault)
+        reported as any other; False when Ctrl-C came again or the engine stopped answering
+        first."""
+        deadline = time.monotonic() + STOP_SECONDS
+        try:
+            while True:
+                job = self._request("GET", f"/ingests/{job_id}")
+                for state in job["files"]:
+                    if _ended_before_the_stop(state, job) and state["source"] not in told:
+                        told.add(state["source"])
+                        on_file(_outcome(state))
+                if job["status"] != "queued" and job["status"] != "running":
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(POLL_SECONDS)
+        except (KeyboardInterrupt, RagError):
+            return False
 
     def _ensure_collection(self) -> None:
         names = self._request("GET", "/collections")["collections"]
@@ -228,6 +254,13 @@ def _batches(files: list[tuple[Path, int]]) -> Iterator[list[Path]]:
         held += size
     if batch:
         yield batch
+
+
+def _ended_before_the_stop(state: dict[str, Any], job: dict[str, Any]) -> bool:
+    """Whether a file of a stopped ingest ended: not one the stop discarded, which the
+    engine marks failed with the stop's own message."""
+    discarded = state["status"] == "failed" and state["error"] in (job["error"], "not ingested")
+    return state["status"] in FINAL and not discarded
 
 
 def _outcome(state: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,23 @@ async def test_an_empty_document_filter_is_refused_not_widened(
         assert {hit["source"] for hit in hits} == {"upload:lemurs.md", "upload:otters.md"}
 
 
+async def test_a_filter_naming_no_document_is_not_found_rather_than_nothing_found(
+        api: httpx.AsyncClient) -> None:
+    """A folder, a mistyped path or an unknown id would find nothing, as if the library held
+    no answer: each is said to name no document."""
+    await upload(api, LEMURS, OTTERS)
+    for field, value, named in (("doc_id", "deadbeef", "no document with the id 'deadbeef'"),
+                                ("source", "upload:lemur.md", "no document with the source"),
+                                ("source", "/srv/library", "a folder is not a document")):
+        refused = await api.post("/search", json={"query": "lemurs", field: value})
+        assert error_of(refused) == (404, "not_found") and named in said(refused)
+    doc_id = next(d["doc_id"] for d in (await api.get("/documents")).json()["documents"]
+                  if d["source"] == "upload:lemurs.md")
+    for field, value in (("doc_id", doc_id), ("source", "upload:lemurs.md")):
+        hits = (await api.post("/search", json={"query": "fruit", field: value})).json()["hits"]
+        assert hits and {hit["source"] for hit in hits} == {"upload:lemurs.md"}
+
+
 def test_the_store_refuses_an_empty_filter_whoever_asks(engine) -> None:
     """The library searched without the API (the `rag` command alone, the chat) too."""
     service = engine.workspace.service

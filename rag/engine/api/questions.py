@@ -25,7 +25,7 @@ from rag.engine.api.errors import ApiError, from_rag_error, responses, unexpecte
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
 from rag.errors import EMPTY_QUERY, RagError
-from rag.types import Answer, SearchResult
+from rag.types import Answer, SearchResult, as_stored
 
 router = APIRouter()
 # `conflict`: the collection asked about was filled by another embedder
@@ -246,6 +246,15 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
 
     def work() -> SearchResult:
         view = question_view(engine, name, caller, body.query, empty=EMPTY_QUERY)
+        # a filter naming no document (a folder, a typo) would find nothing, as if the
+        # library held no answer
+        if body.doc_id and not view.store.count(body.doc_id):
+            raise ApiError("not_found", f"There is no document with the id '{body.doc_id}' "
+                                        "(GET /api/v1/documents lists them).")
+        if body.source and view.store.live_at(as_stored(body.source)) is None:
+            raise ApiError("not_found", f"There is no document with the source "
+                                        f"'{body.source}' (a folder is not a document; GET "
+                                        "/api/v1/documents lists them).")
         return view.find(body.query, body.top_k, body.mode, body.doc_id, body.source,
                          user=caller.user)
 

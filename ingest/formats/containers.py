@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ingest.formats.base import (
     MAX_MEMBERS,
@@ -183,3 +184,20 @@ def too_deep(exc: SyntaxError) -> bool:
 def corrupt(path: Path, what: str, exc: BaseException) -> DocumentError:
     return DocumentError("corrupt", f"{path}: cannot read the {what}: damaged or not what "
                                     f"its name says ({library_error(exc)})")
+
+
+def main_part(path: Path, data: bytes, package: Any, factory: Any, part_type: type,
+              content_types: tuple[str, ...], what: str) -> Any:
+    """An Office package's main part, read as `part_type` when its content type is one of
+    `content_types` too (a macro-enabled file, a template, a slideshow saved under the
+    suffix of the plain kind): the application opens those alike and their text is read the
+    same way, but python-docx and python-pptx know the plain kind's alone, so the others
+    are made known to their `factory`. `what`: "Word document", "PowerPoint file"."""
+    for content_type in content_types:
+        factory.part_type_for.setdefault(content_type, part_type)
+    part = package.open(io.BytesIO(data)).main_document_part
+    if not isinstance(part, part_type):
+        raise DocumentError("corrupt", f"{path}: cannot read the {what}: its main part is of "
+                                       f"another kind (its content type is "
+                                       f"{part.content_type})")
+    return part

@@ -4,7 +4,6 @@ shown one, are left out."""
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
@@ -17,9 +16,8 @@ from ingest.formats.base import (
     metadata_title,
     too_large,
 )
-from ingest.formats.containers import check_package, reading
+from ingest.formats.containers import check_package, main_part, reading
 from ingest.formats.word import short
-from rag.errors import DocumentError
 
 log = logging.getLogger(__name__)
 # the main parts of a slideshow, a template, and their macro-enabled kinds
@@ -65,21 +63,13 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def opened_deck(path: Path, data: bytes):
     """The presentation python-pptx reads, a slideshow (.ppsx, .ppsm) or a template (.potx,
-    .potm) saved under .pptx too: PowerPoint opens those as presentations, and their text is
-    read the same way, but python-pptx knows a presentation's main part alone (or a
-    macro-enabled one's), so theirs are made known."""
+    .potm) saved under .pptx too (`main_part`)."""
     from pptx.opc.package import PartFactory
     from pptx.package import Package
     from pptx.parts.presentation import PresentationPart
 
-    for content_type in PRESENTATION_LIKE_PARTS:
-        PartFactory.part_type_for.setdefault(content_type, PresentationPart)
-    part = Package.open(io.BytesIO(data)).main_document_part
-    if not isinstance(part, PresentationPart):
-        raise DocumentError("corrupt", f"{path}: cannot read the PowerPoint file: its main "
-                                       f"part is not a presentation's (its content type is "
-                                       f"{part.content_type})")
-    return part.presentation
+    return main_part(path, data, Package, PartFactory, PresentationPart,
+                     PRESENTATION_LIKE_PARTS, "PowerPoint file").presentation
 
 
 def is_hidden(slide) -> bool:

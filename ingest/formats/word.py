@@ -11,7 +11,6 @@ its own or its style's, or of the Title style.
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -30,10 +29,9 @@ from ingest.formats.base import (
     too_large,
     whole_number,
 )
-from ingest.formats.containers import check_package, reading
+from ingest.formats.containers import check_package, main_part, reading
 from ingest.formats.sheets import could_be_header, titled
 from ingest.formats.word_math import MATH, MATH_RUN, math_text, symbol_text
-from rag.errors import DocumentError
 from rag.text.table_rows import cells_line, named_row
 
 if TYPE_CHECKING:
@@ -107,20 +105,13 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def opened_document(path: Path, data: bytes):
     """The document python-docx reads, a macro-enabled one (.docm) or a template (.dotx,
-    .dotm) saved under .docx too: Word opens those as documents, and their text is read the
-    same way, but python-docx knows a document's main part alone, so theirs are made known."""
+    .dotm) saved under .docx too (`main_part`)."""
     from docx.opc.part import PartFactory
     from docx.package import Package
     from docx.parts.document import DocumentPart
 
-    for content_type in DOCUMENT_LIKE_PARTS:
-        PartFactory.part_type_for.setdefault(content_type, DocumentPart)
-    part = Package.open(io.BytesIO(data)).main_document_part
-    if not isinstance(part, DocumentPart):
-        raise DocumentError("corrupt", f"{path}: cannot read the Word document: its main part "
-                                       f"is not a document's (its content type is "
-                                       f"{part.content_type})")
-    return part.document
+    return main_part(path, data, Package, PartFactory, DocumentPart, DOCUMENT_LIKE_PARTS,
+                     "Word document").document
 
 
 def check_counts(path: Path, body) -> None:

@@ -289,12 +289,9 @@ def stopped_answers(server: AppServer) -> float:
                if sample.name == "rag_answers_total" and sample.labels["outcome"] == "stopped")
 
 
-def test_stop_before_the_first_word_asks_the_failing_model_nothing_more(
-        page, app_server: AppServer, standin) -> None:
-    """The model is slow to say anything, then fails; the user presses stop meanwhile. The
-    model is not retried for nobody, and the question is kept as stopped. (Another model than
-    the other tests': its failure opens its circuit breaker.)"""
-    failing = "@cf/meta/llama-3.1-8b-instruct-awq"
+def asked_of_a_slow_failing_model(page, app_server: AppServer, standin, failing: str) -> None:
+    """A question asked of `failing`, which is slow to answer and then fails, once its
+    first call has begun."""
     open_app(page, app_server)
     upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE}\n".encode(), "text/markdown")
     choose_generator(page, "Workers AI")
@@ -306,6 +303,15 @@ def test_stop_before_the_first_word_asks_the_failing_model_nothing_more(
     deadline = time.monotonic() + 20
     while not standin.requests_to("run") and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_stop_before_the_first_word_asks_the_failing_model_nothing_more(
+        page, app_server: AppServer, standin) -> None:
+    """The model is slow to say anything, then fails; the user presses stop meanwhile. The
+    model is not retried for nobody, and the question is kept as stopped. (Another model than
+    the other tests': its failure opens its circuit breaker.)"""
+    failing = "@cf/meta/llama-3.1-8b-instruct-awq"
+    asked_of_a_slow_failing_model(page, app_server, standin, failing)
     page.get_by_test_id("stChatInputStopButton").click()
     assistant_messages(page).last.get_by_text(STOPPED_BEFORE_A_WORD).wait_for()
     time.sleep(3)  # the model's failure has come, and a retry would have followed it
@@ -318,18 +324,8 @@ def test_a_tab_reloaded_before_the_first_word_asks_the_failing_model_nothing_mor
     the failing model is neither retried nor followed by a fallback for nobody. (A model of
     its own: its failure opens its circuit breaker.)"""
     failing = "@cf/meta/llama-3.1-8b-instruct-fp8-fast"
-    open_app(page, app_server)
-    upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE}\n".encode(), "text/markdown")
-    choose_generator(page, "Workers AI")
-    choose_setting(page, "Model", failing)
-    page.get_by_text(f"workers-ai ({failing})").wait_for()
     before = stopped_answers(app_server)
-    standin.model_latency[failing] = 2.0
-    standin.fail(503, times=None, model=failing)
-    ask(page, "How often should I descale the kettle?")
-    deadline = time.monotonic() + 20
-    while not standin.requests_to("run") and time.monotonic() < deadline:
-        time.sleep(0.05)
+    asked_of_a_slow_failing_model(page, app_server, standin, failing)
     page.reload()
     page.get_by_test_id("stChatInput").wait_for()
     deadline = time.monotonic() + 20

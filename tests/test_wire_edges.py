@@ -230,6 +230,20 @@ def test_a_stall_or_drop_after_the_answer_is_complete_is_no_interruption(
     assert not record.interrupted
 
 
+def test_a_reader_leaving_a_silent_stream_ends_it_at_once(settings, raw):
+    """A model that sent its headers and nothing since (queued, thinking) holds the read up
+    to the read timeout: a reader who left (the stop button, a closed tab) is not kept
+    waiting for it, nor is the model retried or another asked."""
+    raw.script(Reply(hang=True))
+    patient = settings.model_copy(update={"ai_read_timeout_seconds": 10,
+                                          "ai_deadline_seconds": 30})
+    gone = threading.Event()
+    threading.Timer(0.5, gone.set).start()
+    with pytest.raises(ReaderGone):
+        stream(patient, reader_gone=gone)
+    assert len(raw.requests) == 1
+
+
 # --- what an event stream is made of ----------------------------------------------------------
 
 @pytest.mark.parametrize("charset", ["utf-16", "iso-8859-1"])

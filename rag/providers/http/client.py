@@ -34,6 +34,7 @@ from rag.errors import (
     AIError,
     CircuitOpenError,
     PermanentAIError,
+    ReaderGone,
     TransientAIError,
     reader_left,
 )
@@ -49,7 +50,7 @@ from rag.providers.http.errors import (
     reports_failure,
 )
 from rag.providers.http.retry import RetryPolicy, retry_after_seconds, timeout_within
-from rag.providers.http.sse import StreamWatch, json_or_none, read_events
+from rag.providers.http.sse import StreamWatch, cut_when_gone, json_or_none, read_events
 
 # A streamed answer holds its connection to the end, and the engine answers many questions at
 # once: a smaller pool would queue answers behind each other before their first token.
@@ -226,10 +227,13 @@ class AIHttp:
                                           status, in_stream=True)
 
             try:
-                yield from read_events(response, stats, on_error, watch)
+                with cut_when_gone(response, reader_gone):
+                    yield from read_events(response, stats, on_error, watch)
             except httpx.HTTPError as exc:
                 if stats.done:  # the answer was complete: what follows it is not the answer
                     return
+                if reader_left(reader_gone):  # the connection shut for a reader who left
+                    raise ReaderGone from exc
                 raise map_stream_error(exc, provider=self.provider, model=stats.model) from exc
             except AIError as exc:  # a failure the body reports may quote what was sent
                 self._redacted(exc)

@@ -23,10 +23,11 @@ import codecs
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import httpx
@@ -49,6 +50,42 @@ ERROR_EVENT = b"event: error\ndata:"
 REASONING_FIELDS = ("reasoning_content", "reasoning")
 # usage fields that count something: a figure that cannot be a count is dropped
 COUNTED_USAGE = frozenset({"prompt_tokens", "completion_tokens", "total_tokens", "neurons"})
+# how often a stream's watcher looks whether its reader has gone (`cut_when_gone`)
+GONE_POLL_SECONDS = 0.25
+
+
+@contextmanager
+def cut_when_gone(response: httpx.Response,
+                  reader_gone: threading.Event | None) -> Iterator[None]:
+    """While the block reads `response`: once the reader has gone (the stop button, a closed
+    tab), the connection is shut, so that a read waiting on a silent model (headers sent,
+    no word yet, for up to the read timeout) returns at once. Closing the response from
+    another thread would not wake that read; shutting its socket does."""
+    if reader_gone is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if reader_gone.wait(GONE_POLL_SECONDS):
+                if not done.is_set():
+                    _shut(response)
+                return
+
+    threading.Thread(target=watch, name="stream-reader-gone", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def _shut(response: httpx.Response) -> None:
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        with suppress(OSError):  # closed meanwhile
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class StreamWatch:

@@ -98,6 +98,8 @@ def test_ingest_stores_a_workbook_with_unsaved_formulas_and_warns_of_them(env,
     assert " ".join(done.output.split()).count(f"warning {book}: {UNSAVED_WARNING}") == 1
     found = run("docs", "list")
     assert "costs.xlsx" in found.stdout
+    # the total on stderr: stdout stays a line a document
+    assert found.stdout.count("\n") == 1 and "1 document, 2 chunks" in found.stderr
 
 
 @pytest.mark.slow

@@ -483,6 +483,9 @@ def docs_list(collection: Collection = None, as_json: AsJson = False) -> None:
         typer.echo(f"{d['doc_id']}  {counted(d['chunks'], 'chunk'):>11}  {shown(d['source'])}")
     if not docs:
         typer.echo("No documents. Add some with `rag ingest PATH`.")
+    else:  # on stderr: the lines above stay one a document for a script
+        say(f"{counted(len(docs), 'document')}, "
+            f"{counted(sum(d['chunks'] for d in docs), 'chunk')}")
 
 
 @docs_app.command("delete")

@@ -132,9 +132,18 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
     assert set(report["files"][0]) == {"path", "status", "doc_id", "chunks", "error",
                                        "warnings"}
 
-    docs = (await api.get("/documents")).json()["documents"]
+    listed = (await api.get("/documents")).json()
+    docs = listed["documents"]
     assert {d["source"] for d in docs} == {"upload:guide.pdf", "upload:notes.md"}
     assert set(docs[0]) == {"doc_id", "source", "title", "chunks", "media_type"}
+    assert listed["total"] == 2
+    # a page of a large library, by source path, and how many there are in all
+    for query, sources in (("limit=1", ["upload:guide.pdf"]),
+                           ("limit=1&offset=1", ["upload:notes.md"]),
+                           ("offset=2", [])):
+        page = (await api.get(f"/documents?{query}")).json()
+        assert [d["source"] for d in page["documents"]] == sources and page["total"] == 2
+    assert error_of(await api.get("/documents?limit=0")) == (400, "bad_request")
 
     hits = (await api.post("/search", json={"query": "how much sun for tomatoes",
                                             "top_k": 2})).json()["hits"]

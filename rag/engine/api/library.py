@@ -43,10 +43,17 @@ def health(engine: EngineDep, caller: CallerDep) -> dict:
 @router.get("/v1/documents", responses=responses("bad_request", *OPENED, *ACCESS))
 # with a trailing slash too: the delete route's `{doc_id}` would otherwise take it, as 405
 @router.get("/v1/documents/", include_in_schema=False)
-def documents(engine: EngineDep, caller: CallerDep, collection: Collection = None) -> dict:
-    """The documents of a collection, as `rag docs list --json` prints them."""
+def documents(engine: EngineDep, caller: CallerDep, collection: Collection = None,
+              limit: Annotated[int | None, Query(ge=1, description=(
+                  "at most this many, by source path: a page of a large library"))] = None,
+              offset: Annotated[int, Query(ge=0, description=(
+                  "the documents skipped before the page"))] = 0) -> dict:
+    """The documents of a collection, as `rag docs list --json` prints them (a page of them
+    with `limit` and `offset`), and how many there are."""
     view = collection_view(engine, collection)
-    return {"documents": [asdict(d) for d in view.documents()]}
+    found = view.documents()
+    page = found[offset:None if limit is None else offset + limit]
+    return {"documents": [asdict(d) for d in page], "total": len(found)}
 
 
 UPLOAD_ANSWERS = {

@@ -302,6 +302,30 @@ def test_a_slides_chart_gives_its_title_and_its_figures_named_by_category() -> N
         "Costs; Q1: 800"])
 
 
+def test_a_slides_chart_over_dates_shows_them_and_its_figures_as_formatted() -> None:
+    """A chart keeps its dates as serial numbers and its figures as values, with the number
+    formats it shows them in: read in those, as a sheet's cells are."""
+    import datetime
+
+    import pptx
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Margin trend"
+    data = CategoryChartData(number_format="0%")
+    data.categories = [datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)]
+    data.add_series("Margin", (0.12, 0.155))
+    slide.shapes.add_chart(XL_CHART_TYPE.LINE, Inches(1), Inches(2), Inches(6), Inches(4), data)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    (page,) = load_bytes(Path("chart.pptx"), buffer.getvalue()).pages
+    assert page.text.split("\n\n")[1:] == [
+        "2024-01-01 | 2024-02-01", "Margin; 2024-01-01: 12%; 2024-02-01: 16%"]
+
+
 def test_pptx_paragraphs_keep_the_bullets_and_numbers_powerpoint_draws() -> None:
     """A content placeholder's paragraphs are bulleted by its master's body style unless a
     paragraph says otherwise; numbers count through a run at one level; a title slide's

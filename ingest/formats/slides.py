@@ -4,7 +4,9 @@ shown one, are left out."""
 
 from __future__ import annotations
 
+import datetime
 import logging
+import math
 from pathlib import Path
 
 from ingest.formats.base import (
@@ -124,12 +126,16 @@ def chart_lines(shape) -> list[str]:
         chart = shape.chart
         lines = [chart.chart_title.text_frame.text.strip()
                  if chart.has_title and chart.chart_title.has_text_frame else ""]
+        epoch = _epoch(chart)
         for plot in chart.plots:
-            categories = [_shown(category) for category in plot.categories]
+            shown_category = _figures_shown(_format_code(plot._element, "./c:ser[1]/c:cat"),
+                                            epoch)
+            categories = [shown_category(category) for category in plot.categories]
             lines.append(cells_line(categories))
-            lines += [named_row(["", *categories], [_shown(series.name),
-                                                    *map(_shown, series.values)])
-                      for series in plot.series]
+            for series in plot.series:
+                shown_value = _figures_shown(_format_code(series._element, "./c:val"), epoch)
+                lines.append(named_row(["", *categories],
+                                       [_shown(series.name), *map(shown_value, series.values)]))
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
         log.warning("a chart on a slide could not be read (%s); left out", exc)
         return []
@@ -141,3 +147,53 @@ def _shown(value: object) -> str:
     from ingest.formats.sheets import cell_text
 
     return cell_text(value)
+
+
+def _format_code(element, path: str) -> str | None:
+    """The number format a chart's cached figures under `path` are shown in ("0%",
+    "yyyy\\-mm\\-dd"), as the chart part keeps it beside them."""
+    found = element.xpath(f"{path}//c:numCache/c:formatCode")
+    return found[0].text if found and found[0].text else None
+
+
+def _epoch(chart) -> datetime.datetime:
+    """The day a chart's date figures count from: 1904 when its part says so."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+    said = chart._chartSpace.xpath("./c:date1904/@val")
+    return CALENDAR_MAC_1904 if said and said[0] in ("1", "true") else CALENDAR_WINDOWS_1900
+
+
+def _figures_shown(number_format: str | None, epoch: datetime.datetime):
+    """How a chart shows its figures under `number_format`, as a sheet's cell under it: a
+    date's serial number as the date (`2024-02-01`, `Feb-24`), 0.155 under `0%` as `16%`."""
+    from openpyxl.styles.numbers import is_date_format
+    from openpyxl.utils.datetime import from_excel
+
+    from ingest.formats.date_formats import shown_date
+    from ingest.formats.number_formats import shown_number
+
+    def shown(value: object) -> str:
+        figure = _figure(value)
+        if number_format and figure is not None:
+            if is_date_format(number_format):
+                moment = from_excel(figure, epoch)
+                return shown_date(moment, number_format) or _shown(moment)
+            written = shown_number(figure, number_format)
+            if written is not None:
+                return written
+        return _shown(value)
+
+    return shown
+
+
+def _figure(value: object) -> float | None:
+    """A chart's figure: a number, or a category's label holding one ("45323.0", as
+    python-pptx reads a category)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        figure = float(value) if isinstance(value, (int, float)) else float(str(value))
+    except ValueError:
+        return None
+    return figure if math.isfinite(figure) else None

@@ -75,11 +75,14 @@ def served(tmp_path: Path, model_dir: Path, embedder):
 # --- OpenAI-compatible chat, with the official SDK ---------------------------------------------
 
 def test_the_openai_sdk_chats_with_the_documents(served) -> None:
+    started = time.time()
     engine, url = served()
     engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
     sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
     assert [m.id for m in sdk.models.list()] == ["docs"]
-    assert sdk.models.retrieve("docs").id == "docs"
+    model = sdk.models.retrieve("docs")
+    # created when the collection was, in Unix seconds
+    assert model.id == "docs" and int(started) <= model.created <= time.time()
     with pytest.raises(openai.NotFoundError):
         sdk.models.retrieve("no-such-collection")
 

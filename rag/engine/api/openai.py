@@ -32,15 +32,22 @@ from rag.engine.api.questions import (
     whole_answer,
 )
 from rag.engine.api.schemas import TURN_CHARS, ChatCompletionRequest, ChatMessage
+from rag.engine.engine import Engine
 from rag.engine.workspace import is_collection_name
-from rag.errors import QUESTION_CHARS, too_long_to_ask
+from rag.errors import QUESTION_CHARS, RagError, too_long_to_ask
 from rag.types import Answer
 
 router = APIRouter()
 
 
-def model_card(name: str) -> dict:
-    return {"id": name, "object": "model", "created": 0, "owned_by": "docqa"}
+def model_card(engine: Engine, name: str) -> dict:
+    """A collection as OpenAI describes a model; `created`, in Unix seconds, when the
+    collection was made (0 for one made before that was kept)."""
+    try:
+        made = engine.workspace.service.store.with_collection(name).made()
+    except RagError:  # deleted meanwhile
+        made = 0
+    return {"id": name, "object": "model", "created": made // 1_000_000, "owned_by": "docqa"}
 
 
 @router.get("/v1/models", responses=responses("unauthorized", "forbidden"))
@@ -48,7 +55,8 @@ def model_card(name: str) -> dict:
 @router.get("/v1/models/", include_in_schema=False)
 def models(engine: EngineDep, caller: CallerDep) -> dict:
     """Every collection, as a model to chat with."""
-    return {"object": "list", "data": [model_card(n) for n in engine.workspace.collections()]}
+    return {"object": "list",
+            "data": [model_card(engine, n) for n in engine.workspace.collections()]}
 
 
 # `rest`: an id with a slash (`openai/gpt-4o`) or a line break is no model, said as such
@@ -60,7 +68,7 @@ def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     if model_id not in engine.workspace.collections():
         raise ApiError("not_found", f"There is no model '{model_id}': each collection is a "
                                     "model (GET /api/v1/models).")
-    return model_card(model_id)
+    return model_card(engine, model_id)
 
 
 @router.post("/v1/chat/completions", responses={**responses(*QUESTION_ERRORS), 200: {

@@ -14,9 +14,6 @@ from itertools import groupby
 
 # a run of letters, or of digits: "covid19", "COVID-19" and "COVID 19" are one code
 _PART = re.compile(r"[^\W\d_]+|\d+")
-# letters of a script without case (Chinese, Japanese, Thai, Arabic): a code written among
-# them ("错误代码E1047表示") is set apart by them as by spaces
-_UNCASED_LETTERS = re.compile(r"[^\W\d_]+")
 # a possessive or a plural's ending, not the code's: "E1047's", "E1047s"
 _ENDING = re.compile(r"(?<=\d)s$|['’]s$")
 # around a written word, not part of it: quotes, brackets, a sentence's or a clause's end
@@ -93,21 +90,16 @@ def _holds_run(said: list[str], wanted: list[str]) -> bool:
 
 
 def _written_words(text: str) -> list[str]:
-    """`text`'s words as spaces and letters without case part them."""
+    """`text`'s words as spaces and letters without case part them (Chinese, Japanese, Thai,
+    Arabic: a code written among them, "错误代码E1047表示", is set apart as by spaces)."""
     return [word for piece in text.split() for word in _split_at_uncased(piece) if word]
 
 
 def _split_at_uncased(piece: str) -> list[str]:
     if piece.isascii():
         return [piece]
-    words, start = [], 0
-    for match in _UNCASED_LETTERS.finditer(piece):
-        for cased, letters in _runs_by_case(match.group()):
-            if not cased:
-                at = piece.index(letters, start)
-                words.append(piece[start:at])
-                start = at + len(letters)
-    return [*words, piece[start:]]
+    return ["".join(run) for uncased, run in groupby(piece, key=_is_uncased_letter)
+            if not uncased]
 
 
 def _runs_by_case(letters: str) -> list[tuple[bool, str]]:
@@ -116,6 +108,10 @@ def _runs_by_case(letters: str) -> list[tuple[bool, str]]:
 
 def _is_cased(letter: str) -> bool:
     return letter.lower() != letter.upper()
+
+
+def _is_uncased_letter(char: str) -> bool:
+    return char.isalpha() and not _is_cased(char)
 
 
 def _parts(text: str) -> list[str]:

@@ -43,8 +43,7 @@ def install() -> None:
         @functools.wraps(handle)
         def handle_backmsg(session: AppSession, msg: BackMsg) -> None:
             if msg.WhichOneof("type") == "stop_script":
-                note(session.id)
-                abandon_answer(session.id)
+                note(session.id)  # the run's stop request, made by `handle`, abandons it
             handle(session, msg)
 
         handle_backmsg.notes_stops = True  # type: ignore[attr-defined]

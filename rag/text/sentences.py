@@ -6,25 +6,24 @@ text's own, `rag.text.languages`: German's "geb.", Russian's "г."), decimals, i
 closing quotes, and segments a paragraph in microseconds, so it can run on every retrieved
 passage at question time. pysbd agreed with it on our cases but is hundreds of times slower
 (docs/evaluation.md). Blank lines and lines that begin a list item end a sentence before
-sentencex sees the text, so a list's items are sentences even when they have no final stop
-(a line opening with a dash or
-a letter's marker, "b)", begins one only when another line of its block does too, or the line
-before ends a sentence: a PDF's lines also wrap before a dash, a minus sign or a one-letter
-word, "...used to build\nR. Portable code"); so does a section heading on its own
-line, numbered ("2.1.8 Promise objects"; a list's short title above a sentence, "1. Encoding")
-or Markdown's ("## Usage"), which would otherwise open the sentence after it; such a line is
-one piece, even with a stop inside ("5.4.1 Mixed arithmetic. The recycling rule"). A sentence
-never ends inside a word (sentencex cuts "https://CRAN." from "R-project.org"). sentencex
-reads a line opening with a bullet ("•", "■", "▶") as one item running to the next blank
-line, which a PDF's text seldom has: it sees a hyphen there instead. Nor does it end a
-sentence closed inside parentheses ("(Ah, the perspective of youth.) Of course"); that is
-done here, unless the stop is an abbreviation's. Nor does it end a Thai or Lao sentence (a
-space between two of its letters) or a Khmer one (its khan): done here too. What it ends too
-soon goes on here: after a title it does not know ("Ms. Chua", "Lieut. Smith"), or a question
-going on in lower case ("*Am I going crazy? * he sweated.").
-A Markdown code block fenced by backticks is one piece, kept as written, lines and all:
-split, a program would be cut at its first blank line and its lines run together.
-`leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
+sentencex sees the text, so a list's items are sentences even when they have no final stop (a
+line opening with a dash or a letter's marker, "b)", begins one only when another line of its
+block does too, or the line before ends a sentence: a PDF's lines also wrap before a dash, a
+minus sign or a one-letter word, "...used to build\nR. Portable code"); so does a section
+heading on its own line, numbered ("2.1.8 Promise objects"; a list's short title above a
+sentence, "1. Encoding") or Markdown's ("## Usage"), which would otherwise open the sentence
+after it; such a line is one piece, even with a stop inside ("5.4.1 Mixed arithmetic. The
+recycling rule"). A sentence never ends inside a word (sentencex cuts "https://CRAN." from
+"R-project.org"). sentencex reads a line opening with a bullet ("•", "■", "▶") as one item
+running to the next blank line, which a PDF's text seldom has: it sees a hyphen there instead.
+Nor does it end a sentence closed inside parentheses ("(Ah, the perspective of youth.) Of
+course"); that is done here, unless the stop is an abbreviation's. Nor does it end a Thai or Lao
+sentence (a space between two of its letters) or a Khmer one (its khan): done here too. What it
+ends too soon goes on here: after a title it does not know ("Ms. Chua", "Lieut. Smith"), or a
+question going on in lower case ("*Am I going crazy? * he sweated."). A Markdown code block
+fenced by backticks is one piece, kept as written, lines and all: split, a program would be cut
+at its first blank line and its lines run together. `leans_back` tells a sentence that needs the
+one before it ("He ...", "However, ...").
 """
 
 from __future__ import annotations

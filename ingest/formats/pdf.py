@@ -38,6 +38,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
+from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
 from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_superscripts import superscripts_written
@@ -103,7 +104,11 @@ def read_page(page) -> tuple[str, bool]:
 
 
 def _tidied_text(textpage) -> str:
-    text = superscripts_written(textpage, textpage.get_text_bounded())
+    columns = column_reading(textpage)
+    if columns is None:
+        text = superscripts_written(textpage, textpage.get_text_bounded())
+    else:
+        text = superscripts_written(textpage, columns.text, columns.indexes)
     return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))
 
 

@@ -39,13 +39,14 @@ _GENERATED = frozenset("\r\n ")  # what pdfium adds between characters, not all 
 _HYPHEN_MARKS = frozenset("\x02\ufffe")  # a hyphen taken out, as each kind of text marks it
 
 
-def superscripts_written(textpage, text: str) -> str:
-    """The page's `text` (pdfium's bounded text of `textpage`) with footnote marks left out
-    and exponents written as such."""
+def superscripts_written(textpage, text: str, indexes: Sequence[int] | None = None) -> str:
+    """The page's `text` (pdfium's bounded text of `textpage`, or another reading of its
+    characters whose `indexes` among pdfium's are given) with footnote marks left out and
+    exponents written as such."""
     found = list(_AFTER_WORD.finditer(text))
     if not found:
         return text
-    at = _indexes(text, textpage)
+    at = indexes if indexes is not None else _indexes(text, textpage)
     if at is None:
         return text
     pieces, done = [], 0

@@ -24,13 +24,14 @@ from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
 from ingest.formats.images import dpi_of, for_ocr, frame, frames, open_image
 from ingest.formats.pdf import needs_ocr, page_text, render_for_ocr
+from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_rtl import word_key
 from ingest.pdfium import PDFIUM_LOCK
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # between the halves of a word a line's end cut: a hyphen (pdfium's soft one, \x02, among
-# them) and the line break
-_LINE_END_HYPHEN = re.compile(r"[-\x02\u00ad][ \t]*\r?\n[ \t]*")
+# them) and the line break, or pdfium's mark alone where it took both out (\x02, \ufffe)
+_LINE_END_HYPHEN = re.compile(r"[-\x02\u00ad][ \t]*\r?\n[ \t]*|[\x02\ufffe]")
 HIGHLIGHT_FILL = (255, 214, 0, 90)
 HIGHLIGHT_EDGE = (230, 140, 0, 255)
 
@@ -189,19 +190,14 @@ def _padded(box: list[int]) -> tuple[int, int, int, int]:
 def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, int, int, int]]:
     textpage = page.get_textpage()
     try:
-        count = textpage.count_chars()
-        text = textpage.get_text_range(0, count) if count > 0 else ""
-        indexes = _char_indexes(text)
-        if indexes[-1] != count:  # characters pdfium cannot map to its own: no highlight
-            return []
+        ranges = _passage_ranges(textpage, passage)
         # the box pdfium draws: the crop box within the media box, either inherited from the
         # page tree (fpdf2 writes them there); get_cropbox() reads the page's own alone and
         # falls back to US Letter, which put an A4 page's highlights a few lines too high
         left, bottom, right, top = page.get_bbox()
         size = ((right - left) * scale, (top - bottom) * scale)  # the page drawn upright
         boxes = []
-        for span_start, span_end in passage_spans(text, passage):
-            start, end = indexes[span_start], indexes[span_end]
+        for start, end in ranges:
             for i in range(textpage.count_rects(start, end - start)):
                 x0, y0, x1, y1 = textpage.get_rect(i)
                 upright = ((x0 - left) * scale, (top - y1) * scale, (x1 - left) * scale,
@@ -211,6 +207,21 @@ def _boxes(page, passage: str, scale: float, height_px: int) -> list[tuple[int, 
         return [b for b in boxes if b[3] > 0 and b[1] < height_px]
     finally:
         textpage.close()
+
+
+def _passage_ranges(textpage, passage: str) -> list[tuple[int, int]]:
+    """The runs of pdfium's character indexes the passage covers on the page, read in the
+    order ingest read it (a page of two columns drawn line by line, column by column)."""
+    columns = column_reading(textpage)
+    if columns is not None:
+        return [run for start, end in passage_spans(columns.text, passage)
+                for run in columns.index_ranges(start, end)]
+    count = textpage.count_chars()
+    text = textpage.get_text_range(0, count) if count > 0 else ""
+    indexes = _char_indexes(text)
+    if indexes[-1] != count:  # characters pdfium cannot map to its own: no highlight
+        return []
+    return [(indexes[start], indexes[end]) for start, end in passage_spans(text, passage)]
 
 
 def _char_indexes(text: str) -> list[int]:

@@ -1,0 +1,224 @@
+"""Two columns drawn a line of each at a time, read one column after the other.
+
+Most PDFs draw a two-column page column by column, and pdfium reads it in that order. Some
+generators draw the left column's line, then the right column's line at the same height:
+pdfium then reads the two as one line ("The Gannet class ferry was launched The Puffin class
+ferry entered"), and every sentence of the page is garbled. Such a page is told by its text
+runs (pdfium's rectangles, one per run of text on a line): on many lines, a run is followed by
+one at the same height across a wide gap, the same gap down the page, near the middle of the
+text, each side filling most of its column. There the page is read in bands from the top: a
+line crossing the gutter (a title, a rule of text across the page) as it stands, and a
+stretch of column lines as its left column's lines, then its right column's.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pypdfium2.raw as pdfium_c
+
+from ingest.formats.pdf_text import HYPHENATION_MARK
+
+Box = tuple[float, float, float, float]  # left, bottom, right, top
+
+MIN_GUTTER_EMS = 1.5  # a gap between two runs of one line at least this many line heights
+MIN_COLUMN_LINES = 4  # lines jumping across the one gutter before a page counts as two columns
+MIDDLE = (0.3, 0.7)  # where the gutter lies across the text's width
+FILLED = 0.75  # the share of its column's width a side's median line fills
+MIN_LINE_EMS = 12  # and that line's width in line heights: a prose line, not a table's cell
+_LINE_END = "\r\n"  # pdfium's, which its readers below expect
+_HYPHEN_TAKEN_OUT = "\ufffe"  # pdfium's indexed text marks so a hyphen and line break it took out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A page's text in reading order, and each character's index among pdfium's (-1 for a
+    line break put in), as `superscripts_written` takes them."""
+
+    text: str
+    indexes: list[int]
+
+    def index_ranges(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The runs of pdfium's indexes that the text's characters `start` to `end` are."""
+        ranges: list[tuple[int, int]] = []
+        for index in self.indexes[start:end]:
+            if index < 0:
+                continue
+            if ranges and ranges[-1][1] == index:
+                ranges[-1] = (ranges[-1][0], index + 1)
+            else:
+                ranges.append((index, index + 1))
+        return ranges
+
+
+def column_reading(textpage) -> Reading | None:
+    """The page read column by column, or None for a page pdfium reads in order (nearly all:
+    they cost one pass over the page's text runs)."""
+    gutter = _gutter(_runs(textpage))
+    if gutter is None:
+        return None
+    chars = textpage.get_text_range()
+    if len(chars) != textpage.count_chars():  # a character outside the BMP is two indexes
+        return None
+    return _read_by_columns(textpage, chars, gutter)
+
+
+def _runs(textpage) -> list[Box]:
+    left, bottom, right, top = (ctypes.c_double() for _ in range(4))
+    runs = []
+    for index in range(pdfium_c.FPDFText_CountRects(textpage.raw, 0, -1)):
+        pdfium_c.FPDFText_GetRect(textpage.raw, index, left, top, right, bottom)
+        runs.append((left.value, bottom.value, right.value, top.value))
+    return runs
+
+
+def _same_line(one: Box, other: Box) -> bool:
+    overlap = min(one[3], other[3]) - max(one[1], other[1])
+    return overlap > 0.5 * min(one[3] - one[1], other[3] - other[1])
+
+
+def _gutter(runs: Sequence[Box]) -> float | None:
+    """The x of a gutter that many lines jump across, in pdfium's order, or None."""
+    if len(runs) < 2 * MIN_COLUMN_LINES:
+        return None
+    jumps = []  # the gap each jump crosses, and the runs either side of it on its line
+    for at, (before, after) in enumerate(zip(runs, runs[1:], strict=False)):
+        height = max(before[3] - before[1], after[3] - after[1])
+        if _same_line(before, after) and after[0] - before[2] >= MIN_GUTTER_EMS * height:
+            jumps.append((before[2], after[0], at))
+    if len(jumps) < MIN_COLUMN_LINES:
+        return None
+    text_left = min(run[0] for run in runs)
+    text_right = max(run[2] for run in runs)
+    best = max(((start + end) / 2 for start, end, _ in jumps),
+               key=lambda x: sum(start <= x <= end for start, end, _ in jumps))
+    across = [at for start, end, at in jumps if start <= best <= end]
+    low, high = (text_left + share * (text_right - text_left) for share in MIDDLE)
+    if len(across) < MIN_COLUMN_LINES or not low <= best <= high:
+        return None
+    lefts = [(runs[at][2] - _line_start(runs, at), _height(runs[at])) for at in across]
+    rights = [(_line_end(runs, at + 1) - runs[at + 1][0], _height(runs[at + 1]))
+              for at in across]
+    return best if _prose_column(lefts) and _prose_column(rights) else None
+
+
+def _height(run: Box) -> float:
+    return max(run[3] - run[1], 1.0)
+
+
+def _prose_column(lines: Sequence[tuple[float, float]]) -> bool:
+    """Whether one side's lines (each its width and height) are a column of prose: long
+    lines, most filling the column, where a table's column holds short cells of any width."""
+    widths = [width for width, _ in lines]
+    median_width = statistics.median(widths)
+    return (median_width >= FILLED * max(widths)
+            and statistics.median(width / height for width, height in lines) >= MIN_LINE_EMS)
+
+
+def _line_start(runs: Sequence[Box], at: int) -> float:
+    """Where the runs of one line leading up to run `at` begin."""
+    while at > 0 and _same_line(runs[at - 1], runs[at]) and runs[at - 1][2] <= runs[at][0]:
+        at -= 1
+    return runs[at][0]
+
+
+def _line_end(runs: Sequence[Box], at: int) -> float:
+    """Where the runs of one line going on from run `at` end."""
+    while (at + 1 < len(runs) and _same_line(runs[at], runs[at + 1])
+           and runs[at + 1][0] >= runs[at][2]):
+        at += 1
+    return runs[at][2]
+
+
+def _read_by_columns(textpage, chars: str, gutter: float) -> Reading:
+    left_side: list[list[int]] = []
+    right_side: list[list[int]] = []
+    lines: list[list[int]] = []
+
+    def close_band() -> None:
+        lines.extend(left_side + right_side)
+        left_side.clear()
+        right_side.clear()
+
+    for line in _lines(chars):
+        sides = [_side(textpage, index, gutter) for index in line]
+        if "across" in sides or not _visible(chars, line):
+            close_band()
+            lines.append(line)
+            continue
+        left, right = _split(chars, line, sides)
+        if left:
+            left_side.append(left)
+        if right:
+            right_side.append(right)
+    close_band()
+    return _joined(chars, lines)
+
+
+def _lines(chars: str) -> list[list[int]]:
+    """pdfium's lines of the page as its characters' indexes, line breaks left out."""
+    lines: list[list[int]] = [[]]
+    for index, char in enumerate(chars):
+        if char == "\n":
+            lines.append([])
+        elif char != "\r":
+            lines[-1].append(index)
+    return [line for line in lines if line]
+
+
+def _visible(chars: str, line: list[int]) -> bool:
+    return any(not chars[index].isspace() for index in line)
+
+
+def _side(textpage, index: int, gutter: float) -> str:
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    pdfium_c.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top)
+    if right.value <= left.value:  # a space pdfium put in has no box
+        return "none"
+    if right.value <= gutter:
+        return "left"
+    return "right" if left.value >= gutter else "across"
+
+
+def _split(chars: str, line: list[int], sides: list[str]) -> tuple[list[int], list[int]]:
+    """A line's characters left and right of the gutter, a space going with the character
+    before it, and the spaces at either side's ends left out."""
+    left: list[int] = []
+    right: list[int] = []
+    side = "left"
+    for index, where in zip(line, sides, strict=True):
+        if where != "none":
+            side = where
+        (left if side == "left" else right).append(index)
+    return _trimmed(chars, left), _trimmed(chars, right)
+
+
+def _trimmed(chars: str, part: list[int]) -> list[int]:
+    start, end = 0, len(part)
+    while start < end and chars[part[start]].isspace():
+        start += 1
+    while end > start and chars[part[end - 1]].isspace():
+        end -= 1
+    return part[start:end]
+
+
+def _joined(chars: str, lines: list[list[int]]) -> Reading:
+    """The lines as one text, a word a column's line breaks with a hyphen marked as pdfium
+    marks one it takes out (`HYPHENATION_MARK`, the line break with it)."""
+    text: list[str] = []
+    indexes: list[int] = []
+    for number, line in enumerate(lines):
+        if number:
+            if text and text[-1] == "-" and len(text) > 1 and text[-2].isalpha():
+                text[-1] = HYPHENATION_MARK
+            else:
+                text.extend(_LINE_END)
+                indexes.extend((-1, -1))
+        for index in line:
+            char = chars[index]
+            text.append(HYPHENATION_MARK if char == _HYPHEN_TAKEN_OUT else char)
+            indexes.append(index)
+    return Reading("".join(text), indexes)

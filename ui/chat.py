@@ -65,7 +65,7 @@ FIRST_STEPS = (
 def render(ctx: Context) -> None:
     messages = load_messages(ctx)
     head, tools = st.columns([3, 2], vertical_alignment="bottom")
-    head.subheader("Ask your documents")
+    head.title("Ask your documents")
     head.caption(header(ctx))
     toolbar = tools.container(horizontal=True, horizontal_alignment="right")
     first_steps = st.empty()

@@ -47,7 +47,7 @@ COUNTS = {"Pages": st.column_config.NumberColumn(format="%d"),
 
 
 def render(ctx: Context) -> None:
-    st.subheader(f"Documents in “{plain(ctx.collection)}”")
+    st.title(f"Documents in “{plain(ctx.collection)}”")
     rows = ctx.workspace.document_rows(ctx.collection)
     editor = ctx.engine.may_edit(ctx.identity.editor_name)
     if not rows:

@@ -34,7 +34,7 @@ def breaker_line(breaker: OpenBreaker, now: float) -> str:
 
 def render(ctx: Context) -> None:
     metrics = ctx.workspace.metrics
-    st.subheader("Status")
+    st.title("Status")
     period = st.segmented_control("Period", list(PERIODS), default="Today (UTC)",
                                   key="status-period") or "Today (UTC)"
     span = PERIODS[period]

@@ -123,6 +123,8 @@ def assistant_messages(page):
 def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
                                                    output_dir: Path) -> None:
     open_app(page, app_server)
+    # each page is named by its one top-level heading, below the sidebar's
+    page.get_by_role("heading", level=1, name="Ask your documents").wait_for()
     page.screenshot(path=str(output_dir / "01-empty.png"))
 
     upload(page, "greenhouse.pdf", greenhouse_pdf(), "application/pdf")
@@ -161,6 +163,8 @@ def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
     table = page.get_by_test_id("stDataFrame")
     table.wait_for()
     wait_idle(page)
+    assert page.get_by_role("heading", level=1).all_inner_texts() == [
+        "Documents in “docs”"]
     page.screenshot(path=str(output_dir / "05-documents.png"))
 
     assert TOKEN not in page.content()

@@ -412,6 +412,17 @@ async def test_chat_counts_the_question_as_read_and_says_what_content_may_be(
     assert (await api.get("/models/")).json() == (await api.get("/models")).json()
 
 
+async def test_a_trailing_slash_is_a_route_not_found_not_a_redirect(
+        api: httpx.AsyncClient) -> None:
+    for route in ("/chat/completions/", "/ask/", "/search/", "/collections/"):
+        slashed = await api.post(route, json={}, headers={"Host": "elsewhere.example"})
+        assert error_of(slashed) == (404, "not_found"), route
+        assert "location" not in slashed.headers
+        assert slashed.json()["error"]["message"] == (
+            "No such route (the routes end without a slash).")
+    assert (await api.get("/documents/")).json() == (await api.get("/documents")).json()
+
+
 async def test_a_field_at_fault_is_named_as_openai_names_it(api: httpx.AsyncClient) -> None:
     typed = await api.post("/search", json={"query": "tomatoes", "top_k": "5"})
     assert error_of(typed) == (400, "bad_request") and typed.json()["error"]["param"] == "top_k"

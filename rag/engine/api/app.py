@@ -49,8 +49,11 @@ def mounted(api: FastAPI, path: str = "/api") -> Mount:
 
 def create_api(engine: Engine | None = None) -> FastAPI:
     """The API; `engine` now, or set `api.state.engine` once it has opened."""
+    # no redirect for a trailing slash: Starlette answers it before any route's checks, with
+    # an empty body and a Location built from whatever Host the client sent
     api = FastAPI(title="docqa-rag API", version="1", description=DESCRIPTION,
-                  docs_url=None, openapi_url="/openapi.json", redoc_url=None)
+                  docs_url=None, openapi_url="/openapi.json", redoc_url=None,
+                  redirect_slashes=False)
     api.state.engine = engine
     routers = (library.router, questions.router, openai.router)
     for router in routers:

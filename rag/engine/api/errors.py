@@ -253,7 +253,8 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # Starlette names the first matching route's methods only
             headers["Allow"] = ", ".join(methods_of(request))
-        message = {404: "No such route.",
+        message = {404: "No such route." if not request.url.path.endswith("/") else
+                   "No such route (the routes end without a slash).",
                    405: f"This route takes {headers.get('Allow', 'other methods')}.",
                    413: BODY_TOO_LARGE
                    }.get(exc.status_code, str(exc.detail))

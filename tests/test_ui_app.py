@@ -427,6 +427,18 @@ def test_the_reroute_notice_is_not_given_to_an_answer_asked_of_another_collectio
     assert at.session_state["_ctx"].collection == "other"
 
 
+def test_an_uploads_outcome_shown_under_another_collection_names_its_own(start) -> None:
+    at = start()
+    upload(at, [greenhouse()])
+    (bar,) = at.sidebar.get("progress")
+    assert bar.proto.text == "1 ingested"
+    at.session_state["_ctx"].workspace.create_collection("notes")
+    at.run()
+    at.selectbox(key="collection").set_value("notes").run()
+    (bar,) = at.sidebar.get("progress")
+    assert bar.proto.text == "1 ingested, in the collection docs"
+
+
 def test_files_added_to_a_collection_deleted_meanwhile_go_nowhere_else(start) -> None:
     """Another tab deleted the collection the form was shown for: the files were meant for
     it, not for the collection the page falls back to."""

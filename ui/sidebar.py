@@ -91,11 +91,15 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
     """Uploads go to the engine's ingest queue: the chat stays usable while they are read,
     and their progress shows here, file by file and within a file."""
     limit = engine.settings.upload_max_mb
+    # a new uploader after each upload: the browser tells of a pick only when it changes the
+    # file input, and a cleared uploader keeps the last file's name in its input, so the
+    # same file picked again (for another collection) went unseen
+    uploads = st.session_state.get(_UPLOADS_SENT, 0)
     with st.sidebar.form("upload", clear_on_submit=True):
         files = st.file_uploader(f"Add documents (up to {limit} MB each): PDF and scans, "
                                  f"images, Word, PowerPoint, Excel, CSV, EPUB, text, HTML",
                                  type=UPLOAD_TYPES, accept_multiple_files=True,
-                                 max_upload_size=limit)
+                                 max_upload_size=limit, key=f"upload-files-{uploads}")
         submitted = st.form_submit_button("Add to library")
     shown_for = st.session_state.get(_UPLOAD_FOR, collection)
     st.session_state[_UPLOAD_FOR] = collection
@@ -106,17 +110,20 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
                                f"{collection}, or choose another collection."))
     elif submitted and files:
         job = engine.submit_uploads(collection, files, user=identity.account)
-        job.done.wait(QUICK_INGEST_SECONDS)  # small files: their outcomes in this run
+        job.done.wait(QUICK_INGEST_SECONDS)  # small files: their outcomes at once
         st.session_state["ingest_jobs"] = [job.id]
+        st.session_state[_UPLOADS_SENT] = uploads + 1
+        st.rerun()  # to draw the new uploader, and the outcomes below it
     jobs = [job for job in map(engine.jobs.get, st.session_state.get("ingest_jobs", [])) if job]
     with st.sidebar:
         if any(not job.done.is_set() for job in jobs):
             st.fragment(ingest_progress, run_every=1.0)(engine, [job.id for job in jobs])
         for job in jobs:
-            show_outcomes(job)
+            show_outcomes(job, collection)
 
 
 _UPLOAD_FOR = "_upload_for"  # the collection the upload form was last shown for
+_UPLOADS_SENT = "_uploads_sent"  # names the uploader afresh after each upload
 
 
 def ingest_progress(engine: Engine, job_ids: list[str]) -> None:
@@ -177,7 +184,9 @@ def waiting_words(ahead: list[IngestJob]) -> str:
     return text
 
 
-def show_outcomes(job: IngestJob) -> None:
+def show_outcomes(job: IngestJob, shown_collection: str) -> None:
+    """The job's outcome, file by file; a job of another collection than the one shown names
+    its own, where the files went."""
     if not job.done.is_set():
         return
     if job.status != "done":
@@ -185,7 +194,10 @@ def show_outcomes(job: IngestJob) -> None:
         return
     results = job.report["files"] if job.report else []
     counts = {s: sum(r["status"] == s for r in results) for s in OUTCOME_STYLE}
-    st.progress(1.0, text=", ".join(f"{n:,} {s}" for s, n in counts.items() if n))
+    summary = ", ".join(f"{n:,} {s}" for s, n in counts.items() if n)
+    if job.collection != shown_collection:
+        summary += f", in the collection {job.collection}"
+    st.progress(1.0, text=plain(summary))
     for result in results:
         # a name's line break would fake an outcome line of its own
         name = escaped_controls(result["path"].removeprefix("upload:"))

@@ -558,3 +558,28 @@ def test_a_deleted_document_leaves_no_delete_question_open_for_the_next(
     assert page.get_by_text("Delete aardvark-3.txt").count() == 0
     sources = [d["source"] for d in httpx.get(f"{api}/documents").json()["documents"]]
     assert {"upload:aardvark-1.txt", "upload:aardvark-3.txt"} <= set(sources)
+
+
+def test_the_same_file_can_be_picked_again_for_another_collection(
+        page, app_server: AppServer, tmp_path: Path) -> None:
+    """A browser tells a page of a file picked only when the pick changes its file input: the
+    input kept the last file's name after an upload, and the same file picked again, from
+    the same place on disk, went unseen."""
+    api = f"{app_server.url}/api/v1"
+    assert httpx.post(f"{api}/collections", json={"name": "workshop"}).status_code == 201
+    note = tmp_path / "hours.txt"
+    note.write_text("The workshop opens at seven on weekdays and at nine on Saturdays.\n")
+    open_app(page, app_server)
+    bar = sidebar(page)
+    for turn, collection in enumerate(("docs", "workshop", "workshop")):
+        if turn == 1:
+            bar.get_by_test_id("stSelectbox").filter(has_text="Collection").click()
+            page.get_by_role("option", name=collection, exact=True).click()
+            wait_idle(page)
+        bar.locator("input[type=file]").set_input_files(str(note))
+        bar.get_by_test_id("stFileChip").filter(has_text="hours.txt").wait_for(timeout=10_000)
+        bar.get_by_role("button", name="Add to library").click()
+        wait_idle(page)
+        listed = httpx.get(f"{api}/documents", params={"collection": collection}).json()
+        assert "upload:hours.txt" in [d["source"] for d in listed["documents"]], collection
+    bar.get_by_text("hours.txt: unchanged").wait_for()  # picked a third time, and read

@@ -1224,3 +1224,19 @@ def test_a_date_that_answers_is_quoted_without_a_warning(embedder) -> None:
     passage = Hit("d0", "policy.md", None, "c0", 1.0, POLICY)
     quoted = quote(embedder, "When does the travel policy take effect?", [passage])
     assert not quoted.startswith(WEAK_MATCH) and "1 January 2024" in quoted
+
+
+RECEIPT = "CORNMILL HARDWARE\nReceipt 20417\nHammer 12.50\nNails 3.20\nTotal 15.70"
+
+
+def test_a_passage_of_short_lines_alone_is_quoted_rather_than_nothing(embedder) -> None:
+    """A receipt, a form or a label (OCR'd, or typed so) holds no sentence: its lines were all
+    left out as titles or too short to quote, and the answer was empty."""
+    receipt = [Hit("r", "receipt.png", None, "c0", 0.8, RECEIPT)]
+    said = quote(embedder, "What was the total on the Cornmill receipt?", receipt)
+    assert "Total 15.70 [1]" in said
+    unheld = "".join(ExtractiveGenerator(embedder).stream(
+        GenerationRequest("Who is counsel for the Hollymead company?", receipt,
+                          unheld=("Hollymead",)), GenerationRecord()))
+    assert unheld.startswith("Your documents do not mention “Hollymead”.")
+    assert "Total 15.70 [1]" in unheld

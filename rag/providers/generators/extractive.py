@@ -87,6 +87,9 @@ NOTICE = (
 #: (the embedder's `weak_match_below`): the closest passages are still shown, as such
 WEAK_MATCH = ("Your documents do not seem to answer this question. The passages closest to "
               "it say:\n\n")
+#: the answer when the passages found hold nothing to quote
+NOTHING_TO_QUOTE = ("Your documents do not seem to answer this question: the passages closest "
+                    "to it hold no text to quote.")
 log = logging.getLogger(__name__)
 MIN_SENTENCES = 2
 _MIN_CHARS = 12  # shorter pieces ("1.", "Yes.") say nothing on their own
@@ -189,6 +192,26 @@ def _long_enough(sentence: str) -> bool:
     return len(sentence) + len(CJK_TEXT.findall(sentence)) >= _MIN_CHARS
 
 
+def _quotable(by_passage: list[list[_Candidate]], sentences_only: bool) -> list[_Candidate]:
+    """The passages' pieces an answer may quote, each once: sentences long enough to say
+    something, not titles nor contents entries; or, not `sentences_only`, any piece with a
+    word."""
+    quotable: list[_Candidate] = []
+    seen: set[str] = set()
+    for group in by_passage:
+        for c in group:
+            if c.is_lead_in or c.text.lower() in seen:
+                continue
+            if sentences_only and not (_long_enough(c.text) and not c.is_title
+                                       and not has_dot_leader(c.text)):  # a contents entry
+                continue
+            if not sentences_only and not any(char.isalnum() for char in c.text):
+                continue
+            seen.add(c.text.lower())
+            quotable.append(c)
+    return quotable
+
+
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     """A passage's whole sentences. A chunk after a document's first can begin inside a
     sentence (its overlap with the chunk before): a first piece that starts in lower case is
@@ -262,15 +285,10 @@ class ExtractiveGenerator(Generator):
         record.notice = NOTICE
         by_passage = [_passage_sentences(n, hit)
                       for n, hit in enumerate(request.passages, start=1)]
-        candidates: list[_Candidate] = []
-        seen: set[str] = set()
-        for group in by_passage:
-            for c in group:
-                if (_long_enough(c.text) and c.text.lower() not in seen
-                        and not has_dot_leader(c.text)  # a contents entry
-                        and not c.is_title and not c.is_lead_in):
-                    seen.add(c.text.lower())
-                    candidates.append(c)
+        # passages of short lines alone (a receipt, a form, a label: "Total 15.70") hold no
+        # sentence to quote: their lines are quoted then, rather than nothing
+        candidates = _quotable(by_passage, sentences_only=True) or _quotable(
+            by_passage, sentences_only=False)
         holds = answer_kind(request.question)
         if holds:
             # a number, a date or a name is said in sentences; a program's literals and
@@ -341,6 +359,7 @@ class ExtractiveGenerator(Generator):
             keep, tokens = [i for i, _ in fits], [n for _, n in fits]
         record.sentences_scored = len(keep)
         if not keep:
+            yield not_mentioned(request.unheld) if request.unheld else NOTHING_TO_QUOTE
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
         scores, typed, embedded = self._score(request, [candidates[i] for i in keep],

@@ -4,6 +4,7 @@ survives into the file, see `ui.safe_text`)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import PurePath
 from typing import Any
 
@@ -31,19 +32,26 @@ def distinct_names(sources: list[str]) -> list[str]:
     by_name: dict[str, set[str]] = {}
     for source in sources:
         by_name.setdefault(source_name(source), set()).add(source)
-    return [distinct_path(source, by_name[source_name(source)]) for source in sources]
+    shown: dict[str, str] = {}
+    for namesakes in by_name.values():
+        shown.update(distinct_paths(namesakes))
+    return [shown[source] for source in sources]
 
 
-def distinct_path(source: str, namesakes: set[str]) -> str:
-    """The shortest end of `source`'s path that no other of `namesakes` ends with."""
+def distinct_paths(namesakes: set[str]) -> dict[str, str]:
+    """Each of `namesakes` (sources of one file name) as the shortest end of its path that
+    no other ends with: the ends of each length counted once for them all, since a library
+    may hold thousands of one name (`index.md`)."""
     if len(namesakes) < 2:
-        return shown_file_name(source)
+        return {source: shown_file_name(source) for source in namesakes}
     parts = {s: PurePath(s.removeprefix("upload:")).parts for s in namesakes}
-    mine = parts[source]
-    for k in range(2, len(mine) + 1):
-        if all(other[-k:] != mine[-k:] for s, other in parts.items() if s != source):
-            return escaped_controls(str(PurePath(*mine[-k:])))
-    return escaped_controls(source)
+    shown: dict[str, str] = {}
+    for k in range(2, max(map(len, parts.values())) + 1):
+        ends = Counter(path[-k:] for path in parts.values())
+        for source, path in parts.items():
+            if source not in shown and len(path) >= k and ends[path[-k:]] == 1:
+                shown[source] = escaped_controls(str(PurePath(*path[-k:])))
+    return {source: shown.get(source) or escaped_controls(source) for source in namesakes}
 
 
 def cited_numbers(message: dict[str, Any]) -> set[int] | None:

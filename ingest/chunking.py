@@ -160,6 +160,38 @@ def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> li
     return found
 
 
+def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int]) -> list[Chunk]:
+    """The chunks, each that begins inside a sentence marked so (`Chunk.opens_inside_sentence`)."""
+    return [replace(chunk, opens_inside_sentence=True)
+            if _opens_inside_sentence(chunk, text, page_starts) else chunk for chunk in chunks]
+
+
+def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> bool:
+    """Whether the text before the chunk leaves a sentence unfinished that the chunk goes on
+    with. A stop, a blank line or a heading before it ends one; so does a line without a stop
+    before a chunk opening with a capital, a figure or a list's mark (a title, a signature, a
+    list's item), unless that line is prose stopping on a word no sentence ends on. A chunk
+    opening in lower case or on a closing mark goes on with it."""
+    if chunk.code_fence or chunk.start == 0:
+        return False
+    at_page_start = chunk.start in page_starts
+    # the page before, where the chunk opens its page: a sentence may run on over the page
+    end = chunk.start - len(PAGE_SEPARATOR) if at_page_start else chunk.start
+    before = text[max(0, end - _LEAD_IN_CHARS):end]
+    ended = before.rstrip()
+    if not ended or "\n\n" in before[len(ended):] or _ENDS_SENTENCE.search(ended):
+        return False
+    last_line = ended.rsplit("\n", 1)[-1]
+    if is_heading(last_line.strip()):
+        return False
+    opening = chunk.text.lstrip()[:1]
+    return opening.islower() or opening in _GOES_ON or _stops_mid_sentence(ended)
+
+
+# what a sentence's second part may open with, where a new one does not
+_GOES_ON = frozenset(",;:)]}—–")
+
+
 def _sentence_before(text: str, page_start: int, end: int) -> str | None:
     """The last whole sentence of its page before `end`, if it is prose: closed by a stop
     (a PDF's heading runs on into the code or text before it with none), no heading, no code,
@@ -245,7 +277,7 @@ class Chunker:
                     locator=page.locator,
                 ))
         chunks = _in_code(self._finish_sentences(document, chunks, page_starts), text)
-        return _with_lead_ins(chunks, text, page_starts)
+        return _with_openings(_with_lead_ins(chunks, text, page_starts), text, page_starts)
 
     def _finish_sentences(self, document: Document, chunks: list[Chunk],
                           page_starts: list[int]) -> list[Chunk]:

@@ -116,6 +116,9 @@ class Chunk:
     # the sentence before the chunk's first on its page, when the first leans on it ("He
     # ...", "However, ..."): the chunk alone cannot say whom "He" means
     lead_in: str | None = None
+    # whether the chunk begins inside a sentence (its overlap with the chunk before, a cut at
+    # a line end where the sentence goes on): its first piece is no sentence to quote
+    opens_inside_sentence: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # an array's == is elementwise: compared by identity
@@ -131,7 +134,8 @@ class SentenceVectors:
 
 
 # a hit's fields that help read its text, no part of what a citation shows: not in `as_json`
-_READING_AIDS = ("sentence_vectors", "code_fence", "lead_in", "sentence_matches")
+_READING_AIDS = ("sentence_vectors", "code_fence", "lead_in", "sentence_matches",
+                 "opens_inside_sentence")
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,8 @@ class Hit:
     # how its text reads, not what a citation shows: `Chunk.code_fence`
     code_fence: str | None = field(default=None, repr=False, compare=False)
     lead_in: str | None = field(default=None, repr=False, compare=False)  # `Chunk.lead_in`
+    # `Chunk.opens_inside_sentence`; None where the chunk was stored before it was kept
+    opens_inside_sentence: bool | None = field(default=None, repr=False, compare=False)
     # how well each of its sentences (`sentence_vectors.spans`) matches the question it was
     # found for, word by word, when the search rescored it so (rag.retrieval.rescoring)
     sentence_matches: tuple[float, ...] | None = field(default=None, repr=False,

@@ -336,3 +336,29 @@ def test_a_lead_in_never_comes_from_the_page_before(embedder) -> None:
     pages = [Page(1, LEAD_IN), Page(2, f"{LEANING} The crew brought a spare one at once.")]
     chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
     assert [(c.page, c.lead_in) for c in chunks] == [(1, None), (2, None)]
+
+
+def _reference_page() -> str:
+    """A manual's reference entries, each opening on its call in lower case, then a sentence
+    wrapped over many lines, longer than a chunk."""
+    entries = "".join(f"cellfun{i} (func, c)\nApply the function {i} to each cell of c and "
+                      f"collect what it returns.\nSee also: arrayfun{i}.\n" for i in range(40))
+    wrapped = "\n".join(["the river carries the silt of the hills down to the sea"] * 60)
+    return f"{entries}\nThe delta grows because\n{wrapped}."
+
+
+def test_a_chunk_is_marked_where_it_opens_inside_a_sentence(embedder) -> None:
+    """An entry's call in lower case opens a sentence of its own (the answer quotes the entry's
+    first sentence with it); a chunk cut at a line end of a wrapped sentence goes on with
+    that sentence (the answer leaves its first piece out)."""
+    chunks = Chunker(embedder.token_counter(), 64, 8, 254)(_doc([Page(1, _reference_page())]))
+    inside = [c.text.startswith("the river") for c in chunks]
+    assert [c.opens_inside_sentence for c in chunks] == inside
+    assert any(inside) and any(c.text.startswith("cellfun") for c in chunks)
+
+
+def test_a_sentence_running_on_over_the_page_opens_the_next_inside_it(embedder) -> None:
+    pages = [Page(1, "The pump must be primed before it is started, and the valve on its"),
+             Page(2, "inlet opened by a full turn. Then start it.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert [(c.page, c.opens_inside_sentence) for c in chunks] == [(1, False), (2, True)]

@@ -1240,3 +1240,21 @@ def test_a_passage_of_short_lines_alone_is_quoted_rather_than_nothing(embedder) 
                           unheld=("Hollymead",)), GenerationRecord()))
     assert unheld.startswith("Your documents do not mention “Hollymead”.")
     assert "Total 15.70 [1]" in unheld
+
+
+CSVREAD = ("x = csvread (filename)\nRead the comma-separated-value (CSV) file filename into "
+           "the matrix x.\nSee also: dlmread, textscan.")
+
+
+@pytest.mark.parametrize(("inside", "quoted"), [
+    (False, True),  # ingest found a sentence ending before it: the entry opens on its call
+    (None, False),  # stored before ingest said: a lower-case opening is taken for a fragment
+    (True, False),
+])
+def test_a_passage_opening_inside_a_sentence_is_told_by_ingest(
+        embedder, inside: bool | None, quoted: bool) -> None:
+    entry = Hit("o", "octave.pdf", 301, "c7", 0.9, CSVREAD, position=7,
+                opens_inside_sentence=inside)
+    said = quote(embedder, "What does csvread do?", [entry])
+    assert ("Read the comma-separated-value (CSV) file filename into the matrix x." in said) \
+        is quoted, said

@@ -214,12 +214,16 @@ def _quotable(by_passage: list[list[_Candidate]], sentences_only: bool) -> list[
 
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     """A passage's whole sentences. A chunk after a document's first can begin inside a
-    sentence (its overlap with the chunk before): a first piece that starts in lower case is
-    such a fragment and is dropped, unless it is a list entry ("video: ..."). So is a last
-    piece that ends on a comma or a word in lower case, with no stop."""
+    sentence (its overlap with the chunk before, a cut at a line's end): its first piece is
+    such a fragment and is dropped, unless it is a list entry ("video: ..."). Ingest marks
+    such chunks (`Hit.opens_inside_sentence`); of a chunk stored before it did, a first piece
+    that starts in lower case is taken for one. So is a last piece that ends on a comma or a
+    word in lower case, with no stop."""
     found = split(hit.text, code_fence=hit.code_fence)
-    if (found and hit.position > 0 and found[0].text[:1].islower()
-            and not ENTRY_LABEL.match(found[0].text)):  # "video: This group ..." is whole
+    inside = hit.opens_inside_sentence
+    if inside is None:
+        inside = hit.position > 0 and bool(found) and found[0].text[:1].islower()
+    if found and inside and not ENTRY_LABEL.match(found[0].text):  # "video: This group ..."
         found = found[1:]
     if (len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text)
             and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text)):

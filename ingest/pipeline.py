@@ -58,7 +58,8 @@ def reader_failed(source: str, exc: Exception) -> FileResult:
     """A file whose reader raised what it does not foresee (a bug): failed with what was
     raised, and the stack trace logged for a bug report."""
     log.error("unexpected error reading %s", source, exc_info=exc)
-    return FileResult(source, "failed", error=f"{source}: cannot read the file: an unexpected "
+    name = source.removeprefix("upload:")  # as the readers' own messages name an upload
+    return FileResult(source, "failed", error=f"{name}: cannot read the file: an unexpected "
                                               f"error in its reader ({library_error(exc)}); "
                                               f"the log has the details")
 

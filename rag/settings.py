@@ -251,6 +251,9 @@ class Settings(BaseSettings):
         if not OCR_LANGUAGES.fullmatch(languages):
             raise ValueError("give Tesseract's language names joined by '+', such as eng or "
                              "eng+deu (`tesseract --list-langs` lists those installed)")
+        if "osd" in languages.split("+"):  # listed by --list-langs, but reads no text
+            raise ValueError("osd is Tesseract's page orientation data, not a language: name "
+                             "the languages of the text, such as eng or eng+deu")
         return languages
 
     # --- logs ----------------------------------------------------------------------------

@@ -303,6 +303,17 @@ def test_ocr_languages_not_joined_by_plus_say_how_to_write_them(languages: str) 
         == "eng+chi_sim"
 
 
+@pytest.mark.parametrize("languages", ["osd", "eng+osd"])
+def test_orientation_data_is_refused_as_an_ocr_language(languages: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"RAG_OCR_LANGUAGES": languages}, env_file=None)
+    assert str(refused.value).startswith(
+        "Invalid setting: RAG_OCR_LANGUAGES: Value error, osd is Tesseract's page orientation "
+        "data, not a language: name the languages of the text, such as eng or eng+deu")
+    assert load_settings({"RAG_OCR_LANGUAGES": "eng+osdx"}, env_file=None).ocr_languages \
+        == "eng+osdx"
+
+
 def test_a_log_file_that_cannot_be_written_is_named_not_reported_as_a_bug(
         tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "not-a-folder"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import threading
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -143,6 +145,83 @@ def test_a_corrupt_image_is_reported() -> None:
     with pytest.raises(DocumentError) as info:
         load_bytes(Path("photo.jpg"), scanned_image(PAGE_ONE, kind="JPEG")[:300])
     assert info.value.reason == "corrupt" and "photo.jpg" in str(info.value)
+
+
+# --- images over the pixel bound, and damaged frames ----------------------------------------
+
+NOTE = "A short note about the Glenridding jetty."
+
+
+def note_page():
+    [page] = page_images([NOTE])
+    return page
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header declares `width` x `height` pixels, holding almost no data."""
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
+                                + struct.pack(">I", zlib.crc32(kind + data)))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(("width", "height", "said"), [
+    (8000, 8000, "8000x8000 pixels"),  # over our bound only
+    (10000, 10000, "100,000,000 pixels"),  # over Pillow's warning too
+    (20000, 20000, "400,000,000 pixels"),  # over Pillow's own refusal
+])
+def test_an_image_over_the_pixel_bound_is_refused_from_its_header(width: int, height: int,
+                                                                  said: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("poster.png"), png_declaring(width, height))
+    assert (info.value.reason, str(info.value)) == ("too-large", (
+        f"poster.png: too large to read: {said} is more than 50 megapixels; save it at a "
+        f"lower resolution"))
+
+
+# Pillow warns before it allocates an image this large: an error here shows that a frame
+# refused was never decoded
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
+def test_a_later_tiff_frame_over_the_pixel_bound_is_refused_before_it_is_decoded() -> None:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    huge = Image.new("1", (13000, 13000), 1)  # a blank fax page: a few KB packed
+    note_page().convert("1").save(buf, "TIFF", save_all=True, append_images=[huge],
+                                  compression="group4", dpi=(150, 150))
+    doc = load_bytes(Path("fax.tif"), buf.getvalue())
+    assert [p.number for p in doc.pages] == [1] and "Glenridding" in doc.pages[0].text
+    assert doc.warnings == ("page 2 not OCR'd: 13000x13000 pixels is over the 50 megapixel "
+                            "limit",)
+
+
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
+def test_a_later_mpo_frame_over_the_pixel_bound_is_refused_before_it_is_decoded() -> None:
+    """A camera's MPO JPEG: frames of their own sizes, Pillow's warning on seeking one."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    note_page().save(buf, "MPO", save_all=True,
+                     append_images=[Image.new("L", (10000, 9000), 255)])
+    doc = load_bytes(Path("photo.jpg"), buf.getvalue())
+    assert [p.number for p in doc.pages] == [1] and "Glenridding" in doc.pages[0].text
+    assert doc.warnings == ("page 2 not OCR'd: 90,000,000 pixels is over the 50 megapixel "
+                            "limit",)
+
+
+def test_a_tiff_whose_second_page_directory_is_damaged_keeps_its_first_page() -> None:
+    buf = io.BytesIO()
+    note_page().save(buf, "TIFF", dpi=(150, 150))
+    data = bytearray(buf.getvalue())
+    first = struct.unpack("<I", data[4:8])[0]
+    pointer = first + 2 + 12 * struct.unpack("<H", data[first:first + 2])[0]
+    data[pointer:pointer + 4] = struct.pack("<I", len(data))  # the next page's directory:
+    data += struct.pack("<HHHII", 1, 259, 3, 1, 1) + struct.pack("<I", 0)  # no width, no height
+    doc = load_bytes(Path("fax.tif"), bytes(data))
+    assert [p.number for p in doc.pages] == [1] and "Glenridding" in doc.pages[0].text
+    assert doc.warnings == ("page 2 not OCR'd: cannot decode the image (Missing dimensions); "
+                            "the pages after it, if any, cannot be found",)
 
 
 # --- Tesseract missing --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ingest.loaders import LOADERS
 from ingest.parse_ahead import SourceFile
 from rag.errors import EmbedderMismatchError, IngestCancelled, InputTooLongError
 from rag.service import build_service
@@ -277,6 +278,20 @@ def test_an_upload_given_another_files_content_says_its_old_version_went(service
         "this name was removed"))
     assert [d.source for d in service.documents()] == ["upload:owl.txt"]
     assert service.store.version() > version
+
+
+def test_a_readers_bug_names_an_upload_as_its_other_failures_do(
+        service, tmp_path: Path, monkeypatch) -> None:
+    def broken_reader(path: Path, data: bytes, options: object) -> None:
+        raise RuntimeError("a reader's bug")
+
+    monkeypatch.setitem(LOADERS, ".txt", broken_reader)
+    spooled = tmp_path / "upload-1"
+    spooled.write_text(OTTERS)
+    [result] = service.ingest_files([SourceFile(spooled, "upload:notes.txt")]).files
+    assert (result.path, result.status, result.error) == (
+        "upload:notes.txt", "failed", "notes.txt: cannot read the file: an unexpected error "
+        "in its reader (RuntimeError: a reader's bug); the log has the details")
 
 
 def test_a_stored_files_copy_named_as_another_type_is_checked_as_that_type(

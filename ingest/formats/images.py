@@ -7,6 +7,7 @@ Tesseract reads small type at 300 dpi far better than at the 150 dpi of a quick 
 from __future__ import annotations
 
 import io
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 
+# Pillow's own bound, which refuses a header before we see its size, says how many pixels
+_PILLOW_PIXELS = re.compile(r"\((\d+) pixels\)")
+# what Pillow raises for a damaged frame or page directory (a TIFF's without a width: TypeError)
+DAMAGED = (OSError, ValueError, EOFError, SyntaxError, TypeError)
+MEGAPIXELS = MAX_IMAGE_PIXELS // 1_000_000
+SMALLER = "save it at a lower resolution"  # splitting an image into files would not help
+
+
 def open_image(path: Path, data: bytes) -> Image:
     """The image, its header read and its size checked before any pixel is decoded."""
     from PIL import Image, UnidentifiedImageError
@@ -29,27 +38,53 @@ def open_image(path: Path, data: bytes) -> Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise too_large(path, f"an image of too many pixels ({exc})") from exc
+        raise too_large(path, f"{pillow_pixels(exc)} is more than {MEGAPIXELS} megapixels",
+                        hint=SMALLER) from exc
     except UnidentifiedImageError as exc:  # its message names an in-memory buffer
         raise DocumentError("corrupt", f"{path}: not an image any reader knows (damaged, or "
                                        "not the format its name says)") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+    except DAMAGED as exc:
         raise DocumentError("corrupt", f"{path}: cannot read the image ({exc})") from exc
     if image.width * image.height > MAX_IMAGE_PIXELS:
         raise too_large(path, f"{image.width}x{image.height} pixels is more than "
-                              f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels")
+                              f"{MEGAPIXELS} megapixels", hint=SMALLER)
     return image
+
+
+def pillow_pixels(exc: Exception) -> str:
+    """The pixels an image's header declares, as Pillow's refusal of it says
+    ("400,000,000 pixels")."""
+    found = _PILLOW_PIXELS.search(str(exc))
+    return f"{int(found[1]):,} pixels" if found else "too many pixels"
 
 
 def frame(image: Image, number: int) -> Image:
     """Frame `number` (1-based) decoded, turned upright as its EXIF orientation says, and
-    shown on white where it is transparent (`on_white`)."""
+    shown on white where it is transparent (`on_white`). Raises OcrFailed, before decoding,
+    for a frame whose header says it is over MAX_IMAGE_PIXELS."""
     from PIL import ImageOps
 
-    image.seek(number - 1)
+    seek(image, number)
     if not has_transparency(image):
         return ImageOps.exif_transpose(image.convert("RGB"))
     return on_white(ImageOps.exif_transpose(image.convert("RGBA")))
+
+
+def seek(image: Image, number: int) -> None:
+    """Go to frame `number` (1-based), reading only its header, and check its size: each
+    frame of a TIFF or an MPO JPEG has a size of its own, which `open_image` never saw."""
+    from PIL import Image as PIL
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PIL.DecompressionBombWarning)
+            image.seek(number - 1)
+    except (PIL.DecompressionBombWarning, PIL.DecompressionBombError) as exc:
+        raise ocr.OcrFailed(f"{pillow_pixels(exc)} is over the {MEGAPIXELS} megapixel "
+                            f"limit") from exc
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        raise ocr.OcrFailed(f"{image.width}x{image.height} pixels is over the "
+                            f"{MEGAPIXELS} megapixel limit")
 
 
 def has_transparency(image: Image) -> bool:
@@ -68,8 +103,28 @@ def on_white(image: Image) -> Image:
     return shown
 
 
-def frames(image: Image) -> int:
-    return getattr(image, "n_frames", 1)
+def frames(image: Image) -> tuple[int, Exception | None]:
+    """How many frames the image has, and, when a frame's directory cannot be read (a
+    damaged TIFF), why: the frames before it are counted, and none from it on."""
+    try:
+        return getattr(image, "n_frames", 1), None
+    except DAMAGED as exc:
+        return frames_before_damage(image), exc
+
+
+def frames_before_damage(image: Image) -> int:
+    """The frames up to the first that cannot be found or read (at most one over
+    MAX_PAGES); the image is left on its first frame."""
+    image.seek(0)  # the failed walk left the image on the damaged frame, unread
+    count = 1
+    while count <= MAX_PAGES:
+        try:
+            image.seek(count)
+        except DAMAGED:
+            break
+        count += 1
+    image.seek(0)
+    return count
 
 
 def dpi_of(image: Image) -> int | None:
@@ -103,7 +158,7 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         raise DocumentError("ocr-unavailable", f"{path}: an image is read by OCR, and "
                                                f"{unavailable}")
     image = open_image(path, data)
-    count = frames(image)
+    count, damage = frames(image)
     if count > MAX_PAGES:
         raise too_large(path, f"{count:,} frames is more than {MAX_PAGES:,}")
     decoding = threading.Lock()  # one PIL image: one frame decoded at a time
@@ -114,7 +169,7 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         with decoding:
             try:
                 page, dpi = frame(image, number), dpi_of(image)
-            except (OSError, ValueError, EOFError, PIL.DecompressionBombError) as exc:
+            except (*DAMAGED, PIL.DecompressionBombError) as exc:
                 raise ocr.OcrFailed(f"cannot decode the image ({exc})") from exc
         scaled, dpi, _ = for_ocr(page, dpi, options)
         return scaled, dpi
@@ -129,4 +184,7 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             notes.append(f"page {number} not OCR'd: {outcome}")
         else:
             raise outcome
+    if damage is not None:
+        notes.append(f"page {count + 1} not OCR'd: cannot decode the image ({damage}); the "
+                     f"pages after it, if any, cannot be found")
     return Parsed(path.stem, pages.pages, notes)

@@ -127,7 +127,7 @@ def render_image(data: bytes, page_number: int, passage: str | None = None,
                  options: LoadOptions | None = None, longest_side: int = 1400) -> RenderedPage:
     """Frame `page_number` (1-based) of an image file, with `passage` highlighted by OCR."""
     image = open_image(Path("image"), data)
-    count = frames(image)
+    count, _ = frames(image)
     if not 1 <= page_number <= count:
         raise ValueError(f"page {page_number} is outside the image (1 to {count})")
     full = frame(image, page_number)

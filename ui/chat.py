@@ -190,14 +190,16 @@ def stream_answer(ctx: Context, question: str, history: list[dict], messages: li
                                   reader_gone=reader_gone)
             write_stream(answer, parts)
         done = True
-    except ReaderGone:  # stop pressed before the first word: kept below as a stopped answer
+    except ReaderGone:  # left before the first word: kept below as a stopped answer
         if answer is None:  # before the answer existed: nothing of it to keep
             done = True
+            # stop pressed, or the page left for another or reloaded: said as it was
+            notice = STOPPED_EARLY if asked_to_stop() else INTERRUPTED_EARLY
             # kept before drawing: after a stop the next draw ends the run
-            messages.append({"role": "assistant", "content": STOPPED_EARLY, "stopped": True,
+            messages.append({"role": "assistant", "content": notice, "stopped": True,
                              "error": True, "collection": ctx.collection})
             save_messages(ctx, messages)
-            st.info(STOPPED_EARLY, icon=":material/stop_circle:")
+            st.info(notice, icon=":material/stop_circle:")
         return None
     except ContentBlocked as exc:  # a refused question is kept out of later turns' history
         done = True

@@ -178,6 +178,8 @@ KETTLE = "Descale the kettle every month with white vinegar."
 PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
 PRESSED_STOP = "Stopped: the answer above is what had arrived when you pressed stop."
 STOPPED_BEFORE_A_WORD = "Stopped before the answer began: you pressed stop."
+INTERRUPTED_BEFORE_A_WORD = ("Interrupted before the answer began (the page left or reloaded, "
+                             "or stop pressed).")
 
 
 def choose_generator(page, label: str) -> None:
@@ -368,11 +370,12 @@ def test_an_answer_left_mid_stream_is_not_said_to_be_stopped_by_the_user(
     page.screenshot(path=str(output_dir / "01-left-mid-answer.png"))
 
 
+@pytest.mark.parametrize("leave", ["stop", "another page"])
 def test_stop_while_a_follow_up_is_rewritten_asks_the_model_nothing_more(
-        page, app_server: AppServer, standin, output_dir: Path) -> None:
+        page, app_server: AppServer, standin, output_dir: Path, leave: str) -> None:
     """A follow-up is first rewritten by the model into a question that stands alone; stop
-    pressed meanwhile ends that call at once, asks for no answer, and counts the question as
-    stopped."""
+    pressed meanwhile (or another page opened) ends that call at once, asks for no answer,
+    and counts the question as stopped; what is kept says which it was."""
     open_app(page, app_server)
     upload(page, "kettle.md", f"# Kettle manual\n\n{KETTLE}\n".encode(), "text/markdown")
     choose_generator(page, "Workers AI")
@@ -391,8 +394,15 @@ def test_stop_while_a_follow_up_is_rewritten_asks_the_model_nothing_more(
     while standin.hold_state != "holding" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert standin.hold_state == "holding"
-    page.get_by_test_id("stChatInputStopButton").click()
-    assistant_messages(page).last.get_by_text(STOPPED_BEFORE_A_WORD).wait_for()
+    if leave == "stop":
+        page.get_by_test_id("stChatInputStopButton").click()
+        assistant_messages(page).last.get_by_text(STOPPED_BEFORE_A_WORD).wait_for()
+    else:
+        page.get_by_role("link", name="Documents").click()
+        page.get_by_test_id("stDataFrame").wait_for()
+        page.get_by_role("link", name="Chat").click()
+        assistant_messages(page).last.get_by_text(INTERRUPTED_BEFORE_A_WORD).wait_for()
+        assert not page.get_by_text(STOPPED_BEFORE_A_WORD).count()
     hold.set()
     deadline = time.monotonic() + 20
     while stopped_answers(app_server) == before and time.monotonic() < deadline:
@@ -400,7 +410,7 @@ def test_stop_while_a_follow_up_is_rewritten_asks_the_model_nothing_more(
     assert stopped_answers(app_server) == before + 1
     (rewrite,) = standin.requests_to("run")  # and no answer was asked for
     assert "Standalone question:" in rewrite.body["messages"][-1]["content"]
-    page.screenshot(path=str(output_dir / "01-stopped-during-rewrite.png"))
+    page.screenshot(path=str(output_dir / f"01-{leave.replace(' ', '-')}-during-rewrite.png"))
 
 
 def test_a_tab_reloaded_mid_answer_stops_its_model(page, app_server: AppServer,

@@ -223,6 +223,29 @@ def test_dates_durations_and_truth_values_read_as_the_sheet_shows_them(tmp_path:
         "Task: Backup; Started: 2024-05-02 09:15; Took: 26:30:00; Billable: FALSE"]
 
 
+def test_the_largest_datetime_reads_as_its_format_shows_it(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "contracts.xlsx", [
+        ["Contract", "Ends"], ["Lease", datetime.datetime(9999, 12, 31, 23, 59, 59, 997_000)]])
+    edited = openpyxl.load_workbook(book)
+    edited.active["B2"].number_format = "yyyy-mm-dd"
+    edited.save(book)
+    assert text_lines(book)[1:] == ["Contract: Lease; Ends: 9999-12-31"]
+
+
+def test_a_date_whose_format_fails_is_written_in_iso_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(value: object, number_format: str | None) -> str | None:
+        raise ArithmeticError("a format's code no reader foresaw")
+
+    book = workbook(tmp_path / "log.xlsx", [["Task", "Started"],
+                                            ["Backup", datetime.datetime(2024, 5, 2, 9, 15)]])
+    edited = openpyxl.load_workbook(book)
+    edited.active["B2"].number_format = "dd/mm/yyyy hh:mm"
+    edited.save(book)
+    monkeypatch.setattr(sheets, "shown_date", failing)
+    assert text_lines(book)[1:] == ["Task: Backup; Started: 2024-05-02 09:15"]
+
+
 @pytest.mark.parametrize(("number_format", "header"), [
     ("mmm-yy", "Store | Jan-24 | Feb-24"), ("yyyy-mm-dd", "Store | 2024-01-01 | 2024-02-01")])
 def test_a_header_of_months_typed_as_dates_names_each_rows_values(

@@ -816,7 +816,10 @@ def shown_cell(cell: Any) -> str:
         if shown is not None:
             return shown
     if isinstance(value, MOMENTS):
-        shown = shown_date(value, number_format)
+        try:
+            shown = shown_date(value, number_format)
+        except Exception:  # one cell's format must not lose the workbook: ISO order stands
+            shown = None
         if shown is not None:
             return " ".join(shown.split())
     return cell_text(value)

@@ -283,3 +283,68 @@ def test_hidden_rows_are_found_in_rows_that_state_no_number() -> None:
            b'<rowBreaks count="1"><brk id="3" hidden="1"/></rowBreaks></worksheet>')
     assert list(sheets.hidden_rows_and_columns(io.BytesIO(xml))) == [
         (b"col", 2, 3), (b"row", 3, 3), (b"row", 7, 7)]
+
+
+ORDERS = [["Order", "Region", "Amount"], ["A-1", "North", 120], ["A-2", "South", 340],
+          ["A-3", "North", 90], ["A-4", "West", 410], [], ["Staff note: margin 12%"]]
+ORDER_LINES = ["Order | Region | Amount", "Order: A-1; Region: North; Amount: 120",
+               "Order: A-2; Region: South; Amount: 340", "Order: A-3; Region: North; Amount: 90",
+               "Order: A-4; Region: West; Amount: 410"]
+
+
+def filtered_as_excel_saves_it(book: Path, rows: tuple[int, ...]) -> Path:
+    """The rows a filter leaves out marked hidden, as Excel saves them; row 7 hidden by
+    Format > Hide, outside the filter's range."""
+    edited = openpyxl.load_workbook(book)
+    for row in (*rows, 7):
+        edited.active.row_dimensions[row].hidden = True
+    edited.save(book)
+    return book
+
+
+def test_rows_an_autofilter_hides_are_read(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "orders.xlsx", ORDERS)
+    edited = openpyxl.load_workbook(book)
+    edited.active.auto_filter.ref = "A1:C5"
+    edited.active.auto_filter.add_filter_column(1, ["North"])  # the view: Region = North
+    edited.save(book)
+    assert text_lines(filtered_as_excel_saves_it(book, (3, 5))) == ORDER_LINES
+
+
+def test_rows_a_tables_filter_hides_are_read(tmp_path: Path) -> None:
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.table import Table
+
+    book = workbook(tmp_path / "orders.xlsx", ORDERS)
+    edited = openpyxl.load_workbook(book)
+    table = Table(displayName="Orders", ref="A1:C5", autoFilter=AutoFilter(ref="A1:C5"))
+    table.autoFilter.add_filter_column(1, ["North"])
+    edited.active.add_table(table)
+    edited.save(book)
+    assert text_lines(filtered_as_excel_saves_it(book, (3, 5))) == ORDER_LINES
+
+
+def test_hidden_rows_under_a_filter_that_filters_nothing_stay_hidden(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "orders.xlsx", ORDERS)
+    edited = openpyxl.load_workbook(book)
+    edited.active.auto_filter.ref = "A1:C5"  # its buttons shown, no column filtered
+    edited.save(book)
+    assert text_lines(filtered_as_excel_saves_it(book, (3,))) == [
+        line for line in ORDER_LINES if "A-2" not in line]
+
+
+@pytest.mark.parametrize(("tail", "rows"), [
+    (b'<x:autoFilter ref="A1:C9"><x:filterColumn colId="1"/></x:autoFilter>', range(1, 10)),
+    (b'<autoFilter ref="B:C"><filterColumn colId="0"/></autoFilter>', range(1, 1_048_577)),
+    (b'<autoFilter ref="A1:C9"/><mergeCells count="0"/>', None),
+    (b'<autoFilter ref="A1:C9"><sortState ref="A2:C9"/></autoFilter>', None),
+    (b'<customSheetViews><customSheetView><autoFilter ref="A1:C9"><filterColumn colId="1"/>'
+     b'</autoFilter></customSheetView></customSheetViews>', None),
+])
+def test_a_filters_rows_are_found_whatever_the_pieces_read(
+        tail: bytes, rows: range | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    xml = (b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>autoFilter</t>'
+           b'</is></c></row></sheetData>' + tail + b'</worksheet>')
+    for size in range(1, len(xml) + 1):
+        monkeypatch.setattr(sheets, "SCAN_BYTES", size)
+        assert sheets.filter_rows(io.BytesIO(xml)) == rows, size

@@ -25,6 +25,9 @@ MAY_FIRST = datetime.datetime(2024, 5, 1, 14, 30)
     (datetime.timedelta(hours=26, minutes=30), "[h]:mm", "26:30"),
     (datetime.timedelta(hours=26, minutes=30), "[h]:mm:ss", "26:30:00"),
     (datetime.timedelta(minutes=90, seconds=5), "[mm]:ss", "90:05"),
+    # SQL Server's largest datetime, a common "no end date": no later second to round to
+    (datetime.datetime(9999, 12, 31, 23, 59, 59, 997_000), "yyyy-mm-dd hh:mm:ss",
+     "9999-12-31 23:59:59"),
 ])
 def test_a_date_reads_as_its_format_shows_it(value, number_format: str, shown: str) -> None:
     assert shown_date(value, number_format) == shown

@@ -326,6 +326,38 @@ def test_a_slides_chart_over_dates_shows_them_and_its_figures_as_formatted() -> 
         "2024-01-01 | 2024-02-01", "Margin; 2024-01-01: 12%; 2024-02-01: 16%"]
 
 
+def chart_deck(number_format: str, values: tuple[float, ...]) -> bytes:
+    """A slide whose chart shows one series of figures under `number_format`."""
+    import pptx
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Rota"
+    data = CategoryChartData(number_format=number_format)
+    data.categories = ["Mon", "Tue", "Wed"]
+    data.add_series("Overtime", values)
+    slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6),
+                           Inches(4), data)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_slides_chart_shows_days_under_an_elapsed_format_as_time_elapsed() -> None:
+    (page,) = load_bytes(Path("rota.pptx"), chart_deck("[h]:mm", (1.5, 2.25, 0.75))).pages
+    assert page.text.split("\n\n")[-1] == "Overtime; Mon: 36:00; Tue: 54:00; Wed: 18:00"
+
+
+def test_a_slides_chart_figure_past_any_date_is_shown_as_the_figure() -> None:
+    deck = chart_deck("yyyy-mm-dd", (45323, 3_000_000, -3_000_000_000))
+    (page,) = load_bytes(Path("deadlines.pptx"), deck).pages
+    assert page.text.split("\n\n")[-1] == (
+        "Overtime; Mon: 2024-02-01; Tue: 3000000; Wed: -3000000000")
+
+
 def test_pptx_paragraphs_keep_the_bullets_and_numbers_powerpoint_draws() -> None:
     """A content placeholder's paragraphs are bulleted by its master's body style unless a
     paragraph says otherwise; numbers count through a run at one level; a title slide's

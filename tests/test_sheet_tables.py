@@ -182,6 +182,24 @@ def test_a_table_after_a_blank_row_is_named_by_its_own_header(tmp_path: Path) ->
         "Name | Role | Office", "Name: Ingridname; Role: Engineer; Office: Oslo"]
 
 
+def test_a_grouped_row_of_words_in_a_table_of_figures_stays_a_row(tmp_path: Path) -> None:
+    csv = tmp_path / "staff.csv"
+    csv.write_text("Name,Department,Phone\nAlice,Sales,555-0101\n\n"
+                   "Carol,Support,pending\nDan,Support,555-0199\n\nErin,Legal,n/a\n")
+    assert text_lines(csv) == [
+        "Name | Department | Phone", "Name: Alice; Department: Sales; Phone: 555-0101",
+        "Name: Carol; Department: Support; Phone: pending",
+        "Name: Dan; Department: Support; Phone: 555-0199",
+        "Name: Erin; Department: Legal; Phone: n/a"]
+
+
+def test_a_header_repeating_a_name_of_the_one_above_opens_its_table(tmp_path: Path) -> None:
+    csv = tmp_path / "sales.csv"
+    csv.write_text("Region,Q1,Q2\nNorth,1200,1350\n\nRegion,Q3,Q4\nNorth,1400,1500\n")
+    assert text_lines(csv) == ["Region | Q1 | Q2", "Region: North; Q1: 1200; Q2: 1350",
+                               "Region | Q3 | Q4", "Region: North; Q3: 1400; Q4: 1500"]
+
+
 def test_a_table_of_words_goes_on_past_a_blank_row(tmp_path: Path) -> None:
     csv = tmp_path / "staff.csv"
     csv.write_text("Name,Role\nAda,Engineer\n\nBen,Pilot\n")
@@ -223,6 +241,29 @@ def test_dates_durations_and_truth_values_read_as_the_sheet_shows_them(tmp_path:
         "Task: Backup; Started: 2024-05-02 09:15; Took: 26:30:00; Billable: FALSE"]
 
 
+def test_the_largest_datetime_reads_as_its_format_shows_it(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "contracts.xlsx", [
+        ["Contract", "Ends"], ["Lease", datetime.datetime(9999, 12, 31, 23, 59, 59, 997_000)]])
+    edited = openpyxl.load_workbook(book)
+    edited.active["B2"].number_format = "yyyy-mm-dd"
+    edited.save(book)
+    assert text_lines(book)[1:] == ["Contract: Lease; Ends: 9999-12-31"]
+
+
+def test_a_date_whose_format_fails_is_written_in_iso_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(value: object, number_format: str | None) -> str | None:
+        raise ArithmeticError("a format's code no reader foresaw")
+
+    book = workbook(tmp_path / "log.xlsx", [["Task", "Started"],
+                                            ["Backup", datetime.datetime(2024, 5, 2, 9, 15)]])
+    edited = openpyxl.load_workbook(book)
+    edited.active["B2"].number_format = "dd/mm/yyyy hh:mm"
+    edited.save(book)
+    monkeypatch.setattr(sheets, "shown_date", failing)
+    assert text_lines(book)[1:] == ["Task: Backup; Started: 2024-05-02 09:15"]
+
+
 @pytest.mark.parametrize(("number_format", "header"), [
     ("mmm-yy", "Store | Jan-24 | Feb-24"), ("yyyy-mm-dd", "Store | 2024-01-01 | 2024-02-01")])
 def test_a_header_of_months_typed_as_dates_names_each_rows_values(
@@ -260,3 +301,68 @@ def test_hidden_rows_are_found_in_rows_that_state_no_number() -> None:
            b'<rowBreaks count="1"><brk id="3" hidden="1"/></rowBreaks></worksheet>')
     assert list(sheets.hidden_rows_and_columns(io.BytesIO(xml))) == [
         (b"col", 2, 3), (b"row", 3, 3), (b"row", 7, 7)]
+
+
+ORDERS = [["Order", "Region", "Amount"], ["A-1", "North", 120], ["A-2", "South", 340],
+          ["A-3", "North", 90], ["A-4", "West", 410], [], ["Staff note: margin 12%"]]
+ORDER_LINES = ["Order | Region | Amount", "Order: A-1; Region: North; Amount: 120",
+               "Order: A-2; Region: South; Amount: 340", "Order: A-3; Region: North; Amount: 90",
+               "Order: A-4; Region: West; Amount: 410"]
+
+
+def filtered_as_excel_saves_it(book: Path, rows: tuple[int, ...]) -> Path:
+    """The rows a filter leaves out marked hidden, as Excel saves them; row 7 hidden by
+    Format > Hide, outside the filter's range."""
+    edited = openpyxl.load_workbook(book)
+    for row in (*rows, 7):
+        edited.active.row_dimensions[row].hidden = True
+    edited.save(book)
+    return book
+
+
+def test_rows_an_autofilter_hides_are_read(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "orders.xlsx", ORDERS)
+    edited = openpyxl.load_workbook(book)
+    edited.active.auto_filter.ref = "A1:C5"
+    edited.active.auto_filter.add_filter_column(1, ["North"])  # the view: Region = North
+    edited.save(book)
+    assert text_lines(filtered_as_excel_saves_it(book, (3, 5))) == ORDER_LINES
+
+
+def test_rows_a_tables_filter_hides_are_read(tmp_path: Path) -> None:
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.table import Table
+
+    book = workbook(tmp_path / "orders.xlsx", ORDERS)
+    edited = openpyxl.load_workbook(book)
+    table = Table(displayName="Orders", ref="A1:C5", autoFilter=AutoFilter(ref="A1:C5"))
+    table.autoFilter.add_filter_column(1, ["North"])
+    edited.active.add_table(table)
+    edited.save(book)
+    assert text_lines(filtered_as_excel_saves_it(book, (3, 5))) == ORDER_LINES
+
+
+def test_hidden_rows_under_a_filter_that_filters_nothing_stay_hidden(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "orders.xlsx", ORDERS)
+    edited = openpyxl.load_workbook(book)
+    edited.active.auto_filter.ref = "A1:C5"  # its buttons shown, no column filtered
+    edited.save(book)
+    assert text_lines(filtered_as_excel_saves_it(book, (3,))) == [
+        line for line in ORDER_LINES if "A-2" not in line]
+
+
+@pytest.mark.parametrize(("tail", "rows"), [
+    (b'<x:autoFilter ref="A1:C9"><x:filterColumn colId="1"/></x:autoFilter>', range(1, 10)),
+    (b'<autoFilter ref="B:C"><filterColumn colId="0"/></autoFilter>', range(1, 1_048_577)),
+    (b'<autoFilter ref="A1:C9"/><mergeCells count="0"/>', None),
+    (b'<autoFilter ref="A1:C9"><sortState ref="A2:C9"/></autoFilter>', None),
+    (b'<customSheetViews><customSheetView><autoFilter ref="A1:C9"><filterColumn colId="1"/>'
+     b'</autoFilter></customSheetView></customSheetViews>', None),
+])
+def test_a_filters_rows_are_found_whatever_the_pieces_read(
+        tail: bytes, rows: range | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    xml = (b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>autoFilter</t>'
+           b'</is></c></row></sheetData>' + tail + b'</worksheet>')
+    for size in range(1, len(xml) + 1):
+        monkeypatch.setattr(sheets, "SCAN_BYTES", size)
+        assert sheets.filter_rows(io.BytesIO(xml)) == rows, size

@@ -109,8 +109,7 @@ def _parts(value: Moment) -> dict[str, int] | None:
         return {"seconds": seconds, "hour": seconds // 3600 % 24,
                 "minute": seconds // 60 % 60, "second": seconds % 60}
     if isinstance(value, datetime.datetime):
-        # Excel rounds to the second it shows
-        moment = (value + datetime.timedelta(microseconds=500_000)).replace(microsecond=0)
+        moment = _to_the_second(value)
         return {"year": moment.year, "month": moment.month, "day": moment.day,
                 "weekday": moment.weekday(), "hour": moment.hour, "minute": moment.minute,
                 "second": moment.second,
@@ -120,6 +119,15 @@ def _parts(value: Moment) -> dict[str, int] | None:
                 "weekday": value.weekday(), "hour": 0, "minute": 0, "second": 0, "seconds": 0}
     return {"hour": value.hour, "minute": value.minute, "second": value.second,
             "seconds": value.hour * 3600 + value.minute * 60 + value.second}
+
+
+def _to_the_second(value: datetime.datetime) -> datetime.datetime:
+    """The second Excel shows for a moment, rounded to; the last second of 9999 (SQL Server's
+    largest datetime, 23:59:59.997, a common "no end date") has none after it, and is kept."""
+    try:
+        return (value + datetime.timedelta(microseconds=500_000)).replace(microsecond=0)
+    except OverflowError:
+        return value.replace(microsecond=0)
 
 
 def _written(token: str, kind: str, parts: dict[str, int]) -> str:

@@ -110,6 +110,13 @@ ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']([0-9]{1,7})["']""")
 COLUMN_FIRST = re.compile(rb"""\smin\s*=\s*["']([0-9]{1,5})["']""")
 COLUMN_LAST = re.compile(rb"""\smax\s*=\s*["']([0-9]{1,5})["']""")
 MAX_COLUMNS = 16_384  # Excel's last column, XFD
+MAX_ROWS_IN_SHEET = 1_048_576  # Excel's last row
+# an AutoFilter's start tag, and the name of the tag after it (filterColumn: it filters); or
+# the custom views, which come after the sheet's own filter and hold filters of their own
+AUTO_FILTER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:(customSheetViews)[\s/>]|autoFilter("
+                         rb"\s[^<>]*)?>\s*<(?:[A-Za-z_][\w.-]*:)?([A-Za-z]\w*)[\s/>])")
+FILTER_REFERENCE = re.compile(rb"""\sref\s*=\s*["']([^"'<>]*)["']""")
+TABLE_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 
 MOMENTS = (datetime.date, datetime.time, datetime.timedelta)  # datetime is a date
 
@@ -141,7 +148,8 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 # the stream openpyxl reads the rows from (it offers no other way to the part)
                 with sheet._get_source() as stream, sheet._get_source() as layout:
                     found = left_out.counted(sheet.title, formulas_left_out(stream, recalculated))
-                    rows = HiddenCells(hidden_rows_and_columns(layout)).left_out_of(
+                    rows = HiddenCells(hidden_rows_and_columns(layout),
+                                       functools.partial(filtered_rows, sheet)).left_out_of(
                         walked(sheet.iter_rows(), bounds))
                     if recalculated:
                         rows = without_placeholders(rows, found)
@@ -265,12 +273,78 @@ def columns_in(ranges: list[tuple[int, int]]) -> frozenset[int]:
     return frozenset(columns)
 
 
+def filtered_rows(sheet: Any) -> list[range]:
+    """The rows of each AutoFilter of a sheet that filters on a column: the sheet's own, and
+    each of its tables' (Format as Table). Excel marks the rows a filter leaves out of view
+    `hidden`, as it marks the rows Format > Hide hides, yet they are a view's choice, not
+    content hidden. The sheet's filter follows its rows in the XML: read at the first hidden
+    row, so a sheet with none is scanned no more."""
+    with sheet._get_source() as stream:
+        found = [filter_rows(stream)]
+    archive = sheet.parent._archive
+    for table in table_parts(archive, sheet._worksheet_path):
+        try:
+            with archive.open(table) as stream:
+                found.append(filter_rows(stream))
+        except KeyError:  # a table named but not packed: none to filter
+            continue
+    return [rows for rows in found if rows is not None]
+
+
+def table_parts(archive: zipfile.ZipFile, sheet_part: str) -> list[str]:
+    """The parts of a sheet's tables, as its relationships name them; none when they cannot be
+    read, which openpyxl's read-only mode never reads, so they cost the sheet nothing else."""
+    from openpyxl.packaging.relationship import get_dependents, get_rels_path
+
+    try:
+        relationships = get_dependents(archive, get_rels_path(sheet_part))
+    except (KeyError, ValueError, SyntaxError):  # none, or damaged
+        return []
+    return [relationship.target for relationship in relationships.find(TABLE_RELATIONSHIP)]
+
+
+def filter_rows(stream: IO[bytes]) -> range | None:
+    """The rows of the first AutoFilter in a part's XML (a sheet's, a table's) when it filters
+    on a column (a filterColumn, its first child, is set); read a piece at a time, each up to
+    its last tag but one, since a filter's start tag is read with the name of the tag after."""
+    from openpyxl.utils.cell import range_boundaries
+
+    held = bytearray()
+    while True:
+        piece = stream.read(SCAN_BYTES)
+        held += piece
+        # the regular expression from the first filter's name on: a sheet's rows hold none
+        named = [at for at in (held.find(b"autoFilter"), held.find(b"customSheetViews"))
+                 if at >= 0]
+        found = AUTO_FILTER.search(held, max(held.rfind(b"<", 0, min(named)), 0)) if named \
+            else None
+        if found:
+            reference = FILTER_REFERENCE.search(found.group(2) or b"")
+            if found.group(1) or found.group(3) != b"filterColumn" or reference is None:
+                return None
+            try:
+                _, first, _, last = range_boundaries(reference.group(1).decode("ascii"))
+            except (ValueError, TypeError, UnicodeDecodeError):
+                return None
+            return range(first or 1, (last or MAX_ROWS_IN_SHEET) + 1)
+        if not piece:
+            return None
+        last_tag = held.rfind(b"<")
+        if last_tag > 0:
+            del held[:max(held.rfind(b"<", 0, last_tag), 0)]
+        if len(held) > MAX_SCAN_CARRY:  # two tags this far apart are no filter's
+            held.clear()
+
+
 class HiddenCells:
     """A sheet's hidden rows and columns, left out of its rows as openpyxl reads them: what
-    the author hid is no reader's, as a hidden sheet is not."""
+    the author hid is no reader's, as a hidden sheet is not. A row an AutoFilter hides
+    (`filtered_rows`, read at the first hidden row) is kept."""
 
-    def __init__(self, found: Iterator[tuple[bytes, int, int]]) -> None:
+    def __init__(self, found: Iterator[tuple[bytes, int, int]],
+                 filtered: Callable[[], list[range]] = list) -> None:
         self.found = found
+        self.filtered = functools.cache(filtered)
         self.next_row: int | None = None
         ranges = []
         for kind, first, last in found:  # the columns come first, then the rows
@@ -289,7 +363,8 @@ class HiddenCells:
             while self.next_row is not None and self.next_row < number:
                 self.next_row = next((first for kind, first, _ in self.found if kind == b"row"),
                                      None)
-            if number and self.next_row == number:
+            if number and self.next_row == number and not any(
+                    number in rows for rows in self.filtered()):
                 continue
             if self.columns:
                 row = [EMPTY_CELL if getattr(cell, "column", 0) in self.columns else cell
@@ -566,7 +641,8 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
             return lines
         opening = opened(head)
         body: list[Row] = head
-        if opening.header_at is not None and (table is None or table.ends_before(opening)):
+        if opening.header_at is not None and (table is None or table.ends_before(
+                opening, functools.partial(row_under, head, opening.header_at, rest))):
             for values in opening.titles:
                 add(pair_line(values))
             table = Table(None if opening.pairs else opening.header, pairs=opening.pairs)
@@ -590,6 +666,17 @@ Row = list[str] | None
 BREAK = None  # a run of blank rows between two rows holding values
 
 
+def row_under(head: list[Row], header_at: int, rest: HeldRows) -> Row:
+    """The row under a table's first rows' header: held with them, else read ahead and given
+    back (one long row more held); BREAK when a blank row or the sheet's end follows."""
+    if header_at + 1 < len(head):
+        return head[header_at + 1]
+    ahead = next(rest, BREAK)
+    if ahead is not BREAK:
+        rest.give_back([ahead])
+    return ahead
+
+
 class HeldRows:
     """Rows read ahead (a table's first rows, looked at for its header) given back, to be
     read again before the rest."""
@@ -611,16 +698,18 @@ class HeldRows:
 @dataclass
 class Table:
     """A table being read: its header, if any; whether its rows are label/value pairs; whether
-    every row read so far could have been a header (a table of words)."""
+    every row read so far could have been a header (a table of words); its last row read."""
 
     header: list[str] | None
     pairs: bool = False
     worded: bool = True
+    last: list[str] | None = None
 
     def line(self, values: list[str], bounds: TableBounds) -> str:
         """A row's line: its values named by the header ("Region: North; Q1: 1200"), a pair as
         "label: value", the cells of a row of a table with no header joined by " | "."""
         self.worded = self.worded and could_be_header(values)
+        self.last = values
         if self.pairs and span(values) == 2:
             return pair_line(values)
         if self.header is None:
@@ -628,16 +717,25 @@ class Table:
         # a header repeated on every row can make a line far longer than its row
         return VALUE_SEPARATOR.join(within_room(named_values(self.header, values), bounds))
 
-    def ends_before(self, opening: Opening) -> bool:
+    def ends_before(self, opening: Opening, under: Callable[[], Row]) -> bool:
         """Whether a table the rows after a blank row open ends this one. A row as wide as
         this table's header goes on as a row of it when it could be a row as well: in a table
-        of words, or naming years ("Beta | 2021"), which a data row can hold."""
+        of words, or naming years ("Beta | 2021"), which a data row can hold. In a table of
+        figures, a row of words (a grouped list's "Carol | Support | pending") heads a table
+        of its own only when it repeats a name of the header above ("Region | Q3 | Q4"), or
+        when the row `under` it does not fit this table's columns: words where its last row
+        held figures, or figures where it held words."""
         if self.header is None or self.pairs or opening.titles:
             return True
         if span(opening.header) != span(self.header):
             return True
-        return not self.worded and not any(YEAR.fullmatch(value) or ISO_DATE.fullmatch(value)
-                                           for value in opening.header)
+        if self.worded or any(YEAR.fullmatch(value) or ISO_DATE.fullmatch(value)
+                              for value in opening.header):
+            return False
+        if set(filter(None, opening.header)) & set(filter(None, self.header)):
+            return True
+        below = under()
+        return not (below is BREAK or self.last is None or same_kinds(self.last, below))
 
 
 class Opening(NamedTuple):
@@ -790,6 +888,13 @@ def names_columns(values: Sequence[str]) -> bool:
     return not years or (named[0] not in years and len(set(years)) == len(years))
 
 
+def same_kinds(row: Sequence[str], other: Sequence[str]) -> bool:
+    """Whether two rows hold figures in the same columns, and words in the same columns (a
+    cell empty in either is no column's kind)."""
+    return all(is_figure(value) == is_figure(then)
+               for value, then in zip(row, other, strict=False) if value and then)
+
+
 def filled(values: Sequence[str]) -> int:
     return sum(1 for value in values if value)
 
@@ -816,7 +921,10 @@ def shown_cell(cell: Any) -> str:
         if shown is not None:
             return shown
     if isinstance(value, MOMENTS):
-        shown = shown_date(value, number_format)
+        try:
+            shown = shown_date(value, number_format)
+        except Exception:  # one cell's format must not lose the workbook: ISO order stands
+            shown = None
         if shown is not None:
             return " ".join(shown.split())
     return cell_text(value)

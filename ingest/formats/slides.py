@@ -19,6 +19,7 @@ from ingest.formats.base import (
     too_large,
 )
 from ingest.formats.containers import check_package, main_part, reading
+from ingest.formats.date_formats import Moment
 from ingest.formats.word import short
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,8 @@ def chart_lines(shape) -> list[str]:
                 shown_value = _figures_shown(_format_code(series._element, "./c:val"), epoch)
                 lines.append(named_row(["", *categories],
                                        [_shown(series.name), *map(shown_value, series.values)]))
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError,
+            OverflowError) as exc:
         log.warning("a chart on a slide could not be read (%s); left out", exc)
         return []
     return [line for line in lines if line]
@@ -166,9 +168,10 @@ def _epoch(chart) -> datetime.datetime:
 
 def _figures_shown(number_format: str | None, epoch: datetime.datetime):
     """How a chart shows its figures under `number_format`, as a sheet's cell under it: a
-    date's serial number as the date (`2024-02-01`, `Feb-24`), 0.155 under `0%` as `16%`."""
+    date's serial number as the date (`2024-02-01`, `Feb-24`), a number of days under an
+    elapsed format as the time elapsed (1.5 under `[h]:mm` as `36:00`), 0.155 under `0%` as
+    `16%`."""
     from openpyxl.styles.numbers import is_date_format
-    from openpyxl.utils.datetime import from_excel
 
     from ingest.formats.date_formats import shown_date
     from ingest.formats.number_formats import shown_number
@@ -177,7 +180,9 @@ def _figures_shown(number_format: str | None, epoch: datetime.datetime):
         figure = _figure(value)
         if number_format and figure is not None:
             if is_date_format(number_format):
-                moment = from_excel(figure, epoch)
+                moment = _moment(figure, number_format, epoch)
+                if moment is None:
+                    return _shown(value)
                 return shown_date(moment, number_format) or _shown(moment)
             written = shown_number(figure, number_format)
             if written is not None:
@@ -185,6 +190,19 @@ def _figures_shown(number_format: str | None, epoch: datetime.datetime):
         return _shown(value)
 
     return shown
+
+
+def _moment(figure: float, number_format: str, epoch: datetime.datetime) -> Moment | None:
+    """A chart's figure under a date format as openpyxl reads a sheet's cell under it: a
+    duration under an elapsed format (`[h]:mm`, `[mm]:ss`), else a date or a time of day;
+    None for a figure no date holds (past 9999-12-31), which is shown as the figure."""
+    from openpyxl.styles.numbers import is_timedelta_format
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        return from_excel(figure, epoch, timedelta=is_timedelta_format(number_format))
+    except OverflowError:
+        return None
 
 
 def _figure(value: object) -> float | None:

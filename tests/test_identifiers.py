@@ -19,6 +19,8 @@ def test_possessives_plurals_and_a_number_joined_to_a_word_are_no_codes() -> Non
              "2nd-floor or 24x7 plan at 1920x1080 with a 2.5-inch disk?")
     assert identifiers(asked) == ["E1047", "E2001", "MP3"]
     assert identifiers("Who ruled in the mid-1970s and the 80's?") == []
+    # a code too short without its "s" is a code with it, in either case
+    assert identifiers("Can it run on k8s, K8S or k3s?") == ["k8s", "K8S", "k3s"]
 
 
 def test_an_answer_looks_for_a_number_joined_to_a_word_as_written() -> None:
@@ -32,6 +34,9 @@ def test_a_code_among_letters_without_case_is_a_word_of_its_own() -> None:
     """Chinese, Japanese and Thai write no space around a code; their letters part it."""
     assert identifiers("E1047是什么意思？") == ["E1047"]
     assert identifiers("第3章はどこ") == []
+    # a Thai or Hindi letter's marks beside the code are the letter's
+    assert identifiers("ที่E9999 คืออะไร") == ["E9999"]
+    assert identifiers("कोडE9999 क्या है") == ["E9999"]
     for text in ("错误代码E1047表示证书已经过期。", "エラーE1047は期限切れです", "รหัสE1047หมายถึง"):
         assert writes(text, "E1047") and not writes(text, "E104"), text
 

@@ -10,6 +10,7 @@ as written, only its separators and case free ("COVID 19" and "covid19" write "C
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import groupby
 
 # a run of letters, or of digits: "covid19", "COVID-19" and "COVID 19" are one code
@@ -51,9 +52,11 @@ def _written_codes(question: str, everyday: bool) -> list[str]:
     for written in _written_words(question):
         word = written.strip(_AROUND)
         base = _ENDING.sub("", word)
-        if _is_code(base) and not _COMPOUND.fullmatch(word):
+        compound = _COMPOUND.fullmatch(word) is not None
+        if _is_code(base) and not compound:
             word = base
-        elif not (everyday and _is_code(word)):
+        # a code too short without its "s" is whole with it ("k8s", "k3s")
+        elif not _is_code(word) or (compound and not everyday):
             continue
         if word not in found:
             found.append(word)
@@ -98,8 +101,19 @@ def _written_words(text: str) -> list[str]:
 def _split_at_uncased(piece: str) -> list[str]:
     if piece.isascii():
         return [piece]
-    return ["".join(run) for uncased, run in groupby(piece, key=_is_uncased_letter)
-            if not uncased]
+    # the marks of a Thai or Devanagari letter next to the code are that letter's, not the
+    # code's ("ที่E9999"): no letters themselves, they would stay on the code's side
+    return [_without_edge_marks("".join(run))
+            for uncased, run in groupby(piece, key=_is_uncased_letter) if not uncased]
+
+
+def _without_edge_marks(word: str) -> str:
+    start, end = 0, len(word)
+    while start < end and unicodedata.category(word[start]).startswith("M"):
+        start += 1
+    while end > start and unicodedata.category(word[end - 1]).startswith("M"):
+        end -= 1
+    return word[start:end]
 
 
 def _runs_by_case(letters: str) -> list[tuple[bool, str]]:

@@ -45,6 +45,46 @@ def placed_pdf(lines: Sequence[tuple[float, float, str]]) -> bytes:
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
 
+def pictured_pdf(images: Sequence[tuple[float, float, float, float]], lines: Sequence[str] = (),
+                 in_form: bool = False) -> bytes:
+    """A one-page PDF (595 x 842) drawing a small grey image at each (x, y, width, height),
+    inside a form XObject drawn at twice its scale when `in_form` (so each is placed at half
+    its size there), then `lines` of text from the top."""
+    pixels = b"\x80" * 64
+    image = (b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray "
+             b"/BitsPerComponent 8 /Length 64 >>\nstream\n" + pixels + b"\nendstream")
+    factor = 0.5 if in_form else 1
+    drawn = "".join(f"q {w * factor} 0 0 {h * factor} {x * factor} {y * factor} cm /Im1 Do Q\n"
+                    for x, y, w, h in images)
+    text = "".join(f"({_escape(line)}) Tj T* " for line in lines)
+    page = f"BT /F1 10 Tf 12 TL 40 800 Td {text}ET\n"
+    if in_form:
+        form = _stream_object(drawn.encode()).replace(
+            b"<< ", b"<< /Type /XObject /Subtype /Form /BBox [0 0 298 421] "
+                    b"/Resources << /XObject << /Im1 6 0 R >> >> ", 1)
+        content, resources = "q 2 0 0 2 0 0 cm /Fm1 Do Q\n" + page, b"/Fm1 7 0 R"
+    else:
+        form, content, resources = None, drawn + page, b"/Im1 6 0 R"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << "
+               b"/F1 3 0 R >> /XObject << " + resources + b" >> >> /Contents 5 0 R >>",
+               _stream_object(content.encode()), image, *([form] if form else [])]
+    return pdf_file(objects)
+
+
+def stamped(data: bytes, lines: Sequence[tuple[float, float, str]]) -> bytes:
+    """A PDF with `lines` drawn as text over every page (`placed_pdf`): a court's e-filing
+    header, a Bates number or "Page 2 of 9" stamped on a scan."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    stamp = PdfReader(io.BytesIO(placed_pdf(lines))).pages[0]
+    for page in writer.pages:
+        page.merge_page(stamp)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
 def with_content_stream(encoded: bytes | Sequence[bytes], filters: str) -> bytes:
     """A PDF with a page for each of `encoded`: its content stream as given, declared packed
     by `filters` ("/FlateDecode", or a chain: "[/ASCIIHexDecode /FlateDecode]")."""

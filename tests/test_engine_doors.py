@@ -250,6 +250,35 @@ def test_commands_work_while_the_engine_runs(served, tmp_path: Path, env) -> Non
     assert engine.workspace.collections() == ["docs"]
 
 
+def unrecalculated_workbook(path: Path) -> Path:
+    """A workbook whose formula openpyxl saved without a result: ingested with a warning."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Q1"
+    sheet.append(["Item", "Cost"])
+    sheet.append(["Pump", 120])
+    sheet.append(["Total", "=SUM(B2:B2)"])
+    book.save(path)
+    return path
+
+
+def test_the_warnings_of_a_file_ingested_through_the_engine_are_printed(
+        served, tmp_path: Path) -> None:
+    engine, _ = served()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    book = unrecalculated_workbook(folder / "costs.xlsx")
+
+    through = rag(engine.settings.data_dir, "ingest", str(book))
+    alone = rag(tmp_path / "alone", "ingest", str(book))
+    assert through.exit_code == alone.exit_code == 0
+    warned = [line for line in alone.stderr.splitlines() if line.lstrip().startswith("warning")]
+    assert len(warned) == 1 and "Q1!B3" in warned[0] and "no saved result" in warned[0]
+    assert through.stderr.splitlines() == alone.stderr.splitlines()
+
+
 def test_a_second_engine_on_the_same_data_folder_is_refused_in_one_line(served) -> None:
     engine, url = served()
     done = subprocess.run([sys.executable, "-m", "rag", "ui", "--port", "8697"],

@@ -6,6 +6,7 @@ import pytest
 
 from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
+from ingest.formats.pdf import needs_ocr, page_text
 from ingest.formats.pdf_text import (
     joined_accents,
     joined_addresses,
@@ -18,7 +19,7 @@ from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
 from rag.text.sentences import sentences
 from tests.docgen import make_docx, make_pptx, scanned_pdf
-from tests.pdfgen import encrypt, make_pdf
+from tests.pdfgen import encrypt, make_pdf, pictured_pdf, stamped
 
 
 def test_pdf_pages_and_title() -> None:
@@ -166,6 +167,40 @@ def test_a_pdf_pdfium_finds_no_text_in_is_read_by_pypdf(monkeypatch) -> None:
     with pytest.raises(DocumentError) as info:
         load_bytes(Path("potato.pdf"), data)
     assert str(info.value) == "potato.pdf: no extractable text"
+
+
+CAPTION = "Figure 3: the pump assembly, seen from its left side, with its valves."
+PAGE, HALF = (0, 0, 595, 842), (0, 421, 595, 421)
+
+
+@pytest.mark.parametrize(("images", "lines", "in_form", "scan"), [
+    ([PAGE], [CAPTION], False, True),  # a scan under a stamped line
+    ([PAGE], [CAPTION], True, True),  # its image placed through a form XObject
+    ([(0, 0, 595, 421), HALF], [CAPTION], False, True),  # scanned in strips
+    ([(40, 100, 515, 600)], [CAPTION], False, False),  # a figure within the margins
+    ([(40, 100, 515, 600)], [CAPTION], True, False),
+    ([(0, 0, 595, 421), (0, 0, 595, 421)], [CAPTION], False, False),  # half, drawn twice
+    ([PAGE], [CAPTION] * 4, False, False),  # a page of text over a background
+    ([PAGE], ["Page 7"], False, True),  # almost no text, as ever
+])
+def test_a_page_its_images_cover_with_little_text_is_taken_for_a_scan(
+        images, lines, in_form, scan) -> None:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(pictured_pdf(images, lines, in_form))
+    page = pdf[0]
+    assert needs_ocr(page, page_text(page), "auto") is scan
+
+
+STAMP = "Case 1:20-cv-01234-ABC Document 5 Filed 01/02/20 Page 1 of 1"
+
+
+def test_a_scan_under_a_stamped_line_is_named_when_ocr_is_off() -> None:
+    filing = stamped(scanned_pdf(["The lease of the farm was breached in May."]),
+                     [(40, 825, STAMP)])
+    doc = load_bytes(Path("filing.pdf"), filing, options=LoadOptions(ocr="off"))
+    assert doc.pages[0].text.strip() == STAMP
+    assert doc.warnings == ("page 1 not OCR'd: OCR is off (RAG_OCR=auto reads them)",)
 
 
 def test_a_scan_goes_to_ocr_and_only_the_page_pdfium_cannot_load_to_pypdf(monkeypatch) -> None:

@@ -27,7 +27,7 @@ from rag.errors import DocumentError
 from rag.service import build_service
 from tests.conftest import fresh_settings
 from tests.docgen import TEXT, full_page, page_images, scanned_image, scanned_pdf
-from tests.pdfgen import make_pdf
+from tests.pdfgen import make_pdf, stamped
 
 # Tesseract reads every page: seconds a test
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tesseract")]
@@ -82,12 +82,12 @@ def test_ocr_modes_off_and_force() -> None:
     assert [p.text.strip() != "" for p in off.pages] == [True, False]
     assert off.warnings == ("page 2 not OCR'd: OCR is off (RAG_OCR=auto reads them)",)
 
-    # a scan under a wrong text layer (a bad earlier OCR): auto trusts the layer, force reads
-    # the page itself
+    # a scan under a wrong text layer (a bad earlier OCR) of a page's worth of text: auto
+    # trusts the layer, force reads the page itself
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(scanned_pdf([PAGE_ONE]))))
-    layer = PdfReader(io.BytesIO(make_pdf(["Quartz gizmos jumble vexing fjords."],
+    layer = PdfReader(io.BytesIO(make_pdf(["Quartz gizmos jumble vexing fjords.\n" * 8],
                                           invisible=True)))
     writer.pages[0].merge_page(layer.pages[0])
     buf = io.BytesIO()
@@ -98,6 +98,35 @@ def test_ocr_modes_off_and_force() -> None:
                         options=LoadOptions(ocr="force"))
     assert recovered(PAGE_ONE, forced.pages[0].text) >= 0.95
     assert "Quartz" not in forced.pages[0].text
+
+
+STAMP = "Case 1:20-cv-01234-ABC Document 5 Filed 01/02/20 Page 1 of 1"
+
+
+def test_a_scan_under_a_stamped_line_is_read_with_its_stamp() -> None:
+    """An e-filing header stamped as text over a scanned page: the page is OCR'd all the
+    same, and the stamp's line is kept, read by OCR or from the text layer."""
+    filing = stamped(scanned_pdf([PAGE_ONE]), [(40, 825, STAMP), (480, 20, "ACME-000123")])
+    doc = load_bytes(Path("filing.pdf"), filing)
+    assert recovered(PAGE_ONE, doc.pages[0].text) >= 0.95
+    assert recovered(STAMP + " ACME-000123", doc.pages[0].text) == 1.0
+    assert doc.warnings == ()
+
+
+def test_a_short_text_layer_ocr_does_not_see_is_kept_with_the_scan() -> None:
+    """A scan under one invisible line (a label an earlier tool laid out, not drawn): auto
+    reads the page, and keeps the line."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(scanned_pdf([PAGE_ONE]))))
+    layer = PdfReader(io.BytesIO(make_pdf(["Exhibit 12: Quartz gizmos jumble vexing fjords."],
+                                          invisible=True)))
+    writer.pages[0].merge_page(layer.pages[0])
+    buf = io.BytesIO()
+    writer.write(buf)
+    text = load_bytes(Path("labelled.pdf"), buf.getvalue()).pages[0].text
+    assert recovered(PAGE_ONE, text) >= 0.95
+    assert text.endswith("\nExhibit 12: Quartz gizmos jumble vexing fjords.")
 
 
 @pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF"])

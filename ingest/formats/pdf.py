@@ -4,9 +4,10 @@ The text layer comes from pdfium (pypdfium2). pypdf, which repairs some damage p
 not, reads what pdfium could not: a file it cannot open, the pages it cannot load, and every
 page of a file where pdfium (and OCR) found no text at all; a file pdfium reads is not slowed by
 it. With RAG_OCR=auto a page is OCR'd when its text layer holds almost nothing and it
-shows an image: a scan. A mixed PDF gets its text pages read and its scanned pages OCR'd, each
-under its own page number. OCR renders the page with pdfium at RAG_OCR_DPI, one page per OCR
-thread at a time (`ocr.read_pages`), with pdfium's lock taken only while a page is drawn.
+shows an image, or little and images cover it: a scan, bare or under a stamped line. A mixed
+PDF gets its text pages read and its scanned pages OCR'd, each under its own page number. OCR
+renders the page with pdfium at RAG_OCR_DPI, one page per OCR thread at a time
+(`ocr.read_pages`), with pdfium's lock taken only while a page is drawn.
 A page whose right-to-left letters (Arabic, Persian, Hebrew) pdfium reads out of their order
 takes pypdf's text instead (`pdf_rtl`). Running headers and footers are taken out of the
 pages' text (`running_lines`). Before either reader opens the file, its streams are measured
@@ -19,7 +20,7 @@ import io
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,18 +62,27 @@ log = logging.getLogger(__name__)
 logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 MIN_TEXT_CHARS = 20  # fewer characters (besides spaces) than this: "almost no text layer"
+# a page whose images cover at least SCAN_COVER of it and whose text layer holds fewer than
+# SPARSE_TEXT_CHARS characters is a scan under a stamped line (an e-filing header, a Bates
+# number, "Page 2 of 9"); a page of text, or a figure within a page's margins, is not
+SPARSE_TEXT_CHARS = 200
+SCAN_COVER = 0.8
 
 # pdfium ends lines with \r\n
 _PDFIUM_LINE_END = re.compile("\r\n|\r")
 
 
 def needs_ocr(page, text: str, mode: OcrMode) -> bool:
-    """Whether a pdfium page with this text layer is OCR'd (its objects are looked at only
-    when its text is scant: a text page is not slowed). With OCR off a scan is still
-    found, to be named as a page not read rather than dropped without a word."""
+    """Whether a pdfium page with this text layer is OCR'd: a page with almost no text that
+    shows an image, or with little text that images cover (a stamped scan). Its objects are
+    looked at only when its text is scant: a text page is not slowed. With OCR off a scan is
+    still found, to be named as a page not read rather than dropped without a word."""
     if mode == "force":
         return True
-    return len("".join(text.split())) < MIN_TEXT_CHARS and shows_image(page)
+    chars = len("".join(text.split()))
+    if chars < MIN_TEXT_CHARS:
+        return shows_image(page)
+    return chars < SPARSE_TEXT_CHARS and covered_by_images(page)
 
 
 def shows_image(page) -> bool:
@@ -80,6 +90,86 @@ def shows_image(page) -> bool:
     import pypdfium2.raw as pdfium_c
 
     return next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])), None) is not None
+
+
+def covered_by_images(page) -> bool:
+    """Whether images cover at least SCAN_COVER of a pdfium page's visible area, overlaps
+    counted once. Form XObjects are looked into only when they and the page's own images
+    could cover that much: a figure drawn as thousands of paths in a form is not walked."""
+    import pypdfium2.raw as pdfium_c
+
+    box = page.get_bbox()
+    drawn = [obj for obj in _children(page.raw, pdfium_c.FPDFPage_CountObjects,
+                                      pdfium_c.FPDFPage_GetObject)
+             if pdfium_c.FPDFPageObj_GetType(obj) in (pdfium_c.FPDF_PAGEOBJ_IMAGE,
+                                                      pdfium_c.FPDF_PAGEOBJ_FORM)]
+    if _share([_bounds(obj) for obj in drawn], box) < SCAN_COVER:
+        return False
+    images = [rect for obj in drawn for rect in _image_bounds(obj)]
+    return _share(images, box) >= SCAN_COVER
+
+
+Rect = tuple[float, float, float, float]  # left, bottom, right, top
+_FORM_DEPTH = 8  # forms inside forms looked into
+
+
+def _children(parent, count, get) -> list:
+    return [get(parent, index) for index in range(max(count(parent), 0))]
+
+
+def _bounds(obj) -> Rect:
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        return (0.0, 0.0, 0.0, 0.0)
+    return (left.value, bottom.value, right.value, top.value)
+
+
+def _image_bounds(obj, depth: int = 0) -> Iterator[Rect]:
+    """The bounds of the images `obj` draws, in the space `obj` is drawn in: pdfium gives
+    those of an object inside a form XObject in the form's own space."""
+    import pypdfium2.raw as pdfium_c
+    from pypdfium2 import PdfMatrix
+
+    kind = pdfium_c.FPDFPageObj_GetType(obj)
+    if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        yield _bounds(obj)
+    elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _FORM_DEPTH:
+        matrix = pdfium_c.FS_MATRIX()
+        if not pdfium_c.FPDFPageObj_GetMatrix(obj, matrix):
+            return
+        placed = PdfMatrix.from_raw(matrix)
+        for child in _children(obj, pdfium_c.FPDFFormObj_CountObjects,
+                               pdfium_c.FPDFFormObj_GetObject):
+            for rect in _image_bounds(child, depth + 1):
+                yield placed.on_rect(*rect)
+
+
+def _share(rects: list[Rect], box: Rect) -> float:
+    """The share of `box` the union of `rects` covers, on a grid of _GRID x _GRID cells (a
+    page of thousands of images is measured as fast as a page of one)."""
+    import numpy as np
+
+    left, bottom, right, top = box
+    covered = np.zeros((_GRID, _GRID), dtype=bool)
+    for x0, y0, x1, y1 in rects:
+        covered[_cell(y0, bottom, top):_cell(y1, bottom, top),
+                _cell(x0, left, right):_cell(x1, left, right)] = True
+    return float(covered.mean())
+
+
+_GRID = 200
+
+
+def _cell(value: float, low: float, high: float) -> int:
+    """The grid line nearest `value` between `low` and `high`, 0 to _GRID."""
+    share = (value - low) / (high - low) if high > low else 0.0
+    if not share > 0:  # NaN too
+        return 0
+    return _GRID if share >= 1 else round(share * _GRID)
 
 
 def page_text(page) -> str:
@@ -317,15 +407,30 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
     for number, outcome in ocr.read_pages(render, scans, options):
         if isinstance(outcome, ocr.OcrPage):
             if outcome.text.strip():
-                chars += len(outcome.text) - len(texts[number])
+                text = (outcome.text if options.ocr == "force"
+                        else with_lines_ocr_lost(outcome.text, texts[number]))
+                chars += len(text) - len(texts[number])
                 if chars > MAX_DOCUMENT_CHARS:
                     raise too_much_text(path, MAX_DOCUMENT_CHARS)
-                texts[number] = outcome.text
+                texts[number] = text
         elif isinstance(outcome, (ocr.OcrFailed, ocr.OcrUnavailable, pdfium.PdfiumError)):
             warnings.append(PageWarning(frozenset({number}), f"page {number} not OCR'd: {outcome}"))
         else:
             raise outcome
     return warnings
+
+
+def with_lines_ocr_lost(ocr_text: str, layer: str) -> str:
+    """A scanned page's OCR text, then the lines of its text layer whose words OCR did not
+    all read: a stamp drawn as text (a Bates number, an invisible earlier OCR) OCR may misread
+    or not see at all."""
+    read = set(_WORD.findall(ocr_text.casefold()))
+    lost = [line.strip() for line in layer.splitlines()
+            if not read.issuperset(_WORD.findall(line.casefold()))]
+    return "\n".join([ocr_text, *lost])
+
+
+_WORD = re.compile(r"\w+")
 
 
 def _pages(numbers: list[int]) -> str:

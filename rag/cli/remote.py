@@ -265,7 +265,8 @@ def _ended_before_the_stop(state: dict[str, Any], job: dict[str, Any]) -> bool:
 
 def _outcome(state: dict[str, Any]) -> dict[str, Any]:
     return {"path": state["source"], "status": state["status"], "doc_id": state["doc_id"],
-            "chunks": state["chunks"] or 0, "error": state["error"]}
+            "chunks": state["chunks"] or 0, "error": state["error"],
+            "warnings": state["warnings"]}
 
 
 def _checked(response: httpx.Response) -> dict[str, Any]:

@@ -109,12 +109,13 @@ class FileState:
     chunks_written: int = 0
     doc_id: str | None = None
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # as `FileResult.warnings`
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "source": self.source, "status": self.status,
                 "pages": self.pages, "chunks": self.chunks,
                 "chunks_written": self.chunks_written, "doc_id": self.doc_id,
-                "error": self.error}
+                "error": self.error, "warnings": self.warnings}
 
 
 @dataclass
@@ -334,10 +335,12 @@ class IngestJobs:
             ended.append(result)
             state = by_source.get(result.path)
             if state is not None:
+                # kept first: a copy not kept is a warning, there when the file is seen ended
+                self._keep_upload(job, result)
                 state.status, state.doc_id, state.error = result.status, result.doc_id, result.error
+                state.warnings = result.warnings
                 if result.status != "failed":
                     state.chunks = state.chunks_written = result.chunks
-                self._keep_upload(job, result)
 
         if self.collection_gone(job):  # deleted since it was asked for
             self._finish(job, "failed", error=str(deleted_before_ingest(job.collection)))

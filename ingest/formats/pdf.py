@@ -20,7 +20,7 @@ import io
 import logging
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +41,7 @@ from ingest.formats.base import (
 )
 from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
+from ingest.formats.pdf_scans import covered_by_images
 from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_superscripts import superscripts_written
 from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
@@ -62,11 +63,10 @@ log = logging.getLogger(__name__)
 logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 MIN_TEXT_CHARS = 20  # fewer characters (besides spaces) than this: "almost no text layer"
-# a page whose images cover at least SCAN_COVER of it and whose text layer holds fewer than
-# SPARSE_TEXT_CHARS characters is a scan under a stamped line (an e-filing header, a Bates
+# a page whose text layer holds fewer than SPARSE_TEXT_CHARS characters, under images
+# covering it (`pdf_scans`), is a scan under a stamped line (an e-filing header, a Bates
 # number, "Page 2 of 9"); a page of text, or a figure within a page's margins, is not
 SPARSE_TEXT_CHARS = 200
-SCAN_COVER = 0.8
 
 # pdfium ends lines with \r\n
 _PDFIUM_LINE_END = re.compile("\r\n|\r")
@@ -90,86 +90,6 @@ def shows_image(page) -> bool:
     import pypdfium2.raw as pdfium_c
 
     return next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])), None) is not None
-
-
-def covered_by_images(page) -> bool:
-    """Whether images cover at least SCAN_COVER of a pdfium page's visible area, overlaps
-    counted once. Form XObjects are looked into only when they and the page's own images
-    could cover that much: a figure drawn as thousands of paths in a form is not walked."""
-    import pypdfium2.raw as pdfium_c
-
-    box = page.get_bbox()
-    drawn = [obj for obj in _children(page.raw, pdfium_c.FPDFPage_CountObjects,
-                                      pdfium_c.FPDFPage_GetObject)
-             if pdfium_c.FPDFPageObj_GetType(obj) in (pdfium_c.FPDF_PAGEOBJ_IMAGE,
-                                                      pdfium_c.FPDF_PAGEOBJ_FORM)]
-    if _share([_bounds(obj) for obj in drawn], box) < SCAN_COVER:
-        return False
-    images = [rect for obj in drawn for rect in _image_bounds(obj)]
-    return _share(images, box) >= SCAN_COVER
-
-
-Rect = tuple[float, float, float, float]  # left, bottom, right, top
-_FORM_DEPTH = 8  # forms inside forms looked into
-
-
-def _children(parent, count, get) -> list:
-    return [get(parent, index) for index in range(max(count(parent), 0))]
-
-
-def _bounds(obj) -> Rect:
-    import ctypes
-
-    import pypdfium2.raw as pdfium_c
-
-    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
-        return (0.0, 0.0, 0.0, 0.0)
-    return (left.value, bottom.value, right.value, top.value)
-
-
-def _image_bounds(obj, depth: int = 0) -> Iterator[Rect]:
-    """The bounds of the images `obj` draws, in the space `obj` is drawn in: pdfium gives
-    those of an object inside a form XObject in the form's own space."""
-    import pypdfium2.raw as pdfium_c
-    from pypdfium2 import PdfMatrix
-
-    kind = pdfium_c.FPDFPageObj_GetType(obj)
-    if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-        yield _bounds(obj)
-    elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _FORM_DEPTH:
-        matrix = pdfium_c.FS_MATRIX()
-        if not pdfium_c.FPDFPageObj_GetMatrix(obj, matrix):
-            return
-        placed = PdfMatrix.from_raw(matrix)
-        for child in _children(obj, pdfium_c.FPDFFormObj_CountObjects,
-                               pdfium_c.FPDFFormObj_GetObject):
-            for rect in _image_bounds(child, depth + 1):
-                yield placed.on_rect(*rect)
-
-
-def _share(rects: list[Rect], box: Rect) -> float:
-    """The share of `box` the union of `rects` covers, on a grid of _GRID x _GRID cells (a
-    page of thousands of images is measured as fast as a page of one)."""
-    import numpy as np
-
-    left, bottom, right, top = box
-    covered = np.zeros((_GRID, _GRID), dtype=bool)
-    for x0, y0, x1, y1 in rects:
-        covered[_cell(y0, bottom, top):_cell(y1, bottom, top),
-                _cell(x0, left, right):_cell(x1, left, right)] = True
-    return float(covered.mean())
-
-
-_GRID = 200
-
-
-def _cell(value: float, low: float, high: float) -> int:
-    """The grid line nearest `value` between `low` and `high`, 0 to _GRID."""
-    share = (value - low) / (high - low) if high > low else 0.0
-    if not share > 0:  # NaN too
-        return 0
-    return _GRID if share >= 1 else round(share * _GRID)
 
 
 def page_text(page) -> str:

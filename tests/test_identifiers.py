@@ -64,3 +64,14 @@ def test_a_code_among_letters_without_case_is_a_word_of_its_own() -> None:
 def test_a_text_writes_a_code_in_its_runs_whatever_separates_them(text: str, code: str,
                                                                     written: bool) -> None:
     assert writes(text, code) is written
+
+
+def test_a_commands_option_is_a_code_written_with_its_dashes() -> None:
+    asked = "What do --persist, --as-cran and -no-gui do, and what is -l?"
+    assert identifiers(asked) == ["--persist", "--as-cran", "-no-gui"]  # "-l": too short
+    assert identifiers("Is it a well-known, co-operative e-mail of -5 degrees?") == []
+    assert writes("--persist\nGo to interactive mode.", "--persist")
+    assert writes("if Octave was invoked with the –traditional option", "--traditional")
+    # its words alone, or in a longer option, are not it
+    for text in ("The value of a persistent variable", "values persist", "--persistent"):
+        assert not writes(text, "--persist"), text

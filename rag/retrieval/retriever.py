@@ -11,6 +11,7 @@ alone: the sparse half needs no model. The retrieval then says so.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 # pasted from another text may hold hundreds the vocabulary does not know
 UNHELD_LOOKUPS = 5
 CODE_LOOKUP_DEPTH = 20  # passages a code's pieces find, read for the code written whole
+QUERY_LOOKUP_DEPTH = 50  # and passages the question's words find, read for it first
 SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be embedded ({}).")
 
 
@@ -132,8 +134,30 @@ class Retriever:
             retrieval = self._refine_or_respell(query, dense, hits, depth, top_k, mode)
         else:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
-        return Retrieval(retrieval.hits, retrieval.rerank_failed, sparse_only, dense,
-                         retrieval.respelt)
+        hits = self._with_codes_written(retrieval.respelt or query, retrieval.hits, top_k,
+                                        doc_id, source)
+        return Retrieval(hits, retrieval.rerank_failed, sparse_only, dense, retrieval.respelt)
+
+    def _with_codes_written(self, query: str, hits: list[Hit], top_k: int,
+                            doc_id: str | None, source: str | None) -> list[Hit]:
+        """The hits, with a passage writing each code or name the query asks about as
+        written ("--persist", "E1047") that none of them writes, in their last places: its
+        pieces are common words ("persist"), which the search ranks other passages by."""
+        codes = [code for code in identifiers(query)
+                 if not any(writes(f"{hit.written_names()}\n{hit.text}", code) for hit in hits)]
+        if not hits or not codes:
+            return hits
+        added: list[Hit] = []
+        for code in codes[:UNHELD_LOOKUPS]:
+            taken = {hit.chunk_id for hit in (*hits, *added)}
+            writing = self._writing(query, code, taken, doc_id, source)
+            if writing is not None:
+                added.append(writing)
+        if not added:
+            return hits
+        kept = hits[:max(top_k - len(added), 0)] if len(hits) >= top_k else hits
+        lowest = min(hit.score for hit in kept) if kept else 0.0
+        return [*kept, *(replace(hit, score=lowest) for hit in added)][:top_k]
 
     def retrieve_with(self, query: str, dense: np.ndarray | None, top_k: int,
                       mode: SearchMode, doc_id: str | None = None,
@@ -188,6 +212,24 @@ class Retriever:
         codes = [code for code in identifiers(question) if code not in words
                  and not any(writes(text, code) for text in texts)][:UNHELD_LOOKUPS]
         return tuple(words + [code for code in codes if not self._holds_code(code)])
+
+    def _writing(self, query: str, code: str, taken: set[str], doc_id: str | None,
+                 source: str | None) -> Hit | None:
+        """The passage that best writes `code` as asked, not one of `taken`: among those the
+        query's words find, else those the code's pieces find; one opening a line with it
+        first (a list of options or codes defines each so), a contents' or an index's line
+        naming it ("--persist . . . 17") only where no other passage writes it."""
+        found: list[Hit] = []
+        for text, depth in ((query, QUERY_LOOKUP_DEPTH), (code, CODE_LOOKUP_DEPTH)):
+            vector = lexical.query_vector(text, self.store.lexical_scheme)
+            if vector[0]:
+                found += self.store.search(None, vector, depth, mode="sparse", doc_id=doc_id,
+                                           source=source)
+        writing = [hit for hit in found if hit.chunk_id not in taken
+                   and writes(f"{hit.written_names()}\n{hit.text}", code)]
+        opening = re.compile(rf"^[ \t]*{re.escape(code)}(?![\w-])", re.MULTILINE)
+        return min(writing, key=lambda hit: (is_contents(hit.text), not opening.search(hit.text)),
+                   default=None)
 
     def _holds(self, word: str) -> bool:
         """Whether a passage of the library holds `word` (a word of no term: it cannot tell)."""

@@ -30,6 +30,9 @@ _SHORTEST = 3
 # a version or an address written in figures alone ("2.10.3", "10.20.30.40"): a code too,
 # unlike a number ("3.14", "1,200")
 _DOTTED = re.compile(r"\d+(?:\.\d+){2,}")
+# a command's option ("--persist", "--as-cran", "-no-gui"): its words are common ones, and
+# "--persist" is no "persistent"
+_OPTION = re.compile(r"--?[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
 
 
 def identifiers(question: str) -> list[str]:
@@ -68,7 +71,8 @@ def _is_code(word: str) -> bool:
     digits = any(ch.isdigit() for ch in word)
     joined = "_" in word.strip("_") and letters
     coded = (letters and digits) or joined or _DOTTED.fullmatch(word) is not None
-    return len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
+    return (len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
+            or len(word) > _SHORTEST and _OPTION.fullmatch(word) is not None)
 
 
 def writes(text: str, identifier: str) -> bool:
@@ -76,6 +80,8 @@ def writes(text: str, identifier: str) -> bool:
     order, in any case, whatever separates them or not ("CVE-2023-4863", "cve 2023 4863";
     "covid19" and "COVID-19"; "x86-64" and "x86_64"). A letter apart it is another code
     ("E9990" is not "E9999")."""
+    if _OPTION.fullmatch(identifier):  # written with its dashes, as a command takes it
+        return _written_option(identifier).search(text) is not None
     wanted = _parts(identifier)
     if not wanted:
         return False
@@ -84,6 +90,13 @@ def writes(text: str, identifier: str) -> bool:
     if wanted[0] == "v" and len(wanted) > 2 and wanted[1].isdigit() and wanted[2].isdigit():
         return _holds_run(said, wanted) or _holds_run(said, wanted[1:])
     return _holds_run(said, wanted)
+
+
+def _written_option(option: str) -> re.Pattern[str]:
+    """`option` as a text writes it: TeX sets "--" as an en dash ("–traditional")."""
+    name = option.lstrip("-")
+    dashes = "(?:--|[–—])" if option.startswith("--") else "-"
+    return re.compile(rf"(?<![\w\-–—]){dashes}{re.escape(name)}(?![\w-])")
 
 
 def _holds_run(said: list[str], wanted: list[str]) -> bool:

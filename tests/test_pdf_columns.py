@@ -85,6 +85,16 @@ def test_a_table_of_short_cells_drawn_row_by_row_keeps_its_rows() -> None:
     assert _page_text(data).splitlines() == [f"{name} {meaning}" for name, meaning in rows]
 
 
+def test_a_wide_table_of_many_cells_drawn_row_by_row_keeps_its_rows() -> None:
+    """Each row jumps over a gap between each of its cells: a table, not two columns, however
+    long the cells on each side of the middle run."""
+    placed = [(20.0 + 48 * column, 800.0 - 10 * row, f"r{row}c{column}")
+              for row in range(60) for column in range(12)]
+    data = placed_pdf(placed)
+    assert _read(data) is None
+    assert _page_text(data).splitlines()[0] == " ".join(f"r0c{c}" for c in range(12))
+
+
 def test_a_footnote_mark_in_a_column_is_left_out() -> None:
     left = [*LEFT[:-1], "is made of welded steel^2 plates by hand."]
     assert "welded steel plates by hand." in _page_text(placed_pdf(_line_by_line(left, RIGHT)))

@@ -29,6 +29,7 @@ MIN_COLUMN_LINES = 4  # lines jumping across the one gutter before a page counts
 MIDDLE = (0.3, 0.7)  # where the gutter lies across the text's width
 FILLED = 0.75  # the share of its column's width a side's median line fills
 MIN_LINE_EMS = 12  # and that line's width in line heights: a prose line, not a table's cell
+TABLE_SHARE = 0.25  # lines with more gaps than the gutter's, at most, per line jumping it
 _LINE_END = "\r\n"  # pdfium's, which its readers below expect
 _HYPHEN_TAKEN_OUT = "\ufffe"  # pdfium's indexed text marks so a hyphen and line break it took out
 
@@ -84,29 +85,65 @@ def _gutter(runs: Sequence[Box]) -> float | None:
     """The x of a gutter that many lines jump across, in pdfium's order, or None."""
     if len(runs) < 2 * MIN_COLUMN_LINES:
         return None
-    jumps = []  # the gap each jump crosses, and the runs either side of it on its line
-    for at, (before, after) in enumerate(zip(runs, runs[1:], strict=False)):
-        height = max(before[3] - before[1], after[3] - after[1])
-        if _same_line(before, after) and after[0] - before[2] >= MIN_GUTTER_EMS * height:
-            jumps.append((before[2], after[0], at))
-    if len(jumps) < MIN_COLUMN_LINES:
+    lines = [_Line(line) for line in _lines_of(runs)]
+    jumping = [line for line in lines if len(line.gaps) == 1]
+    if len(jumping) < MIN_COLUMN_LINES:
         return None
     text_left = min(run[0] for run in runs)
     text_right = max(run[2] for run in runs)
-    best = max(((start + end) / 2 for start, end, _ in jumps),
-               key=lambda x: sum(start <= x <= end for start, end, _ in jumps))
-    across = [at for start, end, at in jumps if start <= best <= end]
     low, high = (text_left + share * (text_right - text_left) for share in MIDDLE)
-    if len(across) < MIN_COLUMN_LINES or not low <= best <= high:
+    best = _most_spanned([line.gaps[0] for line in jumping], low, high)
+    if best is None:
         return None
-    lefts = [(runs[at][2] - _line_start(runs, at), _height(runs[at])) for at in across]
-    rights = [(_line_end(runs, at + 1) - runs[at + 1][0], _height(runs[at + 1]))
-              for at in across]
+    across = [line for line in jumping if line.gaps[0][0] <= best <= line.gaps[0][1]]
+    # a table's rows jump over a gap between each of their cells: no columns of prose
+    tabled = sum(len(line.gaps) > 1 for line in lines)
+    if len(across) < MIN_COLUMN_LINES or tabled > TABLE_SHARE * len(across):
+        return None
+    lefts = [(line.gaps[0][0] - line.left, line.height) for line in across]
+    rights = [(line.right - line.gaps[0][1], line.height) for line in across]
     return best if _prose_column(lefts) and _prose_column(rights) else None
 
 
-def _height(run: Box) -> float:
-    return max(run[3] - run[1], 1.0)
+def _lines_of(runs: Sequence[Box]) -> list[list[Box]]:
+    """The runs in pdfium's order, grouped by the line they stand on."""
+    lines: list[list[Box]] = []
+    for run in runs:
+        if lines and _same_line(lines[-1][-1], run):
+            lines[-1].append(run)
+        else:
+            lines.append([run])
+    return lines
+
+
+class _Line:
+    """A line's runs: where it starts and ends, its height, and the gaps of a gutter's width
+    between one run and the next (each its start and end)."""
+
+    def __init__(self, runs: list[Box]) -> None:
+        self.left, self.right = runs[0][0], runs[-1][2]
+        self.height = max(max(run[3] - run[1] for run in runs), 1.0)
+        self.gaps = [(before[2], after[0]) for before, after in zip(runs, runs[1:], strict=False)
+                     if after[0] - before[2] >= MIN_GUTTER_EMS * self.height]
+
+
+def _most_spanned(gaps: Sequence[tuple[float, float]], low: float,
+                  high: float) -> float | None:
+    """The x between `low` and `high` that the most gaps span, by one sweep over their ends
+    (a page of a wide table has thousands of gaps: each against every other would take
+    seconds)."""
+    clipped = [(max(start, low), min(end, high)) for start, end in gaps]
+    ends = sorted([(start, 0) for start, end in clipped if start <= end]
+                  + [(end, 1) for start, end in clipped if start <= end])  # starts first
+    best, most, spanning = None, 0, 0
+    for at, (x, is_end) in enumerate(ends):
+        if is_end:
+            spanning -= 1
+            continue
+        spanning += 1
+        if spanning > most:  # as far as the next end or start, `spanning` gaps span it
+            most, best = spanning, (x + ends[at + 1][0]) / 2
+    return best
 
 
 def _prose_column(lines: Sequence[tuple[float, float]]) -> bool:
@@ -116,21 +153,6 @@ def _prose_column(lines: Sequence[tuple[float, float]]) -> bool:
     median_width = statistics.median(widths)
     return (median_width >= FILLED * max(widths)
             and statistics.median(width / height for width, height in lines) >= MIN_LINE_EMS)
-
-
-def _line_start(runs: Sequence[Box], at: int) -> float:
-    """Where the runs of one line leading up to run `at` begin."""
-    while at > 0 and _same_line(runs[at - 1], runs[at]) and runs[at - 1][2] <= runs[at][0]:
-        at -= 1
-    return runs[at][0]
-
-
-def _line_end(runs: Sequence[Box], at: int) -> float:
-    """Where the runs of one line going on from run `at` end."""
-    while (at + 1 < len(runs) and _same_line(runs[at], runs[at + 1])
-           and runs[at + 1][0] >= runs[at][2]):
-        at += 1
-    return runs[at][2]
 
 
 def _read_by_columns(textpage, chars: str, gutter: float) -> Reading:

@@ -253,6 +253,91 @@ def test_a_tiff_whose_second_page_directory_is_damaged_keeps_its_first_page() ->
                             "the pages after it, if any, cannot be found",)
 
 
+# --- pages scanned sideways or upside down ------------------------------------------------
+
+def turned_scan(kind: str, degrees: int) -> bytes:
+    """TEXT scanned at 150 dpi turned `degrees` counter-clockwise (at 90 its lines run up the
+    page): as a PNG, as a PDF of that image, or as an upright scan in a PDF whose page
+    /Rotate turns it so when drawn."""
+    from pypdf import PdfReader, PdfWriter
+
+    [upright] = page_images(["\n".join(TEXT)], 150)
+    if kind == "PDF /Rotate":
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(scanned_pdf(["\n".join(TEXT)]))))
+        writer.pages[0].rotate(360 - degrees)  # /Rotate turns clockwise
+        buf = io.BytesIO()
+        writer.write(buf)
+        return buf.getvalue()
+    buf = io.BytesIO()
+    upright.rotate(degrees, expand=True).save(buf, kind, resolution=150, dpi=(150, 150))
+    return buf.getvalue()
+
+
+TURNS = [("PNG", 90), ("PNG", 180), ("PDF", 90), ("PDF", 180), ("PDF /Rotate", 90)]
+
+
+@pytest.mark.parametrize(("kind", "degrees"), TURNS)
+def test_a_page_scanned_turned_is_read_upright_and_highlighted_where_shown(
+        kind: str, degrees: int) -> None:
+    from rag.engine.pages import render_image, render_page
+
+    name = "turned.png" if kind == "PNG" else "turned.pdf"
+    data = turned_scan(kind, degrees)
+    doc = load_bytes(Path(name), data)
+    assert recovered("\n".join(TEXT), doc.pages[0].text) >= 0.95
+    # the viewer shows the page turned, as the file has it, with the words of the passage
+    # lit where they are shown: across the line's baseline, along the way the line runs
+    render = render_image if kind == "PNG" else render_page
+    page = render(data, 1, TEXT[3], options=LoadOptions())
+    assert page.highlighted
+    pixels_a_point = max(page.width, page.height) / 842  # the page is A4, drawn turned
+    baseline = (42 + 12 * 3) * pixels_a_point  # from the upright page's top
+    lefts, tops, rights, bottoms = zip(*page.boxes, strict=True)
+    wide, high = max(rights) - min(lefts), max(bottoms) - min(tops)
+    if degrees == 90:  # the page's top is on the left; its lines run upwards
+        assert high > 4 * wide
+        assert all(left < baseline < right + 6 for left, _, right, _ in page.boxes)
+    else:  # upside down: the page's top is at the bottom
+        assert wide > 4 * high
+        assert all(top - 6 < page.height - baseline < bottom for _, top, _, bottom in page.boxes)
+
+
+def test_only_a_poorly_read_page_is_checked_for_its_orientation(monkeypatch) -> None:
+    """Tesseract's orientation detection, and a second reading, only for a page whose first
+    reading is poor: an upright page costs one run."""
+    import pytesseract
+
+    runs: Counter[str] = Counter()
+
+    def counting(name: str):
+        real = getattr(pytesseract, name)
+
+        def run(*args, **kwargs):
+            runs[name] += 1
+            return real(*args, **kwargs)
+        return run
+
+    for name in ("image_to_data", "image_to_osd"):
+        monkeypatch.setattr(pytesseract, name, counting(name))
+    load_bytes(Path("upright.pdf"), scanned_pdf(["\n".join(TEXT), "\n".join(TEXT[::-1])]))
+    assert runs == {"image_to_data": 2}
+    runs.clear()
+    load_bytes(Path("turned.png"), turned_scan("PNG", 180))
+    assert runs == {"image_to_data": 2, "image_to_osd": 1}
+
+
+def test_turned_scans_are_found_by_search(service, tmp_path: Path) -> None:
+    folder = tmp_path / "turned"
+    folder.mkdir()
+    (folder / "sideways.png").write_bytes(turned_scan("PNG", 90))
+    (folder / "upside-down.pdf").write_bytes(turned_scan("PDF", 180))
+    report = service.ingest([folder])
+    assert report.ok and report.totals()["ingested"] == 2
+    hits = service.search("when does the warning lamp show", top_k=2)
+    assert {Path(hit.source).name for hit in hits} == {"sideways.png", "upside-down.pdf"}
+    assert all("reservoir level falls" in hit.text for hit in hits)
+
+
 # --- Tesseract missing --------------------------------------------------------------------
 
 @pytest.fixture

@@ -6,6 +6,11 @@ on one page: every core is busy while this process's GIL stays free (the app's c
 Each tesseract is held to one thread (OMP_THREAD_LIMIT=1, unless already set) since the pool
 already gives each page a core, and runs at a lower priority (nice) so that a question asked
 meanwhile comes first. Images go to Tesseract as uncompressed PGM files: nothing to compress.
+
+A page scanned sideways or upside down reads as garbage of low confidence. Only such a page
+(`POOR_CONFIDENCE`) is shown to Tesseract's orientation detection (OSD), and read again turned
+as it says; the better reading is kept, its word boxes put back on the page as given. A page
+read well costs one Tesseract run.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +34,12 @@ if TYPE_CHECKING:
 
 PAGE_TIMEOUT_SECONDS = 300  # one page; Tesseract takes seconds, a pathological image longer
 NICENESS = 10
+# Tesseract's mean word confidence (0 to 100) under which a page's text may be turned: a clean
+# upright page reads far above it, a turned one far below
+POOR_CONFIDENCE = 60
+# OSD's own minimum (50 characters) leaves a page of a line or two unturned; a wrong answer
+# costs one more reading, never the page, since the better reading is kept
+OSD_MIN_CHARACTERS = 10
 
 
 class OcrUnavailable(Exception):
@@ -91,31 +102,100 @@ def _missing(command: str, languages: str) -> str | None:
 
 
 def read_image(image: Image, options: LoadOptions, dpi: int | None = None) -> OcrPage:
-    """The text of one image. Raises OcrUnavailable or OcrFailed.
+    """The text of one image, read upright. Raises OcrUnavailable or OcrFailed.
 
-    Whether Tesseract and its languages are installed is the caller's check (`missing`), made
-    once per document rather than once per page."""
-    import pytesseract
-
+    A poor reading whose text OSD finds turned is read again turned upright, and the better
+    of the two kept; the word boxes are on `image` as given either way. Whether Tesseract and
+    its languages are installed is the caller's check (`missing`), made once per document
+    rather than once per page."""
     if image.width * image.height > MAX_IMAGE_PIXELS:
         raise OcrFailed(f"{image.width}x{image.height} pixels is over the "
                         f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit")
     config = f"--dpi {dpi}" if dpi else ""
+    grey = image.convert("L")
     with tempfile.TemporaryDirectory(prefix="rag-ocr-") as folder:
         path = Path(folder) / "page.pgm"
-        image.convert("L").save(path)
-        try:
-            data = pytesseract.image_to_data(
-                str(path), lang=options.ocr_languages, config=config, nice=NICENESS,
-                timeout=PAGE_TIMEOUT_SECONDS, output_type=pytesseract.Output.DICT)
-        except pytesseract.TesseractNotFoundError as exc:
-            raise OcrUnavailable(f"Tesseract is not installed "
-                                 f"({install_hint(options.ocr_languages)})") from exc
-        except pytesseract.TesseractError as exc:
-            raise OcrFailed(f"Tesseract failed: {exc.message.strip() or exc.status}") from exc
-        except RuntimeError as exc:  # pytesseract's timeout
-            raise OcrFailed(f"Tesseract took over {PAGE_TIMEOUT_SECONDS} s") from exc
+        grey.save(path)
+        data = _data(path, options, config)
+        turn = _turn(path, config) if _poor(data) else 0
+        if turn:
+            grey.rotate(-turn, expand=True).save(path)  # PIL turns counter-clockwise
+            try:
+                upright = _data(path, options, config)
+            except OcrFailed:  # the page as given was read: that reading stands
+                return _page(data)
+            if _confident_characters(upright) > _confident_characters(data):
+                return _turned_back(_page(upright), grey.size, turn)
     return _page(data)
+
+
+def _data(path: Path, options: LoadOptions, config: str) -> dict[str, list]:
+    """Tesseract's words of the image at `path`, with their boxes and confidences."""
+    import pytesseract
+
+    try:
+        return pytesseract.image_to_data(
+            str(path), lang=options.ocr_languages, config=config, nice=NICENESS,
+            timeout=PAGE_TIMEOUT_SECONDS, output_type=pytesseract.Output.DICT)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise OcrUnavailable(f"Tesseract is not installed "
+                             f"({install_hint(options.ocr_languages)})") from exc
+    except pytesseract.TesseractError as exc:
+        raise OcrFailed(f"Tesseract failed: {exc.message.strip() or exc.status}") from exc
+    except RuntimeError as exc:  # pytesseract's timeout
+        raise OcrFailed(f"Tesseract took over {PAGE_TIMEOUT_SECONDS} s") from exc
+
+
+def _confidences(data: dict[str, list]) -> list[tuple[str, float]]:
+    """Each recognised word and Tesseract's confidence in it (0 to 100)."""
+    return [(text.strip(), float(conf))
+            for text, conf in zip(data["text"], data["conf"], strict=True) if text.strip()]
+
+
+def _poor(data: dict[str, list]) -> bool:
+    """Whether a reading has words but little confidence in them, as a turned page's has."""
+    words = _confidences(data)
+    return bool(words) and sum(conf for _, conf in words) / len(words) < POOR_CONFIDENCE
+
+
+def _confident_characters(data: dict[str, list]) -> float:
+    """A reading's characters weighed by Tesseract's confidence in their words: the better
+    reading of a page has more of them (a few sure words do not beat a page of likely ones)."""
+    return sum(len(text) * conf for text, conf in _confidences(data))
+
+
+def _turn(path: Path, config: str) -> int:
+    """The degrees, clockwise, that OSD turns the page at `path` by to set its text upright;
+    0 when it cannot tell (too few letters, no osd data installed, or it fails)."""
+    import pytesseract
+
+    try:
+        found = pytesseract.image_to_osd(
+            str(path), config=f"{config} -c min_characters_to_try={OSD_MIN_CHARACTERS}",
+            nice=NICENESS, timeout=PAGE_TIMEOUT_SECONDS, output_type=pytesseract.Output.DICT)
+    except (pytesseract.TesseractError, RuntimeError):  # the page as given is read all the same
+        return 0
+    return int(found.get("rotate", 0)) % 360
+
+
+def _turned_back(page: OcrPage, size: tuple[int, int], turn: int) -> OcrPage:
+    """A page read turned `turn` degrees clockwise, its word boxes put back where they lie on
+    the page as given (`size` wide and high)."""
+    return OcrPage(page.text, [replace(word, box=_box_turned_back(word.box, size, turn))
+                               for word in page.words])
+
+
+def _box_turned_back(box: tuple[int, int, int, int], size: tuple[int, int],
+                     turn: int) -> tuple[int, int, int, int]:
+    left, top, right, bottom = box
+    width, height = size
+    if turn == 90:
+        return top, height - right, bottom, height - left
+    if turn == 180:
+        return width - right, height - bottom, width - left, height - top
+    if turn == 270:
+        return width - bottom, left, width - top, right
+    return box
 
 
 def _page(data: dict[str, list]) -> OcrPage:

@@ -182,24 +182,6 @@ def test_a_table_after_a_blank_row_is_named_by_its_own_header(tmp_path: Path) ->
         "Name | Role | Office", "Name: Ingridname; Role: Engineer; Office: Oslo"]
 
 
-def test_a_grouped_row_of_words_in_a_table_of_figures_stays_a_row(tmp_path: Path) -> None:
-    csv = tmp_path / "staff.csv"
-    csv.write_text("Name,Department,Phone\nAlice,Sales,555-0101\n\n"
-                   "Carol,Support,pending\nDan,Support,555-0199\n\nErin,Legal,n/a\n")
-    assert text_lines(csv) == [
-        "Name | Department | Phone", "Name: Alice; Department: Sales; Phone: 555-0101",
-        "Name: Carol; Department: Support; Phone: pending",
-        "Name: Dan; Department: Support; Phone: 555-0199",
-        "Name: Erin; Department: Legal; Phone: n/a"]
-
-
-def test_a_header_repeating_a_name_of_the_one_above_opens_its_table(tmp_path: Path) -> None:
-    csv = tmp_path / "sales.csv"
-    csv.write_text("Region,Q1,Q2\nNorth,1200,1350\n\nRegion,Q3,Q4\nNorth,1400,1500\n")
-    assert text_lines(csv) == ["Region | Q1 | Q2", "Region: North; Q1: 1200; Q2: 1350",
-                               "Region | Q3 | Q4", "Region: North; Q3: 1400; Q4: 1500"]
-
-
 def test_a_table_of_words_goes_on_past_a_blank_row(tmp_path: Path) -> None:
     csv = tmp_path / "staff.csv"
     csv.write_text("Name,Role\nAda,Engineer\n\nBen,Pilot\n")

@@ -641,8 +641,7 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
             return lines
         opening = opened(head)
         body: list[Row] = head
-        if opening.header_at is not None and (table is None or table.ends_before(
-                opening, functools.partial(row_under, head, opening.header_at, rest))):
+        if opening.header_at is not None and (table is None or table.ends_before(opening)):
             for values in opening.titles:
                 add(pair_line(values))
             table = Table(None if opening.pairs else opening.header, pairs=opening.pairs)
@@ -666,17 +665,6 @@ Row = list[str] | None
 BREAK = None  # a run of blank rows between two rows holding values
 
 
-def row_under(head: list[Row], header_at: int, rest: HeldRows) -> Row:
-    """The row under a table's first rows' header: held with them, else read ahead and given
-    back (one long row more held); BREAK when a blank row or the sheet's end follows."""
-    if header_at + 1 < len(head):
-        return head[header_at + 1]
-    ahead = next(rest, BREAK)
-    if ahead is not BREAK:
-        rest.give_back([ahead])
-    return ahead
-
-
 class HeldRows:
     """Rows read ahead (a table's first rows, looked at for its header) given back, to be
     read again before the rest."""
@@ -698,18 +686,16 @@ class HeldRows:
 @dataclass
 class Table:
     """A table being read: its header, if any; whether its rows are label/value pairs; whether
-    every row read so far could have been a header (a table of words); its last row read."""
+    every row read so far could have been a header (a table of words)."""
 
     header: list[str] | None
     pairs: bool = False
     worded: bool = True
-    last: list[str] | None = None
 
     def line(self, values: list[str], bounds: TableBounds) -> str:
         """A row's line: its values named by the header ("Region: North; Q1: 1200"), a pair as
         "label: value", the cells of a row of a table with no header joined by " | "."""
         self.worded = self.worded and could_be_header(values)
-        self.last = values
         if self.pairs and span(values) == 2:
             return pair_line(values)
         if self.header is None:
@@ -717,25 +703,16 @@ class Table:
         # a header repeated on every row can make a line far longer than its row
         return VALUE_SEPARATOR.join(within_room(named_values(self.header, values), bounds))
 
-    def ends_before(self, opening: Opening, under: Callable[[], Row]) -> bool:
+    def ends_before(self, opening: Opening) -> bool:
         """Whether a table the rows after a blank row open ends this one. A row as wide as
         this table's header goes on as a row of it when it could be a row as well: in a table
-        of words, or naming years ("Beta | 2021"), which a data row can hold. In a table of
-        figures, a row of words (a grouped list's "Carol | Support | pending") heads a table
-        of its own only when it repeats a name of the header above ("Region | Q3 | Q4"), or
-        when the row `under` it does not fit this table's columns: words where its last row
-        held figures, or figures where it held words."""
+        of words, or naming years ("Beta | 2021"), which a data row can hold."""
         if self.header is None or self.pairs or opening.titles:
             return True
         if span(opening.header) != span(self.header):
             return True
-        if self.worded or any(YEAR.fullmatch(value) or ISO_DATE.fullmatch(value)
-                              for value in opening.header):
-            return False
-        if set(filter(None, opening.header)) & set(filter(None, self.header)):
-            return True
-        below = under()
-        return not (below is BREAK or self.last is None or same_kinds(self.last, below))
+        return not self.worded and not any(YEAR.fullmatch(value) or ISO_DATE.fullmatch(value)
+                                           for value in opening.header)
 
 
 class Opening(NamedTuple):
@@ -886,13 +863,6 @@ def names_columns(values: Sequence[str]) -> bool:
            for value in named if value not in years):
         return False
     return not years or (named[0] not in years and len(set(years)) == len(years))
-
-
-def same_kinds(row: Sequence[str], other: Sequence[str]) -> bool:
-    """Whether two rows hold figures in the same columns, and words in the same columns (a
-    cell empty in either is no column's kind)."""
-    return all(is_figure(value) == is_figure(then)
-               for value, then in zip(row, other, strict=False) if value and then)
 
 
 def filled(values: Sequence[str]) -> int:

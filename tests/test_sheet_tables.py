@@ -182,6 +182,16 @@ def test_a_table_after_a_blank_row_is_named_by_its_own_header(tmp_path: Path) ->
         "Name | Role | Office", "Name: Ingridname; Role: Engineer; Office: Oslo"]
 
 
+def test_two_tables_of_the_same_column_kinds_each_keep_their_header(tmp_path: Path) -> None:
+    """A word, then figures, in both: the second's header names its own rows, however well
+    they would fit the first's columns."""
+    book = workbook(tmp_path / "report.xlsx",
+                    [["Region", "Q1", "Q2"], ["Northreg", 1200, 1350], [],
+                     ["Product", "Units", "Price"], ["Appleprod", 5, 1.2]])
+    assert text_lines(book)[-2:] == ["Product | Units | Price",
+                                     "Product: Appleprod; Units: 5; Price: 1.2"]
+
+
 def test_a_table_of_words_goes_on_past_a_blank_row(tmp_path: Path) -> None:
     csv = tmp_path / "staff.csv"
     csv.write_text("Name,Role\nAda,Engineer\n\nBen,Pilot\n")

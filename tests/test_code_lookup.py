@@ -33,6 +33,8 @@ def test_a_passage_writing_the_option_asked_about_is_found(service: RagService) 
     hits = service.search(question, top_k=3)
     assert [hit.source for hit in hits][-1] == "upload:options.txt"  # before the index's line
     assert hits[-1].score <= hits[-2].score  # in the results' order
+    (best,) = service.search(question, top_k=1)  # the best hit stays the best
+    assert best.source == hits[0].source and best.score == hits[0].score
     answer = service.ask(question, top_k=3)
     assert "Go to interactive mode after reading a file" in answer.text
     # a question naming no code is searched as ever

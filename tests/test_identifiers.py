@@ -70,6 +70,7 @@ def test_a_commands_option_is_a_code_written_with_its_dashes() -> None:
     asked = "What do --persist, --as-cran and -no-gui do, and what is -l?"
     assert identifiers(asked) == ["--persist", "--as-cran", "-no-gui"]  # "-l": too short
     assert identifiers("Is it a well-known, co-operative e-mail of -5 degrees?") == []
+    assert identifiers("What do `--persist` and --k8s do?") == ["--persist", "--k8s"]
     assert writes("--persist\nGo to interactive mode.", "--persist")
     assert writes("if Octave was invoked with the –traditional option", "--traditional")
     # its words alone, or in a longer option, are not it

@@ -145,7 +145,7 @@ class Retriever:
         pieces are common words ("persist"), which the search ranks other passages by."""
         codes = [code for code in identifiers(query)
                  if not any(writes(f"{hit.written_names()}\n{hit.text}", code) for hit in hits)]
-        if not hits or not codes:
+        if top_k < 2 or not hits or not codes:  # the best hit stays, whatever it writes
             return hits
         added: list[Hit] = []
         for code in codes[:UNHELD_LOOKUPS]:
@@ -155,8 +155,8 @@ class Retriever:
                 added.append(writing)
         if not added:
             return hits
-        kept = hits[:max(top_k - len(added), 0)] if len(hits) >= top_k else hits
-        lowest = min(hit.score for hit in kept) if kept else 0.0
+        kept = hits[:max(top_k - len(added), 1)] if len(hits) >= top_k else hits
+        lowest = min(hit.score for hit in kept)
         return [*kept, *(replace(hit, score=lowest) for hit in added)][:top_k]
 
     def retrieve_with(self, query: str, dense: np.ndarray | None, top_k: int,

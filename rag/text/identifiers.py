@@ -18,7 +18,7 @@ _PART = re.compile(r"[^\W\d_]+|\d+")
 # a possessive or a plural's ending, not the code's: "E1047's", "E1047s"
 _ENDING = re.compile(r"(?<=\d)s$|['’]s$")
 # around a written word, not part of it: quotes, brackets, a sentence's or a clause's end
-_AROUND = "\"'“”‘’()[]{}<>,;:!?."
+_AROUND = "\"'“”‘’()[]{}<>,;:!?.`"
 # a number and its unit or ordinal ("5mm", "230V", "10am", "21st", "4K"): written with a
 # space as often as without, and no code
 _MEASURE = re.compile(r"\d+(?:[.,]\d+)?[^\W\d_]{1,3}", re.ASCII)
@@ -54,7 +54,8 @@ def _written_codes(question: str, everyday: bool) -> list[str]:
     found = []
     for written in _written_words(question):
         word = written.strip(_AROUND)
-        base = _ENDING.sub("", word)
+        # an option is written whole, its "s" too ("--k8s")
+        base = word if _OPTION.fullmatch(word) else _ENDING.sub("", word)
         compound = _COMPOUND.fullmatch(word) is not None
         if _is_code(base) and not compound:
             word = base

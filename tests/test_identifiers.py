@@ -21,6 +21,7 @@ def test_possessives_plurals_and_a_number_joined_to_a_word_are_no_codes() -> Non
     assert identifiers("Who ruled in the mid-1970s and the 80's?") == []
     # a code too short without its "s" is a code with it, in either case
     assert identifiers("Can it run on k8s, K8S or k3s?") == ["k8s", "K8S", "k3s"]
+    assert identifiers("Were Apollo 1's tests in 1751's Transactions?") == []
 
 
 def test_an_answer_looks_for_a_number_joined_to_a_word_as_written() -> None:

@@ -57,10 +57,11 @@ def _written_codes(question: str, everyday: bool) -> list[str]:
         # an option is written whole, its "s" too ("--k8s")
         base = word if _OPTION.fullmatch(word) else _ENDING.sub("", word)
         compound = _COMPOUND.fullmatch(word) is not None
+        possessive = word.endswith(("'s", "’s"))
         if _is_code(base) and not compound:
             word = base
-        # a code too short without its "s" is whole with it ("k8s", "k3s")
-        elif not _is_code(word) or (compound and not everyday):
+        # a code too short without its plural's "s" is whole with it ("k8s", "k3s")
+        elif not _is_code(word) or ((compound or possessive) and not everyday):
             continue
         if word not in found:
             found.append(word)

@@ -46,10 +46,10 @@ def placed_pdf(lines: Sequence[tuple[float, float, str]]) -> bytes:
 
 
 def pictured_pdf(images: Sequence[tuple[float, float, float, float]], lines: Sequence[str] = (),
-                 in_form: bool = False) -> bytes:
+                 in_form: bool = False, top: float = 800) -> bytes:
     """A one-page PDF (595 x 842) drawing a small grey image at each (x, y, width, height),
     inside a form XObject drawn at twice its scale when `in_form` (so each is placed at half
-    its size there), then `lines` of text from the top."""
+    its size there), then `lines` of text down from `top`."""
     pixels = b"\x80" * 64
     image = (b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray "
              b"/BitsPerComponent 8 /Length 64 >>\nstream\n" + pixels + b"\nendstream")
@@ -57,7 +57,7 @@ def pictured_pdf(images: Sequence[tuple[float, float, float, float]], lines: Seq
     drawn = "".join(f"q {w * factor} 0 0 {h * factor} {x * factor} {y * factor} cm /Im1 Do Q\n"
                     for x, y, w, h in images)
     text = "".join(f"({_escape(line)}) Tj T* " for line in lines)
-    page = f"BT /F1 10 Tf 12 TL 40 800 Td {text}ET\n"
+    page = f"BT /F1 10 Tf 12 TL 40 {top} Td {text}ET\n"
     if in_form:
         form = _stream_object(drawn.encode()).replace(
             b"<< ", b"<< /Type /XObject /Subtype /Form /BBox [0 0 298 421] "

@@ -173,6 +173,9 @@ CAPTION = "Figure 3: the pump assembly, seen from its left side, with its valves
 PAGE, HALF = (0, 0, 595, 842), (0, 421, 595, 421)
 
 
+SLIDE = ["Quarterly results 2026", "Revenue grew 14% to EUR 3.2 million"]
+
+
 @pytest.mark.parametrize(("images", "lines", "in_form", "scan"), [
     ([PAGE], [CAPTION], False, True),  # a scan under a stamped line
     ([PAGE], [CAPTION], True, True),  # its image placed through a form XObject
@@ -182,12 +185,14 @@ PAGE, HALF = (0, 0, 595, 842), (0, 421, 595, 421)
     ([(0, 0, 595, 421), (0, 0, 595, 421)], [CAPTION], False, False),  # half, drawn twice
     ([PAGE], [CAPTION] * 4, False, False),  # a page of text over a background
     ([PAGE], ["Page 7"], False, True),  # almost no text, as ever
+    ([PAGE], SLIDE, False, False),  # a slide's text in its body, over a full-page picture
 ])
 def test_a_page_its_images_cover_with_little_text_is_taken_for_a_scan(
         images, lines, in_form, scan) -> None:
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(pictured_pdf(images, lines, in_form))
+    top = 420 if lines == SLIDE else 800  # a stamp stands at the page's edge
+    pdf = pdfium.PdfDocument(pictured_pdf(images, lines, in_form, top))
     page = pdf[0]
     assert needs_ocr(page, page_text(page), "auto") is scan
 

@@ -41,7 +41,7 @@ from ingest.formats.base import (
 )
 from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
-from ingest.formats.pdf_scans import covered_by_images
+from ingest.formats.pdf_scans import covered_by_images, stamped_at_edges
 from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_superscripts import superscripts_written
 from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
@@ -74,7 +74,8 @@ _PDFIUM_LINE_END = re.compile("\r\n|\r")
 
 def needs_ocr(page, text: str, mode: OcrMode) -> bool:
     """Whether a pdfium page with this text layer is OCR'd: a page with almost no text that
-    shows an image, or with little text that images cover (a stamped scan). Its objects are
+    shows an image, or with little text, all at its top or bottom edge, that images cover (a
+    stamped scan, where a slide's or a cover's text over a picture is in its body). Its objects are
     looked at only when its text is scant: a text page is not slowed. With OCR off a scan is
     still found, to be named as a page not read rather than dropped without a word."""
     if mode == "force":
@@ -82,7 +83,7 @@ def needs_ocr(page, text: str, mode: OcrMode) -> bool:
     chars = len("".join(text.split()))
     if chars < MIN_TEXT_CHARS:
         return shows_image(page)
-    return chars < SPARSE_TEXT_CHARS and covered_by_images(page)
+    return chars < SPARSE_TEXT_CHARS and stamped_at_edges(page) and covered_by_images(page)
 
 
 def shows_image(page) -> bool:

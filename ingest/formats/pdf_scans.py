@@ -13,6 +13,27 @@ import pypdfium2.raw as pdfium_c
 from pypdfium2 import PdfMatrix
 
 SCAN_COVER = 0.8  # the share of a page its images cover, at least, for a scan
+EDGE = 0.15  # a stamp stands within this share of the page's height of its top or bottom
+
+
+def stamped_at_edges(page) -> bool:
+    """Whether all of a pdfium page's text stands at its top or bottom edge, as a stamp on a
+    scan does (an e-filing header, a Bates number), where a slide's or a cover's text over a
+    full-page picture stands in its body."""
+    left, bottom, right, top = page.get_bbox()
+    band = EDGE * (top - bottom)
+    textpage = page.get_textpage()
+    try:
+        for index in range(textpage.count_chars()):
+            x0, y0, x1, y1 = textpage.get_charbox(index)
+            if x1 <= x0 and y1 <= y0:  # a space or a line break pdfium put in: no box
+                continue
+            middle = (y0 + y1) / 2
+            if bottom + band < middle < top - band:
+                return False
+    finally:
+        textpage.close()
+    return True
 
 
 def covered_by_images(page) -> bool:

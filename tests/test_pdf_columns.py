@@ -95,6 +95,29 @@ def test_a_wide_table_of_many_cells_drawn_row_by_row_keeps_its_rows() -> None:
     assert _page_text(data).splitlines()[0] == " ".join(f"r0c{c}" for c in range(12))
 
 
+def test_a_table_under_the_columns_keeps_its_rows() -> None:
+    """A table of two cells a row under the text, its second cell where the right column
+    stands: its rows leave the gutter clear, and are rows all the same."""
+    placed = _line_by_line(LEFT, RIGHT)[:-1]  # no footer
+    rows = [("Ship", "Passengers"), ("Gannet", "510"), ("Puffin", "300")]
+    for row, (ship, carried) in enumerate(rows):
+        placed += [(40.0, 690.0 - 12 * row, ship), (RIGHT_X, 690.0 - 12 * row, carried)]
+    lines = _page_text(placed_pdf(placed)).splitlines()
+    assert lines[-8:] == [*RIGHT, "Ship Passengers", "Gannet 510", "Puffin 300"]
+
+
+def test_a_column_longer_than_the_other_ends_before_the_next_begins() -> None:
+    left = [*LEFT, "A second hull was laid down in the spring of",
+            "the year after, and it sails to this day."]
+    placed = [(40.0, 790.0, TITLE)]
+    for row, line in enumerate(left):  # the right column ends two lines above the left
+        placed.append((40.0, 760.0 - 12 * row, line))
+        if row < len(RIGHT):
+            placed.append((RIGHT_X, 760.0 - 12 * row, RIGHT[row]))
+    lines = _page_text(placed_pdf(placed)).splitlines()
+    assert lines[-7:] == [*left[-2:], *RIGHT]
+
+
 def test_a_footnote_mark_in_a_column_is_left_out() -> None:
     left = [*LEFT[:-1], "is made of welded steel^2 plates by hand."]
     assert "welded steel plates by hand." in _page_text(placed_pdf(_line_by_line(left, RIGHT)))

@@ -30,6 +30,7 @@ MIDDLE = (0.3, 0.7)  # where the gutter lies across the text's width
 FILLED = 0.75  # the share of its column's width a side's median line fills
 MIN_LINE_EMS = 12  # and that line's width in line heights: a prose line, not a table's cell
 TABLE_SHARE = 0.25  # lines with more gaps than the gutter's, at most, per line jumping it
+HALF = 0.5
 _LINE_END = "\r\n"  # pdfium's, which its readers below expect
 _HYPHEN_TAKEN_OUT = "\ufffe"  # pdfium's indexed text marks so a hyphen and line break it took out
 
@@ -58,13 +59,28 @@ class Reading:
 def column_reading(textpage) -> Reading | None:
     """The page read column by column, or None for a page pdfium reads in order (nearly all:
     they cost one pass over the page's text runs)."""
-    gutter = _gutter(_runs(textpage))
-    if gutter is None:
+    columns = _columns(_runs(textpage))
+    if columns is None:
         return None
     chars = textpage.get_text_range()
     if len(chars) != textpage.count_chars():  # a character outside the BMP is two indexes
         return None
-    return _read_by_columns(textpage, chars, gutter)
+    return _read_by_columns(textpage, chars, columns)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where two columns of prose stand on a page: the gutter's x, and the heights (bottom,
+    top) from their first lines on both sides to their last. A line on both sides outside
+    them (a table's row under the text) is read as it stands, though it leaves the gutter
+    clear."""
+
+    gutter: float
+    bottom: float
+    top: float
+
+    def holds(self, middle: float) -> bool:
+        return self.bottom <= middle <= self.top
 
 
 def _runs(textpage) -> list[Box]:
@@ -81,8 +97,9 @@ def _same_line(one: Box, other: Box) -> bool:
     return overlap > 0.5 * min(one[3] - one[1], other[3] - other[1])
 
 
-def _gutter(runs: Sequence[Box]) -> float | None:
-    """The x of a gutter that many lines jump across, in pdfium's order, or None."""
+def _columns(runs: Sequence[Box]) -> _Columns | None:
+    """Where two columns stand, that many lines jump across the gutter between, in pdfium's
+    order; or None."""
     if len(runs) < 2 * MIN_COLUMN_LINES:
         return None
     lines = [_Line(line) for line in _lines_of(runs)]
@@ -102,7 +119,15 @@ def _gutter(runs: Sequence[Box]) -> float | None:
         return None
     lefts = [(line.gaps[0][0] - line.left, line.height) for line in across]
     rights = [(line.right - line.gaps[0][1], line.height) for line in across]
-    return best if _prose_column(lefts) and _prose_column(rights) else None
+    if not (_prose_column(lefts) and _prose_column(rights)):
+        return None
+    widest_left = max(width for width, _ in lefts)
+    widest_right = max(width for width, _ in rights)
+    # the lines of prose, a side of each as long as half its column at least: not a table's
+    # row of short cells across the gutter
+    prose = [line for line, (left, _), (right, _) in zip(across, lefts, rights, strict=True)
+             if left >= HALF * widest_left or right >= HALF * widest_right]
+    return _Columns(best, min(line.bottom for line in prose), max(line.top for line in prose))
 
 
 def _lines_of(runs: Sequence[Box]) -> list[list[Box]]:
@@ -122,6 +147,7 @@ class _Line:
 
     def __init__(self, runs: list[Box]) -> None:
         self.left, self.right = runs[0][0], runs[-1][2]
+        self.bottom, self.top = min(run[1] for run in runs), max(run[3] for run in runs)
         self.height = max(max(run[3] - run[1] for run in runs), 1.0)
         self.gaps = [(before[2], after[0]) for before, after in zip(runs, runs[1:], strict=False)
                      if after[0] - before[2] >= MIN_GUTTER_EMS * self.height]
@@ -155,7 +181,7 @@ def _prose_column(lines: Sequence[tuple[float, float]]) -> bool:
             and statistics.median(width / height for width, height in lines) >= MIN_LINE_EMS)
 
 
-def _read_by_columns(textpage, chars: str, gutter: float) -> Reading:
+def _read_by_columns(textpage, chars: str, columns: _Columns) -> Reading:
     left_side: list[list[int]] = []
     right_side: list[list[int]] = []
     lines: list[list[int]] = []
@@ -166,8 +192,14 @@ def _read_by_columns(textpage, chars: str, gutter: float) -> Reading:
         right_side.clear()
 
     for line in _lines(chars):
-        sides = [_side(textpage, index, gutter) for index in line]
-        if "across" in sides or not _visible(chars, line):
+        placed = [_placed(textpage, index, columns.gutter) for index in line]
+        sides = [side for side, _ in placed]
+        middles = [middle for side, middle in placed if side != "none"]
+        # a line on both sides of the gutter beyond the columns' lines is a table's row; on
+        # one side, the end of a column longer than the other
+        both = "left" in sides and "right" in sides
+        if ("across" in sides or not middles
+                or (both and not columns.holds(statistics.median(middles)))):
             close_band()
             lines.append(line)
             continue
@@ -191,18 +223,17 @@ def _lines(chars: str) -> list[list[int]]:
     return [line for line in lines if line]
 
 
-def _visible(chars: str, line: list[int]) -> bool:
-    return any(not chars[index].isspace() for index in line)
-
-
-def _side(textpage, index: int, gutter: float) -> str:
+def _placed(textpage, index: int, gutter: float) -> tuple[str, float]:
+    """Which side of the gutter a character stands on (or across it; "none" for a space
+    pdfium put in, which has no box), and the height of its middle."""
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     pdfium_c.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top)
-    if right.value <= left.value:  # a space pdfium put in has no box
-        return "none"
+    middle = (bottom.value + top.value) / 2
+    if right.value <= left.value:
+        return "none", middle
     if right.value <= gutter:
-        return "left"
-    return "right" if left.value >= gutter else "across"
+        return "left", middle
+    return ("right" if left.value >= gutter else "across"), middle
 
 
 def _split(chars: str, line: list[int], sides: list[str]) -> tuple[list[int], list[int]]:

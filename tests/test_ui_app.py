@@ -395,6 +395,7 @@ def test_an_upload_under_way_can_be_cancelled(start, monkeypatch: pytest.MonkeyP
         submit_upload(at, [("notes.md", b"# Notes\n\nThe key is under the pot.",
                             "text/markdown")])
         assert progress_texts(at) == [
+            "0 of 1 file · cancelling: stops at the latest once big.txt has been read",
             "0 of 1 file · waiting for 1 ingest ahead (being cancelled)"]
     finally:
         reading.set()
@@ -405,6 +406,35 @@ def test_an_upload_under_way_can_be_cancelled(start, monkeypatch: pytest.MonkeyP
     at.run()
     assert any(o.startswith("notes.md: ingested") for o in outcomes(at))
     assert "big.txt" not in texts(at.sidebar)
+
+
+def test_an_upload_under_way_stays_shown_beside_the_next(
+        start, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its progress and its Cancel: the only way to stop it from the page."""
+    reading = threading.Event()
+    read_in_one_piece = IngestJobs._ingest_replacing
+
+    def held(self, job, *args):
+        reading.wait(60)
+        return read_in_one_piece(self, job, *args)
+
+    monkeypatch.setattr(IngestJobs, "_ingest_replacing", held)
+    at = start()
+    try:
+        submit_upload(at, [("big.txt", b"Greenhouses need light. " * 2000, "text/plain")])
+        (first,) = at.session_state["ingest_jobs"]
+        submit_upload(at, [("notes.md", b"# Notes\n\nThe key is under the pot.",
+                            "text/markdown")])
+        assert at.session_state["ingest_jobs"][0] == first
+        assert progress_texts(at) == ["0 of 1 file · reading big.txt",
+                                      "0 of 1 file · waiting for 1 ingest ahead"]
+        assert [b for b in at.sidebar.button if b.key == f"cancel-{first}"]
+    finally:
+        reading.set()
+    for job_id in at.session_state["ingest_jobs"]:
+        get_engine().jobs.wait(job_id, timeout=120)
+    at.run()
+    assert {o.split(":")[0] for o in outcomes(at)} >= {"big.txt", "notes.md"}
 
 
 def test_the_reroute_notice_is_not_given_to_an_answer_asked_of_another_collection(

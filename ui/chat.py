@@ -35,12 +35,13 @@ from ui.stops import abandoned_on_stop, asked_to_stop, forget_stop
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
 # stop pressed while the question was still being prepared (a follow-up's rewrite)
 STOPPED_EARLY = "Stopped before the answer began: you pressed stop."
-# the run ends the same way when the page is left for another or reloaded mid-answer; true
-# also of a press of stop that `stops` could not see
+# the run ends the same way when the page is left for another or reloaded mid-answer, or
+# another control is used (an upload, a setting: Streamlit runs the page anew); true also of a
+# press of stop that `stops` could not see
 INTERRUPTED = ("Interrupted: the answer above is what had arrived when it stopped (the page "
-               "left or reloaded, or stop pressed).")
-INTERRUPTED_EARLY = ("Interrupted before the answer began (the page left or reloaded, or "
-                     "stop pressed).")
+               "left or reloaded, another control used, or stop pressed).")
+INTERRUPTED_EARLY = ("Interrupted before the answer began (the page left or reloaded, another "
+                     "control used, or stop pressed).")
 # a question refused before it was answered, and the icon of the notice in its answer's place
 REFUSALS = {"blocked": ":material/block:", "rate_limited": ":material/timer:"}
 QUESTION_KEY = "chat_question"  # the chat input's

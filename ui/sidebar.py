@@ -109,12 +109,16 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
                                f"were added: none was stored. Add them again to "
                                f"{collection}, or choose another collection."))
     elif submitted and files:
-        job = engine.submit_uploads(collection, files, user=identity.account)
-        job.done.wait(QUICK_INGEST_SECONDS)  # small files: their outcomes at once
-        st.session_state["ingest_jobs"] = [job.id]
+        # session state touched before the ingest starts: a click meanwhile ends this run at
+        # the next touch, and an ingest it had started would then go unshown
+        shown = st.session_state.setdefault(INGEST_JOBS, [])
         st.session_state[_UPLOADS_SENT] = uploads + 1
+        job = engine.submit_uploads(collection, files, user=identity.account)
+        # the uploads still running stay shown (their progress, their Cancel), with this one
+        shown[:] = [*(earlier for earlier in shown if running(engine, earlier)), job.id]
+        job.done.wait(QUICK_INGEST_SECONDS)  # small files: their outcomes at once
         st.rerun()  # to draw the new uploader, and the outcomes below it
-    jobs = [job for job in map(engine.jobs.get, st.session_state.get("ingest_jobs", [])) if job]
+    jobs = [job for job in map(engine.jobs.get, st.session_state.get(INGEST_JOBS, [])) if job]
     with st.sidebar:
         if any(not job.done.is_set() for job in jobs):
             st.fragment(ingest_progress, run_every=1.0)(engine, [job.id for job in jobs])
@@ -124,6 +128,12 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
 
 _UPLOAD_FOR = "_upload_for"  # the collection the upload form was last shown for
 _UPLOADS_SENT = "_uploads_sent"  # names the uploader afresh after each upload
+INGEST_JOBS = "ingest_jobs"  # the ids of the session's uploads shown in the sidebar
+
+
+def running(engine: Engine, job_id: str) -> bool:
+    job = engine.jobs.get(job_id)
+    return job is not None and not job.done.is_set()
 
 
 def ingest_progress(engine: Engine, job_ids: list[str]) -> None:

@@ -179,7 +179,7 @@ PRIMARY = "@cf/meta/llama-3.1-8b-instruct"
 PRESSED_STOP = "Stopped: the answer above is what had arrived when you pressed stop."
 STOPPED_BEFORE_A_WORD = "Stopped before the answer began: you pressed stop."
 INTERRUPTED_BEFORE_A_WORD = ("Interrupted before the answer began (the page left or reloaded, "
-                             "or stop pressed).")
+                             "another control used, or stop pressed).")
 
 
 def choose_generator(page, label: str) -> None:
@@ -365,7 +365,8 @@ def test_an_answer_left_mid_stream_is_not_said_to_be_stopped_by_the_user(
     page.get_by_role("link", name="Chat").click()
     left = assistant_messages(page).last
     left.get_by_text("Interrupted: the answer above is what had arrived when it stopped "
-                     "(the page left or reloaded, or stop pressed).").wait_for()
+                     "(the page left or reloaded, another control used, or stop "
+                     "pressed).").wait_for()
     assert "pressed stop" not in left.inner_text()
     page.screenshot(path=str(output_dir / "01-left-mid-answer.png"))
 
@@ -593,3 +594,20 @@ def test_the_same_file_can_be_picked_again_for_another_collection(
         listed = httpx.get(f"{api}/documents", params={"collection": collection}).json()
         assert "upload:hours.txt" in [d["source"] for d in listed["documents"]], collection
     bar.get_by_text("hours.txt: unchanged").wait_for()  # picked a third time, and read
+
+
+def test_an_upload_followed_at_once_by_a_question_is_shown_to_its_end(
+        page, app_server: AppServer) -> None:
+    """The question's click ends the upload's run where it next touches the session: the
+    ingest it had started must be shown all the same, its progress and then its outcome."""
+    open_app(page, app_server)
+    lines = "".join(f"Line {n} of the long note says the kettle holds {n} cups.\n"
+                    for n in range(3000))
+    bar = sidebar(page)
+    bar.locator("input[type=file]").set_input_files(
+        [{"name": "long-note.txt", "mimeType": "text/plain", "buffer": lines.encode()}])
+    bar.get_by_test_id("stFileChip").filter(has_text="long-note.txt").wait_for()
+    bar.get_by_role("button", name="Add to library").click()
+    page.wait_for_timeout(300)
+    ask(page, "How many cups does the kettle hold?")
+    bar.get_by_text(re.compile(r"long-note\.txt: ingested")).wait_for(timeout=120_000)

@@ -371,15 +371,21 @@ def submit_upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> None:
     assert not at.exception, at.exception
 
 
-def test_an_upload_under_way_can_be_cancelled(start, monkeypatch: pytest.MonkeyPatch) -> None:
-    reading = threading.Event()  # a text file is read in one piece: held here, mid-read
+@pytest.fixture
+def reading(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set to let the uploads go on: a text file is read in one piece, held here mid-read."""
+    release = threading.Event()
     read_in_one_piece = IngestJobs._ingest_replacing
 
     def held(self, job, *args):
-        reading.wait(60)
+        release.wait(60)
         return read_in_one_piece(self, job, *args)
 
     monkeypatch.setattr(IngestJobs, "_ingest_replacing", held)
+    return release
+
+
+def test_an_upload_under_way_can_be_cancelled(start, reading: threading.Event) -> None:
     at = start()
     try:
         submit_upload(at, [("big.txt", b"Greenhouses need light. " * 2000, "text/plain")])
@@ -409,16 +415,8 @@ def test_an_upload_under_way_can_be_cancelled(start, monkeypatch: pytest.MonkeyP
 
 
 def test_an_upload_under_way_stays_shown_beside_the_next(
-        start, monkeypatch: pytest.MonkeyPatch) -> None:
+        start, reading: threading.Event) -> None:
     """Its progress and its Cancel: the only way to stop it from the page."""
-    reading = threading.Event()
-    read_in_one_piece = IngestJobs._ingest_replacing
-
-    def held(self, job, *args):
-        reading.wait(60)
-        return read_in_one_piece(self, job, *args)
-
-    monkeypatch.setattr(IngestJobs, "_ingest_replacing", held)
     at = start()
     try:
         submit_upload(at, [("big.txt", b"Greenhouses need light. " * 2000, "text/plain")])

@@ -33,3 +33,21 @@ def test_an_amount_is_found_typed_with_or_without_thousands(service: RagService,
     for n, typed in ((42, str(amounts[42])), (160, f"{amounts[160]:,}")):
         hits = service.search(f"Which invoice has the amount {typed}?", top_k=5, mode=mode)
         assert any(f"INV-{n:04}:" in hit.text for hit in hits), (typed, mode)
+
+
+def test_a_number_with_one_letter_is_searched_with_and_without_its_hyphen() -> None:
+    assert number_forms("How do I plot a 3D surface, or a 2-D one, in 4K?") == (
+        ["3d", "2d", "4k"], ["3_d", "2_d", "4_k"])
+    assert number_forms("in the 70s and 80s, on a B-52") == ([], [])  # decades, a name
+
+
+@pytest.mark.parametrize(("written", "asked"), [("3-D", "3D"), ("3D", "3-D")])
+def test_a_document_writing_3_d_is_found_for_3d_and_the_other_way(
+        service: RagService, written: str, asked: str) -> None:
+    filler = "".join(f"Plot {n} draws a surface of a function over a grid of points.\n\n"
+                     for n in range(40))
+    service.ingest_bytes("plots.md", f"# Plots\n\n{filler}".encode(), "upload:plots.md")
+    service.ingest_bytes("mesh.md", f"# Mesh\n\nThe mesh command draws a {written} surface "
+                                    "of a matrix.\n".encode(), "upload:mesh.md")
+    (best,) = service.search(f"How do I draw a {asked} surface?", top_k=1, mode="sparse")
+    assert best.source == "upload:mesh.md"

@@ -61,6 +61,8 @@ UNIGRAM_SCHEME = "bm25-1"  # single terms only: collections filled before pairs 
 # a number written in thousands, and one of four digits or more written without them
 _IN_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 _LONG_NUMBER = re.compile(r"(?<![\d.,])\d{4,}(?![\d,])")
+# "3D", "3-D", "4K", "5G": not a decade's "s" ("70s")
+_NUMBER_AND_LETTER = re.compile(r"(?<![\w.,-])(\d{1,2})-?([A-RT-Za-rt-z])(?![\w-])")
 STOP_WORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being
@@ -263,10 +265,16 @@ def number_forms(text: str) -> tuple[list[str], list[str]]:
     """The numbers of `text` as a sheet or a report may write them otherwise: one written in
     thousands ("1,234,567", whose pieces are three terms) as the one term of its digits, and
     one of four digits or more ("4821937") as the pairs of its thousands' pieces ("4_821",
-    "821_937"), which a passage writing "4,821,937" holds. (joined terms, pairs)."""
+    "821_937"), which a passage writing "4,821,937" holds; a number with one letter written
+    with a hyphen or without ("3-D", "3D", "4K") both ways, as the term "3d" and the pair
+    "3_d". (joined terms, pairs)."""
     joined = [found.group().replace(",", "") for found in _IN_THOUSANDS.finditer(text)]
     grouped = [pair for found in _LONG_NUMBER.finditer(text)
                for pair in pairs(_thousands(found.group()))]
+    for found in _NUMBER_AND_LETTER.finditer(text):
+        number, letter = found.group(1), found.group(2).casefold()
+        joined.append(f"{number}{letter}")
+        grouped.append(f"{number}_{letter}")
     return joined, grouped
 
 

@@ -96,6 +96,13 @@ CASES = [
     # a numbered section heading on its own line is no part of the sentence after it
     ("They are functions.\n2.1.8 Promise objects\nPromise objects are lazy.",
      ["They are functions.", "2.1.8 Promise objects", "Promise objects are lazy."]),
+    # a function's dotted name as a section's title
+    ("It returns.\n8.3 on.exit\nA function can insert a call to on.exit.",
+     ["It returns.", "8.3 on.exit", "A function can insert a call to on.exit."]),
+    ("It is fast.\n2 .Internal vs .Primitive\nC code compiled into R is called directly.",
+     ["It is fast.", "2 .Internal vs .Primitive", "C code compiled into R is called directly."]),
+    ("The file is read.\n5.3 dyn.load and dyn.unload\nCompiled code is loaded.",
+     ["The file is read.", "5.3 dyn.load and dyn.unload", "Compiled code is loaded."]),
     ("octave:6> A' * A\n1.2.4 Solving Linear Equations\nSystems are common.",
      ["octave:6> A' * A", "1.2.4 Solving Linear Equations", "Systems are common."]),
     ("It works.\n6.3.2 macOS\nOn macOS it works too.\nB.4 Scripting with R\nRun a file.",

@@ -68,11 +68,15 @@ _WRAPPABLE_MARKERS = [re.compile(rf"^[ \t]*{marker}[ \t]", re.MULTILINE)
 # no closing stop; "6.3.2 macOS": a third-level number, a few words; "7.3 How can I clean up
 # my workspace?": an FAQ's question under a dotted number; "1. Encoding", "2.3. Data frames":
 # a number closed by a stop, six words at most (a longer line is a list's step), no code
+# or "8.3 on.exit", "7.3 .Internal and .Primitive": a function's dotted name as the title
+_DOTTED_NAME = r"(?:\.[A-Za-z]\w*(?:\.\w+)*|[A-Za-z]\w*(?:\.\w+)+)(?:\(\))?"
 _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+[A-Z][^\n]{0,70}\?"
-    r"|\d{1,2}(?:\.\d{1,2})*\.[ \t]+[A-Z](?![^\n]*=)\S*(?:[ \t]+\S+){0,5}(?<![.,;:!?])")
+    r"|\d{1,2}(?:\.\d{1,2})*\.[ \t]+[A-Z](?![^\n]*=)\S*(?:[ \t]+\S+){0,5}(?<![.,;:!?])"
+    r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})*[ \t]+" + _DOTTED_NAME
+    + r"(?:[ \t]+(?:vs\.?|and|or)[ \t]+" + _DOTTED_NAME + r")?")
 _HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,

@@ -1258,3 +1258,27 @@ def test_a_passage_opening_inside_a_sentence_is_told_by_ingest(
     said = quote(embedder, "What does csvread do?", [entry])
     assert ("Read the comma-separated-value (CSV) file filename into the matrix x." in said) \
         is quoted, said
+
+
+def test_the_best_passage_of_short_lines_is_quoted_beside_others_sentences(embedder) -> None:
+    receipt = Hit("r", "receipt.png", None, "c0", 0.8, RECEIPT)
+    notes = Hit("n", "notes.txt", None, "c1", 0.5, "The meeting moved to Tuesday. Bring the "
+                                                   "minutes of the last one and a pen.")
+    said = quote(embedder, "What was the total on the Cornmill receipt?", [receipt, notes])
+    assert "Total 15.70 [1]" in said
+
+
+def test_a_sentence_opening_with_the_option_asked_about_is_quoted(embedder) -> None:
+    """A list of options defines each on a line opening with it: that sentence, not those
+    sharing the option's common word ("persist"), answers."""
+    persistent = [Hit(f"p{n}", f"variables-{n}.txt", None, f"c{n}", 0.9 - n / 10,
+                      f"Note {n}. A persistent variable keeps its value between calls. What "
+                      "does persist do? Persistent variables persist until they are cleared.")
+                  for n in range(2)]
+    options = Hit("o", "options.txt", None, "c9", 0.6,
+                  "--persist\nGo to interactive mode after reading a file named on the "
+                  "command line.\n--quiet\nDo not print the greeting at startup.")
+    for asked in ("--persist", "–persist"):  # typed with a typographer's dash too
+        said = quote(embedder, f"What does {asked} do?", [*persistent, options])
+        assert said.startswith("--persist Go to interactive mode after reading a file named "
+                               "on the command line. [3]"), asked

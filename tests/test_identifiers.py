@@ -74,6 +74,9 @@ def test_a_commands_option_is_a_code_written_with_its_dashes() -> None:
     assert identifiers("What do `--persist` and --k8s do?") == ["--persist", "--k8s"]
     assert writes("--persist\nGo to interactive mode.", "--persist")
     assert writes("if Octave was invoked with the –traditional option", "--traditional")
+    # a question typed with a typographer's dash asks for the option all the same
+    assert identifiers("What does –persist do, or —persist?") == ["–persist", "—persist"]
+    assert writes("--persist\nGo to interactive mode.", "–persist")
     # its words alone, or in a longer option, are not it
     for text in ("The value of a persistent variable", "values persist", "--persistent"):
         assert not writes(text, "--persist"), text

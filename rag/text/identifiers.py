@@ -32,7 +32,7 @@ _SHORTEST = 3
 _DOTTED = re.compile(r"\d+(?:\.\d+){2,}")
 # a command's option ("--persist", "--as-cran", "-no-gui"): its words are common ones, and
 # "--persist" is no "persistent"
-_OPTION = re.compile(r"--?[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
+_OPTION = re.compile(r"(?:--?|[–—])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
 
 
 def identifiers(question: str) -> list[str]:
@@ -94,10 +94,18 @@ def writes(text: str, identifier: str) -> bool:
     return _holds_run(said, wanted)
 
 
+def defines_option(text: str, identifier: str) -> bool:
+    """Whether `identifier` is a command's option and `text` opens with it, as a list of
+    options defines each ("--persist Go to interactive mode ...")."""
+    return (_OPTION.fullmatch(identifier) is not None
+            and _written_option(identifier).match(text.lstrip()) is not None)
+
+
 def _written_option(option: str) -> re.Pattern[str]:
-    """`option` as a text writes it: TeX sets "--" as an en dash ("–traditional")."""
-    name = option.lstrip("-")
-    dashes = "(?:--|[–—])" if option.startswith("--") else "-"
+    """`option` as a text writes it: TeX sets "--" as an en dash ("–traditional"), and a
+    question may be typed so too."""
+    name = option.lstrip("-–—")
+    dashes = "-" if option.startswith("-") and not option.startswith("--") else "(?:--|[–—])"
     return re.compile(rf"(?<![\w\-–—]){dashes}{re.escape(name)}(?![\w-])")
 
 

@@ -51,7 +51,7 @@ from rag.text.answer_types import (
 )
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
-from rag.text.identifiers import writes, written_phrases
+from rag.text.identifiers import defines_option, writes, written_phrases
 from rag.text.measures import holds_measure
 from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
@@ -193,17 +193,16 @@ def _long_enough(sentence: str) -> bool:
 
 
 def _quotable(by_passage: list[list[_Candidate]], sentences_only: bool) -> list[_Candidate]:
-    """The passages' pieces an answer may quote, each once: sentences long enough to say
-    something, not titles nor contents entries; or, not `sentences_only`, any piece with a
+    """The passages' pieces an answer may quote, each once, never a contents entry: sentences
+    long enough to say something, not titles; or, not `sentences_only`, any piece with a
     word."""
     quotable: list[_Candidate] = []
     seen: set[str] = set()
     for group in by_passage:
         for c in group:
-            if c.is_lead_in or c.text.lower() in seen:
+            if c.is_lead_in or c.text.lower() in seen or has_dot_leader(c.text):
                 continue
-            if sentences_only and not (_long_enough(c.text) and not c.is_title
-                                       and not has_dot_leader(c.text)):  # a contents entry
+            if sentences_only and not (_long_enough(c.text) and not c.is_title):
                 continue
             if not sentences_only and not any(char.isalnum() for char in c.text):
                 continue
@@ -290,9 +289,11 @@ class ExtractiveGenerator(Generator):
         by_passage = [_passage_sentences(n, hit)
                       for n, hit in enumerate(request.passages, start=1)]
         # passages of short lines alone (a receipt, a form, a label: "Total 15.70") hold no
-        # sentence to quote: their lines are quoted then, rather than nothing
-        candidates = _quotable(by_passage, sentences_only=True) or _quotable(
-            by_passage, sentences_only=False)
+        # sentence to quote: their lines are quoted then, the best passage's beside the
+        # others' sentences, rather than nothing
+        candidates = _quotable(by_passage, sentences_only=True)
+        if not _quotable(by_passage[:1], sentences_only=True):
+            candidates = _quotable(by_passage[:1], sentences_only=False) + candidates
         holds = answer_kind(request.question)
         if holds:
             # a number, a date or a name is said in sentences; a program's literals and
@@ -809,9 +810,11 @@ def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candi
     sit under a heading writing it (a changelog's version, a reference's error, a document
     titled by it), those alone: the others are about other codes (the next version's
     fixes), however like the question's words ("fixed") they are. Not by the sentences' own
-    words: a sentence of the section may say "It" for the code its first one names."""
+    words: a sentence of the section may say "It" for the code its first one names; but an
+    option's line in a list of options, which opens with it, defines it."""
     coded = [c for c in candidates
-             if any(writes(f"{c.outline}\n{c.heading}", code) for code in codes)]
+             if any(writes(f"{c.outline}\n{c.heading}", code) or defines_option(c.text, code)
+                    for code in codes)]
     return coded or candidates
 
 

@@ -30,7 +30,7 @@ MIDDLE = (0.3, 0.7)  # where the gutter lies across the text's width
 FILLED = 0.75  # the share of its column's width a side's median line fills
 MIN_LINE_EMS = 12  # and that line's width in line heights: a prose line, not a table's cell
 TABLE_SHARE = 0.25  # lines with more gaps than the gutter's, at most, per line jumping it
-HALF = 0.5
+HALF = 0.5  # a side of a line of prose is this share of its widest line, at least
 _LINE_END = "\r\n"  # pdfium's, which its readers below expect
 _HYPHEN_TAKEN_OUT = "\ufffe"  # pdfium's indexed text marks so a hyphen and line break it took out
 

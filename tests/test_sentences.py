@@ -103,6 +103,9 @@ CASES = [
      ["It is fast.", "2 .Internal vs .Primitive", "C code compiled into R is called directly."]),
     ("The file is read.\n5.3 dyn.load and dyn.unload\nCompiled code is loaded.",
      ["The file is read.", "5.3 dyn.load and dyn.unload", "Compiled code is loaded."]),
+    # a section's first sentence opening on the function it is about
+    ("It ends.\n6.3.4 Attaching arbitrary lists\nattach() is a generic function.",
+     ["It ends.", "6.3.4 Attaching arbitrary lists", "attach() is a generic function."]),
     ("octave:6> A' * A\n1.2.4 Solving Linear Equations\nSystems are common.",
      ["octave:6> A' * A", "1.2.4 Solving Linear Equations", "Systems are common."]),
     ("It works.\n6.3.2 macOS\nOn macOS it works too.\nB.4 Scripting with R\nRun a file.",

@@ -91,6 +91,8 @@ _MARKDOWN_HEADING = re.compile(
 _MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern + r"[ \t]*$",
                                     re.MULTILINE)
 _HEADING_WORDS = 10
+# a line opening on a function's call and going on in lower case ("attach() is a generic")
+_OPENS_ON_A_CALL = re.compile(r"[ \t]*\.?[A-Za-z_][\w.]*\(\)[ \t]+[a-z]")
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
 _STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")
 _SPACE = re.compile(r"\s+")
@@ -246,6 +248,9 @@ def _apart_after_heading(text: str, at: int, heading: str) -> bool:
     if heading.endswith("?") and "." in number:
         return True
     if _STARTS_SENTENCE.match(text[at:at + 80].lstrip()):
+        return True
+    # a section's first sentence may open on the function it is about ("attach() is ...")
+    if "." in number and _OPENS_ON_A_CALL.match(text, at):
         return True
     line = _HEADING_LINE.match(text, at)
     return (line is not None and line.group().split()[0].startswith(number + ".")

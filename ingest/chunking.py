@@ -174,7 +174,7 @@ def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> b
     opening in lower case or on a closing mark goes on with it."""
     if chunk.code_fence or chunk.start == 0:
         return False
-    at_page_start = chunk.start in page_starts
+    at_page_start = page_starts[bisect_right(page_starts, chunk.start) - 1] == chunk.start
     # the page before, where the chunk opens its page: a sentence may run on over the page
     end = chunk.start - len(PAGE_SEPARATOR) if at_page_start else chunk.start
     before = text[max(0, end - _LEAD_IN_CHARS):end]

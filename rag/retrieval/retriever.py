@@ -55,6 +55,11 @@ class Retrieval:
     respelt: str | None = None
 
 
+def _written(hit: Hit) -> str:
+    """A passage's text after the names it goes by, which write a code as its words do."""
+    return f"{hit.written_names()}\n{hit.text}"
+
+
 class Retriever:
     def __init__(self, embedder: Embedder, store: ChunkStore, mode: SearchMode = "hybrid",
                  cache: Cache | None = None, reranker: Reranker | None = None,
@@ -143,8 +148,9 @@ class Retriever:
         """The hits, with a passage writing each code or name the query asks about as
         written ("--persist", "E1047") that none of them writes, in their last places: its
         pieces are common words ("persist"), which the search ranks other passages by."""
+        texts = [_written(hit) for hit in hits]
         codes = [code for code in identifiers(query)
-                 if not any(writes(f"{hit.written_names()}\n{hit.text}", code) for hit in hits)]
+                 if not any(writes(text, code) for text in texts)]
         if top_k < 2 or not hits or not codes:  # the best hit stays, whatever it writes
             return hits
         added: list[Hit] = []
@@ -206,7 +212,7 @@ class Retriever:
         that none of `hits` writes, even a letter apart, and no passage of the library holds,
         as the question writes them; and its codes and names ("E9999", "retry_timeout_ms")
         that neither writes as asked."""
-        texts = [f"{hit.written_names()}\n{hit.text}" for hit in hits]
+        texts = [_written(hit) for hit in hits]
         words = [word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
                  if not self._holds(word)]
         codes = [code for code in identifiers(question) if code not in words
@@ -226,7 +232,7 @@ class Retriever:
                 found += self.store.search(None, vector, depth, mode="sparse", doc_id=doc_id,
                                            source=source)
         writing = [hit for hit in found if hit.chunk_id not in taken
-                   and writes(f"{hit.written_names()}\n{hit.text}", code)]
+                   and writes(_written(hit), code)]
         opening = re.compile(rf"^[ \t]*{re.escape(code)}(?![\w-])", re.MULTILINE)
         return min(writing, key=lambda hit: (is_contents(hit.text), not opening.search(hit.text)),
                    default=None)
@@ -241,8 +247,7 @@ class Retriever:
         terms find best, where a passage holding it all ranks high."""
         vector = lexical.query_vector(code, self.store.lexical_scheme)
         found = self.store.search(None, vector, CODE_LOOKUP_DEPTH, mode="sparse")
-        return not vector[0] or any(writes(f"{hit.written_names()}\n{hit.text}", code)
-                                    for hit in found)
+        return not vector[0] or any(writes(_written(hit), code) for hit in found)
 
     def _depth(self, top_k: int, mode: SearchMode) -> int:
         """Candidates to fetch: enough for the rescorer and the reranker to choose from."""

@@ -23,6 +23,7 @@ from ingest.formats.base import (
     Parsed,
     too_much_text,
 )
+from ingest.formats.containers import OFFICE_VARIANTS
 from ingest.formats.ebook import load_epub
 from ingest.formats.images import load_image
 from ingest.formats.pdf import load_pdf
@@ -57,6 +58,8 @@ LOADERS: dict[str, Loader] = {
     ".tif": load_image,
     ".tiff": load_image,
 }
+LOADERS |= {variant: LOADERS[plain]
+            for plain, variants in OFFICE_VARIANTS.items() for variant in variants}
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf", ".md": "text/markdown", ".markdown": "text/markdown",
@@ -67,6 +70,17 @@ MEDIA_TYPES = {
     ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".epub": "application/epub+zip",
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".tif": "image/tiff",
     ".tiff": "image/tiff",
+    ".docm": "application/vnd.ms-word.document.macroEnabled.12",
+    ".dotx": "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+    ".dotm": "application/vnd.ms-word.template.macroEnabled.12",
+    ".pptm": "application/vnd.ms-powerpoint.presentation.macroEnabled.12",
+    ".ppsx": "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+    ".ppsm": "application/vnd.ms-powerpoint.slideshow.macroEnabled.12",
+    ".potx": "application/vnd.openxmlformats-officedocument.presentationml.template",
+    ".potm": "application/vnd.ms-powerpoint.template.macroEnabled.12",
+    ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
+    ".xltx": "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+    ".xltm": "application/vnd.ms-excel.template.macroEnabled.12",
 }
 
 SUPPORTED_SUFFIXES = tuple(sorted(LOADERS))

@@ -13,7 +13,8 @@ import pytest
 
 from ingest.formats.base import library_error
 from ingest.loaders import load_bytes
-from tests.docgen import make_docx, make_pptx
+from rag.errors import DocumentError
+from tests.docgen import make_docx, make_pptx, make_xlsx
 
 NAMESPACES = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
               'xmlns:v="urn:schemas-microsoft-com:vml" '
@@ -177,6 +178,54 @@ def test_a_slideshow_or_template_saved_as_pptx_is_read(kind: str) -> None:
     deck = retyped(make_pptx([{"title": "Deck", "body": ["Shown as a slideshow."]}]),
                    OPENXML + "presentationml.presentation.main+xml", kind)
     assert paragraphs("show.pptx", deck) == ["Deck", "• Shown as a slideshow."]
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("macros.docm", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+    ("letter.dotx", OPENXML + "wordprocessingml.template.main+xml"),
+    ("letter.dotm", "application/vnd.ms-word.template.macroEnabledTemplate.main+xml")])
+def test_a_macro_enabled_document_or_template_is_read_under_its_own_suffix(
+        name: str, kind: str) -> None:
+    document = retyped(make_docx([("Summary", ["Quarterly macro report."])]),
+                       OPENXML + "wordprocessingml.document.main+xml", kind)
+    loaded = load_bytes(Path(name), document)
+    assert [block for page in loaded.pages for block in page.text.split("\n\n")] == [
+        "Summary", "Quarterly macro report."]
+    assert loaded.media_type.startswith("application/vnd.")
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("show.ppsx", OPENXML + "presentationml.slideshow.main+xml"),
+    ("show.pptm", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"),
+    ("show.potx", OPENXML + "presentationml.template.main+xml")])
+def test_a_slideshow_or_template_is_read_under_its_own_suffix(name: str, kind: str) -> None:
+    deck = retyped(make_pptx([{"title": "Deck", "body": ["Shown as a slideshow."]}]),
+                   OPENXML + "presentationml.presentation.main+xml", kind)
+    assert paragraphs(name, deck) == ["Deck", "• Shown as a slideshow."]
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("budget.xlsm", "application/vnd.ms-excel.sheet.macroEnabled.main+xml"),
+    ("budget.xltx", OPENXML + "spreadsheetml.template.main+xml")])
+def test_a_macro_enabled_workbook_or_template_is_read_under_its_own_suffix(
+        name: str, kind: str) -> None:
+    workbook = retyped(make_xlsx({"Budget": [["Item", "Cost"], ["Paper", 12]]}),
+                       OPENXML + "spreadsheetml.sheet.main+xml", kind)
+    text = "\n".join(page.text for page in load_bytes(Path(name), workbook).pages)
+    assert "Paper" in text and "12" in text
+
+
+def test_a_word_document_under_a_workbook_suffix_is_mislabelled() -> None:
+    with pytest.raises(DocumentError) as raised:
+        load_bytes(Path("report.xlsm"), make_docx([("Summary", ["Text."])]))
+    assert raised.value.reason == "mislabelled"
+    assert "a Word document named .xlsm; rename it to .docx" in str(raised.value)
+
+
+def test_the_upload_box_takes_the_office_variants() -> None:
+    from ui.sidebar import UPLOAD_TYPES
+
+    assert {"docm", "dotx", "pptm", "ppsx", "xlsm", "xltx"} <= set(UPLOAD_TYPES)
 
 
 def test_a_library_error_names_no_python_object() -> None:

@@ -77,7 +77,7 @@ def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> li
                                   f"{MAX_PART_BYTES // MIB} MiB")
     names = [member.filename for member in members]
     found = package_kind(names)
-    if found is not None and found[0] != suffix:
+    if found is not None and suffix not in (found[0], *OFFICE_VARIANTS.get(found[0], ())):
         raise DocumentError("mislabelled", f"{path}: {found[1]} named {suffix}; rename it to "
                                            f"{found[0]}")
     for member in members:
@@ -139,6 +139,14 @@ def inflates_past(packed: memoryview, declared: int) -> bool:
         return False  # damaged, not larger: the library reports it as it reads the part
     return produced > declared
 
+
+# Office's macro-enabled files, templates and slideshows: read as the plain kind is, since
+# their text is held the same way
+OFFICE_VARIANTS = {
+    ".docx": (".docm", ".dotx", ".dotm"),
+    ".pptx": (".pptm", ".ppsx", ".ppsm", ".potx", ".potm"),
+    ".xlsx": (".xlsm", ".xltx", ".xltm"),
+}
 
 # the part that makes a package what it is, and what it is
 _KINDS = (("word/document.xml", ".docx", "a Word document"),

@@ -138,6 +138,37 @@ def test_images_are_read(kind: str) -> None:
     assert doc.media_type.startswith("image/")
 
 
+def blurred(image):
+    """A page scanned out of focus: Tesseract still reads it, misreading many words."""
+    from PIL import ImageFilter
+
+    return image.filter(ImageFilter.GaussianBlur(2.2))
+
+
+def test_an_image_read_poorly_is_ingested_with_a_warning_saying_so() -> None:
+    [page] = page_images([PAGE_ONE])
+    buf = io.BytesIO()
+    blurred(page).save(buf, "PNG", dpi=(150, 150))
+    doc = load_bytes(Path("photo.png"), buf.getvalue())
+    assert doc.pages[0].text.strip()  # its words are kept, for what they are worth
+    [warning] = doc.warnings
+    assert warning.startswith("page 1 was read poorly by OCR (Tesseract's confidence in the "
+                              "words ")
+    assert warning.endswith("% at worst, under 80%): some words may be wrong; a sharper scan "
+                            "(300 dpi) reads better")
+
+
+def test_only_the_pages_read_poorly_are_named() -> None:
+    first, second, third = page_images([PAGE_ONE, PAGE_TWO, full_page(3)])
+    buf = io.BytesIO()
+    first.save(buf, "PDF", resolution=150, save_all=True,
+               append_images=[blurred(second), third])
+    doc = load_bytes(Path("scan.pdf"), buf.getvalue())
+    assert [p.number for p in doc.pages] == [1, 2, 3]
+    [warning] = doc.warnings
+    assert warning.startswith("page 2 was read poorly by OCR")
+
+
 def test_each_frame_of_a_multipage_tiff_is_a_page() -> None:
     first, second = page_images([PAGE_ONE, PAGE_TWO])
     buf = io.BytesIO()

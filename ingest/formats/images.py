@@ -174,16 +174,20 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         scaled, dpi, _ = for_ocr(page, dpi, options)
         return scaled, dpi
 
-    pages, notes = Pages(path), []
+    pages, notes, poor = Pages(path), [], {}
     for number, outcome in ocr.read_pages(render, list(range(1, count + 1)), options):
         if isinstance(outcome, ocr.OcrPage):
             pages.add(number, outcome.text)
+            if outcome.poor:
+                poor[number] = outcome.confidence
         elif isinstance(outcome, (ocr.OcrFailed, ocr.OcrUnavailable)):
             if count == 1:
                 raise DocumentError("corrupt", f"{path}: {outcome}")
             notes.append(f"page {number} not OCR'd: {outcome}")
         else:
             raise outcome
+    if note := ocr.poor_reading_note(poor):
+        notes.append(note)
     if damage is not None:
         notes.append(f"page {count + 1} not OCR'd: cannot decode the image ({damage}); the "
                      f"pages after it, if any, cannot be found")

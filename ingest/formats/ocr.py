@@ -37,6 +37,11 @@ NICENESS = 10
 # Tesseract's mean word confidence (0 to 100) under which a page's text may be turned: a clean
 # upright page reads far above it, a turned one far below
 POOR_CONFIDENCE = 60
+# under this mean word confidence a page's reading is said to be poor: a sharp scan reads at 90
+# or more, and a blurred one that misreads a word in five already falls below it
+POOR_READING = 80
+# a reading of fewer words says too little of the page to judge it by
+POOR_READING_MIN_WORDS = 5
 # OSD's own minimum (50 characters) leaves a page of a line or two unturned; a wrong answer
 # costs one more reading, never the page, since the better reading is kept
 OSD_MIN_CHARACTERS = 10
@@ -65,6 +70,23 @@ class OcrPage:
 
     text: str
     words: list[Word]
+    confidence: float = 100.0  # Tesseract's mean confidence in the words, 0 to 100
+
+    @property
+    def poor(self) -> bool:
+        return len(self.words) >= POOR_READING_MIN_WORDS and self.confidence < POOR_READING
+
+
+def poor_reading_note(confidences: dict[int, float]) -> str | None:
+    """What to tell of the pages (by number) read with little confidence, or None."""
+    if not confidences:
+        return None
+    numbers = sorted(confidences)
+    shown = ", ".join(map(str, numbers[:10])) + (", ..." if len(numbers) > 10 else "")
+    pages = f"page {shown} was" if len(numbers) == 1 else f"pages {shown} were"
+    return (f"{pages} read poorly by OCR (Tesseract's confidence in the words "
+            f"{min(confidences.values()):.0f}% at worst, under {POOR_READING}%): some words "
+            f"may be wrong; a sharper scan (300 dpi) reads better")
 
 
 def debian_package(language: str) -> str:
@@ -181,8 +203,8 @@ def _turn(path: Path, config: str) -> int:
 def _turned_back(page: OcrPage, size: tuple[int, int], turn: int) -> OcrPage:
     """A page read turned `turn` degrees clockwise, its word boxes put back where they lie on
     the page as given (`size` wide and high)."""
-    return OcrPage(page.text, [replace(word, box=_box_turned_back(word.box, size, turn))
-                               for word in page.words])
+    return replace(page, words=[replace(word, box=_box_turned_back(word.box, size, turn))
+                                for word in page.words])
 
 
 def _box_turned_back(box: tuple[int, int, int, int], size: tuple[int, int],
@@ -219,7 +241,9 @@ def _page(data: dict[str, list]) -> OcrPage:
         words.append(Word(offset, offset + len(text), box))
         parts.append(text)
         offset += len(text)
-    return OcrPage("".join(parts), words)
+    confidences = [conf for _, conf in _confidences(data)]
+    return OcrPage("".join(parts), words,
+                   sum(confidences) / len(confidences) if confidences else 100.0)
 
 
 _pools: dict[int, ThreadPoolExecutor] = {}

@@ -324,9 +324,11 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
             finally:
                 page.close()
 
-    warnings = []
+    warnings, poor = [], {}
     for number, outcome in ocr.read_pages(render, scans, options):
         if isinstance(outcome, ocr.OcrPage):
+            if outcome.poor:
+                poor[number] = outcome.confidence
             if outcome.text.strip():
                 text = (outcome.text if options.ocr == "force"
                         else with_lines_ocr_lost(outcome.text, texts[number]))
@@ -338,6 +340,8 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
             warnings.append(PageWarning(frozenset({number}), f"page {number} not OCR'd: {outcome}"))
         else:
             raise outcome
+    if note := ocr.poor_reading_note(poor):
+        warnings.append(PageWarning(frozenset(poor), note))
     return warnings
 
 

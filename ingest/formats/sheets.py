@@ -64,7 +64,7 @@ from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
 from rag.errors import DocumentError
 from rag.text.measures import is_measure
-from rag.text.table_rows import NAME_END, VALUE_SEPARATOR, cells_line, named_values
+from rag.text.table_rows import NAME_END, cells_line, named_values, row_lines
 
 # Cells a workbook hands over, empty or not, a missing row counting as one: a file can declare a
 # range, or number its rows, far past the cells it stores, and each one padded costs time.
@@ -701,7 +701,7 @@ class Table:
         if self.header is None:
             return cells_line(values)
         # a header repeated on every row can make a line far longer than its row
-        return VALUE_SEPARATOR.join(within_room(named_values(self.header, values), bounds))
+        return row_lines(within_room(named_values(self.header, values), bounds))
 
     def ends_before(self, opening: Opening) -> bool:
         """Whether a table the rows after a blank row open ends this one. A row as wide as

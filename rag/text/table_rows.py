@@ -15,6 +15,10 @@ from collections.abc import Iterator, Sequence
 CELL_SEPARATOR = " | "  # between a header's cells, and a row's that names nothing
 VALUE_SEPARATOR = "; "  # between a row's named values
 NAME_END = ": "  # after a value's column name
+# a row's line longer than this is written as several, each opening with the row's first
+# value ("Employee: Ann Lee"): a chunk holds about 800 characters, and a piece of a wide row cut
+# off from its first value would no longer say whose figures it holds
+WIDE_ROW_CHARS = 600
 _NAMED_VALUE = re.compile(rf"(?:^|{re.escape(VALUE_SEPARATOR)})([^:;\n]{{1,80}})"
                           rf"{re.escape(NAME_END)}([^;\n]*)")
 
@@ -22,7 +26,23 @@ _NAMED_VALUE = re.compile(rf"(?:^|{re.escape(VALUE_SEPARATOR)})([^:;\n]{{1,80}})
 def named_row(header: Sequence[str], values: Sequence[str]) -> str:
     """A row's values, each named by its column's header ("Region: North; Q1: 1200"); empty
     values left out, a value without a header as it is."""
-    return VALUE_SEPARATOR.join(named_values(header, values))
+    return row_lines(list(named_values(header, values)))
+
+
+def row_lines(pieces: Sequence[str]) -> str:
+    """A row's named values as its line, or as lines of at most WIDE_ROW_CHARS (a value
+    allowing) that each open with the row's first value, when it is wider."""
+    line = VALUE_SEPARATOR.join(pieces)
+    if len(line) <= WIDE_ROW_CHARS:
+        return line
+    first, lines, current = pieces[0], [], list(pieces[:1])
+    for piece in pieces[1:]:
+        if len(current) > 1 and len(VALUE_SEPARATOR.join([*current, piece])) > WIDE_ROW_CHARS:
+            lines.append(VALUE_SEPARATOR.join(current))
+            current = [first]
+        current.append(piece)
+    lines.append(VALUE_SEPARATOR.join(current))
+    return "\n".join(lines)
 
 
 def cells_line(values: Sequence[str]) -> str:

@@ -76,6 +76,26 @@ def test_a_word_two_letters_apart_is_another_word(word: str, text: str) -> None:
     assert not spelling.writes_apart(word, text)
 
 
+@pytest.mark.parametrize(("word", "text"), [
+    ("lapply", "Use tapply() to apply a function to groups of values."),  # another name
+    ("mapply", "Sapply simplifies the result."),
+])
+def test_a_word_a_first_letter_apart_is_another_word(word: str, text: str) -> None:
+    assert not spelling.writes_apart(word, text)
+    assert spelling.corrected(f"What does {word} do?", [text]) == f"What does {word} do?"
+
+
+def test_a_name_the_library_writes_only_a_first_letter_apart_is_said_to_be_unmentioned(
+        service, tmp_path) -> None:
+    notes = tmp_path / "apply.md"
+    notes.write_text("# Grouped summaries\n\nThe function tapply applies a function to each "
+                     "group of values of a vector, grouped by a factor.\n")
+    service.ingest([notes])
+    answer = service.ask("What does lapply do?")
+    assert "".join(answer).startswith("Your documents do not mention “lapply”.")
+    assert answer.query == "What does lapply do?"  # searched as asked, not as "tapply"
+
+
 def test_without_the_vocabulary_no_word_is_taken_as_misspelt(
         monkeypatch: pytest.MonkeyPatch, fresh_caches: None) -> None:
     monkeypatch.setattr(spelling, "known_words", frozenset)

@@ -12,7 +12,7 @@ is looked up only for a word the vocabulary lacks. Every real word of the questi
 alone, so "plane" is never read as "plant", nor "sever" as "seven", nor is "ailment" said
 to be unmentioned as a slip or a product's name would be. A text holds such a word when one
 of its own words is a letter apart: a letter missing, added or changed, or two neighbouring
-letters swapped.
+letters swapped, after the same first letter.
 """
 
 from __future__ import annotations
@@ -161,7 +161,11 @@ def _word_set(text: str) -> frozenset[str]:
 
 def letter_apart(one: str, other: str) -> bool:
     """Whether two words are the same but for a letter missing, added or changed, or two
-    neighbouring letters swapped."""
+    neighbouring letters swapped, after the same first letter: people seldom mistype a
+    word's first letter, and names a first letter apart are other names (R's lapply,
+    sapply and tapply)."""
+    if one[:1] != other[:1]:
+        return False
     shorter, longer = sorted((one, other), key=len)
     if len(longer) - len(shorter) > 1:
         return False

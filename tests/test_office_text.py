@@ -228,6 +228,28 @@ def test_the_upload_box_takes_the_office_variants() -> None:
     assert {"docm", "dotx", "pptm", "ppsx", "xlsm", "xltx"} <= set(UPLOAD_TYPES)
 
 
+def test_a_text_shape_saved_without_geometry_is_read_with_the_rest_of_its_deck() -> None:
+    """A body placeholder's text kept in a shape with an empty `<p:spPr/>` and no
+    placeholder, which python-pptx cannot type but PowerPoint draws."""
+    from pptx import Presentation
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[1])
+    first.shapes.title.text = "Safety briefing"
+    first.placeholders[1].text = "Wear a life jacket on deck at all times"
+    second = deck.slides.add_slide(deck.slide_layouts[1])
+    second.shapes.title.text = "Muster stations"
+    body = second.placeholders[1]
+    body.text = "Muster station A is on the upper deck"
+    placeholder = body._element.find(
+        ".//{http://schemas.openxmlformats.org/presentationml/2006/main}ph")
+    placeholder.getparent().remove(placeholder)
+    pages = load_bytes(Path("briefing.pptx"), saved(deck)).pages
+    assert [page.text for page in pages] == [
+        "Safety briefing\n\n• Wear a life jacket on deck at all times",
+        "Muster stations\n\nMuster station A is on the upper deck"]
+
+
 def test_a_library_error_names_no_python_object() -> None:
     said = ValueError(f"file '{io.BytesIO()}' is not a Word file, content type is 'x'")
     assert library_error(said) == "ValueError: file is not a Word file, content type is 'x'"

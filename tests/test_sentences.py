@@ -158,6 +158,20 @@ CASES = [
     ("1. Use the source and the build options here\nThen run it.",
      ["1. Use the source and the build options here Then run it."]),
     ("1. Encoding\nand more words.", ["1. Encoding and more words."]),
+    # a line wrapped before a parenthesised word goes on with its sentence; a list of
+    # parenthesised items is a list
+    ("We use the command line interface\n(CLI) instead. This is the default. It can change.",
+     ["We use the command line interface (CLI) instead.", "This is the default.",
+      "It can change."]),
+    ("Press the boost button on the\n(M) side panel. Quiet mode heats water in four minutes.",
+     ["Press the boost button on the (M) side panel.",
+      "Quiet mode heats water in four minutes."]),
+    ("Compute the value of f\n(x) for each point. Then plot it.",
+     ["Compute the value of f (x) for each point.", "Then plot it."]),
+    ("Steps:\n(i) Open the lid.\n(ii) Fill it.\n(iii) Close it.",
+     ["Steps:", "(i) Open the lid.", "(ii) Fill it.", "(iii) Close it."]),
+    ("Steps:\n(i) Open the lid\n(ii) Fill it\n(iii) Close it",
+     ["Steps:", "(i) Open the lid", "(ii) Fill it", "(iii) Close it"]),
     # paragraphs and white space
     ("First paragraph ends here.\n\nSecond   one\nruns on.",
      ["First paragraph ends here.", "Second one runs on."]),

@@ -102,7 +102,7 @@ def shape_lines(shape, slide) -> list[str]:
 
     if is_hidden_shape(shape):
         return []
-    if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+    if _shape_type(shape) == MSO_SHAPE_TYPE.GROUP:
         return [line for inner in reading_order(shape.shapes)
                 for line in shape_lines(inner, slide)]
     if getattr(shape, "has_table", False) and shape.has_table:
@@ -114,6 +114,16 @@ def shape_lines(shape, slide) -> list[str]:
         return [f"{mark} {text}" if mark else text for mark, text in
                 ((mark, para.text.strip()) for mark, para in marked) if text]
     return []
+
+
+def _shape_type(shape):
+    """The shape's type, or None where python-pptx cannot tell it: a text shape saved with
+    no geometry and no placeholder (an empty `<p:spPr/>`, which PowerPoint draws) makes it
+    raise, and the shape's text is still read as any text shape's."""
+    try:
+        return shape.shape_type
+    except NotImplementedError:
+        return None
 
 
 def chart_lines(shape) -> list[str]:

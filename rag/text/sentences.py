@@ -14,8 +14,10 @@ heading on its own line, numbered ("2.1.8 Promise objects"; a list's short title
 sentence, "1. Encoding") or Markdown's ("## Usage"), which would otherwise open the sentence
 after it; such a line is one piece, even with a stop inside ("5.4.1 Mixed arithmetic. The
 recycling rule"). A sentence never ends inside a word (sentencex cuts "https://CRAN." from
-"R-project.org"). sentencex reads a line opening with a bullet ("•", "■", "▶") as one item
-running to the next blank line, which a PDF's text seldom has: it sees a hyphen there instead.
+"R-project.org"), nor where its line wraps before a parenthesised word ("the command line
+interface\n(CLI) instead"), which sentencex reads as a list's item. sentencex reads a line
+opening with a bullet ("•", "■", "▶") as one item running to the next blank line, which a
+PDF's text seldom has: it sees a hyphen there instead.
 Nor does it end a sentence closed inside parentheses ("(Ah, the perspective of youth.) Of
 course"); that is done here, unless the stop is an abbreviation's. Nor does it end a Thai or Lao
 sentence (a space between two of its letters) or a Khmer one (its khan): done here too. What it
@@ -96,6 +98,10 @@ _OPENS_ON_A_CALL = re.compile(r"[ \t]*\.?[A-Za-z_][\w.]*\(\)[ \t]+[a-z]")
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
 _STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")
 _SPACE = re.compile(r"\s+")
+# a line opening with a parenthesised word or number, "(CLI)", "(x)", "(iii)", "(2)"
+_PARENTHESIS_OPENS_LINE = re.compile(r"\n(?=[ \t]*\([^\W_]{1,8}\))")
+_PARENTHESISED_ITEM = re.compile(r"\([^\W_]{1,8}\)")
+_LINE_ENDS = frozenset(".!?:;")
 _MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")  # "1." alone is no sentence
 # a sentence opening with one of these words refers back to the sentence before it
 _LEANS_BACK = re.compile(
@@ -431,6 +437,8 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
         # one character for one: the offsets sentencex gives hold in the block
         if _HAS_BULLET.search(block):
             block = block.translate(_AS_HYPHENS)
+        if "\n(" in block:
+            block = _joined_before_parentheses(block)
         for part in sentencex.get_sentence_boundaries(language, block):
             if part["is_paragraph_break"]:
                 continue
@@ -459,6 +467,23 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
             end = offset + len(block.rstrip())
             found.append(Sentence(_SPACE.sub(" ", text[marker:end]), marker, end))
     return found
+
+
+def _joined_before_parentheses(block: str) -> str:
+    """`block` with a line break a sentence wraps at before a parenthesis ("the command line
+    interface\n(CLI) instead", "the value of f\n(x)") made a space, one character for one.
+    sentencex reads a line opening with a parenthesised word as a list's item, which it cuts
+    the sentence before and runs to the paragraph's end. A line ending in a stop or a colon,
+    or itself opening with a parenthesised item ("(i) Open the lid"), is left to end there."""
+    line_breaks = [found.start() for found in _PARENTHESIS_OPENS_LINE.finditer(block)]
+    if not line_breaks:
+        return block
+    joined = list(block)
+    for at in line_breaks:
+        line = block[block.rfind("\n", 0, at) + 1:at].strip()
+        if line and line[-1] not in _LINE_ENDS and not _PARENTHESISED_ITEM.match(line):
+            joined[at] = " "
+    return "".join(joined)
 
 
 def _goes_on(sentence: str, piece: str, on_a_new_line: bool, language: str) -> bool:

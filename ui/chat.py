@@ -29,7 +29,7 @@ from ui.conversation import (
     to_markdown,
 )
 from ui.safe_text import plain
-from ui.sources import show_sources
+from ui.sources import REDRAW_PENDING, show_sources
 from ui.stops import abandoned_on_stop, asked_to_stop, forget_stop
 
 STOPPED = "Stopped: the answer above is what had arrived when you pressed stop."
@@ -182,6 +182,7 @@ def stream_answer(ctx: Context, question: str, history: list[dict], messages: li
     # and is then the answer's own
     reader_gone = threading.Event()
     forget_stop()  # only a press of stop during this answer is about it
+    st.session_state[REDRAW_PENDING] = True
     with st.sidebar:  # not beside the answer, whose elements then sit where a redraw puts them
         st.fragment(redraw_once_ended, run_every=REDRAW_SECONDS)(ended)
     try:
@@ -252,6 +253,7 @@ def redraw_once_ended(ended: threading.Event) -> None:
     `ended` is an event, not session state: what a stopped run writes there is not seen by
     the fragment's ticks."""
     if ended.is_set():
+        st.session_state.pop(REDRAW_PENDING, None)
         st.rerun(scope="app")
 
 

@@ -13,8 +13,14 @@ from ui.conversation import shown_file_name, shown_file_names, source_label
 from ui.safe_text import isolated, plain
 
 PREVIEW_CHARS = 600
+OPENING = "source-to-open"  # the Open button pressed, until its passage is shown
+# set while an answer streams, until the page is redrawn whole after it (`ui.chat`)
+REDRAW_PENDING = "redraw-pending"
 
 
+# a fragment: an Open button pressed while the next answer streams is run once that answer
+# ends, where a click anywhere else reruns the whole page and cuts the answer short
+@st.fragment
 def show_sources(workspace: Workspace, citations: list[dict], key: str,
                  cited: set[int] | None = None) -> None:
     """The "Sources (n)" expander: one line per passage, each with an Open button; the
@@ -52,9 +58,20 @@ def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> N
         text.caption(plain("This passage contains instruction-like text ("
                            + ", ".join(c["flags"]) + "); it was quoted, not obeyed."))
     # numbered, so that a screen reader's list of the page's buttons tells them apart
-    if button.button(f"Open [{n}]", key=f"{key}-open-{n}", icon=":material/open_in_new:",
-                     help="Show the passage in its page"):
+    opener = f"{key}-open-{n}"
+    button.button(f"Open [{n}]", key=opener, icon=":material/open_in_new:",
+                  help="Show the passage in its page", on_click=ask_to_open, args=(opener,))
+    # a redraw of the whole page still to come would close the dialog as soon as it opened
+    if st.session_state.get(OPENING) == opener and REDRAW_PENDING not in st.session_state:
+        del st.session_state[OPENING]
         source_dialog(workspace, n, c)
+
+
+def ask_to_open(opener: str) -> None:
+    """Remember which Open button was pressed, until its passage is shown: a press while an
+    answer streams is run once the answer has ended, and the page is then redrawn whole
+    (`ui.chat.redraw_once_ended`), where the button reads as not pressed."""
+    st.session_state[OPENING] = opener
 
 
 class _PageUnavailable(Exception):

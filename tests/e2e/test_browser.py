@@ -289,6 +289,42 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     assert TOKEN not in page.content()
 
 
+def test_a_source_opened_while_an_answer_streams_opens_once_it_has_ended(
+        page, app_server: AppServer, standin, output_dir: Path) -> None:
+    """The Open button of an earlier answer's source, pressed mid-answer, neither cuts the
+    answer short nor is lost: the passage opens once the answer has ended."""
+    before = stopped_answers(app_server)
+    open_app(page, app_server)
+    # a kettle manual of its own: the module's other tests' answers are in the cache
+    upload(page, "kettle-care.md", f"# Kettle care\n\n{KETTLE} Never immerse the base in "
+                                   f"water. Wipe the lid weekly.\n".encode(), "text/markdown")
+    choose_generator(page, "Workers AI")
+    page.get_by_text(f"workers-ai ({PRIMARY})").wait_for()
+    ask(page, "How often should I descale the kettle?")
+    first = assistant_messages(page).first  # stays the first when the second comes
+    first.get_by_text(re.compile(rf"^workers-ai · {re.escape(PRIMARY)} · fresh · ")).wait_for()
+    wait_idle(page)
+    first.get_by_test_id("stExpander").get_by_text(re.compile(r"Sources \(\d\)")).click()
+    opener = first.get_by_role("button", name="Open [1]")
+    opener.wait_for()
+
+    hold = standin.hold_after_first_token()
+    ask(page, "What must never be immersed in water?")
+    first_token_shown(page, app_server, "")
+    opener.click()
+    page.wait_for_timeout(1000)  # time for a rerun the click would start to cut the answer
+    assert page.get_by_role("dialog").count() == 0  # not while the answer streams
+    hold.set()
+    second = assistant_messages(page).last
+    second.locator("p").filter(has_text=re.compile(r"Never immerse the base in water.*\[1\]")
+                               ).wait_for()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text(KETTLE).first.wait_for()  # the passage, opened once the answer ended
+    page.screenshot(path=str(output_dir / "01-opened-after-the-answer.png"))
+    assert "Interrupted" not in second.inner_text()
+    assert stopped_answers(app_server) == before
+
+
 def stopped_answers(server: AppServer) -> float:
     families = text_string_to_metric_families(httpx.get(f"{server.url}/metrics").text)
     return sum(sample.value for family in families for sample in family.samples

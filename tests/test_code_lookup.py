@@ -40,3 +40,35 @@ def test_a_passage_writing_the_option_asked_about_is_found(service: RagService) 
     # a question naming no code is searched as ever
     assert "upload:options.txt" not in [
         hit.source for hit in service.search("What is a persistent variable?", top_k=3)]
+
+
+def test_an_option_the_best_passages_write_only_in_passing_brings_its_definition(
+        service: RagService) -> None:
+    """Passages mentioning the option ("unless --persist is also specified") do not hold its
+    definition: the passage whose list of options opens a line with it is brought in."""
+    for n in range(8):
+        service.ingest_bytes(f"persistent-{n}.txt", PERSISTENT.format(n=n).encode(),
+                             f"upload:persistent-{n}.txt")
+    for n in range(3):
+        service.ingest_bytes(f"usage-{n}.txt", (
+            f"Running script {n}\nWhat does the option do? Octave runs the commands of file "
+            f"{n} and exits when done, unless the --persist option is also given: the "
+            f"persistent session then stays open.").encode(), f"upload:usage-{n}.txt")
+    service.ingest_bytes("options.txt", OPTIONS.encode(), "upload:options.txt")
+    question = "What does the --persist option do?"
+    found = [hit.source for hit in service.search(question, top_k=3)]
+    assert found[0].startswith("upload:usage-") and found[-1] == "upload:options.txt"
+    answer = service.ask(question, top_k=3)
+    assert answer.text.startswith(
+        "--persist Go to interactive mode after reading a file named on the command line.")
+
+
+def test_options_listed_together_are_each_defined_by_their_line() -> None:
+    from rag.text.identifiers import defines_option
+
+    line = "--save / --no-save Control whether data sets should be saved at the end."
+    assert defines_option(line, "--no-save") and defines_option(line, "--save")
+    assert defines_option("-v, --verbose Print more.", "--verbose")
+    assert defines_option("--save --no-save Control whether data sets are saved.", "--no-save")
+    assert not defines_option("Exit when done unless --persist is also specified.",
+                              "--persist")

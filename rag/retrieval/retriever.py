@@ -11,7 +11,6 @@ alone: the sparse half needs no model. The retrieval then says so.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -28,7 +27,7 @@ from rag.stores.base import ChunkStore
 from rag.stores.fusion import ScoredIds
 from rag.text import lexical, spelling
 from rag.text.contents import is_contents
-from rag.text.identifiers import identifiers, writes
+from rag.text.identifiers import defines_in_a_line, identifiers, is_option, writes
 from rag.types import Hit, SearchMode
 
 log = logging.getLogger(__name__)
@@ -147,16 +146,20 @@ class Retriever:
                             doc_id: str | None, source: str | None) -> list[Hit]:
         """The hits, with a passage writing each code or name the query asks about as
         written ("--persist", "E1047") that none of them writes, in their last places: its
-        pieces are common words ("persist"), which the search ranks other passages by."""
+        pieces are common words ("persist"), which the search ranks other passages by. An
+        option the hits write only in passing ("unless --persist is also specified") brings
+        the passage defining it, a line of a list of options opening with it, if one does."""
         texts = [_written(hit) for hit in hits]
-        codes = [code for code in identifiers(query)
-                 if not any(writes(text, code) for text in texts)]
+        codes = [(code, written) for code in identifiers(query)
+                 if not (written := any(writes(text, code) for text in texts))
+                 or (is_option(code) and not any(defines_in_a_line(text, code)
+                                                 for text in texts))]
         if top_k < 2 or not hits or not codes:  # the best hit stays, whatever it writes
             return hits
         added: list[Hit] = []
-        for code in codes[:UNHELD_LOOKUPS]:
+        for code, written in codes[:UNHELD_LOOKUPS]:
             taken = {hit.chunk_id for hit in (*hits, *added)}
-            writing = self._writing(query, code, taken, doc_id, source)
+            writing = self._writing(query, code, taken, doc_id, source, defining=written)
             if writing is not None:
                 added.append(writing)
         if not added:
@@ -220,11 +223,12 @@ class Retriever:
         return tuple(words + [code for code in codes if not self._holds_code(code)])
 
     def _writing(self, query: str, code: str, taken: set[str], doc_id: str | None,
-                 source: str | None) -> Hit | None:
+                 source: str | None, *, defining: bool = False) -> Hit | None:
         """The passage that best writes `code` as asked, not one of `taken`: among those the
         query's words find, else those the code's pieces find; one opening a line with it
         first (a list of options or codes defines each so), a contents' or an index's line
-        naming it ("--persist . . . 17") only where no other passage writes it."""
+        naming it ("--persist . . . 17") only where no other passage writes it. `defining`:
+        only one opening a line with it."""
         found: list[Hit] = []
         for text, depth in ((query, QUERY_LOOKUP_DEPTH), (code, CODE_LOOKUP_DEPTH)):
             vector = lexical.query_vector(text, self.store.lexical_scheme)
@@ -233,8 +237,11 @@ class Retriever:
                                            source=source)
         writing = [hit for hit in found if hit.chunk_id not in taken
                    and writes(_written(hit), code)]
-        opening = re.compile(rf"^[ \t]*{re.escape(code)}(?![\w-])", re.MULTILINE)
-        return min(writing, key=lambda hit: (is_contents(hit.text), not opening.search(hit.text)),
+        if defining:
+            writing = [hit for hit in writing
+                       if defines_in_a_line(hit.text, code) and not is_contents(hit.text)]
+        return min(writing, key=lambda hit: (is_contents(hit.text),
+                                             not defines_in_a_line(hit.text, code)),
                    default=None)
 
     def _holds(self, word: str) -> bool:

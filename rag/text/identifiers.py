@@ -95,10 +95,34 @@ def writes(text: str, identifier: str) -> bool:
 
 
 def defines_option(text: str, identifier: str) -> bool:
-    """Whether `identifier` is a command's option and `text` opens with it, as a list of
-    options defines each ("--persist Go to interactive mode ...")."""
-    return (_OPTION.fullmatch(identifier) is not None
-            and _written_option(identifier).match(text.lstrip()) is not None)
+    """Whether `identifier` is a command's option and `text` opens with it, alone or after
+    the options listed with it, as a list of options defines each ("--persist Go to
+    interactive mode ...", "--save / --no-save Control whether ...")."""
+    return is_option(identifier) and _defining(identifier).match(text.lstrip()) is not None
+
+
+def is_option(identifier: str) -> bool:
+    return _OPTION.fullmatch(identifier) is not None
+
+
+def defines_in_a_line(text: str, identifier: str) -> bool:
+    """Whether a line of `text` opens with `identifier` as `defines_option` reads it (an
+    option), or with it alone (a code: "E1047 Disk full")."""
+    if is_option(identifier):
+        return _defining(identifier).search(text) is not None
+    opening = re.compile(rf"^[ \t]*{re.escape(identifier)}(?![\w-])", re.MULTILINE)
+    return opening.search(text) is not None
+
+
+# options listed together before the definition they share: "--save / --no-save", "-v,
+# --verbose", "-q or --quiet", "--save --no-save"
+_OPTIONS_BEFORE = r"(?:(?:--?|[–—])[^\W_][\w-]*(?:=\S+)?(?:\s*[,/|]\s*|\s+or\s+|\s+))*"
+
+
+def _defining(option: str) -> re.Pattern[str]:
+    """A line opening with `option`, alone or after the options listed with it."""
+    return re.compile(rf"^[ \t]*{_OPTIONS_BEFORE}{_written_option(option).pattern}",
+                      re.MULTILINE)
 
 
 def _written_option(option: str) -> re.Pattern[str]:

@@ -73,6 +73,78 @@ def make_pptx(slides: Sequence[dict], title: str | None = None) -> bytes:
     return buf.getvalue()
 
 
+def docx_importing(chunks: Sequence[tuple[str, bytes]], in_cell: bool = False) -> bytes:
+    """A Word document importing each (content type, bytes) part in a `w:altChunk` between
+    the paragraphs "Before." and "After.", as web apps and HTML-to-Word converters write one;
+    the chunks in the one cell of a table there with `in_cell`."""
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    document.add_paragraph("Before.")
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)._tc if in_cell else None
+    after = document.add_paragraph("After.")._p
+    for n, (content_type, data) in enumerate(chunks, start=1):
+        part = Part(PackURI(f"/word/chunk{n}.bin"), content_type, data, document.part.package)
+        rid = document.part.relate_to(part, "http://schemas.openxmlformats.org/"
+                                            "officeDocument/2006/relationships/aFChunk")
+        chunk = parse_xml(f'<w:altChunk {nsdecls("w", "r")} r:id="{rid}"/>')
+        if cell is not None:
+            cell.append(chunk)
+        else:
+            after.addprevious(chunk)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def pptx_with_smartart(title: str, points: Sequence[Sequence[str]], below: str,
+                       data_id: str | None = None) -> bytes:
+    """A slide titled `title` holding a SmartArt diagram whose points hold `points` (each
+    point's paragraphs), then a text box reading `below`; the diagram's link to its data
+    part `data_id` instead when given (one naming no part)."""
+    import pptx
+    from lxml import etree
+    from pptx.opc.package import Part
+    from pptx.opc.packuri import PackURI
+    from pptx.util import Inches
+
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    dgm = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    slide.shapes.title.text = title
+    slide.shapes.add_textbox(Inches(1), Inches(5), Inches(6), Inches(1)).text_frame.text = below
+    texts = "".join(
+        f'<dgm:pt modelId="{n}"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/>'
+        + ("".join(f"<a:p><a:r><a:t>{line}</a:t></a:r></a:p>" for line in lines)
+           or "<a:p><a:endParaRPr/></a:p>")
+        + "</dgm:t></dgm:pt>" for n, lines in enumerate(points, start=1))
+    data = (f'<dgm:dataModel xmlns:dgm="{dgm}" xmlns:a="{a}"><dgm:ptLst>'
+            f'<dgm:pt modelId="0" type="doc"><dgm:prSet/><dgm:spPr/></dgm:pt>{texts}'
+            "</dgm:ptLst><dgm:cxnLst/><dgm:bg/><dgm:whole/></dgm:dataModel>")
+    part = Part(PackURI("/ppt/diagrams/data1.xml"),
+                "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml",
+                deck.part.package, data.encode())
+    rid = slide.part.relate_to(part, "http://schemas.openxmlformats.org/officeDocument/"
+                                     "2006/relationships/diagramData")
+    slide.shapes._spTree.append(etree.fromstring(
+        '<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+        f' xmlns:a="{a}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships"><p:nvGraphicFramePr><p:cNvPr id="9" name="Diagram 8"/>'
+        "<p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm>"
+        '<a:off x="914400" y="1828800"/><a:ext cx="6096000" cy="2032000"/></p:xfrm>'
+        f'<a:graphic><a:graphicData uri="{dgm}"><dgm:relIds xmlns:dgm="{dgm}" '
+        f'r:dm="{data_id or rid}" r:lo="{rid}" r:qs="{rid}" r:cs="{rid}"/></a:graphicData>'
+        "</a:graphic></p:graphicFrame>"))
+    buf = io.BytesIO()
+    deck.save(buf)
+    return buf.getvalue()
+
+
 def make_xlsx(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
     """A workbook written in write-only mode (so a large one is made in little memory)."""
     import openpyxl

@@ -191,6 +191,9 @@ def docx_with_body(path: Path, body: str) -> Path:
 
 @pytest.mark.parametrize(("body", "bound"), [
     ("<w:p/>" * 200_001 + "<w:p><w:r><w:t>tail</w:t></w:r></w:p>", "200,000 paragraphs"),
+    ('<w:altChunk xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+     ' r:id="rId1"/>' * 200_001 + "<w:p><w:r><w:t>tail</w:t></w:r></w:p>",
+     "200,000 paragraphs"),  # each chunk imported a paragraph
     ("<w:p>" + "<w:r><w:t>x</w:t></w:r>" * 1_000_001 + "</w:p>", "1,000,000 runs of text"),
     ('<w:p><m:oMath xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math">'
      + "<m:r><m:t>x</m:t></m:r>" * 1_000_001 + "</m:oMath></w:p>", "1,000,000 runs of text"),

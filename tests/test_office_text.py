@@ -1,7 +1,8 @@
 """Word and PowerPoint text a reader sees that a plain run-by-run read would lose or
-misname: a text box in a table cell, inserted symbols, equations, table headers holding
-digits or under a title, macro-enabled and template packages saved under .docx or .pptx;
-and an EPUB book whose reading order names a contents file it lacks."""
+misname: a text box in a table cell, inserted symbols, equations, words under a phonetic
+guide, content imported from another file, SmartArt, table headers holding digits or under
+a title, macro-enabled and template packages saved under .docx or .pptx; and an EPUB book
+whose reading order names a contents file it lacks."""
 
 from __future__ import annotations
 
@@ -14,11 +15,20 @@ import pytest
 from ingest.formats.base import library_error
 from ingest.loaders import load_bytes
 from rag.errors import DocumentError
-from tests.docgen import make_docx, make_pptx, make_xlsx
+from tests.docgen import (
+    docx_importing,
+    make_docx,
+    make_pptx,
+    make_xlsx,
+    pptx_with_smartart,
+)
 
 NAMESPACES = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
               'xmlns:v="urn:schemas-microsoft-com:vml" '
               'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math"')
+
+
+OPENXML = "application/vnd.openxmlformats-officedocument."
 
 
 def xml(text: str):
@@ -107,6 +117,76 @@ def test_an_equation_keeps_its_place_in_the_sentence_in_a_linear_form() -> None:
         "x=(-b±√(b^2-4ac))/2a", "∑_(i=1)^n x_i=(a+b)^(n+1)"]
 
 
+def ruby(base: str, reading: str) -> object:
+    """A run of Word's Phonetic Guide: `reading` set small above `base`."""
+    return xml(f"<w:r {NAMESPACES}><w:ruby><w:rubyPr><w:hps w:val='10'/><w:lid w:val='ja-JP'/>"
+               f"</w:rubyPr><w:rt><w:r><w:t>{reading}</w:t></w:r></w:rt><w:rubyBase><w:r>"
+               f"<w:t>{base}</w:t></w:r></w:rubyBase></w:ruby></w:r>")
+
+
+def test_words_under_a_phonetic_guide_are_read_in_place_without_their_reading() -> None:
+    import docx
+
+    document = docx.Document()
+    cell = document.add_table(rows=1, cols=1).cell(0, 0).paragraphs[0]
+    for paragraph in (document.add_paragraph(), cell):
+        paragraph.add_run("この")
+        paragraph._p.append(ruby("船", "ふね"))
+        paragraph.add_run("は毎朝")
+        paragraph._p.append(ruby("八時", "はちじ"))
+        paragraph.add_run("に出航します。")
+    assert paragraphs("ferry.docx", saved(document)) == ["この船は毎朝八時に出航します。"] * 2
+
+
+HTML_CHUNK = ("text/html", b"<html><head><meta charset='windows-1252'></head><body>"
+                           b"<p>The ferry timetable changes on 1 November.</p>"
+                           b"<p>Caf\xe9 opens at six.</p></body></html>")
+
+
+def test_html_or_text_a_word_document_imports_is_read_in_its_place() -> None:
+    document = docx_importing([HTML_CHUNK, ("text/plain", b"Bring your ticket.")])
+    loaded = load_bytes(Path("timetable.docx"), document)
+    assert [block for page in loaded.pages for block in page.text.split("\n\n")] == [
+        "Before.", "The ferry timetable changes on 1 November.", "Café opens at six.",
+        "Bring your ticket.", "After."]
+    assert loaded.warnings == ()
+
+
+def test_html_a_word_table_cell_imports_is_read_in_the_cell() -> None:
+    assert paragraphs("timetable.docx", docx_importing([HTML_CHUNK], in_cell=True)) == [
+        "Before.", "The ferry timetable changes on 1 November. Café opens at six.", "After."]
+
+
+@pytest.mark.parametrize(("content_type", "data", "kind"), [
+    (OPENXML + "wordprocessingml.document.main+xml",
+     make_docx([("Imported", ["Words of another document."])]), "a Word document"),
+    ("application/rtf", rb"{\rtf1 Words in RTF.}", "RTF")])
+def test_a_part_of_another_kind_a_word_document_imports_is_named_in_a_warning(
+        content_type: str, data: bytes, kind: str) -> None:
+    loaded = load_bytes(Path("merged.docx"), docx_importing([(content_type, data)]))
+    assert loaded.pages[0].text == "Before.\n\nAfter."
+    assert loaded.warnings == (
+        f"1 part imported from another file ({kind}) left out: Word merges it into the text "
+        f"when it opens the document. Open and save it in Word, then ingest it again.",)
+
+
+def test_smartart_text_is_read_in_the_diagram_s_place_a_point_a_line() -> None:
+    deck = pptx_with_smartart("Onboarding process", [
+        ["Sign the contract"], [], ["Collect the badge", "from reception"]],
+        below="Ask HR if anything is missing.")
+    assert paragraphs("onboarding.pptx", deck) == [
+        "Onboarding process", "Sign the contract", "Collect the badge from reception",
+        "Ask HR if anything is missing."]
+
+
+def test_a_smartart_diagram_whose_data_part_is_missing_is_left_out_with_its_slide_kept(
+        ) -> None:
+    deck = pptx_with_smartart("Onboarding process", [["Sign the contract"]],
+                              below="Ask HR if anything is missing.", data_id="rId99")
+    assert paragraphs("onboarding.pptx", deck) == [
+        "Onboarding process", "Ask HR if anything is missing."]
+
+
 def word_table(rows: list[list[str]], merged_title: bool = False) -> bytes:
     import docx
 
@@ -141,9 +221,6 @@ def test_a_title_merged_across_a_word_table_is_a_line_above_its_header() -> None
     assert paragraphs("prices.docx", word_table(rows, merged_title=True)) == [
         "Price list", "Model | Capacity | Price",
         "Model: K200; Capacity: 1.7 litres; Price: $39"]
-
-
-OPENXML = "application/vnd.openxmlformats-officedocument."
 
 
 def retyped(package: bytes, old: str, new: str) -> bytes:

@@ -1,6 +1,6 @@
 """PowerPoint (.pptx) with python-pptx: a slide is a page, with its title, body text, tables,
-charts and speaker notes; its locator is "slide 3: <title>". A hidden slide, and a shape hidden on a
-shown one, are left out."""
+charts, SmartArt diagrams' text and speaker notes; its locator is "slide 3: <title>". A hidden
+slide, and a shape hidden on a shown one, are left out."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from ingest.formats.date_formats import Moment
 from ingest.formats.word import short
 
 log = logging.getLogger(__name__)
+# DrawingML's, a SmartArt diagram's and relationships' namespaces, as lxml spells a tag
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+DIAGRAM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 # the main parts of a slideshow, a template, and their macro-enabled kinds
 PRESENTATION_LIKE_PARTS = (
     "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml",
@@ -109,6 +113,9 @@ def shape_lines(shape, slide) -> list[str]:
         return table_lines(shape.table)
     if getattr(shape, "has_chart", False) and shape.has_chart:
         return chart_lines(shape)
+    diagram = diagram_data_id(shape)
+    if diagram is not None:
+        return diagram_lines(slide, diagram)
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         marked = zip(paragraph_marks(shape, slide), shape.text_frame.paragraphs, strict=True)
         return [f"{mark} {text}" if mark else text for mark, text in
@@ -124,6 +131,37 @@ def _shape_type(shape):
         return shape.shape_type
     except NotImplementedError:
         return None
+
+
+def diagram_data_id(shape) -> str | None:
+    """The relationship naming a SmartArt diagram's data part, which holds its text, when
+    `shape` is a SmartArt graphic frame (python-pptx has no shape for one)."""
+    ids = shape._element.find(f"{A}graphic/{A}graphicData/{DIAGRAM}relIds")
+    return ids.get(f"{R}dm") if ids is not None else None
+
+
+def diagram_lines(slide, data_id: str) -> list[str]:
+    """A SmartArt diagram's text (a process's steps, an org chart's names): each point's, in
+    the order its data part keeps them, a line each, its paragraphs joined; points without
+    text (the diagram's own, its connectors') have none. A diagram whose data part is
+    missing or cannot be read is left out, the rest of the slide kept."""
+    from pptx.oxml import parse_xml  # python-pptx's parser: no entities resolved
+
+    try:
+        data = parse_xml(slide.part.related_part(data_id).blob)
+    except (KeyError, ValueError, SyntaxError) as exc:  # lxml's XMLSyntaxError is a SyntaxError
+        log.warning("a SmartArt diagram on a slide could not be read (%s); left out", exc)
+        return []
+    points = (point_text(point) for point in data.iterfind(f"{DIAGRAM}ptLst/{DIAGRAM}pt"))
+    return [text for text in points if text]
+
+
+def point_text(point) -> str:
+    """A SmartArt point's words, a line break a space, its paragraphs one line."""
+    paragraphs = ("".join(" " if piece.tag == f"{A}br" else piece.text or ""
+                          for piece in paragraph.iter(f"{A}t", f"{A}br"))
+                  for paragraph in point.iterfind(f"{DIAGRAM}t/{A}p"))
+    return " ".join(" ".join(paragraphs).split())
 
 
 def chart_lines(shape) -> list[str]:

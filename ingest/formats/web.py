@@ -63,15 +63,21 @@ _CONTROL_ROLES = frozenset({"search", "menu", "menubar"})
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    from bs4.dammit import EncodingDetector
-
-    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
-    soup, text = visible(decode_text(path, data, declared))
+    soup, text = visible(html_markup(path, data))
     # the title's words with single spaces: strip=True would glue "Blimp <b>guide</b>"
     title = metadata_title(soup.title.get_text(" ")) if soup.title else ""
     pages = Pages(path)
     pages.add(None, text)
     return Parsed(title or path.stem, pages.pages)
+
+
+def html_markup(path: Path, data: bytes) -> str:
+    """An HTML file's markup, decoded in the charset the page declares, else as any text
+    file is (`decode_text`)."""
+    from bs4.dammit import EncodingDetector
+
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    return decode_text(path, data, declared)
 
 
 def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:

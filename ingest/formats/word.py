@@ -1,7 +1,9 @@
 """Word (.docx) with python-docx: headings, paragraphs, tables (nested ones too), text boxes
 and content controls in reading order, the text as a reader now sees it (tracked insertions in,
 deletions and hidden text out, hidden by the run or by its style; equations and inserted
-symbols in their place: `word_math`); headers, footers, footnotes and comments are not read.
+symbols in their place: `word_math`; the words a phonetic guide annotates, without their
+reading; content imported from an HTML or plain text file: `word_chunks`); headers, footers,
+footnotes and comments are not read.
 
 A document has no pages to cite, so each heading starts a section: a page without a number
 whose locator is the heading ("Installation"), which citations show. A heading is what Word
@@ -31,6 +33,7 @@ from ingest.formats.base import (
 )
 from ingest.formats.containers import check_package, main_part, reading
 from ingest.formats.sheets import could_be_header, titled
+from ingest.formats.word_chunks import IMPORTED, keep_chunks_unparsed, merge_imported_chunks
 from ingest.formats.word_math import MATH, MATH_RUN, math_text, symbol_text
 from rag.text.table_rows import cells_line, named_row
 
@@ -73,6 +76,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     with reading(path, "Word document", (OpcError, XmlchemyError)):
         document = opened_document(path, data)
         check_counts(path, document.element.body)
+        warnings = merge_imported_chunks(path, document)
         hide_styled_text(document)
         numbers = ListNumbers.of(document)
         title = metadata_title(document.core_properties.title)
@@ -100,7 +104,7 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             lines += boxed
         if lines:
             pages.add(None, PARAGRAPH_BREAK.join(lines), heading)
-    return Parsed(title or path.stem, pages.pages)
+    return Parsed(title or path.stem, pages.pages, warnings)
 
 
 def opened_document(path: Path, data: bytes):
@@ -110,17 +114,19 @@ def opened_document(path: Path, data: bytes):
     from docx.package import Package
     from docx.parts.document import DocumentPart
 
+    keep_chunks_unparsed(PartFactory)
     return main_part(path, data, Package, PartFactory, DocumentPart, DOCUMENT_LIKE_PARTS,
                      "Word document").document
 
 
 def check_counts(path: Path, body) -> None:
-    """Refuse a body of more paragraphs or runs (an equation's too) than MAX_PARAGRAPHS or
-    MAX_RUNS before it is walked: counted by lxml in C, where reading each costs python-docx
-    tens of microseconds, so a small file of millions of empty ones would take minutes."""
+    """Refuse a body of more paragraphs (an imported chunk, read as one, too) or runs (an
+    equation's too) than MAX_PARAGRAPHS or MAX_RUNS before it is walked: counted by lxml in C,
+    where reading each costs python-docx tens of microseconds, so a small file of millions of
+    empty ones would take minutes."""
     from docx.oxml.ns import qn
 
-    for names, bound, what in (((qn("w:p"),), MAX_PARAGRAPHS, "paragraphs"),
+    for names, bound, what in (((qn("w:p"), IMPORTED), MAX_PARAGRAPHS, "paragraphs"),
                                ((qn("w:r"), MATH_RUN), MAX_RUNS, "runs of text")):
         if sum(1 for _ in itertools.islice(body.iter(*names), bound + 1)) > bound:
             raise too_large(path, f"more than {bound:,} {what}")
@@ -226,7 +232,8 @@ INLINE_WRAPPERS = BLOCK_WRAPPERS | tags(
 BLOCKS, RUNS, ROWS, CELLS = tags("p", "tbl"), tags("r"), tags("tr"), tags("tc")
 BREAK = W + "br"
 SYMBOL = W + "sym"
-RUN_TEXT = tags("t", "tab", "ptab", "cr", "noBreakHyphen", "br", "sym")
+RUBY, RUBY_BASE = W + "ruby", W + "rubyBase"
+RUN_TEXT = tags("t", "tab", "ptab", "cr", "noBreakHyphen", "br", "sym", "ruby")
 
 
 def unwrapped(element, wanted: frozenset[str], wrappers: frozenset[str],
@@ -295,7 +302,17 @@ def run_text(run) -> str:
 def run_piece(element) -> str:
     if element.tag == BREAK:
         return "\n"
+    if element.tag == RUBY:
+        return ruby_text(element)
     return symbol_text(element) if element.tag == SYMBOL else str(element)
+
+
+def ruby_text(ruby) -> str:
+    """The words a phonetic guide (Word's Phonetic Guide, furigana over kanji) is set over,
+    its base, read as the sentence's own; not its reading (`w:rt`), a pronunciation aid
+    printed small above them, which the sentence reads without."""
+    base = ruby.find(RUBY_BASE)
+    return inline_text(base) if base is not None else ""
 
 
 def numbered_text(paragraph, numbers: ListNumbers | None) -> str:

@@ -881,8 +881,9 @@ def test_empty_rows_do_not_count_towards_the_bound(monkeypatch) -> None:
     sheet.cell(row=60, column=1, value="Washer")
     buf = io.BytesIO()
     book.save(buf)
+    # a lone value after the blank rows reads as a note under the table, not one of its rows
     assert load_bytes(Path("styled.xlsx"), buf.getvalue()).pages[0].text.split("\n\n") == [
-        "Item | Qty", "Item: Bolt; Qty: 3", "Item: Washer"]
+        "Item | Qty", "Item: Bolt; Qty: 3", "Washer"]
     assert load_bytes(Path("gaps.csv"), b"a,b\n\n1,2\n,\n\n3,4\n").pages[0].text
 
 @pytest.mark.slow

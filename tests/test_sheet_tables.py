@@ -214,6 +214,74 @@ def test_a_row_after_a_blank_row_naming_a_year_stays_a_row_of_its_table(tmp_path
     assert text_lines(csv) == ["Item | Qty", "Item: bolt; Qty: 5", "Item: washer; Qty: 1999"]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_note_under_a_table_after_a_blank_row_is_a_line_of_its_own(
+        tmp_path: Path, suffix: str) -> None:
+    source = "Source: National Records of Scotland, mid-2022 estimates"
+    if suffix == ".csv":
+        path = tmp_path / "towns.csv"
+        path.write_text(f'Town,Population\nOban,8500\nFort William,10500\n\n"{source}"\n')
+    else:
+        path = workbook(tmp_path / "towns.xlsx", [["Town", "Population"], ["Oban", 8500],
+                                                 ["Fort William", 10500], [], [source]])
+    assert text_lines(path) == [
+        "Town | Population", "Town: Oban; Population: 8500",
+        "Town: Fort William; Population: 10500", source]
+
+
+def test_notes_after_a_blank_row_lead_the_rows_that_go_on_under_the_header(
+        tmp_path: Path) -> None:
+    """Rows of one value in the first column open the rows after a blank row as notes; a
+    wider row, and a value in another column, are the table's."""
+    book = workbook(tmp_path / "stock.xlsx",
+                    [["Item", "Qty"], ["bolt", 5], [], ["Notes"], ["Reorder monthly"],
+                     ["washer", 7], ["spring"], [], [None, 8]])
+    assert text_lines(book) == ["Item | Qty", "Item: bolt; Qty: 5", "Notes", "Reorder monthly",
+                                "Item: washer; Qty: 7", "Item: spring", "Qty: 8"]
+
+
+# a CSV file's delimiter
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_a_csv_with_lines_above_its_header_is_split_on_its_delimiter(
+        tmp_path: Path, delimiter: str) -> None:
+    """A bank's or a report's export: account lines, a blank line, then the table, its
+    amounts with decimal commas; the sniffer finds no delimiter alike on nearly every line."""
+    rows = [["Kontonummer", "12345678"], ["Zeitraum", "01.05.2024 - 31.05.2024"], [],
+            ["Datum", "Empfänger", "Verwendungszweck", "Betrag"],
+            ["02.05.2024", "Stadtwerke Oban", "Strom Mai, Abschlag", "-45,20"],
+            ["03.05.2024", "Hafenamt", "Liegeplatz, Juni", "-120,00"]]
+    path = tmp_path / "konto.csv"
+    path.write_text("".join(delimiter.join(row) + "\n" for row in rows))
+    assert text_lines(path) == [
+        "Kontonummer: 12345678", "Zeitraum: 01.05.2024 - 31.05.2024",
+        "Datum | Empfänger | Verwendungszweck | Betrag",
+        "Datum: 02.05.2024; Empfänger: Stadtwerke Oban; Verwendungszweck: Strom Mai, Abschlag; "
+        "Betrag: -45,20",
+        "Datum: 03.05.2024; Empfänger: Hafenamt; Verwendungszweck: Liegeplatz, Juni; "
+        "Betrag: -120,00"]
+
+
+def test_a_delimiter_in_quotes_splits_no_field_when_the_delimiter_is_counted() -> None:
+    sample = 'Datum;Text;Betrag\n1.5.;"Miete; Mai";"-1,00"\n2.5.;"Strom; Juni";"-2,00"\n'
+    assert sheets.steadiest_delimiter(sample, ",") == ";"
+
+
+def test_lines_of_one_column_have_no_delimiter_though_one_line_holds_one() -> None:
+    assert sheets.steadiest_delimiter("one column\nof words\n", ",") is None
+    assert sheets.steadiest_delimiter("Notes\nBuy milk; eggs\nCall Ana\n", ",") is None
+
+
+def test_a_title_line_above_a_semicolon_csv_is_a_line_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text("Report generated 2024-05-01\nName;City;Amount\nAna;Oban;12,50\n"
+                    "Ben;Perth;7,25\n")
+    assert text_lines(path) == ["Report generated 2024-05-01", "Name | City | Amount",
+                                "Name: Ana; City: Oban; Amount: 12,50",
+                                "Name: Ben; City: Perth; Amount: 7,25"]
+
+
 # cells as the sheet shows them
 
 

@@ -8,7 +8,8 @@ time, with the values Excel last computed (not the formulas), each number as its
 format shows it (`15%`, `$1,200.50`, a date `Jan-24`); each sheet is a page whose locator is
 "sheet <name>", a hidden sheet left out, a sheet numbered by its tab. A title or a key/value
 line above a table's header (`opened`) is a line of its own, so the header names the values;
-a blank row ends a table, and a header below it opens the next (`table_text`). Rows holding a
+a blank row ends a table, and a header below it opens the next (`table_text`), a note or a
+source line of one value below it being a line of its own too. Rows holding a
 value are counted as they are read, and reading stops past MAX_ROWS; the characters a row
 yields are counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell a
 workbook hands over, empty or not, is counted too, and reading stops past MAX_CELLS_WALKED.
@@ -39,7 +40,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,6 +72,7 @@ from rag.text.table_rows import NAME_END, cells_line, named_values, row_lines
 MAX_CELLS_WALKED = 20_000_000
 # csv.Sniffer's regular expressions backtrack over their sample in quadratic time.
 SNIFF_CHARS = 4096
+DELIMITERS = ",;\t|"  # those a CSV file is looked at for
 # Excel's first line naming the delimiter ("sep=;"), which Excel writes and reads
 SEPARATOR_LINE = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n|$)", re.IGNORECASE)
 # single-value rows above a table read as its titles: a title, a subtitle, a date or author line
@@ -566,12 +568,42 @@ class ExcelSeparated(csv.excel):
 
 
 def sniffed_dialect(path: Path, text: str) -> type[csv.Dialect] | csv.Dialect:
-    """The dialect csv's sniffer finds in the first lines; Excel's (tab-separated for a .tsv
-    file) when it finds none."""
+    """The dialect csv's sniffer finds in the first lines; else Excel's with the delimiter
+    that splits most of them alike (`steadiest_delimiter`); else Excel's (tab-separated for a
+    .tsv file): one column."""
+    sample = sniff_sample(text)
     try:
-        return csv.Sniffer().sniff(sniff_sample(text), delimiters=",;\t|")
-    except csv.Error:  # one column, or no clear delimiter
-        return csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
+    except csv.Error:  # no delimiter counted alike on nearly every line, or one column
+        pass
+    tsv = path.suffix.lower() == ".tsv"
+    delimiter = steadiest_delimiter(sample, "\t" if tsv else ",")
+    if delimiter is None:
+        return csv.excel_tab if tsv else csv.excel
+    return ExcelSeparated(delimiter)
+
+
+def steadiest_delimiter(sample: str, first: str) -> str | None:
+    """The delimiter that splits the most rows of a sample, two or more, into one number of
+    fields, more than one; `first` on a tie, then DELIMITERS' order. Lines above a header (an
+    account or a title line) and blank lines fail the sniffer, which wants nearly every line
+    alike (`Kontonummer;12345678` above `Datum;Empfänger;Betrag`, decimal commas in the
+    rows); rows are read as csv reads them, so a delimiter inside quotes splits nothing."""
+    alike: dict[str, int] = {}
+    for delimiter in sorted(DELIMITERS, key=lambda candidate: candidate != first):
+        widths = Counter(len(row) for row in sample_rows(sample, delimiter))
+        alike[delimiter] = max((rows for width, rows in widths.items() if width > 1), default=0)
+    chosen = max(alike, key=alike.__getitem__)  # the first of those splitting the most
+    return chosen if alike[chosen] > 1 else None  # one line split alone makes no table
+
+
+def sample_rows(sample: str, delimiter: str) -> list[list[str]]:
+    """A sample's rows holding a value, split on a delimiter; none when csv cannot read them."""
+    try:
+        return [row for row in csv.reader(io.StringIO(sample, newline=""),
+                                          ExcelSeparated(delimiter)) if any(row)]
+    except csv.Error:
+        return []
 
 
 def sniff_sample(text: str) -> str:
@@ -626,7 +658,8 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
                bounds: TableBounds) -> list[str]:
     """The sheet's tables, each as its title lines, its header and each row after it as one
     line (`Table.line`). A table opens the sheet, or follows a blank row (`opened`); rows after
-    a blank row that open no table of their own are read as the table before's."""
+    a blank row that open no table of their own are read as the table before's, but for the
+    notes that lead them (`Table.reads_as_note`)."""
     lines: list[str] = []
 
     def add(line: str) -> None:
@@ -641,6 +674,7 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
             return lines
         opening = opened(head)
         body: list[Row] = head
+        notes = False  # whether the rows given back, after a blank row, may open with notes
         if opening.header_at is not None and (table is None or table.ends_before(opening)):
             for values in opening.titles:
                 add(pair_line(values))
@@ -654,11 +688,14 @@ def table_text(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
             if table.header:
                 add(cells_line(first))
                 body = head[1:]
+        else:
+            notes = True
         rest.give_back(body)
         for values in rest:
             if values is BREAK:
                 break
-            add(table.line(values, bounds))
+            notes = notes and table.reads_as_note(values)
+            add(pair_line(values) if notes else table.line(values, bounds))
 
 
 Row = list[str] | None
@@ -702,6 +739,13 @@ class Table:
             return cells_line(values)
         # a header repeated on every row can make a line far longer than its row
         return row_lines(within_room(named_values(self.header, values), bounds))
+
+    def reads_as_note(self, values: list[str]) -> bool:
+        """Whether a row after a blank row, or after the notes that follow one, is a note
+        under this table, a line of its own as a title is: one value, in the first column,
+        under a header of several ("Source: National Records of Scotland" under `Town |
+        Population`). The header would name it as a value of its first column."""
+        return self.header is not None and span(self.header) > 1 and span(values) == 1
 
     def ends_before(self, opening: Opening) -> bool:
         """Whether a table the rows after a blank row open ends this one. A row as wide as

@@ -321,6 +321,12 @@ def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() ->
     ("However, most lights are automatic today.", True),
     ("Later that night he rescued a fisherman.", True),
     ("Members of this group may use sudo.", True),
+    ("If so, we may wish to make it a binary operator.", True),
+    ("Another way to do this is as follows:", True),
+    ("On some systems this will bring up a dialog box.", True),
+    ("Once this function is defined, it can be called.", True),
+    ("Note that the file is read at startup.", False),  # "that", a conjunction
+    ("Anotherland is a village.", False),
     ("Helen left early.", False),  # a name that starts like a pronoun
     ("The keeper lit the lamp.", False),
     ("Thesis defences are public.", False),

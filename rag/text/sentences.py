@@ -109,8 +109,12 @@ _LEANS_BACK = re.compile(
     r"thus|hence|however|but|also|so|therefore|moreover|furthermore|instead|otherwise|"
     r"meanwhile|afterwards|later|still|yet|besides|nevertheless|consequently|likewise|"
     r"similarly|both|neither|the latter|the former|in addition|as a result|for example|"
+    r"if so|if not|another|the other|the same|"
     r"in (?:this|that|these|those) \w+|"
-    r"\w+ of (?:this|that|these|those|them|it|its|their))\b",  # "Members of this group"
+    r"\w+ of (?:this|that|these|those|them|it|its|their)|"  # "Members of this group"
+    # "Once this function is defined", "On some systems this will": a demonstrative among the
+    # first words ("that" is as often a conjunction: "Note that ...")
+    r"(?:\w+,? ){1,3}(?:this|these|those))\b",
     re.IGNORECASE)
 # a sentence closed inside parentheses, before a capital: "(Ah, the perspective of youth.) Of
 # course" (sentencex reads ".)" as no end); the word before the stop tells an abbreviation

@@ -327,6 +327,31 @@ def test_a_text_shape_saved_without_geometry_is_read_with_the_rest_of_its_deck()
         "Muster stations\n\nMuster station A is on the upper deck"]
 
 
+@pytest.mark.parametrize(("name", "package", "application"), [
+    ("towns.xlsx", lambda: make_xlsx({"Towns": [["Town", "Population"], ["Oban", 8500]]}),
+     "Excel"),
+    ("kettle.docx", lambda: make_docx([("Kettle", ["Descale it monthly."])]), "Word"),
+    ("deck.pptx", lambda: make_pptx([{"title": "Deck", "body": ["A point."]}]), "PowerPoint")])
+def test_a_strict_open_xml_file_is_refused_saying_how_to_save_it(
+        name: str, package, application: str) -> None:
+    strict = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package())) as source, \
+            zipfile.ZipFile(strict, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.endswith(".rels"):  # as Office's Strict Open XML names them
+                data = data.replace(b"http://schemas.openxmlformats.org/officeDocument/2006/",
+                                    b"http://purl.oclc.org/ooxml/officeDocument/")
+            copy.writestr(info, data)
+    with pytest.raises(DocumentError) as raised:
+        load_bytes(Path(name), strict.getvalue())
+    suffix = Path(name).suffix
+    assert raised.value.reason == "unsupported"
+    assert str(raised.value) == (
+        f"{name}: saved as Strict Open XML, which the app cannot read: open it in "
+        f"{application} and save it as a regular {suffix} file, then ingest that")
+
+
 def test_a_library_error_names_no_python_object() -> None:
     said = ValueError(f"file '{io.BytesIO()}' is not a Word file, content type is 'x'")
     assert library_error(said) == "ValueError: file is not a Word file, content type is 'x'"

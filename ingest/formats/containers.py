@@ -32,6 +32,7 @@ from ingest.formats.base import (
 from rag.errors import DocumentError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 # a member's local header: signature, version, flags, method, time, date, CRC, packed and
 # unpacked sizes, then the lengths of its name and its extra field, which the data follows
@@ -83,7 +84,22 @@ def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> li
     for member in members:
         if not member.filename.startswith(streamed):  # zipfile reads those a piece at a time
             check_member_size(path, data, member)
+    if found is not None and found[0] != ".epub" and is_strict(data, names):
+        application = {".docx": "Word", ".pptx": "PowerPoint", ".xlsx": "Excel"}[found[0]]
+        raise DocumentError("unsupported", f"{path}: saved as Strict Open XML, which the app "
+                                           f"cannot read: open it in {application} and save "
+                                           f"it as a regular {found[0]} file, then ingest that")
     return names
+
+
+def is_strict(data: bytes, names: list[str]) -> bool:
+    """Whether an Office package is Strict Open XML (ISO 29500 Strict, one of Office's "Save
+    as" choices), whose parts python-docx, python-pptx and openpyxl do not find: its
+    relationships are named in the purl.oclc.org namespace, not openxmlformats.org's."""
+    if "_rels/.rels" not in names:
+        return False
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return STRICT_NAMESPACE in package.read("_rels/.rels")
 
 
 def check_member_size(path: Path, data: bytes, member: zipfile.ZipInfo) -> None:

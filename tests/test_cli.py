@@ -759,10 +759,11 @@ def test_a_passage_cannot_print_a_hit_of_its_own(door: Door, tmp_path: Path) -> 
     assert any("[2] Official warranty policy" in line for line in printed)
 
 
-def test_a_misspelt_query_says_what_it_was_searched_for(door: Door, tmp_path: Path) -> None:
+def test_a_misspelt_query_says_what_it_was_searched_for(door: Door, tmp_path: Path, capsys,
+                                                        monkeypatch) -> None:
     """`rag search` and `rag ask` name the query respelt as the library writes its words,
-    here and through an engine's API (whose `query` says it); a query searched as typed
-    names none."""
+    here and through an engine's API (whose `query` says it), `rag ask`'s quick path to a
+    running engine too; a query searched as typed names none."""
     folder = corpus(tmp_path / "docs")
     (folder / "bad.pdf").unlink()
     assert door.run("ingest", str(folder)).exit_code == 0
@@ -779,6 +780,13 @@ def test_a_misspelt_query_says_what_it_was_searched_for(door: Door, tmp_path: Pa
     assert "vinegar" in answered.stdout and f"Searched for: {respelt}" in answered.stderr
     assert json.loads(door.run("ask", typed, "--json").stdout)["query"] == respelt
     assert "Searched for" not in door.run("ask", respelt).stderr
+    if door.engine is not None:
+        monkeypatch.setenv("RAG_DATA_DIR", str(door.data_dir))
+        capsys.readouterr()
+        assert quick.answer_quickly(["ask", typed]) == 0
+        assert capsys.readouterr().err.strip() == answered.stderr.strip()
+        assert quick.answer_quickly(["ask", respelt]) == 0
+        assert "Searched for" not in capsys.readouterr().err
 
 
 def test_a_search_says_which_of_its_words_the_library_never_writes(

@@ -35,6 +35,7 @@ from rag.cli.output import (
     is_text,
     json_line,
     passage_shown,
+    searched_line,
     shown,
     sources_block,
     stdout_reader_gone,
@@ -52,7 +53,7 @@ from rag.settings import (
     unknown_variables,
 )
 from rag.text.controls import terminal_safe
-from rag.types import SEARCH_MODES, counted, describe_strategy, searched_for, unmentioned
+from rag.types import SEARCH_MODES, counted, describe_strategy, unmentioned
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
@@ -125,9 +126,9 @@ def fail(message: object) -> None:
 
 def say_searched(query: str, asked: str) -> None:
     """What was searched, when not what was asked (a misspelt word respelt)."""
-    searched = searched_for(query, asked)
-    if searched is not None:
-        say(searched, "dim", "Searched for:")
+    line = searched_line(query, asked)
+    if line is not None:
+        say(line, "dim")
 
 
 Collection = Annotated[str | None, typer.Option("--collection", help="Qdrant collection name.")]

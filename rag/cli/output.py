@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.text.controls import escaped_controls, terminal_safe
-from rag.types import cited_place
+from rag.types import cited_place, searched_for
 
 
 def cite(n: int, hit: dict[str, Any]) -> str:
@@ -35,6 +35,14 @@ def sources_block(citations: list[dict[str, Any]], cited: list[int] | None = Non
     unused = "".join(f"  {cite(n, hit)}\n" for n, hit in numbered if n not in cited)
     heading = "Also retrieved, not cited:\n" if used else "Retrieved, none cited in the answer:\n"
     return "\nSources:\n" + used + heading + unused
+
+
+def searched_line(query: str, asked: str) -> str | None:
+    """"Searched for: ..." when what was searched is not what was asked (a misspelt word
+    respelt as the library writes it), said on stderr by `rag search` and `rag ask`, with an
+    engine or without; None when it was searched as asked."""
+    searched = searched_for(query, asked)
+    return None if searched is None else f"Searched for: {shown(searched)}"
 
 
 def passage_shown(text: str, limit: int = 300) -> str:

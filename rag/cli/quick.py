@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.cli.output import is_text, json_line, sources_block
+from rag.cli.output import is_text, json_line, searched_line, sources_block
 from rag.engine import discovery
 from rag.errors import (
     MADE_BY_THE_API,
@@ -274,6 +274,9 @@ def answer_quickly(argv: list[str]) -> int | None:
         return INTERRUPTED_EXIT
     if summary["notice"]:
         sys.stderr.write(f"\n{summary['notice']}\n")
+    searched = searched_line(summary["query"], options["question"])
+    if searched is not None:
+        sys.stderr.write(f"{searched}\n")
     strategy = describe_strategy(summary)
     if strategy is not None:
         sys.stderr.write(f"{strategy[0]}\n")

@@ -189,18 +189,26 @@ class RagService:
         """The best-matching passages, each flagged with the instruction-like text it holds
         as an answer's citations are, and the query they were found for; a remote query
         embedding is charged to `user`."""
-        if len(query) > QUESTION_CHARS:
-            raise too_long_to_ask("query", len(query))
-        query = clean(query, tidy_spaces=True).text  # read as the documents were
-        if not query:
-            raise EmptyQuestion(EMPTY_QUERY)
-        if (mode or self.retriever.mode) != "sparse":
-            self.embedder.check_query(query, "query")  # the search would call it a question
+        query = self.searchable(query, mode)
         with request_scope(user, self.spending):
             found = self.retriever.retrieve(query, top_k or self.settings.top_k, mode,
                                             doc_id, source)
             unheld = self.retriever.unheld(query, found.hits)
         return SearchResult(flag_passages(found.hits), found.respelt or query, unheld)
+
+    def searchable(self, query: str, mode: SearchMode | None = None) -> str:
+        """The query as `find` searches it (read as the documents were), or the reason it
+        cannot be searched: too long, nothing to search, or longer than the embedding model
+        reads in `mode`. Blocking (a tokenizer): a door asks it before it counts the search
+        against a limit."""
+        if len(query) > QUESTION_CHARS:
+            raise too_long_to_ask("query", len(query))
+        query = clean(query, tidy_spaces=True).text
+        if not query:
+            raise EmptyQuestion(EMPTY_QUERY)
+        if (mode or self.retriever.mode) != "sparse":
+            self.embedder.check_query(query, "query")  # the search would call it a question
+        return query
 
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,

@@ -273,6 +273,22 @@ async def test_streamed_answers_from_a_slow_model_carry_keepalives_clients_ignor
     assert text.strip() and chunks_read[-1].choices[0].finish_reason == "stop"
 
 
+async def test_the_openai_sdk_finds_the_citations_on_the_last_chunk_whatever_its_options(
+        api: httpx.AsyncClient) -> None:
+    """The loop docs/api.md shows keeps the last chunk's extras: the usage chunk, asked for,
+    comes last, and carries them as the chunk that finishes the answer does."""
+    await upload(api, ("guide.pdf", guide()))
+    sdk = openai.AsyncOpenAI(base_url="http://localhost/api/v1", api_key="unused",
+                             http_client=api, max_retries=0)
+    for options in ({}, {"stream_options": {"include_usage": True}}):
+        extras: dict = {}
+        async for chunk in await sdk.chat.completions.create(
+                model="docs", stream=True, **options,
+                messages=[{"role": "user", "content": "How much sunlight do tomatoes need?"}]):
+            extras = chunk.model_extra or {}
+        assert extras["citations"][0]["page"] == 2 and "cached" in extras, options
+
+
 async def test_collections_scope_every_route(api: httpx.AsyncClient) -> None:
     assert (await api.get("/collections")).json() == {"collections": ["docs"]}
     assert (await api.post("/collections", json={"name": "manuals"})).status_code == 201
@@ -430,6 +446,30 @@ async def test_a_field_at_fault_is_named_as_openai_names_it(api: httpx.AsyncClie
         {"role": "user", "content": 5}]})
     assert shaped.json()["error"]["param"] == "messages.0.content"
     assert (await api.post("/ask", json=[1])).json()["error"]["param"] is None
+    # /search's `query` is a field of the body, not the address's query string
+    for query in (5, "", "x" * 20_001, "why " * 400):
+        assert (await api.post("/search", json={"query": query})).json()["error"][
+            "param"] == "query", query
+    for field, value in (("doc_id", "0123abcd"), ("source", "/no/such.txt")):
+        unknown = await api.post("/search", json={"query": "tomatoes", field: value})
+        assert unknown.json()["error"]["param"] == field
+    for route, body in (("/search", {"query": "tomatoes", "collection": "../x"}),
+                        ("/ask?collection=..%2Fx", {"question": "Why?"})):
+        assert (await api.post(route, json=body)).json()["error"]["param"] == "collection"
+    assert (await api.post("/collections", json={"name": "../x"})).json()["error"][
+        "param"] == "name"
+    assert (await api.delete("/collections/.x")).json()["error"]["param"] == "name"
+    question, answer = ({"role": "user", "content": "Why?"},
+                        {"role": "assistant", "content": "Because."})
+    for messages, param in (([question, answer], "messages"),
+                            ([question, {"role": "user", "content": [{"type": "image_url"}]},
+                              {"role": "system", "content": "Be brief."}], "messages.1.content"),
+                            ([{"role": "user", "content": "x" * 20_001}], "messages.0.content"),
+                            ([{**answer, "content": "x" * 100_001}, question],
+                             "messages.0.content")):
+        refused = await api.post("/chat/completions", json={"model": "docs",
+                                                            "messages": messages})
+        assert refused.json()["error"]["param"] == param, refused.json()
 
 
 async def test_a_query_longer_than_the_embedder_reads_is_called_a_query(
@@ -1149,6 +1189,12 @@ async def test_the_rate_limit_answers_429_with_retry_after(open_engine) -> None:
                 ("/chat/completions", {"model": "docs", "messages": [
                     {"role": "user", "content": [part, part]}]})):
             assert error_of(await api.post(path, json=too_long)) == (400, "input_too_long")
+        # a search that cannot run: a filter naming no document, more than the embedder reads
+        for unknown in ({"doc_id": "0123abcd"}, {"source": "/no/such.txt"}):
+            refused = await api.post("/search", json={"query": "tomatoes", **unknown})
+            assert error_of(refused) == (404, "not_found")
+        assert error_of(await api.post("/search", json={"query": "why " * 400})) == (
+            400, "input_too_long")
         for _ in range(2):
             assert (await api.post("/search", json={"query": "tomatoes"})).status_code == 200
         limited = await api.post("/ask", json={"question": "tomatoes?"})

@@ -6,6 +6,7 @@ on its thread pool, a hop to another thread and back on every request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
@@ -109,6 +110,14 @@ def either(in_body: str | None, in_query: str | None, *,
     return in_body if in_body is not None else in_query
 
 
+def check_collection_field(name: str, field: str = "collection") -> None:
+    """400 for a name no collection can have, naming the request's `field` that gave it."""
+    try:
+        check_collection_name(name)
+    except ConfigError as exc:
+        raise ApiError("bad_request", str(exc), param=field) from None
+
+
 def collection_view(engine: Engine, collection: str | None, *, missing: str | None = None,
                     mode: SearchMode | None = None) -> RagService:
     """The service for an existing collection (the configured one by default), searching in
@@ -116,7 +125,7 @@ def collection_view(engine: Engine, collection: str | None, *, missing: str | No
     `missing` message for one that does not exist. Blocking: the store is asked (a Qdrant
     server call)."""
     name = collection or engine.settings.collection
-    check_collection_name(name)
+    check_collection_field(name)
     if not engine.workspace.has_collection(name):
         names = engine.workspace.collections()
         # a name taken in another case is the one to use, not one to make
@@ -139,15 +148,19 @@ def searching(engine: Engine, mode: SearchMode) -> AskOptions:
 
 def question_view(engine: Engine, collection: str | None, caller: Caller, asked: str, *,
                   missing: str | None = None, empty: str = EMPTY_QUESTION,
-                  mode: SearchMode | None = None) -> RagService:
-    """collection_view, then the question `asked` counted against the caller's limit (a
-    missing collection or an empty question costs none; the `rag` command on this machine,
-    which has no limit without an engine, has none with one; `empty` is the refusal's
-    message). Blocking (the store, Redis): run it on the answer threads with the work it
-    admits."""
+                  mode: SearchMode | None = None,
+                  refusals: Callable[[RagService], None] | None = None) -> RagService:
+    """collection_view, then the question `asked` counted against the caller's limit. A
+    question refused before it is asked costs none: a missing collection, an empty question
+    (`empty` is the refusal's message), or what `refusals` raises for it in the view (a
+    search's filter naming no document, a query longer than the embedding model reads).
+    The `rag` command on this machine, which has no limit without an engine, has none with
+    one. Blocking (the store, Redis): run it on the answer threads with the work it admits."""
     view = collection_view(engine, collection, missing=missing, mode=mode)
     if not clean(asked, tidy_spaces=True).text:
         raise EmptyQuestion(empty)
+    if refusals is not None:
+        refusals(view)
     if not caller.trusted:
         engine.admit(caller.user, "api")
     return view

@@ -282,13 +282,20 @@ def methods_of(request: Request) -> list[str]:
                    for route in request.app.router.routes)]
 
 
+#: the part of the request FastAPI puts first in a validation problem's `loc` (a body field
+#: may be named as one of them: /search's `query`)
+REQUEST_PARTS = ("body", "query", "path", "header", "cookie")
+
+
 def field_at_fault(problem: dict[str, Any]) -> str | None:
     """The field a validation problem is about, as OpenAI names it (`messages.0.content`);
     None for the body as a whole (JSON that does not parse: its `loc` holds the position)."""
     if problem.get("type") == "json_invalid":
         return None
-    where = [str(part) for part in (problem.get("loc") or ()) if part not in ("body", "query")]
-    return ".".join(where) or None
+    where = list(problem.get("loc") or ())
+    if where and where[0] in REQUEST_PARTS:  # where the field was, not a field itself
+        where = where[1:]
+    return ".".join(map(str, where)) or None
 
 
 def said_by_every_door(problem: dict[str, Any]) -> ApiError | None:

@@ -10,13 +10,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from ingest.loaders import MAX_FILE_BYTES
-from rag.engine.api.deps import CallerDep, Collection, EditorDep, EngineDep, collection_view
+from rag.engine.api.deps import (
+    CallerDep,
+    Collection,
+    EditorDep,
+    EngineDep,
+    check_collection_field,
+    collection_view,
+)
 from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.schemas import CollectionRequest
 from rag.engine.api.uploads import MB, read_upload
 from rag.engine.engine import Engine
 from rag.engine.jobs import FOLLOWING_UPLOAD_SECONDS, IngestJob
-from rag.engine.workspace import check_collection_name
 from rag.errors import deleted_before_ingest, no_such_collection
 from rag.types import counted
 
@@ -183,7 +189,7 @@ def collections(engine: EngineDep, caller: CallerDep) -> dict:
 @router.post("/v1/collections", status_code=201,
              responses=responses("bad_request", "too_large", "conflict", *ACCESS))
 def create_collection(body: CollectionRequest, engine: EngineDep, caller: EditorDep) -> dict:
-    check_collection_name(body.name)  # as every route names one: " docs" is no name
+    check_collection_field(body.name, "name")  # as every route names one: " docs" is no name
     engine.workspace.create_collection(body.name)
     return {"collection": body.name}
 
@@ -191,7 +197,7 @@ def create_collection(body: CollectionRequest, engine: EngineDep, caller: Editor
 @router.delete("/v1/collections/{name}",
                responses=responses("bad_request", "not_found", "conflict", *ACCESS))
 def delete_collection(name: str, engine: EngineDep, caller: EditorDep) -> dict:
-    check_collection_name(name)
+    check_collection_field(name, "name")
     names = engine.workspace.collections()
     if name not in names:
         # as the workspace says it of one deleted meanwhile: no "POST /collections makes one"

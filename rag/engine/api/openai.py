@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, question_view
-from rag.engine.api.errors import ApiError, from_rag_error, responses
+from rag.engine.api.errors import ApiError, responses
 from rag.engine.api.questions import (
     KEEPALIVE,
     QUESTION_ERRORS,
@@ -115,18 +115,24 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]
     the conversation does not end with a user message that has some."""
     turns = [message for message in messages if message.is_turn]
     if not turns or turns[-1].role != "user":
-        raise ApiError("bad_request", "messages: the last message must be the user's question.")
+        raise ApiError("bad_request", "messages: the last message must be the user's question.",
+                       param="messages")
+    place = max(place for place, message in enumerate(messages) if message.is_turn)
+    asked_in = f"messages.{place}.content"  # the question's text, at fault when it is
     question = turns[-1].text()
     if not question:  # never another message answered in its place
         raise ApiError("bad_request", "messages: the last user message holds no text (only "
-                                      "its text parts are read): ask the question in words.")
+                                      "its text parts are read): ask the question in words.",
+                       param=asked_in)
     if len(question) > QUESTION_CHARS:  # as every door says it, before the rate limit counts it
-        raise from_rag_error(too_long_to_ask("question", len(question)))
+        raise ApiError("input_too_long", str(too_long_to_ask("question", len(question))),
+                       param=asked_in)
     # system, developer and tool messages are not passed on: the body's size bounds them
     for place, message in enumerate(messages):
         if message.is_turn and len(message.text()) > TURN_CHARS:
             raise ApiError("bad_request", f"messages.{place}: a user or assistant message "
-                                          f"holds at most {TURN_CHARS:,} characters.")
+                                          f"holds at most {TURN_CHARS:,} characters.",
+                           param=f"messages.{place}.content")
     history = [{"role": turn.role, "content": turn.text()} for turn in turns[:-1]
                if turn.text()]
     return question, history
@@ -161,7 +167,8 @@ async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str,
                  model: str, include_usage: bool = False) -> AsyncIterator[bytes]:
     """The answer as chat.completion.chunk events. The usage goes on the last chunk, or,
     asked for with `include_usage`, in a chunk of its own with no choices, as OpenAI sends
-    it (null when the generator counts no tokens)."""
+    it (null when the generator counts no tokens). The extras (`citations`...) are on the
+    chunk that finishes the answer and on the last, for a client that reads either."""
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
             "model": model}
 
@@ -185,9 +192,9 @@ async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str,
     summary = answer.as_json()
     # every stream says whose message it is, an answer of no words too
     last = {"role": "assistant", "content": ""} if first else {}
-    usage = usage_of(summary)
+    usage, extras = usage_of(summary), extras_of(summary)
     yield data({**base, "choices": [{"index": 0, "delta": last, "finish_reason": "stop"}],
-                **({} if include_usage else usage), **extras_of(summary)})
+                **({} if include_usage else usage), **extras})
     if include_usage:
-        yield data({**base, "choices": [], "usage": usage.get("usage")})
+        yield data({**base, "choices": [], "usage": usage.get("usage"), **extras})
     yield b"data: [DONE]\n\n"

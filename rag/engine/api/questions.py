@@ -24,7 +24,8 @@ from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, questi
 from rag.engine.api.errors import ApiError, from_rag_error, responses, unexpected
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
-from rag.errors import EMPTY_QUERY, RagError
+from rag.errors import EMPTY_QUERY, InputTooLongError, RagError
+from rag.service import RagService
 from rag.types import Answer, SearchResult, as_stored
 
 router = APIRouter()
@@ -245,20 +246,29 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> SearchResult:
-        view = question_view(engine, name, caller, body.query, empty=EMPTY_QUERY)
-        # a filter naming no document (a folder, a typo) would find nothing, as if the
-        # library held no answer
-        if body.doc_id and not view.store.count(body.doc_id):
-            raise ApiError("not_found", f"There is no document with the id '{body.doc_id}' "
-                                        "(GET /api/v1/documents lists them).")
-        if body.source and view.store.live_at(as_stored(body.source)) is None:
-            raise ApiError("not_found", f"There is no document with the source "
-                                        f"'{body.source}' (a folder is not a document; GET "
-                                        "/api/v1/documents lists them).")
+        view = question_view(engine, name, caller, body.query, empty=EMPTY_QUERY,
+                             refusals=lambda view: refuse_unsearchable(view, body))
         return view.find(body.query, body.top_k, body.mode, body.doc_id, body.source,
                          user=caller.user)
 
     return (await in_thread(engine, work)).as_json()
+
+
+def refuse_unsearchable(view: RagService, body: SearchRequest) -> None:
+    """Refuse a search that cannot run, before it counts against the caller's limit: a
+    filter naming no document (a folder, a typo), which would find nothing, as if the
+    library held no answer, or a query longer than the embedding model reads."""
+    if body.doc_id and not view.store.count(body.doc_id):
+        raise ApiError("not_found", f"There is no document with the id '{body.doc_id}' "
+                                    "(GET /api/v1/documents lists them).", param="doc_id")
+    if body.source and view.store.live_at(as_stored(body.source)) is None:
+        raise ApiError("not_found", f"There is no document with the source "
+                                    f"'{body.source}' (a folder is not a document; GET "
+                                    "/api/v1/documents lists them).", param="source")
+    try:
+        view.searchable(body.query, body.mode)
+    except InputTooLongError as exc:
+        raise ApiError("input_too_long", str(exc), param="query") from None
 
 
 @router.post("/v1/ask", responses={**responses(*QUESTION_ERRORS), 200: {

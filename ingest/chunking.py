@@ -81,8 +81,12 @@ class WordSumCounter:
             return sum(map(self._words.__getitem__, words))
 
 
+PARAGRAPH_SEPARATOR = "\n\n"
+# a heading's words at most, and the marks it never ends with (a question may be one)
+_HEADING_WORDS = 12
+_NO_HEADING_ENDS = frozenset(".,;:!")
 SENTENCE_ENDS = "\x00sentence ends\x00"  # a level of `SentenceSplitter`, not a string to find
-SEPARATORS = ("\n\n", SENTENCE_ENDS, "\n", "; ", ", ", " ", "")
+SEPARATORS = (PARAGRAPH_SEPARATOR, SENTENCE_ENDS, "\n", "; ", ", ", " ", "")
 # a chunk's characters, at most, per token it may hold: WordPiece reads a word of over 100
 # characters (a hex dump, minified code) as one unknown token, so by tokens alone one chunk
 # could hold megabytes, and an answer quote them; prose runs 4 to 6 characters a token
@@ -101,6 +105,8 @@ class SentenceSplitter(RecursiveCharacterTextSplitter):
                 pieces = _sentence_pieces(text)
                 if len(pieces) > 1:
                     return self._merged(pieces, separators[i + 1:])
+            elif separator == PARAGRAPH_SEPARATOR and PARAGRAPH_SEPARATOR in text:
+                return self._merged(_paragraph_pieces(text), separators[i + 1:])
             elif not separator:
                 break
             elif re.search(re.escape(separator), text):
@@ -204,6 +210,28 @@ def _sentence_before(text: str, page_start: int, end: int) -> str | None:
     prose = (bool(_CLOSED_SENTENCE.search(last)) and not is_heading(last) and not is_code(last)
              and not is_list_item(last))
     return last if prose else None
+
+
+def _paragraph_pieces(text: str) -> list[str]:
+    """`text` cut after each blank line, as langchain cuts it, but for a heading (a short
+    paragraph of a line or two, without a closing stop): it stays with the paragraph after
+    it, or a chunk could end on it, a passage of a heading alone."""
+    cuts = [found.end() for found in re.finditer(re.escape(PARAGRAPH_SEPARATOR), text)]
+    bounds = [0, *cuts, len(text)]
+    pieces = [text[a:b] for a, b in itertools.pairwise(bounds) if a < b]
+    glued: list[str] = []
+    for piece in pieces:
+        if glued and _reads_as_heading(glued[-1]):
+            glued[-1] += piece
+        else:
+            glued.append(piece)
+    return glued
+
+
+def _reads_as_heading(paragraph: str) -> bool:
+    body = paragraph.strip()
+    return (0 < len(body.split()) <= _HEADING_WORDS and body.count("\n") < 2
+            and body[-1] not in _NO_HEADING_ENDS)
 
 
 def _sentence_pieces(text: str) -> list[str]:

@@ -45,6 +45,16 @@ def placed_pdf(lines: Sequence[tuple[float, float, str]]) -> bytes:
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
 
+def sized_pdf(lines: Sequence[tuple[float, str]]) -> bytes:
+    """A one-page PDF drawing each text in Helvetica at its size (points), a line each, from
+    the top down."""
+    drawn, y = [], 800.0
+    for size, text in lines:
+        drawn.append(f"BT /F1 {size} Tf 40 {y} Td ({_escape(text)}) Tj ET\n")
+        y -= size * 1.4
+    return _pages_pdf([_stream_object("".join(drawn).encode())])
+
+
 def pictured_pdf(images: Sequence[tuple[float, float, float, float]], lines: Sequence[str] = (),
                  in_form: bool = False, top: float = 800) -> bytes:
     """A one-page PDF (595 x 842) drawing a small grey image at each (x, y, width, height),

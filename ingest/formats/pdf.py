@@ -40,10 +40,11 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.pdf_columns import column_reading
+from ingest.formats.pdf_headings import headings_set_apart
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
 from ingest.formats.pdf_scans import covered_by_images, stamped_at_edges
 from ingest.formats.pdf_streams import check_inflation
-from ingest.formats.pdf_superscripts import superscripts_written
+from ingest.formats.pdf_superscripts import char_indexes, superscripts_written
 from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
@@ -117,9 +118,12 @@ def read_page(page) -> tuple[str, bool]:
 def _tidied_text(textpage) -> str:
     columns = column_reading(textpage)
     if columns is None:
-        text = superscripts_written(textpage, textpage.get_text_bounded())
+        text = textpage.get_text_bounded()
+        indexes = char_indexes(text, textpage)
     else:
-        text = superscripts_written(textpage, columns.text, columns.indexes)
+        text, indexes = columns.text, columns.indexes
+    text, indexes = headings_set_apart(textpage, text, indexes)
+    text = superscripts_written(textpage, text, indexes)
     return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))
 
 

@@ -12,7 +12,7 @@ letters or more, a two-letter word ("of", "be"), a name with a dot, slash or und
 
 The page's text is pdfium's bounded text, which leaves out line breaks pdfium generates where a
 raised character sits apart from its line ("y²" then ", in"): its characters are found among
-the page's indexed ones in order, the extra breaks passed over (`_indexes`). A page where they
+the page's indexed ones in order, the extra breaks passed over (`char_indexes`). A page where they
 cannot be matched is left as it is.
 """
 
@@ -46,7 +46,7 @@ def superscripts_written(textpage, text: str, indexes: Sequence[int] | None = No
     found = list(_AFTER_WORD.finditer(text))
     if not found:
         return text
-    at = indexes if indexes is not None else _indexes(text, textpage)
+    at = indexes if indexes is not None else char_indexes(text, textpage)
     if at is None:
         return text
     pieces, done = [], 0
@@ -74,7 +74,7 @@ def _is_exponent(text: str, start: int) -> bool:
     return len(symbol.group()) != 2 or symbol.group().lower() not in STOP_WORDS
 
 
-def _indexes(text: str, textpage) -> Sequence[int] | None:
+def char_indexes(text: str, textpage) -> Sequence[int] | None:
     """Each character's index among the page's characters (-1: white space they lack), or None
     when the text is not those characters, some white space more or less."""
     count = pdfium_c.FPDFText_CountChars(textpage)

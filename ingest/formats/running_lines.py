@@ -165,7 +165,8 @@ def _without(page: Page, lines: list[str], dropped: set[int]) -> Page:
     kept = [line for i, line in enumerate(lines) if i not in dropped]
     if not dropped or not any(line.strip() for line in kept):  # no text for them to run above
         return page
-    return replace(page, text="\n".join(kept))
+    # the blank line that set a header apart from a heading below it goes with the header
+    return replace(page, text="\n".join(kept).strip("\n"))
 
 
 def _top(page: list[str]) -> list[int]:

@@ -1,0 +1,126 @@
+"""Headings a PDF draws larger than its text, set apart by blank lines.
+
+A PDF's text holds no structure: "Impeller" drawn at 16 points above "Replace the impeller
+after 2000 hours of use." at 12 comes out as two lines, which the sentence segmenter joins into
+one sentence ("Impeller Replace the impeller ..."), quoted by an answer as if the page said it.
+A numbered heading is told by its number (`rag.text.sentences`); an unnumbered one only by its
+size. So a short line without a closing stop, whose characters are drawn at least HEADING_SCALE
+times the size most of the page's characters are, gets a blank line before and after it: a
+paragraph of its own, as a Markdown heading is.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import re
+from collections import Counter
+from collections.abc import Sequence
+from statistics import median
+
+import pypdfium2.raw as pdfium_c
+
+from rag.text.lexical import STOP_WORDS
+
+HEADING_SCALE = 1.15
+HEADING_WORDS = 10  # a longer line is a sentence set large (a pull quote), not a title
+HEADING_CHARS = 100
+HEADING_LINES = 3  # a heading wraps over this many lines at most
+BODY_SHARE = 0.2
+# a heading's characters may be at most this share of the page's, or the page has no body
+# size to compare with (a title page, a slide)
+HEADING_SHARE = 0.5
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_CLOSED = re.compile(r"[.,;:!]$")  # a question may be a heading: an FAQ's
+FIXED_PITCH = 1  # the font descriptor's flag (PDF 32000-1, 9.8.2)
+FIXED = -1.0  # the size `_sizes` gives a character of a fixed-pitch font
+PARAGRAPH_BREAK = "\r\n"  # pdfium's line end: the text is tidied after, as the rest of it
+
+
+def headings_set_apart(textpage, text: str, indexes: Sequence[int] | None
+                       ) -> tuple[str, Sequence[int] | None]:
+    """`text` (pdfium's text of `textpage`; `indexes`: each character's index among the page's
+    characters, -1 for white space they lack) with a blank line around each heading line, and
+    the indexes of the text so made; both as they are when the page has no such line."""
+    if indexes is None:
+        return text, indexes
+    lines = [(found.start(), found.group()) for found in _LINE.finditer(text) if found.group()]
+    sizes = [_sizes(textpage, indexes[start:start + len(line)]) for start, line in lines]
+    counted = Counter(round(size * 2) / 2 for line_sizes in sizes for size in line_sizes
+                      if size != FIXED)
+    if not counted:
+        return text, indexes
+    # the text's size: the largest a good share of the page is drawn at, since a page of
+    # code examples or a listing may hold more characters set smaller than its text
+    total = sum(counted.values())
+    body = max(size for size, chars in counted.items() if chars >= BODY_SHARE * total)
+    large = [_set_large(line, line_sizes, body)
+             for (_, line), line_sizes in zip(lines, sizes, strict=True)]
+    headings = _heading_lines([line for _, line in lines], large)
+    heading_chars = sum(len(sizes[i]) for i in headings)
+    if not headings or heading_chars > HEADING_SHARE * sum(counted.values()):
+        return text, indexes
+    return _apart(text, list(indexes), lines, headings)
+
+
+def _sizes(textpage, indexes: Sequence[int]) -> list[float]:
+    """The font sizes of the characters at `indexes` that are on the page (not white space),
+    FIXED for a character of a font of fixed pitch: code set in a typewriter font is often
+    drawn at another nominal size than the text around it, and a heading seldom is code."""
+    return [FIXED if _fixed_pitch(textpage, index)
+            else pdfium_c.FPDFText_GetFontSize(textpage, index) for index in indexes
+            if index >= 0 and chr(pdfium_c.FPDFText_GetUnicode(textpage, index)).strip()]
+
+
+def _fixed_pitch(textpage, index: int) -> bool:
+    flags = ctypes.c_int(0)
+    pdfium_c.FPDFText_GetFontInfo(textpage, index, None, 0, ctypes.byref(flags))
+    return bool(flags.value & FIXED_PITCH)
+
+
+def _set_large(line: str, sizes: list[float], body: float) -> bool:
+    """Whether a line is short, holds letters and is drawn larger than the page's text."""
+    words = line.split()
+    drawn = [size for size in sizes if size != FIXED]
+    return (bool(words) and len(words) <= HEADING_WORDS and len(line.strip()) <= HEADING_CHARS
+            and any(ch.isalpha() for ch in line)
+            and len(drawn) * 2 > len(sizes) and median(drawn) >= HEADING_SCALE * body)
+
+
+def _heading_lines(lines: list[str], large: list[bool]) -> set[int]:
+    """The lines of each run of up to HEADING_LINES large lines (a heading wrapped over two
+    or three) that ends without a closing stop or a word such as "is" or "the", before a line
+    that does not go on in lower case: a sentence set large, or going on into the text, is
+    no heading."""
+    headings: set[int] = set()
+    for is_large, run in itertools.groupby(range(len(lines)), key=large.__getitem__):
+        run = list(run)
+        if not is_large or len(run) > HEADING_LINES:
+            continue
+        last = lines[run[-1]].strip()
+        after = next((lines[i].strip() for i in range(run[-1] + 1, len(lines))
+                      if lines[i].strip()), "")
+        last_word = last.split()[-1].lower()
+        if (not _CLOSED.search(last) and last_word not in STOP_WORDS
+                and not after[:1].islower()):
+            headings.update(run)
+    return headings
+
+
+def _apart(text: str, indexes: list[int], lines: list[tuple[int, str]], headings: set[int]
+           ) -> tuple[str, list[int]]:
+    """The text with a blank line between each heading and the line before or after it that
+    is none (a heading wrapped over two lines stays one), where there is none yet, and the
+    indexes to match (-1 for each line end added)."""
+    pieces: list[str] = []
+    at: list[int] = []
+    for i, (start, line) in enumerate(lines):
+        pieces.append(line)
+        at += indexes[start:start + len(line)]
+        follows = i + 1 < len(lines)
+        blank_after = follows and not lines[i + 1][1].strip()
+        if follows and not blank_after and (i in headings) != (i + 1 in headings) \
+                and line.strip():
+            pieces.append(PARAGRAPH_BREAK)
+            at += [-1] * len(PARAGRAPH_BREAK)
+    return "".join(pieces), at

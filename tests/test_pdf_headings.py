@@ -1,0 +1,54 @@
+"""Headings a PDF draws larger than its text: a paragraph of their own, not the start of the
+sentence under them ("Impeller Replace the impeller ..."), whether or not they are numbered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.loaders import load_bytes
+from rag.service import RagService
+from tests.pdfgen import sized_pdf
+
+BODY = [(10, "Replace the impeller after 2000 hours of use. Use only genuine spare"),
+        (10, "parts, and tighten the housing screws by hand before the first start."),
+        (10, "A worn impeller shows as a drop in pressure and a rattle at full speed."),
+        (10, "Keep a spare impeller in the workshop so that the pump is never idle.")]
+
+
+def text_of(lines: list[tuple[float, str]]) -> str:
+    return load_bytes(Path("manual.pdf"), sized_pdf(lines)).pages[0].text
+
+
+def test_a_heading_drawn_larger_is_a_paragraph_of_its_own() -> None:
+    text = text_of([(16, "Impeller"), *BODY])
+    assert text.startswith("Impeller\n\nReplace the impeller after 2000 hours of use.")
+
+
+def test_a_heading_wrapped_over_two_lines_stays_one() -> None:
+    text = text_of([(10, "The pump needs little care."), (14, "How often should the impeller"),
+                    (14, "be replaced?"), *BODY])
+    assert "\n\nHow often should the impeller\nbe replaced?\n\nReplace the impeller" in text
+
+
+def test_large_lines_that_are_no_heading_stay_in_their_paragraph() -> None:
+    # a sentence set large (it ends with a stop), and a line going on in lower case
+    text = text_of([(16, "Never run the pump dry."), *BODY[:2],
+                    (16, "The housing screws are tightened"), (10, "by hand, never with a tool."),
+                    *BODY[2:]])
+    assert "\n\n" not in text
+
+
+def test_text_set_larger_than_a_long_listing_on_its_page_is_no_heading() -> None:
+    listing = [(8, f"pump-{n} impeller IM-{40 + n} pressure {n * 10} kPa status ok serial "
+                   f"{1000 + n}") for n in range(20)]
+    text = text_of([*BODY[:2], (10, "The status of each pump is listed by"), *listing, *BODY[2:]])
+    assert "\n\n" not in text
+
+
+def test_the_answer_quotes_the_sentence_under_a_heading_without_it(
+        service: RagService, tmp_path: Path) -> None:
+    path = tmp_path / "pump.pdf"
+    path.write_bytes(sized_pdf([(16, "Impeller"), *BODY]))
+    service.ingest([path])
+    answer = "".join(service.ask("When should the impeller be replaced?"))
+    assert answer.startswith("Replace the impeller after 2000 hours of use.")

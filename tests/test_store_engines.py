@@ -112,6 +112,33 @@ def test_a_search_while_a_changed_file_is_swapped_in_finds_a_version(svc, tmp_pa
     assert [h.text for h in found] == ["The office plant is now a cactus named Prickles."]
 
 
+def test_the_library_listed_while_a_changed_file_is_swapped_in_holds_it(svc, tmp_path: Path
+                                                                          ) -> None:
+    """Listed or counted between the two writes, the file was missing from the library for
+    that moment (the documents list, a health probe's count)."""
+    f = tmp_path / "facts.txt"
+    f.write_text("The office plant is a fern named Gerald.")
+    svc.ingest([f])
+    f.write_text("The office plant is now a cactus named Prickles.")
+    retired, write = threading.Event(), svc.store._set_payload
+
+    def slow_switch(ids, values) -> None:
+        write(ids, values)
+        if values == {"status": "retired"}:
+            retired.set()
+            time.sleep(0.5)  # the moment between the two writes, drawn out
+
+    svc.store._set_payload = slow_switch
+    swap = threading.Thread(target=svc.ingest, args=([f],))
+    swap.start()
+    assert retired.wait(30)
+    listed, counted = svc.store.documents(), svc.store.document_count()
+    payloads = svc.store.document_payloads()
+    swap.join()
+    assert [d.source for d in listed] == [str(f)] and counted == 1
+    assert [p["source"] for p in payloads] == [str(f)]
+
+
 @pytest.mark.slow
 def test_delete_by_id_and_by_path(svc, corpus: Path) -> None:
     svc.ingest([corpus])

@@ -395,8 +395,11 @@ class ChunkStore(ABC):
 
     def document_count(self) -> int:
         """How many documents are live: a count of their first chunks, which the payload
-        index answers without reading the documents (a health probe's, every few seconds)."""
-        return self._count(Where(must=FIRST_CHUNKS))
+        index answers without reading the documents (a health probe's, every few seconds).
+        Counted as a search is made, never while a new version replaces an old one (`activate`),
+        when neither is live."""
+        with self._writes.switch.searching():
+            return self._count(Where(must=FIRST_CHUNKS))
 
     def live_copy_of(self, doc_id: str) -> StoredDocument | None:
         """The live document with this content, if any: one lookup of its first chunk by id."""
@@ -507,7 +510,9 @@ class ChunkStore(ABC):
 
     # --- reading ---------------------------------------------------------------------------
     def documents(self) -> list[StoredDocument]:
-        found = (_stored(p) for p in self._first_chunks(Where(), DOCUMENT_FIELDS))
+        """The live documents, by source; listed as `document_count` counts them."""
+        with self._writes.switch.searching():
+            found = [_stored(p) for p in self._first_chunks(Where(), DOCUMENT_FIELDS)]
         return sorted(found, key=lambda d: d.source)
 
     def document_payloads(self) -> list[dict]:
@@ -518,7 +523,9 @@ class ChunkStore(ABC):
         ingested with RAG_ENRICH.
         """
         fields = [*DOCUMENT_FIELDS, "pages", "ingested_at", "summary", "keywords"]
-        return sorted(self._first_chunks(Where(), fields), key=lambda d: d.get("source", ""))
+        with self._writes.switch.searching():  # as `documents`
+            found = list(self._first_chunks(Where(), fields))
+        return sorted(found, key=lambda d: d.get("source", ""))
 
     def _first_chunks(self, where: Where, fields: list[str]) -> Iterator[dict]:
         first = Where(must=FIRST_CHUNKS + where.must, must_not=where.must_not,

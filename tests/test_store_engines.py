@@ -10,6 +10,8 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -87,10 +89,10 @@ def test_changed_file_replaces_its_chunks_without_mixture(svc, tmp_path: Path) -
         assert all("Gerald" not in h.text for h in svc.search("fern Gerald", 10, mode)), mode
 
 
-def test_a_search_while_a_changed_file_is_swapped_in_finds_a_version(svc, tmp_path: Path
-                                                                     ) -> None:
-    """Retiring the old version and making the new one live are two writes: a search between
-    them would find neither, and a question about the file be answered "not mentioned"."""
+@contextmanager
+def between_a_swaps_two_writes(svc, tmp_path: Path) -> Iterator[Path]:
+    """A changed file being swapped in, held between retiring its old version and making the
+    new one live (the moment drawn out), for the block; the file."""
     f = tmp_path / "facts.txt"
     f.write_text("The office plant is a fern named Gerald.")
     svc.ingest([f])
@@ -101,14 +103,24 @@ def test_a_search_while_a_changed_file_is_swapped_in_finds_a_version(svc, tmp_pa
         write(ids, values)
         if values == {"status": "retired"}:
             retired.set()
-            time.sleep(0.5)  # the moment between the two writes, drawn out
+            time.sleep(0.5)
 
     svc.store._set_payload = slow_switch
     swap = threading.Thread(target=svc.ingest, args=([f],))
     swap.start()
     assert retired.wait(30)
-    found = svc.search("office plant", 5, "hybrid")
-    swap.join()
+    try:
+        yield f
+    finally:
+        swap.join()
+
+
+def test_a_search_while_a_changed_file_is_swapped_in_finds_a_version(svc, tmp_path: Path
+                                                                     ) -> None:
+    """Retiring the old version and making the new one live are two writes: a search between
+    them would find neither, and a question about the file be answered "not mentioned"."""
+    with between_a_swaps_two_writes(svc, tmp_path):
+        found = svc.search("office plant", 5, "hybrid")
     assert [h.text for h in found] == ["The office plant is now a cactus named Prickles."]
 
 
@@ -116,25 +128,9 @@ def test_the_library_listed_while_a_changed_file_is_swapped_in_holds_it(svc, tmp
                                                                           ) -> None:
     """Listed or counted between the two writes, the file was missing from the library for
     that moment (the documents list, a health probe's count)."""
-    f = tmp_path / "facts.txt"
-    f.write_text("The office plant is a fern named Gerald.")
-    svc.ingest([f])
-    f.write_text("The office plant is now a cactus named Prickles.")
-    retired, write = threading.Event(), svc.store._set_payload
-
-    def slow_switch(ids, values) -> None:
-        write(ids, values)
-        if values == {"status": "retired"}:
-            retired.set()
-            time.sleep(0.5)  # the moment between the two writes, drawn out
-
-    svc.store._set_payload = slow_switch
-    swap = threading.Thread(target=svc.ingest, args=([f],))
-    swap.start()
-    assert retired.wait(30)
-    listed, counted = svc.store.documents(), svc.store.document_count()
-    payloads = svc.store.document_payloads()
-    swap.join()
+    with between_a_swaps_two_writes(svc, tmp_path) as f:
+        listed, counted = svc.store.documents(), svc.store.document_count()
+        payloads = svc.store.document_payloads()
     assert [d.source for d in listed] == [str(f)] and counted == 1
     assert [p["source"] for p in payloads] == [str(f)]
 

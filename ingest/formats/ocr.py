@@ -37,8 +37,8 @@ NICENESS = 10
 # Tesseract's mean word confidence (0 to 100) under which a page's text may be turned: a clean
 # upright page reads far above it, a turned one far below
 POOR_CONFIDENCE = 60
-# under this mean word confidence a page's reading is said to be poor: a sharp scan reads at 90
-# or more, and a blurred one that misreads a word in five already falls below it
+# under this mean word confidence a page's reading is said to be poor: a sharp scan reads well
+# above it, and a blurred one that misreads a word in five already falls below it
 POOR_READING = 80
 # a reading of fewer words says too little of the page to judge it by
 POOR_READING_MIN_WORDS = 5

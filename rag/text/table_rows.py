@@ -16,8 +16,8 @@ CELL_SEPARATOR = " | "  # between a header's cells, and a row's that names nothi
 VALUE_SEPARATOR = "; "  # between a row's named values
 NAME_END = ": "  # after a value's column name
 # a row's line longer than this is written as several, each opening with the row's first
-# value ("Employee: Ann Lee"): a chunk holds about 800 characters, and a piece of a wide row cut
-# off from its first value would no longer say whose figures it holds
+# value ("Employee: Ann Lee"): a default chunk holds not much more, and a piece of a wide row
+# cut off from its first value would no longer say whose figures it holds
 WIDE_ROW_CHARS = 600
 _NAMED_VALUE = re.compile(rf"(?:^|{re.escape(VALUE_SEPARATOR)})([^:;\n]{{1,80}})"
                           rf"{re.escape(NAME_END)}([^;\n]*)")

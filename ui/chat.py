@@ -64,6 +64,9 @@ FIRST_STEPS = (
 
 
 def render(ctx: Context) -> None:
+    # a run of the whole page: the redraw an answer's end awaited, if any, is this one (and
+    # a flag a stopped run left behind is dropped here, never keeping a source from opening)
+    st.session_state.pop(REDRAW_PENDING, None)
     messages = load_messages(ctx)
     head, tools = st.columns([3, 2], vertical_alignment="bottom")
     head.title("Ask your documents")
@@ -253,7 +256,6 @@ def redraw_once_ended(ended: threading.Event) -> None:
     `ended` is an event, not session state: what a stopped run writes there is not seen by
     the fragment's ticks."""
     if ended.is_set():
-        st.session_state.pop(REDRAW_PENDING, None)
         st.rerun(scope="app")
 
 

@@ -14,7 +14,7 @@ from ui.safe_text import isolated, plain
 
 PREVIEW_CHARS = 600
 OPENING = "source-to-open"  # the Open button pressed, until its passage is shown
-# set while an answer streams, until the page is redrawn whole after it (`ui.chat`)
+# set while an answer streams, until the page is next drawn whole (`ui.chat`)
 REDRAW_PENDING = "redraw-pending"
 
 

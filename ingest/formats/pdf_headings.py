@@ -27,13 +27,13 @@ HEADING_WORDS = 10  # a longer line is a sentence set large (a pull quote), not 
 HEADING_CHARS = 100
 HEADING_LINES = 3  # a heading wraps over this many lines at most
 BODY_SHARE = 0.2
+SAMPLED = 5  # characters of a line whose size is read
 # a heading's characters may be at most this share of the page's, or the page has no body
 # size to compare with (a title page, a slide)
 HEADING_SHARE = 0.5
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _CLOSED = re.compile(r"[.,;:!]$")  # a question may be a heading: an FAQ's
 FIXED_PITCH = 1  # the font descriptor's flag (PDF 32000-1, 9.8.2)
-FIXED = -1.0  # the size `_sizes` gives a character of a fixed-pitch font
 PARAGRAPH_BREAK = "\r\n"  # pdfium's line end: the text is tidied after, as the rest of it
 
 
@@ -45,31 +45,34 @@ def headings_set_apart(textpage, text: str, indexes: Sequence[int] | None
     if indexes is None:
         return text, indexes
     lines = [(found.start(), found.group()) for found in _LINE.finditer(text) if found.group()]
-    sizes = [_sizes(textpage, indexes[start:start + len(line)]) for start, line in lines]
-    counted = Counter(round(size * 2) / 2 for line_sizes in sizes for size in line_sizes
-                      if size != FIXED)
+    on_page = [[index for index in indexes[start:start + len(line)] if index >= 0]
+               for start, line in lines]
+    sizes = [_line_size(textpage, line_indexes) for line_indexes in on_page]
+    counted: Counter[float] = Counter()
+    for size, line_indexes in zip(sizes, on_page, strict=True):
+        if size:
+            counted[round(size * 2) / 2] += len(line_indexes)
     if not counted:
         return text, indexes
     # the text's size: the largest a good share of the page is drawn at, since a page of
     # code examples or a listing may hold more characters set smaller than its text
     total = sum(counted.values())
     body = max(size for size, chars in counted.items() if chars >= BODY_SHARE * total)
-    large = [_set_large(line, line_sizes, body)
-             for (_, line), line_sizes in zip(lines, sizes, strict=True)]
+    large = [_set_large(textpage, line, size, line_indexes, body)
+             for (_, line), size, line_indexes in zip(lines, sizes, on_page, strict=True)]
     headings = _heading_lines([line for _, line in lines], large)
-    heading_chars = sum(len(sizes[i]) for i in headings)
-    if not headings or heading_chars > HEADING_SHARE * sum(counted.values()):
+    heading_chars = sum(len(on_page[i]) for i in headings)
+    if not headings or heading_chars > HEADING_SHARE * total:
         return text, indexes
     return _apart(text, list(indexes), lines, headings)
 
 
-def _sizes(textpage, indexes: Sequence[int]) -> list[float]:
-    """The font sizes of the characters at `indexes` that are on the page (not white space),
-    FIXED for a character of a font of fixed pitch: code set in a typewriter font is often
-    drawn at another nominal size than the text around it, and a heading seldom is code."""
-    return [FIXED if _fixed_pitch(textpage, index)
-            else pdfium_c.FPDFText_GetFontSize(textpage, index) for index in indexes
-            if index >= 0 and chr(pdfium_c.FPDFText_GetUnicode(textpage, index)).strip()]
+def _line_size(textpage, indexes: list[int]) -> float:
+    """The size a line is drawn at: the median of a few of its characters' (reading every
+    character's would cost a call each, as much as the rest of a page's reading)."""
+    picked = indexes[::max(1, len(indexes) // SAMPLED)][:SAMPLED]
+    return median([pdfium_c.FPDFText_GetFontSize(textpage, index) for index in picked]) \
+        if picked else 0.0
 
 
 def _fixed_pitch(textpage, index: int) -> bool:
@@ -78,13 +81,14 @@ def _fixed_pitch(textpage, index: int) -> bool:
     return bool(flags.value & FIXED_PITCH)
 
 
-def _set_large(line: str, sizes: list[float], body: float) -> bool:
-    """Whether a line is short, holds letters and is drawn larger than the page's text."""
+def _set_large(textpage, line: str, size: float, indexes: list[int], body: float) -> bool:
+    """Whether a line is short, holds letters and is drawn larger than the page's text, in a
+    font not of fixed pitch: code set in a typewriter font is often drawn at another nominal
+    size than the text around it, and a heading seldom is code."""
     words = line.split()
-    drawn = [size for size in sizes if size != FIXED]
     return (bool(words) and len(words) <= HEADING_WORDS and len(line.strip()) <= HEADING_CHARS
-            and any(ch.isalpha() for ch in line)
-            and len(drawn) * 2 > len(sizes) and median(drawn) >= HEADING_SCALE * body)
+            and any(ch.isalpha() for ch in line) and size >= HEADING_SCALE * body
+            and not _fixed_pitch(textpage, indexes[len(indexes) // 2]))
 
 
 def _heading_lines(lines: list[str], large: list[bool]) -> set[int]:

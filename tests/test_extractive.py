@@ -1242,6 +1242,18 @@ def test_a_passage_of_short_lines_alone_is_quoted_rather_than_nothing(embedder) 
     assert "Total 15.70 [1]" in unheld
 
 
+def test_a_section_heading_is_never_quoted_for_a_passage_without_a_sentence(embedder) -> None:
+    """A passage cut to its section's heading and the start of a sentence going on over the
+    page (the fragment dropped) quoted its heading as the answer's first line."""
+    cut = Hit("t", "R-intro.pdf", 24, "c1", 0.9, "4.2 The function tapply() and ragged arrays"
+              "\n\nFor most purposes the only difference between ordered", position=3)
+    whole = Hit("t", "R-intro.pdf", 24, "c2", 0.8, "The function tapply() is used to apply a "
+                "function to each group of components of the first argument.", position=4)
+    said = quote(embedder, "What does tapply do?", [cut, whole])
+    assert "4.2 The function" not in said
+    assert said.startswith("The function tapply() is used to apply a function to each group")
+
+
 CSVREAD = ("x = csvread (filename)\nRead the comma-separated-value (CSV) file filename into "
            "the matrix x.\nSee also: dlmread, textscan.")
 

@@ -204,7 +204,9 @@ def _quotable(by_passage: list[list[_Candidate]], sentences_only: bool) -> list[
                 continue
             if sentences_only and not (_long_enough(c.text) and not c.is_title):
                 continue
-            if not sentences_only and not any(char.isalnum() for char in c.text):
+            # a section's numbered or Markdown heading says what follows it, never an answer
+            if not sentences_only and (not any(char.isalnum() for char in c.text)
+                                       or is_heading(c.text)):
                 continue
             seen.add(c.text.lower())
             quotable.append(c)

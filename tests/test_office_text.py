@@ -302,7 +302,7 @@ def test_a_word_document_under_a_workbook_suffix_is_mislabelled() -> None:
 def test_the_upload_box_takes_the_office_variants() -> None:
     from ui.sidebar import UPLOAD_TYPES
 
-    assert {"docm", "dotx", "pptm", "ppsx", "xlsm", "xltx"} <= set(UPLOAD_TYPES)
+    assert {".docm", ".dotx", ".pptm", ".ppsx", ".xlsm", ".xltx"} <= set(UPLOAD_TYPES)
 
 
 def test_a_text_shape_saved_without_geometry_is_read_with_the_rest_of_its_deck() -> None:

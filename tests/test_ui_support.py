@@ -711,3 +711,16 @@ def test_a_fast_long_answer_is_drawn_in_batches_and_whole_at_its_end(monkeypatch
     assert drawn[0].startswith("word0") and drawn[0].endswith(chat.CURSOR)
     assert len(drawn) < 200  # not one a delta
     assert "word1999" in drawn[-1] and not drawn[-1].endswith(chat.CURSOR)
+
+
+def test_the_upload_box_offers_the_supported_types_alone() -> None:
+    """A bare "text" (of .text) is Streamlit's shortcut for every text/* type: the box took
+    .py and .log files, which then failed as unsupported."""
+    from streamlit.elements.lib.file_uploader_utils import normalize_upload_file_type
+
+    from ingest.loaders import SUPPORTED_SUFFIXES
+    from ui.sidebar import UPLOAD_TYPES
+
+    offered = set(normalize_upload_file_type(UPLOAD_TYPES))
+    assert not any("/" in kind for kind in offered)
+    assert offered == set(SUPPORTED_SUFFIXES)

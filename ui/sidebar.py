@@ -23,7 +23,8 @@ from ui.common import READ_ONLY, REROUTED, Context, Identity
 from ui.conversation import distinct_names
 from ui.safe_text import plain
 
-UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
+# with their dots: Streamlit takes a bare "text" (of .text) for every text/* type
+UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
 # each row is a dozen elements drawn on every run of the page (every question): a library
 # of thousands would cost seconds a question; the Documents page lists them all

@@ -50,6 +50,7 @@ class Reply:
         "content-type": "text/event-stream"})
     steps: list[bytes | float] = field(default_factory=list)
     chunked: bool = True
+    sized: bool = True  # not chunked: a content-length, else a body the connection's close ends
     hang: bool = False
     drop: bool = False
 
@@ -95,8 +96,10 @@ class RawServer:
         body = [step for step in reply.steps if isinstance(step, bytes)]
         if reply.chunked:
             head.append("transfer-encoding: chunked")
-        else:  # a dropped body is shorter than it says
+        elif reply.sized:  # a dropped body is shorter than it says
             head.append(f"content-length: {sum(len(part) for part in body) + reply.drop}")
+        else:
+            head.append("connection: close")
         try:
             conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
             for step in reply.steps:
@@ -241,6 +244,28 @@ def test_a_reader_leaving_a_silent_stream_ends_it_at_once(settings, raw):
     threading.Timer(0.5, gone.set).start()
     with pytest.raises(ReaderGone):
         stream(patient, reader_gone=gone)
+    assert len(raw.requests) == 1
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "close-delimited"])
+def test_a_reader_leaving_mid_answer_is_no_failure_of_the_model(settings, raw, passages,
+                                                                chunked):
+    """Shut when the reader left (the stop button), a body sent without chunks, ended by the
+    connection's close, ended as if whole: the answer was said to be cut by the server
+    ("the stream ended without finishing"), in the chat, its export and the next turn's
+    history, and counted as interrupted."""
+    raw.script(Reply(steps=[*events({"response": "Llamas"}), *TRICKLE], chunked=chunked,
+                     sized=False))
+    patient = settings.model_copy(update={"ai_read_timeout_seconds": 10,
+                                          "ai_deadline_seconds": 30})
+    gone, record, said = threading.Event(), GenerationRecord(), []
+    generator = WorkersAIGenerator.from_settings(patient)
+    request = GenerationRequest("Where?", passages, [], reader_gone=gone)
+    with pytest.raises(ReaderGone):
+        for delta in generator.stream(request, record):
+            said.append(delta)
+            gone.set()
+    assert said == ["Llamas"] and not record.interrupted and record.notice is None
     assert len(raw.requests) == 1
 
 

@@ -218,6 +218,10 @@ def _one_candidate(
                             events.close()  # and with it the server's stream
                             complete, reason = True, "length"
                             break
+                # a reader's leaving shuts the connection (`cut_when_gone`), which ends a body
+                # sent without chunks as if the server had: the reader left, the model is
+                # not to blame
+                check_reader(reader_gone)
             except GeneratorExit:  # the reader stopped the answer: what it cost still counts
                 _fill_usage(record, candidate, stats, usage, pricer, streamed)
                 raise

@@ -167,9 +167,31 @@ def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> li
 
 
 def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int]) -> list[Chunk]:
-    """The chunks, each that begins inside a sentence marked so (`Chunk.opens_inside_sentence`)."""
-    return [replace(chunk, opens_inside_sentence=True)
-            if _opens_inside_sentence(chunk, text, page_starts) else chunk for chunk in chunks]
+    """The chunks, each that begins or stops inside a sentence marked so
+    (`Chunk.opens_inside_sentence`, `Chunk.closes_inside_sentence`)."""
+    return [replace(chunk, opens_inside_sentence=_opens_inside_sentence(chunk, text, page_starts),
+                    closes_inside_sentence=_closes_inside_sentence(chunk, text, page_starts))
+            for chunk in chunks]
+
+
+def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> bool:
+    """Whether the text after the chunk, on its page, goes on with a sentence the chunk leaves
+    unfinished: the chunk was cut within a line, not after a stop, or what follows reads as
+    the opening of a chunk inside a sentence would (`_opens_inside_sentence`). A chunk ending
+    its page is finished there, or its sentence runs on into the next page
+    (`Chunker._finish_sentences`)."""
+    page = bisect_right(page_starts, chunk.start) - 1
+    page_end = (page_starts[page + 1] - len(PAGE_SEPARATOR) if page + 1 < len(page_starts)
+                else len(text))
+    after = text[chunk.end:page_end]
+    if chunk.code_fence or not after.strip():
+        return False
+    if _ENDS_SENTENCE.search(chunk.text.rstrip()):
+        return False
+    if "\n" not in after[:len(after) - len(after.lstrip())]:
+        return True  # cut within a line: the sentence goes on after the cut
+    following = replace(chunk, start=chunk.end, text=after[:_LEAD_IN_CHARS], code_fence=None)
+    return _opens_inside_sentence(following, text, page_starts)
 
 
 def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> bool:

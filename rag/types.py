@@ -119,6 +119,9 @@ class Chunk:
     # whether the chunk begins inside a sentence (its overlap with the chunk before, a cut at
     # a line end where the sentence goes on): its first piece is no sentence to quote
     opens_inside_sentence: bool = False
+    # whether the chunk stops inside a sentence its page goes on with (a sentence longer than a
+    # chunk: one holding a key, a hash, a minified line): its last piece is no whole sentence
+    closes_inside_sentence: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # an array's == is elementwise: compared by identity
@@ -135,7 +138,7 @@ class SentenceVectors:
 
 # a hit's fields that help read its text, no part of what a citation shows: not in `as_json`
 _READING_AIDS = ("sentence_vectors", "code_fence", "lead_in", "sentence_matches",
-                 "opens_inside_sentence")
+                 "opens_inside_sentence", "closes_inside_sentence")
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,8 @@ class Hit:
     lead_in: str | None = field(default=None, repr=False, compare=False)  # `Chunk.lead_in`
     # `Chunk.opens_inside_sentence`; None where the chunk was stored before it was kept
     opens_inside_sentence: bool | None = field(default=None, repr=False, compare=False)
+    # `Chunk.closes_inside_sentence`; None where the chunk was stored before it was kept
+    closes_inside_sentence: bool | None = field(default=None, repr=False, compare=False)
     # how well each of its sentences (`sentence_vectors.spans`) matches the question it was
     # found for, word by word, when the search rescored it so (rag.retrieval.rescoring)
     sentence_matches: tuple[float, ...] | None = field(default=None, repr=False,

@@ -59,3 +59,4 @@ def test_a_figure_at_the_end_of_a_wide_row_is_answered_with_its_rows_name(
     text = "".join(answer)
     quoted = [line for line in text.split(" [") if "Performance indicator 35: 235 units" in line]
     assert quoted and "Person2" in quoted[0]
+

@@ -146,6 +146,7 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
     if chunk.lead_in:
         payload["lead_in"] = chunk.lead_in
     payload["opens_inside_sentence"] = chunk.opens_inside_sentence
+    payload["closes_inside_sentence"] = chunk.closes_inside_sentence
     if sentences is not None:
         payload[sentence_vectors.FIELD] = sentence_vectors.encode(sentences.spans,
                                                                   sentences.vectors)
@@ -182,7 +183,8 @@ def make_hit(pid: PointId, score: float, payload: dict,
                locator=payload.get("locator"),  # absent from points stored before locators
                sentence_vectors=sentences, code_fence=payload.get("code_fence"),
                lead_in=payload.get("lead_in"),
-               opens_inside_sentence=payload.get("opens_inside_sentence"))
+               opens_inside_sentence=payload.get("opens_inside_sentence"),
+               closes_inside_sentence=payload.get("closes_inside_sentence"))
 
 
 @dataclass

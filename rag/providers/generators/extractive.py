@@ -181,6 +181,9 @@ class _Candidate:
     # the headings it is under, the outer ones too ("## 2.10.2" above "### Fixed"), and the
     # names its passage goes by (its document's title)
     outline: str = ""
+    # a sentence its passage stops inside (`Hit.closes_inside_sentence`), the passage's only
+    # piece: quoted as far as it goes, and said to go on
+    cut_short: bool = False
 
 
 def _long_enough(sentence: str) -> bool:
@@ -226,9 +229,11 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         inside = hit.position > 0 and bool(found) and found[0].text[:1].islower()
     if found and inside and not ENTRY_LABEL.match(found[0].text):  # "video: This group ..."
         found = found[1:]
-    if (len(found) > 1 and _TRAILING_FRAGMENT.search(found[-1].text)
-            and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text)):
-        found = found[:-1]
+    cut_short = bool(hit.closes_inside_sentence) and bool(found) and not is_code(found[-1].text)
+    if len(found) > 1 and (cut_short or (
+            _TRAILING_FRAGMENT.search(found[-1].text)
+            and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text))):
+        found, cut_short = found[:-1], False
     stored, matches = {}, {}
     if hit.sentence_vectors is not None:
         stored = dict(zip(hit.sentence_vectors.spans, hit.sentence_vectors.vectors,
@@ -260,7 +265,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         candidates.append(_Candidate(number, i, s.text, stored.get((s.start, s.end)), heading,
                                      titled, entry, continues,
                                      match=matches.get((s.start, s.end)),
-                                     outline=" ".join(text for _, text in outline)))
+                                     outline=" ".join(text for _, text in outline),
+                                     cut_short=cut_short and s is found[-1]))
         if titled:
             heading = s.text
             level = len(s.text) - len(s.text.lstrip("#")) or _OUTLINE_DEPTH
@@ -537,6 +543,8 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
             yield f" [{c.passage}]"
         else:
             yield Quoted(text if n == 0 else ("\n\n" if after_block else " ") + text)
+            if c.cut_short:
+                yield Quoted(" …")
             yield f" [{c.passage}]"
         after_block = is_code(text) or listed
 

@@ -149,6 +149,19 @@ def test_consensus_with_every_model_failing_names_each_models_reason(corpus: Sta
     assert all(model in notice for model in (PRIMARY, FALLBACK, FP8)), notice
 
 
+def test_consensus_with_every_models_stream_cut_short_quotes_the_passages(
+        corpus: StandIn) -> None:
+    """Drafts cut after their first words are left out of the comparison: with none left,
+    the question failed as if it were the asker's ("No model gave an answer.", exit 2, a 400
+    through the API), where models failing outright had their answer quoted instead."""
+    corpus.cut_stream(3, times=None)
+    out = ask("--strategy", "consensus")
+    assert out["degraded"] == ["models_unavailable"]
+    assert KETTLE in out["answer"]  # the passage, quoted
+    notice = " ".join(out["notice"].split())
+    assert all(model in notice for model in (PRIMARY, FALLBACK, FP8)), notice
+
+
 # --- on an OpenAI-compatible server ----------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.answering.citations import CitationChecker
 from rag.app.context import submit
-from rag.errors import AIError, RagError
+from rag.errors import AIError, RagError, TransientAIError
 from rag.providers.cloudflare.catalog import is_workers_ai_model
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
@@ -219,7 +219,10 @@ def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
             raise failures[0][1]
         if failures:  # each model's reason, the most telling first, as for fallbacks
             raise every_model_failed(failures)
-        raise RagError("No model gave an answer.")
+        # every draft cut short or empty: the models failed, not the question, and the
+        # answerer quotes the passages instead, as when they fail outright
+        raise TransientAIError("No model gave a whole answer. " + "; ".join(
+            f"{d.model}: {d.record.notice or 'an empty answer'}" for d in drafts))
     scores = agreement([d.text for d in answered], len(request.passages), embedder)
     best = max(range(len(answered)), key=lambda i: (scores[i] if scores else 0.0, -i))
     chosen = answered[best]

@@ -292,6 +292,9 @@ class RateLimited(AccessError):
 class AIError(RagError):
     """A failed AI call; `code` is the provider's error code when it gave one."""
 
+    # what the call was billed, for one that failed once answered (a reply it cannot read)
+    neurons: float | None = None
+
     def __init__(self, message: str, *, status: int | None = None, code: int | str | None = None,
                  retry_after: float | None = None) -> None:
         super().__init__(message)

@@ -179,6 +179,19 @@ def test_a_verdict_in_neither_form_leaves_the_rules_to_decide(
     assert warnings[0]["error"] == "PermanentAIError" and warnings[0]["fallback"] == "rules"
 
 
+def test_a_verdict_in_neither_form_is_counted_in_the_answers_guard_neurons(
+        guarded, standin) -> None:
+    """The check was made and billed, its reply unreadable: the cost report counted it, the
+    answer's `usage.guard_neurons` said null."""
+    service = guarded(content_filter="llama-guard", content_filter_answers=True)
+    standin.guard_form = "garbled"
+    answer = service.ask(QUESTION)
+    assert "two years" in answer.text and "answer_unchecked" in answer.degraded
+    assert answer.record.guard_neurons and answer.record.guard_neurons > 0
+    checks = [r for r in standin.requests if r.model == GUARD]
+    assert len(checks) == 2  # the question's and the answer's
+
+
 @pytest.mark.parametrize("strategy", ["progressive", "consensus"])
 def test_the_guards_cost_stays_with_every_strategys_answer(guarded, standin,
                                                            strategy: str) -> None:

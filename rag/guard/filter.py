@@ -100,8 +100,7 @@ class ContentFilter:
                     raise ContentBlocked(rule.category)
         neurons = None
         if self.guard is not None:
-            verdict = self._classify(question)
-            neurons = verdict.neurons if verdict else None
+            verdict, neurons = self._classify(question)
             if verdict is not None and not verdict.safe:
                 category = verdict.categories[0] if verdict.categories else UNNAMED
                 _log_blocked("question", category, by="llama-guard",
@@ -122,36 +121,39 @@ class ContentFilter:
         parts = list(deltas)
         if answer.reader_gone.is_set():  # nobody to show it to: not checked for nobody
             raise ReaderGone
-        verdict = self._classify(question, "".join(parts), answer.reader_gone)
+        verdict, spent = self._classify(question, "".join(parts), answer.reader_gone)
         record = answer.record
+        if spent is not None:
+            record.guard_neurons = (record.guard_neurons or 0.0) + spent
         if verdict is None:
             # shown, as the question's check fails open, but said so and never cached: a
             # replay would reach everyone who asks, unchecked, once the guard is back
             answer.degraded.append("answer_unchecked")
             answer.notes.append(UNCHECKED_NOTE)
-        else:
-            record.guard_neurons = (record.guard_neurons or 0.0) + (verdict.neurons or 0.0)
-            if not verdict.safe:
-                category = verdict.categories[0] if verdict.categories else UNNAMED
-                _log_blocked("answer", category, by="llama-guard",
-                             categories=list(verdict.categories), codes=list(verdict.codes))
-                record.blocked = category
-                raise ContentBlocked(category, "answer", verdict.neurons or 0.0)
+        elif not verdict.safe:
+            category = verdict.categories[0] if verdict.categories else UNNAMED
+            _log_blocked("answer", category, by="llama-guard",
+                         categories=list(verdict.categories), codes=list(verdict.codes))
+            record.blocked = category
+            raise ContentBlocked(category, "answer", verdict.neurons or 0.0)
         yield from parts
 
     def _classify(self, question: str, answer: str | None = None,
-                  reader_gone: threading.Event | None = None) -> Verdict | None:
-        """The guard's verdict, or None when it could not be asked (the rules decide alone)."""
+                  reader_gone: threading.Event | None = None
+                  ) -> tuple[Verdict | None, float | None]:
+        """The guard's verdict, or None when it could not be asked or its reply read (the rules
+        decide alone); and what the check cost, which a reply it cannot read costs too."""
         assert self.guard is not None
         try:
-            return self.guard.classify(question, answer, reader_gone)
+            verdict = self.guard.classify(question, answer, reader_gone)
+            return verdict, verdict.neurons
         except AIError as exc:
             record = {"event": "guard_unavailable", "guard": self.guard.name,
                       "stage": "answer" if answer is not None else "question",
                       "error": type(exc).__name__, "status": exc.status,
                       "fallback": "rules" if answer is None else "answer shown unchecked"}
             log.warning(json.dumps(record), extra={"guard": record})
-            return None
+            return None, exc.neurons
 
     @classmethod
     def from_settings(cls, settings: Settings, guard: Guard | None = None) -> ContentFilter:

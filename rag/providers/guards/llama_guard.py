@@ -91,9 +91,13 @@ class LlamaGuard(Guard):
             data = self.http.post_json(self.route.url(self.model), body, stats,
                                        self.route.headers, reader_gone=reader_gone)
             result = unwrap(data, self.model)
-            safe, codes = read_verdict(result.get("response"), self.model)
             usage = result.get("usage") if isinstance(result.get("usage"), dict) else None
             stats.neurons = billed_neurons(stats, pricing.neurons_from_usage(self.model, usage))
+            try:
+                safe, codes = read_verdict(result.get("response"), self.model)
+            except PermanentAIError as exc:
+                exc.neurons = stats.neurons  # billed all the same
+                raise
         return Verdict(safe, tuple(category_name(code) for code in codes), stats.neurons,
                        codes=tuple(code[:CODE_CHARS] for code in codes[:MAX_CODES]))
 

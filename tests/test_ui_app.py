@@ -222,6 +222,21 @@ def test_workers_ai_appears_with_credentials_and_no_secret_is_shown(start) -> No
         assert SECRET not in str(at._tree)
 
 
+def test_a_model_chosen_stays_chosen_across_a_switch_of_generator(start) -> None:
+    """Its box not drawn while another generator was chosen, Streamlit forgot its value: back
+    on Workers AI, the model was the default again."""
+    at = start(CLOUDFLARE_ACCOUNT_ID="acct", CLOUDFLARE_API_TOKEN=SECRET,
+               RAG_GENERATOR="extractive")
+    at.sidebar.selectbox(key="opt_generator").set_value("workers-ai").run()
+    model = at.sidebar.selectbox(key="opt_model_workers-ai")
+    chosen = next(option for option in model.options if option != model.value)
+    model.set_value(chosen).run()
+    at.sidebar.selectbox(key="opt_generator").set_value("extractive").run()
+    at.sidebar.selectbox(key="opt_generator").set_value("workers-ai").run()
+    assert at.sidebar.selectbox(key="opt_model_workers-ai").value == chosen
+    assert f"workers-ai ({chosen})" in " ".join(c.value for c in at.caption)
+
+
 def test_answer_settings_no_model_can_take_leave_the_chosen_collection_in_place(start) -> None:
     """A "Max answer tokens" the model's window cannot hold is the answer settings' fault:
     the defaults answer, and questions and uploads still go to the collection chosen."""

@@ -103,7 +103,7 @@ _DELETIONS = "_documents_deletions"  # part of the table's key: a deletion clear
 
 
 def collections(ctx: Context, editor: bool) -> None:
-    st.subheader("Collections")
+    st.header("Collections")  # under the page's title, a level below it
     names = ctx.workspace.collections()
     st.caption("Each collection is a separate library; pick the one to ask in the sidebar. "
                f"Now: {plain(', '.join(names))}.")

@@ -25,6 +25,7 @@ from ui.safe_text import plain
 
 # with their dots: Streamlit takes a bare "text" (of .text) for every text/* type
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
+CHOSEN_MODELS = "chosen_models"  # each generator's model as last chosen (`remember_model`)
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
 # each row is a dozen elements drawn on every run of the page (every question): a library
 # of thousands would cost seconds a question; the Documents page lists them all
@@ -273,7 +274,8 @@ def answer_options(settings: Settings) -> AskOptions:
     if generator not in generators:
         generator = defaults.generator
     options = defaults.with_generator(settings, generator)
-    model = state.get(f"opt_model_{generator}") if generator != "extractive" else None
+    model = (state.get(f"opt_model_{generator}") or state.get(CHOSEN_MODELS, {}).get(generator)
+             if generator != "extractive" else None)
     fallbacks = state.get("opt_fallbacks", list(defaults.fallbacks))
     return AskOptions(generator=generator, model=model or options.model,
                       fallbacks=tuple(fallbacks) if generator == "workers-ai" else (),
@@ -282,6 +284,14 @@ def answer_options(settings: Settings) -> AskOptions:
                       max_tokens=int(state.get("opt_max_tokens", defaults.max_tokens)),
                       strategy=state.get("opt_strategy", defaults.strategy)
                       if generator != "extractive" else "single")
+
+
+def remember_model(generator: str) -> None:
+    """Keep the model just chosen for `generator` apart from its box, whose value Streamlit
+    forgets while another generator is chosen and the box is not drawn."""
+    chosen = dict(st.session_state.get(CHOSEN_MODELS, {}))
+    chosen[generator] = st.session_state[f"opt_model_{generator}"]
+    st.session_state[CHOSEN_MODELS] = chosen
 
 
 def settings_panel(settings: Settings, current: AskOptions) -> None:
@@ -297,14 +307,16 @@ def settings_panel(settings: Settings, current: AskOptions) -> None:
         elif generator == "workers-ai":
             models = workers_ai_chat_models(settings)
             st.selectbox("Model", models, key="opt_model_workers-ai",
-                         index=models.index(current.model) if current.model in models else 0)
+                         index=models.index(current.model) if current.model in models else 0,
+                         on_change=remember_model, args=("workers-ai",))
             st.multiselect("Fallback models, in order", models, key="opt_fallbacks",
                            default=[m for m in current.fallbacks if m in models]
                            if "opt_fallbacks" not in st.session_state else None,
                            help="Tried when the model is out of capacity or unavailable.")
         else:
             st.text_input("Model", key="opt_model_openai",
-                          value=current.model or settings.openai_chat_model)
+                          value=current.model or settings.openai_chat_model,
+                          on_change=remember_model, args=("openai",))
         st.radio("Search mode", SEARCH_MODES, key="opt_search_mode", horizontal=True,
                  index=SEARCH_MODES.index(defaults.search_mode),
                  help="hybrid: meaning and words, fused; dense: meaning; sparse: words (BM25).")

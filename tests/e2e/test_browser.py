@@ -165,6 +165,7 @@ def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
     wait_idle(page)
     assert page.get_by_role("heading", level=1).all_inner_texts() == [
         "Documents in “docs”"]
+    page.get_by_role("heading", level=2, name="Collections").wait_for()  # no level skipped
     page.screenshot(path=str(output_dir / "05-documents.png"))
 
     assert TOKEN not in page.content()

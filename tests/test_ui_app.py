@@ -237,6 +237,19 @@ def test_a_model_chosen_stays_chosen_across_a_switch_of_generator(start) -> None
     assert f"workers-ai ({chosen})" in " ".join(c.value for c in at.caption)
 
 
+def test_fallback_models_chosen_stay_chosen_across_a_switch_of_generator(start) -> None:
+    at = start(CLOUDFLARE_ACCOUNT_ID="acct", CLOUDFLARE_API_TOKEN=SECRET,
+               RAG_GENERATOR="extractive")
+    at.sidebar.selectbox(key="opt_generator").set_value("workers-ai").run()
+    fallbacks = at.sidebar.multiselect(key="opt_fallbacks")
+    chosen = [fallbacks.options[-1]]
+    assert fallbacks.value != chosen
+    fallbacks.set_value(chosen).run()
+    at.sidebar.selectbox(key="opt_generator").set_value("extractive").run()
+    at.sidebar.selectbox(key="opt_generator").set_value("workers-ai").run()
+    assert at.sidebar.multiselect(key="opt_fallbacks").value == chosen
+
+
 def test_answer_settings_no_model_can_take_leave_the_chosen_collection_in_place(start) -> None:
     """A "Max answer tokens" the model's window cannot hold is the answer settings' fault:
     the defaults answer, and questions and uploads still go to the collection chosen."""

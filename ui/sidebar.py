@@ -25,7 +25,7 @@ from ui.safe_text import plain
 
 # with their dots: Streamlit takes a bare "text" (of .text) for every text/* type
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
-CHOSEN_MODELS = "chosen_models"  # each generator's model as last chosen (`remember_model`)
+CHOSEN = "chosen_settings"  # the models and fallbacks as last chosen, by box (`remember`)
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
 # each row is a dozen elements drawn on every run of the page (every question): a library
 # of thousands would cost seconds a question; the Documents page lists them all
@@ -274,9 +274,10 @@ def answer_options(settings: Settings) -> AskOptions:
     if generator not in generators:
         generator = defaults.generator
     options = defaults.with_generator(settings, generator)
-    model = (state.get(f"opt_model_{generator}") or state.get(CHOSEN_MODELS, {}).get(generator)
-             if generator != "extractive" else None)
-    fallbacks = state.get("opt_fallbacks", list(defaults.fallbacks))
+    model = chosen(f"opt_model_{generator}") if generator != "extractive" else None
+    fallbacks = chosen("opt_fallbacks")
+    if fallbacks is None:
+        fallbacks = list(defaults.fallbacks)
     return AskOptions(generator=generator, model=model or options.model,
                       fallbacks=tuple(fallbacks) if generator == "workers-ai" else (),
                       search_mode=state.get("opt_search_mode", defaults.search_mode),
@@ -286,12 +287,17 @@ def answer_options(settings: Settings) -> AskOptions:
                       if generator != "extractive" else "single")
 
 
-def remember_model(generator: str) -> None:
-    """Keep the model just chosen for `generator` apart from its box, whose value Streamlit
-    forgets while another generator is chosen and the box is not drawn."""
-    chosen = dict(st.session_state.get(CHOSEN_MODELS, {}))
-    chosen[generator] = st.session_state[f"opt_model_{generator}"]
-    st.session_state[CHOSEN_MODELS] = chosen
+def remember(key: str) -> None:
+    """Keep what was just chosen in the box `key` apart from it: Streamlit forgets a box's
+    value while it is not drawn (a model's, the fallbacks', while another generator is
+    chosen)."""
+    st.session_state[CHOSEN] = {**st.session_state.get(CHOSEN, {}), key: st.session_state[key]}
+
+
+def chosen(key: str):
+    """The value of the box `key`, or what was last chosen in it when it is not drawn."""
+    state = st.session_state
+    return state[key] if key in state else state.get(CHOSEN, {}).get(key)
 
 
 def settings_panel(settings: Settings, current: AskOptions) -> None:
@@ -308,15 +314,16 @@ def settings_panel(settings: Settings, current: AskOptions) -> None:
             models = workers_ai_chat_models(settings)
             st.selectbox("Model", models, key="opt_model_workers-ai",
                          index=models.index(current.model) if current.model in models else 0,
-                         on_change=remember_model, args=("workers-ai",))
+                         on_change=remember, args=("opt_model_workers-ai",))
             st.multiselect("Fallback models, in order", models, key="opt_fallbacks",
                            default=[m for m in current.fallbacks if m in models]
                            if "opt_fallbacks" not in st.session_state else None,
-                           help="Tried when the model is out of capacity or unavailable.")
+                           help="Tried when the model is out of capacity or unavailable.",
+                           on_change=remember, args=("opt_fallbacks",))
         else:
             st.text_input("Model", key="opt_model_openai",
                           value=current.model or settings.openai_chat_model,
-                          on_change=remember_model, args=("openai",))
+                          on_change=remember, args=("opt_model_openai",))
         st.radio("Search mode", SEARCH_MODES, key="opt_search_mode", horizontal=True,
                  index=SEARCH_MODES.index(defaults.search_mode),
                  help="hybrid: meaning and words, fused; dense: meaning; sparse: words (BM25).")

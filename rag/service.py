@@ -193,7 +193,7 @@ class RagService:
         with request_scope(user, self.spending):
             found = self.retriever.retrieve(query, top_k or self.settings.top_k, mode,
                                             doc_id, source)
-            unheld = self.retriever.unheld(query, found.hits)
+            unheld = self.retriever.unheld(found.respelt or query, found.hits)
         return SearchResult(flag_passages(found.hits), found.respelt or query, unheld)
 
     def searchable(self, query: str, mode: SearchMode | None = None) -> str:

@@ -1,7 +1,7 @@
 """A question typed with misspelt words is searched and answered as if typed right: a word
 the vocabulary does not know, that no passage found writes as asked, is searched again as
-the passages write it a letter apart (the sample library, searched and answered as the app
-does)."""
+the passages write it a letter apart, or else as the library writes the dictionary's word
+a letter apart from it (the sample library, searched and answered as the app does)."""
 
 from __future__ import annotations
 
@@ -82,3 +82,19 @@ def test_a_question_whose_sparse_half_ran_apart_is_searched_respelt(sample_libra
     assert found.respelt == RESPELT
     assert [h.chunk_id for h in found.hits] == [
         h.chunk_id for h in retriever.search(RESPELT, 5)]
+
+
+@pytest.mark.parametrize(("asked", "respelt"), [
+    ("whats the diffrence between a user and a group",
+     "whats the difference between a user and a group"),
+    ("how do I read a dataframe", "how do I read a data frame"),
+])
+def test_a_misspelt_word_no_passage_found_writes_is_searched_as_the_library_writes_it(
+        sample_library, asked: str, respelt: str) -> None:
+    """The passages the question finds need not write the word it mistyped at all: the
+    dictionary's word a letter apart (or two words it joined) that the library holds is
+    searched for, and no warning calls the slip unmentioned."""
+    found = sample_library.find(asked, 5)
+    assert (found.query, found.unheld) == (respelt, ())
+    answer = sample_library.ask(asked)
+    assert answer.query == respelt and hedge("".join(answer)) is None

@@ -122,3 +122,14 @@ def test_of_several_near_words_the_one_most_texts_write_is_meant() -> None:
     texts = ["A weld holds the frame.", "Knights wield swords.", "Few could wield it."]
     assert spelling.corrected("Which sword did he weild?", texts) \
         == "Which sword did he wield?"
+
+
+def test_a_misspelt_words_likely_spellings_are_dictionary_words_a_letter_apart() -> None:
+    assert spelling.likely_spellings("diffrence")[0] == "difference"
+    # the first letter is kept: "htem" is no "them", and "lapply" no "apply"
+    assert all(word.startswith("l") for word in spelling.likely_spellings("lapply"))
+
+
+def test_a_word_typed_as_two_joined_is_likely_the_two_written_apart() -> None:
+    assert "data frame" in spelling.likely_spellings("dataframe")
+    assert spelling.likely_spellings("zorblaxqua") == []

@@ -31,7 +31,7 @@ from rag.errors import AIError, shortened
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question, source_digest
-from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retriever
+from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retrieval, Retriever
 from rag.settings import AnswerStrategy
 from rag.stores.fusion import ScoredIds
 from rag.text.images import without_images
@@ -118,8 +118,8 @@ class Answerer:
                         GenerationRecord(**spent), query=searched,
                         degraded=degraded, notes=notes, reader_gone=reader_gone)
         scope = current()
-        request = GenerationRequest(question, hits, history,
-                                    unheld=self.retriever.unheld(question, hits),
+        unheld = self.retriever.unheld(_as_searched(question, query, retrieval), hits)
+        request = GenerationRequest(question, hits, history, unheld=unheld,
                                     question_vector=(
             retrieval.vector if query == question else None), metadata={
             "user": (scope.user if scope else None) or "",
@@ -259,3 +259,9 @@ def _replay(cached: dict, generator: str, spent: dict[str, float | None], query:
                   query=cached["query"] if cached.get("respelt") else query,
                   cited=list(cached.get("cited", [])), notes=notes,
                   strategy=strategy_from_json(cached.get("strategy")), reader_gone=reader_gone)
+
+
+def _as_searched(question: str, query: str, retrieval: Retrieval) -> str:
+    """The question as its passages were found for: respelt where the search respelt it
+    (a word it only mistyped is no word the documents do not mention), else as asked."""
+    return retrieval.respelt if retrieval.respelt and query == question else question

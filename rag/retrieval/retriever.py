@@ -28,6 +28,7 @@ from rag.stores.fusion import ScoredIds
 from rag.text import lexical, spelling
 from rag.text.contents import is_contents
 from rag.text.identifiers import defines_in_a_line, identifiers, is_option, writes
+from rag.text.words import folded
 from rag.types import Hit, SearchMode
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 UNHELD_LOOKUPS = 5
 CODE_LOOKUP_DEPTH = 20  # passages a code's pieces find, read for the code written whole
 QUERY_LOOKUP_DEPTH = 50  # and passages the question's words find, read for it first
+SPELLING_LOOKUPS = 3  # a misspelt word's likely spellings looked up in the library at most
+SPELLING_LOOKUP_DEPTH = 5  # passages two words' terms find, read for them written in a row
 SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be embedded ({}).")
 
 
@@ -192,10 +195,38 @@ class Retriever:
                            source: str | None = None) -> Retrieval:
         """The fetched hits refined, or the question searched again respelt when they write
         a word it misspelt only a letter apart."""
-        respelt = spelling.corrected(query, [hit.text for hit in hits])
+        texts = [hit.text for hit in hits]
+        respelt = spelling.corrected(query, texts)
+        if respelt == query:
+            respelt = self._respelt_as_held(query, texts)
         if respelt != query:
             return self._respelt(respelt, dense, top_k, mode, doc_id, source)
         return self._refine(query, dense, hits[:depth], top_k, mode, hits[depth:])
+
+    def _respelt_as_held(self, query: str, texts: Sequence[str]) -> str:
+        """The question with each word it may have misspelt that none of `texts` writes,
+        even a letter apart, written as the library writes it: the first of its likely
+        spellings (`spelling.likely_spellings`) a passage writes. Its hits then say nothing
+        of a word the question only mistyped ("diffrence"), so neither is it called
+        unmentioned."""
+        for word in spelling.unwritten(query, texts)[:UNHELD_LOOKUPS]:
+            spelt = next((spelt for spelt in spelling.likely_spellings(folded(word))
+                          [:SPELLING_LOOKUPS] if self._writes_anywhere(spelt)), None)
+            if spelt is not None:
+                query = spelling.as_written(query, word, spelt)
+        return query
+
+    def _writes_anywhere(self, words: str) -> bool:
+        """Whether a passage of the library holds `words`: one word's term, or two words
+        written in a row, among the passages their terms find best."""
+        vector = lexical.query_vector(words, self.store.lexical_scheme)
+        if not vector[0]:
+            return False
+        if " " not in words:
+            return bool(self.store.sparse_side(vector, 1))
+        written = spelling.whole_words(words)
+        return any(written.search(hit.text) for hit in self.store.search(
+            None, vector, SPELLING_LOOKUP_DEPTH, mode="sparse"))
 
     def _respelt(self, respelt: str, dense: np.ndarray | None, top_k: int, mode: SearchMode,
                  doc_id: str | None = None, source: str | None = None) -> Retrieval:

@@ -22,11 +22,15 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import snowballstemmer
 
 from rag.text.tokens import bundled_tokenizer_path
 from rag.text.words import folded, words
+
+if TYPE_CHECKING:
+    from spellchecker import SpellChecker
 
 # shorter words are a letter apart from too many others ("caddy" and "daddy")
 SHORTEST = 5
@@ -87,12 +91,38 @@ def _in_lower_case(question: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def dictionary_words() -> frozenset[str]:
-    """pyspellchecker's English words: read once, the first time a question holds a word
+def _dictionary() -> SpellChecker:
+    """pyspellchecker's English dictionary: read once, the first time a question holds a word
     the vocabulary lacks (its cost: docs/performance.md)."""
     from spellchecker import SpellChecker
 
-    return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())
+    return SpellChecker(language="en", distance=1)
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """pyspellchecker's English words."""
+    return frozenset(_dictionary().word_frequency.keys())
+
+
+# a word typed as two joined ("dataframe", "filesystem") splits into words this long at least
+SHORTEST_PART = 3
+
+
+def likely_spellings(word: str) -> list[str]:
+    """What `word` (folded), which the vocabulary does not know, was probably meant to be:
+    the dictionary's words a letter apart from it (`letter_apart`), the most used first, then
+    two of the vocabulary's words it writes joined ("data frame"), the longest first part
+    first."""
+    dictionary = _dictionary()
+    near = [other for other in dictionary.candidates(word) or () if other != word
+            and letter_apart(word, other)]
+    near.sort(key=lambda other: (-dictionary.word_usage_frequency(other), other))
+    known = known_words()
+    split = [f"{word[:at]} {word[at:]}"
+             for at in range(len(word) - SHORTEST_PART, SHORTEST_PART - 1, -1)
+             if word[:at] in known and word[at:] in known]
+    return near + split
 
 
 def unwritten(question: str, texts: Sequence[str]) -> list[str]:
@@ -115,6 +145,12 @@ def _whole_word(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
 
 
+def whole_words(text: str) -> re.Pattern[str]:
+    """`text`'s words in a row, standing alone, in any case, whatever space parts them."""
+    return re.compile(r"(?<![^\W_])" + r"\s+".join(map(re.escape, text.split()))
+                      + r"(?![^\W_])", re.IGNORECASE)
+
+
 def writes_apart(word: str, text: str) -> bool:
     """Whether `text` writes `word` a letter apart (or as it is)."""
     return bool(_apart_in(word, text))
@@ -133,7 +169,7 @@ def _apart_in(word: str, text: str) -> set[str]:
             and letter_apart(word, other)}
 
 
-def _as_written(question: str, word: str, replacement: str) -> str:
+def as_written(question: str, word: str, replacement: str) -> str:
     """The question with `word` (as a whole word, in any case) written as `replacement`,
     capitalised as it was."""
     def cased(match: re.Match[str]) -> str:
@@ -191,5 +227,5 @@ def corrected(question: str, texts: Sequence[str]) -> str:
             near.update(found)
         else:
             if near:
-                question = _as_written(question, word, near.most_common(1)[0][0])
+                question = as_written(question, word, near.most_common(1)[0][0])
     return question

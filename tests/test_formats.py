@@ -20,6 +20,7 @@ from tests.docgen import (
     make_epub,
     make_pptx,
     make_xlsx,
+    pptx_with_smartart,
     without_table_grids,
     zip_bomb,
 )
@@ -754,6 +755,65 @@ def test_an_epub_missing_a_chapter_file_keeps_the_others_and_says_which() -> Non
     with pytest.raises(DocumentError) as refused:  # without its package file, no book at all
         load_bytes(Path("bare.epub"), without(book, "EPUB/content.opf"))
     assert refused.value.reason == "corrupt"
+
+
+def cut_short(package: bytes, name: str) -> bytes:
+    """A copy of a zip package whose file `name` holds only its first half."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            copy.writestr(info, damaged(body) if info.filename == name else body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("broken", "why"), [
+    (cut_short, "its part ppt/charts/chart1.xml cannot be read (XMLSyntaxError: "),
+    (without, "its part is missing from the file")])
+def test_a_chart_whose_part_is_damaged_or_missing_is_left_out_and_named(broken, why) -> None:
+    deck = broken(chart_deck("0", (1, 2, 3)), "ppt/charts/chart1.xml")
+    doc = load_bytes(Path("rota.pptx"), deck)
+    assert [(page.locator, page.text) for page in doc.pages] == [("slide 1: Rota", "Rota")]
+    (warning,) = doc.warnings
+    assert warning.startswith(f"slide 1: a chart is left out: {why}")
+
+
+def test_a_smartart_diagram_whose_data_part_is_damaged_is_left_out_and_named() -> None:
+    deck = cut_short(pptx_with_smartart("Onboarding", [["Sign the contract"]],
+                                        below="Ask HR."), "ppt/diagrams/data1.xml")
+    doc = load_bytes(Path("onboarding.pptx"), deck)
+    assert [page.text for page in doc.pages] == ["Onboarding\n\nAsk HR."]
+    (warning,) = doc.warnings
+    assert warning.startswith("slide 1: a SmartArt diagram is left out: its data part "
+                              "ppt/diagrams/data1.xml cannot be read (XMLSyntaxError: ")
+
+
+@pytest.mark.parametrize("lost", ["xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml"])
+def test_a_sheet_whose_part_is_missing_is_named_and_the_others_keep_their_numbers(
+        lost: str) -> None:
+    book = without(make_xlsx({"North": [["Region", "Sales"], ["North", 1200]],
+                              "South": [["Region", "Sales"], ["South", 800]],
+                              "West": [["Region", "Sales"], ["West", 950]]}), lost)
+    doc = load_bytes(Path("regions.xlsx"), book)
+    name = {"xl/worksheets/sheet2.xml": "South", "xl/worksheets/sheet3.xml": "West"}[lost]
+    assert [(page.number, page.locator) for page in doc.pages] == [
+        (number, f"sheet {sheet}") for number, sheet in enumerate(["North", "South", "West"], 1)
+        if sheet != name]
+    assert doc.warnings == (f"sheet {name} ({lost}) is missing from the workbook: its text is "
+                            f"left out",)
+
+
+def test_a_hidden_sheet_whose_part_is_missing_costs_no_warning() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Region", "Sales"])
+    book.active.append(["North", 1200])
+    book.create_sheet("Workings").sheet_state = "hidden"  # its text would be left out anyway
+    buf = io.BytesIO()
+    book.save(buf)
+    doc = load_bytes(Path("hidden.xlsx"), without(buf.getvalue(), "xl/worksheets/sheet2.xml"))
+    assert [page.locator for page in doc.pages] == ["sheet Sheet"] and doc.warnings == ()
 
 
 def test_an_epub_whose_contents_page_is_empty_is_named_damaged() -> None:

@@ -185,6 +185,8 @@ def test_a_smartart_diagram_whose_data_part_is_missing_is_left_out_with_its_slid
                               below="Ask HR if anything is missing.", data_id="rId99")
     assert paragraphs("onboarding.pptx", deck) == [
         "Onboarding process", "Ask HR if anything is missing."]
+    assert load_bytes(Path("onboarding.pptx"), deck).warnings == (
+        "slide 1: a SmartArt diagram is left out: its data part is missing from the file",)
 
 
 def word_table(rows: list[list[str]], merged_title: bool = False) -> bytes:

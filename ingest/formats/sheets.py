@@ -6,13 +6,15 @@ table whose first row is data (`names_columns`) has no header, and its rows are 
 cells, as a Word table's are. A workbook is read in openpyxl's read-only mode, a row at a
 time, with the values Excel last computed (not the formulas), each number as its cell's
 format shows it (`15%`, `$1,200.50`, a date `Jan-24`); each sheet is a page whose locator is
-"sheet <name>", a hidden sheet left out, a sheet numbered by its tab. A title or a key/value
-line above a table's header (`opened`) is a line of its own, so the header names the values;
-a blank row ends a table, and a header below it opens the next (`table_text`), a note or a
-source line of one value below it being a line of its own too. Rows holding a
-value are counted as they are read, and reading stops past MAX_ROWS; the characters a row
-yields are counted as its cells are shown, and reading stops past MAX_DOCUMENT_CHARS; every cell a
-workbook hands over, empty or not, is counted too, and reading stops past MAX_CELLS_WALKED.
+"sheet <name>", a hidden sheet left out, a sheet numbered by its tab; a sheet the workbook
+lists but the package lacks is named in a warning, the sheets after it keeping their numbers.
+A title or a key/value line above a table's header (`opened`) is a line of its own, so the
+header names the values; a blank row ends a table, and a header below it opens the next
+(`table_text`), a note or a source line of one value below it being a line of its own too.
+Rows holding a value are counted as they are read, and reading stops past MAX_ROWS; the
+characters a row yields are counted as its cells are shown, and reading stops past
+MAX_DOCUMENT_CHARS; every cell a workbook hands over, empty or not, is counted too, and
+reading stops past MAX_CELLS_WALKED.
 
 A workbook written by a program (openpyxl, a report generator) and never opened in a
 spreadsheet holds formulas with no computed result: openpyxl reads each as an empty cell. The
@@ -126,7 +128,7 @@ Cell = TypeVar("Cell")
 
 
 def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    import openpyxl
+    from openpyxl.reader.excel import ExcelReader
 
     names = check_package(path, data, streamed=("xl/worksheets/",))
     pages = Pages(path)
@@ -138,10 +140,14 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             recalculated = WORKBOOK_PART in names and asks_recalculation(
                 package.read(WORKBOOK_PART))
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # openpyxl's own loading, whose reader also knows the sheets the workbook lists
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read()
+        workbook = reader.wb
         try:
             title = metadata_title(workbook.properties.title)
-            tabs = tab_positions(workbook.sheetnames)
+            listed = listed_sheets(reader)
+            tabs = tab_positions([sheet.name for sheet in listed])
             for sheet in workbook.worksheets:
                 if sheet.sheet_state != "visible":  # hidden, or hidden from Excel's own menu
                     continue
@@ -163,12 +169,43 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                               f"sheet {sheet.title}")
         finally:
             workbook.close()
-    return Parsed(title or path.stem, pages.pages, left_out.warnings())
+    return Parsed(title or path.stem, pages.pages,
+                  [*missing_sheets_warnings(listed), *left_out.warnings()])
+
+
+class ListedSheet(NamedTuple):
+    """A sheet as the workbook part lists it: its name, whether it is a visible worksheet,
+    its part, and whether the package holds that part."""
+
+    name: str
+    visible_worksheet: bool
+    part: str
+    packed: bool
+
+
+def listed_sheets(reader: Any) -> list[ListedSheet]:
+    """The sheets a workbook lists, in its tabs' order, as openpyxl's `reader` found them: it
+    reads those whose part the package holds and skips the others without a word."""
+    sheets = []
+    for sheet, relationship in reader.parser.find_sheets():
+        visible_worksheet = (sheet.state or "visible") == "visible" and "chartsheet" not in (
+            relationship.Type or "")
+        sheets.append(ListedSheet(sheet.name, visible_worksheet, relationship.target,
+                                  relationship.target in reader.valid_files))
+    return sheets
+
+
+def missing_sheets_warnings(listed: Iterable[ListedSheet]) -> list[str]:
+    """A warning for each visible worksheet whose part the package lacks: its text is lost,
+    where a hidden sheet's would be left out anyway and a chart sheet holds none."""
+    return [f"sheet {sheet.name} ({sheet.part}) is missing from the workbook: its text is "
+            f"left out" for sheet in listed if sheet.visible_worksheet and not sheet.packed]
 
 
 def tab_positions(names: Sequence[str]) -> dict[str, int]:
     """Each sheet's number: its tab's position among all tabs, chart sheets (which hold no
-    cells and are no worksheets) included, so a sheet is cited by the tab a reader counts to."""
+    cells and are no worksheets) and sheets whose part is missing included, so a sheet is
+    cited by the tab a reader counts to."""
     return {name: number for number, name in enumerate(names, start=1)}
 
 

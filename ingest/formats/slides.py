@@ -1,11 +1,12 @@
 """PowerPoint (.pptx) with python-pptx: a slide is a page, with its title, body text, tables,
 charts, SmartArt diagrams' text and speaker notes; its locator is "slide 3: <title>". A hidden
-slide, and a shape hidden on a shown one, are left out."""
+slide, and a shape hidden on a shown one, are left out. A chart or a diagram whose part is
+missing or cannot be read is left out too, the rest of its slide read, and the file's
+warnings name it ("slide 4: a chart is left out: its part is missing from the file")."""
 
 from __future__ import annotations
 
 import datetime
-import logging
 import math
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ingest.formats.base import (
     LoadOptions,
     Pages,
     Parsed,
+    library_error,
     metadata_title,
     too_large,
 )
@@ -22,7 +24,6 @@ from ingest.formats.containers import check_package, main_part, reading
 from ingest.formats.date_formats import Moment
 from ingest.formats.word import short
 
-log = logging.getLogger(__name__)
 # DrawingML's, a SmartArt diagram's and relationships' namespaces, as lxml spells a tag
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 DIAGRAM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
@@ -43,6 +44,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     if slides > MAX_PAGES:  # counted from the zip's directory, before anything is parsed
         raise too_large(path, f"{slides:,} slides is more than {MAX_PAGES:,}")
     pages = Pages(path)
+    warnings: list[str] = []
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = opened_deck(path, data)
         deck_title = metadata_title(deck.core_properties.title)
@@ -53,9 +55,11 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             title = " ".join(title_shape.text.split()) if title_shape is not None else ""
             title_id = title_shape.shape_id if title_shape is not None else None
             lines = [title] if title else []
+            left_out: list[str] = []
             for shape in reading_order(slide.shapes):
                 if shape.shape_id != title_id:
-                    lines += shape_lines(shape, slide)
+                    lines += shape_lines(shape, slide, left_out)
+            warnings += (f"slide {number}: {what}" for what in left_out)
             if slide.has_notes_slide:
                 notes = slide.notes_slide.notes_text_frame
                 if notes is not None and notes.text.strip():
@@ -65,16 +69,20 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 pages.add(number, PARAGRAPH_BREAK.join(lines), locator)
             if not deck_title and number == 1 and title:
                 deck_title = title
-    return Parsed(deck_title or path.stem, pages.pages)
+    return Parsed(deck_title or path.stem, pages.pages, warnings)
 
 
 def opened_deck(path: Path, data: bytes):
     """The presentation python-pptx reads, a slideshow (.ppsx, .ppsm) or a template (.potx,
-    .potm) saved under .pptx too (`main_part`)."""
+    .potm) saved under .pptx too (`main_part`), a chart whose part is damaged read as a
+    `DamagedChart`."""
     from pptx.opc.package import PartFactory
     from pptx.package import Package
     from pptx.parts.presentation import PresentationPart
 
+    from ingest.formats.slide_charts import read_damaged_charts_too
+
+    read_damaged_charts_too()
     return main_part(path, data, Package, PartFactory, PresentationPart,
                      PRESENTATION_LIKE_PARTS, "PowerPoint file").presentation
 
@@ -97,8 +105,9 @@ def is_hidden_shape(shape) -> bool:
     return any(value in ("1", "true") for value in shape._element.xpath("./*[1]/p:cNvPr/@hidden"))
 
 
-def shape_lines(shape, slide) -> list[str]:
-    """A shape's paragraphs, each after the bullet or number PowerPoint draws before it."""
+def shape_lines(shape, slide, left_out: list[str]) -> list[str]:
+    """A shape's paragraphs, each after the bullet or number PowerPoint draws before it; a
+    chart or a diagram that cannot be read is said in `left_out` ("a chart is left out: ...")."""
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     from ingest.formats.slide_lists import paragraph_marks
@@ -108,14 +117,14 @@ def shape_lines(shape, slide) -> list[str]:
         return []
     if _shape_type(shape) == MSO_SHAPE_TYPE.GROUP:
         return [line for inner in reading_order(shape.shapes)
-                for line in shape_lines(inner, slide)]
+                for line in shape_lines(inner, slide, left_out)]
     if getattr(shape, "has_table", False) and shape.has_table:
         return table_lines(shape.table)
     if getattr(shape, "has_chart", False) and shape.has_chart:
-        return chart_lines(shape)
+        return chart_lines(shape, left_out)
     diagram = diagram_data_id(shape)
     if diagram is not None:
-        return diagram_lines(slide, diagram)
+        return diagram_lines(slide, diagram, left_out)
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         marked = zip(paragraph_marks(shape, slide), shape.text_frame.paragraphs, strict=True)
         return [f"{mark} {text}" if mark else text for mark, text in
@@ -140,17 +149,24 @@ def diagram_data_id(shape) -> str | None:
     return ids.get(f"{R}dm") if ids is not None else None
 
 
-def diagram_lines(slide, data_id: str) -> list[str]:
+def diagram_lines(slide, data_id: str, left_out: list[str]) -> list[str]:
     """A SmartArt diagram's text (a process's steps, an org chart's names): each point's, in
     the order its data part keeps them, a line each, its paragraphs joined; points without
     text (the diagram's own, its connectors') have none. A diagram whose data part is
-    missing or cannot be read is left out, the rest of the slide kept."""
+    missing or cannot be read is left out, the rest of the slide kept, and said in
+    `left_out`."""
     from pptx.oxml import parse_xml  # python-pptx's parser: no entities resolved
 
     try:
-        data = parse_xml(slide.part.related_part(data_id).blob)
-    except (KeyError, ValueError, SyntaxError) as exc:  # lxml's XMLSyntaxError is a SyntaxError
-        log.warning("a SmartArt diagram on a slide could not be read (%s); left out", exc)
+        part = slide.part.related_part(data_id)
+    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+        left_out.append("a SmartArt diagram is left out: its data part is missing from the file")
+        return []
+    try:
+        data = parse_xml(part.blob)
+    except (ValueError, SyntaxError) as exc:  # lxml's XMLSyntaxError is a SyntaxError
+        left_out.append(f"a SmartArt diagram is left out: its data part {part_name(part)} "
+                        f"cannot be read ({library_error(exc)})")
         return []
     points = (point_text(point) for point in data.iterfind(f"{DIAGRAM}ptLst/{DIAGRAM}pt"))
     return [text for text in points if text]
@@ -164,15 +180,25 @@ def point_text(point) -> str:
     return " ".join(" ".join(paragraphs).split())
 
 
-def chart_lines(shape) -> list[str]:
+def chart_lines(shape, left_out: list[str]) -> list[str]:
     """A chart's title, then its figures as a table: the categories as its header, each series
     a row naming its values by them ("Revenue; Q1: 1200; Q2: 1350"), so what the slide shows
-    as bars or slices can be found and quoted. A chart whose part cannot be read is left out,
-    the rest of the slide kept."""
+    as bars or slices can be found and quoted. A chart whose part is missing or cannot be
+    read is left out, the rest of the slide kept, and said in `left_out`."""
+    from ingest.formats.slide_charts import DamagedChart
     from rag.text.table_rows import cells_line, named_row
 
     try:
-        chart = shape.chart
+        part = shape.chart_part
+    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+        left_out.append("a chart is left out: its part is missing from the file")
+        return []
+    if isinstance(part, DamagedChart):
+        left_out.append(f"a chart is left out: its part {part_name(part)} cannot be read "
+                        f"({part.error})")
+        return []
+    try:
+        chart = part.chart
         lines = [chart.chart_title.text_frame.text.strip()
                  if chart.has_title and chart.chart_title.has_text_frame else ""]
         epoch = _epoch(chart)
@@ -187,9 +213,15 @@ def chart_lines(shape) -> list[str]:
                                        [_shown(series.name), *map(shown_value, series.values)]))
     except (KeyError, ValueError, TypeError, AttributeError, IndexError,
             OverflowError) as exc:
-        log.warning("a chart on a slide could not be read (%s); left out", exc)
+        left_out.append(f"a chart is left out: its part {part_name(part)} cannot be read "
+                        f"({library_error(exc)})")
         return []
     return [line for line in lines if line]
+
+
+def part_name(part) -> str:
+    """A part's name as the package's zip holds it: `ppt/charts/chart1.xml`."""
+    return part.partname.lstrip("/")
 
 
 def _shown(value: object) -> str:

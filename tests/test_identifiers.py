@@ -24,6 +24,19 @@ def test_possessives_plurals_and_a_number_joined_to_a_word_are_no_codes() -> Non
     assert identifiers("Were Apollo 1's tests in 1751's Transactions?") == []
 
 
+@pytest.mark.parametrize(("asked", "codes"), [
+    ("Does section 4(d) apply to me?", []),
+    ("What does log2(x) compute, and arr[0] or f{x2}?", ["log2"]),
+    ("What does rep(1:3, times=2) give?", ["times=2"]),
+    ("<b>What</b> is CRAN? <script>alert(1)</script> [CRAN](javascript:alert(1))", []),
+    ("Is (E1047) fatal, or [retry_timeout_ms]?", ["E1047", "retry_timeout_ms"]),
+])
+def test_a_bracket_inside_a_written_word_ends_its_code(asked: str, codes: list[str]) -> None:
+    """A call's argument, a list's item or markup is no part of the code: cut at the bracket
+    the question never names a piece it did not write ("4(d", "log2(x")."""
+    assert identifiers(asked) == codes
+
+
 def test_an_answer_looks_for_a_number_joined_to_a_word_as_written() -> None:
     """No library lacks "33-yard" by name, but the sentence writing it is the one asked about."""
     asked = "Who kicked the 33-yard field goal in the late 1950's for E1047's team?"

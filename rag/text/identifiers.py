@@ -19,6 +19,9 @@ _PART = re.compile(r"[^\W\d_]+|\d+")
 _ENDING = re.compile(r"(?<=\d)s$|['’]s$")
 # around a written word, not part of it: quotes, brackets, a sentence's or a clause's end
 _AROUND = "\"'“”‘’()[]{}<>,;:!?.`"
+# a bracket inside a written word opens a call's or an item's part ("log2(x)", "4(d)",
+# "arr[0]") or markup ("<b>CRAN</b>"): the code is what comes before it
+_INNER_BRACKET = re.compile(r"[(\[{<>}\])]")
 # a number and its unit or ordinal ("5mm", "230V", "10am", "21st", "4K"): written with a
 # space as often as without, and no code
 _MEASURE = re.compile(r"\d+(?:[.,]\d+)?[^\W\d_]{1,3}", re.ASCII)
@@ -53,7 +56,7 @@ def written_phrases(question: str) -> list[str]:
 def _written_codes(question: str, everyday: bool) -> list[str]:
     found = []
     for written in _written_words(question):
-        word = written.strip(_AROUND)
+        word = _INNER_BRACKET.split(written.strip(_AROUND), maxsplit=1)[0].strip(_AROUND)
         # an option is written whole, its "s" too ("--k8s")
         base = word if _OPTION.fullmatch(word) else _ENDING.sub("", word)
         compound = _COMPOUND.fullmatch(word) is not None

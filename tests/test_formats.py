@@ -278,6 +278,35 @@ def test_pptx_slide_is_a_page_with_title_body_table_and_notes() -> None:
         "Notes:", "Mention the new travel policy."]
 
 
+def test_a_decks_footer_and_date_are_read_once_and_slide_numbers_never() -> None:
+    """PowerPoint draws them on every slide alike: on each they would match a question by
+    every slide, but once they are the deck's words."""
+    import pptx
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    deck = pptx.Presentation()
+    layout = deck.slide_layouts[1]
+    furniture = {PP_PLACEHOLDER.FOOTER: "Acme Corp, confidential",
+                 PP_PLACEHOLDER.DATE: "May 2024", PP_PLACEHOLDER.SLIDE_NUMBER: "7"}
+    for title in ("Budget", "Hiring"):
+        slide = deck.slides.add_slide(layout)
+        slide.shapes.title.text = title
+        slide.placeholders[1].text_frame.text = f"{title} grew."
+        for placeholder in layout.placeholders:
+            if placeholder.placeholder_format.type in furniture:
+                slide.shapes.clone_placeholder(placeholder)
+        for shape in slide.placeholders:
+            text = furniture.get(shape.placeholder_format.type)
+            if text:
+                shape.text_frame.text = text
+    data = io.BytesIO()
+    deck.save(data)
+    first, second = load_bytes(Path("deck.pptx"), data.getvalue()).pages
+    assert first.text.split("\n\n") == ["Budget", "• Budget grew.", "May 2024",
+                                         "Acme Corp, confidential"]
+    assert second.text.split("\n\n") == ["Hiring", "• Hiring grew."]
+
+
 def test_a_slides_chart_gives_its_title_and_its_figures_named_by_category() -> None:
     import pptx
     from pptx.chart.data import CategoryChartData

@@ -45,6 +45,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         raise too_large(path, f"{slides:,} slides is more than {MAX_PAGES:,}")
     pages = Pages(path)
     warnings: list[str] = []
+    furniture_seen: set[str] = set()
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = opened_deck(path, data)
         deck_title = metadata_title(deck.core_properties.title)
@@ -57,7 +58,11 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             lines = [title] if title else []
             left_out: list[str] = []
             for shape in reading_order(slide.shapes):
-                if shape.shape_id != title_id:
+                if shape.shape_id == title_id:
+                    continue
+                if (kind := furniture(shape)) is not None:
+                    lines += new_furniture_lines(shape, kind, furniture_seen)
+                else:
                     lines += shape_lines(shape, slide, left_out)
             warnings += (f"slide {number}: {what}" for what in left_out)
             if slide.has_notes_slide:
@@ -92,6 +97,33 @@ def is_hidden(slide) -> bool:
     reader's, and a classic place to plant instructions for a model. python-pptx has no
     property for it; the slide's `show` attribute says it."""
     return slide.element.get("show") in ("0", "false")
+
+
+def furniture(shape):
+    """A footer's, a date's or a slide number's placeholder type, None for other shapes:
+    what PowerPoint draws on every slide alike."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    if not shape.is_placeholder:
+        return None
+    kind = shape.placeholder_format.type
+    furniture_kinds = (PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.SLIDE_NUMBER)
+    return kind if kind in furniture_kinds else None
+
+
+def new_furniture_lines(shape, kind, seen: set[str]) -> list[str]:
+    """A footer's or a date's lines the deck has not shown yet (`seen` grows by them): on
+    every slide they would match a question by every slide alike, as a PDF's running
+    header would, but once they are the deck's words ("Acme Corp, confidential"). A slide's
+    number is its citation already."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    if kind == PP_PLACEHOLDER.SLIDE_NUMBER or not shape.has_text_frame:
+        return []
+    lines = [line for para in shape.text_frame.paragraphs
+             if (line := para.text.strip()) and line not in seen]
+    seen.update(lines)
+    return lines
 
 
 def reading_order(shapes) -> list:

@@ -34,6 +34,52 @@ def test_a_wide_row_is_lines_each_opening_with_its_first_value() -> None:
                                                                 strict=True)]
 
 
+LONG_NOTE = " ".join([*(["The kettle boils water quickly and quietly."] * 12),
+                      *(["Its handle stays cool to the touch at all times."] * 12),
+                      "Warranty covers the heating plate for five years."])
+
+
+def test_a_cell_too_long_for_a_line_is_cut_at_sentence_ends_each_part_named() -> None:
+    """Each line of the row, not only the first, says whose note it holds, so the sentence
+    at the note's end is found with its product."""
+    lines = named_row(["SKU", "Product", "Note"], ["K200", "Kettle", LONG_NOTE]).split("\n")
+    assert lines[0].startswith("SKU: K200; Product: Kettle")
+    noted = [line for line in lines if "Note: " in line]
+    assert len(noted) > 2 and all(line.startswith("SKU: K200; ") for line in noted)
+    assert all(len(line) <= WIDE_ROW_CHARS and line.endswith(".") for line in noted)
+    parts = [line.split("Note: ", 1)[1] for line in noted]
+    assert " ".join(parts) == LONG_NOTE  # every sentence once, in order
+    assert lines[-1].endswith("Warranty covers the heating plate for five years.")
+
+
+def test_a_sentence_too_long_for_a_line_is_cut_between_words() -> None:
+    words = [f"remark{n}" for n in range(300)]
+    lines = named_row(["ID", "Comment"], ["1", " ".join(words)]).split("\n")
+    assert all(line.startswith("ID: 1; Comment: remark") for line in lines)
+    assert all(len(line) <= WIDE_ROW_CHARS for line in lines)
+    assert [w for line in lines for w in line.removeprefix("ID: 1; Comment: ").split()] == words
+
+
+def test_a_long_first_value_opens_each_line_cut_short() -> None:
+    lines = named_row(["Title", "Note"], [LONG_NOTE, "Short note."]).split("\n")
+    assert all(len(line) <= WIDE_ROW_CHARS for line in lines)
+    assert lines[0].startswith("Title: The kettle boils")
+    assert all(line.startswith("Title: The kettle boils") and " …; " in line
+               for line in lines[1:])
+    assert lines[-1].endswith("; Note: Short note.")
+
+
+def test_a_sheets_and_a_csvs_long_cells_are_written_so() -> None:
+    rows = [["SKU", "Product", "Note"], ["K200", "Kettle", LONG_NOTE],
+            ["T100", "Toaster", "Two slots."]]
+    csv = "\n".join(",".join(f'"{cell}"' for cell in row) for row in rows).encode()
+    for name, data in (("catalog.xlsx", make_xlsx({"Catalog": rows})), ("catalog.csv", csv)):
+        text = load_bytes(Path(name), data).pages[0].text
+        holding = [line for line in text.splitlines() if "Warranty covers" in line]
+        assert len(holding) == 1 and holding[0].startswith("SKU: K200; Note: "), name
+        assert "T100" not in holding[0] and len(holding[0]) <= WIDE_ROW_CHARS
+
+
 def test_a_sheets_wide_rows_are_written_so() -> None:
     workbook = make_xlsx({"KPIs": [HEADER, row(1), row(2)]})
     text = load_bytes(Path("kpis.xlsx"), workbook).pages[0].text

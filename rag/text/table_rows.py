@@ -10,7 +10,10 @@ its cells ("Region | Q1").
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterator, Sequence
+
+from rag.text.sentences import sentences
 
 CELL_SEPARATOR = " | "  # between a header's cells, and a row's that names nothing
 VALUE_SEPARATOR = "; "  # between a row's named values
@@ -19,6 +22,10 @@ NAME_END = ": "  # after a value's column name
 # value ("Employee: Ann Lee"): a default chunk holds not much more, and a piece of a wide row
 # cut off from its first value would no longer say whose figures it holds
 WIDE_ROW_CHARS = 600
+# a first value longer than this opens each line of its row cut short, leaving the line room
+# for the values it carries
+OPENING_CHARS = 200
+_VALUE_NAME = re.compile(rf"[^:;\n]{{1,80}}{re.escape(NAME_END)}")  # "Comment: "
 _NAMED_VALUE = re.compile(rf"(?:^|{re.escape(VALUE_SEPARATOR)})([^:;\n]{{1,80}})"
                           rf"{re.escape(NAME_END)}([^;\n]*)")
 
@@ -30,19 +37,53 @@ def named_row(header: Sequence[str], values: Sequence[str]) -> str:
 
 
 def row_lines(pieces: Sequence[str]) -> str:
-    """A row's named values as its line, or as lines of at most WIDE_ROW_CHARS (a value
-    allowing) that each open with the row's first value, when it is wider."""
+    """A row's named values as its line, or, when it is wider, as lines of at most
+    WIDE_ROW_CHARS that each open with the row's first value. A value too long for a line
+    is cut at its sentences' ends (between words inside a longer sentence), each part
+    named by its column ("ID: 7; Comment: ...", "ID: 7; Comment: ...")."""
     line = VALUE_SEPARATOR.join(pieces)
     if len(line) <= WIDE_ROW_CHARS:
         return line
-    first, lines, current = pieces[0], [], list(pieces[:1])
-    for piece in pieces[1:]:
-        if len(current) > 1 and len(VALUE_SEPARATOR.join([*current, piece])) > WIDE_ROW_CHARS:
+    opening = row_opening(pieces[0])
+    room = WIDE_ROW_CHARS - len(opening) - len(VALUE_SEPARATOR)
+    first_parts = value_parts(pieces[0], room) if opening != pieces[0] else [pieces[0]]
+    parts = [*first_parts[1:], *(part for piece in pieces[1:] for part in value_parts(piece, room))]
+    lines, current = [], first_parts[:1]
+    for part in parts:
+        # a line holding the opening alone takes any part: each fits beside it
+        if current != [opening] and len(VALUE_SEPARATOR.join([*current, part])) > WIDE_ROW_CHARS:
             lines.append(VALUE_SEPARATOR.join(current))
-            current = [first]
-        current.append(piece)
+            current = [opening]
+        current.append(part)
     lines.append(VALUE_SEPARATOR.join(current))
     return "\n".join(lines)
+
+
+def row_opening(first: str) -> str:
+    """What each line of a wide row opens with: its first value, cut short between words
+    (" …") when it is longer than OPENING_CHARS."""
+    if len(first) <= OPENING_CHARS:
+        return first
+    return textwrap.wrap(first, OPENING_CHARS - 2)[0] + " …"
+
+
+def value_parts(piece: str, room: int) -> list[str]:
+    """A named value ("Comment: ...") as parts of at most `room` characters, each opening
+    with its column's name: whole sentences where they fit, a longer sentence cut between
+    words."""
+    if len(piece) <= room:
+        return [piece]
+    named = _VALUE_NAME.match(piece)
+    name = named.group() if named else ""
+    width = room - len(name)
+    parts: list[str] = []
+    for sentence in sentences(piece[len(name):]):
+        for bit in textwrap.wrap(sentence, width, break_on_hyphens=False):
+            if parts and len(parts[-1]) + 1 + len(bit) <= width:
+                parts[-1] += " " + bit
+            else:
+                parts.append(bit)
+    return [name + part for part in parts]
 
 
 def cells_line(values: Sequence[str]) -> str:

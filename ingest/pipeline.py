@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 from ingest.ahead import run_ahead
@@ -36,6 +38,8 @@ from rag.types import Chunk, Document, counted
 log = logging.getLogger(__name__)
 
 Status = Literal["ingested", "unchanged", "failed"]
+# the files a stream stores, by source: none when documents come parsed or one at a time
+NO_FILES: Mapping[str, Path] = MappingProxyType({})
 
 
 @dataclass
@@ -119,12 +123,16 @@ def failed_unread(found: Found,
     return results
 
 
-def still_holds(source: str, doc_id: str) -> bool:
-    """Whether the file a document is stored under still has that content. An upload has no
-    file to look at: it keeps the content it was stored with."""
-    path = Path(source)
-    if source.startswith("upload:") or not path.is_absolute():
-        return True
+def still_holds(source: str, doc_id: str, incoming: Mapping[str, Path] = NO_FILES) -> bool:
+    """Whether the source a document is stored under will still have that content once this
+    stream ends: the file the stream stores under it (`incoming`, by source) is looked at,
+    else the file at that path. An upload no file of the stream replaces keeps the content
+    it was stored with."""
+    path = incoming.get(source)
+    if path is None:
+        if source.startswith("upload:") or not Path(source).is_absolute():
+            return True
+        path = Path(source)
     try:
         return content_id(path.read_bytes()) == doc_id
     except OSError:  # removed, or unreadable now
@@ -255,10 +263,13 @@ class IngestPipeline:
         at the next page it reads or batch it writes with `IngestCancelled`, discarding the
         files not yet live."""
         results = []
+        # what each source holds once the stream ends (a name given twice: its last file)
+        incoming = {file.source: file.path for file in files}
+        is_stored = partial(self._is_stored, incoming=incoming)
         with cancellable(cancel), closing(
-                load_ahead(files, self._is_stored, self.chunker, self.options)) as loaded:
-            prepared = (self._prepare(item) for item in loaded)
-            for result in self._store_all(prepared, on_progress, cancel):
+                load_ahead(files, is_stored, self.chunker, self.options)) as loaded:
+            prepared = (self._prepare(item, incoming) for item in loaded)
+            for result in self._store_all(prepared, on_progress, cancel, incoming):
                 result = self._with_earlier_version(result)
                 results.append(result)
                 if on_file:
@@ -296,30 +307,33 @@ class IngestPipeline:
     def _prepared(self, document: Document) -> Prepared:
         return prepare_document(document, self.chunker)
 
-    def _is_stored(self, doc_id: str, source: str) -> bool:
+    def _is_stored(self, doc_id: str, source: str, incoming: Mapping[str, Path]) -> bool:
         """Whether the file needs no reading: its content is stored, as a file of its type."""
-        existing = self._live_copy(doc_id, source)
+        existing = self._live_copy(doc_id, source, incoming)
         return existing is not None and same_type(existing.source, source)
 
-    def _live_copy(self, doc_id: str, source: str) -> StoredDocument | None:
+    def _live_copy(self, doc_id: str, source: str,
+                   incoming: Mapping[str, Path]) -> StoredDocument | None:
         """The live document with this content that `source` may be reported as, if any.
 
-        A copy stored under another file that no longer holds this content (edited or removed
-        since) does not count: that file's next version would retire it, leaving `source`'s
-        content stored nowhere. `source` then stores it anew, taking it over."""
+        A copy stored under another source that will not hold this content when the stream
+        ends (a file edited or removed since, an upload this stream replaces) does not count:
+        that source's next version would retire it, leaving `source`'s content stored
+        nowhere. `source` then stores it anew, taking it over."""
         existing = self.store.live_copy_of(doc_id)
-        if existing is None or existing.source == source or still_holds(existing.source, doc_id):
+        if existing is None or existing.source == source or still_holds(
+                existing.source, doc_id, incoming):
             return existing
         return None
 
-    def _prepare(self, item: Loaded) -> Prepared | FileResult:
+    def _prepare(self, item: Loaded, incoming: Mapping[str, Path]) -> Prepared | FileResult:
         """The prepared file, or the outcome already known (unreadable or unchanged); stored
         content is never parsed."""
         source = item.source
         if item.error is not None:
             return FileResult(source, "failed", error=item.error)
         assert item.doc_id is not None
-        unchanged = self._unchanged(item.doc_id, source, read=False)
+        unchanged = self._unchanged(item.doc_id, source, read=False, incoming=incoming)
         if unchanged:
             return unchanged
         try:
@@ -330,11 +344,12 @@ class IngestPipeline:
             raise
         except Exception as exc:  # a reader's bug costs its own file, not the whole stream
             return reader_failed(source, exc)
-        return self._unchanged(item.doc_id, source) or prepared
+        return self._unchanged(item.doc_id, source, incoming=incoming) or prepared
 
     def _store_all(self, items: Iterable[Prepared | FileResult],
                    on_progress: Callable[[Progress], None] | None = None,
-                   cancel: threading.Event | None = None) -> Iterator[FileResult]:
+                   cancel: threading.Event | None = None,
+                   incoming: Mapping[str, Path] = NO_FILES) -> Iterator[FileResult]:
         open_docs: list[_Open] = []
         if self.enricher is not None:
             items = self.enricher.ahead(items)
@@ -348,7 +363,7 @@ class IngestPipeline:
                 if isinstance(item, _Known):
                     yield item.result
                 elif isinstance(item, _Twin):
-                    yield self._after_twin(item)
+                    yield self._after_twin(item, incoming)
                 else:
                     yield from self._write(item, done.result, done.error, open_docs,
                                            on_progress)
@@ -454,22 +469,23 @@ class IngestPipeline:
             yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks),
                              warnings=list(document.warnings))
 
-    def _after_twin(self, item: _Twin) -> FileResult:
+    def _after_twin(self, item: _Twin, incoming: Mapping[str, Path]) -> FileResult:
         """A file with the same content as one earlier in this stream, now that it has ended."""
         twin = item.twin
         source, doc_id = item.document.source, item.document.doc_id
         if twin.failed:
             return FileResult(source, "failed", doc_id, error=f"{source}: same content as "
                               f"{twin.document.source}, which failed")
-        return self._unchanged(doc_id, source) or FileResult(source, "failed", doc_id,
-                                                             error=f"{source}: not stored")
+        return self._unchanged(doc_id, source, incoming=incoming) or FileResult(
+            source, "failed", doc_id, error=f"{source}: not stored")
 
-    def _unchanged(self, doc_id: str, source: str, *, read: bool = True) -> FileResult | None:
+    def _unchanged(self, doc_id: str, source: str, *, read: bool = True,
+                   incoming: Mapping[str, Path] = NO_FILES) -> FileResult | None:
         """The result for content already live, if it is; older versions here are retired.
         A file not yet `read` counts as stored only when the stored copy has its type: named
         as another type, it is read first, so that a mislabelled copy is refused as it would
-        be in an empty library."""
-        existing = self._live_copy(doc_id, source)
+        be in an empty library. `incoming`: the files of this stream, by source."""
+        existing = self._live_copy(doc_id, source, incoming)
         if existing is None or not (read or same_type(existing.source, source)):
             return None
         replaced = self.store.activate(doc_id, source, existing.chunks)

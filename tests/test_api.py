@@ -722,6 +722,21 @@ async def test_two_files_of_one_name_in_one_upload(api: httpx.AsyncClient) -> No
     assert "Giraffes" in hits[0]["text"]  # the first file, as the report says
 
 
+async def test_an_upload_swapping_two_names_contents_keeps_both_searchable(
+        api: httpx.AsyncClient) -> None:
+    """a.txt takes b.txt's stored text while the same request gives b.txt another: a.txt is
+    stored under its own name, not reported as a copy of the upload:b.txt that goes."""
+    yankee, xray = b"Beta upload text mentions upswapyankee only.", b"Alpha mentions upswapxray."
+    await upload(api, ("b.txt", yankee))
+    report = (await upload(api, ("a.txt", yankee), ("b.txt", xray))).json()
+    assert [(f["status"], f["error"]) for f in report["files"]] == [("ingested", None)] * 2
+    docs = (await api.get("/documents")).json()["documents"]
+    assert sorted(d["source"] for d in docs) == ["upload:a.txt", "upload:b.txt"]
+    for word, source in (("upswapyankee", "upload:a.txt"), ("upswapxray", "upload:b.txt")):
+        hits = (await api.post("/search", json={"query": word, "mode": "sparse"})).json()["hits"]
+        assert [hit["source"] for hit in hits] == [source]
+
+
 async def test_an_upload_whose_ingest_a_bug_stopped_is_a_500_with_an_error_id(
         api: httpx.AsyncClient, monkeypatch) -> None:
     """Not 503 `upstream_unavailable`, which tells the caller to wait and try again."""

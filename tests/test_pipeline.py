@@ -266,6 +266,55 @@ def test_a_copy_of_a_file_edited_since_is_stored_under_the_copy(service, tmp_pat
     assert hit.source == str(folder / copy_name) and "rocks" in hit.text
 
 
+SEALS = "Harbour seals rest on sandbars at low tide and dive for flatfish."
+
+
+def spooled(folder: Path, files: list[tuple[str, str]]) -> list[SourceFile]:
+    """Uploads as the engine's queue takes them: spooled to disk, stored as `upload:NAME`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for n, (name, text) in enumerate(files):
+        path = folder / f"{n}-{name}"
+        path.write_text(text)
+        made.append(SourceFile(path, f"upload:{name}"))
+    return made
+
+
+def stored_texts(service) -> dict[str, str]:
+    """Each live document's source, with the first passage a search of it finds."""
+    found = {}
+    for text in (OTTERS, SEALS):
+        hits = service.search(text, mode="sparse")
+        found.update({hit.source: hit.text for hit in hits if hit.text in text})
+    return found
+
+
+@pytest.mark.parametrize("order", [("a.txt", "b.txt"), ("b.txt", "a.txt")])
+@pytest.mark.parametrize("stored", [{"b.txt": SEALS}, {"a.txt": OTTERS, "b.txt": SEALS}])
+def test_an_upload_given_the_content_of_a_name_its_request_replaces_is_stored_under_its_own(
+        service, tmp_path: Path, stored: dict[str, str], order: tuple[str, str]) -> None:
+    """Uploads have no file to look at again, as a copy of a path is checked: the request's
+    own file under the other name is, so that a.txt is not reported as a copy of the
+    upload:b.txt that the same request replaces, which would leave its text stored nowhere."""
+    service.ingest_files(spooled(tmp_path / "first", list(stored.items())))
+    swapped = {"a.txt": SEALS, "b.txt": OTTERS}
+    report = service.ingest_files(spooled(tmp_path / "second",
+                                          [(name, swapped[name]) for name in order]))
+    assert [f.status for f in report.files] == ["ingested", "ingested"], report.files
+    assert stored_texts(service) == {"upload:a.txt": SEALS, "upload:b.txt": OTTERS}
+    assert points(service) == len(service.documents()) == 2
+
+
+def test_an_upload_the_same_as_a_name_its_request_keeps_is_a_copy(service,
+                                                                  tmp_path: Path) -> None:
+    service.ingest_files(spooled(tmp_path / "first", [("b.txt", SEALS)]))
+    report = service.ingest_files(spooled(tmp_path / "second",
+                                          [("a.txt", SEALS), ("b.txt", SEALS)]))
+    assert [(f.status, f.error) for f in report.files] == [
+        ("unchanged", "same content as upload:b.txt, already stored"), ("unchanged", None)]
+    assert stored_texts(service) == {"upload:b.txt": SEALS}
+
+
 def test_an_upload_given_another_files_content_says_its_old_version_went(service) -> None:
     """The name's earlier version is removed and the other file already holds the content:
     the report says so, and no answer cached from the removed version is replayed."""

@@ -242,6 +242,23 @@ def test_a_book_without_anchors_is_read_a_chapter_a_file() -> None:
         (3, "chapter 3", "No heading here.")]
 
 
+def test_a_chapter_cut_off_inside_a_tag_ends_before_it() -> None:
+    """A chapter file cut short inside a tag loses the tag, which a browser draws nothing
+    of; one cut inside its `<html>` tag holds no text, and is no chapter."""
+    files = {"a.xhtml": "<p>First light.</p>", "b.xhtml": "<p>High sun.</p>",
+             "c.xhtml": "<p>Dusk.</p>", "text/all.xhtml": _chapter(1) + _chapter(2)}
+    data = _book(files, [_link("a.xhtml", "Dawn"), _link("b.xhtml", "Noon"),
+                         _link("c.xhtml", "Dusk"), *_anchored_toc((1, 2))])
+    data = _with_file(data, "EPUB/a.xhtml", '<html><body><p>First light.</p><p class="cu')
+    data = _with_file(data, "EPUB/b.xhtml", '<html xmlns="http://www.w3.org/1999/xhtml" xm')
+    data = _with_file(data, "EPUB/text/all.xhtml",
+                      f"<html><body>{_chapter(1)}{_chapter(2)}<p>Cut <b")
+    assert _pages(data) == [(1, "chapter 1: Dawn", "First light."),
+                            (2, "chapter 2: Dusk", "Dusk."),
+                            (3, "chapter 3: Chapter I", _chapter_text(1)),
+                            (4, "chapter 4: Chapter II", _chapter_text(2) + "\n\nCut")]
+
+
 def _chapter_text(n: int) -> str:
     numeral = _NUMERALS[n - 1]
     return (f"Chapter {numeral}\n\nThe voyage went on in chapter {numeral}.\n\n"

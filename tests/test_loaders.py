@@ -1,4 +1,5 @@
 import io
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -451,6 +452,70 @@ def test_hidden_html_is_not_read() -> None:
             b"<span style='visibility:hidden'>Hidden span.</span><p>Shown last.</p></body></html>")
     assert load_bytes(Path("p.html"), page).pages[0].text.split("\n\n") == [
         "Shown first.", "Shown last."]
+
+
+def test_an_svgs_title_is_not_read_and_its_icon_parts_the_words_beside_it() -> None:
+    """An icon's `<title>` is a tooltip, never drawn: read, it ran into the next word
+    ("GitHubSource code"), and neither word was found; an SVG's `<text>` is drawn."""
+    page = (b'<html><body><p><a href="https://github.com/x"><svg viewBox="0 0 16 16">'
+            b'<title>GitHub</title><desc>Octocat</desc><path d="M0 0"/></svg>Source code</a>'
+            b' is on the site.</p><p>Press the <svg><title>Search icon</title></svg>button, or'
+            b'<img src="k.png">the key.</p><svg><g>stray<text>Axis <tspan>km</tspan></text>'
+            b'</g></svg></body></html>')
+    document = load_bytes(Path("icons.html"), page)
+    assert document.pages[0].text.split("\n\n") == [
+        "Source code is on the site.", "Press the button, or the key.", "Axis km"]
+    assert document.title == "icons"  # not the icon's title
+
+
+def test_a_line_opening_with_thousands_of_spaces_is_laid_out_in_time() -> None:
+    """Elements holding a space each (or icons, each drawn apart from the next) open a line
+    with a run of spaces, which a pattern splitting it three ways took minutes over."""
+    page = b"<html><body><p>" + b"<b> </b>" * 4000 + b"Words.</p></body></html>"
+    started = time.perf_counter()
+    assert load_bytes(Path("spaced.html"), page).pages[0].text == "Words."
+    assert time.perf_counter() - started < 5.0  # a cubic search takes minutes
+
+
+def test_older_html_blocks_and_a_players_fallback_text_are_read_as_a_browser_shows_them(
+) -> None:
+    """`<center>`, `<dir>` and `<menu>` are blocks; what a `<video>`, `<audio>`, `<canvas>`
+    or `<iframe>` holds is for a browser that cannot play it, and is not shown; an
+    `<object>`'s is shown whenever its file cannot be, and is read."""
+    page = (b"<html><body><center>Welcome</center><center>Second line</center>"
+            b"<dir>Old list</dir><menu>Tools</menu>"
+            b"<p>Watch<video src='a.mp4'>Your browser lacks video support.</video>this.</p>"
+            b"<p>Hear<audio src='a.mp3'><p>No audio.</p></audio> it.</p>"
+            b"<p>Draw<canvas>No canvas.</canvas>here, and<iframe src='x.html'><p>No frames.</p>"
+            b"</iframe>there.</p><p><object data='chart.swf'>Sales rose in May.</object></p>"
+            b"</body></html>")
+    assert load_bytes(Path("old.html"), page).pages[0].text.split("\n\n") == [
+        "Welcome", "Second line", "Old list", "Tools", "Watch this.", "Hear it.",
+        "Draw here, and there.", "Sales rose in May."]
+
+
+@pytest.mark.parametrize(("end", "shown"), [
+    ('<p class="unterminated attr value', ""),  # cut inside a tag
+    ("<p>Tail <b", "Tail"),
+    ("<p>Tail</p", "Tail"),
+    ('<p>Tail</p><img alt="a > b', "Tail"),
+    ("<!-- old <b>menu</b> and", ""),  # inside a comment
+    ("<!DOCTYPE", ""),
+    ("<p>Tail < 3", "Tail < 3"),  # a `<` before a space is text
+    ("<p>Tail <", "Tail <"),
+])
+def test_a_tag_the_page_is_cut_off_inside_is_not_read(end: str, shown: str) -> None:
+    """A download cut short ends inside a tag: a browser draws nothing of it, where
+    html.parser handed the tag back as text, which was stored and quoted."""
+    page = f"<html><body><p>Good text.</p>{end}".encode()
+    assert load_bytes(Path("cut.html"), page).pages[0].text.split("\n\n") == [
+        "Good text.", *([shown] if shown else [])]
+
+
+def test_a_page_cut_off_inside_its_first_tag_holds_no_text() -> None:
+    with pytest.raises(DocumentError) as refused:
+        load_bytes(Path("cut.html"), b'<html lang="en" data-x="abc')
+    assert refused.value.reason == "empty"
 
 
 @pytest.mark.parametrize("charset", ["windows-1251", "koi8-r", "shift_jis"])

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from ingest.formats.base import LoadOptions, Pages, Parsed, metadata_title
 from ingest.formats.containers import check_package, reading
-from ingest.formats.web import visible
+from ingest.formats.web import markup_text, visible
 from ingest.formats.word import short
 from rag.errors import DocumentError
 
@@ -237,12 +237,10 @@ def _marked(content: bytes, anchors: list[str]) -> str:
     (an anchor is an element's `id`, or an `<a name>` as older books write it). Written into
     the source, not the parsed tree: BeautifulSoup writes a deeply nested tree out by
     recursion, and fails on the depths a chapter parsed as an .html file is allowed."""
-    from bs4 import BeautifulSoup, UnicodeDammit
+    from bs4 import BeautifulSoup
 
-    markup = UnicodeDammit(content, is_html=True).unicode_markup  # as BeautifulSoup reads it
-    if markup is None:
-        markup = content.decode("utf-8", "replace")
-    markup = _MARK_CHARACTER.sub("", markup)  # a hostile book's own marks cut nothing
+    # a hostile book's own marks cut nothing
+    markup = _MARK_CHARACTER.sub("", markup_text(content))
     targets = _anchor_targets(BeautifulSoup(markup, "html.parser"))
     line_starts = [0] + [found.end() for found in re.finditer("\n", markup)]
     places: list[tuple[int, int]] = []

@@ -28,15 +28,28 @@ _BLOCKS = frozenset({
     "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog", "div",
     "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
     "h5", "h6", "header", "hgroup", "hr", "legend", "li", "main", "nav", "ol", "p", "pre",
-    "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul"})
+    "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
+    "center", "dir", "menu"})  # older HTML's, blocks still
 _CELLS = frozenset({"td", "th"})
 _NOT_SHOWN = frozenset({"script", "style", "noscript", "template"})  # never shown as text
+# what these hold is for a browser that cannot play or draw them (a `<video>`'s "Your
+# browser does not support video"), or, an `<iframe>`'s, shown by none; an `<object>`'s is
+# shown whenever its file cannot be (a plug-in's), and is kept
+_PLAYED = frozenset({"video", "audio", "canvas", "iframe"})
+# inside an `<svg>` only these draw text: a `<title>` is a tooltip, a `<desc>` or stray text
+# is never drawn; a `<foreignObject>` draws the HTML it holds
+_SVG_TEXT = frozenset({"text", "foreignobject"})  # html.parser writes names in lower case
+# drawn as a box of their own (a picture, an icon, a player, a form's control), which stands
+# between the words on either side: "Press the [icon] button", not "thebutton"
+_BOXES = frozenset({"img", "svg", "video", "canvas", "iframe", "object", "embed", "input",
+                    "button", "select", "textarea", "meter", "progress"})
 # a definition list's term leads into its text's first paragraph ("sudo: Members of this
 # group may run any command"), so that sentence names what it defines
 _TERM_END = "\x00"
 # a term starts its line (a `dt` is a block): tried from every character of a long paragraph
-# instead, the search would read the rest of its line again each time
-_TERM_JOIN = re.compile(r"^[ \t]*([^\n\x00]*?)[ \t]*\x00\s*", re.MULTILINE)
+# instead, the search would read the rest of its line again each time. Its spaces are trimmed
+# after the match: the pattern would try every split of a long run of them between its parts
+_TERM_JOIN = re.compile(r"^([^\n\x00]*)\x00\s*", re.MULTILINE)
 # starts each line of a `<pre>`, whose indentation the tidying of the other lines keeps
 _VERBATIM = "\x01"
 # follows a list item's mark until the item's first words, past the blank line a block inside
@@ -48,6 +61,12 @@ _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b",
                            re.IGNORECASE)
 _PARAGRAPHS = re.compile(r"\n{3,}")
+# the spaces that text nodes and boxes side by side leave, which a browser draws as one
+_SPACES = re.compile(r" {2,}")
+# what a browser draws nothing of when the file ends inside it: a start or end tag, a
+# comment, a declaration (`<!DOCTYPE`, `<![CDATA[`), a processing instruction; a lone `<`,
+# or `</` at the very end, is text
+_UNFINISHED = re.compile(r"<(?:[a-zA-Z!?]|/.)", re.DOTALL)
 # a table cell longer than this holds prose or a page's layout, not a value to name
 MAX_NAMED_CELL_CHARS = 300
 # blocks that may be a table of contents of the page's own sections
@@ -82,22 +101,51 @@ def html_markup(path: Path, data: bytes) -> str:
 
 def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed HTML without what a browser does not show (scripts, styles, templates,
-    elements hidden by their `hidden` attribute or their own style) and what is shown but
-    answers nothing (a table of contents of the page, the site's menus, a heading's
-    permalink mark), and the visible text of its body laid out as a browser lays it out
-    (`layout`), a data table's rows naming their values by its header
-    (`name_values_by_header`)."""
+    elements hidden by their `hidden` attribute or their own style, a video's fallback
+    text, an SVG's title, a tag the file is cut off inside) and what is shown but answers
+    nothing (a table of contents of the page, the site's menus, a heading's permalink
+    mark), and the visible text of its body laid out as a browser lays it out (`layout`), a
+    data table's rows naming their values by its header (`name_values_by_header`)."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(markup, "html.parser")
+    text = markup if isinstance(markup, str) else markup_text(markup)
+    soup = BeautifulSoup(without_unfinished_end(text), "html.parser")
     # hidden text is no reader's: and a classic place to plant instructions for a model
     _remove_all(_outermost(soup, lambda tag: tag.name in _NOT_SHOWN or _hidden(tag)))
+    players = _outermost(soup, lambda tag: tag.name in _PLAYED)
+    _remove_all(child for player in players for child in player.contents)
+    _remove_all(_undrawn_svg_text(soup))
     without_page_contents(soup.body or soup)
     without_site_menus(soup.body or soup)
     without_permalinks(soup.body or soup)
     for table in soup.find_all("table"):
         name_values_by_header(table)
     return soup, layout(soup.body or soup)
+
+
+def markup_text(content: bytes) -> str:
+    """An HTML file's markup decoded as BeautifulSoup decodes it: in the charset it
+    declares, else the one its bytes look like."""
+    from bs4 import UnicodeDammit
+
+    markup = UnicodeDammit(content, is_html=True).unicode_markup
+    return content.decode("utf-8", "replace") if markup is None else markup
+
+
+def without_unfinished_end(markup: str) -> str:
+    """The markup without the tag, comment or declaration the file ends inside (a download
+    cut short: `<p class="note`), which a browser draws nothing of and html.parser hands
+    back as text. Only a file that may end inside one is tokenized again to find it: not
+    one ending on `>`, as a tag does, outside a comment."""
+    from html.parser import HTMLParser
+
+    end = markup.rstrip()
+    if end.endswith(">") and end.rfind("<!--") <= end.rfind("-->"):
+        return markup
+    tokenizer = HTMLParser(convert_charrefs=False)
+    tokenizer.feed(markup)
+    pending = tokenizer.rawdata  # what the tokenizer waits for the rest of
+    return markup[:len(markup) - len(pending)] if _UNFINISHED.match(pending) else markup
 
 
 def without_page_contents(root: Tag) -> None:
@@ -218,6 +266,24 @@ def _outermost(root: Tag, is_one: Callable[[Tag], bool | None]) -> list[Tag]:
     return found
 
 
+def _undrawn_svg_text(root: Tag) -> list[PageElement]:
+    """The text inside `<svg>` elements that they do not draw: all but their `<text>`
+    elements' and what a `<foreignObject>` holds. An icon's `<title>` would otherwise run
+    into the word after the icon ("GitHubSource code"). One walk down the tree, which a
+    page nested thousands deep allows."""
+    found: list[PageElement] = []
+    stack: list[tuple[Tag, bool]] = [(root, False)]  # (element, inside an SVG's drawing)
+    while stack:
+        tag, in_drawing = stack.pop()
+        undrawn = (in_drawing or tag.name == "svg") and tag.name not in _SVG_TEXT
+        for child in tag.contents:
+            if child.name is not None:
+                stack.append((child, undrawn))
+            elif undrawn:
+                found.append(child)
+    return found
+
+
 def _is_menu(tag: Tag) -> bool | None:
     """A search box or an application's menu, whatever its words; a site's menu (`<nav>` or
     role navigation) when mostly links, else None: a page's content put there, kept whole."""
@@ -306,12 +372,14 @@ def layout(root: Tag) -> str:
         inner = pre or name == "pre"
         if name in _BLOCKS or name == "dt":
             parts.append(_lines("\n\n", inner))
+        elif name in _BOXES:
+            parts.append(" ")
         if name == "ol":
             numbers.update(_item_numbers(node))
         elif name == "li":
             parts.append(f"{numbers[id(node)]}." if id(node) in numbers else LIST_BULLET)
             parts.append(_ITEM_MARK_END)
-        after = ("\n\n" if name in _BLOCKS else " " if name in _CELLS
+        after = ("\n\n" if name in _BLOCKS else " " if name in _CELLS or name in _BOXES
                  else _defined(node) if name == "dt" else "")
         if after:  # what follows a `<pre>` is tidied again
             stack.append(_lines(after, pre))
@@ -352,11 +420,12 @@ def _lines(text: str, verbatim: bool) -> str:
 
 
 def _tidy_line(line: str) -> str:
-    """A line without the spaces that collapsing the source's white space leaves at its ends;
-    a `<pre>` line keeps its indentation."""
+    """A line without the spaces that collapsing the source's white space leaves at its ends
+    and between its elements' texts; a `<pre>` line keeps its indentation and spaces."""
     verbatim = line.startswith(_VERBATIM)
     line = line.replace(_VERBATIM, "")
-    return line.rstrip() if verbatim else line.strip(" \t")  # rstrip(): a CRLF's \r too
+    # rstrip(): a CRLF's \r too
+    return line.rstrip() if verbatim else _SPACES.sub(" ", line.strip(" \t"))
 
 
 def _defined(term: Tag) -> str:
@@ -369,7 +438,7 @@ def _defined(term: Tag) -> str:
 def _join_term(match: re.Match[str]) -> str:
     """A term and its definition's first paragraph as one line ("sudo: Members of ..."); a
     question's its own line, as an FAQ's heading is ("Can I export my data?")."""
-    term = match.group(1)
+    term = match.group(1).strip(" \t")
     if not term:
         return ""
     if term.endswith("?"):

@@ -23,6 +23,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from ingest.parse_ahead import SourceFile
@@ -34,6 +35,7 @@ from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.api.openai import chunks
 from rag.engine.api.questions import start_answer
 from rag.engine.engine import Engine
+from rag.engine.framing import FramedByOwnPagesOnly
 from rag.engine.heap import THRESHOLDS, settle_heap
 from rag.engine.jobs import FOLLOWING_UPLOAD_SECONDS
 from rag.engine.sockets import disable_nagle
@@ -1439,6 +1441,29 @@ async def test_the_429_message_waits_the_seconds_its_retry_after_says(
     assert error_of(limited) == (429, "rate_limited")
     assert limited.headers["retry-after"] == said
     assert f"ask again in {said} s " in limited.json()["error"]["message"]
+
+
+async def test_the_framing_rules_join_an_answers_own_and_never_loosen_them() -> None:
+    """Every answer may be framed by the engine's own pages only (the whole engine, over
+    real HTTP: tests/e2e/test_engine.py); an answer that says more keeps its word."""
+    async def strict(request) -> PlainTextResponse:
+        return PlainTextResponse("", headers={"X-Frame-Options": "DENY",
+                                              "Content-Security-Policy": "default-src 'none'"})
+
+    async def plain(request) -> PlainTextResponse:
+        return PlainTextResponse("")
+
+    app = FramedByOwnPagesOnly(Starlette(routes=[Route("/strict", strict),
+                                                 Route("/plain", plain)]))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://engine") as browser:
+        framed, kept = await browser.get("/plain"), await browser.get("/strict")
+    assert framed.headers.get_list("content-security-policy") == ["frame-ancestors 'self'"]
+    assert framed.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    # two policies are both enforced: the page is framed by none
+    assert kept.headers.get_list("content-security-policy") == ["default-src 'none'",
+                                                                "frame-ancestors 'self'"]
+    assert kept.headers.get_list("x-frame-options") == ["DENY"]
 
 
 @pytest.mark.parametrize(("origin", "host", "same"), [

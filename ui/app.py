@@ -25,6 +25,7 @@ from starlette.routing import Route
 from rag.engine.api.app import create_api, metrics_endpoint, mounted
 from rag.engine.chat_origin import OwnPagesOnly
 from rag.engine.engine import Engine
+from rag.engine.framing import FramedByOwnPagesOnly
 from rag.engine.heap import settle_heap
 from rag.engine.sockets import disable_nagle
 from rag.engine.stopping import stop_first_on_signal
@@ -111,4 +112,5 @@ def _listed_origins() -> set[str]:
 app = st.App("page.py", lifespan=serving, routes=[
     mounted(api),
     Route("/metrics", metrics_endpoint),
-], middleware=[Middleware(OwnPagesOnly, allowed_origins=_listed_origins)])
+], middleware=[Middleware(FramedByOwnPagesOnly),
+               Middleware(OwnPagesOnly, allowed_origins=_listed_origins)])

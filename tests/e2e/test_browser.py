@@ -13,10 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
 
 from tests.e2e.conftest import ROOT, AppServer
 from tests.pdfgen import make_pdf
-from tests.workers_ai_server import TOKEN
+from tests.workers_ai_server import TOKEN, answering
 
 pytestmark = pytest.mark.e2e
 
@@ -491,6 +493,31 @@ def test_the_openapi_page_draws_without_the_internet(page, app_server: AppServer
     page.screenshot(path=str(output_dir / "openapi.png"))
     assert elsewhere == []
     assert "422" not in page.content()  # validation errors are 400 here
+
+
+def test_only_the_apps_own_pages_may_frame_the_chat_and_the_openapi_page(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    """A page of another origin framing the chat could lay its own buttons over its Delete
+    (clickjacking): the browser leaves such frames empty. A page of the app's own origin
+    still frames the chat, which connects and draws there."""
+    framing = (f'<iframe id="chat" src="{app_server.url}/" width="1200" height="700"></iframe>'
+               f'<iframe id="docs" src="{app_server.url}/api/docs"></iframe>')
+
+    async def framing_page(request: Request) -> HTMLResponse:
+        return HTMLResponse(framing)
+
+    # served, not fulfilled by Playwright: the browser takes a page it did not fetch from
+    # this machine for a public site's, and keeps it from framing a loopback address
+    # whatever the headers say
+    with answering(framing_page, methods=("GET",)) as elsewhere:
+        page.goto(f"{elsewhere}/", wait_until="load")
+        assert [frame.url for frame in page.frames[1:]] == ["chrome-error://chromewebdata/"] * 2
+    own = f"{app_server.url}/framing-page.html"
+    page.route(own, lambda route: route.fulfill(content_type="text/html", body=framing))
+    page.goto(own)
+    page.frame_locator("#chat").get_by_test_id("stChatInput").wait_for()
+    page.frame_locator("#docs").get_by_text("/v1/ask").first.wait_for()
+    page.screenshot(path=str(output_dir / "framed-by-its-own-page.png"))
 
 
 def test_the_document_list_keeps_its_delete_button_beside_the_name_on_a_phone(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -191,6 +192,26 @@ def test_the_chat_answers_its_own_pages_only(engine_process) -> None:
     assert opens(f"localhost:{port}", f"http://localhost:{int(port) + 1}") == 403
     for name in ("127.0.0.1", "localhost"):
         assert opens(f"{name}:{port}", f"http://{name}:{port}") == 101
+
+
+def test_every_answer_may_be_framed_by_the_engines_own_pages_only(engine_process) -> None:
+    """Another site framing the chat or the OpenAPI page could lay its own buttons over
+    theirs (clickjacking): every answer, the chat's files, the API's and its errors alike,
+    tells the browser that only the engine's own pages may frame it."""
+    url, _env, _process, _data_dir = engine_process
+    with httpx.Client(base_url=url, timeout=30) as client:
+        script = re.search(r"static/js/[^\"]+\.js", client.get("/").text)
+        assert script is not None
+        answers = [client.get(path) for path in (
+            "/", f"/{script.group()}", "/_stcore/health", "/api/docs", "/api/openapi.json",
+            "/api/docs-files/swagger-ui.css", "/api/v1/health", "/api/v1/no-such-route",
+            "/metrics")]
+        answers.append(client.post("/api/v1/ask", json={"question": "   "}))
+    for answer in answers:
+        where = f"{answer.request.method} {answer.url.path} {answer.status_code}"
+        assert answer.headers.get_list("content-security-policy") == [
+            "frame-ancestors 'self'"], where
+        assert answer.headers.get_list("x-frame-options") == ["SAMEORIGIN"], where
 
 
 def test_a_path_with_dot_segments_is_found_or_not_as_without_the_engine(

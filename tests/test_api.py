@@ -449,9 +449,14 @@ async def test_a_field_at_fault_is_named_as_openai_names_it(api: httpx.AsyncClie
     assert shaped.json()["error"]["param"] == "messages.0.content"
     assert (await api.post("/ask", json=[1])).json()["error"]["param"] is None
     # /search's `query` is a field of the body, not the address's query string
-    for query in (5, "", "x" * 20_001, "why " * 400):
+    for query in (5, "", "  ", "\u200b", "x" * 20_001, "why " * 400):
         assert (await api.post("/search", json={"query": query})).json()["error"][
             "param"] == "query", query
+    # blank once cleaned, as every door reads a question: the same field, streamed or not
+    for blank, stream in (("", False), ("   ", False), ("\u200b", False), ("  ", True)):
+        refused = await api.post("/ask", json={"question": blank, "stream": stream})
+        assert error_of(refused) == (400, "bad_request")
+        assert refused.json()["error"]["param"] == "question", blank
     for field, value in (("doc_id", "0123abcd"), ("source", "/no/such.txt")):
         unknown = await api.post("/search", json={"query": "tomatoes", field: value})
         assert unknown.json()["error"]["param"] == field
@@ -467,6 +472,9 @@ async def test_a_field_at_fault_is_named_as_openai_names_it(api: httpx.AsyncClie
                             ([question, {"role": "user", "content": [{"type": "image_url"}]},
                               {"role": "system", "content": "Be brief."}], "messages.1.content"),
                             ([{"role": "user", "content": "x" * 20_001}], "messages.0.content"),
+                            ([{"role": "user", "content": "   "}], "messages.0.content"),
+                            ([{"role": "system", "content": "Be brief."},
+                              {"role": "user", "content": "\u200b "}], "messages.1.content"),
                             ([{**answer, "content": "x" * 100_001}, question],
                              "messages.0.content")):
         refused = await api.post("/chat/completions", json={"model": "docs",

@@ -191,6 +191,19 @@ def test_an_answer_quoted_from_the_passages_spent_no_tokens(served) -> None:
     assert usage.choices == [] and usage.usage.total_tokens == 0
 
 
+def test_the_openai_sdk_is_told_which_message_holds_a_blank_question(served) -> None:
+    """Spaces or invisible characters alone are no question; the SDK's `param` names the
+    message they were sent in, as for any other fault of its content."""
+    _engine, url = served()
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    for blank, stream in (("   ", False), ("\u200b", True)):
+        with pytest.raises(openai.BadRequestError) as refused:
+            sdk.chat.completions.create(model="docs", stream=stream, messages=[
+                {"role": "system", "content": "Be brief."}, {"role": "user", "content": blank}])
+        assert refused.value.code == "bad_request"
+        assert refused.value.param == "messages.1.content", blank
+
+
 # --- the `rag` command goes through a running engine ------------------------------------------
 
 def corpus(folder: Path) -> Path:

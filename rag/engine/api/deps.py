@@ -22,7 +22,6 @@ from rag.errors import (
     EMPTY_QUESTION,
     MADE_BY_THE_API,
     ConfigError,
-    EmptyQuestion,
     no_such_collection,
     same_in_any_case,
     taken_in_other_case,
@@ -147,18 +146,19 @@ def searching(engine: Engine, mode: SearchMode) -> AskOptions:
 
 
 def question_view(engine: Engine, collection: str | None, caller: Caller, asked: str, *,
-                  missing: str | None = None, empty: str = EMPTY_QUESTION,
-                  mode: SearchMode | None = None,
+                  asked_in: str = "question", missing: str | None = None,
+                  empty: str = EMPTY_QUESTION, mode: SearchMode | None = None,
                   refusals: Callable[[RagService], None] | None = None) -> RagService:
     """collection_view, then the question `asked` counted against the caller's limit. A
     question refused before it is asked costs none: a missing collection, an empty question
-    (`empty` is the refusal's message), or what `refusals` raises for it in the view (a
-    search's filter naming no document, a query longer than the embedding model reads).
+    (`empty` is the refusal's message, `asked_in` the field it names as at fault), or what
+    `refusals` raises for it in the view (a search's filter naming no document, a query
+    longer than the embedding model reads).
     The `rag` command on this machine, which has no limit without an engine, has none with
     one. Blocking (the store, Redis): run it on the answer threads with the work it admits."""
     view = collection_view(engine, collection, missing=missing, mode=mode)
     if not clean(asked, tidy_spaces=True).text:
-        raise EmptyQuestion(empty)
+        raise ApiError("bad_request", empty, param=asked_in)
     if refusals is not None:
         refusals(view)
     if not caller.trusted:

@@ -81,7 +81,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
     # a mistake
     either(body.model, body.collection, places=("as the model", "as the `collection`"))
     either(body.model, collection, places=("as the model", "in the address"))
-    question, history = conversation(body.messages)
+    question, history, asked_in = conversation(body.messages)
     missing = (f"There is no model '{body.model}': each collection is a model "
                "(GET /api/v1/models).")
     # an empty name is no model, not the configured collection; nor is another provider's
@@ -90,8 +90,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
         raise ApiError("not_found", missing)
 
     def work(client_gone: threading.Event) -> Answer:
-        view = question_view(engine, body.model, caller, question, missing=missing,
-                             mode=body.mode)
+        view = question_view(engine, body.model, caller, question, asked_in=asked_in,
+                             missing=missing, mode=body.mode)
         return view.ask(question, None, history, user=caller.user, strategy=body.strategy,
                         reader_gone=client_gone)
 
@@ -110,9 +110,10 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
-    """The question (the last user message) and the turns before it that hold text; 400 when
-    the conversation does not end with a user message that has some."""
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]], str]:
+    """The question (the last user message), the turns before it that hold text, and the
+    field the question was read from (`messages.2.content`); 400 when the conversation does
+    not end with a user message that has some."""
     turns = [message for message in messages if message.is_turn]
     if not turns or turns[-1].role != "user":
         raise ApiError("bad_request", "messages: the last message must be the user's question.",
@@ -135,7 +136,7 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]
                            param=f"messages.{place}.content")
     history = [{"role": turn.role, "content": turn.text()} for turn in turns[:-1]
                if turn.text()]
-    return question, history
+    return question, history, asked_in
 
 
 def extras_of(summary: dict) -> dict:

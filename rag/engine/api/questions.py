@@ -246,7 +246,8 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
     name = either(body.collection, collection)
 
     def work() -> SearchResult:
-        view = question_view(engine, name, caller, body.query, empty=EMPTY_QUERY,
+        view = question_view(engine, name, caller, body.query, asked_in="query",
+                             empty=EMPTY_QUERY,
                              refusals=lambda view: refuse_unsearchable(view, body))
         return view.find(body.query, body.top_k, body.mode, body.doc_id, body.source,
                          user=caller.user)

@@ -167,7 +167,7 @@ def test_follow_up_detection_and_carry_over() -> None:
     before[-1]["content"] = "The cat was hungry."
     assert is_follow_up("And what about its price?", before)
     assert is_follow_up("Why?", before)
-    assert is_follow_up("Was the cat hungry?", before)  # words the conversation had
+    assert is_follow_up("Who was hungry?", before)  # words the conversation asked with
     assert is_follow_up("In what year?", before) and is_follow_up("Who else?", before)
     assert not is_follow_up("How do sea otters crack open shellfish with rocks?", before)
     # a short question with a word of its own names a new subject
@@ -184,6 +184,40 @@ def test_follow_up_detection_and_carry_over() -> None:
                            "Where do sea otters live?")
     assert carry_over("What does it eat?", retried) == (
         "What does it eat? (Where do sea otters live?)")
+
+
+def test_a_long_question_names_its_own_subject() -> None:
+    license = conversation("When does the patent license terminate?")
+    # "so that", "Is it possible", "one of", "Is there": words that point inside the question
+    for question in ("How can I capture errors so that my loop continues?",
+                     "Is it possible to rotate axis labels in R plots?",
+                     "How do I install R on one of the Linux distributions?",
+                     "Is there a way to read Excel spreadsheets into R directly?"):
+        assert carry_over(question, license) == question
+    assert carry_over("And what about patents in contributions to derivative works?",
+                      license) == ("And what about patents in contributions to derivative "
+                                   "works? (When does the patent license terminate?)")
+
+
+def test_a_question_asked_again_leans_on_the_conversation_as_it_did_then() -> None:
+    history = conversation("What is the maximum sequence length?",
+                           "When does the patent license terminate?", "What about trademarks?")
+    assert carry_over("What is the maximum sequence length?", history) == (
+        "What is the maximum sequence length?")
+    assert carry_over("what is the maximum sequence length", history) == (
+        "what is the maximum sequence length")
+    # a follow-up asked again (a retry) still leans on the question it leaned on
+    retried = conversation("Who hired Lynch?", "Who was Lynch?")
+    assert carry_over("Who was Lynch?", retried) == (
+        "Who was Lynch? (Who hired Lynch? Who was Lynch?)")
+
+
+def test_an_answer_s_words_do_not_make_a_new_subject_a_follow_up() -> None:
+    history = conversation("What does the function lm do in R?")
+    history[-1]["content"] = "> fm <- aov(formula, data=data.frame) [1]"
+    assert carry_over("What is a data frame?", history) == "What is a data frame?"
+    assert carry_over("What does it return?", history) == (
+        "What does it return? (What does the function lm do in R?)")
 
 
 class Replying:

@@ -4,10 +4,12 @@ With an LLM configured, the model rewrites the question as a standalone one from
 history. Without one, a question that leans on the conversation carries over the terms of
 the questions before it, back through the run of follow-ups to the question that started it:
 in a conversation the subject is often named only there ("Who was hungry?" / "Was he
-afraid?" / "What could he hear?"). A question leans on it when it points back (a pronoun, a
-leading "and"), or is short and either a fragment ("In what year?", "Who else?") or made
-only of words the conversation already had; a short question with a word of its own names a
-new subject ("What is CRAN?") and is searched as asked.
+afraid?" / "What could he hear?"). A question leans on it when it opens on "and" or "what
+about", or is short and holds a pronoun, is a fragment ("In what year?", "Who else?") or is
+made only of words the conversation's questions already had; a longer question, a short
+question with a word of its own ("What is CRAN?") and one asked again that stood alone the
+first time name their subject and are searched as asked. The words that point back are
+English: a follow-up in another language is left to the model's rewrite.
 """
 
 from __future__ import annotations
@@ -81,16 +83,26 @@ def questions_leaned_on(question: str, history: list[dict[str, str]]) -> list[st
 
 def is_follow_up(question: str, before: list[dict[str, str]]) -> bool:
     """Whether a question leans on the conversation `before` it (docs/evaluation.md)."""
-    words = set(re.findall(r"[a-z]+", question.lower()))  # "it's": "it"
-    if words & _ANAPHORA or _CONNECTIVE.match(question):
+    if _CONNECTIVE.match(question):
         return True
     terms = lexical.term_set(question)
     if len(terms) > _OWN_TERMS:
+        # long, it names its subject: its "it", "that", "there" or "one" points inside it
+        # ("so that my loop continues", "Is it possible to", "one of the distributions")
         return False
-    if not _OPENER.match(question) or _MORE.search(question):
+    words = set(re.findall(r"[a-z]+", question.lower()))  # "it's": "it"
+    if words & _ANAPHORA or not _OPENER.match(question) or _MORE.search(question):
         return True
-    said = frozenset().union(*(lexical.term_set(t.get("content", "")) for t in before))
-    return terms <= said
+    asked = {n: lexical.term_set(t.get("content", "")) for n, t in enumerate(before)
+             if t.get("role") == "user"}
+    again = next((n for n in reversed(asked) if terms and asked[n] == terms), None)
+    if again is not None:
+        # asked before in the same words: it leans on the conversation as it did then, so a
+        # question that stood alone is not searched with the questions asked since
+        return is_follow_up(before[again].get("content", ""), before[:again])
+    # the questions' words only: an answer's words are its passage's, not the subject asked
+    # about ("What is a data frame?" after an answer quoting aov(data=data.frame))
+    return terms <= frozenset().union(*asked.values())
 
 
 def carry_over(question: str, history: list[dict[str, str]]) -> str:

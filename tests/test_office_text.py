@@ -301,12 +301,6 @@ def test_a_word_document_under_a_workbook_suffix_is_mislabelled() -> None:
     assert "a Word document named .xlsm; rename it to .docx" in str(raised.value)
 
 
-def test_the_upload_box_takes_the_office_variants() -> None:
-    from ui.sidebar import UPLOAD_TYPES
-
-    assert {".docm", ".dotx", ".pptm", ".ppsx", ".xlsm", ".xltx"} <= set(UPLOAD_TYPES)
-
-
 def test_a_text_shape_saved_without_geometry_is_read_with_the_rest_of_its_deck() -> None:
     """A body placeholder's text kept in a shape with an empty `<p:spPr/>` and no
     placeholder, which python-pptx cannot type but PowerPoint draws."""

@@ -465,6 +465,16 @@ def test_an_upload_whose_name_holds_a_control_character_is_refused_as_the_api_re
     assert [row.name for row in svc.document_rows(None)] == ["plain.txt"]
 
 
+def test_an_upload_of_a_type_no_loader_reads_is_refused_unread_in_its_place(engine) -> None:
+    """The chat's uploader takes files of every type, so that each one picked is reported:
+    one no loader reads fails with its reason and is never spooled."""
+    results = uploaded(engine, [Upload("tool.exe", None, size=10),
+                                Upload("winch.txt", b"The winch takes a 12 mm rope.")])
+    assert [(r["path"], r["status"]) for r in results] == [
+        ("upload:tool.exe", "failed"), ("upload:winch.txt", "ingested")]
+    assert results[0]["error"].startswith("tool.exe: unsupported file type .exe; supported: ")
+
+
 def test_an_upload_keeps_its_name_without_the_folder_a_browser_may_send(engine, svc) -> None:
     """As the API's uploads: a folder before the last / or \\ is the sender's machine's."""
     results = uploaded(engine, [Upload("a\\b\\notes.txt", b"Giraffes live in Kenya."),
@@ -711,16 +721,3 @@ def test_a_fast_long_answer_is_drawn_in_batches_and_whole_at_its_end(monkeypatch
     assert drawn[0].startswith("word0") and drawn[0].endswith(chat.CURSOR)
     assert len(drawn) < 200  # not one a delta
     assert "word1999" in drawn[-1] and not drawn[-1].endswith(chat.CURSOR)
-
-
-def test_the_upload_box_offers_the_supported_types_alone() -> None:
-    """A bare "text" (of .text) is Streamlit's shortcut for every text/* type: the box took
-    .py and .log files, which then failed as unsupported."""
-    from streamlit.elements.lib.file_uploader_utils import normalize_upload_file_type
-
-    from ingest.loaders import SUPPORTED_SUFFIXES
-    from ui.sidebar import UPLOAD_TYPES
-
-    offered = set(normalize_upload_file_type(UPLOAD_TYPES))
-    assert not any("/" in kind for kind in offered)
-    assert offered == set(SUPPORTED_SUFFIXES)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from rag.engine.workspace import DocumentRow
+from rag.engine.workspace import DocumentRow, Workspace
 from rag.errors import RagError
 from rag.text.controls import escape_bidi, escaped_controls
 from rag.types import counted
@@ -72,15 +72,32 @@ def render(ctx: Context) -> None:
                    f"{counted(sum(r.chunks for r in rows), 'chunk')}. Select rows to delete them."
                    + (f" Selected: {', '.join(plain(r.name) for r in chosen)}." if chosen
                       else ""))
-        if st.button(f"Delete selected ({len(chosen)})", disabled=not chosen,
-                     icon=":material/delete:", key="delete-selected"):
-            for row in chosen:
-                ctx.workspace.delete_document(ctx.collection, row.doc_id)
-            # a new table, with nothing ticked: the old ticks' places now hold other rows
-            st.session_state[_DELETIONS] = st.session_state.get(_DELETIONS, 0) + 1
-            st.toast(f"Deleted {counted(len(chosen), 'document')}.")
-            st.rerun()
+        delete_selected(ctx, chosen)
     collections(ctx, editor)
+
+
+def delete_selected(ctx: Context, chosen: list[DocumentRow]) -> None:
+    """Asks first, as the sidebar's delete does: a stray click loses nothing. What is
+    deleted is what the question named, even if the rows have moved since it was shown."""
+    deletions = st.session_state.get(_DELETIONS, 0)
+    # a new key after each deletion, and in each collection: the next question opens closed
+    with st.popover(f"Delete selected ({len(chosen)})", disabled=not chosen,
+                    icon=":material/delete:", key=f"delete-selected-{ctx.collection}-{deletions}",
+                    on_change="rerun"):
+        chunks = sum(row.chunks for row in chosen)
+        st.caption(f"Delete {counted(len(chosen), 'document')} and "
+                   f"{'its' if len(chosen) == 1 else 'their'} {counted(chunks, 'chunk')}?")
+        # the ids as the question was drawn: a callback's arguments are those of that run
+        st.button("Delete", key="delete-selected", type="primary", on_click=delete_documents,
+                  args=(ctx.workspace, ctx.collection, [row.doc_id for row in chosen]))
+
+
+def delete_documents(workspace: Workspace, collection: str, doc_ids: list[str]) -> None:
+    for doc_id in doc_ids:
+        workspace.delete_document(collection, doc_id)
+    # a new table, with nothing ticked: the old ticks' places now hold other rows
+    st.session_state[_DELETIONS] = st.session_state.get(_DELETIONS, 0) + 1
+    st.toast(f"Deleted {counted(len(doc_ids), 'document')}.")
 
 
 def selected_rows(rows: list[DocumentRow], picked: list[int],

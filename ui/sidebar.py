@@ -4,8 +4,8 @@ the answer settings and who is signed in. Its first button is the upload form's 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from ingest.loaders import SUPPORTED_SUFFIXES
 from rag.engine.engine import Engine
 from rag.engine.jobs import IngestJob
 from rag.engine.options import (
@@ -23,8 +23,6 @@ from ui.common import READ_ONLY, REROUTED, Context, Identity
 from ui.conversation import distinct_names
 from ui.safe_text import plain
 
-# with their dots: Streamlit takes a bare "text" (of .text) for every text/* type
-UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 CHOSEN = "chosen_settings"  # the models and fallbacks as last chosen, by box (`remember`)
 OUTCOME_STYLE = {"ingested": "success", "unchanged": "info", "failed": "error"}
 # each row is a dozen elements drawn on every run of the page (every question): a library
@@ -98,9 +96,11 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
     # same file picked again (for another collection) went unseen
     uploads = st.session_state.get(_UPLOADS_SENT, 0)
     with st.sidebar.form("upload", clear_on_submit=True):
+        # every type taken: the uploader drops a file of a type it refuses before sending
+        # it, so the outcomes could not name it; the engine refuses it, with its reason
         files = st.file_uploader(f"Add documents (up to {limit} MB each): PDF and scans, "
                                  f"images, Word, PowerPoint, Excel, CSV, EPUB, text, HTML",
-                                 type=UPLOAD_TYPES, accept_multiple_files=True,
+                                 accept_multiple_files=True,
                                  max_upload_size=limit, key=f"upload-files-{uploads}")
         submitted = st.form_submit_button("Add to library")
     shown_for = st.session_state.get(_UPLOAD_FOR, collection)
@@ -234,26 +234,35 @@ def document_list(workspace: Workspace, collection: str, editor: bool) -> None:
         st.sidebar.caption(f"The {len(shown)} added last of {counted(len(docs), 'document')}; "
                            "every one is on the Documents page.")
     for doc in shown:
-        # a horizontal container, unlike columns, keeps the icon beside the name on a phone
-        row = st.sidebar.container(horizontal=True, vertical_alignment="center", wrap=False)
-        left, right = row.container(), row.container(width="content")
+        row = st.sidebar.container(gap=None)
         pages = f"{counted(doc.pages, 'page')} · " if doc.pages else ""
         name = names[doc.doc_id]
-        about = f"{name} · {pages}{counted(doc.chunks, 'chunk')}"
         # titles and file names come from the documents: shown as text, never as HTML
-        left.markdown(f"**{plain(escaped_controls(doc.title) or name)}**")
-        left.caption(plain(about))
-        if not editor:
-            continue
-        # a click opens the question, a second one deletes: a stray click loses nothing. Its
-        # key ties it to the document, so the row moving into a deleted one's place opens closed
-        with right.popover("", icon=":material/delete:", type="tertiary",
-                           help=f"Delete {plain(name)}", key=f"confirm-delete-{doc.doc_id}",
-                           on_change="rerun"):
-            st.caption(plain(f"Delete {name} and its {counted(doc.chunks, 'chunk')}?"))
-            if st.button("Delete", key=f"delete-{doc.doc_id}", type="primary"):
-                workspace.delete_document(collection, doc.doc_id)
-                st.rerun()
+        title = plain(escaped_controls(doc.title) or name)
+        if editor:
+            delete_button(workspace, collection, doc, name, title, row)
+        else:
+            row.markdown(f"**{title}**")
+        row.caption(plain(f"{name} · {pages}{counted(doc.chunks, 'chunk')}"))
+
+
+def delete_button(workspace: Workspace, collection: str, doc: DocumentRow, name: str,
+                  title: str, row: DeltaGenerator) -> None:
+    """The row's title as the button that asks whether to delete the document: a button of
+    the icon alone would be named "delete icon" in every row, as a popover's label cannot be
+    hidden; this one is named "delete icon" and the title (`title`, escaped Markdown). A click
+    opens the question, a second one deletes: a stray click loses nothing."""
+    # the icon as a Markdown icon, not the popover's own: that one is left out of the name.
+    # One line (a long title is cut, in full in the tooltip), so the caption stays under it.
+    # The key ties it to the document, so the row moving into a deleted one's place opens
+    # closed
+    with row.popover(f":material/delete: **{title}**", type="tertiary", wrap=False,
+                     help=f"Delete {title} ({plain(name)})", key=f"confirm-delete-{doc.doc_id}",
+                     on_change="rerun"):
+        st.caption(plain(f"Delete {name} and its {counted(doc.chunks, 'chunk')}?"))
+        if st.button("Delete", key=f"delete-{doc.doc_id}", type="primary"):
+            workspace.delete_document(collection, doc.doc_id)
+            st.rerun()
 
 
 def latest(docs: list[DocumentRow], most: int) -> list[DocumentRow]:

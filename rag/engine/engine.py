@@ -12,7 +12,9 @@ import hmac
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+from ingest import loaders
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult
 from rag.engine import discovery
@@ -150,8 +152,9 @@ class Engine:
 
     def submit_uploads(self, collection: str, uploads: Iterable[UploadLike], *,
                        user: str) -> IngestJob:
-        """Queue the chat's uploads: a file over RAG_UPLOAD_MAX_MB is refused before it is
-        read; the others are spooled to disk for the ingest worker."""
+        """Queue the chat's uploads: a file over RAG_UPLOAD_MAX_MB or of a type no loader reads
+        is refused before it is read (the chat's uploader takes every type, so that each file
+        picked is in the report); the others are spooled to disk for the ingest worker."""
         limit_mb = self.settings.upload_max_mb
         made = self.workspace.made(collection)  # the collection chosen, not one made again
         with self.jobs.spool() as (job_id, folder):
@@ -166,6 +169,10 @@ class Engine:
                     refused.append((place, FileResult(f"upload:{name}", "failed", error=(
                         f"{name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
                         f"upload limit (RAG_UPLOAD_MAX_MB)"))))
+                    continue
+                if not loaders.is_supported(Path(name)):  # the reason names the types read
+                    refused.append((place, FileResult(f"upload:{name}", "failed", error=str(
+                        loaders.refusal(Path(name), upload.size)))))
                     continue
                 if no_room := no_room_for(folder, upload.size):
                     refused.append((place, FileResult(f"upload:{name}", "failed",

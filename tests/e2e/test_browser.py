@@ -132,7 +132,8 @@ def test_upload_ask_open_the_cited_page_and_delete(page, app_server: AppServer,
     upload(page, "greenhouse.pdf", greenhouse_pdf(), "application/pdf")
     bar = sidebar(page)
     bar.get_by_text("greenhouse.pdf: ingested").wait_for()
-    bar.get_by_text("Greenhouse guide").wait_for()  # listed, by its PDF title
+    # listed, by its PDF title, as the button that asks whether to delete it
+    bar.get_by_role("button", name="delete icon Greenhouse guide", exact=True).wait_for()
     page.screenshot(path=str(output_dir / "02-uploaded.png"))
 
     ask(page, QUESTION)
@@ -520,7 +521,7 @@ def test_only_the_apps_own_pages_may_frame_the_chat_and_the_openapi_page(
     page.screenshot(path=str(output_dir / "framed-by-its-own-page.png"))
 
 
-def test_the_document_list_keeps_its_delete_button_beside_the_name_on_a_phone(
+def test_the_document_list_keeps_its_delete_button_on_the_title_line_on_a_phone(
         page, app_server: AppServer, output_dir: Path) -> None:
     open_app(page, app_server)
     upload(page, "phone-notes.md", b"# Phone notes\n\nThe sidebar fits a narrow screen.\n",
@@ -528,21 +529,19 @@ def test_the_document_list_keeps_its_delete_button_beside_the_name_on_a_phone(
     page.set_viewport_size({"width": 390, "height": 844})
     open_app(page, app_server)
     page.get_by_test_id("stExpandSidebarButton").click()  # a phone starts it collapsed
-    title = sidebar(page).get_by_text("Phone notes", exact=True)
-    title.wait_for()
+    button = sidebar(page).get_by_role("button", name="delete icon Phone notes", exact=True)
+    button.wait_for()
     page.wait_for_timeout(500)  # the sidebar's slide-in animation
-    title.scroll_into_view_if_needed()
-    row = sidebar(page).get_by_test_id("stHorizontalBlock").filter(
-        has=page.get_by_text("Phone notes", exact=True))
-    button = row.get_by_test_id("stPopover")
-    name_box, button_box = title.bounding_box(), button.bounding_box()
+    button.scroll_into_view_if_needed()
+    caption = sidebar(page).get_by_text(re.compile(r"^phone-notes\.md · 1 chunk$"))
+    button_box, caption_box = button.bounding_box(), caption.bounding_box()
     page.screenshot(path=str(output_dir / "phone-sidebar.png"))
-    assert button_box["x"] > name_box["x"] + name_box["width"] - 1  # beside, not below
-    assert button_box["y"] < name_box["y"] + name_box["height"]
+    assert button_box["height"] < 2 * caption_box["height"]  # one line, the icon beside it
+    assert button_box["y"] + button_box["height"] <= caption_box["y"] + 1  # the caption under it
 
     button.click()
     page.get_by_role("button", name="Delete", exact=True).click()
-    title.wait_for(state="detached")
+    button.wait_for(state="detached")
 
 
 def test_delete_selected_deletes_the_document_ticked_after_the_library_changed(
@@ -569,6 +568,8 @@ def test_delete_selected_deletes_the_document_ticked_after_the_library_changed(
     httpx.post(f"{api}/documents", timeout=60, files=[
         ("files", ("a-added.txt", b"An added note on harbours."))])  # sorts above it
     button.click()
+    page.get_by_text("Delete 1 document and its 1 chunk?").wait_for()
+    page.get_by_role("button", name="Delete", exact=True).click()
     deadline = time.monotonic() + 20
     while len(sources()) > len(before) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
@@ -621,12 +622,11 @@ def test_a_deleted_document_leaves_no_delete_question_open_for_the_next(
         httpx.post(f"{api}/documents", timeout=60, files=[
             ("files", (name, f"{name} is about aardvarks.".encode()))])
     open_app(page, app_server)
-    row = sidebar(page).get_by_test_id("stHorizontalBlock").filter(
-        has=page.get_by_text("aardvark-2", exact=True))
-    row.get_by_test_id("stPopover").click()
+    asks = sidebar(page).get_by_role("button", name="delete icon aardvark-2", exact=True)
+    asks.click()
     page.get_by_text("Delete aardvark-2.txt and its 1 chunk?").wait_for()
     page.get_by_role("button", name="Delete", exact=True).click()
-    sidebar(page).get_by_text("aardvark-2", exact=True).wait_for(state="detached")
+    asks.wait_for(state="detached")
     wait_idle(page)
     page.screenshot(path=str(output_dir / "after-delete.png"))
     assert page.get_by_role("button", name="Delete", exact=True).count() == 0
@@ -675,3 +675,70 @@ def test_an_upload_followed_at_once_by_a_question_is_shown_to_its_end(
     page.wait_for_timeout(300)
     ask(page, "How many cups does the kettle hold?")
     bar.get_by_text(re.compile(r"long-note\.txt: ingested")).wait_for(timeout=120_000)
+
+
+def test_each_sidebar_delete_button_is_named_after_its_document(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    """A screen reader reads each button by its name: one named after its icon alone, in
+    every row, would not say which document it deletes."""
+    api = f"{app_server.url}/api/v1"
+    for name in ("quince-jam.txt", "quince-paste.txt"):
+        httpx.post(f"{api}/documents", timeout=60, files=[
+            ("files", (name, f"{name} tells how to cook quinces.".encode()))])
+    open_app(page, app_server)
+    bar = sidebar(page)
+    for title in ("quince-jam", "quince-paste"):
+        bar.get_by_role("button", name=f"delete icon {title}", exact=True).wait_for()
+    page.screenshot(path=str(output_dir / "named-delete-buttons.png"))
+    assert bar.get_by_role("button", name="delete icon", exact=True).count() == 0
+    bar.get_by_role("button", name="delete icon quince-jam", exact=True).click()
+    page.get_by_text("Delete quince-jam.txt and its 1 chunk?").wait_for()
+
+
+def test_delete_selected_asks_first_how_many_documents_and_chunks(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    """As the sidebar's delete and the collection's: one stray click deletes nothing."""
+    api = f"{app_server.url}/api/v1"
+
+    def sources() -> list[str]:
+        return [d["source"] for d in httpx.get(f"{api}/documents").json()["documents"]]
+
+    ticked = ["upload:0-olive-grove.txt", "upload:0-olive-press.txt"]
+    for source in ticked:
+        name = source.removeprefix("upload:")
+        httpx.post(f"{api}/documents", timeout=60, files=[
+            ("files", (name, f"{name} is a note on olives and their oil.".encode()))])
+    open_app(page, app_server, "documents")
+    box = page.get_by_test_id("stDataFrame").bounding_box()
+    for count, source in enumerate(ticked, start=1):
+        row = sources().index(source)
+        page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
+        page.get_by_role("button", name=f"Delete selected ({count})").wait_for()
+        wait_idle(page)
+    page.get_by_role("button", name="Delete selected (2)").click()
+    page.get_by_text("Delete 2 documents and their 2 chunks?").wait_for()
+    wait_idle(page)
+    page.screenshot(path=str(output_dir / "delete-selected-asks.png"))
+    assert set(ticked) <= set(sources())  # asked, nothing deleted yet
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("button", name="Delete selected (0)").wait_for()
+    assert not set(ticked) & set(sources())
+
+
+def test_a_file_of_a_type_no_loader_reads_is_in_the_upload_report(
+        page, app_server: AppServer, output_dir: Path) -> None:
+    """The browser's uploader would drop it before sending it: the report must still name
+    every file picked."""
+    open_app(page, app_server)
+    bar = sidebar(page)
+    bar.locator("input[type=file]").set_input_files([
+        {"name": "winch-tool.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ\x90"},
+        {"name": "winch-rope.txt", "mimeType": "text/plain",
+         "buffer": b"The winch on the quay takes a 12 mm rope."}])
+    for name in ("winch-tool.exe", "winch-rope.txt"):
+        bar.get_by_test_id("stFileChip").filter(has_text=name).wait_for()
+    bar.get_by_role("button", name="Add to library").click()
+    bar.get_by_text("winch-rope.txt: ingested").wait_for()
+    bar.get_by_text("winch-tool.exe: failed (unsupported file type .exe; supported: ").wait_for()
+    bar.get_by_text("1 ingested, 1 failed").wait_for()
+    page.screenshot(path=str(output_dir / "refused-type-reported.png"), full_page=True)

@@ -12,7 +12,7 @@ from ingest.chunking import Chunker
 from ingest.loaders import load_bytes
 from rag.cli.main import app
 from rag.evaluation import evaluate_pages
-from rag.evaluation.metrics import cuts_a_sentence
+from rag.evaluation.metrics import cuts_a_sentence, first_citation
 from rag.evaluation.pdfpages import pdf_of_pages
 from rag.evaluation.report import development_sets
 from rag.evaluation.run import searched_once
@@ -123,6 +123,12 @@ def test_an_answer_that_stops_mid_sentence_is_counted_as_cut() -> None:
     assert not cuts_a_sentence("“ Hello? ” [1] Wait… [2]")
     assert not cuts_a_sentence("He graduated in 1873.:33 [1] It was cold.[citation needed] [2]")
     assert cuts_a_sentence("Otters hold paws. [1] They keep a stone under [1]")
+
+
+def test_the_first_citation_is_read_outside_the_code_an_answer_quotes() -> None:
+    """R's output "[1] FALSE" in a quoted transcript is the program's, not a marker."""
+    assert first_citation("Here is an example: [2]\n\n```\nR> 1 == 1\n[1] TRUE\n```\n[2]") == 2
+    assert first_citation("```\nR> .3 + .6 == .9\n[1] FALSE\n```\n[3]") == 3
 
 
 def test_short_pages_never_share_a_chunk(embedder) -> None:

@@ -205,6 +205,51 @@ def test_a_fenced_code_block_is_one_piece_kept_as_written() -> None:
     assert text[found[1].start:found[1].end] == code
 
 
+HELP = ("To get more information on any specific named function, for example solve, the "
+        "command is\n> help(solve)\nAn alternative is\n> ?solve\nFor a feature specified by "
+        "special characters, the argument must be\nenclosed in quotes.")
+TRANSCRIPT = ("Here is another example, this time using addition:\nR> .3 + .6 == .9\n"
+              "[1] FALSE\nR> print(matrix(c(.3, .6)), digits = 18)\n[,1]\n"
+              "[1,] 0.299999999999999989\n[2,] 0.599999999999999978\nThe rest is prose.")
+
+
+def test_a_pdfs_unfenced_program_lines_are_pieces_of_their_own() -> None:
+    """A PDF writes a manual's examples and a session's transcript without fences: the lines
+    opening on a prompt, and the continuation and marked output after them, are a code block
+    of their own, not run into the prose around them."""
+    assert sentences(HELP) == [
+        "To get more information on any specific named function, for example solve, the "
+        "command is", "```\n> help(solve)\n```", "An alternative is", "```\n> ?solve\n```",
+        "For a feature specified by special characters, the argument must be enclosed in "
+        "quotes."]
+    found = split(TRANSCRIPT)
+    assert [s.text for s in found] == [
+        "Here is another example, this time using addition:",
+        "```\nR> .3 + .6 == .9\n[1] FALSE\nR> print(matrix(c(.3, .6)), digits = 18)\n[,1]\n"
+        "[1,] 0.299999999999999989\n[2,] 0.599999999999999978\n```", "The rest is prose."]
+    assert TRANSCRIPT[found[1].start:found[1].end].startswith("R> .3")
+    assert TRANSCRIPT[found[1].start:found[1].end].endswith("0.599999999999999978")
+    assert sentences(">>> import os\n>>> os.getcwd()\n'/home'\nIt prints the folder.") == [
+        "```\n>>> import os\n>>> os.getcwd()\n```", "'/home' It prints the folder."]
+    # a command the sentence goes on after, in lower case, is a word of it
+    assert sentences('The function sink,\n> sink("record.lis")\nwill divert all output.\n'
+                     "The command\n> sink()\nrestores it.") == [
+        'The function sink, > sink("record.lis") will divert all output.',
+        "The command > sink() restores it."]
+
+
+@pytest.mark.parametrize("text", [
+    # a quotation's or an e-mail's lines: prose, whatever opens them
+    "He wrote:\n> Note that this is not the way to do it.\n> Thanks\nSo I did.",
+    "> **Note:** use `x = 1` here.\nDone.",
+    # a price, and a reference list's "[1]" with no prompt before it
+    "It costs\n$ 100 a month.",
+    "References\n[1] J. Smith. A paper on vectors. 2001.\n[2] A. Jones. Another. 2003.",
+])
+def test_lines_that_only_look_like_a_programs_stay_prose(text: str) -> None:
+    assert not any(piece.startswith("```") for piece in sentences(text))
+
+
 @pytest.mark.parametrize(("text", "pieces"), [
     # a passage cut inside a block: the code runs to its end
     ("Run this:\n\n```sh\nrag ingest docs/\n\nrag ask 'Why?'\n",

@@ -8,6 +8,8 @@ from collections.abc import Hashable, Sequence
 
 _CITATION = re.compile(r"\[(\d+)\]")
 _CITED = re.compile(r"\s*\[\d+\]")
+# a fenced code block an answer quotes: its brackets are the program's ("[1] FALSE")
+_FENCED_CODE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 # closing punctuation, then closing quotes or brackets and reference marks ("[3]", ":245")
 _SENTENCE_END = re.compile(r"""[.?!;:…](?:\s*["'”’)\]])*(?:\[[^\]]{1,30}\]|:\d+(?:,\s?\d+)*)*$""")
 
@@ -36,8 +38,9 @@ def first_rank(keys: Sequence[Hashable], gold: Hashable) -> int | None:
 
 
 def first_citation(answer: str) -> int | None:
-    """The passage number of an answer's first citation marker [n]."""
-    match = _CITATION.search(answer)
+    """The passage number of an answer's first citation marker [n], outside the code it
+    quotes."""
+    match = _CITATION.search(_FENCED_CODE.sub("", answer))
     return int(match.group(1)) if match else None
 
 

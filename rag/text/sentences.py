@@ -139,6 +139,22 @@ _SCRIPT_END = re.compile(
 # tildes underlines a heading in plain text (reStructuredText's style), and two such headings
 # would fence the text between them
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,})[^`\n]*$", re.MULTILINE)
+# a program's lines a PDF writes without a fence (a manual's examples, a session's
+# transcript): a line opening on a prompt ("> help(solve)", "R> .3 + .6 == .9", ">>> import
+# os", "$ make"), then the lines after it continuing the command ("+ ", "... ") or showing
+# its output as R and knitr mark it ("[1] FALSE", "[2,] 0.59", "[,1]", "## [1] 3"). Read as
+# prose they ran into the sentences around them, and R's "[1]" read as a citation's marker
+_PROMPT = re.compile(r"^[ \t]*(?:R>|>>>|>|\$(?![ \t]*\d))[ \t]+\S", re.MULTILINE)
+_AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.|##)[ \t]+\S|\[\d*,?\d*\](?:[ \t]|$))")
+# a quotation's or an e-mail's "> " opens a line of prose, not a command: a command writes
+# a sign of code ("help(solve)", "?solve", "x <- 1") and no run of plain words outside its
+# strings ("> Note that the")
+_PLAIN_QUOTE = re.compile(r"[ \t]*>[ \t]")
+_SIGN_OF_CODE = re.compile(r"[()\[\]{}=<?~+*/^$\"'\d-]")
+_PLAIN_WORDS = re.compile(r"(?<![\w.$])[A-Za-z]+,?(?: [A-Za-z]+,?){2}(?![\w(.])")
+# Markdown's marks in a quotation: a code span, bold, a GitHub alert ("> [!NOTE]")
+_MARKDOWN_IN_QUOTE = re.compile(r"`|\*\*|__|^\s*\[!")
+_STRING = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'")
 # a word's question or exclamation, its quotation closed by any mark ("?*", "!'", or none;
 # not code's "%!" or "#!")...
 _ASKS_OR_EXCLAIMS = re.compile(r"[^\W_][*_\"'”’`]*[?!]+[*_\"'”’`]*$")
@@ -387,6 +403,60 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+def _prompted_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where each run of a program's unfenced lines lies (`_PROMPT`): its first line opens
+    on a prompt, and it runs on over the lines of commands and of their marked output after
+    it. None inside a fenced block."""
+    if _PROMPT.search(text) is None:  # most passages: no line to look at
+        return []
+    runs: list[tuple[int, int]] = []
+    start = end = None
+    at = 0
+    for line in text.splitlines(keepends=True):
+        line_start, at = at, at + len(line)
+        body = line.rstrip("\r\n")
+        fenced_line = any(a <= line_start < b for a, b in fenced)
+        if not fenced_line and _is_command(body):
+            start = line_start if start is None else start
+            end = line_start + len(body.rstrip())
+        elif not fenced_line and start is not None and _AFTER_PROMPT.match(body):
+            end = line_start + len(body.rstrip())
+        elif start is not None:
+            runs.append((start, end))
+            start = None
+    if start is not None:
+        runs.append((start, end))
+    return [(start, end) for start, end in runs if not _inside_a_sentence(text, start, end)]
+
+
+def _inside_a_sentence(text: str, start: int, end: int) -> bool:
+    """Whether a program's lines stand inside a sentence, as a word of it: the prose before
+    them goes on after them in lower case ("The function sink,\n> sink("record.lis")\nwill
+    divert all subsequent output"). Apart, the sentence's halves would be quoted alone."""
+    before = text[:start].rstrip()
+    after = text[end:].lstrip(" \t")
+    return (bool(before) and before[-1] not in ".!?:;" and after[:1] == "\n"
+            and after.lstrip()[:1].islower())
+
+
+def _is_command(line: str) -> bool:
+    """Whether a line opens on a prompt and is a command, not a quotation's prose."""
+    if not _PROMPT.match(line):
+        return False
+    if not _PLAIN_QUOTE.match(line):
+        return True
+    command = _STRING.sub('""', line.lstrip()[1:])
+    if _MARKDOWN_IN_QUOTE.search(command):
+        return False
+    return _SIGN_OF_CODE.search(command) is not None and _PLAIN_WORDS.search(command) is None
+
+
+def _as_fenced(text: str, start: int, end: int) -> Sentence:
+    """A run of a program's unfenced lines as a fenced code block, its lines as written."""
+    lines = "\n".join(line.rstrip() for line in text[start:end].splitlines())
+    return Sentence(f"```\n{lines}\n```", start, end)
+
+
 def _cut_block(text: str, code_fence: str) -> tuple[Sentence | None, int]:
     """The code that `text` begins with, inside a block `code_fence` opened before it: that
     code quoted under its opening fence, a line "…" standing for the lines before (None when
@@ -413,17 +483,17 @@ def split(text: str, language: str | None = None,
         code, end = _cut_block(text, code_fence)
         rest = [Sentence(s.text, s.start + end, s.end + end) for s in split(text[end:], language)]
         return [code, *rest] if code else rest
-    if "```" not in text:
-        return _split_prose(text, language)
-    blocks = _fenced_blocks(text)
-    if not blocks:
+    blocks = _fenced_blocks(text) if "```" in text else []
+    runs = _prompted_runs(text, blocks)
+    if not blocks and not runs:
         return _split_prose(text, language)
     # the code blanked out, its line ends kept: the prose keeps its offsets, and a block
     # break on each side of the code
     prose = list(text)
-    for start, end in blocks:
+    for start, end in [*blocks, *runs]:
         prose[start:end] = [c if c == "\n" else " " for c in text[start:end]]
     code = [Sentence(text[start:end].rstrip(), start, end) for start, end in blocks]
+    code += [_as_fenced(text, start, end) for start, end in runs]
     return sorted(_split_prose("".join(prose), language) + code, key=lambda s: s.start)
 
 

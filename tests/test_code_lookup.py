@@ -72,3 +72,27 @@ def test_options_listed_together_are_each_defined_by_their_line() -> None:
     assert defines_option("--save --no-save Control whether data sets are saved.", "--no-save")
     assert not defines_option("Exit when done unless --persist is also specified.",
                               "--persist")
+
+
+VECTORS = ("Vectors and assignment\nA vector is an ordered collection of numbers. The "
+           "vector x holds five numbers, and a vector can be {n} long. Vector arithmetic "
+           "works element by element on each vector.")
+COERCION = ("Arrays\nThe official way to coerce an array back to a simple vector object "
+            "is to use as.vector(). The function is.na(x) gives a logical vector of the "
+            "same size as x.")
+
+
+def test_a_dotted_name_is_searched_and_quoted_as_written(service: RagService) -> None:
+    """"as.vector" is no "vector", and "is.na" no "na": the passages on vectors outrank the
+    one writing the name by their words."""
+    for n in range(8):
+        service.ingest_bytes(f"vectors-{n}.txt", VECTORS.format(n=n).encode(),
+                             f"upload:vectors-{n}.txt")
+    service.ingest_bytes("arrays.txt", COERCION.encode(), "upload:arrays.txt")
+    for question in ("as.vector", "What does as.vector do?", "What does is.na return?"):
+        found = [hit.source for hit in service.search(question, top_k=3, mode="sparse")]
+        assert found[0] == "upload:arrays.txt", question
+        found = [hit.source for hit in service.search(question, top_k=3, mode="hybrid")]
+        assert "upload:arrays.txt" in found, question
+    answer = service.ask("What does is.na return?", top_k=3)
+    assert answer.text.startswith("The function is.na(x) gives a logical vector")

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from ingest.embedding import embed_chunks
+from rag.answering.citations import CitationChecker
 from rag.errors import AIError
+from rag.evaluation.metrics import first_citation
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.extractive import (
     WEAK_MATCH,
@@ -616,6 +618,91 @@ def test_code_brings_the_sentence_introducing_it(embedder) -> None:
                    "OpenAI(base_url=URL)?", [guide], max_sentences=2)
     assert ("A client that waits longer than usual can be made like this: [1]"
             f"\n\n{code}\n[1]") in answer
+
+
+def test_a_pdfs_program_lines_are_quoted_as_code_after_the_sentence_they_complete(
+        embedder) -> None:
+    """A manual's PDF writes "the command is" then "> help(solve)" on a line of its own: the
+    command is quoted as code, fenced, after the words it completes, and the next sentence
+    is not run into it. R's output "[1] FALSE" in it is the program's, not a citation."""
+    manual = Hit("d0", "R-intro.pdf", 5, "c0", 1.0,
+                 "R has an inbuilt help facility similar to the man facility of UNIX. To get "
+                 "more information on any specific named function, for example solve, the "
+                 "command is\n> help(solve)\nAn alternative is\n> ?solve\nFor a feature "
+                 "specified by special characters, the argument must be enclosed in double\n"
+                 "or single quotes, making it a character string.")
+    answer = quote(embedder, "How do I get help on a function?", [manual], max_sentences=2)
+    assert ("for example solve, the command is [1]\n\n```\n> help(solve)\n```\n[1]"
+            in answer), answer
+    assert "is > help" not in answer and "An alternative is > ?solve For" not in answer
+    other = Hit("d1", "R-data.pdf", 3, "c1", 1.0, "Data can be imported from spreadsheets.")
+    faq = Hit("d0", "R-FAQ.pdf", 41, "c0", 0.9,
+              "Floating point numbers are rounded. Here is another example, this time using "
+              "addition:\nR> .3 + .6 == .9\n[1] FALSE\nR> .3 + .6 - .9\n[1] -1.110223e-16\n")
+    deltas = list(ExtractiveGenerator(embedder, max_sentences=2).stream(
+        GenerationRequest("Is .3 + .6 == .9 in R?", [other, faq]), GenerationRecord()))
+    checker = CitationChecker(2, [other.text, faq.text])
+    answer = "".join(checker.filter(iter(deltas)))
+    assert ("```\nR> .3 + .6 == .9\n[1] FALSE\nR> .3 + .6 - .9\n[1] -1.110223e-16\n```\n[2]"
+            in answer), answer
+    assert checker.cited == {2} and first_citation(answer) == 2
+
+
+def test_a_transcript_matching_the_questions_figures_leaves_room_for_the_sentences(
+        embedder) -> None:
+    """A session's transcript holds the question's literals ("0.1 + 0.2 == 0.3") as no
+    sentence does: it is quoted with its introduction, but the sentences saying why are held
+    to the best sentence's score, not to the program's, and two of them come."""
+    session = Hit("d0", "R-FAQ.pdf", 41, "c0", 1.0,
+                  "Here is another example, this time using addition:\nR> .3 + .6 == .9\n"
+                  "[1] FALSE\nR> 0.1 + 0.2 == 0.3\n[1] FALSE\n")
+    why = Hit("d1", "R-FAQ.pdf", 40, "c1", 0.9,
+              "7.31 Why doesn't R think these numbers are equal?\n\nThe only numbers that can "
+              "be represented exactly in R's numeric type are integers and fractions whose "
+              "denominator is a power of 2. All other numbers are internally rounded to "
+              "(typically) 53 binary digits accuracy.")
+    answer = quote(embedder, "Why is 0.1 + 0.2 == 0.3 FALSE in R?", [session, why],
+                   max_sentences=4)
+    assert answer.startswith("Here is another example, this time using addition: [1]\n\n```")
+    assert ("whose denominator is a power of 2. [2] All other numbers are internally rounded "
+            "to (typically) 53 binary digits accuracy. [2]") in answer, answer
+
+
+def test_a_sentence_the_code_after_it_completes_is_quoted_with_it(embedder) -> None:
+    """"... glm() which uses the form" then the call on a line of its own: the sentence says
+    nothing without the code, and brings it, however few of the question's words it holds."""
+    robust = Hit("d1", "R-intro.pdf", 70, "c1", 1.0,
+                 "Robust regression\n\nThere are several functions available for fitting "
+                 "regression models in a way resistant to the influence of extreme outliers in "
+                 "the data. The loess() function fits a nonparametric regression by using a "
+                 "locally weighted regression.")
+    glm = Hit("d0", "R-intro.pdf", 68, "c0", 0.98,
+              "The R function to fit a generalized linear model is glm() which uses the form\n"
+              "> fitted.model <- glm(formula, family=family.generator, data=data.frame)\n"
+              "The only new feature is the family.generator, which is the instrument by which "
+              "the family is described.")
+    answer = quote(embedder, "Which function fits a linear regression model?", [robust, glm],
+                   max_sentences=3)
+    assert ("glm() which uses the form [2]\n\n```\n> fitted.model <- glm(formula, "
+            "family=family.generator, data=data.frame)\n```\n[2]") in answer, answer
+
+
+def test_a_dotted_name_most_passages_write_is_their_subject_not_the_question(
+        embedder) -> None:
+    """"Which argument of read.table ...?" of a chapter on read.table: most passages name
+    it, one under a heading naming it, and the sentence answering need not say it again."""
+    passages = [Hit(f"d{n}", "R-data.pdf", 12 + n, f"c{n}", 1.0 - n / 10, text) for n, text in
+                enumerate([
+                    "By default the file is assumed to contain the string NA to represent "
+                    "missing values, but this can be changed by the argument na.strings. "
+                    "Quotes can be escaped by doubling them, as read.table reads them.",
+                    "2.1 Variations on read.table\n\n"
+                    "The function read.table is the most convenient way to read in a grid of "
+                    "data. Several other functions call read.table with other arguments.",
+                    "Beware that read.table is an inefficient way to read in large matrices."])]
+    answer = quote(embedder, "Which argument of read.table tells it which strings mean "
+                   "missing values?", passages)
+    assert "changed by the argument na.strings." in answer, answer
 
 
 def test_code_does_not_answer_a_question_asking_for_a_number_or_a_name(embedder) -> None:

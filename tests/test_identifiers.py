@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text.identifiers import identifiers, writes, written_phrases
+from rag.text import lexical
+from rag.text.identifiers import dotted_names, identifiers, writes, written_phrases
 
 
 def test_codes_and_names_are_the_written_words_mixing_letters_and_digits_or_joined() -> None:
@@ -93,3 +94,34 @@ def test_a_commands_option_is_a_code_written_with_its_dashes() -> None:
     # its words alone, or in a longer option, are not it
     for text in ("The value of a persistent variable", "values persist", "--persistent"):
         assert not writes(text, "--persist"), text
+
+
+def test_a_name_of_words_joined_by_dots_is_a_code_not_an_abbreviation_or_glued_text() -> None:
+    """R's and Python's dotted names: their pieces are stop words ("as", "is") or common
+    ones, so they are looked up as written."""
+    asked = ("Do as.vector(), is.na(x), the as.is argument of read.table, os.path.join, "
+             "Sys.Date or config.yaml differ, e.g. in the U.S.? The vector.The end at 3.14.")
+    assert identifiers(asked) == ["as.vector", "is.na", "as.is", "read.table", "os.path.join",
+                                  "Sys.Date", "config.yaml"]
+    assert written_phrases("What does is.na return?") == ["is.na"]
+    # written with its dots, in any case: "such as vector" is no "as.vector"
+    assert writes("use as.vector() to coerce", "as.vector")
+    assert writes("See AS.VECTOR.", "as.vector")
+    assert not writes("coerced such as vector objects", "as.vector")
+    assert not writes("as.vector.default", "as.vector")
+    assert dotted_names("read.table(x, as.is = TRUE) e.g. end.Next 2.10.3") == [
+        "read.table", "as.is"]
+
+
+def test_a_dotted_name_is_one_term_asked_and_indexed_whole() -> None:
+    """"as" and "is" are stop words: whole, "as.is" and "is.na" are terms, and a question's
+    "read.table" is asked once, not again as "read" and "table"."""
+    assert lexical.term_set("as.is") == {"as.is"}
+    assert lexical.term_set("What does is.na return?") == {"is.na", "na", "return"}
+    assert lexical.asked_terms("Which argument of read.table do I set?") == {
+        "argument", "read.table", "set"}
+    assert lexical.term_shares("Which argument of read.table do I set?", [
+        "Other functions call read.table with other arguments.",
+        "Set the argument na.strings."]) == pytest.approx([2 / 3, 2 / 3])
+    assert lexical.term_index("as.vector") in lexical.query_vector("as.vector")[0]
+    assert lexical.term_index("as.vector") in lexical.document_vector("use as.vector()")[0]

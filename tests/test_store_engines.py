@@ -655,6 +655,19 @@ def test_a_collection_indexed_before_accents_were_taken_off_is_searched_as_befor
     old.close()
 
 
+def test_a_collection_indexed_before_dotted_names_were_terms_is_searched_as_before(
+        settings, embedder, engine, corpus: Path) -> None:
+    old = reopened_as_filled_by(lexical.UNDOTTED_SCHEME, settings, embedder, engine, corpus)
+    # the name by its pieces, as that version indexed it: "as" is a stop word
+    assert lexical.query_vector("as.vector", lexical.UNDOTTED_SCHEME) == (
+        [lexical.term_index("vector")], [1.0])
+    arrays = added_file(old, corpus, "arrays.txt", "To coerce an array use as.vector().")
+    assert old.search("as.vector", 3, "sparse")[0].source == arrays
+    # and never said to be missing: such a collection cannot tell
+    assert old.retriever.unheld("What does as.matrix do?", []) == ()
+    old.close()
+
+
 def test_weighted_dbsf_fusion() -> None:
     dense = [("a", 0.9), ("b", 0.8), ("c", 0.1)]
     sparse = [("c", 12.0), ("b", 6.0)]

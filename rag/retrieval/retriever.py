@@ -27,7 +27,13 @@ from rag.stores.base import ChunkStore
 from rag.stores.fusion import ScoredIds
 from rag.text import lexical, spelling
 from rag.text.contents import is_contents
-from rag.text.identifiers import defines_in_a_line, identifiers, is_option, writes
+from rag.text.identifiers import (
+    defines_in_a_line,
+    identifiers,
+    is_dotted_name,
+    is_option,
+    writes,
+)
 from rag.text.words import folded
 from rag.types import Hit, SearchMode
 
@@ -282,8 +288,13 @@ class Retriever:
 
     def _holds_code(self, code: str) -> bool:
         """Whether a passage of the library writes `code` as asked: among those its pieces'
-        terms find best, where a passage holding it all ranks high."""
-        vector = lexical.query_vector(code, self.store.lexical_scheme)
+        terms find best, where a passage holding it all ranks high. A dotted name in a
+        collection that keeps no such terms cannot be told: its pieces ("as", "vector") are
+        stop words or common ones."""
+        scheme = self.store.lexical_scheme
+        if is_dotted_name(code) and not lexical.names_dotted(scheme):
+            return True
+        vector = lexical.query_vector(code, scheme)
         found = self.store.search(None, vector, CODE_LOOKUP_DEPTH, mode="sparse")
         return not vector[0] or any(writes(_written(hit), code) for hit in found)
 

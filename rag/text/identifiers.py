@@ -1,5 +1,6 @@
 """Codes and names a question looks up as written: an error code ("E9999"), a CVE, a part
-number ("AB-9999-X"), a version ("v2.10.3"), a setting's name ("retry_timeout_ms").
+number ("AB-9999-X"), a version ("v2.10.3"), a setting's name ("retry_timeout_ms"), a dotted
+name ("as.vector", "os.path.join", "config.yaml").
 
 The vocabulary cannot tell whether the library knows one: its pieces ("ab", "9999", "retry",
 "timeout") are ordinary words and numbers, which the library's other codes and names hold.
@@ -33,6 +34,15 @@ _SHORTEST = 3
 # a version or an address written in figures alone ("2.10.3", "10.20.30.40"): a code too,
 # unlike a number ("3.14", "1,200")
 _DOTTED = re.compile(r"\d+(?:\.\d+){2,}")
+# a name of words joined by dots ("as.vector", "is.na", "os.path.join", "config.yaml"): its
+# pieces are often stop words ("as", "is") or common ones, and "is.na" is no "na". Each
+# piece opens with a letter: a decimal ("3.14"), a version ("v2.10.3") or a page ("p.33")
+# is none
+_DOTTED_NAME = re.compile(r"(?<![\w.])[^\W\d_]\w*(?:\.[^\W\d]\w*)+(?![\w.]\w)")
+# what reads as one and is none: an abbreviation of single letters ("e.g", "i.e", "U.S"),
+# and a PDF's sentence end glued to the next sentence ("the vector.The next")
+_INITIALS = re.compile(r"[^\W\d_](?:\.[^\W\d_])+")
+_GLUED_SENTENCES = re.compile(r"[a-z]+\.[A-Z][a-z]+")
 # a command's option ("--persist", "--as-cran", "-no-gui"): its words are common ones, and
 # "--persist" is no "persistent"
 _OPTION = re.compile(r"(?:--?|[–—])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
@@ -40,8 +50,9 @@ _OPTION = re.compile(r"(?:--?|[–—])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*
 
 def identifiers(question: str) -> list[str]:
     """The question's written words that are codes or names: letters and digits together
-    ("E9999", "CVE-2023-4863"), words joined by underscores ("retry_timeout_ms"), or figures
-    in three dotted groups or more ("2.10.3"); not a number with its unit ("5mm"), joined to
+    ("E9999", "CVE-2023-4863"), words joined by underscores ("retry_timeout_ms") or by dots
+    ("as.vector", "is.na(x)"; not "e.g."), or figures in three dotted groups or more
+    ("2.10.3"); not a number with its unit ("5mm"), joined to
     a word ("3-year") or with a possessive's or a plural's ending ("1950's", "80s")."""
     return _written_codes(question, everyday=False)
 
@@ -76,17 +87,44 @@ def _is_code(word: str) -> bool:
     digits = any(ch.isdigit() for ch in word)
     joined = "_" in word.strip("_") and letters
     coded = (letters and digits) or joined or _DOTTED.fullmatch(word) is not None
+    coded = coded or is_dotted_name(word)
     return (len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
             or len(word) > _SHORTEST and _OPTION.fullmatch(word) is not None)
+
+
+def is_dotted_name(word: str) -> bool:
+    """Whether `word` is a name of words joined by dots ("as.is", "os.path.join"), not an
+    abbreviation ("e.g") nor two sentences a PDF glued together ("vector.The")."""
+    return (_DOTTED_NAME.fullmatch(word) is not None and _INITIALS.fullmatch(word) is None
+            and _GLUED_SENTENCES.fullmatch(word) is None)
+
+
+def dotted_names(text: str) -> list[str]:
+    """The dotted names `text` writes (`is_dotted_name`), case-folded, in order."""
+    if "." not in text:
+        return []
+    return [found.casefold() for found in _DOTTED_NAME.findall(text)
+            if is_dotted_name(found)]
+
+
+def without_dotted_names(text: str) -> str:
+    """`text` with each dotted name (`is_dotted_name`) a space."""
+    if "." not in text:
+        return text
+    return _DOTTED_NAME.sub(lambda found: " " if is_dotted_name(found.group()) else
+                            found.group(), text)
 
 
 def writes(text: str, identifier: str) -> bool:
     """Whether `text` writes `identifier`: its runs of letters and of digits in the same
     order, in any case, whatever separates them or not ("CVE-2023-4863", "cve 2023 4863";
     "covid19" and "COVID-19"; "x86-64" and "x86_64"). A letter apart it is another code
-    ("E9990" is not "E9999")."""
+    ("E9990" is not "E9999"). A dotted name is written with its dots ("as.vector"): "such
+    as vector" is none."""
     if _OPTION.fullmatch(identifier):  # written with its dashes, as a command takes it
         return _written_option(identifier).search(text) is not None
+    if is_dotted_name(identifier):
+        return identifier.casefold() in dotted_names(text)
     wanted = _parts(identifier)
     if not wanted:
         return False

@@ -17,6 +17,10 @@ Greek letters is indexed both as written and without them ("café" and "cafe"): 
 without accents finds it, and one typed with them ranks the passages that write them so
 higher. Pairs are made of the words without accents.
 
+A dotted name ("as.vector", "is.na", "os.path.join", `rag.text.identifiers.dotted_names`) is a
+term of its own too, as written, besides its pieces: "as" and "is" are stop words, and "is.na"
+is no "na". It counts in no text's length.
+
 SCHEME names how document vectors are made; a collection records the scheme it was filled
 with, and queries against an older collection are made the way its vectors were.
 """
@@ -33,6 +37,7 @@ from functools import lru_cache
 import snowballstemmer
 
 from rag.text import references, spelling
+from rag.text.identifiers import dotted_names, without_dotted_names
 from rag.text.words import folded, spaced_word_spans, spaced_words, words
 
 K1 = 1.2
@@ -52,8 +57,9 @@ TITLE_SHARE = 1.0
 # a question's word that may be misspelt (`rag.text.spelling`) and that a text writes a
 # letter apart ("throuhg", "through") counts as a variant would
 TYPO_SHARE = VARIANT_SHARE
-SCHEME = "bm25-bigrams-3"  # single terms and adjacent pairs, BM25 tf weights, words of any
-# script, and accented words also without their accents
+SCHEME = "bm25-bigrams-4"  # single terms and adjacent pairs, BM25 tf weights, words of any
+# script, accented words also without their accents, and dotted names whole
+UNDOTTED_SCHEME = "bm25-bigrams-3"  # collections filled before dotted names were terms
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
 # collections filled before words were read in any script: pairs, and `\w` runs as words
 SPACED_SCHEME = "bm25-bigrams-1"
@@ -114,18 +120,24 @@ def _terms_of(word: str) -> tuple[str, str] | None:
 
 def terms(text: str, scheme: str = SCHEME) -> list[str]:
     """Case-folded, stemmed content words, as written (read as `scheme` reads them)."""
-    found = words(text) if scheme in (SCHEME, ACCENTED_SCHEME) else spaced_words(text)
+    found = (words(text) if scheme in (SCHEME, UNDOTTED_SCHEME, ACCENTED_SCHEME)
+             else spaced_words(text))
     return [t for t in map(_term, found) if t is not None]
 
 
 def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]]:
     """The text's terms as written and, side by side, without accents (the same list when
     `scheme` predates that)."""
-    if scheme != SCHEME:
+    if scheme not in (SCHEME, UNDOTTED_SCHEME):
         written = terms(text, scheme)
         return written, written
     both = [t for t in map(_terms_of, words(text)) if t is not None]
     return [written for written, _ in both], [plain for _, plain in both]
+
+
+def names_dotted(scheme: str) -> bool:
+    """Whether vectors made by `scheme` hold dotted names as terms of their own."""
+    return scheme == SCHEME
 
 
 def term_shares(question: str, texts: Sequence[str], named: str = "") -> list[float]:
@@ -136,7 +148,7 @@ def term_shares(question: str, texts: Sequence[str], named: str = "") -> list[fl
     a letter apart (`rag.text.spelling`), TYPO_SHARE. The titles of a manual's
     cross-references are none of a text's words: they are another section's
     (`rag.text.references`)."""
-    asked = term_set(question)
+    asked = asked_terms(question)
     if not asked:
         return [0.0] * len(texts)
     texts = [references.without_titles(text) for text in texts]
@@ -210,9 +222,19 @@ def variant_stubs(found: frozenset[str]) -> frozenset[str]:
 # the same passages come back for related questions
 @lru_cache(maxsize=8192)
 def term_set(text: str) -> frozenset[str]:
-    """A text's distinct terms, without accents: a question and a sentence share a word
-    however either writes it."""
-    return frozenset(indexed_terms(text)[1])
+    """A text's distinct terms, without accents, and its dotted names: a question and a
+    sentence share a word however either writes it."""
+    return frozenset(indexed_terms(text)[1]).union(dotted_names(text))
+
+
+@lru_cache(maxsize=8192)
+def asked_terms(question: str) -> frozenset[str]:
+    """The terms a question asks for: `term_set`, a dotted name counted once, whole, not
+    again by its pieces ("read.table" is no "read" and "table" asked besides)."""
+    dotted = dotted_names(question)
+    if not dotted:
+        return term_set(question)
+    return term_set(without_dotted_names(question)).union(dotted)
 
 
 @lru_cache(maxsize=200_000)
@@ -233,15 +255,19 @@ def pairs(found: list[str]) -> list[str]:
 
 def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
     """BM25 term-frequency weights of a chunk's terms (as written, and without accents where
-    that differs) and term pairs (IDF is applied by Qdrant), its words read as `scheme` reads
-    them; the length normalisation counts the terms as written. The titles of a manual's
-    cross-references are left out: they are another section's words (`rag.text.references`)."""
-    written, plain = indexed_terms(references.without_titles(text), scheme)
+    that differs), dotted names and term pairs (IDF is applied by Qdrant), its words read as
+    `scheme` reads them; the length normalisation counts the terms as written. The titles of
+    a manual's cross-references are left out: they are another section's words
+    (`rag.text.references`)."""
+    text = references.without_titles(text)
+    written, plain = indexed_terms(text, scheme)
     length_norm = 1 - B + B * len(written) / AVERAGE_TERMS
     unaccented = [term for term, as_written in zip(plain, written, strict=True)
                   if term != as_written]
+    dotted = dotted_names(text) if names_dotted(scheme) else []
     weights: dict[int, float] = {}
-    for counts in (Counter(written) + Counter(unaccented), Counter(pairs(plain))):
+    for counts in (Counter(written) + Counter(unaccented) + Counter(dotted),
+                   Counter(pairs(plain))):
         for term, tf in counts.items():
             index = term_index(term)
             weights[index] = weights.get(index, 0.0) + tf * (K1 + 1) / (tf + K1 * length_norm)
@@ -249,11 +275,14 @@ def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[fl
 
 
 def query_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
-    """Each distinct query term once, as written and without accents, weight 1, and (unless
-    the collection predates them) each distinct pair of adjacent terms, weight
-    BIGRAM_WEIGHT; a number also as the other way of writing it (`number_forms`)."""
+    """Each distinct query term once, as written and without accents, and each dotted name,
+    weight 1, and (unless the collection predates them) each distinct pair of adjacent
+    terms, weight BIGRAM_WEIGHT; a number also as the other way of writing it
+    (`number_forms`)."""
     written, plain = indexed_terms(text, scheme)
     joined, grouped = number_forms(text)
+    if names_dotted(scheme):
+        joined += dotted_names(text)
     weights = {term_index(term): 1.0 for term in {*written, *plain, *joined}}
     if scheme != UNIGRAM_SCHEME:
         for pair in {*pairs(plain), *grouped}:

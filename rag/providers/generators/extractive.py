@@ -51,7 +51,7 @@ from rag.text.answer_types import (
 )
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
-from rag.text.identifiers import defines_option, writes, written_phrases
+from rag.text.identifiers import defines_option, is_dotted_name, writes, written_phrases
 from rag.text.measures import holds_measure
 from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
@@ -326,7 +326,7 @@ class ExtractiveGenerator(Generator):
             ] or candidates
         candidates = _in_named_entries(candidates, named)
         candidates = _in_named_rows(asked, candidates)
-        codes = written_phrases(request.question)
+        codes = _telling_codes(written_phrases(request.question), request.passages)
         candidates = _of_codes(codes, candidates)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
@@ -336,9 +336,15 @@ class ExtractiveGenerator(Generator):
         by_names = overlap - _overlap(request.question, [c.text for c in candidates])
         leaning = {i: before for i, c in enumerate(candidates)
                    if (before := _leaned_on(c, by_passage))}
-        if leaning:
-            at = list(leaning)
-            paired = _overlap(request.question, [f"{leaning[i].text} {candidates[i].text}"
+        # and a sentence the code after it completes ("the command is" before "> sink()")
+        # says what it says with the code's words
+        completed = {i: after for i, c in enumerate(candidates)
+                     if (after := _completing_code(c, by_passage))}
+        for pairs in (leaning, completed):
+            if not pairs:
+                continue
+            at = list(pairs)
+            paired = _overlap(request.question, [f"{pairs[i].text} {candidates[i].text}"
                                                  for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         above = [f"{c.heading} {c.entry}" for c in candidates]
@@ -405,17 +411,23 @@ class ExtractiveGenerator(Generator):
     def _choose(self, ranked: list[_Candidate], scores: list[float], own: list[float],
                 by_passage: list[list[_Candidate]]) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the predecessor it leans on, up to
-        max_sentences: at least MIN_SENTENCES when the best one's section holds that many,
-        and beyond that only those whose `own` score is within _RELATIVE of the best own
+        max_sentences: at least MIN_SENTENCES besides code when the best one's section holds
+        that many, and beyond that only those whose `own` score is within _RELATIVE of the best own
         score (below that share, only one of the best one's section, and not one shown ahead
         of the best). Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
-        enough = max(own) * _RELATIVE
+        # code says nothing of its own: it shows what the sentence introducing it says. Its
+        # literals and names match a question's ("0.1 + 0.2 == 0.3") as no sentence does,
+        # so the sentences are held to the best sentence's score, not to its
+        code = {(c.passage, c.index) for group in by_passage for c in group if is_code(c.text)}
+        enough = _RELATIVE * max((said for c, said in zip(ranked, own, strict=True)
+                                  if not is_code(c.text)), default=max(own))
         best = ranked[0]
         for c, score, said in zip(ranked, scores, own, strict=True):
             if len(chosen) >= self.max_sentences:
                 break
-            if said < enough and (len(chosen) >= MIN_SENTENCES or not _goes_on_from(best, c)):
+            saying = len(chosen.keys() - code)
+            if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)):
                 # there only to make the answer two sentences: from another section it would
                 # answer another question (an FAQ's next entry), and from before the best one
                 # it would be read first (document order); the answer stays one
@@ -579,7 +591,7 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     passage = by_passage[c.passage - 1]
     if is_code(c.text):
         before = passage[c.index - 1]
-        return before if before.text.endswith(":") and not before.is_title else None
+        return before if _introduces_code(before.text) and not before.is_title else None
     if not leans_back(c.text):
         return None
     before = passage[c.index - 1]
@@ -597,7 +609,7 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
         return []
     after = passage[c.index + 1]
     if is_code(after.text):
-        return [after] if c.text.endswith(":") else []
+        return [after] if _introduces_code(c.text) else []
     if not _opens_list(c.text):
         return []
     items = []
@@ -606,6 +618,22 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
             break
         items.append(item)
     return items
+
+
+def _completing_code(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
+    """The code right after `c` in its passage that completes it, written without a stop
+    ("the command is" before "> source("commands.R")")."""
+    passage = by_passage[c.passage - 1]
+    if c.index + 1 >= len(passage) or is_code(c.text) or not c.text[-1:].isalnum():
+        return None
+    after = passage[c.index + 1]
+    return after if is_code(after.text) else None
+
+
+def _introduces_code(text: str) -> bool:
+    """Whether a sentence introduces the code after it: "Install it with pip:", or one the
+    code completes, which a PDF writes without a stop ("the command is" before "> help(solve)")."""
+    return text.endswith(":") or (text[-1:].isalnum() and not is_code(text))
 
 
 def _opens_list(text: str) -> bool:
@@ -813,6 +841,16 @@ def _holds_code(c: _Candidate, codes: Sequence[str]) -> bool:
     """Whether the sentence, or a heading it is under, writes a code the question names."""
     return bool(codes) and any(writes(f"{c.outline}\n{c.heading}\n{c.text}", code)
                                for code in codes)
+
+
+def _telling_codes(codes: list[str], passages: Sequence[Hit]) -> list[str]:
+    """The codes and names the question looks up that tell its passages' sentences apart: not
+    a dotted name most of the passages write ("Which argument of read.table ...?" of a
+    chapter on read.table), which they are all about without each sentence saying so again."""
+    def context(code: str) -> bool:
+        written = sum(writes(f"{hit.written_names()}\n{hit.text}", code) for hit in passages)
+        return len(passages) > 1 and 2 * written > len(passages)
+    return [code for code in codes if not (is_dotted_name(code) and context(code))]
 
 
 def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candidate]:

@@ -8,9 +8,10 @@ Each chunk keeps its character offsets in the document's joined text and the pag
 locator: slide, sheet, chapter, section) it comes from. A chunk never spans two pages: a
 citation names one page, and a chunk that ran on into the next page would be found by that
 page's words and cite the page before (docs/evaluation.md). Only a sentence that runs on from
-one page into the next (its page ends without a stop, the next begins in lower case) is
-finished in the first page's last chunk, so that it can be quoted whole, citing the page where
-it starts. Parts without a number or a locator (a format without pages) are split as one text.
+one page into the next (its page ends without a stop, the next begins in lower case or with a
+parenthesis going on with its prose) is finished in the first page's last chunk, so that it
+can be quoted whole, citing the page where it starts. Parts without a number or a locator (a
+format without pages) are split as one text.
 A chunk whose first sentence leans on the one before it ("He ...") keeps that one, from its
 page, as its lead-in.
 """
@@ -199,7 +200,9 @@ def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> b
     with. A stop, a blank line or a heading before it ends one; so does a line without a stop
     before a chunk opening with a capital, a figure or a list's mark (a title, a signature, a
     list's item), unless that line is prose stopping on a word no sentence ends on. A chunk
-    opening in lower case or on a closing mark goes on with it."""
+    opening in lower case or on a closing mark goes on with it, and so does one opening with a
+    parenthesis after a line of prose. A page opening with words in lower case goes on with
+    the page before, whatever that page ends with (a footnote's stop)."""
     if chunk.code_fence or chunk.start == 0:
         return False
     at_page_start = page_starts[bisect_right(page_starts, chunk.start) - 1] == chunk.start
@@ -207,17 +210,36 @@ def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> b
     end = chunk.start - len(PAGE_SEPARATOR) if at_page_start else chunk.start
     before = text[max(0, end - _LEAD_IN_CHARS):end]
     ended = before.rstrip()
-    if not ended or "\n\n" in before[len(ended):] or _ENDS_SENTENCE.search(ended):
+    if not ended:
+        return False
+    if at_page_start and _OPENS_PROSE_IN_LOWER_CASE.match(chunk.text.lstrip()):
+        # a page opening mid-sentence, whatever ends the page before: a footnote at its foot
+        # ends on a stop of its own
+        return True
+    if "\n\n" in before[len(ended):] or _ENDS_SENTENCE.search(ended):
         return False
     last_line = ended.rsplit("\n", 1)[-1]
     if is_heading(last_line.strip()):
         return False
-    opening = chunk.text.lstrip()[:1]
-    return opening.islower() or opening in _GOES_ON or _stops_mid_sentence(ended)
+    opening = chunk.text.lstrip()
+    return (opening[:1].islower() or opening[:1] in _GOES_ON or _stops_mid_sentence(ended)
+            or _aside_goes_on(ended, opening))
 
 
 # what a sentence's second part may open with, where a new one does not
 _GOES_ON = frozenset(",;:)]}—–")
+# prose in lower case: words, not code ("labels <- paste(...)") or a listing's line
+_OPENS_PROSE_IN_LOWER_CASE = re.compile(r"[a-z]+,? [a-z]+,? [a-z]+\b")
+# a list's item in parentheses: "(a) ", "(iv) ", "(2) "
+_PARENTHESISED_MARK = re.compile(r"\((?:\d{1,3}|[a-z]|[ivx]{1,5})\)\s", re.IGNORECASE)
+
+
+def _aside_goes_on(ended: str, opening: str) -> bool:
+    """Whether `opening`, a parenthesis, goes on with the prose line `ended` stops without a
+    stop: "... packages it can use" | "(i.e., which were installed)." A list's mark in
+    parentheses opens an item, and after a heading or a formula a parenthesis opens one."""
+    return (opening[:1] == "(" and not _PARENTHESISED_MARK.match(opening)
+            and _is_prose_line(ended))
 
 
 def _sentence_before(text: str, page_start: int, end: int) -> str | None:
@@ -397,14 +419,16 @@ _PROSE_LINE_WORDS = 6
 def _runs_on(page: Page, after: Page) -> int | None:
     """Where, in the text of the page `after`, the sentence that `page` leaves unfinished
     ends; None when `page` ends a sentence, `after` is not the next page, or its text does not
-    go on in lower case (a new heading, a table, a page of its own) or `page`'s prose on a
-    word no sentence ends on."""
+    go on in lower case (a new heading, a table, a page of its own), `page`'s prose on a word
+    no sentence ends on, or `page`'s prose with a parenthesis ("it can use" | "(i.e., which
+    were installed).")."""
     if not (_a_page(page) and _a_page(after) and after.number == page.number + 1):
         return None
     ending, opening = page.text.rstrip(), after.text.lstrip()
     if not ending or _ENDS_SENTENCE.search(ending):
         return None
-    if not (opening[:1].islower() or _stops_mid_sentence(ending)):
+    if not (opening[:1].islower() or _stops_mid_sentence(ending)
+            or _aside_goes_on(ending, opening)):
         return None
     lead = len(after.text) - len(opening)
     sentences = split_sentences(opening[:_RUN_ON_CHARS])
@@ -415,9 +439,13 @@ def _runs_on(page: Page, after: Page) -> int | None:
 
 def _stops_mid_sentence(ending: str) -> bool:
     """A page's text whose last line is prose ending on a word no sentence ends on."""
-    words = ending.rsplit("\n", 1)[-1].split()
-    prose = [w for w in words if w.rstrip(",;").isalpha()]
-    return len(prose) >= _PROSE_LINE_WORDS and words[-1] in _NEVER_LAST
+    return _is_prose_line(ending) and ending.split()[-1] in _NEVER_LAST
+
+
+def _is_prose_line(text: str) -> bool:
+    """Whether the last line of `text` is prose: enough words of letters alone."""
+    words = text.rsplit("\n", 1)[-1].split()
+    return len([w for w in words if w.rstrip(",;").isalpha()]) >= _PROSE_LINE_WORDS
 
 
 def _a_page(page: Page) -> bool:

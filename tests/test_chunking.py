@@ -362,3 +362,48 @@ def test_a_sentence_running_on_over_the_page_opens_the_next_inside_it(embedder) 
              Page(2, "inlet opened by a full turn. Then start it.")]
     chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
     assert [(c.page, c.opens_inside_sentence) for c in chunks] == [(1, False), (2, True)]
+
+
+def test_a_page_ending_in_prose_goes_on_into_a_parenthesis_opening_the_next(
+        embedder) -> None:
+    """"... where R knows to find packages it can use" | "(i.e., which were installed).": the
+    sentence is finished in its page's chunk, and the next page's copy of its end is no
+    sentence to quote."""
+    front = ("A library is a place (directory) where R knows to find packages it can use")
+    end = "(i.e., which were installed)."
+    pages = [Page(40, f"A package is a collection of material extending R.\n{front}"),
+             Page(41, f"{end} R is told to use a package via the function library.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert chunks[0].text.endswith(f"{front}\n{end}")
+    assert [(c.page, c.opens_inside_sentence) for c in chunks] == [(40, False), (41, True)]
+
+
+def test_a_parenthesis_after_a_heading_or_opening_an_item_begins_anew(embedder) -> None:
+    chunker = Chunker(embedder.token_counter(), 200, 30, 254)
+    cases = [
+        [Page(1, "4.3 Ordered factors"), Page(2, "(This section is optional.) It ends.")],
+        [Page(1, "The options are listed below and each of them is described in turn"),
+         Page(2, "(a) the first option. (b) the second option.")],
+    ]
+    for pages in cases:
+        chunks = chunker(_doc(pages))
+        assert [c.text for c in chunks] == [p.text for p in pages], pages[0].text
+        assert not chunks[1].opens_inside_sentence
+
+
+def test_a_page_opening_in_lower_case_after_a_footnote_opens_inside_a_sentence(
+        embedder) -> None:
+    """The page before ends on its footnote's stop, not on the sentence the next page goes
+    on with: "For most purposes the only difference between ordered" | footnote | "and
+    unordered factors is that ..."."""
+    pages = [Page(24, "For most purposes the only difference between ordered\n"
+                      "2 Note that tapply() also works when its second argument is not a "
+                      "factor."),
+             Page(25, "and unordered factors is that the former are printed showing the "
+                      "ordering of the levels.\nThe next sentence is whole.")]
+    chunker = Chunker(embedder.token_counter(), 200, 30, 254)
+    chunks = chunker(_doc(pages))
+    assert [(c.page, c.opens_inside_sentence) for c in chunks] == [(24, False), (25, True)]
+    # a page opening on a program's line in lower case is no sentence's second part
+    code = [pages[0], Page(25, "labels <- paste(\"Label\", 1:8)\nIt makes the labels.")]
+    assert not chunker(_doc(code))[1].opens_inside_sentence

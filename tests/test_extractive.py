@@ -20,9 +20,12 @@ from rag.providers.generators.extractive import (
     ExtractiveGenerator,
     _Candidate,
     _compose,
+    _followed_up,
+    _passage_sentences,
     hedge,
     not_mentioned,
 )
+from rag.text import lexical
 from rag.text.answer_types import defined_by_reference
 from rag.text.sentences import sentences, split
 from rag.types import GenerationRecord, Hit, SentenceVectors
@@ -155,6 +158,57 @@ def test_a_passage_opening_on_a_leaning_sentence_brings_the_one_before_it(embedd
     answer = quote(embedder, "Who had a leak in his mask?", [chunk], max_sentences=2)
     assert answer == ("Dr. Kent checked the air tanks before the dive. [1] He then realized "
                       "there was a leak in his mask. [1]")
+
+
+# R-data's read.table section: the set-up, then what to do about it
+_FILL = ("Its fields are separated by commas. It is quite common for a file exported from a "
+         "spreadsheet to have all trailing empty fields (and their separators) omitted. To read "
+         "such files set fill = TRUE. The file is assumed to contain the string NA to "
+         "represent missing values. Empty fields in numeric columns are also regarded as "
+         "missing values. A separator within a quoted string is read as part of the field.")
+
+
+def _stored(text: str, embedder, **kw) -> Hit:
+    return Hit("d0", "R-data.pdf", 13, "c0", 1.0, text,
+               sentence_vectors=embed_chunks(embedder, [text], sentences=True).sentences[0],
+               **kw)
+
+
+def test_a_chosen_sentence_brings_the_one_after_it_that_answers_on_its_terms(embedder) -> None:
+    """"To read such files set fill = TRUE." leans on the sentence before it, and answers
+    the question that sentence sets up: quoted right after it."""
+    text = quote(embedder, "My CSV has lines with the trailing empty fields missing; how do "
+                 "I read it?", [_stored(_FILL, embedder)])
+    assert ("(and their separators) omitted. [1] To read such files set fill = TRUE. [1]"
+            in text), text
+    assert len(_CITED.findall(text)) <= 4
+
+
+def test_a_following_sentence_without_the_questions_words_is_not_brought(embedder) -> None:
+    # "She spoke about her nerves." leans on the sentence before, but says nothing asked
+    story = ("The interview was long and friendly. The newest Miss USA was interviewed on "
+             "Wednesday for a show. She spoke about her nerves. The show airs in June.")
+    text = quote(embedder, "What day was the interview?", [_stored(story, embedder)],
+                 max_sentences=2)
+    assert "She spoke" not in text, text
+
+
+def test_a_following_sentence_holding_only_the_words_of_the_one_before_is_not_brought(
+        ) -> None:
+    """It says more of what the sentence before it names, and would take the room of one
+    answering on its own; one holding a word of the question the other lacks answers."""
+    text = ("The plan to rebuild Warsaw after the war was a major success. However, Warsaw "
+            "saw little of that plan carried out. It is quite common for a file to have its "
+            "trailing fields omitted. To read such files set fill = TRUE.")
+    passage = _passage_sentences(1, Hit("d0", "a.txt", None, "c0", 1.0, text))
+
+    def held(question: str) -> dict:
+        return {(c.passage, c.index): lexical.term_set(question) & lexical.term_set(c.text)
+                for c in passage}
+
+    assert _followed_up(passage[0], [passage], held("When did Warsaw rebuild?")) == []
+    assert _followed_up(passage[2], [passage], held("How do I read a file with fields "
+                                                    "omitted?")) == [passage[3]]
 
 
 def test_a_lead_in_is_quoted_only_with_the_sentence_leaning_on_it(embedder) -> None:

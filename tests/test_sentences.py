@@ -370,7 +370,19 @@ def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() ->
     ("Another way to do this is as follows:", True),
     ("On some systems this will bring up a dialog box.", True),
     ("Once this function is defined, it can be called.", True),
+    ("To read such files set fill = TRUE.", True),
+    ("On such platforms NA is represented by a NaN.", True),
+    ("For a large data set, this takes considerable amounts of time.", True),
+    ("All other numbers are internally rounded.", True),
+    ("If that variable is unset, the default is used.", True),
+    ("Yes, instead of just running it in a console, definitely.", True),
     ("Note that the file is read at startup.", False),  # "that", a conjunction
+    ("Given that x is small, the loop stops.", False),
+    ("Languages such as Python are dynamic.", False),  # an example, not a reference
+    ("Choose a step such that the error is small.", False),
+    ("Bob was in such good spirits as he drove along.", False),  # a comparison
+    ("Here is another example, this time using addition:", False),  # on its main clause
+    ("No package is loaded by default.", False),
     ("Anotherland is a village.", False),
     ("Helen left early.", False),  # a name that starts like a pronoun
     ("The keeper lit the lamp.", False),

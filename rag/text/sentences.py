@@ -103,18 +103,32 @@ _PARENTHESIS_OPENS_LINE = re.compile(r"\n(?=[ \t]*\([^\W_]{1,8}\))")
 _PARENTHESISED_ITEM = re.compile(r"\([^\W_]{1,8}\)")
 _LINE_ENDS = frozenset(".!?:;")
 _MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")  # "1." alone is no sentence
+# the prepositions and conjunctions an opening phrase or clause starts with
+_OPENER = ("(?:if|when|once|unless|since|because|for|with|from|at|by|to|on|in|after|before|"
+           "like|as|while|although|during|without|under|over)")
+# a demonstrative, or "such" but in "such as" (an example), "such that" (a condition) or "in
+# such good spirits as" (a comparison)
+_POINTER = r"(?:this|these|those|such(?!(?: [\w-]+){0,3} (?:as|that)\b))"
 # a sentence opening with one of these words refers back to the sentence before it
 _LEANS_BACK = re.compile(
     r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
     r"thus|hence|however|but|also|so|therefore|moreover|furthermore|instead|otherwise|"
     r"meanwhile|afterwards|later|still|yet|besides|nevertheless|consequently|likewise|"
     r"similarly|both|neither|the latter|the former|in addition|as a result|for example|"
-    r"if so|if not|another|the other|the same|"
+    r"if so|if not|another|the other|the same|all (?:the )?other|"
+    # a reply to the question before it: "Yes, instead of just running it in a console."
+    r"(?:yes|no)(?=,)|"
     r"in (?:this|that|these|those) \w+|"
     r"\w+ of (?:this|that|these|those|them|it|its|their)|"  # "Members of this group"
-    # "Once this function is defined", "On some systems this will": a demonstrative among the
-    # first words ("that" is as often a conjunction: "Note that ...")
-    r"(?:\w+,? ){1,3}(?:this|these|those))\b",
+    # "Once this function is defined", "On some systems this will", "To read such files": a
+    # pointer among the first words ("that" is as often a conjunction: "Note that ...")
+    rf"(?:\w+,? ){{1,3}}{_POINTER}|"
+    # "For a large data set, this takes": one heading the main clause after an opening phrase
+    # ("Here is another example, this time ..." opens on its main clause)
+    rf"{_OPENER} (?:[\w'’.-]+ ){{0,5}}[\w'’.-]+, {_POINTER}|"
+    # "If that variable is unset", "For that reason": after a preposition or a conjunction
+    # "that" points back ("Note that", "so that", "given that" join a clause)
+    rf"(?:\w+ ){{0,2}}{_OPENER} that)\b",
     re.IGNORECASE)
 # a sentence closed inside parentheses, before a capital: "(Ah, the perspective of youth.) Of
 # course" (sentencex reads ".)" as no end); the word before the stop tells an abbreviation

@@ -20,7 +20,10 @@ sentence that leans on the one before it ("He ...", "This ...", "However, ...") 
 along (past an aside in parentheses; for a passage's first, the one ingest kept from the chunk
 before, `Hit.lead_in`), and counts part of the question's words that one names;
 one that introduces a list or a program ("..., such as", "Install it with pip:") brings what it
-introduces. A table's header line is a title: ingest names every row's values by its cells.
+introduces, and one followed by a sentence leaning on it that holds a word of the question
+brings that one when there is room ("... to have all trailing empty fields ... omitted." then
+"To read such files set fill = TRUE."). A table's header line is a title: ingest names every
+row's values by its cells.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -334,6 +337,9 @@ class ExtractiveGenerator(Generator):
                  for hit in (request.passages[c.passage - 1] for c in candidates)]
         overlap = _overlap(request.question, [c.text for c in candidates], names)
         by_names = overlap - _overlap(request.question, [c.text for c in candidates])
+        # the question's words each sentence holds: one following up the sentence before it
+        # comes with that one when it holds a word that one lacks
+        held = {(c.passage, c.index): asked & lexical.term_set(c.text) for c in candidates}
         leaning = {i: before for i, c in enumerate(candidates)
                    if (before := _leaned_on(c, by_passage))}
         # and a sentence the code after it completes ("the command is" before "> sink()")
@@ -395,7 +401,7 @@ class ExtractiveGenerator(Generator):
         order = np.argsort(-scores)
         ranked = [keep[i] for i in order]
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
-                              own[order].tolist(), by_passage)
+                              own[order].tolist(), by_passage, held)
         weak_below = self.embedder.weak_match_below
         if request.unheld:
             yield not_mentioned(request.unheld)
@@ -409,10 +415,14 @@ class ExtractiveGenerator(Generator):
         yield from _compose(chosen)
 
     def _choose(self, ranked: list[_Candidate], scores: list[float], own: list[float],
-                by_passage: list[list[_Candidate]]) -> list[tuple[_Candidate, float]]:
-        """The best sentences by `scores`, each with the predecessor it leans on, up to
-        max_sentences: at least MIN_SENTENCES besides code when the best one's section holds
-        that many, and beyond that only those whose `own` score is within _RELATIVE of the best own
+                by_passage: list[list[_Candidate]],
+                held: dict[tuple[int, int], frozenset[str]] | None = None
+                ) -> list[tuple[_Candidate, float]]:
+        """The best sentences by `scores`, each with the predecessor it leans on and the
+        sentence after it that leans on it and holds more of the question's words (`held`,
+        `_followed_up`), up to max_sentences: at least MIN_SENTENCES besides code when the
+        best one's section holds that many, and beyond that only those whose `own` score is
+        within _RELATIVE of the best own
         score (below that share, only one of the best one's section, and not one shown ahead
         of the best). Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
@@ -443,7 +453,12 @@ class ExtractiveGenerator(Generator):
                           if (a.passage, a.index) not in chosen]
             if chosen and said < enough and introduced:
                 continue  # there only to make two sentences, it would bring its list along
+            followed = [] if introduced or said < enough else [
+                (f.passage, f.index) for f in _followed_up(c, by_passage, held or {})
+                if (f.passage, f.index) not in chosen]
             needed = [k for k in needed if k not in chosen] + introduced[:1]
+            if len(chosen) + len(needed) + len(followed) <= self.max_sentences:
+                needed += followed  # said after it, when there is room: it stands without
             if len(chosen) + len(needed) > self.max_sentences:
                 if chosen:
                     continue  # no room for this one with its predecessor; a later one may fit
@@ -598,6 +613,26 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     if _is_aside(before.text) and c.index > 1 and not passage[c.index - 2].is_title:
         before = passage[c.index - 2]
     return None if before.is_title else before
+
+
+def _followed_up(c: _Candidate, by_passage: list[list[_Candidate]],
+                 held: dict[tuple[int, int], frozenset[str]]) -> list[_Candidate]:
+    """The sentence right after `c` in its section, when it leans on `c` and holds a word
+    of the question `c` lacks (`held`: the question's words each holds): the set-up "It is
+    quite common ... to have all trailing empty fields ... omitted." says what the next one
+    answers, "To read such files set fill = TRUE." ("read"). One saying more of what `c`
+    names ("However, over the past decade Warsaw has ...") would take the room of a sentence
+    answering on its own, and a name or a number is in most sentences of a story."""
+    passage = by_passage[c.passage - 1]
+    if c.index + 1 >= len(passage):
+        return []
+    after = passage[c.index + 1]
+    if (after.is_title or after.heading != c.heading or is_code(after.text)
+            or not held.get((after.passage, after.index), frozenset())
+            - held.get((c.passage, c.index), frozenset())
+            or _leaned_on(after, by_passage) is not c):
+        return []
+    return [after]
 
 
 def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Candidate]:

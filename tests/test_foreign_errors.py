@@ -134,6 +134,26 @@ def test_a_web_server_that_is_not_qdrant_is_named_as_such_in_one_line() -> None:
     assert "RAG_QDRANT_URL" in message
 
 
+@pytest.mark.parametrize("body, media_type", [
+    ("<!doctype html><html><body>app</body></html>", "text/html"),  # a single-page app
+    ('{"collections": [{"name": "docs", "chunks": 3}]}', "application/json"),  # another API
+], ids=["html", "other-json"])
+def test_a_web_server_answering_200_where_qdrant_should_is_named_as_such(
+        env: dict[str, str], body: str, media_type: str) -> None:
+    """A server that answers every path with 200 (a single-page app, the engine's own port):
+    its page is no answer qdrant-client can read."""
+    from starlette.responses import Response
+
+    async def page(request: Request) -> Response:
+        return Response(body, media_type=media_type)
+
+    with answering(page, ("GET", "POST", "PUT", "DELETE")) as url:
+        line = one_line_failure(url, env)
+    assert line == (f"error: The Qdrant server at {url} answered a success status with a page "
+                    "that is not Qdrant's: fix RAG_QDRANT_URL to name a Qdrant server (its REST "
+                    "port, 6333 by default).")
+
+
 def test_settings_are_read_from_the_mapping_given_not_the_process(monkeypatch) -> None:
     monkeypatch.setenv("RAG_TOP_K", "9")
     assert load_settings({"RAG_TOP_K": "3", "CLOUDFLARE_ACCOUNT_ID": "acct"},

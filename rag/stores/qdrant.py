@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from pydantic import ValidationError
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
@@ -74,16 +75,30 @@ def server_error(exc: Exception, url: str) -> StoreError:
         try:  # Qdrant's errors are JSON: anything else is another server's page
             json.loads(exc.content or b"null")
         except ValueError:
-            return StoreError(f"The Qdrant server at {url} answered HTTP {exc.status_code} "
-                              "with a page that is not Qdrant's: fix RAG_QDRANT_URL to name "
-                              "a Qdrant server (its REST port, 6333 by default).")
+            return not_qdrant(url, f"HTTP {exc.status_code}")
         detail = " ".join(exc.content.decode("utf-8", "replace").split())[:200]
         return StoreError(f"The Qdrant server at {url} answered HTTP {exc.status_code}: "
                           f"{detail or exc.reason_phrase}")
+    if unreadable_answer(exc):
+        return not_qdrant(url, "a success status")
     cause = exc.source if isinstance(exc, ResponseHandlingException) else exc
     return StoreError(f"Cannot reach the Qdrant server at {url} ({type(cause).__name__}: "
                       f"{cause}). Start it, or fix RAG_QDRANT_URL (unset it to use the "
                       "embedded store).")
+
+
+def not_qdrant(url: str, answered: str) -> StoreError:
+    return StoreError(f"The Qdrant server at {url} answered {answered} with a page that is not "
+                      "Qdrant's: fix RAG_QDRANT_URL to name a Qdrant server (its REST port, "
+                      "6333 by default).")
+
+
+def unreadable_answer(exc: Exception) -> bool:
+    """A success whose body is not what Qdrant sends: qdrant-client fails to decode it (an
+    HTML page), to validate it (another API's JSON), or asserts on the result it lacks."""
+    if isinstance(exc, ResponseHandlingException):
+        return isinstance(exc.source, ValidationError)
+    return isinstance(exc, (json.JSONDecodeError, AssertionError))
 
 
 #: calls whose failure is not a sign that their collection was deleted meanwhile
@@ -123,8 +138,8 @@ class _Translating:
                 collection = args[0] if args and isinstance(args[0], str) else None
                 if collection is not None and name not in _MAKING and self._gone(collection):
                     raise deleted_while_used(collection) from exc
-                if self._url is not None and isinstance(
-                        exc, (UnexpectedResponse, ResponseHandlingException, httpx.HTTPError)):
+                if self._url is not None and (unreadable_answer(exc) or isinstance(
+                        exc, (UnexpectedResponse, ResponseHandlingException, httpx.HTTPError))):
                     raise server_error(exc, self._url) from exc
                 if self._url is None and (full := no_room(exc, self._path)) is not None:
                     raise full from exc

@@ -23,6 +23,7 @@ from rag.providers.embedders.openai import OpenAIEmbedder
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
 from rag.providers.generators.streaming import OVERRUN_BYTES_PER_TOKEN
+from rag.providers.generators.workers_ai import WorkersAIGenerator
 from rag.providers.http.errors import ModelRefusedError
 from rag.service import build_service
 from rag.types import GenerationRecord
@@ -299,6 +300,39 @@ def test_a_wrong_base_url_names_the_url_and_the_v1_it_usually_ends_in(
     assert "<" not in message and "\n" not in message
     if media_type == "text/html":
         assert "(HTTP 404: an HTML page)" in message
+
+
+# a web server that serves pages refusing a POST: nginx on static files, Tornado (Streamlit)
+METHOD_NOT_ALLOWED = [
+    ("<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>405 Not "
+     "Allowed</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", "text/html"),
+    ("<html><title>405: Method Not Allowed</title><body>405: Method Not Allowed</body></html>",
+     "text/html")]
+
+
+@pytest.mark.parametrize("body, media_type", METHOD_NOT_ALLOWED, ids=["nginx", "tornado"])
+def test_a_base_url_whose_server_refuses_the_post_names_the_url_to_fix(
+        settings, scripted, passages, body, media_type):
+    scripted.reply(body, status=405, media_type=media_type)
+    for call in (lambda: ask(settings, passages), lambda: embed(settings, ["one"])):
+        with pytest.raises(PermanentAIError) as raised:
+            call()
+        assert str(raised.value).startswith(
+            f"OpenAI-compatible server at {scripted.url}/v1 could not route the request "
+            "(HTTP 405: an HTML page). Check OPENAI_BASE_URL")
+
+
+def test_a_workers_ai_base_url_whose_server_refuses_the_post_names_the_base_url(
+        ai_settings, scripted, passages):
+    body, media_type = METHOD_NOT_ALLOWED[0]
+    scripted.reply(body, status=405, media_type=media_type)
+    settings = ai_settings.model_copy(update={"cloudflare_base_url": scripted.url,
+                                              "workers_ai_fallback_models": []})
+    with pytest.raises(PermanentAIError) as raised, \
+            closing(WorkersAIGenerator.from_settings(settings)) as generator:
+        list(generator.stream(GenerationRequest(QUESTION, passages), GenerationRecord()))
+    assert "could not route the request (HTTP 405: an HTML page)" in str(raised.value)
+    assert "CLOUDFLARE_BASE_URL" in str(raised.value)
 
 
 def without_v1(settings, scripted):

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from rag.errors import ConfigError, PermanentAIError
-from rag.providers.cloudflare.errors import cloudflare_errors
+from rag.providers.cloudflare.errors import workers_ai_errors
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
 from rag.providers.http.retry import RetryPolicy
@@ -70,7 +70,7 @@ def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None,
                      url_hint=URL_HINT,
                      secret_headers=secret_headers, secrets=secrets, transport=transport,
                      max_connections=max_connections, policy=policy,
-                     error_policy=cloudflare_errors, read_headers=read_cloudflare_headers,
+                     error_policy=workers_ai_errors, read_headers=read_cloudflare_headers,
                      server=calls_go_to(settings))
 
 

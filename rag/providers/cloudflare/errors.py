@@ -49,12 +49,24 @@ def cloudflare_errors(failed: FailedCall) -> AIError | None:
     if code in MODEL_CODES:
         return failed.no_such_model()
     if code in ROUTE_CODES:  # the URL's parts, not the token: 7003 names no credential
-        return failed.permanent(
-            f"{failed.provider} could not route the request {failed.said}. Check "
-            "CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_AI_GATEWAY_ID (when set) and "
-            "CLOUDFLARE_BASE_URL.")
+        return unrouted(failed)
     if code in MODEL_FORBIDDEN_CODES:
         return failed.forbidden(this_model_only=True)
     if code in ACCOUNT_FORBIDDEN_CODES:
         return failed.forbidden()
     return None
+
+
+def workers_ai_errors(failed: FailedCall) -> AIError | None:
+    """Cloudflare's codes, then a refusal without one that says the path is not served (a
+    404 or 405 from another web server): the URL's parts are wrong, not the token."""
+    error = cloudflare_errors(failed)
+    if error is None and failed.code is None and failed.unrouted:
+        return unrouted(failed)
+    return error
+
+
+def unrouted(failed: FailedCall) -> AIError:
+    return failed.permanent(
+        f"{failed.provider} could not route the request {failed.said}. Check "
+        "CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_AI_GATEWAY_ID (when set) and CLOUDFLARE_BASE_URL.")

@@ -85,10 +85,11 @@ class FailedCall:
 
     @property
     def unrouted(self) -> bool:
-        """A 404 about the URL itself, not the model, or a body that says the path is not
-        served whatever its status (LM Studio's 200)."""
+        """A 404 about the URL itself, not the model, a 405 (a web server that serves pages,
+        not an API, refusing the POST), or a body that says the path is not served whatever
+        its status (LM Studio's 200)."""
         lowered = self.detail.lower()
-        return (self.status == 404 and not self.names_model) or any(
+        return (self.status == 404 and not self.names_model) or self.status == 405 or any(
             phrase in lowered for phrase in UNROUTED_PHRASES)
 
     def permanent(self, text: str) -> PermanentAIError:

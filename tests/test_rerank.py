@@ -175,6 +175,19 @@ def test_candidates_setting_limits_what_is_reranked(rerank_settings, services, s
     service.reranker.close()
 
 
+def test_fewer_candidates_than_top_k_still_returns_top_k_all_reranked(rerank_settings,
+                                                                    services, standin):
+    plain, _ = services
+    service = reranking(plain, rerank_settings.model_copy(update={"rerank_candidates": 1}))
+    standin.requests.clear()
+    hits = service.search(QUESTION, top_k=3)
+    assert len(hits) == 3
+    (rerank,) = [r for r in standin.requests if r.model == RERANKER]
+    assert len(rerank.body["contexts"]) == 3
+    assert Path(hits[0].source).name == "long.txt"  # in the reranker's order
+    service.reranker.close()
+
+
 def test_a_failing_reranker_falls_back_to_the_fused_order(services, standin, caplog):
     plain, reranked = services
     caplog.set_level(logging.WARNING)

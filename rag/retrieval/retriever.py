@@ -124,11 +124,11 @@ class Retriever:
 
         In hybrid mode the best fused hits are first rescored by their best sentence
         (`rescoring.SentenceRescorer`, when on). With a reranker, the best `rerank_candidates`
-        of those are then reranked and the top_k kept in the reranker's order; each hit's
-        `score` is then the reranker's score. If the reranker fails, the top_k are returned in
-        the order before it. `sparse_side` (from `sparse_half`, fetched earlier) stands for
-        the sparse half of a hybrid search over the whole collection: only the dense half runs
-        here.
+        of those (top_k when more) are then reranked and the top_k kept in the reranker's
+        order; each hit's `score` is then the reranker's score. If the reranker fails, the
+        top_k are returned in the order before it. `sparse_side` (from `sparse_half`, fetched
+        earlier) stands for the sparse half of a hybrid search over the whole collection: only
+        the dense half runs here.
         """
         mode = mode or self.mode
         dense, sparse_only = None, None
@@ -322,6 +322,7 @@ class Retriever:
         hits = sorted(hits, key=lambda hit: is_contents(hit.text))  # stable: order kept
         if self.reranker is None:
             return Retrieval(hits[:top_k])
-        reranked, ok = rerank_or_keep(self.reranker, query, hits[: self.rerank_candidates],
-                                      top_k)
+        # never fewer than top_k: a passage left out of the reranking is not to be lost
+        reranked, ok = rerank_or_keep(self.reranker, query,
+                                      hits[: max(self.rerank_candidates, top_k)], top_k)
         return Retrieval(reranked, rerank_failed=not ok)

@@ -13,6 +13,7 @@ from ingest.loaders import LOADERS
 from ingest.parse_ahead import SourceFile
 from rag.errors import EmbedderMismatchError, IngestCancelled, InputTooLongError
 from rag.service import build_service
+from rag.stores.base import setting_back
 from rag.stores.edge import EdgeStore, open_edge_client
 from tests.docgen import make_docx
 from tests.pdfgen import encrypt, filler, make_pdf
@@ -417,6 +418,25 @@ def test_wrong_embedder_fails_clearly(service, settings, tmp_path: Path) -> None
     store.close()
     message = str(info.value)
     assert "local:all-MiniLM-L6-v2-int8" in message and "bge-base-en-v1.5" in message
+    assert "Set RAG_EMBEDDER=local (with RAG_LOCAL_PRECISION=int8) back, or use another " \
+           "RAG_COLLECTION" in message
+
+
+@pytest.mark.parametrize("stored, configured, advice", [
+    ("workers-ai:@cf/baai/bge-base-en-v1.5", "workers-ai:@cf/baai/bge-small-en-v1.5",
+     "Set RAG_WORKERS_AI_EMBEDDING_MODEL=@cf/baai/bge-base-en-v1.5 to open it"),
+    ("openai:nomic-embed-text", "openai:mxbai-embed-large",
+     "Set RAG_OPENAI_EMBEDDING_MODEL=nomic-embed-text to open it"),
+    ("openai:nomic-embed-text", "openai:nomic-embed-text",
+     "Set RAG_OPENAI_EMBEDDING_DIMENSION=512 to open it"),
+    ("openai:nomic-embed-text", "local:all-MiniLM-L6-v2-int8",
+     "Set RAG_EMBEDDER=openai (with RAG_OPENAI_EMBEDDING_MODEL=nomic-embed-text) back"),
+    ("local:all-MiniLM-L6-v2", "local:all-MiniLM-L6-v2-int8",
+     "Set RAG_LOCAL_PRECISION=fp32 to open it"),
+], ids=["workers-ai-model", "openai-model", "openai-dimension", "embedder", "precision"])
+def test_a_changed_embedder_names_the_setting_that_picked_the_one_that_filled_it(
+        stored, configured, advice) -> None:
+    assert setting_back(stored, configured, 512) == advice
 
 
 def test_overlong_question_is_an_error(service) -> None:

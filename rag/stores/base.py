@@ -279,8 +279,8 @@ class ChunkStore(ABC):
         raise EmbedderMismatchError(
             f"Collection '{self.collection}' was filled by embedder {name} ({dim} dims), but "
             f"the configured embedder is {self.embedder_name} ({self.dimension} dims). "
-            f"{setting_back(str(name), self.embedder_name)}, or use another RAG_COLLECTION (or "
-            f"delete this one: rag collections delete {self.collection}) to re-ingest."
+            f"{setting_back(str(name), self.embedder_name, dim)}, or use another RAG_COLLECTION "
+            f"(or delete this one: rag collections delete {self.collection}) to re-ingest."
         )
 
     def _recover(self) -> None:
@@ -729,11 +729,27 @@ class ChunkStore(ABC):
         """Delete this store's collection and everything in it."""
 
 
-def setting_back(stored: str, configured: str) -> str:
-    """The setting that opens a collection another embedder filled: the local model's other
-    precision (fp32 was the default before int8) is one named value; else the embedder."""
-    same_model = stored.removesuffix("-int8") == configured.removesuffix("-int8")
-    if stored.startswith("local:") and same_model and stored != configured:
+#: the setting that picks each remote embedder's model
+MODEL_SETTINGS = {"workers-ai": "RAG_WORKERS_AI_EMBEDDING_MODEL",
+                  "openai": "RAG_OPENAI_EMBEDDING_MODEL"}
+
+
+def setting_back(stored: str, configured: str, stored_dim: int | None = None) -> str:
+    """The settings that open a collection another embedder filled, with the values that
+    filled it: the setting that picks the model (for the local model, its precision: fp32
+    was the default before int8), or for the same model the vector length `stored_dim` it was
+    asked for, and the embedder when that changed too."""
+    kind, _, model = stored.partition(":")
+    if kind == "local":
         precision = "int8" if stored.endswith("-int8") else "fp32"
-        return f"Set RAG_LOCAL_PRECISION={precision} to open it"
-    return "Set RAG_EMBEDDER (or RAG_LOCAL_PRECISION) back"
+        model_setting = f"RAG_LOCAL_PRECISION={precision}"
+    elif kind in MODEL_SETTINGS:
+        model_setting = f"{MODEL_SETTINGS[kind]}={model}"
+    else:  # an embedder this version does not have
+        return "Set RAG_EMBEDDER back"
+    if kind != configured.partition(":")[0]:
+        return f"Set RAG_EMBEDDER={kind} (with {model_setting}) back"
+    if stored == configured and kind == "openai" and stored_dim is not None:
+        return f"Set RAG_OPENAI_EMBEDDING_DIMENSION={stored_dim} to open it"
+    return f"Set {model_setting} to open it"
+    return f"Set {model_setting} to open it"

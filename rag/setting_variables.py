@@ -2,8 +2,14 @@
 
 `rag ask` through a running engine (`rag.cli.quick`) must tell a misspelt `RAG_*` name from a
 real one without importing the settings, which costs more than its whole answer's first
-token; `tests/test_cli.py` checks this list against the settings themselves.
+token; `tests/test_cli.py` checks this list against the settings themselves. It checks
+`RAG_COLLECTION` with the settings' own pattern, kept here for the same reason.
 """
+
+import re
+
+# a collection's name is also a folder's and a URL's part
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 SETTING_VARIABLES = frozenset({
     "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_AI_GATEWAY_BASE_URL", "CLOUDFLARE_AI_GATEWAY_ID",

@@ -38,6 +38,7 @@ from pydantic_settings import (
 )
 
 from rag.errors import ConfigError
+from rag.setting_variables import COLLECTION_NAME
 from rag.types import SearchMode
 
 EmbedderMode = Literal["local", "workers-ai", "openai"]
@@ -49,8 +50,6 @@ ContentFilterMode = Literal["off", "rules", "llama-guard"]
 AnswerStrategy = Literal["single", "progressive", "consensus"]
 ANSWER_STRATEGIES: tuple[AnswerStrategy, ...] = ("single", "progressive", "consensus")
 RescoreMode = Literal["auto", "on", "off"]
-# a collection's name is also a folder's and a URL's part
-COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 OCR_LANGUAGES = re.compile(r"[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*")
 COLLECTION_RULE = ("use 1 to 63 ASCII letters (a to z, A to Z), digits, '-' or '_', "

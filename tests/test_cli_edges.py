@@ -297,6 +297,20 @@ def test_an_empty_setting_in_the_environment_outranks_the_dotenv_for_a_question_
     assert quick.answer_quickly(question) is None
 
 
+@pytest.mark.parametrize("name", ["bad name", " docs"])
+def test_an_invalid_collection_setting_is_refused_by_name_with_an_engine_running(
+        env, tmp_path: Path, monkeypatch, served, name: str) -> None:
+    """The engine's refusal would name no setting: the full command names RAG_COLLECTION."""
+    engine, _ = served()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    monkeypatch.setenv("RAG_COLLECTION", name)
+    assert quick.answer_quickly(["ask", "How often is the kettle descaled?"]) is None
+    done = run("ask", "How often is the kettle descaled?")
+    assert done.exit_code == 2
+    assert done.stderr.startswith("error: Invalid setting: RAG_COLLECTION: ")
+
+
 def into_a_closed_pipe(env: dict[str, str], *args: str, stderr_too: bool = False,
                        stderr_only: bool = False) -> subprocess.CompletedProcess[str]:
     """`python -m rag ARGS` writing to a pipe whose reader has already gone (`| head -1`),

@@ -30,7 +30,7 @@ from rag.errors import (
     RagError,
     RateLimited,
 )
-from rag.setting_variables import SETTING_VARIABLES
+from rag.setting_variables import COLLECTION_NAME, SETTING_VARIABLES
 from rag.text.controls import terminal_safe
 from rag.types import describe_strategy
 
@@ -251,7 +251,8 @@ def answer_quickly(argv: list[str]) -> int | None:
         return None  # the full command checks these settings and sends them
     collection = (options["collection"] if options["collection"] is not None  # "" is a mistake
                   else light_setting("RAG_COLLECTION", os.environ, cwd))
-    if collection == "" and options["collection"] is None:
+    if options["collection"] is None and collection is not None and not (
+            COLLECTION_NAME.fullmatch(collection)):
         return None  # the full command names RAG_COLLECTION in its refusal
     answer = EngineAnswer(address, {"question": options["question"], "collection": collection,
                                     "top_k": int(top_k) if top_k else None, "stream": True})

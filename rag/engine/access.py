@@ -33,7 +33,7 @@ from limits.strategies import MovingWindowRateLimiter
 from rag.app.context import request_scope
 from rag.errors import ConfigError
 from rag.providers.state import REDIS_TIMEOUTS, Outage
-from rag.settings import Settings
+from rag.settings import Settings, why_not_made
 from rag.types import ANONYMOUS_USER, LOCAL_USER
 
 log = logging.getLogger(__name__)
@@ -182,12 +182,18 @@ def add_key(path: Path, user: str) -> str:
     key = new_key()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the file cannot exist yet: what is in the way is above it
+        raise unwritable_keys_file(path, why_not_made(path, exc)) from exc
+    try:
         with open(path, "a", encoding="utf-8", opener=lambda p, f: _private(p, f)) as out:
             out.write(f"{user} {HASH_PREFIX}{key_hash(key)}\n")
     except OSError as exc:
-        raise ConfigError(f"Cannot write the API keys file {path} ({exc.strerror or exc}); "
-                          "fix RAG_API_KEYS_FILE.") from exc
+        raise unwritable_keys_file(path, exc.strerror or str(exc)) from exc
     return key
+
+
+def unwritable_keys_file(path: Path, why: str) -> ConfigError:
+    return ConfigError(f"Cannot write the API keys file {path} ({why}); fix RAG_API_KEYS_FILE.")
 
 
 def _private(path: str, flags: int) -> int:

@@ -30,6 +30,16 @@ def test_a_heading_wrapped_over_two_lines_stays_one() -> None:
     assert "\n\nHow often should the impeller\nbe replaced?\n\nReplace the impeller" in text
 
 
+def test_a_heading_wrapped_where_its_first_line_is_full_stays_one() -> None:
+    """An FAQ's question wraps where its line is full: the first line is long, the last
+    short; a chapter's heading drawn larger above it is a heading of its own."""
+    text = text_of([(10, "The pump needs little care."), (18, "7 Pumps"),
+                    (14, "7.32 How can I tell when the impeller of my pump is worn"),
+                    (14, "through?"), *BODY])
+    assert ("\n\n7 Pumps\n\n7.32 How can I tell when the impeller of my pump is worn\n"
+            "through?\n\nReplace the impeller") in text
+
+
 def test_large_lines_that_are_no_heading_stay_in_their_paragraph() -> None:
     # a sentence set large (it ends with a stop), and a line going on in lower case
     text = text_of([(16, "Never run the pump dry."), *BODY[:2],

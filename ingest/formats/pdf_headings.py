@@ -60,7 +60,9 @@ def headings_set_apart(textpage, text: str, indexes: Sequence[int] | None
     body = max(size for size, chars in counted.items() if chars >= BODY_SHARE * total)
     large = [_set_large(textpage, line, size, line_indexes, body)
              for (_, line), size, line_indexes in zip(lines, sizes, on_page, strict=True)]
-    headings = _heading_lines([line for _, line in lines], large)
+    drawn = [round(size * 2) / 2 if is_large else None
+             for size, is_large in zip(sizes, large, strict=True)]
+    headings = _heading_lines([line for _, line in lines], drawn)
     heading_chars = sum(len(on_page[i]) for i in headings)
     if not headings or heading_chars > HEADING_SHARE * total:
         return text, indexes
@@ -82,40 +84,46 @@ def _fixed_pitch(textpage, index: int) -> bool:
 
 
 def _set_large(textpage, line: str, size: float, indexes: list[int], body: float) -> bool:
-    """Whether a line is short, holds letters and is drawn larger than the page's text, in a
-    font not of fixed pitch: code set in a typewriter font is often drawn at another nominal
-    size than the text around it, and a heading seldom is code."""
-    words = line.split()
-    return (bool(words) and len(words) <= HEADING_WORDS and len(line.strip()) <= HEADING_CHARS
+    """Whether a line is no longer than a heading's, holds letters and is drawn larger than
+    the page's text, in a font not of fixed pitch: code set in a typewriter font is often
+    drawn at another nominal size than the text around it, and a heading seldom is code."""
+    return (bool(line.strip()) and len(line.strip()) <= HEADING_CHARS
             and any(ch.isalpha() for ch in line) and size >= HEADING_SCALE * body
             and not _fixed_pitch(textpage, indexes[len(indexes) // 2]))
 
 
-def _heading_lines(lines: list[str], large: list[bool]) -> set[int]:
-    """The lines of each run of up to HEADING_LINES large lines (a heading wrapped over two
-    or three) that ends without a closing stop or a word such as "is" or "the", before a line
-    that does not go on in lower case: a sentence set large, or going on into the text, is
-    no heading."""
-    headings: set[int] = set()
-    for is_large, run in itertools.groupby(range(len(lines)), key=large.__getitem__):
+def _heading_lines(lines: list[str], drawn: list[float | None]) -> dict[int, int]:
+    """The lines of each run of up to HEADING_LINES lines drawn large at one size (`drawn`,
+    None for a line that is not: a heading wrapped over two or three; a chapter's heading
+    above a section's is drawn larger) whose last line is short and ends without a closing
+    stop or a word such as "is" or "the", before a line that does not go on in lower case:
+    a sentence set large, or going on into the text, is no heading. The lines before the
+    last may be long: a heading wraps where its line is full ("7.32 How can I capture or
+    ignore errors in a long" / "simulation?"). Each heading line maps to its heading's
+    first line."""
+    headings: dict[int, int] = {}
+    for size, run in itertools.groupby(range(len(lines)), key=drawn.__getitem__):
         run = list(run)
-        if not is_large or len(run) > HEADING_LINES:
+        if size is None or len(run) > HEADING_LINES:
             continue
         last = lines[run[-1]].strip()
+        if len(last.split()) > HEADING_WORDS:
+            continue
         after = next((lines[i].strip() for i in range(run[-1] + 1, len(lines))
                       if lines[i].strip()), "")
         last_word = last.split()[-1].lower()
         if (not _CLOSED.search(last) and last_word not in STOP_WORDS
                 and not after[:1].islower()):
-            headings.update(run)
+            headings.update(dict.fromkeys(run, run[0]))
     return headings
 
 
-def _apart(text: str, indexes: list[int], lines: list[tuple[int, str]], headings: set[int]
-           ) -> tuple[str, list[int]]:
+def _apart(text: str, indexes: list[int], lines: list[tuple[int, str]],
+           headings: dict[int, int]) -> tuple[str, list[int]]:
     """The text with a blank line between each heading and the line before or after it that
-    is none (a heading wrapped over two lines stays one), where there is none yet, and the
-    indexes to match (-1 for each line end added)."""
+    is none of its lines (a heading wrapped over two lines stays one; a chapter's heading and
+    a section's under it are two), where there is none yet, and the indexes to match (-1 for
+    each line end added)."""
     pieces: list[str] = []
     at: list[int] = []
     for i, (start, line) in enumerate(lines):
@@ -123,7 +131,7 @@ def _apart(text: str, indexes: list[int], lines: list[tuple[int, str]], headings
         at += indexes[start:start + len(line)]
         follows = i + 1 < len(lines)
         blank_after = follows and not lines[i + 1][1].strip()
-        if follows and not blank_after and (i in headings) != (i + 1 in headings) \
+        if follows and not blank_after and headings.get(i) != headings.get(i + 1) \
                 and line.strip():
             pieces.append(PARAGRAPH_BREAK)
             at += [-1] * len(PARAGRAPH_BREAK)

@@ -98,3 +98,11 @@ def test_a_misspelt_word_no_passage_found_writes_is_searched_as_the_library_writ
     assert (found.query, found.unheld) == (respelt, ())
     answer = sample_library.ask(asked)
     assert answer.query == respelt and hedge("".join(answer)) is None
+
+
+def test_a_likely_spelling_only_another_form_of_which_the_library_writes_is_not_searched(
+        sample_library) -> None:
+    """"Patched" is no "patch": a word is respelt only as a passage writes it whole."""
+    retriever = sample_library.retriever
+    assert retriever._writes_anywhere("group") and retriever._writes_anywhere("data frame")
+    assert not retriever._writes_anywhere("grouped")

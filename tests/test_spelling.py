@@ -133,3 +133,10 @@ def test_a_misspelt_words_likely_spellings_are_dictionary_words_a_letter_apart()
 def test_a_word_typed_as_two_joined_is_likely_the_two_written_apart() -> None:
     assert "data frame" in spelling.likely_spellings("dataframe")
     assert spelling.likely_spellings("zorblaxqua") == []
+
+
+def test_a_short_unknown_word_or_a_possessive_is_no_likely_spelling() -> None:
+    """R's "pmatch" and "agrep" are names a letter apart from "patch" and "agree"; "saver's"
+    is no spelling of "saverds"."""
+    assert spelling.likely_spellings("pmatch") == spelling.likely_spellings("agrep") == []
+    assert all(word.replace(" ", "").isalpha() for word in spelling.likely_spellings("saverds"))

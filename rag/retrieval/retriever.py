@@ -45,7 +45,7 @@ UNHELD_LOOKUPS = 5
 CODE_LOOKUP_DEPTH = 20  # passages a code's pieces find, read for the code written whole
 QUERY_LOOKUP_DEPTH = 50  # and passages the question's words find, read for it first
 SPELLING_LOOKUPS = 3  # a misspelt word's likely spellings looked up in the library at most
-SPELLING_LOOKUP_DEPTH = 5  # passages two words' terms find, read for them written in a row
+SPELLING_LOOKUP_DEPTH = 10  # passages a spelling's terms find, read for it written
 SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be embedded ({}).")
 
 
@@ -223,13 +223,12 @@ class Retriever:
         return query
 
     def _writes_anywhere(self, words: str) -> bool:
-        """Whether a passage of the library holds `words`: one word's term, or two words
-        written in a row, among the passages their terms find best."""
+        """Whether a passage of the library writes `words` (one word, or two in a row) as
+        they are, among the passages their terms find best: a passage holding only another
+        word of its stem ("patched" for "patch") does not."""
         vector = lexical.query_vector(words, self.store.lexical_scheme)
         if not vector[0]:
             return False
-        if " " not in words:
-            return bool(self.store.sparse_side(vector, 1))
         written = spelling.whole_words(words)
         return any(written.search(hit.text) for hit in self.store.search(
             None, vector, SPELLING_LOOKUP_DEPTH, mode="sparse"))

@@ -107,16 +107,23 @@ def dictionary_words() -> frozenset[str]:
 
 # a word typed as two joined ("dataframe", "filesystem") splits into words this long at least
 SHORTEST_PART = 3
+# a shorter unknown word is as often a name a letter apart from a dictionary word (R's
+# "pmatch" and "patch", "agrep" and "agree") as a slip: the longer the word, the likelier a
+# word a letter apart is the one meant ("diffrence")
+SHORTEST_LIKELY = 7
 
 
 def likely_spellings(word: str) -> list[str]:
-    """What `word` (folded), which the vocabulary does not know, was probably meant to be:
-    the dictionary's words a letter apart from it (`letter_apart`), the most used first, then
-    two of the vocabulary's words it writes joined ("data frame"), the longest first part
-    first."""
+    """What `word` (folded), which the vocabulary does not know, was probably meant to be,
+    for a word of SHORTEST_LIKELY letters or more: the dictionary's words a letter apart from
+    it (`letter_apart`), the most used first, then two of the vocabulary's words it writes
+    joined ("data frame"), the longest first part first."""
+    if len(word) < SHORTEST_LIKELY:
+        return []
     dictionary = _dictionary()
+    # a possessive ("trim's" for "trimws") is no spelling of a word
     near = [other for other in dictionary.candidates(word) or () if other != word
-            and letter_apart(word, other)]
+            and other.isalpha() and letter_apart(word, other)]
     near.sort(key=lambda other: (-dictionary.word_usage_frequency(other), other))
     known = known_words()
     split = [f"{word[:at]} {word[at:]}"

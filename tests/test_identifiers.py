@@ -113,6 +113,15 @@ def test_a_name_of_words_joined_by_dots_is_a_code_not_an_abbreviation_or_glued_t
         "read.table", "as.is"]
 
 
+@pytest.mark.parametrize("asked", ["What is NA.Is it NaN?", "What is R.Is it free?",
+                                   "how do I make a vector.what about a list?",
+                                   "what does NA mean vs.NaN"])
+def test_a_question_typed_without_a_space_after_its_stop_names_no_dotted_name(
+        asked: str) -> None:
+    assert identifiers(asked) == [] and dotted_names(asked) == []
+    assert dotted_names("Is as.is like is.na?") == ["as.is", "is.na"]
+
+
 def test_a_dotted_name_is_one_term_asked_and_indexed_whole() -> None:
     """"as" and "is" are stop words: whole, "as.is" and "is.na" are terms, and a question's
     "read.table" is asked once, not again as "read" and "table"."""

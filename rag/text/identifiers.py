@@ -43,6 +43,14 @@ _DOTTED_NAME = re.compile(r"(?<![\w.])[^\W\d_]\w*(?:\.[^\W\d]\w*)+(?![\w.]\w)")
 # and a PDF's sentence end glued to the next sentence ("the vector.The next")
 _INITIALS = re.compile(r"[^\W\d_](?:\.[^\W\d_])+")
 _GLUED_SENTENCES = re.compile(r"[a-z]+\.[A-Z][a-z]+")
+# a question typed without a space after its stops: "What is NA.Is it NaN?", "a
+# vector.what about a list?", "NaN vs.NA" (an abbreviation's stop)
+_GLUED_QUESTION = re.compile(
+    r"[^\W\d_]+\.(?:(?:Is|Are|Was|Were|What|How|Why|When|Where|Who|Which|Can|Could|Does|Do|"
+    r"Did|The|It|This|That|These|Those|I|And|But|So|Also|Then|There|If|In|On|We|You|They|"
+    r"My|Please|Thanks|Note|See)|(?:what|how|why|when|where|who|which))\b.*"
+    r"|(?:vs|etc|cf|approx|fig|figs|eq|eqs|sec|ch|vol|pp|ca|resp|incl|viz|al|no|nos)\..*",
+)
 # a command's option ("--persist", "--as-cran", "-no-gui"): its words are common ones, and
 # "--persist" is no "persistent"
 _OPTION = re.compile(r"(?:--?|[–—])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
@@ -96,7 +104,8 @@ def is_dotted_name(word: str) -> bool:
     """Whether `word` is a name of words joined by dots ("as.is", "os.path.join"), not an
     abbreviation ("e.g") nor two sentences a PDF glued together ("vector.The")."""
     return (_DOTTED_NAME.fullmatch(word) is not None and _INITIALS.fullmatch(word) is None
-            and _GLUED_SENTENCES.fullmatch(word) is None)
+            and _GLUED_SENTENCES.fullmatch(word) is None
+            and _GLUED_QUESTION.fullmatch(word) is None)
 
 
 def dotted_names(text: str) -> list[str]:

@@ -129,6 +129,7 @@ def test_the_first_citation_is_read_outside_the_code_an_answer_quotes() -> None:
     """R's output "[1] FALSE" in a quoted transcript is the program's, not a marker."""
     assert first_citation("Here is an example: [2]\n\n```\nR> 1 == 1\n[1] TRUE\n```\n[2]") == 2
     assert first_citation("```\nR> .3 + .6 == .9\n[1] FALSE\n```\n[3]") == 3
+    assert first_citation("It is printed as `> 1:2 [1] 1 2` shows. [4]") == 4
 
 
 def test_short_pages_never_share_a_chunk(embedder) -> None:

@@ -231,11 +231,18 @@ def test_a_pdfs_unfenced_program_lines_are_pieces_of_their_own() -> None:
     assert TRANSCRIPT[found[1].start:found[1].end].endswith("0.599999999999999978")
     assert sentences(">>> import os\n>>> os.getcwd()\n'/home'\nIt prints the folder.") == [
         "```\n>>> import os\n>>> os.getcwd()\n```", "'/home' It prints the folder."]
-    # a command the sentence goes on after, in lower case, is a word of it
+    # a command the sentence goes on after, in lower case, is a word of it, written as code:
+    # R's output within ("[1] 10 20") would read as an answer's citations
     assert sentences('The function sink,\n> sink("record.lis")\nwill divert all output.\n'
                      "The command\n> sink()\nrestores it.") == [
-        'The function sink, > sink("record.lis") will divert all output.',
-        "The command > sink() restores it."]
+        'The function sink, `> sink("record.lis")` will divert all output.',
+        "The command `> sink()` restores it."]
+    printed = ("A long vector is printed as\n> seq(10, 120, by = 10)\n [1] 10 20 30\n"
+               "[11] 110 120\nshows, each line opening with its first index.")
+    [sentence] = split(printed)
+    assert sentence.text == ("A long vector is printed as `> seq(10, 120, by = 10) [1] 10 20 30 "
+                             "[11] 110 120` shows, each line opening with its first index.")
+    assert (sentence.start, sentence.end) == (0, len(printed))
 
 
 @pytest.mark.parametrize("text", [

@@ -8,8 +8,9 @@ from collections.abc import Hashable, Sequence
 
 _CITATION = re.compile(r"\[(\d+)\]")
 _CITED = re.compile(r"\s*\[\d+\]")
-# a fenced code block an answer quotes: its brackets are the program's ("[1] FALSE")
-_FENCED_CODE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
+# a fenced code block or a code span an answer quotes: its brackets are the program's
+# ("[1] FALSE")
+_FENCED_CODE = re.compile(r"^```.*?^```|`[^`\n]+`", re.DOTALL | re.MULTILINE)
 # closing punctuation, then closing quotes or brackets and reference marks ("[3]", ":245")
 _SENTENCE_END = re.compile(r"""[.?!;:…](?:\s*["'”’)\]])*(?:\[[^\]]{1,30}\]|:\d+(?:,\s?\d+)*)*$""")
 

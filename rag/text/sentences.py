@@ -440,7 +440,7 @@ def _prompted_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, 
             start = None
     if start is not None:
         runs.append((start, end))
-    return [(start, end) for start, end in runs if not _inside_a_sentence(text, start, end)]
+    return runs
 
 
 def _inside_a_sentence(text: str, start: int, end: int) -> bool:
@@ -498,9 +498,12 @@ def split(text: str, language: str | None = None,
         rest = [Sentence(s.text, s.start + end, s.end + end) for s in split(text[end:], language)]
         return [code, *rest] if code else rest
     blocks = _fenced_blocks(text) if "```" in text else []
-    runs = _prompted_runs(text, blocks)
+    runs: list[tuple[int, int]] = []
+    inline: list[tuple[int, int]] = []
+    for start, end in _prompted_runs(text, blocks):
+        (inline if _inside_a_sentence(text, start, end) else runs).append((start, end))
     if not blocks and not runs:
-        return _split_prose(text, language)
+        return _with_inline_code(_split_prose(text, language), text, inline)
     # the code blanked out, its line ends kept: the prose keeps its offsets, and a block
     # break on each side of the code
     prose = list(text)
@@ -508,7 +511,32 @@ def split(text: str, language: str | None = None,
         prose[start:end] = [c if c == "\n" else " " for c in text[start:end]]
     code = [Sentence(text[start:end].rstrip(), start, end) for start, end in blocks]
     code += [_as_fenced(text, start, end) for start, end in runs]
-    return sorted(_split_prose("".join(prose), language) + code, key=lambda s: s.start)
+    found = _with_inline_code(_split_prose("".join(prose), language), text, inline)
+    return sorted(found + code, key=lambda s: s.start)
+
+
+def _with_inline_code(sentences: list[Sentence], text: str,
+                      inline: list[tuple[int, int]]) -> list[Sentence]:
+    """`sentences` with each program's lines standing inside one (`_inside_a_sentence`) as a
+    code span: R's output ("[1] 10 20") read as prose would read as an answer's citations."""
+    if not inline:
+        return sentences
+    spanned = []
+    for sentence in sentences:
+        inside = [(start, end) for start, end in inline
+                  if sentence.start <= start and end <= sentence.end
+                  and "`" not in text[start:end]]
+        if not inside or sentence.text != _SPACE.sub(" ", text[sentence.start:sentence.end]):
+            spanned.append(sentence)
+            continue
+        pieces, at = [], sentence.start
+        for start, end in inside:
+            pieces += [text[at:start], f"`{_SPACE.sub(' ', text[start:end].strip())}`"]
+            at = end
+        pieces.append(text[at:sentence.end])
+        written = " ".join(_SPACE.sub(" ", piece).strip() for piece in pieces)
+        spanned.append(Sentence(_SPACE.sub(" ", written).strip(), sentence.start, sentence.end))
+    return spanned
 
 
 def _split_prose(text: str, language: str) -> list[Sentence]:

@@ -43,3 +43,19 @@ def greenhouse() -> tuple[str, bytes, str]:
                     "Tomatoes need at least eight hours of direct sunlight each day."],
                    title="Greenhouse guide")
     return ("greenhouse.pdf", pdf, "application/pdf")
+
+
+def listed_text(block) -> str:
+    """A block's Markdown, captions and the labels of its popovers (the sidebar's documents
+    are each a popover asking whether to delete it, labelled with the document's title)."""
+    return " ".join([*popover_labels(block), *(element.value for kind in ("markdown", "caption")
+                                               for element in getattr(block, kind))])
+
+
+def popover_labels(node) -> list[str]:
+    found = []
+    if getattr(node, "type", None) == "popover":
+        found.append(node.proto.popover.label)
+    for child in getattr(node, "children", {}).values():
+        found += popover_labels(child)
+    return found

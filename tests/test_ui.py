@@ -5,7 +5,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page, upload
+from tests.apptest import listed_text, open_page, upload
 from tests.pdfgen import filler, make_pdf
 
 
@@ -27,8 +27,7 @@ def test_upload_then_ask_shows_cited_sources(app: AppTest) -> None:
     assert any("greenhouse.pdf: ingested" in o for o in outcomes)
     assert any("notes.md: ingested" in o for o in outcomes)
     assert any("broken.pdf: failed" in o for o in outcomes)
-    listed = " ".join(m.value for kind in ("markdown", "caption")
-                      for m in getattr(app.sidebar, kind))
+    listed = listed_text(app.sidebar)
     assert "Greenhouse guide" in listed and "notes.md" in listed
 
     app.chat_input[0].set_value("How much sunlight do tomatoes need?").run()

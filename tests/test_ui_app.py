@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.engine.jobs import IngestJobs
-from tests.apptest import PAGE, greenhouse, open_page, upload
+from tests.apptest import PAGE, greenhouse, listed_text, open_page, upload
 from tests.pdfgen import make_pdf
 from ui.common import get_engine
 from ui.conversation import to_markdown
@@ -52,8 +52,7 @@ def shown(markdown: str) -> str:
 
 
 def texts(block) -> str:
-    return " ".join(shown(e.value) for kind in ("markdown", "caption")
-                    for e in getattr(block, kind))
+    return shown(listed_text(block))
 
 
 def outcomes(at: AppTest) -> list[str]:

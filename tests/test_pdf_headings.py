@@ -32,11 +32,11 @@ def test_a_heading_wrapped_over_two_lines_stays_one() -> None:
 
 def test_a_heading_wrapped_where_its_first_line_is_full_stays_one() -> None:
     """An FAQ's question wraps where its line is full: the first line is long, the last
-    short; a chapter's heading drawn larger above it is a heading of its own."""
+    short; a chapter's heading drawn larger right above it is set apart with it."""
     text = text_of([(10, "The pump needs little care."), (18, "7 Pumps"),
                     (14, "7.32 How can I tell when the impeller of my pump is worn"),
                     (14, "through?"), *BODY])
-    assert ("\n\n7 Pumps\n\n7.32 How can I tell when the impeller of my pump is worn\n"
+    assert ("\n\n7 Pumps\n7.32 How can I tell when the impeller of my pump is worn\n"
             "through?\n\nReplace the impeller") in text
 
 

@@ -94,28 +94,35 @@ def _set_large(textpage, line: str, size: float, indexes: list[int], body: float
 
 def _heading_lines(lines: list[str], drawn: list[float | None]) -> dict[int, int]:
     """The lines of each run of up to HEADING_LINES lines drawn large at one size (`drawn`,
-    None for a line that is not: a heading wrapped over two or three; a chapter's heading
-    above a section's is drawn larger) whose last line is short and ends without a closing
-    stop or a word such as "is" or "the", before a line that does not go on in lower case:
-    a sentence set large, or going on into the text, is no heading. The lines before the
-    last may be long: a heading wraps where its line is full ("7.32 How can I capture or
-    ignore errors in a long" / "simulation?"). Each heading line maps to its heading's
-    first line."""
+    None for a line that is not: a heading wrapped over two or three) whose last line is
+    short and ends without a closing stop or a word such as "is" or "the", before a line
+    that does not go on in lower case: a sentence set large, or going on into the text, is
+    no heading. The lines before the last may be long: a heading wraps where its line is
+    full ("7.32 How can I capture or ignore errors in a long" / "simulation?"). Each heading
+    line maps to the first large line above it: a chapter's heading drawn larger right above
+    a section's ("2 R Basics" / "2.1 What is R?") is set apart with it, each judged alone."""
     headings: dict[int, int] = {}
-    for size, run in itertools.groupby(range(len(lines)), key=drawn.__getitem__):
-        run = list(run)
-        if size is None or len(run) > HEADING_LINES:
+    for is_large, block in itertools.groupby(range(len(lines)),
+                                             key=lambda i: drawn[i] is not None):
+        block = list(block)
+        if not is_large:
             continue
-        last = lines[run[-1]].strip()
-        if len(last.split()) > HEADING_WORDS:
-            continue
-        after = next((lines[i].strip() for i in range(run[-1] + 1, len(lines))
-                      if lines[i].strip()), "")
-        last_word = last.split()[-1].lower()
-        if (not _CLOSED.search(last) and last_word not in STOP_WORDS
-                and not after[:1].islower()):
-            headings.update(dict.fromkeys(run, run[0]))
+        for _, run in itertools.groupby(block, key=drawn.__getitem__):
+            run = list(run)
+            if _is_heading(lines, run):
+                headings.update(dict.fromkeys(run, block[0]))
     return headings
+
+
+def _is_heading(lines: list[str], run: list[int]) -> bool:
+    """Whether a run of lines drawn large at one size is a heading (`_heading_lines`)."""
+    last = lines[run[-1]].strip()
+    if len(run) > HEADING_LINES or len(last.split()) > HEADING_WORDS:
+        return False
+    after = next((lines[i].strip() for i in range(run[-1] + 1, len(lines))
+                  if lines[i].strip()), "")
+    return (not _CLOSED.search(last) and last.split()[-1].lower() not in STOP_WORDS
+            and not after[:1].islower())
 
 
 def _apart(text: str, indexes: list[int], lines: list[tuple[int, str]],

@@ -422,9 +422,9 @@ class ExtractiveGenerator(Generator):
         sentence after it that leans on it and holds more of the question's words (`held`,
         `_followed_up`), up to max_sentences: at least MIN_SENTENCES besides code when the
         best one's section holds that many, and beyond that only those whose `own` score is
-        within _RELATIVE of the best own
-        score (below that share, only one of the best one's section, and not one shown ahead
-        of the best). Each carries the score of the sentence that chose it."""
+        within _RELATIVE of the best own score (below that share, only one of the best one's
+        section, and not one shown ahead of the best). Each carries the score of the sentence
+        that chose it."""
         chosen: dict[tuple[int, int], float] = {}
         # code says nothing of its own: it shows what the sentence introducing it says. Its
         # literals and names match a question's ("0.1 + 0.2 == 0.3") as no sentence does,

@@ -752,4 +752,3 @@ def setting_back(stored: str, configured: str, stored_dim: int | None = None) ->
     if stored == configured and kind == "openai" and stored_dim is not None:
         return f"Set RAG_OPENAI_EMBEDDING_DIMENSION={stored_dim} to open it"
     return f"Set {model_setting} to open it"
-    return f"Set {model_setting} to open it"

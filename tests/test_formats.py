@@ -307,6 +307,27 @@ def test_a_decks_footer_and_date_are_read_once_and_slide_numbers_never() -> None
     assert second.text.split("\n\n") == ["Hiring", "• Hiring grew."]
 
 
+def test_a_footer_hidden_in_the_selection_pane_is_not_read() -> None:
+    import pptx
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    deck = pptx.Presentation()
+    layout = deck.slide_layouts[1]
+    slide = deck.slides.add_slide(layout)
+    slide.shapes.title.text = "Budget"
+    footer = next(p for p in layout.placeholders
+                  if p.placeholder_format.type == PP_PLACEHOLDER.FOOTER)
+    slide.shapes.clone_placeholder(footer)
+    shape = next(p for p in slide.placeholders
+                 if p.placeholder_format.type == PP_PLACEHOLDER.FOOTER)
+    shape.text_frame.text = "Draft, do not circulate"
+    shape._element.xpath("./*[1]/p:cNvPr")[0].set("hidden", "1")
+    data = io.BytesIO()
+    deck.save(data)
+    [page] = load_bytes(Path("deck.pptx"), data.getvalue()).pages
+    assert "Draft" not in page.text
+
+
 def test_a_slides_chart_gives_its_title_and_its_figures_named_by_category() -> None:
     import pptx
     from pptx.chart.data import CategoryChartData

@@ -118,7 +118,8 @@ def new_furniture_lines(shape, kind, seen: set[str]) -> list[str]:
     number is its citation already."""
     from pptx.enum.shapes import PP_PLACEHOLDER
 
-    if kind == PP_PLACEHOLDER.SLIDE_NUMBER or not shape.has_text_frame:
+    if (kind == PP_PLACEHOLDER.SLIDE_NUMBER or not shape.has_text_frame
+            or is_hidden_shape(shape)):
         return []
     lines = [line for para in shape.text_frame.paragraphs
              if (line := para.text.strip()) and line not in seen]

@@ -534,8 +534,8 @@ def _with_inline_code(sentences: list[Sentence], text: str,
             pieces += [text[at:start], f"`{_SPACE.sub(' ', text[start:end].strip())}`"]
             at = end
         pieces.append(text[at:sentence.end])
-        written = " ".join(_SPACE.sub(" ", piece).strip() for piece in pieces)
-        spanned.append(Sentence(_SPACE.sub(" ", written).strip(), sentence.start, sentence.end))
+        written = (_SPACE.sub(" ", piece).strip() for piece in pieces)
+        spanned.append(Sentence(" ".join(filter(None, written)), sentence.start, sentence.end))
     return spanned
 
 

@@ -143,17 +143,13 @@ def unwritten(question: str, texts: Sequence[str]) -> list[str]:
 
 def _as_asked(question: str, word: str) -> str:
     """`word` (folded) as the question writes it; folded when its accents part them."""
-    found = _whole_word(word).search(question)
+    found = whole_words(word).search(question)
     return found.group() if found else word
 
 
-def _whole_word(word: str) -> re.Pattern[str]:
-    """`word` standing alone (not inside a longer word), in any case."""
-    return re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
-
-
 def whole_words(text: str) -> re.Pattern[str]:
-    """`text`'s words in a row, standing alone, in any case, whatever space parts them."""
+    """`text`'s words in a row (or its one word), standing alone (not inside a longer word),
+    in any case, whatever space parts them."""
     return re.compile(r"(?<![^\W_])" + r"\s+".join(map(re.escape, text.split()))
                       + r"(?![^\W_])", re.IGNORECASE)
 
@@ -185,7 +181,7 @@ def as_written(question: str, word: str, replacement: str) -> str:
             return replacement.upper()
         return replacement[:1].upper() + replacement[1:] if asked[:1].isupper() else replacement
 
-    return _whole_word(word).sub(cased, question)
+    return whole_words(word).sub(cased, question)
 
 
 def _ends_kept(word: str) -> tuple[str, str]:

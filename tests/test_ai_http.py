@@ -97,8 +97,7 @@ def envelope(code, message):
                        "10,000 neurons"), PermanentAIError, "00:00 UTC"),
         (429, envelope(3036, "Account limited"), PermanentAIError, "00:00 UTC"),
         (404, envelope(7003, "Could not route to /client/v4/accounts/x/ai/run/y"),
-         PermanentAIError, "Check CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_AI_GATEWAY_ID (when set) "
-                           "and CLOUDFLARE_BASE_URL."),
+         PermanentAIError, "Check CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_BASE_URL."),
         (401, json.dumps({"success": False, "result": [], "messages": [],
                           "error": [{"code": 2009, "message": "Unauthorized"}]}),
          PermanentAIError, "CLOUDFLARE_AI_GATEWAY_TOKEN"),

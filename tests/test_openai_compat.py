@@ -163,3 +163,15 @@ def test_workers_ai_openai_embeddings(cf_openai_settings, standin):
     assert standin.requests[0].path == f"/client/v4/accounts/{ACCOUNT}/ai/v1/embeddings"
     assert standin.requests[0].body == {"model": "@cf/baai/bge-base-en-v1.5",
                                         "input": ["one", "two"]}
+
+
+def test_workers_ai_openai_route_refused_names_the_base_url(cf_openai_settings, standin):
+    """The account id of Workers AI's /ai/v1 is part of OPENAI_BASE_URL: a 7003 is about it."""
+    base_url = cf_openai_settings.openai_base_url.replace(ACCOUNT, "no-such-account")
+    settings = cf_openai_settings.model_copy(update={"openai_base_url": base_url,
+                                                     "openai_embedding_dimension": 768})
+    with pytest.raises(PermanentAIError) as info:
+        OpenAIEmbedder.from_settings(settings).embed_documents(["one"])
+    assert info.value.code == 7003
+    assert f"at {base_url} could not route" in str(info.value)
+    assert "Check OPENAI_BASE_URL" in str(info.value) and "CLOUDFLARE" not in str(info.value)

@@ -593,6 +593,25 @@ def test_an_authenticated_gateway_needs_its_token(gateway_settings, standin, pas
     assert standin.requests[-1].headers["cf-aig-authorization"] == "Bearer gw-token-1"
 
 
+
+@pytest.mark.parametrize(("through_gateway", "named", "not_named"), [
+    (True, ["CLOUDFLARE_AI_GATEWAY_ID", "CLOUDFLARE_AI_GATEWAY_BASE_URL"],
+     "CLOUDFLARE_BASE_URL"),
+    (False, ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL"], "GATEWAY")])
+def test_a_route_refused_names_the_settings_of_the_route_taken(gateway_settings, standin,
+                                                               through_gateway, named,
+                                                               not_named):
+    """A 7003 through AI Gateway is about the gateway's URL: CLOUDFLARE_BASE_URL is then in
+    no request, and the native route has no gateway to check."""
+    settings = gateway_settings.model_copy(update={
+        "cloudflare_ai_gateway_id": "no-such-gateway" if through_gateway else None,
+        "cloudflare_account_id": ACCOUNT if through_gateway else "no-such-account"})
+    with pytest.raises(PermanentAIError) as info:
+        WorkersAIEmbedder.from_settings(settings).embed_documents(["a"])
+    assert info.value.code == 7003
+    assert all(name in str(info.value) for name in named)
+    assert not_named not in str(info.value)
+
 # --- neurons ----------------------------------------------------------------------------------
 
 

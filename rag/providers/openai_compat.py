@@ -57,15 +57,18 @@ def exhausted_quota(failed: FailedCall) -> AIError | None:
 def openai_errors(base_url: str) -> ErrorPolicy:
     """Cloudflare's codes (Workers AI's `/ai/v1`), OpenAI's exhausted quota, then a 404 that
     names no model (or a 200 that says the path is not served): the base URL is wrong, which
-    is said with the URL itself."""
+    is said with the URL itself. Cloudflare's route codes (7003) say the same: the account id
+    is part of OPENAI_BASE_URL there."""
     shown = public_url(base_url)
 
+    def unrouted(failed: FailedCall) -> AIError:
+        return failed.permanent(f"{failed.provider} at {shown} could not route the request "
+                                f"{failed.said}. {BASE_URL_ADVICE}")
+
     def policy(failed: FailedCall) -> AIError | None:
-        error = cloudflare_errors(failed) or exhausted_quota(failed)
+        error = cloudflare_errors(failed, unrouted) or exhausted_quota(failed)
         if error is None and failed.unrouted:
-            return failed.permanent(
-                f"{failed.provider} at {shown} could not route the request {failed.said}. "
-                f"{BASE_URL_ADVICE}")
+            return unrouted(failed)
         return error
 
     return policy

@@ -70,7 +70,7 @@ def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None,
                      url_hint=URL_HINT,
                      secret_headers=secret_headers, secrets=secrets, transport=transport,
                      max_connections=max_connections, policy=policy,
-                     error_policy=workers_ai_errors, read_headers=read_cloudflare_headers,
+                     error_policy=workers_ai_errors(settings), read_headers=read_cloudflare_headers,
                      server=calls_go_to(settings))
 
 

@@ -9,8 +9,11 @@ Workers AI's OpenAI-compatible routes (`/ai/v1`) answer with the same codes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rag.errors import AIError
-from rag.providers.http.errors import USE_LOCAL_MODELS, FailedCall
+from rag.providers.http.errors import USE_LOCAL_MODELS, ErrorPolicy, FailedCall
 
 CAPACITY_CODES = {3040}
 TIMEOUT_CODES = {3007, 3008, 3046}
@@ -22,10 +25,18 @@ GATEWAY_AUTH_CODES = {2009}
 ROUTE_CODES = {7003, 7000}
 MODEL_FORBIDDEN_CODES = {5016, 5018, 3041}  # a licence to accept, a private model
 ACCOUNT_FORBIDDEN_CODES = {3023}  # the account is blocked: no model will answer it
+# the settings a request's URL is made of, on each route (route.WorkersAIRoute.url)
+NATIVE_ROUTE_SETTINGS = "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_BASE_URL"
+GATEWAY_ROUTE_SETTINGS = ("CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_AI_GATEWAY_ID and "
+                          "CLOUDFLARE_AI_GATEWAY_BASE_URL")
+
+#: The error for a request no route serves, with the settings to check on that route.
+Unrouted = Callable[[FailedCall], AIError]
 
 
-def cloudflare_errors(failed: FailedCall) -> AIError | None:
-    """The error a Cloudflare code means, or None to decide by the HTTP status."""
+def cloudflare_errors(failed: FailedCall, unrouted: Unrouted | None = None) -> AIError | None:
+    """The error a Cloudflare code means, or None to decide by the HTTP status. `unrouted`
+    says which settings made the URL a 7003 refuses (the native route's by default)."""
     code = failed.code
     if code in DAILY_LIMIT_CODES or "daily free allocation" in failed.detail.lower():
         return failed.permanent(
@@ -49,7 +60,7 @@ def cloudflare_errors(failed: FailedCall) -> AIError | None:
     if code in MODEL_CODES:
         return failed.no_such_model()
     if code in ROUTE_CODES:  # the URL's parts, not the token: 7003 names no credential
-        return unrouted(failed)
+        return (unrouted or unrouted_on(NATIVE_ROUTE_SETTINGS))(failed)
     if code in MODEL_FORBIDDEN_CODES:
         return failed.forbidden(this_model_only=True)
     if code in ACCOUNT_FORBIDDEN_CODES:
@@ -57,16 +68,30 @@ def cloudflare_errors(failed: FailedCall) -> AIError | None:
     return None
 
 
-def workers_ai_errors(failed: FailedCall) -> AIError | None:
+def workers_ai_errors(settings: Any) -> ErrorPolicy:
     """Cloudflare's codes, then a refusal without one that says the path is not served (a
-    404 or 405 from another web server): the URL's parts are wrong, not the token."""
-    error = cloudflare_errors(failed)
-    if error is None and failed.code is None and failed.unrouted:
-        return unrouted(failed)
-    return error
+    404 or 405 from another web server): the URL's parts are wrong, not the token. The
+    parts named are those of the route the requests take: through a gateway, its id and base
+    URL, never CLOUDFLARE_BASE_URL, which no request then uses."""
+    unrouted = unrouted_on(route_settings(settings))
+
+    def policy(failed: FailedCall) -> AIError | None:
+        error = cloudflare_errors(failed, unrouted)
+        if error is None and failed.code is None and failed.unrouted:
+            return unrouted(failed)
+        return error
+
+    return policy
 
 
-def unrouted(failed: FailedCall) -> AIError:
-    return failed.permanent(
-        f"{failed.provider} could not route the request {failed.said}. Check "
-        "CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_AI_GATEWAY_ID (when set) and CLOUDFLARE_BASE_URL.")
+def route_settings(settings: Any) -> str:
+    """The settings the requests' URL is made of: the gateway's when one is set."""
+    return GATEWAY_ROUTE_SETTINGS if settings.cloudflare_ai_gateway_id else NATIVE_ROUTE_SETTINGS
+
+
+def unrouted_on(route: str) -> Unrouted:
+    def unrouted(failed: FailedCall) -> AIError:
+        return failed.permanent(
+            f"{failed.provider} could not route the request {failed.said}. Check {route}.")
+
+    return unrouted

@@ -199,6 +199,23 @@ def test_a_failing_reranker_falls_back_to_the_fused_order(services, standin, cap
     assert len(attempts) == 4  # retried first (RAG_AI_MAX_ATTEMPTS)
 
 
+
+@pytest.mark.parametrize(("candidates", "top_k", "named", "not_named"), [
+    (1, 3, "RAG_TOP_K", "RAG_RERANK_CANDIDATES"),  # top_k passages sent: the larger
+    (20, 1, "RAG_RERANK_CANDIDATES", "RAG_TOP_K")])
+def test_passages_too_large_name_the_setting_that_set_their_number(
+        rerank_settings, services, standin, caplog, candidates, top_k, named, not_named):
+    plain, _ = services
+    service = reranking(plain, rerank_settings.model_copy(
+        update={"rerank_candidates": candidates}))
+    caplog.set_level(logging.WARNING)
+    standin.fail(413, 3006, times=None, model=RERANKER)
+    service.search(QUESTION, top_k=top_k)
+    (warning,) = [r.getMessage() for r in caplog.records
+                  if "keeping the fused order" in r.getMessage()]
+    assert f"Lower RAG_CHUNK_TOKENS or {named}," in warning and not_named not in warning
+    service.reranker.close()
+
 def test_an_answer_survives_a_failing_reranker_and_is_not_cached(rerank_settings, services,
                                                                  standin):
     plain, _ = services

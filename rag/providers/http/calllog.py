@@ -51,6 +51,8 @@ class CallStats:
     malformed_events: int = 0
     # passages sent with instruction-like text in them (rag.text.injection): number → flags
     flagged_passages: dict[int, list[str]] | None = None
+    # the setting that set `items`, named in the advice for a request too large (not logged)
+    items_setting: str | None = None
 
     def mark_first_token(self) -> None:
         if self.ttft_ms is None:

@@ -138,11 +138,13 @@ class AIHttp:
             text = text.replace(secret, "***")
         return text
 
-    def call(self, *, model: str, endpoint: str, kind: CallKind,
-             items: int | None = None) -> AbstractContextManager[CallStats]:
-        """Scope of one AI call (retries included); logs its outcome once on exit."""
+    def call(self, *, model: str, endpoint: str, kind: CallKind, items: int | None = None,
+             items_setting: str | None = None) -> AbstractContextManager[CallStats]:
+        """Scope of one AI call (retries included); logs its outcome once on exit.
+        `items_setting`: the setting that set how many items are sent, when not the one
+        calls of this kind usually have, named if the request is too large."""
         stats = CallStats(provider=self.provider, model=model, endpoint=endpoint, kind=kind,
-                          items=items)
+                          items=items, items_setting=items_setting)
         return logged_call(stats, self.redact)
 
     # -- JSON
@@ -314,7 +316,7 @@ class AIHttp:
             model=stats.model,
             credentials_hint=self.credentials_hint,
             retry_after=retry_after_seconds(response.headers), policy=self.error_policy,
-            call=stats.kind,
+            call=stats.kind, items_setting=stats.items_setting,
         ))
 
     def _redacted(self, error: AIError) -> Any:

@@ -36,8 +36,10 @@ TOO_LARGE_ADVICE = {
     "guard": ("The text to check is too large for the safety model {model} {said}. Shorten "
               "the question."),
     "rerank": ("The passages are too large for the reranker {model} {said}. Lower "
-               "RAG_CHUNK_TOKENS or RAG_RERANK_CANDIDATES, or shorten the question."),
+               "RAG_CHUNK_TOKENS or {items_setting}, or shorten the question."),
 }
+# the setting that decides how many items a call of that kind sends, unless the caller says
+ITEMS_SETTING = {"rerank": "RAG_RERANK_CANDIDATES"}
 # what still answers when a remote account has nothing left to spend
 USE_LOCAL_MODELS = ("use the local models: RAG_GENERATOR=extractive for answers, "
                     "RAG_EMBEDDER=local (in another RAG_COLLECTION) for embeddings.")
@@ -64,6 +66,7 @@ class FailedCall:
     status_given: bool = True  # False: an error event in a stream, read as a 500
     kind: str | None = None  # OpenAI's error `type` ("insufficient_quota"), when given
     call: str = "chat"  # what the call was for (`calllog.CallKind`): its advice differs
+    items_setting: str | None = None  # the setting that set how many items were sent
 
     @property
     def said(self) -> str:
@@ -116,7 +119,9 @@ class FailedCall:
         """The request is larger than the model takes, with the settings that shrink it for
         this kind of call."""
         advice = TOO_LARGE_ADVICE.get(self.call, TOO_LARGE_ADVICE["chat"])
-        return self.refused_model(advice.format(model=self.model, said=self.said))
+        items_setting = self.items_setting or ITEMS_SETTING.get(self.call, "")
+        return self.refused_model(advice.format(model=self.model, said=self.said,
+                                                items_setting=items_setting))
 
     def no_such_model(self) -> ModelRefusedError:
         return self.refused_model(f"{self.provider} has no model {self.model!r} {self.said}. "
@@ -220,17 +225,20 @@ def _clean_message(message: str, code: int | str | None = None) -> str:
 def map_status_error(
     status: int | None, body: str, *, provider: str, model: str, credentials_hint: str,
     retry_after: float | None = None, policy: ErrorPolicy | None = None, call: str = "chat",
+    items_setting: str | None = None,
 ) -> AIError:
     """Classify a non-2xx response, a 200 whose envelope says `success: false`, or an error
     event in a stream (`status` None when the event gave none: read as a 500, and not said to
     be one): the provider's policy first, then the HTTP status. `call` is the kind of call
-    (`calllog.CallKind`), whose advice a request too large gets."""
+    (`calllog.CallKind`), whose advice a request too large gets, naming `items_setting` as
+    the setting that set how many items it sent (the kind's usual one when None)."""
     code, detail, kind = parse_error_body(body)
     given = status is not None
     status = status if status is not None else 500
     failed = FailedCall(provider, model, credentials_hint, status, code,
                         detail or httpx.codes.get_reason_phrase(status) or "no detail",
-                        retry_after, status_given=given, kind=kind, call=call)
+                        retry_after, status_given=given, kind=kind, call=call,
+                        items_setting=items_setting)
     error = policy(failed) if policy is not None else None
     if error is not None:
         return error

@@ -81,7 +81,8 @@ class WorkersAIReranker(Reranker):
         body = {"query": query, "contexts": [{"text": text} for text in contexts],
                 "top_k": top_k}
         with self.http.call(model=self.model, endpoint=self.route.endpoint, kind="rerank",
-                            items=len(contexts)) as stats:
+                            items=len(contexts),
+                            items_setting=passages_setting(len(contexts), top_k)) as stats:
             data = self.http.post_json(self.route.url(self.model), body, stats,
                                        self.route.headers)
             result = unwrap(data, self.model)
@@ -93,6 +94,13 @@ class WorkersAIReranker(Reranker):
             stats.neurons = billed_neurons(
                 stats, pricing.neurons_from_usage(self.model, usage) or 0.0)
         return ranked[:top_k]
+
+
+def passages_setting(sent: int, top_k: int) -> str:
+    """The setting that set how many passages a search reranks, for the advice when they are
+    too large: the retriever sends the best max(RAG_RERANK_CANDIDATES, top_k), so no more
+    than top_k means top_k did (lowering the candidates would send as many)."""
+    return "RAG_RERANK_CANDIDATES" if sent > top_k else "RAG_TOP_K"
 
 
 def _ranking(rows: Any, n_contexts: int, model: str) -> list[tuple[int, float]]:

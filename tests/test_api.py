@@ -23,6 +23,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
@@ -45,7 +46,7 @@ from rag.stores.base import MIN_FREE_BYTES
 from rag.types import Answer, GenerationRecord
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
-from tests.workers_ai_server import ACCOUNT, TOKEN
+from tests.workers_ai_server import ACCOUNT, TOKEN, ServerThread
 
 pytestmark = pytest.mark.anyio
 SUN = "Tomatoes need at least eight hours of direct sunlight each day."
@@ -1472,6 +1473,23 @@ async def test_the_framing_rules_join_an_answers_own_and_never_loosen_them() -> 
     assert kept.headers.get_list("content-security-policy") == ["default-src 'none'",
                                                                 "frame-ancestors 'self'"]
     assert kept.headers.get_list("x-frame-options") == ["DENY"]
+
+
+def test_an_exception_a_route_lets_out_is_a_framed_500() -> None:
+    """Starlette answers it from ServerErrorMiddleware, outside every middleware an app adds
+    (ui/app.py adds FramedByOwnPagesOnly so): over real HTTP, its 500 is framed too."""
+    async def broken(request) -> PlainTextResponse:
+        raise RuntimeError("a route's own failure")
+
+    server = ServerThread(Starlette(routes=[Route("/broken", broken)],
+                                    middleware=[Middleware(FramedByOwnPagesOnly)]))
+    try:
+        answer = httpx.get(f"{server.start()}/broken", timeout=10)
+    finally:
+        server.stop()
+    assert (answer.status_code, answer.text) == (500, "Internal Server Error")
+    assert answer.headers.get_list("content-security-policy") == ["frame-ancestors 'self'"]
+    assert answer.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
 
 
 @pytest.mark.parametrize(("origin", "host", "same"), [

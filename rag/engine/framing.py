@@ -12,6 +12,7 @@ components, `st.components.v1.html`) are of the engine's origin and still load.
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FRAME_ANCESTORS = "frame-ancestors 'self'"
@@ -27,7 +28,13 @@ def frame_own_pages_only(headers: MutableHeaders) -> None:
 
 
 class FramedByOwnPagesOnly:
-    """ASGI middleware: every HTTP answer may be framed by the engine's own pages only."""
+    """ASGI middleware: every HTTP answer may be framed by the engine's own pages only.
+
+    An exception a route lets out before answering is answered here, with the bare 500
+    Starlette would send: Starlette sends its own from ServerErrorMiddleware, which wraps every
+    middleware an app adds, so it would leave without the rules. The exception is raised on,
+    for the server to log (Starlette then sends nothing more).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,10 +43,24 @@ class FramedByOwnPagesOnly:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def framed(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 frame_own_pages_only(MutableHeaders(scope=message))
             await send(message)
 
-        await self.app(scope, receive, framed)
+        try:
+            await self.app(scope, receive, framed)
+        except Exception:
+            if not started:
+                await server_error()(scope, receive, framed)
+            raise
+
+
+def server_error() -> PlainTextResponse:
+    """Starlette's answer to an exception no route handled (a new one each time: the framing
+    rules are added to its headers)."""
+    return PlainTextResponse("Internal Server Error", status_code=500)

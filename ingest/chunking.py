@@ -29,6 +29,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from rag.text.graphemes import cluster_start, clusters
 from rag.text.sentences import code_blocks, is_code, is_heading, is_list_item, leans_back
 from rag.text.sentences import split as split_sentences
+from rag.text.table_rows import VALUE_SEPARATOR, row_lines, row_pieces
 from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document, Page
 
@@ -92,6 +93,9 @@ SEPARATORS = (PARAGRAPH_SEPARATOR, SENTENCE_ENDS, "\n", "; ", ", ", " ", "")
 # characters (a hex dump, minified code) as one unknown token, so by tokens alone one chunk
 # could hold megabytes, and an answer quote them; prose runs 4 to 6 characters a token
 MAX_CHARS_PER_TOKEN = 20
+# the narrowest line a table's row is rewritten into: below it, its opening and a value's
+# name would leave no room for the value
+MIN_ROW_CHARS = 40
 
 
 class SentenceSplitter(RecursiveCharacterTextSplitter):
@@ -279,10 +283,35 @@ def _reads_as_heading(paragraph: str) -> bool:
 
 
 def _sentence_pieces(text: str) -> list[str]:
-    """`text` cut where each sentence after the first begins."""
+    """`text` cut where each sentence after the first begins, but inside a table row's line
+    (`rag.text.table_rows`): its sentences are one cell's, and a piece cut from the row
+    would not say whose values it holds."""
     starts = [sentence.start for sentence in split_sentences(text)[1:]]
+    rows = _row_spans(text)
+    if rows:
+        row_starts = [start for start, _ in rows]
+        starts = [start for start in starts if not _inside(rows, row_starts, start)]
     bounds = [0, *starts, len(text)]
     return [text[a:b] for a, b in itertools.pairwise(bounds) if a < b]
+
+
+def _row_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line of `text` that is a table's row, in order."""
+    if VALUE_SEPARATOR not in text:
+        return []
+    spans, start = [], 0
+    for line in text.split("\n"):
+        if VALUE_SEPARATOR in line and row_pieces(line) is not None:
+            spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def _inside(spans: list[tuple[int, int]], starts: list[int], at: int) -> bool:
+    """Whether `at` falls past the start of one of `spans` (whose `starts` are given) and
+    before its end."""
+    i = bisect_right(starts, at) - 1
+    return i >= 0 and spans[i][0] < at < spans[i][1]
 
 
 def make_splitter(length: Callable[[str], int], chunk_tokens: int, overlap_tokens: int,
@@ -324,9 +353,15 @@ class Chunker:
                          self.separators)
 
     def __call__(self, document: Document) -> list[Chunk]:
-        """The document's chunks in reading order, each with its first page and offsets."""
+        """The document's chunks in reading order, each with its first page and offsets (in
+        the text as chunked: a table's row too long for a chunk is rewritten first)."""
         text, page_starts = join_pages(document)
         self.words.learn(text)
+        narrowed = self._rows_within_chunks(document)
+        if narrowed is not document:
+            document = narrowed
+            text, page_starts = join_pages(document)
+            self.words.learn(text)  # the words a row's cell was cut into
         pieces = []
         for first, last in _runs(document):
             base = page_starts[first]
@@ -350,6 +385,40 @@ class Chunker:
                 ))
         chunks = _in_code(self._finish_sentences(document, chunks, page_starts), text)
         return _with_openings(_with_lead_ins(chunks, text, page_starts), text, page_starts)
+
+    def _rows_within_chunks(self, document: Document) -> Document:
+        """The document with each table row's line (`rag.text.table_rows`) that is too long
+        for a chunk written as narrower lines, each opening with the row's first value, as
+        ingest writes a row wider than a default chunk. Cut by the splitter at its "; ", such
+        a row would leave pieces that say nothing but the row's key ("ID: 1;"), or values
+        that no longer say whose they are."""
+        pages = [self._narrow_rows(page) for page in document.pages]
+        if all(new is old for new, old in zip(pages, document.pages, strict=True)):
+            return document
+        return replace(document, pages=pages)
+
+    def _narrow_rows(self, page: Page) -> Page:
+        lines = page.text.split("\n")
+        narrowed = False
+        for i, line in enumerate(lines):
+            # no token is shorter than a character: a line no longer than a chunk's tokens fits
+            if len(line) < self.chunk_tokens or self.words(line) < self.chunk_tokens:
+                continue
+            pieces = row_pieces(line)
+            if pieces is not None:
+                lines[i], narrowed = self._row_within_chunk(pieces, line), True
+        return replace(page, text="\n".join(lines)) if narrowed else page
+
+    def _row_within_chunk(self, pieces: list[str], line: str) -> str:
+        """The row's lines, each under a chunk's tokens: as wide as the line's own characters
+        per token allow, narrower until they fit."""
+        width = len(line) * self.chunk_tokens // self.words(line)
+        while True:
+            width = max(width * 9 // 10, MIN_ROW_CHARS)
+            rows = row_lines(pieces, width)
+            if width == MIN_ROW_CHARS or all(
+                    self.words(row) < self.chunk_tokens for row in rows.split("\n")):
+                return rows
 
     def _finish_sentences(self, document: Document, chunks: list[Chunk],
                           page_starts: list[int]) -> list[Chunk]:

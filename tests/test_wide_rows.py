@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from ingest.chunking import Chunker
 from ingest.loaders import load_bytes
 from rag.service import RagService
 from rag.text.table_rows import WIDE_ROW_CHARS, named_row
@@ -95,6 +98,32 @@ def test_a_word_tables_wide_rows_are_written_so() -> None:
     assert len(holding) == 1 and holding[0].startswith("Employee: Person2; ")
     assert len(holding[0]) <= WIDE_ROW_CHARS
 
+
+PUMP_NOTE = " ".join(f"Pump {n} was inspected on site and its seals were replaced because "
+                     "they leaked oil onto the floor of the station." for n in range(12))
+# about as many characters, each a token: a line of a wide row holds more than a chunk
+PUMP_NOTE_CJK = "，".join(f"泵{n}号在现场检查后更换了密封件因为它们把油漏到了泵站的地板上"
+                         for n in range(20)) + "。"
+
+
+@pytest.mark.parametrize(("note", "chunk_tokens"), [(PUMP_NOTE_CJK, 200), (PUMP_NOTE, 60),
+                                                    (PUMP_NOTE, 200)])
+def test_each_chunk_of_a_row_longer_than_a_chunk_opens_with_its_first_value(
+        embedder, note: str, chunk_tokens: int) -> None:
+    """Cut at its "; " or at its cell's sentences, such a row left pieces that say nothing of
+    whose values they hold, or nothing but its key ("ID: 1;")."""
+    csv = f'ID,Comment,Status\n1,"{note}",open\n2,Short note.,closed\n'.encode()
+    document = load_bytes(Path("pumps.csv"), csv)
+    chunks = Chunker(embedder.token_counter(), chunk_tokens, 30, 254)(document)
+    of_the_row = [chunk.text.removeprefix("ID | Comment | Status").strip() for chunk in chunks
+                  if "ID: 2;" not in chunk.text and chunk.text != "ID | Comment | Status"]
+    assert len(of_the_row) > 1
+    assert all(text.startswith("ID: 1; ") for text in of_the_row), of_the_row
+    assert all(chunk.token_count < chunk_tokens for chunk in chunks)
+    said = " ".join(text.removeprefix("ID: 1; ") for text in of_the_row)
+    assert "Status: open" in said and said.count("Comment: ") >= len(of_the_row) - 1
+    assert all(f"{n}号" in said if note is PUMP_NOTE_CJK else f"Pump {n} " in said
+               for n in range(12))
 
 def test_a_figure_at_the_end_of_a_wide_row_is_answered_with_its_rows_name(
         service: RagService, tmp_path: Path) -> None:

@@ -36,22 +36,23 @@ def named_row(header: Sequence[str], values: Sequence[str]) -> str:
     return row_lines(list(named_values(header, values)))
 
 
-def row_lines(pieces: Sequence[str]) -> str:
-    """A row's named values as its line, or, when it is wider, as lines of at most
-    WIDE_ROW_CHARS that each open with the row's first value. A value too long for a line
+def row_lines(pieces: Sequence[str], width: int = WIDE_ROW_CHARS) -> str:
+    """A row's named values as its line, or, when it is wider, as lines of at most `width`
+    characters that each open with the row's first value. A value too long for a line
     is cut at its sentences' ends (between words inside a longer sentence), each part
     named by its column ("ID: 7; Comment: ...", "ID: 7; Comment: ...")."""
     line = VALUE_SEPARATOR.join(pieces)
-    if len(line) <= WIDE_ROW_CHARS:
+    if len(line) <= width:
         return line
-    opening = row_opening(pieces[0])
-    room = WIDE_ROW_CHARS - len(opening) - len(VALUE_SEPARATOR)
+    # a narrow line keeps half its room for the values it carries
+    opening = row_opening(pieces[0], min(OPENING_CHARS, width // 2))
+    room = width - len(opening) - len(VALUE_SEPARATOR)
     first_parts = value_parts(pieces[0], room) if opening != pieces[0] else [pieces[0]]
     parts = [*first_parts[1:], *(part for piece in pieces[1:] for part in value_parts(piece, room))]
     lines, current = [], first_parts[:1]
     for part in parts:
         # a line holding the opening alone takes any part: each fits beside it
-        if current != [opening] and len(VALUE_SEPARATOR.join([*current, part])) > WIDE_ROW_CHARS:
+        if current != [opening] and len(VALUE_SEPARATOR.join([*current, part])) > width:
             lines.append(VALUE_SEPARATOR.join(current))
             current = [opening]
         current.append(part)
@@ -59,12 +60,12 @@ def row_lines(pieces: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def row_opening(first: str) -> str:
+def row_opening(first: str, limit: int = OPENING_CHARS) -> str:
     """What each line of a wide row opens with: its first value, cut short between words
-    (" …") when it is longer than OPENING_CHARS."""
-    if len(first) <= OPENING_CHARS:
+    (" …") when it is longer than `limit`."""
+    if len(first) <= limit:
         return first
-    return textwrap.wrap(first, OPENING_CHARS - 2)[0] + " …"
+    return textwrap.wrap(first, max(limit - 2, 1))[0] + " …"
 
 
 def value_parts(piece: str, room: int) -> list[str]:
@@ -75,7 +76,7 @@ def value_parts(piece: str, room: int) -> list[str]:
         return [piece]
     named = _VALUE_NAME.match(piece)
     name = named.group() if named else ""
-    width = room - len(name)
+    width = max(room - len(name), 1)
     parts: list[str] = []
     for sentence in sentences(piece[len(name):]):
         for bit in textwrap.wrap(sentence, width, break_on_hyphens=False):
@@ -101,11 +102,24 @@ def named_values(header: Sequence[str], values: Sequence[str]) -> Iterator[str]:
 def row_values(line: str) -> str | None:
     """A row's values without their column names ("Ben Okafor Mobile developer" of "Name:
     Ben Okafor; Role: Mobile developer"); None for a line that is no named row."""
+    pairs = _named_pairs(line)
+    return None if pairs is None else " ".join(value for _, value in pairs)
+
+
+def row_pieces(line: str) -> list[str] | None:
+    """A row's line as the named values it was written from (["Name: Ben Okafor", "Role:
+    Mobile developer"]), for `row_lines`; None for a line that is no named row."""
+    pairs = _named_pairs(line)
+    return None if pairs is None else [f"{name}{NAME_END}{value}" for name, value in pairs]
+
+
+def _named_pairs(line: str) -> list[tuple[str, str]] | None:
+    """(name, value) of each of a row's values, two at least, that make up the whole line."""
     pairs = _NAMED_VALUE.findall(line)
     if len(pairs) < 2 or VALUE_SEPARATOR.join(
             f"{name}{NAME_END}{value}" for name, value in pairs) != line:
         return None
-    return " ".join(value for _, value in pairs)
+    return pairs
 
 
 def names_cells_of(row: str, header: str) -> bool:

@@ -401,11 +401,12 @@ class Chunker:
         lines = page.text.split("\n")
         narrowed = False
         for i, line in enumerate(lines):
-            # no token is shorter than a character: a line no longer than a chunk's tokens fits
-            if len(line) < self.chunk_tokens or self.words(line) < self.chunk_tokens:
+            # no token is shorter than a character: a line no longer than a chunk's tokens
+            # fits; counting tokens is the dear test, so it comes last
+            if len(line) < self.chunk_tokens or VALUE_SEPARATOR not in line:
                 continue
             pieces = row_pieces(line)
-            if pieces is not None:
+            if pieces is not None and self.words(line) >= self.chunk_tokens:
                 lines[i], narrowed = self._row_within_chunk(pieces, line), True
         return replace(page, text="\n".join(lines)) if narrowed else page
 

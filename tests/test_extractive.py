@@ -450,6 +450,73 @@ def test_a_pointer_to_a_section_among_the_passages_gives_way_to_the_section(embe
     assert "saving often (see Section 7.2 [How can I save my workspace?], page 28)" in text
 
 
+_MANUAL_FILES = (
+    "The DESCRIPTION and INDEX files are described in the subsections below. The NAMESPACE\n"
+    "file is described in the section on Section 1.5 [Package namespaces], page 52.\n"
+    "The optional files configure and cleanup are (Bourne) shell scripts which are, "
+    "respectively, executed before and (if option --clean was given) after installation on "
+    "Unix-alikes, see Section 1.2 [Configure and cleanup], page 22.")
+_NAMESPACES = (
+    "1.5 Package namespaces\n\nR has a namespace management system for code in packages. "
+    "This system allows the\npackage writer to specify which variables in the package should "
+    "be exported.\nThe namespace for a package is specified by the NAMESPACE file in the top "
+    "level package\ndirectory. This file contains namespace directives describing the imports "
+    "and exports of the\nnamespace.")
+
+
+def test_a_sentence_saying_only_where_its_subject_is_described_ranks_below_the_description(
+        embedder) -> None:
+    """"The NAMESPACE file is described in ... Section 1.5 [Package namespaces], page 52."
+    holds every word of the question and names none of what the section says; the section,
+    ranked second by the search, answers first."""
+    pointer = replace(_stored(_MANUAL_FILES, embedder), page=11, score=9.09)
+    section = replace(_stored(_NAMESPACES, embedder), chunk_id="c1", page=59, score=8.38)
+    text = quote(embedder, "What is the NAMESPACE file for?", [pointer, section])
+    assert text.startswith("The namespace for a package is specified by the NAMESPACE file"), text
+    # alone, the pointer is what the passages have
+    text = quote(embedder, "What is the NAMESPACE file for?", [pointer])
+    assert "The NAMESPACE file is described in the section on Section 1.5" in text, text
+
+
+def test_a_short_introduction_after_the_best_sentence_brings_its_list(embedder) -> None:
+    """"Some possible reasons:" and the reasons after it are what the sentence before them
+    leads up to; neither holds the question's words."""
+    manual = ("install.packages can look in several repositories, specified as a character "
+              "vector by\nthe argument repos. Function setRepositories() can select amongst "
+              "those\nrepositories that the R installation is aware of.\nSomething which "
+              "sometimes puzzles users is that install.packages() may report that\na package "
+              "which they believe should be available is not found. Some possible reasons:\n"
+              "• The package, such as grid or tcltk, is part of R itself and not otherwise "
+              "available.")
+    text = quote(embedder, "Why does install.packages say a package is not available?",
+                 [_stored(manual, embedder)])
+    assert ("is not found. [1] Some possible reasons: [1]\n- The package, such as grid or "
+            "tcltk, is part of R itself") in text, text
+
+
+def test_an_aside_in_parentheses_brings_the_sentence_it_remarks_on(embedder) -> None:
+    manual = ("1.1.6 Data in packages\n\nThe data subdirectory is for data files, either to be "
+              "made available via lazy-loading or for\nloading using data(). (The choice is "
+              "made by the ‘LazyData’ field in the DESCRIPTION file:\nthe default is not to do "
+              "so.) It should not be used for other data files needed by the package.")
+    text = quote(embedder, "What does the LazyData field do?", [_stored(manual, embedder)],
+                 max_sentences=2)
+    assert text.startswith("The data subdirectory is for data files"), text
+    assert "loading using data(). [1] (The choice is made by the ‘LazyData’ field" in text
+
+
+def test_a_sentence_about_that_thing_brings_the_one_naming_it(embedder) -> None:
+    manual = ("A function’s environment is the environment that was active at the time that "
+              "the function\nwas created. Any symbols bound in that environment are captured "
+              "and available to the\nfunction. This combination of the code of the function "
+              "and the bindings in its environment\nis called a ‘function closure’, a term from "
+              "functional programming theory.")
+    text = quote(embedder, "Which symbols are captured and available to a function?",
+                 [_stored(manual, embedder)], max_sentences=2)
+    assert text.startswith("A function’s environment is the environment that was active"), text
+    assert "[1] Any symbols bound in that environment are captured" in text, text
+
+
 def test_a_section_heading_is_neither_quoted_nor_glued_to_its_first_sentence(embedder) -> None:
     text = ("Builtins evaluate their arguments.\n2.1.8 Promise objects\nPromise objects are "
             "part of the lazy evaluation mechanism. They hold a value and an expression.")

@@ -382,6 +382,7 @@ def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() ->
     ("For a large data set, this takes considerable amounts of time.", True),
     ("All other numbers are internally rounded.", True),
     ("If that variable is unset, the default is used.", True),
+    ("Any symbols bound in that environment are captured.", True),
     ("Yes, instead of just running it in a console, definitely.", True),
     ("Note that the file is read at startup.", False),  # "that", a conjunction
     ("Given that x is small, the loop stops.", False),

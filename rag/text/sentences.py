@@ -128,7 +128,7 @@ _LEANS_BACK = re.compile(
     rf"{_OPENER} (?:[\w'’.-]+ ){{0,5}}[\w'’.-]+, {_POINTER}|"
     # "If that variable is unset", "For that reason": after a preposition or a conjunction
     # "that" points back ("Note that", "so that", "given that" join a clause)
-    rf"(?:\w+ ){{0,2}}{_OPENER} that)\b",
+    rf"(?:\w+ ){{0,3}}{_OPENER} that)\b",
     re.IGNORECASE)
 # a sentence closed inside parentheses, before a capital: "(Ah, the perspective of youth.) Of
 # course" (sentencex reads ".)" as no end); the word before the stop tells an abbreviation

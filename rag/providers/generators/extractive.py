@@ -5,7 +5,8 @@ LLM. The passages are cut into whole sentences (rag.text.sentences), and the sen
 scored by the search's embedder (cosine to the question: every sentence, from the sentence
 vectors stored with the passages at ingest; else the dozen sharing most of the question's
 terms, embedded now) with a lexical bonus (the question's terms it holds, those of its
-document's title and its section's heading counted as held), a bonus for holding what the
+document's title and its section's heading counted as held; none for a sentence saying only
+where its subject is described, "... is described in Section 1.5 [...], page 52."), a bonus for holding what the
 question asks for (a date, counting double; a number, a colour, a name), one for a heading
 above them in the passage that names the question's subject, a prior from their passage's
 search score, and, to order them only, their match of the question word by word as the
@@ -18,9 +19,10 @@ within one), best group first, in document order within a group, each sentence f
 its passage's citation [n]. A
 sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
 along (past an aside in parentheses; for a passage's first, the one ingest kept from the chunk
-before, `Hit.lead_in`), and counts part of the question's words that one names;
-one that introduces a list or a program ("..., such as", "Install it with pip:") brings what it
-introduces, and one followed by a sentence leaning on it that holds a word of the question
+before, `Hit.lead_in`), and counts part of the question's words that one names, and so
+does an aside in parentheses; one that introduces a list or a program ("..., such as",
+"Install it with pip:") brings what it introduces, the best one brings a short introduction
+right after it with its list ("Some possible reasons:"), and one followed by a sentence leaning on it that holds a word of the question
 brings that one when there is room ("... to have all trailing empty fields ... omitted." then
 "To read such files set fill = TRUE."). A table's header line is a title: ingest names every
 row's values by its cells.
@@ -147,6 +149,21 @@ _ASKED_HEADING_BONUS = 0.5  # for a sentence under a heading that is the questio
 # subject in the heading, not again in themselves. Squared, a heading sharing one common word
 # ("package", "data") adds little.
 _HEADING_BONUS = 0.2
+# a sentence saying only where its subject is described: "The NAMESPACE file is described in
+# the section on Section 1.5 [Package namespaces], page 52.", "See Section 3.1 for details."
+_POINTING = re.compile(
+    r"(?:[^,;:()]{1,80}? (?:is|are) (?:\w+ )?(?:described|documented|explained|discussed|"
+    r"covered|detailed|treated|listed) (?:(?:in (?:more )?detail|further|fully) )?"
+    r"(?:in|under|at|on|by)|(?:for [^,;:]{1,60}, )?see(?: also)?) ", re.IGNORECASE)
+# where it points: a manual's section, chapter or page, an address
+_ELSEWHERE = re.compile(r"\b(?:section|chapter|manual|page|appendix|below|above)\b|\[|https?://",
+                        re.IGNORECASE)
+# a clause after the pointer says something of its own ("..., although typically all that is
+# needed is a LaTeX installation.")
+_CLAUSE_AFTER = re.compile(r"[,;:] (?:although|but|and|which|while|so|where|whereas)\b")
+# a list's introduction this short ("Some possible reasons:", "For example:") says nothing
+# without the sentence before it
+_LIST_INTRODUCTION_WORDS = 6
 
 
 def not_mentioned(words: Sequence[str]) -> str:
@@ -353,6 +370,10 @@ class ExtractiveGenerator(Generator):
             paired = _overlap(request.question, [f"{pairs[i].text} {candidates[i].text}"
                                                  for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
+        # a pointer's words name what another section says ("The NAMESPACE file is described
+        # in ..."): they do not say it, and the section's own sentences should outrank it
+        pointing = [i for i, c in enumerate(candidates) if _points_elsewhere(c.text)]
+        overlap[pointing], by_names[pointing] = 0, 0
         above = [f"{c.heading} {c.entry}" for c in candidates]
         headed = _overlap(request.question, above)
         # a question naming nothing but the document ("What is Rich?" of rich.md) finds its
@@ -467,6 +488,11 @@ class ExtractiveGenerator(Generator):
                 # the best sentence's list: its further items, as many as there is room for,
                 # are what it says (a later sentence's list would crowd out the best)
                 needed += introduced[1:self.max_sentences - len(needed) + 1]
+                room = self.max_sentences - len(needed)
+                listed = [k for a in _list_after(c, by_passage)
+                          if (k := (a.passage, a.index)) not in needed]
+                if not introduced and len(listed) > 1 and room > 1:
+                    needed += listed[:room]
             for key in needed:
                 chosen[key] = score
         said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
@@ -607,7 +633,9 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     if is_code(c.text):
         before = passage[c.index - 1]
         return before if _introduces_code(before.text) and not before.is_title else None
-    if not leans_back(c.text):
+    # an aside in parentheses ("(The choice is made by the 'LazyData' field ...)") remarks
+    # on the sentence before it
+    if not (leans_back(c.text) or _is_aside(c.text)):
         return None
     before = passage[c.index - 1]
     if _is_aside(before.text) and c.index > 1 and not passage[c.index - 2].is_title:
@@ -663,6 +691,35 @@ def _completing_code(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Cand
         return None
     after = passage[c.index + 1]
     return after if is_code(after.text) else None
+
+
+def _list_after(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Candidate]:
+    """A short introduction right after `c` in its section with the list or program it
+    introduces: "Something which sometimes puzzles users is that install.packages() may
+    report that a package ... is not found." then "Some possible reasons:" and its items. The
+    introduction says nothing without `c`, and its list is what `c` leads up to."""
+    passage = by_passage[c.passage - 1]
+    if c.index + 1 >= len(passage) or _opens_list(c.text):
+        return []
+    after = passage[c.index + 1]
+    if (after.is_title or after.heading != c.heading or not after.text.endswith(":")
+            or is_list_item(after.text) or is_code(after.text)
+            or len(after.text.split()) > _LIST_INTRODUCTION_WORDS):
+        return []
+    items = _introduced(after, by_passage)
+    return [after, *items] if items else []
+
+
+def _points_elsewhere(text: str) -> bool:
+    """Whether a sentence says only where its subject is described ("The NAMESPACE file is
+    described in the section on Section 1.5 [Package namespaces], page 52.", "See Section
+    3.1 for details."): a section, a page or an address after the pointer, and no clause of
+    its own."""
+    pointer = _POINTING.match(text)
+    if pointer is None:
+        return False
+    rest = text[pointer.end():]
+    return _ELSEWHERE.search(rest) is not None and _CLAUSE_AFTER.search(rest) is None
 
 
 def _introduces_code(text: str) -> bool:

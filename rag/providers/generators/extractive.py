@@ -6,26 +6,25 @@ scored by the search's embedder (cosine to the question: every sentence, from th
 vectors stored with the passages at ingest; else the dozen sharing most of the question's
 terms, embedded now) with a lexical bonus (the question's terms it holds, those of its
 document's title and its section's heading counted as held; none for a sentence saying only
-where its subject is described, "... is described in Section 1.5 [...], page 52."), a bonus for holding what the
-question asks for (a date, counting double; a number, a colour, a name), one for a heading
-above them in the passage that names the question's subject, a prior from their passage's
-search score, and, to order them only, their match of the question word by word as the
-search measured it (when the question names one entry of a list, "staff: ...", the other
+where its subject is described, "... is described in Section 1.5 [...], page 52."), a bonus for
+holding what the question asks for (a date, counting double; a number, a colour, a name), one
+for a heading above them in the passage that names the question's subject, a prior from their
+passage's search score, and, to order them only, their match of the question word by word as
+the search measured it (when the question names one entry of a list, "staff: ...", the other
 entries' sentences are left out, and so is a cross-reference to a section that is among the
-passages, and when it names a value of a table's rows, the rows not holding it), and the
-answer quotes the best 2 to `max_sentences` of them (the best alone when nothing else scores
-within half of it and nothing follows it in its section): grouped by passage (and by section
-within one), best group first, in document order within a group, each sentence followed by
-its passage's citation [n]. A
-sentence that leans on the one before it ("He ...", "This ...", "However, ...") brings that one
-along (past an aside in parentheses; for a passage's first, the one ingest kept from the chunk
-before, `Hit.lead_in`), and counts part of the question's words that one names, and so
-does an aside in parentheses; one that introduces a list or a program ("..., such as",
-"Install it with pip:") brings what it introduces, the best one brings a short introduction
-right after it with its list ("Some possible reasons:"), and one followed by a sentence leaning on it that holds a word of the question
-brings that one when there is room ("... to have all trailing empty fields ... omitted." then
-"To read such files set fill = TRUE."). A table's header line is a title: ingest names every
-row's values by its cells.
+passages, and when it names a value of a table's rows, the rows not holding it), and the answer
+quotes the best 2 to `max_sentences` of them (the best alone when nothing else scores within
+half of it and nothing follows it in its section): grouped by passage (and by section within
+one), best group first, in document order within a group, each sentence followed by its
+passage's citation [n]. A sentence that leans on the one before it ("He ...", "This ...",
+"However, ...") brings that one along (past an aside in parentheses; for a passage's first, the
+one ingest kept from the chunk before, `Hit.lead_in`), and counts part of the question's words
+that one names, and so does an aside in parentheses; one that introduces a list or a program
+("..., such as", "Install it with pip:") brings what it introduces, the best one brings a short
+introduction right after it with its list ("Some possible reasons:"), and one followed by a
+sentence leaning on it that holds a word of the question brings that one when there is room
+("... to have all trailing empty fields ... omitted." then "To read such files set fill =
+TRUE."). A table's header line is a title: ingest names every row's values by its cells.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer

@@ -15,6 +15,8 @@ import pytest
 from rag.answering.strategies import StrategyConfig, agreement, weakness
 from rag.app.metrics import Metrics
 from rag.providers.generators.base import GenerationRequest
+from rag.service import build_service
+from rag.settings import load_settings
 from rag.types import Hit
 from tests.test_e2e_workers_ai import (
     FALLBACK,
@@ -83,6 +85,27 @@ def test_progressive_upgrades_a_weak_answer(corpus: StandIn, monkeypatch, caplog
               if '"progressive_upgrade"' in r.getMessage()]
     assert logged[0]["first_answer"] == first  # only the final answer is shown
     assert out["answer"] != first
+
+
+def test_progressive_with_the_fast_model_configured_answers_once_as_single(
+        corpus: StandIn, env, monkeypatch) -> None:
+    """With the fast model as the configured one there is no model to upgrade to: a weak
+    answer would only ask it again, and pay for it twice."""
+    monkeypatch.setenv("RAG_WORKERS_AI_CHAT_MODEL", FALLBACK)
+    monkeypatch.setenv("RAG_PROGRESSIVE_MIN_WORDS", "500")  # every answer would be weak
+    out = ask("--strategy", "progressive")
+    (chat,) = chat_requests(corpus)
+    assert chat.model == out["model"] == FALLBACK
+    assert out["strategy"] is None and not out["degraded"]  # answered as `single`, and said
+    assert out["notice"].startswith("Answered by one model: the fast model "
+                                    "(RAG_PROGRESSIVE_MODEL) is the configured model")
+    charged = Metrics(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3").summary()
+    assert charged.neurons_by_kind["chat"] == pytest.approx(out["usage"]["neurons"])
+    service = build_service(load_settings())
+    try:  # and a budget holds its cost once
+        assert service.answerer.drafting_models("progressive") == (FALLBACK,)
+    finally:
+        service.close()
 
 
 def test_weakness_checks() -> None:

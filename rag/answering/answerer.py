@@ -142,8 +142,8 @@ class Answerer:
         """The Workers AI models an answer to a question asked with `strategy` may be drafted
         by, for its cost's estimate; none for a generator that spends no neurons."""
         generator = self.generator
-        model = getattr(generator, "model", None)
-        if generator.name != "workers-ai" or not isinstance(model, str):
+        model = generator.model
+        if generator.name != "workers-ai" or model is None:
             return ()
         runs = self.strategies.runnable(strategy or self.strategies.default, generator)
         return self.strategies.models_asked(runs, model)

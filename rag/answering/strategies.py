@@ -65,8 +65,10 @@ class StrategyConfig:
 
     def runnable(self, strategy: AnswerStrategy, generator: Generator) -> AnswerStrategy:
         """`strategy`, or `single` when it cannot run: a generator with no choice of model,
-        or no models to ask."""
+        no models to ask, or a fast model that is the configured one (an upgrade would ask
+        the same model again, and pay for it twice)."""
         if strategy == "progressive" and self.progressive_model is not None \
+                and self.progressive_model != generator.model \
                 and generator.variant(self.progressive_model) is not None:
             return strategy
         if strategy == "consensus" and len(self.consensus_models) > 1 \
@@ -86,11 +88,15 @@ class StrategyConfig:
     def not_run(self, asked: AnswerStrategy, runs: AnswerStrategy,
                 generator: Generator) -> str | None:
         """Why the strategy `asked` of a generator with models to choose from `runs` as
-        `single` (`runnable`): its models were not named for this server. None when it runs
+        `single` (`runnable`): its models were not named for this server, or its fast model
+        is the configured one. None when it runs
         as asked, or for the extractive answerer, which has no models and says what it is
         itself."""
         if runs == asked or generator.name == "extractive":
             return None
+        if asked == "progressive" and self.progressive_model == generator.model:
+            return ("Answered by one model: the fast model (RAG_PROGRESSIVE_MODEL) is the "
+                    "configured model, so a weak answer has no model to upgrade to.")
         if asked == "progressive":
             return ("Answered by one model: progressive answers need a fast model named for "
                     "this server (RAG_PROGRESSIVE_MODEL).")

@@ -47,6 +47,8 @@ class Generator(ABC):
     """Answers from retrieved passages. `name` is the mode shown to users ("extractive", ...)."""
 
     name: str
+    # the model it asks first, for a generator with a choice of model (`variant`)
+    model: str | None = None
 
     @property
     def identity(self) -> str:

@@ -29,7 +29,7 @@ import errno
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -37,11 +37,29 @@ class RagError(Exception):
     """Base of every error this application raises on purpose."""
 
 
-def shortened(exc: BaseException, limit: int = 400) -> str:
-    """The whole error, cut to `limit` characters: where its advice ("Check
-    CLOUDFLARE_API_TOKEN") must not be lost with its second sentence."""
+def shortened(exc: BaseException, limit: int = 400, each: int = 240) -> str:
+    """The error, short enough to show beside an answer, its advice ("Check
+    CLOUDFLARE_API_TOKEN") kept whole: cut to `limit` characters, what it quotes cut first
+    (the log has it whole). An error that stands for several models' failures names each
+    model with its reason, each reason cut so to `each` characters."""
+    failures = getattr(exc, "failures", ())
+    if failures:
+        head = str(exc).split(". ", 1)[0]  # its lead sentence: "No model could answer"
+        return f"{head}. " + "; ".join(
+            f"{model}: {shortened(error, each)}" for model, error in failures)
     text = str(exc).rstrip(".")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    echoed = getattr(exc, "echoed", None)
+    over = len(text) - limit
+    if over > 0 and echoed and echoed in text:
+        text = text.replace(echoed, _cut(echoed, len(echoed) - over), 1)
+    return text if len(text) <= limit else _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, marked as cut ("..." alone when none fit)."""
+    if len(text) <= limit:
+        return text
+    return text[:max(limit - 3, 0)].rstrip(" .,;:") + "..."
 
 
 def first_sentence(exc: BaseException, limit: int = 200) -> str:
@@ -290,17 +308,23 @@ class RateLimited(AccessError):
 
 
 class AIError(RagError):
-    """A failed AI call; `code` is the provider's error code when it gave one."""
+    """A failed AI call; `code` is the provider's error code when it gave one, `echoed` what
+    the message quotes (the provider's own words, the failure a skip is for), and `failures`
+    each model's error, the most telling first, when this one stands for a chain of models
+    that all failed."""
 
     # what the call was billed, for one that failed once answered (a reply it cannot read)
     neurons: float | None = None
 
     def __init__(self, message: str, *, status: int | None = None, code: int | str | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, echoed: str | None = None,
+                 failures: Sequence[tuple[str, AIError]] = ()) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.retry_after = retry_after
+        self.echoed = echoed
+        self.failures = tuple(failures)
 
 
 class TransientAIError(AIError):

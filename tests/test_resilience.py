@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.app.metrics import Metrics
-from rag.errors import AIError, InputTooLongError
+from rag.errors import AIError, InputTooLongError, shortened
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.workers_ai import WorkersAIGenerator
 from rag.providers.http.breaker import Breakers
@@ -134,19 +134,22 @@ def test_a_skip_names_the_failure_behind_it(ai_settings, standin: StandIn, passa
     generator = WorkersAIGenerator.from_settings(settings)
     generator.http.breakers = Breakers(DiskState(ai_settings.data_dir / "skip-state"), 60)
 
-    def ask() -> str:
-        try:
+    def ask() -> AIError:
+        with pytest.raises(AIError) as raised:
             "".join(generator.stream(GenerationRequest("Where do llamas live?", passages),
                                      GenerationRecord()))
-        except AIError as exc:
-            return str(exc)
-        return ""
+        return raised.value
 
-    standin.fail(503, times=None, model=PRIMARY)
-    assert "503" in ask()
-    skipped = ask()
+    standin.fail(503, times=None, model=PRIMARY, message="Overloaded. " * 30)
+    assert "503" in str(ask())
+    error = ask()
+    skipped = str(error)
     assert f"skipped {PRIMARY}: it failed through its retries a moment ago (" in skipped
     assert "503" in skipped and "RAG_AI_BREAKER_SECONDS" in skipped
+    # shown short, the failure it names is cut, not the advice after it
+    short = shortened(error, 240)
+    assert len(short) <= 240 and short.startswith(f"Workers AI skipped {PRIMARY}: ")
+    assert short.endswith("...) and is tried again after RAG_AI_BREAKER_SECONDS")
 
 
 def test_a_breaker_belongs_to_the_server_it_was_opened_for(ai_settings, standin: StandIn,
@@ -233,6 +236,36 @@ def test_an_answer_degraded_by_a_setting_says_which_to_check(local_embeddings: S
     out = ask_json()
     assert out["degraded"] == ["models_unavailable"]
     assert "Check CLOUDFLARE_API_TOKEN" in out["notice"]
+
+
+def test_the_notice_names_every_model_that_failed_with_its_reason(
+        local_embeddings: StandIn, monkeypatch) -> None:
+    """Each model's reason is cut on its own: a long one does not push the last model out."""
+    monkeypatch.setenv("RAG_WORKERS_AI_FALLBACK_MODELS", json.dumps([FALLBACK, FP8]))
+    local_embeddings.fail(429, 3040, times=None, message="Capacity temporarily exceeded. "
+                          + "The model is busy serving other requests. " * 8)
+    notice = ask_json()["notice"]
+    lead = ("The language models are unavailable; these are quoted passages (No model could "
+            "answer. ")
+    assert notice.startswith(lead) and notice.endswith(").")
+    named = [part.split(": ", 1) for part in notice[len(lead):-2].split("; ")]
+    assert [model for model, _ in named] == [PRIMARY, FALLBACK, FP8]
+    for model, reason in named:
+        assert reason.startswith(f"Workers AI is out of capacity for {model} (HTTP 429, code "
+                                 "3040: Capacity temporarily exceeded")
+        assert "...). Gave up after 4 attempts in " in reason and len(reason) <= 240
+
+
+def test_the_notice_keeps_the_advice_whole_and_cuts_what_the_provider_said(
+        local_embeddings: StandIn) -> None:
+    local_embeddings.fail(429, 4006, times=None, message="AiError: you have used up your "
+                          "daily free allocation of 10,000 neurons. " + "More words. " * 40)
+    notice = ask_json()["notice"]
+    assert notice.endswith("It resets at 00:00 UTC; upgrade to the Workers Paid plan, or use "
+                           "the local models: RAG_GENERATOR=extractive for answers, "
+                           "RAG_EMBEDDER=local (in another RAG_COLLECTION) for embeddings).")
+    assert "(HTTP 429, code 4006: you have used up your daily" in notice and "...)" in notice
+    assert len(notice) < 500
 
 
 def test_with_everything_remote_down_the_words_still_answer(env, standin: StandIn,

@@ -160,7 +160,7 @@ def every_model_failed(failures: Sequence[tuple[str, AIError]]) -> AIError:
     tried = "; ".join(f"{model}: {exc}" for model, exc in ordered)
     chosen = failures[lead][1]
     return type(chosen)(f"No model could answer. {tried}", status=chosen.status,
-                        code=chosen.code, retry_after=chosen.retry_after)
+                        code=chosen.code, retry_after=chosen.retry_after, failures=ordered)
 
 
 def most_telling(failures: Sequence[tuple[str, AIError]]) -> int:

@@ -273,7 +273,7 @@ class AIHttp:
             raise CircuitOpenError(
                 f"{self.provider} skipped {model}: it failed through its retries a moment "
                 f"ago{because} and is tried again after RAG_AI_BREAKER_SECONDS.",
-                code="circuit_open")
+                code="circuit_open", echoed=why or None)
         # a probe is one request: it only has to tell whether the model is back
         policy = self.policy if admission == "closed" else replace(self.policy, max_attempts=1)
         try:

@@ -96,11 +96,11 @@ class FailedCall:
             phrase in lowered for phrase in UNROUTED_PHRASES)
 
     def permanent(self, text: str) -> PermanentAIError:
-        return PermanentAIError(text, status=self.status, code=self.code)
+        return PermanentAIError(text, status=self.status, code=self.code, echoed=self.detail)
 
     def transient(self, text: str) -> TransientAIError:
         return TransientAIError(text, status=self.status, code=self.code,
-                                retry_after=self.retry_after)
+                                retry_after=self.retry_after, echoed=self.detail)
 
     def reported(self) -> PermanentAIError:
         """A 200 that says it failed, with a code no policy reads: what it says, as it says it."""
@@ -113,7 +113,7 @@ class FailedCall:
                               f"Check {self.credentials_hint}.")
 
     def refused_model(self, text: str) -> ModelRefusedError:
-        return ModelRefusedError(text, status=self.status, code=self.code)
+        return ModelRefusedError(text, status=self.status, code=self.code, echoed=self.detail)
 
     def context_too_large(self) -> ModelRefusedError:
         """The request is larger than the model takes, with the settings that shrink it for

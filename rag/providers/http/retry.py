@@ -115,7 +115,7 @@ class RetryPolicy:
                 raise
             text = f"{exc} Gave up after {counted(attempts, 'attempt')} in {elapsed:.1f} s."
             raise type(exc)(text, status=exc.status, code=exc.code,
-                            retry_after=exc.retry_after) from exc
+                            retry_after=exc.retry_after, echoed=exc.echoed) from exc
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 

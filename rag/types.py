@@ -242,11 +242,13 @@ class GenerationRecord:
     rewrite_neurons: float | None = None  # what rewriting a follow-up to search for cost
     blocked: str | None = None  # the category the content filter withheld the answer for
     interrupted: bool = False  # the stream broke after tokens had been shown
+    fell_back: bool = False  # a fallback model wrote it, the models before it having failed
 
     def as_json(self) -> dict[str, Any]:
         """The fields that were set; `total_tokens` as OpenAI-style clients expect it."""
         values = {f.name: getattr(self, f.name) for f in fields(self)
-                  if f.name not in ("model", "attempts", "notice", "blocked", "interrupted")}
+                  if f.name not in ("model", "attempts", "notice", "blocked", "interrupted",
+                                    "fell_back")}
         if self.prompt_tokens is not None and self.completion_tokens is not None:
             values["total_tokens"] = self.prompt_tokens + self.completion_tokens
         return {key: value for key, value in values.items() if value is not None}

@@ -360,6 +360,20 @@ def test_an_answer_replayed_from_the_answer_cache_says_it_cost_nothing(
     assert second["usage"]["completion_tokens"] == first["usage"]["completion_tokens"]
 
 
+def test_an_answer_a_fallback_wrote_is_not_cached(local_embeddings: StandIn,
+                                                  monkeypatch) -> None:
+    """A capacity blip passes: once the configured model answers again, it answers."""
+    monkeypatch.setenv("RAG_CACHE", "true")
+    monkeypatch.setenv("RAG_AI_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("RAG_AI_BREAKER_SECONDS", "0")
+    local_embeddings.fail(429, 3040, model=PRIMARY)  # once
+    first = ask_json()
+    assert first["model"] == FALLBACK and not first["degraded"] and first["notice"] is None
+    again = ask_json()
+    assert not again["cached"] and again["model"] == PRIMARY
+    assert ask_json()["cached"]  # the configured model's answer is kept
+
+
 def test_log_records_are_json_with_time_level_request_and_user(
         local_embeddings: StandIn, env: dict[str, str]) -> None:
     out = ask_json()

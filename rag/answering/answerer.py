@@ -208,9 +208,10 @@ class Answerer:
         answer.dropped_citations = checker.dropped
         record = answer.record
         # an interrupted model answer is not kept, nor one the last resort gave for models
-        # that failed meanwhile (`degraded` grows while the answer streams); the extractive
+        # that failed meanwhile (`degraded` grows while the answer streams), nor a fallback's:
+        # the failure passes, and the key names the configured model; the extractive
         # generator's own notice is its label
-        if key is not None and not answer.degraded and (
+        if key is not None and not answer.degraded and not record.fell_back and (
                 record.notice is None or answer.generator == "extractive"):
             self.cache.set(key, {
                 "text": "".join(parts), "citations": [h.as_json() for h in answer.citations],

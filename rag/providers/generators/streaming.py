@@ -132,6 +132,7 @@ def _first_answer(
     failures: list[tuple[str, AIError]] = []
     for candidate in candidates:
         check_reader(reader_gone)
+        record.fell_back = bool(failures)
         try:
             yield from _one_candidate(http, candidate, record, pricer, reader_gone)
         except _FallBack as fall:

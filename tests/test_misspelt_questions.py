@@ -6,6 +6,8 @@ a letter apart from it (the sample library, searched and answered as the app doe
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,8 @@ from rag.errors import AIError
 from rag.evaluation.metrics import first_citation
 from rag.providers.generators.extractive import hedge
 from rag.retrieval.retriever import Retriever
+from rag.service import RagService, build_service
+from tests.conftest import fresh_settings
 from ui.chat import message_from
 
 RIGHT = "How do I convert factors to numeric?"
@@ -106,3 +110,51 @@ def test_a_likely_spelling_only_another_form_of_which_the_library_writes_is_not_
     retriever = sample_library.retriever
     assert retriever._writes_anywhere("group") and retriever._writes_anywhere("data frame")
     assert not retriever._writes_anywhere("grouped")
+
+
+@pytest.fixture(scope="module")
+def r_notes(tmp_path_factory: pytest.TempPathFactory, embedder,
+            model_dir) -> Iterator[tuple[RagService, Path, Path]]:
+    """Two notes on R: one writing words a letter from names it never writes ("stats" and
+    "Stata", "quartz" and "Quarto", "reads" and "readr"), one writing "Stata"."""
+    folder = tmp_path_factory.mktemp("r-notes")
+    graphics = folder / "graphics.md"
+    graphics.write_text(
+        "# Plots and models\n\nThe quartz device draws plots on macOS. The stats package "
+        "fits linear models with lm, and summary of the stats result prints the "
+        "coefficients. The function read.csv reads a table from a file.\n",
+        encoding="utf-8")
+    systems = folder / "systems.md"
+    systems.write_text("# Other systems\n\nThe foreign package reads Stata files with "
+                       "read.dta, and write.dta writes them.\n", encoding="utf-8")
+    service = build_service(fresh_settings(tmp_path_factory.mktemp("r-data"), model_dir),
+                            embedder=embedder)
+    service.ingest([graphics, systems])
+    yield service, graphics, systems
+    service.close()
+
+
+@pytest.mark.parametrize("name", ["Quarto", "readr"])
+def test_a_name_a_letter_from_a_word_of_the_library_is_said_to_be_unmentioned(
+        r_notes, name: str) -> None:
+    """Not searched as "quartz" or "reads": the answer says the documents do not mention it."""
+    service, _, _ = r_notes
+    found = service.find(f"What is {name}?", 5)
+    assert (found.query, found.unheld) == (f"What is {name}?", (name,))
+
+
+def test_a_name_the_library_writes_outside_the_searched_source_is_no_misspelling(
+        r_notes) -> None:
+    """Searched within the note that writes only "stats", "stata" stays as asked; the
+    whole library's search finds the note that writes it."""
+    service, graphics, systems = r_notes
+    asked = "How do I read a stata file?"  # no capital: no name said
+    within = service.find(asked, 5, source=str(graphics))
+    assert (within.query, within.unheld) == (asked, ())
+    assert service.find(asked, 5).hits[0].source == str(systems)
+
+
+def test_a_slip_of_a_word_of_the_library_is_still_respelt(r_notes) -> None:
+    service, _, _ = r_notes
+    assert service.find("Which device draws on macOS, quatrz?", 5).query \
+        == "Which device draws on macOS, quartz?"

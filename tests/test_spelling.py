@@ -118,6 +118,42 @@ def test_a_question_is_left_as_asked(question: str, texts: list[str]) -> None:
     assert spelling.corrected(question, texts) == question
 
 
+@pytest.mark.parametrize(("question", "texts", "name"), [
+    # a name a library need not write, a letter from a word it does
+    ("How do I read a Stata file?", ["The stats package fits models.", "Load stats first."],
+     "Stata"),
+    ("Can I use Quarto with R?", ["The quartz device draws on macOS."], "Quarto"),  # words both
+    ("What is readr?", ["It reads the file.", "read.csv reads a table."], "readr"),  # its end
+])
+def test_a_name_a_letter_from_a_word_is_no_misspelling(question: str, texts: list[str],
+                                                       name: str) -> None:
+    """Neither respelt nor taken as written: the answer can say it is unmentioned."""
+    assert spelling.corrected(question, texts) == question
+    assert spelling.unwritten(question, texts) == [name]
+    assert spelling.unwritten(question, texts, meant=False) == []
+
+
+@pytest.mark.parametrize(("question", "texts", "respelt"), [
+    # a slip of a name the texts write capitalised, and of a dictionary word a name
+    ("Who spoke with Bilge?", ["Mary J. Blige sang."], "Who spoke with Blige?"),
+    ("How wide were the Sundra Straits?", ["The Sunda Straits are narrow."],
+     "How wide were the Sunda Straits?"),
+    ("Stata or R?", ["The stats package fits models."], "Stats or R?"),  # no name said
+    ("How often do I descale with vinegr?", ["Descale it with vinegar."],  # no word and "r"
+     "How often do I descale with vinegar?"),
+])
+def test_a_slip_of_a_name_or_at_a_questions_start_is_respelt(
+        question: str, texts: list[str], respelt: str) -> None:
+    assert spelling.corrected(question, texts) == respelt
+
+
+def test_a_word_the_library_holds_is_no_misspelling_whatever_the_texts_write() -> None:
+    texts = ["The stats package fits models."]
+    assert spelling.corrected("What is stata?", texts) == "What is stats?"
+    assert spelling.corrected("What is stata?", texts, {"stata"}.__contains__) \
+        == "What is stata?"
+
+
 def test_of_several_near_words_the_one_most_texts_write_is_meant() -> None:
     texts = ["A weld holds the frame.", "Knights wield swords.", "Few could wield it."]
     assert spelling.corrected("Which sword did he weild?", texts) \

@@ -200,9 +200,12 @@ class Retriever:
                            depth: int, top_k: int, mode: SearchMode, doc_id: str | None = None,
                            source: str | None = None) -> Retrieval:
         """The fetched hits refined, or the question searched again respelt when they write
-        a word it misspelt only a letter apart."""
+        a word it misspelt only a letter apart. A search of one document or source may find
+        none writing a word the library writes elsewhere ("Stata"), which is then no slip;
+        the whole library's search finds a passage writing it among the sparse side's best."""
         texts = [hit.text for hit in hits]
-        respelt = spelling.corrected(query, texts)
+        scoped = doc_id is not None or source is not None
+        respelt = spelling.corrected(query, texts, self._holds if scoped else None)
         if respelt == query:
             respelt = self._respelt_as_held(query, texts)
         if respelt != query:
@@ -215,7 +218,7 @@ class Retriever:
         spellings (`spelling.likely_spellings`) a passage writes. Its hits then say nothing
         of a word the question only mistyped ("diffrence"), so neither is it called
         unmentioned."""
-        for word in spelling.unwritten(query, texts)[:UNHELD_LOOKUPS]:
+        for word in spelling.unwritten(query, texts, meant=False)[:UNHELD_LOOKUPS]:
             spelt = next((spelt for spelt in spelling.likely_spellings(folded(word))
                           [:SPELLING_LOOKUPS] if self._writes_anywhere(spelt)), None)
             if spelt is not None:

@@ -12,7 +12,10 @@ is looked up only for a word the vocabulary lacks. Every real word of the questi
 alone, so "plane" is never read as "plant", nor "sever" as "seven", nor is "ailment" said
 to be unmentioned as a slip or a product's name would be. A text holds such a word when one
 of its own words is a letter apart: a letter missing, added or changed, or two neighbouring
-letters swapped, after the same first letter.
+letters swapped, after the same first letter. The question is written as the texts write
+the word only when it may be a slip of theirs: not a name such as R's "readr" (no slip of
+"reads", while "vinegr" is one of "vinegar"), "Quarto" (a dictionary word, as "quartz"
+is) or a capitalised "Stata" that no text writes capitalised ("stats").
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -132,12 +135,14 @@ def likely_spellings(word: str) -> list[str]:
     return near + split
 
 
-def unwritten(question: str, texts: Sequence[str]) -> list[str]:
+def unwritten(question: str, texts: Sequence[str], *, meant: bool = True) -> list[str]:
     """The question's words the vocabulary does not know (`unknown_words`: a name, an
     option, a slip) that none of `texts` writes, even a letter apart, as the question
-    writes them, in its order."""
+    writes them, in its order. With `meant`, a text writing the word only a letter apart as
+    a word it cannot be a slip of (`_may_mean`: "Stata" and "stats") does not write it."""
     missing = [_as_asked(question, word) for word in unknown_words(question)
-               if not any(writes_apart(word, text) for text in texts)]
+               if not (_meant_in(question, word, texts) if meant
+                       else any(writes_apart(word, text) for text in texts))]
     return sorted(missing, key=question.find)
 
 
@@ -217,18 +222,66 @@ def letter_apart(one: str, other: str) -> bool:
             or (shorter[at:rest] == longer[at:rest][::-1] and shorter[rest:] == longer[rest:]))
 
 
-def corrected(question: str, texts: Sequence[str]) -> str:
+def corrected(question: str, texts: Sequence[str],
+              held: Callable[[str], bool] | None = None) -> str:
     """The question with each word it may have misspelt that none of `texts` writes as
-    asked written as they write the word a letter apart from it (the one most of them write,
-    the first text's at a tie); the question as it is when they write none."""
+    asked written as they write a word a letter apart from it that it may be a slip of
+    (`_may_mean`; the one most of them write, the first text's at a tie); the question as it
+    is when they write none. A word `held` says the library writes is no slip, whatever
+    `texts` write."""
     for word in unknown_words(question):
-        near: Counter[str] = Counter()
-        for text in texts:
-            found = _apart_in(word, text)
-            if word in found:
-                break  # the texts' own word, not a misspelling
-            near.update(found)
-        else:
-            if near:
-                question = as_written(question, word, near.most_common(1)[0][0])
+        near = _meant_in(question, word, texts)
+        if near and not (held is not None and held(word)):
+            question = as_written(question, word, near.most_common(1)[0][0])
     return question
+
+
+def _meant_in(question: str, word: str, texts: Sequence[str]) -> Counter[str] | None:
+    """The words of `texts` a letter apart from `word` (folded) that it may be a slip of,
+    each with the number of texts writing it; None when a text writes `word` itself."""
+    near: Counter[str] = Counter()
+    for text in texts:
+        found = _apart_in(word, text)
+        if word in found:
+            return None  # the texts' own word, not a misspelling
+        near.update(found)
+    return Counter({other: count for other, count in near.items()
+                    if _may_mean(question, word, other, texts)})
+
+
+# a consonant and "r" end hardly any English word ("martyr", "zephyr"), but a word with an
+# "r" so added is a name of a style R's packages and web services share (readr, tidyr,
+# Flickr)
+_NAME_ENDING = re.compile(r"[^aeiour]r")
+
+
+def _may_mean(question: str, word: str, other: str, texts: Sequence[str]) -> bool:
+    """Whether `word` (folded), asked, may be a slip of `other`, a word of `texts` a letter
+    apart from it. Not when `word` is a dictionary word with an "r" after its last consonant,
+    as names are made and words are not (`_NAME_ENDING`: "readr" is no slip of "reads";
+    "vinegr" is one of "vinegar"). Not when both are dictionary words: the question asks
+    about one ("Quarto", not "quartz"). Not when the question names `word` (`_named`) and no
+    text writes `other` as a name is written, capitalised: "Stata" is no slip of R's "stats",
+    while "Gadhalfi" is one of "Gadhafi"."""
+    dictionary = dictionary_words()
+    if _NAME_ENDING.match(word, len(word) - 2) and word[:-1] in dictionary:
+        return False
+    if word in dictionary and other in dictionary:
+        return False
+    return not _named(question, word) or any(_capitalised_in(other, text) for text in texts)
+
+
+def _named(question: str, word: str) -> bool:
+    """Whether the question writes `word` (folded) capitalised, after its first word: a name.
+    A question in capitals, or a word opening it, says nothing of that."""
+    if question.isupper():
+        return False
+    asked = folded(question)
+    return any(found.group()[:1].isupper() and _CASED_WORD.search(asked, 0, found.start())
+               for found in whole_words(word).finditer(asked))
+
+
+def _capitalised_in(word: str, text: str) -> bool:
+    """Whether `text` writes `word` (folded) capitalised somewhere."""
+    return any(found.group()[:1].isupper()
+               for found in whole_words(word).finditer(folded(text)))

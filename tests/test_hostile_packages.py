@@ -1,6 +1,7 @@
-"""Zip-based files (.docx, .epub) made to cost far more to read than their size suggests: a
-merged cell spanning many rows, a zip directory understating a part, a spine naming one
-chapter over and over, elements nested past the XML parser's depth limit."""
+"""Zip-based files (.docx, .pptx, .xlsx, .epub) and HTML pages made to cost far more to read
+than their size suggests: a merged cell spanning many rows, a zip directory understating a
+part, a spine naming one chapter over and over, elements nested past the XML parser's depth
+limit, millions of empty elements."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import io
 import struct
 import tracemalloc
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from ingest.formats import ebook
+from ingest.formats import containers, ebook, web
+from ingest.formats.base import start_tags
 from ingest.loaders import load_bytes, load_file
 from rag.errors import DocumentError
+from tests.docgen import make_docx, make_epub, make_pptx, make_xlsx
 
 MIB = 1 << 20
 
@@ -128,9 +132,9 @@ def test_a_spine_naming_one_chapter_again_and_again_reads_it_once(
                       ["real"] + ["empty"] * 500 + ["real"])
     parsed: list[bytes] = []
 
-    def counted(content: bytes) -> tuple[str, str]:
+    def counted(path: Path, content: bytes) -> tuple[str, str]:
         parsed.append(content)
-        return chapter_text(content)
+        return chapter_text(path, content)
 
     chapter_text = ebook.chapter_text
     monkeypatch.setattr(ebook, "chapter_text", counted)
@@ -194,9 +198,9 @@ def docx_with_body(path: Path, body: str) -> Path:
     ('<w:altChunk xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
      ' r:id="rId1"/>' * 200_001 + "<w:p><w:r><w:t>tail</w:t></w:r></w:p>",
      "200,000 paragraphs"),  # each chunk imported a paragraph
-    ("<w:p>" + "<w:r><w:t>x</w:t></w:r>" * 1_000_001 + "</w:p>", "1,000,000 runs of text"),
+    ("<w:p>" + "<w:r/>" * 1_000_001 + "</w:p>", "1,000,000 runs of text"),
     ('<w:p><m:oMath xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math">'
-     + "<m:r><m:t>x</m:t></m:r>" * 1_000_001 + "</m:oMath></w:p>", "1,000,000 runs of text"),
+     + "<m:r/>" * 1_000_001 + "</m:oMath></w:p>", "1,000,000 runs of text"),
 ])
 def test_a_body_of_countless_empty_paragraphs_or_runs_is_refused_before_it_is_walked(
         tmp_path: Path, body: str, bound: str) -> None:
@@ -211,3 +215,102 @@ def test_a_body_of_countless_empty_paragraphs_or_runs_is_refused_before_it_is_wa
     fits = docx_with_body(tmp_path / "fits.docx", "<w:p/>" * 1000 + "<w:p><w:r><w:t>tail"
                           "</w:t></w:r></w:p>")
     assert text_of(fits) == "tail"
+
+
+def with_inserted(data: bytes, part: str, after: bytes, inserted: bytes) -> bytes:
+    """The package `data` with `inserted` put into its `part` after the first `after`."""
+    def insert(content: bytes) -> bytes:
+        at = content.index(after) + len(after)
+        return content[:at] + inserted + content[at:]
+    return with_part_edited(data, part, insert)
+
+
+def with_part_edited(data: bytes, part: str, edit: Callable[[bytes], bytes]) -> bytes:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as package:
+        for member in source.infolist():
+            content = source.read(member.filename)
+            package.writestr(member.filename,
+                             edit(content) if member.filename == part else content)
+    return packed.getvalue()
+
+
+def elements_outside(data: bytes, streamed: str) -> int:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return sum(start_tags(package.read(name)) for name in package.namelist()
+                   if not name.startswith(streamed))
+
+
+MANY_ELEMENTS = [
+    ("countless.docx", lambda: make_docx([("Dingo", ["Dingoes howl."])]),
+     "word/document.xml", b"<w:body>", b"<w:p/>"),
+    ("countless.pptx", lambda: make_pptx([{"title": "Lyrebird", "body": ["They mimic."]}]),
+     "ppt/slides/slide1.xml", b"<a:bodyPr/>", b"<a:p/>"),
+    ("countless.xlsx", lambda: make_xlsx({"Data": [["Bilby"], ["Numbat"]]}),
+     "xl/styles.xml", b"</fonts>", b"<extLst/>"),
+    ("countless.epub", lambda: make_epub([("Wombat", "Wombats dig.")]),
+     "EPUB/toc.ncx", b"<navMap>", b"<x/>"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "part", "after", "element"), MANY_ELEMENTS)
+def test_a_package_of_more_elements_than_the_bound_is_refused_before_it_is_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, make, part: str,
+        after: bytes, element: bytes) -> None:
+    """python-docx and python-pptx parse every part when they open a file, openpyxl a
+    workbook's shared strings, ebooklib a book's contents: millions of empty elements pack
+    into a few kilobytes and take gigabytes as nodes. A workbook's sheets are streamed, the rest
+of it parsed whole."""
+    monkeypatch.setattr(containers, "MAX_PACKAGE_ELEMENTS", 1000)
+    data = with_inserted(make(), part, after, element * 1000)
+    with pytest.raises(DocumentError) as info:
+        load_bytes(tmp_path / name, data)
+    assert info.value.reason == "too-large"
+    assert "too large to read: more than 1,000 elements" in str(info.value)
+
+
+def test_elements_are_counted_in_the_parts_bytes_before_the_parser_reads_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser would stop at the damage below, and never get to count the elements."""
+    monkeypatch.setattr(containers, "MAX_PACKAGE_ELEMENTS", 1000)
+    path = docx_with_body(tmp_path / "unclosed.docx", "<w:p/>" * 1000 + "<w:p></w:r>")
+    with pytest.raises(DocumentError) as info:
+        load_file(path)
+    assert info.value.reason == "too-large"
+
+
+def test_a_workbooks_sheets_are_streamed_and_their_cells_not_counted_as_elements(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = make_xlsx({"Data": [["Item", "Count"], *([f"bilby {n}", n] for n in range(500))]})
+    monkeypatch.setattr(containers, "MAX_PACKAGE_ELEMENTS",
+                        elements_outside(data, "xl/worksheets/"))
+    document = load_bytes(tmp_path / "cells.xlsx", data)
+    assert "bilby 499" in document.pages[0].text
+
+
+def test_a_package_within_the_element_bound_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = make_pptx([{"title": "Lyrebird", "body": ["Lyrebirds mimic chainsaws."]}])
+    monkeypatch.setattr(containers, "MAX_PACKAGE_ELEMENTS", elements_outside(data, "-"))
+    assert "chainsaws" in load_bytes(tmp_path / "fits.pptx", data).pages[0].text
+
+
+@pytest.mark.parametrize(("name", "make"), [
+    ("countless.html", lambda tags: (b"<html><body><p>Bandicoots burrow.</p>" + tags
+                                     + b"</body></html>")),
+    ("countless.epub", lambda tags: make_epub([("Bandicoot", "Bandicoots burrow."
+                                                + tags.decode())])),
+])
+def test_html_of_more_elements_than_the_bound_is_refused_before_it_is_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, make) -> None:
+    """BeautifulSoup builds a Python object for each element: a 3 MB page of unclosed tags
+    would take a minute and most of a gigabyte."""
+    monkeypatch.setattr(web, "MAX_HTML_ELEMENTS", 100)
+    within = load_bytes(tmp_path / name, make(b"<i>" * 50))
+    assert "Bandicoots burrow." in within.pages[0].text
+    with pytest.raises(DocumentError) as info:
+        load_bytes(tmp_path / name, make(b"<i>" * 100))
+    assert info.value.reason == "too-large"
+    assert "too large to read: more than 100 elements" in str(info.value)
+

@@ -28,6 +28,13 @@ MAX_PART_BYTES = 64 * MIB  # one XML part that a library parses whole (a slide, 
 MAX_MEMBERS = 20_000  # files inside one zip-based file
 MAX_PARAGRAPHS = 200_000  # paragraphs of a Word document: python-docx walks each in Python
 MAX_RUNS = 1_000_000  # runs of text (spans of one formatting) of a Word document, the same
+# elements of a zip-based file's XML parts together (a workbook's streamed sheets aside):
+# python-docx and python-pptx parse every part when they open the file, each element a node
+# held in memory, so a small file of millions of empty ones would fill it
+MAX_PACKAGE_ELEMENTS = 2_000_000
+# elements of an HTML page, an EPUB chapter or HTML a Word document imports: BeautifulSoup
+# builds a Python object for each, several times an lxml node's size
+MAX_HTML_ELEMENTS = 500_000
 MAX_IMAGE_PIXELS = 50_000_000  # an image or a rendered page, before it is OCR'd
 # between a document's paragraphs, list items, table rows and sheet rows: each is a block of
 # its own, never run on into the next as one sentence (a list item or a row has no stop)
@@ -116,6 +123,20 @@ def too_large(path: Path, what: str,
     """A file over one of the bounds: "<path>: too large to read: <what>; <hint>"."""
     return DocumentError("too-large", f"{path}: too large to read: {what}"
                                       + (f"; {hint}" if hint else ""))
+
+
+def start_tags(markup: bytes | str) -> int:
+    """How many elements `markup` opens, counted in its text before a parser builds any: its
+    `<`s less those of an end tag, a comment, a doctype or CDATA, and a processing
+    instruction. An upper bound: a `<` inside a comment, CDATA or a script counts too."""
+    if isinstance(markup, bytes):
+        return (markup.count(b"<") - markup.count(b"</") - markup.count(b"<!")
+                - markup.count(b"<?"))
+    return markup.count("<") - markup.count("</") - markup.count("<!") - markup.count("<?")
+
+
+def too_many_elements(path: Path, bound: int) -> DocumentError:
+    return too_large(path, f"more than {bound:,} elements")
 
 
 def too_much_text(path: Path, max_chars: int = MAX_DOCUMENT_CHARS) -> DocumentError:

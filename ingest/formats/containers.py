@@ -6,8 +6,11 @@ every one of these libraries reads through, cuts a member at its declared size, 
 inflating all a single read asks for, and a library reads a part whole: a directory that
 understates a part would let that one read fill memory. So each part a library parses whole is
 inflated here first, a piece at a time, and the package is refused as soon as one comes out
-larger than declared. A password-protected Office file is not a zip at all but an OLE container
-holding an "EncryptedPackage" stream, and says so.
+larger than declared. As it is inflated, the elements its XML opens are counted, and the
+package is refused past MAX_PACKAGE_ELEMENTS in all, before a library builds one of them: a
+part of millions of empty elements is small on disk and packed. A password-protected Office
+file is not a zip at all but an OLE container holding an "EncryptedPackage" stream, and says
+so.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ from typing import Any
 
 from ingest.formats.base import (
     MAX_MEMBERS,
+    MAX_PACKAGE_ELEMENTS,
     MAX_PART_BYTES,
     MAX_UNPACKED_BYTES,
     MIB,
     library_error,
+    start_tags,
     too_large,
+    too_many_elements,
 )
 from rag.errors import DocumentError
 
@@ -81,9 +87,12 @@ def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> li
     if found is not None and suffix not in (found[0], *OFFICE_VARIANTS.get(found[0], ())):
         raise DocumentError("mislabelled", f"{path}: {found[1]} named {suffix}; rename it to "
                                            f"{found[0]}")
+    elements = 0
     for member in members:
         if not member.filename.startswith(streamed):  # zipfile reads those a piece at a time
-            check_member_size(path, data, member)
+            elements += checked_member_elements(path, data, member)
+            if elements > MAX_PACKAGE_ELEMENTS:
+                raise too_many_elements(path, MAX_PACKAGE_ELEMENTS)
     if found is not None and found[0] != ".epub" and is_strict(data, names):
         application = {".docx": "Word", ".pptx": "PowerPoint", ".xlsx": "Excel"}[found[0]]
         raise DocumentError("unsupported", f"{path}: saved as Strict Open XML, which the app "
@@ -102,24 +111,38 @@ def is_strict(data: bytes, names: list[str]) -> bool:
         return STRICT_NAMESPACE in package.read("_rels/.rels")
 
 
-def check_member_size(path: Path, data: bytes, member: zipfile.ZipInfo) -> None:
-    """Refuse a member that unpacks to more than its declared size, found out a piece at a
-    time so that the check itself never holds more than a piece."""
-    if member.compress_type == zipfile.ZIP_STORED:  # copied out, cut at the declared size
-        return
+def checked_member_elements(path: Path, data: bytes, member: zipfile.ZipInfo) -> int:
+    """The elements a member opens (`start_tags`), counted a piece at a time as it unpacks,
+    before a library parses it; a member that unpacks to more than its declared size is
+    refused as soon as it does, so that the check itself never holds more than a piece."""
+    elements = produced = 0
+    for piece in member_pieces(path, data, member):
+        elements += start_tags(piece)  # an end tag cut between pieces counts: still a bound
+        produced += len(piece)
+        if produced > member.file_size:
+            raise DocumentError("corrupt", f"{path}: cannot read the file: damaged "
+                                           f"(its part {member.filename} unpacks to more than "
+                                           f"the {member.file_size:,} bytes the zip declares)")
+    return elements
+
+
+def member_pieces(path: Path, data: bytes, member: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A member's unpacked bytes, a piece at a time: a stored one as it is (zipfile copies it
+    out cut at the declared size), a deflated one inflated."""
     if member.flag_bits & 0x1:
         raise DocumentError("encrypted", f"{path}: its part {member.filename} is encrypted")
+    if member.compress_type == zipfile.ZIP_STORED:
+        stored = packed_bytes(path, data, member)[:member.file_size]
+        for start in range(0, len(stored), INFLATE_PIECE_BYTES):
+            yield bytes(stored[start:start + INFLATE_PIECE_BYTES])
+        return
     if member.compress_type != zipfile.ZIP_DEFLATED:
         # zipfile inflates the other methods without any bound on one read's output, and
         # neither Office nor EPUB packages use them
         raise DocumentError("corrupt", f"{path}: cannot read the file: its part "
                                        f"{member.filename} is packed with a method these "
                                        f"files never use ({member.compress_type})")
-    packed = packed_bytes(path, data, member)
-    if inflates_past(packed, member.file_size):
-        raise DocumentError("corrupt", f"{path}: cannot read the file: damaged "
-                                       f"(its part {member.filename} unpacks to more than "
-                                       f"the {member.file_size:,} bytes the zip declares)")
+    yield from inflated_pieces(packed_bytes(path, data, member), member.file_size)
 
 
 def packed_bytes(path: Path, data: bytes, member: zipfile.ZipInfo) -> memoryview:
@@ -134,9 +157,10 @@ def packed_bytes(path: Path, data: bytes, member: zipfile.ZipInfo) -> memoryview
     return memoryview(data)[start:start + member.compress_size]
 
 
-def inflates_past(packed: memoryview, declared: int) -> bool:
-    """Whether deflated `packed` unpacks to more than `declared` bytes. Each step asks for no
-    more than one byte past what is still allowed, so a lie costs almost nothing to catch."""
+def inflated_pieces(packed: memoryview, declared: int) -> Iterator[bytes]:
+    """Deflated `packed`, unpacked a piece at a time until it ends or comes out one byte past
+    `declared`: each step asks for no more than that, so a lie costs almost nothing to catch.
+    Damaged data ends where it fails: the library reports it as it reads the part."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     produced = 0
     try:
@@ -144,16 +168,17 @@ def inflates_past(packed: memoryview, declared: int) -> bool:
             pending = packed[start:start + INFLATE_PIECE_BYTES]
             while pending and not inflater.eof:
                 wanted = min(INFLATE_PIECE_BYTES, declared - produced + 1)
-                produced += len(inflater.decompress(pending, wanted))
+                piece = inflater.decompress(pending, wanted)
+                produced += len(piece)
+                yield piece
                 if produced > declared:
-                    return True
+                    return
                 pending = inflater.unconsumed_tail
             if inflater.eof:
                 break
-        produced += len(inflater.decompress(b"", declared - produced + 1))  # held back
+        yield inflater.decompress(b"", declared - produced + 1)  # held back
     except zlib.error:
-        return False  # damaged, not larger: the library reports it as it reads the part
-    return produced > declared
+        return
 
 
 # Office's macro-enabled files, templates and slideshows: read as the plain kind is, since

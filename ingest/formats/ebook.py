@@ -48,7 +48,7 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         number = 0
         for item in spine_chapters(book):
             name = posixpath.normpath(item.get_name())
-            for title, text in chapter_parts(item.content or b"", entries.get(name, [])):
+            for title, text in chapter_parts(path, item.content or b"", entries.get(name, [])):
                 number += 1
                 pages.add(number, text, f"chapter {number}: {short(title)}" if title
                           else f"chapter {number}")
@@ -168,7 +168,7 @@ def _entry(link) -> list[tuple[str, TocEntry]]:
     return [(posixpath.normpath(unquote(file)), TocEntry(unquote(anchor), title))]
 
 
-def chapter_parts(content: bytes, entries: list[TocEntry]) -> list[tuple[str, str]]:
+def chapter_parts(path: Path, content: bytes, entries: list[TocEntry]) -> list[tuple[str, str]]:
     """A chapter file's chapters, each its title and its text. A file the table of contents
     points into at anchors (several chapters in one file, as Project Gutenberg's books are)
     is cut at each anchored element, so that no passage mixes two chapters; what comes
@@ -176,9 +176,9 @@ def chapter_parts(content: bytes, entries: list[TocEntry]) -> list[tuple[str, st
     titles = _anchor_titles(entries)
     anchors = list(titles)
     if not anchors:
-        heading, text = chapter_text(content)
+        heading, text = chapter_text(path, content)
         return [(entries[0].title if entries else heading, text)] if text else []
-    soup, text = visible(_marked(content, anchors))
+    soup, text = visible(path, _marked(content, anchors))
     lead, cuts = _split_at_marks(text)
     # a link to an anchor the text lacks leads to the file's start, as a browser's does
     cut = {anchors[index] for index in cuts}
@@ -292,11 +292,11 @@ def _lead_heading(soup) -> str:
     return ""
 
 
-def chapter_text(content: bytes) -> tuple[str, str]:
+def chapter_text(path: Path, content: bytes) -> tuple[str, str]:
     """A chapter's first heading and its visible text, from the file as the book holds it,
     parsed as an .html file is: ebooklib's own `get_content()` redraws the chapter with lxml,
     which drops without a word whatever is nested deeper than its parser's limit."""
-    soup, text = visible(content)
+    soup, text = visible(path, content)
     # not the file's <title>, often the book's own, which ebooklib's redrawn chapter left out
     first = soup.find(["h1", "h2", "h3"])
     heading = " ".join(first.get_text(" ").split()) if first else ""

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ingest.formats.base import (
     LIST_BULLET,
+    MAX_HTML_ELEMENTS,
     LoadOptions,
     Pages,
     Parsed,
     metadata_title,
+    start_tags,
+    too_many_elements,
     whole_number,
     written_number,
 )
@@ -82,7 +85,7 @@ _CONTROL_ROLES = frozenset({"search", "menu", "menubar"})
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    soup, text = visible(html_markup(path, data))
+    soup, text = visible(path, html_markup(path, data))
     # the title's words with single spaces: strip=True would glue "Blimp <b>guide</b>"
     title = metadata_title(soup.title.get_text(" ")) if soup.title else ""
     pages = Pages(path)
@@ -99,16 +102,19 @@ def html_markup(path: Path, data: bytes) -> str:
     return decode_text(path, data, declared)
 
 
-def visible(markup: str | bytes) -> tuple[BeautifulSoup, str]:
+def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed HTML without what a browser does not show (scripts, styles, templates,
     elements hidden by their `hidden` attribute or their own style, a video's fallback
     text, an SVG's title, a tag the file is cut off inside) and what is shown but answers
     nothing (a table of contents of the page, the site's menus, a heading's permalink
     mark), and the visible text of its body laid out as a browser lays it out (`layout`), a
-    data table's rows naming their values by its header (`name_values_by_header`)."""
+    data table's rows naming their values by its header (`name_values_by_header`). Markup
+    opening more than MAX_HTML_ELEMENTS elements is refused before it is parsed."""
     from bs4 import BeautifulSoup
 
     text = markup if isinstance(markup, str) else markup_text(markup)
+    if start_tags(text) > MAX_HTML_ELEMENTS:
+        raise too_many_elements(path, MAX_HTML_ELEMENTS)
     soup = BeautifulSoup(without_unfinished_end(text), "html.parser")
     # hidden text is no reader's: and a classic place to plant instructions for a model
     _remove_all(_outermost(soup, lambda tag: tag.name in _NOT_SHOWN or _hidden(tag)))

@@ -101,7 +101,7 @@ def decoded_text(path: Path, data: bytes, content_type: str) -> str:
     from ingest.formats.web import html_markup, visible
 
     if content_type in HTML_TYPES:
-        return visible(html_markup(path, data))[1]
+        return visible(path, html_markup(path, data))[1]
     return decode_text(path, data)
 
 

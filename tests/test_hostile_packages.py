@@ -1,7 +1,7 @@
 """Zip-based files (.docx, .pptx, .xlsx, .epub) and HTML pages made to cost far more to read
 than their size suggests: a merged cell spanning many rows, a zip directory understating a
 part, a spine naming one chapter over and over, elements nested past the XML parser's depth
-limit, millions of empty elements."""
+limit, millions of empty elements, an entity the file declares itself."""
 
 from __future__ import annotations
 
@@ -314,3 +314,17 @@ def test_html_of_more_elements_than_the_bound_is_refused_before_it_is_parsed(
     assert info.value.reason == "too-large"
     assert "too large to read: more than 100 elements" in str(info.value)
 
+
+def test_text_around_an_entity_the_file_declares_is_read_and_the_entity_named(
+        tmp_path: Path) -> None:
+    """The parser leaves such an entity unexpanded (it could name a file of the machine
+    reading it); the words after it are the document's all the same."""
+    data = make_docx([("Dingo", ["The dingo was imported by &co; in 1788 and spread."])])
+    data = with_part_edited(data, "word/document.xml", lambda content: content.replace(
+        b"?>", b'?><!DOCTYPE d [<!ENTITY co "Contoso">]>', 1).replace(b"&amp;co;", b"&co;"))
+    document = load_bytes(tmp_path / "entity.docx", data)
+    text = " ".join(page.text for page in document.pages)
+    assert "The dingo was imported by" in text
+    assert "in 1788 and spread." in text
+    assert document.warnings == ("1 reference to an entity the file declares itself left out "
+                                 "(&co;): the text around it is read",)

@@ -76,7 +76,8 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     with reading(path, "Word document", (OpcError, XmlchemyError)):
         document = opened_document(path, data)
         check_counts(path, document.element.body)
-        warnings = merge_imported_chunks(path, document)
+        warnings = without_entity_references(document.element.body)
+        warnings += merge_imported_chunks(path, document)
         hide_styled_text(document)
         numbers = ListNumbers.of(document)
         title = metadata_title(document.core_properties.title)
@@ -130,6 +131,40 @@ def check_counts(path: Path, body) -> None:
                                ((qn("w:r"), MATH_RUN), MAX_RUNS, "runs of text")):
         if sum(1 for _ in itertools.islice(body.iter(*names), bound + 1)) > bound:
             raise too_large(path, f"more than {bound:,} {what}")
+
+
+def without_entity_references(body) -> list[str]:
+    """Take each reference to an entity the file declares itself (`&co;`, from a DTD, which
+    Word never writes) out of the body, the words around it kept in place; the warning
+    naming those left out, if any. The parser leaves them unexpanded, as it must (an entity
+    can name a file of the machine reading it), and python-docx would end a run's text at
+    one, the rest of its words lost without a word."""
+    from lxml import etree
+
+    names: list[str] = []
+    for reference in list(body.iter(etree.Entity)):
+        names.append(reference.text)
+        keep_tail(reference)
+        reference.getparent().remove(reference)
+    if not names:
+        return []
+    shown = ", ".join(dict.fromkeys(names))
+    return [f"{len(names):,} reference{'s' if len(names) > 1 else ''} to an entity the file "
+            f"declares itself left out ({shown}): the text around "
+            f"{'them' if len(names) > 1 else 'it'} is read"]
+
+
+def keep_tail(node) -> None:
+    """Move the text after `node` to where it stays once `node` is removed: lxml removes a
+    node's tail with it."""
+    if not node.tail:
+        return
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + node.tail
+    else:
+        parent = node.getparent()
+        parent.text = (parent.text or "") + node.tail
 
 
 def hide_styled_text(document) -> None:

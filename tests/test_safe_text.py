@@ -6,6 +6,7 @@ same in Chromium.)"""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from markdown_it import MarkdownIt
@@ -144,6 +145,60 @@ def test_addresses_show_as_code_and_copy_as_written(shown) -> None:
                                     "bob.smith+kettle@example.net", "https://example.com/a"]
     assert "\u2060" not in markdown  # nothing invisible that a copy would carry
     assert active(markdown) == set()
+
+
+# GFM's literal autolinks as Streamlit's renderer (remark-gfm) finds them in a text node: "www."
+# at the node's start or after a space, a punctuation mark or a symbol ("_" among them);
+# "http://" after anything but a letter; a mail address, its local part any run of letters,
+# digits and ".+-_", after anything but "/". (A superset: the renderer also wants a domain
+# that ends well.)
+_GFM_LITERAL = re.compile(r"(?P<www>www\.[\w-])|(?P<http>https?://[\w-])"
+                          r"|(?P<mail>[\w.+-]+@[\w-]+\.[\w-])", re.IGNORECASE | re.ASCII)
+
+
+def gfm_autolinks(markdown: str) -> list[str]:
+    """The addresses GFM would turn into links in the Markdown's text."""
+    found = []
+    texts = [t.content for block in PARSER.parse(markdown) for t in block.children or []
+             if t.type == "text"]
+    for text in texts:
+        for match in _GFM_LITERAL.finditer(text):
+            before = text[match.start() - 1] if match.start() else " "
+            if match["www"]:
+                linked = before.isspace() or unicodedata.category(before)[0] in "PS"
+            elif match["http"]:
+                linked = not (before.isascii() and before.isalpha())
+            else:
+                linked = before != "/"
+            if linked:
+                found.append(match.group())
+    return found
+
+
+AFTER = ["", " ", "_", "*", "~", "(", "[", "]", "-", ".", "/", "\\", '"', "'", "!", "#", "$",
+         "%", "&", "+", "=", "?", "@", "^", "`", "{", "|", "}", ">", "<", "\u00a0", "\u3000",
+         "\u2060", "\u00ab", "\u20ac", "\u0301", "a", "1", "\u00e9"]
+# before an address, every kind of character: most of them GFM links after
+LINKABLE = ([f"x{before}www.evil.example/p" for before in AFTER]
+            + [f"x {before}www.evil.example/p" for before in AFTER]
+            + [f"x{before}http://evil.example/p" for before in AFTER]
+            + [f"mail {before}{local}@evil.example now" for before in AFTER
+               for local in (".", "+", "-", "_", "a")]
+            + ["See _www.evil.example/x_ now", "# Wallaby _www.wallaby-evil.example_ guide",
+               "_WWW.evil.example", "**b**www.evil.example", "`c`.@evil.example",
+               "_a_www.evil.example", "mail a@-x.example now", "mail x@y_z.example now"])
+
+
+@pytest.mark.parametrize("text", LINKABLE)
+@pytest.mark.parametrize("shown", [plain, safe_markdown])
+def test_no_address_can_become_a_link(shown, text: str) -> None:
+    assert gfm_autolinks(shown(text)) == []
+
+
+@pytest.mark.parametrize("shown", [plain, safe_markdown])
+def test_addresses_after_an_underscore_or_of_punctuation_show_as_code(shown) -> None:
+    text = "Claims go to _www.claims.example/form_ now, or mail .@a.example or +@b.example."
+    assert code_spans(shown(text)) == ["www.claims.example/form", ".@a.example", "+@b.example"]
 
 
 def test_an_address_in_the_models_own_code_is_left_to_it() -> None:

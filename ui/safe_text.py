@@ -18,8 +18,10 @@ by the browser the moment it is shown: the exfiltration path of a poisoned docum
 
 In both, a bare web or mail address stays text: GFM would link it (a live link, and a broken
 one where an escaped "_" inside it becomes part of its target), so it is shown as inline code,
-which no renderer links and which copies exactly as written. An address the pattern misses
-gets an invisible word joiner before its "://" and after its "www" or "@" instead.
+which no renderer links and which copies exactly as written. GFM links "www." after any
+character but a letter or a digit ("_www.x.example" too), and a mail address whose part
+before "@" is only ".+-_" (".@x.example"). An address the pattern misses gets an invisible
+word joiner before its "://" and after its "www" or "@" instead.
 
 Streamlit reads directives (remark-directive): a colon followed by a name, as in "status:red",
 ":blue-badge[x]", "x:red{...}", "::leaf" or ":::box", draws a colour, a badge or a tooltip
@@ -62,7 +64,12 @@ _JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
 # overflow the browser's Markdown renderer, which draws a stack trace in the answer's place;
 # no answer needs more than a few levels
 DEEPEST = 16
-_LINKABLE = re.compile(r"(?=://)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)", re.IGNORECASE)
+# GFM links "www." after anything but a letter or a digit: a space, a punctuation mark or a
+# symbol, "_" among them (a word character to Python, whose "\b" would miss "_www."); and a
+# mail address whose local part is any run of letters, digits and ".+-_", ".@host" too
+_NOT_AFTER_ALNUM = r"(?<![^\W_])"
+_LINKABLE = re.compile(r"(?=://)|(?<=www)(?<![^\W_]www)(?=\.)|(?<=[\w.+-]@)(?=[\w-])",
+                       re.IGNORECASE)
 # a directive's name may begin with any character but a space or a punctuation mark
 _DIRECTIVE = re.compile(r":(?=[^\s!-/:-@\[-`{-~])")
 # ":material/home:", ":material_home:", ":smile:", ":streamlit:"; not "https://"
@@ -73,8 +80,8 @@ _STREAMLIT_CODE = re.compile(r"(?<=:)(?=material/|[A-Za-z0-9_+-]+:(?!/))")
 # punctuation mark, which GFM leaves out of a link too, and it holds no "|", which would
 # split a table's cell inside its code span
 _ADDRESS = re.compile(
-    r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`<>\"|]*[^\s`<>\"|.,;:!?')\]*_~]"
-    r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+    rf"(?:[a-z][a-z0-9+.-]*://|{_NOT_AFTER_ALNUM}www\.)[^\s`<>\"|]*[^\s`<>\"|.,;:!?')\]*_~]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 
 
 def _inert(text: str) -> str:

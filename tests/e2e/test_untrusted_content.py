@@ -69,6 +69,7 @@ def payloads(url: str, where: str) -> str:
             f"[the warranty card](javascript:window.__pwned='{where}-link') "
             f"<script>window.__pwned='{where}-script'</script> "
             f"{url}/{where}-bare www.{where}.example mail@{where}.example "
+            f"_www.{where}-underscore.example/x_ .@{where}-dot.example +@{where}-plus.example "
             ":material/warning: :red[in red] **in bold**")
 
 

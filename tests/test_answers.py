@@ -10,6 +10,7 @@ import rag
 from rag.answering.citations import CitationChecker
 from rag.answering.followup import carry_over, is_follow_up, standalone_question
 from rag.evaluation import evaluate, rank_metrics
+from rag.evaluation.metrics import first_citation
 from rag.providers.generators.base import Quoted
 from rag.retrieval.cache import source_digest
 from rag.service import build_service
@@ -41,12 +42,16 @@ def test_citation_checker_streams_without_waiting_for_the_end() -> None:
 
 
 def test_quoted_brackets_are_the_documents_not_markers() -> None:
+    """Written with full-width brackets, they read as no marker; code keeps its own."""
     checker = CitationChecker(passages=3)
-    deltas = [Quoted("Loop with for i = [1,3;2,4] as in [12]."), " [1]", " And [", "9]."]
+    deltas = [Quoted("Loop with for i = [1,3;2,4] as in [12]."), " [1]", " And [", "9].",
+              Quoted(" Use `cols[2]` for the dealer [2][3]."), " [2]",
+              Quoted("\n\n```\nR> .3 + .6 == .9\n[1] FALSE\n```\n"), "[3]"]
     assert "".join(checker.filter(iter(deltas))) == (
-        "Loop with for i = [1,3;2,4] as in [12]. [1] And ."
-    )
-    assert checker.cited == {1} and checker.dropped == 1
+        "Loop with for i = \uff3b1,3;2,4\uff3d as in \uff3b12\uff3d. [1] And . "
+        "Use `cols[2]` for the dealer \uff3b2\uff3d\uff3b3\uff3d. [2]"
+        "\n\n```\nR> .3 + .6 == .9\n[1] FALSE\n```\n[3]")
+    assert checker.cited == {1, 2, 3} and checker.dropped == 1
 
 
 def test_brackets_a_model_quotes_from_a_passage_are_left_as_the_passage_has_them() -> None:
@@ -58,9 +63,21 @@ def test_brackets_a_model_quotes_from_a_passage_are_left_as_the_passage_has_them
     deltas = ["It was revised to 312 animals in report [", "42]. [1] They are Lst[[1]], ",
               "Lst[[4]] [2], and R prints [16] tas vic [3]; the herd [3] grew [7]."]
     assert "".join(checker.filter(iter(deltas))) == (
-        "It was revised to 312 animals in report [42]. [1] They are Lst[[1]], Lst[[4]] [2], "
-        "and R prints [16] tas vic [3]; the herd [3] grew .")
+        "It was revised to 312 animals in report \uff3b42\uff3d. [1] They are "
+        "Lst[\uff3b1\uff3d], Lst[\uff3b4\uff3d] [2], and R prints \uff3b16\uff3d tas vic [3]; "
+        "the herd [3] grew .")
     assert checker.cited == {1, 2, 3} and checker.dropped == 1
+
+
+def test_brackets_a_model_quotes_in_code_stay_as_written() -> None:
+    passages = ["Pick a column with cols[2] or the report [3] says how.", "Other.", "More."]
+    checker = CitationChecker(3, passages)
+    deltas = ["Use `pick a column with cols[2]` [1], or:\n\n```\nPick a column with ",
+              "cols[2]\n```\n\nas the report [3] says how [1]."]
+    assert "".join(checker.filter(iter(deltas))) == (
+        "Use `pick a column with cols[2]` [1], or:\n\n```\nPick a column with cols[2]\n```"
+        "\n\nas the report \uff3b3\uff3d says how [1].")
+    assert checker.cited == {1} and checker.dropped == 0
 
 
 def test_how_a_stream_is_cut_into_deltas_does_not_change_the_checked_answer() -> None:
@@ -86,8 +103,8 @@ def test_a_marker_naming_one_passage_twice_is_one_citation() -> None:
     assert checker.cited == {1} and checker.dropped == 0
 
 
-def test_an_offline_answer_quotes_a_documents_brackets_as_written(embedder, model_dir: Path,
-                                                                   tmp_path: Path) -> None:
+def test_an_offline_answer_quotes_a_documents_brackets_as_no_marker(embedder, model_dir: Path,
+                                                                     tmp_path: Path) -> None:
     svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
     try:
         doc = tmp_path / "loops.txt"
@@ -95,9 +112,10 @@ def test_an_offline_answer_quotes_a_documents_brackets_as_written(embedder, mode
                        "each column in turn. Column loops were first described in [2].")
         svc.ingest([doc])
         answer = svc.ask("How does a for loop walk the columns of a matrix?")
-        assert "for i = [1,3;2,4] visits" in answer.text
-        assert "described in [2]." in answer.text
+        assert "for i = \uff3b1,3;2,4\uff3d visits" in answer.text
+        assert "described in \uff3b2\uff3d." in answer.text
         assert answer.cited == [1] and answer.dropped_citations == 0
+        assert first_citation(answer.text) == 1
     finally:
         svc.close()
 

@@ -292,6 +292,28 @@ async def test_the_openai_sdk_finds_the_citations_on_the_last_chunk_whatever_its
         assert extras["citations"][0]["page"] == 2 and "cached" in extras, options
 
 
+async def test_a_documents_own_brackets_are_no_markers_to_an_openai_client(
+        api: httpx.AsyncClient) -> None:
+    """A quoted "[2][3]" would read as citations of the other files retrieved: the client
+    that maps the answer's markers to `citations` finds only the file that says it."""
+    await upload(api, ("kettle.md", b"Kettle warranty.\n\nThe kettle warranty lasts ten "
+                                    b"years according to the dealer [2][3].\n"),
+                 ("toaster.md", b"Toaster manual.\n\nThe toaster warranty lasts one year. "
+                                b"Kettle warranty claims go to the toaster shop.\n"))
+    sdk = openai.AsyncOpenAI(base_url="http://localhost/api/v1", api_key="unused",
+                             http_client=api, max_retries=0)
+    reply = await sdk.chat.completions.create(
+        model="docs", messages=[{"role": "user", "content": "How long is the kettle warranty?"}])
+    content, citations = reply.choices[0].message.content, reply.model_extra["citations"]
+    claim = re.search(r"ten years according to the dealer \uff3b2\uff3d\uff3b3\uff3d\. "
+                      r"\[(\d+)\]", content)
+    assert claim, content
+    assert citations[int(claim.group(1)) - 1]["source"] == "upload:kettle.md"
+    for n in re.findall(r"\[(\d+)\]", content):  # every marker a client reads
+        cited = citations[int(n) - 1]
+        assert cited["source"] == "upload:kettle.md" or "Kettle" in cited["text"], content
+
+
 async def test_collections_scope_every_route(api: httpx.AsyncClient) -> None:
     assert (await api.get("/collections")).json() == {"collections": ["docs"]}
     assert (await api.post("/collections", json={"name": "manuals"})).status_code == 201

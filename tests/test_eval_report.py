@@ -122,6 +122,7 @@ def test_an_answer_that_stops_mid_sentence_is_counted_as_cut() -> None:
     assert not cuts_a_sentence("Otters hold paws. [1] “Do they?” he asked. [2]")
     assert not cuts_a_sentence("“ Hello? ” [1] Wait… [2]")
     assert not cuts_a_sentence("He graduated in 1873.:33 [1] It was cold.[citation needed] [2]")
+    assert not cuts_a_sentence("As the dealer says.\uff3b2\uff3d\uff3b3\uff3d [1]")
     assert cuts_a_sentence("Otters hold paws. [1] They keep a stone under [1]")
 
 
@@ -129,6 +130,7 @@ def test_the_first_citation_is_read_outside_the_code_an_answer_quotes() -> None:
     """R's output "[1] FALSE" in a quoted transcript is the program's, not a marker."""
     assert first_citation("Here is an example: [2]\n\n```\nR> 1 == 1\n[1] TRUE\n```\n[2]") == 2
     assert first_citation("```\nR> .3 + .6 == .9\n[1] FALSE\n```\n[3]") == 3
+    assert first_citation("Ten years, the dealer says \uff3b2\uff3d\uff3b3\uff3d. [1]") == 1
     assert first_citation("It is printed as `> 1:2 [1] 1 2` shows. [4]") == 4
 
 

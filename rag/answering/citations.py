@@ -3,17 +3,20 @@
 A marker that names a passage that was not retrieved is removed from the text and counted;
 the numbers that remain map back to file, page and passage through `Answer.citations`.
 Works on a stream: a marker split across deltas ("[", "3", "]") is held until it closes.
-A delta that quotes a document (`Quoted`) passes untouched: its brackets ("[12]" in a paper,
+A delta that quotes a document (`Quoted`) is not checked: its brackets ("[12]" in a paper,
 "[1,3;2,4]" in a manual's code) are the document's, not markers. A model quotes too, without
 saying so: a bracket whose words before or after it stand so in a passage ("in report
-[42]", R's "Lst[[4]]" or its output's "[16] tas vic") is the passage's, and is left as
-written, neither a citation nor a marker to remove.
+[42]", R's "Lst[[4]]" or its output's "[16] tas vic") is the passage's, neither a citation
+nor a marker to remove. Such a bracket is written with full-width brackets ("［12］") outside
+code, so that neither a reader nor a client mapping the answer's "[n]" to its citations takes
+it for one of the answer's markers; in code (a fenced block, an inline span) it stays as
+written, as code must to be copied.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from rag.providers.generators.base import Quoted
 
@@ -27,6 +30,13 @@ _HOLD = 16  # longest partial marker worth holding back, in characters
 _CONTEXT = 12
 _ENOUGH = 8
 _SPACES = re.compile(r"\s+")
+_FULL_WIDTH = str.maketrans("[]", "\uff3b\uff3d")  # "[2]" as "［2］"
+_FENCE = r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})"
+_FENCE_LINE = re.compile(_FENCE, re.MULTILINE)
+# a code span on one line, as CommonMark finds it: a run of backticks closed by one as long
+_SPAN = re.compile(r"(?<!`)(?P<run>`+)(?!`).+?(?<!`)(?P=run)(?!`)")
+_CODE = re.compile(rf"(?ms:{_FENCE}.*?(?:^[ \t]{{0,3}}(?P=fence)|\Z))|{_SPAN.pattern}",
+                   re.MULTILINE)
 
 
 def _flat(text: str) -> str:
@@ -46,6 +56,7 @@ class CitationChecker:
         self.cited: set[int] = set()
         self.dropped = 0
         self._before = ""  # the end of the text already let through
+        self._written = ""  # all of it, as the generator wrote it
 
     def filter(self, deltas: Iterator[str]) -> Iterator[str]:
         """Yield the deltas with unknown markers removed, as soon as that can be decided."""
@@ -56,7 +67,7 @@ class CitationChecker:
                     yield self._check(held)
                     held = ""
                 self._remember(delta)
-                yield delta
+                yield Quoted(as_document_brackets(delta))
                 continue
             held += delta
             cut = _undecided(held)
@@ -68,17 +79,20 @@ class CitationChecker:
 
     def _remember(self, text: str) -> None:
         self._before = (self._before + text)[-4 * _CONTEXT:]
+        self._written += text
 
     def _check(self, text: str, after: str = "") -> str:
         before = self._before
         checked = _MARKER.sub(lambda m: self._replace(
-            m, before + text[:m.start()], text[m.end():] + after), text)
+            m, before + text[:m.start()], text[m.end():] + after,
+            lambda: _in_code(self._written + text[:m.start()])), text)
         self._remember(text)  # as written: the words before a bracket, however cut in deltas
         return checked
 
-    def _replace(self, match: re.Match[str], before: str, after: str) -> str:
+    def _replace(self, match: re.Match[str], before: str, after: str,
+                 in_code: Callable[[], bool]) -> str:
         if self._quoted(before, match.group(0), after):
-            return match.group(0)
+            return match.group(0) if in_code() else _full_width(match)
         numbers = [n for item in re.split(r"\s*[,;]\s*", match.group(1))
                    for n in _numbers(item)]
         valid = list(dict.fromkeys(n for n in numbers if 1 <= n <= self.passages))
@@ -97,6 +111,30 @@ class CitationChecker:
         windows = ([preceding[-n:] + bracket for n in sizes if len(preceding) >= n]
                    + [bracket + following[:n] for n in sizes if len(following) >= n])
         return any(window in text for window in windows for text in self.texts)
+
+
+def as_document_brackets(text: str) -> str:
+    """Quoted `text` with each bracket that reads as a citation marker ("[2]", "[1, 3]")
+    written with full-width brackets ("［2］"), outside its code."""
+    out, start = [], 0
+    for code in _CODE.finditer(text):
+        out += [_MARKER.sub(_full_width, text[start:code.start()]), code.group()]
+        start = code.end()
+    out.append(_MARKER.sub(_full_width, text[start:]))
+    return "".join(out)
+
+
+def _full_width(match: re.Match[str]) -> str:
+    return match.group(0).translate(_FULL_WIDTH)
+
+
+def _in_code(written: str) -> bool:
+    """Whether what follows `written` is code: inside a fenced block it opened, or a code
+    span opened on its last line."""
+    if len(_FENCE_LINE.findall(written)) % 2:
+        return True
+    line = written[written.rfind("\n") + 1:]
+    return "`" in _SPAN.sub("", line)
 
 
 def _numbers(item: str) -> list[int]:

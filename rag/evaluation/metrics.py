@@ -11,8 +11,10 @@ _CITED = re.compile(r"\s*\[\d+\]")
 # a fenced code block or a code span an answer quotes: its brackets are the program's
 # ("[1] FALSE")
 _FENCED_CODE = re.compile(r"^```.*?^```|`[^`\n]+`", re.DOTALL | re.MULTILINE)
-# closing punctuation, then closing quotes or brackets and reference marks ("[3]", ":245")
-_SENTENCE_END = re.compile(r"""[.?!;:…](?:\s*["'”’)\]])*(?:\[[^\]]{1,30}\]|:\d+(?:,\s?\d+)*)*$""")
+# closing punctuation, then closing quotes or brackets and reference marks ("[3]", ":245",
+# a quote's "［3］", which the answer writes full-width to tell it from its own markers)
+_SENTENCE_END = re.compile(
+    r"""[.?!;:…](?:\s*["'”’)\]])*(?:[\[［][^\]］]{1,30}[\]］]|:\d+(?:,\s?\d+)*)*$""")
 
 
 def rank_metrics(ranks: Sequence[int | None]) -> dict[str, float]:

@@ -245,6 +245,28 @@ def test_a_pdfs_unfenced_program_lines_are_pieces_of_their_own() -> None:
     assert (sentence.start, sentence.end) == (0, len(printed))
 
 
+PRECEDENCE = ("The order of precedence (highest first) of the operators is\n::\n$ @\n^\n"
+              "- + (unary)\n:\n%xyz% |>\n* /\n+ - (binary)\n> >= < <= == !=\n!\n& &&\n"
+              "| ||\n~ (unary and binary)\n-> ->>\n<- <<-\n= (as assignment)\n"
+              "Note that : precedes binary +/-, but not ^.")
+
+
+def test_lines_of_operators_are_one_block_not_prompts_or_bullets() -> None:
+    """A language reference's table of operators, a line of symbols to each level, is quoted
+    whole on its lines: "$ @" is no shell prompt, "> >= <" no R command, "* /" and "+ -
+    (binary)" no list items."""
+    found = split(PRECEDENCE)
+    assert [s.text for s in found] == [
+        "The order of precedence (highest first) of the operators is",
+        "```\n" + PRECEDENCE.split("\n", 1)[1].rsplit("\n", 1)[0] + "\n```",
+        "Note that : precedes binary +/-, but not ^."]
+    assert PRECEDENCE[found[1].start:found[1].end].startswith("::")
+    assert PRECEDENCE[found[1].start:found[1].end].endswith("= (as assignment)")
+    # one such line alone is no command either
+    assert sentences("The symbols are\n$ @\nin that order.") == [
+        "The symbols are $ @ in that order."]
+
+
 @pytest.mark.parametrize("text", [
     # a quotation's or an e-mail's lines: prose, whatever opens them
     "He wrote:\n> Note that this is not the way to do it.\n> Thanks\nSo I did.",

@@ -24,8 +24,9 @@ sentence (a space between two of its letters) or a Khmer one (its khan): done he
 ends too soon goes on here: after a title it does not know ("Ms. Chua", "Lieut. Smith"), or a
 question going on in lower case ("*Am I going crazy? * he sweated."). A Markdown code block
 fenced by backticks is one piece, kept as written, lines and all: split, a program would be cut
-at its first blank line and its lines run together. `leans_back` tells a sentence that needs the
-one before it ("He ...", "However, ...").
+at its first blank line and its lines run together. So is a PDF's program: lines opening on a
+prompt, or two lines or more of operators only (a table of them, "$ @", "* /").
+`leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
 """
 
 from __future__ import annotations
@@ -159,6 +160,17 @@ _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,})[^`\n]*$", re.MULTILINE)
 # its output as R and knitr mark it ("[1] FALSE", "[2,] 0.59", "[,1]", "## [1] 3"). Read as
 # prose they ran into the sentences around them, and R's "[1]" read as a citation's marker
 _PROMPT = re.compile(r"^[ \t]*(?:R>|>>>|>|\$(?![ \t]*\d))[ \t]+\S", re.MULTILINE)
+# a line of operators only, each a run of symbols or R's "%xyz%", a parenthesised note of
+# words after them: a language reference's table of them ("$ @", "> >= < <= == !=", "* /",
+# "+ - (binary)"). No prompt opens it: read as a shell's or R's commands and list items, a
+# precedence list is cut into pieces, most of its levels left out of the answer
+_OPERATOR = r"(?:[!-/:-@\[-`{-~]+|%\w*%)"  # ASCII's symbols, or R's "%in%"
+_OPERATORS = (rf"[ \t]*(?=[^\n]*[-+*/^<>=!&|~$@:]){_OPERATOR}(?:[ \t]+{_OPERATOR})*"
+              r"(?:[ \t]+\([A-Za-z][A-Za-z ]*\))?[ \t]*")
+_OPERATOR_LINE = re.compile(_OPERATORS + "$")
+# two such lines or more in a row are a table of operators, quoted on its lines as code is
+# (no list's items); one alone may be a scene's break ("* * *") or a rule
+_OPERATOR_RUN = re.compile(rf"^(?:{_OPERATORS}(?:\n|$)){{2,}}", re.MULTILINE)
 _AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.|##)[ \t]+\S|\[\d*,?\d*\](?:[ \t]|$))")
 # a quotation's or an e-mail's "> " opens a line of prose, not a command: a command writes
 # a sign of code ("help(solve)", "?solve", "x <- 1") and no run of plain words outside its
@@ -443,6 +455,19 @@ def _prompted_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, 
     return runs
 
 
+def _operator_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where each run of lines of operators only lies (`_OPERATOR_RUN`), none inside a fenced
+    block."""
+    runs = []
+    for found in _OPERATOR_RUN.finditer(text):
+        run = found.group()
+        start = found.start() + len(run) - len(run.lstrip())
+        end = found.start() + len(run.rstrip())
+        if not any(a <= start < b for a, b in fenced):
+            runs.append((start, end))
+    return runs
+
+
 def _inside_a_sentence(text: str, start: int, end: int) -> bool:
     """Whether a program's lines stand inside a sentence, as a word of it: the prose before
     them goes on after them in lower case ("The function sink,\n> sink("record.lis")\nwill
@@ -455,7 +480,7 @@ def _inside_a_sentence(text: str, start: int, end: int) -> bool:
 
 def _is_command(line: str) -> bool:
     """Whether a line opens on a prompt and is a command, not a quotation's prose."""
-    if not _PROMPT.match(line):
+    if not _PROMPT.match(line) or _OPERATOR_LINE.match(line):
         return False
     if not _PLAIN_QUOTE.match(line):
         return True
@@ -500,7 +525,8 @@ def split(text: str, language: str | None = None,
     blocks = _fenced_blocks(text) if "```" in text else []
     runs: list[tuple[int, int]] = []
     inline: list[tuple[int, int]] = []
-    for start, end in _prompted_runs(text, blocks):
+    operators = _operator_runs(text, blocks)
+    for start, end in sorted([*_prompted_runs(text, blocks + operators), *operators]):
         (inline if _inside_a_sentence(text, start, end) else runs).append((start, end))
     if not blocks and not runs:
         return _with_inline_code(_split_prose(text, language), text, inline)

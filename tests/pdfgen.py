@@ -55,6 +55,16 @@ def sized_pdf(lines: Sequence[tuple[float, str]]) -> bytes:
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
 
+def typed_pdf(lines: Sequence[str]) -> bytes:
+    """A one-page PDF drawing each line in 10-point Helvetica, or in Courier, a typewriter
+    font, when it opens with "`" (left out), a line each from the top down."""
+    drawn = []
+    for n, line in enumerate(lines):
+        font, text = ("/F2", line[1:]) if line.startswith("`") else ("/F1", line)
+        drawn.append(f"BT {font} 10 Tf 40 {800 - 12 * n} Td ({_escape(text)}) Tj ET\n")
+    return _pages_pdf([_stream_object("".join(drawn).encode())])
+
+
 def pictured_pdf(images: Sequence[tuple[float, float, float, float]], lines: Sequence[str] = (),
                  in_form: bool = False, top: float = 800) -> bytes:
     """A one-page PDF (595 x 842) drawing a small grey image at each (x, y, width, height),
@@ -118,9 +128,12 @@ def _stream_object(data: bytes, filters: str | None = None) -> bytes:
     return b"<< /Length %d%s >>\nstream\n" % (len(data), declared) + data + b"\nendstream"
 
 
+_COURIER = "/F2 << /Type /Font /Subtype /Type1 /BaseFont /Courier >>"
+
+
 def _pages_pdf(streams: Sequence[bytes]) -> bytes:
     """A PDF with one page for each content stream object (dictionary and data), whose text
-    is drawn in Helvetica."""
+    is drawn in Helvetica (/F1) or Courier (/F2)."""
     page_ids = [4 + 2 * n for n in range(len(streams))]
     kids = " ".join(f"{pid} 0 R" for pid in page_ids)
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -129,7 +142,8 @@ def _pages_pdf(streams: Sequence[bytes]) -> bytes:
     for page_id, stream in zip(page_ids, streams, strict=True):
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode())
+            f"/Resources << /Font << /F1 3 0 R {_COURIER} >> >> /Contents {page_id + 1} 0 R >>"
+            .encode())
         objects.append(stream)
     return pdf_file(objects)
 

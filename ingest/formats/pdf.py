@@ -39,6 +39,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
+from ingest.formats.pdf_code import code_fenced
 from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_headings import headings_set_apart
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
@@ -123,6 +124,7 @@ def _tidied_text(textpage) -> str:
     else:
         text, indexes = columns.text, columns.indexes
     text, indexes = headings_set_apart(textpage, text, indexes)
+    text, indexes = code_fenced(textpage, text, indexes)
     text = superscripts_written(textpage, text, indexes)
     return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))
 

@@ -1,0 +1,139 @@
+"""A program's lines a PDF sets in a typewriter font, fenced as Markdown fences code.
+
+A manual writes its C, Rd and configure examples without a prompt, one statement to a line,
+in a typewriter font ("CMTT10" in a Texinfo manual). Read as prose, a listing runs into the
+sentence after it and is cut where a stop falls inside it ("// a version with (too) much
+PROTECT()ion .."). So a run of MIN_LINES lines or more whose characters are all drawn in such
+a font gets a line "```" before and after it: the sentence segmenter keeps a fenced block
+whole, on its lines (`rag.text.sentences`). Left as they are: a single line set so, a word
+of its sentence (a function's name on a line of its own); a run without a sign of code, a
+table's terms; a run the sentence goes on after in lower case, words of that sentence; an
+index's entries; and a page set wholly in a typewriter font but for its running header (a
+listing going on from the page before, a typescript, a screenplay), which has no prose to
+tell its code from.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from collections.abc import Sequence
+
+import pypdfium2.raw as pdfium_c
+
+MIN_LINES = 2
+SAMPLED = 5  # characters of a line whose font is read
+# a page with fewer lines in another font than this (a running header at most) has no prose
+# to tell its code from: a listing going on from the page before, or a typescript
+MIN_PROSE_LINES = 2
+FIXED_PITCH = 1  # the font descriptor's flag (PDF 32000-1, 9.8.2)
+FENCE = "```"
+LINE_END = "\r\n"  # pdfium's line end: the text is tidied after, as the rest of it
+# TeX's typewriter fonts (Computer Modern's "CMTT10", "CMSLTT10", Latin Modern's "LMMono10",
+# the EC fonts' "SFTT1000"), and the monospaced families of office and web documents; a
+# subset's tag ("ABCDEF+") may precede the name. TeX's fonts do not set the fixed-pitch flag.
+_TYPEWRITER_FONT = re.compile(
+    r"(?:^|\+)(?:CM|SF|EC|T1)S?L?I?TT|mono|courier|consol|menlo|monaco|typewriter|inconsolata",
+    re.IGNORECASE)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+# what a program's line holds and a line of words seldom does; a run without any is words set
+# in the font, a table's terms ("function call and array indexing, cell array indexing")
+_SIGN_OF_CODE = re.compile(r"[(){}\[\];=<>$/\\\"'#%*|@^~_]")
+# an index's or a contents' entry, its name in a typewriter font: "allocVector. . . . 158"
+_INDEX_ENTRY = re.compile(r"(?:\. ?){3,}\s*\d+\s*$")
+
+
+def code_fenced(textpage, text: str, indexes: Sequence[int] | None
+                ) -> tuple[str, Sequence[int] | None]:
+    """`text` (pdfium's text of `textpage`; `indexes`: each character's index among the page's
+    characters, -1 for white space they lack) with each run of typewriter lines fenced, and
+    the indexes of the text so made (-1 for each character added); both as they are when the
+    page has no such run."""
+    if indexes is None:
+        return text, indexes
+    lines = [(found.start(), found.group()) for found in _LINE.finditer(text) if found.group()]
+    typed = [_typewriter_line(textpage, line, indexes[start:start + len(line)])
+             for start, line in lines]
+    written = [bool(line.strip()) for _, line in lines]
+    if not any(typed) or sum(written) - sum(typed) < MIN_PROSE_LINES:
+        return text, indexes
+    runs = [(a, b) for a, b in _runs(typed, written)
+            if _holds_code(lines, a, b) and not _inside_a_sentence(lines, a, b)]
+    if not runs:
+        return text, indexes
+    return _fenced(text, list(indexes), lines, runs)
+
+
+def _typewriter_line(textpage, line: str, indexes: Sequence[int]) -> bool:
+    """Whether a line's characters (`indexes`, its own) but its spaces are drawn in a
+    typewriter font, and it is no index's entry: a few of them, its first and last among
+    them, read (reading every character's would cost a call each)."""
+    indexes = [i for ch, i in zip(line, indexes, strict=True) if i >= 0 and not ch.isspace()]
+    if not indexes or _INDEX_ENTRY.search(line):
+        return False
+    step = max(1, (len(indexes) - 1) // (SAMPLED - 1))
+    picked = {*indexes[::step][:SAMPLED - 1], indexes[-1]}
+    return all(_typewriter(textpage, index) for index in picked)
+
+
+def _typewriter(textpage, index: int) -> bool:
+    """Whether the page's character at `index` is drawn in a typewriter font: one of fixed
+    pitch by its flags, or named as one."""
+    flags = ctypes.c_int(0)
+    name = ctypes.create_string_buffer(128)
+    pdfium_c.FPDFText_GetFontInfo(textpage, index, name, len(name), ctypes.byref(flags))
+    return bool(flags.value & FIXED_PITCH) or bool(
+        _TYPEWRITER_FONT.search(name.value.decode("latin-1")))
+
+
+def _runs(typed: list[bool], written: list[bool]) -> list[tuple[int, int]]:
+    """The first and last line of each run of MIN_LINES typewriter lines or more; a blank line
+    inside a program (between two functions) does not end its run."""
+    runs: list[tuple[int, int]] = []
+    first = last = None
+    for i, (is_typed, is_written) in enumerate(zip(typed, written, strict=True)):
+        if is_typed:
+            first = i if first is None else first
+            last = i
+        elif is_written and first is not None:
+            runs.append((first, last))
+            first = None
+    if first is not None:
+        runs.append((first, last))
+    return [(a, b) for a, b in runs if sum(typed[a:b + 1]) >= MIN_LINES]
+
+
+def _holds_code(lines: list[tuple[int, str]], first: int, last: int) -> bool:
+    return any(_SIGN_OF_CODE.search(line) for _, line in lines[first:last + 1])
+
+
+def _inside_a_sentence(lines: list[tuple[int, str]], first: int, last: int) -> bool:
+    """Whether a run stands inside a sentence, as words of it: the line before ends without
+    a stop or a colon, and the line after goes on in lower case ("If you have" then a line
+    of code then "you can do"). Fenced, the sentence was cut in two halves, each quoted
+    alone; the segmenter reads such a program as a span of its sentence instead."""
+    before = next((line.strip() for _, line in reversed(lines[:first]) if line.strip()), "")
+    after = next((line.strip() for _, line in lines[last + 1:] if line.strip()), "")
+    return bool(before) and before[-1] not in ".!?:;" and after[:1].islower()
+
+
+def _fenced(text: str, indexes: list[int], lines: list[tuple[int, str]],
+            runs: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """The text with a fence's line before the first line and after the last line of each
+    run, and the indexes to match (-1 for each character added)."""
+    opening = {a for a, _ in runs}
+    closing = {b for _, b in runs}
+    pieces: list[str] = []
+    at: list[int] = []
+    for i, (start, line) in enumerate(lines):
+        if i in opening:
+            pieces.append(FENCE + LINE_END)
+            at += [-1] * (len(FENCE) + len(LINE_END))
+        pieces.append(line)
+        at += indexes[start:start + len(line)]
+        if i in closing:
+            end = "" if line.endswith(("\n", "\r")) else LINE_END
+            closed = end + FENCE + ("" if end else LINE_END)
+            pieces.append(closed)
+            at += [-1] * len(closed)
+    return "".join(pieces), at

@@ -56,12 +56,14 @@ def sized_pdf(lines: Sequence[tuple[float, str]]) -> bytes:
 
 
 def typed_pdf(lines: Sequence[str]) -> bytes:
-    """A one-page PDF drawing each line in 10-point Helvetica, or in Courier, a typewriter
-    font, when it opens with "`" (left out), a line each from the top down."""
+    """A one-page PDF drawing each line in 10-point Helvetica, and what stands between
+    backticks (left out; a line may leave its last one open) in Courier, a typewriter font,
+    a line each from the top down."""
     drawn = []
     for n, line in enumerate(lines):
-        font, text = ("/F2", line[1:]) if line.startswith("`") else ("/F1", line)
-        drawn.append(f"BT {font} 10 Tf 40 {800 - 12 * n} Td ({_escape(text)}) Tj ET\n")
+        runs = "".join(f"/F{1 + k % 2} 10 Tf ({_escape(text)}) Tj "
+                       for k, text in enumerate(line.split("`")) if text)
+        drawn.append(f"BT 40 {800 - 12 * n} Td {runs}ET\n")
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
 

@@ -34,6 +34,16 @@ def test_lines_in_a_typewriter_font_are_a_fenced_block() -> None:
         "object by using the PROTECT macro on a pointer to the object."]
 
 
+def test_a_table_of_operators_with_notes_in_the_texts_font_is_one_block() -> None:
+    """R-lang's precedence list: the operators in the typewriter font, a note after some of
+    them in the text's ("- + (unary)")."""
+    text = text_of(["The order of precedence (highest first) of the operators is", "`::",
+                    "`$ @", "`^", "`- +` (unary)", "`:", "`* /", "`+ -` (binary)", "`> >= <",
+                    "`<- <<-", "`=` (as assignment)", "Note that : precedes binary +/-."])
+    assert ("operators is\n```\n::\n$ @\n^\n- + (unary)\n:\n* /\n+ - (binary)\n> >= <\n"
+            "<- <<-\n= (as assignment)\n```\nNote that") in text
+
+
 def test_words_in_a_typewriter_font_stay_prose() -> None:
     # a name on a line of its own, words set in the font without a sign of code (a table's
     # terms), a mixed line, code the sentence goes on after in lower case, and a page set

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import pypdfium2.raw as pdfium_c
 
+from rag.text.sentences import is_operator_line
+
 MIN_LINES = 2
 SAMPLED = 5  # characters of a line whose font is read
 # a page with fewer lines in another font than this (a running header at most) has no prose
@@ -67,10 +69,14 @@ def code_fenced(textpage, text: str, indexes: Sequence[int] | None
 def _typewriter_line(textpage, line: str, indexes: Sequence[int]) -> bool:
     """Whether a line's characters (`indexes`, its own) but its spaces are drawn in a
     typewriter font, and it is no index's entry: a few of them, its first and last among
-    them, read (reading every character's would cost a call each)."""
+    them, read (reading every character's would cost a call each). A line of operators
+    with a note after them ("- + (unary)") is so when its operators are: a table of them
+    is one run."""
     indexes = [i for ch, i in zip(line, indexes, strict=True) if i >= 0 and not ch.isspace()]
     if not indexes or _INDEX_ENTRY.search(line):
         return False
+    if is_operator_line(line.rstrip("\r\n")):  # "+ - (binary)": its note in the text's font
+        return _typewriter(textpage, indexes[0])
     step = max(1, (len(indexes) - 1) // (SAMPLED - 1))
     picked = {*indexes[::step][:SAMPLED - 1], indexes[-1]}
     return all(_typewriter(textpage, index) for index in picked)

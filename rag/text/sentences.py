@@ -363,6 +363,12 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
+def is_operator_line(line: str) -> bool:
+    """Whether a line holds operators only, a note in parentheses after them at most ("* /",
+    "+ - (binary)"): a line of a table of them."""
+    return _OPERATOR_LINE.match(line) is not None
+
+
 def is_log_record(sentence: str) -> bool:
     """Whether a piece of `split` is a log's record: a line opening with its date and time,
     whole without a stop."""
@@ -480,7 +486,7 @@ def _inside_a_sentence(text: str, start: int, end: int) -> bool:
 
 def _is_command(line: str) -> bool:
     """Whether a line opens on a prompt and is a command, not a quotation's prose."""
-    if not _PROMPT.match(line) or _OPERATOR_LINE.match(line):
+    if not _PROMPT.match(line) or is_operator_line(line):
         return False
     if not _PLAIN_QUOTE.match(line):
         return True

@@ -46,3 +46,29 @@ def test_footnote_marks_are_left_out_and_exponents_written_as_such() -> None:
         "Water is H2O; version 2.3 of R3 is out.",  # a subscript, and digits of full size
         "Add A^2 and (a + b)^2 as part of Rmath.h says.",  # marks after a word and a name
     ]
+
+
+def test_digits_raised_after_a_number_are_an_exponent_or_a_mark_whose_footnote_is_on_the_page(
+) -> None:
+    pdf = page_of([
+        [(NORMAL, "Each dimension is limited to 2"), (SMALL, "31"), (NORMAL, " - 1 and uses ISO/IEC"
+                                                                             " 60559"),
+         (SMALL, "1"), (NORMAL, ", as reals.")],
+        [(NORMAL, "So gcc 10"), (SMALL, "107"), (NORMAL, " and clang 11"), (SMALL, "108"),
+         (NORMAL, " changed, in -std=gnu99"), (SMALL, "4"), (NORMAL, " and a C99"), (SMALL, "5"),
+         (NORMAL, "interface.")],
+        [(NORMAL, "That is, 2 ^ 2 ^ 3 is 2"), (SMALL, "8"), (NORMAL, ", not")],
+        [(NORMAL, "4"), (SMALL, "3"), (NORMAL, ", whereas 1 - 1 - 1 is -1; in 2020 and 231 ...")],
+        [(SMALL, "1"), (NORMAL, " also known as IEEE 754")],
+        [(SMALL, "5"), (NORMAL, " and C11")],
+        [(SMALL, "4"), (NORMAL, " or C17")],
+        [(SMALL, "107"), (NORMAL, " see the porting notes")],
+        [(SMALL, "108"), (NORMAL, " See the release notes")],
+    ])
+    text = load_bytes(Path("manual.pdf"), pdf).pages[0].text
+    assert text.splitlines()[:4] == [
+        "Each dimension is limited to 2^31 - 1 and uses ISO/IEC 60559, as reals.",
+        "So gcc 10 and clang 11 changed, in -std=gnu99 and a C99 interface.",
+        "That is, 2 ^ 2 ^ 3 is 2^8, not",
+        "4^3, whereas 1 - 1 - 1 is -1; in 2020 and 231 ...",  # digits of the text's size
+    ]

@@ -1,4 +1,4 @@
-"""Digits a PDF draws small and raised after a word, which pdfium's text glues to the word.
+"""Digits a PDF draws small and raised after a word or a number, which pdfium's text glues to it.
 
 A footnote's mark ("Australia¹ and", "a Terminal⁴ so") comes out as "Australia1 and" or
 "Terminal4so": a search term no question holds, and a number read into the sentence. Such a
@@ -7,13 +7,18 @@ of a letter or two ("x²", "cm²", "R²", "dx²") or after a closing bracket ("(
 exponent instead, and are written as plain text writes one, "x^2" (a superscript digit would
 not last: text is NFKC-normalised, which makes "²" a "2"). A mark follows a word of three
 letters or more, a two-letter word ("of", "be"), a name with a dot, slash or underscore in it
-("Rmath.h", "asan_symbolize.py") or a closing mark (".", ",", ":", a quote). Subscripts
-("H₂O") and digits of the text's own size are left as they are.
+("Rmath.h", "asan_symbolize.py"), a name ending in digits ("C99³", "pcre2⁵") or a closing mark
+(".", ",", ":", a quote). Digits raised after a number ("2³¹", "ISO/IEC 60559¹") are read off
+the page: a mark when a footnote of that number starts a line of the page (its own number
+raised above its first word), else an exponent, "2^31". Subscripts ("H₂O") and digits of the
+text's own size are left as they are.
 
-The page's text is pdfium's bounded text, which leaves out line breaks pdfium generates where a
-raised character sits apart from its line ("y²" then ", in"): its characters are found among
-the page's indexed ones in order, the extra breaks passed over (`char_indexes`). A page where they
-cannot be matched is left as it is.
+The page's text is pdfium's bounded text, which leaves out most line breaks pdfium generates
+where a raised character sits apart from its line ("y²" then ", in"): its characters are found
+among the page's indexed ones in order, the extra breaks passed over (`char_indexes`). A page
+where they cannot be matched is left as it is. A break it keeps before raised digits ("4",
+"³", at a line's start) or after them, before a character on the line of the one they are
+raised after, is left out with them.
 """
 
 from __future__ import annotations
@@ -26,15 +31,23 @@ import pypdfium2.raw as pdfium_c
 
 from rag.text.lexical import STOP_WORDS
 
-# digits right after a letter, or after a closing mark that a footnote's mark can follow
-_AFTER_WORD = re.compile(r"(?<=[^\W\d_]|[.,;:)\]”’\"'])\d{1,3}(?!\d)")
+# digits right after a letter, a digit, or a closing mark that a footnote's mark can follow,
+# or after one of these and a line break pdfium put in where a raised character starts a line
+_BASE = r"[^\W_]|[.,;:)\]”’\"']"
+_AFTER_WORD = re.compile(rf"(?:(?<={_BASE})|(?<=(?:{_BASE})\r\n)|(?<=(?:{_BASE})\n))\d+")
+MAX_DIGITS = 3  # a raised number is at most this long
 # what the digits are raised after: the characters since a space, an opening bracket or an
 # operator (a symbol "x", "cm", a word, a file's name "Rmath.h", a bracket's end "(a+b)")
 SYMBOL_CHARS = 40  # looked back over at most
 _SYMBOL_BEFORE = re.compile(rf"[^\s(\[{{=+\-−*/]{{1,{SYMBOL_CHARS}}}$")
 _EXPONENT_BASE = re.compile(r"[\d.,]*[^\W\d_]{1,2}|.*[)\]]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# a footnote's own number, where its text starts a line at the page's foot
+_FOOTNOTE_START = re.compile(r"^(\d{1,3})\s+(?=\w)", re.MULTILINE)
 SMALLER = 0.8  # a raised digit's font is at most this share of the character's before it
 RAISED = 0.2  # and its baseline at least this share of that character's size above it
+LINE_TOLERANCE = 0.5  # points between two baselines of one line
+_CLOSING = frozenset(".,;:!?)]}’”\"'")  # what follows a word with no space between
 _GENERATED = frozenset("\r\n ")  # what pdfium adds between characters, not all kept in a text
 _HYPHEN_MARKS = frozenset("\x02\ufffe")  # a hyphen taken out, as each kind of text marks it
 
@@ -49,29 +62,92 @@ def superscripts_written(textpage, text: str, indexes: Sequence[int] | None = No
     at = indexes if indexes is not None else char_indexes(text, textpage)
     if at is None:
         return text
+    page = _Page(textpage, text, at)
     pieces, done = [], 0
     for digits in found:
-        start, end = digits.span()
-        if not all(_raised(textpage, at[i], at[start] - 1) for i in range(start, end)):
+        start, end = page.raised_from(*digits.span()), digits.end()
+        if start is None:
             continue
-        pieces.append(text[done:start])
-        if _is_exponent(text, start):
-            pieces.append("^" + digits.group())
+        pieces.append(text[done:page.base_of(start) + 1])
+        goes_on = page.past_line_break(start, end)
+        # what the line break left out stood between stays apart: "(1 − x)^2 e", "MB. ‘TeX"
+        apart = goes_on > end and goes_on < len(text) and text[goes_on] not in _CLOSING
+        if page.is_exponent(start, end):
+            pieces.append("^" + text[start:end] + (" " if apart else ""))
         else:  # a footnote's mark
-            glued = end < len(text) and text[end].isalnum()
-            pieces.append(" " if glued else "")
-        done = end
+            glued = goes_on < len(text) and text[goes_on].isalnum()
+            pieces.append(" " if glued or apart else "")
+        done = goes_on
     return "".join(pieces) + text[done:] if pieces else text
 
 
-def _is_exponent(text: str, start: int) -> bool:
-    """Whether digits raised at `start` are an exponent (of "x", "cm", "2xy", "(a+b)") rather
-    than a footnote's mark."""
-    symbol = _SYMBOL_BEFORE.search(text, max(0, start - SYMBOL_CHARS), start)
-    if symbol is None or not _EXPONENT_BASE.fullmatch(symbol.group()):
-        return False
-    # a word of two letters ("of", "be") is prose; one letter ("a", "x") is a variable
-    return len(symbol.group()) != 2 or symbol.group().lower() not in STOP_WORDS
+class _Page:
+    """A page's text, its characters' indexes among pdfium's, and the footnotes it holds."""
+
+    def __init__(self, textpage, text: str, at: Sequence[int]) -> None:
+        self.textpage, self.text, self.at = textpage, text, at
+        self._footnotes: dict[str, set[int]] | None = None
+
+    def base_of(self, start: int) -> int:
+        """Where the character the digits at `start` are raised after is, past a line break
+        pdfium put in between."""
+        before = start - 1
+        while self.text[before] in "\r\n":
+            before -= 1
+        return before
+
+    def raised_from(self, start: int, end: int) -> int | None:
+        """Where the raised digits end the digits from `start` to `end` begin ("2³¹": at
+        "3"), or None when the last ones are not raised."""
+        for first in range(max(start, end - MAX_DIGITS), end):
+            before = self.at[self.base_of(first)]
+            if all(_raised(self.textpage, self.at[i], before) for i in range(first, end)):
+                return first
+        return None
+
+    def past_line_break(self, start: int, end: int) -> int:
+        """Where the text goes on after digits raised from `start` to `end`: past a line break
+        pdfium put after them when the next character is on the line of the one they are
+        raised after ("4", "³", ", whereas")."""
+        line_break = re.match(r"\r?\n", self.text[end:end + 2])
+        if line_break is None:
+            return end
+        after, base = end + line_break.end(), self.at[self.base_of(start)]
+        if after >= len(self.text) or self.at[after] < 0:
+            return end
+        rise = _baseline(self.textpage, self.at[after]) - _baseline(self.textpage, base)
+        return after if abs(rise) < LINE_TOLERANCE else end
+
+    def is_exponent(self, start: int, end: int) -> bool:
+        """Whether digits raised at `start` are an exponent (of "x", "cm", "2xy", "(a+b)",
+        "2") rather than a footnote's mark."""
+        base = self.base_of(start) + 1
+        symbol = _SYMBOL_BEFORE.search(self.text, max(0, base - SYMBOL_CHARS), base)
+        if symbol is None:
+            return False
+        if _NUMBER.fullmatch(symbol.group()):
+            # "2³¹" is an exponent, "ISO/IEC 60559¹" a mark: its footnote is on the page
+            return not self.footnotes().get(self.text[start:end], set()) - {start}
+        if not _EXPONENT_BASE.fullmatch(symbol.group()):
+            return False
+        # a word of two letters ("of", "be") is prose; one letter ("a", "x") is a variable
+        return len(symbol.group()) != 2 or symbol.group().lower() not in STOP_WORDS
+
+    def footnotes(self) -> dict[str, set[int]]:
+        """Where the page holds each footnote's text, by its number: a line that starts with
+        digits raised above the word after them."""
+        if self._footnotes is None:
+            self._footnotes = {}
+            for number in _FOOTNOTE_START.finditer(self.text):
+                if self._raised_above_next(*number.span(1), number.end()):
+                    self._footnotes.setdefault(number.group(1), set()).add(number.start())
+        return self._footnotes
+
+    def _raised_above_next(self, start: int, end: int, next_char: int) -> bool:
+        if self.at[next_char] < 0:
+            return False
+        return all(_raised(self.textpage, self.at[i], self.at[next_char])
+                   for i in range(start, end))
 
 
 def char_indexes(text: str, textpage) -> Sequence[int] | None:
@@ -109,7 +185,8 @@ def _raised(textpage, index: int, before: int) -> bool:
     reference = pdfium_c.FPDFText_GetFontSize(textpage, before)
     if not (0 < size <= SMALLER * reference):
         return False
-    return _baseline(textpage, index) - _baseline(textpage, before) >= RAISED * reference
+    rise = _baseline(textpage, index) - _baseline(textpage, before)
+    return RAISED * reference <= rise < reference  # within the line, not on the one above
 
 
 def _baseline(textpage, index: int) -> float:

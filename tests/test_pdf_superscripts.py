@@ -1,6 +1,7 @@
-"""Digits a PDF draws small and raised after a word: a footnote's mark, which pdfium glues to
-the word ("Australia1", "Terminal4so") and so to its search term, is left out; an exponent
-after a letter or two ("x2", "cm2") is written as one ("x^2")."""
+"""Digits a PDF draws small and raised after a word or a number: a footnote's mark, which
+pdfium glues to the word ("Australia1", "Terminal4so") and so to its search term, is left out;
+an exponent after a letter or two ("x2", "cm2") or after a number ("231") is written as one
+("x^2", "2^31")."""
 
 from __future__ import annotations
 

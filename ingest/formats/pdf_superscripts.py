@@ -99,6 +99,9 @@ class _Page:
     def raised_from(self, start: int, end: int) -> int | None:
         """Where the raised digits end the digits from `start` to `end` begin ("2³¹": at
         "3"), or None when the last ones are not raised."""
+        # most numbers are of one size: one look at their last digit tells
+        if not _smaller(self.textpage, self.at[end - 1], self.at[self.base_of(start)]):
+            return None
         for first in range(max(start, end - MAX_DIGITS), end):
             before = self.at[self.base_of(first)]
             if all(_raised(self.textpage, self.at[i], before) for i in range(first, end)):
@@ -179,14 +182,20 @@ def _same(indexed: str, ch: str) -> bool:
 def _raised(textpage, index: int, before: int) -> bool:
     """Whether the character at `index` is drawn smaller than the one at `before` (the last
     one ahead of the digits), its baseline raised above that one's."""
+    if not _smaller(textpage, index, before):
+        return False
+    reference = pdfium_c.FPDFText_GetFontSize(textpage, before)
+    rise = _baseline(textpage, index) - _baseline(textpage, before)
+    return RAISED * reference <= rise < reference  # within the line, not on the one above
+
+
+def _smaller(textpage, index: int, before: int) -> bool:
+    """Whether the character at `index` is drawn in a font at most SMALLER of the size of the
+    one at `before`."""
     if before < 0:
         return False
     size = pdfium_c.FPDFText_GetFontSize(textpage, index)
-    reference = pdfium_c.FPDFText_GetFontSize(textpage, before)
-    if not (0 < size <= SMALLER * reference):
-        return False
-    rise = _baseline(textpage, index) - _baseline(textpage, before)
-    return RAISED * reference <= rise < reference  # within the line, not on the one above
+    return 0 < size <= SMALLER * pdfium_c.FPDFText_GetFontSize(textpage, before)
 
 
 def _baseline(textpage, index: int) -> float:

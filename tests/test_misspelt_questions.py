@@ -116,7 +116,8 @@ def test_a_likely_spelling_only_another_form_of_which_the_library_writes_is_not_
 def r_notes(tmp_path_factory: pytest.TempPathFactory, embedder,
             model_dir) -> Iterator[tuple[RagService, Path, Path]]:
     """Two notes on R: one writing words a letter from names it never writes ("stats" and
-    "Stata", "quartz" and "Quarto", "reads" and "readr"), one writing "Stata"."""
+    "Stata", "quartz" and "Quarto", "reads" and "readr"), one writing "Stata"; and a note on
+    a printer and a router, in lower case."""
     folder = tmp_path_factory.mktemp("r-notes")
     graphics = folder / "graphics.md"
     graphics.write_text(
@@ -129,7 +130,11 @@ def r_notes(tmp_path_factory: pytest.TempPathFactory, embedder,
                        "read.dta, and write.dta writes them.\n", encoding="utf-8")
     service = build_service(fresh_settings(tmp_path_factory.mktemp("r-data"), model_dir),
                             embedder=embedder)
-    service.ingest([graphics, systems])
+    devices = folder / "devices.md"
+    devices.write_text("# Devices\n\nMembers of the lp group have access to the printer. "
+                       "The router's LAN address is 192.168.1.1. Open the network tab to see "
+                       "the connected devices.\n", encoding="utf-8")
+    service.ingest([graphics, systems, devices])
     yield service, graphics, systems
     service.close()
 
@@ -158,3 +163,17 @@ def test_a_slip_of_a_word_of_the_library_is_still_respelt(r_notes) -> None:
     service, _, _ = r_notes
     assert service.find("Which device draws on macOS, quatrz?", 5).query \
         == "Which device draws on macOS, quartz?"
+
+
+@pytest.mark.parametrize(("asked", "respelt"), [
+    ("Which group gives access to the printr?", "Which group gives access to the printer?"),
+    ("What is the LAN address of the routr?", "What is the LAN address of the router?"),
+    ("Where is the Netwrok tab?", "Where is the Network tab?"),  # a label, capitalised
+])
+def test_a_slip_shaped_as_a_name_is_respelt_and_not_said_to_be_unmentioned(
+        r_notes, asked: str, respelt: str) -> None:
+    """A word and "r" with the "e" of "-er" left out, a capitalised word with two letters
+    swapped: slips, whatever their shape shares with a name."""
+    service, _, _ = r_notes
+    found = service.find(asked, 5)
+    assert (found.query, found.unheld) == (respelt, ())

@@ -141,6 +141,20 @@ def test_a_name_a_letter_from_a_word_is_no_misspelling(question: str, texts: lis
     ("Stata or R?", ["The stats package fits models."], "Stats or R?"),  # no name said
     ("How often do I descale with vinegr?", ["Descale it with vinegar."],  # no word and "r"
      "How often do I descale with vinegar?"),
+    # the vowel of "-er" or "-or" left out: a word and "r", but no name of one
+    ("Which group gives access to the printr?", ["Members of lp use the printer."],
+     "Which group gives access to the printer?"),
+    ("What is the address of the routr?", ["The router is at 192.168.1.1."],
+     "What is the address of the router?"),
+    ("What is the heatr set to?", ["The heater is set to 20."], "What is the heater set to?"),
+    ("Where is the numbr?", ["The serial number is on the back."], "Where is the number?"),
+    ("Which editr opens it?", ["The default editor opens it."], "Which editor opens it?"),
+    ("What is readr?", ["A reader reads the file."], "What is reader?"),  # nothing tells
+    # a capitalised label with letters swapped, dropped or added: no name's shape
+    ("Where is the Netwrok tab?", ["Open the network tab."], "Where is the Network tab?"),
+    ("Where is the Netwok tab?", ["Open the network tab."], "Where is the Network tab?"),
+    ("Where is the Networrk tab?", ["Open the network tab."], "Where is the Network tab?"),
+    ("Where is the Printr?", ["Members of lp use the printer."], "Where is the Printer?"),
 ])
 def test_a_slip_of_a_name_or_at_a_questions_start_is_respelt(
         question: str, texts: list[str], respelt: str) -> None:

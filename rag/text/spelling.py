@@ -14,8 +14,9 @@ to be unmentioned as a slip or a product's name would be. A text holds such a wo
 of its own words is a letter apart: a letter missing, added or changed, or two neighbouring
 letters swapped, after the same first letter. The question is written as the texts write
 the word only when it may be a slip of theirs: not a name such as R's "readr" (no slip of
-"reads", while "vinegr" is one of "vinegar"), "Quarto" (a dictionary word, as "quartz"
-is) or a capitalised "Stata" that no text writes capitalised ("stats").
+"reads", while "printr" is one of "printer" and "vinegr" of "vinegar"), "Quarto" (a
+dictionary word, as "quartz" is) or a capitalised "Stata" that no text writes capitalised
+("stats"; a capitalised "Netwrok" is a slip of "network").
 """
 
 from __future__ import annotations
@@ -257,18 +258,42 @@ _NAME_ENDING = re.compile(r"[^aeiour]r")
 
 def _may_mean(question: str, word: str, other: str, texts: Sequence[str]) -> bool:
     """Whether `word` (folded), asked, may be a slip of `other`, a word of `texts` a letter
-    apart from it. Not when `word` is a dictionary word with an "r" after its last consonant,
-    as names are made and words are not (`_NAME_ENDING`: "readr" is no slip of "reads";
-    "vinegr" is one of "vinegar"). Not when both are dictionary words: the question asks
-    about one ("Quarto", not "quartz"). Not when the question names `word` (`_named`) and no
-    text writes `other` as a name is written, capitalised: "Stata" is no slip of R's "stats",
-    while "Gadhalfi" is one of "Gadhafi"."""
+    apart from it. Not when both are dictionary words: the question asks about one
+    ("Quarto", not "quartz"). Not when `word` is a name in the style of R's packages
+    (`_r_named`) and `other` is not it with the vowel before its "r" typed (`_r_dropped`):
+    "readr" is no slip of "reads", while "printr" is one of "printer". Not when the
+    question names `word` (`_named`), no text writes `other` as a name is written,
+    capitalised, and the two part as a name and a word do (`_name_shaped`): "Stata" is no
+    slip of R's "stats", while "Netwrok" is one of "network" and "Gadhalfi" of "Gadhafi"."""
     dictionary = dictionary_words()
-    if _NAME_ENDING.match(word, len(word) - 2) and word[:-1] in dictionary:
-        return False
     if word in dictionary and other in dictionary:
         return False
-    return not _named(question, word) or any(_capitalised_in(other, text) for text in texts)
+    if _r_named(word) and not _r_dropped(word, other):
+        return False
+    return (not _named(question, word) or any(_capitalised_in(other, text) for text in texts)
+            or not _name_shaped(word, other))
+
+
+def _r_named(word: str) -> bool:
+    """Whether `word` is a dictionary word and an "r" after its last consonant, as names
+    are made and words are not (`_NAME_ENDING`: "readr"; "vinegr", no word and "r", is
+    not)."""
+    return bool(_NAME_ENDING.match(word, len(word) - 2)) and word[:-1] in dictionary_words()
+
+
+def _r_dropped(word: str, other: str) -> bool:
+    """Whether `other` is `word` with a vowel before its final "r": the "e" of "-er" or the
+    "o" of "-or" is the letter people most often leave out of such a word ("printr" for
+    "printer", "routr" for "router")."""
+    return (len(other) == len(word) + 1 and other.endswith("r") and other[-2] in "aeiou"
+            and other[:-2] == word[:-1])
+
+
+def _name_shaped(word: str, other: str) -> bool:
+    """Whether `word` parts from `other` as a name from the word it was made of, its last
+    letter changed ("Stata" of "stats"): a slip more often swaps, drops or adds a letter
+    ("Netwrok", "Michian", "Printr")."""
+    return len(word) == len(other) and word[:-1] == other[:-1] and word[-1] != other[-1]
 
 
 def _named(question: str, word: str) -> bool:

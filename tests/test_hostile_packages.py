@@ -289,6 +289,107 @@ def test_a_workbooks_sheets_are_streamed_and_their_cells_not_counted_as_elements
     assert "bilby 499" in document.pages[0].text
 
 
+def with_part_added(data: bytes, part: str, content: bytes, content_type: str) -> bytes:
+    """The package `data` with `part` added, its content type listed."""
+    override = f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>'.encode()
+    listed = with_part_edited(data, "[Content_Types].xml",
+                              lambda types: types.replace(b"</Types>", override))
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(listed)) as source, \
+            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as package:
+        for member in source.infolist():
+            package.writestr(member, source.read(member.filename))
+        package.writestr(part, content)
+    return packed.getvalue()
+
+
+def linking_workbook() -> bytes:
+    """A workbook whose workbook part refers to an external link (its part not added)."""
+    data = make_xlsx({"Summary": [["Region", "Orders"], ["North", 5]]})
+    data = with_part_edited(data, "xl/workbook.xml", lambda xml: xml.replace(
+        b"<definedNames/>", b'<externalReferences><externalReference xmlns:r="http://schemas.'
+        b'openxmlformats.org/officeDocument/2006/relationships" r:id="rId9"/>'
+        b"</externalReferences><definedNames/>"))
+    return with_part_edited(data, "xl/_rels/workbook.xml.rels", lambda xml: xml.replace(
+        b"</Relationships>", b'<Relationship Type="http://schemas.openxmlformats.org/office'
+        b'Document/2006/relationships/externalLink" Target="externalLinks/externalLink1.xml" '
+        b'Id="rId9"/></Relationships>'))
+
+
+SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+UNPARSED_PARTS = [
+    # a pivot table's cached source data, which openpyxl's read-only mode never opens
+    ("pivot.xlsx", lambda: make_xlsx({"Summary": [["Region", "Orders"], ["North", 5]]}),
+     "xl/pivotCache/pivotCacheRecords1.xml", b"<pivotCacheRecords>" + b"<r/>" * 2000
+     + b"</pivotCacheRecords>", SPREADSHEET + "pivotCacheRecords+xml", "North"),
+    # another workbook's sheets, cached behind a link its formulas follow
+    ("links.xlsx", lambda: linking_workbook(), "xl/externalLinks/externalLink1.xml",
+     b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+     b"<externalBook><sheetDataSet><sheetData sheetId=\"0\">" + b'<row r="1"/>' * 2000
+     + b"</sheetData></sheetDataSet></externalBook></externalLink>",
+     SPREADSHEET + "externalLink+xml", "North"),
+    # a picture's bytes, whose `<`s open no element: python-docx and python-pptx keep it
+    ("photo.docx", lambda: make_docx([("Dingo", ["Dingoes howl."])]),
+     "word/media/image9.png", b"\x89PNG" + b"<\x00" * 2000, "image/png", "howl"),
+    ("photo.pptx", lambda: make_pptx([{"title": "Lyrebird", "body": ["They mimic."]}]),
+     "ppt/media/image9.jpeg", b"\xff\xd8" + b"<\x01" * 2000, "image/jpeg", "mimic"),
+    ("photo.xlsx", lambda: make_xlsx({"Summary": [["Region", "Orders"], ["North", 5]]}),
+     "xl/media/image9.png", b"\x89PNG" + b"<\x00" * 2000, "image/png", "North"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "part", "content", "content_type", "text"),
+                         UNPARSED_PARTS)
+def test_the_elements_of_parts_no_library_parses_are_not_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, make, part: str,
+        content: bytes, content_type: str, text: str) -> None:
+    """A summary sheet whose pivot cache holds 80,000 records was refused as too large."""
+    data = make()
+    monkeypatch.setattr(containers, "MAX_PACKAGE_ELEMENTS", elements_outside(data, "-") + 1000)
+    document = load_bytes(tmp_path / name, with_part_added(data, part, content, content_type))
+    assert text in document.pages[0].text
+
+
+def chart_workbook() -> bytes:
+    """A workbook of a sheet and a chart sheet showing it."""
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Region", "Orders"])
+    sheet.append(["North", 5])
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=2))
+    workbook.create_chartsheet("Chart").add_chart(chart)
+    packed = io.BytesIO()
+    workbook.save(packed)
+    return packed.getvalue()
+
+
+def relabelled(data: bytes, part: str, content_type: str) -> bytes:
+    """The package `data` with its listing giving `part` another content type."""
+    def relabel(types: bytes) -> bytes:
+        at = types.index(f'PartName="/{part}"'.encode())
+        start, end = types.index(b'ContentType="', at) + 13, types.index(b'"/>', at)
+        return types[:start] + content_type.encode() + types[end:]
+    return with_part_edited(data, "[Content_Types].xml", relabel)
+
+
+@pytest.mark.parametrize("part", ["xl/charts/chart1.xml", "xl/drawings/drawing1.xml",
+                                  "xl/chartsheets/sheet1.xml", "xl/styles.xml"])
+def test_a_workbook_part_openpyxl_parses_is_counted_whatever_its_content_type(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part: str) -> None:
+    """openpyxl finds its styles by name and a chart sheet's parts by their relationships:
+    labelled a picture, such a part is parsed all the same."""
+    monkeypatch.setattr(containers, "MAX_PACKAGE_ELEMENTS", 1000)
+    data = with_part_edited(chart_workbook(), part, lambda xml: xml[:xml.rindex(b"</")]
+                            + b"<extLst/>" * 1000 + xml[xml.rindex(b"</"):])
+    with pytest.raises(DocumentError) as info:
+        load_bytes(tmp_path / "relabelled.xlsx", relabelled(data, part, "image/png"))
+    assert "too large to read: more than 1,000 elements" in str(info.value)
+
+
 def test_a_package_within_the_element_bound_is_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = make_pptx([{"title": "Lyrebird", "body": ["Lyrebirds mimic chainsaws."]}])

@@ -8,19 +8,24 @@ understates a part would let that one read fill memory. So each part a library p
 inflated here first, a piece at a time, and the package is refused as soon as one comes out
 larger than declared. As it is inflated, the elements its XML opens are counted, and the
 package is refused past MAX_PACKAGE_ELEMENTS in all, before a library builds one of them: a
-part of millions of empty elements is small on disk and packed. A password-protected Office
-file is not a zip at all but an OLE container holding an "EncryptedPackage" stream, and says
-so.
+part of millions of empty elements is small on disk and packed. Only the parts the library
+builds a tree of are counted (`ReadParts`: by the content type [Content_Types].xml gives
+each, and for openpyxl by name and relationship too): a picture, or a pivot table's cached
+records, which openpyxl never opens, costs nothing however many `<` bytes it holds. A
+password-protected Office file is not a zip at all but an OLE container holding an
+"EncryptedPackage" stream, and says so.
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +50,32 @@ ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 INFLATE_PIECE_BYTES = MIB  # what one step of checking a member's real size inflates at most
+CONTENT_TYPES_PART = "[Content_Types].xml"
+_CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> list[str]:
+@dataclass(frozen=True)
+class ReadParts:
+    """The parts of an Office package that the library reading it builds a tree of: those
+    of the content types `kinds` accepts; those `named`, which it opens by name whatever
+    their content type; and those a relationship of a type in `followed` ("chart") points
+    to, which it opens whatever their content type."""
+
+    kinds: Callable[[str], bool]
+    named: frozenset[str] = frozenset()
+    followed: frozenset[str] = frozenset()
+
+
+def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = (),
+                  parsed: ReadParts | None = None) -> list[str]:
     """The member names of a zip-based file, once its sizes are within bounds.
 
     Members whose names start with one of `streamed` are read a row at a time (a workbook's
     sheets), so only the total bounds them; every other XML part is parsed whole, and each is
-    held to MAX_PART_BYTES.
+    held to MAX_PART_BYTES. The elements of an Office package's parts the library reads as
+    trees (`parsed`) are counted, and of its [Content_Types].xml and relationship parts,
+    which every library parses; without `parsed` (an EPUB), those of every member.
     """
     suffix = path.suffix.lower()
     if data.startswith(OLE_MAGIC):
@@ -78,7 +101,7 @@ def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> li
         raise too_large(path, f"it unpacks to {unpacked / MIB:,.0f} MiB, more than "
                               f"{MAX_UNPACKED_BYTES // MIB} MiB (a zip bomb?)", hint=None)
     for member in members:
-        if member.file_size > MAX_PART_BYTES and not member.filename.startswith(streamed):
+        if member.file_size > MAX_PART_BYTES and not is_streamed(member.filename, streamed):
             raise too_large(path, f"its part {member.filename} unpacks to "
                                   f"{member.file_size / MIB:,.0f} MiB, more than "
                                   f"{MAX_PART_BYTES // MIB} MiB")
@@ -88,17 +111,114 @@ def check_package(path: Path, data: bytes, streamed: tuple[str, ...] = ()) -> li
         raise DocumentError("mislabelled", f"{path}: {found[1]} named {suffix}; rename it to "
                                            f"{found[0]}")
     elements = 0
-    for member in members:
-        if not member.filename.startswith(streamed):  # zipfile reads those a piece at a time
-            elements += checked_member_elements(path, data, member)
-            if elements > MAX_PACKAGE_ELEMENTS:
-                raise too_many_elements(path, MAX_PACKAGE_ELEMENTS)
+    for member in parsed_members(data, members, streamed, parsed):
+        elements += checked_member_elements(path, data, member)
+        if elements > MAX_PACKAGE_ELEMENTS:
+            raise too_many_elements(path, MAX_PACKAGE_ELEMENTS)
     if found is not None and found[0] != ".epub" and is_strict(data, names):
         application = {".docx": "Word", ".pptx": "PowerPoint", ".xlsx": "Excel"}[found[0]]
         raise DocumentError("unsupported", f"{path}: saved as Strict Open XML, which the app "
                                            f"cannot read: open it in {application} and save "
                                            f"it as a regular {found[0]} file, then ingest that")
     return names
+
+
+def parsed_members(data: bytes, members: list[zipfile.ZipInfo], streamed: tuple[str, ...],
+                   parsed: ReadParts | None) -> Iterator[zipfile.ZipInfo]:
+    """The members whose elements count (`check_package`): [Content_Types].xml and the
+    relationship parts first, which are read here to tell which of the others the library
+    parses only once their own elements have been counted (the caller counts each member
+    before asking for the next)."""
+    whole = [member for member in members if not is_streamed(member.filename, streamed)]
+    if parsed is None:
+        yield from whole
+        return
+    listing = [member for member in whole if member.filename == CONTENT_TYPES_PART]
+    relationships = [member for member in whole if member.filename.endswith(".rels")]
+    yield from listing
+    yield from relationships
+    kind_of = content_types(data, listing[0] if listing else None)
+    followed = relationship_targets(data, relationships, parsed.followed)
+    for member in whole:
+        name = member.filename
+        if name != CONTENT_TYPES_PART and not name.endswith(".rels") and (
+                kind_of is None or name in parsed.named or name in followed
+                or parsed.kinds(kind_of(name))):
+            yield member
+
+
+def is_streamed(name: str, streamed: tuple[str, ...]) -> bool:
+    """Whether a member is read a piece at a time: one under `streamed`, but not the
+    relationships of those parts, which are parsed whole."""
+    return name.startswith(streamed) and not name.endswith(".rels")
+
+
+def relationship_targets(data: bytes, relationships: list[zipfile.ZipInfo],
+                         types: frozenset[str]) -> set[str]:
+    """The parts a relationship of one of `types` (the last segment of its type, "chart")
+    points to, from any of the `relationships` parts."""
+    if not types:
+        return set()
+    targets = set()
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for member in relationships:
+            root = small_tree(package.read(member))
+            if root is None:
+                continue  # the library fails on it, or never reads it
+            # "xl/chartsheets/_rels/sheet1.xml.rels" holds the relationships of
+            # "xl/chartsheets/sheet1.xml", whose folder a relative target starts from
+            folder = posixpath.dirname(posixpath.dirname(member.filename))
+            for relationship in root.iter(_RELATIONSHIPS + "Relationship"):
+                kind = (relationship.get("Type") or "").rpartition("/")[2]
+                target = relationship.get("Target") or ""
+                if kind in types and relationship.get("TargetMode") != "External":
+                    targets.add(target.lstrip("/") if target.startswith("/")
+                                else posixpath.normpath(posixpath.join(folder, target)))
+    return targets
+
+
+def content_types(data: bytes, listing: zipfile.ZipInfo | None) -> Callable[[str], str] | None:
+    """A member's content type as an Office package's [Content_Types].xml gives it, by its
+    name or else its extension ("" for neither); None when the listing is missing or cannot
+    be parsed, so that every member counts (the library refuses such a package anyway)."""
+    if listing is None:
+        return None
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        root = small_tree(package.read(listing))
+    if root is None:
+        return None
+    # python-docx, python-pptx and openpyxl match names and extensions without case
+    overrides = {(entry.get("PartName") or "").lstrip("/").lower(): entry.get("ContentType", "")
+                 for entry in root.iter(_CONTENT_TYPES + "Override")}
+    defaults = {(entry.get("Extension") or "").lower(): entry.get("ContentType", "")
+                for entry in root.iter(_CONTENT_TYPES + "Default")}
+
+    def kind_of(name: str) -> str:
+        lowered = name.lower()
+        if lowered in overrides:
+            return overrides[lowered]
+        return defaults.get(lowered.rpartition(".")[2] if "." in lowered else "", "")
+    return kind_of
+
+
+def small_tree(xml: bytes) -> Any:
+    """The tree of a package's listing part, whose elements have been counted: None for
+    XML the parser cannot read. Entities are not expanded, nor anything fetched."""
+    from lxml import etree
+
+    try:
+        return etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+
+
+def parsed_as(factory: Any, tree_part: type) -> ReadParts:
+    """The parts python-docx or python-pptx builds a tree of as it opens a package: those
+    whose content type its part `factory` reads as a subclass of `tree_part` (their
+    XmlPart), whatever relationship leads to them; it keeps any other part (a picture, an
+    embedded workbook, a kind it does not know) as bytes."""
+    return ReadParts(lambda content_type: issubclass(
+        factory.part_type_for.get(content_type, object), tree_part))
 
 
 def is_strict(data: bytes, names: list[str]) -> bool:
@@ -235,15 +355,18 @@ def corrupt(path: Path, what: str, exc: BaseException) -> DocumentError:
                                     f"its name says ({library_error(exc)})")
 
 
-def main_part(path: Path, data: bytes, package: Any, factory: Any, part_type: type,
-              content_types: tuple[str, ...], what: str) -> Any:
-    """An Office package's main part, read as `part_type` when its content type is one of
-    `content_types` too (a macro-enabled file, a template, a slideshow saved under the
-    suffix of the plain kind): the application opens those alike and their text is read the
-    same way, but python-docx and python-pptx know the plain kind's alone, so the others
-    are made known to their `factory`. `what`: "Word document", "PowerPoint file"."""
+def know_main_parts(factory: Any, part_type: type, content_types: tuple[str, ...]) -> None:
+    """Have a library's part `factory` read a main part whose content type is one of
+    `content_types` (a macro-enabled file, a template, a slideshow saved under the suffix of
+    the plain kind) as `part_type`: the application opens those alike and their text is read
+    the same way, but python-docx and python-pptx know the plain kind's alone."""
     for content_type in content_types:
         factory.part_type_for.setdefault(content_type, part_type)
+
+
+def main_part(path: Path, data: bytes, package: Any, part_type: type, what: str) -> Any:
+    """An Office package's main part, read as `part_type` (`know_main_parts`). `what`:
+    "Word document", "PowerPoint file"."""
     part = package.open(io.BytesIO(data)).main_document_part
     if not isinstance(part, part_type):
         raise DocumentError("corrupt", f"{path}: cannot read the {what}: its main part is of "

@@ -61,7 +61,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
-from ingest.formats.containers import check_package, reading
+from ingest.formats.containers import ReadParts, check_package, reading
 from ingest.formats.date_formats import shown_date
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
@@ -122,6 +122,13 @@ AUTO_FILTER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:(customSheetViews)[\s/>]|a
 FILTER_REFERENCE = re.compile(rb"""\sref\s*=\s*["']([^"'<>]*)["']""")
 TABLE_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 
+_SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+# the XML parts openpyxl's read-only mode never opens: a pivot table's, its cache's (a copy
+# of its source data, saved with the file by default: often the largest part), and other
+# workbooks' cached sheets behind external links (`keep_links=False`)
+UNREAD_PARTS = frozenset(_SPREADSHEET + kind for kind in (
+    "pivotTable+xml", "pivotCacheDefinition+xml", "pivotCacheRecords+xml", "externalLink+xml"))
+
 MOMENTS = (datetime.date, datetime.time, datetime.timedelta)  # datetime is a date
 
 Cell = TypeVar("Cell")
@@ -130,7 +137,7 @@ Cell = TypeVar("Cell")
 def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     from openpyxl.reader.excel import ExcelReader
 
-    names = check_package(path, data, streamed=("xl/worksheets/",))
+    names = check_package(path, data, streamed=("xl/worksheets/",), parsed=OPENPYXL_READS)
     pages = Pages(path)
     bounds = TableBounds(path)
     left_out = FormulasLeftOut()
@@ -141,7 +148,9 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             recalculated = WORKBOOK_PART in names and asks_recalculation(
                 package.read(WORKBOOK_PART))
         # openpyxl's own loading, whose reader also knows the sheets the workbook lists
-        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+        # without the external links' cached sheets, which it would parse whole
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True,
+                             keep_links=False)
         reader.read()
         workbook = reader.wb
         try:
@@ -200,6 +209,21 @@ def missing_sheets_warnings(listed: Iterable[ListedSheet]) -> list[str]:
     where a hidden sheet's would be left out anyway and a chart sheet holds none."""
     return [f"sheet {sheet.name} ({sheet.part}) is missing from the workbook: its text is "
             f"left out" for sheet in listed if sheet.visible_worksheet and not sheet.packed]
+
+
+def is_read_by_openpyxl(content_type: str) -> bool:
+    """Whether openpyxl's read-only mode builds a tree of a part of `content_type`: an XML
+    part, not a picture or another binary one, and not one it never opens (UNREAD_PARTS)."""
+    is_xml = content_type.endswith("+xml") or content_type in ("application/xml", "text/xml")
+    return is_xml and content_type not in UNREAD_PARTS
+
+
+# besides: the styles and the document's properties, which it opens by name, and a chart
+# sheet, its drawing and its charts, which it reaches by relationships
+OPENPYXL_READS = ReadParts(
+    is_read_by_openpyxl,
+    named=frozenset({"xl/styles.xml", "docProps/core.xml", "docProps/custom.xml"}),
+    followed=frozenset({"chartsheet", "drawing", "chart"}))
 
 
 def tab_positions(names: Sequence[str]) -> dict[str, int]:

@@ -20,7 +20,13 @@ from ingest.formats.base import (
     metadata_title,
     too_large,
 )
-from ingest.formats.containers import check_package, main_part, reading
+from ingest.formats.containers import (
+    check_package,
+    know_main_parts,
+    main_part,
+    parsed_as,
+    reading,
+)
 from ingest.formats.date_formats import Moment
 from ingest.formats.word import short
 
@@ -38,8 +44,9 @@ PRESENTATION_LIKE_PARTS = (
 
 def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     from pptx.exc import PythonPptxError
+    from pptx.opc.package import XmlPart
 
-    names = check_package(path, data)
+    names = check_package(path, data, parsed=parsed_as(part_factory(), XmlPart))
     slides = sum(1 for name in names if name.startswith("ppt/slides/slide"))
     if slides > MAX_PAGES:  # counted from the zip's directory, before anything is parsed
         raise too_large(path, f"{slides:,} slides is more than {MAX_PAGES:,}")
@@ -79,17 +86,26 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def opened_deck(path: Path, data: bytes):
     """The presentation python-pptx reads, a slideshow (.ppsx, .ppsm) or a template (.potx,
-    .potm) saved under .pptx too (`main_part`), a chart whose part is damaged read as a
-    `DamagedChart`."""
-    from pptx.opc.package import PartFactory
+    .potm) saved under .pptx too, a chart whose part is damaged read as a `DamagedChart`
+    (`part_factory`)."""
     from pptx.package import Package
+    from pptx.parts.presentation import PresentationPart
+
+    part_factory()
+    return main_part(path, data, Package, PresentationPart, "PowerPoint file").presentation
+
+
+def part_factory():
+    """python-pptx's part factory, reading a slideshow's or a template's main part as a
+    presentation's, and a chart whose part is damaged as a `DamagedChart`."""
+    from pptx.opc.package import PartFactory
     from pptx.parts.presentation import PresentationPart
 
     from ingest.formats.slide_charts import read_damaged_charts_too
 
     read_damaged_charts_too()
-    return main_part(path, data, Package, PartFactory, PresentationPart,
-                     PRESENTATION_LIKE_PARTS, "PowerPoint file").presentation
+    know_main_parts(PartFactory, PresentationPart, PRESENTATION_LIKE_PARTS)
+    return PartFactory
 
 
 def is_hidden(slide) -> bool:

@@ -31,7 +31,13 @@ from ingest.formats.base import (
     too_large,
     whole_number,
 )
-from ingest.formats.containers import check_package, main_part, reading
+from ingest.formats.containers import (
+    check_package,
+    know_main_parts,
+    main_part,
+    parsed_as,
+    reading,
+)
 from ingest.formats.sheets import could_be_header, titled
 from ingest.formats.word_chunks import IMPORTED, keep_chunks_unparsed, merge_imported_chunks
 from ingest.formats.word_math import MATH, MATH_RUN, math_text, symbol_text
@@ -66,12 +72,13 @@ def tags(*names: str) -> frozenset[str]:
 
 def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     from docx.opc.exceptions import OpcError
+    from docx.opc.part import XmlPart
     from docx.oxml.exceptions import XmlchemyError
     from docx.table import Table
 
     from ingest.formats.word_lists import ListNumbers
 
-    check_package(path, data)
+    check_package(path, data, parsed=parsed_as(part_factory(), XmlPart))
     pages = Pages(path)
     with reading(path, "Word document", (OpcError, XmlchemyError)):
         document = opened_document(path, data)
@@ -110,14 +117,23 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def opened_document(path: Path, data: bytes):
     """The document python-docx reads, a macro-enabled one (.docm) or a template (.dotx,
-    .dotm) saved under .docx too (`main_part`)."""
-    from docx.opc.part import PartFactory
+    .dotm) saved under .docx too (`part_factory`)."""
     from docx.package import Package
     from docx.parts.document import DocumentPart
 
+    part_factory()
+    return main_part(path, data, Package, DocumentPart, "Word document").document
+
+
+def part_factory():
+    """python-docx's part factory, reading a macro-enabled document's or a template's main
+    part as a document's, and an imported chunk as bytes (`keep_chunks_unparsed`)."""
+    from docx.opc.part import PartFactory
+    from docx.parts.document import DocumentPart
+
     keep_chunks_unparsed(PartFactory)
-    return main_part(path, data, Package, PartFactory, DocumentPart, DOCUMENT_LIKE_PARTS,
-                     "Word document").document
+    know_main_parts(PartFactory, DocumentPart, DOCUMENT_LIKE_PARTS)
+    return PartFactory
 
 
 def check_counts(path: Path, body) -> None:

@@ -29,7 +29,13 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from rag.text.graphemes import cluster_start, clusters
 from rag.text.sentences import code_blocks, is_code, is_heading, is_list_item, leans_back
 from rag.text.sentences import split as split_sentences
-from rag.text.table_rows import VALUE_SEPARATOR, row_lines, row_pieces
+from rag.text.table_rows import (
+    CELL_SEPARATOR,
+    NAME_END,
+    VALUE_SEPARATOR,
+    row_lines,
+    row_pieces,
+)
 from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document, Page
 
@@ -307,6 +313,15 @@ def _row_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _under_header(pieces: list[str], headers: list[frozenset[str]]) -> bool:
+    """Whether a row's named values (`row_pieces`) are all named by the cells of one table
+    header above it, as ingest writes a table: its header line ("Region | Q1"), then its
+    rows. A line of prose in the same shape ("Symptom: ...; Cause: ...") has no such
+    header, and is the author's to cut where its sentences end."""
+    names = {piece.partition(NAME_END)[0] for piece in pieces}
+    return any(names <= header for header in headers)
+
+
 def _inside(spans: list[tuple[int, int]], starts: list[int], at: int) -> bool:
     """Whether `at` falls past the start of one of `spans` (whose `starts` are given) and
     before its end."""
@@ -387,11 +402,11 @@ class Chunker:
         return _with_openings(_with_lead_ins(chunks, text, page_starts), text, page_starts)
 
     def _rows_within_chunks(self, document: Document) -> Document:
-        """The document with each table row's line (`rag.text.table_rows`) that is too long
-        for a chunk written as narrower lines, each opening with the row's first value, as
-        ingest writes a row wider than a default chunk. Cut by the splitter at its "; ", such
-        a row would leave pieces that say nothing but the row's key ("ID: 1;"), or values
-        that no longer say whose they are."""
+        """The document with each table row's line (`rag.text.table_rows`, under its table's
+        header: `_under_header`) that is too long for a chunk written as narrower lines, each
+        opening with the row's first value, as ingest writes a row wider than a default
+        chunk. Cut by the splitter at its "; ", such a row would leave pieces that say
+        nothing but the row's key ("ID: 1;"), or values that no longer say whose they are."""
         pages = [self._narrow_rows(page) for page in document.pages]
         if all(new is old for new, old in zip(pages, document.pages, strict=True)):
             return document
@@ -400,13 +415,18 @@ class Chunker:
     def _narrow_rows(self, page: Page) -> Page:
         lines = page.text.split("\n")
         narrowed = False
+        headers: list[frozenset[str]] = []  # the cells of each table header above
         for i, line in enumerate(lines):
+            if CELL_SEPARATOR in line and row_pieces(line) is None:
+                headers.append(frozenset(line.split(CELL_SEPARATOR)))
+                continue
             # no token is shorter than a character: a line no longer than a chunk's tokens
             # fits; counting tokens is the dear test, so it comes last
             if len(line) < self.chunk_tokens or VALUE_SEPARATOR not in line:
                 continue
             pieces = row_pieces(line)
-            if pieces is not None and self.words(line) >= self.chunk_tokens:
+            if (pieces is not None and _under_header(pieces, headers)
+                    and self.words(line) >= self.chunk_tokens):
                 lines[i], narrowed = self._row_within_chunk(pieces, line), True
         return replace(page, text="\n".join(lines)) if narrowed else page
 

@@ -125,6 +125,47 @@ def test_each_chunk_of_a_row_longer_than_a_chunk_opens_with_its_first_value(
     assert all(f"{n}号" in said if note is PUMP_NOTE_CJK else f"Pump {n} " in said
                for n in range(12))
 
+PUMP_TABLES = [
+    ("pumps.md", f"# Pumps\n\n| ID | Comment | Status |\n|---|---|---|\n"
+                 f"| 1 | {PUMP_NOTE} | open |\n| 2 | Short note. | closed |\n"),
+    # a section's heading row between the header and the row; cells short enough to name
+    ("pumps.html", "<table><tr><th>ID</th>"
+                   + "".join(f"<th>Visit {n}</th>" for n in range(12)) + "</tr>"
+                   "<tr><th>North</th><th>site</th></tr><tr><td>1</td>"
+                   + "".join(f"<td>Pump {n} was inspected and its seals replaced.</td>"
+                             for n in range(12)) + "</tr></table>"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), PUMP_TABLES)
+def test_each_chunk_of_a_markdown_or_html_tables_long_row_opens_with_its_first_value(
+        embedder, name: str, text: str) -> None:
+    document = load_bytes(Path(name), text.encode())
+    chunks = Chunker(embedder.token_counter(), 60, 30, 254)(document)
+    of_the_row = [line for chunk in chunks for line in chunk.text.split("\n")
+                  if "Pump 3 " in line or "Pump 9 " in line]
+    assert len(of_the_row) == 2 and all(line.startswith("ID: 1; ") for line in of_the_row)
+
+
+PUMP_LOG = ("Symptom: the pump hums but does not start after a power cut; "
+            f"Cause: the thermal fuse has tripped; Fix: {PUMP_NOTE}; "
+            "Advice: keep the intake screen clear.")
+
+
+@pytest.mark.parametrize("name", ["pump-log.txt", "pump-log.md"])
+@pytest.mark.parametrize("chunk_tokens", [60, 200])
+def test_a_line_of_named_values_that_is_no_tables_row_is_chunked_as_written(
+        embedder, name: str, chunk_tokens: int) -> None:
+    """Only a row under its table's header is written as lines opening with its first
+    value: a line of prose in the same shape would quote its first value in each chunk,
+    text the file does not hold."""
+    document = load_bytes(Path(name), f"Pump P-300 log\n\n{PUMP_LOG}\n".encode())
+    chunks = Chunker(embedder.token_counter(), chunk_tokens, 30, 254)(document)
+    said = " ".join(chunk.text for chunk in chunks)
+    assert len(chunks) > 1
+    assert said.count("Symptom: ") == 1 and said.count("Fix: ") == 1
+
+
 def test_a_figure_at_the_end_of_a_wide_row_is_answered_with_its_rows_name(
         service: RagService, tmp_path: Path) -> None:
     path = tmp_path / "kpis.xlsx"

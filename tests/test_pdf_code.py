@@ -60,6 +60,19 @@ def test_words_in_a_typewriter_font_stay_prose() -> None:
         assert "```" not in text_of(lines)
 
 
+def test_prose_typed_in_a_typewriter_font_stays_prose() -> None:
+    """A typed lease between a header and a footer in the text's font: its apostrophes,
+    brackets and percentages are a sentence's, not a program's."""
+    text = text_of(["Smith & Co. Solicitors - Lease agreement",
+                    "`1. The tenant shall pay the rent (GBP 950) on the first of each month.",
+                    "`2. The landlord's consent is needed before any pet is kept there.",
+                    "`3. Either party may end this lease with two months' notice in writing.",
+                    "`4. The rent rises by 3% a year, as the schedule (part 2/b) sets out.",
+                    "Page 1 of 3"])
+    assert "```" not in text
+    assert "two months' notice" in text.replace("\u2019", "'")
+
+
 def test_the_answer_quotes_the_sentence_after_a_listing_without_the_code(
         service: RagService, tmp_path: Path) -> None:
     path = tmp_path / "manual.pdf"

@@ -4,13 +4,15 @@ A manual writes its C, Rd and configure examples without a prompt, one statement
 in a typewriter font ("CMTT10" in a Texinfo manual). Read as prose, a listing runs into the
 sentence after it and is cut where a stop falls inside it ("// a version with (too) much
 PROTECT()ion .."). So a run of MIN_LINES lines or more whose characters are all drawn in such
-a font gets a line "```" before and after it: the sentence segmenter keeps a fenced block
-whole, on its lines (`rag.text.sentences`). Left as they are: a single line set so, a word
-of its sentence (a function's name on a line of its own); a run without a sign of code, a
-table's terms; a run the sentence goes on after in lower case, words of that sentence; an
-index's entries; and a page set wholly in a typewriter font but for its running header (a
-listing going on from the page before, a typescript, a screenplay), which has no prose to
-tell its code from.
+a font, most of its lines looking like a program's (a brace, a bracket, an operator, a name
+glued to its "("), gets a line "```" before and after it: the sentence segmenter keeps a
+fenced block whole, on its lines (`rag.text.sentences`). Left as they are: a single line set
+so, a word of its sentence (a function's name on a line of its own); a run whose lines mostly
+do not look so, a table's terms or prose typed in the font (a typed lease or memo, whose
+apostrophes, brackets and "%" are a sentence's); a run the sentence goes on after in lower
+case, words of that sentence; an index's entries; and a page set wholly in a typewriter font
+but for its running header (a listing going on from the page before, a typescript, a
+screenplay), which has no prose to tell its code from.
 """
 
 from __future__ import annotations
@@ -38,9 +40,16 @@ _TYPEWRITER_FONT = re.compile(
     r"(?:^|\+)(?:CM|SF|EC|T1)S?L?I?TT|mono|courier|consol|menlo|monaco|typewriter|inconsolata",
     re.IGNORECASE)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-# what a program's line holds and a line of words seldom does; a run without any is words set
-# in the font, a table's terms ("function call and array indexing, cell array indexing")
-_SIGN_OF_CODE = re.compile(r"[(){}\[\];=<>$/\\\"'#%*|@^~_]")
+# what a program's line holds and a line of words seldom does: a brace, a bracket, an
+# operator, a name glued to its "(" or a keyword before one ("if ("), a name written with an
+# underscore ("attribute_hidden"), a path ("./configure", "/usr/lib"), a command's option
+# ("--prefix", "-l"); not an apostrophe, a quote, a "%", a "/" between words or a bracketed
+# aside, which typed prose has often
+_SIGN_OF_CODE = re.compile(
+    r"[{}\[\];=<>$\\#|@^~]|[\w\"']\(|::|[A-Za-z0-9]_[A-Za-z0-9]"
+    r"|\b(?:if|for|while|switch|function)\s*\(|(?:^|\s)(?:\.{1,2}/|/\w|--?[A-Za-z])")
+# a line going on with a call's arguments, after a line of code
+_CONTINUED = re.compile(r",\s*$")
 # an index's or a contents' entry, its name in a typewriter font: "allocVector. . . . 158"
 _INDEX_ENTRY = re.compile(r"(?:\. ?){3,}\s*\d+\s*$")
 
@@ -110,7 +119,24 @@ def _runs(typed: list[bool], written: list[bool]) -> list[tuple[int, int]]:
 
 
 def _holds_code(lines: list[tuple[int, str]], first: int, last: int) -> bool:
-    return any(_SIGN_OF_CODE.search(line) for _, line in lines[first:last + 1])
+    """Whether most of a run's lines look like a program's: one such line among sentences is
+    a typed letter's or a lease's, not a listing. A line of one word ("make", "else", a
+    paragraph's last word) tells neither, and is not counted unless it looks like code."""
+    looks = counted = 0
+    after_code = False
+    for _, line in lines[first:last + 1]:
+        line = line.strip()
+        if not line:
+            continue
+        after_code = _program_line(line) or (after_code and bool(_CONTINUED.search(line)))
+        if after_code or " " in line:
+            counted += 1
+            looks += after_code
+    return looks * 2 > counted
+
+
+def _program_line(line: str) -> bool:
+    return bool(_SIGN_OF_CODE.search(line)) or is_operator_line(line)
 
 
 def _inside_a_sentence(lines: list[tuple[int, str]], first: int, last: int) -> bool:

@@ -44,6 +44,17 @@ def test_a_table_of_operators_with_notes_in_the_texts_font_is_one_block() -> Non
             "<- <<-\n= (as assignment)\n```\nNote that") in text
 
 
+def test_a_listing_of_one_word_lines_and_commands_is_a_block() -> None:
+    """One-word lines ("else", "make") count neither way: the lines with code decide."""
+    for lines, block in (
+            (["The if statement takes the form", "`if ( statement1 )", "`statement2", "`else",
+              "`statement3", "The else clause is optional."],
+             "```\nif ( statement1 )\nstatement2\nelse\nstatement3\n```"),
+            (["To build R from its sources, run", "`./configure --prefix=/opt/R", "`make",
+              "Then install it."], "```\n./configure --prefix=/opt/R\nmake\n```")):
+        assert block in text_of(lines)
+
+
 def test_words_in_a_typewriter_font_stay_prose() -> None:
     # a name on a line of its own, words set in the font without a sign of code (a table's
     # terms), a mixed line, code the sentence goes on after in lower case, and a page set

@@ -73,3 +73,25 @@ def test_digits_raised_after_a_number_are_an_exponent_or_a_mark_whose_footnote_i
         "That is, 2 ^ 2 ^ 3 is 2^8, not",
         "4^3, whereas 1 - 1 - 1 is -1; in 2020 and 231 ...",  # digits of the text's size
     ]
+
+
+def test_digits_raised_after_a_year_a_version_or_a_figure_s_number_are_a_mark() -> None:
+    # endnotes, or footnotes whose numbers are printed at the text's size: none the page
+    # tells of, so the number the digits follow decides
+    pdf = page_of([
+        [(NORMAL, "It was first released in 2019"), (SMALL, "1"), (NORMAL, " by the lab.")],
+        [(NORMAL, "It needs Python 3.11"), (SMALL, "2"), (NORMAL, " or later.")],
+        [(NORMAL, "As shown in Figure 2"), (SMALL, "3"), (NORMAL, " of the appendix, Table 4"),
+         (SMALL, "5"), (NORMAL, " and p. 12"), (SMALL, "6"), (NORMAL, ".")],
+        [(NORMAL, "There are 2"), (SMALL, "31"), (NORMAL, " states, and 10"), (SMALL, "3"),
+         (NORMAL, " more.")],
+        [(NORMAL, "1 Release notes of the lab.")],
+        [(NORMAL, "2 Earlier versions may work.")],
+    ])
+    text = load_bytes(Path("endnotes.pdf"), pdf).pages[0].text
+    assert text.splitlines()[:4] == [
+        "It was first released in 2019 by the lab.",
+        "It needs Python 3.11 or later.",
+        "As shown in Figure 2 of the appendix, Table 4 and p. 12.",
+        "There are 2^31 states, and 10^3 more.",
+    ]

@@ -8,10 +8,13 @@ exponent instead, and are written as plain text writes one, "x^2" (a superscript
 not last: text is NFKC-normalised, which makes "²" a "2"). A mark follows a word of three
 letters or more, a two-letter word ("of", "be"), a name with a dot, slash or underscore in it
 ("Rmath.h", "asan_symbolize.py"), a name ending in digits ("C99³", "pcre2⁵") or a closing mark
-(".", ",", ":", a quote). Digits raised after a number ("2³¹", "ISO/IEC 60559¹") are read off
-the page: a mark when a footnote of that number starts a line of the page (its own number
-raised above its first word), else an exponent, "2^31". Subscripts ("H₂O") and digits of the
-text's own size are left as they are.
+(".", ",", ":", a quote). Digits raised after a number no one raises to a power are a mark:
+a year ("in 2019¹"), a version or decimal ("Python 3.11²") or a number a label word gives
+("Figure 2³", "p. 12⁴"), whose notes may be endnotes or carry an unraised number. Digits raised
+after another number ("2³¹", "ISO/IEC 60559¹") are read off the page: a mark when a footnote
+of that number starts a line of the page (its own number raised above its first word), else
+an exponent, "2^31". Subscripts ("H₂O") and digits of the text's own size are left as they
+are.
 
 The page's text is pdfium's bounded text, which leaves out most line breaks pdfium generates
 where a raised character sits apart from its line ("y²" then ", in"): its characters are found
@@ -42,6 +45,14 @@ SYMBOL_CHARS = 40  # looked back over at most
 _SYMBOL_BEFORE = re.compile(rf"[^\s(\[{{=+\-−*/]{{1,{SYMBOL_CHARS}}}$")
 _EXPONENT_BASE = re.compile(r"[\d.,]*[^\W\d_]{1,2}|.*[)\]]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# numbers that take a footnote's mark rather than an exponent
+YEARS = range(1000, 2100)
+LABELS = frozenset({"figure", "fig.", "figs.", "table", "tab.", "section", "sec.", "§",
+                    "chapter", "chap.", "ch.", "page", "pages", "p.", "pp.", "equation", "eq.",
+                    "eqn.", "appendix", "part", "example", "listing", "volume", "vol.",
+                    "no.", "step", "note", "item", "line", "lines", "version", "release"})
+LABEL_CHARS = 20  # looked back over for a label word
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w.]*|§)\s*$")
 # a footnote's own number, where its text starts a line at the page's foot
 _FOOTNOTE_START = re.compile(r"^(\d{1,3})\s+(?=\w)", re.MULTILINE)
 SMALLER = 0.8  # a raised digit's font is at most this share of the character's before it
@@ -129,6 +140,9 @@ class _Page:
         if symbol is None:
             return False
         if _NUMBER.fullmatch(symbol.group()):
+            if _takes_marks(symbol.group(), self.text[max(0, symbol.start() - LABEL_CHARS):
+                                                      symbol.start()]):
+                return False
             # "2³¹" is an exponent, "ISO/IEC 60559¹" a mark: its footnote is on the page
             return not self.footnotes().get(self.text[start:end], set()) - {start}
         if not _EXPONENT_BASE.fullmatch(symbol.group()):
@@ -151,6 +165,17 @@ class _Page:
             return False
         return all(_raised(self.textpage, self.at[i], self.at[next_char])
                    for i in range(start, end))
+
+
+def _takes_marks(number: str, before: str) -> bool:
+    """Whether `number`, with `before` ahead of it, reads as a number no one raises to a
+    power: a year ("2019"), a version or decimal ("3.11"), or what a label word numbers
+    ("Figure 2", "p. 12"). Its notes may be endnotes or lack a raised number, so the page
+    cannot tell."""
+    if "." in number or (len(number) == 4 and number.isdigit() and int(number) in YEARS):
+        return True
+    label = _WORD_BEFORE.search(before)
+    return label is not None and label.group(1).lower() in LABELS
 
 
 def char_indexes(text: str, textpage) -> Sequence[int] | None:

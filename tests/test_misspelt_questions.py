@@ -117,7 +117,7 @@ def r_notes(tmp_path_factory: pytest.TempPathFactory, embedder,
             model_dir) -> Iterator[tuple[RagService, Path, Path]]:
     """Two notes on R: one writing words a letter from names it never writes ("stats" and
     "Stata", "quartz" and "Quarto", "reads" and "readr"), one writing "Stata"; and a note on
-    a printer and a router, in lower case."""
+    a printer, a router and a student's grade, in lower case."""
     folder = tmp_path_factory.mktemp("r-notes")
     graphics = folder / "graphics.md"
     graphics.write_text(
@@ -133,16 +133,18 @@ def r_notes(tmp_path_factory: pytest.TempPathFactory, embedder,
     devices = folder / "devices.md"
     devices.write_text("# Devices\n\nMembers of the lp group have access to the printer. "
                        "The router's LAN address is 192.168.1.1. Open the network tab to see "
-                       "the connected devices.\n", encoding="utf-8")
+                       "the connected devices. Each student gets a grade at the end of "
+                       "term.\n", encoding="utf-8")
     service.ingest([graphics, systems, devices])
     yield service, graphics, systems
     service.close()
 
 
-@pytest.mark.parametrize("name", ["Quarto", "readr"])
+@pytest.mark.parametrize("name", ["Quarto", "readr", "Gradle"])
 def test_a_name_a_letter_from_a_word_of_the_library_is_said_to_be_unmentioned(
         r_notes, name: str) -> None:
-    """Not searched as "quartz" or "reads": the answer says the documents do not mention it."""
+    """Not searched as "quartz", "reads" or "grade": the answer says the documents do not
+    mention it."""
     service, _, _ = r_notes
     found = service.find(f"What is {name}?", 5)
     assert (found.query, found.unheld) == (f"What is {name}?", (name,))

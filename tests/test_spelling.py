@@ -124,6 +124,11 @@ def test_a_question_is_left_as_asked(question: str, texts: list[str]) -> None:
      "Stata"),
     ("Can I use Quarto with R?", ["The quartz device draws on macOS."], "Quarto"),  # words both
     ("What is readr?", ["It reads the file.", "read.csv reads a table."], "readr"),  # its end
+    # a letter added that doubles none beside it, as names are made of words
+    ("How do I configure Gradle?", ["Each student gets a grade at the end of term."],
+     "Gradle"),
+    ("Who sets the Gradle for each student?", ["Each student gets a grade."], "Gradle"),
+    ("How do I install Redis?", ["The reds and blues of the flag."], "Redis"),
 ])
 def test_a_name_a_letter_from_a_word_is_no_misspelling(question: str, texts: list[str],
                                                        name: str) -> None:

@@ -15,8 +15,10 @@ of its own words is a letter apart: a letter missing, added or changed, or two n
 letters swapped, after the same first letter. The question is written as the texts write
 the word only when it may be a slip of theirs: not a name such as R's "readr" (no slip of
 "reads", while "printr" is one of "printer" and "vinegr" of "vinegar"), "Quarto" (a
-dictionary word, as "quartz" is) or a capitalised "Stata" that no text writes capitalised
-("stats"; a capitalised "Netwrok" is a slip of "network").
+dictionary word, as "quartz" is) or a capitalised "Stata", "Gradle" or "Redis" a letter
+changed or added from a word no text writes capitalised ("stats", "grade", "reds"; a
+capitalised "Netwrok", "Netwok" or "Networrk", letters swapped, left out or doubled, is a
+slip of "network").
 """
 
 from __future__ import annotations
@@ -263,15 +265,17 @@ def _may_mean(question: str, word: str, other: str, texts: Sequence[str]) -> boo
     (`_r_named`) and `other` is not it with the vowel before its "r" typed (`_r_dropped`):
     "readr" is no slip of "reads", while "printr" is one of "printer". Not when the
     question names `word` (`_named`), no text writes `other` as a name is written,
-    capitalised, and the two part as a name and a word do (`_name_shaped`): "Stata" is no
-    slip of R's "stats", while "Netwrok" is one of "network" and "Gadhalfi" of "Gadhafi"."""
+    capitalised, and the two part as a slip does not (`_slip_shaped`): a name is made of a
+    word by a letter changed or added ("Stata" of R's "stats", "Gradle" of "grade", "Redis"
+    of "reds"), while "Netwrok" is a slip of "network" and "Gadhalfi" of "Gadhafi", which a
+    text writes capitalised."""
     dictionary = dictionary_words()
     if word in dictionary and other in dictionary:
         return False
     if _r_named(word) and not _r_dropped(word, other):
         return False
     return (not _named(question, word) or any(_capitalised_in(other, text) for text in texts)
-            or not _name_shaped(word, other))
+            or _slip_shaped(word, other))
 
 
 def _r_named(word: str) -> bool:
@@ -289,11 +293,18 @@ def _r_dropped(word: str, other: str) -> bool:
             and other[:-2] == word[:-1])
 
 
-def _name_shaped(word: str, other: str) -> bool:
-    """Whether `word` parts from `other` as a name from the word it was made of, its last
-    letter changed ("Stata" of "stats"): a slip more often swaps, drops or adds a letter
-    ("Netwrok", "Michian", "Printr")."""
-    return len(word) == len(other) and word[:-1] == other[:-1] and word[-1] != other[-1]
+def _slip_shaped(word: str, other: str) -> bool:
+    """Whether `word` is `other` as fast typing mangles a word: two neighbouring letters
+    swapped ("Netwrok"), a letter left out ("Netwok", "Printr") or a letter typed twice
+    ("Networrk")."""
+    if len(word) < len(other):
+        return True  # `letter_apart`: a letter missing from the word asked
+    if len(word) > len(other):
+        at = next((i for i, (a, b) in enumerate(zip(word, other, strict=False)) if a != b),
+                  len(other))
+        return word[at] == word[at - 1]  # the letter added repeats the one before it
+    at = next(i for i, (a, b) in enumerate(zip(word, other, strict=True)) if a != b)
+    return word[at + 1:at + 2] == other[at:at + 1] and word[at] == other[at + 1:at + 2]
 
 
 def _named(question: str, word: str) -> bool:

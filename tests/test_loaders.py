@@ -494,6 +494,19 @@ def test_older_html_blocks_and_a_players_fallback_text_are_read_as_a_browser_sho
         "Draw here, and there.", "Sales rose in May."]
 
 
+def test_a_noembeds_text_and_a_selects_options_are_not_read() -> None:
+    """A `<noembed>` is for a browser without `<embed>`, and no browser shows it; a
+    `<select>`'s options are a form's choices, not prose, and the control still parts the
+    words on either side of it."""
+    page = (b"<html><body><p>Play<embed src='tune.mid'><noembed>Get a MIDI plug-in.</noembed>"
+            b" it.</p><p>Sort by<select name='order'><option>Newest first</option><optgroup "
+            b"label='Price'><option>Cheapest first</option></optgroup></select>here.</p>"
+            b"<table><tr><th>Size</th><th>Colour</th></tr><tr><td>M</td><td><select>"
+            b"<option>Red</option><option>Blue</option></select></td></tr></table></body></html>")
+    assert load_bytes(Path("form.html"), page).pages[0].text.split("\n\n") == [
+        "Play it.", "Sort by here.", "Size | Colour", "Size: M"]
+
+
 @pytest.mark.parametrize(("end", "shown"), [
     ('<p class="unterminated attr value', ""),  # cut inside a tag
     ("<p>Tail <b", "Tail"),

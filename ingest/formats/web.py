@@ -34,11 +34,13 @@ _BLOCKS = frozenset({
     "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
     "center", "dir", "menu"})  # older HTML's, blocks still
 _CELLS = frozenset({"td", "th"})
-_NOT_SHOWN = frozenset({"script", "style", "noscript", "template"})  # never shown as text
+# never shown as text; a `<noembed>`'s is for a browser without `<embed>`, which none lacks
+_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "noembed"})
 # what these hold is for a browser that cannot play or draw them (a `<video>`'s "Your
 # browser does not support video"), or, an `<iframe>`'s, shown by none; an `<object>`'s is
-# shown whenever its file cannot be (a plug-in's), and is kept
-_PLAYED = frozenset({"video", "audio", "canvas", "iframe"})
+# shown whenever its file cannot be (a plug-in's), and is kept. A `<select>`'s options are
+# a form's choices, listed under the control when it is clicked, not the page's prose
+_UNREAD_INSIDE = frozenset({"video", "audio", "canvas", "iframe", "select"})
 # inside an `<svg>` only these draw text: a `<title>` is a tooltip, a `<desc>` or stray text
 # is never drawn; a `<foreignObject>` draws the HTML it holds
 _SVG_TEXT = frozenset({"text", "foreignobject"})  # html.parser writes names in lower case
@@ -106,10 +108,11 @@ def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed HTML without what a browser does not show (scripts, styles, templates,
     elements hidden by their `hidden` attribute or their own style, a video's fallback
     text, an SVG's title, a tag the file is cut off inside) and what is shown but answers
-    nothing (a table of contents of the page, the site's menus, a heading's permalink
-    mark), and the visible text of its body laid out as a browser lays it out (`layout`), a
-    data table's rows naming their values by its header (`name_values_by_header`). Markup
-    opening more than MAX_HTML_ELEMENTS elements is refused before it is parsed."""
+    nothing (a `<select>`'s options, a table of contents of the page, the site's menus, a
+    heading's permalink mark), and the visible text of its body laid out as a browser lays
+    it out (`layout`), a data table's rows naming their values by its header
+    (`name_values_by_header`). Markup opening more than MAX_HTML_ELEMENTS elements is
+    refused before it is parsed."""
     from bs4 import BeautifulSoup
 
     text = markup if isinstance(markup, str) else markup_text(markup)
@@ -118,8 +121,8 @@ def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     soup = BeautifulSoup(without_unfinished_end(text), "html.parser")
     # hidden text is no reader's: and a classic place to plant instructions for a model
     _remove_all(_outermost(soup, lambda tag: tag.name in _NOT_SHOWN or _hidden(tag)))
-    players = _outermost(soup, lambda tag: tag.name in _PLAYED)
-    _remove_all(child for player in players for child in player.contents)
+    boxes = _outermost(soup, lambda tag: tag.name in _UNREAD_INSIDE)
+    _remove_all(child for box in boxes for child in box.contents)
     _remove_all(_undrawn_svg_text(soup))
     without_page_contents(soup.body or soup)
     without_site_menus(soup.body or soup)

@@ -512,6 +512,9 @@ def test_a_noembeds_text_and_a_selects_options_are_not_read() -> None:
     ("<p>Tail <b", "Tail"),
     ("<p>Tail</p", "Tail"),
     ('<p>Tail</p><img alt="a > b', "Tail"),
+    # a quoted value never closed runs to the end, past the `>` and the tags after it
+    ('<p>Tail <a title="x > y>link</a></p>\n<p>More.</p>\n', "Tail"),
+    ("<p>Tail <a title='x > y>link</a></p><!-- end -->", "Tail"),
     ("<!-- old <b>menu</b> and", ""),  # inside a comment
     ("<!DOCTYPE", ""),
     ("<p>Tail < 3", "Tail < 3"),  # a `<` before a space is text

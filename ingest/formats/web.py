@@ -72,6 +72,9 @@ _SPACES = re.compile(r" {2,}")
 # comment, a declaration (`<!DOCTYPE`, `<![CDATA[`), a processing instruction; a lone `<`,
 # or `</` at the very end, is text
 _UNFINISHED = re.compile(r"<(?:[a-zA-Z!?]|/.)", re.DOTALL)
+# a quoted attribute value the file ends inside: it runs to the end, past any `>` and tags
+# (`<a title="x > y</p><p>More</p>`), since only its own quote ends it
+_UNCLOSED_VALUE = re.compile(r"""=\s*(?:"[^"]*|'[^']*)\Z""")
 # a table cell longer than this holds prose or a page's layout, not a value to name
 MAX_NAMED_CELL_CHARS = 300
 # blocks that may be a table of contents of the page's own sections
@@ -144,12 +147,15 @@ def markup_text(content: bytes) -> str:
 def without_unfinished_end(markup: str) -> str:
     """The markup without the tag, comment or declaration the file ends inside (a download
     cut short: `<p class="note`), which a browser draws nothing of and html.parser hands
-    back as text. Only a file that may end inside one is tokenized again to find it: not
-    one ending on `>`, as a tag does, outside a comment."""
+    back as text; a tag whose quoted attribute value is never closed ends there too,
+    however many `>` and tags follow (`<a title="x > y</p><p>More</p>`). Only a file that
+    may end inside one is tokenized again to find it: not one ending on `>`, as a tag does,
+    outside a comment and a quoted value."""
     from html.parser import HTMLParser
 
     end = markup.rstrip()
-    if end.endswith(">") and end.rfind("<!--") <= end.rfind("-->"):
+    if (end.endswith(">") and end.rfind("<!--") <= end.rfind("-->")
+            and not _UNCLOSED_VALUE.search(markup)):
         return markup
     tokenizer = HTMLParser(convert_charrefs=False)
     tokenizer.feed(markup)

@@ -377,21 +377,22 @@ def test_a_slides_chart_over_dates_shows_them_and_its_figures_as_formatted() -> 
         "2024-01-01 | 2024-02-01", "Margin; 2024-01-01: 12%; 2024-02-01: 16%"]
 
 
-def chart_deck(number_format: str, values: tuple[float, ...]) -> bytes:
-    """A slide whose chart shows one series of figures under `number_format`."""
+def chart_deck(number_format: str, values: tuple[float, ...], slides: int = 1) -> bytes:
+    """Slides each of whose charts shows one series of figures under `number_format`."""
     import pptx
     from pptx.chart.data import CategoryChartData
     from pptx.enum.chart import XL_CHART_TYPE
     from pptx.util import Inches
 
     deck = pptx.Presentation()
-    slide = deck.slides.add_slide(deck.slide_layouts[5])
-    slide.shapes.title.text = "Rota"
-    data = CategoryChartData(number_format=number_format)
-    data.categories = ["Mon", "Tue", "Wed"]
-    data.add_series("Overtime", values)
-    slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6),
-                           Inches(4), data)
+    for _ in range(slides):
+        slide = deck.slides.add_slide(deck.slide_layouts[5])
+        slide.shapes.title.text = "Rota"
+        data = CategoryChartData(number_format=number_format)
+        data.categories = ["Mon", "Tue", "Wed"]
+        data.add_series("Overtime", values)
+        slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2),
+                               Inches(6), Inches(4), data)
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()
@@ -826,6 +827,23 @@ def test_a_chart_whose_part_is_damaged_or_missing_is_left_out_and_named(broken, 
     assert [(page.locator, page.text) for page in doc.pages] == [("slide 1: Rota", "Rota")]
     (warning,) = doc.warnings
     assert warning.startswith(f"slide 1: a chart is left out: {why}")
+
+
+@pytest.mark.parametrize("charts", [11, 13])
+def test_past_ten_charts_left_out_the_rest_are_counted_in_one_warning(charts: int) -> None:
+    """A warning each would bury the file's report under hundreds of them; eleven are named
+    all, a count of one being no shorter."""
+    deck = chart_deck("0", (1, 2, 3), slides=charts)
+    for number in range(1, charts + 1):
+        deck = cut_short(deck, f"ppt/charts/chart{number}.xml")
+    doc = load_bytes(Path("rota.pptx"), deck)
+    assert len(doc.pages) == charts
+    named = 10 if charts > 11 else charts
+    assert [warning.split(":")[0] for warning in doc.warnings[:named]] == [
+        f"slide {number}" for number in range(1, named + 1)]
+    assert doc.warnings[named:] == (() if charts == 11 else (
+        "3 more charts or SmartArt diagrams on slides 11 to 13 are left out: their parts are "
+        "missing from the file or cannot be read",))
 
 
 def test_a_smartart_diagram_whose_data_part_is_damaged_is_left_out_and_named() -> None:

@@ -2,7 +2,8 @@
 charts, SmartArt diagrams' text and speaker notes; its locator is "slide 3: <title>". A hidden
 slide, and a shape hidden on a shown one, are left out. A chart or a diagram whose part is
 missing or cannot be read is left out too, the rest of its slide read, and the file's
-warnings name it ("slide 4: a chart is left out: its part is missing from the file")."""
+warnings name it ("slide 4: a chart is left out: its part is missing from the file"), the
+first SHOWN_LEFT_OUT of them, one more counting the rest."""
 
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ PRESENTATION_LIKE_PARTS = (
     "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
     "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
     "application/vnd.ms-powerpoint.template.macroEnabled.main+xml")
+# charts and diagrams left out that a warning each names; the rest are counted in one, so
+# that a deck of hundreds of damaged charts does not bury its file's report under them
+SHOWN_LEFT_OUT = 10
 
 
 def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -51,7 +55,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     if slides > MAX_PAGES:  # counted from the zip's directory, before anything is parsed
         raise too_large(path, f"{slides:,} slides is more than {MAX_PAGES:,}")
     pages = Pages(path)
-    warnings: list[str] = []
+    left_out_parts: list[tuple[int, str]] = []  # (slide, what)
     furniture_seen: set[str] = set()
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = opened_deck(path, data)
@@ -71,7 +75,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                     lines += new_furniture_lines(shape, kind, furniture_seen)
                 else:
                     lines += shape_lines(shape, slide, left_out)
-            warnings += (f"slide {number}: {what}" for what in left_out)
+            left_out_parts += ((number, what) for what in left_out)
             if slide.has_notes_slide:
                 notes = slide.notes_slide.notes_text_frame
                 if notes is not None and notes.text.strip():
@@ -81,7 +85,21 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 pages.add(number, PARAGRAPH_BREAK.join(lines), locator)
             if not deck_title and number == 1 and title:
                 deck_title = title
-    return Parsed(deck_title or path.stem, pages.pages, warnings)
+    return Parsed(deck_title or path.stem, pages.pages, left_out_warnings(left_out_parts))
+
+
+def left_out_warnings(left_out: list[tuple[int, str]]) -> list[str]:
+    """A warning for each chart or diagram left out (slide, what), the first SHOWN_LEFT_OUT
+    of them ("slide 4: a chart is left out: ..."), and one counting the others and naming
+    their slides."""
+    named = [f"slide {number}: {what}" for number, what in left_out]
+    if len(left_out) <= SHOWN_LEFT_OUT + 1:  # a count of one would say less in as many words
+        return named
+    rest = [number for number, _ in left_out[SHOWN_LEFT_OUT:]]
+    slides = f"slide {rest[0]}" if rest[0] == rest[-1] else f"slides {rest[0]} to {rest[-1]}"
+    return [*named[:SHOWN_LEFT_OUT],
+            f"{len(rest):,} more charts or SmartArt diagrams on {slides} are left out: their "
+            f"parts are missing from the file or cannot be read"]
 
 
 def opened_deck(path: Path, data: bytes):

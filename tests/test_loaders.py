@@ -507,6 +507,31 @@ def test_a_noembeds_text_and_a_selects_options_are_not_read() -> None:
         "Play it.", "Sort by here.", "Size | Colour", "Size: M"]
 
 
+def test_a_noframes_text_and_a_datalists_options_are_not_read() -> None:
+    """No browser lacks frames, so none shows a `<noframes>`; a `<datalist>`'s options are
+    what a form's box suggests as one types, never drawn in the page."""
+    page = (b"<html><body><p>City<input list='cities'><datalist id='cities'><option "
+            b"value='Oslo'>Norway</option><option value='Bergen'></datalist> is asked.</p>"
+            b"<noframes><p>Your browser cannot show frames.</p></noframes>"
+            b"<p>The end.</p></body></html>")
+    assert load_bytes(Path("form.html"), page).pages[0].text.split("\n\n") == [
+        "City is asked.", "The end."]
+
+
+@pytest.mark.parametrize("head", [
+    "<head><title>Tide tables</title><meta charset='utf-8'></head>",
+    "<head><title>Tide tables</title>",  # the head never closed: the text is in it
+    "<title>Tide tables</title>",
+])
+def test_a_page_without_a_body_tag_reads_its_title_as_its_name_only(head: str) -> None:
+    """A browser shows a page's `<title>` on its tab, not in the page, whether or not the
+    page writes its `<body>` tag; the title still names the document."""
+    page = f"<html>{head}<p>High water at noon.</p></html>".encode()
+    doc = load_bytes(Path("tides.html"), page)
+    assert doc.title == "Tide tables"
+    assert doc.pages[0].text == "High water at noon."
+
+
 @pytest.mark.parametrize(("end", "shown"), [
     ('<p class="unterminated attr value', ""),  # cut inside a tag
     ("<p>Tail <b", "Tail"),

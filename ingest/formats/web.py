@@ -34,8 +34,15 @@ _BLOCKS = frozenset({
     "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
     "center", "dir", "menu"})  # older HTML's, blocks still
 _CELLS = frozenset({"td", "th"})
-# never shown as text; a `<noembed>`'s is for a browser without `<embed>`, which none lacks
-_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "noembed"})
+# a page's `<title>` names its browser tab (and the document: `load_html`), never drawn in the
+# page; kept in the tree for that, and left out of the text where it stands: in the `<head>`,
+# or before the text of a page with no `<body>` tag
+_TAB_TITLE = "title"
+# never shown as text; a `<noembed>`'s is for a browser without `<embed>`, a `<noframes>`'s
+# for one without frames, which none lacks; a `<datalist>`'s options are what a form's box
+# suggests as one types in it, never drawn in the page
+_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "noembed", "noframes",
+                        "datalist"})
 # what these hold is for a browser that cannot play or draw them (a `<video>`'s "Your
 # browser does not support video"), or, an `<iframe>`'s, shown by none; an `<object>`'s is
 # shown whenever its file cannot be (a plug-in's), and is kept. A `<select>`'s options are
@@ -110,10 +117,11 @@ def html_markup(path: Path, data: bytes) -> str:
 def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed HTML without what a browser does not show (scripts, styles, templates,
     elements hidden by their `hidden` attribute or their own style, a video's fallback
-    text, an SVG's title, a tag the file is cut off inside) and what is shown but answers
-    nothing (a `<select>`'s options, a table of contents of the page, the site's menus, a
-    heading's permalink mark), and the visible text of its body laid out as a browser lays
-    it out (`layout`), a data table's rows naming their values by its header
+    text, a `<noframes>`'s text, a `<datalist>`'s options, an SVG's title, a tag the file is
+    cut off inside) and what is shown but answers nothing (a `<select>`'s options, a table
+    of contents of the page, the site's menus, a heading's permalink mark), and the visible
+    text of its body laid out as a browser lays it out (`layout`: without the page's
+    `<title>`, which stays in the tree), a data table's rows naming their values by its header
     (`name_values_by_header`). Markup opening more than MAX_HTML_ELEMENTS elements is
     refused before it is parsed."""
     from bs4 import BeautifulSoup
@@ -381,6 +389,8 @@ def layout(root: Tag) -> str:
                 parts.append(_lines(text, True) if pre else _SPACE.sub(" ", text))
             continue
         name = node.name
+        if name == _TAB_TITLE:
+            continue
         if name == "br":
             parts.append(_lines("\n", pre))
             continue

@@ -679,6 +679,16 @@ def test_html_in_markdown_is_read_as_the_page_shows_it() -> None:
     assert "```html\n<div>shown as code</div>\n```" in text
 
 
+def test_a_ruby_in_markdown_is_read_as_its_base_as_in_an_html_file() -> None:
+    """Furigana over kanji: the words are the sentence's, the reading printed above them
+    and the brackets shown where ruby is not are not; an `<rt>` whose end tag is left out
+    ends at the ruby's end."""
+    prose = "<ruby>明日<rp>(</rp><rt>あした</rt><rp>)</rp></ruby>は<RUBY>晴<rt>は</RUBY>れ。"
+    markdown = load_bytes(Path("weather.md"), f"{prose}\n".encode()).pages[0].text
+    page = load_bytes(Path("weather.html"), f"<p>{prose}</p>".encode()).pages[0].text
+    assert markdown.strip() == page == "明日は晴れ。"
+
+
 def test_a_markdown_tables_rows_name_their_values_by_its_header() -> None:
     """As a sheet's, a Word table's and an HTML table's rows do; a table shown as code in a
     fence is an example, and stays as written."""

@@ -24,6 +24,13 @@ _UNSHOWN = re.compile(r"<(script|style|template|noscript)\b[^<>]*>(?:(?!</?\1\b)
                       re.IGNORECASE | re.DOTALL)
 _HEADING = re.compile(r"<h([1-6])\b[^<>]*>((?:(?!</?h[1-6]\b).)*?)</h\1\s*>",
                       re.IGNORECASE | re.DOTALL)
+# a ruby (furigana over kanji: `<ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby>`), whose base
+# is read, as an .html file's and a Word document's are, not its reading (`<rt>`) nor the
+# brackets drawn around it where ruby is not (`<rp>`); an `<rt>` or an `<rp>` ends at the
+# next one, or at the ruby's end, where its end tag is left out, as HTML allows
+_RUBY = re.compile(r"<ruby\b[^<>]*>(?:(?!</?ruby\b).)*?</ruby\s*>", re.IGNORECASE | re.DOTALL)
+_RUBY_ANNOTATION = re.compile(r"<(rt|rp)\b[^<>]*>(?:(?!</?r[tp]\b).)*(?:</\1\s*>)?",
+                              re.IGNORECASE | re.DOTALL)
 # a tag, its attributes quoted or not, over several lines if need be
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s(?:[^<>\"']|\"[^\"<>]*\"|'[^'<>]*')*)?/?>")
 # elements that stand on lines of their own, as blocks
@@ -33,8 +40,8 @@ _BLOCKS = frozenset(
     "thead tr ul".split())
 # elements drawn within a line, or not drawn as text at all (an image, a badge)
 _INLINE = frozenset(
-    "a abbr b bdi bdo big cite code data del dfn em font i img ins kbd mark picture q s samp "
-    "small source span strike strong sub sup svg time tt u var video wbr".split())
+    "a abbr b bdi bdo big cite code data del dfn em font i img ins kbd mark picture q rb rp rt "
+    "ruby s samp small source span strike strong sub sup svg time tt u var video wbr".split())
 # a Markdown image, or a link around one (a badge), its title given or not (no part runs
 # past the next bracket: a file of images never closed is read in linear time)
 _IMAGE = re.compile(r"\[!\[[^\[\]\n]*\]\([^()\s]*(?:\s+\"[^\"\n()]*\")?\)\]\([^()\s]*\)"
@@ -50,14 +57,15 @@ _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 def rendered(prose: str) -> str:
     """`prose` (Markdown outside code) with its HTML read as text: a block element on lines
     of its own, a heading as Markdown's (`<h1>Typer</h1>` is `# Typer`), a list item after a
-    bullet, a line break a new line, entities as their characters; an image (HTML's or
-    Markdown's), a script and a style are not text."""
+    bullet, a line break a new line, entities as their characters, a ruby as its base; an
+    image (HTML's or Markdown's), a script and a style are not text."""
     if "<" not in prose and "&" not in prose and "![" not in prose:
         return prose
     text = _IMAGE.sub(_RENDERED, prose)
     if "<br" in text.lower():
         text = _TABLE_ROW.sub(lambda row: _LINE_BREAK.sub(" ", row.group()), text)
     text = _UNSHOWN.sub("", text)
+    text = _RUBY.sub(_ruby_base, text)
     text = _HEADING.sub(_heading, text)
     text = _TAG.sub(_tag, text)
     if _RENDERED in text:
@@ -65,6 +73,11 @@ def rendered(prose: str) -> str:
                          for line in text.split("\n"))
         text = _BLANK_LINES.sub("\n\n", text)
     return html.unescape(text)
+
+
+def _ruby_base(found: re.Match[str]) -> str:
+    """A ruby's base text, its tags read as any inline element's."""
+    return _RUBY_ANNOTATION.sub("", found.group(0))
 
 
 def _heading(found: re.Match[str]) -> str:

@@ -871,6 +871,22 @@ def test_a_sheet_whose_part_is_missing_is_named_and_the_others_keep_their_number
                             f"left out",)
 
 
+@pytest.mark.parametrize("missing", [11, 14])
+def test_past_ten_sheets_missing_the_rest_are_counted_in_one_warning(missing: int) -> None:
+    book = make_xlsx({f"Week {number}": [["Region", "Sales"], ["North", number]]
+                      for number in range(1, missing + 2)})
+    for number in range(2, missing + 2):
+        book = without(book, f"xl/worksheets/sheet{number}.xml")
+    doc = load_bytes(Path("weeks.xlsx"), book)
+    assert [page.locator for page in doc.pages] == ["sheet Week 1"]
+    named = 10 if missing > 11 else missing
+    assert doc.warnings[:named] == tuple(
+        f"sheet Week {number} (xl/worksheets/sheet{number}.xml) is missing from the workbook: "
+        f"its text is left out" for number in range(2, named + 2))
+    assert doc.warnings[named:] == (() if missing == 11 else (
+        "4 more sheets, tabs 12 to 15, are missing from the workbook: their text is left out",))
+
+
 def test_a_hidden_sheet_whose_part_is_missing_costs_no_warning() -> None:
     import openpyxl
 

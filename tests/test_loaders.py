@@ -7,7 +7,7 @@ import pytest
 
 from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
-from ingest.formats.pdf import needs_ocr, page_text
+from ingest.formats.pdf import NOT_OCRD, UNREAD, PageWarning, needs_ocr, page_text, warning_texts
 from ingest.formats.pdf_text import (
     joined_accents,
     joined_addresses,
@@ -156,6 +156,42 @@ def test_a_page_pdfium_cannot_load_is_read_by_pypdf(monkeypatch) -> None:
         patched.setattr(pdf, "MAX_DOCUMENT_CHARS", 60)  # pypdf's page 2 would go over it
         doc = load_bytes(Path("guide.pdf"), data)
         assert [(p.number, p.text) for p in doc.pages] == pdfium_only and doc.warnings == unread
+
+
+@pytest.mark.parametrize("unread", [11, 14])
+def test_past_ten_pages_that_cannot_be_read_the_rest_are_counted_in_one_warning(
+        monkeypatch, unread: int) -> None:
+    """A warning each would bury the file's report under hundreds of them; eleven are named
+    all, a count of one being no shorter."""
+    data = make_pdf([f"Potato {number}." for number in range(1, unread + 2)])
+    for page in range(1, unread + 1):  # every page but the first: its object and its stream
+        data = swapped_objects(data, 4 + 2 * page, 5 + 2 * page)
+    failing_pypdf(monkeypatch)
+    doc = load_bytes(Path("guide.pdf"), data)
+    assert [page.number for page in doc.pages] == [1]
+    named = 10 if unread > 11 else unread
+    assert doc.warnings[:named] == tuple(
+        f"page {number} could not be read (Failed to load page.); skipped"
+        for number in range(2, named + 2))
+    assert doc.warnings[named:] == (
+        () if unread == 11 else ("4 more pages, 12 to 15, could not be read; skipped",))
+
+
+def test_a_pdfs_warnings_of_each_kind_of_one_page_are_counted_past_ten_of_them() -> None:
+    """Pages not OCR'd are counted apart from pages not read, each where its first warning
+    stands; a warning of several pages is given as it is."""
+    unread = [PageWarning(frozenset({n}), f"page {n} could not be read (x); skipped", UNREAD)
+              for n in range(1, 15)]
+    not_ocrd = [PageWarning(frozenset({n}), f"page {n} not OCR'd: timeout", NOT_OCRD)
+                for n in range(20, 40)]
+    poor = PageWarning(frozenset({20, 21}), "pages 20, 21 were read poorly by OCR")
+    texts = warning_texts([*unread[:2], *not_ocrd, *unread[2:], poor])
+    assert texts == [
+        *(f"page {n} could not be read (x); skipped" for n in range(1, 11)),
+        "4 more pages, 11 to 14, could not be read; skipped",
+        *(f"page {n} not OCR'd: timeout" for n in range(20, 30)),
+        "10 more pages, 30 to 39, not OCR'd",
+        "pages 20, 21 were read poorly by OCR"]
 
 
 def test_a_pdf_pdfium_finds_no_text_in_is_read_by_pypdf(monkeypatch) -> None:

@@ -284,6 +284,34 @@ def test_a_tiff_whose_second_page_directory_is_damaged_keeps_its_first_page() ->
                             "the pages after it, if any, cannot be found",)
 
 
+def undecodable_after_first(tiff: bytes) -> bytes:
+    """A little-endian TIFF whose pages after its first say their data is JPEG's, which it
+    is not: each is found, and fails to decode."""
+    data = bytearray(tiff)
+    offset, page = struct.unpack("<I", data[4:8])[0], 1
+    while offset:
+        entries = struct.unpack("<H", data[offset:offset + 2])[0]
+        for start in range(offset + 2, offset + 2 + 12 * entries, 12):
+            if page > 1 and struct.unpack("<H", data[start:start + 2])[0] == 259:  # compression
+                data[start + 8:start + 10] = struct.pack("<H", 7)
+        offset = struct.unpack("<I", data[offset + 2 + 12 * entries:][:4])[0]
+        page += 1
+    return bytes(data)
+
+
+def test_past_ten_pages_not_ocrd_the_rest_are_counted_in_one_warning() -> None:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    note_page().save(buf, "TIFF", save_all=True, dpi=(150, 150),
+                     append_images=[Image.new("L", (50, 50), 255)] * 13)
+    doc = load_bytes(Path("fax.tif"), undecodable_after_first(buf.getvalue()))
+    assert [p.number for p in doc.pages] == [1] and "Glenridding" in doc.pages[0].text
+    assert [warning.split(":")[0] for warning in doc.warnings[:10]] == [
+        f"page {number} not OCR'd" for number in range(2, 12)]
+    assert doc.warnings[10:] == ("3 more pages, 12 to 14, not OCR'd",)
+
+
 # --- pages scanned sideways or upside down ------------------------------------------------
 
 def turned_scan(kind: str, degrees: int) -> bytes:

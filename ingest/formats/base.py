@@ -1,5 +1,7 @@
-"""What every format loader shares: its options, its result, the bounds on one document, and
-what a title in a file's metadata is worth (`metadata_title`).
+"""What every format loader shares: its options, its result, the bounds on one document, what
+a title in a file's metadata is worth (`metadata_title`), and the warnings of parts left out
+(pages, sheets, charts), the first SHOWN_LEFT_OUT of a kind named, the rest counted in one
+(`capped_warnings`).
 
 The bounds keep memory flat whatever a file claims to hold. A loader adds its pages (slides,
 sheets, chapters, sections) one at a time to `Pages`, which stops the read with a
@@ -10,8 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from rag.cancel import check_cancelled
 from rag.errors import DocumentError
@@ -60,6 +64,10 @@ _PLACEHOLDER = re.compile(
     r"|document|book|binder|slide|microsoft word|microsoft powerpoint|microsoft excel)\s*\d*"
     r"|about:blank",  # a browser's print of a page made in place, which has no address
     re.I)
+# parts of one kind left out (pages, slides' charts, sheets) that a warning each names; the
+# rest are counted in one, so that a file of hundreds of damaged parts does not bury its
+# report under them
+SHOWN_LEFT_OUT = 10
 # a Python object as its repr names it, quoted or not, with the space before it
 _OBJECT_REPR = re.compile(r" ?'?<[\w.]+ object at 0x[0-9a-fA-F]+>'?")
 
@@ -149,6 +157,30 @@ def library_error(exc: BaseException) -> str:
     objects it names ("<_io.BytesIO object at 0x...>"), which mean nothing to a user."""
     text = _OBJECT_REPR.sub("", str(exc)).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+Part = TypeVar("Part")
+
+
+def capped_warnings(left_out: Sequence[Part], each: Callable[[Part], str],
+                    rest: Callable[[Sequence[Part]], str]) -> list[str]:
+    """A warning for each part left out (`each`: "page 4 could not be read ..."), the first
+    SHOWN_LEFT_OUT of them, and one for all the others (`rest`: "3 more pages, 11 to 13,
+    could not be read; skipped")."""
+    if len(left_out) <= SHOWN_LEFT_OUT + 1:  # a count of one would say less in as many words
+        return [each(part) for part in left_out]
+    return [*(each(part) for part in left_out[:SHOWN_LEFT_OUT]), rest(left_out[SHOWN_LEFT_OUT:])]
+
+
+def number_span(numbers: Sequence[int]) -> str:
+    """The first and the last of the numbers of the parts a warning counts: "11 to 13"."""
+    return f"{numbers[0]}" if numbers[0] == numbers[-1] else f"{numbers[0]} to {numbers[-1]}"
+
+
+def more_pages(numbers: Sequence[int], what: str) -> str:
+    """The warning counting the pages (by number) past the ones named, that `what` says of:
+    "4 more pages, 11 to 15, could not be read; skipped"."""
+    return f"{len(numbers):,} more pages, {number_span(numbers)}, {what}"
 
 
 def metadata_title(value: object) -> str:

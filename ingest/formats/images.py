@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.formats import ocr
-from ingest.formats.base import MAX_IMAGE_PIXELS, MAX_PAGES, LoadOptions, Pages, Parsed, too_large
+from ingest.formats.base import (
+    MAX_IMAGE_PIXELS,
+    MAX_PAGES,
+    LoadOptions,
+    Pages,
+    Parsed,
+    capped_warnings,
+    more_pages,
+    too_large,
+)
 from rag.errors import DocumentError
 
 if TYPE_CHECKING:
@@ -174,7 +183,7 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         scaled, dpi, _ = for_ocr(page, dpi, options)
         return scaled, dpi
 
-    pages, notes, poor = Pages(path), [], {}
+    pages, failed, poor = Pages(path), [], {}
     for number, outcome in ocr.read_pages(render, list(range(1, count + 1)), options):
         if isinstance(outcome, ocr.OcrPage):
             pages.add(number, outcome.text)
@@ -183,9 +192,11 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         elif isinstance(outcome, (ocr.OcrFailed, ocr.OcrUnavailable)):
             if count == 1:
                 raise DocumentError("corrupt", f"{path}: {outcome}")
-            notes.append(f"page {number} not OCR'd: {outcome}")
+            failed.append((number, outcome))
         else:
             raise outcome
+    notes = capped_warnings(failed, lambda page: f"page {page[0]} not OCR'd: {page[1]}",
+                            lambda rest: more_pages([number for number, _ in rest], "not OCR'd"))
     if note := ocr.poor_reading_note(poor):
         notes.append(note)
     if damage is not None:

@@ -11,7 +11,9 @@ renders the page with pdfium at RAG_OCR_DPI, one page per OCR thread at a time
 A page whose right-to-left letters (Arabic, Persian, Hebrew) pdfium reads out of their order
 takes pypdf's text instead (`pdf_rtl`). Running headers and footers are taken out of the
 pages' text (`running_lines`). Before either reader opens the file, its streams are measured
-(`pdf_streams`): a compression bomb is refused, never inflated.
+(`pdf_streams`): a compression bomb is refused, never inflated. A page neither reader can
+read, or Tesseract cannot, is named in a warning, the first SHOWN_LEFT_OUT of each kind, one
+more counting the rest (`warning_texts`).
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from ingest.formats.base import (
     OcrMode,
     Pages,
     Parsed,
+    capped_warnings,
     library_error,
     metadata_title,
+    more_pages,
     too_large,
     too_much_text,
 )
@@ -141,12 +145,20 @@ def render_for_ocr(page, dpi: int) -> tuple[Image, int]:
     return image, round(scale * 72)
 
 
+# kinds of a page's warning, each what the one counting those past SHOWN_LEFT_OUT says of them
+UNREAD = "could not be read; skipped"
+NOT_OCRD = "not OCR'd"
+
+
 @dataclass(frozen=True)
 class PageWarning:
     """What could not be read on some pages: moot once those pages are all read after all."""
 
     pages: frozenset[int]
     text: str
+    # one page's warning of a kind (UNREAD, NOT_OCRD) that past SHOWN_LEFT_OUT of them is
+    # counted, not given; "": given whatever the count
+    kind: str = ""
 
 
 @dataclass
@@ -193,7 +205,25 @@ def _parsed(path: Path, read: PdfText) -> Parsed:
         pages.add(number, text)
     labelled = [labelled_page(page, read.labels.get(page.number or 0, ""))
                 for page in without_running_lines(pages.pages)]
-    return Parsed(read.title or path.stem, labelled, [warning.text for warning in read.warnings])
+    return Parsed(read.title or path.stem, labelled, warning_texts(read.warnings))
+
+
+def warning_texts(warnings: list[PageWarning]) -> list[str]:
+    """The warnings' texts in order, a page's warnings of one kind (`PageWarning.kind`)
+    together where the first of them stands, those past SHOWN_LEFT_OUT counted in one: a file
+    of hundreds of damaged pages does not bury its report under a warning for each."""
+    groups: list[list[PageWarning]] = []
+    kinds: dict[str, list[PageWarning]] = {}
+    for warning in warnings:
+        if warning.kind in kinds:
+            kinds[warning.kind].append(warning)
+            continue
+        groups.append([warning])
+        if warning.kind:
+            kinds[warning.kind] = groups[-1]
+    return [text for group in groups for text in capped_warnings(
+        group, lambda warning: warning.text,
+        lambda rest: more_pages([min(warning.pages) for warning in rest], rest[0].kind))]
 
 
 def labelled_page(page: Page, label: str) -> Page:
@@ -259,9 +289,14 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
         except pdfium.PdfiumError as exc:  # one bad page must not lose the others
             log.warning("%s: page %d unreadable by pdfium (%s)", path, number, exc)
             read.unread.append(number)
-            read.warnings.append(PageWarning(
-                frozenset({number}), f"page {number} could not be read ({exc}); skipped"))
+            read.warnings.append(unread_page(number, exc))
     return read, scans
+
+
+def unread_page(number: int, exc: Exception) -> PageWarning:
+    """The warning that page `number` could not be read, `exc` saying why."""
+    return PageWarning(frozenset({number}), f"page {number} could not be read ({exc}); skipped",
+                       UNREAD)
 
 
 def _reordered(path: Path, data: bytes, read: PdfText) -> PdfText:
@@ -343,7 +378,8 @@ def _ocr_pages(path: Path, pdf, scans: list[int], texts: dict[int, str], chars: 
                     raise too_much_text(path, MAX_DOCUMENT_CHARS)
                 texts[number] = text
         elif isinstance(outcome, (ocr.OcrFailed, ocr.OcrUnavailable, pdfium.PdfiumError)):
-            warnings.append(PageWarning(frozenset({number}), f"page {number} not OCR'd: {outcome}"))
+            warnings.append(PageWarning(frozenset({number}), f"page {number} not OCR'd: {outcome}",
+                                        NOT_OCRD))
         else:
             raise outcome
     if note := ocr.poor_reading_note(poor):
@@ -426,8 +462,7 @@ def _pypdf_pages(path: Path, reader: PdfReader, numbers: Iterable[int], max_char
         except Exception as exc:  # one bad page must not lose the others
             log.warning("%s: page %d unreadable by pypdf (%s)", path, number, exc)
             unread.append(number)
-            warnings.append(PageWarning(
-                frozenset({number}), f"page {number} could not be read ({exc}); skipped"))
+            warnings.append(unread_page(number, exc))
             continue
         pages.add(number, mended(text))
     return PdfText("", {page.number: page.text for page in pages.pages}, unread, warnings)

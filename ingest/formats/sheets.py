@@ -7,7 +7,8 @@ cells, as a Word table's are. A workbook is read in openpyxl's read-only mode, a
 time, with the values Excel last computed (not the formulas), each number as its cell's
 format shows it (`15%`, `$1,200.50`, a date `Jan-24`); each sheet is a page whose locator is
 "sheet <name>", a hidden sheet left out, a sheet numbered by its tab; a sheet the workbook
-lists but the package lacks is named in a warning, the sheets after it keeping their numbers.
+lists but the package lacks is named in a warning (the first SHOWN_LEFT_OUT of them, one more
+counting the rest), the sheets after it keeping their numbers.
 A title or a key/value line above a table's header (`opened`) is a line of its own, so the
 header names the values; a blank row ends a table, and a header below it opens the next
 (`table_text`), a note or a source line of one value below it being a line of its own too.
@@ -57,7 +58,9 @@ from ingest.formats.base import (
     LoadOptions,
     Pages,
     Parsed,
+    capped_warnings,
     metadata_title,
+    number_span,
     too_large,
     too_much_text,
 )
@@ -205,10 +208,16 @@ def listed_sheets(reader: Any) -> list[ListedSheet]:
 
 
 def missing_sheets_warnings(listed: Iterable[ListedSheet]) -> list[str]:
-    """A warning for each visible worksheet whose part the package lacks: its text is lost,
-    where a hidden sheet's would be left out anyway and a chart sheet holds none."""
-    return [f"sheet {sheet.name} ({sheet.part}) is missing from the workbook: its text is "
-            f"left out" for sheet in listed if sheet.visible_worksheet and not sheet.packed]
+    """A warning for each visible worksheet whose part the package lacks, the first
+    SHOWN_LEFT_OUT of them, and one counting the others by their tabs' numbers: its text is
+    lost, where a hidden sheet's would be left out anyway and a chart sheet holds none."""
+    missing = [(tab, sheet) for tab, sheet in enumerate(listed, start=1)
+               if sheet.visible_worksheet and not sheet.packed]
+    return capped_warnings(
+        missing, lambda found: f"sheet {found[1].name} ({found[1].part}) is missing from the "
+                               f"workbook: its text is left out",
+        lambda rest: f"{len(rest):,} more sheets, tabs {number_span([tab for tab, _ in rest])}, "
+                     f"are missing from the workbook: their text is left out")
 
 
 def is_read_by_openpyxl(content_type: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from ingest.formats.base import (
@@ -17,8 +18,10 @@ from ingest.formats.base import (
     LoadOptions,
     Pages,
     Parsed,
+    capped_warnings,
     library_error,
     metadata_title,
+    number_span,
     too_large,
 )
 from ingest.formats.containers import (
@@ -41,9 +44,6 @@ PRESENTATION_LIKE_PARTS = (
     "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
     "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
     "application/vnd.ms-powerpoint.template.macroEnabled.main+xml")
-# charts and diagrams left out that a warning each names; the rest are counted in one, so
-# that a deck of hundreds of damaged charts does not bury its file's report under them
-SHOWN_LEFT_OUT = 10
 
 
 def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -92,14 +92,15 @@ def left_out_warnings(left_out: list[tuple[int, str]]) -> list[str]:
     """A warning for each chart or diagram left out (slide, what), the first SHOWN_LEFT_OUT
     of them ("slide 4: a chart is left out: ..."), and one counting the others and naming
     their slides."""
-    named = [f"slide {number}: {what}" for number, what in left_out]
-    if len(left_out) <= SHOWN_LEFT_OUT + 1:  # a count of one would say less in as many words
-        return named
-    rest = [number for number, _ in left_out[SHOWN_LEFT_OUT:]]
-    slides = f"slide {rest[0]}" if rest[0] == rest[-1] else f"slides {rest[0]} to {rest[-1]}"
-    return [*named[:SHOWN_LEFT_OUT],
-            f"{len(rest):,} more charts or SmartArt diagrams on {slides} are left out: their "
-            f"parts are missing from the file or cannot be read"]
+
+    def counted(rest: Sequence[tuple[int, str]]) -> str:
+        numbers = [number for number, _ in rest]
+        slides = "slide" if numbers[0] == numbers[-1] else "slides"
+        return (f"{len(rest):,} more charts or SmartArt diagrams on {slides} "
+                f"{number_span(numbers)} are left out: their parts are missing from the file "
+                f"or cannot be read")
+
+    return capped_warnings(left_out, lambda part: f"slide {part[0]}: {part[1]}", counted)
 
 
 def opened_deck(path: Path, data: bytes):

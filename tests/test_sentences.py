@@ -107,7 +107,7 @@ CASES = [
     ("It ends.\n6.3.4 Attaching arbitrary lists\nattach() is a generic function.",
      ["It ends.", "6.3.4 Attaching arbitrary lists", "attach() is a generic function."]),
     ("octave:6> A' * A\n1.2.4 Solving Linear Equations\nSystems are common.",
-     ["octave:6> A' * A", "1.2.4 Solving Linear Equations", "Systems are common."]),
+     ["```\noctave:6> A' * A\n```", "1.2.4 Solving Linear Equations", "Systems are common."]),
     ("It works.\n6.3.2 macOS\nOn macOS it works too.\nB.4 Scripting with R\nRun a file.",
      ["It works.", "6.3.2 macOS", "On macOS it works too.", "B.4 Scripting with R",
       "Run a file."]),
@@ -243,6 +243,84 @@ def test_a_pdfs_unfenced_program_lines_are_pieces_of_their_own() -> None:
     assert sentence.text == ("A long vector is printed as `> seq(10, 120, by = 10) [1] 10 20 30 "
                              "[11] 110 120` shows, each line opening with its first index.")
     assert (sentence.start, sentence.end) == (0, len(printed))
+
+
+PARSE_ERROR = ("For example, if you misspell a keyword,\n"
+               "octave:13> function z = f (x, y) z = x ||| 2; endfunction\n"
+               "Octave will respond immediately with a message like this:\nparse error:\n"
+               "syntax error\n>>> function z = f (x, y) z = x ||| y; endfunction\n^\n"
+               "For most parse errors, Octave uses a caret to mark the point on the line.")
+
+
+def test_a_numbered_prompts_lines_and_the_caret_under_them_are_code() -> None:
+    """Octave's and IPython's numbered prompts open a program's lines as R's and Python's do,
+    and an interpreter's message or the caret marking where the line above went wrong is
+    output going with them, not the opening of the next sentence."""
+    assert sentences(PARSE_ERROR) == [
+        "For example, if you misspell a keyword,",
+        "```\noctave:13> function z = f (x, y) z = x ||| 2; endfunction\n```",
+        "Octave will respond immediately with a message like this: parse error: syntax error",
+        "```\n>>> function z = f (x, y) z = x ||| y; endfunction\n^\n```",
+        "For most parse errors, Octave uses a caret to mark the point on the line."]
+    assert sentences("Join them:\noctave:1> [1 2; 3]\nerror: vertical dimensions mismatch "
+                     "(1x2 vs 1x1)\nThe rows differ in length.") == [
+        "Join them:", "```\noctave:1> [1 2; 3]\nerror: vertical dimensions mismatch (1x2 vs "
+        "1x1)\n```", "The rows differ in length."]
+    assert sentences("Add them:\nIn [3]: total = 2 + 1\n   ...: total\nOut[3]: 3\nIt is "
+                     "three.") == [
+        "Add them:", "```\nIn [3]: total = 2 + 1\n   ...: total\nOut[3]: 3\n```", "It is three."]
+
+
+CHECK_VARIABLES = (
+    "Chapter 8: Tools 55\n_R_CHECK_PKG_SIZES_THRESHOLD_\nThreshold used for "
+    "_R_CHECK_PKG_SIZES_ (in Mb). Default: 5\n_R_CHECK_DOC_SIZES_\nShould qpdf be used to "
+    "check the installed sizes of PDFs? Default: true if qpdf\nis found.\n"
+    "_R_CHECK_BASHISMS_\nCheck the top-level scripts. Default: false")
+OPTIONS = ("and exit.\n--help\n-h Print short help message and exit.\n--silent\n--quiet\n"
+           "-q Don't print the usual greeting and version message.\n--no-init-file\n"
+           "Don't read the initialization files ~/.octaverc and .octaverc.")
+
+
+def test_a_definition_lists_term_alone_on_its_line_opens_its_entry() -> None:
+    """A PDF's reference writes each term alone on a line above its description: the entry
+    before ends there, with or without a stop, and the term opens the sentence its
+    description starts with. Run on, an answer quoted one entry's default with the next
+    entry's term and question."""
+    assert sentences(CHECK_VARIABLES) == [
+        "Chapter 8: Tools 55",
+        "_R_CHECK_PKG_SIZES_THRESHOLD_ Threshold used for _R_CHECK_PKG_SIZES_ (in Mb).",
+        "Default: 5",
+        "_R_CHECK_DOC_SIZES_ Should qpdf be used to check the installed sizes of PDFs?",
+        "Default: true if qpdf is found.",
+        "_R_CHECK_BASHISMS_ Check the top-level scripts.", "Default: false"]
+    # an option's aliases on the lines after it, or opening its description's line
+    assert sentences(OPTIONS) == [
+        "and exit.", "--help -h Print short help message and exit.",
+        "--silent --quiet -q Don't print the usual greeting and version message.",
+        "--no-init-file Don't read the initialization files ~/.octaverc and .octaverc."]
+    # the last of a list of names, each on the line before written as code, goes on with it
+    assert sentences("The primitives are\n.primTrace .primUntrace\nlazyLoadDBfetch\nThe "
+                     "others match by position\n_R_A_\nSets a\n_R_B_\nSets b") == [
+        "The primitives are .primTrace .primUntrace lazyLoadDBfetch The others match by "
+        "position", "_R_A_ Sets a", "_R_B_ Sets b"]
+    # a description opens on a word, not a word in capitals between two commands
+    assert sentences("For example, the command\nrun_history\nOR\nrun_history -1\nruns it "
+                     "again.\n_R_A_\nSets a.\n_R_B_\nSets b.") == [
+        "For example, the command run_history OR run_history -1 runs it again.",
+        "_R_A_ Sets a.", "_R_B_ Sets b."]
+
+
+@pytest.mark.parametrize("text", [
+    # a single name on its line: an example the sentence before introduces
+    "This can be overridden by specifying\nR_OPENMP_CFLAGS\nUse for packages is similar.",
+    # plain words, words in capitals, names ending their sentences
+    "It is built with\nmake\nThen it runs with\nmake\nBuilds it.",
+    "It is sold in the\nUSA\nToday and in the\nEEC\nTomorrow.",
+    "It is set in R_MissingArg and\nR_BaseNamespace.\nFor all types it is\nR_NilValue.\n"
+    "For the rest it is not",
+])
+def test_a_name_alone_on_its_line_outside_a_definition_list_goes_on(text: str) -> None:
+    assert len(sentences(text)) == len(sentences(text.replace("\n", " ")))
 
 
 PRECEDENCE = ("The order of precedence (highest first) of the operators is\n::\n$ @\n^\n"

@@ -25,7 +25,9 @@ ends too soon goes on here: after a title it does not know ("Ms. Chua", "Lieut. 
 question going on in lower case ("*Am I going crazy? * he sweated."). A Markdown code block
 fenced by backticks is one piece, kept as written, lines and all: split, a program would be cut
 at its first blank line and its lines run together. So is a PDF's program: lines opening on a
-prompt, or two lines or more of operators only (a table of them, "$ @", "* /").
+prompt, or two lines or more of operators only (a table of them, "$ @", "* /"). A definition
+list's term alone on its line ("_R_CHECK_DOC_SIZES_", "--no-init-file") opens the sentence
+its description starts with, and the entry before ends there, with or without a stop.
 `leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
 """
 
@@ -94,6 +96,23 @@ _MARKDOWN_HEADING = re.compile(
 _MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern + r"[ \t]*$",
                                     re.MULTILINE)
 _HEADING_WORDS = 10
+# a definition list's term alone on its line, as a PDF or a man page writes a reference's
+# entries: a name written as code, one word with no closing stop. An option ("-q",
+# "--no-init-file", "--prefix=DIR"), a variable ("$HOME", "%PATH%"), or a name with an
+# underscore, a capital inside, an inner or a leading dot, or a call's "()"
+# ("_R_CHECK_DOC_SIZES_", "copyMostAttrib", "print.default", "on.exit()"). Not a plain word
+# ("make", "Introduction") nor one in capitals (an address's "USA"), nor "R_BaseNamespace."
+# ending a wrapped sentence, nor a setting ("R_X_=TRUE", an example a sentence goes on after)
+_TERM = (r"(?:--?[A-Za-z][\w-]*(?:=\S+)?"
+         r"|[$%]\{?[A-Za-z_]\w*\}?%?"
+         r"|(?=\S*(?:_|[a-z][A-Z]|\w\.\w|\(\))|\.)\.?[A-Za-z_]\w*(?:\.\w+)*(?:\(\))?)")
+_TERM_WORD = re.compile(_TERM)
+_TERM_LINE = re.compile(rf"^[ \t]*{_TERM}[ \t\r]*$", re.MULTILINE)
+# the first line of a term's description: a capitalised word opens it ("Should", "A"; not
+# "OR" between two commands), after an alias of the option at most ("--help" then "-h Print
+# short help message and exit.")
+_DESCRIPTION = re.compile(r"[ \t]*(?:--?[A-Za-z][\w-]*,?[ \t]+)?"
+                          r"(?:[\[(“\"‘'][A-Z]|[A-Z][a-z \t])")
 # a line opening on a function's call and going on in lower case ("attach() is a generic")
 _OPENS_ON_A_CALL = re.compile(r"[ \t]*\.?[A-Za-z_][\w.]*\(\)[ \t]+[a-z]")
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
@@ -156,10 +175,14 @@ _SCRIPT_END = re.compile(
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,})[^`\n]*$", re.MULTILINE)
 # a program's lines a PDF writes without a fence (a manual's examples, a session's
 # transcript): a line opening on a prompt ("> help(solve)", "R> .3 + .6 == .9", ">>> import
-# os", "$ make"), then the lines after it continuing the command ("+ ", "... ") or showing
-# its output as R and knitr mark it ("[1] FALSE", "[2,] 0.59", "[,1]", "## [1] 3"). Read as
-# prose they ran into the sentences around them, and R's "[1]" read as a citation's marker
-_PROMPT = re.compile(r"^[ \t]*(?:R>|>>>|>|\$(?![ \t]*\d))[ \t]+\S", re.MULTILINE)
+# os", "$ make", a numbered one: Octave's "octave:13> f ()", IPython's "In [3]: x"), then the
+# lines after it continuing the command ("+ ", "... ", "...: ") or showing its output as R,
+# knitr and IPython mark it ("[1] FALSE", "[2,] 0.59", "[,1]", "## [1] 3", "Out[3]: 2"), an
+# interpreter's message ("error: 'x' undefined") or the caret marking where the line above
+# went wrong ("^", "~~~^"). Read as prose they ran into the sentences around them, R's
+# "[1]" read as a citation's marker, and a caret opened the sentence after it
+_PROMPT = re.compile(r"^[ \t]*(?:R>|>>>|>|\$(?![ \t]*\d)|\w+:\d+>|In \[\d+\]:)[ \t]+\S",
+                     re.MULTILINE)
 # a line of operators only, each a run of symbols or R's "%xyz%", a parenthesised note of
 # words after them: a language reference's table of them ("$ @", "> >= < <= == !=", "* /",
 # "+ - (binary)"). No prompt opens it: read as a shell's or R's commands and list items, a
@@ -171,7 +194,8 @@ _OPERATOR_LINE = re.compile(_OPERATORS + "$")
 # two such lines or more in a row are a table of operators, quoted on its lines as code is
 # (no list's items); one alone may be a scene's break ("* * *") or a rule
 _OPERATOR_RUN = re.compile(rf"^(?:{_OPERATORS}(?:\n|$)){{2,}}", re.MULTILINE)
-_AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.|##)[ \t]+\S|\[\d*,?\d*\](?:[ \t]|$))")
+_AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.:?|##|Out\[\d+\]:)[ \t]+\S"
+                           r"|\[\d*,?\d*\](?:[ \t]|$)|(?:error|warning):[ \t]|[~^]*\^[~^]*[ \t]*$)")
 # a quotation's or an e-mail's "> " opens a line of prose, not a command: a command writes
 # a sign of code ("help(solve)", "?solve", "x <- 1") and no run of plain words outside its
 # strings ("> Note that the")
@@ -289,6 +313,35 @@ def _heading_breaks(text: str) -> list[tuple[int, int]]:
     return breaks
 
 
+def _term_breaks(text: str) -> list[tuple[int, int]]:
+    """The line end before each definition list's term alone on its line (`_TERM_LINE`, or a
+    run of them: an option's aliases) above the first line of its description: the entry
+    before ends there, whether or not its last line closes on a stop ("Default: 5" then
+    "_R_CHECK_DOC_SIZES_" then "Should qpdf be used ..."), unless it is a list of names that
+    the term ends. The term stays with the sentence its description opens with, as an HTML
+    definition list's does. Only in a list, two such entries or more: a single one may be an
+    example displayed on its own line ("by specifying" then "R_OPENMP_CFLAGS"), which the
+    sentence before it introduces."""
+    runs: list[list[int]] = []
+    for found in _TERM_LINE.finditer(text):
+        if runs and found.start() == runs[-1][1] + 1:
+            runs[-1][1] = found.end()
+        else:
+            runs.append([found.start(), found.end()])
+    entries = [start for start, end in runs if _DESCRIPTION.match(text, end + 1)
+               and not _names_only(text[text.rfind("\n", 0, start - 1) + 1:max(start - 1, 0)])]
+    if len(entries) < 2:  # one alone may as well be an example a sentence introduces
+        return []
+    return [(start - 1, start) for start in entries if start > 0]
+
+
+def _names_only(line: str) -> bool:
+    """Whether a line holds names written as code and nothing else (".primTrace
+    .primUntrace"): a list of them, which the name on the next line ends."""
+    words = line.split()
+    return bool(words) and all(_TERM_WORD.fullmatch(word) for word in words)
+
+
 def _apart_after_heading(text: str, at: int, heading: str) -> bool:
     """Whether the line starting at `at`, after a heading line, is no part of it: a sentence,
     the heading of its first subsection ("5 R Add-On Packages" then "5.1 Which add-on
@@ -352,7 +405,7 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     breaks = [(m.start(), m.end()) for m in _BLOCK_BREAK.finditer(text)
               if not _wrapped(text, m.start(), listed)]
     if "\n" in text:
-        breaks = sorted(breaks + _heading_breaks(text))
+        breaks = sorted(breaks + _heading_breaks(text) + _term_breaks(text))
     blocks, start = [], 0
     for cut, resume in breaks:
         if cut < start:  # inside a break already taken

@@ -10,8 +10,10 @@ citation names one page, and a chunk that ran on into the next page would be fou
 page's words and cite the page before (docs/evaluation.md). Only a sentence that runs on from
 one page into the next (its page ends without a stop, the next begins in lower case or with a
 parenthesis going on with its prose) is finished in the first page's last chunk, so that it
-can be quoted whole, citing the page where it starts. Parts without a number or a locator (a
-format without pages) are split as one text.
+can be quoted whole, citing the page where it starts. A page's footnotes (`Page.notes`), which
+end its text, are split apart from its body: the sentence the body leaves unfinished is
+finished in the body's last chunk. Parts without a number or a locator (a format without
+pages) are split as one text.
 A chunk whose first sentence leans on the one before it ("He ...") keeps that one, from its
 page, as its lead-in.
 """
@@ -177,11 +179,21 @@ def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> li
     return found
 
 
-def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int]) -> list[Chunk]:
+def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int],
+                   notes_at: dict[int, int]) -> list[Chunk]:
     """The chunks, each that begins or stops inside a sentence marked so
-    (`Chunk.opens_inside_sentence`, `Chunk.closes_inside_sentence`)."""
-    return [replace(chunk, opens_inside_sentence=_opens_inside_sentence(chunk, text, page_starts),
-                    closes_inside_sentence=_closes_inside_sentence(chunk, text, page_starts))
+    (`Chunk.opens_inside_sentence`, `Chunk.closes_inside_sentence`). A page's footnotes
+    (`notes_at`, where they start, by the page's place) open no sentence of its body, and the
+    body's sentences end where they start."""
+    part_starts = sorted([*page_starts, *notes_at.values()])
+    # the page after a page with footnotes goes on with that page's body
+    body_ends = {page_starts[index + 1]: start for index, start in notes_at.items()
+                 if index + 1 < len(page_starts)}
+    notes = set(notes_at.values())
+    return [replace(chunk,
+                    opens_inside_sentence=(chunk.start not in notes and _opens_inside_sentence(
+                        chunk, text, page_starts, body_ends)),
+                    closes_inside_sentence=_closes_inside_sentence(chunk, text, part_starts))
             for chunk in chunks]
 
 
@@ -205,19 +217,24 @@ def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> 
     return _opens_inside_sentence(following, text, page_starts)
 
 
-def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> bool:
+def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int],
+                           body_ends: dict[int, int] | None = None) -> bool:
     """Whether the text before the chunk leaves a sentence unfinished that the chunk goes on
     with. A stop, a blank line or a heading before it ends one; so does a line without a stop
     before a chunk opening with a capital, a figure or a list's mark (a title, a signature, a
     list's item), unless that line is prose stopping on a word no sentence ends on. A chunk
     opening in lower case or on a closing mark goes on with it, and so does one opening with a
     parenthesis after a line of prose. A page opening with words in lower case goes on with
-    the page before, whatever that page ends with (a footnote's stop)."""
+    the page before, whatever that page ends with (a footnote's stop). `body_ends`: where
+    the body of the page before ends, by the start of the page after, when footnotes end
+    its text."""
     if chunk.code_fence or chunk.start == 0:
         return False
     at_page_start = page_starts[bisect_right(page_starts, chunk.start) - 1] == chunk.start
     # the page before, where the chunk opens its page: a sentence may run on over the page
-    end = chunk.start - len(PAGE_SEPARATOR) if at_page_start else chunk.start
+    end = chunk.start
+    if at_page_start:
+        end = (body_ends or {}).get(chunk.start, chunk.start - len(PAGE_SEPARATOR))
     before = text[max(0, end - _LEAD_IN_CHARS):end]
     ended = before.rstrip()
     if not ended:
@@ -377,12 +394,16 @@ class Chunker:
             document = narrowed
             text, page_starts = join_pages(document)
             self.words.learn(text)  # the words a row's cell was cut into
+        notes_at = _notes_starts(document, page_starts)
         pieces = []
         for first, last in _runs(document):
             base = page_starts[first]
             end = page_starts[last] + len(document.pages[last].text)
-            pieces += [(body, base + start) for body, start in
-                       _pieces(text[base:end], self.splitter)]
+            # a page's footnotes are split apart from its body: no chunk holds both
+            bounds = [base, *([notes_at[first]] if first in notes_at else []), end]
+            for start, stop in itertools.pairwise(bounds):
+                pieces += [(body, start + offset) for body, offset in
+                           _pieces(text[start:stop], self.splitter)]
         counts = self._counts([body for body, _ in pieces])
         chunks: list[Chunk] = []
         for (body, start), tokens in zip(pieces, counts, strict=True):
@@ -398,8 +419,12 @@ class Chunker:
                     end=offset + len(part), text=part, token_count=part_tokens,
                     locator=page.locator,
                 ))
-        chunks = _in_code(self._finish_sentences(document, chunks, page_starts), text)
-        return _with_openings(_with_lead_ins(chunks, text, page_starts), text, page_starts)
+        chunks = _in_code(self._finish_sentences(document, chunks, page_starts, notes_at), text)
+        # a page's footnotes are a part of their own: no lead-in from its body, and its body
+        # ends where they start
+        part_starts = sorted([*page_starts, *notes_at.values()])
+        return _with_openings(_with_lead_ins(chunks, text, part_starts), text, page_starts,
+                              notes_at)
 
     def _rows_within_chunks(self, document: Document) -> Document:
         """The document with each table row's line (`rag.text.table_rows`, under its table's
@@ -442,14 +467,17 @@ class Chunker:
                 return rows
 
     def _finish_sentences(self, document: Document, chunks: list[Chunk],
-                          page_starts: list[int]) -> list[Chunk]:
-        """Each page's last chunk with the end of a sentence that runs on into the next page,
-        where it still fits the limits."""
+                          page_starts: list[int], notes_at: dict[int, int]) -> list[Chunk]:
+        """The last chunk of each page's body (its text before its footnotes) with the end of
+        a sentence that runs on into the next page, where it still fits the limits."""
         # by the page's place in the document: two pages may carry one number
-        last_of_page = {bisect_right(page_starts, chunk.start) - 1: i
-                        for i, chunk in enumerate(chunks)}
+        last_of_page = {}
+        for i, chunk in enumerate(chunks):
+            index = bisect_right(page_starts, chunk.start) - 1
+            if chunk.start < notes_at.get(index, chunk.end):
+                last_of_page[index] = i
         for index, (page, after) in enumerate(itertools.pairwise(document.pages)):
-            end = _runs_on(page, after)
+            end = _runs_on(_body(page), _body(after))
             at = last_of_page.get(index)
             if end is None or at is None:
                 continue
@@ -543,6 +571,26 @@ def _a_page(page: Page) -> bool:
     its own."""
     return page.number is not None and (page.locator is None
                                         or page.locator.startswith(f"page {page.number} "))
+
+
+def _notes_start(page: Page) -> int | None:
+    """Where in the page's text its footnotes (`Page.notes`) start; None when it has none,
+    or its text no longer ends with them."""
+    if page.notes and len(page.text) > len(page.notes) and page.text.endswith(page.notes):
+        return len(page.text) - len(page.notes)
+    return None
+
+
+def _notes_starts(document: Document, page_starts: list[int]) -> dict[int, int]:
+    """Where each page's footnotes start in the document's joined text, by the page's place."""
+    return {index: page_starts[index] + at for index, page in enumerate(document.pages)
+            if _a_page(page) and (at := _notes_start(page)) is not None}
+
+
+def _body(page: Page) -> Page:
+    """The page's text before its footnotes."""
+    at = _notes_start(page)
+    return page if at is None else replace(page, text=page.text[:at].rstrip(), notes="")
 
 
 def _runs(document: Document) -> Iterator[tuple[int, int]]:

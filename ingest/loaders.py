@@ -152,8 +152,18 @@ def cleaned(path: Path, title: str, pages: list[Page]
             raise too_much_text(path, MAX_DOCUMENT_CHARS) from None
         left -= len(page_cleaned.text)
         removed.update(page_cleaned.removed)
-        kept.append(replace(page, text=page_cleaned.text))
+        kept.append(replace(page, text=page_cleaned.text,
+                            notes=_notes_cleaned(page.notes, page_cleaned.text)))
     return title_cleaned.text, kept, dict(removed)
+
+
+def _notes_cleaned(notes: str, text: str) -> str:
+    """A page's footnotes as cleaning leaves them, which end its cleaned `text`; none when
+    they no longer do."""
+    if not notes:
+        return notes
+    cleaned_notes = clean(notes).text
+    return cleaned_notes if cleaned_notes and text.endswith(cleaned_notes) else ""
 
 
 def load_file(path: Path, options: LoadOptions | None = None) -> Document:

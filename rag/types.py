@@ -78,6 +78,10 @@ class Page:
     number: int | None
     text: str
     locator: str | None = None
+    # the footnotes set at the page's foot, which end its text, a paragraph each: the
+    # sentence its body leaves unfinished goes on on the next page, not in them
+    # (`ingest.chunking`)
+    notes: str = ""
 
 
 @dataclass(frozen=True)

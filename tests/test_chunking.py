@@ -378,6 +378,27 @@ def test_a_page_ending_in_prose_goes_on_into_a_parenthesis_opening_the_next(
     assert [(c.page, c.opens_inside_sentence) for c in chunks] == [(40, False), (41, True)]
 
 
+def test_a_sentence_a_page_s_footnotes_interrupt_is_finished_from_the_next_page(
+        embedder) -> None:
+    """A page's footnotes (`Page.notes`) end its text, but the sentence its body leaves
+    unfinished goes on on the next page: it is finished there, and the notes are a chunk of
+    their own that opens no sentence and leans on none of the body's."""
+    body = ("Ordered factors keep their levels in order. For most purposes the only "
+            "difference between ordered")
+    for notes in ["This also works when its second argument is not a factor.",
+                  "see the appendix for what tapply() does with a list."]:
+        page = Page(24, f"{body}\n\n{notes}", notes=notes)
+        after = Page(25, "and unordered factors is that the former are printed in order.\n"
+                         "The next sentence is whole.")
+        chunker = Chunker(embedder.token_counter(), 200, 30, 254)
+        chunks = chunker(_doc([page, after]))
+        assert [(c.page, c.text, c.opens_inside_sentence, c.lead_in) for c in chunks] == [
+            (24, f"{body}\nand unordered factors is that the former are printed in order.",
+             False, None),
+            (24, notes, False, None),
+            (25, after.text, True, None)]
+
+
 def test_a_parenthesis_after_a_heading_or_opening_an_item_begins_anew(embedder) -> None:
     chunker = Chunker(embedder.token_counter(), 200, 30, 254)
     cases = [

@@ -10,10 +10,11 @@ renders the page with pdfium at RAG_OCR_DPI, one page per OCR thread at a time
 (`ocr.read_pages`), with pdfium's lock taken only while a page is drawn.
 A page whose right-to-left letters (Arabic, Persian, Hebrew) pdfium reads out of their order
 takes pypdf's text instead (`pdf_rtl`). Running headers and footers are taken out of the
-pages' text (`running_lines`). Before either reader opens the file, its streams are measured
-(`pdf_streams`): a compression bomb is refused, never inflated. A page neither reader can
-read, or Tesseract cannot, is named in a warning, the first SHOWN_LEFT_OUT of each kind, one
-more counting the rest (`warning_texts`).
+pages' text (`running_lines`), and footnotes at a page's foot out of its running text, to
+follow it as paragraphs of their own (`pdf_footnotes`). Before either reader opens the file,
+its streams are measured (`pdf_streams`): a compression bomb is refused, never inflated. A
+page neither reader can read, or Tesseract cannot, is named in a warning, the first
+SHOWN_LEFT_OUT of each kind, one more counting the rest (`warning_texts`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ingest.formats.base import (
     MAX_DOCUMENT_CHARS,
     MAX_IMAGE_PIXELS,
     MAX_PAGES,
+    PARAGRAPH_BREAK,
     LoadOptions,
     OcrMode,
     Pages,
@@ -45,6 +47,7 @@ from ingest.formats.base import (
 )
 from ingest.formats.pdf_code import code_fenced
 from ingest.formats.pdf_columns import column_reading
+from ingest.formats.pdf_footnotes import footnotes_apart
 from ingest.formats.pdf_headings import headings_set_apart
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
 from ingest.formats.pdf_scans import covered_by_images, stamped_at_edges
@@ -99,37 +102,54 @@ def shows_image(page) -> bool:
     return next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])), None) is not None
 
 
+@dataclass(frozen=True)
+class PageRead:
+    """pdfium's text of a page: its footnotes (`pdf_footnotes`) last, each a paragraph, and
+    their text alone ("" when it has none)."""
+
+    text: str
+    notes: str = ""
+
+
 def page_text(page) -> str:
     """pdfium's text of a page, line ends and the hyphens it took out at line ends tidied,
-    footnote marks glued to words left out."""
+    footnote marks glued to words left out, its footnotes last."""
     textpage = page.get_textpage()
     try:
-        return _tidied_text(textpage)
+        return _tidied_text(textpage).text
     finally:
         textpage.close()
 
 
-def read_page(page) -> tuple[str, bool]:
-    """pdfium's text of a page (`page_text`), and whether it holds right-to-left letters out
-    of reading order (a page without any is not looked at again)."""
+def read_page(page) -> tuple[PageRead, bool]:
+    """pdfium's text of a page (`page_text`) with its footnotes' text, and whether it holds
+    right-to-left letters out of reading order (a page without any is not looked at again)."""
     textpage = page.get_textpage()
     try:
-        text = _tidied_text(textpage)
-        return text, has_right_to_left(text) and misordered(textpage)
+        read = _tidied_text(textpage)
+        return read, has_right_to_left(read.text) and misordered(textpage)
     finally:
         textpage.close()
 
 
-def _tidied_text(textpage) -> str:
+def _tidied_text(textpage) -> PageRead:
     columns = column_reading(textpage)
     if columns is None:
         text = textpage.get_text_bounded()
         indexes = char_indexes(text, textpage)
     else:
         text, indexes = columns.text, columns.indexes
+    text, indexes, footnotes = footnotes_apart(textpage, text, indexes)
     text, indexes = headings_set_apart(textpage, text, indexes)
     text, indexes = code_fenced(textpage, text, indexes)
-    text = superscripts_written(textpage, text, indexes)
+    numbers = frozenset(note.number for note in footnotes)
+    body = _tidied(superscripts_written(textpage, text, indexes, numbers))
+    notes = PARAGRAPH_BREAK.join(_tidied(superscripts_written(textpage, note.text, note.indexes))
+                           for note in footnotes)
+    return PageRead(f"{body}{PARAGRAPH_BREAK}{notes}" if notes else body, notes)
+
+
+def _tidied(text: str) -> str:
     return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))
 
 
@@ -172,6 +192,8 @@ class PdfText:
     warnings: list[PageWarning] = field(default_factory=list)
     labels: dict[int, str] = field(default_factory=dict)  # the page's own label, where set
     misordered: list[int] = field(default_factory=list)  # right-to-left letters out of order
+    # the footnotes ending a page's text, by page number, where it has any (`PageRead`)
+    notes: dict[int, str] = field(default_factory=dict)
 
     @property
     def chars(self) -> int:
@@ -201,9 +223,12 @@ def load_pdf(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def _parsed(path: Path, read: PdfText) -> Parsed:
     pages = Pages(path, MAX_DOCUMENT_CHARS)
+    notes = {}
     for number, text in read.texts.items():
-        pages.add(number, text)
-    labelled = [labelled_page(page, read.labels.get(page.number or 0, ""))
+        body, notes[number] = _body_and_notes(text, read.notes.get(number, ""))
+        pages.add(number, body)
+    labelled = [labelled_page(with_notes(page, notes[page.number or 0]),
+                              read.labels.get(page.number or 0, ""))
                 for page in without_running_lines(pages.pages)]
     return Parsed(read.title or path.stem, labelled, warning_texts(read.warnings))
 
@@ -224,6 +249,23 @@ def warning_texts(warnings: list[PageWarning]) -> list[str]:
     return [text for group in groups for text in capped_warnings(
         group, lambda warning: warning.text,
         lambda rest: more_pages([min(warning.pages) for warning in rest], rest[0].kind))]
+
+
+def _body_and_notes(text: str, notes: str) -> tuple[str, str]:
+    """A page's text apart from the footnotes that end it; all of it and no notes when it
+    does not end with them (pypdf's text, or OCR's, stands in for pdfium's)."""
+    if not notes or not text.endswith(PARAGRAPH_BREAK + notes):
+        return text, ""
+    return text[:-len(PARAGRAPH_BREAK + notes)], notes
+
+
+def with_notes(page: Page, notes: str) -> Page:
+    """The page with its footnotes after its text, a paragraph each (`Page.notes`): running
+    lines are looked for in its text alone, whose foot they are at."""
+    if not notes:
+        return page
+    return replace(page, text=f"{page.text}{PARAGRAPH_BREAK}{notes}" if page.text.strip()
+                   else notes, notes=notes)
 
 
 def labelled_page(page: Page, label: str) -> Page:
@@ -276,7 +318,10 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
             page = pdf[number - 1]
             try:
                 read.labels[number] = pdf.get_page_label(number - 1)
-                read.texts[number], out_of_order = read_page(page)
+                page_read, out_of_order = read_page(page)
+                read.texts[number] = page_read.text
+                if page_read.notes:
+                    read.notes[number] = page_read.notes
                 chars += len(read.texts[number])
                 if chars > MAX_DOCUMENT_CHARS:
                     raise too_much_text(path, MAX_DOCUMENT_CHARS)

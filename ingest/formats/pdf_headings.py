@@ -47,17 +47,11 @@ def headings_set_apart(textpage, text: str, indexes: Sequence[int] | None
     lines = [(found.start(), found.group()) for found in _LINE.finditer(text) if found.group()]
     on_page = [[index for index in indexes[start:start + len(line)] if index >= 0]
                for start, line in lines]
-    sizes = [_line_size(textpage, line_indexes) for line_indexes in on_page]
-    counted: Counter[float] = Counter()
-    for size, line_indexes in zip(sizes, on_page, strict=True):
-        if size:
-            counted[round(size * 2) / 2] += len(line_indexes)
-    if not counted:
+    sizes = [line_size(textpage, line_indexes) for line_indexes in on_page]
+    body = text_size(sizes, on_page)
+    if body is None:
         return text, indexes
-    # the text's size: the largest a good share of the page is drawn at, since a page of
-    # code examples or a listing may hold more characters set smaller than its text
-    total = sum(counted.values())
-    body = max(size for size, chars in counted.items() if chars >= BODY_SHARE * total)
+    total = sum(len(line) for size, line in zip(sizes, on_page, strict=True) if size)
     large = [_set_large(textpage, line, size, line_indexes, body)
              for (_, line), size, line_indexes in zip(lines, sizes, on_page, strict=True)]
     drawn = [round(size * 2) / 2 if is_large else None
@@ -69,7 +63,22 @@ def headings_set_apart(textpage, text: str, indexes: Sequence[int] | None
     return _apart(text, list(indexes), lines, headings)
 
 
-def _line_size(textpage, indexes: list[int]) -> float:
+def text_size(sizes: Sequence[float], on_page: Sequence[Sequence[int]]) -> float | None:
+    """The size a page's text is drawn at, its lines drawn at `sizes` with the characters
+    `on_page`: the largest a good share of its characters are, since a page of code examples or
+    a listing may hold more characters set smaller than its text. None for a page without
+    characters."""
+    counted: Counter[float] = Counter()
+    for size, line_indexes in zip(sizes, on_page, strict=True):
+        if size:
+            counted[round(size * 2) / 2] += len(line_indexes)
+    if not counted:
+        return None
+    total = sum(counted.values())
+    return max(size for size, chars in counted.items() if chars >= BODY_SHARE * total)
+
+
+def line_size(textpage, indexes: Sequence[int]) -> float:
     """The size a line is drawn at: the median of a few of its characters' (reading every
     character's would cost a call each, as much as the rest of a page's reading)."""
     picked = indexes[::max(1, len(indexes) // SAMPLED)][:SAMPLED]

@@ -13,8 +13,9 @@ a year ("in 2019¹"), a version or decimal ("Python 3.11²") or a number a label
 ("Figure 2³", "p. 12⁴"), whose notes may be endnotes or carry an unraised number. Digits raised
 after another number ("2³¹", "ISO/IEC 60559¹") are read off the page: a mark when a footnote
 of that number starts a line of the page (its own number raised above its first word), else
-an exponent, "2^31". Subscripts ("H₂O") and digits of the text's own size are left as they
-are.
+an exponent, "2^31". Digits whose footnote the page sets at its foot (`pdf_footnotes`, which
+takes it out of the text) are its mark, whatever they follow ("UTF-16LE¹"). Subscripts
+("H₂O") and digits of the text's own size are left as they are.
 
 The page's text is pdfium's bounded text, which leaves out most line breaks pdfium generates
 where a raised character sits apart from its line ("y²" then ", in"): its characters are found
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pypdfium2.raw as pdfium_c
 
@@ -63,17 +64,19 @@ _GENERATED = frozenset("\r\n ")  # what pdfium adds between characters, not all 
 _HYPHEN_MARKS = frozenset("\x02\ufffe")  # a hyphen taken out, as each kind of text marks it
 
 
-def superscripts_written(textpage, text: str, indexes: Sequence[int] | None = None) -> str:
+def superscripts_written(textpage, text: str, indexes: Sequence[int] | None = None,
+                         noted: Collection[str] = ()) -> str:
     """The page's `text` (pdfium's bounded text of `textpage`, or another reading of its
     characters whose `indexes` among pdfium's are given) with footnote marks left out and
-    exponents written as such."""
+    exponents written as such. `noted` are the numbers of the page's footnotes that its
+    text no longer holds (`pdf_footnotes`)."""
     found = list(_AFTER_WORD.finditer(text))
     if not found:
         return text
     at = indexes if indexes is not None else char_indexes(text, textpage)
     if at is None:
         return text
-    page = _Page(textpage, text, at)
+    page = _Page(textpage, text, at, noted)
     pieces, done = [], 0
     for digits in found:
         start, end = page.raised_from(*digits.span()), digits.end()
@@ -95,8 +98,9 @@ def superscripts_written(textpage, text: str, indexes: Sequence[int] | None = No
 class _Page:
     """A page's text, its characters' indexes among pdfium's, and the footnotes it holds."""
 
-    def __init__(self, textpage, text: str, at: Sequence[int]) -> None:
-        self.textpage, self.text, self.at = textpage, text, at
+    def __init__(self, textpage, text: str, at: Sequence[int], noted: Collection[str] = ()
+                 ) -> None:
+        self.textpage, self.text, self.at, self.noted = textpage, text, at, noted
         self._footnotes: dict[str, set[int]] | None = None
 
     def base_of(self, start: int) -> int:
@@ -134,10 +138,11 @@ class _Page:
 
     def is_exponent(self, start: int, end: int) -> bool:
         """Whether digits raised at `start` are an exponent (of "x", "cm", "2xy", "(a+b)",
-        "2") rather than a footnote's mark."""
+        "2") rather than a footnote's mark. Digits whose footnote the page sets at its foot
+        (`noted`) are its mark, whatever they follow ("UTF-16LE¹")."""
         base = self.base_of(start) + 1
         symbol = _SYMBOL_BEFORE.search(self.text, max(0, base - SYMBOL_CHARS), base)
-        if symbol is None:
+        if symbol is None or self.text[start:end] in self.noted:
             return False
         if _NUMBER.fullmatch(symbol.group()):
             if _takes_marks(symbol.group(), self.text[max(0, symbol.start() - LABEL_CHARS):

@@ -144,8 +144,8 @@ def _tidied_text(textpage) -> PageRead:
     text, indexes = code_fenced(textpage, text, indexes)
     numbers = frozenset(note.number for note in footnotes)
     body = _tidied(superscripts_written(textpage, text, indexes, numbers))
-    notes = PARAGRAPH_BREAK.join(_tidied(superscripts_written(textpage, note.text, note.indexes))
-                           for note in footnotes)
+    notes = PARAGRAPH_BREAK.join(
+        _tidied(superscripts_written(textpage, note.text, note.indexes)) for note in footnotes)
     return PageRead(f"{body}{PARAGRAPH_BREAK}{notes}" if notes else body, notes)
 
 

@@ -34,6 +34,7 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 # a note's number opening its line, its words after it (or on the next line)
 _NUMBERED = re.compile(r"[ \t]*(\d{1,3})(?=\s|$)")
 _OPENS_NUMBERED = re.compile(r"^[ \t]*\d{1,3}(?=\s|$)", re.MULTILINE)
+_NON_SPACE = re.compile(r"\S")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Footnote:
 class _Line:
     start: int
     end: int  # past its line break
-    chars: list[int]  # its characters' indexes among the page's, white space left out
+    chars: list[int]  # its characters' indexes among the page's
     size: float
     baseline: float
 
@@ -66,7 +67,7 @@ def footnotes_apart(textpage, text: str, indexes: Sequence[int] | None
     size = text_size([line.size for line in lines], [line.chars for line in lines])
     if size is None:
         return text, indexes, []
-    found = _notes_block(textpage, text, lines, size)
+    found = _notes_block(textpage, text, indexes, lines, size)
     if found is None:
         return text, indexes, []
     first, last = found
@@ -83,15 +84,18 @@ def _lines(textpage, text: str, indexes: Sequence[int]) -> list[_Line]:
     and its baseline."""
     lines = []
     for found in _LINE.finditer(text):
-        chars = [index for index, ch in zip(indexes[found.start():found.end()], found.group(),
-                                             strict=True) if index >= 0 and not ch.isspace()]
+        line = found.group().rstrip("\r\n")  # pdfium's line break is drawn at no size
+        if not line.strip():
+            continue
+        chars = [index for index in indexes[found.start():found.start() + len(line)]
+                 if index >= 0]
         if chars:
             lines.append(_Line(found.start(), found.end(), chars, line_size(textpage, chars),
                                _baseline(textpage, chars[len(chars) // 2])))
     return lines
 
 
-def _notes_block(textpage, text: str, lines: list[_Line], size: float
+def _notes_block(textpage, text: str, indexes: Sequence[int], lines: list[_Line], size: float
                  ) -> tuple[int, int] | None:
     """The first and last of `lines` that are the page's footnotes, or None: the small lines
     that end the text (but for a short line or two at the text's size under them), below
@@ -104,7 +108,7 @@ def _notes_block(textpage, text: str, lines: list[_Line], size: float
     while first >= 0 and _small(lines[first], size):
         first -= 1
     first += 1
-    if first > last or first == 0 or _number_of(textpage, text, lines, first) is None:
+    if first > last or first == 0 or _number_of(textpage, text, indexes, lines, first) is None:
         return None
     notes, body, footer = lines[first:last + 1], lines[:first], lines[last + 1:]
     lowest_of_body = min(line.baseline for line in body)
@@ -119,7 +123,8 @@ def _small(line: _Line, size: float) -> bool:
     return 0 < line.size <= NOTE_SCALE * size
 
 
-def _number_of(textpage, text: str, lines: list[_Line], at: int) -> re.Match[str] | None:
+def _number_of(textpage, text: str, indexes: Sequence[int], lines: list[_Line], at: int
+               ) -> re.Match[str] | None:
     """The note's number opening `lines[at]`, drawn smaller than the words after it or
     raised above them (on its line, or the next when it stands alone); None if it opens
     with none."""
@@ -127,11 +132,12 @@ def _number_of(textpage, text: str, lines: list[_Line], at: int) -> re.Match[str
     number = _NUMBERED.match(text, line.start, line.end)
     if number is None:
         return None
-    digits = line.chars[:len(number.group(1))]
-    words = line.chars[len(digits):] or (lines[at + 1].chars if at + 1 < len(lines) else [])
-    if not words:
+    digits = indexes[number.start(1):number.end(1)]
+    words = _NON_SPACE.search(text, number.end(1),
+                              lines[at + 1].end if at + 1 < len(lines) else line.end)
+    if words is None or indexes[words.start()] < 0 or min(digits) < 0:
         return None
-    word = words[0]
+    word = indexes[words.start()]
     word_size = pdfium_c.FPDFText_GetFontSize(textpage, word)
     marked = all(
         pdfium_c.FPDFText_GetFontSize(textpage, digit) <= MARK_SCALE * word_size
@@ -143,7 +149,8 @@ def _number_of(textpage, text: str, lines: list[_Line], at: int) -> re.Match[str
 def _notes(textpage, text: str, indexes: Sequence[int], lines: list[_Line]) -> list[Footnote]:
     """The footnotes the `lines` hold: each from a line opening with a note's number to the
     next, its number left out."""
-    starts = [i for i in range(len(lines)) if _number_of(textpage, text, lines, i) is not None]
+    starts = [i for i in range(len(lines))
+              if _number_of(textpage, text, indexes, lines, i) is not None]
     notes = []
     for first, after in zip(starts, [*starts[1:], len(lines)], strict=True):
         number = _NUMBERED.match(text, lines[first].start, lines[first].end)

@@ -14,6 +14,7 @@ import struct
 import threading
 import zlib
 from collections import Counter
+from collections.abc import Container
 from pathlib import Path
 
 import pytest
@@ -284,19 +285,50 @@ def test_a_tiff_whose_second_page_directory_is_damaged_keeps_its_first_page() ->
                             "the pages after it, if any, cannot be found",)
 
 
-def undecodable_after_first(tiff: bytes) -> bytes:
-    """A little-endian TIFF whose pages after its first say their data is JPEG's, which it
-    is not: each is found, and fails to decode."""
+def retagged(tiff: bytes, tag: int, value: int, pages: Container[int]) -> bytes:
+    """A little-endian TIFF whose `pages` (1-based) say `value` for `tag`, a number held in
+    the tag's entry (compression: 259, bits per sample of a grey page: 258)."""
     data = bytearray(tiff)
     offset, page = struct.unpack("<I", data[4:8])[0], 1
     while offset:
         entries = struct.unpack("<H", data[offset:offset + 2])[0]
         for start in range(offset + 2, offset + 2 + 12 * entries, 12):
-            if page > 1 and struct.unpack("<H", data[start:start + 2])[0] == 259:  # compression
-                data[start + 8:start + 10] = struct.pack("<H", 7)
+            if page in pages and struct.unpack("<H", data[start:start + 2])[0] == tag:
+                data[start + 8:start + 10] = struct.pack("<H", value)
         offset = struct.unpack("<I", data[offset + 2 + 12 * entries:][:4])[0]
         page += 1
     return bytes(data)
+
+
+def undecodable_after_first(tiff: bytes) -> bytes:
+    """A TIFF whose pages after its first say their data is JPEG's, which it is not: each
+    is found, and fails to decode."""
+    return retagged(tiff, 259, 7, range(2, 1_000))
+
+
+def three_page_tiff() -> bytes:
+    buf = io.BytesIO()
+    first, third = page_images([NOTE, "Ferries leave Pooley Bridge at noon."])
+    first.save(buf, "TIFF", save_all=True, dpi=(150, 150), append_images=[first, third])
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("tag", "value", "said"), [
+    (259, 60000, "unknown compression or pixel format 60000"),  # a compression Pillow lacks
+    (258, 7, "unknown pixel mode"),  # 7 bits a grey sample
+])
+def test_a_tiff_page_in_a_coding_pillow_does_not_know_is_left_out_and_the_next_read(
+        tag: int, value: int, said: str) -> None:
+    doc = load_bytes(Path("fax.tif"), retagged(three_page_tiff(), tag, value, {2}))
+    assert [p.number for p in doc.pages] == [1, 3] and "Pooley" in doc.pages[1].text
+    assert doc.warnings == (f"page 2 not OCR'd: cannot decode the image ({said})",)
+
+
+def test_a_tiff_whose_first_page_is_in_a_compression_pillow_does_not_know_is_refused() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("fax.tif"), retagged(three_page_tiff(), 259, 60000, {1}))
+    assert (info.value.reason, str(info.value)) == ("corrupt", (
+        "fax.tif: not an image any reader knows (damaged, or not the format its name says)"))
 
 
 def test_past_ten_pages_not_ocrd_the_rest_are_counted_in_one_warning() -> None:

@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 
 # Pillow's own bound, which refuses a header before we see its size, says how many pixels
 _PILLOW_PIXELS = re.compile(r"\((\d+) pixels\)")
+# what Pillow raises for a frame it found but has no decoder for: a TIFF's compression
+# (KeyError, naming only the number) or its pixel layout (SyntaxError) is none it knows
+UNSUPPORTED = (KeyError, SyntaxError)
 # what Pillow raises for a damaged frame or page directory (a TIFF's without a width: TypeError)
-DAMAGED = (OSError, ValueError, EOFError, SyntaxError, TypeError)
+DAMAGED = (OSError, ValueError, EOFError, TypeError, *UNSUPPORTED)
 MEGAPIXELS = MAX_IMAGE_PIXELS // 1_000_000
 SMALLER = "save it at a lower resolution"  # splitting an image into files would not help
 
@@ -117,23 +120,38 @@ def frames(image: Image) -> tuple[int, Exception | None]:
     damaged TIFF), why: the frames before it are counted, and none from it on."""
     try:
         return getattr(image, "n_frames", 1), None
-    except DAMAGED as exc:
-        return frames_before_damage(image), exc
+    except DAMAGED:
+        return frames_to_damage(image)
 
 
-def frames_before_damage(image: Image) -> int:
-    """The frames up to the first that cannot be found or read (at most one over
-    MAX_PAGES); the image is left on its first frame."""
+def frames_to_damage(image: Image) -> tuple[int, Exception | None]:
+    """The frames up to the first whose directory is damaged (at most one over MAX_PAGES),
+    and its damage. A frame in a coding Pillow does not know is counted, to be reported when
+    it fails to decode: its directory was read, and leads to the frames after it. The image
+    is left on its first frame."""
     image.seek(0)  # the failed walk left the image on the damaged frame, unread
-    count = 1
+    count, damage = 1, None
     while count <= MAX_PAGES:
         try:
             image.seek(count)
-        except DAMAGED:
+        except EOFError:  # past the last frame
+            break
+        except UNSUPPORTED:
+            pass
+        except DAMAGED as exc:
+            damage = exc
             break
         count += 1
     image.seek(0)
-    return count
+    return count, damage
+
+
+def unreadable_reason(exc: Exception) -> str:
+    """Pillow's reason a frame cannot be read, in words: its KeyError names only the value
+    it has no decoder for."""
+    if isinstance(exc, KeyError):
+        return f"unknown compression or pixel format {exc}"
+    return str(exc)
 
 
 def dpi_of(image: Image) -> int | None:
@@ -179,7 +197,7 @@ def load_image(path: Path, data: bytes, options: LoadOptions) -> Parsed:
             try:
                 page, dpi = frame(image, number), dpi_of(image)
             except (*DAMAGED, PIL.DecompressionBombError) as exc:
-                raise ocr.OcrFailed(f"cannot decode the image ({exc})") from exc
+                raise ocr.OcrFailed(f"cannot decode the image ({unreadable_reason(exc)})") from exc
         scaled, dpi, _ = for_ocr(page, dpi, options)
         return scaled, dpi
 

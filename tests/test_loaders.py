@@ -715,14 +715,33 @@ def test_html_in_markdown_is_read_as_the_page_shows_it() -> None:
     assert "```html\n<div>shown as code</div>\n```" in text
 
 
-def test_a_ruby_in_markdown_is_read_as_its_base_as_in_an_html_file() -> None:
-    """Furigana over kanji: the words are the sentence's, the reading printed above them
-    and the brackets shown where ruby is not are not; an `<rt>` whose end tag is left out
-    ends at the ruby's end."""
-    prose = "<ruby>明日<rp>(</rp><rt>あした</rt><rp>)</rp></ruby>は<RUBY>晴<rt>は</RUBY>れ。"
+@pytest.mark.parametrize("prose", [
+    "<ruby>明日<rp>(</rp><rt>あした</rt><rp>)</rp></ruby>は<RUBY>晴<rt>は</RUBY>れ。",
+    # a container of annotations: a reading in it, a gloss, one whose end tag is left out
+    "<ruby>明日<rtc><rt>あした</rt></rtc><rtc>tomorrow</rtc></ruby>は晴れ。",
+    "<ruby><rb>明</rb><rb>日</rb><rt>あ</rt><rt>した</rt><RTC>tomorrow</RTC></ruby>は晴れ。",
+    "<ruby>明日<rtc><rt>あした</rt>tomorrow</ruby>は晴れ。",
+])
+def test_a_ruby_in_markdown_is_read_as_its_base_as_in_an_html_file(prose: str) -> None:
+    """Furigana over kanji: the words are the sentence's, the reading printed above them,
+    a gloss set below them, and the brackets shown where ruby is not are not; an `<rt>` or
+    an `<rtc>` whose end tag is left out ends at the ruby's end."""
     markdown = load_bytes(Path("weather.md"), f"{prose}\n".encode()).pages[0].text
     page = load_bytes(Path("weather.html"), f"<p>{prose}</p>".encode()).pages[0].text
     assert markdown.strip() == page == "明日は晴れ。"
+
+
+@pytest.mark.parametrize("prose", [
+    "High water <noembed>Your browser cannot play the tide chart.</noembed>at noon.",
+    "High water <NOFRAMES>Open the tide tables in a browser with frames.</NOFRAMES>at noon.",
+    "High water <datalist id=ports><option value=Leith>Leith<option>Oban</datalist>at noon.",
+])
+def test_what_no_browser_shows_in_markdown_is_left_out_as_in_an_html_file(prose: str) -> None:
+    """A `<noembed>`'s and a `<noframes>`'s text, for a browser that none is, and a
+    `<datalist>`'s options, suggested as one types in a form's box, never drawn."""
+    markdown = load_bytes(Path("tides.md"), f"{prose}\n".encode()).pages[0].text
+    page = load_bytes(Path("tides.html"), f"<p>{prose}</p>".encode()).pages[0].text
+    assert markdown.strip() == page == "High water at noon."
 
 
 def test_a_markdown_tables_rows_name_their_values_by_its_header() -> None:

@@ -17,11 +17,13 @@ import re
 
 from ingest.formats.base import LIST_BULLET
 
-# elements whose content the page does not show
+# elements whose content the page does not show, as an .html file's (`web._NOT_SHOWN`): a
+# `<noembed>`'s and a `<noframes>`'s is for a browser without embeds or frames, which none
+# lacks, a `<datalist>`'s options are what a form's box suggests as one types
 # (each pattern stops at the next tag of its kind, or at the next "<": a file of unclosed
 # tags is read in linear time)
-_UNSHOWN = re.compile(r"<(script|style|template|noscript)\b[^<>]*>(?:(?!</?\1\b).)*?</\1\s*>",
-                      re.IGNORECASE | re.DOTALL)
+_UNSHOWN = re.compile(r"<(script|style|template|noscript|noembed|noframes|datalist)\b[^<>]*>"
+                      r"(?:(?!</?\1\b).)*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HEADING = re.compile(r"<h([1-6])\b[^<>]*>((?:(?!</?h[1-6]\b).)*?)</h\1\s*>",
                       re.IGNORECASE | re.DOTALL)
 # a ruby (furigana over kanji: `<ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby>`), whose base
@@ -31,6 +33,10 @@ _HEADING = re.compile(r"<h([1-6])\b[^<>]*>((?:(?!</?h[1-6]\b).)*?)</h\1\s*>",
 _RUBY = re.compile(r"<ruby\b[^<>]*>(?:(?!</?ruby\b).)*?</ruby\s*>", re.IGNORECASE | re.DOTALL)
 _RUBY_ANNOTATION = re.compile(r"<(rt|rp)\b[^<>]*>(?:(?!</?r[tp]\b).)*(?:</\1\s*>)?",
                               re.IGNORECASE | re.DOTALL)
+# a ruby's container of annotations (`<rtc>`: a second reading, a gloss set below the base),
+# all it holds, its readings, its text, its tags; to its end tag, or to the ruby's end
+_RUBY_TEXT_CONTAINER = re.compile(r"<rtc\b[^<>]*>.*?(?:</rtc\s*>|\Z)",
+                                  re.IGNORECASE | re.DOTALL)
 # a tag, its attributes quoted or not, over several lines if need be
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s(?:[^<>\"']|\"[^\"<>]*\"|'[^'<>]*')*)?/?>")
 # elements that stand on lines of their own, as blocks
@@ -41,7 +47,7 @@ _BLOCKS = frozenset(
 # elements drawn within a line, or not drawn as text at all (an image, a badge)
 _INLINE = frozenset(
     "a abbr b bdi bdo big cite code data del dfn em font i img ins kbd mark picture q rb rp rt "
-    "ruby s samp small source span strike strong sub sup svg time tt u var video wbr".split())
+    "rtc ruby s samp small source span strike strong sub sup svg time tt u var video wbr".split())
 # a Markdown image, or a link around one (a badge), its title given or not (no part runs
 # past the next bracket: a file of images never closed is read in linear time)
 _IMAGE = re.compile(r"\[!\[[^\[\]\n]*\]\([^()\s]*(?:\s+\"[^\"\n()]*\")?\)\]\([^()\s]*\)"
@@ -58,7 +64,7 @@ def rendered(prose: str) -> str:
     """`prose` (Markdown outside code) with its HTML read as text: a block element on lines
     of its own, a heading as Markdown's (`<h1>Typer</h1>` is `# Typer`), a list item after a
     bullet, a line break a new line, entities as their characters, a ruby as its base; an
-    image (HTML's or Markdown's), a script and a style are not text."""
+    image (HTML's or Markdown's), a script, a style and a `<datalist>` are not text."""
     if "<" not in prose and "&" not in prose and "![" not in prose:
         return prose
     text = _IMAGE.sub(_RENDERED, prose)
@@ -77,7 +83,7 @@ def rendered(prose: str) -> str:
 
 def _ruby_base(found: re.Match[str]) -> str:
     """A ruby's base text, its tags read as any inline element's."""
-    return _RUBY_ANNOTATION.sub("", found.group(0))
+    return _RUBY_ANNOTATION.sub("", _RUBY_TEXT_CONTAINER.sub("", found.group(0)))
 
 
 def _heading(found: re.Match[str]) -> str:

@@ -129,7 +129,8 @@ def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     text = markup if isinstance(markup, str) else markup_text(markup)
     if start_tags(text) > MAX_HTML_ELEMENTS:
         raise too_many_elements(path, MAX_HTML_ELEMENTS)
-    soup = BeautifulSoup(without_unfinished_end(text), "html.parser")
+    soup = BeautifulSoup(without_unfinished_end(text), "html.parser",
+                         string_containers=string_kinds())
     # hidden text is no reader's: and a classic place to plant instructions for a model
     _remove_all(_outermost(soup, lambda tag: tag.name in _NOT_SHOWN or _hidden(tag)))
     boxes = _outermost(soup, lambda tag: tag.name in _UNREAD_INSIDE)
@@ -141,6 +142,17 @@ def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     for table in soup.find_all("table"):
         name_values_by_header(table)
     return soup, layout(soup.body or soup)
+
+
+def string_kinds() -> dict[str, type]:
+    """The kind of string each element's text is parsed as: a ruby's reading (`<rt>`), the
+    brackets around it (`<rp>`), a script's, a style's are not the page's text (`layout`
+    reads none of them), and nor is what a ruby's `<rtc>` holds, the readings or a gloss set
+    over or under its base, as a ruby is read as the words it is set over."""
+    from bs4.builder import HTMLTreeBuilder
+    from bs4.element import RubyTextString
+
+    return {**HTMLTreeBuilder.DEFAULT_STRING_CONTAINERS, "rtc": RubyTextString}
 
 
 def markup_text(content: bytes) -> str:

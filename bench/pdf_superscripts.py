@@ -1,10 +1,12 @@
 """What reading raised digits changes in real PDFs, and what it costs.
 
 Every page of the shared manuals (../shared/data/pdfs/real) and of the sample R FAQ (unless
-the folder holds it) is read with pdfium's bounded text as ingest reads it, then with footnote
-marks left out and exponents written (`ingest/formats/pdf_superscripts.py`): per file, the
-marks left out, the exponents written, and the seconds each way takes (best of `--rounds`);
-then a random sample of the changes to read by eye.
+the folder holds it) is read with pdfium's bounded text as ingest reads it, its footnotes set
+after its text (`ingest/formats/pdf_footnotes.py`), then with footnote marks left out and
+exponents written (`ingest/formats/pdf_superscripts.py`), a mark whose footnote the page holds
+being a mark whatever it follows: per file, the footnotes found, the marks left out, the
+exponents written, and the seconds each way takes (best of `--rounds`); then a random sample
+of the changes to read by eye.
 
     .venv/bin/python bench/pdf_superscripts.py [FOLDER] [--rounds 3] [--sample 40]
 
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 import pypdfium2 as pdfium  # noqa: E402
 
 from ingest.formats import pdf_superscripts  # noqa: E402
+from ingest.formats.pdf_footnotes import footnotes_apart  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "data" / "pdfs" / "real"
 SAMPLE_CONTEXT = 30  # characters shown each side of a change
@@ -47,18 +50,34 @@ def changes(before: str, after: str) -> list[tuple[str, str]]:
     return found
 
 
-def read_file(path: Path, mended: bool) -> tuple[list[str], float]:
+def page_read(textpage, mended: bool) -> tuple[str, int]:
+    """The page's text with its footnotes after it, as ingest sets them, marks read or not;
+    and how many footnotes it has. Both readings move the notes, so they differ only at
+    the marks."""
+    text = textpage.get_text_bounded()
+    body, indexes, notes = footnotes_apart(textpage, text,
+                                           pdf_superscripts.char_indexes(text, textpage))
+    if mended:
+        numbers = frozenset(note.number for note in notes)
+        body = pdf_superscripts.superscripts_written(textpage, body, indexes, numbers)
+    parts = [body, *(pdf_superscripts.superscripts_written(textpage, note.text, note.indexes)
+                     if mended else note.text for note in notes)]
+    return "\n\n".join(parts), len(notes)
+
+
+def read_file(path: Path, mended: bool) -> tuple[list[str], int, float]:
     started = time.perf_counter()
     pdf = pdfium.PdfDocument(path)
-    texts = []
+    texts, footnotes = [], 0
     for page in pdf:
         textpage = page.get_textpage()
-        text = textpage.get_text_bounded()
-        texts.append(pdf_superscripts.superscripts_written(textpage, text) if mended else text)
+        text, notes = page_read(textpage, mended)
+        texts.append(text)
+        footnotes += notes
         textpage.close()
         page.close()
     pdf.close()
-    return texts, time.perf_counter() - started
+    return texts, footnotes, time.perf_counter() - started
 
 
 def main() -> None:
@@ -75,7 +94,7 @@ def main() -> None:
         best = {False: float("inf"), True: float("inf")}
         for _ in range(args.rounds):
             for mended in (False, True):
-                texts, seconds = read_file(path, mended)
+                texts, footnotes, seconds = read_file(path, mended)
                 best[mended] = min(best[mended], seconds)
                 if mended:
                     after = texts
@@ -85,16 +104,18 @@ def main() -> None:
                                                                start=1)
                  for change in changes(a, b)]
         exponents = sum("^" in right for _, _, right in found)
-        rows.append({"file": path.name, "pages": len(before), "changes": len(found),
+        rows.append({"file": path.name, "pages": len(before), "footnotes": footnotes,
+                     "changes": len(found),
                      "marks_left_out": len(found) - exponents, "exponents_written": exponents,
                      "seconds_plain": round(best[False], 3),
                      "seconds_mended": round(best[True], 3)})
         all_changes += [{"file": path.name, "page": page, "before": left, "after": right}
                         for page, left, right in found]
-    print("| file | pages | marks left out | exponents written | seconds plain | seconds mended |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| file | pages | footnotes | marks left out | exponents written | seconds plain "
+          "| seconds mended |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
-        print(f"| {row['file']} | {row['pages']} | {row['marks_left_out']} | "
+        print(f"| {row['file']} | {row['pages']} | {row['footnotes']} | {row['marks_left_out']} | "
               f"{row['exponents_written']} | {row['seconds_plain']} | {row['seconds_mended']} |")
     sample = random.Random(7).sample(all_changes, min(args.sample, len(all_changes)))
     for change in sample:

@@ -9,8 +9,9 @@
    tag characters, variation selectors, Hangul fillers, C0/C1 controls (tab and newlines stay).
 4. Chat-template and role markers are removed: `{system}`, ChatML `<|im_start|>system`,
    Llama `[INST]`, `<<SYS>>`, `<s>`, Llama 3 headers, any `<|...|>` special token, Gemma
-   turns, Mistral's `[SYSTEM_PROMPT]`-style tags and `### System:` headers. Markers are found
-   on the text's `skeleton`, so Cyrillic or Greek look-alike letters do not hide them.
+   turns, Mistral's `[SYSTEM_PROMPT]`-style tags and `### System:` headers (at a line start or
+   right after a removed marker). Markers are found on the text's `skeleton`, so Cyrillic or
+   Greek look-alike letters do not hide them.
 
 The result says what was removed, counted by kind, so that logs can record it without the
 text itself (`log_removed`). Questions, conversation turns and document text at ingest all go
@@ -71,6 +72,7 @@ def skeleton(text: str) -> str:
 
 _ROLE = r"(?:system|assistant|user|human|ai|bot|developer|tool|model|instructions?)"
 _HEADER_ROLE = r"(?:system|assistant|user|human|instructions?|response|input|context|prompt)"
+_HEADER = r"[ \t]*#{1,6}[ \t]*" + _HEADER_ROLE + r"[ \t]*:"
 #: Families of chat-template markers, checked in this order (the specific before the generic).
 MARKERS: dict[str, re.Pattern[str]] = {
     "chatml": re.compile(r"<\|\s*im_(?:start|end|sep)\s*\|>(?:[ \t]*" + _ROLE + r"\b)?", re.I),
@@ -83,8 +85,10 @@ MARKERS: dict[str, re.Pattern[str]] = {
     "gemma": re.compile(r"<\s*(?:start|end)_of_turn\s*>(?:[ \t]*(?:user|model|system)\b)?",
                         re.I),
     "role_braces": re.compile(r"\{\{?\s*" + _ROLE + r"\s*\}\}?", re.I),
-    "role_header": re.compile(r"^[ \t]*#{1,6}[ \t]*" + _HEADER_ROLE + r"[ \t]*:", re.I | re.M),
+    "role_header": re.compile(r"^" + _HEADER, re.I | re.M),
 }
+# A removed marker starts a turn as a line start does: a header right after one goes with it
+_HEADER_AFTER_MARKER = re.compile(_HEADER, re.I)
 
 
 @dataclass(frozen=True)
@@ -176,10 +180,22 @@ def _remove_markers(text: str, removed: Counter[str]) -> str:
                 continue
             found = True
             removed[family] += len(spans)
+            if family != "role_header":
+                spans = [_with_header_after(seen, span, removed) for span in spans]
             text, seen = _cut(text, spans), _cut(seen, spans)
         if not found:
             break
     return text
+
+
+def _with_header_after(seen: str, span: tuple[int, int],
+                       removed: Counter[str]) -> tuple[int, int]:
+    """The marker's span, stretched over a `### Instruction:`-style header right after it."""
+    header = _HEADER_AFTER_MARKER.match(seen, span[1])
+    if header is None:
+        return span
+    removed["role_header"] += 1
+    return span[0], header.end()
 
 
 def _cut(text: str, spans: list[tuple[int, int]]) -> str:

@@ -47,7 +47,9 @@ def shortened(exc: BaseException, limit: int = 400, each: int = 240) -> str:
         head = str(exc).split(". ", 1)[0]  # its lead sentence: "No model could answer"
         return f"{head}. " + "; ".join(
             f"{model}: {shortened(error, each)}" for model, error in failures)
-    text = str(exc).rstrip(".")
+    text = str(exc)
+    if text.endswith(".") and not text.endswith("..."):  # a cut's mark stays
+        text = text[:-1]
     echoed = getattr(exc, "echoed", None)
     over = len(text) - limit
     if over > 0 and echoed and echoed in text:
@@ -56,16 +58,19 @@ def shortened(exc: BaseException, limit: int = 400, each: int = 240) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    """`text` in at most `limit` characters, marked as cut ("..." alone when none fit)."""
+    """`text` in at most `limit` characters, marked as cut ("..." alone when none fit): at
+    the last space that fits, so that no word is shown in part, unless the text has none."""
     if len(text) <= limit:
         return text
-    return text[:max(limit - 3, 0)].rstrip(" .,;:") + "..."
+    kept = text[:max(limit - 3, 0)]
+    if text[len(kept)] != " " and " " in kept:
+        kept = kept.rsplit(" ", 1)[0]
+    return kept.rstrip(" .,;:(") + "..."
 
 
 def first_sentence(exc: BaseException, limit: int = 200) -> str:
     """The error's first sentence, cut to `limit` characters: short enough to show inline."""
-    text = str(exc).split(". ")[0].rstrip(".")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return _cut(str(exc).split(". ")[0].rstrip("."), limit)
 
 
 class ConfigError(RagError):

@@ -152,6 +152,17 @@ def test_a_skip_names_the_failure_behind_it(ai_settings, standin: StandIn, passa
     assert short.endswith("...) and is tried again after RAG_AI_BREAKER_SECONDS")
 
 
+@pytest.mark.parametrize("said, limit, shown", [
+    ("The server said the model is busy in your region.", 40,
+     "The server said the model is busy in..."),
+    ("Overloaded, try again later...", 400, "Overloaded, try again later..."),
+    ("x" * 50, 20, "x" * 17 + "..."),
+])
+def test_an_error_shown_short_is_cut_at_a_word_and_says_so(said: str, limit: int,
+                                                          shown: str) -> None:
+    assert shortened(AIError(said), limit) == shown
+
+
 def test_a_breaker_belongs_to_the_server_it_was_opened_for(ai_settings, standin: StandIn,
                                                            passages) -> None:
     """A base URL with nothing behind it opens its model's breaker; fixed, the setting names

@@ -185,6 +185,26 @@ def test_consensus_with_every_models_stream_cut_short_quotes_the_passages(
     assert all(model in notice for model in (PRIMARY, FALLBACK, FP8)), notice
 
 
+def test_consensus_with_every_draft_cut_short_names_each_model_and_its_whole_reason(
+        corpus: StandIn) -> None:
+    """However long the reasons, the notice names every model with what became of its
+    draft, a reason cut short ending at a word."""
+    said = ("Capacity temporarily exceeded for this model in the region serving your account, "
+            "please try again in a few minutes or pick a model with more capacity available")
+    corpus.error_event(3, message=said, times=None)
+    out = ask("--strategy", "consensus")
+    notice = out["notice"]
+    assert notice.startswith("The language models are unavailable; these are quoted passages "
+                             "(No model gave a whole answer. ")
+    reasons = dict(part.split(": ", 1) for part in notice.split(
+        "No model gave a whole answer. ", 1)[1].removesuffix(").").split("; "))
+    assert set(reasons) == {PRIMARY, FALLBACK, FP8}, notice
+    for model, reason in reasons.items():
+        assert reason.startswith(f"answer interrupted: Workers AI is out of capacity for {model} ")
+        assert reason.endswith("...")  # cut, at a word
+        assert reason.removesuffix("...").split()[-1] in said.replace(",", "").split()
+
+
 # --- on an OpenAI-compatible server ----------------------------------------------------------
 
 

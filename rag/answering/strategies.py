@@ -199,6 +199,14 @@ class _Draft:
     error: AIError | None = None
 
 
+def no_whole_answer(drafts: Sequence[_Draft]) -> TransientAIError:
+    """The error for drafts all cut short or empty, each model's with what became of its draft:
+    shown short, it keeps every model's name and reason, as a chain of fallbacks does."""
+    failures = [(d.model, TransientAIError(d.record.notice or "an empty answer")) for d in drafts]
+    return TransientAIError("No model gave a whole answer. " + "; ".join(
+        f"{model}: {error}" for model, error in failures), failures=failures)
+
+
 def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
               config: StrategyConfig, embedder: Embedder) -> Iterator[str]:
     models = list(dict.fromkeys(config.consensus_models))
@@ -227,8 +235,7 @@ def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
             raise every_model_failed(failures)
         # every draft cut short or empty: the models failed, not the question, and the
         # answerer quotes the passages instead, as when they fail outright
-        raise TransientAIError("No model gave a whole answer. " + "; ".join(
-            f"{d.model}: {d.record.notice or 'an empty answer'}" for d in drafts))
+        raise no_whole_answer(drafts)
     scores = agreement([d.text for d in answered], len(request.passages), embedder)
     best = max(range(len(answered)), key=lambda i: (scores[i] if scores else 0.0, -i))
     chosen = answered[best]

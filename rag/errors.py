@@ -31,6 +31,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 
 class RagError(Exception):
@@ -71,6 +72,27 @@ def _cut(text: str, limit: int) -> str:
 def first_sentence(exc: BaseException, limit: int = 200) -> str:
     """The error's first sentence, cut to `limit` characters: short enough to show inline."""
     return _cut(str(exc).split(". ")[0].rstrip("."), limit)
+
+
+#: how advice names the number of passages a question retrieves: the option or field the
+#: request set it by, else the setting
+_top_k_named: ContextVar[str] = ContextVar("top_k_named", default="RAG_TOP_K")
+
+
+@contextmanager
+def top_k_named(name: str | None) -> Iterator[None]:
+    """Within the block, advice to lower the passages retrieved names `name` ("--top-k", the
+    API's "top_k"): what the request was given; None, a request that gave none, RAG_TOP_K."""
+    token = _top_k_named.set(name or "RAG_TOP_K")
+    try:
+        yield
+    finally:
+        _top_k_named.reset(token)
+
+
+def top_k_name() -> str:
+    """What set the passages retrieved, as advice names it (`top_k_named`)."""
+    return _top_k_named.get()
 
 
 class ConfigError(RagError):

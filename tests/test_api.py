@@ -276,6 +276,22 @@ async def test_streamed_answers_from_a_slow_model_carry_keepalives_clients_ignor
     assert text.strip() and chunks_read[-1].choices[0].finish_reason == "stop"
 
 
+@pytest.mark.parametrize(("asked", "named"), [({"top_k": 3}, "the request's top_k"),
+                                               ({}, "RAG_TOP_K")])
+async def test_a_prompt_too_large_names_the_field_the_request_set_its_passages_by(
+        open_engine, standin, asked: dict, named: str) -> None:
+    engine = open_engine(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN, workers_ai_fallback_models=[],
+                         cloudflare_base_url=f"{standin.url}/client/v4", cache=False)
+    async with client(engine) as api:
+        await upload(api, ("guide.pdf", guide()))
+        standin.fail(413, 5021, times=None)
+        response = await api.post("/ask", json={
+            "question": "How much sunlight do tomatoes need?", **asked})
+    notice = response.json()["notice"]
+    assert f"Lower {named} or RAG_AI_MAX_TOKENS" in notice, notice
+
+
 async def test_the_openai_sdk_finds_the_citations_on_the_last_chunk_whatever_its_options(
         api: httpx.AsyncClient) -> None:
     """The loop docs/api.md shows keeps the last chunk's extras: the usage chunk, asked for,

@@ -216,6 +216,27 @@ def test_passages_too_large_name_the_setting_that_set_their_number(
     assert f"Lower RAG_CHUNK_TOKENS or {named}," in warning and not_named not in warning
     service.reranker.close()
 
+@pytest.mark.parametrize(("option", "variable", "named"), [
+    (["--top-k", "3"], {}, "--top-k"),  # the command's option, which the user gave
+    ([], {"RAG_TOP_K": "3"}, "RAG_TOP_K")])
+def test_passages_too_large_name_the_option_the_command_was_given(
+        rerank_settings, library, standin, monkeypatch, option, variable, named):
+    env = {"RAG_DATA_DIR": str(rerank_settings.data_dir), "RAG_EMBEDDER": "workers-ai",
+           "RAG_RERANK": "workers-ai", "RAG_RERANK_CANDIDATES": "1",
+           "CLOUDFLARE_ACCOUNT_ID": ACCOUNT, "CLOUDFLARE_API_TOKEN": TOKEN,
+           "CLOUDFLARE_BASE_URL": rerank_settings.cloudflare_base_url, **variable}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(library)]).exit_code == 0
+    standin.fail(413, 3006, times=None, model=RERANKER)
+    assert runner.invoke(app, ["search", QUESTION, *option]).exit_code == 0
+    log = rerank_settings.data_dir / "logs" / "rag.jsonl"
+    (warning,) = [json.loads(line)["message"] for line in log.read_text().splitlines()
+                  if "keeping the fused order" in line]
+    assert f"Lower RAG_CHUNK_TOKENS or {named}, or shorten the question." in warning
+
+
 def test_an_answer_survives_a_failing_reranker_and_is_not_cached(rerank_settings, services,
                                                                  standin):
     plain, _ = services

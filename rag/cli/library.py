@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.engine import discovery
+from rag.errors import top_k_named
 from rag.settings import Settings, make_folders
 from rag.types import LOCAL_USER
 
@@ -119,14 +120,16 @@ class LocalLibrary:
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> dict[str, Any]:
-        return self.service.find(query, top_k, mode, doc_id, source,  # type: ignore[arg-type]
-                                 user=LOCAL_USER).as_json()
+        with top_k_named("--top-k" if top_k else None):
+            return self.service.find(query, top_k, mode, doc_id,  # type: ignore[arg-type]
+                                     source, user=LOCAL_USER).as_json()
 
     def ask(self, question: str, top_k: int | None,
             strategy: str | None = None) -> AnswerStream:
         # the local command is this machine's user, as a loopback client of the engine is
-        return _LocalAnswer(self.service.ask(question, top_k, user=LOCAL_USER,
-                                             strategy=strategy))  # type: ignore[arg-type]
+        with top_k_named("--top-k" if top_k else None):  # the answer's stream keeps it
+            return _LocalAnswer(self.service.ask(question, top_k, user=LOCAL_USER,
+                                                 strategy=strategy))  # type: ignore[arg-type]
 
     def documents(self) -> list[dict[str, Any]]:
         return [asdict(d) for d in self.service.documents()]

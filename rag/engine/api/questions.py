@@ -24,7 +24,7 @@ from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, questi
 from rag.engine.api.errors import ApiError, from_rag_error, responses, unexpected
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
-from rag.errors import EMPTY_QUERY, InputTooLongError, RagError
+from rag.errors import EMPTY_QUERY, InputTooLongError, RagError, top_k_named
 from rag.service import RagService
 from rag.types import Answer, SearchResult, as_stored
 
@@ -39,6 +39,7 @@ _END = object()
 # and `rag ask` tells a slow answer from a hung engine by it.
 KEEPALIVE_SECONDS = 15.0
 KEEPALIVE = b": still working\n\n"
+REQUEST_TOP_K = "the request's top_k"  # what advice to retrieve fewer passages names
 
 
 async def in_thread(engine: Engine, work: Callable[[], Any]) -> Any:
@@ -249,8 +250,9 @@ async def search(body: SearchRequest, engine: EngineDep, caller: CallerDep,
         view = question_view(engine, name, caller, body.query, asked_in="query",
                              empty=EMPTY_QUERY,
                              refusals=lambda view: refuse_unsearchable(view, body))
-        return view.find(body.query, body.top_k, body.mode, body.doc_id, body.source,
-                         user=caller.user)
+        with top_k_named(REQUEST_TOP_K if body.top_k else None):
+            return view.find(body.query, body.top_k, body.mode, body.doc_id, body.source,
+                             user=caller.user)
 
     return (await in_thread(engine, work)).as_json()
 
@@ -284,8 +286,9 @@ async def ask(body: AskRequest, request: Request, engine: EngineDep, caller: Cal
 
     def work(client_gone: threading.Event) -> Answer:
         view = question_view(engine, name, caller, body.question, mode=body.mode)
-        return view.ask(body.question, body.top_k, history, user=caller.user,
-                        strategy=body.strategy, reader_gone=client_gone)
+        with top_k_named(REQUEST_TOP_K if body.top_k else None):  # the answer's stream keeps it
+            return view.ask(body.question, body.top_k, history, user=caller.user,
+                            strategy=body.strategy, reader_gone=client_gone)
 
     if not body.stream:
         return await whole_answer(engine, work, request)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from rag.errors import AIError, PermanentAIError, TransientAIError
+from rag.errors import AIError, PermanentAIError, TransientAIError, top_k_name
 
 TRANSIENT_STATUSES = {408, 409, 425, 429}
 # a 400 in these words is the context window: vLLM's "This model's maximum context length is
@@ -28,7 +28,7 @@ UNROUTED_PHRASES = ("unexpected endpoint",)
 # a request too large for the model, by kind of call: only the settings that shrink that one
 TOO_LARGE_ADVICE = {
     "chat": ("The prompt plus the answer budget is too large for {model} {said}. Lower "
-             "RAG_TOP_K or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the model's "
+             "{top_k} or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the model's "
              "window."),
     "embedding": ("The texts are too large for the embedding model {model} {said}. At "
                   "ingest, lower RAG_CHUNK_TOKENS, or RAG_EMBED_BATCH_SIZE when the server "
@@ -121,7 +121,8 @@ class FailedCall:
         advice = TOO_LARGE_ADVICE.get(self.call, TOO_LARGE_ADVICE["chat"])
         items_setting = self.items_setting or ITEMS_SETTING.get(self.call, "")
         return self.refused_model(advice.format(model=self.model, said=self.said,
-                                                items_setting=items_setting))
+                                                items_setting=items_setting,
+                                                top_k=top_k_name()))
 
     def no_such_model(self) -> ModelRefusedError:
         return self.refused_model(f"{self.provider} has no model {self.model!r} {self.said}. "

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.errors import PermanentAIError
+from rag.errors import PermanentAIError, top_k_name
 from rag.providers.cloudflare import pricing
 from rag.providers.cloudflare.catalog import RERANK_MAX_TOKENS
 from rag.providers.cloudflare.client import (
@@ -99,8 +99,9 @@ class WorkersAIReranker(Reranker):
 def passages_setting(sent: int, top_k: int) -> str:
     """The setting that set how many passages a search reranks, for the advice when they are
     too large: the retriever sends the best max(RAG_RERANK_CANDIDATES, top_k), so no more
-    than top_k means top_k did (lowering the candidates would send as many)."""
-    return "RAG_RERANK_CANDIDATES" if sent > top_k else "RAG_TOP_K"
+    than top_k means top_k did (lowering the candidates would send as many), by the name
+    the request gave it (`--top-k`, the API's `top_k`, else RAG_TOP_K)."""
+    return "RAG_RERANK_CANDIDATES" if sent > top_k else top_k_name()
 
 
 def _ranking(rows: Any, n_contexts: int, model: str) -> list[tuple[int, float]]:

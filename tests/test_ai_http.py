@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -288,9 +289,34 @@ def test_connection_refused_is_transient_and_names_the_fix(ai_settings, fake_clo
     settings = ai_settings.model_copy(
         update={"cloudflare_base_url": f"http://127.0.0.1:{port}/client/v4"})
     emb = embedder(settings, fake_clock, max_attempts=2)
-    with pytest.raises(TransientAIError, match="Could not connect.*Check CLOUDFLARE_BASE_URL"):
+    with pytest.raises(TransientAIError, match=re.escape(
+            f"Nothing listens at http://127.0.0.1:{port}: start the server there, or fix "
+            "CLOUDFLARE_BASE_URL.")):
         emb.embed_documents(["some text"])
     assert len(fake_clock.sleeps) == 1
+
+
+def test_through_a_gateway_nothing_listening_names_the_gateways_base_url(ai_settings):
+    """No request goes to CLOUDFLARE_BASE_URL then: it is not the setting to fix."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = ai_settings.model_copy(update={
+        "cloudflare_ai_gateway_id": "gw", "cloudflare_base_url": ai_settings.cloudflare_base_url,
+        "cloudflare_ai_gateway_base_url": f"http://127.0.0.1:{port}/v1"})
+    with pytest.raises(TransientAIError) as info:
+        embedder(settings, max_attempts=1).embed_documents(["some text"])
+    assert str(info.value).endswith(f"Nothing listens at http://127.0.0.1:{port}: start the "
+                                    "server there, or fix CLOUDFLARE_AI_GATEWAY_BASE_URL.")
+
+
+def test_a_host_name_not_found_says_to_check_its_spelling(ai_settings):
+    settings = ai_settings.model_copy(
+        update={"cloudflare_base_url": "http://no-such-host.invalid/client/v4"})
+    with pytest.raises(TransientAIError) as info:
+        embedder(settings, max_attempts=1).embed_documents(["some text"])
+    assert str(info.value).endswith("The host of http://no-such-host.invalid was not found: "
+                                    "check CLOUDFLARE_BASE_URL for a mistyped name.")
 
 
 @pytest.mark.parametrize(("status", "code", "hint"), [

@@ -407,6 +407,32 @@ def test_a_redirect_names_its_location_and_the_base_url_setting(settings, raw, p
     assert "301" in str(info.value) and len(raw.requests) == 1
 
 
+@pytest.mark.parametrize(("provider", "base", "location", "moved"), [
+    ("openai", "/v1", "https://127.0.0.1:{port}/v1/embeddings", "https://127.0.0.1:{port}/v1"),
+    ("openai", "", "/v1/embeddings", "http://127.0.0.1:{port}/v1"),  # a base without its /v1
+    ("workers-ai", "/client/v4", f"https://127.0.0.1:{{port}}/client/v4/accounts/{ACCOUNT}/ai/"
+     f"run/{EMBED}", "https://127.0.0.1:{port}/client/v4")])
+def test_a_redirect_to_the_same_route_on_another_base_names_the_base_to_set(
+        settings, raw, provider, base, location, moved):
+    """The address redirected to holds the route (`/embeddings`): set as the base URL, the
+    route would be added twice."""
+    port = raw.url.rsplit(":", 1)[1]
+    raw.script(Reply(status="308 Permanent Redirect", chunked=False,
+                     headers={"location": location.format(port=port)}))
+    if provider == "openai":
+        http, url, hint = openai_http(settings.model_copy(
+            update={"openai_base_url": raw.url + base})), f"{raw.url}{base}/embeddings", (
+            "OPENAI_BASE_URL")
+    else:
+        http, url, hint = cloudflare_http(settings), chat_url(settings, EMBED), (
+            "CLOUDFLARE_BASE_URL")
+    with pytest.raises(PermanentAIError) as info, \
+            http.call(model=EMBED, endpoint="run", kind="embedding") as stats:
+        http.post_json(url, {"text": ["a"]}, stats)
+    assert str(info.value).endswith(
+        f"Redirects are not followed: set {hint} to {moved.format(port=port)}.")
+
+
 @pytest.mark.parametrize(("kind", "advice"), [
     ("embedding", "RAG_CHUNK_TOKENS"), ("guard", "Shorten the question"),
     ("rerank", "RAG_RERANK_CANDIDATES")])

@@ -30,7 +30,8 @@ def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
     """An `AIHttp` for `settings.openai_base_url`, with a Bearer key only when one is set."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     return open_http(settings, provider=PROVIDER, credentials_hint=CREDENTIALS_HINT,
-                     url_hint="OPENAI_BASE_URL", route_advice=BASE_URL_ADVICE,
+                     url_hint="OPENAI_BASE_URL", base_url=settings.openai_base_url,
+                     route_advice=BASE_URL_ADVICE,
                      secret_headers={"Authorization": f"Bearer {key}"} if key else {},
                      secrets=[key] if key else [], transport=transport,
                      max_connections=max_connections,

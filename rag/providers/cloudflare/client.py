@@ -15,7 +15,6 @@ from rag.types import is_count
 
 PROVIDER = "Workers AI"
 CREDENTIALS_HINT = "CLOUDFLARE_API_TOKEN (Workers AI Read + Edit) and CLOUDFLARE_ACCOUNT_ID"
-URL_HINT = "CLOUDFLARE_BASE_URL (CLOUDFLARE_AI_GATEWAY_BASE_URL through a gateway)"
 
 
 def require_credentials(settings: Any, what: str = "Workers AI") -> None:
@@ -66,12 +65,21 @@ def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None,
     if settings.cloudflare_ai_gateway_id and gateway_token is not None:
         secret_headers["cf-aig-authorization"] = f"Bearer {gateway_token.get_secret_value()}"
         secrets.append(gateway_token.get_secret_value())
+    url_setting, base_url = base_url_setting(settings)
     return open_http(settings, provider=PROVIDER, credentials_hint=CREDENTIALS_HINT,
-                     url_hint=URL_HINT,
+                     url_hint=url_setting, base_url=base_url,
                      secret_headers=secret_headers, secrets=secrets, transport=transport,
                      max_connections=max_connections, policy=policy,
                      error_policy=workers_ai_errors(settings), read_headers=read_cloudflare_headers,
                      server=calls_go_to(settings))
+
+
+def base_url_setting(settings: Any) -> tuple[str, str]:
+    """(the setting the requests' base URL is, its value): the gateway's when one is set,
+    since no request then goes to CLOUDFLARE_BASE_URL."""
+    if settings.cloudflare_ai_gateway_id:
+        return "CLOUDFLARE_AI_GATEWAY_BASE_URL", settings.cloudflare_ai_gateway_base_url
+    return "CLOUDFLARE_BASE_URL", settings.cloudflare_base_url
 
 
 def calls_go_to(settings: Any) -> str:

@@ -98,6 +98,7 @@ class AIHttp:
         provider: name used in messages and logs ("Workers AI", "OpenAI-compatible server").
         credentials_hint: the settings to check after a 401/404, e.g. "CLOUDFLARE_API_TOKEN".
         url_hint: the setting to check when nothing answers, e.g. "OPENAI_BASE_URL".
+        base_url: that setting's value, from which a redirect's advice makes the one to set.
         route_advice: what to check when an answer is in no shape the API has (another path
             of the server sent it), as a sentence.
         secrets: strings that must never appear in a message or log line.
@@ -108,9 +109,9 @@ class AIHttp:
     """
 
     def __init__(self, clients: ClientPool, policy: RetryPolicy, *, provider: str,
-                 credentials_hint: str, url_hint: str = "the base URL", route_advice: str = "",
-                 secrets: Sequence[str] = (), error_policy: ErrorPolicy | None = None,
-                 read_headers: HeaderReader | None = None,
+                 credentials_hint: str, url_hint: str = "the base URL", base_url: str = "",
+                 route_advice: str = "", secrets: Sequence[str] = (),
+                 error_policy: ErrorPolicy | None = None, read_headers: HeaderReader | None = None,
                  breakers: Breakers | None = None, server: str = "") -> None:
         self.server = server
         self.clients = clients
@@ -118,6 +119,7 @@ class AIHttp:
         self.provider = provider
         self.credentials_hint = credentials_hint
         self.url_hint = url_hint
+        self.base_url = base_url
         self.route_advice = f" {route_advice}" if route_advice else ""
         self.error_policy = error_policy
         self.read_headers = read_headers
@@ -297,7 +299,8 @@ class AIHttp:
         if 300 <= response.status_code < 400:
             raise self._redacted(redirected(
                 response.status_code, response.headers.get("location", ""),
-                provider=self.provider, model=stats.model, url_hint=self.url_hint))
+                provider=self.provider, model=stats.model, url_hint=self.url_hint,
+                sent_to=str(response.request.url), base_url=self.base_url))
 
     def _absorb(self, response: httpx.Response, stats: CallStats) -> None:
         stats.status = response.status_code
@@ -342,7 +345,7 @@ def _is_json(response: httpx.Response) -> bool:
 
 def open_http(settings: Any, *, provider: str, credentials_hint: str,
               secret_headers: Mapping[str, str], secrets: Sequence[str],
-              url_hint: str = "the base URL", route_advice: str = "",
+              url_hint: str = "the base URL", base_url: str = "", route_advice: str = "",
               transport: httpx.BaseTransport | None = None,
               max_connections: int = CONNECTIONS_PER_PROVIDER,
               policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
@@ -366,7 +369,7 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
 
     return AIHttp(ClientPool(make, max_connections),
                   policy or RetryPolicy.from_settings(settings), provider=provider,
-                  credentials_hint=credentials_hint, url_hint=url_hint,
+                  credentials_hint=credentials_hint, url_hint=url_hint, base_url=base_url,
                   route_advice=route_advice, secrets=secrets,
                   error_policy=error_policy, read_headers=read_headers,
                   breakers=breakers_for(settings), server=server)

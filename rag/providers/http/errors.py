@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -195,14 +196,38 @@ def reports_failure(data: Any) -> bool:
         "data" in data or "response" in data)
 
 
-def redirected(status: int, location: str, *, provider: str, model: str,
-               url_hint: str) -> PermanentAIError:
+def redirected(status: int, location: str, *, provider: str, model: str, url_hint: str,
+               sent_to: str = "", base_url: str = "") -> PermanentAIError:
     """A 3xx: redirects are not followed (a credential must not go where it was not sent),
-    so the base URL itself is wrong, which no retry fixes."""
+    so the base URL itself is wrong, which no retry fixes. The advice is the base URL that
+    reaches the address redirected to, when that address is the request's on another base
+    (https for http, a /v1 added): the address itself would get the route added twice."""
     where = f" to {location}" if location else ""
+    moved = moved_base(base_url, sent_to, location)
+    fix = (f"set {url_hint} to {moved}" if moved
+           else f"fix {url_hint} to the address it redirects to")
     return PermanentAIError(
         f"{provider} redirected the request for {model} (HTTP {status}{where}). Redirects are "
-        f"not followed: fix {url_hint} to the address it redirects to.", status=status)
+        f"not followed: {fix}.", status=status)
+
+
+def moved_base(base_url: str, sent_to: str, location: str) -> str | None:
+    """The base URL whose requests go where `location` sent the one to `sent_to`: the
+    location without the route the request added to `base_url` (`/chat/completions`); None
+    when it does not end with that route, or the request was not made on `base_url`."""
+    try:
+        base, sent = httpx.URL(base_url), httpx.URL(sent_to)
+        target = sent.join(location)
+    except (httpx.InvalidURL, TypeError):
+        return None
+    base_path = base.path.rstrip("/")
+    route = sent.path[len(base_path):]
+    if not (base_url and location and (sent.scheme, sent.netloc) == (base.scheme, base.netloc)
+            and sent.path.startswith(base_path) and route and target.path.endswith(route)
+            and not target.query):
+        return None
+    return str(target.copy_with(path=target.path[:-len(route)] or "/", userinfo=b"",
+                                fragment=None)).rstrip("/")
 
 
 def _normalise_code(code: Any) -> int | str | None:
@@ -269,11 +294,35 @@ def map_transport_error(exc: httpx.HTTPError, *, provider: str, model: str,
         text = (f"{provider} did not answer in time for {model} ({type(exc).__name__}). "
                 "Try again, or raise RAG_AI_READ_TIMEOUT_SECONDS.")
     elif isinstance(exc, httpx.ConnectError):
-        text = f"Could not connect to {provider} for {model} ({exc}). Check {url_hint}."
+        text = f"Could not connect to {provider} for {model} ({exc}). " + unreached(exc, url_hint)
     else:
         text = (f"The connection to {provider} broke while calling {model} "
                 f"({type(exc).__name__}: {exc}).")
     return TransientAIError(text)
+
+
+def unreached(exc: httpx.ConnectError, url_hint: str) -> str:
+    """What to check when no connection was made: a refusal means nothing listens at that
+    host and port (a server not started, a wrong port); a name not found, a mistyped host."""
+    try:
+        server = str(exc.request.url.copy_with(userinfo=b"", path="/", query=None,
+                                               fragment=None)).rstrip("/")
+    except RuntimeError:  # an error raised without its request
+        server = ""
+    if server and _caused_by(exc, ConnectionRefusedError):
+        return f"Nothing listens at {server}: start the server there, or fix {url_hint}."
+    if server and _caused_by(exc, socket.gaierror):
+        return f"The host of {server} was not found: check {url_hint} for a mistyped name."
+    return f"Check {url_hint}."
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, kind):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 class NoTextInTime(httpx.ReadTimeout):

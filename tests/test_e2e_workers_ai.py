@@ -496,3 +496,18 @@ def test_the_app_uploads_and_answers_through_workers_ai(ui: AppTest, standin: St
     assert sources.label == f"Sources ({len(last['citations'])})"
     listed = " ".join(shown(m.value) for m in sources.markdown)
     assert "[1] Kettle manual" in listed and "kettle.md" in listed
+
+
+def test_the_apps_advice_on_a_prompt_too_large_names_its_top_k_slider(
+        ui: AppTest, standin: StandIn) -> None:
+    """The page always sends its slider's number of passages, so the slider is what to lower,
+    not the setting the slider only starts from."""
+    kettle = f"# Kettle manual\n\n{KETTLE}\n".encode()
+    upload(ui, [("kettle.md", kettle, "text/markdown")])
+    for model in (PRIMARY, *ui.session_state["_ctx"].options.fallbacks):
+        standin.fail(413, 5021, times=None, route="run", model=model)
+    ui.chat_input[0].set_value(QUESTION).run()
+    assert not ui.exception
+    said = " ".join(shown(e.value) for kind in ("warning", "error", "caption", "markdown")
+                    for e in getattr(ui.chat_message[1], kind))
+    assert "Lower the sidebar's top-k or RAG_AI_MAX_TOKENS" in said, said

@@ -16,6 +16,7 @@ from rag.errors import (
     RateLimited,
     ReaderGone,
     no_room,
+    top_k_named,
 )
 from rag.text.sanitize import clean
 from rag.types import Answer, describe_strategy, searched_for
@@ -61,6 +62,8 @@ FIRST_STEPS = (
     "Ask about the documents listed on the left; add your own with Upload. Each answer cites "
     "the passages it rests on, [1], [2], down to the page, and **Sources** opens them. A "
     "follow-up (\"and the second one?\") is read with the questions before it.")
+
+SIDEBAR_TOP_K = "the sidebar's top-k"  # what advice to retrieve fewer passages names
 
 
 def render(ctx: Context) -> None:
@@ -189,7 +192,8 @@ def stream_answer(ctx: Context, question: str, history: list[dict], messages: li
     with st.sidebar:  # not beside the answer, whose elements then sit where a redraw puts them
         st.fragment(redraw_once_ended, run_every=REDRAW_SECONDS)(ended)
     try:
-        with abandoned_on_stop(reader_gone.set):
+        # the page always sends its slider's number: advice to lower it names the slider
+        with abandoned_on_stop(reader_gone.set), top_k_named(SIDEBAR_TOP_K):
             answer = ctx.view.ask(question, ctx.options.top_k, history, session=session_id(),
                                   user=ctx.identity.account, strategy=ctx.options.strategy,
                                   reader_gone=reader_gone)

@@ -592,6 +592,19 @@ def test_phrases_rank_above_scattered_words(svc, tmp_path: Path) -> None:
             "stand.txt"), mode
 
 
+def test_a_name_is_looked_up_in_the_library_on_each_engine(svc, tmp_path: Path) -> None:
+    """A name the question writes ("CUDA", "GPU") and no passage given holds is looked up in
+    the whole collection by its terms: held in another form ("GPUs"), it is no unmentioned
+    word; written nowhere, it is."""
+    folder = tmp_path / "names"
+    folder.mkdir()
+    (folder / "gpus.txt").write_text("Two GPUs share the PostgreSQL server's memory.")
+    (folder / "cpu.txt").write_text("The garbage collector frees memory on the CPU.")
+    svc.ingest([folder])
+    asked = "How does the garbage collector handle CUDA GPU memory in PostgreSQL?"
+    assert svc.retriever.unheld(asked, []) == ("CUDA",)
+
+
 def test_a_collection_indexed_before_phrases_is_searched_as_before(
         settings, embedder, engine, corpus: Path) -> None:
     first = open_service(settings, embedder, engine)

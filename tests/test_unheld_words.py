@@ -79,3 +79,20 @@ def test_a_code_written_with_brackets_is_never_quoted_cut(sample_library) -> Non
     asked = "Does section 4(d) apply to me?"
     assert sample_library.retriever.unheld(asked, []) == ()
     assert "do not mention" not in "".join(sample_library.ask(asked))
+
+
+def test_a_name_the_vocabulary_knows_and_the_library_never_writes_is_unheld(
+        sample_library) -> None:
+    """"CUDA" and "GPU" are words of the model's vocabulary, written as names are (in
+    capitals): the sample documents never write them, and the question shares its other
+    words with the R FAQ. Names the library writes, and everyday words it does not, are
+    never said to be unmentioned."""
+    retriever = sample_library.retriever
+    asked = "How does R's garbage collector handle CUDA GPU memory?"
+    assert retriever.unheld(asked, retriever.search(asked, 5)) == ("CUDA", "GPU")
+    text = "".join(sample_library.ask(asked))
+    assert hedge(text) == not_mentioned(["CUDA", "GPU"])
+    assert retriever.unheld("Which GPUs does the MiniLM model run on?", []) == ("GPUs",)
+    for held in ("Does R run on Windows?", "What does the Apache License say about patents?",
+                 "Does an automobile handle memory?", "WHAT IS CUDA?"):
+        assert retriever.unheld(held, retriever.search(held, 5)) == (), held

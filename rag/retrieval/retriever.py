@@ -25,7 +25,7 @@ from rag.retrieval.rescoring import SentenceRescorer
 from rag.stores import word_vectors
 from rag.stores.base import ChunkStore
 from rag.stores.fusion import ScoredIds
-from rag.text import lexical, spelling
+from rag.text import lexical, names, spelling
 from rag.text.contents import is_contents
 from rag.text.identifiers import (
     defines_in_a_line,
@@ -252,14 +252,37 @@ class Retriever:
     def unheld(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
         """The question's words the vocabulary does not know (a name, an option, a slip)
         that none of `hits` writes, even a letter apart, and no passage of the library holds,
-        as the question writes them; and its codes and names ("E9999", "retry_timeout_ms")
-        that neither writes as asked."""
+        and the words it writes as names ("CUDA", "PostgreSQL", `names.named_words`) that
+        neither holds in any form, as the question writes them, in its order; then its codes
+        and names ("E9999", "retry_timeout_ms") that neither writes as asked."""
         texts = [_written(hit) for hit in hits]
         words = [word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
                  if not self._holds(word)]
+        words += self._unheld_names(question, texts)
+        words.sort(key=question.find)
         codes = [code for code in identifiers(question) if code not in words
                  and not any(writes(text, code) for text in texts)][:UNHELD_LOOKUPS]
         return tuple(words + [code for code in codes if not self._holds_code(code)])
+
+    def _unheld_names(self, question: str, texts: Sequence[str]) -> list[str]:
+        """The words the question writes as names, that the vocabulary knows (the others are
+        `unwritten`'s), that none of `texts` holds and no passage of the library holds, in any
+        of their forms (`names.writes_name`, `names.name_forms`)."""
+        unknown = set(spelling.unknown_words(question))
+        named = [name for name in names.named_words(question)
+                 if folded(name).lower() not in unknown]
+        if not named:
+            return []
+        unsaid = [name for name in named
+                  if not any(names.writes_name(text, name) for text in texts)]
+        return [name for name in unsaid[:UNHELD_LOOKUPS] if not self._holds_any(name)]
+
+    def _holds_any(self, name: str) -> bool:
+        """Whether a passage of the library holds one of the name's forms (a name of no term:
+        it cannot tell)."""
+        vector = lexical.query_vector(" ".join(names.name_forms(name)),
+                                      self.store.lexical_scheme)
+        return not vector[0] or bool(self.store.sparse_side(vector, 1))
 
     def _writing(self, query: str, code: str, taken: set[str], doc_id: str | None,
                  source: str | None, *, defining: bool = False) -> Hit | None:

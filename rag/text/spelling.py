@@ -180,6 +180,12 @@ def _apart_in(word: str, text: str) -> set[str]:
             and letter_apart(word, other)}
 
 
+def capitalised_apart(word: str, text: str) -> bool:
+    """Whether `text` writes capitalised a word a letter apart from `word` (folded), not
+    `word` itself: a name written otherwise ("Wang" of "Wand", "Levi" of "Lev")."""
+    return any(_capitalised_in(other, text) for other in _apart_in(word, text) - {word})
+
+
 def as_written(question: str, word: str, replacement: str) -> str:
     """The question with `word` (as a whole word, in any case) written as `replacement`,
     capitalised as it was."""

@@ -17,6 +17,9 @@ from rag.text.names import named_words, spells_out, writes_name
     # everyday words, a word opening a sentence and a Roman numeral are no names
     ("How does an automobile handle memory? Which car is it?", ()),
     ("What happened after World War II? Did US troops stay?", ("World", "War", "US")),
+    # a dictionary's word in capitals is stressed, but a short one may be an acronym
+    ("How OFTEN should I descale the kettle? It NEVER heats.", ()),
+    ("Does the SAFE mode use RAM or the GPU?", ("RAM", "GPU")),
     # the question's case says nothing: all in capitals, or a title's
     ("WHAT IS CUDA?", ()),
     ("How Do I Bake Sourdough Bread?", ()),

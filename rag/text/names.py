@@ -9,6 +9,10 @@ CUDA GPU memory?" of R's manuals). Its case says it is a name: written in capita
 sentence ("Kubernetes", "Microsoft"). An everyday word is written in lower case
 ("automobile", "handle") and says nothing of the sort, whatever the library writes.
 
+A word in capitals that the dictionary lists, of EMPHASIS_LETTERS or more, is a word
+stressed ("how OFTEN should I descale it?", "it NEVER starts"), not an acronym; a shorter one
+is as often an acronym ("US", "RAM", "IT") and stays a name.
+
 A question in capitals says nothing by its case, nor does one capitalising each of its words
 (a title: "How Do I Bake Sourdough Bread?"), whose capitalised words are then no names; its words in
 capitals or with a capital inside still are. A Roman numeral ("II", "VIII") is a number, and a
@@ -41,6 +45,7 @@ _LETTER_RUN = re.compile(r"[^\W\d_]+")
 # processing unit"); a shorter one's letters open two words in a row too often by chance
 SPELT_IN_LOWER_CASE = 3
 TITLE_WORDS = 3  # fewer words capitalised say nothing of a title: "Who founded Microsoft?"
+EMPHASIS_LETTERS = 4
 
 
 @lru_cache(maxsize=8192)
@@ -58,10 +63,18 @@ def named_words(question: str) -> tuple[str, ...]:
         if (len(word) < SHORTEST or word.lower() in STOP_WORDS or _NUMERAL.fullmatch(word)
                 or word in found):
             continue
+        if _in_capitals(word) and _stressed(word):
+            continue
         if (_in_capitals(word) or _has_inner_capital(word)
                 or (not opens and not titled and word[0].isupper())):
             found.append(word)
     return tuple(found)
+
+
+def _stressed(word: str) -> bool:
+    """Whether `word`, in capitals, is a dictionary's word written so for stress ("OFTEN",
+    "NEVER"), not an acronym: one of EMPHASIS_LETTERS or more."""
+    return len(word) >= EMPHASIS_LETTERS and word.lower() in spelling.dictionary_words()
 
 
 def _written_words(question: str) -> list[tuple[str, bool]]:

@@ -1502,3 +1502,44 @@ def test_a_sentence_opening_with_the_option_asked_about_is_quoted(embedder) -> N
         said = quote(embedder, f"What does {asked} do?", [*persistent, options])
         assert said.startswith("--persist Go to interactive mode after reading a file named "
                                "on the command line. [3]"), asked
+
+
+# R-ints' reference of `R CMD check`'s environment variables: each entry's sentence, then the
+# line saying its default
+CHECK_VARIABLES = (
+    "_R_CHECK_PKG_SIZES_\nShould du be used to find the installed sizes of packages? Default: "
+    "true if du is\nfound.\n_R_CHECK_PKG_SIZES_THRESHOLD_\nThreshold used for "
+    "_R_CHECK_PKG_SIZES_ (in Mb). Default: 5\n_R_CHECK_DOC_SIZES_\nShould qpdf be used to "
+    "check the installed sizes of PDFs? Default: true if qpdf\nis found.\n"
+    "_R_CHECK_CLEAN_VIGN_TEST_\nShould the vign_test directory be removed if the test is "
+    "successful? Default:\ntrue.\n")
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_labelled_value_is_quoted_with_the_sentence_it_follows(embedder, stored: bool) -> None:
+    """"Default: 5" is a piece of its own, too short to quote alone: the answer asked for the
+    default quoted the entry's sentence without it."""
+    manual = (_stored(CHECK_VARIABLES, embedder) if stored
+              else Hit("d0", "R-ints.pdf", 60, "c0", 1.0, CHECK_VARIABLES))
+    said = quote(embedder, "What does _R_CHECK_PKG_SIZES_THRESHOLD_ default to?", [manual])
+    assert "Threshold used for _R_CHECK_PKG_SIZES_ (in Mb). Default: 5 [1]" in said, said
+    # the entry asked about, with its default, is the best: quoted alone when one is room
+    said = quote(embedder, "What is the default of _R_CHECK_CLEAN_VIGN_TEST_?", [manual],
+                 max_sentences=1)
+    assert said == ("_R_CHECK_CLEAN_VIGN_TEST_ Should the vign_test directory be removed if "
+                    "the test is successful? Default: true. [1]")
+
+
+def test_only_a_labelled_value_joins_the_sentence_before_it() -> None:
+    """Not a bare number or word (a page's, a running head's), not a line after a heading,
+    a cross-reference's names, a sentence's opening words or a definition list's entry."""
+    text = ("Threshold used for the installed sizes (in Mb). Default: 5\nType: int\n\n55\n\n"
+            "The check runs twice. Tools\n\n8.2 Options\nDefault: 7\n\nThe cache is cleared "
+            "at exit.\nSee also: clean, purge.\nFor example: purge all\n\nusers: members may "
+            "log in.\nstaff: members may write to /usr/local.")
+    said = [c.text for c in _passage_sentences(1, Hit("d0", "a.txt", None, "c0", 1.0, text))]
+    assert said == ["Threshold used for the installed sizes (in Mb). Default: 5 Type: int",
+                    "55", "The check runs twice.", "Tools", "8.2 Options", "Default: 7",
+                    "The cache is cleared at exit.", "See also: clean, purge.",
+                    "For example: purge all", "users: members may log in.",
+                    "staff: members may write to /usr/local."]

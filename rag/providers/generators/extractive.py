@@ -39,7 +39,7 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -163,6 +163,17 @@ _CLAUSE_AFTER = re.compile(r"[,;:] (?:although|but|and|which|while|so|where|wher
 # a list's introduction this short ("Some possible reasons:", "For example:") says nothing
 # without the sentence before it
 _LIST_INTRODUCTION_WORDS = 6
+# a value a label names, as a manual's entry ends on it: "Default: 5", "Type: int", "Long
+# form: coefficients(object)."; the label one or two plain words, not a term a definition
+# list defines ("RAG_TOP_K: ...", "users: ...") nor a sentence's opening ("They all said:
+# ...", "For example: ...")
+_LABELLED_VALUE = re.compile(r"(?P<label>[A-Z][A-Za-z]*(?: [a-z]+)?):[ \t]+(?P<value>\S.*)",
+                             re.DOTALL)
+_LABELLED_VALUE_WORDS = 8
+# "See also: dlmread, textscan.": the names of other entries, which the sentence does not hold
+_CROSS_REFERENCE_LABEL = re.compile(r"see\b", re.IGNORECASE)
+# a sentence's end, before a closing bracket or quote: what a labelled value may follow
+_SENTENCE_END = re.compile(r"[.!?][)\"”’']*$")
 
 
 def not_mentioned(words: Sequence[str]) -> str:
@@ -235,13 +246,27 @@ def _quotable(by_passage: list[list[_Candidate]], sentences_only: bool) -> list[
     return quotable
 
 
+def _is_labelled_value(text: str) -> bool:
+    """Whether a piece is a value its label names, a few words in all: "Default: 5", "Type:
+    int", "Default: false (but true for CRAN submission checks)." Not a sentence after a
+    label ("Scene: The sun is at its highest."), which says something of its own."""
+    found = _LABELLED_VALUE.fullmatch(text)
+    if (found is None or len(text.split()) > _LABELLED_VALUE_WORDS
+            or _CROSS_REFERENCE_LABEL.match(text)
+            or lexical.STOP_WORDS & set(found.group("label").lower().split())):
+        return False
+    value = found.group("value")
+    return len(value.split()) == 1 or not value[:1].isupper()
+
+
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     """A passage's whole sentences. A chunk after a document's first can begin inside a
     sentence (its overlap with the chunk before, a cut at a line's end): its first piece is
     such a fragment and is dropped, unless it is a list entry ("video: ..."). Ingest marks
     such chunks (`Hit.opens_inside_sentence`); of a chunk stored before it did, a first piece
     that starts in lower case is taken for one. So is a last piece that ends on a comma or a
-    word in lower case, with no stop."""
+    word in lower case, with no stop. A labelled value after a sentence ("... (in Mb).",
+    then "Default: 5") goes on that sentence's candidate (`_is_labelled_value`)."""
     found = split(hit.text, code_fence=hit.code_fence)
     inside = hit.opens_inside_sentence
     if inside is None:
@@ -270,7 +295,14 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     # a later chunk of a definition list may open inside an entry (its second paragraph,
     # "Note that ..."): until its first entry or heading, whose the passage cannot say
     continues = hit.position > 0 and bool(defined_terms(hit.text))
-    for i, s in enumerate(found, start=len(candidates)):
+    labelled = False  # whether a labelled value may join the last candidate
+    for s in found:
+        if labelled and _is_labelled_value(s.text):
+            # alone it says nothing ("Default: 5"), and is quoted, and scored, with the
+            # sentence whose subject it qualifies, which keeps its vector and its match
+            candidates[-1] = replace(candidates[-1], text=f"{candidates[-1].text} {s.text}")
+            continue
+        i = len(candidates)
         # code is never a title, however few its words ("```\nls -a\n```")
         titled = not is_code(s.text) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
@@ -286,6 +318,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                                      match=matches.get((s.start, s.end)),
                                      outline=" ".join(text for _, text in outline),
                                      cut_short=cut_short and s is found[-1]))
+        labelled = (not titled and not is_code(s.text)
+                    and _SENTENCE_END.search(s.text) is not None)
         if titled:
             heading = s.text
             level = len(s.text) - len(s.text.lstrip("#")) or _OUTLINE_DEPTH

@@ -58,13 +58,26 @@ def sized_pdf(lines: Sequence[tuple[float, str]]) -> bytes:
 def typed_pdf(lines: Sequence[str]) -> bytes:
     """A one-page PDF drawing each line in 10-point Helvetica, and what stands between
     backticks (left out; a line may leave its last one open) in Courier, a typewriter font,
-    a line each from the top down."""
+    a line each from the top down; a "⇒" or a "•" in the Symbol font, as TeX draws them in
+    its own."""
     drawn = []
     for n, line in enumerate(lines):
-        runs = "".join(f"/F{1 + k % 2} 10 Tf ({_escape(text)}) Tj "
+        runs = "".join(_typed_run(text, font=1 + k % 2)
                        for k, text in enumerate(line.split("`")) if text)
         drawn.append(f"BT 40 {800 - 12 * n} Td {runs}ET\n")
     return _pages_pdf([_stream_object("".join(drawn).encode())])
+
+
+def _typed_run(text: str, font: int) -> str:
+    """Drawing `text` in font /F`font`, each "⇒" and "•" in it in the Symbol font (/F3)."""
+    drawn = f"/F{font} 10 Tf (" + _escape(text) + ") Tj "
+    for symbol, code in _SYMBOL_CODES.items():
+        drawn = drawn.replace(symbol, f") Tj /F3 10 Tf ({code}) Tj /F{font} 10 Tf (")
+    return drawn
+
+
+# their codes in the Symbol font's encoding
+_SYMBOL_CODES = {"⇒": "\\336", "•": "\\267"}
 
 
 def pictured_pdf(images: Sequence[tuple[float, float, float, float]], lines: Sequence[str] = (),
@@ -130,12 +143,13 @@ def _stream_object(data: bytes, filters: str | None = None) -> bytes:
     return b"<< /Length %d%s >>\nstream\n" % (len(data), declared) + data + b"\nendstream"
 
 
-_COURIER = "/F2 << /Type /Font /Subtype /Type1 /BaseFont /Courier >>"
+_COURIER = ("/F2 << /Type /Font /Subtype /Type1 /BaseFont /Courier >> "
+            "/F3 << /Type /Font /Subtype /Type1 /BaseFont /Symbol >>")
 
 
 def _pages_pdf(streams: Sequence[bytes]) -> bytes:
     """A PDF with one page for each content stream object (dictionary and data), whose text
-    is drawn in Helvetica (/F1) or Courier (/F2)."""
+    is drawn in Helvetica (/F1), Courier (/F2) or Symbol (/F3)."""
     page_ids = [4 + 2 * n for n in range(len(streams))]
     kids = " ".join(f"{pid} 0 R" for pid in page_ids)
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",

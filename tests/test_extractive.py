@@ -1543,3 +1543,17 @@ def test_only_a_labelled_value_joins_the_sentence_before_it() -> None:
                     "The cache is cleared at exit.", "See also: clean, purge.",
                     "For example: purge all", "users: members may log in.",
                     "staff: members may write to /usr/local."]
+
+
+def test_a_reference_entrys_signature_heads_its_description(embedder) -> None:
+    """A manual's reference entry: its signatures fenced ("idivide (x, y, op)"), then its
+    description, which does not name the function again. The signatures head the entry:
+    the answer opens at the description, not at the signature's arguments."""
+    manual = Hit("d0", "octave.pdf", 61, "c0", 1.0,
+                 "So, the result of int32 (5) ./ int32 (8) is 1.\n```\nidivide (x, y, op)\n```\n"
+                 "Integer division with different rounding rules.\nThe standard behavior of "
+                 "integer division is to round the result to the nearest integer.\n```\n"
+                 "quit\nquit cancel\nquit (status)\n```\nQuit the current Octave session.")
+    answer = quote(embedder, "What does idivide do?", [manual], max_sentences=2)
+    assert answer.startswith("Integer division with different rounding rules. [1]")
+    assert "```" not in answer and "(x, y, op)" not in answer

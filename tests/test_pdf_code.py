@@ -92,3 +92,64 @@ def test_the_answer_quotes_the_sentence_after_a_listing_without_the_code(
     answer = "".join(service.ask("Why do I need PROTECT in C code?"))
     assert "If you create an R object in your C code, you must tell R" in answer
     assert "} If you create" not in answer
+
+
+def test_a_listing_whose_comments_are_in_the_texts_font_is_one_block() -> None:
+    """Texinfo sets a C comment in its roman: the code before the comment decides."""
+    text = text_of(["The types are from", "`enum {",
+                    "`CTXT_TOPLEVEL = 0, /*` toplevel context */",
+                    "`CTXT_NEXT = 1, /*` target for next */",
+                    "`CTXT_BROWSER = 16, /*` return target on exit from browser */", "`};",
+                    "where the bit is on wherever function closures are involved."])
+    assert ("```\nenum {\nCTXT_TOPLEVEL = 0, /* toplevel context */\n"
+            "CTXT_NEXT = 1, /* target for next */\n"
+            "CTXT_BROWSER = 16, /* return target on exit from browser */\n};\n```") in text
+
+
+def test_an_examples_result_arrows_are_in_its_block() -> None:
+    """Texinfo draws "⇒" in a symbol font, on a line of its own or before the value."""
+    text = text_of(["Query an existing variable:", "`x = single (1);", "`flintmax (x)",
+                    "⇒` 16777216", "`[q, r] = deal (1, 2)", "⇒", "`q = 1",
+                    "See also: intmax."])
+    assert ("variable:\n```\nx = single (1);\nflintmax (x)\n⇒ 16777216\n[q, r] = deal (1, 2)\n"
+            "⇒\nq = 1\n```\nSee also") in text
+
+
+def test_a_signature_is_fenced_apart_from_its_description() -> None:
+    text = text_of(["So, the result of int32 (5) ./ int32 (8) is 1.", "`idivide (x, y, op)",
+                    "Integer division with different rounding rules."])
+    assert "```\nidivide (x, y, op)\n```" in text
+    assert sentences(text)[-1] == "Integer division with different rounding rules."
+
+
+def test_option_terms_stay_with_their_description() -> None:
+    """A definition list's terms: the sentence after them is their description."""
+    text = text_of(["Specify the file of macros for use by makeinfo.", "`--traditional",
+                    "`--braindead", "For compatibility with matlab, set initial values.",
+                    "Run the configure script with", "`--with-tcl-config=/opt/tcl.sh",
+                    "`--with-tk-config=/opt/tk.sh", "If you need Tk, use them."])
+    assert "```\n--traditional" not in text
+    assert sentences(text)[1] == (
+        "--traditional --braindead For compatibility with matlab, set initial values.")
+    assert "```\n--with-tcl-config=/opt/tcl.sh\n--with-tk-config=/opt/tk.sh\n```" in text
+
+
+def test_a_sentences_punctuation_in_the_texts_font_is_prose() -> None:
+    """A stop, a bracket or a colon in the text's font after a name set in the typewriter font
+    is a sentence's ("config.site)") or a definition list term's ("box:"); the code beside it
+    is the block."""
+    text = text_of(["This needed setting (e.g. in", "`config.site`)", "`AR=gcc-ar",
+                    "`RANLIB=gcc-ranlib", "For other compilers one may need more."])
+    assert "config.site)\n```\nAR=gcc-ar\nRANLIB=gcc-ranlib\n```" in text
+    text = text_of(["For example:", "`figure ();", "`plot (1:10);", '`box`: `"off" | {"on"}',
+                    "Control whether the legend has a box."])
+    assert '```\nfigure ();\nplot (1:10);\n```\nbox: "off" | {"on"}' in text
+
+
+def test_code_leading_a_sentence_in_the_texts_font_stays_prose() -> None:
+    for lines in (["The types are listed below.", "`CTXT_FUNCTION = 4` is set wherever closures",
+                   "`CTXT_CCODE = 8` is set for other functions."],
+                  # a list's bullet in a symbol font, as TeX draws it
+                  ["Lists are written with bullets.", "•` x <- c(1, 2)", "•` y <- x[1]",
+                   "Both are assignments."]):
+        assert "```" not in text_of(lines)

@@ -75,6 +75,10 @@ _WRAPPABLE_MARKERS = [re.compile(rf"^[ \t]*{marker}[ \t]", re.MULTILINE)
 # a number closed by a stop, six words at most (a longer line is a list's step), no code
 # or "8.3 on.exit", "7.3 .Internal and .Primitive": a function's dotted name as the title
 _DOTTED_NAME = r"(?:\.[A-Za-z]\w*(?:\.\w+)*|[A-Za-z]\w*(?:\.\w+)+)(?:\(\))?"
+# a call with a space before its "(" and its outputs assigned, if any: `is_signature`
+_OUTPUTS = r"(?:(?:\[[^\]]*\]|[A-Za-z_]\w*)\s*=\s*)?"
+_SIGNATURE = re.compile(_OUTPUTS + r"[A-Za-z_][\w.]*\s\(.*\)")
+_SIGNED_NAME = re.compile(_OUTPUTS + r"([A-Za-z_][\w.]*)(?:\s|$)")
 _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}"
@@ -420,6 +424,26 @@ def is_operator_line(line: str) -> bool:
     """Whether a line holds operators only, a note in parentheses after them at most ("* /",
     "+ - (binary)"): a line of a table of them."""
     return _OPERATOR_LINE.match(line) is not None
+
+
+def is_signature(line: str) -> bool:
+    """Whether a line is a reference entry's signature: a call with a space before its "(",
+    as GNU's manuals write it, its outputs assigned ("idivide (x, y, op)", "[q, r] = deconv
+    (y, a)"), the line heading an entry its description follows."""
+    return _SIGNATURE.fullmatch(line.strip()) is not None
+
+
+def signed_name(sentence: str) -> str | None:
+    """The function a code block of signatures heads the entry of ("quit", "quit cancel",
+    "quit (status)": "quit"), if it is one: every line names it, one at least as a call."""
+    if not is_code(sentence):
+        return None
+    lines = [line for line in sentence.split("\n")[1:] if line.strip() and line.strip("`")]
+    names = {found.group(1) if (found := _SIGNED_NAME.match(line.strip())) else None
+             for line in lines}
+    if len(names) != 1 or None in names or not any(is_signature(line) for line in lines):
+        return None
+    return names.pop()
 
 
 def is_log_record(sentence: str) -> bool:

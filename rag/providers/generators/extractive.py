@@ -68,6 +68,7 @@ from rag.text.sentences import (
     is_log_record,
     item_text,
     leans_back,
+    signed_name,
     split,
     without_bullet,
 )
@@ -295,19 +296,22 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     # a later chunk of a definition list may open inside an entry (its second paragraph,
     # "Note that ..."): until its first entry or heading, whose the passage cannot say
     continues = hit.position > 0 and bool(defined_terms(hit.text))
-    labelled = False  # whether a labelled value may join the last candidate
+    joinable = False  # whether a labelled value may join the last candidate
     for s in found:
-        if labelled and _is_labelled_value(s.text):
+        if joinable and _is_labelled_value(s.text):
             # alone it says nothing ("Default: 5"), and is quoted, and scored, with the
             # sentence whose subject it qualifies, which keeps its vector and its match
             candidates[-1] = replace(candidates[-1], text=f"{candidates[-1].text} {s.text}")
             continue
         i = len(candidates)
-        # code is never a title, however few its words ("```\nls -a\n```")
-        titled = not is_code(s.text) and (
+        # code is never a title, however few its words ("```\nls -a\n```"), but for a
+        # reference entry's signatures ("idivide (x, y, op)"): they head its description,
+        # which does not name the function again, and the answer opens at that
+        titled = (not is_code(s.text) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
             or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
             or _is_table_header(hit.text, s) or _is_question_line(hit.text, s))
+        ) or signed_name(s.text) is not None
         if titled:
             entry = ""
         elif (labelled := ENTRY_LABEL.match(s.text)) and _starts_line(hit.text, s):
@@ -318,7 +322,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                                      match=matches.get((s.start, s.end)),
                                      outline=" ".join(text for _, text in outline),
                                      cut_short=cut_short and s is found[-1]))
-        labelled = (not titled and not is_code(s.text)
+        joinable = (not titled and not is_code(s.text)
                     and _SENTENCE_END.search(s.text) is not None)
         if titled:
             heading = s.text

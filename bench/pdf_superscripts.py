@@ -4,7 +4,7 @@ Every page of the shared manuals (../shared/data/pdfs/real) and of the sample R 
 the folder holds it) is read with pdfium's bounded text as ingest reads it, its footnotes set
 after its text (`ingest/formats/pdf_footnotes.py`), then with footnote marks left out and
 exponents written (`ingest/formats/pdf_superscripts.py`), a mark whose footnote the page holds
-being a mark whatever it follows: per file, the footnotes found, the marks left out, the
+being a mark after a name or a number: per file, the footnotes found, the marks left out, the
 exponents written, and the seconds each way takes (best of `--rounds`); then a random sample
 of the changes to read by eye.
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pypdfium2 as pdfium
+
+from ingest.formats.pdf_footnotes import footnotes_apart
+from ingest.formats.pdf_superscripts import char_indexes
 from ingest.loaders import load_bytes
 from rag.service import build_service
 from tests.conftest import fresh_settings
@@ -14,6 +18,9 @@ from tests.pdfgen import with_content_stream
 TEXT, MARK = "/F1 11 Tf 0 Ts", "/F1 7 Tf 4 Ts"  # the text, and a mark raised in it
 NOTE, NOTE_NUMBER = "/F1 9 Tf 0 Ts", "/F1 7 Tf 3 Ts"  # a footnote, and its number
 SMALL_CODE = "/F2 9 Tf 0 Ts"
+SMALL = "/F1 8 Tf 0 Ts"  # small print on the text's baseline
+LINE_NUMBER = "/F1 6 Tf 0 Ts"  # a listing's line number
+INLINE_MARK = "/F1 7 Tf 2 Ts"  # a note's number raised a little: pdfium keeps it on its line
 
 Line = list[tuple[str, str]]
 
@@ -61,8 +68,8 @@ def test_a_footnote_s_number_alone_on_its_line_and_a_page_number_under_the_notes
         [(TEXT, "The DESCRIPTION file holds basic information about the package, in")],
         [(TEXT, "the following format"), (MARK, "4"), (TEXT, " and in that order:")],
         [], [],
-        [(NOTE_NUMBER, "4")],  # a number raised apart from its note's words reads as a line
-        [(NOTE, "false positives are possible, but only a handful have been seen.")],
+        # pdfium reads a number raised above its note's words as a line of its own
+        note("4", "false positives are possible, but only a handful have been seen."),
         [(TEXT, "12")],  # the page's number, at the text's size
     ]])
     assert text_of(pdf) == [(
@@ -70,6 +77,121 @@ def test_a_footnote_s_number_alone_on_its_line_and_a_page_number_under_the_notes
         "the following format and in that order:\n12\n\n"
         "false positives are possible, but only a handful have been seen.",
         "false positives are possible, but only a handful have been seen.")]
+
+
+def test_a_small_page_number_over_a_footer_line_is_no_footnote() -> None:
+    pdf = pages_of([[
+        [(TEXT, "Chapter 1 reports the revenue of the otter division in the last quarter.")],
+        [], [],
+        [(SMALL, "12")],  # the page's number set small, a footer's title under it
+        [(TEXT, "Annual Report 2024")],
+    ], [
+        [(TEXT, "Chapter two explains how the heron colony was counted in spring.")],
+        [], [],
+        [(NOTE_NUMBER, "1"), (TEXT, " See page 12.")],  # its words at the text's size
+    ]])
+    assert text_of(pdf) == [
+        ("Chapter 1 reports the revenue of the otter division in the last quarter.\n"
+         "12\nAnnual Report 2024", ""),
+        ("Chapter two explains how the heron colony was counted in spring.\n1\n See page 12.",
+         "")]
+
+
+def test_small_numbers_on_lines_of_their_own_at_a_page_s_foot_stay_in_its_text() -> None:
+    column = [
+        [(TEXT, "The counts per site are listed in small print below.")],
+        [(SMALL, "120")], [(SMALL, "45")], [(SMALL, "7")],  # a column of figures
+        [(SMALL, "Total of the three sites above.")],
+    ]
+    raised = [
+        [(TEXT, "Body text about the numbat followed by a small numbers table.")],
+        [], [],
+        *([(NOTE_NUMBER, str(n))] for n in range(1, 6)),  # each a line above the next
+    ]
+    above = [
+        [(TEXT, "The chart below shows the rainfall of a single year.")],
+        [], [],
+        [(LINE_NUMBER, "7")],  # a chart's label a line above the caption: no note's number
+        [(SMALL, "Rainfall in millimetres at the moose station.")],
+    ]
+    assert text_of(pages_of([column, raised, above])) == [
+        ("The counts per site are listed in small print below.\n120\n45\n7\n"
+         "Total of the three sites above.", ""),
+        ("Body text about the numbat followed by a small numbers table.\n1\n2\n3\n4\n5", ""),
+        ("The chart below shows the rainfall of a single year.\n7\n"
+         "Rainfall in millimetres at the moose station.", "")]
+
+
+def test_each_word_a_page_s_footnotes_take_out_of_its_text_is_a_note_s() -> None:
+    pdf = pages_of([[
+        [(TEXT, "The ordered function creates such factors, but is otherwise identical")],
+        [], [],
+        note("1", "Note that tapply() also works in this case."),
+        [(NOTE, "It is seldom needed.")],
+        note("2", "See the appendix."),
+        [(NOTE_NUMBER, "3")],  # a number with no words of its own: the notes end above it
+    ], [
+        [(TEXT, "Body text about the numbat followed by a small numbers table.")],
+        [], [],
+        *([(NOTE_NUMBER, str(n))] for n in range(1, 4)),
+        note("4", "A note under the table."),
+    ], [
+        [(TEXT, "Chapter 1 reports the revenue of the otter division in the last quarter.")],
+        [], [],
+        [(SMALL, "12")],
+        [(TEXT, "Annual Report 2024")],
+    ]])
+    document = pdfium.PdfDocument(pdf)
+    numbers = []
+    for page in document:
+        textpage = page.get_textpage()
+        text = textpage.get_text_bounded()
+        body, _, notes = footnotes_apart(textpage, text, char_indexes(text, textpage))
+        textpage.close()
+        taken = [word for note in notes for word in (note.number, *note.text.split())]
+        assert sorted(body.split() + taken) == sorted(text.split())
+        numbers.append([note.number for note in notes])
+    document.close()
+    assert numbers == [["1", "2"], [], []]
+
+
+def test_a_listing_numbered_by_line_at_a_page_s_foot_is_no_footnote() -> None:
+    code = ["def read_config(path):", "result = {}", "for line in open(path):",
+            "key = line.split(sep, 1)", "return result"]
+    typed = [[(TEXT, "Each key is read on its own line, as in the example below:")], [],
+             *([(LINE_NUMBER, f"{n} "), (SMALL_CODE, line)] for n, line in enumerate(code, 1))]
+    steps = ["Unpack the sources.", "Run the configure script.", "Run make."]
+    plain = [[(TEXT, "The steps are these, in order:")], [],
+             *([(LINE_NUMBER, f"{n} "), (SMALL, step)] for n, step in enumerate(steps, 1))]
+    raised = [[(TEXT, "Energy is conserved, as Noether showed for all such cases.")], [],
+              *([(INLINE_MARK, str(n)), (NOTE, f" See {name}.")]  # raised: notes
+                for n, name in enumerate(["Noether", "Hilbert", "Klein"], 1))]
+    urls = [[(TEXT, "The sources are on CRAN and on the project's site.")], [],
+            *([(INLINE_MARK, str(n)), (SMALL_CODE, f" https://{site}")]  # raised: notes
+              for n, site in enumerate(["cran.r-project.org", "www.r-project.org"], 1))]
+    read = text_of(pages_of([typed, plain, raised, urls]))
+    assert read[0] == (
+        "Each key is read on its own line, as in the example below:\n"
+        "1 def read_config(path):\n2 result = {}\n3 for line in open(path):\n"
+        "4 key = line.split(sep, 1)\n5 return result", "")
+    assert read[1] == ("The steps are these, in order:\n1 Unpack the sources.\n"
+                       "2 Run the configure script.\n3 Run make.", "")
+    assert read[2][1] == "See Noether.\n\nSee Hilbert.\n\nSee Klein."
+    assert read[3][1] == "https://cran.r-project.org\n\nhttps://www.r-project.org"
+
+
+def test_footnotes_set_side_by_side_are_notes_of_their_own() -> None:
+    pdf = pages_of([[
+        [(TEXT, "Body of the page mentions the tapir species.")],
+        [], [],
+        [(INLINE_MARK, "1"), (NOTE, " Left column note on the ibex. "), (INLINE_MARK, "2"),
+         (NOTE, " Right column note on the yak, 3 of them.")],
+        [(INLINE_MARK, "3"), (NOTE, " Left second note on the emu. "), (INLINE_MARK, "4"),
+         (NOTE, " Right second note on the gnu.")],
+    ]])
+    assert text_of(pdf)[0][1] == (
+        "Left column note on the ibex.\n\nRight column note on the yak, 3 of them.\n\n"
+        "Left second note on the emu.\n\nRight second note on the gnu.")
 
 
 def test_a_page_without_footnotes_is_read_as_it_is() -> None:
@@ -99,6 +221,21 @@ def test_digits_raised_after_a_word_whose_footnote_is_on_the_page_are_its_mark()
     ]])
     assert text_of(pdf)[0][0].splitlines()[0] == (
         "Windows may write UCS-2LE or just possibly UTF-16LE, and an area in cm^2 is none.")
+
+
+def test_an_exponent_of_a_footnote_s_number_after_a_formula_s_symbol_stays_one() -> None:
+    pdf = pages_of([[
+        [(TEXT, "A circle satisfies x"), (MARK, "2"), (TEXT, " + y"), (MARK, "2"),
+         (TEXT, " = r"), (MARK, "2"), (TEXT, ", as (a + b)"), (MARK, "2"),
+         (TEXT, " and E = mc"), (MARK, "2"), (TEXT, " are, in gcc 10"), (MARK, "1")],
+        [(TEXT, "as in UTF-16LE"), (MARK, "2"), (TEXT, ".")],
+        [], [],
+        note("1", "Euclid gives the first note."),
+        note("2", "Archimedes gives the second note."),
+    ]])
+    assert [" ".join(line.split()) for line in text_of(pdf)[0][0].splitlines()[:2]] == [
+        "A circle satisfies x^2 + y^2 = r^2, as (a + b)^2 and E = mc^2 are, in gcc 10",
+        "as in UTF-16LE."]
 
 
 def test_a_sentence_a_footnote_interrupts_is_quoted_whole_and_the_note_cited_on_its_page(

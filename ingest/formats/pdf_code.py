@@ -84,7 +84,7 @@ def code_fenced(textpage, text: str, indexes: Sequence[int] | None
     if indexes is None:
         return text, indexes
     lines = [(found.start(), found.group()) for found in _LINE.finditer(text) if found.group()]
-    typed = [_typewriter_line(textpage, line, indexes[start:start + len(line)])
+    typed = [typewriter_line(textpage, line, indexes[start:start + len(line)])
              for start, line in lines]
     written = [bool(line.strip()) for _, line in lines]
     if not any(typed) or sum(written) - sum(typed) < MIN_PROSE_LINES:
@@ -98,7 +98,7 @@ def code_fenced(textpage, text: str, indexes: Sequence[int] | None
     return _fenced(text, list(indexes), lines, runs)
 
 
-def _typewriter_line(textpage, line: str, indexes: Sequence[int]) -> bool:
+def typewriter_line(textpage, line: str, indexes: Sequence[int]) -> bool:
     """Whether a line's code is drawn in a typewriter font, and it is no index's entry: its
     letters and digits, but a trailing comment's, since Texinfo sets a comment in the text's
     roman ("int callflag; /* The context type */") and a result's arrow ("⇒ 16777216") or a

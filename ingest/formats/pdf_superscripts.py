@@ -14,8 +14,9 @@ a year ("in 2019¹"), a version or decimal ("Python 3.11²") or a number a label
 after another number ("2³¹", "ISO/IEC 60559¹") are read off the page: a mark when a footnote
 of that number starts a line of the page (its own number raised above its first word), else
 an exponent, "2^31". Digits whose footnote the page sets at its foot (`pdf_footnotes`, which
-takes it out of the text) are its mark, whatever they follow ("UTF-16LE¹"). Subscripts
-("H₂O") and digits of the text's own size are left as they are.
+takes it out of the text) are its mark after a name or a number ("UTF-16LE¹", "gcc 10¹⁰⁷"),
+and an exponent after a letter ("x²"), two in lower case ("mc²") or a bracket's end.
+Subscripts ("H₂O") and digits of the text's own size are left as they are.
 
 The page's text is pdfium's bounded text, which leaves out most line breaks pdfium generates
 where a raised character sits apart from its line ("y²" then ", in"): its characters are found
@@ -45,6 +46,9 @@ MAX_DIGITS = 3  # a raised number is at most this long
 SYMBOL_CHARS = 40  # looked back over at most
 _SYMBOL_BEFORE = re.compile(rf"[^\s(\[{{=+\-−*/]{{1,{SYMBOL_CHARS}}}$")
 _EXPONENT_BASE = re.compile(r"[\d.,]*[^\W\d_]{1,2}|.*[)\]]")
+# what an exponent follows even where the page has a footnote of its number: a letter or two
+# in lower case ("x", "2x", "mc", "cm"), a bracket's end; not a name ("UTF-16LE", "UCS-2")
+_FORMULA_SYMBOL = re.compile(r"[\d.,]*(?:[^\W\d_]|[^\W\d_A-Z]{2})|.*[)\]]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # numbers that take a footnote's mark rather than an exponent
 YEARS = range(1000, 2100)
@@ -139,11 +143,14 @@ class _Page:
     def is_exponent(self, start: int, end: int) -> bool:
         """Whether digits raised at `start` are an exponent (of "x", "cm", "2xy", "(a+b)",
         "2") rather than a footnote's mark. Digits whose footnote the page sets at its foot
-        (`noted`) are its mark, whatever they follow ("UTF-16LE¹")."""
+        (`noted`) are its mark after a name or a number ("UTF-16LE¹", "gcc 10¹⁰⁷"), not after
+        a formula's symbol ("x²", "mc²", "(a+b)²")."""
         base = self.base_of(start) + 1
         symbol = _SYMBOL_BEFORE.search(self.text, max(0, base - SYMBOL_CHARS), base)
-        if symbol is None or self.text[start:end] in self.noted:
+        if symbol is None:
             return False
+        if self.text[start:end] in self.noted and not _FORMULA_SYMBOL.fullmatch(symbol.group()):
+            return False  # its footnote is at the page's foot, and it follows a name or number
         if _NUMBER.fullmatch(symbol.group()):
             if _takes_marks(symbol.group(), self.text[max(0, symbol.start() - LABEL_CHARS):
                                                       symbol.start()]):

@@ -394,17 +394,10 @@ def test_a_redirect_names_its_location_and_the_base_url_setting(settings, raw, p
     location = "https://api.example.com/client/v4/accounts"
     raw.script(Reply(status="301 Moved Permanently", chunked=False,
                      headers={"location": location, "content-type": "text/html"}))
-    if provider == "openai":
-        settings = settings.model_copy(update={"openai_api_key": SecretStr("sk-test")})
-        http, url, hint = openai_http(settings), f"{raw.url}/v1/embeddings", "OPENAI_BASE_URL"
-    else:
-        http, url, hint = cloudflare_http(settings), chat_url(settings, EMBED), (
-            "CLOUDFLARE_BASE_URL")
-    with pytest.raises(PermanentAIError) as info, \
-            http.call(model=EMBED, endpoint="run", kind="embedding") as stats:
-        http.post_json(url, {"text": ["a"]}, stats)
-    assert location in str(info.value) and hint in str(info.value)
-    assert "301" in str(info.value) and len(raw.requests) == 1
+    settings = settings.model_copy(update={"openai_api_key": SecretStr("sk-test")})
+    error, hint = redirected_embedding(settings, raw, provider, "/v1")
+    assert location in error and hint in error
+    assert "301" in error and len(raw.requests) == 1
 
 
 @pytest.mark.parametrize(("provider", "base", "location", "moved"), [
@@ -419,18 +412,23 @@ def test_a_redirect_to_the_same_route_on_another_base_names_the_base_to_set(
     port = raw.url.rsplit(":", 1)[1]
     raw.script(Reply(status="308 Permanent Redirect", chunked=False,
                      headers={"location": location.format(port=port)}))
+    settings = settings.model_copy(update={"openai_base_url": raw.url + base})
+    error, hint = redirected_embedding(settings, raw, provider, base)
+    assert error.endswith(f"Redirects are not followed: set {hint} to {moved.format(port=port)}.")
+
+
+def redirected_embedding(settings, raw, provider: str, base: str) -> tuple[str, str]:
+    """The error an embedding request the server redirects fails with, and the base URL
+    setting of `provider`."""
     if provider == "openai":
-        http, url, hint = openai_http(settings.model_copy(
-            update={"openai_base_url": raw.url + base})), f"{raw.url}{base}/embeddings", (
-            "OPENAI_BASE_URL")
+        http, url, hint = openai_http(settings), f"{raw.url}{base}/embeddings", "OPENAI_BASE_URL"
     else:
         http, url, hint = cloudflare_http(settings), chat_url(settings, EMBED), (
             "CLOUDFLARE_BASE_URL")
     with pytest.raises(PermanentAIError) as info, \
             http.call(model=EMBED, endpoint="run", kind="embedding") as stats:
         http.post_json(url, {"text": ["a"]}, stats)
-    assert str(info.value).endswith(
-        f"Redirects are not followed: set {hint} to {moved.format(port=port)}.")
+    return str(info.value), hint
 
 
 @pytest.mark.parametrize(("kind", "advice"), [

@@ -255,8 +255,9 @@ def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int],
 
 # what a sentence's second part may open with, where a new one does not
 _GOES_ON = frozenset(",;:)]}—–")
-# prose in lower case: words, not code ("labels <- paste(...)") or a listing's line
-_OPENS_PROSE_IN_LOWER_CASE = re.compile(r"[a-z]+,? [a-z]+,? [a-z]+\b")
+# prose in lower case: words, an aside's bracket opening one ("that generic (and S4"), not
+# code ("labels <- paste(...)") or a listing's line
+_OPENS_PROSE_IN_LOWER_CASE = re.compile(r"[a-z]+,? \(?[a-z]+,? \(?[a-z]+\b")
 # a list's item in parentheses: "(a) ", "(iv) ", "(2) "
 _PARENTHESISED_MARK = re.compile(r"\((?:\d{1,3}|[a-z]|[ivx]{1,5})\)\s", re.IGNORECASE)
 

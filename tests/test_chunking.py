@@ -399,6 +399,22 @@ def test_a_sentence_a_page_s_footnotes_interrupt_is_finished_from_the_next_page(
             (25, after.text, True, None)]
 
 
+def test_a_page_opening_on_an_aside_in_lower_case_goes_on_with_the_page_before(
+        embedder) -> None:
+    """An aside's bracket among the next page's first words ("that generic (and S4 ...") is
+    still a sentence's second part, which its page's footnotes do not end."""
+    body = ("R_possible_dispatch first checks an internal table to see if any S4 methods "
+            "are set for")
+    notes = "The table is kept in the methods namespace."
+    page = Page(25, f"{body}\n\n{notes}", notes=notes)
+    after = Page(26, "that generic (and S4 dispatch is currently enabled), and if so proceeds "
+                     "to S4 dispatch.\nAll primitives are in the base namespace.")
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc([page, after]))
+    assert chunks[0].text == (f"{body}\nthat generic (and S4 dispatch is currently enabled), "
+                              "and if so proceeds to S4 dispatch.")
+    assert (chunks[-1].page, chunks[-1].opens_inside_sentence) == (26, True)
+
+
 def test_a_parenthesis_after_a_heading_or_opening_an_item_begins_anew(embedder) -> None:
     chunker = Chunker(embedder.token_counter(), 200, 30, 254)
     cases = [

@@ -1557,3 +1557,20 @@ def test_a_reference_entrys_signature_heads_its_description(embedder) -> None:
     answer = quote(embedder, "What does idivide do?", [manual], max_sentences=2)
     assert answer.startswith("Integer division with different rounding rules. [1]")
     assert "```" not in answer and "(x, y, op)" not in answer
+
+
+def test_a_tables_last_row_is_whole_where_ingest_says_the_passage_ends_no_sentence(
+        embedder) -> None:
+    """A table ending its page's body has no stop to end on (its footnotes set after it):
+    where ingest marked that the chunk stops inside no sentence, its last row is quoted; of a
+    chunk stored without the mark, a last piece ending on a word in lower case is taken for
+    a sentence the chunk's end cut."""
+    table = ("Currently SEXPTYPEs 0:10 and 13:25 are in use.\n\nno SEXPTYPE Description\n"
+             "0 NILSXP NULL\n1 SYMSXP symbols\n2 LISTSXP pairlists\n3 CLOSXP closures\n"
+             "4 ENVSXP environments\n5 PROMSXP promises\n6 LANGSXP language objects\n"
+             "10 LGLSXP logical vectors\n13 INTSXP integer vectors\n14 REALSXP numeric vectors")
+    question = "Which SEXPTYPE number is used for closures?"
+    marked = Hit("d0", "R-ints.pdf", 6, "c0", 1.0, table, closes_inside_sentence=False)
+    assert "3 CLOSXP closures" in quote(embedder, question, [marked])
+    unmarked = replace(marked, closes_inside_sentence=None)
+    assert "CLOSXP" not in quote(embedder, question, [unmarked])

@@ -266,7 +266,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     such a fragment and is dropped, unless it is a list entry ("video: ..."). Ingest marks
     such chunks (`Hit.opens_inside_sentence`); of a chunk stored before it did, a first piece
     that starts in lower case is taken for one. So is a last piece that ends on a comma or a
-    word in lower case, with no stop. A labelled value after a sentence ("... (in Mb).",
+    word in lower case, with no stop, where ingest did not mark whether the chunk stops inside
+    a sentence (`Hit.closes_inside_sentence`). A labelled value after a sentence ("... (in Mb).",
     then "Default: 5") goes on that sentence's candidate (`_is_labelled_value`)."""
     found = split(hit.text, code_fence=hit.code_fence)
     inside = hit.opens_inside_sentence
@@ -275,8 +276,10 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     if found and inside and not ENTRY_LABEL.match(found[0].text):  # "video: This group ..."
         found = found[1:]
     cut_short = bool(hit.closes_inside_sentence) and bool(found) and not is_code(found[-1].text)
+    # where ingest said whether the chunk stops inside a sentence, it knows: a last piece
+    # without a stop is then whole (a table's last row before the page's footnotes)
     if len(found) > 1 and (cut_short or (
-            _TRAILING_FRAGMENT.search(found[-1].text)
+            hit.closes_inside_sentence is None and _TRAILING_FRAGMENT.search(found[-1].text)
             and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text))):
         found, cut_short = found[:-1], False
     stored, matches = {}, {}

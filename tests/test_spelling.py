@@ -195,3 +195,11 @@ def test_a_short_unknown_word_or_a_possessive_is_no_likely_spelling() -> None:
     is no spelling of "saverds"."""
     assert spelling.likely_spellings("pmatch") == spelling.likely_spellings("agrep") == []
     assert all(word.replace(" ", "").isalpha() for word in spelling.likely_spellings("saverds"))
+
+
+def test_a_word_the_vocabulary_lacks_that_a_text_writes_is_written() -> None:
+    """Octave's "bitshift", named only in a passage's "See also" line, which the library's
+    lexical index leaves out: the passage writes it, so no notice may call it unmentioned."""
+    texts = ["See also: [bitand], page 62, [bitshift], page 63."]
+    assert spelling.unwritten("What does bitshift do?", texts) == []
+    assert spelling.unwritten("What does bitshift do?", ["Shifts the bits."]) == ["bitshift"]

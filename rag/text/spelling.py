@@ -144,9 +144,15 @@ def unwritten(question: str, texts: Sequence[str], *, meant: bool = True) -> lis
     writes them, in its order. With `meant`, a text writing the word only a letter apart as
     a word it cannot be a slip of (`_may_mean`: "Stata" and "stats") does not write it."""
     missing = [_as_asked(question, word) for word in unknown_words(question)
-               if not (_meant_in(question, word, texts) if meant
-                       else any(writes_apart(word, text) for text in texts))]
+               if (_unmeant(question, word, texts) if meant
+                   else not any(writes_apart(word, text) for text in texts))]
     return sorted(missing, key=question.find)
+
+
+def _unmeant(question: str, word: str, texts: Sequence[str]) -> bool:
+    """Whether no text writes `word` (folded), nor a word a letter apart it may be a slip of."""
+    meant = _meant_in(question, word, texts)
+    return meant is not None and not meant
 
 
 def _as_asked(question: str, word: str) -> str:

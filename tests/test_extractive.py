@@ -1559,6 +1559,33 @@ def test_a_reference_entrys_signature_heads_its_description(embedder) -> None:
     assert "```" not in answer and "(x, y, op)" not in answer
 
 
+def test_descriptions_of_several_reference_entries_come_after_their_signatures(
+        embedder) -> None:
+    """Descriptions of two entries quoted together ("Return true if all of x1, x2, ... are
+    equal.", isequal's and isequaln's) each come after their entry's signature, or the
+    reader could not tell which is whose; one entry's, asked for by name, does not."""
+    manual = Hit("d0", "octave.pdf", 165, "c0", 1.0,
+                 "```\nisequal (x1, x2, ...)\n```\nReturn true if all of x1, x2, ... are "
+                 "equal.\n```\nisequaln (x1, x2, ...)\n```\nReturn true if all of x1, x2, "
+                 "... are equal under the additional assumption that NaN == NaN.")
+    answer = quote(embedder, "What does the isequaln function do?", [manual])
+    assert ("```\nisequaln (x1, x2, ...)\n```\nReturn true if all of x1, x2, ... are equal "
+            "under") in answer
+    assert "```\nisequal (x1, x2, ...)\n```\nReturn true if all of x1, x2, ... are equal. [1]" \
+        in answer
+    alone = replace(manual, text=manual.text.split("```\nisequaln")[0])
+    assert quote(embedder, "What does the isequal function do?", [alone]).startswith(
+        "Return true if all of x1, x2, ... are equal. [1]")
+
+
+def test_a_description_saying_this_function_comes_after_its_signature(embedder) -> None:
+    """"This function is equivalent to x > y." says whose it is by its signature alone."""
+    manual = Hit("d0", "octave.pdf", 165, "c0", 1.0,
+                 "```\ngt (x, y)\n```\nThis function is equivalent to x > y.")
+    answer = quote(embedder, "What does the gt function do?", [manual])
+    assert answer.startswith("```\ngt (x, y)\n```\nThis function is equivalent to x > y. [1]")
+
+
 def test_a_tables_last_row_is_whole_where_ingest_says_the_passage_ends_no_sentence(
         embedder) -> None:
     """A table ending its page's body has no stop to end on (its footnotes set after it):

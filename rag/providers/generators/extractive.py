@@ -143,6 +143,8 @@ _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks 
 # for one holding a date, asked "When ...?": fewer sentences hold a date than a number or a
 # name, so holding one tells the answer apart more surely
 DATE_BONUS = 0.4
+# a reference entry's signature block shown whole above its description up to this many lines
+_SIGNATURE_LINES = 3
 _ASKED_HEADING_BONUS = 0.5  # for a sentence under a heading that is the question
 # times the square of the share of the question's terms in the heading a sentence sits under
 # ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
@@ -473,7 +475,7 @@ class ExtractiveGenerator(Generator):
         elif (embedded and weak_below is not None and float((own - typed).max()) < weak_below
               and not any(coded)):
             yield WEAK_MATCH
-        yield from _compose(chosen)
+        yield from _compose(chosen, request.question)
 
     def _choose(self, ranked: list[_Candidate], scores: list[float], own: list[float],
                 by_passage: list[list[_Candidate]],
@@ -606,20 +608,34 @@ class ExtractiveGenerator(Generator):
         return dense + lexical_bonus - prior + typed + asked_for, typed, embedded
 
 
-def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
+def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iterator[str]:
     """Groups by passage, and within one by the section under each of its headings, the
     best-scoring group first; document order within each group; every sentence followed by
     its citation. A passage may hold two sections ("Release checklist", "Rollback"): read in
-    document order, the one answering would come after the other's sentences."""
+    document order, the one answering would come after the other's sentences. A reference
+    entry's description comes after its signatures where the reader could not tell whose it
+    is (`_shows_signature`)."""
     groups: dict[tuple[int, str], list[tuple[_Candidate, float]]] = {}
     for c, score in chosen:
         groups.setdefault((c.passage, c.heading), []).append((c, score))
     order = sorted(groups, key=lambda key: -max(s for _, s in groups[key]))
     quoted = [c for key in order for c, _ in sorted(groups[key], key=lambda x: x[0].index)]
+    # the functions whose reference entries the answer quotes, by their signatures
+    entries = {name for _, heading in groups if heading and (name := signed_name(heading))}
     after_block = False
+    signed: set[tuple[int, str]] = set()  # the sections quoted after their signatures
     for n, c in enumerate(quoted):
         text = without_answer_label(without_bullet(c.text), c.heading)
         before = quoted[n - 1] if n else None
+        opens = n == 0  # the answer, or the lines after a signature: nothing to set it apart
+        if _shows_signature(c, before, len(entries) > 1, question):
+            # fenced on lines of its own, the description on the line after it
+            yield Quoted(("\n\n" if n else "") + _signatures_shown(c.heading) + "\n")
+            signed.add((c.passage, c.heading))
+            opens = True
+        elif before is not None and (before.passage, before.heading) in signed - {
+                (c.passage, c.heading)}:
+            after_block = True  # a paragraph of its own: it is not that entry's
         after = quoted[n + 1] if n + 1 < len(quoted) else None
         # a list's items quoted one after another, or after the sentence introducing them:
         # a list's lines, as Markdown shows them; items left out between two are said to be
@@ -632,14 +648,40 @@ def _compose(chosen: list[tuple[_Candidate, float]]) -> Iterator[str]:
             yield f"[{c.passage}]"
         elif listed:
             bare = item_text(c.text)  # a bullet becomes Markdown's dash; a number stays
-            yield Quoted(("\n" if n else "") + (c.text if bare == c.text else f"- {bare}"))
+            yield Quoted(("" if opens else "\n") + (c.text if bare == c.text else f"- {bare}"))
             yield f" [{c.passage}]"
         else:
-            yield Quoted(text if n == 0 else ("\n\n" if after_block else " ") + text)
+            yield Quoted(text if opens else ("\n\n" if after_block else " ") + text)
             if c.cut_short:
                 yield Quoted(" …")
             yield f" [{c.passage}]"
         after_block = is_code(text) or listed
+
+
+def _shows_signature(c: _Candidate, before: _Candidate | None, entries: bool,
+                     question: str) -> bool:
+    """Whether `c`, the first quoted sentence of a reference entry headed by its signatures
+    ("isequaln (x1, x2, ...)"), comes after them: its description does not name the function
+    again, and the reader could not tell whose it is where the answer quotes other entries
+    too (`entries`: "Return true if all of x1, x2, ... are equal." is isequal's and, with
+    more, isequaln's), where the question does not name it, or where it says "This function
+    ..." (`leans_back`)."""
+    name = signed_name(c.heading) if c.heading else None
+    if (name is None or is_code(c.text) or writes(c.text, name)
+            or (before is not None and (before.passage, before.heading)
+                == (c.passage, c.heading))):
+        return False
+    return entries or not writes(question, name) or leans_back(c.text)
+
+
+def _signatures_shown(block: str) -> str:
+    """A reference entry's signature block as shown above a description: whole, or its first
+    line where it has more than _SIGNATURE_LINES (quit's seven forms would outweigh the
+    sentence; the name is what tells whose it is)."""
+    opening, *lines, closing = block.split("\n")
+    if len(lines) <= _SIGNATURE_LINES:
+        return block
+    return "\n".join([opening, lines[0], closing])
 
 
 def _of_one_list(first: _Candidate | None, second: _Candidate | None) -> bool:

@@ -23,7 +23,6 @@ it is.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import re
 from collections.abc import Sequence
@@ -33,10 +32,12 @@ import pypdfium2.raw as pdfium_c
 
 from ingest.formats.pdf_code import typewriter_line
 from ingest.formats.pdf_headings import line_size, text_size
+from ingest.formats.pdf_superscripts import RAISED, baseline
 
 NOTE_SCALE = 0.9  # a note's lines are drawn at most this share of the size of the text
-MARK_SCALE = 0.9  # a note's number at most this share of the size of its words,
-RAISED = 0.2  # or its baseline at least this share of their size above theirs
+# a note's number at most this share of the size of its words, or its baseline RAISED
+# above theirs
+MARK_SCALE = 0.9
 FOOTER_LINES = 2  # lines at the text's size under the notes, at most: a page number, a title
 FOOTER_WORDS = 6  # words of such a line, at most
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -109,7 +110,7 @@ def _lines(textpage, text: str, indexes: Sequence[int]) -> list[_Line]:
                  if index >= 0]
         if chars:
             lines.append(_Line(found.start(), found.end(), chars, line_size(textpage, chars),
-                               _baseline(textpage, chars[len(chars) // 2])))
+                               baseline(textpage, chars[len(chars) // 2])))
     return lines
 
 
@@ -168,7 +169,7 @@ def _set_as_mark(textpage, digits: Sequence[int], word: int, alone: bool) -> boo
         return False
     word_size = pdfium_c.FPDFText_GetFontSize(textpage, word)
     for digit in digits:
-        rise = _baseline(textpage, digit) - _baseline(textpage, word)
+        rise = baseline(textpage, digit) - baseline(textpage, word)
         if alone and not 0 < rise < word_size:
             return False
         if (pdfium_c.FPDFText_GetFontSize(textpage, digit) > MARK_SCALE * word_size
@@ -241,11 +242,6 @@ def _raised_number(textpage, text: str, indexes: Sequence[int], number: re.Match
     if words is None or indexes[words.start()] < 0:
         return True
     word = indexes[words.start()]
-    rise = _baseline(textpage, indexes[number.start(1)]) - _baseline(textpage, word)
+    rise = baseline(textpage, indexes[number.start(1)]) - baseline(textpage, word)
     return rise >= RAISED * pdfium_c.FPDFText_GetFontSize(textpage, word)
 
-
-def _baseline(textpage, index: int) -> float:
-    x, y = ctypes.c_double(), ctypes.c_double()
-    pdfium_c.FPDFText_GetCharOrigin(textpage, index, ctypes.byref(x), ctypes.byref(y))
-    return y.value

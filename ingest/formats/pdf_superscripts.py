@@ -137,7 +137,7 @@ class _Page:
         after, base = end + line_break.end(), self.at[self.base_of(start)]
         if after >= len(self.text) or self.at[after] < 0:
             return end
-        rise = _baseline(self.textpage, self.at[after]) - _baseline(self.textpage, base)
+        rise = baseline(self.textpage, self.at[after]) - baseline(self.textpage, base)
         return after if abs(rise) < LINE_TOLERANCE else end
 
     def is_exponent(self, start: int, end: int) -> bool:
@@ -222,7 +222,7 @@ def _raised(textpage, index: int, before: int) -> bool:
     if not _smaller(textpage, index, before):
         return False
     reference = pdfium_c.FPDFText_GetFontSize(textpage, before)
-    rise = _baseline(textpage, index) - _baseline(textpage, before)
+    rise = baseline(textpage, index) - baseline(textpage, before)
     return RAISED * reference <= rise < reference  # within the line, not on the one above
 
 
@@ -235,7 +235,8 @@ def _smaller(textpage, index: int, before: int) -> bool:
     return 0 < size <= SMALLER * pdfium_c.FPDFText_GetFontSize(textpage, before)
 
 
-def _baseline(textpage, index: int) -> float:
+def baseline(textpage, index: int) -> float:
+    """The baseline of the page's character at `index`, in points from the page's foot."""
     x, y = ctypes.c_double(), ctypes.c_double()
     pdfium_c.FPDFText_GetCharOrigin(textpage, index, ctypes.byref(x), ctypes.byref(y))
     return y.value

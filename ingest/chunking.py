@@ -180,12 +180,11 @@ def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> li
 
 
 def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int],
-                   notes_at: dict[int, int]) -> list[Chunk]:
+                   notes_at: dict[int, int], part_starts: list[int]) -> list[Chunk]:
     """The chunks, each that begins or stops inside a sentence marked so
     (`Chunk.opens_inside_sentence`, `Chunk.closes_inside_sentence`). A page's footnotes
     (`notes_at`, where they start, by the page's place) open no sentence of its body, and the
-    body's sentences end where they start."""
-    part_starts = sorted([*page_starts, *notes_at.values()])
+    body's sentences end where they start (`part_starts`: the pages' and the notes')."""
     # the page after a page with footnotes goes on with that page's body
     body_ends = {page_starts[index + 1]: start for index, start in notes_at.items()
                  if index + 1 < len(page_starts)}
@@ -425,7 +424,7 @@ class Chunker:
         # ends where they start
         part_starts = sorted([*page_starts, *notes_at.values()])
         return _with_openings(_with_lead_ins(chunks, text, part_starts), text, page_starts,
-                              notes_at)
+                              notes_at, part_starts)
 
     def _rows_within_chunks(self, document: Document) -> Document:
         """The document with each table row's line (`rag.text.table_rows`, under its table's

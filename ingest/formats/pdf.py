@@ -53,7 +53,7 @@ from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, 
 from ingest.formats.pdf_scans import covered_by_images, stamped_at_edges
 from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_superscripts import char_indexes, superscripts_written
-from ingest.formats.pdf_text import line_end_hyphens_resolved, mended
+from ingest.formats.pdf_text import Spellings, line_end_hyphens_resolved, mended
 from ingest.formats.running_lines import without_running_lines
 from ingest.pdfium import PDFIUM_LOCK
 from rag.cancel import check_cancelled
@@ -111,28 +111,58 @@ class PageRead:
     notes: str = ""
 
 
+@dataclass(frozen=True)
+class MarkedPage:
+    """pdfium's text of a page, its body and each of its footnotes, line ends tidied and
+    footnote marks glued to words left out, but the hyphens pdfium took out at line ends
+    still marked: whether each belongs to its word is decided by how the whole document
+    writes the word elsewhere (`pdf_text.Spellings`), which is known once every page is read."""
+
+    body: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The page's text, its footnotes last, each a paragraph."""
+        return PARAGRAPH_BREAK.join((self.body, *self.notes))
+
+    def tidied(self, spellings: Spellings) -> PageRead:
+        """The page's text with its marked hyphens put back or taken out as the document's
+        `spellings` say (`keeps_hyphen`), and mended."""
+        body = _tidied(self.body, spellings)
+        notes = PARAGRAPH_BREAK.join(_tidied(note, spellings) for note in self.notes)
+        return PageRead(f"{body}{PARAGRAPH_BREAK}{notes}" if notes else body, notes)
+
+
 def page_text(page) -> str:
-    """pdfium's text of a page, line ends and the hyphens it took out at line ends tidied,
-    footnote marks glued to words left out, its footnotes last."""
+    """pdfium's text of a page, line ends and the hyphens it took out at line ends tidied
+    (by the page's own spellings: the rest of its file is not read), footnote marks glued to
+    words left out, its footnotes last."""
+    marked = marked_page(page)
+    return marked.tidied(Spellings.of([marked.text])).text
+
+
+def marked_page(page) -> MarkedPage:
+    """pdfium's text of a page, its line-end hyphens still marked (`MarkedPage`)."""
     textpage = page.get_textpage()
     try:
-        return _tidied_text(textpage).text
+        return _marked_text(textpage)
     finally:
         textpage.close()
 
 
-def read_page(page) -> tuple[PageRead, bool]:
-    """pdfium's text of a page (`page_text`) with its footnotes' text, and whether it holds
-    right-to-left letters out of reading order (a page without any is not looked at again)."""
+def read_page(page) -> tuple[MarkedPage, bool]:
+    """pdfium's text of a page (`marked_page`), and whether it holds right-to-left letters
+    out of reading order (a page without any is not looked at again)."""
     textpage = page.get_textpage()
     try:
-        read = _tidied_text(textpage)
-        return read, has_right_to_left(read.text) and misordered(textpage)
+        marked = _marked_text(textpage)
+        return marked, has_right_to_left(marked.text) and misordered(textpage)
     finally:
         textpage.close()
 
 
-def _tidied_text(textpage) -> PageRead:
+def _marked_text(textpage) -> MarkedPage:
     columns = column_reading(textpage)
     if columns is None:
         text = textpage.get_text_bounded()
@@ -143,14 +173,18 @@ def _tidied_text(textpage) -> PageRead:
     text, indexes = headings_set_apart(textpage, text, indexes)
     text, indexes = code_fenced(textpage, text, indexes)
     numbers = frozenset(note.number for note in footnotes)
-    body = _tidied(superscripts_written(textpage, text, indexes, numbers))
-    notes = PARAGRAPH_BREAK.join(
-        _tidied(superscripts_written(textpage, note.text, note.indexes)) for note in footnotes)
-    return PageRead(f"{body}{PARAGRAPH_BREAK}{notes}" if notes else body, notes)
+    body = _line_ends_tidied(superscripts_written(textpage, text, indexes, numbers))
+    notes = tuple(_line_ends_tidied(superscripts_written(textpage, note.text, note.indexes))
+                  for note in footnotes)
+    return MarkedPage(body, notes)
 
 
-def _tidied(text: str) -> str:
-    return mended(_PDFIUM_LINE_END.sub("\n", line_end_hyphens_resolved(text)))
+def _line_ends_tidied(text: str) -> str:
+    return _PDFIUM_LINE_END.sub("\n", text)
+
+
+def _tidied(text: str, spellings: Spellings) -> str:
+    return mended(line_end_hyphens_resolved(text, spellings))
 
 
 def render_for_ocr(page, dpi: int) -> tuple[Image, int]:
@@ -304,13 +338,16 @@ def _pdfium_read(path: Path, data: bytes, options: LoadOptions) -> PdfText | Non
 
 def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
                   ) -> tuple[PdfText, list[int]]:
-    """The text layer of each page of an open pdfium document, and the pages to OCR. Raises
-    as soon as the text goes over the bound, before any page is OCR'd."""
+    """The text layer of each page of an open pdfium document, and the pages to OCR. The
+    hyphens pdfium took out at line ends are settled once every page is read, by the words
+    of the whole document (`MarkedPage`). Raises as soon as the text goes over the bound,
+    before any page is OCR'd."""
     import pypdfium2 as pdfium
 
     if len(pdf) > MAX_PAGES:
         raise too_large(path, f"{len(pdf):,} pages is more than {MAX_PAGES:,}")
     read = PdfText(metadata_title(pdf.get_metadata_value("Title")))
+    marked: dict[int, MarkedPage] = {}
     scans, chars = [], 0
     for number in range(1, len(pdf) + 1):
         check_cancelled()
@@ -318,14 +355,12 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
             page = pdf[number - 1]
             try:
                 read.labels[number] = pdf.get_page_label(number - 1)
-                page_read, out_of_order = read_page(page)
-                read.texts[number] = page_read.text
-                if page_read.notes:
-                    read.notes[number] = page_read.notes
-                chars += len(read.texts[number])
+                marked[number], out_of_order = read_page(page)
+                text = marked[number].text
+                chars += len(text)
                 if chars > MAX_DOCUMENT_CHARS:
                     raise too_much_text(path, MAX_DOCUMENT_CHARS)
-                if needs_ocr(page, read.texts[number], options.ocr):
+                if needs_ocr(page, text, options.ocr):
                     scans.append(number)
                 elif out_of_order:
                     read.misordered.append(number)
@@ -335,6 +370,12 @@ def _pdfium_pages(path: Path, pdf: PdfDocument, options: LoadOptions
             log.warning("%s: page %d unreadable by pdfium (%s)", path, number, exc)
             read.unread.append(number)
             read.warnings.append(unread_page(number, exc))
+    spellings = Spellings.of(page.text for page in marked.values())
+    for number, page_marked in marked.items():
+        page_read = page_marked.tidied(spellings)
+        read.texts[number] = page_read.text
+        if page_read.notes:
+            read.notes[number] = page_read.notes
     return read, scans
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 # TeX draws an accent as a glyph of its own, before its letter, and PDF readers return it as
@@ -127,32 +129,94 @@ def joined_identifiers(text: str) -> str:
     return _IDENTIFIER_AT_LINE_END.sub(join, text)
 
 
-def line_end_hyphens_resolved(text: str) -> str:
+# a document's words of letters, alone ("hyphenation") or joined by hyphens ("network-mounted",
+# "non-empty-set"); a word a marked line end breaks; the letters ending and starting a word.
+# A marked word, and a word's last letters, are looked for only where a run (of non-space
+# characters, of letters) starts, so that a long run is read once, not from each of its letters
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_MARKED_WORD = re.compile(rf"(?<!\S)[^\s{HYPHENATION_MARK}]*{HYPHENATION_MARK}\S*")
+_LAST_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_]+\Z")
+_FIRST_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Spellings:
+    """How a document writes its words where no line end breaks them, case aside: the words
+    ("hyphenation", "nonnegative") and the pairs of words it joins with a hyphen ("network",
+    "mounted")."""
+
+    words: frozenset[str] = field(default_factory=frozenset)
+    pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> Spellings:
+        """The spellings of a document's texts (pdfium's, hyphens still marked). A word
+        broken at a marked line end is left out: counted joined or in halves, it would only
+        repeat what is to be decided about it."""
+        texts = list(texts)
+        if not any(HYPHENATION_MARK in text for text in texts):  # nothing to decide
+            return cls()
+        words: set[str] = set()
+        for text in texts:
+            words.update(_WORD.findall(_MARKED_WORD.sub(" ", text).casefold()))
+        pairs: set[tuple[str, str]] = set()
+        for compound in [word for word in words if "-" in word]:  # few: split one by one
+            parts = compound.split("-")
+            words.update(parts)
+            pairs.update(pairwise(parts))
+        return cls(frozenset(words), frozenset(pairs))
+
+    def hyphenated(self, left: str, right: str) -> bool | None:
+        """Whether the document writes the words ending `left` and starting `right` as one
+        word with a hyphen between them: False where it writes them joined ("hyphenation"),
+        True where only with the hyphen ("network-mounted"), None where it writes neither."""
+        before, after = _LAST_LETTERS.search(left), _FIRST_LETTERS.match(right)
+        if before is None or after is None:
+            return None
+        pair = (before.group().casefold(), after.group().casefold())
+        if "".join(pair) in self.words:
+            return False
+        return True if pair in self.pairs else None
+
+
+NO_SPELLINGS = Spellings()
+
+
+def line_end_hyphens_resolved(text: str, spellings: Spellings = NO_SPELLINGS) -> str:
     """pdfium's text with each hyphen it took out at a line end (leaving \\x02 in place of
     the hyphen and the line break) put back where the hyphen belongs to the word, and the two
     halves joined where it only broke the word: "cut-and-paste", "Springer-Verlag",
-    "R-help", but "hyphenation". A compound of two lower-case words ("user-defined") cannot
-    be told from a broken word, and is joined."""
+    "R-help", but "hyphenation". The document's `spellings` elsewhere settle a compound of
+    two words (`keeps_hyphen`)."""
     if HYPHENATION_MARK not in text:
         return text
     pieces = text.split(HYPHENATION_MARK)
     resolved = [pieces[0]]
     for before, after in pairwise(pieces):
-        resolved.append("-" if keeps_hyphen(_last_word(before), _first_word(after)) else "")
+        kept = keeps_hyphen(_last_word(before), _first_word(after), spellings)
+        resolved.append("-" if kept else "")
         resolved.append(after)
     return "".join(resolved)
 
 
-def keeps_hyphen(left: str, right: str) -> bool:
+def keeps_hyphen(left: str, right: str, spellings: Spellings = NO_SPELLINGS) -> bool:
     """Whether a hyphen between the words `left` and `right` belongs there, rather than
     breaking one word in two. Hyphenation breaks a plain word of letters, leaving two letters
     or more on either side, never a word that has a hyphen of its own (TeX breaks such a
-    word only at its hyphens), and a word does not change case at the break ("DBMS-specific",
-    "Springer-Verlag"); a word in capitals ("PER-MITTED") is broken like any other."""
+    word only at its hyphens). Between two such words the document's own `spellings`
+    elsewhere decide: joined where it writes them as one word ("hyphenation",
+    "PostScript"), a hyphen where it writes them only with one ("network-mounted"). Where it
+    writes neither, a word does not change case at the break ("DBMS-specific",
+    "Springer-Verlag"), and a compound of two lower-case words ("user-defined") cannot be
+    told from a broken word and is joined; a word in capitals ("PER-MITTED") is broken like
+    any other."""
     if "-" in left or "-" in right:  # cut-and-|paste, --with-|blas
         return True
     if not (_two_letters(left[-2:]) and _two_letters(right[:2])):  # R-|help, UTF-|8
         return True
+    written = spellings.hyphenated(left, right)
+    if written is not None:
+        return written
     return left[-1].isupper() != right[0].isupper()
 
 

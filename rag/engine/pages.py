@@ -23,7 +23,7 @@ from pathlib import Path
 from ingest.formats import ocr
 from ingest.formats.base import LoadOptions
 from ingest.formats.images import dpi_of, for_ocr, frame, frames, open_image
-from ingest.formats.pdf import needs_ocr, page_text, render_for_ocr
+from ingest.formats.pdf import marked_page, needs_ocr, render_for_ocr
 from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_rtl import word_key
 from ingest.pdfium import PDFIUM_LOCK
@@ -109,7 +109,8 @@ def render_page(data: bytes, page_number: int, passage: str | None = None,
             image = page.render(scale=scale).to_pil().convert("RGBA")
             boxes: list[tuple[int, int, int, int]] = []
             scan = None
-            if passage and options is not None and needs_ocr(page, page_text(page),
+            # weighed by the text ingest weighs it by (`_pdfium_pages`): a scan there is one here
+            if passage and options is not None and needs_ocr(page, marked_page(page).text,
                                                              options.ocr):
                 scan = render_for_ocr(page, options.ocr_dpi)
             elif passage:

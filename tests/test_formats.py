@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -885,6 +886,149 @@ def test_past_ten_sheets_missing_the_rest_are_counted_in_one_warning(missing: in
         f"its text is left out" for number in range(2, named + 2))
     assert doc.warnings[named:] == (() if missing == 11 else (
         "4 more sheets, tabs 12 to 15, are missing from the workbook: their text is left out",))
+
+
+def rewritten(package: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """A copy of a zip package whose file `name` is `change`d."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            copy.writestr(info, change(body) if info.filename == name else body)
+    return out.getvalue()
+
+
+def not_xml(_: bytes) -> bytes:
+    return b"not XML at all"
+
+
+def three_slides(notes: str | None = None) -> bytes:
+    return make_pptx([{"title": "Budget", "body": ["Travel costs fell."], "notes": notes},
+                      {"title": "Hiring", "body": ["Two engineers join."]},
+                      {"title": "Offices", "body": ["Leeds opens in May."]}])
+
+
+@pytest.mark.parametrize("change", [damaged, not_xml])
+def test_a_slide_whose_part_is_damaged_is_named_and_the_others_are_read(change) -> None:
+    deck = rewritten(three_slides(), "ppt/slides/slide2.xml", change)
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [(page.number, page.locator) for page in doc.pages] == [
+        (1, "slide 1: Budget"), (3, "slide 3: Offices")]
+    (warning,) = doc.warnings
+    assert warning.startswith("slide 2 could not be read: its part ppt/slides/slide2.xml is "
+                              "damaged (XMLSyntaxError: ")
+
+
+def test_a_slide_whose_notes_part_is_damaged_is_read_without_them() -> None:
+    deck = rewritten(three_slides(notes="Mention the travel policy."),
+                     "ppt/notesSlides/notesSlide1.xml", damaged)
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [page.text for page in doc.pages] == [
+        "Budget\n\n• Travel costs fell.", "Hiring\n\n• Two engineers join.",
+        "Offices\n\n• Leeds opens in May."]
+    (warning,) = doc.warnings
+    assert warning.startswith("slide 1's notes could not be read: its part "
+                              "ppt/notesSlides/notesSlide1.xml is damaged (XMLSyntaxError: ")
+    assert warning.endswith("; the slide is read without them")
+
+
+def test_a_slide_missing_the_elements_every_slide_has_is_named_as_damaged() -> None:
+    empty = b'<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'
+    deck = rewritten(three_slides(), "ppt/slides/slide3.xml", lambda _: empty)
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [page.number for page in doc.pages] == [1, 2]
+    (warning,) = doc.warnings
+    assert warning.startswith("slide 3 could not be read: its part ppt/slides/slide3.xml is "
+                              "damaged (InvalidXmlError: ")
+
+
+def test_a_slide_nested_past_the_parsers_limit_is_named_so_not_damaged() -> None:
+    deep = (b'<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+            + b"<p:x>" * 300 + b"</p:x>" * 300 + b"</p:sld>")
+    deck = rewritten(three_slides(), "ppt/slides/slide2.xml", lambda _: deep)
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [page.number for page in doc.pages] == [1, 3]
+    assert doc.warnings == ("slide 2 could not be read: its part ppt/slides/slide2.xml is nested "
+                            "too deeply to read (elements within elements past the XML "
+                            "parser's limit)",)
+
+
+def test_past_ten_damaged_slides_the_rest_are_counted_in_one_warning() -> None:
+    deck = make_pptx([{"title": f"Week {number}"} for number in range(1, 15)])
+    for number in range(2, 15):
+        deck = rewritten(deck, f"ppt/slides/slide{number}.xml", not_xml)
+    doc = load_bytes(Path("weeks.pptx"), deck)
+    assert [page.locator for page in doc.pages] == ["slide 1: Week 1"]
+    assert [warning.split(":")[0] for warning in doc.warnings[:10]] == [
+        f"slide {number} could not be read" for number in range(2, 12)]
+    assert doc.warnings[10:] == (
+        "3 more slides, 12 to 14, could not be read: their parts are damaged",)
+
+
+def test_a_deck_none_of_whose_slides_can_be_read_fails_saying_so() -> None:
+    deck = three_slides()
+    for number in (1, 2, 3):
+        deck = rewritten(deck, f"ppt/slides/slide{number}.xml", damaged)
+    with pytest.raises(DocumentError) as refused:
+        load_bytes(Path("plan.pptx"), deck)
+    assert refused.value.reason == "corrupt"
+    assert str(refused.value).startswith(
+        "plan.pptx: cannot read the PowerPoint file: none of its slides could be read (slide 1 "
+        "could not be read: its part ppt/slides/slide1.xml is damaged (XMLSyntaxError: ")
+
+
+def three_sheets() -> bytes:
+    return make_xlsx({"North": [["Region", "Sales"], ["North", 1200]],
+                      "South": [["Region", "Sales"], ["South", 800]],
+                      "West": [["Region", "Sales"], ["West", 950]]})
+
+
+@pytest.mark.parametrize("change", [damaged, not_xml])
+def test_a_worksheet_whose_part_is_damaged_is_named_and_the_others_are_read(change) -> None:
+    """Cut short, the sheet fails as its rows are read; not XML, as openpyxl opens it."""
+    book = rewritten(three_sheets(), "xl/worksheets/sheet2.xml", change)
+    doc = load_bytes(Path("regions.xlsx"), book)
+    assert [(page.number, page.locator) for page in doc.pages] == [
+        (1, "sheet North"), (3, "sheet West")]
+    (warning,) = doc.warnings
+    assert warning.startswith("worksheet 'South' could not be read: its part "
+                              "xl/worksheets/sheet2.xml is damaged (ParseError: ")
+
+
+def test_a_damaged_worksheets_formulas_are_not_counted_as_left_out() -> None:
+    book = make_xlsx({"North": [["Region", "Sales"], ["North", 1200]],
+                      "South": [["Region", "Sales"], ["South", "=1+1"]]})
+    # its closing tags cut off: every row is read before the parser fails
+    book = rewritten(book, "xl/worksheets/sheet2.xml", lambda body: body[:-20])
+    doc = load_bytes(Path("regions.xlsx"), book)
+    assert [page.locator for page in doc.pages] == ["sheet North"]
+    (warning,) = doc.warnings
+    assert warning.startswith("worksheet 'South' could not be read")
+
+
+def test_past_ten_damaged_worksheets_the_rest_are_counted_in_one_warning() -> None:
+    book = make_xlsx({f"Week {number}": [["Region", "Sales"], ["North", number]]
+                      for number in range(1, 15)})
+    for number in range(2, 15):
+        book = rewritten(book, f"xl/worksheets/sheet{number}.xml", not_xml)
+    doc = load_bytes(Path("weeks.xlsx"), book)
+    assert [page.locator for page in doc.pages] == ["sheet Week 1"]
+    assert [warning.split(":")[0] for warning in doc.warnings[:10]] == [
+        f"worksheet 'Week {number}' could not be read" for number in range(2, 12)]
+    assert doc.warnings[10:] == (
+        "3 more worksheets, tabs 12 to 14, could not be read: their parts are damaged",)
+
+
+def test_a_workbook_none_of_whose_worksheets_can_be_read_fails_saying_so() -> None:
+    book = three_sheets()
+    for number in (1, 2, 3):
+        book = rewritten(book, f"xl/worksheets/sheet{number}.xml", damaged)
+    with pytest.raises(DocumentError) as refused:
+        load_bytes(Path("regions.xlsx"), book)
+    assert refused.value.reason == "corrupt"
+    assert str(refused.value).startswith(
+        "regions.xlsx: cannot read the Excel workbook: none of its worksheets could be read "
+        "(worksheet 'North' could not be read: its part xl/worksheets/sheet1.xml is damaged ")
 
 
 def test_a_hidden_sheet_whose_part_is_missing_costs_no_warning() -> None:

@@ -322,6 +322,13 @@ def package_kind(names: list[str]) -> tuple[str, str] | None:
     return next(((suffix, kind) for part, suffix, kind in _KINDS if part in present), None)
 
 
+# what a library raises, besides its own errors and a parser's SyntaxError, on a damaged
+# file or on a damaged part of one as it reads the part
+DAMAGE_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, AttributeError, IndexError,
+    OSError, EOFError, RecursionError, LookupError, AssertionError)
+
+
 @contextmanager
 def reading(path: Path, what: str,
             library_errors: tuple[type[Exception], ...] = ()) -> Iterator[None]:
@@ -338,9 +345,7 @@ def reading(path: Path, what: str,
                                              f"such as tables within tables, past the XML "
                                              f"parser's limit)") from exc
         raise corrupt(path, what, exc) from exc
-    except (*library_errors, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError,
-            AttributeError, IndexError, OSError, EOFError, RecursionError,
-            LookupError, AssertionError) as exc:
+    except (*library_errors, *DAMAGE_ERRORS) as exc:
         raise corrupt(path, what, exc) from exc
 
 

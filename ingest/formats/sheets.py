@@ -8,7 +8,8 @@ time, with the values Excel last computed (not the formulas), each number as its
 format shows it (`15%`, `$1,200.50`, a date `Jan-24`); each sheet is a page whose locator is
 "sheet <name>", a hidden sheet left out, a sheet numbered by its tab; a sheet the workbook
 lists but the package lacks is named in a warning (the first SHOWN_LEFT_OUT of them, one more
-counting the rest), the sheets after it keeping their numbers.
+counting the rest), the sheets after it keeping their numbers, and so is a sheet whose XML is
+damaged, the others read; a workbook none of whose visible sheets can be read fails.
 A title or a key/value line above a table's header (`opened`) is a line of its own, so the
 header names the values; a blank row ends a table, and a header below it opens the next
 (`table_text`), a note or a source line of one value below it being a line of its own too.
@@ -59,12 +60,13 @@ from ingest.formats.base import (
     Pages,
     Parsed,
     capped_warnings,
+    library_error,
     metadata_title,
     number_span,
     too_large,
     too_much_text,
 )
-from ingest.formats.containers import ReadParts, check_package, reading
+from ingest.formats.containers import DAMAGE_ERRORS, ReadParts, check_package, reading
 from ingest.formats.date_formats import shown_date
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
@@ -138,12 +140,11 @@ Cell = TypeVar("Cell")
 
 
 def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
-    from openpyxl.reader.excel import ExcelReader
-
     names = check_package(path, data, streamed=("xl/worksheets/",), parsed=OPENPYXL_READS)
     pages = Pages(path)
     bounds = TableBounds(path)
     left_out = FormulasLeftOut()
+    unread: list[UnreadSheet] = []
     with reading(path, "Excel workbook"):
         # openpyxl's parsed calcPr cannot tell: it reads a missing fullCalcOnLoad, as in every
         # workbook Excel saves, as true
@@ -152,37 +153,120 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 package.read(WORKBOOK_PART))
         # openpyxl's own loading, whose reader also knows the sheets the workbook lists
         # without the external links' cached sheets, which it would parse whole
-        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True,
-                             keep_links=False)
+        reader = workbook_reader()(io.BytesIO(data), read_only=True, data_only=True,
+                                   keep_links=False)
         reader.read()
         workbook = reader.wb
         try:
             title = metadata_title(workbook.properties.title)
             listed = listed_sheets(reader)
             tabs = tab_positions([sheet.name for sheet in listed])
+            read = 0
             for sheet in workbook.worksheets:
                 if sheet.sheet_state != "visible":  # hidden, or hidden from Excel's own menu
                     continue
-                # each row ends at its last stored cell, not at the range the file declares
-                sheet.reset_dimensions()
-                # the stream openpyxl reads the rows from (it offers no other way to the part)
-                with sheet._get_source() as stream, sheet._get_source() as layout:
-                    found = left_out.counted(sheet.title, formulas_left_out(stream, recalculated))
-                    rows = HiddenCells(hidden_rows_and_columns(layout),
-                                       functools.partial(filtered_rows, sheet)).left_out_of(
-                        walked(sheet.iter_rows(), bounds))
-                    if recalculated:
-                        rows = without_placeholders(rows, found)
-                    lines = table_text(rows, shown_cell, bounds)
-                    for _ in found:  # those past the last row read are counted too
-                        pass
+                # a sheet's formulas are counted once it is read whole: a damaged sheet's
+                # rows, read up to the damage, are left out with it
+                sheet_formulas = FormulasLeftOut()
+                try:
+                    lines = sheet_lines(sheet, bounds, sheet_formulas, recalculated)
+                except (SyntaxError, *DAMAGE_ERRORS) as exc:
+                    unread.append(UnreadSheet(tabs[sheet.title], sheet.title,
+                                              sheet._worksheet_path, library_error(exc)))
+                    continue
+                read += 1
+                left_out.add(sheet_formulas)
                 if lines:
                     pages.add(tabs[sheet.title], PARAGRAPH_BREAK.join(lines),
                               f"sheet {sheet.title}")
         finally:
             workbook.close()
+    if unread and not read:
+        raise DocumentError("corrupt", f"{path}: cannot read the Excel workbook: none of its "
+                                       f"worksheets could be read ({unread[0].warning()})")
     return Parsed(title or path.stem, pages.pages,
-                  [*missing_sheets_warnings(listed), *left_out.warnings()])
+                  [*unread_sheets_warnings(unread), *missing_sheets_warnings(listed),
+                   *left_out.warnings()])
+
+
+@functools.cache
+def workbook_reader() -> type:
+    """openpyxl's workbook reader (read-only), whose worksheets are opened one by one, so
+    that one whose XML is damaged fails as its rows are read, and alone: openpyxl reads the
+    start of each sheet's XML (the range it declares) as it opens the workbook, and would
+    fail it whole."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class OpenedAlone(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            try:
+                super()._get_size()
+            except (SyntaxError, *DAMAGE_ERRORS):
+                pass  # the same read of its rows fails, and the sheet is left out
+
+    class Reader(ExcelReader):
+        def read_worksheets(self) -> None:
+            """openpyxl's own, in read-only mode, each worksheet an `OpenedAlone`."""
+            for sheet, relationship in self.parser.find_sheets():
+                if relationship.target not in self.valid_files:
+                    continue  # named in a warning: `missing_sheets_warnings`
+                if "chartsheet" in relationship.Type:
+                    self.read_chartsheet(sheet, relationship)
+                    continue
+                worksheet = OpenedAlone(self.wb, sheet.name, relationship.target,
+                                        self.shared_strings)
+                worksheet.sheet_state = sheet.state
+                self.wb._sheets.append(worksheet)
+
+    return Reader
+
+
+def sheet_lines(sheet: Any, bounds: TableBounds, left_out: FormulasLeftOut,
+                recalculated: bool) -> list[str]:
+    """A visible worksheet's lines (`table_text`), without its hidden rows and columns; its
+    formulas without a result, or with a placeholder result in a workbook to be
+    `recalculated`, left out and counted in `left_out`."""
+    # each row ends at its last stored cell, not at the range the file declares
+    sheet.reset_dimensions()
+    # the stream openpyxl reads the rows from (it offers no other way to the part)
+    with sheet._get_source() as stream, sheet._get_source() as layout:
+        found = left_out.counted(sheet.title, formulas_left_out(stream, recalculated))
+        rows = HiddenCells(hidden_rows_and_columns(layout),
+                           functools.partial(filtered_rows, sheet)).left_out_of(
+            walked(sheet.iter_rows(), bounds))
+        if recalculated:
+            rows = without_placeholders(rows, found)
+        lines = table_text(rows, shown_cell, bounds)
+        for _ in found:  # those past the last row read are counted too
+            pass
+    return lines
+
+
+class UnreadSheet(NamedTuple):
+    """A worksheet whose part could not be read: its tab's number, its name, its part, what
+    the library said."""
+
+    tab: int
+    name: str
+    part: str
+    error: str
+
+    def warning(self) -> str:
+        """"worksheet 'Sales' could not be read: its part xl/worksheets/sheet1.xml is damaged
+        (ParseError: ...)"."""
+        return (f"worksheet '{self.name}' could not be read: its part {self.part} is damaged "
+                f"({self.error})")
+
+
+def unread_sheets_warnings(unread: Sequence[UnreadSheet]) -> list[str]:
+    """A warning for each worksheet that could not be read, the first SHOWN_LEFT_OUT of them,
+    and one counting the others by their tabs' numbers."""
+    return capped_warnings(
+        unread, UnreadSheet.warning,
+        lambda rest: f"{len(rest):,} more worksheets, tabs "
+                     f"{number_span([sheet.tab for sheet in rest])}, could not be read: their "
+                     f"parts are damaged")
 
 
 class ListedSheet(NamedTuple):
@@ -274,6 +358,13 @@ class FormulasLeftOut:
 
     def __init__(self) -> None:
         self.unsaved, self.placeholders = Tally(), Tally()
+
+    def add(self, other: FormulasLeftOut) -> None:
+        """Count `other`'s formulas too (a sheet's, once it is read whole)."""
+        for mine, theirs in ((self.unsaved, other.unsaved),
+                             (self.placeholders, other.placeholders)):
+            mine.count += theirs.count
+            mine.named += theirs.named[:SHOWN_UNSAVED - len(mine.named)]
 
     def counted(self, sheet: str, found: Iterable[LeftOut]) -> Iterator[LeftOut]:
         for formula in found:

@@ -3,7 +3,10 @@ charts, SmartArt diagrams' text and speaker notes; its locator is "slide 3: <tit
 slide, and a shape hidden on a shown one, are left out. A chart or a diagram whose part is
 missing or cannot be read is left out too, the rest of its slide read, and the file's
 warnings name it ("slide 4: a chart is left out: its part is missing from the file"), the
-first SHOWN_LEFT_OUT of them, one more counting the rest."""
+first SHOWN_LEFT_OUT of them, one more counting the rest. So is a slide whose part is damaged,
+the other slides read ("slide 3 could not be read: its part ppt/slides/slide3.xml is damaged
+(...)"), and a slide's damaged notes, the slide read without them; a deck none of whose slides
+can be read fails."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import datetime
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from ingest.formats.base import (
     MAX_PAGES,
@@ -25,6 +29,7 @@ from ingest.formats.base import (
     too_large,
 )
 from ingest.formats.containers import (
+    DAMAGE_ERRORS,
     check_package,
     know_main_parts,
     main_part,
@@ -33,6 +38,7 @@ from ingest.formats.containers import (
 )
 from ingest.formats.date_formats import Moment
 from ingest.formats.word import short
+from rag.errors import DocumentError
 
 # DrawingML's, a SmartArt diagram's and relationships' namespaces, as lxml spells a tag
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -50,42 +56,130 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     from pptx.exc import PythonPptxError
     from pptx.opc.package import XmlPart
 
+    from ingest.formats.slide_parts import DamagedPart
+
     names = check_package(path, data, parsed=parsed_as(part_factory(), XmlPart))
     slides = sum(1 for name in names if name.startswith("ppt/slides/slide"))
     if slides > MAX_PAGES:  # counted from the zip's directory, before anything is parsed
         raise too_large(path, f"{slides:,} slides is more than {MAX_PAGES:,}")
     pages = Pages(path)
     left_out_parts: list[tuple[int, str]] = []  # (slide, what)
+    unread: list[Unread] = []  # slides, and slides' notes
     furniture_seen: set[str] = set()
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = opened_deck(path, data)
         deck_title = metadata_title(deck.core_properties.title)
-        for number, slide in enumerate(deck.slides, start=1):
-            if is_hidden(slide):
+        parts = slide_parts(deck)
+        for number, part in enumerate(parts, start=1):
+            if isinstance(part, DamagedPart):
+                unread.append(Unread(number, part_name(part), part.fault))
                 continue
-            title_shape = slide.shapes.title
-            title = " ".join(title_shape.text.split()) if title_shape is not None else ""
-            title_id = title_shape.shape_id if title_shape is not None else None
-            lines = [title] if title else []
-            left_out: list[str] = []
-            for shape in reading_order(slide.shapes):
-                if shape.shape_id == title_id:
+            seen = set(furniture_seen)  # a footer on a slide left out is shown on the next
+            try:
+                slide = part.slide
+                if is_hidden(slide):
                     continue
-                if (kind := furniture(shape)) is not None:
-                    lines += new_furniture_lines(shape, kind, furniture_seen)
-                else:
-                    lines += shape_lines(shape, slide, left_out)
+                title, lines, left_out = slide_content(slide, seen)
+            except (PythonPptxError, SyntaxError, *DAMAGE_ERRORS) as exc:
+                unread.append(Unread(number, part_name(part), f"damaged ({library_error(exc)})"))
+                continue
+            furniture_seen = seen
+            lines += notes_lines(slide, number, unread)
             left_out_parts += ((number, what) for what in left_out)
-            if slide.has_notes_slide:
-                notes = slide.notes_slide.notes_text_frame
-                if notes is not None and notes.text.strip():
-                    lines += ["Notes:", notes.text.strip()]
             if lines:
                 locator = f"slide {number}: {short(title)}" if title else f"slide {number}"
                 pages.add(number, PARAGRAPH_BREAK.join(lines), locator)
             if not deck_title and number == 1 and title:
                 deck_title = title
-    return Parsed(deck_title or path.stem, pages.pages, left_out_warnings(left_out_parts))
+    unread_slides = [each for each in unread if not each.notes]
+    if parts and len(unread_slides) == len(parts):
+        raise DocumentError("corrupt", f"{path}: cannot read the PowerPoint file: none of its "
+                                       f"slides could be read ({unread_slides[0].warning()})")
+    return Parsed(deck_title or path.stem, pages.pages,
+                  [*unread_warnings(unread_slides, "slides"),
+                   *unread_warnings([each for each in unread if each.notes], "slides' notes"),
+                   *left_out_warnings(left_out_parts)])
+
+
+class Unread(NamedTuple):
+    """A slide, or a slide's notes, that could not be read: the slide's number, the part
+    (`ppt/slides/slide3.xml`), and what is wrong with it ("damaged (XMLSyntaxError: ...)")."""
+
+    number: int
+    part: str
+    fault: str
+    notes: bool = False
+
+    def warning(self) -> str:
+        """"slide 3 could not be read: its part ppt/slides/slide3.xml is damaged (...)", or
+        "slide 3's notes could not be read: ...; the slide is read without them"."""
+        if self.notes:
+            return (f"slide {self.number}'s notes could not be read: its part {self.part} is "
+                    f"{self.fault}; the slide is read without them")
+        return f"slide {self.number} could not be read: its part {self.part} is {self.fault}"
+
+
+def unread_warnings(unread: Sequence[Unread], what: str) -> list[str]:
+    """A warning for each slide (or slide's notes) that could not be read, the first
+    SHOWN_LEFT_OUT of them, and one counting the others: "4 more slides, 12 to 15, could not
+    be read: their parts are damaged"."""
+    return capped_warnings(
+        unread, Unread.warning,
+        lambda rest: f"{len(rest):,} more {what}, {number_span([each.number for each in rest])}, "
+                     f"could not be read: their parts are damaged")
+
+
+def slide_parts(deck) -> list:
+    """The parts of a deck's slides, in its order: a `DamagedPart` for a slide whose XML
+    cannot be parsed. Read from the slide list itself: python-pptx's `slides` renames the
+    parts by their order, and a warning names a part as the file holds it."""
+    listed = deck.element.sldIdLst
+    if listed is None:
+        return []
+    return [deck.part.related_part(entry.rId) for entry in listed.sldId_lst]
+
+
+def slide_content(slide, furniture_seen: set[str]) -> tuple[str, list[str], list[str]]:
+    """A slide's title, its lines (the title first, then its shapes' in reading order), and
+    the charts and diagrams left out of them ("a chart is left out: ...")."""
+    title_shape = slide.shapes.title
+    title = " ".join(title_shape.text.split()) if title_shape is not None else ""
+    title_id = title_shape.shape_id if title_shape is not None else None
+    lines = [title] if title else []
+    left_out: list[str] = []
+    for shape in reading_order(slide.shapes):
+        if shape.shape_id == title_id:
+            continue
+        if (kind := furniture(shape)) is not None:
+            lines += new_furniture_lines(shape, kind, furniture_seen)
+        else:
+            lines += shape_lines(shape, slide, left_out)
+    return title, lines, left_out
+
+
+def notes_lines(slide, number: int, unread: list[Unread]) -> list[str]:
+    """A slide's speaker notes, after "Notes:"; none when its notes part is damaged, which
+    `unread` is told: the slide is read without them."""
+    from pptx.exc import PythonPptxError
+    from pptx.opc.constants import RELATIONSHIP_TYPE
+
+    from ingest.formats.slide_parts import DamagedPart
+
+    try:
+        part = slide.part.part_related_by(RELATIONSHIP_TYPE.NOTES_SLIDE)
+    except KeyError:  # a slide without notes
+        return []
+    if isinstance(part, DamagedPart):
+        unread.append(Unread(number, part_name(part), part.fault, notes=True))
+        return []
+    try:
+        notes = part.notes_slide.notes_text_frame
+        text = notes.text.strip() if notes is not None else ""
+    except (PythonPptxError, SyntaxError, *DAMAGE_ERRORS) as exc:
+        unread.append(Unread(number, part_name(part), f"damaged ({library_error(exc)})",
+                             notes=True))
+        return []
+    return ["Notes:", text] if text else []
 
 
 def left_out_warnings(left_out: list[tuple[int, str]]) -> list[str]:
@@ -105,8 +199,8 @@ def left_out_warnings(left_out: list[tuple[int, str]]) -> list[str]:
 
 def opened_deck(path: Path, data: bytes):
     """The presentation python-pptx reads, a slideshow (.ppsx, .ppsm) or a template (.potx,
-    .potm) saved under .pptx too, a chart whose part is damaged read as a `DamagedChart`
-    (`part_factory`)."""
+    .potm) saved under .pptx too, a slide, a slide's notes or a chart whose part is damaged
+    read as a `DamagedPart` (`part_factory`)."""
     from pptx.package import Package
     from pptx.parts.presentation import PresentationPart
 
@@ -116,13 +210,14 @@ def opened_deck(path: Path, data: bytes):
 
 def part_factory():
     """python-pptx's part factory, reading a slideshow's or a template's main part as a
-    presentation's, and a chart whose part is damaged as a `DamagedChart`."""
+    presentation's, and a slide, a slide's notes or a chart whose part is damaged as a
+    `DamagedPart`."""
     from pptx.opc.package import PartFactory
     from pptx.parts.presentation import PresentationPart
 
-    from ingest.formats.slide_charts import read_damaged_charts_too
+    from ingest.formats.slide_parts import read_damaged_parts_too
 
-    read_damaged_charts_too()
+    read_damaged_parts_too()
     know_main_parts(PartFactory, PresentationPart, PRESENTATION_LIKE_PARTS)
     return PartFactory
 
@@ -253,7 +348,7 @@ def chart_lines(shape, left_out: list[str]) -> list[str]:
     a row naming its values by them ("Revenue; Q1: 1200; Q2: 1350"), so what the slide shows
     as bars or slices can be found and quoted. A chart whose part is missing or cannot be
     read is left out, the rest of the slide kept, and said in `left_out`."""
-    from ingest.formats.slide_charts import DamagedChart
+    from ingest.formats.slide_parts import DamagedPart
     from rag.text.table_rows import cells_line, named_row
 
     try:
@@ -261,7 +356,7 @@ def chart_lines(shape, left_out: list[str]) -> list[str]:
     except KeyError:  # python-pptx drops a relationship to a part the package lacks
         left_out.append("a chart is left out: its part is missing from the file")
         return []
-    if isinstance(part, DamagedChart):
+    if isinstance(part, DamagedPart):
         left_out.append(f"a chart is left out: its part {part_name(part)} cannot be read "
                         f"({part.error})")
         return []

@@ -713,11 +713,32 @@ async def test_a_wrong_method_says_which_ones_the_route_takes(api: httpx.AsyncCl
     assert "Content-Type: application/json" in untyped.json()["error"]["message"]
 
 
+async def test_a_file_over_the_upload_limit_fails_alone_in_the_outcome(open_engine) -> None:
+    engine = open_engine(upload_max_mb=1)
+    async with client(engine) as api:
+        over = await upload(api, ("big.txt", b"word " * 300_000), ("guide.pdf", guide()),
+                            ("huge.md", b"word " * 400_000), ("notes.md", b"The key is here."))
+        assert over.status_code == 200, over.text
+        report = over.json()
+        assert [(f["path"], f["status"], f["error"]) for f in report["files"]] == [
+            ("upload:big.txt", "failed",
+             "big.txt: 1.4 MB is over the 1 MB upload limit (RAG_UPLOAD_MAX_MB)"),
+            ("upload:guide.pdf", "ingested", None),
+            ("upload:huge.md", "failed",
+             "huge.md: 1.9 MB is over the 1 MB upload limit (RAG_UPLOAD_MAX_MB)"),
+            ("upload:notes.md", "ingested", None)]
+        assert report["totals"]["failed"] == 2 and report["totals"]["ingested"] == 2
+        alone = (await upload(api, ("big.txt", b"word " * 300_000))).json()
+        assert [f["status"] for f in alone["files"]] == ["failed"]
+    assert sorted(d.source for d in engine.workspace.service.documents()) == [
+        "upload:guide.pdf", "upload:notes.md"]
+    spool = engine.jobs.spool_root
+    assert not spool.exists() or not any(spool.iterdir())  # no spooled copy left behind
+
+
 async def test_refused_uploads_store_nothing(open_engine) -> None:
     engine = open_engine(upload_max_mb=1)
     async with client(engine) as api:
-        over = await upload(api, ("guide.pdf", guide()), ("big.txt", b"word " * 300_000))
-        assert error_of(over) == (413, "too_large") and "RAG_UPLOAD_MAX_MB" in over.text
         assert error_of(await upload(api, ("empty.md", b""))) == (400, "bad_request")
         assert error_of(await upload(api, ("tool.exe", b"MZ\x90\x00"))) == (
             415, "unsupported_type")

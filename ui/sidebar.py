@@ -96,12 +96,12 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
     # same file picked again (for another collection) went unseen
     uploads = st.session_state.get(_UPLOADS_SENT, 0)
     with st.sidebar.form("upload", clear_on_submit=True):
-        # every type taken: the uploader drops a file of a type it refuses before sending
+        # every type and size taken (up to Streamlit's own bound, server.maxUploadSize, past
+        # which no loader reads a file): the uploader drops a file it refuses before sending
         # it, so the outcomes could not name it; the engine refuses it, with its reason
         files = st.file_uploader(f"Add documents (up to {limit} MB each): PDF and scans, "
                                  f"images, Word, PowerPoint, Excel, CSV, EPUB, text, HTML",
-                                 accept_multiple_files=True,
-                                 max_upload_size=limit, key=f"upload-files-{uploads}")
+                                 accept_multiple_files=True, key=f"upload-files-{uploads}")
         submitted = st.form_submit_button("Add to library")
     shown_for = st.session_state.get(_UPLOAD_FOR, collection)
     st.session_state[_UPLOAD_FOR] = collection

@@ -25,6 +25,7 @@ from rag.engine.jobs import (
     IngestJobs,
     browser_filename,
     no_room_for,
+    over_upload_limit,
     spool_path,
     unnameable,
 )
@@ -167,8 +168,7 @@ class Engine:
                     continue
                 if upload.size > limit_mb * MB:
                     refused.append((place, FileResult(f"upload:{name}", "failed", error=(
-                        f"{name}: {upload.size / MB:.1f} MB is over the {limit_mb} MB "
-                        f"upload limit (RAG_UPLOAD_MAX_MB)"))))
+                        over_upload_limit(name, upload.size, limit_mb * MB)))))
                     continue
                 if not loaders.is_supported(Path(name)):  # the reason names the types read
                     refused.append((place, FileResult(f"upload:{name}", "failed", error=str(

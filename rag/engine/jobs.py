@@ -32,7 +32,7 @@ from typing import Any, Literal
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult, IngestReport, Progress
 from rag.app.logs import unexpected_message
-from rag.engine.workspace import DRAWABLE_SUFFIXES, Workspace, drawable_suffix
+from rag.engine.workspace import DRAWABLE_SUFFIXES, MB, Workspace, drawable_suffix
 from rag.errors import IngestCancelled, RagError, deleted_before_ingest
 from rag.priority import run_below_questions
 from rag.settings import make_folder
@@ -79,6 +79,14 @@ def unnameable(name: str) -> str | None:
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         return f"The file name {name!r} holds a control character; rename the file."
     return None
+
+
+def over_upload_limit(name: str, size: int, limit: int,
+                      limit_name: str = "RAG_UPLOAD_MAX_MB") -> str:
+    """Why an uploaded file is refused unread, in its batch's outcome: "big.pdf: 61.2 MB is
+    over the 50 MB upload limit (RAG_UPLOAD_MAX_MB)"."""
+    return (f"{name}: {size / MB:.1f} MB is over the {limit // MB} MB upload limit "
+            f"({limit_name})")
 
 
 def spool_path(folder: Path, index: int, name: str) -> Path:

@@ -79,8 +79,8 @@ CODES: dict[str, tuple[int, str]] = {
     "cancelled": (409, "the ingest an upload waited for was cancelled (DELETE "
                        "/api/v1/ingests/{id}); `ingest` beside `error` holds each file's "
                        "outcome"),
-    "too_large": (413, "an uploaded file over the size limit (RAG_UPLOAD_MAX_MB), or a "
-                       f"request body over {JSON_BODY_MB} MiB"),
+    "too_large": (413, f"a request body over {JSON_BODY_MB} MiB (an upload's file over "
+                       "RAG_UPLOAD_MAX_MB is `failed` in its outcome instead)"),
     "unsupported_type": (415, "an uploaded file of a type the loaders cannot read"),
     "rate_limited": (429, "over the per-user limit; see the Retry-After header"),
     "internal_error": (500, "a bug: the message holds an id to quote, the log the details"),

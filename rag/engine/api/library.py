@@ -63,7 +63,7 @@ def documents(engine: EngineDep, caller: CallerDep, collection: Collection = Non
 
 
 UPLOAD_ANSWERS = {
-    **responses("bad_request", *OPENED, "cancelled", "too_large", "unsupported_type",
+    **responses("bad_request", *OPENED, "cancelled", "unsupported_type",
                 "rate_limited", "upstream_unavailable", "insufficient_storage", *ACCESS),
     202: {"description": "With `wait=false`: the ingest's state at once, to follow at GET "
                          "/api/v1/ingests/{id}."}}
@@ -87,7 +87,8 @@ async def upload(request: Request, engine: EngineDep, caller: EditorDep,
                  ))] = False) -> JSONResponse:
     """Ingest uploaded files (parts named `files`); answers as `rag ingest --json` does.
 
-    Each file's size is checked as it arrives: over the limit is 413 and nothing is stored.
+    Each file's size is checked as it arrives: a file over the limit is not stored, and is
+    `failed` in the answer with its size and the limit, the other files ingested.
     A part that is no file (a form field) is 400: `collection`, `wait` and `more` are query
     parameters. With `wait=false` the answer is 202 at once, with the ingest's id to follow
     at GET /api/v1/ingests/{id}.
@@ -108,7 +109,8 @@ async def upload(request: Request, engine: EngineDep, caller: EditorDep,
             # deleted while the files arrived
             raise ApiError("not_found", str(deleted_before_ingest(name)))
         job = engine.jobs.submit(name, form.files, user=caller.user, job_id=job_id,
-                                 spool=folder, made=made, more=more, follows=follows)
+                                 spool=folder, refused=form.refused, made=made, more=more,
+                                 follows=follows)
     if not wait:
         return JSONResponse(job.as_json(), status_code=202)
     await anyio.to_thread.run_sync(job.done.wait)

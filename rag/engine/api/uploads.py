@@ -1,10 +1,13 @@
 """Files uploaded as multipart/form-data, streamed to the spool folder as they arrive.
 
 Each part named `files` is written to disk while it is read, its size counted: a file over
-the limit stops the request at once with 413 (nothing past the limit is read, nothing is
-stored), a file of a type no loader reads with 415 before its bytes are read, an empty one
-with 400. A part that is no file (a form field) is 400: nothing of the form is read but
-files, and a field left unread (`collection`) would put the files elsewhere without a word.
+the limit is a failed file of the batch's outcome, naming its size and the limit, and the
+others go on (its copy is removed as soon as it passes the limit, and the rest of its bytes
+are read to the part's end and dropped, so that its whole size is said and the next file
+found); a file of a type no loader reads refuses the request with 415 before its bytes are
+read, an empty one with 400. A part that is no file (a form field) is 400: nothing of the form
+is read but files, and a field left unread (`collection`) would put the files elsewhere
+without a word.
 A file's name is its `filename*` (RFC 5987, as .NET and some other clients send non-ASCII
 names) when it has one, else its `filename`. The `rag` command on this machine (a trusted
 caller) names each file by its full path, which becomes its source, as when it ingests
@@ -25,8 +28,16 @@ from starlette.requests import ClientDisconnect, Request
 
 from ingest.loaders import LOADERS, is_supported
 from ingest.parse_ahead import SourceFile
+from ingest.pipeline import FileResult
 from rag.engine.api.errors import ApiError
-from rag.engine.jobs import form_filename, no_room_for, spool_path, unnameable, without_folder
+from rag.engine.jobs import (
+    form_filename,
+    no_room_for,
+    over_upload_limit,
+    spool_path,
+    unnameable,
+    without_folder,
+)
 
 MB = 1024 * 1024
 ROOM_CHECK_BYTES = 8 * MB  # the disk's free space is looked at again after this much
@@ -38,9 +49,11 @@ _EXT_VALUE = re.compile(rb"([A-Za-z0-9!#$%&+^_`{}~-]+)'[A-Za-z0-9-]*'([^\s;]*)")
 
 @dataclass
 class UploadForm:
-    """What a multipart request held: the spooled files."""
+    """What a multipart request held: the spooled files, and those refused unread (over the
+    limit), each with its place among all the files sent."""
 
     files: list[SourceFile] = field(default_factory=list)
+    refused: list[tuple[int, FileResult]] = field(default_factory=list)
 
 
 def extended_filename(disposition: bytes) -> str | None:
@@ -77,11 +90,14 @@ class _Reader:
         self._disposition = b""
         self._file: IO[bytes] | None = None
         self._label = ""
+        self._source = ""
         self._size = 0
+        self._over = False  # the file being read is past the limit: its bytes are dropped
+        self._placed = 0  # files met so far, spooled or refused
         self._unchecked = 0  # bytes spooled since the disk's room was last checked
 
     def on_part_begin(self) -> None:
-        self._disposition, self._file, self._size = b"", None, 0
+        self._disposition, self._file, self._size, self._over = b"", None, 0, False
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
@@ -117,18 +133,22 @@ class _Reader:
         if not is_supported(Path(label)):
             raise ApiError("unsupported_type", f"{label}: unsupported file type "
                            f"{given.suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
-        path = spool_path(self.folder, len(self.form.files), label)
+        path = spool_path(self.folder, self._placed, label)
         self._file = open(path, "wb")  # noqa: SIM115 - closed at the part's end or on error
-        self._label = label
+        self._label, self._source = label, source
+        self._placed += 1
         self.form.files.append(SourceFile(path, source))
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._over:
+            self._size += end - start
+            return
         if self._file is None:
             return
         self._size += end - start
         if self._size > self.limit:
-            raise ApiError("too_large", f"{self._label}: over the {self.limit // MB} MB upload "
-                                        f"limit ({self.limit_name})")
+            self._drop_file()
+            return
         self._unchecked += end - start
         opening = self._size == end - start  # the file's first bytes
         if opening or self._unchecked >= ROOM_CHECK_BYTES:
@@ -141,7 +161,22 @@ class _Reader:
             raise ApiError("insufficient_storage", f"{self._label}: not stored: {no_room}.")
         self._unchecked = 0
 
+    def _drop_file(self) -> None:
+        """The file being read is over the limit: its copy goes, and the rest of its bytes
+        are only counted."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        spooled = self.form.files.pop()
+        spooled.path.unlink(missing_ok=True)
+        self._over = True
+
     def on_part_end(self) -> None:
+        if self._over:
+            self.form.refused.append((self._placed - 1, FileResult(
+                self._source, "failed",
+                error=over_upload_limit(self._label, self._size, self.limit, self.limit_name))))
+            return
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -181,7 +216,7 @@ async def read_upload(request: Request, folder: Path, limit: int, limit_name: st
     if parser.state != MultipartState.END:  # a body cut short: its last file is incomplete
         raise ApiError("bad_request", "The multipart body ended before its closing boundary: "
                                       "the upload was cut short, so nothing was stored.")
-    if not reader.form.files:
+    if not reader.form.files and not reader.form.refused:
         raise ApiError("bad_request", "No file was uploaded: send one or more parts named "
                                       "`files`.")
     return reader.form

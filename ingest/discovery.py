@@ -15,6 +15,7 @@ Paths are reported with `printable`, so that such a name can be printed and put 
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections import Counter
@@ -153,7 +154,9 @@ def _skip_reason(path: Path) -> SkipReason | None:
         return "temporary"
     if _special_kind(path):  # before the type: a pipe is special whatever its name says
         return "special"
-    return None if is_supported(path) else "unsupported"
+    if is_supported(path) or path.name.rstrip(" .") != path.name:  # fails, saying why
+        return None
+    return "unsupported"
 
 
 def _special_kind(path: Path) -> str | None:
@@ -174,11 +177,21 @@ def _refusal(path: Path) -> str | None:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        return f"{shown}: {exc.strerror or exc}"
+        return f"{shown}: {_unreachable(path, exc)}"
     if not stat.S_ISREG(mode):
         kind = _SPECIAL_KINDS.get(stat.S_IFMT(mode))
         return f"{shown}: not a regular file" + (f" ({kind})" if kind else "")
     return None
+
+
+def _unreachable(path: Path, exc: OSError) -> str:
+    """Why a file cannot be looked up; a link is named as one, since `ls` lists a broken link
+    like a file."""
+    if exc.errno == errno.ELOOP:
+        return "a link loop (a link that leads back to itself)"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return f"a broken link (to {printable(os.readlink(path))}, which does not exist)"
+    return exc.strerror or str(exc)
 
 
 def describe(skipped: list[Skipped]) -> str:

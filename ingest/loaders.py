@@ -13,7 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from ingest.formats.base import (
     MAX_DOCUMENT_CHARS,
@@ -96,13 +96,26 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in LOADERS
 
 
+def unsupported(name: str) -> str:
+    """Why a file of this name is not read, for a name no loader reads: "unsupported file type
+    .zip; supported: ...", or what in the name hides a type that is read: a space or a dot
+    after it ("notes.txt ", which Windows would not even write), or nothing before it (".txt")."""
+    trimmed = name.rstrip(" .")
+    hidden = PurePath(trimmed).suffix.lower() if trimmed != name else ""
+    if hidden in LOADERS:
+        end = "a space" if name.endswith(" ") else "a dot"
+        return f"the name ends in {end} after its type {hidden}, so it has none; rename it"
+    if name.lower() in LOADERS:
+        return f"the name has nothing before its type {name}, so it has none; rename it"
+    suffix = PurePath(name).suffix.lower()
+    return f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+
+
 def refusal(path: Path, size: int) -> DocumentError | None:
     """Why a file of `size` bytes is refused before it is read, or None: its type, its
     emptiness, its size."""
-    suffix = path.suffix.lower()
-    if suffix not in LOADERS:
-        return DocumentError("unsupported", f"{path}: unsupported file type {suffix or '(none)'}; "
-                                            f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
+    if not is_supported(path):
+        return DocumentError("unsupported", f"{path}: {unsupported(path.name)}")
     if size == 0:
         return DocumentError("empty", f"{path}: the file is empty")
     if size > MAX_FILE_BYTES:

@@ -515,8 +515,10 @@ def test_a_link_loop_or_a_broken_link_named_directly_fails_alone(door: Door,
     files = json.loads(done.stdout)["files"]
     assert [(f["path"], f["status"]) for f in files] == [
         (named[0], "failed"), (named[1], "failed"), (named[2], "ingested")]
-    assert files[0]["error"] == f"{named[0]}: Too many levels of symbolic links"
-    assert files[1]["error"] == f"{named[1]}: No such file or directory"  # the link, by its name
+    assert files[0]["error"] == f"{named[0]}: a link loop (a link that leads back to itself)"
+    # the link, by its name: `ls` lists it like a file
+    assert files[1]["error"] == (f"{named[1]}: a broken link (to {tmp_path}/nowhere/gone.txt, "
+                                 "which does not exist)")
 
 
 @contextmanager

@@ -113,6 +113,27 @@ def test_nothing_in_a_folder_is_skipped_silently(env, tmp_path: Path) -> None:
     assert "unsupported file type .exe" in json.loads(named.stdout)["files"][0]["error"]
 
 
+
+def test_a_name_whose_end_hides_its_type_fails_saying_so(env, tmp_path: Path) -> None:
+    """"notes.txt " has no type to a program (and cannot be made on Windows): in a folder it
+    fails saying what to rename, rather than being skipped as a type no loader reads."""
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "trail.txt ").write_text("The ferry leaves at noon.")
+    (folder / "dot.md.").write_text("The ferry returns at six.")
+    (folder / "kept.txt").write_text("The pier is on the east side.")
+    done = run("ingest", str(folder), "--json")
+    assert done.exit_code == 1
+    listed = json.loads(done.stdout)
+    assert listed["skipped"] == []
+    errors = {Path(f["path"]).name: f.get("error") for f in listed["files"]}
+    assert errors == {
+        "dot.md.": f"{folder / 'dot.md.'}: the name ends in a dot after its type .md, so it "
+                   "has none; rename it",
+        "kept.txt": None,
+        "trail.txt ": f"{folder / 'trail.txt '}: the name ends in a space after its type .txt, "
+                      "so it has none; rename it"}
+
 @pytest.mark.slow
 def test_hostile_office_files_are_each_reported_and_leave_nothing(service, tmp_path: Path
                                                                    ) -> None:

@@ -475,6 +475,18 @@ def test_an_upload_of_a_type_no_loader_reads_is_refused_unread_in_its_place(engi
     assert results[0]["error"].startswith("tool.exe: unsupported file type .exe; supported: ")
 
 
+
+def test_an_upload_whose_name_hides_its_type_is_told_what_to_rename(engine) -> None:
+    results = uploaded(engine, [Upload("trailing.txt ", None, size=10),
+                                Upload(".txt", None, size=10),
+                                Upload("winch.txt", b"The winch takes a 12 mm rope.")])
+    assert [(r["path"], r["status"], r["error"]) for r in results] == [
+        ("upload:trailing.txt ", "failed", "trailing.txt : the name ends in a space after its "
+                                           "type .txt, so it has none; rename it"),
+        ("upload:.txt", "failed", ".txt: the name has nothing before its type .txt, so it has "
+                                  "none; rename it"),
+        ("upload:winch.txt", "ingested", None)]
+
 def test_an_upload_keeps_its_name_without_the_folder_a_browser_may_send(engine, svc) -> None:
     """As the API's uploads: a folder before the last / or \\ is the sender's machine's."""
     results = uploaded(engine, [Upload("a\\b\\notes.txt", b"Giraffes live in Kenya."),

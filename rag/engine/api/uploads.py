@@ -26,7 +26,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from ingest.loaders import LOADERS, is_supported
+from ingest.loaders import is_supported, unsupported
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult
 from rag.engine.api.errors import ApiError
@@ -131,8 +131,7 @@ class _Reader:
         label = (given.name or "upload") if self.trusted else without_folder(filename)
         source = filename if self.trusted and given.is_absolute() else f"upload:{label}"
         if not is_supported(Path(label)):
-            raise ApiError("unsupported_type", f"{label}: unsupported file type "
-                           f"{given.suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
+            raise ApiError("unsupported_type", f"{label}: {unsupported(label)}")
         path = spool_path(self.folder, self._placed, label)
         self._file = open(path, "wb")  # noqa: SIM115 - closed at the part's end or on error
         self._label, self._source = label, source

@@ -81,7 +81,6 @@ CODES: dict[str, tuple[int, str]] = {
                        "outcome"),
     "too_large": (413, f"a request body over {JSON_BODY_MB} MiB (an upload's file over "
                        "RAG_UPLOAD_MAX_MB is `failed` in its outcome instead)"),
-    "unsupported_type": (415, "an uploaded file of a type the loaders cannot read"),
     "rate_limited": (429, "over the per-user limit; see the Retry-After header"),
     "internal_error": (500, "a bug: the message holds an id to quote, the log the details"),
     "upstream_error": (502, "the AI provider refused the request (credentials, model, input)"),

@@ -63,7 +63,7 @@ def documents(engine: EngineDep, caller: CallerDep, collection: Collection = Non
 
 
 UPLOAD_ANSWERS = {
-    **responses("bad_request", *OPENED, "cancelled", "unsupported_type",
+    **responses("bad_request", *OPENED, "cancelled",
                 "rate_limited", "upstream_unavailable", "insufficient_storage", *ACCESS),
     202: {"description": "With `wait=false`: the ingest's state at once, to follow at GET "
                          "/api/v1/ingests/{id}."}}

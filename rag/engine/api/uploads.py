@@ -93,11 +93,13 @@ class _Reader:
         self._source = ""
         self._size = 0
         self._over = False  # the file being read is past the limit: its bytes are dropped
+        self._unread = ""  # why the file being read fails, its bytes dropped
         self._placed = 0  # files met so far, spooled or refused
         self._unchecked = 0  # bytes spooled since the disk's room was last checked
 
     def on_part_begin(self) -> None:
         self._disposition, self._file, self._size, self._over = b"", None, 0, False
+        self._unread = ""
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
@@ -130,16 +132,17 @@ class _Reader:
         # a browser's name has no folder, but a client's may have one, by either separator
         label = (given.name or "upload") if self.trusted else without_folder(filename)
         source = filename if self.trusted and given.is_absolute() else f"upload:{label}"
-        if not is_supported(Path(label)):
-            raise ApiError("unsupported_type", f"{label}: {unsupported(label)}")
-        path = spool_path(self.folder, self._placed, label)
-        self._file = open(path, "wb")  # noqa: SIM115 - closed at the part's end or on error
         self._label, self._source = label, source
         self._placed += 1
+        if not is_supported(Path(label)):  # by its name: its bytes are dropped unread
+            self._unread = f"{label}: {unsupported(label)}"
+            return
+        path = spool_path(self.folder, self._placed - 1, label)
+        self._file = open(path, "wb")  # noqa: SIM115 - closed at the part's end or on error
         self.form.files.append(SourceFile(path, source))
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._over:
+        if self._over or self._unread:
             self._size += end - start
             return
         if self._file is None:
@@ -171,16 +174,17 @@ class _Reader:
         self._over = True
 
     def on_part_end(self) -> None:
-        if self._over:
-            self.form.refused.append((self._placed - 1, FileResult(
-                self._source, "failed",
-                error=over_upload_limit(self._label, self._size, self.limit, self.limit_name))))
-            return
         if self._file is not None:
             self._file.close()
             self._file = None
             if self._size == 0:
-                raise ApiError("bad_request", f"{self._label}: the file is empty")
+                self.form.files.pop().path.unlink(missing_ok=True)
+                self._unread = f"{self._label}: the file is empty"
+        if self._over:
+            self._unread = over_upload_limit(self._label, self._size, self.limit, self.limit_name)
+        if self._unread:  # failed in its place, the rest of the batch stored
+            self.form.refused.append(
+                (self._placed - 1, FileResult(self._source, "failed", error=self._unread)))
 
     def close(self) -> None:
         if self._file is not None:

@@ -743,6 +743,24 @@ async def test_a_file_refused_unread_fails_alone_in_the_outcome(open_engine) -> 
     assert not spool.exists() or not any(spool.iterdir())  # no spooled copy left behind
 
 
+async def test_an_ingest_followed_lists_every_file_sent_in_its_place(open_engine) -> None:
+    """With wait=false a client follows `files`: a file refused unread is there too, failed,
+    and one just over the limit is not said to be the limit's own size."""
+    engine = open_engine(upload_max_mb=1)
+    async with client(engine) as api:
+        accepted = await upload(api, ("tool.exe", b"MZ"), ("notes.md", b"The key is here."),
+                                ("edge.txt", b"w" * (1024 * 1024 + 8)), wait="false")
+        assert accepted.status_code == 202
+        listed = [(f["name"], f["status"]) for f in accepted.json()["files"]]
+        assert listed == [("tool.exe", "failed"), ("notes.md", "queued"), ("edge.txt", "failed")]
+        job_id = accepted.json()["id"]
+        await asyncio.to_thread(engine.jobs.wait, job_id, 60)
+        files = (await api.get(f"/ingests/{job_id}")).json()["files"]
+    assert [(f["name"], f["status"]) for f in files] == [
+        ("tool.exe", "failed"), ("notes.md", "ingested"), ("edge.txt", "failed")]
+    assert files[2]["error"] == ("edge.txt: 1,048,584 bytes is over the 1 MB upload limit "
+                                 "(RAG_UPLOAD_MAX_MB)")
+
 async def test_refused_uploads_store_nothing(open_engine) -> None:
     engine = open_engine(upload_max_mb=1)
     async with client(engine) as api:

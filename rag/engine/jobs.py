@@ -81,12 +81,20 @@ def unnameable(name: str) -> str | None:
     return None
 
 
+def _shown_name(source: str) -> str:
+    return Path(source.removeprefix("upload:")).name
+
+
 def over_upload_limit(name: str, size: int, limit: int,
                       limit_name: str = "RAG_UPLOAD_MAX_MB") -> str:
     """Why an uploaded file is refused unread, in its batch's outcome: "big.pdf: 61.2 MB is
     over the 50 MB upload limit (RAG_UPLOAD_MAX_MB)"."""
-    return (f"{name}: {size / MB:.1f} MB is over the {limit // MB} MB upload limit "
-            f"({limit_name})")
+    shown = f"{size / MB:.1f}"
+    if float(shown) <= limit / MB:  # "1.0 MB is over the 1 MB limit" reads as a mistake
+        shown = f"{size:,} bytes"
+    else:
+        shown += " MB"
+    return f"{name}: {shown} is over the {limit // MB} MB upload limit ({limit_name})"
 
 
 def spool_path(folder: Path, index: int, name: str) -> Path:
@@ -155,8 +163,16 @@ class IngestJob:
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
                 "created": self.created, "finished": self.finished,
-                "files": [state.as_json() for state in self.states],
+                "files": [state.as_json() for state in self.every_file()],
                 "report": self.report, "error": self.error}
+
+    def every_file(self) -> list[FileState]:
+        """Each file of the batch in its place, those refused before reading as failed, so
+        that a client following the job meets every file it sent."""
+        refused = [(place, FileState(_shown_name(result.path), result.path, "failed",
+                                     error=result.error)) for place, result in self.refused]
+        placed = zip(self.places, self.states, strict=True)
+        return [state for _, state in sorted([*placed, *refused], key=itemgetter(0))]
 
 
 class IngestJobs:
@@ -218,8 +234,8 @@ class IngestJobs:
         placed, doubles = _first_of_each_name([(next(free), f) for f in files])
         files = [f for _, f in placed]
         job = IngestJob(job_id or uuid.uuid4().hex[:16], user, collection, spool, files,
-                        [FileState(Path(f.source.removeprefix("upload:")).name, f.source)
-                         for f in files], [*refused, *doubles], [place for place, _ in placed],
+                        [FileState(_shown_name(f.source), f.source) for f in files],
+                        [*refused, *doubles], [place for place, _ in placed],
                         made=made, more=more, follows=follows)
         with self._lock:
             self._jobs[job.id] = job
@@ -459,7 +475,7 @@ def _first_of_each_name(files: list[tuple[int, SourceFile]]
     refused = []
     for place, file in files:
         if file.source in kept:
-            name = Path(file.source.removeprefix("upload:")).name
+            name = _shown_name(file.source)
             refused.append((place, FileResult(file.source, "failed", error=(
                 f"{name}: another file of this name is in the same upload; upload it on its "
                 "own to replace that one, or rename it"))))

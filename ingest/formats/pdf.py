@@ -49,6 +49,7 @@ from ingest.formats.pdf_code import code_fenced
 from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_footnotes import footnotes_apart
 from ingest.formats.pdf_headings import headings_set_apart
+from ingest.formats.pdf_page_box import page_box_text
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
 from ingest.formats.pdf_scans import covered_by_images, stamped_at_edges
 from ingest.formats.pdf_streams import check_inflation
@@ -165,7 +166,7 @@ def read_page(page) -> tuple[MarkedPage, bool]:
 def _marked_text(textpage) -> MarkedPage:
     columns = column_reading(textpage)
     if columns is None:
-        text = textpage.get_text_bounded()
+        text = page_box_text(textpage)
         indexes = char_indexes(text, textpage)
     else:
         text, indexes = columns.text, columns.indexes

@@ -1,0 +1,82 @@
+"""A line a PDF draws past its page's edge (a long address, a line of code) is read whole, and
+the page's footnotes and code are still set apart; text wholly outside the page, or outside a
+crop, stays out."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import RectangleObject
+
+from ingest.loaders import load_bytes
+from tests.pdfgen import placed_pdf, typed_pdf
+from tests.test_pdf_footnotes import MARK, TEXT, note, pages_of, text_of
+
+URL = "https://mac.r-project.org/bin/darwin17/x86_64/pcre2-10.39-darwin.17-x86_64.tar.xz"
+
+
+def page_text(pdf: bytes) -> str:
+    return load_bytes(Path("manual.pdf"), pdf).pages[0].text
+
+
+def cropped(pdf: bytes, box: list[float]) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.pages[0].cropbox = RectangleObject(box)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def test_a_line_running_past_the_page_s_right_edge_is_read_whole() -> None:
+    # the page is 595 points wide: the address runs some 170 points past it
+    pdf = placed_pdf([(40, 800, "Download the library with"),
+                      (340, 780, f"curl -OL {URL}"),
+                      (40, 760, "and unpack it under /usr/local.")])
+    assert page_text(pdf) == (f"Download the library with\ncurl -OL {URL}\n"
+                              "and unpack it under /usr/local.")
+
+
+def test_text_wholly_outside_the_page_or_its_crop_stays_out() -> None:
+    pdf = placed_pdf([(40, 800, "The pump is primed before it starts."),
+                      (700, 780, "Hidden past the right edge of the page."),
+                      (40, 900, "Hidden above the top of the page."),
+                      (40, 760, "A line that runs past the edge of the crop is read whole."),
+                      (400, 740, "Cropped away beside the page.")])
+    assert page_text(pdf) == ("The pump is primed before it starts.\n"
+                              "A line that runs past the edge of the crop is read whole.\n"
+                              "Cropped away beside the page.")
+    assert page_text(cropped(pdf, [0, 0, 150, 842])) == (
+        "The pump is primed before it starts.\n"
+        "A line that runs past the edge of the crop is read whole.")
+
+
+def test_a_page_with_a_line_past_its_edge_keeps_its_footnotes_apart() -> None:
+    pdf = pages_of([[
+        [(TEXT, "The binaries are built with the xz library"), (MARK, "2"),
+         (TEXT, ", which is fetched so:")],
+        # Helvetica at 11 points: the line runs some 140 points past the page's edge
+        [(TEXT, f"curl -OL {URL} && tar -xf pcre2-10.39.tar.xz -C /usr/local")],
+        [(TEXT, "and unpacked under /usr/local.")],
+        [], [],
+        note("2", "For licence reasons this is version 5.2 of the library."),
+    ]])
+    assert text_of(pdf) == [(
+        "The binaries are built with the xz library, which is fetched so:\n"
+        f"curl -OL {URL} && tar -xf pcre2-10.39.tar.xz -C /usr/local\n"
+        "and unpacked under /usr/local.\n\n"
+        "For licence reasons this is version 5.2 of the library.",
+        "For licence reasons this is version 5.2 of the library.")]
+
+
+def test_a_line_of_code_past_the_page_s_edge_is_fenced_whole() -> None:
+    # Courier at 10 points: the warning runs some 150 points past the page's edge
+    warning = ("/usr/src/R/library/boot/src/boot.f:61: warning: type of ddot does not match "
+               "original declaration [-Wlto-type-mismatch]")
+    text = page_text(typed_pdf(["Link-time optimization reports mismatches such as",
+                                f"`{warning}", "`61 | subroutine ddot(n, x, y)",
+                                "These are worth looking into."]))
+    assert text == ("Link-time optimization reports mismatches such as\n"
+                    f"```\n{warning}\n61 | subroutine ddot(n, x, y)\n```\n"
+                    "These are worth looking into.")

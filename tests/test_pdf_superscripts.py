@@ -95,3 +95,13 @@ def test_digits_raised_after_a_year_a_version_or_a_figure_s_number_are_a_mark() 
         "As shown in Figure 2 of the appendix, Table 4 and p. 12.",
         "There are 2^31 states, and 10^3 more.",
     ]
+
+
+def test_digits_raised_after_a_call_s_empty_brackets_are_a_mark() -> None:
+    pdf = page_of([
+        [(NORMAL, "S4 objects are created via new()"), (SMALL, "12"),
+         (NORMAL, " and thence via R_do_new_object, as (a + b)"), (SMALL, "2"),
+         (NORMAL, " is read.")],
+    ])
+    assert load_bytes(Path("notes.pdf"), pdf).pages[0].text == (
+        "S4 objects are created via new() and thence via R_do_new_object, as (a + b)^2 is read.")

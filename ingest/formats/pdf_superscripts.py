@@ -7,16 +7,16 @@ of a letter or two ("x²", "cm²", "R²", "dx²") or after a closing bracket ("(
 exponent instead, and are written as plain text writes one, "x^2" (a superscript digit would
 not last: text is NFKC-normalised, which makes "²" a "2"). A mark follows a word of three
 letters or more, a two-letter word ("of", "be"), a name with a dot, slash or underscore in it
-("Rmath.h", "asan_symbolize.py"), a name ending in digits ("C99³", "pcre2⁵") or a closing mark
-(".", ",", ":", a quote). Digits raised after a number no one raises to a power are a mark:
-a year ("in 2019¹"), a version or decimal ("Python 3.11²") or a number a label word gives
-("Figure 2³", "p. 12⁴"), whose notes may be endnotes or carry an unraised number. Digits raised
-after another number ("2³¹", "ISO/IEC 60559¹") are read off the page: a mark when a footnote
-of that number starts a line of the page (its own number raised above its first word), else
-an exponent, "2^31". Digits whose footnote the page sets at its foot (`pdf_footnotes`, which
-takes it out of the text) are its mark after a name or a number ("UTF-16LE¹", "gcc 10¹⁰⁷"),
-and an exponent after a letter ("x²"), two in lower case ("mc²") or a bracket's end.
-Subscripts ("H₂O") and digits of the text's own size are left as they are.
+("Rmath.h", "asan_symbolize.py"), a name ending in digits ("C99³", "pcre2⁵"), a closing mark
+(".", ",", ":", a quote) or a call's empty brackets ("new()¹²"). Digits raised after a number
+no one raises to a power are a mark: a year ("in 2019¹"), a version or decimal ("Python 3.11²")
+or a number a label word gives ("Figure 2³", "p. 12⁴"), whose notes may be endnotes or carry an
+unraised number. Digits raised after another number ("2³¹", "ISO/IEC 60559¹") are read off the
+page: a mark when a footnote of that number starts a line of the page (its own number raised
+above its first word), else an exponent, "2^31". Digits whose footnote the page sets at its
+foot (`pdf_footnotes`, which takes it out of the text) are its mark after a name or a number
+("UTF-16LE¹", "gcc 10¹⁰⁷"), and an exponent after a letter ("x²"), two in lower case ("mc²") or
+a bracket's end. Subscripts ("H₂O") and digits of the text's own size are left as they are.
 
 The page's text is pdfium's bounded text, which leaves out most line breaks pdfium generates
 where a raised character sits apart from its line ("y²" then ", in"): its characters are found
@@ -50,6 +50,7 @@ _EXPONENT_BASE = re.compile(r"[\d.,]*[^\W\d_]{1,2}|.*[)\]]")
 # in lower case ("x", "2x", "mc", "cm"), a bracket's end; not a name ("UTF-16LE", "UCS-2")
 _FORMULA_SYMBOL = re.compile(r"[\d.,]*(?:[^\W\d_]|[^\W\d_A-Z]{2})|.*[)\]]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CALLED = "()"  # a call's empty brackets ("new()"): a bracket's end no power is raised on
 # numbers that take a footnote's mark rather than an exponent
 YEARS = range(1000, 2100)
 LABELS = frozenset({"figure", "fig.", "figs.", "table", "tab.", "section", "sec.", "§",
@@ -147,7 +148,7 @@ class _Page:
         a formula's symbol ("x²", "mc²", "(a+b)²")."""
         base = self.base_of(start) + 1
         symbol = _SYMBOL_BEFORE.search(self.text, max(0, base - SYMBOL_CHARS), base)
-        if symbol is None:
+        if symbol is None or self.text.endswith(_CALLED, 0, base):
             return False
         if self.text[start:end] in self.noted and not _FORMULA_SYMBOL.fullmatch(symbol.group()):
             return False  # its footnote is at the page's foot, and it follows a name or number

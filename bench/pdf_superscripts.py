@@ -1,12 +1,13 @@
 """What reading raised digits changes in real PDFs, and what it costs.
 
 Every page of the shared manuals (../shared/data/pdfs/real) and of the sample R FAQ (unless
-the folder holds it) is read with pdfium's bounded text as ingest reads it, its footnotes set
-after its text (`ingest/formats/pdf_footnotes.py`), then with footnote marks left out and
-exponents written (`ingest/formats/pdf_superscripts.py`), a mark whose footnote the page holds
-being a mark after a name or a number: per file, the footnotes found, the marks left out, the
-exponents written, and the seconds each way takes (best of `--rounds`); then a random sample
-of the changes to read by eye.
+the folder holds it) is read with pdfium's text within the page's box as ingest reads it
+(`ingest/formats/pdf_page_box.py`), its footnotes set after its text
+(`ingest/formats/pdf_footnotes.py`), then with footnote marks left out and exponents written
+(`ingest/formats/pdf_superscripts.py`), a mark whose footnote the page holds being a mark after
+a name or a number: per file, the footnotes found, the marks left out, the exponents written,
+and the seconds each way takes (best of `--rounds`); then a random sample of the changes to
+read by eye.
 
     .venv/bin/python bench/pdf_superscripts.py [FOLDER] [--rounds 3] [--sample 40]
 
@@ -31,6 +32,7 @@ import pypdfium2 as pdfium  # noqa: E402
 
 from ingest.formats import pdf_superscripts  # noqa: E402
 from ingest.formats.pdf_footnotes import footnotes_apart  # noqa: E402
+from ingest.formats.pdf_page_box import page_box_text  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "data" / "pdfs" / "real"
 SAMPLE_CONTEXT = 30  # characters shown each side of a change
@@ -54,7 +56,7 @@ def page_read(textpage, mended: bool) -> tuple[str, int]:
     """The page's text with its footnotes after it, as ingest sets them, marks read or not;
     and how many footnotes it has. Both readings move the notes, so they differ only at
     the marks."""
-    text = textpage.get_text_bounded()
+    text = page_box_text(textpage)
     body, indexes, notes = footnotes_apart(textpage, text,
                                            pdf_superscripts.char_indexes(text, textpage))
     if mended:

@@ -15,7 +15,8 @@ end its text, are split apart from its body: the sentence the body leaves unfini
 finished in the body's last chunk. Parts without a number or a locator (a format without
 pages) are split as one text.
 A chunk whose first sentence leans on the one before it ("He ...") keeps that one, from its
-page, as its lead-in.
+page, as its lead-in. A chunk's last sentence introducing the code the next chunk opens with
+("... like this:") goes to that chunk where it still fits the limits.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from dataclasses import replace
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.text.graphemes import cluster_start, clusters
-from rag.text.sentences import code_blocks, is_code, is_heading, is_list_item, leans_back
+from rag.text.sentences import (
+    code_blocks,
+    introduces_code,
+    is_code,
+    is_heading,
+    is_list_item,
+    leans_back,
+)
 from rag.text.sentences import split as split_sentences
 from rag.text.table_rows import (
     CELL_SEPARATOR,
@@ -199,21 +207,45 @@ def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int],
 def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> bool:
     """Whether the text after the chunk, on its page, goes on with a sentence the chunk leaves
     unfinished: the chunk was cut within a line, not after a stop, or what follows reads as
-    the opening of a chunk inside a sentence would (`_opens_inside_sentence`). A chunk ending
-    its page is finished there, or its sentence runs on into the next page
-    (`Chunker._finish_sentences`)."""
+    the opening of a chunk inside a sentence would (`_opens_inside_sentence`); or whether its
+    last sentence introduces code that follows it, here or at the next page's top ("... like
+    this:", "a version for S is" then a program): it says what it says with that code. A
+    chunk ending its page is otherwise finished there, or its sentence runs on into the next
+    page (`Chunker._finish_sentences`)."""
     page = bisect_right(page_starts, chunk.start) - 1
     page_end = (page_starts[page + 1] - len(PAGE_SEPARATOR) if page + 1 < len(page_starts)
                 else len(text))
     after = text[chunk.end:page_end]
-    if chunk.code_fence or not after.strip():
+    if chunk.code_fence:
         return False
+    if not after.strip():
+        next_page = page_end + len(PAGE_SEPARATOR)
+        return page + 1 < len(page_starts) and _completed_by_code(
+            chunk.text, text[next_page:next_page + _LEAD_IN_CHARS])
+    if _completed_by_code(chunk.text, after):
+        return True
     if _ENDS_SENTENCE.search(chunk.text.rstrip()):
         return False
     if "\n" not in after[:len(after) - len(after.lstrip())]:
         return True  # cut within a line: the sentence goes on after the cut
     following = replace(chunk, start=chunk.end, text=after[:_LEAD_IN_CHARS], code_fence=None)
     return _opens_inside_sentence(following, text, page_starts)
+
+
+def _completed_by_code(said: str, after: str) -> bool:
+    """Whether `after` opens with code that the last sentence of `said` introduces
+    (`introduces_code`: "Install it with pip:", "the command is")."""
+    if not (introduces_code(said.rstrip()) and _opens_with_code(after)):
+        return False
+    last = split_sentences(said, outside_code=True)[-1:]
+    return bool(last) and introduces_code(last[0].text)
+
+
+def _opens_with_code(text: str) -> bool:
+    """Whether `text`, outside any code block, opens with code: a fenced block, a program's
+    lines (`rag.text.sentences.split`)."""
+    opening = split_sentences(text.lstrip()[:_LEAD_IN_CHARS], outside_code=True)[:1]
+    return bool(opening) and opening[0].start == 0 and is_code(opening[0].text)
 
 
 def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int],
@@ -281,6 +313,30 @@ def _sentence_before(text: str, page_start: int, end: int) -> str | None:
     prose = (bool(_CLOSED_SENTENCE.search(last)) and not is_heading(last) and not is_code(last)
              and not is_list_item(last))
     return last if prose else None
+
+
+def _next_to(chunk: Chunk, after: Chunk, text: str, part_starts: list[int]) -> bool:
+    """Whether `after` starts where `chunk` ends, but for white space, in the same part."""
+    return (chunk.end <= after.start and not text[chunk.end:after.start].strip()
+            and bisect_right(part_starts, chunk.start) == bisect_right(part_starts, after.start))
+
+
+def _moved_introduction(chunk: Chunk, after: Chunk, text: str) -> tuple[Chunk, Chunk] | None:
+    """`chunk` without its last sentence and `after` opening with it, when that sentence
+    introduces code (`introduces_code`) that `after` opens with, and `chunk` has a sentence
+    before it to keep; else None. `text`: the document's."""
+    if not introduces_code(chunk.text.rstrip()):
+        return None  # the last sentence's end, read before the chunk is split
+    said = split_sentences(chunk.text, code_fence=chunk.code_fence,
+                           outside_code=chunk.code_fence is None)
+    if len(said) < 2 or not introduces_code(said[-1].text):
+        return None
+    if not _opens_with_code(after.text):
+        return None
+    cut = chunk.start + said[-1].start
+    kept = chunk.text[:said[-1].start].rstrip()
+    return (replace(chunk, end=chunk.start + len(kept), text=kept),
+            replace(after, start=cut, text=text[cut:after.start] + after.text))
 
 
 def _paragraph_pieces(text: str) -> list[str]:
@@ -423,6 +479,7 @@ class Chunker:
         # a page's footnotes are a part of their own: no lead-in from its body, and its body
         # ends where they start
         part_starts = sorted([*page_starts, *notes_at.values()])
+        chunks = self._introductions_with_code(chunks, text, part_starts)
         return _with_openings(_with_lead_ins(chunks, text, part_starts), text, page_starts,
                               notes_at, part_starts)
 
@@ -487,6 +544,28 @@ class Chunker:
             if self._fits(text, tokens):  # its offsets stay its page's part
                 chunks[at] = replace(chunk, text=text, token_count=tokens)
         return chunks
+
+    def _introductions_with_code(self, chunks: list[Chunk], text: str,
+                                 part_starts: list[int]) -> list[Chunk]:
+        """The chunks, each ending on a sentence that introduces the code the next one opens
+        with ("The difference can be seen like this:") without it, where the next one with it
+        still fits the limits: the introduction says what the code is for, and quoted alone
+        it is a sentence cut off. The splitter ends a chunk there when the code does not fit
+        after it. Chunks of one part (`part_starts`: pages, footnotes) only, not overlapping."""
+        found = list(chunks)
+        for i in range(len(found) - 1):
+            chunk, after = found[i], found[i + 1]
+            if not _next_to(chunk, after, text, part_starts) or after.code_fence:
+                continue
+            moved = _moved_introduction(chunk, after, text)
+            if moved is None:
+                continue
+            kept, given = moved
+            kept_tokens, given_tokens = self._counts([kept.text, given.text])
+            if self._fits(given.text, given_tokens):
+                found[i] = replace(kept, token_count=kept_tokens)
+                found[i + 1] = replace(given, token_count=given_tokens)
+        return found
 
     def _counts(self, bodies: list[str]) -> list[int]:
         """Exact counts: the words' sums where they are exact, the tokenizer elsewhere."""

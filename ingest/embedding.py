@@ -39,10 +39,13 @@ class Embedded:
     sentences: list[SentenceVectors] | None = None
 
 
-def sentence_spans(text: str, code_fence: str | None = None) -> list[tuple[int, int]]:
-    """Where the text's sentences lie (as the answer splits it: `Chunk.code_fence`); the
-    whole text when it has none."""
-    return [(s.start, s.end) for s in split(text, code_fence=code_fence)] or [(0, len(text))]
+def sentence_spans(text: str, code_fence: str | None = None,
+                   outside_code: bool = False) -> list[tuple[int, int]]:
+    """Where the text's sentences lie (as the answer splits it: `Chunk.code_fence`, and
+    `outside_code` for a chunk ingest knows begins outside code); the whole text when it has
+    none."""
+    found = split(text, code_fence=code_fence, outside_code=outside_code)
+    return [(s.start, s.end) for s in found] or [(0, len(text))]
 
 
 def embed_chunks(embedder: Embedder, texts: Sequence[str],
@@ -50,12 +53,14 @@ def embed_chunks(embedder: Embedder, texts: Sequence[str],
                  sentences: bool = False,
                  code_fences: Sequence[str | None] | None = None) -> Embedded:
     """The texts' vectors, and their sentences' when `sentences` and the model can pool them
-    (`code_fences`: each text's `Chunk.code_fence`)."""
+    (`code_fences`: each text's `Chunk.code_fence`, given for chunks, which ingest placed in
+    their documents: one without begins outside code)."""
     said = [references.without_titles(text) for text in texts]
     if not (sentences and embedder.pools_sentences):
         return Embedded(embedder.embed_documents(said, token_counts))
     fences = code_fences or [None] * len(texts)
-    spans = [sentence_spans(text, fence) for text, fence in zip(texts, fences, strict=True)]
+    spans = [sentence_spans(text, fence, outside_code=code_fences is not None and not fence)
+             for text, fence in zip(texts, fences, strict=True)]
     # every content word of the text, as the search reads its rows back (a title's words
     # pool nothing and are passed over there)
     words = [lexical.content_spans(text) for text in texts]

@@ -141,8 +141,8 @@ class SentenceVectors:
 
 
 # a hit's fields that help read its text, no part of what a citation shows: not in `as_json`
-_READING_AIDS = ("sentence_vectors", "code_fence", "lead_in", "sentence_matches",
-                 "opens_inside_sentence", "closes_inside_sentence")
+_READING_AIDS = ("sentence_vectors", "code_fence", "opens_inside_code", "lead_in",
+                 "sentence_matches", "opens_inside_sentence", "closes_inside_sentence")
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,10 @@ class Hit:
     sentence_vectors: SentenceVectors | None = field(default=None, repr=False, compare=False)
     # how its text reads, not what a citation shows: `Chunk.code_fence`
     code_fence: str | None = field(default=None, repr=False, compare=False)
+    # whether its chunk begins inside a code block (`code_fence` names it), as ingest read it
+    # against its whole document; None where the chunk was stored before it was kept: a bare
+    # fence its text leaves open may then close a block begun before as well as open one
+    opens_inside_code: bool | None = field(default=None, repr=False, compare=False)
     lead_in: str | None = field(default=None, repr=False, compare=False)  # `Chunk.lead_in`
     # `Chunk.opens_inside_sentence`; None where the chunk was stored before it was kept
     opens_inside_sentence: bool | None = field(default=None, repr=False, compare=False)

@@ -378,6 +378,28 @@ def test_where_a_fenced_block_opens_and_closes(text: str, pieces: list[str]) -> 
 
 
 @pytest.mark.parametrize(("text", "pieces"), [
+    # a bare fence left open opens a block, cut by the passage's end
+    ("Connect like this.\n```\n> library(RMySQL)\n> con <- dbConnect(drv)",
+     ["Connect like this.", "```\n> library(RMySQL)\n> con <- dbConnect(drv)"]),
+    ("```\nx = 1\n\ny = 2", ["```\nx = 1\n\ny = 2"]),
+    # a fence naming a language inside a bare-fenced block is a line of its code
+    ("```\n```python\nx = 1\n```\nDone.", ["```\n```python\nx = 1\n```", "Done."]),
+])
+def test_a_passage_known_to_begin_outside_code_opens_a_block_at_each_fence(
+        text: str, pieces: list[str]) -> None:
+    """Ingest knows where a chunk begins: outside any block, its bare fence can only open
+    one, where read alone it might close a block begun before the passage."""
+    assert sentences(text, outside_code=True) == pieces
+    assert sentences(text) != pieces
+
+
+def test_the_text_after_a_cut_blocks_closing_fence_begins_outside_code() -> None:
+    text = "x = 1\n```\n\nThen run it:\n```\nrun(x)"
+    assert sentences(text, code_fence="```python") == [
+        "```python\n…\nx = 1\n```", "Then run it:", "```\nrun(x)"]
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
     # its lines up to the closing fence are the block's end, quoted under its opening fence
     ("x = model(input)\nprint(x)\n```\n\nThe output has 384 numbers.",
      ["```python\n…\nx = model(input)\nprint(x)\n```", "The output has 384 numbers."]),

@@ -209,7 +209,7 @@ class SentenceRescorer:
             best[list(stored)] = np.maximum.reduceat(np.concatenate(blocks) @ query, starts)
         missing = np.flatnonzero(np.isnan(best)).tolist()
         if missing:
-            per_hit = [_split(hits[i].text, hits[i].code_fence) for i in missing]
+            per_hit = [_split(hits[i]) for i in missing]
             cosines = np.stack(self.embedded([s for group in per_hit for s in group])) @ query
             at = 0
             for i, group in zip(missing, per_hit, strict=True):
@@ -280,8 +280,10 @@ def _sentences(hit: Hit) -> list[str]:
     """A hit's sentences: as its stored vectors cut it, else split now."""
     if hit.sentence_vectors is not None:
         return [hit.text[start:end] for start, end in hit.sentence_vectors.spans]
-    return _split(hit.text, hit.code_fence)
+    return _split(hit)
 
 
-def _split(text: str, code_fence: str | None = None) -> list[str]:
-    return sentences(text, code_fence=code_fence) or [text]
+def _split(hit: Hit) -> list[str]:
+    """A hit's sentences as the answer reads them (`Hit.code_fence`, `Hit.opens_inside_code`)."""
+    return sentences(hit.text, code_fence=hit.code_fence,
+                     outside_code=hit.opens_inside_code is False) or [hit.text]

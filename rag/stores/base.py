@@ -143,6 +143,7 @@ def chunk_payload(chunk: Chunk, chunk_total: int, media_type: str, extra: dict |
     }
     if chunk.code_fence:
         payload["code_fence"] = chunk.code_fence
+    payload["opens_inside_code"] = chunk.code_fence is not None
     if chunk.lead_in:
         payload["lead_in"] = chunk.lead_in
     payload["opens_inside_sentence"] = chunk.opens_inside_sentence
@@ -182,6 +183,7 @@ def make_hit(pid: PointId, score: float, payload: dict,
                title=payload.get("title", ""), position=int(payload.get("position", 0)),
                locator=payload.get("locator"),  # absent from points stored before locators
                sentence_vectors=sentences, code_fence=payload.get("code_fence"),
+               opens_inside_code=payload.get("opens_inside_code"),
                lead_in=payload.get("lead_in"),
                opens_inside_sentence=payload.get("opens_inside_sentence"),
                closes_inside_sentence=payload.get("closes_inside_sentence"))

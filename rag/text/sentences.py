@@ -458,6 +458,12 @@ def is_code(sentence: str) -> bool:
     return sentence.startswith("```") and "\n" in sentence
 
 
+def introduces_code(sentence: str) -> bool:
+    """Whether a sentence introduces the code after it: "Install it with pip:", or one the
+    code completes, which a PDF writes without a stop ("the command is" before "> help(solve)")."""
+    return sentence.endswith(":") or (sentence[-1:].isalnum() and not is_code(sentence))
+
+
 def is_cut_code(sentence: str) -> bool:
     """Whether a piece of `split` is a code block its passage opens and does not close: a
     chunk's end cut the program."""
@@ -469,23 +475,26 @@ def is_cut_code(sentence: str) -> bool:
     return not (rest and set(last) == {"`"} and len(last) >= fence)
 
 
-def _fenced_blocks(text: str) -> list[tuple[int, int]]:
+def _fenced_blocks(text: str, outside_code: bool = False) -> list[tuple[int, int]]:
     """Where each fenced code block lies, fences included. A passage may begin inside a block
     (its chunk cut a program), so a bare fence followed by one naming a language ("```python",
     which only opens) and as long (shorter, it is code inside a longer fence) closed a block
     begun before the passage, and is left as text. A block the passage opens and does not
     close runs to its end when its fence names a language; a bare fence left open may as well
-    close a block begun before, and is left as text."""
+    close a block begun before, and is left as text. `outside_code`: the text is known to
+    begin outside any block (a whole document, a chunk ingest placed in one), so each fence
+    outside a block opens one, and a block left open runs to the text's end (a chunk's end
+    cut the program)."""
     blocks: list[tuple[int, int]] = []
     opened: re.Match[str] | None = None
     for fence in _FENCE.finditer(text):
-        if opened is None or (not _is_bare(fence) and _is_bare(opened)
+        if opened is None or (not outside_code and not _is_bare(fence) and _is_bare(opened)
                               and len(fence.group("fence")) >= len(opened.group("fence"))):
             opened = fence
         elif _is_bare(fence) and len(fence.group("fence")) >= len(opened.group("fence")):
             blocks.append((_stripped_start(opened), fence.end()))
             opened = None
-    if opened is not None and not _is_bare(opened):
+    if opened is not None and (outside_code or not _is_bare(opened)):
         blocks.append((_stripped_start(opened), len(text.rstrip())))
     return blocks
 
@@ -505,7 +514,7 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
     if "```" not in text:
         return []
     found = []
-    for start, end in _fenced_blocks(text):
+    for start, end in _fenced_blocks(text, outside_code=True):
         opening_end = text.find("\n", start, end)
         if opening_end != -1:
             found.append((opening_end + 1, end, text[start:opening_end].strip()))
@@ -594,18 +603,20 @@ def _cut_block(text: str, code_fence: str) -> tuple[Sentence | None, int]:
     return Sentence(f"{code_fence}\n…\n{lines}", len(body) - len(body.lstrip()), end), end
 
 
-def split(text: str, language: str | None = None,
-          code_fence: str | None = None) -> list[Sentence]:
+def split(text: str, language: str | None = None, code_fence: str | None = None,
+          outside_code: bool = False) -> list[Sentence]:
     """The sentences of `text`, in order; a fenced code block one of them, as written.
     `language` is whose abbreviations end no sentence: by default the text's own
     (`sentence_language`). `code_fence` is the opening fence of a block `text` begins inside
-    (a chunk that cut a program, `code_blocks`)."""
+    (a chunk that cut a program, `code_blocks`); `outside_code` says `text` is known to begin
+    outside any (`_fenced_blocks`), as the text after that block's closing fence does."""
     language = language or sentence_language(text)
     if code_fence:
         code, end = _cut_block(text, code_fence)
-        rest = [Sentence(s.text, s.start + end, s.end + end) for s in split(text[end:], language)]
+        rest = [Sentence(s.text, s.start + end, s.end + end)
+                for s in split(text[end:], language, outside_code=True)]
         return [code, *rest] if code else rest
-    blocks = _fenced_blocks(text) if "```" in text else []
+    blocks = _fenced_blocks(text, outside_code) if "```" in text else []
     runs: list[tuple[int, int]] = []
     inline: list[tuple[int, int]] = []
     operators = _operator_runs(text, blocks)
@@ -785,7 +796,7 @@ def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]
     return pieces
 
 
-def sentences(text: str, language: str | None = None,
-              code_fence: str | None = None) -> list[str]:
+def sentences(text: str, language: str | None = None, code_fence: str | None = None,
+              outside_code: bool = False) -> list[str]:
     """Just the sentences' texts."""
-    return [s.text for s in split(text, language, code_fence)]
+    return [s.text for s in split(text, language, code_fence, outside_code)]

@@ -61,6 +61,7 @@ from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
     CJK_TEXT,
     Sentence,
+    introduces_code,
     is_code,
     is_cut_code,
     is_heading,
@@ -271,7 +272,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     word in lower case, with no stop, where ingest did not mark whether the chunk stops inside
     a sentence (`Hit.closes_inside_sentence`). A labelled value after a sentence ("... (in Mb).",
     then "Default: 5") goes on that sentence's candidate (`_is_labelled_value`)."""
-    found = split(hit.text, code_fence=hit.code_fence)
+    found = split(hit.text, code_fence=hit.code_fence,
+                  outside_code=hit.opens_inside_code is False)
     inside = hit.opens_inside_sentence
     if inside is None:
         inside = hit.position > 0 and bool(found) and found[0].text[:1].islower()
@@ -714,7 +716,7 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     passage = by_passage[c.passage - 1]
     if is_code(c.text):
         before = passage[c.index - 1]
-        return before if _introduces_code(before.text) and not before.is_title else None
+        return before if introduces_code(before.text) and not before.is_title else None
     # an aside in parentheses ("(The choice is made by the 'LazyData' field ...)") remarks
     # on the sentence before it
     if not (leans_back(c.text) or _is_aside(c.text)):
@@ -754,7 +756,7 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
         return []
     after = passage[c.index + 1]
     if is_code(after.text):
-        return [after] if _introduces_code(c.text) else []
+        return [after] if introduces_code(c.text) else []
     if not _opens_list(c.text):
         return []
     items = []
@@ -802,12 +804,6 @@ def _points_elsewhere(text: str) -> bool:
         return False
     rest = text[pointer.end():]
     return _ELSEWHERE.search(rest) is not None and _CLAUSE_AFTER.search(rest) is None
-
-
-def _introduces_code(text: str) -> bool:
-    """Whether a sentence introduces the code after it: "Install it with pip:", or one the
-    code completes, which a PDF writes without a stop ("the command is" before "> help(solve)")."""
-    return text.endswith(":") or (text[-1:].isalnum() and not is_code(text))
 
 
 def _opens_list(text: str) -> bool:

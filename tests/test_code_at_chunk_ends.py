@@ -1,0 +1,108 @@
+"""A program next to a chunk's end: the chunk opening on its fence reads it as code, the
+sentence introducing it goes with it, and an introduction whose code is in another chunk is
+not quoted as if it said something alone. Real chunking, real answerer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.chunking import Chunker
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.extractive import ExtractiveGenerator, _passage_sentences
+from rag.service import RagService
+from rag.text.sentences import is_code, split
+from rag.types import Chunk, Document, GenerationRecord, Hit, Page
+
+INTRODUCTION = "The difference can be seen like this:"
+PROSE = ("Expression objects are evaluated like a call inside a parse tree. The evaluator "
+         "will not evaluate an expression object recursively, only when it is passed to eval "
+         "directly.")
+PROGRAM = ("> eval(substitute(mode(x), list(x = quote(2 + 2))))\n[1] \"numeric\"\n"
+           "> eval(substitute(mode(x), list(x = expression(2 + 2))))\n[1] \"expression\"")
+
+
+def _doc(pages: list[Page]) -> Document:
+    return Document(source="R-lang.pdf", doc_id="d" * 32, title="R Language Definition",
+                    pages=pages, media_type="application/pdf")
+
+
+def _hit(chunk: Chunk, score: float = 1.0) -> Hit:
+    """The chunk as the store hands it to the answer."""
+    return Hit(chunk.doc_id, chunk.source, chunk.page, f"c{chunk.position}", score, chunk.text,
+               title=chunk.title, position=chunk.position, code_fence=chunk.code_fence,
+               opens_inside_code=chunk.code_fence is not None,
+               opens_inside_sentence=chunk.opens_inside_sentence,
+               closes_inside_sentence=chunk.closes_inside_sentence)
+
+
+def _answer(embedder, question: str, hits: list[Hit]) -> str:
+    return "".join(ExtractiveGenerator(embedder).stream(GenerationRequest(question, hits),
+                                                        GenerationRecord()))
+
+
+def test_a_sentence_introducing_code_goes_into_the_chunk_the_code_opens(embedder) -> None:
+    """The splitter ends a chunk where the code does not fit after its introduction: the
+    introduction opens the code's chunk instead, which has room for it."""
+    text = f"{PROSE} {INTRODUCTION}\n```\n{PROGRAM}\n```\nThat is all there is to it."
+    chunks = Chunker(embedder.token_counter(), 64, 8, 254)(_doc([Page(46, text)]))
+    coded = next(c for c in chunks if "```" in c.text)
+    assert coded.text.startswith(f"{INTRODUCTION}\n```\n")
+    assert not any(c.text.endswith(INTRODUCTION) for c in chunks)
+    assert all(text[c.start:c.end] == c.text for c in chunks)
+    assert all(c.token_count == embedder.token_counter().count(c.text) for c in chunks)
+
+
+def test_an_introduction_whose_code_is_in_the_next_chunk_is_not_quoted_alone(
+        embedder) -> None:
+    """Where the code's chunk has no room for it, the chunk ending on the introduction is
+    marked as stopping inside what it says, and the answer leaves the introduction out: "The
+    difference can be seen like this: [1]" said nothing."""
+    text = f"{PROSE} {INTRODUCTION}\n```\n{PROGRAM}\n```\nThat is all there is to it."
+    chunks = Chunker(embedder.token_counter(), 64, 8, 66)(_doc([Page(46, text)]))
+    ending = next(c for c in chunks if c.text.endswith(INTRODUCTION))
+    assert ending.closes_inside_sentence
+    answer = _answer(embedder, "What is the difference when an expression object is "
+                     "evaluated?", [_hit(ending)])
+    assert INTRODUCTION not in answer and "The evaluator will not evaluate" in answer
+
+
+def test_a_sentence_completed_by_code_at_the_next_pages_top_is_not_quoted_alone(
+        embedder) -> None:
+    """A page may end on "a version for S is" and the next open on the program: the page's
+    last chunk stops inside that sentence, which is not quoted as if it ended there."""
+    pages = [Page(18, "This works in both R and S, and is much cleaner than a substitute "
+                      "solution. For R, MC() simply is a function of f and env, and a "
+                      "version for S is"),
+             Page(19, "```\nMC <- function(f, env = NULL) {\nenv <- as.list(env)\n}\n```\n"
+                      "Given these, a closure is made by MC().")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert [c.closes_inside_sentence for c in chunks] == [True, False]
+    answer = _answer(embedder, "How can I write the MC closure function in S?",
+                     [_hit(chunks[0])])
+    assert "a version for S is [1]" not in answer and "much cleaner" in answer
+
+
+def test_a_chunk_opening_on_a_bare_fence_quotes_its_program_as_code(
+        service: RagService, tmp_path: Path) -> None:
+    """A PDF fences every program bare: a chunk that opens on the opening fence, and ends
+    before the closing one, begins outside code, as ingest knows and stores (the fence
+    could as well close a block, read alone). Its lines are code, not a prose sentence
+    holding "```" that the chat would show as the rest of the answer in a code block."""
+    rows = "\n".join(f"row_{i} = encoder.encode(texts[{i}])" + "\n" * (i % 10 == 9)
+                     for i in range(60))
+    prose = " ".join(f"Table {i} of the vector store maps its rows to a field."
+                     for i in range(12))
+    doc = tmp_path / "vectors.md"
+    doc.write_text(f"# Vectors\n\n{prose}\n\n```\n{rows}\n```\n\nThe file then holds every "
+                   "row.\n")
+    service.ingest([doc])
+    question = "How is row_3 encoded with encoder.encode?"
+    hit = next(h for h in service.search(question, top_k=10) if h.text.startswith("```\n"))
+    assert hit.code_fence is None and hit.opens_inside_code is False
+    pieces = [c.text for c in _passage_sentences(1, hit)]
+    assert pieces and all(is_code(piece) for piece in pieces)
+    assert list(hit.sentence_vectors.spans) == [
+        (s.start, s.end) for s in split(hit.text, outside_code=True)]
+    answer = "".join(service.ask(question))
+    assert "```\nrow_0 = encoder.encode(texts[0])\nrow_1 =" in answer
+    assert "``` row_" not in answer and ") row_" not in answer

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -415,6 +416,12 @@ def make_splitter(length: Callable[[str], int], chunk_tokens: int, overlap_token
     )
 
 
+
+def _says_nothing(part: str) -> bool:
+    """A run of spaces or of punctuation cut apart ("." of an index's dot leaders, a code
+    block's closing fence alone): found by no search, it quotes nothing. An emoji is kept."""
+    return not any(c.isalnum() or unicodedata.category(c) == "So" for c in part)
+
 class Chunker:
     """Chunks of `chunk_tokens` content tokens with `overlap_tokens` of overlap, never over
     `limit` (the model's limit less its special tokens), each counted exactly.
@@ -466,7 +473,7 @@ class Chunker:
             fitted = ([(body, start, tokens)] if self._fits(body, tokens)
                       else self._fit(body, start))
             for part, offset, part_tokens in fitted:
-                if not part.strip():  # a run of spaces cut apart
+                if _says_nothing(part):
                     continue
                 page = document.pages[max(bisect_right(page_starts, offset) - 1, 0)]
                 chunks.append(Chunk(

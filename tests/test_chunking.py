@@ -444,3 +444,18 @@ def test_a_page_opening_in_lower_case_after_a_footnote_opens_inside_a_sentence(
     # a page opening on a program's line in lower case is no sentence's second part
     code = [pages[0], Page(25, "labels <- paste(\"Label\", 1:8)\nIt makes the labels.")]
     assert not chunker(_doc(code))[1].opens_inside_sentence
+
+
+def test_a_piece_of_no_letter_or_digit_is_no_chunk(embedder) -> None:
+    """An index's dot leaders cut apart leave "." alone: a chunk no search finds and that
+    quotes nothing. What holds a word or a number is kept."""
+    lines = []
+    for n in range(40):
+        lines.append(f"entry{n}, topic . . . . . . . . . . . . . . . . . . . . . {n + 3}, {n + 9}")
+        if n % 7 == 3:
+            lines.append(f"environ{n}. . 4, 5, 6, 13, 22, 23, 24, 26, 27, 28, 33,\n40, 43, 45")
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc([Page(67, "\n".join(lines))]))
+    assert chunks and all(any(c.isalnum() for c in chunk.text) for chunk in chunks)
+    held = " ".join(chunk.text for chunk in chunks)
+    assert all(f"entry{n}," in held for n in range(40))
+    assert [chunk.position for chunk in chunks] == list(range(len(chunks)))

@@ -24,7 +24,8 @@ that one names, and so does an aside in parentheses; one that introduces a list 
 introduction right after it with its list ("Some possible reasons:"), and one followed by a
 sentence leaning on it that holds a word of the question brings that one when there is room
 ("... to have all trailing empty fields ... omitted." then "To read such files set fill =
-TRUE."). A table's header line is a title: ingest names every row's values by its cells.
+TRUE."). A table's header line is a title: ingest names every row's values by its cells. A
+list's item is never one, however few and capitalised its words ("- Ann Linklater").
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -304,7 +305,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     # "Note that ..."): until its first entry or heading, whose the passage cannot say
     continues = hit.position > 0 and bool(defined_terms(hit.text))
     joinable = False  # whether a labelled value may join the last candidate
-    for s in found:
+    for before, s in itertools.pairwise([None, *found]):
         if joinable and _is_labelled_value(s.text):
             # alone it says nothing ("Default: 5"), and is quoted, and scored, with the
             # sentence whose subject it qualifies, which keeps its vector and its match
@@ -314,7 +315,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         # code is never a title, however few its words ("```\nls -a\n```"), but for a
         # reference entry's signatures ("idivide (x, y, op)"): they head its description,
         # which does not name the function again, and the answer opens at that
-        titled = (not is_code(s.text) and (
+        titled = (not is_code(s.text) and not _is_listed(s, before) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
             or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
             or _is_table_header(hit.text, s) or _is_question_line(hit.text, s))
@@ -852,6 +853,18 @@ def _starts_line(text: str, piece: Sentence) -> bool:
 
 def _ends_line(text: str, piece: Sentence) -> bool:
     return text[piece.end:].lstrip(" \t")[:1] in ("", "\n")
+
+
+def _is_listed(piece: Sentence, before: Sentence | None) -> bool:
+    """Whether the document marks `piece` as a list's item, which is content however few
+    and capitalised its words ("- Ann Linklater", "• Washer"): a bullet, or a number or a
+    letter after the list's introduction or another of its items ("The crew on duty are:"
+    then "1. Erlend Heddle", "It might be passed as one of" then "1. Function Handle"). A
+    number after a paragraph heads a section ("1. Encoding", "3. Grant of Patent License.")."""
+    if item_text(piece.text) != piece.text:
+        return True
+    return (is_list_item(piece.text) and before is not None
+            and (_opens_list(before.text) or is_list_item(before.text)))
 
 
 def _is_title_block(hit: Hit, piece: Sentence) -> bool:

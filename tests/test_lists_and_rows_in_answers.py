@@ -1,0 +1,83 @@
+"""Lists as ingest writes them, quoted by the offline answer: a list's items after the
+sentence introducing them, however few and capitalised their words."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+COMMITTEE = ("The harbour committee has the following members:", ["Ann Linklater",
+             "Tom Rendall", "Mia Drever"], "The committee meets on the first Monday of each month.")
+KIT = ("The kit holds the following parts:", ["Hexagonal bolt", "Washer", "Spanner"],
+       "Store the kit in a dry cupboard.")
+
+
+def markdown_list(mark: str, lines: tuple[str, list[str], str]) -> str:
+    """A Markdown section: the list's introduction, its items marked by `mark` ("-", or "1."
+    counted on), the sentence after it."""
+    introduction, items, after = lines
+    marks = [f"{n}." for n in range(1, len(items) + 1)] if mark == "1." else [mark] * len(items)
+    listed = "\n".join(f"{m} {item}" for m, item in zip(marks, items, strict=True))
+    return f"# Harbour\n\n{introduction}\n\n{listed}\n\n{after}\n"
+
+
+def word_document(build) -> bytes:
+    import docx
+
+    document = docx.Document()
+    build(document)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def word_list(lines: tuple[str, list[str], str]) -> bytes:
+    """A Word section: its heading, the list's introduction, List Bullet items, the sentence
+    after it."""
+    introduction, items, after = lines
+
+    def build(document) -> None:
+        document.add_heading("Harbour", level=1)
+        document.add_paragraph(introduction)
+        for item in items:
+            document.add_paragraph(item, style="List Bullet")
+        document.add_paragraph(after)
+    return word_document(build)
+
+
+def asked(service, tmp_path: Path, name: str, data: str | bytes, question: str) -> str:
+    path = tmp_path / name
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    report = service.ingest([path])
+    assert report.ok, [f.error for f in report.files]
+    return service.ask(question).text
+
+
+@pytest.mark.parametrize(("name", "data", "lines", "question", "quoted"), [
+    ("committee.md", markdown_list("-", COMMITTEE), COMMITTEE,
+     "Who are the members of the harbour committee?", ["- Ann Linklater", "- Tom Rendall",
+                                                        "- Mia Drever"]),
+    ("crew.md", markdown_list("1.", COMMITTEE), COMMITTEE,
+     "Who are the members of the harbour committee?", ["1. Ann Linklater", "2. Tom Rendall",
+                                                        "3. Mia Drever"]),
+    ("committee.docx", word_list(COMMITTEE), COMMITTEE,
+     "Who are the members of the harbour committee?", ["- Ann Linklater", "- Tom Rendall",
+                                                        "- Mia Drever"]),
+    ("kit.md", markdown_list("-", KIT), KIT, "What parts does the kit hold?",
+     ["- Hexagonal bolt", "- Washer", "- Spanner"]),
+    ("kit.docx", word_list(KIT), KIT, "What parts does the kit hold?",
+     ["- Hexagonal bolt", "- Washer", "- Spanner"]),
+], ids=["markdown-bullets", "markdown-numbers", "word-bullets", "markdown-mixed", "word-mixed"])
+def test_list_items_in_title_case_are_quoted_after_their_introduction(
+        service, tmp_path: Path, name: str, data: str | bytes, lines, question: str,
+        quoted: list[str]) -> None:
+    """A name ("Ann Linklater") or a part ("Washer") has the few capitalised words of a
+    title; a bullet or a number after the list's introduction says it is an item."""
+    answer = asked(service, tmp_path, name, data, question)
+    expected = "\n".join([f"{lines[0]} [1]", *(f"{item} [1]" for item in quoted)])
+    assert answer == expected, answer

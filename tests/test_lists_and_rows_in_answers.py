@@ -1,5 +1,6 @@
-"""Lists as ingest writes them, quoted by the offline answer: a list's items after the
-sentence introducing them, however few and capitalised their words."""
+"""Lists and tables as ingest writes them, quoted by the offline answer: a list's items after
+the sentence introducing them, however few and capitalised their words; a table's row alone,
+introducing no code or list after the table."""
 
 from __future__ import annotations
 
@@ -81,3 +82,41 @@ def test_list_items_in_title_case_are_quoted_after_their_introduction(
     answer = asked(service, tmp_path, name, data, question)
     expected = "\n".join([f"{lines[0]} [1]", *(f"{item} [1]" for item in quoted)])
     assert answer == expected, answer
+
+
+def crew_table(document) -> None:
+    """A Name/Role table, then safety rules in a bulleted list of their own."""
+    document.add_heading("Crew", level=1)
+    table = document.add_table(rows=3, cols=2)
+    for row, values in zip(table.rows, [("Name", "Role"), ("Olaf Brenner", "lighthouse keeper"),
+                                        ("Ines Carvalho", "ferry pilot")], strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    for rule in ("Lifejackets are stored in locker B.", "Flares expire after three years.",
+                 "The first-aid kit is under the chart table."):
+        document.add_paragraph(rule, style="List Bullet")
+
+
+@pytest.mark.parametrize(("name", "data", "question", "row"), [
+    ("ports.md", "# Tidewatch\n\nTidewatch predicts tides for small harbours.\n\n"
+     "## Supported ports\n\n| Port | Datum |\n| --- | --- |\n| Lerwick | 1.22 m |\n"
+     "| Scrabster | 2.10 m |\n\n```bash\npip install tidewatch\ntidewatch --port lerwick\n```\n",
+     "What is the datum for Scrabster?", "Port: Scrabster; Datum: 2.10 m"),
+    ("fares.md", "# Ferry fares\n\n| Route | Fare |\n| --- | --- |\n| Oban to Mull | £4.20 |\n"
+     "| Ullapool to Stornoway | £10.50 |\n\n```bash\necho hi\n```\n",
+     "What is the fare for Ullapool to Stornoway?", "Route: Ullapool to Stornoway; Fare: £10.50"),
+    ("crew.docx", word_document(crew_table), "Who is the ferry pilot?",
+     "Name: Ines Carvalho; Role: ferry pilot"),
+    ("berths.html", "<html><head><title>Berths</title></head><body><table><tr><th>Berth</th>"
+     "<th>Vessel</th></tr><tr><td>North quay</td><td>research vessel Corystes</td></tr><tr>"
+     "<td>South quay</td><td>a blue fishing boat</td></tr></table><ul><li>Shore power costs "
+     "12 pounds a night.</li><li>Showers open at 7 am.</li></ul></body></html>",
+     "What is moored at the south quay?", "Berth: South quay; Vessel: a blue fishing boat"),
+], ids=["markdown-code", "markdown-code-after-one-row", "word-list", "html-list"])
+def test_a_tables_row_is_quoted_alone_not_with_the_code_or_list_after_the_table(
+        service, tmp_path: Path, name: str, data: str | bytes, question: str, row: str) -> None:
+    """"Header: value; Header: value" ends on a value, as "the command is" ends before its
+    code, or "..., such as" before its list; but a row is whole, and what follows the table
+    is not its own."""
+    answer = asked(service, tmp_path, name, data, question)
+    assert answer == f"{row} [1]", answer

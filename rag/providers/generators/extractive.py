@@ -25,7 +25,9 @@ introduction right after it with its list ("Some possible reasons:"), and one fo
 sentence leaning on it that holds a word of the question brings that one when there is room
 ("... to have all trailing empty fields ... omitted." then "To read such files set fill =
 TRUE."). A table's header line is a title: ingest names every row's values by its cells. A
-list's item is never one, however few and capitalised its words ("- Ann Linklater").
+list's item is never one, however few and capitalised its words ("- Ann Linklater"), and a
+table's row is whole: it introduces no code or list after it, and is quoted alone where
+nothing else scores within half of it.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -503,10 +505,12 @@ class ExtractiveGenerator(Generator):
             if len(chosen) >= self.max_sentences:
                 break
             saying = len(chosen.keys() - code)
-            if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)):
+            if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)
+                                  or row_values(best.text) is not None):
                 # there only to make the answer two sentences: from another section it would
                 # answer another question (an FAQ's next entry), and from before the best one
-                # it would be read first (document order); the answer stays one
+                # it would be read first (document order); the answer stays one. A table's
+                # row is whole: what comes after it is another row, or what follows the table
                 continue
             if (c.passage, c.index) in chosen:
                 continue
@@ -717,7 +721,7 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     passage = by_passage[c.passage - 1]
     if is_code(c.text):
         before = passage[c.index - 1]
-        return before if introduces_code(before.text) and not before.is_title else None
+        return before if _introduces_code(before.text) and not before.is_title else None
     # an aside in parentheses ("(The choice is made by the 'LazyData' field ...)") remarks
     # on the sentence before it
     if not (leans_back(c.text) or _is_aside(c.text)):
@@ -757,7 +761,7 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
         return []
     after = passage[c.index + 1]
     if is_code(after.text):
-        return [after] if introduces_code(c.text) else []
+        return [after] if _introduces_code(c.text) else []
     if not _opens_list(c.text):
         return []
     items = []
@@ -807,9 +811,18 @@ def _points_elsewhere(text: str) -> bool:
     return _ELSEWHERE.search(rest) is not None and _CLAUSE_AFTER.search(rest) is None
 
 
+def _introduces_code(text: str) -> bool:
+    """`introduces_code`, but for a table's row ("Port: Scrabster; Datum: 2.10 m"), which is
+    whole and introduces nothing."""
+    return row_values(text) is None and introduces_code(text)
+
+
 def _opens_list(text: str) -> bool:
     """Whether a sentence goes on in a list after it: "the following:", "..., such as". An
-    item ending "; and" goes on in the next item, but says its own part whole."""
+    item ending "; and" goes on in the next item, but says its own part whole, and so does a
+    table's row ("Name: Ines Carvalho; Role: ferry pilot")."""
+    if row_values(text) is not None:
+        return False
     return text.endswith(":") or (_TRAILING_FRAGMENT.search(text) is not None
                                   and not is_list_item(text))
 

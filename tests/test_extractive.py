@@ -135,6 +135,34 @@ def test_a_run_of_leaning_sentences_is_quoted_from_the_one_naming_its_subject(em
         assert "The Eiffel Tower is a wrought-iron lattice tower in Paris." in quoted, text
 
 
+def test_a_sentence_after_an_aside_closing_on_a_quotation_brings_what_it_leans_on(
+        embedder) -> None:
+    # the aside's stop after a quote mark ends it: "This is used ..." opens a sentence, and
+    # leans past the aside to the sentence naming R_PAPERSIZE
+    manual = ("B.3 Setting paper size\n\nOne common variable to change is R_PAPERSIZE, which "
+              "defaults to ‘a4’, not ‘letter’. (Valid values are ‘a4’, ‘letter’, ‘legal’ and "
+              "‘executive’.) This is used both when configuring R to set the default, and when "
+              "running R to override the default. It is also used to set the paper size when "
+              "making PDF manuals.")
+    text = quote(embedder, "How do I set the default paper size?", [_stored(manual, embedder)],
+                 max_sentences=2)
+    assert text.startswith("One common variable to change is R_PAPERSIZE"), text
+
+
+def test_an_option_asked_about_is_answered_by_its_entry_of_a_texinfo_table(embedder) -> None:
+    manual = ("Configuration options\n\nconfigure has many options: running ./configure --help "
+              "will give a list. Probably the most important ones are (defaults in brackets)\n"
+              "--with-readline\nuse readline library (if available) [yes]\n"
+              "--enable-R-profiling\nattempt to compile support for Rprof() [yes]\n"
+              "--enable-memory-profiling\nattempt to compile support for Rprofmem() and "
+              "tracemem() [no]\n--enable-R-shlib\nbuild R as a shared/dynamic library [no]\n"
+              "You can use --without-foo or --disable-foo for the negatives.")
+    text = quote(embedder, "What does --enable-memory-profiling do?", [_stored(manual, embedder)])
+    assert ("--enable-memory-profiling attempt to compile support for Rprofmem() and "
+            "tracemem() [no] [1]") in text, text
+    assert "[yes] --enable-memory-profiling" not in text, text
+
+
 def test_a_sentence_that_leans_back_counts_the_words_of_its_predecessor(embedder) -> None:
     # "he rescued" names no keeper: the sentence before it does, and it is quoted with it
     story = ("The lighthouse keeper lit the lamp at dusk. Later that night he rescued a young "

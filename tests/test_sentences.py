@@ -66,6 +66,12 @@ CASES = [
     ("It was shown (Smith et al.) The method works.",
      ["It was shown (Smith et al.) The method works."]),
     ("Bring fruit (e.g.) The apple.", ["Bring fruit (e.g.) The apple."]),
+    # ...nor a quotation's, which may close before the stop, a single letter quoted too
+    ("(Valid values are ‘a4’ and ‘executive’.) This is used by R.",
+     ["(Valid values are ‘a4’ and ‘executive’.)", "This is used by R."]),
+    ('(It helps with levels "T" or "F".) Hence, write TRUE.',
+     ['(It helps with levels "T" or "F".)', "Hence, write TRUE."]),
+    ("(I don't.) Then he left.", ["(I don't.)", "Then he left."]),
     ("It was late (about 9 p.m.). She left.", ["It was late (about 9 p.m.).", "She left."]),
     # list items, with and without a final stop
     ("Steps:\n1. Open the file.\n2. Save it", ["Steps:", "1. Open the file.", "2. Save it"]),
@@ -310,6 +316,23 @@ def test_a_definition_lists_term_alone_on_its_line_opens_its_entry() -> None:
         "_R_A_ Sets a.", "_R_B_ Sets b."]
 
 
+def test_an_option_table_with_descriptions_in_lower_case_gives_each_entry_a_sentence() -> None:
+    """Texinfo writes an option alone on its line above a description in lower case: read
+    as one sentence, the table was quoted whole for one option asked about."""
+    table = ("Probably the most important ones are (defaults in brackets)\n--with-readline\n"
+             "use readline library (if available) [yes]\n--enable-memory-profiling\n"
+             "attempt to compile support for Rprofmem() and tracemem() [no]\n--enable-R-shlib\n"
+             "build R as a shared/dynamic library [no]\nYou can use --without-foo for the "
+             "negatives.")
+    assert sentences(table) == [
+        "Probably the most important ones are (defaults in brackets)",
+        "--with-readline use readline library (if available) [yes]",
+        "--enable-memory-profiling attempt to compile support for Rprofmem() and tracemem() "
+        "[no]",
+        "--enable-R-shlib build R as a shared/dynamic library [no] You can use --without-foo "
+        "for the negatives."]
+
+
 @pytest.mark.parametrize("text", [
     # a single name on its line: an example the sentence before introduces
     "This can be overridden by specifying\nR_OPENMP_CFLAGS\nUse for packages is similar.",
@@ -318,6 +341,9 @@ def test_a_definition_lists_term_alone_on_its_line_opens_its_entry() -> None:
     "It is sold in the\nUSA\nToday and in the\nEEC\nTomorrow.",
     "It is set in R_MissingArg and\nR_BaseNamespace.\nFor all types it is\nR_NilValue.\n"
     "For the rest it is not",
+    # names listed on their lines, the sentence going on in lower case after them
+    "Configure with something like\n--with-blas=\"openblas\"\nSee the next section. Fedora "
+    "has\nlibopenblas.so\nlibopenblasp.so\nrespectively, each of which can be used.",
 ])
 def test_a_name_alone_on_its_line_outside_a_definition_list_goes_on(text: str) -> None:
     assert len(sentences(text)) == len(sentences(text.replace("\n", " ")))

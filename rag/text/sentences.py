@@ -19,7 +19,8 @@ interface\n(CLI) instead"), which sentencex reads as a list's item. sentencex re
 opening with a bullet ("•", "■", "▶") as one item running to the next blank line, which a
 PDF's text seldom has: it sees a hyphen there instead.
 Nor does it end a sentence closed inside parentheses ("(Ah, the perspective of youth.) Of
-course"); that is done here, unless the stop is an abbreviation's. Nor does it end a Thai or Lao
+course", "(Valid values are ‘a4’ and ‘executive’.) This"); that is done here, unless the stop is
+an abbreviation's. Nor does it end a Thai or Lao
 sentence (a space between two of its letters) or a Khmer one (its khan): done here too. What it
 ends too soon goes on here: after a title it does not know ("Ms. Chua", "Lieut. Smith"), or a
 question going on in lower case ("*Am I going crazy? * he sweated."). A Markdown code block
@@ -27,7 +28,8 @@ fenced by backticks is one piece, kept as written, lines and all: split, a progr
 at its first blank line and its lines run together. So is a PDF's program: lines opening on a
 prompt, or two lines or more of operators only (a table of them, "$ @", "* /"). A definition
 list's term alone on its line ("_R_CHECK_DOC_SIZES_", "--no-init-file") opens the sentence
-its description starts with, and the entry before ends there, with or without a stop.
+its description starts with (a Texinfo table's "use readline library" in lower case too),
+and the entry before ends there, with or without a stop.
 `leans_back` tells a sentence that needs the one before it ("He ...", "However, ...").
 """
 
@@ -115,8 +117,12 @@ _TERM_LINE = re.compile(rf"^[ \t]*{_TERM}[ \t\r]*$", re.MULTILINE)
 # the first line of a term's description: a capitalised word opens it ("Should", "A"; not
 # "OR" between two commands), after an alias of the option at most ("--help" then "-h Print
 # short help message and exit.")
-_DESCRIPTION = re.compile(r"[ \t]*(?:--?[A-Za-z][\w-]*,?[ \t]+)?"
-                          r"(?:[\[(“\"‘'][A-Z]|[A-Z][a-z \t])")
+_ALIAS = r"[ \t]*(?:--?[A-Za-z][\w-]*,?[ \t]+)?"
+_DESCRIPTION = re.compile(_ALIAS + r"(?:[\[(“\"‘'][A-Z]|[A-Z][a-z \t])")
+# or a word in lower case, as a Texinfo table of options writes it ("--with-readline" then
+# "use readline library (if available) [yes]"), under one term: after a run of names the
+# sentence listing them goes on ("libopenblas.so" "libopenblasp.so" then "respectively, ...")
+_LOWER_CASE_DESCRIPTION = re.compile(_ALIAS + r"[a-z]")
 # a line opening on a function's call and going on in lower case ("attach() is a generic")
 _OPENS_ON_A_CALL = re.compile(r"[ \t]*\.?[A-Za-z_][\w.]*\(\)[ \t]+[a-z]")
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
@@ -157,8 +163,10 @@ _LEANS_BACK = re.compile(
 # a sentence closed inside parentheses, before a capital: "(Ah, the perspective of youth.) Of
 # course" (sentencex reads ".)" as no end); the word before the stop tells an abbreviation
 # the word is matched from its start only: from every letter of a long run of them (a hex
-# dump) the search would read the rest of the run again
-_CLOSED_IN_PARENTHESES = re.compile(r"(?<!\w)(\w*)([.!?])[\"”’]?\)(?=[ \t\n]+[\"“(]?[A-Z])")
+# dump) the search would read the rest of the run again. A quotation closing before the stop
+# ("(Valid values are ‘a4’ and ‘executive’.)", "levels "T" or "F".)") ends no abbreviation
+_CLOSED_IN_PARENTHESES = re.compile(
+    r"(?<![\w'’])(\w*(?:['’]\w+)*)([\"”’']?)([.!?])[\"”’]?\)(?=[ \t\n]+[\"“(]?[A-Z])")
 # "(Smith et al.) The method", "(see Fig.) Then": the stop of these ends no sentence
 # Chinese and Japanese, written without a space after a sentence's stop: there a stop that
 # touches the next word still ends a sentence...
@@ -332,11 +340,20 @@ def _term_breaks(text: str) -> list[tuple[int, int]]:
             runs[-1][1] = found.end()
         else:
             runs.append([found.start(), found.end()])
-    entries = [start for start, end in runs if _DESCRIPTION.match(text, end + 1)
+    entries = [start for start, end in runs if _opens_description(text, start, end)
                and not _names_only(text[text.rfind("\n", 0, start - 1) + 1:max(start - 1, 0)])]
     if len(entries) < 2:  # one alone may as well be an example a sentence introduces
         return []
     return [(start - 1, start) for start in entries if start > 0]
+
+
+def _opens_description(text: str, start: int, end: int) -> bool:
+    """Whether the line after the run of terms `text[start:end]` opens their description:
+    capitalised (`_DESCRIPTION`), or in lower case under a single term
+    (`_LOWER_CASE_DESCRIPTION`)."""
+    if _DESCRIPTION.match(text, end + 1):
+        return True
+    return "\n" not in text[start:end] and _LOWER_CASE_DESCRIPTION.match(text, end + 1) is not None
 
 
 def _names_only(line: str) -> bool:
@@ -786,8 +803,8 @@ def _parenthesised_ends(text: str, start: int, end: int) -> list[tuple[int, int]
         return [(start, end)]
     pieces = []
     for match in _CLOSED_IN_PARENTHESES.finditer(text, start, end):
-        word, stop = match.group(1), match.group(2)
-        if stop == "." and (len(word) < 2 or word.lower() in _ABBREVIATIONS):
+        word, quoted, stop = match.groups()
+        if stop == "." and not quoted and (len(word) < 2 or word.lower() in _ABBREVIATIONS):
             continue
         pieces.append((start, match.end()))
         after = text[match.end():end]

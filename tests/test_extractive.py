@@ -4,6 +4,7 @@ order within a passage, each group cited. Real model, hand-made passages."""
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from dataclasses import replace
 
@@ -133,6 +134,47 @@ def test_a_run_of_leaning_sentences_is_quoted_from_the_one_naming_its_subject(em
                 text
     if "It is 330 metres tall." in quoted:
         assert "The Eiffel Tower is a wrought-iron lattice tower in Paris." in quoted, text
+
+
+# R-data's section on connections: "These ...", "They ..." and an aside on them follow the
+# sentence naming what they are about
+_CONNECTIONS = ("Connections\n\nFiles compressed via the algorithm used by gzip can be used as "
+                "connections created by the function gzfile, whereas files compressed by bzip2 "
+                "can be used via bzfile.\n\nUnix programmers are used to dealing with special "
+                "files stdin, stdout and stderr. These exist as terminal connections in R. They "
+                "may be normal files, but they might also refer to input from and output to a "
+                "GUI console. (Even with the standard Unix R interface, stdin refers to the "
+                "lines submitted from readline rather than a file.)\n\nThe three terminal "
+                "connections are always open, and cannot be opened or closed.")
+
+
+@pytest.mark.parametrize("room", [2, 3, 4])
+def test_a_run_of_leaning_sentences_is_quoted_whole_or_not_at_all(embedder, room) -> None:
+    """Quoted after the gzip sentence without "Unix programmers ...", "These exist as
+    terminal connections in R." read as if gzip files were terminal connections; with too
+    little room for the whole run, the answer is shorter rather than dangling."""
+    text = quote(embedder, "How do I read a gzip-compressed file?",
+                 [_stored(_CONNECTIONS, embedder)], max_sentences=room)
+    quoted = [body for body, _ in _CITED.findall(text)]
+    assert quoted and quoted[0].startswith("Files compressed via the algorithm used by gzip")
+    run = split(_CONNECTIONS)[2:6]
+    for before, leaning in itertools.pairwise(s.text for s in run):
+        if leaning in quoted:
+            assert quoted.index(before) == quoted.index(leaning) - 1, text
+
+
+def test_a_pronoun_after_an_opening_phrase_brings_the_sentence_naming_it(embedder) -> None:
+    # "it" is SPSS Data Entry, which the sentence before names: alone it reads as read.spss
+    manual = ("Function read.spss can read files created by the ‘save’ and ‘export’ commands "
+              "in SPSS.\nIt returns a list with one component for each variable in the saved "
+              "data set. SPSS variables\nwith value labels are optionally converted to R "
+              "factors.\nSPSS Data Entry is an application for creating data entry forms. By "
+              "default it creates\ndata files with extra formatting information that read.spss "
+              "cannot handle, but it is possible\nto export the data in an ordinary SPSS format.")
+    text = quote(embedder, "Which package reads SPSS files?", [_stored(manual, embedder)],
+                 max_sentences=2)
+    assert text.startswith("Function read.spss can read files"), text
+    assert "By default it creates" not in text or "forms. [1] By default it creates" in text, text
 
 
 def test_a_sentence_after_an_aside_closing_on_a_quotation_brings_what_it_leans_on(

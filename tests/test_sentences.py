@@ -532,6 +532,10 @@ def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() ->
     ("If that variable is unset, the default is used.", True),
     ("Any symbols bound in that environment are captured.", True),
     ("Yes, instead of just running it in a console, definitely.", True),
+    # a pronoun after an opening phrase
+    ("By default it creates data files with extra formatting.", True),
+    ("In most cases, they may be normal files.", True),
+    ("By default the file is read at startup.", False),
     ("Note that the file is read at startup.", False),  # "that", a conjunction
     ("Given that x is small, the loop stops.", False),
     ("Languages such as Python are dynamic.", False),  # an example, not a reference

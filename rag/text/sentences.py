@@ -139,6 +139,10 @@ _OPENER = ("(?:if|when|once|unless|since|because|for|with|from|at|by|to|on|in|af
 # a demonstrative, or "such" but in "such as" (an example), "such that" (a condition) or "in
 # such good spirits as" (a comparison)
 _POINTER = r"(?:this|these|those|such(?!(?: [\w-]+){0,3} (?:as|that)\b))"
+# a third person's pronoun as a clause's subject, which names what a sentence before it does
+# (a possessive in an opening phrase may name the clause's subject: "With their record, the
+# Panthers clinched ...")
+_SUBJECT_PRONOUN = r"(?:he|she|it|they)"
 # a sentence opening with one of these words refers back to the sentence before it
 _LEANS_BACK = re.compile(
     r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
@@ -156,6 +160,9 @@ _LEANS_BACK = re.compile(
     # "For a large data set, this takes": one heading the main clause after an opening phrase
     # ("Here is another example, this time ..." opens on its main clause)
     rf"{_OPENER} (?:[\w'’.-]+ ){{0,5}}[\w'’.-]+, {_POINTER}|"
+    # "By default it creates ...", "In most cases, they": a subject pronoun after an opening
+    # phrase
+    rf"{_OPENER} (?:[\w'’.-]+,? ){{0,3}}{_SUBJECT_PRONOUN}|"
     # "If that variable is unset", "For that reason": after a preposition or a conjunction
     # "that" points back ("Note that", "so that", "given that" join a clause)
     rf"(?:\w+ ){{0,3}}{_OPENER} that)\b",

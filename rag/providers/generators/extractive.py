@@ -17,8 +17,9 @@ quotes the best 2 to `max_sentences` of them (the best alone when nothing else s
 half of it and nothing follows it in its section): grouped by passage (and by section within
 one), best group first, in document order within a group, each sentence followed by its
 passage's citation [n]. A sentence that leans on the one before it ("He ...", "This ...",
-"However, ...") brings that one along (past an aside in parentheses; for a passage's first, the
-one ingest kept from the chunk before, `Hit.lead_in`), and counts part of the question's words
+"However, ...") brings that one along, back through a run of them to the one naming what they
+are about, or is left out (past an aside in parentheses; for a passage's first, the one ingest
+kept from the chunk before, `Hit.lead_in`), and counts part of the question's words
 that one names, and so does an aside in parentheses; one that introduces a list or a program
 ("..., such as", "Install it with pip:") brings what it introduces, the best one brings a short
 introduction right after it with its list ("Some possible reasons:"), and one followed by a
@@ -41,7 +42,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -135,9 +136,6 @@ _SCORE_PRIOR = 0.2
 # a sentence that leans on the one before it ("She opened the library.") is about what that
 # one names: it gains this share of the question's terms the two hold together beyond its own
 _LEAN_SHARE = 0.5
-# predecessors a leaning sentence brings, back through a run of them ("It was built ... It is
-# 330 metres tall.") to the sentence naming what they are about
-_CHAIN = 2
 _WORDS_BONUS = 0.3  # times the share of the question's terms a sentence holds
 # times a sentence's match of the question word by word (`Hit.sentence_matches`, about 0.4 to
 # 1): a sentence saying what is asked in other words ("the boy's father" for "his dad"); 0.6
@@ -486,13 +484,14 @@ class ExtractiveGenerator(Generator):
                 by_passage: list[list[_Candidate]],
                 held: dict[tuple[int, int], frozenset[str]] | None = None
                 ) -> list[tuple[_Candidate, float]]:
-        """The best sentences by `scores`, each with the predecessor it leans on and the
-        sentence after it that leans on it and holds more of the question's words (`held`,
-        `_followed_up`), up to max_sentences: at least MIN_SENTENCES besides code when the
-        best one's section holds that many, and beyond that only those whose `own` score is
-        within _RELATIVE of the best own score (below that share, only one of the best one's
-        section, and not one shown ahead of the best). Each carries the score of the sentence
-        that chose it."""
+        """The best sentences by `scores`, each with the run of predecessors it leans on
+        (`_leaning_run`; a later one without room for its run is left out, the best one is
+        quoted alone) and the sentence after it that leans on it and holds more of the
+        question's words (`held`, `_followed_up`), up to max_sentences: at least
+        MIN_SENTENCES besides code when the best one's section holds that many, and beyond
+        that only those whose `own` score is within _RELATIVE of the best own score (below
+        that share, only one of the best one's section, and not one shown ahead of the best).
+        Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
         # code says nothing of its own: it shows what the sentence introducing it says. Its
         # literals and names match a question's ("0.1 + 0.2 == 0.3") as no sentence does,
@@ -514,11 +513,7 @@ class ExtractiveGenerator(Generator):
                 continue
             if (c.passage, c.index) in chosen:
                 continue
-            needed = [(c.passage, c.index)]
-            leaning = c
-            while len(needed) <= _CHAIN and (before := _leaned_on(leaning, by_passage)):
-                needed.insert(0, (before.passage, before.index))
-                leaning = before
+            needed = _leaning_run(c, by_passage, chosen)
             introduced = [(a.passage, a.index) for a in _introduced(c, by_passage)
                           if (a.passage, a.index) not in chosen]
             if chosen and said < enough and introduced:
@@ -531,7 +526,7 @@ class ExtractiveGenerator(Generator):
                 needed += followed  # said after it, when there is room: it stands without
             if len(chosen) + len(needed) > self.max_sentences:
                 if chosen:
-                    continue  # no room for this one with its predecessor; a later one may fit
+                    continue  # no room for this one with what it leans on; a later one may fit
                 needed = needed[-1:]
             if not chosen:
                 # the best sentence's list: its further items, as many as there is room for,
@@ -730,6 +725,24 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     if _is_aside(before.text) and c.index > 1 and not passage[c.index - 2].is_title:
         before = passage[c.index - 2]
     return None if before.is_title else before
+
+
+def _leaning_run(c: _Candidate, by_passage: list[list[_Candidate]],
+                 chosen: Collection[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`c` after the run of sentences it leans on (`_leaned_on`), back to the one naming what
+    they are about ("It was built ... It is 330 metres tall."), or to one already chosen,
+    which came with its own run. Cut short, the run's first sentence would dangle: "These
+    exist as terminal connections in R." without "... special files stdin, stdout and
+    stderr." reads as about the sentence quoted before it."""
+    run = [(c.passage, c.index)]
+    leaning = c
+    while (before := _leaned_on(leaning, by_passage)) is not None:
+        key = (before.passage, before.index)
+        if key in chosen:
+            break
+        run.insert(0, key)
+        leaning = before
+    return run
 
 
 def _followed_up(c: _Candidate, by_passage: list[list[_Candidate]],

@@ -210,6 +210,18 @@ class RagService:
             self.embedder.check_query(query, "query")  # the search would call it a question
         return query
 
+    def askable(self, question: str, strategy: AnswerStrategy | None = None) -> None:
+        """Refuse a question that cannot be asked: too long, nothing to ask, or too long for
+        the context window of a model that would answer it (with `strategy`) even with no
+        passage beside it. Blocking (a tokenizer): a door asks it before it counts the
+        question against a limit."""
+        if len(question) > QUESTION_CHARS:
+            raise too_long_to_ask("question", len(question))
+        question = clean(question, tidy_spaces=True).text  # as the guard hands it on
+        if not question:
+            raise EmptyQuestion(EMPTY_QUESTION)
+        self.answerer.check_question(question, strategy)
+
     def ask(self, question: str, top_k: int | None = None,
             history: list[dict[str, str]] | None = None, *, session: str | None = None,
             user: str | None = None, strategy: AnswerStrategy | None = None,
@@ -223,13 +235,10 @@ class RagService:
         and its AI calls are charged to the user's budget, whichever thread reads the stream.
         `reader_gone`, set by a reader who leaves before the answer is ready (a follow-up's
         rewrite by the model comes first), ends the work with ReaderGone; it is the answer's
-        own event after that (`Answer.abandon`). A question too long or with nothing to ask
+        own event after that (`Answer.abandon`). A question that cannot be asked (`askable`)
         is refused before it counts, as a search is.
         """
-        if len(question) > QUESTION_CHARS:
-            raise too_long_to_ask("question", len(question))
-        if not clean(question, tidy_spaces=True).text:
-            raise EmptyQuestion(EMPTY_QUESTION)
+        self.askable(question, strategy)
         started = time.monotonic()
         context = contextvars.copy_context()
         scope = context.run(enter_scope, user, self.spending)

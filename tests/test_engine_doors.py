@@ -204,6 +204,43 @@ def test_the_openai_sdk_is_told_which_message_holds_a_blank_question(served) -> 
         assert refused.value.param == "messages.1.content", blank
 
 
+def test_a_question_too_long_for_the_models_window_is_refused_before_it_counts(
+        served, standin: StandIn) -> None:
+    """Under 20,000 characters, but with the instructions and room for the answer over the
+    model's context window: refused as a question over 20,000 characters is, a 400 naming
+    its field before any stream starts, counted neither against the rate limit nor as a
+    failed answer, and no model asked."""
+    engine, url = served(generator="openai", openai_base_url=f"{standin.url}/v1",
+                         ai_context_window=2048, rate_limit_per_minute=1, cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    long = "How much sunlight do tomatoes need in a greenhouse in winter? " * 250
+    assert len(long) < 20_000
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    for stream in (False, True):
+        with pytest.raises(openai.BadRequestError) as refused:
+            sdk.chat.completions.create(model="docs", stream=stream, messages=[
+                {"role": "system", "content": "Be brief."}, {"role": "user", "content": long}])
+        assert refused.value.code == "input_too_long"
+        assert refused.value.param == "messages.1.content"
+        assert "does not fit the 2048-token context window of llama3.1" in refused.value.message
+        asked = httpx.post(f"{url}/api/v1/ask", json={"question": long, "stream": stream})
+        assert asked.status_code == 400 and asked.headers["content-type"] == "application/json"
+        assert asked.json()["error"]["code"] == "input_too_long"
+        assert asked.json()["error"]["param"] == "question"
+    assert standin.requests_to("openai") == []
+    question = [{"role": "user", "content": "How much sunlight do tomatoes need?"}]
+    answered = sdk.chat.completions.create(model="docs", messages=question)  # this minute's one
+    assert SUN in answered.choices[0].message.content
+    with pytest.raises(openai.RateLimitError):
+        sdk.chat.completions.create(model="docs", messages=question)
+    registry = engine.telemetry.registry
+    assert registry.get_sample_value("rag_answers_total",
+                                     {"generator": "openai", "outcome": "ok"}) == 1
+    assert not registry.get_sample_value("rag_answers_total",
+                                         {"generator": "openai", "outcome": "error"})
+    assert registry.get_sample_value("rag_error_rate_percent") == 0.0
+
+
 # --- the `rag` command goes through a running engine ------------------------------------------
 
 def corpus(folder: Path) -> Path:

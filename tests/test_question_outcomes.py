@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import EmptyQuestion, ReaderGone
+from rag.errors import EmptyQuestion, InputTooLongError, ReaderGone
 from rag.service import RagService
 from tests.test_followup_limits import chats, is_rewrite, long_history, model_service  # noqa: F401
 from tests.workers_ai_server import StandIn
@@ -41,6 +41,18 @@ def test_a_question_that_shows_nothing_is_refused_and_not_counted(library, quest
     with pytest.raises(EmptyQuestion, match="The question is empty"):
         library.ask(question)
     assert library.metrics.summary().requests == 0
+
+
+def test_a_question_too_long_for_the_models_window_is_refused_and_not_counted(
+        model_service: RagService, standin: StandIn) -> None:  # noqa: F811
+    """Refused by `ask` itself, as a question over 20,000 characters is, not by its answer's
+    stream: a failed answer in no figure, and no model asked."""
+    question = "How much does the Fernwood trowel cost? " * 450
+    assert len(question) < 20_000
+    with pytest.raises(InputTooLongError, match="4096-token context window of llama3.1"):
+        model_service.ask(question)
+    assert model_service.metrics.summary().requests == 0
+    assert chats(standin) == []
 
 
 def test_a_follow_up_stopped_while_the_model_rewrites_it_asks_nothing_more(

@@ -162,6 +162,30 @@ def test_consensus_says_when_models_disagree(corpus: StandIn, monkeypatch) -> No
     assert replayed["cached"] and replayed["strategy"] == first["strategy"]
 
 
+def test_a_question_one_consensus_model_cannot_hold_is_refused_before_any_is_asked(
+        corpus: StandIn, env, monkeypatch) -> None:
+    """Each consensus model drafts, with no fallback: a question too long for one model's
+    window beside the instructions is refused before the others are asked, and is no failed
+    answer. One model answering has its fallbacks, whose windows may hold it; a progressive
+    answer's fast model is asked first, and must hold it too."""
+    monkeypatch.setenv("RAG_CONSENSUS_MODELS", json.dumps([FALLBACK, PRIMARY]))
+    long = f"{QUESTION} " + "水壶多久除一次垢" * 900  # a token a character by the estimate
+    refused = run("ask", long, "--strategy", "consensus")
+    assert refused.exit_code == 2
+    assert f"7968-token context window of {PRIMARY}" in " ".join(refused.stderr.split())
+    assert chat_requests(corpus) == []
+    assert Metrics(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3").summary().requests == 0
+    answered = run("ask", long, "--json")
+    assert answered.exit_code == 0 and json.loads(answered.stdout)["model"] == FALLBACK
+    # a progressive answer's fast model must hold it too
+    monkeypatch.setenv("RAG_WORKERS_AI_CHAT_MODEL", FALLBACK)
+    monkeypatch.setenv("RAG_PROGRESSIVE_MODEL", PRIMARY)
+    refused = run("ask", long, "--strategy", "progressive")
+    assert refused.exit_code == 2
+    assert f"7968-token context window of {PRIMARY}" in " ".join(refused.stderr.split())
+    assert Metrics(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3").summary().requests == 1
+
+
 def test_consensus_with_every_model_failing_names_each_models_reason(corpus: StandIn) -> None:
     corpus.fail(400, 5006, times=None, model=PRIMARY)
     corpus.fail(403, 10000, times=None, model=FALLBACK)

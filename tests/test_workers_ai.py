@@ -452,6 +452,25 @@ def test_a_question_too_long_for_the_window_is_refused_before_the_call(ai_settin
     assert standin.requests == []
 
 
+def test_a_question_is_checked_against_the_windows_its_answer_may_be_asked_of(
+        ai_settings, standin, passages):
+    """`check_question` refuses, before any passage is found for it, the question `stream`
+    would refuse, and with the same words: one no model's window holds beside the
+    instructions, the primary's reason given; another model whose window holds it answers."""
+    question = "why " * 9000
+    alone = WorkersAIGenerator.from_settings(
+        ai_settings.model_copy(update={"workers_ai_fallback_models": []}))
+    with pytest.raises(InputTooLongError, match="7968") as checked:
+        alone.check_question(question)
+    with pytest.raises(InputTooLongError) as streamed:
+        ask(alone, passages, question=question)
+    assert str(checked.value) == str(streamed.value)
+    with_fallbacks = WorkersAIGenerator.from_settings(ai_settings)
+    with_fallbacks.check_question(question)  # the 1B model's 60,000 tokens hold it
+    _, record = ask(with_fallbacks, passages, question=question)
+    assert record.model == FALLBACK
+
+
 def test_the_stand_in_refuses_a_message_longer_than_the_schema_allows(ai_settings, standin):
     url = f"{standin.url}/client/v4/accounts/{ACCOUNT}/ai/run/{FALLBACK}"
     auth = {"Authorization": f"Bearer {TOKEN}"}

@@ -138,6 +138,26 @@ class Answerer:
                                      respelt=retrieval.respelt is not None)
         return answer
 
+    def check_question(self, question: str, strategy: AnswerStrategy | None = None) -> None:
+        """Raise InputTooLongError when `question` alone does not fit the context window of a
+        model the answer with `strategy` would be drafted by (`Generator.check_question`):
+        every drafting model must take it, as the answer fails on the first that does not."""
+        for generator in self._drafters(strategy):
+            generator.check_question(question)
+
+    def _drafters(self, strategy: AnswerStrategy | None) -> list[Generator]:
+        """The generators an answer with `strategy` asks: the fast model and the configured
+        one (with its fallbacks), each consensus model alone, or the configured one."""
+        generator, config = self.generator, self.strategies
+        runs = config.runnable(strategy or config.default, generator)
+        if runs == "progressive" and config.progressive_model is not None:
+            drafters = [generator.variant(config.progressive_model), generator]
+        elif runs == "consensus":
+            drafters = [generator.variant(model) for model in config.consensus_models]
+        else:
+            drafters = [generator]
+        return [drafter for drafter in drafters if drafter is not None]
+
     def drafting_models(self, strategy: AnswerStrategy | None) -> tuple[str, ...]:
         """The Workers AI models an answer to a question asked with `strategy` may be drafted
         by, for its cost's estimate; none for a generator that spends no neurons."""

@@ -28,6 +28,7 @@ from rag.engine.api.questions import (
     KEEPALIVE,
     QUESTION_ERRORS,
     error_event,
+    refuse_unaskable,
     start_answer,
     whole_answer,
 )
@@ -91,7 +92,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
 
     def work(client_gone: threading.Event) -> Answer:
         view = question_view(engine, body.model, caller, question, asked_in=asked_in,
-                             missing=missing, mode=body.mode)
+                             missing=missing, mode=body.mode, refusals=lambda view: (
+                                 refuse_unaskable(view, question, body.strategy, asked_in)))
         return view.ask(question, None, history, user=caller.user, strategy=body.strategy,
                         reader_gone=client_gone)
 

@@ -4,7 +4,8 @@
 written, then `citations` ({"citations", "cited"}) and `done` ({"generator", "model",
 "usage", "cached", "notice", "query", "degraded", "strategy", "request_id"}); a failure
 after the stream has started is an `error` event ({"code", "message"}). Errors found
-before it starts (no such collection, over the rate limit) are ordinary error responses.
+before it starts (no such collection, a question too long for the model's context window,
+over the rate limit) are ordinary error responses.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
 from rag.errors import EMPTY_QUERY, InputTooLongError, RagError, top_k_named
 from rag.service import RagService
+from rag.settings import AnswerStrategy
 from rag.types import Answer, SearchResult, as_stored
 
 router = APIRouter()
@@ -274,6 +276,17 @@ def refuse_unsearchable(view: RagService, body: SearchRequest) -> None:
         raise ApiError("input_too_long", str(exc), param="query") from None
 
 
+def refuse_unaskable(view: RagService, question: str, strategy: AnswerStrategy | None,
+                     asked_in: str = "question") -> None:
+    """Refuse, before it counts against the caller's limit or its answer starts, a question
+    too long for the model's context window even with no passage beside it; `asked_in` is
+    the field it came in."""
+    try:
+        view.askable(question, strategy)
+    except InputTooLongError as exc:
+        raise ApiError("input_too_long", str(exc), param=asked_in) from None
+
+
 @router.post("/v1/ask", responses={**responses(*QUESTION_ERRORS), 200: {
     "description": "The answer as `rag ask --json` prints it, or with `stream: true` a "
                    "text/event-stream of `token`, `citations`, `done` (or `error`) events.",
@@ -285,7 +298,9 @@ async def ask(body: AskRequest, request: Request, engine: EngineDep, caller: Cal
     name = either(body.collection, collection)
 
     def work(client_gone: threading.Event) -> Answer:
-        view = question_view(engine, name, caller, body.question, mode=body.mode)
+        view = question_view(engine, name, caller, body.question, mode=body.mode,
+                             refusals=lambda view: refuse_unaskable(view, body.question,
+                                                                    body.strategy))
         with top_k_named(REQUEST_TOP_K if body.top_k else None):  # the answer's stream keeps it
             return view.ask(body.question, body.top_k, history, user=caller.user,
                             strategy=body.strategy, reader_gone=client_gone)

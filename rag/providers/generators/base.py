@@ -60,6 +60,12 @@ class Generator(ABC):
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         """Yield the answer's text deltas; fill `record` (model, tokens, neurons, notice)."""
 
+    def check_question(self, question: str) -> None:
+        """Raise InputTooLongError when `question` alone, beside the instructions and room for
+        the answer, fits the context window of no model this generator would ask: no passage
+        could be sent with it. Nothing to check for a generator without a window."""
+        return None
+
     def variant(self, model: str) -> Generator | None:
         """The same provider answering with `model` instead, sharing this one's connection
         (and closed with it); None when this generator has no choice of model."""

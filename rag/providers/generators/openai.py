@@ -14,6 +14,7 @@ from rag.providers.generators.prompting import (
     Prompt,
     build_prompt,
     check_answer_room,
+    check_question_room,
 )
 from rag.providers.generators.streaming import Candidate, stream_answer
 from rag.providers.http.client import AIHttp
@@ -86,6 +87,10 @@ class OpenAIGenerator(Generator):
     def window(self) -> int:
         """Workers AI's `/ai/v1` serves its own models: their windows are known."""
         return self.context_window or CONTEXT_WINDOWS.get(self.model, DEFAULT_CONTEXT_WINDOW)
+
+    def check_question(self, question: str) -> None:
+        check_question_room(question, model=self.model, max_tokens=self.max_tokens,
+                            window=self.window)
 
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         prompt = build_prompt(

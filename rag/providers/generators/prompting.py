@@ -224,6 +224,14 @@ def build_prompt(
                   flagged=flagged)
 
 
+def check_question_room(question: str, *, model: str, max_tokens: int, window: int) -> None:
+    """Raise the InputTooLongError `build_prompt` would, whatever the passages and turns, when
+    `question` alone does not fit `window` beside the instructions and room for a
+    `max_tokens`-token answer: a door asks it before it counts the question, and before
+    anything is searched for it."""
+    build_prompt(question, [], model=model, max_tokens=max_tokens, window=window)
+
+
 #: a short question (about 32 tokens) beside the instructions, the least a prompt must hold
 _LEAST_QUESTION = " ".join(["word"] * 32)
 

@@ -15,6 +15,7 @@ from rag.providers.generators.prompting import (
     DEFAULT_CONTEXT_WINDOW,
     build_prompt,
     check_answer_room,
+    check_question_room,
 )
 from rag.providers.generators.streaming import Candidate, stream_answer
 from rag.providers.http.client import AIHttp
@@ -84,6 +85,19 @@ class WorkersAIGenerator(Generator):
 
     def window(self, model: str) -> int:
         return self.context_window or CONTEXT_WINDOWS.get(model, DEFAULT_CONTEXT_WINDOW)
+
+    def check_question(self, question: str) -> None:
+        """Refused, with the primary's reason, only when no model's window fits it, as
+        `stream` refuses it."""
+        refusals: list[InputTooLongError] = []
+        for model in [self.model, *self.fallbacks]:
+            try:
+                check_question_room(question, model=model, max_tokens=self.max_tokens,
+                                    window=self.window(model))
+                return
+            except InputTooLongError as exc:
+                refusals.append(exc)
+        raise refusals[0]
 
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         """Yield text deltas as they arrive. The prompt is sized for each model before its call;

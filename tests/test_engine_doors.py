@@ -548,6 +548,34 @@ def test_a_quick_question_prints_what_the_full_command_prints(served, capsys,
     assert quick.answer_quickly(["ask", question]) is None  # no engine: the full command
 
 
+def test_a_models_escape_sequences_are_removed_however_its_tokens_cut_them(
+        served, standin: StandIn, tmp_path: Path, model_dir: Path, capsys, monkeypatch) -> None:
+    """The citation check holds back a "[" that may open a marker, so a model's "\\x1b[0m"
+    reaches the command in two pieces, "\\x1b" and "[0m": `rag ask` removes it whole all the
+    same, as it removes one that arrives whole; through an engine (the quick path and the
+    full command) and without one."""
+    engine, _ = served(generator="openai", openai_base_url=f"{standin.url}/v1", cache=False)
+    engine.workspace.service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    standin.answer_as("escapes")
+    standin.token_gap = 0.05  # each token its own event, as a model's arrive
+    data_dir = engine.settings.data_dir
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+    question = "How much sunlight do tomatoes need?"
+    assert quick.answer_quickly(["ask", question]) == 0
+    fast = capsys.readouterr().out
+    full = rag(data_dir, "ask", question)
+    (tmp_path / "guide.pdf").write_bytes(guide())
+    alone = {"RAG_DATA_DIR": str(tmp_path / "alone"), "RAG_MODEL_DIR": str(model_dir),
+             "RAG_GENERATOR": "openai", "OPENAI_BASE_URL": f"{standin.url}/v1",
+             "RAG_CACHE": "false"}
+    assert CliRunner().invoke(cli, ["ingest", str(tmp_path / "guide.pdf")],
+                              env=alone).exit_code == 0
+    without = CliRunner().invoke(cli, ["ask", question], env=alone, catch_exceptions=False)
+    assert full.exit_code == without.exit_code == 0
+    for printed in (fast, full.stdout, without.stdout):
+        assert printed.splitlines()[0] == "Tomatoes need full sun  all day [1]."
+
+
 def test_a_refused_question_is_one_line_and_exit_2(served) -> None:
     engine, _ = served(rate_limit_per_minute=1)
     # the command on this machine has no per-user limit, with an engine as without one

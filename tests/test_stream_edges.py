@@ -28,6 +28,7 @@ from rag.providers.rerankers.workers_ai import WorkersAIReranker
 from rag.retrieval.rerank import rerank_or_keep
 from rag.service import build_service
 from rag.settings import Settings
+from rag.text.controls import terminal_safe, terminal_safe_pieces
 from rag.types import GenerationRecord
 from tests.test_engine_doors import served  # noqa: F401 (an engine on loopback)
 from tests.workers_ai_server import ACCOUNT, TOKEN, answering, vectors_json
@@ -219,6 +220,24 @@ def test_escape_sequences_in_an_answer_never_reach_the_terminal(cli_env, wire):
     assert "\x1b" not in answer and "\x07" not in answer and "\x9b" not in answer
     assert "pwned" not in answer and "ZWNobyBoaQ" not in answer
     assert answer.startswith("Etna link RED\\x07 is in Sicily [1].\n\tnext\\x85\n")
+
+
+def test_an_escape_sequence_cut_between_pieces_is_removed_as_if_whole() -> None:
+    """However an answer's text is cut into pieces (a token each, a "[" the citation check
+    holds back), `rag ask` prints what it would print of the whole text."""
+    text = ESCAPES + " \x9b2J\r\n\tnext \x1b[1"
+    for cut in range(len(text) + 1):
+        pieces = [text[:cut], text[cut:]]
+        assert "".join(terminal_safe_pieces(pieces)) == terminal_safe(text), cut
+    assert "".join(terminal_safe_pieces(text)) == terminal_safe(text)  # a character a piece
+
+
+def test_an_escape_sequence_that_never_ends_does_not_hold_back_the_answer() -> None:
+    """An OSC that no end follows is no title or link: past a point, its text is shown (its
+    ESC escaped) as it comes, rather than the rest of the answer held back for it."""
+    title = "\x1b]0;" + "t" * 600
+    first = next(terminal_safe_pieces(iter([f"Etna {title}", " is in Sicily [1]."])))
+    assert first == "Etna \\x1b]0;" + "t" * 600
 
 
 def test_json_output_escapes_every_control_character(cli_env, wire):

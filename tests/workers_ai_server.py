@@ -16,10 +16,10 @@ the question's words it contains, however long it is; Llama Guard calls a text u
 holds one of its categories' phrases (`HAZARDS`), in either result form (`guard_form`). Faults
 are switched on per test (`fail`, `slow_first_byte`, `cut_stream`, `malformed_events`,
 `error_event`, `latency`, ...) and every request is logged in `requests` (path, model,
-headers, body, batch size, status). `model_latency` delays one model's answers; `answer_as`
-makes one model answer weakly or differently from the others (answer strategies); AI
-Gateway's cache honours `cf-aig-cache-key`, and keeps a keyed request 5 minutes even without
-`cf-aig-cache-ttl`.
+headers, body, batch size, status). `model_latency` delays one model's answers, `token_gap`
+each event of a stream; `answer_as` makes one model answer weakly or differently from the
+others (answer strategies), or with terminal escapes; AI Gateway's cache honours
+`cf-aig-cache-key`, and keeps a keyed request 5 minutes even without `cf-aig-cache-ttl`.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ PADDING = "abcdefghijklmnopqrstuvwxyz0123456789"
 KEYED_CACHE_SECONDS = 300
 MAX_CONTENT_CHARS = 131_072  # a prompt, or one message's content (the models' input schema)
 NOT_FOUND_ANSWER = "I could not find this in the documents."
+# a model's terminal escapes (colours, a window title): as tokens, one sequence is cut in two
+ESCAPED_ANSWER = "Tomatoes need \x1b[1mfull sun\x1b[0m \x1b]0;TITLE\x07 all day [1]."
 STOPWORDS = {"the", "and", "for", "what", "which", "does", "how", "that", "this", "with", "from",
              "are", "was", "were", "is", "of", "to", "in", "a", "an", "it", "on", "by", "be"}
 
@@ -178,6 +180,7 @@ class StandIn:
     url: str = ""
     latency: float = 0.0
     model_latency: dict[str, float] = field(default_factory=dict)  # seconds, per model
+    token_gap: float = 0.0  # seconds between a stream's events: each reaches the client alone
     answer_styles: dict[str | None, str] = field(default_factory=dict)  # see `answer_as`
     neurons_mode: str = "header"  # "header" | "usage" | "both" | "none"
     neurons_factor: float = 1.0  # the reported figure vs the docs arithmetic
@@ -232,7 +235,7 @@ class StandIn:
                          "model_latency", "answer_styles", "embedding_dimension",
                          "shuffle_openai_embeddings", "ignore_stream", "gateway_token",
                          "openai_key", "guard_form", "context_windows", "hold", "hold_state",
-                         "gather"):
+                         "gather", "token_gap"):
                 setattr(self, name, getattr(fresh, name))
             self.requests.clear()
             self.faults.clear()
@@ -252,8 +255,9 @@ class StandIn:
     def answer_as(self, style: str, model: str | None = None) -> None:
         """Make `model`'s answers (every model's when None) weak or contrary, still computed
         from the prompt: "refuse" says the documents do not answer; "uncited" quotes the best
-        sentence without a citation; "contrary" quotes the worst-matching passage instead."""
-        assert style in ("refuse", "uncited", "contrary")
+        sentence without a citation; "contrary" quotes the worst-matching passage instead;
+        "escapes" is ESCAPED_ANSWER, whatever was asked."""
+        assert style in ("refuse", "uncited", "contrary", "escapes")
         self.answer_styles[model] = style
 
     def _answer(self, messages: list[dict[str, Any]], model: str | None) -> list[str]:
@@ -588,6 +592,8 @@ class StandIn:
                 if n == 0 and hold is not None:
                     self.hold_state = "holding"  # set before the client can see the token
                 yield chunk
+                if self.token_gap:
+                    await self._nap(self.token_gap)
                 if n == 0 and hold is not None:
                     deadline = time.monotonic() + 5
                     while not hold.is_set() and time.monotonic() < deadline:
@@ -761,7 +767,9 @@ def answer_tokens(messages: list[dict[str, Any]], style: str = "best") -> list[s
             best, best_overlap = passage, overlap
     if style == "contrary" and len(passages) > 1:  # the passage sharing fewest words
         best = min(reversed(passages), key=lambda p: len(wanted & set(_words(p.text))))
-    if best is None or style == "refuse":
+    if style == "escapes":
+        text = ESCAPED_ANSWER
+    elif best is None or style == "refuse":
         text = NOT_FOUND_ANSWER
     else:
         sentences = re.split(r"(?<=[.!?])\s+", best.text)

@@ -52,7 +52,7 @@ from rag.settings import (
     make_folders,
     unknown_variables,
 )
-from rag.text.controls import terminal_safe
+from rag.text.controls import terminal_safe_pieces
 from rag.types import SEARCH_MODES, counted, describe_strategy, unmentioned
 
 if TYPE_CHECKING:
@@ -457,8 +457,8 @@ def ask(
         if as_json:
             _emit_json(answer.summary())
             return
-        for delta in answer:
-            typer.echo(terminal_safe(delta), nl=False)  # the model's text is untrusted
+        for piece in terminal_safe_pieces(answer):  # the model's text is untrusted
+            typer.echo(piece, nl=False)
         typer.echo("")
         summary = answer.summary()
     if summary["notice"]:

@@ -31,7 +31,7 @@ from rag.errors import (
     RateLimited,
 )
 from rag.setting_variables import COLLECTION_NAME, SETTING_VARIABLES
-from rag.text.controls import terminal_safe
+from rag.text.controls import terminal_safe_pieces
 from rag.types import describe_strategy
 
 INTERRUPTED_EXIT = 130  # Ctrl-C, as the shell reports a command its SIGINT ended
@@ -261,8 +261,8 @@ def answer_quickly(argv: list[str]) -> int | None:
         if options["json"]:
             sys.stdout.write(json_line(answer.summary()))
             return 0
-        for delta in stream:
-            sys.stdout.write(terminal_safe(delta))  # the model's text is untrusted
+        for piece in terminal_safe_pieces(stream):  # the model's text is untrusted
+            sys.stdout.write(piece)
             sys.stdout.flush()
         sys.stdout.write("\n")
         summary = answer.summary()

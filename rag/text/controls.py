@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 
 # embeddings and overrides (U+202A to U+202E), isolates (U+2066 to U+2069) and marks
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -48,6 +49,14 @@ _TERMINAL_SEQUENCE = re.compile(
     "|(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]"
 )
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
+# the start of an escape sequence (or of a CRLF) that a piece of streamed text may end with,
+# its rest still to come: an ESC, an OSC whose end has not come (its ST may be half there),
+# a CSI without its final byte
+_UNFINISHED = re.compile(
+    "(?:(?:\x1b\\]|\x9d)[^\x07\x1b\x9c]*\x1b?|(?:\x1b\\[|\x9b)[0-?]*[ -/]*|\x1b|\r)\\Z")
+# an unfinished sequence held longer than this is no title or link a model meant: let through,
+# its ESC escaped, rather than hold back the rest of the answer
+_UNFINISHED_MOST = 512
 
 
 def terminal_safe(text: str) -> str:
@@ -56,3 +65,27 @@ def terminal_safe(text: str) -> str:
     and tabs stay."""
     text = _TERMINAL_SEQUENCE.sub("", text.replace("\r\n", "\n"))
     return _CONTROL.sub(lambda match: escaped(match.group()), text)
+
+
+def terminal_safe_pieces(pieces: Iterable[str]) -> Iterator[str]:
+    """Streamed text (an answer as its tokens arrive) as `terminal_safe` would print it whole:
+    an escape sequence split across pieces (`"\\x1b"` then `"[0m"`) is held back until its
+    end comes, then removed whole; its pieces alone would each show as text."""
+    held = ""
+    for piece in pieces:
+        text = held + piece
+        cut = _unfinished_at(text)
+        text, held = text[:cut], text[cut:]
+        if text:
+            yield terminal_safe(text)
+    if held:
+        yield terminal_safe(held)
+
+
+def _unfinished_at(text: str) -> int:
+    """Where the escape sequence `text` ends in the middle of begins; the end of `text` when
+    it ends in none (or in one held too long)."""
+    unfinished = _UNFINISHED.search(text)
+    if unfinished is None or len(text) - unfinished.start() > _UNFINISHED_MOST:
+        return len(text)
+    return unfinished.start()

@@ -571,6 +571,15 @@ def test_the_status_page_counts_requests_and_the_rate_limit_holds(start) -> None
     assert charts, "the requests-per-hour chart is missing"
 
 
+def test_a_question_that_cannot_be_asked_costs_no_slot_of_the_rate_limit(start) -> None:
+    """As the API's: refused for its length, saying so, it is not counted against the limit."""
+    at = start(RAG_APP_RATE_LIMIT_PER_MINUTE="1")
+    upload(at, [greenhouse()])
+    too_long = ask(at, "Why? " * 4_001)
+    assert "The question is too long: 20,005 characters, at most 20,000." in too_long.error[0].value
+    answered = ask(at)
+    assert not answered.warning and "[1]" in texts(answered)
+
 def test_with_oidc_configured_a_login_is_required(start) -> None:
     st.cache_resource.clear()
     at = AppTest.from_file(PAGE, default_timeout=60)

@@ -144,11 +144,13 @@ def show_details(ctx: Context, m: dict, key: str) -> None:
 
 
 def ask(ctx: Context, messages: list[dict], question: str) -> None:
-    try:
-        ctx.engine.admit(ctx.identity.id, "chat")
-    except RateLimited as exc:
-        keep_for_later(ctx, messages, question, exc)
-        return
+    # one that cannot be asked (too long) is refused below, saying why, and costs no slot
+    if askable(ctx, question):
+        try:
+            ctx.engine.admit(ctx.identity.id, "chat")
+        except RateLimited as exc:
+            keep_for_later(ctx, messages, question, exc)
+            return
     # a follow-up leans on the questions asked of this collection, not of another one
     history = [{"role": m["role"], "content": m["content"]} for m in messages
                if not m.get("error") and refusal_icon(m) is None
@@ -161,6 +163,14 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
         message = stream_answer(ctx, question, history, messages, rerouted)
         if message is not None:
             show_details(ctx, message, key=f"m{len(messages) - 1}")
+
+
+def askable(ctx: Context, question: str) -> bool:
+    try:
+        ctx.view.askable(question, ctx.options.strategy)
+    except RagError:
+        return False
+    return True
 
 
 def keep_for_later(ctx: Context, messages: list[dict], question: str,

@@ -571,14 +571,21 @@ def test_the_status_page_counts_requests_and_the_rate_limit_holds(start) -> None
     assert charts, "the requests-per-hour chart is missing"
 
 
-def test_a_question_that_cannot_be_asked_costs_no_slot_of_the_rate_limit(start) -> None:
-    """As the API's: refused for its length, saying so, it is not counted against the limit."""
-    at = start(RAG_APP_RATE_LIMIT_PER_MINUTE="1")
+def test_a_question_that_cannot_be_asked_costs_no_slot_nor_leads_a_follow_up(start) -> None:
+    """As the API's: refused for its length, saying so, it is not counted against the limit
+    (two questions a minute: the two refused and the two answered would be four)."""
+    at = start(RAG_APP_RATE_LIMIT_PER_MINUTE="2")
     upload(at, [greenhouse()])
     too_long = ask(at, "Why? " * 4_001)
     assert "The question is too long: 20,005 characters, at most 20,000." in too_long.error[0].value
     answered = ask(at)
     assert not answered.warning and "[1]" in texts(answered)
+    # nor is it a turn a follow-up leans on: it was never answered
+    refused = ask(at, "Greenhouse? " * 2_000)
+    assert refused.error
+    follow_up = ask(at, "And at night?")
+    searched = [shown(c.value) for c in follow_up.caption if "Searched for" in c.value]
+    assert searched == [f"Searched for: And at night? ({QUESTION})"]
 
 def test_with_oidc_configured_a_login_is_required(start) -> None:
     st.cache_resource.clear()

@@ -3,6 +3,7 @@ sources to open, clear and export."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -151,10 +152,7 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
         except RateLimited as exc:
             keep_for_later(ctx, messages, question, exc)
             return
-    # a follow-up leans on the questions asked of this collection, not of another one
-    history = [{"role": m["role"], "content": m["content"]} for m in messages
-               if not m.get("error") and refusal_icon(m) is None
-               and m.get("collection", ctx.collection) == ctx.collection]
+    history = answered_turns(messages, ctx.collection)
     messages.append({"role": "user", "content": question, "collection": ctx.collection})
     rerouted, _ = st.session_state.pop(REROUTED, (None, None))
     with st.chat_message("user"):
@@ -163,6 +161,22 @@ def ask(ctx: Context, messages: list[dict], question: str) -> None:
         message = stream_answer(ctx, question, history, messages, rerouted)
         if message is not None:
             show_details(ctx, message, key=f"m{len(messages) - 1}")
+
+
+def answered_turns(messages: list[dict], collection: str) -> list[dict]:
+    """The conversation a follow-up leans on: the questions asked of this collection, not of
+    another one, that were answered, with their answers. A question refused or failed (too
+    long, blocked, over the rate limit) left no answer to follow on from."""
+    turns = []
+    for m, after in itertools.zip_longest(messages, messages[1:]):
+        if m.get("error") or refusal_icon(m) is not None:
+            continue
+        if m.get("collection", collection) != collection:
+            continue
+        if m["role"] == "user" and after is not None and after.get("error"):
+            continue
+        turns.append({"role": m["role"], "content": m["content"]})
+    return turns
 
 
 def askable(ctx: Context, question: str) -> bool:

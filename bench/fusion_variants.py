@@ -216,12 +216,7 @@ def main() -> None:
     print("|---" * (len(names) + 1) + "|")
     for label in next(iter(sides.values())):
         print(f"| {label} | " + " | ".join(f"{sides[n][label]:.3f}" for n in names) + " |")
-    print("\n| variant | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 1) + "|")
-    for label in VARIANTS:
-        cells = [f"{r['hit@1']:.3f} / {r['hit@5']:.3f} / {r['mrr@10']:.3f}"
-                 for r in rows if r["variant"] == label]
-        print(f"| {label} | " + " | ".join(cells) + " |")
+    print("\n" + run.variants_table(rows, names, list(VARIANTS)))
     out = RESULTS / args.out
     out.write_text(json.dumps({"squad_every": args.squad_every, "machine": platform.machine(),
                                "sides": sides, "rows": rows}, indent=1) + "\n")

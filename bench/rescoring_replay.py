@@ -168,12 +168,7 @@ def main() -> None:
                      for q, top in zip(questions, ranked, strict=True)]
             rows.append({"set": name, "variant": label, "questions": len(questions),
                          **run.rounded(rank_metrics(ranks))})
-    print("\n| variant | " + " | ".join(sets) + " |")
-    print("|---" * (len(sets) + 1) + "|")
-    for label in VARIANTS:
-        cells = [f"{r['hit@1']:.3f} / {r['hit@5']:.3f} / {r['mrr@10']:.3f}"
-                 for r in rows if r["variant"] == label]
-        print(f"| {label} | " + " | ".join(cells) + " |")
+    print("\n" + run.variants_table(rows, list(sets), list(VARIANTS)))
     out = RESULTS / args.out
     out.write_text(json.dumps({"squad_every": args.squad_every, "machine": platform.machine(),
                                "variants": VARIANTS, "rows": rows}, indent=1) + "\n")

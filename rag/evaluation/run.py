@@ -112,6 +112,17 @@ def rounded(metrics: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in metrics.items()}
 
 
+def variants_table(rows: Sequence[dict], sets: Sequence[str], variants: Sequence[str]) -> str:
+    """A Markdown table of each variant's hit@1 / hit@5 / MRR@10 per set, from `rows` of
+    {"variant", "hit@1", "hit@5", "mrr@10"} in the sets' order."""
+    lines = ["| variant | " + " | ".join(sets) + " |", "|---" * (len(sets) + 1) + "|"]
+    for label in variants:
+        cells = [f"{r['hit@1']:.3f} / {r['hit@5']:.3f} / {r['mrr@10']:.3f}"
+                 for r in rows if r["variant"] == label]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def search_all(retriever: Retriever, questions: Sequence[Question],
                dense: np.ndarray | None, mode: SearchMode, top_k: int = 10) -> list[list[Hit]]:
     """Every question's hits, searched as the app searches."""

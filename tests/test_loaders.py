@@ -744,6 +744,53 @@ def test_what_no_browser_shows_in_markdown_is_left_out_as_in_an_html_file(prose:
     assert markdown.strip() == page == "High water at noon."
 
 
+def test_html_in_markdown_keeps_the_spaces_beside_a_code_span() -> None:
+    """Only the tags are taken out: the space between a tag's line and a code span on it is
+    the text's, though the line's indentation, the HTML's, is left out."""
+    page = ("Then run <b>make</b> and `make install` to finish the setup.\n\n"
+            "Run the tool with `--fast` or <code>--slow</code> and then `--check` afterwards.\n\n"
+            "  <b>Then</b> `make check`<i> passes</i>.\n")
+    assert load_bytes(Path("setup.md"), page.encode()).pages[0].text == (
+        "Then run make and `make install` to finish the setup.\n\n"
+        "Run the tool with `--fast` or --slow and then `--check` afterwards.\n\n"
+        "Then `make check` passes.\n")
+
+
+@pytest.mark.parametrize("prose", [
+    'The kiosk shows <iframe src="https://maps.example/embed">Open the map</iframe> the harbour.',
+    'The tour has sound <audio controls src="tour.mp3">Cannot play it.</audio> for visitors.',
+    'The chart <canvas width="300">Cannot draw it.</canvas> shows the tides.',
+    'A player <video controls><source src="v.mp4">No video here.</video> shows it.',
+    'See <object data="tides.pdf">the tide tables</object> before <embed src="m.swf">sailing.',
+    'Press <button type="submit">Send</button> to send the form.',
+    '<label for="n">Your name</label> <input id="n" value="Ann"> goes here.',
+    'Pick a port <select name="p"><option>Leith</option><option>Oban</option></select> to sail.',
+    'Write <textarea rows="2">a note</textarea> to the crew.',
+    'Star us <svg viewBox="0 0 16 16"><title>GitHub</title><path d="M8 0"/></svg> on GitHub.',
+    'A chart <svg><text x="1">High <tspan>tide</tspan></text></svg> at noon.',
+])
+def test_a_player_frame_or_form_control_in_markdown_is_read_as_in_an_html_file(
+        prose: str) -> None:
+    """A box (a frame, a player, a drawing, a form's control) stands between the words
+    around it; what it shows of its own is read (a button's words), and its fallback for a
+    browser that cannot show it (an iframe's, a video's) and a select's choices are not."""
+    markdown = load_bytes(Path("kiosk.md"), f"{prose}\n".encode()).pages[0].text
+    page = load_bytes(Path("kiosk.html"), f"<p>{prose}</p>".encode()).pages[0].text
+    assert "<" not in markdown and "src" not in markdown
+    assert markdown.strip() == page
+
+
+@pytest.mark.parametrize("html_blocks", [
+    "<details><summary>More</summary>The body.</details>",
+    '<figure><img src="x.png"><figcaption>The harbour.</figcaption></figure>',
+    "<fieldset><legend>Contact</legend>Your email</fieldset>",
+])
+def test_html_blocks_in_markdown_are_paragraphs_as_in_an_html_file(html_blocks: str) -> None:
+    markdown = load_bytes(Path("form.md"), f"{html_blocks}\n".encode()).pages[0].text
+    page = load_bytes(Path("form.html"), html_blocks.encode()).pages[0].text
+    assert markdown.strip() == page
+
+
 def test_a_markdown_tables_rows_name_their_values_by_its_header() -> None:
     """As a sheet's, a Word table's and an HTML table's rows do; a table shown as code in a
     fence is an example, and stays as written."""

@@ -298,16 +298,24 @@ def as_shown(markdown: str) -> str:
     at = 0
     while (found := _CODE_OR_COMMENT.search(markdown, at)) is not None:
         if found.group(0) != "<!--":  # code, kept as written
-            kept += [rendered(markdown[at:found.start()]), found.group(0)]
+            kept += [_rendered_piece(markdown, at, found.start()), found.group(0)]
             at = found.end()
             continue
         closed = markdown.find("-->", found.end())
         if closed < 0:
             break
-        kept.append(rendered(markdown[at:found.start()]))
+        kept.append(_rendered_piece(markdown, at, found.start()))
         at = closed + 3
-    kept.append(rendered(markdown[at:]))
+    kept.append(_rendered_piece(markdown, at, len(markdown)))
     return "".join(kept)
+
+
+def _rendered_piece(markdown: str, start: int, end: int) -> str:
+    """The prose from `start` to `end` read as shown, told whether it opens and closes its
+    lines: the space between prose and a code span beside it is the text's, not the HTML's."""
+    return rendered(markdown[start:end],
+                    opens_line=start == 0 or markdown[start - 1] == "\n",
+                    closes_line=end == len(markdown) or markdown[end] in "\r\n")
 
 
 def front_matter(text: str) -> tuple[dict[Any, Any], str]:

@@ -20,41 +20,18 @@ from ingest.formats.base import (
     whole_number,
     written_number,
 )
+from ingest.formats.html_elements import BLOCKS, BOXES, NOT_SHOWN, SVG_TEXT, UNREAD_INSIDE
 from ingest.formats.text import decode_text
 from rag.text.table_rows import cells_line, named_row
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, PageElement, Tag
 
-# a definition's term (<dt>) is one too, but leads into its definition: _TERM_END
-_BLOCKS = frozenset({
-    "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog", "div",
-    "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
-    "h5", "h6", "header", "hgroup", "hr", "legend", "li", "main", "nav", "ol", "p", "pre",
-    "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
-    "center", "dir", "menu"})  # older HTML's, blocks still
 _CELLS = frozenset({"td", "th"})
 # a page's `<title>` names its browser tab (and the document: `load_html`), never drawn in the
 # page; kept in the tree for that, and left out of the text where it stands: in the `<head>`,
 # or before the text of a page with no `<body>` tag
 _TAB_TITLE = "title"
-# never shown as text; a `<noembed>`'s is for a browser without `<embed>`, a `<noframes>`'s
-# for one without frames, which none lacks; a `<datalist>`'s options are what a form's box
-# suggests as one types in it, never drawn in the page
-_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "noembed", "noframes",
-                        "datalist"})
-# what these hold is for a browser that cannot play or draw them (a `<video>`'s "Your
-# browser does not support video"), or, an `<iframe>`'s, shown by none; an `<object>`'s is
-# shown whenever its file cannot be (a plug-in's), and is kept. A `<select>`'s options are
-# a form's choices, listed under the control when it is clicked, not the page's prose
-_UNREAD_INSIDE = frozenset({"video", "audio", "canvas", "iframe", "select"})
-# inside an `<svg>` only these draw text: a `<title>` is a tooltip, a `<desc>` or stray text
-# is never drawn; a `<foreignObject>` draws the HTML it holds
-_SVG_TEXT = frozenset({"text", "foreignobject"})  # html.parser writes names in lower case
-# drawn as a box of their own (a picture, an icon, a player, a form's control), which stands
-# between the words on either side: "Press the [icon] button", not "thebutton"
-_BOXES = frozenset({"img", "svg", "video", "canvas", "iframe", "object", "embed", "input",
-                    "button", "select", "textarea", "meter", "progress"})
 # a definition list's term leads into its text's first paragraph ("sudo: Members of this
 # group may run any command"), so that sentence names what it defines
 _TERM_END = "\x00"
@@ -132,8 +109,8 @@ def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     soup = BeautifulSoup(without_unfinished_end(text), "html.parser",
                          string_containers=string_kinds())
     # hidden text is no reader's: and a classic place to plant instructions for a model
-    _remove_all(_outermost(soup, lambda tag: tag.name in _NOT_SHOWN or _hidden(tag)))
-    boxes = _outermost(soup, lambda tag: tag.name in _UNREAD_INSIDE)
+    _remove_all(_outermost(soup, lambda tag: tag.name in NOT_SHOWN or _hidden(tag)))
+    boxes = _outermost(soup, lambda tag: tag.name in UNREAD_INSIDE)
     _remove_all(child for box in boxes for child in box.contents)
     _remove_all(_undrawn_svg_text(soup))
     without_page_contents(soup.body or soup)
@@ -310,7 +287,7 @@ def _undrawn_svg_text(root: Tag) -> list[PageElement]:
     stack: list[tuple[Tag, bool]] = [(root, False)]  # (element, inside an SVG's drawing)
     while stack:
         tag, in_drawing = stack.pop()
-        undrawn = (in_drawing or tag.name == "svg") and tag.name not in _SVG_TEXT
+        undrawn = (in_drawing or tag.name == "svg") and tag.name not in SVG_TEXT
         for child in tag.contents:
             if child.name is not None:
                 stack.append((child, undrawn))
@@ -407,16 +384,16 @@ def layout(root: Tag) -> str:
             parts.append(_lines("\n", pre))
             continue
         inner = pre or name == "pre"
-        if name in _BLOCKS or name == "dt":
+        if name in BLOCKS or name == "dt":
             parts.append(_lines("\n\n", inner))
-        elif name in _BOXES:
+        elif name in BOXES:
             parts.append(" ")
         if name == "ol":
             numbers.update(_item_numbers(node))
         elif name == "li":
             parts.append(f"{numbers[id(node)]}." if id(node) in numbers else LIST_BULLET)
             parts.append(_ITEM_MARK_END)
-        after = ("\n\n" if name in _BLOCKS else " " if name in _CELLS or name in _BOXES
+        after = ("\n\n" if name in BLOCKS else " " if name in _CELLS or name in BOXES
                  else _defined(node) if name == "dt" else "")
         if after:  # what follows a `<pre>` is tidied again
             stack.append(_lines(after, pre))

@@ -45,12 +45,21 @@ def placed_pdf(lines: Sequence[tuple[float, float, str]]) -> bytes:
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
 
-def sized_pdf(lines: Sequence[tuple[float, str]]) -> bytes:
-    """A one-page PDF drawing each text in Helvetica at its size (points), a line each, from
-    the top down."""
+# fonts a line of `sized_pdf` may be drawn in besides Helvetica: a standard bold face, and a
+# bold and a roman face told apart by their stems alone, as TeX's are (CMBX12, CMR12: their
+# names say nothing of weight)
+HELVETICA_BOLD = "F4"
+STEMS_BOLD = "F5"
+STEMS_ROMAN = "F6"
+
+
+def sized_pdf(lines: Sequence[tuple[float, str] | tuple[float, str, str]]) -> bytes:
+    """A one-page PDF drawing each text at its size (points), a line each, from the top down,
+    in Helvetica or in the font a third value names (HELVETICA_BOLD, STEMS_BOLD, STEMS_ROMAN)."""
     drawn, y = [], 800.0
-    for size, text in lines:
-        drawn.append(f"BT /F1 {size} Tf 40 {y} Td ({_escape(text)}) Tj ET\n")
+    for size, text, *font in lines:
+        drawn.append(f"BT /{font[0] if font else 'F1'} {size} Tf 40 {y} Td ({_escape(text)}) "
+                     "Tj ET\n")
         y -= size * 1.4
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
@@ -143,13 +152,21 @@ def _stream_object(data: bytes, filters: str | None = None) -> bytes:
     return b"<< /Length %d%s >>\nstream\n" % (len(data), declared) + data + b"\nendstream"
 
 
-_COURIER = ("/F2 << /Type /Font /Subtype /Type1 /BaseFont /Courier >> "
-            "/F3 << /Type /Font /Subtype /Type1 /BaseFont /Symbol >>")
+_MORE_FONTS = ("/F2 << /Type /Font /Subtype /Type1 /BaseFont /Courier >> "
+               "/F3 << /Type /Font /Subtype /Type1 /BaseFont /Symbol >> "
+               "/F4 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >> "
+               "/F5 << /Type /Font /Subtype /Type1 /BaseFont /CMBX12 /FontDescriptor << "
+               "/Type /FontDescriptor /FontName /CMBX12 /Flags 32 /FontBBox [-53 -251 1139 750] "
+               "/ItalicAngle 0 /Ascent 694 /Descent -194 /CapHeight 686 /StemV 109 >> >> "
+               "/F6 << /Type /Font /Subtype /Type1 /BaseFont /CMR12 /FontDescriptor << "
+               "/Type /FontDescriptor /FontName /CMR12 /Flags 32 /FontBBox [-34 -251 988 750] "
+               "/ItalicAngle 0 /Ascent 694 /Descent -194 /CapHeight 683 /StemV 65 >> >>")
 
 
 def _pages_pdf(streams: Sequence[bytes]) -> bytes:
     """A PDF with one page for each content stream object (dictionary and data), whose text
-    is drawn in Helvetica (/F1), Courier (/F2) or Symbol (/F3)."""
+    is drawn in Helvetica (/F1), Courier (/F2), Symbol (/F3) or the faces `sized_pdf` names
+    (/F4 to /F6)."""
     page_ids = [4 + 2 * n for n in range(len(streams))]
     kids = " ".join(f"{pid} 0 R" for pid in page_ids)
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -158,7 +175,7 @@ def _pages_pdf(streams: Sequence[bytes]) -> bytes:
     for page_id, stream in zip(page_ids, streams, strict=True):
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            f"/Resources << /Font << /F1 3 0 R {_COURIER} >> >> /Contents {page_id + 1} 0 R >>"
+            f"/Resources << /Font << /F1 3 0 R {_MORE_FONTS} >> >> /Contents {page_id + 1} 0 R >>"
             .encode())
         objects.append(stream)
     return pdf_file(objects)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ingest.loaders import load_bytes
 from rag.service import RagService
-from tests.pdfgen import sized_pdf
+from tests.pdfgen import HELVETICA_BOLD, STEMS_BOLD, STEMS_ROMAN, sized_pdf
 
 BODY = [(10, "Replace the impeller after 2000 hours of use. Use only genuine spare"),
         (10, "parts, and tighten the housing screws by hand before the first start."),
@@ -45,6 +45,24 @@ def test_large_lines_that_are_no_heading_stay_in_their_paragraph() -> None:
     text = text_of([(16, "Never run the pump dry."), *BODY[:2],
                     (16, "The housing screws are tightened"), (10, "by hand, never with a tool."),
                     *BODY[2:]])
+    assert "\n\n" not in text
+
+
+def test_a_bold_heading_is_one_above_a_line_going_on_in_lower_case() -> None:
+    """A section may open on a command's name ("configure has many options"): a line set
+    bold, as TeX's bold extended (known by its stems) or Helvetica-Bold is, is a heading
+    whatever the case of the line after it."""
+    configure = [(10, "configure has many options: running it with --help lists them all."),
+                 (10, "The most important ones are described in this section, with defaults."),
+                 (10, "Each option may be given in the environment or on the command line.")]
+    for bold in (STEMS_BOLD, HELVETICA_BOLD):
+        text = text_of([(14, "B.1 Configuration options", bold), *configure])
+        assert text.startswith("B.1 Configuration options\n\nconfigure has many options"), bold
+
+
+def test_a_large_line_in_a_roman_face_going_on_in_lower_case_stays_in_its_paragraph() -> None:
+    text = text_of([*BODY[:2], (16, "The housing screws are tightened", STEMS_ROMAN),
+                    (10, "by hand, never with a tool."), *BODY[2:]])
     assert "\n\n" not in text
 
 

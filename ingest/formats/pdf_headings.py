@@ -6,7 +6,10 @@ one sentence ("Impeller Replace the impeller ..."), quoted by an answer as if th
 A numbered heading is told by its number (`rag.text.sentences`); an unnumbered one only by its
 size. So a short line without a closing stop, whose characters are drawn at least HEADING_SCALE
 times the size most of the page's characters are, gets a blank line before and after it: a
-paragraph of its own, as a Markdown heading is.
+paragraph of its own, as a Markdown heading is. A line going on in lower case after such a line
+is the rest of its sentence, unless the line is set bold, as a heading is and a sentence set
+large seldom is: "B.1 Configuration options" in a bold face above "configure has many options:
+..." (a command's name opening the section) is a heading still.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import ctypes
 import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import median
 
 import pypdfium2.raw as pdfium_c
@@ -34,6 +37,11 @@ HEADING_SHARE = 0.5
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _CLOSED = re.compile(r"[.,;:!]$")  # a question may be a heading: an FAQ's
 FIXED_PITCH = 1  # the font descriptor's flag (PDF 32000-1, 9.8.2)
+# the weight pdfium reads off a font's stems, at least this for a bold face (TeX's bold
+# extended is read heavier, its roman lighter)
+BOLD_WEIGHT = 500
+_BOLD_NAME = re.compile("bold", re.IGNORECASE)
+FONT_NAME_BYTES = 128  # a font's name is read into this many bytes, cut short past them
 PARAGRAPH_BREAK = "\r\n"  # pdfium's line end: the text is tidied after, as the rest of it
 
 
@@ -56,7 +64,8 @@ def headings_set_apart(textpage, text: str, indexes: Sequence[int] | None
              for (_, line), size, line_indexes in zip(lines, sizes, on_page, strict=True)]
     drawn = [round(size * 2) / 2 if is_large else None
              for size, is_large in zip(sizes, large, strict=True)]
-    headings = _heading_lines([line for _, line in lines], drawn)
+    headings = _heading_lines([line for _, line in lines], drawn,
+                              lambda i: _set_bold(textpage, on_page[i]))
     heading_chars = sum(len(on_page[i]) for i in headings)
     if not headings or heading_chars > HEADING_SHARE * total:
         return text, indexes
@@ -92,6 +101,24 @@ def _fixed_pitch(textpage, index: int) -> bool:
     return bool(flags.value & FIXED_PITCH)
 
 
+def _set_bold(textpage, indexes: Sequence[int]) -> bool:
+    """Whether most of a few of a line's characters (as `line_size` reads) are set in a bold
+    face: a font whose stems pdfium reads at BOLD_WEIGHT or heavier, or, where the file gives
+    no stems (a standard font such as Helvetica-Bold, which no file embeds), one whose name
+    says so."""
+    picked = indexes[::max(1, len(indexes) // SAMPLED)][:SAMPLED]
+    return sum(_bold(textpage, index) for index in picked) * 2 > len(picked)
+
+
+def _bold(textpage, index: int) -> bool:
+    weight = pdfium_c.FPDFText_GetFontWeight(textpage, index)
+    if weight > 0:
+        return weight >= BOLD_WEIGHT
+    name = ctypes.create_string_buffer(FONT_NAME_BYTES)
+    pdfium_c.FPDFText_GetFontInfo(textpage, index, name, FONT_NAME_BYTES, None)
+    return bool(_BOLD_NAME.search(name.value.decode("latin-1")))
+
+
 def _set_large(textpage, line: str, size: float, indexes: list[int], body: float) -> bool:
     """Whether a line is no longer than a heading's, holds letters and is drawn larger than
     the page's text, in a font not of fixed pitch: code set in a typewriter font is often
@@ -101,13 +128,15 @@ def _set_large(textpage, line: str, size: float, indexes: list[int], body: float
             and not _fixed_pitch(textpage, indexes[len(indexes) // 2]))
 
 
-def _heading_lines(lines: list[str], drawn: list[float | None]) -> dict[int, int]:
+def _heading_lines(lines: list[str], drawn: list[float | None],
+                   bold: Callable[[int], bool]) -> dict[int, int]:
     """The lines of each run of up to HEADING_LINES lines drawn large at one size (`drawn`,
     None for a line that is not: a heading wrapped over two or three) whose last line is
     short and ends without a closing stop or a word such as "is" or "the", before a line
-    that does not go on in lower case: a sentence set large, or going on into the text, is
-    no heading. The lines before the last may be long: a heading wraps where its line is
-    full ("7.32 How can I capture or ignore errors in a long" / "simulation?"). Each heading
+    that does not go on in lower case unless the last line is `bold`: a sentence set large,
+    or going on into the text, is no heading. The lines before the last may be long: a
+    heading wraps where its line is full ("7.32 How can I capture or ignore errors in a
+    long" / "simulation?"). Each heading
     line maps to the first large line above it: a chapter's heading drawn larger right above
     a section's ("2 R Basics" / "2.1 What is R?") is set apart with it, each judged alone."""
     headings: dict[int, int] = {}
@@ -118,12 +147,12 @@ def _heading_lines(lines: list[str], drawn: list[float | None]) -> dict[int, int
             continue
         for _, run in itertools.groupby(block, key=drawn.__getitem__):
             run = list(run)
-            if _is_heading(lines, run):
+            if _is_heading(lines, run, bold):
                 headings.update(dict.fromkeys(run, block[0]))
     return headings
 
 
-def _is_heading(lines: list[str], run: list[int]) -> bool:
+def _is_heading(lines: list[str], run: list[int], bold: Callable[[int], bool]) -> bool:
     """Whether a run of lines drawn large at one size is a heading (`_heading_lines`)."""
     last = lines[run[-1]].strip()
     if len(run) > HEADING_LINES or len(last.split()) > HEADING_WORDS:
@@ -131,7 +160,7 @@ def _is_heading(lines: list[str], run: list[int]) -> bool:
     after = next((lines[i].strip() for i in range(run[-1] + 1, len(lines))
                   if lines[i].strip()), "")
     return (not _CLOSED.search(last) and last.split()[-1].lower() not in STOP_WORDS
-            and not after[:1].islower())
+            and (not after[:1].islower() or bold(run[-1])))
 
 
 def _apart(text: str, indexes: list[int], lines: list[tuple[int, str]],

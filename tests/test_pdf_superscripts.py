@@ -12,16 +12,18 @@ from tests.pdfgen import with_content_stream
 
 NORMAL, SMALL = "/F1 11 Tf 0 Ts", "/F1 7 Tf 4 Ts"  # a superscript: smaller, its baseline raised
 LOWERED = "/F1 7 Tf -2 Ts"  # a subscript
+THIN = "\u2009"  # opening a run: drawn a little apart, as TeX leaves room after a slant
+GAPS = {" ": "-280 ", THIN: "-160 "}  # moved over, in thousandths of the run's size
 
 
 def page_of(runs: list[list[tuple[str, str]]]) -> bytes:
     """A one-page PDF, each line's runs drawn in turn in their own font size and rise; a run's
     leading space is a gap moved over, as TeX leaves one (a space drawn after a raised digit
-    reads to pdfium as a new line)."""
+    reads to pdfium as a new line), a thin space (THIN) a narrower one."""
     lines = []
     for runs_of_line in runs:
-        drawn = " ".join(f"{font} [{'-280 ' if text.startswith(' ') else ''}"
-                         f"({text.lstrip(' ')})] TJ" for font, text in runs_of_line)
+        drawn = " ".join(f"{font} [{GAPS.get(text[:1], '')}({text.lstrip(''.join(GAPS))})] TJ"
+                         for font, text in runs_of_line)
         lines.append(f"{drawn} {NORMAL} T*")
     return with_content_stream(f"BT 14 TL 40 800 Td {' '.join(lines)} ET".encode(), "")
 
@@ -105,3 +107,19 @@ def test_digits_raised_after_a_call_s_empty_brackets_are_a_mark() -> None:
     ])
     assert load_bytes(Path("notes.pdf"), pdf).pages[0].text == (
         "S4 objects are created via new() and thence via R_do_new_object, as (a + b)^2 is read.")
+
+
+def test_a_mark_set_a_little_apart_from_its_word_is_left_out() -> None:
+    """TeX leaves room for an italic word's slant before its mark, which pdfium may read as a
+    space ("provided 3the"): a mark nearer its word than a word space is left out; digits
+    raised a word space after it (an isotope's mass) are none."""
+    pdf = page_of([
+        [(NORMAL, "Set it in the shell first"), (SMALL, THIN + "3"), (NORMAL, "the language")],
+        [(NORMAL, "the value is printed and lost"), (SMALL, THIN + "2"), (NORMAL, ". So now")],
+        [(NORMAL, "Carbon dating measures "), (SMALL, "14"), (NORMAL, "C in the bone.")],
+    ])
+    assert load_bytes(Path("notes.pdf"), pdf).pages[0].text.splitlines() == [
+        "Set it in the shell first the language",
+        "the value is printed and lost. So now",
+        "Carbon dating measures 14C in the bone.",
+    ]

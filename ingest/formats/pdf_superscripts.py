@@ -23,7 +23,9 @@ where a raised character sits apart from its line ("y²" then ", in"): its chara
 among the page's indexed ones in order, the extra breaks passed over (`char_indexes`). A page
 where they cannot be matched is left as it is. A break it keeps before raised digits ("4",
 "³", at a line's start) or after them, before a character on the line of the one they are
-raised after, is left out with them.
+raised after, is left out with them; so is a space it puts before digits set a little apart
+from what they follow, nearer than a word space (TeX's room after an italic word's slant:
+"provided 3the language").
 """
 
 from __future__ import annotations
@@ -37,9 +39,14 @@ import pypdfium2.raw as pdfium_c
 from rag.text.lexical import STOP_WORDS
 
 # digits right after a letter, a digit, or a closing mark that a footnote's mark can follow,
-# or after one of these and a line break pdfium put in where a raised character starts a line
+# or after one of these and a line break pdfium put in where a raised character starts a line,
+# or a space it put in where the mark stands a little apart (`_Page.set_against`)
 _BASE = r"[^\W_]|[.,;:)\]”’\"']"
-_AFTER_WORD = re.compile(rf"(?:(?<={_BASE})|(?<=(?:{_BASE})\r\n)|(?<=(?:{_BASE})\n))\d+")
+_AFTER_WORD = re.compile(
+    rf"(?:(?<={_BASE})|(?<=(?:{_BASE})\r\n)|(?<=(?:{_BASE})\n)|(?<=(?:{_BASE}) ))\d+")
+# a mark at most this share of the size of the character before it away from it is set
+# against it (after an italic word TeX leaves its slant's room); a word space is wider
+SET_AGAINST = 0.15
 MAX_DIGITS = 3  # a raised number is at most this long
 # what the digits are raised after: the characters since a space, an opening bracket or an
 # operator (a symbol "x", "cm", a word, a file's name "Rmath.h", a bracket's end "(a+b)")
@@ -85,7 +92,7 @@ def superscripts_written(textpage, text: str, indexes: Sequence[int] | None = No
     pieces, done = [], 0
     for digits in found:
         start, end = page.raised_from(*digits.span()), digits.end()
-        if start is None:
+        if start is None or not page.set_against(start):
             continue
         pieces.append(text[done:page.base_of(start) + 1])
         goes_on = page.past_line_break(start, end)
@@ -110,11 +117,22 @@ class _Page:
 
     def base_of(self, start: int) -> int:
         """Where the character the digits at `start` are raised after is, past a line break
-        pdfium put in between."""
+        or a space pdfium put in between."""
         before = start - 1
-        while self.text[before] in "\r\n":
+        while self.text[before] in "\r\n ":
             before -= 1
         return before
+
+    def set_against(self, start: int) -> bool:
+        """Whether the digits at `start` are set against the character they are raised
+        after: a space between them is no wider than SET_AGAINST of its size, room TeX
+        leaves after an italic word's slant ("provided³ the"), not a word space ("the ¹⁴C
+        isotope", "f · 2")."""
+        if self.text[start - 1] != " ":
+            return True
+        base = self.at[self.base_of(start)]
+        gap = _char_box(self.textpage, self.at[start])[0] - _char_box(self.textpage, base)[1]
+        return gap <= SET_AGAINST * pdfium_c.FPDFText_GetFontSize(self.textpage, base)
 
     def raised_from(self, start: int, end: int) -> int | None:
         """Where the raised digits end the digits from `start` to `end` begin ("2³¹": at
@@ -234,6 +252,14 @@ def _smaller(textpage, index: int, before: int) -> bool:
         return False
     size = pdfium_c.FPDFText_GetFontSize(textpage, index)
     return 0 < size <= SMALLER * pdfium_c.FPDFText_GetFontSize(textpage, before)
+
+
+def _char_box(textpage, index: int) -> tuple[float, float]:
+    """The left and right edges of the page's character at `index`, in points."""
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    pdfium_c.FPDFText_GetCharBox(textpage, index, ctypes.byref(left), ctypes.byref(right),
+                                 ctypes.byref(bottom), ctypes.byref(top))
+    return left.value, right.value
 
 
 def baseline(textpage, index: int) -> float:

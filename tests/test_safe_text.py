@@ -113,6 +113,18 @@ def test_quoted_text_with_code_is_inert(text: str) -> None:
     assert active(plain_with_code(f"Intro: [1]\n\n```\n{text}\n```\n[1]\n\n{text}")) == set()
 
 
+@pytest.mark.parametrize("separator", ["\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\r"])
+def test_text_before_a_code_block_is_kept_whatever_breaks_its_lines(separator: str) -> None:
+    """Markdown breaks lines at "\n" and "\r" only: a form feed or U+2028 before a code block
+    is inside a line, and the text around it stays, the block's closing fence too."""
+    text = f"Build{separator}it with:\n```sh\nmake\n```\nthen test."
+    for shown in (safe_markdown(text), plain_with_code(text)):
+        fences = [t.content for t in PARSER.parse(shown) if t.type == "fence"]
+        assert fences == ["make\n"]
+        rendered = PARSER.render(shown)
+        assert "it with:" in rendered and "then test." in rendered and "```" not in rendered
+
+
 @pytest.mark.parametrize("context", ["{}", "- item\n{}", "> quote\n{}", "| a |\n|---|\n{}",
                                      "**Answer**:\n\n{}\n\nafter"])
 def test_code_blocks_stay_code_in_any_context(context: str) -> None:

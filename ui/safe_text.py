@@ -59,6 +59,7 @@ _ACTIVE = re.compile(r"([\\`\[<$&])")
 _TILDE_FENCE_LIKE = re.compile(r"^(\s*)(~{3})")
 _BACKTICKS = re.compile(r"`+")
 _parser = MarkdownIt("commonmark")
+_PARSER_LINE_BREAK = re.compile(r"\r\n?")
 _JOINER = "\u2060"  # WORD JOINER: invisible, and it breaks the patterns below
 # quotes, lists or emphasis nested thousands deep (an answer of "> > > ..." or "****...")
 # overflow the browser's Markdown renderer, which draws a stack trace in the answer's place;
@@ -146,7 +147,10 @@ def _around_code(text: str, kinds: tuple[str, ...]
                  ) -> Iterator[tuple[list[str], Token | None]]:
     """The text's lines up to each code block of `kinds` (as a CommonMark parser finds
     them: "fence", "code_block") with that block, then its lines after the last (None)."""
-    lines = text.splitlines(keepends=True)
+    # the parser's lines: it breaks them at "\n", "\r\n" and "\r" only, where Python's
+    # `splitlines` breaks at a form feed or U+2028 too, which would shift every block after
+    text = _PARSER_LINE_BREAK.sub("\n", text)
+    lines = [line for line in re.split(r"(?<=\n)", text) if line]
     blocks = {token.map[0]: token for token in _parser.parse(text)
               if token.type in kinds and token.map}
     before: list[str] = []

@@ -13,7 +13,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ui.conversation import to_markdown
-from ui.safe_text import DEEPEST, escape_bidi, plain, plain_with_code, safe_markdown
+from ui.safe_text import (
+    DEEPEST,
+    escape_bidi,
+    plain,
+    plain_with_code,
+    quoted_with_code,
+    safe_markdown,
+)
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 ACTIVE = {"image", "link_open", "html_inline", "html_block"}
@@ -111,6 +118,41 @@ def test_quoted_code_shows_as_code_and_the_rest_as_written() -> None:
 def test_quoted_text_with_code_is_inert(text: str) -> None:
     assert active(plain_with_code(text)) == set()
     assert active(plain_with_code(f"Intro: [1]\n\n```\n{text}\n```\n[1]\n\n{text}")) == set()
+
+
+CITATION = ("To cite R in publications, use\n```\n@Manual{,\n  title = {R: A Language},\n\n"
+            "  author = {R Core Team},\n}\n```\nwhere YEAR is the **year**.\n\nSee [1] <b>.")
+
+
+def test_a_quoted_passage_shows_its_code_as_code_inside_the_quote() -> None:
+    quote = quoted_with_code(CITATION)
+    tokens = PARSER.parse(quote)
+    assert tokens[0].type == "blockquote_open" and tokens[-1].type == "blockquote_close"
+    assert [t.type for t in tokens].count("blockquote_open") == 1  # one quote, code and all
+    (fence,) = [t for t in tokens if t.type == "fence"]
+    assert fence.content == ("@Manual{,\n  title = {R: A Language},\n\n"
+                             "  author = {R Core Team},\n}\n")
+    assert visible(quote) == ("To cite R in publications, use\nwhere YEAR is the **year**.\n"
+                              "See [1] <b>.")
+
+
+@pytest.mark.parametrize("text", [
+    *POISON,
+    "```\ncode\n```\n<img src=x onerror=alert(1)>\n[x](javascript:alert(1))",
+    "```\n<img src=x onerror=alert(1)>\n[x](javascript:alert(1))",  # never closed
+    "text\n~~~\ncode\n```\n<img src=x onerror=alert(1)>\n~~~~\n[x](javascript:alert(1))",
+    "````\n```\n````\n> ```\n> [x](javascript:alert(1))\n<script>alert(1)</script>",
+    "- item\n  ```\n  code\n[x](javascript:alert(1))\n```\n<img src=x onerror=alert(1)>",
+    "```\n\u2028```\n<img src=x onerror=alert(1)>\n\x0c```\n[x](javascript:alert(1))",
+])
+def test_a_quoted_passage_with_code_is_inert(text: str) -> None:
+    """A fence in the passage ends where the quote's own fence ends: nothing after it, in
+    the passage or after the quote, becomes active."""
+    quote = quoted_with_code(text)
+    assert active(quote) == set()
+    # every fence closed inside the quote: the app's own words after it are not code
+    after = PARSER.parse(f"{quote}\n\n**Page 2**")[-2]
+    assert after.type == "inline" and after.level == 1 and after.children[1].type == "strong_open"
 
 
 @pytest.mark.parametrize("separator", ["\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\r"])

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_page, upload
 from tests.pdfgen import make_pdf
-from tests.test_safe_text import active, directive_colons, visible
+from tests.test_safe_text import PARSER, active, directive_colons, visible
 from ui.common import get_engine
 from ui.conversation import to_markdown
 
@@ -161,3 +161,26 @@ def test_why_a_page_is_not_drawn_names_its_file_as_text(app, tmp_path: Path) -> 
     (why,) = at.info
     assert active(why.value) == set() and directive_colons(why.value) == []
     assert visible(why.value) == f"{path} has changed since it was ingested; ingest it again."
+
+
+WIDGETS = ("# Widgets\n\nTo build the widgets from source, run\n\n```sh\nmake install\n"
+           "make check\n```\n\nwhich installs them under /usr/local.\n\n```\n"
+           "[x](javascript:alert(1)) **not bold**\n")
+
+
+def test_a_passages_code_block_opens_as_code_and_nothing_after_it_is_active(app) -> None:
+    """"Open [n]" quotes the passage with its code block as code, on its lines; a fence the
+    passage leaves open holds what follows it as code, not as Markdown."""
+    at = app()
+    upload(at, [("widgets.md", WIDGETS.encode(), "text/markdown")])
+    answer = at.chat_input[0].set_value("How do I build the widgets?").run().chat_message[-1]
+    assert not at.exception
+    next(b for b in answer.expander[0].button if b.key.endswith("-open-1")).click().run()
+    assert not at.exception
+    (quote,) = [m.value for m in at.markdown if m.value.startswith(">")]
+    tokens = PARSER.parse(quote)
+    assert [t.content for t in tokens if t.type == "fence"] == [
+        "make install\nmake check\n", "[x](javascript:alert(1)) **not bold**\n"]
+    assert all(t.level > 0 for t in tokens if t.type == "fence")  # inside the quote
+    assert "To build the widgets from source, run" in visible(quote)
+    assert active(quote) == set()

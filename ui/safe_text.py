@@ -9,6 +9,8 @@ by the browser the moment it is shown: the exfiltration path of a poisoned docum
   character reference such as "&amp;" or "&lt;" would be decoded); the text shows as written.
 * `plain_with_code(text)`: as `plain`, but a fenced code block shows as code (a quote of a
   document's sentences and programs).
+* `quoted_with_code(text)`: `text` as a Markdown quote ("> "), its lines escaped as `plain`
+  escapes them and its fenced code blocks as code inside the quote (a cited passage).
 * `safe_markdown(text)`: emphasis, lists, headings and code keep working, but `[`, `<`, `$`,
   `&`, backticks and backslashes are escaped outside code, so no image, link, autolink, HTML tag
   or formula can form (each needs one of those characters, unescaped, to begin). The model's
@@ -141,6 +143,33 @@ def plain_with_code(text: str) -> str:
         if block is not None:
             out.append(_code_block(block.content, block.info))
     return "".join(out)
+
+
+def quoted_with_code(text: str) -> str:
+    """`text` as a Markdown quote: its lines run together as a page shows them, its paragraphs
+    kept apart (a blank line inside a quote is a bare ">"), its fenced code blocks shown as
+    code on their own lines. Each line of a block is quoted too: a line without ">" would end
+    the quote, and the block with it."""
+    out: list[str] = []
+    for lines, block in _around_code(escape_bidi(text), ("fence",)):
+        out += [f"> {plain(line)}" if line.strip() else ">"
+                for line in "".join(lines).splitlines()]
+        if block is not None:
+            # split at "\n" alone: the block's lines are the parser's
+            out += [f"> {line}" if line else ">"
+                    for line in _code_block(block.content, block.info).split("\n")]
+    return "\n".join(_without_bare_ends(out))
+
+
+def _without_bare_ends(quoted: list[str]) -> list[str]:
+    """The quote's lines without the bare ">" at either end: the passage's blank lines, or
+    the blank line a code block is set apart by, with nothing beyond it to keep apart."""
+    start, end = 0, len(quoted)
+    while start < end and quoted[start] == ">":
+        start += 1
+    while end > start and quoted[end - 1] == ">":
+        end -= 1
+    return quoted[start:end]
 
 
 def _around_code(text: str, kinds: tuple[str, ...]

@@ -10,7 +10,7 @@ from rag.engine.workspace import Workspace
 from rag.text.controls import escaped_controls
 from rag.types import cited_place
 from ui.conversation import shown_file_name, shown_file_names, source_label
-from ui.safe_text import isolated, plain
+from ui.safe_text import isolated, plain, quoted_with_code
 
 PREVIEW_CHARS = 600
 OPENING = "source-to-open"  # the Open button pressed, until its passage is shown
@@ -95,10 +95,8 @@ def _page_image(_workspace: Workspace, doc_id: str, source: str, page: int,
 
 
 def quoted_passage(text: str) -> str:
-    """The passage as a Markdown quote: its lines run together as the page shows them, its
-    paragraphs kept apart (a blank line inside a quote is a bare ">")."""
-    return "\n".join(f"> {plain(line)}" if line.strip() else ">"
-                     for line in text.strip().splitlines())
+    """The passage as a Markdown quote: its prose as text, its code blocks as code."""
+    return quoted_with_code(text)
 
 
 @st.dialog("Source", width="large")

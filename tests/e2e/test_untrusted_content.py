@@ -242,3 +242,31 @@ def test_quoted_code_shows_as_a_program_and_stays_text(page, app_server: AppServ
     assert lines[:2] == ["pip install kettle-app", descale]
     assert "Install the kettle app with pip" in answer.inner_text()
     assert_inert(page, listener)
+
+
+def test_an_opened_passage_shows_its_code_block_as_code(page, app_server: AppServer,
+                                                        listener, output_dir: Path) -> None:
+    """"Open [n]" quotes the passage with its code block as a code block, line by line, and
+    markup inside it or after its closing fence is shown, not obeyed."""
+    url = listener.url
+    open_app(page, app_server)
+    check = f"make check <img src=x onerror=\"fetch('{url}/dialog-code')\">"
+    document = ("# Widgets\n\nTo build the widgets from source, run\n\n"
+                f"```sh\nmake install\n{check}\n```\n\n"
+                f"which installs them under /usr/local [x](javascript:fetch('{url}/after')).\n")
+    upload(page, "widgets-build.md", document.encode(), "text/markdown")
+    ask(page, "How do I build the widgets from source?")
+    answer = assistant_messages(page).last
+    answer.get_by_test_id("stExpander").get_by_text("Sources", exact=False).click()
+    wait_idle(page)
+    answer.get_by_role("button", name="Open [1]").click()
+    dialog = page.get_by_role("dialog")
+    program = dialog.locator("blockquote pre code")  # inside the quote
+    program.wait_for()
+    lines = [line for line in program.inner_text().splitlines() if line.strip()]
+    assert lines == ["make install", check]
+    quote = dialog.locator("blockquote").inner_text()
+    assert "To build the widgets from source, run" in quote and "```" not in quote
+    assert "/usr/local [x](javascript:" in quote
+    page.screenshot(path=str(output_dir / "dialog-code.png"))
+    assert_inert(page, listener)

@@ -780,6 +780,27 @@ def test_a_player_frame_or_form_control_in_markdown_is_read_as_in_an_html_file(
     assert markdown.strip() == page
 
 
+@pytest.mark.parametrize(("prose", "shown"), [
+    ('Press <button type="submit">Send</button>.', "Press Send."),
+    ('See the logo <img src="logo.png">, then the menu.', "See the logo, then the menu."),
+    ('Rate it <meter value="0.6"></meter>; it loads <progress value="3" max="9"></progress>!',
+     "Rate it; it loads!"),
+    ('The map (<img src="map.png"> below) and [<embed src="m.swf">] {<input>} too.',
+     "The map (below) and [] {} too."),
+    ("\u201cPress <button>Go</button>\u201d <textarea></textarea>: done.",
+     "\u201cPress Go\u201d: done."),
+    ('A box <img src="a.png"> between words keeps <object data="b.pdf">one</object> space.',
+     "A box between words keeps one space."),
+])
+def test_a_box_before_closing_or_after_opening_punctuation_leaves_no_space(
+        prose: str, shown: str) -> None:
+    """As a browser draws it, in an .html file and in Markdown's inline HTML alike: a box
+    stands as a space only between words."""
+    markdown = load_bytes(Path("kiosk.md"), f"{prose}\n".encode()).pages[0].text
+    page = load_bytes(Path("kiosk.html"), f"<p>{prose}</p>".encode()).pages[0].text
+    assert markdown.strip() == page == shown
+
+
 @pytest.mark.parametrize("html_blocks", [
     "<details><summary>More</summary>The body.</details>",
     '<figure><img src="x.png"><figcaption>The harbour.</figcaption></figure>',

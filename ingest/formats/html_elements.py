@@ -4,6 +4,8 @@ text of one element."""
 
 from __future__ import annotations
 
+import re
+
 # a definition's term (<dt>) is one too, but leads into its definition (`web`)
 BLOCKS = frozenset({
     "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog", "div",
@@ -29,3 +31,26 @@ SVG_TEXT = frozenset({"text", "foreignobject"})  # html.parser writes names in l
 # `<input>`'s value is an attribute, no text of the page
 BOXES = frozenset({"img", "svg", "video", "canvas", "iframe", "object", "embed", "input",
                    "button", "select", "textarea", "meter", "progress"})
+
+# marks where a box stood in a reading's text, for `boxes_as_spaces`
+BOX = "\x04"
+# a run of boxes and the spaces around it (the lookbehind starts a match only at a run's
+# start: a long run of spaces is read once)
+_BOX_RUN = re.compile(r"(?<![ \t])[ \t]*\x04[ \t\x04]*")
+# punctuation that a browser draws against the box beside it, with no space between them
+_OPENING = frozenset("([{")
+_CLOSING = frozenset(".,;:!?)]}”’»›")
+
+
+def boxes_as_spaces(text: str) -> str:
+    """`text` with each run of boxes (`BOX`) and the spaces around it read as one space
+    between the words on either side, as none next to punctuation that closes before it
+    or opens after it: `Press <button>Send</button>.` is `Press Send.`, not `Press Send .`"""
+    return _BOX_RUN.sub(_box_space, text)
+
+
+def _box_space(run: re.Match[str]) -> str:
+    text, start, end = run.string, run.start(), run.end()
+    opened = start > 0 and text[start - 1] in _OPENING
+    closing = end < len(text) and text[end] in _CLOSING
+    return "" if opened or closing else " "

@@ -17,7 +17,15 @@ import html
 import re
 
 from ingest.formats.base import LIST_BULLET
-from ingest.formats.html_elements import BLOCKS, BOXES, NOT_SHOWN, SVG_TEXT, UNREAD_INSIDE
+from ingest.formats.html_elements import (
+    BLOCKS,
+    BOX,
+    BOXES,
+    NOT_SHOWN,
+    SVG_TEXT,
+    UNREAD_INSIDE,
+    boxes_as_spaces,
+)
 
 
 def _whole_elements(names: frozenset[str]) -> re.Pattern[str]:
@@ -68,11 +76,6 @@ _IMAGE = re.compile(r"\[!\[[^\[\]\n]*\]\([^()\s]*(?:\s+\"[^\"\n()]*\")?\)\]\([^(
 _TABLE_ROW = re.compile(r"^.*\|.*$", re.MULTILINE)
 _LINE_BREAK = re.compile(r"<br\b[^<>]*>", re.IGNORECASE)
 _RENDERED = "\x03"  # marks a line a tag was taken from: its indentation was the HTML's
-# a box (an image, a player, a form's control) stands between the words on either side as
-# one space, however many the markup had around it (the lookbehind starts a match only at
-# a run's start: a long run of spaces is read once)
-_BOX = "\x04"
-_BOX_SPACES = re.compile(r"(?<![ \t])[ \t]*\x04[ \t\x04]*")
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 
 
@@ -92,7 +95,7 @@ def rendered(prose: str, *, opens_line: bool = True, closes_line: bool = True) -
     if "<br" in text.lower():
         text = _TABLE_ROW.sub(lambda row: _LINE_BREAK.sub(" ", row.group()), text)
     text = _UNSHOWN.sub("", text)
-    text = _UNREAD_BOXES.sub(_RENDERED + _BOX, text)
+    text = _UNREAD_BOXES.sub(_RENDERED + BOX, text)
     text = _SVG.sub(_svg_text, text)
     text = _RUBY.sub(_ruby_base, text)
     text = _HEADING.sub(_heading, text)
@@ -108,9 +111,9 @@ def rendered(prose: str, *, opens_line: bool = True, closes_line: bool = True) -
 
 
 def _tidied(line: str, opens: bool, closes: bool) -> str:
-    """A line that held a tag, its boxes single spaces, without the spaces at the ends it
-    `opens` or `closes` of a line of the file."""
-    line = _BOX_SPACES.sub(" ", line.replace(_RENDERED, ""))
+    """A line that held a tag, its boxes read as spaces (`boxes_as_spaces`), without the
+    spaces at the ends it `opens` or `closes` of a line of the file."""
+    line = boxes_as_spaces(line.replace(_RENDERED, ""))
     line = line.lstrip() if opens else line
     return line.rstrip() if closes else line
 
@@ -120,7 +123,7 @@ def _svg_text(found: re.Match[str]) -> str:
     out."""
     drawn = (_TAG.sub(" ", part.group(2)) for part in _SVG_TEXT.finditer(found.group(0)))
     words = " ".join(" ".join(drawn).split())
-    return f"{_RENDERED}{_BOX}{words}{_BOX}" if words else f"{_RENDERED}{_BOX}"
+    return f"{_RENDERED}{BOX}{words}{BOX}" if words else f"{_RENDERED}{BOX}"
 
 
 def _ruby_base(found: re.Match[str]) -> str:
@@ -143,7 +146,7 @@ def _tag(found: re.Match[str]) -> str:
     if name in _BLOCKS:
         return f"{_RENDERED}\n\n{_RENDERED}"
     if name in BOXES:
-        return _RENDERED + _BOX
+        return _RENDERED + BOX
     if name in _INLINE:
         return _RENDERED
     return found.group(0)  # no element of HTML's: a type's brackets, text as written

@@ -20,7 +20,15 @@ from ingest.formats.base import (
     whole_number,
     written_number,
 )
-from ingest.formats.html_elements import BLOCKS, BOXES, NOT_SHOWN, SVG_TEXT, UNREAD_INSIDE
+from ingest.formats.html_elements import (
+    BLOCKS,
+    BOX,
+    BOXES,
+    NOT_SHOWN,
+    SVG_TEXT,
+    UNREAD_INSIDE,
+    boxes_as_spaces,
+)
 from ingest.formats.text import decode_text
 from rag.text.table_rows import cells_line, named_row
 
@@ -374,7 +382,7 @@ def layout(root: Tag) -> str:
         node, pre = item
         if isinstance(node, NavigableString):
             if type(node) in shown:
-                text = str(node).replace(_TERM_END, "").replace(_VERBATIM, "")
+                text = str(node).replace(_TERM_END, "").replace(_VERBATIM, "").replace(BOX, "")
                 parts.append(_lines(text, True) if pre else _SPACE.sub(" ", text))
             continue
         name = node.name
@@ -387,18 +395,18 @@ def layout(root: Tag) -> str:
         if name in BLOCKS or name == "dt":
             parts.append(_lines("\n\n", inner))
         elif name in BOXES:
-            parts.append(" ")
+            parts.append(_box(pre))
         if name == "ol":
             numbers.update(_item_numbers(node))
         elif name == "li":
             parts.append(f"{numbers[id(node)]}." if id(node) in numbers else LIST_BULLET)
             parts.append(_ITEM_MARK_END)
-        after = ("\n\n" if name in BLOCKS else " " if name in _CELLS or name in BOXES
-                 else _defined(node) if name == "dt" else "")
+        after = ("\n\n" if name in BLOCKS else " " if name in _CELLS
+                 else _box(pre) if name in BOXES else _defined(node) if name == "dt" else "")
         if after:  # what follows a `<pre>` is tidied again
             stack.append(_lines(after, pre))
         stack.extend((child, inner) for child in reversed(node.contents))
-    text = _TERM_JOIN.sub(_join_term, _ITEM_JOIN.sub(" ", "".join(parts)))
+    text = _TERM_JOIN.sub(_join_term, _ITEM_JOIN.sub(" ", boxes_as_spaces("".join(parts))))
     lines = (_tidy_line(line) for line in text.split("\n"))
     # only line breaks: a `<pre>` opening the page keeps its first line's indentation
     return _PARAGRAPHS.sub("\n\n", "\n".join(lines)).strip("\n")
@@ -425,6 +433,12 @@ def _item_numbers(ordered: Tag) -> dict[int, str]:
                                                                      list_kind))
         number += step
     return numbers
+
+
+def _box(pre: bool) -> str:
+    """What stands for a box's either side: a space in a `<pre>`, whose spaces are kept as
+    written, else a mark `boxes_as_spaces` reads against the words and punctuation around."""
+    return " " if pre else BOX
 
 
 def _lines(text: str, verbatim: bool) -> str:

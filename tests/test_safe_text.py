@@ -18,6 +18,7 @@ from ui.safe_text import (
     escape_bidi,
     plain,
     plain_with_code,
+    plain_with_code_line,
     quoted_with_code,
     safe_markdown,
 )
@@ -153,6 +154,27 @@ def test_a_quoted_passage_with_code_is_inert(text: str) -> None:
     # every fence closed inside the quote: the app's own words after it are not code
     after = PARSER.parse(f"{quote}\n\n**Page 2**")[-2]
     assert after.type == "inline" and after.level == 1 and after.children[1].type == "strong_open"
+
+
+def test_a_preview_shows_a_code_block_as_its_first_line_of_code() -> None:
+    assert visible(plain_with_code_line(CITATION)) == (
+        "To cite R in publications, use\n`@Manual{,` …\nwhere YEAR is the **year**.\n"
+        "See [1] <b>.")
+    # backticks in the code do not end its span; a one-line block has nothing left out
+    (span,) = [t for t in PARSER.parse(plain_with_code_line("```\n``x`\n```"))[1].children
+               if t.type == "code_inline"]
+    assert span.content == "``x`"
+
+
+@pytest.mark.parametrize("text", [
+    *POISON,
+    "```\n<img src=x onerror=alert(1)>\n```\n[x](javascript:alert(1))",
+    "```\n``\n```\n<img src=x onerror=alert(1)>",
+    "```\n`[x](javascript:alert(1))`\n```",
+    "text\n~~~\n```\n<img src=x onerror=alert(1)>\n~~~~\n[x](javascript:alert(1))",
+])
+def test_a_preview_with_code_is_inert(text: str) -> None:
+    assert active(plain_with_code_line(text)) == set()
 
 
 @pytest.mark.parametrize("separator", ["\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\r"])

@@ -184,3 +184,17 @@ def test_a_passages_code_block_opens_as_code_and_nothing_after_it_is_active(app)
     assert all(t.level > 0 for t in tokens if t.type == "fence")  # inside the quote
     assert "To build the widgets from source, run" in visible(quote)
     assert active(quote) == set()
+
+
+def test_a_passages_preview_shows_each_code_block_as_its_first_line_of_code(app) -> None:
+    """Under "Sources (n)", a passage's one-line preview shows no fences: each code block is
+    its first line as inline code, "…" for the lines left out; nothing in it is active."""
+    at = app()
+    upload(at, [("widgets.md", WIDGETS.encode(), "text/markdown")])
+    answer = at.chat_input[0].set_value("How do I build the widgets?").run().chat_message[-1]
+    assert not at.exception
+    (preview,) = [c.value for c in answer.expander[0].caption if "Widgets" in c.value]
+    assert visible(preview) == ("# Widgets\nTo build the widgets from source, run\n"
+                                "`make install` …\nwhich installs them under /usr/local.\n"
+                                "`[x](javascript:alert(1)) **not bold**`")
+    assert active(preview) == set() and directive_colons(preview) == []

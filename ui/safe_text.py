@@ -161,6 +161,35 @@ def quoted_with_code(text: str) -> str:
     return "\n".join(_without_bare_ends(out))
 
 
+def plain_with_code_line(text: str) -> str:
+    """`text` as `plain` shows it, but for its fenced code blocks, each shown on one line as
+    inline code: its first line, then "…" when it holds more (a one-line preview of a
+    passage, where the whole block would crowd out its prose)."""
+    out: list[str] = []
+    for lines, block in _around_code(escape_bidi(text), ("fence",)):
+        if "".join(lines).strip():
+            out.append(plain("".join(lines)))
+        if block is not None and block.content.strip():
+            out.append(_first_line_as_code(block.content))
+    return "  \n".join(out)
+
+
+def _first_line_as_code(content: str) -> str:
+    """The block's first line that is not blank, as inline code, and "…" after it for the
+    lines left out."""
+    # split at "\n" alone: the block's lines are the parser's
+    code = [line.strip() for line in content.split("\n") if line.strip()]
+    return _code_span(code[0]) + (" …" if len(code) > 1 else "")
+
+
+def _code_span(code: str) -> str:
+    """`code` as inline code, in a run of backticks longer than any it holds; spaced from
+    them when it begins or ends with one, a space the renderer takes away again."""
+    ticks = "`" * (max((len(run) for run in _BACKTICKS.findall(code)), default=0) + 1)
+    pad = " " if code.startswith("`") or code.endswith("`") else ""
+    return f"{ticks}{pad}{code}{pad}{ticks}"
+
+
 def _without_bare_ends(quoted: list[str]) -> list[str]:
     """The quote's lines without the bare ">" at either end: the passage's blank lines, or
     the blank line a code block is set apart by, with nothing beyond it to keep apart."""

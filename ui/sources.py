@@ -10,7 +10,7 @@ from rag.engine.workspace import Workspace
 from rag.text.controls import escaped_controls
 from rag.types import cited_place
 from ui.conversation import shown_file_name, shown_file_names, source_label
-from ui.safe_text import isolated, plain, quoted_with_code
+from ui.safe_text import isolated, plain, plain_with_code_line, quoted_with_code
 
 PREVIEW_CHARS = 600
 OPENING = "source-to-open"  # the Open button pressed, until its passage is shown
@@ -52,8 +52,7 @@ def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> N
     # the label isolated apart from its number, which leads the line in any direction, and
     # inside the bold: an isolate before its opening ** would leave it unbolded
     text.markdown(f"**[{n}] {isolated(plain(source_label(c)))}** — {isolated(plain(name))}")
-    preview = c["text"][:PREVIEW_CHARS] + ("…" if len(c["text"]) > PREVIEW_CHARS else "")
-    text.caption(plain(preview))
+    text.caption(preview_of(c["text"]))
     if c.get("flags"):
         text.caption(plain("This passage contains instruction-like text ("
                            + ", ".join(c["flags"]) + "); it was quoted, not obeyed."))
@@ -65,6 +64,15 @@ def source_line(workspace: Workspace, n: int, c: dict, name: str, key: str) -> N
     if st.session_state.get(OPENING) == opener and REDRAW_PENDING not in st.session_state:
         del st.session_state[OPENING]
         source_dialog(workspace, n, c)
+
+
+def preview_of(passage: str) -> str:
+    """The passage's opening as a caption: its prose as text, each code block as its first
+    line of code, and "…" where the passage goes on."""
+    shown = plain_with_code_line(passage[:PREVIEW_CHARS])
+    # a code block cut short already ends in "…"
+    cut = len(passage) > PREVIEW_CHARS and not shown.endswith("…")
+    return shown + ("…" if cut else "")
 
 
 def ask_to_open(opener: str) -> None:

@@ -277,6 +277,7 @@ class ProgressiveReport:
     reason: str | None = None  # why the first answer was not kept
     final_model: str = ""
     final_ms: float | None = None
+    too_long: str | None = None  # the model whose context window cannot hold the question
     name: str = "progressive"
 
     def as_json(self) -> dict[str, Any]:
@@ -292,6 +293,7 @@ class ConsensusReport:
     agreement: float | None  # the chosen answer's agreement score, 0..1 (`agreement`)
     disagree: bool  # agreement under RAG_CONSENSUS_MIN_AGREEMENT
     failed: list[str] = field(default_factory=list)  # models that gave no answer
+    too_long: list[str] = field(default_factory=list)  # left out: cannot hold the question
     timings_ms: dict[str, float] = field(default_factory=dict)
     name: str = "consensus"
 
@@ -404,19 +406,40 @@ def describe_strategy(message: dict[str, Any]) -> tuple[str, bool] | None:
     if not report:
         return None
     if report.get("name") == "progressive":
-        first = f"{report['first_model']} ({report['first_ms'] / 1000:.2f} s)"
-        if not report.get("upgraded"):
-            return f"Progressive: the fast model {first} answered.", False
-        final = report.get("final_ms")
-        took = f" ({final / 1000:.2f} s)" if final is not None else ""
-        return (f"Progressive: upgraded from {first} to {report.get('final_model')}{took} "
-                f"because the first answer was weak: {report.get('reason')}.", False)
+        return _describe_progressive(report), False
     agreement = report.get("agreement")
     models = len(report.get("models", []))
+    left_out = _cannot_hold(report.get("too_long") or [])
     if agreement is None:
-        return f"Consensus: only {report.get('chosen_model')} of {models} models answered.", True
+        return (f"Consensus: only {report.get('chosen_model')} of {models} models answered."
+                f"{left_out}"), True
     text = (f"Consensus of {models} models: agreement {agreement:.2f}, answer by "
-            f"{report.get('chosen_model')}.")
+            f"{report.get('chosen_model')}.{left_out}")
     if report.get("disagree"):
         return f"Models disagree. {text} Check the sources before relying on it.", True
     return text, False
+
+
+def _describe_progressive(report: dict[str, Any]) -> str:
+    fast, too_long = report["first_model"], report.get("too_long")
+    first = f"{fast} ({report['first_ms'] / 1000:.2f} s)"
+    final = report.get("final_ms")
+    took = f" ({final / 1000:.2f} s)" if final is not None else ""
+    if too_long is not None and too_long == fast:
+        return (f"Progressive: the fast model {fast} cannot hold the question; "
+                f"{report.get('final_model')}{took} answered.")
+    if too_long is not None:
+        return (f"Progressive: the fast model {first} answered; its answer was weak "
+                f"({report.get('reason')}), but {too_long} cannot hold the question.")
+    if not report.get("upgraded"):
+        return f"Progressive: the fast model {first} answered."
+    return (f"Progressive: upgraded from {first} to {report.get('final_model')}{took} "
+            f"because the first answer was weak: {report.get('reason')}.")
+
+
+def _cannot_hold(models: list[str]) -> str:
+    """The note's words for the models left out, the question too long for their window."""
+    if not models:
+        return ""
+    return (f" Left out, the question too long for its context window: "
+            f"{', '.join(models)}.")

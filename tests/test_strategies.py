@@ -162,28 +162,89 @@ def test_consensus_says_when_models_disagree(corpus: StandIn, monkeypatch) -> No
     assert replayed["cached"] and replayed["strategy"] == first["strategy"]
 
 
-def test_a_question_one_consensus_model_cannot_hold_is_refused_before_any_is_asked(
-        corpus: StandIn, env, monkeypatch) -> None:
-    """Each consensus model drafts, with no fallback: a question too long for one model's
-    window beside the instructions is refused before the others are asked, and is no failed
-    answer. One model answering has its fallbacks, whose windows may hold it; a progressive
-    answer's fast model is asked first, and must hold it too."""
+#: too long for the 8B model's window beside the instructions, not for the 1B or fp8 one's
+LONG = f"{QUESTION} " + "水壶多久除一次垢" * 900  # a token a character by the estimate
+
+
+def ask_long(strategy: str) -> dict:
+    result = run("ask", LONG, "--json", "--strategy", strategy)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_consensus_leaves_out_a_model_that_cannot_hold_the_question(corpus: StandIn) -> None:
+    """Each consensus model drafts with no fallback: one whose window cannot hold the question
+    is not asked, and the others answer, the note naming it."""
+    out = ask_long("consensus")
+    assert {r.model for r in chat_requests(corpus)} == {FALLBACK, FP8}
+    report = out["strategy"]
+    assert report["too_long"] == [PRIMARY] and report["failed"] == []
+    assert report["chosen_model"] in (FALLBACK, FP8) and KETTLE in out["answer"]
+    human = run("ask", LONG, "--strategy", "consensus")
+    assert human.exit_code == 0
+    assert ("Left out, the question too long for its context window: "
+            f"{PRIMARY}.") in " ".join(human.stderr.split())
+
+
+def test_consensus_with_one_model_left_that_can_hold_the_question_answers_with_it(
+        corpus: StandIn, monkeypatch) -> None:
+    """As when the other models fail: the one left answers alone, with a warning."""
     monkeypatch.setenv("RAG_CONSENSUS_MODELS", json.dumps([FALLBACK, PRIMARY]))
-    long = f"{QUESTION} " + "水壶多久除一次垢" * 900  # a token a character by the estimate
-    refused = run("ask", long, "--strategy", "consensus")
+    out = ask_long("consensus")
+    (chat,) = chat_requests(corpus)
+    assert chat.model == out["model"] == FALLBACK
+    assert out["strategy"]["too_long"] == [PRIMARY] and out["strategy"]["agreement"] is None
+    human = " ".join(run("ask", LONG, "--strategy", "consensus").stderr.split())
+    assert (f"Consensus: only {FALLBACK} of 2 models answered. Left out, the question too "
+            f"long for its context window: {PRIMARY}.") in human
+
+
+def test_a_question_no_model_of_a_strategy_can_hold_is_refused_before_any_is_asked(
+        corpus: StandIn, env, monkeypatch) -> None:
+    """Refused, with the first model's reason, and no failed answer: no model is asked."""
+    monkeypatch.setenv("RAG_CONSENSUS_MODELS", json.dumps([PRIMARY, f"{PRIMARY}-awq"]))
+    refused = run("ask", LONG, "--strategy", "consensus")
+    assert refused.exit_code == 2
+    assert f"7968-token context window of {PRIMARY}" in " ".join(refused.stderr.split())
+    monkeypatch.setenv("RAG_WORKERS_AI_FALLBACK_MODELS", "[]")
+    monkeypatch.setenv("RAG_PROGRESSIVE_MODEL", f"{PRIMARY}-awq")
+    refused = run("ask", LONG, "--strategy", "progressive")
     assert refused.exit_code == 2
     assert f"7968-token context window of {PRIMARY}" in " ".join(refused.stderr.split())
     assert chat_requests(corpus) == []
     assert Metrics(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3").summary().requests == 0
-    answered = run("ask", long, "--json")
-    assert answered.exit_code == 0 and json.loads(answered.stdout)["model"] == FALLBACK
-    # a progressive answer's fast model must hold it too
+
+
+def test_progressive_skips_a_fast_model_that_cannot_hold_the_question(
+        corpus: StandIn, monkeypatch) -> None:
     monkeypatch.setenv("RAG_WORKERS_AI_CHAT_MODEL", FALLBACK)
     monkeypatch.setenv("RAG_PROGRESSIVE_MODEL", PRIMARY)
-    refused = run("ask", long, "--strategy", "progressive")
-    assert refused.exit_code == 2
-    assert f"7968-token context window of {PRIMARY}" in " ".join(refused.stderr.split())
-    assert Metrics(Path(env["RAG_DATA_DIR"]) / "metrics.sqlite3").summary().requests == 1
+    out = ask_long("progressive")
+    (chat,) = chat_requests(corpus)
+    assert chat.model == out["model"] == FALLBACK and KETTLE in out["answer"]
+    report = out["strategy"]
+    assert report["too_long"] == report["first_model"] == PRIMARY
+    assert report["upgraded"] is True and report["final_model"] == FALLBACK
+    human = " ".join(run("ask", LONG, "--strategy", "progressive").stderr.split())
+    assert (f"Progressive: the fast model {PRIMARY} cannot hold the question; "
+            f"{FALLBACK} (") in human
+
+
+def test_progressive_keeps_a_weak_fast_answer_the_configured_model_cannot_upgrade(
+        corpus: StandIn, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_WORKERS_AI_FALLBACK_MODELS", "[]")
+    monkeypatch.setenv("RAG_PROGRESSIVE_MIN_WORDS", "500")  # every answer would be weak
+    out = ask_long("progressive")
+    (chat,) = chat_requests(corpus)
+    assert chat.model == out["model"] == FALLBACK and KETTLE in out["answer"]
+    report = out["strategy"]
+    assert report["too_long"] == PRIMARY and report["upgraded"] is False
+    assert "shorter than 500 words" in report["reason"]
+    human = " ".join(run("ask", LONG, "--strategy", "progressive").stderr.split())
+    assert f"but {PRIMARY} cannot hold the question." in human
+    corpus.fail(400, 5006, times=None, model=FALLBACK)  # and when the fast model fails
+    out = ask_long("progressive")
+    assert "models_unavailable" in out["degraded"] and KETTLE in out["answer"]  # quoted
 
 
 def test_consensus_with_every_model_failing_names_each_models_reason(corpus: StandIn) -> None:

@@ -27,7 +27,7 @@ from rag.answering.citations import CitationChecker
 from rag.answering.followup import carry_over, previous_question, standalone_question
 from rag.answering.strategies import StrategyConfig, draft
 from rag.app.context import current, submit
-from rag.errors import AIError, shortened
+from rag.errors import AIError, InputTooLongError, shortened
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question, source_digest
@@ -139,19 +139,27 @@ class Answerer:
         return answer
 
     def check_question(self, question: str, strategy: AnswerStrategy | None = None) -> None:
-        """Raise InputTooLongError when `question` alone does not fit the context window of a
-        model the answer with `strategy` would be drafted by (`Generator.check_question`):
-        every drafting model must take it, as the answer fails on the first that does not."""
-        for generator in self._drafters(strategy):
-            generator.check_question(question)
+        """Raise InputTooLongError when `question` alone fits the context window of no model
+        the answer with `strategy` would be drafted by (`Generator.check_question`), with the
+        first's reason: a strategy leaves out a model that cannot hold it and answers with
+        the others."""
+        refusals: list[InputTooLongError] = []
+        drafters = self._drafters(strategy)
+        for generator in drafters:
+            try:
+                generator.check_question(question)
+            except InputTooLongError as exc:
+                refusals.append(exc)
+        if refusals and len(refusals) == len(drafters):
+            raise refusals[0]
 
     def _drafters(self, strategy: AnswerStrategy | None) -> list[Generator]:
-        """The generators an answer with `strategy` asks: the fast model and the configured
-        one (with its fallbacks), each consensus model alone, or the configured one."""
+        """The generators an answer with `strategy` asks: the configured one (with its
+        fallbacks) and the fast model, each consensus model alone, or the configured one."""
         generator, config = self.generator, self.strategies
         runs = config.runnable(strategy or config.default, generator)
         if runs == "progressive" and config.progressive_model is not None:
-            drafters = [generator.variant(config.progressive_model), generator]
+            drafters = [generator, generator.variant(config.progressive_model)]
         elif runs == "consensus":
             drafters = [generator.variant(model) for model in config.consensus_models]
         else:

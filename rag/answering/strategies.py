@@ -3,9 +3,11 @@
 * `single`: the configured model, with its fallbacks; the answer streams as it is written.
 * `progressive`: a fast model (RAG_PROGRESSIVE_MODEL) answers first, unseen; the answer is
   checked (`weakness`) and, when it is weak, the configured model answers instead. Only the
-  final answer is shown; the first one goes to the log.
+  final answer is shown; the first one goes to the log. A fast model whose context window
+  cannot hold the question is skipped; a configured one that cannot keeps the first answer.
 * `consensus`: the same prompt goes to several models (RAG_CONSENSUS_MODELS) in parallel; the
-  answer the others agree with most is shown, with its agreement score (`agreement`).
+  answer the others agree with most is shown, with its agreement score (`agreement`). A model
+  whose context window cannot hold the question is left out, and named in the report.
 
 A strategy needs a generator that can answer with another model (`Generator.variant`); the
 extractive answerer cannot, and always answers alone.
@@ -26,7 +28,7 @@ import numpy as np
 
 from rag.answering.citations import CitationChecker
 from rag.app.context import submit
-from rag.errors import AIError, RagError, TransientAIError
+from rag.errors import AIError, InputTooLongError, RagError, TransientAIError
 from rag.providers.cloudflare.catalog import is_workers_ai_model
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
@@ -163,16 +165,27 @@ def progressive(generator: Generator, request: GenerationRequest, answer: Answer
     assert fast is not None
     started = time.monotonic()
     first = GenerationRecord()
+    failed: AIError | None = None
+    too_long: str | None = None
     try:
         text = "".join(fast.stream(request, first))
         reason = weakness(text, request, config) if not first.interrupted else "interrupted"
     except AIError as exc:
-        text, reason = "", f"the fast model failed ({type(exc).__name__})"
-    report = ProgressiveReport(config.progressive_model, _ms_since(started))
+        text, reason, failed = "", f"the fast model failed ({type(exc).__name__})", exc
+    except InputTooLongError:  # raised before any call: the configured model may hold it
+        text, reason = "", "the question is too long for the fast model"
+        too_long = config.progressive_model
+    report = ProgressiveReport(config.progressive_model, _ms_since(started), too_long=too_long)
     answer.strategy = report
-    if reason is None:
+    if reason is not None and too_long is None and not holds(generator, request.question):
+        if failed is not None:  # no model left to ask: the models failed, not the question
+            raise failed
+        if text:  # the only answer the question can have
+            report.too_long = generator.model
+    if reason is None or report.too_long == generator.model:
         _copy_record(first, answer.record)
         report.final_model, report.final_ms = config.progressive_model, report.first_ms
+        report.reason = reason
         yield from words_of(text)
         return
     report.upgraded, report.reason = True, reason
@@ -185,6 +198,15 @@ def progressive(generator: Generator, request: GenerationRequest, answer: Answer
         report.final_model = answer.record.model
         report.final_ms = _ms_since(upgraded)
         answer.record.neurons = _total(first.neurons, answer.record.neurons)
+
+
+def holds(generator: Generator, question: str) -> bool:
+    """Whether a model `generator` asks has a context window that holds `question`."""
+    try:
+        generator.check_question(question)
+    except InputTooLongError:
+        return False
+    return True
 
 
 # --- consensus -------------------------------------------------------------------------------
@@ -210,11 +232,19 @@ def no_whole_answer(drafts: Sequence[_Draft]) -> TransientAIError:
 def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
               config: StrategyConfig, embedder: Embedder) -> Iterator[str]:
     models = list(dict.fromkeys(config.consensus_models))
+    variants = {model: generator.variant(model) for model in models}
+    asked = [m for m, variant in variants.items()
+             if variant is not None and holds(variant, request.question)]
+    too_long = [model for model in models if model not in asked]
+    if not asked:  # no model can hold it: the question's fault, as one model refuses it
+        first = variants[models[0]]
+        assert first is not None
+        first.check_question(request.question)
 
     def write(model: str) -> _Draft:
         drafted = _Draft(model)
         started = time.monotonic()
-        variant = generator.variant(model)
+        variant = variants[model]
         assert variant is not None
         try:
             drafted.text = "".join(variant.stream(request, drafted.record))
@@ -223,8 +253,8 @@ def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
         drafted.ms = _ms_since(started)
         return drafted
 
-    with ThreadPoolExecutor(len(models), thread_name_prefix="rag-consensus") as pool:
-        drafts = [f.result() for f in [submit(pool, write, m) for m in models]]
+    with ThreadPoolExecutor(len(asked), thread_name_prefix="rag-consensus") as pool:
+        drafts = [f.result() for f in [submit(pool, write, m) for m in asked]]
     answered = [d for d in drafts if d.error is None and d.text.strip()
                 and not d.record.interrupted]
     if not answered:
@@ -243,12 +273,13 @@ def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
     answer.strategy = ConsensusReport(
         models=models, chosen_model=chosen.model, agreement=score,
         disagree=score is not None and score < config.min_agreement,
-        failed=[d.model for d in drafts if d not in answered],
+        failed=[d.model for d in drafts if d not in answered], too_long=too_long,
         timings_ms={d.model: d.ms for d in drafts})
     _copy_record(chosen.record, answer.record)
     answer.record.neurons = _total(*(d.record.neurons for d in drafts))
     others = [d for d in drafts if d is not chosen]
     log.info(json.dumps({"event": "consensus", "chosen": chosen.model, "agreement": score,
+                         "too_long": too_long,
                          "others": [{"model": d.model, "answer": d.text,
                                      "error": str(d.error) if d.error else None}
                                     for d in others]}))

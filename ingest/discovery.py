@@ -156,7 +156,13 @@ def _skip_reason(path: Path) -> SkipReason | None:
         return "special"
     if is_supported(path) or path.name.rstrip(" .") != path.name:  # fails, saying why
         return None
-    return "unsupported"
+    # a broken link (to a folder moved away, often) or a loop has no type to judge by: it
+    # fails saying what it is
+    return None if _dangling(path) else "unsupported"
+
+
+def _dangling(path: Path) -> bool:
+    return os.path.islink(path) and not os.path.exists(path)
 
 
 def _special_kind(path: Path) -> str | None:

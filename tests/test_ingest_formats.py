@@ -134,6 +134,28 @@ def test_a_name_whose_end_hides_its_type_fails_saying_so(env, tmp_path: Path) ->
         "trail.txt ": f"{folder / 'trail.txt '}: the name ends in a space after its type .txt, "
                       "so it has none; rename it"}
 
+
+def test_a_broken_link_in_a_folder_fails_saying_so_whatever_its_name(env, tmp_path: Path
+                                                                     ) -> None:
+    """A link to a folder moved away has no type to skip it by: it is named a broken link, as
+    when it is named directly, not "(none) ×1 (unsupported)"."""
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "real.txt").write_text("The ferry leaves at noon.")
+    (folder / "manuals").symlink_to(tmp_path / "moved")
+    (folder / "la").symlink_to("lb")
+    (folder / "lb").symlink_to("la")
+    done = run("ingest", str(folder), "--json")
+    listed = json.loads(done.stdout)
+    assert listed["skipped"] == []
+    errors = {Path(f["path"]).name: f.get("error") for f in listed["files"]}
+    assert errors == {
+        "la": f"{folder / 'la'}: a link loop (a link that leads back to itself)",
+        "lb": f"{folder / 'lb'}: a link loop (a link that leads back to itself)",
+        "manuals": f"{folder / 'manuals'}: a broken link (to {tmp_path / 'moved'}, which does "
+                   "not exist)",
+        "real.txt": None}
+
 @pytest.mark.slow
 def test_hostile_office_files_are_each_reported_and_leave_nothing(service, tmp_path: Path
                                                                    ) -> None:

@@ -112,7 +112,11 @@ def crew_table(document) -> None:
      "<td>South quay</td><td>a blue fishing boat</td></tr></table><ul><li>Shore power costs "
      "12 pounds a night.</li><li>Showers open at 7 am.</li></ul></body></html>",
      "What is moored at the south quay?", "Berth: South quay; Vessel: a blue fishing boat"),
-], ids=["markdown-code", "markdown-code-after-one-row", "word-list", "html-list"])
+    ("pumps.md", "# Pumps\n\n| Model | Capacity |\n| --- | --- |\n| K200 | 1.7 litres |\n"
+     "| K300 | 2.4 litres |\n\nTo clean a pump, run:\n\n```sh\npumpctl clean --all\n```\n",
+     "What is the capacity of the K300?", "Model: K300; Capacity: 2.4 litres"),
+], ids=["markdown-code", "markdown-code-after-one-row", "word-list", "html-list",
+        "last-row-before-an-introduction"])
 def test_a_tables_row_is_quoted_alone_not_with_the_code_or_list_after_the_table(
         service, tmp_path: Path, name: str, data: str | bytes, question: str, row: str) -> None:
     """"Header: value; Header: value" ends on a value, as "the command is" ends before its
@@ -120,3 +124,13 @@ def test_a_tables_row_is_quoted_alone_not_with_the_code_or_list_after_the_table(
     is not its own."""
     answer = asked(service, tmp_path, name, data, question)
     assert answer == f"{row} [1]", answer
+
+
+def test_a_sentence_after_a_list_does_not_lean_on_its_last_item(service, tmp_path: Path) -> None:
+    """"By default it creates ..." after "- Verifier": "it" is the tool the list's
+    introduction names, not the item; the item alone, without its list, says nothing."""
+    manual = ("# Backup tool\n\nThe tool has three parts:\n\n- Scanner\n- Archiver\n- Verifier\n\n"
+              "By default it creates a weekly backup. It also writes a log file.\n")
+    answer = asked(service, tmp_path, "tool.md", manual, "How often does it create a backup?")
+    assert "By default it creates a weekly backup." in answer, answer
+    assert "Verifier [1] By default" not in answer, answer

@@ -768,6 +768,8 @@ def test_html_in_markdown_keeps_the_spaces_beside_a_code_span() -> None:
     'Write <textarea rows="2">a note</textarea> to the crew.',
     'Star us <svg viewBox="0 0 16 16"><title>GitHub</title><path d="M8 0"/></svg> on GitHub.',
     'A chart <svg><text x="1">High <tspan>tide</tspan></text></svg> at noon.',
+    'Listen<audio controls src="a.mp3">Cannot play it.</audio>now, then watch<video>No video.'
+    '</video>this.',
 ])
 def test_a_player_frame_or_form_control_in_markdown_is_read_as_in_an_html_file(
         prose: str) -> None:

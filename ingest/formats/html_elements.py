@@ -29,8 +29,8 @@ SVG_TEXT = frozenset({"text", "foreignobject"})  # html.parser writes names in l
 # drawn as a box of their own (a picture, an icon, a player, a form's control), which stands
 # between the words on either side: "Press the [icon] button", not "thebutton"; an
 # `<input>`'s value is an attribute, no text of the page
-BOXES = frozenset({"img", "svg", "video", "canvas", "iframe", "object", "embed", "input",
-                   "button", "select", "textarea", "meter", "progress"})
+BOXES = frozenset({"img", "svg", "video", "audio", "canvas", "iframe", "object", "embed",
+                   "input", "button", "select", "textarea", "meter", "progress"})
 
 # marks where a box stood in a reading's text, for `boxes_as_spaces`
 BOX = "\x04"

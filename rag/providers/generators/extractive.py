@@ -724,7 +724,9 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     before = passage[c.index - 1]
     if _is_aside(before.text) and c.index > 1 and not passage[c.index - 2].is_title:
         before = passage[c.index - 2]
-    return None if before.is_title else before
+    # a list's last item is not what a sentence after the list is about ("- Verifier" then
+    # "By default it creates a weekly backup."): quoted alone it would read as its subject
+    return None if before.is_title or is_list_item(before.text) else before
 
 
 def _leaning_run(c: _Candidate, by_passage: list[list[_Candidate]],
@@ -801,7 +803,8 @@ def _list_after(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
     report that a package ... is not found." then "Some possible reasons:" and its items. The
     introduction says nothing without `c`, and its list is what `c` leads up to."""
     passage = by_passage[c.passage - 1]
-    if c.index + 1 >= len(passage) or _opens_list(c.text):
+    # a table's row is whole: what follows the table is not what it leads up to
+    if c.index + 1 >= len(passage) or _opens_list(c.text) or row_values(c.text) is not None:
         return []
     after = passage[c.index + 1]
     if (after.is_title or after.heading != c.heading or not after.text.endswith(":")

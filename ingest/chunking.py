@@ -15,7 +15,8 @@ end its text, are split apart from its body: the sentence the body leaves unfini
 finished in the body's last chunk. Parts without a number or a locator (a format without
 pages) are split as one text.
 A chunk whose first sentence leans on the one before it ("He ...") keeps that one, from its
-page, as its lead-in. A chunk's last sentence introducing the code the next chunk opens with
+page, as its lead-in, and a chunk opening with a program the sentence introducing it, from
+the page before too. A chunk's last sentence introducing the code the next chunk opens with
 ("... like this:") goes to that chunk where it still fits the limits.
 """
 
@@ -173,10 +174,19 @@ def _in_code(chunks: list[Chunk], text: str) -> list[Chunk]:
 def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> list[Chunk]:
     """The chunks, each whose first sentence leans on the one before it ("He ...",
     "However, ...") with that sentence (`Chunk.lead_in`), when it is on the same page: a
-    citation names one page. A chunk opening its page has none, nor one opening in code."""
+    citation names one page. A chunk opening its page has none, nor one opening in code.
+    A chunk opening with a program has the sentence introducing it ("Consider the following
+    function definition."), from the page before too where the program opens its page: the
+    program alone does not say what it is for."""
     found = []
     for chunk in chunks:
-        page_start = page_starts[bisect_right(page_starts, chunk.start) - 1]
+        at = bisect_right(page_starts, chunk.start) - 1
+        page_start = page_starts[at]
+        if not chunk.code_fence and _opens_with_code(chunk.text):
+            before_start = page_starts[at - 1] if chunk.start == page_start and at else page_start
+            found.append(replace(chunk, lead_in=_introduction_before(text, before_start,
+                                                                     chunk.start)))
+            continue
         if chunk.start == page_start or chunk.code_fence or not leans_back(chunk.text):
             found.append(chunk)  # split into sentences only when its opening words lean
             continue
@@ -314,6 +324,22 @@ def _sentence_before(text: str, page_start: int, end: int) -> str | None:
     prose = (bool(_CLOSED_SENTENCE.search(last)) and not is_heading(last) and not is_code(last)
              and not is_list_item(last))
     return last if prose else None
+
+
+def _introduction_before(text: str, start: int, end: int) -> str | None:
+    """The last sentence of `text[start:end]` when it introduces the code at `end`
+    (`introduces_code`) and is prose: no heading, no list's item, and, without a stop, one
+    stopping on a word no sentence ends on ("the command is"), not a title ("Examples")."""
+    window = max(start, end - _LEAD_IN_CHARS)
+    before = split_sentences(text[window:end], outside_code=True)
+    if not before or (len(before) == 1 and window > start):  # cut where it was looked for
+        return None
+    last = before[-1].text
+    if not introduces_code(last) or is_heading(last) or is_list_item(last):
+        return None
+    if last[-1:].isalnum() and not _stops_mid_sentence(last):
+        return None
+    return last
 
 
 def _next_to(chunk: Chunk, after: Chunk, text: str, part_starts: list[int]) -> bool:

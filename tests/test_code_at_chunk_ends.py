@@ -32,7 +32,7 @@ def _hit(chunk: Chunk, score: float = 1.0) -> Hit:
                title=chunk.title, position=chunk.position, code_fence=chunk.code_fence,
                opens_inside_code=chunk.code_fence is not None,
                opens_inside_sentence=chunk.opens_inside_sentence,
-               closes_inside_sentence=chunk.closes_inside_sentence)
+               closes_inside_sentence=chunk.closes_inside_sentence, lead_in=chunk.lead_in)
 
 
 def _answer(embedder, question: str, hits: list[Hit]) -> str:
@@ -106,3 +106,38 @@ def test_a_chunk_opening_on_a_bare_fence_quotes_its_program_as_code(
     answer = "".join(service.ask(question))
     assert "```\nrow_0 = encoder.encode(texts[0])\nrow_1 =" in answer
     assert "``` row_" not in answer and ") row_" not in answer
+
+
+CUBE_INTRODUCTION = "Consider the following function definition."
+CUBE = "cube <- function(n) {\nsq <- function() n*n\nn*sq()\n}"
+
+
+def test_a_sentence_with_a_stop_pointing_to_the_code_after_it_goes_with_that_code(
+        embedder) -> None:
+    """"Consider the following function definition." says what the program after it is,
+    as "... like this:" does: it goes into the chunk the program opens, and the answer
+    quoting it quotes the program."""
+    text = (f"{PROSE} {CUBE_INTRODUCTION}\n```\n{CUBE}\n{CUBE}\n```\n"
+            "The variable n in sq is not an argument to that function.")
+    chunks = Chunker(embedder.token_counter(), 64, 8, 254)(_doc([Page(56, text)]))
+    coded = next(c for c in chunks if "```" in c.text)
+    assert coded.text.startswith(f"{CUBE_INTRODUCTION}\n```\n")
+    answer = _answer(embedder, "What is the function definition to consider?", [_hit(coded)])
+    assert f"{CUBE_INTRODUCTION} [1]\n\n```\ncube <- function(n) {{" in answer
+
+
+def test_a_page_opening_with_code_has_the_introduction_ending_the_page_before(
+        embedder) -> None:
+    """The program opens its page and the sentence introducing it ends the page before: its
+    chunk keeps that sentence as its lead-in, and the answer quoting the program says what
+    it is for."""
+    pages = [Page(55, f"{PROSE} Scope is best seen in a function defining another. "
+                      f"{CUBE_INTRODUCTION}"),
+             Page(56, f"```\n{CUBE}\n```\nThe variable n in sq is not an argument to that "
+                      "function.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    coded = next(c for c in chunks if c.page == 56)
+    assert coded.text.startswith("```") and coded.lead_in == CUBE_INTRODUCTION
+    answer = _answer(embedder, "How is the cube function with sq written?",
+                     [_hit(coded)])
+    assert f"{CUBE_INTRODUCTION} [1]\n\n```\ncube <- function(n) {{" in answer

@@ -4,7 +4,14 @@ import time
 
 import pytest
 
-from rag.text.sentences import is_cut_code, is_heading, leans_back, sentences, split
+from rag.text.sentences import (
+    introduces_code,
+    is_cut_code,
+    is_heading,
+    leans_back,
+    sentences,
+    split,
+)
 
 CASES = [
     # abbreviations
@@ -560,3 +567,22 @@ def test_each_record_of_a_log_is_a_sentence_of_its_own() -> None:
            "[2026-11-30 08:15:13,507] WARN retrying in 2000 ms\n"
            "Nov 30 08:17:45 gw sshd[811]: Accepted publickey for ops")
     assert sentences(log) == log.split("\n")
+
+
+@pytest.mark.parametrize(("sentence", "introduces"), [
+    ("Install it with pip:", True),
+    ("a version for S is", True),
+    ("Consider the following function definition.", True),
+    ("In this case we need a 3 by 2 subscript array, as in the following example.", True),
+    ("An example is given below.", True),
+    ("The following code is the equivalent of get(name, envir = rho).", True),
+    ("It looks like this.", True),
+    # "the following" before other words opens a list, and "below" points to a section
+    ("The R distribution also comes with the following manuals.", False),
+    ("They are listed in the table below.", False),
+    ("Beware that read.table is slow for large matrices: see scan below.", False),
+    ("Both formulae specify the same model.", False),
+])
+def test_a_sentence_introduces_the_code_after_it(sentence: str, introduces: bool) -> None:
+    """A colon, no stop, or a full stop after words pointing ahead to a program."""
+    assert introduces_code(sentence) is introduces

@@ -128,6 +128,15 @@ _OPENS_ON_A_CALL = re.compile(r"[ \t]*\.?[A-Za-z_][\w.]*\(\)[ \t]+[a-z]")
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
 _STARTS_SENTENCE = re.compile(r"[\[(“\"‘']?[A-Z]")
 _SPACE = re.compile(r"\s+")
+# a sentence pointing ahead to a program: a word for one with "following" before it or
+# "below" after it ("the following code", "An example is given below"), or "like this".
+# "the following" alone or before other words ("packages", "table") mostly opens a list
+_POINTS_TO_CODE = re.compile(
+    r"\bfollowing\s+(?:[\w-]+\s+){0,2}?(?:examples?|code|functions?|fragment|programs?"
+    r"|definitions?|commands|script)\b"
+    r"|\b(?:examples?|code|functions?|fragment|programs?|definitions?)\s+"
+    r"(?:(?:is|are)\s+(?:given\s+|shown\s+)?)?below\b"
+    r"|\blike this\.$", re.IGNORECASE)
 # a line opening with a parenthesised word or number, "(CLI)", "(x)", "(iii)", "(2)"
 _PARENTHESIS_OPENS_LINE = re.compile(r"\n(?=[ \t]*\([^\W_]{1,8}\))")
 _PARENTHESISED_ITEM = re.compile(r"\([^\W_]{1,8}\)")
@@ -483,9 +492,14 @@ def is_code(sentence: str) -> bool:
 
 
 def introduces_code(sentence: str) -> bool:
-    """Whether a sentence introduces the code after it: "Install it with pip:", or one the
-    code completes, which a PDF writes without a stop ("the command is" before "> help(solve)")."""
-    return sentence.endswith(":") or (sentence[-1:].isalnum() and not is_code(sentence))
+    """Whether a sentence introduces the code after it: "Install it with pip:", one the code
+    completes, which a PDF writes without a stop ("the command is" before "> help(solve)"),
+    or one ending with a full stop that points to a program after it ("Consider the following
+    function definition.", "An example is given below.")."""
+    if is_code(sentence):
+        return False
+    return (sentence.endswith(":") or sentence[-1:].isalnum()
+            or (sentence.endswith(".") and _POINTS_TO_CODE.search(sentence) is not None))
 
 
 def is_cut_code(sentence: str) -> bool:

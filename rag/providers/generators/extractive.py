@@ -298,8 +298,10 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     # document's title, its section's) above them all
     outline: list[tuple[int, str]] = [(0, hit.written_names())]
     if (hit.lead_in and found and not hit.text[:found[0].start].strip()
-            and leans_back(found[0].text)):
-        # the sentence before the passage on its page, there to be brought by the first
+            and (leans_back(found[0].text)
+                 or (is_code(found[0].text) and _introduces_code(hit.lead_in)))):
+        # the sentence before the passage (introducing its program: on the page before
+        # too), there to be brought by the first
         candidates.append(_Candidate(number, 0, hit.lead_in, is_lead_in=True))
     # a later chunk of a definition list may open inside an entry (its second paragraph,
     # "Note that ..."): until its first entry or heading, whose the passage cannot say

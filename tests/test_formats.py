@@ -932,6 +932,35 @@ def test_a_slide_whose_notes_part_is_damaged_is_read_without_them() -> None:
     assert warning.endswith("; the slide is read without them")
 
 
+def unlisted(relationships: bytes) -> bytes:
+    """The deck's relationships without the one to its second slide."""
+    return re.sub(rb'<Relationship [^>]*Target="slides/slide2.xml"/>', b"", relationships)
+
+
+@pytest.mark.parametrize(("broken", "part"), [
+    (lambda deck: without(deck, "ppt/slides/slide2.xml"), "its part ppt/slides/slide2.xml"),
+    # the slide list's id leads nowhere: no relationship names the part
+    (lambda deck: rewritten(deck, "ppt/_rels/presentation.xml.rels", unlisted), "its part")],
+    ids=["part-gone", "relationship-gone"])
+def test_a_slide_whose_part_is_missing_is_named_and_the_others_are_read(broken, part) -> None:
+    doc = load_bytes(Path("plan.pptx"), broken(three_slides()))
+    assert [(page.number, page.locator) for page in doc.pages] == [
+        (1, "slide 1: Budget"), (3, "slide 3: Offices")]
+    assert doc.warnings == (f"slide 2 could not be read: {part} is missing from the file",)
+
+
+def test_a_slide_whose_notes_part_is_missing_is_read_without_them() -> None:
+    deck = without(three_slides(notes="Mention the travel policy."),
+                   "ppt/notesSlides/notesSlide1.xml")
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [page.text for page in doc.pages] == [
+        "Budget\n\n• Travel costs fell.", "Hiring\n\n• Two engineers join.",
+        "Offices\n\n• Leeds opens in May."]
+    assert doc.warnings == ("slide 1's notes could not be read: its part "
+                            "ppt/notesSlides/notesSlide1.xml is missing from the file; the slide "
+                            "is read without them",)
+
+
 def test_a_slide_missing_the_elements_every_slide_has_is_named_as_damaged() -> None:
     empty = b'<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'
     deck = rewritten(three_slides(), "ppt/slides/slide3.xml", lambda _: empty)
@@ -953,28 +982,36 @@ def test_a_slide_nested_past_the_parsers_limit_is_named_so_not_damaged() -> None
                             "parser's limit)",)
 
 
-def test_past_ten_damaged_slides_the_rest_are_counted_in_one_warning() -> None:
+@pytest.mark.parametrize(("missing", "faults"), [
+    ((), "damaged"), ((12, 13, 14), "missing from the file"),
+    ((13,), "damaged or missing from the file")])
+def test_past_ten_damaged_slides_the_rest_are_counted_in_one_warning(
+        missing: tuple[int, ...], faults: str) -> None:
     deck = make_pptx([{"title": f"Week {number}"} for number in range(1, 15)])
     for number in range(2, 15):
-        deck = rewritten(deck, f"ppt/slides/slide{number}.xml", not_xml)
+        name = f"ppt/slides/slide{number}.xml"
+        deck = without(deck, name) if number in missing else rewritten(deck, name, not_xml)
     doc = load_bytes(Path("weeks.pptx"), deck)
     assert [page.locator for page in doc.pages] == ["slide 1: Week 1"]
     assert [warning.split(":")[0] for warning in doc.warnings[:10]] == [
         f"slide {number} could not be read" for number in range(2, 12)]
     assert doc.warnings[10:] == (
-        "3 more slides, 12 to 14, could not be read: their parts are damaged",)
+        f"3 more slides, 12 to 14, could not be read: their parts are {faults}",)
 
 
-def test_a_deck_none_of_whose_slides_can_be_read_fails_saying_so() -> None:
+@pytest.mark.parametrize(("broken", "why"), [
+    (lambda deck, name: rewritten(deck, name, damaged), "damaged (XMLSyntaxError: "),
+    (without, "missing from the file)")])
+def test_a_deck_none_of_whose_slides_can_be_read_fails_saying_so(broken, why) -> None:
     deck = three_slides()
     for number in (1, 2, 3):
-        deck = rewritten(deck, f"ppt/slides/slide{number}.xml", damaged)
+        deck = broken(deck, f"ppt/slides/slide{number}.xml")
     with pytest.raises(DocumentError) as refused:
         load_bytes(Path("plan.pptx"), deck)
     assert refused.value.reason == "corrupt"
     assert str(refused.value).startswith(
         "plan.pptx: cannot read the PowerPoint file: none of its slides could be read (slide 1 "
-        "could not be read: its part ppt/slides/slide1.xml is damaged (XMLSyntaxError: ")
+        f"could not be read: its part ppt/slides/slide1.xml is {why}")
 
 
 def three_sheets() -> bytes:

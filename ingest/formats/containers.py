@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingest.formats.base import (
     MAX_MEMBERS,
@@ -159,22 +159,64 @@ def relationship_targets(data: bytes, relationships: list[zipfile.ZipInfo],
     points to, from any of the `relationships` parts."""
     if not types:
         return set()
-    targets = set()
     with zipfile.ZipFile(io.BytesIO(data)) as package:
-        for member in relationships:
-            root = small_tree(package.read(member))
-            if root is None:
-                continue  # the library fails on it, or never reads it
-            # "xl/chartsheets/_rels/sheet1.xml.rels" holds the relationships of
-            # "xl/chartsheets/sheet1.xml", whose folder a relative target starts from
-            folder = posixpath.dirname(posixpath.dirname(member.filename))
-            for relationship in root.iter(_RELATIONSHIPS + "Relationship"):
-                kind = (relationship.get("Type") or "").rpartition("/")[2]
-                target = relationship.get("Target") or ""
-                if kind in types and relationship.get("TargetMode") != "External":
-                    targets.add(target.lstrip("/") if target.startswith("/")
-                                else posixpath.normpath(posixpath.join(folder, target)))
-    return targets
+        return {relationship.target for member in relationships
+                for relationship in listed_relationships(package, member)
+                if relationship.type.rpartition("/")[2] in types}
+
+
+class Relationship(NamedTuple):
+    """A relationship a part of an Office package lists to another part: its id ("rId9"),
+    its type (a URI) and the name of the part it points to, as the zip holds it."""
+
+    id: str
+    type: str
+    target: str
+
+
+def listed_relationships(package: zipfile.ZipFile, member: zipfile.ZipInfo
+                         ) -> Iterator[Relationship]:
+    """The relationships to parts of the package that the relationships part `member`
+    lists (none when its XML cannot be read)."""
+    root = small_tree(package.read(member))
+    if root is None:
+        return  # the library fails on it, or never reads it
+    # "xl/chartsheets/_rels/sheet1.xml.rels" holds the relationships of
+    # "xl/chartsheets/sheet1.xml", whose folder a relative target starts from
+    folder = posixpath.dirname(posixpath.dirname(member.filename))
+    for relationship in root.iter(_RELATIONSHIPS + "Relationship"):
+        if relationship.get("TargetMode") == "External":
+            continue
+        target = relationship.get("Target") or ""
+        yield Relationship(relationship.get("Id") or "", relationship.get("Type") or "",
+                           target.lstrip("/") if target.startswith("/")
+                           else posixpath.normpath(posixpath.join(folder, target)))
+
+
+def dangling_relationships(data: bytes) -> dict[str, dict[str, Relationship]]:
+    """The relationships to parts an Office package lacks, by the name of the part listing
+    them ("ppt/presentation.xml"), then by id: python-pptx drops such a relationship as it
+    opens the package, and a warning names the missing part from here."""
+    dangling: dict[str, dict[str, Relationship]] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        members = package.infolist()
+        names = {member.filename for member in members}
+        for member in members:
+            if not member.filename.endswith(".rels"):
+                continue
+            lost = {relationship.id: relationship
+                    for relationship in listed_relationships(package, member)
+                    if relationship.target not in names}
+            if lost:
+                dangling[_listing_part(member.filename)] = lost
+    return dangling
+
+
+def _listing_part(relationships_part: str) -> str:
+    """The part whose relationships a relationships part holds: "ppt/presentation.xml" for
+    "ppt/_rels/presentation.xml.rels" ("" for the package's own, "_rels/.rels")."""
+    folder, name = posixpath.split(relationships_part)
+    return posixpath.join(posixpath.dirname(folder), name.removesuffix(".rels"))
 
 
 def content_types(data: bytes, listing: zipfile.ZipInfo | None) -> Callable[[str], str] | None:

@@ -3,16 +3,17 @@ charts, SmartArt diagrams' text and speaker notes; its locator is "slide 3: <tit
 slide, and a shape hidden on a shown one, are left out. A chart or a diagram whose part is
 missing or cannot be read is left out too, the rest of its slide read, and the file's
 warnings name it ("slide 4: a chart is left out: its part is missing from the file"), the
-first SHOWN_LEFT_OUT of them, one more counting the rest. So is a slide whose part is damaged,
-the other slides read ("slide 3 could not be read: its part ppt/slides/slide3.xml is damaged
-(...)"), and a slide's damaged notes, the slide read without them; a deck none of whose slides
-can be read fails."""
+first SHOWN_LEFT_OUT of them, one more counting the rest. So is a slide whose part is damaged
+or missing from the file, the other slides read ("slide 3 could not be read: its part
+ppt/slides/slide3.xml is damaged (...)"), and a slide's damaged or missing notes, the slide
+read without them; a deck none of whose slides can be read fails."""
 
 from __future__ import annotations
 
 import datetime
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,7 +31,9 @@ from ingest.formats.base import (
 )
 from ingest.formats.containers import (
     DAMAGE_ERRORS,
+    Relationship,
     check_package,
+    dangling_relationships,
     know_main_parts,
     main_part,
     parsed_as,
@@ -50,6 +53,7 @@ PRESENTATION_LIKE_PARTS = (
     "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
     "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
     "application/vnd.ms-powerpoint.template.macroEnabled.main+xml")
+MISSING = "missing from the file"  # what is wrong with a part the package lacks
 
 
 def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -69,8 +73,12 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = opened_deck(path, data)
         deck_title = metadata_title(deck.core_properties.title)
-        parts = slide_parts(deck)
+        dangling = dangling_relationships(data)
+        parts = slide_parts(deck, dangling.get(part_name(deck.part), {}))
         for number, part in enumerate(parts, start=1):
+            if isinstance(part, MissingPart):
+                unread.append(Unread(number, part.name, MISSING))
+                continue
             if isinstance(part, DamagedPart):
                 unread.append(Unread(number, part_name(part), part.fault))
                 continue
@@ -84,7 +92,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 unread.append(Unread(number, part_name(part), f"damaged ({library_error(exc)})"))
                 continue
             furniture_seen = seen
-            lines += notes_lines(slide, number, unread)
+            lines += notes_lines(slide, number, unread, dangling.get(part_name(part), {}))
             left_out_parts += ((number, what) for what in left_out)
             if lines:
                 locator = f"slide {number}: {short(title)}" if title else f"slide {number}"
@@ -103,7 +111,8 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 class Unread(NamedTuple):
     """A slide, or a slide's notes, that could not be read: the slide's number, the part
-    (`ppt/slides/slide3.xml`), and what is wrong with it ("damaged (XMLSyntaxError: ...)")."""
+    (`ppt/slides/slide3.xml`; "" for a missing one no relationship names), and what is wrong
+    with it ("damaged (XMLSyntaxError: ...)", MISSING)."""
 
     number: int
     part: str
@@ -113,10 +122,11 @@ class Unread(NamedTuple):
     def warning(self) -> str:
         """"slide 3 could not be read: its part ppt/slides/slide3.xml is damaged (...)", or
         "slide 3's notes could not be read: ...; the slide is read without them"."""
+        its_part = f"its part {self.part}" if self.part else "its part"
         if self.notes:
-            return (f"slide {self.number}'s notes could not be read: its part {self.part} is "
+            return (f"slide {self.number}'s notes could not be read: {its_part} is "
                     f"{self.fault}; the slide is read without them")
-        return f"slide {self.number} could not be read: its part {self.part} is {self.fault}"
+        return f"slide {self.number} could not be read: {its_part} is {self.fault}"
 
 
 def unread_warnings(unread: Sequence[Unread], what: str) -> list[str]:
@@ -126,17 +136,42 @@ def unread_warnings(unread: Sequence[Unread], what: str) -> list[str]:
     return capped_warnings(
         unread, Unread.warning,
         lambda rest: f"{len(rest):,} more {what}, {number_span([each.number for each in rest])}, "
-                     f"could not be read: their parts are damaged")
+                     f"could not be read: their parts are {_faults(rest)}")
 
 
-def slide_parts(deck) -> list:
+def _faults(unread: Sequence[Unread]) -> str:
+    """What is wrong with the parts of `unread`: damaged, missing, or some of each."""
+    missing = sum(each.fault == MISSING for each in unread)
+    if not missing:
+        return "damaged"
+    return MISSING if missing == len(unread) else f"damaged or {MISSING}"
+
+
+@dataclass(frozen=True)
+class MissingPart:
+    """A slide the deck's slide list names whose part the package lacks: `name`, the part's
+    name as its relationship gives it ("" when no relationship does)."""
+
+    name: str
+
+
+def slide_parts(deck, dangling: dict[str, Relationship]) -> list:
     """The parts of a deck's slides, in its order: a `DamagedPart` for a slide whose XML
-    cannot be parsed. Read from the slide list itself: python-pptx's `slides` renames the
-    parts by their order, and a warning names a part as the file holds it."""
+    cannot be parsed, a `MissingPart` for one the package lacks (`dangling`: the
+    presentation's relationships to parts it lacks, by id). Read from the slide list itself:
+    python-pptx's `slides` renames the parts by their order, and a warning names a part as
+    the file holds it."""
     listed = deck.element.sldIdLst
     if listed is None:
         return []
-    return [deck.part.related_part(entry.rId) for entry in listed.sldId_lst]
+    return [_slide_part(deck.part, entry.rId, dangling) for entry in listed.sldId_lst]
+
+
+def _slide_part(presentation, rId: str, dangling: dict[str, Relationship]):
+    try:
+        return presentation.related_part(rId)
+    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+        return MissingPart(dangling[rId].target if rId in dangling else "")
 
 
 def slide_content(slide, furniture_seen: set[str]) -> tuple[str, list[str], list[str]]:
@@ -157,8 +192,10 @@ def slide_content(slide, furniture_seen: set[str]) -> tuple[str, list[str], list
     return title, lines, left_out
 
 
-def notes_lines(slide, number: int, unread: list[Unread]) -> list[str]:
-    """A slide's speaker notes, after "Notes:"; none when its notes part is damaged, which
+def notes_lines(slide, number: int, unread: list[Unread],
+                dangling: dict[str, Relationship]) -> list[str]:
+    """A slide's speaker notes, after "Notes:"; none when its notes part is damaged or
+    missing (`dangling`: the slide's relationships to parts the package lacks, by id), which
     `unread` is told: the slide is read without them."""
     from pptx.exc import PythonPptxError
     from pptx.opc.constants import RELATIONSHIP_TYPE
@@ -167,7 +204,9 @@ def notes_lines(slide, number: int, unread: list[Unread]) -> list[str]:
 
     try:
         part = slide.part.part_related_by(RELATIONSHIP_TYPE.NOTES_SLIDE)
-    except KeyError:  # a slide without notes
+    except KeyError:  # a slide without notes, or whose notes part the package lacks
+        unread.extend(Unread(number, lost.target, MISSING, notes=True)
+                      for lost in dangling.values() if lost.type == RELATIONSHIP_TYPE.NOTES_SLIDE)
         return []
     if isinstance(part, DamagedPart):
         unread.append(Unread(number, part_name(part), part.fault, notes=True))

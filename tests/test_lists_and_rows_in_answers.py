@@ -78,10 +78,11 @@ def test_list_items_in_title_case_are_quoted_after_their_introduction(
         service, tmp_path: Path, name: str, data: str | bytes, lines, question: str,
         quoted: list[str]) -> None:
     """A name ("Ann Linklater") or a part ("Washer") has the few capitalised words of a
-    title; a bullet or a number after the list's introduction says it is an item."""
+    title; a bullet or a number after the list's introduction says it is an item. The
+    sentence after the list may follow in a paragraph of its own."""
     answer = asked(service, tmp_path, name, data, question)
     expected = "\n".join([f"{lines[0]} [1]", *(f"{item} [1]" for item in quoted)])
-    assert answer == expected, answer
+    assert answer.split("\n\n")[0] == expected, answer
 
 
 def crew_table(document) -> None:
@@ -134,3 +135,60 @@ def test_a_sentence_after_a_list_does_not_lean_on_its_last_item(service, tmp_pat
     answer = asked(service, tmp_path, "tool.md", manual, "How often does it create a backup?")
     assert "By default it creates a weekly backup." in answer, answer
     assert "Verifier [1] By default" not in answer, answer
+
+
+TEAM = ["Ann Linklater", "Erlend Heddle", "Magnus Tait", "Ingrid Flett", "Robert Rendall"]
+
+
+def survey(opening: str, introduction: str, after: str) -> str:
+    """A Markdown section: a sentence and a list's introduction in one paragraph, the five
+    names of TEAM, the sentence after the list."""
+    listed = "\n".join(f"- {name}" for name in TEAM)
+    return f"# The Survey\n\n{opening} {introduction}\n\n{listed}\n\n{after}\n"
+
+
+SURVEY = survey("The survey began in Kirkwall in June 1932.",
+                "The members of the survey team were:", "The team worked for four months.")
+# an introduction this short says nothing of its own: it is what the sentence before leads up to
+VOYAGE = survey("The expedition left Lerwick in May 1921.", "The members of the crew are:",
+                "The ship carried supplies for six months.")
+
+
+def quoted_items(answer: str) -> list[str]:
+    """The list items an answer quotes, without their citations or dashes."""
+    return [line.removeprefix("- ").removesuffix(" [1]") for line in answer.splitlines()
+            if line.startswith("- ")]
+
+
+@pytest.mark.parametrize(("data", "question", "fact"), [
+    (SURVEY, "Who were the members of the survey team?", "Ann Linklater"),
+    (SURVEY, "When did the survey begin?", "June 1932"),
+    (VOYAGE, "When did the expedition leave Lerwick?", "May 1921"),
+], ids=["asked-for", "after-the-answer", "led-up-to"])
+def test_a_list_of_short_items_is_quoted_whole_or_not_at_all(
+        service, tmp_path: Path, data: str, question: str, fact: str) -> None:
+    """Five names are one sentence's words: the list counts as one against the answer's
+    sentences, and is quoted whole, or not at all, never cut to the room left as if it were
+    the whole list."""
+    answer = asked(service, tmp_path, "survey.md", data, question)
+    assert fact in answer, answer
+    assert quoted_items(answer) in ([], TEAM), answer
+
+
+STEPS = [f"Check the {part} of the winch and write down what you find in the log book"
+         for part in ["drum", "brake", "cable", "hook", "motor", "gearbox", "switch", "guard"]]
+
+
+def test_a_list_too_long_to_quote_whole_says_how_many_items_are_left_out(
+        service, tmp_path: Path) -> None:
+    """Eight items of sixteen words weigh more sentences than the answer has: the best
+    sentence's list is quoted as far as there is room, and a line after its last item says
+    how many are left out, so it does not read as the whole list."""
+    listed = "\n".join(f"- {step}" for step in STEPS)
+    data = f"# Winch\n\nThe winch inspection has the following steps:\n\n{listed}\n"
+    answer = asked(service, tmp_path, "winch.md", data, "What are the steps of the winch "
+                   "inspection?")
+    items = quoted_items(answer)
+    assert items == STEPS[:len(items)], answer
+    assert 0 < len(items) < len(STEPS), answer
+    assert answer.endswith(f"\n… ({len(STEPS) - len(items)} more items)"), answer

@@ -168,6 +168,9 @@ _CLAUSE_AFTER = re.compile(r"[,;:] (?:although|but|and|which|while|so|where|wher
 # a list's introduction this short ("Some possible reasons:", "For example:") says nothing
 # without the sentence before it
 _LIST_INTRODUCTION_WORDS = 6
+# a list's items weigh against the answer's sentences by their words, this many a sentence (a
+# prose sentence's length): five names are one sentence, five paragraphs are five
+_LIST_WORDS = 25
 # a value a label names, as a manual's entry ends on it: "Default: 5", "Type: int", "Long
 # form: coefficients(object)."; the label one or two plain words, not a term a definition
 # list defines ("RAG_TOP_K: ...", "users: ...") nor a sentence's opening ("They all said:
@@ -219,6 +222,9 @@ class _Candidate:
     # a sentence its passage stops inside (`Hit.closes_inside_sentence`), the passage's only
     # piece: quoted as far as it goes, and said to go on
     cut_short: bool = False
+    # a list's items after it that the answer leaves out: said after it, so the list does not
+    # read as whole
+    items_left: int = 0
 
 
 def _long_enough(sentence: str) -> bool:
@@ -495,6 +501,9 @@ class ExtractiveGenerator(Generator):
         that share, only one of the best one's section, and not one shown ahead of the best).
         Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
+        # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
+        uncounted: set[tuple[int, int]] = set()
+        left: dict[tuple[int, int], int] = {}  # a list's last quoted item: the items after it
         # code says nothing of its own: it shows what the sentence introducing it says. Its
         # literals and names match a question's ("0.1 + 0.2 == 0.3") as no sentence does,
         # so the sentences are held to the best sentence's score, not to its
@@ -503,9 +512,9 @@ class ExtractiveGenerator(Generator):
                                   if not is_code(c.text)), default=max(own))
         best = ranked[0]
         for c, score, said in zip(ranked, scores, own, strict=True):
-            if len(chosen) >= self.max_sentences:
+            if len(chosen) - len(uncounted) >= self.max_sentences:
                 break
-            saying = len(chosen.keys() - code)
+            saying = len(chosen.keys() - code - uncounted)
             if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)
                                   or row_values(best.text) is not None):
                 # there only to make the answer two sentences: from another section it would
@@ -515,51 +524,69 @@ class ExtractiveGenerator(Generator):
                 continue
             if (c.passage, c.index) in chosen:
                 continue
-            needed = _leaning_run(c, by_passage, chosen)
-            introduced = [(a.passage, a.index) for a in _introduced(c, by_passage)
+            room = self.max_sentences - len(chosen) + len(uncounted)
+            needed = [k for k in _leaning_run(c, by_passage, chosen) if k not in chosen]
+            introduced = [a for a in _introduced(c, by_passage)
                           if (a.passage, a.index) not in chosen]
             if chosen and said < enough and introduced:
                 continue  # there only to make two sentences, it would bring its list along
+            items = [a for a in introduced if is_list_item(a.text)]
+            if items:
+                # a list is quoted whole, or by the best sentence as far as there is room
+                # and the rest said to be left out: part of it would read as the whole list
+                if len(needed) + _list_weight(items) > room:
+                    if chosen:
+                        continue
+                    needed = needed[-1:]
+                within = _items_within(items, room - len(needed))
+                _take_list(within, len(items), needed, uncounted, left)
+                for key in needed:
+                    chosen[key] = score
+                continue
             followed = [] if introduced or said < enough else [
                 (f.passage, f.index) for f in _followed_up(c, by_passage, held or {})
                 if (f.passage, f.index) not in chosen]
-            needed = [k for k in needed if k not in chosen] + introduced[:1]
-            if len(chosen) + len(needed) + len(followed) <= self.max_sentences:
+            needed += [(a.passage, a.index) for a in introduced[:1]]
+            if len(needed) + len(followed) <= room:
                 needed += followed  # said after it, when there is room: it stands without
-            if len(chosen) + len(needed) > self.max_sentences:
+            if len(needed) > room:
                 if chosen:
                     continue  # no room for this one with what it leans on; a later one may fit
                 needed = needed[-1:]
-            if not chosen:
-                # the best sentence's list: its further items, as many as there is room for,
-                # are what it says (a later sentence's list would crowd out the best)
-                needed += introduced[1:self.max_sentences - len(needed) + 1]
-                room = self.max_sentences - len(needed)
-                listed = [k for a in _list_after(c, by_passage)
-                          if (k := (a.passage, a.index)) not in needed]
-                if not introduced and len(listed) > 1 and room > 1:
-                    needed += listed[:room]
+            if not chosen and not introduced:
+                # the best sentence's lead-up to a list: the introduction after it with its
+                # whole list when there is room for both, else neither (the list was not
+                # what matched, and part of it would read as the whole list)
+                listed = [a for a in _list_after(c, by_passage)
+                          if (a.passage, a.index) not in needed]
+                if (len(listed) > 1 and is_list_item(listed[-1].text)
+                        and len(needed) + 1 + _list_weight(listed[1:]) <= room):
+                    needed.append((listed[0].passage, listed[0].index))
+                    _take_list(listed[1:], len(listed) - 1, needed, uncounted, left)
             for key in needed:
                 chosen[key] = score
         said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
-        self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2)
+        self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2,
+                         len(uncounted))
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
-        return [(lookup[k], s) for k, s in chosen.items()]
+        return [(replace(lookup[k], items_left=left.get(k, 0)), s) for k, s in chosen.items()]
 
     def _fill_holes(self, chosen: dict[tuple[int, int], float],
                     by_passage: list[list[_Candidate]],
-                    on_subject: Callable[[tuple[int, int]], bool]) -> None:
+                    on_subject: Callable[[tuple[int, int]], bool], uncounted: int = 0
+                    ) -> None:
         """A sentence between two chosen ones of its section (its passage, its heading) is
         chosen too, while there is room and it is `on_subject`: a procedure quoted without
         its middle step, or a list without one of its items, would read as whole and is
-        not; but a sentence on another subject would only pad the answer."""
+        not; but a sentence on another subject would only pad the answer. `uncounted`
+        sentences of `chosen` (a list's items) take no room."""
         for first, second in itertools.pairwise(sorted(chosen)):
             (passage, start), (other, end) = first, second
             if other != passage or end - start < 2:
                 continue
             sentences = by_passage[passage - 1]
             between = sentences[start + 1:end]
-            if (len(chosen) + len(between) > self.max_sentences
+            if (len(chosen) - uncounted + len(between) > self.max_sentences
                     or sentences[start].heading != sentences[end].heading
                     or any(c.is_title or c.is_lead_in or not on_subject((passage, c.index))
                            for c in between)):
@@ -654,6 +681,8 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             bare = item_text(c.text)  # a bullet becomes Markdown's dash; a number stays
             yield Quoted(("" if opens else "\n") + (c.text if bare == c.text else f"- {bare}"))
             yield f" [{c.passage}]"
+            if c.items_left:
+                yield f"\n… ({c.items_left} more {'item' if c.items_left == 1 else 'items'})"
         else:
             yield Quoted(text if opens else ("\n\n" if after_block else " ") + text)
             if c.cut_short:
@@ -686,6 +715,36 @@ def _signatures_shown(block: str) -> str:
     if len(lines) <= _SIGNATURE_LINES:
         return block
     return "\n".join([opening, lines[0], closing])
+
+
+def _list_weight(items: Sequence[_Candidate]) -> int:
+    """How many sentences a list's `items` count as against the answer's limit: one for each
+    _LIST_WORDS of their words begun, one at least."""
+    words = sum(len(a.text.split()) for a in items)
+    return max(1, -(-words // _LIST_WORDS))
+
+
+def _items_within(items: list[_Candidate], room: int) -> list[_Candidate]:
+    """A list's leading items that weigh no more than `room` sentences (`_list_weight`): all
+    of them when they fit, the first one at least."""
+    within = items[:1]
+    for item in items[1:]:
+        if _list_weight([*within, item]) > room:
+            break
+        within.append(item)
+    return within
+
+
+def _take_list(within: list[_Candidate], whole: int, needed: list[tuple[int, int]],
+               uncounted: set[tuple[int, int]], left: dict[tuple[int, int], int]) -> None:
+    """Adds a list's items `within` to `needed`, those beyond the sentences they weigh to
+    `uncounted`, and the number of the list's `whole` items left out after the last to
+    `left`."""
+    keys = [(a.passage, a.index) for a in within]
+    needed += keys
+    uncounted.update(keys[_list_weight(within):])
+    if whole > len(keys):
+        left[keys[-1]] = whole - len(keys)
 
 
 def _of_one_list(first: _Candidate | None, second: _Candidate | None) -> bool:

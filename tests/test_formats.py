@@ -1032,6 +1032,33 @@ def test_a_worksheet_whose_part_is_damaged_is_named_and_the_others_are_read(chan
                               "xl/worksheets/sheet2.xml is damaged (ParseError: ")
 
 
+def workbook_with_chart_sheet() -> bytes:
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.Workbook()
+    data = book.active
+    data.title = "Sales"
+    for row in [["Month", "Sales"], ["January", 1200], ["February", 800]]:
+        data.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(data, min_col=2, min_row=1, max_row=3), titles_from_data=True)
+    book.create_chartsheet("Chart").add_chart(chart)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("part", ["xl/chartsheets/sheet1.xml", "xl/drawings/drawing1.xml",
+                                  "xl/charts/chart1.xml"])
+@pytest.mark.parametrize("change", [damaged, not_xml])
+def test_a_damaged_chart_sheet_leaves_the_worksheets_read(part: str, change) -> None:
+    """A chart sheet holds no text the loader reads, so its damage loses nothing."""
+    doc = load_bytes(Path("sales.xlsx"), rewritten(workbook_with_chart_sheet(), part, change))
+    assert [(page.locator, "January; Sales: 1200" in page.text)
+            for page in doc.pages] == [("sheet Sales", True)]
+
+
 def test_a_damaged_worksheets_formulas_are_not_counted_as_left_out() -> None:
     book = make_xlsx({"North": [["Region", "Sales"], ["North", 1200]],
                       "South": [["Region", "Sales"], ["South", "=1+1"]]})

@@ -212,7 +212,10 @@ def workbook_reader() -> type:
                 if relationship.target not in self.valid_files:
                     continue  # named in a warning: `missing_sheets_warnings`
                 if "chartsheet" in relationship.Type:
-                    self.read_chartsheet(sheet, relationship)
+                    try:
+                        self.read_chartsheet(sheet, relationship)
+                    except (SyntaxError, *DAMAGE_ERRORS):
+                        pass  # a chart sheet holds no text this loader reads: nothing is lost
                     continue
                 worksheet = OpenedAlone(self.wb, sheet.name, relationship.target,
                                         self.shared_strings)

@@ -554,6 +554,19 @@ def test_a_noframes_text_and_a_datalists_options_are_not_read() -> None:
         "City is asked.", "The end."]
 
 
+def test_a_frameset_page_fails_naming_the_pages_its_frames_show() -> None:
+    """Its own text is only a `<noframes>`'s, which no browser shows: the frames' pages hold
+    what a reader sees."""
+    page = (b"<html><head><title>Manual</title></head><frameset cols='20%,80%'>"
+            b"<frame src='toc.html'><frame src='intro.html'><frame src='toc.html'>"
+            b"<noframes><p>Your browser cannot show frames.</p></noframes></frameset></html>")
+    with pytest.raises(DocumentError) as refused:
+        load_bytes(Path("manual.html"), page)
+    assert (refused.value.reason, str(refused.value)) == ("empty", (
+        "manual.html: no extractable text: a frameset, whose text is in the pages its frames "
+        "show (toc.html, intro.html): ingest those"))
+
+
 @pytest.mark.parametrize("head", [
     "<head><title>Tide tables</title><meta charset='utf-8'></head>",
     "<head><title>Tide tables</title>",  # the head never closed: the text is in it

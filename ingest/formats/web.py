@@ -87,7 +87,17 @@ def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     title = metadata_title(soup.title.get_text(" ")) if soup.title else ""
     pages = Pages(path)
     pages.add(None, text)
-    return Parsed(title or path.stem, pages.pages)
+    return Parsed(title or path.stem, pages.pages, frames_shown(soup) if not text.strip() else [])
+
+
+def frames_shown(soup: BeautifulSoup) -> list[str]:
+    """Where a frameset page's text is: the pages its frames show, which hold all of it."""
+    sources = list(dict.fromkeys(" ".join(str(frame["src"]).split())[:120]
+                                 for frame in soup.find_all("frame", src=True)))
+    if not sources:
+        return []
+    shown = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
+    return [f"a frameset, whose text is in the pages its frames show ({shown}): ingest those"]
 
 
 def html_markup(path: Path, data: bytes) -> str:

@@ -94,6 +94,28 @@ def test_ingesting_a_folder_again_names_its_documents_no_longer_on_disk(
     assert named["not_on_disk"] == []  # no folder given: none to look under
 
 
+def test_a_collection_deleted_as_the_ingest_ends_leaves_its_report_standing(
+        door: Door, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another door may delete the collection the moment the last file is stored: the
+    ingest finished, so it reports so, and only the note of files gone from disk is lost."""
+    from rag.cli.remote import EngineLibrary
+    from rag.errors import CollectionMissing
+
+    def deleted(self) -> list[dict]:
+        raise CollectionMissing("There is no collection named 'default'")
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(KETTLE)
+    monkeypatch.setattr(LocalLibrary, "documents", deleted)
+    monkeypatch.setattr(EngineLibrary, "documents", deleted)
+    ended = door.run("ingest", str(folder))
+    assert ended.exit_code == 0, ended.stderr
+    assert " ".join(ended.stderr.split()).endswith(
+        "1 file: 1 ingested (1 chunk), 0 unchanged, 0 failed")
+    assert "Stored before the error" not in ended.stderr
+
+
 def test_a_folder_s_documents_are_deleted_together_once_confirmed(
         door: Door, tmp_path: Path) -> None:
     """On disk or removed already, as a file is: the folder's documents, not its

@@ -310,7 +310,6 @@ def ingest(
         try:
             with stop.as_interrupt(), heartbeat:
                 report = library.ingest(found, on_file, within.file_progress)
-                report["not_on_disk"] = not_on_disk(library, given)
         except KeyboardInterrupt as exc:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))
@@ -325,6 +324,7 @@ def ingest(
                     "the command again to finish (stored files come back unchanged).",
                     "yellow")
             raise
+        report["not_on_disk"] = not_on_disk(library, given)
     if as_json:
         _emit_json(report)
     else:
@@ -343,7 +343,11 @@ def not_on_disk(library: Library, given: list[Path]) -> list[str]:
     folders = tuple(os.path.join(path, "") for path in given if path.is_dir())
     if not folders:
         return []
-    return sorted(document["source"] for document in library.documents()
+    try:
+        stored = library.documents()
+    except RagError:  # the collection deleted, or the engine stopped, once the ingest ended:
+        return []     # its report stands, and this note has nothing left to name
+    return sorted(document["source"] for document in stored
                   if document["source"].startswith(folders)
                   and not os.path.lexists(document["source"]))
 

@@ -180,7 +180,8 @@ async def test_an_upload_stopped_with_the_engine_is_still_unavailable(
     response = await waiting
     assert error_of(response) == (503, "upstream_unavailable")
     assert response.json()["error"]["message"] == (
-        "The ingest was stopped; files not yet complete were discarded.")
+        "The engine stopped during this ingest: the files stored before it stay searchable, "
+        "those not yet complete were discarded; upload them again once an engine runs.")
 
 
 # --- upload forms -----------------------------------------------------------------------------

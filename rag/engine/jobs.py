@@ -41,6 +41,9 @@ from rag.stores.base import MIN_FREE_BYTES
 log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+ENGINE_STOPPED = ("The engine stopped during this ingest: the files stored before it stay "
+                  "searchable, those not yet complete were discarded; upload them again once "
+                  "an engine runs.")
 _KEPT_JOBS = 200  # finished jobs remembered for GET /api/v1/ingests[/{id}]
 # how long an upload announcing more (`more=true`: `rag ingest` sends a folder in several)
 # keeps its collection from being deleted after its ingest ends, waiting for the next one: a
@@ -336,7 +339,8 @@ class IngestJobs:
                 return
             if self._cancel.is_set():
                 self._finish(job, "cancelled", error="The engine stopped before this ingest "
-                                                     "started.")
+                                                     "started: upload the files again once an "
+                                                     "engine runs.")
                 continue
             if job.cancel.is_set():  # finished when it was cancelled
                 continue
@@ -372,7 +376,9 @@ class IngestJobs:
         try:
             report = self._ingest_replacing(job, on_file, on_progress)
         except IngestCancelled as exc:
-            self._finish(job, "cancelled", error=str(exc))
+            # stopped with the engine, the upload is to be sent again; cancelled, it is not
+            self._finish(job, "cancelled", error=ENGINE_STOPPED if self._cancel.is_set()
+                         and not job.cancelled_by_request else str(exc))
             self._report_ended(job, ended)
         except RagError as exc:
             self._finish(job, "failed", error=str(exc))

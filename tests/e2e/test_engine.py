@@ -149,7 +149,9 @@ def test_sigterm_stops_an_upload_under_way_and_the_engine_with_it(engine_process
     (response,) = answered
     assert response.status_code == 503 and response.json()["error"] == {
         "code": "upstream_unavailable", "type": "server_error", "param": None,
-        "message": "The ingest was stopped; files not yet complete were discarded."}
+        "message": "The engine stopped during this ingest: the files stored before it stay "
+                   "searchable, those not yet complete were discarded; upload them again once "
+                   "an engine runs."}
     listed = rag(env, "docs", "list", "--json")
     assert listed.returncode == 0 and json.loads(listed.stdout)["documents"] == []
 

@@ -961,6 +961,36 @@ def test_a_slide_whose_notes_part_is_missing_is_read_without_them() -> None:
                             "is read without them",)
 
 
+@pytest.mark.parametrize(("part", "what"), [
+    ("ppt/slideLayouts/slideLayout2.xml", "layout"),
+    ("ppt/slideMasters/slideMaster1.xml", "layout's master")])
+def test_slides_whose_layout_or_master_is_missing_are_read_without_it(part, what) -> None:
+    doc = load_bytes(Path("plan.pptx"), without(three_slides(notes="Mention the travel policy."),
+                                                part))
+    # the text is the slides' own: only the bullet the master gives their body is lost
+    assert [page.text for page in doc.pages] == [
+        "Budget\n\nTravel costs fell.\n\nNotes:\n\nMention the travel policy.",
+        "Hiring\n\nTwo engineers join.", "Offices\n\nLeeds opens in May."]
+    assert doc.warnings == (f"3 slides, 1 to 3, are read without their {what}: its part {part} "
+                            "is missing from the file (the bullets and placements it gives are "
+                            "left out)",)
+
+
+def without_layout_relationship(relationships: bytes) -> bytes:
+    return re.sub(rb'<Relationship [^>]*/slideLayout" [^>]*/>', b"", relationships)
+
+
+def test_a_slide_no_relationship_gives_a_layout_is_read_without_one() -> None:
+    deck = rewritten(three_slides(), "ppt/slides/_rels/slide2.xml.rels",
+                     without_layout_relationship)
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [page.text for page in doc.pages] == [
+        "Budget\n\n• Travel costs fell.", "Hiring\n\nTwo engineers join.",
+        "Offices\n\n• Leeds opens in May."]
+    assert doc.warnings == ("slide 2 is read without its layout: its part is missing from the "
+                            "file (the bullets and placements it gives are left out)",)
+
+
 def test_a_slide_missing_the_elements_every_slide_has_is_named_as_damaged() -> None:
     empty = b'<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'
     deck = rewritten(three_slides(), "ppt/slides/slide3.xml", lambda _: empty)

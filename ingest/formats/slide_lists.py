@@ -5,7 +5,8 @@ A slide does not store them in the text. A paragraph's own properties may say (`
 to the layout's placeholder it comes from, to the master's, to the master's body text style:
 so a content placeholder's paragraphs are bulleted by default, and a title, a subtitle or a
 text box is not. Without the marks a slide's "We will focus on three goals:" is followed by
-paragraphs of their own rather than its list.
+paragraphs of their own rather than its list. A layout or a master whose part the file lacks
+sets none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.oxml.ns import qn
 
 from ingest.formats.base import LIST_BULLET, whole_number, written_number
+from ingest.formats.slide_parts import layout_of, master_of
 
 # placeholders whose text the master's body style shapes (a title's has no bullets, and a
 # date, footer or slide number is not the slide's text)
@@ -58,19 +60,19 @@ def paragraph_marks(shape, slide) -> Iterator[str | None]:
 
 def _level_styles(shape, slide) -> list:
     """Where a paragraph's level style may be set, nearest first: the shape's own list style,
-    then its layout's and its master's placeholder's, then the master's body style."""
+    then its layout's and its master's placeholder's, then the master's body style (none of
+    a layout or a master the file lacks)."""
     styles = [shape.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}")]
-    if not shape.is_placeholder:
+    layout = layout_of(slide) if shape.is_placeholder else None
+    if layout is None:
         return [style for style in styles if style is not None]
     placeholder = shape.placeholder_format
-    layout = slide.slide_layout
     base = layout.placeholders.get(idx=placeholder.idx)
     kind = placeholder.type
     if base is not None:
         styles.append(base.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}"))
         kind = base.placeholder_format.type
-    if kind in _BODY_PLACEHOLDERS:
-        master = layout.slide_master
+    if kind in _BODY_PLACEHOLDERS and (master := master_of(layout)) is not None:
         body = master.placeholders.get(PP_PLACEHOLDER.BODY)
         if body is not None:
             styles.append(body.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}"))

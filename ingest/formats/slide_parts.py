@@ -6,6 +6,8 @@ one whose part is damaged (cut short, not XML) would fail the whole deck. Regist
 content types in python-pptx's own part factory (`read_damaged_parts_too`), the part classes
 here read such a part as a `DamagedPart` that keeps what the parser said: the deck is read
 without it (a slide, its notes, or a chart on a slide kept), and the file's warnings name it.
+A slide's layout, or a layout's master, whose part the file lacks is None here (`layout_of`,
+`master_of`), where python-pptx raises: the slide is read without it.
 """
 
 from __future__ import annotations
@@ -64,3 +66,19 @@ def read_damaged_parts_too() -> None:
         CONTENT_TYPE.PML_SLIDE: SlidePartOrDamaged,
         CONTENT_TYPE.PML_NOTES_SLIDE: NotesSlidePartOrDamaged,
     })
+
+
+def layout_of(slide):
+    """A slide's layout; None when the file lacks its part, which python-pptx raises on."""
+    try:
+        return slide.slide_layout
+    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+        return None
+
+
+def master_of(layout):
+    """A slide layout's master; None when the file lacks its part."""
+    try:
+        return layout.slide_master
+    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+        return None

@@ -6,7 +6,10 @@ warnings name it ("slide 4: a chart is left out: its part is missing from the fi
 first SHOWN_LEFT_OUT of them, one more counting the rest. So is a slide whose part is damaged
 or missing from the file, the other slides read ("slide 3 could not be read: its part
 ppt/slides/slide3.xml is damaged (...)"), and a slide's damaged or missing notes, the slide
-read without them; a deck none of whose slides can be read fails."""
+read without them; a deck none of whose slides can be read fails. A slide whose layout, or
+its layout's master, is missing from the file is read without it: its text is the slide's
+own, and only the bullets and placements the layout or master would give are lost; one
+warning names each missing part and the slides read without it."""
 
 from __future__ import annotations
 
@@ -69,6 +72,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     left_out_parts: list[tuple[int, str]] = []  # (slide, what)
     unread: list[Unread] = []  # slides, and slides' notes
+    without_design: dict[tuple[str, str], list[int]] = {}  # slides, by what they lack
     furniture_seen: set[str] = set()
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = opened_deck(path, data)
@@ -88,10 +92,13 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 if is_hidden(slide):
                     continue
                 title, lines, left_out = slide_content(slide, seen)
+                lacking = missing_design(part, dangling)
             except (PythonPptxError, SyntaxError, *DAMAGE_ERRORS) as exc:
                 unread.append(Unread(number, part_name(part), f"damaged ({library_error(exc)})"))
                 continue
             furniture_seen = seen
+            if lacking is not None:
+                without_design.setdefault(lacking, []).append(number)
             lines += notes_lines(slide, number, unread, dangling.get(part_name(part), {}))
             left_out_parts += ((number, what) for what in left_out)
             if lines:
@@ -106,6 +113,8 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     return Parsed(deck_title or path.stem, pages.pages,
                   [*unread_warnings(unread_slides, "slides"),
                    *unread_warnings([each for each in unread if each.notes], "slides' notes"),
+                   *(without_design_warning(what, name, numbers)
+                     for (what, name), numbers in without_design.items()),
                    *left_out_warnings(left_out_parts)])
 
 
@@ -172,6 +181,41 @@ def _slide_part(presentation, rId: str, dangling: dict[str, Relationship]):
         return presentation.related_part(rId)
     except KeyError:  # python-pptx drops a relationship to a part the package lacks
         return MissingPart(dangling[rId].target if rId in dangling else "")
+
+
+def missing_design(part, dangling: dict[str, dict[str, Relationship]]
+                   ) -> tuple[str, str] | None:
+    """What of a slide's design the file lacks, and its part's name as the relationship to
+    it gives it ("" when none does): ("layout", "ppt/slideLayouts/slideLayout2.xml") or
+    ("layout's master", ...); None when the slide has both (`dangling`: the relationships to
+    parts the package lacks, by the name of the part listing them)."""
+    from pptx.opc.constants import RELATIONSHIP_TYPE
+
+    from ingest.formats.slide_parts import layout_of, master_of
+
+    layout = layout_of(part.slide)
+    if layout is None:
+        return "layout", _lost(dangling.get(part_name(part), {}), RELATIONSHIP_TYPE.SLIDE_LAYOUT)
+    if master_of(layout) is None:
+        return "layout's master", _lost(dangling.get(part_name(layout.part), {}),
+                                        RELATIONSHIP_TYPE.SLIDE_MASTER)
+    return None
+
+
+def _lost(dangling: dict[str, Relationship], kind: str) -> str:
+    """The name of the part of type `kind` a part's relationships point to and the package
+    lacks; "" when no relationship names one."""
+    return next((lost.target for lost in dangling.values() if lost.type == kind), "")
+
+
+def without_design_warning(what: str, name: str, numbers: Sequence[int]) -> str:
+    """"3 slides, 1 to 3, are read without their layout: its part
+    ppt/slideLayouts/slideLayout2.xml is missing from the file (...)"."""
+    slides = (f"slide {numbers[0]} is" if len(numbers) == 1
+              else f"{len(numbers):,} slides, {number_span(numbers)}, are")
+    its_part = f"its part {name}" if name else "its part"
+    return (f"{slides} read without {'its' if len(numbers) == 1 else 'their'} {what}: "
+            f"{its_part} is {MISSING} (the bullets and placements it gives are left out)")
 
 
 def slide_content(slide, furniture_seen: set[str]) -> tuple[str, list[str], list[str]]:
@@ -298,7 +342,16 @@ def new_furniture_lines(shape, kind, seen: set[str]) -> list[str]:
 
 def reading_order(shapes) -> list:
     """Top to bottom, then left to right (placeholders without a position first)."""
-    return sorted(shapes, key=lambda s: (s.top or 0, s.left or 0))
+    return sorted(shapes, key=_position)
+
+
+def _position(shape) -> tuple[int, int]:
+    """A shape's top and left; 0 for what it does not set, and for a placeholder's that the
+    layout or the master it inherits them from would give, when the file lacks that part."""
+    try:
+        return shape.top or 0, shape.left or 0
+    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+        return 0, 0
 
 
 def is_hidden_shape(shape) -> bool:

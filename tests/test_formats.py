@@ -976,6 +976,49 @@ def test_slides_whose_layout_or_master_is_missing_are_read_without_it(part, what
                             "left out)",)
 
 
+def without_shapes_tree(design: bytes) -> bytes:
+    """A layout's or master's part, sound XML, without the shapes tree every one holds."""
+    return re.sub(rb"<p:cSld.*</p:cSld>", b"", design, flags=re.DOTALL)
+
+
+def another_kind(_: bytes) -> bytes:
+    """Sound XML of no layout's or master's kind."""
+    return b"<html><body>Not a layout</body></html>"
+
+
+@pytest.mark.parametrize("change", [damaged, not_xml, without_shapes_tree, another_kind])
+@pytest.mark.parametrize(("part", "what"), [
+    ("ppt/slideLayouts/slideLayout2.xml", "layout"),
+    ("ppt/slideMasters/slideMaster1.xml", "layout's master")])
+def test_slides_whose_layout_or_master_is_damaged_are_read_without_it(part, what,
+                                                                      change) -> None:
+    deck = rewritten(three_slides(notes="Mention the travel policy."), part, change)
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [page.text for page in doc.pages] == [
+        "Budget\n\nTravel costs fell.\n\nNotes:\n\nMention the travel policy.",
+        "Hiring\n\nTwo engineers join.", "Offices\n\nLeeds opens in May."]
+    (warning,) = doc.warnings
+    error = {without_shapes_tree: "InvalidXmlError", another_kind: "AttributeError"}.get(
+        change, "XMLSyntaxError")
+    assert warning.startswith(f"3 slides, 1 to 3, are read without their {what}: its part "
+                              f"{part} is damaged ({error}: ")
+    assert warning.endswith(") (the bullets and placements it gives are left out)")
+
+
+# the deck's theme and settings, a layout no slide uses, the notes' master: no text is read
+# from these, and python-pptx parses some of them as the file opens
+@pytest.mark.parametrize("part", [
+    "ppt/theme/theme1.xml", "ppt/presProps.xml", "ppt/viewProps.xml", "ppt/tableStyles.xml",
+    "ppt/slideLayouts/slideLayout1.xml", "ppt/notesMasters/notesMaster1.xml"])
+def test_a_damaged_part_no_text_comes_from_leaves_the_deck_whole(part) -> None:
+    deck = rewritten(three_slides(notes="Mention the travel policy."), part, damaged)
+    doc = load_bytes(Path("plan.pptx"), deck)
+    assert [page.text for page in doc.pages] == [
+        "Budget\n\n• Travel costs fell.\n\nNotes:\n\nMention the travel policy.",
+        "Hiring\n\n• Two engineers join.", "Offices\n\n• Leeds opens in May."]
+    assert doc.warnings == ()
+
+
 def without_layout_relationship(relationships: bytes) -> bytes:
     return re.sub(rb'<Relationship [^>]*/slideLayout" [^>]*/>', b"", relationships)
 

@@ -5,8 +5,8 @@ A slide does not store them in the text. A paragraph's own properties may say (`
 to the layout's placeholder it comes from, to the master's, to the master's body text style:
 so a content placeholder's paragraphs are bulleted by default, and a title, a subtitle or a
 text box is not. Without the marks a slide's "We will focus on three goals:" is followed by
-paragraphs of their own rather than its list. A layout or a master whose part the file lacks
-sets none.
+paragraphs of their own rather than its list. A layout or a master whose part the file lacks,
+or whose part is damaged, sets none.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def paragraph_marks(shape, slide) -> Iterator[str | None]:
 def _level_styles(shape, slide) -> list:
     """Where a paragraph's level style may be set, nearest first: the shape's own list style,
     then its layout's and its master's placeholder's, then the master's body style (none of
-    a layout or a master the file lacks)."""
+    a layout or a master the file lacks or whose part is damaged)."""
     styles = [shape.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}")]
     layout = layout_of(slide) if shape.is_placeholder else None
     if layout is None:

@@ -7,9 +7,9 @@ first SHOWN_LEFT_OUT of them, one more counting the rest. So is a slide whose pa
 or missing from the file, the other slides read ("slide 3 could not be read: its part
 ppt/slides/slide3.xml is damaged (...)"), and a slide's damaged or missing notes, the slide
 read without them; a deck none of whose slides can be read fails. A slide whose layout, or
-its layout's master, is missing from the file is read without it: its text is the slide's
-own, and only the bullets and placements the layout or master would give are lost; one
-warning names each missing part and the slides read without it."""
+its layout's master, is missing from the file or damaged is read without it: its text is the
+slide's own, and only the bullets and placements the layout or master would give are lost;
+one warning names each such part and the slides read without it."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     left_out_parts: list[tuple[int, str]] = []  # (slide, what)
     unread: list[Unread] = []  # slides, and slides' notes
-    without_design: dict[tuple[str, str], list[int]] = {}  # slides, by what they lack
+    without_design: dict[LostDesign, list[int]] = {}  # slides, by what they are read without
     furniture_seen: set[str] = set()
     with reading(path, "PowerPoint file", (PythonPptxError,)):
         deck = opened_deck(path, data)
@@ -92,7 +92,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
                 if is_hidden(slide):
                     continue
                 title, lines, left_out = slide_content(slide, seen)
-                lacking = missing_design(part, dangling)
+                lacking = lost_design(part, dangling)
             except (PythonPptxError, SyntaxError, *DAMAGE_ERRORS) as exc:
                 unread.append(Unread(number, part_name(part), f"damaged ({library_error(exc)})"))
                 continue
@@ -113,8 +113,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     return Parsed(deck_title or path.stem, pages.pages,
                   [*unread_warnings(unread_slides, "slides"),
                    *unread_warnings([each for each in unread if each.notes], "slides' notes"),
-                   *(without_design_warning(what, name, numbers)
-                     for (what, name), numbers in without_design.items()),
+                   *(lost.warning(numbers) for lost, numbers in without_design.items()),
                    *left_out_warnings(left_out_parts)])
 
 
@@ -183,39 +182,53 @@ def _slide_part(presentation, rId: str, dangling: dict[str, Relationship]):
         return MissingPart(dangling[rId].target if rId in dangling else "")
 
 
-def missing_design(part, dangling: dict[str, dict[str, Relationship]]
-                   ) -> tuple[str, str] | None:
-    """What of a slide's design the file lacks, and its part's name as the relationship to
-    it gives it ("" when none does): ("layout", "ppt/slideLayouts/slideLayout2.xml") or
-    ("layout's master", ...); None when the slide has both (`dangling`: the relationships to
-    parts the package lacks, by the name of the part listing them)."""
+class LostDesign(NamedTuple):
+    """A slide layout, or a layout's master, slides are read without: `what` ("layout",
+    "layout's master"), its part's name (`ppt/slideLayouts/slideLayout2.xml`; "" for a
+    missing one no relationship names) and what is wrong with it (MISSING, "damaged
+    (XMLSyntaxError: ...)")."""
+
+    what: str
+    part: str
+    fault: str
+
+    def warning(self, numbers: Sequence[int]) -> str:
+        """"3 slides, 1 to 3, are read without their layout: its part
+        ppt/slideLayouts/slideLayout2.xml is missing from the file (...)"."""
+        slides = (f"slide {numbers[0]} is" if len(numbers) == 1
+                  else f"{len(numbers):,} slides, {number_span(numbers)}, are")
+        its_part = f"its part {self.part}" if self.part else "its part"
+        return (f"{slides} read without {'its' if len(numbers) == 1 else 'their'} {self.what}: "
+                f"{its_part} is {self.fault} (the bullets and placements it gives are left out)")
+
+
+def lost_design(part, dangling: dict[str, dict[str, Relationship]]) -> LostDesign | None:
+    """The layout, or the layout's master, a slide is read without, its part missing from the
+    file or damaged; None when the slide has both (`dangling`: the relationships to parts the
+    package lacks, by the name of the part listing them)."""
     from pptx.opc.constants import RELATIONSHIP_TYPE
 
     from ingest.formats.slide_parts import layout_of, master_of
 
     layout = layout_of(part.slide)
     if layout is None:
-        return "layout", _lost(dangling.get(part_name(part), {}), RELATIONSHIP_TYPE.SLIDE_LAYOUT)
+        return LostDesign("layout", *_lost(part, dangling, RELATIONSHIP_TYPE.SLIDE_LAYOUT))
     if master_of(layout) is None:
-        return "layout's master", _lost(dangling.get(part_name(layout.part), {}),
-                                        RELATIONSHIP_TYPE.SLIDE_MASTER)
+        return LostDesign("layout's master",
+                          *_lost(layout.part, dangling, RELATIONSHIP_TYPE.SLIDE_MASTER))
     return None
 
 
-def _lost(dangling: dict[str, Relationship], kind: str) -> str:
-    """The name of the part of type `kind` a part's relationships point to and the package
-    lacks; "" when no relationship names one."""
-    return next((lost.target for lost in dangling.values() if lost.type == kind), "")
-
-
-def without_design_warning(what: str, name: str, numbers: Sequence[int]) -> str:
-    """"3 slides, 1 to 3, are read without their layout: its part
-    ppt/slideLayouts/slideLayout2.xml is missing from the file (...)"."""
-    slides = (f"slide {numbers[0]} is" if len(numbers) == 1
-              else f"{len(numbers):,} slides, {number_span(numbers)}, are")
-    its_part = f"its part {name}" if name else "its part"
-    return (f"{slides} read without {'its' if len(numbers) == 1 else 'their'} {what}: "
-            f"{its_part} is {MISSING} (the bullets and placements it gives are left out)")
+def _lost(part, dangling: dict[str, dict[str, Relationship]], kind: str) -> tuple[str, str]:
+    """The name of the part of type `kind` that `part` relates to, which python-pptx could
+    not read, and what is wrong with it: damaged, or missing from the file ("" for the name
+    when no relationship names one)."""
+    try:
+        damaged = part.part_related_by(kind)  # a `DamagedPart`: python-pptx reads a sound one
+    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+        lost = dangling.get(part_name(part), {}).values()
+        return next((each.target for each in lost if each.type == kind), ""), MISSING
+    return part_name(damaged), damaged.fault
 
 
 def slide_content(slide, furniture_seen: set[str]) -> tuple[str, list[str], list[str]]:
@@ -347,10 +360,11 @@ def reading_order(shapes) -> list:
 
 def _position(shape) -> tuple[int, int]:
     """A shape's top and left; 0 for what it does not set, and for a placeholder's that the
-    layout or the master it inherits them from would give, when the file lacks that part."""
+    layout or the master it inherits them from would give, when the file lacks that part or
+    it is damaged."""
     try:
         return shape.top or 0, shape.left or 0
-    except KeyError:  # python-pptx drops a relationship to a part the package lacks
+    except KeyError:  # a part the package lacks (python-pptx drops the relationship), or damaged
         return 0, 0
 
 

@@ -385,6 +385,18 @@ def test_a_fragment_at_a_chunks_start_is_not_quoted(embedder) -> None:
     assert "and kept in a shed for decades" not in text
 
 
+def test_a_piece_going_on_a_sentence_after_an_ellipsis_is_not_quoted(embedder) -> None:
+    """A "!" in an example's comment ends the sentence around it: what is left, "... slip by.",
+    is no sentence wherever it stands in the passage."""
+    warning = Hit("d9", "octave.txt", None, "c9", 1.0,
+                  "Disabling the warning may also let real errors like\n"
+                  "if (x = 1) # intended to test (x == 1)!\n...\nslip by unnoticed.\n"
+                  "Extra parentheses suppress the warning for one statement.", position=0)
+    text = quote(embedder, "Which errors slip by unnoticed?", [warning])
+    assert "... slip by" not in text
+    assert "Extra parentheses suppress the warning" in text
+
+
 def test_a_document_that_starts_in_lower_case_is_quoted(embedder) -> None:
     """Its first chunk begins the document: it cannot begin inside a sentence."""
     note = Hit("d9", "falcon.txt", None, "c9", 1.0, "the falcon budget is 5 dollars")

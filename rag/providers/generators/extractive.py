@@ -127,6 +127,8 @@ _WORD = re.compile(r"\w+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
+# an ellipsis opening a piece, and the first letter after it
+_ELLIPSIS_THEN_WORD = re.compile(r"(?:\.{3}|…)[ \t]*[^\W\d_]")
 _BLOCK_WORDS = 15  # unless it is a block of its own this short (a list item, a table's row)
 _RELATIVE = 0.5  # sentences scoring below this share of the best are left out (after the 2nd)
 # a sentence loses this per point of search score its passage is behind the best passage: the
@@ -270,6 +272,13 @@ def _is_labelled_value(text: str) -> bool:
     return len(value.split()) == 1 or not value[:1].isupper()
 
 
+def _opens_mid_sentence(text: str) -> bool:
+    """Whether a piece goes on a sentence cut before it: an ellipsis, then a word in lower case
+    ("... slip by.", where a "!" in an example's comment ended the sentence)."""
+    opening = _ELLIPSIS_THEN_WORD.match(text)
+    return opening is not None and opening.group()[-1].islower()
+
+
 def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     """A passage's whole sentences. A chunk after a document's first can begin inside a
     sentence (its overlap with the chunk before, a cut at a line's end): its first piece is
@@ -277,8 +286,10 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     such chunks (`Hit.opens_inside_sentence`); of a chunk stored before it did, a first piece
     that starts in lower case is taken for one. So is a last piece that ends on a comma or a
     word in lower case, with no stop, where ingest did not mark whether the chunk stops inside
-    a sentence (`Hit.closes_inside_sentence`). A labelled value after a sentence ("... (in Mb).",
-    then "Default: 5") goes on that sentence's candidate (`_is_labelled_value`)."""
+    a sentence (`Hit.closes_inside_sentence`). Any piece opening on an ellipsis and a word in
+    lower case ("... slip by.") ends a sentence cut before it, and is dropped wherever it
+    stands. A labelled value after a sentence ("... (in Mb).", then "Default: 5") goes on
+    that sentence's candidate (`_is_labelled_value`)."""
     found = split(hit.text, code_fence=hit.code_fence,
                   outside_code=hit.opens_inside_code is False)
     inside = hit.opens_inside_sentence
@@ -286,6 +297,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         inside = hit.position > 0 and bool(found) and found[0].text[:1].islower()
     if found and inside and not ENTRY_LABEL.match(found[0].text):  # "video: This group ..."
         found = found[1:]
+    found = [piece for piece in found if not _opens_mid_sentence(piece.text)]
     cut_short = bool(hit.closes_inside_sentence) and bool(found) and not is_code(found[-1].text)
     # where ingest said whether the chunk stops inside a sentence, it knows: a last piece
     # without a stop is then whole (a table's last row before the page's footnotes)

@@ -258,6 +258,48 @@ def test_a_pdfs_unfenced_program_lines_are_pieces_of_their_own() -> None:
     assert (sentence.start, sentence.end) == (0, len(printed))
 
 
+WORKSPACE = ("During an R session, objects are created and stored by name. The R command\n"
+             "> objects()\n(alternatively, ls()) can be used to display the names of the "
+             "objects.\nTo remove objects the function rm is available:\n"
+             "> rm(x, y, z, ink, junk, temp, foo, bar)\nAll objects can be stored in a file.")
+
+
+def test_a_command_the_sentence_goes_on_after_in_brackets_is_a_word_of_it() -> None:
+    """What cannot open a sentence after a command's line ("(alternatively, ls()) can be",
+    ", or", "; then") goes on the sentence before it, as a word in lower case does: apart,
+    an answer quoted "The R command" alone."""
+    assert sentences(WORKSPACE)[1] == ("The R command `> objects()` (alternatively, ls()) can "
+                                       "be used to display the names of the objects.")
+    assert sentences("The command\n> sink()\n, given no file, restores it.") == [
+        "The command `> sink()` , given no file, restores it."]
+    # after a colon too: "produces" is no sentence's first word
+    assert sentences('For example:\n> plot(x, y, pch="+")\nproduces a scatterplot.') == [
+        'For example: `> plot(x, y, pch="+")` produces a scatterplot.']
+
+
+@pytest.mark.parametrize("text", [
+    # the name the command gives opens the sentence after it
+    "We could have used the assignment:\n> evals <- eigen(Sm)$values\n"
+    "evals now holds the eigenvalues.",
+    # a blank line ends the paragraph the command closes
+    "It is reconstructed again:\n> d <- as.integer(digits)\n\nnumeric mode is an amalgam.",
+])
+def test_a_command_before_a_sentence_of_its_own_is_apart(text: str) -> None:
+    assert [piece.startswith("```") for piece in sentences(text)] == [False, True, False]
+
+
+def test_a_call_after_a_prompt_is_a_command_whatever_words_its_arguments_are() -> None:
+    """"rm(x, y, z, ink, junk, temp)" holds a run of plain words as a quotation's prose does,
+    yet a name glued to its "(" opening the line makes it a call: a program's line, not run
+    into the sentence after it."""
+    assert sentences(WORKSPACE)[2:] == [
+        "To remove objects the function rm is available:",
+        "```\n> rm(x, y, z, ink, junk, temp, foo, bar)\n```",
+        "All objects can be stored in a file."]
+    assert sentences("Fit it:\n> fm <- lm(y ~ age and height, data = d)\nIt is fitted.") == [
+        "Fit it:", "```\n> fm <- lm(y ~ age and height, data = d)\n```", "It is fitted."]
+
+
 PARSE_ERROR = ("For example, if you misspell a keyword,\n"
                "octave:13> function z = f (x, y) z = x ||| 2; endfunction\n"
                "Octave will respond immediately with a message like this:\nparse error:\n"
@@ -513,6 +555,26 @@ def test_a_numbered_line_of_a_megabyte_is_split_in_linear_time(line: str) -> Non
     started = time.perf_counter()
     split("It starts.\n" + line + "\nThe end.")
     assert time.perf_counter() - started < 5.0  # a quadratic search takes minutes
+
+
+APPENDICES = ("Appendix A Essential and useful other programs\nunder a Unix-alike\n\n"
+              "This appendix gives details of programs you will need.\n\n"
+              "Appendix B Configuration on a Unix-alike\nB.1 Configuration options\n\n"
+              "configure has many options: running\n./configure --help\nwill give a list.")
+
+
+def test_a_lettered_appendix_is_a_heading_apart_from_its_first_section() -> None:
+    """A Texinfo manual heads its appendices "Appendix A ...": a title, not a sentence to
+    quote, which wraps over two lines and sits right above its first section's heading."""
+    found = sentences(APPENDICES)
+    assert found[:4] == ["Appendix A Essential and useful other programs under a Unix-alike",
+                         "This appendix gives details of programs you will need.",
+                         "Appendix B Configuration on a Unix-alike", "B.1 Configuration options"]
+    assert all(is_heading(piece) for piece in found[:4:2] + found[3:4])
+    # run together on one line, the two are a title still
+    assert is_heading("Appendix B Configuration on a Unix-alike B.1 Configuration options")
+    assert not is_heading("Appendix A describes the tools")
+    assert not is_heading("Appendix A Tools are listed there.")
 
 
 def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() -> None:

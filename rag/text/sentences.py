@@ -10,12 +10,13 @@ sentencex sees the text, so a list's items are sentences even when they have no 
 line opening with a dash or a letter's marker, "b)", begins one only when another line of its
 block does too, or the line before ends a sentence: a PDF's lines also wrap before a dash, a
 minus sign or a one-letter word, "...used to build\nR. Portable code"); so does a section
-heading on its own line, numbered ("2.1.8 Promise objects"; a list's short title above a
-sentence, "1. Encoding") or Markdown's ("## Usage"), which would otherwise open the sentence
-after it; such a line is one piece, even with a stop inside ("5.4.1 Mixed arithmetic. The
-recycling rule"). A sentence never ends inside a word (sentencex cuts "https://CRAN." from
-"R-project.org"), nor where its line wraps before a parenthesised word ("the command line
-interface\n(CLI) instead"), which sentencex reads as a list's item. sentencex reads a line
+heading on its own line, numbered ("2.1.8 Promise objects", "Appendix B Configuration"; a
+list's short title above a sentence, "1. Encoding") or Markdown's ("## Usage"), which would
+otherwise open the sentence after it; such a line is one piece, even with a stop inside
+("5.4.1 Mixed arithmetic. The recycling rule"). A sentence never ends inside a word
+(sentencex cuts "https://CRAN." from "R-project.org"), nor where its line wraps before a
+parenthesised word ("the command line interface\n(CLI) instead"), which sentencex reads as a
+list's item. sentencex reads a line
 opening with a bullet ("•", "■", "▶") as one item running to the next blank line, which a
 PDF's text seldom has: it sees a hyphen there instead.
 Nor does it end a sentence closed inside parentheses ("(Ah, the perspective of youth.) Of
@@ -81,13 +82,17 @@ _DOTTED_NAME = r"(?:\.[A-Za-z]\w*(?:\.\w+)*|[A-Za-z]\w*(?:\.\w+)+)(?:\(\))?"
 _OUTPUTS = r"(?:(?:\[[^\]]*\]|[A-Za-z_]\w*)\s*=\s*)?"
 _SIGNATURE = re.compile(_OUTPUTS + r"[A-Za-z_][\w.]*\s\(.*\)")
 _SIGNED_NAME = re.compile(_OUTPUTS + r"([A-Za-z_][\w.]*)(?:\s|$)")
+# "Appendix B Configuration on a Unix-alike": a Texinfo manual's lettered appendix, the
+# number its sections share ("B.1 Configuration options") after the word
+_APPENDIX = r"Appendix[ \t]+[A-Z](?:\.\d{1,2})*"
 _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+[A-Z][^\n]{0,70}\?"
     r"|\d{1,2}(?:\.\d{1,2})*\.[ \t]+[A-Z](?![^\n]*=)\S*(?:[ \t]+\S+){0,5}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})*[ \t]+" + _DOTTED_NAME
-    + r"(?:[ \t]+(?:vs\.?|and|or)[ \t]+" + _DOTTED_NAME + r")?")
+    + r"(?:[ \t]+(?:vs\.?|and|or)[ \t]+" + _DOTTED_NAME + r")?"
+    r"|" + _APPENDIX + r"[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])")
 _HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,
@@ -230,9 +235,17 @@ _AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.:?|##|Out\[\d+\]:)[ \t]+\S"
 _PLAIN_QUOTE = re.compile(r"[ \t]*>[ \t]")
 _SIGN_OF_CODE = re.compile(r"[()\[\]{}=<?~+*/^$\"'\d-]")
 _PLAIN_WORDS = re.compile(r"(?<![\w.$])[A-Za-z]+,?(?: [A-Za-z]+,?){2}(?![\w(.])")
+# a function's call, its value assigned or not ("rm(x, y, z)", "fm <- lm(y ~ x, data = d)"):
+# a command, whatever words its arguments are
+_CALL = re.compile(r"[ \t]*(?:[A-Za-z_.][\w.]*[ \t]*(?:<-|=)[ \t]*)?[A-Za-z_.][\w.]*\(.*\)[ \t;]*")
 # Markdown's marks in a quotation: a code span, bold, a GitHub alert ("> [!NOTE]")
 _MARKDOWN_IN_QUOTE = re.compile(r"`|\*\*|__|^\s*\[!")
 _STRING = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'")
+# what a sentence goes on with after a program's lines inside it, never opens with: a clause's
+# mark, or a word in lower case after brackets or quotes ("(alternatively, ls()) can be")
+_CLAUSE_MARKS = frozenset(",;")
+_OPENING_MARKS = "([“‘\"'"
+_NAME = re.compile(r"[A-Za-z_.][\w.]*")
 # a word's question or exclamation, its quotation closed by any mark ("?*", "!'", or none;
 # not code's "%!" or "#!")...
 _ASKS_OR_EXCLAIMS = re.compile(r"[^\W_][*_\"'”’`]*[?!]+[*_\"'”’`]*$")
@@ -379,6 +392,14 @@ def _names_only(line: str) -> bool:
     return bool(words) and all(_TERM_WORD.fullmatch(word) for word in words)
 
 
+def _section_number(heading: str) -> str:
+    """A numbered heading's number ("2.1", "B"), its closing stop left out: an appendix's
+    letter after the word ("Appendix B ...")."""
+    words = heading.split()
+    number = words[1] if words[0] == "Appendix" and len(words) > 1 else words[0]
+    return number.rstrip(".")
+
+
 def _apart_after_heading(text: str, at: int, heading: str) -> bool:
     """Whether the line starting at `at`, after a heading line, is no part of it: a sentence,
     the heading of its first subsection ("5 R Add-On Packages" then "5.1 Which add-on
@@ -386,7 +407,7 @@ def _apart_after_heading(text: str, at: int, heading: str) -> bool:
     ("7.2 How can I save my workspace?" then "save.image() saves ...", code in lower case).
     Not any numbered line: a table's rows ("1.1 P 23646" then "2.1 CC 26174") would each be
     taken for a heading."""
-    number = heading.split()[0].rstrip(".")
+    number = _section_number(heading)
     if heading.endswith("?") and "." in number:
         return True
     if _STARTS_SENTENCE.match(text[at:at + 80].lstrip()):
@@ -600,12 +621,30 @@ def _operator_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, 
 
 def _inside_a_sentence(text: str, start: int, end: int) -> bool:
     """Whether a program's lines stand inside a sentence, as a word of it: the prose before
-    them goes on after them in lower case ("The function sink,\n> sink("record.lis")\nwill
-    divert all subsequent output"). Apart, the sentence's halves would be quoted alone."""
+    them, ending on no stop, goes on after them on the next line with what cannot open a
+    sentence ("The function sink,\n> sink("record.lis")\nwill divert all subsequent output",
+    "The R command\n> objects()\n(alternatively, ls()) can be used", "For example:\n>
+    plot(x, y)\nproduces a scatterplot"). Apart, the sentence's halves would be quoted
+    alone."""
     before = text[:start].rstrip()
     after = text[end:].lstrip(" \t")
-    return (bool(before) and before[-1] not in ".!?:;" and after[:1] == "\n"
-            and after.lstrip()[:1].islower())
+    return (bool(before) and before[-1] not in ".!?;" and after[:1] == "\n"
+            and _goes_on_a_sentence(after[1:].lstrip(" \t"), text[start:end]))
+
+
+def _goes_on_a_sentence(text: str, code: str) -> bool:
+    """Whether `text`, the line after `code`, goes on a sentence begun before it, as no
+    sentence opens: a comma or a semicolon, or a word in lower case, after an opening bracket
+    or quote at most, that is no name the code holds ("> evals <- eigen(Sm)$values" then
+    "evals now holds", a sentence about it)."""
+    if text[:1] in _CLAUSE_MARKS:
+        return True
+    opening = text.lstrip(_OPENING_MARKS)
+    if not opening[:1].islower():
+        return False
+    name = _NAME.match(opening)
+    return name is None or re.search(rf"(?<![\w.]){re.escape(name.group())}(?![\w.])",
+                                     code) is None
 
 
 def _is_command(line: str) -> bool:
@@ -615,6 +654,8 @@ def _is_command(line: str) -> bool:
     if not _PLAIN_QUOTE.match(line):
         return True
     command = _STRING.sub('""', line.lstrip()[1:])
+    if _CALL.fullmatch(command):  # its arguments may be plain words: "rm(x, ink, junk, temp)"
+        return True
     if _MARKDOWN_IN_QUOTE.search(command):
         return False
     return _SIGN_OF_CODE.search(command) is not None and _PLAIN_WORDS.search(command) is None

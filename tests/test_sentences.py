@@ -366,20 +366,30 @@ def test_a_definition_lists_term_alone_on_its_line_opens_its_entry() -> None:
 
 
 def test_an_option_table_with_descriptions_in_lower_case_gives_each_entry_a_sentence() -> None:
-    """Texinfo writes an option alone on its line above a description in lower case: read
-    as one sentence, the table was quoted whole for one option asked about."""
-    table = ("Probably the most important ones are (defaults in brackets)\n--with-readline\n"
+    """Texinfo writes an option alone on its line above a description in lower case, or, one
+    short enough, on the description's line: read as one sentence, the table was quoted whole
+    for one option asked about. The sentence after it opens a line of its own."""
+    table = ("Probably the most important ones are (defaults in brackets)\n"
+             "--with-x use the X Window System [yes]\n--with-readline\n"
              "use readline library (if available) [yes]\n--enable-memory-profiling\n"
              "attempt to compile support for Rprofmem() and tracemem() [no]\n--enable-R-shlib\n"
              "build R as a shared/dynamic library [no]\nYou can use --without-foo for the "
              "negatives.")
     assert sentences(table) == [
         "Probably the most important ones are (defaults in brackets)",
+        "--with-x use the X Window System [yes]",
         "--with-readline use readline library (if available) [yes]",
         "--enable-memory-profiling attempt to compile support for Rprofmem() and tracemem() "
         "[no]",
-        "--enable-R-shlib build R as a shared/dynamic library [no] You can use --without-foo "
-        "for the negatives."]
+        "--enable-R-shlib build R as a shared/dynamic library [no]",
+        "You can use --without-foo for the negatives."]
+
+
+def test_a_line_opening_on_an_option_above_a_sentence_is_no_list_entry() -> None:
+    """Only a term of the kind the list's others are, above them, shares its line."""
+    text = ("Use the flag\nR_HOME is where R lives and is set by the script\n--vanilla\n"
+            "Do not read any profile.\n--no-save\nDo not save the workspace.")
+    assert sentences(text)[0] == "Use the flag R_HOME is where R lives and is set by the script"
 
 
 @pytest.mark.parametrize("text", [

@@ -128,6 +128,8 @@ _DESCRIPTION = re.compile(_ALIAS + r"(?:[\[(“\"‘'][A-Z]|[A-Z][a-z \t])")
 # "use readline library (if available) [yes]"), under one term: after a run of names the
 # sentence listing them goes on ("libopenblas.so" "libopenblasp.so" then "respectively, ...")
 _LOWER_CASE_DESCRIPTION = re.compile(_ALIAS + r"[a-z]")
+# a sentence after a list's entries: a capitalised word, then one in lower case
+_STARTS_PROSE = re.compile(r"[ \t]*[A-Z][a-z]+[ \t]+[a-z]")
 # a line opening on a function's call and going on in lower case ("attach() is a generic")
 _OPENS_ON_A_CALL = re.compile(r"[ \t]*\.?[A-Za-z_][\w.]*\(\)[ \t]+[a-z]")
 _ENDS_SENTENCE = re.compile(r"[.!?:)\"”’]\s*$")
@@ -369,11 +371,53 @@ def _term_breaks(text: str) -> list[tuple[int, int]]:
             runs[-1][1] = found.end()
         else:
             runs.append([found.start(), found.end()])
-    entries = [start for start, end in runs if _opens_description(text, start, end)
+    entries = [(start, end) for start, end in runs if _opens_description(text, start, end)
                and not _names_only(text[text.rfind("\n", 0, start - 1) + 1:max(start - 1, 0)])]
     if len(entries) < 2:  # one alone may as well be an example a sentence introduces
         return []
-    return [(start - 1, start) for start in entries if start > 0]
+    starts = [start for start, _ in entries]
+    first_on_one_line = _entry_on_one_line(text, entries[0][0])
+    if first_on_one_line is not None:
+        starts.insert(0, first_on_one_line)
+    after_last = _after_last_description(text, entries[-1][1])
+    return [(start - 1, start) for start in starts if start > 0] + (
+        [(after_last - 1, after_last)] if after_last is not None else [])
+
+
+def _entry_on_one_line(text: str, first: int) -> int | None:
+    """Where the line before a list's first term alone on its line starts, when it is an
+    entry too, its term short enough to share its line with its description ("--with-x use
+    the X Window System [yes]" above "--x-includes=DIR"): a term of the same kind (an option
+    after an option) then words."""
+    if first < 2:
+        return None
+    line_start = text.rfind("\n", 0, first - 1) + 1
+    line = text[line_start:first - 1]
+    term = _TERM_WORD.match(line.lstrip())
+    words = line.split()
+    if (term is None or len(words) < 3 or term.end() != len(words[0])
+            or not _same_kind(words[0], text[first:].lstrip()[:1])):
+        return None
+    return line_start + len(line) - len(line.lstrip())
+
+
+def _same_kind(term: str, other_first: str) -> bool:
+    """Whether a term opens as another does: an option's dash, a variable's sign."""
+    return term[:1] in "-$%" and term[:1] == other_first
+
+
+def _after_last_description(text: str, end: int) -> int | None:
+    """Where the sentence after a list's last entry starts, when the entry's description is
+    the one line after its term, with no stop, and a capitalised sentence follows on a line of
+    its own ("attempt to compile support for Rprof() [yes]" then "You can use --without-foo
+    ..."): the description runs no further, a list's descriptions being a line each."""
+    description_end = text.find("\n", end + 1)
+    if description_end < 0:
+        return None
+    following = text[description_end + 1:]
+    if not _STARTS_PROSE.match(following) or _TERM_LINE.match(following):
+        return None
+    return description_end + 1
 
 
 def _opens_description(text: str, start: int, end: int) -> bool:

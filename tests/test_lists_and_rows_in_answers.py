@@ -192,3 +192,76 @@ def test_a_list_too_long_to_quote_whole_says_how_many_items_are_left_out(
     assert items == STEPS[:len(items)], answer
     assert 0 < len(items) < len(STEPS), answer
     assert answer.endswith(f"\n… ({len(STEPS) - len(items)} more items)"), answer
+
+
+CREW = ["Ann Linklater, who led the soundings along the eastern shore and kept the tide tables "
+        "for the whole of the season without a single missed reading.",
+        "Tom Rendall, who drew the charts of the inner basin and checked every depth against the "
+        "soundings taken by the previous expedition of 1911.",
+        "Mia Drever, who ran the boat and the engine and was the only member of the team with a "
+        "master's certificate from the Leith school.",
+        "Erlend Heddle, who photographed the coast from the hills and later printed the plates "
+        "that appear in the published report of 1934.",
+        "Isla Flett, who kept the accounts and wrote the letters to the Admiralty asking for more "
+        "money for a second season of work."]
+INSTRUMENTS = ("## Tools\n\nThe survey used the following instruments:\n\n- a sextant\n"
+               "  - with its spare mirror\n  - and its case\n- a lead line\n- a theodolite\n\n"
+               "This was lent by the Admiralty.\n")
+HARBOUR_SURVEY = ("# Harbour survey\n\nThe survey began in Kirkwall in June 1932.\n\n"
+                  "The members of the survey team were:\n\n"
+                  + "\n".join(f"{n}. {member}" for n, member in enumerate(CREW, start=1))
+                  + "\n\nThe team finished its work in September.\n\n" + INSTRUMENTS)
+
+
+def test_a_list_cut_to_fit_ends_on_the_line_saying_how_many_items_are_left_out(
+        service, tmp_path: Path) -> None:
+    """Items of 25 words each: the list is cut to the answer's room, and an item left out,
+    however well it matches on its own, is not quoted after the line counting it."""
+    answer = asked(service, tmp_path, "survey.md", HARBOUR_SURVEY,
+                   "Who were the members of the survey team?")
+    lines = answer.splitlines()
+    items = [line.removesuffix(" [1]") for line in lines if line[:2] in {f"{n}." for n in "12345"}]
+    assert 0 < len(items) < len(CREW), answer
+    assert items == [f"{n}. {member}" for n, member in enumerate(CREW[:len(items)], start=1)]
+    more = lines.index(items[-1] + " [1]") + 1
+    assert lines[more] == f"… ({len(CREW) - len(items)} more items)", answer
+    assert not any(member.split(",")[0] in "\n".join(lines[more:]) for member in CREW), answer
+
+
+def test_a_list_item_is_quoted_in_its_list_and_the_sentence_after_it_on_a_line_of_its_own(
+        service, tmp_path: Path) -> None:
+    """"- a theodolite" matches best: alone it would read as the whole of what the survey
+    used, and "This was lent by the Admiralty." after it as about it."""
+    answer = asked(service, tmp_path, "survey.md", HARBOUR_SURVEY, "Who lent the theodolite?")
+    assert answer.split("\n\n")[0] == "\n".join([
+        "The survey used the following instruments: [1]", "- a sextant [1]",
+        "- with its spare mirror [1]", "- and its case [1]", "- a lead line [1]",
+        "- a theodolite [1]"]), answer
+    assert "\n\nThis was lent by the Admiralty. [1]" in answer, answer
+
+
+def test_an_items_sentences_after_its_first_are_quoted_with_it_on_its_line(
+        service, tmp_path: Path) -> None:
+    """"1. Switch it off. Wait ten seconds.": the second sentence is the item's, and does not
+    end the list."""
+    steps = ("# Steps\n\nTo reset the pump, do the following:\n\n"
+             "1. Switch it off. Wait ten seconds.\n"
+             "2. Hold the reset button. The light blinks twice.\n3. Switch it on.\n\n"
+             "The pump then runs a self test.\n")
+    answer = asked(service, tmp_path, "steps.md", steps, "How do I reset the pump?")
+    assert answer.split("\n\n")[0] == "\n".join([
+        "To reset the pump, do the following: [1]",
+        "1. Switch it off. [1] Wait ten seconds. [1]",
+        "2. Hold the reset button. [1] The light blinks twice. [1]",
+        "3. Switch it on. [1]"]), answer
+
+
+def test_the_best_item_of_a_list_too_long_to_quote_is_quoted_under_its_introduction(
+        service, tmp_path: Path) -> None:
+    """The gearbox's step, sixth of eight, matches best: it is quoted after the list's
+    introduction, with lines saying that items before and after it are left out."""
+    listed = "\n".join(f"- {step}" for step in STEPS)
+    data = f"# Winch\n\nThe winch inspection has the following steps:\n\n{listed}\n"
+    answer = asked(service, tmp_path, "winch.md", data, "What do I do with the gearbox?")
+    assert answer == "\n".join(["The winch inspection has the following steps: [1]", "…",
+                                f"- {STEPS[5]} [1]", "… (2 more items)"]), answer

@@ -227,6 +227,9 @@ class _Candidate:
     # a list's items after it that the answer leaves out: said after it, so the list does not
     # read as whole
     items_left: int = 0
+    # a list item's sentence after its first ("Wait ten seconds." in "1. Switch it off. Wait
+    # ten seconds."): the item's, quoted with it on its line
+    continues_item: bool = False
 
 
 def _long_enough(sentence: str) -> bool:
@@ -335,7 +338,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
         # code is never a title, however few its words ("```\nls -a\n```"), but for a
         # reference entry's signatures ("idivide (x, y, op)"): they head its description,
         # which does not name the function again, and the answer opens at that
-        titled = (not is_code(s.text) and not _is_listed(s, before) and (
+        titled = (not is_code(s.text) and not _is_listed(
+            s, before, bool(candidates) and candidates[-1].continues_item) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
             or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
             or _is_table_header(hit.text, s) or _is_question_line(hit.text, s))
@@ -349,7 +353,9 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                                      titled, entry, continues,
                                      match=matches.get((s.start, s.end)),
                                      outline=" ".join(text for _, text in outline),
-                                     cut_short=cut_short and s is found[-1]))
+                                     cut_short=cut_short and s is found[-1],
+                                     continues_item=not titled and _goes_on_item(
+                                         hit.text, before, s, candidates[-1] if i else None)))
         joinable = (not titled and not is_code(s.text)
                     and _SENTENCE_END.search(s.text) is not None)
         if titled:
@@ -516,6 +522,8 @@ class ExtractiveGenerator(Generator):
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
         uncounted: set[tuple[int, int]] = set()
         left: dict[tuple[int, int], int] = {}  # a list's last quoted item: the items after it
+        # the items of the lists taken, those left out too: none is chosen again on its own
+        listed: set[tuple[int, int]] = set()
         # code says nothing of its own: it shows what the sentence introducing it says. Its
         # literals and names match a question's ("0.1 + 0.2 == 0.3") as no sentence does,
         # so the sentences are held to the best sentence's score, not to its
@@ -534,6 +542,10 @@ class ExtractiveGenerator(Generator):
                 # it would be read first (document order); the answer stays one. A table's
                 # row is whole: what comes after it is another row, or what follows the table
                 continue
+            if (c.passage, c.index) in chosen or (c.passage, c.index) in listed:
+                continue
+            # an item is quoted in its list, after the sentence introducing it
+            item, c = c, _list_introduction(c, by_passage) or c
             if (c.passage, c.index) in chosen:
                 continue
             room = self.max_sentences - len(chosen) + len(uncounted)
@@ -542,16 +554,21 @@ class ExtractiveGenerator(Generator):
                           if (a.passage, a.index) not in chosen]
             if chosen and said < enough and introduced:
                 continue  # there only to make two sentences, it would bring its list along
-            items = [a for a in introduced if is_list_item(a.text)]
+            items = introduced if _in_list(introduced[0] if introduced else None) else []
             if items:
                 # a list is quoted whole, or by the best sentence as far as there is room
-                # and the rest said to be left out: part of it would read as the whole list
+                # and the rest said to be left out: part of it would read as the whole list.
+                # When the best sentence is an item, that item is the part quoted
+                shown = items
                 if len(needed) + _list_weight(items) > room:
                     if chosen:
                         continue
                     needed = needed[-1:]
-                within = _items_within(items, room - len(needed))
-                _take_list(within, len(items), needed, uncounted, left)
+                if len(needed) + _list_weight(items) > room:
+                    shown = (_item_of(items, item) if item is not c
+                             else _items_within(items, room - len(needed)))
+                _take_list(items, shown, needed, uncounted, left)
+                listed.update((a.passage, a.index) for a in items)
                 for key in needed:
                     chosen[key] = score
                 continue
@@ -569,17 +586,19 @@ class ExtractiveGenerator(Generator):
                 # the best sentence's lead-up to a list: the introduction after it with its
                 # whole list when there is room for both, else neither (the list was not
                 # what matched, and part of it would read as the whole list)
-                listed = [a for a in _list_after(c, by_passage)
-                          if (a.passage, a.index) not in needed]
-                if (len(listed) > 1 and is_list_item(listed[-1].text)
-                        and len(needed) + 1 + _list_weight(listed[1:]) <= room):
-                    needed.append((listed[0].passage, listed[0].index))
-                    _take_list(listed[1:], len(listed) - 1, needed, uncounted, left)
+                lead_up = [a for a in _list_after(c, by_passage)
+                           if (a.passage, a.index) not in needed]
+                if (len(lead_up) > 1 and _in_list(lead_up[-1])
+                        and len(needed) + 1 + _list_weight(lead_up[1:]) <= room):
+                    needed.append((lead_up[0].passage, lead_up[0].index))
+                    _take_list(lead_up[1:], lead_up[1:], needed, uncounted, left)
+                    listed.update((a.passage, a.index) for a in lead_up[1:])
             for key in needed:
                 chosen[key] = score
         said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
-        self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2,
-                         len(uncounted))
+        # a list's items left out stay out: the line after its last says how many
+        self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2
+                         and key not in listed, len(uncounted))
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         return [(replace(lookup[k], items_left=left.get(k, 0)), s) for k, s in chosen.items()]
 
@@ -682,8 +701,11 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
         after = quoted[n + 1] if n + 1 < len(quoted) else None
         # a list's items quoted one after another, or after the sentence introducing them:
         # a list's lines, as Markdown shows them; items left out between two are said to be
-        listed = is_list_item(c.text) and (_of_one_list(before, c) or _of_one_list(c, after))
-        if listed and _of_one_list(before, c) and c.index > before.index + 1:
+        # an item's sentence after its first goes on the item's line
+        joined = c.continues_item and _next_to(before, c) and _in_list(before)
+        listed = joined or is_list_item(c.text) and (_of_one_list(before, c)
+                                                     or _of_one_list(c, after))
+        if listed and not joined and _of_one_list(before, c) and c.index > before.index + 1:
             yield Quoted("\n…")
         if is_code(text):
             # fenced on lines of its own, as Markdown shows code; its citation after the fence
@@ -691,16 +713,23 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             yield f"[{c.passage}]"
         elif listed:
             bare = item_text(c.text)  # a bullet becomes Markdown's dash; a number stays
-            yield Quoted(("" if opens else "\n") + (c.text if bare == c.text else f"- {bare}"))
+            if joined:
+                yield Quoted(f" {c.text}")
+            else:
+                yield Quoted(("" if opens else "\n")
+                             + (c.text if bare == c.text else f"- {bare}"))
             yield f" [{c.passage}]"
             if c.items_left:
                 yield f"\n… ({c.items_left} more {'item' if c.items_left == 1 else 'items'})"
         else:
-            yield Quoted(text if opens else ("\n\n" if after_block else " ") + text)
+            # an item quoted alone, as its marker shows it, is a line of its own too
+            apart = after_block or is_list_item(text)
+            yield Quoted(text if opens else ("\n\n" if apart else " ") + text)
             if c.cut_short:
                 yield Quoted(" …")
             yield f" [{c.passage}]"
-        after_block = is_code(text) or listed
+        # and no sentence goes on on an item's line but its own
+        after_block = is_code(text) or listed or _in_list(c)
 
 
 def _shows_signature(c: _Candidate, before: _Candidate | None, entries: bool,
@@ -736,27 +765,50 @@ def _list_weight(items: Sequence[_Candidate]) -> int:
     return max(1, -(-words // _LIST_WORDS))
 
 
-def _items_within(items: list[_Candidate], room: int) -> list[_Candidate]:
-    """A list's leading items that weigh no more than `room` sentences (`_list_weight`): all
-    of them when they fit, the first one at least."""
-    within = items[:1]
+def _in_list(c: _Candidate | None) -> bool:
+    """Whether `c` is a list's item or a sentence of one after its first."""
+    return c is not None and (is_list_item(c.text) or c.continues_item)
+
+
+def _list_items(pieces: list[_Candidate]) -> list[list[_Candidate]]:
+    """A list's pieces by item: each item with the sentences it goes on in."""
+    items: list[list[_Candidate]] = []
+    for piece in pieces:
+        if piece.continues_item and items:
+            items[-1].append(piece)
+        else:
+            items.append([piece])
+    return items
+
+
+def _items_within(pieces: list[_Candidate], room: int) -> list[_Candidate]:
+    """A list's leading items, with their sentences, that weigh no more than `room` sentences
+    (`_list_weight`): all of them when they fit, the first one at least."""
+    items = _list_items(pieces)
+    within = items[0]
     for item in items[1:]:
-        if _list_weight([*within, item]) > room:
+        if _list_weight([*within, *item]) > room:
             break
-        within.append(item)
+        within = [*within, *item]
     return within
 
 
-def _take_list(within: list[_Candidate], whole: int, needed: list[tuple[int, int]],
+def _item_of(pieces: list[_Candidate], c: _Candidate) -> list[_Candidate]:
+    """The item of a list's `pieces` that `c` is or goes on in, with its sentences."""
+    return next(item for item in _list_items(pieces) if c in item)
+
+
+def _take_list(pieces: list[_Candidate], shown: list[_Candidate], needed: list[tuple[int, int]],
                uncounted: set[tuple[int, int]], left: dict[tuple[int, int], int]) -> None:
-    """Adds a list's items `within` to `needed`, those beyond the sentences they weigh to
-    `uncounted`, and the number of the list's `whole` items left out after the last to
-    `left`."""
-    keys = [(a.passage, a.index) for a in within]
+    """Adds the items `shown` of a list's `pieces` to `needed`, those beyond the sentences they
+    weigh to `uncounted`, and the number of the list's items after the last shown to `left`,
+    which is said after it."""
+    keys = [(a.passage, a.index) for a in shown]
     needed += keys
-    uncounted.update(keys[_list_weight(within):])
-    if whole > len(keys):
-        left[keys[-1]] = whole - len(keys)
+    uncounted.update(keys[_list_weight(shown):])
+    after = len(_list_items([a for a in pieces if a.index > shown[-1].index]))
+    if after:
+        left[keys[-1]] = after
 
 
 def _of_one_list(first: _Candidate | None, second: _Candidate | None) -> bool:
@@ -765,7 +817,7 @@ def _of_one_list(first: _Candidate | None, second: _Candidate | None) -> bool:
     return (first is not None and second is not None
             and (first.passage, first.heading) == (second.passage, second.heading)
             and second.index > first.index and is_list_item(second.text)
-            and (is_list_item(first.text) or _opens_list(first.text)))
+            and (_in_list(first) or _opens_list(first.text)))
 
 
 def _goes_on_from(best: _Candidate, c: _Candidate) -> bool:
@@ -854,10 +906,41 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
         return []
     items = []
     for item in passage[c.index + 1:]:
-        if not is_list_item(item.text) or item.is_title:
+        if not _in_list(item) or item.is_title:
             break
         items.append(item)
     return items
+
+
+def _list_introduction(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
+    """The sentence introducing the list `c` is an item of, or a sentence of one, when its
+    passage holds it ("The survey used the following instruments:" before "- a theodolite"):
+    an item is quoted in its list, after it, never alone. A label too short to quote ("At
+    startup:", "Lists:") introduces nothing an answer would show."""
+    if not _in_list(c):
+        return None
+    passage = by_passage[c.passage - 1]
+    at = c.index
+    while at > 0 and _in_list(passage[at - 1]) and not passage[at - 1].is_title:
+        at -= 1
+    if at == 0:
+        return None
+    before = passage[at - 1]
+    if before.is_title or before.is_lead_in or not _long_enough(before.text):
+        return None
+    return before if c in _introduced(before, by_passage) else None
+
+
+def _goes_on_item(text: str, before: Sentence | None, piece: Sentence,
+                  previous: _Candidate | None) -> bool:
+    """Whether `piece` is a sentence of the list item `previous` is, or goes on in, after its
+    first: on the item's line ("1. Switch it off. Wait ten seconds."), or on a line indented
+    under it. A line that is not indented after an item begins what follows the list."""
+    if (before is None or previous is None or previous.is_title or not _in_list(previous)
+            or is_list_item(piece.text) or is_code(piece.text)):
+        return False
+    gap = text[before.end:piece.start]
+    return "\n" not in gap or (gap.count("\n") == 1 and gap.endswith((" ", "\t")))
 
 
 def _completing_code(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
@@ -957,16 +1040,18 @@ def _ends_line(text: str, piece: Sentence) -> bool:
     return text[piece.end:].lstrip(" \t")[:1] in ("", "\n")
 
 
-def _is_listed(piece: Sentence, before: Sentence | None) -> bool:
+def _is_listed(piece: Sentence, before: Sentence | None, after_item: bool = False) -> bool:
     """Whether the document marks `piece` as a list's item, which is content however few
     and capitalised its words ("- Ann Linklater", "• Washer"): a bullet, or a number or a
     letter after the list's introduction or another of its items ("The crew on duty are:"
     then "1. Erlend Heddle", "It might be passed as one of" then "1. Function Handle"). A
-    number after a paragraph heads a section ("1. Encoding", "3. Grant of Patent License.")."""
+    number after a paragraph heads a section ("1. Encoding", "3. Grant of Patent License.").
+    `after_item`: `before` is a sentence of an item after its first ("Wait ten seconds." in
+    "1. Switch it off. Wait ten seconds.")."""
     if item_text(piece.text) != piece.text:
         return True
     return (is_list_item(piece.text) and before is not None
-            and (_opens_list(before.text) or is_list_item(before.text)))
+            and (after_item or _opens_list(before.text) or is_list_item(before.text)))
 
 
 def _is_title_block(hit: Hit, piece: Sentence) -> bool:

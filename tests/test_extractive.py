@@ -435,6 +435,24 @@ def test_a_sentence_that_restates_the_question_is_not_the_answer(embedder) -> No
     assert "[What is CRAN?]" not in text
 
 
+@pytest.mark.parametrize("answering", [
+    "Erlend Heddle, who photographed the coast from the hills, later printed the plates.",
+    "Erlend Heddle was the one who photographed the coast from the hills.",
+])
+def test_a_sentence_holding_the_question_in_a_clause_of_its_own_answers_it(
+        embedder, answering: str) -> None:
+    """A sentence holding the question's words after a subject of its own ("Erlend Heddle,
+    who ...", "... was the one who ...") says who, which the question asks; the question
+    restated alone is the echo left out."""
+    survey = Hit("d9", "survey.md", None, "c9", 1.0,
+                 f"Who photographed the coast from the hills? {answering} Isla Flett kept the "
+                 "accounts. Tom Rendall drew the charts.")
+    text = quote(embedder, "Who photographed the coast from the hills?", [survey] + hits([3]))
+    assert not text.startswith(WEAK_MATCH)
+    assert text.startswith(f"{answering} [1]")
+    assert "hills? " not in text
+
+
 @pytest.mark.parametrize("asked", ["AB-1234-X", "flowgate_2.10.3_amd64.deb",
                                    "e-mail alert template"])
 def test_a_code_or_phrase_looked_up_is_answered_by_the_sentence_holding_it(

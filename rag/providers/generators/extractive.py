@@ -164,6 +164,8 @@ _POINTING = re.compile(
 # where it points: a manual's section, chapter or page, an address
 _ELSEWHERE = re.compile(r"\b(?:section|chapter|manual|page|appendix|below|above)\b|\[|https?://",
                         re.IGNORECASE)
+# a cross-reference's opening word, before where it points ("see also Section 2.10")
+_SEE = re.compile(r"\bsee(?: also)?\b", re.IGNORECASE)
 # a clause after the pointer says something of its own ("..., although typically all that is
 # needed is a LaTeX installation.")
 _CLAUSE_AFTER = re.compile(r"[,;:] (?:although|but|and|which|while|so|where|whereas)\b")
@@ -1136,15 +1138,44 @@ def _is_title(text: str) -> bool:
 
 
 def _without_echoes(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
-    """The candidates but those holding the whole question: a heading or a cross-reference
-    ("see Section 2.10 [What is CRAN?], page 9") restates it and outscores the answer,
-    which it is not. All of them if nothing else is left, or if the question is short (its
-    words as written: "AB-1234-X" is one, not three) or no question but a phrase looked up."""
+    """The candidates but those restating the whole question (`_echoes`): a heading or a
+    cross-reference ("see Section 2.10 [What is CRAN?], page 9") outscores the answer, which
+    it is not. All of them if nothing else is left, or if the question is short (its words
+    as written: "AB-1234-X" is one, not three) or no question but a phrase looked up."""
     if len(question.split()) <= _ECHO_WORDS or not _ASKS.match(question.strip()):
         return candidates
-    asked = _words(question)
-    kept = [c for c in candidates if asked not in _words(c.text)]
+    asked = _WORD.findall(question.lower())
+    kept = [c for c in candidates if not _echoes(asked, c.text)]
     return kept or candidates
+
+
+def _echoes(asked: list[str], text: str) -> bool:
+    """Whether `text` holds the question's words (`asked`, in order) as a question of their
+    own: alone, as a heading ("2.10 What is CRAN?"), in brackets or quotes, after a colon,
+    or ending on its question mark. Inside a clause of the sentence ("Erlend Heddle, who
+    photographed the coast ...", "It was Erlend Heddle who ...") they follow a subject the
+    sentence names, which is what the question asks."""
+    found = list(_WORD.finditer(text.lower()))
+    words = [m.group() for m in found]
+    for start in range(len(words) - len(asked) + 1):
+        if words[start:start + len(asked)] != asked:
+            continue
+        end = found[start + len(asked) - 1].end()
+        if (not _in_clause(text[:found[start].start()])
+                or text[end:].lstrip().startswith("?")):
+            return True
+    return False
+
+
+def _in_clause(before: str) -> bool:
+    """Whether words ahead of the question's in a sentence (`before`) make it part of a
+    clause of their own: they end on a word or a comma ("Erlend Heddle, who"), not a
+    bracket, quote, colon or a heading's number, and name something besides where to look
+    ("see Section 2.10")."""
+    before = before.rstrip()
+    if not before or not (before[-1].isalpha() or before[-1] == ","):
+        return False
+    return bool(lexical.term_set(_ELSEWHERE.sub(" ", _SEE.sub(" ", before))))
 
 
 def _without_pointers(question: str, candidates: list[_Candidate]) -> list[_Candidate]:

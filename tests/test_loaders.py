@@ -37,6 +37,7 @@ def test_pdf_pages_and_title() -> None:
     ("Microsoft PowerPoint - Budget 2024.pptx", "Budget 2024"),
     ("pump-manual.pdf", "pump-manual"),
     ("Untitled", "guide"), ("Title", "guide"), ("Document1", "guide"),  # placeholders
+    ("Word Document", "guide"),
     ("Binder1", "guide"), ("about:blank", "guide"),  # Chromium's print of a page made in place
     ("Excel for beginners", "Excel for beginners"), ("The Book of Tea", "The Book of Tea"),
 ])

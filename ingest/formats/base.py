@@ -52,16 +52,18 @@ _ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "x
           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 _MOST_LETTERED = 26 * 20  # "tttt...": past this a lettered item is written as its number
 # what an office suite writes as a file's title when nobody gave it one ("Binder1" is
-# Acrobat's for PDFs combined into one), and the way a PDF printed from one names its source
-# ("Microsoft Word - Q3 report.docx"): a document's title is shown in every citation, and its
-# words count for each of its passages in the search (`rag.text.lexical.term_shares`), so a
-# placeholder's "word" or "document" must not
+# Acrobat's for PDFs combined into one; "Word Document" python-docx's, and "PowerPoint
+# Presentation" python-pptx's, for a file without properties), and the way a PDF printed
+# from one names its source ("Microsoft Word - Q3 report.docx"): a document's title is shown
+# in every citation, and its words count for each of its passages in the search
+# (`rag.text.lexical.term_shares`), so a placeholder's "word" or "document" must not
 _PRINTED_FROM = re.compile(r"(?:Microsoft\s+)?(?:Word|PowerPoint|Excel)\s+-\s+(.+)", re.I)
 _FILE_EXTENSION = re.compile(
     r"\.(?:docx?|docm|dotx?|pptx?|xlsx?|xlsm|rtf|odt|odp|ods|pdf|txt|html?)$", re.I)
 _PLACEHOLDER = re.compile(
     r"(?:title|untitled(?: document)?|no title|blank|new document|(?:powerpoint )?presentation"
-    r"|document|book|binder|slide|microsoft word|microsoft powerpoint|microsoft excel)\s*\d*"
+    r"|(?:word )?document|book|binder|slide|microsoft word|microsoft powerpoint"
+    r"|microsoft excel)\s*\d*"
     r"|about:blank",  # a browser's print of a page made in place, which has no address
     re.I)
 # parts of one kind left out (pages, slides' charts, sheets) that a warning each names; the

@@ -145,11 +145,13 @@ def pptx_with_smartart(title: str, points: Sequence[Sequence[str]], below: str,
     return buf.getvalue()
 
 
-def make_xlsx(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
+def make_xlsx(sheets: dict[str, Sequence[Sequence[object]]], title: str | None = None) -> bytes:
     """A workbook written in write-only mode (so a large one is made in little memory)."""
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
+    if title:
+        workbook.properties.title = title
     for name, rows in sheets.items():
         sheet = workbook.create_sheet(name)
         for row in rows:

@@ -1192,6 +1192,77 @@ def test_an_epub_whose_contents_page_is_empty_is_named_damaged() -> None:
     assert refused.value.reason == "corrupt" and "Document is empty" in str(refused.value)
 
 
+PROPERTIES = "docProps/core.xml"
+# an Office file of each kind titled by its properties, and the title it is read under
+# without them: a deck's first slide's, else the file's name
+TITLED = {
+    ".docx": (docx_report, "report"),
+    ".pptx": (lambda: make_pptx([{"title": "Quarterly budget", "body": ["Costs fell."]}],
+                                title="Budget review"), "Quarterly budget"),
+    ".xlsx": (lambda: make_xlsx({"Costs": [["Region", "Q1"], ["North", 1200]]},
+                                title="Regional costs"), "report"),
+}
+
+
+@pytest.mark.parametrize(("broken", "fault"), [
+    (lambda package: rewritten(package, PROPERTIES, not_xml),
+     "damaged (XMLSyntaxError: Start tag expected, '<' not found"),
+    (lambda package: cut_short(package, PROPERTIES), "damaged (XMLSyntaxError: "),
+    (lambda package: rewritten(package, PROPERTIES, another_kind),
+     "damaged (of another kind: its root element is html)"),
+    (lambda package: without(package, PROPERTIES), "missing from the file")],
+    ids=["not-xml", "cut-short", "another-kind", "missing"])
+@pytest.mark.parametrize("suffix", sorted(TITLED))
+def test_a_damaged_or_missing_properties_part_costs_the_title_not_the_file(
+        suffix: str, broken, fault: str) -> None:
+    made, untitled = TITLED[suffix]
+    sound = load_bytes(Path(f"report{suffix}"), made())
+    doc = load_bytes(Path(f"report{suffix}"), broken(made()))
+    assert doc.title == untitled != sound.title
+    assert [page.text for page in doc.pages] == [page.text for page in sound.pages]
+    (warning,) = doc.warnings
+    assert warning.startswith(f"its properties part {PROPERTIES} is {fault}")
+    assert warning.endswith(": its title and author are left out")
+
+
+def with_custom_properties(package: bytes) -> bytes:
+    """A copy of an Office package holding custom properties (File > Properties > Custom),
+    named by its relationships and its content types as Office names them."""
+    custom = ('<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+              'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
+              '2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" '
+              'pid="2" name="Client"><vt:lpwstr>Acme</vt:lpwstr></property></Properties>')
+    relationship = ('<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                    'officeDocument/2006/relationships/custom-properties" '
+                    'Target="docProps/custom.xml"/></Relationships>')
+    override = ('<Override PartName="/docProps/custom.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.custom-properties+xml"/></Types>')
+    package = rewritten(package, "_rels/.rels",
+                        lambda xml: xml.replace(b"</Relationships>", relationship.encode()))
+    package = rewritten(package, "[Content_Types].xml",
+                        lambda xml: xml.replace(b"</Types>", override.encode()))
+    out = io.BytesIO(package)
+    with zipfile.ZipFile(out, "a") as copy:
+        copy.writestr("docProps/custom.xml", custom)
+    return out.getvalue()
+
+
+# the application's properties and custom ones: no text or title is read from them, and a
+# library fails a file on one missing (python-docx) or damaged (openpyxl's custom ones)
+@pytest.mark.parametrize("broken", [not_xml, damaged, None], ids=["not-xml", "cut-short",
+                                                                  "missing"])
+@pytest.mark.parametrize("part", ["docProps/app.xml", "docProps/custom.xml"])
+@pytest.mark.parametrize("suffix", sorted(TITLED))
+def test_a_damaged_or_missing_properties_part_no_title_comes_from_costs_nothing(
+        suffix: str, part: str, broken) -> None:
+    package = with_custom_properties(TITLED[suffix][0]())
+    sound = load_bytes(Path(f"report{suffix}"), package)
+    doc = load_bytes(Path(f"report{suffix}"),
+                     without(package, part) if broken is None else rewritten(package, part,
+                                                                             broken))
+    assert (doc.title, doc.pages, doc.warnings) == (sound.title, sound.pages, ())
+
+
 MAKERS = {".docx": docx_report, ".pptx": pptx_deck, ".xlsx": xlsx_book,
           ".epub": lambda: make_epub([("One", "Text.")])}
 

@@ -14,6 +14,12 @@ each, and for openpyxl by name and relationship too): a picture, or a pivot tabl
 records, which openpyxl never opens, costs nothing however many `<` bytes it holds. A
 password-protected Office file is not a zip at all but an OLE container holding an
 "EncryptedPackage" stream, and says so.
+
+A package's document properties (its title and author; the application's; custom ones) are
+parts each library parses or looks up as it opens the file, before a word of text is read: one
+damaged, or named by the package's relationships but missing, would fail the whole file. Such a
+part is left out of the package before the library opens it (`without_unreadable_properties`),
+and the title is then taken as for a file that gives none.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 INFLATE_PIECE_BYTES = MIB  # what one step of checking a member's real size inflates at most
 CONTENT_TYPES_PART = "[Content_Types].xml"
+PACKAGE_RELATIONSHIPS = "_rels/.rels"  # the package's own: its main part, its properties
+MISSING = "missing from the file"  # what is wrong with a part the package lacks
 _CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
@@ -210,6 +218,174 @@ def dangling_relationships(data: bytes) -> dict[str, dict[str, Relationship]]:
             if lost:
                 dangling[_listing_part(member.filename)] = lost
     return dangling
+
+
+class PropertiesKind(NamedTuple):
+    """A kind of document-properties part: its root element, when a library reads the
+    root's children as that element's (None: only its syntax matters), and what is lost
+    without it, as a warning says it (None: nothing the loaders read)."""
+
+    root: str | None
+    lost: str | None
+
+
+# by the last segment of the type of the relationship naming the part
+PROPERTIES_KINDS = {
+    # python-docx and python-pptx fail on a core part of another root, asking it for a title
+    "core-properties": PropertiesKind(
+        "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
+        "coreProperties", "its title and author"),
+    "extended-properties": PropertiesKind(None, None),
+    "custom-properties": PropertiesKind(None, None),
+}
+# where every writer puts them: openpyxl reads the core and custom ones by name, named by a
+# relationship or not
+PROPERTIES_PARTS = {"docProps/core.xml": "core-properties",
+                    "docProps/app.xml": "extended-properties",
+                    "docProps/custom.xml": "custom-properties"}
+
+
+class UnreadableProperties(NamedTuple):
+    """A document-properties part the library could not open: its name, its kind (a key of
+    PROPERTIES_KINDS), what is wrong with it (MISSING, "damaged (XMLSyntaxError: ...)"), and
+    the ids of the package's relationships naming it."""
+
+    part: str
+    kind: str
+    fault: str
+    relationships: frozenset[str]
+
+    def warning(self) -> str | None:
+        """"its properties part docProps/core.xml is damaged (...): its title and author are
+        left out"; None for a part nothing is read from."""
+        lost = PROPERTIES_KINDS[self.kind].lost
+        if lost is None:
+            return None
+        return f"its properties part {self.part} is {self.fault}: {lost} are left out"
+
+
+def without_unreadable_properties(path: Path, data: bytes) -> tuple[bytes, list[str]]:
+    """An Office package as its library can open it, and the warnings naming what is lost: its
+    document-properties parts that are damaged (not XML, cut short, of another kind), or
+    that the package's relationships name but it lacks, left out with the relationships
+    naming them. Only those small parts are parsed; a package whose properties are sound is
+    returned as it is, and only one whose are not is packed anew."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        unreadable = unreadable_properties(path, data, package)
+        if not unreadable:
+            return data, []
+        relationships = package.read(PACKAGE_RELATIONSHIPS) if any(
+            each.relationships for each in unreadable) else None
+    replaced = {} if relationships is None else {PACKAGE_RELATIONSHIPS: without_relationships(
+        relationships, {rid for each in unreadable for rid in each.relationships})}
+    repacked = repacked_package(path, data, {each.part for each in unreadable}, replaced)
+    return repacked, [warning for each in unreadable if (warning := each.warning())]
+
+
+def unreadable_properties(path: Path, data: bytes,
+                          package: zipfile.ZipFile) -> list[UnreadableProperties]:
+    """The document-properties parts of a package, those its own relationships name and
+    those at the names every writer gives them, that a library could not open."""
+    names = {member.filename: member for member in package.infolist()}
+    listed: dict[str, tuple[str, set[str]]] = {
+        name: (kind, set()) for name, kind in PROPERTIES_PARTS.items() if name in names}
+    if PACKAGE_RELATIONSHIPS in names:
+        for relationship in listed_relationships(package, names[PACKAGE_RELATIONSHIPS]):
+            kind = relationship.type.rpartition("/")[2]
+            if kind in PROPERTIES_KINDS:
+                listed.setdefault(relationship.target, (kind, set()))[1].add(relationship.id)
+    unreadable = []
+    for name, (kind, ids) in listed.items():
+        fault = MISSING if name not in names else xml_fault(
+            declared_pieces(path, data, names[name]), PROPERTIES_KINDS[kind].root)
+        if fault is not None:
+            unreadable.append(UnreadableProperties(name, kind, fault, frozenset(ids)))
+    return unreadable
+
+
+class _SyntaxOnly:
+    """An lxml parser target that builds nothing: the part's syntax is checked in C, with no
+    tree held however many elements it opens (the library may never parse the part, so
+    they have not been counted)."""
+
+    def close(self) -> None:
+        return None
+
+
+class _RootTag(_SyntaxOnly):
+    """A parser target keeping only the tag of the root element."""
+
+    def __init__(self) -> None:
+        self.tag: str | None = None
+
+    def start(self, tag: str, attributes: Any) -> None:
+        if self.tag is None:
+            self.tag = tag
+
+
+def xml_fault(pieces: Iterator[bytes], root: str | None) -> str | None:
+    """What is wrong with a part's XML, fed a piece at a time: "damaged (XMLSyntaxError:
+    ...)" for XML the parser cannot read, or whose root is not `root` (when given); None for
+    sound XML. Entities are not expanded, nor anything fetched."""
+    from lxml import etree
+
+    target = _RootTag() if root is not None else _SyntaxOnly()
+    parser = etree.XMLParser(target=target, resolve_entities=False, no_network=True)
+    try:
+        for piece in pieces:
+            parser.feed(piece)
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        return f"damaged ({library_error(exc)})"
+    if isinstance(target, _RootTag) and target.tag != root:
+        return f"damaged (of another kind: its root element is {target.tag})"
+    return None
+
+
+def without_relationships(relationships: bytes, ids: set[str]) -> bytes:
+    """A relationships part, parsed by `unreadable_properties` already, without the
+    relationships of `ids`."""
+    from lxml import etree
+
+    root = small_tree(relationships)
+    for relationship in list(root.iter(_RELATIONSHIPS + "Relationship")):
+        if relationship.get("Id") in ids:
+            root.remove(relationship)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def repacked_package(path: Path, data: bytes, dropped: set[str],
+                     replaced: dict[str, bytes]) -> bytes:
+    """A copy of a zip package without the members `dropped`, those `replaced` holding the
+    bytes given, every other member copied as it unpacks, a piece at a time
+    (`declared_pieces`: a damaged one as far as it inflates, for the library to report as it
+    reads that part)."""
+    out = io.BytesIO()
+    # packed fast, not small: the copy lives only as long as the library reads it
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(
+            out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
+        for member in source.infolist():
+            name = member.filename
+            if name in dropped:
+                continue
+            if name in replaced:
+                copy.writestr(name, replaced[name])
+                continue
+            with copy.open(name, "w") as packed:
+                for piece in declared_pieces(path, data, member):
+                    packed.write(piece)
+    return out.getvalue()
+
+
+def declared_pieces(path: Path, data: bytes, member: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A member's unpacked bytes a piece at a time (`member_pieces`), cut at the size the zip
+    declares, as zipfile cuts it for a library."""
+    left = member.file_size
+    for piece in member_pieces(path, data, member):
+        yield piece[:left]
+        left -= min(left, len(piece))
+        if not left:
+            return
 
 
 def _listing_part(relationships_part: str) -> str:

@@ -66,7 +66,13 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
-from ingest.formats.containers import DAMAGE_ERRORS, ReadParts, check_package, reading
+from ingest.formats.containers import (
+    DAMAGE_ERRORS,
+    ReadParts,
+    check_package,
+    reading,
+    without_unreadable_properties,
+)
 from ingest.formats.date_formats import shown_date
 from ingest.formats.number_formats import shown_number
 from ingest.formats.text import decode_text
@@ -146,6 +152,7 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     left_out = FormulasLeftOut()
     unread: list[UnreadSheet] = []
     with reading(path, "Excel workbook"):
+        data, properties_lost = without_unreadable_properties(path, data)
         # openpyxl's parsed calcPr cannot tell: it reads a missing fullCalcOnLoad, as in every
         # workbook Excel saves, as true
         with zipfile.ZipFile(io.BytesIO(data)) as package:
@@ -185,8 +192,8 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         raise DocumentError("corrupt", f"{path}: cannot read the Excel workbook: none of its "
                                        f"worksheets could be read ({unread[0].warning()})")
     return Parsed(title or path.stem, pages.pages,
-                  [*unread_sheets_warnings(unread), *missing_sheets_warnings(listed),
-                   *left_out.warnings()])
+                  [*properties_lost, *unread_sheets_warnings(unread),
+                   *missing_sheets_warnings(listed), *left_out.warnings()])
 
 
 @functools.cache

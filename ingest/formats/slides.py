@@ -34,6 +34,7 @@ from ingest.formats.base import (
 )
 from ingest.formats.containers import (
     DAMAGE_ERRORS,
+    MISSING,
     Relationship,
     check_package,
     dangling_relationships,
@@ -41,6 +42,7 @@ from ingest.formats.containers import (
     main_part,
     parsed_as,
     reading,
+    without_unreadable_properties,
 )
 from ingest.formats.date_formats import Moment
 from ingest.formats.word import short
@@ -56,7 +58,6 @@ PRESENTATION_LIKE_PARTS = (
     "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
     "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
     "application/vnd.ms-powerpoint.template.macroEnabled.main+xml")
-MISSING = "missing from the file"  # what is wrong with a part the package lacks
 
 
 def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -75,6 +76,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     without_design: dict[LostDesign, list[int]] = {}  # slides, by what they are read without
     furniture_seen: set[str] = set()
     with reading(path, "PowerPoint file", (PythonPptxError,)):
+        data, properties_lost = without_unreadable_properties(path, data)
         deck = opened_deck(path, data)
         deck_title = metadata_title(deck.core_properties.title)
         dangling = dangling_relationships(data)
@@ -111,7 +113,7 @@ def load_pptx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
         raise DocumentError("corrupt", f"{path}: cannot read the PowerPoint file: none of its "
                                        f"slides could be read ({unread_slides[0].warning()})")
     return Parsed(deck_title or path.stem, pages.pages,
-                  [*unread_warnings(unread_slides, "slides"),
+                  [*properties_lost, *unread_warnings(unread_slides, "slides"),
                    *unread_warnings([each for each in unread if each.notes], "slides' notes"),
                    *(lost.warning(numbers) for lost, numbers in without_design.items()),
                    *left_out_warnings(left_out_parts)])

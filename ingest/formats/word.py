@@ -37,6 +37,7 @@ from ingest.formats.containers import (
     main_part,
     parsed_as,
     reading,
+    without_unreadable_properties,
 )
 from ingest.formats.sheets import could_be_header, titled
 from ingest.formats.word_chunks import IMPORTED, keep_chunks_unparsed, merge_imported_chunks
@@ -81,9 +82,10 @@ def load_docx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     check_package(path, data, parsed=parsed_as(part_factory(), XmlPart))
     pages = Pages(path)
     with reading(path, "Word document", (OpcError, XmlchemyError)):
+        data, warnings = without_unreadable_properties(path, data)
         document = opened_document(path, data)
         check_counts(path, document.element.body)
-        warnings = without_entity_references(document.element.body)
+        warnings += without_entity_references(document.element.body)
         warnings += merge_imported_chunks(path, document)
         hide_styled_text(document)
         numbers = ListNumbers.of(document)

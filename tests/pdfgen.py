@@ -68,12 +68,14 @@ def typed_pdf(lines: Sequence[str]) -> bytes:
     """A one-page PDF drawing each line in 10-point Helvetica, and what stands between
     backticks (left out; a line may leave its last one open) in Courier, a typewriter font,
     a line each from the top down; a "⇒" or a "•" in the Symbol font, as TeX draws them in
-    its own."""
+    its own. A line opening with tabs (left out) is indented by 20 points for each, as a
+    manual indents an example."""
     drawn = []
     for n, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip("\t"))
         runs = "".join(_typed_run(text, font=1 + k % 2)
-                       for k, text in enumerate(line.split("`")) if text)
-        drawn.append(f"BT 40 {800 - 12 * n} Td {runs}ET\n")
+                       for k, text in enumerate(line.lstrip("\t").split("`")) if text)
+        drawn.append(f"BT {40 + 20 * indent} {800 - 12 * n} Td {runs}ET\n")
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
 

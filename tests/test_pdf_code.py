@@ -153,3 +153,37 @@ def test_code_leading_a_sentence_in_the_texts_font_stays_prose() -> None:
                   ["Lists are written with bullets.", "•` x <- c(1, 2)", "•` y <- x[1]",
                    "Both are assignments."]):
         assert "```" not in text_of(lines)
+
+
+def test_an_example_line_set_apart_is_a_block_of_its_own() -> None:
+    """Texinfo indents an example past the prose around it: one line of it is code, as is
+    an interpreter's message, which has no sign of code."""
+    text = text_of(["To solve the equations Ax = b, use the left division operator:",
+                    "\t`x = A \\ b", "This is conceptually equivalent to inv(A)*b."])
+    assert "operator:\n```\nx = A \\ b\n```\nThis is" in text
+    assert sentences(text)[-1] == "This is conceptually equivalent to inv(A)*b."
+    text = text_of(["If you then type", "\t`octave:13> f ()", "Octave will respond with",
+                    "\t`error: 'x' undefined near line 1 column 24", "\t`error: called from:",
+                    "This error message has several parts."])
+    assert ("with\n```\nerror: 'x' undefined near line 1 column 24\nerror: called from:\n"
+            "```\nThis error") in text.replace("\u2019", "'")
+    assert sentences(text)[-1] == "This error message has several parts."
+
+
+def test_example_lines_between_their_labels_are_blocks() -> None:
+    text = text_of(["Options may follow the command. For example,", "Update all packages:",
+                    "\t`pkg update", "Update all local packages:", "\t`pkg update -local",
+                    "Updates for several packages are sorted alphabetically."])
+    assert ("packages:\n```\npkg update\n```\nUpdate all local packages:\n```\n"
+            "pkg update -local\n```\nUpdates") in text
+
+
+def test_a_typed_line_not_set_apart_or_inside_a_sentence_stays_prose() -> None:
+    # a line at the prose's edge, one set only partly in the font, one the sentence goes on
+    # after in lower case, and a command after a prompt, which the segmenter reads
+    for lines in (["Run the command:", "`pkg update", "Then restart Octave."],
+                  ["The R command", "\t`> objects()", "(alternatively, ls()) lists them."],
+                  ["Run the command:", "\t`pkg update` to update every package",
+                   "Then restart Octave."],
+                  ["For example,", "\t`pkg load image", "adds the image package to the path."]):
+        assert "```" not in text_of(lines)

@@ -326,6 +326,20 @@ def test_a_numbered_prompts_lines_and_the_caret_under_them_are_code() -> None:
         "Add them:", "```\nIn [3]: total = 2 + 1\n   ...: total\nOut[3]: 3\n```", "It is three."]
 
 
+
+def test_an_interpreters_messages_announced_after_the_command_are_code() -> None:
+    """A line of prose between the command and its messages ("Octave will respond with")
+    says what they are: the messages are a block, not words running into the next sentence."""
+    assert sentences("If you then type\noctave:13> f ()\nOctave will respond with\n"
+                     "error: 'x' undefined near line 1 column 24\nerror: called from:\n"
+                     "This error message has several parts.") == [
+        "If you then type", "```\noctave:13> f ()\n```", "Octave will respond with",
+        "```\nerror: 'x' undefined near line 1 column 24\nerror: called from:\n```",
+        "This error message has several parts."]
+    # a finished sentence announces nothing
+    assert sentences("Type\noctave:1> f ()\nNothing is printed.\nerror: is printed when "
+                     "it fails.")[-1] == "error: is printed when it fails."
+
 CHECK_VARIABLES = (
     "Chapter 8: Tools 55\n_R_CHECK_PKG_SIZES_THRESHOLD_\nThreshold used for "
     "_R_CHECK_PKG_SIZES_ (in Mb). Default: 5\n_R_CHECK_DOC_SIZES_\nShould qpdf be used to "

@@ -7,10 +7,14 @@ PROTECT()ion .."). So a run of MIN_LINES lines or more whose code is drawn in su
 comment Texinfo sets in its roman after it, a result's "⇒" in a symbol font), most of its
 lines looking like a program's (a brace, a bracket, an operator, a name glued to its "("),
 gets a line "```" before and after it: the sentence segmenter keeps a fenced block whole, on
-its lines (`rag.text.sentences`). A reference entry's signature ("idivide (x, y, op)") is
-fenced alone, apart from its description. Left as they are: any other single line set so, a
-word of its sentence (a function's name on a line of its own); a run whose lines mostly do
-not look so, a table's terms or prose typed in the font (a typed lease or memo, whose
+its lines (`rag.text.sentences`). So does a run indented past the prose before and after it,
+as a manual sets an example, even one line without a sign of code ("x = A \\ b" after "use the
+left division operator:", an interpreter's "error: ..." lines); read as prose, it runs into
+the sentence after it. A reference entry's signature ("idivide (x, y, op)") is fenced alone,
+apart from its description. Left as they are: a run opening on a prompt, which the segmenter
+reads as a program; any other single line set so, a word of its sentence (a function's name
+wrapped onto a line of its own); a run whose lines mostly do not look so and are not set
+apart, a table's terms or prose typed in the font (a typed lease or memo, whose
 apostrophes, brackets and "%" are a sentence's); a definition list's option terms
 ("--traditional", "--braindead"), read with their description; a short run the sentence goes
 on after in lower case, words of that sentence; an index's entries; and a page set wholly in
@@ -26,9 +30,12 @@ from collections.abc import Sequence
 
 import pypdfium2.raw as pdfium_c
 
-from rag.text.sentences import is_operator_line, is_signature
+from rag.text.sentences import is_operator_line, is_signature, opens_on_a_prompt
 
 MIN_LINES = 2
+# how far past the prose's left edge an example starts, in points: Texinfo indents one by
+# more than a paragraph's first line, and a glyph's own margin is far less
+INDENT = 3
 # a sentence quotes a few lines of code as words of it ("If you have" then two lines of code
 # then "you can do"); a longer run is a listing of its own
 MAX_QUOTED_LINES = 3
@@ -90,9 +97,8 @@ def code_fenced(textpage, text: str, indexes: Sequence[int] | None
     if not any(typed) or sum(written) - sum(typed) < MIN_PROSE_LINES:
         return text, indexes
     runs = [(a, b) for a, b in _runs(typed, written)
-            if (sum(typed[a:b + 1]) >= MIN_LINES or _signature(lines, a, b))
-            and _holds_code(lines, a, b) and not _inside_a_sentence(lines, a, b)
-            and not _option_terms(lines, a, b)]
+            if _an_example(textpage, lines, indexes, a, b)
+            and not _inside_a_sentence(lines, a, b) and not _option_terms(lines, a, b)]
     if not runs:
         return text, indexes
     return _fenced(text, list(indexes), lines, runs)
@@ -182,6 +188,49 @@ def _runs(typed: list[bool], written: list[bool]) -> list[tuple[int, int]]:
     if first is not None:
         runs.append((first, last))
     return runs
+
+
+def _an_example(textpage, lines: list[tuple[int, str]], indexes: Sequence[int], first: int,
+                last: int) -> bool:
+    """Whether a run of typewriter lines is a program's example: lines of code, or lines set
+    apart from the prose around them as a manual sets an example (its one command, an
+    interpreter's messages), or a reference entry's signature. A run opening on a prompt is
+    left to the segmenter, which reads a command and its output as a program."""
+    if (not opens_on_a_prompt(lines[first][1].rstrip("\r\n"))
+            and _set_apart(textpage, lines, indexes, first, last)):
+        return True
+    # a run's written lines are all typewriter lines
+    written = sum(1 for _, line in lines[first:last + 1] if line.strip())
+    return ((written >= MIN_LINES or _signature(lines, first, last))
+            and _holds_code(lines, first, last))
+
+
+def _set_apart(textpage, lines: list[tuple[int, str]], indexes: Sequence[int], first: int,
+               last: int) -> bool:
+    """Whether a run's lines are indented past the lines of prose before and after it, as
+    Texinfo sets an example ("x = A \\ b", "error: 'x' undefined"): code, even one line
+    without a sign of it. A name wrapped onto a line of its own starts at the prose's edge."""
+    run = _left_edge(textpage, lines, indexes, first)
+    if run is None:
+        return False
+    around = [_left_edge(textpage, lines, indexes, i) for i in (
+        next((i for i in range(first - 1, -1, -1) if lines[i][1].strip()), None),
+        next((i for i in range(last + 1, len(lines)) if lines[i][1].strip()), None))
+        if i is not None]
+    return bool(around) and all(edge is not None and run > edge + INDENT for edge in around)
+
+
+def _left_edge(textpage, lines: list[tuple[int, str]], indexes: Sequence[int], line: int
+               ) -> float | None:
+    """Where a line's first character stands from the page's left, in points."""
+    start, text = lines[line]
+    index = next((i for ch, i in zip(text, indexes[start:start + len(text)], strict=True)
+                  if i >= 0 and not ch.isspace()), None)
+    if index is None:
+        return None
+    x, y = ctypes.c_double(), ctypes.c_double()
+    pdfium_c.FPDFText_GetCharOrigin(textpage, index, ctypes.byref(x), ctypes.byref(y))
+    return x.value
 
 
 def _signature(lines: list[tuple[int, str]], first: int, last: int) -> bool:

@@ -231,6 +231,9 @@ _OPERATOR_LINE = re.compile(_OPERATORS + "$")
 _OPERATOR_RUN = re.compile(rf"^(?:{_OPERATORS}(?:\n|$)){{2,}}", re.MULTILINE)
 _AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.:?|##|Out\[\d+\]:)[ \t]+\S"
                            r"|\[\d*,?\d*\](?:[ \t]|$)|(?:error|warning):[ \t]|[~^]*\^[~^]*[ \t]*$)")
+# an interpreter's message, which a line of prose may announce between the command and it
+# ("octave:13> f ()", "Octave will respond with", "error: 'x' undefined")
+_MESSAGE = re.compile(r"[ \t]*(?:error|warning):[ \t]")
 # a quotation's or an e-mail's "> " opens a line of prose, not a command: a command writes
 # a sign of code ("help(solve)", "?solve", "x <- 1") and no run of plain words outside its
 # strings ("> Note that the")
@@ -531,6 +534,12 @@ def is_signature(line: str) -> bool:
     return _SIGNATURE.fullmatch(line.strip()) is not None
 
 
+def opens_on_a_prompt(line: str) -> bool:
+    """Whether a line is a command after a prompt ("> help(solve)", "octave:13> f ()"): the
+    segmenter reads it, and the output marked after it, as a program of its own."""
+    return _is_command(line)
+
+
 def signed_name(sentence: str) -> str | None:
     """The function a code block of signatures heads the entry of ("quit", "quit cancel",
     "quit (status)": "quit"), if it is one: every line names it, one at least as a call."""
@@ -627,17 +636,19 @@ def code_blocks(text: str) -> list[tuple[int, int, str]]:
 def _prompted_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Where each run of a program's unfenced lines lies (`_PROMPT`): its first line opens
     on a prompt, and it runs on over the lines of commands and of their marked output after
-    it. None inside a fenced block."""
+    it. An interpreter's messages a line of prose announces after the run ("Octave will
+    respond with" before "error: ...") are a run of their own. None inside a fenced block."""
     if _PROMPT.search(text) is None:  # most passages: no line to look at
         return []
     runs: list[tuple[int, int]] = []
     start = end = None
+    announced = False  # the line after a run, unfinished, announces what the command gave
     at = 0
     for line in text.splitlines(keepends=True):
         line_start, at = at, at + len(line)
         body = line.rstrip("\r\n")
         fenced_line = any(a <= line_start < b for a, b in fenced)
-        if not fenced_line and _is_command(body):
+        if not fenced_line and (_is_command(body) or (announced and _MESSAGE.match(body))):
             start = line_start if start is None else start
             end = line_start + len(body.rstrip())
         elif not fenced_line and start is not None and _AFTER_PROMPT.match(body):
@@ -645,6 +656,9 @@ def _prompted_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, 
         elif start is not None:
             runs.append((start, end))
             start = None
+            announced = bool(body.strip()) and body.rstrip()[-1] not in ".!?;"
+            continue
+        announced = False
     if start is not None:
         runs.append((start, end))
     return runs

@@ -180,8 +180,11 @@ def test_example_lines_between_their_labels_are_blocks() -> None:
 
 def test_a_typed_line_not_set_apart_or_inside_a_sentence_stays_prose() -> None:
     # a line at the prose's edge, one set only partly in the font, one the sentence goes on
-    # after in lower case, and a command after a prompt, which the segmenter reads
+    # after in lower case, a command after a prompt, which the segmenter reads, and a line
+    # ending the page, whose sentence may go on over it
     for lines in (["Run the command:", "`pkg update", "Then restart Octave."],
+                  ["Chapter 7: R Miscellanea 34", "If you have a name, you can do",
+                   "\t`eval(substitute(lm(y ~ x + variable),"],
                   ["The R command", "\t`> objects()", "(alternatively, ls()) lists them."],
                   ["Run the command:", "\t`pkg update` to update every package",
                    "Then restart Octave."],

@@ -209,7 +209,9 @@ def _set_apart(textpage, lines: list[tuple[int, str]], indexes: Sequence[int], f
                last: int) -> bool:
     """Whether a run's lines are indented past the lines of prose before and after it, as
     Texinfo sets an example ("x = A \\ b", "error: 'x' undefined"): code, even one line
-    without a sign of it. A name wrapped onto a line of its own starts at the prose's edge."""
+    without a sign of it. A name wrapped onto a line of its own starts at the prose's edge.
+    A run ending its page is not: its sentence may go on over the page ("or" then
+    "eval(substitute(lm(y ~ x + variable),", its call's arguments on the next page)."""
     run = _left_edge(textpage, lines, indexes, first)
     if run is None:
         return False
@@ -217,7 +219,7 @@ def _set_apart(textpage, lines: list[tuple[int, str]], indexes: Sequence[int], f
         next((i for i in range(first - 1, -1, -1) if lines[i][1].strip()), None),
         next((i for i in range(last + 1, len(lines)) if lines[i][1].strip()), None))
         if i is not None]
-    return bool(around) and all(edge is not None and run > edge + INDENT for edge in around)
+    return len(around) == 2 and all(edge is not None and run > edge + INDENT for edge in around)
 
 
 def _left_edge(textpage, lines: list[tuple[int, str]], indexes: Sequence[int], line: int

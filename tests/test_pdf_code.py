@@ -180,9 +180,11 @@ def test_example_lines_between_their_labels_are_blocks() -> None:
 
 def test_a_typed_line_not_set_apart_or_inside_a_sentence_stays_prose() -> None:
     # a line at the prose's edge, one set only partly in the font, one the sentence goes on
-    # after in lower case, a command after a prompt, which the segmenter reads, and a line
-    # ending the page, whose sentence may go on over it
+    # after in lower case (or in a lower-case aside), a command after a prompt, which the
+    # segmenter reads, and a line ending the page, whose sentence may go on over it
     for lines in (["Run the command:", "`pkg update", "Then restart Octave."],
+                  ["For R, MC() simply is", "\t`MC <- function(f, env) f",
+                   "(lexical scope!), a version for S is longer."],
                   ["Chapter 7: R Miscellanea 34", "If you have a name, you can do",
                    "\t`eval(substitute(lm(y ~ x + variable),"],
                   ["The R command", "\t`> objects()", "(alternatively, ls()) lists them."],

@@ -285,7 +285,11 @@ def _inside_a_sentence(lines: list[tuple[int, str]], first: int, last: int) -> b
         return False
     before = next((line.strip() for _, line in reversed(lines[:first]) if line.strip()), "")
     after = next((line.strip() for _, line in lines[last + 1:] if line.strip()), "")
-    return bool(before) and before[-1] not in ".!?:;" and after[:1].islower()
+    # after one line, an aside in lower case goes on with the sentence too ("MC <-
+    # function(f, env) f" then "(lexical scope!), a version for S is"); after a listing it
+    # is the listing's note ("(with lines broken here for legibility)")
+    going_on = after.lstrip("(") if first == last else after
+    return bool(before) and before[-1] not in ".!?:;" and going_on[:1].islower()
 
 
 def _fenced(text: str, indexes: list[int], lines: list[tuple[int, str]],

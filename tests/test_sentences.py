@@ -340,6 +340,20 @@ def test_an_interpreters_messages_announced_after_the_command_are_code() -> None
     assert sentences("Type\noctave:1> f ()\nNothing is printed.\nerror: is printed when "
                      "it fails.")[-1] == "error: is printed when it fails."
 
+
+def test_an_examples_line_after_a_colon_is_code() -> None:
+    """An assignment alone on its line between a sentence ending with a colon and a
+    capitalised one is an example, not words running into the sentence after it."""
+    assert sentences("To solve Ax = b, use the left division operator, '\\':\nx = A \\ b\n"
+                     "This is conceptually equivalent to inv(A)*b.") == [
+        "To solve Ax = b, use the left division operator, '\\':", "```\nx = A \\ b\n```",
+        "This is conceptually equivalent to inv(A)*b."]
+    # words, a formula's symbols, or a line the sentence goes on after
+    for text in ("The score is:\nTotal = the sum of all parts\nIt is high.",
+                 "The decomposition satisfies:\nA = UCX†\nB is square.",
+                 "Set it as follows:\nx = 1\nand then go on."):
+        assert not any(s.startswith("```") for s in sentences(text))
+
 CHECK_VARIABLES = (
     "Chapter 8: Tools 55\n_R_CHECK_PKG_SIZES_THRESHOLD_\nThreshold used for "
     "_R_CHECK_PKG_SIZES_ (in Mb). Default: 5\n_R_CHECK_DOC_SIZES_\nShould qpdf be used to "

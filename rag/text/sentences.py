@@ -229,6 +229,11 @@ _OPERATOR_LINE = re.compile(_OPERATORS + "$")
 # two such lines or more in a row are a table of operators, quoted on its lines as code is
 # (no list's items); one alone may be a scene's break ("* * *") or a rule
 _OPERATOR_RUN = re.compile(rf"^(?:{_OPERATORS}(?:\n|$)){{2,}}", re.MULTILINE)
+# an example's one line of code, an assignment, between a sentence ending with a colon and a
+# capitalised sentence ("use the left division operator, '\\':", "x = A \\ b", "This is
+# ..."): with no stop before the sentence after it, the two were read as one
+_EXAMPLE_LINE = re.compile(r"(?<=:\n)[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n]*\])?[ \t]*(?:<-|=)"
+                           r"[^\n]*[^\s.,;](?=\n[ \t]*[\[(“\"‘']?[A-Z])")
 _AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.:?|##|Out\[\d+\]:)[ \t]+\S"
                            r"|\[\d*,?\d*\](?:[ \t]|$)|(?:error|warning):[ \t]|[~^]*\^[~^]*[ \t]*$)")
 # an interpreter's message, which a line of prose may announce between the command and it
@@ -677,6 +682,21 @@ def _operator_runs(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, 
     return runs
 
 
+def _example_lines(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where each example's line of code lies (`_EXAMPLE_LINE`), none inside a fenced block,
+    nor one that reads as words ("Total = the sum of all parts") or a formula's symbols ("A =
+    UCX†", a PDF's equation in the text's font)."""
+    if ":\n" not in text:  # most passages: no line to look at
+        return []
+    runs = []
+    for found in _EXAMPLE_LINE.finditer(text):
+        start = found.start() + len(found.group()) - len(found.group().lstrip())
+        if (found.group().isascii() and _PLAIN_WORDS.search(found.group()) is None
+                and not any(a <= start < b for a, b in fenced)):
+            runs.append((start, found.end()))
+    return runs
+
+
 def _inside_a_sentence(text: str, start: int, end: int) -> bool:
     """Whether a program's lines stand inside a sentence, as a word of it: the prose before
     them, ending on no stop, goes on after them on the next line with what cannot open a
@@ -757,7 +777,9 @@ def split(text: str, language: str | None = None, code_fence: str | None = None,
     runs: list[tuple[int, int]] = []
     inline: list[tuple[int, int]] = []
     operators = _operator_runs(text, blocks)
-    for start, end in sorted([*_prompted_runs(text, blocks + operators), *operators]):
+    examples = _example_lines(text, blocks + operators)
+    for start, end in sorted([*_prompted_runs(text, blocks + operators + examples),
+                              *operators, *examples]):
         (inline if _inside_a_sentence(text, start, end) else runs).append((start, end))
     if not blocks and not runs:
         return _with_inline_code(_split_prose(text, language), text, inline)

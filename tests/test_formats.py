@@ -1390,3 +1390,58 @@ def test_a_100000_row_sheet_is_refused_with_its_reason() -> None:
         load_bytes(Path("big.xlsx"), data)
     assert info.value.reason == "too-large"
     assert f"more than {sheets.MAX_ROWS:,} rows" in str(info.value)
+
+
+def with_part(package: bytes, name: str, body: bytes) -> bytes:
+    """A copy of a zip package whose file `name` holds `body`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            copy.writestr(info, body if info.filename == name else source.read(info.filename))
+    return out.getvalue()
+
+
+NAMING_A_LOST_PACKAGE_FILE = (
+    b'<?xml version="1.0"?><container version="1.0" '
+    b'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+    b'<rootfile full-path="EPUB/missing.opf" media-type="application/oebps-package+xml"/>'
+    b"</rootfiles></container>")
+NAMING_NO_PACKAGE_FILE = (b'<container version="1.0" '
+                          b'xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+                          b"<rootfiles/></container>")
+
+
+@pytest.mark.parametrize(("broken", "why"), [
+    (lambda book: with_part(book, "META-INF/container.xml", NAMING_A_LOST_PACKAGE_FILE),
+     "its package file EPUB/missing.opf, named by META-INF/container.xml, is missing from "
+     "the file"),
+    (lambda book: without(book, "EPUB/content.opf"),
+     "its package file EPUB/content.opf, named by META-INF/container.xml, is missing from "
+     "the file"),
+    (lambda book: with_part(book, "META-INF/container.xml", b"<container><rootfiles><rootfile"),
+     "its container META-INF/container.xml is damaged (XMLSyntaxError: "),
+    (lambda book: cut_short(book, "EPUB/content.opf"),
+     "its package file EPUB/content.opf is damaged (XMLSyntaxError: "),
+    (lambda book: without(book, "META-INF/container.xml"),
+     "its container META-INF/container.xml is missing from the file"),
+    (lambda book: with_part(book, "META-INF/container.xml", NAMING_NO_PACKAGE_FILE),
+     "its container META-INF/container.xml names no package file"),
+], ids=["names-a-lost-package-file", "package-file-lost", "container-not-xml",
+        "package-file-cut-short", "container-lost", "names-no-package-file"])
+def test_an_epub_whose_container_or_package_file_is_lost_or_damaged_names_it(broken,
+                                                                              why) -> None:
+    book = make_epub([("Tides", "The tide turns twice a day.")])
+    with pytest.raises(DocumentError) as refused:
+        load_bytes(Path("coast.epub"), broken(book))
+    assert refused.value.reason == "corrupt"
+    assert f"coast.epub: cannot read the EPUB book: {why}" in str(refused.value)
+
+
+def test_an_epub_whose_package_file_ebooklib_reads_past_a_fault_in_is_read() -> None:
+    book = make_epub([("Tides", "The tide turns twice a day.")], title="Fish and Chips")
+    with zipfile.ZipFile(io.BytesIO(book)) as package:
+        listing = package.read("EPUB/content.opf")
+    # a bare "&" is not XML, but ebooklib's lenient parser reads the rest of the book
+    sloppy = with_part(book, "EPUB/content.opf", listing.replace(b" and ", b" & "))
+    doc = load_bytes(Path("sloppy.epub"), sloppy)
+    assert [page.locator for page in doc.pages] == ["chapter 1: Tides"]

@@ -14,7 +14,15 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from ingest.formats.base import LoadOptions, Pages, Parsed, metadata_title
-from ingest.formats.containers import check_package, reading
+from ingest.formats.containers import (
+    DAMAGE_ERRORS,
+    MISSING,
+    check_package,
+    declared_pieces,
+    reading,
+    small_tree,
+    xml_fault,
+)
 from ingest.formats.web import markup_text, visible
 from ingest.formats.word import short
 from rag.errors import DocumentError
@@ -29,6 +37,12 @@ _MOST_MISSING = 20
 # what stands in for a missing chapter: a page with nothing on it, which a navigation page
 # (parsed by ebooklib itself) must be too
 _EMPTY_PAGE = b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title></title></head><body/></html>'
+# the two parts every book opens with: the container names the package file, which lists
+# the book's chapters and their order
+_CONTAINER = "META-INF/container.xml"
+_ROOTFILE = "{urn:oasis:names:tc:opendocument:xmlns:container}rootfile"
+_PACKAGE_MEDIA_TYPE = "application/oebps-package+xml"
+_PACKAGE_ROOT = "{http://www.idpf.org/2007/opf}package"
 
 
 def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -43,7 +57,7 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     with reading(path, "EPUB book", (epub.EpubException, etree.LxmlError)), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ebooklib warns about its own future defaults
-        book, missing = read_despite_missing_chapters(data)
+        book, missing = read_naming_a_damaged_package(path, data)
         entries = toc_entries(book.toc)
         number = 0
         for item in spine_chapters(book):
@@ -56,6 +70,54 @@ def load_epub(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     title = metadata_title(metadata[0][0]) if metadata else ""
     return Parsed(title or path.stem, pages.pages,
                   [f"{name} is missing from the book: its text is left out" for name in missing])
+
+
+def read_naming_a_damaged_package(path: Path, data: bytes) -> tuple[Any, list[str]]:
+    """The book and its missing chapters (`read_despite_missing_chapters`). ebooklib reads
+    its container and package file leniently and, when that fails, says a missing package
+    file is a missing container, or fails further on with an error naming no part: so a
+    failure names the damaged part, when it is one of these two. They are only checked once
+    ebooklib has failed, since it reads much that a strict parser would refuse."""
+    from ebooklib import epub
+    from lxml import etree
+
+    try:
+        return read_despite_missing_chapters(data)
+    except (epub.EpubException, etree.LxmlError, *DAMAGE_ERRORS) as exc:
+        fault = package_fault(path, data)
+        if fault is None:
+            raise
+        raise DocumentError("corrupt", f"{path}: cannot read the EPUB book: {fault}") from exc
+
+
+def package_fault(path: Path, data: bytes) -> str | None:
+    """What is wrong with a book's container or the package file it names ("its package
+    file OEBPS/content.opf is damaged (XMLSyntaxError: ...)"); None when both are sound."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        members = {member.filename: member for member in package.infolist()}
+    container = members.get(_CONTAINER)
+    if container is None:
+        return f"its container {_CONTAINER} is {MISSING}"
+    fault = xml_fault(declared_pieces(path, data, container), None)
+    if fault is not None:
+        return f"its container {_CONTAINER} is {fault}"
+    name = package_file_name(b"".join(declared_pieces(path, data, container)))
+    if name is None:
+        return f"its container {_CONTAINER} names no package file"
+    if name not in members:
+        return f"its package file {name}, named by {_CONTAINER}, is {MISSING}"
+    fault = xml_fault(declared_pieces(path, data, members[name]), _PACKAGE_ROOT)
+    return None if fault is None else f"its package file {name} is {fault}"
+
+
+def package_file_name(container: bytes) -> str | None:
+    """The package file a container names, as ebooklib picks it: the last one of its
+    media type, its path normalised."""
+    root = small_tree(container)
+    names = [] if root is None else [
+        rootfile.get("full-path") or "" for rootfile in root.iter(_ROOTFILE)
+        if rootfile.get("media-type") == _PACKAGE_MEDIA_TYPE]
+    return posixpath.normpath(names[-1]) if names and names[-1] else None
 
 
 def read_despite_missing_chapters(data: bytes) -> tuple[Any, list[str]]:

@@ -26,11 +26,13 @@ import itertools
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.cancel import check_cancelled
 from rag.text.graphemes import cluster_start, clusters
 from rag.text.sentences import (
     code_blocks,
@@ -51,10 +53,15 @@ from rag.text.table_rows import (
 from rag.text.tokens import TokenCounter
 from rag.types import Chunk, Document, Page
 
+T = TypeVar("T")
+
 PAGE_SEPARATOR = "\n\n"
 # how far a chunk's first sentence, and the sentence before it, are looked for: a longer
 # sentence is no lead-in to quote
 _LEAD_IN_CHARS = 1_000
+# the pieces or chunks between two looks at the current ingest's cancel (`check_cancelled`):
+# a look is cheap, and a few hundred take a fraction of a second
+_CANCEL_EVERY = 256
 _CLOSED_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 _NON_SPACE = re.compile(r"\S")
 
@@ -143,7 +150,7 @@ class SentenceSplitter(RecursiveCharacterTextSplitter):
         for one chunk is split further at the `finer` separators."""
         chunks: list[str] = []
         fitting: list[str] = []
-        for piece in pieces:
+        for piece in _cancellable(pieces):
             if self._length_function(piece) < self._chunk_size:
                 fitting.append(piece)
                 continue
@@ -154,6 +161,15 @@ class SentenceSplitter(RecursiveCharacterTextSplitter):
         if fitting:
             chunks += self._merge_splits(fitting, "")
         return chunks
+
+
+def _cancellable(items: Iterable[T]) -> Iterator[T]:
+    """`items`, the current ingest's cancel looked at before every `_CANCEL_EVERY`th of them
+    (`check_cancelled`): a document of megabytes is stopped inside its chunking, not after."""
+    for n, item in enumerate(items):
+        if n % _CANCEL_EVERY == 0:
+            check_cancelled()
+        yield item
 
 
 def _in_code(chunks: list[Chunk], text: str) -> list[Chunk]:
@@ -179,7 +195,7 @@ def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> li
     function definition."), from the page before too where the program opens its page: the
     program alone does not say what it is for."""
     found = []
-    for chunk in chunks:
+    for chunk in _cancellable(chunks):
         at = bisect_right(page_starts, chunk.start) - 1
         page_start = page_starts[at]
         if not chunk.code_fence and _opens_with_code(chunk.text):
@@ -212,7 +228,7 @@ def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int],
                     opens_inside_sentence=(chunk.start not in notes and _opens_inside_sentence(
                         chunk, text, page_starts, body_ends)),
                     closes_inside_sentence=_closes_inside_sentence(chunk, text, part_starts))
-            for chunk in chunks]
+            for chunk in _cancellable(chunks)]
 
 
 def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> bool:
@@ -226,7 +242,7 @@ def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> 
     page = bisect_right(page_starts, chunk.start) - 1
     page_end = (page_starts[page + 1] - len(PAGE_SEPARATOR) if page + 1 < len(page_starts)
                 else len(text))
-    after = text[chunk.end:page_end]
+    after = _opening_after(text, chunk.end, page_end)
     if chunk.code_fence:
         return False
     if not after.strip():
@@ -241,6 +257,14 @@ def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> 
         return True  # cut within a line: the sentence goes on after the cut
     following = replace(chunk, start=chunk.end, text=after[:_LEAD_IN_CHARS], code_fence=None)
     return _opens_inside_sentence(following, text, page_starts)
+
+
+def _opening_after(text: str, start: int, end: int) -> str:
+    """`text[start:end]` as far as what reads after a chunk looks: its white space, then
+    `_LEAD_IN_CHARS` characters. The rest of a long page, copied for each of its chunks,
+    takes time in the page's length squared."""
+    opening = _NON_SPACE.search(text, start, end)
+    return text[start:end if opening is None else min(end, opening.start() + _LEAD_IN_CHARS)]
 
 
 def _completed_by_code(said: str, after: str) -> bool:
@@ -486,6 +510,7 @@ class Chunker:
         notes_at = _notes_starts(document, page_starts)
         pieces = []
         for first, last in _runs(document):
+            check_cancelled()  # a long document is stopped between its pages
             base = page_starts[first]
             end = page_starts[last] + len(document.pages[last].text)
             # a page's footnotes are split apart from its body: no chunk holds both
@@ -495,7 +520,7 @@ class Chunker:
                            _pieces(text[start:stop], self.splitter)]
         counts = self._counts([body for body, _ in pieces])
         chunks: list[Chunk] = []
-        for (body, start), tokens in zip(pieces, counts, strict=True):
+        for (body, start), tokens in _cancellable(zip(pieces, counts, strict=True)):
             fitted = ([(body, start, tokens)] if self._fits(body, tokens)
                       else self._fit(body, start))
             for part, offset, part_tokens in fitted:

@@ -1,10 +1,16 @@
 import pickle
 import textwrap
+import threading
 import unicodedata
 from pathlib import Path
 
+import pytest
+
 from ingest.chunking import Chunker, WordSumCounter, _pieces
-from ingest.loaders import load_file
+from ingest.loaders import load_bytes, load_file
+from rag.cancel import cancellable
+from rag.errors import IngestCancelled
+from rag.text.sentences import split
 from rag.text.tokens import TokenCounter, fit_tokens
 from rag.types import Document, Page
 
@@ -459,3 +465,39 @@ def test_a_piece_of_no_letter_or_digit_is_no_chunk(embedder) -> None:
     held = " ".join(chunk.text for chunk in chunks)
     assert all(f"entry{n}," in held for n in range(40))
     assert [chunk.position for chunk in chunks] == list(range(len(chunks)))
+
+
+def test_a_long_csv_cell_is_split_into_its_sentences() -> None:
+    """A cell the loader writes as many row lines, each of which sentencex ends, is one
+    sentence up to its stop: each line joins the sentence before it, read again whole each
+    time (time in the cell's length squared) before only what the line adds was read."""
+    cell = "word " * 20_000 + "(Ah the perspective of youth.) Of course " + "word " * 20_000
+    text = load_bytes(Path("notes.csv"), f"Note\n{cell}\n".encode(), "notes.csv").pages[0].text
+    assert text.count("\n") > 100  # written as row lines
+    cut = text.index("youth.)") + len("youth.)")
+    spans = [(0, 4), (text.index("Note:"), cut), (text.index("Note:", cut), len(text.rstrip()))]
+    assert [(s.text, s.start, s.end) for s in split(text)] == [
+        (" ".join(text[start:end].split()), start, end) for start, end in spans]
+
+
+class CancelledAtLook(threading.Event):
+    """An ingest's cancel found set from its `at`th look on: set while the chunker works."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at, self.looks = at, 0
+
+    def is_set(self) -> bool:
+        self.looks += 1
+        return self.looks >= self.at
+
+
+def test_a_cancel_stops_a_long_documents_chunking_before_it_ends(embedder) -> None:
+    """A cancel looked for only once a document is chunked waited for all of it; the chunker
+    looks between pages and every few hundred pieces."""
+    chunker = Chunker(embedder.token_counter(), 200, 30, embedder.max_tokens - 2)
+    pages = [Page(n, f"Page {n} talks of the river. " * 200) for n in range(1, 41)]
+    cancel = CancelledAtLook(at=20)
+    with cancellable(cancel), pytest.raises(IngestCancelled):
+        chunker(_doc(pages))
+    assert cancel.looks == 20

@@ -203,6 +203,10 @@ _QUOTATION_GOES_ON = re.compile("[」』][とっ]")
 _SCRIPT_END = re.compile(
     r"(?<=[\u0e00-\u0e2e\u0e30-\u0e45\u0e47-\u0eae\u0eb0-\u0ec5\u0ec7-\u0eff])[ \t]+"
     r"(?=[\u0e00-\u0eff])|(?<=[\u17d4\u17d5])\s*")
+# what every cut `_missed_ends` makes holds: a stop closing a parenthesis (".)", "!”)"), a
+# Thai, Lao or Khmer letter or mark, Russian's "т." ("т. д.")
+_CUT_MARK = re.compile("[.!?][\"”’]?\\)|[тТ\u0e00-\u0eff\u17d4\u17d5]")
+_CUT_MARK_CHARS = 3  # the longest mark: one may begin this many characters before a join
 # a Markdown fence's line: up to three spaces, then ``` and an info string without backticks;
 # a line of backticks at least as long, alone, closes it. Not Markdown's ~~~ fences: a line of
 # tildes underlines a heading in plain text (reStructuredText's style), and two such headings
@@ -288,6 +292,11 @@ _BEFORE_A_NUMBER = re.compile(
 # a unit's abbreviation, which the sentence goes on after in lower case ("3 lbs. and 2 oz.")
 _UNIT_BEFORE_A_WORD = re.compile(r"(?<=\d )(?:lbs?|oz|ft|yds?|sq|gal|qts?|pts?|hrs?|mins?|"
                                  r"secs?)\.$", re.IGNORECASE)
+# what `_ASKS_OR_EXCLAIMS` allows after its letter: a sentence's end of these alone is read whole
+_ASKING_MARKS = "*_\"'”’`?!"
+# the characters `_goes_on` reads at a sentence's end: its longest abbreviation and the
+# character before it, many times over
+_ENDING_CHARS = 100
 _LETTERED = re.compile(rf"{_LETTER_MARKER}[ \t]")  # an item's letter, wherever the line broke
 _ABBREVIATIONS = frozenset(
     "al etc cf vs fig figs eq no nos vol pp ed eds approx ca st mr mrs ms dr jr sr inc ltd co "
@@ -820,6 +829,10 @@ def _with_inline_code(sentences: list[Sentence], text: str,
 
 def _split_prose(text: str, language: str) -> list[Sentence]:
     found: list[Sentence] = []
+    # the last sentence found whose span holds no `_CUT_MARK`: a piece joining it is read on
+    # its own (`_joined_uncut`), as a long line that sentencex cut at each of its row lines
+    # grows one sentence, which read whole at each join takes time in its length squared
+    uncut: Sentence | None = None
     for offset, block in _blocks(text):
         if not block.strip():
             continue
@@ -848,20 +861,48 @@ def _split_prose(text: str, language: str) -> list[Sentence]:
             if marker is not None:
                 start, marker = marker, None
             end = offset + part["start_index"] + len(raw.rstrip())
+            joined: Sentence | None = None
             if (found and found[-1].end == start and start > offset
                     and (not (CJK_TEXT.match(text, start - 1) or CJK_TEXT.match(text, start))
                          or _QUOTATION_GOES_ON.match(text, start - 1))):
-                start = found.pop().start  # cut inside a word (a URL, ".Rprofile"): no end
+                joined = found.pop()  # cut inside a word (a URL, ".Rprofile"): no end
             elif found and found[-1].start >= offset and _goes_on(
-                    found[-1].text, body, "\n" in text[found[-1].end:start], language):
-                start = found.pop().start
+                    _ending(found[-1].text), body, "\n" in text[found[-1].end:start], language):
+                joined = found.pop()
+            if joined is not None and joined is uncut:
+                uncut = _joined_uncut(text, joined, end)
+                if uncut is not None:
+                    found.append(uncut)
+                    continue
+            start = joined.start if joined is not None else start
             for cut_start, cut_end in _missed_ends(text, start, end, language):
                 found.append(Sentence(_SPACE.sub(" ", text[cut_start:cut_end]),
                                       cut_start, cut_end))
+            uncut = found[-1] if _CUT_MARK.search(text, start, end) is None else None
         if marker is not None:  # a number with nothing after it
             end = offset + len(block.rstrip())
             found.append(Sentence(_SPACE.sub(" ", text[marker:end]), marker, end))
     return found
+
+
+def _joined_uncut(text: str, sentence: Sentence, end: int) -> Sentence | None:
+    """`sentence`, whose span holds no `_CUT_MARK`, run on to `end`, from the text it gains
+    alone: what `_missed_ends` and `_SPACE` would give for the whole span. None when that
+    text holds a mark (or one begun at the sentence's end), or the sentence ends on a space
+    a run of them may go on across."""
+    gained = max(sentence.start, sentence.end - _CUT_MARK_CHARS + 1)
+    if _CUT_MARK.search(text, gained, end) or text[sentence.end - 1].isspace():
+        return None
+    return Sentence(sentence.text + _SPACE.sub(" ", text[sentence.end:end]), sentence.start,
+                    end)
+
+
+def _ending(sentence: str) -> str:
+    """The end of `sentence`, all that `_goes_on` reads of it: its patterns match a few
+    characters before the end, or a letter and the marks after it. Read whole at each piece
+    that joins it, a long sentence takes time in its length squared."""
+    tail = sentence[-_ENDING_CHARS:]
+    return sentence if not tail.strip(_ASKING_MARKS) else tail
 
 
 def _joined_before_parentheses(block: str) -> str:

@@ -1263,6 +1263,38 @@ def test_a_damaged_or_missing_properties_part_no_title_comes_from_costs_nothing(
     assert (doc.title, doc.pages, doc.warnings) == (sound.title, sound.pages, ())
 
 
+def with_bad_date(core: bytes) -> bytes:
+    """Core properties whose creation date is no date: sound XML, a value not of its type."""
+    return re.sub(rb"(<dcterms:created[^>]*>)[^<]*", rb"\1garbage", core)
+
+
+@pytest.mark.parametrize("suffix", sorted(TITLED))
+def test_a_properties_value_not_of_its_type_costs_the_title_not_the_file(suffix: str) -> None:
+    """openpyxl reads the core properties' values by their types as it opens a workbook."""
+    made, untitled = TITLED[suffix]
+    package = made()
+    assert b"<dcterms:created" in zipfile.ZipFile(io.BytesIO(package)).read(PROPERTIES)
+    sound = load_bytes(Path(f"report{suffix}"), package)
+    doc = load_bytes(Path(f"report{suffix}"), rewritten(package, PROPERTIES, with_bad_date))
+    assert [page.text for page in doc.pages] == [page.text for page in sound.pages]
+    if suffix == ".xlsx":
+        assert doc.title == untitled != sound.title
+        assert doc.warnings == (f"its properties part {PROPERTIES} is damaged (ValueError: Value "
+                                "must be ISO datetime format): its title and author are left "
+                                "out",)
+    else:  # python-docx and python-pptx read a date only when asked for it
+        assert (doc.title, doc.warnings) == (sound.title, ())
+
+
+def test_a_custom_property_not_of_its_type_costs_nothing() -> None:
+    package = with_custom_properties(TITLED[".xlsx"][0]())
+    sound = load_bytes(Path("report.xlsx"), package)
+    doc = load_bytes(Path("report.xlsx"), rewritten(
+        package, "docProps/custom.xml",
+        lambda xml: xml.replace(b"<vt:lpwstr>Acme</vt:lpwstr>", b"<vt:i4>Acme</vt:i4>")))
+    assert (doc.title, doc.pages, doc.warnings) == (sound.title, sound.pages, ())
+
+
 MAKERS = {".docx": docx_report, ".pptx": pptx_deck, ".xlsx": xlsx_book,
           ".epub": lambda: make_epub([("One", "Text.")])}
 

@@ -240,7 +240,8 @@ PROPERTIES_KINDS = {
 }
 # where every writer puts them: openpyxl reads the core and custom ones by name, named by a
 # relationship or not
-PROPERTIES_PARTS = {"docProps/core.xml": "core-properties",
+CORE_PROPERTIES = "docProps/core.xml"
+PROPERTIES_PARTS = {CORE_PROPERTIES: "core-properties",
                     "docProps/app.xml": "extended-properties",
                     "docProps/custom.xml": "custom-properties"}
 

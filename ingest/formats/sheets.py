@@ -67,8 +67,10 @@ from ingest.formats.base import (
     too_much_text,
 )
 from ingest.formats.containers import (
+    CORE_PROPERTIES,
     DAMAGE_ERRORS,
     ReadParts,
+    UnreadableProperties,
     check_package,
     reading,
     without_unreadable_properties,
@@ -191,9 +193,17 @@ def load_xlsx(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     if unread and not read:
         raise DocumentError("corrupt", f"{path}: cannot read the Excel workbook: none of its "
                                        f"worksheets could be read ({unread[0].warning()})")
+    if reader.properties_fault is not None:
+        properties_lost.append(unread_core_properties(reader.properties_fault))
     return Parsed(title or path.stem, pages.pages,
                   [*properties_lost, *unread_sheets_warnings(unread),
                    *missing_sheets_warnings(listed), *left_out.warnings()])
+
+
+def unread_core_properties(fault: str) -> str:
+    """The warning for core properties openpyxl could not read, as for a damaged part."""
+    return UnreadableProperties(CORE_PROPERTIES, "core-properties", fault,
+                                frozenset()).warning() or ""
 
 
 @functools.cache
@@ -213,6 +223,22 @@ def workbook_reader() -> type:
                 pass  # the same read of its rows fails, and the sheet is left out
 
     class Reader(ExcelReader):
+        # what openpyxl could not read of the core properties: their values are typed, and a
+        # value not of its type ("garbage" for a date) fails their reading, not their syntax
+        properties_fault: str | None = None
+
+        def read_properties(self) -> None:
+            try:
+                super().read_properties()
+            except (SyntaxError, *DAMAGE_ERRORS) as exc:
+                self.properties_fault = f"damaged ({library_error(exc)})"
+
+        def read_custom(self) -> None:
+            try:
+                super().read_custom()
+            except (SyntaxError, *DAMAGE_ERRORS):
+                pass  # custom properties give no text nor title: nothing is lost
+
         def read_worksheets(self) -> None:
             """openpyxl's own, in read-only mode, each worksheet an `OpenedAlone`."""
             for sheet, relationship in self.parser.find_sheets():
@@ -325,7 +351,7 @@ def is_read_by_openpyxl(content_type: str) -> bool:
 # sheet, its drawing and its charts, which it reaches by relationships
 OPENPYXL_READS = ReadParts(
     is_read_by_openpyxl,
-    named=frozenset({"xl/styles.xml", "docProps/core.xml", "docProps/custom.xml"}),
+    named=frozenset({"xl/styles.xml", CORE_PROPERTIES, "docProps/custom.xml"}),
     followed=frozenset({"chartsheet", "drawing", "chart"}))
 
 

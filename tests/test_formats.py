@@ -972,8 +972,8 @@ def test_slides_whose_layout_or_master_is_missing_are_read_without_it(part, what
         "Budget\n\nTravel costs fell.\n\nNotes:\n\nMention the travel policy.",
         "Hiring\n\nTwo engineers join.", "Offices\n\nLeeds opens in May."]
     assert doc.warnings == (f"3 slides, 1 to 3, are read without their {what}: its part {part} "
-                            "is missing from the file (the bullets and placements it gives are "
-                            "left out)",)
+                            "is missing from the file; the bullets and placements it gives are "
+                            "left out",)
 
 
 def without_shapes_tree(design: bytes) -> bytes:
@@ -1002,7 +1002,7 @@ def test_slides_whose_layout_or_master_is_damaged_are_read_without_it(part, what
         change, "XMLSyntaxError")
     assert warning.startswith(f"3 slides, 1 to 3, are read without their {what}: its part "
                               f"{part} is damaged ({error}: ")
-    assert warning.endswith(") (the bullets and placements it gives are left out)")
+    assert warning.endswith("); the bullets and placements it gives are left out")
 
 
 # the deck's theme and settings, a layout no slide uses, the notes' master: no text is read
@@ -1031,7 +1031,7 @@ def test_a_slide_no_relationship_gives_a_layout_is_read_without_one() -> None:
         "Budget\n\n• Travel costs fell.", "Hiring\n\nTwo engineers join.",
         "Offices\n\n• Leeds opens in May."]
     assert doc.warnings == ("slide 2 is read without its layout: its part is missing from the "
-                            "file (the bullets and placements it gives are left out)",)
+                            "file; the bullets and placements it gives are left out",)
 
 
 def test_a_slide_missing_the_elements_every_slide_has_is_named_as_damaged() -> None:

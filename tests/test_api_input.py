@@ -235,6 +235,23 @@ async def test_an_rfc_5987_name_that_cannot_be_read_refuses_the_upload(
     assert engine.workspace.service.store.size() == 0
 
 
+async def test_a_file_name_not_in_utf_8_refuses_the_upload(
+        api: httpx.AsyncClient, engine: Engine) -> None:
+    """Two Latin-1 names ("menü1.txt", "mené1.txt") would both be read as "men\ufffd1.txt",
+    the second file replacing the first."""
+    for name, text in ((b"men\xfc1.txt", b"Pancakes."), (b"men\xe91.txt", b"Oysters.")):
+        body = (b'--B\r\nContent-Disposition: form-data; name="files"; filename="' + name
+                + b'"\r\n\r\n' + text + b"\r\n--B--\r\n")
+        response = await api.post("/documents", content=body,
+                                  headers={"content-type": "multipart/form-data; boundary=B"})
+        assert error_of(response) == (400, "bad_request")
+        assert response.json()["error"]["message"] == (
+            f'A file\'s filename="{name.decode("utf-8", "backslashreplace")}" is not UTF-8 '
+            f"(byte 0x{name[3]:02x}); send its name in UTF-8, or as filename*=UTF-8''NAME, "
+            "percent-encoded.")
+    assert engine.workspace.service.store.size() == 0
+
+
 # --- a document's path ------------------------------------------------------------------------
 
 async def test_a_document_is_deleted_by_its_exact_path_line_breaks_included(

@@ -9,7 +9,7 @@ read, an empty one with 400. A part that is no file (a form field) is 400: nothi
 is read but files, and a field left unread (`collection`) would put the files elsewhere
 without a word.
 A file's name is its `filename*` (RFC 5987, as .NET and some other clients send non-ASCII
-names) when it has one, else its `filename`. The `rag` command on this machine (a trusted
+names) when it has one, else its `filename`, in UTF-8. The `rag` command on this machine (a trusted
 caller) names each file by its full path, which becomes its source, as when it ingests
 without an engine; other uploads are stored as `upload:NAME`.
 """
@@ -74,6 +74,19 @@ def extended_filename(disposition: bytes) -> str | None:
                                       "percent-encoded, or as filename=\"NAME\".") from exc
 
 
+def utf8_filename(sent: bytes) -> str:
+    """The part's `filename`, which browsers and curl send in UTF-8; 400 when it is not: other
+    bytes each read as U+FFFD would give two files one name, the second replacing the
+    first."""
+    try:
+        return sent.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = sent.decode("utf-8", "backslashreplace")
+        raise ApiError("bad_request", f"A file's filename=\"{shown}\" is not UTF-8 (byte "
+                                      f"0x{sent[exc.start]:02x}); send its name in UTF-8, or as "
+                                      "filename*=UTF-8''NAME, percent-encoded.") from exc
+
+
 def field_refusal(name: str) -> ApiError:
     return ApiError("bad_request", f"The form field `{name}` holds no file: an upload reads "
                                    "files only, each in a part named `files` with its file "
@@ -117,7 +130,7 @@ class _Reader:
         name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = extended_filename(self._disposition)
         if filename is None and b"filename" in options:
-            filename = form_filename(options[b"filename"].decode("utf-8", "replace"))
+            filename = form_filename(utf8_filename(options[b"filename"]))
         if filename is None:
             raise field_refusal(name)
         if name != "files":

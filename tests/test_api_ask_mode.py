@@ -39,6 +39,17 @@ async def test_a_question_is_searched_in_the_mode_it_asks_for(api: httpx.AsyncCl
         400, "bad_request")
 
 
+@pytest.mark.anyio
+async def test_a_search_by_words_that_finds_nothing_in_a_library_is_not_told_to_ingest(
+        api: httpx.AsyncClient) -> None:
+    await upload(api, ("guide.pdf", guide()))
+    asked = (await api.post("/ask", json={"question": WORDLESS, "mode": "sparse"})).json()
+    assert asked["answer"].endswith(
+        "The question was searched by its words only, and no passage of your documents holds "
+        "any of them: rephrase the question in the words your documents use.")
+    assert asked["citations"] == []
+
+
 def test_the_engine_library_sends_the_configured_search_mode() -> None:
     library = EngineLibrary(EngineAddress("http://127.0.0.1:9", "token", 1), "docs",
                             asked={"mode": "sparse"})

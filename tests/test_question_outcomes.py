@@ -82,3 +82,24 @@ def test_a_follow_up_stopped_while_the_model_rewrites_it_asks_nothing_more(
     assert [is_rewrite(messages) for messages in chats(standin)] == [True]  # no answer asked
     summary = model_service.metrics.summary()
     assert (summary.requests, summary.stopped, summary.errors) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(("question", "mentioned"), [
+    ("xyzzy " * 400, "Your documents do not mention “xyzzy”. "),
+    ("What is " + "the " * 400 + "?", ""),
+], ids=["unknown words", "common words"])
+def test_a_long_question_no_word_of_which_is_found_is_not_told_to_ingest(
+        library, question, mentioned) -> None:
+    """Too long to embed, it is searched by its words only: none found is no empty
+    library."""
+    answer = library.ask(question)
+    assert answer.text == (
+        f"{mentioned}The question was searched by its words only, and no passage of your "
+        "documents holds any of them: shorten the question to what you want to know, so that "
+        "it is searched by its meaning.")
+    assert answer.degraded == ["sparse_search"] and "matched words only" in answer.notice
+
+
+def test_an_empty_library_is_told_to_ingest(service) -> None:
+    answer = service.ask("xyzzy " * 400)
+    assert "Ingest documents first" in answer.text

@@ -35,7 +35,14 @@ from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retrieval, Retriever
 from rag.settings import AnswerStrategy
 from rag.stores.fusion import ScoredIds
 from rag.text.images import without_images
-from rag.types import Answer, Degradation, GenerationRecord, Hit, strategy_from_json
+from rag.types import (
+    Answer,
+    Degradation,
+    GenerationRecord,
+    Hit,
+    strategy_from_json,
+    unmentioned,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,11 @@ NOTHING_FOUND = (
     "I found nothing in your documents that matches this question. Ingest documents first "
     "(`rag ingest PATH`, or upload them in the app), or rephrase the question."
 )
+# a library that holds documents, none of which holds a word of the question
+WORDS_FOUND_NOWHERE = ("The question was searched by its words only, and no passage of your "
+                       "documents holds any of them: {advice}.")
+SHORTEN = "shorten the question to what you want to know, so that it is searched by its meaning"
+REPHRASE = "rephrase the question in the words your documents use"
 MODELS_UNAVAILABLE = ("The language models are unavailable; these are quoted passages "
                       "({reason}).")
 
@@ -110,7 +122,8 @@ class Answerer:
         searched = retrieval.respelt or query  # what the answer's sources were found for
         hits = flag_passages(retrieval.hits)
         if not hits:
-            return Answer(iter([NOTHING_FOUND]), [], generator.name,
+            return Answer(iter([self._nothing_found(question, query, retrieval)]), [],
+                          generator.name,
                           GenerationRecord(model="none", **spent),
                           query=searched, degraded=degraded, notes=notes,
                           reader_gone=reader_gone)
@@ -137,6 +150,18 @@ class Answerer:
         answer.deltas = self._finish(answer, deltas, checker, key if keep else None,
                                      respelt=retrieval.respelt is not None)
         return answer
+
+    def _nothing_found(self, question: str, query: str, retrieval: Retrieval) -> str:
+        """What a search that found no passage says: ingest, when the library is empty;
+        else which of the question's words no document holds, and how to ask instead (a
+        search by meaning finds passages in any library that holds some: this one was by
+        words only, for the question's length or the embedder's failure, or by setting)."""
+        if not self.retriever.store.size():
+            return NOTHING_FOUND
+        words = self.retriever.unheld(_as_searched(question, query, retrieval), [])
+        said = WORDS_FOUND_NOWHERE.format(
+            advice=SHORTEN if retrieval.too_long else REPHRASE)
+        return f"{unmentioned(words)} {said}" if words else said
 
     def check_question(self, question: str, strategy: AnswerStrategy | None = None) -> None:
         """Raise InputTooLongError when `question` alone fits the context window of no model

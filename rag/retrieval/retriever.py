@@ -53,14 +53,15 @@ SPARSE_ONLY_NOTE = ("The search matched words only: the question could not be em
 class Retrieval:
     """Hits, whether a configured reranker failed (they are then in fused order), why the
     search fell back to words only (None when it did not), the query's vector (None when
-    none was made), and the query respelt as the library writes its misspelt words, when
-    that was searched instead."""
+    none was made), the query respelt as the library writes its misspelt words, when
+    that was searched instead, and whether the query was too long to embed."""
 
     hits: list[Hit]
     rerank_failed: bool = False
     sparse_only: str | None = None
     vector: np.ndarray | None = None
     respelt: str | None = None
+    too_long: bool = False
 
 
 def _written(hit: Hit) -> str:
@@ -131,7 +132,7 @@ class Retriever:
         the dense half runs here.
         """
         mode = mode or self.mode
-        dense, sparse_only = None, None
+        dense, sparse_only, too_long = None, None, False
         if mode != "sparse":
             try:
                 dense = self.embed_query(query)
@@ -140,6 +141,7 @@ class Retriever:
                     raise
                 log.warning("question embedding failed, searching by words only: %s", exc)
                 mode, sparse_only = "sparse", first_sentence(exc)
+                too_long = isinstance(exc, InputTooLongError)
         if sparse_side is not None and mode == "hybrid" and doc_id is None and source is None:
             depth = self._depth(top_k, mode)
             hits = self.store.search(dense, None, depth, mode, sparse_side=sparse_side,
@@ -149,7 +151,8 @@ class Retriever:
             retrieval = self.retrieve_with(query, dense, top_k, mode, doc_id, source)
         hits = self._with_codes_written(retrieval.respelt or query, retrieval.hits, top_k,
                                         doc_id, source)
-        return Retrieval(hits, retrieval.rerank_failed, sparse_only, dense, retrieval.respelt)
+        return Retrieval(hits, retrieval.rerank_failed, sparse_only, dense, retrieval.respelt,
+                         too_long)
 
     def _with_codes_written(self, query: str, hits: list[Hit], top_k: int,
                             doc_id: str | None, source: str | None) -> list[Hit]:

@@ -31,8 +31,9 @@ _IMAGE_START = re.compile(r"!(?=\[)")
 # a heading's hashes
 _LINE_PREFIX = re.compile(r"[ \t>#*+\-0-9.)]*")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-# a held stream is parsed again once it has grown by this share of itself, so that a long
-# undecided stretch costs time in proportion to its length
+# held text is parsed again once it has grown by 1/_REPARSE_SHARE of what is parsed with it
+# (a short one at each delta), so that a long undecided stretch costs time in proportion to
+# its length, not to its length squared
 _REPARSE_SHARE = 4
 _ALWAYS_REPARSE = 256
 # held text goes no further back than this: an image longer than it is let through with its

@@ -325,7 +325,7 @@ def test_follow_up_without_llm_retrieves_with_previous_terms(cached_service) -> 
 def test_answers_are_cached_until_the_library_changes(cached_service, tmp_path: Path) -> None:
     first = cached_service.ask("How tall is Mount Etna?")
     assert not first.cached and "3,300" in first.text
-    second = cached_service.ask("  how tall is MOUNT ETNA? ")
+    second = cached_service.ask("  How tall is   Mount Etna? ")
     deltas = list(second)
     assert second.cached and len(deltas) > 1  # still streamed, word by word
     assert second.text == first.text
@@ -334,6 +334,15 @@ def test_answers_are_cached_until_the_library_changes(cached_service, tmp_path: 
     extra.write_text("Etna's summit height changes after eruptions.")
     cached_service.ingest([extra])
     assert not cached_service.ask("How tall is Mount Etna?").cached
+
+
+def test_questions_differing_only_in_case_have_answers_of_their_own(cached_service) -> None:
+    """Case may change what is asked: "c()" and "C()" in R, "US" and "us"."""
+    list(cached_service.ask("How tall is Mount Etna?"))
+    shouted = cached_service.ask("How tall is MOUNT ETNA?")
+    list(shouted)
+    assert not shouted.cached
+    assert cached_service.ask("How tall is MOUNT ETNA?").cached
 
 
 def test_a_follow_up_is_replayed_only_for_the_same_conversation(cached_service) -> None:

@@ -347,8 +347,9 @@ def test_a_gateway_cache_hit_is_a_cache_hit_with_no_neurons(
     monkeypatch.setenv("RAG_AI_GATEWAY_CACHE_TTL", "300")
     monkeypatch.setenv("RAG_CACHE", "false")  # our own answer cache would answer first
     first = ask_json()
-    # the same question, spelled differently, hits the gateway's cache
-    second = json.loads(run("ask", "  how OFTEN should I descale the kettle? ", "--json").stdout)
+    # the same question, spaced differently, hits the gateway's cache
+    second = json.loads(run("ask", "  How often   should I descale the kettle? ",
+                            "--json").stdout)
     miss, hit = chat_requests(local_embeddings)
     assert (miss.cache_status, hit.cache_status) == ("MISS", "HIT")
     assert miss.headers["cf-aig-cache-key"] == hit.headers["cf-aig-cache-key"]

@@ -560,6 +560,18 @@ def test_gateway_route_cache_headers_and_status(gateway_settings, standin, passa
     assert all(c["endpoint"] == "gateway" for c in calls)
 
 
+def test_a_question_differing_only_in_case_gets_a_cache_key_of_its_own(gateway_settings,
+                                                                       standin, passages):
+    """Case may change what is asked ("c()" and "C()" in R); spacing does not."""
+    settings = gateway_settings.model_copy(update={"ai_gateway_cache_ttl": 120})
+    generator = WorkersAIGenerator.from_settings(settings)
+    asked = ["What does C() do?", "What does c() do?", "  What does   c() do? "]
+    records = [ask(generator, passages, question)[1] for question in asked]
+    keys = [request.headers["cf-aig-cache-key"] for request in standin.requests]
+    assert keys[0] != keys[1] == keys[2]
+    assert [record.cache_status for record in records] == ["MISS", "MISS", "HIT"]
+
+
 def test_the_stand_ins_gateway_caches_a_keyed_request_without_a_ttl(gateway_settings, standin):
     url = f"{standin.url}/v1/{ACCOUNT}/{GATEWAY}/workers-ai/{PRIMARY}"
     body = {"messages": [{"role": "user", "content": "hello"}]}

@@ -301,9 +301,9 @@ def _replay(cached: dict, generator: str, spent: dict[str, float | None], query:
             notes: list[str], reader_gone: threading.Event) -> Answer:
     """A cached answer, streamed word by word like a fresh one; `spent` is what this question
     spent itself (its checks, its rewrite), `query` what it searched for (the key ignores
-    case and spacing, so the first asker's wording is not this one's; but a query respelt
-    from it was searched as the cache says), and `notes` what this asking must say (its
-    strategy that could not run)."""
+    spacing, so the first asker's wording is not this one's; but a query respelt from it was
+    searched as the cache says), and `notes` what this asking must say (its strategy that
+    could not run)."""
     record = GenerationRecord(**{**cached["record"], **spent})
     if record.neurons is not None:
         record.neurons = 0.0  # no model ran for it: what the first run cost is spent once

@@ -20,8 +20,9 @@ import numpy as np
 
 
 def normalise_question(text: str) -> str:
-    """Case and spacing do not change the question."""
-    return re.sub(r"\s+", " ", text).strip().lower()
+    """Spacing does not change the question; case may ("c()" and "C()" in R, "US" and
+    "us"), so it is kept."""
+    return re.sub(r"\s+", " ", text).strip()
 
 
 ENGINE_PACKAGE = Path(__file__).resolve().parents[1]

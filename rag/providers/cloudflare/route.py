@@ -10,10 +10,10 @@ Both take the same bodies and return the `{"result": ..., "success": ...}` envel
 
 Through the gateway, a chat request also carries `cf-aig-metadata` (the user and collection,
 for per-user analytics in the gateway's logs) and, when a cache TTL is set, `cf-aig-cache-key`
-(made from the model, its parameters and the normalised question, history and passages, so
-that the same question on the same passages hits the gateway's cache whoever asks it). The
-key is never sent without a TTL: the gateway caches a keyed response even when its caching is
-off. docs/workers-ai.md lists every gateway header sent and read.
+(made from the model, its parameters and the question, history and passages, their spacing
+folded, so that the same question on the same passages hits the gateway's cache whoever asks
+it). The key is never sent without a TTL: the gateway caches a keyed response even when its
+caching is off. docs/workers-ai.md lists every gateway header sent and read.
 """
 
 from __future__ import annotations
@@ -73,9 +73,10 @@ class WorkersAIRoute:
 
 def chat_cache_key(model: str, messages: Sequence[Mapping[str, str]],
                    parameters: Mapping[str, Any]) -> str:
-    """A key equal for the same prompt, whatever its case and spacing: the gateway's cache
-    then answers identical questions on identical passages across users."""
-    normal = [[m.get("role", ""), re.sub(r"\s+", " ", m.get("content", "")).strip().lower()]
+    """A key equal for the same prompt, whatever its spacing: the gateway's cache then
+    answers identical questions on identical passages across users. Case is kept: questions
+    that differ only in it may ask different things ("c()" and "C()" in R)."""
+    normal = [[m.get("role", ""), re.sub(r"\s+", " ", m.get("content", "")).strip()]
               for m in messages]
     blob = json.dumps([model, normal, dict(parameters)], sort_keys=True, ensure_ascii=False)
     return "docqa-" + hashlib.sha256(blob.encode("utf-8")).hexdigest()

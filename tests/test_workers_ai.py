@@ -108,6 +108,21 @@ def test_a_wrong_dimension_is_reported(ai_settings, standin):
         WorkersAIEmbedder.from_settings(ai_settings).embed_documents(["text"])
 
 
+@pytest.mark.parametrize("code", [5021, 3006])
+def test_embeddings_too_large_are_advised_smaller_chunks_not_a_batch_size(ai_settings, standin,
+                                                                          code):
+    """Workers AI is sent up to 100 texts a request whatever RAG_EMBED_BATCH_SIZE says:
+    only smaller chunks make the request smaller."""
+    standin.fail(413, code)
+    with pytest.raises(PermanentAIError) as info:
+        WorkersAIEmbedder.from_settings(ai_settings).embed_documents(["some text"])
+    message = str(info.value)
+    assert message.startswith(f"The texts are too large for the embedding model {EMBED} "
+                              f"(HTTP 413, code {code}: ")
+    assert message.endswith("At ingest, lower RAG_CHUNK_TOKENS; for a search, shorten the "
+                            "question.")
+
+
 def test_a_failing_batch_fails_the_whole_ingest(ai_settings, standin):
     standin.fail(400, 5006, times=1)
     with pytest.raises(PermanentAIError, match="invalid"):

@@ -14,6 +14,8 @@ from rag.providers.http.client import AIHttp
 from rag.providers.http.parallel import run_concurrently
 from rag.providers.openai_compat import PROVIDER, openai_http, public_url
 
+#: the setting that sets the texts a request (`max_batch`), named when a request is too large
+BATCH_SETTING = "RAG_EMBED_BATCH_SIZE"
 #: where the expected vector length came from, which decides what a mismatch tells to change
 DimensionSource = Literal["setting", "collection", "server"]
 
@@ -118,7 +120,7 @@ class OpenAIEmbedder(Embedder):
     def _request(self, texts: Sequence[str]) -> np.ndarray:
         body = {"model": self.model, "input": list(texts)}
         with self.http.call(model=self.model, endpoint="embeddings", kind="embedding",
-                            items=len(texts)) as stats:
+                            items=len(texts), items_setting=BATCH_SETTING) as stats:
             data = self.http.post_json(self.url, body, stats)
             rows = data.get("data")
             if not isinstance(rows, list) or len(rows) != len(texts):

@@ -32,14 +32,15 @@ TOO_LARGE_ADVICE = {
              "{top_k} or RAG_AI_MAX_TOKENS, or set RAG_AI_CONTEXT_WINDOW to the model's "
              "window."),
     "embedding": ("The texts are too large for the embedding model {model} {said}. At "
-                  "ingest, lower RAG_CHUNK_TOKENS, or RAG_EMBED_BATCH_SIZE when the server "
-                  "caps the texts a request; for a search, shorten the question."),
+                  "ingest, lower RAG_CHUNK_TOKENS{or_fewer_items}; for a search, shorten the "
+                  "question."),
     "guard": ("The text to check is too large for the safety model {model} {said}. Shorten "
               "the question."),
     "rerank": ("The passages are too large for the reranker {model} {said}. Lower "
                "RAG_CHUNK_TOKENS or {items_setting}, or shorten the question."),
 }
-# the setting that decides how many items a call of that kind sends, unless the caller says
+# the setting that decides how many items a call of that kind sends, unless the caller says;
+# an embedding call names its own (Workers AI takes up to 100 texts a request, whatever is set)
 ITEMS_SETTING = {"rerank": "RAG_RERANK_CANDIDATES"}
 # what still answers when a remote account has nothing left to spend
 USE_LOCAL_MODELS = ("use the local models: RAG_GENERATOR=extractive for answers, "
@@ -121,8 +122,12 @@ class FailedCall:
         this kind of call."""
         advice = TOO_LARGE_ADVICE.get(self.call, TOO_LARGE_ADVICE["chat"])
         items_setting = self.items_setting or ITEMS_SETTING.get(self.call, "")
+        # a server may cap the texts a request below what the model reads: fewer help then
+        or_fewer_items = (f", or {items_setting} when the server caps the texts a request"
+                          if items_setting else "")
         return self.refused_model(advice.format(model=self.model, said=self.said,
                                                 items_setting=items_setting,
+                                                or_fewer_items=or_fewer_items,
                                                 top_k=top_k_name()))
 
     def no_such_model(self) -> ModelRefusedError:

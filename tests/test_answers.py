@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rag
@@ -12,7 +13,7 @@ from rag.answering.followup import carry_over, is_follow_up, standalone_question
 from rag.evaluation import evaluate, rank_metrics
 from rag.evaluation.metrics import first_citation
 from rag.providers.generators.base import Quoted
-from rag.retrieval.cache import source_digest
+from rag.retrieval.cache import Cache, source_digest
 from rag.service import build_service
 from rag.text.sentences import split
 from rag.types import searched_for
@@ -343,6 +344,18 @@ def test_questions_differing_only_in_case_have_answers_of_their_own(cached_servi
     list(shouted)
     assert not shouted.cached
     assert cached_service.ask("How tall is MOUNT ETNA?").cached
+
+
+def test_a_query_vector_no_search_finds_is_not_cached(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache", ttl_seconds=3600)
+    try:
+        for spoilt in (np.array([np.nan, 0.5], np.float32), np.array([np.inf, 0.5], np.float32)):
+            cache.set_query_vector("embedder", "question", spoilt)
+            assert cache.query_vector("embedder", "question") is None
+        cache.set_query_vector("embedder", "question", np.array([0.6, 0.8], np.float32))
+        assert cache.query_vector("embedder", "question").tolist() == pytest.approx([0.6, 0.8])
+    finally:
+        cache.close()
 
 
 def test_a_follow_up_is_replayed_only_for_the_same_conversation(cached_service) -> None:

@@ -251,6 +251,20 @@ def test_a_failure_after_written_batches_leaves_no_points_and_no_token(
     assert_secret_absent(TOKEN, result, caplog)
 
 
+def test_a_vector_holding_a_null_fails_its_file_with_nothing_stored(env, standin, monkeypatch,
+                                                                   tmp_path: Path) -> None:
+    """Read as NaN, the component would store a chunk no search finds, listed all the same."""
+    use_workers_ai(monkeypatch, standin)
+    standin.first_component = "null"
+    result = run("ingest", str(small_corpus(tmp_path / "docs")), "--json")
+    assert result.exit_code == 1
+    files = json.loads(result.stdout)["files"]
+    assert [file["status"] for file in files] == ["failed", "failed"]
+    assert all(f"sent malformed embeddings for {EMBED}" in file["error"] for file in files)
+    assert all_points(Path(env["RAG_DATA_DIR"])) == 0
+    assert json.loads(run("docs", "list", "--json").stdout)["documents"] == []
+
+
 def test_ingest_keeps_requests_in_flight_across_files_and_a_refusal_fails_only_its_files(
         env, standin, monkeypatch, tmp_path: Path) -> None:
     """Eight files of 50 chunks: two files per 100-text request, four requests in flight

@@ -136,6 +136,16 @@ def test_embeddings_the_client_cannot_pair_with_their_texts_are_malformed(settin
         embed(settings, ["one", "two"])
 
 
+@pytest.mark.parametrize("component", [None, 1e39], ids=["a-null", "beyond-float32"])
+def test_a_vector_holding_a_null_or_a_number_beyond_float32_is_malformed(settings, scripted,
+                                                                         component):
+    scripted.reply({"data": [{"index": 0, "embedding": [0.5, 0.5]},
+                             {"index": 1, "embedding": [component, 0.5]}]})
+    with pytest.raises(PermanentAIError,
+                       match="sent malformed embeddings for nomic-embed-text"):
+        embed(settings, ["one", "two"])
+
+
 def test_embeddings_without_indexes_are_taken_in_the_order_sent(settings, scripted):
     scripted.reply({"data": [{"embedding": [1.0, 0.0]}, {"index": None, "embedding": [0.0, 1.0]}]})
     assert embed(settings, ["one", "two"]).tolist() == [[1.0, 0.0], [0.0, 1.0]]

@@ -308,6 +308,24 @@ def test_with_the_embedder_down_search_runs_on_words(env, standin: StandIn, monk
     assert run("search", "kettle").exit_code == 2  # a plain search still says it failed
 
 
+def test_a_question_vector_holding_a_null_searches_words_and_is_not_cached(
+        env, standin: StandIn, monkeypatch, tmp_path: Path) -> None:
+    """Read as NaN, the vector would find nothing, and from the cache go on finding nothing
+    for the same question once the embedder is well again."""
+    use_workers_ai(monkeypatch, standin, RAG_CACHE="true")
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    standin.first_component = "null"
+    out = ask_json()
+    assert out["degraded"] == ["sparse_search"]
+    assert out["notice"].startswith("The search matched words only: the question could not "
+                                    "be embedded (Workers AI sent malformed embeddings for "
+                                    + EMBED)
+    standin.first_component = None
+    dense = json.loads(run("search", QUESTION, "--mode", "dense", "--json").stdout)["hits"]
+    assert dense and dense[0]["source"].endswith("kettle.md")
+
+
 def test_a_question_too_long_for_the_primary_goes_to_the_model_it_fits(
         ai_settings, standin: StandIn, passages) -> None:
     # the fp8 model's 32k window is too small too; the 1B model's 60k fits (and the question

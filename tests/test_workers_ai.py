@@ -108,6 +108,20 @@ def test_a_wrong_dimension_is_reported(ai_settings, standin):
         WorkersAIEmbedder.from_settings(ai_settings).embed_documents(["text"])
 
 
+@pytest.mark.parametrize("component", ["null", "1e39", "-1e39"])
+def test_a_vector_holding_a_null_or_a_number_beyond_float32_is_malformed(ai_settings, standin,
+                                                                         component):
+    """Read as NaN or infinity, the component would spoil the whole vector once normalised:
+    a chunk or a question no search finds."""
+    standin.first_component = component
+    embedder = WorkersAIEmbedder.from_settings(ai_settings)
+    with pytest.raises(PermanentAIError, match=f"sent malformed embeddings for {EMBED}"):
+        embedder.embed_documents(["first text", "second text"])
+    with pytest.raises(PermanentAIError, match="malformed embeddings"):
+        embedder.embed_query(QUESTION)
+    assert len(standin.requests) == 2  # never retried: the same answer would come again
+
+
 @pytest.mark.parametrize("code", [5021, 3006])
 def test_embeddings_too_large_are_advised_smaller_chunks_not_a_batch_size(ai_settings, standin,
                                                                           code):

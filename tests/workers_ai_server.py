@@ -15,10 +15,10 @@ bags of words, so texts sharing words are close; the reranker scores a context b
 the question's words it contains, however long it is; Llama Guard calls a text unsafe when it
 holds one of its categories' phrases (`HAZARDS`), in either result form (`guard_form`). Faults
 are switched on per test (`fail`, `slow_first_byte`, `cut_stream`, `malformed_events`,
-`error_event`, `latency`, ...) and every request is logged in `requests` (path, model,
-headers, body, batch size, status). `model_latency` delays one model's answers, `token_gap`
-each event of a stream; `answer_as` makes one model answer weakly or differently from the
-others (answer strategies), or with terminal escapes; AI Gateway's cache honours
+`error_event`, `first_component`, `latency`, ...) and every request is logged in `requests`
+(path, model, headers, body, batch size, status). `model_latency` delays one model's answers,
+`token_gap` each event of a stream; `answer_as` makes one model answer weakly or differently
+from the others (answer strategies), or with terminal escapes; AI Gateway's cache honours
 `cf-aig-cache-key`, and keeps a keyed request 5 minutes even without `cf-aig-cache-ttl`.
 """
 
@@ -186,6 +186,9 @@ class StandIn:
     neurons_factor: float = 1.0  # the reported figure vs the docs arithmetic
     run_stream_style: str = "response"  # "response" | "choices" | "both"
     embedding_dimension: int | None = None  # force a wrong dimension
+    # a JSON literal sent as the first vector's first component ("null", "1e39"), the rest
+    # of the response as usual
+    first_component: str | None = None
     shuffle_openai_embeddings: bool = False
     ignore_stream: bool = False  # answer `stream: true` with plain JSON (UNCONFIRMED case)
     gateway_token: str | None = None  # authenticated gateway when set
@@ -232,7 +235,7 @@ class StandIn:
         with self._lock:
             fresh = StandIn(url=self.url)
             for name in ("latency", "neurons_mode", "neurons_factor", "run_stream_style",
-                         "model_latency", "answer_styles", "embedding_dimension",
+                         "model_latency", "answer_styles", "embedding_dimension", "first_component",
                          "shuffle_openai_embeddings", "ignore_stream", "gateway_token",
                          "openai_key", "guard_form", "context_windows", "hold", "hold_state",
                          "gather", "token_gap"):
@@ -473,7 +476,10 @@ class StandIn:
         dim = self.embedding_dimension or EMBED_MODELS[model]
         tokens = sum(_approx_tokens(text) for text in texts)
         result = {"shape": [len(texts), dim], "data": "@DATA@", "pooling": pooling}
-        payload = json.dumps(_v4_ok(result)).replace('"@DATA@"', vectors_json(texts, dim, pooling))
+        data = vectors_json(texts, dim, pooling)
+        if self.first_component is not None:
+            data = "[[" + self.first_component + data[data.index(","):]
+        payload = json.dumps(_v4_ok(result)).replace('"@DATA@"', data)
         headers = self._neuron_headers(model, tokens, 0)
         return Response(payload, media_type="application/json", headers=headers)
 

@@ -68,7 +68,10 @@ class Cache:
         return self.get(make_key("qvec", embedder_name, text))
 
     def set_query_vector(self, embedder_name: str, text: str, vector: np.ndarray) -> None:
-        self.set(make_key("qvec", embedder_name, text), vector)
+        """Keep a query's vector; one holding NaN or infinity, which no search finds, is
+        not kept, so that it is not replayed to the same question for the TTL."""
+        if np.isfinite(vector).all():
+            self.set(make_key("qvec", embedder_name, text), vector)
 
     def close(self) -> None:
         if self._store is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -192,3 +193,15 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     """L2-normalise rows so that dot product equals cosine similarity."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def received_vectors(rows: Any) -> np.ndarray:
+    """A server's rows of numbers as float32 vectors; ValueError (or TypeError) for rows that
+    are not numbers, or that hold a component float32 cannot: numpy reads a null as NaN and a
+    number beyond float32's range as infinity, normalising spreads either over the whole
+    vector, and a vector so spoilt is found by no search."""
+    with np.errstate(over="ignore"):  # a number beyond float32's range is refused below
+        vectors = np.asarray(rows, dtype=np.float32)
+    if not np.isfinite(vectors).all():
+        raise ValueError("a component is null or beyond float32's range")
+    return vectors

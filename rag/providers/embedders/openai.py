@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.errors import PermanentAIError
-from rag.providers.embedders.base import Embedder, normalise
+from rag.providers.embedders.base import Embedder, normalise, received_vectors
 from rag.providers.http.client import AIHttp
 from rag.providers.http.parallel import run_concurrently
 from rag.providers.openai_compat import PROVIDER, openai_http, public_url
@@ -149,8 +149,7 @@ class OpenAIEmbedder(Embedder):
                 "supported: the server must send lists of floats (encoding_format \"float\")."
             )
         try:
-            return np.asarray([row["embedding"] for row in _in_input_order(rows)],
-                              dtype=np.float32)
+            return received_vectors([row["embedding"] for row in _in_input_order(rows)])
         except (KeyError, TypeError, ValueError) as exc:
             raise self._malformed() from exc
 

@@ -11,7 +11,7 @@ from rag.errors import PermanentAIError
 from rag.providers.cloudflare import catalog, pricing
 from rag.providers.cloudflare.client import PROVIDER, billed_neurons, cloudflare_http, unwrap
 from rag.providers.cloudflare.route import WorkersAIRoute
-from rag.providers.embedders.base import Embedder, normalise
+from rag.providers.embedders.base import Embedder, normalise, received_vectors
 from rag.providers.http.client import AIHttp
 from rag.providers.http.parallel import run_concurrently
 
@@ -128,7 +128,7 @@ class WorkersAIEmbedder(Embedder):
 
     def _check(self, rows: Any, expected: int) -> np.ndarray:
         try:
-            vectors = np.asarray(rows, dtype=np.float32)
+            vectors = received_vectors(rows)
         except (TypeError, ValueError) as exc:
             raise PermanentAIError(f"{PROVIDER} sent malformed embeddings for {self.model}.") \
                 from exc

@@ -9,6 +9,7 @@ from rag.text.sentences import (
     is_cut_code,
     is_heading,
     leans_back,
+    promises_example,
     sentences,
     split,
 )
@@ -677,6 +678,13 @@ def test_each_record_of_a_log_is_a_sentence_of_its_own() -> None:
     ("An example is given below.", True),
     ("The following code is the equivalent of get(name, envir = rho).", True),
     ("It looks like this.", True),
+    # the opening of an example, where the sentence goes on in it
+    ("The most direct method of obtaining a call object is to use quote with an expression "
+     "argument, e.g.,", True),
+    ("This can be done with brace expansion, for example,", True),
+    ("Use a short expression, e.g.", True),
+    ("Write the inverse, i.e.,", True),
+    ("Write the inverse, i.e.", True),
     # "the following" before other words opens a list, and "below" points to a section
     ("The R distribution also comes with the following manuals.", False),
     ("They are listed in the table below.", False),
@@ -684,5 +692,21 @@ def test_each_record_of_a_log_is_a_sentence_of_its_own() -> None:
     ("Both formulae specify the same model.", False),
 ])
 def test_a_sentence_introduces_the_code_after_it(sentence: str, introduces: bool) -> None:
-    """A colon, no stop, or a full stop after words pointing ahead to a program."""
+    """A colon, no stop, the opening of an example, or a full stop after words pointing
+    ahead to a program."""
     assert introduces_code(sentence) is introduces
+
+
+@pytest.mark.parametrize(("sentence", "promises"), [
+    ("Here is a small example of creating an R numeric vector in C code:", True),
+    ("Run the following commands:", True),
+    ("The most direct method is to use quote with an expression argument, e.g.,", True),
+    ("This can be done with brace expansion, for example,", True),
+    # a colon after other words may open what someone says, or a list
+    ('"What is the matter?" she asked in a tone of anxiety:', False),
+    ("Yours truly,", False),
+    ("Consider the following function definition.", False),
+])
+def test_a_sentence_promises_the_example_after_it(sentence: str, promises: bool) -> None:
+    """The opening of an example, or a colon after a word for one."""
+    assert promises_example(sentence) is promises

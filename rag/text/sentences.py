@@ -144,6 +144,17 @@ _POINTS_TO_CODE = re.compile(
     r"|\b(?:examples?|code|functions?|fragment|programs?|definitions?)\s+"
     r"(?:(?:is|are)\s+(?:given\s+|shown\s+)?)?below\b"
     r"|\blike this\.$", re.IGNORECASE)
+# a sentence going on in the example after it: "... with an expression argument, e.g.,",
+# "..., for example,", "..., i.e." (a comma, or an abbreviation, where it would stop)
+_GOES_ON_IN_EXAMPLE = re.compile(r"(?:,|\b(?:e\.g|i\.e)\.)$", re.IGNORECASE)
+# the opening of an example ending a sentence: "..., e.g.,", "..., for instance", "such as"
+_OPENS_EXAMPLE = re.compile(r"\b(?:e\.g\.|i\.e\.|for (?:example|instance)|such as),?$",
+                            re.IGNORECASE)
+# a word for an example or a program, which a sentence ending on a colon says follows it ("Here
+# is a small example of creating an R numeric vector in C code:"); a colon after other words
+# may open what someone says, or a list
+_NAMES_EXAMPLE = re.compile(r"\b(?:examples?|code|programs?|commands?|scripts?|snippets?"
+                            r"|fragment|as follows)\b", re.IGNORECASE)
 # a line opening with a parenthesised word or number, "(CLI)", "(x)", "(iii)", "(2)"
 _PARENTHESIS_OPENS_LINE = re.compile(r"\n(?=[ \t]*\([^\W_]{1,8}\))")
 _PARENTHESISED_ITEM = re.compile(r"\([^\W_]{1,8}\)")
@@ -581,13 +592,28 @@ def is_code(sentence: str) -> bool:
 
 def introduces_code(sentence: str) -> bool:
     """Whether a sentence introduces the code after it: "Install it with pip:", one the code
-    completes, which a PDF writes without a stop ("the command is" before "> help(solve)"),
+    completes, which a PDF writes without a stop ("the command is" before "> help(solve)")
+    or after the opening of an example ("... use quote with an expression argument, e.g.,"),
     or one ending with a full stop that points to a program after it ("Consider the following
     function definition.", "An example is given below.")."""
     if is_code(sentence):
         return False
     return (sentence.endswith(":") or sentence[-1:].isalnum()
+            or _GOES_ON_IN_EXAMPLE.search(sentence) is not None
             or (sentence.endswith(".") and _POINTS_TO_CODE.search(sentence) is not None))
+
+
+def promises_example(sentence: str) -> bool:
+    """Whether a sentence says that an example or a program after it shows what it speaks
+    of: it ends on the opening of an example ("..., e.g.,", "..., for example,"), or on a
+    colon after a word for one ("Here is a small example of creating an R numeric vector in C
+    code:"). Without what follows, it promises what it does not say. A colon after other
+    words ("... asked in a tone of anxiety:") may open what someone says, and the sentence
+    says something itself."""
+    if is_code(sentence):
+        return False
+    return (_OPENS_EXAMPLE.search(sentence) is not None
+            or (sentence.endswith(":") and _NAMES_EXAMPLE.search(sentence) is not None))
 
 
 def is_cut_code(sentence: str) -> bool:

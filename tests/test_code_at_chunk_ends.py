@@ -4,6 +4,7 @@ not quoted as if it said something alone. Real chunking, real answerer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.chunking import Chunker
@@ -141,3 +142,76 @@ def test_a_page_opening_with_code_has_the_introduction_ending_the_page_before(
     answer = _answer(embedder, "How is the cube function with sq written?",
                      [_hit(coded)])
     assert f"{CUBE_INTRODUCTION} [1]\n\n```\ncube <- function(n) {{" in answer
+
+
+CALL_OBJECT = ("There are three kinds of language objects that are available for modification, "
+               "calls, expressions, and functions. The most direct method of obtaining a call "
+               "object is to use quote with an expression argument, e.g.,")
+QUOTED_CALLS = "> e1 <- quote(2 + 2)\n> e2 <- quote(plot(x, y))"
+
+
+def test_a_sentence_ending_on_e_g_is_quoted_with_the_code_after_it(embedder) -> None:
+    """"..., e.g.," goes on in the program after it, as "... like this:" does: quoted without
+    it, the sentence stops on its comma."""
+    text = (f"{CALL_OBJECT}\n```\n{QUOTED_CALLS}\n```\nThe arguments are not evaluated, the "
+            "result is simply the parsed argument.")
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc([Page(41, text)]))
+    answer = _answer(embedder, "What is the most direct way to obtain a call object?",
+                     [_hit(chunks[0])])
+    assert f"argument, e.g., [1]\n\n```\n{QUOTED_CALLS}\n```\n[1]" in answer
+
+
+VECTOR_INTRODUCTION = "Here is a small example of creating an R numeric vector in C code:"
+PROTECT_PROSE = ("The calls to PROTECT and UNPROTECT must balance when the user's code returns "
+                 "and should balance in all functions. R will warn about stack imbalance in "
+                 ".Call if the housekeeping is wrong.")
+FOOTNOTE = "SEXP is an acronym for Simple EXPression, common in LISP-like language syntaxes."
+C_CODE = ("#include <R.h>\n#include <Rinternals.h>\nSEXP ab;\n"
+          "ab = PROTECT(allocVector(REALSXP, 2));\nREAL(ab)[0] = 123.45;\nUNPROTECT(1);")
+AFTER_CODE = ("Now, the reader may ask how the R object could possibly get removed during "
+              "those manipulations, as it is just our C code that is running.")
+
+
+def _vector_pages() -> list[Page]:
+    """A page ending on the introduction, then its footnote; the code opens the next page."""
+    return [Page(163, f"{PROTECT_PROSE} {VECTOR_INTRODUCTION}\n\n{FOOTNOTE}", notes=FOOTNOTE),
+            Page(164, f"```\n{C_CODE}\n```\n{AFTER_CODE}")]
+
+
+def test_an_introduction_ending_its_page_is_quoted_with_the_code_opening_the_next(
+        service: RagService) -> None:
+    """The search finds the chunk ending on "Here is a small example ...:"; the code is in the
+    next page's first chunk, past the page's footnote. The answer quotes the code after the
+    introduction and cites the page the code is on."""
+    document = Document(source="R-exts.pdf", doc_id="e" * 32, title="Writing R Extensions",
+                        pages=_vector_pages(), media_type="application/pdf")
+    list(service.pipeline.ingest_documents([document]))
+    answer = service.ask("How do I create a numeric vector in C code to return to R?",
+                         top_k=1)
+    text = "".join(answer)
+    assert f"{VECTOR_INTRODUCTION} [1]\n\n```\n{C_CODE}\n```\n[2]" in text
+    assert [hit.page for hit in answer.citations] == [163, 164]
+    assert AFTER_CODE not in text
+
+
+def test_code_found_by_the_search_too_is_quoted_once_after_its_introduction(
+        embedder) -> None:
+    """Where the search finds the code's chunk as well, and ranks it first, the code is still
+    quoted after the sentence introducing it, once, citing its own passage."""
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(_vector_pages()))
+    ending = next(c for c in chunks if c.text.endswith(VECTOR_INTRODUCTION))
+    coded = next(c for c in chunks if c.page == 164)
+    hits = [_hit(coded), replace(_hit(ending, 0.9), code_after=f"c{coded.position}")]
+    answer = _answer(embedder, "How do I create a numeric vector in C code?", hits)
+    assert f"{VECTOR_INTRODUCTION} [2]\n\n```\n{C_CODE}\n```\n[1]" in answer
+    assert answer.count("#include <R.h>") == 1
+
+
+def test_an_introduction_whose_code_no_passage_holds_is_not_quoted(embedder) -> None:
+    """Without the code it introduces (a store that cannot give the chunk after it), "Here is
+    a small example ...:" promises what the answer does not show: the sentences before it
+    are quoted instead."""
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(_vector_pages()))
+    ending = next(c for c in chunks if c.text.endswith(VECTOR_INTRODUCTION))
+    answer = _answer(embedder, "How do I create a numeric vector in C code?", [_hit(ending)])
+    assert VECTOR_INTRODUCTION not in answer and "PROTECT and UNPROTECT" in answer

@@ -76,6 +76,24 @@ def test_ingest_search_and_reingest_unchanged(svc, corpus: Path) -> None:
     assert svc.store.document_count() == 3  # a document being written is none yet
 
 
+def test_the_chunks_after_a_hit_are_read_by_its_document_and_position(svc, embedder) -> None:
+    """The chunks that follow a passage in its document, live ones only, in order: what the
+    answer reads the code a passage's last sentence introduces from."""
+    chunks = [Chunk(doc_id="d" * 32, source="notes.txt", title="Notes", position=i, page=None,
+                    start=i * 20, end=i * 20 + 12, text=f"Chunk number {i}.", token_count=5)
+              for i in range(4)]
+    svc.store.upsert_pending(chunks, np.zeros((4, svc.store.dimension), np.float32),
+                             [([1], [1.0])] * 4, 4, "text/plain")
+    hit = Hit("d" * 32, "notes.txt", None, point_id("d" * 32, 1), 0.5, chunks[1].text,
+              position=1)
+    assert svc.store.chunks_after(hit, 3) == []  # pending: no chunk of it is live yet
+    svc.store.activate("d" * 32, "notes.txt", 4)
+    after = svc.store.chunks_after(hit, 3)
+    assert [(h.position, h.text, h.score) for h in after] == [
+        (2, "Chunk number 2.", 0.5), (3, "Chunk number 3.", 0.5)]
+    assert after[0].chunk_id == point_id("d" * 32, 2)
+
+
 def test_changed_file_replaces_its_chunks_without_mixture(svc, tmp_path: Path) -> None:
     f = tmp_path / "facts.txt"
     f.write_text("The office plant is a fern named Gerald. " * 30)

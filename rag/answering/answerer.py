@@ -3,10 +3,11 @@
 In order: the guard cleans the question and its history and refuses harmful asks
 (`rag.guard.filter`); a follow-up is made standalone (`followup`); an identical question on
 an unchanged library is replayed from the answer cache; otherwise the passages are retrieved
-(and those holding instruction-like text flagged), the answer strategy (`strategies`: single,
-progressive, consensus) drafts the answer, and `citations` checks each [n] marker as it
-passes. When the stream ends the answer's citations are filled in and, if it is complete,
-cached.
+(with the code a passage's last sentence introduces, from the chunk after it:
+`rag.retrieval.introduced_code`; and those holding instruction-like text flagged), the
+answer strategy (`strategies`: single, progressive, consensus) drafts the answer, and
+`citations` checks each [n] marker as it passes. When the stream ends the answer's
+citations are filled in and, if it is complete, cached.
 
 Degrade, never fail, while the documents can still answer: a question that cannot be embedded
 is searched by its words; when every language model fails before its first word, or the user
@@ -31,6 +32,7 @@ from rag.errors import AIError, InputTooLongError, shortened
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question, source_digest
+from rag.retrieval.introduced_code import with_introduced_code
 from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retrieval, Retriever
 from rag.settings import AnswerStrategy
 from rag.stores.fusion import ScoredIds
@@ -120,7 +122,8 @@ class Answerer:
             degraded.append("sparse_search")
             notes.append(SPARSE_ONLY_NOTE.format(retrieval.sparse_only))
         searched = retrieval.respelt or query  # what the answer's sources were found for
-        hits = flag_passages(retrieval.hits)
+        # a passage ending on "Here is an example:" comes with the code the next chunk opens
+        hits = flag_passages(with_introduced_code(retrieval.hits, self.retriever.store))
         if not hits:
             return Answer(iter([self._nothing_found(question, query, retrieval)]), [],
                           generator.name,

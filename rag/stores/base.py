@@ -656,6 +656,14 @@ class ChunkStore(ABC):
         return [replace(known[pid], score=float(score)) for pid, score in scored
                 if pid in known]
 
+    def chunks_after(self, hit: Hit, count: int) -> list[Hit]:
+        """The live chunks of `hit`'s document at the `count` positions after its, in order,
+        each scored as `hit` is: read by their ids, which document and position make."""
+        ids = [point_id(hit.doc_id, hit.position + n) for n in range(1, count + 1)]
+        found = [(pid, hit.score, payload) for pid, payload in self._payloads(ids).items()
+                 if payload.get("doc_id") == hit.doc_id and payload.get("status") == LIVE]
+        return sorted(make_hits(found), key=lambda h: h.position)
+
     def passage_cache(self) -> PassageCache | None:
         """Where this collection's read passages are kept: only a store that no other
         process writes can keep them (`EdgeStore`)."""

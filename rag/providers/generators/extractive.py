@@ -21,14 +21,16 @@ passage's citation [n]. A sentence that leans on the one before it ("He ...", "T
 are about, or is left out (past an aside in parentheses; for a passage's first, the one ingest
 kept from the chunk before, `Hit.lead_in`), and counts part of the question's words
 that one names, and so does an aside in parentheses; one that introduces a list or a program
-("..., such as", "Install it with pip:") brings what it introduces, the best one brings a short
-introduction right after it with its list ("Some possible reasons:"), and one followed by a
-sentence leaning on it that holds a word of the question brings that one when there is room
-("... to have all trailing empty fields ... omitted." then "To read such files set fill =
-TRUE."). A table's header line is a title: ingest names every row's values by its cells. A
-list's item is never one, however few and capitalised its words ("- Ann Linklater"), and a
-table's row is whole: it introduces no code or list after it, and is quoted alone where
-nothing else scores within half of it.
+("..., such as", "Install it with pip:", "..., e.g.,") brings what it introduces (a program
+the chunk after its passage opens with too, `Hit.code_after`, cited by its own passage; a
+passage's last sentence promising an example no passage holds is left out), the best one
+brings a short introduction right after it with its list ("Some possible reasons:"), and one
+followed by a sentence leaning on it that holds a word of the question brings that one when
+there is room ("... to have all trailing empty fields ... omitted." then "To read such files
+set fill = TRUE."). A table's header line is a title: ingest names every row's values by its
+cells. A list's item is never one, however few and capitalised its words ("- Ann
+Linklater"), and a table's row is whole: it introduces no code or list after it, and is
+quoted alone where nothing else scores within half of it.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -73,6 +75,7 @@ from rag.text.sentences import (
     is_log_record,
     item_text,
     leans_back,
+    promises_example,
     signed_name,
     split,
     without_bullet,
@@ -232,6 +235,12 @@ class _Candidate:
     # a list item's sentence after its first ("Wait ten seconds." in "1. Switch it off. Wait
     # ten seconds."): the item's, quoted with it on its line
     continues_item: bool = False
+    # the passage its citation names, when not its own: the code another passage opens with,
+    # quoted here after the sentence introducing it (`Hit.code_after`), cites where it is
+    cites: int = 0
+    # code its passage opens with, quoted after the sentence introducing it, which another
+    # passage ends on (`Hit.code_after`), and never on its own here
+    introduced_elsewhere: bool = False
 
 
 def _long_enough(sentence: str) -> bool:
@@ -251,7 +260,8 @@ def _quotable(by_passage: list[list[_Candidate]], sentences_only: bool) -> list[
     seen: set[str] = set()
     for group in by_passage:
         for c in group:
-            if c.is_lead_in or c.text.lower() in seen or has_dot_leader(c.text):
+            if (c.is_lead_in or c.introduced_elsewhere or c.text.lower() in seen
+                    or has_dot_leader(c.text)):
                 continue
             if sentences_only and not (_long_enough(c.text) and not c.is_title):
                 continue
@@ -303,12 +313,22 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     if found and inside and not ENTRY_LABEL.match(found[0].text):  # "video: This group ..."
         found = found[1:]
     found = [piece for piece in found if not _opens_mid_sentence(piece.text)]
-    cut_short = bool(hit.closes_inside_sentence) and bool(found) and not is_code(found[-1].text)
+    # a last sentence introducing the code another passage opens with (`Hit.code_after`) is
+    # quoted with it; one announcing an example no passage holds ("Here is a small example
+    # ...:") promises what the answer would not show
+    introducing = bool(found) and _introduces_code(found[-1].text)
+    linked = introducing and bool(hit.code_after)
+    dropped = introducing and not linked and promises_example(found[-1].text)
+    if dropped:
+        found = found[:-1]
+    cut_short = (bool(hit.closes_inside_sentence) and bool(found) and not is_code(found[-1].text)
+                 and not (linked or dropped))
     # where ingest said whether the chunk stops inside a sentence, it knows: a last piece
     # without a stop is then whole (a table's last row before the page's footnotes)
     if len(found) > 1 and (cut_short or (
             hit.closes_inside_sentence is None and _TRAILING_FRAGMENT.search(found[-1].text)
-            and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text))):
+            and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text)
+            and not (linked or dropped))):
         found, cut_short = found[:-1], False
     stored, matches = {}, {}
     if hit.sentence_vectors is not None:
@@ -387,8 +407,9 @@ class ExtractiveGenerator(Generator):
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         record.model = f"extractive ({self.embedder.name})"
         record.notice = NOTICE
-        by_passage = [_passage_sentences(n, hit)
-                      for n, hit in enumerate(request.passages, start=1)]
+        by_passage = _with_code_introduced([_passage_sentences(n, hit) for n, hit in
+                                            enumerate(request.passages, start=1)],
+                                           request.passages)
         # passages of short lines alone (a receipt, a form, a label: "Total 15.70") hold no
         # sentence to quote: their lines are quoted then, the best passage's beside the
         # others' sentences, rather than nothing
@@ -712,7 +733,7 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
         if is_code(text):
             # fenced on lines of its own, as Markdown shows code; its citation after the fence
             yield Quoted(("\n\n" if n else "") + _closed_code(text) + "\n")
-            yield f"[{c.passage}]"
+            yield f"[{c.cites or c.passage}]"
         elif listed:
             bare = item_text(c.text)  # a bullet becomes Markdown's dash; a number stays
             if joined:
@@ -732,6 +753,31 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             yield f" [{c.passage}]"
         # and no sentence goes on on an item's line but its own
         after_block = is_code(text) or listed or _in_list(c)
+
+
+def _with_code_introduced(by_passage: list[list[_Candidate]], passages: Sequence[Hit]
+                          ) -> list[list[_Candidate]]:
+    """The passages' sentences, each passage ending on a sentence that introduces the code
+    another passage opens with (`Hit.code_after`: the chunk after it, on the next page)
+    followed by that code, which cites the passage it is in (`_Candidate.cites`): there it
+    is quoted only after its introduction, which says what it is for."""
+    numbers = {hit.chunk_id: n for n, hit in enumerate(passages, start=1)}
+    found = [list(group) for group in by_passage]
+    for n, hit in enumerate(passages, start=1):
+        at, group = numbers.get(hit.code_after or ""), found[n - 1]
+        if at is None or at == n or not group or group[-1].is_title or not _introduces_code(
+                group[-1].text):
+            continue
+        opening = next((i for i, c in enumerate(found[at - 1]) if not c.is_lead_in), None)
+        if opening is None or not is_code(found[at - 1][opening].text):
+            continue
+        code = found[at - 1][opening]
+        found[at - 1][opening] = replace(code, introduced_elsewhere=True)
+        last = group[-1]
+        group.append(replace(code, passage=n, index=len(group), cites=at, heading=last.heading,
+                             entry=last.entry, continues_entry=last.continues_entry,
+                             outline=last.outline, introduced_elsewhere=False))
+    return found
 
 
 def _shows_signature(c: _Candidate, before: _Candidate | None, entries: bool,

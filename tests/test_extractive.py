@@ -942,6 +942,62 @@ def test_code_does_not_answer_a_question_asking_for_a_number_or_a_name(embedder)
     assert code in quote(embedder, "How do I use mean_pooling on model_output?", [card])
 
 
+ERROR = "no valid set of coefficients has been found: please supply starting values"
+
+
+def test_a_program_is_quoted_after_the_sentence_introducing_it_and_one_alone(embedder) -> None:
+    """Transcripts writing an error message match a question quoting it as no sentence does;
+    quoted on their own they would fill the answer with programs and not say what they show:
+    a program is quoted after the sentence before it, one only, and none opening its passage
+    with no sentence to say what it is."""
+    passages = [
+        Hit("d0", "R-exts.pdf", 125, "c0", 1.0,
+            "An object called last.dump has appeared in the workspace. We can examine this "
+            "at a later time by calling the function debugger.\n\n"
+            f"```\n> debugger()\nMessage: Error: {ERROR}\nAvailable environments had "
+            "calls:\n```", position=9),
+        Hit("d0", "R-exts.pdf", 123, "c1", 0.95,
+            f"```\n> glm(resp ~ 0+predictor, family = binomial(link=\"log\"))\nError: {ERROR}"
+            f"\n> traceback()\n3: stop(\"{ERROR}\", call. = FALSE)\n```", position=2),
+        Hit("d0", "R-exts.pdf", 124, "c2", 0.9,
+            "Once we have located the error, we have some choices. Set options(error = "
+            "dump.frames) and run the code again:\n\n```\n> options(error = dump.frames)\n"
+            f"> glm(resp ~ 0 + predictor, family = binomial(link =\"log\"))\nError: {ERROR}"
+            "\n```", position=6)]
+    answer = quote(embedder, f'What does "{ERROR}" mean?', passages)
+    assert answer.count("```") == 2, answer
+    assert "> traceback()" not in answer, answer
+    introduction = "calling the function debugger. [1]" if "debugger()" in answer else \
+        "run the code again: [3]"
+    assert f"{introduction}\n\n```" in answer, answer
+
+
+def test_a_program_opening_its_passage_comes_after_the_passage_before_it(embedder) -> None:
+    """A chunk's end may fall between a sentence and the program it introduces: the
+    program is quoted after that sentence, the last of the passage it goes on from."""
+    code = ("```\nplot(1:8, xaxt = \"n\")\ntext(1:8, par(\"usr\")[3] - 0.25, srt = 45, "
+            "labels = labels, xpd = TRUE)\n```")
+    passages = [
+        Hit("d0", "R-FAQ.pdf", 40, "c1", 1.0, f"{code}\n\nYou can adjust the offset to move "
+            "the labels.", position=180),
+        Hit("d0", "R-FAQ.pdf", 40, "c0", 0.9, "7.27 How can I create rotated axis labels?\n\n"
+            "To rotate axis labels, you need to use text(), rather than mtext(), as the "
+            "latter does not support par(\"srt\").", position=179),
+        Hit("d1", "R-intro.pdf", 12, "c2", 0.8, "```\naxis(1, labels = FALSE)\n```",
+            position=7)]
+    answer = quote(embedder, "How do I rotate the axis labels on a plot?", passages)
+    assert f'does not support par("srt"). [2]\n\n{code}\n[1]' in answer, answer
+    assert "axis(1, labels = FALSE)" not in answer, answer
+
+
+def test_a_program_with_no_sentence_is_quoted_where_nothing_else_is(embedder) -> None:
+    """Passages holding programs alone still answer: the best program is quoted."""
+    passages = [Hit("d0", "notes.md", None, "c0", 1.0,
+                    f"```\n> glm(resp ~ 0+predictor)\nError: {ERROR}\n```", position=4)]
+    answer = quote(embedder, f'What does "{ERROR}" mean?', passages)
+    assert passages[0].text in answer, answer
+
+
 def test_quoted_code_the_passage_cuts_says_it_goes_on(embedder) -> None:
     """A chunk's end may cut a program: its lines are quoted, closed after a line saying
     that the program goes on, rather than run into what the answer says next."""

@@ -27,10 +27,14 @@ passage's last sentence promising an example no passage holds is left out), the 
 brings a short introduction right after it with its list ("Some possible reasons:"), and one
 followed by a sentence leaning on it that holds a word of the question brings that one when
 there is room ("... to have all trailing empty fields ... omitted." then "To read such files
-set fill = TRUE."). A table's header line is a title: ingest names every row's values by its
-cells. A list's item is never one, however few and capitalised its words ("- Ann
-Linklater"), and a table's row is whole: it introduces no code or list after it, and is
-quoted alone where nothing else scores within half of it.
+set fill = TRUE."). A program is quoted after the sentence right before it, which says what it
+shows (for a passage opening with it, the last sentence of the passage its chunk goes on
+from), one program only unless a quoted sentence introduces another, and one with neither a
+sentence nor a heading before it only where nothing else is quoted: transcripts writing the
+error message a question quotes match it as no sentence does. A table's header line is a
+title: ingest names every row's values by its cells. A list's item is never one, however few
+and capitalised its words ("- Ann Linklater"), and a table's row is whole: it introduces no
+code or list after it, and is quoted alone where nothing else scores within half of it.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -516,7 +520,8 @@ class ExtractiveGenerator(Generator):
         order = np.argsort(-scores)
         ranked = [keep[i] for i in order]
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
-                              own[order].tolist(), by_passage, held)
+                              own[order].tolist(), by_passage, held,
+                              _follows(request.passages))
         weak_below = self.embedder.weak_match_below
         if request.unheld:
             yield not_mentioned(request.unheld)
@@ -531,7 +536,8 @@ class ExtractiveGenerator(Generator):
 
     def _choose(self, ranked: list[_Candidate], scores: list[float], own: list[float],
                 by_passage: list[list[_Candidate]],
-                held: dict[tuple[int, int], frozenset[str]] | None = None
+                held: dict[tuple[int, int], frozenset[str]] | None = None,
+                follows: dict[int, int] | None = None
                 ) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the run of predecessors it leans on
         (`_leaning_run`; a later one without room for its run is left out, the best one is
@@ -540,7 +546,10 @@ class ExtractiveGenerator(Generator):
         MIN_SENTENCES besides code when the best one's section holds that many, and beyond
         that only those whose `own` score is within _RELATIVE of the best own score (below
         that share, only one of the best one's section, and not one shown ahead of the best).
-        Each carries the score of the sentence that chose it."""
+        A program comes after the sentence introducing it (`_code_introduction`, `follows`:
+        each passage's number by that of the passage its chunk goes on from), one only but
+        for those a chosen sentence introduces, and one without an introduction only when
+        nothing else is chosen. Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
         uncounted: set[tuple[int, int]] = set()
@@ -554,6 +563,10 @@ class ExtractiveGenerator(Generator):
         enough = _RELATIVE * max((said for c, said in zip(ranked, own, strict=True)
                                   if not is_code(c.text)), default=max(own))
         best = ranked[0]
+        # the programs a chosen sentence brings as what it introduces, and the best program
+        # passed over for want of a sentence introducing it: quoted alone where nothing is
+        introduced_code: set[tuple[int, int]] = set()
+        bare_code: tuple[_Candidate, float] | None = None
         for c, score, said in zip(ranked, scores, own, strict=True):
             if len(chosen) - len(uncounted) >= self.max_sentences:
                 break
@@ -571,8 +584,19 @@ class ExtractiveGenerator(Generator):
             item, c = c, _list_introduction(c, by_passage) or c
             if (c.passage, c.index) in chosen:
                 continue
+            introduction = _code_introduction(c, by_passage, follows or {})
+            if is_code(c.text) and (introduction is None
+                                    or chosen.keys() & code - introduced_code):
+                # a program is quoted after the sentence saying what it shows, and one only
+                # unless a sentence quoted introduces more: transcripts matching the
+                # question's words would otherwise fill the answer with no word on them
+                bare_code = bare_code or (c, score)
+                continue
             room = self.max_sentences - len(chosen) + len(uncounted)
             needed = [k for k in _leaning_run(c, by_passage, chosen) if k not in chosen]
+            if (introduction is not None and not introduction.is_title
+                    and (introduction.passage, introduction.index) not in [*chosen, *needed]):
+                needed.insert(0, (introduction.passage, introduction.index))
             introduced = [a for a in _introduced(c, by_passage)
                           if (a.passage, a.index) not in chosen]
             if chosen and said < enough and introduced:
@@ -599,6 +623,7 @@ class ExtractiveGenerator(Generator):
                 (f.passage, f.index) for f in _followed_up(c, by_passage, held or {})
                 if (f.passage, f.index) not in chosen]
             needed += [(a.passage, a.index) for a in introduced[:1]]
+            introduced_code.update((a.passage, a.index) for a in introduced[:1] if is_code(a.text))
             if len(needed) + len(followed) <= room:
                 needed += followed  # said after it, when there is room: it stands without
             if len(needed) > room:
@@ -618,6 +643,8 @@ class ExtractiveGenerator(Generator):
                     listed.update((a.passage, a.index) for a in lead_up[1:])
             for key in needed:
                 chosen[key] = score
+        if not chosen and bare_code is not None:
+            chosen[(bare_code[0].passage, bare_code[0].index)] = bare_code[1]
         said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
         # a list's items left out stay out: the line after its last says how many
         self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2
@@ -958,6 +985,34 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
             break
         items.append(item)
     return items
+
+
+def _follows(passages: Sequence[Hit]) -> dict[int, int]:
+    """Each passage's citation number, by that of the passage it goes on from: the chunk
+    right before it in its document."""
+    numbers = {(hit.doc_id, hit.position): n for n, hit in enumerate(passages, start=1)}
+    return {n: before for n, hit in enumerate(passages, start=1)
+            if (before := numbers.get((hit.doc_id, hit.position - 1))) is not None}
+
+
+def _code_introduction(c: _Candidate, by_passage: list[list[_Candidate]],
+                       follows: dict[int, int]) -> _Candidate | None:
+    """The sentence or heading right before the program `c`, which says what it shows
+    ("## Usage"): in its passage (the sentence ingest kept from the chunk before, for a
+    passage opening with it), or the last of the passage it goes on from (`follows`). None
+    for a program after another or after a list's item not introducing it ("3) By passing a
+    mutable object:" does), or cut before its opening."""
+    if not is_code(c.text) or c.text.split("\n", 2)[1] == "…":  # goes on with a program
+        return None
+    if c.index:
+        before = by_passage[c.passage - 1][c.index - 1]
+    elif c.passage in follows and by_passage[follows[c.passage] - 1]:
+        before = by_passage[follows[c.passage] - 1][-1]
+    else:
+        return None
+    if is_code(before.text) or (_in_list(before) and not _introduces_code(before.text)):
+        return None
+    return before
 
 
 def _list_introduction(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:

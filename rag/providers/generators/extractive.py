@@ -585,7 +585,7 @@ class ExtractiveGenerator(Generator):
             if (c.passage, c.index) in chosen:
                 continue
             introduction = _code_introduction(c, by_passage, follows or {})
-            if is_code(c.text) and (introduction is None
+            if is_code(c.text) and ((introduction is None and not _goes_on(c.text))
                                     or chosen.keys() & code - introduced_code):
                 # a program is quoted after the sentence saying what it shows, and one only
                 # unless a sentence quoted introduces more: transcripts matching the
@@ -995,6 +995,12 @@ def _follows(passages: Sequence[Hit]) -> dict[int, int]:
             if (before := numbers.get((hit.doc_id, hit.position - 1))) is not None}
 
 
+def _goes_on(code_block: str) -> bool:
+    """Whether the program `code_block` goes on from one a chunk before cut (its first line
+    "…"): the document introduced it there, so it is no transcript standing alone."""
+    return code_block.split("\n", 2)[1:2] == ["…"]
+
+
 def _code_introduction(c: _Candidate, by_passage: list[list[_Candidate]],
                        follows: dict[int, int]) -> _Candidate | None:
     """The sentence or heading right before the program `c`, which says what it shows
@@ -1002,7 +1008,7 @@ def _code_introduction(c: _Candidate, by_passage: list[list[_Candidate]],
     passage opening with it), or the last of the passage it goes on from (`follows`). None
     for a program after another or after a list's item not introducing it ("3) By passing a
     mutable object:" does), or cut before its opening."""
-    if not is_code(c.text) or c.text.split("\n", 2)[1] == "…":  # goes on with a program
+    if not is_code(c.text) or _goes_on(c.text):
         return None
     if c.index:
         before = by_passage[c.passage - 1][c.index - 1]

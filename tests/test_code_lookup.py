@@ -96,3 +96,28 @@ def test_a_dotted_name_is_searched_and_quoted_as_written(service: RagService) ->
         assert "upload:arrays.txt" in found, question
     answer = service.ask("What does is.na return?", top_k=3)
     assert answer.text.startswith("The function is.na(x) gives a logical vector")
+
+
+DIFFERENCES = ("Builtin objects and special forms\nThese two kinds of object differ. The "
+               "difference between the two lies in the argument handling, and the difference "
+               "{n} matters.")
+OPERATORS = ("Operators\nThe %in% operator matches values. The && operator is the And of "
+             "one value, and & the And of each element. The <<- operator assigns in the "
+             "enclosing environment.")
+
+
+def test_an_operator_is_searched_as_written(service: RagService) -> None:
+    """"&&" and "%in%" are no words: without them "What is the difference between && and
+    &?" asks only "difference", and "What does %in% do?" nothing."""
+    for n in range(8):
+        service.ingest_bytes(f"differences-{n}.txt", DIFFERENCES.format(n=n).encode(),
+                             f"upload:differences-{n}.txt")
+    service.ingest_bytes("operators.txt", OPERATORS.encode(), "upload:operators.txt")
+    for question in ("What is the difference between && and &?", "What does %in% do?",
+                     "What does the <<- operator do?"):
+        found = [hit.source for hit in service.search(question, top_k=3, mode="sparse")]
+        assert found[0] == "upload:operators.txt", question
+        found = [hit.source for hit in service.search(question, top_k=3, mode="hybrid")]
+        assert "upload:operators.txt" in found, question
+    answer = service.ask("What is the difference between && and &?", top_k=3)
+    assert answer.text.startswith("The && operator is the And of one value")

@@ -1761,3 +1761,35 @@ def test_a_tables_last_row_is_whole_where_ingest_says_the_passage_ends_no_senten
     assert "3 CLOSXP closures" in quote(embedder, question, [marked])
     unmarked = replace(marked, closes_inside_sentence=None)
     assert "CLOSXP" not in quote(embedder, question, [unmarked])
+
+
+BUILTINS = Hit("d8", "lang.txt", None, "c8", 1.0,
+               "Builtin objects and special forms. These two kinds of object contain the "
+               "builtin functions of R. The difference between the two lies in the argument "
+               "handling. Builtin functions have all their arguments evaluated.")
+LOGICAL = Hit("d9", "ops.txt", None, "c9", 0.9,
+              "Logical operators\n& And, binary, vectorized\n&& And, binary, not vectorized\n"
+              "| Or, binary, vectorized\n|| Or, binary, not vectorized")
+
+
+def test_an_operator_none_of_the_passages_writes_makes_a_weak_match(embedder) -> None:
+    """"The difference between the two ..." shares "difference" with the question, and is
+    about two other things: only a passage writing "&&" can answer it."""
+    uncalibrated = copy.copy(embedder)  # the cosines' bar cannot say it
+    uncalibrated.weak_match_below = None
+    question = "What is the difference between && and &?"
+    assert hedge(quote(uncalibrated, question, [BUILTINS])) == WEAK_MATCH
+    assert hedge(quote(uncalibrated, question, [BUILTINS, LOGICAL])) is None
+    # prose's "&" is no operator
+    assert hedge(quote(uncalibrated, "Who runs R&D and Q & A?", [BUILTINS])) is None
+
+
+def test_code_writing_the_operator_asked_about_does_not_make_an_answer(embedder) -> None:
+    """A table of operators writes "|>" and says nothing of it: quotes on other subjects are
+    still said to be a weak match."""
+    precedence = Hit("d7", "ops.txt", None, "c7", 0.5,
+                     "Operators by precedence:\n\n```\n%xyz% |>\n* /\n+ - (binary)\n```\n")
+    for question in ("How does |> pass the capital of Australia on?",
+                     "What is the capital of Australia, and what does |> do?"):
+        assert hedge(quote(embedder, question, [*hits([0, 1, 2, 3]), precedence])) == (
+            WEAK_MATCH), question

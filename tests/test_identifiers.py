@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from rag.text import lexical
-from rag.text.identifiers import dotted_names, identifiers, writes, written_phrases
+from rag.text.identifiers import (
+    dotted_names,
+    identifiers,
+    operators,
+    writes,
+    written_phrases,
+)
 
 
 def test_codes_and_names_are_the_written_words_mixing_letters_and_digits_or_joined() -> None:
@@ -134,3 +140,49 @@ def test_a_dotted_name_is_one_term_asked_and_indexed_whole() -> None:
         "Set the argument na.strings."]) == pytest.approx([2 / 3, 2 / 3])
     assert lexical.term_index("as.vector") in lexical.query_vector("as.vector")[0]
     assert lexical.term_index("as.vector") in lexical.document_vector("use as.vector()")[0]
+
+
+def test_an_operator_is_a_run_of_signs_written_apart_from_words() -> None:
+    """Its signs are no word's: "What does %in% do?" holds no other term, and "&&" is no
+    "&"."""
+    asked = ("How do &&, ||, <<- (using <-), ->, %in%, %% and %*% differ from ::, :::, |> "
+             "or ==, and what is f(x, ...)?")
+    assert identifiers(asked) == ["&&", "||", "<<-", "<-", "->", "%in%", "%%", "%*%", "::",
+                                  ":::", "|>", "==", "..."]
+    # a question's or a sentence's stop after one is not part of it
+    assert operators("What is the difference between && and &? Use <<-. Or ...?") == [
+        "&&", "<<-", "..."]
+    assert operators("the special argument .... The ::: operator.") == ["...", ":::"]
+    # R's operators of a name between two "%" are read glued to their operands too
+    assert operators("x%in%y, x %IN% y") == ["%in%", "%in%"]
+
+
+@pytest.mark.parametrize("prose", [
+    "Research & development, R&D, Q&A and AT&T - all of it.",
+    "He paused -- then went on... 'Why?' (he asked) \"No!\" -- and left?!",
+    "It rose 50%. See http://example.org or ~/.Rprofile and --persist, x<-5 or a&&b.",
+    "Title\n=====\n---\n***\n>>> 1 + 1\n.....\n?? !!",
+])
+def test_prose_punctuation_is_no_operator(prose: str) -> None:
+    """A lone sign is prose's as often ("R & D", "-"), and so are dashes, stops, quotes and
+    brackets; a run of more than three is a rule or an underline, and one glued to a word
+    belongs to it ("wait...", "50%.", "--persist")."""
+    assert operators(prose) == []
+
+
+def test_a_text_writes_an_operator_only_as_such() -> None:
+    assert writes("& And, binary, vectorized\n&& And, binary, not vectorized", "&&")
+    assert not writes("Research & development, R&D", "&&")
+    assert not writes("x && y", "&")  # "&" is no operator: prose writes it alone
+    assert writes("y <- x %in% table", "%in%") and not writes("x %o% y", "%in%")
+
+
+def test_an_operator_is_a_term_asked_and_indexed() -> None:
+    assert lexical.term_set("What is the difference between && and &?") == {"differ", "&&"}
+    assert lexical.asked_terms("What does %in% do?") == {"%in%"}
+    assert lexical.term_index("<<-") in lexical.query_vector("What does <<- do?")[0]
+    assert lexical.term_index("<<-") in lexical.document_vector("x <<- 0 sets x")[0]
+    assert lexical.term_index("...") in lexical.document_vector("f <- function(x, ...) 1")[0]
+    assert lexical.term_index("&") not in lexical.document_vector("R & D, Q&A")[0]
+    # a collection filled before operators were terms is asked as it was filled
+    assert lexical.query_vector("What does %in% do?", lexical.OPERATORLESS_SCHEME) == ([], [])

@@ -699,6 +699,21 @@ def test_a_collection_indexed_before_dotted_names_were_terms_is_searched_as_befo
     old.close()
 
 
+def test_a_collection_indexed_before_operators_were_terms_is_searched_as_before(
+        settings, embedder, engine, corpus: Path) -> None:
+    old = reopened_as_filled_by(lexical.OPERATORLESS_SCHEME, settings, embedder, engine,
+                                corpus)
+    # its vectors hold no operator, so its queries ask none; dotted names it holds
+    assert lexical.query_vector("x %in% y", lexical.OPERATORLESS_SCHEME) == (
+        lexical.query_vector("x y", lexical.OPERATORLESS_SCHEME))
+    matching = added_file(old, corpus, "matching.txt", "Use is.element or x %in% table.")
+    assert old.search("is.element", 3, "sparse")[0].source == matching
+    assert old.search("x %in% table", 3, "sparse")[0].source == matching
+    # and never said to be missing: such a collection cannot tell
+    assert old.retriever.unheld("What does %o% do?", []) == ()
+    old.close()
+
+
 def test_weighted_dbsf_fusion() -> None:
     dense = [("a", 0.9), ("b", 0.8), ("c", 0.1)]
     sparse = [("c", 12.0), ("b", 6.0)]

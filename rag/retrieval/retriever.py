@@ -31,6 +31,7 @@ from rag.text.identifiers import (
     defines_in_a_line,
     identifiers,
     is_dotted_name,
+    is_operator,
     is_option,
     writes,
 )
@@ -316,11 +317,12 @@ class Retriever:
 
     def _holds_code(self, code: str) -> bool:
         """Whether a passage of the library writes `code` as asked: among those its pieces'
-        terms find best, where a passage holding it all ranks high. A dotted name in a
-        collection that keeps no such terms cannot be told: its pieces ("as", "vector") are
-        stop words or common ones."""
+        terms find best, where a passage holding it all ranks high. A dotted name or an
+        operator in a collection that keeps no such terms cannot be told: its pieces ("as",
+        "vector"; the "o" of "%o%") are stop words or common ones, or none."""
         scheme = self.store.lexical_scheme
-        if is_dotted_name(code) and not lexical.names_dotted(scheme):
+        if ((is_dotted_name(code) and not lexical.names_dotted(scheme))
+                or (is_operator(code) and not lexical.names_operators(scheme))):
             return True
         vector = lexical.query_vector(code, scheme)
         found = self.store.search(None, vector, CODE_LOOKUP_DEPTH, mode="sparse")

@@ -329,6 +329,11 @@ class ChunkStore(ABC):
                      "typed without its accents ('cafe' for 'café') finds it by keyword once "
                      "it is re-ingested into a new collection (RAG_COLLECTION)", self.collection)
             return scheme
+        if scheme == lexical.OPERATORLESS_SCHEME:
+            log.info("collection '%s' was indexed before operators were terms: an operator "
+                     "such as '&&', '<<-' or '%%in%%' is found by keyword once it is "
+                     "re-ingested into a new collection (RAG_COLLECTION)", self.collection)
+            return scheme
         if scheme == lexical.UNDOTTED_SCHEME:
             log.info("collection '%s' was indexed before dotted names were terms: a name "
                      "such as 'as.vector' or 'is.na' is found by keyword as written once it "

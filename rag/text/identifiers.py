@@ -1,6 +1,6 @@
 """Codes and names a question looks up as written: an error code ("E9999"), a CVE, a part
 number ("AB-9999-X"), a version ("v2.10.3"), a setting's name ("retry_timeout_ms"), a dotted
-name ("as.vector", "os.path.join", "config.yaml").
+name ("as.vector", "os.path.join", "config.yaml"), an operator ("&&", "<<-", "%in%", "...").
 
 The vocabulary cannot tell whether the library knows one: its pieces ("ab", "9999", "retry",
 "timeout") are ordinary words and numbers, which the library's other codes and names hold.
@@ -51,6 +51,17 @@ _GLUED_QUESTION = re.compile(
     r"My|Please|Thanks|Note|See)|(?:what|how|why|when|where|who|which))\b.*"
     r"|(?:vs|etc|cf|approx|fig|figs|eq|eqs|sec|ch|vol|pp|ca|resp|incl|viz|al|no|nos)\..*",
 )
+# an operator: a run of signs written apart from words ("&&", "<<-", "|>", "::", "==", R's
+# "..."), or R's name between two "%" ("%in%", "%o%"), glued to the names around it or not.
+# Its signs are no word's, so the words alone lose it
+_SIGNS = r"!$%&*+\-./:<=>?^|~"
+_OPERATOR = re.compile(rf"%[^\W\d_]\w*%|(?<![\w{_SIGNS}])[{_SIGNS}]{{2,}}+(?![\w{_SIGNS}])")
+_LONGEST_OPERATOR = 3  # a longer run is a rule or an underline ("-----", "====")
+# a run of stops is prose's ("?!", ".."), but for these; a run of one sign thrice is a rule, a
+# fence or a prompt ("***", "~~~", ">>>"), but for these
+_STOPS = frozenset(".?!:")
+_STOP_RUNS = frozenset({"...", "::", ":::"})
+_TRIPLES = frozenset({"...", ":::", "==="})
 # a command's option ("--persist", "--as-cran", "-no-gui"): its words are common ones, and
 # "--persist" is no "persistent"
 _OPTION = re.compile(r"(?:--?|[–—])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
@@ -59,9 +70,10 @@ _OPTION = re.compile(r"(?:--?|[–—])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*
 def identifiers(question: str) -> list[str]:
     """The question's written words that are codes or names: letters and digits together
     ("E9999", "CVE-2023-4863"), words joined by underscores ("retry_timeout_ms") or by dots
-    ("as.vector", "is.na(x)"; not "e.g."), or figures in three dotted groups or more
-    ("2.10.3"); not a number with its unit ("5mm"), joined to
-    a word ("3-year") or with a possessive's or a plural's ending ("1950's", "80s")."""
+    ("as.vector", "is.na(x)"; not "e.g."), figures in three dotted groups or more
+    ("2.10.3"), or an operator (`operators`: "&&", "%in%"); not a number with its unit
+    ("5mm"), joined to a word ("3-year") or with a possessive's or a plural's ending
+    ("1950's", "80s")."""
     return _written_codes(question, everyday=False)
 
 
@@ -75,6 +87,8 @@ def written_phrases(question: str) -> list[str]:
 def _written_codes(question: str, everyday: bool) -> list[str]:
     found = []
     for written in _written_words(question):
+        # an operator's signs are no code's edges ("<<-", "c(...)"): it is read first
+        found += [operator for operator in operators(written) if operator not in found]
         word = _INNER_BRACKET.split(written.strip(_AROUND), maxsplit=1)[0].strip(_AROUND)
         # an option is written whole, its "s" too ("--k8s")
         base = word if _OPTION.fullmatch(word) else _ENDING.sub("", word)
@@ -98,6 +112,36 @@ def _is_code(word: str) -> bool:
     coded = coded or is_dotted_name(word)
     return (len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
             or len(word) > _SHORTEST and _OPTION.fullmatch(word) is not None)
+
+
+def operators(text: str) -> list[str]:
+    """The operators `text` writes (`_OPERATOR`), case-folded, in order: not a lone sign,
+    which prose writes as often ("R & D", "a / b", "-"), nor a dash's "--", a question's
+    "?!", a rule's "-----" or a prompt's ">>>". A question's or a sentence's stop after one
+    is not part of it ("&&?", "<<-.")."""
+    found = (_as_operator(run) for run in _OPERATOR.findall(text))
+    return [operator.casefold() for operator in found if operator is not None]
+
+
+def is_operator(word: str) -> bool:
+    """Whether `word` is one operator as `operators` reads them ("&&", "%in%", "...")."""
+    return operators(word) == [word.casefold()]
+
+
+def _as_operator(run: str) -> str | None:
+    """The operator a run of signs writes, without the stop after it; None for prose's."""
+    run = run.rstrip("?!") or run
+    if run[-1] in ".:" and (run[-2] != run[-1] or run == "...."):
+        run = run[:-1]  # a sentence's or a clause's stop after it: "<<-.", "...."
+    if run.startswith("%") and run.endswith("%") and "%" not in run[1:-1] and len(run) > 1:
+        return run  # "%%", "%in%", "%/%", "%<>%"
+    if not 2 <= len(run) <= _LONGEST_OPERATOR or set(run) == {"-"}:
+        return None
+    if set(run) <= _STOPS and run not in _STOP_RUNS:
+        return None
+    if len(run) == 3 and len(set(run)) == 1 and run not in _TRIPLES:
+        return None
+    return run
 
 
 def is_dotted_name(word: str) -> bool:
@@ -134,6 +178,8 @@ def writes(text: str, identifier: str) -> bool:
         return _written_option(identifier).search(text) is not None
     if is_dotted_name(identifier):
         return identifier.casefold() in dotted_names(text)
+    if is_operator(identifier):  # "&&" is no "&", and "R & D" writes none
+        return identifier.casefold() in operators(text)
     wanted = _parts(identifier)
     if not wanted:
         return False

@@ -19,7 +19,9 @@ higher. Pairs are made of the words without accents.
 
 A dotted name ("as.vector", "is.na", "os.path.join", `rag.text.identifiers.dotted_names`) is a
 term of its own too, as written, besides its pieces: "as" and "is" are stop words, and "is.na"
-is no "na". It counts in no text's length.
+is no "na". So is an operator ("&&", "<<-", "%in%", "...",
+`rag.text.identifiers.operators`): its signs are no word's, and "What does %in% do?" holds no
+other term. Neither counts in any text's length.
 
 SCHEME names how document vectors are made; a collection records the scheme it was filled
 with, and queries against an older collection are made the way its vectors were.
@@ -37,7 +39,7 @@ from functools import lru_cache
 import snowballstemmer
 
 from rag.text import references, spelling
-from rag.text.identifiers import dotted_names, without_dotted_names
+from rag.text.identifiers import dotted_names, operators, without_dotted_names
 from rag.text.words import folded, spaced_word_spans, spaced_words, words
 
 K1 = 1.2
@@ -57,8 +59,9 @@ TITLE_SHARE = 1.0
 # a question's word that may be misspelt (`rag.text.spelling`) and that a text writes a
 # letter apart ("throuhg", "through") counts as a variant would
 TYPO_SHARE = VARIANT_SHARE
-SCHEME = "bm25-bigrams-4"  # single terms and adjacent pairs, BM25 tf weights, words of any
-# script, accented words also without their accents, and dotted names whole
+SCHEME = "bm25-bigrams-5"  # single terms and adjacent pairs, BM25 tf weights, words of any
+# script, accented words also without their accents, dotted names whole, and operators
+OPERATORLESS_SCHEME = "bm25-bigrams-4"  # collections filled before operators were terms
 UNDOTTED_SCHEME = "bm25-bigrams-3"  # collections filled before dotted names were terms
 ACCENTED_SCHEME = "bm25-bigrams-2"  # collections filled before accents were taken off words
 # collections filled before words were read in any script: pairs, and `\w` runs as words
@@ -120,7 +123,8 @@ def _terms_of(word: str) -> tuple[str, str] | None:
 
 def terms(text: str, scheme: str = SCHEME) -> list[str]:
     """Case-folded, stemmed content words, as written (read as `scheme` reads them)."""
-    found = (words(text) if scheme in (SCHEME, UNDOTTED_SCHEME, ACCENTED_SCHEME)
+    found = (words(text) if scheme in (SCHEME, OPERATORLESS_SCHEME, UNDOTTED_SCHEME,
+                                       ACCENTED_SCHEME)
              else spaced_words(text))
     return [t for t in map(_term, found) if t is not None]
 
@@ -128,7 +132,7 @@ def terms(text: str, scheme: str = SCHEME) -> list[str]:
 def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]]:
     """The text's terms as written and, side by side, without accents (the same list when
     `scheme` predates that)."""
-    if scheme not in (SCHEME, UNDOTTED_SCHEME):
+    if scheme not in (SCHEME, OPERATORLESS_SCHEME, UNDOTTED_SCHEME):
         written = terms(text, scheme)
         return written, written
     both = [t for t in map(_terms_of, words(text)) if t is not None]
@@ -137,6 +141,11 @@ def indexed_terms(text: str, scheme: str = SCHEME) -> tuple[list[str], list[str]
 
 def names_dotted(scheme: str) -> bool:
     """Whether vectors made by `scheme` hold dotted names as terms of their own."""
+    return scheme in (SCHEME, OPERATORLESS_SCHEME)
+
+
+def names_operators(scheme: str) -> bool:
+    """Whether vectors made by `scheme` hold operators as terms of their own."""
     return scheme == SCHEME
 
 
@@ -222,9 +231,9 @@ def variant_stubs(found: frozenset[str]) -> frozenset[str]:
 # the same passages come back for related questions
 @lru_cache(maxsize=8192)
 def term_set(text: str) -> frozenset[str]:
-    """A text's distinct terms, without accents, and its dotted names: a question and a
-    sentence share a word however either writes it."""
-    return frozenset(indexed_terms(text)[1]).union(dotted_names(text))
+    """A text's distinct terms, without accents, its dotted names and its operators: a
+    question and a sentence share a word however either writes it."""
+    return frozenset(indexed_terms(text)[1]).union(dotted_names(text), operators(text))
 
 
 @lru_cache(maxsize=8192)
@@ -255,18 +264,19 @@ def pairs(found: list[str]) -> list[str]:
 
 def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
     """BM25 term-frequency weights of a chunk's terms (as written, and without accents where
-    that differs), dotted names and term pairs (IDF is applied by Qdrant), its words read as
-    `scheme` reads them; the length normalisation counts the terms as written. The titles of
-    a manual's cross-references are left out: they are another section's words
+    that differs), dotted names, operators and term pairs (IDF is applied by Qdrant), its
+    words read as `scheme` reads them; the length normalisation counts the terms as written.
+    The titles of a manual's cross-references are left out: they are another section's words
     (`rag.text.references`)."""
     text = references.without_titles(text)
     written, plain = indexed_terms(text, scheme)
     length_norm = 1 - B + B * len(written) / AVERAGE_TERMS
     unaccented = [term for term, as_written in zip(plain, written, strict=True)
                   if term != as_written]
-    dotted = dotted_names(text) if names_dotted(scheme) else []
+    whole = dotted_names(text) if names_dotted(scheme) else []
+    whole += operators(text) if names_operators(scheme) else []
     weights: dict[int, float] = {}
-    for counts in (Counter(written) + Counter(unaccented) + Counter(dotted),
+    for counts in (Counter(written) + Counter(unaccented) + Counter(whole),
                    Counter(pairs(plain))):
         for term, tf in counts.items():
             index = term_index(term)
@@ -275,14 +285,16 @@ def document_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[fl
 
 
 def query_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float]]:
-    """Each distinct query term once, as written and without accents, and each dotted name,
-    weight 1, and (unless the collection predates them) each distinct pair of adjacent
-    terms, weight BIGRAM_WEIGHT; a number also as the other way of writing it
+    """Each distinct query term once, as written and without accents, and each dotted name
+    and operator, weight 1, and (unless the collection predates them) each distinct pair of
+    adjacent terms, weight BIGRAM_WEIGHT; a number also as the other way of writing it
     (`number_forms`)."""
     written, plain = indexed_terms(text, scheme)
     joined, grouped = number_forms(text)
     if names_dotted(scheme):
         joined += dotted_names(text)
+    if names_operators(scheme):
+        joined += operators(text)
     weights = {term_index(term): 1.0 for term in {*written, *plain, *joined}}
     if scheme != UNIGRAM_SCHEME:
         for pair in {*pairs(plain), *grouped}:

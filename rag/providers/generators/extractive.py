@@ -38,7 +38,8 @@ code or list after it, and is quoted alone where nothing else scores within half
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
-needs, that the documents do not seem to answer the question (WEAK_MATCH). It is also
+needs, or the question asks about operators ("&&", "%in%") none of the passages writes, that
+the documents do not seem to answer the question (WEAK_MATCH). It is also
 the last resort when the language models fail: if the embedder cannot help either (a remote one
 that is down, a question longer than it takes), the words alone rank the sentences.
 """
@@ -65,7 +66,14 @@ from rag.text.answer_types import (
 )
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
-from rag.text.identifiers import defines_option, is_dotted_name, writes, written_phrases
+from rag.text.identifiers import (
+    defines_option,
+    is_dotted_name,
+    is_operator,
+    operators,
+    writes,
+    written_phrases,
+)
 from rag.text.measures import holds_measure
 from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
@@ -487,7 +495,11 @@ class ExtractiveGenerator(Generator):
         # or in the heading it is under (a changelog's "## 2.10.2"): a common word beside it
         # ("error", "fixed") is held as much by the sentence about another code
         asked_line = plain_line(request.question)
-        coded = [_holds_code(c, codes) for c in candidates]
+        # an operator counts in a sentence: code and tables of operators write it without
+        # saying what it does ("> >= < <= == !=")
+        names_or_codes = [code for code in codes if not is_operator(code)]
+        coded = [_holds_code(c, names_or_codes if is_code(c.text) else codes)
+                 for c in candidates]
         asked_for = np.array([
             _TYPE_BONUS * (c.entry in named or _defines_heading(request, c, by_passage)
                            or holds_code)
@@ -528,9 +540,11 @@ class ExtractiveGenerator(Generator):
         # any date or number holds what "When ...?" or "How many ...?" asks for: the best
         # sentence answers only if it is close to the question without that
         # a sentence writing the code the question names, or under a heading writing it,
-        # answers about that code, however little it is like the question's words
-        elif (embedded and weak_below is not None and float((own - typed).max()) < weak_below
-              and not any(coded)):
+        # answers about that code, however little it is like the question's words; but not
+        # one writing an operator, which a table of them writes as well
+        elif ((embedded and weak_below is not None and float((own - typed).max()) < weak_below
+               and not any(_holds_code(c, names_or_codes) for c in candidates))
+              or _none_writes_operators(request)):
             yield WEAK_MATCH
         yield from _compose(chosen, request.question)
 
@@ -1351,14 +1365,26 @@ def _holds_code(c: _Candidate, codes: Sequence[str]) -> bool:
                                for code in codes)
 
 
+def _none_writes_operators(request: GenerationRequest) -> bool:
+    """Whether the question asks about operators ("&&", "%in%", "<<-") and none of its
+    passages writes any of them: they cannot be about what it asks, however like its other
+    words ("What is the difference between && and &?") they are. An operator has no other
+    way of being written, as a code or a name has ("CO2", "carbon dioxide")."""
+    asked = operators(request.question)
+    return bool(asked) and not any(operator in operators(hit.text)
+                                   for hit in request.passages for operator in asked)
+
+
 def _telling_codes(codes: list[str], passages: Sequence[Hit]) -> list[str]:
     """The codes and names the question looks up that tell its passages' sentences apart: not
-    a dotted name most of the passages write ("Which argument of read.table ...?" of a
-    chapter on read.table), which they are all about without each sentence saying so again."""
+    a dotted name or an operator most of the passages write ("Which argument of read.table
+    ...?" of a chapter on read.table, "<-" of R's code), which they are all about, or all
+    show, without each sentence saying so."""
     def context(code: str) -> bool:
         written = sum(writes(f"{hit.written_names()}\n{hit.text}", code) for hit in passages)
         return len(passages) > 1 and 2 * written > len(passages)
-    return [code for code in codes if not (is_dotted_name(code) and context(code))]
+    return [code for code in codes
+            if not ((is_dotted_name(code) or is_operator(code)) and context(code))]
 
 
 def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candidate]:

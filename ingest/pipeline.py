@@ -27,7 +27,7 @@ from ingest.loaders import LOADERS, content_id, load_bytes
 from ingest.parse_ahead import Loaded, SourceFile, load_ahead
 from ingest.prepare import Prepared, prepare_document
 from rag.app.logs import report_unexpected
-from rag.cancel import STOPPED, cancellable
+from rag.cancel import STOPPED, cancellable, check_cancelled
 from rag.errors import DocumentError, IngestCancelled, RagError
 from rag.providers.embedders.base import Embedder
 from rag.stores.base import ChunkStore, StoredDocument
@@ -433,6 +433,8 @@ class IngestPipeline:
         """Write one embedded batch; the result of each document that is now live or failed."""
         offset = 0
         for doc, rows in batch.parts:
+            # between the documents a batch shares: the one before may have just gone live
+            check_cancelled()
             chunks = doc.chunks[rows]
             vectors = slice(offset, offset + len(chunks))
             offset += len(chunks)

@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 
-from rag.stopped import end_by_signal
+from rag.stopped import end_at_once_when_stopped, end_by_signal
 
 
 def exit_status(code: object) -> int:
@@ -68,6 +68,8 @@ def main() -> None:
     except SystemExit as exc:
         status = exit_status(exc.code)
         raise
+    finally:  # the command has ended: a stop while its threads end their calls ends it
+        end_at_once_when_stopped()
 
 
 if __name__ == "__main__":

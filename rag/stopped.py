@@ -27,3 +27,11 @@ def end_by_signal(status: int) -> None:
             stream.flush()
     signal.signal(number, signal.SIG_DFL)
     os.kill(os.getpid(), number)
+
+
+def end_at_once_when_stopped() -> None:
+    """From now on Ctrl-C or SIGTERM ends this process at once, by that signal: once a
+    command has ended, the interpreter still waits for its threads to finish the calls they
+    are in, and a stop then must not print a traceback from that wait."""
+    for number in _STOPPED_BY.values():
+        signal.signal(number, lambda received, frame: end_by_signal(128 + received))

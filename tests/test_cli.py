@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -198,6 +199,58 @@ def test_sigterm_during_an_ingest_stops_it_as_ctrl_c_does(env, tmp_path: Path,
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back once it ended
     monkeypatch.setattr(LocalLibrary, "ingest", ingest)
     assert len(json.loads(run("docs", "list", "--json").stdout)["documents"]) == 1
+
+
+def test_ctrl_c_as_a_file_goes_live_counts_that_file(env, tmp_path: Path,
+                                                     monkeypatch) -> None:
+    """The stop is held until the file just made live has been reported, so that the last
+    line counts every file stored."""
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    from rag.stores.base import ChunkStore
+
+    activate = ChunkStore.activate
+
+    def pressed_as_it_goes_live(self, doc_id: str, source: str, chunks: int) -> bool:
+        replaced = activate(self, doc_id, source, chunks)
+        os.kill(os.getpid(), signal.SIGINT)
+        return replaced
+
+    monkeypatch.setattr(ChunkStore, "activate", pressed_as_it_goes_live)
+    stopped = run("ingest", str(folder))
+    monkeypatch.setattr(ChunkStore, "activate", activate)
+    assert stopped.exit_code == 130
+    assert "error: interrupted: 1 file stored before the stop stays searchable; no other " \
+           "file was stored" in stopped.stderr
+    assert len(json.loads(run("docs", "list", "--json").stdout)["documents"]) == 1
+
+
+def test_ctrl_c_again_while_a_local_ingest_stops_stops_at_once(env, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """The second Ctrl-C does not wait for the files being written: the last line says that
+    some of them may have been stored."""
+    folder = corpus(tmp_path / "docs")
+    (folder / "bad.pdf").unlink()
+    from rag.cli.library import LocalLibrary
+
+    ingest = LocalLibrary.ingest
+
+    def pressed_twice_after_the_first_file(self, found, on_file, on_progress=None):
+        def heard(result):
+            on_file(result)
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        return ingest(self, found, heard)
+
+    monkeypatch.setattr(LocalLibrary, "ingest", pressed_twice_after_the_first_file)
+    stopped = run("ingest", str(folder))
+    assert stopped.exit_code == 130
+    message = " ".join(stopped.stderr.split())
+    assert "interrupted: 1 file stored before the stop stays searchable; Ctrl-C came again " \
+           "while the files being written were ending: `rag docs list` shows which of them " \
+           "were stored." in message
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def stop_after_the_first_local_file(monkeypatch: pytest.MonkeyPatch,
@@ -982,6 +1035,36 @@ def test_an_ingest_stopped_mid_embedding_ends_without_a_logging_error(
     # stop the script running it
     assert ingest.returncode == -signal.SIGINT and "went on" not in stdout, stderr
     assert "Logging error" not in stderr and "closed database" not in stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_ends_a_local_ingest_soon_and_quietly(env, embedder,
+                                                           tmp_path: Path) -> None:
+    """The first Ctrl-C stops the embedding threads too, so the command ends soon after its
+    last line; pressed again while it ends, it ends at once, without a traceback."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a-short.md").write_text("# Kettle\n\nDescale the kettle every month.")
+    for n in range(3):  # long enough to be embedding still when the stop comes
+        (folder / f"manual{n}.md").write_text(f"# Manual {n}\n\n" + " ".join(
+            f"Step {i}: descale kettle {n} with {i % 7} cups of vinegar, then rinse it "
+            f"{i % 5} times." for i in range(2000)))
+    with subprocess.Popen([sys.executable, "-m", "rag", "ingest", str(folder)],
+                          env={**os.environ, **env}, stderr=subprocess.PIPE, text=True) as ingest:
+        assert ingest.stderr is not None
+        lines = iter(ingest.stderr.readline, "")
+        next(line for line in lines if "ingested" in line)
+        ingest.send_signal(signal.SIGINT)
+        next(line for line in lines if "interrupted" in line)
+        said = time.monotonic()
+        time.sleep(0.3)
+        ingest.send_signal(signal.SIGINT)  # an impatient user presses it again
+        ingest.wait(timeout=60)
+        took = time.monotonic() - said
+        rest = ingest.stderr.read()
+    assert ingest.returncode == -signal.SIGINT
+    assert "Traceback" not in rest and "Exception ignored" not in rest, rest
+    assert took < 2.0
 
 
 def test_the_app_refuses_a_bad_key_setting_in_one_line_before_it_starts(env) -> None:

@@ -1,9 +1,13 @@
-"""Ctrl-C held back while a request that must not be cut is under way.
+"""Ctrl-C held back while work that must not be cut is under way.
 
 Files sent to the engine may all have arrived, and their ingest begun, before the engine's
 answer naming it does: an interrupt then would leave an ingest the command can no longer
 stop. So the first Ctrl-C (or SIGTERM) while they are sent is held and delivered once the
 answer is in, when the ingest can be cancelled; a second one stops at once.
+
+An ingest in this process is stopped the same way: the first Ctrl-C sets its cancel event,
+and the ingest ends at its next page or batch, with every file it made live reported and its
+embedding threads told to stop; the signal is delivered once it has ended.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ class HeldSignal:
 
 
 @contextmanager
-def held_interrupts(notice: str) -> Iterator[HeldSignal]:
-    """Hold the first stopping signal for the block, saying `notice` on stderr; deliver it
-    with `HeldSignal.deliver` after the block. Outside the main thread, where no handler can
-    be set, nothing is held."""
+def held_interrupts(notice: str | None,
+                    cancel: threading.Event | None = None) -> Iterator[HeldSignal]:
+    """Hold the first stopping signal for the block, saying `notice` on stderr (if any) and
+    setting `cancel`; deliver it with `HeldSignal.deliver` after the block. Outside the main
+    thread, where no handler can be set, nothing is held."""
     held = HeldSignal()
     if threading.current_thread() is not threading.main_thread():
         yield held
@@ -50,7 +55,10 @@ def held_interrupts(notice: str) -> Iterator[HeldSignal]:
             signal.raise_signal(number)
             return
         held.number = signal.Signals(number)
-        print(notice, file=sys.stderr, flush=True)
+        if cancel is not None:
+            cancel.set()
+        if notice is not None:
+            print(notice, file=sys.stderr, flush=True)
 
     for number in _STOPPING:
         signal.signal(number, hold)
@@ -61,5 +69,11 @@ def held_interrupts(notice: str) -> Iterator[HeldSignal]:
 
 
 class StopNotSeenThrough(KeyboardInterrupt):
-    """Ctrl-C during an ingest through the engine, which was not seen to end the files it
-    was storing (Ctrl-C again, or it took too long): some of them may have been stored."""
+    """Ctrl-C during an ingest that was not seen to end the files it was storing (through
+    the engine: Ctrl-C again, or it took too long; here: Ctrl-C again): some of them may have
+    been stored. `unseen` says so in the command's last line."""
+
+    def __init__(self, unseen: str = "the engine had not yet ended the files it was storing: "
+                                      "`rag docs list` shows which of them it stored") -> None:
+        super().__init__(unseen)
+        self.unseen = unseen

@@ -8,10 +8,12 @@ in the shapes `--json` prints, so each command is written once for both.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rag.cli.interrupts import StopNotSeenThrough, held_interrupts
 from rag.engine import discovery
 from rag.errors import top_k_named
 from rag.settings import Settings, make_folders
@@ -19,13 +21,16 @@ from rag.types import LOCAL_USER
 
 if TYPE_CHECKING:
     from ingest.discovery import Found
-    from ingest.pipeline import FileResult
+    from ingest.parse_ahead import SourceFile
+    from ingest.pipeline import FileResult, IngestReport, Progress
 
 #: (the file's source, its outcome as `FileResult.as_json()`)
 OnFile = Callable[[dict[str, Any]], None]
 #: a file's progress while it is stored, as the API reports it: its source, pages read,
 #: chunks, chunks written
 OnProgress = Callable[[dict[str, Any]], None]
+SECOND_STOP = ("Ctrl-C came again while the files being written were ending: `rag docs list` "
+               "shows which of them were stored")
 
 
 class AnswerStream(Protocol):
@@ -104,7 +109,7 @@ class LocalLibrary:
     def ingest(self, found: Found, on_file: OnFile,
                on_progress: OnProgress | None = None) -> dict[str, Any]:
         from ingest.parse_ahead import SourceFile
-        from ingest.pipeline import IngestReport, Progress, failed_unread
+        from ingest.pipeline import IngestReport, failed_unread
 
         def heard(result: FileResult) -> None:
             on_file(result.as_json())
@@ -114,9 +119,29 @@ class LocalLibrary:
                 on_progress(asdict(progress))
 
         unread = failed_unread(found, heard)
-        read = self.service.ingest_files([SourceFile.at(path) for path in found.files], heard,
-                                         storing, user=LOCAL_USER)
+        read = self._until_stopped([SourceFile.at(path) for path in found.files], heard,
+                                   storing)
         return IngestReport.of_found(found, unread + read.files).as_json()
+
+    def _until_stopped(self, files: list[SourceFile], heard: Callable[[FileResult], None],
+                       storing: Callable[[Progress], None]) -> IngestReport:
+        """The ingest, which Ctrl-C or SIGTERM cancels as the engine cancels its own: it ends
+        at its next page or batch, its embedding threads make no more calls, and every file
+        made live has been heard of; then the signal is delivered (a KeyboardInterrupt). A
+        second one stops at once, while files may be being made live."""
+        from rag.errors import IngestCancelled
+
+        cancel = threading.Event()
+        try:
+            with held_interrupts(None, cancel) as held:
+                return self.service.ingest_files(files, heard, storing, cancel, user=LOCAL_USER)
+        except IngestCancelled:
+            held.deliver()
+            raise
+        except KeyboardInterrupt:
+            if cancel.is_set():
+                raise StopNotSeenThrough(SECOND_STOP) from None
+            raise
 
     def search(self, query: str, top_k: int | None, mode: str | None, doc_id: str | None,
                source: str | None) -> dict[str, Any]:

@@ -313,8 +313,8 @@ def ingest(
         except KeyboardInterrupt as exc:
             if as_json:  # a script learns which files were stored before the stop
                 _emit_json(_ended_report(found, ended))
-            fail(interrupted_message(stored(), seen_through=not isinstance(
-                exc, StopNotSeenThrough)))
+            fail(interrupted_message(stored(), exc.unseen if isinstance(
+                exc, StopNotSeenThrough) else None))
             raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
             if as_json:  # none ended yet is an answer too: nothing was stored
@@ -375,12 +375,10 @@ def ingest_summary(totals: dict[str, int]) -> str:
             f"{totals['failed']:,} failed")
 
 
-def interrupted_message(kept: int, seen_through: bool) -> str:
-    """The last line of a stopped ingest; `seen_through`: the engine's ingest, if any, was
-    seen to end, so that the files reported are all it stored."""
-    others = ("no other file was stored" if seen_through else
-              "the engine had not yet ended the files it was storing: `rag docs list` shows "
-              "which of them it stored")
+def interrupted_message(kept: int, unseen: str | None) -> str:
+    """The last line of a stopped ingest; `unseen` says why the files reported may not be
+    all it stored, None when the ingest was seen to end."""
+    others = unseen or "no other file was stored"
     return (f"interrupted: {counted(kept, 'file')} stored before the stop "
             f"{'stays' if kept == 1 else 'stay'} searchable; {others}. Run the command again "
             "to finish (stored files come back unchanged).")

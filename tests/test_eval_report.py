@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ingest.chunking import Chunker
@@ -79,6 +80,27 @@ def test_report_prints_every_set_mode_and_bm25(env, tmp_path: Path) -> None:
 def test_eval_needs_a_file_or_the_report(env) -> None:
     result = CliRunner().invoke(app, ["eval"], catch_exceptions=False)
     assert result.exit_code == 2 and "--squad" in result.stderr
+
+
+@pytest.mark.parametrize("option", [["--limit", "1"], ["--mode", "dense"], ["--bm25"]])
+def test_a_report_refuses_the_options_it_would_ignore(env, tmp_path: Path,
+                                                      option: list[str]) -> None:
+    """A report runs every mode and BM25 on every question: --every is the way to a short one."""
+    folder = write_sets(tmp_path / "sets")
+    result = CliRunner().invoke(app, ["eval", "--report", "--sets", str(folder), *option],
+                                catch_exceptions=False)
+    assert result.exit_code == 2 and result.stdout == ""
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert f"{option[0]}: it does not apply to --report" in message and "--every" in message
+
+
+def test_a_single_run_refuses_sets(env, tmp_path: Path) -> None:
+    folder = write_sets(tmp_path / "sets")
+    result = CliRunner().invoke(app, ["eval", "--squad", str(folder / "manual.json"),
+                                      "--sets", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 2 and result.stdout == ""
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert "--sets: it goes with --report" in message and "--squad" in message
 
 
 def test_pdf_pages_cite_the_right_file_and_page(embedder, tmp_path: Path) -> None:

@@ -640,13 +640,17 @@ def keys_add(user: Annotated[str, typer.Argument(help="Who the key is for, e.g. 
 def evaluate_cmd(
     squad: Annotated[Path | None, typer.Option("--squad", exists=True, dir_okay=False,
                                                help="SQuAD v1.1-format JSON file.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Use the first N questions only.")
-                     ] = None,
-    mode: Annotated[str, typer.Option(help=" or ".join(SEARCH_MODES) + ".")] = "hybrid",
+    limit: Annotated[int | None, typer.Option(
+        min=1, help="Use the first N questions only (not with --report: see --every).")] = None,
+    mode: Annotated[str | None, typer.Option(
+        help=" or ".join(SEARCH_MODES) + "; default hybrid (not with --report, which runs "
+        "every mode).")] = None,
     answer_limit: Annotated[int | None, typer.Option(
         min=0, help="Answer only the first N questions extractively (default: all).")] = None,
-    every: Annotated[int, typer.Option(min=1, help="Keep every k-th question.")] = 1,
-    bm25: Annotated[bool, typer.Option("--bm25", help="Also report plain BM25.")] = False,
+    every: Annotated[int, typer.Option(
+        min=1, help="Keep every k-th question (with --report too: a shorter report).")] = 1,
+    bm25: Annotated[bool, typer.Option(
+        "--bm25", help="Also report plain BM25 (--report always does).")] = False,
     report: Annotated[bool, typer.Option(
         "--report", help="Every set given by --sets (and --squad), every mode and BM25, then "
         "the sets as PDFs one paragraph a page: one table.")] = False,
@@ -660,6 +664,8 @@ def evaluate_cmd(
     Each SQuAD-format file is ingested into a throw-away collection."""
     from rag.registry import make_embedder
 
+    check_eval_options(report, limit=limit, mode=mode, bm25=bm25, sets=sets)
+    mode = mode or "hybrid"
     check_mode(mode)
     try:
         settings = load_settings()
@@ -685,6 +691,24 @@ def evaluate_cmd(
         typer.echo("")
         for key, value in result.items():
             typer.echo(f"{key:>18}: {value}")
+
+
+def check_eval_options(report: bool, *, limit: int | None, mode: str | None, bm25: bool,
+                       sets: list[Path] | None) -> None:
+    """A usage error for an option the chosen run would ignore: a report runs every mode and
+    BM25 on all of each set's questions, and a single run reads the --squad file only."""
+    if report:
+        ignored = [option for option, given in (
+            ("--limit", limit is not None), ("--mode", mode is not None), ("--bm25", bm25))
+            if given]
+        if ignored:
+            raise typer.BadParameter(
+                "it does not apply to --report, which runs every mode and BM25 on every "
+                "question of each set: for a shorter report keep every k-th question with "
+                "--every.", param_hint=ignored[0])
+    elif sets:
+        raise typer.BadParameter("it goes with --report; without it, give the one set to "
+                                 "measure with --squad.", param_hint="--sets")
 
 
 def _eval_report(settings: Settings, squad: Path | None, sets: list[Path] | None, every: int,

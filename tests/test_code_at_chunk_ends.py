@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest.chunking import Chunker
 from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.extractive import ExtractiveGenerator, _passage_sentences
+from rag.retrieval.introduced_code import code_after
 from rag.service import RagService
 from rag.text.sentences import is_code, split
 from rag.types import Chunk, Document, GenerationRecord, Hit, Page
@@ -215,3 +216,27 @@ def test_an_introduction_whose_code_no_passage_holds_is_not_quoted(embedder) -> 
     ending = next(c for c in chunks if c.text.endswith(VECTOR_INTRODUCTION))
     answer = _answer(embedder, "How do I create a numeric vector in C code?", [_hit(ending)])
     assert VECTOR_INTRODUCTION not in answer and "PROTECT and UNPROTECT" in answer
+
+
+class _Chunks:
+    """The store's reading of the chunks after a hit, over chunks made here."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+
+    def chunks_after(self, hit: Hit, count: int) -> list[Hit]:
+        return [_hit(c) for c in self.chunks if hit.position < c.position <= hit.position + count]
+
+
+def test_a_chunk_repeating_the_introduction_keeps_the_next_pages_code_out() -> None:
+    """Chunks overlap: the chunk after one ending on "and was replaced by" repeats it with
+    the code it introduces. The program opening the next page follows other text, and is
+    not the one introduced."""
+    texts = [(88, "The warning was written as\n```\nold(1)\n```\nand was replaced by"),
+             (88, "and was replaced by\n```\nnew(1)\n```\n1.8 Internationalization"),
+             (89, "```\n#include <R.h>\n```")]
+    first, second, third = (Chunk("c" * 32, "R-exts.pdf", "R-exts", position, page, 0, 0, text,
+                                  10) for position, (page, text) in enumerate(texts))
+    chunks = _Chunks([first, second, third])
+    assert code_after(_hit(first), chunks) is None  # type: ignore[arg-type]
+    assert code_after(_hit(second), chunks) == _hit(third)  # type: ignore[arg-type]

@@ -60,7 +60,9 @@ def code_after(hit: Hit, store: ChunkStore) -> Hit | None:
     opens with words."""
     expected = hit.position + 1
     for after in store.chunks_after(hit, LOOKAHEAD):
-        if after.position != expected:
+        if after.position != expected or _repeats_end(hit, after):
+            # a chunk repeating the sentence holds what follows it: any code further on
+            # comes after other text
             return None
         if _opens_with_code(after):
             return after if _on_page_or_next(hit, after) else None
@@ -68,6 +70,13 @@ def code_after(hit: Hit, store: ChunkStore) -> Hit | None:
             return None
         expected += 1
     return None
+
+
+def _repeats_end(hit: Hit, after: Hit) -> bool:
+    """Whether `after` repeats the sentence `hit` ends on: chunks overlap, and ingest puts an
+    introduction into the chunk its code opens where that fits."""
+    pieces = _pieces(hit)
+    return bool(pieces) and pieces[-1].text.strip() in after.text
 
 
 def _on_page_or_next(hit: Hit, after: Hit) -> bool:

@@ -128,6 +128,34 @@ def test_an_image_inside_code_stays_code() -> None:
     assert drop_images(text) == f"Write `!{JOINER}[a]({EVIL})` for an image, not b."
 
 
+# code blocks whose image stays code, streamed as whole: one the paragraph before the held
+# text does not open
+CODE_BLOCKS = {
+    "a blank line in the fence": (
+        "Put the logo in README.md like this [1]:\n\n```markdown\n# My package\n\n"
+        f"![logo]({EVIL})\n```\n\nThat is all, ![gone]({EVIL})."),
+    "a fence longer than the context": (
+        "```r\n" + "x <- c(1, 2, 3)  # a line of R code\n" * 60 + f"![logo]({EVIL})\n```\n"
+        f"\n![gone]({EVIL})"),
+    "a fence in a list item": (
+        f"1. Write:\n\n   ~~~md\n   # Title\n\n   ![logo]({EVIL})\n   ~~~\n\n![gone]({EVIL})"),
+    "a fence a blank line closes with its quote": (
+        f"> ```md\n> # Title\n\n![gone]({EVIL})\n"),
+}
+
+
+@pytest.mark.parametrize("text", CODE_BLOCKS.values(), ids=CODE_BLOCKS)
+def test_an_image_in_a_code_block_stays_code_however_it_streams(text: str) -> None:
+    assert images_in(text) == [EVIL]  # the one after the block
+    whole = drop_images(text)
+    assert whole.count(f"!{JOINER}[") == text.count("![") - 1
+    for size in (1, 3, 7, 64, 1_000):
+        pieces = [text[i:i + size] for i in range(0, len(text), size)]
+        assert "".join(without_images(iter(pieces))) == whole
+    for cut in range(0, len(text) + 1, 5):
+        assert "".join(without_images(iter([text[:cut], text[cut:]]))) == whole
+
+
 @pytest.mark.parametrize("text", [
     "![" * 4_000,
     "![" * 1_300 + "a" + f"]({EVIL})" * 1_300,

@@ -40,6 +40,7 @@ _ALWAYS_REPARSE = 256
 # `!` joined off, as no image
 _HOLD_MOST = 4096
 # the paragraph before held text it is parsed after, for a quote's `>` or an open code span
+# (up to twice this, cut back to it)
 _CONTEXT_MOST = 1024
 
 
@@ -63,6 +64,8 @@ def _parser() -> MarkdownIt:
 
 
 _PARSER = _parser()
+# blocks alone, for where fenced code begins and ends: no inline text parsed
+_BLOCK_PARSER = MarkdownIt("commonmark").disable("inline")
 
 
 class _EveryLabel(dict[str, Any]):
@@ -206,29 +209,70 @@ def without_images(deltas: Iterator[str]) -> Iterator[str]:
     """The deltas with images dropped, each piece let through once no image can begin in it
     or once the image it holds is complete."""
     # `before`: the paragraph let through so far, as written, which the held text is parsed
-    # after (a quote's `>` or an open code span changes what the held text is)
-    before, held, grown, shown = "", "", 0, ""
+    # after (a quote's `>` or an open code span changes what the held text is); `fence`: the
+    # opening line of a fenced code block it is inside, which makes the held text code
+    fence, before, held, grown, shown = "", "", "", 0, ""
     for delta in deltas:
         held += delta
         grown += len(delta)
         start = _first_start(held)
         if start:  # nothing before the first `![` can be an image
             shown = yield from _shown(held[:start], shown)
-            before, held = _paragraph(before + held[:start]), held[start:]
-        size = len(before) + len(held)
+            fence, before = _carried(fence, before + held[:start])
+            held = held[start:]
+        size = len(fence) + len(before) + len(held)
         if held and (size <= _ALWAYS_REPARSE or grown * _REPARSE_SHARE >= size):
-            cut, ready = _decided(before, held)
+            cut, ready = _decided(fence + before, held)
             shown = yield from _shown(ready, shown)
-            before, held, grown = _paragraph(before + held[:cut]), held[cut:], 0
+            fence, before = _carried(fence, before + held[:cut])
+            held, grown = held[cut:], 0
     if held:
-        yield from _shown(_without(held, _spans_after(before, held), len(held)), shown)
+        yield from _shown(_without(held, _spans_after(fence + before, held), len(held)), shown)
 
 
-def _paragraph(text: str) -> str:
-    """The end of `text` after its last blank line, _CONTEXT_MOST characters at most."""
-    text = text[-_CONTEXT_MOST:]
-    return text[max((blank.end() for blank in _BLANK_LINE.finditer(_same_length(text))),
-                    default=0):]
+def _carried(fence: str, text: str) -> tuple[str, str]:
+    """The context kept for what follows `fence + text`: the opening line of the fenced code
+    block it ends inside, and the end of `text` from its last paragraph."""
+    kept = _paragraph_start(text)
+    if not kept:
+        return fence, text
+    return _open_fence(fence + text[:kept]), text[kept:]
+
+
+def _paragraph_start(text: str) -> int:
+    """Where the end of `text` worth keeping begins: after its last blank line, and no more
+    than _CONTEXT_MOST characters back once it has twice that (a line's start if one is
+    near), so that the fence it ends inside is looked for once per stretch, not per delta."""
+    start = max((blank.end() for blank in _BLANK_LINE.finditer(_same_length(text))),
+                default=0)
+    if len(text) - start <= 2 * _CONTEXT_MOST:
+        return start
+    start = len(text) - _CONTEXT_MOST
+    line = text.find("\n", start, len(text) - _CONTEXT_MOST // 2)
+    return start if line == -1 else line + 1
+
+
+def _open_fence(text: str) -> str:
+    """The opening line of the fenced code block `text` ends inside, up to its fence and
+    with its quote and list markers, followed by a line break (nothing if none is open)."""
+    if "```" not in text and "~~~" not in text:
+        return ""
+    source = _same_length(text)
+    lines = _line_count(source)
+    for token in reversed(_BLOCK_PARSER.parse(source, {})):
+        # a fence still open runs to the end, every line after its opening one its content
+        if (token.type == "fence" and token.map and token.map[1] == lines
+                and _line_count(token.content) == lines - token.map[0] - 1):
+            line = source.split("\n")[token.map[0]]
+            opening = line[:line.find(token.markup) + len(token.markup)] + "\n"
+            # past that length, code is parsed as text: dropping too much rather than
+            # parsing a long prefix again at each stretch
+            return opening if len(opening) <= _CONTEXT_MOST else ""
+    return ""
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
 
 def _shown(piece: str, shown: str) -> Iterator[str]:

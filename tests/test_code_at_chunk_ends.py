@@ -228,15 +228,21 @@ class _Chunks:
         return [_hit(c) for c in self.chunks if hit.position < c.position <= hit.position + count]
 
 
-def test_a_chunk_repeating_the_introduction_keeps_the_next_pages_code_out() -> None:
+def test_a_chunk_repeating_the_introduction_gives_the_code_right_after_it() -> None:
     """Chunks overlap: the chunk after one ending on "and was replaced by" repeats it with
-    the code it introduces. The program opening the next page follows other text, and is
-    not the one introduced."""
+    the code it introduces, which is the code brought; the program opening the next page
+    follows other words, and is not. A repeated introduction followed by words brings none."""
     texts = [(88, "The warning was written as\n```\nold(1)\n```\nand was replaced by"),
              (88, "and was replaced by\n```\nnew(1)\n```\n1.8 Internationalization"),
-             (89, "```\n#include <R.h>\n```")]
-    first, second, third = (Chunk("c" * 32, "R-exts.pdf", "R-exts", position, page, 0, 0, text,
-                                  10) for position, (page, text) in enumerate(texts))
-    chunks = _Chunks([first, second, third])
-    assert code_after(_hit(first), chunks) is None  # type: ignore[arg-type]
-    assert code_after(_hit(second), chunks) == _hit(third)  # type: ignore[arg-type]
+             (89, "```\n#include <R.h>\n```"),
+             (89, "The header is used as follows:"),
+             (89, "The header is used as follows: include it first.")]
+    first, second, third, fourth, fifth = (
+        Chunk("c" * 32, "R-exts.pdf", "R-exts", position, page, 0, 0, text, 10)
+        for position, (page, text) in enumerate(texts))
+    chunks = _Chunks([first, second, third, fourth, fifth])
+    code = code_after(_hit(first), chunks)  # type: ignore[arg-type]
+    assert code is not None and (code.text, code.chunk_id) == ("```\nnew(1)\n```", "c1")
+    code = code_after(_hit(second), chunks)  # type: ignore[arg-type]
+    assert code is not None and (code.text, code.chunk_id) == ("```\n#include <R.h>\n```", "c2")
+    assert code_after(_hit(fourth), chunks) is None  # type: ignore[arg-type]

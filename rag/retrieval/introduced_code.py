@@ -27,18 +27,19 @@ def with_introduced_code(hits: list[Hit], store: ChunkStore) -> list[Hit]:
     document (`code_after`) linked to that chunk's passage (`Hit.code_after`); after them
     all, the passages of such chunks that are not among them, each its code block alone
     (the rest of the chunk is not what was found)."""
-    held = {hit.chunk_id for hit in hits}
+    held = {hit.chunk_id: hit for hit in hits}
     linked: list[Hit] = []
     fetched: list[Hit] = []
     for hit in hits:
         code = code_after(hit, store) if ends_introducing_code(hit) else None
-        if code is None:
-            linked.append(hit)
-            continue
-        if code.chunk_id not in held:
-            held.add(code.chunk_id)
-            fetched.append(_code_alone(code))
-        linked.append(replace(hit, code_after=code.chunk_id))
+        if code is not None and code.chunk_id in held:
+            # the answer quotes a passage's opening code after the sentence introducing it;
+            # code further into a passage found too is quoted with that passage
+            code = code if _opens_with_code(held[code.chunk_id]) else None
+        elif code is not None:
+            held[code.chunk_id] = code
+            fetched.append(code)
+        linked.append(hit if code is None else replace(hit, code_after=code.chunk_id))
     return linked + fetched
 
 
@@ -55,28 +56,32 @@ def ends_introducing_code(hit: Hit) -> bool:
 
 
 def code_after(hit: Hit, store: ChunkStore) -> Hit | None:
-    """The chunk after `hit` in its document that opens with code: the next one, or past the
-    chunks left on its page (its footnotes) the next page's first; None when the chunk there
-    opens with words."""
+    """The code block after `hit`'s last sentence in the chunks after it, as a passage of its
+    own (`_code_alone`): in a chunk repeating that sentence (chunks overlap), the block right
+    after it; else the block the next chunk opens with, or past the chunks left on its page
+    (its footnotes) the next page's first. None when words come first."""
+    pieces = _pieces(hit)
+    sentence = pieces[-1].text.strip() if pieces else ""
     expected = hit.position + 1
     for after in store.chunks_after(hit, LOOKAHEAD):
-        if after.position != expected or _repeats_end(hit, after):
-            # a chunk repeating the sentence holds what follows it: any code further on
-            # comes after other text
+        if after.position != expected:
             return None
+        if sentence and sentence in after.text:
+            return _code_following(after, after.text.rindex(sentence) + len(sentence))
         if _opens_with_code(after):
-            return after if _on_page_or_next(hit, after) else None
+            return _code_alone(after, _pieces(after)[0]) if _on_page_or_next(hit, after) else None
         if hit.page is None or after.page != hit.page:
             return None
         expected += 1
     return None
 
 
-def _repeats_end(hit: Hit, after: Hit) -> bool:
-    """Whether `after` repeats the sentence `hit` ends on: chunks overlap, and ingest puts an
-    introduction into the chunk its code opens where that fits."""
-    pieces = _pieces(hit)
-    return bool(pieces) and pieces[-1].text.strip() in after.text
+def _code_following(hit: Hit, at: int) -> Hit | None:
+    """The passage cut to the code block right after character `at` of its text, if one is."""
+    block = next((piece for piece in _pieces(hit) if piece.start >= at), None)
+    if block is None or hit.text[at:block.start].strip() or not is_code(block.text):
+        return None
+    return _code_alone(hit, block)
 
 
 def _on_page_or_next(hit: Hit, after: Hit) -> bool:
@@ -96,13 +101,16 @@ def _opens_with_code(hit: Hit) -> bool:
             and is_code(pieces[0].text))
 
 
-def _code_alone(hit: Hit) -> Hit:
-    """The passage cut to the code block it opens with, and that block's stored vector."""
-    block = _pieces(hit)[0]
+def _code_alone(hit: Hit, block: Sentence) -> Hit:
+    """The passage cut to one of its code blocks, with that block's stored vectors."""
     vectors = hit.sentence_vectors
     if vectors is not None:
-        kept = [i for i, (_, end) in enumerate(vectors.spans) if end <= block.end]
-        vectors = SentenceVectors(tuple(vectors.spans[i] for i in kept),
-                                  vectors.vectors[kept]) if kept else None
-    return replace(hit, text=hit.text[:block.end], sentence_vectors=vectors, lead_in=None,
-                   sentence_matches=None, closes_inside_sentence=False)
+        kept = [i for i, (start, end) in enumerate(vectors.spans)
+                if start >= block.start and end <= block.end]
+        vectors = SentenceVectors(
+            tuple((start - block.start, end - block.start)
+                  for start, end in (vectors.spans[i] for i in kept)),
+            vectors.vectors[kept]) if kept else None
+    return replace(hit, text=hit.text[block.start:block.end], sentence_vectors=vectors,
+                   lead_in=None, sentence_matches=None, closes_inside_sentence=False,
+                   code_fence=None, opens_inside_code=False, opens_inside_sentence=False)

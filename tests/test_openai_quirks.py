@@ -136,11 +136,22 @@ def test_embeddings_the_client_cannot_pair_with_their_texts_are_malformed(settin
         embed(settings, ["one", "two"])
 
 
-@pytest.mark.parametrize("component", [None, 1e39], ids=["a-null", "beyond-float32"])
+@pytest.mark.parametrize("component", [None, 1e39, "0.5", True],
+                         ids=["a-null", "beyond-float32", "a-string", "a-boolean"])
 def test_a_vector_holding_a_null_or_a_number_beyond_float32_is_malformed(settings, scripted,
                                                                          component):
+    """numpy would read the string or the boolean as a number; the server is broken."""
     scripted.reply({"data": [{"index": 0, "embedding": [0.5, 0.5]},
                              {"index": 1, "embedding": [component, 0.5]}]})
+    with pytest.raises(PermanentAIError,
+                       match="sent malformed embeddings for nomic-embed-text"):
+        embed(settings, ["one", "two"])
+
+
+def test_a_vector_of_zeros_is_malformed(settings, scripted):
+    """It points nowhere: a chunk stored with it would be found by no search."""
+    scripted.reply({"data": [{"index": 0, "embedding": [0.5, 0.5]},
+                             {"index": 1, "embedding": [0.0, 0]}]})
     with pytest.raises(PermanentAIError,
                        match="sent malformed embeddings for nomic-embed-text"):
         embed(settings, ["one", "two"])

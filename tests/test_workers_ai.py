@@ -108,11 +108,11 @@ def test_a_wrong_dimension_is_reported(ai_settings, standin):
         WorkersAIEmbedder.from_settings(ai_settings).embed_documents(["text"])
 
 
-@pytest.mark.parametrize("component", ["null", "1e39", "-1e39"])
+@pytest.mark.parametrize("component", ["null", "1e39", "-1e39", '"0.5"', "true"])
 def test_a_vector_holding_a_null_or_a_number_beyond_float32_is_malformed(ai_settings, standin,
                                                                          component):
     """Read as NaN or infinity, the component would spoil the whole vector once normalised:
-    a chunk or a question no search finds."""
+    a chunk or a question no search finds. A string or a boolean is no number either."""
     standin.first_component = component
     embedder = WorkersAIEmbedder.from_settings(ai_settings)
     with pytest.raises(PermanentAIError, match=f"sent malformed embeddings for {EMBED}"):

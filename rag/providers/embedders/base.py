@@ -197,11 +197,19 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 def received_vectors(rows: Any) -> np.ndarray:
     """A server's rows of numbers as float32 vectors; ValueError (or TypeError) for rows that
-    are not numbers, or that hold a component float32 cannot: numpy reads a null as NaN and a
-    number beyond float32's range as infinity, normalising spreads either over the whole
-    vector, and a vector so spoilt is found by no search."""
+    are not numbers, or that hold a component float32 cannot, or that are all zeros: numpy
+    would read a string "0.5" or a `true` as a number, a null as NaN and a number beyond
+    float32's range as infinity; normalising spreads NaN or infinity over the whole vector, and
+    a vector of zeros points nowhere, so a vector so spoilt is found by no search."""
+    if isinstance(rows, list) and any(
+        type(component) not in (float, int)  # bool is a subclass of int, and refused too
+        for row in rows if isinstance(row, list) for component in row
+    ):
+        raise TypeError("a component is not a number")
     with np.errstate(over="ignore"):  # a number beyond float32's range is refused below
         vectors = np.asarray(rows, dtype=np.float32)
     if not np.isfinite(vectors).all():
         raise ValueError("a component is null or beyond float32's range")
+    if vectors.ndim == 2 and vectors.shape[1] and not vectors.any(axis=1).all():
+        raise ValueError("a vector is all zeros")
     return vectors

@@ -153,12 +153,14 @@ def measure(style: str, kind: str, items: list[dict], retriever, embedder) -> li
     rows = []
     for way, build in WAYS.items():
         started = time.perf_counter()
-        hits = [retriever.retrieve(build(f["question"], f["history"]), 10).hits for f in items]
+        queries = [build(f["question"], f["history"]) for f in items]
+        hits = [retriever.retrieve(query, 10).hits for query in queries]
         ranks = [first_rank([h.source for h in top], f["gold"])
                  for f, top in zip(items, hits, strict=True)]
         metrics = rank_metrics(ranks)
         answers = answer_rates(embedder, questions, [top[:5] for top in hits],
-                               lambda h: h.source, [f["gold"] for f in items])
+                               lambda h: h.source, [f["gold"] for f in items],
+                               searched=queries)
         rows.append({"style": style, "set": kind, "way": way, "questions": len(items),
                      "hit@1": round(metrics["hit@1"], 3), "hit@5": round(metrics["hit@5"], 3),
                      "answer_span_rate": round(answers["answer_span_rate"], 3),

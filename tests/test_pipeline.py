@@ -55,8 +55,8 @@ def test_ingest_search_ask(service, tmp_path: Path) -> None:
 
 def test_an_offline_answer_embeds_its_question_once(service, tmp_path: Path,
                                                     monkeypatch) -> None:
-    """The extractive answer ranks sentences with the vector the search made; a follow-up,
-    whose search ran on a rewritten question, embeds its own."""
+    """The extractive answer ranks sentences with the vector the search made, a follow-up's
+    too: it was searched with the words of the question it leans on."""
     write_corpus(tmp_path / "docs")
     service.ingest([tmp_path / "docs"])
     embedded: list[str] = []
@@ -76,7 +76,33 @@ def test_an_offline_answer_embeds_its_question_once(service, tmp_path: Path,
                                      {"role": "assistant", "content": answer.text}])
     list(follow_up)
     assert follow_up.query != "Where do they live?"
-    assert embedded == [follow_up.query, "Where do they live?"]
+    assert embedded == [follow_up.query]
+
+
+def test_a_follow_up_is_answered_about_the_subject_it_leans_on(service, tmp_path: Path) -> None:
+    """"How do I make one?" after "What is a factor?" asks how to make a factor: the
+    passage saying so is quoted first, not one on making something else."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "factors.md").write_text(
+        "# Factors\n\nA factor is a vector object used to specify a discrete grouping of the "
+        "components of other vectors of the same length. A factor is created with the "
+        "factor() function from a vector of values. Its levels are sorted by default.\n")
+    (folder / "lists.md").write_text(
+        "# Lists\n\nA list is an ordered collection of objects. How do I make a list? You "
+        "make one with the list() function, naming each component. You can make one empty "
+        "too.\n")
+    service.ingest([folder])
+    first = service.ask("What is a factor?", top_k=2)
+    list(first)
+    follow_up = service.ask("How do I make one?", top_k=2,
+                            history=[{"role": "user", "content": "What is a factor?"},
+                                     {"role": "assistant", "content": first.text}])
+    list(follow_up)
+    first_passage = follow_up.text.split("[1]")[:-1]
+    assert follow_up.citations[0].source.endswith("factors.md"), follow_up.text
+    assert any("created with the factor() function" in part for part in first_passage), \
+        follow_up.text
 
 def test_reingest_is_a_noop(service, tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")

@@ -60,18 +60,23 @@ RESCORING_LABELS: dict[str, str] = {
 def answer_rates(embedder: Embedder, questions: Sequence[Question],
                  hits: Sequence[list[Hit]], gold: Callable[[Hit], Hashable],
                  golds: Sequence[Hashable], stored: bool = True,
-                 match_bonus: float = MATCH_BONUS, date_bonus: float = DATE_BONUS) -> dict:
+                 match_bonus: float = MATCH_BONUS, date_bonus: float = DATE_BONUS,
+                 searched: Sequence[str] | None = None) -> dict:
     """Share of questions whose extractive answer holds a gold span (questions with spans
     only), and share whose answer's first citation is the gold passage (`gold(hit)` is the
     key compared with the question's entry in `golds`). `stored`: the answerer uses stored
     sentence vectors where the passages have them; `match_bonus` weighs their sentences'
-    word matches, `date_bonus` a date in a sentence asked "When ...?". Also the share of
-    answers that quote a sentence cut short (`metrics.cuts_a_sentence`)."""
+    word matches, `date_bonus` a date in a sentence asked "When ...?"; `searched`, one a
+    question, what was searched for it when that was not the question (a follow-up with
+    the words it leans on). Also the share of answers that quote a sentence cut short
+    (`metrics.cuts_a_sentence`)."""
     generator = ExtractiveGenerator(embedder, stored=stored, match_bonus=match_bonus,
                                     date_bonus=date_bonus)
     spans = spanned = cited = cut = 0
-    for q, top, key in zip(questions, hits, golds, strict=True):
-        deltas = list(generator.stream(GenerationRequest(q.text, top), GenerationRecord()))
+    for n, (q, top, key) in enumerate(zip(questions, hits, golds, strict=True)):
+        request = GenerationRequest(q.text, top, searched=(
+            searched[n] if searched is not None and searched[n] != q.text else None))
+        deltas = list(generator.stream(request, GenerationRecord()))
         text = "".join(deltas)
         number = first_citation("".join(d for d in deltas if not isinstance(d, Quoted)))
         cited += number is not None and number <= len(top) and gold(top[number - 1]) == key

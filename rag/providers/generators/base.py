@@ -36,8 +36,12 @@ class GenerationRequest:
     # the question's words the library holds nowhere, though they name what it asks about
     # (an option, a product: `Retriever.unheld`): the passages cannot be about them
     unheld: tuple[str, ...] = ()
-    # the question's vector as the search embedded it, when the question itself was searched:
-    # an answerer that ranks sentences by the search's embedder need not embed it again
+    # what was searched, when it is not the question as asked: a follow-up with the words
+    # of the questions it leans on ("how do I make one (what is a factor)"), or rewritten
+    # to stand alone; it says what the question is about, the question how it asks
+    searched: str | None = None
+    # the vector of what was searched, as the search embedded it: an answerer that ranks
+    # sentences by the search's embedder need not embed it again
     question_vector: np.ndarray | None = None
     # set when nobody reads the answer any more: no model is called or retried for it
     reader_gone: threading.Event = field(default_factory=threading.Event, compare=False)

@@ -435,9 +435,12 @@ class ExtractiveGenerator(Generator):
             candidates = [c for c in candidates if not is_code(c.text)] or candidates
         candidates = _without_echoes(request.question, candidates)
         candidates = _without_pointers(request.question, candidates)
+        # a follow-up's subject is in the questions it leans on: its words are what was
+        # searched ("how do I make one (what is a factor)"), its form is the question's
+        about = request.searched or request.question
         # the entries of a definition list the question names ("users" in "What is the users
         # group?"): what it asks for
-        asked = lexical.term_set(request.question)
+        asked = lexical.term_set(about)
         # a document fact ("license: apache-2.0") is asked for only as `_asked_fields` says:
         # "What is the Apache License?" names its field, but not as a list's entry is named
         named = {label for hit in request.passages if hit.locator != FRONT_MATTER
@@ -458,8 +461,8 @@ class ExtractiveGenerator(Generator):
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
         names = [cited_names(hit.title, hit.locator)
                  for hit in (request.passages[c.passage - 1] for c in candidates)]
-        overlap = _overlap(request.question, [c.text for c in candidates], names)
-        by_names = overlap - _overlap(request.question, [c.text for c in candidates])
+        overlap = _overlap(about, [c.text for c in candidates], names)
+        by_names = overlap - _overlap(about, [c.text for c in candidates])
         # the question's words each sentence holds: one following up the sentence before it
         # comes with that one when it holds a word that one lacks
         held = {(c.passage, c.index): asked & lexical.term_set(c.text) for c in candidates}
@@ -473,7 +476,7 @@ class ExtractiveGenerator(Generator):
             if not pairs:
                 continue
             at = list(pairs)
-            paired = _overlap(request.question, [f"{pairs[i].text} {candidates[i].text}"
+            paired = _overlap(about, [f"{pairs[i].text} {candidates[i].text}"
                                                  for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         # a pointer's words name what another section says ("The NAMESPACE file is described
@@ -481,11 +484,11 @@ class ExtractiveGenerator(Generator):
         pointing = [i for i, c in enumerate(candidates) if _points_elsewhere(c.text)]
         overlap[pointing], by_names[pointing] = 0, 0
         above = [f"{c.heading} {c.entry}" for c in candidates]
-        headed = _overlap(request.question, above)
+        headed = _overlap(about, above)
         # a question naming nothing but the document ("What is Rich?" of rich.md) finds its
         # words in each of its headings: one naming a part of it ("Rich Inspect") does not
         # say the section answers it, as one naming just the document does
-        only_named = _overlap(request.question, [""] * len(candidates), names) >= 1
+        only_named = _overlap(about, [""] * len(candidates), names) >= 1
         headed[[i for i, text in enumerate(above)
                 if only_named[i] and not lexical.term_set(text) <= asked]] = 0
         # the list entry the question names, or the subject its heading names defined; and
@@ -716,7 +719,7 @@ class ExtractiveGenerator(Generator):
         try:
             query = request.question_vector
             if query is None:
-                query = self.embedder.embed_query(question)
+                query = self.embedder.embed_query(request.searched or question)
             if tokens is None:
                 vectors = np.stack([c.stored for c in candidates])
             else:

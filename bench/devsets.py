@@ -57,7 +57,13 @@ def fetch_bigbench(folder: Path) -> Path:
         older = folder / "pip-25"
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target",
                         str(older), "pip<26"], check=True)
-        subprocess.run(download, check=True, env={**os.environ, "PYTHONPATH": str(older)})
+        try:
+            subprocess.run(download, check=True, env={**os.environ, "PYTHONPATH": str(older)})
+        except subprocess.CalledProcessError:
+            raise SystemExit(
+                "bigbench 1.0.0 could not be downloaded (pip's reason is above; an index may "
+                "no longer offer it): pass --bigbench with a copy of bigbench-1.0.0.tar.gz. "
+                "The sets already built in data/eval/ need no download.") from None
     return next(folder.glob("bigbench-*.tar.gz"))
 
 

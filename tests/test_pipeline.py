@@ -12,6 +12,7 @@ import pytest
 from ingest.loaders import LOADERS
 from ingest.parse_ahead import SourceFile
 from rag.errors import EmbedderMismatchError, IngestCancelled, InputTooLongError
+from rag.providers.generators.extractive import WEAK_MATCH
 from rag.service import build_service
 from rag.stores.base import setting_back
 from rag.stores.edge import EdgeStore, open_edge_client
@@ -55,8 +56,8 @@ def test_ingest_search_ask(service, tmp_path: Path) -> None:
 
 def test_an_offline_answer_embeds_its_question_once(service, tmp_path: Path,
                                                     monkeypatch) -> None:
-    """The extractive answer ranks sentences with the vector the search made, a follow-up's
-    too: it was searched with the words of the question it leans on."""
+    """The extractive answer ranks sentences with the vector the search made; a follow-up,
+    whose search ran with the words of the question it leans on, embeds its own."""
     write_corpus(tmp_path / "docs")
     service.ingest([tmp_path / "docs"])
     embedded: list[str] = []
@@ -76,12 +77,14 @@ def test_an_offline_answer_embeds_its_question_once(service, tmp_path: Path,
                                      {"role": "assistant", "content": answer.text}])
     list(follow_up)
     assert follow_up.query != "Where do they live?"
-    assert embedded == [follow_up.query]
+    assert embedded == [follow_up.query, "Where do they live?"]
 
 
-def test_a_follow_up_is_answered_about_the_subject_it_leans_on(service, tmp_path: Path) -> None:
-    """"How do I make one?" after "What is a factor?" asks how to make a factor: the
-    passage saying so is quoted first, not one on making something else."""
+def test_a_follow_up_naming_too_little_is_answered_about_the_subject_it_leans_on(
+        service, tmp_path: Path) -> None:
+    """"How do I make one?" after "What is a factor?" matches no sentence well by its own
+    words: it asks how to make a factor, and the passage saying so is quoted, with no
+    warning that the documents do not answer it."""
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "factors.md").write_text(
@@ -89,9 +92,8 @@ def test_a_follow_up_is_answered_about_the_subject_it_leans_on(service, tmp_path
         "components of other vectors of the same length. A factor is created with the "
         "factor() function from a vector of values. Its levels are sorted by default.\n")
     (folder / "lists.md").write_text(
-        "# Lists\n\nA list is an ordered collection of objects. How do I make a list? You "
-        "make one with the list() function, naming each component. You can make one empty "
-        "too.\n")
+        "# Lists\n\nA list is an ordered collection of objects. The list() function builds "
+        "one from its arguments, naming each component. Lists may hold other lists.\n")
     service.ingest([folder])
     first = service.ask("What is a factor?", top_k=2)
     list(first)
@@ -99,10 +101,12 @@ def test_a_follow_up_is_answered_about_the_subject_it_leans_on(service, tmp_path
                             history=[{"role": "user", "content": "What is a factor?"},
                                      {"role": "assistant", "content": first.text}])
     list(follow_up)
+    assert not follow_up.text.startswith(WEAK_MATCH), follow_up.text
     first_passage = follow_up.text.split("[1]")[:-1]
     assert follow_up.citations[0].source.endswith("factors.md"), follow_up.text
     assert any("created with the factor() function" in part for part in first_passage), \
         follow_up.text
+
 
 def test_reingest_is_a_noop(service, tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")

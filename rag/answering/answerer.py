@@ -137,7 +137,9 @@ class Answerer:
         unheld = self.retriever.unheld(_as_searched(question, query, retrieval), hits)
         request = GenerationRequest(question, hits, history, unheld=unheld,
                                     searched=searched if searched != question else None,
-                                    question_vector=retrieval.vector, metadata={
+                                    question_vector=(
+            retrieval.vector if query == question else None), searched_vector=(
+            retrieval.vector if searched == query != question else None), metadata={
             "user": (scope.user if scope else None) or "",
             "collection": self.retriever.store.collection}, reader_gone=answer.reader_gone)
         checker = CitationChecker(len(hits), [hit.text for hit in hits])

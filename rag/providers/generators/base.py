@@ -37,12 +37,14 @@ class GenerationRequest:
     # (an option, a product: `Retriever.unheld`): the passages cannot be about them
     unheld: tuple[str, ...] = ()
     # what was searched, when it is not the question as asked: a follow-up with the words
-    # of the questions it leans on ("how do I make one (what is a factor)"), or rewritten
-    # to stand alone; it says what the question is about, the question how it asks
+    # of the questions it leans on ("how do I make one (what is a factor)"), rewritten to
+    # stand alone, or respelt as the library writes a word
     searched: str | None = None
-    # the vector of what was searched, as the search embedded it: an answerer that ranks
-    # sentences by the search's embedder need not embed it again
+    # the question's vector as the search embedded it, when the question itself was searched,
+    # and `searched`'s when that was: an answerer that ranks sentences by the search's
+    # embedder need not embed either again
     question_vector: np.ndarray | None = None
+    searched_vector: np.ndarray | None = None
     # set when nobody reads the answer any more: no model is called or retried for it
     reader_gone: threading.Event = field(default_factory=threading.Event, compare=False)
 

@@ -419,6 +419,19 @@ class ExtractiveGenerator(Generator):
     def stream(self, request: GenerationRequest, record: GenerationRecord) -> Iterator[str]:
         record.model = f"extractive ({self.embedder.name})"
         record.notice = NOTICE
+        answer = list(self._quote(request, record, request.question))
+        if request.searched and WEAK_MATCH in answer:
+            # a follow-up's own words rank its passages' sentences best ("Was he afraid?"
+            # after a story's first question), unless they name too little to match any
+            # ("How do I make one?" after "What is a factor?"): then the words of the
+            # questions it leans on, which found the passages, rank them
+            answer = list(self._quote(request, record, request.searched))
+        yield from answer
+
+    def _quote(self, request: GenerationRequest, record: GenerationRecord,
+               about: str) -> Iterator[str]:
+        """The answer's pieces, its sentences ranked by their likeness to `about` (the
+        question, or what was searched for it) and the question's form."""
         by_passage = _with_code_introduced([_passage_sentences(n, hit) for n, hit in
                                             enumerate(request.passages, start=1)],
                                            request.passages)
@@ -435,9 +448,6 @@ class ExtractiveGenerator(Generator):
             candidates = [c for c in candidates if not is_code(c.text)] or candidates
         candidates = _without_echoes(request.question, candidates)
         candidates = _without_pointers(request.question, candidates)
-        # a follow-up's subject is in the questions it leans on: its words are what was
-        # searched ("how do I make one (what is a factor)"), its form is the question's
-        about = request.searched or request.question
         # the entries of a definition list the question names ("users" in "What is the users
         # group?"): what it asks for
         asked = lexical.term_set(about)
@@ -521,7 +531,7 @@ class ExtractiveGenerator(Generator):
             yield not_mentioned(request.unheld) if request.unheld else NOTHING_TO_QUOTE
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
-        scores, typed, embedded = self._score(request, [candidates[i] for i in keep],
+        scores, typed, embedded = self._score(request, about, [candidates[i] for i in keep],
                                               overlap[keep], headed[keep], asked_for[keep],
                                               holds, tokens, behind)
         # what a sentence says itself, without the names it goes by, which every sentence of
@@ -702,7 +712,7 @@ class ExtractiveGenerator(Generator):
                         key=lambda i: (-overlap[i], candidates[i].passage, i))
         return sorted(ranked[: self.shortlist])
 
-    def _score(self, request: GenerationRequest, candidates: list[_Candidate],
+    def _score(self, request: GenerationRequest, about: str, candidates: list[_Candidate],
                overlap: np.ndarray, headed: np.ndarray, asked_for: np.ndarray,
                holds: Callable[[str], object] | None, tokens: list[int] | None,
                behind: list[float]) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -713,13 +723,15 @@ class ExtractiveGenerator(Generator):
         heading that is the question), less the passage's distance behind the best passage in
         search score; the bonus each had for holding a date or a number; and whether the
         cosines were had (else words alone score).
-        `tokens` (the candidates' counts) is None when their stored vectors are used. The
-        question is embedded unless the search's vector came with it."""
+        `tokens` (the candidates' counts) is None when their stored vectors are used.
+        `about` (the question, or what was searched for it) is embedded unless the search's
+        vector of it came with the request."""
         question = request.question
         try:
-            query = request.question_vector
+            query = (request.question_vector if about == question
+                     else request.searched_vector)
             if query is None:
-                query = self.embedder.embed_query(request.searched or question)
+                query = self.embedder.embed_query(about)
             if tokens is None:
                 vectors = np.stack([c.stored for c in candidates])
             else:

@@ -82,12 +82,21 @@ class CitationChecker:
         self._written += text
 
     def _check(self, text: str, after: str = "") -> str:
-        before = self._before
-        checked = _MARKER.sub(lambda m: self._replace(
-            m, before + text[:m.start()], text[m.end():] + after,
-            lambda: _in_code(self._written + text[:m.start()])), text)
+        before, pieces, start = self._before, [], 0
+        for match in _MARKER.finditer(text):
+            at, following = match.start(), text[match.end():] + after
+            marker = self._replace(match, before + text[:at], following,
+                                   lambda at=at: _in_code(self._written + text[:at]))
+            kept = text[start:at]
+            if not marker and not following[:1].isalnum():
+                # a marker removed whole takes the space before it along: "true [7]." reads
+                # "true.", not "true ."
+                kept = kept.rstrip(" \t")
+            pieces += [kept, marker]
+            start = match.end()
+        pieces.append(text[start:])
         self._remember(text)  # as written: the words before a bracket, however cut in deltas
-        return checked
+        return "".join(pieces)
 
     def _replace(self, match: re.Match[str], before: str, after: str,
                  in_code: Callable[[], bool]) -> str:
@@ -149,12 +158,15 @@ def _numbers(item: str) -> list[int]:
 def _undecided(text: str) -> int:
     """Where the part of streamed `text` that cannot be let through yet begins: a marker
     still open ("... [", "[1, 3"), or a marker with fewer than `_CONTEXT` characters after it,
-    whose next words may show it to be a passage's."""
+    whose next words may show it to be a passage's; and the spaces before either, or ending
+    the text, which a marker after them may take along."""
     end = len(text)
     cut = text.rfind("[")
     if cut != -1 and "]" not in text[cut:] and len(text) - cut <= _HOLD:
         end = cut
     for match in _MARKER.finditer(text, 0, end):
         if len(text) - match.end() < _CONTEXT:
-            return match.start()
-    return end
+            end = match.start()
+            break
+    # and the spaces before it, which go if a marker after them does
+    return len(text[:end].rstrip(" \t"))

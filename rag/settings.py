@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     BeforeValidator,
@@ -39,6 +38,7 @@ from pydantic_settings import (
 
 from rag.errors import ConfigError
 from rag.setting_variables import COLLECTION_NAME
+from rag.settings_file import read_bindings, unparsable_line
 from rag.types import SearchMode
 
 EmbedderMode = Literal["local", "workers-ai", "openai"]
@@ -540,6 +540,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | N
     flags use them; None means "not given")."""
     with _reading(environ):
         try:
+            # python-dotenv would skip a line it cannot parse, leaving its setting's default
+            if env_file is not None and Path(env_file).is_file() and (
+                    problem := unparsable_line(Path(env_file))):
+                raise ConfigError(problem)
             return Settings(_env_file=env_file,  # type: ignore[call-arg]
                             **{k: v for k, v in overrides.items() if v is not None})
         except ValidationError as exc:
@@ -583,9 +587,10 @@ def unknown_variables(environ: Mapping[str, str] | None = None, *,
     known = _known_variables()
     found = [(name, None) for name in (os.environ if environ is None else environ)]
     if env_file is not None and Path(env_file).is_file():
-        # an unreadable file: the settings themselves say what is wrong with it
+        # an unreadable file, or line: the settings themselves say what is wrong with it
         with suppress(OSError, UnicodeDecodeError):
-            found += [(name, env_file) for name in dotenv_values(env_file)]
+            found += [(binding.key, env_file) for binding in read_bindings(Path(env_file))
+                      if binding.key is not None]
     warnings = []
     for name, place in found:
         variable = name.upper()

@@ -31,6 +31,7 @@ from rag.errors import (
     RateLimited,
 )
 from rag.setting_variables import COLLECTION_NAME, SETTING_VARIABLES
+from rag.settings_file import unparsable_line
 from rag.text.controls import terminal_safe_pieces
 from rag.types import describe_strategy
 
@@ -194,14 +195,14 @@ def unknown_setting_named(environ: os._Environ[str] | dict[str, str], cwd: Path)
 
 
 def dotenv_readable(cwd: Path) -> bool:
-    """Whether `.env` in `cwd` is absent or UTF-8 text, as the settings read it."""
+    """Whether `.env` in `cwd` is absent, or UTF-8 text whose every line python-dotenv
+    parses, as the settings read it."""
     try:
-        (cwd / ".env").read_bytes().decode("utf-8")
+        return unparsable_line(cwd / ".env") is None
     except FileNotFoundError:
         return True
     except (OSError, UnicodeDecodeError):
         return False
-    return True
 
 
 def parse_ask(argv: list[str]) -> dict[str, Any] | None:

@@ -1420,3 +1420,20 @@ def test_a_flag_stands_in_for_the_bad_setting_it_overrides(door: Door, tmp_path:
     assert "every month" in json.loads(answered.stdout)["answer"]
     refused = door.run("ask", "--top-k", "1", "How often do I descale the kettle?")
     assert refused.exit_code == 2 and "RAG_ANSWER_STRATEGY" in refused.stderr
+
+
+def test_collection_flag_stands_in_for_a_mistyped_collection_setting(
+        door: Door, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_COLLECTION", "my docs")  # no collection can be named so
+    refused = door.run("docs", "list")
+    assert refused.exit_code == 2 and "Invalid setting: RAG_COLLECTION" in refused.stderr
+    ingested = door.run("ingest", "--collection", "docs", str(corpus(tmp_path / "docs")))
+    assert ingested.exit_code == 1, ingested.stderr  # bad.pdf fails, the others are stored
+    listed = door.run("docs", "list", "--collection", "docs")
+    assert listed.exit_code == 0 and "kettle.md" in listed.stdout, listed.stderr
+    found = door.run("search", "--collection", "docs", "--json", "descale kettle")
+    assert found.exit_code == 0, found.stderr
+    assert json.loads(found.stdout)["hits"][0]["title"] == "Kettle manual"
+    answered = door.run("ask", "--collection", "docs", "How often do I descale the kettle?")
+    assert answered.exit_code == 0 and "every month" in answered.stdout, answered.stderr
+

@@ -158,11 +158,20 @@ def library_for(collection: str | None = None, *, creates: bool = False,
             # library beside the real ones; on a first run it is made, as the app makes it
             library = open_library(
                 settings, must_exist=not creates,
-                first_made=settings.collection == load_settings(**flags).collection)
+                first_made=settings.collection == configured_collection(settings, flags))
             yield library
     finally:
         if library is not None:
             library.close()
+
+
+def configured_collection(settings: Settings, flags: dict[str, object]) -> str:
+    """The collection RAG_COLLECTION names (or its default); when it names none a collection
+    can have, the `--collection` that `settings` were read with, which stands in for it."""
+    try:
+        return load_settings(**flags).collection
+    except ConfigError:  # read with the same flags but for --collection: RAG_COLLECTION's
+        return settings.collection
 
 
 def check_collection_option(collection: str | None) -> None:

@@ -184,6 +184,15 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("data_dir", "qdrant_path", "model_dir", "cache_dir", "log_file",
+                     "api_keys_file", "content_filter_rules", mode="before")
+    @classmethod
+    def _path_trimmed(cls, value: Any) -> Any:
+        # spaces around a path are a slip of a .env, unit or compose file, never a name meant
+        # (`rag ask` through an engine trims RAG_DATA_DIR alike): kept, a second library would
+        # be made beside the real one
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("data_dir", "qdrant_path", "model_dir", "cache_dir", "log_file",
                      "api_keys_file", "content_filter_rules")
     @classmethod
     def _home_expanded(cls, value: Path | None) -> Path | None:

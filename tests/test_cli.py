@@ -1437,3 +1437,18 @@ def test_collection_flag_stands_in_for_a_mistyped_collection_setting(
     answered = door.run("ask", "--collection", "docs", "How often do I descale the kettle?")
     assert answered.exit_code == 0 and "every month" in answered.stdout, answered.stderr
 
+
+def test_spaces_around_the_data_folder_setting_name_the_same_library_for_every_command(
+        door: Door, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `rag ask` through an engine reads it: kept, they would name a second, empty
+    library beside the real one."""
+    assert door.run("ingest", str(corpus(tmp_path / "docs"))).exit_code == 1  # bad.pdf
+    spaced = {"RAG_DATA_DIR": f" {door.data_dir} "}
+    listed = runner.invoke(app, ["docs", "list"], env=spaced, catch_exceptions=False)
+    assert listed.exit_code == 0 and "kettle.md" in listed.stdout, listed.stderr
+    found = runner.invoke(app, ["search", "descale kettle"], env=spaced,
+                          catch_exceptions=False)
+    assert found.exit_code == 0 and "Kettle manual" in found.stdout, found.stderr
+    assert {p.name for p in door.data_dir.parent.iterdir()
+            if p.name.strip() == door.data_dir.name} == {door.data_dir.name}
+    assert not (tmp_path / " ").exists()  # " /path" read as a relative path

@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.setting_variables import SETTING_VARIABLES
+
 if TYPE_CHECKING:
     from dotenv.parser import Binding
 
@@ -31,10 +33,20 @@ def read_bindings(path: Path) -> list[Binding]:
         return list(parse_stream(stream))
 
 
+def _without_value(binding: Binding) -> bool:
+    """A setting's name alone on its line (`RAG_EDITORS`): python-dotenv reads it as no
+    value, and the setting would keep its default as for a line it cannot parse. Another
+    program's name is left to it, as the settings leave its lines."""
+    return (binding.key is not None and binding.value is None
+            and binding.key.upper() in SETTING_VARIABLES)
+
+
 def unparsable_line(path: Path) -> str | None:
-    """One line naming the first line of `path` python-dotenv cannot parse (and the variable
-    when its name can be read), with how to write it; None when every line parses."""
-    failed = [binding for binding in read_bindings(path) if binding.error]
+    """One line naming the first line of `path` python-dotenv cannot parse, or that names a
+    setting without a value (and the variable when its name can be read), with how to write
+    it; None when every line parses."""
+    failed = [binding for binding in read_bindings(path)
+              if binding.error or _without_value(binding)]
     if not failed:
         return None
     text, line = failed[0].original

@@ -308,6 +308,8 @@ UNPARSABLE_DOTENVS = [
     ('RAG_TOP_K=3\n\n# who may edit\n\nRAG_EDITORS="alice\n', 5, " (RAG_EDITORS)"),
     ("export RAG_EDITORS='alice\r\nRAG_TOP_K=3\r\n", 1, " (RAG_EDITORS)"),
     ("=dense\n", 1, ""),
+    # a setting's name without "=": read as no value, so as good as left out
+    ("RAG_TOP_K=3\nrag_editors\n", 2, " (rag_editors)"),
 ]
 
 
@@ -323,6 +325,12 @@ def test_load_settings_names_the_dotenv_line_it_cannot_parse(
         f"Cannot read line {line} of the settings file {dotenv}{named}: write each setting "
         "as NAME=value (a quoted value ends with its quote), and a comment after #.")
     assert not caplog.records  # said once, by the refusal: not by python-dotenv as well
+
+
+def test_another_programs_name_alone_on_a_dotenv_line_is_left_to_it(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("COMPOSE_PROFILES\nRAG_TOP_K=3\n")
+    assert load_settings({}, env_file=str(dotenv)).top_k == 3
 
 
 def test_every_dotenv_line_that_cannot_be_parsed_is_counted(tmp_path: Path) -> None:

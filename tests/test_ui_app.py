@@ -388,6 +388,25 @@ def test_collections_are_created_switched_and_deleted(start) -> None:
     assert at.session_state["_ctx"].collection == "docs"
 
 
+def test_each_collection_deletion_is_confirmed_on_its_own(start) -> None:
+    at = start()
+    workspace = at.session_state["_ctx"].workspace
+    for name in ("qa_a", "qa_b"):
+        workspace.create_collection(name)
+    at.switch_page("views/documents.py").run()
+    tick = "Yes, delete it and all its documents"
+    next(s for s in at.selectbox if s.label == "Delete a collection").set_value("qa_a")
+    next(c for c in at.checkbox if c.label == tick).check()
+    next(b for b in at.button if b.label == "Delete collection").click().run()
+    assert workspace.collections() == ["docs", "qa_b"]
+    assert not next(c for c in at.checkbox if c.label == tick).value  # it asks again
+    next(s for s in at.selectbox if s.label == "Delete a collection").set_value("qa_b")
+    next(b for b in at.button if b.label == "Delete collection").click().run()
+    assert not at.exception, at.exception
+    assert workspace.collections() == ["docs", "qa_b"]
+    assert [w.value for w in at.warning] == ["Choose a collection and tick the box first."]
+
+
 def progress_texts(at: AppTest) -> list[str]:
     return [shown(bar.proto.text) for bar in at.sidebar.get("progress")]
 

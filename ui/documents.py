@@ -141,16 +141,26 @@ def collections(ctx: Context, editor: bool) -> None:
         others = [n for n in names if n != ctx.workspace.settings.collection]
         target = st.selectbox("Delete a collection", others, index=None,
                               placeholder="choose one" if others else "none but the default")
-        sure = st.checkbox("Yes, delete it and all its documents")
+        # a new key after each deletion: the tick that confirmed one cannot confirm the next
+        sure = st.checkbox("Yes, delete it and all its documents",
+                           key=f"drop-collection-sure-{st.session_state.get(_DROPS, 0)}")
         if st.form_submit_button("Delete collection", disabled=not others):
             if not target or not sure:
                 st.warning("Choose a collection and tick the box first.")
             else:
-                try:
-                    ctx.engine.delete_collection(target)
-                except RagError as exc:
-                    st.error(plain(exc))
-                else:
-                    if target == ctx.collection:
-                        st.session_state["_switch_to"] = ctx.workspace.settings.collection
-                    st.rerun()
+                drop_collection(ctx, target)
+
+
+def drop_collection(ctx: Context, target: str) -> None:
+    try:
+        ctx.engine.delete_collection(target)
+    except RagError as exc:
+        st.error(plain(exc))
+        return
+    st.session_state[_DROPS] = st.session_state.get(_DROPS, 0) + 1
+    if target == ctx.collection:
+        st.session_state["_switch_to"] = ctx.workspace.settings.collection
+    st.rerun()
+
+
+_DROPS = "_collections_dropped"  # part of the drop form's tick's key

@@ -207,6 +207,53 @@ def test_the_export_is_inert() -> None:
     assert active(to_markdown(messages)) == set()
 
 
+def open_around(tokens: list[Token], inner: Token) -> list[str]:
+    """The blocks open where `inner` is, outermost first."""
+    opened: list[str] = []
+    for token in tokens[:tokens.index(inner)]:
+        if token.nesting == 1:
+            opened.append(token.type.removesuffix("_open"))
+        elif token.nesting == -1:
+            opened.pop()
+    return opened
+
+
+def exported_sources(*passages: str) -> str:
+    return to_markdown([{"role": "user", "content": "How do I build it?"},
+                        {"role": "assistant", "content": "Run make [1].",
+                         "generator": "extractive", "model": "extractive (local)",
+                         "citations": [{"source": f"upload:{n}.md", "title": f"Notes {n}",
+                                        "text": text, "page": None}
+                                       for n, text in enumerate(passages, start=1)]}])
+
+
+def test_the_export_quotes_a_passage_with_its_code_blocks_as_code() -> None:
+    build = ("# Build notes\n\nTo build the project run these two commands:\n\n"
+             "```\nmake install\nmake check\n```\n\nThe build takes about five minutes.")
+    tokens = PARSER.parse(exported_sources(build, "The tests take a minute."))
+    (fence,) = [t for t in tokens if t.type == "fence"]
+    assert fence.content == "make install\nmake check\n"  # two lines, as the chat shows them
+    # inside the first source's quote, and the second source is an item of its own
+    assert open_around(tokens, fence) == ["ordered_list", "list_item", "blockquote"]
+    assert [t.type for t in tokens].count("list_item_open") == 2
+    assert visible(exported_sources(build)).endswith(
+        "# Build notes\nTo build the project run these two commands:\n"
+        "The build takes about five minutes.")
+
+
+@pytest.mark.parametrize("text", [
+    "```\n<img src=x onerror=alert(1)>\n[x](javascript:alert(1))",  # never closed
+    "text\n~~~\ncode\n```\n<img src=x onerror=alert(1)>\n~~~~\n[x](javascript:alert(1))",
+    "- item\n  ```\n  code\n[x](javascript:alert(1))\n```\n<img src=x onerror=alert(1)>",
+    "\n".join(POISON),
+])
+def test_an_exported_passage_with_code_is_inert_and_ends_in_its_source(text: str) -> None:
+    exported = exported_sources(text, "The tests take a minute.")
+    assert active(exported) == set()
+    tokens = PARSER.parse(exported)
+    assert [t.type for t in tokens].count("list_item_open") == 2  # the next source is one
+
+
 def code_spans(markdown: str) -> list[str]:
     return [t.content for block in PARSER.parse(markdown) for t in block.children or []
             if t.type == "code_inline"]

@@ -317,7 +317,8 @@ def test_export_is_markdown_with_sources() -> None:
     assert "**You:** How much sun?" in md
     assert ("**Answer** (workers-ai · @cf/meta/llama-3.1-8b-instruct · from cache · 1.23 s · "
             "first token 0.20 s):") in md
-    assert "1. Guide, page 2 (guide.pdf)\n   > Tomatoes need eight hours." in md
+    # the passage's lines as written, which a reader sees run together
+    assert "1. Guide, page 2 (guide.pdf)\n   > Tomatoes need\n   > eight hours." in md
     assert answer_meta({"generator": "extractive", "model": "extractive (local)"}) == \
         "extractive (local) · fresh"
     # nothing found: no model was asked, and "none" says nothing to a reader

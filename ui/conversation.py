@@ -10,7 +10,7 @@ from typing import Any
 
 from rag.text.controls import escaped_controls, terminal_safe
 from rag.types import cited_place, describe_strategy, source_name
-from ui.safe_text import plain, plain_with_code, safe_markdown
+from ui.safe_text import plain, plain_with_code, quoted_with_code, safe_markdown
 
 
 def shown_file_name(source: str) -> str:
@@ -112,6 +112,12 @@ def answer_markdown(text: str, quoted: bool) -> str:
     return plain_with_code(text) if quoted else safe_markdown(text)
 
 
+def exported_passage(text: str) -> list[str]:
+    """A source's passage as "Open [n]" quotes it, its code blocks as code, each line
+    indented to stay inside the source's list item."""
+    return [f"   {line}" for line in (quoted_with_code(text) or ">").split("\n")]
+
+
 def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> str:
     """The conversation as Markdown: each question, each answer, and the answer's sources."""
     lines = [f"# {title}", ""]
@@ -147,10 +153,9 @@ def to_markdown(messages: list[dict[str, Any]], title: str = "Conversation") -> 
             # a mark per line: a Markdown list shows its numbers in order, whatever is written
             for n, (c, name) in enumerate(zip(citations, shown_file_names(citations),
                                               strict=True), start=1):
-                quote = " ".join(str(c.get("text", "")).split())
                 mark = "" if cited is None or n in cited else " · retrieved, not cited"
                 lines.append(f"{n}. {plain(source_label(c))} ({plain(name)}){mark}")
-                lines.append(f"   > {plain(quote)}")
+                lines += exported_passage(str(c.get("text", "")))
             lines.append("")
     # a file read in a terminal (`cat`) obeys escape sequences: a clipboard write, a title
     return terminal_safe("\n".join(lines).rstrip() + "\n")

@@ -45,10 +45,18 @@ def is_count(value: Any) -> bool:
             and math.isfinite(value) and value >= 0)
 
 
-def cited_place(page: int | None, locator: str | None) -> str:
+def cited_place(page: int | None, locator: str | None, title: str | None = None) -> str:
     """Where in its file a passage is, as citations show it: the locator ("slide 3: Budget",
-    "sheet Costs"), else "page 3", else "" (a file without pages)."""
-    return locator or (f"page {page}" if page else "")
+    "sheet Costs"), else "page 3", else "" (a file without pages). A locator that is the
+    document's `title` again (a Word file's Title paragraph heads its first section) says
+    nothing the title beside it has not."""
+    if locator and not _same_words(locator, title):
+        return locator
+    return f"page {page}" if page else ""
+
+
+def _same_words(a: str, b: str | None) -> bool:
+    return b is not None and a.split() == b.split()
 
 
 #: the locator of a Markdown file's front matter fields, each a passage ("license: apache-2.0")

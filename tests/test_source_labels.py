@@ -5,6 +5,7 @@ passage keeps its number [n]."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rag.cli.output import sources_block
+from rag.cli.output import cite, sources_block
+from rag.service import RagService
+from rag.types import cited_place
 from tests.apptest import open_page
 from ui.common import get_engine
-from ui.conversation import distinct_names, shown_file_names, to_markdown
+from ui.conversation import distinct_names, shown_file_names, source_label, to_markdown
 
 
 def hit(source: str, title: str | None = None, page: int | None = None) -> dict:
@@ -76,6 +79,36 @@ def test_rag_ask_lists_the_cited_passages_then_those_only_retrieved() -> None:
     assert sources_block(hits, [1, 2, 3]) == every and sources_block(hits) == every
 
 
+def titled_word_file(title: str) -> bytes:
+    """A Word file whose Title paragraph heads its first section, then a Heading 1."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph(title, style="Title")
+    document.add_paragraph("Wear a buoyancy aid and clothes that dry fast when paddling.")
+    document.add_heading("Launching", level=1)
+    document.add_paragraph("Launch the kayak from a gentle beach, bow first.")
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def test_a_section_named_as_its_document_is_named_once(service: RagService) -> None:
+    service.ingest_bytes("kayak.docx", titled_word_file("Kayak guide"), "upload:kayak.docx")
+    (under_title,) = [h.as_json() for h in service.search("What should I wear paddling?")
+                      if "buoyancy" in h.text]
+    # the citation keeps its fields as the API gives them; only the label says it once
+    assert under_title["title"] == under_title["locator"] == "Kayak guide"
+    assert source_label(under_title) == "Kayak guide"
+    assert cite(1, under_title) == "[1] Kayak guide (upload:kayak.docx)"
+    assert cited_place(None, under_title["locator"], under_title["title"]) == ""
+    (launching,) = [h.as_json() for h in service.search("How do I launch the kayak?")
+                    if "gentle beach" in h.text]
+    assert source_label(launching) == "Kayak guide, Launching"
+    # a page still says where, when the section adds nothing
+    assert source_label({**under_title, "page": 2}) == "Kayak guide, page 2"
+
+
 @pytest.fixture
 def app(env) -> AppTest:
     yield open_page()
@@ -113,3 +146,21 @@ def test_the_chat_tells_namesakes_apart_and_cited_passages_from_the_rest(
     exported = shown(to_markdown(app.session_state["messages"]))
     assert "(c/manual.txt)" in exported and "(d/manual.txt)" in exported
     assert "· retrieved, not cited" in exported
+
+
+def test_the_chat_names_a_section_named_as_its_document_once(app: AppTest,
+                                                              tmp_path: Path) -> None:
+    (tmp_path / "kayak.docx").write_bytes(titled_word_file("Kayak guide"))
+    get_engine().workspace.view().ingest([tmp_path / "kayak.docx"])
+    app.chat_input[0].set_value("What should I wear when paddling a kayak?").run()
+    assert not app.exception, app.exception
+    citations = app.session_state["messages"][-1]["citations"]
+    n = next(n for n, c in enumerate(citations, start=1) if "buoyancy" in c["text"])
+    (sources,) = app.chat_message[-1].expander
+    assert f"[{n}] Kayak guide — kayak.docx" in [
+        shown(m.value).replace("*", "") for m in sources.markdown]
+    next(b for b in sources.button if b.key.endswith(f"-open-{n}")).click().run()
+    assert not app.exception, app.exception
+    assert f"[{n}] Kayak guide" in [shown(m.value).strip("*") for m in app.markdown]
+    assert [shown(c.value) for c in app.caption if "kayak.docx (" in c.value] == [
+        f"kayak.docx ({tmp_path / 'kayak.docx'})"]

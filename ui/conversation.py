@@ -66,7 +66,7 @@ def source_label(citation: dict[str, Any]) -> str:
     nothing after it for a file without pages)."""
     name = escaped_controls(citation.get("title")
                             or source_name(str(citation.get("source", ""))))
-    place = cited_place(citation.get("page"), citation.get("locator"))
+    place = cited_place(citation.get("page"), citation.get("locator"), citation.get("title"))
     return f"{name}, {place}" if place else name
 
 

@@ -110,7 +110,7 @@ def quoted_passage(text: str) -> str:
 @st.dialog("Source", width="large")
 def source_dialog(workspace: Workspace, n: int, c: dict) -> None:
     st.markdown(f"**{plain(f'[{n}] {source_label(c)}')}**")
-    place = cited_place(c.get("page"), c.get("locator"))
+    place = cited_place(c.get("page"), c.get("locator"), c.get("title"))
     origin = ("uploaded in the app" if c["source"].startswith("upload:")
               else escaped_controls(c["source"]))
     st.caption(plain(f"{place + ' of ' if place else ''}{shown_file_name(c['source'])} "

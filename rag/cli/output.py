@@ -19,7 +19,7 @@ from rag.types import cited_place, searched_for
 def cite(n: int, hit: dict[str, Any]) -> str:
     """`[1] Title (source, page 3)` or `(source, slide 3: Budget)`: a citation as the `rag`
     command prints it."""
-    place = cited_place(hit.get("page"), hit.get("locator"))
+    place = cited_place(hit.get("page"), hit.get("locator"), hit.get("title"))
     where = f", {place}" if place else ""
     return shown(f"[{n}] {hit.get('title') or Path(hit['source']).name} ({hit['source']}{where})")
 

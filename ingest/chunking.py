@@ -8,12 +8,15 @@ Each chunk keeps its character offsets in the document's joined text and the pag
 locator: slide, sheet, chapter, section) it comes from. A chunk never spans two pages: a
 citation names one page, and a chunk that ran on into the next page would be found by that
 page's words and cite the page before (docs/evaluation.md). Only a sentence that runs on from
-one page into the next (its page ends without a stop, the next begins in lower case or with a
-parenthesis going on with its prose) is finished in the first page's last chunk, so that it
-can be quoted whole, citing the page where it starts. A page's footnotes (`Page.notes`), which
-end its text, are split apart from its body: the sentence the body leaves unfinished is
-finished in the body's last chunk. Parts without a number or a locator (a format without
-pages) are split as one text.
+one page into the next (its page ends without a stop, the next goes on with it: in lower case,
+with a parenthesis, with a line of prose after a line of prose) is finished in the first
+page's last chunk, so that it can be quoted whole, citing the page where it starts; the next
+page's chunk opens inside it. A page's last line of prose without a stop ends no sentence,
+whatever the next page opens with: where it is not finished, its chunk is marked as stopping
+inside a sentence. A page's footnotes (`Page.notes`), which end its text, are split apart from
+its body: the sentence the body leaves unfinished is finished in the body's last chunk, and a
+footnote opening in lower case goes on with the sentence its mark stands in. Parts without a
+number or a locator (a format without pages) are split as one text.
 A chunk whose first sentence leans on the one before it ("He ...") keeps that one, from its
 page, as its lead-in, and a chunk opening with a program the sentence introducing it, from
 the page before too. A chunk's last sentence introducing the code the next chunk opens with
@@ -215,40 +218,58 @@ def _with_lead_ins(chunks: list[Chunk], text: str, page_starts: list[int]) -> li
 
 
 def _with_openings(chunks: list[Chunk], text: str, page_starts: list[int],
-                   notes_at: dict[int, int], part_starts: list[int]) -> list[Chunk]:
+                   notes_at: dict[int, int], part_starts: list[int],
+                   numbered: dict[int, int]) -> list[Chunk]:
     """The chunks, each that begins or stops inside a sentence marked so
     (`Chunk.opens_inside_sentence`, `Chunk.closes_inside_sentence`). A page's footnotes
     (`notes_at`, where they start, by the page's place) open no sentence of its body, and the
-    body's sentences end where they start (`part_starts`: the pages' and the notes')."""
+    body's sentences end where they start (`part_starts`: the pages' and the notes'). A
+    footnote opening on words in lower case goes on with the sentence its mark stands in
+    ("such as being unable to find -lm."): alone it is no sentence. `numbered`: the numbers
+    of the numbered pages (`_a_page`), by their starts: their sentences a page break may cut."""
     # the page after a page with footnotes goes on with that page's body
     body_ends = {page_starts[index + 1]: start for index, start in notes_at.items()
                  if index + 1 < len(page_starts)}
     notes = set(notes_at.values())
     return [replace(chunk,
-                    opens_inside_sentence=(chunk.start not in notes and _opens_inside_sentence(
-                        chunk, text, page_starts, body_ends)),
-                    closes_inside_sentence=_closes_inside_sentence(chunk, text, part_starts))
+                    opens_inside_sentence=(
+                        _OPENS_PROSE_IN_LOWER_CASE.match(chunk.text.lstrip()) is not None
+                        if chunk.start in notes
+                        else _opens_inside_sentence(chunk, text, page_starts, body_ends,
+                                                    numbered)),
+                    closes_inside_sentence=_closes_inside_sentence(
+                        chunk, text, part_starts, page_starts, notes, numbered))
             for chunk in _cancellable(chunks)]
 
 
-def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> bool:
-    """Whether the text after the chunk, on its page, goes on with a sentence the chunk leaves
-    unfinished: the chunk was cut within a line, not after a stop, or what follows reads as
-    the opening of a chunk inside a sentence would (`_opens_inside_sentence`); or whether its
-    last sentence introduces code that follows it, here or at the next page's top ("... like
-    this:", "a version for S is" then a program): it says what it says with that code. A
-    chunk ending its page is otherwise finished there, or its sentence runs on into the next
-    page (`Chunker._finish_sentences`)."""
-    page = bisect_right(page_starts, chunk.start) - 1
-    page_end = (page_starts[page + 1] - len(PAGE_SEPARATOR) if page + 1 < len(page_starts)
+def _closes_inside_sentence(chunk: Chunk, text: str, part_starts: list[int],
+                            page_starts: list[int], notes: set[int],
+                            numbered: dict[int, int]) -> bool:
+    """Whether the text after the chunk, in its part (`part_starts`: a page's body, its
+    footnotes), goes on with a sentence the chunk leaves unfinished: the chunk was cut within
+    a line, not after a stop, or what follows reads as the opening of a chunk inside a
+    sentence would (`_opens_inside_sentence`); or whether its last sentence introduces code
+    that follows it, here or at the next page's top ("... like this:", "a version for S is"
+    then a program): it says what it says with that code. A chunk ending a numbered page's
+    body (`numbered`: those pages' numbers by their starts) stops inside a sentence unless
+    that sentence ends there (`_unfinished_at_page_end`) or its end from the next page was
+    added to it (`Chunker._finish_sentences`)."""
+    part = bisect_right(part_starts, chunk.start) - 1
+    part_end = (part_starts[part + 1] - len(PAGE_SEPARATOR) if part + 1 < len(part_starts)
                 else len(text))
-    after = _opening_after(text, chunk.end, page_end)
+    after = _opening_after(text, chunk.end, part_end)
     if chunk.code_fence:
         return False
     if not after.strip():
-        next_page = page_end + len(PAGE_SEPARATOR)
-        return page + 1 < len(page_starts) and _completed_by_code(
-            chunk.text, text[next_page:next_page + _LEAD_IN_CHARS])
+        page = bisect_right(page_starts, chunk.start) - 1
+        next_page = page_starts[page + 1] if page + 1 < len(page_starts) else None
+        opening = ("" if next_page is None
+                   else text[next_page:next_page + _LEAD_IN_CHARS].lstrip())
+        if opening and _completed_by_code(chunk.text, opening):
+            return True
+        finished = len(chunk.text) > chunk.end - chunk.start  # by the next page's words
+        return (page_starts[page] in numbered and part_starts[part] not in notes
+                and not finished and _unfinished_at_page_end(chunk.text, opening))
     if _completed_by_code(chunk.text, after):
         return True
     if _ENDS_SENTENCE.search(chunk.text.rstrip()):
@@ -257,6 +278,16 @@ def _closes_inside_sentence(chunk: Chunk, text: str, page_starts: list[int]) -> 
         return True  # cut within a line: the sentence goes on after the cut
     following = replace(chunk, start=chunk.end, text=after[:_LEAD_IN_CHARS], code_fence=None)
     return _opens_inside_sentence(following, text, page_starts)
+
+
+def _unfinished_at_page_end(said: str, opening: str) -> bool:
+    """Whether the text a page's body ends with (`said`) stops inside a sentence: it has no
+    stop, and its last line is prose (a page breaks a sentence wherever its lines run out, so
+    a prose line without a stop is no sentence's end), or the next page's text (`opening`)
+    goes on with it (`_goes_on_over`: "... can be done by\nmake check-devel" | "or ...")."""
+    ending = said.rstrip()
+    return bool(ending) and not _ENDS_SENTENCE.search(ending) and (
+        _is_prose_line(ending) or _goes_on_over(ending, opening))
 
 
 def _opening_after(text: str, start: int, end: int) -> str:
@@ -284,19 +315,23 @@ def _opens_with_code(text: str) -> bool:
 
 
 def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int],
-                           body_ends: dict[int, int] | None = None) -> bool:
+                           body_ends: dict[int, int] | None = None,
+                           numbered: dict[int, int] | None = None) -> bool:
     """Whether the text before the chunk leaves a sentence unfinished that the chunk goes on
     with. A stop, a blank line or a heading before it ends one; so does a line without a stop
     before a chunk opening with a capital, a figure or a list's mark (a title, a signature, a
     list's item), unless that line is prose stopping on a word no sentence ends on. A chunk
     opening in lower case or on a closing mark goes on with it, and so does one opening with a
-    parenthesis after a line of prose. A page opening with words in lower case goes on with
-    the page before, whatever that page ends with (a footnote's stop). `body_ends`: where
-    the body of the page before ends, by the start of the page after, when footnotes end
-    its text."""
+    parenthesis after a line of prose. A chunk opening a numbered page right after another
+    (`numbered`: the numbered pages' numbers by their starts) goes on with the sentence that
+    page leaves unfinished (`_goes_on_over`), and a page opening with words in lower case goes
+    on with the page before, whatever that page ends with (a footnote's stop, where the
+    footnotes were not told apart). `body_ends`: where the body of the page before ends, by
+    the start of the page after, when footnotes end its text."""
     if chunk.code_fence or chunk.start == 0:
         return False
-    at_page_start = page_starts[bisect_right(page_starts, chunk.start) - 1] == chunk.start
+    page = bisect_right(page_starts, chunk.start) - 1
+    at_page_start = page_starts[page] == chunk.start
     # the page before, where the chunk opens its page: a sentence may run on over the page
     end = chunk.start
     if at_page_start:
@@ -306,9 +341,10 @@ def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int],
     if not ended:
         return False
     if at_page_start and _OPENS_PROSE_IN_LOWER_CASE.match(chunk.text.lstrip()):
-        # a page opening mid-sentence, whatever ends the page before: a footnote at its foot
-        # ends on a stop of its own
         return True
+    if at_page_start and page and _follows(numbered or {}, page_starts[page - 1], chunk.start):
+        # the blank line between a page's body and its footnotes ends no paragraph
+        return _goes_on_over(ended, chunk.text.lstrip())
     if "\n\n" in before[len(ended):] or _ENDS_SENTENCE.search(ended):
         return False
     last_line = ended.rsplit("\n", 1)[-1]
@@ -319,11 +355,19 @@ def _opens_inside_sentence(chunk: Chunk, text: str, page_starts: list[int],
             or _aside_goes_on(ended, opening))
 
 
+def _follows(numbered: dict[int, int], before: int, start: int) -> bool:
+    """Whether the page starting at `start` is the numbered page right after the one starting
+    at `before` (`numbered`: the numbered pages' numbers by their starts)."""
+    return before in numbered and numbered.get(start) == numbered[before] + 1
+
+
 # what a sentence's second part may open with, where a new one does not
 _GOES_ON = frozenset(",;:)]}—–")
-# prose in lower case: words, an aside's bracket opening one ("that generic (and S4"), not
-# code ("labels <- paste(...)") or a listing's line
-_OPENS_PROSE_IN_LOWER_CASE = re.compile(r"[a-z]+,? \(?[a-z]+,? \(?[a-z]+\b")
+# prose in lower case: words, hyphenated ones ("update-alternatives to switch"), an aside's
+# bracket opening one ("that generic (and S4"), the first word alone on its line as a page
+# may set it ("or\nmake check-all"); not code ("labels <- paste(...)") or a listing's lines
+_OPENS_PROSE_IN_LOWER_CASE = re.compile(
+    r"[a-z]+(?:-[a-z]+)*,?\s\(?[a-z]+(?:-[a-z]+)*,? \(?[a-z]+\b")
 # a list's item in parentheses: "(a) ", "(iv) ", "(2) "
 _PARENTHESISED_MARK = re.compile(r"\((?:\d{1,3}|[a-z]|[ivx]{1,5})\)\s", re.IGNORECASE)
 
@@ -538,8 +582,10 @@ class Chunker:
         # ends where they start
         part_starts = sorted([*page_starts, *notes_at.values()])
         chunks = self._introductions_with_code(chunks, text, part_starts)
+        numbered = {start: page.number for start, page in
+                    zip(page_starts, document.pages, strict=True) if _a_page(page)}
         return _with_openings(_with_lead_ins(chunks, text, part_starts), text, page_starts,
-                              notes_at, part_starts)
+                              notes_at, part_starts, numbered)
 
     def _rows_within_chunks(self, document: Document) -> Document:
         """The document with each table row's line (`rag.text.table_rows`, under its table's
@@ -673,23 +719,47 @@ _PROSE_LINE_WORDS = 6
 
 def _runs_on(page: Page, after: Page) -> int | None:
     """Where, in the text of the page `after`, the sentence that `page` leaves unfinished
-    ends; None when `page` ends a sentence, `after` is not the next page, or its text does not
-    go on in lower case (a new heading, a table, a page of its own), `page`'s prose on a word
-    no sentence ends on, or `page`'s prose with a parenthesis ("it can use" | "(i.e., which
-    were installed).")."""
+    ends, at a stop or at the end of a program it introduces ("eval(...)," | "list(...)) for"
+    then the program); None when `after` is not the next page or does not go on with a
+    sentence `page` leaves unfinished (`_goes_on_over`), or that sentence ends in neither way
+    within `_RUN_ON_CHARS`."""
     if not (_a_page(page) and _a_page(after) and after.number == page.number + 1):
         return None
     ending, opening = page.text.rstrip(), after.text.lstrip()
-    if not ending or _ENDS_SENTENCE.search(ending):
-        return None
-    if not (opening[:1].islower() or _stops_mid_sentence(ending)
-            or _aside_goes_on(ending, opening)):
+    if not _goes_on_over(ending, opening):
         return None
     lead = len(after.text) - len(opening)
     sentences = split_sentences(opening[:_RUN_ON_CHARS])
-    if not sentences or not _ENDS_SENTENCE.search(opening[:sentences[0].end]):
+    if not sentences:
+        return None
+    if (len(sentences) > 1 and is_code(sentences[1].text)
+            and introduces_code(sentences[0].text)):
+        return lead + sentences[1].end  # it ends with the program it introduces ("... for")
+    if not _ENDS_SENTENCE.search(opening[:sentences[0].end]):
         return None  # no end of the sentence close by: carried back, it would be cut still
     return lead + sentences[0].end
+
+
+def _goes_on_over(ending: str, opening: str) -> bool:
+    """Whether a page's text (`ending`, its body's) leaves a sentence unfinished that the next
+    page's text (`opening`) goes on with. The page ends without a stop, on no heading, and the
+    next goes on in lower case or on a closing mark; or the page's last line is prose stopping
+    on a word no sentence ends on ("... see the" | "GNU Readline Library manual ..."), or
+    going on in a parenthesis ("... packages it can use" | "(i.e., which were installed).");
+    or the last line of the one and the first of the other are prose, a paragraph the page
+    break cuts ("... from ‘https://svn.r-project.org/R/branches/" | "R-x-y-branch/’ (where x
+    and y are the major and minor number of the current released"), not a term of a list
+    ("ditto, for compiling the main program" | "SHLIB_CFLAGS"), not a heading."""
+    if not ending or _ENDS_SENTENCE.search(ending):
+        return False
+    if is_heading(ending.rsplit("\n", 1)[-1].strip()):
+        return False
+    if (opening[:1].islower() or opening[:1] in _GOES_ON or _stops_mid_sentence(ending)
+            or _aside_goes_on(ending, opening)):
+        return True
+    first_line = opening.split("\n", 1)[0].strip()
+    return (_is_prose_line(ending) and _is_prose_line(first_line)
+            and not is_heading(first_line) and not is_list_item(first_line))
 
 
 def _stops_mid_sentence(ending: str) -> bool:

@@ -266,6 +266,20 @@ def test_a_page_ending_on_a_word_no_sentence_ends_on_is_finished_in_capitals_too
     assert chunks[1].text == f"{end} Next comes the history."
 
 
+def test_a_sentence_running_on_into_the_program_it_introduces_is_finished_with_it(
+        embedder) -> None:
+    """"eval(substitute(lm(y ~ x + variable)," | "list(...)) for" and the program: the
+    sentence ends where the program does, and is no sentence cut short."""
+    front = ("If you have a name, you can do\nget(varname[1]) + 2\nor\n"
+             "eval(substitute(lm(y ~ x + variable),")
+    end = "list(variable = as.name(varname[1]))))\nfor\n```\nlm(y ~ x + a)\n```"
+    pages = [Page(38, front), Page(39, f"{end}\nIt is often easier to just use a list.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert chunks[0].text == f"{front}\n{end}"
+    assert [(c.opens_inside_sentence, c.closes_inside_sentence) for c in chunks] == [
+        (False, False), (True, False)]
+
+
 def test_a_page_ending_in_a_formula_or_a_short_line_is_not_finished_from_capitals(
         embedder) -> None:
     chunker = Chunker(embedder.token_counter(), 200, 30, 254)
@@ -388,11 +402,12 @@ def test_a_sentence_a_page_s_footnotes_interrupt_is_finished_from_the_next_page(
         embedder) -> None:
     """A page's footnotes (`Page.notes`) end its text, but the sentence its body leaves
     unfinished goes on on the next page: it is finished there, and the notes are a chunk of
-    their own that opens no sentence and leans on none of the body's."""
+    their own that leans on none of the body's. A note opening in lower case goes on with the
+    sentence of its mark, not with the body's last one."""
     body = ("Ordered factors keep their levels in order. For most purposes the only "
             "difference between ordered")
-    for notes in ["This also works when its second argument is not a factor.",
-                  "see the appendix for what tapply() does with a list."]:
+    for notes, fragment in [("This also works when its second argument is not a factor.", False),
+                            ("such as a list, which tapply() also takes.", True)]:
         page = Page(24, f"{body}\n\n{notes}", notes=notes)
         after = Page(25, "and unordered factors is that the former are printed in order.\n"
                          "The next sentence is whole.")
@@ -401,7 +416,7 @@ def test_a_sentence_a_page_s_footnotes_interrupt_is_finished_from_the_next_page(
         assert [(c.page, c.text, c.opens_inside_sentence, c.lead_in) for c in chunks] == [
             (24, f"{body}\nand unordered factors is that the former are printed in order.",
              False, None),
-            (24, notes, False, None),
+            (24, notes, fragment, None),
             (25, after.text, True, None)]
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pytest
 
+from ingest.chunking import Chunker
 from ingest.formats.pdf_footnotes import footnotes_apart
 from ingest.formats.pdf_superscripts import char_indexes
 from ingest.loaders import load_bytes
@@ -262,5 +264,78 @@ def test_a_sentence_a_footnote_interrupts_is_quoted_whole_and_the_note_cited_on_
         answer = service.ask("Does tapply() work when its second argument is no factor?")
         assert "Note that tapply() also works" in answer.text
         assert answer.citations[answer.cited[0] - 1].page == 2
+    finally:
+        service.close()
+
+
+FILLER = [[(TEXT, "Several BLAS libraries can be used by R, each with its own speed.")]] * 30
+
+
+@pytest.mark.parametrize("opening", [
+    # a hyphenated word first
+    [[(TEXT, "update-alternatives to switch between the available BLAS libraries.")]],
+    # the first word alone on its line
+    [[(TEXT, "or")], [(TEXT, "update-alternatives --config libblas.so.3")],
+     [(TEXT, "see the wiki for the libraries each system offers.")]],
+], ids=["hyphenated", "line-break"])
+def test_a_page_going_on_with_the_sentence_of_a_page_with_footnotes_opens_inside_it(
+        embedder, opening: list[Line]) -> None:
+    """The blank line between a page's text and its footnotes ends no paragraph: the next
+    page's opening words go on with the page's last sentence."""
+    pdf = pages_of([
+        [[(TEXT, "Debian systems provide a way to switch the BLAS in use: build R with")],
+         [(TEXT, "the reference BLAS"), (MARK, "3"), (TEXT, ", and then use")],
+         [], [],
+         note("3", "The search order is OpenBLAS, BLIS, ATLAS and finally a generic one.")],
+        opening + FILLER,
+    ])
+    document = load_bytes(Path("admin.pdf"), pdf)
+    assert document.pages[0].notes  # the note is told apart from the page's text
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(document)
+    assert [(c.page, c.opens_inside_sentence) for c in chunks if c.page == 2][:1] == [(2, True)]
+
+
+def test_words_that_go_on_over_a_page_with_footnotes_are_quoted_once(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    pdf = pages_of([
+        FILLER,
+        [[(TEXT, "Debian systems provide a way to switch the BLAS in use: build R with")],
+         [(TEXT, "the reference BLAS"), (MARK, "3"), (TEXT, ", and then use")],
+         [], [],
+         note("3", "The search order is OpenBLAS, BLIS, ATLAS and finally a generic one.")],
+        [[(TEXT, "update-alternatives to switch between the available BLAS libraries.")],
+         [(TEXT, "Fedora offers FlexiBLAS, a similar mechanism for switching.")]] + FILLER,
+    ])
+    service = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        service.ingest_bytes("admin.pdf", pdf, "upload:admin.pdf")
+        answer = service.ask("update-alternatives to switch BLAS")
+        said = " ".join(answer.text.split())
+        assert "and then use update-alternatives to switch between the available BLAS" in said
+        assert said.count("to switch between the available BLAS libraries") == 1
+    finally:
+        service.close()
+
+
+def test_a_footnote_opening_in_lower_case_is_no_sentence_to_quote(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """"such as being unable to find -lm." goes on with the sentence its mark stands in."""
+    pdf = pages_of([
+        FILLER,
+        [[(TEXT, "The value of lm() is a fitted model object, a list of results of class lm.")],
+         [(TEXT, "Some compilers may fail to link the maths library"), (MARK, "10"),
+          (TEXT, ".")],
+         [], [],
+         note("10", "such as being unable to find -lm.")],
+    ])
+    document = load_bytes(Path("admin.pdf"), pdf)
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(document)
+    notes = [c for c in chunks if c.text == "such as being unable to find -lm."]
+    assert [c.opens_inside_sentence for c in notes] == [True]
+    service = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        service.ingest_bytes("admin.pdf", pdf, "upload:admin.pdf")
+        answer = service.ask("What is lm unable to find?")
+        assert "such as being unable" not in answer.text
     finally:
         service.close()

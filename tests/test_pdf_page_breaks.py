@@ -20,10 +20,15 @@ RUN_ONS = [
     ("Octave's command line keeps the default Emacs bindings for editing. For the rest see the",
      "GNU Readline Library manual, which lists every key binding of the command line.",
      "Where are the key bindings of Octave's command line listed?"),
+    # a line of prose stops without a stop, the next page goes on with a line of prose
+    ("You can check out the patched sources of R from https://svn.r-project.org/R/branches/",
+     "R-x-y-branch/ (where x and y are the major and minor number of the release).",
+     "Where can I check out the patched sources of R?"),
 ]
 
 
-@pytest.mark.parametrize(("start", "end", "question"), RUN_ONS, ids=["lower-case", "never-last"])
+@pytest.mark.parametrize(("start", "end", "question"), RUN_ONS,
+                         ids=["lower-case", "never-last", "prose-lines"])
 def test_a_sentence_across_a_page_break_is_quoted_whole(embedder, model_dir: Path,
                                                         tmp_path: Path, start: str, end: str,
                                                         question: str) -> None:
@@ -36,5 +41,23 @@ def test_a_sentence_across_a_page_break_is_quoted_whole(embedder, model_dir: Pat
         assert f"{start.split('. ')[-1]} {end}" in " ".join(answer.text.split())
         first = answer.citations[answer.cited[0] - 1]
         assert first.page == 2  # where the sentence starts
+    finally:
+        service.close()
+
+
+def test_a_page_s_last_line_of_prose_without_a_stop_is_no_sentence_to_quote(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """The next page opens a section of its own, so nothing finishes the sentence: its start
+    is left out of the answer, not quoted as if it were whole."""
+    pages = [filler("Installing R from its sources."),
+             "Getting the sources.\nThe sources of R are kept in a Subversion repository.\n"
+             "You can check out the patched sources of R from https://svn.r-project.org/R/branches/",
+             "3.1 Installing packages\n\n" + filler("Packages are installed into libraries.")]
+    service = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        service.ingest_bytes("admin.pdf", make_pdf(pages, title="Admin"), "upload:admin.pdf")
+        answer = service.ask("Where can I check out the patched sources of R?")
+        assert "Subversion repository" in answer.text
+        assert "branches" not in answer.text
     finally:
         service.close()

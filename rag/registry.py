@@ -72,10 +72,13 @@ def _llama_guard(settings: Settings, transport: Transport) -> Guard:
 
 
 def _edge_store(settings: Settings, embedder: Embedder) -> ChunkStore:
-    from rag.stores.edge import EdgeStore, open_edge_client
+    from rag.stores.edge import DATA_DIR_ADVICE, EdgeStore, open_edge_client
 
-    return EdgeStore(open_edge_client(settings.resolved_qdrant_path), settings.collection,
-                     embedder.name, dimension_of(embedder))
+    # the variable that placed the store is the one to change
+    advice = ("run as the store's owner, or give RAG_QDRANT_PATH a folder you can write to"
+              if settings.qdrant_path is not None else DATA_DIR_ADVICE)
+    return EdgeStore(open_edge_client(settings.resolved_qdrant_path, advice),
+                     settings.collection, embedder.name, dimension_of(embedder))
 
 
 def _qdrant_client_store(settings: Settings, embedder: Embedder) -> ChunkStore:

@@ -321,8 +321,10 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None,
     `transport` is handed to every remote provider's HTTP client (tests use it to reach a
     stand-in without a network). Parts given are closed with the service like the others.
     """
-    make_folders(settings, only={"RAG_DATA_DIR"})  # before anything writes in it
-    configure_logging(settings.resolved_log_file, settings.log_level)
+    # before anything writes in them; the store and the model say their own folders' trouble
+    make_folders(settings, only={"RAG_DATA_DIR", "RAG_CACHE_DIR"})
+    configure_logging(settings.resolved_log_file, settings.log_level,
+                      log_file_set=settings.log_file is not None)
     # what is opened here is closed again if a later part fails (the embedded store held by
     # another process, a missing credential): nothing is left open
     with ExitStack() as opened:

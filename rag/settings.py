@@ -8,6 +8,7 @@ time: call `load_settings()` (the CLI, the app and the tests each build their ow
 from __future__ import annotations
 
 import difflib
+import errno
 import json
 import os
 import re
@@ -556,7 +557,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | N
             return Settings(_env_file=env_file,  # type: ignore[call-arg]
                             **{k: v for k, v in overrides.items() if v is not None})
         except ValidationError as exc:
-            raise ConfigError(_describe(exc)) from None
+            raise ConfigError(_describe(exc, _given_names(environ, env_file))) from None
         except UnicodeDecodeError:  # e.g. saved as UTF-16, as Windows Notepad may save it
             raise ConfigError(f"The settings file {Path(str(env_file)).absolute()} is not "
                               "UTF-8 text: save it as UTF-8.") from None
@@ -624,21 +625,39 @@ def _known_variables() -> set[str]:
     return names
 
 
-def _describe(exc: ValidationError) -> str:
-    """A setting's problem in one line, named as users set it: `RAG_TOP_K: ...`."""
+def _describe(exc: ValidationError, given: Container[str] = ()) -> str:
+    """A setting's problem in one line, named as users set it: `RAG_TOP_K: ...`; of a
+    setting read under several names, the one among `given` (upper case)."""
     problems = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error.get("loc") else "?"
-        problems.append(f"{_variable(field)}: {error['msg']}{_got(field, error.get('input'))}")
+        problems.append(f"{_variable(field, given)}: {error['msg']}"
+                        f"{_got(field, error.get('input'))}")
     return "Invalid setting: " + "; ".join(problems) + ". See docs/configuration.md."
 
 
-def _variable(field: str) -> str:
-    """The variable a user sets for `field` (an error's place: a field's name or its alias)."""
-    info = Settings.model_fields.get(field)
+def _given_names(environ: Mapping[str, str] | None, env_file: str | None) -> set[str]:
+    """The variables set, in upper case: the environment's (or `environ`'s) and `env_file`'s."""
+    names = set(os.environ if environ is None else environ)
+    if env_file is not None and Path(env_file).is_file():
+        with suppress(OSError, UnicodeDecodeError):
+            names.update(dotenv_values(env_file))
+    return {name.upper() for name in names}
+
+
+def _variable(field: str, given: Container[str] = ()) -> str:
+    """The variable a user sets for `field` (an error's place: a field's name or its first
+    alias): of its names, the first among `given`, since errors name the first alias even
+    when an older one (RAG_APP_RATE_LIMIT_PER_MINUTE) was set."""
+    info = _field_info(field)
     alias = info.validation_alias if info else None
-    if isinstance(alias, AliasChoices) and str(alias.choices[0]).isupper():
-        return str(alias.choices[0])  # a provider's own name, e.g. CLOUDFLARE_API_TOKEN
+    if isinstance(alias, AliasChoices):
+        names = [str(choice).upper() for choice in alias.choices]
+        set_names = [name for name in names if name in given]
+        if set_names:
+            return set_names[0]
+        if str(alias.choices[0]).isupper():
+            return str(alias.choices[0])  # a provider's own name, e.g. CLOUDFLARE_API_TOKEN
     return field if field.isupper() else f"RAG_{field.upper()}"
 
 
@@ -689,17 +708,23 @@ def make_folders(settings: Settings, only: Container[str] | None = None) -> None
                   "of its own")
         # the data folder holds the documents' text, the uploads and everyone's questions:
         # made for its owner alone (one made before is left as its owner set it)
-        make_folder(folder, advice, mode=0o700 if folder == settings.data_dir else 0o777)
+        make_folder(folder, advice, mode=0o700 if folder == settings.data_dir else 0o777,
+                    # a built model is only read: a shared read-only model folder serves it
+                    # (the embedder says when it has a model to build there and cannot)
+                    written=variable != "RAG_MODEL_DIR")
 
 
-def make_folder(folder: Path, advice: str, mode: int = 0o777) -> None:
-    """Make `folder` (and the folders above it), or say in one line why it cannot be made
-    and, in `advice`, what to do."""
+def make_folder(folder: Path, advice: str, mode: int = 0o777, *, written: bool = True) -> None:
+    """Make `folder` (and the folders above it), or say in one line why it cannot be made,
+    or if `written` cannot be written in, and, in `advice`, what to do."""
     try:
         folder.mkdir(mode=mode, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"Cannot make the folder {folder} ({why_not_made(folder, exc)}): "
                           f"{advice}.") from None
+    if written and not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"Cannot write in the folder {folder} "
+                          f"({os.strerror(errno.EACCES)}): {advice}.")
 
 
 def _folders(settings: Settings) -> list[tuple[Path, str, bool]]:

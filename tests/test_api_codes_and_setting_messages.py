@@ -160,6 +160,20 @@ def test_a_count_of_tokens_out_of_range_is_named_with_its_value(variable: str, v
                                f"equal to 16 (got '{value}'). See docs/configuration.md.")
 
 
+@pytest.mark.parametrize("in_env_file", [False, True], ids=["environment", "env-file"])
+@pytest.mark.parametrize("variable", ["RAG_APP_RATE_LIMIT_PER_MINUTE",
+                                      "rag_app_rate_limit_per_minute"])
+def test_a_setting_refused_under_its_older_name_is_named_as_set(
+        tmp_path: Path, variable: str, in_env_file: bool) -> None:
+    """The operator's configuration holds the older name: the newer one would be nowhere in it."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"{variable}=-1\n" if in_env_file else "")
+    with pytest.raises(ConfigError) as info:
+        load_settings({} if in_env_file else {variable: "-1"}, env_file=str(env_file))
+    assert str(info.value).startswith("Invalid setting: RAG_APP_RATE_LIMIT_PER_MINUTE: Input "
+                                      "should be greater than or equal to 0 (got '-1')")
+
+
 @pytest.mark.parametrize("field", ["openai_api_key", "qdrant_api_key", "cloudflare_api_token",
                                    "api_keys"])
 def test_a_secret_setting_refused_is_never_shown(field: str) -> None:

@@ -342,13 +342,20 @@ def test_a_log_file_that_cannot_be_written_is_named_not_reported_as_a_bug(
     done = CliRunner().invoke(app, ["docs", "list"],
                               env={"RAG_LOG_FILE": str(blocker / "rag.jsonl")})
     assert done.exit_code == 2 and "Traceback" not in done.output
-    assert done.stderr.startswith(f"error: Cannot make the log file's folder {blocker} "
-                                  "(it is a file): ")
-    assert "RAG_DATA_DIR" in done.stderr and "RAG_LOG_FILE" in done.stderr
+    # RAG_LOG_FILE set: the data folder has no say in where the log goes
+    assert done.stderr == (f"error: Cannot make the log file's folder {blocker} (it is a file): "
+                           "give RAG_LOG_FILE a file you can write.\n")
     a_folder = CliRunner().invoke(app, ["docs", "list"], env={"RAG_LOG_FILE": str(tmp_path)})
     assert a_folder.exit_code == 2
-    assert a_folder.stderr.startswith(f"error: Cannot write the log file {tmp_path} (Is a "
-                                      "directory): give RAG_DATA_DIR")
+    assert a_folder.stderr == (f"error: Cannot write the log file {tmp_path} (Is a directory): "
+                               "give RAG_LOG_FILE a file you can write.\n")
+    logs = tmp_path / "data" / "logs"  # the log's default folder, in the data folder made
+    logs.write_text("a file where the log's folder would be")
+    by_default = CliRunner().invoke(app, ["docs", "list"])
+    assert by_default.exit_code == 2
+    assert by_default.stderr == (f"error: Cannot make the log file's folder {logs} (it is a "
+                                 "file): give RAG_DATA_DIR a folder you can write to, or "
+                                 "RAG_LOG_FILE a file you can write.\n")
 
 
 def test_debug_records_reach_the_console_when_it_asks_for_them(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ import pytest
 
 from rag.engine.api.errors import from_rag_error, unexpected
 from rag.errors import ConfigError, NoRoom, no_room, no_room_errno, writing_to
+from rag.registry import make_store
+from rag.settings import load_settings
 from rag.stores.edge import EdgeClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,3 +217,21 @@ def test_a_store_this_user_may_not_write_is_said_in_one_line(tmp_path: Path,
     assert str(said.value) == (f"Cannot open the store in {tmp_path / 'qdrant'} (Permission "
                                "denied): run as the owner of the data folder, or give "
                                "RAG_DATA_DIR a folder you can write to.")
+
+
+def test_a_store_placed_by_its_own_setting_names_that_setting(tmp_path: Path, monkeypatch,
+                                                              embedder) -> None:
+    """With RAG_QDRANT_PATH set, changing RAG_DATA_DIR would not move the store."""
+    import rag.stores.edge as edge
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(edge, "open", refused, raising=False)
+    settings = load_settings({"RAG_DATA_DIR": str(tmp_path / "data"),
+                              "RAG_QDRANT_PATH": str(tmp_path / "store")}, env_file=None)
+    with pytest.raises(ConfigError) as said:
+        make_store(settings, embedder)
+    assert str(said.value) == (f"Cannot open the store in {tmp_path / 'store'} (Permission "
+                               "denied): run as the store's owner, or give RAG_QDRANT_PATH a "
+                               "folder you can write to.")

@@ -116,8 +116,10 @@ _RESERVED = list(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) + ["mes
 OUR_LOGGERS = ("rag", "ingest")
 
 
-def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
-    """Install our handlers on our loggers, replacing any we installed before."""
+def configure_logging(log_file: Path, console_level: str = "ERROR", *,
+                      log_file_set: bool = False) -> None:
+    """Install our handlers on our loggers, replacing any we installed before; `log_file_set`:
+    RAG_LOG_FILE names the file, rather than the data folder holding it."""
     loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
     for logger in loggers:
         for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
@@ -128,8 +130,10 @@ def configure_logging(log_file: Path, console_level: str = "ERROR") -> None:
     console = logging.StreamHandler()
     console.setLevel(console_level.upper())
     console.setFormatter(OneLine())
-    # said plainly: an unexpected error would point to this very log
-    advice = "give RAG_DATA_DIR a folder you can write to, or RAG_LOG_FILE a file you can write."
+    # said plainly: an unexpected error would point to this very log. Once RAG_LOG_FILE is
+    # set, the data folder has no say in where the log goes
+    advice = ("give RAG_LOG_FILE a file you can write." if log_file_set else
+              "give RAG_DATA_DIR a folder you can write to, or RAG_LOG_FILE a file you can write.")
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -767,7 +767,8 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
         settings = load_settings()
         ApiKeys.from_settings(settings)
         make_folders(settings)
-        configure_logging(settings.resolved_log_file, settings.log_level)  # a folder it can write
+        configure_logging(settings.resolved_log_file, settings.log_level,  # a folder it can write
+                          log_file_set=settings.log_file is not None)
         running = discovery.find(settings.data_dir)
         if running is not None:
             raise RagError(f"An engine already runs on the data folder {settings.data_dir} "

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rag.errors import ConfigError
+from rag.settings import make_folder
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ class DiskState(SharedState):
     def __init__(self, directory: Path) -> None:
         import diskcache
 
-        directory.mkdir(parents=True, exist_ok=True)
+        make_folder(directory, "run as the owner of the data folder, or give RAG_DATA_DIR a "
+                    "folder you can write to")
         self._store = diskcache.Cache(str(directory), size_limit=64 * 2**20)
 
     def get(self, key: str) -> Any | None:

@@ -65,16 +65,20 @@ FLUSH_SECONDS = 30.0
 T = TypeVar("T")
 
 
+#: what to do about a store in the data folder that this user may not write
+DATA_DIR_ADVICE = ("run as the owner of the data folder, or give RAG_DATA_DIR a folder you can "
+                   "write to")
+
+
 @contextmanager
-def not_permitted(folder: Path) -> Iterator[None]:
+def not_permitted(folder: Path, advice: str = DATA_DIR_ADVICE) -> Iterator[None]:
     """A store this user may not write (the data folder of whoever set it up) said in one
-    line: even a search opens the store for writing, since it locks it."""
+    line, with `advice`: even a search opens the store for writing, since it locks it."""
     try:
         yield
     except PermissionError as exc:
-        raise ConfigError(f"Cannot open the store in {folder} ({exc.strerror}): run as the "
-                          "owner of the data folder, or give RAG_DATA_DIR a folder you can "
-                          "write to.") from None
+        raise ConfigError(f"Cannot open the store in {folder} ({exc.strerror}): "
+                          f"{advice}.") from None
 
 
 class EdgeClient:
@@ -84,10 +88,10 @@ class EdgeClient:
     (the app's views of other collections) goes through one client.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], advice: str = DATA_DIR_ADVICE) -> None:
         self.path = Path(path)
         self.root = self.path / "edge"
-        with writing_to(self.path), not_permitted(self.path):
+        with writing_to(self.path), not_permitted(self.path, advice):
             self.root.mkdir(parents=True, exist_ok=True)
         ensure_room(self.root)  # opening may write a new log segment of 32 MB
         self._lock = threading.RLock()
@@ -101,7 +105,7 @@ class EdgeClient:
         self._metadata: dict[str, dict] = {}
         self._passages: dict[str, PassageCache] = {}
         self._flushed: dict[str, float] = {}  # when each shard last wrote its segments out
-        with writing_to(self.path), not_permitted(self.path):
+        with writing_to(self.path), not_permitted(self.path, advice):
             self._lock_file: IO[str] | None = open(self.root / ".lock", "a")  # noqa: SIM115
         try:
             portalocker.lock(self._lock_file, portalocker.LOCK_EX | portalocker.LOCK_NB)
@@ -387,7 +391,8 @@ class EdgeStore(ChunkStore):
         self.client.drop(self.collection)
 
 
-def open_edge_client(path: str | os.PathLike[str]) -> EdgeClient:
+def open_edge_client(path: str | os.PathLike[str], advice: str = DATA_DIR_ADVICE) -> EdgeClient:
     """The edge store in folder `path` (collections under `path/edge`, beside and never mixed
-    with a qdrant-client store there); fails with ConfigError if another process has it."""
-    return EdgeClient(path)
+    with a qdrant-client store there); fails with ConfigError if another process has it, or
+    with `advice` if this user may not write it."""
+    return EdgeClient(path, advice)

@@ -32,6 +32,7 @@ from rag.cancel import check_cancelled, result_unless_cancelled
 from rag.errors import ConfigError
 from rag.priority import is_bulk, lower_thread_priority
 from rag.providers.embedders.base import Embedder, normalise
+from rag.settings import make_folder
 from rag.text.lexical import content_spans
 from rag.text.tokens import TokenCounter, open_tokenizer
 
@@ -144,7 +145,8 @@ def model_file(model_dir: Path, precision: Precision, source: Path) -> Path:
     wanted = fp32_path if precision == "fp32" else folder / f"{MODEL}.{BUILD}.{precision}.onnx"
     if wanted.exists():
         return wanted
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder, f"the {precision} model is not built there yet: give RAG_MODEL_DIR a "
+                "folder you can write to, or one the model is built in")
     with _build_lock(folder):
         _remove_killed_builds(folder)
         if not fp32_path.exists():  # the process we waited for may have built it

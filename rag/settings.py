@@ -641,7 +641,8 @@ def _given_names(environ: Mapping[str, str] | None, env_file: str | None) -> set
     names = set(os.environ if environ is None else environ)
     if env_file is not None and Path(env_file).is_file():
         with suppress(OSError, UnicodeDecodeError):
-            names.update(dotenv_values(env_file))
+            names.update(binding.key for binding in read_bindings(Path(env_file))
+                         if binding.key is not None)
     return {name.upper() for name in names}
 
 

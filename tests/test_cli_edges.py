@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -182,23 +183,40 @@ def test_a_folder_setting_that_cannot_be_a_folder_is_one_line(
                            "a folder you can write to.\n")
 
 
-def folder_not_writable(folder: Path) -> Path:
-    """`folder`, made, in which this user may not write; the test skipped for a user who
-    writes in any folder whatever its permissions (root, unless run under `setpriv
-    --bounding-set=-dac_override,-dac_read_search --`)."""
+def read_only(folder: Path) -> Path:
+    """`folder`, made, with no one allowed to write in it."""
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o555)
-    if os.access(folder, os.W_OK):
-        pytest.skip("this user writes in a read-only folder (root): no refusal to see")
     return folder
+
+
+class Finished(NamedTuple):
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def as_a_user(*command: str) -> Finished:
+    """`command` run in a process that obeys folders' permissions: root's is started without
+    the capabilities that let it write in any folder (setpriv, from util-linux)."""
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("run as root without setpriv: a read-only folder is writable to it")
+        command = ("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    return Finished(done.returncode, done.stdout, done.stderr)
+
+
+def rag_as_a_user(*args: str) -> Finished:
+    return as_a_user(sys.executable, "-m", "rag", *args)
 
 
 @pytest.mark.parametrize("variable", ["RAG_CACHE_DIR", "RAG_QDRANT_PATH"])
 def test_a_folder_setting_that_cannot_be_written_is_one_line(
         env, tmp_path: Path, monkeypatch, variable: str) -> None:
-    folder = folder_not_writable(tmp_path / "read-only")
+    folder = read_only(tmp_path / "read-only")
     monkeypatch.setenv(variable, str(folder))
-    done = run("search", "kettle")
+    done = rag_as_a_user("search", "kettle")
     assert done.exit_code == 2
     assert done.stderr == (f"error: Cannot write in the folder {folder} (Permission denied): "
                            f"give {variable} a folder you can write to.\n")
@@ -206,32 +224,33 @@ def test_a_folder_setting_that_cannot_be_written_is_one_line(
 
 def test_a_model_folder_that_cannot_be_written_is_one_line_while_the_model_is_unbuilt(
         env, tmp_path: Path, monkeypatch) -> None:
-    folder = folder_not_writable(tmp_path / "models")
+    folder = read_only(tmp_path / "models")
     monkeypatch.setenv("RAG_MODEL_DIR", str(folder))
-    done = run("search", "kettle")
+    done = rag_as_a_user("search", "kettle")
     assert done.exit_code == 2
     assert done.stderr == (f"error: Cannot write in the folder {folder} (Permission denied): "
                            "the int8 model is not built there yet: give RAG_MODEL_DIR a folder "
                            "you can write to, or one the model is built in.\n")
 
 
+@pytest.mark.slow
 def test_a_model_folder_that_cannot_be_written_serves_the_model_built_in_it(
         env, embedder, tmp_path: Path, monkeypatch) -> None:
     """A model folder shared read-only, once the model is built in it."""
     folder = tmp_path / "models"
     folder.mkdir()
     os.link(embedder.onnx_path, folder / embedder.onnx_path.name)  # the int8 model
-    monkeypatch.setenv("RAG_MODEL_DIR", str(folder_not_writable(folder)))
+    monkeypatch.setenv("RAG_MODEL_DIR", str(read_only(folder)))
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "k.txt").write_text(KETTLE)
-    assert run("ingest", str(tmp_path / "docs")).exit_code == 0
-    assert "kettle" in run("search", "kettle").stdout
+    assert rag_as_a_user("ingest", str(tmp_path / "docs")).exit_code == 0
+    assert "kettle" in rag_as_a_user("search", "kettle").stdout
 
 
 def test_a_state_folder_that_cannot_be_written_names_the_data_folder(env) -> None:
     """The breakers' and budgets' state, left by another user of the data folder."""
-    state = folder_not_writable(Path(env["RAG_DATA_DIR"]) / "state")
-    done = run("search", "kettle")
+    state = read_only(Path(env["RAG_DATA_DIR"]) / "state")
+    done = rag_as_a_user("search", "kettle")
     assert done.exit_code == 2
     assert done.stderr == (f"error: Cannot write in the folder {state} (Permission denied): run "
                            "as the owner of the data folder, or give RAG_DATA_DIR a folder you "
@@ -239,16 +258,21 @@ def test_a_state_folder_that_cannot_be_written_names_the_data_folder(env) -> Non
 
 
 def test_an_engine_with_a_cache_folder_it_cannot_write_is_refused_as_a_setting(
-        env, tmp_path: Path) -> None:
+        env, tmp_path: Path, monkeypatch) -> None:
     """What `rag ui`'s server says in one line as it starts (ui/app.py), rather than a
     traceback."""
-    from rag.engine.engine import Engine
-
-    folder = folder_not_writable(tmp_path / "cache")
-    with pytest.raises(ConfigError) as refused:
-        Engine.open(load_settings({**env, "RAG_CACHE_DIR": str(folder)}, env_file=None))
-    assert str(refused.value) == (f"Cannot write in the folder {folder} (Permission denied): "
-                                  "give RAG_CACHE_DIR a folder you can write to.")
+    folder = read_only(tmp_path / "cache")
+    monkeypatch.setenv("RAG_CACHE_DIR", str(folder))
+    done = as_a_user(sys.executable, "-c", (
+        "from rag.engine.engine import Engine\n"
+        "from rag.errors import ConfigError\n"
+        "from rag.settings import load_settings\n"
+        "try:\n"
+        "    Engine.open(load_settings(env_file=None))\n"
+        "except ConfigError as refused:\n"
+        "    print(refused)\n"))
+    assert done.stdout == (f"Cannot write in the folder {folder} (Permission denied): "
+                           "give RAG_CACHE_DIR a folder you can write to.\n"), done.stderr
 
 
 def test_a_key_kept_in_a_data_folder_that_is_a_file_names_the_data_folder(

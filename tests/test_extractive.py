@@ -755,14 +755,21 @@ def test_a_table_row_or_list_item_that_ends_a_passage_is_quoted(embedder) -> Non
 
 @pytest.mark.parametrize("bullet", ["•", "▪", "-", "*", "–", "\uf0b7"])
 def test_a_list_item_is_quoted_without_its_bullet(embedder, bullet: str) -> None:
-    """The bullet is the list's layout, not the item's words ("• Finally, ..."); but an item
-    in lower case is a fragment of the list, and reads as one with it."""
-    text = (f"At startup:\n{bullet} Finally, if a function .First() exists, it is executed.\n"
+    """The bullet is the list's layout, not the item's words ("• Finally, ..."): an item
+    quoted alone (its list too long for the answer) has none, and a list quoted whole is
+    Markdown's, each item after a dash. An item in lower case is a fragment of the list, and
+    reads as one with it."""
+    text = (f"At startup:\n{bullet} Finally, if a function .First() exists in the workspace, "
+            "in the site profile or in the user's own profile, it is executed after the "
+            "packages have been attached and the saved image has been loaded.\n"
             f"{bullet} The memory available to R is set by options at startup.")
     startup = Hit("d0", "R-intro.pdf", 98, "c0", 1.0, text)
+    answer = quote(embedder, "How is the memory available to R set at startup?", [startup],
+                   max_sentences=1)
+    assert answer == "The memory available to R is set by options at startup. [1]"
     answer = quote(embedder, "How is the memory available to R set at startup?", [startup])
-    assert "The memory available to R is set by options at startup. [1]" in answer
-    assert bullet not in answer.replace(".First()", ""), answer
+    assert answer.endswith("\n- The memory available to R is set by options at startup. [1]")
+    assert answer.startswith("- Finally, if a function .First() exists"), answer
     listed = Hit("d1", "R-intro.pdf", 19, "c1", 1.0,
                  f"Lists:\n{bullet} data frames are matrix-like structures, in which the columns "
                  "can be of different types.")
@@ -1793,3 +1800,51 @@ def test_code_writing_the_operator_asked_about_does_not_make_an_answer(embedder)
                      "What is the capital of Australia, and what does |> do?"):
         assert hedge(quote(embedder, question, [*hits([0, 1, 2, 3]), precedence])) == (
             WEAK_MATCH), question
+
+
+READ_TABLE = (
+    "7.1 The read.table() function\n\nTo read an entire data frame directly, the external file "
+    "will normally have a special form.\n• The first line of the file should have a name for "
+    "each variable in the data frame.\n• Each additional line of the file has as its first item "
+    "a row label and the values for each\nvariable.\nIf the file has one fewer item in its first "
+    "line than in its second, this arrangement is\npresumed to be in force. So the first few "
+    "lines of a file to be read as a data frame might\nlook as follows.")
+
+
+def test_a_short_list_no_sentence_introduces_is_quoted_whole(embedder) -> None:
+    """Two bullets after a sentence ending on a stop: one item alone would read as the whole
+    list ("this arrangement" after it speaks of both)."""
+    manual = Hit("d0", "R-intro.pdf", 39, "c0", 1.0, READ_TABLE, position=176,
+                 opens_inside_sentence=False, closes_inside_sentence=False)
+    answer = quote(embedder, "how to read csv file", [manual])
+    assert ("\n- The first line of the file should have a name for each variable in the data "
+            "frame. [1]\n- Each additional line of the file has as its first item a row label "
+            "and the values for each variable. [1]") in answer, answer
+
+
+def test_a_promise_ending_its_passage_is_left_out(embedder) -> None:
+    """"... might look as follows." ends the passage: the answer would promise a table it
+    does not show."""
+    manual = Hit("d0", "R-intro.pdf", 39, "c0", 1.0, READ_TABLE, position=176,
+                 opens_inside_sentence=False, closes_inside_sentence=False)
+    assert "as follows" not in quote(embedder, "how to read csv file", [manual])
+
+
+def test_a_promise_of_a_table_is_left_out_without_the_table(embedder) -> None:
+    manual = Hit("d0", "R-intro.pdf", 39, "c0", 1.0, READ_TABLE, position=176,
+                 opens_inside_sentence=False, closes_inside_sentence=False)
+    table = replace(manual, text=READ_TABLE.partition("7.1 The read.table() function\n\n")[2]
+                    + "\nInput file form with names and row labels:\nPrice Floor Area Rooms "
+                    "Age Cent.heat\n01 52.00 111.0 830 5 6.2 no\n02 54.75 128.0 710 5 7.5 no\n")
+    answer = quote(embedder, "what does a data frame file look like", [table])
+    assert "as follows" not in answer, answer
+
+
+def test_a_section_titled_by_a_function_in_lower_case_is_not_quoted(embedder) -> None:
+    manual = Hit("d0", "R-intro.pdf", 37, "c0", 1.0,
+                 "6.3.2 attach() and detach()\n\nThe $ notation, such as accountants$home, for "
+                 "list components is not always very convenient.\nThe attach() function takes "
+                 "a ‘database’ such as a list or data frame as its argument.",
+                 position=160, opens_inside_sentence=False, closes_inside_sentence=False)
+    answer = quote(embedder, "attach dataframe", [manual])
+    assert "6.3.2" not in answer and "The attach() function takes" in answer, answer

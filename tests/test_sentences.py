@@ -117,6 +117,14 @@ CASES = [
      ["It is fast.", "2 .Internal vs .Primitive", "C code compiled into R is called directly."]),
     ("The file is read.\n5.3 dyn.load and dyn.unload\nCompiled code is loaded.",
      ["The file is read.", "5.3 dyn.load and dyn.unload", "Compiled code is loaded."]),
+    # a function's name in lower case as a section's title
+    ("It ends.\n6.3.2 attach() and detach()\nThe attach() function takes a database.",
+     ["It ends.", "6.3.2 attach() and detach()", "The attach() function takes a database."]),
+    ("It ends.\n5.1 lapply and friends\nThese apply a function.",
+     ["It ends.", "5.1 lapply and friends", "These apply a function."]),
+    # ...but not a line of prose wrapped after a version
+    ("It was added in\n2.1 and later\nVersions keep it.",
+     ["It was added in 2.1 and later Versions keep it."]),
     # a section's first sentence opening on the function it is about
     ("It ends.\n6.3.4 Attaching arbitrary lists\nattach() is a generic function.",
      ["It ends.", "6.3.4 Attaching arbitrary lists", "attach() is a generic function."]),
@@ -589,7 +597,9 @@ def test_a_numbered_question_is_a_heading_and_an_unnumbered_one_a_sentence() -> 
     "1." + " " * 2**20 + "a",  # each space a place a heading's title could start
     "1. A" + " b" * 2**19,
     "1. A b c d e" + " " * 2**20 + "=",
-], ids=["spaces", "words", "code at the end"])
+    "1.1" + " " * 2**20 + "a",
+    "1.1 a" + " 1" * 2**19,
+], ids=["spaces", "words", "code at the end", "spaces before lower case", "numbers"])
 def test_a_numbered_line_of_a_megabyte_is_split_in_linear_time(line: str) -> None:
     started = time.perf_counter()
     split("It starts.\n" + line + "\nThe end.")
@@ -614,6 +624,26 @@ def test_a_lettered_appendix_is_a_heading_apart_from_its_first_section() -> None
     assert is_heading("Appendix B Configuration on a Unix-alike B.1 Configuration options")
     assert not is_heading("Appendix A describes the tools")
     assert not is_heading("Appendix A Tools are listed there.")
+
+
+@pytest.mark.parametrize("heading", [
+    "6.3.2 attach() and detach()", "5.1 lapply and friends", "2.3 c()", "10.4 `...` argument",
+    "6.1.5 ‘Mode’"])
+def test_a_section_titled_by_a_function_in_lower_case_is_a_heading(heading: str) -> None:
+    assert is_heading(heading)
+
+
+@pytest.mark.parametrize("line", [
+    "3.9.1 and the routine removed in 3.10.1.)",  # prose wrapped after a version
+    "1.5 times as long",
+    "1.2 kg of flour 0.5 tsp salt",  # a list's amounts
+    "2.3 c(1, 2).",
+    "1.1 x <- 3",
+    "1. lapply and friends",  # a list's step
+    "3 lapply and friends",  # a footnote's number
+    "2.1 the first step of the build, then the rest"])
+def test_a_numbered_line_going_on_in_lower_case_is_no_heading(line: str) -> None:
+    assert not is_heading(line)
 
 
 def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() -> None:
@@ -678,6 +708,8 @@ def test_each_record_of_a_log_is_a_sentence_of_its_own() -> None:
     ("An example is given below.", True),
     ("The following code is the equivalent of get(name, envir = rho).", True),
     ("It looks like this.", True),
+    ("So the first few lines of a file might look as follows.", True),
+    ("The output is shown below.", True),
     # the opening of an example, where the sentence goes on in it
     ("The most direct method of obtaining a call object is to use quote with an expression "
      "argument, e.g.,", True),
@@ -702,11 +734,17 @@ def test_a_sentence_introduces_the_code_after_it(sentence: str, introduces: bool
     ("Run the following commands:", True),
     ("The most direct method is to use quote with an expression argument, e.g.,", True),
     ("This can be done with brace expansion, for example,", True),
+    # a pointer to what follows: a program, a table, a list
+    ("So the first few lines of a file might look as follows.", True),
+    ("The output is shown below.", True),
+    ("A typical session looks like this:", True),
+    ("The options are given in the following.", True),
+    ("It follows as shown.", False),
     # a colon after other words may open what someone says, or a list
     ('"What is the matter?" she asked in a tone of anxiety:', False),
     ("Yours truly,", False),
     ("Consider the following function definition.", False),
 ])
 def test_a_sentence_promises_the_example_after_it(sentence: str, promises: bool) -> None:
-    """The opening of an example, or a colon after a word for one."""
+    """The opening of an example, a colon after a word for one, or a pointer ahead."""
     assert promises_example(sentence) is promises

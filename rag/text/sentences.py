@@ -85,6 +85,19 @@ _SIGNED_NAME = re.compile(_OUTPUTS + r"([A-Za-z_][\w.]*)(?:\s|$)")
 # "Appendix B Configuration on a Unix-alike": a Texinfo manual's lettered appendix, the
 # number its sections share ("B.1 Configuration options") after the word
 _APPENDIX = r"Appendix[ \t]+[A-Z](?:\.\d{1,2})*"
+# "6.3.2 attach() and detach()", "5.1 lapply and friends", "2.3 c()", "10.4 `...` argument":
+# a manual titles a section by the function it is about, in lower case. Under a section's
+# dotted number, six words at most, no stop closing it (nor one inside a closing bracket or
+# quote, "3.9.1 and the routine removed in 3.10.1.)"), no code ("=", "<-") and no other
+# number. A line of prose wrapped after a version or a measure ("2.1 and later", "1.5 times
+# as long", "1.2 kg of flour 0.5 tsp salt") opens on a word that goes on a sentence, or
+# holds another number
+_GOES_ON_PROSE = (r"(?:and|or|but|nor|of|to|in|on|at|by|for|from|with|without|than|as|is|are"
+                  r"|was|were|be|been|the|a|an|that|which|if|then|so|not|times|per)")
+_LOWER_CASE_TITLE = (
+    r"(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+(?=[a-z`‘'\"“])(?!" + _GOES_ON_PROSE + r"\b)"
+    r"(?![^\n]*(?:=|<-|(?<!\S)[\d.,]+(?!\S)))\S+(?:[ \t]+\S+){0,5}"
+    r"(?<![.,;:!?])(?<![.,;:!?][)\]’'\"”])")
 _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}"
@@ -92,7 +105,8 @@ _HEADING = re.compile(
     r"|\d{1,2}(?:\.\d{1,2})*\.[ \t]+[A-Z](?![^\n]*=)\S*(?:[ \t]+\S+){0,5}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})*[ \t]+" + _DOTTED_NAME
     + r"(?:[ \t]+(?:vs\.?|and|or)[ \t]+" + _DOTTED_NAME + r")?"
-    r"|" + _APPENDIX + r"[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])")
+    r"|" + _APPENDIX + r"[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
+    r"|" + _LOWER_CASE_TITLE)
 _HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,
@@ -150,6 +164,10 @@ _GOES_ON_IN_EXAMPLE = re.compile(r"(?:,|\b(?:e\.g|i\.e)\.)$", re.IGNORECASE)
 # the opening of an example ending a sentence: "..., e.g.,", "..., for instance", "such as"
 _OPENS_EXAMPLE = re.compile(r"\b(?:e\.g\.|i\.e\.|for (?:example|instance)|such as),?$",
                             re.IGNORECASE)
+# a sentence ending on a pointer to what follows it, a program, a table or a list: "... might
+# look as follows.", "The output is shown below.", "It reads like this:"
+_POINTS_AHEAD = re.compile(r"\b(?:as follows|(?:shown|given|listed|printed) below|like this"
+                           r"|(?:as )?in the following)[.:]$", re.IGNORECASE)
 # a word for an example or a program, which a sentence ending on a colon says follows it ("Here
 # is a small example of creating an R numeric vector in C code:"); a colon after other words
 # may open what someone says, or a list
@@ -595,25 +613,28 @@ def introduces_code(sentence: str) -> bool:
     completes, which a PDF writes without a stop ("the command is" before "> help(solve)")
     or after the opening of an example ("... use quote with an expression argument, e.g.,"),
     or one ending with a full stop that points to a program after it ("Consider the following
-    function definition.", "An example is given below.")."""
+    function definition.", "An example is given below.", "... might look as follows.")."""
     if is_code(sentence):
         return False
     return (sentence.endswith(":") or sentence[-1:].isalnum()
             or _GOES_ON_IN_EXAMPLE.search(sentence) is not None
-            or (sentence.endswith(".") and _POINTS_TO_CODE.search(sentence) is not None))
+            or (sentence.endswith(".") and _POINTS_TO_CODE.search(sentence) is not None)
+            or _POINTS_AHEAD.search(sentence) is not None)
 
 
 def promises_example(sentence: str) -> bool:
     """Whether a sentence says that an example or a program after it shows what it speaks
-    of: it ends on the opening of an example ("..., e.g.,", "..., for example,"), or on a
+    of: it ends on the opening of an example ("..., e.g.,", "..., for example,"), on a
     colon after a word for one ("Here is a small example of creating an R numeric vector in C
-    code:"). Without what follows, it promises what it does not say. A colon after other
-    words ("... asked in a tone of anxiety:") may open what someone says, and the sentence
-    says something itself."""
+    code:"), or on a pointer to what follows ("... might look as follows.", "The output is
+    shown below.", "It reads like this:"). Without what follows, it promises what it does not
+    say. A colon after other words ("... asked in a tone of anxiety:") may open what someone
+    says, and the sentence says something itself."""
     if is_code(sentence):
         return False
     return (_OPENS_EXAMPLE.search(sentence) is not None
-            or (sentence.endswith(":") and _NAMES_EXAMPLE.search(sentence) is not None))
+            or (sentence.endswith(":") and _NAMES_EXAMPLE.search(sentence) is not None)
+            or _POINTS_AHEAD.search(sentence) is not None)
 
 
 def is_cut_code(sentence: str) -> bool:

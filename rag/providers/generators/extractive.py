@@ -611,6 +611,9 @@ class ExtractiveGenerator(Generator):
             item, c = c, _list_introduction(c, by_passage) or c
             if (c.passage, c.index) in chosen:
                 continue
+            if c is item and _take_short_list(c, by_passage, chosen, score, uncounted, left,
+                                              listed, self.max_sentences):
+                continue
             introduction = _code_introduction(c, by_passage, follows or {})
             if is_code(c.text) and ((introduction is None and not _goes_on(c.text))
                                     or chosen.keys() & code - introduced_code):
@@ -676,6 +679,7 @@ class ExtractiveGenerator(Generator):
         # a list's items left out stay out: the line after its last says how many
         self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2
                          and key not in listed, len(uncounted))
+        _without_broken_promises(chosen, by_passage)
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         return [(replace(lookup[k], items_left=left.get(k, 0)), s) for k, s in chosen.items()]
 
@@ -867,6 +871,57 @@ def _list_weight(items: Sequence[_Candidate]) -> int:
     _LIST_WORDS of their words begun, one at least."""
     words = sum(len(a.text.split()) for a in items)
     return max(1, -(-words // _LIST_WORDS))
+
+
+def _list_around(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Candidate]:
+    """The list `c` is an item of, or a sentence of one, as far as its passage holds it: the
+    run of items around `c` under its heading."""
+    passage = by_passage[c.passage - 1]
+    start = end = c.index
+    while (start > 0 and _in_list(passage[start - 1]) and not passage[start - 1].is_title
+           and passage[start - 1].heading == c.heading):
+        start -= 1
+    while (end + 1 < len(passage) and _in_list(passage[end + 1])
+           and not passage[end + 1].is_title and passage[end + 1].heading == c.heading):
+        end += 1
+    return passage[start:end + 1]
+
+
+def _take_short_list(c: _Candidate, by_passage: list[list[_Candidate]],
+                     chosen: dict[tuple[int, int], float], score: float,
+                     uncounted: set[tuple[int, int]], left: dict[tuple[int, int], int],
+                     listed: set[tuple[int, int]], max_sentences: int) -> bool:
+    """Chooses the whole list `c` is an item of, when no sentence introduces it ("... will
+    normally have a special form." then two bullets) and it fits the room left: one of its
+    items alone would read as the whole list, and what the sentence after it says of "this
+    arrangement" would speak of the one item. Whether it did."""
+    if not _in_list(c):
+        return False
+    items = _list_around(c, by_passage)
+    keys = [(a.passage, a.index) for a in items]
+    room = max_sentences - len(chosen) + len(uncounted)
+    if (len(_list_items(items)) < 2 or any(key in chosen for key in keys)
+            or _list_weight(items) > room):
+        return False
+    needed: list[tuple[int, int]] = []
+    _take_list(items, items, needed, uncounted, left)
+    listed.update(keys)
+    for key in needed:
+        chosen[key] = score
+    return True
+
+
+def _without_broken_promises(chosen: dict[tuple[int, int], float],
+                             by_passage: list[list[_Candidate]]) -> None:
+    """Leaves out of `chosen` each sentence promising what follows it ("... might look as
+    follows.", "Here is a small example:") whose next piece in its passage is not chosen:
+    the answer would promise a table, a list or a program it does not show. Not the last one
+    left: a promise says more than no answer."""
+    for passage, index in list(chosen):
+        sentences = by_passage[passage - 1]
+        if (len(chosen) > 1 and index + 1 < len(sentences) and (passage, index + 1) not in chosen
+                and promises_example(sentences[index].text)):
+            del chosen[(passage, index)]
 
 
 def _in_list(c: _Candidate | None) -> bool:
@@ -1133,8 +1188,8 @@ def _opens_list(text: str) -> bool:
     table's row ("Name: Ines Carvalho; Role: ferry pilot")."""
     if row_values(text) is not None:
         return False
-    return text.endswith(":") or (_TRAILING_FRAGMENT.search(text) is not None
-                                  and not is_list_item(text))
+    return (text.endswith(":") or promises_example(text)
+            or (_TRAILING_FRAGMENT.search(text) is not None and not is_list_item(text)))
 
 
 def _is_aside(text: str) -> bool:

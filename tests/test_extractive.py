@@ -1848,3 +1848,20 @@ def test_a_section_titled_by_a_function_in_lower_case_is_not_quoted(embedder) ->
                  position=160, opens_inside_sentence=False, closes_inside_sentence=False)
     answer = quote(embedder, "attach dataframe", [manual])
     assert "6.3.2" not in answer and "The attach() function takes" in answer, answer
+
+
+def test_a_promise_stays_with_part_of_what_it_promises(embedder) -> None:
+    """The syntax line after "as follows:" is left out, the example after it quoted: the
+    promise still introduces what the answer shows."""
+    faq = Hit("d0", "faq.html", None, "c0", 1.0,
+              "Yes, there is. The syntax is as follows:\n\n[on_true] if [expression] else "
+              "[on_false]\n\nx, y = 50, 25 small = x if x < y else y\n\nBefore this syntax was "
+              "introduced in Python 2.5, a common idiom was to use logical operators:\n\n"
+              "[expression] and [on_true] or [on_false]\n\nHowever, this idiom is unsafe, as it "
+              "can give wrong results when *on_true* has a false boolean value.")
+    other = Hit("d1", "faq2.html", None, "c1", 0.9,
+                "For more complicated input parsing, regular expressions are more powerful "
+                "than C's sscanf and better suited for the task.")
+    answer = quote(embedder, 'Is there an equivalent of C\'s "?:" ternary operator?',
+                   [faq, other])
+    assert "The syntax is as follows: [1] x, y = 50, 25" in answer, answer

@@ -914,14 +914,28 @@ def _take_short_list(c: _Candidate, by_passage: list[list[_Candidate]],
 def _without_broken_promises(chosen: dict[tuple[int, int], float],
                              by_passage: list[list[_Candidate]]) -> None:
     """Leaves out of `chosen` each sentence promising what follows it ("... might look as
-    follows.", "Here is a small example:") whose next piece in its passage is not chosen:
+    follows.", "Here is a small example:") that is not followed by some of what it promises:
     the answer would promise a table, a list or a program it does not show. Not the last one
     left: a promise says more than no answer."""
     for passage, index in list(chosen):
         sentences = by_passage[passage - 1]
-        if (len(chosen) > 1 and index + 1 < len(sentences) and (passage, index + 1) not in chosen
-                and promises_example(sentences[index].text)):
+        if (len(chosen) > 1 and promises_example(sentences[index].text)
+                and not _shows_promised(sentences[index + 1:], chosen)):
             del chosen[(passage, index)]
+
+
+def _shows_promised(after: list[_Candidate], chosen: Collection[tuple[int, int]]) -> bool:
+    """Whether some of what a promise introduces is chosen: a piece of the run after it that
+    is no sentence of prose (code, a list's item, a line with no stop: "[on_true] if
+    [expression] else [on_false]", an example's line, a table's row), before the next
+    sentence or title."""
+    for c in after:
+        if c.is_title or not (is_code(c.text) or _in_list(c)
+                              or _SENTENCE_END.search(c.text) is None):
+            return False
+        if (c.passage, c.index) in chosen:
+            return True
+    return False
 
 
 def _in_list(c: _Candidate | None) -> bool:

@@ -1865,3 +1865,16 @@ def test_a_promise_stays_with_part_of_what_it_promises(embedder) -> None:
     answer = quote(embedder, 'Is there an equivalent of C\'s "?:" ternary operator?',
                    [faq, other])
     assert "The syntax is as follows: [1] x, y = 50, 25" in answer, answer
+
+
+def test_a_short_list_quoted_whole_keeps_the_program_its_last_item_introduces(
+        embedder) -> None:
+    steps = Hit("d0", "R-intro.pdf", 9, "c0", 1.0,
+                "In using R under UNIX the suggested procedure for the first occasion is as "
+                "follows:\n1. Create a separate sub-directory, say work, to hold data files.\n"
+                "```\n$ mkdir work\n$ cd work\n```\n2. Start the R program with the command\n$ R\n"
+                "3. At this point R commands may be issued (see later).\n4. To quit the R "
+                "program the command is\n> q()", position=51,
+                opens_inside_sentence=False, closes_inside_sentence=False)
+    answer = quote(embedder, "How do I quit R?", [steps])
+    assert "4. To quit the R program the command is [1]\n\n```\n> q()\n```" in answer, answer

@@ -612,7 +612,7 @@ class ExtractiveGenerator(Generator):
             if (c.passage, c.index) in chosen:
                 continue
             if c is item and _take_short_list(c, by_passage, chosen, score, uncounted, left,
-                                              listed, self.max_sentences):
+                                              listed, introduced_code, self.max_sentences):
                 continue
             introduction = _code_introduction(c, by_passage, follows or {})
             if is_code(c.text) and ((introduction is None and not _goes_on(c.text))
@@ -890,23 +890,27 @@ def _list_around(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Can
 def _take_short_list(c: _Candidate, by_passage: list[list[_Candidate]],
                      chosen: dict[tuple[int, int], float], score: float,
                      uncounted: set[tuple[int, int]], left: dict[tuple[int, int], int],
-                     listed: set[tuple[int, int]], max_sentences: int) -> bool:
+                     listed: set[tuple[int, int]], introduced_code: set[tuple[int, int]],
+                     max_sentences: int) -> bool:
     """Chooses the whole list `c` is an item of, when no sentence introduces it ("... will
-    normally have a special form." then two bullets) and it fits the room left: one of its
-    items alone would read as the whole list, and what the sentence after it says of "this
-    arrangement" would speak of the one item. Whether it did."""
+    normally have a special form." then two bullets) and it fits the room left, with the
+    program its last item introduces ("4. To quit the R program the command is" then "> q()"):
+    one of its items alone would read as the whole list, and what the sentence after it says
+    of "this arrangement" would speak of the one item. Whether it did."""
     if not _in_list(c):
         return False
     items = _list_around(c, by_passage)
     keys = [(a.passage, a.index) for a in items]
+    code = [(a.passage, a.index) for a in _introduced(items[-1], by_passage) if is_code(a.text)]
     room = max_sentences - len(chosen) + len(uncounted)
-    if (len(_list_items(items)) < 2 or any(key in chosen for key in keys)
-            or _list_weight(items) > room):
+    if (len(_list_items(items)) < 2 or any(key in chosen for key in keys + code)
+            or _list_weight(items) + len(code) > room):
         return False
     needed: list[tuple[int, int]] = []
     _take_list(items, items, needed, uncounted, left)
     listed.update(keys)
-    for key in needed:
+    introduced_code.update(code)
+    for key in needed + code:
         chosen[key] = score
     return True
 

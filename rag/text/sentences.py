@@ -10,7 +10,8 @@ sentencex sees the text, so a list's items are sentences even when they have no 
 line opening with a dash or a letter's marker, "b)", begins one only when another line of its
 block does too, or the line before ends a sentence: a PDF's lines also wrap before a dash, a
 minus sign or a one-letter word, "...used to build\nR. Portable code"); so does a section
-heading on its own line, numbered ("2.1.8 Promise objects", "Appendix B Configuration"; a
+heading on its own line, numbered ("2.1.8 Promise objects", "Appendix B Configuration", a
+function's name as the title, "6.3.2 attach() and detach()"; a
 list's short title above a sentence, "1. Encoding") or Markdown's ("## Usage"), which would
 otherwise open the sentence after it; such a line is one piece, even with a stop inside
 ("5.4.1 Mixed arithmetic. The recycling rule"). A sentence never ends inside a word

@@ -23,7 +23,9 @@ kept from the chunk before, `Hit.lead_in`), and counts part of the question's wo
 that one names, and so does an aside in parentheses; one that introduces a list or a program
 ("..., such as", "Install it with pip:", "..., e.g.,") brings what it introduces (a program
 the chunk after its passage opens with too, `Hit.code_after`, cited by its own passage; a
-passage's last sentence promising an example no passage holds is left out), the best one
+passage's last sentence promising an example no passage holds is left out, and so is any
+sentence promising what follows it, "... might look as follows.", quoted without some of
+it), a short list no sentence introduces is quoted whole with any of its items, the best one
 brings a short introduction right after it with its list ("Some possible reasons:"), and one
 followed by a sentence leaning on it that holds a word of the question brings that one when
 there is room ("... to have all trailing empty fields ... omitted." then "To read such files

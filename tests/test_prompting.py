@@ -46,6 +46,9 @@ def test_layout_keeps_instructions_apart_from_tagged_passages(passages):
     (None, "Vacation policy", "Q3 review (q3.pptx, Vacation policy)"),  # a Word section
     (2, "sheet Costs", "Q3 review (q3.pptx, sheet Costs)"),
     (4, None, "Q3 review (q3.pptx, page 4)"),
+    # a Word file's Title paragraph heading its first section: named once
+    (None, "Q3  review", "Q3 review (q3.pptx)"),
+    (5, "Q3 review", "Q3 review (q3.pptx, page 5)"),
 ])
 def test_a_passage_is_labelled_for_the_model_as_its_citation_names_it(
         page: int | None, locator: str | None, source: str) -> None:

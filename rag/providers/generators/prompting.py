@@ -79,7 +79,7 @@ def label(hit: Hit) -> str:
     """'report.pdf, page 3', 'deck.pptx, slide 3: Budget' (with the title first when it
     differs): the passage's place as its citation names it."""
     name = source_name(hit.source) or hit.source
-    place = cited_place(hit.page, hit.locator)
+    place = cited_place(hit.page, hit.locator, hit.title)
     where = f"{name}, {place}" if place else name
     return f"{hit.title} ({where})" if hit.title and hit.title != name else where
 

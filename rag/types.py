@@ -61,11 +61,14 @@ def _same_words(a: str, b: str | None) -> bool:
 
 #: the locator of a Markdown file's front matter fields, each a passage ("license: apache-2.0")
 FRONT_MATTER = "front matter"
+#: what a Markdown file's footnote's locator opens with ("footnote 1"), each note a passage
+FOOTNOTE = "footnote"
 # where a locator says a passage is, not what it is about: "slide 3: " of "slide 3: Budget",
 # "sheet " of "sheet Costs", all of "page 63 (labelled 57)" and of a Markdown file's
-# "front matter"
+# "front matter", a Markdown footnote's "footnote 1"
 _PLACE = re.compile(
-    rf"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet |{FRONT_MATTER}\Z)")
+    rf"^(?:(?:slide|chapter|page) \d+(?: \(labelled [^)]*\))?:? ?|sheet |{FRONT_MATTER}\Z"
+    rf"|{FOOTNOTE} \S+\Z)")
 
 
 def cited_names(title: str, locator: str | None) -> str:

@@ -467,10 +467,39 @@ def test_an_html_data_tables_rows_name_their_values_by_its_header() -> None:
         "Travel kettles", "Model: T50; Capacity: 0.5 litres", "Voltage 230 V"]
 
 
+def test_an_html_tables_merged_header_cells_name_the_columns_they_span() -> None:
+    """A two-row header (`colspan` over Weekday | Weekend) names each price by both rows,
+    and a cell spanning rows (`rowspan`) is read in every row it covers: read with spaces
+    between its cells instead, "Double 110 GBP 130 GBP" did not say which price is which."""
+    page = (b"<html><body><table>"
+            b"<tr><th rowspan='2'>Room</th><th colspan='2'>Price per night</th></tr>"
+            b"<tr><th>Weekday</th><th>Weekend</th></tr>"
+            b"<tr><td>Single</td><td>80 GBP</td><td>95 GBP</td></tr>"
+            b"<tr><th colspan='3'>Suites</th></tr>"
+            b"<tr><td>Double</td><td rowspan='2'>110 GBP</td><td>130 GBP</td></tr>"
+            b"<tr><td>Twin</td><td>140 GBP</td></tr></table></body></html>")
+    assert load_bytes(Path("rates.html"), page).pages[0].text.split("\n\n") == [
+        "Room | Price per night Weekday | Price per night Weekend",
+        "Room: Single; Price per night Weekday: 80 GBP; Price per night Weekend: 95 GBP",
+        "Suites",
+        "Room: Double; Price per night Weekday: 110 GBP; Price per night Weekend: 130 GBP",
+        "Room: Twin; Price per night Weekday: 110 GBP; Price per night Weekend: 140 GBP"]
+
+
+def test_an_html_header_row_under_an_empty_heading_cell_adds_to_the_columns_names() -> None:
+    """The header's second row may leave the first column's cell empty, as a page written
+    without `rowspan` does."""
+    page = (b"<table><thead><tr><th>Room</th><th colspan=2>Price per night</th></tr>"
+            b"<tr><th></th><th>Weekday</th><th>Weekend</th></tr></thead>"
+            b"<tr><td>Double</td><td>110 GBP</td><td>130 GBP</td></tr></table>")
+    assert load_bytes(Path("rates.html"), page).pages[0].text.split("\n\n")[-1] == (
+        "Room: Double; Price per night Weekday: 110 GBP; Price per night Weekend: 130 GBP")
+
+
 @pytest.mark.parametrize("table", [
     # a page laid out in a table: long cells of prose
     "<table><tr><th>Menu</th><th>News</th></tr><tr><td>Home</td><td>{}</td></tr></table>",
-    # merged cells: which header a value falls under is not one-to-one
+    # a cell of prose merged across the columns
     "<table><tr><th>A</th><th>B</th></tr><tr><td colspan='2'>{}</td></tr></table>",
     # a table inside a cell
     "<table><tr><th>A</th><th>B</th></tr><tr><td><table><tr><td>{}</td></tr></table></td>"
@@ -843,6 +872,24 @@ def test_a_markdown_tables_rows_name_their_values_by_its_header() -> None:
         "Model: K9 | mini; Capacity: 0.3 litres; Price: $19", "After the table."]
     assert "```\n| a | b |\n|---|---|\n| 1 | 2 |\n```" in text
     assert "| not | a table |\nwithout the line under its header." in text
+
+
+def test_markdown_footnotes_are_read_as_the_rendered_page_shows_them() -> None:
+    """A reference is left out of its sentence and each note is a passage of its own, without
+    the `[^1]:` it is defined by; a note's bracket in code, or one naming no note, is text.
+    Kept as written, the note was quoted beside whatever the passage ending with it answered."""
+    page = ("# Ferry tickets\n\nTickets are sold on board[^1]. Cash is not accepted[^cash].\n"
+            "Run `grep '[^1]'` to list them; [^x] names no note.\n\n"
+            "```\n[^1]: shown as code\n```\n\n"
+            "[^1]: Card payments only since March 2023.\n\n"
+            "[^cash]: Nor are cheques.\n\n    A receipt is printed[^1].\n\nAfter the notes.\n")
+    pages = load_bytes(Path("tickets.md"), page.encode()).pages
+    assert [(p.locator, p.text) for p in pages] == [
+        (None, "# Ferry tickets\n\nTickets are sold on board. Cash is not accepted.\n"
+               "Run `grep '[^1]'` to list them; [^x] names no note.\n\n"
+               "```\n[^1]: shown as code\n```\n\nAfter the notes.\n"),
+        ("footnote 1", "Card payments only since March 2023."),
+        ("footnote cash", "Nor are cheques.\n\nA receipt is printed.")]
 
 
 @pytest.mark.parametrize("text", [

@@ -128,6 +128,8 @@ def test_the_passage_of_the_document_the_question_names_moves_up(embedder) -> No
     ("Guide", "Using slide 3 layouts", "Guide Using slide 3 layouts"),  # a heading saying so
     ("all-MiniLM-L6-v2", "front matter", "all-MiniLM-L6-v2"),  # a Markdown file's fields
     ("Notes", "Front matter matters", "Notes Front matter matters"),
+    ("Ferry tickets", "footnote 1", "Ferry tickets"),  # a Markdown file's note
+    ("Guide", "footnote on fares", "Guide footnote on fares"),  # a heading of those words
 ])
 def test_a_passage_goes_by_its_documents_title_and_its_sections_name(
         title: str, locator: str | None, names: str) -> None:

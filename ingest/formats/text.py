@@ -5,7 +5,8 @@ page's metadata, not its text: its `title` names the document and its `descripti
 `summary`) is kept as the first paragraph. Its other fields are facts a reader asks about (a
 model card's license, a post's author and date), kept after the text as passages of their
 own, one a field: at the text's start they would run into the first sentence an answer
-quotes.
+quotes. Its footnotes are passages of their own as well, after the text
+(`markdown_footnotes`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import charset_normalizer
 import yaml
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
+from ingest.formats.markdown_footnotes import footnotes_apart, reference_marks
 from ingest.formats.markdown_html import rendered
 from ingest.formats.markdown_tables import with_named_rows
 from rag.errors import DocumentError
-from rag.types import FRONT_MATTER
+from rag.types import FOOTNOTE, FRONT_MATTER
 
 # a byte-order mark says the encoding outright; UTF-32's marks begin with UTF-16's
 _MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -241,11 +243,15 @@ def load_text(path: Path, data: bytes, options: LoadOptions) -> Parsed:
 
 def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     fields, text = front_matter(decode_text(path, data))
-    text = with_named_rows(as_shown(text))
+    text, notes = footnotes_apart(text)
+    marks = reference_marks(notes)
+    text = with_named_rows(as_shown(text, marks))
     title = _field(fields, "title") or first_heading(text) or path.stem
     summary = _field(fields, "description") or _field(fields, "summary")
     pages = Pages(path)
     pages.add(None, f"{summary}\n\n{text}" if summary else text)
+    for note in notes:  # each its own passage, as a rendered page sets it apart
+        pages.add(None, as_shown(note.text, marks), f"{FOOTNOTE} {note.label}")
     for fact in fact_lines(fields):  # each its own passage, found by its own words
         pages.add(None, fact, FRONT_MATTER)
     return Parsed(title, pages.pages)
@@ -290,30 +296,33 @@ def _said(value: str | float | date) -> str:
     return " ".join(str(value).split())
 
 
-def as_shown(markdown: str) -> str:
+def as_shown(markdown: str, marks: re.Pattern[str] | None = None) -> str:
     """Markdown as a reader of the page sees it: without its HTML comments (a draft's notes,
     or instructions planted for a model; a comment never closed is kept), its other HTML read
-    as text (`markdown_html.rendered`), code kept as written."""
+    as text (`markdown_html.rendered`), without its footnotes' references (`marks`: `[^1]`,
+    drawn as a small number linking to the note), code kept as written."""
     kept: list[str] = []
     at = 0
     while (found := _CODE_OR_COMMENT.search(markdown, at)) is not None:
         if found.group(0) != "<!--":  # code, kept as written
-            kept += [_rendered_piece(markdown, at, found.start()), found.group(0)]
+            kept += [_rendered_piece(markdown, at, found.start(), marks), found.group(0)]
             at = found.end()
             continue
         closed = markdown.find("-->", found.end())
         if closed < 0:
             break
-        kept.append(_rendered_piece(markdown, at, found.start()))
+        kept.append(_rendered_piece(markdown, at, found.start(), marks))
         at = closed + 3
-    kept.append(_rendered_piece(markdown, at, len(markdown)))
+    kept.append(_rendered_piece(markdown, at, len(markdown), marks))
     return "".join(kept)
 
 
-def _rendered_piece(markdown: str, start: int, end: int) -> str:
+def _rendered_piece(markdown: str, start: int, end: int,
+                    marks: re.Pattern[str] | None) -> str:
     """The prose from `start` to `end` read as shown, told whether it opens and closes its
     lines: the space between prose and a code span beside it is the text's, not the HTML's."""
-    return rendered(markdown[start:end],
+    prose = markdown[start:end]
+    return rendered(marks.sub("", prose) if marks else prose,
                     opens_line=start == 0 or markdown[start - 1] == "\n",
                     closes_line=end == len(markdown) or markdown[end] in "\r\n")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from itertools import takewhile
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -334,34 +335,116 @@ def _mostly_links(tag: Tag) -> bool:
 def name_values_by_header(table: Tag) -> None:
     """Rewrite a data table's rows so that each names its values by the header's columns,
     as a sheet's rows do ("Model: K200; Capacity: 1.7 litres"): a row quoted alone still says
-    what its numbers are. Only a table that marks its header (`<th>` cells, or `<thead>`),
-    one cell a column (no spans, no table inside), of short cells: a page laid out in a
-    table's cells is left as it is."""
+    what its numbers are. Merged cells (`colspan`, `rowspan`) are spread over the grid a
+    browser draws, each one's text in every cell it covers, as HTML's table model has it;
+    the header rows (`<th>` cells alone, or `<thead>`) name a column together ("Price per
+    night Weekday"). Only a table that marks its header, of short cells, no table inside: a
+    page laid out in a table's cells is left as it is."""
     if table.find("table") is not None:
         return
     rows = table.find_all("tr")
     cells = [row.find_all(_CELLS, recursive=False) for row in rows]
-    if len(rows) < 2 or not cells[0] or any(_spans(cell) for row in cells for cell in row):
+    if len(rows) < 2 or not cells[0]:
         return
-    texts = [[" ".join(cell.get_text(" ").split()) for cell in row] for row in cells]
-    header = texts[0]
-    marked = _all_headings(cells[0]) or rows[0].find_parent("thead") is not None
-    if (not marked or sum(1 for name in header if name) < 2
-            or any(len(text) > MAX_NAMED_CELL_CHARS for row in texts for text in row)):
+    grid = _table_grid(cells)
+    if grid is None or any(len(text) > MAX_NAMED_CELL_CHARS for row in grid for _, text in row):
         return
-    for row, row_cells, values in zip(rows, cells, texts, strict=True):
-        heading = row is rows[0] or _all_headings(row_cells)  # a header, or a section's
+    heads = _header_rows(rows, cells, grid)
+    header = _column_names(grid[:heads])
+    if not heads or sum(1 for name in header if name) < 2:
+        return
+    for at, (row, row_cells, values) in enumerate(zip(rows, cells, grid, strict=True)):
         row.clear()
-        row.append(cells_line(values) if heading else named_row(header, values))
+        if at == 0:
+            row.append(cells_line(header))
+        elif at >= heads:
+            texts = [text for _, text in values]
+            # a section's title spanning the table is one line, not its text once a column
+            row.append(_once_each(values) if _all_headings(row_cells)
+                       else named_row(header, texts))
+
+
+# a grid of more cells than this, spans multiplying a table's size, is left as it is laid out
+_MAX_GRID_CELLS = 100_000
+# HTML's bounds on a cell's spans: browsers read a larger one as these
+_MAX_COLSPAN, _MAX_ROWSPAN = 1000, 65534
+
+
+def _table_grid(cells: list[list[Tag]]) -> list[list[tuple[int, str]]] | None:
+    """Each row's cells by column, as a browser places them (HTML's table model): a cell
+    after those that rows above span into its row, its text (and the cell's id, which tells
+    one spanned cell from two equal ones) in every column and row it spans; a row short of
+    the widest one's columns filled with empty cells. None when it would hold more than
+    _MAX_GRID_CELLS."""
+    placed: dict[tuple[int, int], tuple[int, str]] = {}
+    width = 0
+    for at, row in enumerate(cells):
+        column = 0
+        for cell in row:
+            while (at, column) in placed:
+                column += 1
+            across = _span(cell, "colspan", _MAX_COLSPAN)
+            # zero spans the rest of the table, as it spans the rest of its section
+            down = _span(cell, "rowspan", _MAX_ROWSPAN) or len(cells) - at
+            down = min(down, len(cells) - at)
+            if len(placed) + across * down > _MAX_GRID_CELLS:
+                return None
+            text = (id(cell), " ".join(cell.get_text(" ").split()))
+            for row_at in range(at, at + down):
+                for column_at in range(column, column + across):
+                    placed[(row_at, column_at)] = text
+            column += across
+            width = max(width, column)
+    if len(cells) * width > _MAX_GRID_CELLS:
+        return None
+    return [[placed.get((at, column), (0, "")) for column in range(width)]
+            for at in range(len(cells))]
+
+
+def _span(cell: Tag, name: str, most: int) -> int:
+    """A cell's `colspan` or `rowspan` as a browser reads it: a whole number, 1 when it is
+    missing or no number, at most `most`; a `rowspan` of 0 kept (the rest of the table)."""
+    found = re.match(r"\s*(\d+)", str(cell.get(name, "1")))
+    number = int(found.group(1)) if found else 1
+    return min(number, most) if number or name == "rowspan" else 1
+
+
+def _header_rows(rows: list[Tag], cells: list[list[Tag]],
+                 grid: list[list[tuple[int, str]]]) -> int:
+    """How many rows open the table as its header: those of its `<thead>`, else its first
+    row of `<th>` cells and those of `<th>` cells under it naming two columns or more
+    ("Weekday | Weekend"); 0 when the first row is none. A row of `<th>` cells with one text
+    is a section's title ("Travel kettles")."""
+    if rows[0].find_parent("thead") is not None:
+        return sum(1 for _ in takewhile(lambda row: row.find_parent("thead") is not None, rows))
+    if not _all_headings(cells[0]):
+        return 0
+    count = 1
+    while (count < len(rows) and _all_headings(cells[count])
+           and len({cell for cell in grid[count] if cell[1]}) >= 2):
+        count += 1
+    return count
+
+
+def _column_names(header_rows: list[list[tuple[int, str]]]) -> list[str]:
+    """Each column's name: the texts its header rows give it, top down, a cell spanning
+    several of them once ("Room"; "Price per night Weekday")."""
+    if not header_rows:
+        return []
+    names = []
+    for column in zip(*header_rows, strict=True):
+        cells = list(dict.fromkeys(cell for cell in column if cell[1]))
+        names.append(" ".join(text for _, text in cells))
+    return names
+
+
+def _once_each(values: list[tuple[int, str]]) -> str:
+    """A row's cells, each spanned cell once, as a line ("Suites", not "Suites | Suites")."""
+    return cells_line([text for _, text in dict.fromkeys(values)])
 
 
 def _all_headings(cells: list[Tag]) -> bool:
     return bool(cells) and all(cell.name == "th" for cell in cells)
-
-
-def _spans(cell: Tag) -> bool:
-    return any(str(cell.get(name, "1")).strip() not in ("", "1")
-               for name in ("colspan", "rowspan"))
 
 
 def _hidden(tag: Tag) -> bool:

@@ -1878,3 +1878,56 @@ def test_a_short_list_quoted_whole_keeps_the_program_its_last_item_introduces(
                 opens_inside_sentence=False, closes_inside_sentence=False)
     answer = quote(embedder, "How do I quit R?", [steps])
     assert "4. To quit the R program the command is [1]\n\n```\n> q()\n```" in answer, answer
+
+
+PROJECT = ("Project Apollo\n\nThis note sums up the refit project for the board.\n\n"
+           "Owner: Dana Whitlock\n\nDeadline: March 31\n\nBudget: 50,000 EUR\n\n"
+           "The hull inspection found no corrosion.")
+HOUSE_RULES = ("House rules\n\nPlease read these rules before your stay.\n\nCheck-in: 15:00\n\n"
+               "Check-out: by 10:30\n\nQuiet hours: from 22:00 to 07:00\n\n"
+               "Pets are welcome in the garden rooms only.")
+
+
+@pytest.mark.parametrize(("text", "question", "field"), [
+    (PROJECT, "What is the deadline?", "Deadline: March 31"),
+    (PROJECT, "What is the budget?", "Budget: 50,000 EUR"),
+    (PROJECT, "Who is the owner of the project?", "Owner: Dana Whitlock"),
+    (PROJECT.replace("Deadline:", "**Deadline:**"), "What is the deadline?",
+     "**Deadline:** March 31"),
+    (HOUSE_RULES, "When is check-out?", "Check-out: by 10:30"),
+], ids=["date", "amount", "name", "markdown-bold-label", "time"])
+def test_a_short_field_is_quoted_as_a_sentence_is(embedder, text: str, question: str,
+                                                  field: str) -> None:
+    """"Deadline: March 31" has a title's few capitalised words and no stop, but its label
+    and colon make it a field, whose value answers the question."""
+    answer = quote(embedder, question, [Hit("d0", "note.txt", None, "c0", 1.0, text)])
+    assert f"{field} [1]" in answer, answer
+    assert not answer.startswith(WEAK_MATCH), answer
+
+
+def test_a_row_of_figures_is_quoted_and_a_numbered_caption_stays_a_title(embedder) -> None:
+    text = ("Chapter 3: Room Rates\n\nRoom Price per night\n\nSingle 80 GBP 95 GBP\n\n"
+            "Double 110 GBP 130 GBP\n\nPrices include breakfast and VAT.")
+    answer = quote(embedder, "How much is a double room per night?",
+                   [Hit("d0", "rates.html", None, "c0", 1.0, text)])
+    assert "Double 110 GBP 130 GBP [1]" in answer, answer
+    assert "Chapter 3" not in answer, answer
+
+
+def test_rows_of_cells_are_quoted_on_lines_of_their_own(embedder) -> None:
+    # a table without a header: its rows' cells apart, naming nothing
+    text = ("The kettle runs on mains power.\n\nVoltage | 230 V\n\nFrequency | 50 Hz\n\n"
+            "Power | 2200 W")
+    answer = quote(embedder, "What voltage and frequency does the kettle need?",
+                   [Hit("d0", "kettle.docx", None, "c0", 1.0, text)])
+    assert "\n\nVoltage | 230 V [1]\n\nFrequency | 50 Hz [1]" in answer, answer
+
+
+def test_a_sentence_writing_a_bar_runs_on_with_the_next(embedder) -> None:
+    # " | " in prose is an operator, not a table's cells apart
+    text = ("Whereas & and | apply element-wise to vectors, && and || apply to vectors of "
+            "length one. There is a vectorized version of the if/else construct, the ifelse "
+            "function.")
+    answer = quote(embedder, "What is the difference between & and &&?",
+                   [Hit("d0", "R-intro.pdf", 1, "c0", 1.0, text)], max_sentences=2)
+    assert "\n" not in answer.split("\n\nExtractive")[0], answer

@@ -265,3 +265,27 @@ def test_the_best_item_of_a_list_too_long_to_quote_is_quoted_under_its_introduct
     answer = asked(service, tmp_path, "winch.md", data, "What do I do with the gearbox?")
     assert answer == "\n".join(["The winch inspection has the following steps: [1]", "…",
                                 f"- {STEPS[5]} [1]", "… (2 more items)"]), answer
+
+
+def response_times(document) -> None:
+    """A section whose table has a title line above its header, then a sentence after it."""
+    document.add_heading("Service Levels", level=1)
+    document.add_paragraph("Response times by tier")
+    table = document.add_table(rows=4, cols=3)
+    for row, values in zip(table.rows, [("Tier", "Severity", "Response"),
+                                        ("Gold", "Critical", "1 hour"),
+                                        ("Gold", "Minor", "8 hours"),
+                                        ("Silver", "Critical", "4 hours")], strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    document.add_paragraph("Gold customers also get a named account manager.")
+
+
+def test_quoted_rows_are_lines_of_their_own_without_their_tables_title(
+        service, tmp_path: Path) -> None:
+    """Rows run together on one line would read as one; the line above the table's header
+    is its title, which the rows say more of."""
+    answer = asked(service, tmp_path, "sla.docx", word_document(response_times),
+                   "What are the response times for Gold customers?")
+    assert answer == ("Tier: Gold; Severity: Critical; Response: 1 hour [1]\n\n"
+                      "Tier: Gold; Severity: Minor; Response: 8 hours [1]"), answer

@@ -34,9 +34,11 @@ shows (for a passage opening with it, the last sentence of the passage its chunk
 from), one program only unless a quoted sentence introduces another, and one with neither a
 sentence nor a heading before it only where nothing else is quoted: transcripts writing the
 error message a question quotes match it as no sentence does. A table's header line is a
-title: ingest names every row's values by its cells. A list's item is never one, however few
-and capitalised its words ("- Ann Linklater"), and a table's row is whole: it introduces no
-code or list after it, and is quoted alone where nothing else scores within half of it.
+title: ingest names every row's values by its cells; so is the line right above it, the
+table's own title. A list's item is never one, however few and capitalised its words ("- Ann
+Linklater"), nor a field ("Deadline: March 31") or a line holding figures ("Double 110 GBP 130
+GBP"); a table's row is whole: it introduces no code or list after it, is quoted alone where
+nothing else scores within half of it, and, as a field, on a line of its own.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -199,6 +201,12 @@ _LIST_WORDS = 25
 _LABELLED_VALUE = re.compile(r"(?P<label>[A-Z][A-Za-z]*(?: [a-z]+)?):[ \t]+(?P<value>\S.*)",
                              re.DOTALL)
 _LABELLED_VALUE_WORDS = 8
+# a field's label, a colon, then its value on the same line ("Check-out: 10:30", "Owner: Dana
+# Whitlock"): a label with a number is a caption's ("Figure 2: Results", "Chapter 3: Data")
+_FIELD = re.compile(r"(?:\*\*|__)?[^\W\d_][^\W\d]*(?:[ -][^\W\d]+){0,2}:(?:\*\*|__)?[ \t]+\S")
+# a figure standing as a word of its own ("110", "50,000", "10:30"), not part of a name ("K200")
+# nor a label's number ("Chapter 3:", a caption's)
+_FIGURE = re.compile(r"\d+(?:[.,:]\d+)*[.,;)]?")
 # "See also: dlmread, textscan.": the names of other entries, which the sentence does not hold
 _CROSS_REFERENCE_LABEL = re.compile(r"see\b", re.IGNORECASE)
 # a sentence's end, before a closing bracket or quote: what a labelled value may follow
@@ -378,7 +386,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
             s, before, bool(candidates) and candidates[-1].continues_item) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
             or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
-            or _is_table_header(hit.text, s) or _is_question_line(hit.text, s))
+            or _is_table_header(hit.text, s) or _is_table_caption(hit.text, s)
+            or _is_question_line(hit.text, s))
         ) or signed_name(s.text) is not None
         if titled:
             entry = ""
@@ -807,14 +816,30 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             if c.items_left:
                 yield f"\n… ({c.items_left} more {'item' if c.items_left == 1 else 'items'})"
         else:
-            # an item quoted alone, as its marker shows it, is a line of its own too
-            apart = after_block or is_list_item(text)
+            # an item quoted alone, as its marker shows it, is a line of its own too, and so
+            # are a table's row and a field's value: run together they would read as one
+            apart = after_block or is_list_item(text) or _is_row(text) or _is_field_line(text)
             yield Quoted(text if opens else ("\n\n" if apart else " ") + text)
             if c.cut_short:
                 yield Quoted(" …")
             yield f" [{c.passage}]"
         # and no sentence goes on on an item's line but its own
-        after_block = is_code(text) or listed or _in_list(c)
+        after_block = (is_code(text) or listed or _in_list(c) or _is_row(text)
+                       or _is_field_line(text))
+
+
+def _is_field_line(text: str) -> bool:
+    """Whether a piece is a field's value, not a sentence after a label ("adm: Group adm is
+    used for system monitoring."): "Check-out: 10:30", no stop at its end."""
+    return _is_field(text) and _SENTENCE_END.search(text) is None
+
+
+def _is_row(text: str) -> bool:
+    """Whether a piece is a table's row: its values named ("Tier: Gold; Response: 1 hour"), or
+    its cells apart, no stop at its end ("Voltage | 230 V"); not a sentence writing an operator
+    ("Whereas & and | apply element-wise to vectors, ...")."""
+    return row_values(text) is not None or (CELL_SEPARATOR in text
+                                            and _SENTENCE_END.search(text) is None)
 
 
 def _with_code_introduced(by_passage: list[list[_Candidate]], passages: Sequence[Hit]
@@ -1282,6 +1307,7 @@ def _is_title_line(text: str, piece: Sentence) -> bool:
     words = [w for w in piece.text.split() if any(ch.isalpha() for ch in w)]
     if (not 2 <= len(words) <= _TITLE_CASE_WORDS or _CLOSED.search(piece.text)
             or ";" in piece.text or "\n" in piece.text or _is_value_row(piece.text)
+            or _is_field(piece.text) or _holds_figures(piece.text)
             or not _starts_line(text, piece)
             or not _ends_line(text, piece)):
         return False
@@ -1315,6 +1341,17 @@ def _is_table_header(text: str, piece: Sentence) -> bool:
     return names_cells_of(after.split("\n", 1)[0], piece.text)
 
 
+def _is_table_caption(text: str, piece: Sentence) -> bool:
+    """A line of its own with no closing stop right above a table's header ("Response times
+    by tier" over "Tier | Severity | Response"): the table's title, which its rows say more
+    of, and which under no heading of theirs would be quoted after them."""
+    if not (_starts_line(text, piece) and _ends_line(text, piece)) or _CLOSED.search(piece.text):
+        return False
+    header, _, rows = text[piece.end:].strip().partition("\n")
+    row = rows.strip().split("\n", 1)[0]
+    return CELL_SEPARATOR in header and bool(row) and names_cells_of(row, header)
+
+
 def _is_document_title(hit: Hit, text: str) -> bool:
     """A piece that is its document's title ("Users and Groups in the Debian System", the
     first line of that HTML page's text) or the heading its section is cited by (a Word
@@ -1332,16 +1369,31 @@ def _is_value_row(text: str) -> bool:
     return holds_measure(text) or ("|" in text and any(ch.isdigit() for ch in text))
 
 
+def _is_field(text: str) -> bool:
+    """A field: a short label, a colon and its value ("Deadline: March 31", "Check-out: by
+    10:30", "**Budget:** 50,000 EUR"), which says what a question asks as a sentence does."""
+    return _FIELD.match(text) is not None
+
+
+def _holds_figures(text: str) -> bool:
+    """Whether a piece holds a figure as a word of its own: a table's row ("Double 110 GBP
+    130 GBP"), which a title does not."""
+    return any(_FIGURE.fullmatch(word) for word in text.split())
+
+
 def _is_title(text: str) -> bool:
     """A few capitalised words and no closing stop: "Users and Groups", not "Fill it
     halfway" (a list item), "K200 | 1.7 litres" or "Voltage | 230 V" (a table's row) or
-    "Region: North; Q1: 1200" (a sheet's row, its values named). A numbered one may be
-    longer and end on a stop: "3. Grant of Patent License." """
-    if ";" in text or _is_value_row(text):
+    "Region: North; Q1: 1200" (a sheet's row, its values named), a field ("Deadline: March
+    31") or a line holding figures ("Double 110 GBP 130 GBP"). A numbered one may be longer
+    and end on a stop: "3. Grant of Patent License." """
+    if ";" in text or _is_value_row(text) or _is_field(text):
         return False
     numbered = _ITEM_NUMBER.match(text)
     if numbered:
         text = text[numbered.end():].removesuffix(".")
+    if _holds_figures(text):
+        return False
     words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
     return (len(words) <= (_NUMBERED_TITLE_WORDS if numbered else _TITLE_WORDS)
             and not _CLOSED.search(text)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import statistics
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -287,7 +288,7 @@ def _unfinished_at_page_end(said: str, opening: str) -> bool:
     goes on with it (`_goes_on_over`: "... can be done by\nmake check-devel" | "or ...")."""
     ending = said.rstrip()
     return bool(ending) and not _ENDS_SENTENCE.search(ending) and (
-        _is_prose_line(ending) or _goes_on_over(ending, opening))
+        _is_cut_prose_line(ending) or _goes_on_over(ending, opening))
 
 
 def _opening_after(text: str, start: int, end: int) -> str:
@@ -715,6 +716,10 @@ _NEVER_LAST = frozenset("""
     """.split())
 # a line of fewer words is a formula, a listing or a caption as often as prose
 _PROSE_LINE_WORDS = 6
+# a page's last line is as wide as its others at this share of their median width, which
+# takes at least this many lines to tell
+_FULL_WIDTH = 0.85
+_WIDTH_LINES = 3
 
 
 def _runs_on(page: Page, after: Page) -> int | None:
@@ -758,13 +763,25 @@ def _goes_on_over(ending: str, opening: str) -> bool:
             or _aside_goes_on(ending, opening)):
         return True
     first_line = opening.split("\n", 1)[0].strip()
-    return (_is_prose_line(ending) and _is_prose_line(first_line)
+    return (_is_cut_prose_line(ending) and _is_prose_line(first_line)
             and not is_heading(first_line) and not is_list_item(first_line))
 
 
 def _stops_mid_sentence(ending: str) -> bool:
     """A page's text whose last line is prose ending on a word no sentence ends on."""
     return _is_prose_line(ending) and ending.split()[-1] in _NEVER_LAST
+
+
+def _is_cut_prose_line(text: str) -> bool:
+    """Whether the last line of `text` is prose that runs the width of the lines above it: a
+    page break cuts a paragraph where a full line ends, while a paragraph's own last line,
+    without a stop or with one, is most often shorter (a page set one paragraph to a page, a
+    post ending "Thanks in advance")."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < _WIDTH_LINES or not _is_prose_line(lines[-1]):
+        return False
+    width = statistics.median(len(line) for line in lines[:-1])
+    return len(lines[-1]) >= _FULL_WIDTH * width
 
 
 def _is_prose_line(text: str) -> bool:

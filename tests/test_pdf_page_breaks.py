@@ -32,7 +32,11 @@ RUN_ONS = [
 def test_a_sentence_across_a_page_break_is_quoted_whole(embedder, model_dir: Path,
                                                         tmp_path: Path, start: str, end: str,
                                                         question: str) -> None:
-    pages = [filler("Installing R from its sources."), f"Installing R.\n{start}",
+    # lines as wide as the last: a page break cuts a paragraph where a full line ends
+    pages = [filler("Installing R from its sources."),
+             "Installing R.\nThe sources of R are kept in a repository that anyone may read "
+             "over the web,\nand every release has a branch of its own, patched until the "
+             f"next release is made.\n{start}",
              f"{end}\nThe manual pages are installed too.\n" + filler("Packages.")]
     service = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
     try:
@@ -41,6 +45,28 @@ def test_a_sentence_across_a_page_break_is_quoted_whole(embedder, model_dir: Pat
         assert f"{start.split('. ')[-1]} {end}" in " ".join(answer.text.split())
         first = answer.citations[answer.cited[0] - 1]
         assert first.page == 2  # where the sentence starts
+    finally:
+        service.close()
+
+
+def test_a_paragraph_s_short_last_line_without_a_stop_ends_at_its_page_end(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """A page set one paragraph to a page: the paragraph's last line, shorter than its
+    others, ends it, stop or none, and the next page's paragraph is not carried back."""
+    pages = [filler("Installing R from its sources."),
+             "My old laptop finally died last week after eight years of faithful service\n"
+             "and I had to pick a new one in a hurry before my exams started on Monday\n"
+             "Thanks so much to everyone who helped me",
+             "The shop assistant recommended a lighter model with a much longer battery life.\n"
+             + filler("Laptops.")]
+    service = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        service.ingest_bytes("posts.pdf", make_pdf(pages, title="Posts"), "upload:posts.pdf")
+        answer = service.ask("What did the shop assistant recommend?")
+        list(answer)
+        first = answer.citations[answer.cited[0] - 1]
+        assert first.page == 3, answer.text
+        assert "who helped me The shop" not in " ".join(answer.text.split())
     finally:
         service.close()
 

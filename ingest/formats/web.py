@@ -413,15 +413,17 @@ def _header_rows(rows: list[Tag], cells: list[list[Tag]],
                  grid: list[list[tuple[int, str]]]) -> int:
     """How many rows open the table as its header: those of its `<thead>`, else its first
     row of `<th>` cells and those of `<th>` cells under it naming two columns or more
-    ("Weekday | Weekend"); 0 when the first row is none. A row of `<th>` cells with one text
-    is a section's title ("Travel kettles")."""
+    ("Weekday | Weekend") and filling every column, with the cells spanning down into it;
+    0 when the first row is none. A row of `<th>` cells with one text, or short of the
+    table's columns, is a section's title ("Travel kettles", "North | site")."""
     if rows[0].find_parent("thead") is not None:
         return sum(1 for _ in takewhile(lambda row: row.find_parent("thead") is not None, rows))
     if not _all_headings(cells[0]):
         return 0
     count = 1
     while (count < len(rows) and _all_headings(cells[count])
-           and len({cell for cell in grid[count] if cell[1]}) >= 2):
+           and len({cell for cell in grid[count] if cell[1]}) >= 2
+           and all(cell_id for cell_id, _ in grid[count])):
         count += 1
     return count
 

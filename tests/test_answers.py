@@ -9,7 +9,7 @@ import pytest
 
 import rag
 from rag.answering.citations import CitationChecker
-from rag.answering.followup import carry_over, is_follow_up, standalone_question
+from rag.answering.followup import carry_over, is_follow_up, points_back, standalone_question
 from rag.evaluation import evaluate, rank_metrics
 from rag.evaluation.metrics import first_citation
 from rag.providers.generators.base import Quoted
@@ -464,3 +464,11 @@ def test_the_invisible_characters_the_sanitizer_drops_are_no_rewording() -> None
     assert searched_for("Donaudampfschiff", "Donau\u00addampf\u00adschiff") is None
     assert searched_for("فندق النخيل", "\u200fفندق النخيل") is None
     assert searched_for("factors", "\ufefffactrs") == "factors"
+
+
+@pytest.mark.parametrize(("question", "pointing"), [
+    ("How do I make one?", True), ("how big is it", True), ("Why are they sorted?", True),
+    ("And what is a matrix?", False), ("What about matrices?", False), ("What is CRAN?", False)])
+def test_a_follow_up_points_back_with_a_pronoun_not_with_a_connective(question: str,
+                                                                     pointing: bool) -> None:
+    assert points_back(question) is pointing

@@ -108,6 +108,32 @@ def test_a_follow_up_naming_too_little_is_answered_about_the_subject_it_leans_on
         follow_up.text
 
 
+@pytest.mark.parametrize("follow_up", ["And what is a list?", "What about lists?"])
+def test_a_follow_up_naming_its_own_subject_is_not_answered_about_the_one_before(
+        service, tmp_path: Path, follow_up: str) -> None:
+    """After "What is a factor?", "And what is a list?" is searched with the factor question
+    too, but names its own subject, which no document speaks of: the answer says so, rather
+    than quote the factor sentences as if they answered it."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "factors.md").write_text(
+        "# Factors\n\nA factor is a vector object used to specify a discrete grouping of the "
+        "components of other vectors of the same length. A factor is created with the "
+        "factor() function from a vector of values. Its levels are sorted by default.\n")
+    (folder / "notes.md").write_text(
+        "# Notes\n\nSome objects hold other objects of any mode. Their components are "
+        "numbered.\n")
+    service.ingest([folder])
+    first = service.ask("What is a factor?", top_k=2)
+    list(first)
+    answer = service.ask(follow_up, top_k=2,
+                         history=[{"role": "user", "content": "What is a factor?"},
+                                  {"role": "assistant", "content": first.text}])
+    list(answer)
+    assert "factor" in answer.query.lower()  # searched with the question before it
+    assert answer.text.startswith(WEAK_MATCH), answer.text
+
+
 def test_reingest_is_a_noop(service, tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")
     service.ingest([tmp_path / "docs"])

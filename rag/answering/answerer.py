@@ -25,7 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 from rag.answering.citations import CitationChecker
-from rag.answering.followup import carry_over, previous_question, standalone_question
+from rag.answering.followup import (
+    carry_over,
+    points_back,
+    previous_question,
+    standalone_question,
+)
 from rag.answering.strategies import StrategyConfig, draft
 from rag.app.context import current, submit
 from rag.errors import AIError, InputTooLongError, shortened
@@ -135,11 +140,17 @@ class Answerer:
                         degraded=degraded, notes=notes, reader_gone=reader_gone)
         scope = current()
         unheld = self.retriever.unheld(_as_searched(question, query, retrieval), hits)
+        # what the answer ranks by when the question's own words match no sentence well: a
+        # misspelt word as the library writes it, or the subject a follow-up points back to
+        # ("How do I make one?"); not that of one naming its own ("And what is a matrix?")
+        fallback = searched if searched != question and (
+            retrieval.respelt is not None or points_back(question)) else None
         request = GenerationRequest(question, hits, history, unheld=unheld,
-                                    searched=searched if searched != question else None,
+                                    searched=fallback,
                                     question_vector=(
             retrieval.vector if query == question else None), searched_vector=(
-            retrieval.vector if searched == query != question else None), metadata={
+            retrieval.vector if fallback is not None and fallback == query else None),
+                                    metadata={
             "user": (scope.user if scope else None) or "",
             "collection": self.retriever.store.collection}, reader_gone=answer.reader_gone)
         checker = CitationChecker(len(hits), [hit.text for hit in hits])

@@ -81,6 +81,13 @@ def questions_leaned_on(question: str, history: list[dict[str, str]]) -> list[st
     return carried
 
 
+def points_back(question: str) -> bool:
+    """Whether a question's words point back to a subject named before it ("How do I make
+    one?", "how big is it"), rather than name their own after a connective ("And what is a
+    matrix?")."""
+    return bool(set(re.findall(r"[a-z]+", question.lower())) & _ANAPHORA)
+
+
 def is_follow_up(question: str, before: list[dict[str, str]]) -> bool:
     """Whether a question leans on the conversation `before` it (docs/evaluation.md)."""
     if _CONNECTIVE.match(question):

@@ -80,27 +80,37 @@ def test_an_offline_answer_embeds_its_question_once(service, tmp_path: Path,
     assert embedded == [follow_up.query, "Where do they live?"]
 
 
+FACTORS = ("# Factors\n\nA factor is a vector object used to specify a discrete grouping of the "
+           "components of other vectors of the same length. A factor is created with the "
+           "factor() function from a vector of values. Its levels are sorted by default.\n")
+
+
+def asked_after_the_factor_question(service, folder: Path, other: str, follow_up: str):
+    """`follow_up`'s answer, asked after "What is a factor?" of a library holding a page on
+    factors and `other`."""
+    folder.mkdir()
+    (folder / "factors.md").write_text(FACTORS)
+    (folder / "other.md").write_text(other)
+    service.ingest([folder])
+    first = service.ask("What is a factor?", top_k=2)
+    list(first)
+    answer = service.ask(follow_up, top_k=2,
+                         history=[{"role": "user", "content": "What is a factor?"},
+                                  {"role": "assistant", "content": first.text}])
+    list(answer)
+    return answer
+
+
 def test_a_follow_up_naming_too_little_is_answered_about_the_subject_it_leans_on(
         service, tmp_path: Path) -> None:
     """"How do I make one?" after "What is a factor?" matches no sentence well by its own
     words: it asks how to make a factor, and the passage saying so is quoted, with no
     warning that the documents do not answer it."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "factors.md").write_text(
-        "# Factors\n\nA factor is a vector object used to specify a discrete grouping of the "
-        "components of other vectors of the same length. A factor is created with the "
-        "factor() function from a vector of values. Its levels are sorted by default.\n")
-    (folder / "lists.md").write_text(
+    follow_up = asked_after_the_factor_question(
+        service, tmp_path / "docs",
         "# Lists\n\nA list is an ordered collection of objects. The list() function builds "
-        "one from its arguments, naming each component. Lists may hold other lists.\n")
-    service.ingest([folder])
-    first = service.ask("What is a factor?", top_k=2)
-    list(first)
-    follow_up = service.ask("How do I make one?", top_k=2,
-                            history=[{"role": "user", "content": "What is a factor?"},
-                                     {"role": "assistant", "content": first.text}])
-    list(follow_up)
+        "one from its arguments, naming each component. Lists may hold other lists.\n",
+        "How do I make one?")
     assert not follow_up.text.startswith(WEAK_MATCH), follow_up.text
     first_passage = follow_up.text.split("[1]")[:-1]
     assert follow_up.citations[0].source.endswith("factors.md"), follow_up.text
@@ -114,22 +124,10 @@ def test_a_follow_up_naming_its_own_subject_is_not_answered_about_the_one_before
     """After "What is a factor?", "And what is a list?" is searched with the factor question
     too, but names its own subject, which no document speaks of: the answer says so, rather
     than quote the factor sentences as if they answered it."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "factors.md").write_text(
-        "# Factors\n\nA factor is a vector object used to specify a discrete grouping of the "
-        "components of other vectors of the same length. A factor is created with the "
-        "factor() function from a vector of values. Its levels are sorted by default.\n")
-    (folder / "notes.md").write_text(
+    answer = asked_after_the_factor_question(
+        service, tmp_path / "docs",
         "# Notes\n\nSome objects hold other objects of any mode. Their components are "
-        "numbered.\n")
-    service.ingest([folder])
-    first = service.ask("What is a factor?", top_k=2)
-    list(first)
-    answer = service.ask(follow_up, top_k=2,
-                         history=[{"role": "user", "content": "What is a factor?"},
-                                  {"role": "assistant", "content": first.text}])
-    list(answer)
+        "numbered.\n", follow_up)
     assert "factor" in answer.query.lower()  # searched with the question before it
     assert answer.text.startswith(WEAK_MATCH), answer.text
 

@@ -129,7 +129,7 @@ def test_content_controls_in_table_cells_are_read_with_the_header_and_merges_kep
     assert docx_blocks(form_table()) == [
         "Name | Date | Site",
         "Name: Ada Lovelace; Date: 2024-05-01; Site: Harbour",
-        "Name: Ben Okri; Date: 2024-06-02"]
+        "Name: Ben Okri; Date: 2024-06-02; Site: Harbour"]
 
 
 def test_hidden_text_is_left_out_and_a_hidden_paragraph_mark_hides_nothing() -> None:

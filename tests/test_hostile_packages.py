@@ -56,7 +56,7 @@ def text_of(path: Path) -> str:
     return "\n".join(page.text for page in load_file(path).pages)
 
 
-def test_a_merged_cell_is_read_once_however_many_rows_and_columns_it_spans(
+def test_a_long_merged_cell_is_read_once_however_many_rows_and_columns_it_spans(
         tmp_path: Path) -> None:
     import docx
 

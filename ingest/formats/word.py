@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 
 LOCATOR_CHARS = 80
 WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have
+# a cell merged down several rows is read in each when its text is no longer than this: a
+# label naming a group of rows (a category, a site, a date) is a few words, where a paragraph
+# merged down the rows, repeated in each, would fill the passages around it with its copies
+MAX_REPEATED_CELL_CHARS = 100
 # a list item's number or bullet, as `numbered_text` writes it before the item
 LIST_MARK = re.compile(
     rf"(?:{LIST_BULLET}|\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)[.)])\s")
@@ -401,21 +405,47 @@ def cell_text(cell, numbers: ListNumbers | None = None) -> str:
 
 
 def table_lines(table, numbers: ListNumbers | None = None) -> list[str]:
-    """A table's rows, a merged cell once. When the first row reads as a header, as a sheet's
-    does (`could_be_header`: two or more cells of words, "Q1" or years among them), each row
-    after it names its values by it, as a sheet's rows do ("Model: K200; Capacity: 1.7
-    litres"), so a row quoted alone still says what its values are; a title above the header
-    (a row of one cell, often merged across the table: `titled`) is a line of its own. A row
-    of list items (steps numbered across the cells) names no columns. Otherwise a row's
-    cells are joined by ' | ' ("Voltage | 230 V")."""
-    rows = [cells for cells in row_texts(table, numbers) if any(cells)]
-    titles, body = titled(iter(rows))
+    """A table's rows, a cell merged across columns once a row. When the first row reads as
+    a header, as a sheet's does (`could_be_header`: two or more cells of words, "Q1" or years
+    among them), each row after it names its values by it, as a sheet's rows do ("Model:
+    K200; Capacity: 1.7 litres"), so a row quoted alone still says what its values are; a
+    title above the header (a row of one cell, often merged across the table: `titled`) is a
+    line of its own. A row of list items (steps numbered across the cells) names no columns.
+    Otherwise a row's cells are joined by ' | ' ("Voltage | 230 V"). A cell merged down
+    several rows is read in each of them (`filled_down`); a row holding nothing of its own,
+    only such cells, is left out: its text is read above it."""
+    rows = [texts for texts in row_texts(table, numbers) if any(texts)]
+    titles, _ = titled(iter(map(own_texts, rows)))
     lines = [cells_line(values) for values in titles]
-    rows = list(body)
-    if len(rows) < 2 or not could_be_header(rows[0]) or any(map(is_list_item, rows[0])):
-        return lines + [cells_line(cells) for cells in rows]
-    header = rows[0]
-    return lines + [cells_line(header)] + [named_row(header, cells) for cells in rows[1:]]
+    rows = rows[len(titles):]
+    header = own_texts(rows[0]) if rows else []
+    if len(rows) < 2 or not could_be_header(header) or any(map(is_list_item, header)):
+        return lines + [cells_line(cells) for cells in filled_down(rows)]
+    return lines + [cells_line(header)] + [
+        named_row(header, cells) for cells in filled_down(rows[1:])]
+
+
+def own_texts(texts: list[str | None]) -> list[str]:
+    """A row's cells' texts, those of cells continuing a vertical merge empty."""
+    return [text or "" for text in texts]
+
+
+def filled_down(rows: list[list[str | None]]) -> Iterator[list[str]]:
+    """Each row's cells, a cell continuing a vertical merge (None) holding the text of the
+    cell above it, so that each row a category or a site is merged down names it ("Category:
+    Travel; Item: Meals"), as HTML's `rowspan` does; a text longer than
+    MAX_REPEATED_CELL_CHARS only in the merge's first row. The first row takes nothing from
+    above it: a header's or a title's cell merged down names no row's value."""
+    above: list[str] = []
+    for texts in rows:
+        above = [text if text is not None else repeated(above, column)
+                 for column, text in enumerate(texts)]
+        yield above
+
+
+def repeated(above: list[str], column: int) -> str:
+    text = above[column] if column < len(above) else ""
+    return text if len(text) <= MAX_REPEATED_CELL_CHARS else ""
 
 
 def is_list_item(text: str) -> bool:
@@ -424,8 +454,9 @@ def is_list_item(text: str) -> bool:
     return LIST_MARK.match(text) is not None
 
 
-def row_texts(table, numbers: ListNumbers | None) -> Iterator[list[str]]:
-    """Each row's cell texts: a Word table's by grid column, a PowerPoint table's as is."""
+def row_texts(table, numbers: ListNumbers | None) -> Iterator[list[str | None]]:
+    """Each row's cell texts: a Word table's by grid column, a PowerPoint table's as is;
+    None for a cell continuing a vertical merge, in the merge's first column."""
     from docx.table import Table
 
     if not isinstance(table, Table):
@@ -445,17 +476,19 @@ def word_cells(tr) -> Iterator:
     return unwrapped(tr, CELLS, BLOCK_WRAPPERS)
 
 
-def word_row_texts(tr, table, columns: int, numbers: ListNumbers | None) -> list[str]:
+def word_row_texts(tr, table, columns: int, numbers: ListNumbers | None
+                   ) -> list[str | None]:
     """A Word row's cells by grid column: a merged cell's text under its first column and in
-    its first row, the other columns and rows it covers empty; equal values in two cells stay
-    two. Read from the row's own cells: python-docx's `row.cells` hands back a vertically
-    merged cell in every row it spans, so its text would be read, and kept, once per row."""
+    its first row, the other columns it covers empty, None under its first column in the
+    rows after (`filled_down` reads the text there); equal values in two cells stay two.
+    Read from the row's own cells: python-docx's `row.cells` hands back a vertically merged
+    cell in every row it spans, its text read (a list's numbers counted) once per row."""
     from docx.table import _Cell
 
-    texts: list[str] = []
+    texts: list[str | None] = []
     for tc in word_cells(tr):
         # "continue": a later row of a vertical merge, whose text is the first row's
-        text = "" if tc.vMerge == "continue" else cell_text(_Cell(tc, table), numbers)
+        text = None if tc.vMerge == "continue" else cell_text(_Cell(tc, table), numbers)
         # a span wider than the table's `columns` is a lie
         texts += [text] + [""] * (min(tc.grid_span, columns) - 1)
     return texts
@@ -474,10 +507,18 @@ def grid_columns(table) -> int:
     return min(widest, WORD_MAX_COLUMNS)
 
 
-def slide_row_texts(row) -> list[str]:
+def slide_row_texts(row) -> list[str | None]:
     """A PowerPoint row's cells: each merged cell's grid cells are there, marked spanned
-    but the first, which holds its text."""
-    return ["" if cell.is_spanned else cell_text(cell) for cell in row.cells]
+    but the first, which holds its text; None, as in a Word row, for its first column in
+    the rows after its first."""
+    return [None if continues_down(cell) else "" if cell.is_spanned else cell_text(cell)
+            for cell in row.cells]
+
+
+def continues_down(cell) -> bool:
+    """Whether a PowerPoint cell is a merged cell's, in its first column, below its first
+    row."""
+    return cell._tc.vMerge and not cell._tc.hMerge
 
 
 def short(text: str) -> str:

@@ -127,6 +127,17 @@ def test_a_tables_row_is_quoted_alone_not_with_the_code_or_list_after_the_table(
     assert answer == f"{row} [1]", answer
 
 
+def test_an_html_tables_title_row_is_quoted_as_no_part_of_its_rows(service, tmp_path) -> None:
+    """A first row of one heading spanning the table is its title, not the top of every
+    column's name: the row answers as "Room: Twin; Price: 95 GBP"."""
+    page = ("<html><body><h1>Harbour Inn</h1><p>The inn stands on the quay at Stromness.</p>"
+            "<table><tr><th colspan='2'>Price list 2026</th></tr><tr><th>Room</th><th>Price</th>"
+            "</tr><tr><td>Double</td><td>110 GBP</td></tr><tr><td>Twin</td><td>95 GBP</td></tr>"
+            "</table></body></html>")
+    answer = asked(service, tmp_path, "inn.html", page, "How much is a twin room?")
+    assert answer == "Room: Twin; Price: 95 GBP [1]", answer
+
+
 def test_a_sentence_after_a_list_does_not_lean_on_its_last_item(service, tmp_path: Path) -> None:
     """"By default it creates ..." after "- Verifier": "it" is the tool the list's
     introduction names, not the item; the item alone, without its list, says nothing."""

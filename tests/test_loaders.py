@@ -496,6 +496,53 @@ def test_an_html_header_row_under_an_empty_heading_cell_adds_to_the_columns_name
         "Room: Double; Price per night Weekday: 110 GBP; Price per night Weekend: 130 GBP")
 
 
+PRICE_HEADER = b"<tr><th>Room</th><th>Price</th></tr>"
+PRICE_ROWS = b"<tr><td>Double</td><td>110 GBP</td></tr><tr><td>Twin</td><td>95 GBP</td></tr>"
+PRICES = PRICE_HEADER + PRICE_ROWS
+
+
+@pytest.mark.parametrize(("table", "lines"), [
+    # one heading spanning the table over the header
+    (b"<table><tr><th colspan='2'>Price list 2026</th></tr>" + PRICES + b"</table>",
+     ["Price list 2026", "Room | Price", "Room: Double; Price: 110 GBP",
+      "Room: Twin; Price: 95 GBP"]),
+    # in a <thead>, a plain cell, or beside empty headings, as a page without colspan has it
+    (b"<table><thead><tr><td colspan='2'><b>Price list 2026</b></td></tr>" + PRICE_HEADER
+     + b"</thead><tbody>" + PRICE_ROWS + b"</tbody></table>",
+     ["Price list 2026", "Room | Price", "Room: Double; Price: 110 GBP",
+      "Room: Twin; Price: 95 GBP"]),
+    (b"<table><tr><th>Price list 2026</th><th></th></tr>" + PRICES + b"</table>",
+     ["Price list 2026", "Room | Price", "Room: Double; Price: 110 GBP",
+      "Room: Twin; Price: 95 GBP"]),
+    # above a header of two rows: the title names no column
+    (b"<table><tr><th colspan='3'>Rates</th></tr>"
+     b"<tr><th rowspan='2'>Room</th><th colspan='2'>Price per night</th></tr>"
+     b"<tr><th>Weekday</th><th>Weekend</th></tr>"
+     b"<tr><td>Double</td><td>110 GBP</td><td>130 GBP</td></tr></table>",
+     ["Rates", "Room | Price per night Weekday | Price per night Weekend",
+      "Room: Double; Price per night Weekday: 110 GBP; Price per night Weekend: 130 GBP"]),
+    # a title over rows without a header: they are laid out, named by no title
+    (b"<table><tr><th colspan='2'>Opening hours</th></tr>"
+     b"<tr><td>Monday</td><td>9 to 5</td></tr></table>", ["Opening hours", "Monday 9 to 5"]),
+], ids=["spanning", "thead-cell", "beside-empty-headings", "two-row-header", "no-header"])
+def test_a_first_row_of_one_heading_across_an_html_table_is_its_title(
+        table: bytes, lines: list[str]) -> None:
+    """A title row as a `<caption>` is read: a line of its own above the header. Taken as the
+    header's top row, it opened every column's name ("Price list 2026 Room: Double")."""
+    page = load_bytes(Path("prices.html"), b"<html><body>" + table + b"</body></html>")
+    assert page.pages[0].text.split("\n\n") == lines
+
+
+def test_a_header_whose_top_row_spans_column_groups_names_each_column_by_both() -> None:
+    """Two headings over the columns ("Weekday | Weekend") are no title."""
+    page = (b"<table><tr><th colspan='2'>Weekday</th><th colspan='2'>Weekend</th></tr>"
+            b"<tr><th>Price</th><th>Tax</th><th>Price</th><th>Tax</th></tr>"
+            b"<tr><td>110</td><td>11</td><td>130</td><td>13</td></tr></table>")
+    assert load_bytes(Path("rates.html"), page).pages[0].text.split("\n\n") == [
+        "Weekday Price | Weekday Tax | Weekend Price | Weekend Tax",
+        "Weekday Price: 110; Weekday Tax: 11; Weekend Price: 130; Weekend Tax: 13"]
+
+
 @pytest.mark.parametrize("table", [
     # a page laid out in a table: long cells of prose
     "<table><tr><th>Menu</th><th>News</th></tr><tr><td>Home</td><td>{}</td></tr></table>",

@@ -338,8 +338,9 @@ def name_values_by_header(table: Tag) -> None:
     what its numbers are. Merged cells (`colspan`, `rowspan`) are spread over the grid a
     browser draws, each one's text in every cell it covers, as HTML's table model has it;
     the header rows (`<th>` cells alone, or `<thead>`) name a column together ("Price per
-    night Weekday"). Only a table that marks its header, of short cells, no table inside: a
-    page laid out in a table's cells is left as it is."""
+    night Weekday"), under a first row of one text across the table, which is its title
+    ("Price list 2026") and names none. Only a table that marks its header, of short cells,
+    no table inside: a page laid out in a table's cells is left as it is."""
     if table.find("table") is not None:
         return
     rows = table.find_all("tr")
@@ -349,13 +350,16 @@ def name_values_by_header(table: Tag) -> None:
     grid = _table_grid(cells)
     if grid is None or any(len(text) > MAX_NAMED_CELL_CHARS for row in grid for _, text in row):
         return
-    heads = _header_rows(rows, cells, grid)
-    header = _column_names(grid[:heads])
-    if not heads or sum(1 for name in header if name) < 2:
+    titled = int(_is_title(grid[0]))
+    heads = titled + _header_rows(rows[titled:], cells[titled:], grid[titled:])
+    header = _column_names(grid[titled:heads])
+    if heads == titled or sum(1 for name in header if name) < 2:
         return
     for at, (row, row_cells, values) in enumerate(zip(rows, cells, grid, strict=True)):
         row.clear()
-        if at == 0:
+        if at < titled:
+            row.append(_once_each(values))
+        elif at == titled:
             row.append(cells_line(header))
         elif at >= heads:
             texts = [text for _, text in values]
@@ -426,6 +430,14 @@ def _header_rows(rows: list[Tag], cells: list[list[Tag]],
            and all(cell_id for cell_id, _ in grid[count])):
         count += 1
     return count
+
+
+def _is_title(first_row: list[tuple[int, str]]) -> bool:
+    """A first row of one text across a table of two columns or more (a cell spanning them
+    all, or one beside empty ones): the table's title, as a `<caption>` is, written once above
+    the header; the rows under it name the columns. Taken as the header's top row, its words
+    would open every column's name ("Price list 2026 Room")."""
+    return len(first_row) >= 2 and len({cell for cell in first_row if cell[1]}) == 1
 
 
 def _column_names(header_rows: list[list[tuple[int, str]]]) -> list[str]:

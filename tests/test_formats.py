@@ -260,6 +260,63 @@ def test_html_site_menus_and_search_box_are_left_out() -> None:
     assert read.text.startswith("Tides\n\nThe moon pulls the sea twice a day; see the moon.")
 
 
+FERRY_BODY = ("<main><h1>Ferry times</h1><p>The ferry to Hoy leaves Stromness at 9 am and "
+              "returns at 5 pm.</p><p>Tickets are sold on board. Dogs travel free.</p></main>")
+FERRY_FOOTER = ("<p>&copy; 2026 Orkney Ferries Ltd. All rights reserved.</p><ul>"
+                '<li><a href="/privacy">Privacy policy</a></li>'
+                '<li><a href="/terms">Terms of travel</a></li></ul>')
+FERRY_TEXT = ("Ferry times\n\nThe ferry to Hoy leaves Stromness at 9 am and returns at 5 pm.\n\n"
+              "Tickets are sold on board. Dogs travel free.")
+
+
+@pytest.mark.parametrize("page", [
+    f"<html><body>{FERRY_BODY}<footer>{FERRY_FOOTER}</footer></body></html>",
+    # inside the page's wrapper, and ARIA's page footer
+    f'<html><body><div id="page">{FERRY_BODY}<footer>{FERRY_FOOTER}</footer></div></body></html>',
+    f'<html><body>{FERRY_BODY}<div role="contentinfo">{FERRY_FOOTER}</div></body></html>',
+    # the marks between its links are no prose
+    f'<html><body>{FERRY_BODY}<footer>Copyright 2026 | <a href="/privacy">Privacy</a> | '
+    '<a href="/terms">Terms</a> | <a href="/contact">Contact</a></footer></body></html>',
+], ids=["body", "wrapper", "contentinfo", "links-and-bars"])
+def test_an_html_pages_footer_of_links_and_notices_is_left_out(page: str) -> None:
+    """The same on every page of a site: its copyright line and links would match a
+    question on each of them."""
+    [read] = load_bytes(Path("ferry.html"), page.encode()).pages
+    assert read.text == FERRY_TEXT
+
+
+def test_an_html_footer_of_prose_or_of_an_article_or_a_quote_stays() -> None:
+    # a page footer mostly of prose is the page's content, kept whole
+    about = ("<p>Orkney Ferries is run by the islands' council and sails all year.</p>"
+             "<p>&copy; 2026 Orkney Ferries Ltd.</p>")
+    page = f"<html><body>{FERRY_BODY}<footer>{about}</footer></body></html>"
+    [read] = load_bytes(Path("ferry.html"), page.encode()).pages
+    assert read.text == (FERRY_TEXT + "\n\nOrkney Ferries is run by the islands' council and "
+                         "sails all year.\n\n© 2026 Orkney Ferries Ltd.")
+    # an article's footer and a quote's source are theirs, not the page's
+    article = ("<html><body><article><blockquote><p>The sea is calm today.</p><footer>"
+               '<a href="/skipper">The skipper</a></footer></blockquote><p>Sailings run.</p>'
+               '<footer>Filed under <a href="/news">News</a></footer></article></body></html>')
+    [read] = load_bytes(Path("news.html"), article.encode()).pages
+    assert read.text == ("The sea is calm today.\n\nThe skipper\n\nSailings run.\n\n"
+                         "Filed under News")
+    # a page that is nothing but its footer keeps it: it is all the page says
+    only = f"<html><body><footer>{FERRY_FOOTER}</footer></body></html>"
+    [read] = load_bytes(Path("footer.html"), only.encode()).pages
+    assert read.text.startswith("© 2026 Orkney Ferries Ltd.")
+
+
+def test_an_answer_quotes_no_line_of_an_html_pages_footer(service, tmp_path: Path) -> None:
+    """Its copyright line, in the passage of a short page, was quoted after the sentence
+    answering the question."""
+    path = tmp_path / "ferry.html"
+    path.write_text(f"<html><body>{FERRY_BODY}<footer>{FERRY_FOOTER}</footer></body></html>",
+                    encoding="utf-8")
+    assert service.ingest([path]).ok
+    answer = service.ask("When does the ferry return?").text
+    assert "returns at 5 pm" in answer and "Orkney Ferries Ltd" not in answer, answer
+
+
 def test_html_heading_permalink_marks_are_left_out() -> None:
     page = ('<html><body><h2>Shell window<a class="headerlink" href="#shell-window">¶</a></h2>'
             '<p>It runs code<a href="#fn1">[1]</a>. See <a href="#menus">the menus</a>.</p>'

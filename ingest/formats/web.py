@@ -80,6 +80,13 @@ _PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗"})
 # ARIA's roles for a search box and an application's menus (a theme picker): controls, whatever
 # their words; a site's menus are `<nav>` or role navigation, and mostly links
 _CONTROL_ROLES = frozenset({"search", "menu", "menubar"})
+# a `<footer>` inside these is theirs (an article's byline, a quote's source), not the page's:
+# HTML's accessibility mapping makes only one outside them the page's footer, ARIA's contentinfo
+_SECTIONS = frozenset({"article", "aside", "main", "nav", "section", "blockquote"})
+_SECTION_ROLES = frozenset({"article", "complementary", "main", "navigation", "region"})
+# a site's notices, the same on every page: a copyright line ("© 2026 Acme Ltd.")
+_NOTICE = re.compile(r"©|\(c\)\s*\d|\bcopyright\b|\ball rights reserved\b", re.IGNORECASE)
+_WORD = re.compile(r"\w")
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -115,11 +122,11 @@ def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     elements hidden by their `hidden` attribute or their own style, a video's fallback
     text, a `<noframes>`'s text, a `<datalist>`'s options, an SVG's title, a tag the file is
     cut off inside) and what is shown but answers nothing (a `<select>`'s options, a table
-    of contents of the page, the site's menus, a heading's permalink mark), and the visible
-    text of its body laid out as a browser lays it out (`layout`: without the page's
-    `<title>`, which stays in the tree), a data table's rows naming their values by its header
-    (`name_values_by_header`). Markup opening more than MAX_HTML_ELEMENTS elements is
-    refused before it is parsed."""
+    of contents of the page, the site's menus, the page's footer of links and notices, a
+    heading's permalink mark), and the visible text of its body laid out as a browser lays it
+    out (`layout`: without the page's `<title>`, which stays in the tree), a data table's rows
+    naming their values by its header (`name_values_by_header`). Markup opening more than
+    MAX_HTML_ELEMENTS elements is refused before it is parsed."""
     from bs4 import BeautifulSoup
 
     text = markup if isinstance(markup, str) else markup_text(markup)
@@ -134,6 +141,7 @@ def visible(path: Path, markup: str | bytes) -> tuple[BeautifulSoup, str]:
     _remove_all(_undrawn_svg_text(soup))
     without_page_contents(soup.body or soup)
     without_site_menus(soup.body or soup)
+    without_page_footer(soup.body or soup)
     without_permalinks(soup.body or soup)
     for table in soup.find_all("table"):
         name_values_by_header(table)
@@ -259,6 +267,21 @@ def without_site_menus(root: Tag) -> None:
         _remove_all(menus)
 
 
+def without_page_footer(root: Tag) -> None:
+    """Leave out the page's footer (a `<footer>` outside the page's articles, sections and
+    quotes, or an element whose ARIA role is contentinfo) when it is mostly links and notices:
+    "Privacy | Terms | Contact", "© 2026 Acme Ltd. All rights reserved.", the same on every
+    page of the site, which answer nothing and would match a question about their words on
+    each page saved from it. Not a footer that is mostly prose (a licence, an author's note),
+    nor a page that is nothing else."""
+    footers = _outermost(root, _is_page_footer)
+    if not footers:
+        return
+    footer_chars = sum(len(footer.get_text(strip=True)) for footer in footers)
+    if len(root.get_text(strip=True)) > footer_chars:
+        _remove_all(footers)
+
+
 def without_permalinks(root: Tag) -> None:
     """Leave out the mark by which a heading links to itself ("¶" after each of a Sphinx
     page's headings): shown only when the pointer is over the heading, it would be read as
@@ -330,6 +353,39 @@ def _mostly_links(tag: Tag) -> bool:
     """Half its text or more in links: a menu, not prose a page put in a `<nav>`."""
     linked = sum(len(link.get_text(strip=True)) for link in tag.find_all("a"))
     return 2 * linked >= len(tag.get_text(strip=True))
+
+
+def _is_page_footer(tag: Tag) -> bool | None:
+    """The page's footer when mostly links and notices; None for one of prose, kept whole,
+    and for an article, a section or a quote, whose footer is its own."""
+    roles = str(tag.get("role") or "").lower().split()
+    if tag.name == "footer" or "contentinfo" in roles:
+        return True if _mostly_links_and_notices(tag) else None
+    if tag.name in _SECTIONS or not _SECTION_ROLES.isdisjoint(roles):
+        return None
+    return False
+
+
+def _mostly_links_and_notices(footer: Tag) -> bool:
+    """Half its text or more in links, copyright notices and the marks between them ("|"),
+    counted in one walk down: asking each piece of text for a link above it would climb a
+    page nested thousands deep once for every piece."""
+    from bs4 import CData, NavigableString
+
+    shown_kinds = (NavigableString, CData)  # what get_text reads: not comments
+    boilerplate = shown = 0
+    stack: list[tuple[Tag, bool]] = [(footer, False)]  # (element, inside a link)
+    while stack:
+        tag, in_link = stack.pop()
+        for child in tag.contents:
+            if child.name is not None:
+                stack.append((child, in_link or child.name == "a"))
+            elif type(child) in shown_kinds:
+                chars = len(child.strip())
+                shown += chars
+                if in_link or _NOTICE.search(child) or not _WORD.search(child):
+                    boilerplate += chars
+    return 2 * boilerplate >= shown
 
 
 def name_values_by_header(table: Tag) -> None:

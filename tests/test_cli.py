@@ -1002,6 +1002,24 @@ def test_a_web_address_is_a_usage_error_before_anything_is_read(env, tmp_path: P
     assert json.loads(run("docs", "list", "--json").stdout) == {"documents": []}
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("list", "'rag collections list' or 'rag docs list'"),
+    ("delete", "'rag collections delete' or 'rag docs delete'"),
+])
+def test_a_groups_command_typed_without_its_group_is_named_where_it_is(
+        env, typed: str, meant: str) -> None:
+    result = run(typed)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert f"No such command '{typed}'. Did you mean {meant}?" in message
+
+
+def test_a_misspelt_command_is_still_offered_the_one_spelt_alike(env) -> None:
+    result = run("documents")
+    assert result.exit_code == 2
+    assert "Did you mean 'docs'?" in " ".join(result.stderr.replace("│", " ").split())
+
+
 def python_m_rag(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
                           timeout=300, env={**os.environ, **env}, check=False)

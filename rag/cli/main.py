@@ -76,6 +76,21 @@ class EndsQuietlyWhenTheReaderGoes(TyperGroup):
             raise typer.Exit(BROKEN_PIPE_EXIT) from None
 
 
+class RagCommands(EndsQuietlyWhenTheReaderGoes):
+    """`rag`'s commands. A command of `rag docs` or `rag collections` typed without its
+    group (`rag list`) is named where it is (`rag docs list`), where click would suggest
+    whichever top-level command is spelt most alike (`ingest`)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
+        if args and args[0] not in self.commands:
+            homes = [f"rag {name} {args[0]}" for name, group in sorted(self.commands.items())
+                     if args[0] in getattr(group, "commands", {})]
+            if homes:
+                ctx.fail(f"No such command {args[0]!r}. "
+                         f"Did you mean {' or '.join(map(repr, homes))}?")
+        return super().resolve_command(ctx, args)
+
+
 def reader_went_away(exc: BaseException) -> bool:
     """Whether a broken pipe is a reader that stopped early (stdout's, or the one of what a
     console draws), not a pipe of the command's own (to the parse worker, say)."""
@@ -87,7 +102,7 @@ def reader_went_away(exc: BaseException) -> bool:
 # `rag ingest --json true docs` would then ingest a file named "true"
 PLAIN_HELP = {"rich_markup_mode": None, "no_args_is_help": True}
 app = typer.Typer(help="Document question answering over Qdrant.",
-                  cls=EndsQuietlyWhenTheReaderGoes, **PLAIN_HELP)
+                  cls=RagCommands, **PLAIN_HELP)
 docs_app = typer.Typer(help="List and delete stored documents.", **PLAIN_HELP)
 app.add_typer(docs_app, name="docs")
 collections_app = typer.Typer(help="List and delete collections (libraries).", **PLAIN_HELP)

@@ -939,6 +939,75 @@ def test_markdown_footnotes_are_read_as_the_rendered_page_shows_them() -> None:
         ("footnote cash", "Nor are cheques.\n\nA receipt is printed.")]
 
 
+def test_pandoc_inline_footnotes_are_notes_numbered_as_the_rendered_page_numbers_them() -> None:
+    """`^[...]` is a note written where it is referred to: left out of its sentence, a
+    passage of its own, numbered with the `[^label]` notes in the order the page meets them,
+    and cited by that number, as they all are then (`[^card]` is `footnote 2`): a label and a
+    number could name two notes alike. A link's brackets inside it do not end it. In code,
+    or where nothing closes it, it is text. Kept as written, it was quoted inside its
+    sentence."""
+    page = ("# Ferry timetable\n\n"
+            "The ferry leaves at 9.^[Except on public holidays.] Tickets are sold on board[^card]."
+            "\nTimetables are posted at the pier^[See [the council's site](https://orkney.example)"
+            " for changes.].\n\n"
+            "Run `echo ^[x]` to print one; ^[ opens nothing here.\n\n    ^[indented code]\n\n"
+            "```\n^[fenced code]\n```\n\n"
+            "> The last sailing is at 5^[Or 6 in\n> summer.] pm.\n\n"
+            "[^card]: Card payments only.\n")
+    pages = load_bytes(Path("ferry.md"), page.encode()).pages
+    assert [(p.locator, p.text) for p in pages] == [
+        (None, "# Ferry timetable\n\nThe ferry leaves at 9. Tickets are sold on board.\n"
+               "Timetables are posted at the pier.\n\n"
+               "Run `echo ^[x]` to print one; ^[ opens nothing here.\n\n"
+               "    ^[indented code]\n\n```\n^[fenced code]\n```\n\n"
+               "> The last sailing is at 5 pm.\n"),
+        ("footnote 1", "Except on public holidays."), ("footnote 2", "Card payments only."),
+        ("footnote 3", "See [the council's site](https://orkney.example) for changes."),
+        ("footnote 4", "Or 6 in\nsummer.")]
+
+
+def test_an_inline_footnote_inside_a_note_is_a_note_of_its_own() -> None:
+    """As the page shows it: a number in the note it is written in, its text in the list."""
+    page = ("Tickets^[Sold on board^[Cash or card.].] are cheap[^1].\n\n"
+            "[^1]: Under ^[Children travel free.]ten pounds.\n")
+    pages = load_bytes(Path("tickets.md"), page.encode()).pages
+    assert [(p.locator, p.text) for p in pages] == [
+        (None, "Tickets are cheap.\n"), ("footnote 1", "Sold on board."),
+        ("footnote 2", "Cash or card."), ("footnote 3", "Under ten pounds."),
+        ("footnote 4", "Children travel free.")]
+
+
+def test_an_answer_quotes_a_sentence_without_its_inline_footnote_and_cites_the_note(
+        service, tmp_path: Path) -> None:
+    """The note was quoted inside the sentence answering when the ferry leaves; it answers
+    a question of its own, cited as the page numbers it."""
+    guide = tmp_path / "westray.md"
+    guide.write_text(
+        "# Westray ferry\n\nThe ferry to Westray leaves Kirkwall at 7 am.^[Except on public "
+        "holidays, when the first sailing is at 10 am.] It returns from Rapness at 5 pm.\n\n"
+        "Tickets are sold on board; bicycles travel free.\n", encoding="utf-8")
+    assert service.ingest([guide]).ok
+    answer = service.ask("When does the ferry to Westray leave Kirkwall?").text
+    assert "leaves Kirkwall at 7 am." in answer and "holidays" not in answer, answer
+    holidays = service.ask("When is the first sailing on public holidays?")
+    assert holidays.text.startswith("Except on public holidays, when the first sailing is at "
+                                    "10 am. [1]"), holidays.text
+    assert holidays.citations[0].locator == "footnote 1"
+
+
+def test_a_footnote_no_reference_points_to_is_left_out() -> None:
+    """A rendered page (GitHub's, Pandoc's) does not show it; nor does a reference in code
+    show one. Kept, it was a passage the page never shows."""
+    page = ("Tickets are sold on board[^1]. Run `grep [^old]` to find the old rule.\n\n"
+            "[^1]: Card payments only.\n\n"
+            "[^old]: Cash accepted until 2020.\n\n    Cheques too.\n\nAfter the notes.\n")
+    pages = load_bytes(Path("tickets.md"), page.encode()).pages
+    assert [(p.locator, p.text) for p in pages] == [
+        (None, "Tickets are sold on board. Run `grep [^old]` to find the old rule.\n\n"
+               "After the notes.\n"),
+        ("footnote 1", "Card payments only.")]
+
+
 @pytest.mark.parametrize("text", [
     "---\nA rule above, and prose: not a mapping of fields.\n---\nThe body.",
     "---\ntitle: [unclosed\n---\nThe body.",  # not YAML

@@ -251,7 +251,7 @@ def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     pages = Pages(path)
     pages.add(None, f"{summary}\n\n{text}" if summary else text)
     for note in notes:  # each its own passage, as a rendered page sets it apart
-        pages.add(None, as_shown(note.text, marks), f"{FOOTNOTE} {note.label}")
+        pages.add(None, as_shown(note.text, marks), f"{FOOTNOTE} {note.name}")
     for fact in fact_lines(fields):  # each its own passage, found by its own words
         pages.add(None, fact, FRONT_MATTER)
     return Parsed(title, pages.pages)

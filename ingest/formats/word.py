@@ -16,8 +16,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ingest.formats.base import (
     LIST_BULLET,
@@ -39,7 +40,7 @@ from ingest.formats.containers import (
     reading,
     without_unreadable_properties,
 )
-from ingest.formats.sheets import could_be_header, titled
+from ingest.formats.sheets import could_be_header, is_figure, titled
 from ingest.formats.word_chunks import IMPORTED, keep_chunks_unparsed, merge_imported_chunks
 from ingest.formats.word_math import MATH, MATH_RUN, math_text, symbol_text
 from rag.text.table_rows import cells_line, named_row
@@ -53,6 +54,9 @@ WORD_MAX_COLUMNS = 63  # the most columns Word lets a table have
 # label naming a group of rows (a category, a site, a date) is a few words, where a paragraph
 # merged down the rows, repeated in each, would fill the passages around it with its copies
 MAX_REPEATED_CELL_CHARS = 100
+# a figure and the word of its unit or currency: "110 GBP", "3 nights"
+FIGURE_AND_WORD = re.compile(r"\W*\d[\d.,]*\s?[^\W\d_]+\.?")
+OFF = frozenset({"0", "false", "off"})  # an on/off setting's values that turn it off
 # a list item's number or bullet, as `numbered_text` writes it before the item
 LIST_MARK = re.compile(
     rf"(?:{LIST_BULLET}|\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)[.)])\s")
@@ -404,25 +408,136 @@ def cell_text(cell, numbers: ListNumbers | None = None) -> str:
     return " ".join(" ".join(parts).split())
 
 
+class GridCell(NamedTuple):
+    """A table cell as its row places it on the table's grid: its text (None in the rows
+    after the first of a vertical merge, which read the first's), and the columns it spans."""
+    text: str | None
+    span: int = 1
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """A table row's cells, left to right; `repeated`: marked to repeat as a header row on
+    each page (Word's "Repeat as header row at the top of each page", `w:tblHeader`)."""
+    cells: list[GridCell]
+    repeated: bool = False
+
+    def texts(self) -> list[str | None]:
+        """The cells' texts by grid column: a merged cell's under its first column, the other
+        columns it spans empty."""
+        return [text for cell in self.cells for text in [cell.text] + [""] * (cell.span - 1)]
+
+    def spread(self) -> list[str | None]:
+        """The cells' texts by grid column, a merged cell's in every column it spans."""
+        return [cell.text for cell in self.cells for _ in range(cell.span)]
+
+    def groups(self) -> list[range]:
+        """The columns of each cell of text merged across several of them."""
+        ends = itertools.accumulate(cell.span for cell in self.cells)
+        return [range(end - cell.span, end) for end, cell in zip(ends, self.cells, strict=True)
+                if cell.text and cell.span > 1]
+
+
 def table_lines(table, numbers: ListNumbers | None = None) -> list[str]:
-    """A table's rows, a cell merged across columns once a row. When the first row reads as
-    a header, as a sheet's does (`could_be_header`: two or more cells of words, "Q1" or years
-    among them), each row after it names its values by it, as a sheet's rows do ("Model:
-    K200; Capacity: 1.7 litres"), so a row quoted alone still says what its values are; a
-    title above the header (a row of one cell, often merged across the table: `titled`) is a
-    line of its own. A row of list items (steps numbered across the cells) names no columns.
-    Otherwise a row's cells are joined by ' | ' ("Voltage | 230 V"). A cell merged down
-    several rows is read in each of them (`filled_down`); a row holding nothing of its own,
-    only such cells, is left out: its text is read above it."""
-    rows = [texts for texts in row_texts(table, numbers) if any(texts)]
-    titles, _ = titled(iter(map(own_texts, rows)))
+    """A table's rows, a cell merged across columns once a row. When the first rows read as
+    a header (`header_rows`), each row after them names its values by it, as a sheet's rows
+    do ("Model: K200; Capacity: 1.7 litres"), so a row quoted alone still says what its values
+    are; a header of several rows names a column by each of them, top down ("Price per night
+    Weekday"); a title above the header (a row of one cell, often merged across the table:
+    `titled`) is a line of its own. Otherwise a row's cells are joined by ' | ' ("Voltage |
+    230 V"). A cell merged down several rows is read in each of them (`filled_down`); a row
+    holding nothing of its own, only such cells, is left out: its text is read above it."""
+    rows = [row for row in table_rows(table, numbers) if any(row.texts())]
+    titles, _ = titled(own_texts(row.texts()) for row in rows)
     lines = [cells_line(values) for values in titles]
     rows = rows[len(titles):]
-    header = own_texts(rows[0]) if rows else []
-    if len(rows) < 2 or not could_be_header(header) or any(map(is_list_item, header)):
-        return lines + [cells_line(cells) for cells in filled_down(rows)]
-    return lines + [cells_line(header)] + [
-        named_row(header, cells) for cells in filled_down(rows[1:])]
+    heads = header_rows(rows)
+    values = filled_down([row.texts() for row in rows[heads:]])
+    if not heads:
+        return lines + [cells_line(cells) for cells in values]
+    header = column_names(rows[:heads]) if heads > 1 else own_texts(rows[0].texts())
+    return lines + [cells_line(header)] + [named_row(header, cells) for cells in values]
+
+
+def header_rows(rows: list[TableRow]) -> int:
+    """How many rows open the table as its header, 0 when none. The first row is one when it
+    reads as a header, as a sheet's does (`could_be_header`: two or more cells of words, "Q1"
+    or years among them), not a row of list items (steps numbered across the cells). Rows
+    under it belong to the header where that is clear: rows marked to repeat as the header
+    on each page (`marked_header_rows`), or rows naming the columns under a cell merged
+    across them above (`grouped_header_rows`)."""
+    if len(rows) < 2 or not reads_as_header(own_texts(rows[0].texts())):
+        return 0
+    return marked_header_rows(rows) or grouped_header_rows(rows) or 1
+
+
+def reads_as_header(values: list[str]) -> bool:
+    return could_be_header(values) and not any(map(is_list_item, values))
+
+
+def marked_header_rows(rows: list[TableRow]) -> int:
+    """The rows marked to repeat as the header at the top of the table, when there are two
+    or more of them, a row under them, and the names they give the columns read as a
+    header; else 0."""
+    marked = sum(1 for _ in itertools.takewhile(lambda row: row.repeated, rows))
+    if marked < 2 or marked == len(rows) or not reads_as_header(column_names(rows[:marked])):
+        return 0
+    return marked
+
+
+def grouped_header_rows(rows: list[TableRow]) -> int:
+    """The rows of a header whose top rows group columns under a cell merged across them
+    ("Weekday" over "Price | Tax"): each row under such a row names every column under each
+    group (`names_grouped_columns`). Only when clear: a header cell merged down into the
+    header's rows under it ("Room" over both), or amounts under every group in the first row
+    after them ("110 GBP | 10 GBP"), where a table of words could be a header cell merged over
+    rows of values ("Contact" over "Ann Lee | ann@example.com"); else 0."""
+    count = 1
+    while count < len(rows) - 1 and names_grouped_columns(rows[count - 1], rows[count]):
+        count += 1
+    if count == 1:
+        return 0
+    merged_down = any(None in row.texts() for row in rows[1:count])
+    grouped = {column for row in rows[:count - 1] for group in row.groups() for column in group}
+    return count if merged_down or amounts_under(grouped, rows[count]) else 0
+
+
+def names_grouped_columns(above: TableRow, row: TableRow) -> bool:
+    """Whether `row` names the columns `above` groups: `above` holds a cell merged across
+    columns, and `row` reads as a header of no amounts, a cell merged down into it read as
+    its text ("Room | 2023 | 2024"), with a text of its own in each column under each
+    group."""
+    groups = above.groups()
+    if not groups:
+        return False
+    *_, values = filled_down([above.texts(), row.texts()])
+    texts = row.texts()
+    return (reads_as_header(values) and not any(map(is_amount, values))
+            and all(column < len(texts) and texts[column] for group in groups for column in group))
+
+
+def amounts_under(columns: set[int], row: TableRow) -> bool:
+    """Whether each filled cell of `row` in `columns` holds an amount, one at least."""
+    texts = own_texts(row.texts())
+    under = [texts[column] for column in sorted(columns) if column < len(texts) and texts[column]]
+    return bool(under) and all(map(is_amount, under))
+
+
+def is_amount(text: str) -> bool:
+    """A figure ("110", "$1,200"), a measure ("230 V"), or a figure and its unit or currency
+    ("110 GBP", "3 nights"): a value, which names no column."""
+    return is_figure(text) or FIGURE_AND_WORD.fullmatch(text) is not None
+
+
+def column_names(header: list[TableRow]) -> list[str]:
+    """Each column's name: the texts the header's rows give it, top down ("Price per night
+    Weekday"), a cell merged across columns in each of them and one merged down once; the
+    same words twice once."""
+    spreads = [row.spread() for row in header]
+    width = max(map(len, spreads), default=0)
+    return [" ".join(dict.fromkeys(text for spread in spreads
+                                   if column < len(spread) and (text := spread[column])))
+            for column in range(width)]
 
 
 def own_texts(texts: list[str | None]) -> list[str]:
@@ -454,15 +569,14 @@ def is_list_item(text: str) -> bool:
     return LIST_MARK.match(text) is not None
 
 
-def row_texts(table, numbers: ListNumbers | None) -> Iterator[list[str | None]]:
-    """Each row's cell texts: a Word table's by grid column, a PowerPoint table's as is;
-    None for a cell continuing a vertical merge, in the merge's first column."""
+def table_rows(table, numbers: ListNumbers | None) -> Iterator[TableRow]:
+    """A Word or a PowerPoint table's rows."""
     from docx.table import Table
 
     if not isinstance(table, Table):
-        return (slide_row_texts(row) for row in table.rows)
+        return (TableRow(slide_row_cells(row)) for row in table.rows)
     columns = max(1, grid_columns(table))  # counted once: without a grid, from every row
-    return (word_row_texts(tr, table, columns, numbers) for tr in word_rows(table._tbl))
+    return (word_row(tr, table, columns, numbers) for tr in word_rows(table._tbl))
 
 
 def word_rows(tbl) -> Iterator:
@@ -476,22 +590,33 @@ def word_cells(tr) -> Iterator:
     return unwrapped(tr, CELLS, BLOCK_WRAPPERS)
 
 
-def word_row_texts(tr, table, columns: int, numbers: ListNumbers | None
-                   ) -> list[str | None]:
-    """A Word row's cells by grid column: a merged cell's text under its first column and in
-    its first row, the other columns it covers empty, None under its first column in the
-    rows after (`filled_down` reads the text there); equal values in two cells stay two.
-    Read from the row's own cells: python-docx's `row.cells` hands back a vertically merged
-    cell in every row it spans, its text read (a list's numbers counted) once per row."""
+def word_row(tr, table, columns: int, numbers: ListNumbers | None) -> TableRow:
+    """A Word row's cells on the grid: a merged cell once, its text in its first row (None
+    in the rows after: `filled_down` reads the text there); equal values in two cells stay
+    two. Read from the row's own cells: python-docx's `row.cells` hands back a vertically
+    merged cell in every row it spans, its text read (a list's numbers counted) once per
+    row."""
     from docx.table import _Cell
 
-    texts: list[str | None] = []
+    cells: list[GridCell] = []
     for tc in word_cells(tr):
         # "continue": a later row of a vertical merge, whose text is the first row's
         text = None if tc.vMerge == "continue" else cell_text(_Cell(tc, table), numbers)
-        # a span wider than the table's `columns` is a lie
-        texts += [text] + [""] * (min(tc.grid_span, columns) - 1)
-    return texts
+        cells.append(GridCell(text, within(tc.grid_span, columns, 1)))
+    return TableRow(cells, repeats_as_header(tr))
+
+
+def within(span: int, columns: int, least: int) -> int:
+    """A count of grid columns no less than `least` nor more than the table's `columns`: a
+    wider one is a lie."""
+    return max(least, min(span, columns))
+
+
+def repeats_as_header(tr) -> bool:
+    """Whether a Word row is marked to repeat as a header row at the top of each page
+    (`w:tblHeader`, on unless its value says off)."""
+    mark = tr.find(f"{W}trPr/{W}tblHeader")
+    return mark is not None and mark.get(W + "val", "true").lower() not in OFF
 
 
 def grid_columns(table) -> int:
@@ -507,18 +632,17 @@ def grid_columns(table) -> int:
     return min(widest, WORD_MAX_COLUMNS)
 
 
-def slide_row_texts(row) -> list[str | None]:
-    """A PowerPoint row's cells: each merged cell's grid cells are there, marked spanned
-    but the first, which holds its text; None, as in a Word row, for its first column in
-    the rows after its first."""
-    return [None if continues_down(cell) else "" if cell.is_spanned else cell_text(cell)
-            for cell in row.cells]
-
-
-def continues_down(cell) -> bool:
-    """Whether a PowerPoint cell is a merged cell's, in its first column, below its first
-    row."""
-    return cell._tc.vMerge and not cell._tc.hMerge
+def slide_row_cells(row) -> list[GridCell]:
+    """A PowerPoint row's cells: a merged cell once, spanning the grid cells it covers
+    (those after its first column marked `hMerge`), its text in its first row; None, as in a
+    Word row, in the rows after."""
+    cells: list[GridCell] = []
+    for cell in row.cells:
+        if cell._tc.hMerge and cells:
+            cells[-1] = cells[-1]._replace(span=cells[-1].span + 1)
+        else:
+            cells.append(GridCell(None if cell._tc.vMerge else cell_text(cell)))
+    return cells
 
 
 def short(text: str) -> str:

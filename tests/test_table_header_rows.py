@@ -1,6 +1,7 @@
 """Word and PowerPoint tables whose header is several rows (a row of groups merged across
 columns over a row of names, or Word rows marked to repeat as the header) name each column by
-all of them, as an HTML table's header rows do."""
+all of them, as an HTML table's header rows do; and a Word row starting under a later column
+(`w:gridBefore`) keeps its cells under their own columns."""
 
 from __future__ import annotations
 
@@ -82,6 +83,24 @@ def test_rows_marked_to_repeat_as_the_header_name_each_column_together() -> None
     assert lines("kettles.docx", marked_as_header(word_table(rows, []), 2)) == [
         "Model | Capacity litres | Power watts",
         "Model: K200; Capacity litres: 1.7; Power watts: 2200"]
+
+
+def test_a_row_starting_under_a_later_column_keeps_its_cells_under_their_columns() -> None:
+    import io
+
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rows = [["Room", "Weekday", "Weekend"], ["Double", "110 GBP", "130 GBP"],
+            ["Twin", "100 GBP", "140 GBP"]]
+    document = docx.Document(io.BytesIO(word_table(rows, [])))
+    tr = document.tables[0].rows[2]._tr
+    tr.remove(tr.tc_lst[0])  # the row starts under "Weekday", as Word draws gridBefore
+    skipped = OxmlElement("w:gridBefore")
+    skipped.set(qn("w:val"), "1")
+    tr.get_or_add_trPr().append(skipped)
+    assert lines("rooms.docx", saved(document))[-1] == "Weekday: 100 GBP; Weekend: 140 GBP"
 
 
 def test_a_row_under_a_header_of_two_rows_answers_by_both_names(

@@ -417,8 +417,9 @@ class GridCell(NamedTuple):
 
 @dataclass(frozen=True)
 class TableRow:
-    """A table row's cells, left to right; `repeated`: marked to repeat as a header row on
-    each page (Word's "Repeat as header row at the top of each page", `w:tblHeader`)."""
+    """A table row's cells, left to right, the grid columns it leaves unfilled at either end
+    as empty cells; `repeated`: marked to repeat as a header row on each page (Word's "Repeat
+    as header row at the top of each page", `w:tblHeader`)."""
     cells: list[GridCell]
     repeated: bool = False
 
@@ -591,24 +592,28 @@ def word_cells(tr) -> Iterator:
 
 
 def word_row(tr, table, columns: int, numbers: ListNumbers | None) -> TableRow:
-    """A Word row's cells on the grid: a merged cell once, its text in its first row (None
-    in the rows after: `filled_down` reads the text there); equal values in two cells stay
-    two. Read from the row's own cells: python-docx's `row.cells` hands back a vertically
-    merged cell in every row it spans, its text read (a list's numbers counted) once per
-    row."""
-    from docx.table import _Cell
+    """A Word row's cells on the grid: the grid columns it skips before its first cell and
+    after its last (`w:gridBefore`, `w:gridAfter`: a row starting under a later column) as
+    empty cells, so each cell stands under its own column; a merged cell once, its text in
+    its first row (None in the rows after: `filled_down` reads the text there); equal values
+    in two cells stay two. Read from the row's own cells: python-docx's `row.cells` hands
+    back a vertically merged cell in every row it spans, its text read (a list's numbers
+    counted) once per row."""
+    from docx.table import _Cell, _Row
 
-    cells: list[GridCell] = []
+    row = _Row(tr, table)
+    cells = [GridCell("", within(row.grid_cols_before, columns, 0))]
     for tc in word_cells(tr):
         # "continue": a later row of a vertical merge, whose text is the first row's
         text = None if tc.vMerge == "continue" else cell_text(_Cell(tc, table), numbers)
         cells.append(GridCell(text, within(tc.grid_span, columns, 1)))
-    return TableRow(cells, repeats_as_header(tr))
+    cells.append(GridCell("", within(row.grid_cols_after, columns, 0)))
+    return TableRow([cell for cell in cells if cell.span], repeats_as_header(tr))
 
 
 def within(span: int, columns: int, least: int) -> int:
     """A count of grid columns no less than `least` nor more than the table's `columns`: a
-    wider one is a lie."""
+    wider one is a lie, a negative one none."""
     return max(least, min(span, columns))
 
 
@@ -623,13 +628,19 @@ def grid_columns(table) -> int:
     """A Word table's columns: its grid's, or its widest row's when it has no grid (Word
     opens such a table; python-docx's `table.columns` refuses it), at most Word's 63 then, so
     a span claiming millions of columns pads a row with no more than that."""
+    from docx.table import _Row
+
     tbl = table._tbl
     grid = tbl.find(W + "tblGrid")
     if grid is not None:
         return len(grid.findall(W + "gridCol"))
-    widest = max((sum(tc.grid_span for tc in word_cells(tr)) for tr in word_rows(tbl)),
-                 default=0)
+    widest = max((sum(tc.grid_span for tc in word_cells(tr)) + skipped_columns(_Row(tr, table))
+                  for tr in word_rows(tbl)), default=0)
     return min(widest, WORD_MAX_COLUMNS)
+
+
+def skipped_columns(row) -> int:
+    return max(0, row.grid_cols_before) + max(0, row.grid_cols_after)
 
 
 def slide_row_cells(row) -> list[GridCell]:

@@ -154,7 +154,7 @@ class SentenceVectors:
 # a hit's fields that help read its text, no part of what a citation shows: not in `as_json`
 _READING_AIDS = ("sentence_vectors", "code_fence", "opens_inside_code", "lead_in",
                  "sentence_matches", "opens_inside_sentence", "closes_inside_sentence",
-                 "code_after")
+                 "code_after", "code_goes_on")
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,9 @@ class Hit:
     # the `chunk_id` of the passage opening with the code its last sentence introduces ("Here
     # is a small example ...:"), a chunk after it in its document (rag.retrieval.introduced_code)
     code_after: str | None = field(default=None, repr=False, compare=False)
+    # the `chunk_id` of the passage holding the rest of the program its text ends on: the
+    # next page opens with it, a page break cut the program (rag.retrieval.introduced_code)
+    code_goes_on: str | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)

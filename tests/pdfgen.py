@@ -70,13 +70,22 @@ def typed_pdf(lines: Sequence[str]) -> bytes:
     a line each from the top down; a "⇒" or a "•" in the Symbol font, as TeX draws them in
     its own. A line opening with tabs (left out) is indented by 20 points for each, as a
     manual indents an example."""
+    return typed_pages_pdf([lines])
+
+
+def typed_pages_pdf(pages: Sequence[Sequence[str]]) -> bytes:
+    """A PDF with a page for each list of lines, each drawn as `typed_pdf` draws its lines."""
+    return _pages_pdf([_typed_page(lines) for lines in pages])
+
+
+def _typed_page(lines: Sequence[str]) -> bytes:
     drawn = []
     for n, line in enumerate(lines):
         indent = len(line) - len(line.lstrip("\t"))
         runs = "".join(_typed_run(text, font=1 + k % 2)
                        for k, text in enumerate(line.lstrip("\t").split("`")) if text)
         drawn.append(f"BT {40 + 20 * indent} {800 - 12 * n} Td {runs}ET\n")
-    return _pages_pdf([_stream_object("".join(drawn).encode())])
+    return _stream_object("".join(drawn).encode())
 
 
 def _typed_run(text: str, font: int) -> str:

@@ -37,7 +37,7 @@ from rag.errors import AIError, InputTooLongError, shortened
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.generators.base import GenerationRequest, Generator
 from rag.retrieval.cache import Cache, make_key, normalise_question, source_digest
-from rag.retrieval.introduced_code import with_introduced_code
+from rag.retrieval.introduced_code import with_following_code
 from rag.retrieval.retriever import SPARSE_ONLY_NOTE, Retrieval, Retriever
 from rag.settings import AnswerStrategy
 from rag.stores.fusion import ScoredIds
@@ -127,8 +127,9 @@ class Answerer:
             degraded.append("sparse_search")
             notes.append(SPARSE_ONLY_NOTE.format(retrieval.sparse_only))
         searched = retrieval.respelt or query  # what the answer's sources were found for
-        # a passage ending on "Here is an example:" comes with the code the next chunk opens
-        hits = flag_passages(with_introduced_code(retrieval.hits, self.retriever.store))
+        # a passage ending on "Here is an example:" comes with the code the next chunk opens,
+        # and one ending its page on a program with the rest the next page opens with
+        hits = flag_passages(with_following_code(retrieval.hits, self.retriever.store))
         if not hits:
             return Answer(iter([self._nothing_found(question, query, retrieval)]), [],
                           generator.name,

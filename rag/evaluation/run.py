@@ -33,7 +33,7 @@ from rag.evaluation.squad import Question, load_squad
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Quoted
 from rag.providers.generators.extractive import DATE_BONUS, MATCH_BONUS, ExtractiveGenerator
-from rag.retrieval.introduced_code import with_introduced_code
+from rag.retrieval.introduced_code import with_following_code
 from rag.retrieval.rescoring import SentenceRescorer
 from rag.retrieval.retriever import Retriever
 from rag.stores.base import ChunkStore
@@ -237,9 +237,10 @@ def evaluate(embedder: Embedder, squad: Path, modes: Sequence[SearchMode] = ("hy
             n_answer = len(questions) if answer_limit is None else answer_limit
             say(f"answering {min(n_answer, len(questions))} questions extractively "
                 f"({mode})")
-            # with the code their last sentences introduce, as the app answers
+            # with the code their last sentences introduce or their programs go on with, as
+            # the app answers
             answers = answer_rates(embedder, questions[:n_answer],
-                                   [with_introduced_code(top[:ANSWER_PASSAGES], store)
+                                   [with_following_code(top[:ANSWER_PASSAGES], store)
                                     for top in hits[:n_answer]],
                                    lambda h: h.source,
                                    [q.paragraph for q in questions[:n_answer]],

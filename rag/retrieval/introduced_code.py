@@ -6,6 +6,10 @@ numeric vector in C code:") and the program opening the next page are two chunks
 search may find the sentence's alone. Quoted alone, it promises what it does not show. The
 chunk holding the code is read from the store by its document and position, and its code
 block is given to the answer as a passage of its own, citing the page the code is on.
+A program a page break cuts is read so too: a PDF's code is fenced page by page
+(`ingest.formats.pdf_code`), so a passage ending its page on a program ("function disp (p)
+... if (a(i) != 0)") holds only its first lines when the next page opens with the rest; that
+rest, the next page's opening block, is given to the answer to quote with it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rag.stores.base import ChunkStore
-from rag.text.sentences import Sentence, introduces_code, is_code, is_heading, split
+from rag.text.sentences import (
+    Sentence,
+    introduces_code,
+    is_code,
+    is_cut_code,
+    is_heading,
+    split,
+)
 from rag.text.table_rows import row_values
 from rag.types import Hit, SentenceVectors
 
@@ -22,25 +33,69 @@ from rag.types import Hit, SentenceVectors
 LOOKAHEAD = 3
 
 
-def with_introduced_code(hits: list[Hit], store: ChunkStore) -> list[Hit]:
+def with_following_code(hits: list[Hit], store: ChunkStore) -> list[Hit]:
     """`hits`, each whose last sentence introduces code that opens a chunk after it in its
-    document (`code_after`) linked to that chunk's passage (`Hit.code_after`); after them
-    all, the passages of such chunks that are not among them, each its code block alone
-    (the rest of the chunk is not what was found)."""
+    document (`code_after`) linked to that chunk's passage (`Hit.code_after`), and each
+    ending its page on a program whose rest opens the next page (`code_going_on`) linked to
+    that page's passage (`Hit.code_goes_on`); after them all, the passages of such chunks
+    that are not among them, each its code block alone (the rest of the chunk is not what
+    was found)."""
     held = {hit.chunk_id: hit for hit in hits}
     linked: list[Hit] = []
     fetched: list[Hit] = []
     for hit in hits:
-        code = code_after(hit, store) if ends_introducing_code(hit) else None
+        goes_on = ends_with_code(hit)
+        code = (code_going_on(hit, store) if goes_on
+                else code_after(hit, store) if ends_introducing_code(hit) else None)
         if code is not None and code.chunk_id in held:
-            # the answer quotes a passage's opening code after the sentence introducing it;
-            # code further into a passage found too is quoted with that passage
+            # the answer quotes a passage's opening code after the sentence introducing it
+            # or the program's lines before it; code further into a passage found too is
+            # quoted with that passage
             code = code if _opens_with_code(held[code.chunk_id]) else None
         elif code is not None:
             held[code.chunk_id] = code
             fetched.append(code)
-        linked.append(hit if code is None else replace(hit, code_after=code.chunk_id))
+        if code is None:
+            linked.append(hit)
+        elif goes_on:
+            linked.append(replace(hit, code_goes_on=code.chunk_id))
+        else:
+            linked.append(replace(hit, code_after=code.chunk_id))
     return linked + fetched
+
+
+def ends_with_code(hit: Hit) -> bool:
+    """Whether the passage's last piece is a whole code block, its fences closed, with
+    nothing after it: a block its chunk cuts goes on in the chunk after it on its page."""
+    if not hit.text.rstrip().endswith("`"):
+        return False  # no closing fence: read before the passage is split
+    pieces = _pieces(hit)
+    return (bool(pieces) and is_code(pieces[-1].text) and not is_cut_code(pieces[-1].text)
+            and not hit.text[pieces[-1].end:].strip())
+
+
+def code_going_on(hit: Hit, store: ChunkStore) -> Hit | None:
+    """The rest of the program `hit` ends on (`ends_with_code`) as a passage of its own
+    (`_code_alone`): the code block the next chunk opens with, when that chunk opens the
+    next page of a paged document (a PDF's, not a slide deck's, each slide a unit of its
+    own) and `hit` ends its page. None when words come first."""
+    if not _numbered_page(hit):
+        return None
+    after = store.chunks_after(hit, 1)
+    if not after:
+        return None
+    opening = after[0]
+    if (opening.position != hit.position + 1 or opening.page != hit.page + 1
+            or not _numbered_page(opening) or not _opens_with_code(opening)):
+        return None
+    return _code_alone(opening, _pieces(opening)[0])
+
+
+def _numbered_page(hit: Hit) -> bool:
+    """Whether the passage is on a numbered page (a PDF's, a scan's), cited by that number."""
+    return hit.page is not None and (hit.locator is None
+                                     or hit.locator.startswith(f"page {hit.page} ")
+                                     or hit.locator == f"page {hit.page}")
 
 
 def ends_introducing_code(hit: Hit) -> bool:

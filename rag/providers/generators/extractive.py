@@ -33,7 +33,9 @@ set fill = TRUE."). A program is quoted after the sentence right before it, whic
 shows (for a passage opening with it, the last sentence of the passage its chunk goes on
 from), one program only unless a quoted sentence introduces another, and one with neither a
 sentence nor a heading before it only where nothing else is quoted: transcripts writing the
-error message a question quotes match it as no sentence does. A table's header line is a
+error message a question quotes match it as no sentence does. A program ending its page whose
+rest opens the next page (`Hit.code_goes_on`) is quoted with that rest as one block, citing
+both passages. A table's header line is a
 title: ingest names every row's values by its cells; so is the line right above it, the
 table's own title. A list's item is never one, however few and capitalised its words ("- Ann
 Linklater"), nor a field ("Deadline: March 31") or a line holding figures ("Double 110 GBP 130
@@ -146,6 +148,7 @@ _WORD = re.compile(r"\w+")
 # a passage's last piece ending this way stops mid-sentence: the rest is on the next page, or
 # the sentence was longer than a chunk
 _TRAILING_FRAGMENT = re.compile(r"(?:[,;]|\b[a-z]+)$")
+_FENCE = "```"  # what a fenced code block's first and last lines open with
 # an ellipsis opening a piece, and the first letter after it
 _ELLIPSIS_THEN_WORD = re.compile(r"(?:\.{3}|…)[ \t]*[^\W\d_]")
 _BLOCK_WORDS = 15  # unless it is a block of its own this short (a list item, a table's row)
@@ -261,8 +264,13 @@ class _Candidate:
     # quoted here after the sentence introducing it (`Hit.code_after`), cites where it is
     cites: int = 0
     # code its passage opens with, quoted after the sentence introducing it, which another
-    # passage ends on (`Hit.code_after`), and never on its own here
+    # passage ends on (`Hit.code_after`), or after the program's lines a page before
+    # (`Hit.code_goes_on`), and never on its own here
     introduced_elsewhere: bool = False
+    # the rest of the program it is, which the next page opens with (`Hit.code_goes_on`), and
+    # the passage holding that rest: quoted with it as one block, citing both
+    goes_on: str = ""
+    goes_on_cites: int = 0
 
 
 def _long_enough(sentence: str) -> bool:
@@ -443,9 +451,9 @@ class ExtractiveGenerator(Generator):
                about: str) -> Iterator[str]:
         """The answer's pieces, its sentences ranked by their likeness to `about` (the
         question, or what was searched for it) and the question's form."""
-        by_passage = _with_code_introduced([_passage_sentences(n, hit) for n, hit in
-                                            enumerate(request.passages, start=1)],
-                                           request.passages)
+        by_passage = _with_code_going_on(_with_code_introduced(
+            [_passage_sentences(n, hit) for n, hit in enumerate(request.passages, start=1)],
+            request.passages), request.passages)
         # passages of short lines alone (a receipt, a form, a label: "Total 15.70") hold no
         # sentence to quote: their lines are quoted then, the best passage's beside the
         # others' sentences, rather than nothing
@@ -802,9 +810,13 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
         if listed and not joined and _of_one_list(before, c) and c.index > before.index + 1:
             yield Quoted("\n…")
         if is_code(text):
-            # fenced on lines of its own, as Markdown shows code; its citation after the fence
-            yield Quoted(("\n\n" if n else "") + _closed_code(text) + "\n")
+            # fenced on lines of its own, as Markdown shows code; its citation after the fence,
+            # and that of the page its rest is on after it
+            block = _joined_code(text, c.goes_on) if c.goes_on else text
+            yield Quoted(("\n\n" if n else "") + _closed_code(block) + "\n")
             yield f"[{c.cites or c.passage}]"
+            if c.goes_on_cites:
+                yield f" [{c.goes_on_cites}]"
         elif listed:
             bare = item_text(c.text)  # a bullet becomes Markdown's dash; a number stays
             if joined:
@@ -865,6 +877,38 @@ def _with_code_introduced(by_passage: list[list[_Candidate]], passages: Sequence
                              entry=last.entry, continues_entry=last.continues_entry,
                              outline=last.outline, introduced_elsewhere=False))
     return found
+
+
+def _with_code_going_on(by_passage: list[list[_Candidate]], passages: Sequence[Hit]
+                        ) -> list[list[_Candidate]]:
+    """The passages' sentences, each passage ending its page on a program whose rest another
+    passage opens with (`Hit.code_goes_on`: the chunk after it, on the next page) holding that
+    rest with its last piece (`_Candidate.goes_on`): quoted apart, the program's first lines
+    would not parse and its rest would say nothing of what it is. That rest, in its own
+    passage, is quoted only so."""
+    numbers = {hit.chunk_id: n for n, hit in enumerate(passages, start=1)}
+    found = [list(group) for group in by_passage]
+    for n, hit in enumerate(passages, start=1):
+        at, group = numbers.get(hit.code_goes_on or ""), found[n - 1]
+        if at is None or at == n or not group or not is_code(group[-1].text):
+            continue
+        opening = next((i for i, c in enumerate(found[at - 1]) if not c.is_lead_in), None)
+        if opening is None or not is_code(found[at - 1][opening].text):
+            continue
+        rest = found[at - 1][opening]
+        found[at - 1][opening] = replace(rest, introduced_elsewhere=True)
+        group[-1] = replace(group[-1], goes_on=rest.text, goes_on_cites=at)
+    return found
+
+
+def _joined_code(block: str, rest: str) -> str:
+    """A program and its rest, each a block of its own (a page break cut it), as one block:
+    the first's fences around both's lines, where both are fenced."""
+    head, _, closing = block.rpartition("\n")
+    opening, _, tail = rest.partition("\n")
+    if head and tail and closing.startswith(_FENCE) and opening.startswith(_FENCE):
+        return f"{head}\n{tail}"
+    return f"{block}\n{rest}"
 
 
 def _shows_signature(c: _Candidate, before: _Candidate | None, entries: bool,

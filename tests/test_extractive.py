@@ -1931,3 +1931,38 @@ def test_a_sentence_writing_a_bar_runs_on_with_the_next(embedder) -> None:
     answer = quote(embedder, "What is the difference between & and &&?",
                    [Hit("d0", "R-intro.pdf", 1, "c0", 1.0, text)], max_sentences=2)
     assert "\n" not in answer.split("\n\nExtractive")[0], answer
+
+
+def test_a_forms_lines_are_pieces_of_their_own() -> None:
+    """Without stops the splitter runs a form's lines together; a line after a field that
+    ends no sentence goes on with its value; a manual's default still joins its sentence,
+    but a form's field, a paragraph of its own, does not join the prose before the form."""
+    text = ("House rules\nCheck-in: 15:00\nCheck-out: 10:30\nQuiet hours: 22:00 to 07:00\n"
+            "Late check-out is possible for a fee.\n\nThreshold used for the sizes (in Mb). "
+            "Default: 5\nType: int\n\nName: Ann Lee\nAddress: 2 Quay Road\nLeith\n\n"
+            "The office is on the third floor.\n\nOpening hours: 08:00 to 18:00\n\n"
+            "Badge office: room 3.12")
+    said = [c.text for c in _passage_sentences(1, Hit("d0", "a.txt", None, "c0", 1.0, text))]
+    assert said == ["House rules", "Check-in: 15:00", "Check-out: 10:30",
+                    "Quiet hours: 22:00 to 07:00", "Late check-out is possible for a fee.",
+                    "Threshold used for the sizes (in Mb). Default: 5 Type: int",
+                    "Name: Ann Lee", "Address: 2 Quay Road Leith",
+                    "The office is on the third floor.", "Opening hours: 08:00 to 18:00",
+                    "Badge office: room 3.12"]
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_field_is_quoted_without_the_fields_beside_it(embedder, stored: bool) -> None:
+    """The form's other fields score near the asked one and filled the answer's second
+    place; a sentence after the form did too."""
+    text = HOUSE_RULES.replace("Check-out: by", "Check-out:").replace(
+        "Pets are", "Deposit: 200 EUR\n\nPets are")
+    hit = (_stored(text, embedder) if stored
+           else Hit("d0", "rules.txt", None, "c0", 1.0, text))
+    said = quote(embedder, "When is check-out?", [hit]).split("\n\nExtractive")[0]
+    assert said == "Check-out: 10:30 [1]", said
+    said = quote(embedder, "How much is the deposit?", [hit]).split("\n\nExtractive")[0]
+    assert said == "Deposit: 200 EUR [1]", said
+    said = quote(embedder, "What are the check-in and check-out times?", [hit])
+    assert said.startswith("Check-in: 15:00 [1]\n\nCheck-out: 10:30 [1]"), said
+    assert "Quiet hours" not in said and "Deposit" not in said, said

@@ -300,3 +300,46 @@ def test_quoted_rows_are_lines_of_their_own_without_their_tables_title(
                    "What are the response times for Gold customers?")
     assert answer == ("Tier: Gold; Severity: Critical; Response: 1 hour [1]\n\n"
                       "Tier: Gold; Severity: Minor; Response: 8 hours [1]"), answer
+
+
+GUEST_FIELDS = ["Check-in: 15:00", "Check-out: 10:30", "Quiet hours: 22:00 to 07:00",
+                "Deposit: 200 EUR", "Pets: not allowed", "Parking: free on the street"]
+GUEST_BEFORE = ("This policy applies to every guest of the Harbour View apartments. Please read "
+                "it before you arrive.")
+GUEST_AFTER = ("Late check-out can be arranged with the host for a fee. Smoking is not "
+               "permitted anywhere in the building.")
+
+
+def guest_policy(kind: str) -> str | bytes:
+    """A policy's fields, one to a line (a Word document's: one to a paragraph; a web page's:
+    apart by <br>), between sentences of prose."""
+    if kind == "docx":
+        def build(document) -> None:
+            document.add_heading("Guest policy", level=1)
+            document.add_paragraph(GUEST_BEFORE)
+            for line in GUEST_FIELDS:
+                document.add_paragraph(line)
+            document.add_paragraph(GUEST_AFTER)
+        return word_document(build)
+    if kind == "html":
+        return (f"<html><body><h1>Guest policy</h1><p>{GUEST_BEFORE}</p>"
+                f"<p>{'<br>'.join(GUEST_FIELDS)}</p><p>{GUEST_AFTER}</p></body></html>")
+    heading = "# Guest policy" if kind == "md" else "Guest policy"
+    return f"{heading}\n\n{GUEST_BEFORE}\n\n" + "\n".join(GUEST_FIELDS) + f"\n\n{GUEST_AFTER}\n"
+
+
+@pytest.mark.parametrize("kind", ["txt", "md", "html", "docx"])
+def test_a_question_about_one_field_quotes_that_field(service, tmp_path: Path,
+                                                      kind: str) -> None:
+    """Lines without a stop run together into one piece, and a form's other fields share the
+    asked one's words and form: the answer quoted them all, or the field before it."""
+    data = guest_policy(kind)
+    assert asked(service, tmp_path, f"policy.{kind}", data,
+                 "How much is the deposit?") == "Deposit: 200 EUR [1]"
+    answer = service.ask("When is check-out?").text
+    assert "Check-out: 10:30 [1]" in answer, answer
+    assert "Check-in" not in answer and "Quiet hours" not in answer, answer
+    # a question naming two fields is answered by both
+    answer = service.ask("What are the check-in and check-out times?").text
+    assert "Check-in: 15:00 [1]\n\nCheck-out: 10:30 [1]" in answer, answer
+    assert "Deposit" not in answer, answer

@@ -121,6 +121,12 @@ def _terms_of(word: str) -> tuple[str, str] | None:
     return term, ((_term(plain) or term) if plain != word else term)
 
 
+def stems(text: str) -> list[str]:
+    """Every word's stem in order, a stop word as written: a phrase to find in another
+    ("check in" in "When is check-in?", which `terms` reads as "check" alone)."""
+    return [_term(word) or word for word in words(text)]
+
+
 def terms(text: str, scheme: str = SCHEME) -> list[str]:
     """Case-folded, stemmed content words, as written (read as `scheme` reads them)."""
     found = (words(text) if scheme in (SCHEME, OPERATORLESS_SCHEME, UNDOTTED_SCHEME,

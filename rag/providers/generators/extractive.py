@@ -40,7 +40,10 @@ title: ingest names every row's values by its cells; so is the line right above 
 table's own title. A list's item is never one, however few and capitalised its words ("- Ann
 Linklater"), nor a field ("Deadline: March 31") or a line holding figures ("Double 110 GBP 130
 GBP"); a table's row is whole: it introduces no code or list after it, is quoted alone where
-nothing else scores within half of it, and, as a field, on a line of its own.
+nothing else scores within half of it, and, as a field, on a line of its own. A form's fields
+(a field to a line or to a paragraph, `_form_lines`) are pieces of their own, with no stop
+between them, and an answer quotes those whose labels the question names, or the best one
+alone where it names none; the fields under a heading the question names are all asked for.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -212,6 +215,8 @@ _FIELD = re.compile(r"(?:\*\*|__)?[^\W\d_][^\W\d]*(?:[ -][^\W\d]+){0,2}:(?:\*\*|
 _FIGURE = re.compile(r"\d+(?:[.,:]\d+)*[.,;)]?")
 # "See also: dlmread, textscan.": the names of other entries, which the sentence does not hold
 _CROSS_REFERENCE_LABEL = re.compile(r"see\b", re.IGNORECASE)
+# a line of text, without its break
+_LINE = re.compile(r"[^\n]+")
 # a sentence's end, before a closing bracket or quote: what a labelled value may follow
 _SENTENCE_END = re.compile(r"[.!?][)\"”’']*$")
 
@@ -335,8 +340,10 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     lower case ("... slip by.") ends a sentence cut before it, and is dropped wherever it
     stands. A labelled value after a sentence ("... (in Mb).", then "Default: 5") goes on
     that sentence's candidate (`_is_labelled_value`)."""
-    found = split(hit.text, code_fence=hit.code_fence,
-                  outside_code=hit.opens_inside_code is False)
+    form = _form_lines(hit.text)
+    found = _cut_at_form_lines(hit.text, split(hit.text, code_fence=hit.code_fence,
+                                               outside_code=hit.opens_inside_code is False),
+                               form)
     inside = hit.opens_inside_sentence
     if inside is None:
         inside = hit.position > 0 and bool(found) and found[0].text[:1].islower()
@@ -358,6 +365,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     if len(found) > 1 and (cut_short or (
             hit.closes_inside_sentence is None and _TRAILING_FRAGMENT.search(found[-1].text)
             and not _whole_block(hit.text, found[-1]) and not is_code(found[-1].text)
+            and (found[-1].start, found[-1].end) not in form
             and not (linked or dropped))):
         found, cut_short = found[:-1], False
     stored, matches = {}, {}
@@ -381,7 +389,9 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     continues = hit.position > 0 and bool(defined_terms(hit.text))
     joinable = False  # whether a labelled value may join the last candidate
     for before, s in itertools.pairwise([None, *found]):
-        if joinable and _is_labelled_value(s.text):
+        # a form's field is one of several values side by side, not what the sentence
+        # before it is about
+        if joinable and _is_labelled_value(s.text) and (s.start, s.end) not in form:
             # alone it says nothing ("Default: 5"), and is quoted, and scored, with the
             # sentence whose subject it qualifies, which keeps its vector and its match
             candidates[-1] = replace(candidates[-1], text=f"{candidates[-1].text} {s.text}")
@@ -483,6 +493,7 @@ class ExtractiveGenerator(Generator):
                 and not _LINK_LINE.fullmatch(c.text.replace("**", "").replace("__", ""))
             ] or candidates
         candidates = _in_named_entries(candidates, named)
+        candidates = _in_named_fields(request.question, candidates)
         candidates = _in_named_rows(asked, candidates)
         codes = _telling_codes(written_phrases(request.question), request.passages)
         candidates = _of_codes(codes, candidates)
@@ -565,7 +576,8 @@ class ExtractiveGenerator(Generator):
         ranked = [keep[i] for i in order]
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage, held,
-                              _follows(request.passages))
+                              _follows(request.passages),
+                              _unasked_fields(request.question, candidates))
         weak_below = self.embedder.weak_match_below
         if request.unheld:
             yield not_mentioned(request.unheld)
@@ -583,7 +595,8 @@ class ExtractiveGenerator(Generator):
     def _choose(self, ranked: list[_Candidate], scores: list[float], own: list[float],
                 by_passage: list[list[_Candidate]],
                 held: dict[tuple[int, int], frozenset[str]] | None = None,
-                follows: dict[int, int] | None = None
+                follows: dict[int, int] | None = None,
+                unasked: Collection[tuple[int, int]] = ()
                 ) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the run of predecessors it leans on
         (`_leaning_run`; a later one without room for its run is left out, the best one is
@@ -595,7 +608,9 @@ class ExtractiveGenerator(Generator):
         A program comes after the sentence introducing it (`_code_introduction`, `follows`:
         each passage's number by that of the passage its chunk goes on from), one only but
         for those a chosen sentence introduces, and one without an introduction only when
-        nothing else is chosen. Each carries the score of the sentence that chose it."""
+        nothing else is chosen. A field the question does not ask for (`unasked`) is quoted
+        only as the best: its form's other fields score as high, and answer other questions.
+        Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
         uncounted: set[tuple[int, int]] = set()
@@ -618,11 +633,15 @@ class ExtractiveGenerator(Generator):
                 break
             saying = len(chosen.keys() - code - uncounted)
             if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)
-                                  or row_values(best.text) is not None):
+                                  or row_values(best.text) is not None
+                                  or _is_field_line(best.text)):
                 # there only to make the answer two sentences: from another section it would
                 # answer another question (an FAQ's next entry), and from before the best one
                 # it would be read first (document order); the answer stays one. A table's
-                # row is whole: what comes after it is another row, or what follows the table
+                # row and a field are whole: what comes after is another row or field, or
+                # what follows the table or form
+                continue
+            if c is not best and (c.passage, c.index) in unasked:
                 continue
             if (c.passage, c.index) in chosen or (c.passage, c.index) in listed:
                 continue
@@ -697,7 +716,7 @@ class ExtractiveGenerator(Generator):
         said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
         # a list's items left out stay out: the line after its last says how many
         self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2
-                         and key not in listed, len(uncounted))
+                         and key not in listed and key not in unasked, len(uncounted))
         _without_broken_promises(chosen, by_passage)
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         return [(replace(lookup[k], items_left=left.get(k, 0)), s) for k, s in chosen.items()]
@@ -842,8 +861,70 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
 
 def _is_field_line(text: str) -> bool:
     """Whether a piece is a field's value, not a sentence after a label ("adm: Group adm is
-    used for system monitoring."): "Check-out: 10:30", no stop at its end."""
-    return _is_field(text) and _SENTENCE_END.search(text) is None
+    used for system monitoring.") nor a table's row naming its values ("Tier: Gold; Response:
+    1 hour"): "Check-out: 10:30", no stop at its end."""
+    return (_is_field(text) and _SENTENCE_END.search(text) is None
+            and row_values(text) is None)
+
+
+def _form_lines(text: str) -> set[tuple[int, int]]:
+    """Where a form's fields lie in `text`: lines each wholly a field ("Check-in: 15:00",
+    `_is_field_line`) one after another, or each a paragraph of its own next to another
+    such (a Word document's paragraphs). Not one line closing a paragraph of prose ("...
+    (in Mb). Default: 5" then "Type: int"), which says what that prose is about."""
+    lines = [(found.start() + len(found.group()) - len(found.group().lstrip()),
+              found.start() + len(found.group().rstrip()))
+             for found in _LINE.finditer(text) if found.group().strip()]
+    fields = [_is_field_line(text[start:end]) for start, end in lines]
+    # whether a blank line comes between each line and the next
+    apart = [text.count("\n", end, after) > 1
+             for (_, end), (after, _) in itertools.pairwise(lines)]
+    run = [fields[i] and ((i > 0 and not apart[i - 1] and fields[i - 1])
+                          or (i + 1 < len(lines) and not apart[i] and fields[i + 1]))
+           for i in range(len(lines))]
+    alone = [fields[i] and (i == 0 or apart[i - 1]) and (i + 1 == len(lines) or apart[i])
+             for i in range(len(lines))]
+    return {line for i, line in enumerate(lines) if run[i] or alone[i] and (
+        (i > 0 and (run[i - 1] or alone[i - 1]))
+        or (i + 1 < len(lines) and (run[i + 1] or alone[i + 1])))}
+
+
+def _cut_at_form_lines(text: str, found: list[Sentence],
+                       form: set[tuple[int, int]]) -> list[Sentence]:
+    """The pieces `found`, each one holding lines of a form (`form`) cut into them: with no
+    stop at their ends the splitter runs a form's lines together ("Check-in: 15:00
+    Check-out: 10:30"), and an answer to one would quote them all. A line after a field
+    that ends no sentence goes on with its value ("Address: 2 Quay Road" then "Leith")."""
+    if not form:
+        return found
+    cut: list[Sentence] = []
+    for piece in found:
+        lines = sorted(line for line in form if piece.start <= line[0] and line[1] <= piece.end)
+        if not lines or piece.text != " ".join(text[piece.start:piece.end].split()):
+            cut.append(piece)
+            continue
+        spans: list[tuple[int, int]] = []
+        at = piece.start
+        for line in [*lines, (piece.end, piece.end)]:
+            gap = _stripped_span(text, at, line[0])
+            if gap is not None:
+                if spans and spans[-1] in lines and not _SENTENCE_END.search(text[slice(*gap)]):
+                    spans[-1] = (spans[-1][0], gap[1])
+                else:
+                    spans.append(gap)
+            if line[0] < line[1]:
+                spans.append(line)
+            at = line[1]
+        cut += [Sentence(" ".join(text[start:end].split()), start, end) for start, end in spans]
+    return cut
+
+
+def _stripped_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """`text[start:end]` without the white space around it, or None when it holds none else."""
+    piece = text[start:end]
+    if not piece.strip():
+        return None
+    return start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())
 
 
 def _is_row(text: str) -> bool:
@@ -1531,6 +1612,44 @@ def _asked_fields(asked: frozenset[str], passages: Sequence[Hit]) -> set[str]:
         if named and title and named | title <= asked:
             fields.add(field.group(1))
     return fields
+
+
+def _in_named_fields(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    """When the question names the label of some fields (`_names_label`), the candidates but
+    the other fields: "Check-in: 15:00" shares the words and the form of "Check-out: 10:30",
+    and scores as high for "When is check-out?"."""
+    asked = lexical.stems(question)
+    if not any(_is_field_line(c.text) and _names_label(asked, c.text) for c in candidates):
+        return candidates
+    return [c for c in candidates if not _is_field_line(c.text) or _names_label(asked, c.text)]
+
+
+def _unasked_fields(question: str, candidates: list[_Candidate]) -> set[tuple[int, int]]:
+    """The fields among `candidates` (`_is_field_line`) the question does not ask for: it
+    names neither the field's label (`_names_label`) nor the whole heading it is under
+    ("What are the house rules?")."""
+    asked, asked_terms = lexical.stems(question), lexical.term_set(question)
+    unasked = set()
+    for c in candidates:
+        if not _is_field_line(c.text):
+            continue
+        heading = lexical.term_set(c.heading)
+        if not (_names_label(asked, c.text) or (heading and heading <= asked_terms)):
+            unasked.add((c.passage, c.index))
+    return unasked
+
+
+def _names_label(asked: Sequence[str], field_line: str) -> bool:
+    """Whether the question, of stems `asked` (`lexical.stems`), names the field's label as a
+    phrase: "check-out" in "When is check-out?", but not "Check-in"."""
+    return _holds_phrase(asked, lexical.stems(field_line.split(":", 1)[0]))
+
+
+def _holds_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:
+    """Whether `phrase`'s words stand in `words` one after another."""
+    size = len(phrase)
+    return size > 0 and any(list(words[at:at + size]) == list(phrase)
+                            for at in range(len(words) - size + 1))
 
 
 def _in_named_entries(candidates: list[_Candidate], named: set[str]) -> list[_Candidate]:

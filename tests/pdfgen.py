@@ -203,3 +203,83 @@ def encrypt(data: bytes, user_password: str, owner_password: str = "owner") -> b
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()
+
+
+def tex_symbols_pdf(lines: Sequence[str]) -> bytes:
+    """A one-page PDF drawing each line in Helvetica, a line each from the top down, and each
+    "⊣" in it in an embedded Type1 font made as TeX's symbol fonts are: no /Encoding and no
+    ToUnicode map, its own encoding naming the glyph at code 97 ("a") `turnstileright`, a name
+    the Adobe Glyph List lacks."""
+    drawn = []
+    for n, line in enumerate(lines):
+        runs = (") Tj /TS 10 Tf (a) Tj /F1 10 Tf (").join(_escape(part)
+                                                          for part in line.split("⊣"))
+        drawn.append(f"BT 40 {800 - 12 * n} Td /F1 10 Tf ({runs}) Tj ET\n")
+    program, clear, private = _type1_font("TestSymbols", {97: "turnstileright"})
+    font_file = (b"<< /Length %d /Length1 %d /Length2 %d /Length3 0 >>\nstream\n"
+                 % (len(program), clear, private) + program + b"\nendstream")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << "
+               b"/F1 3 0 R /TS 6 0 R >> >> /Contents 5 0 R >>",
+               _stream_object("".join(drawn).encode()),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /TestSymbols /FirstChar 97 "
+               b"/LastChar 97 /Widths [778] /FontDescriptor 7 0 R >>",
+               b"<< /Type /FontDescriptor /FontName /TestSymbols /Flags 4 "
+               b"/FontBBox [0 0 700 700] /ItalicAngle 0 /Ascent 700 /Descent 0 /CapHeight 700 "
+               b"/StemV 40 /FontFile 8 0 R >>",
+               font_file]
+    return pdf_file(objects)
+
+
+def _type1_font(name: str, glyphs: dict[int, str]) -> tuple[bytes, int, int]:
+    """A Type1 font program whose built-in encoding names each of `glyphs` by its code, every
+    glyph the same bar; and the lengths of its clear and its encrypted parts."""
+    encoding = "".join(f"dup {code} /{glyph} put\n" for code, glyph in glyphs.items())
+    clear = (f"%!PS-AdobeFont-1.0: {name} 001.000\n11 dict begin\n/FontType 1 def\n"
+             "/FontMatrix [0.001 0 0 0.001 0 0] readonly def\n"
+             f"/FontName /{name} def\n/FontBBox {{0 0 700 700}} readonly def\n/PaintType 0 def\n"
+             "/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\n"
+             f"{encoding}readonly def\ncurrentdict end\ncurrentfile eexec\n").encode()
+    bar = _charstring([(0, 778, 13), (100, 0, 21), (0, 700, 5), (80, 0, 5), (0, -700, 5), 9, 14])
+    notdef = _charstring([(0, 500, 13), 14])
+    names = {".notdef": notdef, **{glyph: bar for glyph in glyphs.values()}}
+    strings = b"".join(b"/%s %d RD " % (glyph.encode(), len(data)) + data + b" ND\n"
+                       for glyph, data in names.items())
+    private = (b"dup /Private 8 dict dup begin\n/RD{string currentfile exch readstring pop}"
+               b"executeonly def\n/ND{noaccess def}executeonly def\n/NP{noaccess put}executeonly"
+               b" def\n/BlueValues [] ND\n/MinFeature{16 16}ND\n/password 5839 def\n"
+               b"/lenIV 4 def\n2 index /CharStrings %d dict dup begin\n" % len(names)
+               + strings + b"end\nend\nreadonly put\nnoaccess put\n"
+               b"dup/FontName get exch definefont pop\nmark currentfile closefile\n")
+    encrypted = _encrypted(b"\0\0\0\0" + private, 55665)
+    return clear + encrypted, len(clear), len(encrypted)
+
+
+def _charstring(ops: list) -> bytes:
+    """A Type1 charstring, encrypted: each op its operands then its code, or a bare code."""
+    data = bytearray()
+    for op in ops:
+        *operands, code = op if isinstance(op, tuple) else (op,)
+        for number in operands:
+            data += _charstring_number(number)
+        data.append(code)
+    return _encrypted(b"\0\0\0\0" + bytes(data), 4330)
+
+
+def _charstring_number(number: int) -> bytes:
+    if -107 <= number <= 107:
+        return bytes([number + 139])
+    if 108 <= number <= 1131:
+        return bytes([(number - 108) // 256 + 247, (number - 108) % 256])
+    return bytes([(-number - 108) // 256 + 251, (-number - 108) % 256])
+
+
+def _encrypted(data: bytes, key: int) -> bytes:
+    """Type1's encryption of `data` (eexec's key 55665, a charstring's 4330)."""
+    out = bytearray()
+    for byte in data:
+        cipher = byte ^ (key >> 8)
+        key = ((cipher + key) * 52845 + 22719) & 0xFFFF
+        out.append(cipher)
+    return bytes(out)

@@ -48,6 +48,7 @@ from ingest.formats.base import (
 from ingest.formats.pdf_code import code_fenced
 from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_footnotes import footnotes_apart
+from ingest.formats.pdf_glyph_names import glyph_names_read
 from ingest.formats.pdf_headings import headings_set_apart
 from ingest.formats.pdf_page_box import page_box_text
 from ingest.formats.pdf_rtl import has_right_to_left, misordered, same_letters, tidied
@@ -170,6 +171,7 @@ def _marked_text(textpage) -> MarkedPage:
         indexes = char_indexes(text, textpage)
     else:
         text, indexes = columns.text, columns.indexes
+    text = glyph_names_read(textpage, text, indexes)
     text, indexes, footnotes = footnotes_apart(textpage, text, indexes)
     text, indexes = headings_set_apart(textpage, text, indexes)
     text, indexes = code_fenced(textpage, text, indexes)

@@ -704,6 +704,9 @@ def test_each_record_of_a_log_is_a_sentence_of_its_own() -> None:
     ("Install it with pip:", True),
     ("a version for S is", True),
     ("Consider the following function definition.", True),
+    ("The following statements are all global declarations.", True),
+    # a caption, its closing quote no stop
+    ("Clear all variables starting with 'x' and the specific variable \"foobar\"", True),
     ("In this case we need a 3 by 2 subscript array, as in the following example.", True),
     ("An example is given below.", True),
     ("The following code is the equivalent of get(name, envir = rho).", True),

@@ -155,10 +155,13 @@ _SPACE = re.compile(r"\s+")
 # "the following" alone or before other words ("packages", "table") mostly opens a list
 _POINTS_TO_CODE = re.compile(
     r"\bfollowing\s+(?:[\w-]+\s+){0,2}?(?:examples?|code|functions?|fragment|programs?"
-    r"|definitions?|commands|script)\b"
+    r"|definitions?|commands|script|statements?|declarations?|expressions?|assignments?)\b"
     r"|\b(?:examples?|code|functions?|fragment|programs?|definitions?)\s+"
     r"(?:(?:is|are)\s+(?:given\s+|shown\s+)?)?below\b"
     r"|\blike this\.$", re.IGNORECASE)
+# quotes and brackets closing a piece: a caption ending on a quoted name ('... the specific
+# variable "foobar"') has no stop for all its closing quote
+_CLOSING_MARKS = re.compile(r"[)\]\"”’']+$")
 # a sentence going on in the example after it: "... with an expression argument, e.g.,",
 # "..., for example,", "..., i.e." (a comma, or an abbreviation, where it would stop)
 _GOES_ON_IN_EXAMPLE = re.compile(r"(?:,|\b(?:e\.g|i\.e)\.)$", re.IGNORECASE)
@@ -611,13 +614,15 @@ def is_code(sentence: str) -> bool:
 
 def introduces_code(sentence: str) -> bool:
     """Whether a sentence introduces the code after it: "Install it with pip:", one the code
-    completes, which a PDF writes without a stop ("the command is" before "> help(solve)")
-    or after the opening of an example ("... use quote with an expression argument, e.g.,"),
-    or one ending with a full stop that points to a program after it ("Consider the following
-    function definition.", "An example is given below.", "... might look as follows.")."""
+    completes, which a PDF writes without a stop ("the command is" before "> help(solve)", a
+    caption's 'Clear the specific variable "foobar"' before its program) or after the opening
+    of an example ("... use quote with an expression argument, e.g.,"), or one ending with a
+    full stop that points to a program after it ("Consider the following function
+    definition.", "The following statements are all global declarations.", "An example is
+    given below.", "... might look as follows.")."""
     if is_code(sentence):
         return False
-    return (sentence.endswith(":") or sentence[-1:].isalnum()
+    return (sentence.endswith(":") or _CLOSING_MARKS.sub("", sentence)[-1:].isalnum()
             or _GOES_ON_IN_EXAMPLE.search(sentence) is not None
             or (sentence.endswith(".") and _POINTS_TO_CODE.search(sentence) is not None)
             or _POINTS_AHEAD.search(sentence) is not None)

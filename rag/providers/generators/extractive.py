@@ -1170,7 +1170,7 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     passage = by_passage[c.passage - 1]
     if is_code(c.text):
         before = passage[c.index - 1]
-        return before if _introduces_code(before.text) and not before.is_title else None
+        return before if _introduces_code_after(before, passage) else None
     # an aside in parentheses ("(The choice is made by the 'LazyData' field ...)") remarks
     # on the sentence before it
     if not (leans_back(c.text) or _is_aside(c.text)):
@@ -1230,7 +1230,7 @@ def _introduced(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Cand
         return []
     after = passage[c.index + 1]
     if is_code(after.text):
-        return [after] if _introduces_code(c.text) else []
+        return [after] if _introduces_code_after(c, passage) else []
     if not _opens_list(c.text):
         return []
     items = []
@@ -1344,6 +1344,22 @@ def _points_elsewhere(text: str) -> bool:
         return False
     rest = text[pointer.end():]
     return _ELSEWHERE.search(rest) is not None and _CLAUSE_AFTER.search(rest) is None
+
+
+def _introduces_code_after(c: _Candidate, passage: list[_Candidate]) -> bool:
+    """Whether `c` introduces the code after it in its `passage` (`_introduces_code`), or is
+    a caption in a run of captioned programs: a sentence of its own right after a program
+    that a sentence before introduces ("Example Code: Clear all variables starting with 'x'"
+    then its program, then "Clear the specific variable "foobar" and ..." then its own)."""
+    if c.is_title or is_code(c.text):
+        return False
+    if _introduces_code(c.text):
+        return True
+    if (c.index < 2 or not is_code(passage[c.index - 1].text) or not c.text[:1].isupper()
+            or leans_back(c.text)):
+        return False
+    caption = passage[c.index - 2]
+    return not caption.is_title and _introduces_code(caption.text)
 
 
 def _introduces_code(text: str) -> bool:

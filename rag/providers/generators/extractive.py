@@ -35,7 +35,9 @@ from), one program only unless a quoted sentence introduces another, and one wit
 sentence nor a heading before it only where nothing else is quoted: transcripts writing the
 error message a question quotes match it as no sentence does. A program ending its page whose
 rest opens the next page (`Hit.code_goes_on`) is quoted with that rest as one block, citing
-both passages. A table's header line is a
+both passages. The end of a sentence a program interrupted ("which stops the function
+execution ...", in lower case after it) is quoted after the program and the sentence's
+opening, or left out. A table's header line is a
 title: ingest names every row's values by its cells; so is the line right above it, the
 table's own title. A list's item is never one, however few and capitalised its words ("- Ann
 Linklater"), nor a field ("Deadline: March 31") or a line holding figures ("Double 110 GBP 130
@@ -661,7 +663,16 @@ class ExtractiveGenerator(Generator):
                 bare_code = bare_code or (c, score)
                 continue
             room = self.max_sentences - len(chosen) + len(uncounted)
-            needed = [k for k in _leaning_run(c, by_passage, chosen) if k not in chosen]
+            run = _leaning_run(c, by_passage, chosen)
+            # a sentence a program interrupted is quoted whole, from its opening before the
+            # program, or not at all: its end alone would read as a sentence of its own
+            interrupted = _goes_on_after_code(c, by_passage[c.passage - 1])
+            if interrupted and is_code(by_passage[run[0][0] - 1][run[0][1]].text):
+                continue
+            needed = [k for k in run if k not in chosen]
+            if interrupted:
+                # its program is brought by the sentence's opening, which introduces it
+                introduced_code.update(k for k in needed if k in code)
             if (introduction is not None and not introduction.is_title
                     and (introduction.passage, introduction.index) not in [*chosen, *needed]):
                 needed.insert(0, (introduction.passage, introduction.index))
@@ -676,7 +687,7 @@ class ExtractiveGenerator(Generator):
                 # When the best sentence is an item, that item is the part quoted
                 shown = items
                 if len(needed) + _list_weight(items) > room:
-                    if chosen:
+                    if chosen or interrupted:
                         continue
                     needed = needed[-1:]
                 if len(needed) + _list_weight(items) > room:
@@ -695,7 +706,7 @@ class ExtractiveGenerator(Generator):
             if len(needed) + len(followed) <= room:
                 needed += followed  # said after it, when there is room: it stands without
             if len(needed) > room:
-                if chosen:
+                if chosen or interrupted:
                     continue  # no room for this one with what it leans on; a later one may fit
                 needed = needed[-1:]
             if not chosen and not introduced:
@@ -1171,6 +1182,8 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     if is_code(c.text):
         before = passage[c.index - 1]
         return before if _introduces_code_after(before, passage) else None
+    if _goes_on_after_code(c, passage):
+        return passage[c.index - 1]
     # an aside in parentheses ("(The choice is made by the 'LazyData' field ...)") remarks
     # on the sentence before it
     if not (leans_back(c.text) or _is_aside(c.text)):
@@ -1360,6 +1373,14 @@ def _introduces_code_after(c: _Candidate, passage: list[_Candidate]) -> bool:
         return False
     caption = passage[c.index - 2]
     return not caption.is_title and _introduces_code(caption.text)
+
+
+def _goes_on_after_code(c: _Candidate, passage: list[_Candidate]) -> bool:
+    """Whether `c` goes on a sentence the program right before it interrupted: it opens in
+    lower case ("which stops the function execution ...", "adapts a function ..."), and
+    alone it would read as a whole sentence."""
+    return (c.index > 0 and c.text[:1].islower() and not is_list_item(c.text)
+            and is_code(passage[c.index - 1].text))
 
 
 def _introduces_code(text: str) -> bool:

@@ -160,10 +160,13 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
     assert set(answer) == {"answer", "citations", "generator", "model", "usage", "cached",
                            "notice", "cited", "query", "degraded", "strategy", "request_id"}
     assert answer["degraded"] == [] and answer["strategy"] is None and answer["request_id"]
-    # a strategy is chosen per question; the extractive answerer always answers alone
+    # a strategy is chosen per question; the extractive answerer always answers alone, and
+    # says so
     chosen = (await api.post("/ask", json={"question": "How much sunlight do tomatoes need?",
                                            "strategy": "consensus"})).json()
     assert chosen["generator"] == "extractive" and chosen["strategy"] is None
+    assert chosen["notice"].startswith("Answered by quoting passages: consensus needs a "
+                                       "language model")
     assert error_of(await api.post("/ask", json={"question": "x", "strategy": "vote"})) == (
         400, "bad_request")
     # null is no history, as it is the default collection

@@ -290,6 +290,26 @@ def test_consensus_with_every_draft_cut_short_names_each_model_and_its_whole_rea
         assert reason.removesuffix("...").split()[-1] in said.replace(",", "").split()
 
 
+# --- with the extractive answerer ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy, needs", [("progressive", "progressive answers need"),
+                                             ("consensus", "consensus needs")])
+@pytest.mark.slow
+def test_a_strategy_asked_of_the_extractive_answerer_is_said_to_need_a_language_model(
+        env, tmp_path: Path, strategy: str, needs: str) -> None:
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    first, again = ask("--strategy", strategy), ask("--strategy", strategy)
+    for out in (first, again):  # the replayed answer says so too
+        assert out["generator"] == "extractive" and KETTLE in out["answer"]
+        assert out["strategy"] is None and not out["degraded"]
+        assert out["notice"].startswith(f"Answered by quoting passages: {needs} a language "
+                                        "model (RAG_GENERATOR), and this server's answerer is "
+                                        "extractive. Extractive answer: ")
+    assert again["cached"]
+    assert ask("--strategy", "single")["notice"].startswith("Extractive answer: ")
+
+
 # --- on an OpenAI-compatible server ----------------------------------------------------------
 
 

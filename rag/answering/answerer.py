@@ -111,7 +111,9 @@ class Answerer:
             degraded.append("over_budget")
         asked = strategy or self.strategies.default
         strategy = self.strategies.runnable(asked, generator)
-        if shortfall := self.strategies.not_run(asked, strategy, generator):
+        # over budget, the notice says why the passages are quoted: no strategy could run
+        if "over_budget" not in degraded and (
+                shortfall := self.strategies.not_run(asked, strategy, generator)):
             notes.append(shortfall)
         rewrite = GenerationRecord()
         query, sparse_side = self._standalone(question, history, generator, top_k, rewrite,

@@ -10,7 +10,7 @@
   whose context window cannot hold the question is left out, and named in the report.
 
 A strategy needs a generator that can answer with another model (`Generator.variant`); the
-extractive answerer cannot, and always answers alone.
+extractive answerer cannot, and always answers alone, its notice saying so.
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ _REFUSAL = re.compile(
     r"do(es)? not (say|contain|mention|include|state|specify)|"
     r"not (mentioned|stated|found|specified) in)\b", re.I)
 _MARKER = re.compile(r"\[\d+\]")
+# a strategy asked of a server whose answers quote passages: the extractive answer's own
+# notice, after this one, says how to set a language model
+EXTRACTIVE_STRATEGY = ("Answered by quoting passages: {strategy} a language model "
+                       "(RAG_GENERATOR), and this server's answerer is extractive.")
+STRATEGY_NEEDS = {"progressive": "progressive answers need", "consensus": "consensus needs"}
 
 
 @dataclass(frozen=True)
@@ -89,13 +94,13 @@ class StrategyConfig:
 
     def not_run(self, asked: AnswerStrategy, runs: AnswerStrategy,
                 generator: Generator) -> str | None:
-        """Why the strategy `asked` of a generator with models to choose from `runs` as
-        `single` (`runnable`): its models were not named for this server, or its fast model
-        is the configured one. None when it runs
-        as asked, or for the extractive answerer, which has no models and says what it is
-        itself."""
-        if runs == asked or generator.name == "extractive":
+        """Why the strategy `asked` of `generator` `runs` as `single` (`runnable`): the
+        extractive answerer has no models to ask, its models were not named for this server,
+        or its fast model is the configured one. None when it runs as asked."""
+        if runs == asked:
             return None
+        if generator.name == "extractive":
+            return EXTRACTIVE_STRATEGY.format(strategy=STRATEGY_NEEDS[asked])
         if asked == "progressive" and self.progressive_model == generator.model:
             return ("Answered by one model: the fast model (RAG_PROGRESSIVE_MODEL) is the "
                     "configured model, so a weak answer has no model to upgrade to.")

@@ -23,6 +23,12 @@ is no "na". So is an operator ("&&", "<<-", "%in%", "...",
 `rag.text.identifiers.operators`): its signs are no word's, and "What does %in% do?" holds no
 other term. Neither counts in any text's length.
 
+A date a question writes in figures ("16/05/2026", `rag.text.dates`) is searched as the day
+it names, however a passage writes it ("16 May 2026", "May 16, 2026", "2026-05-16"): the
+query holds the terms and pairs of each way; one that reads either way (05/06/2026), both
+days'. A question's share of terms a sentence holds counts the day in words, which a
+sentence writing it in figures holds too.
+
 SCHEME names how document vectors are made; a collection records the scheme it was filled
 with, and queries against an older collection are made the way its vectors were.
 """
@@ -38,7 +44,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from rag.text import references, spelling
+from rag.text import dates, references, spelling
 from rag.text.identifiers import dotted_names, operators, without_dotted_names
 from rag.text.words import folded, spaced_word_spans, spaced_words, words
 
@@ -237,15 +243,23 @@ def variant_stubs(found: frozenset[str]) -> frozenset[str]:
 # the same passages come back for related questions
 @lru_cache(maxsize=8192)
 def term_set(text: str) -> frozenset[str]:
-    """A text's distinct terms, without accents, its dotted names and its operators: a
-    question and a sentence share a word however either writes it."""
-    return frozenset(indexed_terms(text)[1]).union(dotted_names(text), operators(text))
+    """A text's distinct terms, without accents, its dotted names and its operators, and
+    the terms of each date it writes in figures written in words ("16/05/2026" holds "may"):
+    a question and a sentence share a word however either writes it."""
+    found = frozenset(indexed_terms(text)[1]).union(dotted_names(text), operators(text))
+    if days := dates.dates_in(text):
+        found |= frozenset(indexed_terms(" ".join(
+            dates.in_words(day) for _, named in days for day in named))[1])
+    return found
 
 
 @lru_cache(maxsize=8192)
 def asked_terms(question: str) -> frozenset[str]:
-    """The terms a question asks for: `term_set`, a dotted name counted once, whole, not
-    again by its pieces ("read.table" is no "read" and "table" asked besides)."""
+    """The terms a question asks for: `term_set`, a date in figures counted as its day in
+    words ("16/05/2026" as "16 May 2026", which a sentence writing it either way holds), a
+    dotted name counted once, whole, not again by its pieces ("read.table" is no "read" and
+    "table" asked besides)."""
+    question = dates.in_words_throughout(question)
     dotted = dotted_names(question)
     if not dotted:
         return term_set(question)
@@ -297,6 +311,8 @@ def query_vector(text: str, scheme: str = SCHEME) -> tuple[list[int], list[float
     (`number_forms`)."""
     written, plain = indexed_terms(text, scheme)
     joined, grouped = number_forms(text)
+    dated, dated_pairs = date_forms(text)
+    joined, grouped = joined + dated, grouped + dated_pairs
     if names_dotted(scheme):
         joined += dotted_names(text)
     if names_operators(scheme):
@@ -322,6 +338,19 @@ def number_forms(text: str) -> tuple[list[str], list[str]]:
         number, letter = found.group(1), found.group(2).casefold()
         joined.append(f"{number}{letter}")
         grouped.append(f"{number}_{letter}")
+    return joined, grouped
+
+
+def date_forms(text: str) -> tuple[list[str], list[str]]:
+    """The terms of each day a date in figures in `text` may name, in words ("16", "may",
+    "2026"), and the pairs of each way a passage may write it (`dates.written_forms`): a
+    figure alone ("5" for May) would find every passage counting anything. (terms, pairs)."""
+    joined: list[str] = []
+    grouped: list[str] = []
+    for day in (day for _, days in dates.dates_in(text) for day in days):
+        joined += indexed_terms(dates.in_words(day))[1]
+        grouped += [pair for form in dates.written_forms(day)
+                    for pair in pairs(indexed_terms(form)[1])]
     return joined, grouped
 
 

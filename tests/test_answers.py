@@ -317,6 +317,36 @@ def test_a_follow_up_finds_the_subject_named_two_questions_back(embedder, model_
         svc.close()
 
 
+@pytest.mark.parametrize("name", ["read.table", "read_csv_file"])
+def test_a_follow_up_naming_a_joined_name_still_leans_on_its_subject(
+        embedder, model_dir: Path, tmp_path: Path, name: str) -> None:
+    """"How is it different from read.table?" names one thing besides its "it", not three
+    words ("read", "table", "read.table"): its subject is the question before it."""
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        folder = tmp_path / "docs"
+        folder.mkdir()
+        (folder / "scan.md").write_text(
+            "# scan\n\nscan reads data into a vector or list from the console or a file.")
+        (folder / "tables.md").write_text(
+            f"# {name}\n\n{name} reads a file in table format and creates a data frame "
+            "from it.")
+        svc.ingest([folder])
+        answer = svc.ask(f"How is it different from {name}?",
+                         history=conversation("What does scan do?"))
+        assert answer.query == f"How is it different from {name}? (What does scan do?)"
+        assert {hit.source.rsplit("/", 1)[-1] for hit in answer.citations} >= {"scan.md"}
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize("question", ["What does this.props hold?",
+                                      "What is its_value set to?"])
+def test_a_pronoun_inside_a_joined_name_points_nowhere(question: str) -> None:
+    assert not points_back(question)
+    assert not is_follow_up(question, conversation("What does scan do?"))
+
+
 def test_follow_up_without_llm_retrieves_with_previous_terms(cached_service) -> None:
     history = [{"role": "user", "content": "What do sea otters eat?"},
                {"role": "assistant", "content": "Sea urchins, crabs and clams [1]."}]

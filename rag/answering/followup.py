@@ -37,6 +37,9 @@ _ANAPHORA = frozenset(
 )
 _CONNECTIVE = re.compile(r"^\s*(and|also|what about|how about|and what|or|but|then)\b", re.I)
 _OWN_TERMS = 3  # a question with more content words than this stands alone
+# a name joined by dots or underscores ("read.table", "os.path.join", "retry_timeout_ms"):
+# one thing named, however many words its pieces are, and none of them a pronoun ("this.x")
+_JOINED_NAME = re.compile(r"\w+(?:[._]\w+)+")
 # how a question that stands alone opens; "In what year?", "unless what happens?" do not
 _OPENER = re.compile(
     r"^\s*(what|which|who|whom|whose|where|when|why|how|is|are|was|were|do|does|did|can|"
@@ -85,7 +88,31 @@ def points_back(question: str) -> bool:
     """Whether a question's words point back to a subject named before it ("How do I make
     one?", "how big is it"), rather than name their own after a connective ("And what is a
     matrix?")."""
-    return bool(set(re.findall(r"[a-z]+", question.lower())) & _ANAPHORA)
+    return bool(_words(question) & _ANAPHORA)
+
+
+def _joined_names(question: str) -> list[str]:
+    """The names joined by dots or underscores the question writes (not a number, "3.5")."""
+    return [name for name in _JOINED_NAME.findall(question)
+            if any(char.isalpha() for char in name)]
+
+
+def _without_joined_names(question: str) -> str:
+    return _JOINED_NAME.sub(
+        lambda found: " " if any(char.isalpha() for char in found.group()) else found.group(),
+        question)
+
+
+def _words(question: str) -> set[str]:
+    """The question's lower-cased words outside its joined names ("it's": "it")."""
+    return set(re.findall(r"[a-z]+", _without_joined_names(question).lower()))
+
+
+def _own_term_count(question: str) -> int:
+    """How many terms the question names, a joined name counted once: "How is it different
+    from read.table?" names two, not "read", "tabl" and "read.table" besides."""
+    named = {name.lower() for name in _joined_names(question)}
+    return len(lexical.term_set(_without_joined_names(question))) + len(named)
 
 
 def is_follow_up(question: str, before: list[dict[str, str]]) -> bool:
@@ -93,12 +120,11 @@ def is_follow_up(question: str, before: list[dict[str, str]]) -> bool:
     if _CONNECTIVE.match(question):
         return True
     terms = lexical.term_set(question)
-    if len(terms) > _OWN_TERMS:
+    if _own_term_count(question) > _OWN_TERMS:
         # long, it names its subject: its "it", "that", "there" or "one" points inside it
         # ("so that my loop continues", "Is it possible to", "one of the distributions")
         return False
-    words = set(re.findall(r"[a-z]+", question.lower()))  # "it's": "it"
-    if words & _ANAPHORA or not _OPENER.match(question) or _MORE.search(question):
+    if _words(question) & _ANAPHORA or not _OPENER.match(question) or _MORE.search(question):
         return True
     asked = {n: lexical.term_set(t.get("content", "")) for n, t in enumerate(before)
              if t.get("role") == "user"}

@@ -343,3 +343,20 @@ def test_a_question_about_one_field_quotes_that_field(service, tmp_path: Path,
     answer = service.ask("What are the check-in and check-out times?").text
     assert "Check-in: 15:00 [1]\n\nCheck-out: 10:30 [1]" in answer, answer
     assert "Deposit" not in answer, answer
+
+
+CANTEEN = ("# Canteen\n\n## Tea\n\n- Green tea is served at breakfast in the canteen.\n"
+           "- Black tea is served at lunch.\n\n## Coffee\n\n"
+           "- Espresso is served at breakfast in the canteen.\n"
+           "- Filter coffee is served at lunch.\n")
+
+
+def test_lists_of_two_sections_are_quoted_apart_not_as_one_list(service, tmp_path: Path) -> None:
+    """Each section's short list is quoted whole: run on, the four items would read as one
+    list; the second section's begins a paragraph of its own."""
+    answer = asked(service, tmp_path, "canteen.md", CANTEEN,
+                   "What is served at breakfast in the canteen?")
+    paragraphs = [{"tea" if " tea " in line else "coffee" for line in paragraph.splitlines()}
+                  for paragraph in answer.split("\n\n")]
+    assert "Espresso" in answer and "Green tea" in answer, answer
+    assert all(len(kinds) == 1 for kinds in paragraphs), answer

@@ -852,7 +852,7 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             if joined:
                 yield Quoted(f" {c.text}")
             else:
-                yield Quoted(("" if opens else "\n")
+                yield Quoted(("" if opens else _line_break(before, c))
                              + (c.text if bare == c.text else f"- {bare}"))
             yield f" [{c.passage}]"
             if c.items_left:
@@ -868,6 +868,14 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
         # and no sentence goes on on an item's line but its own
         after_block = (is_code(text) or listed or _in_list(c) or _is_row(text)
                        or _is_field_line(text))
+
+
+def _line_break(before: _Candidate | None, item: _Candidate) -> str:
+    """What goes before a list's `item` in the answer: a line break, and a paragraph's after
+    a sentence of another passage or section (another list's item too), which the list would
+    otherwise read as going on from."""
+    apart = before is not None and (before.passage, before.heading) != (item.passage, item.heading)
+    return "\n\n" if apart else "\n"
 
 
 def _is_field_line(text: str) -> bool:

@@ -345,6 +345,46 @@ def test_a_question_about_one_field_quotes_that_field(service, tmp_path: Path,
     assert "Deposit" not in answer, answer
 
 
+FAQ = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Northwind Supplies — Customer FAQ</title></head>
+<body>
+<h1>Frequently asked questions</h1>
+<h2>How long does delivery take?</h2>
+<p>Stock items are delivered within 2 working days in mainland UK. Furniture is delivered within
+14 to 21 days. Orders placed before 2 pm are dispatched the same day.</p>
+<h2>Can I return an item?</h2>
+<p>Yes. Unused items can be returned within 30 days of delivery for a full refund. Furniture
+returns are collected by our courier for a fee of £35. Opened toner cartridges cannot be
+returned.</p>
+<h2>What payment methods do you accept?</h2>
+<p>We accept Visa, Mastercard, American Express and bank transfer. Business customers with an
+approved account can pay on 30-day invoice terms.</p>
+<h2>How do I open a business account?</h2>
+<ol>
+<li>Fill in the online application form.</li>
+<li>Upload your company registration certificate.</li>
+<li>Wait for the credit check, which takes up to 3 working days.</li>
+<li>Receive your account number by email.</li>
+</ol>
+<h2>What is the warranty on office chairs?</h2>
+<p>The Vela office chair has a 5-year warranty on the frame and a 2-year warranty on the gas
+lift and upholstery.</p>
+<h2>How can I contact customer service?</h2>
+<p>Call 0113 496 0000, Monday to Friday, 8 am to 6 pm, or email support@northwind.example.</p>
+</body></html>
+"""
+
+
+def test_the_items_a_chunk_opens_with_are_not_quoted_as_a_whole_list(
+        service, tmp_path: Path) -> None:
+    """The FAQ's second chunk opens, by its overlap with the first, on the last two steps of
+    opening an account: they are no list of their own, and not what the question asks."""
+    answer = asked(service, tmp_path, "faq.html", FAQ,
+                   "What is the phone number of customer service?")
+    assert answer.startswith("Call 0113 496 0000"), answer
+    assert "credit check" not in answer, answer
+
+
 CANTEEN = ("# Canteen\n\n## Tea\n\n- Green tea is served at breakfast in the canteen.\n"
            "- Black tea is served at lunch.\n\n## Coffee\n\n"
            "- Espresso is served at breakfast in the canteen.\n"
@@ -360,3 +400,64 @@ def test_lists_of_two_sections_are_quoted_apart_not_as_one_list(service, tmp_pat
                   for paragraph in answer.split("\n\n")]
     assert "Espresso" in answer and "Green tea" in answer, answer
     assert all(len(kinds) == 1 for kinds in paragraphs), answer
+
+
+def test_a_list_introduction_leaning_back_comes_with_the_sentence_it_leans_on(
+        service, tmp_path: Path) -> None:
+    """"This is done in the following steps:" names nothing of its own: with the one step the
+    answer has room for, there is room for the sentence saying what "this" is."""
+    listed = "\n".join(f"- {step}" for step in STEPS)
+    data = (f"# Winch\n\nEvery winch on the quay is inspected once a year. This is done in the "
+            f"following steps:\n\n{listed}\n")
+    answer = asked(service, tmp_path, "winch.md", data, "What do I do with the gearbox?")
+    assert answer == "\n".join([
+        "Every winch on the quay is inspected once a year. [1] This is done in the following "
+        "steps: [1]", "…", f"- {STEPS[5]} [1]", "… (2 more items)"]), answer
+
+
+PASSES = [
+    "Exact matching on tags. For each named supplied argument the list of formal arguments is "
+    "searched for an item whose name matches exactly. It is an error to have the same formal "
+    "argument match several actuals or vice versa. Exact matches are removed from consideration "
+    "before the next pass begins, so a formal argument matched here is never matched again, "
+    "whatever the later passes find.",
+    "Partial matching on tags. Each remaining named supplied argument is compared to the "
+    "remaining formal arguments using partial matching. If the name of the supplied argument "
+    "matches exactly with the first part of a formal argument then the two arguments are "
+    "considered to be matched. It is an error to have multiple partial matches. If the formal "
+    "arguments contain dots then partial matching is only applied to arguments that precede "
+    "them, and arguments after the dots must be named in full.",
+    "Positional matching, the last of the three passes, binds whatever the first two passes "
+    "leave over: any unmatched formal arguments are bound to the unnamed supplied arguments, "
+    "in the order in which the call supplies them. If there is a dots argument, it will take "
+    "up the remaining arguments, tagged or not. If any arguments remain unmatched an error is "
+    "declared, naming the first of them."]
+
+
+def argument_matching(passes: list[str]) -> str:
+    """A section whose list's introduction ends the first chunk: its items are the next
+    chunk's (the third's too, when they are long)."""
+    listed = "\n".join(f"{n}. {text}" for n, text in enumerate(passes, start=1))
+    return ("# Argument matching\n\nThe first thing that occurs in a function evaluation is the "
+            "matching of formal to the actual or supplied arguments. This is done by a "
+            f"three-pass process:\n\n{listed}\n\nArgument matching is augmented by the functions "
+            "match.arg, match.call and match.fun.\n")
+
+
+@pytest.mark.parametrize(("passes", "last"), [
+    ([". ".join(text.split(". ")[:3]).rstrip(".") + "." for text in PASSES], "them. [2]"),
+    (PASSES, "… (2 more items)"),
+], ids=["items-in-the-next-chunk", "items-in-two-more-chunks"])
+def test_a_list_the_chunker_cut_from_its_introduction_is_quoted_after_it(
+        service, tmp_path: Path, passes: list[str], last: str) -> None:
+    """The introduction ends one chunk, its items open the next: they are quoted after it,
+    citing the passage they are in, never alone; items the answer leaves out, there or in the
+    chunk after (which opens on the overlap's sentence, then "3."), are counted on its last
+    line."""
+    answer = asked(service, tmp_path, "matching.md", argument_matching(passes),
+                   "What are the three passes of argument matching?")
+    lines = answer.split("\n")
+    assert lines[0].endswith("This is done by a three-pass process: [1]"), answer
+    items = [line for line in lines if line[:2] in {"1.", "2.", "3."}]
+    assert items and not any(item.endswith("[1]") for item in items), answer
+    assert answer.endswith(last), answer

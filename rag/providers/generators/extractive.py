@@ -137,6 +137,7 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 _TITLE_CASE_WORDS = 10
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
+_ITEM_COUNT = re.compile(r"(\d{1,3})[.)][ \t]")  # a numbered item's number: "3. "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
 _QUESTION_LINE_WORDS = 25  # an FAQ's question is one sentence; a longer line is prose
 _ECHO_WORDS = 2  # a question of this many words or fewer is too short to be echoed
@@ -278,6 +279,14 @@ class _Candidate:
     # the passage holding that rest: quoted with it as one block, citing both
     goes_on: str = ""
     goes_on_cites: int = 0
+    # an item of a list whose beginning its passage does not hold: one it opens with, after
+    # its document's first chunk, or one numbered on from items before the passage ("3."
+    # first). The list begins, and is introduced, in the chunk before, so its part here is
+    # never quoted as the whole list, nor an item of one sentence standing alone
+    cut_before: bool = False
+    # an item ending its passage, or a sentence of one: the items after it that go on its list
+    # in the passage after, the chunker's cut between them
+    items_beyond: int = 0
 
 
 def _long_enough(sentence: str) -> bool:
@@ -427,7 +436,30 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
             heading = s.text
             level = len(s.text) - len(s.text.lstrip("#")) or _OUTLINE_DEPTH
             outline = [(at, text) for at, text in outline if at < level] + [(level, s.text)]
-    return candidates
+    return _cut_lists_marked(candidates) if hit.position > 0 else candidates
+
+
+def _cut_lists_marked(candidates: list[_Candidate]) -> list[_Candidate]:
+    """`candidates` with the items of each list whose beginning is before the passage marked
+    `cut_before`: the list the passage opens with (after the sentence before the passage, if
+    any), where the chunker cut it, and a list whose first item here is numbered on from
+    others ("3. Positional matching." after the overlap's sentence)."""
+    marked = list(candidates)
+    cut = True  # until the passage's first piece that is not a list's
+    listed = False  # whether an item came before: a later run may go on its list
+    for at, c in enumerate(marked):
+        if c.is_lead_in:
+            continue
+        if c.is_title or not _in_list(c):
+            cut = False
+            continue
+        if not (listed or cut):
+            number = _ITEM_COUNT.match(c.text)
+            cut = number is not None and int(number.group(1)) > 1
+        listed = True
+        if cut:
+            marked[at] = replace(c, cut_before=True)
+    return marked
 
 
 class ExtractiveGenerator(Generator):
@@ -466,6 +498,8 @@ class ExtractiveGenerator(Generator):
         by_passage = _with_code_going_on(_with_code_introduced(
             [_passage_sentences(n, hit) for n, hit in enumerate(request.passages, start=1)],
             request.passages), request.passages)
+        follows = _follows(request.passages)
+        by_passage = _with_lists_introduced(_with_items_beyond(by_passage, follows), follows)
         # passages of short lines alone (a receipt, a form, a label: "Total 15.70") hold no
         # sentence to quote: their lines are quoted then, the best passage's beside the
         # others' sentences, rather than nothing
@@ -647,6 +681,12 @@ class ExtractiveGenerator(Generator):
                 continue
             if (c.passage, c.index) in chosen or (c.passage, c.index) in listed:
                 continue
+            if c.cut_before and (c.passage in (follows or {}) or _list_weight(
+                    _item_of(_list_around(c, by_passage), c)) < 2):
+                # the list's beginning is in the chunk before: quoted there when that was
+                # found; else a line of it alone would read as the whole list, where an item
+                # of a paragraph's words says its part whole
+                continue
             # an item is quoted in its list, after the sentence introducing it
             item, c = c, _list_introduction(c, by_passage) or c
             if (c.passage, c.index) in chosen:
@@ -689,10 +729,16 @@ class ExtractiveGenerator(Generator):
                 if len(needed) + _list_weight(items) > room:
                     if chosen or interrupted:
                         continue
-                    needed = needed[-1:]
-                if len(needed) + _list_weight(items) > room:
-                    shown = (_item_of(items, item) if item is not c
-                             else _items_within(items, room - len(needed)))
+                    # the whole list after its introduction alone, else part of it after the
+                    # sentences the introduction leans on ("This is done by ...:") where
+                    # there is room for them, else after the introduction alone
+                    if 1 + _list_weight(items) <= room:
+                        needed = needed[-1:]
+                    else:
+                        shown = _part_shown(items, item, c, room - len(needed))
+                        if len(needed) + _list_weight(shown) > room:
+                            needed = needed[-1:]
+                            shown = _part_shown(items, item, c, room - 1)
                 _take_list(items, shown, needed, uncounted, left)
                 listed.update((a.passage, a.index) for a in items)
                 for key in needed:
@@ -854,7 +900,7 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             else:
                 yield Quoted(("" if opens else _line_break(before, c))
                              + (c.text if bare == c.text else f"- {bare}"))
-            yield f" [{c.passage}]"
+            yield f" [{c.cites or c.passage}]"
             if c.items_left:
                 yield f"\n… ({c.items_left} more {'item' if c.items_left == 1 else 'items'})"
         else:
@@ -864,7 +910,7 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             yield Quoted(text if opens else ("\n\n" if apart else " ") + text)
             if c.cut_short:
                 yield Quoted(" …")
-            yield f" [{c.passage}]"
+            yield f" [{c.cites or c.passage}]"
         # and no sentence goes on on an item's line but its own
         after_block = (is_code(text) or listed or _in_list(c) or _is_row(text)
                        or _is_field_line(text))
@@ -1068,8 +1114,8 @@ def _take_short_list(c: _Candidate, by_passage: list[list[_Candidate]],
     program its last item introduces ("4. To quit the R program the command is" then "> q()"):
     one of its items alone would read as the whole list, and what the sentence after it says
     of "this arrangement" would speak of the one item. Whether it did."""
-    if not _in_list(c):
-        return False
+    if not _in_list(c) or c.cut_before:
+        return False  # a list the chunk before begins is not whole here
     items = _list_around(c, by_passage)
     keys = [(a.passage, a.index) for a in items]
     code = [(a.passage, a.index) for a in _introduced(items[-1], by_passage) if is_code(a.text)]
@@ -1141,6 +1187,15 @@ def _items_within(pieces: list[_Candidate], room: int) -> list[_Candidate]:
     return within
 
 
+def _part_shown(items: list[_Candidate], best: _Candidate, introduction: _Candidate,
+                room: int) -> list[_Candidate]:
+    """The part of a list too long to quote whole that is quoted: the item of the `best`
+    sentence, where that is an item; else, the best being the `introduction`, its leading
+    items within `room`."""
+    return (_item_of(items, best) if best is not introduction
+            else _items_within(items, room))
+
+
 def _item_of(pieces: list[_Candidate], c: _Candidate) -> list[_Candidate]:
     """The item of a list's `pieces` that `c` is or goes on in, with its sentences."""
     return next(item for item in _list_items(pieces) if c in item)
@@ -1155,6 +1210,7 @@ def _take_list(pieces: list[_Candidate], shown: list[_Candidate], needed: list[t
     needed += keys
     uncounted.update(keys[_list_weight(shown):])
     after = len(_list_items([a for a in pieces if a.index > shown[-1].index]))
+    after += pieces[-1].items_beyond
     if after:
         left[keys[-1]] = after
 
@@ -1268,6 +1324,70 @@ def _follows(passages: Sequence[Hit]) -> dict[int, int]:
     numbers = {(hit.doc_id, hit.position): n for n, hit in enumerate(passages, start=1)}
     return {n: before for n, hit in enumerate(passages, start=1)
             if (before := numbers.get((hit.doc_id, hit.position - 1))) is not None}
+
+
+def _with_lists_introduced(by_passage: list[list[_Candidate]], follows: dict[int, int]
+                           ) -> list[list[_Candidate]]:
+    """The passages' sentences, each passage ending on a sentence introducing a list ("This
+    is done by a three-pass process:") followed by the items the passage after it opens with
+    (`follows`: the chunker cut between them), which cite the passage they are in
+    (`_Candidate.cites`): there they are quoted only after their introduction."""
+    found = [list(group) for group in by_passage]
+    for after, before in follows.items():
+        group, opening = found[before - 1], found[after - 1]
+        items = _opening_items(opening)
+        if not (group and items) or group[-1].is_title or not _opens_list(group[-1].text):
+            continue
+        found[after - 1] = [replace(c, introduced_elsewhere=True) if c in items else c
+                            for c in opening]
+        last = group[-1]
+        group += [replace(c, passage=before, index=len(group) + i, cites=after,
+                          heading=last.heading, entry=last.entry, outline=last.outline,
+                          cut_before=False) for i, c in enumerate(items)]
+    return found
+
+
+def _opening_items(passage: list[_Candidate]) -> list[_Candidate]:
+    """The items of the list a passage opens with where the chunker cut it."""
+    opening = [c for c in passage if not c.is_lead_in]
+    return list(itertools.takewhile(lambda c: c.cut_before, opening))
+
+
+def _with_items_beyond(by_passage: list[list[_Candidate]], follows: dict[int, int]
+                       ) -> list[list[_Candidate]]:
+    """The passages' sentences, each passage ending in a list's item marked with the number
+    of the list's items the passage after it holds (`_Candidate.items_beyond`), when that one
+    was found too (`follows`): a list the chunker cut is not whole where a passage ends."""
+    found = [list(group) for group in by_passage]
+    for after, before in follows.items():
+        group = found[before - 1]
+        if not group or not _in_list(group[-1]):
+            continue
+        beyond = _items_going_on(_list_items(_list_around(group[-1], found)),
+                                 found[after - 1])
+        if beyond:
+            group[-1] = replace(group[-1], items_beyond=beyond)
+    return found
+
+
+def _items_going_on(items: list[list[_Candidate]], following: list[_Candidate]) -> int:
+    """How many items of `following` (the next passage's sentences) go on the list of
+    `items`: numbered on from its last ("3." after "2."), anywhere before a title; or, its
+    items unnumbered, those the passage opens with, but for the ones the chunks' overlap
+    repeats."""
+    last = _ITEM_COUNT.match(items[-1][0].text)
+    if last is None:
+        quoted = {piece.text for item in items for piece in item}
+        return sum(1 for c in _opening_items(following)
+                   if not c.continues_item and c.text not in quoted)
+    number, going_on = int(last.group(1)), 0
+    for c in following:
+        if c.is_title:
+            break
+        found = _ITEM_COUNT.match(c.text) if is_list_item(c.text) else None
+        if found is not None and int(found.group(1)) == number + going_on + 1:
+            going_on += 1
+    return going_on
 
 
 def _goes_on(code_block: str) -> bool:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ingest.embedding import embed_chunks
+from rag.providers.generators.extractive import _points_elsewhere
 from rag.retrieval.rescoring import SentenceRescorer
 from rag.service import build_service
 from rag.text import lexical, references
@@ -85,3 +86,84 @@ def test_the_section_comes_before_a_pointer_to_it(embedder, model_dir: Path, tmp
     # read with their titles, the pointer's words outscore the section's
     monkeypatch.setattr(references, "title_spans", lambda text: ())
     assert first_source("titled") == "install.txt"
+
+
+FUNCTIONS = ("11.1 Introduction to Functions\n\nA function is defined with the keyword "
+             "function, its name and its arguments.\nThe special character \\a stands for the "
+             "alert character (ASCII 7). See Chapter 5 [Strings], page 71.\nOnce this function "
+             "is defined, you can ask Octave to evaluate it by typing the name of the "
+             "function.\n")
+ARGUMENTS = ("2.1 Command Line Arguments\n\nHere is an example of using these functions to "
+             "reproduce the command line which invoked Octave.\nSee Section 6.3.3 [Indexing Cell "
+             "Arrays], page 130, for an explanation of how to retrieve objects from cell arrays, "
+             "and Section 11.2 [Defining Functions], page 191, for information about the "
+             "variable nargin.\n")
+CALLS = ("11.2 Defining Functions\n\nEach time a function is called, nargin is automatically "
+         "initialized to the number of arguments that have actually been passed to the "
+         "function.\n")
+
+
+def test_a_sentence_only_pointing_elsewhere_is_not_quoted_beside_sentences_that_answer(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """"See Chapter 5 [Strings], page 71." is not what "Once this function is defined" leans
+    on, and "See Section 6.3.3 [...], page 130, ..., and Section 11.2 [...], page 191, for
+    information about the variable nargin." holds the question's words without answering."""
+    (tmp_path / "docs").mkdir()
+    for name, text in (("functions.txt", FUNCTIONS), ("arguments.txt", ARGUMENTS),
+                       ("calls.txt", CALLS)):
+        (tmp_path / "docs" / name).write_text(text)
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        svc.ingest([tmp_path / "docs"])
+        defined = svc.ask("How do I define a function?").text
+        assert "Once this function is defined, you can ask Octave" in defined, defined
+        assert "See Chapter 5" not in defined
+        nargin = svc.ask("What is the variable nargin?").text
+        assert nargin.startswith("Each time a function is called, nargin is automatically "
+                                 "initialized"), nargin
+        assert "See Section" not in nargin
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize(("sentence", "pointing"), [
+    ("See Chapter 5 [Strings], page 71.", True),
+    ("See also: [isnull], page 48, [isa], page 41.", True),
+    ("(See Section 2.1 [Loops], page 30.)", True),
+    (ARGUMENTS.split("\n")[3], True),
+    ("See Section 3 [What is R, and why?], page 4.", True),
+    ("See Section 3 [Loops], page 4, which also shows how to break out of one.", False),
+    ("Octave can also be built from source (see Section 2.2 [Building], page 3).", False),
+])
+def test_what_a_pointer_is(sentence: str, pointing: bool) -> None:
+    """Only a pointer: a place to look, another after "and", a title in brackets (its words
+    are another section's, "and" among them); not a clause of its own after it, nor a
+    sentence saying something with a pointer inside it."""
+    assert _points_elsewhere(sentence) is pointing
+
+
+SUCCESS = ("Have any significant projects been done in Python?\n\nSee "
+           "https://www.python.org/about/success for a list of projects that use Python. "
+           "Consulting the proceedings for past Python conferences will reveal contributions "
+           "from many different companies and organizations.\n")
+HISTORY = ("Why was Python created in the first place?\n\nDuring the next year, while still "
+           "mostly working on it in my own time, Python was used in the Amoeba project with "
+           "increasing success, and the feedback from colleagues made me add many early "
+           "improvements.\n")
+
+
+def test_a_pointer_to_an_address_is_quoted_as_what_the_documents_say(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """A web FAQ's answer is where to look: "See https://... for a list of projects that use
+    Python." answers as its own sentences do, outside the documents as it points."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "general.txt").write_text(SUCCESS)
+    (tmp_path / "docs" / "history.txt").write_text(HISTORY)
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        svc.ingest([tmp_path / "docs"])
+        answer = svc.ask("Have any significant projects been done in Python?").text
+    finally:
+        svc.close()
+    assert answer.startswith("See https://www.python.org/about/success for a list of projects "
+                             "that use Python. [1]"), answer

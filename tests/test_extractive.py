@@ -572,7 +572,10 @@ def test_a_sentence_saying_only_where_its_subject_is_described_ranks_below_the_d
     pointer = replace(_stored(_MANUAL_FILES, embedder), page=11, score=9.09)
     section = replace(_stored(_NAMESPACES, embedder), chunk_id="c1", page=59, score=8.38)
     text = quote(embedder, "What is the NAMESPACE file for?", [pointer, section])
-    assert text.startswith("The namespace for a package is specified by the NAMESPACE file"), text
+    assert groups(text)[0][1] == 2, text
+    assert "The namespace for a package is specified by the NAMESPACE file" in text
+    # beside the section's own sentences, the pointer to it says nothing more
+    assert "is described in the section on" not in text
     # alone, the pointer is what the passages have
     text = quote(embedder, "What is the NAMESPACE file for?", [pointer])
     assert "The NAMESPACE file is described in the section on Section 1.5" in text, text

@@ -6,7 +6,10 @@ scored by the search's embedder (cosine to the question: every sentence, from th
 vectors stored with the passages at ingest; else the dozen sharing most of the question's
 terms, embedded now) with a lexical bonus (the question's terms it holds, those of its
 document's title and its section's heading counted as held; none for a sentence saying only
-where its subject is described, "... is described in Section 1.5 [...], page 52."), a bonus for
+where its subject is described, "... is described in Section 1.5 [...], page 52.", "See
+Chapter 5 [Strings], page 71."; one pointing to another part of the documents, not to an
+address, gets none for its match word by word either, and is quoted only as the best
+sentence, never after it nor as what a sentence leans on), a bonus for
 holding what the question asks for (a date, counting double; a number, a colour, a name), one
 for a heading above them in the passage that names the question's subject, a prior from their
 passage's search score, and, to order them only, their match of the question word by word as
@@ -184,19 +187,25 @@ _ASKED_HEADING_BONUS = 0.5  # for a sentence under a heading that is the questio
 # ("package", "data") adds little.
 _HEADING_BONUS = 0.2
 # a sentence saying only where its subject is described: "The NAMESPACE file is described in
-# the section on Section 1.5 [Package namespaces], page 52.", "See Section 3.1 for details."
+# the section on Section 1.5 [Package namespaces], page 52.", "See Section 3.1 for details.",
+# "(see Section 2.2 [What machines does R run on?], page 3.)"
 _POINTING = re.compile(
-    r"(?:[^,;:()]{1,80}? (?:is|are) (?:\w+ )?(?:described|documented|explained|discussed|"
+    r"\(?(?:[^,;:()]{1,80}? (?:is|are) (?:\w+ )?(?:described|documented|explained|discussed|"
     r"covered|detailed|treated|listed) (?:(?:in (?:more )?detail|further|fully) )?"
     r"(?:in|under|at|on|by)|(?:for [^,;:]{1,60}, )?see(?: also)?) ", re.IGNORECASE)
 # where it points: a manual's section, chapter or page, an address
 _ELSEWHERE = re.compile(r"\b(?:section|chapter|manual|page|appendix|below|above)\b|\[|https?://",
                         re.IGNORECASE)
+# an address outside the documents, where a pointer may send the reader
+_ADDRESS = re.compile(r"https?://", re.IGNORECASE)
 # a cross-reference's opening word, before where it points ("see also Section 2.10")
 _SEE = re.compile(r"\bsee(?: also)?\b", re.IGNORECASE)
 # a clause after the pointer says something of its own ("..., although typically all that is
-# needed is a LaTeX installation.")
-_CLAUSE_AFTER = re.compile(r"[,;:] (?:although|but|and|which|while|so|where|whereas)\b")
+# needed is a LaTeX installation."); not one naming one more place ("..., and Section 11.2
+# [Defining Functions], page 191, for information about the variable nargin.")
+_CLAUSE_AFTER = re.compile(r"[,;:] (?:although|but|and|which|while|so|where|whereas)\b"
+                           r"(?! (?:(?:in|to) )?(?:section|chapter|appendix|page|\[))",
+                           re.IGNORECASE)
 # a list's introduction this short ("Some possible reasons:", "For example:") says nothing
 # without the sentence before it
 _LIST_INTRODUCTION_WORDS = 6
@@ -606,8 +615,11 @@ class ExtractiveGenerator(Generator):
         matches = [candidates[i].match for i in keep]
         if all(match is not None for match in matches):
             # the word-by-word match orders the sentences alone: it lifts most of them alike,
-            # and in `own` it would lengthen answers and hide the weak-match warning
-            scores = scores + self.match_bonus * np.array(matches, dtype=np.float32)
+            # and in `own` it would lengthen answers and hide the weak-match warning; the
+            # words of a pointer to another part of the documents match as little as they answer
+            lifts = np.array(matches, dtype=np.float32)
+            lifts[np.isin(keep, [i for i in pointing if _points_within(candidates[i].text)])] = 0
+            scores = scores + self.match_bonus * lifts
         order = np.argsort(-scores)
         ranked = [keep[i] for i in order]
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
@@ -686,6 +698,10 @@ class ExtractiveGenerator(Generator):
                 # the list's beginning is in the chunk before: quoted there when that was
                 # found; else a line of it alone would read as the whole list, where an item
                 # of a paragraph's words says its part whole
+                continue
+            if chosen and _points_within(c.text):
+                # "See Section 11.2 [...], page 191.": it says where an answer is, worth
+                # quoting only where no sentence scoring better says one
                 continue
             # an item is quoted in its list, after the sentence introducing it
             item, c = c, _list_introduction(c, by_passage) or c
@@ -771,11 +787,12 @@ class ExtractiveGenerator(Generator):
         if not chosen and bare_code is not None:
             chosen[(bare_code[0].passage, bare_code[0].index)] = bare_code[1]
         said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
+        lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         # a list's items left out stay out: the line after its last says how many
         self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2
-                         and key not in listed and key not in unasked, len(uncounted))
+                         and key not in listed and key not in unasked
+                         and not _points_within(lookup[key].text), len(uncounted))
         _without_broken_promises(chosen, by_passage)
-        lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         return [(replace(lookup[k], items_left=left.get(k, 0)), s) for k, s in chosen.items()]
 
     def _fill_holes(self, chosen: dict[tuple[int, int], float],
@@ -1256,8 +1273,11 @@ def _leaned_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate 
     if _is_aside(before.text) and c.index > 1 and not passage[c.index - 2].is_title:
         before = passage[c.index - 2]
     # a list's last item is not what a sentence after the list is about ("- Verifier" then
-    # "By default it creates a weekly backup."): quoted alone it would read as its subject
-    return None if before.is_title or is_list_item(before.text) else before
+    # "By default it creates a weekly backup."): quoted alone it would read as its subject;
+    # nor is a pointer ("See Chapter 5 [Strings], page 71." then "Once this function is
+    # defined, ..."), which names no subject of its own
+    return (None if before.is_title or is_list_item(before.text)
+            or _points_within(before.text) else before)
 
 
 def _leaning_run(c: _Candidate, by_passage: list[list[_Candidate]],
@@ -1484,7 +1504,17 @@ def _points_elsewhere(text: str) -> bool:
     if pointer is None:
         return False
     rest = text[pointer.end():]
-    return _ELSEWHERE.search(rest) is not None and _CLAUSE_AFTER.search(rest) is None
+    # a title's words are another section's ("[What is R, and why?]"), no clause of this one
+    return (_ELSEWHERE.search(rest) is not None
+            and _CLAUSE_AFTER.search(references.without_titles(rest)) is None)
+
+
+def _points_within(text: str) -> bool:
+    """Whether a sentence only points to another part of the documents (`_points_elsewhere`:
+    "See Chapter 5 [Strings], page 71."), whose own sentences say what it names; not to an
+    address, which they do not hold: a web FAQ's "See https://www.python.org/about/success
+    for a list of projects that use Python." is its answer."""
+    return _points_elsewhere(text) and _ADDRESS.search(text) is None
 
 
 def _introduces_code_after(c: _Candidate, passage: list[_Candidate]) -> bool:

@@ -7,6 +7,7 @@ import copy
 import itertools
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,10 +27,12 @@ from rag.providers.generators.extractive import (
     hedge,
     not_mentioned,
 )
+from rag.service import build_service
 from rag.text import lexical
 from rag.text.answer_types import defined_by_reference
 from rag.text.sentences import sentences, split
 from rag.types import GenerationRecord, Hit, SentenceVectors
+from tests.conftest import fresh_settings
 
 PASSAGES = [
     "Marie Curie was born in Warsaw in 1867. She won two Nobel Prizes, in physics and in "
@@ -1738,14 +1741,45 @@ def test_descriptions_of_several_reference_entries_come_after_their_signatures(
                  "```\nisequal (x1, x2, ...)\n```\nReturn true if all of x1, x2, ... are "
                  "equal.\n```\nisequaln (x1, x2, ...)\n```\nReturn true if all of x1, x2, "
                  "... are equal under the additional assumption that NaN == NaN.")
-    answer = quote(embedder, "What does the isequaln function do?", [manual])
+    answer = quote(embedder, "Which function tells whether arrays are equal?", [manual])
     assert ("```\nisequaln (x1, x2, ...)\n```\nReturn true if all of x1, x2, ... are equal "
             "under") in answer
     assert "```\nisequal (x1, x2, ...)\n```\nReturn true if all of x1, x2, ... are equal. [1]" \
         in answer
+    # asked for by name, the entry is the answer: the other one's is left out
+    assert quote(embedder, "What does the isequaln function do?", [manual]) == (
+        "Return true if all of x1, x2, ... are equal under the additional assumption that "
+        "NaN == NaN. [1]")
     alone = replace(manual, text=manual.text.split("```\nisequaln")[0])
     assert quote(embedder, "What does the isequal function do?", [alone]).startswith(
         "Return true if all of x1, x2, ... are equal. [1]")
+
+
+_PREDICATES = ("# 4.3 Predicates for empty values\n\n```\nsize (a)\n```\nReturn the number of "
+               "rows and columns of a.\nSee also: [numel], page 46, [ndims], page 46.\n\n```\n"
+               "isempty (a)\n```\nReturn true if a is an empty matrix (any one of its dimensions "
+               "is zero).\nSee also: [isnull], page 48, [isa], page 41.\n")
+_VALIDATORS = ("# 7.1 Validating arguments\n\n```\nmustBeNonempty (x)\n```\nRequire that input "
+               "x is nonempty.\nRaise an error if the input x is empty, as determined by isempty "
+               "(x).\nSee also: [mustBeMember], page 207, [isempty], page 48.\n")
+
+
+def test_the_reference_entry_of_the_function_asked_about_is_the_answer(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """"What does isempty return?" names the function its entry's signature heads: its
+    description answers, however unlike the question's words, and is all that is quoted,
+    with no notice that the documents do not answer; not what other entries say of it."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "values.md").write_text(_PREDICATES)
+    (tmp_path / "docs" / "validators.md").write_text(_VALIDATORS)
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        svc.ingest([tmp_path / "docs"])
+        answer = svc.ask("What does isempty return?").text
+    finally:
+        svc.close()
+    assert answer == ("Return true if a is an empty matrix (any one of its dimensions is "
+                      "zero). [1]")
 
 
 def test_a_description_saying_this_function_comes_after_its_signature(embedder) -> None:

@@ -14,8 +14,10 @@ holding what the question asks for (a date, counting double; a number, a colour,
 for a heading above them in the passage that names the question's subject, a prior from their
 passage's search score, and, to order them only, their match of the question word by word as
 the search measured it (when the question names one entry of a list, "staff: ...", the other
-entries' sentences are left out, and so is a cross-reference to a section that is among the
-passages, and when it names a value of a table's rows, the rows not holding it), and the answer
+entries' sentences are left out, and so are those outside a function's reference entry, headed
+by its signatures, when it names the function, "isempty" of "isempty (a)"; so is a
+cross-reference to a section that is among the passages, and when it names a value of a
+table's rows, the rows not holding it), and the answer
 quotes the best 2 to `max_sentences` of them (the best alone when nothing else scores within
 half of it and nothing follows it in its section): grouped by passage (and by section within
 one), best group first, in document order within a group, each sentence followed by its
@@ -52,7 +54,8 @@ alone where it names none; the fields under a heading the question names are all
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
-needs, or the question asks about operators ("&&", "%in%") none of the passages writes, that
+needs (and no sentence is of the reference entry it names, nor writes a code it names), or the
+question asks about operators ("&&", "%in%") none of the passages writes, that
 the documents do not seem to answer the question (WEAK_MATCH). It is also
 the last resort when the language models fail: if the embedder cannot help either (a remote one
 that is down, a question longer than it takes), the words alone rank the sentences.
@@ -180,6 +183,9 @@ _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks 
 DATE_BONUS = 0.4
 # a reference entry's signature block shown whole above its description up to this many lines
 _SIGNATURE_LINES = 3
+# a function named by one letter ("e", "j") is no sign that a question names it: questions
+# write single letters as variables ("x", "n") and as the pronoun
+_SHORTEST_ENTRY_NAME = 2
 _ASKED_HEADING_BONUS = 0.5  # for a sentence under a heading that is the question
 # times the square of the share of the question's terms in the heading a sentence sits under
 # ("3.3.1 Recycling rules" for "What is the recycling rule?"): a manual's sentences name their
@@ -541,6 +547,7 @@ class ExtractiveGenerator(Generator):
         candidates = _in_named_fields(request.question, candidates)
         candidates = _in_named_rows(asked, candidates)
         codes = _telling_codes(written_phrases(request.question), request.passages)
+        codes += _asked_entries(request.question, candidates)
         candidates = _of_codes(codes, candidates)
         # a sentence holds the words of the names its passage goes by: its document's title
         # ("Octave" for "How do I write a loop in Octave?") and its section's, slide's or sheet's
@@ -631,9 +638,10 @@ class ExtractiveGenerator(Generator):
             yield not_mentioned(request.unheld)
         # any date or number holds what "When ...?" or "How many ...?" asks for: the best
         # sentence answers only if it is close to the question without that
-        # a sentence writing the code the question names, or under a heading writing it,
-        # answers about that code, however little it is like the question's words; but not
-        # one writing an operator, which a table of them writes as well
+        # a sentence writing the code the question names, or under a heading writing it (a
+        # function's reference entry, headed by its signatures), answers about that code,
+        # however little it is like the question's words; but not one writing an operator,
+        # which a table of them writes as well
         elif ((embedded and weak_below is not None and float((own - typed).max()) < weak_below
                and not any(_holds_code(c, names_or_codes) for c in candidates))
               or _none_writes_operators(request)):
@@ -1885,6 +1893,19 @@ def _telling_codes(codes: list[str], passages: Sequence[Hit]) -> list[str]:
         return len(passages) > 1 and 2 * written > len(passages)
     return [code for code in codes
             if not ((is_dotted_name(code) or is_operator(code)) and context(code))]
+
+
+def _asked_entries(question: str, candidates: list[_Candidate]) -> list[str]:
+    """The functions the question names whose reference entries the candidates are from,
+    headed by their signatures ("isempty" of "isempty (a)" for "What does isempty return?"):
+    a plain word, which the question does not write as a code, but the entry is what it
+    asks about, as a changelog's version heading is. Not a name of one letter, nor a stop
+    word ("I", the imaginary unit's, in "How do I ...?")."""
+    signed = {name for heading in {c.heading for c in candidates if c.heading}
+              if (name := signed_name(heading))}
+    return sorted(name for name in signed
+                  if len(name) >= _SHORTEST_ENTRY_NAME and name.lower() not in lexical.STOP_WORDS
+                  and writes(question, name))
 
 
 def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candidate]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -103,6 +104,32 @@ def test_the_openai_sdk_chats_with_the_documents(served) -> None:
 
     with pytest.raises(openai.NotFoundError):
         sdk.chat.completions.create(model="no-such-collection", messages=question)
+
+
+def test_the_openai_sdk_tells_the_cited_passages_from_those_only_retrieved(served) -> None:
+    """`citations` holds every passage retrieved, numbered as the answer's [n]; `cited`,
+    as /ask's, the numbers the answer cites: streamed, on the last chunks, and not."""
+    engine, url = served()
+    service = engine.workspace.service
+    service.ingest_bytes("guide.pdf", guide(), "upload:guide.pdf")
+    service.ingest_bytes("kettle.md", b"# Kettle manual\n\nDescale the kettle every month "
+                                      b"with white vinegar.", "upload:kettle.md")
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    question = "How much sunlight do tomatoes need?"
+    asked = httpx.post(f"{url}/api/v1/ask", json={"question": question}).json()
+    messages = [{"role": "user", "content": question}]
+    completion = sdk.chat.completions.create(model="docs", messages=messages)
+    extras = completion.model_extra
+    assert extras["citations"] == asked["citations"] and extras["cited"] == asked["cited"]
+    markers = re.findall(r"\[(\d+)\]", completion.choices[0].message.content)
+    assert extras["cited"] == sorted({int(n) for n in markers}) == [1]
+    assert {hit["source"] for hit in extras["citations"]} == {"upload:guide.pdf",
+                                                             "upload:kettle.md"}
+    *answer, usage = sdk.chat.completions.create(model="docs", messages=messages, stream=True,
+                                                 stream_options={"include_usage": True})
+    for last in (answer[-1], usage):
+        assert last.model_extra["cited"] == [1]
+        assert last.model_extra["citations"] == asked["citations"]
 
 
 def test_the_openai_sdk_is_told_when_the_answer_is_quoted_passages(served,

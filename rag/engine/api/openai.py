@@ -2,12 +2,13 @@
 
 Each collection is a model. The last user message is the question and the turns before it
 its history; system, developer, tool and function messages are not passed on (the answer is
-grounded in the documents by our own instructions). The answer keeps its [n] markers, and
-the passages they cite go in an extra top-level `citations` field: on the response, or on
-the last chunk of a stream, beside `notice`, `degraded` and `strategy` (a progressive or
-consensus answer's report, "Models disagree" included) when the answer has them (an
-interrupted or quoted-passages answer still ends with finish_reason "stop", which is all the
-SDK knows).
+grounded in the documents by our own instructions). The answer keeps its [n] markers. Extra
+top-level fields, as /ask's, carry what OpenAI's shape has no place for: `citations`, every
+passage retrieved (the one [n] refers to is citations[n-1], cited or not), and `cited`, the
+numbers the answer cites; on the response, or on the last chunk of a stream, beside
+`notice`, `degraded` and `strategy` (a progressive or consensus answer's report, "Models
+disagree" included) when the answer has them (an interrupted or quoted-passages answer still
+ends with finish_reason "stop", which is all the SDK knows).
 """
 
 from __future__ import annotations
@@ -142,9 +143,11 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]
 
 
 def extras_of(summary: dict) -> dict:
-    """The fields OpenAI's shape has no place for: the cited passages, whether the answer
-    was replayed from the answer cache, what went wrong, and what a strategy did."""
-    extras: dict[str, Any] = {"citations": summary["citations"], "cached": summary["cached"]}
+    """The fields OpenAI's shape has no place for, as /ask names them: the passages
+    retrieved and the numbers of those the answer cites, whether the answer was replayed
+    from the answer cache, what went wrong, and what a strategy did."""
+    extras: dict[str, Any] = {"citations": summary["citations"], "cited": summary["cited"],
+                              "cached": summary["cached"]}
     for name in ("notice", "degraded", "strategy"):
         if summary.get(name):
             extras[name] = summary[name]
@@ -170,8 +173,8 @@ async def chunks(answer: Answer, deltas: AsyncIterator[str], completion_id: str,
                  model: str, include_usage: bool = False) -> AsyncIterator[bytes]:
     """The answer as chat.completion.chunk events. The usage goes on the last chunk, or,
     asked for with `include_usage`, in a chunk of its own with no choices, as OpenAI sends
-    it (null when the generator counts no tokens). The extras (`citations`...) are on the
-    chunk that finishes the answer and on the last, for a client that reads either."""
+    it (null when the generator counts no tokens). The extras (`citations`, `cited`...) are
+    on the chunk that finishes the answer and on the last, for a client that reads either."""
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
             "model": model}
 

@@ -123,8 +123,7 @@ MADE_BY_THE_API = "POST /api/v1/collections makes one."
 
 def no_such_collection(name: str, names: list[str]) -> CollectionMissing:
     if (twin := same_in_any_case(name, names)) is not None:  # the one a person meant
-        return CollectionMissing(f"There is no collection named '{name}'; names that differ "
-                                 f"only in case are one name: use '{twin}'.")
+        return CollectionMissing(f"There is no collection named '{name}'; {use_instead(twin)}")
     return CollectionMissing(f"There is no collection named '{name}' (there are: "
                              f"{', '.join(names) or 'none yet'}).")
 
@@ -132,6 +131,12 @@ def no_such_collection(name: str, names: list[str]) -> CollectionMissing:
 def same_in_any_case(name: str, names: list[str]) -> str | None:
     """The name among `names` that is `name` in any case: a name is one name in any case."""
     return next((n for n in names if n.lower() == name.lower()), None)
+
+
+def use_instead(twin: str) -> str:
+    """The advice for a name that differs from `twin` only in case, said alike by every
+    door."""
+    return f"names that differ only in case are one name: use '{twin}'."
 
 
 def deleted_before_ingest(name: str) -> CollectionMissing:
@@ -149,8 +154,8 @@ def taken_in_other_case(name: str, names: list[str]) -> CollectionExists | None:
     twin = same_in_any_case(name, names)
     if twin is None or twin == name:
         return None
-    return CollectionExists(f"A collection named '{twin}' already exists, and names that "
-                            f"differ only in case are one name: use '{twin}'.")
+    return CollectionExists(f"A collection named '{twin}' already exists, and "
+                            f"{use_instead(twin)}")
 
 
 class EmbedderMismatchError(RagError):

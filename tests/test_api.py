@@ -467,11 +467,12 @@ async def test_chat_counts_the_question_as_read_and_says_what_content_may_be(
         assert "content is a string, or a list of parts" in shaped.text
         assert ".str" not in shaped.text
     slashed = await api.get("/models/openai/gpt-4o")
-    assert error_of(slashed) == (404, "not_found") and "no model 'openai/gpt-4o'" in slashed.text
+    assert error_of(slashed) == (404, "model_not_found")
+    assert "no model 'openai/gpt-4o'" in slashed.text
     # a line break is part of the name, at its end too
     for broken in ("docs%0A", "docs%0Aabc"):
         named = await api.get(f"/models/{broken}")
-        assert error_of(named) == (404, "not_found") and "There is no model" in named.text
+        assert error_of(named) == (404, "model_not_found") and "There is no model" in named.text
     assert (await api.get("/models/")).json() == (await api.get("/models")).json()
 
 
@@ -599,7 +600,7 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("GET", "/documents?collection=..%2Fx", None, (400, "bad_request")),
     ("DELETE", "/documents/a.txt?collection=..%2Fx", None, (400, "bad_request")),
     ("POST", "/chat/completions", {"model": "nope", "messages": [
-        {"role": "user", "content": "hi"}]}, (404, "not_found")),
+        {"role": "user", "content": "hi"}]}, (404, "model_not_found")),
     ("POST", "/chat/completions", {"model": "docs", "messages": []}, (400, "bad_request")),
     ("GET", "/no/such/route", None, (404, "not_found")),
     ("DELETE", "/documents/a%0Ab.txt", None, (404, "not_found")),  # a line break in the path
@@ -627,7 +628,7 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     ("POST", "/chat/completions", {"model": "docs", "messages": [
         {"role": "user", "content": [{"type": "text", "text": None}]}]}, (400, "bad_request")),
     ("POST", "/chat/completions", {"model": "gpt-4.1", "messages": [  # another provider's
-        {"role": "user", "content": "hi"}]}, (404, "not_found")),
+        {"role": "user", "content": "hi"}]}, (404, "model_not_found")),
     # over the 1 MiB a JSON body may have
     ("POST", "/ask", {"question": "tomatoes", "history": [
         {"role": "user", "content": "x" * 1000}] * 1100}, (413, "too_large")),

@@ -86,10 +86,10 @@ async def test_a_name_no_collection_can_have_is_refused_on_every_route(
             assert error_of(answer) == (400, "bad_request"), answer.request.url
             assert "is not a valid collection name" in answer.json()["error"]["message"]
         # a model no collection can be, as OpenAI says of another provider's: 404
-        assert error_of(await api.get(f"/models/{name}")) == (404, "not_found")
+        assert error_of(await api.get(f"/models/{name}")) == (404, "model_not_found")
         chat = await api.post("/chat/completions", json={"model": name, "messages": [
             {"role": "user", "content": "quokka"}]})
-        assert error_of(chat) == (404, "not_found") and "There is no model" in chat.text
+        assert error_of(chat) == (404, "model_not_found") and "There is no model" in chat.text
     assert engine.workspace.collections() == ["docs", "cache3"]
     assert [d["source"] for d in (await api.get("/documents", params={
         "collection": "cache3"})).json()["documents"]] == ["upload:quokka.txt"]
@@ -351,5 +351,5 @@ async def test_only_user_and_assistant_messages_count_against_the_history_limit(
 
 
 def test_the_errors_json_body_never_fails_to_render() -> None:
-    rendered = error_response(ApiError("not_found", "There is no model 'do\ud800cs'."))
+    rendered = error_response(ApiError("model_not_found", "There is no model 'do\ud800cs'."))
     assert json.loads(rendered.body)["error"]["message"] == "There is no model 'do\ufffdcs'."

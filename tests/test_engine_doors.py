@@ -218,6 +218,30 @@ def test_an_answer_quoted_from_the_passages_spent_no_tokens(served) -> None:
     assert usage.choices == [] and usage.usage.total_tokens == 0
 
 
+def test_the_openai_sdk_is_told_a_model_is_unknown_as_openai_says_it(served) -> None:
+    """OpenAI's code for an unknown model, `model_not_found` on `model`; a name that
+    differs only in case is the collection's, which the message names, as other routes do."""
+    engine, url = served()
+    engine.workspace.create_collection("team2")
+    sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused-on-loopback", max_retries=0)
+    messages = [{"role": "user", "content": "Where is the wifi password?"}]
+    asks = [lambda model: sdk.models.retrieve(model),
+            lambda model: sdk.chat.completions.create(model=model, messages=messages),
+            lambda model: sdk.chat.completions.create(model=model, messages=messages,
+                                                      stream=True)]
+    for ask in asks:
+        for model, said in (("Team2", "There is no model 'Team2'; names that differ only in "
+                                      "case are one name: use 'team2'."),
+                            ("team3", "There is no model 'team3': each collection is a model "
+                                      "(GET /api/v1/models)."),
+                            ("gpt-4.1", "There is no model 'gpt-4.1'")):
+            with pytest.raises(openai.NotFoundError) as refused:
+                ask(model)
+            assert refused.value.code == "model_not_found"
+            assert refused.value.param == "model"
+            assert refused.value.body["message"].startswith(said), refused.value.body
+
+
 def test_the_openai_sdk_is_told_which_message_holds_a_blank_question(served) -> None:
     """Spaces or invisible characters alone are no question; the SDK's `param` names the
     message they were sent in, as for any other fault of its content."""

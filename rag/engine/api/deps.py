@@ -117,19 +117,25 @@ def check_collection_field(name: str, field: str = "collection") -> None:
         raise ApiError("bad_request", str(exc), param=field) from None
 
 
-def collection_view(engine: Engine, collection: str | None, *, missing: str | None = None,
+#: the error for a collection that does not exist, given the names of those that do
+Missing = Callable[[list[str]], ApiError]
+
+
+def collection_view(engine: Engine, collection: str | None, *, missing: Missing | None = None,
                     mode: SearchMode | None = None) -> RagService:
     """The service for an existing collection (the configured one by default), searching in
-    `mode` (default RAG_SEARCH_MODE); 400 for a name no collection can have, 404 with the
-    `missing` message for one that does not exist. Blocking: the store is asked (a Qdrant
-    server call)."""
+    `mode` (default RAG_SEARCH_MODE); 400 for a name no collection can have, 404 for one
+    that does not exist (the `missing` error when given). Blocking: the store is asked (a
+    Qdrant server call)."""
     name = collection or engine.settings.collection
     check_collection_field(name)
     if not engine.workspace.has_collection(name):
         names = engine.workspace.collections()
+        if missing is not None:
+            raise missing(names)
         # a name taken in another case is the one to use, not one to make
         advice = "" if taken_in_other_case(name, names) else f" {MADE_BY_THE_API}"
-        raise ApiError("not_found", missing or f"{no_such_collection(name, names)}{advice}")
+        raise ApiError("not_found", f"{no_such_collection(name, names)}{advice}")
     try:
         if mode is None or mode == engine.settings.search_mode:
             return engine.workspace.view(name)
@@ -137,7 +143,9 @@ def collection_view(engine: Engine, collection: str | None, *, missing: str | No
     except ConfigError as exc:  # deleted since it was found
         if engine.workspace.has_collection(name):
             raise
-        raise ApiError("not_found", missing or str(exc)) from None
+        if missing is not None:
+            raise missing(engine.workspace.collections()) from None
+        raise ApiError("not_found", str(exc)) from None
 
 
 def searching(engine: Engine, mode: SearchMode) -> AskOptions:
@@ -146,7 +154,7 @@ def searching(engine: Engine, mode: SearchMode) -> AskOptions:
 
 
 def question_view(engine: Engine, collection: str | None, caller: Caller, asked: str, *,
-                  asked_in: str = "question", missing: str | None = None,
+                  asked_in: str = "question", missing: Missing | None = None,
                   empty: str = EMPTY_QUESTION, mode: SearchMode | None = None,
                   refusals: Callable[[RagService], None] | None = None) -> RagService:
     """collection_view, then the question `asked` counted against the caller's limit. A

@@ -72,7 +72,9 @@ CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "no API keys are configured and the caller is not on this machine; "
                        "or, to change the library, the caller is not among RAG_EDITORS"),
     "not_found": (404, "no such collection (or it was deleted while the request used it), "
-                       "document, ingest, model or route"),
+                       "document, ingest or route"),
+    "model_not_found": (404, "no collection is the model named (GET /api/v1/models/{id}, "
+                             "POST /api/v1/chat/completions): OpenAI's code, `param` `model`"),
     "method_not_allowed": (405, "the route exists, not with this method"),
     "conflict": (409, "the collection was filled by another embedder, already exists, or (to "
                       "delete it) is the configured one or being ingested into"),

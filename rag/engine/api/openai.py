@@ -1,14 +1,15 @@
 """OpenAI-compatible chat: the official `openai` SDK works with base_url=.../api/v1.
 
-Each collection is a model. The last user message is the question and the turns before it
-its history; system, developer, tool and function messages are not passed on (the answer is
-grounded in the documents by our own instructions). The answer keeps its [n] markers. Extra
-top-level fields, as /ask's, carry what OpenAI's shape has no place for: `citations`, every
-passage retrieved (the one [n] refers to is citations[n-1], cited or not), and `cited`, the
-numbers the answer cites; on the response, or on the last chunk of a stream, beside
-`notice`, `degraded` and `strategy` (a progressive or consensus answer's report, "Models
-disagree" included) when the answer has them (an interrupted or quoted-passages answer still
-ends with finish_reason "stop", which is all the SDK knows).
+Each collection is a model; an unknown one is 404 `model_not_found`, OpenAI's code. The last
+user message is the question and the turns before it its history; system, developer, tool
+and function messages are not passed on (the answer is grounded in the documents by our own
+instructions). The answer keeps its [n] markers. Extra top-level fields, as /ask's, carry
+what OpenAI's shape has no place for: `citations`, every passage retrieved (the one [n]
+refers to is citations[n-1], cited or not), and `cited`, the numbers the answer cites; on
+the response, or on the last chunk of a stream, beside `notice`, `degraded` and `strategy`
+(a progressive or consensus answer's report, "Models disagree" included) when the answer
+has them (an interrupted or quoted-passages answer still ends with finish_reason "stop",
+which is all the SDK knows).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from rag.engine.api.questions import (
 from rag.engine.api.schemas import TURN_CHARS, ChatCompletionRequest, ChatMessage
 from rag.engine.engine import Engine
 from rag.engine.workspace import is_collection_name
-from rag.errors import QUESTION_CHARS, RagError, too_long_to_ask
+from rag.errors import QUESTION_CHARS, RagError, same_in_any_case, too_long_to_ask, use_instead
 from rag.types import Answer
 
 router = APIRouter()
@@ -63,17 +64,28 @@ def models(engine: EngineDep, caller: CallerDep) -> dict:
 
 # `rest`: an id with a slash (`openai/gpt-4o`) or a line break is no model, said as such
 # rather than "no route" (or, for a line break at the end, taken for the model without it)
-@router.get("/v1/models/{model_id:rest}", responses=responses("not_found", "unauthorized",
-                                                              "forbidden"))
+@router.get("/v1/models/{model_id:rest}", responses=responses("model_not_found",
+                                                              "unauthorized", "forbidden"))
 def model(model_id: str, engine: EngineDep, caller: CallerDep) -> dict:
     """One collection, as a model."""
-    if model_id not in engine.workspace.collections():
-        raise ApiError("not_found", f"There is no model '{model_id}': each collection is a "
-                                    "model (GET /api/v1/models).")
+    names = engine.workspace.collections()
+    if model_id not in names:
+        raise no_such_model(model_id, names)
     return model_card(engine, model_id)
 
 
-@router.post("/v1/chat/completions", responses={**responses(*QUESTION_ERRORS), 200: {
+def no_such_model(name: str, names: list[str]) -> ApiError:
+    """OpenAI's error for an unknown model, which SDK code checks for by its code; a name
+    that differs only in case from one of `names` (the collections) is told which to use, as
+    other routes tell a collection's."""
+    twin = same_in_any_case(name, names)
+    message = (f"There is no model '{name}'; {use_instead(twin)}" if twin is not None else
+               f"There is no model '{name}': each collection is a model (GET /api/v1/models).")
+    return ApiError("model_not_found", message, param="model")
+
+
+@router.post("/v1/chat/completions", responses={**responses(*QUESTION_ERRORS,
+                                                            "model_not_found"), 200: {
     "description": "A chat.completion, or with `stream: true` a text/event-stream of "
                    "chat.completion.chunk objects ending with `data: [DONE]`.",
     "content": {"application/json": {}, "text/event-stream": {}}}})
@@ -84,16 +96,16 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, engine
     either(body.model, body.collection, places=("as the model", "as the `collection`"))
     either(body.model, collection, places=("as the model", "in the address"))
     question, history, asked_in = conversation(body.messages)
-    missing = (f"There is no model '{body.model}': each collection is a model "
-               "(GET /api/v1/models).")
     # an empty name is no model, not the configured collection; nor is another provider's
-    # (`gpt-4o`), which no collection can be named: 404, as for GET /models/{id}
+    # (`gpt-4.1`), which no collection can be named, nor one of its names in another case:
+    # 404, as for GET /models/{id}
     if not is_collection_name(body.model):
-        raise ApiError("not_found", missing)
+        raise no_such_model(body.model, [])
 
     def work(client_gone: threading.Event) -> Answer:
         view = question_view(engine, body.model, caller, question, asked_in=asked_in,
-                             missing=missing, mode=body.mode, refusals=lambda view: (
+                             missing=lambda names: no_such_model(body.model, names),
+                             mode=body.mode, refusals=lambda view: (
                                  refuse_unaskable(view, question, body.strategy, asked_in)))
         return view.ask(question, None, history, user=caller.user, strategy=body.strategy,
                         reader_gone=client_gone)

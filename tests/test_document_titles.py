@@ -6,6 +6,11 @@ as the app does)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
+
+from rag.service import RagService
 
 
 def test_the_license_section_the_question_asks_about_answers(sample_library) -> None:
@@ -51,3 +56,19 @@ def test_a_question_naming_a_fields_value_is_not_answered_by_that_field(sample_l
     assert "license: apache-2.0" not in text, text
     first = int(re.search(r"\[(\d)\]", text).group(1))
     assert answer.citations[first - 1].source.endswith("apache-license-2.0.txt"), text
+
+
+@pytest.mark.parametrize(("text", "question", "opening"), [
+    ("Depot memo 5\n\nThe depot Gannet05 stores 355 pallets of salt. The depot manager is "
+     "Rowan05 MacLeod.\n", "Who manages depot Gannet05?", "The depot Gannet05 stores"),
+    ("Skara Brae visitor info\n\nThe entry fee is 9 pounds for adults. The site opens at "
+     "09:30 every day of the year.\n", "What is the entry fee at Skara Brae?",
+     "The entry fee is 9 pounds"),
+])
+def test_a_plain_text_files_first_line_is_its_title_not_a_sentence(
+        service: RagService, tmp_path: Path, text: str, question: str, opening: str) -> None:
+    """A few words set apart by a blank line, a figure or words in lower case among them:
+    no title in title case, but the file's title all the same, never quoted."""
+    (tmp_path / "note.txt").write_text(text)
+    service.ingest([tmp_path / "note.txt"])
+    assert service.ask(question).text.startswith(opening)

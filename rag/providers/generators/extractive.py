@@ -141,6 +141,8 @@ _TITLE_WORDS, _NUMBERED_TITLE_WORDS = 3, 8
 # a line of its own in title case of up to this many words is a heading: a web page's or a
 # Word document's has no number or mark to tell it by ("Creating a Project with Cargo")
 _TITLE_CASE_WORDS = 10
+# the end of a line, then a blank one: what sets a plain-text file's title apart
+_BLANK_LINE_AFTER = re.compile(r"[ \t]*\n[ \t]*\n")
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _ITEM_COUNT = re.compile(r"(\d{1,3})[.)][ \t]")  # a numbered item's number: "3. "
@@ -430,6 +432,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
             s, before, bool(candidates) and candidates[-1].continues_item) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
             or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
+            or _is_opening_title(hit, s)
             or _is_table_header(hit.text, s) or _is_table_caption(hit.text, s)
             or _is_question_line(hit.text, s))
         ) or signed_name(s.text) is not None
@@ -1688,6 +1691,19 @@ def _is_document_title(hit: Hit, text: str) -> bool:
     if hit.title and said == _words(hit.title):
         return True
     return bool(hit.locator and said.strip()) and _words(hit.locator or "").endswith(said)
+
+
+def _is_opening_title(hit: Hit, piece: Sentence) -> bool:
+    """A document's first line with a blank line after it, of a few words, closed by no stop
+    or comma, no field ("Deadline: March 31") nor value row ("Weight 4.2 kg"): a plain-text
+    file's title ("Depot memo 5", "Skara Brae visitor info"). No mark tells it, as
+    Markdown's `#` does, and it may hold a figure or words in lower case, as a title in
+    title case does not."""
+    return (hit.position == 0 and not hit.text[:piece.start].strip()
+            and _BLANK_LINE_AFTER.match(hit.text, piece.end) is not None
+            and "\n" not in piece.text and len(piece.text.split()) <= _TITLE_CASE_WORDS
+            and not _CLOSED.search(piece.text) and not piece.text.endswith(",")
+            and not (_is_value_row(piece.text) or _is_field(piece.text)))
 
 
 def _is_value_row(text: str) -> bool:

@@ -631,6 +631,8 @@ class ExtractiveGenerator(Generator):
             lifts[np.isin(keep, [i for i in pointing if _points_within(candidates[i].text)])] = 0
             scores = scores + self.match_bonus * lifts
         order = np.argsort(-scores)
+        order = order[_on_best_ones_subject([candidates[keep[i]] for i in order], request,
+                                            names_or_codes)]
         ranked = [keep[i] for i in order]
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage, held,
@@ -1935,6 +1937,27 @@ def _of_codes(codes: Sequence[str], candidates: list[_Candidate]) -> list[_Candi
              if any(writes(f"{c.outline}\n{c.heading}", code) or defines_option(c.text, code)
                     for code in codes)]
     return coded or candidates
+
+
+def _on_best_ones_subject(ranked: list[_Candidate], request: GenerationRequest,
+                          codes: Sequence[str]) -> np.ndarray:
+    """Which of the `ranked` sentences (the best first) may be quoted: when the best one's
+    passage writes codes the question names ("Gannet05", "K17"), those of the passages
+    writing one of them too. Another passage's sentences are about another thing of its
+    kind ("The depot manager is Rowan03 MacLeod." in depot Gannet03's memo), and would give
+    a second answer to a question about one. `codes`: the codes the question looks up as
+    written, no operator (`_telling_codes`)."""
+    held = _codes_written(request.passages[ranked[0].passage - 1], codes) if ranked else set()
+    if not held:
+        return np.ones(len(ranked), dtype=bool)
+    about = [bool(_codes_written(hit, held)) for hit in request.passages]
+    return np.array([about[c.passage - 1] for c in ranked], dtype=bool)
+
+
+def _codes_written(hit: Hit, codes: Collection[str]) -> set[str]:
+    """Those of `codes` a passage writes, in its text or in the names it goes by."""
+    text = f"{hit.written_names()}\n{hit.text}"
+    return {code for code in codes if writes(text, code)}
 
 
 def _in_named_rows(asked: frozenset[str], candidates: list[_Candidate]) -> list[_Candidate]:

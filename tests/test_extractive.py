@@ -2003,3 +2003,41 @@ def test_a_field_is_quoted_without_the_fields_beside_it(embedder, stored: bool) 
     said = quote(embedder, "What are the check-in and check-out times?", [hit])
     assert said.startswith("Check-in: 15:00 [1]\n\nCheck-out: 10:30 [1]"), said
     assert "Quiet hours" not in said and "Deposit" not in said, said
+
+
+_PROMISES = ("# 2.1.8 Promise objects\n\nPromise objects are part of R’s lazy evaluation "
+             "mechanism. They contain three slots: a value, an expression, and an environment. "
+             "When a function is called the arguments are matched and then each of the formal "
+             "arguments is bound to a promise. The expression that was given for that formal "
+             "argument and a pointer to the environment the function was called from are "
+             "stored in the promise.\n\nUntil that argument is accessed there is no value "
+             "associated with the promise. When the argument is accessed, the stored "
+             "expression is evaluated in the stored environment, and the result is returned. "
+             "The result is also saved by the promise. The substitute function will extract "
+             "the content of the expression slot. This allows the programmer to access either "
+             "the value or the expression associated with the promise.\n\nWithin the R "
+             "language, promise objects are almost only seen implicitly: actual function "
+             "arguments are of this type. There is also a delayedAssign function that will "
+             "make a promise out of an expression.\n")
+
+
+def _ask_manual(embedder, model_dir: Path, tmp_path: Path, question: str) -> str:
+    """The offline answer to `question` from a manual's section on promises, ingested."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "objects.md").write_text(_PROMISES)
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        svc.ingest([tmp_path / "docs"])
+        return svc.ask(question).text
+    finally:
+        svc.close()
+
+
+def test_a_manual_defining_x_objects_answers_what_is_x(embedder, model_dir: Path,
+                                                       tmp_path: Path) -> None:
+    """A manual defines a kind of object as "Promise objects are ...", under its heading:
+    the definition "What is a promise?" asks for, quoted first."""
+    answer = _ask_manual(embedder, model_dir, tmp_path, "What is a promise?")
+    assert answer.startswith("Promise objects are part of R’s lazy evaluation mechanism."), (
+        answer)
+

@@ -82,13 +82,15 @@ def asks_for_definition(question: str) -> bool:
 def answer_kind(question: str) -> Callable[[str], object] | None:
     """Whether a sentence holds what this question asks for (a date, a number, a colour, a
     name), if the question says; for "What is X?", whether it opens by saying what X is ("X
-    is a ...")."""
+    is a ...", "X objects are ...")."""
     # first: "What is the upload limit?" asks for a number, not for what a limit is
     if holds := next((h for asks, h in _ANSWER_TYPES if asks.search(question)), None):
         return holds.search
     if defined := _DEFINITION_ASKED.match(question):
         subject = re.escape(defined.group(1)).replace(r"\ ", r"\s+")
-        return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+{_DEFINES}", re.I).search
+        # "Promise objects are ...": a manual names a kind of object by its type's word
+        return re.compile(rf"^(?:(?:an?|the)\s+)?{subject}s?\s+(?:objects?\s+)?{_DEFINES}",
+                          re.I).search
     if _NAME_ASKED.search(question):
         asked = lexical.term_set(question)
         # a capitalised word that is no stop word ("The", "He") and not the question's own

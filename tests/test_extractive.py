@@ -2041,3 +2041,14 @@ def test_a_manual_defining_x_objects_answers_what_is_x(embedder, model_dir: Path
     assert answer.startswith("Promise objects are part of R’s lazy evaluation mechanism."), (
         answer)
 
+
+def test_a_definite_subject_also_doing_something_comes_with_the_sentence_before(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """"The result is also saved by the promise." says what more is done with the result
+    the sentence before names: never quoted without that one, which it followed "What is a
+    promise?" without."""
+    answer = _ask_manual(embedder, model_dir, tmp_path, "What is a promise?")
+    quoted = [body for body, _ in _CITED.findall(answer)]
+    if "The result is also saved by the promise." in quoted:
+        at = quoted.index("The result is also saved by the promise.")
+        assert at and quoted[at - 1].startswith("When the argument is accessed"), answer

@@ -685,6 +685,12 @@ def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() ->
     ("Helen left early.", False),  # a name that starts like a pronoun
     ("The keeper lit the lamp.", False),
     ("Thesis defences are public.", False),
+    # "also" after a definite subject's verb: more said of what the one before names
+    ("The result is also saved by the promise.", True),
+    ("The stored value can also be changed.", True),
+    ("The function also returns a list.", False),  # "also" before the verb: said of itself
+    ("A list is also a vector.", False),
+    ("The result is saved by the promise.", False),
 ])
 def test_a_sentence_leaning_on_the_one_before_it(sentence: str, leans: bool) -> None:
     assert leans_back(sentence) is leans

@@ -192,6 +192,9 @@ _POINTER = r"(?:this|these|those|such(?!(?: [\w-]+){0,3} (?:as|that)\b))"
 # (a possessive in an opening phrase may name the clause's subject: "With their record, the
 # Panthers clinched ...")
 _SUBJECT_PRONOUN = r"(?:he|she|it|they)"
+# a verb "also" follows when it adds to what was said just before ("is also saved")
+_AUXILIARY = (r"(?:is|are|was|were|has|have|had|can|could|will|would|may|might|must|should|"
+              r"does|do|did)")
 # a sentence opening with one of these words refers back to the sentence before it
 _LEANS_BACK = re.compile(
     r"(he|she|it|its|they|them|their|his|her|hers|this|that|these|those|such|there|then|"
@@ -202,6 +205,9 @@ _LEANS_BACK = re.compile(
     # a reply to the question before it: "Yes, instead of just running it in a console."
     r"(?:yes|no)(?=,)|"
     r"in (?:this|that|these|those) \w+|"
+    # "The result is also saved by ...": "also" after the verb of a definite subject adds to
+    # what the sentence before said of it, which "the result" names
+    rf"the (?:[\w'’-]+ ){{0,2}}[\w'’-]+ {_AUXILIARY} also|"
     r"\w+ of (?:this|that|these|those|them|it|its|their)|"  # "Members of this group"
     # "Once this function is defined", "On some systems this will", "To read such files": a
     # pointer among the first words ("that" is as often a conjunction: "Note that ...")

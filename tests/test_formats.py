@@ -317,6 +317,62 @@ def test_an_answer_quotes_no_line_of_an_html_pages_footer(service, tmp_path: Pat
     assert "returns at 5 pm" in answer and "Orkney Ferries Ltd" not in answer, answer
 
 
+PLUMBER_PAGE = ('<html><body><main><h1>Acme Plumbing</h1><p>We fix leaking pipes and boilers '
+                'across Leeds.</p></main>\n<footer><a href="/">Home</a> <a href="/about">About</a> '
+                '<a href="/privacy">Privacy</a>\n<p>Emergency line: 0113 496 0123</p>\n'
+                "<p>&copy; 2026 Acme Plumbing Ltd</p></footer>\n</body></html>")
+BAKERY_PAGE = ("<html><body><main><h1>Crumb Bakery</h1><p>We bake sourdough and pastries every "
+               "morning.</p></main>\n<footer>\n<p>Open Tuesday to Saturday, 7:00 to 15:00.</p>\n"
+               "<p>14 Kirkgate, Otley LS21 3HJ</p>\n"
+               '<a href="/menu">Menu</a> <a href="/jobs">Jobs</a> <a href="/privacy">Privacy</a> '
+               '<a href="https://instagram.com/crumb">Instagram</a>\n'
+               "<p>&copy; 2026 Crumb Bakery Ltd. All rights reserved.</p>\n</footer></body></html>")
+
+
+@pytest.mark.parametrize(("page", "text"), [
+    (PLUMBER_PAGE, "Acme Plumbing\n\nWe fix leaking pipes and boilers across Leeds.\n\n"
+                   "Emergency line: 0113 496 0123"),
+    (BAKERY_PAGE, "Crumb Bakery\n\nWe bake sourdough and pastries every morning.\n\n"
+                  "Open Tuesday to Saturday, 7:00 to 15:00.\n\n14 Kirkgate, Otley LS21 3HJ"),
+    # a list of links goes whole, bullets and all; an address's lines stay, a line of a
+    # paragraph that is a notice goes
+    (f"<html><body>{FERRY_BODY}<footer><ul>"
+     '<li><a href="/privacy">Privacy policy</a></li><li><a href="/terms">Terms of travel</a></li>'
+     '<li><a href="/cookies">Cookies</a></li><li><a href="/contact">Contact us</a></li></ul>'
+     "<address>Pier Road<br>Stromness</address>"
+     "<p>Phone 01856 850 000<br>&copy; 2026 Orkney Ferries Ltd. | All rights reserved.</p>"
+     "</footer></body></html>",
+     f"{FERRY_TEXT}\n\nPier Road\nStromness\n\nPhone 01856 850 000"),
+    # a link that calls or writes to the page's owner is a contact detail, no menu's
+    (f"<html><body>{FERRY_BODY}<footer>"
+     '<p>Call <a href="tel:+441856850000">01856 850 000</a></p>'
+     '<p><a href="mailto:sail@ferries.example">sail@ferries.example</a></p>'
+     '<p><a href="/privacy">Privacy</a> | <a href="/terms">Terms</a> | '
+     '<a href="/cookies">Cookies</a> | <a href="/jobs">Jobs</a> | <a href="/press">Press</a></p>'
+     "<p>&copy; 2026 Orkney Ferries Ltd. All rights reserved.</p></footer></body></html>",
+     f"{FERRY_TEXT}\n\nCall 01856 850 000\n\nsail@ferries.example"),
+], ids=["links-beside-a-phone-line", "hours-and-address", "list-address-and-lines",
+        "phone-and-mail-links"])
+def test_an_html_pages_footer_keeps_its_blocks_that_are_not_links_or_notices(
+        page: str, text: str) -> None:
+    """A small business's footer is often the only place its page gives its phone number,
+    hours and address: only its links and notices go."""
+    [read] = load_bytes(Path("page.html"), page.encode()).pages
+    assert read.text == text
+
+
+@pytest.mark.slow
+def test_an_answer_quotes_contact_details_from_an_html_pages_footer(
+        service, tmp_path: Path) -> None:
+    for name, page in (("contact.html", PLUMBER_PAGE), ("bakery.html", BAKERY_PAGE)):
+        (tmp_path / name).write_text(page, encoding="utf-8")
+    assert service.ingest([tmp_path / "contact.html", tmp_path / "bakery.html"]).ok
+    answer = service.ask("What is the emergency line number for Acme Plumbing?").text
+    assert "0113 496 0123" in answer and "©" not in answer, answer
+    answer = service.ask("When is the bakery open?").text
+    assert "Open Tuesday to Saturday, 7:00 to 15:00." in answer and "©" not in answer, answer
+
+
 def test_html_heading_permalink_marks_are_left_out() -> None:
     page = ('<html><body><h2>Shell window<a class="headerlink" href="#shell-window">¶</a></h2>'
             '<p>It runs code<a href="#fn1">[1]</a>. See <a href="#menus">the menus</a>.</p>'

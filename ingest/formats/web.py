@@ -87,6 +87,11 @@ _SECTION_ROLES = frozenset({"article", "complementary", "main", "navigation", "r
 # a site's notices, the same on every page: a copyright line ("© 2026 Acme Ltd.")
 _NOTICE = re.compile(r"©|\(c\)\s*\d|\bcopyright\b|\ball rights reserved\b", re.IGNORECASE)
 _WORD = re.compile(r"\w")
+# a link that calls or writes to the page's owner: a footer's contact detail, no site's link
+_CONTACT_LINK = re.compile(r"\s*(?:tel|mailto|sms):", re.IGNORECASE)
+# what in a page's footer is judged on its own, links and notices or content: a block, a
+# definition's term, a table's cell (an old site's footer laid out in a table)
+_FOOTER_BLOCKS = BLOCKS | _CELLS | {"dt"}
 
 
 def load_html(path: Path, data: bytes, options: LoadOptions) -> Parsed:
@@ -268,18 +273,22 @@ def without_site_menus(root: Tag) -> None:
 
 
 def without_page_footer(root: Tag) -> None:
-    """Leave out the page's footer (a `<footer>` outside the page's articles, sections and
-    quotes, or an element whose ARIA role is contentinfo) when it is mostly links and notices:
-    "Privacy | Terms | Contact", "© 2026 Acme Ltd. All rights reserved.", the same on every
-    page of the site, which answer nothing and would match a question about their words on
-    each page saved from it. Not a footer that is mostly prose (a licence, an author's note),
-    nor a page that is nothing else."""
+    """Leave out, from the page's footer (a `<footer>` outside the page's articles, sections
+    and quotes, or an element whose ARIA role is contentinfo) that is mostly links and
+    notices, those links and notices: "Privacy | Terms | Contact", "© 2026 Acme Ltd. All
+    rights reserved.", the same on every page of the site, which answer nothing and would
+    match a question about their words on each page saved from it. Its other blocks stay:
+    a small business's phone line, opening hours and address are often nowhere else on the
+    page. Not a footer that is mostly prose (a licence, an author's note), nor a page that
+    is nothing else."""
     footers = _outermost(root, _is_page_footer)
-    if not footers:
-        return
-    footer_chars = sum(len(footer.get_text(strip=True)) for footer in footers)
-    if len(root.get_text(strip=True)) > footer_chars:
-        _remove_all(footers)
+    parts, chars = [], 0
+    for footer in footers:
+        footer_parts, footer_chars = _links_and_notices(footer)
+        parts += footer_parts
+        chars += footer_chars
+    if parts and len(root.get_text(strip=True)) > chars:
+        _remove_all(parts)
 
 
 def without_permalinks(root: Tag) -> None:
@@ -367,25 +376,85 @@ def _is_page_footer(tag: Tag) -> bool | None:
 
 
 def _mostly_links_and_notices(footer: Tag) -> bool:
-    """Half its text or more in links, copyright notices and the marks between them ("|"),
+    """Half its text or more in links, copyright notices and the marks between them ("|")."""
+    shown, boilerplate = _shown_and_boilerplate(footer)
+    return 2 * boilerplate >= shown
+
+
+def _links_and_notices(footer: Tag) -> tuple[list[PageElement], int]:
+    """The parts of a footer that are mostly links and notices, and their characters, each
+    block and line judged on its own: a line (the text and inline elements between blocks
+    and line breaks), and a block all of whose lines are, whole (a list of links, with its
+    bullets). One walk up from its innermost blocks, which a page nested thousands deep
+    allows."""
+    found: dict[int, tuple[list[PageElement], int, int]] = {}  # (parts, shown, theirs)
+    stack: list[tuple[Tag, bool]] = [(footer, False)]  # (block, its blocks judged)
+    while stack:
+        block, judged = stack.pop()
+        inner = [child for child in block.contents if child.name in _FOOTER_BLOCKS]
+        if not judged:
+            stack.append((block, True))
+            stack.extend((child, False) for child in inner)
+            continue
+        parts: list[PageElement] = []
+        shown = theirs = 0
+        for line in _lines_between_blocks(block):
+            counts = [_shown_and_boilerplate(node) for node in line]
+            line_shown = sum(chars for chars, _ in counts)
+            boilerplate = sum(chars for _, chars in counts)
+            shown += line_shown
+            if line_shown and 2 * boilerplate >= line_shown:
+                parts += line
+                theirs += line_shown
+        for child in inner:
+            child_parts, child_shown, child_theirs = found.pop(id(child))
+            parts += child_parts
+            shown, theirs = shown + child_shown, theirs + child_theirs
+        whole = shown > 0 and theirs == shown
+        found[id(block)] = ([block], shown, shown) if whole else (parts, shown, theirs)
+    parts, _, theirs = found[id(footer)]
+    return parts, theirs
+
+
+def _lines_between_blocks(block: Tag) -> list[list[PageElement]]:
+    """The runs of text and inline elements directly in `block`, as a browser draws each on
+    a line of its own between its blocks and line breaks, each with the break ending it."""
+    lines: list[list[PageElement]] = [[]]
+    for child in block.contents:
+        if child.name in _FOOTER_BLOCKS:
+            lines.append([])
+            continue
+        lines[-1].append(child)
+        if child.name == "br":
+            lines.append([])
+    return [line for line in lines if line]
+
+
+def _shown_and_boilerplate(node: PageElement) -> tuple[int, int]:
+    """The characters of its text, and of those in links, notices and the marks between them,
     counted in one walk down: asking each piece of text for a link above it would climb a
     page nested thousands deep once for every piece."""
     from bs4 import CData, NavigableString
 
     shown_kinds = (NavigableString, CData)  # what get_text reads: not comments
     boilerplate = shown = 0
-    stack: list[tuple[Tag, bool]] = [(footer, False)]  # (element, inside a link)
+    stack: list[tuple[PageElement, bool]] = [(node, _site_link(node))]  # (node, in a link)
     while stack:
-        tag, in_link = stack.pop()
-        for child in tag.contents:
-            if child.name is not None:
-                stack.append((child, in_link or child.name == "a"))
-            elif type(child) in shown_kinds:
-                chars = len(child.strip())
-                shown += chars
-                if in_link or _NOTICE.search(child) or not _WORD.search(child):
-                    boilerplate += chars
-    return 2 * boilerplate >= shown
+        element, in_link = stack.pop()
+        if element.name is not None:
+            stack.extend((child, in_link or _site_link(child)) for child in element.contents)
+        elif type(element) in shown_kinds:
+            chars = len(element.strip())
+            shown += chars
+            if in_link or _NOTICE.search(element) or not _WORD.search(element):
+                boilerplate += chars
+    return shown, boilerplate
+
+
+def _site_link(node: PageElement) -> bool:
+    """A link to a page, not one that calls or writes to the page's owner (`tel:`,
+    `mailto:`): a footer's phone number and e-mail address are its content."""
+    return node.name == "a" and not _CONTACT_LINK.match(str(node.get("href") or ""))
 
 
 def name_values_by_header(table: Tag) -> None:

@@ -152,6 +152,26 @@ def test_a_skip_names_the_failure_behind_it(ai_settings, standin: StandIn, passa
     assert short.endswith("...) and is tried again after RAG_AI_BREAKER_SECONDS")
 
 
+def test_fallback_models_share_the_question_deadline(ai_settings, standin: StandIn,
+                                                    passages) -> None:
+    """A Workers AI that never answers: the primary spends the question's deadline, so the
+    fallbacks are not asked (each given a deadline of its own, a hang took one per model)."""
+    settings = ai_settings.model_copy(update={
+        "workers_ai_fallback_models": [FALLBACK, FP8], "ai_max_attempts": 1,
+        "ai_deadline_seconds": 1.5, "ai_read_timeout_seconds": 1.0,
+        "ai_breaker_seconds": 0})
+    generator = WorkersAIGenerator.from_settings(settings)
+    standin.latency = 30  # connections are accepted, nothing is answered
+    with pytest.raises(AIError) as raised:
+        "".join(generator.stream(GenerationRequest("Where do llamas live?", passages),
+                                 GenerationRecord()))
+    assert [r.model for r in standin.requests] == [PRIMARY]
+    said = str(raised.value)
+    for model in (FALLBACK, FP8):
+        assert (f"{model}: not asked: the models before it spent the question's 1.5 s "
+                "(RAG_AI_DEADLINE_SECONDS).") in said
+
+
 @pytest.mark.parametrize("said, limit, shown", [
     ("The server said the model is busy in your region.", 40,
      "The server said the model is busy in..."),

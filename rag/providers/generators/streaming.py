@@ -100,6 +100,10 @@ OVERRUN_BYTES_PER_TOKEN = 32
 # "length" has a notice of its own, and any other reason means the answer was cut
 ENDED_WHOLE = frozenset({None, "stop", "eos", "end_turn", "stop_sequence"})
 
+# a fallback model given less time than this could not answer even when up: it is not asked,
+# and so does not trip its breaker for the time the models before it spent
+SHORTEST_TRY_SECONDS = 1.0
+
 #: (model, the usage the model reported, the neurons a header reported) -> neurons, or None
 Pricer = Callable[[str, Mapping[str, Any] | None, float | None], float | None]
 
@@ -129,12 +133,20 @@ def _first_answer(
     pricer: Pricer | None,
     reader_gone: threading.Event | None,
 ) -> Iterator[str]:
+    # the deadline is the question's: fallback models share what the models before them left,
+    # so a chain of hung models degrades within one deadline, not one each
+    clock, deadline = http.policy.clock, http.policy.deadline
+    ends_at = clock() + deadline
     failures: list[tuple[str, AIError]] = []
     for candidate in candidates:
         check_reader(reader_gone)
         record.fell_back = bool(failures)
+        left = ends_at - clock()
+        if failures and left < SHORTEST_TRY_SECONDS:
+            failures.append((candidate.model, out_of_time(deadline)))
+            continue
         try:
-            yield from _one_candidate(http, candidate, record, pricer, reader_gone)
+            yield from _one_candidate(http, candidate, record, pricer, reader_gone, left)
         except _FallBack as fall:
             failures.append((candidate.model, fall.error))
             continue
@@ -145,6 +157,13 @@ def _first_answer(
     if len(failures) == 1:
         raise failures[0][1]
     raise every_model_failed(failures)
+
+
+def out_of_time(deadline: float) -> TransientAIError:
+    """Why a fallback model was not asked: the models before it spent the question's time."""
+    return TransientAIError(
+        f"not asked: the models before it spent the question's {deadline:g} s "
+        "(RAG_AI_DEADLINE_SECONDS).", code="deadline_spent")
 
 
 def check_reader(reader_gone: threading.Event | None) -> None:
@@ -174,7 +193,7 @@ def most_telling(failures: Sequence[tuple[str, AIError]]) -> int:
 
 def _one_candidate(
     http: AIHttp, candidate: Candidate, record: GenerationRecord, pricer: Pricer | None,
-    reader_gone: threading.Event | None,
+    reader_gone: threading.Event | None, within: float | None = None,
 ) -> Iterator[str]:
     """Stream one model, without its leading think block; raises `_FallBack` when it failed
     before saying anything the reader sees (a think block is not)."""
@@ -193,7 +212,7 @@ def _one_candidate(
             try:
                 events = joined_deltas(http.stream_events(
                     candidate.url, candidate.body, stats, headers=candidate.headers,
-                    reader_gone=reader_gone,
+                    reader_gone=reader_gone, within=within,
                 ))
                 for event, delta in events:
                     # a draft read whole (consensus, a held answer) stops here too

@@ -188,13 +188,16 @@ class AIHttp:
 
     def stream_events(self, url: str, body: Mapping[str, Any], stats: CallStats,
                       headers: Mapping[str, str] | None = None,
-                      reader_gone: threading.Event | None = None) -> Iterator[dict[str, Any]]:
+                      reader_gone: threading.Event | None = None,
+                      within: float | None = None) -> Iterator[dict[str, Any]]:
         """Yield each SSE `data:` JSON object as it arrives (see `sse.read_events`).
 
         Opening the stream is retried, unless `reader_gone` is set meanwhile; a failure after
         that raises `TransientAIError` (or the mapped error of an error event). `stats.done`
-        tells whether the stream ended properly.
+        tells whether the stream ended properly. `within`: the seconds the caller has left,
+        when fewer than the policy's deadline (a fallback model, after the models before it).
         """
+        policy = self._policy_within(within)
 
         def attempt(client: httpx.Client, timeout: httpx.Timeout) -> httpx.Response:
             request = client.build_request(
@@ -221,9 +224,9 @@ class AIHttp:
             return response
 
         with self._leased(stats) as client:
-            response = self._with_retries(stats, partial(attempt, client), reader_gone)
+            response = self._with_retries(stats, partial(attempt, client), reader_gone, policy)
             watch = StreamWatch(self.clients.sample.timeout.read,
-                                stats.started + self.policy.deadline, reader_gone)
+                                stats.started + policy.deadline, reader_gone)
 
             def on_error(event: dict[str, Any], status: int | None) -> AIError:
                 # json, not orjson: an event may hold integers beyond 64 bits
@@ -259,8 +262,15 @@ class AIHttp:
                     url_hint=self.url_hint)) from exc
             yield client
 
+    def _policy_within(self, seconds: float | None) -> RetryPolicy:
+        """The retry policy, its deadline cut to `seconds` when that is sooner."""
+        if seconds is None or seconds >= self.policy.deadline:
+            return self.policy
+        return replace(self.policy, deadline=max(seconds, 0.0))
+
     def _with_retries(self, stats: CallStats, attempt: Any,
-                      reader_gone: threading.Event | None = None) -> Any:
+                      reader_gone: threading.Event | None = None,
+                      policy: RetryPolicy | None = None) -> Any:
         def once(seconds_left: float) -> Any:
             return attempt(timeout_within(self.clients.sample.timeout, seconds_left))
 
@@ -276,8 +286,10 @@ class AIHttp:
                 f"{self.provider} skipped {model}: it failed through its retries a moment "
                 f"ago{because} and is tried again after RAG_AI_BREAKER_SECONDS.",
                 code="circuit_open", echoed=why or None)
+        policy = policy or self.policy
         # a probe is one request: it only has to tell whether the model is back
-        policy = self.policy if admission == "closed" else replace(self.policy, max_attempts=1)
+        if admission != "closed":
+            policy = replace(policy, max_attempts=1)
         try:
             result = policy.run(once, on_attempt=seen, describe=lambda: {
                 "provider": stats.provider, "model": model}, reader_gone=reader_gone)

@@ -311,6 +311,22 @@ def test_with_everything_remote_down_the_words_still_answer(env, standin: StandI
     assert "matched words only" in out["notice"]
 
 
+@pytest.mark.slow
+def test_an_embedder_that_failed_the_search_is_not_asked_again_for_the_quotes(
+        env, standin: StandIn, monkeypatch, tmp_path: Path) -> None:
+    """The quoted passages rank by words when the question's embedding has just failed: a
+    hung embedder is not waited on a second time for the same question, breaker or not."""
+    use_workers_ai(monkeypatch, standin, RAG_AI_BREAKER_SECONDS="0")
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    standin.fail(503, times=None)  # the embedder and every chat model
+    out = ask_json()
+    assert out["degraded"] == ["sparse_search", "models_unavailable"]
+    assert KETTLE in out["answer"]
+    embeddings = [r for r in standin.requests if r.model == EMBED]
+    assert len(embeddings) == 4  # the search's one call, through its attempts
+
+
 def test_with_the_embedder_down_search_runs_on_words(env, standin: StandIn, monkeypatch,
                                                      tmp_path: Path) -> None:
     use_workers_ai(monkeypatch, standin)

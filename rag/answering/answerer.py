@@ -148,12 +148,14 @@ class Answerer:
         # ("How do I make one?"); not that of one naming its own ("And what is a matrix?")
         fallback = searched if searched != question and (
             retrieval.respelt is not None or points_back(question)) else None
+        # a question too long to embed says nothing of the embedder, which may embed the rest
+        embedding_failed = None if retrieval.too_long else retrieval.sparse_only
         request = GenerationRequest(question, hits, history, unheld=unheld,
                                     searched=fallback,
                                     question_vector=(
             retrieval.vector if query == question else None), searched_vector=(
             retrieval.vector if fallback is not None and fallback == query else None),
-                                    metadata={
+                                    unembedded=embedding_failed, metadata={
             "user": (scope.user if scope else None) or "",
             "collection": self.retriever.store.collection}, reader_gone=answer.reader_gone)
         checker = CitationChecker(len(hits), [hit.text for hit in hits])

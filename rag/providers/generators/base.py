@@ -45,6 +45,9 @@ class GenerationRequest:
     # embedder need not embed either again
     question_vector: np.ndarray | None = None
     searched_vector: np.ndarray | None = None
+    # why the search could not embed the question, when it could not: the embedder is not
+    # asked again for this question (a hung one would be waited on a second time)
+    unembedded: str | None = None
     # set when nobody reads the answer any more: no model is called or retried for it
     reader_gone: threading.Event = field(default_factory=threading.Event, compare=False)
 

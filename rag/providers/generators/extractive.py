@@ -857,6 +857,8 @@ class ExtractiveGenerator(Generator):
         vector of it came with the request."""
         question = request.question
         try:
+            if request.unembedded is not None:
+                raise AIError(f"the search could not embed the question: {request.unembedded}")
             query = (request.question_vector if about == question
                      else request.searched_vector)
             if query is None:

@@ -85,3 +85,18 @@ def test_the_end_of_a_sentence_after_a_program_without_its_opening_is_left_out(
                   "to quad?")
     assert QUAD_END not in answer
     assert "Anonymous functions adapt other functions" in answer
+
+
+def test_a_program_interrupting_a_sentence_is_quoted_once(
+        service: RagService, tmp_path: Path) -> None:
+    """"if (...) stop (...)" is a statement, not a reference entry's signature heading the
+    sentence after it: the opening, the program and the sentence's end are each quoted once."""
+    opening = ("To check the arguments of a function, the following idiom is seen "
+               "frequently:")
+    program = '```\nif (!is.numeric(x)) stop("x must be numeric")\n```'
+    end = "which stops the function execution and prints a message to the console."
+    answer = _ask(service, tmp_path,
+                  f"# Error handling\n\n## Checking arguments\n\n{opening}\n\n{program}\n\n{end}\n",
+                  "How do I stop a function when x is not numeric?")
+    assert answer.count(program) == 1
+    assert f"{opening} [1]\n\n{program}\n[1]\n\n{end} [1]" in answer

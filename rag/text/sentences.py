@@ -83,6 +83,9 @@ _DOTTED_NAME = r"(?:\.[A-Za-z]\w*(?:\.\w+)*|[A-Za-z]\w*(?:\.\w+)+)(?:\(\))?"
 _OUTPUTS = r"(?:(?:\[[^\]]*\]|[A-Za-z_]\w*)\s*=\s*)?"
 _SIGNATURE = re.compile(_OUTPUTS + r"[A-Za-z_][\w.]*\s\(.*\)")
 _SIGNED_NAME = re.compile(_OUTPUTS + r"([A-Za-z_][\w.]*)(?:\s|$)")
+# control statements written like a call ("if (!is.numeric(x)) stop (...)"): no function's
+# signature, whatever follows them
+_CONTROL_WORDS = frozenset({"if", "elseif", "for", "while", "switch", "until", "return"})
 # "Appendix B Configuration on a Unix-alike": a Texinfo manual's lettered appendix, the
 # number its sections share ("B.1 Configuration options") after the word
 _APPENDIX = r"Appendix[ \t]+[A-Z](?:\.\d{1,2})*"
@@ -583,8 +586,12 @@ def is_operator_line(line: str) -> bool:
 def is_signature(line: str) -> bool:
     """Whether a line is a reference entry's signature: a call with a space before its "(",
     as GNU's manuals write it, its outputs assigned ("idivide (x, y, op)", "[q, r] = deconv
-    (y, a)"), the line heading an entry its description follows."""
-    return _SIGNATURE.fullmatch(line.strip()) is not None
+    (y, a)"), the line heading an entry its description follows; not a control statement
+    ("if (...) stop (...)")."""
+    line = line.strip()
+    named = _SIGNED_NAME.match(line)
+    return (_SIGNATURE.fullmatch(line) is not None
+            and (named is None or named.group(1) not in _CONTROL_WORDS))
 
 
 def opens_on_a_prompt(line: str) -> bool:

@@ -167,3 +167,25 @@ def test_a_pointer_to_an_address_is_quoted_as_what_the_documents_say(
         svc.close()
     assert answer.startswith("See https://www.python.org/about/success for a list of projects "
                              "that use Python. [1]"), answer
+
+
+GUIDE = ("# Functions guide\n\n## isempty\n\nisempty (a) returns true if a is an empty matrix "
+         "(any one of its dimensions is zero). See Section 4.2 [Empty Matrices], page 71.\n\n"
+         "## scan\n\nscan reads data into a vector or list from the console or file. See "
+         "also: [read.table], page 48.\n\n## read.table\n\nread.table reads a file in table "
+         "format and creates a data frame from it.\n")
+
+
+def test_a_pointer_answers_a_question_asking_where_to_read(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """"Where can I read about empty matrices?" asks for a place in the manual: the pointer
+    to it is quoted beside the sentence that answers, not left out for weaker ones."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "code.md").write_text(GUIDE)
+    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        svc.ingest([tmp_path / "docs"])
+        answer = svc.ask("Where can I read about empty matrices?").text
+    finally:
+        svc.close()
+    assert "See Section 4.2 [Empty Matrices], page 71. [1]" in answer, answer

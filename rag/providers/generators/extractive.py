@@ -204,6 +204,11 @@ _POINTING = re.compile(
 # where it points: a manual's section, chapter or page, an address
 _ELSEWHERE = re.compile(r"\b(?:section|chapter|manual|page|appendix|below|above)\b|\[|https?://",
                         re.IGNORECASE)
+# a question asking where the documents say something ("Where can I read about ...?",
+# "Which section covers ...?"): a pointer there is the answer
+_ASKS_WHERE = re.compile(
+    r"\bwhere\b.*\b(?:read|find|learn|look|described|documented|explained)\b"
+    r"|\b(?:which|what) (?:section|chapter|page|part)", re.IGNORECASE)
 # an address outside the documents, where a pointer may send the reader
 _ADDRESS = re.compile(r"https?://", re.IGNORECASE)
 # a cross-reference's opening word, before where it points ("see also Section 2.10")
@@ -575,8 +580,11 @@ class ExtractiveGenerator(Generator):
                                                  for i in at], [names[i] for i in at])
             overlap[at] += _LEAN_SHARE * (paired - overlap[at])
         # a pointer's words name what another section says ("The NAMESPACE file is described
-        # in ..."): they do not say it, and the section's own sentences should outrank it
-        pointing = [i for i, c in enumerate(candidates) if _points_elsewhere(c.text)]
+        # in ..."): they do not say it, and the section's own sentences should outrank it;
+        # but where the question asks where to read, the pointer is its answer
+        asks_where = _ASKS_WHERE.search(request.question) is not None
+        pointing = [i for i, c in enumerate(candidates)
+                    if not asks_where and _points_elsewhere(c.text)]
         overlap[pointing], by_names[pointing] = 0, 0
         above = [f"{c.heading} {c.entry}" for c in candidates]
         headed = _overlap(about, above)
@@ -637,7 +645,7 @@ class ExtractiveGenerator(Generator):
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage, held,
                               _follows(request.passages),
-                              _unasked_fields(request.question, candidates))
+                              _unasked_fields(request.question, candidates), asks_where)
         weak_below = self.embedder.weak_match_below
         if request.unheld:
             yield not_mentioned(request.unheld)
@@ -657,7 +665,7 @@ class ExtractiveGenerator(Generator):
                 by_passage: list[list[_Candidate]],
                 held: dict[tuple[int, int], frozenset[str]] | None = None,
                 follows: dict[int, int] | None = None,
-                unasked: Collection[tuple[int, int]] = ()
+                unasked: Collection[tuple[int, int]] = (), asks_where: bool = False
                 ) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the run of predecessors it leans on
         (`_leaning_run`; a later one without room for its run is left out, the best one is
@@ -671,6 +679,7 @@ class ExtractiveGenerator(Generator):
         for those a chosen sentence introduces, and one without an introduction only when
         nothing else is chosen. A field the question does not ask for (`unasked`) is quoted
         only as the best: its form's other fields score as high, and answer other questions.
+        A pointer elsewhere is quoted only as the best, unless the question `asks_where`.
         Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
@@ -712,7 +721,7 @@ class ExtractiveGenerator(Generator):
                 # found; else a line of it alone would read as the whole list, where an item
                 # of a paragraph's words says its part whole
                 continue
-            if chosen and _points_within(c.text):
+            if chosen and not asks_where and _points_within(c.text):
                 # "See Section 11.2 [...], page 191.": it says where an answer is, worth
                 # quoting only where no sentence scoring better says one
                 continue

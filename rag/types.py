@@ -311,6 +311,8 @@ class ConsensusReport:
     agreement: float | None  # the chosen answer's agreement score, 0..1 (`agreement`)
     disagree: bool  # agreement under RAG_CONSENSUS_MIN_AGREEMENT
     failed: list[str] = field(default_factory=list)  # models that gave no answer
+    # each of `failed`, with why it gave none ("answer interrupted"), in the note's words
+    failed_why: dict[str, str] = field(default_factory=dict)
     too_long: list[str] = field(default_factory=list)  # left out: cannot hold the question
     timings_ms: dict[str, float] = field(default_factory=dict)
     name: str = "consensus"
@@ -427,15 +429,20 @@ def describe_strategy(message: dict[str, Any]) -> tuple[str, bool] | None:
         return _describe_progressive(report), False
     agreement = report.get("agreement")
     models = len(report.get("models", []))
-    left_out = _cannot_hold(report.get("too_long") or [])
+    left_out = (_failed(report.get("failed") or [], report.get("failed_why") or {})
+                + _cannot_hold(report.get("too_long") or []))
     if agreement is None:
         return (f"Consensus: only {report.get('chosen_model')} of {models} models answered."
                 f"{left_out}"), True
-    text = (f"Consensus of {models} models: agreement {agreement:.2f}, answer by "
+    answered = models - len(report.get("failed") or []) - len(report.get("too_long") or [])
+    # a draft left out is a model the agreement never heard: the count says so
+    of = f"{answered} of {models}" if 0 < answered < models else f"{models}"
+    text = (f"Consensus of {of} models: agreement {agreement:.2f}, answer by "
             f"{report.get('chosen_model')}.{left_out}")
     if report.get("disagree"):
         return f"Models disagree. {text} Check the sources before relying on it.", True
-    return text, False
+    # a model that failed is worth an operator's eye, as models that disagree are
+    return text, bool(report.get("failed"))
 
 
 def _describe_progressive(report: dict[str, Any]) -> str:
@@ -453,6 +460,14 @@ def _describe_progressive(report: dict[str, Any]) -> str:
         return f"Progressive: the fast model {first} answered."
     return (f"Progressive: upgraded from {first} to {report.get('final_model')}{took} "
             f"because the first answer was weak: {report.get('reason')}.")
+
+
+def _failed(models: list[str], why: dict[str, str]) -> str:
+    """The note's words for the models left out because they gave no whole answer."""
+    if not models:
+        return ""
+    named = [f"{model} ({why[model]})" if why.get(model) else model for model in models]
+    return f" Left out: {', '.join(named)}."
 
 
 def _cannot_hold(models: list[str]) -> str:

@@ -182,8 +182,9 @@ def test_consensus_leaves_out_a_model_that_cannot_hold_the_question(corpus: Stan
     assert report["chosen_model"] in (FALLBACK, FP8) and KETTLE in out["answer"]
     human = run("ask", LONG, "--strategy", "consensus")
     assert human.exit_code == 0
-    assert ("Left out, the question too long for its context window: "
-            f"{PRIMARY}.") in " ".join(human.stderr.split())
+    note = " ".join(human.stderr.split())
+    assert "Consensus of 2 of 3 models: agreement " in note, note
+    assert f"Left out, the question too long for its context window: {PRIMARY}." in note
 
 
 def test_consensus_with_one_model_left_that_can_hold_the_question_answers_with_it(
@@ -245,6 +246,32 @@ def test_progressive_keeps_a_weak_fast_answer_the_configured_model_cannot_upgrad
     corpus.fail(400, 5006, times=None, model=FALLBACK)  # and when the fast model fails
     out = ask_long("progressive")
     assert "models_unavailable" in out["degraded"] and KETTLE in out["answer"]  # quoted
+
+
+def test_consensus_note_counts_and_names_a_model_whose_answer_was_cut(corpus: StandIn) -> None:
+    """A draft cut mid-answer takes no part in the agreement: the note says how many models
+    agreed of how many were asked, and names the one left out with why."""
+    corpus.cut_stream(5, times=None, model=PRIMARY)
+    out = ask("--strategy", "consensus")
+    report = out["strategy"]
+    assert report["failed"] == [PRIMARY]
+    assert report["failed_why"] == {PRIMARY: "answer interrupted"}
+    assert report["chosen_model"] in (FALLBACK, FP8)
+    human = run("ask", QUESTION, "--strategy", "consensus")
+    assert human.exit_code == 0
+    note = " ".join(human.stderr.split())
+    assert "Consensus of 2 of 3 models: agreement " in note, note
+    assert f"Left out: {PRIMARY} (answer interrupted)." in note, note
+
+
+def test_consensus_note_names_a_model_that_failed_with_its_status_and_code(
+        corpus: StandIn) -> None:
+    corpus.fail(400, 5006, times=None, model=FP8)
+    out = ask("--strategy", "consensus")
+    assert out["strategy"]["failed_why"] == {FP8: "failed: HTTP 400, code 5006"}
+    note = " ".join(run("ask", QUESTION, "--strategy", "consensus").stderr.split())
+    assert "Consensus of 2 of 3 models: agreement " in note, note
+    assert f"Left out: {FP8} (failed: HTTP 400, code 5006)." in note, note
 
 
 def test_consensus_with_every_model_failing_names_each_models_reason(corpus: StandIn) -> None:

@@ -28,7 +28,13 @@ import numpy as np
 
 from rag.answering.citations import CitationChecker
 from rag.app.context import submit
-from rag.errors import AIError, InputTooLongError, RagError, TransientAIError
+from rag.errors import (
+    AIError,
+    CircuitOpenError,
+    InputTooLongError,
+    RagError,
+    TransientAIError,
+)
 from rag.providers.cloudflare.catalog import is_workers_ai_model
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator
@@ -234,6 +240,22 @@ def no_whole_answer(drafts: Sequence[_Draft]) -> TransientAIError:
         f"{model}: {error}" for model, error in failures), failures=failures)
 
 
+def why_left_out(draft: _Draft) -> str:
+    """Why a draft takes no part in the agreement, in a few words for the note."""
+    if isinstance(draft.error, CircuitOpenError):
+        return "skipped: it failed through its retries a moment ago"
+    if draft.error is not None:
+        return f"failed: {failure_words(draft.error)}"
+    return "answer interrupted" if draft.record.interrupted else "empty answer"
+
+
+def failure_words(error: AIError) -> str:
+    """An error's status and code ("HTTP 429, code 3040"), or its kind when it has neither."""
+    parts = ([f"HTTP {error.status}"] if error.status is not None else []) + (
+        [f"code {error.code}"] if error.code is not None else [])
+    return ", ".join(parts) or type(error).__name__
+
+
 def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
               config: StrategyConfig, embedder: Embedder) -> Iterator[str]:
     models = list(dict.fromkeys(config.consensus_models))
@@ -278,7 +300,9 @@ def consensus(generator: Generator, request: GenerationRequest, answer: Answer,
     answer.strategy = ConsensusReport(
         models=models, chosen_model=chosen.model, agreement=score,
         disagree=score is not None and score < config.min_agreement,
-        failed=[d.model for d in drafts if d not in answered], too_long=too_long,
+        failed=[d.model for d in drafts if d not in answered],
+        failed_why={d.model: why_left_out(d) for d in drafts if d not in answered},
+        too_long=too_long,
         timings_ms={d.model: d.ms for d in drafts})
     _copy_record(chosen.record, answer.record)
     answer.record.neurons = _total(*(d.record.neurons for d in drafts))

@@ -85,7 +85,8 @@ def envelope(code, message):
         (401, envelope(10000, "Authentication error"), PermanentAIError, "CLOUDFLARE_API_TOKEN"),
         (403, envelope(5016, "User has not agreed to Llama3.2 model terms"), ModelRefusedError,
          "licence"),
-        (403, envelope(3023, "Service unavailable for account"), PermanentAIError, "licence"),
+        (403, envelope(3023, "Service unavailable for account"), PermanentAIError,
+         "is blocked from Workers AI, so no model will answer"),
         (413, envelope(5021, "AiError: The estimated number of input and maximum output tokens "
                        "(9000) exceeded this model context window limit (7968)."),
          ModelRefusedError, "RAG_TOP_K"),

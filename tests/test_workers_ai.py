@@ -456,6 +456,22 @@ def test_an_unknown_model_is_a_clear_permanent_error(ai_settings, standin, passa
         ask(WorkersAIGenerator.from_settings(settings), passages)
 
 
+def test_a_blocked_account_says_no_model_will_answer_and_where_to_look(ai_settings, standin,
+                                                                      passages):
+    """3023 is the account, not the token or a model: every model stops, and the advice
+    is the account's, never a licence to accept."""
+    standin.fail(403, 3023, times=None)
+    with pytest.raises(PermanentAIError) as info:
+        ask(WorkersAIGenerator.from_settings(ai_settings), passages)
+    message = str(info.value)
+    assert message.startswith("Workers AI refused the Cloudflare account (HTTP 403, code 3023")
+    assert ("the account (CLOUDFLARE_ACCOUNT_ID) is blocked from Workers AI, so no model will "
+            "answer. Check the account in the Cloudflare dashboard, or contact Cloudflare "
+            "support;") in message
+    assert "licence" not in message and PRIMARY not in message
+    assert [r.model for r in standin.requests] == [PRIMARY]
+
+
 # --- context window ---------------------------------------------------------------------------
 
 

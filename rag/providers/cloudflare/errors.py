@@ -64,8 +64,17 @@ def cloudflare_errors(failed: FailedCall, unrouted: Unrouted | None = None) -> A
     if code in MODEL_FORBIDDEN_CODES:
         return failed.forbidden(this_model_only=True)
     if code in ACCOUNT_FORBIDDEN_CODES:
-        return failed.forbidden()
+        return account_blocked(failed)
     return None
+
+
+def account_blocked(failed: FailedCall) -> AIError:
+    """The account itself is refused: no token, model or retry helps, only the account."""
+    return failed.permanent(
+        f"{failed.provider} refused the Cloudflare account {failed.said}: the account "
+        "(CLOUDFLARE_ACCOUNT_ID) is blocked from Workers AI, so no model will answer. Check "
+        "the account in the Cloudflare dashboard, or contact Cloudflare support; meanwhile, "
+        f"{USE_LOCAL_MODELS}")
 
 
 def workers_ai_errors(settings: Any) -> ErrorPolicy:

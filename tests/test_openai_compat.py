@@ -92,9 +92,10 @@ def test_a_key_pasted_with_its_bearer_word_is_sent_once(ai_settings, standin, pa
 
 def test_an_unknown_model_is_permanent(ai_settings, standin, passages):
     settings = ai_settings.model_copy(update={"openai_chat_model": "llama-nope"})
-    with pytest.raises(PermanentAIError, match="has no model 'llama-nope'"):
+    with pytest.raises(PermanentAIError, match="has no model 'llama-nope'") as info:
         ask(OpenAIGenerator.from_settings(settings), passages)
     assert len(standin.requests) == 1
+    assert str(info.value).endswith("Check the model name in RAG_OPENAI_CHAT_MODEL.")
 
 
 def test_rate_limits_are_retried(ai_settings, standin, passages):

@@ -24,6 +24,7 @@ from rag.providers.generators.base import GenerationRequest
 from rag.providers.generators.openai import OpenAIGenerator
 from rag.providers.generators.prompting import passage_block
 from rag.providers.generators.workers_ai import WorkersAIGenerator
+from rag.providers.guards.llama_guard import LlamaGuard
 from rag.text.tokens import estimate_tokens
 from rag.types import GenerationRecord, Hit
 from tests.workers_ai_server import ACCOUNT, GATEWAY, NEURONS_PER_M, TOKEN, embed_text
@@ -452,8 +453,35 @@ def test_a_fallback_refused_for_every_model_stops_the_chain(ai_settings, standin
 def test_an_unknown_model_is_a_clear_permanent_error(ai_settings, standin, passages):
     settings = ai_settings.model_copy(update={"workers_ai_chat_model": "@cf/meta/llama-9-imaginary",
                                               "workers_ai_fallback_models": []})
-    with pytest.raises(PermanentAIError, match="has no model '@cf/meta/llama-9-imaginary'"):
+    with pytest.raises(PermanentAIError, match="has no model '@cf/meta/llama-9-imaginary'") as info:
         ask(WorkersAIGenerator.from_settings(settings), passages)
+    assert str(info.value).endswith("Check the model name in RAG_WORKERS_AI_CHAT_MODEL.")
+
+
+def test_an_unknown_fallback_model_names_the_fallbacks_setting(ai_settings, standin, passages):
+    typo = f"{FALLBACK}-typo"
+    settings = ai_settings.model_copy(update={"ai_max_attempts": 1,
+                                              "workers_ai_fallback_models": [typo]})
+    standin.fail(429, 3040, model=PRIMARY, times=None)
+    with pytest.raises(TransientAIError) as info:
+        ask(WorkersAIGenerator.from_settings(settings), passages)
+    assert (f"{typo}: Workers AI has no model '{typo}' (HTTP 400, code 5007: No such model "
+            f"{typo} or task). Check the model name in RAG_WORKERS_AI_FALLBACK_MODELS."
+            ) in str(info.value)
+
+
+def test_an_unknown_embedding_model_names_its_setting(ai_settings, standin):
+    settings = ai_settings.model_copy(update={"workers_ai_embedding_model": f"{EMBED}-typo"})
+    with pytest.raises(PermanentAIError) as info:
+        WorkersAIEmbedder.from_settings(settings).embed_documents(["some text"])
+    assert str(info.value).endswith("Check the model name in RAG_WORKERS_AI_EMBEDDING_MODEL.")
+
+
+def test_an_unknown_safety_model_names_its_setting(ai_settings, standin):
+    settings = ai_settings.model_copy(update={"content_filter_model": "@cf/meta/llama-guard-9"})
+    with pytest.raises(PermanentAIError) as info:
+        LlamaGuard.from_settings(settings).classify(QUESTION)
+    assert str(info.value).endswith("Check the model name in RAG_CONTENT_FILTER_MODEL.")
 
 
 def test_a_blocked_account_says_no_model_will_answer_and_where_to_look(ai_settings, standin,

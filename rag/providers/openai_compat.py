@@ -14,13 +14,18 @@ from rag.errors import AIError
 from rag.providers.cloudflare.client import read_cloudflare_headers
 from rag.providers.cloudflare.errors import cloudflare_errors
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
-from rag.providers.http.errors import USE_LOCAL_MODELS, ErrorPolicy, FailedCall
+from rag.providers.http.errors import USE_LOCAL_MODELS, ErrorPolicy, FailedCall, model_settings
 
 PROVIDER = "OpenAI-compatible server"
 CREDENTIALS_HINT = "OPENAI_BASE_URL and OPENAI_API_KEY"
 QUOTA_CODE = "insufficient_quota"
 # OpenAI's message, for servers that copy it without the code
 QUOTA_PHRASE = "exceeded your current quota"
+# the settings that may name the model of each kind of call, the usual one first
+MODEL_FIELDS = {
+    "chat": ("openai_chat_model", "progressive_model", "consensus_models"),
+    "embedding": ("openai_embedding_model",),
+}
 BASE_URL_ADVICE = ("Check OPENAI_BASE_URL: it usually ends in /v1, without /chat/completions or "
                    "/embeddings (e.g. http://localhost:11434/v1).")
 
@@ -36,7 +41,8 @@ def openai_http(settings: Any, transport: httpx.BaseTransport | None = None, *,
                      secrets=[key] if key else [], transport=transport,
                      max_connections=max_connections,
                      error_policy=openai_errors(settings.openai_base_url),
-                     read_headers=read_cloudflare_headers, server=settings.openai_base_url)
+                     read_headers=read_cloudflare_headers, server=settings.openai_base_url,
+                     model_settings=model_settings(settings, MODEL_FIELDS))
 
 
 def public_url(url: str) -> str:

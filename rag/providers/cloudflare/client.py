@@ -10,11 +10,20 @@ from rag.errors import ConfigError, PermanentAIError
 from rag.providers.cloudflare.errors import workers_ai_errors
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import CONNECTIONS_PER_PROVIDER, AIHttp, open_http
+from rag.providers.http.errors import model_settings
 from rag.providers.http.retry import RetryPolicy
 from rag.types import is_count
 
 PROVIDER = "Workers AI"
 CREDENTIALS_HINT = "CLOUDFLARE_API_TOKEN (Workers AI Read + Edit) and CLOUDFLARE_ACCOUNT_ID"
+# the settings that may name the model of each kind of call, the usual one first
+MODEL_FIELDS = {
+    "chat": ("workers_ai_chat_model", "workers_ai_fallback_models", "progressive_model",
+             "consensus_models"),
+    "embedding": ("workers_ai_embedding_model",),
+    "guard": ("content_filter_model",),
+    "rerank": ("rerank_model",),
+}
 
 
 def require_credentials(settings: Any, what: str = "Workers AI") -> None:
@@ -71,7 +80,8 @@ def cloudflare_http(settings: Any, transport: httpx.BaseTransport | None = None,
                      secret_headers=secret_headers, secrets=secrets, transport=transport,
                      max_connections=max_connections, policy=policy,
                      error_policy=workers_ai_errors(settings), read_headers=read_cloudflare_headers,
-                     server=calls_go_to(settings))
+                     server=calls_go_to(settings),
+                     model_settings=model_settings(settings, MODEL_FIELDS))
 
 
 def base_url_setting(settings: Any) -> tuple[str, str]:

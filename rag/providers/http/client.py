@@ -43,6 +43,7 @@ from rag.providers.http.calllog import CallKind, CallStats, HeaderReader, logged
 from rag.providers.http.clients import ClientPool
 from rag.providers.http.errors import (
     ErrorPolicy,
+    ModelSettings,
     map_status_error,
     map_stream_error,
     map_transport_error,
@@ -103,6 +104,7 @@ class AIHttp:
             of the server sent it), as a sentence.
         secrets: strings that must never appear in a message or log line.
         error_policy: the provider's reading of its own error codes.
+        model_settings: which settings name a model, for the advice when it is unknown.
         read_headers: the provider's reading of its own response headers.
         breakers: skip models that failed through their retries a moment ago (None: never).
         server: where the calls go (a base URL), whose models the breakers are kept for.
@@ -112,8 +114,10 @@ class AIHttp:
                  credentials_hint: str, url_hint: str = "the base URL", base_url: str = "",
                  route_advice: str = "", secrets: Sequence[str] = (),
                  error_policy: ErrorPolicy | None = None, read_headers: HeaderReader | None = None,
-                 breakers: Breakers | None = None, server: str = "") -> None:
+                 breakers: Breakers | None = None, server: str = "",
+                 model_settings: ModelSettings | None = None) -> None:
         self.server = server
+        self.model_settings = model_settings
         self.clients = clients
         self.policy = policy
         self.provider = provider
@@ -332,6 +336,8 @@ class AIHttp:
             credentials_hint=self.credentials_hint,
             retry_after=retry_after_seconds(response.headers), policy=self.error_policy,
             call=stats.kind, items_setting=stats.items_setting,
+            model_setting=(self.model_settings(stats.model, stats.kind)
+                           if self.model_settings is not None else None),
         ))
 
     def _redacted(self, error: AIError) -> Any:
@@ -361,7 +367,8 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
               transport: httpx.BaseTransport | None = None,
               max_connections: int = CONNECTIONS_PER_PROVIDER,
               policy: RetryPolicy | None = None, error_policy: ErrorPolicy | None = None,
-              read_headers: HeaderReader | None = None, server: str = "") -> AIHttp:
+              read_headers: HeaderReader | None = None, server: str = "",
+              model_settings: ModelSettings | None = None) -> AIHttp:
     """An `AIHttp` with the settings' timeouts, retry policy and breakers (kept for `server`,
     the base URL calls go to); `transport` for tests."""
     auth = SecretHeaders(secret_headers) if secret_headers else None
@@ -384,4 +391,5 @@ def open_http(settings: Any, *, provider: str, credentials_hint: str,
                   credentials_hint=credentials_hint, url_hint=url_hint, base_url=base_url,
                   route_advice=route_advice, secrets=secrets,
                   error_policy=error_policy, read_headers=read_headers,
-                  breakers=breakers_for(settings), server=server)
+                  breakers=breakers_for(settings), server=server,
+                  model_settings=model_settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,7 @@ class FailedCall:
     kind: str | None = None  # OpenAI's error `type` ("insufficient_quota"), when given
     call: str = "chat"  # what the call was for (`calllog.CallKind`): its advice differs
     items_setting: str | None = None  # the setting that set how many items were sent
+    model_setting: str | None = None  # the settings that name the model called
 
     @property
     def said(self) -> str:
@@ -131,8 +132,9 @@ class FailedCall:
                                                 top_k=top_k_name()))
 
     def no_such_model(self) -> ModelRefusedError:
+        where = self.model_setting or "your settings"
         return self.refused_model(f"{self.provider} has no model {self.model!r} {self.said}. "
-                                  "Check the model name in your settings.")
+                                  f"Check the model name in {where}.")
 
     def no_route(self) -> PermanentAIError:
         return self.permanent(f"{self.provider} could not route the request {self.said}. "
@@ -149,6 +151,32 @@ class FailedCall:
 
 #: A provider's reading of its own error codes; None leaves the call to the HTTP status.
 ErrorPolicy = Callable[[FailedCall], AIError | None]
+
+#: The settings that name a model called for a kind of call (`calllog.CallKind`), as advice
+#: says them ("RAG_WORKERS_AI_CHAT_MODEL"); None when no setting is known to.
+ModelSettings = Callable[[str, str], str | None]
+
+
+def model_settings(settings: Any, fields_by_kind: Mapping[str, Sequence[str]]) -> ModelSettings:
+    """The settings among a kind's `fields` whose value names the model: a mistyped name is
+    in the one it was typed in. When none holds it, the kind's first field, the usual one."""
+
+    def naming(model: str, kind: str) -> str | None:
+        fields = fields_by_kind.get(kind, ())
+        holding = [field for field in fields if model in _names(getattr(settings, field, None))]
+        chosen = [f"RAG_{field.upper()}" for field in holding or fields[:1]]
+        if len(chosen) < 2:
+            return chosen[0] if chosen else None
+        return f"{', '.join(chosen[:-1])} or {chosen[-1]}"
+
+    return naming
+
+
+def _names(value: Any) -> list[str]:
+    """A model setting's names: one, or a list (the fallbacks, the consensus models)."""
+    if isinstance(value, str):
+        return [value]
+    return [name for name in value or () if isinstance(name, str)]
 
 
 def parse_error_body(text: str) -> tuple[int | str | None, str, str | None]:
@@ -256,20 +284,21 @@ def _clean_message(message: str, code: int | str | None = None) -> str:
 def map_status_error(
     status: int | None, body: str, *, provider: str, model: str, credentials_hint: str,
     retry_after: float | None = None, policy: ErrorPolicy | None = None, call: str = "chat",
-    items_setting: str | None = None,
+    items_setting: str | None = None, model_setting: str | None = None,
 ) -> AIError:
     """Classify a non-2xx response, a 200 whose envelope says `success: false`, or an error
     event in a stream (`status` None when the event gave none: read as a 500, and not said to
     be one): the provider's policy first, then the HTTP status. `call` is the kind of call
     (`calllog.CallKind`), whose advice a request too large gets, naming `items_setting` as
-    the setting that set how many items it sent (the kind's usual one when None)."""
+    the setting that set how many items it sent (the kind's usual one when None);
+    `model_setting` names the settings to fix when the model is unknown."""
     code, detail, kind = parse_error_body(body)
     given = status is not None
     status = status if status is not None else 500
     failed = FailedCall(provider, model, credentials_hint, status, code,
                         detail or httpx.codes.get_reason_phrase(status) or "no detail",
                         retry_after, status_given=given, kind=kind, call=call,
-                        items_setting=items_setting)
+                        items_setting=items_setting, model_setting=model_setting)
     error = policy(failed) if policy is not None else None
     if error is not None:
         return error

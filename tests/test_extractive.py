@@ -2052,3 +2052,19 @@ def test_a_definite_subject_also_doing_something_comes_with_the_sentence_before(
     if "The result is also saved by the promise." in quoted:
         at = quoted.index("The result is also saved by the promise.")
         assert at and quoted[at - 1].startswith("When the argument is accessed"), answer
+
+
+KETTLE = ("Kettle K200 safety sheet\n\n"
+          "Warning: Do not connect the kettle to mains power while the lid is open.\n"
+          "Note: The kettle switches itself off when the water boils.\n"
+          "Tip: Descale the kettle every month with white vinegar.\n"
+          "Capacity: 1.7 litres\nPower: 2200 watts\n\n"
+          "The kettle is covered by a two year guarantee from the date of purchase.\n")
+
+
+def test_a_field_answering_a_part_of_the_question_naming_no_label_is_quoted(embedder) -> None:
+    """"Hold" names no label: beside "Power", which the question names, "Capacity: 1.7
+    litres" was left out as a field it does not ask for."""
+    question = "How much water does the kettle hold and how powerful is it?"
+    said = quote(embedder, question, [_stored(KETTLE, embedder)]).split("\n\nExtractive")[0]
+    assert "Capacity: 1.7 litres [1]" in said and "Power: 2200 watts [1]" in said, said

@@ -49,8 +49,9 @@ Linklater"), nor a field ("Deadline: March 31") or a line holding figures ("Doub
 GBP"); a table's row is whole: it introduces no code or list after it, is quoted alone where
 nothing else scores within half of it, and, as a field, on a line of its own. A form's fields
 (a field to a line or to a paragraph, `_form_lines`) are pieces of their own, with no stop
-between them, and an answer quotes those whose labels the question names, or the best one
-alone where it names none; the fields under a heading the question names are all asked for.
+between them, and an answer quotes those whose labels the question names (and, beside them,
+those whose values hold what a part of it naming none asks for), or the best one alone where
+it names none; the fields under a heading the question names are all asked for.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -240,6 +241,8 @@ _FIELD = re.compile(r"(?:\*\*|__)?[^\W\d_][^\W\d]*(?:[ -][^\W\d]+){0,2}:(?:\*\*|
 _FIGURE = re.compile(r"\d+(?:[.,:]\d+)*[.,;)]?")
 # "See also: dlmread, textscan.": the names of other entries, which the sentence does not hold
 _CROSS_REFERENCE_LABEL = re.compile(r"see\b", re.IGNORECASE)
+# what parts a question asking several things ("How much ... hold and how powerful is it?")
+_QUESTION_PARTS = re.compile(r"\s*(?:[,;]|\band\b)\s*", re.IGNORECASE)
 # a line of text, without its break
 _LINE = re.compile(r"[^\n]+")
 # a sentence's end, before a closing bracket or quote: what a labelled value may follow
@@ -1848,27 +1851,44 @@ def _asked_fields(asked: frozenset[str], passages: Sequence[Hit]) -> set[str]:
 
 def _in_named_fields(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
     """When the question names the label of some fields (`_names_label`), the candidates but
-    the other fields: "Check-in: 15:00" shares the words and the form of "Check-out: 10:30",
-    and scores as high for "When is check-out?"."""
+    the other fields (`_fields_asked`): "Check-in: 15:00" shares the words and the form of
+    "Check-out: 10:30", and scores as high for "When is check-out?"."""
     asked = lexical.stems(question)
     if not any(_is_field_line(c.text) and _names_label(asked, c.text) for c in candidates):
         return candidates
-    return [c for c in candidates if not _is_field_line(c.text) or _names_label(asked, c.text)]
+    fields = _fields_asked(question, candidates)
+    return [c for c in candidates if not _is_field_line(c.text) or (c.passage, c.index) in fields]
 
 
 def _unasked_fields(question: str, candidates: list[_Candidate]) -> set[tuple[int, int]]:
     """The fields among `candidates` (`_is_field_line`) the question does not ask for: it
-    names neither the field's label (`_names_label`) nor the whole heading it is under
+    names neither the field's label (`_fields_asked`) nor the whole heading it is under
     ("What are the house rules?")."""
-    asked, asked_terms = lexical.stems(question), lexical.term_set(question)
+    asked_terms = lexical.term_set(question)
+    fields = _fields_asked(question, candidates)
     unasked = set()
     for c in candidates:
-        if not _is_field_line(c.text):
+        if not _is_field_line(c.text) or (c.passage, c.index) in fields:
             continue
         heading = lexical.term_set(c.heading)
-        if not (_names_label(asked, c.text) or (heading and heading <= asked_terms)):
+        if not (heading and heading <= asked_terms):
             unasked.add((c.passage, c.index))
     return unasked
+
+
+def _fields_asked(question: str, candidates: list[_Candidate]) -> set[tuple[int, int]]:
+    """The fields among `candidates` whose labels the question names (`_names_label`), and,
+    when it names some, for a part of it naming none (`_QUESTION_PARTS`) those whose values
+    hold what that part asks for (`answer_kind`): "How much water does the kettle hold and
+    how powerful is it?" names "Power", and "Capacity: 1.7 litres" answers its first half."""
+    fields = [c for c in candidates if _is_field_line(c.text)]
+    asked = lexical.stems(question)
+    named = {(c.passage, c.index) for c in fields if _names_label(asked, c.text)}
+    kinds = [kind for part in (_QUESTION_PARTS.split(question) if named else ())
+             if (kind := answer_kind(part)) is not None
+             and not any(_names_label(lexical.stems(part), c.text) for c in fields)]
+    return named | {(c.passage, c.index) for c in fields
+                    if any(kind(c.text.split(":", 1)[1]) for kind in kinds)}
 
 
 def _names_label(asked: Sequence[str], field_line: str) -> bool:

@@ -2068,3 +2068,13 @@ def test_a_field_answering_a_part_of_the_question_naming_no_label_is_quoted(embe
     question = "How much water does the kettle hold and how powerful is it?"
     said = quote(embedder, question, [_stored(KETTLE, embedder)]).split("\n\nExtractive")[0]
     assert "Capacity: 1.7 litres [1]" in said and "Power: 2200 watts [1]" in said, said
+
+
+def test_a_passage_of_only_a_cut_lists_last_items_still_gets_an_answer(embedder) -> None:
+    """A chunk past its document's first that holds only the last two items of a list begun
+    before it: neither is quoted as the whole list, yet the answer is never empty."""
+    passage = Hit("d0", "account.md", None, "c1", 1.0,
+                  "- Wait for the credit check, which takes up to 3 working days.\n"
+                  "- Receive your account number by email.", position=1)
+    answer = quote(embedder, "How long does the credit check take?", [passage])
+    assert "credit check" in answer, answer

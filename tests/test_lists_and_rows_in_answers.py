@@ -461,3 +461,30 @@ def test_a_list_the_chunker_cut_from_its_introduction_is_quoted_after_it(
     items = [line for line in lines if line[:2] in {"1.", "2.", "3."}]
     assert items and not any(item.endswith("[1]") for item in items), answer
     assert answer.endswith(last), answer
+
+
+ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+            "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+            "seventeenth", "eighteenth", "nineteenth", "twentieth"]
+
+
+def valve_checks() -> str:
+    """An introduction and a list of long items the chunker cuts into three passages."""
+    listed = "\n".join(f"- The {nth} valve must be inspected for corrosion, cracks and loose "
+                       "fittings by a qualified engineer at every annual service visit."
+                       for nth in ORDINALS)
+    return ("# Boiler maintenance\n\n## Valve checks\n\nThe boiler has a long series of safety "
+            "valves. During the annual service the engineer checks the following valves:\n\n"
+            f"{listed}\n\n## Flue checks\n\nThe flue is checked for blockages with a smoke "
+            "test.\n")
+
+
+@pytest.mark.parametrize("nth", ["fourteenth", "tenth", "eighteenth"])
+def test_an_item_of_a_list_cut_before_its_passage_is_quoted_when_it_answers(
+        service, tmp_path: Path, nth: str) -> None:
+    """An item of a long list the chunker cut, in a passage after the one its list begins in:
+    it answers on its own, and is quoted rather than nothing."""
+    answer = asked(service, tmp_path, "valves.md", valve_checks(),
+                   f"What happens to the {nth} valve?")
+    assert f"The {nth} valve must be inspected" in answer, answer
+

@@ -307,7 +307,7 @@ class _Candidate:
     # an item of a list whose beginning its passage does not hold: one it opens with, after
     # its document's first chunk, or one numbered on from items before the passage ("3."
     # first). The list begins, and is introduced, in the chunk before, so its part here is
-    # never quoted as the whole list, nor an item of one sentence standing alone
+    # never quoted as the whole list, nor an item of a short run standing alone
     cut_before: bool = False
     # an item ending its passage, or a sentence of one: the items after it that go on its list
     # in the passage after, the chunker's cut between them
@@ -718,11 +718,11 @@ class ExtractiveGenerator(Generator):
                 continue
             if (c.passage, c.index) in chosen or (c.passage, c.index) in listed:
                 continue
-            if c.cut_before and (c.passage in (follows or {}) or _list_weight(
-                    _item_of(_list_around(c, by_passage), c)) < 2):
+            if c.cut_before and (c.passage in (follows or {})
+                                 or _list_weight(_list_around(c, by_passage)) < 2):
                 # the list's beginning is in the chunk before: quoted there when that was
-                # found; else a line of it alone would read as the whole list, where an item
-                # of a paragraph's words says its part whole
+                # found; else a short run of its items alone would read as the whole list,
+                # where an item of a long run says its part whole
                 continue
             if chosen and not asks_where and _points_within(c.text):
                 # "See Section 11.2 [...], page 191.": it says where an answer is, worth
@@ -811,6 +811,10 @@ class ExtractiveGenerator(Generator):
                 chosen[key] = score
         if not chosen and bare_code is not None:
             chosen[(bare_code[0].passage, bare_code[0].index)] = bare_code[1]
+        if not chosen:
+            # every sentence was passed over for what it lacks or would bring along: the
+            # best one quoted says more than an empty answer
+            chosen[(best.passage, best.index)] = scores[0]
         said = {(c.passage, c.index): s for c, s in zip(ranked, own, strict=True)}
         lookup = {(c.passage, c.index): c for group in by_passage for c in group}
         # a list's items left out stay out: the line after its last says how many

@@ -488,3 +488,12 @@ def test_an_item_of_a_list_cut_before_its_passage_is_quoted_when_it_answers(
                    f"What happens to the {nth} valve?")
     assert f"The {nth} valve must be inspected" in answer, answer
 
+
+def test_items_left_out_of_a_list_going_on_past_the_passages_counted_are_at_least_so_many(
+        service, tmp_path: Path) -> None:
+    """The list's items are counted in the passage after its introduction's, which ends
+    inside the list: more follow in the chunk after that, so the count is a lower bound."""
+    answer = asked(service, tmp_path, "valves.md", valve_checks(),
+                   "What valves does the engineer check during the annual service?")
+    assert answer.split("\n")[0].endswith("checks the following valves: [1]"), answer
+    assert "… (at least " in answer, answer

@@ -290,6 +290,7 @@ class _Candidate:
     # a list's items after it that the answer leaves out: said after it, so the list does not
     # read as whole
     items_left: int = 0
+    items_left_open: bool = False  # the list goes on past the items counted in `items_left`
     # a list item's sentence after its first ("Wait ten seconds." in "1. Switch it off. Wait
     # ten seconds."): the item's, quoted with it on its line
     continues_item: bool = False
@@ -312,6 +313,12 @@ class _Candidate:
     # an item ending its passage, or a sentence of one: the items after it that go on its list
     # in the passage after, the chunker's cut between them
     items_beyond: int = 0
+    # whether the passage after it ends inside the list too: its items go on past those counted
+    items_beyond_open: bool = False
+
+
+# a list's last quoted item: the number of its items after it, and whether more may follow
+_ItemsLeft = dict[tuple[int, int], tuple[int, bool]]
 
 
 def _long_enough(sentence: str) -> bool:
@@ -687,7 +694,7 @@ class ExtractiveGenerator(Generator):
         chosen: dict[tuple[int, int], float] = {}
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
         uncounted: set[tuple[int, int]] = set()
-        left: dict[tuple[int, int], int] = {}  # a list's last quoted item: the items after it
+        left: _ItemsLeft = {}
         # the items of the lists taken, those left out too: none is chosen again on its own
         listed: set[tuple[int, int]] = set()
         # code says nothing of its own: it shows what the sentence introducing it says. Its
@@ -822,7 +829,9 @@ class ExtractiveGenerator(Generator):
                          and key not in listed and key not in unasked
                          and not _points_within(lookup[key].text), len(uncounted))
         _without_broken_promises(chosen, by_passage)
-        return [(replace(lookup[k], items_left=left.get(k, 0)), s) for k, s in chosen.items()]
+        return [(replace(lookup[k], items_left=left.get(k, (0, False))[0],
+                         items_left_open=left.get(k, (0, False))[1]), s)
+                for k, s in chosen.items()]
 
     def _fill_holes(self, chosen: dict[tuple[int, int], float],
                     by_passage: list[list[_Candidate]],
@@ -950,7 +959,9 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
                              + (c.text if bare == c.text else f"- {bare}"))
             yield f" [{c.cites or c.passage}]"
             if c.items_left:
-                yield f"\n… ({c.items_left} more {'item' if c.items_left == 1 else 'items'})"
+                at_least = "at least " if c.items_left_open else ""
+                noun = "item" if c.items_left == 1 else "items"
+                yield f"\n… ({at_least}{c.items_left} more {noun})"
         else:
             # an item quoted alone, as its marker shows it, is a line of its own too, and so
             # are a table's row and a field's value: run together they would read as one
@@ -1154,7 +1165,7 @@ def _list_around(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Can
 
 def _take_short_list(c: _Candidate, by_passage: list[list[_Candidate]],
                      chosen: dict[tuple[int, int], float], score: float,
-                     uncounted: set[tuple[int, int]], left: dict[tuple[int, int], int],
+                     uncounted: set[tuple[int, int]], left: _ItemsLeft,
                      listed: set[tuple[int, int]], introduced_code: set[tuple[int, int]],
                      max_sentences: int) -> bool:
     """Chooses the whole list `c` is an item of, when no sentence introduces it ("... will
@@ -1250,7 +1261,7 @@ def _item_of(pieces: list[_Candidate], c: _Candidate) -> list[_Candidate]:
 
 
 def _take_list(pieces: list[_Candidate], shown: list[_Candidate], needed: list[tuple[int, int]],
-               uncounted: set[tuple[int, int]], left: dict[tuple[int, int], int]) -> None:
+               uncounted: set[tuple[int, int]], left: _ItemsLeft) -> None:
     """Adds the items `shown` of a list's `pieces` to `needed`, those beyond the sentences they
     weigh to `uncounted`, and the number of the list's items after the last shown to `left`,
     which is said after it."""
@@ -1260,7 +1271,7 @@ def _take_list(pieces: list[_Candidate], shown: list[_Candidate], needed: list[t
     after = len(_list_items([a for a in pieces if a.index > shown[-1].index]))
     after += pieces[-1].items_beyond
     if after:
-        left[keys[-1]] = after
+        left[keys[-1]] = (after, pieces[-1].items_beyond_open)
 
 
 def _of_one_list(first: _Candidate | None, second: _Candidate | None) -> bool:
@@ -1417,8 +1428,18 @@ def _with_items_beyond(by_passage: list[list[_Candidate]], follows: dict[int, in
         beyond = _items_going_on(_list_items(_list_around(group[-1], found)),
                                  found[after - 1])
         if beyond:
-            group[-1] = replace(group[-1], items_beyond=beyond)
+            group[-1] = replace(group[-1], items_beyond=beyond,
+                                items_beyond_open=_list_goes_past(after, found, follows))
     return found
+
+
+def _list_goes_past(after: int, found: list[list[_Candidate]], follows: dict[int, int]) -> bool:
+    """Whether the list going on in passage `after` may go on past it: it ends that passage,
+    and the passage after it is not found or opens with items too."""
+    if not found[after - 1][-1].cut_before:
+        return False
+    following = next((n for n, before in follows.items() if before == after), None)
+    return following is None or bool(_opening_items(found[following - 1]))
 
 
 def _items_going_on(items: list[list[_Candidate]], following: list[_Candidate]) -> int:

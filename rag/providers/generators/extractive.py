@@ -1974,8 +1974,11 @@ def _asked_entries(question: str, candidates: list[_Candidate]) -> list[str]:
     headed by their signatures ("isempty" of "isempty (a)" for "What does isempty return?"):
     a plain word, which the question does not write as a code, but the entry is what it
     asks about, as a changelog's version heading is. Not a name of one letter, nor a stop
-    word ("I", the imaginary unit's, in "How do I ...?")."""
-    signed = {name for heading in {c.heading for c in candidates if c.heading}
+    word ("I", the imaginary unit's, in "How do I ...?"), nor a call heading only the end of
+    a sentence it interrupted ("quad (@(x) ...)" over "adapts a function ..."): an entry
+    describes its function in a sentence of its own."""
+    signed = {name for heading in {c.heading for c in candidates
+                                   if c.heading and not c.text[:1].islower()}
               if (name := signed_name(heading))}
     return sorted(name for name in signed
                   if len(name) >= _SHORTEST_ENTRY_NAME and name.lower() not in lexical.STOP_WORDS

@@ -2078,3 +2078,41 @@ def test_a_passage_of_only_a_cut_lists_last_items_still_gets_an_answer(embedder)
                   "- Receive your account number by email.", position=1)
     answer = quote(embedder, "How long does the credit check take?", [passage])
     assert "credit check" in answer, answer
+
+
+# two pages of a story (CoQA, CNN) as a PDF lays them out: a list's introduction ends a page,
+# its items open the next, which the search ranks well above it
+DENIM_ITEMS = (
+    '1. Jacob Davis, a tailor in Reno, Nevada, came up with the idea of riveted '
+    'pants in response to\n'
+    'a customer whose pockets kept ripping. He feared someone might steal his idea '
+    'and recruited\n'
+    'Levi Strauss, owner of dry goods wholesaler Levi Strauss & Co., as a business '
+    'partner. They\n'
+    'obtained a patent on May 20, 1873. 2. Denim jeans -- or trousers, waist '
+    'overalls or dungarees\n'
+    '-- started out as work-wear for hard labor in mines, factories and fields. By '
+    'the 1980s, as\n'
+    'high fashion brands began to introduce the concept of designer jeans, the shape '
+    'and fit began\n'
+    'to slim down.')
+DENIM_INTRODUCED = (
+    'May 20, 1873, is considered the birthday of blue jeans. Readers shared their '
+    'favorite and most\n'
+    'cringe-inducing moments in denim (hello, acid wash) to mark the occasion. '
+    '"They\'re the most\n'
+    'unique piece of clothing everyone owns because they keep changing as you wear them," said\n'
+    "Angelika Corrente, who runs Denimhead, global trend forecaster WGSN's denim "
+    'division. A few\n'
+    'facts about denim:')
+
+
+def test_a_lists_items_under_an_introduction_a_page_before_are_ranked_as_found(embedder) -> None:
+    """Items quoted after their introduction, the passage before theirs, are ranked by their
+    own passage's place in the search, not the introduction's: ranked as the introduction's,
+    the answer that opens the list read as a weak match."""
+    items = Hit("d", "denim.pdf", 4, "c4", 8.0004, DENIM_ITEMS, position=3)
+    introduced = Hit("d", "denim.pdf", 3, "c3", 4.9114, DENIM_INTRODUCED, position=2)
+    answer = quote(embedder, "Who invented rivets on jeans?", [items, introduced])
+    assert not answer.startswith(WEAK_MATCH), answer
+    assert "Jacob Davis, a tailor in Reno" in answer, answer

@@ -896,7 +896,9 @@ class ExtractiveGenerator(Generator):
         except (AIError, InputTooLongError) as exc:
             log.warning("extractive answer ranked by words only: %s", exc)
             dense, embedded = np.zeros(len(candidates), dtype=np.float32), False
-        prior = np.array([_SCORE_PRIOR * behind[c.passage - 1] for c in candidates],
+        # an item quoted after an introduction in the passage before it is ranked as found
+        # in its own passage (`cites`), not the introduction's, which the search may rank lower
+        prior = np.array([_SCORE_PRIOR * behind[(c.cites or c.passage) - 1] for c in candidates],
                          dtype=np.float32)
         bonus = self.date_bonus if asks_for_date(question) else _TYPE_BONUS
         typed = np.array([bonus if holds and holds(c.text) else 0.0 for c in candidates],

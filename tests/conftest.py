@@ -65,6 +65,20 @@ def fresh_settings(tmp_path: Path, model_dir: Path, **values: object) -> Setting
                          **values)
 
 
+def answer_from(files: dict[str, str], question: str, embedder: LocalOnnxEmbedder,
+                model_dir: Path, tmp_path: Path) -> str:
+    """The offline answer to `question` from a fresh library of `files` (name: text)."""
+    (tmp_path / "docs").mkdir()
+    for name, text in files.items():
+        (tmp_path / "docs" / name).write_text(text)
+    service = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
+    try:
+        service.ingest([tmp_path / "docs"])
+        return service.ask(question).text
+    finally:
+        service.close()
+
+
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 

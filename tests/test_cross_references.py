@@ -15,7 +15,7 @@ from rag.retrieval.rescoring import SentenceRescorer
 from rag.service import build_service
 from rag.text import lexical, references
 from rag.types import Hit
-from tests.conftest import fresh_settings
+from tests.conftest import answer_from, fresh_settings
 
 POINTER = ("If binaries are available for your platform, you can use these. Otherwise, you can "
            "compile and install R yourself, which can be done very easily under a number of "
@@ -156,15 +156,9 @@ def test_a_pointer_to_an_address_is_quoted_as_what_the_documents_say(
         embedder, model_dir: Path, tmp_path: Path) -> None:
     """A web FAQ's answer is where to look: "See https://... for a list of projects that use
     Python." answers as its own sentences do, outside the documents as it points."""
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "general.txt").write_text(SUCCESS)
-    (tmp_path / "docs" / "history.txt").write_text(HISTORY)
-    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
-    try:
-        svc.ingest([tmp_path / "docs"])
-        answer = svc.ask("Have any significant projects been done in Python?").text
-    finally:
-        svc.close()
+    answer = answer_from({"general.txt": SUCCESS, "history.txt": HISTORY},
+                         "Have any significant projects been done in Python?",
+                         embedder, model_dir, tmp_path)
     assert answer.startswith("See https://www.python.org/about/success for a list of projects "
                              "that use Python. [1]"), answer
 
@@ -180,12 +174,6 @@ def test_a_pointer_answers_a_question_asking_where_to_read(
         embedder, model_dir: Path, tmp_path: Path) -> None:
     """"Where can I read about empty matrices?" asks for a place in the manual: the pointer
     to it is quoted beside the sentence that answers, not left out for weaker ones."""
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "code.md").write_text(GUIDE)
-    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
-    try:
-        svc.ingest([tmp_path / "docs"])
-        answer = svc.ask("Where can I read about empty matrices?").text
-    finally:
-        svc.close()
+    answer = answer_from({"code.md": GUIDE}, "Where can I read about empty matrices?",
+                         embedder, model_dir, tmp_path)
     assert "See Section 4.2 [Empty Matrices], page 71. [1]" in answer, answer

@@ -27,12 +27,11 @@ from rag.providers.generators.extractive import (
     hedge,
     not_mentioned,
 )
-from rag.service import build_service
 from rag.text import lexical
 from rag.text.answer_types import defined_by_reference
 from rag.text.sentences import sentences, split
 from rag.types import GenerationRecord, Hit, SentenceVectors
-from tests.conftest import fresh_settings
+from tests.conftest import answer_from
 
 PASSAGES = [
     "Marie Curie was born in Warsaw in 1867. She won two Nobel Prizes, in physics and in "
@@ -1769,15 +1768,8 @@ def test_the_reference_entry_of_the_function_asked_about_is_the_answer(
     """"What does isempty return?" names the function its entry's signature heads: its
     description answers, however unlike the question's words, and is all that is quoted,
     with no notice that the documents do not answer; not what other entries say of it."""
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "values.md").write_text(_PREDICATES)
-    (tmp_path / "docs" / "validators.md").write_text(_VALIDATORS)
-    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
-    try:
-        svc.ingest([tmp_path / "docs"])
-        answer = svc.ask("What does isempty return?").text
-    finally:
-        svc.close()
+    answer = answer_from({"values.md": _PREDICATES, "validators.md": _VALIDATORS},
+                         "What does isempty return?", embedder, model_dir, tmp_path)
     assert answer == ("Return true if a is an empty matrix (any one of its dimensions is "
                       "zero). [1]")
 
@@ -2023,14 +2015,7 @@ _PROMISES = ("# 2.1.8 Promise objects\n\nPromise objects are part of R’s lazy 
 
 def _ask_manual(embedder, model_dir: Path, tmp_path: Path, question: str) -> str:
     """The offline answer to `question` from a manual's section on promises, ingested."""
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "objects.md").write_text(_PROMISES)
-    svc = build_service(fresh_settings(tmp_path, model_dir), embedder=embedder)
-    try:
-        svc.ingest([tmp_path / "docs"])
-        return svc.ask(question).text
-    finally:
-        svc.close()
+    return answer_from({"objects.md": _PROMISES}, question, embedder, model_dir, tmp_path)
 
 
 def test_a_manual_defining_x_objects_answers_what_is_x(embedder, model_dir: Path,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import answer_from
+
 COMMITTEE = ("The harbour committee has the following members:", ["Ann Linklater",
              "Tom Rendall", "Mia Drever"], "The committee meets on the first Monday of each month.")
 KIT = ("The kit holds the following parts:", ["Hexagonal bolt", "Washer", "Spanner"],
@@ -497,3 +499,17 @@ def test_items_left_out_of_a_list_going_on_past_the_passages_counted_are_at_leas
                    "What valves does the engineer check during the annual service?")
     assert answer.split("\n")[0].endswith("checks the following valves: [1]"), answer
     assert "… (at least " in answer, answer
+
+
+def test_a_field_whose_label_the_question_mostly_names_is_asked_for(
+        embedder, model_dir: Path, tmp_path: Path) -> None:
+    """"How long is the kettle warranty?" names most of "Kettle warranty terms": that field
+    answers too, beside another document's sentence, and is not left out as a field of
+    another label."""
+    answer = answer_from(
+        {"kettle.md": "# Kettle care\n\nThe kettle warranty lasts two years for every kettle."
+                      "\n\nDescale the kettle every month with white vinegar.\n",
+         "terms.txt": "Returns\n\nKettle warranty terms: 24 months from the date of purchase\n"
+                      "Shipping terms: free over 50 EUR\n"},
+        "How long is the kettle warranty?", embedder, model_dir, tmp_path)
+    assert "Kettle warranty terms: 24 months from the date of purchase" in answer, answer

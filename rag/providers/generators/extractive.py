@@ -1919,9 +1919,12 @@ def _fields_asked(question: str, candidates: list[_Candidate]) -> set[tuple[int,
 
 
 def _names_label(asked: Sequence[str], field_line: str) -> bool:
-    """Whether the question, of stems `asked` (`lexical.stems`), names the field's label as a
-    phrase: "check-out" in "When is check-out?", but not "Check-in"."""
-    return _holds_phrase(asked, lexical.stems(field_line.split(":", 1)[0]))
+    """Whether the question, of stems `asked` (`lexical.stems`), names the field's label: as
+    a phrase ("check-out" in "When is check-out?", but not "Check-in"), or most of its words
+    ("How long is the kettle warranty?" of "Kettle warranty terms")."""
+    label = lexical.stems(field_line.split(":", 1)[0])
+    named = set(label) & set(asked)
+    return _holds_phrase(asked, label) or 2 * len(named) > len(set(label))
 
 
 def _holds_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:

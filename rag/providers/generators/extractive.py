@@ -1074,8 +1074,8 @@ def _with_code_introduced(by_passage: list[list[_Candidate]], passages: Sequence
         if at is None or at == n or not group or group[-1].is_title or not _introduces_code(
                 group[-1].text):
             continue
-        opening = next((i for i, c in enumerate(found[at - 1]) if not c.is_lead_in), None)
-        if opening is None or not is_code(found[at - 1][opening].text):
+        opening = _opening_code(found[at - 1])
+        if opening is None:
             continue
         code = found[at - 1][opening]
         found[at - 1][opening] = replace(code, introduced_elsewhere=True)
@@ -1084,6 +1084,13 @@ def _with_code_introduced(by_passage: list[list[_Candidate]], passages: Sequence
                              entry=last.entry, continues_entry=last.continues_entry,
                              outline=last.outline, introduced_elsewhere=False))
     return found
+
+
+def _opening_code(group: list[_Candidate]) -> int | None:
+    """Where the code block a passage opens with is among its pieces (past its lead-in), or
+    None when it opens with words."""
+    opening = next((i for i, c in enumerate(group) if not c.is_lead_in), None)
+    return opening if opening is not None and is_code(group[opening].text) else None
 
 
 def _with_code_going_on(by_passage: list[list[_Candidate]], passages: Sequence[Hit]
@@ -1099,8 +1106,8 @@ def _with_code_going_on(by_passage: list[list[_Candidate]], passages: Sequence[H
         at, group = numbers.get(hit.code_goes_on or ""), found[n - 1]
         if at is None or at == n or not group or not is_code(group[-1].text):
             continue
-        opening = next((i for i, c in enumerate(found[at - 1]) if not c.is_lead_in), None)
-        if opening is None or not is_code(found[at - 1][opening].text):
+        opening = _opening_code(found[at - 1])
+        if opening is None:
             continue
         rest = found[at - 1][opening]
         found[at - 1][opening] = replace(rest, introduced_elsewhere=True)

@@ -84,6 +84,21 @@ MEDIA_TYPES = {
 }
 
 SUPPORTED_SUFFIXES = tuple(sorted(LOADERS))
+# each loader's files in words, in the order the app's uploader lists them
+FORMAT_NAMES: dict[Loader, str] = {
+    load_pdf: "PDF and scans", load_image: "images", load_docx: "Word", load_pptx: "PowerPoint",
+    load_xlsx: "Excel", load_csv: "CSV", load_epub: "EPUB", load_text: "text",
+    load_markdown: "Markdown", load_html: "HTML",
+}
+
+
+def format_names() -> list[str]:
+    """The formats read, in words: a loader registered without a name is a KeyError here, so
+    a new format cannot go unnamed where files are added."""
+    named = [FORMAT_NAMES[loader] for loader in LOADERS.values()]
+    return [name for name in FORMAT_NAMES.values() if name in named]
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 

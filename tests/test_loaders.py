@@ -14,7 +14,7 @@ from ingest.formats.pdf_text import (
     joined_identifiers,
     mended,
 )
-from ingest.loaders import load_bytes, load_file
+from ingest.loaders import LOADERS, format_names, load_bytes, load_file
 from ingest.parse_ahead import SourceFile, _read
 from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
@@ -1113,3 +1113,9 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     assert loaded.data is None and loaded.error == "huge.txt: 201 MiB is over the 200 MiB " \
                                                    "limit per file"
     assert peak < 16 * 1024**2
+
+
+def test_every_loader_is_named_in_the_formats_listed_where_files_are_added() -> None:
+    names = format_names()
+    assert len(names) == len(set(LOADERS.values()))  # one name each, none left out
+    assert {"PDF and scans", "Markdown", "HTML"} <= set(names)

@@ -618,3 +618,12 @@ def test_with_oidc_configured_a_login_is_required(start) -> None:
     assert [b.label for b in at.button] == ["Log in"]
     assert not at.chat_input and not at.sidebar.file_uploader  # nothing before signing in
     assert SECRET not in str(at._tree)
+
+
+def test_the_uploader_names_every_format_the_readers_take(start) -> None:
+    """The formats the README lists, Markdown among them, are named where files are added."""
+    at = start()
+    (uploader,) = at.sidebar.get("file_uploader")
+    for name in ("PDF", "scans", "images", "Word", "PowerPoint", "Excel", "CSV", "EPUB",
+                 "text", "Markdown", "HTML"):
+        assert name in uploader.label, (name, uploader.label)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from ingest.loaders import format_names
 from rag.engine.engine import Engine
 from rag.engine.jobs import IngestJob
 from rag.engine.options import (
@@ -99,8 +100,8 @@ def upload_form(engine: Engine, collection: str, identity: Identity) -> None:
         # every type and size taken (up to Streamlit's own bound, server.maxUploadSize, past
         # which no loader reads a file): the uploader drops a file it refuses before sending
         # it, so the outcomes could not name it; the engine refuses it, with its reason
-        files = st.file_uploader(f"Add documents (up to {limit} MB each): PDF and scans, "
-                                 f"images, Word, PowerPoint, Excel, CSV, EPUB, text, HTML",
+        files = st.file_uploader(f"Add documents (up to {limit} MB each): "
+                                 f"{', '.join(format_names())}",
                                  accept_multiple_files=True, key=f"upload-files-{uploads}")
         submitted = st.form_submit_button("Add to library")
     shown_for = st.session_state.get(_UPLOAD_FOR, collection)

@@ -627,3 +627,33 @@ def test_the_uploader_names_every_format_the_readers_take(start) -> None:
     for name in ("PDF", "scans", "images", "Word", "PowerPoint", "Excel", "CSV", "EPUB",
                  "text", "Markdown", "HTML"):
         assert name in uploader.label, (name, uploader.label)
+
+
+def extractive_note(at: AppTest) -> str:
+    panel = next(e for e in at.sidebar.expander if e.label == "Answer settings")
+    (note,) = [c.value for c in panel.caption if c.value.startswith("Extractive mode")]
+    return note
+
+
+@pytest.mark.parametrize(("variables", "offered", "to_configure"), [
+    ({}, [], ["RAG_GENERATOR=workers-ai", "RAG_GENERATOR=openai"]),
+    ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, ["OpenAI-compatible server"],
+     ["RAG_GENERATOR=workers-ai"]),
+    ({"CLOUDFLARE_ACCOUNT_ID": "acct", "CLOUDFLARE_API_TOKEN": SECRET,
+      "RAG_GENERATOR": "extractive"}, ["Workers AI"], ["RAG_GENERATOR=openai"]),
+    ({"CLOUDFLARE_ACCOUNT_ID": "acct", "CLOUDFLARE_API_TOKEN": SECRET,
+      "RAG_GENERATOR": "extractive", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+     ["Workers AI", "OpenAI-compatible server"], []),
+], ids=["nothing-configured", "openai-server", "workers-ai", "both"])
+def test_the_extractive_note_sends_to_the_generators_offered_and_restarts_for_the_rest(
+        start, variables: dict[str, str], offered: list[str], to_configure: list[str]) -> None:
+    """A generator the Generator box already offers is picked there: no setting or restart is
+    asked for it; only a generator not configured asks for its settings and a restart."""
+    at = start(**variables)
+    labels = at.sidebar.selectbox(key="opt_generator").options
+    note = extractive_note(at)
+    for label in offered:
+        assert label in labels and f"**{label}**" in note, (label, note)
+    for setting in ("RAG_GENERATOR=workers-ai", "RAG_GENERATOR=openai"):
+        assert (setting in note) == (setting in to_configure), (setting, note)
+    assert ("restart the app" in note) == bool(to_configure), note

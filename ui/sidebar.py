@@ -9,12 +9,7 @@ from streamlit.delta_generator import DeltaGenerator
 from ingest.loaders import format_names
 from rag.engine.engine import Engine
 from rag.engine.jobs import IngestJob
-from rag.engine.options import (
-    EXTRACTIVE_NOTE,
-    AskOptions,
-    available_generators,
-    workers_ai_chat_models,
-)
+from rag.engine.options import AskOptions, available_generators, workers_ai_chat_models
 from rag.engine.workspace import DocumentRow, Workspace
 from rag.errors import RagError
 from rag.settings import ANSWER_STRATEGIES, Settings
@@ -35,6 +30,13 @@ STRATEGY_HELP = ("single: one model (with its fallbacks). progressive: a fast mo
                  "answer they agree on (costs every model's neurons).")
 GENERATOR_LABELS = {"extractive": "Extractive (quotes, no LLM)", "workers-ai": "Workers AI",
                     "openai": "OpenAI-compatible server"}
+EXTRACTIVE = ("Extractive mode quotes the best-matching sentences from your documents; no "
+              "language model writes anything.")
+# what makes each generator with written answers available: settings read at start-up only
+GENERATOR_SETUP = {"workers-ai": "`RAG_GENERATOR=workers-ai` with `CLOUDFLARE_ACCOUNT_ID` and "
+                                 "`CLOUDFLARE_API_TOKEN`",
+                   "openai": "`RAG_GENERATOR=openai` with `OPENAI_BASE_URL` (Ollama, vLLM, "
+                             "llama.cpp)"}
 
 
 def render(engine: Engine, identity: Identity) -> Context:
@@ -319,7 +321,7 @@ def settings_panel(settings: Settings, current: AskOptions) -> None:
                                  index=generators.index(current.generator),
                                  format_func=lambda g: GENERATOR_LABELS.get(g, g))
         if generator == "extractive":
-            st.caption(EXTRACTIVE_NOTE)
+            st.caption(extractive_note(generators))
         elif generator == "workers-ai":
             models = workers_ai_chat_models(settings)
             st.selectbox("Model", models, key="opt_model_workers-ai",
@@ -345,6 +347,20 @@ def settings_panel(settings: Settings, current: AskOptions) -> None:
         st.radio("Answer strategy", ANSWER_STRATEGIES, key="opt_strategy", horizontal=True,
                  index=ANSWER_STRATEGIES.index(defaults.strategy),
                  disabled=generator == "extractive", help=STRATEGY_HELP)
+
+
+def extractive_note(offered: list[str]) -> str:
+    """What extractive mode is, and how to get written answers: a generator the Generator box
+    offers is chosen there; one not configured needs its settings and a restart."""
+    ready = [f"**{GENERATOR_LABELS[name]}**" for name in GENERATOR_SETUP if name in offered]
+    missing = [setup for name, setup in GENERATOR_SETUP.items() if name not in offered]
+    ways = []
+    if ready:
+        ways.append(f"choose {' or '.join(ready)} in the Generator box above")
+    if missing:
+        ways.append(f"set {', or '.join(missing)}, then restart the app "
+                    f"(see docs/providers.md)")
+    return f"{EXTRACTIVE} For written answers {', or '.join(ways)}."
 
 
 def identity_footer(identity: Identity) -> None:

@@ -12,13 +12,6 @@ from rag.providers.cloudflare.pricing import PRICES
 from rag.settings import AnswerStrategy, Settings
 from rag.types import SearchMode
 
-EXTRACTIVE_NOTE = (
-    "Extractive mode quotes the best-matching sentences from your documents; no language "
-    "model writes anything. For written answers set `RAG_GENERATOR=workers-ai` with "
-    "`CLOUDFLARE_ACCOUNT_ID` and `CLOUDFLARE_API_TOKEN`, or `RAG_GENERATOR=openai` with "
-    "`OPENAI_BASE_URL` (Ollama, vLLM, llama.cpp), then restart the app (see docs/providers.md)."
-)
-
 
 @dataclass(frozen=True)
 class AskOptions:

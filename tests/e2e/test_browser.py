@@ -263,8 +263,10 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     hold = standin.hold_after_first_token()
     ask(page, "What must never be immersed in water?")
     first_token_shown(page, app_server, "")
-    page.get_by_test_id("stChatInputStopButton").click()
-    page.get_by_test_id("stChatInputStopButton").wait_for(state="detached")
+    stop_button = page.get_by_test_id("stChatInputStopButton")
+    assert_named_as_documented(stop_button)
+    stop_button.click()
+    stop_button.wait_for(state="detached")
     hold.set()
     # shown without another click: the notice, and the answer without its cursor
     stopped = assistant_messages(page).last
@@ -291,6 +293,14 @@ def test_answers_stream_can_be_stopped_and_are_counted(page, app_server: AppServ
     assert "Never immerse" not in stopped.inner_text()  # the rest never arrived
     page.screenshot(path=str(output_dir / "04-stopped.png"))
     assert TOKEN not in page.content()
+
+
+def assert_named_as_documented(stop_button) -> None:
+    """What a screen reader calls the stop button is Streamlit's to choose (no option of the
+    chat input sets it): the accessibility notes say it, and stay right across upgrades."""
+    name = stop_button.get_attribute("aria-label")
+    notes = " ".join((ROOT / "docs" / "usage.md").read_text(encoding="utf-8").split())
+    assert f'a screen reader names it "{name}"' in notes, name
 
 
 def test_a_source_opened_while_an_answer_streams_opens_once_it_has_ended(

@@ -1014,6 +1014,30 @@ def test_a_groups_command_typed_without_its_group_is_named_where_it_is(
     assert f"No such command '{typed}'. Did you mean {meant}?" in message
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("lst", "Did you mean 'rag collections list' or 'rag docs list'?"),
+    ("delet", "Did you mean 'rag collections delete' or 'rag docs delete'?"),
+    ("docs lst", "Did you mean 'list'?"),
+    ("collections dlete", "Did you mean 'delete'?"),
+    ("keys ad alice", "Did you mean 'add'?"),
+    ("serch kettle", "Did you mean 'search'?"),
+])
+def test_a_misspelt_command_is_offered_the_close_ones_wherever_they_are(
+        env, typed: str, meant: str) -> None:
+    words = typed.split()
+    misspelt = next(word for word in words if word not in {"docs", "collections", "keys"})
+    result = run(*words)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert f"No such command '{misspelt}'. {meant}" in message
+
+
+def test_a_command_spelt_like_nothing_is_offered_nothing(env) -> None:
+    result = run("xyzzy")
+    assert result.exit_code == 2
+    assert "Did you mean" not in result.stderr
+
+
 def test_a_misspelt_command_is_still_offered_the_one_spelt_alike(env) -> None:
     result = run("documents")
     assert result.exit_code == 2

@@ -15,6 +15,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -78,17 +79,30 @@ class EndsQuietlyWhenTheReaderGoes(TyperGroup):
 
 class RagCommands(EndsQuietlyWhenTheReaderGoes):
     """`rag`'s commands. A command of `rag docs` or `rag collections` typed without its
-    group (`rag list`) is named where it is (`rag docs list`), where click would suggest
-    whichever top-level command is spelt most alike (`ingest`)."""
+    group (`rag list`), or misspelt so (`rag lst`) with no top-level command spelt alike, is
+    named where it is (`rag docs list`), where click would suggest nothing or whichever
+    top-level command is spelt most alike (`ingest`)."""
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
         if args and args[0] not in self.commands:
-            homes = [f"rag {name} {args[0]}" for name, group in sorted(self.commands.items())
-                     if args[0] in getattr(group, "commands", {})]
+            homes = self.group_commands_named(args[0])
             if homes:
                 ctx.fail(f"No such command {args[0]!r}. "
                          f"Did you mean {' or '.join(map(repr, homes))}?")
         return super().resolve_command(ctx, args)
+
+    def group_commands_named(self, typed: str) -> list[str]:
+        """`rag GROUP COMMAND` for each group's command named `typed`, else (when no top-level
+        command is spelt alike) for those spelt alike, by typer's own measure."""
+        exact = [f"rag {name} {typed}" for name, group in self.groups() if typed in group.commands]
+        if exact or get_close_matches(typed, list(self.commands)):
+            return exact
+        return [f"rag {name} {command}" for name, group in self.groups()
+                for command in get_close_matches(typed, list(group.commands))]
+
+    def groups(self) -> list[tuple[str, TyperGroup]]:
+        return [(name, command) for name, command in sorted(self.commands.items())
+                if isinstance(command, TyperGroup)]
 
 
 def reader_went_away(exc: BaseException) -> bool:

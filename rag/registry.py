@@ -16,7 +16,7 @@ from rag.providers.generators.base import Generator
 from rag.providers.guards.base import Guard
 from rag.providers.rerankers.base import Reranker
 from rag.settings import ContentFilterMode, EmbedderMode, GeneratorMode, RerankMode, Settings
-from rag.stores.base import ChunkStore
+from rag.stores.base import DATA_DIR_ADVICE, ChunkStore, not_permitted, refuse_unwritable
 
 Transport = httpx.BaseTransport | None
 
@@ -72,12 +72,9 @@ def _llama_guard(settings: Settings, transport: Transport) -> Guard:
 
 
 def _edge_store(settings: Settings, embedder: Embedder) -> ChunkStore:
-    from rag.stores.edge import DATA_DIR_ADVICE, EdgeStore, open_edge_client
+    from rag.stores.edge import EdgeStore, open_edge_client
 
-    # the variable that placed the store is the one to change
-    advice = ("run as the store's owner, or give RAG_QDRANT_PATH a folder you can write to"
-              if settings.qdrant_path is not None else DATA_DIR_ADVICE)
-    return EdgeStore(open_edge_client(settings.resolved_qdrant_path, advice),
+    return EdgeStore(open_edge_client(settings.resolved_qdrant_path, store_advice(settings)),
                      settings.collection, embedder.name, dimension_of(embedder))
 
 
@@ -86,11 +83,23 @@ def _qdrant_client_store(settings: Settings, embedder: Embedder) -> ChunkStore:
     from rag.stores.qdrant import QdrantStore, open_client
 
     path = settings.resolved_qdrant_path
-    if not settings.qdrant_url:
-        path.mkdir(parents=True, exist_ok=True)
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-    client = open_client(settings.qdrant_url, key, str(path))
+    if settings.qdrant_url:
+        client = open_client(settings.qdrant_url, key, None)
+    else:
+        with not_permitted(path, store_advice(settings)):
+            path.mkdir(parents=True, exist_ok=True)
+            refuse_unwritable(path)
+            client = open_client(None, None, str(path))
     return QdrantStore(client, settings.collection, embedder.name, dimension_of(embedder))
+
+
+def store_advice(settings: Settings) -> str:
+    """What to do about an embedded store this user may not write: the variable that placed
+    the store is the one to change."""
+    if settings.qdrant_path is not None:
+        return "run as the store's owner, or give RAG_QDRANT_PATH a folder you can write to"
+    return DATA_DIR_ADVICE
 
 
 def dimension_of(embedder: Embedder) -> int | Callable[[], int]:

@@ -7,6 +7,8 @@ import errno
 import json
 import os
 import resource
+import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +19,7 @@ import pytest
 from rag.engine.api.errors import from_rag_error, unexpected
 from rag.errors import ConfigError, NoRoom, no_room, no_room_errno, writing_to
 from rag.registry import make_store
+from rag.service import build_service
 from rag.settings import load_settings
 from rag.stores.edge import EdgeClient
 
@@ -235,3 +238,68 @@ def test_a_store_placed_by_its_own_setting_names_that_setting(tmp_path: Path, mo
     assert str(said.value) == (f"Cannot open the store in {tmp_path / 'store'} (Permission "
                                "denied): run as the store's owner, or give RAG_QDRANT_PATH a "
                                "folder you can write to.")
+
+
+def unprivileged() -> list[str]:
+    """A command prefix under which file permissions bind: root writes anywhere, so for root
+    the capabilities that let it are dropped."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root writes anywhere, and setpriv (to drop that) is not installed")
+    dropped = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={dropped}", f"--bounding-set={dropped}"]
+
+
+def run_unprivileged(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*unprivileged(), sys.executable, "-m", "rag", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, check=False)
+
+
+def local_store_made_read_only(env: dict[str, str], tmp_path: Path, embedder,
+                               entry: str) -> Path:
+    """A local-mode store holding one document, with `entry` in it (`*` for all) made
+    read-only: a store set up by another user, or copied from a read-only medium."""
+    unprivileged()  # skips before any work where permissions cannot bind
+    settings = load_settings({**env, "RAG_QDRANT_ENGINE": "local"}, env_file=None)
+    (tmp_path / "kettle.txt").write_text("The kettle holds 1.7 litres of water.")
+    service = build_service(settings, embedder=embedder)
+    try:
+        service.ingest([tmp_path / "kettle.txt"])
+    finally:
+        service.close()
+    store = settings.resolved_qdrant_path
+    for path in store.rglob(entry):
+        path.chmod(path.stat().st_mode & ~0o222)
+    return store
+
+
+LOCAL_STORE_ADVICE = ("(Permission denied): run as the owner of the data folder, or give "
+                      "RAG_DATA_DIR a folder you can write to.")
+
+
+@pytest.mark.parametrize("entry", ["*", ".lock", "storage.sqlite"])
+def test_a_local_store_this_user_may_not_write_is_said_in_one_line_before_any_work(
+        env, tmp_path: Path, embedder, entry: str) -> None:
+    store = local_store_made_read_only(env, tmp_path, embedder, entry)
+    local = {**env, "RAG_QDRANT_ENGINE": "local"}
+    (tmp_path / "toaster.txt").write_text("The toaster has six settings.")
+    for command in (["ingest", str(tmp_path / "toaster.txt")], ["search", "kettle"]):
+        result = run_unprivileged(local, *command)
+        assert result.returncode == 2, result.stderr
+        said = result.stderr.strip()
+        assert said == f"error: Cannot open the store in {store} {LOCAL_STORE_ADVICE}"
+
+
+@pytest.mark.slow
+def test_the_app_on_a_local_store_this_user_may_not_write_says_so_and_exits(
+        env, tmp_path: Path, embedder) -> None:
+    store = local_store_made_read_only(env, tmp_path, embedder, "*")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_unprivileged({**env, "RAG_QDRANT_ENGINE": "local"}, "ui", "--port", str(port))
+    assert result.returncode == 2, result.stderr
+    assert f"error: Cannot open the store in {store} {LOCAL_STORE_ADVICE}" in result.stderr
+    assert "Traceback" not in result.stderr

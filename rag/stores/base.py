@@ -15,7 +15,9 @@ for qdrant-client, `edge` for qdrant-edge) supplies only the primitives at the e
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import shutil
 import threading
 import time
@@ -87,6 +89,31 @@ def locked_error(path: str | None) -> ConfigError:
         f"command still running?). Wait for it to end, or run a Qdrant server and set "
         f"RAG_QDRANT_URL. While `rag ui` runs, `rag` commands go through it instead."
     )
+
+
+#: what to do about a store in the data folder that this user may not write
+DATA_DIR_ADVICE = ("run as the owner of the data folder, or give RAG_DATA_DIR a folder you can "
+                   "write to")
+
+
+@contextmanager
+def not_permitted(folder: Path, advice: str = DATA_DIR_ADVICE) -> Iterator[None]:
+    """A store this user may not write (the data folder of whoever set it up) said in one
+    line, with `advice`: even a search opens the store for writing, since it locks it."""
+    try:
+        yield
+    except PermissionError as exc:
+        raise ConfigError(f"Cannot open the store in {folder} ({exc.strerror}): "
+                          f"{advice}.") from None
+
+
+def refuse_unwritable(folder: Path) -> None:
+    """Raise PermissionError for the first file or folder of a store that this user may not
+    write: a store that opens read-only would fail only at its first write, mid-ingest."""
+    for root, _, files in os.walk(folder):  # each folder is a root in turn
+        for path in (root, *(os.path.join(root, name) for name in files)):
+            if not os.access(path, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ import time
 import uuid
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -41,6 +40,7 @@ from rag.errors import (
     writing_to,
 )
 from rag.stores.base import (
+    DATA_DIR_ADVICE,
     PAYLOAD_INDEXES,
     ChunkStore,
     Sparse,
@@ -48,6 +48,7 @@ from rag.stores.base import (
     build_filter,
     ensure_room,
     locked_error,
+    not_permitted,
 )
 from rag.stores.fusion import DENSE, SPARSE, PointId, ScoredIds
 from rag.stores.passages import PassageCache
@@ -63,22 +64,6 @@ _SEARCH_THREADS = 1
 # a shard written to has its log trimmed this often (EdgeClient.wrote)
 FLUSH_SECONDS = 30.0
 T = TypeVar("T")
-
-
-#: what to do about a store in the data folder that this user may not write
-DATA_DIR_ADVICE = ("run as the owner of the data folder, or give RAG_DATA_DIR a folder you can "
-                   "write to")
-
-
-@contextmanager
-def not_permitted(folder: Path, advice: str = DATA_DIR_ADVICE) -> Iterator[None]:
-    """A store this user may not write (the data folder of whoever set it up) said in one
-    line, with `advice`: even a search opens the store for writing, since it locks it."""
-    try:
-        yield
-    except PermissionError as exc:
-        raise ConfigError(f"Cannot open the store in {folder} ({exc.strerror}): "
-                          f"{advice}.") from None
 
 
 class EdgeClient:

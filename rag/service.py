@@ -42,6 +42,7 @@ from rag.errors import (
 from rag.guard.filter import ContentFilter, flag_passages
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import Generator
+from rag.providers.http.deadline import start_question_deadline
 from rag.providers.rerankers.base import Reranker
 from rag.providers.state import state_for
 from rag.registry import (
@@ -242,6 +243,8 @@ class RagService:
         started = time.monotonic()
         context = contextvars.copy_context()
         scope = context.run(enter_scope, user, self.spending)
+        # every AI call of the question, its stream's included, takes what is left of one
+        context.run(start_question_deadline, self.settings.ai_deadline_seconds)
         top_k = top_k or self.settings.top_k
         estimate = answer_estimate(self.answerer.drafting_models(strategy), top_k,
                                    self.settings.chunk_tokens, self.settings.ai_max_tokens)

@@ -666,3 +666,61 @@ def test_breakers_are_shared_through_redis(redis_url: str) -> None:  # noqa: F81
     assert later.admit(model) == "open"  # ... the others keep skipping
     later.succeeded(model)
     assert there.admit(model) == "closed"
+
+
+# --- one deadline for the whole question -----------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["single", "progressive", "consensus"])
+def test_a_hung_provider_is_waited_on_for_one_deadline_a_question(
+        env, standin: StandIn, monkeypatch, tmp_path: Path, strategy: str) -> None:
+    """Embeddings and every chat model accept connections and never answer: the question
+    (its embedding, each model and fallback, each draft) ends within its one deadline, quoting
+    the passages, where each part waiting a deadline of its own took two or three."""
+    from rag.service import build_service
+
+    deadline = 5.0
+    use_workers_ai(monkeypatch, standin, RAG_AI_DEADLINE_SECONDS=str(deadline),
+                   RAG_AI_BREAKER_SECONDS="0", RAG_CACHE="false",
+                   RAG_WORKERS_AI_FALLBACK_MODELS=json.dumps([FALLBACK]))
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    standin.latency = 60  # connections are accepted, nothing is answered
+    service = build_service(load_settings())
+    try:
+        started = time.monotonic()
+        answer = service.ask(QUESTION, strategy=strategy)
+        text = "".join(answer.deltas)
+        took = time.monotonic() - started
+    finally:
+        service.close()
+    assert KETTLE in text and "models_unavailable" in answer.degraded
+    assert "sparse_search" in answer.degraded
+    assert took < deadline + 3, f"the question took {took:.1f} s"
+
+
+@pytest.mark.slow
+def test_a_model_not_asked_for_want_of_the_questions_time_is_not_tripped(
+        env, standin: StandIn, monkeypatch, tmp_path: Path) -> None:
+    """The hung embedding spent the question's time, so no model was asked: nothing is known
+    of them, and the next question asks the primary again."""
+    from rag.service import build_service
+
+    use_workers_ai(monkeypatch, standin, RAG_AI_DEADLINE_SECONDS="3", RAG_CACHE="false",
+                   RAG_WORKERS_AI_FALLBACK_MODELS=json.dumps([FALLBACK]))
+    assert run("ingest", str(small_corpus(tmp_path / "docs"))).exit_code == 0
+    standin.reset()
+    standin.model_latency = {EMBED: 60}
+    service = build_service(load_settings())
+    try:
+        first = service.ask(QUESTION)
+        first_text = "".join(first.deltas)
+        asked_first = len(chat_requests(standin))
+        second = service.ask(QUESTION)
+        assert KETTLE in "".join(second.deltas)
+    finally:
+        service.close()
+    assert second.record.model == PRIMARY
+    assert KETTLE in first_text and asked_first == 0
+    assert "RAG_AI_DEADLINE_SECONDS" in (first.notice or "")

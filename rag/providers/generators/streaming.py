@@ -37,6 +37,7 @@ from rag.errors import (
 from rag.providers.generators.thinking import OPENED_BY_TEMPLATE, LeadingThink
 from rag.providers.http.calllog import CallStats
 from rag.providers.http.client import AIHttp
+from rag.providers.http.deadline import SHORTEST_TRY_SECONDS, question_seconds_left
 from rag.providers.http.errors import ModelRefusedError
 from rag.providers.http.sse import carries_reasoning, delta_of, ends_answer, finish_reason
 from rag.text.tokens import estimate_tokens
@@ -100,10 +101,6 @@ OVERRUN_BYTES_PER_TOKEN = 32
 # "length" has a notice of its own, and any other reason means the answer was cut
 ENDED_WHOLE = frozenset({None, "stop", "eos", "end_turn", "stop_sequence"})
 
-# a fallback model given less time than this could not answer even when up: it is not asked,
-# and so does not trip its breaker for the time the models before it spent
-SHORTEST_TRY_SECONDS = 1.0
-
 #: (model, the usage the model reported, the neurons a header reported) -> neurons, or None
 Pricer = Callable[[str, Mapping[str, Any] | None, float | None], float | None]
 
@@ -141,7 +138,11 @@ def _first_answer(
     for candidate in candidates:
         check_reader(reader_gone)
         record.fell_back = bool(failures)
-        left = ends_at - clock()
+        question_left = question_seconds_left()
+        left = ends_at - clock() if question_left is None else min(ends_at - clock(),
+                                                                   question_left)
+        # a fallback given less than a try's time could not answer even when up: it is not
+        # asked, and so does not trip its breaker for the time the models before it spent
         if failures and left < SHORTEST_TRY_SECONDS:
             failures.append((candidate.model, out_of_time(deadline)))
             continue

@@ -41,6 +41,7 @@ from rag.errors import (
 from rag.providers.http.breaker import Breakers, breakers_for
 from rag.providers.http.calllog import CallKind, CallStats, HeaderReader, logged_call
 from rag.providers.http.clients import ClientPool
+from rag.providers.http.deadline import question_seconds_left, question_time_spent
 from rag.providers.http.errors import (
     ErrorPolicy,
     ModelSettings,
@@ -267,10 +268,12 @@ class AIHttp:
             yield client
 
     def _policy_within(self, seconds: float | None) -> RetryPolicy:
-        """The retry policy, its deadline cut to `seconds` when that is sooner."""
-        if seconds is None or seconds >= self.policy.deadline:
+        """The retry policy, its deadline cut to `seconds`, or to what is left of the
+        question's (`deadline`), when that is sooner."""
+        limits = [limit for limit in (seconds, question_seconds_left()) if limit is not None]
+        if not limits or min(limits) >= self.policy.deadline:
             return self.policy
-        return replace(self.policy, deadline=max(seconds, 0.0))
+        return replace(self.policy, deadline=max(min(limits), 0.0))
 
     def _with_retries(self, stats: CallStats, attempt: Any,
                       reader_gone: threading.Event | None = None,
@@ -282,6 +285,9 @@ class AIHttp:
             stats.attempts = number
 
         breakers, model, server = self.breakers, stats.model, self.server
+        # a question's time spent says nothing of the model: not sent, and not tripped
+        if (spent := question_time_spent(self.provider, model)) is not None:
+            raise spent
         admission = breakers.admit(model, server) if breakers is not None else "closed"
         if admission == "open":
             why = breakers.reason(model, server).rstrip(".")  # type: ignore[union-attr]
@@ -290,7 +296,7 @@ class AIHttp:
                 f"{self.provider} skipped {model}: it failed through its retries a moment "
                 f"ago{because} and is tried again after RAG_AI_BREAKER_SECONDS.",
                 code="circuit_open", echoed=why or None)
-        policy = policy or self.policy
+        policy = policy or self._policy_within(None)
         # a probe is one request: it only has to tell whether the model is back
         if admission != "closed":
             policy = replace(policy, max_attempts=1)

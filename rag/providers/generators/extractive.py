@@ -55,9 +55,10 @@ it names none; the fields under a heading the question names are all asked for.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
-needs (and no sentence is of the reference entry it names, nor writes a code it names), or the
-question asks about operators ("&&", "%in%") none of the passages writes, that
-the documents do not seem to answer the question (WEAK_MATCH). It is also
+needs, a bar raised by `_UNSAID_MARGIN` when a word of the question is in none of the passages
+in any form (and no sentence is of the reference entry it names, nor writes a code it names), or
+the question asks about operators ("&&", "%in%") or in a currency ("in euros") none of the
+passages writes, that the documents do not seem to answer the question (WEAK_MATCH). It is also
 the last resort when the language models fail: if the embedder cannot help either (a remote one
 that is down, a question longer than it takes), the words alone rank the sentences.
 """
@@ -75,7 +76,7 @@ import numpy as np
 from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
-from rag.text import lexical, references
+from rag.text import lexical, references, spelling
 from rag.text.answer_types import (
     answer_kind,
     asks_for_date,
@@ -92,7 +93,7 @@ from rag.text.identifiers import (
     writes,
     written_phrases,
 )
-from rag.text.measures import holds_measure
+from rag.text.measures import currencies_named, holds_measure, writes_currency
 from rag.text.question_lines import plain_line, without_answer_label
 from rag.text.sentences import (
     CJK_TEXT,
@@ -181,6 +182,12 @@ _WORDS_BONUS = 0.3  # times the share of the question's terms a sentence holds
 # answered the development sets no better and favoured a manual's long sentences
 MATCH_BONUS = 0.3
 _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks for
+# how much higher the weak-match bar stands when a word of the question is in none of the
+# passages (`_unsaid_terms`), chosen with bench/unanswerable.py: questions left unanswered are
+# declined more, answerable ones little more (docs/evaluation.md)
+_UNSAID_MARGIN = 0.1
+# "How many", "How quickly": the word after "how" says what kind of answer is asked for
+_HOW_WORD = re.compile(r"\bhow\s+([\w-]+)", re.IGNORECASE)
 # for one holding a date, asked "When ...?": fewer sentences hold a date than a number or a
 # name, so holding one tells the answer apart more surely
 DATE_BONUS = 0.4
@@ -657,6 +664,11 @@ class ExtractiveGenerator(Generator):
                               _follows(request.passages),
                               _unasked_fields(request.question, candidates), asks_where)
         weak_below = self.embedder.weak_match_below
+        if weak_below is not None and _unsaid_terms(request.question, request.passages):
+            # passages writing none of some word of the question, in any form, may be about
+            # something else alike ("How many employees does the company have?" of holiday
+            # rules for employees): the best sentence must be closer to the question
+            weak_below += _UNSAID_MARGIN
         if request.unheld:
             yield not_mentioned(request.unheld)
         # any date or number holds what "When ...?" or "How many ...?" asks for: the best
@@ -667,7 +679,7 @@ class ExtractiveGenerator(Generator):
         # which a table of them writes as well
         elif ((embedded and weak_below is not None and float((own - typed).max()) < weak_below
                and not any(_holds_code(c, names_or_codes) for c in candidates))
-              or _none_writes_operators(request)):
+              or _none_writes_operators(request) or _none_writes_currency(request)):
             yield WEAK_MATCH
         yield from _compose(chosen, request.question)
 
@@ -1957,6 +1969,35 @@ def _holds_code(c: _Candidate, codes: Sequence[str]) -> bool:
     """Whether the sentence, or a heading it is under, writes a code the question names."""
     return bool(codes) and any(writes(f"{c.outline}\n{c.heading}\n{c.text}", code)
                                for code in codes)
+
+
+def _unsaid_terms(question: str, passages: Sequence[Hit]) -> frozenset[str]:
+    """The question's terms that none of the passages, nor the names they go by, holds as
+    written or as a variant (`lexical.variant_stubs`); but for the word after "how", which
+    asks for a kind of answer ("How many", "How quickly"), not about a subject. None for a
+    question with a slip the passages write a letter apart ("factrs"): its cosine to them is
+    already lowered by its typing, and a higher bar would decline it for that."""
+    asking = frozenset(term for word in _HOW_WORD.findall(question)
+                       for term in lexical.terms(word))
+    asked = lexical.asked_terms(question) - asking
+    texts = [f"{hit.text} {cited_names(hit.title, hit.locator)}" for hit in passages]
+    said = frozenset().union(*map(lexical.term_set, texts))
+    said_stubs = lexical.variant_stubs(said)
+    unsaid = frozenset(term for term in asked - said if term not in said_stubs
+                       and said.isdisjoint(lexical.variant_stubs(frozenset((term,)))))
+    together = "\n".join(texts)
+    if any(unsaid.intersection(lexical.terms(word)) and spelling.writes_apart(word, together)
+           for word in spelling.unknown_words(question)):
+        return frozenset()
+    return unsaid
+
+
+def _none_writes_currency(request: GenerationRequest) -> bool:
+    """Whether the question names a currency ("How much is it in euros?") that none of its
+    passages writes in any way ("€", "EUR"): their amounts are in another, or there are
+    none, and an amount in dollars does not answer a question asking for euros."""
+    return any(not any(writes_currency(hit.text, currency) for hit in request.passages)
+               for currency in currencies_named(request.question))
 
 
 def _none_writes_operators(request: GenerationRequest) -> bool:

@@ -1057,21 +1057,6 @@ def shown_rows(rows: Iterable[Sequence[Cell]], show: Callable[[Cell], str],
         yield values
 
 
-def titled(rows: Iterator[list[str]]) -> tuple[list[list[str]], Iterator[list[str]]]:
-    """A table's title rows, and its rows from the header on, for a table without blank rows
-    (a Word or a slide table): rows of one short value, at most MAX_TITLE_ROWS of them, right
-    above a row of several values naming columns are titles ("Price list", often a cell
-    merged across the table); otherwise there are none. Rows are held only while they could
-    be titles, so no more than one long row is held at a time."""
-    head: list[list[str]] = []
-    for values in rows:
-        head.append(values)
-        if len(head) > MAX_TITLE_ROWS or not could_be_title(values):
-            break
-    header_at = len(head) - 1 if head and could_be_header(head[-1]) else 0
-    return head[:header_at], itertools.chain(head[header_at:], rows)
-
-
 def could_be_title(values: Sequence[str]) -> bool:
     return filled(values) == 1 and sum(map(len, values)) <= MAX_TITLE_CHARS
 

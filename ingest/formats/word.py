@@ -40,7 +40,13 @@ from ingest.formats.containers import (
     reading,
     without_unreadable_properties,
 )
-from ingest.formats.sheets import could_be_header, is_figure, titled
+from ingest.formats.sheets import (
+    MAX_TITLE_ROWS,
+    could_be_header,
+    could_be_title,
+    filled,
+    is_figure,
+)
 from ingest.formats.word_chunks import IMPORTED, keep_chunks_unparsed, merge_imported_chunks
 from ingest.formats.word_math import MATH, MATH_RUN, math_text, symbol_text
 from rag.text.table_rows import cells_line, named_row
@@ -57,6 +63,10 @@ MAX_REPEATED_CELL_CHARS = 100
 # a figure and the word of its unit or currency: "110 GBP", "3 nights"
 FIGURE_AND_WORD = re.compile(r"\W*\d[\d.,]*\s?[^\W\d_]+\.?")
 OFF = frozenset({"0", "false", "off"})  # an on/off setting's values that turn it off
+# a table's older `w:tblLook w:val`: a hexadecimal mask, whose bit 0x0020 applies its style's
+# first row formatting
+HEX_LOOK = re.compile(r"[0-9A-Fa-f]{1,4}")
+FIRST_ROW_LOOK = 0x0020
 # a list item's number or bullet, as `numbered_text` writes it before the item
 LIST_MARK = re.compile(
     rf"(?:{LIST_BULLET}|\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)[.)])\s")
@@ -443,21 +453,45 @@ def table_lines(table, numbers: ListNumbers | None = None) -> list[str]:
     """A table's rows, a cell merged across columns once a row. When the first rows read as
     a header (`header_rows`), each row after them names its values by it, as a sheet's rows
     do ("Model: K200; Capacity: 1.7 litres"), so a row quoted alone still says what its values
-    are; a header of several rows names a column by each of them, top down ("Price per night
-    Weekday"); a title above the header (a row of one cell, often merged across the table:
-    `titled`) is a line of its own. Otherwise a row's cells are joined by ' | ' ("Voltage |
+    are; a header's cell merged across columns names each of them, and a header of several
+    rows names a column by each of them, top down ("Price per night Weekday"); a title above
+    the header (a row of one cell, often merged across the table: `title_rows`) is a line of
+    its own, and so is a section's title among the rows (`is_section_title`: "Benefits"),
+    which names no column's value. Otherwise a row's cells are joined by ' | ' ("Voltage |
     230 V"). A cell merged down several rows is read in each of them (`filled_down`); a row
     holding nothing of its own, only such cells, is left out: its text is read above it."""
     rows = [row for row in table_rows(table, numbers) if any(row.texts())]
-    titles, _ = titled(own_texts(row.texts()) for row in rows)
-    lines = [cells_line(values) for values in titles]
-    rows = rows[len(titles):]
+    titles = title_rows(rows)
+    lines = [cells_line(own_texts(row.texts())) for row in rows[:titles]]
+    rows = rows[titles:]
     heads = header_rows(rows)
-    values = filled_down([row.texts() for row in rows[heads:]])
+    body = rows[heads:]
+    values = filled_down([row.texts() for row in body])
     if not heads:
         return lines + [cells_line(cells) for cells in values]
-    header = column_names(rows[:heads]) if heads > 1 else own_texts(rows[0].texts())
-    return lines + [cells_line(header)] + [named_row(header, cells) for cells in values]
+    header = column_names(rows[:heads])
+    return lines + [cells_line(header)] + [
+        cells_line(cells) if is_section_title(row) else named_row(header, cells)
+        for row, cells in zip(body, values, strict=True)]
+
+
+def title_rows(rows: list[TableRow]) -> int:
+    """How many rows open the table as its titles: rows of one short value (a title, often
+    a cell merged across the table), at most MAX_TITLE_ROWS of them, right above a row that
+    opens a header (`opens_header`); else 0."""
+    count = 0
+    while count < min(len(rows), MAX_TITLE_ROWS) and could_be_title(own_texts(rows[count].texts())):
+        count += 1
+    return count if count < len(rows) and opens_header(rows[count]) else 0
+
+
+def is_section_title(row: TableRow) -> bool:
+    """Whether a row under the header is a section's title ("Benefits" between two groups of
+    rows): one cell of text merged across every column, a heading of the rows after it, not
+    the value of the first column."""
+    texts = [cell for cell in row.cells if cell.text]
+    width = sum(cell.span for cell in row.cells)
+    return len(texts) == 1 and width > 1 and texts[0].span == width
 
 
 def header_rows(rows: list[TableRow]) -> int:
@@ -467,9 +501,17 @@ def header_rows(rows: list[TableRow]) -> int:
     under it belong to the header where that is clear: rows marked to repeat as the header
     on each page (`marked_header_rows`), or rows naming the columns under a cell merged
     across them above (`grouped_header_rows`)."""
-    if len(rows) < 2 or not reads_as_header(own_texts(rows[0].texts())):
+    if len(rows) < 2 or not opens_header(rows[0]):
         return 0
     return marked_header_rows(rows) or grouped_header_rows(rows) or 1
+
+
+def opens_header(row: TableRow) -> bool:
+    """Whether a table's first row is its header: it reads as one (`reads_as_header`), or,
+    holding two values or more, it is marked to repeat as one, the author's word for it
+    whatever its words ("Drink | 250 ml | 500 ml", which would read as a row of values)."""
+    values = own_texts(row.texts())
+    return reads_as_header(values) or (row.repeated and filled(values) > 1)
 
 
 def reads_as_header(values: list[str]) -> bool:
@@ -478,10 +520,9 @@ def reads_as_header(values: list[str]) -> bool:
 
 def marked_header_rows(rows: list[TableRow]) -> int:
     """The rows marked to repeat as the header at the top of the table, when there are two
-    or more of them, a row under them, and the names they give the columns read as a
-    header; else 0."""
+    or more of them, a row under them, and they name two columns or more; else 0."""
     marked = sum(1 for _ in itertools.takewhile(lambda row: row.repeated, rows))
-    if marked < 2 or marked == len(rows) or not reads_as_header(column_names(rows[:marked])):
+    if marked < 2 or marked == len(rows) or filled(column_names(rows[:marked])) < 2:
         return 0
     return marked
 
@@ -577,7 +618,9 @@ def table_rows(table, numbers: ListNumbers | None) -> Iterator[TableRow]:
     if not isinstance(table, Table):
         return (TableRow(slide_row_cells(row)) for row in table.rows)
     columns = max(1, grid_columns(table))  # counted once: without a grid, from every row
-    return (word_row(tr, table, columns, numbers) for tr in word_rows(table._tbl))
+    styled = style_repeats_first_row(table)
+    return (word_row(tr, table, columns, numbers, styled and at == 0)
+            for at, tr in enumerate(word_rows(table._tbl)))
 
 
 def word_rows(tbl) -> Iterator:
@@ -591,14 +634,16 @@ def word_cells(tr) -> Iterator:
     return unwrapped(tr, CELLS, BLOCK_WRAPPERS)
 
 
-def word_row(tr, table, columns: int, numbers: ListNumbers | None) -> TableRow:
+def word_row(tr, table, columns: int, numbers: ListNumbers | None,
+             styled_header: bool = False) -> TableRow:
     """A Word row's cells on the grid: the grid columns it skips before its first cell and
     after its last (`w:gridBefore`, `w:gridAfter`: a row starting under a later column) as
     empty cells, so each cell stands under its own column; a merged cell once, its text in
     its first row (None in the rows after: `filled_down` reads the text there); equal values
     in two cells stay two. Read from the row's own cells: python-docx's `row.cells` hands
     back a vertically merged cell in every row it spans, its text read (a list's numbers
-    counted) once per row."""
+    counted) once per row. `styled_header`: the table's style marks the row to repeat as the
+    header, which the row's own setting, either way, overrides."""
     from docx.table import _Cell, _Row
 
     row = _Row(tr, table)
@@ -608,7 +653,9 @@ def word_row(tr, table, columns: int, numbers: ListNumbers | None) -> TableRow:
         text = None if tc.vMerge == "continue" else cell_text(_Cell(tc, table), numbers)
         cells.append(GridCell(text, within(tc.grid_span, columns, 1)))
     cells.append(GridCell("", within(row.grid_cols_after, columns, 0)))
-    return TableRow([cell for cell in cells if cell.span], repeats_as_header(tr))
+    own = repeats_as_header(tr)
+    return TableRow([cell for cell in cells if cell.span],
+                    styled_header if own is None else own)
 
 
 def within(span: int, columns: int, least: int) -> int:
@@ -617,11 +664,54 @@ def within(span: int, columns: int, least: int) -> int:
     return max(least, min(span, columns))
 
 
-def repeats_as_header(tr) -> bool:
+def repeats_as_header(tr) -> bool | None:
     """Whether a Word row is marked to repeat as a header row at the top of each page
-    (`w:tblHeader`, on unless its value says off)."""
-    mark = tr.find(f"{W}trPr/{W}tblHeader")
-    return mark is not None and mark.get(W + "val", "true").lower() not in OFF
+    (`w:tblHeader`, on unless its value says off); None when the row says nothing."""
+    return header_mark(tr.find(f"{W}trPr"))
+
+
+def header_mark(row_properties) -> bool | None:
+    """What row properties (`w:trPr`, a row's or a table style's) say of repeating as a
+    header row: None when they say nothing."""
+    mark = row_properties.find(W + "tblHeader") if row_properties is not None else None
+    return None if mark is None else mark.get(W + "val", "true").lower() not in OFF
+
+
+def style_repeats_first_row(table) -> bool:
+    """Whether the table's style marks its first row to repeat as the header: the style's own
+    row properties, or those of its first row's conditional formatting when the table applies
+    it (`w:tblLook`), else those of the style it is based on, and so on. Read from the
+    table's XML: python-docx's `table.style` refuses a table without properties."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    setting = table._tbl.find(f"{W}tblPr/{W}tblStyle")
+    style_id = setting.get(W + "val") if setting is not None else None
+    style = table.part.get_style(style_id, WD_STYLE_TYPE.TABLE)
+    if style is None:
+        return False
+    first_row_applies = applies_first_row_formatting(table._tbl)
+    for based in style_chain(style):
+        places = [based.element.find(W + "trPr")]
+        if first_row_applies:
+            places += based.element.xpath("./w:tblStylePr[@w:type='firstRow']/w:trPr")
+        marks = [mark for place in places if (mark := header_mark(place)) is not None]
+        if marks:
+            return marks[-1]
+    return False
+
+
+def applies_first_row_formatting(tbl) -> bool:
+    """Whether a table applies its style's first row formatting (`w:tblLook`: its `firstRow`
+    attribute, else the bit its older hexadecimal `val` gives it); Word applies it when the
+    table says nothing."""
+    look = tbl.find(f"{W}tblPr/{W}tblLook")
+    if look is None:
+        return True
+    first_row = look.get(W + "firstRow")
+    if first_row is not None:
+        return first_row.lower() not in OFF
+    value = look.get(W + "val", "")
+    return not HEX_LOOK.fullmatch(value) or bool(int(value, 16) & FIRST_ROW_LOOK)
 
 
 def grid_columns(table) -> int:

@@ -10,7 +10,9 @@ So the notes are taken out of the text, each a passage of its own (`footnotes_ap
 the references are left out of the sentences that hold them (`reference_marks`). A note no
 reference points to is not shown by the page, and is left out. markdown-it's footnote plugin
 tells a note from text that looks like one (in code, an indented block) and numbers the
-notes as the page does.
+notes as the page does; a regular expression's anchor and character class written in prose
+(`^[0-9]+`) is no inline note (`_reads_as_pattern`). A note is read as plain text, as the page
+shows it (`plain_text`): its emphasis and its links' addresses left out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from markdown_it import MarkdownIt
+from markdown_it.helpers import parseLinkLabel
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -29,6 +32,10 @@ from mdit_py_plugins.footnote.index import footnote_inline
 # a note's definition opening its line: without one, a file has no notes to parse for
 _DEFINITION = re.compile(r"^ {0,3}\[\^[^\]\s]+\]:", re.MULTILINE)
 _INLINE_OPENING = "^["
+# what opens a word, before a regular expression's caret ("matches ^[0-9]+", "(^[a-z])")
+_OPENS_WORD = frozenset(" \t\n([{\"'")
+# a regular expression's quantifier, after its character class ("^[0-9]+", "^[a-z]{2}")
+_QUANTIFIERS = frozenset("+*?{")
 _REFERENCE_OPENING = "[^"
 
 
@@ -160,7 +167,7 @@ def _parser(found: list[_InlineNote]) -> MarkdownIt:
 
     def inline_note(state: StateInline, silent: bool) -> bool:
         start, first_inside = state.pos, len(found)
-        if not footnote_inline(state, silent):
+        if _reads_as_pattern(state) or not footnote_inline(state, silent):
             return False
         if not silent:
             number = state.tokens[-1].meta["id"]
@@ -172,6 +179,40 @@ def _parser(found: list[_InlineNote]) -> MarkdownIt:
 
     parser.inline.ruler.at("footnote_inline", inline_note)
     return parser
+
+
+def _reads_as_pattern(state: StateInline) -> bool:
+    """Whether the `^[...]` at the parser's place is a regular expression's anchor and
+    character class written in prose ("matches ^[0-9]+", "^[a-z] for letters"), not an inline
+    note: a class of no space that opens a word, where a note's mark follows the word or the
+    stop it annotates ("at 9.^[Except ...]"), or a class a quantifier follows."""
+    start, src = state.pos, state.src
+    if not src.startswith(_INLINE_OPENING, start):
+        return False
+    end = parseLinkLabel(state, start + 1)
+    if end < 0 or any(char.isspace() for char in src[start + 2:end]):
+        return False
+    opens_word = start == 0 or src[start - 1] in _OPENS_WORD
+    return opens_word or src[end + 1:end + 2] in _QUANTIFIERS
+
+
+def plain_text(markdown: str) -> str:
+    """A note's paragraphs (a blank line between two) as the page shows them: without the
+    marks of their emphasis (`**card**`), a link as its words (`[the portal](https://...)` is
+    `the portal`), code spans as written."""
+    parser = MarkdownIt("commonmark")
+    return "\n\n".join("".join(_shown(token) for block in parser.parseInline(paragraph)
+                                 for token in block.children or [])
+                         for paragraph in markdown.split("\n\n"))
+
+
+def _shown(token: Token) -> str:
+    """What an inline token shows as text: its words, none for a mark, a line break's."""
+    if token.type in ("text", "html_inline"):
+        return token.content
+    if token.type == "code_inline":
+        return f"{token.markup}{token.content}{token.markup}"
+    return "\n" if token.type in ("softbreak", "hardbreak") else ""
 
 
 def _parse_marked_blocks(parser: MarkdownIt, tokens: list[Token], env: dict[str, Any],

@@ -22,8 +22,9 @@ import charset_normalizer
 import yaml
 
 from ingest.formats.base import LoadOptions, Pages, Parsed
-from ingest.formats.markdown_footnotes import footnotes_apart, reference_marks
+from ingest.formats.markdown_footnotes import footnotes_apart, plain_text, reference_marks
 from ingest.formats.markdown_html import rendered
+from ingest.formats.markdown_quotes import quotes_joined
 from ingest.formats.markdown_tables import with_named_rows
 from rag.errors import DocumentError
 from rag.types import FOOTNOTE, FRONT_MATTER
@@ -245,13 +246,13 @@ def load_markdown(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     fields, text = front_matter(decode_text(path, data))
     text, notes = footnotes_apart(text)
     marks = reference_marks(notes)
-    text = with_named_rows(as_shown(text, marks))
+    text = with_named_rows(as_shown(quotes_joined(text), marks))
     title = _field(fields, "title") or first_heading(text) or path.stem
     summary = _field(fields, "description") or _field(fields, "summary")
     pages = Pages(path)
     pages.add(None, f"{summary}\n\n{text}" if summary else text)
     for note in notes:  # each its own passage, as a rendered page sets it apart
-        pages.add(None, as_shown(note.text, marks), f"{FOOTNOTE} {note.name}")
+        pages.add(None, plain_text(as_shown(note.text, marks)), f"{FOOTNOTE} {note.name}")
     for fact in fact_lines(fields):  # each its own passage, found by its own words
         pages.add(None, fact, FRONT_MATTER)
     return Parsed(title, pages.pages)

@@ -277,7 +277,14 @@ FERRY_TEXT = ("Ferry times\n\nThe ferry to Hoy leaves Stromness at 9 am and retu
     # the marks between its links are no prose
     f'<html><body>{FERRY_BODY}<footer>Copyright 2026 | <a href="/privacy">Privacy</a> | '
     '<a href="/terms">Terms</a> | <a href="/contact">Contact</a></footer></body></html>',
-], ids=["body", "wrapper", "contentinfo", "links-and-bars"])
+    # a footer named by its class or its id alone, as a page without HTML5's <footer> marks it
+    f'<html><body>{FERRY_BODY}<div class="footer">{FERRY_FOOTER}</div></body></html>',
+    f'<html><body>{FERRY_BODY}<div class="wide site-footer">{FERRY_FOOTER}</div></body></html>',
+    f'<html><body>{FERRY_BODY}<div id="siteFooter">{FERRY_FOOTER}</div></body></html>',
+    f'<html><body>{FERRY_BODY}<table><tr><td id="footer_links">{FERRY_FOOTER}</td></tr>'
+    "</table></body></html>",
+], ids=["body", "wrapper", "contentinfo", "links-and-bars", "class", "classes", "id",
+        "id-in-layout-table"])
 def test_an_html_pages_footer_of_links_and_notices_is_left_out(page: str) -> None:
     """The same on every page of a site: its copyright line and links would match a
     question on each of them."""
@@ -286,13 +293,15 @@ def test_an_html_pages_footer_of_links_and_notices_is_left_out(page: str) -> Non
 
 
 def test_an_html_footer_of_prose_or_of_an_article_or_a_quote_stays() -> None:
-    # a page footer mostly of prose is the page's content, kept whole
+    # a page footer mostly of prose is the page's content, less its copyright line: the same
+    # on every page of the site, it was quoted after the sentence answering
     about = ("<p>Orkney Ferries is run by the islands' council and sails all year.</p>"
              "<p>&copy; 2026 Orkney Ferries Ltd.</p>")
-    page = f"<html><body>{FERRY_BODY}<footer>{about}</footer></body></html>"
-    [read] = load_bytes(Path("ferry.html"), page.encode()).pages
-    assert read.text == (FERRY_TEXT + "\n\nOrkney Ferries is run by the islands' council and "
-                         "sails all year.\n\n© 2026 Orkney Ferries Ltd.")
+    for footer in (f"<footer>{about}</footer>", f'<div class="site-footer">{about}</div>'):
+        page = f"<html><body>{FERRY_BODY}{footer}</body></html>"
+        [read] = load_bytes(Path("ferry.html"), page.encode()).pages
+        assert read.text == (FERRY_TEXT + "\n\nOrkney Ferries is run by the islands' council "
+                             "and sails all year.")
     # an article's footer and a quote's source are theirs, not the page's
     article = ("<html><body><article><blockquote><p>The sea is calm today.</p><footer>"
                '<a href="/skipper">The skipper</a></footer></blockquote><p>Sailings run.</p>'
@@ -300,6 +309,15 @@ def test_an_html_footer_of_prose_or_of_an_article_or_a_quote_stays() -> None:
     [read] = load_bytes(Path("news.html"), article.encode()).pages
     assert read.text == ("The sea is calm today.\n\nThe skipper\n\nSailings run.\n\n"
                          "Filed under News")
+    # an article's element so named is its own, and a wrapper of the page so named no footer
+    article = ("<html><body><article><p>Sailings run.</p><div class=\"footer\">Filed under "
+               '<a href="/news">News</a></div></article></body></html>')
+    [read] = load_bytes(Path("news.html"), article.encode()).pages
+    assert read.text == "Sailings run.\n\nFiled under News"
+    wrapper = (f'<html><body><div class="page-with-footer">{FERRY_BODY}<p><a href="/fares">'
+               "Fares</a></p></div></body></html>")
+    [read] = load_bytes(Path("ferry.html"), wrapper.encode()).pages
+    assert read.text == FERRY_TEXT + "\n\nFares"
     # a page that is nothing but its footer keeps it: it is all the page says
     only = f"<html><body><footer>{FERRY_FOOTER}</footer></body></html>"
     [read] = load_bytes(Path("footer.html"), only.encode()).pages

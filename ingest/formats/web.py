@@ -84,6 +84,11 @@ _CONTROL_ROLES = frozenset({"search", "menu", "menubar"})
 # HTML's accessibility mapping makes only one outside them the page's footer, ARIA's contentinfo
 _SECTIONS = frozenset({"article", "aside", "main", "nav", "section", "blockquote"})
 _SECTION_ROLES = frozenset({"article", "complementary", "main", "navigation", "region"})
+# a class or an id naming a page's footer: the word "footer" in it, between hyphens or
+# underscores ("site-footer", "footer_links") or in camel case ("siteFooter")
+_FOOTER_NAME = re.compile(r"(?i:(?:^|[-_])footer(?:$|[-_]))|[a-z]Footer(?![a-z])")
+# what only a page's wrapper holds, never its footer
+_PAGE_CONTENT = ("main", "article", "h1")
 # a site's notices, the same on every page: a copyright line ("© 2026 Acme Ltd.")
 _NOTICE = re.compile(r"©|\(c\)\s*\d|\bcopyright\b|\ball rights reserved\b", re.IGNORECASE)
 _WORD = re.compile(r"\w")
@@ -274,13 +279,13 @@ def without_site_menus(root: Tag) -> None:
 
 def without_page_footer(root: Tag) -> None:
     """Leave out, from the page's footer (a `<footer>` outside the page's articles, sections
-    and quotes, or an element whose ARIA role is contentinfo) that is mostly links and
-    notices, those links and notices: "Privacy | Terms | Contact", "© 2026 Acme Ltd. All
-    rights reserved.", the same on every page of the site, which answer nothing and would
-    match a question about their words on each page saved from it. Its other blocks stay:
-    a small business's phone line, opening hours and address are often nowhere else on the
-    page. Not a footer that is mostly prose (a licence, an author's note), nor a page that
-    is nothing else."""
+    and quotes, an element whose ARIA role is contentinfo, or one its class or id names a
+    footer: `_is_page_footer`), its links and notices: "Privacy | Terms | Contact", "© 2026
+    Acme Ltd. All rights reserved.", the same on every page of the site, which answer nothing
+    and would match a question about their words on each page saved from it. Its other blocks
+    stay, each block and line judged on its own: a small business's phone line, opening hours
+    and address are often nowhere else on the page, and a footer's prose (a licence, an
+    author's note) is the page's. Not a page that is nothing else."""
     footers = _outermost(root, _is_page_footer)
     parts, chars = [], 0
     for footer in footers:
@@ -365,20 +370,25 @@ def _mostly_links(tag: Tag) -> bool:
 
 
 def _is_page_footer(tag: Tag) -> bool | None:
-    """The page's footer when mostly links and notices; None for one of prose, kept whole,
-    and for an article, a section or a quote, whose footer is its own."""
+    """The page's footer: a `<footer>`, role contentinfo, or an element its class or id names
+    a footer (`_named_footer`); None for an article, a section or a quote, whose footer is its
+    own."""
     roles = str(tag.get("role") or "").lower().split()
-    if tag.name == "footer" or "contentinfo" in roles:
-        return True if _mostly_links_and_notices(tag) else None
+    if tag.name == "footer" or "contentinfo" in roles or _named_footer(tag):
+        return True
     if tag.name in _SECTIONS or not _SECTION_ROLES.isdisjoint(roles):
         return None
     return False
 
 
-def _mostly_links_and_notices(footer: Tag) -> bool:
-    """Half its text or more in links, copyright notices and the marks between them ("|")."""
-    shown, boilerplate = _shown_and_boilerplate(footer)
-    return 2 * boilerplate >= shown
+def _named_footer(tag: Tag) -> bool:
+    """Whether its class or id names a footer ("footer", "site-footer", "siteFooter"), as a
+    page without HTML5's `<footer>` marks one; not a wrapper of the page so named (one holding
+    its `<main>`, an `<article>` or its `<h1>`: "page-with-footer")."""
+    names = [*tag.get_attribute_list("class"), *tag.get_attribute_list("id")]
+    if not any(_FOOTER_NAME.search(str(name)) for name in names if name):
+        return False
+    return tag.find(_PAGE_CONTENT) is None
 
 
 def _links_and_notices(footer: Tag) -> tuple[list[PageElement], int]:

@@ -217,3 +217,19 @@ def test_a_row_of_one_cell_across_the_table_is_a_title_of_the_rows_under_it(
 def test_a_row_of_one_value_not_merged_across_the_table_stays_a_row() -> None:
     """Nothing but the merge tells a section's title from an item without values."""
     assert lines("plans.docx", word_table(PLANS, []))[2] == "Item: Benefits"
+
+
+def test_a_table_style_takes_the_header_mark_of_the_style_it_is_based_on() -> None:
+    import io
+
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document(io.BytesIO(styled(word_table(DRINKS, []), "")))
+    style = document.styles.element.xpath("./w:style[@w:styleId='Prices']")[0]
+    style.find(f"{{{style.nsmap['w']}}}basedOn").set(f"{{{style.nsmap['w']}}}val", "Base")
+    document.styles.element.append(parse_xml(
+        f'<w:style {nsdecls("w")} w:type="table" w:styleId="Base"><w:name w:val="Base"/>'
+        f'<w:tblStylePr w:type="firstRow">{REPEATING}</w:tblStylePr></w:style>'))
+    assert lines("drinks.docx", saved(document)) == DRINK_LINES

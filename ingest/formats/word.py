@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,10 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Word's outline levels: 0 to 8 are headings' (Heading 1 to Heading 9), 9 is body text
 HEADING_LEVELS = range(9)
 BODY_TEXT_LEVEL = 9
+# each document's table styles' header marks (`style_repeats_first_row`), by the document's
+# part, dropped with it
+STYLE_MARKS: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, bool], bool]] = (
+    weakref.WeakKeyDictionary())
 # the names Word stores for its built-in heading styles, whatever the language it shows them in
 BUILT_IN_HEADINGS = {f"heading {number}": number - 1 for number in range(1, 10)}
 
@@ -678,18 +683,28 @@ def header_mark(row_properties) -> bool | None:
 
 
 def style_repeats_first_row(table) -> bool:
-    """Whether the table's style marks its first row to repeat as the header: the style's own
-    row properties, or those of its first row's conditional formatting when the table applies
-    it (`w:tblLook`), else those of the style it is based on, and so on. Read from the
-    table's XML: python-docx's `table.style` refuses a table without properties."""
+    """Whether the table's style marks its first row to repeat as the header
+    (`style_marks_first_row`), looked up once per style and document: python-docx searches
+    all of a document's styles for the default one on every lookup, seconds over a document
+    of thousands of tables. The style is read from the table's XML: python-docx's
+    `table.style` refuses a table without properties."""
     from docx.enum.style import WD_STYLE_TYPE
 
     setting = table._tbl.find(f"{W}tblPr/{W}tblStyle")
     style_id = setting.get(W + "val") if setting is not None else None
-    style = table.part.get_style(style_id, WD_STYLE_TYPE.TABLE)
-    if style is None:
-        return False
     first_row_applies = applies_first_row_formatting(table._tbl)
+    known = STYLE_MARKS.setdefault(table.part, {})
+    if (style_id, first_row_applies) not in known:
+        style = table.part.get_style(style_id, WD_STYLE_TYPE.TABLE)
+        known[style_id, first_row_applies] = style is not None and style_marks_first_row(
+            style, first_row_applies)
+    return known[style_id, first_row_applies]
+
+
+def style_marks_first_row(style, first_row_applies: bool) -> bool:
+    """Whether a table style marks a table's first row to repeat as the header: its own row
+    properties, or those of its first row's conditional formatting when the table applies it
+    (`w:tblLook`), else those of the style it is based on, and so on."""
     for based in style_chain(style):
         places = [based.element.find(W + "trPr")]
         if first_row_applies:

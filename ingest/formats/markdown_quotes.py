@@ -17,6 +17,8 @@ import re
 from markdown_it import MarkdownIt
 
 _QUOTE_LINE = re.compile(r"^ {0,3}>", re.MULTILINE)
+# a fenced code block's opening or closing line: "```" or "~~~", three or more
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 # a term in bold alone on a line, a colon after it or inside it or none: "**Deposit**"
 _TERM = re.compile(r"(?P<term>\*\*[^*\n]+\*\*|__[^_\n]+__)[ \t]*:?")
 # a GitHub alert's marker ("> [!NOTE]"), which the page draws as the quotation's title
@@ -34,27 +36,52 @@ def quotes_joined(markdown: str) -> str:
     if _QUOTE_LINE.search(markdown) is None:
         return markdown
     lines = markdown.split("\n")
-    for start, end, depth in reversed(_quoted_paragraphs(markdown)):
-        lines[start:end] = _joined(lines[start:end], depth)
-    return "\n".join(lines)
+    out: list[str] = []
+    at = 0
+    for start, end, depth in _quoted_paragraphs(lines):
+        out += [*lines[at:start], *_joined(lines[start:end], depth)]
+        at = end
+    return "\n".join(out + lines[at:])
 
 
-def _quoted_paragraphs(markdown: str) -> list[tuple[int, int, int]]:
-    """The lines of each paragraph inside a quotation (first, past the last), and how many
-    quotations it is inside."""
+def _quoted_paragraphs(lines: list[str]) -> list[tuple[int, int, int]]:
+    """The lines of each paragraph inside a quotation (first, past the last), in order, and
+    how many quotations it is inside. Only the runs of lines holding a quotation are parsed
+    (`_quoting_runs`), each alone: parsing a whole file of megabytes takes seconds."""
     parser = MarkdownIt("commonmark").enable("table")
     parser.core.ruler.enableOnly(["normalize", "block"])
-    found, depth = [], 0
-    for token in parser.parse(markdown):
-        if token.type == "blockquote_open":
-            depth += 1
-        elif token.type == "blockquote_close":
-            depth -= 1
-        elif token.type == "paragraph_open" and depth and token.map:
-            start, end = token.map
-            if end - start > 1:
-                found.append((start, end, depth))
+    found = []
+    for first, past in _quoting_runs(lines):
+        depth = 0
+        for token in parser.parse("\n".join(lines[first:past])):
+            if token.type == "blockquote_open":
+                depth += 1
+            elif token.type == "blockquote_close":
+                depth -= 1
+            elif token.type == "paragraph_open" and depth and token.map:
+                start, end = token.map
+                if end - start > 1:
+                    found.append((first + start, first + end, depth))
     return found
+
+
+def _quoting_runs(lines: list[str]) -> list[tuple[int, int]]:
+    """The runs of lines between blank lines, outside fenced code, that hold a line opening a
+    quotation: a blank line ends a quotation, so each is read alone as in the file."""
+    runs: list[tuple[int, int]] = []
+    fence: str | None = None
+    start = 0
+    for at, line in enumerate([*lines, ""]):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened[1][0] == fence[0] and len(opened[1]) >= len(fence):
+                fence, start = None, at + 1
+            continue
+        if opened or not line.strip():
+            if any(_QUOTE_LINE.match(held) for held in lines[start:at]):
+                runs.append((start, at))
+            fence, start = (opened[1] if opened else None), at + 1
+    return runs
 
 
 def _joined(lines: list[str], depth: int) -> list[str]:

@@ -533,6 +533,16 @@ def test_a_first_row_of_one_heading_across_an_html_table_is_its_title(
     assert page.pages[0].text.split("\n\n") == lines
 
 
+def test_a_cell_spanning_an_html_tables_row_under_its_header_is_a_sections_title() -> None:
+    """A `<td>` across the table heads the rows under it, as a row of `<th>` does: spread
+    over the grid, it was read as every column's value ("Basic: Training; Pro: Training")."""
+    page = (b"<table><tr><th>Item</th><th>Basic</th><th>Pro</th></tr>"
+            b"<tr><td colspan='3'>Training</td></tr>"
+            b"<tr><td>Budget</td><td>500 EUR</td><td>2,000 EUR</td></tr></table>")
+    assert load_bytes(Path("plans.html"), page).pages[0].text.split("\n\n") == [
+        "Item | Basic | Pro", "Training", "Item: Budget; Basic: 500 EUR; Pro: 2,000 EUR"]
+
+
 def test_a_header_whose_top_row_spans_column_groups_names_each_column_by_both() -> None:
     """Two headings over the columns ("Weekday | Weekend") are no title."""
     page = (b"<table><tr><th colspan='2'>Weekday</th><th colspan='2'>Weekend</th></tr>"

@@ -499,7 +499,7 @@ def name_values_by_header(table: Tag) -> None:
         elif at >= heads:
             texts = [text for _, text in values]
             # a section's title spanning the table is one line, not its text once a column
-            row.append(_once_each(values) if _all_headings(row_cells)
+            row.append(_once_each(values) if _is_section_title(row_cells, values)
                        else named_row(header, texts))
 
 
@@ -565,6 +565,14 @@ def _header_rows(rows: list[Tag], cells: list[list[Tag]],
            and all(cell_id for cell_id, _ in grid[count])):
         count += 1
     return count
+
+
+def _is_section_title(row_cells: list[Tag], values: list[tuple[int, str]]) -> bool:
+    """A row under the header that is a section's title ("Suites"): `<th>` cells alone, or
+    one cell of the row's own spanning every column ("<td colspan="3">Training</td>"), a
+    heading of the rows under it, not a value of each column."""
+    spans_the_table = len(row_cells) == 1 and len({cell_id for cell_id, _ in values}) == 1
+    return _all_headings(row_cells) or (spans_the_table and len(values) >= 2)
 
 
 def _is_title(first_row: list[tuple[int, str]]) -> bool:

@@ -784,29 +784,72 @@ async def test_refused_uploads_store_nothing(open_engine) -> None:
     assert not spool.exists() or not any(spool.iterdir())  # no spooled copy left behind
 
 
-async def test_a_client_that_leaves_mid_upload_is_no_server_error(engine: Engine) -> None:
-    app = server(engine)
-    body = (b"--XYZ\r\nContent-Disposition: form-data; name=\"files\"; "
-            b"filename=\"notes.txt\"\r\n\r\nThe key is")
-    messages = iter([{"type": "http.request", "body": body, "more_body": True},
+async def leave_after(app: Starlette, path: str, content_type: bytes, body: bytes,
+                      whole: bool = True) -> list[dict]:
+    """Send a request to `app` as a client that closes its connection once `body` (the whole
+    body, or with `whole` False the start of a longer one) is sent; return what was sent."""
+    messages = iter([{"type": "http.request", "body": body, "more_body": not whole},
                      {"type": "http.disconnect"}])
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return next(messages)
+        return next(messages, {"type": "http.disconnect"})
 
     async def send(message: dict) -> None:
         sent.append(message)
 
-    await app({"type": "http", "method": "POST", "path": "/api/v1/documents",
-               "raw_path": b"/api/v1/documents", "root_path": "", "query_string": b"",
-               "scheme": "http", "server": ("localhost", 80), "client": ("127.0.0.1", 40000),
+    length = str(len(body) if whole else 100_000).encode()
+    await app({"type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
+               "root_path": "", "query_string": b"", "scheme": "http",
+               "server": ("localhost", 80), "client": ("127.0.0.1", 40000),
                "http_version": "1.1", "headers": [
-                   (b"host", b"localhost"),
-                   (b"content-type", b"multipart/form-data; boundary=XYZ"),
-                   (b"content-length", b"100000")]}, receive, send)
-    assert sent[0]["status"] == 400  # not a 500 logged and counted as a bug
+                   (b"host", b"localhost"), (b"content-type", content_type),
+                   (b"content-length", length)]}, receive, send)
+    return sent
+
+
+async def metric_values(app: Starlette) -> dict[tuple[str, tuple], float]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://localhost") as plain:
+        text = (await plain.get("/metrics")).text
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+async def test_a_client_that_leaves_mid_upload_is_no_server_error(engine: Engine) -> None:
+    app = server(engine)
+    body = (b"--XYZ\r\nContent-Disposition: form-data; name=\"files\"; "
+            b"filename=\"notes.txt\"\r\n\r\nThe key is")
+    sent = await leave_after(app, "/api/v1/documents", b"multipart/form-data; boundary=XYZ",
+                             body, whole=False)
+    assert sent[0]["status"] == 499  # not a 500 logged and counted as a bug
     assert engine.workspace.service.store.size() == 0
+    assert not [key for key in await metric_values(app) if key[0] == "rag_errors_total"]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_a_client_that_leaves_after_its_question_is_logged_as_closed_not_as_an_error(
+        engine: Engine, caplog, stream: bool) -> None:
+    """A complete, valid question whose client goes away (a stop button, an SDK's timeout)
+    is a cancel: 499 in the log and the request count, a stopped answer, and no error."""
+    app = server(engine)
+    async with client(engine) as api:
+        await upload(api, ("guide.pdf", guide()))
+    body = json.dumps({"question": "How much sunlight do tomatoes need?", "stream": stream})
+    with caplog.at_level(logging.INFO, logger="rag.access"):
+        sent = await leave_after(app, "/api/v1/ask", b"application/json", body.encode())
+    assert sent[0]["status"] == 499
+    assert "POST /api/v1/ask 499" in caplog.text
+    stopped = ("rag_answers_total", (("generator", "extractive"), ("outcome", "stopped")))
+    for _ in range(100):  # recorded when the answer thread, told to stop, has ended
+        values = await metric_values(app)
+        if stopped in values:
+            break
+        await asyncio.sleep(0.05)
+    assert values[stopped] == 1
+    assert values[("rag_http_requests_total", (("method", "POST"), ("route", "/api/v1/ask"),
+                                               ("status", "499")))] == 1
+    assert not [key for key in values if key[0] == "rag_errors_total"]
 
 
 async def test_two_files_of_one_name_in_one_upload(api: httpx.AsyncClient) -> None:

@@ -26,7 +26,7 @@ from rag.app.context import request_scope
 from rag.engine.api import errors, library, openai, questions
 from rag.engine.api.bodylimit import BodyLimit, is_upload
 from rag.engine.api.deps import CALLER_KEY
-from rag.engine.api.errors import CODES, ERROR_CODE_KEY
+from rag.engine.api.errors import CLIENT_CLOSED, CODES, ERROR_CODE_KEY
 from rag.engine.engine import Engine, running_engine
 from rag.engine.telemetry import CONTENT_TYPE
 
@@ -129,7 +129,7 @@ class RequestMetrics:
             telemetry = engine.telemetry
             telemetry.requests.labels(label, scope["method"], str(status)).inc()
             telemetry.request_seconds.labels(label).observe(time.monotonic() - started)
-            if status >= 400:
+            if status >= 400 and status != CLIENT_CLOSED:  # a cancel is no error
                 code = scope.get(ERROR_CODE_KEY) or CODES_BY_STATUS.get(status, str(status))
                 telemetry.errors.labels(code).inc()
         log_request(scope, status, time.monotonic() - started)

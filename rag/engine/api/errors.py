@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -56,6 +56,9 @@ ERROR_CODE_KEY = "rag.error_code"
 #: the largest request body but an upload's (whose files are limited one by one as they
 #: arrive): a question, its history or a chat's messages are far smaller, and are read whole
 JSON_BODY_MB = 1
+#: the status logged for a request whose client closed its connection before its answer
+#: (nginx's "client closed request"): nobody reads it, and the request was not at fault
+CLIENT_CLOSED = 499
 BODY_TOO_LARGE = (f"The request's body is over the API's limit of {JSON_BODY_MB} MiB (uploads, "
                   "to POST /api/v1/documents, are limited by RAG_UPLOAD_MAX_MB a file).")
 
@@ -129,6 +132,11 @@ class ApiError(Exception):
         message = LONE_SURROGATE.sub("\ufffd", self.message)
         return {"code": self.code, "message": message, "type": openai_type(self.status),
                 "param": self.param}
+
+
+class ClientClosed(Exception):
+    """The client closed its connection before its answer: a cancel, not a malformed
+    request, so it is logged as CLIENT_CLOSED and counted as no error."""
 
 
 def openai_type(status: int) -> str:
@@ -263,6 +271,9 @@ def install(app: FastAPI) -> None:
             message = "The body is not valid JSON (UTF-8 text, of a sensible depth and size)."
         return respond(request, ApiError(code, message, headers))
 
+    async def client_closed(request: Request, exc: Exception) -> Response:
+        return Response(status_code=CLIENT_CLOSED)
+
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         return respond(request, unexpected(exc))
 
@@ -270,6 +281,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RagError, rag_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(ClientClosed, client_closed)
     app.add_middleware(AnswerUnexpected)  # type: ignore[arg-type]
     # the last resort, for an error of the middlewares around AnswerUnexpected (added after
     # it): answered alike, though the server then closes the connection

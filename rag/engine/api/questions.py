@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from rag.engine.api.deps import CallerDep, Collection, EngineDep, either, question_view
-from rag.engine.api.errors import ApiError, from_rag_error, responses, unexpected
+from rag.engine.api.errors import ApiError, ClientClosed, from_rag_error, responses, unexpected
 from rag.engine.api.schemas import AskRequest, SearchRequest
 from rag.engine.engine import Engine
 from rag.errors import EMPTY_QUERY, InputTooLongError, RagError, top_k_named
@@ -84,9 +84,9 @@ async def start_answer(engine: Engine, work: Callable[[threading.Event], Answer]
     leaving = asyncio.ensure_future(_client_leaves(request))
     try:
         await asyncio.wait((started, leaving), return_when=asyncio.FIRST_COMPLETED)
-        if not started.done():  # nobody reads the answer; the metrics count no bug
+        if not started.done():  # a cancel: logged as such, counted as no error
             started.cancel()  # what `work` ends with (ReaderGone) is nobody's to hear
-            raise ApiError("bad_request", "The client went away before its answer started.")
+            raise ClientClosed("The client went away before its answer started.")
         answer = started.result()
     except BaseException:  # the client went away: the reader stops at once
         relay.halt()
@@ -107,8 +107,8 @@ async def whole_answer(engine: Engine, work: Callable[[threading.Event], Answer]
     leaving = asyncio.ensure_future(_client_leaves(request))
     try:
         await asyncio.wait((reading, leaving), return_when=asyncio.FIRST_COMPLETED)
-        if not reading.done():  # nobody reads the answer; the metrics count no bug
-            raise ApiError("bad_request", "The client went away before its answer ended.")
+        if not reading.done():  # a cancel: logged as such, counted as no error
+            raise ClientClosed("The client went away before its answer ended.")
         reading.result()  # an error in the middle of the answer
     finally:
         leaving.cancel()

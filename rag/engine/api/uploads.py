@@ -29,7 +29,7 @@ from starlette.requests import ClientDisconnect, Request
 from ingest.loaders import is_supported, unsupported
 from ingest.parse_ahead import SourceFile
 from ingest.pipeline import FileResult
-from rag.engine.api.errors import ApiError
+from rag.engine.api.errors import ApiError, ClientClosed
 from rag.engine.jobs import (
     form_filename,
     no_room_for,
@@ -225,8 +225,8 @@ async def read_upload(request: Request, folder: Path, limit: int, limit_name: st
         parser.finalize()
     except FormParserError as exc:
         raise ApiError("bad_request", f"The multipart body is malformed ({exc}).") from exc
-    except ClientDisconnect as exc:  # nobody reads the answer; the metrics count no bug
-        raise ApiError("bad_request", "The client went away before the upload ended.") from exc
+    except ClientDisconnect as exc:  # a cancel: logged as such, counted as no error
+        raise ClientClosed("The client went away before the upload ended.") from exc
     finally:
         reader.close()
     if parser.state != MultipartState.END:  # a body cut short: its last file is incomplete

@@ -246,3 +246,25 @@ def test_a_chunk_repeating_the_introduction_gives_the_code_right_after_it() -> N
     code = code_after(_hit(second), chunks)  # type: ignore[arg-type]
     assert code is not None and (code.text, code.chunk_id) == ("```\n#include <R.h>\n```", "c2")
     assert code_after(_hit(fourth), chunks) is None  # type: ignore[arg-type]
+
+
+def test_a_passage_read_beside_the_search_is_listed_only_when_the_answer_cites_it(
+        service: RagService, tmp_path: Path) -> None:
+    """The code after a passage found by the search is read for the answer beside the top_k
+    passages: the citations list it when the answer quotes it, and otherwise hold the
+    search's top_k passages only, as a search for the question gives."""
+    document = Document(source="R-exts.pdf", doc_id="e" * 32, title="Writing R Extensions",
+                        pages=_vector_pages(), media_type="application/pdf")
+    list(service.pipeline.ingest_documents([document]))
+    museum = tmp_path / "museum.txt"
+    museum.write_text("Museum guide\n\nOpening hours\nThe Stenness museum opens at 10:00 on "
+                      "weekdays.\nAdmission\nEntry to the Stenness museum costs 7 pounds.\n")
+    service.ingest([museum])
+    uncited = "What does entry to the museum cost, and what will R warn about?"
+    assert [hit.page for hit in service.search(uncited, top_k=2)] == [None, 163]
+    answer = service.ask(uncited, top_k=2)
+    assert "7 pounds" in "".join(answer) and answer.cited == [1]
+    assert [hit.page for hit in answer.citations] == [None, 163]
+    quoted = service.ask("stack imbalance warning entry cost", top_k=2)
+    assert C_CODE in "".join(quoted) and quoted.cited == [1, 3]
+    assert [hit.page for hit in quoted.citations] == [163, None, 164]

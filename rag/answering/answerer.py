@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
-from rag.answering.citations import CitationChecker
+from rag.answering.citations import CitationChecker, listed
 from rag.answering.followup import (
     carry_over,
     points_back,
@@ -169,7 +169,8 @@ class Answerer:
         # an answer made from unreranked or degraded hits (a part failed) is not kept
         keep = not (retrieval.rerank_failed or degraded)
         answer.deltas = self._finish(answer, deltas, checker, key if keep else None,
-                                     respelt=retrieval.respelt is not None)
+                                     respelt=retrieval.respelt is not None,
+                                     found=len(retrieval.hits))
         return answer
 
     def _nothing_found(self, question: str, query: str, retrieval: Retrieval) -> str:
@@ -271,15 +272,17 @@ class Answerer:
         record.notice = notice
 
     def _finish(self, answer: Answer, deltas: Iterator[str], checker: CitationChecker,
-                key: str | None, respelt: bool = False) -> Iterator[str]:
+                key: str | None, *, found: int, respelt: bool = False) -> Iterator[str]:
         """Pass the deltas through, then fill in the citations and cache the answer (and
-        whether its query was the question respelt, which a replay reports too)."""
+        whether its query was the question respelt, which a replay reports too); `found`:
+        how many of the citations the search gave, before those read beside them."""
         parts = []
         for delta in deltas:
             parts.append(delta)
             yield delta
         answer.cited = sorted(checker.cited)
         answer.dropped_citations = checker.dropped
+        answer.citations = listed(answer.citations, found, answer.cited)
         record = answer.record
         # an interrupted model answer is not kept, nor one the last resort gave for models
         # that failed meanwhile (`degraded` grows while the answer streams), nor a fallback's:

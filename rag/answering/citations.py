@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from rag.providers.generators.base import Quoted
+
+T = TypeVar("T")
 
 # "[2]", "[1, 3]", "[2; 4]", a range "[1-3]" (or "[1–3]"), and spaces inside: "[ 2 ]"
 _ITEM = r"\d+(?:\s*[-–]\s*\d+)?"
@@ -120,6 +123,15 @@ class CitationChecker:
         windows = ([preceding[-n:] + bracket for n in sizes if len(preceding) >= n]
                    + [bracket + following[:n] for n in sizes if len(following) >= n])
         return any(window in text for window in windows for text in self.texts)
+
+
+def listed(passages: Sequence[T], found: int, cited: Sequence[int]) -> list[T]:
+    """The passages an answer lists as its citations: the `found` the search gave (at most
+    its top_k), then those read beside them for the answer (the code a passage introduces,
+    `rag.retrieval.introduced_code`) up to the last the answer cites. One read beside and
+    not quoted is no source of the answer; one before a cited one stays, as [n] is always
+    the list's n-th."""
+    return list(passages[:max(found, max(cited, default=0))])
 
 
 def as_document_brackets(text: str) -> str:

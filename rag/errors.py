@@ -29,9 +29,10 @@ import errno
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 
 class RagError(Exception):
@@ -370,3 +371,14 @@ class CircuitOpenError(TransientAIError):
 
 class PermanentAIError(AIError):
     pass
+
+
+# what pydantic writes before the message of an error a validator raised: the exception's
+# kind, which says nothing to the person who set the value
+_VALIDATOR_PREFIX = re.compile(r"^(?:Value error|Assertion failed), ")
+
+
+def validation_message(problem: Mapping[str, Any]) -> str:
+    """A pydantic validation problem's message (`ValidationError.errors()`'s `msg`), as
+    users read it: "use 1 to 63 ASCII letters ...", not "Value error, use 1 to 63 ..."."""
+    return _VALIDATOR_PREFIX.sub("", str(problem.get("msg") or "invalid"))

@@ -37,7 +37,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, validation_message
 from rag.setting_variables import COLLECTION_NAME
 from rag.settings_file import read_bindings, unparsable_line
 from rag.types import SearchMode
@@ -631,7 +631,7 @@ def _describe(exc: ValidationError, given: Container[str] = ()) -> str:
     problems = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error.get("loc") else "?"
-        problems.append(f"{_variable(field, given)}: {error['msg']}"
+        problems.append(f"{_variable(field, given)}: {validation_message(error)}"
                         f"{_got(field, error.get('input'))}")
     return "Invalid setting: " + "; ".join(problems) + ". See docs/configuration.md."
 

@@ -18,6 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from rag.engine.api.errors import ApiError, error_response
 from rag.engine.api.schemas import ChatMessage
 from rag.engine.engine import Engine
+from rag.errors import ConfigError
+from rag.settings import load_settings
 from tests import test_api
 from tests.pdfgen import filler, make_pdf
 from tests.test_api import error_of, server, upload
@@ -353,3 +355,29 @@ async def test_only_user_and_assistant_messages_count_against_the_history_limit(
 def test_the_errors_json_body_never_fails_to_render() -> None:
     rendered = error_response(ApiError("model_not_found", "There is no model 'do\ud800cs'."))
     assert json.loads(rendered.body)["error"]["message"] == "There is no model 'do\ufffdcs'."
+
+
+# --- validation messages as users read them ---------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/ask", "/search", "/collections", "/chat/completions"])
+async def test_an_empty_json_body_is_said_to_be_empty(api: httpx.AsyncClient, path: str) -> None:
+    refused = await api.post(path, content=b"", headers=JSON)
+    assert error_of(refused) == (400, "bad_request")
+    assert refused.json()["error"]["message"] == (
+        "The body is empty: send a JSON object, with Content-Type: application/json.")
+
+
+async def test_a_validators_message_is_given_without_pydantics_prefix(
+        api: httpx.AsyncClient) -> None:
+    refused = await api.post("/chat/completions", json={
+        "model": "docs", "messages": [{"role": "user", "content": 5}]})
+    assert error_of(refused) == (400, "bad_request")
+    message = refused.json()["error"]["message"]
+    assert message.startswith("messages.0.content: content is a string, or a list of parts")
+    assert "Value error" not in message
+
+
+def test_a_settings_validators_message_is_given_without_pydantics_prefix() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"RAG_COLLECTION": "bad name!"}, env_file=None)
+    assert str(refused.value).startswith("Invalid setting: RAG_COLLECTION: use 1 to 63 ASCII")

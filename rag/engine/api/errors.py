@@ -47,6 +47,7 @@ from rag.errors import (
     empty_filter,
     no_room,
     too_long_to_ask,
+    validation_message,
 )
 from rag.settings import COLLECTION_RULE
 
@@ -59,6 +60,9 @@ JSON_BODY_MB = 1
 #: the status logged for a request whose client closed its connection before its answer
 #: (nginx's "client closed request"): nobody reads it, and the request was not at fault
 CLIENT_CLOSED = 499
+NO_ROUTE = "No such route."
+NO_ROUTE_SLASHED = "No such route (the routes end without a slash)."
+EMPTY_BODY = "The body is empty: send a JSON object, with Content-Type: application/json."
 BODY_TOO_LARGE = (f"The request's body is over the API's limit of {JSON_BODY_MB} MiB (uploads, "
                   "to POST /api/v1/documents, are limited by RAG_UPLOAD_MAX_MB a file).")
 
@@ -262,8 +266,7 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # Starlette names the first matching route's methods only
             headers["Allow"] = ", ".join(methods_of(request))
-        message = {404: "No such route." if not request.url.path.endswith("/") else
-                   "No such route (the routes end without a slash).",
+        message = {404: NO_ROUTE_SLASHED if request.url.path.endswith("/") else NO_ROUTE,
                    405: f"This route takes {headers.get('Allow', 'other methods')}.",
                    413: BODY_TOO_LARGE
                    }.get(exc.status_code, str(exc.detail))
@@ -343,4 +346,6 @@ def describe(exc: Exception, json_sent: bool = True) -> str:
         return "The body is not valid JSON."
     if not where and not json_sent:
         return "The body must be a JSON object, sent with Content-Type: application/json."
-    return f"{where or 'body'}: {first.get('msg', 'invalid')}."
+    if not where and first.get("type") == "missing":
+        return EMPTY_BODY
+    return f"{where or 'body'}: {validation_message(first)}."

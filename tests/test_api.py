@@ -485,6 +485,10 @@ async def test_a_trailing_slash_is_a_route_not_found_not_a_redirect(
         assert slashed.json()["error"]["message"] == (
             "No such route (the routes end without a slash).")
     assert (await api.get("/documents/")).json() == (await api.get("/documents")).json()
+    slashed = await api.delete("/documents/")  # not a document of no name
+    assert error_of(slashed) == (404, "not_found")
+    assert slashed.json()["error"]["message"] == (
+        "No such route (the routes end without a slash).")
 
 
 async def test_a_field_at_fault_is_named_as_openai_names_it(api: httpx.AsyncClient) -> None:

@@ -18,7 +18,7 @@ from rag.engine.api.deps import (
     check_collection_field,
     collection_view,
 )
-from rag.engine.api.errors import ApiError, responses
+from rag.engine.api.errors import NO_ROUTE_SLASHED, ApiError, responses
 from rag.engine.api.schemas import CollectionRequest
 from rag.engine.api.uploads import MB, read_upload
 from rag.engine.engine import Engine
@@ -176,6 +176,8 @@ def cancel_ingest(ingest_id: str, engine: EngineDep, caller: CallerDep) -> dict:
 def delete_document(doc_id: str, engine: EngineDep, caller: EditorDep,
                     collection: Collection = None) -> dict:
     """Delete a document (by id, or by its source path) and all its chunks."""
+    if not doc_id:  # `/documents/`: a path ending in a slash, which no route has
+        raise ApiError("not_found", NO_ROUTE_SLASHED)
     view = collection_view(engine, collection)
     removed = engine.workspace.delete_document(view.store.collection, doc_id)
     if not removed:

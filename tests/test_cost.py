@@ -111,6 +111,7 @@ def test_cli_unknown_model_fails_on_stderr():
     ])
     assert result.exit_code == 2
     assert "No Workers AI price" in result.stderr and result.stdout == ""
+    assert result.stderr.startswith("error: ")  # as every `rag` command's error line
 
 
 def test_the_flat_rate_method_prints_the_plans_example():
@@ -236,3 +237,4 @@ def test_the_first_and_last_days_a_report_can_name(data_dir):
     assert "Traceback" not in late.output
     bad = report("--date", "30/11/2026")
     assert bad.exit_code == 2 and "--date takes YYYY-MM-DD, not '30/11/2026'." in bad.stderr
+    assert bad.stderr.startswith("error: ")  # as every `rag` command's error line

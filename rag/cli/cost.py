@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from rag.cli.console import PipedConsole
+from rag.cli.output import ERROR_LABEL
 from rag.errors import ConfigError, RagError
 from rag.providers.cloudflare import pricing
 
@@ -75,7 +76,7 @@ def estimate(
             raise ConfigError("The estimate is too large to compute: lower --requests-per-day, "
                               f"--tokens-per-request or {sizes}.") from None
     except ConfigError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        typer.echo(f"{ERROR_LABEL} {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=2))
@@ -112,14 +113,14 @@ def report(
         settings = load_settings()
         start, end = _utc_day(date)
     except RagError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        typer.echo(f"{ERROR_LABEL} {exc}", err=True)
         raise typer.Exit(2) from None
     path = settings.data_dir / "metrics.sqlite3"
     # opening Metrics would create the file: a report on a mistyped folder must not leave
     # state there, nor pass for a quiet day
     if not path.is_file():
-        typer.echo(f"Error: No metrics found in {settings.data_dir.absolute()}: nothing has been "
-                   "recorded there (is RAG_DATA_DIR right?)", err=True)
+        typer.echo(f"{ERROR_LABEL} No metrics found in {settings.data_dir.absolute()}: nothing "
+                   "has been recorded there (is RAG_DATA_DIR right?)", err=True)
         raise typer.Exit(1)
     metrics = Metrics(path)
     try:

@@ -32,6 +32,7 @@ from rag.cli.interrupts import StopNotSeenThrough
 from rag.cli.library import Library, open_library
 from rag.cli.output import (
     BROKEN_PIPE_EXIT,
+    ERROR_LABEL,
     cite,
     is_text,
     json_line,
@@ -150,7 +151,7 @@ def say(text: str, style: str | None = None, label: str | None = None) -> None:
 
 
 def fail(message: object) -> None:
-    say(str(message), "red", "error:")
+    say(str(message), "red", ERROR_LABEL)
 
 
 def say_searched(query: str, asked: str) -> None:

@@ -15,6 +15,9 @@ from typing import Any
 from rag.text.controls import escaped_controls, terminal_safe
 from rag.types import cited_place, searched_for
 
+#: what every `rag` command's error line on stderr starts with
+ERROR_LABEL = "error:"
+
 
 def cite(n: int, hit: dict[str, Any]) -> str:
     """`[1] Title (source, page 3)` or `(source, slide 3: Budget)`: a citation as the `rag`

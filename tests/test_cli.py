@@ -971,6 +971,34 @@ def test_a_right_to_left_override_in_a_name_is_printed_as_its_escape(door: Door,
         assert "invoice\\u202efdp.txt" in listing and "\u202e" not in listing
 
 
+def test_a_name_is_deleted_as_docs_list_shows_it_escaped(door: Door, tmp_path: Path) -> None:
+    """A name holding a control character is listed with it escaped (`\\u202e`, `\\x1b`):
+    that is the form copied from the list, and it names the document. A backslash that is
+    no such escape stays as typed."""
+    for name in ("résumé \u202etxt.md", "red\x1b[31mname.txt"):
+        (tmp_path / name).write_text(f"The file {len(name)} holds notes.")
+        assert door.run("ingest", str(tmp_path / name)).exit_code == 0
+    listed = [re.search(r"chunks?  (.+)$", line).group(1)  # type: ignore[union-attr]
+              for line in door.run("docs", "list").stdout.splitlines()]
+    assert len(listed) == 2 and all("\\" in shown for shown in listed)
+    for shown in listed:
+        deleted = door.run("docs", "delete", shown)
+        assert deleted.exit_code == 0, deleted.stderr
+    assert door.run("docs", "list", "--json").stdout.count("doc_id") == 0
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("upload:résumé \\u202etxt.md", "upload:résumé \u202etxt.md"),
+    ("red\\x1b[31m\\nname.txt", "red\x1b[31m\nname.txt"),
+    ("C:\\users\\x41\\u00e9", "C:\\users\\x41\\u00e9"),  # no control: as typed
+])
+def test_a_name_shown_escaped_is_read_back_as_its_characters(typed: str, meant: str) -> None:
+    from rag.text.controls import escaped_controls, unescaped_controls
+
+    assert unescaped_controls(typed) == meant
+    assert unescaped_controls(escaped_controls(meant)) == meant
+
+
 def test_python_m_ingest_names_itself_as_typed(env) -> None:
     shown = subprocess.run([sys.executable, "-m", "ingest", "--help"], capture_output=True,
                            text=True, env={**os.environ, **env, "COLUMNS": "100"}, check=True)

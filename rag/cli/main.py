@@ -54,7 +54,7 @@ from rag.settings import (
     make_folders,
     unknown_variables,
 )
-from rag.text.controls import terminal_safe_pieces
+from rag.text.controls import terminal_safe_pieces, unescaped_controls
 from rag.types import SEARCH_MODES, counted, describe_strategy, unmentioned
 
 if TYPE_CHECKING:
@@ -562,11 +562,16 @@ def stored_forms(given: str) -> list[str]:
     """What `given` may be stored as: a document id or source as typed, then the forms
     `rag ingest` stores a path in, which need no file there any more (it may be deleted):
     absolute, with the links in its folders followed (a link found in a folder keeps its own
-    name), then with every link followed (a link named directly is stored as its target)."""
-    typed = os.path.abspath(given)
-    in_real_folder = os.path.join(os.path.realpath(os.path.dirname(typed)),
-                                  os.path.basename(typed))
-    return list(dict.fromkeys([given, typed, in_real_folder, os.path.realpath(typed)]))
+    name), then with every link followed (a link named directly is stored as its target).
+    After them, the same of `given` as `rag docs list` shows a name holding a control
+    character, typed back (`upload:a \\u202etxt.md`: `escaped_controls`)."""
+    forms: list[str] = []
+    for typed in dict.fromkeys([given, unescaped_controls(given)]):
+        absolute = os.path.abspath(typed)
+        in_real_folder = os.path.join(os.path.realpath(os.path.dirname(absolute)),
+                                      os.path.basename(absolute))
+        forms += [typed, absolute, in_real_folder, os.path.realpath(absolute)]
+    return list(dict.fromkeys(forms))
 
 
 def delete_first_stored(library: Library, given: str) -> list[dict[str, Any]]:

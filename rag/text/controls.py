@@ -42,6 +42,22 @@ def escaped(ch: str) -> str:
     return ch.encode("unicode_escape").decode("ascii")
 
 
+# the escapes `escaped` writes: \x1b, \n, \u202e, \U0001xxxx
+_WRITTEN_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[ntr])")
+
+
+def unescaped_controls(text: str) -> str:
+    """A name as `escaped_controls` showed it, typed back: each escape of a character it
+    escapes turned back into that character (`\\u202e` into U+202E). Any other backslash
+    stays as typed: `C:\\users`, `\\x41`."""
+    def back(match: re.Match[str]) -> str:
+        written = match.group()
+        ch = written.encode("ascii").decode("unicode_escape")
+        return ch if escaped_controls(ch) != ch else written
+
+    return _WRITTEN_ESCAPE.sub(back, text)
+
+
 # What a terminal acts on: OSC (a window title, a clipboard write, a link) ended by BEL or
 # ST, and CSI (colours, cursor moves), in their 7- and 8-bit forms
 _TERMINAL_SEQUENCE = re.compile(

@@ -1,6 +1,7 @@
 """What a question asks for, and whether a sentence holds it: a date or a time for "When
 ...?", a number for "How many ...?" or "What is the maximum ...?", a colour for "What color
-...?", a name for "Who ...?", a definition for "What is X?".
+...?", a name for "Who ...?", a definition for "What is X?", steps for "How do I ...?", and
+what tells two things apart for "What is the difference between X and Y?".
 
 The search's rescoring and the extractive answer both favour sentences holding it: a sentence
 holding the question's words and a date is likelier the answer to "When ...?" than one
@@ -67,6 +68,57 @@ def defined_by_reference(question: str, sentence: str, names: Sequence[str]) -> 
         return False
     subject = lexical.term_set(defined.group(1))
     return bool(subject) and any(lexical.term_set(name) == subject for name in names)
+
+
+# "How do I reset my password?", "How can we add a user?", "How to install it?", "What are
+# the steps to ...?": the reader wants something done, which a document writes as steps. Not
+# "How do plants grow?" or "How does it work?", which ask how a thing is, not what to do
+_HOW_TO_ASKED = re.compile(
+    r"^\s*(?:how\s+(?:do|can|could|should|would|may|might|shall|must)\s+(?:i|we|you|one)\b"
+    r"|how\s+to\b|what\s+(?:are|is)\s+the\s+(?:steps?|procedure|process)\b)", re.I)
+# "What is the difference between X and Y?", "What are the differences between X and Y?",
+# "How does X differ from Y?", "How is X different from Y?": the two things compared
+_DIFFERENCE_ASKED = re.compile(
+    r"\bdifferences?\s+between\s+(?P<first>.+?)\s+and\s+(?P<second>.+?)\s*\??\s*$"
+    r"|^\s*how\s+(?:does|do|is|are)\s+(?P<one>.+?)\s+(?:differ|different)\s+from\s+"
+    r"(?P<other>.+?)\s*\??\s*$", re.I)
+# the words a sentence telling two things apart says so with ("Unlike the standard tier, ...",
+# "... whereas a symbolic link can ...", "The main difference is ...")
+_CONTRAST = re.compile(r"\b(?:unlike|whereas|differs?|differen(?:ce|ces|t)|in contrast|"
+                       r"as opposed to|contrary to)\b", re.I)
+
+
+def asks_how_to(question: str) -> bool:
+    """Whether the question asks how to do something ("How do I reset my password?")."""
+    return _HOW_TO_ASKED.search(question) is not None
+
+
+def compared(question: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The terms naming each of the two things a question asks to tell apart, each without
+    the terms both share ("standard" and "archive" of "the standard tier and the archive
+    tier"), or None when it asks for no difference or a side has no terms of its own."""
+    found = _DIFFERENCE_ASKED.search(question)
+    if found is None:
+        return None
+    first = lexical.term_set(found["first"] or found["one"])
+    second = lexical.term_set(found["second"] or found["other"])
+    own = (first - second, second - first)
+    return own if all(own) else None
+
+
+def states_difference(question: str) -> Callable[[str], bool] | None:
+    """For a question asking how two things differ, whether a sentence tells them apart: it
+    names both ("A hard link cannot cross file systems, whereas a symbolic link can.") or
+    says it contrasts ("Unlike ...", "The main difference is ..."), where one naming only
+    one of them says what that one is. None for any other question."""
+    sides = compared(question)
+    if sides is None:
+        return None
+
+    def states(sentence: str) -> bool:
+        held = lexical.term_set(sentence)
+        return all(held & side for side in sides) or _CONTRAST.search(sentence) is not None
+    return states
 
 
 def asks_for_date(question: str) -> bool:

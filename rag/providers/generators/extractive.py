@@ -10,7 +10,10 @@ where its subject is described, "... is described in Section 1.5 [...], page 52.
 Chapter 5 [Strings], page 71."; one pointing to another part of the documents, not to an
 address, gets none for its match word by word either, and is quoted only as the best
 sentence, never after it nor as what a sentence leans on), a bonus for
-holding what the question asks for (a date, counting double; a number, a colour, a name), one
+holding what the question asks for (a date, counting double, whole only for the dated
+sentences holding most of the question's terms, which name what it asks the date of; a number,
+a colour, a name; for "What is the difference between X and Y?", telling them apart: naming
+both, or "unlike", "whereas", "differs"), one
 for a heading above them in the passage that names the question's subject, a prior from their
 passage's search score, and, to order them only, their match of the question word by word as
 the search measured it (when the question names one entry of a list, "staff: ...", the other
@@ -19,7 +22,10 @@ by its signatures, when it names the function, "isempty" of "isempty (a)"; so is
 cross-reference to a section that is among the passages, and when it names a value of a
 table's rows, the rows not holding it), and the answer
 quotes the best 2 to `max_sentences` of them (the best alone when nothing else scores within
-half of it and nothing follows it in its section): grouped by passage (and by section within
+half of it and nothing follows it in its section; asked "How do I ...?", the steps of a
+numbered list most like the question taken whole, if about as like it as the best sentence
+besides them, first, after their introduction, as many as there is room for): grouped by
+passage (and by section within
 one), best group first, in document order within a group, each sentence followed by its
 passage's citation [n]. A sentence that leans on the one before it ("He ...", "This ...",
 "However, ...") brings that one along, back through a run of them to the one naming what they
@@ -81,7 +87,9 @@ from rag.text.answer_types import (
     answer_kind,
     asks_for_date,
     asks_for_definition,
+    asks_how_to,
     defined_by_reference,
+    states_difference,
 )
 from rag.text.contents import has_dot_leader
 from rag.text.entries import ENTRY_LABEL, defined_terms, named_entries
@@ -191,6 +199,9 @@ _HOW_WORD = re.compile(r"\bhow\s+([\w-]+)", re.IGNORECASE)
 # for one holding a date, asked "When ...?": fewer sentences hold a date than a number or a
 # name, so holding one tells the answer apart more surely
 DATE_BONUS = 0.4
+# for "How do I ...?", a numbered list whose steps, taken whole, are this share as like the
+# question as its best sentence is quoted first: steps are how a document answers it
+_STEPS_SHARE = 0.8
 # a reference entry's signature block shown whole above its description up to this many lines
 _SIGNATURE_LINES = 3
 # a function named by one letter ("e", "j") is no sign that a question names it: questions
@@ -641,9 +652,9 @@ class ExtractiveGenerator(Generator):
             yield not_mentioned(request.unheld) if request.unheld else NOTHING_TO_QUOTE
             return
         behind = [request.passages[0].score - h.score for h in request.passages]
-        scores, typed, embedded = self._score(request, about, [candidates[i] for i in keep],
-                                              overlap[keep], headed[keep], asked_for[keep],
-                                              holds, tokens, behind)
+        scored = self._score(request, about, [candidates[i] for i in keep], overlap[keep],
+                             headed[keep], asked_for[keep], holds, tokens, behind)
+        scores, typed = scored.total, scored.typed
         # what a sentence says itself, without the names it goes by, which every sentence of
         # its passage shares: whether the documents answer at all, and how many sentences do
         own = scores - _WORDS_BONUS * by_names[keep]
@@ -659,10 +670,12 @@ class ExtractiveGenerator(Generator):
         order = order[_on_best_ones_subject([candidates[keep[i]] for i in order], request,
                                             names_or_codes)]
         ranked = [keep[i] for i in order]
+        steps = (self._answering_steps(by_passage, [candidates[i] for i in keep], scored)
+                 if asks_how_to(request.question) else None)
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage, held,
                               _follows(request.passages),
-                              _unasked_fields(request.question, candidates), asks_where)
+                              _unasked_fields(request.question, candidates), asks_where, steps)
         weak_below = self.embedder.weak_match_below
         if weak_below is not None and _unsaid_terms(request.question, request.passages):
             # passages writing none of some word of the question, in any form, may be about
@@ -677,7 +690,8 @@ class ExtractiveGenerator(Generator):
         # function's reference entry, headed by its signatures), answers about that code,
         # however little it is like the question's words; but not one writing an operator,
         # which a table of them writes as well
-        elif ((embedded and weak_below is not None and float((own - typed).max()) < weak_below
+        elif ((scored.query is not None and weak_below is not None
+               and float((own - typed).max()) < weak_below
                and not any(_holds_code(c, names_or_codes) for c in candidates))
               or _none_writes_operators(request) or _none_writes_currency(request)):
             yield WEAK_MATCH
@@ -687,8 +701,8 @@ class ExtractiveGenerator(Generator):
                 by_passage: list[list[_Candidate]],
                 held: dict[tuple[int, int], frozenset[str]] | None = None,
                 follows: dict[int, int] | None = None,
-                unasked: Collection[tuple[int, int]] = (), asks_where: bool = False
-                ) -> list[tuple[_Candidate, float]]:
+                unasked: Collection[tuple[int, int]] = (), asks_where: bool = False,
+                steps: _Steps | None = None) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the run of predecessors it leans on
         (`_leaning_run`; a later one without room for its run is left out, the best one is
         quoted alone) and the sentence after it that leans on it and holds more of the
@@ -702,7 +716,9 @@ class ExtractiveGenerator(Generator):
         nothing else is chosen. A field the question does not ask for (`unasked`) is quoted
         only as the best: its form's other fields score as high, and answer other questions.
         A pointer elsewhere is quoted only as the best, unless the question `asks_where`.
-        Each carries the score of the sentence that chose it."""
+        The `steps` answering a question asking how to do something come first, with their
+        introduction, as many as there is room for (`_take_steps`); the best sentences fill
+        the room they leave. Each carries the score of the sentence that chose it."""
         chosen: dict[tuple[int, int], float] = {}
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
         uncounted: set[tuple[int, int]] = set()
@@ -720,9 +736,16 @@ class ExtractiveGenerator(Generator):
         # passed over for want of a sentence introducing it: quoted alone where nothing is
         introduced_code: set[tuple[int, int]] = set()
         bare_code: tuple[_Candidate, float] | None = None
+        # the texts quoted already: a passage may repeat what the one before ends on
+        quoted: set[str] = set()
+        if steps is not None:
+            quoted = self._take_steps(steps, by_passage, chosen, uncounted, left, listed,
+                                      introduced_code, scores[0])
         for c, score, said in zip(ranked, scores, own, strict=True):
             if len(chosen) - len(uncounted) >= self.max_sentences:
                 break
+            if c.text in quoted:
+                continue
             saying = len(chosen.keys() - code - uncounted)
             if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)
                                   or row_values(best.text) is not None
@@ -749,7 +772,7 @@ class ExtractiveGenerator(Generator):
                 continue
             # an item is quoted in its list, after the sentence introducing it
             item, c = c, _list_introduction(c, by_passage) or c
-            if (c.passage, c.index) in chosen:
+            if (c.passage, c.index) in chosen or c.text in quoted:
                 continue
             if c is item and _take_short_list(c, by_passage, chosen, score, uncounted, left,
                                               listed, introduced_code, self.max_sentences):
@@ -845,6 +868,31 @@ class ExtractiveGenerator(Generator):
                          items_left_open=left.get(k, (0, False))[1]), s)
                 for k, s in chosen.items()]
 
+    def _take_steps(self, steps: _Steps, by_passage: list[list[_Candidate]],
+                    chosen: dict[tuple[int, int], float], uncounted: set[tuple[int, int]],
+                    left: _ItemsLeft, listed: set[tuple[int, int]],
+                    introduced_code: set[tuple[int, int]], score: float) -> set[str]:
+        """Chooses `steps` with their introduction, first: all of them where there is room
+        (with the program the last one introduces: "4. To quit R the command is" then
+        "> q()"), else the leading ones and a line saying how many are left out. Sentences
+        leaning on the ones before them ("However, an administrator can add ...") would
+        otherwise take the room with those, and the steps, one by one less like the
+        question, would not fit. Returns the texts chosen."""
+        needed = [(c.passage, c.index) for c in steps.pieces[:1] if c is steps.introduction]
+        room = self.max_sentences - len(needed)
+        code = [(a.passage, a.index) for a in _introduced(steps.items[-1], by_passage)
+                if is_code(a.text)]
+        if _list_weight(steps.items) + len(code) > room:
+            code = []
+        shown = (steps.items if _list_weight(steps.items) + len(code) <= room
+                 else _items_within(steps.items, max(room, 1)))
+        _take_list(steps.items, shown, needed, uncounted, left)
+        listed.update((a.passage, a.index) for a in steps.items)
+        introduced_code.update(code)
+        for key in needed + code:
+            chosen[key] = score
+        return {c.text for c in steps.pieces}
+
     def _fill_holes(self, chosen: dict[tuple[int, int], float],
                     by_passage: list[list[_Candidate]],
                     on_subject: Callable[[tuple[int, int]], bool], uncounted: int = 0
@@ -881,14 +929,15 @@ class ExtractiveGenerator(Generator):
     def _score(self, request: GenerationRequest, about: str, candidates: list[_Candidate],
                overlap: np.ndarray, headed: np.ndarray, asked_for: np.ndarray,
                holds: Callable[[str], object] | None, tokens: list[int] | None,
-               behind: list[float]) -> tuple[np.ndarray, np.ndarray, bool]:
+               behind: list[float]) -> _Scores:
         """Cosine to the question, plus a bonus for the share of question terms present, in
         the sentence (`overlap`) and in the heading above it (`headed`), and for holding what
-        the question asks for (a date, a number, as `holds` tells; `asked_for` holds each
-        candidate's bonus for the list entry it names, what its heading names defined, or a
-        heading that is the question), less the passage's distance behind the best passage in
-        search score; the bonus each had for holding a date or a number; and whether the
-        cosines were had (else words alone score).
+        the question asks for (a date, a number, as `holds` tells, or what tells two things
+        apart: `_kind_bonuses`; `asked_for` holds each candidate's bonus for the list entry it
+        names, what its heading names defined, or a heading that is the question), less the
+        passage's distance behind the best passage in search score; with the bonus each had
+        for what it holds, and the cosines and the question's vector when they were had (else
+        words alone score).
         `tokens` (the candidates' counts) is None when their stored vectors are used.
         `about` (the question, or what was searched for it) is embedded unless the search's
         vector of it came with the request."""
@@ -904,19 +953,167 @@ class ExtractiveGenerator(Generator):
                 vectors = np.stack([c.stored for c in candidates])
             else:
                 vectors = self.embedder.embed_documents([c.text for c in candidates], tokens)
-            dense, embedded = vectors @ query, True
+            dense = vectors @ query
         except (AIError, InputTooLongError) as exc:
             log.warning("extractive answer ranked by words only: %s", exc)
-            dense, embedded = np.zeros(len(candidates), dtype=np.float32), False
+            dense, query = np.zeros(len(candidates), dtype=np.float32), None
         # an item quoted after an introduction in the passage before it is ranked as found
         # in its own passage (`cites`), not the introduction's, which the search may rank lower
         prior = np.array([_SCORE_PRIOR * behind[(c.cites or c.passage) - 1] for c in candidates],
                          dtype=np.float32)
-        bonus = self.date_bonus if asks_for_date(question) else _TYPE_BONUS
-        typed = np.array([bonus if holds and holds(c.text) else 0.0 for c in candidates],
-                         dtype=np.float32)
+        typed = _kind_bonuses(question, candidates, holds, overlap, self.date_bonus)
         lexical_bonus = _WORDS_BONUS * overlap + _HEADING_BONUS * headed ** 2
-        return dense + lexical_bonus - prior + typed + asked_for, typed, embedded
+        return _Scores(dense + lexical_bonus - prior + typed + asked_for, typed, dense, query)
+
+    def _answering_steps(self, by_passage: list[list[_Candidate]], scored_ones: list[_Candidate],
+                         scored: _Scores) -> _Steps | None:
+        """For a question asking how to do something, the steps among the passages that
+        answer it (`_step_lists`): those most like the question taken whole (the mean of
+        their pieces' vectors, their introduction's too), if that is at least _STEPS_SHARE
+        of the cosine of the best sentence besides them (of `scored_ones`, whose cosines
+        `scored` holds). One step alone says little ("Click Save.") and scores below the
+        prose around it; the steps together say how it is done."""
+        if scored.query is None:
+            return None
+        best, best_likeness = None, -np.inf
+        for steps in _step_lists(by_passage):
+            vectors = self._vectors_of(steps.pieces)
+            if vectors is None:
+                continue
+            mean = vectors.mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            likeness = float(mean @ scored.query) / norm if norm else 0.0
+            own = {c.text for c in steps.pieces}
+            besides = [cosine for c, cosine in zip(scored_ones, scored.cosines, strict=True)
+                       if c.text not in own]
+            if likeness > best_likeness and likeness >= _STEPS_SHARE * max(besides, default=0.0):
+                best, best_likeness = steps, likeness
+        return best
+
+    def _vectors_of(self, pieces: Sequence[_Candidate]) -> np.ndarray | None:
+        """The pieces' vectors as ingest stored them, else embedded now; None when the
+        embedder cannot embed them all."""
+        if all(c.stored is not None for c in pieces):
+            return np.stack([c.stored for c in pieces])
+        texts = [c.text for c in pieces]
+        try:
+            counts = self.embedder.count_tokens_many(texts)
+            if max(counts) > self.embedder.max_tokens:
+                return None
+            return self.embedder.embed_documents(texts, counts)
+        except (AIError, InputTooLongError) as exc:
+            log.warning("steps not weighed as a whole: %s", exc)
+            return None
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """The sentences' scores (`total`), the bonus each had for holding what the question
+    asks for (`typed`), their cosines to the question, and the question's vector, None where
+    the embedder could not help and words alone scored."""
+    total: np.ndarray
+    typed: np.ndarray
+    cosines: np.ndarray
+    query: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A numbered list's items in a passage (`items`, with the sentences they go on in),
+    after the sentence introducing them or, where none does, the one right before them in
+    their section, if any."""
+    introduction: _Candidate | None
+    items: list[_Candidate]
+
+    @property
+    def pieces(self) -> list[_Candidate]:
+        return ([self.introduction] if self.introduction else []) + self.items
+
+
+def _step_lists(by_passage: list[list[_Candidate]]) -> Iterator[_Steps]:
+    """The passages' numbered lists of two items or more ("1. Open the Users page.", "2.
+    ..."), each with its introduction (`_Steps`): how a document writes what to do, in order.
+    From its first step: not a list whose beginning is in the chunk before (`cut_before`), or
+    one that a program between its items cuts ("2." after "1." and its code), which would
+    read as whole."""
+    seen: set[tuple[int, int]] = set()
+    for group in by_passage:
+        for c in group:
+            if ((c.passage, c.index) in seen or c.is_lead_in or c.introduced_elsewhere
+                    or not _is_step(c)):
+                continue
+            items = _list_around(c, by_passage)
+            seen.update((a.passage, a.index) for a in items)
+            numbered = [item[0] for item in _list_items(items)]
+            if (len(numbered) >= 2 and all(_is_step(a) for a in numbered)
+                    and _step_number(numbered[0]) == 1
+                    and not any(a.cut_before for a in items)):
+                yield _Steps(_list_introduction(items[0], by_passage)
+                             or _sentence_before(items[0], by_passage), items)
+
+
+def _sentence_before(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
+    """The sentence right before `c` in its section, if any: what a list no sentence
+    introduces follows on from ("Membership changes are made in the admin console." then
+    "1. Open the Users page.")."""
+    if not c.index:
+        return None
+    before = by_passage[c.passage - 1][c.index - 1]
+    if (before.is_title or before.is_lead_in or before.heading != c.heading
+            or is_code(before.text) or _in_list(before) or not _long_enough(before.text)):
+        return None
+    return before
+
+
+def _is_step(c: _Candidate) -> bool:
+    """Whether `c` is a numbered list's item ("3. Tick the groups the user should join.")."""
+    return is_list_item(c.text) and _ITEM_COUNT.match(c.text) is not None
+
+
+def _step_number(c: _Candidate) -> int:
+    """A numbered item's number: 3 of "3. Tick the groups ..."."""
+    number = _ITEM_COUNT.match(c.text)
+    return int(number.group(1)) if number else 0
+
+
+def _kind_bonuses(question: str, candidates: list[_Candidate],
+                  holds: Callable[[str], object] | None, overlap: np.ndarray,
+                  date_bonus: float) -> np.ndarray:
+    """Each sentence's bonus for holding what the question asks for (`holds`: a date, a
+    number, a name): for a date, in full to the dated sentences of a passage naming its
+    subject (`_subject_shares`); and, asked how two things differ, for telling them apart
+    (`states_difference`) rather than saying what one of them is."""
+    texts = [c.text for c in candidates]
+    holding = np.array([bool(holds and holds(text)) for text in texts], dtype=bool)
+    if asks_for_date(question):
+        passages = np.array([c.passage for c in candidates])
+        shares = np.ones(len(candidates), dtype=np.float32)
+        for passage in set(passages.tolist()):
+            within = passages == passage
+            shares[within] = _subject_shares(overlap[within], holding[within])
+        bonuses = date_bonus * holding * shares
+    else:
+        bonuses = _TYPE_BONUS * holding.astype(np.float32)
+    differs = states_difference(question)
+    if differs is not None:
+        bonuses = bonuses + _TYPE_BONUS * np.array([differs(text) for text in texts],
+                                                   dtype=np.float32)
+    return bonuses.astype(np.float32)
+
+
+def _subject_shares(overlap: np.ndarray, dated: np.ndarray) -> np.ndarray:
+    """The share of the date bonus each of a passage's sentences has (`overlap`: the share of
+    the question's terms it holds; `dated`: whether it holds a date): the whole for the dated
+    ones holding the most terms, which name what the question asks the date of ("The team
+    moved the code to GitHub in 2014." for "When did the project move to GitHub?"), and the
+    square of their part of that for the others: the passage's other dates ("The project was
+    started in 2011.") are of other things. Another passage, of another document perhaps,
+    may say the same in other words ("set to start on June 12" for "When does the trial
+    begin?"), and is weighed on its own."""
+    most = float(overlap[dated].max()) if dated.any() else 0.0
+    if most <= 0:
+        return np.ones(len(overlap), dtype=np.float32)
+    return np.minimum(overlap / most, 1.0) ** 2
 
 
 def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iterator[str]:

@@ -1295,7 +1295,7 @@ def test_the_app_refuses_a_bad_redis_url_in_one_line_without_its_password(env) -
                                "RAG_REDIS_URL": "http://admin:s3cret@cache:6379/0"})
     assert done.returncode == 2 and "s3cret" not in done.stderr
     assert done.stderr.strip() == (
-        "error: Invalid setting: RAG_REDIS_URL: Value error, use a redis://, rediss:// or "
+        "error: Invalid setting: RAG_REDIS_URL: use a redis://, rediss:// or "
         "unix:// URL, e.g. redis://localhost:6379/0 (got 'http://***@cache:6379/0'). "
         "See docs/configuration.md.")
 

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from rag.cli.main import app
 from rag.text import lexical
 from rag.text.dates import dates_in
+from rag.text.identifiers import identifiers
+from tests.pdfgen import make_pdf
 
 runner = CliRunner()
 MOVE = "The move will take place over the weekend of 16-17 May 2026."
@@ -71,6 +73,8 @@ MAY_16 = datetime.date(2026, 5, 16)
     ("05/06/2026", (datetime.date(2026, 6, 5), datetime.date(2026, 5, 6))),  # either way
     ("06/06/2026", (datetime.date(2026, 6, 6),)),
     ("1/2/99", (datetime.date(1999, 2, 1), datetime.date(1999, 1, 2))),
+    ("16.05.2026", (MAY_16,)),  # dots: day first, as every country writing them does
+    ("1.2.1999", (datetime.date(1999, 2, 1),)),
 ])
 def test_a_date_in_figures_names_the_days_its_numbers_allow(written: str, days) -> None:
     assert dates_in(f"What is happening on {written}?") == ((written, days),)
@@ -78,7 +82,8 @@ def test_a_date_in_figures_names_the_days_its_numbers_allow(written: str, days) 
 
 @pytest.mark.parametrize("text", [
     "/blog/2026/05/16/move", "1/2/3", "16/13/2026", "31/02/2026", "10-12-15", "3/4",
-    "the weekend of 16-17 May 2026", "version 16.05.2026",
+    "the weekend of 16-17 May 2026", "version 2.10.3", "1.16.05.2026",
+    "16.05.2026.1", "v16.05.2026", "16.13.2026", "16.05.26",
 ])
 def test_figures_that_name_no_day_are_no_date(text: str) -> None:
     assert dates_in(text) == ()
@@ -107,3 +112,25 @@ def test_a_question_typing_a_date_in_figures_quotes_the_day_written_in_words(
     result = runner.invoke(app, ["ask", question, "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["answer"].startswith(MOVE)
+
+
+def test_a_date_with_dots_is_no_version_a_question_looks_up_as_written() -> None:
+    assert identifiers("What is happening on 16.05.2026?") == []
+    assert identifiers("Is 2.10.3 out?") == ["2.10.3"]
+
+
+@pytest.mark.parametrize(("written", "question"), [
+    ("16.05.2026", "What is happening on 16 May 2026?"),
+    ("16 May 2026", "What is happening on 16.05.2026?"),
+])
+@pytest.mark.slow
+def test_a_pdf_writing_a_date_with_dots_answers_a_question_naming_the_day(
+        env, tmp_path: Path, written: str, question: str) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    move = MOVE.replace("16-17 May 2026", f"{written} and the day after")
+    (docs / "minutes.pdf").write_bytes(make_pdf([MINUTES.replace(MOVE, move)]))
+    assert runner.invoke(app, ["ingest", str(docs)]).exit_code == 0
+    result = runner.invoke(app, ["ask", question, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["answer"].startswith(move)

@@ -10,8 +10,11 @@ day first, one whose second is over 12 only month first, and one that fits both 
 is read both ways, as either day may be meant. A year of two figures (16/05/26) is read as
 Python's `%y` reads it: 69 to 99 are 1969 to 1999, 00 to 68 are 2000 to 2068. A year first
 (2026-05-16, 2026/05/16) is always followed by the month. A run of figures and slashes in a
-path or an address ("/2026/05/16/", "1/2/3/4") is no date, nor are figures with dots
-("16.05.2026"), written so by versions too.
+path or an address ("/2026/05/16/", "1/2/3/4") is no date. Figures with dots
+("16.05.2026", as German, Russian and much of Europe write a day) are a date when the last
+group is a year of four figures from 1800 to 2999 and the first two a day and a month: read
+day first only, as every country writing dots does. A version's groups ("2.10.3", "4.3.2025"
+with a fourth group after it, "1.16.05.2026") are not.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "September", "October", "November", "December")
 # a year first, then month and day (ISO's order, with hyphens or slashes); or day and month
 # in either order, then a year of four figures or two (slashes only: "10-12-15" is as likely
-# a part number as a day)
+# a part number as a day); or day, month and a year of four figures with dots
 _FIGURES = re.compile(
     r"(?<![\w/.-])(?:(?P<iso_year>\d{4})(?P<sep>[-/])(?P<iso_month>\d{1,2})(?P=sep)"
     r"(?P<iso_day>\d{1,2})|(?P<first>\d{1,2})(?P<between>[/-])(?P<second>\d{1,2})(?P=between)"
-    r"(?P<year>\d{4}|(?<=/)\d{2}))(?![\w/]|[.-]\d)")
+    r"(?P<year>\d{4}|(?<=/)\d{2})|(?P<dotted_day>\d{1,2})\.(?P<dotted_month>\d{1,2})\."
+    r"(?P<dotted_year>(?:1[89]|2\d)\d{2}))(?![\w/]|[.-]\d)")
 
 
 @lru_cache(maxsize=4096)
@@ -46,6 +50,9 @@ def dates_in(text: str) -> tuple[tuple[str, tuple[datetime.date, ...]], ...]:
 def _days(match: re.Match[str]) -> tuple[datetime.date, ...]:
     if match["iso_year"]:
         readings = [(int(match["iso_year"]), int(match["iso_month"]), int(match["iso_day"]))]
+    elif match["dotted_year"]:
+        readings = [(int(match["dotted_year"]), int(match["dotted_month"]),
+                     int(match["dotted_day"]))]
     else:
         year = _full_year(match["year"])
         first, second = int(match["first"]), int(match["second"])

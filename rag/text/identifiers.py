@@ -14,6 +14,8 @@ import re
 import unicodedata
 from itertools import groupby
 
+from rag.text.dates import dates_in
+
 # a run of letters, or of digits: "covid19", "COVID-19" and "COVID 19" are one code
 _PART = re.compile(r"[^\W\d_]+|\d+")
 # a possessive or a plural's ending, not the code's: "E1047's", "E1047s"
@@ -32,7 +34,7 @@ _COMPOUND = re.compile(r"\d+(?:[.,]\d+)?(?:st|nd|rd|th)?(?:-[a-z]{2,})+|[1-9]\d*
                        r"|(?:[a-z]{2,}-)?\d*0['’]?s", re.ASCII)
 _SHORTEST = 3
 # a version or an address written in figures alone ("2.10.3", "10.20.30.40"): a code too,
-# unlike a number ("3.14", "1,200")
+# unlike a number ("3.14", "1,200") or a day ("16.05.2026")
 _DOTTED = re.compile(r"\d+(?:\.\d+){2,}")
 # a name of words joined by dots ("as.vector", "is.na", "os.path.join", "config.yaml"): its
 # pieces are often stop words ("as", "is") or common ones, and "is.na" is no "na". Each
@@ -108,7 +110,9 @@ def _is_code(word: str) -> bool:
     letters = any(ch.isalpha() for ch in word)
     digits = any(ch.isdigit() for ch in word)
     joined = "_" in word.strip("_") and letters
-    coded = (letters and digits) or joined or _DOTTED.fullmatch(word) is not None
+    # a day written with dots ("16.05.2026") is searched as the day (`rag.text.dates`)
+    version = _DOTTED.fullmatch(word) is not None and not dates_in(word)
+    coded = (letters and digits) or joined or version
     coded = coded or is_dotted_name(word)
     return (len(word) >= _SHORTEST and coded and not _MEASURE.fullmatch(word)
             or len(word) > _SHORTEST and _OPTION.fullmatch(word) is not None)

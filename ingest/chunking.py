@@ -36,6 +36,7 @@ from typing import TypeVar
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.formats.pdf_text import address_goes_on, keeps_hyphen
 from rag.cancel import check_cancelled
 from rag.text.graphemes import cluster_start, clusters
 from rag.text.sentences import (
@@ -644,7 +645,7 @@ class Chunker:
             if end is None or at is None:
                 continue
             chunk = chunks[at]
-            text = f"{chunk.text}\n{after.text[:end].strip()}"
+            text = _joined_over_page(chunk.text, after.text[:end].strip())
             (tokens,) = self._counts([text])  # its words were learnt with the document's
             if self._fits(text, tokens):  # its offsets stay its page's part
                 chunks[at] = replace(chunk, text=text, token_count=tokens)
@@ -754,8 +755,13 @@ def _goes_on_over(ending: str, opening: str) -> bool:
     or the last line of the one and the first of the other are prose, a paragraph the page
     break cuts ("... from ‘https://svn.r-project.org/R/branches/" | "R-x-y-branch/’ (where x
     and y are the major and minor number of the current released"), not a term of a list
-    ("ditto, for compiling the main program" | "SHLIB_CFLAGS"), not a heading."""
-    if not ending or _ENDS_SENTENCE.search(ending):
+    ("ditto, for compiling the main program" | "SHLIB_CFLAGS"), not a heading; or the page
+    break cut a word or a web address, even after a dot ("www.example." | "com/path")."""
+    if not ending:
+        return False
+    if _word_made_whole(*_last_and_first_words(ending, opening)) is not None:
+        return True
+    if _ENDS_SENTENCE.search(ending):
         return False
     if is_heading(ending.rsplit("\n", 1)[-1].strip()):
         return False
@@ -765,6 +771,34 @@ def _goes_on_over(ending: str, opening: str) -> bool:
     first_line = opening.split("\n", 1)[0].strip()
     return (_is_cut_prose_line(ending) and _is_prose_line(first_line)
             and not is_heading(first_line) and not is_list_item(first_line))
+
+
+def _last_and_first_words(ending: str, opening: str) -> tuple[str, str]:
+    return (ending.rsplit(None, 1)[-1] if ending.strip() else "",
+            opening.split(None, 1)[0] if opening.strip() else "")
+
+
+def _word_made_whole(last: str, first: str) -> str | None:
+    """The word a page break cut, `last` ending a page and `first` opening the next, made
+    whole: a web address cut after a dot or a slash ("www.example." | "com/path"), or a word
+    cut at a hyphen, kept where it belongs to the word ("Springer-" | "Verlag") and dropped
+    where it only broke it ("hyphen-" | "ation", `keeps_hyphen`). None for two words."""
+    if address_goes_on(last, first):
+        return last + first
+    if len(last) > 2 and last.endswith("-") and last[-2].isalpha() and first[:1].isalpha():
+        return last[:-1] + ("-" if keeps_hyphen(last[:-1], first) else "") + first
+    return None
+
+
+def _joined_over_page(ending: str, carried: str) -> str:
+    """A page's last chunk (`ending`) and the end of its sentence the next page opens with
+    (`carried`), on two lines, or as one word where the page break cut a word."""
+    ending, carried = ending.rstrip(), carried.lstrip()
+    last, first = _last_and_first_words(ending, carried)
+    whole = _word_made_whole(last, first)
+    if whole is None:
+        return f"{ending}\n{carried}"
+    return f"{ending[:len(ending) - len(last)]}{whole}{carried[len(first):]}"
 
 
 def _stops_mid_sentence(ending: str) -> bool:

@@ -516,3 +516,20 @@ def test_a_cancel_stops_a_long_documents_chunking_before_it_ends(embedder) -> No
     with cancellable(cancel), pytest.raises(IngestCancelled):
         chunker(_doc(pages))
     assert cancel.looks == 20
+
+
+@pytest.mark.parametrize(("ending", "opening", "whole"), [
+    ("The manual is at www.example.", "com/path for everyone.",
+     "The manual is at www.example.com/path for everyone."),
+    ("The manual is at https://example.", "org/docs/ for everyone.",
+     "The manual is at https://example.org/docs/ for everyone."),
+    ("The scheme applies hyphen-", "ation rules to every word.",
+     "The scheme applies hyphenation rules to every word."),
+    ("It was published by Springer-", "Verlag in Berlin.",
+     "It was published by Springer-Verlag in Berlin."),
+])
+def test_a_word_or_an_address_a_page_break_cut_is_finished_whole(
+        embedder, ending: str, opening: str, whole: str) -> None:
+    pages = [Page(3, f"Some words first.\n{ending}"), Page(4, f"{opening} The next one.")]
+    chunks = Chunker(embedder.token_counter(), 200, 30, 254)(_doc(pages))
+    assert chunks[0].text == f"Some words first.\n{whole}"

@@ -23,7 +23,8 @@ _ACCENT_BEFORE_LETTER = re.compile("([¨´ˆ˜ˇ˚])([aeiouyAEIOUYı]|(?<=˜)[nN
 # the word: a search starting at each address of a run ("(https://(https://...") would read
 # the rest of the run again each time, which on a long run grows with its square
 _WORD_AT_LINE_END = re.compile(r"(?<!\S)(\S+)[ \t]*\n[ \t]*(?=(\S+))")
-_ADDRESS_START = re.compile(r"(?<![\w/.:#~=-])https?://")
+# an address opens with its scheme, or with "www." where a document leaves the scheme out
+_ADDRESS_START = re.compile(r"(?<![\w/.:#~=-])(?:https?://|www\.)")
 _CUT_AFTER = "/-_.#~"  # an address's last character where the layout may have broken it
 _ADDRESS_PART = re.compile(r"[/.=#_)-]")
 # a host after an address's scheme: a name with a dot inside ("ESS.R-project.org"), a port or
@@ -69,23 +70,30 @@ def joined_accents(text: str) -> str:
 
 def joined_addresses(text: str) -> str:
     """The text with a web address that a line end cut ("https://CRAN.R-project.org/" then
-    "mirrors.html") made whole again. The next line continues the address when its first
-    word is not a section number and the address cannot end there ("...wiki/R#"), or the
-    word holds an address's punctuation, or the address was cut after a dot and the word
-    starts in lower case or with a digit ("html", "9781611971224"): "and", "The" or "2.5"
-    after an address go on with the sentence or start another. An address cut right after
-    its scheme ("https://" then "ESS.R-project.org/") takes the word when it names a host; a
-    sentence about the scheme itself goes on with prose ("https://" then "The")."""
+    "mirrors.html", "www.example." then "com/path") made whole again. The next line continues
+    the address when its first word is not a section number and the address cannot end there
+    ("...wiki/R#"), or the word holds an address's punctuation, or the address was cut after a
+    dot and the word starts in lower case or with a digit ("html", "9781611971224"): "and",
+    "The" or "2.5" after an address go on with the sentence or start another. An address cut
+    right after its scheme ("https://" then "ESS.R-project.org/") takes the word when it names a
+    host; a sentence about the scheme itself goes on with prose ("https://" then "The")."""
     def join(match: re.Match[str]) -> str:
-        word, rest = match.group(1), match.group(2)
-        scheme = _ADDRESS_START.search(word)
-        if scheme and _continues(word[scheme.start():], scheme.end() == len(word), rest):
-            return word
-        return match.group()
+        return match.group(1) if address_goes_on(match.group(1), match.group(2)) \
+            else match.group()
 
-    if "://" not in text:  # most pages: no need to look at each line's end
+    if "://" not in text and "www." not in text:  # most pages: no need to look at line ends
         return text
     return _WORD_AT_LINE_END.sub(join, text)
+
+
+def address_goes_on(word: str, rest: str) -> bool:
+    """Whether `rest`, the word opening a line (or a page), goes on with a web address that
+    `word`, the word ending the line before, holds at its end (`joined_addresses`)."""
+    start = _ADDRESS_START.search(word)
+    if start is None or not rest:
+        return False
+    scheme_only = start.end() == len(word) and word.endswith("://")
+    return _continues(word[start.start():], scheme_only, rest)
 
 
 def _continues(address: str, scheme_only: bool, rest: str) -> bool:

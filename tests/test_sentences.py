@@ -646,6 +646,22 @@ def test_a_numbered_line_going_on_in_lower_case_is_no_heading(line: str) -> None
     assert not is_heading(line)
 
 
+@pytest.mark.parametrize("heading", ["12.2 64-bit types", "B.1 32-bit Windows", "4.3 3D plots"])
+def test_a_section_titled_by_a_word_opening_with_figures_is_a_heading(heading: str) -> None:
+    assert is_heading(heading)
+    text = f"The sizes are fixed.\n{heading}\nOn a 64-bit platform they are wider."
+    assert [piece.text for piece in split(text)] == [
+        "The sizes are fixed.", heading, "On a 64-bit platform they are wider."]
+
+
+@pytest.mark.parametrize("line", [
+    "1.5 2-inch screws are used.", "1.1 2x = 4", "3 64-bit builds",
+    "1.2 500g flour 0.5 tsp salt"])
+def test_a_numbered_line_of_figures_that_is_a_sentence_or_a_list_is_no_heading(
+        line: str) -> None:
+    assert not is_heading(line)
+
+
 def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() -> None:
     assert is_heading("1. Encoding")
     assert is_heading("12. White space in character fields")

@@ -102,6 +102,11 @@ _LOWER_CASE_TITLE = (
     r"(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+(?=[a-z`‘'\"“])(?!" + _GOES_ON_PROSE + r"\b)"
     r"(?![^\n]*(?:=|<-|(?<!\S)[\d.,]+(?!\S)))\S+(?:[ \t]+\S+){0,5}"
     r"(?<![.,;:!?])(?<![.,;:!?][)\]’'\"”])")
+# "12.2 64-bit types", "B.1 32-bit Windows", "4.3 3D plots": a section titled by a word that
+# opens with figures joined to letters, then words with no stop closing them and no other number
+_FIGURED_TITLE = (
+    r"(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+[ \t]+\d+-?[A-Za-z][A-Za-z-]*"
+    r"(?![^\n]*(?:=|<-|(?<!\S)[\d.,]+(?!\S)))(?:[ \t]+[A-Za-z][\w-]*){0,5}(?<![.,;:!?])")
 _HEADING = re.compile(
     r"(?:(?:\d{1,2}|[A-Z])(?:\.\d{1,2})+|\d{1,2})[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){2,}(?:[ \t]+[A-Za-z][\w-]*){1,4}"
@@ -110,7 +115,7 @@ _HEADING = re.compile(
     r"|(?:\d{1,2}|[A-Z])(?:\.\d{1,2})*[ \t]+" + _DOTTED_NAME
     + r"(?:[ \t]+(?:vs\.?|and|or)[ \t]+" + _DOTTED_NAME + r")?"
     r"|" + _APPENDIX + r"[ \t]+[A-Z][^\n]{0,70}(?<![.,;:!?])"
-    r"|" + _LOWER_CASE_TITLE)
+    r"|" + _LOWER_CASE_TITLE + r"|" + _FIGURED_TITLE)
 _HEADING_LINE = re.compile(r"^[ \t]*(?:" + _HEADING.pattern + r")[ \t]*$", re.MULTILINE)
 # "## Intended uses": capitalised, no closing stop, no code ("=", "f("), unlike a comment in
 # code ("# you should now see", "# Create queue q = queue.Queue()"); or one word of any case,

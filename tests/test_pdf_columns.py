@@ -82,7 +82,9 @@ def test_a_table_of_short_cells_drawn_row_by_row_keeps_its_rows() -> None:
         placed += [(40.0, 760.0 - 12 * row, name), (200.0, 760.0 - 12 * row, meaning)]
     data = placed_pdf(placed)
     assert _read(data) is None
-    assert _page_text(data).splitlines() == [f"{name} {meaning}" for name, meaning in rows]
+    # each row a description list's entry (`pdf_cells`)
+    assert [line for line in _page_text(data).splitlines() if line] == [
+        f"{name}: {meaning}" for name, meaning in rows]
 
 
 def test_a_wide_table_of_many_cells_drawn_row_by_row_keeps_its_rows() -> None:
@@ -92,7 +94,8 @@ def test_a_wide_table_of_many_cells_drawn_row_by_row_keeps_its_rows() -> None:
               for row in range(60) for column in range(12)]
     data = placed_pdf(placed)
     assert _read(data) is None
-    assert _page_text(data).splitlines()[0] == " ".join(f"r0c{c}" for c in range(12))
+    # each row its cells (`pdf_cells`)
+    assert _page_text(data).splitlines()[0] == " | ".join(f"r0c{c}" for c in range(12))
 
 
 def test_a_table_under_the_columns_keeps_its_rows() -> None:

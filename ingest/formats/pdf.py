@@ -45,6 +45,7 @@ from ingest.formats.base import (
     too_large,
     too_much_text,
 )
+from ingest.formats.pdf_cells import cells_marked
 from ingest.formats.pdf_code import code_fenced
 from ingest.formats.pdf_columns import column_reading
 from ingest.formats.pdf_footnotes import footnotes_apart
@@ -175,6 +176,7 @@ def _marked_text(textpage) -> MarkedPage:
     text, indexes, footnotes = footnotes_apart(textpage, text, indexes)
     text, indexes = headings_set_apart(textpage, text, indexes)
     text, indexes = code_fenced(textpage, text, indexes)
+    text, indexes = cells_marked(textpage, text, indexes)
     numbers = frozenset(note.number for note in footnotes)
     body = _line_ends_tidied(superscripts_written(textpage, text, indexes, numbers))
     notes = tuple(_line_ends_tidied(superscripts_written(textpage, note.text, note.indexes))

@@ -65,7 +65,7 @@ def headings_set_apart(textpage, text: str, indexes: Sequence[int] | None
     drawn = [round(size * 2) / 2 if is_large else None
              for size, is_large in zip(sizes, large, strict=True)]
     headings = _heading_lines([line for _, line in lines], drawn,
-                              lambda i: _set_bold(textpage, on_page[i]))
+                              lambda i: set_bold(textpage, on_page[i]))
     heading_chars = sum(len(on_page[i]) for i in headings)
     if not headings or heading_chars > HEADING_SHARE * total:
         return text, indexes
@@ -101,7 +101,7 @@ def _fixed_pitch(textpage, index: int) -> bool:
     return bool(flags.value & FIXED_PITCH)
 
 
-def _set_bold(textpage, indexes: Sequence[int]) -> bool:
+def set_bold(textpage, indexes: Sequence[int]) -> bool:
     """Whether most of a few of a line's characters (as `line_size` reads) are set in a bold
     face: a font whose stems pdfium reads at BOLD_WEIGHT or heavier, or, where the file gives
     no stems (a standard font such as Helvetica-Bold, which no file embeds), one whose name

@@ -9,7 +9,7 @@ from pathlib import Path
 from ingest.loaders import load_bytes
 from rag.service import RagService
 from rag.text.sentences import sentences
-from tests.pdfgen import typed_pdf
+from tests.pdfgen import typed_pages_pdf, typed_pdf
 
 LISTING = ["Handling the effects of garbage collection is done by hand. The C code is",
            "`SEXP mkans(double x)", "`{", "`// a version with (too) much PROTECT()ion .. safe",
@@ -192,3 +192,28 @@ def test_a_typed_line_not_set_apart_or_inside_a_sentence_stays_prose() -> None:
                    "Then restart Octave."],
                   ["For example,", "\t`pkg load image", "adds the image package to the path."]):
         assert "```" not in text_of(lines)
+
+
+def test_a_one_line_example_giving_its_result_after_an_arrow_is_code() -> None:
+    """Octave's manual writes an example and its result on one line: "a = [1 2] ⇒ a = 1 2"."""
+    lines = ["Vectors are written between brackets, as in this example:",
+             "`a = [1 2] + [3 4] ⇒ a = 4 6",
+             "The result has the same shape as the arguments given."]
+    text = load_bytes(Path("octave.pdf"), typed_pdf(lines)).pages[0].text
+    assert sentences(text) == ["Vectors are written between brackets, as in this example:",
+                               "```\na = [1 2] + [3 4] ⇒ a = 4 6\n```",
+                               "The result has the same shape as the arguments given."]
+
+
+def test_a_listing_going_on_from_the_page_before_is_code_before_the_prose_after_it() -> None:
+    """A browser's print of a page's <pre> sets no running header: the page after opens on
+    the listing's rest, then the prose after it."""
+    first = ["The function below computes every step, as follows:",
+             *(f"`x{i} = compute(a, b)  # step {i}" for i in range(8)),
+             "That ends the first part."]
+    second = [*(f"`x{i} = compute(a, b)  # step {i}" for i in range(8, 12)),
+              "That is all there is to it."]
+    pages = load_bytes(Path("print.pdf"), typed_pages_pdf([first, second])).pages
+    assert sentences(pages[1].text) == [
+        "```\n" + "\n".join(f"x{i} = compute(a, b) # step {i}" for i in range(8, 12)) + "\n```",
+        "That is all there is to it."]

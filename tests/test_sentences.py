@@ -662,6 +662,15 @@ def test_a_numbered_line_of_figures_that_is_a_sentence_or_a_list_is_no_heading(
     assert not is_heading(line)
 
 
+def test_an_example_line_giving_its_result_after_an_arrow_is_code() -> None:
+    text = "Vectors are written in brackets:\na = [1 2] ⇒ a = 1 2\nThe result follows the arrow."
+    assert [piece.text for piece in split(text)] == [
+        "Vectors are written in brackets:", "```\na = [1 2] ⇒ a = 1 2\n```",
+        "The result follows the arrow."]
+    # another sign out of ASCII is a formula's, read as words
+    assert len(split("The energy is:\nE = mc² ⇒ large\nThat is physics.")) == 1
+
+
 def test_a_short_numbered_title_is_a_heading_and_a_numbered_step_a_sentence() -> None:
     assert is_heading("1. Encoding")
     assert is_heading("12. White space in character fields")

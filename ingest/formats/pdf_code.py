@@ -18,8 +18,10 @@ apart, a table's terms or prose typed in the font (a typed lease or memo, whose
 apostrophes, brackets and "%" are a sentence's); a definition list's option terms
 ("--traditional", "--braindead"), read with their description; a short run the sentence goes
 on after in lower case, words of that sentence; an index's entries; and a page set wholly in
-a typewriter font but for its running header (a listing going on from the page before, a
-typescript, a screenplay), which has no prose to tell its code from.
+a typewriter font but for its running header (a typescript, a screenplay, a listing going on
+from the page before and over the next), which has no prose to tell its code from. A page
+opening on a listing that goes on from the page before, with prose after it, is read as any
+other (a browser's print of a page's `<pre>`, which sets no running header).
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ def code_fenced(textpage, text: str, indexes: Sequence[int] | None
     typed = [typewriter_line(textpage, line, indexes[start:start + len(line)])
              for start, line in lines]
     written = [bool(line.strip()) for _, line in lines]
-    if not any(typed) or sum(written) - sum(typed) < MIN_PROSE_LINES:
+    if not any(typed) or (sum(written) - sum(typed) < MIN_PROSE_LINES
+                          and not _listing_goes_on(typed, written)):
         return text, indexes
     runs = [(a, b) for a, b in _runs(typed, written)
             if _an_example(textpage, lines, indexes, a, b)
@@ -102,6 +105,16 @@ def code_fenced(textpage, text: str, indexes: Sequence[int] | None
     if not runs:
         return text, indexes
     return _fenced(text, list(indexes), lines, runs)
+
+
+def _listing_goes_on(typed: list[bool], written: list[bool]) -> bool:
+    """Whether a page opens on a run of typewriter lines with prose after it: a listing
+    going on from the page before ("x58 = compute(a, b)" then "That is all there is to it."),
+    told from its prose as on any other page; a typescript or a screenplay has its running
+    header before it."""
+    lines = [is_typed for is_typed, is_written in zip(typed, written, strict=True)
+             if is_written]
+    return bool(lines) and lines[0] and not all(lines)
 
 
 def typewriter_line(textpage, line: str, indexes: Sequence[int]) -> bool:

@@ -285,6 +285,8 @@ _OPERATOR_RUN = re.compile(rf"^(?:{_OPERATORS}(?:\n|$)){{2,}}", re.MULTILINE)
 # ..."): with no stop before the sentence after it, the two were read as one
 _EXAMPLE_LINE = re.compile(r"(?<=:\n)[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n]*\])?[ \t]*(?:<-|=)"
                            r"[^\n]*[^\s.,;](?=\n[ \t]*[\[(“\"‘']?[A-Z])")
+# Texinfo's marks of what an example gives: its result, its output
+_RESULT_MARKS = str.maketrans("", "", "⇒⊣")
 _AFTER_PROMPT = re.compile(r"[ \t]*(?:(?:\+|\.\.\.:?|##|Out\[\d+\]:)[ \t]+\S"
                            r"|\[\d*,?\d*\](?:[ \t]|$)|(?:error|warning):[ \t]|[~^]*\^[~^]*[ \t]*$)")
 # an interpreter's message, which a line of prose may announce between the command and it
@@ -771,10 +773,17 @@ def _example_lines(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, 
     runs = []
     for found in _EXAMPLE_LINE.finditer(text):
         start = found.start() + len(found.group()) - len(found.group().lstrip())
-        if (found.group().isascii() and _PLAIN_WORDS.search(found.group()) is None
+        if (_without_result_marks(found.group()).isascii()
+                and _PLAIN_WORDS.search(found.group()) is None
                 and not any(a <= start < b for a, b in fenced)):
             runs.append((start, found.end()))
     return runs
+
+
+def _without_result_marks(line: str) -> str:
+    """A line without the marks a manual writes before what an example gives ("a = [1 2] ⇒
+    a = 1 2", "disp (x) ⊣ 3"): a program's, where another sign out of ASCII is a formula's."""
+    return line.translate(_RESULT_MARKS)
 
 
 def _inside_a_sentence(text: str, start: int, end: int) -> bool:

@@ -15,23 +15,24 @@ RUN_ONS = [
     # the next page goes on in lower case
     ("R comes with a front-end shell script. You can copy the script to a place where users",
      "can invoke it, for example to /usr/local/bin.",
-     "Where can I copy the R front-end shell script so that users can invoke it?"),
+     "Where can I copy the R front-end shell script so that users can invoke it?", " "),
     # the page stops on a word no sentence ends on, the next goes on with a name
     ("Octave's command line keeps the default Emacs bindings for editing. For the rest see the",
      "GNU Readline Library manual, which lists every key binding of the command line.",
-     "Where are the key bindings of Octave's command line listed?"),
-    # a line of prose stops without a stop, the next page goes on with a line of prose
+     "Where are the key bindings of Octave's command line listed?", " "),
+    # a line of prose stops without a stop, the next page goes on with a line of prose: the
+    # rest of the address the page break cut
     ("You can check out the patched sources of R from https://svn.r-project.org/R/branches/",
      "R-x-y-branch/ (where x and y are the major and minor number of the release).",
-     "Where can I check out the patched sources of R?"),
+     "Where can I check out the patched sources of R?", ""),
 ]
 
 
-@pytest.mark.parametrize(("start", "end", "question"), RUN_ONS,
+@pytest.mark.parametrize(("start", "end", "question", "joint"), RUN_ONS,
                          ids=["lower-case", "never-last", "prose-lines"])
 def test_a_sentence_across_a_page_break_is_quoted_whole(embedder, model_dir: Path,
                                                         tmp_path: Path, start: str, end: str,
-                                                        question: str) -> None:
+                                                        question: str, joint: str) -> None:
     # lines as wide as the last: a page break cuts a paragraph where a full line ends
     pages = [filler("Installing R from its sources."),
              "Installing R.\nThe sources of R are kept in a repository that anyone may read "
@@ -42,7 +43,7 @@ def test_a_sentence_across_a_page_break_is_quoted_whole(embedder, model_dir: Pat
     try:
         service.ingest_bytes("faq.pdf", make_pdf(pages, title="FAQ"), "upload:faq.pdf")
         answer = service.ask(question)
-        assert f"{start.split('. ')[-1]} {end}" in " ".join(answer.text.split())
+        assert f"{start.split('. ')[-1]}{joint}{end}" in " ".join(answer.text.split())
         first = answer.citations[answer.cited[0] - 1]
         assert first.page == 2  # where the sentence starts
     finally:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.loaders import load_bytes
-from rag.text.sentences import split
+from rag.text.sentences import sentences, split
+from tests.conftest import shared_path
 from tests.pdfgen import HELVETICA_BOLD, placed_pdf
 
 BEFORE = "We sell these models in the shop, and these are their figures:"
@@ -63,3 +64,21 @@ def test_prose_a_contents_entry_and_a_running_header_keep_their_words() -> None:
     assert text.split("\n") == ["Chapter 2: Obtaining R 11",
                                 "A.1.3 Character Strings in Oct-Files . . . . . . 41",
                                 "The sizes are fixed for every build of the program, as said."]
+
+
+def _manual_page(name: str, number: int) -> str:
+    import pypdfium2 as pdfium
+
+    from ingest.formats.pdf import page_text
+
+    document = pdfium.PdfDocument(shared_path("data", "pdfs", "real", name))
+    try:
+        return page_text(document[number - 1])
+    finally:
+        document.close()
+
+
+def test_r_admins_font_options_read_as_terms_with_their_descriptions() -> None:
+    said = sentences(_manual_page("R-admin.pdf", 11))
+    assert "lm: Using the Latin Modern fonts." in said
+    assert "times: (The default.)" in said

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from ingest.loaders import load_bytes
 from rag.service import RagService
+from rag.text.sentences import is_heading, sentences
+from tests.conftest import shared_path
 from tests.pdfgen import HELVETICA_BOLD, STEMS_BOLD, STEMS_ROMAN, sized_pdf
 
 BODY = [(10, "Replace the impeller after 2000 hours of use. Use only genuine spare"),
@@ -80,3 +82,17 @@ def test_the_answer_quotes_the_sentence_under_a_heading_without_it(
     service.ingest([path])
     answer = "".join(service.ask("When should the impeller be replaced?"))
     assert answer.startswith("Replace the impeller after 2000 hours of use.")
+
+
+def test_r_ints_section_titled_by_a_word_of_figures_is_a_heading() -> None:
+    import pypdfium2 as pdfium
+
+    from ingest.formats.pdf import page_text
+
+    document = pdfium.PdfDocument(shared_path("data", "pdfs", "real", "R-ints.pdf"))
+    try:
+        said = sentences(page_text(document[75]))
+    finally:
+        document.close()
+    assert "12.2 64-bit types" in said
+    assert is_heading("12.2 64-bit types")

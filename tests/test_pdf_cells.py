@@ -56,6 +56,16 @@ def test_a_description_lists_term_is_read_with_its_description() -> None:
         "The default can be overridden by setting the variable R_RD4PDF."]
 
 
+def test_a_list_whose_terms_are_not_all_words_is_read_one_way_throughout() -> None:
+    lines = [(40, 800, "/"), (100, 800, "Division of the two numbers, binary"),
+             (40, 786, "%o%"), (100, 786, "Outer product of the two, binary"),
+             (40, 772, "--with-x"), (160, 772, "use the X Window System always")]
+    text = load_bytes(Path("list.pdf"), placed_pdf(lines)).pages[0].text
+    assert text.split("\n") == ["/ Division of the two numbers, binary",
+                                "%o% Outer product of the two, binary",
+                                "--with-x use the X Window System always"]
+
+
 def test_prose_a_contents_entry_and_a_running_header_keep_their_words() -> None:
     lines = [(40, 800, "Chapter 2: Obtaining R"), (500, 800, "11"),
              (40, 780, "A.1.3"), (80, 780, "Character Strings in Oct-Files . . . . . . 41"),

@@ -12,8 +12,10 @@ format's table is (`rag.text.table_rows`): each row a paragraph of its own, its 
 header's cells and each row under it naming its values by them ("Model: Kettle K2; Power:
 2200 W") where the first row is set bold and the next is not, as a header is; each row as its
 cells otherwise (a list of names set in columns is no table with a header). A line of two
-cells, a short term at the margin (no section's number) and a description of a few words
-beside it (no contents' dot leaders), is a description list's entry, a paragraph of its own:
+cells, a short term at the margin (no section's number, no command's option) and a
+description of a few words beside it (no contents' dot leaders), is a description list's
+entry, a paragraph of its own, when every such line of its list is (a table of operators,
+"/" and "%o%" beside their meanings, is read one way throughout):
 "lm: Using the Latin Modern fonts.". Code's lines (between fences, `pdf_code`) are left as
 they are: their gaps align comments.
 """
@@ -68,8 +70,7 @@ def cells_marked(textpage, text: str, indexes: Sequence[int] | None
     cells = _line_cells(textpage, lines, indexes)
     tables = _tables(cells)
     in_table = {i for first, last in tables for i in range(first, last + 1)}
-    terms = [i for i, row in enumerate(cells)
-             if i not in in_table and _description_entry(lines[i][1], row)]
+    terms = _description_entries(lines, cells, in_table)
     if not tables and not terms:
         return text, indexes
     headed = {first for first, _ in tables
@@ -150,13 +151,35 @@ def _aligned(row: list[Cell], other: list[Cell]) -> bool:
         for a, b in zip(row, other, strict=True))
 
 
+def _description_entries(lines: list[tuple[int, str]], cells: list[list[Cell]],
+                         in_table: set[int]) -> list[int]:
+    """The lines that are a description list's entries: of the lines of two cells whose
+    descriptions start at one place (a list's), all or none, so that a list whose terms are
+    operators ("%o%" beside "/") is read one way throughout."""
+    lists: list[list[int]] = []
+    for i, row in enumerate(cells):
+        if len(row) != 2 or i in in_table:
+            continue
+        same = next((found for found in lists
+                     if abs(cells[found[0]][1].left - row[1].left) <= ALIGNED), None)
+        if same is None:
+            lists.append([i])
+        else:
+            same.append(i)
+    return sorted(i for found in lists
+                  if all(_description_entry(lines[j][1], cells[j]) for j in found)
+                  for i in found)
+
+
 def _description_entry(line: str, row: list[Cell]) -> bool:
     """Whether a line of cells is a description list's entry: a short term with a letter in
     it, not closed by a stop, and a description of a few words beside it."""
     if len(row) != 2:
         return False
     term, description = (line[cell.start:cell.end] for cell in row)
+    # a command's option ("--with-x") is left to the segmenter, which reads a list of them
     return (len(term.split()) <= TERM_WORDS and any(ch.isalpha() for ch in term)
+            and not term.startswith("-")
             and not _SECTION_NUMBER.fullmatch(term) and term[-1] not in _TERM_ENDS
             and not _LEADERS.search(description)
             and len(description.split()) >= DESCRIPTION_WORDS)

@@ -33,6 +33,7 @@ from rag.text.identifiers import (
     is_dotted_name,
     is_operator,
     is_option,
+    short_codes,
     writes,
 )
 from rag.text.words import folded
@@ -258,13 +259,15 @@ class Retriever:
         that none of `hits` writes, even a letter apart, and no passage of the library holds,
         and the words it writes as names ("CUDA", "PostgreSQL", `names.named_words`) that
         neither holds in any form, as the question writes them, in its order; then its codes
-        and names ("E9999", "retry_timeout_ms") that neither writes as asked."""
+        and names ("E9999", "retry_timeout_ms", and a short one: "K3", `short_codes`) that
+        neither writes as asked."""
         texts = [_written(hit) for hit in hits]
         words = [word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
                  if not self._holds(word)]
         words += self._unheld_names(question, texts)
         words.sort(key=question.find)
-        codes = [code for code in identifiers(question) if code not in words
+        asked = sorted(identifiers(question) + short_codes(question), key=question.find)
+        codes = [code for code in asked if code not in words
                  and not any(writes(text, code) for text in texts)][:UNHELD_LOOKUPS]
         return tuple(words + [code for code in codes if not self._holds_code(code)])
 

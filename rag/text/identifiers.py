@@ -33,6 +33,8 @@ _MEASURE = re.compile(r"\d+(?:[.,]\d+)?[^\W\d_]{1,3}", re.ASCII)
 _COMPOUND = re.compile(r"\d+(?:[.,]\d+)?(?:st|nd|rd|th)?(?:-[a-z]{2,})+|[1-9]\d*x\d+"
                        r"|(?:[a-z]{2,}-)?\d*0['’]?s", re.ASCII)
 _SHORTEST = 3
+# a code shorter than that: a letter, then a digit ("K3"), as a model or a product is named
+_SHORT_CODE = re.compile(r"[^\W\d_]\d")
 # a version or an address written in figures alone ("2.10.3", "10.20.30.40"): a code too,
 # unlike a number ("3.14", "1,200") or a day ("16.05.2026")
 _DOTTED = re.compile(r"\d+(?:\.\d+){2,}")
@@ -77,6 +79,19 @@ def identifiers(question: str) -> list[str]:
     ("5mm"), joined to a word ("3-year") or with a possessive's or a plural's ending
     ("1950's", "80s")."""
     return _written_codes(question, everyday=False)
+
+
+def short_codes(question: str) -> list[str]:
+    """The question's codes of one letter and one digit ("K3", "A4", "k9"), which
+    `identifiers` leaves out as too short to look up by their pieces, in order: a model's or
+    a product's name, which a library writes as asked or not at all. Not a number with its
+    unit or ordinal ("3D", "4K", "5G"), whose digit comes first."""
+    found: list[str] = []
+    for written in _written_words(question):
+        word = _ENDING.sub("", written.strip(_AROUND))
+        if _SHORT_CODE.fullmatch(word) and word not in found:
+            found.append(word)
+    return found
 
 
 def written_phrases(question: str) -> list[str]:

@@ -26,6 +26,13 @@ WIDE_ROW_CHARS = 600
 # for the values it carries
 OPENING_CHARS = 200
 _VALUE_NAME = re.compile(rf"[^:;\n]{{1,80}}{re.escape(NAME_END)}")  # "Comment: "
+# a number as a question or a cell writes it: "2500", "2,500", "72.5"
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_A_NUMBER = re.compile(rf"(?<![\w.,-])(?:{_NUMBER})(?![\w]|[.,]\d)")
+# a range of numbers in a cell: "1000-4999", "5 – 20", "10 to 50", and an open one: "5000+";
+# not part of a code or a date ("NW-100", "2025-11-03"), whose pieces only look like one
+_RANGE = re.compile(rf"(?<![\w.,-])({_NUMBER})\s*(?:[-–—]|\bto\b)\s*({_NUMBER})(?![\w-])")
+_OPEN_RANGE = re.compile(rf"(?<![\w.,-])({_NUMBER})\s*\+")
 _NAMED_VALUE = re.compile(rf"(?:^|{re.escape(VALUE_SEPARATOR)})([^:;\n]{{1,80}})"
                           rf"{re.escape(NAME_END)}([^;\n]*)")
 
@@ -127,3 +134,22 @@ def names_cells_of(row: str, header: str) -> bool:
     is then its table's header line."""
     cells = header.split(CELL_SEPARATOR)
     return len(cells) >= 2 and sum(f"{cell}{NAME_END}" in row for cell in cells) >= 2
+
+
+def numbers_in(text: str) -> list[float]:
+    """The numbers `text` writes on their own ("2500", "2,500", "72.5"), not a code's
+    ("NW-100" holds one, "K3" none) nor a word's."""
+    return [_as_number(found) for found in _A_NUMBER.findall(text)]
+
+
+def in_ranges(numbers: Sequence[float], values: str) -> list[float]:
+    """Those of `numbers` that fall within a range a row's values write ("2000-4999",
+    "5000+"): a question asking about 2500 pallets asks about the row of 2000-4999, which
+    no term of the question names."""
+    ranges = [(_as_number(low), _as_number(high)) for low, high in _RANGE.findall(values)]
+    ranges += [(_as_number(low), float("inf")) for low in _OPEN_RANGE.findall(values)]
+    return [n for n in numbers if any(low <= n <= high for low, high in ranges)]
+
+
+def _as_number(written: str) -> float:
+    return float(written.replace(",", ""))

@@ -20,7 +20,7 @@ the search measured it (when the question names one entry of a list, "staff: ...
 entries' sentences are left out, and so are those outside a function's reference entry, headed
 by its signatures, when it names the function, "isempty" of "isempty (a)"; so is a
 cross-reference to a section that is among the passages, and when it names a value of a
-table's rows, the rows not holding it), and the answer
+table's rows, or a number within a range they write, the rows not holding it), and the answer
 quotes the best 2 to `max_sentences` of them (the best alone when nothing else scores within
 half of it and nothing follows it in its section; asked "How do I ...?", the steps of a
 numbered list most like the question taken whole, if about as like it as the best sentence
@@ -58,6 +58,9 @@ nothing else scores within half of it, and, as a field, on a line of its own. A 
 between them, and an answer quotes those whose labels the question names (and, beside them,
 those whose values hold what a part of it naming none asks for), or the best one alone where
 it names none; the fields under a heading the question names are all asked for.
+A transcript's turn ("Name: ...") keeps its speaker: a later sentence of it quoted without the
+one before it is shown after the speaker's name, and a short first sentence setting up the
+next ("I have bad news on the scanners.") brings that one.
 When the question names a word the vocabulary does not know (an option, a product) that the
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
@@ -119,7 +122,13 @@ from rag.text.sentences import (
     split,
     without_bullet,
 )
-from rag.text.table_rows import CELL_SEPARATOR, names_cells_of, row_values
+from rag.text.table_rows import (
+    CELL_SEPARATOR,
+    in_ranges,
+    names_cells_of,
+    numbers_in,
+    row_values,
+)
 from rag.types import (
     FRONT_MATTER,
     UNMENTIONED,
@@ -154,6 +163,15 @@ _TITLE_CASE_WORDS = 10
 # the end of a line, then a blank one: what sets a plain-text file's title apart
 _BLANK_LINE_AFTER = re.compile(r"[ \t]*\n[ \t]*\n")
 _CLOSED = re.compile(r"[.!?:;)\"”’']$")
+# a line opening with a speaker's name, one to four capitalised words ("Marcus Hale: ..."):
+# a turn of a transcript, when the passage holds two speakers' at least; not an FAQ's "Q:"
+# and "A:"
+_TURN = re.compile(r"^([A-Z][\w.'’-]+(?: [A-Z][\w.'’-]*){0,3}):[ \t]+\S", re.MULTILINE)
+# a turn's first sentence of this many words or fewer (after the name) sets up the next one
+# ("I have bad news on the scanners.", "No."), which says what it is about
+_SET_UP_WORDS = 7
+# a paragraph of this many words or fewer, with no stop, over a paragraph of prose: a heading
+_HEADING_PARAGRAPH_WORDS = 6
 _ITEM_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]+")  # "6. ", "(d) "
 _ITEM_COUNT = re.compile(r"(\d{1,3})[.)][ \t]")  # a numbered item's number: "3. "
 _QUOTE_MARKS = frozenset("\"'“‘«„")
@@ -333,6 +351,10 @@ class _Candidate:
     items_beyond: int = 0
     # whether the passage after it ends inside the list too: its items go on past those counted
     items_beyond_open: bool = False
+    # the speaker whose turn of a transcript ("Marcus Hale: I have ... The supplier says ...")
+    # it is in, and whether it opens that turn, after the speaker's name
+    speaker: str = ""
+    opens_turn: bool = False
 
 
 # a list's last quoted item: the number of its items after it, and whether more may follow
@@ -449,6 +471,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
     # "Note that ..."): until its first entry or heading, whose the passage cannot say
     continues = hit.position > 0 and bool(defined_terms(hit.text))
     joinable = False  # whether a labelled value may join the last candidate
+    turns = _turns(hit.text)
     for before, s in itertools.pairwise([None, *found]):
         # a form's field is one of several values side by side, not what the sentence
         # before it is about
@@ -465,7 +488,7 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
             s, before, bool(candidates) and candidates[-1].continues_item) and (
             is_heading(s.text) or _is_title(s.text) or _is_title_block(hit, s)
             or _is_title_line(hit.text, s) or _is_document_title(hit, s.text)
-            or _is_opening_title(hit, s)
+            or _is_opening_title(hit, s) or _is_heading_paragraph(hit.text, s)
             or _is_table_header(hit.text, s) or _is_table_caption(hit.text, s)
             or _is_question_line(hit.text, s))
         ) or signed_name(s.text) is not None
@@ -480,7 +503,8 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
                                      outline=" ".join(text for _, text in outline),
                                      cut_short=cut_short and s is found[-1],
                                      continues_item=not titled and _goes_on_item(
-                                         hit.text, before, s, candidates[-1] if i else None)))
+                                         hit.text, before, s, candidates[-1] if i else None),
+                                     **_turn_of(hit.text, s, turns)))
         joinable = (not titled and not is_code(s.text)
                     and _SENTENCE_END.search(s.text) is not None)
         if titled:
@@ -488,6 +512,38 @@ def _passage_sentences(number: int, hit: Hit) -> list[_Candidate]:
             level = len(s.text) - len(s.text.lstrip("#")) or _OUTLINE_DEPTH
             outline = [(at, text) for at, text in outline if at < level] + [(level, s.text)]
     return _cut_lists_marked(candidates) if hit.position > 0 else candidates
+
+
+def _turns(text: str) -> dict[int, str]:
+    """Where each turn of a transcript starts in `text`, by its speaker's name ("Tom Becker"
+    of "Tom Becker: No. We can run ..."): lines opening with a name and a colon, of two
+    speakers at least (one such line is a field or an entry)."""
+    found = {match.start(): match.group(1) for match in _TURN.finditer(text)}
+    return found if len(set(found.values())) >= 2 else {}
+
+
+def _turn_of(text: str, piece: Sentence, turns: dict[int, str]) -> dict[str, object]:
+    """`_Candidate.speaker` and `opens_turn` of a piece of `text`."""
+    line = text.rfind("\n", 0, piece.start) + 1
+    speaker = turns.get(line, "")
+    if not speaker:
+        return {}
+    return {"speaker": speaker, "opens_turn": not text[line:piece.start].strip()}
+
+
+def _turn_goes_on(c: _Candidate, by_passage: list[list[_Candidate]]) -> list[_Candidate]:
+    """The sentence after a turn's first, when that one only sets it up ("Marcus Hale: I have
+    bad news on the scanners.", "Tom Becker: No."): quoted alone, it would say nothing of
+    what the speaker said."""
+    passage = by_passage[c.passage - 1]
+    if not c.opens_turn or c.index + 1 >= len(passage):
+        return []
+    said = c.text[len(c.speaker) + 1:].split()
+    after = passage[c.index + 1]
+    if (len(said) > _SET_UP_WORDS or after.opens_turn or after.speaker != c.speaker
+            or after.is_title or is_code(after.text)):
+        return []
+    return [after]
 
 
 def _cut_lists_marked(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -581,7 +637,7 @@ class ExtractiveGenerator(Generator):
             ] or candidates
         candidates = _in_named_entries(candidates, named)
         candidates = _in_named_fields(request.question, candidates)
-        candidates = _in_named_rows(asked, candidates)
+        candidates = _in_named_rows(request.question, asked, candidates)
         codes = _telling_codes(written_phrases(request.question), request.passages)
         codes += _asked_entries(request.question, candidates)
         candidates = _of_codes(codes, candidates)
@@ -831,6 +887,8 @@ class ExtractiveGenerator(Generator):
                 (f.passage, f.index) for f in _followed_up(c, by_passage, held or {})
                 if (f.passage, f.index) not in chosen]
             needed += [(a.passage, a.index) for a in introduced[:1]]
+            needed += [(a.passage, a.index) for a in _turn_goes_on(c, by_passage)
+                       if (a.passage, a.index) not in chosen]
             introduced_code.update((a.passage, a.index) for a in introduced[:1] if is_code(a.text))
             if len(needed) + len(followed) <= room:
                 needed += followed  # said after it, when there is room: it stands without
@@ -1177,6 +1235,10 @@ def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iter
             # an item quoted alone, as its marker shows it, is a line of its own too, and so
             # are a table's row and a field's value: run together they would read as one
             apart = after_block or is_list_item(text) or _is_row(text) or _is_field_line(text)
+            if c.speaker and not c.opens_turn and not _next_to(before, c):
+                # a turn's later sentence, quoted without the one before it, says whose it is:
+                # after another speaker's it would read as theirs
+                text = f"{c.speaker}: … {text}"
             yield Quoted(text if opens else ("\n\n" if apart else " ") + text)
             if c.cut_short:
                 yield Quoted(" …")
@@ -1412,14 +1474,22 @@ def _take_short_list(c: _Candidate, by_passage: list[list[_Candidate]],
 def _without_broken_promises(chosen: dict[tuple[int, int], float],
                              by_passage: list[list[_Candidate]]) -> None:
     """Leaves out of `chosen` each sentence promising what follows it ("... might look as
-    follows.", "Here is a small example:") that is not followed by some of what it promises:
-    the answer would promise a table, a list or a program it does not show. Not the last one
-    left: a promise says more than no answer."""
+    follows.", "Here is a small example:", "The following variables are read:") that is
+    not followed by some of what it promises: the answer would promise a table, a list or a
+    program it does not show (its passage may end before them, the chunk after holding
+    them). Not the last one left: a promise says more than no answer."""
     for passage, index in list(chosen):
         sentences = by_passage[passage - 1]
-        if (len(chosen) > 1 and promises_example(sentences[index].text)
+        if (len(chosen) > 1 and _promises(sentences[index].text)
                 and not _shows_promised(sentences[index + 1:], chosen)):
             del chosen[(passage, index)]
+
+
+def _promises(text: str) -> bool:
+    """Whether a sentence promises what follows it: an example, or anything it introduces
+    with a colon ("... are read at start-up:"), but a field or a table's row."""
+    return promises_example(text) or (
+        text.endswith(":") and row_values(text) is None and not is_code(text))
 
 
 def _shows_promised(after: list[_Candidate], chosen: Collection[tuple[int, int]]) -> bool:
@@ -1965,6 +2035,29 @@ def _is_opening_title(hit: Hit, piece: Sentence) -> bool:
             and not (_is_value_row(piece.text) or _is_field(piece.text)))
 
 
+def _is_heading_paragraph(text: str, piece: Sentence) -> bool:
+    """A paragraph of a few words in sentence case, with no stop, over a paragraph of prose
+    that ends on one and names what it names ("Descaling your kettle" over "... We recommend
+    descaling the K2 every four weeks ..."): a web page's or a Word document's heading
+    without its markup, which answers nothing itself. Not a field, a row of figures or a
+    list's item, nor an instruction the prose after it is not about ("Fill the kettle
+    halfway" then "Robert Gentleman and Ross Ihaka wrote it.")."""
+    words = piece.text.split()
+    if (not 2 <= len(words) <= _HEADING_PARAGRAPH_WORDS or not piece.text[:1].isupper()
+            or "\n" in piece.text or _CLOSED.search(piece.text) or piece.text.endswith(",")
+            or ";" in piece.text or _is_value_row(piece.text) or _is_field(piece.text)
+            or _holds_figures(piece.text) or is_list_item(piece.text)):
+        return False
+    before = text[:piece.start].rstrip(" \t")
+    after = _BLANK_LINE_AFTER.match(text, piece.end)
+    if (before and not before.endswith("\n\n")) or after is None:
+        return False
+    paragraph = text[after.end():].split("\n\n", 1)[0].strip()
+    return (len(paragraph.split()) > len(words) and "\n" not in paragraph
+            and _SENTENCE_END.search(paragraph) is not None and not is_list_item(paragraph)
+            and bool(lexical.term_set(piece.text) & lexical.term_set(paragraph)))
+
+
 def _is_value_row(text: str) -> bool:
     """A table's row naming a value ("Voltage | 230 V", "Weight 4.2 kg"): a measure, or a
     figure in a row of cells. Its key is capitalised and its unit short, as a title's words
@@ -2269,17 +2362,33 @@ def _codes_written(hit: Hit, codes: Collection[str]) -> set[str]:
     return {code for code in codes if writes(text, code)}
 
 
-def _in_named_rows(asked: frozenset[str], candidates: list[_Candidate]) -> list[_Candidate]:
+def _in_named_rows(question: str, asked: frozenset[str], candidates: list[_Candidate]
+                   ) -> list[_Candidate]:
     """When the question (its terms, `asked`) names a value of a table's rows ("order 1002",
     "Ben Okafor", "cancelled"), the candidates but the rows holding fewer of its terms among
     their values than the rows holding most: every row shares its table's column names with
-    the question ("status", "start date") and would be quoted, in the table's order."""
-    held = {i: len(asked & lexical.term_set(values)) for i, c in enumerate(candidates)
+    the question ("status", "start date") and would be quoted, in the table's order. A number
+    the question names is the value it asks about, held by a row writing it or a range
+    holding it ("2500" in "2000-4999", "6000" in "5000+"): rows holding more of its numbers
+    come first, whatever words other rows share with it ("pallet")."""
+    numbers = numbers_in(question)
+    held = {i: _values_held(asked, numbers, values) for i, c in enumerate(candidates)
             if (values := row_values(c.text)) is not None}
-    most = max(held.values(), default=0)
-    if not most:
+    most = max(held.values(), default=(0, 0))
+    if not any(most):
         return candidates
     return [c for i, c in enumerate(candidates) if held.get(i, most) == most]
+
+
+def _values_held(asked: frozenset[str], numbers: Sequence[float], values: str
+                 ) -> tuple[int, int]:
+    """How many of the question's numbers a row's values hold (written, or within a range
+    they write), and how many of its other terms (`asked`)."""
+    terms = lexical.term_set(values)
+    written = [n for n in numbers if lexical.term_set(f"{n:g}") <= terms]
+    ranged = [n for n in in_ranges(numbers, values) if n not in written]
+    figures = frozenset().union(*(lexical.term_set(f"{n:g}") for n in numbers))
+    return len(written) + len(ranged), len((asked - figures) & terms)
 
 
 def _words(text: str) -> str:

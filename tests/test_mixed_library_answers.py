@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.providers.generators.extractive import hedge, not_mentioned
+from rag.providers.generators.base import GenerationRequest
+from rag.providers.generators.extractive import ExtractiveGenerator, hedge, not_mentioned
 from rag.service import RagService, build_service
 from rag.text.identifiers import short_codes
 from rag.text.table_rows import in_ranges, numbers_in
+from rag.types import GenerationRecord, Hit
 from tests.conftest import fresh_settings
 from tests.docgen import make_xlsx
 
@@ -158,6 +160,21 @@ def _unlabelled_later_sentences(answer: str) -> list[str]:
                 if not (ahead.endswith(before) or ahead.endswith(f"{speaker}: …")):
                     unlabelled.append(sentence)
     return unlabelled
+
+
+def test_an_introduction_ending_a_passage_whose_next_chunk_is_not_found_is_kept(embedder) -> None:
+    """Where the passage after it was not found, the sentence ending on a colon is all the
+    answer can say of what follows it: "He gave his response the next day:" answers when."""
+    text = (
+        "Eck asked Luther whether the books were his. Luther confirmed he was their author, "
+        "but requested time to think about the answer. He prayed, consulted friends, and gave "
+        "his response the next day:"
+    )
+    request = GenerationRequest(
+        "When did Luther give his response to Eck?", [Hit("d", "luther.txt", None, "c", 1.0, text)]
+    )
+    answer = "".join(ExtractiveGenerator(embedder).stream(request, GenerationRecord()))
+    assert "gave his response the next day:" in answer, answer
 
 
 @pytest.mark.slow

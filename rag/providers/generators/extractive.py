@@ -921,7 +921,7 @@ class ExtractiveGenerator(Generator):
         self._fill_holes(chosen, by_passage, lambda key: said.get(key, 0.0) >= enough / 2
                          and key not in listed and key not in unasked
                          and not _points_within(lookup[key].text), len(uncounted))
-        _without_broken_promises(chosen, by_passage)
+        _without_broken_promises(chosen, by_passage, follows)
         return [(replace(lookup[k], items_left=left.get(k, (0, False))[0],
                          items_left_open=left.get(k, (0, False))[1]), s)
                 for k, s in chosen.items()]
@@ -1472,24 +1472,31 @@ def _take_short_list(c: _Candidate, by_passage: list[list[_Candidate]],
 
 
 def _without_broken_promises(chosen: dict[tuple[int, int], float],
-                             by_passage: list[list[_Candidate]]) -> None:
+                             by_passage: list[list[_Candidate]],
+                             follows: dict[int, int] | None = None) -> None:
     """Leaves out of `chosen` each sentence promising what follows it ("... might look as
     follows.", "Here is a small example:", "The following variables are read:") that is
     not followed by some of what it promises: the answer would promise a table, a list or a
     program it does not show (its passage may end before them, the chunk after holding
     them). Not the last one left: a promise says more than no answer."""
+    followed = set((follows or {}).values())
     for passage, index in list(chosen):
         sentences = by_passage[passage - 1]
-        if (len(chosen) > 1 and _promises(sentences[index].text)
+        if (len(chosen) > 1 and _promises(sentences[index], sentences[index + 1:], followed)
                 and not _shows_promised(sentences[index + 1:], chosen)):
             del chosen[(passage, index)]
 
 
-def _promises(text: str) -> bool:
-    """Whether a sentence promises what follows it: an example, or anything it introduces
-    with a colon ("... are read at start-up:"), but a field or a table's row."""
-    return promises_example(text) or (
-        text.endswith(":") and row_values(text) is None and not is_code(text))
+def _promises(c: _Candidate, after: list[_Candidate], followed: Collection[int]) -> bool:
+    """Whether a sentence promises what follows it: an example, or what it introduces with a
+    colon ("... are read at start-up:") where its passage ends after it and the passage after
+    it in its document, which holds what it introduces, is among those found (`followed`).
+    Not a field or a table's row; nor where that passage is not found, when the sentence is
+    all the answer can say of what follows ("He gave his response the next day:")."""
+    if promises_example(c.text):
+        return True
+    return (c.text.endswith(":") and row_values(c.text) is None and not is_code(c.text)
+            and not after and c.passage in followed)
 
 
 def _shows_promised(after: list[_Candidate], chosen: Collection[tuple[int, int]]) -> bool:

@@ -218,7 +218,27 @@ def tex_symbols_pdf(lines: Sequence[str]) -> bytes:
         runs = (") Tj /TS 10 Tf (a) Tj /F1 10 Tf (").join(_escape(part)
                                                           for part in line.split("⊣"))
         drawn.append(f"BT 40 {800 - 12 * n} Td /F1 10 Tf ({runs}) Tj ET\n")
-    program, clear, private = _type1_font("TestSymbols", {97: "turnstileright"})
+    program = _type1_font("TestSymbols", {97: "turnstileright"})
+    return _tex_symbols_page(drawn, program, 97)
+
+
+def tex_copyright_pdf(lines: Sequence[str]) -> bytes:
+    """A one-page PDF drawing each line in Helvetica, a line each from the top down, and each
+    "©" in it as TeX does: a glyph named `circlecopyrt` (code 13) of a Type1 font made as
+    TeX's symbol fonts are (`tex_symbols_pdf`), with a small Helvetica "c" drawn inside it."""
+    drawn = []
+    for n, line in enumerate(lines):
+        runs = (") Tj /TS 10 Tf (\\015) Tj /F1 6 Tf [920 (c) -420] TJ /F1 10 Tf (").join(
+            _escape(part) for part in line.split("©"))
+        drawn.append(f"BT 40 {800 - 12 * n} Td /F1 10 Tf ({runs}) Tj ET\n")
+    program = _type1_font("TestSymbols", {13: "circlecopyrt"}, _SQUARE)
+    return _tex_symbols_page(drawn, program, 13)
+
+
+def _tex_symbols_page(drawn: Sequence[str], program: tuple[bytes, int, int],
+                      code: int) -> bytes:
+    """The page drawing `drawn`, with the symbol font `program` (one glyph, at `code`)."""
+    program, clear, private = program
     font_file = (b"<< /Length %d /Length1 %d /Length2 %d /Length3 0 >>\nstream\n"
                  % (len(program), clear, private) + program + b"\nendstream")
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
@@ -226,8 +246,8 @@ def tex_symbols_pdf(lines: Sequence[str]) -> bytes:
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << "
                b"/F1 3 0 R /TS 6 0 R >> >> /Contents 5 0 R >>",
                _stream_object("".join(drawn).encode()),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /TestSymbols /FirstChar 97 "
-               b"/LastChar 97 /Widths [778] /FontDescriptor 7 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /TestSymbols /FirstChar %d "
+               b"/LastChar %d /Widths [778] /FontDescriptor 7 0 R >>" % (code, code),
                b"<< /Type /FontDescriptor /FontName /TestSymbols /Flags 4 "
                b"/FontBBox [0 0 700 700] /ItalicAngle 0 /Ascent 700 /Descent 0 /CapHeight 700 "
                b"/StemV 40 /FontFile 8 0 R >>",
@@ -235,18 +255,24 @@ def tex_symbols_pdf(lines: Sequence[str]) -> bytes:
     return pdf_file(objects)
 
 
-def _type1_font(name: str, glyphs: dict[int, str]) -> tuple[bytes, int, int]:
+# a glyph's outline, as charstring ops: a bar, and a square a letter may be drawn inside
+_BAR = [(0, 778, 13), (100, 0, 21), (0, 700, 5), (80, 0, 5), (0, -700, 5), 9, 14]
+_SQUARE = [(0, 778, 13), (0, -100, 21), (0, 900, 5), (778, 0, 5), (0, -900, 5), 9, 14]
+
+
+def _type1_font(name: str, glyphs: dict[int, str], outline: list = _BAR
+                ) -> tuple[bytes, int, int]:
     """A Type1 font program whose built-in encoding names each of `glyphs` by its code, every
-    glyph the same bar; and the lengths of its clear and its encrypted parts."""
+    glyph the same `outline`; and the lengths of its clear and its encrypted parts."""
     encoding = "".join(f"dup {code} /{glyph} put\n" for code, glyph in glyphs.items())
     clear = (f"%!PS-AdobeFont-1.0: {name} 001.000\n11 dict begin\n/FontType 1 def\n"
              "/FontMatrix [0.001 0 0 0.001 0 0] readonly def\n"
              f"/FontName /{name} def\n/FontBBox {{0 0 700 700}} readonly def\n/PaintType 0 def\n"
              "/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\n"
              f"{encoding}readonly def\ncurrentdict end\ncurrentfile eexec\n").encode()
-    bar = _charstring([(0, 778, 13), (100, 0, 21), (0, 700, 5), (80, 0, 5), (0, -700, 5), 9, 14])
+    drawn = _charstring(outline)
     notdef = _charstring([(0, 500, 13), 14])
-    names = {".notdef": notdef, **{glyph: bar for glyph in glyphs.values()}}
+    names = {".notdef": notdef, **{glyph: drawn for glyph in glyphs.values()}}
     strings = b"".join(b"/%s %d RD " % (glyph.encode(), len(data)) + data + b" ND\n"
                        for glyph, data in names.items())
     private = (b"dup /Private 8 dict dup begin\n/RD{string currentfile exch readstring pop}"

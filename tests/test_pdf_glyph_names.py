@@ -12,7 +12,7 @@ from ingest.formats.pdf import page_text
 from ingest.formats.pdf_glyph_names import builtin_encoding, glyph_text
 from ingest.loaders import load_bytes
 from tests.conftest import shared_path
-from tests.pdfgen import tex_symbols_pdf
+from tests.pdfgen import tex_copyright_pdf, tex_symbols_pdf
 
 
 def test_a_tex_symbol_is_read_by_its_glyph_name_not_as_the_letter_of_its_code():
@@ -21,6 +21,17 @@ def test_a_tex_symbol_is_read_by_its_glyph_name_not_as_the_letter_of_its_code():
     assert "⊣ A =\n⊣\n⊣ 1 2 3" in text
     assert "a A =" not in text
     assert "load myfile.mat" in text  # the letters of the text's own font stay letters
+
+
+def test_tex_copyright_sign_a_circle_around_a_c_reads_as_one_sign():
+    """TeX draws "©" as its symbol font's circle with a small "c" set inside: one sign, not
+    "©c"."""
+    pdf = tex_copyright_pdf(["Copyright © 1998-2020 Kurt Hornik",
+                             "Copyright © 2021-2022 R Core Team", "This document is free."])
+    text = load_bytes(Path("manual.pdf"), pdf).pages[0].text
+    assert ("Copyright © 1998-2020 Kurt Hornik\nCopyright © 2021-2022 R Core Team\n"
+            "This document is free.") in text, text
+    assert "©c" not in text
 
 
 def test_the_octave_manual_reads_its_output_marker_sums_and_integrals():

@@ -731,6 +731,23 @@ def test_each_record_of_a_log_is_a_sentence_of_its_own() -> None:
     assert sentences(log) == log.split("\n")
 
 
+def test_each_copyright_notice_on_a_line_of_its_own_is_a_piece_of_its_own() -> None:
+    """A title page stacks its notices, each on its line and none ending in a stop, above
+    the licence: read as prose they ran together and into the licence's first sentence."""
+    page = ("1.1 Legalese\n\nCopyright © 1998–2020 Kurt Hornik\n"
+            "Copyright © 2021–2022 R Core Team\nThis document is free software; you can "
+            "redistribute it\nunder the terms of the GNU General Public License.\n"
+            "© 2024 Acme Inc.\nAll rights reserved.")
+    assert sentences(page) == [
+        "1.1 Legalese", "Copyright © 1998–2020 Kurt Hornik", "Copyright © 2021–2022 R Core Team",
+        "This document is free software; you can redistribute it under the terms of the GNU "
+        "General Public License.", "© 2024 Acme Inc.", "All rights reserved."]
+    # "Copyright" inside a sentence, or a notice wrapped after a comma, opens no piece
+    assert sentences("Copyright law differs\nby country. Copyright 2020 Ann Lee,\nBob Ray "
+                     "and others.") == ["Copyright law differs by country.",
+                                        "Copyright 2020 Ann Lee, Bob Ray and others."]
+
+
 @pytest.mark.parametrize(("sentence", "introduces"), [
     ("Install it with pip:", True),
     ("a version for S is", True),

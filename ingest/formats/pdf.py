@@ -172,7 +172,7 @@ def _marked_text(textpage) -> MarkedPage:
         indexes = char_indexes(text, textpage)
     else:
         text, indexes = columns.text, columns.indexes
-    text = glyph_names_read(textpage, text, indexes)
+    text, indexes = glyph_names_read(textpage, text, indexes)
     text, indexes, footnotes = footnotes_apart(textpage, text, indexes)
     text, indexes = headings_set_apart(textpage, text, indexes)
     text, indexes = code_fenced(textpage, text, indexes)

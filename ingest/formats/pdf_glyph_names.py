@@ -11,6 +11,9 @@ its code, through pypdf's table of glyph names (the Adobe Glyph List and TeX's n
 whose name the table lacks, or whose font's program names none (a program not in Type1's text
 form, or one whose glyphs the PDF names only in a /Differences array, which pdfium does not
 show), keeps pdfium's letter.
+
+A letter drawn inside the box of a symbol so read is part of it: TeX draws "©" as cmsy's circle
+("circlecopyrt") with a text font's "c" set in it, which read apart gives "©c".
 """
 
 from __future__ import annotations
@@ -31,23 +34,48 @@ _UNICODE_NAME = re.compile(r"uni([0-9A-F]{4})|u([0-9A-F]{4,6})")
 _TEX_GLYPHS = {"turnstileleft": "\u22a2", "turnstileright": "\u22a3"}
 
 
-def glyph_names_read(textpage, text: str, indexes: Sequence[int] | None) -> str:
+def glyph_names_read(textpage, text: str, indexes: Sequence[int] | None
+                     ) -> tuple[str, Sequence[int] | None]:
     """The page's `text` with each character pdfium could not map to Unicode read by its
-    glyph's name where its font names it; `indexes` are the text's characters' indexes among
-    the page's (None: not known, and the text is left as it is)."""
+    glyph's name where its font names it, and a letter drawn inside such a symbol left out
+    (`_drawn_inside`); with the `indexes` of the characters kept. `indexes` are the text's
+    characters' indexes among the page's (None: not known, and the text is left as it is)."""
     if indexes is None:
-        return text
+        return text, indexes
     unmapped = _unmapped_chars(textpage.raw)
     if not unmapped:
-        return text
+        return text, indexes
     chars = list(text)
     encodings: dict[int, dict[int, str]] = {}
+    inside: set[int] = set()
     for position, index in enumerate(indexes):
         if index in unmapped:
             read = _read_by_name(textpage.raw, index, encodings)
             if read:
                 chars[position] = read
-    return "".join(chars)
+                if _drawn_inside(textpage.raw, text, indexes, position):
+                    inside.add(position + 1)
+    kept = [position for position in range(len(chars)) if position not in inside]
+    return "".join(chars[position] for position in kept), [indexes[at] for at in kept]
+
+
+def _drawn_inside(raw_textpage, text: str, indexes: Sequence[int], position: int) -> bool:
+    """Whether the character after the symbol at `position` is a letter whose box lies
+    within the symbol's: a mark the symbol encloses, not a character of its own."""
+    after = position + 1
+    if after >= len(text) or not text[after].isalpha():
+        return False
+    outer, inner = _char_box(raw_textpage, indexes[position]), _char_box(
+        raw_textpage, indexes[after])
+    return (outer[0] <= inner[0] and inner[1] <= outer[1]
+            and outer[2] <= inner[2] and inner[3] <= outer[3])
+
+
+def _char_box(raw_textpage, index: int) -> tuple[float, float, float, float]:
+    """A character's box: left, right, bottom, top."""
+    box = [ctypes.c_double() for _ in range(4)]
+    pdfium_c.FPDFText_GetCharBox(raw_textpage, index, *(ctypes.byref(side) for side in box))
+    return box[0].value, box[1].value, box[2].value, box[3].value
 
 
 def _unmapped_chars(raw_textpage) -> set[int]:

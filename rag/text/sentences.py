@@ -65,6 +65,12 @@ _BLOCK_BREAK = re.compile(
     rf"|\n(?={_ITEM_START})"  # a line that starts an item
     rf"|\n(?={_LOG_RECORD_START})"  # a line that starts a log's record
 )
+# a line that is a copyright notice ("Copyright © 1998–2020 Kurt Hornik", "© 2024 Acme"):
+# a title page stacks them, each on its line and none ending in a stop, above the licence's
+# prose, and read as prose they ran together and into its first sentence
+_NOTICE_LINE = re.compile(
+    r"^[ \t]*(?:(?:Copyright|©|\([cC]\))[ \t]+)+(?:\d{4}|[A-Z])[^\n]*(?<![,;&])$",
+    re.MULTILINE)
 _LEADING_BULLET = re.compile(rf"^[ \t]*[{_BULLETS}][ \t]+")
 _ITEM = re.compile(_ITEM_START)
 # the item markers that a wrapped line of prose can begin with too: a dash, a letter ("...used
@@ -422,6 +428,17 @@ def _heading_breaks(text: str) -> list[tuple[int, int]]:
     return breaks
 
 
+def _notice_breaks(text: str) -> list[tuple[int, int]]:
+    """The line ends around each copyright notice on a line of its own (`_NOTICE_LINE`):
+    each notice is a piece, and the sentence after them opens its own."""
+    breaks = []
+    for match in _NOTICE_LINE.finditer(text) if "opyright" in text or "©" in text else ():
+        start, end = match.start(), match.end()
+        breaks += [(start - 1, start)] if start > 0 else []
+        breaks += [(end, end + 1)] if end < len(text) else []
+    return breaks
+
+
 def _term_breaks(text: str) -> list[tuple[int, int]]:
     """The line end before each definition list's term alone on its line (`_TERM_LINE`, or a
     run of them: an option's aliases) above the first line of its description: the entry
@@ -573,7 +590,8 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     breaks = [(m.start(), m.end()) for m in _BLOCK_BREAK.finditer(text)
               if not _wrapped(text, m.start(), listed)]
     if "\n" in text:
-        breaks = sorted(breaks + _heading_breaks(text) + _term_breaks(text))
+        breaks = sorted(breaks + _heading_breaks(text) + _term_breaks(text)
+                        + _notice_breaks(text))
     blocks, start = [], 0
     for cut, resume in breaks:
         if cut < start:  # inside a break already taken

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text.names import named_words, spells_out, writes_name
+from rag.text.names import named_runs, named_words, spells_out, writes_name
 
 
 @pytest.mark.parametrize(("question", "named"), [
@@ -61,3 +61,13 @@ def test_an_acronym_is_not_written_by_words_that_happen_to_open_with_its_letters
 ])
 def test_a_text_writes_a_name_in_one_of_its_forms(text: str, name: str, written: bool) -> None:
     assert writes_name(text, name) is written
+
+
+def test_capitalised_words_in_a_row_are_one_name() -> None:
+    assert named_runs("Who won the 2022 World Cup?") == ("World Cup",)
+    assert named_runs("Is the New York Times printed in Queens?") == ("New York Times",)
+    # a comma, a possessive or a word in lower case parts them; words in capitals and a
+    # sentence's opening word are names each, or none
+    assert named_runs("Is Paris, London or Rome bigger? Did Kurt Hornik's FAQ say?") == (
+        "Kurt Hornik",)
+    assert named_runs("Does CUDA GPU memory help? World Cup winners?") == ()

@@ -66,6 +66,13 @@ class Retrieval:
     too_long: bool = False
 
 
+def _named_whole(words: list[str], runs: Sequence[str]) -> list[str]:
+    """`words` with each of `runs` named whole in place of its own words among them: "World
+    Cup", not "Cup" alone when the library holds "world" elsewhere."""
+    within = {word for run in runs for word in run.split()}
+    return [word for word in words if word not in within] + list(runs)
+
+
 def _written(hit: Hit) -> str:
     """A passage's text after the names it goes by, which write a code as its words do."""
     return f"{hit.written_names()}\n{hit.text}"
@@ -265,6 +272,7 @@ class Retriever:
         words = [word for word in spelling.unwritten(question, texts)[:UNHELD_LOOKUPS]
                  if not self._holds(word)]
         words += self._unheld_names(question, texts)
+        words = _named_whole(words, self._unheld_runs(question, texts))
         words.sort(key=question.find)
         asked = sorted(identifiers(question) + short_codes(question), key=question.find)
         codes = [code for code in asked if code not in words
@@ -283,6 +291,14 @@ class Retriever:
         unsaid = [name for name in named
                   if not any(names.writes_name(text, name) for text in texts)]
         return [name for name in unsaid[:UNHELD_LOOKUPS] if not self._holds_any(name)]
+
+    def _unheld_runs(self, question: str, texts: Sequence[str]) -> list[str]:
+        """The names of several words the question writes (`names.named_runs`: "World Cup")
+        that none of `texts` writes in a row and no passage of the library does, though it
+        may hold each word apart."""
+        unsaid = [run for run in names.named_runs(question)
+                  if not any(spelling.whole_words(run).search(text) for text in texts)]
+        return [run for run in unsaid[:UNHELD_LOOKUPS] if not self._writes_anywhere(run)]
 
     def _holds_any(self, name: str) -> bool:
         """Whether a passage of the library holds one of the name's forms (a name of no term:

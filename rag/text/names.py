@@ -71,6 +71,28 @@ def named_words(question: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def named_runs(question: str) -> tuple[str, ...]:
+    """The runs of two or more capitalised words in a row that the question writes as names
+    (`named_words`), nothing but a space between them, each as the question writes it
+    ("World Cup", "New York Times"): a name of several words, which a library may write each
+    word of apart and never the name. Words in capitals ("CUDA GPU") are names each."""
+    named = {word for word in named_words(question) if word[1:].islower()}
+    runs: list[str] = []
+    run: list[str] = []
+    for token in question.split():
+        word = _POSSESSIVE.sub("", token.strip(_AROUND))
+        if token[0] in _AROUND or word not in named:
+            runs += [" ".join(run)] if len(run) > 1 else []
+            run = []
+        if word in named:
+            run.append(word)
+        if token.rstrip(_AROUND) != token or word != token.strip(_AROUND):
+            runs += [" ".join(run)] if len(run) > 1 else []
+            run = []
+    runs += [" ".join(run)] if len(run) > 1 else []
+    return tuple(dict.fromkeys(runs))
+
+
 def _stressed(word: str) -> bool:
     """Whether `word`, in capitals, is a dictionary's word written so for stress ("OFTEN",
     "NEVER"), not an acronym: one of EMPHASIS_LETTERS or more."""

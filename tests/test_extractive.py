@@ -885,7 +885,8 @@ def test_a_transcript_matching_the_questions_figures_leaves_room_for_the_sentenc
         embedder) -> None:
     """A session's transcript holds the question's literals ("0.1 + 0.2 == 0.3") as no
     sentence does: it is quoted with its introduction, but the sentences saying why are held
-    to the best sentence's score, not to the program's, and two of them come."""
+    to the best sentence's score, not to the program's, and two of them come, before it: its
+    lead-in says nothing of the question."""
     session = Hit("d0", "R-FAQ.pdf", 41, "c0", 1.0,
                   "Here is another example, this time using addition:\nR> .3 + .6 == .9\n"
                   "[1] FALSE\nR> 0.1 + 0.2 == 0.3\n[1] FALSE\n")
@@ -896,9 +897,10 @@ def test_a_transcript_matching_the_questions_figures_leaves_room_for_the_sentenc
               "(typically) 53 binary digits accuracy.")
     answer = quote(embedder, "Why is 0.1 + 0.2 == 0.3 FALSE in R?", [session, why],
                    max_sentences=4)
-    assert answer.startswith("Here is another example, this time using addition: [1]\n\n```")
+    assert answer.startswith("The only numbers that can be represented exactly"), answer
     assert ("whose denominator is a power of 2. [2] All other numbers are internally rounded "
-            "to (typically) 53 binary digits accuracy. [2]") in answer, answer
+            "to (typically) 53 binary digits accuracy. [2] Here is another example, this time "
+            "using addition: [1]\n\n```") in answer, answer
 
 
 def test_a_sentence_the_code_after_it_completes_is_quoted_with_it(embedder) -> None:

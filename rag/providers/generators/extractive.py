@@ -797,6 +797,8 @@ class ExtractiveGenerator(Generator):
         if steps is not None:
             quoted = self._take_steps(steps, by_passage, chosen, uncounted, left, listed,
                                       introduced_code, scores[0])
+        # the programs chosen with a lead-in that says nothing of the question
+        examples: set[tuple[int, int]] = set()
         for c, score, said in zip(ranked, scores, own, strict=True):
             if len(chosen) - len(uncounted) >= self.max_sentences:
                 break
@@ -907,8 +909,11 @@ class ExtractiveGenerator(Generator):
                     needed.append((lead_up[0].passage, lead_up[0].index))
                     _take_list(lead_up[1:], lead_up[1:], needed, uncounted, left)
                     listed.update((a.passage, a.index) for a in lead_up[1:])
+            if _shows_only(needed, code, held or {}):
+                examples.update(needed)
             for key in needed:
                 chosen[key] = score
+        _examples_last(chosen, examples)
         if not chosen and bare_code is not None:
             chosen[(bare_code[0].passage, bare_code[0].index)] = bare_code[1]
         if not chosen:
@@ -1172,6 +1177,28 @@ def _subject_shares(overlap: np.ndarray, dated: np.ndarray) -> np.ndarray:
     if most <= 0:
         return np.ones(len(overlap), dtype=np.float32)
     return np.minimum(overlap / most, 1.0) ** 2
+
+
+def _shows_only(needed: list[tuple[int, int]], code: Collection[tuple[int, int]],
+                held: dict[tuple[int, int], frozenset[str]]) -> bool:
+    """Whether `needed` is a program and what introduces it, none of it a sentence holding a
+    word of the question (`held`): it shows, and says nothing itself."""
+    return (any(key in code for key in needed)
+            and all(key in code or not held.get(key) for key in needed))
+
+
+def _examples_last(chosen: dict[tuple[int, int], float],
+                   examples: Collection[tuple[int, int]]) -> None:
+    """`examples` (`_shows_only`) scored as the lowest of the other sentences chosen and put
+    after them, so that they are quoted after them (`_compose` keeps a tie's order): a
+    program's literals may match the question best ("0.1 + 0.2 == 0.3"), but "Here is another
+    example:" and its program answer nothing before the sentence explaining."""
+    saying = [score for key, score in chosen.items() if key not in examples]
+    if not examples or not saying:
+        return
+    lowest = min(saying)
+    for key in sorted(examples):
+        chosen[key] = min(chosen.pop(key), lowest)
 
 
 def _compose(chosen: list[tuple[_Candidate, float]], question: str = "") -> Iterator[str]:

@@ -59,3 +59,26 @@ def test_what_is_r_is_answered_by_the_sentence_saying_what_r_is(faq) -> None:
     answer = faq.ask("What is R?")
     text = "".join(answer)
     assert text.startswith("R is a system for statistical computation and graphics. [")
+
+
+def test_is_r_free_software_quotes_the_licence_without_the_notices_above_it(faq) -> None:
+    """The title page's copyright lines ("Copyright ©" drawn by TeX as a circle around a
+    "c") are pieces of their own, not run into the licence's first sentence."""
+    text = "".join(faq.ask("Is R free software?"))
+    assert ("This document is free software; you can redistribute it and/or modify it under "
+            "the terms of the GNU General Public License") in text
+    assert "©c" not in text and "Team This document" not in text, text
+
+
+def test_a_name_the_faq_writes_each_word_of_apart_is_said_unmentioned_whole(faq) -> None:
+    text = "".join(faq.ask("Who won the 2022 World Cup?"))
+    assert hedge(text) == not_mentioned(["World Cup"])
+
+
+def test_why_numbers_are_unequal_is_said_before_an_example_of_it(faq) -> None:
+    """Section 7.31's "Here is another example, this time using addition:" and its session
+    match the question's figures best, but say nothing before the sentence explaining."""
+    text = "".join(faq.ask("Why does 0.1 + 0.2 not equal 0.3 in R?"))
+    explains = text.find("The only numbers that can be represented exactly")
+    example = text.find("Here is another example")
+    assert explains >= 0 and (example < 0 or explains < example), text

@@ -742,10 +742,10 @@ def test_each_copyright_notice_on_a_line_of_its_own_is_a_piece_of_its_own() -> N
         "1.1 Legalese", "Copyright © 1998–2020 Kurt Hornik", "Copyright © 2021–2022 R Core Team",
         "This document is free software; you can redistribute it under the terms of the GNU "
         "General Public License.", "© 2024 Acme Inc.", "All rights reserved."]
-    # "Copyright" inside a sentence, or a notice wrapped after a comma, opens no piece
-    assert sentences("Copyright law differs\nby country. Copyright 2020 Ann Lee,\nBob Ray "
-                     "and others.") == ["Copyright law differs by country.",
-                                        "Copyright 2020 Ann Lee, Bob Ray and others."]
+    # "Copyright" opening prose, or a notice wrapped after a comma, opens no piece
+    assert sentences("Copyright Office rules differ\nby country. Copyright 2020 Ann Lee,\n"
+                     "Bob Ray and others.") == ["Copyright Office rules differ by country.",
+                                                "Copyright 2020 Ann Lee, Bob Ray and others."]
 
 
 @pytest.mark.parametrize(("sentence", "introduces"), [

@@ -69,8 +69,7 @@ _BLOCK_BREAK = re.compile(
 # a title page stacks them, each on its line and none ending in a stop, above the licence's
 # prose, and read as prose they ran together and into its first sentence
 _NOTICE_LINE = re.compile(
-    r"^[ \t]*(?:(?:Copyright|©|\([cC]\))[ \t]+)+(?:\d{4}|[A-Z])[^\n]*(?<![,;&])$",
-    re.MULTILINE)
+    r"^[ \t]*(?:(?:Copyright|©|\([cC]\))[ \t]*)+\d{4}\b[^\n]*(?<![,;&])$", re.MULTILINE)
 _LEADING_BULLET = re.compile(rf"^[ \t]*[{_BULLETS}][ \t]+")
 _ITEM = re.compile(_ITEM_START)
 # the item markers that a wrapped line of prose can begin with too: a dash, a letter ("...used

@@ -737,11 +737,12 @@ def test_each_copyright_notice_on_a_line_of_its_own_is_a_piece_of_its_own() -> N
     page = ("1.1 Legalese\n\nCopyright © 1998–2020 Kurt Hornik\n"
             "Copyright © 2021–2022 R Core Team\nThis document is free software; you can "
             "redistribute it\nunder the terms of the GNU General Public License.\n"
-            "© 2024 Acme Inc.\nAll rights reserved.")
+            "© 2024 Acme Inc.\n(C) 2025 Ann Lee\nAll rights reserved.")
     assert sentences(page) == [
         "1.1 Legalese", "Copyright © 1998–2020 Kurt Hornik", "Copyright © 2021–2022 R Core Team",
         "This document is free software; you can redistribute it under the terms of the GNU "
-        "General Public License.", "© 2024 Acme Inc.", "All rights reserved."]
+        "General Public License.", "© 2024 Acme Inc.", "(C) 2025 Ann Lee",
+        "All rights reserved."]
     # "Copyright" opening prose, or a notice wrapped after a comma, opens no piece
     assert sentences("Copyright Office rules differ\nby country. Copyright 2020 Ann Lee,\n"
                      "Bob Ray and others.") == ["Copyright Office rules differ by country.",

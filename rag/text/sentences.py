@@ -431,7 +431,8 @@ def _notice_breaks(text: str) -> list[tuple[int, int]]:
     """The line ends around each copyright notice on a line of its own (`_NOTICE_LINE`):
     each notice is a piece, and the sentence after them opens its own."""
     breaks = []
-    for match in _NOTICE_LINE.finditer(text) if "opyright" in text or "©" in text else ():
+    marked = "opyright" in text or "©" in text or "(c)" in text or "(C)" in text
+    for match in _NOTICE_LINE.finditer(text) if marked else ():
         start, end = match.start(), match.end()
         breaks += [(start - 1, start)] if start > 0 else []
         breaks += [(end, end + 1)] if end < len(text) else []

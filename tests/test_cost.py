@@ -182,6 +182,19 @@ def test_output_tokens_are_refused_with_a_flat_rate():
     assert table.exit_code == 0 and "(in / out)" not in table.stdout  # no output to show
 
 
+def test_output_tokens_are_refused_for_an_embedding_model():
+    result = CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "10", "--tokens-per-request", "100",
+        "--model", "@cf/baai/bge-base-en-v1.5", "--output-tokens", "50"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert ("an embedding model generates no tokens, so it has no output tokens to count"
+            in " ".join(result.stderr.split()))
+    plain = CliRunner().invoke(cost_app, [
+        "estimate", "--requests-per-day", "10", "--tokens-per-request", "100",
+        "--model", "@cf/baai/bge-base-en-v1.5"])
+    assert plain.exit_code == 0 and "100" in plain.stdout
+
+
 # --- cost report -----------------------------------------------------------------------------
 
 
@@ -224,6 +237,21 @@ def test_a_report_counts_neurons_as_floats_even_on_an_empty_day(data_dir):
     assert quiet.exit_code == 0
     assert json.loads(quiet.stdout)["neurons"] == 0.0
     assert '"neurons": 0.0' in quiet.stdout  # 0 would be an int to a JSON reader
+
+
+def test_a_reports_table_shows_the_dollars_its_json_has(data_dir):
+    """Each user's part of the day's bill, in proportion to their neurons, and the total the
+    JSON's `usd` holds: the neurons over the day's free allocation, at the published price."""
+    noon = datetime(2026, 11, 30, 12, tzinfo=UTC).timestamp()
+    recorded(data_dir, CallRecord(ts=noon, kind="chat", neurons=30_000, user="ann"),
+             CallRecord(ts=noon, kind="chat", neurons=10_000, user="bob"))
+    usd = json.loads(report("--date", "2026-11-30", "--json").stdout)["usd"]
+    assert usd == pytest.approx(0.33)  # (40,000 - 10,000) x $0.011 per 1,000
+    table = report("--date", "2026-11-30")
+    assert table.exit_code == 0 and "dollars" in table.stdout
+    rows = {line.split("│")[1].strip(): line.split("│")[-2].strip()
+            for line in table.stdout.splitlines() if line.count("│") > 2}
+    assert rows["ann"] == "$0.2475" and rows["bob"] == "$0.0825" and rows["all"] == "$0.3300"
 
 
 def test_the_first_and_last_days_a_report_can_name(data_dir):

@@ -63,6 +63,10 @@ def estimate(
         if flat and output_tokens is not None:
             raise ConfigError("--output-tokens goes with --model: a flat rate has no input/output "
                               "split, so count every token of a call in --tokens-per-request.")
+        if model is not None and output_tokens is not None and pricing.is_embedding(model):
+            raise ConfigError(f"--output-tokens does not apply to {model}: an embedding model "
+                              "generates no tokens, so it has no output tokens to count. Leave "
+                              "--output-tokens out.")
         try:
             if neurons_per_1k_tokens is not None:
                 result = pricing.flat_estimate(requests_per_day, tokens_per_request,
@@ -141,20 +145,33 @@ def report(
                       for user, kinds in sorted(users.items())]}, indent=2))
         return
     kinds = sorted({kind for _, kind in spent})
+    day_usd = pricing.usd(total, free=pricing.FREE_NEURONS_PER_DAY)
     table = Table(title=f"Neurons spent on {start.date().isoformat()} (UTC)"
                   + (f", budget {budget:,.0f} per user" if budget is not None else ""))
     table.add_column("user")
     for kind in kinds:
         table.add_column(kind, justify="right")
     table.add_column("total", justify="right")
+    table.add_column("dollars", justify="right")
     for user, by_kind in sorted(users.items(), key=lambda item: -sum(item[1].values())):
-        table.add_row(user, *[f"{by_kind.get(k, 0.0):,.1f}" for k in kinds],
-                      f"{sum(by_kind.values()):,.1f}")
+        neurons = sum(by_kind.values())
+        table.add_row(user, *[f"{by_kind.get(k, 0.0):,.1f}" for k in kinds], f"{neurons:,.1f}",
+                      _dollars(_share(day_usd, neurons, total)))
     table.add_row("all", *[f"{sum(n for (_, k), n in spent.items() if k == kind):,.1f}"
-                           for kind in kinds], f"{total:,.1f}", style="bold")
+                           for kind in kinds], f"{total:,.1f}", _dollars(day_usd), style="bold")
     PipedConsole(width=120).print(table)
     if not spent:
         typer.echo("No AI calls were recorded that day.")
+
+
+def _share(day_usd: float, neurons: float, total: float) -> float:
+    """A user's part of the day's bill, in proportion to their neurons: the free allocation
+    is the account's, not any one user's, so it lowers everyone's part alike."""
+    return day_usd * neurons / total if total else 0.0
+
+
+def _dollars(usd: float) -> str:
+    return f"${usd:,.4f}"
 
 
 def _utc_day(date: str | None) -> tuple[datetime, datetime]:

@@ -48,6 +48,12 @@ def price(model: str) -> tuple[float, float]:
         raise ConfigError(f"No Workers AI price is known for {model!r}. Known: {known}.") from None
 
 
+def is_embedding(model: str) -> bool:
+    """Whether `model` embeds text: it has no output price, as it generates no tokens
+    (ConfigError for a model without a price)."""
+    return price(model)[1] == 0
+
+
 def neurons_for(model: str, input_tokens: float, output_tokens: float = 0) -> float:
     """neurons = in_tokens x in_rate / 1e6 + out_tokens x out_rate / 1e6."""
     return _at_rates(price(model), input_tokens, output_tokens)

@@ -394,6 +394,15 @@ def test_a_stream_cut_after_three_tokens_is_counted_as_interrupted(
     assert summary.error_rate == 100.0
 
 
+def test_an_answer_cut_before_citing_lists_its_passages_under_one_heading(
+        local_embeddings: StandIn, env: dict[str, str]) -> None:
+    local_embeddings.cut_stream(after_tokens=3, times=None)
+    result = run("ask", QUESTION)
+    assert result.exit_code == 0, result.stderr
+    assert "Retrieved, none cited in the answer:\n  [1] " in result.stdout
+    assert "Sources:" not in result.stdout
+
+
 def test_a_gateway_cache_hit_is_a_cache_hit_with_no_neurons(
         local_embeddings: StandIn, env: dict[str, str], monkeypatch) -> None:
     monkeypatch.setenv("CLOUDFLARE_AI_GATEWAY_ID", GATEWAY)

@@ -73,7 +73,7 @@ def test_rag_ask_lists_the_cited_passages_then_those_only_retrieved() -> None:
         "\nSources:\n  [1] A (/d/a.pdf, page 1)\n  [3] C (/d/c.txt)\n"
         "Also retrieved, not cited:\n  [2] b.txt (/d/b.txt)\n")
     assert sources_block(hits, []) == (
-        "\nSources:\nRetrieved, none cited in the answer:\n  [1] A (/d/a.pdf, page 1)\n"
+        "\nRetrieved, none cited in the answer:\n  [1] A (/d/a.pdf, page 1)\n"
         "  [2] b.txt (/d/b.txt)\n  [3] C (/d/c.txt)\n")
     every = "\nSources:\n  [1] A (/d/a.pdf, page 1)\n  [2] b.txt (/d/b.txt)\n  [3] C (/d/c.txt)\n"
     assert sources_block(hits, [1, 2, 3]) == every and sources_block(hits) == every

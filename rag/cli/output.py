@@ -30,14 +30,16 @@ def cite(n: int, hit: dict[str, Any]) -> str:
 def sources_block(citations: list[dict[str, Any]], cited: list[int] | None = None) -> str:
     """The passages under their numbers ([n] is citations[n-1]): with `cited` (the answer's
     "cited"), those the answer cites first, then those only retrieved under a line of their
-    own; without it, all in order."""
+    own; without it, all in order. When the answer cites none, only the line for those
+    retrieved heads them."""
     numbered = list(enumerate(citations, 1))
     if cited is None or all(n in cited for n, _ in numbered):
         return "\nSources:\n" + "".join(f"  {cite(n, hit)}\n" for n, hit in numbered)
     used = "".join(f"  {cite(n, hit)}\n" for n, hit in numbered if n in cited)
     unused = "".join(f"  {cite(n, hit)}\n" for n, hit in numbered if n not in cited)
-    heading = "Also retrieved, not cited:\n" if used else "Retrieved, none cited in the answer:\n"
-    return "\nSources:\n" + used + heading + unused
+    if not used:  # a "Sources:" heading over nothing would read as a list left empty
+        return "\nRetrieved, none cited in the answer:\n" + unused
+    return "\nSources:\n" + used + "Also retrieved, not cited:\n" + unused
 
 
 def searched_line(query: str, asked: str) -> str | None:

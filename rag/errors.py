@@ -32,7 +32,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Literal
 
 
 class RagError(Exception):
@@ -340,24 +340,32 @@ class RateLimited(AccessError):
         self.retry_after = retry_after
 
 
+#: What a provider refused to serve, whatever the question: the token (or its permissions),
+#: the account, or this model for this account. Only the operator can fix these.
+Refusal = Literal["credentials", "account", "model"]
+
+
 class AIError(RagError):
     """A failed AI call; `code` is the provider's error code when it gave one, `echoed` what
-    the message quotes (the provider's own words, the failure a skip is for), and `failures`
+    the message quotes (the provider's own words, the failure a skip is for), `failures`
     each model's error, the most telling first, when this one stands for a chain of models
-    that all failed."""
+    that all failed, and `refused` what the provider refused when no retry or other
+    question would be served (`Refusal`)."""
 
     # what the call was billed, for one that failed once answered (a reply it cannot read)
     neurons: float | None = None
 
     def __init__(self, message: str, *, status: int | None = None, code: int | str | None = None,
                  retry_after: float | None = None, echoed: str | None = None,
-                 failures: Sequence[tuple[str, AIError]] = ()) -> None:
+                 failures: Sequence[tuple[str, AIError]] = (),
+                 refused: Refusal | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.retry_after = retry_after
         self.echoed = echoed
         self.failures = tuple(failures)
+        self.refused = refused
 
 
 class TransientAIError(AIError):

@@ -376,6 +376,32 @@ def test_a_failed_call_logs_its_error_code(ai_settings, standin, caplog):
     assert any(r.levelno == logging.WARNING for r in caplog.records if hasattr(r, "ai_call"))
 
 
+@pytest.mark.parametrize(("status", "code", "refused", "advice"), [
+    (401, 10000, "credentials", "Check CLOUDFLARE_API_TOKEN"),
+    (403, None, "credentials", "Check the token's permissions"),
+    (403, 3023, "account", "CLOUDFLARE_ACCOUNT_ID"),
+    (403, 5016, "model", "licence"),
+    (400, 5006, None, None),  # this request's fault: no refusal for the operator
+    (413, 5021, None, None),
+    (429, 4006, None, None),
+])
+def test_a_refusal_no_retry_gets_past_is_one_warning_saying_what_to_fix(
+        ai_settings, standin, caplog, status, code, refused, advice):
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    standin.fail(status, code)
+    with pytest.raises(PermanentAIError) as info:
+        embedder(ai_settings).embed_documents(["x"])
+    assert info.value.refused == refused
+    (record,) = [r for r in caplog.records if hasattr(r, "ai_call")]
+    assert record.levelno == logging.WARNING
+    assert record.ai_call.get("refused") == refused
+    if advice is None:
+        assert "error_message" not in record.ai_call
+    else:
+        assert advice in record.ai_call["error_message"]
+        assert json.loads(record.getMessage())["error_message"] == record.ai_call["error_message"]
+
+
 def test_the_token_never_reaches_logs_errors_or_reprs(gateway_settings, standin, passages,
                                                       caplog):
     caplog.set_level(logging.DEBUG)  # root: httpx, httpcore, rag.ai, uvicorn

@@ -582,6 +582,44 @@ async def test_health_says_what_runs(api: httpx.AsyncClient) -> None:
     assert probe.status_code == 200 and probe.content == b""
 
 
+async def test_a_provider_refusing_the_token_is_seen_in_health_metrics_and_log(
+        open_engine, standin, caplog) -> None:
+    """A revoked token degrades answers to quoted passages, which are no errors; the
+    operator still sees the refusal in the health check, the metrics and the log, until
+    the model answers again."""
+    caplog.set_level(logging.INFO, logger="rag.ai")
+    engine = open_engine(generator="workers-ai", cloudflare_account_id=ACCOUNT,
+                         cloudflare_api_token=TOKEN, workers_ai_fallback_models=[],
+                         cloudflare_base_url=f"{standin.url}/client/v4", cache=False)
+    question = {"question": "How much sunlight do tomatoes need?"}
+    async with client(engine) as api:
+        await upload(api, ("guide.pdf", guide()))
+        assert (await api.get("/health")).json()["status"] == "ok"
+        standin.fail(401, 10000, times=1)
+        answer = (await api.post("/ask", json=question)).json()
+        assert answer["generator"] == "extractive" and "models_unavailable" in answer["degraded"]
+        health = await api.get("/health")
+        metrics = (await api.get("http://localhost/metrics")).text
+        (failure,) = health.json()["provider_failures"]
+        again = (await api.post("/ask", json=question)).json()
+        healed = (await api.get("/health")).json()
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    assert failure["provider"] == "Workers AI" and failure["kind"] == "chat"
+    assert (failure["refused"], failure["status"], failure["code"]) == ("credentials", 401, 10000)
+    assert "Check CLOUDFLARE_API_TOKEN" in failure["message"] and failure["at"].endswith("+00:00")
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(metrics) for s in family.samples}
+    assert samples[("rag_ai_failures_total", (("code", "10000"), ("provider", "Workers AI"),
+                                              ("refused", "credentials"),
+                                              ("status", "401")))] == 1
+    assert samples[("rag_error_rate_percent", ())] == 0.0  # a degraded answer is no error
+    warnings = [r.ai_call for r in caplog.records
+                if getattr(r, "ai_call", {}).get("refused") and r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and warnings[0]["error_message"] == failure["message"]
+    assert again["generator"] == "workers-ai"
+    assert healed["status"] == "ok" and "provider_failures" not in healed
+
+
 # --- bad input: the right code, and nothing stored --------------------------------------------
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), [

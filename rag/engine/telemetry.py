@@ -4,7 +4,8 @@ One registry per engine (not the process-global one), fed from three places: the
 middleware (requests by route and status, their latency, error codes, rate-limited requests),
 the request log (every answered question, whichever door it came through: its outcome,
 latency, time to first token, cache hits, the answer cache's and AI Gateway's) and the AI call
-log (neurons by kind and user). Ingest jobs add the files, documents and chunks they stored.
+log (neurons by kind and user, failed calls by provider and code, and the refusals the
+health check reports). Ingest jobs add the files, documents and chunks they stored.
 Gauges read at each scrape (`StateCollector`): today's error rate, the performance targets
 with pass or fail, and the models whose circuit breaker is open.
 """
@@ -12,8 +13,11 @@ with pass or fail, and the models whose circuit breaker is open.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -66,6 +70,12 @@ class Telemetry:
                                ["kind", "user"], registry=r)
         self.gateway_hits = Counter("rag_gateway_cache_hits", "Answers AI Gateway served "
                                     "from its cache (0 neurons)", registry=r)
+        self.ai_failures = Counter(
+            "rag_ai_failures", "AI calls that failed, by provider, HTTP status, provider error "
+            "code and what the provider refused whatever the question (credentials, account, "
+            "model; none for a failure a retry or another question may not meet)",
+            ["provider", "status", "code", "refused"], registry=r)
+        self.refusals = Refusals()
 
     def watch(self, metrics: Metrics, breakers: Breakers) -> None:
         """Serve today's error rate, the targets and the open breakers as gauges."""
@@ -92,24 +102,75 @@ class Telemetry:
                 self.chunks.inc(file.get("chunks") or 0)
 
     def ai_call_handler(self) -> logging.Handler:
-        """A handler for the `rag.ai` logger that counts each call's neurons by kind."""
-        return _NeuronCounter(self.neurons)
+        """A handler for the `rag.ai` logger that counts each call's neurons by kind and its
+        failures, and keeps the provider's refusals for the health check."""
+        return _CallObserver(self)
+
+    def observe_call(self, call: dict[str, Any]) -> None:
+        if call.get("neurons"):
+            scope = current()
+            user = (scope.user if scope else None) or "-"
+            self.neurons.labels(call.get("kind", "chat"), user).inc(float(call["neurons"]))
+        if call.get("outcome") in FAILED_OUTCOMES:
+            self.ai_failures.labels(call.get("provider", "-"), _label(call.get("status")),
+                                    _label(call.get("error_code")),
+                                    call.get("refused") or "none").inc()
+        self.refusals.observe(call)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
 
-class _NeuronCounter(logging.Handler):
-    def __init__(self, counter: Counter) -> None:
+#: how a call that reached the provider and failed ends (`calllog`): not one skipped by its
+#: open breaker, which was never sent, nor one the reader stopped
+FAILED_OUTCOMES = frozenset({"error", "interrupted"})
+
+
+def _label(value: object) -> str:
+    return "none" if value is None else str(value)
+
+
+class _CallObserver(logging.Handler):
+    def __init__(self, telemetry: Telemetry) -> None:
         super().__init__(logging.INFO)
-        self.counter = counter
+        self.telemetry = telemetry
 
     def emit(self, record: logging.LogRecord) -> None:
         call = getattr(record, "ai_call", None)
-        if isinstance(call, dict) and call.get("neurons"):
-            scope = current()
-            user = (scope.user if scope else None) or "-"
-            self.counter.labels(call.get("kind", "chat"), user).inc(float(call["neurons"]))
+        if isinstance(call, dict):
+            self.telemetry.observe_call(call)
+
+
+class Refusals:
+    """The last refusal of each provider's model that no retry, fallback or other question
+    gets past (a wrong token, a blocked account, a model the account may not use), until
+    that model answers again: what the health check reports.
+
+    A degraded answer is no error (the user still gets quoted passages), so the request
+    figures do not show these; the operator must still learn that the models are out of
+    reach, and why.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def observe(self, call: dict[str, Any]) -> None:
+        key = (call.get("provider", "-"), call.get("model", "-"))
+        with self._lock:
+            if call.get("outcome") == "ok":
+                self._last.pop(key, None)
+            elif call.get("refused"):
+                self._last[key] = {
+                    "provider": key[0], "model": key[1], "kind": call.get("kind"),
+                    "refused": call["refused"], "status": call.get("status"),
+                    "code": call.get("error_code"), "message": call.get("error_message"),
+                    "at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+    def current(self) -> list[dict[str, Any]]:
+        """The refusals standing, the latest first."""
+        with self._lock:
+            return sorted(self._last.values(), key=lambda r: r["at"], reverse=True)
 
 
 class StateCollector(Collector):

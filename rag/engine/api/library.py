@@ -38,12 +38,19 @@ OPENED = ("not_found", "conflict")
 @router.get("/v1/health", responses=responses(*ACCESS))
 @router.head("/v1/health", responses=responses(*ACCESS))
 def health(engine: EngineDep, caller: CallerDep) -> dict:
-    """Whether the engine is up, what it runs, and how many documents it holds."""
+    """Whether the engine is up, what it runs, and how many documents it holds; `degraded`
+    with the provider's standing refusals (a wrong token, a blocked account, a model the
+    account may not use) while answers fall back to quoted passages for want of them."""
     service = engine.workspace.service
-    return {"status": "ok", "collection": service.store.collection,
-            "documents": service.store.document_count(), "embedder": service.embedder.name,
-            "generator": service.generator.name,
-            "collections": engine.workspace.collections()}
+    refusals = engine.telemetry.refusals.current()
+    health = {"status": "degraded" if refusals else "ok",
+              "collection": service.store.collection,
+              "documents": service.store.document_count(), "embedder": service.embedder.name,
+              "generator": service.generator.name,
+              "collections": engine.workspace.collections()}
+    if refusals:
+        health["provider_failures"] = refusals
+    return health
 
 
 @router.get("/v1/documents", responses=responses("bad_request", *OPENED, *ACCESS))

@@ -52,7 +52,7 @@ def cloudflare_errors(failed: FailedCall, unrouted: Unrouted | None = None) -> A
     if code in GATEWAY_AUTH_CODES:
         return failed.permanent(f"AI Gateway refused the request {failed.said}. The gateway is "
                                 "authenticated: set CLOUDFLARE_AI_GATEWAY_TOKEN to a gateway "
-                                "token.")
+                                "token.", refused="credentials")
     if code in AUTH_CODES:
         return failed.bad_credentials()
     if code in CONTEXT_CODES:
@@ -74,7 +74,7 @@ def account_blocked(failed: FailedCall) -> AIError:
         f"{failed.provider} refused the Cloudflare account {failed.said}: the account "
         "(CLOUDFLARE_ACCOUNT_ID) is blocked from Workers AI, so no model will answer. Check "
         "the account in the Cloudflare dashboard, or contact Cloudflare support; meanwhile, "
-        f"{USE_LOCAL_MODELS}")
+        f"{USE_LOCAL_MODELS}", refused="account")
 
 
 def workers_ai_errors(settings: Any) -> ErrorPolicy:

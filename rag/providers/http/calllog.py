@@ -2,7 +2,9 @@
 
 A record says which model was called, how (endpoint, items), how long it took and how long to
 the first token, how many attempts, how it ended (`ok`, `error`, `interrupted`, `cancelled`),
-and what the provider reported (status, error code, cache status, neurons, request ids).
+and what the provider reported (status, error code, cache status, neurons, request ids). A
+call the provider refused whatever the question (the token, the account, this model: see
+`rag.errors.Refusal`) adds `refused` and `error_message`, the advice to follow.
 Headers are never logged, and the text passes through the caller's redaction.
 """
 
@@ -18,7 +20,7 @@ from typing import Any, Literal
 
 import httpx
 
-from rag.errors import AIError, CircuitOpenError, ReaderGone
+from rag.errors import AIError, CircuitOpenError, ReaderGone, shortened
 
 logger = logging.getLogger("rag.ai")
 
@@ -53,6 +55,10 @@ class CallStats:
     flagged_passages: dict[int, list[str]] | None = None
     # the setting that set `items`, named in the advice for a request too large (not logged)
     items_setting: str | None = None
+    # what the provider refused whatever the question (`rag.errors.Refusal`), and its message
+    # with the advice to follow: the operator must act, so the record says what on
+    refused: str | None = None
+    error_message: str | None = None
 
     def mark_first_token(self) -> None:
         if self.ttft_ms is None:
@@ -65,6 +71,9 @@ class CallStats:
         if isinstance(exc, AIError):
             self.error_code = exc.code
             self.status = exc.status if exc.status is not None else self.status
+            if exc.refused is not None:
+                self.refused = exc.refused
+                self.error_message = shortened(exc)
 
     def as_record(self) -> dict[str, Any]:
         record = {
@@ -81,6 +90,8 @@ class CallStats:
             "status": self.status,
             "error": self.error,
             "error_code": self.error_code,
+            "refused": self.refused,
+            "error_message": self.error_message,
             "cache_status": self.cache_status,
             "neurons": self.neurons if self.neurons is not None else self.reported_neurons,
             "gateway_log_id": self.gateway_log_id,
@@ -109,6 +120,8 @@ def logged_call(stats: CallStats, redact: Callable[[str], str]) -> Iterator[Call
         raise
     finally:
         record = stats.as_record()
+        if "error_message" in record:  # kept in the record handlers read, so redacted there too
+            record["error_message"] = redact(record["error_message"])
         level = logging.INFO if stats.outcome in ("ok", "cancelled", "skipped") else (
             logging.WARNING)
         logger.log(level, redact(json.dumps(record)), extra={"ai_call": record})

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from rag.errors import AIError, PermanentAIError, TransientAIError, top_k_name
+from rag.errors import AIError, PermanentAIError, Refusal, TransientAIError, top_k_name
 
 TRANSIENT_STATUSES = {408, 409, 425, 429}
 # a 400 in these words is the context window: vLLM's "This model's maximum context length is
@@ -98,8 +98,9 @@ class FailedCall:
         return (self.status == 404 and not self.names_model) or self.status == 405 or any(
             phrase in lowered for phrase in UNROUTED_PHRASES)
 
-    def permanent(self, text: str) -> PermanentAIError:
-        return PermanentAIError(text, status=self.status, code=self.code, echoed=self.detail)
+    def permanent(self, text: str, refused: Refusal | None = None) -> PermanentAIError:
+        return PermanentAIError(text, status=self.status, code=self.code, echoed=self.detail,
+                                refused=refused)
 
     def transient(self, text: str) -> TransientAIError:
         return TransientAIError(text, status=self.status, code=self.code,
@@ -113,10 +114,11 @@ class FailedCall:
 
     def bad_credentials(self) -> PermanentAIError:
         return self.permanent(f"{self.provider} rejected the credentials {self.said}. "
-                              f"Check {self.credentials_hint}.")
+                              f"Check {self.credentials_hint}.", refused="credentials")
 
-    def refused_model(self, text: str) -> ModelRefusedError:
-        return ModelRefusedError(text, status=self.status, code=self.code, echoed=self.detail)
+    def refused_model(self, text: str, refused: Refusal | None = None) -> ModelRefusedError:
+        return ModelRefusedError(text, status=self.status, code=self.code, echoed=self.detail,
+                                 refused=refused)
 
     def context_too_large(self) -> ModelRefusedError:
         """The request is larger than the model takes, with the settings that shrink it for
@@ -146,7 +148,9 @@ class FailedCall:
         text = (f"{self.provider} does not allow this account to use {self.model} {self.said}. "
                 "Check the token's permissions and any model licence that must be accepted "
                 "first.")
-        return self.refused_model(text) if this_model_only else self.permanent(text)
+        if this_model_only:
+            return self.refused_model(text, refused="model")
+        return self.permanent(text, refused="credentials")
 
 
 #: A provider's reading of its own error codes; None leaves the call to the HTTP status.

@@ -73,7 +73,7 @@ class Telemetry:
         self.ai_failures = Counter(
             "rag_ai_failures", "AI calls that failed, by provider, HTTP status, provider error "
             "code and what the provider refused whatever the question (credentials, account, "
-            "model; none for a failure a retry or another question may not meet)",
+            "model; none for any other failure)",
             ["provider", "status", "code", "refused"], registry=r)
         self.refusals = Refusals()
 

@@ -7,6 +7,7 @@ the batch goes on; its pending points are discarded so no half document is ever 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
@@ -53,6 +54,9 @@ class FileResult:
     error: str | None = None
     # parts of an ingested file that could not be read ("page 4 not OCR'd: ...")
     warnings: list[str] = field(default_factory=list)
+    # an ingested file whose content was stored under this other source, whose file is gone
+    # or holds other text: the one document now names this file
+    moved_from: str | None = None
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -137,6 +141,12 @@ def still_holds(source: str, doc_id: str, incoming: Mapping[str, Path] = NO_FILE
         return content_id(path.read_bytes()) == doc_id
     except OSError:  # removed, or unreadable now
         return False
+
+
+def took_over_note(previous: str, source: str) -> str:
+    """Why a document now names `source` rather than `previous`, the file it was stored from."""
+    why = "holds other text now" if os.path.lexists(previous) else "is no longer on disk"
+    return f"the same text as {previous}, which {why}, so the document now names {source}"
 
 
 def same_type(source: str, other: str) -> bool:
@@ -326,6 +336,16 @@ class IngestPipeline:
             return existing
         return None
 
+    def _moved_from(self, doc_id: str, source: str,
+                    incoming: Mapping[str, Path]) -> str | None:
+        """The other source whose document of this content `source` takes over, if any
+        (`_live_copy`): the one document then names `source`, which is said, not left silent."""
+        existing = self.store.live_copy_of(doc_id)
+        if existing is None or existing.source == source or still_holds(
+                existing.source, doc_id, incoming):
+            return None
+        return existing.source
+
     def _prepare(self, item: Loaded, incoming: Mapping[str, Path]) -> Prepared | FileResult:
         """The prepared file, or the outcome already known (unreadable or unchanged); stored
         content is never parsed."""
@@ -344,7 +364,8 @@ class IngestPipeline:
             raise
         except Exception as exc:  # a reader's bug costs its own file, not the whole stream
             return reader_failed(source, exc)
-        return self._unchanged(item.doc_id, source, incoming=incoming) or prepared
+        return self._unchanged(item.doc_id, source, incoming=incoming) or replace(
+            prepared, moved_from=self._moved_from(item.doc_id, source, incoming))
 
     def _store_all(self, items: Iterable[Prepared | FileResult],
                    on_progress: Callable[[Progress], None] | None = None,
@@ -468,8 +489,10 @@ class IngestPipeline:
                 continue
             open_docs.remove(doc)
             log_removed("document", document.removed, source=document.source)
+            moved_from = doc.prepared.moved_from
             yield FileResult(document.source, "ingested", document.doc_id, len(doc.chunks),
-                             warnings=list(document.warnings))
+                             error=moved_from and took_over_note(moved_from, document.source),
+                             warnings=list(document.warnings), moved_from=moved_from)
 
     def _after_twin(self, item: _Twin, incoming: Mapping[str, Path]) -> FileResult:
         """A file with the same content as one earlier in this stream, now that it has ended."""

@@ -34,6 +34,8 @@ class Prepared:
     chunks: list[Chunk]
     sparse: list[Sparse]
     fields: dict = field(default_factory=dict)  # stored with the document (its enrichment)
+    # the source whose document, of the same content, this one takes over (`FileResult`)
+    moved_from: str | None = None
 
 
 def prepare_document(document: Document, chunker: Chunker) -> Prepared:

@@ -321,6 +321,25 @@ def test_a_copy_of_a_file_edited_since_is_stored_under_the_copy(service, tmp_pat
     assert hit.source == str(folder / copy_name) and "rocks" in hit.text
 
 
+def test_a_copy_taking_over_the_document_of_a_removed_file_names_that_file(
+        service, tmp_path: Path) -> None:
+    """One document per content: the copy's ingest makes it name the copy, which the report
+    says, so that the removed file's document does not vanish without a word."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    original, copy = folder / "y.txt", folder / "z.txt"
+    original.write_text(OTTERS)
+    copy.write_text(OTTERS)
+    service.ingest([folder])
+    original.unlink()
+    [result] = service.ingest([folder]).files
+    assert (result.status, result.moved_from) == ("ingested", str(original))
+    assert result.error == (f"the same text as {original}, which is no longer on disk, so "
+                            f"the document now names {copy}")
+    assert result.as_json()["moved_from"] == str(original)
+    assert [d.source for d in service.documents()] == [str(copy)]
+
+
 SEALS = "Harbour seals rest on sandbars at low tide and dive for flatfish."
 
 

@@ -201,6 +201,43 @@ def test_sigterm_during_an_ingest_stops_it_as_ctrl_c_does(env, tmp_path: Path,
     assert len(json.loads(run("docs", "list", "--json").stdout)["documents"]) == 1
 
 
+def test_a_stopped_ingest_counts_unchanged_files_apart_and_keeps_the_report_s_shape(
+        env, tmp_path: Path, monkeypatch) -> None:
+    """Files found unchanged were not stored by this run; and a script reads the same keys
+    from a stopped run's --json as from a whole one's."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in [("a", "owls hunt at night"), ("b", "bats sleep by day"),
+                       ("gone", "moles dig tunnels")]:
+        (folder / f"{name}.txt").write_text(f"The {text}.")
+    assert run("ingest", str(folder)).exit_code == 0
+    (folder / "gone.txt").unlink()
+    for name in ("c", "d"):
+        (folder / f"{name}.txt").write_text(f"The shed key {name} is blue.")
+    from rag.cli.library import LocalLibrary
+
+    ingest = LocalLibrary.ingest
+
+    def terminated_after_the_first_file_stored(self, found, on_file, on_progress=None):
+        def heard(result):
+            on_file(result)
+            if result["status"] == "ingested":
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        return ingest(self, found, heard)
+
+    monkeypatch.setattr(LocalLibrary, "ingest", terminated_after_the_first_file_stored)
+    stopped = run("ingest", str(folder), "--json")
+    assert stopped.exit_code == 128 + signal.SIGTERM
+    assert "error: interrupted: 1 file stored before the stop stays searchable, and 2 files " \
+           "found unchanged; no other file was stored" in " ".join(stopped.stderr.split())
+    report = json.loads(stopped.stdout)
+    assert report["not_on_disk"] == [str(folder / "gone.txt")]
+    monkeypatch.setattr(LocalLibrary, "ingest", ingest)
+    whole = json.loads(run("ingest", str(folder), "--json").stdout)
+    assert set(report) == set(whole)
+
+
 def test_ctrl_c_as_a_file_goes_live_counts_that_file(env, tmp_path: Path,
                                                      monkeypatch) -> None:
     """The stop is held until the file just made live has been reported, so that the last

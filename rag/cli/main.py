@@ -342,8 +342,8 @@ def ingest(
                 for warning in result.get("warnings") or []:
                     say(shown(f"{path}: {warning}"), "yellow", f"{'warning':>9}")
 
-        def stored() -> int:
-            return sum(result["status"] != "failed" for result in ended)
+        def counted_as(status: str) -> int:
+            return sum(result["status"] == status for result in ended)
 
         stop = StopSignal()
         try:
@@ -351,16 +351,15 @@ def ingest(
                 report = library.ingest(found, on_file, within.file_progress)
         except KeyboardInterrupt as exc:
             if as_json:  # a script learns which files were stored before the stop
-                _emit_json(_ended_report(found, ended))
-            fail(interrupted_message(stored(), exc.unseen if isinstance(
-                exc, StopNotSeenThrough) else None))
+                _emit_json(_ended_report(found, ended, library, given))
+            fail(interrupted_message(counted_as("ingested"), exc.unseen if isinstance(
+                exc, StopNotSeenThrough) else None, counted_as("unchanged")))
             raise typer.Exit(128 + stop.received) from None
         except RagError:  # the engine stopped, the store failed: say what is kept, then why
             if as_json:  # none ended yet is an answer too: nothing was stored
-                _emit_json(_ended_report(found, ended))
-            elif stored():
-                say(f"Stored before the error, and searchable: {counted(stored(), 'file')}. Run "
-                    "the command again to finish (stored files come back unchanged).",
+                _emit_json(_ended_report(found, ended, library, given))
+            elif counted_as("ingested") or counted_as("unchanged"):
+                say(stored_before_error(counted_as("ingested"), counted_as("unchanged")),
                     "yellow")
             raise
         report["not_on_disk"] = not_on_disk(library, given)
@@ -414,13 +413,26 @@ def ingest_summary(totals: dict[str, int]) -> str:
             f"{totals['failed']:,} failed")
 
 
-def interrupted_message(kept: int, unseen: str | None) -> str:
-    """The last line of a stopped ingest; `unseen` says why the files reported may not be
-    all it stored, None when the ingest was seen to end."""
+def interrupted_message(kept: int, unseen: str | None, unchanged: int = 0) -> str:
+    """The last line of a stopped ingest: `kept` files it stored, `unchanged` ones it found
+    already stored; `unseen` says why the files reported may not be all it stored, None when
+    the ingest was seen to end."""
     others = unseen or "no other file was stored"
     return (f"interrupted: {counted(kept, 'file')} stored before the stop "
-            f"{'stays' if kept == 1 else 'stay'} searchable; {others}. Run the command again "
-            "to finish (stored files come back unchanged).")
+            f"{'stays' if kept == 1 else 'stay'} searchable{already_stored(unchanged)}; "
+            f"{others}. Run the command again to finish (stored files come back unchanged).")
+
+
+def stored_before_error(kept: int, unchanged: int) -> str:
+    """What an ingest cut by an error leaves searchable."""
+    return (f"Stored before the error, and searchable: {counted(kept, 'file')}"
+            f"{already_stored(unchanged)}. Run the command again to finish (stored files "
+            "come back unchanged).")
+
+
+def already_stored(unchanged: int) -> str:
+    """", and 2 files found unchanged": files an ingest ended without storing anything."""
+    return f", and {counted(unchanged, 'file')} found unchanged" if unchanged else ""
 
 
 class StopSignal:
@@ -444,12 +456,18 @@ class StopSignal:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _ended_report(found: Found, ended: list[dict[str, Any]]) -> dict[str, Any]:
+def _ended_report(found: Found, ended: list[dict[str, Any]], library: Library,
+                  given: list[Path]) -> dict[str, Any]:
     """`rag ingest --json`'s object for the files that ended before an interrupt or an
-    error."""
+    error: the keys of a whole run's, so that a script reads one shape."""
     from ingest.pipeline import FileResult, IngestReport
 
-    return IngestReport.of_found(found, [FileResult(**result) for result in ended]).as_json()
+    report = IngestReport.of_found(found, [FileResult(**result) for result in ended]).as_json()
+    try:
+        report["not_on_disk"] = not_on_disk(library, given)
+    except KeyboardInterrupt:  # a second Ctrl-C stops at once: the documents go unlisted
+        report["not_on_disk"] = []
+    return report
 
 
 @app.command()

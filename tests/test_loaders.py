@@ -19,7 +19,7 @@ from ingest.parse_ahead import SourceFile, _read
 from rag.errors import DocumentError
 from rag.evaluation.pdfpages import pdf_of_pages
 from rag.text.sentences import sentences
-from tests.docgen import make_docx, make_pptx, scanned_pdf
+from tests.docgen import make_docx, make_epub, make_pptx, make_xlsx, scanned_pdf
 from tests.pdfgen import encrypt, make_pdf, pictured_pdf, stamped
 
 
@@ -736,6 +736,26 @@ def test_a_binary_file_named_as_text_is_named_for_what_it_is(data: bytes, named:
     with pytest.raises(DocumentError) as info:
         load_bytes(Path("notes.txt"), data)
     assert info.value.reason == "mislabelled" and str(info.value) == f"notes.txt: {named}"
+
+@pytest.mark.parametrize(("data", "named"), [
+    (make_docx([("Kettle", ["Descale it."])]), "a Word document named .pdf; rename it to .docx"),
+    (make_xlsx({"Prices": [["Tea", 2]]}), "an Excel workbook named .pdf; rename it to .xlsx"),
+    (make_epub([("One", "<p>Owls.</p>")]), "an EPUB book named .pdf; rename it to .epub"),
+    (b"\xff\xd8\xff\xe0" + b"x" * 40, "a JPEG image named .pdf; rename it to .jpg"),
+    (b"<!-- saved -->\n<!DOCTYPE html><html><body>Owls</body></html>",
+     "an HTML page named .pdf; rename it to .html"),
+    (b"Owls hunt at night.", "named .pdf but is not a PDF file")])
+def test_a_file_named_pdf_is_named_for_what_it_is(data: bytes, named: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("notes.pdf"), data)
+    assert info.value.reason == "mislabelled" and str(info.value) == f"notes.pdf: {named}"
+
+
+def test_an_office_file_named_as_text_is_named_for_what_it_is() -> None:
+    with pytest.raises(DocumentError) as info:
+        load_bytes(Path("notes.txt"), make_docx([("Kettle", ["Descale it."])]))
+    assert str(info.value) == "notes.txt: a Word document named .txt; rename it to .docx"
+
 
 def test_markdown_title_and_same_content_same_id(tmp_path: Path) -> None:
     a, b = tmp_path / "a.md", tmp_path / "b.md"

@@ -431,16 +431,16 @@ def test_a_stored_files_copy_named_as_another_type_is_checked_as_that_type(
         (folder / name).write_bytes((folder / ("page.html" if name.endswith("htm")
                                                else "kettle.docx")).read_bytes())
     outcomes = {Path(f.path).name: (f.status, f.error) for f in service.ingest([folder]).files}
-    assert outcomes["kettle.pdf"] == ("failed", f"{folder / 'kettle.pdf'}: named .pdf but is "
-                                                "not a PDF file")
+    assert outcomes["kettle.pdf"] == ("failed", f"{folder / 'kettle.pdf'}: a Word document "
+                                                "named .pdf; rename it to .docx")
     assert outcomes["kettle.xlsx"][0] == "failed"
     assert "a Word document named .xlsx; rename it to .docx" in outcomes["kettle.xlsx"][1]
     assert outcomes["page.htm"] == ("unchanged", f"same content as {folder / 'page.html'}, "
                                                  "already stored")
     uploaded = service.ingest_bytes(Path("kettle.pdf"),
                                     (folder / "kettle.docx").read_bytes(), "upload:kettle.pdf")
-    assert (uploaded.status, uploaded.error) == ("failed", "kettle.pdf: named .pdf but is not "
-                                                           "a PDF file")
+    assert (uploaded.status, uploaded.error) == ("failed", "kettle.pdf: a Word document named "
+                                                           ".pdf; rename it to .docx")
     assert {Path(d.source).name for d in service.documents()} == {"kettle.docx", "page.html"}
 
 

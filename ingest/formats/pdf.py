@@ -58,6 +58,7 @@ from ingest.formats.pdf_streams import check_inflation
 from ingest.formats.pdf_superscripts import char_indexes, superscripts_written
 from ingest.formats.pdf_text import Spellings, line_end_hyphens_resolved, mended
 from ingest.formats.running_lines import without_running_lines
+from ingest.formats.sniffing import recognised_kind, rename_hint
 from ingest.pdfium import PDFIUM_LOCK
 from rag.cancel import check_cancelled
 from rag.errors import DocumentError
@@ -242,13 +243,22 @@ class PdfText:
         return any(text.strip() for text in self.texts.values())
 
 
+def not_a_pdf(path: Path, data: bytes) -> DocumentError:
+    """A file named .pdf that is not one: its real kind named when its bytes tell it."""
+    kind = recognised_kind(data)
+    if kind is None:
+        return DocumentError("mislabelled", f"{path}: named .pdf but is not a PDF file")
+    return DocumentError("mislabelled", f"{path}: {kind.description} named .pdf"
+                                        f"{rename_hint(kind)}")
+
+
 def load_pdf(path: Path, data: bytes, options: LoadOptions) -> Parsed:
     """A PDF's title and the text of each page: pdfium's, with pypdf's for what pdfium could
     not read: the file when pdfium cannot open it, the pages it cannot load, every page when
     it (and OCR) found no text on any, and the pages whose right-to-left letters it reads out
     of order. pypdf is tried only then: a file pdfium reads whole is not slowed by it."""
     if not data.lstrip()[:1024].find(b"%PDF") >= 0:
-        raise DocumentError("mislabelled", f"{path}: named .pdf but is not a PDF file")
+        raise not_a_pdf(path, data)
     check_inflation(path, data)  # pdfium inflates a stream whole: a bomb must not reach it
     read = _pdfium_read(path, data, options)
     if read is None:

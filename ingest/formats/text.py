@@ -26,6 +26,7 @@ from ingest.formats.markdown_footnotes import footnotes_apart, plain_text, refer
 from ingest.formats.markdown_html import rendered
 from ingest.formats.markdown_quotes import quotes_joined
 from ingest.formats.markdown_tables import with_named_rows
+from ingest.formats.sniffing import binary_kind, rename_hint
 from rag.errors import DocumentError
 from rag.types import FOOTNOTE, FRONT_MATTER
 
@@ -33,10 +34,6 @@ from rag.types import FOOTNOTE, FRONT_MATTER
 _MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
           (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
           (codecs.BOM_UTF16_BE, "utf-16"))
-# files a text reader would take for text when their first bytes hold no NUL
-_NOT_TEXT = ((b"%PDF-", "a PDF file", ".pdf"), (b"\x89PNG\r\n", "a PNG image", ".png"),
-             (b"\xff\xd8\xff", "a JPEG image", ".jpg"),
-             (b"PK\x03\x04", "a zip package (an Office file or an EPUB?)", ""))
 # declared single-byte Western encodings: read as without a declaration (UTF-8, else
 # Windows-1252, as browsers read Latin-1), since a page declaring Latin-1 that is valid UTF-8
 # is UTF-8, a common slip
@@ -112,12 +109,11 @@ def _decoded(path: Path, data: bytes, declared: str | None) -> str:
     for mark, codec in _MARKS:
         if data.startswith(mark):
             return data.decode(codec, errors="replace")
-    for magic, kind, suffix in _NOT_TEXT:
-        if data.startswith(magic):
-            rename = f"; rename it to {suffix}" if suffix else ""
-            raise DocumentError("mislabelled", f"{path}: {kind} named "
-                                               f"{path.suffix.lower() or 'without a suffix'}"
-                                               f"{rename}")
+    kind = binary_kind(data)
+    if kind is not None:
+        raise DocumentError("mislabelled", f"{path}: {kind.description} named "
+                                           f"{path.suffix.lower() or 'without a suffix'}"
+                                           f"{rename_hint(kind)}")
     if b"\x00" in data[:8192]:
         raise DocumentError("binary", f"{path}: looks like a binary file, not text")
     codec = _known_codec(declared)

@@ -363,6 +363,21 @@ def test_an_ingest_cut_by_an_error_before_any_file_ended_prints_an_empty_report(
     assert report["files"] == [] and report["totals"]["ingested"] == 0
 
 
+def test_a_copy_taking_over_a_removed_file_s_document_says_so_through_either_door(
+        door: Door, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("y.txt", "z.txt"):
+        (folder / name).write_text("The lime bus runs on Mondays only.")
+    assert door.run("ingest", str(folder)).exit_code == 0
+    (folder / "y.txt").unlink()
+    [moved] = json.loads(door.run("ingest", str(folder), "--json").stdout)["files"]
+    assert moved["moved_from"] == str(folder / "y.txt")
+    assert moved["error"].endswith(f"so the document now names {folder / 'z.txt'}")
+    listed = json.loads(door.run("docs", "list", "--json").stdout)["documents"]
+    assert [d["source"] for d in listed] == [str(folder / "z.txt")]
+
+
 def test_ctrl_c_with_json_prints_the_files_that_ended(door: Door, tmp_path: Path,
                                                        monkeypatch) -> None:
     folder = corpus(tmp_path / "docs")

@@ -266,7 +266,7 @@ def _ended_before_the_stop(state: dict[str, Any], job: dict[str, Any]) -> bool:
 def _outcome(state: dict[str, Any]) -> dict[str, Any]:
     return {"path": state["source"], "status": state["status"], "doc_id": state["doc_id"],
             "chunks": state["chunks"] or 0, "error": state["error"],
-            "warnings": state.get("warnings") or []}
+            "warnings": state.get("warnings") or [], "moved_from": state.get("moved_from")}
 
 
 def _checked(response: httpx.Response) -> dict[str, Any]:

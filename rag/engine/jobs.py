@@ -129,12 +129,13 @@ class FileState:
     doc_id: str | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # as `FileResult.warnings`
+    moved_from: str | None = None  # as `FileResult.moved_from`
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "source": self.source, "status": self.status,
                 "pages": self.pages, "chunks": self.chunks,
                 "chunks_written": self.chunks_written, "doc_id": self.doc_id,
-                "error": self.error, "warnings": self.warnings}
+                "error": self.error, "warnings": self.warnings, "moved_from": self.moved_from}
 
 
 @dataclass
@@ -366,7 +367,7 @@ class IngestJobs:
                 # kept first: a copy not kept is a warning, there when the file is seen ended
                 self._keep_upload(job, result)
                 state.status, state.doc_id, state.error = result.status, result.doc_id, result.error
-                state.warnings = result.warnings
+                state.warnings, state.moved_from = result.warnings, result.moved_from
                 if result.status != "failed":
                     state.chunks = state.chunks_written = result.chunks
 

@@ -14,12 +14,15 @@ heading on its own line, numbered ("2.1.8 Promise objects", "Appendix B Configur
 function's name as the title, "6.3.2 attach() and detach()"; a
 list's short title above a sentence, "1. Encoding") or Markdown's ("## Usage"), which would
 otherwise open the sentence after it; such a line is one piece, even with a stop inside
-("5.4.1 Mixed arithmetic. The recycling rule"). A sentence never ends inside a word
-(sentencex cuts "https://CRAN." from "R-project.org"), nor where its line wraps before a
-parenthesised word ("the command line interface\n(CLI) instead"), which sentencex reads as a
-list's item. sentencex reads a line
-opening with a bullet ("•", "■", "▶") as one item running to the next blank line, which a
-PDF's text seldom has: it sees a hyphen there instead.
+("5.4.1 Mixed arithmetic. The recycling rule"). So does an unnumbered heading, a short line
+standing alone above a sentence ("Opening hours" then "The museum opens at 10:00."), as a
+plain-text file or a PDF drawing its headings in its text's size writes one: not a line of
+prose wrapped short, which the next line's first word would not have fitted on. A sentence
+never ends inside a word (sentencex cuts "https://CRAN." from "R-project.org"), nor where its
+line wraps before a parenthesised word ("the command line interface\n(CLI) instead"), which
+sentencex reads as a list's item. sentencex reads a line opening with a bullet ("•", "■",
+"▶") as one item running to the next blank line, which a PDF's text seldom has: it sees a
+hyphen there instead.
 Nor does it end a sentence closed inside parentheses ("(Ah, the perspective of youth.) Of
 course", "(Valid values are ‘a4’ and ‘executive’.) This"); that is done here, unless the stop is
 an abbreviation's. Nor does it end a Thai or Lao
@@ -135,6 +138,33 @@ _MARKDOWN_HEADING = re.compile(
 _MARKDOWN_HEADING_LINE = re.compile(r"^[ \t]*" + _MARKDOWN_HEADING.pattern + r"[ \t]*$",
                                     re.MULTILINE)
 _HEADING_WORDS = 10
+# an unnumbered heading's line ("Opening hours", "Section 3: Lighthouses"): a capital, a
+# few words, no closing stop or quote, no mark of code, a formula, a table or a list ("=",
+# "_", "%", "+", ";", "|", a tab, two spaces between columns: "M_1 %in% M_2" is a term its
+# description follows), nor a word a wrapped line of prose stops on ("...built by the")
+_PLAIN_HEADING_LINE = re.compile(
+    r"^[ \t]*(?=[^\W\d_])[^\n=;{}<>|\t`_%$\\@#^~*+→]{1,60}?"
+    r"(?<![.,;:!?\-–(\[/&\"“”‘’'])[ \t]*$", re.MULTILINE)
+# a word written as code or a formula, as a reference's terms are ("InitialStep",
+# "JPattern", "Octave:addpath-pkg", "H2O", a key "C-q"): the term of a definition list, whose
+# description is no sentence of its own
+_CODE_SHAPED = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]|\w:\w|[A-Za-z]\d|\b[A-Z]-\w\b")
+_PLAIN_HEADING_WORDS = 8
+_PROSE_LAST_WORDS = frozenset(
+    re.sub(r"[()?:]", "", _GOES_ON_PROSE).split("|")
+    + "my his her its our your their this these those into onto about over under after "
+      "before between through who whose when where while because has have had will would "
+      "can could should may might must very most more such each every some any no all "
+      "both".split())
+# a line broken on purpose fills at most this share of the text's widest line with the next
+# line's first word: a line of prose wraps only when that word would not fit
+_HEADING_LINE_FILL = 0.7
+_PROSE_LINE_WORDS = 3  # a sentence's line holds at least this many words
+_STACKED_HEADINGS = 3  # a title above a section's heading, above the sentence it opens
+_SENTENCE_CLOSED = re.compile(r"[.!?][\"”’')\]]*[ \t]*$")
+_STOP = re.compile(r"[.!?][\"”’')\]]*(?:\s|$)")
+# a sentence's end inside a line: not an initial's ("Adam H. Aitkenhead")
+_SENTENCE_INSIDE = re.compile(r"(?:[a-z]{2}|\d)[.!?][\"”’')]*[ \t]+[\"“‘']?[A-Z]")
 # a definition list's term alone on its line, as a PDF or a man page writes a reference's
 # entries: a name written as code, one word with no closing stop. An option ("-q",
 # "--no-init-file", "--prefix=DIR"), a variable ("$HOME", "%PATH%"), or a name with an
@@ -439,6 +469,93 @@ def _notice_breaks(text: str) -> list[tuple[int, int]]:
     return breaks
 
 
+def _plain_heading_breaks(text: str) -> list[tuple[int, int]]:
+    """The line ends around each unnumbered heading: a short line or a few of them
+    (`_PLAIN_HEADING_LINE`) standing alone, the text opening or a blank line or a finished
+    sentence before them, and a sentence opening after them ("Admission" then "Entry to the
+    museum costs 7 pounds."), which it would otherwise open. Not a line of prose wrapped short
+    (the next line's first word would have fit on it, in the text's widest line), nor a run of
+    short lines ending on no stop (a list, an address, a form's fields)."""
+    if "\n" not in text:
+        return []
+    candidates = [found for found in _PLAIN_HEADING_LINE.finditer(text)
+                  if _reads_as_plain_heading(found.group().strip())]
+    if not candidates:
+        return []
+    width = max(map(len, text.splitlines()))
+    breaks: list[tuple[int, int]] = []
+    stack: list[re.Match[str]] = []
+    for found in candidates:
+        if stack and found.start() != stack[-1].end() + 1:
+            stack = []
+        if not stack and not _stands_alone_after(text, found.start()):
+            continue
+        stack.append(found)
+        if len(stack) > _STACKED_HEADINGS:
+            stack = []
+            continue
+        if _opens_sentence_after(text, found, width) and (
+                len(stack) == 1 or not any(":" in line.group() for line in stack)):
+            breaks += [(line.start() - 1, line.start()) for line in stack if line.start() > 0]
+            breaks.append((found.end(), found.end() + 1))
+            stack = []
+    return breaks
+
+
+def _reads_as_plain_heading(line: str) -> bool:
+    """Whether a line may be a heading by its words: a few, opening on a capital, none
+    written as code, nor a constant's name alone ("BACKSPACE", "WCONTINUE"); after a colon, a
+    title's capital ("Section 3: Lighthouses"), not a type a term is given ("Events: function
+    handle")."""
+    words = line.split()
+    _, colon, after = line.partition(": ")
+    return (line[:1].isupper() and len(words) <= _PLAIN_HEADING_WORDS and "  " not in line
+            and words[-1].lower() not in _PROSE_LAST_WORDS
+            and not (len(words) == 1 and line.isupper()) and not _CODE_SHAPED.search(line)
+            and not (colon and not after[:1].isupper() and not after[:1].isdigit())
+            and not _SENTENCE_INSIDE.search(line) and not _ITEM.match(line)
+            and not _LOG_RECORD.match(line) and not _TERM_WORD.fullmatch(line)
+            and not is_heading(line))
+
+
+def _stands_alone_after(text: str, start: int) -> bool:
+    """Whether the line starting at `start` opens the text, or follows a blank line or a
+    finished sentence."""
+    if start == 0:
+        return True
+    before = text[text.rfind("\n", 0, start - 1) + 1:start - 1]
+    return not before.strip() or _SENTENCE_CLOSED.search(before) is not None
+
+
+def _opens_sentence_after(text: str, heading: re.Match[str], width: int) -> bool:
+    """Whether the line after `heading` opens a sentence: a capital, words enough for one, a
+    stop closing it or the line wrapped near the text's width; and `heading` is no line of
+    prose wrapped before that line's first word."""
+    at = heading.end() + 1
+    if at >= len(text):
+        return False
+    line_end = text.find("\n", at)
+    line = text[at:line_end if line_end >= 0 else len(text)].strip()
+    words = line.split()
+    if (len(words) < _PROSE_LINE_WORDS or not _opens_as_a_sentence(words[0])
+            or len(heading.group().rstrip()) + 1 + len(words[0]) > _HEADING_LINE_FILL * width):
+        return False
+    if _SENTENCE_CLOSED.search(line) or _SENTENCE_INSIDE.search(line):
+        return True
+    # a sentence wrapped over lines: this one near the widest, a stop before the paragraph ends
+    paragraph_end = text.find("\n\n", at)
+    return (len(line) >= _HEADING_LINE_FILL * width and _STOP.search(
+        text, at, paragraph_end if paragraph_end >= 0 else len(text)) is not None)
+
+
+def _opens_as_a_sentence(word: str) -> bool:
+    """Whether `word` may open a sentence: a capital, then letters in lower case ("The",
+    "Über"), not a name written as code ("R_HOME") that a line of prose may wrap before."""
+    word = word.lstrip("\"“‘'").rstrip(",")
+    rest = word[1:].replace("-", "").replace("’", "").replace("'", "")
+    return word[:1].isupper() and (not rest or (rest.isalpha() and rest.islower()))
+
+
 def _term_breaks(text: str) -> list[tuple[int, int]]:
     """The line end before each definition list's term alone on its line (`_TERM_LINE`, or a
     run of them: an option's aliases) above the first line of its description: the entry
@@ -590,8 +707,8 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     breaks = [(m.start(), m.end()) for m in _BLOCK_BREAK.finditer(text)
               if not _wrapped(text, m.start(), listed)]
     if "\n" in text:
-        breaks = sorted(breaks + _heading_breaks(text) + _term_breaks(text)
-                        + _notice_breaks(text))
+        breaks = sorted(breaks + _heading_breaks(text) + _plain_heading_breaks(text)
+                        + _term_breaks(text) + _notice_breaks(text))
     blocks, start = [], 0
     for cut, resume in breaks:
         if cut < start:  # inside a break already taken

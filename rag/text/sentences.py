@@ -474,8 +474,8 @@ def _plain_heading_breaks(text: str) -> list[tuple[int, int]]:
     (`_PLAIN_HEADING_LINE`) standing alone, the text opening or a blank line or a finished
     sentence before them, and a sentence opening after them ("Admission" then "Entry to the
     museum costs 7 pounds."), which it would otherwise open. Not a line of prose wrapped short
-    (the next line's first word would have fit on it, in the text's widest line), nor a run of
-    short lines ending on no stop (a list, an address, a form's fields)."""
+    (the next line's first word would not have fitted on it, `_HEADING_LINE_FILL`), nor a run
+    of short lines ending on no stop (a list, an address, a form's fields)."""
     if "\n" not in text:
         return []
     candidates = [found for found in _PLAIN_HEADING_LINE.finditer(text)

@@ -11,6 +11,7 @@ alone: the sparse half needs no model. The retrieval then says so.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -76,6 +77,18 @@ def _named_whole(words: list[str], runs: Sequence[str]) -> list[str]:
 def _written(hit: Hit) -> str:
     """A passage's text after the names it goes by, which write a code as its words do."""
     return f"{hit.written_names()}\n{hit.text}"
+
+
+# a word of pieces joined by hyphens ("Wi-Fi", "check-up")
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+
+
+def _hyphenated_whole(question: str, words: Sequence[str]) -> list[str]:
+    """`words`, each piece of a hyphenated word of the question ("Wi" of "Wi-Fi") as that
+    word, once: the reader asked about "Wi-Fi", not about "Wi" and "Fi"."""
+    whole = {piece: word.group() for word in _HYPHENATED.finditer(question)
+             for piece in word.group().split("-")}
+    return list(dict.fromkeys(whole.get(word, word) for word in words))
 
 
 class Retriever:
@@ -273,7 +286,7 @@ class Retriever:
                  if not self._holds(word)]
         words += self._unheld_names(question, texts)
         words = _named_whole(words, self._unheld_runs(question, texts))
-        words.sort(key=question.find)
+        words = _hyphenated_whole(question, sorted(words, key=question.find))
         asked = sorted(identifiers(question) + short_codes(question), key=question.find)
         codes = [code for code in asked if code not in words
                  and not any(writes(text, code) for text in texts)][:UNHELD_LOOKUPS]

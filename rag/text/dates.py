@@ -94,3 +94,30 @@ def in_words_throughout(text: str) -> str:
     for written, days in dates_in(text):
         text = text.replace(written, " or ".join(map(in_words, days)), 1)
     return text
+
+
+# a day in words, day first or month first, with or without its year ("17 November",
+# "14 June 2021", "June 14, 2021"), of any case but "May", which lower case is the verb
+_MONTH = "|".join(month if month != "May" else "(?-i:May)" for month in MONTHS)
+_IN_WORDS = re.compile(
+    rf"\b(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<month>{_MONTH})"
+    rf"|(?P<month_first>{_MONTH}) (?P<day_after>\d{{1,2}})(?:st|nd|rd|th)?\b,?)"
+    rf"(?: (?P<year>\d{{4}})\b)?", re.IGNORECASE)
+
+
+def days_named(text: str) -> frozenset[tuple[int, int, int | None]]:
+    """The days `text` names, in words or in figures, as (day, month, year), the year None
+    where it writes none ("17 November")."""
+    found = set()
+    for match in _IN_WORDS.finditer(in_words_throughout(text)):
+        month = (match["month"] or match["month_first"]).capitalize()
+        day = int(match["day"] or match["day_after"])
+        found.add((day, MONTHS.index(month) + 1, int(match["year"]) if match["year"] else None))
+    return frozenset(found)
+
+
+def names_day(text: str, day: tuple[int, int, int | None]) -> bool:
+    """Whether `text` names `day` (`days_named`): the same day and month, and the same year
+    where both write one."""
+    return any(found[:2] == day[:2] and None in (found[2], day[2]) or found == day
+               for found in days_named(text))

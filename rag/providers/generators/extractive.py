@@ -65,9 +65,12 @@ When the question names a word the vocabulary does not know (an option, a produc
 library holds nowhere, the answer first says the documents do not mention it (`not_mentioned`);
 else, when even the best sentence scores below what the embedder's calibration says an answer
 needs, a bar raised by `_UNSAID_MARGIN` when a word of the question is in none of the passages
-in any form (and no sentence is of the reference entry it names, nor writes a code it names), or
-the question asks about operators ("&&", "%in%") or in a currency ("in euros") none of the
-passages writes, that the documents do not seem to answer the question (WEAK_MATCH). It is also
+in any form (a verb of asking, "happened", "take effect", is none: `_ASKING_VERB`; and no
+sentence is of the reference entry it names, nor writes a code it names, nor names a day it
+names, "14.06.2021" as "14 June 2021", whose sentences are quoted, those of other days left
+out), or the question asks about operators ("&&", "%in%") none of the passages writes or in a
+currency ("in euros") the document of the best sentence never writes, that the documents do not
+seem to answer the question (WEAK_MATCH). It is also
 the last resort when the language models fail: if the embedder cannot help either (a remote one
 that is down, a question longer than it takes), the words alone rank the sentences.
 """
@@ -85,7 +88,7 @@ import numpy as np
 from rag.errors import AIError, InputTooLongError
 from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
-from rag.text import lexical, references, spelling
+from rag.text import dates, lexical, references, spelling
 from rag.text.answer_types import (
     answer_kind,
     asks_for_date,
@@ -213,6 +216,13 @@ _TYPE_BONUS = 0.2  # for a sentence holding the kind of thing the question asks 
 # declined more, answerable ones little more (docs/evaluation.md)
 _UNSAID_MARGIN = 0.1
 # "How many", "How quickly": the word after "how" says what kind of answer is asked for
+# a verb of asking says what is asked of the subject, not what it is ("What happened on ...?",
+# "When did it take effect?", "What does DPI mean?"): unambiguous forms anywhere, those that
+# are nouns as well ("mean", "work", "go") only as the question's last word
+_ASKING_VERB = re.compile(
+    r"\b(?:happen(?:s|ed|ing)?|occur(?:s|red|ring)?|t(?:ake|akes|aking|aken|ook)"
+    r" (?=place\b|effect\b)|bec(?:ome|omes|ame|oming)|went|gone"
+    r"|(?:mean|work|go)(?:s|es|t|ed|ing)?(?=\W*$))", re.IGNORECASE)
 _HOW_WORD = re.compile(r"\bhow\s+([\w-]+)", re.IGNORECASE)
 # for one holding a date, asked "When ...?": fewer sentences hold a date than a number or a
 # name, so holding one tells the answer apart more surely
@@ -638,6 +648,7 @@ class ExtractiveGenerator(Generator):
         candidates = _in_named_entries(candidates, named)
         candidates = _in_named_fields(request.question, candidates)
         candidates = _in_named_rows(request.question, asked, candidates)
+        candidates, on_asked_day = _on_named_day(request.question, candidates)
         codes = _telling_codes(written_phrases(request.question), request.passages)
         codes += _asked_entries(request.question, candidates)
         candidates = _of_codes(codes, candidates)
@@ -748,8 +759,10 @@ class ExtractiveGenerator(Generator):
         # which a table of them writes as well
         elif ((scored.query is not None and weak_below is not None
                and float((own - typed).max()) < weak_below
-               and not any(_holds_code(c, names_or_codes) for c in candidates))
-              or _none_writes_operators(request) or _none_writes_currency(request)):
+               and not any(_holds_code(c, names_or_codes) for c in candidates)
+               and not on_asked_day)
+              or _none_writes_operators(request)
+              or _none_writes_currency(request, candidates[(ranked or keep)[0]].passage)):
             yield WEAK_MATCH
         yield from _compose(chosen, request.question)
 
@@ -2295,15 +2308,22 @@ def _holds_code(c: _Candidate, codes: Sequence[str]) -> bool:
                                for code in codes)
 
 
+def _subject_terms(question: str) -> frozenset[str]:
+    """The question's terms (`lexical.asked_terms`) but the word after "how", which asks for
+    a kind of answer ("How many", "How quickly"), and its verbs of asking (`_ASKING_VERB`)."""
+    asking = frozenset(term for word in _HOW_WORD.findall(question)
+                       for term in lexical.terms(word))
+    return lexical.asked_terms(_ASKING_VERB.sub(" ", question)) - asking
+
+
 def _unsaid_terms(question: str, passages: Sequence[Hit]) -> frozenset[str]:
     """The question's terms that none of the passages, nor the names they go by, holds as
     written or as a variant (`lexical.variant_stubs`); but for the word after "how", which
-    asks for a kind of answer ("How many", "How quickly"), not about a subject. None for a
+    asks for a kind of answer ("How many", "How quickly"), not about a subject, and the verbs
+    of asking (`_ASKING_VERB`: "happened", "take effect"). None for a
     question with a slip the passages write a letter apart ("factrs"): its cosine to them is
     already lowered by its typing, and a higher bar would decline it for that."""
-    asking = frozenset(term for word in _HOW_WORD.findall(question)
-                       for term in lexical.terms(word))
-    asked = lexical.asked_terms(question) - asking
+    asked = _subject_terms(question)
     texts = [f"{hit.text} {cited_names(hit.title, hit.locator)}" for hit in passages]
     said = frozenset().union(*map(lexical.term_set, texts))
     said_stubs = lexical.variant_stubs(said)
@@ -2316,11 +2336,15 @@ def _unsaid_terms(question: str, passages: Sequence[Hit]) -> frozenset[str]:
     return unsaid
 
 
-def _none_writes_currency(request: GenerationRequest) -> bool:
-    """Whether the question names a currency ("How much is it in euros?") that none of its
-    passages writes in any way ("€", "EUR"): their amounts are in another, or there are
-    none, and an amount in dollars does not answer a question asking for euros."""
-    return any(not any(writes_currency(hit.text, currency) for hit in request.passages)
+def _none_writes_currency(request: GenerationRequest, best: int) -> bool:
+    """Whether the question names a currency ("How much is it in euros?") that none of the
+    passages of the document answering the rest of it (that of the best sentence, of passage
+    number `best`) writes in any way ("€", "EUR"): their amounts are in another, or there
+    are none, and an amount in dollars does not answer a question asking for euros; nor does
+    a figure in euros of another document, about something else."""
+    answering = request.passages[best - 1].doc_id
+    return any(not any(writes_currency(hit.text, currency) for hit in request.passages
+                       if hit.doc_id == answering)
                for currency in currencies_named(request.question))
 
 
@@ -2423,6 +2447,20 @@ def _values_held(asked: frozenset[str], numbers: Sequence[float], values: str
     ranged = [n for n in in_ranges(numbers, values) if n not in written]
     figures = frozenset().union(*(lexical.term_set(f"{n:g}") for n in numbers))
     return len(written) + len(ranged), len((asked - figures) & terms)
+
+
+def _on_named_day(question: str, candidates: list[_Candidate]
+                  ) -> tuple[list[_Candidate], bool]:
+    """When the question names a day ("What happened on 14.06.2021?") that a candidate names
+    in any form (`dates.names_day`), the candidates but those naming only other days, and
+    True: the sentence telling what happened that day answers it, however little else of it
+    is like the question, and one of another day is about something else."""
+    asked = dates.days_named(question)
+    on_day = [any(dates.names_day(c.text, day) for day in asked) for c in candidates]
+    if not any(on_day):
+        return candidates, False
+    return [c for c, on in zip(candidates, on_day, strict=True)
+            if on or not dates.days_named(c.text)], True
 
 
 def _words(text: str) -> str:

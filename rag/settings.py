@@ -108,7 +108,7 @@ def redis_url_problem(url: str) -> str | None:
     database = parts.path.strip("/")
     # redis-py takes a database it cannot read as a number for none: database 0, unsaid
     if not url.startswith("unix://") and database and not database.isdigit():
-        return f"the database after the host must be a number, e.g. /0 (got /{database})"
+        return "the database after the host must be a number, e.g. /0"
     from redis import ConnectionPool
     from redis.connection import parse_url
     from redis.exceptions import RedisError

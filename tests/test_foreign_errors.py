@@ -230,6 +230,15 @@ def test_a_redis_database_that_is_no_number_is_refused_not_taken_for_zero(url: s
                          env_file=None).redis_url.endswith("/2")
 
 
+def test_a_redis_database_that_is_no_number_shows_what_was_given_once() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"RAG_REDIS_URL": "redis://127.0.0.1:6379/abc"}, env_file=None)
+    message = str(refused.value)
+    assert message.startswith("Invalid setting: RAG_REDIS_URL: the database after the host "
+                              "must be a number, e.g. /0 (got 'redis://127.0.0.1:6379/abc')")
+    assert message.count("got") == 1
+
+
 @pytest.mark.parametrize("name", [variable(name, field)
                                   for name, field in Settings.model_fields.items()])
 def test_any_bad_value_of_any_setting_is_one_line_naming_it(name: str) -> None:

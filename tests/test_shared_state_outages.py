@@ -116,6 +116,43 @@ def test_a_budget_holds_on_the_engines_own_record_while_redis_is_out(silent,
         metrics.close()
 
 
+def test_replicas_restore_a_days_spend_that_redis_lost_in_a_restart(tmp_path: Path) -> None:
+    """What a restart without persistence leaves: the day's counts gone. The replica that
+    saw the larger spend writes it back, and the others then count it too."""
+    with redis_server(tmp_path) as (port, _):
+        url = f"redis://127.0.0.1:{port}/0"
+        replicas = []
+        for name in ("a", "b"):
+            metrics = Metrics(tmp_path / f"{name}.sqlite3")
+            budgets = Budgets(RedisState(url), 30, recorded=metrics.neurons_spent)
+            replicas.append((metrics, budgets, Spending(metrics, budgets)))
+        (_, first, first_ledger), (_, second, second_ledger) = replicas
+        with request_scope("bob") as scope:
+            first_ledger.on_ai_call({"kind": "chat", "model": "m", "neurons": 40.0}, scope)
+            second_ledger.on_ai_call({"kind": "chat", "model": "m", "neurons": 5.0}, scope)
+        assert second.spent("bob") == 45.0
+        redis.Redis(port=port).flushall()  # restarted without its data
+        assert second.spent("bob") == 5.0  # it saw only its own
+        assert first.spent("bob") == 40.0  # ...and this one writes its record back
+        assert second.spent("bob") == 40.0
+        assert "You have used today's budget" in (second.refusal("bob") or "")
+        assert first.spent("bob") == 40.0  # written back once, not added
+        for metrics, budgets, _ in replicas:
+            budgets.state.close()
+            metrics.close()
+
+
+def test_a_count_raised_to_a_floor_is_raised_never_lowered(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as (port, _):
+        for state in (DiskState(tmp_path / "state"), RedisState(f"redis://127.0.0.1:{port}/0")):
+            state.incr("spend", 5.0, 60)
+            assert state.raise_to("spend", 3.0, 60) == 5.0 and state.get("spend") == 5.0
+            assert state.raise_to("spend", 8.5, 60) == 8.5 and state.get("spend") == 8.5
+            assert state.incr("spend", 1.0, 60) == 9.5  # still a count
+            assert state.raise_to("fresh", 2.0, 60) == 2.0
+            state.close()
+
+
 def test_redis_is_recovered_from_when_it_answers_again(tmp_path: Path) -> None:
     with redis_server(tmp_path) as (port, process):
         url = f"redis://127.0.0.1:{port}/0"

@@ -80,16 +80,22 @@ class Budgets:
 
     def spent(self, user: str) -> float:
         """What `user` spent today: the shared state's count, or this engine's own record
-        when that is more."""
+        when that is more, which is then written back to the shared state so that the
+        other replicas count it too (a Redis restarted without its data, an outage's charges
+        it never heard)."""
         if self.state is None:
             return 0.0
-        spent = self.state.get(self._key(user))
+        key = self._key(user)
+        spent = self.state.get(key)
         # a number, as `charge` adds it; anything else under our key is not a spend of ours
         shared = float(spent) if is_count(spent) else 0.0
         if self.recorded is None:
             return shared
         now = self.clock()
-        return max(shared, self.recorded(user, now - now % _DAY))
+        own = self.recorded(user, now - now % _DAY)
+        if own > shared:
+            self.state.raise_to(key, own, 2 * _DAY)
+        return max(shared, own)
 
     def refusal(self, user: str | None, held: float = 0.0) -> str | None:
         """Why `user` may not spend more today (with `held` neurons of questions under
@@ -170,10 +176,12 @@ class Spending:
     def on_ai_call(self, call: dict[str, Any], scope: Scope) -> None:
         # a figure no call can cost would poison the metrics and the day's spend for good
         neurons = float(call["neurons"]) if is_count(call.get("neurons")) else None
+        # charged before it is recorded: the record never runs ahead of the shared count,
+        # where `Budgets.spent` would write it back and the charge then add it a second time
+        if scope.user is not None and neurons:
+            self.budgets.charge(scope.user, neurons)
         self.metrics.record_call(CallRecord(
             ts=time.time(), kind=str(call.get("kind", "chat")), model=str(call.get("model", "")),
             neurons=neurons, user=scope.user,
             request_id=scope.request_id, outcome=str(call.get("outcome", "ok")),
             cache_status=call.get("cache_status")))
-        if scope.user is not None and neurons:
-            self.budgets.charge(scope.user, neurons)

@@ -53,6 +53,12 @@ class SharedState(ABC):
         """Add to a number (0 when absent) and return the new total."""
 
     @abstractmethod
+    def raise_to(self, key: str, floor: float, ttl: float) -> float:
+        """Make a number at least `floor` (a count another record proves), atomically, and
+        return it: what a count read lower than it should be (a Redis restarted without its
+        data) is restored with, never added twice when several processes restore it."""
+
+    @abstractmethod
     def items(self, prefix: str) -> dict[str, Any]:
         """Every live key starting with `prefix`, and its value."""
 
@@ -90,6 +96,14 @@ class DiskState(SharedState):
             total += amount
             self._store.set(key, total, expire=ttl)
         return total
+
+    def raise_to(self, key: str, floor: float, ttl: float) -> float:
+        with self._store.transact():
+            total = _number(self._store.get(key, 0.0))
+            if _refused(key, floor) or total >= floor:
+                return total
+            self._store.set(key, floor, expire=ttl)
+        return floor
 
     def items(self, prefix: str) -> dict[str, Any]:
         found = {}
@@ -130,6 +144,16 @@ REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 OUTAGE_SECONDS = 5.0
 
 T = TypeVar("T")
+
+# a max-update in one step: of replicas restoring one count together, none adds to another's;
+# a value that is not a number (another program's) is left alone
+_RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current == nil then return false end
+if current >= tonumber(ARGV[1]) then return tostring(current) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+"""
 
 
 @cache
@@ -210,6 +234,7 @@ class RedisState(SharedState):
         self._redis = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
         self._prefix = prefix
         self.outage = Outage("shared state")
+        self._raise_to = self._redis.register_script(_RAISE_TO)
 
     def _safe(self, what: str, fallback: Any, work: Callable[[], Any]) -> Any:
         return self.outage.guarded(what, work, fallback)
@@ -247,6 +272,13 @@ class RedisState(SharedState):
             return float(pipe.execute()[0])
 
         return float(self._safe("incr", amount, work))
+
+    def raise_to(self, key: str, floor: float, ttl: float) -> float:
+        if _refused(key, floor):
+            return _number(self.get(key))
+        raised = self._safe("raise_to", None, lambda: self._raise_to(
+            keys=[self._prefix + key], args=[repr(float(floor)), max(1, int(ttl * 1000))]))
+        return floor if raised is None else _number(raised)
 
     def items(self, prefix: str) -> dict[str, Any]:
         from redis.exceptions import ResponseError

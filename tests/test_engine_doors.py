@@ -391,6 +391,21 @@ def test_a_second_engine_on_the_same_data_folder_is_refused_in_one_line(served) 
                                    "stop it first.")
 
 
+def test_a_second_replica_on_one_host_is_told_to_take_its_own_data_folder(served) -> None:
+    """With a Qdrant server two engines may run, but each keeps its own data folder."""
+    engine, url = served()
+    done = subprocess.run([sys.executable, "-m", "rag", "ui", "--port", "8697"],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "RAG_DATA_DIR": str(engine.settings.data_dir),
+                               "RAG_QDRANT_URL": "http://127.0.0.1:9"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"error: An engine already runs on the data folder {engine.settings.data_dir} at "
+        f"{url}: open that one, or stop it first. A second replica on this machine needs "
+        "its own RAG_DATA_DIR: replicas share the Qdrant server and Redis, and on one host "
+        "each keeps its own data folder.")
+
+
 def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch) -> None:
     engine, _ = served()
     folder = tmp_path / "docs"

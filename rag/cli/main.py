@@ -62,6 +62,10 @@ if TYPE_CHECKING:
 
 # `rag ui` serves this machine only unless told otherwise: the chat has no keys of its own
 LOOPBACK = "127.0.0.1"
+# replicas of one Qdrant server on one host: the data folder holds the engine's announcement,
+# metrics and caches, one engine's each (containers differ by host, so one volume serves them)
+_REPLICA_HINT = (" A second replica on this machine needs its own RAG_DATA_DIR: replicas share "
+                 "the Qdrant server and Redis, and on one host each keeps its own data folder.")
 
 
 class EndsQuietlyWhenTheReaderGoes(TyperGroup):
@@ -825,7 +829,8 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
         running = discovery.find(settings.data_dir)
         if running is not None:
             raise RagError(f"An engine already runs on the data folder {settings.data_dir} "
-                           f"at {running.url}: open that one, or stop it first.")
+                           f"at {running.url}: open that one, or stop it first."
+                           + _REPLICA_HINT * bool(settings.qdrant_url))
         if port_taken(host, port):
             raise RagError(f"Port {port} is in use by another program: choose another with "
                            "--port, or stop that program.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -33,7 +34,7 @@ from rag.engine.engine import Engine
 from rag.errors import CollectionBusy, IngestCancelled
 from tests.conftest import fresh_settings
 from tests.pdfgen import filler, make_pdf
-from tests.redis_server import redis_server
+from tests.redis_server import free_port, redis_server
 from tests.workers_ai_server import ACCOUNT, TOKEN, ServerThread, StandIn
 
 # real engines on loopback ports, some in their own processes: seconds a test
@@ -404,6 +405,29 @@ def test_a_second_replica_on_one_host_is_told_to_take_its_own_data_folder(served
         f"{url}: open that one, or stop it first. A second replica on this machine needs "
         "its own RAG_DATA_DIR: replicas share the Qdrant server and Redis, and on one host "
         "each keeps its own data folder.")
+
+
+def test_an_engine_started_while_redis_is_down_says_so_on_the_console(tmp_path: Path) -> None:
+    """It starts (an outage ends by itself), with one warning line, not only in its log."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]  # nothing listens there
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "rag", "ui", "--port", str(free_port())],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"),
+             "RAG_REDIS_URL": f"redis://:pw@127.0.0.1:{dead}/0"})
+    with engine, engine.stderr:
+        try:
+            said, _, _ = select.select([engine.stderr], [], [], 30)
+            first = engine.stderr.readline() if said else ""
+        finally:
+            engine.terminate()
+            engine.wait(timeout=30)
+    assert first.startswith(f"warning: Redis at redis://***@127.0.0.1:{dead}/0 does not "
+                            "answer (")
+    assert "the rate limits and budgets are off until it does" in first
+    assert "pw" not in first
 
 
 def test_ctrl_c_stops_the_engines_ingest_too(served, tmp_path: Path, monkeypatch) -> None:

@@ -183,6 +183,26 @@ def test_a_redis_that_refuses_our_password_or_database_stops_the_start(
         assert good.get("seen") == 1
 
 
+def test_a_tls_url_to_a_redis_without_tls_stops_the_start(tmp_path: Path) -> None:
+    """Its handshake never succeeds: the limits and budgets would stay off for good."""
+    with redis_server(tmp_path) as (port, _):
+        with pytest.raises(ConfigError) as refused:
+            shared_state(tmp_path / "data", f"rediss://127.0.0.1:{port}/0")
+        message = str(refused.value)
+        assert message.startswith("Invalid setting: RAG_REDIS_URL: Redis refused it (")
+        assert "The server does not speak TLS: use redis:// rather than rediss://" in message
+
+
+def test_a_tls_url_to_a_stopped_redis_is_an_outage_not_a_refusal(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as (port, process):
+        process.send_signal(signal.SIGSTOP)  # takes connections, answers nothing
+        try:
+            state = shared_state(tmp_path / "data", f"rediss://127.0.0.1:{port}/0")
+        finally:
+            process.send_signal(signal.SIGCONT)
+        assert state.outage.skipping() and state.unreachable_at_start
+
+
 def test_a_redis_that_is_down_at_start_is_an_outage_not_a_refusal(tmp_path: Path,
                                                                    caplog) -> None:
     with socket.socket() as sock:

@@ -52,6 +52,7 @@ from rag.settings import (
     ignored_settings,
     load_settings,
     make_folders,
+    masked_url,
     unknown_variables,
 )
 from rag.text.controls import terminal_safe_pieces, unescaped_controls
@@ -834,9 +835,12 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
         if port_taken(host, port):
             raise RagError(f"Port {port} is in use by another program: choose another with "
                            "--port, or stop that program.")
+        redis_warning = redis_at_start(settings)
     except RagError as exc:
         fail(exc)
         raise typer.Exit(2) from None
+    if redis_warning:
+        typer.echo(redis_warning, err=True)
     if host not in ("127.0.0.1", "::1", "localhost") and not settings.editors:
         typer.echo(f"warning: the chat at {host} lets whoever opens it upload and delete "
                    "documents (API keys guard only the API): set RAG_EDITORS to the users who "
@@ -858,6 +862,22 @@ def ui(port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the we
         "--client.toolbarMode", "viewer",
         *own_host_names(host),
     ])
+
+
+def redis_at_start(settings: Settings) -> str | None:
+    """Open the shared state as the engine will: a Redis that answers but will not serve us
+    stops the start (ConfigError); one that does not answer is an outage the engine rides
+    out, said on the console too, since the limits and budgets are off until it answers."""
+    if not settings.redis_url:
+        return None
+    from rag.providers.state import OUTAGE_SECONDS, RedisState, state_for
+
+    state = state_for(settings)
+    if not isinstance(state, RedisState) or state.unreachable_at_start is None:
+        return None
+    return (f"warning: Redis at {masked_url(settings.redis_url)} does not answer "
+            f"({state.unreachable_at_start}): the rate limits and budgets are off until it "
+            f"does (RAG_REDIS_URL; asked again every {OUTAGE_SECONDS:.0f} s).")
 
 
 def own_host_names(host: str) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import socket
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -232,7 +233,10 @@ class RedisState(SharedState):
         import redis
 
         self._redis = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
+        self.url = url
         self._prefix = prefix
+        # why the first call found no Redis (an outage at start), for the door to say
+        self.unreachable_at_start: str | None = None
         self.outage = Outage("shared state")
         self._raise_to = self._redis.register_script(_RAISE_TO)
 
@@ -322,10 +326,44 @@ class RedisState(SharedState):
             raise ConfigError(f"Invalid setting: RAG_REDIS_URL: Redis refused it ({exc}). "
                               "Fix the URL's password or database number.") from exc
         except RedisError as exc:
+            self._refuse_a_failed_tls(exc)
             self.outage.began("its first call", exc)
+            self.unreachable_at_start = str(exc)
+
+    def _refuse_a_failed_tls(self, exc: Exception) -> None:
+        """A rediss:// URL whose handshake fails on a server that answers does so for good
+        (a plain Redis, a certificate not trusted): refused as a setting, not an outage."""
+        import ssl
+
+        if not self.url.startswith("rediss://"):
+            return
+        kwargs = self._redis.connection_pool.connection_kwargs
+        failure = exc.__cause__ or exc.__context__
+        if isinstance(failure, ssl.SSLError) and not isinstance(failure, TimeoutError):
+            raise ConfigError(f"Invalid setting: RAG_REDIS_URL: Redis refused it (the TLS "
+                              f"handshake failed: {failure}). Check the server's TLS "
+                              "certificate, or use redis:// for a server without TLS.") from exc
+        if _speaks_plain_redis(str(kwargs.get("host")), int(kwargs.get("port") or 6379)):
+            raise ConfigError("Invalid setting: RAG_REDIS_URL: Redis refused it (the TLS "
+                              f"handshake failed: {exc}). The server does not speak TLS: use "
+                              "redis:// rather than rediss://, or turn TLS on in Redis.") from exc
 
     def close(self) -> None:
         self._redis.close()
+
+
+def _speaks_plain_redis(host: str, port: int) -> bool:
+    """Whether the server at host:port answers a plain-text PING as Redis does (a reply or an
+    error, either way one RESP line), within the usual timeout."""
+    try:
+        timeout = REDIS_TIMEOUTS["socket_connect_timeout"]
+        with socket.create_connection((host, port), timeout) as sock:
+            sock.settimeout(REDIS_TIMEOUTS["socket_timeout"])
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(64)
+    except OSError:
+        return False
+    return reply[:1] in (b"+", b"-") and reply.endswith(b"\r\n")
 
 
 _opened: dict[tuple[str, str | None], SharedState] = {}

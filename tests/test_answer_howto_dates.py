@@ -218,6 +218,99 @@ def test_a_sentence_states_a_difference_by_naming_both_or_by_contrasting() -> No
     states = states_difference("What is the difference between a hard link and a symbolic link?")
     assert states is not None
     assert states("A hard link cannot cross file systems, but a symbolic link can.")
-    assert states("Unlike the others, it can cross file systems.")
+    assert states("Unlike a symbolic link, it cannot cross file systems.")
+    assert states("The main difference is that only one can cross file systems.")
     assert not states("A symbolic link is a small file that holds the path of another file.")
+
+
+def test_a_contrast_of_other_things_states_no_difference() -> None:
+    """A contrast word counts in the clause naming one of the two things asked of."""
+    states = states_difference("What is the difference between a hard link and a symbolic link?")
+    assert states is not None
+    assert not states("Unlike the others, it can cross file systems.")
+    assert not states("A symbolic link is resolved each time (whereas a path is not).")
     assert states_difference("What is a hard link?") is None
+
+
+FERRY = """# Ferry guide
+
+## Terms used in this guide
+
+Concession: A reduced fare for travellers aged 60 or over.
+
+Island resident: A person whose main home is on one of the north isles.
+
+## Booking a crossing
+
+To book a crossing with a car, follow these steps:
+
+1. Choose your route and date on the booking website.
+2. Enter the length and registration of your car.
+3. Pay the fare by card and print the boarding pass.
+4. Arrive at the terminal at least 30 minutes before sailing.
+"""
+
+CLINIC = """# Harbour Street Dental Clinic
+
+## Booking an appointment
+
+To book an appointment online:
+
+1. Open the booking page and choose New patient.
+2. Pick a dentist and a free time slot.
+3. Enter your name, date of birth and phone number.
+4. Confirm the booking with the code we send by text message.
+
+## Check-up and hygiene visits
+
+A check-up is a 20-minute examination by a dentist. A hygiene visit is a 40-minute cleaning by
+a hygienist.
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "question"),
+    [
+        ("ferry.md", FERRY, "What is a concession fare?"),
+        ("clinic.md", CLINIC, "Who runs Harbour Street Dental?"),
+    ],
+    ids=["after-a-definition", "holding-none-of-the-question-words"],
+)
+def test_steps_answering_no_how_to_question_are_not_quoted(
+    service, tmp_path: Path, name: str, text: str, question: str
+) -> None:
+    """A step that is only like the question ("3. Pay the fare by card ...", "2. Pick a
+    dentist ...") would bring its whole list to an answer it does not give."""
+    answer = asked(service, tmp_path, name, text, question)
+    assert "1. " not in answer and "follow these steps" not in answer, answer
+    assert "To book an appointment online" not in answer, answer
+
+
+def test_steps_are_still_quoted_for_a_how_to_question(service, tmp_path: Path) -> None:
+    answer = asked(service, tmp_path, "ferry.md", FERRY, "How do I book a crossing with a car?")
+    assert "4. Arrive at the terminal" in answer, answer
+
+
+R_ARRAYS = """# Arrays
+
+A matrix is just an array with two subscripts. An array can have any number of subscripts,
+whereas a matrix always has two. The dimension vector of an array gives the upper bound of each
+subscript. A matrix is filled column by column from its data vector. An array with three
+subscripts is shown as a series of matrices, one for each value of its last subscript.
+
+## Indexing
+
+In R, indexing a vector, matrix, array or data frame with a character vector looks only for
+exact names (whereas the dollar operator allows partial matches).
+
+The functions nrow and ncol give the number of rows and columns of a matrix.
+"""
+
+
+def test_naming_both_things_in_passing_is_not_telling_them_apart(
+    service, tmp_path: Path
+) -> None:
+    answer = asked(service, tmp_path, "arrays.md", R_ARRAYS,
+                   "What is the difference between a matrix and an array?")
+    assert "whereas a matrix always has two" in answer, answer
+    assert "indexing a vector, matrix, array" not in answer, answer

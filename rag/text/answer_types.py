@@ -84,6 +84,10 @@ _DIFFERENCE_ASKED = re.compile(
     r"(?P<other>.+?)\s*\??\s*$", re.I)
 # the words a sentence telling two things apart says so with ("Unlike the standard tier, ...",
 # "... whereas a symbolic link can ...", "The main difference is ...")
+_CLAUSE_BREAK = re.compile(r"[,;:()]")
+# a sentence saying what the difference is: about the two things asked of, whatever it names
+_DIFFERENCE_STATED = re.compile(r"\b(?:the|one|another|a)\s+(?:\w+\s+)?differences?\s+"
+                                r"(?:is|are|was|lies|between)\b", re.I)
 _CONTRAST = re.compile(r"\b(?:unlike|whereas|differs?|differen(?:ce|ces|t)|in contrast|"
                        r"as opposed to|contrary to)\b", re.I)
 
@@ -106,18 +110,30 @@ def compared(question: str) -> tuple[frozenset[str], frozenset[str]] | None:
     return own if all(own) else None
 
 
-def states_difference(question: str) -> Callable[[str], bool] | None:
-    """For a question asking how two things differ, whether a sentence tells them apart: it
-    names both ("A hard link cannot cross file systems, whereas a symbolic link can.") or
-    says it contrasts ("Unlike ...", "The main difference is ..."), where one naming only
-    one of them says what that one is. None for any other question."""
+# how a sentence tells two things apart (`states_difference`): by naming both, or by saying
+# how they differ or contrasting one of them, which says more than naming them does
+NAMES_BOTH, CONTRASTS = 1, 2
+
+
+def states_difference(question: str) -> Callable[[str], int] | None:
+    """For a question asking how two things differ, how a sentence tells them apart: 0 when it
+    does not, NAMES_BOTH when it names both ("A hard link cannot cross file systems, whereas a
+    symbolic link can.", or "a vector, matrix, array or data frame" in passing), CONTRASTS
+    when it says what the difference is ("The main difference is that ...") or contrasts one
+    of them in the clause naming it ("Unlike a hard link, ..."). One naming only one of them
+    says what that one is, and a contrast of other things ("... (whereas [[ and $ allow
+    partial matches)") says nothing of them. None for any other question."""
     sides = compared(question)
     if sides is None:
         return None
+    either = sides[0] | sides[1]
 
-    def states(sentence: str) -> bool:
-        held = lexical.term_set(sentence)
-        return all(held & side for side in sides) or _CONTRAST.search(sentence) is not None
+    def states(sentence: str) -> int:
+        if _DIFFERENCE_STATED.search(sentence) or any(
+                _CONTRAST.search(clause) and lexical.term_set(clause) & either
+                for clause in _CLAUSE_BREAK.split(sentence)):
+            return CONTRASTS
+        return NAMES_BOTH if all(lexical.term_set(sentence) & side for side in sides) else 0
     return states
 
 

@@ -12,8 +12,9 @@ address, gets none for its match word by word either, and is quoted only as the 
 sentence, never after it nor as what a sentence leans on), a bonus for
 holding what the question asks for (a date, counting double, whole only for the dated
 sentences holding most of the question's terms, which name what it asks the date of; a number,
-a colour, a name; for "What is the difference between X and Y?", telling them apart: naming
-both, or "unlike", "whereas", "differs"), one
+a colour, a name; for "What is the difference between X and Y?", telling them apart: "the
+difference is", "unlike" or "whereas" in the clause naming X or Y, or naming both in a sentence
+matching the question about as well as the best), one
 for a heading above them in the passage that names the question's subject, a prior from their
 passage's search score, and, to order them only, their match of the question word by word as
 the search measured it (when the question names one entry of a list, "staff: ...", the other
@@ -90,6 +91,8 @@ from rag.providers.embedders.base import Embedder
 from rag.providers.generators.base import GenerationRequest, Generator, Quoted
 from rag.text import dates, lexical, references, spelling
 from rag.text.answer_types import (
+    CONTRASTS,
+    NAMES_BOTH,
     answer_kind,
     asks_for_date,
     asks_for_definition,
@@ -230,6 +233,8 @@ DATE_BONUS = 0.4
 # for "How do I ...?", a numbered list whose steps, taken whole, are this share as like the
 # question as its best sentence is quoted first: steps are how a document answers it
 _STEPS_SHARE = 0.8
+# the share of the best match a sentence needs for naming both things compared to count
+_DIFFERENCE_SHARE = 0.8
 # a reference entry's signature block shown whole above its description up to this many lines
 _SIGNATURE_LINES = 3
 # a function named by one letter ("e", "j") is no sign that a question names it: questions
@@ -737,12 +742,14 @@ class ExtractiveGenerator(Generator):
         order = order[_on_best_ones_subject([candidates[keep[i]] for i in order], request,
                                             names_or_codes)]
         ranked = [keep[i] for i in order]
+        how_to = asks_how_to(request.question)
         steps = (self._answering_steps(by_passage, [candidates[i] for i in keep], scored)
-                 if asks_how_to(request.question) else None)
+                 if how_to else None)
         chosen = self._choose([candidates[i] for i in ranked], scores[order].tolist(),
                               own[order].tolist(), by_passage, held,
                               _follows(request.passages),
-                              _unasked_fields(request.question, candidates), asks_where, steps)
+                              _unasked_fields(request.question, candidates), asks_where, steps,
+                              {} if how_to else _steps_unasked(by_passage, held))
         weak_below = self.embedder.weak_match_below
         if weak_below is not None and _unsaid_terms(request.question, request.passages):
             # passages writing none of some word of the question, in any form, may be about
@@ -771,7 +778,9 @@ class ExtractiveGenerator(Generator):
                 held: dict[tuple[int, int], frozenset[str]] | None = None,
                 follows: dict[int, int] | None = None,
                 unasked: Collection[tuple[int, int]] = (), asks_where: bool = False,
-                steps: _Steps | None = None) -> list[tuple[_Candidate, float]]:
+                steps: _Steps | None = None,
+                unasked_steps: dict[tuple[int, int], bool] | None = None
+                ) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the run of predecessors it leans on
         (`_leaning_run`; a later one without room for its run is left out, the best one is
         quoted alone) and the sentence after it that leans on it and holds more of the
@@ -787,7 +796,11 @@ class ExtractiveGenerator(Generator):
         A pointer elsewhere is quoted only as the best, unless the question `asks_where`.
         The `steps` answering a question asking how to do something come first, with their
         introduction, as many as there is room for (`_take_steps`); the best sentences fill
-        the room they leave. Each carries the score of the sentence that chose it."""
+        the room they leave. Each carries the score of the sentence that chose it.
+        Steps answering no question of how to do something (`unasked_steps`: each step
+        list's pieces, by whether the list holds none of the question's words) are quoted
+        only where they hold some of its words and, after the best sentence, score within
+        _STEPS_SHARE of it: else they pad a definition with a procedure beside it."""
         chosen: dict[tuple[int, int], float] = {}
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
         uncounted: set[tuple[int, int]] = set()
@@ -836,6 +849,8 @@ class ExtractiveGenerator(Generator):
                 # the list's beginning is in the chunk before: quoted there when that was
                 # found; else a short run of its items alone would read as the whole list,
                 # where an item of a long run says its part whole
+                continue
+            if _pads_with_steps(c, c is best, said, own[0], unasked_steps or {}):
                 continue
             if chosen and not asks_where and _points_within(c.text):
                 # "See Section 11.2 [...], page 191.": it says where an answer is, worth
@@ -1037,8 +1052,9 @@ class ExtractiveGenerator(Generator):
         # in its own passage (`cites`), not the introduction's, which the search may rank lower
         prior = np.array([_SCORE_PRIOR * behind[(c.cites or c.passage) - 1] for c in candidates],
                          dtype=np.float32)
-        typed = _kind_bonuses(question, candidates, holds, overlap, self.date_bonus)
         lexical_bonus = _WORDS_BONUS * overlap + _HEADING_BONUS * headed ** 2
+        typed = _kind_bonuses(question, candidates, holds, overlap, self.date_bonus,
+                              dense + lexical_bonus)
         return _Scores(dense + lexical_bonus - prior + typed + asked_for, typed, dense, query)
 
     def _answering_steps(self, by_passage: list[list[_Candidate]], scored_ones: list[_Candidate],
@@ -1128,6 +1144,31 @@ def _step_lists(by_passage: list[list[_Candidate]]) -> Iterator[_Steps]:
                              or _sentence_before(items[0], by_passage), items)
 
 
+def _steps_unasked(by_passage: list[list[_Candidate]],
+                   held: dict[tuple[int, int], frozenset[str]]) -> dict[tuple[int, int], bool]:
+    """For a question asking no how-to, each step list's pieces (`_step_lists`), by whether
+    the list holds none of the question's words (`held`): such steps are only like the
+    question, a procedure on its subject ("To book an appointment:" for "Who runs the
+    clinic?")."""
+    pieces: dict[tuple[int, int], bool] = {}
+    for steps in _step_lists(by_passage):
+        keys = [(c.passage, c.index) for c in steps.pieces]
+        wordless = not any(held.get(key) for key in keys)
+        pieces.update(dict.fromkeys(keys, wordless))
+    return pieces
+
+
+def _pads_with_steps(c: _Candidate, is_best: bool, said: float, best_said: float,
+                     unasked_steps: dict[tuple[int, int], bool]) -> bool:
+    """Whether `c`, a piece of a step list the question does not ask for, would bring its
+    steps without answering: the list holds none of the question's words, or `c` scores
+    below _STEPS_SHARE of the best sentence (`said` and `best_said`, their own scores)."""
+    wordless = unasked_steps.get((c.passage, c.index))
+    if wordless is None:
+        return False
+    return wordless or (not is_best and said < _STEPS_SHARE * best_said)
+
+
 def _sentence_before(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:
     """The sentence right before `c` in its section, if any: what a list no sentence
     introduces follows on from ("Membership changes are made in the admin console." then
@@ -1154,11 +1195,14 @@ def _step_number(c: _Candidate) -> int:
 
 def _kind_bonuses(question: str, candidates: list[_Candidate],
                   holds: Callable[[str], object] | None, overlap: np.ndarray,
-                  date_bonus: float) -> np.ndarray:
+                  date_bonus: float, matched: np.ndarray | None = None) -> np.ndarray:
     """Each sentence's bonus for holding what the question asks for (`holds`: a date, a
     number, a name): for a date, in full to the dated sentences of a passage naming its
     subject (`_subject_shares`); and, asked how two things differ, for telling them apart
-    (`states_difference`) rather than saying what one of them is."""
+    (`states_difference`) rather than saying what one of them is; one only naming both, where
+    it matches the question otherwise (`matched`: its score without bonuses) within
+    _DIFFERENCE_SHARE of the best: one naming them in passing is not lifted past those on
+    them."""
     texts = [c.text for c in candidates]
     holding = np.array([bool(holds and holds(text)) for text in texts], dtype=bool)
     if asks_for_date(question):
@@ -1172,8 +1216,15 @@ def _kind_bonuses(question: str, candidates: list[_Candidate],
         bonuses = _TYPE_BONUS * holding.astype(np.float32)
     differs = states_difference(question)
     if differs is not None:
-        bonuses = bonuses + _TYPE_BONUS * np.array([differs(text) for text in texts],
-                                                   dtype=np.float32)
+        how = np.array([differs(text) for text in texts])
+        telling = how == CONTRASTS
+        naming = how == NAMES_BOTH
+        if matched is not None and len(matched):
+            # naming both may be in passing ("a vector, matrix, array or data frame"): it
+            # counts only in a sentence about them, matching the question as well as the best
+            naming &= matched >= _DIFFERENCE_SHARE * float(matched.max())
+        telling |= naming
+        bonuses = bonuses + _TYPE_BONUS * telling.astype(np.float32)
     return bonuses.astype(np.float32)
 
 

@@ -34,17 +34,18 @@ def make_pdf(pages: list[str], title: str | None = None, invisible: bool = False
     return data
 
 
-def placed_pdf(lines: Sequence[tuple[float, float, str] | tuple[float, float, str, str]]
-               ) -> bytes:
+def placed_pdf(lines: Sequence[tuple[float, float, str] | tuple[float, float, str, str]
+                              | tuple[float, float, str, str, float]]) -> bytes:
     """A one-page PDF drawing each text at its (x, y) in 10-point Helvetica, or in the font a
-    fourth value names (HELVETICA_BOLD), in the order given (a text holding `^` draws what
-    follows it small and raised: a footnote's mark)."""
+    fourth value names (HELVETICA_BOLD) at the size a fifth gives, in the order given (a text
+    holding `^` draws what follows it small and raised: a footnote's mark)."""
     drawn = []
     for x, y, text, *font in lines:
         body, _, raised = text.partition("^")
         mark = f" /F1 6 Tf 4 Ts ({_escape(raised)}) Tj 0 Ts" if raised else ""
         face = font[0] if font else "F1"
-        drawn.append(f"BT /{face} 10 Tf {x} {y} Td ({_escape(body)}) Tj{mark} ET\n")
+        size = font[1] if len(font) > 1 else 10
+        drawn.append(f"BT /{face} {size} Tf {x} {y} Td ({_escape(body)}) Tj{mark} ET\n")
     return _pages_pdf([_stream_object("".join(drawn).encode())])
 
 

@@ -513,3 +513,85 @@ def test_a_field_whose_label_the_question_mostly_names_is_asked_for(
                       "Shipping terms: free over 50 EUR\n"},
         "How long is the kettle warranty?", embedder, model_dir, tmp_path)
     assert "Kettle warranty terms: 24 months from the date of purchase" in answer, answer
+
+
+PACKAGES = [("base", "Base functions of the language and the datasets shipped before 2.0."),
+            ("compiler", "The byte code compiler, added to the distribution in release 2.13."),
+            ("datasets", "The base datasets, moved out of the base package in release 2.0."),
+            ("grDevices", "The graphics devices for base and grid graphics, added in 2.0."),
+            ("graphics", "The functions for base graphics, drawn on any of the devices."),
+            ("grid", "A rewrite of the graphics layout with some support for interaction."),
+            ("methods", "Formally defined methods and classes for objects, with tools."),
+            ("parallel", "Support for parallel computation, forking and socket clusters.")]
+
+
+def test_a_pdfs_description_list_is_quoted_as_a_list(service, tmp_path: Path) -> None:
+    """A term drawn beside its description, a line of two cells, is a list's item: each on a
+    line of its own, and a list too long to quote says how many items are left out, not
+    three of them run together as if they were all."""
+    from tests.pdfgen import placed_pdf
+
+    placed = [(40.0, 800.0, "The distribution comes with the following packages:")]
+    for row, (term, description) in enumerate(PACKAGES):
+        placed += [(40.0, 780.0 - 14 * row, term), (120.0, 780.0 - 14 * row, description)]
+    answer = asked(service, tmp_path, "packages.pdf", placed_pdf(placed),
+                   "Which packages come with the distribution?")
+    lines = answer.splitlines()
+    assert lines[0].startswith("The distribution comes with the following packages:"), answer
+    items = [line for line in lines[1:] if line.startswith("- ")]
+    assert items[0] == f"- base: {PACKAGES[0][1]} [1]", answer
+    assert len(items) < len(PACKAGES), answer
+    assert lines[-1] == f"… ({len(PACKAGES) - len(items)} more items)", answer
+
+
+def ferry_guide() -> bytes:
+    """A page of a ferry guide: a table of fares, a description list of terms under a bold
+    heading, and the steps of booking under another."""
+    from tests.pdfgen import HELVETICA_BOLD, placed_pdf
+
+    placed: list = [(50.0, 800.0, "Orkney Ferry Guide 2025", HELVETICA_BOLD, 16),
+                    (50.0, 772.0, "The table below lists single fares for each crossing in "
+                     "pounds.")]
+    y = 748.0
+    for row in [("Route", "Adult", "Child", "Car"), ("Stromness - Scrabster", "24.50", "12.25",
+                "98.00"), ("Houton - Lyness", "6.40", "3.20", "19.80"),
+                ("Kirkwall - Westray", "9.10", "4.55", "27.60")]:
+        font = [HELVETICA_BOLD] if row[0] == "Route" else []
+        placed += [(x, y, cell, *font)
+                   for x, cell in zip((50.0, 230.0, 320.0, 410.0), row, strict=True)]
+        y -= 16
+    placed += [(50.0, y - 12, "Fares are valid from 01.04.2025 to 31.03.2026. Fares were last "
+                "raised on 15.01.2025."), (50.0, y - 40, "Terms used in this guide",
+                                           HELVETICA_BOLD, 13)]
+    y -= 62
+    for term, description in [("Foot passenger", "A traveller who boards without a vehicle."),
+                              ("Concession", "A reduced fare for travellers aged 60 or over."),
+                              ("Island resident", "A person whose main home is on one of the "
+                               "north isles.")]:
+        placed += [(50.0, y, term, HELVETICA_BOLD), (170.0, y, description)]
+        y -= 16
+    placed += [(50.0, y - 12, "Booking a crossing", HELVETICA_BOLD, 13),
+               (50.0, y - 34, "To book a crossing with a car, follow these steps:")]
+    y -= 50
+    for step in ["1. Choose your route and date on the booking website.",
+                 "2. Enter the length and registration of your car.",
+                 "3. Pay the fare by card and print the boarding pass.",
+                 "4. Arrive at the terminal at least 30 minutes before sailing."]:
+        placed.append((60.0, y, step))
+        y -= 16
+    return placed_pdf(placed)
+
+
+@pytest.mark.parametrize(("question", "quoted", "unquoted"), [
+    ("What is a concession fare?", "Concession: A reduced fare for travellers aged 60",
+     "Booking a crossing"),
+    ("What terms are used in the ferry guide?", "- Concession: A reduced fare for travellers",
+     "1. Choose your route"),
+])
+def test_a_pdfs_terms_answer_with_their_list(service, tmp_path: Path, question: str,
+                                              quoted: str, unquoted: str) -> None:
+    """The terms are a list's items: "Terms used in this guide" comes with them, and a term's
+    description answers alone, never replaced by the heading after it."""
+    answer = asked(service, tmp_path, "ferry_guide.pdf", ferry_guide(), question)
+    assert quoted in answer, answer
+    assert unquoted not in answer, answer

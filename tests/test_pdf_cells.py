@@ -1,5 +1,6 @@
 """A PDF's columns that its text layer runs together: a table's rows kept apart, each its own
-paragraph, and a description list's term kept with its description ("lm: Using ...")."""
+paragraph, and a description list's term kept with its description, an item of the list
+("• lm: Using ...")."""
 
 from __future__ import annotations
 
@@ -50,9 +51,9 @@ def test_a_description_lists_term_is_read_with_its_description() -> None:
              (40, 744, "The default can be overridden by setting the variable R_RD4PDF.")]
     assert _sentences(lines) == [
         "We have provided the following alternatives for the fonts used:",
-        "times: Using standard PostScript fonts, Times Roman.",
+        "• times: Using standard PostScript fonts, Times Roman.",
         "This works well both for on-screen viewing and for printing.",
-        "lm: Using the Latin Modern fonts.", "These are rare.",
+        "• lm: Using the Latin Modern fonts.", "These are rare.",
         "The default can be overridden by setting the variable R_RD4PDF."]
 
 
@@ -90,5 +91,5 @@ def _manual_page(name: str, number: int) -> str:
 
 def test_r_admins_font_options_read_as_terms_with_their_descriptions() -> None:
     said = sentences(_manual_page("R-admin.pdf", 11))
-    assert "lm: Using the Latin Modern fonts." in said
-    assert "times: (The default.)" in said
+    assert "• lm: Using the Latin Modern fonts." in said
+    assert "• times: (The default.)" in said

@@ -84,7 +84,7 @@ def test_a_table_of_short_cells_drawn_row_by_row_keeps_its_rows() -> None:
     assert _read(data) is None
     # each row a description list's entry (`pdf_cells`)
     assert [line for line in _page_text(data).splitlines() if line] == [
-        f"{name}: {meaning}" for name, meaning in rows]
+        f"• {name}: {meaning}" for name, meaning in rows]
 
 
 def test_a_wide_table_of_many_cells_drawn_row_by_row_keeps_its_rows() -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
 
+from ingest.formats.base import LIST_BULLET
 from ingest.formats.pdf_headings import set_bold
 from rag.text.table_rows import cells_line, named_row
 
@@ -213,6 +214,8 @@ def _rewritten(text: str, indexes: list[int], lines: list[tuple[int, str]],
             term = cells[i][0]
             if i:  # an entry opens a paragraph: its term is no word of the sentence before
                 add(LINE_END)
+            # an entry is a list's item, as a bulleted one is: counted and quoted on its line
+            add(f"{LIST_BULLET} ")
             add(line[:term.end], indexes[start:start + term.end])
             add(": ")
             rest = cells[i][1].start

@@ -832,11 +832,12 @@ class ExtractiveGenerator(Generator):
                 continue
             saying = len(chosen.keys() - code - uncounted)
             if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)
-                                  or row_values(best.text) is not None
+                                  or not chosen or row_values(best.text) is not None
                                   or _is_field_line(best.text)):
                 # there only to make the answer two sentences: from another section it would
                 # answer another question (an FAQ's next entry), and from before the best one
-                # it would be read first (document order); the answer stays one. A table's
+                # it would be read first (document order); the answer stays one; with
+                # nothing chosen it would stand for the best one, passed over. A table's
                 # row and a field are whole: what comes after is another row or field, or
                 # what follows the table or form
                 continue

@@ -779,7 +779,7 @@ class ExtractiveGenerator(Generator):
                 follows: dict[int, int] | None = None,
                 unasked: Collection[tuple[int, int]] = (), asks_where: bool = False,
                 steps: _Steps | None = None,
-                unasked_steps: dict[tuple[int, int], bool] | None = None
+                unasked_steps: _StepPieces | None = None
                 ) -> list[tuple[_Candidate, float]]:
         """The best sentences by `scores`, each with the run of predecessors it leans on
         (`_leaning_run`; a later one without room for its run is left out, the best one is
@@ -797,10 +797,10 @@ class ExtractiveGenerator(Generator):
         The `steps` answering a question asking how to do something come first, with their
         introduction, as many as there is room for (`_take_steps`); the best sentences fill
         the room they leave. Each carries the score of the sentence that chose it.
-        Steps answering no question of how to do something (`unasked_steps`: each step
-        list's pieces, by whether the list holds none of the question's words) are quoted
-        only where they hold some of its words and, after the best sentence, score within
-        _STEPS_SHARE of it: else they pad a definition with a procedure beside it."""
+        Steps answering no question of how to do something (`unasked_steps`,
+        `_pads_with_steps`) are quoted only where they hold some of its words and a piece of
+        them scores within _STEPS_SHARE of the best: else they pad a definition with a
+        procedure beside it."""
         chosen: dict[tuple[int, int], float] = {}
         # a list's items beyond the sentences it weighs (`_list_weight`): they take no room
         uncounted: set[tuple[int, int]] = set()
@@ -820,6 +820,7 @@ class ExtractiveGenerator(Generator):
         bare_code: tuple[_Candidate, float] | None = None
         # the texts quoted already: a passage may repeat what the one before ends on
         quoted: set[str] = set()
+        said_by_key = {(c.passage, c.index): said for c, said in zip(ranked, own, strict=True)}
         if steps is not None:
             quoted = self._take_steps(steps, by_passage, chosen, uncounted, left, listed,
                                       introduced_code, scores[0])
@@ -851,7 +852,7 @@ class ExtractiveGenerator(Generator):
                 # found; else a short run of its items alone would read as the whole list,
                 # where an item of a long run says its part whole
                 continue
-            if _pads_with_steps(c, c is best, said, own[0], unasked_steps or {}):
+            if _pads_with_steps(c, said_by_key, best, held or {}, unasked_steps or {}):
                 continue
             if chosen and not asks_where and _points_within(c.text):
                 # "See Section 11.2 [...], page 191.": it says where an answer is, worth
@@ -1145,29 +1146,41 @@ def _step_lists(by_passage: list[list[_Candidate]]) -> Iterator[_Steps]:
                              or _sentence_before(items[0], by_passage), items)
 
 
+# a step list's pieces by the keys of them all and the question's words they hold together
+_StepPieces = dict[tuple[int, int], tuple[tuple[tuple[int, int], ...], frozenset[str]]]
+
+
 def _steps_unasked(by_passage: list[list[_Candidate]],
-                   held: dict[tuple[int, int], frozenset[str]]) -> dict[tuple[int, int], bool]:
-    """For a question asking no how-to, each step list's pieces (`_step_lists`), by whether
-    the list holds none of the question's words (`held`): such steps are only like the
-    question, a procedure on its subject ("To book an appointment:" for "Who runs the
-    clinic?")."""
-    pieces: dict[tuple[int, int], bool] = {}
+                   held: dict[tuple[int, int], frozenset[str]]) -> _StepPieces:
+    """For a question asking no how-to, each step list's pieces (`_step_lists`), with the keys
+    of all its pieces and the question's words they hold together (`held`)."""
+    pieces: _StepPieces = {}
     for steps in _step_lists(by_passage):
-        keys = [(c.passage, c.index) for c in steps.pieces]
-        wordless = not any(held.get(key) for key in keys)
-        pieces.update(dict.fromkeys(keys, wordless))
+        keys = tuple((c.passage, c.index) for c in steps.pieces)
+        words = frozenset().union(*(held.get(key, frozenset()) for key in keys))
+        pieces.update(dict.fromkeys(keys, (keys, words)))
     return pieces
 
 
-def _pads_with_steps(c: _Candidate, is_best: bool, said: float, best_said: float,
-                     unasked_steps: dict[tuple[int, int], bool]) -> bool:
+def _pads_with_steps(c: _Candidate, said: dict[tuple[int, int], float], best: _Candidate,
+                     held: dict[tuple[int, int], frozenset[str]],
+                     unasked_steps: _StepPieces) -> bool:
     """Whether `c`, a piece of a step list the question does not ask for, would bring its
-    steps without answering: the list holds none of the question's words, or `c` scores
-    below _STEPS_SHARE of the best sentence (`said` and `best_said`, their own scores)."""
-    wordless = unasked_steps.get((c.passage, c.index))
-    if wordless is None:
+    steps without answering: the list holds none of the question's words, or fewer than
+    the best sentence does and none of its pieces scores within _STEPS_SHARE of it (`said`:
+    each one's own score). Steps are only like such a question, a procedure on its subject
+    ("To book an appointment:" for "Who runs the clinic?", "3. Pay the fare ..." after
+    what a concession fare is), where the steps answering it ("What are the three passes of
+    argument matching?") hold its words."""
+    found = unasked_steps.get((c.passage, c.index))
+    if found is None:
         return False
-    return wordless or (not is_best and said < _STEPS_SHARE * best_said)
+    keys, words = found
+    if not words:
+        return True
+    best_key = (best.passage, best.index)
+    return (not held.get(best_key, frozenset()) <= words
+            and max(said.get(k, -np.inf) for k in keys) < _STEPS_SHARE * said[best_key])
 
 
 def _sentence_before(c: _Candidate, by_passage: list[list[_Candidate]]) -> _Candidate | None:

@@ -833,7 +833,8 @@ class ExtractiveGenerator(Generator):
                 continue
             saying = len(chosen.keys() - code - uncounted)
             if said < enough and (saying >= MIN_SENTENCES or not _goes_on_from(best, c)
-                                  or not chosen or row_values(best.text) is not None
+                                  or (not chosen and c is not best)
+                                  or row_values(best.text) is not None
                                   or _is_field_line(best.text)):
                 # there only to make the answer two sentences: from another section it would
                 # answer another question (an FAQ's next entry), and from before the best one

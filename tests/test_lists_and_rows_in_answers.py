@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.providers.generators.extractive import WEAK_MATCH
 from tests.conftest import answer_from
 
 COMMITTEE = ("The harbour committee has the following members:", ["Ann Linklater",
@@ -383,7 +384,9 @@ def test_the_items_a_chunk_opens_with_are_not_quoted_as_a_whole_list(
     opening an account: they are no list of their own, and not what the question asks."""
     answer = asked(service, tmp_path, "faq.html", FAQ,
                    "What is the phone number of customer service?")
-    assert answer.startswith("Call 0113 496 0000"), answer
+    # no passage writes "phone" or "number", which raises the weak-match bar: the quotes are
+    # the same under the warning
+    assert answer.removeprefix(WEAK_MATCH).startswith("Call 0113 496 0000"), answer
     assert "credit check" not in answer, answer
 
 

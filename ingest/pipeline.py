@@ -144,8 +144,11 @@ def still_holds(source: str, doc_id: str, incoming: Mapping[str, Path] = NO_FILE
 
 
 def took_over_note(previous: str, source: str) -> str:
-    """Why a document now names `source` rather than `previous`, the file it was stored from."""
-    why = "holds other text now" if os.path.lexists(previous) else "is no longer on disk"
+    """Why a document now names `source` rather than `previous`, the file it was stored from.
+    An upload's name is on no disk: one whose document another upload takes over was given
+    other text (a deleted upload's document is gone with it)."""
+    held = previous.startswith("upload:") or os.path.lexists(previous)
+    why = "holds other text now" if held else "is no longer on disk"
     return f"the same text as {previous}, which {why}, so the document now names {source}"
 
 

@@ -134,7 +134,7 @@ async def test_upload_list_search_ask_and_delete(api: httpx.AsyncClient, engine:
                                 "skipped": 0, "chunks": report["totals"]["chunks"]}
     assert [f["path"] for f in report["files"]] == ["upload:guide.pdf", "upload:notes.md"]
     assert set(report["files"][0]) == {"path", "status", "doc_id", "chunks", "error",
-                                       "warnings"}
+                                       "warnings", "moved_from"}
 
     listed = (await api.get("/documents")).json()
     docs = listed["documents"]
@@ -908,11 +908,15 @@ async def test_two_files_of_one_name_in_one_upload(api: httpx.AsyncClient) -> No
 async def test_an_upload_swapping_two_names_contents_keeps_both_searchable(
         api: httpx.AsyncClient) -> None:
     """a.txt takes b.txt's stored text while the same request gives b.txt another: a.txt is
-    stored under its own name, not reported as a copy of the upload:b.txt that goes."""
+    stored under its own name, not reported as a copy of the upload:b.txt that goes; the
+    report says the document of that text now names a.txt."""
     yankee, xray = b"Beta upload text mentions upswapyankee only.", b"Alpha mentions upswapxray."
     await upload(api, ("b.txt", yankee))
     report = (await upload(api, ("a.txt", yankee), ("b.txt", xray))).json()
-    assert [(f["status"], f["error"]) for f in report["files"]] == [("ingested", None)] * 2
+    assert [(f["status"], f["error"], f["moved_from"]) for f in report["files"]] == [
+        ("ingested", "the same text as upload:b.txt, which holds other text now, so the "
+                     "document now names upload:a.txt", "upload:b.txt"),
+        ("ingested", None, None)]
     docs = (await api.get("/documents")).json()["documents"]
     assert sorted(d["source"] for d in docs) == ["upload:a.txt", "upload:b.txt"]
     for word, source in (("upswapyankee", "upload:a.txt"), ("upswapxray", "upload:b.txt")):

@@ -78,7 +78,8 @@ def test_ingest_json_summary_and_exit_codes(env, tmp_path: Path) -> None:
     assert summary["totals"]["chunks"] >= 2
     failed = next(f for f in summary["files"] if f["status"] == "failed")
     assert failed["path"].endswith("bad.pdf") and failed["error"]
-    assert set(failed) == {"path", "status", "doc_id", "chunks", "error", "warnings"}
+    assert set(failed) == {"path", "status", "doc_id", "chunks", "error", "warnings",
+                           "moved_from"}
     assert summary["skipped"] == []
 
     (folder / "bad.pdf").unlink()

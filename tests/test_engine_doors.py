@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
+import selectors
 import shutil
 import signal
 import socket
@@ -417,10 +417,11 @@ def test_an_engine_started_while_redis_is_down_says_so_on_the_console(tmp_path: 
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"),
              "RAG_REDIS_URL": f"redis://:pw@127.0.0.1:{dead}/0"})
-    with engine, engine.stderr:
+    # a selector, not select.select: a long run holds descriptors past select's 1024
+    with engine, engine.stderr, selectors.DefaultSelector() as waiting:
+        waiting.register(engine.stderr, selectors.EVENT_READ)
         try:
-            said, _, _ = select.select([engine.stderr], [], [], 30)
-            first = engine.stderr.readline() if said else ""
+            first = engine.stderr.readline() if waiting.select(30) else ""
         finally:
             engine.terminate()
             engine.wait(timeout=30)
